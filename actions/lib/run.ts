@@ -1,0 +1,175 @@
+// A run: create (or resume) a run directory, record who measured what where, sweep, and leave the
+// manifest saying exactly how the session ended. Used by the CLI and by the run-sweep action.
+
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { EnvironmentDriver } from '../../env/environment.ts';
+import { collectHostInfo, gitInfo } from './host-info.ts';
+import type { Endpoint } from './netperf.ts';
+import { expandPoints, type Plan, taskKey } from './plan.ts';
+import { runCommand } from './proc.ts';
+import { latestRecords, type LinkDescription, type Manifest, RESULTS_FORMAT_VERSION } from './records.ts';
+import { isRunDir, loadRun, logsDir, ResultsAppender, writeManifest } from './run-dir.ts';
+import { runSweep, type SweepEvent, type SweepOutcome } from './sweep.ts';
+
+export interface RunRequest {
+  outDir: string;
+  /** A new run needs the plan; a resumed run takes it from its manifest. */
+  plan: Plan | null;
+  planSource: string;
+  resume: boolean;
+  environments: readonly EnvironmentDriver[];
+  serverAddress: string;
+  /** argv prefix that runs a command on the client (e.g. ip netns exec NS), [] when we are the client. */
+  clientPrefix: string[];
+  link: LinkDescription;
+  settings: Record<string, string>;
+  readyTimeoutMs: number;
+  repoDir: string;
+  signal: AbortSignal;
+  onEvent: (event: SweepEvent | { kind: 'notice'; message: string }) => void;
+}
+
+export interface RunSummary {
+  runDir: string;
+  status: Manifest['status'];
+  measured: number;
+  failed: number;
+  /** Planned tasks with no ok record after this session. */
+  missing: number;
+  planned: number;
+  outcome: SweepOutcome;
+}
+
+export class RunSetupError extends Error {
+  override name = 'RunSetupError';
+}
+
+export function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A netperf control probe from the client side: one TCP_RR transaction through the data port. */
+export function netperfProbe(clientPrefix: string[], signal?: AbortSignal): (endpoint: Endpoint) => Promise<boolean> {
+  return async (endpoint) => {
+    const argv = [...clientPrefix, 'netperf', '-4', '-H', endpoint.address, '-p', String(endpoint.controlPort), '-t', 'TCP_RR', '-l', '-1', '-P', '0', '--', '-P', `,${endpoint.dataPort}`];
+    const r = await runCommand(argv, { timeoutMs: 5000, signal });
+    return r.exitCode === 0;
+  };
+}
+
+function plannedKeys(plan: Plan, environments: readonly string[]): string[] {
+  const points = expandPoints(plan);
+  const keys: string[] = [];
+  for (const environment of environments)
+    for (const p of points) for (let replicate = 1; replicate <= plan.replicates; replicate++) keys.push(taskKey({ environment, pointId: p.id, replicate }));
+  return keys;
+}
+
+export async function executeRun(req: RunRequest): Promise<RunSummary> {
+  const now = () => new Date();
+  let manifest: Manifest;
+  let done: Set<string>;
+  if (req.resume) {
+    const loaded = loadRun(req.outDir);
+    manifest = loaded.manifest;
+    if (loaded.results.truncatedLastLine !== null) {
+      req.onEvent({ kind: 'notice', message: `results.jsonl line ${loaded.results.truncatedLastLine} was cut short by a crash mid-write; it is set aside and that measurement is made again` });
+    }
+    done = new Set(latestRecords(loaded.results.records).filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+    const names = req.environments.map((e) => e.name);
+    const unknown = names.filter((n) => !manifest.environments.includes(n));
+    if (unknown.length > 0) manifest.environments = [...manifest.environments, ...unknown];
+  } else {
+    if (!req.plan) throw new RunSetupError('a new run needs a plan');
+    if (existsSync(req.outDir) && isRunDir(req.outDir)) {
+      throw new RunSetupError(`${req.outDir} already holds a run; continue it with --resume ${req.outDir}, or choose another --out`);
+    }
+    if (existsSync(req.outDir) && readdirSync(req.outDir).length > 0) {
+      throw new RunSetupError(`${req.outDir} exists and is not empty; choose an empty or new --out directory`);
+    }
+    mkdirSync(req.outDir, { recursive: true });
+    const created = now().toISOString();
+    manifest = {
+      formatVersion: RESULTS_FORMAT_VERSION,
+      kind: 'virtnet-run',
+      runId: newRunId(now()),
+      createdAt: created,
+      updatedAt: created,
+      status: 'running',
+      git: await gitInfo(req.repoDir),
+      planSource: req.planSource,
+      plan: req.plan,
+      environments: req.environments.map((e) => e.name),
+      hosts: { client: null, server: null },
+      link: req.link,
+      environmentDescriptions: {},
+      sessions: [],
+      environmentErrors: {},
+    };
+    done = new Set();
+  }
+  const plan = manifest.plan;
+  const session = { startedAt: now().toISOString(), endedAt: null as string | null, endReason: null as string | null, measuredInSession: 0 };
+  manifest.sessions.push(session);
+  manifest.status = 'running';
+  manifest.hosts.server ??= await collectHostInfo('server');
+  manifest.hosts.client ??= await collectHostInfo('client', req.clientPrefix);
+  writeManifest(req.outDir, manifest);
+
+  const appender = new ResultsAppender(req.outDir);
+  if (appender.truncatedLine !== null) {
+    req.onEvent({ kind: 'notice', message: `set aside a partial line ${appender.truncatedLine} of results.jsonl (kept as results.jsonl.partial-line-${appender.truncatedLine})` });
+  }
+  let outcome: SweepOutcome = { measured: 0, failed: 0, descriptions: {}, environmentErrors: {}, interrupted: false };
+  let endReason = 'completed';
+  let summary: RunSummary | undefined;
+  try {
+    outcome = await runSweep(
+      {
+        plan,
+        environments: req.environments,
+        done,
+        context: {
+          serverAddress: req.serverAddress,
+          ports: plan.ports,
+          logDir: logsDir(req.outDir),
+          probe: netperfProbe(req.clientPrefix, req.signal),
+          readyTimeoutMs: req.readyTimeoutMs,
+          settings: req.settings,
+          log: (message) => req.onEvent({ kind: 'notice', message }),
+        },
+        signal: req.signal,
+        onEvent: (e) => {
+          if (e.kind === 'measured') session.measuredInSession++;
+          req.onEvent(e);
+        },
+      },
+      {
+        netperf: (args, o) => runCommand([...req.clientPrefix, 'netperf', ...args], o),
+        append: (record) => appender.append(record),
+        now,
+      },
+    );
+    if (outcome.interrupted) endReason = `interrupted (${String(req.signal.reason ?? 'abort')})`;
+  } catch (e) {
+    endReason = `error: ${(e as Error).message}`;
+    throw e;
+  } finally {
+    appender.close();
+    Object.assign(manifest.environmentDescriptions, outcome.descriptions);
+    Object.assign(manifest.environmentErrors, outcome.environmentErrors);
+    for (const name of Object.keys(outcome.descriptions)) if (!(name in outcome.environmentErrors)) delete manifest.environmentErrors[name];
+    session.endedAt = now().toISOString();
+    session.endReason = endReason;
+    const loaded = loadRun(req.outDir);
+    const okKeys = new Set(latestRecords(loaded.results.records).filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+    const planned = plannedKeys(plan, manifest.environments);
+    const missing = planned.filter((k) => !okKeys.has(k)).length;
+    manifest.status = endReason !== 'completed' ? 'interrupted' : missing === 0 ? 'complete' : 'incomplete';
+    manifest.updatedAt = now().toISOString();
+    writeManifest(req.outDir, manifest);
+    summary = { runDir: req.outDir, status: manifest.status, measured: outcome.measured, failed: outcome.failed, missing, planned: planned.length, outcome };
+  }
+  return summary;
+}

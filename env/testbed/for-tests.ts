@@ -1,0 +1,27 @@
+// Testbeds for tests: each test file takes its own index, so tests never share a link with a run
+// (index 0) or with each other, and every one is torn down after the file, also on failure.
+
+import { afterAll } from 'vitest';
+import { type Testbed, testbedDown, testbedUp } from './testbed.ts';
+
+/** Indexes 8..63 are for tests; VIRTNET_TEST_INDEX_BASE lets parallel checkouts use disjoint ranges. */
+export function testIndex(offset: number): number {
+  const base = Number(process.env.VIRTNET_TEST_INDEX_BASE ?? 8);
+  const index = base + offset;
+  if (index < 1 || index > 63) throw new Error(`test testbed index ${index} out of range`);
+  return index;
+}
+
+export function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/** Brings up a testbed for this test file and registers its teardown. */
+export async function testbedForTests(offset: number, rateMbit: number | null = 100): Promise<Testbed> {
+  const index = testIndex(offset);
+  await testbedDown(index);
+  afterAll(async () => {
+    await testbedDown(index);
+  });
+  return testbedUp({ index, rateMbit });
+}

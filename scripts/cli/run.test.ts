@@ -1,0 +1,112 @@
+// virtnet run end to end: the real CLI, real netperf and netserver, a real namespace testbed.
+
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../../actions/lib/proc.ts';
+import { loadRun } from '../../actions/lib/run-dir.ts';
+import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
+import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
+
+const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
+const index = testIndex(1);
+const work = mkdtempSync(join(tmpdir(), 'virtnet-run-'));
+afterAll(async () => {
+  await testbedDown(index);
+  rmSync(work, { recursive: true, force: true });
+});
+
+function virtnet(...args: string[]) {
+  return runCommand([process.execPath, CLI, ...args], { timeoutMs: 180_000 });
+}
+
+async function netserversOf(address: string): Promise<string> {
+  const r = await runCommand(['pgrep', '-a', 'netserver'], { timeoutMs: 5000 });
+  return r.stdout.split('\n').filter((l) => l.includes(address)).join('\n');
+}
+
+describe.skipIf(!isRoot())('virtnet run (native, real testbed)', () => {
+  it('measures the quick plan, writes the run and its charts, and leaves nothing running', async () => {
+    const out = join(work, 'quick');
+    const r = await virtnet('run', '--plan', 'quick', '--env', 'native', '--out', out, '--index', String(index));
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/8 measurements planned/);
+    expect(r.stdout).toMatch(/\[8\/8\] native/);
+    const run = loadRun(out);
+    expect(run.manifest.status).toBe('complete');
+    expect(run.manifest.sessions).toHaveLength(1);
+    expect(run.manifest.hosts.server?.netperfVersion).toBe('2.7.0');
+    expect(run.manifest.hosts.client?.sysctls['net.core.wmem_max']).toMatch(/^\d+$/);
+    expect(run.manifest.link?.rateMbit).toBe(100);
+    expect(run.manifest.environmentDescriptions.native?.startupSeconds).toBeGreaterThan(0);
+    const records = run.results.records;
+    expect(records).toHaveLength(8);
+    expect(records.every((x) => x.status === 'ok')).toBe(true);
+    const tcp = records.filter((x) => x.test === 'TCP_STREAM');
+    for (const x of tcp) {
+      expect(x.metrics!.throughputMbps).toBeGreaterThan(90);
+      expect(x.metrics!.throughputMbps).toBeLessThan(96);
+      expect(x.metrics!.sendSocketRequested).toBe(x.value);
+      expect(x.metrics!.sendSocketFinal).toBeGreaterThanOrEqual(x.value);
+    }
+    const udp50 = records.find((x) => x.pointId === 'UDP_STREAM:messageSize=50')!;
+    // 50 B payloads pay 42 B of headers + 24 B of framing per frame: ~43 Mbit/s of payload.
+    expect(udp50.metrics!.throughputMbps).toBeGreaterThan(38);
+    expect(udp50.metrics!.throughputMbps).toBeLessThan(48);
+    const svg = readFileSync(join(out, 'report/charts/tcp-absolute.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain('Native Linux');
+    expect(await netserversOf(`198.18.${index}.1`)).toBe('');
+    expect((await testbedStatus(index)).up).toBe(false);
+  });
+
+  it('renders byte-identical charts from the same run', async () => {
+    const out = join(work, 'quick');
+    const first = readFileSync(join(out, 'report/charts/udp-absolute.svg'), 'utf8');
+    const r = await virtnet('report', out, '--out', join(work, 'again'));
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(join(work, 'again/charts/udp-absolute.svg'), 'utf8')).toBe(first);
+    expect(readFileSync(join(work, 'again/charts/tcp-absolute.vl.json'), 'utf8')).toBe(readFileSync(join(out, 'report/charts/tcp-absolute.vl.json'), 'utf8'));
+  });
+});
+
+describe('virtnet run refuses bad input before starting anything', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['an unknown plan', ['--plan', 'nosuch'], /unknown plan "nosuch": expected one of paper, quick/],
+    ['an unknown environment', ['--plan', 'quick', '--env', 'native,xen'], /--env: unknown environment "xen": expected one of native/],
+    ['a repeated environment', ['--plan', 'quick', '--env', 'native,native'], /--env: native is listed twice/],
+    ['a bad replicates value', ['--plan', 'quick', '--replicates', 'three'], /--replicates: expected a whole number, got "three"/],
+    ['an unknown option', ['--plan', 'quick', '--colour'], /Unknown option '--colour'/],
+    ['a missing plan', [], /--plan is required/],
+    ['a bad rate', ['--plan', 'quick', '--rate=-5'], /--rate: expected a rate in Mbit\/s/],
+    ['a run dir that is not a run', ['--resume', '/'], /is not a virtnet run: it has no manifest\.json/],
+  ];
+  it.each(cases)('%s', async (_, args, message) => {
+    const r = await virtnet('run', '--index', String(index), ...args);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect((await testbedStatus(index)).up).toBe(false);
+  });
+
+  it('refuses plan files with a negative size or an oversized UDP message, naming the field', async () => {
+    const quick = JSON.parse(readFileSync(new URL('../../env/plans/quick.json', import.meta.url), 'utf8'));
+    const bad = join(work, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...quick, sweeps: [{ ...quick.sweeps[1], from: -1, to: 70000 }] }));
+    const r = await virtnet('run', '--plan', bad, '--out', join(work, 'never'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('sweeps[0].from: -1 is not a size');
+    expect(r.stderr).toContain('sweeps[0].to: 70000 is above 65507');
+    expect(existsSync(join(work, 'never'))).toBe(false);
+  });
+
+  it('does not touch an existing run when asked to create it again', async () => {
+    const out = join(work, 'quick');
+    if (!existsSync(out)) return; // the measuring test above did not run (not root)
+    const before = readFileSync(join(out, 'results.jsonl'), 'utf8');
+    const r = await virtnet('run', '--plan', 'quick', '--out', out, '--index', String(index));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/already holds a run; continue it with --resume/);
+    expect(readFileSync(join(out, 'results.jsonl'), 'utf8')).toBe(before);
+  });
+});

@@ -1,0 +1,203 @@
+// virtnet run: bring up the testbed (or use an external server), sweep, tear down, report.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { acquireLock } from '../../actions/lib/lock.ts';
+import { checkPlanAgainstKernel, estimateSeconds, expandPoints, type Plan } from '../../actions/lib/plan.ts';
+import { loadPlan, overridePlan } from '../../actions/lib/plan-file.ts';
+import { stateDir } from '../../actions/lib/proc.ts';
+import type { LinkDescription } from '../../actions/lib/records.ts';
+import { buildReportFiles } from '../../actions/lib/report.ts';
+import { executeRun, type RunSummary } from '../../actions/lib/run.ts';
+import { loadRun } from '../../actions/lib/run-dir.ts';
+import type { SweepEvent } from '../../actions/lib/sweep.ts';
+import type { EnvironmentDriver } from '../../env/environment.ts';
+import { parseEnvironmentList } from '../../env/registry.ts';
+import { testbedDown, testbedUp } from '../../env/testbed/testbed.ts';
+import { formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError } from './common.ts';
+
+export function testbedLockPath(index: number): string {
+  return join(stateDir(), `testbed-${index}.lock`);
+}
+
+const OPTIONS = {
+  plan: { type: 'string' },
+  env: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'string' },
+  replicates: { type: 'string' },
+  'test-length': { type: 'string' },
+  seed: { type: 'string' },
+  'no-shuffle': { type: 'boolean' },
+  rate: { type: 'string' },
+  index: { type: 'string' },
+  server: { type: 'string' },
+  'osv-image': { type: 'string' },
+  accel: { type: 'string' },
+  'ready-timeout': { type: 'string' },
+  'no-report': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const;
+
+function describeEvent(event: SweepEvent | { kind: 'notice'; message: string }): string | null {
+  switch (event.kind) {
+    case 'notice':
+      return `  note: ${event.message}`;
+    case 'environment-start':
+      return event.tasks === 0 ? `== ${event.environment}: all ${event.skipped} measurements already done` : `== ${event.environment}: starting (${event.tasks} measurements${event.skipped ? `, ${event.skipped} already done` : ''})`;
+    case 'environment-ready':
+      return `== ${event.environment}: ready in ${event.description.startupSeconds?.toFixed(1) ?? '?'} s: ${event.description.summary}${event.description.accelerator === 'tcg' ? ' [TCG: software emulation, not KVM numbers]' : ''}`;
+    case 'environment-failed':
+      return `== ${event.environment}: FAILED to start: ${event.error}`;
+    case 'environment-skipped':
+      return `== ${event.environment}: skipped: ${event.reason}`;
+    case 'warmup':
+      return `   warm-up: ${event.seconds} s TCP_STREAM (not recorded)`;
+    case 'retry':
+      return `   retry ${event.attempt}: ${event.task.point.id} replicate ${event.task.replicate}: ${event.error}`;
+    case 'measured': {
+      const r = event.record;
+      const flag = r.parameter === 'sendSocketSize' ? '-s' : '-m';
+      const what = r.status === 'ok' ? `${r.metrics!.throughputMbps.toFixed(2)} Mbit/s` : `FAILED: ${r.error}`;
+      const width = String(event.total).length;
+      return `[${String(event.index).padStart(width)}/${event.total}] ${r.environment} ${r.test} ${flag} ${r.value} rep ${r.replicate}: ${what}  ETA ${formatDuration(event.etaSeconds)}`;
+    }
+    case 'environment-stop':
+      return `== ${event.environment}: stopped`;
+  }
+}
+
+interface Settings {
+  plan: Plan | null;
+  planSource: string;
+  environments: EnvironmentDriver[];
+  outDir: string;
+  resume: boolean;
+}
+
+function resolveSettings(values: Record<string, string | boolean | undefined>): Settings {
+  const str = (k: string) => values[k] as string | undefined;
+  if (str('resume') !== undefined) {
+    const dir = str('resume')!;
+    if (str('plan')) throw new UsageError('--resume takes the plan from the run; drop --plan');
+    if (str('out') && str('out') !== dir) throw new UsageError('--resume DIR continues DIR; drop --out');
+    const run = loadRun(dir);
+    const environments = parseEnvironmentList(str('env') ?? run.manifest.environments.join(','));
+    return { plan: null, planSource: run.manifest.planSource, environments, outDir: dir, resume: true };
+  }
+  if (!str('plan')) throw new UsageError('--plan is required: quick, paper, or a plan file');
+  const { plan: loaded, source } = loadPlan(str('plan')!, PLANS_DIR);
+  const plan = overridePlan(
+    loaded,
+    {
+      replicates: intOption('replicates', str('replicates'), 1, 1000),
+      testLengthSeconds: intOption('test-length', str('test-length'), 1, 3600),
+      seed: intOption('seed', str('seed'), 0, 2 ** 32 - 1),
+      randomize: values['no-shuffle'] ? false : undefined,
+    },
+    source,
+  );
+  const environments = parseEnvironmentList(str('env') ?? 'native');
+  const outDir = str('out') ?? join('runs', `${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}-${plan.name}`);
+  return { plan, planSource: source, environments, outDir, resume: false };
+}
+
+/** The whole `virtnet run`, reusable by `npm run reproduce`. Returns the summary and exit code. */
+export async function runFromArgs(args: string[]): Promise<{ code: number; summary: RunSummary | null }> {
+  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+  const settings = resolveSettings(values);
+  const external = values.server;
+  const index = testbedIndexOption(values.index);
+  const rate = rateOption(values.rate, 100);
+  const accel = values.accel ?? 'auto';
+  if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel: expected auto, kvm or tcg, got ${JSON.stringify(accel)}`);
+  const readyTimeout = intOption('ready-timeout', values['ready-timeout'], 1, 3600) ?? 120;
+  const osvImage = values['osv-image'] ?? process.env.VIRTNET_OSV_IMAGE;
+  if (osvImage !== undefined && !existsSync(osvImage)) throw new UsageError(`--osv-image: ${osvImage} does not exist`);
+  const envSettings: Record<string, string> = { accel, testbedIndex: String(index) };
+  if (osvImage) envSettings.osvImage = osvImage;
+
+  const plan = settings.plan ?? loadRun(settings.outDir).manifest.plan;
+  checkPlanAgainstKernel(plan, { wmemMax: Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8')) });
+  const log = (line: string) => {
+    if (!values.quiet) console.log(line);
+  };
+  const measurements = expandPoints(plan).length * plan.replicates * settings.environments.length;
+  log(`virtnet run: plan ${plan.name} (${settings.planSource}), environments ${settings.environments.map((e) => e.name).join(', ')}`);
+  log(`  ${measurements} measurements planned (${expandPoints(plan).length} points x ${plan.replicates} replicates x ${settings.environments.length} environments), ${plan.testLengthSeconds} s each; estimated ${formatDuration(estimateSeconds(plan, settings.environments.length))}${settings.resume ? ' before skipping those already done' : ''}`);
+  log(`  run directory: ${settings.outDir}`);
+
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) return;
+    log(`\n${signal}: stopping after tearing down; the run can be resumed with: virtnet run --resume ${settings.outDir}`);
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let serverAddress: string;
+  let clientPrefix: string[];
+  let link: LinkDescription;
+  const lock = external ? null : acquireLock(testbedLockPath(index), `testbed ${index}`);
+  if (lock?.tookOverFrom) log(`  note: took over the testbed lock of PID ${lock.tookOverFrom}, which is gone`);
+  let summary: RunSummary | null = null;
+  let madeTestbed = false;
+  try {
+    if (external) {
+      serverAddress = external;
+      clientPrefix = [];
+      link = { kind: 'external', shaping: 'as cabled (not shaped by virtnet)', rateMbit: null, serverAddress: external, clientAddress: null, clientNamespace: null };
+    } else {
+      const testbed = await testbedUp({ index, rateMbit: rate });
+      madeTestbed = true;
+      serverAddress = testbed.layout.serverAddress;
+      clientPrefix = testbed.clientPrefix;
+      link = testbed.link;
+      log(`  testbed ${index}: ${testbed.layout.clientAddress} (client namespace) <-> ${serverAddress} (server); ${link.shaping}`);
+    }
+    summary = await executeRun({
+      outDir: settings.outDir,
+      plan: settings.plan,
+      planSource: settings.planSource,
+      resume: settings.resume,
+      environments: settings.environments,
+      serverAddress,
+      clientPrefix,
+      link,
+      settings: envSettings,
+      readyTimeoutMs: readyTimeout * 1000,
+      repoDir: REPO_DIR,
+      signal: controller.signal,
+      onEvent: (e) => {
+        const line = describeEvent(e);
+        if (line) log(line);
+      },
+    });
+  } finally {
+    if (madeTestbed) await testbedDown(index);
+    lock?.release();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  log(`\nrun ${summary.status}: ${summary.measured} measured, ${summary.failed} failed, ${summary.missing} of ${summary.planned} planned measurements still missing`);
+  for (const [env, error] of Object.entries(summary.outcome.environmentErrors)) log(`  ${env}: ${error}`);
+  if (!values['no-report'] && !controller.signal.aborted) {
+    const run = loadRun(settings.outDir);
+    const files = await buildReportFiles(run.manifest, run.results.records);
+    for (const f of files) {
+      const path = join(settings.outDir, 'report', f.path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, f.content);
+    }
+    log(`  report: ${join(settings.outDir, 'report')}`);
+  }
+  log(`  results: ${join(settings.outDir, 'results.jsonl')}`);
+  const signalCode = controller.signal.reason === 'SIGINT' ? 130 : controller.signal.reason === 'SIGTERM' ? 143 : null;
+  return { code: signalCode ?? (summary.status === 'complete' ? 0 : 1), summary };
+}
+
+export async function commandRun(args: string[]): Promise<number> {
+  return (await runFromArgs(args)).code;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// npm run reproduce: the paper's sweep on every environment this machine can run, on the embedded
+// two-host testbed, then the report. A thin wrapper over `virtnet run` and `virtnet report`.
+// Extra arguments go to `virtnet run` (e.g. --plan quick, --env native).
+
+import { ENVIRONMENTS } from '../env/registry.ts';
+import { runFromArgs } from './cli/run.ts';
+
+const passThrough = process.argv.slice(2);
+const has = (flag: string) => passThrough.some((a) => a === flag || a.startsWith(`${flag}=`));
+
+const args = [...passThrough];
+if (!has('--plan') && !has('--resume')) args.push('--plan', 'paper');
+if (!has('--env') && !has('--resume')) {
+  const usable: string[] = [];
+  for (const env of ENVIRONMENTS) {
+    const a = await env.available({});
+    if (a.ok) usable.push(env.name);
+    else console.log(`reproduce: leaving out ${env.name}: ${a.reason}`);
+  }
+  args.push('--env', usable.join(','));
+}
+if (!has('--out') && !has('--resume')) args.push('--out', `runs/reproduce-${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}`);
+
+try {
+  const { code } = await runFromArgs(args);
+  process.exitCode = code;
+} catch (e) {
+  console.error(`reproduce: ${(e as Error).message}`);
+  process.exitCode = 1;
+}

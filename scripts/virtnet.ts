@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// virtnet: the command line. Each command parses its arguments, then hands over to the library.
+
+import { commandRun } from './cli/run.ts';
+import { commandTestbed } from './cli/testbed.ts';
+import { commandReport } from './cli/report.ts';
+import { commandCleanup } from './cli/cleanup.ts';
+import { UsageError } from './cli/common.ts';
+
+const USAGE = `virtnet: netperf across native Linux, Docker, a QEMU/KVM Linux guest and OSv
+
+usage:
+  virtnet run --plan <quick|paper|FILE> --env <native[,docker,kvm,osv]|all> --out <DIR> [options]
+  virtnet run --resume <DIR>
+  virtnet testbed up|down|status [--rate MBIT|off] [--index N]
+  virtnet report <RUN_DIR...> [--out DIR]
+  virtnet cleanup
+
+run options:
+  --plan NAME|FILE      sweep plan: a built-in name (paper, quick) or a plan JSON file
+  --env LIST            environments, comma-separated, measured one at a time (default: native)
+  --out DIR             run directory to create (default: runs/<time>-<plan>)
+  --resume DIR          continue an interrupted run: keep its measurements, make the missing ones
+  --replicates N        override the plan's replicates
+  --test-length S       override the plan's test length (seconds)
+  --seed N              override the plan's shuffle seed
+  --no-shuffle          run points in plan order
+  --rate MBIT|off       testbed link rate (default 100, the paper's cable)
+  --index N             testbed index 0-63 (default 0; tests use others)
+  --server ADDRESS      measure an external server (a real two-host testbed): no namespace testbed
+  --osv-image PATH      OSv image for --env osv (also VIRTNET_OSV_IMAGE)
+  --accel auto|kvm|tcg  accelerator for QEMU guests (default auto: kvm only with vmx/svm)
+  --ready-timeout S     how long an environment may take to answer (default 120)
+  --no-report           do not render charts at the end
+`;
+
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  run: commandRun,
+  testbed: commandTestbed,
+  report: commandReport,
+  cleanup: commandCleanup,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`virtnet: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(commands).join(', ')}\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (e) {
+    const err = e as Error;
+    if (err instanceof UsageError) {
+      process.stderr.write(`virtnet ${name}: ${err.message}\n(see virtnet --help)\n`);
+      return 2;
+    }
+    process.stderr.write(`virtnet ${name}: ${err.message}\n`);
+    if (process.env.VIRTNET_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
