@@ -44,6 +44,7 @@ pr-base (the run at the merge base with $GITHUB_BASE_REF)
   --correction holm|none  multiple-comparison correction (default holm)
   --fail-on-regression  exit with status 3 when any point regressed
   --repo DIR            git repository to read committed runs from (default: current directory)
+  --out DIR             also write diff.json, diff.md, diff.txt, overlay charts and index.html
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {

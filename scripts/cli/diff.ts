@@ -1,8 +1,11 @@
 // virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P]
-//                      [--correction holm|none] [--fail-on-regression] [--repo DIR]
+//                      [--correction holm|none] [--fail-on-regression] [--repo DIR] [--out DIR]
 
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, validateDiffOptions } from '../../actions/lib/diff.ts';
 import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff-format.ts';
+import { buildDiffFiles } from '../../actions/lib/diff-page.ts';
 import { gitCli, resolveRunPair } from '../../actions/lib/run-source.ts';
 import { parseCommandArgs, UsageError } from './common.ts';
 
@@ -27,6 +30,7 @@ export async function commandDiff(args: string[]): Promise<number> {
     correction: { type: 'string' },
     'fail-on-regression': { type: 'boolean' },
     repo: { type: 'string' },
+    out: { type: 'string' },
   }, true);
   if (positionals.length !== 2) throw new UsageError(`expected two runs, A (the baseline) and B, each a run directory, a git ref, previous or pr-base; got ${positionals.length}`);
   const format = (values.format ?? 'text') as DiffFormat;
@@ -46,6 +50,15 @@ export async function commandDiff(args: string[]): Promise<number> {
 
   const diff = diffRuns({ label: a.label, manifest: a.manifest, records: a.records }, { label: b.label, manifest: b.manifest, records: b.records }, options);
   process.stdout.write(formatDiff(diff, format));
+  if (values.out) {
+    const files = await buildDiffFiles(diff);
+    for (const f of files) {
+      const path = join(values.out, f.path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, f.content);
+    }
+    process.stderr.write(`diff page and charts: ${files.length} files in ${values.out}\n`);
+  }
   if (values['fail-on-regression'] && hasRegression(diff)) {
     process.stderr.write(`virtnet diff: ${diff.summary.regressed} regressed point${diff.summary.regressed === 1 ? '' : 's'} (--fail-on-regression)\n`);
     return EXIT_REGRESSION;
