@@ -99,7 +99,7 @@ describe('overlay chart and diff page', () => {
   it('page body: escaped labels, manifest differences first, a chart slot per environment/test', () => {
     const page = diffPage(sample());
     expect(page.title).toBe('Diff: feature <x> vs main');
-    expect(page.bodyHtml).toContain('<h1>Diff: feature &lt;x&gt; vs main</h1>');
+    expect(page.bodyHtml).toContain('<td>feature &lt;x&gt;</td>');
     expect(page.bodyHtml).not.toContain('<x>');
     expect(page.bodyHtml.indexOf('Manifest differences')).toBeLessThan(page.bodyHtml.indexOf('data-chart="diff-native-tcp-stream"'));
     expect(page.bodyHtml).toContain('<td class="verdict-regressed">regressed</td>');
@@ -111,6 +111,8 @@ describe('overlay chart and diff page', () => {
     expect(files.map((f) => f.path)).toEqual(['diff.json', 'diff.md', 'diff.txt', 'charts/diff-native-tcp-stream.vl.json', 'charts/diff-native-tcp-stream.svg', 'charts/diff-native-udp-stream.vl.json', 'charts/diff-native-udp-stream.svg', 'index.html']);
     const html = files.at(-1)!.content;
     expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<title>Diff: feature &lt;x&gt; vs main</title>');
+    expect(html).toContain('<h1>Diff: feature &lt;x&gt; vs main</h1>');
     expect(html.match(/<svg/g)).toHaveLength(2);
   });
 });

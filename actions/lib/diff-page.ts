@@ -10,6 +10,7 @@ import { formatChange, formatDiffJson, formatDiffMarkdown, formatDiffText, forma
 import { renderSvg } from './render.ts';
 
 export interface DiffPage {
+  /** The page's title; the body has no <h1> of its own (the site's layout prints the title). */
   title: string;
   bodyHtml: string;
   charts: DiffChartEntry[];
@@ -61,7 +62,6 @@ export function diffPage(d: RunDiff, options: DiffPageOptions = {}): DiffPage {
   const s = d.summary;
   const title = `Diff: ${d.b.label} vs ${d.a.label}`;
   const html: string[] = [];
-  html.push(`<h1>${e(title)}</h1>`);
   html.push(`<p class="diff-headline"><strong>${s.regressed} regressed, ${s.improved} improved</strong>, ${s.unchanged} unchanged, ${s.undecided} undecided of ${s.compared} points compared; ${s.added} added, ${s.removed} removed.</p>`);
   html.push(`<table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow('A (baseline)', d.a)}${runRow('B (candidate)', d.b)}</tbody></table>`);
   const correction = d.options.correction === 'holm' ? `Holm-corrected across the ${s.tested} points tested` : 'no multiple-comparison correction';
@@ -126,6 +126,6 @@ export async function buildDiffFiles(d: RunDiff): Promise<DiffFile[]> {
     files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}\n` });
     files.push({ path: `charts/${chart.id}.svg`, content: svgs.get(chart.id)! });
   }
-  files.push({ path: 'index.html', content: `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${e(page.title)}</title><style>${STANDALONE_STYLE}</style></head><body>\n${page.bodyHtml}\n</body></html>\n` });
+  files.push({ path: 'index.html', content: `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${e(page.title)}</title><style>${STANDALONE_STYLE}</style></head><body>\n<h1>${e(page.title)}</h1>\n${page.bodyHtml}\n</body></html>\n` });
   return files;
 }

@@ -68,7 +68,7 @@ export function diffOverlayChart(diff: RunDiff, environment: string, test: TestN
   const runScale = { domain: [a, b], range: [BASELINE_COLOR, envColor] };
   const x = { field: 'x', type: 'quantitative' as const, title: AXIS_TITLES[parameter] ?? parameter };
   // One legend, drawn as the lines (colour and dash, full opacity whatever layer it merges from).
-  const color = { field: 'run', type: 'nominal' as const, title: 'Run', scale: runScale, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolOpacity: 1 } };
+  const color = { field: 'run', type: 'nominal' as const, title: 'Run', scale: runScale, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480 } };
   const y = { field: 'mean', type: 'quantitative' as const, title: 'Throughput (10^6 bits/s)' };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
