@@ -27,7 +27,9 @@ function commit(message: string): string {
 function writeRun(dir: string, runId: string, createdAt: string, measuredCommit: string | null, throughput: number): void {
   const path = join(dir, runId);
   mkdirSync(path, { recursive: true });
-  writeFileSync(join(path, 'manifest.json'), `${JSON.stringify(testManifest({ runId, createdAt, git: { commit: measuredCommit, dirty: false, branch: 'main', subject: null } }), null, 2)}\n`);
+  // Multi-byte text, so reading several manifests in one git stream must count bytes, not characters.
+  const subject = `résumé ✓ ${runId}`;
+  writeFileSync(join(path, 'manifest.json'), `${JSON.stringify(testManifest({ runId, createdAt, git: { commit: measuredCommit, dirty: false, branch: 'main', subject } }), null, 2)}\n`);
   const records = pointRecords('native', 'TCP_STREAM', 100, [throughput, throughput + 0.1, throughput + 0.2]);
   writeFileSync(join(path, 'results.jsonl'), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
@@ -89,6 +91,7 @@ describe('resolving runs from git refs', () => {
   it('previous: the newest committed run older than the other side', async () => {
     const [a, b] = await resolveRunPair('previous', 'feature~1', ctx());
     expect(a.manifest.runId).toBe('r2');
+    expect(a.manifest.git.subject).toBe('résumé ✓ r2');
     expect(a.label).toBe('previous');
     expect(b.manifest.runId).toBe('r3');
     // Against an uncommitted run directory: by its creation time.
@@ -126,6 +129,22 @@ describe('clear errors', () => {
     // sha is filled in beforeAll, after it.each read the table: map the placeholder late.
     const argA = a === 'HEAD' ? sha.results1! : a;
     await expect(resolveRunPair(argA, b, { ...ctx(), baseRef })).rejects.toThrow(message);
+  });
+
+  it('a committed manifest that is not valid: the error names the file and the commit', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'virtnet-diff-git-broken-'));
+    const g = (...args: string[]) => execFileSync('git', ['-C', other, ...args], { env: { ...GIT_ENV, HOME: other }, encoding: 'utf8' }).trim();
+    try {
+      g('init', '-q', '-b', 'main');
+      mkdirSync(join(other, COMMITTED_RUNS_DIR, 'bad'), { recursive: true });
+      writeFileSync(join(other, COMMITTED_RUNS_DIR, 'bad', 'manifest.json'), '{"kind": "virtnet-run",');
+      g('add', '-A');
+      g('commit', '-q', '-m', 'broken run');
+      const head = g('rev-parse', 'HEAD');
+      await expect(resolveRunPair('HEAD', 'HEAD', { git: gitCli(other) })).rejects.toThrow(`reports/runs/bad/manifest.json at commit ${head.slice(0, 10)}: not valid JSON`);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it('a directory that is not a run, a file, a ref outside any repository', async () => {

@@ -4,6 +4,7 @@
 // through the small GitReader interface, so the resolution rules are tested against a plain object
 // as well as a real repository.
 
+import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { runCommand } from './proc.ts';
 import { parseResults, type Manifest, type MeasurementRecord, RunFormatError, validateManifest } from './records.ts';
@@ -23,6 +24,8 @@ export interface GitReader {
   listDir(commit: string, dir: string): Promise<string[]>;
   /** A file's content at the commit, or null when it is absent there. */
   readFile(commit: string, path: string): Promise<string | null>;
+  /** Several files at the commit in one go (one git process), each null when absent. */
+  readFiles(commit: string, paths: readonly string[]): Promise<(string | null)[]>;
   /** Paths under dir that the commit added (compared with its first parent; everything for a root commit). */
   addedPaths(commit: string, dir: string): Promise<string[]>;
   mergeBase(a: string, b: string): Promise<string | null>;
@@ -48,6 +51,30 @@ export function gitCli(repoDir: string): GitReader {
     async readFile(commit, path) {
       const r = await git('show', `${commit}:${path}`);
       return r.exitCode === 0 ? r.stdout : null;
+    },
+    async readFiles(commit, paths) {
+      if (paths.length === 0) return [];
+      const out = await new Promise<Buffer>((resolve, reject) => {
+        const child = execFile('git', ['-C', repoDir, 'cat-file', '--batch'], { encoding: 'buffer', maxBuffer: 1 << 30, timeout: 120_000 }, (err, stdout) => (err ? reject(new RunSourceError(`git cat-file --batch failed in ${repoDir}: ${err.message}`)) : resolve(stdout)));
+        child.stdin!.end(paths.map((p) => `${commit}:${p}\n`).join(''));
+      });
+      // Each answer: "<id> blob <size>\n<size bytes>\n", or "<name> missing\n".
+      const texts: (string | null)[] = [];
+      let at = 0;
+      for (let i = 0; i < paths.length; i++) {
+        const eol = out.indexOf(10, at);
+        const header = out.subarray(at, eol).toString('utf8');
+        at = eol + 1;
+        const m = / blob (\d+)$/.exec(header);
+        if (!m) {
+          texts.push(null);
+          continue;
+        }
+        const size = Number(m[1]);
+        texts.push(out.subarray(at, at + size).toString('utf8'));
+        at += size + 1;
+      }
+      return texts;
     },
     async addedPaths(commit, dir) {
       const r = await git('diff-tree', '--root', '--no-commit-id', '--name-only', '-r', '--diff-filter=A', commit, '--', dir);
@@ -96,26 +123,31 @@ interface CommittedRun {
   manifest: Manifest;
 }
 
-async function readManifest(git: GitReader, commit: string, runId: string): Promise<Manifest | null> {
-  const path = `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE}`;
-  const text = await git.readFile(commit, path);
-  if (text === null) return null;
+function parseCommittedManifest(text: string, commit: string, runId: string): Manifest {
+  const where = `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE} at commit ${commit.slice(0, 10)}`;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new RunFormatError(`${path} at commit ${commit.slice(0, 10)}: not valid JSON (${(e as Error).message})`);
+    throw new RunFormatError(`${where}: not valid JSON (${(e as Error).message})`);
   }
-  return validateManifest(raw, `${path} at commit ${commit.slice(0, 10)}`);
+  return validateManifest(raw, where);
+}
+
+async function readManifest(git: GitReader, commit: string, runId: string): Promise<Manifest | null> {
+  const text = await git.readFile(commit, `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE}`);
+  return text === null ? null : parseCommittedManifest(text, commit, runId);
 }
 
 /** Every run committed in the commit's tree, manifests read and validated. */
 async function committedRuns(git: GitReader, commit: string): Promise<CommittedRun[]> {
+  const runIds = await git.listDir(commit, COMMITTED_RUNS_DIR);
+  const texts = await git.readFiles(commit, runIds.map((id) => `${COMMITTED_RUNS_DIR}/${id}/${MANIFEST_FILE}`));
   const out: CommittedRun[] = [];
-  for (const runId of await git.listDir(commit, COMMITTED_RUNS_DIR)) {
-    const manifest = await readManifest(git, commit, runId);
-    if (manifest) out.push({ runId, commit, manifest });
-  }
+  runIds.forEach((runId, i) => {
+    const text = texts[i];
+    if (text !== null && text !== undefined) out.push({ runId, commit, manifest: parseCommittedManifest(text, commit, runId) });
+  });
   return out;
 }
 
