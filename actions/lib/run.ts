@@ -86,9 +86,12 @@ export async function executeRun(req: RunRequest): Promise<RunSummary> {
       const loaded = loadRun(req.outDir);
       manifest = loaded.manifest;
       // A session that never recorded its end was killed outright (SIGKILL, a crash, power loss).
-      for (const earlier of manifest.sessions) {
-        if (earlier.endReason === null) earlier.endReason = 'killed: no clean shutdown recorded (SIGKILL, crash or power loss)';
-      }
+      manifest.sessions.forEach((earlier, i) => {
+        if (earlier.endReason !== null) return;
+        earlier.endReason = 'killed: no clean shutdown recorded (SIGKILL, crash or power loss)';
+        const until = manifest.sessions[i + 1]?.startedAt ?? '\uffff';
+        earlier.measuredInSession = loaded.results.records.filter((r) => r.startedAt >= earlier.startedAt && r.startedAt < until).length;
+      });
       done = new Set(latestRecords(loaded.results.records).filter((r) => r.status === 'ok').map((r) => taskKey(r)));
       const names = req.environments.map((e) => e.name);
       const unknown = names.filter((n) => !manifest.environments.includes(n));
