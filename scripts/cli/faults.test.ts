@@ -114,6 +114,22 @@ describe.skipIf(!isRoot())('virtnet run survives being stopped (real processes)'
     expectExactlyThePlan(final);
   });
 
+  it('on SIGINT while the testbed and environment come up: still tears everything down and stays resumable', async () => {
+    const out = join(work, 'stopped-early');
+    const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--no-report']);
+    await run.waitFor(/testbed \d+: /);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    const stopped = loadRun(out);
+    expect(stopped.manifest.status).toBe('interrupted');
+    expect(stopped.results.records.length).toBe(measuredLines(run.stdout));
+    expect((await testbedStatus(index)).up).toBe(false);
+    expect(await netserversOn(index)).toEqual([]);
+    const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
+    expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
+    expectExactlyThePlan(loadRun(out));
+  });
+
   it('on SIGKILL: keeps every record written, cleanup removes what it left, and resume completes it', async () => {
     const out = join(work, 'killed');
     const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--no-report']);

@@ -132,7 +132,12 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
 
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) return;
+    if (controller.signal.aborted) {
+      // A second signal while tearing down: the user wants out now. Every record is already on
+      // disk; what teardown did not reach, `virtnet cleanup` removes.
+      console.error(`\n${signal} again: exiting without finishing the teardown; run virtnet cleanup, then virtnet run --resume ${settings.outDir}`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     log(`\n${signal}: stopping after tearing down; the run can be resumed with: virtnet run --resume ${settings.outDir}`);
     controller.abort(signal);
   };
