@@ -29,7 +29,7 @@ export interface RunRequest {
   readyTimeoutMs: number;
   /** Extra seconds beyond the test length before a netperf call is deemed hung and killed (default 20). */
   netperfGraceSeconds?: number;
-  /** Extra time beyond readyTimeoutMs before the sweep gives up on a start() that never returns (default 30 s). */
+  /** Extra time beyond readyTimeoutMs before the sweep gives up on a start() that never returns (default: readyTimeoutMs + 5 min). */
   startGraceMs?: number;
   repoDir: string;
   signal: AbortSignal;

@@ -40,6 +40,7 @@ export interface SweepRequest {
   /**
    * How much longer than context.readyTimeoutMs a driver's start() may take before the sweep stops
    * waiting for it (a driver stuck on a process that never answers), aborts it and moves on.
+   * Default: the ready timeout again plus 5 minutes (room for image builds inside start()).
    */
   startGraceMs?: number;
 }
@@ -48,7 +49,7 @@ export interface SweepRequest {
  * Starts an environment, but never waits forever: past the deadline the start is aborted through
  * its signal and reported as an error; should it still come up later, it is stopped at once.
  */
-export async function startWithDeadline(driver: EnvironmentDriver, context: Omit<EnvironmentContext, 'signal'>, signal: AbortSignal, deadlineMs: number): Promise<StartedEnvironment> {
+export async function startWithDeadline(driver: EnvironmentDriver, context: Omit<EnvironmentContext, 'signal'>, signal: AbortSignal, deadlineMs: number, windDownMs = 10_000): Promise<StartedEnvironment> {
   const own = new AbortController();
   const forward = () => own.abort(signal.reason);
   signal.addEventListener('abort', forward, { once: true });
@@ -57,14 +58,17 @@ export async function startWithDeadline(driver: EnvironmentDriver, context: Omit
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       own.abort('deadline');
-      reject(new Error(`${driver.name}: did not become ready within ${Math.round(deadlineMs / 1000)} s; gave up waiting for it`));
+      reject(new Error(`${driver.name}: did not become ready within ${deadlineMs < 10_000 ? (deadlineMs / 1000).toFixed(1) : Math.round(deadlineMs / 1000)} s; gave up waiting for it`));
     }, deadlineMs);
   });
   try {
     return await Promise.race([starting, deadline]);
   } catch (e) {
     // The start may still finish (or fail) after we stopped waiting: stop whatever it brings up.
-    starting.then((late) => late.stop(), () => {});
+    // Give an aborted start a bounded moment to wind down, so the next environment does not find
+    // its ports still taken.
+    const windDown = starting.then((late) => late.stop(), () => {});
+    await Promise.race([windDown, sleep(windDownMs)]);
     throw e;
   } finally {
     clearTimeout(timer);
@@ -158,7 +162,9 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
     let started: StartedEnvironment | null = null;
     try {
       try {
-        started = await startWithDeadline(driver, request.context, signal, request.context.readyTimeoutMs + (request.startGraceMs ?? 30_000));
+        // The default grace is wide: a driver may build an image or a guest before its ready timeout starts.
+        const grace = request.startGraceMs ?? request.context.readyTimeoutMs + 300_000;
+        started = await startWithDeadline(driver, request.context, signal, request.context.readyTimeoutMs + grace);
       } catch (e) {
         if (signal.aborted) break;
         const message = (e as Error).message;
@@ -189,7 +195,12 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
       }
     } finally {
       if (started) {
-        await started.stop();
+        try {
+          await started.stop();
+        } catch (e) {
+          // A failed teardown must not cost the measurements of the environments after it.
+          outcome.environmentErrors[driver.name] = `teardown failed: ${(e as Error).message} (virtnet cleanup removes what is left)`;
+        }
         onEvent({ kind: 'environment-stop', environment: driver.name });
       }
     }
