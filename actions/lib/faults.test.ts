@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../env/environment.ts';
 import { EnvironmentError } from '../../env/environment.ts';
 import { nativeEnvironment } from '../../env/native/native.ts';
-import { isRoot, testbedForTests } from '../../env/testbed/for-tests.ts';
-import type { Testbed } from '../../env/testbed/testbed.ts';
+import { isRoot, testbedForTests, testIndex } from '../../env/testbed/for-tests.ts';
+import { type Testbed, testbedDown } from '../../env/testbed/testbed.ts';
 import { type Plan, validatePlan } from './plan.ts';
 import { Daemon, runCommand, waitUntil } from './proc.ts';
 import { latestRecords } from './records.ts';
@@ -66,6 +66,10 @@ describe.skipIf(!isRoot())('faults during a run (real netperf, real testbed)', (
   let testbed: Testbed;
   beforeAll(async () => {
     testbed = await testbedForTests(2);
+  });
+  // testbedForTests registers its own teardown, but from inside beforeAll that hook is not collected.
+  afterAll(async () => {
+    await testbedDown(testIndex(2));
   });
 
   function request(outDir: string, p: Plan, environments: EnvironmentDriver[], extra: Partial<RunRequest> = {}): RunRequest & { events: string[] } {
