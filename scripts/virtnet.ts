@@ -16,7 +16,7 @@ usage:
   virtnet testbed up|down|status [--rate MBIT|off] [--index N]
   virtnet report <RUN_DIR...> [--out DIR]
   virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P] [--fail-on-regression]
-  virtnet cleanup
+  virtnet cleanup [--index N]
 
 run options:
   --plan NAME|FILE      sweep plan: a built-in name (paper, quick) or a plan JSON file
@@ -33,6 +33,7 @@ run options:
   --osv-image PATH      OSv image for --env osv (also VIRTNET_OSV_IMAGE)
   --accel auto|kvm|tcg  accelerator for QEMU guests (default auto: kvm only with vmx/svm)
   --ready-timeout S     how long an environment may take to answer (default 120)
+  --netperf-grace S     seconds beyond the test length before a netperf call is deemed hung (default 20)
   --no-report           do not render charts at the end
 
 diff: A is the baseline, B the candidate; each a run directory, a git ref or commit (its run
