@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processStartTicks, runCommand, waitUntil } from '../../actions/lib/proc.ts';
+import { processStartTicks, runCommand, sleep, waitUntil } from '../../actions/lib/proc.ts';
 import type { Availability, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../environment.ts';
 import { EnvironmentError } from '../environment.ts';
 import { type DockerRunner, prepareImage } from './image.ts';
@@ -21,10 +21,19 @@ export interface DockerEnvironmentOptions {
   cacheDir?: string;
 }
 
+/** A published port held by another process: retry `docker run` for up to 40 x 0.5 s. */
+const PORT_BUSY_RETRIES = 40;
+const PORT_BUSY_INTERVAL_MS = 500;
+
 const DEFAULT_CACHE_DIR = fileURLToPath(new URL('../../.cache/docker', import.meta.url));
 
+/** docker's error without its "See 'docker run --help'" trailer, on one line. */
+export function dockerError(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) 'docker .*--help'/.test(l)).join(' | ');
+}
+
 function lastLine(text: string): string {
-  return text.trim().split('\n').filter((l) => l.trim() !== '').slice(-1)[0] ?? '';
+  return dockerError(text).split(' | ').slice(-1)[0] ?? '';
 }
 
 /** The local dockerd's command line (the one serving DOCKER_HOST when several run), or null. */
@@ -117,10 +126,19 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     const runArgs = dockerRunArgs({ name, image: image.tag, serverAddress: ctx.serverAddress, ports: ctx.ports, testbedIndex, owner });
     const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
     const started = performance.now();
-    const run = await docker(runArgs, { timeoutMs: 120_000, signal: ctx.signal });
+    // Even without the userland proxy, dockerd binds each published port on the host to reserve
+    // it. A process listening on the same port on all addresses (a netserver's data socket on
+    // another testbed, say) makes that fail for a moment: retry a bounded number of times.
+    let run = await docker(runArgs, { timeoutMs: 120_000, signal: ctx.signal });
+    for (let attempt = 1; attempt <= PORT_BUSY_RETRIES && run.exitCode !== 0 && /address already in use/.test(run.stderr) && !ctx.signal?.aborted; attempt++) {
+      await removeContainer(name).catch(() => {});
+      await sleep(PORT_BUSY_INTERVAL_MS, ctx.signal);
+      run = await docker(runArgs, { timeoutMs: 120_000, signal: ctx.signal });
+    }
     if (run.exitCode !== 0) {
       await removeContainer(name).catch(() => {});
-      throw new EnvironmentError(`docker: could not start container ${name}: ${lastLine(run.stderr) || lastLine(run.stdout) || `exit ${run.exitCode}`}`);
+      const busy = /address already in use/.test(run.stderr) ? ` (another process holds the port on this address or on all addresses: see ss -tulpn)` : '';
+      throw new EnvironmentError(`docker: could not start container ${name}: ${dockerError(run.stderr) || dockerError(run.stdout) || `exit ${run.exitCode}`}${busy}`);
     }
     const id = run.stdout.trim().split('\n').pop()!;
     let stopped = false;
