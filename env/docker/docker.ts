@@ -21,8 +21,8 @@ export interface DockerEnvironmentOptions {
   cacheDir?: string;
 }
 
-/** A published port held by another process: retry `docker run` for up to 40 x 0.5 s. */
-const PORT_BUSY_RETRIES = 40;
+/** A published port held by another process: retry `docker run` for up to 120 x 0.5 s. */
+const PORT_BUSY_RETRIES = 120;
 const PORT_BUSY_INTERVAL_MS = 500;
 
 const DEFAULT_CACHE_DIR = fileURLToPath(new URL('../../.cache/docker', import.meta.url));
@@ -131,6 +131,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     // another testbed, say) makes that fail for a moment: retry a bounded number of times.
     let run = await docker(runArgs, { timeoutMs: 120_000, signal: ctx.signal });
     for (let attempt = 1; attempt <= PORT_BUSY_RETRIES && run.exitCode !== 0 && /address already in use/.test(run.stderr) && !ctx.signal?.aborted; attempt++) {
+      if (attempt === 1) ctx.log(`docker: a published port of ${name} is busy (${dockerError(run.stderr).split(': ').slice(-2).join(': ')}); retrying for up to ${(PORT_BUSY_RETRIES * PORT_BUSY_INTERVAL_MS) / 1000} s`);
       await removeContainer(name).catch(() => {});
       await sleep(PORT_BUSY_INTERVAL_MS, ctx.signal);
       run = await docker(runArgs, { timeoutMs: 120_000, signal: ctx.signal });
