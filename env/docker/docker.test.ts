@@ -211,24 +211,39 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
     expect((await testbedStatus(index)).up).toBe(false);
   });
 
+  /** Starts `virtnet run --env docker` in the background and waits (bounded) until its container runs. */
+  async function runUntilContainerRuns(index: number, out: string) {
+    const cli = new URL('../../scripts/virtnet.ts', import.meta.url).pathname;
+    const child = spawn(process.execPath, [cli, 'run', '--plan', 'quick', '--env', 'docker', '--out', out, '--index', String(index), '--no-report', '--quiet'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    let running = false;
+    for (let i = 0; i < 300 && !running; i++) {
+      const r = await docker('ps', '--filter', `name=^${containerName(index)}$`, '--filter', 'status=running', '--format', '{{.Names}}');
+      running = r.stdout.trim() === containerName(index);
+      if (!running) await sleep(200);
+    }
+    return { child, exited, running };
+  }
+
+  it('a run stopped with SIGTERM removes its container itself', async () => {
+    const index = testIndex(2);
+    afterAll(() => testbedDown(index));
+    const { child, exited, running } = await runUntilContainerRuns(index, join(work, 'terminated'));
+    child.kill('SIGTERM');
+    const code = await exited;
+    expect(running, 'the run never started its container').toBe(true);
+    expect(code).toBe(143);
+    expect(await containersOn(index)).toEqual([]);
+    expect(loadRun(join(work, 'terminated')).manifest.status).toBe('interrupted');
+  });
+
   it('after a run killed with SIGKILL, cleanup removes its container', async () => {
     const index = testIndex(2);
     afterAll(() => testbedDown(index));
-    const cli = new URL('../../scripts/virtnet.ts', import.meta.url).pathname;
-    const child = spawn(process.execPath, [cli, 'run', '--plan', 'quick', '--env', 'docker', '--out', join(work, 'killed'), '--index', String(index), '--no-report', '--quiet'], { stdio: 'ignore' });
-    const exited = new Promise((r) => child.once('exit', r));
-    try {
-      let running = false;
-      for (let i = 0; i < 200 && !running; i++) {
-        const r = await docker('ps', '--filter', `name=^${containerName(index)}$`, '--filter', 'status=running', '--format', '{{.Names}}');
-        running = r.stdout.trim() === containerName(index);
-        if (!running) await sleep(200);
-      }
-      expect(running, 'the run never started its container').toBe(true);
-    } finally {
-      child.kill('SIGKILL');
-      await exited;
-    }
+    const { child, exited, running } = await runUntilContainerRuns(index, join(work, 'killed'));
+    child.kill('SIGKILL');
+    await exited;
+    expect(running, 'the run never started its container').toBe(true);
     expect(await containersOn(index)).toEqual([containerName(index)]);
     const removed = await dockerEnvironment.cleanup();
     expect(removed).toContainEqual(expect.stringMatching(new RegExp(`^container ${containerName(index)} \\(`)));
