@@ -200,7 +200,7 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
     expect(tcp).toHaveLength(4);
     for (const t of tcp) expect(t).toBeGreaterThan(60);
     expect(tcp[tcp.length - 1]).toBeLessThan(96);
-    expect((tcp[1]! + tcp[2]!) / 2).toBeGreaterThan(88);
+    expect((tcp[1]! + tcp[2]!) / 2).toBeGreaterThan(85);
     for (const x of records.filter((x) => x.test === 'UDP_STREAM')) {
       // The okay rate: datagrams received / sent (docker-proxy loses most of them).
       const okay = x.metrics!.recvCalls / x.metrics!.sendCalls;

@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processStartTicks, runCommand, sleep, waitUntil } from '../../actions/lib/proc.ts';
+import type { EnvironmentDescription } from '../../actions/lib/records.ts';
 import type { Availability, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../environment.ts';
 import { EnvironmentError } from '../environment.ts';
 import { type DockerRunner, prepareImage } from './image.ts';
@@ -174,29 +175,28 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     }
     const startupSeconds = (performance.now() - started) / 1000;
 
-    // Belt and braces after the daemon check: no docker-proxy may relay our ports.
-    const ps = await runCommand(['ps', '-eo', 'args'], { timeoutMs: 10_000 });
-    const proxies = proxiesFor(ps.stdout.split('\n'), ctx.serverAddress);
-    if (proxies.length > 0 && !allowProxy(ctx.settings)) {
-      return keepLogsAndFail(`docker-proxy relays the published ports (${proxies.length} processes, e.g. ${proxies[0]}); restart dockerd with --userland-proxy=false`);
-    }
-
-    const versions = await docker(['version', '--format', '{{json .}}'], { timeoutMs: 30_000 });
-    const v = JSON.parse(versions.stdout || '{}') as { Client?: { Version?: string; ApiVersion?: string }; Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string } };
-    const info = await docker(['info', '--format', '{{json .}}'], { timeoutMs: 30_000 });
-    const i = JSON.parse(info.stdout || '{}') as { Driver?: string; CgroupVersion?: string; CgroupDriver?: string; OperatingSystem?: string };
-    const net = await docker(['container', 'inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}}', id], { timeoutMs: 30_000 });
-    const [networkMode = 'unknown', containerAddress = 'unknown'] = net.stdout.trim().split(' ');
-    const nsv = await docker(['exec', id, 'netserver', '-V'], { timeoutMs: 30_000 });
-    const netserver = nsv.stdout.trim().replace(/^Netperf version\s*/, '') || 'unknown';
-    const proxy = localUserlandProxy(env);
-    const { control, data } = ctx.ports;
-    const ports = `${ctx.serverAddress}:${control}->${control}/tcp, ${ctx.serverAddress}:${data}->${data}/tcp, ${ctx.serverAddress}:${data}->${data}/udp`;
-    const server = v.Server?.Version ?? 'unknown';
-    return {
-      endpoint,
-      stop,
-      description: {
+    // Anything failing from here on must not leave the container running.
+    let description: EnvironmentDescription;
+    try {
+      // Belt and braces after the daemon check: no docker-proxy may relay our ports.
+      const ps = await runCommand(['ps', '-eo', 'args'], { timeoutMs: 10_000 });
+      const proxies = proxiesFor(ps.stdout.split('\n'), ctx.serverAddress);
+      if (proxies.length > 0 && !allowProxy(ctx.settings)) {
+        return await keepLogsAndFail(`docker-proxy relays the published ports (${proxies.length} processes, e.g. ${proxies[0]}); restart dockerd with --userland-proxy=false`);
+      }
+      const versions = await docker(['version', '--format', '{{json .}}'], { timeoutMs: 30_000 });
+      const v = JSON.parse(versions.stdout.trim() || '{}') as { Client?: { Version?: string; ApiVersion?: string }; Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string } };
+      const info = await docker(['info', '--format', '{{json .}}'], { timeoutMs: 30_000 });
+      const i = JSON.parse(info.stdout.trim() || '{}') as { Driver?: string; CgroupVersion?: string; CgroupDriver?: string; OperatingSystem?: string };
+      const net = await docker(['container', 'inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}}', id], { timeoutMs: 30_000 });
+      const [networkMode = 'unknown', containerAddress = 'unknown'] = net.stdout.trim().split(' ');
+      const nsv = await docker(['exec', id, 'netserver', '-V'], { timeoutMs: 30_000 });
+      const netserver = nsv.stdout.trim().replace(/^Netperf version\s*/, '') || 'unknown';
+      const proxy = localUserlandProxy(env);
+      const { control, data } = ctx.ports;
+      const ports = `${ctx.serverAddress}:${control}->${control}/tcp, ${ctx.serverAddress}:${data}->${data}/tcp, ${ctx.serverAddress}:${data}->${data}/udp`;
+      const server = v.Server?.Version ?? 'unknown';
+      description = {
         name: 'docker',
         summary: `Docker ${server} (client ${v.Client?.Version ?? '?'}), ${networkMode} network, ${image.build} image ${image.id.replace(/^sha256:/, '').slice(0, 12)}, netserver ${netserver}`,
         details: {
@@ -222,8 +222,12 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
         },
         accelerator: 'none',
         startupSeconds,
-      },
-    };
+      };
+    } catch (e) {
+      if (e instanceof EnvironmentError) throw e;
+      return keepLogsAndFail(`could not describe the running container: ${(e as Error).message}`);
+    }
+    return { endpoint, stop, description };
   }
 
   async function cleanup(): Promise<string[]> {
