@@ -69,6 +69,10 @@ if docker info >/dev/null 2>&1; then
   exit 0
 fi
 
+if [ -n "${DOCKER_HOST:-}" ] && [ "$DOCKER_HOST" != "unix:///var/run/docker.sock" ] && [ "$DOCKER_HOST" != "unix:///run/docker.sock" ]; then
+  echo "dockerd: nothing answers at DOCKER_HOST=$DOCKER_HOST; not starting a local dockerd for another address" >&2
+  exit 1
+fi
 if ! command -v dockerd >/dev/null 2>&1; then
   echo "dockerd: no daemon answers and dockerd is not installed (package docker.io)" >&2
   exit 1
@@ -79,7 +83,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # A dockerd process that does not answer yet may be starting: wait for it rather than start a second.
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+waiting_for="$(pgrep -o -x dockerd || true)"
+if [ -n "$waiting_for" ]; then
+  echo "dockerd: a dockerd process (PID $waiting_for) runs but does not answer yet; waiting for it"
+else
   mkdir -p "$(dirname "$log")"
   echo "dockerd: starting (dockerd --userland-proxy=false, log in $log)"
   # setsid: the daemon outlives this script and is not hit by a Ctrl-C meant for npm.
@@ -94,6 +101,10 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 
-echo "dockerd: did not answer 'docker info' within 30 s; last lines of $log:" >&2
-tail -n 20 "$log" >&2 2>/dev/null || true
+if [ -n "$waiting_for" ]; then
+  echo "dockerd: the running dockerd (PID $waiting_for, not started by this script) did not answer 'docker info' within 30 s" >&2
+else
+  echo "dockerd: did not answer 'docker info' within 30 s; last lines of $log:" >&2
+  tail -n 20 "$log" >&2 2>/dev/null || true
+fi
 exit 1
