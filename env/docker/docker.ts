@@ -126,7 +126,8 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     const owner = { pid: process.pid, startTicks: processStartTicks(process.pid) ?? '0' };
     const runArgs = dockerRunArgs({ name, image: image.tag, serverAddress: ctx.serverAddress, ports: ctx.ports, testbedIndex, owner });
     const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
-    const started = performance.now();
+    let started = performance.now();
+    let portBusyRetries = 0;
     // Even without the userland proxy, dockerd binds each published port on the host to reserve
     // it. A process listening on the same port on all addresses (a netserver's data socket on
     // another testbed, say) makes that fail for a moment: retry a bounded number of times.
@@ -135,6 +136,9 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       if (attempt === 1) ctx.log(`docker: a published port of ${name} is busy (${dockerError(run.stderr).split(': ').slice(-2).join(': ')}); retrying for up to ${(PORT_BUSY_RETRIES * PORT_BUSY_INTERVAL_MS) / 1000} s`);
       await removeContainer(name).catch(() => {});
       await sleep(PORT_BUSY_INTERVAL_MS, ctx.signal);
+      // Start-up time counts from the attempt that got the ports, not the wait for them.
+      portBusyRetries = attempt;
+      started = performance.now();
       run = await docker(runArgs, { timeoutMs: 120_000, signal: ctx.signal });
     }
     if (run.exitCode !== 0) {
@@ -143,6 +147,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       throw new EnvironmentError(`docker: could not start container ${name}: ${dockerError(run.stderr) || dockerError(run.stdout) || `exit ${run.exitCode}`}${busy}`);
     }
     const id = run.stdout.trim().split('\n').pop()!;
+    const containerStartedSeconds = (performance.now() - started) / 1000;
     let stopped = false;
     const stop = async () => {
       if (stopped) return;
@@ -217,6 +222,9 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
           userlandProxy: proxy.state === 'enabled' ? `enabled (${proxy.source}; allowed by setting)` : `${proxy.state} (${proxy.source})`,
           dockerProxyProcesses: String(proxies.length),
           container: `${name} ${id.slice(0, 12)}`,
+          /** Seconds until `docker run` returned; startupSeconds runs on until netserver answers. */
+          containerStartSeconds: containerStartedSeconds.toFixed(2),
+          portBusyRetries: String(portBusyRetries),
           command: ['docker', ...runArgs].join(' '),
           containerCommand: netserverCommand(control).join(' '),
         },
