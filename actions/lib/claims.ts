@@ -262,6 +262,12 @@ function judgeConverge(c: ConvergeClaim, points: readonly PointSummary[], presen
       parts.push(`${env}: ${devs.length} shared points beyond ${c.range[0]} B, too few`);
       continue;
     }
+    const fewest = Math.min(...points.filter((p) => (p.environment === env || p.environment === c.baseline) && p.test === c.test && p.value >= c.range[0] && p.value <= c.range[1]).map((p) => p.throughput.n));
+    if (fewest < MIN_REPLICATES_TO_DECIDE) {
+      verdicts.push('inconclusive');
+      parts.push(`${env}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`);
+      continue;
+    }
     const m = mean(devs);
     const half = studentTQuantile(0.975, devs.length - 1) * (stdev(devs) / Math.sqrt(devs.length));
     const low = m - half;

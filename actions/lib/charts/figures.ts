@@ -10,12 +10,12 @@ import { barChart, lineChart, type LineRow } from './lines.ts';
 import { environmentTitle } from './style.ts';
 
 export interface FigureContext {
-  /** "run <id>, plan <name>" plus the accelerator warning when a guest ran under TCG. */
-  subtitle: string;
+  /** "run <id>, plan <name>", then the accelerator warning when a guest ran under TCG: one line each. */
+  subtitle: string[];
   environments: readonly string[];
 }
 
-export const TCG_WARNING = 'QEMU guests ran under TCG emulation (no hardware virtualization): their throughput is not comparable to KVM';
+export const TCG_WARNING = 'TCG: QEMU guests ran under emulation (no hardware virtualization), not comparable to KVM';
 
 export function usesTcg(manifest: Pick<Manifest, 'environmentDescriptions'>): boolean {
   return Object.values(manifest.environmentDescriptions ?? {}).some((d) => d.accelerator === 'tcg');
@@ -23,7 +23,7 @@ export function usesTcg(manifest: Pick<Manifest, 'environmentDescriptions'>): bo
 
 export function figureContext(manifest: Manifest, environments: readonly string[]): FigureContext {
   const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ''}`;
-  return { subtitle: usesTcg(manifest) ? `${base}. ${TCG_WARNING}` : base, environments };
+  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments };
 }
 
 const X_TITLE: Record<TestName, string> = {
@@ -100,6 +100,6 @@ export function okRateFigure(delivery: readonly UdpDelivery[], ctx: FigureContex
 export function socketSizeFigure(rows: readonly SocketSizeRow[], ctx: FigureContext): TopLevelSpec {
   return lineChart(
     rows.map((r) => ({ environment: environmentTitle(r.environment), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null })),
-    { title: 'Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)', subtitle: `${ctx.subtitle}. Linux doubles the request and applies its minimum and wmem_max`, xTitle: 'Send socket size requested, -s (bytes)', yTitle: 'Effective send socket size (bytes)', environments: ctx.environments, yZero: true, intervalTitle: 'median' },
+    { title: 'Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)', subtitle: [...ctx.subtitle, 'Linux doubles the request, applies its minimum and clamps to net.core.wmem_max'], xTitle: 'Send socket size requested, -s (bytes)', yTitle: 'Effective send socket size (bytes)', environments: ctx.environments, yZero: true, intervalTitle: 'median' },
   );
 }

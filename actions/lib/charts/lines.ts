@@ -16,7 +16,8 @@ export interface LineRow {
 
 export interface LineChartOptions {
   title: string;
-  subtitle: string;
+  /** One string per line. */
+  subtitle: string[];
   xTitle: string;
   yTitle: string;
   /** The environments' short names present, for the colour scale. */
@@ -38,7 +39,7 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
   const y = { field: 'y', type: 'quantitative' as const, title: o.yTitle, scale: { zero: o.yZero ?? false } };
   const layer: unknown[] = [
     { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } } },
-    { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { y, strokeDash: { field: 'environment', type: 'nominal', scale: scales.dash, legend: null } } },
+    { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { y, strokeDash: { field: 'environment', type: 'nominal', scale: scales.dash, title: 'Environment' } } },
     {
       mark: { type: 'point', filled: true, size: 40 },
       // Drag to pan, wheel to zoom (interactive page only; the SVG is the static fallback).
@@ -78,15 +79,15 @@ export interface BarRow {
   points: number;
 }
 
-export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: string; yTitle: string; environments: readonly string[]; rule?: number }): TopLevelSpec {
+export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: string[]; yTitle: string; environments: readonly string[]; rule?: number }): TopLevelSpec {
   const scales = environmentScales(o.environments);
   const values = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
-  const x = { field: 'environment', type: 'nominal' as const, title: 'Environment', sort: scales.domain, axis: { labelAngle: 0 } };
+  const x = { field: 'environment', type: 'nominal' as const, title: 'Environment', sort: scales.domain, axis: { labels: false, ticks: false } };
   const layer: unknown[] = [
     {
       mark: { type: 'bar' },
       encoding: {
-        y: { field: 'value', type: 'quantitative', title: o.yTitle, scale: { zero: false } },
+        y: { field: 'value', type: 'quantitative', title: o.yTitle },
         color: { field: 'environment', type: 'nominal', title: 'Environment', scale: scales.color },
         tooltip: [
           { field: 'environment', title: 'Environment' },
@@ -97,7 +98,9 @@ export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: 
         ],
       },
     },
-    { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } } },
+    { mark: { type: 'errorbar', ticks: true, color: '#777777' }, encoding: { y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } } },
+    // The value above each bar: differences of a few percent do not show in bar heights.
+    { mark: { type: 'text', dy: -8, fontSize: 11 }, encoding: { y: { field: 'high', type: 'quantitative' }, text: { field: 'value', type: 'quantitative', format: '.3~f' } } },
   ];
   if (o.rule !== undefined) layer.push({ data: { values: [{ rule: o.rule }] }, mark: { type: 'rule', color: '#888888', strokeDash: [4, 4] }, encoding: { y: { field: 'rule', type: 'quantitative' }, x: null } });
   return {
