@@ -5,12 +5,14 @@
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClaimResult } from './claims.ts';
 import type { Manifest } from './records.ts';
 import { analyseRun, reportTextFiles, runCharts, type ChartEntry, type ReportFile, type RunAnalysis } from './report.ts';
 import { renderSvg } from './render.ts';
+import { createRenderPool, type RenderPool } from './render-pool.ts';
 import { loadRun, MANIFEST_FILE, RESULTS_FILE } from './run-dir.ts';
 import { checkRunId, indexEntry, indexPage, renderPage, runPage, SITE_CSS, SITE_JS, type IndexEntry, type SitePage } from './site.ts';
 
@@ -107,6 +109,8 @@ export interface SiteOptions {
   /** Links per run id for the index's Compare column. */
   compareLinks?: Record<string, { href: string; text: string }[]>;
   render?: (spec: TopLevelSpec) => Promise<string>;
+  /** Worker threads for SVG rendering (default: the machine's parallelism; 1 renders in-process). Ignored with `render`. */
+  workers?: number;
   log?: (message: string) => void;
 }
 
@@ -132,33 +136,54 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   for (const [name, src] of Object.entries(assetSources())) if (writeIfChanged(join(siteDir, 'assets', name), readFileSync(src))) written++;
   if (writeIfChanged(join(siteDir, 'assets', 'site.js'), SITE_JS)) written++;
   if (writeIfChanged(join(siteDir, 'assets', 'site.css'), SITE_CSS)) written++;
-  const entries: IndexEntry[] = [];
-  const runs: SiteRun[] = [];
+  const loaded = runDirs.map((dir) => ({ dir, run: loadRun(dir) }));
   const seen = new Map<string, string>();
-  for (const runDir of runDirs) {
-    const run = loadRun(runDir);
+  for (const { dir, run } of loaded) {
     const runId = checkRunId(run.manifest.runId);
     const earlier = seen.get(runId);
-    if (earlier !== undefined) throw new Error(`run id ${runId} appears twice: in ${earlier} and in ${runDir}`);
-    seen.set(runId, runDir);
-    const outDir = join(siteDir, 'runs', runId);
-    const report = await renderReport(run.manifest, run.results.records, [outDir, ...reportCacheDirs(runDir)], options.render);
-    rendered += report.rendered;
-    written += writeReportFiles(outDir, report.files);
-    if (resolve(runDir) !== resolve(outDir)) {
-      for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-        const src = join(runDir, f);
-        if (existsSync(src) && writeIfChanged(join(outDir, f), readFileSync(src))) written++;
-      }
-    }
-    const page = runPage(report);
-    if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
-    const entry = indexEntry(run.manifest, report.analysis.claims, report.analysis.environments);
-    entry.compareLinks = options.compareLinks?.[runId] ?? [];
-    entries.push(entry);
-    runs.push({ runId, dir: runDir, claims: report.analysis.claims, pagePath: join(siteDir, page.path) });
-    log(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
+    if (earlier !== undefined) throw new Error(`run id ${runId} appears twice: in ${earlier} and in ${dir}`);
+    seen.set(runId, dir);
   }
+  const workers = options.render ? 1 : Math.max(1, options.workers ?? availableParallelism());
+  // Workers only pay off when there is much to render; they start lazily on the first cache miss.
+  let pool: RenderPool | null = null;
+  const render = options.render ?? (workers > 1 && loaded.length > 1 ? (spec: TopLevelSpec) => (pool ??= createRenderPool(workers)).render(spec) : renderSvg);
+  const results: { entry: IndexEntry; run: SiteRun }[] = [];
+  try {
+    // Runs are analysed one after another but rendered concurrently, so the pool stays busy.
+    const inFlight = new Set<Promise<void>>();
+    for (const { dir: runDir, run } of loaded) {
+      const runId = run.manifest.runId;
+      const outDir = join(siteDir, 'runs', runId);
+      const task = (async () => {
+        const report = await renderReport(run.manifest, run.results.records, [outDir, ...reportCacheDirs(runDir)], render);
+        rendered += report.rendered;
+        written += writeReportFiles(outDir, report.files);
+        if (resolve(runDir) !== resolve(outDir)) {
+          for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
+            const src = join(runDir, f);
+            if (existsSync(src) && writeIfChanged(join(outDir, f), readFileSync(src))) written++;
+          }
+        }
+        const page = runPage(report);
+        if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
+        const entry = indexEntry(run.manifest, report.analysis.claims, report.analysis.environments);
+        entry.compareLinks = options.compareLinks?.[runId] ?? [];
+        results.push({ entry, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join(siteDir, page.path) } });
+        log(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
+      })();
+      inFlight.add(task);
+      void task.finally(() => inFlight.delete(task)).catch(() => {});
+      if (inFlight.size >= 2 * workers) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    if (pool) await (pool as RenderPool).close();
+  }
+  const order = new Map(loaded.map(({ run }, i) => [run.manifest.runId, i]));
+  results.sort((a, b) => order.get(a.run.runId)! - order.get(b.run.runId)!);
+  const entries = results.map((r) => r.entry);
+  const runs = results.map((r) => r.run);
   for (const page of options.extraPages ?? []) if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
   const indexPath = join(siteDir, 'index.html');
   if (writeIfChanged(indexPath, renderPage(indexPage(entries)))) written++;

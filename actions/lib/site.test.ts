@@ -66,7 +66,7 @@ describe('buildSite', () => {
   it('is deterministic: a rebuild writes nothing, and a fresh build gives the same bytes', async () => {
     const site1 = join(work, 'site1');
     const extra: SitePage = { path: 'diffs/run-a-run-b.html', title: `Diff ${EVIL}`, banner: null, body: '<p>diff</p>', charts: [] };
-    const first = await buildSite([a, b], site1, { extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    const first = await buildSite([a, b], site1, { workers: 2, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
     expect(first.rendered).toBeGreaterThan(0);
     const before = snapshot(site1);
     const again = await buildSite([b, a], site1, { extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
@@ -74,7 +74,8 @@ describe('buildSite', () => {
     expect(again.rendered).toBe(0);
     expect(snapshot(site1)).toEqual(before);
     const site2 = join(work, 'site2');
-    await buildSite([b, a], site2, { extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    // In-process rendering this time (site1 used the worker pool): the same bytes either way.
+    await buildSite([b, a], site2, { workers: 1, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
     const s2 = snapshot(site2);
     expect([...s2.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [k, v] of before) expect(s2.get(k)!.bytes, k).toBe(v.bytes);
