@@ -13,7 +13,7 @@ usage:
   virtnet run --plan <quick|paper|FILE> --env <native[,docker,kvm,osv]|all> --out <DIR> [options]
   virtnet run --resume <DIR>
   virtnet testbed up|down|status [--rate MBIT|off] [--index N]
-  virtnet report <RUN_DIR...> [--out DIR]
+  virtnet report <RUN_DIR...> [--out DIR] [--site DIR] [--commit [--reports DIR]]
   virtnet cleanup
 
 run options:
@@ -32,6 +32,12 @@ run options:
   --accel auto|kvm|tcg  accelerator for QEMU guests (default auto: kvm only with vmx/svm)
   --ready-timeout S     how long an environment may take to answer (default 120)
   --no-report           do not render charts at the end
+
+report options:
+  --out DIR             where the report files go (default: RUN_DIR/report)
+  --site DIR            build a static site: an index of the runs and a page per run
+  --commit              copy each run with its report into reports/runs/<runId>/ (see reports/README.md)
+  --reports DIR         with --commit: the reports directory (default: reports)
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {

@@ -127,6 +127,16 @@ export function tcgBanner(manifest: Manifest): string | null {
   return usesTcg(manifest) ? escapeHtml(`${TCG_WARNING}. Guest environments here measure an emulator, not the paper's KVM.`) : null;
 }
 
+/** netperf's own confidence intervals, when the plan asked for them: points that missed the width. */
+export function confidenceNote(a: RunAnalysis): string {
+  const asked = a.points.filter((p) => p.confidenceAsked);
+  if (asked.length === 0) return '';
+  const missed = asked.filter((p) => p.confidenceMissed > 0);
+  if (missed.length === 0) return `<p class="confidence">netperf's confidence interval was asked for at ${asked.length} points and met at every one.</p>\n`;
+  const items = missed.map((p) => `<li>${escapeHtml(p.environment)} ${escapeHtml(p.test)} ${escapeHtml(p.parameter)}=${p.value}: ${p.confidenceMissed} of ${p.throughput.n} replicates missed the requested width</li>`).join('');
+  return `<div class="confidence"><p>netperf's confidence interval was asked for at ${asked.length} points; it was missed at ${missed.length} (flagged points):</p><ul>${items}</ul></div>\n`;
+}
+
 export function runPage({ manifest: m, analysis: a, charts }: RunPageInput): SitePage {
   const siteCharts: SiteChart[] = charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: `charts/${c.id}.svg`, spec: c.spec }));
   const envList = a.environments.map(environmentTitle).join(', ') || '(none measured)';
@@ -140,7 +150,7 @@ export function runPage({ manifest: m, analysis: a, charts }: RunPageInput): Sit
 <dt>Plan</dt><dd>${escapeHtml(m.plan.name)} (${escapeHtml(m.planSource)}): ${m.plan.replicates} replicates, ${m.plan.testLengthSeconds} s per test</dd>
 <dt>Environments</dt><dd>${escapeHtml(envList)}</dd>
 </dl>
-${errors.length ? `<ul class="errors">${errors.map(([e, msg]) => `<li>${escapeHtml(e)}: ${escapeHtml(msg)}</li>`).join('')}</ul>\n` : ''}<h2>Claims</h2>
+${confidenceNote(a)}${errors.length ? `<ul class="errors">${errors.map(([e, msg]) => `<li>${escapeHtml(e)}: ${escapeHtml(msg)}</li>`).join('')}</ul>\n` : ''}<h2>Claims</h2>
 ${claimsTableHtml(a.claims)}
 <h2>Figures</h2>
 <p class="method">Points are means over replicates with two-sided 95% Student-t intervals; relative throughput is mean/native-mean with first-order (delta method) error propagation; Fig. 5/7 averages the relative points in 0-6000 B; the signed area is the trapezoid rule over the points both curves share. Drag to pan and scroll to zoom a chart.</p>

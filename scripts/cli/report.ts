@@ -49,3 +49,15 @@ export async function commandReport(args: string[]): Promise<number> {
   }
   return 0;
 }
+
+/** The end of `virtnet run` and `npm run reproduce`: report files, a one-run site, the verdicts. */
+export async function reportAfterRun(runDir: string, log: (line: string) => void): Promise<void> {
+  const run = loadRun(runDir);
+  const report = await renderReport(run.manifest, run.results.records, reportCacheDirs(runDir));
+  writeReportFiles(join(runDir, 'report'), report.files);
+  log(`  report: ${join(runDir, 'report')}`);
+  const site = await buildSite([runDir], join(runDir, 'site'));
+  log(`\nclaims of the paper, judged on this run:`);
+  for (const line of verdictLines(report.analysis.claims)) log(line);
+  log(`\n  site: ${site.indexPath}`);
+}

@@ -184,14 +184,9 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   log(`\nrun ${summary.status}: ${summary.measured} measured, ${summary.failed} failed, ${summary.missing} of ${summary.planned} planned measurements still missing`);
   for (const [env, error] of Object.entries(summary.outcome.environmentErrors)) log(`  ${env}: ${error}`);
   if (!values['no-report'] && !controller.signal.aborted) {
-    const run = loadRun(settings.outDir);
-    const files = await buildReportFiles(run.manifest, run.results.records);
-    for (const f of files) {
-      const path = join(settings.outDir, 'report', f.path);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, f.content);
-    }
-    log(`  report: ${join(settings.outDir, 'report')}`);
+    // The report (RUN/report), the claims' verdicts and a one-run site (RUN/site); see cli/report.ts.
+    const { reportAfterRun } = await import('./report.ts');
+    await reportAfterRun(settings.outDir, log);
   }
   log(`  results: ${join(settings.outDir, 'results.jsonl')}`);
   const signalCode = controller.signal.reason === 'SIGINT' ? 130 : controller.signal.reason === 'SIGTERM' ? 143 : null;
