@@ -4,7 +4,7 @@
 
 import type { TopLevelSpec } from 'vega-lite';
 import { summarizePoints, type PointSummary } from './aggregate.ts';
-import { environmentsOf, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpDelivery, type RangeAverage, type RelativePoint, type SignedArea, type SocketSizeRow, type UdpDelivery } from './analysis.ts';
+import { comparePoints, environmentsOf, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpDelivery, type RangeAverage, type RelativePoint, type SignedArea, type SocketSizeRow, type UdpDelivery } from './analysis.ts';
 import { ENVIRONMENT_ORDER } from './charts/style.ts';
 import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure } from './charts/figures.ts';
 import { judgeClaims, type ClaimResult, type ClaimsFile, PAPER_CLAIMS } from './claims.ts';
@@ -100,6 +100,23 @@ export function relativeCsv(relative: readonly RelativePoint[]): string {
   return `${[header, ...relative.map((r) => [r.environment, r.test, r.series, r.x, cell(r.relative), cell(r.low), cell(r.high)].join(','))].join('\n')}\n`;
 }
 
+/** Every pair of environments at every shared point: difference of means and Welch's test. */
+export function comparisonsCsv(a: RunAnalysis): string {
+  const header = 'test,value,a,b,mean_a,mean_b,difference,welch_t,welch_df,welch_p,note';
+  const lines: string[] = [];
+  for (const test of ['TCP_STREAM', 'UDP_STREAM'] as const) {
+    a.environments.forEach((ea, i) => {
+      for (const eb of a.environments.slice(i + 1)) {
+        for (const c of comparePoints(a.points, test, ea, eb)) {
+          const note = c.welch.note ? `"${c.welch.note.replace(/"/g, '""')}"` : '';
+          lines.push([test, c.x, ea, eb, cell(c.meanA), cell(c.meanB), cell(c.difference), cell(c.welch.t), cell(c.welch.df), cell(c.welch.p), note].join(','));
+        }
+      }
+    });
+  }
+  return `${[header, ...lines].join('\n')}\n`;
+}
+
 export function claimsMarkdown(claims: readonly ClaimResult[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   return ['| Claim | Section | Verdict | Evidence |', '|---|---|---|---|', ...claims.map((c) => `| ${esc(c.text)} | ${esc(c.section)} | **${c.verdict}** | ${esc(c.evidence)} |`), ''].join('\n');
@@ -111,6 +128,7 @@ export function reportTextFiles(manifest: Manifest, a: RunAnalysis, charts: read
   const files: ReportFile[] = [
     { path: 'points.csv', content: pointsCsv(a.points) },
     { path: 'relative.csv', content: relativeCsv(a.relative) },
+    { path: 'comparisons.csv', content: comparisonsCsv(a) },
     { path: 'analysis.json', content: `${JSON.stringify(summary, null, 2)}\n` },
     { path: 'claims.md', content: claimsMarkdown(a.claims) },
     { path: 'tables.md', content: `Link: ${linkSummary(manifest)}\n\n${a.tables.map(tableMarkdown).join('\n')}` },

@@ -163,6 +163,7 @@ ${a.tables.map(tableHtml).join('\n')}
 <li><a href="manifest.json">manifest.json</a></li>
 <li><a href="points.csv">points.csv</a> (per point and environment: mean, stdev, 95% CI, socket sizes, okay rate)</li>
 <li><a href="relative.csv">relative.csv</a></li>
+<li><a href="comparisons.csv">comparisons.csv</a> (every pair of environments at every shared point: difference and Welch's t-test)</li>
 <li><a href="analysis.json">analysis.json</a> (claims, Fig. 5/7 averages, signed areas)</li>
 </ul>`;
   return { path: runPagePath(m.runId), title: `Run ${m.runId}`, banner: tcgBanner(m), body, charts: siteCharts };
