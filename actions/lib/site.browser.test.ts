@@ -65,7 +65,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`site in headless Chromium${existsSync(CH
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('renders every chart, the claims table, escaped strings and no console errors', async () => {
+  // Generous timeouts: vega draws a dozen charts per page, slowly on a busy 2-core runner.
+  it('renders every chart, the claims table, escaped strings and no console errors', { timeout: 300_000 }, async () => {
     const { chromium } = await import('playwright-core');
     const profile = mkdtempSync(join(tmpdir(), 'virtnet-chromium-'));
     // A fresh profile directory per run (playwright passes it as --user-data-dir).
@@ -90,7 +91,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`site in headless Chromium${existsSync(CH
         await page.goto(`${url}runs/${runId}/index.html`, { waitUntil: 'load' });
         const expected = chartCounts[i]!;
         expect(expected).toBeGreaterThan(5);
-        await page.waitForFunction((n) => document.querySelectorAll('.vega[data-rendered]').length === n, expected, { timeout: 30_000 });
+        await page.waitForFunction((n) => document.querySelectorAll('.vega[data-rendered]').length === n, expected, { timeout: 90_000 });
         expect(await page.locator('.vega[data-rendered="true"]').count()).toBe(expected);
         // vega-embed drew an svg in every chart (the fallback <img> is gone).
         expect(await page.locator('.vega svg.marks').count()).toBe(expected);

@@ -38,10 +38,11 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
   const color = { field: 'environment', type: 'nominal' as const, title: 'Environment', scale: scales.color };
   const y = { field: 'y', type: 'quantitative' as const, title: o.yTitle, scale: { zero: o.yZero ?? false } };
   const layer: unknown[] = [
-    { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } } },
-    { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { y, strokeDash: { field: 'environment', type: 'nominal', scale: scales.dash, title: 'Environment' } } },
+    { mark: { type: 'errorbar', ticks: true, aria: false }, encoding: { y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } } },
+    { mark: { type: 'line', strokeWidth: 1.5, aria: false }, encoding: { y, strokeDash: { field: 'environment', type: 'nominal', scale: scales.dash, title: 'Environment' } } },
     {
-      mark: { type: 'point', filled: true, size: 40 },
+      // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
+      mark: { type: 'point', filled: true, size: 40, aria: false },
       // Drag to pan, wheel to zoom (interactive page only; the SVG is the static fallback).
       params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x', 'y'] }, bind: 'scales' }],
       encoding: {
@@ -85,7 +86,7 @@ export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: 
   const x = { field: 'environment', type: 'nominal' as const, title: 'Environment', sort: scales.domain, axis: { labels: false, ticks: false } };
   const layer: unknown[] = [
     {
-      mark: { type: 'bar' },
+      mark: { type: 'bar', aria: false },
       encoding: {
         y: { field: 'value', type: 'quantitative', title: o.yTitle },
         color: { field: 'environment', type: 'nominal', title: 'Environment', scale: scales.color },
@@ -98,7 +99,7 @@ export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: 
         ],
       },
     },
-    { mark: { type: 'errorbar', ticks: true, color: '#777777' }, encoding: { y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } } },
+    { mark: { type: 'errorbar', ticks: true, color: '#777777', aria: false }, encoding: { y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } } },
     // The value above each bar: differences of a few percent do not show in bar heights.
     { mark: { type: 'text', dy: -8, fontSize: 11 }, encoding: { y: { field: 'high', type: 'quantitative' }, text: { field: 'value', type: 'quantitative', format: '.3~f' } } },
   ];
