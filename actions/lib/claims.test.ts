@@ -55,6 +55,12 @@ describe('judgeClaims', () => {
     expect(byId(judgeClaims({ records: run.records }))['udp-drop-at-1500']!.verdict).toBe('refuted');
   });
 
+  it('takes a loaded run as it is', () => {
+    const run = syntheticRun({ plan, environments: ALL, replicates: 3, seed: 11 });
+    const loaded = { dir: 'x', manifest: run.manifest, results: { records: run.records, truncatedLastLine: null } };
+    expect(judgeClaims(loaded)).toEqual(judgeClaims({ records: run.records }));
+  });
+
   it('one replicate decides nothing', () => {
     const run = syntheticRun({ plan, environments: ALL, replicates: 1, seed: 15 });
     const results = judgeClaims({ records: run.records });

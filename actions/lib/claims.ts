@@ -119,6 +119,8 @@ export const PAPER_CLAIMS: ClaimsFile = validateClaims(paperClaimsFile);
 export interface ClaimsInput {
   manifest?: Pick<Manifest, 'environments'> | null;
   records?: readonly MeasurementRecord[];
+  /** A LoadedRun (run-dir.ts) can be passed as it is. */
+  results?: { records: readonly MeasurementRecord[] };
   points?: readonly PointSummary[];
 }
 
@@ -140,7 +142,7 @@ const fmtP = (p: number) => (p < 1e-4 ? '< 0.0001' : `= ${p.toPrecision(2)}`);
 
 /** Judges every claim on one run. Claims needing an environment the run lacks are never "refuted" by its absence. */
 export function judgeClaims(input: ClaimsInput, claimsFile: ClaimsFile = PAPER_CLAIMS): ClaimResult[] {
-  const points = input.points ?? summarizePoints(input.records ?? []);
+  const points = input.points ?? summarizePoints(input.records ?? input.results?.records ?? []);
   const present = new Set(environmentsOf(points));
   return claimsFile.claims.map((claim) => {
     const missing = claimEnvironments(claim).filter((e) => !present.has(e));
