@@ -4,7 +4,7 @@
 
 import type { PointSummary } from './aggregate.ts';
 import { summarizePoints } from './aggregate.ts';
-import { BASELINE, compareRange, environmentsOf, relativeThroughput, type Metric, type RangeComparison, MIN_REPLICATES_TO_DECIDE } from './analysis.ts';
+import { BASELINE, compareRange, signedAreas, environmentsOf, relativeThroughput, type Metric, type RangeComparison, MIN_REPLICATES_TO_DECIDE } from './analysis.ts';
 import type { TestName } from './plan.ts';
 import type { Manifest, MeasurementRecord } from './records.ts';
 import { mean, stdev, studentTQuantile, welchTTest } from './stats.ts';
@@ -206,7 +206,13 @@ function judgeCompare(c: CompareClaim, points: readonly PointSummary[], present:
     parts.push(`${a} - ${b}: mean ${fmt(r.meanDifference, digits)}${unit} over ${r.points} points, ${interval}${r.p === null ? '' : `, p ${fmtP(r.p)}`} (${v})${r.note ? `; ${r.note}` : ''}`);
   }
   if (parts.length === 0) return { verdict: 'inconclusive', evidence: 'No pair of the claim\'s environments was measured.' };
-  return { verdict: combine(verdicts), evidence: `${parts.join('. ')}. Margin ${c.margin}${unit}.` };
+  let areas = '';
+  if (c.order && c.metric === 'throughput') {
+    // The Discussion ranks by signed area against native: show those areas beside the tests.
+    const list = signedAreas(points, c.test, c.range[0], c.range[1]).filter((a) => c.order!.includes(a.environment));
+    if (list.length > 0) areas = ` Signed areas vs native over ${c.range[0]}-${c.range[1]} B (trapezoid rule): ${list.map((a) => `${a.environment} ${fmt(a.area / 1000, 1)}`).join(', ')} x 10^6 bits/s x kB.`;
+  }
+  return { verdict: combine(verdicts), evidence: `${parts.join('. ')}. Margin ${c.margin}${unit}.${areas}` };
 }
 
 interface Drop {
