@@ -20,6 +20,7 @@
 
 import type { PointSummary } from './aggregate.ts';
 import type { TestName } from './plan.ts';
+import type { MeasurementRecord } from './records.ts';
 import { mean, stdev, studentTCdf, studentTQuantile, welchTTest, type WelchResult } from './stats.ts';
 
 export const BASELINE = 'native';
@@ -252,4 +253,31 @@ export function compareRange(points: readonly PointSummary[], test: TestName, a:
   const t = m / se;
   const p = 2 * (1 - studentTCdf(Math.abs(t), k - 1));
   return { ...base, low: m - half, high: m + half, p: Math.min(1, Math.max(0, p)), note };
+}
+
+export interface UdpAnomaly {
+  environment: string;
+  x: number;
+  replicate: number;
+  /** Why the record cannot be taken at face value. */
+  reason: string;
+}
+
+/**
+ * UDP records whose receiver counted datagrams the sender of this test did not send: more
+ * messages received than sent, or received bytes that are not a whole number of this test's
+ * messages. Seen when tests follow each other on one data port and the previous test's datagrams,
+ * still queued on the link, arrive at the next one: its throughput and okay rate are then inflated.
+ */
+export function udpAnomalies(records: readonly MeasurementRecord[]): UdpAnomaly[] {
+  const out: UdpAnomaly[] = [];
+  for (const r of records) {
+    const m = r.metrics;
+    if (r.test !== 'UDP_STREAM' || r.status !== 'ok' || !m || m.messageSize <= 0) continue;
+    const reasons: string[] = [];
+    if (m.recvCalls > m.sendCalls) reasons.push(`received ${m.recvCalls} messages of ${m.sendCalls} sent`);
+    if (m.bytesReceived !== m.recvCalls * m.messageSize) reasons.push(`received ${m.bytesReceived} B in ${m.recvCalls} messages, not ${m.messageSize} B each`);
+    if (reasons.length > 0) out.push({ environment: r.environment, x: r.value, replicate: r.replicate, reason: reasons.join('; ') });
+  }
+  return out.sort((a, b) => a.environment.localeCompare(b.environment) || a.x - b.x || a.replicate - b.replicate);
 }

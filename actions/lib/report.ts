@@ -4,7 +4,7 @@
 
 import type { TopLevelSpec } from 'vega-lite';
 import { summarizePoints, type PointSummary } from './aggregate.ts';
-import { comparePoints, environmentsOf, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpDelivery, type RangeAverage, type RelativePoint, type SignedArea, type SocketSizeRow, type UdpDelivery } from './analysis.ts';
+import { comparePoints, environmentsOf, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpAnomalies, udpDelivery, type UdpAnomaly, type RangeAverage, type RelativePoint, type SignedArea, type SocketSizeRow, type UdpDelivery } from './analysis.ts';
 import { ENVIRONMENT_ORDER } from './charts/style.ts';
 import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure } from './charts/figures.ts';
 import { judgeClaims, type ClaimResult, type ClaimsFile, PAPER_CLAIMS } from './claims.ts';
@@ -34,6 +34,8 @@ export interface RunAnalysis {
   areas: SignedArea[];
   delivery: UdpDelivery[];
   sockets: SocketSizeRow[];
+  /** UDP records the receiver counted foreign datagrams in (see analysis.ts). */
+  udpAnomalies: UdpAnomaly[];
   claims: ClaimResult[];
   tables: Table[];
 }
@@ -54,6 +56,7 @@ export function analyseRun(manifest: Manifest, records: readonly MeasurementReco
     areas: signedAreas(points, 'TCP_STREAM', ...RESTRICTED_RANGE),
     delivery: udpDelivery(points),
     sockets: socketSizes(points),
+    udpAnomalies: udpAnomalies(records),
     claims: judgeClaims({ manifest, points }, claims),
     tables: [hardwareTable(manifest), softwareTable(manifest)],
   };
@@ -100,6 +103,11 @@ export function relativeCsv(relative: readonly RelativePoint[]): string {
   return `${[header, ...relative.map((r) => [r.environment, r.test, r.series, r.x, cell(r.relative), cell(r.low), cell(r.high)].join(','))].join('\n')}\n`;
 }
 
+export function udpCsv(delivery: readonly UdpDelivery[]): string {
+  const header = 'environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate';
+  return `${[header, ...delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell(d.okRate), d.lost, cell(d.lossRate)].join(','))].join('\n')}\n`;
+}
+
 /** Every pair of environments at every shared point: difference of means and Welch's test. */
 export function comparisonsCsv(a: RunAnalysis): string {
   const header = 'test,value,a,b,mean_a,mean_b,difference,welch_t,welch_df,welch_p,note';
@@ -124,11 +132,12 @@ export function claimsMarkdown(claims: readonly ClaimResult[]): string {
 
 /** The report's text files (no SVG): CSV, analysis JSON, tables and claims in Markdown, chart specs. */
 export function reportTextFiles(manifest: Manifest, a: RunAnalysis, charts: readonly ChartEntry[]): ReportFile[] {
-  const summary = { runId: manifest.runId, environments: a.environments, restrictedRange: RESTRICTED_RANGE, averages: a.averages, areas: a.areas, claims: a.claims, link: linkSummary(manifest) };
+  const summary = { runId: manifest.runId, environments: a.environments, udpAnomalies: a.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a.averages, areas: a.areas, claims: a.claims, link: linkSummary(manifest) };
   const files: ReportFile[] = [
     { path: 'points.csv', content: pointsCsv(a.points) },
     { path: 'relative.csv', content: relativeCsv(a.relative) },
     { path: 'comparisons.csv', content: comparisonsCsv(a) },
+    { path: 'udp.csv', content: udpCsv(a.delivery) },
     { path: 'analysis.json', content: `${JSON.stringify(summary, null, 2)}\n` },
     { path: 'claims.md', content: claimsMarkdown(a.claims) },
     { path: 'tables.md', content: `Link: ${linkSummary(manifest)}\n\n${a.tables.map(tableMarkdown).join('\n')}` },

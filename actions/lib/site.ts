@@ -137,6 +137,13 @@ export function confidenceNote(a: RunAnalysis): string {
   return `<div class="confidence"><p>netperf's confidence interval was asked for at ${asked.length} points; it was missed at ${missed.length} (flagged points):</p><ul>${items}</ul></div>\n`;
 }
 
+/** UDP measurements the receiver counted foreign datagrams in: their throughput and okay rate are inflated. */
+export function udpAnomalyNote(a: RunAnalysis): string {
+  if (a.udpAnomalies.length === 0) return '';
+  const items = a.udpAnomalies.map((u) => `<li>${escapeHtml(u.environment)} -m ${u.x} replicate ${u.replicate}: ${escapeHtml(u.reason)}</li>`).join('');
+  return `<div class="warning"><p><strong>${a.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>\n`;
+}
+
 export function runPage({ manifest: m, analysis: a, charts }: RunPageInput): SitePage {
   const siteCharts: SiteChart[] = charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: `charts/${c.id}.svg`, spec: c.spec }));
   const envList = a.environments.map(environmentTitle).join(', ') || '(none measured)';
@@ -150,7 +157,7 @@ export function runPage({ manifest: m, analysis: a, charts }: RunPageInput): Sit
 <dt>Plan</dt><dd>${escapeHtml(m.plan.name)} (${escapeHtml(m.planSource)}): ${m.plan.replicates} replicates, ${m.plan.testLengthSeconds} s per test</dd>
 <dt>Environments</dt><dd>${escapeHtml(envList)}</dd>
 </dl>
-${confidenceNote(a)}${errors.length ? `<ul class="errors">${errors.map(([e, msg]) => `<li>${escapeHtml(e)}: ${escapeHtml(msg)}</li>`).join('')}</ul>\n` : ''}<h2>Claims</h2>
+${confidenceNote(a)}${udpAnomalyNote(a)}${errors.length ? `<ul class="errors">${errors.map(([e, msg]) => `<li>${escapeHtml(e)}: ${escapeHtml(msg)}</li>`).join('')}</ul>\n` : ''}<h2>Claims</h2>
 ${claimsTableHtml(a.claims)}
 <h2>Figures</h2>
 <p class="method">Points are means over replicates with two-sided 95% Student-t intervals; relative throughput is mean/native-mean with first-order (delta method) error propagation; Fig. 5/7 averages the relative points in 0-6000 B; the signed area is the trapezoid rule over the points both curves share. Drag to pan and scroll to zoom a chart.</p>
@@ -163,6 +170,7 @@ ${a.tables.map(tableHtml).join('\n')}
 <li><a href="manifest.json">manifest.json</a></li>
 <li><a href="points.csv">points.csv</a> (per point and environment: mean, stdev, 95% CI, socket sizes, okay rate)</li>
 <li><a href="relative.csv">relative.csv</a></li>
+<li><a href="udp.csv">udp.csv</a> (UDP messages sent and received per point, summed over replicates: okay rate and loss)</li>
 <li><a href="comparisons.csv">comparisons.csv</a> (every pair of environments at every shared point: difference and Welch's t-test)</li>
 <li><a href="analysis.json">analysis.json</a> (claims, Fig. 5/7 averages, signed areas)</li>
 </ul>`;
@@ -230,6 +238,7 @@ ${rows}
 export const SITE_CSS = `body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:0;color:#111;line-height:1.4}
 header{background:#222;padding:.5rem 1rem}header a{color:#fff;text-decoration:none;font-weight:bold}
 main{max-width:1100px;margin:0 auto;padding:1rem}
+.warning{border-left:4px solid #D55E00;padding:.2rem .6rem;background:#fdf0e8}
 .banner{background:#fff3cd;border:2px solid #b58900;padding:.6rem;font-weight:bold}
 .link{font-size:1.05rem;background:#eef5fb;border-left:4px solid #0072B2;padding:.5rem}
 table{border-collapse:collapse;margin:1rem 0;width:100%}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}
