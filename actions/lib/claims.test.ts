@@ -50,6 +50,12 @@ describe('judgeClaims', () => {
     expect(r['udp-drop-at-1500']!.verdict).toBe('inconclusive');
   });
 
+  it('says why an environment is missing when it failed', () => {
+    const run = syntheticRun({ plan, environments: ['native', 'docker'], replicates: 2, seed: 16 });
+    const r = byId(judgeClaims({ manifest: { ...run.manifest, environmentErrors: { osv: 'no OSv image' } }, records: run.records }));
+    expect(r['tcp-osv-above-native-2000-6000']!.evidence).toMatch(/Not measured in this run: osv \(it failed: no OSv image\)/);
+  });
+
   it('a counterexample in a present environment refutes an "every environment" claim', () => {
     const run = syntheticRun({ plan, environments: ['native'], replicates: 3, seed: 14, profile: 'flat' });
     expect(byId(judgeClaims({ records: run.records }))['udp-drop-at-1500']!.verdict).toBe('refuted');

@@ -117,7 +117,7 @@ export const PAPER_CLAIMS: ClaimsFile = validateClaims(paperClaimsFile);
 
 /** What a loaded run gives: its manifest and records, or summaries already computed. */
 export interface ClaimsInput {
-  manifest?: Pick<Manifest, 'environments'> | null;
+  manifest?: Partial<Pick<Manifest, 'environments' | 'environmentErrors'>> | null;
   records?: readonly MeasurementRecord[];
   /** A LoadedRun (run-dir.ts) can be passed as it is. */
   results?: { records: readonly MeasurementRecord[] };
@@ -150,7 +150,8 @@ export function judgeClaims(input: ClaimsInput, claimsFile: ClaimsFile = PAPER_C
     const judged = judgeOne(claim, points, present, claimsFile.alpha);
     let { verdict, evidence } = judged;
     if (missing.length > 0 && verdict === 'supported') verdict = 'inconclusive';
-    if (missing.length > 0) evidence = `Not measured in this run: ${missing.join(', ')}. ${evidence}`.trim();
+    const why = (e: string) => (input.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input.manifest.environmentErrors[e]})` : e);
+    if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(', ')}. ${evidence}`.trim();
     return { ...base, verdict, evidence };
   });
 }
