@@ -4,6 +4,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { TopLevelSpec } from 'vega-lite';
+import { renderSvg } from './render.ts';
 
 export interface RenderPool {
   render(spec: TopLevelSpec): Promise<string>;
@@ -13,7 +14,7 @@ export interface RenderPool {
 export function createRenderPool(size: number): RenderPool {
   const workers: Worker[] = [];
   const load: number[] = [];
-  const pending = new Map<number, { resolve: (svg: string) => void; reject: (e: Error) => void; worker: number }>();
+  const pending = new Map<number, { resolve: (svg: string) => void; reject: (e: Error) => void; worker: number; spec: TopLevelSpec }>();
   let nextId = 0;
   let failed: Error | null = null;
   for (let i = 0; i < size; i++) {
@@ -26,21 +27,27 @@ export function createRenderPool(size: number): RenderPool {
       if (m.error !== undefined) p.reject(new Error(`rendering a chart failed: ${m.error}`));
       else p.resolve(m.svg!);
     });
+    // A worker that cannot start (e.g. a bundled build without the worker file) or dies: its
+    // charts, and every later one, are drawn in this thread instead. Same bytes either way.
     w.on('error', (e) => {
       failed = e;
-      for (const [id, p] of pending) if (p.worker === i) { pending.delete(id); p.reject(e); }
+      for (const [id, p] of pending) {
+        if (p.worker !== i) continue;
+        pending.delete(id);
+        renderSvg(p.spec).then(p.resolve, p.reject);
+      }
     });
     workers.push(w);
     load.push(0);
   }
   return {
     render(spec) {
-      if (failed) return Promise.reject(failed);
+      if (failed) return renderSvg(spec);
       const worker = load.indexOf(Math.min(...load));
       const id = nextId++;
       load[worker]!++;
       return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject, worker });
+        pending.set(id, { resolve, reject, worker, spec });
         workers[worker]!.postMessage({ id, spec });
       });
     },
