@@ -2,8 +2,14 @@
 
 import type { EnvironmentDriver } from './environment.ts';
 import { nativeEnvironment } from './native/native.ts';
+import { kvmEnvironment } from './kvm/kvm.ts';
+import { osvEnvironment } from './osv/osv.ts';
 
-export const ENVIRONMENTS: readonly EnvironmentDriver[] = [nativeEnvironment];
+export const ENVIRONMENTS: readonly EnvironmentDriver[] = [
+  nativeEnvironment,
+  kvmEnvironment,
+  osvEnvironment,
+];
 
 export function environmentNames(): string[] {
   return ENVIRONMENTS.map((e) => e.name);
