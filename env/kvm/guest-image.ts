@@ -219,6 +219,17 @@ function aptListsStamp(): string {
   return stamps.join(' ');
 }
 
+async function kernelPackageAptOffers(): Promise<string> {
+  const ask = () => runCommand(['apt-cache', 'depends', 'linux-image-amd64'], { timeoutMs: 60_000 });
+  let depends = await ask();
+  if (!/Depends:\s*linux-image-/.test(depends.stdout)) {
+    // A fresh machine may have no package lists yet: fetch them once and ask again.
+    await mustRun(['apt-get', 'update', '-qq'], { timeoutMs: 300_000 });
+    depends = await ask();
+  }
+  return kernelPackageFromDepends(depends.stdout + depends.stderr);
+}
+
 /** The kernel package apt offers now: two apt-cache calls (seconds each), remembered until apt's lists change. */
 async function resolveKernelPackage(root: string): Promise<{ name: string; version: string; sha256: string }> {
   const override = process.env.VIRTNET_KVM_KERNEL_PACKAGE ?? null;
@@ -230,7 +241,7 @@ async function resolveKernelPackage(root: string): Promise<{ name: string; versi
   } catch {
     // not remembered yet
   }
-  const name = override ?? kernelPackageFromDepends((await mustRun(['apt-cache', 'depends', 'linux-image-amd64'])).stdout);
+  const name = override ?? (await kernelPackageAptOffers());
   const shown = await mustRun(['apt-cache', 'show', '--no-all-versions', name]);
   const resolved = { name, ...parseAptShow(shown.stdout) };
   mkdirSync(root, { recursive: true });

@@ -3,7 +3,7 @@
 // udhcpd (from busybox-static, already needed for the Linux guest) hands out exactly one address:
 // the guest's, to the guest's MAC.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon, stateDir } from '../../actions/lib/proc.ts';
 import type { GuestNetworkPlan } from './network.ts';
@@ -32,12 +32,22 @@ export function prefixToNetmask(prefixLength: number): string {
   return [24, 16, 8, 0].map((s) => (bits >>> s) & 0xff).join('.');
 }
 
+function dhcpFiles(plan: GuestNetworkPlan): { conf: string; leases: string } {
+  const dir = join(stateDir(), 'dhcp');
+  return { conf: join(dir, `${plan.bridge}.conf`), leases: join(dir, `${plan.bridge}.leases`) };
+}
+
+export function removeDhcpFiles(plan: GuestNetworkPlan): void {
+  const f = dhcpFiles(plan);
+  rmSync(f.conf, { force: true });
+  rmSync(f.leases, { force: true });
+}
+
 /** Starts udhcpd in the foreground, held by PID under the label `<owner>:udhcpd`. */
 export function startDhcpServer(plan: GuestNetworkPlan, owner: string): Daemon {
-  const dir = join(stateDir(), 'dhcp');
-  mkdirSync(dir, { recursive: true });
-  const conf = join(dir, `${plan.bridge}.conf`);
-  writeFileSync(conf, udhcpdConfig(plan, join(dir, `${plan.bridge}.leases`)));
-  writeFileSync(join(dir, `${plan.bridge}.leases`), '');
+  const { conf, leases } = dhcpFiles(plan);
+  mkdirSync(join(stateDir(), 'dhcp'), { recursive: true });
+  writeFileSync(conf, udhcpdConfig(plan, leases));
+  writeFileSync(leases, '');
   return new Daemon(['busybox', 'udhcpd', '-f', conf], { label: `${owner}:udhcpd` });
 }

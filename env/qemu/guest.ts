@@ -9,7 +9,7 @@ import { Daemon, killOrphanedDaemons, waitUntil } from '../../actions/lib/proc.t
 import type { Endpoint } from '../../actions/lib/netperf.ts';
 import { type EnvironmentContext, EnvironmentError } from '../environment.ts';
 import { type AcceleratorChoice, chooseAccelerator, parseAcceleratorRequest } from './accelerator.ts';
-import { startDhcpServer } from './dhcp.ts';
+import { removeDhcpFiles, startDhcpServer } from './dhcp.ts';
 import { cleanupGuestNetworks, type GuestNetworkPlan, guestNetworkDown, guestNetworkPlan, guestNetworkUp } from './network.ts';
 import { type BootSpec, buildQemuCommand, type NetSpec } from './qemu-command.ts';
 
@@ -68,6 +68,12 @@ function consoleText(path: string): string {
   }
 }
 
+/** The console line holding `pattern`, without the kernel's timestamp. */
+export function lineMatching(text: string, pattern: RegExp): string {
+  const line = text.split('\n').find((l) => pattern.test(l)) ?? '';
+  return line.replace(/^\[\s*\d+\.\d+\]\s*/, '').trim();
+}
+
 /** The last lines of the console, for error messages. */
 function tail(text: string, lines = 6): string {
   return text.trimEnd().split('\n').slice(-lines).map((l) => l.trimEnd()).join(' | ');
@@ -90,7 +96,10 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
     if (stopped) return;
     stopped = true;
     await qemu?.stop(5000);
-    await dhcp?.stop();
+    if (dhcp) {
+      await dhcp.stop();
+      removeDhcpFiles(plan);
+    }
     if (networkUp) await guestNetworkDown(index);
   };
 
@@ -127,13 +136,14 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
         giveUp: () => {
           const text = consoleText(consoleLog);
           const failure = launch.failureMarkers.find((m) => m.test(text));
-          if (failure) return `the guest failed to boot (console: ${tail(text.slice(text.search(failure)), 4)})`;
+          if (failure) return `the guest failed to boot: ${JSON.stringify(lineMatching(text, failure))}`;
           if (!q.running) return `QEMU exited (${q.child.exitCode ?? q.child.signalCode}) before netserver answered: ${q.output.trim() || tail(text) || '(no output)'}`;
           if (d && !d.running) return `the DHCP server exited: ${d.output.trim() || '(no output)'}`;
           return null;
         },
       },
     ).catch((e: Error) => {
+      if (!/not ready after/.test(e.message)) throw e;
       const text = consoleText(consoleLog);
       throw new Error(markerSeen ? `${e.message} (the console showed the ready marker, but netserver did not answer on ${endpoint.address}:${endpoint.controlPort})` : `${e.message} (no ready marker ${launch.readyMarker} on the console${text ? `; last lines: ${tail(text, 3)}` : ''})`);
     });

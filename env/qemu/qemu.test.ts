@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chooseAccelerator, hardwareVirtualizationFlags, parseAcceleratorRequest } from './accelerator.ts';
 import { prefixToNetmask, udhcpdConfig } from './dhcp.ts';
-import { networkModeSetting, testbedIndexSetting } from './guest.ts';
+import { lineMatching, networkModeSetting, testbedIndexSetting } from './guest.ts';
 import { guestNetworkPlan, iptablesDeleteArgv, iptablesInsertArgv, netperfPortMaps, ourGuestLinks, ourRulesInSave } from './network.ts';
 import { buildQemuCommand, type QemuCommandSpec } from './qemu-command.ts';
 
@@ -133,6 +133,14 @@ describe('guest network plan', () => {
   it('finds our bridges and taps in ip link output, and nothing else', () => {
     const out = ['1: lo: <LOOPBACK,UP>', '7: vnet25br: <BROADCAST,MULTICAST,UP>', '8: vnet25tap: <BROADCAST> master vnet25br', '9: vnet25s@if2: <UP>', '10: docker0: <UP>', '11: vnet3tap: <UP>', '12: vnetfoo: <UP>'].join('\n');
     expect(ourGuestLinks(out)).toEqual([{ name: 'vnet25br', index: 25 }, { name: 'vnet25tap', index: 25 }, { name: 'vnet3tap', index: 3 }]);
+  });
+});
+
+describe('console reading', () => {
+  it('quotes the failing console line without its timestamp', () => {
+    const console = '[    0.1] Linux version 6.1.0\n[    6.903917] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\n[    6.90] CPU: 0 PID: 1\n';
+    expect(lineMatching(console, /Kernel panic/)).toBe('Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)');
+    expect(lineMatching('OSv v0.57.0\nFailed to load object: /tools/netserver.so. Powering off.\n', /Failed to load object/)).toBe('Failed to load object: /tools/netserver.so. Powering off.');
   });
 });
 
