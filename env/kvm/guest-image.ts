@@ -9,6 +9,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSyn
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mustRun, runCommand } from '../../actions/lib/proc.ts';
+import { hasPvhNote, payloadCandidates } from './vmlinux.ts';
 
 /** The modules eth0 needs, as the package ships them (it has no modules.dep). */
 export const VIRTIO_NET_MODULES = ['virtio_ring', 'virtio', 'virtio_pci_legacy_dev', 'virtio_pci_modern_dev', 'virtio_pci', 'failover', 'net_failover', 'virtio_net'] as const;
@@ -29,7 +30,7 @@ const MODULE_PATHS: Record<string, string> = {
 export const GUEST_READY_MARKER = 'VIRTNET-GUEST-READY';
 
 /** Bump when the layout of the initramfs or the /init script changes in a way the key misses. */
-const BUILDER_VERSION = 2;
+const BUILDER_VERSION = 3;
 
 /**
  * Load order from each module's `depends=` field (modinfo -F depends): every module after the
@@ -165,7 +166,9 @@ export interface GuestImage {
   kernelPackageVersion: string;
   /** The kernel release (uname -r) of the guest. */
   kernelVersion: string;
-  /** sha256 over the kernel image then the initramfs. */
+  /** How QEMU enters the kernel: the bzImage, or the vmlinux inside it through its PVH note. */
+  kernelBoot: string;
+  /** sha256 over the kernel QEMU boots, then the initramfs. */
   imageSha256: string;
   modules: string[];
   netserver: string;
@@ -312,13 +315,16 @@ export async function ensureGuestImage(options: { cacheDir?: string; log?: (line
     await mustRun(['sh', '-c', 'cd "$0" && find . -exec touch -h -d @0 {} + && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet | gzip -9n > "$1"', rootfs, initrd], { timeoutMs: 120_000 });
     const kernel = join(work, basename(vmlinuz));
     renameSync(vmlinuz, kernel);
+    const pvh = await extractPvhVmlinux(kernel, join(work, 'vmlinux'));
+    const bootKernel = pvh ?? kernel;
     rmSync(extracted, { recursive: true, force: true });
     rmSync(rootfs, { recursive: true, force: true });
-    const imageSha256 = createHash('sha256').update(readFileSync(kernel)).update(readFileSync(initrd)).digest('hex');
+    const imageSha256 = createHash('sha256').update(readFileSync(bootKernel)).update(readFileSync(initrd)).digest('hex');
     const image: GuestImage = {
       dir,
       key,
-      kernel: join(dir, basename(kernel)),
+      kernel: join(dir, basename(bootKernel)),
+      kernelBoot: pvh ? 'PVH entry of the uncompressed vmlinux (from the bzImage)' : 'bzImage',
       initrd: join(dir, 'initrd.gz'),
       kernelPackage: pkg.name,
       kernelPackageVersion: pkg.version,
@@ -337,6 +343,21 @@ export async function ensureGuestImage(options: { cacheDir?: string; log?: (line
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The uncompressed vmlinux inside a bzImage, kept when it has a PVH entry note, else null (the
+ * bzImage is booted then). Tries each compressed payload found, earliest first.
+ */
+async function extractPvhVmlinux(bzImage: string, out: string): Promise<string | null> {
+  for (const candidate of payloadCandidates(readFileSync(bzImage))) {
+    // The payload is followed by the rest of the image: the tool then complains of trailing data
+    // after writing the whole kernel, so its exit status is not the test; the ELF header is.
+    await runCommand(['sh', '-c', `tail -c +${candidate.offset + 1} "$0" | ${candidate.command.join(' ')} > "$1" 2>/dev/null`, bzImage, out], { timeoutMs: 120_000 });
+    if (existsSync(out) && hasPvhNote(readFileSync(out))) return out;
+  }
+  rmSync(out, { force: true });
+  return null;
 }
 
 /** The kernel package, downloaded once and checked against apt's SHA256. */

@@ -72,6 +72,7 @@ export async function startKvm(ctx: EnvironmentContext, overrides: { extraAppend
         qemu: version,
         kernelPackage: `${image.kernelPackage} ${image.kernelPackageVersion}`,
         kernelVersion: image.kernelVersion,
+        kernelBoot: image.kernelBoot,
         guestImageKey: image.key,
         guestImageSha256: image.imageSha256,
         guestModules: image.modules.join(' '),
