@@ -1,6 +1,6 @@
 // The Linux guest for real: Debian's kernel and our initramfs under QEMU (TCG here), on a real
 // testbed, measured by the real CLI; a run killed with SIGKILL, cleaned up and resumed; a boot
-// that fails. Each boot costs ~10-30 s under TCG, so there are three.
+// that fails; a run stopped by SIGTERM mid-boot. Boots cost ~10 s each under TCG, so they are few.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -95,6 +95,26 @@ describe.skipIf(!isRoot())('kvm: Linux guest on QEMU (TCG here), real testbed', 
     }
     expect(await leftovers(runIndex)).toEqual([]);
     expect(existsSync(join(out, 'logs', 'kvm-console.log'))).toBe(true);
+  });
+
+  it('SIGTERM while the guest boots stops the run and tears the guest down', async () => {
+    const out = join(work, 'sigterm');
+    const child = spawn(process.execPath, [CLI, 'run', '--plan', 'quick', '--env', 'kvm', '--index', String(runIndex), '--out', out, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 300 && !/kvm: booting under/.test(output) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(output, output).toMatch(/kvm: booting under (TCG|KVM)/);
+      expect((await leftovers(runIndex)).some((l) => l.startsWith('qemu '))).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(output).toMatch(/SIGTERM: stopping after tearing down/);
+    expect(await leftovers(runIndex)).toEqual([]);
   });
 
   it('a guest that cannot boot fails at once with a clear error and its console log kept, leaving nothing', async () => {
