@@ -3,7 +3,7 @@
 // marker on the serial console plus a netperf control probe through the port maps, all bounded by
 // the context's timeout; on any failure everything is torn down and the console log is kept.
 
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon, killOrphanedDaemons, waitUntil } from '../../actions/lib/proc.ts';
 import type { Endpoint } from '../../actions/lib/netperf.ts';
@@ -164,6 +164,8 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
     return { endpoint, accelerator, consoleLog, qemuCommand: argv, bootSeconds, details, stop };
   } catch (e) {
     await stop();
+    // QEMU's own complaints (a bad option, a busy tap) are not on the guest console: keep them too.
+    if (qemu?.output.trim()) writeFileSync(join(ctx.logDir, `${launch.name}-qemu.log`), qemu.output);
     const message = `${launch.name}: ${(e as Error).message}`;
     throw new EnvironmentError(message, existsSync(consoleLog) ? consoleLog : null);
   }
