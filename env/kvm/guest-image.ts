@@ -5,7 +5,7 @@
 // The result is cached under a key hashed from every input, so it is rebuilt only when one changes.
 
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mustRun, runCommand } from '../../actions/lib/proc.ts';
@@ -338,6 +338,10 @@ export async function ensureGuestImage(options: { cacheDir?: string; log?: (line
     writeFileSync(join(work, 'image.json'), `${JSON.stringify({ ...image, inputs }, null, 2)}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(work, dir);
+    // Images of older inputs are never booted again; the downloaded packages stay for a rebuild.
+    for (const other of readdirSync(root)) {
+      if (/^[0-9a-f]{16}$/.test(other) && other !== key) rmSync(join(root, other), { recursive: true, force: true });
+    }
     log(`kvm guest: built ${key} in ${image.buildSeconds.toFixed(1)} s (kernel ${kernelVersion}, image sha256 ${imageSha256.slice(0, 12)})`);
     return { image, built: true, seconds: (performance.now() - t0) / 1000 };
   } finally {
