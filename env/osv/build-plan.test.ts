@@ -30,10 +30,11 @@ describe('OSv build plan', () => {
   it('adds the host netserver to an empty image as the alternative', () => {
     const plan = osvBuildPlan({ ...request, variant: 'host-netserver', hostNetserverSha256: 'd'.repeat(64) });
     const argv = plan.steps.map((s) => s.argv.join(' '));
-    expect(argv).toContain('./scripts/manifest_from_host.sh -w netserver');
+    const manifest = 'env PATH=/usr/sbin:/usr/bin:/sbin:/bin ./scripts/manifest_from_host.sh -w netserver';
+    expect(argv).toContain(manifest);
     expect(argv).toContain('./scripts/build -j2 fs=rofs image=empty --append-manifest');
     expect(argv).toContain('./scripts/imgedit.py setargs build/last/usr.img --rootfs=rofs /netserver -D -4 -f');
-    expect(argv.indexOf('./scripts/manifest_from_host.sh -w netserver')).toBeLessThan(argv.indexOf('./scripts/build -j2 fs=rofs image=empty --append-manifest'));
+    expect(argv.indexOf(manifest)).toBeLessThan(argv.indexOf('./scripts/build -j2 fs=rofs image=empty --append-manifest'));
     expect(plan.metadata.netperf).toContain('d'.repeat(64));
     expect(commandLineFor('host-netserver')).toBe('--rootfs=rofs /netserver -D -4 -f');
   });

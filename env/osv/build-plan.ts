@@ -147,7 +147,9 @@ export function osvBuildPlan(request: OsvBuildRequest): OsvBuildPlan {
     steps.push(
       { name: 'clean the previous manifest', argv: ['rm', '-f', 'build/last/append.manifest', 'build/last/append_cmdline'], cwd: src },
       { name: 'build the OSv kernel', argv: ['./scripts/build', jobs, 'fs=rofs', 'image=empty'], cwd: src },
-      { name: 'manifest of the host netserver', argv: ['./scripts/manifest_from_host.sh', '-w', 'netserver'], cwd: src },
+      // manifest_from_host.sh calls lddtree, a Python script that needs the distribution's
+      // python3-pyelftools: a python3 from a version manager earlier on PATH lacks it.
+      { name: 'manifest of the host netserver', argv: ['env', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', './scripts/manifest_from_host.sh', '-w', 'netserver'], cwd: src },
       { name: 'build the image with the host netserver', argv: ['./scripts/build', jobs, 'fs=rofs', 'image=empty', '--append-manifest'], cwd: src },
       { name: 'set the command line', argv: ['./scripts/imgedit.py', 'setargs', 'build/last/usr.img', commandLine], cwd: src },
     );
