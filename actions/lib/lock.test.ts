@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireLock, LockError, processStartTicks } from './lock.ts';
+import { acquireLock, LockError } from './lock.ts';
+import { processStartTicks } from './proc.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'virtnet-lock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

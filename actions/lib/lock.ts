@@ -4,20 +4,10 @@
 
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { processStartTicks } from './proc.ts';
 
 export class LockError extends Error {
   override name = 'LockError';
-}
-
-/** The kernel's start time of a process (field 22 of /proc/PID/stat), or null if it is gone. */
-export function processStartTicks(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may hold spaces; the fields after the closing paren are space-separated.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 interface Holder {

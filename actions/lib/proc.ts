@@ -20,6 +20,7 @@ interface TrackedProcess {
   owner: number;
 }
 
+/** The kernel's start time of a process (field 22 of /proc/PID/stat), or null if it is gone. */
 export function processStartTicks(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -46,7 +47,7 @@ function untrack(pid: number): void {
   rmSync(join(trackedDir(), `${pid}.json`), { force: true });
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -6,7 +6,7 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mustRun, runCommand, stateDir } from '../../actions/lib/proc.ts';
+import { isAlive, mustRun, runCommand, stateDir } from '../../actions/lib/proc.ts';
 import { NAME_PREFIX, testbedLayout } from '../testbed/testbed.ts';
 
 export type Protocol = 'tcp' | 'udp';
@@ -154,14 +154,6 @@ function readStates(): NetworkState[] {
   return states;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
