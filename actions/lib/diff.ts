@@ -100,14 +100,8 @@ export interface SideStats {
 export type Significance = 'significant' | 'not-significant' | 'too-few-replicates' | 'all-failed';
 export type Classification = 'improved' | 'regressed' | 'unchanged' | 'undecided';
 
-export interface PointKey {
-  environment: string;
-  test: TestName;
-  series: string;
-  parameter: Parameter;
-  value: number;
-  pointId: string;
-}
+/** What names a point across runs: the identity fields of a PointSummary. */
+export type PointKey = Pick<PointSummary, 'environment' | 'test' | 'series' | 'parameter' | 'value' | 'pointId'>;
 
 export interface PointDiff extends PointKey {
   a: SideStats;
