@@ -5,6 +5,7 @@ import { commandRun } from './cli/run.ts';
 import { commandTestbed } from './cli/testbed.ts';
 import { commandReport } from './cli/report.ts';
 import { commandCleanup } from './cli/cleanup.ts';
+import { commandServe } from './cli/serve.ts';
 import { UsageError } from './cli/common.ts';
 
 const USAGE = `virtnet: netperf across native Linux, Docker, a QEMU/KVM Linux guest and OSv
@@ -15,6 +16,7 @@ usage:
   virtnet testbed up|down|status [--rate MBIT|off] [--index N]
   virtnet report <RUN_DIR...> [--out DIR]
   virtnet cleanup
+  virtnet serve --env NAME --endpoint-file FILE [--index N] [--server ADDRESS] [--hold-timeout MIN]
 
 run options:
   --plan NAME|FILE      sweep plan: a built-in name (paper, quick) or a plan JSON file
@@ -39,6 +41,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   testbed: commandTestbed,
   report: commandReport,
   cleanup: commandCleanup,
+  serve: commandServe,
 };
 
 async function main(argv: string[]): Promise<number> {
