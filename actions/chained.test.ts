@@ -1,0 +1,154 @@
+// The actions chained as a workflow would run them, each one's bundled dist executed by node the
+// way the runner executes it, on a real testbed: start-environment (native, server side) ->
+// run-sweep (quick plan, inside the client namespace, as the client runner) -> render-report ->
+// diff-results -> start-environment's post step. Then nothing of it may be left running.
+
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from './lib/proc.ts';
+import { loadRun } from './lib/run-dir.ts';
+import { isServeProcess } from './lib/serve-process.ts';
+import { runAction } from './testing/run-action.ts';
+import { isRoot, testbedForTests } from '../env/testbed/for-tests.ts';
+import type { Testbed } from '../env/testbed/testbed.ts';
+
+const REPO = join(import.meta.dirname, '..');
+const dist = (action: string, entry = 'index.js') => join(REPO, 'actions', action, 'dist', entry);
+
+async function hasNetserver(): Promise<boolean> {
+  return runCommand(['netserver', '-V'], { timeoutMs: 5000 }).then((r) => r.exitCode === 0, () => false);
+}
+
+const canRun = isRoot() && (await hasNetserver());
+
+/** Listening TCP sockets on an address (ss in the host namespace, where the server side lives). */
+async function listeners(address: string): Promise<string[]> {
+  const r = await runCommand(['ss', '-Hltn'], { timeoutMs: 5000 });
+  return r.stdout.split('\n').filter((l) => l.includes(`${address}:`));
+}
+
+describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs them)', () => {
+  let testbed: Testbed;
+  let temp: string;
+  let servePid = 0;
+
+  beforeAll(async () => {
+    testbed = await testbedForTests(0);
+    temp = mkdtempSync(join(tmpdir(), 'virtnet-actions-'));
+  });
+
+  afterAll(async () => {
+    // Only if a step failed half-way: end the serve process we started, by its PID.
+    if (servePid && isServeProcess(servePid)) {
+      process.kill(servePid, 'SIGTERM');
+      for (let i = 0; i < 100 && isServeProcess(servePid); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  });
+
+  const step = (script: string, inputs: Record<string, string>, extra: { state?: Record<string, string>; client?: boolean; timeoutMs?: number } = {}) =>
+    runAction(script, { inputs, state: extra.state, workspace: REPO, runnerTemp: temp, prefix: extra.client ? testbed.clientPrefix : [], timeoutMs: extra.timeoutMs ?? 90_000 });
+
+  let startState: Record<string, string> = {};
+  let runDir = '';
+
+  it('start-environment starts native and keeps it live after its main step exits', async () => {
+    const address = testbed.layout.serverAddress;
+    const r = await step(dist('start-environment'), { environment: 'native', 'server-address': address, 'testbed-index': String(testbed.layout.index), 'ready-timeout': '30' });
+    expect(r.stderr + r.stdout, 'step log').not.toMatch(/::error::/);
+    expect(r.exitCode).toBe(0);
+    expect(r.outputs).toMatchObject({ address, 'control-port': '12865', 'data-port': '12866', 'coordinator-port': '12867' });
+    expect(JSON.parse(r.outputs.endpoint!)).toEqual({ address, controlPort: 12865, dataPort: 12866 });
+    expect(r.outputs.description).toMatch(/netserver/);
+    startState = r.state;
+    servePid = Number(r.state['serve-pid']);
+    expect(servePid).toBeGreaterThan(0);
+    // The step has exited; the environment must still be there.
+    expect(isServeProcess(servePid)).toBe(true);
+    expect((await listeners(address)).some((l) => l.includes(`${address}:12865`))).toBe(true);
+  });
+
+  it('run-sweep refuses to measure an environment the server is not running (the coordinator says which is live)', async () => {
+    const r = await step(dist('run-sweep'), { environment: 'docker', 'server-address': testbed.layout.serverAddress, plan: 'quick', 'run-dir': join(temp, 'wrong-run'), 'ready-timeout': '3', release: 'false' }, { client: true });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/::error::docker could not be measured: .*the server has native live, not docker/);
+    expect(isServeProcess(servePid)).toBe(true);
+  });
+
+  it('run-sweep measures the quick plan from the client namespace, releases the environment, summarizes', async () => {
+    runDir = join(temp, 'artifacts', 'virtnet-run-native', 'run');
+    const r = await step(dist('run-sweep'), { environment: 'native', 'server-address': testbed.layout.serverAddress, plan: 'quick', 'run-dir': runDir, 'ready-timeout': '30' }, { client: true, timeoutMs: 120_000 });
+    expect(r.stdout, r.stderr).not.toMatch(/::error::/);
+    expect(r.exitCode).toBe(0);
+    const run = loadRun(runDir);
+    const planned = 8; // quick: 4 TCP_STREAM + 4 UDP_STREAM points, 1 replicate
+    expect(r.outputs).toMatchObject({ 'run-dir': runDir, 'run-id': run.manifest.runId, status: 'complete', measured: String(planned), failed: '0', missing: '0', 'artifact-id': '' });
+    expect(run.results.records.filter((x) => x.status === 'ok')).toHaveLength(planned);
+    // The description came from the server over the coordinator, not a placeholder.
+    expect(run.manifest.environmentDescriptions.native?.summary).toMatch(/^netserver .* on the host/);
+    expect(run.manifest.link?.kind).toBe('external');
+    // TCP on the 100 Mbit/s shaped link: the plateau, within what a 1 s test gives.
+    const tcp = run.results.records.filter((x) => x.test === 'TCP_STREAM' && x.value >= 4100).map((x) => x.metrics!.throughputMbps);
+    for (const t of tcp) expect(t).toBeGreaterThan(80);
+    for (const t of tcp) expect(t).toBeLessThan(100);
+    expect(r.summary).toMatch(/## virtnet sweep: native \(complete\)/);
+    expect(r.summary).toMatch(/\| 8 \| 0 \| 0 \| 8 \|/);
+    expect(r.summary).toMatch(/\| TCP_STREAM -s 4100 \| \d+\.\d\d \|/);
+    expect(r.stdout).toMatch(/artifact upload skipped: no Actions runtime/);
+    expect(existsSync(join(temp, 'virtnet-endpoint-native.json.released')), 'released through the coordinator').toBe(true);
+  });
+
+  it('render-report writes the run and its report, and a summary table', async () => {
+    const out = join(temp, 'reports', 'runs');
+    const r = await step(dist('render-report'), { runs: join(temp, 'artifacts'), 'out-dir': out });
+    expect(r.stdout, r.stderr).not.toMatch(/::error::/);
+    expect(r.exitCode).toBe(0);
+    const runId = loadRun(runDir).manifest.runId;
+    expect(r.outputs['run-ids']).toBe(runId);
+    expect(Number(r.outputs.files)).toBeGreaterThanOrEqual(5);
+    for (const f of ['manifest.json', 'results.jsonl', 'report/points.csv', 'report/charts/tcp-absolute.svg', 'report/charts/udp-absolute.vl.json']) expect(existsSync(join(out, runId, f)), f).toBe(true);
+    expect(readFileSync(join(out, runId, 'report/charts/tcp-absolute.svg'), 'utf8')).toMatch(/^<svg/);
+    expect(r.summary).toMatch(new RegExp(`### Run \`${runId}\` \\(complete\\)`));
+    expect(r.summary).toMatch(/\| UDP_STREAM -m 1550 \| \d+\.\d\d \|/);
+  });
+
+  it('diff-results refuses a bad threshold, naming the input and the value', async () => {
+    const r = await step(dist('diff-results'), { baseline: runDir, current: runDir, threshold: 'ten' });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/::error::input threshold: expected a percentage from 0 to 100 such as 5 or 2.5, got "ten"/);
+  });
+
+  it('the post step tears the environment down and leaves nothing running', async () => {
+    const address = testbed.layout.serverAddress;
+    const r = await step(dist('start-environment', 'post.js'), {}, { state: startState });
+    expect(r.stdout, r.stderr).not.toMatch(/::(error|warning)::/);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/environment torn down in \d+\.\d s/);
+    expect(isServeProcess(servePid)).toBe(false);
+    expect(await listeners(address)).toEqual([]);
+    expect(existsSync(join(temp, 'virtnet-endpoint-native.json'))).toBe(false);
+    const again = await step(dist('start-environment', 'post.js'), {}, { state: startState });
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toMatch(/had already ended/);
+  });
+});
+
+describe.skipIf(!canRun)('start-environment failures', () => {
+  it('fails with the serve log when the environment cannot start, and its post step has nothing left to stop', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'virtnet-actions-'));
+    try {
+      // 198.18.<i>.1 of a testbed that is not up: netserver cannot bind it.
+      const r = await runAction(dist('start-environment'), { inputs: { environment: 'native', 'server-address': '198.18.63.1', 'ready-timeout': '3' }, workspace: REPO, runnerTemp: temp, timeoutMs: 60_000 });
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toMatch(/::error::virtnet serve exited \(code 1\) before native was ready/);
+      const pid = Number(r.state['serve-pid']);
+      expect(isServeProcess(pid)).toBe(false);
+      const post = await runAction(dist('start-environment', 'post.js'), { inputs: {}, state: r.state, workspace: REPO, runnerTemp: temp, timeoutMs: 30_000 });
+      expect(post.exitCode).toBe(0);
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
+  });
+});
