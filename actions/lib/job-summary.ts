@@ -32,7 +32,8 @@ export interface ProgressCounts {
 export function compactTable(records: readonly MeasurementRecord[], maxRows = 60): string {
   const points = summarizePoints(records);
   if (points.length === 0) return '_No measurements yet._\n';
-  const environments = [...new Set(points.map((p) => p.environment))];
+  // Columns in the order the environments were measured.
+  const environments = [...new Set(records.map((r) => r.environment))];
   const rows = new Map<string, { label: string; cells: Map<string, string> }>();
   for (const p of points) {
     const key = `${p.test}\u0000${p.series}\u0000${String(p.value).padStart(10, '0')}`;

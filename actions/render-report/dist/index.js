@@ -74004,7 +74004,7 @@ function flag2(parameter) {
 function compactTable(records, maxRows = 60) {
   const points2 = summarizePoints(records);
   if (points2.length === 0) return "_No measurements yet._\n";
-  const environments = [...new Set(points2.map((p) => p.environment))];
+  const environments = [...new Set(records.map((r) => r.environment))];
   const rows = /* @__PURE__ */ new Map();
   for (const p of points2) {
     const key2 = `${p.test}\0${p.series}\0${String(p.value).padStart(10, "0")}`;
