@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { answerRequest, askCoordinator, type CoordinatorStatus, parseCoordinatorRequest, startCoordinator } from './coordinator.ts';
 import { statusProblem } from '../../env/external/external.ts';
 
-const status: CoordinatorStatus = { environment: 'kvm', endpoint: { address: '127.0.0.1', controlPort: 12865, dataPort: 12866 }, released: false, description: null };
+const status: CoordinatorStatus = { environment: 'kvm', endpoint: { address: '127.0.0.1', controlPort: 12865, dataPort: 12866 }, released: false, description: null, host: null };
 
 describe('coordinator protocol (pure)', () => {
   it('parses the two requests and refuses anything else', () => {

@@ -5,7 +5,7 @@
 
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Endpoint } from './netperf.ts';
-import type { EnvironmentDescription } from './records.ts';
+import type { EnvironmentDescription, HostInfo } from './records.ts';
 
 export interface CoordinatorStatus {
   environment: string;
@@ -14,6 +14,8 @@ export interface CoordinatorStatus {
   released: boolean;
   /** The server's description of the environment (versions, settings) for the client's manifest. */
   description: EnvironmentDescription | null;
+  /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
+  host: HostInfo | null;
 }
 
 export type CoordinatorRequest = { kind: 'status' } | { kind: 'release'; environment: string };

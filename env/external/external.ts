@@ -17,6 +17,8 @@ export interface ExternalOptions {
   /** Release the environment through the coordinator when the sweep is done with it. */
   releaseOnStop: boolean;
   pollIntervalMs?: number;
+  /** Receives the server host's metadata when the coordinator offers it. */
+  onServerHost?: (host: NonNullable<CoordinatorStatus['host']>) => void;
 }
 
 /** Why a coordinator status does not (yet) let us measure `wanted`, or null when it does. */
@@ -47,7 +49,10 @@ export function externalEnvironment(options: ExternalOptions): EnvironmentDriver
             }
             const problem = statusProblem(answer.status, options.name, ctx.ports);
             if (problem) lastProblem = problem;
-            else status = answer.status;
+            else {
+              status = answer.status;
+              if (answer.status.host) options.onServerHost?.(answer.status.host);
+            }
             return problem === null;
           } catch (e) {
             lastProblem = (e as Error).message;

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type RunningCoordinator, startCoordinator } from '../../actions/lib/coordinator.ts';
+import { collectHostInfo } from '../../actions/lib/host-info.ts';
 import { sleep } from '../../actions/lib/proc.ts';
 import { netperfProbe } from '../../actions/lib/run.ts';
 import type { StartedEnvironment } from '../../env/environment.ts';
@@ -104,7 +105,7 @@ export async function commandServe(args: string[]): Promise<number> {
       coordinator = await startCoordinator({
         address: serverAddress,
         port: coordinatorPort,
-        status: { environment: driver.name, endpoint: started.endpoint, released: false, description: started.description },
+        status: { environment: driver.name, endpoint: started.endpoint, released: false, description: started.description, host: await collectHostInfo('server') },
         onRelease: () => {
           console.log(`virtnet serve: ${driver.name} released by the client`);
           writeAtomically(releasedMarker(endpointFile), `${new Date().toISOString()}\n`);

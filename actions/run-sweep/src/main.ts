@@ -8,7 +8,8 @@ import { askCoordinator } from '../../lib/coordinator.ts';
 import { sweepSummary } from '../../lib/job-summary.ts';
 import { loadPlan, overridePlan } from '../../lib/plan-file.ts';
 import { executeRun, type RunSummary } from '../../lib/run.ts';
-import { isRunDir, loadRun } from '../../lib/run-dir.ts';
+import type { HostInfo } from '../../lib/records.ts';
+import { isRunDir, loadRun, writeManifest } from '../../lib/run-dir.ts';
 import { externalEnvironment } from '../../../env/external/external.ts';
 
 export async function run(): Promise<void> {
@@ -23,7 +24,8 @@ export async function run(): Promise<void> {
     const plan = overridePlan(loaded, { replicates: settings.replicates ?? undefined, testLengthSeconds: settings.testLengthSeconds ?? undefined }, source);
     if (resume) core.info(`appending ${settings.environment} to the run in ${settings.runDir} (its plan is kept: ${loadRun(settings.runDir).manifest.plan.name})`);
     const coordinatorPort = settings.coordinatorPort === 0 ? null : settings.coordinatorPort;
-    const driver = externalEnvironment({ name: settings.environment, coordinatorPort, releaseOnStop: settings.release });
+    let serverHost: HostInfo | null = null;
+    const driver = externalEnvironment({ name: settings.environment, coordinatorPort, releaseOnStop: settings.release, onServerHost: (host) => (serverHost = host) });
     let summary: RunSummary;
     try {
       summary = await executeRun({
@@ -54,6 +56,12 @@ export async function run(): Promise<void> {
       if (settings.release && coordinatorPort !== null) {
         await askCoordinator(settings.serverAddress, coordinatorPort, `release ${settings.environment}`, 5000).catch(() => null);
       }
+    }
+    if (serverHost) {
+      // executeRun describes the server from the machine it runs on, which here is the client; the
+      // server's own metadata came over the coordinator.
+      const loaded = loadRun(settings.runDir);
+      writeManifest(settings.runDir, { ...loaded.manifest, hosts: { ...loaded.manifest.hosts, server: serverHost } });
     }
     const upload = await uploadRunDir(settings.runDir, settings.artifactName, settings.upload, process.env);
     core.info(upload.message);
