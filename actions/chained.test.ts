@@ -54,40 +54,30 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
   let startState: Record<string, string> = {};
   let runDir = '';
 
-  it('start-environment starts native and keeps it live after its main step exits', async () => {
+  it('start-environment (holding until released) and run-sweep run side by side, as the server and client jobs do', async () => {
     const address = testbed.layout.serverAddress;
-    const r = await step(dist('start-environment'), { environment: 'native', 'server-address': address, 'testbed-index': String(testbed.layout.index), 'ready-timeout': '30' });
-    expect(r.stderr + r.stdout, 'step log').not.toMatch(/::error::/);
-    expect(r.exitCode).toBe(0);
-    expect(r.outputs).toMatchObject({ address, 'control-port': '12865', 'data-port': '12866', 'coordinator-port': '12867' });
-    expect(JSON.parse(r.outputs.endpoint!)).toEqual({ address, controlPort: 12865, dataPort: 12866 });
-    expect(r.outputs.description).toMatch(/netserver/);
-    startState = r.state;
-    servePid = Number(r.state['serve-pid']);
-    expect(servePid).toBeGreaterThan(0);
-    // The step has exited; the environment must still be there.
-    expect(isServeProcess(servePid)).toBe(true);
-    expect((await listeners(address)).some((l) => l.includes(`${address}:12865`))).toBe(true);
-  });
+    // The server job's step: it returns only when the client releases the environment.
+    const server = step(dist('start-environment'), { environment: 'native', 'server-address': address, 'testbed-index': String(testbed.layout.index), 'ready-timeout': '30', 'wait-for-release': '3' }, { timeoutMs: 200_000 });
+    const endpointFile = join(temp, 'virtnet-endpoint-native.json');
 
-  it('run-sweep refuses to measure an environment the server is not running (the coordinator says which is live)', async () => {
-    const r = await step(dist('run-sweep'), { environment: 'docker', 'server-address': testbed.layout.serverAddress, plan: 'quick', 'run-dir': join(temp, 'wrong-run'), 'ready-timeout': '3', release: 'false' }, { client: true });
-    expect(r.exitCode).toBe(1);
-    expect(r.stdout).toMatch(/::error::docker could not be measured: .*the server has native live, not docker/);
-    expect(isServeProcess(servePid)).toBe(true);
-  });
+    // A client asking for another environment is refused by the coordinator, not fed native's numbers.
+    const wrong = await step(dist('run-sweep'), { environment: 'docker', 'server-address': address, plan: 'quick', 'run-dir': join(temp, 'wrong-run'), 'ready-timeout': '10', release: 'false' }, { client: true });
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.stdout).toMatch(/::error::docker could not be measured: .*the server has native live, not docker/);
+    expect(existsSync(`${endpointFile}.released`), 'a refused client releases nothing').toBe(false);
 
-  it('run-sweep measures the quick plan from the client namespace, releases the environment, summarizes', async () => {
     runDir = join(temp, 'artifacts', 'virtnet-run-native', 'run');
-    const r = await step(dist('run-sweep'), { environment: 'native', 'server-address': testbed.layout.serverAddress, plan: 'quick', 'run-dir': runDir, 'ready-timeout': '30' }, { client: true, timeoutMs: 120_000 });
+    const r = await step(dist('run-sweep'), { environment: 'native', 'server-address': address, plan: 'quick', 'run-dir': runDir, 'ready-timeout': '30' }, { client: true, timeoutMs: 120_000 });
     expect(r.stdout, r.stderr).not.toMatch(/::error::/);
     expect(r.exitCode).toBe(0);
     const run = loadRun(runDir);
     const planned = 8; // quick: 4 TCP_STREAM + 4 UDP_STREAM points, 1 replicate
     expect(r.outputs).toMatchObject({ 'run-dir': runDir, 'run-id': run.manifest.runId, status: 'complete', measured: String(planned), failed: '0', missing: '0', 'artifact-id': '' });
     expect(run.results.records.filter((x) => x.status === 'ok')).toHaveLength(planned);
-    // The description came from the server over the coordinator, not a placeholder.
+    // The description and the server's host metadata came from the server over the coordinator.
     expect(run.manifest.environmentDescriptions.native?.summary).toMatch(/^netserver .* on the host/);
+    expect(run.manifest.environmentDescriptions.native?.details.servedBy).toBe(address);
+    expect(run.manifest.hosts.server?.role).toBe('server');
     expect(run.manifest.link?.kind).toBe('external');
     // Real traffic over the 100 Mbit/s shaped link: never above the link rate. (1 s tests on a
     // machine shared with other tests: the plateau itself is the benchmark's business.)
@@ -98,7 +88,20 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
     expect(r.summary).toMatch(/\| 8 \| 0 \| 0 \| 8 \|/);
     expect(r.summary).toMatch(/\| TCP_STREAM -s 4100 \| \d+\.\d\d \|/);
     expect(r.stdout).toMatch(/artifact upload skipped: no Actions runtime/);
-    expect(existsSync(join(temp, 'virtnet-endpoint-native.json.released')), 'released through the coordinator').toBe(true);
+
+    // The release ended the server's step; the environment itself stays up until the post step.
+    const s = await server;
+    expect(s.stdout, s.stderr).not.toMatch(/::error::/);
+    expect(s.exitCode).toBe(0);
+    expect(s.outputs).toMatchObject({ address, 'control-port': '12865', 'data-port': '12866', 'coordinator-port': '12867', released: 'true' });
+    expect(JSON.parse(s.outputs.endpoint!)).toEqual({ address, controlPort: 12865, dataPort: 12866 });
+    expect(s.outputs.description).toMatch(/netserver/);
+    expect(existsSync(`${endpointFile}.released`)).toBe(true);
+    startState = s.state;
+    servePid = Number(s.state['serve-pid']);
+    expect(servePid).toBeGreaterThan(0);
+    expect(isServeProcess(servePid)).toBe(true);
+    expect((await listeners(address)).some((l) => l.includes(`${address}:12865`))).toBe(true);
   });
 
   it('render-report writes the most complete copy of the run and its report, and a summary table', async () => {
