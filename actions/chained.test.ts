@@ -3,13 +3,15 @@
 // run-sweep (quick plan, inside the client namespace, as the client runner) -> render-report ->
 // diff-results -> start-environment's post step. Then nothing of it may be left running.
 
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from './lib/proc.ts';
 import { loadRun } from './lib/run-dir.ts';
 import { isServeProcess } from './lib/serve-process.ts';
+import { startFakeResultsService } from './testing/fake-results-service.ts';
 import { runAction } from './testing/run-action.ts';
 import { isRoot, testbedForTests } from '../env/testbed/for-tests.ts';
 import type { Testbed } from '../env/testbed/testbed.ts';
@@ -40,16 +42,24 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
   });
 
   afterAll(async () => {
-    // Only if a step failed half-way: end the serve process we started, by its PID.
-    if (servePid && isServeProcess(servePid)) {
-      process.kill(servePid, 'SIGTERM');
-      for (let i = 0; i < 100 && isServeProcess(servePid); i++) await new Promise((r) => setTimeout(r, 100));
+    // Only if a step failed half-way: end the serve processes this file started (their endpoint
+    // file is in this file's temp folder), by PID.
+    const ours = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${temp}/virtnet-endpoint-`);
+      } catch {
+        return false;
+      }
+    });
+    for (const pid of [...new Set([servePid, ...ours])].filter((p) => p > 0 && isServeProcess(p))) {
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 100 && isServeProcess(pid); i++) await new Promise((r) => setTimeout(r, 100));
     }
     if (temp) rmSync(temp, { recursive: true, force: true });
   });
 
-  const step = (script: string, inputs: Record<string, string>, extra: { state?: Record<string, string>; client?: boolean; timeoutMs?: number } = {}) =>
-    runAction(script, { inputs, state: extra.state, workspace: REPO, runnerTemp: temp, prefix: extra.client ? testbed.clientPrefix : [], timeoutMs: extra.timeoutMs ?? 90_000 });
+  const step = (script: string, inputs: Record<string, string>, extra: { state?: Record<string, string>; client?: boolean; timeoutMs?: number; env?: Record<string, string> } = {}) =>
+    runAction(script, { inputs, state: extra.state, workspace: REPO, runnerTemp: temp, prefix: extra.client ? testbed.clientPrefix : [], timeoutMs: extra.timeoutMs ?? 90_000, env: extra.env });
 
   let startState: Record<string, string> = {};
   let runDir = '';
@@ -65,14 +75,22 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
     expect(wrong.exitCode).toBe(1);
     expect(wrong.stdout).toMatch(/::error::docker could not be measured: .*the server has native live, not docker/);
     expect(existsSync(`${endpointFile}.released`), 'a refused client releases nothing').toBe(false);
+    expect(wrong.stdout).toMatch(/artifact upload skipped: no Actions runtime/);
 
     runDir = join(temp, 'artifacts', 'virtnet-run-native', 'run');
-    const r = await step(dist('run-sweep'), { environment: 'native', 'server-address': address, plan: 'quick', 'run-dir': runDir, 'ready-timeout': '30' }, { client: true, timeoutMs: 120_000 });
+    // This time with an Actions runtime: a stand-in results service on the server's testbed address.
+    const results = await startFakeResultsService(address);
+    const r = await step(dist('run-sweep'), { environment: 'native', 'server-address': address, plan: 'quick', 'run-dir': runDir, 'ready-timeout': '30' }, { client: true, timeoutMs: 120_000, env: { ACTIONS_RUNTIME_TOKEN: results.runtimeToken, ACTIONS_RESULTS_URL: `${results.url}/` } }).finally(() => results.close());
     expect(r.stdout, r.stderr).not.toMatch(/::error::/);
     expect(r.exitCode).toBe(0);
     const run = loadRun(runDir);
     const planned = 8; // quick: 4 TCP_STREAM + 4 UDP_STREAM points, 1 replicate
-    expect(r.outputs).toMatchObject({ 'run-dir': runDir, 'run-id': run.manifest.runId, status: 'complete', measured: String(planned), failed: '0', missing: '0', 'artifact-id': '' });
+    expect(r.outputs).toMatchObject({ 'run-dir': runDir, 'run-id': run.manifest.runId, status: 'complete', measured: String(planned), failed: '0', missing: '0', 'artifact-id': '1000' });
+    const artifact = results.artifacts.get('virtnet-run-native');
+    expect(artifact?.finalized).toBe(true);
+    expect(artifact!.hash).toBe(`sha256:${createHash('sha256').update(artifact!.zip).digest('hex')}`);
+    expect(artifact!.zip.subarray(0, 4).toString('latin1')).toBe('PK\x03\x04');
+    for (const f of ['manifest.json', 'results.jsonl']) expect(artifact!.zip.includes(f), `${f} in the zip`).toBe(true);
     expect(run.results.records.filter((x) => x.status === 'ok')).toHaveLength(planned);
     // The description and the server's host metadata came from the server over the coordinator.
     expect(run.manifest.environmentDescriptions.native?.summary).toMatch(/^netserver .* on the host/);
@@ -87,7 +105,7 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
     expect(r.summary).toMatch(/## virtnet sweep: native \(complete\)/);
     expect(r.summary).toMatch(/\| 8 \| 0 \| 0 \| 8 \|/);
     expect(r.summary).toMatch(/\| TCP_STREAM -s 4100 \| \d+\.\d\d \|/);
-    expect(r.stdout).toMatch(/artifact upload skipped: no Actions runtime/);
+    expect(r.stdout).toMatch(/uploaded \d+ files as artifact virtnet-run-native \(id 1000/);
 
     // The release ended the server's step; the environment itself stays up until the post step.
     const s = await server;
