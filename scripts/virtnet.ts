@@ -5,6 +5,7 @@ import { commandRun } from './cli/run.ts';
 import { commandTestbed } from './cli/testbed.ts';
 import { commandReport } from './cli/report.ts';
 import { commandCleanup } from './cli/cleanup.ts';
+import { commandDiff } from './cli/diff.ts';
 import { commandServe } from './cli/serve.ts';
 import { UsageError } from './cli/common.ts';
 
@@ -15,7 +16,8 @@ usage:
   virtnet run --resume <DIR>
   virtnet testbed up|down|status [--rate MBIT|off] [--index N]
   virtnet report <RUN_DIR...> [--out DIR]
-  virtnet cleanup
+  virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P] [--fail-on-regression]
+  virtnet cleanup [--index N]
   virtnet serve --env NAME --endpoint-file FILE [--index N] [--server ADDRESS] [--hold-timeout MIN]
 
 run options:
@@ -33,7 +35,19 @@ run options:
   --osv-image PATH      OSv image for --env osv (also VIRTNET_OSV_IMAGE)
   --accel auto|kvm|tcg  accelerator for QEMU guests (default auto: kvm only with vmx/svm)
   --ready-timeout S     how long an environment may take to answer (default 120)
+  --netperf-grace S     seconds beyond the test length before a netperf call is deemed hung (default 20)
   --no-report           do not render charts at the end
+
+diff: A is the baseline, B the candidate; each a run directory, a git ref or commit (its run
+committed under reports/runs/), previous (the newest committed run older than the other side) or
+pr-base (the run at the merge base with $GITHUB_BASE_REF)
+  --format F            text (default), markdown (job summary, PR comment) or json
+  --threshold PCT       smallest change that counts as improved/regressed (default 5)
+  --alpha P             significance level, Holm-corrected across points (default 0.05)
+  --correction holm|none  multiple-comparison correction (default holm)
+  --fail-on-regression  exit with status 3 when any point regressed
+  --repo DIR            git repository to read committed runs from (default: current directory)
+  --out DIR             also write diff.json, diff.md, diff.txt, overlay charts and index.html
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
@@ -41,6 +55,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   testbed: commandTestbed,
   report: commandReport,
   cleanup: commandCleanup,
+  diff: commandDiff,
   serve: commandServe,
 };
 

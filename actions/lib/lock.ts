@@ -1,19 +1,73 @@
-// A lock file per testbed, so two runs never measure over the same link at once. The holder's
-// PID is written inside; a lock whose holder is gone is taken over (and said so).
+// A lock file per testbed (and per run directory), so two runs never measure over the same link or
+// append to the same results at once. The holder's PID and process start time are written inside;
+// a lock whose holder is gone is taken over (and said so).
 
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export class LockError extends Error {
   override name = 'LockError';
 }
 
-function alive(pid: number): boolean {
+/** The kernel's start time of a process (field 22 of /proc/PID/stat), or null if it is gone. */
+export function processStartTicks(pid: number): string | null {
   try {
-    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm (field 2) may hold spaces; the fields after the closing paren are space-separated.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+interface Holder {
+  pid: number;
+  /** Guards against a reused PID: a lock is live only if this very process still runs. */
+  startTicks: string | null;
+  /** The file as read, to tell whether it changed hands since. */
+  raw: string;
+}
+
+function readHolder(path: string): Holder | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const [pid, startTicks] = text.trim().split(/\s+/);
+  return { pid: Number(pid), startTicks: startTicks ?? null, raw: text };
+}
+
+function holderAlive(holder: Holder): boolean {
+  if (!Number.isInteger(holder.pid) || holder.pid <= 0) return false;
+  const ticks = processStartTicks(holder.pid);
+  if (ticks === null) return false;
+  return holder.startTicks === null || holder.startTicks === ticks;
+}
+
+/**
+ * Creates `path` holding our PID, atomically: the content is written to a private file first and
+ * hard-linked into place, so nobody ever reads a half-written lock. Returns false if it exists.
+ */
+function createLockFile(path: string): boolean {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, `${process.pid} ${processStartTicks(process.pid) ?? ''}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }
 
@@ -24,35 +78,51 @@ export interface Lock {
   release(): void;
 }
 
+/**
+ * Removes the stale lock at `path` if it still names `stale`. Takeovers are serialised by a second
+ * lock file, so two processes that both found the same dead holder cannot both remove a lock and
+ * one of them remove the fresh lock the other just made.
+ */
+function removeStaleLock(path: string, stale: Holder): void {
+  const guard = `${path}.takeover`;
+  if (!createLockFile(guard)) {
+    const guardHolder = readHolder(guard);
+    // A takeover takes microseconds; a guard left by a dead process is removed so we do not wait forever.
+    if (guardHolder && !holderAlive(guardHolder)) rmSync(guard, { force: true });
+    return;
+  }
+  try {
+    const now = readHolder(path);
+    if (now && now.raw === stale.raw) rmSync(path, { force: true });
+  } finally {
+    rmSync(guard, { force: true });
+  }
+}
+
 /** Takes the lock at `path` for this process, or throws LockError naming the live holder. */
 export function acquireLock(path: string, what: string): Lock {
   mkdirSync(dirname(path), { recursive: true });
   let tookOverFrom: number | null = null;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if (createLockFile(path)) {
+      const mine = readHolder(path);
       return {
         path,
         tookOverFrom,
         release: () => {
-          try {
-            if (Number(readFileSync(path, 'utf8').trim()) === process.pid) rmSync(path, { force: true });
-          } catch {
-            // already gone
-          }
+          const holder = readHolder(path);
+          if (holder && mine && holder.raw === mine.raw) rmSync(path, { force: true });
         },
       };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && alive(holder) && holder !== process.pid) {
-        throw new LockError(`${what} is in use by another virtnet process (PID ${holder}, lock ${path}); wait for it to finish or stop it`);
-      }
-      rmSync(path, { force: true });
-      tookOverFrom = Number.isInteger(holder) ? holder : null;
     }
+    const holder = readHolder(path);
+    if (holder === null) continue; // released between our attempt and the read: try again
+    if (holderAlive(holder)) {
+      const who = holder.pid === process.pid ? 'this very process' : `another virtnet process (PID ${holder.pid})`;
+      throw new LockError(`${what} is in use by ${who}; lock ${path}. Wait for it to finish or stop it (a lock of a process that is gone is taken over automatically)`);
+    }
+    removeStaleLock(path, holder);
+    tookOverFrom = Number.isInteger(holder.pid) && holder.pid > 0 ? holder.pid : null;
   }
-  throw new LockError(`could not take the lock ${path} for ${what}`);
+  throw new LockError(`could not take the lock ${path} for ${what}: it kept changing hands`);
 }

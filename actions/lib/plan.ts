@@ -198,7 +198,8 @@ export function validatePlan(input: Json, source = '(inline)'): Plan {
     c.fail('formatVersion', `${formatVersion} is newer than this virtnet understands (${PLAN_FORMAT_VERSION}); upgrade virtnet`);
   }
   const name = c.string('name', r.name, /^[A-Za-z0-9._-]+$/);
-  const description = r.description === undefined ? '' : c.string('description', r.description);
+  // '' is what a plan without a description validates to: accept it, so re-validating a plan (overridePlan) holds.
+  const description = r.description === undefined || r.description === '' ? '' : c.string('description', r.description);
   let interpretation: string[] = [];
   if (r.interpretation !== undefined) {
     if (!Array.isArray(r.interpretation) || r.interpretation.some((s) => typeof s !== 'string')) {

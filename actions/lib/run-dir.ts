@@ -2,13 +2,15 @@
 // each record flushed to disk before the next measurement starts). This is the only module that
 // writes them.
 
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Manifest, type MeasurementRecord, type ParsedResults, parseResults, RunFormatError, validateManifest } from './records.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const RESULTS_FILE = 'results.jsonl';
 export const LOGS_DIR = 'logs';
+/** Held while a process measures into the run directory (PID inside). */
+export const RUN_LOCK_FILE = 'run.lock';
 
 export interface LoadedRun {
   dir: string;
@@ -41,14 +43,32 @@ export function loadRun(dir: string): LoadedRun {
 export function writeManifest(dir: string, manifest: Manifest): void {
   const path = join(dir, MANIFEST_FILE);
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, `${JSON.stringify(manifest, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeAll(fd, `${JSON.stringify(manifest, null, 2)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    // The previous manifest.json is untouched; do not leave a half-written temporary beside it.
+    rmSync(tmp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    throw new ResultsWriteError(`could not write ${path} (${err.code ?? err.message}); the previous manifest is kept`);
   }
-  renameSync(tmp, path);
+}
+
+/** writeSync may write less than asked (a disk filling up): keep writing the rest, or throw. */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  let offset = 0;
+  while (offset < bytes.length) {
+    const n = writeSync(fd, bytes, offset, bytes.length - offset);
+    if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    offset += n;
+  }
 }
 
 export class ResultsWriteError extends Error {
@@ -86,15 +106,32 @@ export class ResultsAppender {
   truncatedLine: number | null = null;
 
   append(record: MeasurementRecord): void {
+    if (this.fd < 0) throw new ResultsWriteError(`${this.path} is closed`);
     const line = `${JSON.stringify(record)}\n`;
+    const before = fstatSync(this.fd).size;
     try {
-      writeSync(this.fd, line);
+      writeAll(this.fd, line);
       fsyncSync(this.fd);
     } catch (e) {
+      // A record written in part would be a broken line: cut the file back to the last whole record.
+      try {
+        ftruncateSync(this.fd, before);
+        fsyncSync(this.fd);
+      } catch {
+        // If even that fails, the partial line is set aside on the next open (sealTruncatedTail).
+      }
       const err = e as NodeJS.ErrnoException;
       throw new ResultsWriteError(
-        `could not write to ${this.path} (${err.code ?? err.message}): the run stops here; every record before this one is on disk and the run can be resumed once there is room`,
+        `could not write to ${this.path} (${err.code ?? err.message}${err.code === 'ENOSPC' ? ': no space left on the device' : ''}): the run stops here; the ${this.lineCount()} records before this one are on disk, and the run can be resumed once the problem is fixed`,
       );
+    }
+  }
+
+  private lineCount(): number {
+    try {
+      return readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0).length;
+    } catch {
+      return 0;
     }
   }
 

@@ -5,7 +5,7 @@
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../env/environment.ts';
 import { type Endpoint, netperfArgs, netperfErrorText, NetperfOutputError, parseNetperfOutput, protocolOf } from './netperf.ts';
 import { type Plan, scheduleTasks, type Task, taskKey, taskSeconds } from './plan.ts';
-import type { CommandResult } from './proc.ts';
+import { type CommandResult, sleep } from './proc.ts';
 import type { EnvironmentDescription, MeasurementRecord } from './records.ts';
 import { RESULTS_FORMAT_VERSION } from './records.ts';
 
@@ -37,6 +37,43 @@ export interface SweepRequest {
   onEvent: (event: SweepEvent) => void;
   /** Extra seconds on top of the test length before a netperf call is deemed hung. */
   netperfGraceSeconds?: number;
+  /**
+   * How much longer than context.readyTimeoutMs a driver's start() may take before the sweep stops
+   * waiting for it (a driver stuck on a process that never answers), aborts it and moves on.
+   * Default: the ready timeout again plus 5 minutes (room for image builds inside start()).
+   */
+  startGraceMs?: number;
+}
+
+/**
+ * Starts an environment, but never waits forever: past the deadline the start is aborted through
+ * its signal and reported as an error; should it still come up later, it is stopped at once.
+ */
+export async function startWithDeadline(driver: EnvironmentDriver, context: Omit<EnvironmentContext, 'signal'>, signal: AbortSignal, deadlineMs: number, windDownMs = 10_000): Promise<StartedEnvironment> {
+  const own = new AbortController();
+  const forward = () => own.abort(signal.reason);
+  signal.addEventListener('abort', forward, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const starting = driver.start({ ...context, signal: own.signal });
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      own.abort('deadline');
+      reject(new Error(`${driver.name}: did not become ready within ${deadlineMs < 10_000 ? (deadlineMs / 1000).toFixed(1) : Math.round(deadlineMs / 1000)} s; gave up waiting for it`));
+    }, deadlineMs);
+  });
+  try {
+    return await Promise.race([starting, deadline]);
+  } catch (e) {
+    // The start may still finish (or fail) after we stopped waiting: stop whatever it brings up.
+    // Give an aborted start a bounded moment to wind down, so the next environment does not find
+    // its ports still taken.
+    const windDown = starting.then((late) => late.stop(), () => {});
+    await Promise.race([windDown, sleep(windDownMs)]);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', forward);
+  }
 }
 
 export interface SweepOutcome {
@@ -48,13 +85,16 @@ export interface SweepOutcome {
 }
 
 /** Measures one task, retrying a failed netperf call a bounded number of times. */
-export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io: SweepIO, signal: AbortSignal, onRetry: (attempt: number, error: string) => void, graceSeconds = 20): Promise<MeasurementRecord | null> {
+export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io: SweepIO, signal: AbortSignal, onRetry: (attempt: number, error: string) => void, graceSeconds = 20, retryDelayMs = 1000): Promise<MeasurementRecord | null> {
   const args = netperfArgs(task.point, endpoint, { testLengthSeconds: plan.testLengthSeconds, confidence: plan.confidence });
   const timeoutMs = (taskSeconds(plan) + graceSeconds) * 1000;
   const startedAt = io.now().toISOString();
   let last: { result: CommandResult | null; error: string } = { result: null, error: 'not run' };
   const attemptsAllowed = plan.retries + 1;
   for (let attempt = 1; attempt <= attemptsAllowed; attempt++) {
+    // A short, growing pause before a retry gives a server that is restarting (a supervised
+    // netserver, a container's restart policy) time to come back.
+    if (attempt > 1) await sleep(retryDelayMs * (attempt - 1), signal);
     if (signal.aborted) return null;
     const result = await io.netperf(args, { timeoutMs, signal });
     // A call cut short by our own abort is not a measurement: leave the task for the resume.
@@ -122,7 +162,9 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
     let started: StartedEnvironment | null = null;
     try {
       try {
-        started = await driver.start({ ...request.context, signal });
+        // The default grace is wide: a driver may build an image or a guest before its ready timeout starts.
+        const grace = request.startGraceMs ?? request.context.readyTimeoutMs + 300_000;
+        started = await startWithDeadline(driver, request.context, signal, request.context.readyTimeoutMs + grace);
       } catch (e) {
         if (signal.aborted) break;
         const message = (e as Error).message;
@@ -153,7 +195,12 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
       }
     } finally {
       if (started) {
-        await started.stop();
+        try {
+          await started.stop();
+        } catch (e) {
+          // A failed teardown must not cost the measurements of the environments after it.
+          outcome.environmentErrors[driver.name] = `teardown failed: ${(e as Error).message} (virtnet cleanup removes what is left)`;
+        }
         onEvent({ kind: 'environment-stop', environment: driver.name });
       }
     }

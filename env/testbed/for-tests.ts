@@ -16,12 +16,20 @@ export function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
 
-/** Brings up a testbed for this test file and registers its teardown. */
+const madeByThisFile = new Set<number>();
+
+// Registered when a test file first imports this module (modules are evaluated per test file), so
+// the teardown runs after the file's tests even when testbedForTests was called inside a hook,
+// where a nested afterAll would never run.
+afterAll(async () => {
+  for (const index of madeByThisFile) await testbedDown(index);
+  madeByThisFile.clear();
+});
+
+/** Brings up a testbed for this test file; it is torn down after the file's tests, also on failure. */
 export async function testbedForTests(offset: number, rateMbit: number | null = 100): Promise<Testbed> {
   const index = testIndex(offset);
   await testbedDown(index);
-  afterAll(async () => {
-    await testbedDown(index);
-  });
+  madeByThisFile.add(index);
   return testbedUp({ index, rateMbit });
 }

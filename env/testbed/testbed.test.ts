@@ -26,9 +26,12 @@ describe.skipIf(!isRoot())('testbed (needs root for namespaces)', () => {
         const r = await runCommand([...a.clientPrefix, 'netperf', ...args], { timeoutMs: 20_000 });
         expect(r.exitCode, r.stderr).toBe(0);
         const m = parseNetperfOutput(r.stdout);
-        // 100BASE-TX TCP goodput: 100 x 1448/1538 = 94.15 Mbit/s; allow 1%.
-        expect(m.throughputMbps).toBeGreaterThan(94.15 * 0.99);
-        expect(m.throughputMbps).toBeLessThan(94.15 * 1.01);
+        // 100BASE-TX TCP goodput is 100 x 1448/1538 = 94.15 Mbit/s. A shaped link never beats it by
+        // more than rounding (an unshaped veth gives tens of Gbit/s, plain tbf ~95.5); a loaded CI
+        // machine may fall short of it, so the lower bound is loose. npm run bench measures the
+        // plateau precisely.
+        expect(m.throughputMbps).toBeLessThan(94.15 * 1.005);
+        expect(m.throughputMbps).toBeGreaterThan(75);
       } finally {
         await netserver.stop();
       }

@@ -1,36 +1,52 @@
 // virtnet cleanup: remove what a killed run left behind, found by the project's own names and PIDs.
+// What a live run holds is never touched: its testbed is locked by a live PID, and its daemons are
+// registered under that PID.
 
 import { ENVIRONMENTS } from '../../env/registry.ts';
 import { listTestbeds, testbedDown } from '../../env/testbed/testbed.ts';
 import { acquireLock, LockError } from '../../actions/lib/lock.ts';
-import { parseCommandArgs } from './common.ts';
+import { killOrphanedDaemons } from '../../actions/lib/proc.ts';
+import { parseCommandArgs, testbedIndexOption } from './common.ts';
 import { testbedLockPath } from './run.ts';
 
-export async function cleanupEverything(): Promise<string[]> {
-  const removed: string[] = [];
-  // Environments first: their port maps and bridges hang off the testbed's addresses.
-  for (const env of ENVIRONMENTS) removed.push(...(await env.cleanup()));
-  for (const index of await listTestbeds()) {
+export interface CleanupReport {
+  removed: string[];
+  /** Things left alone because a live run holds them, with the reason. */
+  kept: string[];
+}
+
+/** Cleans every testbed of ours, or only `onlyIndex`. */
+export async function cleanupEverything(onlyIndex: number | null = null): Promise<CleanupReport> {
+  const report: CleanupReport = { removed: [], kept: [] };
+  // Environments first: their port maps and bridges hang off the testbed's addresses. With one
+  // index asked for, only daemons of dead runs are ended (the environments' own cleanup is global).
+  if (onlyIndex === null) for (const env of ENVIRONMENTS) report.removed.push(...(await env.cleanup()));
+  else report.removed.push(...killOrphanedDaemons());
+  const indexes = (await listTestbeds()).filter((i) => onlyIndex === null || i === onlyIndex);
+  for (const index of indexes) {
     let lock;
     try {
       lock = acquireLock(testbedLockPath(index), `testbed ${index}`);
     } catch (e) {
       if (!(e instanceof LockError)) throw e;
-      removed.push(`(kept testbed ${index}: ${e.message})`);
+      report.kept.push(`testbed ${index}: ${e.message}`);
       continue;
     }
     try {
-      removed.push(...(await testbedDown(index)));
+      if (lock.tookOverFrom !== null) report.removed.push(`lock of testbed ${index} held by PID ${lock.tookOverFrom}, which is gone`);
+      report.removed.push(...(await testbedDown(index)));
     } finally {
       lock.release();
     }
   }
-  return removed;
+  return report;
 }
 
 export async function commandCleanup(args: string[]): Promise<number> {
-  parseCommandArgs(args, {});
-  const removed = await cleanupEverything();
+  const { values } = parseCommandArgs(args, { index: { type: 'string' } });
+  const onlyIndex = values.index === undefined ? null : testbedIndexOption(values.index);
+  const { removed, kept } = await cleanupEverything(onlyIndex);
   console.log(removed.length > 0 ? `removed:\n  ${removed.join('\n  ')}` : 'nothing of virtnet was left behind');
+  if (kept.length > 0) console.log(`kept (in use by a live run):\n  ${kept.join('\n  ')}`);
   return 0;
 }

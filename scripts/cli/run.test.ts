@@ -45,15 +45,16 @@ describe.skipIf(!isRoot())('virtnet run (native, real testbed)', () => {
     expect(records.every((x) => x.status === 'ok')).toBe(true);
     const tcp = records.filter((x) => x.test === 'TCP_STREAM');
     for (const x of tcp) {
-      expect(x.metrics!.throughputMbps).toBeGreaterThan(90);
-      expect(x.metrics!.throughputMbps).toBeLessThan(96);
+      // Shaped to 100BASE-TX: at most its 94.15 Mbit/s TCP goodput; loose below for loaded machines.
+      expect(x.metrics!.throughputMbps).toBeGreaterThan(70);
+      expect(x.metrics!.throughputMbps).toBeLessThan(94.15 * 1.005);
       expect(x.metrics!.sendSocketRequested).toBe(x.value);
       expect(x.metrics!.sendSocketFinal).toBeGreaterThanOrEqual(x.value);
     }
     const udp50 = records.find((x) => x.pointId === 'UDP_STREAM:messageSize=50')!;
     // 50 B payloads pay 42 B of headers + 24 B of framing per frame: ~43 Mbit/s of payload.
-    expect(udp50.metrics!.throughputMbps).toBeGreaterThan(38);
-    expect(udp50.metrics!.throughputMbps).toBeLessThan(48);
+    expect(udp50.metrics!.throughputMbps).toBeGreaterThan(25);
+    expect(udp50.metrics!.throughputMbps).toBeLessThan(100 * 50 / (50 + 42 + 24) * 1.01);
     const svg = readFileSync(join(out, 'report/charts/tcp-absolute.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);
     expect(svg).toContain('Native Linux');

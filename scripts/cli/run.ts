@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { acquireLock } from '../../actions/lib/lock.ts';
 import { checkPlanAgainstKernel, estimateSeconds, expandPoints, type Plan } from '../../actions/lib/plan.ts';
 import { loadPlan, overridePlan } from '../../actions/lib/plan-file.ts';
-import { stateDir } from '../../actions/lib/proc.ts';
+import { killOrphanedDaemons, stateDir } from '../../actions/lib/proc.ts';
 import type { LinkDescription } from '../../actions/lib/records.ts';
 import { buildReportFiles } from '../../actions/lib/report.ts';
 import { executeRun, type RunSummary } from '../../actions/lib/run.ts';
@@ -35,6 +35,7 @@ const OPTIONS = {
   'osv-image': { type: 'string' },
   accel: { type: 'string' },
   'ready-timeout': { type: 'string' },
+  'netperf-grace': { type: 'string' },
   'no-report': { type: 'boolean' },
   quiet: { type: 'boolean' },
 } as const;
@@ -113,6 +114,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   const accel = values.accel ?? 'auto';
   if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel: expected auto, kvm or tcg, got ${JSON.stringify(accel)}`);
   const readyTimeout = intOption('ready-timeout', values['ready-timeout'], 1, 3600) ?? 120;
+  const netperfGrace = intOption('netperf-grace', values['netperf-grace'], 1, 3600) ?? 20;
   const osvImage = values['osv-image'] ?? process.env.VIRTNET_OSV_IMAGE;
   if (osvImage !== undefined && !existsSync(osvImage)) throw new UsageError(`--osv-image: ${osvImage} does not exist`);
   const envSettings: Record<string, string> = { accel, testbedIndex: String(index) };
@@ -130,7 +132,12 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
 
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) return;
+    if (controller.signal.aborted) {
+      // A second signal while tearing down: the user wants out now. Every record is already on
+      // disk; what teardown did not reach, `virtnet cleanup` removes.
+      console.error(`\n${signal} again: exiting without finishing the teardown; run virtnet cleanup, then virtnet run --resume ${settings.outDir}`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     log(`\n${signal}: stopping after tearing down; the run can be resumed with: virtnet run --resume ${settings.outDir}`);
     controller.abort(signal);
   };
@@ -141,7 +148,9 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   let clientPrefix: string[];
   let link: LinkDescription;
   const lock = external ? null : acquireLock(testbedLockPath(index), `testbed ${index}`);
-  if (lock?.tookOverFrom) log(`  note: took over the testbed lock of PID ${lock.tookOverFrom}, which is gone`);
+  if (lock?.tookOverFrom) log(`  note: took over the testbed ${index} lock of PID ${lock.tookOverFrom}, which is gone (killed?)`);
+  // A run killed with SIGKILL leaves its daemons (netserver, ...) holding the testbed's ports.
+  for (const ended of killOrphanedDaemons()) log(`  note: ended ${ended}, left by a run that is gone`);
   let summary: RunSummary | null = null;
   let madeTestbed = false;
   try {
@@ -168,6 +177,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       link,
       settings: envSettings,
       readyTimeoutMs: readyTimeout * 1000,
+      netperfGraceSeconds: netperfGrace,
       repoDir: REPO_DIR,
       signal: controller.signal,
       onEvent: (e) => {

@@ -1,0 +1,134 @@
+// A over B for one environment and test: run A (the baseline) dashed grey, run B (the candidate)
+// solid in the environment's colour, each with its 95 % confidence band; points B regressed or
+// improved on are ringed (vermilion / bluish green). Vega-Lite layered spec. Pure: a RunDiff in,
+// specs out.
+
+import type { TopLevelSpec } from 'vega-lite';
+import type { Classification, RunDiff, SideStats } from '../diff.ts';
+import type { TestName } from '../plan.ts';
+import { AXIS_TITLES } from './throughput.ts';
+import { CHART_CONFIG, ENVIRONMENT_STYLE, environmentTitle } from './style.ts';
+
+export interface OverlayRow {
+  run: string;
+  series: string;
+  x: number;
+  mean: number;
+  low: number;
+  high: number;
+  n: number;
+  change: string;
+  verdict: Classification | 'only in A' | 'only in B';
+}
+
+export interface DiffChartEntry {
+  id: string;
+  title: string;
+  environment: string;
+  test: TestName;
+  spec: TopLevelSpec;
+}
+
+const BASELINE_COLOR = '#7f7f7f';
+const MARK_COLOR: Record<string, string> = { regressed: '#D55E00', improved: '#009E73' };
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+export function runName(diff: RunDiff, which: 'a' | 'b'): string {
+  return which === 'a' ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
+}
+
+function row(run: string, series: string, x: number, s: SideStats, change: string, verdict: OverlayRow['verdict']): OverlayRow | null {
+  if (s.n === 0 || s.mean === null) return null; // every replicate failed: nothing to draw
+  return { run, series, x, mean: round(s.mean), low: round(Math.max(0, s.ciLow ?? s.mean)), high: round(s.ciHigh ?? s.mean), n: s.n, change, verdict };
+}
+
+export function overlayRows(diff: RunDiff, environment: string, test: TestName): OverlayRow[] {
+  const a = runName(diff, 'a');
+  const b = runName(diff, 'b');
+  const mine = <T extends { environment: string; test: TestName }>(xs: readonly T[]) => xs.filter((p) => p.environment === environment && p.test === test);
+  const rows: (OverlayRow | null)[] = [];
+  for (const p of mine(diff.points)) {
+    const change = p.changePercent === null ? 'n/a' : `${p.changePercent > 0 ? '+' : ''}${p.changePercent.toFixed(1)}%`;
+    rows.push(row(a, p.series, p.value, p.a, change, p.classification), row(b, p.series, p.value, p.b, change, p.classification));
+  }
+  for (const p of mine(diff.removed)) rows.push(row(a, p.series, p.value, p.stats, 'n/a', 'only in A'));
+  for (const p of mine(diff.added)) rows.push(row(b, p.series, p.value, p.stats, 'n/a', 'only in B'));
+  return rows.filter((r): r is OverlayRow => r !== null).sort((x, y) => x.run.localeCompare(y.run) || x.series.localeCompare(y.series) || x.x - y.x);
+}
+
+export function diffOverlayChart(diff: RunDiff, environment: string, test: TestName): TopLevelSpec {
+  const rows = overlayRows(diff, environment, test);
+  const a = runName(diff, 'a');
+  const b = runName(diff, 'b');
+  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test)?.parameter ?? 'sendSocketSize';
+  const envColor = ENVIRONMENT_STYLE[environment]?.color ?? '#E69F00';
+  const runScale = { domain: [a, b], range: [BASELINE_COLOR, envColor] };
+  const x = { field: 'x', type: 'quantitative' as const, title: AXIS_TITLES[parameter] ?? parameter };
+  // One legend, drawn as the lines (colour and dash, full opacity whatever layer it merges from).
+  const color = { field: 'run', type: 'nominal' as const, title: 'Run', scale: runScale, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480 } };
+  const y = { field: 'mean', type: 'quantitative' as const, title: 'Throughput (10^6 bits/s)' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: `${environmentTitle(environment)}, ${test}: A vs B`,
+      subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, 'bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B'],
+    },
+    width: 560,
+    height: 300,
+    data: { values: rows },
+    config: CHART_CONFIG,
+    encoding: { x, detail: { field: 'series', type: 'nominal' as const } },
+    layer: [
+      {
+        mark: { type: 'line', strokeWidth: 1.5 },
+        encoding: { y, color, strokeDash: { field: 'run', type: 'nominal' as const, scale: { domain: [a, b], range: [[6, 3], [1, 0]] }, title: 'Run' } },
+      },
+      {
+        // Drawn after the lines so the legend shows the lines' dashes; translucent, so lines show through.
+        mark: { type: 'area', opacity: 0.15, line: false },
+        encoding: { y: { field: 'low', type: 'quantitative' as const, title: y.title }, y2: { field: 'high' }, color },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 30 },
+        encoding: {
+          y,
+          color,
+          tooltip: [
+            { field: 'run', title: 'Run' },
+            { field: 'series', title: 'Series' },
+            { field: 'x', title: x.title },
+            { field: 'mean', title: 'Mean (10^6 bits/s)' },
+            { field: 'low', title: '95% CI low' },
+            { field: 'high', title: '95% CI high' },
+            { field: 'n', title: 'Replicates' },
+            { field: 'change', title: 'Change B vs A' },
+            { field: 'verdict', title: 'Verdict' },
+          ],
+        },
+      },
+      // Ring B's points that regressed or improved, so a reader finds them without the table.
+      ...(['regressed', 'improved'] as const).map((verdict) => ({
+        transform: [{ filter: { and: [{ field: 'run', equal: b }, { field: 'verdict', equal: verdict }] } }],
+        mark: { type: 'point' as const, filled: false, size: 160, strokeWidth: 2, color: MARK_COLOR[verdict] },
+        encoding: { y, color: { value: MARK_COLOR[verdict]! } },
+      })),
+    ],
+  } as TopLevelSpec;
+}
+
+/** One overlay per environment and test present in either run, in the diff's order. */
+export function diffCharts(diff: RunDiff): DiffChartEntry[] {
+  const seen = new Set<string>();
+  const out: DiffChartEntry[] = [];
+  for (const c of diff.curves) {
+    const key = `${c.environment}|${c.test}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const id = `diff-${c.environment}-${c.test.toLowerCase().replace(/_/g, '-')}`.replace(/[^a-z0-9-]/gi, '-');
+    out.push({ id, title: `${environmentTitle(c.environment)}, ${c.test}: A vs B`, environment: c.environment, test: c.test, spec: diffOverlayChart(diff, c.environment, c.test) });
+  }
+  return out;
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// npm run bench: prints the figures the project promises, measured on the embedded testbed.
+//  (a) harness fidelity: throughput through virtnet's measurement path / the same netperf command
+//      run directly, same points, interleaved (target >= 0.99)
+//  (b) sweep efficiency: wall time of a sweep / sum of its netperf test lengths (target <= 1.10;
+//      the paper slept 70 s between points)
+//  (c) the shaped link's TCP plateau vs 100BASE-TX's theoretical 94.15 Mbit/s (target within 1%)
+//  (d) each available environment's start-up time, until netserver answers
+// Options: --index N (testbed, default 1), --only a,b,c,d
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { netperfArgs, parseNetperfOutput } from '../actions/lib/netperf.ts';
+import { type Plan, type Point, validatePlan } from '../actions/lib/plan.ts';
+import { runCommand } from '../actions/lib/proc.ts';
+import { executeRun, netperfProbe } from '../actions/lib/run.ts';
+import { mean, summarize } from '../actions/lib/stats.ts';
+import { measureTask, type SweepIO } from '../actions/lib/sweep.ts';
+import type { EnvironmentContext } from '../env/environment.ts';
+import { nativeEnvironment } from '../env/native/native.ts';
+import { ENVIRONMENTS } from '../env/registry.ts';
+import { testbedDown, testbedUp } from '../env/testbed/testbed.ts';
+import { REPO_DIR } from './cli/common.ts';
+
+const THEORETICAL_TCP_GOODPUT = (100 * 1448) / 1538; // 100BASE-TX, MTU 1500, TCP timestamps
+
+const { values } = parseArgs({ options: { index: { type: 'string', default: '1' }, only: { type: 'string', default: 'a,b,c,d' } } });
+const index = Number(values.index);
+const only = new Set(values.only!.split(','));
+const work = mkdtempSync(join(tmpdir(), 'virtnet-bench-'));
+const fmt = (v: number, d = 2) => v.toFixed(d);
+
+const testbed = await testbedUp({ index, rateMbit: 100 });
+const server = testbed.layout.serverAddress;
+const ports = { control: 12865, data: 12866 };
+const context = (settings: Record<string, string> = {}): EnvironmentContext => ({
+  serverAddress: server,
+  ports,
+  logDir: work,
+  probe: netperfProbe(testbed.clientPrefix),
+  readyTimeoutMs: 180_000,
+  settings: { accel: 'auto', testbedIndex: String(index), ...settings },
+  log: () => {},
+});
+
+function basePlan(overrides: Partial<Plan> & { sweeps: Plan['sweeps'] }): Plan {
+  return validatePlan({ formatVersion: 1, name: 'bench', testLengthSeconds: 2, replicates: 1, warmupSeconds: 0, retries: 2, order: { randomize: false, seed: 1 }, ...overrides });
+}
+
+try {
+  console.log(`virtnet bench on testbed ${index} (${testbed.link.shaping})\n`);
+
+  if (only.has('a')) {
+    // The harness path (measureTask -> SweepIO.netperf -> parse) against netperf run by hand,
+    // alternating which goes first so drift does not favour either.
+    const plan = basePlan({ testLengthSeconds: 3, sweeps: [{ test: 'TCP_STREAM', series: 'b', vary: 'sendSocketSize', from: 100, to: 100, step: 1 }] });
+    const points: Point[] = [
+      { id: 'TCP_STREAM:sendSocketSize=100', test: 'TCP_STREAM', series: 'b', parameter: 'sendSocketSize', value: 100, sendSocketSize: 100, messageSize: 131072 },
+      { id: 'TCP_STREAM:sendSocketSize=4100', test: 'TCP_STREAM', series: 'b', parameter: 'sendSocketSize', value: 4100, sendSocketSize: 4100, messageSize: 131072 },
+      { id: 'TCP_STREAM:sendSocketSize=16100', test: 'TCP_STREAM', series: 'b', parameter: 'sendSocketSize', value: 16100, sendSocketSize: 16100, messageSize: 131072 },
+      { id: 'UDP_STREAM:messageSize=50', test: 'UDP_STREAM', series: 'b', parameter: 'messageSize', value: 50, messageSize: 50 },
+      { id: 'UDP_STREAM:messageSize=1450', test: 'UDP_STREAM', series: 'b', parameter: 'messageSize', value: 1450, messageSize: 1450 },
+    ];
+    const env = await nativeEnvironment.start(context());
+    const io: SweepIO = { netperf: (args, o) => runCommand([...testbed.clientPrefix, 'netperf', ...args], o), append: () => {}, now: () => new Date() };
+    const signal = new AbortController().signal;
+    const direct = async (p: Point) => {
+      const r = await runCommand([...testbed.clientPrefix, 'netperf', ...netperfArgs(p, env.endpoint, { testLengthSeconds: plan.testLengthSeconds, confidence: null })], { timeoutMs: 60_000 });
+      return parseNetperfOutput(r.stdout).throughputMbps;
+    };
+    const viaHarness = async (p: Point) => {
+      const rec = await measureTask({ ...plan }, { environment: 'native', point: p, replicate: 1 }, env.endpoint, io, signal, () => {});
+      if (rec?.status !== 'ok') throw new Error(`harness measurement failed: ${rec?.error}`);
+      return rec.metrics!.throughputMbps;
+    };
+    const ratios: number[] = [];
+    console.log('(a) harness fidelity: virtnet measurement path / netperf run directly (3 s tests, 3 pairs per point, order alternating)');
+    try {
+      for (const p of points) {
+        const h: number[] = [];
+        const d: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          if (i % 2 === 0) {
+            h.push(await viaHarness(p));
+            d.push(await direct(p));
+          } else {
+            d.push(await direct(p));
+            h.push(await viaHarness(p));
+          }
+        }
+        const ratio = mean(h) / mean(d);
+        ratios.push(ratio);
+        console.log(`    ${p.id.padEnd(32)} harness ${fmt(mean(h))}  direct ${fmt(mean(d))} Mbit/s  ratio ${fmt(ratio, 4)}`);
+      }
+    } finally {
+      await env.stop();
+    }
+    console.log(`  harness fidelity = ${fmt(mean(ratios), 4)} (min ${fmt(Math.min(...ratios), 4)}; target >= 0.99)\n`);
+  }
+
+  if (only.has('b')) {
+    // A real run through executeRun (host facts, environment start, appends with fsync, stop).
+    const plan = basePlan({
+      testLengthSeconds: 2,
+      replicates: 2,
+      warmupSeconds: 1,
+      order: { randomize: true, seed: 3 },
+      sweeps: [
+        { test: 'TCP_STREAM', series: 'b', vary: 'sendSocketSize', from: 100, to: 16100, step: 4000, messageSize: 131072 },
+        { test: 'UDP_STREAM', series: 'b', vary: 'messageSize', from: 50, to: 1950, step: 600 },
+      ],
+    });
+    const tasks = 9 * plan.replicates;
+    const started = performance.now();
+    const summary = await executeRun({
+      outDir: join(work, 'efficiency'), plan, planSource: 'bench', resume: false, environments: [nativeEnvironment],
+      serverAddress: server, clientPrefix: testbed.clientPrefix, link: testbed.link, settings: { testbedIndex: String(index) },
+      readyTimeoutMs: 30_000, repoDir: REPO_DIR, signal: new AbortController().signal, onEvent: () => {},
+    });
+    const wall = (performance.now() - started) / 1000;
+    const netperfSeconds = tasks * plan.testLengthSeconds + plan.warmupSeconds;
+    console.log(`(b) sweep efficiency: ${tasks} measurements x ${plan.testLengthSeconds} s + ${plan.warmupSeconds} s warm-up = ${netperfSeconds} s of netperf; the whole run took ${fmt(wall)} s (status ${summary.status})`);
+    console.log(`  sweep efficiency = ${fmt(wall / netperfSeconds, 3)} (target <= 1.10)\n`);
+  }
+
+  if (only.has('c')) {
+    const env = await nativeEnvironment.start(context());
+    const samples: number[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const args = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, env.endpoint, { testLengthSeconds: 5, confidence: null });
+        const r = await runCommand([...testbed.clientPrefix, 'netperf', ...args], { timeoutMs: 60_000 });
+        samples.push(parseNetperfOutput(r.stdout).throughputMbps);
+      }
+    } finally {
+      await env.stop();
+    }
+    const s = summarize(samples);
+    console.log(`(c) TCP plateau on the shaped link (TCP_STREAM, default socket sizes, 5 x 5 s): ${samples.map((v) => fmt(v)).join(', ')} Mbit/s`);
+    console.log(`  mean ${fmt(s.mean, 3)} +/- ${fmt(s.ciHalfWidth ?? 0, 3)} (95% CI) vs theoretical ${fmt(THEORETICAL_TCP_GOODPUT, 3)}: ${fmt((100 * (s.mean - THEORETICAL_TCP_GOODPUT)) / THEORETICAL_TCP_GOODPUT, 2)}% (target within 1%)\n`);
+  }
+
+  if (only.has('d')) {
+    console.log('(d) environment start-up, until netserver answers a netperf control probe');
+    for (const driver of ENVIRONMENTS) {
+      const available = await driver.available(context().settings);
+      if (!available.ok) {
+        console.log(`    ${driver.name.padEnd(8)} not available: ${available.reason}`);
+        continue;
+      }
+      const started = await driver.start(context());
+      try {
+        const d = started.description;
+        console.log(`    ${driver.name.padEnd(8)} ${fmt(d.startupSeconds ?? Number.NaN)} s  (${d.summary})`);
+      } finally {
+        await started.stop();
+      }
+    }
+    console.log('');
+  }
+} finally {
+  await testbedDown(index);
+  rmSync(work, { recursive: true, force: true });
+}

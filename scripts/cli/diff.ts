@@ -1,0 +1,67 @@
+// virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P]
+//                      [--correction holm|none] [--fail-on-regression] [--repo DIR] [--out DIR]
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, validateDiffOptions } from '../../actions/lib/diff.ts';
+import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff-format.ts';
+import { buildDiffFiles } from '../../actions/lib/diff-page.ts';
+import { gitCli, resolveRunPair } from '../../actions/lib/run-source.ts';
+import { parseCommandArgs, UsageError } from './common.ts';
+
+/** Exit status when --fail-on-regression finds a regression (1 is an error, 2 a usage error). */
+export const EXIT_REGRESSION = 3;
+
+function numberOption(name: string, value: string | undefined, fallback: number, min: number, max: number, inclusive: boolean): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  const inRange = inclusive ? n >= min && n <= max : n > min && n < max;
+  if (value.trim() === '' || !Number.isFinite(n) || !inRange) {
+    throw new UsageError(`--${name}: expected a number ${inclusive ? 'from' : 'between'} ${min} ${inclusive ? 'to' : 'and'} ${max}${inclusive ? '' : ' (exclusive)'}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export async function commandDiff(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    format: { type: 'string' },
+    threshold: { type: 'string' },
+    alpha: { type: 'string' },
+    correction: { type: 'string' },
+    'fail-on-regression': { type: 'boolean' },
+    repo: { type: 'string' },
+    out: { type: 'string' },
+  }, true);
+  if (positionals.length !== 2) throw new UsageError(`expected two runs, A (the baseline) and B, each a run directory, a git ref, previous or pr-base; got ${positionals.length}`);
+  const format = (values.format ?? 'text') as DiffFormat;
+  if (!DIFF_FORMATS.includes(format)) throw new UsageError(`--format: expected one of ${DIFF_FORMATS.join(', ')}, got ${JSON.stringify(values.format)}`);
+  const correction = values.correction ?? DEFAULT_DIFF_OPTIONS.correction;
+  if (correction !== 'holm' && correction !== 'none') throw new UsageError(`--correction: expected holm or none, got ${JSON.stringify(correction)}`);
+  const options = validateDiffOptions({
+    thresholdPercent: numberOption('threshold', values.threshold, DEFAULT_DIFF_OPTIONS.thresholdPercent, 0, 1000, true),
+    alpha: numberOption('alpha', values.alpha, DEFAULT_DIFF_OPTIONS.alpha, 0, 1, false),
+    correction,
+  });
+
+  const [a, b] = await resolveRunPair(positionals[0]!, positionals[1]!, { git: gitCli(values.repo ?? process.cwd()), baseRef: process.env.GITHUB_BASE_REF || undefined });
+  // Notes go to stderr so that stdout stays exactly the requested format.
+  for (const note of [...a.notes, ...b.notes]) process.stderr.write(`note: ${note}\n`);
+  process.stderr.write(`A: ${a.origin}\nB: ${b.origin}\n`);
+
+  const diff = diffRuns({ label: a.label, manifest: a.manifest, records: a.records }, { label: b.label, manifest: b.manifest, records: b.records }, options);
+  process.stdout.write(formatDiff(diff, format));
+  if (values.out) {
+    const files = await buildDiffFiles(diff);
+    for (const f of files) {
+      const path = join(values.out, f.path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, f.content);
+    }
+    process.stderr.write(`diff page and charts: ${files.length} files in ${values.out}\n`);
+  }
+  if (values['fail-on-regression'] && hasRegression(diff)) {
+    process.stderr.write(`virtnet diff: ${diff.summary.regressed} regressed point${diff.summary.regressed === 1 ? '' : 's'} (--fail-on-regression)\n`);
+    return EXIT_REGRESSION;
+  }
+  return 0;
+}

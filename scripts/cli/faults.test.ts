@@ -1,0 +1,361 @@
+// Fault injection through the real CLI: real netperf and netserver on a real namespace testbed,
+// virtnet run killed with SIGINT, SIGTERM and SIGKILL, netserver killed mid-point, a truncated
+// results line, two runs on one testbed, `virtnet cleanup` beside a live run, and bad input.
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { processStartTicks } from '../../actions/lib/lock.ts';
+import { expandPoints, taskKey } from '../../actions/lib/plan.ts';
+import { runCommand, waitUntil } from '../../actions/lib/proc.ts';
+import { loadRun, RUN_LOCK_FILE, type LoadedRun } from '../../actions/lib/run-dir.ts';
+import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
+import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
+
+const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'virtnet-cli-faults-'));
+// Our own lock and daemon registry: these tests never see (or disturb) runs outside them.
+const stateDir = join(work, 'state');
+const env = { ...process.env, VIRTNET_STATE_DIR: stateDir };
+const indexes = [testIndex(3), testIndex(5), testIndex(6), testIndex(7)];
+const started: ChildProcess[] = [];
+afterAll(async () => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await runCommand([process.execPath, CLI, 'cleanup', '--index', String(indexes[0])], { timeoutMs: 60_000, env });
+  for (const index of indexes) await testbedDown(index);
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A small plan: 4 TCP_STREAM points of 2 s, in plan order, one retry. */
+const planFile = join(work, 'small.json');
+writeFileSync(planFile, JSON.stringify({
+  formatVersion: 1, name: 'small', testLengthSeconds: 2, replicates: 1, warmupSeconds: 0, retries: 1,
+  order: { randomize: false, seed: 1 }, ports: { control: 12865, data: 12866 },
+  sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 100, to: 12100, step: 4000, messageSize: 131072 }],
+}));
+
+function virtnet(...args: string[]) {
+  return runCommand([process.execPath, CLI, ...args], { timeoutMs: 180_000, env });
+}
+
+/** A virtnet process we can signal while it runs, with its output so far. */
+class Running {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    started.push(this.child);
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.exited = once(this.child, 'exit').then(([code]) => code as number | null);
+  }
+  async waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+    await waitUntil(`output ${pattern}`, async () => pattern.test(this.stdout), {
+      timeoutMs, intervalMs: 50, giveUp: () => (this.child.exitCode !== null ? `virtnet exited: ${this.stderr}${this.stdout}` : null),
+    });
+  }
+}
+
+async function netserversOn(index: number): Promise<number[]> {
+  const r = await runCommand(['pgrep', '-f', `netserver .*-L 198\\.18\\.${index}\\.1 `], { timeoutMs: 5000 });
+  return r.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** Every planned measurement has exactly one ok record, and there is no ok record beyond the plan. */
+function expectExactlyThePlan(run: LoadedRun): void {
+  const planned = new Set<string>();
+  for (const environment of run.manifest.environments)
+    for (const p of expandPoints(run.manifest.plan)) for (let r = 1; r <= run.manifest.plan.replicates; r++) planned.add(taskKey({ environment, pointId: p.id, replicate: r }));
+  const ok = run.results.records.filter((r) => r.status === 'ok').map((r) => taskKey(r));
+  expect(ok.length).toBe(new Set(ok).size);
+  expect(new Set(ok)).toEqual(planned);
+}
+
+function measuredLines(stdout: string): number {
+  return stdout.split('\n').filter((l) => /^\[\s*\d+\/\d+\] /.test(l)).length;
+}
+
+describe.skipIf(!isRoot())('virtnet run survives being stopped (real processes)', () => {
+  const index = indexes[0]!;
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('on %s: tears down, flushes, exits %i, and resumes to exactly the plan', async (signal, code) => {
+    const out = join(work, `stopped-${signal}`);
+    const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--no-report']);
+    await run.waitFor(/\[1\/4\]/);
+    run.child.kill(signal);
+    expect(await run.exited).toBe(code);
+    expect(run.stdout).toContain(`${signal}: stopping after tearing down; the run can be resumed with: virtnet run --resume ${out}`);
+    const stopped = loadRun(out);
+    expect(stopped.manifest.status).toBe('interrupted');
+    expect(stopped.manifest.sessions[0]!.endReason).toBe(`interrupted (${signal})`);
+    // Every measurement it announced is on disk, whole; the one cut short is not recorded.
+    expect(stopped.results.truncatedLastLine).toBeNull();
+    expect(stopped.results.records.length).toBe(measuredLines(run.stdout));
+    expect(stopped.results.records.every((r) => r.status === 'ok')).toBe(true);
+    expect((await testbedStatus(index)).up).toBe(false);
+    expect(await netserversOn(index)).toEqual([]);
+    expect(existsSync(join(out, RUN_LOCK_FILE))).toBe(false);
+
+    const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
+    expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
+    expect(resumed.stdout).toMatch(new RegExp(`starting \\(${4 - stopped.results.records.length} measurements, ${stopped.results.records.length} already done\\)`));
+    const final = loadRun(out);
+    expect(final.manifest.status).toBe('complete');
+    expect(final.manifest.sessions.map((s) => s.endReason)).toEqual([`interrupted (${signal})`, 'completed']);
+    expect(final.results.records).toHaveLength(4);
+    expectExactlyThePlan(final);
+  });
+
+  it('on SIGINT while the testbed and environment come up: still tears everything down and stays resumable', async () => {
+    const out = join(work, 'stopped-early');
+    const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--no-report']);
+    await run.waitFor(/testbed \d+: /);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    const stopped = loadRun(out);
+    expect(stopped.manifest.status).toBe('interrupted');
+    expect(stopped.results.records.length).toBe(measuredLines(run.stdout));
+    expect((await testbedStatus(index)).up).toBe(false);
+    expect(await netserversOn(index)).toEqual([]);
+    const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
+    expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
+    expectExactlyThePlan(loadRun(out));
+  });
+
+  it('on SIGKILL: keeps every record written, cleanup removes what it left, and resume completes it', async () => {
+    const out = join(work, 'killed');
+    const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--no-report']);
+    await run.waitFor(/\[2\/4\]/);
+    const [netserver] = await netserversOn(index);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    const killed = loadRun(out);
+    expect(killed.results.truncatedLastLine).toBeNull();
+    expect(killed.results.records.length).toBeGreaterThanOrEqual(2);
+    expect(killed.manifest.status).toBe('running'); // it never got to say otherwise
+    // What a SIGKILL leaves: the testbed, netserver, and a lock naming a dead PID.
+    expect((await testbedStatus(index)).up).toBe(true);
+    expect(netserver).toBeDefined();
+    expect(processStartTicks(netserver!)).not.toBeNull();
+    expect(readFileSync(join(stateDir, `testbed-${index}.lock`), 'utf8')).toMatch(new RegExp(`^${run.child.pid} `));
+
+    const cleanup = await virtnet('cleanup', '--index', String(index));
+    expect(cleanup.exitCode, cleanup.stderr).toBe(0);
+    expect(cleanup.stdout).toContain(`process ${netserver} (native:netserver: netserver -D -f -4 -L 198.18.${index}.1`);
+    expect(cleanup.stdout).toContain(`lock of testbed ${index} held by PID ${run.child.pid}, which is gone`);
+    expect(cleanup.stdout).toContain(`netns vnet${index}-client`);
+    expect((await testbedStatus(index)).up).toBe(false);
+    expect(await netserversOn(index)).toEqual([]);
+    expect(existsSync(join(stateDir, `testbed-${index}.lock`))).toBe(false);
+
+    const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
+    expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
+    expect(resumed.stdout).toContain(`the run was last written by PID ${run.child.pid}, which is gone (killed?); continuing it`);
+    const final = loadRun(out);
+    expect(final.manifest.status).toBe('complete');
+    expect(final.manifest.sessions[0]!.endReason).toMatch(/^killed: no clean shutdown recorded/);
+    expect(final.manifest.sessions[0]!.measuredInSession).toBe(killed.results.records.length);
+    expectExactlyThePlan(final);
+  });
+
+  it('resume after SIGKILL without cleanup: ends the orphaned netserver and takes over the stale lock itself', async () => {
+    const out = join(work, 'killed-no-cleanup');
+    const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--no-report']);
+    await run.waitFor(/\[1\/4\]/);
+    const [orphan] = await netserversOn(index);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
+    expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
+    expect(resumed.stdout).toContain(`took over the testbed ${index} lock of PID ${run.child.pid}, which is gone`);
+    expect(resumed.stdout).toContain(`ended process ${orphan} (native:netserver`);
+    expectExactlyThePlan(loadRun(out));
+    expect(await netserversOn(index)).toEqual([]);
+  });
+
+  it('sets aside a truncated last line, reports its line number, and measures that point again', async () => {
+    const out = join(work, 'stopped-SIGINT');
+    const complete = readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean);
+    // A crash in the middle of writing the 4th record: the first 3 whole, the 4th cut short.
+    const cut = complete[3]!.slice(0, 120);
+    writeFileSync(join(out, 'results.jsonl'), `${complete.slice(0, 3).join('\n')}\n${cut}`);
+    const before = loadRun(out);
+    expect(before.results.truncatedLastLine).toBe(4);
+    expect(before.results.records).toHaveLength(3);
+    const report = await virtnet('report', out, '--out', join(work, 'report-of-truncated'));
+    expect(report.exitCode, report.stderr).toBe(0);
+
+    const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
+    expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
+    expect(resumed.stdout).toContain('results.jsonl line 4 was cut short (a crash mid-write): it is ignored, kept aside as results.jsonl.partial-line-4, and that measurement is made again');
+    expect(resumed.stdout).toMatch(/starting \(1 measurements, 3 already done\)/);
+    expect(readFileSync(join(out, 'results.jsonl.partial-line-4'), 'utf8')).toBe(cut);
+    const final = loadRun(out);
+    expect(final.results.truncatedLastLine).toBeNull();
+    expect(final.results.records).toHaveLength(4);
+    expectExactlyThePlan(final);
+  });
+});
+
+describe.skipIf(!isRoot())('virtnet run when netserver dies mid-point (real processes)', () => {
+  const index = indexes[1]!;
+  it('retries the point, records it failed with netperf\'s error, goes on, and a resume measures the failed points again', async () => {
+    const out = join(work, 'netserver-killed');
+    const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--no-report']);
+    await run.waitFor(/\[1\/4\]/);
+    const [netserver] = await netserversOn(index);
+    // Halfway through the second point's 2 s test.
+    await new Promise((r) => setTimeout(r, 1000));
+    process.kill(netserver!, 'SIGKILL');
+    expect(await run.exited).toBe(1);
+    expect(run.stdout).toMatch(/retry 1: TCP_STREAM:sendSocketSize=4100 replicate 1: recv_response: partial response received: 0 bytes/);
+    expect(run.stdout).toMatch(/\[2\/4\] native TCP_STREAM -s 4100 rep 1: FAILED: establish control: are you sure there is a netserver listening on 198\.18\.\d+\.1 at port 12865\?/);
+    expect(run.stdout).toMatch(/\[4\/4\] native TCP_STREAM -s 12100 rep 1: FAILED/);
+    expect(run.stdout).toContain('run incomplete: 1 measured, 3 failed, 3 of 4 planned measurements still missing');
+    const failed = loadRun(out);
+    expect(failed.manifest.status).toBe('incomplete');
+    expect(failed.results.records.map((r) => [r.status, r.attempts])).toEqual([['ok', 1], ['failed', 2], ['failed', 2], ['failed', 2]]);
+    expect((await testbedStatus(index)).up).toBe(false);
+
+    const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
+    expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
+    expect(resumed.stdout).toMatch(/starting \(3 measurements, 1 already done\)/);
+    const final = loadRun(out);
+    expect(final.manifest.status).toBe('complete');
+    expect(final.results.records).toHaveLength(7); // append-only: the failed records stay
+    expectExactlyThePlan(final);
+  });
+});
+
+describe.skipIf(!isRoot())('two runs, one testbed (real processes)', () => {
+  const index = indexes[2]!;
+  it('refuses the second run while the first holds the testbed, and cleanup leaves the live run alone', async () => {
+    // 4 points of 8 s: long enough to still be measuring while the other commands below run.
+    const first = new Running(['run', '--plan', planFile, '--test-length', '8', '--out', join(work, 'first'), '--index', String(index), '--no-report']);
+    await first.waitFor(/\[1\/4\]/);
+    const second = await virtnet('run', '--plan', planFile, '--out', join(work, 'second'), '--index', String(index), '--no-report');
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toContain(`testbed ${index} is in use by another virtnet process (PID ${first.child.pid})`);
+    expect(existsSync(join(work, 'second'))).toBe(false);
+    const again = await virtnet('run', '--resume', join(work, 'first'), '--server', `198.18.${indexes[3]}.1`, '--no-report');
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toContain(`run directory ${join(work, 'first')} is in use by another virtnet process (PID ${first.child.pid})`);
+
+    const netservers = await netserversOn(index);
+    expect(netservers).toHaveLength(1);
+    const cleanup = await virtnet('cleanup', '--index', String(index));
+    expect(first.child.exitCode, 'the first run ended before cleanup ran: the test proves nothing').toBeNull();
+    expect(cleanup.exitCode, cleanup.stderr).toBe(0);
+    expect(cleanup.stdout).toContain(`kept (in use by a live run):\n  testbed ${index}: testbed ${index} is in use by another virtnet process (PID ${first.child.pid})`);
+    expect((await testbedStatus(index)).up).toBe(true);
+    expect(await netserversOn(index)).toEqual(netservers);
+
+    // Its holder gone, the lock goes with it.
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(130);
+    expect(existsSync(join(stateDir, `testbed-${index}.lock`))).toBe(false);
+    expect(existsSync(join(work, 'first', RUN_LOCK_FILE))).toBe(false);
+  });
+
+  it('takes over a stale lock of a dead PID and says so', async () => {
+    const dead = spawn('true');
+    await once(dead, 'exit');
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(join(stateDir, `testbed-${index}.lock`), `${dead.pid}\n`);
+    const r = await virtnet('run', '--plan', planFile, '--out', join(work, 'after-stale'), '--index', String(index), '--no-report', '--test-length', '1');
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain(`note: took over the testbed ${index} lock of PID ${dead.pid}, which is gone (killed?)`);
+  });
+});
+
+describe('virtnet run refuses more bad input before starting anything', () => {
+  const index = indexes[3]!;
+  const quick = JSON.parse(readFileSync(new URL('../../env/plans/quick.json', import.meta.url), 'utf8'));
+  const file = (name: string, content: string) => {
+    const path = join(work, name);
+    writeFileSync(path, content);
+    return path;
+  };
+  const wmemMax = Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
+
+  const cases: [string, () => string[], RegExp][] = [
+    ['a plan file that is not JSON', () => ['--plan', file('broken.json', '{"formatVersion": 1, "name": ')], /plan file .*broken\.json is not valid JSON: /],
+    ['a plan file that does not exist', () => ['--plan', join(work, 'nosuch.json')], /plan file .*nosuch\.json does not exist/],
+    ['a socket size above net.core.wmem_max', () => ['--plan', file('huge-socket.json', JSON.stringify({ ...quick, sweeps: [{ ...quick.sweeps[0], from: wmemMax + 100, to: wmemMax + 100 }] }))],
+      new RegExp(`sweeps\\[0\\] asks for a send socket size of ${wmemMax + 100} B, above the kernel's net\\.core\\.wmem_max = ${wmemMax} B`)],
+    ['a step that never reaches the end', () => ['--plan', file('backwards.json', JSON.stringify({ ...quick, sweeps: [{ ...quick.sweeps[1], from: 1950, to: 50, step: 100 }] }))], /sweeps\[0\]: from 1950 is above to 50: the step 100 never reaches the end/],
+    ['duplicate points in a plan file', () => ['--plan', file('dup.json', JSON.stringify({ ...quick, sweeps: [quick.sweeps[1], { ...quick.sweeps[1], series: 'again' }] }))], /duplicate points:\n {2}- UDP_STREAM:messageSize=50 appears in sweeps\[0\] \(series from-50\) and in sweeps\[1\] \(series again\)/],
+    ['a wrong type in a plan file', () => ['--plan', file('types.json', JSON.stringify({ ...quick, testLengthSeconds: '1s', retries: -1 }))], /testLengthSeconds: expected a whole number, got "1s"[\s\S]*retries: -1 is out of range: expected 0 to 10/],
+    ['a zero test length', () => ['--plan', 'quick', '--test-length', '0'], /--test-length: 0 is out of range: expected 1 to 3600/],
+    ['a bad netperf grace', () => ['--plan', 'quick', '--netperf-grace', 'soon'], /--netperf-grace: expected a whole number, got "soon"/],
+    ['an unknown environment on resume', () => ['--resume', runDir('env-resume'), '--env', 'vmware'], /--env: unknown environment "vmware"/],
+    ['a manifest of a newer format', () => ['--resume', runDir('newer-manifest', (m) => ({ ...m, formatVersion: 99 }))], /manifest\.json: formatVersion 99 is newer than this virtnet reads \(1\); upgrade virtnet/],
+    ['results of a newer format', () => ['--resume', runDir('newer-results', undefined, (line, i) => (i === 1 ? JSON.stringify({ ...JSON.parse(line), formatVersion: 2 }) : line))], /results\.jsonl line 2: formatVersion 2 is newer than this virtnet reads \(1\); upgrade virtnet/],
+    ['a results line broken in the middle of the file', () => ['--resume', runDir('corrupt-middle', undefined, (line, i) => (i === 0 ? line.slice(0, 50) : line))], /results\.jsonl line 1: not valid JSON/],
+    ['a directory whose manifest is not a run', () => ['--resume', runDir('other-kind', (m) => ({ ...m, kind: 'something-else' }))], /kind is "something-else", not "virtnet-run": this is not a virtnet run/],
+    ['a manifest that is not JSON', () => ['--resume', (() => { const d = runDir('bad-manifest'); writeFileSync(join(d, 'manifest.json'), '{'); return d; })()], /manifest\.json: not valid JSON/],
+    ['a run directory that does not exist', () => ['--resume', join(work, 'nowhere')], /nowhere: no such directory/],
+  ];
+
+  /** A copy of a small finished run, optionally with its manifest or result lines altered. */
+  function runDir(name: string, manifest?: (m: Record<string, unknown>) => unknown, line?: (l: string, i: number) => string): string {
+    const dir = join(work, name);
+    rmSync(dir, { recursive: true, force: true });
+    const source = fixtureRun();
+    execFileSync('cp', ['-r', source, dir]);
+    if (manifest) writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')))));
+    if (line) {
+      const lines = readFileSync(join(dir, 'results.jsonl'), 'utf8').split('\n').filter(Boolean);
+      writeFileSync(join(dir, 'results.jsonl'), `${lines.map(line).join('\n')}\n`);
+    }
+    return dir;
+  }
+
+  it.each(cases)('%s', async (_, args, message) => {
+    const r = await virtnet('run', '--index', String(index), '--no-report', ...args());
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect((await testbedStatus(index)).up).toBe(false);
+    expect(existsSync(join(stateDir, `testbed-${index}.lock`))).toBe(false);
+  });
+
+  it('report refuses results of a newer format too, naming the line', async () => {
+    const dir = runDir('report-newer', undefined, (l, i) => (i === 0 ? JSON.stringify({ ...JSON.parse(l), formatVersion: 3 }) : l));
+    const r = await virtnet('report', dir, '--out', join(work, 'never-report'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/results\.jsonl line 1: formatVersion 3 is newer/);
+  });
+});
+
+
+/** A minimal valid run directory, written by hand: what a finished one-record run looks like. */
+let fixture: string | null = null;
+function fixtureRun(): string {
+  if (fixture) return fixture;
+  const dir = join(work, 'fixture-run');
+  const quick = JSON.parse(readFileSync(new URL('../../env/plans/quick.json', import.meta.url), 'utf8'));
+  delete quick.$comment;
+  const manifest = {
+    formatVersion: 1, kind: 'virtnet-run', runId: 'fixture', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
+    status: 'incomplete', git: { commit: null, dirty: null, branch: null, subject: null }, planSource: 'quick', plan: quick,
+    environments: ['native'], hosts: { client: null, server: null }, link: null, environmentDescriptions: {}, sessions: [], environmentErrors: {},
+  };
+  const record = (pointId: string, value: number) => JSON.stringify({
+    formatVersion: 1, environment: 'native', pointId, test: 'UDP_STREAM', series: 'from-50', parameter: 'messageSize', value, replicate: 1,
+    status: 'failed', attempts: 2, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:01.000Z', command: ['netperf'],
+    stdout: '', stderr: 'establish control', error: 'establish control', metrics: null,
+  });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  writeFileSync(join(dir, 'results.jsonl'), `${record('UDP_STREAM:messageSize=50', 50)}\n${record('UDP_STREAM:messageSize=550', 550)}\n`);
+  fixture = dir;
+  return dir;
+}
