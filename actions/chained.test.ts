@@ -153,10 +153,22 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
     expect(r.summary).toMatch(/\| UDP_STREAM -m 1550 \| \d+\.\d\d \|/);
   });
 
-  it('diff-results refuses a bad threshold, naming the input and the value', async () => {
-    const r = await step(dist('diff-results'), { baseline: runDir, current: runDir, threshold: 'ten' });
-    expect(r.exitCode).toBe(1);
-    expect(r.stdout).toMatch(/::error::input threshold: expected a percentage from 0 to 100 such as 5 or 2.5, got "ten"/);
+  it('diff-results diffs the run with itself (no change) into the job summary, and refuses a bad threshold', async () => {
+    const r = await step(dist('diff-results'), { baseline: runDir, current: runDir, 'fail-on-regression': 'true', format: 'json', 'page-dir': join(temp, 'diff-page') });
+    expect(r.stdout, r.stderr).not.toMatch(/::error::/);
+    expect(r.exitCode).toBe(0);
+    const ok = loadRun(runDir).results.records.filter((x) => x.status === 'ok').length;
+    expect(r.outputs).toMatchObject({ regressed: '0', improved: '0' });
+    // One replicate per point: nothing can be decided, and nothing is called a change.
+    expect(Number(r.outputs.unchanged) + Number(r.outputs.undecided)).toBe(ok);
+    expect(r.summary).toMatch(/^## virtnet diff: /);
+    expect(r.summary).toContain('**0 regressed, 0 improved**');
+    expect(JSON.parse(readFileSync(r.outputs['diff-file']!, 'utf8')).summary.regressed).toBe(0);
+    expect(existsSync(join(temp, 'diff-page'))).toBe(true);
+
+    const bad = await step(dist('diff-results'), { baseline: runDir, current: runDir, threshold: 'ten' });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stdout).toMatch(/::error::input threshold: expected a number from 0 to 1000 such as 5 or 2.5, got "ten"/);
   });
 
   it('the post step tears the environment down and leaves nothing running', async () => {

@@ -69,10 +69,13 @@ describe('render-report, diff-results and build-osv-image inputs', () => {
     expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({ runsPath: '/ws/downloaded', outDir: '/ws/reports/runs' });
     expect(error(() => parseRenderReportInputs(readerFrom({}), runner))).toBe('input runs is required but was not given');
   });
-  it('diff-results: paths are resolved, refs are kept', () => {
-    expect(parseDiffResultsInputs(readerFrom({ baseline: 'main~1', current: 'reports/runs/x', threshold: '2.5', 'fail-on-regression': 'true' }), runner)).toEqual({ baseline: 'main~1', current: '/ws/reports/runs/x', thresholdPercent: 2.5, failOnRegression: true, format: 'markdown', reportsDir: '/ws/reports' });
-    expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', threshold: '101' }), runner))).toBe('input threshold: expected a percentage from 0 to 100 such as 5 or 2.5, got "101"');
+  it('diff-results: run names kept as given, numbers checked', () => {
+    expect(parseDiffResultsInputs(readerFrom({ baseline: 'previous', current: 'reports/runs/x', threshold: '2.5', 'fail-on-regression': 'true' }), runner)).toEqual({ baseline: 'previous', current: 'reports/runs/x', thresholdPercent: 2.5, alpha: 0.05, failOnRegression: true, format: 'markdown', repoDir: '/ws', pageDir: null });
+    expect(parseDiffResultsInputs(readerFrom({ baseline: 'main~1', current: 'HEAD', alpha: '0.01', 'page-dir': 'site/diff', repository: '/repo' }), runner)).toMatchObject({ alpha: 0.01, pageDir: '/ws/site/diff', repoDir: '/repo' });
+    expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', threshold: 'ten' }), runner))).toBe('input threshold: expected a number from 0 to 1000 such as 5 or 2.5, got "ten"');
+    expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', alpha: '1' }), runner))).toBe('input alpha: expected a probability strictly between 0 and 1, got "1"');
     expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', format: 'html' }), runner))).toBe('input format: expected one of markdown, text, json, got "html"');
+    expect(error(() => parseDiffResultsInputs(readerFrom({ current: 'b' }), runner))).toBe('input baseline is required but was not given');
   });
   it('build-osv-image', () => {
     const commit = 'a'.repeat(40);

@@ -229,35 +229,45 @@ export function parseRenderReportInputs(read: InputReader, runner: RunnerContext
 export const DIFF_FORMATS = ['markdown', 'text', 'json'] as const;
 
 export interface DiffResultsSettings {
-  /** The baseline: a run directory, or a commit/ref whose committed report is under reports/. */
+  /** The baseline: a run directory, a commit/ref whose run is committed under reports/runs, previous or pr-base. */
   baseline: string;
-  /** The new results: a run directory (or ref). */
+  /** The new results, named the same ways. */
   current: string;
-  /** Relative change (percent) beyond which a significant drop counts as a regression. */
+  /** Relative change (percent) beyond which a significant change counts as improved or regressed. */
   thresholdPercent: number;
+  /** Significance level of the per-point test (Holm-corrected). */
+  alpha: number;
   failOnRegression: boolean;
+  /** Format of the diff file output (the job summary is always markdown). */
   format: (typeof DIFF_FORMATS)[number];
-  /** Where committed reports live, for refs. */
-  reportsDir: string;
+  /** The git checkout whose history holds the committed runs (refs, previous, pr-base). */
+  repoDir: string;
+  /** Where to write the diff page and overlay charts; null: none. */
+  pageDir: string | null;
+}
+
+function numberInput(read: InputReader, name: string, fallback: number, min: number, max: number, example: string): number {
+  const text = read(name);
+  if (text === '') return fallback;
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(n >= min && n <= max)) throw new InputError(`input ${name}: expected a number from ${min} to ${max} such as ${example}, got ${quoted(text)}`);
+  return n;
 }
 
 export function parseDiffResultsInputs(read: InputReader, runner: RunnerContext): DiffResultsSettings {
-  const thresholdText = read('threshold') || '5';
-  const threshold = Number(thresholdText);
-  if (!/^\d+(\.\d+)?$/.test(thresholdText) || !(threshold >= 0 && threshold <= 100)) {
-    throw new InputError(`input threshold: expected a percentage from 0 to 100 such as 5 or 2.5, got ${quoted(thresholdText)}`);
-  }
-  const path = (name: string) => {
-    const v = requiredInput(read, name);
-    return v.includes('/') || v.startsWith('.') ? resolvePath(v, runner.workspace) : v;
-  };
+  const alpha = numberInput(read, 'alpha', 0.05, 0, 1, '0.05');
+  if (alpha === 0 || alpha === 1) throw new InputError(`input alpha: expected a probability strictly between 0 and 1, got ${quoted(read('alpha'))}`);
+  const pageDir = optionalInput(read, 'page-dir');
   return {
-    baseline: path('baseline'),
-    current: path('current'),
-    thresholdPercent: threshold,
+    // Kept as given: a run directory is told from a ref by looking at the disk, which main does.
+    baseline: requiredInput(read, 'baseline'),
+    current: requiredInput(read, 'current'),
+    thresholdPercent: numberInput(read, 'threshold', 5, 0, 1000, '5 or 2.5'),
+    alpha,
     failOnRegression: boolInput(read, 'fail-on-regression', false),
     format: choiceInput(read, 'format', DIFF_FORMATS, 'markdown'),
-    reportsDir: resolvePath(read('reports-dir') || 'reports', runner.workspace),
+    repoDir: resolvePath(read('repository') || runner.workspace, runner.workspace),
+    pageDir: pageDir === null ? null : resolvePath(pageDir, runner.workspace),
   };
 }
 

@@ -73954,7 +73954,7 @@ async function buildReportFiles(manifest, records) {
 }
 
 // actions/lib/run-dir.ts
-import { closeSync, existsSync as existsSync2, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync as existsSync2, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join as join3 } from "node:path";
 var MANIFEST_FILE = "manifest.json";
 var RESULTS_FILE = "results.jsonl";
