@@ -2,8 +2,12 @@
 
 import type { EnvironmentDriver } from './environment.ts';
 import { nativeEnvironment } from './native/native.ts';
+import { dockerEnvironment } from './docker/docker.ts';
 
-export const ENVIRONMENTS: readonly EnvironmentDriver[] = [nativeEnvironment];
+export const ENVIRONMENTS: readonly EnvironmentDriver[] = [
+  nativeEnvironment,
+  dockerEnvironment,
+];
 
 export function environmentNames(): string[] {
   return ENVIRONMENTS.map((e) => e.name);

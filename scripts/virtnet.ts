@@ -15,7 +15,7 @@ usage:
   virtnet run --plan <quick|paper|FILE> --env <native[,docker,kvm,osv]|all> --out <DIR> [options]
   virtnet run --resume <DIR>
   virtnet testbed up|down|status [--rate MBIT|off] [--index N]
-  virtnet report <RUN_DIR...> [--out DIR]
+  virtnet report <RUN_DIR...> [--out DIR] [--site DIR] [--commit [--reports DIR]]
   virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P] [--fail-on-regression]
   virtnet cleanup [--index N]
   virtnet serve --env NAME --endpoint-file FILE [--index N] [--server ADDRESS] [--hold-timeout MIN]
@@ -37,6 +37,12 @@ run options:
   --ready-timeout S     how long an environment may take to answer (default 120)
   --netperf-grace S     seconds beyond the test length before a netperf call is deemed hung (default 20)
   --no-report           do not render charts at the end
+
+report options:
+  --out DIR             where the report files go (default: RUN_DIR/report)
+  --site DIR            build a static site: an index of the runs and a page per run
+  --commit              copy each run with its report into reports/runs/<runId>/ (see reports/README.md)
+  --reports DIR         with --commit: the reports directory (default: reports)
 
 diff: A is the baseline, B the candidate; each a run directory, a git ref or commit (its run
 committed under reports/runs/), previous (the newest committed run older than the other side) or

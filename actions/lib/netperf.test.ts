@@ -17,6 +17,10 @@ describe('netperfArgs', () => {
     expect(s).toMatch(/-m 1450 -R 1 -P ,12866$/);
     expect(s).not.toContain('-s ');
   });
+  it('binds the data socket to the server address only when the endpoint says so', () => {
+    const args = netperfArgs({ test: 'UDP_STREAM', messageSize: 50 }, { ...endpoint, dataAddress: '198.18.0.1' }, { testLengthSeconds: 1, confidence: null });
+    expect(args.join(' ')).toMatch(/-P ,12866 -H 198\.18\.0\.1$/);
+  });
 });
 
 describe('parseNetperfOutput over real netperf 2.7.0 output', () => {

@@ -7,6 +7,13 @@ export interface Endpoint {
   address: string;
   controlPort: number;
   dataPort: number;
+  /**
+   * Where netserver binds its data socket (netperf's test-specific -H). Unset, it binds all
+   * addresses, so a native netserver on one testbed would also receive another testbed's
+   * datagrams. Only for netservers that own the address: behind a port map (docker, QEMU) the
+   * server's address is not the guest's.
+   */
+  dataAddress?: string;
 }
 
 /**
@@ -46,6 +53,7 @@ export function netperfArgs(point: Pick<Point, 'test' | 'sendSocketSize' | 'mess
   if (point.messageSize !== undefined) args.push('-m', String(point.messageSize));
   if (point.test === 'UDP_STREAM') args.push('-R', '1');
   args.push('-P', `,${endpoint.dataPort}`);
+  if (endpoint.dataAddress !== undefined) args.push('-H', endpoint.dataAddress);
   return args;
 }
 

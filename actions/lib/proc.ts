@@ -20,7 +20,7 @@ interface TrackedProcess {
   owner: number;
 }
 
-function processStartTicks(pid: number): string | null {
+export function processStartTicks(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // comm (field 2) may hold spaces; fields after the closing paren are space-separated.

@@ -23,7 +23,7 @@ async function start(ctx: EnvironmentContext): Promise<StartedEnvironment> {
   // forking a child per test, so stopping it by PID leaves nothing behind.
   const argv = ['netserver', '-D', '-f', '-4', '-L', ctx.serverAddress, '-p', String(ctx.ports.control)];
   const daemon = new Daemon(argv, { label: 'native:netserver' });
-  const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
+  const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data, dataAddress: ctx.serverAddress };
   const stop = async () => {
     await daemon.stop();
   };

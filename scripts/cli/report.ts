@@ -1,25 +1,63 @@
-// virtnet report <RUN_DIR...> [--out DIR]
+// virtnet report <RUN_DIR...> [--out DIR] [--site DIR] [--commit [--reports DIR]]
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { buildReportFiles } from '../../actions/lib/report.ts';
+import { join } from 'node:path';
+import type { ClaimResult } from '../../actions/lib/claims.ts';
 import { loadRun } from '../../actions/lib/run-dir.ts';
+import { buildSite, commitRun, renderReport, reportCacheDirs, writeReportFiles } from '../../actions/lib/site-build.ts';
 import { parseCommandArgs, UsageError } from './common.ts';
 
+export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      report files (charts, CSV, claims) into RUN_DIR/report or DIR
+  virtnet report <RUN_DIR...> --site DIR        a static site: an index of runs and a page per run
+  virtnet report <RUN_DIR...> --commit [--reports DIR]
+                                                copy each run with its report into DIR/runs/<runId>/ (default: reports)`;
+
+/** One line per claim, for the terminal. */
+export function verdictLines(claims: readonly ClaimResult[]): string[] {
+  const width = Math.max(...claims.map((c) => c.verdict.length));
+  return claims.map((c) => `  ${c.verdict.padEnd(width)}  ${c.id}: ${c.text}`);
+}
+
 export async function commandReport(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' } }, true);
+  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' }, site: { type: 'string' }, commit: { type: 'boolean' }, reports: { type: 'string' } }, true);
   if (positionals.length === 0) throw new UsageError('expected at least one run directory');
   if (values.out && positionals.length > 1) throw new UsageError('--out takes one run; give one run directory');
+  if (values.reports && !values.commit) throw new UsageError('--reports only goes with --commit');
+  if (values.commit) {
+    const reportsDir = values.reports ?? 'reports';
+    for (const runDir of positionals) {
+      const { dir, changed } = await commitRun(runDir, reportsDir);
+      console.log(`run ${runDir} -> ${dir} (${changed} files changed); rebuild the site with: virtnet report ${join(reportsDir, 'runs')}/* --site ${join(reportsDir, 'site')}`);
+    }
+  }
+  if (values.site) {
+    const result = await buildSite(positionals, values.site, { log: (m) => console.log(m) });
+    for (const run of result.runs) {
+      console.log(`claims of run ${run.runId}:`);
+      for (const line of verdictLines(run.claims)) console.log(line);
+    }
+    console.log(`site: ${result.runs.length} runs, ${result.written} files written, ${result.rendered} charts rendered; index: ${result.indexPath}`);
+    return 0;
+  }
+  if (values.commit) return 0;
   for (const runDir of positionals) {
     const run = loadRun(runDir);
     const outDir = values.out ?? join(runDir, 'report');
-    const files = await buildReportFiles(run.manifest, run.results.records);
-    for (const f of files) {
-      const path = join(outDir, f.path);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, f.content);
-    }
-    console.log(`report for run ${run.manifest.runId}: ${files.length} files in ${outDir}`);
+    const report = await renderReport(run.manifest, run.results.records, values.out ? [values.out] : reportCacheDirs(runDir));
+    const changed = writeReportFiles(outDir, report.files);
+    console.log(`report for run ${run.manifest.runId}: ${report.files.length} files in ${outDir} (${changed} changed)`);
+    for (const line of verdictLines(report.analysis.claims)) console.log(line);
   }
   return 0;
+}
+
+/** The end of `virtnet run` and `npm run reproduce`: report files, a one-run site, the verdicts. */
+export async function reportAfterRun(runDir: string, log: (line: string) => void): Promise<void> {
+  const run = loadRun(runDir);
+  const report = await renderReport(run.manifest, run.results.records, reportCacheDirs(runDir));
+  writeReportFiles(join(runDir, 'report'), report.files);
+  log(`  report: ${join(runDir, 'report')}`);
+  const site = await buildSite([runDir], join(runDir, 'site'));
+  log(`\nclaims of the paper, judged on this run:`);
+  for (const line of verdictLines(report.analysis.claims)) log(line);
+  log(`\n  site: ${site.indexPath}`);
 }

@@ -55,20 +55,23 @@ describe.skipIf(!isRoot())('virtnet run (native, real testbed)', () => {
     // 50 B payloads pay 42 B of headers + 24 B of framing per frame: ~43 Mbit/s of payload.
     expect(udp50.metrics!.throughputMbps).toBeGreaterThan(25);
     expect(udp50.metrics!.throughputMbps).toBeLessThan(100 * 50 / (50 + 42 + 24) * 1.01);
-    const svg = readFileSync(join(out, 'report/charts/tcp-absolute.svg'), 'utf8');
+    const svg = readFileSync(join(out, 'report/charts/fig4a-tcp-absolute-from-100.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);
     expect(svg).toContain('Native Linux');
+    // The run ends with the claims' verdicts and a one-run site.
+    expect(readFileSync(join(out, 'site/index.html'), 'utf8')).toContain('runs/');
+    expect(readFileSync(join(out, 'report/claims.md'), 'utf8')).toContain('inconclusive');
     expect(await netserversOf(`198.18.${index}.1`)).toBe('');
     expect((await testbedStatus(index)).up).toBe(false);
   });
 
   it('renders byte-identical charts from the same run', async () => {
     const out = join(work, 'quick');
-    const first = readFileSync(join(out, 'report/charts/udp-absolute.svg'), 'utf8');
+    const first = readFileSync(join(out, 'report/charts/fig6a-udp-absolute.svg'), 'utf8');
     const r = await virtnet('report', out, '--out', join(work, 'again'));
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(readFileSync(join(work, 'again/charts/udp-absolute.svg'), 'utf8')).toBe(first);
-    expect(readFileSync(join(work, 'again/charts/tcp-absolute.vl.json'), 'utf8')).toBe(readFileSync(join(out, 'report/charts/tcp-absolute.vl.json'), 'utf8'));
+    expect(readFileSync(join(work, 'again/charts/fig6a-udp-absolute.svg'), 'utf8')).toBe(first);
+    expect(readFileSync(join(work, 'again/charts/fig4a-tcp-absolute-from-100.vl.json'), 'utf8')).toBe(readFileSync(join(out, 'report/charts/fig4a-tcp-absolute-from-100.vl.json'), 'utf8'));
   });
 });
 

@@ -1,19 +1,19 @@
 // virtnet run: bring up the testbed (or use an external server), sweep, tear down, report.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { acquireLock } from '../../actions/lib/lock.ts';
 import { checkPlanAgainstKernel, estimateSeconds, expandPoints, type Plan } from '../../actions/lib/plan.ts';
 import { loadPlan, overridePlan } from '../../actions/lib/plan-file.ts';
 import { killOrphanedDaemons, stateDir } from '../../actions/lib/proc.ts';
 import type { LinkDescription } from '../../actions/lib/records.ts';
-import { buildReportFiles } from '../../actions/lib/report.ts';
 import { executeRun, type RunSummary } from '../../actions/lib/run.ts';
 import { loadRun } from '../../actions/lib/run-dir.ts';
 import type { SweepEvent } from '../../actions/lib/sweep.ts';
 import type { EnvironmentDriver } from '../../env/environment.ts';
 import { parseEnvironmentList } from '../../env/registry.ts';
 import { testbedDown, testbedUp } from '../../env/testbed/testbed.ts';
+import { reportAfterRun } from './report.ts';
 import { formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError } from './common.ts';
 
 export function testbedLockPath(index: number): string {
@@ -194,14 +194,8 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   log(`\nrun ${summary.status}: ${summary.measured} measured, ${summary.failed} failed, ${summary.missing} of ${summary.planned} planned measurements still missing`);
   for (const [env, error] of Object.entries(summary.outcome.environmentErrors)) log(`  ${env}: ${error}`);
   if (!values['no-report'] && !controller.signal.aborted) {
-    const run = loadRun(settings.outDir);
-    const files = await buildReportFiles(run.manifest, run.results.records);
-    for (const f of files) {
-      const path = join(settings.outDir, 'report', f.path);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, f.content);
-    }
-    log(`  report: ${join(settings.outDir, 'report')}`);
+    // The report (RUN/report), the claims' verdicts and a one-run site (RUN/site); see cli/report.ts.
+    await reportAfterRun(settings.outDir, log);
   }
   log(`  results: ${join(settings.outDir, 'results.jsonl')}`);
   const signalCode = controller.signal.reason === 'SIGINT' ? 130 : controller.signal.reason === 'SIGTERM' ? 143 : null;

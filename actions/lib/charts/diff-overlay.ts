@@ -5,9 +5,8 @@
 
 import type { TopLevelSpec } from 'vega-lite';
 import type { Classification, RunDiff, SideStats } from '../diff.ts';
-import type { TestName } from '../plan.ts';
-import { AXIS_TITLES } from './throughput.ts';
-import { CHART_CONFIG, ENVIRONMENT_STYLE, environmentTitle } from './style.ts';
+import type { Parameter, TestName } from '../plan.ts';
+import { CHART_CONFIG, ENVIRONMENT_STYLE, environmentTitle, PARAMETER_AXIS_TITLE } from './style.ts';
 
 export interface OverlayRow {
   run: string;
@@ -66,7 +65,7 @@ export function diffOverlayChart(diff: RunDiff, environment: string, test: TestN
   const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test)?.parameter ?? 'sendSocketSize';
   const envColor = ENVIRONMENT_STYLE[environment]?.color ?? '#E69F00';
   const runScale = { domain: [a, b], range: [BASELINE_COLOR, envColor] };
-  const x = { field: 'x', type: 'quantitative' as const, title: AXIS_TITLES[parameter] ?? parameter };
+  const x = { field: 'x', type: 'quantitative' as const, title: PARAMETER_AXIS_TITLE[parameter as Parameter] ?? parameter };
   // One legend, drawn as the lines (colour and dash, full opacity whatever layer it merges from).
   const color = { field: 'run', type: 'nominal' as const, title: 'Run', scale: runScale, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480 } };
   const y = { field: 'mean', type: 'quantitative' as const, title: 'Throughput (10^6 bits/s)' };

@@ -1,6 +1,14 @@
 // One look for every chart: one colour per environment (Okabe-Ito, safe for colour-blind readers
 // and distinct in greyscale print through the per-environment point shapes), fixed fonts and sizes.
 
+import type { Parameter } from '../plan.ts';
+
+/** x-axis titles by swept parameter, the same on every chart. */
+export const PARAMETER_AXIS_TITLE: Record<Parameter, string> = {
+  sendSocketSize: 'Send socket size requested, -s (bytes)',
+  messageSize: 'UDP message size, -m (bytes)',
+};
+
 export const ENVIRONMENT_ORDER = ['native', 'docker', 'kvm', 'osv'] as const;
 
 export const ENVIRONMENT_STYLE: Record<string, { title: string; color: string; shape: string; dash: number[] }> = {

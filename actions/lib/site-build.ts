@@ -1,0 +1,210 @@
+// Writing reports and the static site to disk: the I/O edge of report.ts and site.ts.
+// Files are written only when their content changes, so regenerating an unchanged run touches
+// nothing. SVG rendering (the slow part) is cached: a chart whose spec is byte-identical to the one
+// already beside an SVG (in the site, or in the run's committed report) reuses that SVG.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import type { ClaimResult } from './claims.ts';
+import type { Manifest } from './records.ts';
+import { analyseRun, reportTextFiles, runCharts, type ChartEntry, type ReportFile, type RunAnalysis } from './report.ts';
+import { renderSvg } from './render.ts';
+import { createRenderPool, type RenderPool } from './render-pool.ts';
+import { loadRun, MANIFEST_FILE, RESULTS_FILE } from './run-dir.ts';
+import { checkRunId, indexEntry, indexPage, renderPage, runPage, SITE_CSS, SITE_JS, type IndexEntry, type SitePage } from './site.ts';
+
+/** Writes a file unless it already holds exactly this content; returns whether it wrote. */
+export function writeIfChanged(path: string, content: string | Buffer): boolean {
+  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+  if (existsSync(path)) {
+    const old = readFileSync(path);
+    if (old.equals(bytes)) return false;
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, bytes);
+  return true;
+}
+
+function readIfExists(path: string): string | null {
+  return existsSync(path) ? readFileSync(path, 'utf8') : null;
+}
+
+export interface RenderedReport {
+  manifest: Manifest;
+  analysis: RunAnalysis;
+  charts: ChartEntry[];
+  files: ReportFile[];
+  /** Charts rendered now (the others came from the cache). */
+  rendered: number;
+}
+
+/**
+ * Analyses a run and renders its report files. `cacheDirs` are directories that may already hold
+ * `charts/<id>.vl.json` + `charts/<id>.svg` from an earlier rendering of the same spec.
+ */
+export async function renderReport(manifest: Manifest, records: Parameters<typeof analyseRun>[1], cacheDirs: string[] = [], render: (spec: TopLevelSpec) => Promise<string> = renderSvg): Promise<RenderedReport> {
+  const analysis = analyseRun(manifest, records);
+  const charts = runCharts(manifest, analysis);
+  const files = reportTextFiles(manifest, analysis, charts);
+  let rendered = 0;
+  for (const chart of charts) {
+    const specText = `${JSON.stringify(chart.spec, null, 2)}\n`;
+    let svg: string | null = null;
+    for (const dir of cacheDirs) {
+      if (readIfExists(join(dir, 'charts', `${chart.id}.vl.json`)) === specText) {
+        svg = readIfExists(join(dir, 'charts', `${chart.id}.svg`));
+        if (svg !== null) break;
+      }
+    }
+    if (svg === null) {
+      svg = await render(chart.spec);
+      rendered++;
+    }
+    files.push({ path: `charts/${chart.id}.svg`, content: svg });
+  }
+  return { manifest, analysis, charts, files, rendered };
+}
+
+/** Writes report files under dir; returns how many changed. */
+export function writeReportFiles(dir: string, files: readonly ReportFile[]): number {
+  let changed = 0;
+  for (const f of files) if (writeIfChanged(join(dir, f.path), f.content)) changed++;
+  return changed;
+}
+
+/** Where a run's report lives beside its data: <run>/report for a run directory, the run itself in reports/runs. */
+export function reportCacheDirs(runDir: string): string[] {
+  return [join(runDir, 'report'), runDir];
+}
+
+const require = createRequire(import.meta.url);
+
+/** The browser builds of vega, vega-lite and vega-embed, from node_modules: the site needs no CDN. */
+export function assetSources(): Record<string, string> {
+  const build = (pkg: string, file: string) => {
+    // Some packages do not export package.json: walk up from the main entry to the package root.
+    let dir = dirname(require.resolve(pkg));
+    while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== pkg) {
+      const up = dirname(dir);
+      if (up === dir) throw new Error(`cannot find the package root of ${pkg}`);
+      dir = up;
+    }
+    const path = join(dir, 'build', file);
+    if (!existsSync(path)) throw new Error(`${pkg} has no browser build ${file}: run npm ci`);
+    return path;
+  };
+  return {
+    'vega.min.js': build('vega', 'vega.min.js'),
+    'vega-lite.min.js': build('vega-lite', 'vega-lite.min.js'),
+    'vega-embed.min.js': build('vega-embed', 'vega-embed.min.js'),
+  };
+}
+
+export interface SiteOptions {
+  /** More pages (e.g. diffs of two runs), written as they are. */
+  extraPages?: SitePage[];
+  /** Links per run id for the index's Compare column. */
+  compareLinks?: Record<string, { href: string; text: string }[]>;
+  render?: (spec: TopLevelSpec) => Promise<string>;
+  /** Worker threads for SVG rendering (default: the machine's parallelism; 1 renders in-process). Ignored with `render`. */
+  workers?: number;
+  log?: (message: string) => void;
+}
+
+export interface SiteRun {
+  runId: string;
+  dir: string;
+  claims: ClaimResult[];
+  pagePath: string;
+}
+
+export interface SiteResult {
+  indexPath: string;
+  runs: SiteRun[];
+  written: number;
+  rendered: number;
+}
+
+/** Builds the static site in siteDir from run directories (runs in progress or reports/runs/*). */
+export async function buildSite(runDirs: readonly string[], siteDir: string, options: SiteOptions = {}): Promise<SiteResult> {
+  const log = options.log ?? (() => {});
+  let written = 0;
+  let rendered = 0;
+  for (const [name, src] of Object.entries(assetSources())) if (writeIfChanged(join(siteDir, 'assets', name), readFileSync(src))) written++;
+  if (writeIfChanged(join(siteDir, 'assets', 'site.js'), SITE_JS)) written++;
+  if (writeIfChanged(join(siteDir, 'assets', 'site.css'), SITE_CSS)) written++;
+  const loaded = runDirs.map((dir) => ({ dir, run: loadRun(dir) }));
+  const seen = new Map<string, string>();
+  for (const { dir, run } of loaded) {
+    const runId = checkRunId(run.manifest.runId);
+    const earlier = seen.get(runId);
+    if (earlier !== undefined) throw new Error(`run id ${runId} appears twice: in ${earlier} and in ${dir}`);
+    seen.set(runId, dir);
+  }
+  const workers = options.render ? 1 : Math.max(1, options.workers ?? availableParallelism());
+  // Workers only pay off when there is much to render; they start lazily on the first cache miss.
+  let pool: RenderPool | null = null;
+  const render = options.render ?? (workers > 1 && loaded.length > 1 ? (spec: TopLevelSpec) => (pool ??= createRenderPool(workers)).render(spec) : renderSvg);
+  const results: { entry: IndexEntry; run: SiteRun }[] = [];
+  try {
+    // Runs are analysed one after another but rendered concurrently, so the pool stays busy.
+    const inFlight = new Set<Promise<void>>();
+    for (const { dir: runDir, run } of loaded) {
+      const runId = run.manifest.runId;
+      const outDir = join(siteDir, 'runs', runId);
+      const task = (async () => {
+        const report = await renderReport(run.manifest, run.results.records, [outDir, ...reportCacheDirs(runDir)], render);
+        rendered += report.rendered;
+        written += writeReportFiles(outDir, report.files);
+        if (resolve(runDir) !== resolve(outDir)) {
+          for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
+            const src = join(runDir, f);
+            if (existsSync(src) && writeIfChanged(join(outDir, f), readFileSync(src))) written++;
+          }
+        }
+        const page = runPage(report);
+        if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
+        const entry = indexEntry(run.manifest, report.analysis.claims, report.analysis.environments);
+        entry.compareLinks = options.compareLinks?.[runId] ?? [];
+        results.push({ entry, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join(siteDir, page.path) } });
+        log(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
+      })();
+      inFlight.add(task);
+      void task.finally(() => inFlight.delete(task)).catch(() => {});
+      if (inFlight.size >= 2 * workers) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    if (pool) await (pool as RenderPool).close();
+  }
+  const order = new Map(loaded.map(({ run }, i) => [run.manifest.runId, i]));
+  results.sort((a, b) => order.get(a.run.runId)! - order.get(b.run.runId)!);
+  const entries = results.map((r) => r.entry);
+  const runs = results.map((r) => r.run);
+  for (const page of options.extraPages ?? []) if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
+  const indexPath = join(siteDir, 'index.html');
+  if (writeIfChanged(indexPath, renderPage(indexPage(entries)))) written++;
+  return { indexPath, runs, written, rendered };
+}
+
+/**
+ * Copies a run into reports/runs/<runId>/: manifest.json, results.jsonl and its report files
+ * (charts/*.vl.json beside charts/*.svg, CSV, claims). Returns the directory.
+ */
+export async function commitRun(runDir: string, reportsDir: string, render?: (spec: TopLevelSpec) => Promise<string>): Promise<{ dir: string; changed: number }> {
+  const run = loadRun(runDir);
+  const runId = checkRunId(run.manifest.runId);
+  const dir = join(reportsDir, 'runs', runId);
+  let changed = 0;
+  for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
+    const src = join(runDir, f);
+    if (existsSync(src) && resolve(src) !== resolve(join(dir, f)) && writeIfChanged(join(dir, f), readFileSync(src))) changed++;
+  }
+  const report = await renderReport(run.manifest, run.results.records, [dir, ...reportCacheDirs(runDir)], render);
+  changed += writeReportFiles(dir, report.files);
+  return { dir, changed };
+}
+

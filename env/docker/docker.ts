@@ -1,0 +1,267 @@
+// Docker: netserver in a container on docker's default bridge network, its ports published on the
+// server's testbed address like the paper's `docker run -p`. dockerd must run without the userland
+// proxy, so the published ports are kernel DNAT and we measure the network path, not docker-proxy.
+
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { processStartTicks, runCommand, sleep, waitUntil } from '../../actions/lib/proc.ts';
+import type { EnvironmentDescription } from '../../actions/lib/records.ts';
+import type { Availability, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../environment.ts';
+import { EnvironmentError } from '../environment.ts';
+import { type DockerRunner, prepareImage } from './image.ts';
+import {
+  configFileOf, containerName, dockerRunArgs, isLeftBehind, netserverCommand, OWNER_LABEL, parseImageBuildSetting,
+  parseOwnerLabel, parseTestbedIndex, PROJECT_LABEL, proxiesFor, userlandProxyState, type UserlandProxyState,
+} from './spec.ts';
+
+export interface DockerEnvironmentOptions {
+  /** The environment docker runs in (DOCKER_HOST and friends); tests point it at a dead socket. */
+  env?: NodeJS.ProcessEnv;
+  /** Where the offline image context is assembled; default .cache/docker in the repository. */
+  cacheDir?: string;
+}
+
+/** A published port held by another process: retry `docker run` for up to 120 x 0.5 s. */
+const PORT_BUSY_RETRIES = 120;
+const PORT_BUSY_INTERVAL_MS = 500;
+
+const DEFAULT_CACHE_DIR = fileURLToPath(new URL('../../.cache/docker', import.meta.url));
+
+/** docker's error without its "See 'docker run --help'" trailer, on one line. */
+export function dockerError(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) 'docker .*--help'/.test(l)).join(' | ');
+}
+
+function lastLine(text: string): string {
+  return dockerError(text).split(' | ').slice(-1)[0] ?? '';
+}
+
+/** The local dockerd's command line (the one serving DOCKER_HOST when several run), or null. */
+function localDockerdArgv(dockerHost: string | undefined): string[] | null {
+  const candidates: string[][] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'dockerd') continue;
+      candidates.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter((a) => a !== ''));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  if (candidates.length <= 1) return candidates[0] ?? null;
+  const socket = dockerHost?.replace(/^unix:\/\//, '');
+  return (socket && candidates.find((argv) => argv.some((a) => a.includes(socket)))) || null;
+}
+
+function readOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+export function localUserlandProxy(env: NodeJS.ProcessEnv): { state: UserlandProxyState; source: string } {
+  const argv = localDockerdArgv(env.DOCKER_HOST);
+  return userlandProxyState(argv, argv ? readOrNull(configFileOf(argv)) : null);
+}
+
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes)$/i.test(value);
+}
+
+export function createDockerEnvironment(options: DockerEnvironmentOptions = {}): EnvironmentDriver {
+  const env = options.env ?? process.env;
+  const cacheDir = options.cacheDir ?? env.VIRTNET_DOCKER_CACHE_DIR ?? DEFAULT_CACHE_DIR;
+  const docker: DockerRunner = (args, o = {}) => runCommand(['docker', ...args], { timeoutMs: o.timeoutMs ?? 30_000, input: o.input, signal: o.signal, env });
+  const daemonName = () => env.DOCKER_HOST ?? 'the default socket (unix:///var/run/docker.sock)';
+  const allowProxy = (settings: Record<string, string>) => truthy(settings.dockerAllowUserlandProxy ?? env.VIRTNET_DOCKER_ALLOW_USERLAND_PROXY);
+
+  async function available(settings: Record<string, string>): Promise<Availability> {
+    try {
+      await docker(['--version'], { timeoutMs: 10_000 });
+    } catch (e) {
+      return { ok: false, reason: `no docker CLI: ${(e as Error).message}` };
+    }
+    const info = await docker(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 15_000 });
+    if (info.timedOut || info.exitCode !== 0 || info.stdout.trim() === '') {
+      const why = info.timedOut ? 'no answer within 15 s' : lastLine(info.stderr) || `docker info exited with ${info.exitCode}`;
+      return { ok: false, reason: `no docker daemon answers at ${daemonName()}: ${why}; start one as root with scripts/start-dockerd.sh` };
+    }
+    const proxy = localUserlandProxy(env);
+    if (proxy.state === 'enabled' && !allowProxy(settings)) {
+      return {
+        ok: false,
+        reason: `dockerd runs with the userland proxy (${proxy.source}): published ports would be relayed by docker-proxy, which loses most UDP datagrams; restart dockerd with --userland-proxy=false (scripts/start-dockerd.sh does), or set VIRTNET_DOCKER_ALLOW_USERLAND_PROXY=1 to measure through it anyway`,
+      };
+    }
+    return { ok: true };
+  }
+
+  async function removeContainer(id: string): Promise<void> {
+    const r = await docker(['rm', '--force', '--volumes', id], { timeoutMs: 60_000 });
+    if (r.exitCode !== 0 && !/No such container/i.test(r.stderr)) throw new Error(`docker rm ${id}: ${lastLine(r.stderr)}`);
+  }
+
+  async function start(ctx: EnvironmentContext): Promise<StartedEnvironment> {
+    const testbedIndex = parseTestbedIndex(ctx.settings.testbedIndex);
+    const name = containerName(testbedIndex);
+    const setting = parseImageBuildSetting(ctx.settings.dockerBuild ?? env.VIRTNET_DOCKER_BUILD);
+    let image;
+    try {
+      image = await prepareImage(docker, { setting, cacheDir, log: ctx.log, signal: ctx.signal });
+    } catch (e) {
+      throw new EnvironmentError(`docker: ${(e as Error).message}`);
+    }
+
+    // A container of this name is left from a killed run on this testbed (whose lock we now hold).
+    const existing = await docker(['container', 'inspect', '--format', `{{index .Config.Labels "${PROJECT_LABEL}"}}`, name]);
+    if (existing.exitCode === 0) {
+      if (existing.stdout.trim() !== '1') throw new EnvironmentError(`docker: a container named ${name} exists that virtnet did not create (no ${PROJECT_LABEL}=1 label); remove or rename it`);
+      ctx.log(`docker: removing ${name}, left behind by an earlier run`);
+      await removeContainer(name);
+    }
+
+    const owner = { pid: process.pid, startTicks: processStartTicks(process.pid) ?? '0' };
+    const runArgs = dockerRunArgs({ name, image: image.tag, serverAddress: ctx.serverAddress, ports: ctx.ports, testbedIndex, owner });
+    const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
+    let started = performance.now();
+    let portBusyRetries = 0;
+    // Even without the userland proxy, dockerd binds each published port on the host to reserve
+    // it. A process listening on the same port on all addresses (a netserver's data socket on
+    // another testbed, say) makes that fail for a moment: retry a bounded number of times.
+    let run = await docker(runArgs, { timeoutMs: 120_000, signal: ctx.signal });
+    for (let attempt = 1; attempt <= PORT_BUSY_RETRIES && run.exitCode !== 0 && /address already in use/.test(run.stderr) && !ctx.signal?.aborted; attempt++) {
+      if (attempt === 1) ctx.log(`docker: a published port of ${name} is busy (${dockerError(run.stderr).split(': ').slice(-2).join(': ')}); retrying for up to ${(PORT_BUSY_RETRIES * PORT_BUSY_INTERVAL_MS) / 1000} s`);
+      await removeContainer(name).catch(() => {});
+      await sleep(PORT_BUSY_INTERVAL_MS, ctx.signal);
+      // Start-up time counts from the attempt that got the ports, not the wait for them.
+      portBusyRetries = attempt;
+      started = performance.now();
+      run = await docker(runArgs, { timeoutMs: 120_000, signal: ctx.signal });
+    }
+    if (run.exitCode !== 0) {
+      await removeContainer(name).catch(() => {});
+      const busy = /address already in use/.test(run.stderr) ? ` (another process holds the port on this address or on all addresses: see ss -tulpn)` : '';
+      throw new EnvironmentError(`docker: could not start container ${name}: ${dockerError(run.stderr) || dockerError(run.stdout) || `exit ${run.exitCode}`}${busy}`);
+    }
+    const id = run.stdout.trim().split('\n').pop()!;
+    const containerStartedSeconds = (performance.now() - started) / 1000;
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      await removeContainer(id);
+      stopped = true;
+    };
+
+    const keepLogsAndFail = async (message: string): Promise<never> => {
+      mkdirSync(ctx.logDir, { recursive: true });
+      const logFile = join(ctx.logDir, 'docker-netserver.log');
+      const logs = await docker(['logs', '--timestamps', id], { timeoutMs: 30_000 }).catch(() => null);
+      const state = await docker(['container', 'inspect', '--format', '{{json .State}}', id], { timeoutMs: 30_000 }).catch(() => null);
+      writeFileSync(logFile, `# docker logs ${name} (${id})\n${logs?.stdout ?? ''}${logs?.stderr ?? ''}\n# state\n${state?.stdout ?? '(unknown)'}\n`);
+      await stop().catch(() => {});
+      throw new EnvironmentError(`docker: ${message}`, logFile);
+    };
+
+    let exited: string | null = null;
+    try {
+      await waitUntil(`netserver in container ${name}`, async () => {
+        if (await ctx.probe(endpoint)) return true;
+        const s = await docker(['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', id], { timeoutMs: 10_000 });
+        const [status, code] = s.stdout.trim().split(' ');
+        if (s.exitCode !== 0) exited = 'the container is gone';
+        else if (status !== 'running' && status !== 'created') exited = `the container is ${status} (exit code ${code})`;
+        return false;
+      }, { timeoutMs: ctx.readyTimeoutMs, intervalMs: 100, signal: ctx.signal, giveUp: () => exited });
+    } catch (e) {
+      return keepLogsAndFail((e as Error).message);
+    }
+    const startupSeconds = (performance.now() - started) / 1000;
+
+    // Anything failing from here on must not leave the container running.
+    let description: EnvironmentDescription;
+    try {
+      // Belt and braces after the daemon check: no docker-proxy may relay our ports.
+      const ps = await runCommand(['ps', '-eo', 'args'], { timeoutMs: 10_000 });
+      const proxies = proxiesFor(ps.stdout.split('\n'), ctx.serverAddress);
+      if (proxies.length > 0 && !allowProxy(ctx.settings)) {
+        return await keepLogsAndFail(`docker-proxy relays the published ports (${proxies.length} processes, e.g. ${proxies[0]}); restart dockerd with --userland-proxy=false`);
+      }
+      const versions = await docker(['version', '--format', '{{json .}}'], { timeoutMs: 30_000 });
+      const v = JSON.parse(versions.stdout.trim() || '{}') as { Client?: { Version?: string; ApiVersion?: string }; Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string } };
+      const info = await docker(['info', '--format', '{{json .}}'], { timeoutMs: 30_000 });
+      const i = JSON.parse(info.stdout.trim() || '{}') as { Driver?: string; CgroupVersion?: string; CgroupDriver?: string; OperatingSystem?: string };
+      const net = await docker(['container', 'inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}}', id], { timeoutMs: 30_000 });
+      const [networkMode = 'unknown', containerAddress = 'unknown'] = net.stdout.trim().split(' ');
+      const nsv = await docker(['exec', id, 'netserver', '-V'], { timeoutMs: 30_000 });
+      const netserver = nsv.stdout.trim().replace(/^Netperf version\s*/, '') || 'unknown';
+      const proxy = localUserlandProxy(env);
+      const { control, data } = ctx.ports;
+      const ports = `${ctx.serverAddress}:${control}->${control}/tcp, ${ctx.serverAddress}:${data}->${data}/tcp, ${ctx.serverAddress}:${data}->${data}/udp`;
+      const server = v.Server?.Version ?? 'unknown';
+      description = {
+        name: 'docker',
+        summary: `Docker ${server} (client ${v.Client?.Version ?? '?'}), ${networkMode} network, ${image.build} image ${image.id.replace(/^sha256:/, '').slice(0, 12)}, netserver ${netserver}`,
+        details: {
+          dockerClient: v.Client?.Version ?? 'unknown',
+          dockerServer: server,
+          dockerApi: v.Server?.ApiVersion ?? 'unknown',
+          storageDriver: i.Driver ?? 'unknown',
+          cgroup: `${i.CgroupVersion ?? '?'} (${i.CgroupDriver ?? '?'})`,
+          image: image.tag,
+          imageId: image.id,
+          imageBuild: image.build,
+          imageBuildReason: image.reason,
+          imageBuildSeconds: image.buildSeconds === null ? 'cached' : image.buildSeconds.toFixed(1),
+          netserver,
+          networkMode,
+          containerAddress,
+          ports,
+          userlandProxy: proxy.state === 'enabled' ? `enabled (${proxy.source}; allowed by setting)` : `${proxy.state} (${proxy.source})`,
+          dockerProxyProcesses: String(proxies.length),
+          container: `${name} ${id.slice(0, 12)}`,
+          /** Seconds until `docker run` returned; startupSeconds runs on until netserver answers. */
+          containerStartSeconds: containerStartedSeconds.toFixed(2),
+          portBusyRetries: String(portBusyRetries),
+          command: ['docker', ...runArgs].join(' '),
+          containerCommand: netserverCommand(control).join(' '),
+        },
+        accelerator: 'none',
+        startupSeconds,
+      };
+    } catch (e) {
+      if (e instanceof EnvironmentError) throw e;
+      return keepLogsAndFail(`could not describe the running container: ${(e as Error).message}`);
+    }
+    return { endpoint, stop, description };
+  }
+
+  async function cleanup(): Promise<string[]> {
+    let ls;
+    try {
+      ls = await docker(['ps', '--all', '--filter', `label=${PROJECT_LABEL}=1`, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${OWNER_LABEL}"}}`], { timeoutMs: 30_000 });
+    } catch {
+      return []; // no docker CLI: no container of ours can exist
+    }
+    if (ls.exitCode !== 0) return []; // no daemon: nothing of ours runs
+    const removed: string[] = [];
+    for (const line of ls.stdout.split('\n')) {
+      const [id, name, ownerText = ''] = line.split('\t');
+      if (!id || !name) continue;
+      const owner = parseOwnerLabel(ownerText);
+      if (!isLeftBehind(owner, process.pid, processStartTicks)) {
+        removed.push(`(kept container ${name}: its run, PID ${owner!.pid}, is still going)`);
+        continue;
+      }
+      await removeContainer(id);
+      removed.push(`container ${name} (${id})`);
+    }
+    return removed;
+  }
+
+  return { name: 'docker', title: 'Docker', available, start, cleanup };
+}
+
+export const dockerEnvironment: EnvironmentDriver = createDockerEnvironment();

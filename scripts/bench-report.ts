@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// Report benchmark: prints how long it takes to analyse and render the full report of a large
+// synthetic run (4 environments, the paper plan, 10 replicates) and to build a site of 100 runs.
+// Targets (issue 4): under 2 s and under 20 s on a 2-core machine. Figures only, no assertions.
+// Usage: node scripts/bench-report.ts [--runs N]
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadPlan } from '../actions/lib/plan-file.ts';
+import { buildReportFiles } from '../actions/lib/report.ts';
+import { buildSite } from '../actions/lib/site-build.ts';
+import { syntheticRun } from '../actions/lib/synthetic.ts';
+import { PLANS_DIR } from './cli/common.ts';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' } } });
+const siteRuns = Number(values.runs);
+const { plan } = loadPlan('paper', PLANS_DIR);
+const ALL = ['native', 'docker', 'kvm', 'osv'];
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+console.log(`bench-report: ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine inflates these figures)`);
+
+// 1. One large run, in memory: analysis (summaries, claims, tables) + every chart rendered to SVG.
+const big = syntheticRun({ plan, environments: ALL, replicates: 10, seed: 42 });
+// Warm-up with another run so module loading and JIT are not counted (the CLI pays them once).
+await buildReportFiles(syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 1 }).manifest, syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 1 }).records);
+let t = performance.now();
+const files = await buildReportFiles(big.manifest, big.records);
+const reportMs = performance.now() - t;
+console.log(`report of one run (4 environments, paper plan, 10 replicates, ${big.records.length} records): ${seconds(reportMs)} (${files.length} files; target < 2 s)`);
+
+// 2. A site of N runs from run directories on disk: cold (every SVG rendered), then warm (unchanged).
+const work = mkdtempSync(join(tmpdir(), 'virtnet-bench-report-'));
+try {
+  const dirs: string[] = [];
+  for (let i = 0; i < siteRuns; i++) {
+    const envs = ALL.slice(0, 1 + (i % 4));
+    const run = syntheticRun({ plan, environments: envs, replicates: 3, seed: 100 + i, runId: `bench-${String(i).padStart(3, '0')}`, createdAt: new Date(Date.UTC(2026, 0, 1) + i * 3600_000).toISOString() });
+    const dir = join(work, 'runs', run.manifest.runId);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(run.manifest));
+    writeFileSync(join(dir, 'results.jsonl'), run.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    dirs.push(dir);
+  }
+  const site = join(work, 'site');
+  t = performance.now();
+  const cold = await buildSite(dirs, site);
+  const coldMs = performance.now() - t;
+  console.log(`site of ${siteRuns} runs (1-4 environments, paper plan, 3 replicates), cold: ${seconds(coldMs)} (${cold.rendered} charts rendered, ${cold.written} files; target < 20 s)`);
+  t = performance.now();
+  const warm = await buildSite(dirs, site);
+  console.log(`site of ${siteRuns} runs, rebuilt unchanged: ${seconds(performance.now() - t)} (${warm.rendered} charts rendered, ${warm.written} files written)`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
