@@ -111,6 +111,9 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
     expect(run.manifest.environmentDescriptions.native?.details.servedBy).toBe(address);
     expect(run.manifest.hosts.server?.role).toBe('server');
     expect(run.manifest.link?.kind).toBe('external');
+    // netperf was told where the server's netserver binds its data socket (learned over the coordinator).
+    expect(ok[0]!.command).toContain(`-H`);
+    expect(ok[0]!.command.filter((a) => a === address)).toHaveLength(2);
     // Real traffic over the 100 Mbit/s shaped link: never above the link rate. (1 s tests on a
     // machine shared with other tests: the plateau itself is the benchmark's business.)
     const tcp = ok.filter((x) => x.test === 'TCP_STREAM').map((x) => x.metrics!.throughputMbps);
@@ -125,7 +128,7 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
     expect(s.stdout, s.stderr).not.toMatch(/::error::/);
     expect(s.exitCode).toBe(0);
     expect(s.outputs).toMatchObject({ address, 'control-port': '12865', 'data-port': '12866', 'coordinator-port': '12867', released: 'true' });
-    expect(JSON.parse(s.outputs.endpoint!)).toEqual({ address, controlPort: 12865, dataPort: 12866 });
+    expect(JSON.parse(s.outputs.endpoint!)).toMatchObject({ address, controlPort: 12865, dataPort: 12866 });
     expect(s.outputs.description).toMatch(/netserver/);
     expect(existsSync(`${endpointFile}.released`)).toBe(true);
     expect(servePid).toBeGreaterThan(0);
@@ -133,24 +136,39 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
     expect((await listeners(address)).some((l) => l.includes(`${address}:12865`))).toBe(true);
   });
 
-  it('render-report writes the most complete copy of the run and its report, and a summary table', async () => {
+  it('render-report commits the most complete copy of the run with its report, builds the site, summarizes the claims', async () => {
     // An earlier artifact of the same run (as an earlier environment's client job uploads it): fewer records.
     const early = join(temp, 'artifacts', 'virtnet-run-early', 'run');
     mkdirSync(early, { recursive: true });
     copyFileSync(join(runDir, 'manifest.json'), join(early, 'manifest.json'));
     writeFileSync(join(early, 'results.jsonl'), `${readFileSync(join(runDir, 'results.jsonl'), 'utf8').split('\n').slice(0, 3).join('\n')}\n`);
-    const out = join(temp, 'reports', 'runs');
-    const r = await step(dist('render-report'), { runs: join(temp, 'artifacts'), 'out-dir': out });
+    const reports = join(temp, 'reports');
+    const site = join(temp, 'site');
+    const r = await step(dist('render-report'), { runs: join(temp, 'artifacts'), 'reports-dir': reports, 'site-dir': site }, { timeoutMs: 180_000 });
     expect(r.stdout, r.stderr).not.toMatch(/::error::/);
     expect(r.exitCode).toBe(0);
     const runId = loadRun(runDir).manifest.runId;
-    expect(r.outputs['run-ids']).toBe(runId);
-    expect(Number(r.outputs.files)).toBeGreaterThanOrEqual(5);
-    for (const f of ['manifest.json', 'results.jsonl', 'report/points.csv', 'report/charts/tcp-absolute.svg', 'report/charts/udp-absolute.vl.json']) expect(existsSync(join(out, runId, f)), f).toBe(true);
-    expect(readFileSync(join(out, runId, 'report/charts/tcp-absolute.svg'), 'utf8')).toMatch(/^<svg/);
-    expect(readFileSync(join(out, runId, 'results.jsonl'), 'utf8')).toBe(readFileSync(join(runDir, 'results.jsonl'), 'utf8'));
+    const committed = join(reports, 'runs', runId);
+    expect(r.outputs).toMatchObject({ 'run-ids': runId, 'report-dirs': committed, 'site-index': join(site, 'index.html') });
+    expect(Number(r.outputs.files)).toBeGreaterThanOrEqual(8);
+    for (const f of ['manifest.json', 'results.jsonl', 'points.csv', 'claims.md', 'analysis.json', 'tables.md']) expect(existsSync(join(committed, f)), f).toBe(true);
+    const svgs = readdirSync(join(committed, 'charts')).filter((f) => f.endsWith('.svg'));
+    expect(svgs.length).toBeGreaterThanOrEqual(2);
+    for (const svg of svgs) {
+      expect(readFileSync(join(committed, 'charts', svg), 'utf8')).toMatch(/^<svg/);
+      expect(existsSync(join(committed, 'charts', svg.replace(/\.svg$/, '.vl.json'))), `${svg}'s spec`).toBe(true);
+    }
+    // The most complete copy was taken, not the early one.
+    expect(readFileSync(join(committed, 'results.jsonl'), 'utf8')).toBe(readFileSync(join(runDir, 'results.jsonl'), 'utf8'));
+    expect(readFileSync(join(site, 'index.html'), 'utf8')).toContain(runId);
     expect(r.summary).toContain(`### Run \`${runId}\` (${loadRun(runDir).manifest.status})`);
-    expect(r.summary).toMatch(/\| UDP_STREAM -m 1550 \| \d+\.\d\d \|/);
+    expect(r.summary).toContain('| Claim | Section | Verdict | Evidence |');
+    expect(r.summary).toMatch(/\| UDP_STREAM -m 1550 \| (\d+\.\d\d|—)/);
+
+    // Rendering the same run again changes no committed file.
+    const again = await step(dist('render-report'), { runs: join(temp, 'artifacts'), 'reports-dir': reports }, { timeoutMs: 180_000 });
+    expect(again.exitCode).toBe(0);
+    expect(again.outputs.files).toBe('0');
   });
 
   it('diff-results diffs the run with itself (no change) into the job summary, and refuses a bad threshold', async () => {

@@ -66,7 +66,8 @@ describe('run-sweep inputs', () => {
 
 describe('render-report, diff-results and build-osv-image inputs', () => {
   it('render-report', () => {
-    expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({ runsPath: '/ws/downloaded', outDir: '/ws/reports/runs' });
+    expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({ runsPath: '/ws/downloaded', reportsDir: '/ws/reports', siteDir: null });
+    expect(parseRenderReportInputs(readerFrom({ runs: '/abs', 'reports-dir': 'r', 'site-dir': '/tmp/site' }), runner)).toEqual({ runsPath: '/abs', reportsDir: '/ws/r', siteDir: '/tmp/site' });
     expect(error(() => parseRenderReportInputs(readerFrom({}), runner))).toBe('input runs is required but was not given');
   });
   it('diff-results: run names kept as given, numbers checked', () => {

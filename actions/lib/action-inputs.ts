@@ -213,13 +213,18 @@ export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, en
 export interface RenderReportSettings {
   /** A run directory, or a directory searched (two levels deep) for run directories. */
   runsPath: string;
-  outDir: string;
+  /** The committed reports folder: each run goes to <reportsDir>/runs/<run id>/. */
+  reportsDir: string;
+  /** If set, the static site is built there from every run under <reportsDir>/runs. */
+  siteDir: string | null;
 }
 
 export function parseRenderReportInputs(read: InputReader, runner: RunnerContext): RenderReportSettings {
+  const siteDir = optionalInput(read, 'site-dir');
   return {
     runsPath: resolvePath(requiredInput(read, 'runs'), runner.workspace),
-    outDir: resolvePath(read('out-dir') || 'reports/runs', runner.workspace),
+    reportsDir: resolvePath(read('reports-dir') || 'reports', runner.workspace),
+    siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
   };
 }
 

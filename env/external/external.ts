@@ -4,6 +4,7 @@
 // netserver answers, and on stop releases it so the server may tear it down.
 
 import { askCoordinator, type CoordinatorStatus } from '../../actions/lib/coordinator.ts';
+import type { Endpoint } from '../../actions/lib/netperf.ts';
 import { waitUntil } from '../../actions/lib/proc.ts';
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../environment.ts';
 import { EnvironmentError } from '../environment.ts';
@@ -33,7 +34,7 @@ export function statusProblem(status: CoordinatorStatus, wanted: string, ports: 
 
 export function externalEnvironment(options: ExternalOptions): EnvironmentDriver {
   const start = async (ctx: EnvironmentContext): Promise<StartedEnvironment> => {
-    const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
+    const endpoint: Endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
     let status: CoordinatorStatus | null = null;
     let lastProblem = 'no answer yet';
     const interval = options.pollIntervalMs ?? 1000;
@@ -51,6 +52,8 @@ export function externalEnvironment(options: ExternalOptions): EnvironmentDriver
             if (problem) lastProblem = problem;
             else {
               status = answer.status;
+              // The server knows where its netserver binds the data socket (native: its own address).
+              if (answer.status.endpoint.dataAddress !== undefined) endpoint.dataAddress = answer.status.endpoint.dataAddress;
               if (answer.status.host) options.onServerHost?.(answer.status.host);
             }
             return problem === null;

@@ -8241,10 +8241,10 @@ var require_pool_base = __commonJS({
         this[kQueued] = 0;
         const pool = this;
         this[kOnDrain] = function onDrain(origin, targets) {
-          const queue = pool[kQueue];
+          const queue2 = pool[kQueue];
           let needDrain = false;
           while (!needDrain) {
-            const item = queue.shift();
+            const item = queue2.shift();
             if (!item) {
               break;
             }
@@ -8256,7 +8256,7 @@ var require_pool_base = __commonJS({
             pool[kNeedDrain] = false;
             pool.emit("drain", origin, [pool, ...targets]);
           }
-          if (pool[kClosedResolve] && queue.isEmpty()) {
+          if (pool[kClosedResolve] && queue2.isEmpty()) {
             Promise.all(pool[kClients].map((c4) => c4.close())).then(pool[kClosedResolve]);
           }
         };
@@ -17861,9 +17861,9 @@ var require_sender = __commonJS({
       }
       async #run() {
         this.#running = true;
-        const queue = this.#queue;
-        while (!queue.isEmpty()) {
-          const node = queue.shift();
+        const queue2 = this.#queue;
+        while (!queue2.isEmpty()) {
+          const node = queue2.shift();
           if (node.promise !== null) {
             await node.promise;
           }
@@ -20874,6 +20874,10 @@ function formatDiff(d, format5) {
 }
 
 // actions/lib/charts/style.ts
+var PARAMETER_AXIS_TITLE = {
+  sendSocketSize: "Send socket size requested, -s (bytes)",
+  messageSize: "UDP message size, -m (bytes)"
+};
 var ENVIRONMENT_STYLE = {
   native: { title: "Native Linux", color: "#000000", shape: "circle", dash: [] },
   docker: { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] },
@@ -20889,12 +20893,6 @@ var CHART_CONFIG = {
   legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom" },
   title: { fontSize: 14, anchor: "start" },
   view: { stroke: "#cccccc" }
-};
-
-// actions/lib/charts/throughput.ts
-var AXIS_TITLES = {
-  sendSocketSize: "Send socket size requested, -s (bytes)",
-  messageSize: "UDP message size, -m (bytes)"
 };
 
 // actions/lib/charts/diff-overlay.ts
@@ -20930,7 +20928,7 @@ function diffOverlayChart(diff, environment, test2) {
   const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test2)?.parameter ?? "sendSocketSize";
   const envColor = ENVIRONMENT_STYLE[environment]?.color ?? "#E69F00";
   const runScale = { domain: [a4, b10], range: [BASELINE_COLOR, envColor] };
-  const x4 = { field: "x", type: "quantitative", title: AXIS_TITLES[parameter] ?? parameter };
+  const x4 = { field: "x", type: "quantitative", title: PARAMETER_AXIS_TITLE[parameter] ?? parameter };
   const color5 = { field: "run", type: "nominal", title: "Run", scale: runScale, legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480 } };
   const y4 = { field: "mean", type: "quantitative", title: "Throughput (10^6 bits/s)" };
   return {
@@ -25005,13 +25003,13 @@ function rank(op) {
   op.rank = ++this._rank;
 }
 function rerank(op) {
-  const queue = [op];
+  const queue2 = [op];
   let cur, list, i;
-  while (queue.length) {
-    this.rank(cur = queue.pop());
+  while (queue2.length) {
+    this.rank(cur = queue2.pop());
     if (list = cur._targets) {
       for (i = list.length; --i >= 0; ) {
-        queue.push(cur = list[i]);
+        queue2.push(cur = list[i]);
         if (cur === op) error2("Cycle detected in dataflow graph.");
       }
     }
@@ -34672,10 +34670,10 @@ function cubic(t, x02, x12, x22, x32) {
 }
 var context = (context = canvas(1, 1)) ? context.getContext("2d") : null;
 var b = new Bounds();
-function intersectPath(draw3) {
+function intersectPath(draw4) {
   return function(item, brush) {
     if (!context) return true;
-    draw3(context, item);
+    draw4(context, item);
     b.clear().union(item.bounds).intersect(brush).round();
     const {
       x1: x12,
@@ -34934,7 +34932,7 @@ function markItemPath(type3, shape2, isect) {
     shape2(boundContext(bounds3, item.angle), item);
     return boundStroke(bounds3, item, true).translate(item.x || 0, item.y || 0);
   }
-  function draw3(context3, item) {
+  function draw4(context3, item) {
     var x4 = item.x || 0, y4 = item.y || 0, a4 = item.angle || 0;
     context3.translate(x4, y4);
     if (a4) context3.rotate(a4 *= DegToRad);
@@ -34949,9 +34947,9 @@ function markItemPath(type3, shape2, isect) {
     nested: false,
     attr: attr2,
     bound: bound2,
-    draw: drawAll(draw3),
-    pick: pickPath(draw3),
-    isect: isect || intersectPath(draw3)
+    draw: drawAll(draw4),
+    pick: pickPath(draw4),
+    isect: isect || intersectPath(draw4)
   };
 }
 var arc2 = markItemPath("arc", arc$1);
@@ -35004,11 +35002,11 @@ function markMultiItemPath(type3, shape2, tip) {
       return boundStroke(bounds3, items[0], true);
     }
   }
-  function draw3(context3, items) {
+  function draw4(context3, items) {
     context3.beginPath();
     shape2(context3, items);
   }
-  const hit2 = hitPath(draw3);
+  const hit2 = hitPath(draw4);
   function pick3(context3, scene, x4, y4, gx, gy) {
     var items = scene.items, b10 = scene.bounds;
     if (!items || !items.length || b10 && !b10.contains(gx, gy)) {
@@ -35024,7 +35022,7 @@ function markMultiItemPath(type3, shape2, tip) {
     nested: true,
     attr: attr2,
     bound: bound2,
-    draw: drawOne(draw3),
+    draw: drawOne(draw4),
     pick: pick3,
     isect: intersectPoint,
     tip
@@ -74454,16 +74452,77 @@ function assembleTopLevelModel(model, topLevelProperties, datasets = {}, usermet
 var version = pkg.version;
 
 // actions/lib/render.ts
-async function renderSvg(spec) {
-  const vegaSpec = compile(spec).spec;
-  const view = new View(parse6(vegaSpec), { renderer: "none" });
+function normalizeSvgIds(svg) {
+  const ids = /* @__PURE__ */ new Map();
+  const counts = /* @__PURE__ */ new Map();
+  return svg.replace(/\b(clip|gradient|pattern)(\d+)\b/g, (whole, kind) => {
+    let next = ids.get(whole);
+    if (next === void 0) {
+      const n = (counts.get(kind) ?? 0) + 1;
+      counts.set(kind, n);
+      next = `${kind}${n}`;
+      ids.set(whole, next);
+    }
+    return next;
+  });
+}
+var SOURCE2 = "virtnet_source";
+var TITLE = "virtnet_title";
+var SUBTITLE = "virtnet_subtitle";
+var templates = /* @__PURE__ */ new Map();
+var MAX_TEMPLATES = 64;
+function splitSpec(spec) {
+  const { data: data3, title: title2, ...shape2 } = spec;
+  const cacheable = data3 !== void 0 && Array.isArray(data3.values) && Object.keys(data3).length === 1;
+  const t = title2 === void 0 ? null : typeof title2 === "string" ? { text: title2, subtitle: null } : title2;
+  const titleIsPlain = t === null || typeof t.text === "string" && (t.subtitle === void 0 || t.subtitle === null || typeof t.subtitle === "string" || Array.isArray(t.subtitle));
+  return { shape: shape2, title: title2, values: cacheable ? data3.values : null, text: t?.text ?? null, subtitle: t?.subtitle ?? null, cacheable: cacheable && titleIsPlain };
+}
+function template(spec) {
+  const parts = splitSpec(spec);
+  if (!parts.cacheable || parts.values === null) return null;
+  const key2 = JSON.stringify(parts.shape);
+  let entry2 = templates.get(key2);
+  if (!entry2) {
+    const compiled = compile({ ...parts.shape, ...parts.title === void 0 ? {} : { title: parts.title }, data: { name: SOURCE2 } }).spec;
+    if (!compiled.data?.some((d) => d.name === SOURCE2)) return null;
+    if (compiled.title && typeof compiled.title === "object") {
+      compiled.signals = [...compiled.signals ?? [], { name: TITLE, value: parts.text }, { name: SUBTITLE, value: parts.subtitle }];
+      compiled.title = { ...compiled.title, text: { signal: TITLE }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
+    }
+    entry2 = { runtime: parse6(compiled) };
+    templates.set(key2, entry2);
+    if (templates.size > MAX_TEMPLATES) templates.delete(templates.keys().next().value);
+  }
+  return { key: key2, entry: entry2, values: parts.values, text: parts.text, subtitle: parts.subtitle };
+}
+async function draw3(spec) {
+  const t = template(spec);
+  if (t === null) {
+    const view2 = new View(parse6(compile(spec).spec), { renderer: "none" });
+    try {
+      return await view2.toSVG();
+    } finally {
+      view2.finalize();
+    }
+  }
+  const view = new View(t.entry.runtime, { renderer: "none" });
   try {
-    const svg = await view.toSVG();
-    return `${svg}
-`;
+    view.data(SOURCE2, t.values);
+    if (t.text !== null) view.signal(TITLE, t.text);
+    if (t.subtitle !== null) view.signal(SUBTITLE, t.subtitle);
+    return await view.toSVG();
   } finally {
     view.finalize();
   }
+}
+var queue = Promise.resolve();
+function renderSvg(spec) {
+  const next = queue.then(async () => `${normalizeSvgIds(await draw3(spec))}
+`);
+  queue = next.catch(() => {
+  });
+  return next;
 }
 
 // actions/lib/diff-page.ts

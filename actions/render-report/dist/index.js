@@ -26,9 +26,9 @@ var __export = (target2, all) => {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key2 of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key2) && key2 !== except)
-        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
+    for (let key3 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key3) && key3 !== except)
+        __defProp(to, key3, { get: () => from[key3], enumerable: !(desc = __getOwnPropDesc(from, key3)) || desc.enumerable });
   }
   return to;
 };
@@ -812,9 +812,9 @@ var require_constants = __commonJS({
       "X-XSS-Protection"
     ];
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key2 = wellknownHeaderNames[i];
-      const lowerCasedKey = key2.toLowerCase();
-      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key3 = wellknownHeaderNames[i];
+      const lowerCasedKey = key3.toLowerCase();
+      headerNameLowerCasedRecord[key3] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     Object.setPrototypeOf(headerNameLowerCasedRecord, null);
     module.exports = {
@@ -848,16 +848,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key2, value4, index6) {
-        if (index6 === void 0 || index6 >= key2.length) {
+      constructor(key3, value4, index6) {
+        if (index6 === void 0 || index6 >= key3.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key2.charCodeAt(index6);
+        const code = this.code = key3.charCodeAt(index6);
         if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key2.length !== ++index6) {
-          this.middle = new _TstNode(key2, value4, index6);
+        if (key3.length !== ++index6) {
+          this.middle = new _TstNode(key3, value4, index6);
         } else {
           this.value = value4;
         }
@@ -866,15 +866,15 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        */
-      add(key2, value4) {
-        const length3 = key2.length;
+      add(key3, value4) {
+        const length3 = key3.length;
         if (length3 === 0) {
           throw new TypeError("Unreachable");
         }
         let index6 = 0;
         let node = this;
         while (true) {
-          const code = key2.charCodeAt(index6);
+          const code = key3.charCodeAt(index6);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -885,20 +885,20 @@ var require_tree = __commonJS({
             } else if (node.middle !== null) {
               node = node.middle;
             } else {
-              node.middle = new _TstNode(key2, value4, index6);
+              node.middle = new _TstNode(key3, value4, index6);
               break;
             }
           } else if (node.code < code) {
             if (node.left !== null) {
               node = node.left;
             } else {
-              node.left = new _TstNode(key2, value4, index6);
+              node.left = new _TstNode(key3, value4, index6);
               break;
             }
           } else if (node.right !== null) {
             node = node.right;
           } else {
-            node.right = new _TstNode(key2, value4, index6);
+            node.right = new _TstNode(key3, value4, index6);
             break;
           }
         }
@@ -907,12 +907,12 @@ var require_tree = __commonJS({
        * @param {Uint8Array} key
        * @return {TstNode | null}
        */
-      search(key2) {
-        const keylength = key2.length;
+      search(key3) {
+        const keylength = key3.length;
         let index6 = 0;
         let node = this;
         while (node !== null && index6 < keylength) {
-          let code = key2[index6];
+          let code = key3[index6];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
@@ -937,25 +937,25 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key2, value4) {
+      insert(key3, value4) {
         if (this.node === null) {
-          this.node = new TstNode(key2, value4, 0);
+          this.node = new TstNode(key3, value4, 0);
         } else {
-          this.node.add(key2, value4);
+          this.node.add(key3, value4);
         }
       }
       /**
        * @param {Uint8Array} key
        * @return {any}
        */
-      lookup(key2) {
-        return this.node?.search(key2)?.value ?? null;
+      lookup(key3) {
+        return this.node?.search(key3)?.value ?? null;
       }
     };
     var tree2 = new TernarySearchTree();
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
-      tree2.insert(key2, key2);
+      const key3 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree2.insert(key3, key3);
     }
     module.exports = {
       TernarySearchTree,
@@ -1179,20 +1179,20 @@ var require_util = __commonJS({
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i = 0; i < headers.length; i += 2) {
-        const key2 = headerNameToString(headers[i]);
-        let val = obj[key2];
+        const key3 = headerNameToString(headers[i]);
+        let val = obj[key3];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj[key2] = val;
+            obj[key3] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         } else {
           const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj[key2] = headersValue;
+            obj[key3] = headersValue;
           } else {
-            obj[key2] = Array.isArray(headersValue) ? headersValue.map((x4) => x4.toString("utf8")) : headersValue.toString("utf8");
+            obj[key3] = Array.isArray(headersValue) ? headersValue.map((x4) => x4.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1206,21 +1206,21 @@ var require_util = __commonJS({
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
-      let key2;
+      let key3;
       let val;
       let kLen = 0;
       for (let n = 0; n < headers.length; n += 2) {
-        key2 = headers[n];
+        key3 = headers[n];
         val = headers[n + 1];
-        typeof key2 !== "string" && (key2 = key2.toString());
+        typeof key3 !== "string" && (key3 = key3.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
-        kLen = key2.length;
-        if (kLen === 14 && key2[7] === "-" && (key2 === "content-length" || key2.toLowerCase() === "content-length")) {
+        kLen = key3.length;
+        if (kLen === 14 && key3[7] === "-" && (key3 === "content-length" || key3.toLowerCase() === "content-length")) {
           hasContentLength = true;
-        } else if (kLen === 19 && key2[7] === "-" && (key2 === "content-disposition" || key2.toLowerCase() === "content-disposition")) {
+        } else if (kLen === 19 && key3[7] === "-" && (key3 === "content-disposition" || key3.toLowerCase() === "content-disposition")) {
           contentDispositionIdx = n + 1;
         }
-        ret[n] = key2;
+        ret[n] = key3;
         ret[n + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
@@ -1961,20 +1961,20 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key2, value4) {
-        processHeader(this, key2, value4);
+      addHeader(key3, value4) {
+        processHeader(this, key3, value4);
         return this;
       }
     };
-    function processHeader(request2, key2, val) {
+    function processHeader(request2, key3, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key2} header`);
+        throw new InvalidArgumentError(`invalid ${key3} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key2];
+      let headerName = headerNameLowerCasedRecord[key3];
       if (headerName === void 0) {
-        headerName = key2.toLowerCase();
+        headerName = key3.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
@@ -1984,17 +1984,17 @@ var require_request = __commonJS({
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
-              throw new InvalidArgumentError(`invalid ${key2} header`);
+              throw new InvalidArgumentError(`invalid ${key3} header`);
             }
             arr.push(val[i]);
           } else if (val[i] === null) {
             arr.push("");
           } else if (typeof val[i] === "object") {
-            throw new InvalidArgumentError(`invalid ${key2} header`);
+            throw new InvalidArgumentError(`invalid ${key3} header`);
           } else {
             const str = `${val[i]}`;
             if (!isValidHeaderValue(str)) {
-              throw new InvalidArgumentError(`invalid ${key2} header`);
+              throw new InvalidArgumentError(`invalid ${key3} header`);
             }
             arr.push(str);
           }
@@ -2002,14 +2002,14 @@ var require_request = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key2} header`);
+          throw new InvalidArgumentError(`invalid ${key3} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key2} header`);
+          throw new InvalidArgumentError(`invalid ${key3} header`);
         }
       }
       if (headerName === "host") {
@@ -2030,7 +2030,7 @@ var require_request = __commonJS({
         }
       } else if (request2.contentType === null && headerName === "content-type") {
         request2.contentType = val;
-        request2.headers.push(key2, val);
+        request2.headers.push(key3, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -2044,7 +2044,7 @@ var require_request = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request2.headers.push(key2, val);
+        request2.headers.push(key3, val);
       }
     }
     module.exports = Request;
@@ -2166,9 +2166,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.close((err, data3) => {
-              return err ? reject(err) : resolve2(data3);
+              return err ? reject(err) : resolve3(data3);
             });
           });
         }
@@ -2206,12 +2206,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.destroy(err, (err2, data3) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve2(data3);
+              ) : resolve3(data3);
             });
           });
         }
@@ -2532,13 +2532,13 @@ var require_connect = __commonJS({
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
-          this._sessionRegistry = new global.FinalizationRegistry((key2) => {
+          this._sessionRegistry = new global.FinalizationRegistry((key3) => {
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref2 = this._sessionCache.get(key2);
+            const ref2 = this._sessionCache.get(key3);
             if (ref2 !== void 0 && ref2.deref() === void 0) {
-              this._sessionCache.delete(key2);
+              this._sessionCache.delete(key3);
             }
           });
         }
@@ -2702,10 +2702,10 @@ var require_utils = __commonJS({
     exports.enumToMap = void 0;
     function enumToMap(obj) {
       const res = {};
-      Object.keys(obj).forEach((key2) => {
-        const value4 = obj[key2];
+      Object.keys(obj).forEach((key3) => {
+        const value4 = obj[key3];
         if (typeof value4 === "number") {
-          res[key2] = value4;
+          res[key3] = value4;
         }
       });
       return res;
@@ -2882,9 +2882,9 @@ var require_constants2 = __commonJS({
     ];
     exports.METHOD_MAP = utils_1.enumToMap(METHODS);
     exports.H_METHOD_MAP = {};
-    Object.keys(exports.METHOD_MAP).forEach((key2) => {
-      if (/^H/.test(key2)) {
-        exports.H_METHOD_MAP[key2] = exports.METHOD_MAP[key2];
+    Object.keys(exports.METHOD_MAP).forEach((key3) => {
+      if (/^H/.test(key3)) {
+        exports.H_METHOD_MAP[key3] = exports.METHOD_MAP[key3];
       }
     });
     var FINISH;
@@ -3855,19 +3855,19 @@ var require_webidl = __commonJS({
         const result = {};
         if (!types.isProxy(O)) {
           const keys5 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key2 of keys5) {
-            const typedKey = keyConverter(key2, prefix, argument);
-            const typedValue = valueConverter(O[key2], prefix, argument);
+          for (const key3 of keys5) {
+            const typedKey = keyConverter(key3, prefix, argument);
+            const typedValue = valueConverter(O[key3], prefix, argument);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys4 = Reflect.ownKeys(O);
-        for (const key2 of keys4) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
+        for (const key3 of keys4) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key3);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key2, prefix, argument);
-            const typedValue = valueConverter(O[key2], prefix, argument);
+            const typedKey = keyConverter(key3, prefix, argument);
+            const typedValue = valueConverter(O[key3], prefix, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -3898,29 +3898,29 @@ var require_webidl = __commonJS({
           });
         }
         for (const options of converters) {
-          const { key: key2, defaultValue, required: required2, converter } = options;
+          const { key: key3, defaultValue, required: required2, converter } = options;
           if (required2 === true) {
-            if (!Object.hasOwn(dictionary, key2)) {
+            if (!Object.hasOwn(dictionary, key3)) {
               throw webidl.errors.exception({
                 header: prefix,
-                message: `Missing required key "${key2}".`
+                message: `Missing required key "${key3}".`
               });
             }
           }
-          let value4 = dictionary[key2];
+          let value4 = dictionary[key3];
           const hasDefault = Object.hasOwn(options, "defaultValue");
           if (hasDefault && value4 !== null) {
             value4 ??= defaultValue();
           }
           if (required2 || hasDefault || value4 !== void 0) {
-            value4 = converter(value4, prefix, `${argument}.${key2}`);
+            value4 = converter(value4, prefix, `${argument}.${key3}`);
             if (options.allowedValues && !options.allowedValues.includes(value4)) {
               throw webidl.errors.exception({
                 header: prefix,
                 message: `${value4} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key2] = value4;
+            dict[key3] = value4;
           }
         }
         return dict;
@@ -4478,8 +4478,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve2, reject) => {
-        res = resolve2;
+      const promise = new Promise((resolve3, reject) => {
+        res = resolve3;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -4535,18 +4535,18 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key2, [valueIndex]: value4 } = values3[index6];
+          const { [keyIndex]: key3, [valueIndex]: value4 } = values3[index6];
           this.#index = index6 + 1;
           let result;
           switch (this.#kind) {
             case "key":
-              result = key2;
+              result = key3;
               break;
             case "value":
               result = value4;
               break;
             case "key+value":
-              result = [key2, value4];
+              result = [key3, value4];
               break;
           }
           return {
@@ -4612,8 +4612,8 @@ var require_util2 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key2, 1: value4 } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value4, key2, this);
+            for (const { 0: key3, 1: value4 } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value4, key3, this);
             }
           }
         }
@@ -6056,15 +6056,15 @@ var require_client_h1 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key2 = this.headers[len - 2];
-        if (key2.length === 10) {
-          const headerName = util.bufferToLowerCasedHeaderName(key2);
+        const key3 = this.headers[len - 2];
+        if (key3.length === 10) {
+          const headerName = util.bufferToLowerCasedHeaderName(key3);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key2.length === 14 && util.bufferToLowerCasedHeaderName(key2) === "content-length") {
+        } else if (key3.length === 14 && util.bufferToLowerCasedHeaderName(key3) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6562,15 +6562,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key2 = headers[n + 0];
+          const key3 = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key2}: ${val[i]}\r
+              header += `${key3}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key2}: ${val}\r
+            header += `${key3}: ${val}\r
 `;
           }
         }
@@ -6730,12 +6730,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert3(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7080,18 +7080,18 @@ var require_client_h2 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key2 = reqHeaders[n + 0];
+        const key3 = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key2]) {
-              headers[key2] += `,${val[i]}`;
+            if (headers[key3]) {
+              headers[key3] += `,${val[i]}`;
             } else {
-              headers[key2] = val[i];
+              headers[key3] = val[i];
             }
           }
         } else {
-          headers[key2] = val;
+          headers[key3] = val;
         }
       }
       let stream2;
@@ -7405,12 +7405,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert3(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7586,9 +7586,9 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else if (headers && typeof headers === "object") {
-        for (const key2 of Object.keys(headers)) {
-          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
-            ret.push(key2, headers[key2]);
+        for (const key3 of Object.keys(headers)) {
+          if (!shouldRemoveHeader(key3, removeContent, unknownOrigin)) {
+            ret.push(key3, headers[key3]);
           }
         }
       } else {
@@ -7889,16 +7889,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve2;
+            this[kClosedResolve] = resolve3;
           } else {
-            resolve2(null);
+            resolve3(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7909,7 +7909,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve2(null);
+            resolve3(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7960,7 +7960,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve2, reject) => {
+        const socket = await new Promise((resolve3, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7972,7 +7972,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve2(socket2);
+              resolve3(socket2);
             }
           });
         });
@@ -8241,10 +8241,10 @@ var require_pool_base = __commonJS({
         this[kQueued] = 0;
         const pool = this;
         this[kOnDrain] = function onDrain(origin, targets) {
-          const queue = pool[kQueue];
+          const queue2 = pool[kQueue];
           let needDrain = false;
           while (!needDrain) {
-            const item = queue.shift();
+            const item = queue2.shift();
             if (!item) {
               break;
             }
@@ -8256,7 +8256,7 @@ var require_pool_base = __commonJS({
             pool[kNeedDrain] = false;
             pool.emit("drain", origin, [pool, ...targets]);
           }
-          if (pool[kClosedResolve] && queue.isEmpty()) {
+          if (pool[kClosedResolve] && queue2.isEmpty()) {
             Promise.all(pool[kClients].map((c4) => c4.close())).then(pool[kClosedResolve]);
           }
         };
@@ -8308,8 +8308,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c4) => c4.close()));
         } else {
-          await new Promise((resolve2) => {
-            this[kClosedResolve] = resolve2;
+          await new Promise((resolve3) => {
+            this[kClosedResolve] = resolve3;
           });
         }
       }
@@ -8669,16 +8669,16 @@ var require_agent = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler) {
-        let key2;
+        let key3;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key2 = String(opts.origin);
+          key3 = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        let dispatcher = this[kClients].get(key2);
+        let dispatcher = this[kClients].get(key3);
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
-          this[kClients].set(key2, dispatcher);
+          this[kClients].set(key3, dispatcher);
         }
         return dispatcher.dispatch(opts, handler);
       }
@@ -8917,7 +8917,7 @@ var require_proxy_agent = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key3) => key3.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -9578,7 +9578,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve2, reject) => {
+        return await new Promise((resolve3, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9591,7 +9591,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve2(null);
+              resolve3(null);
             }
           }).on("error", noop6).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9610,7 +9610,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type3) {
       assert3(!stream2[kConsume]);
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9627,7 +9627,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type: type3,
               stream: stream2,
-              resolve: resolve2,
+              resolve: resolve3,
               reject,
               length: 0,
               body: []
@@ -9697,18 +9697,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type: type3, body, resolve: resolve2, stream: stream2, length: length3 } = consume2;
+      const { type: type3, body, resolve: resolve3, stream: stream2, length: length3 } = consume2;
       try {
         if (type3 === "text") {
-          resolve2(chunksDecode(body, length3));
+          resolve3(chunksDecode(body, length3));
         } else if (type3 === "json") {
-          resolve2(JSON.parse(chunksDecode(body, length3)));
+          resolve3(JSON.parse(chunksDecode(body, length3)));
         } else if (type3 === "arrayBuffer") {
-          resolve2(chunksConcat(body, length3).buffer);
+          resolve3(chunksConcat(body, length3).buffer);
         } else if (type3 === "blob") {
-          resolve2(new Blob(body, { type: stream2[kContentType] }));
+          resolve3(new Blob(body, { type: stream2[kContentType] }));
         } else if (type3 === "bytes") {
-          resolve2(chunksConcat(body, length3));
+          resolve3(chunksConcat(body, length3));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9965,9 +9965,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           request2.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve2(data3);
+            return err ? reject(err) : resolve3(data3);
           });
         });
       }
@@ -10190,9 +10190,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           stream2.call(this, opts, factory, (err, data3) => {
-            return err ? reject(err) : resolve2(data3);
+            return err ? reject(err) : resolve3(data3);
           });
         });
       }
@@ -10477,9 +10477,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           upgrade.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve2(data3);
+            return err ? reject(err) : resolve3(data3);
           });
         });
       }
@@ -10571,9 +10571,9 @@ var require_api_connect = __commonJS({
     };
     function connect2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           connect2.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve2(data3);
+            return err ? reject(err) : resolve3(data3);
           });
         });
       }
@@ -10695,18 +10695,18 @@ var require_mock_utils = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key2) {
+    function getHeaderByName(headers, key3) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key3.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key2);
+        return headers.get(key3);
       } else {
-        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key3.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -10770,41 +10770,41 @@ var require_mock_utils = __commonJS({
         return data3.toString();
       }
     }
-    function getMockDispatch(mockDispatches, key2) {
-      const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
+    function getMockDispatch(mockDispatches, key3) {
+      const basePath = key3.query ? buildURL(key3.path, key3.query) : key3.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method: method2 }) => matchValue(method2, key2.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method: method2 }) => matchValue(method2, key3.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key3.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key2.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key3.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key3.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key3.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
+        const headers = typeof key3.headers === "object" ? JSON.stringify(key3.headers) : key3.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key2, data3) {
+    function addMockDispatch(mockDispatches, key3, data3) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data3 === "function" ? { callback: data3 } : { ...data3 };
-      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key3, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key2) {
+    function deleteMockDispatch(mockDispatches, key3) {
       const index6 = mockDispatches.findIndex((dispatch2) => {
         if (!dispatch2.consumed) {
           return false;
         }
-        return matchKey(dispatch2, key2);
+        return matchKey(dispatch2, key3);
       });
       if (index6 !== -1) {
         mockDispatches.splice(index6, 1);
@@ -10824,9 +10824,9 @@ var require_mock_utils = __commonJS({
       const keys4 = Object.keys(data3);
       const result = [];
       for (let i = 0; i < keys4.length; ++i) {
-        const key2 = keys4[i];
-        const value4 = data3[key2];
-        const name = Buffer.from(`${key2}`);
+        const key3 = keys4[i];
+        const value4 = data3[key3];
+        const name = Buffer.from(`${key3}`);
         if (Array.isArray(value4)) {
           for (let j = 0; j < value4.length; ++j) {
             result.push(name, Buffer.from(`${value4[j]}`));
@@ -10848,8 +10848,8 @@ var require_mock_utils = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler) {
-      const key2 = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
+      const key3 = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key3);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -10859,7 +10859,7 @@ var require_mock_utils = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error4 !== null) {
-        deleteMockDispatch(this[kDispatches], key2);
+        deleteMockDispatch(this[kDispatches], key3);
         handler.onError(error4);
         return true;
       }
@@ -10884,7 +10884,7 @@ var require_mock_utils = __commonJS({
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key2);
+        deleteMockDispatch(mockDispatches, key3);
       }
       function resume() {
       }
@@ -12791,16 +12791,16 @@ var require_dispatcher_weakref = __commonJS({
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
-      register(dispatcher, key2) {
+      register(dispatcher, key3) {
         if (dispatcher.on) {
           dispatcher.on("disconnect", () => {
             if (dispatcher[kConnected] === 0 && dispatcher[kSize] === 0) {
-              this.finalizer(key2);
+              this.finalizer(key3);
             }
           });
         }
       }
-      unregister(key2) {
+      unregister(key3) {
       }
     };
     module.exports = function() {
@@ -14436,7 +14436,7 @@ var require_fetch = __commonJS({
       function dispatch2({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve2, reject) => agent.dispatch(
+        return new Promise((resolve3, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14512,7 +14512,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve2({
+              resolve3({
                 status,
                 statusText,
                 headersList,
@@ -14555,7 +14555,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve2({
+              resolve3({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -16285,8 +16285,8 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key2, ...value4] = part.split("=");
-        const trimmedKey = key2.trim();
+        const [key3, ...value4] = part.split("=");
+        const trimmedKey = key3.trim();
         const joinedValue = value4.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -17861,9 +17861,9 @@ var require_sender = __commonJS({
       }
       async #run() {
         this.#running = true;
-        const queue = this.#queue;
-        while (!queue.isEmpty()) {
-          const node = queue.shift();
+        const queue2 = this.#queue;
+        while (!queue2.isEmpty()) {
+          const node = queue2.shift();
           if (node.promise !== null) {
             await node.promise;
           }
@@ -18296,8 +18296,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve2) => {
-        setTimeout(resolve2, ms).unref();
+      return new Promise((resolve3) => {
+        setTimeout(resolve3, ms).unref();
       });
     }
     module.exports = {
@@ -19178,7 +19178,7 @@ var require_topojson_client = __commonJS({
         };
       }
       function bbox(topology) {
-        var t = transform4(topology.transform), key2, x02 = Infinity, y02 = x02, x12 = -x02, y12 = -x02;
+        var t = transform4(topology.transform), key3, x02 = Infinity, y02 = x02, x12 = -x02, y12 = -x02;
         function bboxPoint(p) {
           p = t(p);
           if (p[0] < x02) x02 = p[0];
@@ -19209,8 +19209,8 @@ var require_topojson_client = __commonJS({
             if (p[1] > y12) y12 = p[1];
           }
         });
-        for (key2 in topology.objects) {
-          bboxGeometry(topology.objects[key2]);
+        for (key3 in topology.objects) {
+          bboxGeometry(topology.objects[key3]);
         }
         return [x02, y02, x12, y12];
       }
@@ -19558,7 +19558,7 @@ var require_topojson_client = __commonJS({
         } else {
           box = topology.bbox;
         }
-        var t = untransform(transform5), box, key2, inputs = topology.objects, outputs = {};
+        var t = untransform(transform5), box, key3, inputs = topology.objects, outputs = {};
         function quantizePoint(point5) {
           return t(point5);
         }
@@ -19590,7 +19590,7 @@ var require_topojson_client = __commonJS({
           output3.length = j;
           return output3;
         }
-        for (key2 in inputs) outputs[key2] = quantizeGeometry(inputs[key2]);
+        for (key3 in inputs) outputs[key3] = quantizeGeometry(inputs[key3]);
         return {
           type: "Topology",
           bbox: box,
@@ -19660,16 +19660,16 @@ var Command = class {
     if (this.properties && Object.keys(this.properties).length > 0) {
       cmdStr += " ";
       let first = true;
-      for (const key2 in this.properties) {
-        if (this.properties.hasOwnProperty(key2)) {
-          const val = this.properties[key2];
+      for (const key3 in this.properties) {
+        if (this.properties.hasOwnProperty(key3)) {
+          const val = this.properties[key3];
           if (val) {
             if (first) {
               first = false;
             } else {
               cmdStr += ",";
             }
-            cmdStr += `${key2}=${escapeProperty(val)}`;
+            cmdStr += `${key3}=${escapeProperty(val)}`;
           }
         }
       }
@@ -19701,16 +19701,16 @@ function issueFileCommand(command, message) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key2, value4) {
+function prepareKeyValueMessage(key3, value4) {
   const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value4);
-  if (key2.includes(delimiter)) {
+  if (key3.includes(delimiter)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
   }
   if (convertedValue.includes(delimiter)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
   }
-  return `${key2}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key3}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -19776,11 +19776,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value4) {
-    return value4 instanceof P ? value4 : new P(function(resolve2) {
-      resolve2(value4);
+    return value4 instanceof P ? value4 : new P(function(resolve3) {
+      resolve3(value4);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value4) {
       try {
         step2(generator.next(value4));
@@ -19796,7 +19796,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -19841,7 +19841,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content2, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key2, value4]) => ` ${key2}="${value4}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key3, value4]) => ` ${key3}="${value4}"`).join("");
     if (!content2) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -19954,11 +19954,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell2) => {
-        if (typeof cell2 === "string") {
-          return this.wrap("td", cell2);
+      const cells = row.map((cell3) => {
+        if (typeof cell3 === "string") {
+          return this.wrap("td", cell3);
         }
-        const { header, data: data3, colspan, rowspan } = cell2;
+        const { header, data: data3, colspan, rowspan } = cell3;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data3, attrs);
@@ -20103,6 +20103,13 @@ function setFailed(message) {
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+function info(message) {
+  process.stdout.write(message + os4.EOL);
+}
+
+// actions/render-report/src/main.ts
+import { readdirSync as readdirSync2 } from "node:fs";
+import { join as join6 } from "node:path";
 
 // actions/lib/action-inputs.ts
 var InputError = class extends Error {
@@ -20113,6 +20120,10 @@ function requiredInput(read2, name) {
   if (value4 === "") throw new InputError(`input ${name} is required but was not given`);
   return value4;
 }
+function optionalInput(read2, name) {
+  const value4 = read2(name);
+  return value4 === "" ? null : value4;
+}
 function runnerContext(env) {
   const workspace = env.GITHUB_WORKSPACE;
   if (!workspace) throw new InputError("GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)");
@@ -20122,15 +20133,13 @@ function resolvePath(path3, base) {
   return path3.startsWith("/") ? path3 : `${base.replace(/\/+$/, "")}/${path3}`;
 }
 function parseRenderReportInputs(read2, runner) {
+  const siteDir = optionalInput(read2, "site-dir");
   return {
     runsPath: resolvePath(requiredInput(read2, "runs"), runner.workspace),
-    outDir: resolvePath(read2("out-dir") || "reports/runs", runner.workspace)
+    reportsDir: resolvePath(read2("reports-dir") || "reports", runner.workspace),
+    siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace)
   };
 }
-
-// actions/lib/publish-run.ts
-import { copyFileSync, existsSync as existsSync3, mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname, join as join4 } from "node:path";
 
 // actions/lib/records.ts
 var RESULTS_FORMAT_VERSION = 1;
@@ -20162,10 +20171,10 @@ function validateRecord(value4, where) {
   if (typeof r.formatVersion === "number" && r.formatVersion > RESULTS_FORMAT_VERSION) {
     throw new RunFormatError(`${where}: formatVersion ${r.formatVersion} is newer than this virtnet reads (${RESULTS_FORMAT_VERSION}); upgrade virtnet`);
   }
-  for (const [key2, type3] of Object.entries(RECORD_FIELDS)) {
-    const v = r[key2];
+  for (const [key3, type3] of Object.entries(RECORD_FIELDS)) {
+    const v = r[key3];
     const actual = v === null ? "null" : typeof v;
-    if (!type3.split("|").includes(actual)) throw new RunFormatError(`${where}: field ${key2} should be ${type3}, got ${JSON.stringify(v)}`);
+    if (!type3.split("|").includes(actual)) throw new RunFormatError(`${where}: field ${key3} should be ${type3}, got ${JSON.stringify(v)}`);
   }
   if (r.status !== "ok" && r.status !== "failed") throw new RunFormatError(`${where}: status ${JSON.stringify(r.status)} is not ok or failed`);
   if (r.status === "ok" && (r.metrics === null || typeof r.metrics.throughputMbps !== "number")) {
@@ -20203,21 +20212,21 @@ function validateManifest(value4, file = "manifest.json") {
   if (m3.kind !== "virtnet-run") throw new RunFormatError(`${file}: kind is ${JSON.stringify(m3.kind)}, not "virtnet-run": this is not a virtnet run`);
   if (typeof m3.formatVersion !== "number") throw new RunFormatError(`${file}: formatVersion missing`);
   if (m3.formatVersion > RESULTS_FORMAT_VERSION) throw new RunFormatError(`${file}: formatVersion ${m3.formatVersion} is newer than this virtnet reads (${RESULTS_FORMAT_VERSION}); upgrade virtnet`);
-  for (const key2 of ["runId", "createdAt", "planSource", "status"]) {
-    if (typeof m3[key2] !== "string") throw new RunFormatError(`${file}: field ${key2} should be a string, got ${JSON.stringify(m3[key2])}`);
+  for (const key3 of ["runId", "createdAt", "planSource", "status"]) {
+    if (typeof m3[key3] !== "string") throw new RunFormatError(`${file}: field ${key3} should be a string, got ${JSON.stringify(m3[key3])}`);
   }
-  for (const key2 of ["environments", "sessions"]) {
-    if (!Array.isArray(m3[key2])) throw new RunFormatError(`${file}: field ${key2} should be a list`);
+  for (const key3 of ["environments", "sessions"]) {
+    if (!Array.isArray(m3[key3])) throw new RunFormatError(`${file}: field ${key3} should be a list`);
   }
-  for (const key2 of ["plan", "hosts", "environmentDescriptions", "environmentErrors", "git"]) {
-    if (typeof m3[key2] !== "object" || m3[key2] === null) throw new RunFormatError(`${file}: field ${key2} should be an object`);
+  for (const key3 of ["plan", "hosts", "environmentDescriptions", "environmentErrors", "git"]) {
+    if (typeof m3[key3] !== "object" || m3[key3] === null) throw new RunFormatError(`${file}: field ${key3} should be an object`);
   }
   return m3;
 }
 function latestRecords(records) {
-  const byKey = /* @__PURE__ */ new Map();
-  for (const r of records) byKey.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
-  return [...byKey.values()];
+  const byKey2 = /* @__PURE__ */ new Map();
+  for (const r of records) byKey2.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
+  return [...byKey2.values()];
 }
 
 // actions/lib/stats.ts
@@ -20304,6 +20313,19 @@ function summarize(xs, level = 0.95) {
   const half = studentTQuantile(1 - (1 - level) / 2, n - 1) * (s2 / Math.sqrt(n));
   return { n, mean: m3, stdev: s2, ciHalfWidth: half, ciLow: m3 - half, ciHigh: m3 + half, level };
 }
+function welchTTest(a4, b10) {
+  if (a4.length < 2 || b10.length < 2) return { t: Number.NaN, df: Number.NaN, p: null, note: `too few replicates (${a4.length} and ${b10.length}; need at least 2 each)` };
+  const ma2 = mean(a4);
+  const mb2 = mean(b10);
+  const va = stdev(a4) ** 2 / a4.length;
+  const vb = stdev(b10) ** 2 / b10.length;
+  const se = Math.sqrt(va + vb);
+  if (se === 0) return { t: ma2 === mb2 ? 0 : Number.POSITIVE_INFINITY, df: a4.length + b10.length - 2, p: ma2 === mb2 ? 1 : 0, note: "no variance in either sample" };
+  const t = (ma2 - mb2) / se;
+  const df = (va + vb) ** 2 / (va ** 2 / (a4.length - 1) + vb ** 2 / (b10.length - 1));
+  const p = 2 * (1 - studentTCdf(Math.abs(t), df));
+  return { t, df, p: Math.min(1, Math.max(0, p)), note: null };
+}
 
 // actions/lib/aggregate.ts
 function median(xs) {
@@ -20315,10 +20337,10 @@ function median(xs) {
 function summarizePoints(records, level = 0.95) {
   const groups = /* @__PURE__ */ new Map();
   for (const r of latestRecords(records)) {
-    const key2 = `${r.environment}|${r.pointId}`;
-    const g = groups.get(key2);
+    const key3 = `${r.environment}|${r.pointId}`;
+    const g = groups.get(key3);
     if (g) g.push(r);
-    else groups.set(key2, [r]);
+    else groups.set(key3, [r]);
   }
   const out = [];
   for (const group2 of groups.values()) {
@@ -20351,7 +20373,165 @@ function summarizePoints(records, level = 0.95) {
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
 }
 
+// actions/lib/job-summary.ts
+function mdCell(text3) {
+  return text3.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+function flag(parameter) {
+  return parameter === "sendSocketSize" ? "-s" : "-m";
+}
+function compactTable(records, maxRows = 60) {
+  const points2 = summarizePoints(records);
+  if (points2.length === 0) return "_No measurements yet._\n";
+  const environments = [...new Set(records.map((r) => r.environment))];
+  const rows = /* @__PURE__ */ new Map();
+  for (const p of points2) {
+    const key3 = `${p.test}\0${p.series}\0${String(p.value).padStart(10, "0")}`;
+    const row = rows.get(key3) ?? { label: `${p.test} ${flag(p.parameter)} ${p.value}`, cells: /* @__PURE__ */ new Map() };
+    const mean3 = p.throughput.n > 0 ? `${p.throughput.mean.toFixed(2)}${p.throughput.ciHalfWidth !== null ? ` ±${p.throughput.ciHalfWidth.toFixed(2)}` : ""}` : "—";
+    row.cells.set(p.environment, `${mean3}${p.failed > 0 ? ` (${p.failed} failed)` : ""}`);
+    rows.set(key3, row);
+  }
+  const sorted = [...rows.entries()].sort(([a4], [b10]) => a4 < b10 ? -1 : a4 > b10 ? 1 : 0).map(([, r]) => r);
+  const lines = [`| point | ${environments.map(mdCell).join(" | ")} |`, `|---|${environments.map(() => "---:").join("|")}|`];
+  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments.map((e) => mdCell(r.cells.get(e) ?? "")).join(" | ")} |`);
+  if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments.map(() => "").join(" | ")} |`);
+  return `${lines.join("\n")}
+
+Throughput in Mbit/s: mean over replicates, ± half the 95% confidence interval when there are several.
+`;
+}
+
+// actions/lib/analysis.ts
+var BASELINE = "native";
+function key(p) {
+  return `${p.test}|${p.value}`;
+}
+function byKey(points2, environment) {
+  const map3 = /* @__PURE__ */ new Map();
+  for (const p of points2) if (p.environment === environment && p.throughput.n > 0) map3.set(key(p), p);
+  return map3;
+}
+function environmentsOf(points2) {
+  return [...new Set(points2.filter((p) => p.throughput.n > 0).map((p) => p.environment))];
+}
+function relativeThroughput(points2, baseline3 = BASELINE) {
+  const base = byKey(points2, baseline3);
+  const out = [];
+  for (const p of points2) {
+    if (p.throughput.n === 0) continue;
+    const b10 = base.get(key(p));
+    if (!b10 || !(b10.throughput.mean > 0)) continue;
+    const r = p.throughput.mean / b10.throughput.mean;
+    let half = null;
+    if (p.environment === baseline3) half = b10.throughput.ciHalfWidth === null ? null : b10.throughput.ciHalfWidth / b10.throughput.mean;
+    else if (p.throughput.ciHalfWidth !== null && b10.throughput.ciHalfWidth !== null && p.throughput.mean > 0) {
+      half = r * Math.hypot(p.throughput.ciHalfWidth / p.throughput.mean, b10.throughput.ciHalfWidth / b10.throughput.mean);
+    }
+    out.push({ environment: p.environment, test: p.test, series: p.series, x: p.value, relative: r, halfWidth: half, low: half === null ? null : r - half, high: half === null ? null : r + half });
+  }
+  return out;
+}
+function restrictedAverage(relative, test2, from, to) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const r of relative) {
+    if (r.test !== test2 || r.x < from || r.x > to) continue;
+    const g = groups.get(r.environment) ?? [];
+    g.push(r);
+    groups.set(r.environment, g);
+  }
+  return [...groups.entries()].map(([environment, rs]) => {
+    const known = rs.every((r) => r.halfWidth !== null);
+    const half = known ? Math.sqrt(rs.reduce((s2, r) => s2 + r.halfWidth ** 2, 0)) / rs.length : null;
+    return { environment, test: test2, from, to, points: rs.length, average: mean(rs.map((r) => r.relative)), halfWidth: half };
+  });
+}
+function signedAreas(points2, test2, from, to, baseline3 = BASELINE) {
+  const base = byKey(points2, baseline3);
+  const out = [];
+  for (const env of environmentsOf(points2)) {
+    if (env === baseline3) continue;
+    const gaps = points2.filter((p) => p.environment === env && p.test === test2 && p.value >= from && p.value <= to && p.throughput.n > 0 && base.has(key(p))).map((p) => ({ x: p.value, gap: p.throughput.mean - base.get(key(p)).throughput.mean })).sort((a4, b10) => a4.x - b10.x);
+    if (gaps.length === 0) continue;
+    let area6 = 0;
+    for (let i = 1; i < gaps.length; i++) area6 += (gaps[i].gap + gaps[i - 1].gap) / 2 * (gaps[i].x - gaps[i - 1].x);
+    const width2 = gaps[gaps.length - 1].x - gaps[0].x;
+    out.push({ environment: env, test: test2, from, to, points: gaps.length, area: area6, meanGap: width2 > 0 ? area6 / width2 : 0 });
+  }
+  return out;
+}
+function udpDelivery(points2) {
+  return points2.filter((p) => p.test === "UDP_STREAM" && p.sendCalls > 0).map((p) => {
+    const okRate = p.recvCalls / p.sendCalls;
+    const lost = Math.max(0, p.sendCalls - p.recvCalls);
+    return { environment: p.environment, x: p.value, sent: p.sendCalls, received: p.recvCalls, okRate, lost, lossRate: lost / p.sendCalls };
+  });
+}
+function socketSizes(points2) {
+  return points2.filter((p) => p.parameter === "sendSocketSize" && p.effectiveSendSocket !== null).map((p) => ({ environment: p.environment, series: p.series, requested: p.value, effective: p.effectiveSendSocket, factor: p.effectiveSendSocket / p.value }));
+}
+var MIN_REPLICATES_TO_DECIDE = 2;
+function comparePoints(points2, test2, a4, b10, metric = "throughput") {
+  const pb = byKey(points2, b10);
+  const out = [];
+  for (const p of points2) {
+    if (p.environment !== a4 || p.test !== test2 || p.throughput.n === 0) continue;
+    const q = pb.get(key(p));
+    if (!q) continue;
+    const va = metricValue(p, metric);
+    const vb = metricValue(q, metric);
+    if (va === null || vb === null) continue;
+    out.push({ test: test2, x: p.value, a: a4, b: b10, meanA: va, meanB: vb, difference: va - vb, welch: metric === "throughput" ? welchTTest(p.samples, q.samples) : { t: Number.NaN, df: Number.NaN, p: null, note: "okay rate is pooled over replicates: no per-point test" } });
+  }
+  return out.sort((x4, y4) => x4.x - y4.x);
+}
+function metricValue(p, metric) {
+  return metric === "throughput" ? p.throughput.mean : p.okRate;
+}
+function compareRange(points2, test2, a4, b10, from, to, metric = "throughput", level = 0.95) {
+  const pb = byKey(points2, b10);
+  const diffs = [];
+  let minReplicates = Number.POSITIVE_INFINITY;
+  for (const p2 of points2) {
+    if (p2.environment !== a4 || p2.test !== test2 || p2.value < from || p2.value > to || p2.throughput.n === 0) continue;
+    const q = pb.get(key(p2));
+    if (!q) continue;
+    const va = metricValue(p2, metric);
+    const vb = metricValue(q, metric);
+    if (va === null || vb === null) continue;
+    diffs.push(va - vb);
+    minReplicates = Math.min(minReplicates, p2.throughput.n, q.throughput.n);
+  }
+  const k2 = diffs.length;
+  const base = { test: test2, a: a4, b: b10, from, to, metric, points: k2, meanDifference: mean(diffs), minReplicates: k2 === 0 ? 0 : minReplicates };
+  if (k2 < 2) return { ...base, low: null, high: null, p: null, note: `too few shared points in ${from}-${to} (${k2}; need at least 2)` };
+  const m3 = mean(diffs);
+  const se = stdev(diffs) / Math.sqrt(k2);
+  const note = base.minReplicates < MIN_REPLICATES_TO_DECIDE ? `too few replicates (${base.minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})` : null;
+  if (se === 0) return { ...base, low: m3, high: m3, p: m3 === 0 ? 1 : 0, note: note ?? "identical differences at every point" };
+  const half = studentTQuantile(1 - (1 - level) / 2, k2 - 1) * se;
+  const t = m3 / se;
+  const p = 2 * (1 - studentTCdf(Math.abs(t), k2 - 1));
+  return { ...base, low: m3 - half, high: m3 + half, p: Math.min(1, Math.max(0, p)), note };
+}
+function udpAnomalies(records) {
+  const out = [];
+  for (const r of records) {
+    const m3 = r.metrics;
+    if (r.test !== "UDP_STREAM" || r.status !== "ok" || !m3 || m3.messageSize <= 0) continue;
+    const reasons = [];
+    if (m3.recvCalls > m3.sendCalls) reasons.push(`received ${m3.recvCalls} messages of ${m3.sendCalls} sent`);
+    if (m3.bytesReceived !== m3.recvCalls * m3.messageSize) reasons.push(`received ${m3.bytesReceived} B in ${m3.recvCalls} messages, not ${m3.messageSize} B each`);
+    if (reasons.length > 0) out.push({ environment: r.environment, x: r.value, replicate: r.replicate, reason: reasons.join("; ") });
+  }
+  return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.x - b10.x || a4.replicate - b10.replicate);
+}
+
 // actions/lib/charts/style.ts
+var PARAMETER_AXIS_TITLE = {
+  sendSocketSize: "Send socket size requested, -s (bytes)",
+  messageSize: "UDP message size, -m (bytes)"
+};
 var ENVIRONMENT_ORDER = ["native", "docker", "kvm", "osv"];
 var ENVIRONMENT_STYLE = {
   native: { title: "Native Linux", color: "#000000", shape: "circle", dash: [] },
@@ -20384,71 +20564,493 @@ var CHART_CONFIG = {
   view: { stroke: "#cccccc" }
 };
 
-// actions/lib/charts/throughput.ts
-var AXIS_TITLES = {
-  sendSocketSize: "Send socket size requested, -s (bytes)",
-  messageSize: "UDP message size, -m (bytes)"
-};
-function throughputRows(points2, options) {
-  return points2.filter((p) => p.test === options.test && (!options.series || options.series.includes(p.series)) && p.throughput.n > 0).map((p) => ({
-    environment: environmentTitle(p.environment),
-    x: p.value,
-    mean: round(p.throughput.mean),
-    low: round(p.throughput.ciLow ?? p.throughput.mean),
-    high: round(p.throughput.ciHigh ?? p.throughput.mean),
-    n: p.throughput.n,
-    series: p.series
-  }));
-}
-function round(v) {
-  return Math.round(v * 1e3) / 1e3;
-}
-function throughputChart(points2, options) {
-  const rows = throughputRows(points2, options);
-  const scales2 = environmentScales([...new Set(points2.filter((p) => p.test === options.test).map((p) => p.environment))]);
-  const parameter = points2.find((p) => p.test === options.test)?.parameter ?? "sendSocketSize";
-  const x4 = { field: "x", type: "quantitative", title: AXIS_TITLES[parameter] ?? parameter };
+// actions/lib/charts/lines.ts
+var round = (v) => Math.round(v * 1e4) / 1e4;
+function lineChart(rows, o) {
+  const scales2 = environmentScales(o.environments);
+  const values3 = rows.map((r) => ({ ...r, y: round(r.y), low: round(r.low), high: round(r.high) }));
+  const x4 = { field: "x", type: "quantitative", title: o.xTitle };
   const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
+  const y4 = { field: "y", type: "quantitative", title: o.yTitle, scale: { zero: o.yZero ?? false } };
+  const layer = [
+    { mark: { type: "errorbar", ticks: true, aria: false }, encoding: { y: { field: "low", type: "quantitative", title: o.yTitle }, y2: { field: "high" } } },
+    { mark: { type: "line", strokeWidth: 1.5, aria: false }, encoding: { y: y4, strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" } } },
+    {
+      // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
+      mark: { type: "point", filled: true, size: 40, aria: false },
+      // Drag to pan, wheel to zoom (interactive page only; the SVG is the static fallback).
+      params: [{ name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" }],
+      encoding: {
+        y: y4,
+        shape: { field: "environment", type: "nominal", scale: scales2.shape, title: "Environment" },
+        tooltip: [
+          { field: "environment", title: "Environment" },
+          { field: "x", title: o.xTitle },
+          { field: "y", title: o.yTitle },
+          { field: "low", title: `${o.intervalTitle ?? "95% CI"} low` },
+          { field: "high", title: `${o.intervalTitle ?? "95% CI"} high` },
+          { field: "n", title: "Replicates" }
+        ]
+      }
+    }
+  ];
+  if (o.rule !== void 0) layer.unshift({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null, color: null } });
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: options.subtitle ? { text: options.title, subtitle: options.subtitle } : options.title,
+    title: { text: o.title, subtitle: o.subtitle },
     width: 560,
     height: 300,
-    data: { values: rows },
+    data: { values: values3 },
     config: CHART_CONFIG,
     encoding: { x: x4, color: color5 },
-    layer: [
-      {
-        mark: { type: "errorbar", ticks: true },
-        encoding: {
-          y: { field: "low", type: "quantitative", title: "Throughput (10^6 bits/s)" },
-          y2: { field: "high" }
-        }
-      },
-      {
-        mark: { type: "line", point: false, strokeWidth: 1.5 },
-        encoding: {
-          y: { field: "mean", type: "quantitative" },
-          strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, legend: null }
-        }
-      },
-      {
-        mark: { type: "point", filled: true, size: 40 },
-        encoding: {
-          y: { field: "mean", type: "quantitative" },
-          shape: { field: "environment", type: "nominal", scale: scales2.shape, title: "Environment" },
-          tooltip: [
-            { field: "environment", title: "Environment" },
-            { field: "x", title: x4.title },
-            { field: "mean", title: "Mean (10^6 bits/s)" },
-            { field: "low", title: "95% CI low" },
-            { field: "high", title: "95% CI high" },
-            { field: "n", title: "Replicates" }
-          ]
-        }
-      }
-    ]
+    layer
   };
+}
+function barChart(rows, o) {
+  const scales2 = environmentScales(o.environments);
+  const values3 = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
+  const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain, axis: { labels: false, ticks: false } };
+  const layer = [
+    {
+      mark: { type: "bar", aria: false },
+      encoding: {
+        y: { field: "value", type: "quantitative", title: o.yTitle },
+        color: { field: "environment", type: "nominal", title: "Environment", scale: scales2.color },
+        tooltip: [
+          { field: "environment", title: "Environment" },
+          { field: "value", title: o.yTitle },
+          { field: "low", title: "95% CI low" },
+          { field: "high", title: "95% CI high" },
+          { field: "points", title: "Points averaged" }
+        ]
+      }
+    },
+    { mark: { type: "errorbar", ticks: true, color: "#777777", aria: false }, encoding: { y: { field: "low", type: "quantitative", title: o.yTitle }, y2: { field: "high" } } },
+    // The value above each bar: differences of a few percent do not show in bar heights.
+    { mark: { type: "text", dy: -8, fontSize: 11 }, encoding: { y: { field: "high", type: "quantitative" }, text: { field: "value", type: "quantitative", format: ".3~f" } } }
+  ];
+  if (o.rule !== void 0) layer.push({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null } });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: o.title, subtitle: o.subtitle },
+    width: 360,
+    height: 260,
+    data: { values: values3 },
+    config: CHART_CONFIG,
+    encoding: { x: x4 },
+    layer
+  };
+}
+
+// actions/lib/charts/figures.ts
+var TCG_WARNING = "TCG: QEMU guests ran under emulation (no hardware virtualization), not comparable to KVM";
+function usesTcg(manifest) {
+  return Object.values(manifest.environmentDescriptions ?? {}).some((d) => d.accelerator === "tcg");
+}
+function figureContext(manifest, environments) {
+  const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}`;
+  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments };
+}
+var X_TITLE = {
+  TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
+  UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
+};
+var THROUGHPUT = "Throughput (10^6 bits/s)";
+var RELATIVE = "Throughput relative to native (ratio)";
+function absoluteRows(points2, test2, series) {
+  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series || series.includes(p.series))).map((p) => ({ environment: environmentTitle(p.environment), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n }));
+}
+function relativeRows(relative, points2, test2, series) {
+  const n = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
+  return relative.filter((r) => r.test === test2 && (!series || series.includes(r.series))).map((r) => ({ environment: environmentTitle(r.environment), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null }));
+}
+var seriesLabel = (series) => series === null ? "all series" : `series ${series.join(" + ")}`;
+function tcpAbsoluteFigure(points2, series, figure, ctx) {
+  return lineChart(absoluteRows(points2, "TCP_STREAM", series), { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments });
+}
+function tcpRelativeFigure(relative, points2, series, figure, ctx) {
+  return lineChart(relativeRows(relative, points2, "TCP_STREAM", series), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, rule: 1, intervalTitle: "95% CI (delta method)" });
+}
+function restrictedAverageFigure(averages, ctx) {
+  const first = averages[0];
+  const range6 = first ? `${first.from}-${first.to} B` : "0-6000 B";
+  return barChart(
+    averages.map((a4) => ({ environment: environmentTitle(a4.environment), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
+    { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range6}`, subtitle: ctx.subtitle, yTitle: "Average throughput relative to native (ratio)", environments: ctx.environments, rule: 1 }
+  );
+}
+function signedAreaFigure(areas, ctx) {
+  const first = areas[0];
+  const range6 = first ? `${first.from}-${first.to} B` : "0-6000 B";
+  return barChart(
+    areas.map((a4) => ({ environment: environmentTitle(a4.environment), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
+    { title: `Signed area between each TCP curve and native's, ${range6} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: "Area (10^6 bits/s x kB; above native > 0)", environments: ctx.environments, rule: 0 }
+  );
+}
+function udpAbsoluteFigure(points2, ctx) {
+  return lineChart(absoluteRows(points2, "UDP_STREAM", null), { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments });
+}
+function udpRelativeFigure(relative, points2, ctx) {
+  return lineChart(relativeRows(relative, points2, "UDP_STREAM", null), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: RELATIVE, environments: ctx.environments, rule: 1, intervalTitle: "95% CI (delta method)" });
+}
+function okRateFigure(delivery, ctx) {
+  return lineChart(
+    delivery.map((d) => ({ environment: environmentTitle(d.environment), x: d.x, y: d.okRate, low: d.okRate, high: d.okRate, n: null })),
+    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: "Okay rate (fraction)", environments: ctx.environments, intervalTitle: "pooled" }
+  );
+}
+function socketSizeFigure(rows, ctx) {
+  return lineChart(
+    rows.map((r) => ({ environment: environmentTitle(r.environment), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null })),
+    { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: [...ctx.subtitle, "Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, yZero: true, intervalTitle: "median" }
+  );
+}
+
+// env/plans/paper-claims.json
+var paper_claims_default = {
+  $comment: "The claims of Chen et al. (the paper the 'paper' plan reproduces), as data. Each is judged on a run by actions/lib/claims.ts as supported, refuted or inconclusive; docs in env/plans/README.md.",
+  formatVersion: 1,
+  alpha: 0.05,
+  claims: [
+    {
+      id: "tcp-osv-above-native-2000-6000",
+      text: "OSv's TCP throughput is above native Linux's for send socket sizes 2000-6000 B, by 4 to 20 x 10^6 bits/s.",
+      section: "III (Fig. 4a, 4c)",
+      kind: "compare",
+      test: "TCP_STREAM",
+      range: [2e3, 6e3],
+      metric: "throughput",
+      above: ["osv"],
+      below: ["native"],
+      margin: 4,
+      judged: "Paired t-test over the shared points in the range of the per-point mean difference (OSv - native). Supported when the 95% interval is above 0 and the mean difference is at least the margin (4, the paper's smallest gap); refuted when the whole interval is below the margin."
+    },
+    {
+      id: "tcp-native-above-docker-2000-6000",
+      text: "Native Linux's TCP throughput is above Docker's for send socket sizes 2000-6000 B, by about 4 x 10^6 bits/s.",
+      section: "III (Fig. 4b, 4d)",
+      kind: "compare",
+      test: "TCP_STREAM",
+      range: [2e3, 6e3],
+      metric: "throughput",
+      above: ["native"],
+      below: ["docker"],
+      margin: 4,
+      judged: "As above, for native - Docker, margin 4 x 10^6 bits/s (the paper's 'about 4')."
+    },
+    {
+      id: "tcp-osv-best-average-0-6000",
+      text: "Over the restricted socket range 0-6000 B, OSv has the highest average relative TCP throughput of the four environments.",
+      section: "III (Fig. 5/7)",
+      kind: "compare",
+      test: "TCP_STREAM",
+      range: [0, 6e3],
+      metric: "throughput",
+      above: ["osv"],
+      below: ["native", "docker", "kvm"],
+      margin: 1,
+      judged: "OSv against each other environment: paired t-test over the shared points in 0-6000 B (a higher average relative throughput is a higher mean throughput over the same points). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
+    },
+    {
+      id: "tcp-area-order-0-6000",
+      text: "By the signed area between each curve and native's over 0-6000 B, OSv outperforms KVM and KVM outperforms Docker.",
+      section: "V.B (Discussion)",
+      kind: "compare",
+      test: "TCP_STREAM",
+      range: [0, 6e3],
+      metric: "throughput",
+      order: ["osv", "kvm", "docker"],
+      environments: ["native", "osv", "kvm", "docker"],
+      margin: 1,
+      judged: "Each neighbour in the order against the next: paired t-test over the shared points (the difference of two signed areas is the area between the two curves). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
+    },
+    {
+      id: "tcp-kvm-unstable",
+      text: "KVM's TCP curve is unstable, not gradually increasing, with drops such as from 3000 to 4000 B.",
+      section: "III (Fig. 4a, 4b)",
+      kind: "unstable",
+      test: "TCP_STREAM",
+      range: [0, 2e4],
+      environment: "kvm",
+      baseline: "native",
+      minimumDrop: 0.05,
+      judged: "A drop is a step from one point of a series to the next where throughput falls by at least 5% and Welch's t-test finds the fall significant. Supported when KVM has at least one drop and more than native; refuted when KVM has none (with at least 2 replicates per point)."
+    },
+    {
+      id: "tcp-converge-beyond-6000",
+      text: "All TCP curves converge to native's beyond about 5000-6000 B.",
+      section: "III (Fig. 4b, 4f)",
+      kind: "converge",
+      test: "TCP_STREAM",
+      range: [6e3, 2e4],
+      environments: ["docker", "kvm", "osv"],
+      baseline: "native",
+      tolerance: 0.05,
+      judged: "Per environment, a t interval over the points beyond 6000 B of (relative throughput - 1). Supported when every environment's interval lies within +-5%; refuted when any environment's interval lies wholly outside +-5%."
+    },
+    {
+      id: "udp-drop-at-1500",
+      text: "UDP throughput drops sharply at a message size of about 1500 B in every environment.",
+      section: "IV (Fig. 6a)",
+      kind: "drop-at",
+      test: "UDP_STREAM",
+      at: 1500,
+      environments: ["native", "docker", "kvm", "osv"],
+      minimumDrop: 0.5,
+      judged: "Per environment, the relative drop from the last point below 1500 B to the first above it, with a delta-method interval. 'Sharply' means at least 50% (the paper shows 97 -> 10). Supported when every environment's interval is above 50%; refuted when any environment's interval is below 50%."
+    },
+    {
+      id: "udp-native-best-beyond-1450",
+      text: "For UDP, native Linux has the highest throughput beyond about 1450 B.",
+      section: "IV, V.B (Fig. 6b)",
+      kind: "compare",
+      test: "UDP_STREAM",
+      range: [1450, 2e3],
+      metric: "throughput",
+      above: ["native"],
+      below: ["docker", "kvm", "osv"],
+      margin: 1,
+      judged: "Native against each other environment: paired t-test over the shared points in 1450-2000 B. Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
+    },
+    {
+      id: "udp-kvm-beats-docker-osv-beyond-1450",
+      text: "For UDP beyond about 1450 B, KVM outperforms Docker and OSv.",
+      section: "IV, V.B (Fig. 6b)",
+      kind: "compare",
+      test: "UDP_STREAM",
+      range: [1450, 2e3],
+      metric: "throughput",
+      above: ["kvm"],
+      below: ["docker", "osv"],
+      margin: 1,
+      judged: "KVM against Docker and against OSv, as above."
+    },
+    {
+      id: "udp-virtual-above-native-below-1400",
+      text: "For UDP from 0 to 1400 B, Docker, KVM and OSv perform alike and above native Linux.",
+      section: "V.B (Discussion)",
+      kind: "compare",
+      test: "UDP_STREAM",
+      range: [0, 1400],
+      metric: "throughput",
+      above: ["docker", "kvm", "osv"],
+      below: ["native"],
+      margin: 1,
+      judged: "Each of Docker, KVM and OSv against native over 0-1400 B, as above."
+    },
+    {
+      id: "udp-osv-okay-rate-250-900",
+      text: "OSv has a higher UDP okay rate than Docker and KVM for message sizes 250-900 B.",
+      section: "IV, V.B (Fig. 7)",
+      kind: "compare",
+      test: "UDP_STREAM",
+      range: [250, 900],
+      metric: "okRate",
+      above: ["osv"],
+      below: ["docker", "kvm"],
+      margin: 0.01,
+      judged: "Okay rate = messages received / messages sent, pooled over replicates per point; paired t-test over the shared points in 250-900 B. Supported when every interval is above 0 with a mean gap of at least 0.01 (one percentage point); refuted when any interval lies below that margin."
+    }
+  ]
+};
+
+// actions/lib/claims.ts
+var ClaimsFormatError = class extends Error {
+  name = "ClaimsFormatError";
+};
+var KINDS = ["compare", "unstable", "converge", "drop-at"];
+function validateClaims(value4, source4 = "paper-claims.json") {
+  const problems = [];
+  const v = value4;
+  if (typeof v !== "object" || v === null || !Array.isArray(v.claims)) throw new ClaimsFormatError(`${source4}: expected an object with a "claims" list`);
+  if (typeof v.alpha !== "number" || !(v.alpha > 0 && v.alpha < 1)) problems.push(`alpha: expected a number in (0, 1), got ${JSON.stringify(v.alpha)}`);
+  const ids = /* @__PURE__ */ new Set();
+  v.claims.forEach((c4, i) => {
+    const where = `claims[${i}]${typeof c4?.id === "string" ? ` (${c4.id})` : ""}`;
+    for (const f of ["id", "text", "section", "judged", "test"]) if (typeof c4?.[f] !== "string") problems.push(`${where}.${f}: expected a string`);
+    if (typeof c4?.id === "string") {
+      if (ids.has(c4.id)) problems.push(`${where}.id: duplicate id`);
+      ids.add(c4.id);
+    }
+    if (!KINDS.includes(c4?.kind)) problems.push(`${where}.kind: expected one of ${KINDS.join(", ")}, got ${JSON.stringify(c4?.kind)}`);
+    if (c4?.kind !== "drop-at") {
+      const r = c4?.range;
+      if (!Array.isArray(r) || r.length !== 2 || typeof r[0] !== "number" || typeof r[1] !== "number" || r[0] > r[1]) problems.push(`${where}.range: expected [from, to] with from <= to`);
+    }
+    if (c4?.kind === "compare") {
+      const hasPairs = Array.isArray(c4.above) && Array.isArray(c4.below);
+      if (!hasPairs && !(Array.isArray(c4.order) && c4.order.length >= 2)) problems.push(`${where}: a compare claim needs "above" and "below", or an "order" of at least 2`);
+      if (typeof c4.margin !== "number" || c4.margin < 0) problems.push(`${where}.margin: expected a number >= 0`);
+      if (c4.metric !== "throughput" && c4.metric !== "okRate") problems.push(`${where}.metric: expected throughput or okRate`);
+    }
+  });
+  if (problems.length > 0) throw new ClaimsFormatError(`${source4} is invalid:
+  - ${problems.join("\n  - ")}`);
+  return v;
+}
+var PAPER_CLAIMS = validateClaims(paper_claims_default);
+function claimEnvironments(c4) {
+  switch (c4.kind) {
+    case "compare":
+      return [.../* @__PURE__ */ new Set([...c4.environments ?? [], ...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
+    case "unstable":
+      return [c4.environment, c4.baseline];
+    case "converge":
+      return [c4.baseline, ...c4.environments];
+    case "drop-at":
+      return c4.environments;
+  }
+}
+var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits) : String(v);
+var fmtP = (p) => p < 1e-4 ? "< 0.0001" : `= ${p.toPrecision(2)}`;
+function judgeClaims(input, claimsFile = PAPER_CLAIMS) {
+  const points2 = input.points ?? summarizePoints(input.records ?? input.results?.records ?? []);
+  const present = new Set(environmentsOf(points2));
+  return claimsFile.claims.map((claim) => {
+    const missing = claimEnvironments(claim).filter((e) => !present.has(e));
+    const base = { id: claim.id, text: claim.text, section: claim.section, judged: claim.judged, missing };
+    const judged = judgeOne(claim, points2, present, claimsFile.alpha);
+    let { verdict, evidence } = judged;
+    if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
+    const why = (e) => input.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input.manifest.environmentErrors[e]})` : e;
+    if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`.trim();
+    return { ...base, verdict, evidence };
+  });
+}
+function judgeOne(claim, points2, present, alpha) {
+  switch (claim.kind) {
+    case "compare":
+      return judgeCompare(claim, points2, present);
+    case "unstable":
+      return judgeUnstable(claim, points2, present, alpha);
+    case "converge":
+      return judgeConverge(claim, points2, present);
+    case "drop-at":
+      return judgeDropAt(claim, points2, present);
+  }
+}
+function comparePairs(c4) {
+  if (c4.order) return c4.order.slice(1).map((b10, i) => [c4.order[i], b10]);
+  return (c4.above ?? []).flatMap((a4) => (c4.below ?? []).map((b10) => [a4, b10]));
+}
+function pairVerdict(r, margin) {
+  if (r.low === null || r.high === null || r.minReplicates < MIN_REPLICATES_TO_DECIDE) return "inconclusive";
+  if (r.low > 0 && r.meanDifference >= margin) return "supported";
+  if (r.high < margin) return "refuted";
+  return "inconclusive";
+}
+function combine(verdicts) {
+  if (verdicts.includes("refuted")) return "refuted";
+  if (verdicts.length > 0 && verdicts.every((v) => v === "supported")) return "supported";
+  return "inconclusive";
+}
+function judgeCompare(c4, points2, present) {
+  const unit2 = c4.metric === "okRate" ? "" : " x 10^6 bits/s";
+  const digits = c4.metric === "okRate" ? 4 : 2;
+  const verdicts = [];
+  const parts = [];
+  for (const [a4, b10] of comparePairs(c4)) {
+    if (!present.has(a4) || !present.has(b10)) continue;
+    const r = compareRange(points2, c4.test, a4, b10, c4.range[0], c4.range[1], c4.metric);
+    const v = pairVerdict(r, c4.margin);
+    verdicts.push(v);
+    const interval3 = r.low === null ? "no interval" : `95% CI [${fmt(r.low, digits)}, ${fmt(r.high, digits)}]`;
+    parts.push(`${a4} - ${b10}: mean ${fmt(r.meanDifference, digits)}${unit2} over ${r.points} points, ${interval3}${r.p === null ? "" : `, p ${fmtP(r.p)}`} (${v})${r.note ? `; ${r.note}` : ""}`);
+  }
+  if (parts.length === 0) return { verdict: "inconclusive", evidence: "No pair of the claim's environments was measured." };
+  let areas = "";
+  if (c4.order && c4.metric === "throughput") {
+    const list = signedAreas(points2, c4.test, c4.range[0], c4.range[1]).filter((a4) => c4.order.includes(a4.environment));
+    if (list.length > 0) areas = ` Signed areas vs native over ${c4.range[0]}-${c4.range[1]} B (trapezoid rule): ${list.map((a4) => `${a4.environment} ${fmt(a4.area / 1e3, 1)}`).join(", ")} x 10^6 bits/s x kB.`;
+  }
+  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Margin ${c4.margin}${unit2}.${areas}` };
+}
+function significantDrops(points2, env, c4, alpha) {
+  const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1] && p.throughput.n > 0);
+  const bySeries = /* @__PURE__ */ new Map();
+  for (const p of mine) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
+  const drops = [];
+  let minReplicates = mine.length === 0 ? 0 : Number.POSITIVE_INFINITY;
+  for (const [series, ps] of [...bySeries.entries()].sort()) {
+    ps.sort((a4, b10) => a4.value - b10.value);
+    for (const p of ps) minReplicates = Math.min(minReplicates, p.throughput.n);
+    for (let i = 1; i < ps.length; i++) {
+      const prev = ps[i - 1];
+      const next = ps[i];
+      const fall = (prev.throughput.mean - next.throughput.mean) / prev.throughput.mean;
+      if (!(fall >= c4.minimumDrop)) continue;
+      const w2 = welchTTest(prev.samples, next.samples);
+      if (w2.p !== null && w2.p < alpha) drops.push({ series, from: prev.value, to: next.value, before: prev.throughput.mean, after: next.throughput.mean, p: w2.p });
+    }
+  }
+  return { drops, minReplicates };
+}
+function judgeUnstable(c4, points2, present, alpha) {
+  if (!present.has(c4.environment)) return { verdict: "inconclusive", evidence: "" };
+  const env = significantDrops(points2, c4.environment, c4, alpha);
+  const base = present.has(c4.baseline) ? significantDrops(points2, c4.baseline, c4, alpha) : null;
+  const list = env.drops.slice(0, 6).map((d) => `${d.from}->${d.to} B (${d.series}): ${fmt(d.before)} -> ${fmt(d.after)}, p ${fmtP(d.p)}`);
+  const evidence = `${c4.environment}: ${env.drops.length} significant drops of at least ${c4.minimumDrop * 100}%${list.length ? ` (${list.join("; ")}${env.drops.length > list.length ? "; ..." : ""})` : ""}; ${c4.baseline}: ${base ? base.drops.length : "not measured"}.`;
+  if (env.minReplicates < MIN_REPLICATES_TO_DECIDE) return { verdict: "inconclusive", evidence: `${evidence} Too few replicates (${env.minReplicates}) to test a drop.` };
+  if (env.drops.length === 0) return { verdict: "refuted", evidence };
+  if (base && env.drops.length > base.drops.length) return { verdict: "supported", evidence };
+  return { verdict: "inconclusive", evidence };
+}
+function judgeConverge(c4, points2, present) {
+  if (!present.has(c4.baseline)) return { verdict: "inconclusive", evidence: "" };
+  const relative = relativeThroughput(points2, c4.baseline).filter((r) => r.test === c4.test && r.x >= c4.range[0] && r.x <= c4.range[1]);
+  const verdicts = [];
+  const parts = [];
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    const devs = relative.filter((r) => r.environment === env).map((r) => r.relative - 1);
+    if (devs.length < 2) {
+      verdicts.push("inconclusive");
+      parts.push(`${env}: ${devs.length} shared points beyond ${c4.range[0]} B, too few`);
+      continue;
+    }
+    const fewest = Math.min(...points2.filter((p) => (p.environment === env || p.environment === c4.baseline) && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1]).map((p) => p.throughput.n));
+    if (fewest < MIN_REPLICATES_TO_DECIDE) {
+      verdicts.push("inconclusive");
+      parts.push(`${env}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`);
+      continue;
+    }
+    const m3 = mean(devs);
+    const half = studentTQuantile(0.975, devs.length - 1) * (stdev(devs) / Math.sqrt(devs.length));
+    const low = m3 - half;
+    const high = m3 + half;
+    const v = low >= -c4.tolerance && high <= c4.tolerance ? "supported" : high < -c4.tolerance || low > c4.tolerance ? "refuted" : "inconclusive";
+    verdicts.push(v);
+    parts.push(`${env}: mean relative throughput ${fmt(1 + m3, 3)} over ${devs.length} points, 95% CI [${fmt(1 + low, 3)}, ${fmt(1 + high, 3)}] (${v})`);
+  }
+  if (parts.length === 0) return { verdict: "inconclusive", evidence: `Only ${c4.baseline} was measured: nothing to converge.` };
+  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Tolerance +-${c4.tolerance * 100}%.` };
+}
+function judgeDropAt(c4, points2, present) {
+  const verdicts = [];
+  const parts = [];
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
+    const before = mine.filter((p) => p.value < c4.at).at(-1);
+    const after = mine.find((p) => p.value > c4.at);
+    if (!before || !after || !(before.throughput.mean > 0)) {
+      verdicts.push("inconclusive");
+      parts.push(`${env}: no points on both sides of ${c4.at} B`);
+      continue;
+    }
+    const ratio = after.throughput.mean / before.throughput.mean;
+    const hb = before.throughput.ciHalfWidth;
+    const ha = after.throughput.ciHalfWidth;
+    const half = hb === null || ha === null || !(after.throughput.mean > 0) ? null : ratio * Math.hypot(hb / before.throughput.mean, ha / after.throughput.mean);
+    const drop = 1 - ratio;
+    let v = "inconclusive";
+    if (half !== null) v = drop - half >= c4.minimumDrop ? "supported" : drop + half < c4.minimumDrop ? "refuted" : "inconclusive";
+    verdicts.push(v);
+    parts.push(`${env}: ${before.value} B ${fmt(before.throughput.mean)} -> ${after.value} B ${fmt(after.throughput.mean)} x 10^6 bits/s, a drop of ${fmt(drop * 100, 1)}%${half === null ? " (too few replicates for an interval)" : ` +- ${fmt(half * 100, 1)}%`} (${v})`);
+  }
+  if (parts.length === 0) return { verdict: "inconclusive", evidence: "None of the environments was measured." };
+  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. A sharp drop is at least ${c4.minimumDrop * 100}%.` };
 }
 
 // node_modules/vega-util/build/accessor.js
@@ -20622,28 +21224,28 @@ function isObject(_) {
 }
 
 // node_modules/vega-util/build/mergeConfig.js
-var isLegalKey = (key2) => key2 !== "__proto__" && key2 !== "constructor" && key2 !== "prototype";
+var isLegalKey = (key3) => key3 !== "__proto__" && key3 !== "constructor" && key3 !== "prototype";
 function mergeConfig(...configs) {
   return configs.reduce((out, source4) => {
-    for (const key2 in source4) {
-      if (key2 === "signals") {
+    for (const key3 in source4) {
+      if (key3 === "signals") {
         out.signals = mergeNamed(out.signals, source4.signals);
       } else {
-        const r = key2 === "legend" ? { layout: 1 } : key2 === "style" ? true : null;
-        writeConfig(out, key2, source4[key2], r);
+        const r = key3 === "legend" ? { layout: 1 } : key3 === "style" ? true : null;
+        writeConfig(out, key3, source4[key3], r);
       }
     }
     return out;
   }, {});
 }
-function writeConfig(output3, key2, value4, recurse2) {
-  if (!isLegalKey(key2))
+function writeConfig(output3, key3, value4, recurse2) {
+  if (!isLegalKey(key3))
     return;
   const out = output3;
   let k2, o;
   if (isObject(value4) && !isArray(value4)) {
     const valueObj = value4;
-    o = isObject(out[key2]) ? out[key2] : out[key2] = {};
+    o = isObject(out[key3]) ? out[key3] : out[key3] = {};
     for (k2 in valueObj) {
       if (recurse2 && (recurse2 === true || recurse2[k2])) {
         writeConfig(o, k2, valueObj[k2]);
@@ -20652,7 +21254,7 @@ function writeConfig(output3, key2, value4, recurse2) {
       }
     }
   } else {
-    out[key2] = value4;
+    out[key3] = value4;
   }
 }
 function mergeNamed(a4, b10) {
@@ -20940,31 +21542,31 @@ function hasOwnProperty(object2, property2) {
 var NULL = {};
 function fastmap(input) {
   let obj = {}, test2;
-  function has2(key2) {
-    return hasOwnProperty(obj, key2) && obj[key2] !== NULL;
+  function has2(key3) {
+    return hasOwnProperty(obj, key3) && obj[key3] !== NULL;
   }
   const map3 = {
     size: 0,
     empty: 0,
     object: obj,
     has: has2,
-    get(key2) {
-      return has2(key2) ? obj[key2] : void 0;
+    get(key3) {
+      return has2(key3) ? obj[key3] : void 0;
     },
-    set(key2, value4) {
-      if (!has2(key2)) {
+    set(key3, value4) {
+      if (!has2(key3)) {
         ++map3.size;
-        if (obj[key2] === NULL)
+        if (obj[key3] === NULL)
           --map3.empty;
       }
-      obj[key2] = value4;
+      obj[key3] = value4;
       return this;
     },
-    delete(key2) {
-      if (has2(key2)) {
+    delete(key3) {
+      if (has2(key3)) {
         --map3.size;
         ++map3.empty;
-        obj[key2] = NULL;
+        obj[key3] = NULL;
       }
       return this;
     },
@@ -20984,10 +21586,10 @@ function fastmap(input) {
     clean() {
       const next = {};
       let size = 0;
-      for (const key2 in obj) {
-        const value4 = obj[key2];
+      for (const key3 in obj) {
+        const value4 = obj[key3];
         if (value4 !== NULL && (!test2 || !test2(value4))) {
-          next[key2] = value4;
+          next[key3] = value4;
           ++size;
         }
       }
@@ -20997,8 +21599,8 @@ function fastmap(input) {
     }
   };
   if (input)
-    Object.keys(input).forEach((key2) => {
-      map3.set(key2, input[key2]);
+    Object.keys(input).forEach((key3) => {
+      map3.set(key3, input[key3]);
     });
   return map3;
 }
@@ -21077,7 +21679,7 @@ function isString(_) {
 }
 
 // node_modules/vega-util/build/key.js
-function key(fields, flat, opt) {
+function key2(fields, flat, opt) {
   const processedFields = fields ? flat ? array_default(fields).map((f) => f.replace(/\\(.)/g, "$1")) : array_default(fields) : void 0;
   const len = processedFields?.length, gen = opt && opt.get || getter, map3 = (f) => gen(flat ? [f] : splitAccessPath(f));
   let fn;
@@ -21120,20 +21722,20 @@ function lruCache_default(maxsize) {
     prev = {};
     size = 0;
   };
-  const update3 = (key2, value4) => {
+  const update3 = (key3, value4) => {
     if (++size > maxsize) {
       prev = curr;
       curr = {};
       size = 1;
     }
-    return curr[key2] = value4;
+    return curr[key3] = value4;
   };
   clear2();
   return {
     clear: clear2,
-    has: (key2) => hasOwnProperty(curr, key2) || hasOwnProperty(prev, key2),
-    get: (key2) => hasOwnProperty(curr, key2) ? curr[key2] : hasOwnProperty(prev, key2) ? update3(key2, prev[key2]) : void 0,
-    set: (key2, value4) => hasOwnProperty(curr, key2) ? curr[key2] = value4 : update3(key2, value4)
+    has: (key3) => hasOwnProperty(curr, key3) || hasOwnProperty(prev, key3),
+    get: (key3) => hasOwnProperty(curr, key3) ? curr[key3] : hasOwnProperty(prev, key3) ? update3(key3, prev[key3]) : void 0,
+    set: (key3, value4) => hasOwnProperty(curr, key3) ? curr[key3] = value4 : update3(key3, value4)
   };
 }
 
@@ -21612,39 +22214,39 @@ var Adder = class {
   }
 };
 var InternMap = class extends Map {
-  constructor(entries2, key2 = keyof) {
+  constructor(entries2, key3 = keyof) {
     super();
-    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key2 } });
-    if (entries2 != null) for (const [key3, value4] of entries2) this.set(key3, value4);
+    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key3 } });
+    if (entries2 != null) for (const [key4, value4] of entries2) this.set(key4, value4);
   }
-  get(key2) {
-    return super.get(intern_get(this, key2));
+  get(key3) {
+    return super.get(intern_get(this, key3));
   }
-  has(key2) {
-    return super.has(intern_get(this, key2));
+  has(key3) {
+    return super.has(intern_get(this, key3));
   }
-  set(key2, value4) {
-    return super.set(intern_set(this, key2), value4);
+  set(key3, value4) {
+    return super.set(intern_set(this, key3), value4);
   }
-  delete(key2) {
-    return super.delete(intern_delete(this, key2));
+  delete(key3) {
+    return super.delete(intern_delete(this, key3));
   }
 };
 function intern_get({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  return _intern.has(key2) ? _intern.get(key2) : value4;
+  const key3 = _key(value4);
+  return _intern.has(key3) ? _intern.get(key3) : value4;
 }
 function intern_set({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  if (_intern.has(key2)) return _intern.get(key2);
-  _intern.set(key2, value4);
+  const key3 = _key(value4);
+  if (_intern.has(key3)) return _intern.get(key3);
+  _intern.set(key3, value4);
   return value4;
 }
 function intern_delete({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  if (_intern.has(key2)) {
-    value4 = _intern.get(key2);
-    _intern.delete(key2);
+  const key3 = _key(value4);
+  if (_intern.has(key3)) {
+    value4 = _intern.get(key3);
+    _intern.delete(key3);
   }
   return value4;
 }
@@ -21652,7 +22254,7 @@ function keyof(value4) {
   return value4 !== null && typeof value4 === "object" ? value4.valueOf() : value4;
 }
 function permute(source4, keys4) {
-  return Array.from(keys4, (key2) => source4[key2]);
+  return Array.from(keys4, (key3) => source4[key3]);
 }
 function compareDefined(compare3 = ascending2) {
   if (compare3 === ascending2) return ascendingDefined;
@@ -22454,18 +23056,18 @@ var defaultSpecifiers = {
 };
 function timeUnitSpecifier(units, specifiers) {
   const s2 = extend({}, defaultSpecifiers, specifiers), u2 = timeUnits(units), n = u2.length;
-  let fmt = "", start = 0, end, key2;
+  let fmt2 = "", start = 0, end, key3;
   for (start = 0; start < n; ) {
     for (end = u2.length; end > start; --end) {
-      key2 = u2.slice(start, end).join("-");
-      if (s2[key2] != null) {
-        fmt += s2[key2];
+      key3 = u2.slice(start, end).join("-");
+      if (s2[key3] != null) {
+        fmt2 += s2[key3];
         start = end;
         break;
       }
     }
   }
-  return fmt.trim();
+  return fmt2.trim();
 }
 var t02 = /* @__PURE__ */ new Date();
 function localYear(y4) {
@@ -22559,9 +23161,9 @@ function utcDate(y4, m3, d, H, M2, S, L) {
 var REFERENCE_YEAR = 2012;
 var ISOWEEK_REFERENCE_YEAR = 2015;
 function floor(units, step2, get6, inv, newDate2) {
-  const s2 = step2 || 1, b10 = peek(units), _ = (unit2, p, key2) => {
-    key2 = key2 || unit2;
-    return getUnit(get6[key2], inv[key2], unit2 === b10 && s2, p);
+  const s2 = step2 || 1, b10 = peek(units), _ = (unit2, p, key3) => {
+    key3 = key3 || unit2;
+    return getUnit(get6[key3], inv[key3], unit2 === b10 && s2, p);
   };
   const t = /* @__PURE__ */ new Date(), u2 = toSet(units), y4 = u2[YEAR] ? _(YEAR, null, u2[ISOWEEK] ? YEAR + ISOWEEK : YEAR) : constant_default(u2[ISOWEEK] ? ISOWEEK_REFERENCE_YEAR : REFERENCE_YEAR), m3 = u2[MONTH] ? _(MONTH) : u2[QUARTER] ? _(QUARTER) : zero, d = u2[WEEK] && u2[DAY] ? _(DAY, 1, WEEK + DAY) : u2[ISOWEEK] && u2[DAY] ? _(DAY, 1, ISOWEEK + DAY) : u2[WEEK] ? _(WEEK, 1) : u2[ISOWEEK] ? _(ISOWEEK, 1) : u2[DAY] ? _(DAY, 1) : u2[DATE] ? _(DATE, 1) : u2[DAYOFYEAR] ? _(DAYOFYEAR, 1) : one, H = u2[HOURS] ? _(HOURS) : zero, M2 = u2[MINUTES] ? _(MINUTES) : zero, S = u2[SECONDS] ? _(SECONDS) : zero, L = u2[MILLISECONDS] ? _(MILLISECONDS) : zero;
   return function(v) {
@@ -24024,7 +24626,7 @@ function Operator(init2, update3, params2, react) {
   }
   if (params2) this.parameters(params2, react);
 }
-function flag(bit) {
+function flag2(bit) {
   return function(state) {
     const f = this.flags;
     if (arguments.length === 0) return !!(f & bit);
@@ -24061,7 +24663,7 @@ Operator.prototype = {
    * will not be invoked. The skip flag is reset after every pulse, so calling
    * this method will affect processing of the next pulse only.
    */
-  skip: flag(SKIP$1),
+  skip: flag2(SKIP$1),
   /**
    * Indicates that this operator's value has been modified on its most recent
    * pulse. Normally modification is checked via strict equality; however, in
@@ -24070,7 +24672,7 @@ Operator.prototype = {
    * set, the modification flag persists across pulses until unset. The flag can
    * be used with the last timestamp to test if a modification is recent.
    */
-  modified: flag(MODIFIED),
+  modified: flag2(MODIFIED),
   /**
    * Sets the parameters for this operator. The parameter values are analyzed for
    * operator instances. If found, this operator will be added as a dependency
@@ -24462,13 +25064,13 @@ function rank(op) {
   op.rank = ++this._rank;
 }
 function rerank(op) {
-  const queue = [op];
+  const queue2 = [op];
   let cur, list, i;
-  while (queue.length) {
-    this.rank(cur = queue.pop());
+  while (queue2.length) {
+    this.rank(cur = queue2.pop());
     if (list = cur._targets) {
       for (i = list.length; --i >= 0; ) {
-        queue.push(cur = list[i]);
+        queue2.push(cur = list[i]);
         if (cur === op) error2("Cycle detected in dataflow graph.");
       }
     }
@@ -26359,15 +26961,15 @@ var AggregateOps = {
   }
 };
 var ValidAggregateOps = Object.keys(AggregateOps).filter((d) => d !== "__count__");
-function measure(key2, value4) {
+function measure(key3, value4) {
   return (out, aggregate_param) => extend({
-    name: key2,
+    name: key3,
     aggregate_param,
-    out: out || key2
+    out: out || key3
   }, base_op, value4);
 }
-[...ValidAggregateOps, "__count__"].forEach((key2) => {
-  AggregateOps[key2] = measure(key2, AggregateOps[key2]);
+[...ValidAggregateOps, "__count__"].forEach((key3) => {
+  AggregateOps[key3] = measure(key3, AggregateOps[key3]);
 });
 function createMeasure(op, param2, name) {
   return AggregateOps[op](name, param2);
@@ -26380,8 +26982,8 @@ function resolve(agg) {
   agg.forEach((a4) => map3[a4.name] = a4);
   const getreqs = (a4) => {
     if (!a4.req) return;
-    a4.req.forEach((key2) => {
-      if (!map3[key2]) getreqs(map3[key2] = AggregateOps[key2]());
+    a4.req.forEach((key3) => {
+      if (!map3[key3]) getreqs(map3[key3] = AggregateOps[key3]());
     });
   };
   agg.forEach(getreqs);
@@ -26416,10 +27018,10 @@ function set(t) {
 }
 function compileMeasures(agg, field3) {
   const get6 = field3 || identity, ops2 = resolve(agg), out = agg.slice().sort(compareIndex);
-  function ctr(cell2) {
+  function ctr(cell3) {
     this._ops = ops2;
     this._out = out;
-    this.cell = cell2;
+    this.cell = cell3;
     this.init();
   }
   ctr.prototype.init = init;
@@ -26430,8 +27032,8 @@ function compileMeasures(agg, field3) {
   ctr.fields = agg.map((op) => op.out);
   return ctr;
 }
-function TupleStore(key2) {
-  this._key = key2 ? field(key2) : tupleid;
+function TupleStore(key3) {
+  this._key = key3 ? field(key3) : tupleid;
   this.reset();
 }
 var prototype$1 = TupleStore.prototype;
@@ -26616,9 +27218,9 @@ inherits_default(Aggregate, Transform, {
   cross() {
     const aggr = this, curr = aggr.value, dims = aggr._dnames, vals2 = dims.map(() => ({})), n = dims.length;
     function collect2(cells) {
-      let key2, i, t, v;
-      for (key2 in cells) {
-        t = cells[key2].tuple;
+      let key3, i, t, v;
+      for (key3 in cells) {
+        t = cells[key3].tuple;
         for (i = 0; i < n; ++i) {
           vals2[i][v = t[dims[i]]] = v;
         }
@@ -26629,10 +27231,10 @@ inherits_default(Aggregate, Transform, {
     function generate2(base, tuple, index6) {
       const name = dims[index6], v = vals2[index6++];
       for (const k2 in v) {
-        const key2 = base ? base + "|" + k2 : k2;
+        const key3 = base ? base + "|" + k2 : k2;
         tuple[name] = v[k2];
-        if (index6 < n) generate2(key2, tuple, index6);
-        else if (!curr[key2]) aggr.cell(key2, tuple);
+        if (index6 < n) generate2(key3, tuple, index6);
+        else if (!curr[key3]) aggr.cell(key3, tuple);
       }
     }
     generate2("", {}, 0);
@@ -26694,40 +27296,40 @@ inherits_default(Aggregate, Transform, {
   },
   // -- Cell Management -----
   cellkey: groupkey(),
-  cell(key2, t) {
-    let cell2 = this.value[key2];
-    if (!cell2) {
-      cell2 = this.value[key2] = this.newcell(key2, t);
-      this._adds[this._alen++] = cell2;
-    } else if (cell2.num === 0 && this._drop && cell2.stamp < this.stamp) {
-      cell2.stamp = this.stamp;
-      this._adds[this._alen++] = cell2;
-    } else if (cell2.stamp < this.stamp) {
-      cell2.stamp = this.stamp;
-      this._mods[this._mlen++] = cell2;
+  cell(key3, t) {
+    let cell3 = this.value[key3];
+    if (!cell3) {
+      cell3 = this.value[key3] = this.newcell(key3, t);
+      this._adds[this._alen++] = cell3;
+    } else if (cell3.num === 0 && this._drop && cell3.stamp < this.stamp) {
+      cell3.stamp = this.stamp;
+      this._adds[this._alen++] = cell3;
+    } else if (cell3.stamp < this.stamp) {
+      cell3.stamp = this.stamp;
+      this._mods[this._mlen++] = cell3;
     }
-    return cell2;
+    return cell3;
   },
-  newcell(key2, t) {
-    const cell2 = {
-      key: key2,
+  newcell(key3, t) {
+    const cell3 = {
+      key: key3,
       num: 0,
       agg: null,
-      tuple: this.newtuple(t, this._prev && this._prev[key2]),
+      tuple: this.newtuple(t, this._prev && this._prev[key3]),
       stamp: this.stamp,
       store: false
     };
     if (!this._countOnly) {
       const measures = this._measures, n = measures.length;
-      cell2.agg = Array(n);
+      cell3.agg = Array(n);
       for (let i = 0; i < n; ++i) {
-        cell2.agg[i] = new measures[i](cell2);
+        cell3.agg[i] = new measures[i](cell3);
       }
     }
-    if (cell2.store) {
-      cell2.data = new TupleStore();
+    if (cell3.store) {
+      cell3.data = new TupleStore();
     }
-    return cell2;
+    return cell3;
   },
   newtuple(t, p) {
     const names = this._dnames, dims = this._dims, n = dims.length, x4 = {};
@@ -26738,43 +27340,43 @@ inherits_default(Aggregate, Transform, {
   },
   clean() {
     const cells = this.value;
-    for (const key2 in cells) {
-      if (cells[key2].num === 0) {
-        delete cells[key2];
+    for (const key3 in cells) {
+      if (cells[key3].num === 0) {
+        delete cells[key3];
       }
     }
   },
   // -- Process Tuples -----
   add(t) {
-    const key2 = this.cellkey(t), cell2 = this.cell(key2, t);
-    cell2.num += 1;
+    const key3 = this.cellkey(t), cell3 = this.cell(key3, t);
+    cell3.num += 1;
     if (this._countOnly) return;
-    if (cell2.store) cell2.data.add(t);
-    const agg = cell2.agg;
+    if (cell3.store) cell3.data.add(t);
+    const agg = cell3.agg;
     for (let i = 0, n = agg.length; i < n; ++i) {
       agg[i].add(agg[i].get(t), t);
     }
   },
   rem(t) {
-    const key2 = this.cellkey(t), cell2 = this.cell(key2, t);
-    cell2.num -= 1;
+    const key3 = this.cellkey(t), cell3 = this.cell(key3, t);
+    cell3.num -= 1;
     if (this._countOnly) return;
-    if (cell2.store) cell2.data.rem(t);
-    const agg = cell2.agg;
+    if (cell3.store) cell3.data.rem(t);
+    const agg = cell3.agg;
     for (let i = 0, n = agg.length; i < n; ++i) {
       agg[i].rem(agg[i].get(t), t);
     }
   },
-  celltuple(cell2) {
-    const tuple = cell2.tuple, counts = this._counts;
-    if (cell2.store) {
-      cell2.data.values();
+  celltuple(cell3) {
+    const tuple = cell3.tuple, counts = this._counts;
+    if (cell3.store) {
+      cell3.data.values();
     }
     for (let i = 0, n = counts.length; i < n; ++i) {
-      tuple[counts[i]] = cell2.num;
+      tuple[counts[i]] = cell3.num;
     }
     if (!this._countOnly) {
-      const agg = cell2.agg;
+      const agg = cell3.agg;
       for (let i = 0, n = agg.length; i < n; ++i) {
         agg[i].set(tuple);
       }
@@ -26783,18 +27385,18 @@ inherits_default(Aggregate, Transform, {
   },
   changes(out) {
     const adds = this._adds, mods = this._mods, prev = this._prev, drop = this._drop, add6 = out.add, rem2 = out.rem, mod = out.mod;
-    let cell2, key2, i, n;
-    if (prev) for (key2 in prev) {
-      cell2 = prev[key2];
-      if (!drop || cell2.num) rem2.push(cell2.tuple);
+    let cell3, key3, i, n;
+    if (prev) for (key3 in prev) {
+      cell3 = prev[key3];
+      if (!drop || cell3.num) rem2.push(cell3.tuple);
     }
     for (i = 0, n = this._alen; i < n; ++i) {
       add6.push(this.celltuple(adds[i]));
       adds[i] = null;
     }
     for (i = 0, n = this._mlen; i < n; ++i) {
-      cell2 = mods[i];
-      (cell2.num === 0 && drop ? rem2 : mod).push(this.celltuple(cell2));
+      cell3 = mods[i];
+      (cell3.num === 0 && drop ? rem2 : mod).push(this.celltuple(cell3));
       mods[i] = null;
     }
     this._alen = this._mlen = 0;
@@ -27475,15 +28077,15 @@ inherits_default(Facet, Transform, {
     this._targets[this._targets.active++] = flow;
   },
   // parent argument provided by PreFacet subclass
-  subflow(key2, flow, pulse2, parent) {
+  subflow(key3, flow, pulse2, parent) {
     const flows = this.value;
-    let sf = hasOwnProperty(flows, key2) && flows[key2], df, p;
+    let sf = hasOwnProperty(flows, key3) && flows[key3], df, p;
     if (!sf) {
-      p = parent || (p = this._group[key2]) && p.tuple;
+      p = parent || (p = this._group[key3]) && p.tuple;
       df = pulse2.dataflow;
       sf = new Subflow(pulse2.fork(pulse2.NO_SOURCE), this);
-      df.add(sf).connect(flow(df, key2, p));
-      flows[key2] = sf;
+      df.add(sf).connect(flow(df, key3, p));
+      flows[key3] = sf;
       this.activate(sf);
     } else if (sf.value.stamp < pulse2.stamp) {
       sf.init(pulse2);
@@ -27494,11 +28096,11 @@ inherits_default(Facet, Transform, {
   clean() {
     const flows = this.value;
     let detached = 0;
-    for (const key2 in flows) {
-      if (flows[key2].count === 0) {
-        const detach = flows[key2].detachSubflow;
+    for (const key3 in flows) {
+      if (flows[key3].count === 0) {
+        const detach = flows[key3].detachSubflow;
         if (detach) detach();
-        delete flows[key2];
+        delete flows[key3];
         ++detached;
       }
     }
@@ -27519,7 +28121,7 @@ inherits_default(Facet, Transform, {
     a4.active = m3;
   },
   transform(_, pulse2) {
-    const df = pulse2.dataflow, key2 = _.key, flow = _.subflow, cache2 = this._keys, rekey = _.modified("key"), subflow = (key3) => this.subflow(key3, flow, pulse2);
+    const df = pulse2.dataflow, key3 = _.key, flow = _.subflow, cache2 = this._keys, rekey = _.modified("key"), subflow = (key4) => this.subflow(key4, flow, pulse2);
     this._group = _.group || {};
     this.initTargets();
     pulse2.visit(pulse2.REM, (t) => {
@@ -27530,13 +28132,13 @@ inherits_default(Facet, Transform, {
       }
     });
     pulse2.visit(pulse2.ADD, (t) => {
-      const k2 = key2(t);
+      const k2 = key3(t);
       cache2.set(tupleid(t), k2);
       subflow(k2).add(t);
     });
-    if (rekey || pulse2.modified(key2.fields)) {
+    if (rekey || pulse2.modified(key3.fields)) {
       pulse2.visit(pulse2.MOD, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key2(t);
+        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
         if (k0 === k1) {
           subflow(k1).mod(t);
         } else {
@@ -27552,7 +28154,7 @@ inherits_default(Facet, Transform, {
     }
     if (rekey) {
       pulse2.visit(pulse2.REFLOW, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key2(t);
+        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
         if (k0 !== k1) {
           cache2.set(id2, k1);
           subflow(k0).rem(t);
@@ -27844,12 +28446,12 @@ inherits_default(Impute, Transform, {
     return out;
   }
 });
-function partition(data3, groupby, key2, keyvals) {
+function partition(data3, groupby, key3, keyvals) {
   var get6 = (f) => f(t), groups = [], domain3 = keyvals ? keyvals.slice() : [], kMap = {}, gMap = {}, gVals, gKey, group2, i, j, k2, n, t;
   domain3.forEach((k3, i2) => kMap[k3] = i2 + 1);
   for (i = 0, n = data3.length; i < n; ++i) {
     t = data3[i];
-    k2 = key2(t);
+    k2 = key3(t);
     j = kMap[k2] || (kMap[k2] = domain3.push(k2));
     gKey = (gVals = groupby ? groupby.map(get6) : Empty) + "";
     if (!(group2 = gMap[gKey])) {
@@ -28018,7 +28620,7 @@ function Key(params2) {
 }
 inherits_default(Key, Operator);
 function update$2(_) {
-  return this.value && !_.modified() ? this.value : key(_.fields, _.flat);
+  return this.value && !_.modified() ? this.value : key2(_.fields, _.flat);
 }
 function Load(params2) {
   Transform.call(this, [], params2);
@@ -28213,24 +28815,24 @@ inherits_default(Pivot, Aggregate, {
   }
 });
 function aggregateParams(_, pulse2) {
-  const key2 = _.field, value4 = _.value, op = (_.op === "count" ? "__count__" : _.op) || "sum", fields = accessorFields(key2).concat(accessorFields(value4)), keys4 = pivotKeys(key2, _.limit || 0, pulse2);
+  const key3 = _.field, value4 = _.value, op = (_.op === "count" ? "__count__" : _.op) || "sum", fields = accessorFields(key3).concat(accessorFields(value4)), keys4 = pivotKeys(key3, _.limit || 0, pulse2);
   if (pulse2.changed()) _.set("__pivot__", null, null, true);
   return {
     key: _.key,
     groupby: _.groupby,
     ops: keys4.map(() => op),
-    fields: keys4.map((k2) => get(k2, key2, value4, fields)),
+    fields: keys4.map((k2) => get(k2, key3, value4, fields)),
     as: keys4.map((k2) => k2 + ""),
     modified: _.modified.bind(_)
   };
 }
-function get(k2, key2, value4, fields) {
-  return accessor((d) => key2(d) === k2 ? value4(d) : NaN, fields, k2 + "");
+function get(k2, key3, value4, fields) {
+  return accessor((d) => key3(d) === k2 ? value4(d) : NaN, fields, k2 + "");
 }
-function pivotKeys(key2, limit, pulse2) {
+function pivotKeys(key3, limit, pulse2) {
   const map3 = {}, list = [];
   pulse2.visit(pulse2.SOURCE, (t) => {
-    const k2 = key2(t);
+    const k2 = key3(t);
     if (!map3[k2]) {
       map3[k2] = 1;
       list.push(k2);
@@ -28861,58 +29463,58 @@ prototype.init = function() {
   if (this.cell) this.cell.init();
 };
 prototype.update = function(w2, t) {
-  const cell2 = this.cell, wind = this.windows, data3 = w2.data, m3 = wind && wind.length;
+  const cell3 = this.cell, wind = this.windows, data3 = w2.data, m3 = wind && wind.length;
   let j;
-  if (cell2) {
-    for (j = w2.p0; j < w2.i0; ++j) cell2.rem(data3[j]);
-    for (j = w2.p1; j < w2.i1; ++j) cell2.add(data3[j]);
-    cell2.set(t);
+  if (cell3) {
+    for (j = w2.p0; j < w2.i0; ++j) cell3.rem(data3[j]);
+    for (j = w2.p1; j < w2.i1; ++j) cell3.add(data3[j]);
+    cell3.set(t);
   }
   for (j = 0; j < m3; ++j) wind[j].update(w2, t);
 };
 function cell(measures, counts, countOnly) {
   measures = measures.map((m3) => compileMeasures(m3, m3.field));
-  const cell2 = {
+  const cell3 = {
     num: 0,
     agg: null,
     store: false,
     count: counts
   };
   if (!countOnly) {
-    var n = measures.length, a4 = cell2.agg = Array(n), i = 0;
-    for (; i < n; ++i) a4[i] = new measures[i](cell2);
+    var n = measures.length, a4 = cell3.agg = Array(n), i = 0;
+    for (; i < n; ++i) a4[i] = new measures[i](cell3);
   }
-  if (cell2.store) {
-    var store = cell2.data = new TupleStore();
+  if (cell3.store) {
+    var store = cell3.data = new TupleStore();
   }
-  cell2.add = function(t) {
-    cell2.num += 1;
+  cell3.add = function(t) {
+    cell3.num += 1;
     if (countOnly) return;
     if (store) store.add(t);
     for (let i2 = 0; i2 < n; ++i2) {
       a4[i2].add(a4[i2].get(t), t);
     }
   };
-  cell2.rem = function(t) {
-    cell2.num -= 1;
+  cell3.rem = function(t) {
+    cell3.num -= 1;
     if (countOnly) return;
     if (store) store.rem(t);
     for (let i2 = 0; i2 < n; ++i2) {
       a4[i2].rem(a4[i2].get(t), t);
     }
   };
-  cell2.set = function(t) {
+  cell3.set = function(t) {
     let i2, n2;
     if (store) store.values();
-    for (i2 = 0, n2 = counts.length; i2 < n2; ++i2) t[counts[i2]] = cell2.num;
+    for (i2 = 0, n2 = counts.length; i2 < n2; ++i2) t[counts[i2]] = cell3.num;
     if (!countOnly) for (i2 = 0, n2 = a4.length; i2 < n2; ++i2) a4[i2].set(t);
   };
-  cell2.init = function() {
-    cell2.num = 0;
+  cell3.init = function() {
+    cell3.num = 0;
     if (store) store.reset();
     for (let i2 = 0; i2 < n; ++i2) a4[i2].init();
   };
-  return cell2;
+  return cell3;
 }
 function Window(params2) {
   Transform.call(this, {}, params2);
@@ -28972,7 +29574,7 @@ Window.Definition = {
 inherits_default(Window, Transform, {
   transform(_, pulse2) {
     this.stamp = pulse2.stamp;
-    const mod = _.modified(), cmp = stableCompare(_.sort), key2 = groupkey(_.groupby), group2 = (t) => this.group(key2(t));
+    const mod = _.modified(), cmp = stableCompare(_.sort), key3 = groupkey(_.groupby), group2 = (t) => this.group(key3(t));
     let state = this.state;
     if (!state || mod) {
       state = this.state = new WindowState(_);
@@ -28991,10 +29593,10 @@ inherits_default(Window, Transform, {
     this._mods = [];
     return pulse2.reflow(mod).modifies(state.outputs);
   },
-  group(key2) {
-    let group2 = this.value[key2];
+  group(key3) {
+    let group2 = this.value[key3];
     if (!group2) {
-      group2 = this.value[key2] = SortedList(tupleid);
+      group2 = this.value[key3] = SortedList(tupleid);
       group2.stamp = -1;
     }
     if (group2.stamp < this.stamp) {
@@ -30441,7 +31043,7 @@ function define2(constructor, factory, prototype2) {
 }
 function extend2(parent, definition3) {
   var prototype2 = Object.create(parent.prototype);
-  for (var key2 in definition3) prototype2[key2] = definition3[key2];
+  for (var key3 in definition3) prototype2[key3] = definition3[key3];
   return prototype2;
 }
 function Color() {
@@ -32610,30 +33212,30 @@ scale(Point, point2, Discrete);
 function isValidScaleType(type3) {
   return scales.has(type3);
 }
-function hasType(key2, type3) {
-  const s2 = scales.get(key2);
+function hasType(key3, type3) {
+  const s2 = scales.get(key3);
   return s2 && s2.metadata[type3];
 }
-function isContinuous(key2) {
-  return hasType(key2, Continuous);
+function isContinuous(key3) {
+  return hasType(key3, Continuous);
 }
-function isDiscrete(key2) {
-  return hasType(key2, Discrete);
+function isDiscrete(key3) {
+  return hasType(key3, Discrete);
 }
-function isDiscretizing(key2) {
-  return hasType(key2, Discretizing);
+function isDiscretizing(key3) {
+  return hasType(key3, Discretizing);
 }
-function isLogarithmic(key2) {
-  return hasType(key2, Log);
+function isLogarithmic(key3) {
+  return hasType(key3, Log);
 }
-function isTemporal(key2) {
-  return hasType(key2, Temporal);
+function isTemporal(key3) {
+  return hasType(key3, Temporal);
 }
-function isInterpolating(key2) {
-  return hasType(key2, Interpolating);
+function isInterpolating(key3) {
+  return hasType(key3, Interpolating);
 }
-function isQuantile(key2) {
-  return hasType(key2, Quantile2);
+function isQuantile(key3) {
+  return hasType(key3, Quantile2);
 }
 var scaleProps = ["clamp", "base", "constant", "exponent"];
 function interpolateRange(interpolator, range6) {
@@ -32915,16 +33517,16 @@ function format3(locale4, scale6, specifier, formatType) {
 }
 function domainCaption(locale4, scale6, opt) {
   opt = opt || {};
-  const max4 = Math.max(3, opt.maxlen || 7), fmt = format3(locale4, scale6, opt.format, opt.formatType);
+  const max4 = Math.max(3, opt.maxlen || 7), fmt2 = format3(locale4, scale6, opt.format, opt.formatType);
   if (isDiscretizing(scale6.type)) {
-    const v = labelValues(scale6).slice(1).map(fmt), n = v.length;
+    const v = labelValues(scale6).slice(1).map(fmt2), n = v.length;
     return `${n} boundar${n === 1 ? "y" : "ies"}: ${v.join(", ")}`;
   } else if (isDiscrete(scale6.type)) {
-    const d = scale6.domain(), n = d.length, v = n > max4 ? d.slice(0, max4 - 2).map(fmt).join(", ") + ", ending with " + d.slice(-1).map(fmt) : d.map(fmt).join(", ");
+    const d = scale6.domain(), n = d.length, v = n > max4 ? d.slice(0, max4 - 2).map(fmt2).join(", ") + ", ending with " + d.slice(-1).map(fmt2) : d.map(fmt2).join(", ");
     return `${n} value${n === 1 ? "" : "s"}: ${v}`;
   } else {
     const d = scale6.domain();
-    return `values from ${fmt(d[0])} to ${fmt(peek(d))}`;
+    return `values from ${fmt2(d[0])} to ${fmt2(peek(d))}`;
   }
 }
 
@@ -33125,9 +33727,9 @@ var segmentCache = {};
 var bezierCache = {};
 var join = [].join;
 function segments(x4, y4, rx, ry, large, sweep, rotateX, ox, oy) {
-  const key2 = join.call(arguments);
-  if (segmentCache[key2]) {
-    return segmentCache[key2];
+  const key3 = join.call(arguments);
+  if (segmentCache[key3]) {
+    return segmentCache[key3];
   }
   const th = rotateX * DegToRad;
   const sin_th = Math.sin(th);
@@ -33172,12 +33774,12 @@ function segments(x4, y4, rx, ry, large, sweep, rotateX, ox, oy) {
     const th3 = th0 + (i + 1) * th_arc / segs;
     result[i] = [xc, yc, th2, th3, rx, ry, sin_th, cos_th];
   }
-  return segmentCache[key2] = result;
+  return segmentCache[key3] = result;
 }
 function bezier(params2) {
-  const key2 = join.call(params2);
-  if (bezierCache[key2]) {
-    return bezierCache[key2];
+  const key3 = join.call(params2);
+  if (bezierCache[key3]) {
+    return bezierCache[key3];
   }
   var cx = params2[0], cy = params2[1], th0 = params2[2], th1 = params2[3], rx = params2[4], ry = params2[5], sin_th = params2[6], cos_th = params2[7];
   const a00 = cos_th * rx;
@@ -33197,7 +33799,7 @@ function bezier(params2) {
   const y32 = cy + sin_th1;
   const x22 = x32 + t * sin_th1;
   const y22 = y32 - t * cos_th1;
-  return bezierCache[key2] = [a00 * x12 + a01 * y12, a10 * x12 + a11 * y12, a00 * x22 + a01 * y22, a10 * x22 + a11 * y22, a00 * x32 + a01 * y32, a10 * x32 + a11 * y32];
+  return bezierCache[key3] = [a00 * x12 + a01 * y12, a10 * x12 + a11 * y12, a00 * x22 + a01 * y22, a10 * x22 + a11 * y22, a00 * x32 + a01 * y32, a10 * x32 + a11 * y32];
 }
 var temp = ["l", 0, 0, 0, 0, 0, 0, 0];
 function scale$1(current2, sX, sY) {
@@ -34129,10 +34731,10 @@ function cubic(t, x02, x12, x22, x32) {
 }
 var context = (context = canvas(1, 1)) ? context.getContext("2d") : null;
 var b = new Bounds();
-function intersectPath(draw3) {
+function intersectPath(draw4) {
   return function(item, brush) {
     if (!context) return true;
-    draw3(context, item);
+    draw4(context, item);
     b.clear().union(item.bounds).intersect(brush).round();
     const {
       x1: x12,
@@ -34391,7 +34993,7 @@ function markItemPath(type3, shape2, isect) {
     shape2(boundContext(bounds3, item.angle), item);
     return boundStroke(bounds3, item, true).translate(item.x || 0, item.y || 0);
   }
-  function draw3(context3, item) {
+  function draw4(context3, item) {
     var x4 = item.x || 0, y4 = item.y || 0, a4 = item.angle || 0;
     context3.translate(x4, y4);
     if (a4) context3.rotate(a4 *= DegToRad);
@@ -34406,9 +35008,9 @@ function markItemPath(type3, shape2, isect) {
     nested: false,
     attr: attr2,
     bound: bound2,
-    draw: drawAll(draw3),
-    pick: pickPath(draw3),
-    isect: isect || intersectPath(draw3)
+    draw: drawAll(draw4),
+    pick: pickPath(draw4),
+    isect: isect || intersectPath(draw4)
   };
 }
 var arc2 = markItemPath("arc", arc$1);
@@ -34461,11 +35063,11 @@ function markMultiItemPath(type3, shape2, tip) {
       return boundStroke(bounds3, items[0], true);
     }
   }
-  function draw3(context3, items) {
+  function draw4(context3, items) {
     context3.beginPath();
     shape2(context3, items);
   }
-  const hit2 = hitPath(draw3);
+  const hit2 = hitPath(draw4);
   function pick3(context3, scene, x4, y4, gx, gy) {
     var items = scene.items, b10 = scene.bounds;
     if (!items || !items.length || b10 && !b10.contains(gx, gy)) {
@@ -34481,7 +35083,7 @@ function markMultiItemPath(type3, shape2, tip) {
     nested: true,
     attr: attr2,
     bound: bound2,
-    draw: drawOne(draw3),
+    draw: drawOne(draw4),
     pick: pick3,
     isect: intersectPoint,
     tip
@@ -34857,12 +35459,12 @@ function measureWidth(item, text3) {
   return fontSize(item) <= 0 || !(text3 = textValue(item, text3)) ? 0 : _measureWidth(text3, font(item));
 }
 function _measureWidth(text3, currentFont) {
-  const key2 = `(${currentFont}) ${text3}`;
-  let width2 = widthCache.get(key2);
+  const key3 = `(${currentFont}) ${text3}`;
+  let width2 = widthCache.get(key3);
   if (width2 === void 0) {
     context.font = currentFont;
     width2 = context.measureText(text3).width;
-    widthCache.set(key2, width2);
+    widthCache.set(key3, width2);
   }
   return width2;
 }
@@ -35812,8 +36414,8 @@ function resize(canvas2, width2, height2, origin, scaleFactor, opt) {
   const inDOM = typeof HTMLElement !== "undefined" && canvas2 instanceof HTMLElement && canvas2.parentNode != null, context3 = canvas2.getContext("2d"), ratio = inDOM ? devicePixelRatio() : scaleFactor;
   canvas2.width = width2 * ratio;
   canvas2.height = height2 * ratio;
-  for (const key2 in opt) {
-    context3[key2] = opt[key2];
+  for (const key3 in opt) {
+    context3[key3] = opt[key3];
   }
   if (inDOM) {
     canvas2.style.width = width2 + "px";
@@ -36084,7 +36686,7 @@ function markup() {
       push(tag);
       outer = "<" + tag;
       for (const set7 of attrs) {
-        for (const key2 in set7) attr2(key2, set7[key2]);
+        for (const key3 in set7) attr2(key3, set7[key3]);
       }
       return m3;
     },
@@ -36348,7 +36950,7 @@ var SVGRenderer = class extends Renderer {
     }
     parent.setAttribute("class", cssClass(scene));
     const aria2 = ariaMarkAttributes(scene);
-    for (const key2 in aria2) setAttribute(parent, key2, aria2[key2]);
+    for (const key3 in aria2) setAttribute(parent, key3, aria2[key3]);
     if (!isGroup) {
       setAttribute(parent, "pointer-events", events3);
     }
@@ -36598,11 +37200,11 @@ var mark_extras = {
   },
   text(mdef, el, item) {
     const tl2 = textLines(item);
-    let key2, value4, doc, lh;
+    let key3, value4, doc, lh;
     if (isArray(tl2)) {
       value4 = tl2.map((_) => textValue(item, _));
-      key2 = value4.join("\n");
-      if (key2 !== values.text) {
+      key3 = value4.join("\n");
+      if (key3 !== values.text) {
         domClear(el, 0);
         doc = el.ownerDocument;
         lh = lineHeight(item);
@@ -36616,7 +37218,7 @@ var mark_extras = {
           }
           el.appendChild(ts2);
         });
-        values.text = key2;
+        values.text = key3;
       }
     } else {
       value4 = textValue(item, tl2);
@@ -36652,8 +37254,8 @@ function setStyle(el, name, value4) {
   }
 }
 function setAttributes(el, attrs) {
-  for (const key2 in attrs) {
-    setAttribute(el, key2, attrs[key2]);
+  for (const key3 in attrs) {
+    setAttribute(el, key3, attrs[key3]);
   }
 }
 function setAttribute(el, name, value4) {
@@ -37494,8 +38096,8 @@ function bboxFull(item) {
   const b10 = item.bounds.clone();
   return b10.empty() ? b10.set(0, 0, 0, 0) : b10.translate(-(item.x || 0), -(item.y || 0));
 }
-function get4(opt, key2, d) {
-  const v = isObject(opt) ? opt[key2] : opt;
+function get4(opt, key3, d) {
+  const v = isObject(opt) ? opt[key3] : opt;
   return v != null ? v : d !== void 0 ? d : 0;
 }
 function offsetValue(v) {
@@ -37719,7 +38321,7 @@ function layoutTitle(view, g, offset4, isX2, bounds3, band2) {
 }
 function lookup2(config, orient2) {
   const opt = config[orient2] || {};
-  return (key2, d) => opt[key2] != null ? opt[key2] : config[key2] != null ? config[key2] : d;
+  return (key3, d) => opt[key3] != null ? opt[key3] : config[key3] != null ? config[key3] : d;
 }
 function offsets(legends, value4) {
   let max4 = -Infinity;
@@ -38129,26 +38731,26 @@ function DataJoin(params2) {
 function defaultItemCreate() {
   return ingest$1({});
 }
-function newMap(key2) {
+function newMap(key3) {
   const map3 = fastmap().test((t) => t.exit);
-  map3.lookup = (t) => map3.get(key2(t));
+  map3.lookup = (t) => map3.get(key3(t));
   return map3;
 }
 inherits_default(DataJoin, Transform, {
   transform(_, pulse2) {
-    var df = pulse2.dataflow, out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), item = _.item || defaultItemCreate, key2 = _.key || tupleid, map3 = this.value;
+    var df = pulse2.dataflow, out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), item = _.item || defaultItemCreate, key3 = _.key || tupleid, map3 = this.value;
     if (isArray(out.encode)) {
       out.encode = null;
     }
-    if (map3 && (_.modified("key") || pulse2.modified(key2))) {
+    if (map3 && (_.modified("key") || pulse2.modified(key3))) {
       error2("DataJoin does not support modified key function or fields.");
     }
     if (!map3) {
       pulse2 = pulse2.addAll();
-      this.value = map3 = newMap(key2);
+      this.value = map3 = newMap(key3);
     }
     pulse2.visit(pulse2.ADD, (t) => {
-      const k2 = key2(t);
+      const k2 = key3(t);
       let x4 = map3.get(k2);
       if (x4) {
         if (x4.exit) {
@@ -38166,14 +38768,14 @@ inherits_default(DataJoin, Transform, {
       x4.exit = false;
     });
     pulse2.visit(pulse2.MOD, (t) => {
-      const k2 = key2(t), x4 = map3.get(k2);
+      const k2 = key3(t), x4 = map3.get(k2);
       if (x4) {
         x4.datum = t;
         out.mod.push(x4);
       }
     });
     pulse2.visit(pulse2.REM, (t) => {
-      const k2 = key2(t), x4 = map3.get(k2);
+      const k2 = key3(t), x4 = map3.get(k2);
       if (t === x4.datum && !x4.exit) {
         out.rem.push(x4);
         x4.exit = true;
@@ -38476,13 +39078,13 @@ function Scale(params2) {
 }
 inherits_default(Scale, Transform, {
   transform(_, pulse2) {
-    var df = pulse2.dataflow, scale$12 = this.value, key2 = scaleKey(_);
-    if (!scale$12 || key2 !== scale$12.type) {
-      this.value = scale$12 = scale(key2)();
+    var df = pulse2.dataflow, scale$12 = this.value, key3 = scaleKey(_);
+    if (!scale$12 || key3 !== scale$12.type) {
+      this.value = scale$12 = scale(key3)();
     }
-    for (key2 in _) if (!SKIP2[key2]) {
-      if (key2 === "padding" && includePad(scale$12.type)) continue;
-      isFunction(scale$12[key2]) ? scale$12[key2](_[key2]) : df.warn("Unsupported scale property: " + key2);
+    for (key3 in _) if (!SKIP2[key3]) {
+      if (key3 === "padding" && includePad(scale$12.type)) continue;
+      isFunction(scale$12[key3]) ? scale$12[key3](_[key3]) : df.warn("Unsupported scale property: " + key3);
     }
     configureRange(scale$12, _, configureBins(scale$12, _, configureDomain(scale$12, _, df)));
     return pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS);
@@ -40273,7 +40875,7 @@ function index(projection3, context3) {
 function transformer2(methods2) {
   return function(stream2) {
     var s2 = new TransformStream2();
-    for (var key2 in methods2) s2[key2] = methods2[key2];
+    for (var key3 in methods2) s2[key3] = methods2[key3];
     s2.stream = stream2;
     return s2;
   };
@@ -41041,8 +41643,8 @@ var projections = {
   stereographic,
   transversemercator: transverseMercator
 };
-for (const key2 in projections) {
-  projection2(key2, projections[key2]);
+for (const key3 in projections) {
+  projection2(key3, projections[key3]);
 }
 
 // node_modules/vega-geo/build/vega-geo.js
@@ -41994,8 +42596,8 @@ function create3(type3) {
   if (!constructor) error2("Unrecognized projection type: " + type3);
   return constructor();
 }
-function set3(proj, key2, value4) {
-  if (isFunction(proj[key2])) proj[key2](value4);
+function set3(proj, key3, value4) {
+  if (isFunction(proj[key3])) proj[key3](value4);
 }
 function collectGeoJSON(data3) {
   data3 = array_default(data3);
@@ -44149,11 +44751,11 @@ var resquarify = (function custom10(ratio) {
 })(phi);
 
 // node_modules/vega-hierarchy/build/vega-hierarchy.js
-function lookup3(tree2, key2, filter3) {
+function lookup3(tree2, key3, filter3) {
   const map3 = {};
   tree2.each((node) => {
     const t = node.data;
-    if (filter3(t)) map3[key2(t)] = node;
+    if (filter3(t)) map3[key3(t)] = node;
   });
   tree2.lookup = map3;
   return tree2;
@@ -44221,10 +44823,10 @@ function nest() {
     if (depth >= keys4.length) {
       return array7;
     }
-    const n = array7.length, key2 = keys4[depth++], valuesByKey = {}, result = {};
+    const n = array7.length, key3 = keys4[depth++], valuesByKey = {}, result = {};
     let i = -1, keyValue, value4, values3;
     while (++i < n) {
-      keyValue = key2(value4 = array7[i]) + "";
+      keyValue = key3(value4 = array7[i]) + "";
       if (values3 = valuesByKey[keyValue]) {
         values3.push(value4);
       } else {
@@ -44239,10 +44841,10 @@ function nest() {
   function entries2(map3, depth) {
     if (++depth > keys4.length) return map3;
     const array7 = [];
-    for (const key2 in map3) {
+    for (const key3 in map3) {
       array7.push({
-        key: key2,
-        values: entries2(map3[key2], depth)
+        key: key3,
+        values: entries2(map3[key3], depth)
       });
     }
     return array7;
@@ -45894,8 +46496,8 @@ var Delaunator = class _Delaunator {
       yp = y4;
       if (i === i0 || i === i1 || i === i2) continue;
       let start = 0;
-      for (let j = 0, key2 = this._hashKey(x4, y4); j < this._hashSize; j++) {
-        start = hullHash[(key2 + j) % this._hashSize];
+      for (let j = 0, key3 = this._hashKey(x4, y4); j < this._hashSize; j++) {
+        start = hullHash[(key3 + j) % this._hashSize];
         if (start !== -1 && start !== hullNext[start]) break;
       }
       start = hullPrev[start];
@@ -46315,8 +46917,8 @@ var Voronoi = class {
   *cellPolygons() {
     const { delaunay: { points: points2 } } = this;
     for (let i = 0, n = points2.length / 2; i < n; ++i) {
-      const cell2 = this.cellPolygon(i);
-      if (cell2) cell2.index = i, yield cell2;
+      const cell3 = this.cellPolygon(i);
+      if (cell3) cell3.index = i, yield cell3;
     }
   }
   cellPolygon(i) {
@@ -47325,12 +47927,12 @@ function Dimension(index6, i, query) {
 }
 function SortedIndex() {
   let index6 = array32(0), value4 = [], size = 0;
-  function insert2(key2, data3, base) {
+  function insert2(key3, data3, base) {
     if (!data3.length) return [];
     const n0 = size, n1 = data3.length, addi = array32(n1);
     let addv = Array(n1), oldv, oldi, i;
     for (i = 0; i < n1; ++i) {
-      addv[i] = key2(data3[i]);
+      addv[i] = key3(data3[i]);
       addi[i] = i;
     }
     addv = sort(addv, addi);
@@ -47453,17 +48055,17 @@ inherits_default(CrossFilter, Transform, {
   },
   init(_, pulse2) {
     const fields = _.fields, query = _.query, indices = this._indices = {}, dims = this._dims = [], m3 = query.length;
-    let i = 0, key2, index6;
+    let i = 0, key3, index6;
     for (; i < m3; ++i) {
-      key2 = fields[i].fname;
-      index6 = indices[key2] || (indices[key2] = SortedIndex());
+      key3 = fields[i].fname;
+      index6 = indices[key3] || (indices[key3] = SortedIndex());
       dims.push(Dimension(index6, i, query[i]));
     }
     return this.eval(_, pulse2);
   },
   reinit(_, pulse2) {
     const output3 = pulse2.materialize().fork(), fields = _.fields, query = _.query, indices = this._indices, dims = this._dims, bits = this.value, curr = bits.curr(), prev = bits.prev(), all = bits.all(), out = output3.rem = output3.add, mod = output3.mod, m3 = query.length, adds = {};
-    let add6, index6, key2, mods, remMap, modMap, i, n, f;
+    let add6, index6, key3, mods, remMap, modMap, i, n, f;
     prev.set(curr);
     if (pulse2.rem.length) {
       remMap = this.remove(_, pulse2, output3);
@@ -47480,10 +48082,10 @@ inherits_default(CrossFilter, Transform, {
     for (i = 0; i < m3; ++i) {
       f = fields[i];
       if (!dims[i] || _.modified("fields", i) || pulse2.modified(f.fields)) {
-        key2 = f.fname;
-        if (!(add6 = adds[key2])) {
-          indices[key2] = index6 = SortedIndex();
-          adds[key2] = add6 = index6.insert(f, pulse2.source, 0);
+        key3 = f.fname;
+        if (!(add6 = adds[key3])) {
+          indices[key3] = index6 = SortedIndex();
+          adds[key3] = add6 = index6.insert(f, pulse2.source, 0);
         }
         dims[i] = Dimension(index6, i, query[i]).onAdd(add6, curr);
       }
@@ -47523,13 +48125,13 @@ inherits_default(CrossFilter, Transform, {
   },
   insert(_, pulse2, output3) {
     const tuples = pulse2.add, bits = this.value, dims = this._dims, indices = this._indices, fields = _.fields, adds = {}, out = output3.add, n = bits.size() + tuples.length, m3 = dims.length;
-    let k2 = bits.size(), j, key2, add6;
+    let k2 = bits.size(), j, key3, add6;
     bits.resize(n, m3);
     bits.add(tuples);
     const curr = bits.curr(), prev = bits.prev(), all = bits.all();
     for (j = 0; j < m3; ++j) {
-      key2 = fields[j].fname;
-      add6 = adds[key2] || (adds[key2] = indices[key2].insert(fields[j], tuples, k2));
+      key3 = fields[j].fname;
+      add6 = adds[key3] || (adds[key3] = indices[key3].insert(fields[j], tuples, k2));
       dims[j].onAdd(add6, curr);
     }
     for (; k2 < n; ++k2) {
@@ -47566,7 +48168,7 @@ inherits_default(CrossFilter, Transform, {
     const indices = this._indices, bits = this.value;
     pulse2.runAfter(() => {
       const indexMap = bits.remove(num, map3);
-      for (const key2 in indices) indices[key2].reindex(indexMap);
+      for (const key3 in indices) indices[key3].reindex(indexMap);
     });
   },
   update(_, pulse2, output3) {
@@ -48685,9 +49287,9 @@ function finishObjectExpression(properties) {
   node.properties = properties;
   return node;
 }
-function finishProperty(kind, key2, value4) {
+function finishProperty(kind, key3, value4) {
   const node = new ASTNode(SyntaxProperty);
-  node.key = key2;
+  node.key = key3;
   node.value = value4;
   node.kind = kind;
   return node;
@@ -48769,7 +49371,7 @@ function parseObjectPropertyKey() {
   return finishIdentifier(token.value);
 }
 function parseObjectProperty() {
-  var token, key2, id2, value4;
+  var token, key3, id2, value4;
   index4 = lookahead.start;
   token = lookahead;
   if (token.type === TokenIdentifier) {
@@ -48781,14 +49383,14 @@ function parseObjectProperty() {
   if (token.type === TokenEOF || token.type === TokenPunctuator) {
     throwUnexpected(token);
   } else {
-    key2 = parseObjectPropertyKey();
+    key3 = parseObjectPropertyKey();
     expect(":");
     value4 = parseConditionalExpression();
-    return finishProperty("init", key2, value4);
+    return finishProperty("init", key3, value4);
   }
 }
 function parseObjectInitialiser() {
-  var properties = [], property2, name, key2, map3 = {}, toString2 = String;
+  var properties = [], property2, name, key3, map3 = {}, toString2 = String;
   index4 = lookahead.start;
   expect("{");
   while (!match("}")) {
@@ -48798,11 +49400,11 @@ function parseObjectInitialiser() {
     } else {
       name = toString2(property2.key.value);
     }
-    key2 = "$" + name;
-    if (Object.prototype.hasOwnProperty.call(map3, key2)) {
+    key3 = "$" + name;
+    if (Object.prototype.hasOwnProperty.call(map3, key3)) {
       throwError({}, MessageStrictDuplicateProperty);
     } else {
-      map3[key2] = true;
+      map3[key3] = true;
     }
     properties.push(property2);
     if (!match("}")) {
@@ -49305,9 +49907,9 @@ function zero4() {
 
 // node_modules/internmap/src/index.js
 var InternSet = class extends Set {
-  constructor(values3, key2 = keyof2) {
+  constructor(values3, key3 = keyof2) {
     super();
-    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key2 } });
+    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key3 } });
     if (values3 != null) for (const value4 of values3) this.add(value4);
   }
   has(value4) {
@@ -49321,20 +49923,20 @@ var InternSet = class extends Set {
   }
 };
 function intern_get2({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  return _intern.has(key2) ? _intern.get(key2) : value4;
+  const key3 = _key(value4);
+  return _intern.has(key3) ? _intern.get(key3) : value4;
 }
 function intern_set2({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  if (_intern.has(key2)) return _intern.get(key2);
-  _intern.set(key2, value4);
+  const key3 = _key(value4);
+  if (_intern.has(key3)) return _intern.get(key3);
+  _intern.set(key3, value4);
   return value4;
 }
 function intern_delete2({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  if (_intern.has(key2)) {
-    value4 = _intern.get(key2);
-    _intern.delete(key2);
+  const key3 = _key(value4);
+  if (_intern.has(key3)) {
+    value4 = _intern.get(key3);
+    _intern.delete(key3);
   }
   return value4;
 }
@@ -49527,8 +50129,8 @@ function selectionResolve(name, op, isMulti, vl5) {
   }
   entries2 = Object.keys(multiRes);
   if (isMulti && entries2.length) {
-    const key2 = vl5 ? VlPoint : VlMulti;
-    resolved[key2] = op === Union ? {
+    const key3 = vl5 ? VlPoint : VlMulti;
+    resolved[key3] = op === Union ? {
       [Or]: entries2.reduce((acc, k2) => (acc.push(...multiRes[k2]), acc), [])
     } : {
       [And]: entries2.map((k2) => ({
@@ -49794,7 +50396,7 @@ function log6(df, method2, args) {
 function warn() {
   return log6(this.context.dataflow, "warn", arguments);
 }
-function info() {
+function info2() {
   return log6(this.context.dataflow, "info", arguments);
 }
 function debug2() {
@@ -49830,8 +50432,8 @@ function equalArray(a4, b10) {
   return true;
 }
 function equalObject(a4, b10) {
-  for (const key2 in a4) {
-    if (!equal2(a4[key2], b10[key2])) return false;
+  for (const key3 in a4) {
+    if (!equal2(a4[key3], b10[key3])) return false;
   }
   return true;
 }
@@ -49840,7 +50442,7 @@ function removePredicate(props) {
 }
 function modify(name, insert2, remove2, toggle2, modify2, values3) {
   const df = this.context.dataflow, data3 = this.context.data[name], input = data3.input, stamp = df.stamp();
-  let changes = data3.changes, predicate, key2;
+  let changes = data3.changes, predicate, key3;
   if (df._trigger === false || !(input.value.length || insert2 || toggle2)) {
     return 0;
   }
@@ -49871,8 +50473,8 @@ function modify(name, insert2, remove2, toggle2, modify2, values3) {
     if (isFunction(modify2)) {
       throw Error("modify parameter must be a data tuple, not a function");
     }
-    for (key2 in values3) {
-      changes.modify(modify2, key2, values3[key2]);
+    for (key3 in values3) {
+      changes.modify(modify2, key3, values3[key3]);
     }
   }
   return 1;
@@ -50137,7 +50739,7 @@ var functionContext = {
   dayofyear,
   utcdayofyear,
   warn,
-  info,
+  info: info2,
   debug: debug2,
   extent(_) {
     return extent(_);
@@ -50413,9 +51015,9 @@ function parseOperatorParameters(spec) {
 function parseParameters(spec, params2) {
   params2 = params2 || {};
   const ctx = this;
-  for (const key2 in spec) {
-    const value4 = spec[key2];
-    params2[key2] = isArray(value4) ? value4.map((v) => parseParameter(v, ctx, params2)) : parseParameter(value4, ctx, params2);
+  for (const key3 in spec) {
+    const value4 = spec[key3];
+    params2[key3] = isArray(value4) ? value4.map((v) => parseParameter(v, ctx, params2)) : parseParameter(value4, ctx, params2);
   }
   return params2;
 }
@@ -50469,7 +51071,7 @@ function getExpression(_, ctx, params2) {
 }
 function getKey(_, ctx) {
   const k2 = "k:" + _.$key + "_" + !!_.$flat;
-  return ctx.fn[k2] || (ctx.fn[k2] = key(_.$key, _.$flat, ctx.expr.codegen));
+  return ctx.fn[k2] || (ctx.fn[k2] = key2(_.$key, _.$flat, ctx.expr.codegen));
 }
 function getField2(_, ctx) {
   if (!_.$field) return null;
@@ -50494,7 +51096,7 @@ function getContext(_, ctx) {
 }
 function getSubflow(_, ctx) {
   const spec = _.$subflow;
-  return function(dataflow, key2, parent) {
+  return function(dataflow, key3, parent) {
     const subctx = ctx.fork().parse(spec), op = subctx.get(spec.operators[0].id), p = subctx.signals.parent;
     if (p) p.set(parent);
     op.detachSubflow = () => ctx.detach(subctx);
@@ -50550,19 +51152,19 @@ function getState(options) {
   var ctx = this, state = {};
   if (options.signals) {
     var signals = state.signals = {};
-    Object.keys(ctx.signals).forEach((key2) => {
-      const op = ctx.signals[key2];
-      if (options.signals(key2, op)) {
-        signals[key2] = op.value;
+    Object.keys(ctx.signals).forEach((key3) => {
+      const op = ctx.signals[key3];
+      if (options.signals(key3, op)) {
+        signals[key3] = op.value;
       }
     });
   }
   if (options.data) {
     var data3 = state.data = {};
-    Object.keys(ctx.data).forEach((key2) => {
-      const dataset = ctx.data[key2];
-      if (options.data(key2, dataset)) {
-        data3[key2] = dataset.input.value;
+    Object.keys(ctx.data).forEach((key3) => {
+      const dataset = ctx.data[key3];
+      if (options.data(key3, dataset)) {
+        data3[key3] = dataset.input.value;
       }
     });
   }
@@ -50573,11 +51175,11 @@ function getState(options) {
 }
 function setState(state) {
   var ctx = this, df = ctx.dataflow, data3 = state.data, signals = state.signals;
-  Object.keys(signals || {}).forEach((key2) => {
-    df.update(ctx.signals[key2], signals[key2], SKIP3);
+  Object.keys(signals || {}).forEach((key3) => {
+    df.update(ctx.signals[key3], signals[key3], SKIP3);
   });
-  Object.keys(data3 || {}).forEach((key2) => {
-    df.pulse(ctx.data[key2].input, df.changeset().remove(truthy).insert(data3[key2]));
+  Object.keys(data3 || {}).forEach((key3) => {
+    df.pulse(ctx.data[key3].input, df.changeset().remove(truthy).insert(data3[key3]));
   });
   (state.subcontext || []).forEach((substate, i) => {
     const subctx = ctx.subcontext[i];
@@ -50625,8 +51227,8 @@ Context.prototype = Subcontext.prototype = {
   detach(ctx) {
     this.subcontext = this.subcontext.filter((c4) => c4 !== ctx);
     const keys4 = Object.keys(ctx.nodes);
-    for (const key2 of keys4) ctx.nodes[key2]._targets = null;
-    for (const key2 of keys4) ctx.nodes[key2].detach();
+    for (const key3 of keys4) ctx.nodes[key3]._targets = null;
+    for (const key3 of keys4) ctx.nodes[key3].detach();
     ctx.nodes = null;
   },
   get(id2) {
@@ -50920,10 +51522,10 @@ function prevent(view, type3) {
   var def2 = view._eventConfig.defaults, prevent2 = def2.prevent, allow = def2.allow;
   return prevent2 === false || allow === true ? false : prevent2 === true || allow === false ? true : prevent2 ? prevent2[type3] : allow ? !allow[type3] : view.preventDefault();
 }
-function permit(view, key2, type3) {
-  const rule4 = view._eventConfig && view._eventConfig[key2];
+function permit(view, key3, type3) {
+  const rule4 = view._eventConfig && view._eventConfig[key3];
   if (rule4 === false || isObject(rule4) && !rule4[type3]) {
-    view.warn(`Blocked ${key2} ${type3} event listener.`);
+    view.warn(`Blocked ${key3} ${type3} event listener.`);
     return false;
   }
   return true;
@@ -51022,7 +51624,7 @@ function finalize() {
 }
 function element2(tag, attr2, text3) {
   const el = document.createElement(tag);
-  for (const key2 in attr2) el.setAttribute(key2, attr2[key2]);
+  for (const key3 in attr2) el.setAttribute(key3, attr2[key3]);
   if (text3 != null) el.textContent = text3;
   return el;
 }
@@ -51107,11 +51709,11 @@ function generate(bind3, el, param2, view) {
 }
 function form(bind3, el, param2, value4, view) {
   const node = element2("input");
-  for (const key2 in param2) {
-    if (EventHandlerAttr.test(key2)) {
-      view.warn(`Ignoring unsupported signal binding property "${key2}" for signal "${param2.signal}".`);
-    } else if (key2 !== "signal" && key2 !== "element") {
-      node.setAttribute(key2 === "input" ? "type" : key2, param2[key2]);
+  for (const key3 in param2) {
+    if (EventHandlerAttr.test(key3)) {
+      view.warn(`Ignoring unsupported signal binding property "${key3}" for signal "${param2.signal}".`);
+    } else if (key3 !== "signal" && key3 !== "element") {
+      node.setAttribute(key3 === "input" ? "type" : key3, param2[key3]);
     }
   }
   node.setAttribute("name", param2.signal);
@@ -51444,9 +52046,9 @@ function formatTooltip(value4) {
   return value4 == null ? "" : isArray(value4) ? formatArray(value4) : isObject(value4) && !isDate(value4) ? formatObject(value4) : value4 + "";
 }
 function formatObject(obj) {
-  return Object.keys(obj).map((key2) => {
-    const v = obj[key2];
-    return key2 + ": " + (isArray(v) ? formatArray(v) : formatValue2(v));
+  return Object.keys(obj).map((key3) => {
+    const v = obj[key3];
+    return key3 + ": " + (isArray(v) ? formatArray(v) : formatValue2(v));
   }).join("\n");
 }
 function formatArray(value4) {
@@ -51959,8 +52561,8 @@ function extendEncode(encode2, extra, skip) {
   }
   return encode2;
 }
-function has(key2, encode2) {
-  return encode2 && (encode2.enter && encode2.enter[key2] || encode2.update && encode2.update[key2]);
+function has(key3, encode2) {
+  return encode2 && (encode2.enter && encode2.enter[key3] || encode2.update && encode2.update[key3]);
 }
 var MarkRole = "mark";
 var FrameRole2 = "frame";
@@ -51983,42 +52585,42 @@ var TitleTextRole = "title-text";
 var TitleSubtitleRole = "title-subtitle";
 function applyDefaults(encode2, type3, role, style2, config) {
   const defaults2 = {}, enter = {};
-  let update3, key2, skip, props;
-  key2 = "lineBreak";
-  if (type3 === "text" && config[key2] != null && !has(key2, encode2)) {
-    applyDefault(defaults2, key2, config[key2]);
+  let update3, key3, skip, props;
+  key3 = "lineBreak";
+  if (type3 === "text" && config[key3] != null && !has(key3, encode2)) {
+    applyDefault(defaults2, key3, config[key3]);
   }
   if (role == "legend" || String(role).startsWith("axis")) {
     role = null;
   }
   props = role === FrameRole2 ? config.group : role === MarkRole ? extend({}, config.mark, config[type3]) : null;
-  for (key2 in props) {
-    skip = has(key2, encode2) || (key2 === "fill" || key2 === "stroke") && (has("fill", encode2) || has("stroke", encode2));
-    if (!skip) applyDefault(defaults2, key2, props[key2]);
+  for (key3 in props) {
+    skip = has(key3, encode2) || (key3 === "fill" || key3 === "stroke") && (has("fill", encode2) || has("stroke", encode2));
+    if (!skip) applyDefault(defaults2, key3, props[key3]);
   }
   array_default(style2).forEach((name) => {
     const props2 = config.style && config.style[name];
-    for (const key3 in props2) {
-      if (!has(key3, encode2)) {
-        applyDefault(defaults2, key3, props2[key3]);
+    for (const key4 in props2) {
+      if (!has(key4, encode2)) {
+        applyDefault(defaults2, key4, props2[key4]);
       }
     }
   });
   encode2 = extend({}, encode2);
-  for (key2 in defaults2) {
-    props = defaults2[key2];
+  for (key3 in defaults2) {
+    props = defaults2[key3];
     if (props.signal) {
-      (update3 = update3 || {})[key2] = props;
+      (update3 = update3 || {})[key3] = props;
     } else {
-      enter[key2] = props;
+      enter[key3] = props;
     }
   }
   encode2.enter = extend(enter, encode2.enter);
   if (update3) encode2.update = extend(update3, encode2.update);
   return encode2;
 }
-function applyDefault(defaults2, key2, value4) {
-  defaults2[key2] = value4 && value4.signal ? {
+function applyDefault(defaults2, key3, value4) {
+  defaults2[key3] = value4 && value4.signal ? {
     signal: value4.signal
   } : {
     value: value4
@@ -52130,8 +52732,8 @@ function parseEncode(encode2, type3, role, style2, scope, params2) {
     $encode: enc
   };
   encode2 = applyDefaults(encode2, type3, role, style2, scope.config);
-  for (const key2 in encode2) {
-    enc[key2] = parseBlock(encode2[key2], type3, params2, scope);
+  for (const key3 in encode2) {
+    enc[key3] = parseBlock(encode2[key3], type3, params2, scope);
   }
   return params2;
 }
@@ -52238,8 +52840,8 @@ function isExpr$1(_) {
 }
 function hasSignal(_) {
   if (isSignal(_)) return true;
-  if (isObject(_)) for (const key2 in _) {
-    if (hasSignal(_[key2])) return true;
+  if (isObject(_)) for (const key3 in _) {
+    if (hasSignal(_[key3])) return true;
   }
   return false;
 }
@@ -52439,7 +53041,7 @@ function initScale(spec, scope) {
 }
 function parseScale(spec, scope) {
   const params2 = scope.getScale(spec.name).params;
-  let key2;
+  let key3;
   params2.domain = parseScaleDomain(spec.domain, spec, scope);
   if (spec.range != null) {
     params2.range = parseScaleRange(spec, scope, params2);
@@ -52453,9 +53055,9 @@ function parseScale(spec, scope) {
   if (spec.bins != null) {
     params2.bins = parseScaleBins(spec.bins, scope);
   }
-  for (key2 in spec) {
-    if (hasOwnProperty(params2, key2) || key2 === "name") continue;
-    params2[key2] = parseLiteral(spec[key2], scope);
+  for (key3 in spec) {
+    if (hasOwnProperty(params2, key3) || key3 === "name") continue;
+    params2[key3] = parseLiteral(spec[key3], scope);
   }
 }
 function parseLiteral(v, scope) {
@@ -53289,7 +53891,7 @@ var isExpr = (_) => _ === "expr";
 var isField = (_) => _ === "field";
 var isCompare = (_) => _ === "compare";
 function parseData$1(from, group2, scope) {
-  let facet, key2, op, dataRef, parent;
+  let facet, key3, op, dataRef, parent;
   if (!from) {
     dataRef = ref(scope.add(Collect2(null, [{}])));
   } else if (facet = from.facet) {
@@ -53308,14 +53910,14 @@ function parseData$1(from, group2, scope) {
       } else {
         parent = ref(scope.getData(from.data).aggregate);
       }
-      key2 = scope.keyRef(facet.groupby, true);
+      key3 = scope.keyRef(facet.groupby, true);
     }
   }
   if (!dataRef) {
     dataRef = getDataRef(from, scope);
   }
   return {
-    key: key2,
+    key: key3,
     pulse: dataRef,
     parent
   };
@@ -54035,27 +54637,27 @@ function keys2(objects) {
   const map3 = {};
   for (const obj of objects) {
     if (!obj) continue;
-    for (const key2 in obj) map3[key2] = 1;
+    for (const key3 in obj) map3[key3] = 1;
   }
   return Object.keys(map3);
 }
 function axisConfig(spec, scope) {
-  var config = scope.config, style2 = config.style, axis = config.axis, band2 = scope.scaleType(spec.scale) === "band" && config.axisBand, orient2 = spec.orient, xy, or2, key2;
+  var config = scope.config, style2 = config.style, axis = config.axis, band2 = scope.scaleType(spec.scale) === "band" && config.axisBand, orient2 = spec.orient, xy, or3, key3;
   if (isSignal(orient2)) {
     const xyKeys = keys2([config.axisX, config.axisY]), orientKeys = keys2([config.axisTop, config.axisBottom, config.axisLeft, config.axisRight]);
     xy = {};
-    for (key2 of xyKeys) {
-      xy[key2] = ifX(orient2, fallback(key2, config.axisX, axis, style2), fallback(key2, config.axisY, axis, style2));
+    for (key3 of xyKeys) {
+      xy[key3] = ifX(orient2, fallback(key3, config.axisX, axis, style2), fallback(key3, config.axisY, axis, style2));
     }
-    or2 = {};
-    for (key2 of orientKeys) {
-      or2[key2] = ifOrient(orient2.signal, fallback(key2, config.axisTop, axis, style2), fallback(key2, config.axisBottom, axis, style2), fallback(key2, config.axisLeft, axis, style2), fallback(key2, config.axisRight, axis, style2));
+    or3 = {};
+    for (key3 of orientKeys) {
+      or3[key3] = ifOrient(orient2.signal, fallback(key3, config.axisTop, axis, style2), fallback(key3, config.axisBottom, axis, style2), fallback(key3, config.axisLeft, axis, style2), fallback(key3, config.axisRight, axis, style2));
     }
   } else {
     xy = orient2 === Top2 || orient2 === Bottom2 ? config.axisX : config.axisY;
-    or2 = config["axis" + orient2[0].toUpperCase() + orient2.slice(1)];
+    or3 = config["axis" + orient2[0].toUpperCase() + orient2.slice(1)];
   }
-  const result = xy || or2 || band2 ? extend({}, axis, xy, or2, band2) : axis;
+  const result = xy || or3 || band2 ? extend({}, axis, xy, or3, band2) : axis;
   return result;
 }
 function axisDomain(spec, config, userEncode, dataRef) {
@@ -54759,17 +55361,17 @@ Scope.prototype = Subscope.prototype = {
   },
   // ----
   event(source4, type3) {
-    const key2 = source4 + ":" + type3;
-    if (!this.events[key2]) {
+    const key3 = source4 + ":" + type3;
+    if (!this.events[key3]) {
       const id2 = this.id();
       this.streams.push({
         id: id2,
         source: source4,
         type: type3
       });
-      this.events[key2] = id2;
+      this.events[key3] = id2;
     }
-    return this.events[key2];
+    return this.events[key3];
   },
   // ----
   hasOwnSignal(name) {
@@ -54889,10 +55491,10 @@ function arrayLambda(array7) {
   return code + "]";
 }
 function objectLambda(obj) {
-  let code = "{", i = 0, key2, value4;
-  for (key2 in obj) {
-    value4 = obj[key2];
-    code += (++i > 1 ? "," : "") + stringValue(key2) + ":" + (isObject(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
+  let code = "{", i = 0, key3, value4;
+  for (key3 in obj) {
+    value4 = obj[key3];
+    code += (++i > 1 ? "," : "") + stringValue(key3) + ":" + (isObject(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
   }
   return code + "}";
 }
@@ -55932,9 +56534,9 @@ function finishObjectExpression2(properties) {
   node.properties = properties;
   return node;
 }
-function finishProperty2(kind, key2, value4) {
+function finishProperty2(kind, key3, value4) {
   const node = new ASTNode2(SyntaxProperty2);
-  node.key = key2;
+  node.key = key3;
   node.value = value4;
   node.kind = kind;
   return node;
@@ -56016,7 +56618,7 @@ function parseObjectPropertyKey2() {
   return finishIdentifier2(token.value);
 }
 function parseObjectProperty2() {
-  var token, key2, id2, value4;
+  var token, key3, id2, value4;
   index5 = lookahead2.start;
   token = lookahead2;
   if (token.type === TokenIdentifier2) {
@@ -56028,14 +56630,14 @@ function parseObjectProperty2() {
   if (token.type === TokenEOF2 || token.type === TokenPunctuator2) {
     throwUnexpected2(token);
   } else {
-    key2 = parseObjectPropertyKey2();
+    key3 = parseObjectPropertyKey2();
     expect2(":");
     value4 = parseConditionalExpression2();
-    return finishProperty2("init", key2, value4);
+    return finishProperty2("init", key3, value4);
   }
 }
 function parseObjectInitialiser2() {
-  var properties = [], property2, name, key2, map3 = {}, toString2 = String;
+  var properties = [], property2, name, key3, map3 = {}, toString2 = String;
   index5 = lookahead2.start;
   expect2("{");
   while (!match2("}")) {
@@ -56045,11 +56647,11 @@ function parseObjectInitialiser2() {
     } else {
       name = toString2(property2.key.value);
     }
-    key2 = "$" + name;
-    if (Object.prototype.hasOwnProperty.call(map3, key2)) {
+    key3 = "$" + name;
+    if (Object.prototype.hasOwnProperty.call(map3, key3)) {
       throwError2({}, MessageStrictDuplicateProperty2);
     } else {
-      map3[key2] = true;
+      map3[key3] = true;
     }
     properties.push(property2);
     if (!match2("}")) {
@@ -56448,8 +57050,8 @@ function setEqual(a4, b10) {
   return true;
 }
 function hasIntersection(a4, b10) {
-  for (const key2 of a4) {
-    if (b10.has(key2)) {
+  for (const key3 of a4) {
+    if (b10.has(key3)) {
       return true;
     }
   }
@@ -56495,7 +57097,7 @@ function logicalExpr(op, cb) {
   } else if (isLogicalAnd(op)) {
     return `(${op.and.map((and) => logicalExpr(and, cb)).join(") && (")})`;
   } else if (isLogicalOr(op)) {
-    return `(${op.or.map((or2) => logicalExpr(or2, cb)).join(") || (")})`;
+    return `(${op.or.map((or3) => logicalExpr(or3, cb)).join(") || (")})`;
   } else {
     return cb(op);
   }
@@ -56636,8 +57238,8 @@ function deepEqual(a4, b10) {
       if (!Object.prototype.hasOwnProperty.call(b10, ks[i]))
         return false;
     for (i = length3; i-- !== 0; ) {
-      const key2 = ks[i];
-      if (!deepEqual(a4[key2], b10[key2]))
+      const key3 = ks[i];
+      if (!deepEqual(a4[key3], b10[key3]))
         return false;
     }
     return true;
@@ -56676,20 +57278,20 @@ function stringify(data3) {
     const ks = Object.keys(node).sort();
     out = "";
     for (i = 0; i < ks.length; i++) {
-      const key2 = ks[i];
-      const value4 = _stringify(node[key2]);
+      const key3 = ks[i];
+      const value4 = _stringify(node[key3]);
       if (!value4)
         continue;
       if (out)
         out += ",";
-      out += `${JSON.stringify(key2)}:${value4}`;
+      out += `${JSON.stringify(key3)}:${value4}`;
     }
     seen.splice(seenIndex, 1);
     return `{${out}}`;
   })(data3);
 }
-function hasProperty(obj, key2) {
-  return isObject(obj) && hasOwnProperty(obj, key2) && obj[key2] !== void 0;
+function hasProperty(obj, key3) {
+  return isObject(obj) && hasOwnProperty(obj, key3) && obj[key3] !== void 0;
 }
 var ROW = "row";
 var COLUMN = "column";
@@ -60296,9 +60898,9 @@ function markChannelCompatible(encoding, channel, mark) {
 }
 function initEncoding(encoding, mark, filled, config) {
   const normalizedEncoding = {};
-  for (const key2 of keys3(encoding)) {
-    if (!isChannel(key2)) {
-      warn2(invalidEncodingChannel(key2));
+  for (const key3 of keys3(encoding)) {
+    if (!isChannel(key3)) {
+      warn2(invalidEncodingChannel(key3));
     }
   }
   for (let channel of UNIT_CHANNELS) {
@@ -63191,37 +63793,37 @@ var Split = class _Split {
       ...this.implicit
     };
   }
-  get(key2) {
-    return getFirstDefined(this.explicit[key2], this.implicit[key2]);
+  get(key3) {
+    return getFirstDefined(this.explicit[key3], this.implicit[key3]);
   }
-  getWithExplicit(key2) {
-    if (this.explicit[key2] !== void 0) {
-      return { explicit: true, value: this.explicit[key2] };
-    } else if (this.implicit[key2] !== void 0) {
-      return { explicit: false, value: this.implicit[key2] };
+  getWithExplicit(key3) {
+    if (this.explicit[key3] !== void 0) {
+      return { explicit: true, value: this.explicit[key3] };
+    } else if (this.implicit[key3] !== void 0) {
+      return { explicit: false, value: this.implicit[key3] };
     }
     return { explicit: false, value: void 0 };
   }
-  setWithExplicit(key2, { value: value4, explicit }) {
+  setWithExplicit(key3, { value: value4, explicit }) {
     if (value4 !== void 0) {
-      this.set(key2, value4, explicit);
+      this.set(key3, value4, explicit);
     }
   }
-  set(key2, value4, explicit) {
-    delete this[explicit ? "implicit" : "explicit"][key2];
-    this[explicit ? "explicit" : "implicit"][key2] = value4;
+  set(key3, value4, explicit) {
+    delete this[explicit ? "implicit" : "explicit"][key3];
+    this[explicit ? "explicit" : "implicit"][key3] = value4;
     return this;
   }
-  copyKeyFromSplit(key2, { explicit, implicit: implicit2 }) {
-    if (explicit[key2] !== void 0) {
-      this.set(key2, explicit[key2], true);
-    } else if (implicit2[key2] !== void 0) {
-      this.set(key2, implicit2[key2], false);
+  copyKeyFromSplit(key3, { explicit, implicit: implicit2 }) {
+    if (explicit[key3] !== void 0) {
+      this.set(key3, explicit[key3], true);
+    } else if (implicit2[key3] !== void 0) {
+      this.set(key3, implicit2[key3], false);
     }
   }
-  copyKeyFromObject(key2, s2) {
-    if (s2[key2] !== void 0) {
-      this.set(key2, s2[key2], true);
+  copyKeyFromObject(key3, s2) {
+    if (s2[key3] !== void 0) {
+      this.set(key3, s2[key3], true);
     }
   }
   /**
@@ -63229,9 +63831,9 @@ var Split = class _Split {
    * overwrite properties from this split.
    */
   copyAll(other) {
-    for (const key2 of keys3(other.combine())) {
-      const val = other.getWithExplicit(key2);
-      this.setWithExplicit(key2, val);
+    for (const key3 of keys3(other.combine())) {
+      const val = other.getWithExplicit(key3);
+      this.setWithExplicit(key3, val);
     }
   }
 };
@@ -63578,9 +64180,9 @@ var TimeUnitNode = class _TimeUnitNode extends DataFlowNode {
    */
   merge(other) {
     this.timeUnits = { ...this.timeUnits };
-    for (const key2 in other.timeUnits) {
-      if (!this.timeUnits[key2]) {
-        this.timeUnits[key2] = other.timeUnits[key2];
+    for (const key3 in other.timeUnits) {
+      if (!this.timeUnits[key3]) {
+        this.timeUnits[key3] = other.timeUnits[key3];
       }
     }
     for (const child of other.children) {
@@ -63594,10 +64196,10 @@ var TimeUnitNode = class _TimeUnitNode extends DataFlowNode {
    */
   removeFormulas(fields) {
     const newFormula = {};
-    for (const [key2, timeUnitComponent] of entries$1(this.timeUnits)) {
+    for (const [key3, timeUnitComponent] of entries$1(this.timeUnits)) {
       const fieldAs = isTimeUnitTransformComponent(timeUnitComponent) ? timeUnitComponent.as : `${timeUnitComponent.field}_end`;
       if (!fields.has(fieldAs)) {
-        newFormula[key2] = timeUnitComponent;
+        newFormula[key3] = timeUnitComponent;
       }
     }
     this.timeUnits = newFormula;
@@ -63728,15 +64330,15 @@ var project2 = {
         if (!isObject(initVal)) {
           continue;
         }
-        for (const key2 of keys3(initVal)) {
-          if (isSingleDefUnitChannel(key2)) {
-            (encodings || (encodings = [])).push(key2);
+        for (const key3 of keys3(initVal)) {
+          if (isSingleDefUnitChannel(key3)) {
+            (encodings || (encodings = [])).push(key3);
           } else {
             if (type3 === "interval") {
               warn2(INTERVAL_INITIALIZED_WITH_POS);
               encodings = cfg.encodings;
             } else {
-              (fields ??= []).push(key2);
+              (fields ??= []).push(key3);
             }
           }
         }
@@ -63986,11 +64588,11 @@ function assembleTopLevelSignals(model, signals) {
     const store = stringValue(name + STORE);
     const hasSg = signals.filter((s2) => s2.name === name);
     if (hasSg.length === 0) {
-      const resolve2 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
+      const resolve3 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
       const isPoint2 = selCmpt.type === "point" ? ", true, true)" : ")";
       signals.push({
         name: selCmpt.name,
-        update: `${VL_SELECTION_RESOLVE}(${store}, ${stringValue(resolve2)}${isPoint2}`
+        update: `${VL_SELECTION_RESOLVE}(${store}, ${stringValue(resolve3)}${isPoint2}`
       });
     }
     hasSelections = true;
@@ -64293,11 +64895,11 @@ var interval2 = {
       y2: y4 !== void 0 ? { signal: `${yvname}[1]` } : { field: { group: "height" } }
     };
     if (selCmpt.resolve === "global") {
-      for (const key2 of keys3(update3)) {
-        update3[key2] = [
+      for (const key3 of keys3(update3)) {
+        update3[key3] = [
           {
             test: `${store}.length && ${store}[0].unit === ${unitName(model)}`,
-            ...update3[key2]
+            ...update3[key3]
           },
           { value: 0 }
         ];
@@ -64504,7 +65106,7 @@ function tooltipData(encoding, stack2, config, { reactiveGeom } = {}) {
       // for secondary field def, copy type from main channel
     };
     const title2 = fieldDef.title || defaultTitle(fieldDef, formatConfig);
-    const key2 = array_default(title2).join(", ").replaceAll(/"/g, '\\"');
+    const key3 = array_default(title2).join(", ").replaceAll(/"/g, '\\"');
     let value4;
     if (isXorY(channel)) {
       const channel2 = channel === "x" ? "x2" : "y2";
@@ -64529,7 +65131,7 @@ function tooltipData(encoding, stack2, config, { reactiveGeom } = {}) {
       }).signal;
     }
     value4 ??= addLineBreaksToTooltip(fieldDef, formatConfig, expr2).signal;
-    tuples.push({ channel, key: key2, value: value4 });
+    tuples.push({ channel, key: key3, value: value4 });
   }
   forEach(encoding, (channelDef, channel) => {
     if (isFieldDef(channelDef)) {
@@ -64539,16 +65141,16 @@ function tooltipData(encoding, stack2, config, { reactiveGeom } = {}) {
     }
   });
   const out = {};
-  for (const { channel, key: key2, value: value4 } of tuples) {
-    if (!toSkip.has(channel) && !out[key2]) {
-      out[key2] = value4;
+  for (const { channel, key: key3, value: value4 } of tuples) {
+    if (!toSkip.has(channel) && !out[key3]) {
+      out[key3] = value4;
     }
   }
   return out;
 }
 function tooltipRefForEncoding(encoding, stack2, config, { reactiveGeom } = {}) {
   const data3 = tooltipData(encoding, stack2, config, { reactiveGeom });
-  const keyValues = entries$1(data3).map(([key2, value4]) => `"${key2}": ${value4}`);
+  const keyValues = entries$1(data3).map(([key3, value4]) => `"${key3}": ${value4}`);
   return keyValues.length > 0 ? { signal: `{${keyValues.join(", ")}}` } : void 0;
 }
 function addLineBreaksToTooltip(channelDef, config, expr2 = "datum") {
@@ -64611,7 +65213,7 @@ function description(model) {
   }
   return {
     description: {
-      signal: entries$1(data3).filter(([key2]) => !key2.startsWith("_")).map(([key2, value4]) => [key2, value4.replaceAll("\\n", " ")]).map(([key2, value4], index6) => `"${index6 > 0 ? "; " : ""}${key2}: " + (${value4})`).join(" + ")
+      signal: entries$1(data3).filter(([key3]) => !key3.startsWith("_")).map(([key3, value4]) => [key3, value4.replaceAll("\\n", " ")]).map(([key3, value4], index6) => `"${index6 > 0 ? "; " : ""}${key3}: " + (${value4})`).join(" + ")
     }
   };
 }
@@ -65808,15 +66410,15 @@ function parseUnitSelection(model, selDefs) {
     const type3 = isString(selDef) ? selDef : selDef.type;
     const defaults2 = isObject(selDef) ? duplicate(selDef) : { type: type3 };
     const cfg = selectionConfig[type3];
-    for (const key2 in cfg) {
-      if (key2 === "fields" || key2 === "encodings") {
+    for (const key3 in cfg) {
+      if (key3 === "fields" || key3 === "encodings") {
         continue;
       }
-      if (key2 === "mark") {
+      if (key3 === "mark") {
         defaults2.mark = { ...cfg.mark, ...defaults2.mark };
       }
-      if (defaults2[key2] === void 0 || defaults2[key2] === true) {
-        defaults2[key2] = duplicate(cfg[key2] ?? defaults2[key2]);
+      if (defaults2[key3] === void 0 || defaults2[key3] === true) {
+        defaults2[key3] = duplicate(cfg[key3] ?? defaults2[key3]);
       }
     }
     const selCmpt = selCmpts[name] = {
@@ -65866,8 +66468,8 @@ function parseSelectionPredicate(model, pred, dfnode, datum2 = "datum") {
     }
   }
   const fn = selCmpt.project.hasSelectionId ? "vlSelectionIdTest(" : "vlSelectionTest(";
-  const resolve2 = selCmpt.resolve === "global" ? ")" : `, ${stringValue(selCmpt.resolve)})`;
-  const test2 = `${fn}${store}, ${datum2}${resolve2}`;
+  const resolve3 = selCmpt.resolve === "global" ? ")" : `, ${stringValue(selCmpt.resolve)})`;
+  const test2 = `${fn}${store}, ${datum2}${resolve3}`;
   const length3 = `length(data(${store}))`;
   return pred.empty === false ? `${length3} && ${test2}` : `!${length3} || ${test2}`;
 }
@@ -66710,16 +67312,16 @@ function defaultScaleResolve(channel, model) {
   }
   throw new Error("invalid model type for resolve");
 }
-function parseGuideResolve(resolve2, channel) {
-  const channelScaleResolve = resolve2.scale[channel];
+function parseGuideResolve(resolve3, channel) {
+  const channelScaleResolve = resolve3.scale[channel];
   const guide = isXorY(channel) ? "axis" : "legend";
   if (channelScaleResolve === "independent") {
-    if (resolve2[guide][channel] === "shared") {
+    if (resolve3[guide][channel] === "shared") {
       warn2(independentScaleMeansIndependentGuide(channel));
     }
     return "independent";
   }
-  return resolve2[guide][channel] || "shared";
+  return resolve3[guide][channel] || "shared";
 }
 var LEGEND_COMPONENT_PROPERTY_INDEX = {
   ...COMMON_LEGEND_PROPERTY_INDEX,
@@ -67125,15 +67727,15 @@ function parseLegendForChannel(model, channel) {
   return legendCmpt;
 }
 function parseNonUnitLegend(model) {
-  const { legends, resolve: resolve2 } = model.component;
+  const { legends, resolve: resolve3 } = model.component;
   for (const child of model.children) {
     parseLegend2(child);
     for (const channel of keys3(child.component.legends)) {
-      resolve2.legend[channel] = parseGuideResolve(model.component.resolve, channel);
-      if (resolve2.legend[channel] === "shared") {
+      resolve3.legend[channel] = parseGuideResolve(model.component.resolve, channel);
+      if (resolve3.legend[channel] === "shared") {
         legends[channel] = mergeLegendComponent(legends[channel], child.component.legends[channel]);
         if (!legends[channel]) {
-          resolve2.legend[channel] = "independent";
+          resolve3.legend[channel] = "independent";
           delete legends[channel];
         }
       }
@@ -67144,7 +67746,7 @@ function parseNonUnitLegend(model) {
       if (!child.component.legends[channel]) {
         continue;
       }
-      if (resolve2.legend[channel] === "shared") {
+      if (resolve3.legend[channel] === "shared") {
         delete child.component.legends[channel];
       }
     }
@@ -67214,16 +67816,16 @@ function rangeFormula(model, fieldDef, channel, config) {
 function binKey(bin3, field3) {
   return `${binToString(bin3)}_${field3}`;
 }
-function getSignalsFromModel(model, key2) {
+function getSignalsFromModel(model, key3) {
   return {
-    signal: model.getName(`${key2}_bins`),
-    extentSignal: model.getName(`${key2}_extent`)
+    signal: model.getName(`${key3}_bins`),
+    extentSignal: model.getName(`${key3}_extent`)
   };
 }
 function getBinSignalName(model, field3, bin3) {
   const normalizedBin = normalizeBin(bin3, void 0) ?? {};
-  const key2 = binKey(normalizedBin, field3);
-  return model.getName(`${key2}_bins`);
+  const key3 = binKey(normalizedBin, field3);
+  return model.getName(`${key3}_bins`);
 }
 function isBinTransform(t) {
   return "as" in t;
@@ -67237,8 +67839,8 @@ function createBinComponent(t, bin3, model) {
     as = [vgField(t, { forAs: true }), vgField(t, { binSuffix: "end", forAs: true })];
   }
   const normalizedBin = { ...normalizeBin(bin3, void 0) };
-  const key2 = binKey(normalizedBin, t.field);
-  const { signal, extentSignal } = getSignalsFromModel(model, key2);
+  const key3 = binKey(normalizedBin, t.field);
+  const { signal, extentSignal } = getSignalsFromModel(model, key3);
   if (isParameterExtent(normalizedBin.extent)) {
     const ext = normalizedBin.extent;
     span = parseSelectionExtent(model, ext.param, ext);
@@ -67252,7 +67854,7 @@ function createBinComponent(t, bin3, model) {
     ...extentSignal ? { extentSignal } : {},
     ...span ? { span } : {}
   };
-  return { key: key2, binComponent };
+  return { key: key3, binComponent };
 }
 var BinNode = class _BinNode extends DataFlowNode {
   bins;
@@ -67266,10 +67868,10 @@ var BinNode = class _BinNode extends DataFlowNode {
   static makeFromEncoding(parent, model) {
     const bins2 = model.reduceFieldDef((binComponentIndex, fieldDef, channel) => {
       if (isTypedFieldDef(fieldDef) && isBinning(fieldDef.bin)) {
-        const { key: key2, binComponent } = createBinComponent(fieldDef, fieldDef.bin, model);
-        binComponentIndex[key2] = {
+        const { key: key3, binComponent } = createBinComponent(fieldDef, fieldDef.bin, model);
+        binComponentIndex[key3] = {
           ...binComponent,
-          ...binComponentIndex[key2],
+          ...binComponentIndex[key3],
           ...rangeFormula(model, fieldDef, channel, model.config)
         };
       }
@@ -67285,9 +67887,9 @@ var BinNode = class _BinNode extends DataFlowNode {
    * The optional parameter should provide
    */
   static makeFromTransform(parent, t, model) {
-    const { key: key2, binComponent } = createBinComponent(t, t.bin, model);
+    const { key: key3, binComponent } = createBinComponent(t, t.bin, model);
     return new _BinNode(parent, {
-      [key2]: binComponent
+      [key3]: binComponent
     });
   }
   /**
@@ -67295,12 +67897,12 @@ var BinNode = class _BinNode extends DataFlowNode {
    * or if this node already has a bin config, renames the corresponding signal in the model.
    */
   merge(other, renameSignal) {
-    for (const key2 of keys3(other.bins)) {
-      if (key2 in this.bins) {
-        renameSignal(other.bins[key2].signal, this.bins[key2].signal);
-        this.bins[key2].as = unique([...this.bins[key2].as, ...other.bins[key2].as], hash);
+    for (const key3 of keys3(other.bins)) {
+      if (key3 in this.bins) {
+        renameSignal(other.bins[key3].signal, this.bins[key3].signal);
+        this.bins[key3].as = unique([...this.bins[key3].as, ...other.bins[key3].as], hash);
       } else {
-        this.bins[key2] = other.bins[key2];
+        this.bins[key3] = other.bins[key3];
       }
     }
     for (const child of other.children) {
@@ -67917,10 +68519,10 @@ var ParseNode = class _ParseNode extends DataFlowNode {
     const parse7 = new Split(explicit, implicit2);
     ancestorParse.copyAll(parse7);
     const p = {};
-    for (const key2 of keys3(parse7.combine())) {
-      const val = parse7.get(key2);
+    for (const key3 of keys3(parse7.combine())) {
+      const val = parse7.get(key3);
       if (val !== null) {
-        p[key2] = val;
+        p[key3] = val;
       }
     }
     if (keys3(p).length === 0 || ancestorParse.parseNothing) {
@@ -68290,8 +68892,8 @@ var MergeParse = class extends BottomUpOptimizer {
         const mergedParseNode = new ParseNode(node, commonParse);
         for (const childNode of originalChildren) {
           if (childNode instanceof ParseNode) {
-            for (const key2 of keys3(commonParse)) {
-              delete childNode.parse[key2];
+            for (const key3 of keys3(commonParse)) {
+              delete childNode.parse[key3];
             }
           }
           node.removeChild(childNode);
@@ -68949,8 +69551,8 @@ function parseUnitScaleDomain(model) {
       while (!isFacetModel(facetParent) && facetParent.parent) {
         facetParent = facetParent.parent;
       }
-      const resolve2 = facetParent.component.resolve.scale[channel];
-      if (resolve2 === "shared") {
+      const resolve3 = facetParent.component.resolve.scale[channel];
+      if (resolve3 === "shared") {
         for (const domain3 of domains.value) {
           if (isDataRefDomain(domain3)) {
             domain3.data = FACET_SCALE_PREFIX + domain3.data.replace(FACET_SCALE_PREFIX, "");
@@ -70618,19 +71220,19 @@ var scaleTypeTieBreaker = tieBreakByComparing((st1, st2) => scaleTypePrecedence(
 function parseNonUnitScaleCore(model) {
   const scaleComponents = model.component.scales = {};
   const scaleTypeWithExplicitIndex = {};
-  const resolve2 = model.component.resolve;
+  const resolve3 = model.component.resolve;
   for (const child of model.children) {
     parseScaleCore(child);
     for (const channel of keys3(child.component.scales)) {
-      resolve2.scale[channel] ??= defaultScaleResolve(channel, model);
-      if (resolve2.scale[channel] === "shared") {
+      resolve3.scale[channel] ??= defaultScaleResolve(channel, model);
+      if (resolve3.scale[channel] === "shared") {
         const explicitScaleType = scaleTypeWithExplicitIndex[channel];
         const childScaleType = child.component.scales[channel].getWithExplicit("type");
         if (explicitScaleType) {
           if (scaleCompatible(explicitScaleType.value, childScaleType.value)) {
             scaleTypeWithExplicitIndex[channel] = mergeValuesWithExplicit(explicitScaleType, childScaleType, "type", "scale", scaleTypeTieBreaker);
           } else {
-            resolve2.scale[channel] = "independent";
+            resolve3.scale[channel] = "independent";
             delete scaleTypeWithExplicitIndex[channel];
           }
         } else {
@@ -70702,7 +71304,7 @@ var Model = class {
   signalNameMap;
   component;
   view;
-  constructor(spec, type3, parent, parentGivenName, config, resolve2, view) {
+  constructor(spec, type3, parent, parentGivenName, config, resolve3, view) {
     this.type = type3;
     this.parent = parent;
     this.config = config;
@@ -70733,7 +71335,7 @@ var Model = class {
         scale: {},
         axis: {},
         legend: {},
-        ...resolve2 ? duplicate(resolve2) : {}
+        ...resolve3 ? duplicate(resolve3) : {}
       },
       selection: null,
       scales: null,
@@ -71067,8 +71669,8 @@ var DensityTransformNode = class _DensityTransformNode extends DataFlowNode {
     this.transform = duplicate(transform4);
     const specifiedAs = this.transform.as ?? [void 0, void 0];
     this.transform.as = [specifiedAs[0] ?? "value", specifiedAs[1] ?? "density"];
-    const resolve2 = this.transform.resolve ?? "shared";
-    this.transform.resolve = resolve2;
+    const resolve3 = this.transform.resolve ?? "shared";
+    this.transform.resolve = resolve3;
   }
   dependentFields() {
     return /* @__PURE__ */ new Set([this.transform.density, ...this.transform.groupby ?? []]);
@@ -71350,11 +71952,11 @@ var ImputeNode = class _ImputeNode extends DataFlowNode {
     return `Impute ${hash(this.transform)}`;
   }
   assemble() {
-    const { impute, key: key2, keyvals, method: method2, groupby, value: value4, frame: frame2 = [null, null] } = this.transform;
+    const { impute, key: key3, keyvals, method: method2, groupby, value: value4, frame: frame2 = [null, null] } = this.transform;
     const imputeTransform = {
       type: "impute",
       field: impute,
-      key: key2,
+      key: key3,
       ...keyvals ? { keyvals: isImputeSequence(keyvals) ? this.processSequence(keyvals) : keyvals } : {},
       method: "value",
       ...groupby ? { groupby } : {},
@@ -71804,9 +72406,9 @@ function makeHeaderComponent(model, channel, labels2) {
 function mergeChildAxis(model, channel) {
   const { child } = model;
   if (child.component.axes[channel]) {
-    const { layoutHeaders: layoutHeaders2, resolve: resolve2 } = model.component;
-    resolve2.axis[channel] = parseGuideResolve(resolve2, channel);
-    if (resolve2.axis[channel] === "shared") {
+    const { layoutHeaders: layoutHeaders2, resolve: resolve3 } = model.component;
+    resolve3.axis[channel] = parseGuideResolve(resolve3, channel);
+    if (resolve3.axis[channel] === "shared") {
       const headerChannel = channel === "x" ? "column" : "row";
       const layoutHeader = layoutHeaders2[headerChannel];
       for (const axisComponent of child.component.axes[channel]) {
@@ -71841,12 +72443,12 @@ function parseChildrenLayoutSize(model) {
 function parseNonUnitLayoutSizeForChannel(model, layoutSizeType) {
   const sizeType = getSizeTypeFromLayoutSizeType(layoutSizeType);
   const channel = getPositionScaleChannel(sizeType);
-  const resolve2 = model.component.resolve;
+  const resolve3 = model.component.resolve;
   const layoutSizeCmpt = model.component.layoutSize;
   let mergedSize;
   for (const child of model.children) {
     const childSize = child.component.layoutSize.getWithExplicit(sizeType);
-    const scaleResolve = resolve2.scale[channel] ?? defaultScaleResolve(channel, model);
+    const scaleResolve = resolve3.scale[channel] ?? defaultScaleResolve(channel, model);
     if (scaleResolve === "independent" && childSize.value === "step") {
       mergedSize = void 0;
       break;
@@ -72515,8 +73117,8 @@ var ConcatModel = class extends Model {
     this.component.selection = {};
     for (const child of this.children) {
       child.parseSelections();
-      for (const key2 of keys3(child.component.selection)) {
-        this.component.selection[key2] = child.component.selection[key2];
+      for (const key3 of keys3(child.component.selection)) {
+        this.component.selection[key3] = child.component.selection[key3];
       }
     }
     if (vals(this.component.selection).some((selCmpt) => isTimerSelection(selCmpt))) {
@@ -72702,16 +73304,16 @@ var OPPOSITE_ORIENT = {
   right: "left"
 };
 function parseLayerAxes(model) {
-  const { axes, resolve: resolve2 } = model.component;
+  const { axes, resolve: resolve3 } = model.component;
   const axisCount = { top: 0, bottom: 0, right: 0, left: 0 };
   for (const child of model.children) {
     child.parseAxesAndHeaders();
     for (const channel of keys3(child.component.axes)) {
-      resolve2.axis[channel] = parseGuideResolve(model.component.resolve, channel);
-      if (resolve2.axis[channel] === "shared") {
+      resolve3.axis[channel] = parseGuideResolve(model.component.resolve, channel);
+      if (resolve3.axis[channel] === "shared") {
         axes[channel] = mergeAxisComponents(axes[channel], child.component.axes[channel]);
         if (!axes[channel]) {
-          resolve2.axis[channel] = "independent";
+          resolve3.axis[channel] = "independent";
           delete axes[channel];
         }
       }
@@ -72722,7 +73324,7 @@ function parseLayerAxes(model) {
       if (!child.component.axes[channel]) {
         continue;
       }
-      if (resolve2.axis[channel] === "independent") {
+      if (resolve3.axis[channel] === "independent") {
         axes[channel] = (axes[channel] ?? []).concat(child.component.axes[channel]);
         for (const axisComponent of child.component.axes[channel]) {
           const { value: orient2, explicit } = axisComponent.getWithExplicit("orient");
@@ -72740,7 +73342,7 @@ function parseLayerAxes(model) {
       }
       delete child.component.axes[channel];
     }
-    if (resolve2.axis[channel] === "independent" && axes[channel] && axes[channel].length > 1) {
+    if (resolve3.axis[channel] === "independent" && axes[channel] && axes[channel].length > 1) {
       for (const [index6, axisCmpt] of (axes[channel] || []).entries()) {
         if (index6 > 0 && !!axisCmpt.get("grid") && !axisCmpt.explicit.grid) {
           axisCmpt.implicit.grid = false;
@@ -73329,16 +73931,16 @@ function getGroupsForStackedBarWithCornerRadius(model) {
       width: { field: { group: "width" } }
     };
   }
-  for (const key2 of VG_CORNERRADIUS_CHANNELS) {
-    const configValue = getMarkConfig(key2, model.markDef, model.config);
-    if (mark.encode.update[key2]) {
-      groupUpdate[key2] = mark.encode.update[key2];
-      delete mark.encode.update[key2];
+  for (const key3 of VG_CORNERRADIUS_CHANNELS) {
+    const configValue = getMarkConfig(key3, model.markDef, model.config);
+    if (mark.encode.update[key3]) {
+      groupUpdate[key3] = mark.encode.update[key3];
+      delete mark.encode.update[key3];
     } else if (configValue) {
-      groupUpdate[key2] = signalOrValueRef(configValue);
+      groupUpdate[key3] = signalOrValueRef(configValue);
     }
     if (configValue) {
-      mark.encode.update[key2] = { value: 0 };
+      mark.encode.update[key3] = { value: 0 };
     }
   }
   const groupby = [];
@@ -73432,7 +74034,7 @@ function getMarkGroup(model, opt = { fromPrefix: "" }) {
   const { mark, markDef, encoding, config } = model;
   const clip4 = getFirstDefined(markDef.clip, scaleClip(model), projectionClip(model));
   const style2 = getStyles(markDef);
-  const key2 = encoding.key;
+  const key3 = encoding.key;
   const sort3 = getSort(model);
   const interactive2 = interactiveFlag(model);
   if (interactive2 && Object.values(model.component.selection).some((s2) => s2.type === "point" && !s2.bind && // if on is a pointerover (hover) the pointer makes less sense since the mark is not clickable.
@@ -73447,7 +74049,7 @@ function getMarkGroup(model, opt = { fromPrefix: "" }) {
       type: markCompiler[mark].vgMark,
       ...clip4 ? { clip: clip4 } : {},
       ...style2 ? { style: style2 } : {},
-      ...key2 ? { key: key2.field } : {},
+      ...key3 ? { key: key3.field } : {},
       ...sort3 ? { sort: sort3 } : {},
       ...interactive2 ? interactive2 : {},
       ...aria2 === false ? { aria: aria2 } : {},
@@ -73736,8 +74338,8 @@ var LayerModel = class _LayerModel extends Model {
     this.component.selection = {};
     for (const child of this.children) {
       child.parseSelections();
-      for (const key2 of keys3(child.component.selection)) {
-        this.component.selection[key2] = child.component.selection[key2];
+      for (const key3 of keys3(child.component.selection)) {
+        this.component.selection[key3] = child.component.selection[key3];
       }
     }
     if (vals(this.component.selection).some((selCmpt) => isTimerSelection(selCmpt))) {
@@ -73911,45 +74513,235 @@ function assembleTopLevelModel(model, topLevelProperties, datasets = {}, usermet
 var version = pkg.version;
 
 // actions/lib/render.ts
-async function renderSvg(spec) {
-  const vegaSpec = compile(spec).spec;
-  const view = new View(parse6(vegaSpec), { renderer: "none" });
+function normalizeSvgIds(svg) {
+  const ids = /* @__PURE__ */ new Map();
+  const counts = /* @__PURE__ */ new Map();
+  return svg.replace(/\b(clip|gradient|pattern)(\d+)\b/g, (whole, kind) => {
+    let next = ids.get(whole);
+    if (next === void 0) {
+      const n = (counts.get(kind) ?? 0) + 1;
+      counts.set(kind, n);
+      next = `${kind}${n}`;
+      ids.set(whole, next);
+    }
+    return next;
+  });
+}
+var SOURCE2 = "virtnet_source";
+var TITLE = "virtnet_title";
+var SUBTITLE = "virtnet_subtitle";
+var templates = /* @__PURE__ */ new Map();
+var MAX_TEMPLATES = 64;
+function splitSpec(spec) {
+  const { data: data3, title: title2, ...shape2 } = spec;
+  const cacheable = data3 !== void 0 && Array.isArray(data3.values) && Object.keys(data3).length === 1;
+  const t = title2 === void 0 ? null : typeof title2 === "string" ? { text: title2, subtitle: null } : title2;
+  const titleIsPlain = t === null || typeof t.text === "string" && (t.subtitle === void 0 || t.subtitle === null || typeof t.subtitle === "string" || Array.isArray(t.subtitle));
+  return { shape: shape2, title: title2, values: cacheable ? data3.values : null, text: t?.text ?? null, subtitle: t?.subtitle ?? null, cacheable: cacheable && titleIsPlain };
+}
+function template(spec) {
+  const parts = splitSpec(spec);
+  if (!parts.cacheable || parts.values === null) return null;
+  const key3 = JSON.stringify(parts.shape);
+  let entry2 = templates.get(key3);
+  if (!entry2) {
+    const compiled = compile({ ...parts.shape, ...parts.title === void 0 ? {} : { title: parts.title }, data: { name: SOURCE2 } }).spec;
+    if (!compiled.data?.some((d) => d.name === SOURCE2)) return null;
+    if (compiled.title && typeof compiled.title === "object") {
+      compiled.signals = [...compiled.signals ?? [], { name: TITLE, value: parts.text }, { name: SUBTITLE, value: parts.subtitle }];
+      compiled.title = { ...compiled.title, text: { signal: TITLE }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
+    }
+    entry2 = { runtime: parse6(compiled) };
+    templates.set(key3, entry2);
+    if (templates.size > MAX_TEMPLATES) templates.delete(templates.keys().next().value);
+  }
+  return { key: key3, entry: entry2, values: parts.values, text: parts.text, subtitle: parts.subtitle };
+}
+async function draw3(spec) {
+  const t = template(spec);
+  if (t === null) {
+    const view2 = new View(parse6(compile(spec).spec), { renderer: "none" });
+    try {
+      return await view2.toSVG();
+    } finally {
+      view2.finalize();
+    }
+  }
+  const view = new View(t.entry.runtime, { renderer: "none" });
   try {
-    const svg = await view.toSVG();
-    return `${svg}
-`;
+    view.data(SOURCE2, t.values);
+    if (t.text !== null) view.signal(TITLE, t.text);
+    if (t.subtitle !== null) view.signal(SUBTITLE, t.subtitle);
+    return await view.toSVG();
   } finally {
     view.finalize();
   }
 }
+var queue = Promise.resolve();
+function renderSvg(spec) {
+  const next = queue.then(async () => `${normalizeSvgIds(await draw3(spec))}
+`);
+  queue = next.catch(() => {
+  });
+  return next;
+}
+
+// actions/lib/tables.ts
+var gib = (bytes) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+var or2 = (v) => v === null || v === void 0 || v === "" ? "(not recorded)" : String(v);
+function hostCell(h2, pick3) {
+  return h2 ? pick3(h2) : "(not recorded)";
+}
+function hardwareTable(m3) {
+  const { client, server } = m3.hosts;
+  const row = (label, pick3) => [label, hostCell(server, pick3), hostCell(client, pick3)];
+  return {
+    id: "table2-hardware",
+    title: "Table 2: hardware of the server and client hosts",
+    columns: ["", "Server", "Client"],
+    rows: [
+      row("Hostname", (h2) => h2.hostname),
+      row("CPU", (h2) => h2.cpuModel),
+      row("Cores", (h2) => String(h2.cores)),
+      row("Memory", (h2) => gib(h2.memoryBytes)),
+      row("Hardware virtualization", (h2) => h2.virtualizationFlags.length ? h2.virtualizationFlags.join(", ") : "none (no vmx/svm: QEMU guests use TCG)")
+    ]
+  };
+}
+function softwareTable(m3) {
+  const { client, server } = m3.hosts;
+  const row = (label, pick3) => [label, hostCell(server, pick3), hostCell(client, pick3)];
+  const sysctlNames = [.../* @__PURE__ */ new Set([...Object.keys(server?.sysctls ?? {}), ...Object.keys(client?.sysctls ?? {})])].sort();
+  const rows = [
+    row("Operating system", (h2) => h2.distribution),
+    row("Kernel", (h2) => h2.kernel),
+    row("netperf", (h2) => h2.netperfVersion),
+    ...sysctlNames.map((name) => row(name, (h2) => or2(h2.sysctls[name])))
+  ];
+  for (const env of m3.environments) {
+    const d = m3.environmentDescriptions[env];
+    const title2 = environmentTitle(env);
+    if (!d) {
+      rows.push([title2, m3.environmentErrors[env] ? `failed: ${m3.environmentErrors[env]}` : "(not started)", ""]);
+      continue;
+    }
+    rows.push([title2, `${d.summary}; accelerator: ${d.accelerator}${d.startupSeconds !== null ? `; ready in ${d.startupSeconds.toFixed(1)} s` : ""}`, ""]);
+    for (const [k2, v] of Object.entries(d.details).sort(([a4], [b10]) => a4.localeCompare(b10))) rows.push([`${title2}: ${k2}`, v, ""]);
+  }
+  return { id: "table3-software", title: "Table 3: software configuration (server, client, environments)", columns: ["", "Server", "Client"], rows };
+}
+function linkSummary(m3) {
+  const l = m3.link;
+  if (!l) return "link not recorded";
+  if (l.kind === "external") return `external server ${l.serverAddress}, ${l.shaping}`;
+  return `namespace testbed: client ${or2(l.clientAddress)} (netns ${or2(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : "unshaped, "}${l.shaping}`;
+}
+function tableMarkdown(t) {
+  const esc = (s2) => s2.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  return [`### ${t.title}`, "", `| ${t.columns.map(esc).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(esc).join(" | ")} |`), ""].join("\n");
+}
 
 // actions/lib/report.ts
-function runCharts(manifest, points2) {
-  const subtitle = `run ${manifest.runId}, plan ${manifest.plan.name}`;
+var RESTRICTED_RANGE = [0, 6e3];
+function orderedEnvironments(names) {
+  const known = ENVIRONMENT_ORDER.filter((e) => names.includes(e));
+  return [...known, ...names.filter((n) => !known.includes(n)).sort()];
+}
+function analyseRun(manifest, records, claims = PAPER_CLAIMS) {
+  const points2 = summarizePoints(records);
+  const relative = relativeThroughput(points2);
+  return {
+    environments: orderedEnvironments(environmentsOf(points2)),
+    points: points2,
+    relative,
+    averages: restrictedAverage(relative, "TCP_STREAM", ...RESTRICTED_RANGE),
+    areas: signedAreas(points2, "TCP_STREAM", ...RESTRICTED_RANGE),
+    delivery: udpDelivery(points2),
+    sockets: socketSizes(points2),
+    udpAnomalies: udpAnomalies(records),
+    claims: judgeClaims({ manifest, points: points2 }, claims),
+    tables: [hardwareTable(manifest), softwareTable(manifest)]
+  };
+}
+function runCharts(manifest, a4) {
+  const ctx = figureContext(manifest, a4.environments);
   const charts = [];
-  if (points2.some((p) => p.test === "TCP_STREAM")) {
-    charts.push({ id: "tcp-absolute", title: "TCP_STREAM throughput vs send socket size", spec: throughputChart(points2, { test: "TCP_STREAM", title: "TCP_STREAM throughput vs send socket size (Fig. 4e)", subtitle }) });
+  const tcpSeries = manifest.plan.sweeps.filter((s2) => s2.test === "TCP_STREAM").map((s2) => s2.series).filter((s2) => a4.points.some((p) => p.series === s2));
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const groups = tcpSeries.map((s2) => [s2]);
+  if (tcpSeries.length > 1) groups.push(null);
+  groups.forEach((series, i) => {
+    const id2 = series ? series[0] : "all";
+    const abs4 = `4${letters[2 * i]}`;
+    const rel = `4${letters[2 * i + 1]}`;
+    charts.push({ id: `fig${abs4}-tcp-absolute-${id2}`, title: `Fig. ${abs4}: TCP absolute throughput (${series ? series[0] : "all series"})`, spec: tcpAbsoluteFigure(a4.points, series, abs4, ctx) });
+    if (a4.relative.some((r) => r.test === "TCP_STREAM" && (!series || series.includes(r.series)))) {
+      charts.push({ id: `fig${rel}-tcp-relative-${id2}`, title: `Fig. ${rel}: TCP throughput relative to native (${series ? series[0] : "all series"})`, spec: tcpRelativeFigure(a4.relative, a4.points, series, rel, ctx) });
+    }
+  });
+  if (a4.averages.length > 0) charts.push({ id: "fig5-tcp-average-relative", title: "Fig. 5/7: average relative TCP throughput, 0-6000 B", spec: restrictedAverageFigure(a4.averages, ctx) });
+  if (a4.areas.length > 0) charts.push({ id: "tcp-signed-area", title: "Signed area vs native, 0-6000 B", spec: signedAreaFigure(a4.areas, ctx) });
+  if (a4.points.some((p) => p.test === "UDP_STREAM" && p.throughput.n > 0)) {
+    charts.push({ id: "fig6a-udp-absolute", title: "Fig. 6a: UDP absolute throughput", spec: udpAbsoluteFigure(a4.points, ctx) });
+    if (a4.relative.some((r) => r.test === "UDP_STREAM")) charts.push({ id: "fig6b-udp-relative", title: "Fig. 6b: UDP throughput relative to native", spec: udpRelativeFigure(a4.relative, a4.points, ctx) });
   }
-  if (points2.some((p) => p.test === "UDP_STREAM")) {
-    charts.push({ id: "udp-absolute", title: "UDP_STREAM throughput vs message size", spec: throughputChart(points2, { test: "UDP_STREAM", title: "UDP_STREAM throughput vs message size (Fig. 6a)", subtitle }) });
-  }
+  if (a4.delivery.length > 0) charts.push({ id: "fig7-udp-okay-rate", title: "Fig. 7: UDP okay rate", spec: okRateFigure(a4.delivery, ctx) });
+  if (a4.sockets.length > 0) charts.push({ id: "socket-size-effective", title: "Requested vs effective send socket size", spec: socketSizeFigure(a4.sockets, ctx) });
   return charts;
 }
+var cell2 = (v) => v === null || Number.isNaN(v) ? "" : String(Math.round(v * 1e6) / 1e6);
 function pointsCsv(points2) {
-  const header = "environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,requested_send_socket,effective_send_socket,ok_rate";
-  const cell2 = (v) => v === null || Number.isNaN(v) ? "" : String(Math.round(v * 1e6) / 1e6);
-  const lines = points2.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell2(p.throughput.mean), cell2(p.throughput.stdev), cell2(p.throughput.ciLow), cell2(p.throughput.ciHigh), p.failed, cell2(p.requestedSendSocket), cell2(p.effectiveSendSocket), cell2(p.okRate)].join(","));
+  const header = "environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate";
+  const lines = points2.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell2(p.throughput.mean), cell2(p.throughput.stdev), cell2(p.throughput.ciLow), cell2(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : "", cell2(p.requestedSendSocket), cell2(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell2(p.okRate)].join(","));
   return `${[header, ...lines].join("\n")}
 `;
 }
-async function buildReportFiles(manifest, records) {
-  const points2 = summarizePoints(records);
-  const files = [{ path: "points.csv", content: pointsCsv(points2) }];
-  for (const chart of runCharts(manifest, points2)) {
-    files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}
-` });
-    files.push({ path: `charts/${chart.id}.svg`, content: await renderSvg(chart.spec) });
+function relativeCsv(relative) {
+  const header = "environment,test,series,value,relative,ci95_low,ci95_high";
+  return `${[header, ...relative.map((r) => [r.environment, r.test, r.series, r.x, cell2(r.relative), cell2(r.low), cell2(r.high)].join(","))].join("\n")}
+`;
+}
+function udpCsv(delivery) {
+  const header = "environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate";
+  return `${[header, ...delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)].join(","))].join("\n")}
+`;
+}
+function comparisonsCsv(a4) {
+  const header = "test,value,a,b,mean_a,mean_b,difference,welch_t,welch_df,welch_p,note";
+  const lines = [];
+  for (const test2 of ["TCP_STREAM", "UDP_STREAM"]) {
+    a4.environments.forEach((ea2, i) => {
+      for (const eb of a4.environments.slice(i + 1)) {
+        for (const c4 of comparePoints(a4.points, test2, ea2, eb)) {
+          const note = c4.welch.note ? `"${c4.welch.note.replace(/"/g, '""')}"` : "";
+          lines.push([test2, c4.x, ea2, eb, cell2(c4.meanA), cell2(c4.meanB), cell2(c4.difference), cell2(c4.welch.t), cell2(c4.welch.df), cell2(c4.welch.p), note].join(","));
+        }
+      }
+    });
   }
+  return `${[header, ...lines].join("\n")}
+`;
+}
+function claimsMarkdown(claims) {
+  const esc = (s2) => s2.replace(/\|/g, "\\|");
+  return ["| Claim | Section | Verdict | Evidence |", "|---|---|---|---|", ...claims.map((c4) => `| ${esc(c4.text)} | ${esc(c4.section)} | **${c4.verdict}** | ${esc(c4.evidence)} |`), ""].join("\n");
+}
+function reportTextFiles(manifest, a4, charts) {
+  const summary2 = { runId: manifest.runId, environments: a4.environments, udpAnomalies: a4.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a4.averages, areas: a4.areas, claims: a4.claims, link: linkSummary(manifest) };
+  const files = [
+    { path: "points.csv", content: pointsCsv(a4.points) },
+    { path: "relative.csv", content: relativeCsv(a4.relative) },
+    { path: "comparisons.csv", content: comparisonsCsv(a4) },
+    { path: "udp.csv", content: udpCsv(a4.delivery) },
+    { path: "analysis.json", content: `${JSON.stringify(summary2, null, 2)}
+` },
+    { path: "claims.md", content: claimsMarkdown(a4.claims) },
+    { path: "tables.md", content: `Link: ${linkSummary(manifest)}
+
+${a4.tables.map(tableMarkdown).join("\n")}` }
+  ];
+  for (const chart of charts) files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}
+` });
   return files;
 }
 
@@ -73977,59 +74769,13 @@ function loadRun(dir) {
   return { dir, manifest, results: parseResults(text3, resultsPath) };
 }
 
-// actions/lib/publish-run.ts
-async function writeRunReport(run3, outDir) {
-  const { manifest } = run3;
-  if (!/^[A-Za-z0-9._-]+$/.test(manifest.runId)) throw new Error(`${run3.dir}: run id ${JSON.stringify(manifest.runId)} is not safe as a folder name`);
-  const dir = join4(outDir, manifest.runId);
-  mkdirSync2(dir, { recursive: true });
-  copyFileSync(join4(run3.dir, MANIFEST_FILE), join4(dir, MANIFEST_FILE));
-  if (existsSync3(join4(run3.dir, RESULTS_FILE))) copyFileSync(join4(run3.dir, RESULTS_FILE), join4(dir, RESULTS_FILE));
-  const files = await buildReportFiles(manifest, run3.results.records);
-  for (const f of files) {
-    const path3 = join4(dir, "report", f.path);
-    mkdirSync2(dirname(path3), { recursive: true });
-    writeFileSync2(path3, f.content);
-  }
-  return { runId: manifest.runId, status: manifest.status, plan: manifest.plan.name, environments: manifest.environments, dir, files: files.length + 2, records: run3.results.records };
-}
-
-// actions/lib/job-summary.ts
-function mdCell(text3) {
-  return text3.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
-function flag2(parameter) {
-  return parameter === "sendSocketSize" ? "-s" : "-m";
-}
-function compactTable(records, maxRows = 60) {
-  const points2 = summarizePoints(records);
-  if (points2.length === 0) return "_No measurements yet._\n";
-  const environments = [...new Set(records.map((r) => r.environment))];
-  const rows = /* @__PURE__ */ new Map();
-  for (const p of points2) {
-    const key2 = `${p.test}\0${p.series}\0${String(p.value).padStart(10, "0")}`;
-    const row = rows.get(key2) ?? { label: `${p.test} ${flag2(p.parameter)} ${p.value}`, cells: /* @__PURE__ */ new Map() };
-    const mean3 = p.throughput.n > 0 ? `${p.throughput.mean.toFixed(2)}${p.throughput.ciHalfWidth !== null ? ` ±${p.throughput.ciHalfWidth.toFixed(2)}` : ""}` : "—";
-    row.cells.set(p.environment, `${mean3}${p.failed > 0 ? ` (${p.failed} failed)` : ""}`);
-    rows.set(key2, row);
-  }
-  const sorted = [...rows.entries()].sort(([a4], [b10]) => a4 < b10 ? -1 : a4 > b10 ? 1 : 0).map(([, r]) => r);
-  const lines = [`| point | ${environments.map(mdCell).join(" | ")} |`, `|---|${environments.map(() => "---:").join("|")}|`];
-  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments.map((e) => mdCell(r.cells.get(e) ?? "")).join(" | ")} |`);
-  if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments.map(() => "").join(" | ")} |`);
-  return `${lines.join("\n")}
-
-Throughput in Mbit/s: mean over replicates, ± half the 95% confidence interval when there are several.
-`;
-}
-
 // actions/lib/run-copies.ts
 import { readdirSync, statSync } from "node:fs";
-import { join as join5 } from "node:path";
+import { join as join4 } from "node:path";
 function findRunCopies(path3) {
   if (isRunDir(path3)) return [loadRun(path3)];
   const dirs = [];
-  const children4 = (dir) => readdirSync(dir).sort().map((n) => join5(dir, n)).filter((p) => statSync(p).isDirectory());
+  const children4 = (dir) => readdirSync(dir).sort().map((n) => join4(dir, n)).filter((p) => statSync(p).isDirectory());
   for (const child of children4(path3)) {
     if (isRunDir(child)) dirs.push(child);
     else for (const grandchild of children4(child)) if (isRunDir(grandchild)) dirs.push(grandchild);
@@ -74053,26 +74799,422 @@ function mostCompleteCopies(runs) {
   return [...best.values()].sort((x4, y4) => x4.manifest.runId < y4.manifest.runId ? -1 : 1);
 }
 
+// actions/lib/site-build.ts
+import { existsSync as existsSync3, mkdirSync as mkdirSync2, readFileSync as readFileSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { dirname, join as join5, resolve as resolve2 } from "node:path";
+
+// actions/lib/render-pool.ts
+import { Worker } from "node:worker_threads";
+function createRenderPool(size) {
+  const workers = [];
+  const load3 = [];
+  const pending = /* @__PURE__ */ new Map();
+  let nextId = 0;
+  let failed = null;
+  for (let i = 0; i < size; i++) {
+    const w2 = new Worker(new URL("./render-worker.ts", import.meta.url));
+    w2.on("message", (m3) => {
+      const p = pending.get(m3.id);
+      if (!p) return;
+      pending.delete(m3.id);
+      load3[p.worker]--;
+      if (m3.error !== void 0) p.reject(new Error(`rendering a chart failed: ${m3.error}`));
+      else p.resolve(m3.svg);
+    });
+    w2.on("error", (e) => {
+      failed = e;
+      for (const [id2, p] of pending) {
+        if (p.worker !== i) continue;
+        pending.delete(id2);
+        renderSvg(p.spec).then(p.resolve, p.reject);
+      }
+    });
+    workers.push(w2);
+    load3.push(0);
+  }
+  return {
+    render(spec) {
+      if (failed) return renderSvg(spec);
+      const worker = load3.indexOf(Math.min(...load3));
+      const id2 = nextId++;
+      load3[worker]++;
+      return new Promise((resolve3, reject) => {
+        pending.set(id2, { resolve: resolve3, reject, worker, spec });
+        workers[worker].postMessage({ id: id2, spec });
+      });
+    },
+    async close() {
+      await Promise.all(workers.map((w2) => w2.terminate()));
+    }
+  };
+}
+
+// actions/lib/site.ts
+function escapeHtml(value4) {
+  return String(value4).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+function scriptJson(value4) {
+  return JSON.stringify(value4).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+var SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+function checkRunId(runId) {
+  if (!SAFE_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`);
+  return runId;
+}
+function runPagePath(runId) {
+  return `runs/${checkRunId(runId)}/index.html`;
+}
+function relativeRoot(path3) {
+  const depth = path3.split("/").length - 1;
+  return depth === 0 ? "./" : "../".repeat(depth);
+}
+function renderPage(page, siteTitle = "virtnet reports") {
+  const root = relativeRoot(page.path);
+  const charts = page.charts.map((c4) => `<script type="application/json" id="spec-${escapeHtml(c4.id)}">${scriptJson(c4.spec)}</script>`).join("\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>${escapeHtml(page.title)} - ${escapeHtml(siteTitle)}</title>
+<link rel="stylesheet" href="${root}assets/site.css">
+</head>
+<body>
+<header><a href="${root}index.html">${escapeHtml(siteTitle)}</a></header>
+<main>
+${page.banner ? `<p class="banner" role="alert">${page.banner}</p>
+` : ""}<h1>${escapeHtml(page.title)}</h1>
+${page.body}
+</main>
+${charts}
+${page.charts.length > 0 ? `<script src="${root}assets/vega.min.js"></script>
+<script src="${root}assets/vega-lite.min.js"></script>
+<script src="${root}assets/vega-embed.min.js"></script>
+<script src="${root}assets/site.js"></script>
+` : ""}</body>
+</html>
+`;
+}
+function tableHtml(t) {
+  const head = `<tr>${t.columns.map((c4) => `<th scope="col">${escapeHtml(c4)}</th>`).join("")}</tr>`;
+  const rows = t.rows.map((r) => `<tr>${r.map((v, i) => i === 0 ? `<th scope="row">${escapeHtml(v)}</th>` : `<td>${escapeHtml(v)}</td>`).join("")}</tr>`).join("\n");
+  return `<table class="facts" id="${escapeHtml(t.id)}"><caption>${escapeHtml(t.title)}</caption>
+<thead>${head}</thead>
+<tbody>
+${rows}
+</tbody></table>`;
+}
+function claimsTableHtml(claims) {
+  const rows = claims.map((c4) => `<tr class="verdict-${escapeHtml(c4.verdict)}" id="claim-${escapeHtml(c4.id)}"><td>${escapeHtml(c4.text)}</td><td>${escapeHtml(c4.section)}</td><td class="verdict">${escapeHtml(c4.verdict)}</td><td>${escapeHtml(c4.evidence)}<details><summary>how judged</summary>${escapeHtml(c4.judged)}</details></td></tr>`).join("\n");
+  return `<table class="claims" id="claims"><caption>The paper's claims, judged on this run</caption>
+<thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Evidence</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`;
+}
+function chartHtml(c4) {
+  return `<figure class="chart" id="chart-${escapeHtml(c4.id)}">
+<div class="vega" data-chart="${escapeHtml(c4.id)}"><img src="${escapeHtml(c4.svgPath)}" alt="${escapeHtml(c4.title)}" width="680"></div>
+<figcaption>${escapeHtml(c4.title)} · <a href="${escapeHtml(c4.specPath)}">Vega-Lite spec</a> · <a href="${escapeHtml(c4.svgPath)}">SVG</a></figcaption>
+</figure>`;
+}
+function tcgBanner(manifest) {
+  return usesTcg(manifest) ? escapeHtml(`${TCG_WARNING}. Guest environments here measure an emulator, not the paper's KVM.`) : null;
+}
+function confidenceNote(a4) {
+  const asked = a4.points.filter((p) => p.confidenceAsked);
+  if (asked.length === 0) return "";
+  const missed = asked.filter((p) => p.confidenceMissed > 0);
+  if (missed.length === 0) return `<p class="confidence">netperf's confidence interval was asked for at ${asked.length} points and met at every one.</p>
+`;
+  const items = missed.map((p) => `<li>${escapeHtml(p.environment)} ${escapeHtml(p.test)} ${escapeHtml(p.parameter)}=${p.value}: ${p.confidenceMissed} of ${p.throughput.n} replicates missed the requested width</li>`).join("");
+  return `<div class="confidence"><p>netperf's confidence interval was asked for at ${asked.length} points; it was missed at ${missed.length} (flagged points):</p><ul>${items}</ul></div>
+`;
+}
+function udpAnomalyNote(a4) {
+  if (a4.udpAnomalies.length === 0) return "";
+  const items = a4.udpAnomalies.map((u2) => `<li>${escapeHtml(u2.environment)} -m ${u2.x} replicate ${u2.replicate}: ${escapeHtml(u2.reason)}</li>`).join("");
+  return `<div class="warning"><p><strong>${a4.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>
+`;
+}
+function runPage({ manifest: m3, analysis: a4, charts }) {
+  const siteCharts = charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: `charts/${c4.id}.svg`, spec: c4.spec }));
+  const envList = a4.environments.map(environmentTitle).join(", ") || "(none measured)";
+  const errors = Object.entries(m3.environmentErrors ?? {});
+  const body = `<p class="link"><strong>Testbed link:</strong> ${escapeHtml(linkSummary(m3))}</p>
+<dl class="run-facts">
+<dt>Commit</dt><dd><code>${escapeHtml(m3.git.commit ?? "(unknown)")}</code>${m3.git.dirty ? " (with uncommitted changes)" : ""} ${escapeHtml(m3.git.subject ?? "")}</dd>
+<dt>Branch</dt><dd>${escapeHtml(m3.git.branch ?? "(unknown)")}</dd>
+<dt>Created</dt><dd>${escapeHtml(m3.createdAt)}</dd>
+<dt>Status</dt><dd>${escapeHtml(m3.status)}; ${m3.sessions.length} session(s)</dd>
+<dt>Plan</dt><dd>${escapeHtml(m3.plan.name)} (${escapeHtml(m3.planSource)}): ${m3.plan.replicates} replicates, ${m3.plan.testLengthSeconds} s per test</dd>
+<dt>Environments</dt><dd>${escapeHtml(envList)}</dd>
+</dl>
+${confidenceNote(a4)}${udpAnomalyNote(a4)}${errors.length ? `<ul class="errors">${errors.map(([e, msg]) => `<li>${escapeHtml(e)}: ${escapeHtml(msg)}</li>`).join("")}</ul>
+` : ""}<h2>Claims</h2>
+${claimsTableHtml(a4.claims)}
+<h2>Figures</h2>
+<p class="method">Points are means over replicates with two-sided 95% Student-t intervals; relative throughput is mean/native-mean with first-order (delta method) error propagation; Fig. 5/7 averages the relative points in 0-6000 B; the signed area is the trapezoid rule over the points both curves share. Drag to pan and scroll to zoom a chart.</p>
+${siteCharts.map(chartHtml).join("\n")}
+<h2>Tables</h2>
+${a4.tables.map(tableHtml).join("\n")}
+<h2>Data</h2>
+<ul class="downloads">
+<li><a href="results.jsonl">results.jsonl</a> (every measurement, raw netperf output included)</li>
+<li><a href="manifest.json">manifest.json</a></li>
+<li><a href="points.csv">points.csv</a> (per point and environment: mean, stdev, 95% CI, socket sizes, okay rate)</li>
+<li><a href="relative.csv">relative.csv</a></li>
+<li><a href="udp.csv">udp.csv</a> (UDP messages sent and received per point, summed over replicates: okay rate and loss)</li>
+<li><a href="comparisons.csv">comparisons.csv</a> (every pair of environments at every shared point: difference and Welch's t-test)</li>
+<li><a href="analysis.json">analysis.json</a> (claims, Fig. 5/7 averages, signed areas)</li>
+</ul>`;
+  return { path: runPagePath(m3.runId), title: `Run ${m3.runId}`, banner: tcgBanner(m3), body, charts: siteCharts };
+}
+function indexEntry(m3, claims, environments) {
+  const verdicts = { supported: 0, refuted: 0, inconclusive: 0 };
+  for (const c4 of claims) verdicts[c4.verdict]++;
+  const s2 = m3.hosts.server;
+  return {
+    runId: m3.runId,
+    createdAt: m3.createdAt,
+    commit: m3.git.commit,
+    subject: m3.git.subject,
+    branch: m3.git.branch,
+    plan: m3.plan.name,
+    environments: [...environments],
+    machine: s2 ? `${s2.hostname}: ${s2.cpuModel}, ${s2.cores} cores, ${s2.kernel}` : "(not recorded)",
+    status: m3.status,
+    tcg: usesTcg(m3),
+    verdicts,
+    compareLinks: []
+  };
+}
+function sortEntries(entries2) {
+  return [...entries2].sort((a4, b10) => b10.createdAt.localeCompare(a4.createdAt) || a4.runId.localeCompare(b10.runId));
+}
+function indexPage(entries2) {
+  const rows = sortEntries(entries2).map((e) => {
+    const commit = e.commit ? `<code>${escapeHtml(e.commit.slice(0, 12))}</code> ${escapeHtml(e.subject ?? "")}` : "(unknown)";
+    const compare3 = e.compareLinks.map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a>`).join(" ");
+    return `<tr data-run="${escapeHtml(e.runId)}"><td><a href="${escapeHtml(runPagePath(e.runId))}">${escapeHtml(e.runId)}</a>${e.tcg ? ' <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>' : ""}</td><td>${escapeHtml(e.createdAt)}</td><td>${commit}</td><td>${escapeHtml(e.branch ?? "")}</td><td>${escapeHtml(e.plan)}</td><td>${escapeHtml(e.environments.join(", "))}</td><td>${escapeHtml(e.machine)}</td><td>${escapeHtml(e.status)}</td><td>${e.verdicts.supported} / ${e.verdicts.refuted} / ${e.verdicts.inconclusive}</td><td class="compare">${compare3}</td></tr>`;
+  }).join("\n");
+  const body = `<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims. Claims column: supported / refuted / inconclusive.</p>
+<table class="runs" id="runs">
+<thead><tr><th scope="col">Run</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Branch</th><th scope="col">Plan</th><th scope="col">Environments</th><th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Claims</th><th scope="col">Compare</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`;
+  return { path: "index.html", title: "Runs", banner: null, body, charts: [] };
+}
+var SITE_CSS = `body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:0;color:#111;line-height:1.4}
+header{background:#222;padding:.5rem 1rem}header a{color:#fff;text-decoration:none;font-weight:bold}
+main{max-width:1100px;margin:0 auto;padding:1rem}
+.warning{border-left:4px solid #D55E00;padding:.2rem .6rem;background:#fdf0e8}
+.banner{background:#fff3cd;border:2px solid #b58900;padding:.6rem;font-weight:bold}
+.link{font-size:1.05rem;background:#eef5fb;border-left:4px solid #0072B2;padding:.5rem}
+table{border-collapse:collapse;margin:1rem 0;width:100%}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}
+caption{text-align:left;font-weight:bold;padding:.3rem 0}
+.verdict-supported .verdict{background:#d4edda}.verdict-refuted .verdict{background:#f8d7da}.verdict-inconclusive .verdict{background:#eee}
+.verdict{font-weight:bold}
+.tcg{background:#b58900;color:#fff;padding:0 .3rem;border-radius:3px;font-size:.8rem}
+figure.chart{margin:1.5rem 0}figcaption{font-size:.85rem;color:#444}
+dl.run-facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:bold}dd{margin:0}
+`;
+var SITE_JS = `(function () {
+  'use strict';
+  var nodes = document.querySelectorAll('.vega[data-chart]');
+  Array.prototype.forEach.call(nodes, function (node) {
+    var id = node.getAttribute('data-chart');
+    var source = document.getElementById('spec-' + id);
+    if (!source || typeof vegaEmbed !== 'function') return;
+    var spec = JSON.parse(source.textContent);
+    var fallback = node.innerHTML;
+    node.innerHTML = '';
+    vegaEmbed(node, spec, { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } })
+      .then(function () { node.setAttribute('data-rendered', 'true'); })
+      .catch(function (err) { node.innerHTML = fallback; node.setAttribute('data-rendered', 'fallback'); console.warn('chart ' + id + ': ' + err); });
+  });
+})();
+`;
+
+// actions/lib/site-build.ts
+function writeIfChanged(path3, content2) {
+  const bytes = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  if (existsSync3(path3)) {
+    const old = readFileSync2(path3);
+    if (old.equals(bytes)) return false;
+  }
+  mkdirSync2(dirname(path3), { recursive: true });
+  writeFileSync2(path3, bytes);
+  return true;
+}
+function readIfExists(path3) {
+  return existsSync3(path3) ? readFileSync2(path3, "utf8") : null;
+}
+async function renderReport(manifest, records, cacheDirs = [], render = renderSvg) {
+  const analysis = analyseRun(manifest, records);
+  const charts = runCharts(manifest, analysis);
+  const files = reportTextFiles(manifest, analysis, charts);
+  let rendered = 0;
+  for (const chart of charts) {
+    const specText = `${JSON.stringify(chart.spec, null, 2)}
+`;
+    let svg = null;
+    for (const dir of cacheDirs) {
+      if (readIfExists(join5(dir, "charts", `${chart.id}.vl.json`)) === specText) {
+        svg = readIfExists(join5(dir, "charts", `${chart.id}.svg`));
+        if (svg !== null) break;
+      }
+    }
+    if (svg === null) {
+      svg = await render(chart.spec);
+      rendered++;
+    }
+    files.push({ path: `charts/${chart.id}.svg`, content: svg });
+  }
+  return { manifest, analysis, charts, files, rendered };
+}
+function writeReportFiles(dir, files) {
+  let changed = 0;
+  for (const f of files) if (writeIfChanged(join5(dir, f.path), f.content)) changed++;
+  return changed;
+}
+function reportCacheDirs(runDir) {
+  return [join5(runDir, "report"), runDir];
+}
+var require2 = createRequire(import.meta.url);
+function assetSources() {
+  const build = (pkg2, file) => {
+    let dir = dirname(require2.resolve(pkg2));
+    while (!existsSync3(join5(dir, "package.json")) || JSON.parse(readFileSync2(join5(dir, "package.json"), "utf8")).name !== pkg2) {
+      const up = dirname(dir);
+      if (up === dir) throw new Error(`cannot find the package root of ${pkg2}`);
+      dir = up;
+    }
+    const path3 = join5(dir, "build", file);
+    if (!existsSync3(path3)) throw new Error(`${pkg2} has no browser build ${file}: run npm ci`);
+    return path3;
+  };
+  return {
+    "vega.min.js": build("vega", "vega.min.js"),
+    "vega-lite.min.js": build("vega-lite", "vega-lite.min.js"),
+    "vega-embed.min.js": build("vega-embed", "vega-embed.min.js")
+  };
+}
+async function buildSite(runDirs, siteDir, options = {}) {
+  const log7 = options.log ?? (() => {
+  });
+  let written = 0;
+  let rendered = 0;
+  for (const [name, src] of Object.entries(assetSources())) if (writeIfChanged(join5(siteDir, "assets", name), readFileSync2(src))) written++;
+  if (writeIfChanged(join5(siteDir, "assets", "site.js"), SITE_JS)) written++;
+  if (writeIfChanged(join5(siteDir, "assets", "site.css"), SITE_CSS)) written++;
+  const loaded = runDirs.map((dir) => ({ dir, run: loadRun(dir) }));
+  const seen = /* @__PURE__ */ new Map();
+  for (const { dir, run: run3 } of loaded) {
+    const runId = checkRunId(run3.manifest.runId);
+    const earlier = seen.get(runId);
+    if (earlier !== void 0) throw new Error(`run id ${runId} appears twice: in ${earlier} and in ${dir}`);
+    seen.set(runId, dir);
+  }
+  const workers = options.render ? 1 : Math.max(1, options.workers ?? availableParallelism());
+  let pool = null;
+  const render = options.render ?? (workers > 1 && loaded.length > 1 ? (spec) => (pool ??= createRenderPool(workers)).render(spec) : renderSvg);
+  const results = [];
+  try {
+    const inFlight = /* @__PURE__ */ new Set();
+    for (const { dir: runDir, run: run3 } of loaded) {
+      const runId = run3.manifest.runId;
+      const outDir = join5(siteDir, "runs", runId);
+      const task = (async () => {
+        const report = await renderReport(run3.manifest, run3.results.records, [outDir, ...reportCacheDirs(runDir)], render);
+        rendered += report.rendered;
+        written += writeReportFiles(outDir, report.files);
+        if (resolve2(runDir) !== resolve2(outDir)) {
+          for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
+            const src = join5(runDir, f);
+            if (existsSync3(src) && writeIfChanged(join5(outDir, f), readFileSync2(src))) written++;
+          }
+        }
+        const page = runPage(report);
+        if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
+        const entry2 = indexEntry(run3.manifest, report.analysis.claims, report.analysis.environments);
+        entry2.compareLinks = options.compareLinks?.[runId] ?? [];
+        results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join5(siteDir, page.path) } });
+        log7(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
+      })();
+      inFlight.add(task);
+      void task.finally(() => inFlight.delete(task)).catch(() => {
+      });
+      if (inFlight.size >= 2 * workers) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    if (pool) await pool.close();
+  }
+  const order = new Map(loaded.map(({ run: run3 }, i) => [run3.manifest.runId, i]));
+  results.sort((a4, b10) => order.get(a4.run.runId) - order.get(b10.run.runId));
+  const entries2 = results.map((r) => r.entry);
+  const runs = results.map((r) => r.run);
+  for (const page of options.extraPages ?? []) if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
+  const indexPath = join5(siteDir, "index.html");
+  if (writeIfChanged(indexPath, renderPage(indexPage(entries2)))) written++;
+  return { indexPath, runs, written, rendered };
+}
+async function commitRun(runDir, reportsDir, render) {
+  const run3 = loadRun(runDir);
+  const runId = checkRunId(run3.manifest.runId);
+  const dir = join5(reportsDir, "runs", runId);
+  let changed = 0;
+  for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
+    const src = join5(runDir, f);
+    if (existsSync3(src) && resolve2(src) !== resolve2(join5(dir, f)) && writeIfChanged(join5(dir, f), readFileSync2(src))) changed++;
+  }
+  const report = await renderReport(run3.manifest, run3.results.records, [dir, ...reportCacheDirs(runDir)], render);
+  changed += writeReportFiles(dir, report.files);
+  return { dir, changed };
+}
+
 // actions/render-report/src/main.ts
 async function run2() {
   try {
     const settings = parseRenderReportInputs((name) => getInput(name), runnerContext(process.env));
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
     if (runs.length === 0) throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}`);
-    const written = [];
-    for (const run3 of runs) written.push(await writeRunReport(run3, settings.outDir));
     const lines = ["## virtnet report\n"];
-    for (const w2 of written) {
-      lines.push(`### Run \`${mdCell(w2.runId)}\` (${mdCell(w2.status)}): plan ${mdCell(w2.plan)}, ${w2.environments.map(mdCell).join(", ")}
+    const dirs = [];
+    let changed = 0;
+    for (const run3 of runs) {
+      const committed = await commitRun(run3.dir, settings.reportsDir);
+      dirs.push(committed.dir);
+      changed += committed.changed;
+      const { manifest, results } = run3;
+      const analysis = analyseRun(manifest, results.records);
+      lines.push(`### Run \`${mdCell(manifest.runId)}\` (${mdCell(manifest.status)}): plan ${mdCell(manifest.plan.name)}, ${manifest.environments.map(mdCell).join(", ")}
 `);
-      lines.push(`${w2.files} files in \`${mdCell(w2.dir)}\`.
+      lines.push(`${committed.changed} files written or changed in \`${mdCell(committed.dir)}\`.
 `);
-      lines.push(compactTable(w2.records));
+      lines.push("#### The paper's claims\n");
+      lines.push(claimsMarkdown(analysis.claims));
+      lines.push("#### Results\n");
+      lines.push(compactTable(results.records));
+    }
+    if (settings.siteDir) {
+      const runsDir = join6(settings.reportsDir, "runs");
+      const all = readdirSync2(runsDir).sort().map((name) => join6(runsDir, name)).filter(isRunDir);
+      const site = await buildSite(all, settings.siteDir, { workers: 1, log: (m3) => info(m3) });
+      setOutput("site-index", site.indexPath);
+      lines.push(`
+Site: ${site.runs.length} runs, ${site.written} files written, index \`${mdCell(site.indexPath)}\`.
+`);
     }
     await summary.addRaw(lines.join("\n")).write();
-    setOutput("run-ids", written.map((w2) => w2.runId).join(","));
-    setOutput("report-dirs", written.map((w2) => w2.dir).join(","));
-    setOutput("files", String(written.reduce((n, w2) => n + w2.files, 0)));
+    setOutput("run-ids", runs.map((r) => r.manifest.runId).join(","));
+    setOutput("report-dirs", dirs.join(","));
+    setOutput("files", String(changed));
   } catch (error4) {
     setFailed(error4.message);
   }
