@@ -3,10 +3,15 @@
 import type { EnvironmentDriver } from './environment.ts';
 import { nativeEnvironment } from './native/native.ts';
 import { dockerEnvironment } from './docker/docker.ts';
+import { kvmEnvironment } from './kvm/kvm.ts';
+import { osvEnvironment } from './osv/osv.ts';
 
+// The paper's order: the host, the container, the Linux guest, the unikernel.
 export const ENVIRONMENTS: readonly EnvironmentDriver[] = [
   nativeEnvironment,
   dockerEnvironment,
+  kvmEnvironment,
+  osvEnvironment,
 ];
 
 export function environmentNames(): string[] {

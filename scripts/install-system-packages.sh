@@ -5,7 +5,7 @@
 # editing the Components line of the machine's own apt sources, never by naming a host.
 set -euo pipefail
 
-want=(netperf iproute2 iptables busybox-static cpio kmod qemu-system-x86 qemu-utils docker.io chromium)
+want=(netperf iproute2 iptables busybox-static cpio kmod xz-utils qemu-system-x86 qemu-utils docker.io chromium)
 [ "$#" -gt 0 ] && want=("$@")
 
 missing=()

@@ -34,6 +34,8 @@ run options:
   --server ADDRESS      measure an external server (a real two-host testbed): no namespace testbed
   --osv-image PATH      OSv image for --env osv (also VIRTNET_OSV_IMAGE)
   --accel auto|kvm|tcg  accelerator for QEMU guests (default auto: kvm only with vmx/svm)
+  --guest-network tap|user  QEMU guests' network: tap on a bridge with DNAT port maps, like
+                        libvirt's default network (default), or QEMU user-mode networking (slower)
   --ready-timeout S     how long an environment may take to answer (default 120)
   --netperf-grace S     seconds beyond the test length before a netperf call is deemed hung (default 20)
   --no-report           do not render charts at the end

@@ -8,6 +8,7 @@ import { type DiffChartEntry, diffCharts } from './charts/diff-overlay.ts';
 import type { CurveDiff, PointDiff, RunDiff, RunRef } from './diff.ts';
 import { formatChange, formatDiffJson, formatDiffMarkdown, formatDiffText, formatP } from './diff-format.ts';
 import { renderSvg } from './render.ts';
+import { escapeHtml } from './site.ts';
 
 export interface DiffPage {
   /** The page's title; the body has no <h1> of its own (the site's layout prints the title). */
@@ -19,10 +20,6 @@ export interface DiffPage {
 export interface DiffPageOptions {
   /** HTML for one chart (default: an empty figure the site fills in, named by data-chart). */
   chartHtml?: (chart: DiffChartEntry) => string;
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 const e = escapeHtml;

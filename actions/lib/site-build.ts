@@ -15,6 +15,9 @@ import { renderSvg } from './render.ts';
 import { createRenderPool, type RenderPool } from './render-pool.ts';
 import { loadRun, MANIFEST_FILE, RESULTS_FILE } from './run-dir.ts';
 import { checkRunId, indexEntry, indexPage, renderPage, runPage, SITE_CSS, SITE_JS, type IndexEntry, type SitePage } from './site.ts';
+import { DEFAULT_DIFF_OPTIONS, diffRuns, type DiffOptions } from './diff.ts';
+import { formatDiffJson, formatDiffMarkdown, formatDiffText } from './diff-format.ts';
+import { compareLinksFor, diffDir, diffSitePage, parseDiffPairs, PICKER_PATH, pickerPage, runDiffLinks, sitePairs, type RunPair } from './site-diff.ts';
 
 /** Writes a file unless it already holds exactly this content; returns whether it wrote. */
 export function writeIfChanged(path: string, content: string | Buffer): boolean {
@@ -106,8 +109,14 @@ export function assetSources(): Record<string, string> {
 export interface SiteOptions {
   /** More pages (e.g. diffs of two runs), written as they are. */
   extraPages?: SitePage[];
-  /** Links per run id for the index's Compare column. */
+  /** Links per run id for the index's Compare column (after the built-in "compare with previous"). */
   compareLinks?: Record<string, { href: string; text: string }[]>;
+  /** Extra diffs to build, as "A:B" run ids (`--diff A:B`); each run's diff with its previous run is always built. */
+  diffs?: string[];
+  /** Options of every diff (default: DEFAULT_DIFF_OPTIONS). */
+  diffOptions?: DiffOptions;
+  /** The command that builds this site, as words (the picker shows it with `--diff A:B` appended for pairs not built). */
+  command?: string[];
   render?: (spec: TopLevelSpec) => Promise<string>;
   /** Worker threads for SVG rendering (default: the machine's parallelism; 1 renders in-process). Ignored with `render`. */
   workers?: number;
@@ -121,9 +130,17 @@ export interface SiteRun {
   pagePath: string;
 }
 
+export interface SiteDiff {
+  pair: RunPair;
+  pagePath: string;
+  regressed: number;
+  improved: number;
+}
+
 export interface SiteResult {
   indexPath: string;
   runs: SiteRun[];
+  diffs: SiteDiff[];
   written: number;
   rendered: number;
 }
@@ -144,6 +161,11 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
     if (earlier !== undefined) throw new Error(`run id ${runId} appears twice: in ${earlier} and in ${dir}`);
     seen.set(runId, dir);
   }
+  const pairable = loaded.map(({ run }) => ({ runId: run.manifest.runId, createdAt: run.manifest.createdAt, plan: run.manifest.plan?.name ?? '?' }));
+  const pairs = sitePairs(pairable, parseDiffPairs(options.diffs ?? [], pairable.map((r) => r.runId)));
+  const pickerHref = loaded.length > 1 ? PICKER_PATH : undefined;
+  const builtInLinks = compareLinksFor(pairs);
+  const diffs: SiteDiff[] = [];
   const workers = options.render ? 1 : Math.max(1, options.workers ?? availableParallelism());
   // Workers only pay off when there is much to render; they start lazily on the first cache miss.
   let pool: RenderPool | null = null;
@@ -165,10 +187,10 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
             if (existsSync(src) && writeIfChanged(join(outDir, f), readFileSync(src))) written++;
           }
         }
-        const page = runPage(report);
+        const page = runPage({ ...report, diffLinks: runDiffLinks(runId, pairs), pickerHref: pickerHref && `../../${pickerHref}` });
         if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
         const entry = indexEntry(run.manifest, report.analysis.claims, report.analysis.environments);
-        entry.compareLinks = options.compareLinks?.[runId] ?? [];
+        entry.compareLinks = [...(builtInLinks[runId] ?? []), ...(options.compareLinks?.[runId] ?? [])];
         results.push({ entry, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join(siteDir, page.path) } });
         log(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
       })();
@@ -177,6 +199,38 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
       if (inFlight.size >= 2 * workers) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+    // Diffs need both runs' claims, so they follow the runs; their charts render concurrently.
+    const byId = new Map(loaded.map(({ run }) => [run.manifest.runId, run]));
+    const claimsById = new Map(results.map((r) => [r.run.runId, r.run.claims]));
+    const diffTasks = pairs.map(async (pair) => {
+      const [ra, rb] = [byId.get(pair.a)!, byId.get(pair.b)!];
+      const diff = diffRuns(
+        { label: pair.a, manifest: ra.manifest, records: ra.results.records, verdicts: claimsById.get(pair.a) },
+        { label: pair.b, manifest: rb.manifest, records: rb.results.records, verdicts: claimsById.get(pair.b) },
+        options.diffOptions ?? DEFAULT_DIFF_OPTIONS,
+      );
+      const page = diffSitePage(diff, { a: ra.manifest, b: rb.manifest });
+      const outDir = join(siteDir, diffDir(pair.a, pair.b));
+      const files: ReportFile[] = [
+        { path: 'diff.json', content: formatDiffJson(diff) },
+        { path: 'diff.md', content: formatDiffMarkdown(diff) },
+        { path: 'diff.txt', content: formatDiffText(diff) },
+      ];
+      let renderedHere = 0;
+      for (const chart of page.charts) {
+        const specText = `${JSON.stringify(chart.spec, null, 2)}\n`;
+        const cached = readIfExists(join(outDir, chart.specPath)) === specText ? readIfExists(join(outDir, chart.svgPath)) : null;
+        const svg = cached ?? (await render(chart.spec));
+        if (cached === null) renderedHere++;
+        files.push({ path: chart.specPath, content: specText }, { path: chart.svgPath, content: svg });
+      }
+      rendered += renderedHere;
+      written += writeReportFiles(outDir, files);
+      if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
+      diffs.push({ pair, pagePath: join(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
+      log(`  site: diff ${pair.a} -> ${pair.b} (${renderedHere} charts rendered, ${page.charts.length - renderedHere} from cache)`);
+    });
+    await Promise.all(diffTasks);
   } finally {
     if (pool) await (pool as RenderPool).close();
   }
@@ -185,9 +239,12 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   const entries = results.map((r) => r.entry);
   const runs = results.map((r) => r.run);
   for (const page of options.extraPages ?? []) if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
+  if (pickerHref && writeIfChanged(join(siteDir, PICKER_PATH), renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
   const indexPath = join(siteDir, 'index.html');
-  if (writeIfChanged(indexPath, renderPage(indexPage(entries)))) written++;
-  return { indexPath, runs, written, rendered };
+  if (writeIfChanged(indexPath, renderPage(indexPage(entries, pickerHref)))) written++;
+  const pairOrder = new Map(pairs.map((p, i) => [p, i]));
+  diffs.sort((x, y) => pairOrder.get(x.pair)! - pairOrder.get(y.pair)!);
+  return { indexPath, runs, diffs, written, rendered };
 }
 
 /**

@@ -54,7 +54,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`site in headless Chromium${existsSync(CH
     const full = syntheticRun({ plan, environments: ['native', 'docker', 'kvm', 'osv'], replicates: 3, seed: 3, accelerator: 'tcg', runId: 'synthetic-tcg', gitSubject: EVIL, hostname: `host${EVIL}` });
     const nativeOnly = syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 4, runId: 'synthetic-native', createdAt: '2026-01-02T00:00:00.000Z', profile: 'flat' });
     const dirs = [writeRun(mkdtempSync(join(work, 'a')), full), writeRun(mkdtempSync(join(work, 'b')), nativeOnly)];
-    const result = await buildSite(dirs, site);
+    const result = await buildSite(dirs, site, { command: ['virtnet', 'report', ...dirs, '--site', site] });
     runIds = result.runs.map((r) => r.runId);
     chartCounts = result.runs.map((r) => (readFileSync(r.pagePath, 'utf8').match(/class="vega"/g) ?? []).length);
     ({ server, url } = await serve(site));
@@ -113,6 +113,65 @@ describe.skipIf(!existsSync(CHROMIUM))(`site in headless Chromium${existsSync(CH
         }
       }
       expect(dialogs).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+
+  it('opens the diff from the index\'s "compare with previous": overlay charts drawn, tables there; the picker finds or names pairs', { timeout: 300_000 }, async () => {
+    const { chromium } = await import('playwright-core');
+    const profile = mkdtempSync(join(tmpdir(), 'virtnet-chromium-'));
+    const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, headless: true, timeout: 60_000 });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('dialog', (d) => { errors.push(`dialog: ${d.message()}`); void d.dismiss(); });
+      page.on('request', (r) => { if (!r.url().startsWith(url)) errors.push(`request outside the site: ${r.url()}`); });
+
+      await page.goto(url, { waitUntil: 'load' });
+      // The newer run (native only, same plan) compares with the older one; the oldest has no previous.
+      const links = page.locator('#runs a', { hasText: 'compare with previous' });
+      expect(await links.count()).toBe(1);
+      expect(await page.locator('#runs tr[data-run="synthetic-native"] .compare a').textContent()).toBe('compare with previous');
+      await Promise.all([page.waitForURL(/diffs\/synthetic-tcg--synthetic-native\/index\.html$/), links.first().click()]);
+      // One overlay per environment and test of either run: 4 environments x TCP and UDP.
+      const charts = page.locator('.vega[data-chart]');
+      expect(await charts.count()).toBe(8);
+      await page.waitForFunction(() => document.querySelectorAll('.vega[data-rendered]').length === 8, undefined, { timeout: 90_000 });
+      expect(await page.locator('.vega[data-rendered="true"]').count()).toBe(8);
+      expect(await page.locator('.vega svg.marks').count()).toBe(8);
+      const native = page.locator('.vega[data-chart="diff-native-tcp-stream"] svg.marks');
+      const box = await native.boundingBox();
+      expect(box!.width).toBeGreaterThan(300);
+      expect(await native.textContent()).toContain('A: synthetic-tcg');
+      expect(await native.textContent()).toContain('B: synthetic-native');
+      // The tables: runs, manifest differences, the points of every common curve, claims that changed.
+      expect(await page.locator('h1').textContent()).toBe('Diff: synthetic-native vs synthetic-tcg');
+      expect(await page.locator('table.diff-runs tbody tr').count()).toBe(2);
+      expect(await page.locator('table.diff-manifest-table tbody tr').count()).toBeGreaterThan(0);
+      // Native is in both runs: its three curves (TCP from-100 and from-300, UDP) have point tables.
+      expect(await page.locator('table.diff-points').count()).toBe(3);
+      expect(await page.locator('.diff-claims').textContent()).toMatch(/Claims whose verdict changed/);
+      expect(await page.locator('table.diff-claims-table tbody tr').count()).toBeGreaterThan(0);
+      // The hostname with markup differs between the runs: shown as text in the manifest differences.
+      expect(await page.locator('table.diff-manifest-table').innerText()).toContain(`host${EVIL}`);
+      expect(await page.locator('main img').count()).toBe(0);
+      expect(await page.locator('.banner').innerText()).toContain('TCG');
+
+      // The picker: a built pair navigates, a missing one prints the command that builds it.
+      await page.goto(`${url}compare.html`, { waitUntil: 'load' });
+      await page.selectOption('#pick-a', 'synthetic-native');
+      await page.selectOption('#pick-b', 'synthetic-tcg');
+      await page.click('#diff-picker button');
+      expect(await page.locator('#picker-result code').textContent()).toMatch(/^virtnet report \S+ \S+ --site \S+ --diff synthetic-native:synthetic-tcg$/);
+      expect(await page.locator('#picker-result a').textContent()).toContain('reverse diff');
+      await page.selectOption('#pick-a', 'synthetic-tcg');
+      await page.selectOption('#pick-b', 'synthetic-native');
+      await Promise.all([page.waitForURL(/diffs\/synthetic-tcg--synthetic-native\/index\.html$/), page.click('#diff-picker button')]);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

@@ -35,6 +35,8 @@ export interface SitePage {
   /** The page's body, already escaped HTML. */
   body: string;
   charts: SiteChart[];
+  /** Load site.js even without charts (a page with its own script behaviour, e.g. the diff picker). */
+  script?: boolean;
 }
 
 export function escapeHtml(value: unknown): string {
@@ -88,6 +90,7 @@ ${page.charts.length > 0 ? `<script src="${root}assets/vega.min.js"></script>
 <script src="${root}assets/vega-lite.min.js"></script>
 <script src="${root}assets/vega-embed.min.js"></script>
 <script src="${root}assets/site.js"></script>
+` : page.script ? `<script src="${root}assets/site.js"></script>
 ` : ''}</body>
 </html>
 `;
@@ -121,6 +124,16 @@ export interface RunPageInput {
   manifest: Manifest;
   analysis: RunAnalysis;
   charts: readonly ChartEntry[];
+  /** Links to the diffs this run is in (relative to the run page), and to the picker. */
+  diffLinks?: readonly { href: string; text: string }[];
+  pickerHref?: string;
+}
+
+/** The run page's line of links to its diffs. */
+export function diffLinksHtml(links: readonly { href: string; text: string }[], pickerHref?: string): string {
+  const items = links.map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a>`);
+  if (pickerHref) items.push(`<a href="${escapeHtml(pickerHref)}">compare any two runs</a>`);
+  return items.length ? `<p class="diff-links"><strong>Diffs:</strong> ${items.join(' · ')}</p>\n` : '';
 }
 
 export function tcgBanner(manifest: Manifest): string | null {
@@ -144,7 +157,7 @@ export function udpAnomalyNote(a: RunAnalysis): string {
   return `<div class="warning"><p><strong>${a.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>\n`;
 }
 
-export function runPage({ manifest: m, analysis: a, charts }: RunPageInput): SitePage {
+export function runPage({ manifest: m, analysis: a, charts, diffLinks = [], pickerHref }: RunPageInput): SitePage {
   const siteCharts: SiteChart[] = charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: `charts/${c.id}.svg`, spec: c.spec }));
   const envList = a.environments.map(environmentTitle).join(', ') || '(none measured)';
   const errors = Object.entries(m.environmentErrors ?? {});
@@ -157,7 +170,7 @@ export function runPage({ manifest: m, analysis: a, charts }: RunPageInput): Sit
 <dt>Plan</dt><dd>${escapeHtml(m.plan.name)} (${escapeHtml(m.planSource)}): ${m.plan.replicates} replicates, ${m.plan.testLengthSeconds} s per test</dd>
 <dt>Environments</dt><dd>${escapeHtml(envList)}</dd>
 </dl>
-${confidenceNote(a)}${udpAnomalyNote(a)}${errors.length ? `<ul class="errors">${errors.map(([e, msg]) => `<li>${escapeHtml(e)}: ${escapeHtml(msg)}</li>`).join('')}</ul>\n` : ''}<h2>Claims</h2>
+${diffLinksHtml(diffLinks, pickerHref)}${confidenceNote(a)}${udpAnomalyNote(a)}${errors.length ? `<ul class="errors">${errors.map(([e, msg]) => `<li>${escapeHtml(e)}: ${escapeHtml(msg)}</li>`).join('')}</ul>\n` : ''}<h2>Claims</h2>
 ${claimsTableHtml(a.claims)}
 <h2>Figures</h2>
 <p class="method">Points are means over replicates with two-sided 95% Student-t intervals; relative throughput is mean/native-mean with first-order (delta method) error propagation; Fig. 5/7 averages the relative points in 0-6000 B; the signed area is the trapezoid rule over the points both curves share. Drag to pan and scroll to zoom a chart.</p>
@@ -218,7 +231,8 @@ export function sortEntries(entries: readonly IndexEntry[]): IndexEntry[] {
   return [...entries].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.runId.localeCompare(b.runId));
 }
 
-export function indexPage(entries: readonly IndexEntry[]): SitePage {
+/** pickerHref: the page that diffs any two runs, linked above the table when the site has one. */
+export function indexPage(entries: readonly IndexEntry[], pickerHref?: string): SitePage {
   const rows = sortEntries(entries)
     .map((e) => {
       const commit = e.commit ? `<code>${escapeHtml(e.commit.slice(0, 12))}</code> ${escapeHtml(e.subject ?? '')}` : '(unknown)';
@@ -227,7 +241,7 @@ export function indexPage(entries: readonly IndexEntry[]): SitePage {
     })
     .join('\n');
   const body = `<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims. Claims column: supported / refuted / inconclusive.</p>
-<table class="runs" id="runs">
+${pickerHref ? `<p class="picker-link"><a href="${escapeHtml(pickerHref)}">Compare any two runs</a></p>\n` : ''}<table class="runs" id="runs">
 <thead><tr><th scope="col">Run</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Branch</th><th scope="col">Plan</th><th scope="col">Environments</th><th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Claims</th><th scope="col">Compare</th></tr></thead>
 <tbody>
 ${rows}
@@ -247,6 +261,9 @@ caption{text-align:left;font-weight:bold;padding:.3rem 0}
 .verdict{font-weight:bold}
 .tcg{background:#b58900;color:#fff;padding:0 .3rem;border-radius:3px;font-size:.8rem}
 figure.chart{margin:1.5rem 0}figcaption{font-size:.85rem;color:#444}
+.diff-links,.diff-nav{background:#f4f4f4;padding:.4rem .6rem}
+td.num{text-align:right}td.verdict-regressed{color:#b03c00;font-weight:bold}td.verdict-improved{color:#007a5a;font-weight:bold}
+form.picker{display:flex;gap:1rem;flex-wrap:wrap;align-items:end}.picker-result{font-size:1rem}.picker-result code{display:block;background:#f4f4f4;padding:.4rem;margin-top:.3rem;white-space:pre-wrap;word-break:break-all}
 dl.run-facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:bold}dd{margin:0}
 `;
 
@@ -265,5 +282,34 @@ export const SITE_JS = `(function () {
       .then(function () { node.setAttribute('data-rendered', 'true'); })
       .catch(function (err) { node.innerHTML = fallback; node.setAttribute('data-rendered', 'fallback'); console.warn('chart ' + id + ': ' + err); });
   });
+
+  // The diff picker: go to the pair's page when the site has it, else say which command builds it.
+  // Run ids and the command are put in as text, never as HTML.
+  var picker = document.getElementById('diff-picker');
+  var pairsSource = document.getElementById('diff-pairs');
+  if (picker && pairsSource) {
+    var data = JSON.parse(pairsSource.textContent);
+    var result = document.getElementById('picker-result');
+    picker.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var a = picker.elements.a.value;
+      var b = picker.elements.b.value;
+      result.textContent = '';
+      if (a === b) { result.textContent = 'A and B are the same run: pick two different runs.'; return; }
+      var path = Object.prototype.hasOwnProperty.call(data.pairs, a + ':' + b) ? data.pairs[a + ':' + b] : null;
+      if (path) { window.location.href = path; return; }
+      result.appendChild(document.createTextNode('The diff of B ' + b + ' against A ' + a + ' is not built. Build it with:'));
+      var code = document.createElement('code');
+      code.textContent = data.command + ' --diff ' + a + ':' + b;
+      result.appendChild(code);
+      var reverse = Object.prototype.hasOwnProperty.call(data.pairs, b + ':' + a) ? data.pairs[b + ':' + a] : null;
+      if (reverse) {
+        var link = document.createElement('a');
+        link.href = reverse;
+        link.textContent = 'the reverse diff (A ' + b + ', B ' + a + ') is built';
+        result.appendChild(link);
+      }
+    });
+  }
 })();
 `;

@@ -14,6 +14,9 @@ import { loadRun } from '../../actions/lib/run-dir.ts';
 import { summarizePoints } from '../../actions/lib/aggregate.ts';
 import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown } from '../../env/testbed/testbed.ts';
+import { loadPlan } from '../../actions/lib/plan-file.ts';
+import { syntheticRun } from '../../actions/lib/synthetic.ts';
+import { PLANS_DIR } from './common.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
 const index = testIndex(0);
@@ -187,4 +190,49 @@ describe('virtnet diff refuses bad input with a clear message', () => {
     expect(r.stdout).toContain('virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P] [--fail-on-regression]');
     expect(existsSync(CLI)).toBe(true);
   });
+});
+
+describe('virtnet diff and report --diff on synthetic runs (no testbed)', () => {
+  const syntheticDir = join(work, 'synthetic');
+  const write = (r: ReturnType<typeof syntheticRun>) => {
+    const dir = join(syntheticDir, r.manifest.runId);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(r.manifest));
+    writeFileSync(join(dir, 'results.jsonl'), r.records.map((x) => `${JSON.stringify(x)}\n`).join(''));
+    return dir;
+  };
+  const { plan } = loadPlan('quick', PLANS_DIR);
+  const envs = ['native', 'docker', 'kvm', 'osv'];
+  // The paper's shapes, then every environment flat like native: KVM's TCP curve is no longer unstable.
+  const paper = write(syntheticRun({ plan, environments: envs, replicates: 3, seed: 1, runId: 'paper-shaped' }));
+  const flat = write(syntheticRun({ plan, environments: envs, replicates: 3, seed: 2, runId: 'flat', profile: 'flat', createdAt: '2026-01-02T00:00:00.000Z' }));
+
+  it('lists the claims whose verdict changed in every format', async () => {
+    const { exitCode, diff } = await diffJson(paper, flat);
+    expect(exitCode).toBe(0);
+    expect(diff.claimChanges).toContainEqual(expect.objectContaining({ id: 'tcp-kvm-unstable', a: 'supported', b: 'refuted' }));
+    const text = await virtnet('diff', paper, flat);
+    expect(text.stdout).toMatch(/Claims whose verdict changed:\n {2}tcp-kvm-unstable: supported -> refuted: /);
+    const markdown = await virtnet('diff', paper, flat, '--format', 'markdown');
+    expect(markdown.stdout).toMatch(/\| tcp-kvm-unstable \| supported \| refuted \|/);
+    const same = await diffJson(paper, paper);
+    expect(same.diff.claimChanges).toEqual([]);
+  });
+
+  it('report --site builds the diff pages, --diff adds a pair, bad pairs are usage errors', async () => {
+    const site = join(work, 'synthetic-site');
+    const r = await virtnet('report', paper, flat, '--site', site, '--diff', 'flat:paper-shaped');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/diff paper-shaped -> flat: \d+ regressed, \d+ improved: /);
+    expect(r.stdout).toMatch(/diff flat -> paper-shaped: /);
+    expect(r.stdout).toMatch(/site: 2 runs, 2 diffs, /);
+    expect(readFileSync(join(site, 'diffs/paper-shaped--flat/index.html'), 'utf8')).toContain('<td>tcp-kvm-unstable</td><td>supported</td><td>refuted</td>');
+    expect(readFileSync(join(site, 'compare.html'), 'utf8')).toContain('--diff flat:paper-shaped"');
+    const bad = await virtnet('report', paper, flat, '--site', site, '--diff', 'flat:nope');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/--diff "flat:nope": no run with id "nope" among the runs given \(flat, paper-shaped\)/);
+    const noSite = await virtnet('report', paper, '--diff', 'a:b');
+    expect(noSite.exitCode).toBe(2);
+    expect(noSite.stderr).toMatch(/--diff only goes with --site/);
+  }, 120_000);
 });

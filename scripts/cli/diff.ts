@@ -3,6 +3,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { judgeClaims } from '../../actions/lib/claims.ts';
 import { DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, validateDiffOptions } from '../../actions/lib/diff.ts';
 import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff-format.ts';
 import { buildDiffFiles } from '../../actions/lib/diff-page.ts';
@@ -48,7 +49,9 @@ export async function commandDiff(args: string[]): Promise<number> {
   for (const note of [...a.notes, ...b.notes]) process.stderr.write(`note: ${note}\n`);
   process.stderr.write(`A: ${a.origin}\nB: ${b.origin}\n`);
 
-  const diff = diffRuns({ label: a.label, manifest: a.manifest, records: a.records }, { label: b.label, manifest: b.manifest, records: b.records }, options);
+  // The paper's claims judged on each side, so the diff lists the claims whose verdict changed.
+  const side = (r: typeof a) => ({ label: r.label, manifest: r.manifest, records: r.records, verdicts: judgeClaims({ manifest: r.manifest, records: r.records }) });
+  const diff = diffRuns(side(a), side(b), options);
   process.stdout.write(formatDiff(diff, format));
   if (values.out) {
     const files = await buildDiffFiles(diff);

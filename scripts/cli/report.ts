@@ -1,4 +1,4 @@
-// virtnet report <RUN_DIR...> [--out DIR] [--site DIR] [--commit [--reports DIR]]
+// virtnet report <RUN_DIR...> [--out DIR] [--site DIR [--diff A:B]...] [--commit [--reports DIR]]
 
 import { join } from 'node:path';
 import type { ClaimResult } from '../../actions/lib/claims.ts';
@@ -7,7 +7,9 @@ import { buildSite, commitRun, renderReport, reportCacheDirs, writeReportFiles }
 import { parseCommandArgs, UsageError } from './common.ts';
 
 export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      report files (charts, CSV, claims) into RUN_DIR/report or DIR
-  virtnet report <RUN_DIR...> --site DIR        a static site: an index of runs and a page per run
+  virtnet report <RUN_DIR...> --site DIR        a static site: an index of runs, a page per run, each run's
+                                                diff with its previous run and a picker for any two runs
+      [--diff A:B]...                           also build the diff of run id B against run id A
   virtnet report <RUN_DIR...> --commit [--reports DIR]
                                                 copy each run with its report into DIR/runs/<runId>/ (default: reports)`;
 
@@ -18,10 +20,12 @@ export function verdictLines(claims: readonly ClaimResult[]): string[] {
 }
 
 export async function commandReport(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' }, site: { type: 'string' }, commit: { type: 'boolean' }, reports: { type: 'string' } }, true);
+  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' }, site: { type: 'string' }, commit: { type: 'boolean' }, reports: { type: 'string' }, diff: { type: 'string', multiple: true } }, true);
   if (positionals.length === 0) throw new UsageError('expected at least one run directory');
   if (values.out && positionals.length > 1) throw new UsageError('--out takes one run; give one run directory');
   if (values.reports && !values.commit) throw new UsageError('--reports only goes with --commit');
+  const diffs = values.diff ?? [];
+  if (diffs.length > 0 && !values.site) throw new UsageError('--diff only goes with --site');
   if (values.commit) {
     const reportsDir = values.reports ?? 'reports';
     for (const runDir of positionals) {
@@ -30,12 +34,21 @@ export async function commandReport(args: string[]): Promise<number> {
     }
   }
   if (values.site) {
-    const result = await buildSite(positionals, values.site, { log: (m) => console.log(m) });
+    // The picker prints this command (plus --diff A:B) for a pair the site lacks.
+    const command = ['virtnet', 'report', ...positionals, '--site', values.site, ...diffs.flatMap((d) => ['--diff', d])];
+    let result;
+    try {
+      result = await buildSite(positionals, values.site, { log: (m) => console.log(m), diffs, command });
+    } catch (e) {
+      if ((e as Error).message.startsWith('--diff ')) throw new UsageError((e as Error).message);
+      throw e;
+    }
     for (const run of result.runs) {
       console.log(`claims of run ${run.runId}:`);
       for (const line of verdictLines(run.claims)) console.log(line);
     }
-    console.log(`site: ${result.runs.length} runs, ${result.written} files written, ${result.rendered} charts rendered; index: ${result.indexPath}`);
+    for (const d of result.diffs) console.log(`diff ${d.pair.a} -> ${d.pair.b}: ${d.regressed} regressed, ${d.improved} improved: ${d.pagePath}`);
+    console.log(`site: ${result.runs.length} runs, ${result.diffs.length} diffs, ${result.written} files written, ${result.rendered} charts rendered; index: ${result.indexPath}`);
     return 0;
   }
   if (values.commit) return 0;

@@ -34,6 +34,7 @@ const OPTIONS = {
   server: { type: 'string' },
   'osv-image': { type: 'string' },
   accel: { type: 'string' },
+  'guest-network': { type: 'string' },
   'ready-timeout': { type: 'string' },
   'netperf-grace': { type: 'string' },
   'no-report': { type: 'boolean' },
@@ -117,7 +118,9 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   const netperfGrace = intOption('netperf-grace', values['netperf-grace'], 1, 3600) ?? 20;
   const osvImage = values['osv-image'] ?? process.env.VIRTNET_OSV_IMAGE;
   if (osvImage !== undefined && !existsSync(osvImage)) throw new UsageError(`--osv-image: ${osvImage} does not exist`);
-  const envSettings: Record<string, string> = { accel, testbedIndex: String(index) };
+  const guestNetwork = values['guest-network'] ?? 'tap';
+  if (!['tap', 'user'].includes(guestNetwork)) throw new UsageError(`--guest-network: expected tap or user, got ${JSON.stringify(guestNetwork)}`);
+  const envSettings: Record<string, string> = { accel, testbedIndex: String(index), guestNetwork };
   if (osvImage) envSettings.osvImage = osvImage;
 
   const plan = settings.plan ?? loadRun(settings.outDir).manifest.plan;

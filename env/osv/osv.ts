@@ -1,0 +1,120 @@
+// The OSv unikernel on QEMU/KVM (the paper used OSv v0.24): boots a given OSv image with the same
+// QEMU networking as the Linux guest, so only the guest differs. OSv asks for its address by DHCP
+// (as on libvirt's default network, where dnsmasq answers); a DHCP server on our bridge hands it
+// the guest address. The image is built elsewhere (see build-plan.ts): OSv cannot be downloaded
+// or built on machines without internet access.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { runCommand } from '../../actions/lib/proc.ts';
+import { type Availability, type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../environment.ts';
+import { cleanupQemuGuests, type GuestLaunch, qemuVersionFrom, startQemuGuest } from '../qemu/guest.ts';
+import type { BootSpec } from '../qemu/qemu-command.ts';
+import { type OsvImageMetadata, metadataPathFor } from './build-plan.ts';
+
+/** netserver's own start line: printed on OSv's console (its stdout) once the app runs. */
+export const OSV_READY_MARKER = /Starting netserver with host/;
+/** OSv's fatal messages: an abort, or an app that is not in the image. */
+export const OSV_FAILURE_MARKERS = [/^Aborted/m, /Failed to load object/, /Kernel panic/];
+
+export const NO_IMAGE_REASON = 'no OSv image given (set --osv-image or VIRTNET_OSV_IMAGE; OSv cannot be built on machines without internet access)';
+
+export function osvImageSetting(settings: Record<string, string>): string | null {
+  return settings.osvImage ?? process.env.VIRTNET_OSV_IMAGE ?? null;
+}
+
+/** qcow2 images start with "QFI\xfb"; anything else is booted raw. */
+export function imageFormat(header: Buffer): 'qcow2' | 'raw' {
+  return header.subarray(0, 4).equals(Buffer.from([0x51, 0x46, 0x49, 0xfb])) ? 'qcow2' : 'raw';
+}
+
+export function osvGuestLaunch(boot: BootSpec): GuestLaunch {
+  return {
+    name: 'osv',
+    boot: () => boot,
+    readyMarker: OSV_READY_MARKER,
+    failureMarkers: OSV_FAILURE_MARKERS,
+    memoryMb: 512,
+    cpus: 1,
+    dhcp: true,
+    rng: true,
+  };
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export function readImageMetadata(image: string): OsvImageMetadata | null {
+  const path = metadataPathFor(image);
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as OsvImageMetadata;
+  } catch {
+    return null;
+  }
+}
+
+async function available(settings: Record<string, string>): Promise<Availability> {
+  const image = osvImageSetting(settings);
+  if (!image) return { ok: false, reason: NO_IMAGE_REASON };
+  if (!existsSync(image)) return { ok: false, reason: `the OSv image ${image} does not exist` };
+  const r = await runCommand(['qemu-system-x86_64', '--version'], { timeoutMs: 10_000 }).catch((e: Error) => e);
+  if (r instanceof Error) return { ok: false, reason: `QEMU is not installed: ${r.message}` };
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'the guest network (bridge, tap, iptables port maps, DHCP) needs root' };
+  return { ok: true };
+}
+
+/**
+ * Test seam: `boot` replaces the OSv image boot (a test boots the Linux guest asking for DHCP in
+ * its place, to exercise readiness and teardown where no OSv image exists).
+ */
+export async function startOsv(ctx: EnvironmentContext, overrides: { boot?: BootSpec; readyMarker?: RegExp } = {}): Promise<StartedEnvironment> {
+  const started = performance.now();
+  const image = osvImageSetting(ctx.settings);
+  if (!overrides.boot) {
+    if (!image) throw new EnvironmentError(`osv: ${NO_IMAGE_REASON}`);
+    if (!existsSync(image)) throw new EnvironmentError(`osv: the OSv image ${image} does not exist`);
+  }
+  const boot: BootSpec = overrides.boot ?? { kind: 'disk', image: image!, format: imageFormat(readFileSync(image!).subarray(0, 4)) };
+  const launch = osvGuestLaunch(boot);
+  if (overrides.readyMarker) launch.readyMarker = overrides.readyMarker;
+  const guest = await startQemuGuest(ctx, launch);
+  const tcg = guest.accelerator.accelerator === 'tcg';
+  const qemu = await runCommand(['qemu-system-x86_64', '--version'], { timeoutMs: 10_000 });
+  const version = qemuVersionFrom(qemu.stdout);
+  const meta = image && !overrides.boot ? readImageMetadata(image) : null;
+  const imageSha256 = boot.kind === 'disk' ? await sha256OfFile(boot.image) : 'not an OSv image (test boot)';
+  const osvCommit = meta?.osvCommit ?? 'unknown (no build metadata beside the image)';
+  return {
+    endpoint: guest.endpoint,
+    stop: guest.stop,
+    description: {
+      name: 'osv',
+      summary: `OSv ${meta?.osvVersion ?? osvCommit.slice(0, 12)} (${meta?.variant ?? 'image'}) on QEMU ${version}, ${tcg ? 'TCG software emulation (NOT KVM: no hardware virtualisation here)' : 'KVM'}, tap + bridge + DNAT`,
+      details: {
+        ...guest.details,
+        qemu: version,
+        osvImage: boot.kind === 'disk' ? boot.image : 'test boot',
+        osvImageSha256: imageSha256,
+        osvCommit,
+        osvAppsCommit: meta?.appsCommit ?? 'unknown',
+        osvVariant: meta?.variant ?? 'unknown',
+        osvCommandLine: meta?.commandLine ?? 'as built into the image',
+        guestAddressing: 'DHCP from busybox udhcpd on the bridge (static lease for the guest MAC)',
+      },
+      accelerator: guest.accelerator.accelerator,
+      startupSeconds: (performance.now() - started) / 1000,
+    },
+  };
+}
+
+export const osvEnvironment: EnvironmentDriver = {
+  name: 'osv',
+  title: 'OSv (QEMU/KVM)',
+  available,
+  start: (ctx) => startOsv(ctx),
+  cleanup: () => cleanupQemuGuests('osv'),
+};

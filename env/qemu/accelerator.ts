@@ -1,0 +1,43 @@
+// Which accelerator QEMU should use. /dev/kvm alone proves nothing: on machines whose KVM is PVM
+// (a paravirtualised KVM without hardware virtualisation), QEMU opens /dev/kvm happily and then a
+// stock guest dies with "KVM internal error ... emulation failure". Only the CPU's own vmx (Intel
+// VT-x) or svm (AMD-V) flag together with /dev/kvm means a stock guest really runs under KVM.
+
+export type AcceleratorRequest = 'auto' | 'kvm' | 'tcg';
+export type Accelerator = 'kvm' | 'tcg';
+
+export interface AcceleratorChoice {
+  accelerator: Accelerator;
+  /** Why, in words for the manifest and the log. */
+  reason: string;
+}
+
+export function parseAcceleratorRequest(value: string | undefined): AcceleratorRequest {
+  const v = value ?? 'auto';
+  if (v === 'auto' || v === 'kvm' || v === 'tcg') return v;
+  throw new Error(`accelerator: expected auto, kvm or tcg, got ${JSON.stringify(value)}`);
+}
+
+/** The hardware virtualisation flags named on the "flags" lines of /proc/cpuinfo. */
+export function hardwareVirtualizationFlags(cpuinfo: string): string[] {
+  const found = new Set<string>();
+  for (const line of cpuinfo.split('\n')) {
+    const m = /^flags\s*:(.*)$/.exec(line);
+    if (!m) continue;
+    for (const flag of m[1]!.trim().split(/\s+/)) if (flag === 'vmx' || flag === 'svm') found.add(flag);
+  }
+  return [...found].sort();
+}
+
+export function chooseAccelerator(request: AcceleratorRequest, host: { cpuinfo: string; kvmDevice: boolean }): AcceleratorChoice {
+  const flags = hardwareVirtualizationFlags(host.cpuinfo);
+  const hardware = flags.length > 0;
+  const what = `${hardware ? `CPU flag ${flags.join('/')}` : 'no vmx/svm CPU flag'}, ${host.kvmDevice ? '/dev/kvm present' : 'no /dev/kvm'}`;
+  if (request === 'tcg') return { accelerator: 'tcg', reason: `TCG requested (${what})` };
+  if (request === 'kvm') {
+    if (!host.kvmDevice) throw new Error(`accelerator kvm requested but this machine has no /dev/kvm (${what}); use --accel tcg or auto`);
+    return { accelerator: 'kvm', reason: `KVM requested (${what})` };
+  }
+  if (hardware && host.kvmDevice) return { accelerator: 'kvm', reason: `auto: ${what}` };
+  return { accelerator: 'tcg', reason: `auto: ${what}, so TCG software emulation` };
+}

@@ -1,0 +1,184 @@
+// Starting a QEMU guest that serves netperf: the part the Linux guest and OSv share, so that only
+// the guest differs between them. Network up, QEMU started (held by PID), readiness = the guest's
+// marker on the serial console plus a netperf control probe through the port maps, all bounded by
+// the context's timeout; on any failure everything is torn down and the console log is kept.
+
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Daemon, killOrphanedDaemons, waitUntil } from '../../actions/lib/proc.ts';
+import type { Endpoint } from '../../actions/lib/netperf.ts';
+import { type EnvironmentContext, EnvironmentError } from '../environment.ts';
+import { type AcceleratorChoice, chooseAccelerator, parseAcceleratorRequest } from './accelerator.ts';
+import { removeDhcpFiles, startDhcpServer } from './dhcp.ts';
+import { cleanupGuestNetworks, type GuestNetworkPlan, guestNetworkDown, guestNetworkPlan, guestNetworkUp } from './network.ts';
+import { type BootSpec, buildQemuCommand, type NetSpec } from './qemu-command.ts';
+
+export interface GuestLaunch {
+  /** The environment's name: labels QEMU's PID (`<name>:qemu`) and names the console log. */
+  name: string;
+  /** What to boot, given the guest network (a kernel command line carries the guest's address). */
+  boot: (plan: GuestNetworkPlan) => BootSpec;
+  /** A line on the serial console that says the guest's netserver is starting. */
+  readyMarker: RegExp;
+  /** Console lines that mean the boot has failed for good (a kernel panic, an OSv abort). */
+  failureMarkers: RegExp[];
+  memoryMb: number;
+  cpus: number;
+  /** Runs a DHCP server on the bridge (OSv asks for its address by DHCP). */
+  dhcp: boolean;
+  rng?: boolean;
+}
+
+export interface RunningGuest {
+  endpoint: Endpoint;
+  accelerator: AcceleratorChoice;
+  consoleLog: string;
+  qemuCommand: string[];
+  /** Seconds from starting QEMU until the marker appeared and netserver answered. */
+  bootSeconds: number;
+  details: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export function hostAcceleratorFacts(): { cpuinfo: string; kvmDevice: boolean } {
+  return { cpuinfo: readFileSync('/proc/cpuinfo', 'utf8'), kvmDevice: existsSync('/dev/kvm') };
+}
+
+export function testbedIndexSetting(settings: Record<string, string>): number {
+  const raw = settings.testbedIndex;
+  if (raw === undefined) throw new Error('QEMU guest: settings.testbedIndex is missing: the guest network is derived from the testbed index');
+  const index = Number(raw);
+  if (!Number.isInteger(index) || index < 0 || index > 63) throw new Error(`QEMU guest: testbed index ${JSON.stringify(raw)} is not a whole number from 0 to 63`);
+  return index;
+}
+
+export type NetworkMode = 'tap' | 'user';
+
+export function networkModeSetting(settings: Record<string, string>): NetworkMode {
+  const v = settings.guestNetwork ?? 'tap';
+  if (v === 'tap' || v === 'user') return v;
+  throw new Error(`guest network: expected tap or user, got ${JSON.stringify(v)}`);
+}
+
+function consoleText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The console line holding `pattern`, without the kernel's timestamp. */
+export function lineMatching(text: string, pattern: RegExp): string {
+  const line = text.split('\n').find((l) => pattern.test(l)) ?? '';
+  return line.replace(/^\[\s*\d+\.\d+\]\s*/, '').trim();
+}
+
+/** The last lines of the console, for error messages. */
+function tail(text: string, lines = 6): string {
+  return text.trimEnd().split('\n').slice(-lines).map((l) => l.trimEnd()).join(' | ');
+}
+
+export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunch): Promise<RunningGuest> {
+  const index = testbedIndexSetting(ctx.settings);
+  const mode = networkModeSetting(ctx.settings);
+  const accelerator = chooseAccelerator(parseAcceleratorRequest(ctx.settings.accel), hostAcceleratorFacts());
+  const plan = guestNetworkPlan(index, ctx.ports);
+  const consoleLog = join(ctx.logDir, `${launch.name}-console.log`);
+  rmSync(consoleLog, { force: true });
+  const endpoint: Endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
+
+  let qemu: Daemon | null = null;
+  let dhcp: Daemon | null = null;
+  let networkUp = false;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await qemu?.stop(5000);
+    if (dhcp) {
+      await dhcp.stop();
+      removeDhcpFiles(plan);
+    }
+    if (networkUp) await guestNetworkDown(index);
+  };
+
+  try {
+    let net: NetSpec;
+    let vhost = false;
+    if (mode === 'tap') {
+      const facts = await guestNetworkUp(plan);
+      networkUp = true;
+      vhost = facts.vhostNet;
+      net = { kind: 'tap', tap: plan.tap, mac: plan.mac, vhost };
+    } else {
+      const forwards = plan.portMaps.map((m) => ({ protocol: m.protocol, hostAddress: ctx.serverAddress, port: m.port }));
+      net = { kind: 'user', mac: plan.mac, network: `${plan.bridgeAddress.replace(/\.1$/, '.0')}/${plan.prefixLength}`, hostAddress: plan.bridgeAddress, guestAddress: plan.guestAddress, forwards };
+    }
+    if (launch.dhcp && mode === 'tap') dhcp = startDhcpServer(plan, launch.name);
+    const argv = buildQemuCommand({ boot: launch.boot(plan), accelerator: accelerator.accelerator, memoryMb: launch.memoryMb, cpus: launch.cpus, net, consoleLog, rng: launch.rng });
+    ctx.log(`${launch.name}: booting under ${accelerator.accelerator.toUpperCase()} (${accelerator.reason})`);
+    const started = performance.now();
+    qemu = new Daemon(argv, { label: `${launch.name}:qemu` });
+    let markerSeen = false;
+    const q = qemu;
+    const d = dhcp;
+    await waitUntil(
+      `${launch.name} guest`,
+      async () => {
+        if (!markerSeen) markerSeen = launch.readyMarker.test(consoleText(consoleLog));
+        return markerSeen && (await ctx.probe(endpoint));
+      },
+      {
+        timeoutMs: ctx.readyTimeoutMs,
+        intervalMs: 250,
+        signal: ctx.signal,
+        giveUp: () => {
+          const text = consoleText(consoleLog);
+          const failure = launch.failureMarkers.find((m) => m.test(text));
+          if (failure) return `the guest failed to boot: ${JSON.stringify(lineMatching(text, failure))}`;
+          if (!q.running) return `QEMU exited (${q.child.exitCode ?? q.child.signalCode}) before netserver answered: ${q.output.trim() || tail(text) || '(no output)'}`;
+          if (d && !d.running) return `the DHCP server exited: ${d.output.trim() || '(no output)'}`;
+          return null;
+        },
+      },
+    ).catch((e: Error) => {
+      if (!/not ready after/.test(e.message)) throw e;
+      const text = consoleText(consoleLog);
+      throw new Error(markerSeen ? `${e.message} (the console showed the ready marker, but netserver did not answer on ${endpoint.address}:${endpoint.controlPort})` : `${e.message} (no ready marker ${launch.readyMarker} on the console${text ? `; last lines: ${tail(text, 3)}` : ''})`);
+    });
+    const bootSeconds = (performance.now() - started) / 1000;
+    const details: Record<string, string> = {
+      accelerator: accelerator.accelerator,
+      acceleratorReason: accelerator.reason,
+      network: mode === 'tap' ? `tap ${plan.tap} on bridge ${plan.bridge} (${plan.bridgeAddress}/${plan.prefixLength}), guest ${plan.guestAddress}, DNAT ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}` : `QEMU user-mode network, host forwards ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}`,
+      vhostNet: mode === 'user' ? 'not applicable (user-mode network)' : vhost ? 'on' : 'off (/dev/vhost-net is missing on this host)',
+      guestMac: plan.mac,
+      memoryMb: String(launch.memoryMb),
+      vcpus: String(launch.cpus),
+      qemuCommand: argv.join(' '),
+      qemuPid: String(q.pid ?? ''),
+      consoleLog,
+      bootSeconds: bootSeconds.toFixed(2),
+    };
+    return { endpoint, accelerator, consoleLog, qemuCommand: argv, bootSeconds, details, stop };
+  } catch (e) {
+    await stop();
+    // QEMU's own complaints (a bad option, a busy tap) are not on the guest console: keep them too.
+    if (qemu?.output.trim()) writeFileSync(join(ctx.logDir, `${launch.name}-qemu.log`), qemu.output);
+    const message = `${launch.name}: ${(e as Error).message}`;
+    throw new EnvironmentError(message, existsSync(consoleLog) ? consoleLog : null);
+  }
+}
+
+/** Removes QEMU processes, DHCP servers and guest networks left by killed runs of this environment. */
+export async function cleanupQemuGuests(name: string): Promise<string[]> {
+  const removed = killOrphanedDaemons(`${name}:`);
+  removed.push(...(await cleanupGuestNetworks()));
+  return removed;
+}
+
+/** The QEMU version line, for the environment description. */
+export function qemuVersionFrom(output: string): string {
+  return /version\s+(\S+)/i.exec(output)?.[1] ?? 'unknown';
+}

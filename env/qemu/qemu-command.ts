@@ -1,0 +1,69 @@
+// The QEMU command line for a guest, as pure data: what to boot (a kernel + initramfs, or a disk
+// image such as OSv's), how it is accelerated, how it is networked, where its serial console goes.
+
+import type { Accelerator } from './accelerator.ts';
+
+export type BootSpec =
+  | { kind: 'kernel'; kernel: string; initrd: string; append: string }
+  /** A bootable disk image (OSv's usr.img), attached as virtio-blk and never written to (snapshot=on). */
+  | { kind: 'disk'; image: string; format: 'qcow2' | 'raw' };
+
+export type NetSpec =
+  /** A tap on our bridge (the default, like libvirt); vhost-net when the host has /dev/vhost-net. */
+  | { kind: 'tap'; tap: string; mac: string; vhost: boolean }
+  /**
+   * QEMU's user-mode network (slirp) with host forwards: needs no root, but every packet crosses
+   * QEMU's userspace TCP/IP stack. Its private network is given the same addresses as the tap
+   * network so the guest is configured the same way.
+   */
+  | { kind: 'user'; mac: string; network: string; hostAddress: string; guestAddress: string; forwards: { protocol: 'tcp' | 'udp'; hostAddress: string; port: number }[] };
+
+export interface QemuCommandSpec {
+  binary?: string;
+  boot: BootSpec;
+  accelerator: Accelerator;
+  memoryMb: number;
+  cpus: number;
+  net: NetSpec;
+  /** The serial console (ttyS0) is written to this file: it holds the readiness marker and any panic. */
+  consoleLog: string;
+  /** OSv seeds its random device from virtio-rng, as OSv's own run.py gives it. */
+  rng?: boolean;
+}
+
+function checkField(value: string, what: string): string {
+  // QEMU splits -drive/-netdev option strings on commas: a comma in a path would change their meaning.
+  if (value.includes(',')) throw new Error(`QEMU command: ${what} ${JSON.stringify(value)} contains a comma, which QEMU would read as an option separator`);
+  if (value.length === 0) throw new Error(`QEMU command: ${what} is empty`);
+  return value;
+}
+
+export function buildQemuCommand(spec: QemuCommandSpec): string[] {
+  if (!Number.isInteger(spec.memoryMb) || spec.memoryMb < 64) throw new Error(`QEMU command: memory ${spec.memoryMb} MiB is too small (at least 64)`);
+  if (!Number.isInteger(spec.cpus) || spec.cpus < 1 || spec.cpus > 64) throw new Error(`QEMU command: ${spec.cpus} vCPUs is out of range (1..64)`);
+  const argv = [spec.binary ?? 'qemu-system-x86_64', '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none'];
+  argv.push('-machine', 'q35');
+  if (spec.accelerator === 'kvm') argv.push('-accel', 'kvm', '-cpu', 'host');
+  else argv.push('-accel', 'tcg');
+  argv.push('-m', String(spec.memoryMb), '-smp', String(spec.cpus));
+  argv.push('-serial', `file:${checkField(spec.consoleLog, 'console log path')}`);
+  // A guest that panics or powers off ends QEMU, so a failed boot is seen at once, not at the timeout.
+  argv.push('-no-reboot');
+  const boot = spec.boot;
+  if (boot.kind === 'kernel') {
+    argv.push('-kernel', checkField(boot.kernel, 'kernel path'), '-initrd', checkField(boot.initrd, 'initramfs path'), '-append', boot.append);
+  } else {
+    argv.push('-drive', `file=${checkField(boot.image, 'disk image path')},if=none,id=hd0,format=${boot.format},snapshot=on,cache=unsafe`);
+    argv.push('-device', 'virtio-blk-pci,drive=hd0,bootindex=0');
+  }
+  const net = spec.net;
+  if (net.kind === 'tap') {
+    argv.push('-netdev', `tap,id=net0,ifname=${checkField(net.tap, 'tap name')},script=no,downscript=no${net.vhost ? ',vhost=on' : ''}`);
+  } else {
+    const forwards = net.forwards.map((f) => `,hostfwd=${f.protocol}:${f.hostAddress}:${f.port}-${net.guestAddress}:${f.port}`).join('');
+    argv.push('-netdev', `user,id=net0,net=${net.network},host=${net.hostAddress},dhcpstart=${net.guestAddress}${forwards}`);
+  }
+  argv.push('-device', `virtio-net-pci,netdev=net0,mac=${net.mac}`);
+  if (spec.rng) argv.push('-device', 'virtio-rng-pci');
+  return argv;
+}
