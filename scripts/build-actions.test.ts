@@ -48,4 +48,13 @@ describe('dist check', () => {
     // No machine path of the build slipped into a bundle.
     expect(text).not.toContain(REPO_DIR);
   });
+
+  it('no bundle contains a command-line entry guard (import.meta.url === argv[1] is true inside a bundle)', () => {
+    for (const name of actionNames()) {
+      for (const f of readdirSync(join(REPO_DIR, 'actions', name, 'dist')).filter((x) => x.endsWith('.js'))) {
+        const text = readFileSync(join(REPO_DIR, 'actions', name, 'dist', f), 'utf8');
+        expect(text, `actions/${name}/dist/${f}`).not.toMatch(/import\.meta\.url === `file:\/\/\$\{process\.argv\[1\]\}`/);
+      }
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENT_NAMES, InputError, parseBuildOsvImageInputs, parseDiffResultsInputs, parseRenderReportInputs, parseRunSweepInputs, parseStartEnvironmentInputs, readerFrom, runnerContext } from './action-inputs.ts';
+import { ENVIRONMENT_NAMES, InputError, OSV_VARIANTS, parseBuildOsvImageInputs, parseDiffResultsInputs, parseRenderReportInputs, parseRunSweepInputs, parseStartEnvironmentInputs, readerFrom, runnerContext } from './action-inputs.ts';
 import { environmentNames } from '../../env/registry.ts';
+import { OSV_VARIANTS as ENV_OSV_VARIANTS } from '../../env/osv/build-plan.ts';
 
 const runner = { workspace: '/ws', temp: '/rt' };
 const envs = ENVIRONMENT_NAMES;
@@ -80,13 +81,16 @@ describe('render-report, diff-results and build-osv-image inputs', () => {
   });
   it('build-osv-image', () => {
     const commit = 'a'.repeat(40);
-    expect(parseBuildOsvImageInputs(readerFrom({}), runner, commit)).toEqual({ osvCommit: commit, app: 'netperf', cacheDir: '/var/cache/virtnet/osv', workDir: '/rt/osv-src', jobs: 2, cacheOnly: false });
+    expect(parseBuildOsvImageInputs(readerFrom({}), runner, commit)).toEqual({ osvCommit: commit, variant: 'netperf-app', cacheDir: '/var/cache/virtnet/osv', workDir: '/rt/osv-src', jobs: 2, cacheOnly: false });
     expect(error(() => parseBuildOsvImageInputs(readerFrom({ 'osv-commit': 'v0.57.0' }), runner, commit))).toBe('input osv-commit: expected a full 40-hex commit id, got "v0.57.0"');
-    expect(error(() => parseBuildOsvImageInputs(readerFrom({ app: 'redis' }), runner, commit))).toBe('input app: expected one of netperf, host-netserver, got "redis"');
+    expect(error(() => parseBuildOsvImageInputs(readerFrom({ variant: 'redis' }), runner, commit))).toBe('input variant: expected one of netperf-app, host-netserver, got "redis"');
   });
   it('the runner context needs GITHUB_WORKSPACE', () => {
     expect(runnerContext({ GITHUB_WORKSPACE: '/w', RUNNER_TEMP: '/t' })).toEqual({ workspace: '/w', temp: '/t' });
     expect(error(() => runnerContext({}))).toMatch(/^GITHUB_WORKSPACE is not set/);
+  });
+  it('the OSv variants are env/osv\'s', () => {
+    expect([...OSV_VARIANTS]).toEqual([...ENV_OSV_VARIANTS]);
   });
   it('every registered environment can be named in an action', () => {
     for (const name of environmentNames()) expect(ENVIRONMENT_NAMES).toContain(name);

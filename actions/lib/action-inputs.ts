@@ -279,13 +279,14 @@ export function parseDiffResultsInputs(read: InputReader, runner: RunnerContext)
 // ---------------------------------------------------------------------------------------------
 // build-osv-image
 
-export const OSV_APPS = ['netperf', 'host-netserver'] as const;
+/** env/osv's image variants (kept here as names so this module stays free of the build code). */
+export const OSV_VARIANTS = ['netperf-app', 'host-netserver'] as const;
 
 export interface BuildOsvImageSettings {
   /** Full 40-hex OSv commit: the image is reproducible only from a pinned commit. */
   osvCommit: string;
-  /** netperf: the upstream app (netperf 2.7.0 built into the image, as in the paper); host-netserver: the host's binary. */
-  app: (typeof OSV_APPS)[number];
+  /** netperf-app: the upstream app (netperf 2.7.0 built into the image, as in the paper); host-netserver: the host's binary. */
+  variant: (typeof OSV_VARIANTS)[number];
   /** Where built images are kept, keyed by their inputs; persists on a self-hosted runner. */
   cacheDir: string;
   /** Where the OSv source is checked out for a build. */
@@ -300,7 +301,7 @@ export function parseBuildOsvImageInputs(read: InputReader, runner: RunnerContex
   if (!/^[0-9a-f]{40}$/.test(commit)) throw new InputError(`input osv-commit: expected a full 40-hex commit id, got ${quoted(commit)}`);
   return {
     osvCommit: commit,
-    app: choiceInput(read, 'app', OSV_APPS, 'netperf'),
+    variant: choiceInput(read, 'variant', OSV_VARIANTS, 'netperf-app'),
     cacheDir: resolvePath(read('cache-dir') || '/var/cache/virtnet/osv', runner.workspace),
     workDir: resolvePath(read('work-dir') || `${runner.temp}/osv-src`, runner.workspace),
     jobs: intInput(read, 'jobs', { min: 1, max: 256, fallback: 2 }),

@@ -19654,7 +19654,8 @@ function endGroup() {
 
 // actions/build-osv-image/src/main.ts
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync as existsSync2, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { createHash as createHash2 } from "node:crypto";
+import { existsSync as existsSync2, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 // actions/lib/action-inputs.ts
@@ -19693,13 +19694,13 @@ function runnerContext(env) {
 function resolvePath(path, base) {
   return path.startsWith("/") ? path : `${base.replace(/\/+$/, "")}/${path}`;
 }
-var OSV_APPS = ["netperf", "host-netserver"];
+var OSV_VARIANTS = ["netperf-app", "host-netserver"];
 function parseBuildOsvImageInputs(read, runner, defaultCommit) {
   const commit = read("osv-commit") || defaultCommit;
   if (!/^[0-9a-f]{40}$/.test(commit)) throw new InputError(`input osv-commit: expected a full 40-hex commit id, got ${quoted(commit)}`);
   return {
     osvCommit: commit,
-    app: choiceInput(read, "app", OSV_APPS, "netperf"),
+    variant: choiceInput(read, "variant", OSV_VARIANTS, "netperf-app"),
     cacheDir: resolvePath(read("cache-dir") || "/var/cache/virtnet/osv", runner.workspace),
     workDir: resolvePath(read("work-dir") || `${runner.temp}/osv-src`, runner.workspace),
     jobs: intInput(read, "jobs", { min: 1, max: 256, fallback: 2 }),
@@ -19707,88 +19708,181 @@ function parseBuildOsvImageInputs(read, runner, defaultCommit) {
   };
 }
 
-// actions/lib/osv-image.ts
+// env/osv/build-plan.ts
 import { createHash } from "node:crypto";
-var OSV_SOURCE = "https://github.com/cloudius-systems/osv.git";
-var DEFAULT_OSV_COMMIT = "0e34e4dc2b278b7f64e4169abbf297b7de46fb6b";
-var RECIPE_VERSION = 1;
+import { join } from "node:path";
+var PINNED_OSV = {
+  commit: "0e34e4dc2b278b7f64e4169abbf297b7de46fb6b",
+  describe: "v0.57.0-398-g0e34e4dc",
+  /** The osv-apps commit that OSv commit pins as its `apps` submodule. */
+  appsCommit: "b2d53b348c15ee1c1a05b1f23fe4f4702dc9cbef",
+  repository: "https://github.com/cloudius-systems/osv.git"
+};
 var OSV_SUBMODULES = ["external/x64/acpica", "musl_0.9.12", "musl_1.2.1", "kbuild", "apps"];
-function osvCacheKey(settings) {
-  const inputs = JSON.stringify({ commit: settings.osvCommit, app: settings.app, recipe: RECIPE_VERSION, submodules: OSV_SUBMODULES });
-  return `osv-${settings.app}-${settings.osvCommit.slice(0, 12)}-${createHash("sha256").update(inputs).digest("hex").slice(0, 16)}`;
+var OSV_BUILD_PACKAGES = [
+  "build-essential",
+  "git",
+  "libboost-all-dev",
+  "libedit-dev",
+  "libyaml-cpp-dev",
+  "genromfs",
+  "python3-dpkt",
+  "python3-requests",
+  "gawk",
+  "flex",
+  "bison",
+  "autoconf",
+  "automake",
+  "libtool",
+  "lua5.3",
+  "liblua5.3-dev",
+  "pax-utils",
+  "python3-pyelftools",
+  "qemu-system-x86",
+  "qemu-utils",
+  "libssl-dev",
+  "libncurses-dev",
+  "wget",
+  "unzip",
+  "ca-certificates"
+];
+var OSV_VARIANTS2 = ["netperf-app", "host-netserver"];
+var PLAN_VERSION = 1;
+function commandLineFor(variant) {
+  return variant === "netperf-app" ? "--rootfs=rofs /tools/netserver.so -D -4 -f" : "--rootfs=rofs /netserver -D -4 -f";
 }
-function osvBuildPlan(settings) {
-  const key = osvCacheKey(settings);
-  const dir = `${settings.cacheDir}/${key}`;
-  const src = settings.workDir;
-  const minutes = (m) => m * 6e4;
-  const fetch = [
-    { argv: ["git", "init", "-q", src], cwd: "/", timeoutMs: minutes(1) },
-    { argv: ["git", "-C", src, "fetch", "-q", "--depth", "1", OSV_SOURCE, settings.osvCommit], cwd: "/", timeoutMs: minutes(10) },
-    { argv: ["git", "-C", src, "checkout", "-q", "--force", "FETCH_HEAD"], cwd: "/", timeoutMs: minutes(2) },
-    { argv: ["git", "-C", src, "submodule", "update", "--init", "--depth", "1", "--", ...OSV_SUBMODULES], cwd: "/", timeoutMs: minutes(15) }
+function metadataPathFor(image) {
+  return `${image}.virtnet.json`;
+}
+function checkCommit(commit, what) {
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`${what}: expected a full 40-hex-digit commit, got ${JSON.stringify(commit)}`);
+  return commit;
+}
+function osvBuildPlan(request) {
+  if (!OSV_VARIANTS2.includes(request.variant)) throw new Error(`OSv variant: expected one of ${OSV_VARIANTS2.join(", ")}, got ${JSON.stringify(request.variant)}`);
+  if (!Number.isInteger(request.jobs) || request.jobs < 1 || request.jobs > 256) throw new Error(`OSv build: jobs ${request.jobs} out of range (1..256)`);
+  const commit = checkCommit(request.commit ?? PINNED_OSV.commit, "OSv commit");
+  const appsCommit = checkCommit(request.appsCommit ?? PINNED_OSV.appsCommit, "osv-apps commit");
+  const repository = request.repository ?? PINNED_OSV.repository;
+  if (request.variant === "host-netserver" && !request.hostNetserverSha256) throw new Error("OSv variant host-netserver: the host netserver sha256 is needed for the cache key");
+  const commandLine = commandLineFor(request.variant);
+  const inputs = {
+    planVersion: PLAN_VERSION,
+    variant: request.variant,
+    commit,
+    appsCommit,
+    submodules: OSV_SUBMODULES,
+    packages: OSV_BUILD_PACKAGES,
+    commandLine,
+    fs: "rofs",
+    ...request.variant === "host-netserver" ? { hostNetserverSha256: request.hostNetserverSha256 } : {}
+  };
+  const key = createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 16);
+  const src = request.sourceDir;
+  const jobs = `-j${request.jobs}`;
+  const steps = [
+    { name: "install build packages", argv: ["apt-get", "install", "-y", "--no-install-recommends", ...OSV_BUILD_PACKAGES], cwd: request.outDir },
+    { name: "clone OSv", argv: ["git", "clone", "--no-checkout", repository, src], cwd: request.outDir, skipIfExists: join(src, ".git") },
+    { name: "fetch the pinned commit", argv: ["git", "fetch", "origin", commit], cwd: src },
+    { name: "check out the pinned commit", argv: ["git", "checkout", "--force", "--detach", commit], cwd: src },
+    { name: "init submodules", argv: ["git", "submodule", "update", "--init", "--force", ...OSV_SUBMODULES], cwd: src },
+    { name: "check the apps submodule", argv: ["sh", "-c", 'test "$(git -C apps rev-parse HEAD)" = "$0" || { echo "apps is at $(git -C apps rev-parse HEAD), expected $0" >&2; exit 1; }', appsCommit], cwd: src }
   ];
-  const build = settings.app === "netperf" ? [{ argv: ["./scripts/build", `-j${settings.jobs}`, "fs=rofs", "image=netperf"], cwd: src, timeoutMs: minutes(90) }] : [
-    { argv: ["./scripts/manifest_from_host.sh", "-w", "netserver"], cwd: src, timeoutMs: minutes(5) },
-    { argv: ["./scripts/build", `-j${settings.jobs}`, "fs=rofs", "image=empty", "--append-manifest"], cwd: src, timeoutMs: minutes(90) }
-  ];
+  if (request.variant === "netperf-app") {
+    steps.push({ name: "build OSv with the netperf app", argv: ["./scripts/build", jobs, "fs=rofs", "image=netperf"], cwd: src });
+  } else {
+    steps.push(
+      { name: "clean the previous manifest", argv: ["rm", "-f", "build/last/append.manifest", "build/last/append_cmdline"], cwd: src },
+      { name: "build the OSv kernel", argv: ["./scripts/build", jobs, "fs=rofs", "image=empty"], cwd: src },
+      // manifest_from_host.sh calls lddtree, a Python script that needs the distribution's
+      // python3-pyelftools: a python3 from a version manager earlier on PATH lacks it.
+      { name: "manifest of the host netserver", argv: ["env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "./scripts/manifest_from_host.sh", "-w", "netserver"], cwd: src },
+      { name: "build the image with the host netserver", argv: ["./scripts/build", jobs, "fs=rofs", "image=empty", "--append-manifest"], cwd: src },
+      { name: "set the command line", argv: ["./scripts/imgedit.py", "setargs", "build/last/usr.img", commandLine], cwd: src }
+    );
+  }
+  const image = join(request.outDir, `osv-${request.variant}-${key}.img`);
+  steps.push({ name: "keep the image", argv: ["cp", "--", join(src, "build/last/usr.img"), `${image}.partial`], cwd: src });
   return {
-    cacheKey: key,
-    imagePath: `${dir}/usr.img`,
-    metadataPath: `${dir}/image.json`,
-    commandLine: settings.app === "netperf" ? "--rootfs=rofs /tools/netserver.so -D -4 -f" : "--rootfs=rofs /netserver -D -4 -f",
-    steps: [...fetch, ...build],
-    builtImage: `${src}/build/last/usr.img`
+    key,
+    inputs,
+    packages: [...OSV_BUILD_PACKAGES],
+    steps,
+    builtImage: join(src, "build/last/usr.img"),
+    image,
+    metadataFile: metadataPathFor(image),
+    metadata: {
+      kind: "virtnet-osv-image",
+      key,
+      variant: request.variant,
+      osvCommit: commit,
+      osvVersion: commit === PINNED_OSV.commit ? PINNED_OSV.describe : commit.slice(0, 12),
+      appsCommit,
+      commandLine,
+      netperf: request.variant === "netperf-app" ? "netperf 2.7.0 built by the OSv netperf app" : `the host's netserver (sha256 ${request.hostNetserverSha256})`,
+      fs: "rofs"
+    }
   };
 }
 
 // actions/build-osv-image/src/main.ts
+function sha256File(path) {
+  return createHash2("sha256").update(readFileSync(path)).digest("hex");
+}
 function runStep(step) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(step.argv[0], step.argv.slice(1), { cwd: step.cwd, stdio: ["ignore", "inherit", "inherit"] });
-    const timer = setTimeout(() => child.kill("SIGKILL"), step.timeoutMs);
-    child.once("error", (e) => {
-      clearTimeout(timer);
-      reject(new Error(`${step.argv.join(" ")}: ${e.message}`));
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`${step.argv.join(" ")} (in ${step.cwd}) failed: ${signal ? `killed by ${signal} (timeout ${step.timeoutMs / 6e4} min?)` : `exit code ${code}`}`));
-    });
+  return new Promise((done, fail) => {
+    const child = spawn(step.argv[0], step.argv.slice(1), { cwd: step.cwd, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    child.once("error", (e) => fail(new Error(`${step.name}: ${e.message}`)));
+    child.once("exit", (code, signal) => code === 0 ? done() : fail(new Error(`${step.name}: ${step.argv.join(" ")} exited with ${code ?? signal}`)));
   });
+}
+async function build(plan) {
+  const t0 = performance.now();
+  mkdirSync(dirname(plan.image), { recursive: true });
+  for (const [i, step] of plan.steps.entries()) {
+    if (step.skipIfExists && existsSync2(step.skipIfExists)) {
+      info(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);
+      continue;
+    }
+    startGroup(`[${i + 1}/${plan.steps.length}] ${step.name}: ${step.argv.join(" ")}`);
+    try {
+      mkdirSync(step.cwd, { recursive: true });
+      await runStep(step);
+    } finally {
+      endGroup();
+    }
+  }
+  renameSync(`${plan.image}.partial`, plan.image);
+  const buildSeconds = (performance.now() - t0) / 1e3;
+  writeFileSync(plan.metadataFile, `${JSON.stringify({ ...plan.metadata, builtAt: (/* @__PURE__ */ new Date()).toISOString(), buildSeconds, imageSha256: sha256File(plan.image) }, null, 2)}
+`);
+  info(`built ${plan.image} in ${buildSeconds.toFixed(0)} s`);
 }
 async function run() {
   try {
-    const settings = parseBuildOsvImageInputs((name) => getInput(name), runnerContext(process.env), DEFAULT_OSV_COMMIT);
-    const plan = osvBuildPlan(settings);
-    const hit = existsSync2(plan.imagePath);
-    if (hit) {
-      info(`cache hit: ${plan.imagePath} (key ${plan.cacheKey})`);
-    } else {
-      if (settings.cacheOnly) throw new Error(`no cached image for key ${plan.cacheKey} in ${settings.cacheDir}, and cache-only is true`);
-      info(`building OSv ${settings.osvCommit} (${settings.app}) in ${settings.workDir}`);
-      for (const step of plan.steps) {
-        startGroup(step.argv.join(" "));
-        try {
-          await runStep(step);
-        } finally {
-          endGroup();
-        }
-      }
-      if (!existsSync2(plan.builtImage)) throw new Error(`the build finished but left no image at ${plan.builtImage}`);
-      mkdirSync(dirname(plan.imagePath), { recursive: true });
-      const tmp = `${plan.imagePath}.tmp-${process.pid}`;
-      copyFileSync(plan.builtImage, tmp);
-      renameSync(tmp, plan.imagePath);
-      writeFileSync(plan.metadataPath, `${JSON.stringify({ commit: settings.osvCommit, app: settings.app, cacheKey: plan.cacheKey, commandLine: plan.commandLine, builtAt: (/* @__PURE__ */ new Date()).toISOString() }, null, 2)}
-`);
+    const settings = parseBuildOsvImageInputs((name) => getInput(name), runnerContext(process.env), PINNED_OSV.commit);
+    const hostNetserver = "/usr/bin/netserver";
+    if (settings.variant === "host-netserver" && !existsSync2(hostNetserver)) throw new Error(`input variant: host-netserver needs ${hostNetserver} (install netperf first)`);
+    const plan = osvBuildPlan({
+      variant: settings.variant,
+      sourceDir: settings.workDir,
+      outDir: settings.cacheDir,
+      jobs: settings.jobs,
+      commit: settings.osvCommit,
+      hostNetserverSha256: settings.variant === "host-netserver" ? createHash2("sha256").update(readFileSync(hostNetserver)).digest("hex") : void 0
+    });
+    const cached = existsSync2(plan.image) && existsSync2(plan.metadataFile) && JSON.parse(readFileSync(plan.metadataFile, "utf8")).key === plan.key;
+    if (!cached && settings.cacheOnly) throw new Error(`no cached image for key ${plan.key} in ${settings.cacheDir}, and cache-only is true`);
+    if (cached) info(`cache hit: ${plan.image} (key ${plan.key})`);
+    else {
+      info(`building OSv ${settings.osvCommit} (${settings.variant}) in ${settings.workDir}`);
+      await build(plan);
     }
-    setOutput("image", plan.imagePath);
+    setOutput("image", plan.image);
     setOutput("commit", settings.osvCommit);
-    setOutput("command-line", plan.commandLine);
-    setOutput("cache-key", plan.cacheKey);
-    setOutput("cache-hit", String(hit));
+    setOutput("command-line", commandLineFor(settings.variant));
+    setOutput("cache-key", plan.key);
+    setOutput("cache-hit", String(cached));
   } catch (error2) {
     setFailed(error2.message);
   }

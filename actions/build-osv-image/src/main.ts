@@ -1,60 +1,77 @@
-// build-osv-image: parse inputs, reuse the cached image for these inputs or build it from the
-// pinned commit, cache it, set outputs.
+// build-osv-image: parse inputs, then env/osv's build plan and build (which reuse the cached image
+// when every input is unchanged), set outputs.
 
 import * as core from '@actions/core';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseBuildOsvImageInputs, runnerContext } from '../../lib/action-inputs.ts';
-import { DEFAULT_OSV_COMMIT, osvBuildPlan } from '../../lib/osv-image.ts';
+// Only the plan: env/osv/build-image.ts is also a command-line script whose entry guard
+// (import.meta.url === argv[1]) would fire inside this bundle.
+import { type BuildStep, commandLineFor, type OsvBuildPlan, osvBuildPlan, PINNED_OSV } from '../../../env/osv/build-plan.ts';
 
-/** Runs one build step with its output in the job log; bounded by the step's timeout. */
-function runStep(step: { argv: string[]; cwd: string; timeoutMs: number }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(step.argv[0]!, step.argv.slice(1), { cwd: step.cwd, stdio: ['ignore', 'inherit', 'inherit'] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), step.timeoutMs);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`${step.argv.join(' ')}: ${e.message}`));
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`${step.argv.join(' ')} (in ${step.cwd}) failed: ${signal ? `killed by ${signal} (timeout ${step.timeoutMs / 60_000} min?)` : `exit code ${code}`}`));
-    });
+function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** One build step, its output in the job log (builds print for minutes). */
+function runStep(step: BuildStep): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(step.argv[0]!, step.argv.slice(1), { cwd: step.cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    child.once('error', (e) => fail(new Error(`${step.name}: ${e.message}`)));
+    child.once('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`${step.name}: ${step.argv.join(' ')} exited with ${code ?? signal}`))));
   });
+}
+
+/** Runs the plan's steps, then records the image's metadata (what makes the cache hit next time). */
+async function build(plan: OsvBuildPlan): Promise<void> {
+  const t0 = performance.now();
+  mkdirSync(dirname(plan.image), { recursive: true });
+  for (const [i, step] of plan.steps.entries()) {
+    if (step.skipIfExists && existsSync(step.skipIfExists)) {
+      core.info(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);
+      continue;
+    }
+    core.startGroup(`[${i + 1}/${plan.steps.length}] ${step.name}: ${step.argv.join(' ')}`);
+    try {
+      mkdirSync(step.cwd, { recursive: true });
+      await runStep(step);
+    } finally {
+      core.endGroup();
+    }
+  }
+  renameSync(`${plan.image}.partial`, plan.image);
+  const buildSeconds = (performance.now() - t0) / 1000;
+  writeFileSync(plan.metadataFile, `${JSON.stringify({ ...plan.metadata, builtAt: new Date().toISOString(), buildSeconds, imageSha256: sha256File(plan.image) }, null, 2)}\n`);
+  core.info(`built ${plan.image} in ${buildSeconds.toFixed(0)} s`);
 }
 
 export async function run(): Promise<void> {
   try {
-    const settings = parseBuildOsvImageInputs((name) => core.getInput(name), runnerContext(process.env), DEFAULT_OSV_COMMIT);
-    const plan = osvBuildPlan(settings);
-    const hit = existsSync(plan.imagePath);
-    if (hit) {
-      core.info(`cache hit: ${plan.imagePath} (key ${plan.cacheKey})`);
-    } else {
-      if (settings.cacheOnly) throw new Error(`no cached image for key ${plan.cacheKey} in ${settings.cacheDir}, and cache-only is true`);
-      core.info(`building OSv ${settings.osvCommit} (${settings.app}) in ${settings.workDir}`);
-      for (const step of plan.steps) {
-        core.startGroup(step.argv.join(' '));
-        try {
-          await runStep(step);
-        } finally {
-          core.endGroup();
-        }
-      }
-      if (!existsSync(plan.builtImage)) throw new Error(`the build finished but left no image at ${plan.builtImage}`);
-      mkdirSync(dirname(plan.imagePath), { recursive: true });
-      const tmp = `${plan.imagePath}.tmp-${process.pid}`;
-      copyFileSync(plan.builtImage, tmp);
-      renameSync(tmp, plan.imagePath);
-      writeFileSync(plan.metadataPath, `${JSON.stringify({ commit: settings.osvCommit, app: settings.app, cacheKey: plan.cacheKey, commandLine: plan.commandLine, builtAt: new Date().toISOString() }, null, 2)}\n`);
+    const settings = parseBuildOsvImageInputs((name) => core.getInput(name), runnerContext(process.env), PINNED_OSV.commit);
+    const hostNetserver = '/usr/bin/netserver';
+    if (settings.variant === 'host-netserver' && !existsSync(hostNetserver)) throw new Error(`input variant: host-netserver needs ${hostNetserver} (install netperf first)`);
+    const plan = osvBuildPlan({
+      variant: settings.variant,
+      sourceDir: settings.workDir,
+      outDir: settings.cacheDir,
+      jobs: settings.jobs,
+      commit: settings.osvCommit,
+      hostNetserverSha256: settings.variant === 'host-netserver' ? createHash('sha256').update(readFileSync(hostNetserver)).digest('hex') : undefined,
+    });
+    const cached = existsSync(plan.image) && existsSync(plan.metadataFile) && (JSON.parse(readFileSync(plan.metadataFile, 'utf8')) as { key?: string }).key === plan.key;
+    if (!cached && settings.cacheOnly) throw new Error(`no cached image for key ${plan.key} in ${settings.cacheDir}, and cache-only is true`);
+    if (cached) core.info(`cache hit: ${plan.image} (key ${plan.key})`);
+    else {
+      core.info(`building OSv ${settings.osvCommit} (${settings.variant}) in ${settings.workDir}`);
+      await build(plan);
     }
-    core.setOutput('image', plan.imagePath);
+    core.setOutput('image', plan.image);
     core.setOutput('commit', settings.osvCommit);
-    core.setOutput('command-line', plan.commandLine);
-    core.setOutput('cache-key', plan.cacheKey);
-    core.setOutput('cache-hit', String(hit));
+    core.setOutput('command-line', commandLineFor(settings.variant));
+    core.setOutput('cache-key', plan.key);
+    core.setOutput('cache-hit', String(cached));
   } catch (error) {
     core.setFailed((error as Error).message);
   }

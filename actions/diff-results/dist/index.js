@@ -74525,10 +74525,18 @@ function renderSvg(spec) {
   return next;
 }
 
-// actions/lib/diff-page.ts
-function escapeHtml(s2) {
-  return s2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+// actions/lib/charts/figures.ts
+var X_TITLE = {
+  TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
+  UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
+};
+
+// actions/lib/site.ts
+function escapeHtml(value4) {
+  return String(value4).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
+
+// actions/lib/diff-page.ts
 var e = escapeHtml;
 function defaultChartHtml(chart) {
   return `<figure class="chart" data-chart="${e(chart.id)}"><figcaption>${e(chart.title)}</figcaption></figure>`;

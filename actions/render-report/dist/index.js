@@ -16,8 +16,8 @@ var __require = /* @__PURE__ */ ((x4) => typeof require !== "undefined" ? requir
 var __commonJS = (cb, mod) => function __require2() {
   try {
     return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
-  } catch (e) {
-    throw mod = 0, e;
+  } catch (e3) {
+    throw mod = 0, e3;
   }
 };
 var __export = (target2, all) => {
@@ -595,10 +595,10 @@ var require_errors = __commonJS({
     };
     var kHTTPParserError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HTTP_PARSER");
     var HTTPParserError = class extends Error {
-      constructor(message, code, data3) {
+      constructor(message, code2, data3) {
         super(message);
         this.name = "HTTPParserError";
-        this.code = code ? `HPE_${code}` : void 0;
+        this.code = code2 ? `HPE_${code2}` : void 0;
         this.data = data3 ? data3.toString() : void 0;
       }
       static [Symbol.hasInstance](instance) {
@@ -621,12 +621,12 @@ var require_errors = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message, code, { headers, data: data3 }) {
+      constructor(message, code2, { headers, data: data3 }) {
         super(message);
         this.name = "RequestRetryError";
         this.message = message || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
-        this.statusCode = code;
+        this.statusCode = code2;
         this.data = data3;
         this.headers = headers;
       }
@@ -637,12 +637,12 @@ var require_errors = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message, code, { headers, data: data3 }) {
+      constructor(message, code2, { headers, data: data3 }) {
         super(message);
         this.name = "ResponseError";
         this.message = message || "Response error";
         this.code = "UND_ERR_RESPONSE";
-        this.statusCode = code;
+        this.statusCode = code2;
         this.data = data3;
         this.headers = headers;
       }
@@ -852,8 +852,8 @@ var require_tree = __commonJS({
         if (index6 === void 0 || index6 >= key3.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key3.charCodeAt(index6);
-        if (code > 127) {
+        const code2 = this.code = key3.charCodeAt(index6);
+        if (code2 > 127) {
           throw new TypeError("key must be ascii string");
         }
         if (key3.length !== ++index6) {
@@ -874,11 +874,11 @@ var require_tree = __commonJS({
         let index6 = 0;
         let node = this;
         while (true) {
-          const code = key3.charCodeAt(index6);
-          if (code > 127) {
+          const code2 = key3.charCodeAt(index6);
+          if (code2 > 127) {
             throw new TypeError("key must be ascii string");
           }
-          if (node.code === code) {
+          if (node.code === code2) {
             if (length3 === ++index6) {
               node.value = value4;
               break;
@@ -888,7 +888,7 @@ var require_tree = __commonJS({
               node.middle = new _TstNode(key3, value4, index6);
               break;
             }
-          } else if (node.code < code) {
+          } else if (node.code < code2) {
             if (node.left !== null) {
               node = node.left;
             } else {
@@ -912,19 +912,19 @@ var require_tree = __commonJS({
         let index6 = 0;
         let node = this;
         while (node !== null && index6 < keylength) {
-          let code = key3[index6];
-          if (code <= 90 && code >= 65) {
-            code |= 32;
+          let code2 = key3[index6];
+          if (code2 <= 90 && code2 >= 65) {
+            code2 |= 32;
           }
           while (node !== null) {
-            if (code === node.code) {
+            if (code2 === node.code) {
               if (keylength === ++index6) {
                 return node;
               }
               node = node.middle;
               break;
             }
-            node = node.code < code ? node.left : node.right;
+            node = node.code < code2 ? node.left : node.right;
           }
         }
         return null;
@@ -1631,11 +1631,11 @@ var require_diagnostics = __commonJS({
         websocketDebuglog("connection opened %s%s", address, port ? `:${port}` : "");
       });
       diagnosticsChannel.channel("undici:websocket:close").subscribe((evt) => {
-        const { websocket, code, reason } = evt;
+        const { websocket, code: code2, reason } = evt;
         websocketDebuglog(
           "closed connection to %s - %s %s",
           websocket.url,
-          code,
+          code2,
           reason
         );
       });
@@ -4123,9 +4123,9 @@ var require_util2 = __commonJS({
     }
     function isValidEncodedURL(url) {
       for (let i = 0; i < url.length; ++i) {
-        const code = url.charCodeAt(i);
-        if (code > 126 || // Non-US-ASCII + DEL
-        code < 32) {
+        const code2 = url.charCodeAt(i);
+        if (code2 > 126 || // Non-US-ASCII + DEL
+        code2 < 32) {
           return false;
         }
       }
@@ -4634,14 +4634,14 @@ var require_util2 = __commonJS({
       let reader;
       try {
         reader = body.stream.getReader();
-      } catch (e) {
-        errorSteps(e);
+      } catch (e3) {
+        errorSteps(e3);
         return;
       }
       try {
         successSteps(await readAllBytes(reader));
-      } catch (e) {
-        errorSteps(e);
+      } catch (e3) {
+        errorSteps(e3);
       }
     }
     function isReadableStreamLike(stream2) {
@@ -4716,8 +4716,8 @@ var require_util2 = __commonJS({
       }
       const rangeStart = collectASequenceOfCodePoints(
         (char) => {
-          const code = char.charCodeAt(0);
-          return code >= 48 && code <= 57;
+          const code2 = char.charCodeAt(0);
+          return code2 >= 48 && code2 <= 57;
         },
         data3,
         position2
@@ -4743,8 +4743,8 @@ var require_util2 = __commonJS({
       }
       const rangeEnd = collectASequenceOfCodePoints(
         (char) => {
-          const code = char.charCodeAt(0);
-          return code >= 48 && code <= 57;
+          const code2 = char.charCodeAt(0);
+          return code2 >= 48 && code2 <= 57;
         },
         data3,
         position2
@@ -5699,8 +5699,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
       const successSteps = (data3) => {
         try {
           promise.resolve(convertBytesToJSValue(data3));
-        } catch (e) {
-          errorSteps(e);
+        } catch (e3) {
+          errorSteps(e3);
         }
       };
       if (object2[kState].body == null) {
@@ -5805,7 +5805,7 @@ var require_client_h1 = __commonJS({
       let mod;
       try {
         mod = await WebAssembly.compile(require_llhttp_simd_wasm());
-      } catch (e) {
+      } catch (e3) {
         mod = await WebAssembly.compile(llhttpWasmData || require_llhttp_wasm());
       }
       return await WebAssembly.instantiate(mod, {
@@ -7035,9 +7035,9 @@ var require_client_h2 = __commonJS({
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type3, code, id2) {
+    function onHttp2FrameError(type3, code2, id2) {
       if (id2 === 0) {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type3}, code ${code}`);
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type3}, code ${code2}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
       }
@@ -7047,8 +7047,8 @@ var require_client_h2 = __commonJS({
       this.destroy(err);
       util.destroy(this[kSocket], err);
     }
-    function onHTTP2GoAway(code) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util.getSocketInfo(this));
+    function onHTTP2GoAway(code2) {
+      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code2}`, util.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
@@ -7253,8 +7253,8 @@ var require_client_h2 = __commonJS({
       stream2.once("error", function(err) {
         abort(err);
       });
-      stream2.once("frameError", (type3, code) => {
-        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type3}, code ${code}`));
+      stream2.once("frameError", (type3, code2) => {
+        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type3}, code ${code2}`));
       });
       return true;
       function writeBodyH2() {
@@ -9192,7 +9192,7 @@ var require_retry_handler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code, headers } = err;
+        const { statusCode, code: code2, headers } = err;
         const { method: method2, retryOptions } = opts;
         const {
           maxRetries,
@@ -9204,7 +9204,7 @@ var require_retry_handler = __commonJS({
           methods: methods2
         } = retryOptions;
         const { counter } = state;
-        if (code && code !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code)) {
+        if (code2 && code2 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code2)) {
           cb(err);
           return;
         }
@@ -11947,8 +11947,8 @@ var require_headers = __commonJS({
     var util = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
-    function isHTTPWhiteSpaceCharCode(code) {
-      return code === 10 || code === 13 || code === 9 || code === 32;
+    function isHTTPWhiteSpaceCharCode(code2) {
+      return code2 === 10 || code2 === 13 || code2 === 9 || code2 === 32;
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
@@ -13619,8 +13619,8 @@ var require_fetch = __commonJS({
       let requestObject;
       try {
         requestObject = new Request(input, init2);
-      } catch (e) {
-        p.reject(e);
+      } catch (e3) {
+        p.reject(e3);
         return p.promise;
       }
       const request2 = requestObject[kState];
@@ -14311,14 +14311,14 @@ var require_fetch = __commonJS({
             fetchParams.processRequestEndOfBody();
           }
         };
-        const processBodyError = (e) => {
+        const processBodyError = (e3) => {
           if (isCancelled(fetchParams)) {
             return;
           }
-          if (e.name === "AbortError") {
+          if (e3.name === "AbortError") {
             fetchParams.controller.abort();
           } else {
-            fetchParams.controller.terminate(e);
+            fetchParams.controller.terminate(e3);
           }
         };
         requestBody = (async function* () {
@@ -15035,8 +15035,8 @@ var require_util4 = __commonJS({
         }
       })();
     }
-    function fireAProgressEvent(e, reader) {
-      const event2 = new ProgressEvent(e, {
+    function fireAProgressEvent(e3, reader) {
+      const event2 = new ProgressEvent(e3, {
         bubbles: false,
         cancelable: false
       });
@@ -15577,8 +15577,8 @@ var require_cache = __commonJS({
         let errorData = null;
         try {
           this.#batchCacheOperations(operations);
-        } catch (e) {
-          errorData = e;
+        } catch (e3) {
+          errorData = e3;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15658,8 +15658,8 @@ var require_cache = __commonJS({
         let errorData = null;
         try {
           this.#batchCacheOperations(operations);
-        } catch (e) {
-          errorData = e;
+        } catch (e3) {
+          errorData = e3;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15698,8 +15698,8 @@ var require_cache = __commonJS({
         let requestResponses;
         try {
           requestResponses = this.#batchCacheOperations(operations);
-        } catch (e) {
-          errorData = e;
+        } catch (e3) {
+          errorData = e3;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15834,10 +15834,10 @@ var require_cache = __commonJS({
             resultList.push([operation.request, operation.response]);
           }
           return resultList;
-        } catch (e) {
+        } catch (e3) {
           this.#relevantRequestResponseList.length = 0;
           this.#relevantRequestResponseList = backupCache;
-          throw e;
+          throw e3;
         }
       }
       /**
@@ -16103,8 +16103,8 @@ var require_util6 = __commonJS({
     "use strict";
     function isCTLExcludingHtab(value4) {
       for (let i = 0; i < value4.length; ++i) {
-        const code = value4.charCodeAt(i);
-        if (code >= 0 && code <= 8 || code >= 10 && code <= 31 || code === 127) {
+        const code2 = value4.charCodeAt(i);
+        if (code2 >= 0 && code2 <= 8 || code2 >= 10 && code2 <= 31 || code2 === 127) {
           return true;
         }
       }
@@ -16112,26 +16112,26 @@ var require_util6 = __commonJS({
     }
     function validateCookieName(name) {
       for (let i = 0; i < name.length; ++i) {
-        const code = name.charCodeAt(i);
-        if (code < 33 || // exclude CTLs (0-31), SP and HT
-        code > 126 || // exclude non-ascii and DEL
-        code === 34 || // "
-        code === 40 || // (
-        code === 41 || // )
-        code === 60 || // <
-        code === 62 || // >
-        code === 64 || // @
-        code === 44 || // ,
-        code === 59 || // ;
-        code === 58 || // :
-        code === 92 || // \
-        code === 47 || // /
-        code === 91 || // [
-        code === 93 || // ]
-        code === 63 || // ?
-        code === 61 || // =
-        code === 123 || // {
-        code === 125) {
+        const code2 = name.charCodeAt(i);
+        if (code2 < 33 || // exclude CTLs (0-31), SP and HT
+        code2 > 126 || // exclude non-ascii and DEL
+        code2 === 34 || // "
+        code2 === 40 || // (
+        code2 === 41 || // )
+        code2 === 60 || // <
+        code2 === 62 || // >
+        code2 === 64 || // @
+        code2 === 44 || // ,
+        code2 === 59 || // ;
+        code2 === 58 || // :
+        code2 === 92 || // \
+        code2 === 47 || // /
+        code2 === 91 || // [
+        code2 === 93 || // ]
+        code2 === 63 || // ?
+        code2 === 61 || // =
+        code2 === 123 || // {
+        code2 === 125) {
           throw new Error("Invalid cookie name");
         }
       }
@@ -16147,31 +16147,31 @@ var require_util6 = __commonJS({
         ++i;
       }
       while (i < len) {
-        const code = value4.charCodeAt(i++);
-        if (code < 33 || // exclude CTLs (0-31)
-        code > 126 || // non-ascii and DEL (127)
-        code === 34 || // "
-        code === 44 || // ,
-        code === 59 || // ;
-        code === 92) {
+        const code2 = value4.charCodeAt(i++);
+        if (code2 < 33 || // exclude CTLs (0-31)
+        code2 > 126 || // non-ascii and DEL (127)
+        code2 === 34 || // "
+        code2 === 44 || // ,
+        code2 === 59 || // ;
+        code2 === 92) {
           throw new Error("Invalid cookie value");
         }
       }
     }
     function validateCookiePath(path3) {
       for (let i = 0; i < path3.length; ++i) {
-        const code = path3.charCodeAt(i);
-        if (code < 32 || // exclude CTLs (0-31)
-        code > 126 || // exclude DEL and non-ascii
-        code === 59) {
+        const code2 = path3.charCodeAt(i);
+        if (code2 < 32 || // exclude CTLs (0-31)
+        code2 > 126 || // exclude DEL and non-ascii
+        code2 === 59) {
           throw new Error("Invalid cookie path");
         }
       }
     }
-    function isLetterOrDigit(code) {
-      return code >= 48 && code <= 57 || // 0-9
-      code >= 65 && code <= 90 || // A-Z
-      code >= 97 && code <= 122;
+    function isLetterOrDigit(code2) {
+      return code2 >= 48 && code2 <= 57 || // 0-9
+      code2 >= 65 && code2 <= 90 || // A-Z
+      code2 >= 97 && code2 <= 122;
     }
     function validateCookieDomain(domain3) {
       if (domain3 === " ") {
@@ -16182,8 +16182,8 @@ var require_util6 = __commonJS({
       }
       let labelLength = 0;
       for (let i = 0; i < domain3.length; ++i) {
-        const code = domain3.charCodeAt(i);
-        if (code === 46) {
+        const code2 = domain3.charCodeAt(i);
+        if (code2 === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
@@ -16193,10 +16193,10 @@ var require_util6 = __commonJS({
           labelLength = 0;
           continue;
         }
-        if (labelLength === 0 && !isLetterOrDigit(code)) {
+        if (labelLength === 0 && !isLetterOrDigit(code2)) {
           throw new Error("Invalid cookie domain");
         }
-        if (!isLetterOrDigit(code) && code !== 45) {
+        if (!isLetterOrDigit(code2) && code2 !== 45) {
           throw new Error("Invalid cookie domain");
         }
         if (++labelLength > 63) {
@@ -16931,8 +16931,8 @@ var require_util7 = __commonJS({
     function isClosed(ws) {
       return ws[kReadyState] === states.CLOSED;
     }
-    function fireEvent(e, target2, eventFactory = (type3, init2) => new Event(type3, init2), eventInitDict = {}) {
-      const event2 = eventFactory(e, eventInitDict);
+    function fireEvent(e3, target2, eventFactory = (type3, init2) => new Event(type3, init2), eventInitDict = {}) {
+      const event2 = eventFactory(e3, eventInitDict);
       target2.dispatchEvent(event2);
     }
     function websocketMessageReceived(ws, type3, data3) {
@@ -16970,37 +16970,37 @@ var require_util7 = __commonJS({
         return false;
       }
       for (let i = 0; i < protocol.length; ++i) {
-        const code = protocol.charCodeAt(i);
-        if (code < 33 || // CTL, contains SP (0x20) and HT (0x09)
-        code > 126 || code === 34 || // "
-        code === 40 || // (
-        code === 41 || // )
-        code === 44 || // ,
-        code === 47 || // /
-        code === 58 || // :
-        code === 59 || // ;
-        code === 60 || // <
-        code === 61 || // =
-        code === 62 || // >
-        code === 63 || // ?
-        code === 64 || // @
-        code === 91 || // [
-        code === 92 || // \
-        code === 93 || // ]
-        code === 123 || // {
-        code === 125) {
+        const code2 = protocol.charCodeAt(i);
+        if (code2 < 33 || // CTL, contains SP (0x20) and HT (0x09)
+        code2 > 126 || code2 === 34 || // "
+        code2 === 40 || // (
+        code2 === 41 || // )
+        code2 === 44 || // ,
+        code2 === 47 || // /
+        code2 === 58 || // :
+        code2 === 59 || // ;
+        code2 === 60 || // <
+        code2 === 61 || // =
+        code2 === 62 || // >
+        code2 === 63 || // ?
+        code2 === 64 || // @
+        code2 === 91 || // [
+        code2 === 92 || // \
+        code2 === 93 || // ]
+        code2 === 123 || // {
+        code2 === 125) {
           return false;
         }
       }
       return true;
     }
-    function isValidStatusCode(code) {
-      if (code >= 1e3 && code < 1015) {
-        return code !== 1004 && // reserved
-        code !== 1005 && // "MUST NOT be set as a status code"
-        code !== 1006;
+    function isValidStatusCode(code2) {
+      if (code2 >= 1e3 && code2 < 1015) {
+        return code2 !== 1004 && // reserved
+        code2 !== 1005 && // "MUST NOT be set as a status code"
+        code2 !== 1006;
       }
-      return code >= 3e3 && code <= 4999;
+      return code2 >= 3e3 && code2 <= 4999;
     }
     function failWebsocketConnection(ws, reason) {
       const { [kController]: controller, [kResponse]: response } = ws;
@@ -17051,8 +17051,8 @@ var require_util7 = __commonJS({
           return false;
         }
       }
-      const num = Number.parseInt(value4, 10);
-      return num >= 8 && num <= 15;
+      const num2 = Number.parseInt(value4, 10);
+      return num2 >= 8 && num2 <= 15;
     }
     var hasIntl = typeof process.versions.icu === "string";
     var fatalDecoder = hasIntl ? new TextDecoder("utf-8", { fatal: true }) : void 0;
@@ -17269,7 +17269,7 @@ var require_connection = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(ws, code, reason, reasonByteLength) {
+    function closeWebSocketConnection(ws, code2, reason, reasonByteLength) {
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
         failWebsocketConnection(ws, "Connection was closed before it was established.");
@@ -17277,12 +17277,12 @@ var require_connection = __commonJS({
       } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
         ws[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame2 = new WebsocketFrameSend();
-        if (code !== void 0 && reason === void 0) {
+        if (code2 !== void 0 && reason === void 0) {
           frame2.frameData = Buffer.allocUnsafe(2);
-          frame2.frameData.writeUInt16BE(code, 0);
-        } else if (code !== void 0 && reason !== void 0) {
+          frame2.frameData.writeUInt16BE(code2, 0);
+        } else if (code2 !== void 0 && reason !== void 0) {
           frame2.frameData = Buffer.allocUnsafe(2 + reasonByteLength);
-          frame2.frameData.writeUInt16BE(code, 0);
+          frame2.frameData.writeUInt16BE(code2, 0);
           frame2.frameData.write(reason, 2, "utf-8");
         } else {
           frame2.frameData = emptyBuffer;
@@ -17307,25 +17307,25 @@ var require_connection = __commonJS({
       response.socket.off("close", onSocketClose);
       response.socket.off("error", onSocketError);
       const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
-      let code = 1005;
+      let code2 = 1005;
       let reason = "";
       const result = ws[kByteParser].closingInfo;
       if (result && !result.error) {
-        code = result.code ?? 1005;
+        code2 = result.code ?? 1005;
         reason = result.reason;
       } else if (!ws[kReceivedClose]) {
-        code = 1006;
+        code2 = 1006;
       }
       ws[kReadyState] = states.CLOSED;
       fireEvent("close", ws, (type3, init2) => new CloseEvent(type3, init2), {
         wasClean,
-        code,
+        code: code2,
         reason
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
           websocket: ws,
-          code,
+          code: code2,
           reason
         });
       }
@@ -17450,8 +17450,8 @@ var require_receiver = __commonJS({
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors();
-    function failWebsocketConnectionWithCode(ws, code, reason) {
-      closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
+    function failWebsocketConnectionWithCode(ws, code2, reason) {
+      closeWebSocketConnection(ws, code2, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
     var ByteParser = class extends Writable {
@@ -17638,8 +17638,8 @@ var require_receiver = __commonJS({
                   this.#info.fin,
                   (error4, data3) => {
                     if (error4) {
-                      const code = error4 instanceof MessageSizeExceededError ? 1009 : 1007;
-                      failWebsocketConnectionWithCode(this.ws, code, error4.message);
+                      const code2 = error4 instanceof MessageSizeExceededError ? 1009 : 1007;
+                      failWebsocketConnectionWithCode(this.ws, code2, error4.message);
                       return;
                     }
                     if (!this.writeFragments(data3)) {
@@ -17725,11 +17725,11 @@ var require_receiver = __commonJS({
       }
       parseCloseBody(data3) {
         assert3(data3.length !== 1);
-        let code;
+        let code2;
         if (data3.length >= 2) {
-          code = data3.readUInt16BE(0);
+          code2 = data3.readUInt16BE(0);
         }
-        if (code !== void 0 && !isValidStatusCode(code)) {
+        if (code2 !== void 0 && !isValidStatusCode(code2)) {
           return { code: 1002, reason: "Invalid status code", error: true };
         }
         let reason = data3.subarray(2);
@@ -17741,7 +17741,7 @@ var require_receiver = __commonJS({
         } catch {
           return { code: 1007, reason: "Invalid UTF-8", error: true };
         }
-        return { code, reason, error: false };
+        return { code: code2, reason, error: false };
       }
       /**
        * Parses control frames.
@@ -17756,8 +17756,8 @@ var require_receiver = __commonJS({
           }
           this.#info.closeInfo = this.parseCloseBody(body);
           if (this.#info.closeInfo.error) {
-            const { code, reason } = this.#info.closeInfo;
-            closeWebSocketConnection(this.ws, code, reason, reason.length);
+            const { code: code2, reason } = this.#info.closeInfo;
+            closeWebSocketConnection(this.ws, code2, reason, reason.length);
             failWebsocketConnection(this.ws, reason);
             return false;
           }
@@ -17950,8 +17950,8 @@ var require_websocket = __commonJS({
         let urlRecord;
         try {
           urlRecord = new URL(url, baseURL);
-        } catch (e) {
-          throw new DOMException(e, "SyntaxError");
+        } catch (e3) {
+          throw new DOMException(e3, "SyntaxError");
         }
         if (urlRecord.protocol === "http:") {
           urlRecord.protocol = "ws:";
@@ -17995,17 +17995,17 @@ var require_websocket = __commonJS({
        * @param {number|undefined} code
        * @param {string|undefined} reason
        */
-      close(code = void 0, reason = void 0) {
+      close(code2 = void 0, reason = void 0) {
         webidl.brandCheck(this, _WebSocket);
         const prefix = "WebSocket.close";
-        if (code !== void 0) {
-          code = webidl.converters["unsigned short"](code, prefix, "code", { clamp: true });
+        if (code2 !== void 0) {
+          code2 = webidl.converters["unsigned short"](code2, prefix, "code", { clamp: true });
         }
         if (reason !== void 0) {
           reason = webidl.converters.USVString(reason, prefix, "reason");
         }
-        if (code !== void 0) {
-          if (code !== 1e3 && (code < 3e3 || code > 4999)) {
+        if (code2 !== void 0) {
+          if (code2 !== 1e3 && (code2 < 3e3 || code2 > 4999)) {
             throw new DOMException("invalid code", "InvalidAccessError");
           }
         }
@@ -18019,7 +18019,7 @@ var require_websocket = __commonJS({
             );
           }
         }
-        closeWebSocketConnection(this, code, reason, reasonByteLength);
+        closeWebSocketConnection(this, code2, reason, reasonByteLength);
       }
       /**
        * @see https://websockets.spec.whatwg.org/#dom-websocket-send
@@ -18265,15 +18265,15 @@ var require_websocket = __commonJS({
     }
     function onParserError(err) {
       let message;
-      let code;
+      let code2;
       if (err instanceof CloseEvent) {
         message = err.reason;
-        code = err.code;
+        code2 = err.code;
       } else {
         message = err.message;
       }
       fireEvent("error", this, () => new ErrorEvent("error", { error: err, message }));
-      closeWebSocketConnection(this, code);
+      closeWebSocketConnection(this, code2);
     }
     module.exports = {
       WebSocket
@@ -18781,8 +18781,8 @@ var require_eventsource = __commonJS({
         try {
           urlRecord = new URL(url, settings.settingsObject.baseUrl);
           this.#state.origin = urlRecord.origin;
-        } catch (e) {
-          throw new DOMException(e, "SyntaxError");
+        } catch (e3) {
+          throw new DOMException(e3, "SyntaxError");
         }
         this.#url = urlRecord.href;
         let corsAttributeState = ANONYMOUS;
@@ -19293,7 +19293,7 @@ var require_topojson_client = __commonJS({
           }
         });
         arcs.forEach(function(i) {
-          var e = ends(i), start = e[0], end = e[1], f, g;
+          var e3 = ends(i), start = e3[0], end = e3[1], f, g;
           if (f = fragmentByEnd[start]) {
             delete fragmentByEnd[f.end];
             f.push(i);
@@ -19784,15 +19784,15 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     function fulfilled(value4) {
       try {
         step2(generator.next(value4));
-      } catch (e) {
-        reject(e);
+      } catch (e3) {
+        reject(e3);
       }
     }
     function rejected(value4) {
       try {
         step2(generator["throw"](value4));
-      } catch (e) {
-        reject(e);
+      } catch (e3) {
+        reject(e3);
       }
     }
     function step2(result) {
@@ -19906,8 +19906,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text3, addEOL = false) {
-    this._buffer += text3;
+  addRaw(text4, addEOL = false) {
+    this._buffer += text4;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -19926,9 +19926,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addCodeBlock(code, lang) {
+  addCodeBlock(code2, lang) {
     const attrs = Object.assign({}, lang && { lang });
-    const element3 = this.wrap("pre", this.wrap("code", code), attrs);
+    const element3 = this.wrap("pre", this.wrap("code", code2), attrs);
     return this.addRaw(element3).addEOL();
   }
   /**
@@ -19953,8 +19953,8 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   addTable(rows) {
-    const tableBody = rows.map((row) => {
-      const cells = row.map((cell3) => {
+    const tableBody = rows.map((row2) => {
+      const cells = row2.map((cell3) => {
         if (typeof cell3 === "string") {
           return this.wrap("td", cell3);
         }
@@ -20003,10 +20003,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text3, level) {
+  addHeading(text4, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element3 = this.wrap(allowedTag, text3);
+    const element3 = this.wrap(allowedTag, text4);
     return this.addRaw(element3).addEOL();
   }
   /**
@@ -20035,9 +20035,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text3, cite) {
+  addQuote(text4, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element3 = this.wrap("blockquote", text3, attrs);
+    const element3 = this.wrap("blockquote", text4, attrs);
     return this.addRaw(element3).addEOL();
   }
   /**
@@ -20048,8 +20048,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text3, href2) {
-    const element3 = this.wrap("a", text3, { href: href2 });
+  addLink(text4, href2) {
+    const element3 = this.wrap("a", text4, { href: href2 });
     return this.addRaw(element3).addEOL();
   }
 };
@@ -20183,10 +20183,10 @@ function validateRecord(value4, where) {
   if (!Array.isArray(r.command)) throw new RunFormatError(`${where}: field command should be a list`);
   return r;
 }
-function parseResults(text3, file = "results.jsonl") {
+function parseResults(text4, file = "results.jsonl") {
   const records = [];
-  const lines = text3.split("\n");
-  const endsWithNewline = text3.endsWith("\n");
+  const lines = text4.split("\n");
+  const endsWithNewline = text4.endsWith("\n");
   let truncatedLastLine = null;
   lines.forEach((line5, i) => {
     if (line5.trim() === "") return;
@@ -20195,12 +20195,12 @@ function parseResults(text3, file = "results.jsonl") {
     let parsed;
     try {
       parsed = JSON.parse(line5);
-    } catch (e) {
+    } catch (e3) {
       if (isLast && !endsWithNewline) {
         truncatedLastLine = lineNo;
         return;
       }
-      throw new RunFormatError(`${file} line ${lineNo}: not valid JSON (${e.message})`);
+      throw new RunFormatError(`${file} line ${lineNo}: not valid JSON (${e3.message})`);
     }
     records.push(validateRecord(parsed, `${file} line ${lineNo}`));
   });
@@ -20374,8 +20374,8 @@ function summarizePoints(records, level = 0.95) {
 }
 
 // actions/lib/job-summary.ts
-function mdCell(text3) {
-  return text3.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+function mdCell(text4) {
+  return text4.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 function flag(parameter) {
   return parameter === "sendSocketSize" ? "-s" : "-m";
@@ -20387,14 +20387,14 @@ function compactTable(records, maxRows = 60) {
   const rows = /* @__PURE__ */ new Map();
   for (const p of points2) {
     const key3 = `${p.test}\0${p.series}\0${String(p.value).padStart(10, "0")}`;
-    const row = rows.get(key3) ?? { label: `${p.test} ${flag(p.parameter)} ${p.value}`, cells: /* @__PURE__ */ new Map() };
+    const row2 = rows.get(key3) ?? { label: `${p.test} ${flag(p.parameter)} ${p.value}`, cells: /* @__PURE__ */ new Map() };
     const mean3 = p.throughput.n > 0 ? `${p.throughput.mean.toFixed(2)}${p.throughput.ciHalfWidth !== null ? ` ±${p.throughput.ciHalfWidth.toFixed(2)}` : ""}` : "—";
-    row.cells.set(p.environment, `${mean3}${p.failed > 0 ? ` (${p.failed} failed)` : ""}`);
-    rows.set(key3, row);
+    row2.cells.set(p.environment, `${mean3}${p.failed > 0 ? ` (${p.failed} failed)` : ""}`);
+    rows.set(key3, row2);
   }
   const sorted = [...rows.entries()].sort(([a4], [b10]) => a4 < b10 ? -1 : a4 > b10 ? 1 : 0).map(([, r]) => r);
   const lines = [`| point | ${environments.map(mdCell).join(" | ")} |`, `|---|${environments.map(() => "---:").join("|")}|`];
-  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments.map((e) => mdCell(r.cells.get(e) ?? "")).join(" | ")} |`);
+  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments.map((e3) => mdCell(r.cells.get(e3) ?? "")).join(" | ")} |`);
   if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments.map(() => "").join(" | ")} |`);
   return `${lines.join("\n")}
 
@@ -20544,8 +20544,8 @@ function environmentTitle(name) {
   return ENVIRONMENT_STYLE[name]?.title ?? name;
 }
 function environmentScales(present) {
-  const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
-  const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
+  const known = ENVIRONMENT_ORDER.filter((e3) => present.includes(e3));
+  const extra = present.filter((e3) => !ENVIRONMENT_ORDER.includes(e3)).sort();
   const domain3 = [...known, ...extra].map(environmentTitle);
   const style2 = (i, name) => ENVIRONMENT_STYLE[name] ?? { title: name, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
   const names = [...known, ...extra];
@@ -20907,12 +20907,12 @@ function judgeClaims(input, claimsFile = PAPER_CLAIMS) {
   const points2 = input.points ?? summarizePoints(input.records ?? input.results?.records ?? []);
   const present = new Set(environmentsOf(points2));
   return claimsFile.claims.map((claim) => {
-    const missing = claimEnvironments(claim).filter((e) => !present.has(e));
+    const missing = claimEnvironments(claim).filter((e3) => !present.has(e3));
     const base = { id: claim.id, text: claim.text, section: claim.section, judged: claim.judged, missing };
     const judged = judgeOne(claim, points2, present, claimsFile.alpha);
     let { verdict, evidence } = judged;
     if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
-    const why = (e) => input.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input.manifest.environmentErrors[e]})` : e;
+    const why = (e3) => input.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input.manifest.environmentErrors[e3]})` : e3;
     if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`.trim();
     return { ...base, verdict, evidence };
   });
@@ -21419,10 +21419,10 @@ function constant_default(_) {
 // node_modules/vega-util/build/debounce.js
 function debounce(delay, handler) {
   let tid = null;
-  return (e) => {
+  return (e3) => {
     if (tid)
       clearTimeout(tid);
-    tid = setTimeout(() => (handler(e), tid = null), delay);
+    tid = setTimeout(() => (handler(e3), tid = null), delay);
   };
 }
 
@@ -21743,7 +21743,7 @@ function lruCache_default(maxsize) {
 function isArrayConstructor(ctor) {
   return ctor === Array || typeof ctor === "function" && ctor.prototype && ArrayBuffer.isView(ctor.prototype);
 }
-function merge(compare3, array0, array1, output3) {
+function merge(compare4, array0, array1, output3) {
   const n0 = array0.length, n1 = array1.length;
   if (!n1)
     return array0;
@@ -21753,7 +21753,7 @@ function merge(compare3, array0, array1, output3) {
   const merged = output3 || (isArrayConstructor(ctor) ? new ctor(n0 + n1) : new Array(n0 + n1));
   let i0 = 0, i1 = 0, i = 0;
   for (; i0 < n0 && i1 < n1; ++i) {
-    merged[i] = compare3(array0[i0], array1[i1]) > 0 ? array1[i1++] : array0[i0++];
+    merged[i] = compare4(array0[i0], array1[i1]) > 0 ? array1[i1++] : array0[i0++];
   }
   for (; i0 < n0; ++i0, ++i) {
     merged[i] = array0[i0];
@@ -21823,8 +21823,8 @@ function toSet(_) {
 
 // node_modules/vega-util/build/truncate.js
 function truncate(str, length3, align2, ellipsis) {
-  const e = ellipsis != null ? ellipsis : "…", s2 = str + "", n = s2.length, l = Math.max(0, length3 - e.length);
-  return n <= length3 ? s2 : align2 === "left" ? e + s2.slice(n - l) : align2 === "center" ? s2.slice(0, Math.ceil(l / 2)) + e + s2.slice(n - ~~(l / 2)) : s2.slice(0, l) + e;
+  const e3 = ellipsis != null ? ellipsis : "…", s2 = str + "", n = s2.length, l = Math.max(0, length3 - e3.length);
+  return n <= length3 ? s2 : align2 === "left" ? e3 + s2.slice(n - l) : align2 === "center" ? s2.slice(0, Math.ceil(l / 2)) + e3 + s2.slice(n - ~~(l / 2)) : s2.slice(0, l) + e3;
 }
 
 // node_modules/vega-util/build/visitArray.js
@@ -21859,14 +21859,14 @@ function objectConverter(columns) {
 }
 function customConverter(columns, f) {
   var object2 = objectConverter(columns);
-  return function(row, i) {
-    return f(object2(row), i, columns);
+  return function(row2, i) {
+    return f(object2(row2), i, columns);
   };
 }
 function inferColumns(rows) {
   var columnSet = /* @__PURE__ */ Object.create(null), columns = [];
-  rows.forEach(function(row) {
-    for (var column in row) {
+  rows.forEach(function(row2) {
+    for (var column in row2) {
       if (!(column in columnSet)) {
         columns.push(columnSet[column] = column);
       }
@@ -21887,54 +21887,54 @@ function formatDate(date3) {
 }
 function dsv(delimiter) {
   var reFormat = new RegExp('["' + delimiter + "\n\r]"), DELIMITER = delimiter.charCodeAt(0);
-  function parse7(text3, f) {
-    var convert, columns, rows = parseRows(text3, function(row, i) {
-      if (convert) return convert(row, i - 1);
-      columns = row, convert = f ? customConverter(row, f) : objectConverter(row);
+  function parse7(text4, f) {
+    var convert, columns, rows = parseRows(text4, function(row2, i) {
+      if (convert) return convert(row2, i - 1);
+      columns = row2, convert = f ? customConverter(row2, f) : objectConverter(row2);
     });
     rows.columns = columns || [];
     return rows;
   }
-  function parseRows(text3, f) {
-    var rows = [], N = text3.length, I = 0, n = 0, t, eof = N <= 0, eol = false;
-    if (text3.charCodeAt(N - 1) === NEWLINE) --N;
-    if (text3.charCodeAt(N - 1) === RETURN) --N;
+  function parseRows(text4, f) {
+    var rows = [], N = text4.length, I = 0, n = 0, t, eof = N <= 0, eol = false;
+    if (text4.charCodeAt(N - 1) === NEWLINE) --N;
+    if (text4.charCodeAt(N - 1) === RETURN) --N;
     function token() {
       if (eof) return EOF;
       if (eol) return eol = false, EOL5;
       var i, j = I, c4;
-      if (text3.charCodeAt(j) === QUOTE) {
-        while (I++ < N && text3.charCodeAt(I) !== QUOTE || text3.charCodeAt(++I) === QUOTE) ;
+      if (text4.charCodeAt(j) === QUOTE) {
+        while (I++ < N && text4.charCodeAt(I) !== QUOTE || text4.charCodeAt(++I) === QUOTE) ;
         if ((i = I) >= N) eof = true;
-        else if ((c4 = text3.charCodeAt(I++)) === NEWLINE) eol = true;
+        else if ((c4 = text4.charCodeAt(I++)) === NEWLINE) eol = true;
         else if (c4 === RETURN) {
           eol = true;
-          if (text3.charCodeAt(I) === NEWLINE) ++I;
+          if (text4.charCodeAt(I) === NEWLINE) ++I;
         }
-        return text3.slice(j + 1, i - 1).replace(/""/g, '"');
+        return text4.slice(j + 1, i - 1).replace(/""/g, '"');
       }
       while (I < N) {
-        if ((c4 = text3.charCodeAt(i = I++)) === NEWLINE) eol = true;
+        if ((c4 = text4.charCodeAt(i = I++)) === NEWLINE) eol = true;
         else if (c4 === RETURN) {
           eol = true;
-          if (text3.charCodeAt(I) === NEWLINE) ++I;
+          if (text4.charCodeAt(I) === NEWLINE) ++I;
         } else if (c4 !== DELIMITER) continue;
-        return text3.slice(j, i);
+        return text4.slice(j, i);
       }
-      return eof = true, text3.slice(j, N);
+      return eof = true, text4.slice(j, N);
     }
     while ((t = token()) !== EOF) {
-      var row = [];
-      while (t !== EOL5 && t !== EOF) row.push(t), t = token();
-      if (f && (row = f(row, n++)) == null) continue;
-      rows.push(row);
+      var row2 = [];
+      while (t !== EOL5 && t !== EOF) row2.push(t), t = token();
+      if (f && (row2 = f(row2, n++)) == null) continue;
+      rows.push(row2);
     }
     return rows;
   }
   function preformatBody(rows, columns) {
-    return rows.map(function(row) {
+    return rows.map(function(row2) {
       return columns.map(function(column) {
-        return formatValue3(row[column]);
+        return formatValue3(row2[column]);
       }).join(delimiter);
     });
   }
@@ -21949,8 +21949,8 @@ function dsv(delimiter) {
   function formatRows(rows) {
     return rows.map(formatRow).join("\n");
   }
-  function formatRow(row) {
-    return row.map(formatValue3).join(delimiter);
+  function formatRow(row2) {
+    return row2.map(formatValue3).join(delimiter);
   }
   function formatValue3(value4) {
     return value4 == null ? "" : value4 instanceof Date ? formatDate(value4) : reFormat.test(value4 += "") ? '"' + value4.replace(/"/g, '""') + '"' : value4;
@@ -22256,13 +22256,13 @@ function keyof(value4) {
 function permute(source4, keys4) {
   return Array.from(keys4, (key3) => source4[key3]);
 }
-function compareDefined(compare3 = ascending2) {
-  if (compare3 === ascending2) return ascendingDefined;
-  if (typeof compare3 !== "function") throw new TypeError("compare is not a function");
+function compareDefined(compare4 = ascending2) {
+  if (compare4 === ascending2) return ascendingDefined;
+  if (typeof compare4 !== "function") throw new TypeError("compare is not a function");
   return (a4, b10) => {
-    const x4 = compare3(a4, b10);
+    const x4 = compare4(a4, b10);
     if (x4 || x4 === 0) return x4;
-    return (compare3(b10, b10) === 0) - (compare3(a4, a4) === 0);
+    return (compare4(b10, b10) === 0) - (compare4(a4, a4) === 0);
   };
 }
 function ascendingDefined(a4, b10) {
@@ -22354,12 +22354,12 @@ function min(values3, valueof) {
   }
   return min4;
 }
-function quickselect(array7, k2, left = 0, right = Infinity, compare3) {
+function quickselect(array7, k2, left = 0, right = Infinity, compare4) {
   k2 = Math.floor(k2);
   left = Math.floor(Math.max(0, left));
   right = Math.floor(Math.min(array7.length - 1, right));
   if (!(left <= k2 && k2 <= right)) return array7;
-  compare3 = compare3 === void 0 ? ascendingDefined : compareDefined(compare3);
+  compare4 = compare4 === void 0 ? ascendingDefined : compareDefined(compare4);
   while (right > left) {
     if (right - left > 600) {
       const n = right - left + 1;
@@ -22369,19 +22369,19 @@ function quickselect(array7, k2, left = 0, right = Infinity, compare3) {
       const sd = 0.5 * Math.sqrt(z * s2 * (n - s2) / n) * (m3 - n / 2 < 0 ? -1 : 1);
       const newLeft = Math.max(left, Math.floor(k2 - m3 * s2 / n + sd));
       const newRight = Math.min(right, Math.floor(k2 + (n - m3) * s2 / n + sd));
-      quickselect(array7, k2, newLeft, newRight, compare3);
+      quickselect(array7, k2, newLeft, newRight, compare4);
     }
     const t = array7[k2];
     let i = left;
     let j = right;
     swap(array7, left, k2);
-    if (compare3(array7[right], t) > 0) swap(array7, left, right);
+    if (compare4(array7[right], t) > 0) swap(array7, left, right);
     while (i < j) {
       swap(array7, i, j), ++i, --j;
-      while (compare3(array7[i], t) < 0) ++i;
-      while (compare3(array7[j], t) > 0) --j;
+      while (compare4(array7[i], t) < 0) ++i;
+      while (compare4(array7[j], t) > 0) --j;
     }
-    if (compare3(array7[left], t) === 0) swap(array7, left, j);
+    if (compare4(array7[left], t) === 0) swap(array7, left, j);
     else ++j, swap(array7, j, right);
     if (j <= k2) left = j + 1;
     if (k2 <= j) right = j - 1;
@@ -22655,7 +22655,7 @@ function formatLocale(locale4) {
     return format5;
   }
   function formatPrefix2(specifier, value4) {
-    var e = Math.max(-8, Math.min(8, Math.floor(exponent(value4) / 3))) * 3, k2 = Math.pow(10, -e), f = newFormat((specifier = formatSpecifier(specifier), specifier.type = "f", specifier), { suffix: prefixes[8 + e / 3] });
+    var e3 = Math.max(-8, Math.min(8, Math.floor(exponent(value4) / 3))) * 3, k2 = Math.pow(10, -e3), f = newFormat((specifier = formatSpecifier(specifier), specifier.type = "f", specifier), { suffix: prefixes[8 + e3 / 3] });
     return function(value5) {
       return f(k2 * value5);
     };
@@ -24916,9 +24916,9 @@ EventStream.prototype = {
   },
   debounce(delay) {
     const s2 = stream();
-    this.targets().add(stream(null, null, debounce(delay, (e) => {
-      const df = e.dataflow;
-      s2.receive(e);
+    this.targets().add(stream(null, null, debounce(delay, (e3) => {
+      const df = e3.dataflow;
+      s2.receive(e3);
       if (df && df.run) df.run();
     })));
     return s2;
@@ -24935,10 +24935,10 @@ EventStream.prototype = {
   }
 };
 function events(source4, type3, filter3, apply2) {
-  const df = this, s2 = stream(filter3, apply2), send = function(e) {
-    e.dataflow = df;
+  const df = this, s2 = stream(filter3, apply2), send = function(e3) {
+    e3.dataflow = df;
     try {
-      s2.receive(e);
+      s2.receive(e3);
     } catch (error4) {
       df.error(error4);
     } finally {
@@ -25021,16 +25021,16 @@ function onStream(df, stream2, target2, update3, params2, options) {
   let func, op;
   if (!isFunction(target2)) target2 = constant_default(target2);
   if (update3 === void 0) {
-    func = (e) => df.touch(target2(e));
+    func = (e3) => df.touch(target2(e3));
   } else if (isFunction(update3)) {
     op = new Operator(null, update3, params2, false);
-    func = (e) => {
-      op.evaluate(e);
-      const t = target2(e), v = op.value;
+    func = (e3) => {
+      op.evaluate(e3);
+      const t = target2(e3), v = op.value;
       isChangeSet(v) ? df.pulse(t, v, options) : df.update(t, v, opt);
     };
   } else {
-    func = (e) => df.update(target2(e), update3, opt);
+    func = (e3) => df.update(target2(e3), update3, opt);
   }
   stream2.apply(func);
 }
@@ -25688,7 +25688,7 @@ function Dataflow() {
   this._locale = defaultLocale3();
   try {
     this._loader = loader();
-  } catch (e) {
+  } catch (e3) {
   }
   this._touched = UniqueList(id);
   this._input = {};
@@ -27475,14 +27475,14 @@ Bin.Definition = {
 inherits_default(Bin, Transform, {
   transform(_, pulse2) {
     const band2 = _.interval !== false, bins2 = this._bins(_), start = bins2.start, step2 = bins2.step, as = _.as || ["bin0", "bin1"], b02 = as[0], b12 = as[1];
-    let flag3;
+    let flag4;
     if (_.modified()) {
       pulse2 = pulse2.reflow(true);
-      flag3 = pulse2.SOURCE;
+      flag4 = pulse2.SOURCE;
     } else {
-      flag3 = pulse2.modified(accessorFields(_.field)) ? pulse2.ADD_MOD : pulse2.ADD;
+      flag4 = pulse2.modified(accessorFields(_.field)) ? pulse2.ADD_MOD : pulse2.ADD;
     }
-    pulse2.visit(flag3, band2 ? (t) => {
+    pulse2.visit(flag4, band2 ? (t) => {
       const v = bins2(t);
       t[b02] = v;
       t[b12] = v == null ? null : start + step2 * (1 + (v - start) / step2);
@@ -27517,17 +27517,17 @@ function SortedList(idFunc, source4, input) {
     add: (t) => add6.push(t),
     remove: (t) => rem2[$(t)] = ++cnt,
     size: () => data3.length,
-    data: (compare3, resort) => {
+    data: (compare4, resort) => {
       if (cnt) {
         data3 = data3.filter((t) => !rem2[$(t)]);
         rem2 = {};
         cnt = 0;
       }
-      if (resort && compare3) {
-        data3.sort(compare3);
+      if (resort && compare4) {
+        data3.sort(compare4);
       }
       if (add6.length) {
-        data3 = compare3 ? merge(compare3, data3, add6.sort(compare3)) : data3.concat(add6);
+        data3 = compare4 ? merge(compare4, data3, add6.sort(compare4)) : data3.concat(add6);
         add6 = [];
       }
       return data3;
@@ -27600,16 +27600,16 @@ CountPattern.Definition = {
     "default": ["text", "count"]
   }]
 };
-function tokenize(text3, tcase, match3) {
+function tokenize(text4, tcase, match3) {
   switch (tcase) {
     case "upper":
-      text3 = text3.toUpperCase();
+      text4 = text4.toUpperCase();
       break;
     case "lower":
-      text3 = text3.toLowerCase();
+      text4 = text4.toLowerCase();
       break;
   }
-  return text3.match(match3);
+  return text4.match(match3);
 }
 inherits_default(CountPattern, Transform, {
   transform(_, pulse2) {
@@ -27645,14 +27645,14 @@ inherits_default(CountPattern, Transform, {
     return init2;
   },
   _finish(pulse2, as) {
-    const counts = this._counts, tuples = this._tuples || (this._tuples = {}), text3 = as[0], count2 = as[1], out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS);
+    const counts = this._counts, tuples = this._tuples || (this._tuples = {}), text4 = as[0], count2 = as[1], out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS);
     let w2, t, c4;
     for (w2 in counts) {
       t = tuples[w2];
       c4 = counts[w2] || 0;
       if (!t && c4) {
         tuples[w2] = t = ingest$1({});
-        t[text3] = w2;
+        t[text4] = w2;
         t[count2] = c4;
         out.add.push(t);
       } else if (c4 === 0) {
@@ -28333,14 +28333,14 @@ Formula.Definition = {
 };
 inherits_default(Formula, Transform, {
   transform(_, pulse2) {
-    const func = _.expr, as = _.as, mod = _.modified(), flag3 = _.initonly ? pulse2.ADD : mod ? pulse2.SOURCE : pulse2.modified(func.fields) || pulse2.modified(as) ? pulse2.ADD_MOD : pulse2.ADD;
+    const func = _.expr, as = _.as, mod = _.modified(), flag4 = _.initonly ? pulse2.ADD : mod ? pulse2.SOURCE : pulse2.modified(func.fields) || pulse2.modified(as) ? pulse2.ADD_MOD : pulse2.ADD;
     if (mod) {
       pulse2 = pulse2.materialize().reflow(true);
     }
     if (!_.initonly) {
       pulse2.modifies(as);
     }
-    return pulse2.visit(flag3, (t) => t[as] = func(t, _));
+    return pulse2.visit(flag4, (t) => t[as] = func(t, _));
   }
 });
 function Generate(params2) {
@@ -28349,17 +28349,17 @@ function Generate(params2) {
 inherits_default(Generate, Transform, {
   transform(_, pulse2) {
     const out = pulse2.fork(pulse2.ALL), gen = _.generator;
-    let data3 = this.value, num = _.size - data3.length, add6, rem2, t;
-    if (num > 0) {
-      for (add6 = []; --num >= 0; ) {
+    let data3 = this.value, num2 = _.size - data3.length, add6, rem2, t;
+    if (num2 > 0) {
+      for (add6 = []; --num2 >= 0; ) {
         add6.push(t = ingest$1(gen(_)));
         data3.push(t);
       }
       out.add = out.add.length ? out.materialize(out.ADD).add.concat(add6) : add6;
     } else {
-      rem2 = data3.slice(0, -num);
+      rem2 = data3.slice(0, -num2);
       out.rem = out.rem.length ? out.materialize(out.REM).rem.concat(rem2) : rem2;
-      data3 = data3.slice(-num);
+      data3 = data3.slice(-num2);
     }
     out.source = this.value = data3;
     return out;
@@ -28701,7 +28701,7 @@ Lookup.Definition = {
 inherits_default(Lookup, Transform, {
   transform(_, pulse2) {
     const keys4 = _.fields, index6 = _.index, values3 = _.values, defaultValue = _.default == null ? null : _.default, reset3 = _.modified(), n = keys4.length;
-    let flag3 = reset3 ? pulse2.SOURCE : pulse2.ADD, out = pulse2, as = _.as, set7, m3, mods;
+    let flag4 = reset3 ? pulse2.SOURCE : pulse2.ADD, out = pulse2, as = _.as, set7, m3, mods;
     if (values3) {
       m3 = values3.length;
       if (n > 1 && !as) {
@@ -28733,9 +28733,9 @@ inherits_default(Lookup, Transform, {
       out = pulse2.reflow(true);
     } else {
       mods = keys4.some((k2) => pulse2.modified(k2.fields));
-      flag3 |= mods ? pulse2.MOD : 0;
+      flag4 |= mods ? pulse2.MOD : 0;
     }
-    pulse2.visit(flag3, set7);
+    pulse2.visit(flag4, set7);
     return out.modifies(as);
   }
 });
@@ -28748,11 +28748,11 @@ function update$1(_) {
     return this.value;
   }
   const ext = _.extents, n = ext.length;
-  let min4 = Infinity, max4 = -Infinity, i, e;
+  let min4 = Infinity, max4 = -Infinity, i, e3;
   for (i = 0; i < n; ++i) {
-    e = ext[i];
-    if (e[0] < min4) min4 = e[0];
-    if (e[1] > max4) max4 = e[1];
+    e3 = ext[i];
+    if (e3[0] < min4) min4 = e3[0];
+    if (e3[1] > max4) max4 = e3[1];
   }
   return [min4, max4];
 }
@@ -29045,11 +29045,11 @@ Sample.Definition = {
 };
 inherits_default(Sample, Transform, {
   transform(_, pulse2) {
-    const out = pulse2.fork(pulse2.NO_SOURCE), mod = _.modified("size"), num = _.size, map3 = this.value.reduce((m3, t) => (m3[tupleid(t)] = 1, m3), {});
+    const out = pulse2.fork(pulse2.NO_SOURCE), mod = _.modified("size"), num2 = _.size, map3 = this.value.reduce((m3, t) => (m3[tupleid(t)] = 1, m3), {});
     let res = this.value, cnt = this.count, cap = 0;
     function update3(t) {
       let p, idx;
-      if (res.length < num) {
+      if (res.length < num2) {
         res.push(t);
       } else {
         idx = ~~((cnt + 1) * random());
@@ -29072,15 +29072,15 @@ inherits_default(Sample, Transform, {
       });
       res = res.filter((t) => map3[tupleid(t)] !== -1);
     }
-    if ((pulse2.rem.length || mod) && res.length < num && pulse2.source) {
+    if ((pulse2.rem.length || mod) && res.length < num2 && pulse2.source) {
       cap = cnt = res.length;
       pulse2.visit(pulse2.SOURCE, (t) => {
         if (!map3[tupleid(t)]) update3(t);
       });
       cap = -1;
     }
-    if (mod && res.length > num) {
-      const n = res.length - num;
+    if (mod && res.length > num2) {
+      const n = res.length - num2;
       for (let i = 0; i < n; ++i) {
         map3[tupleid(res[i])] = -1;
         out.rem.push(res[i]);
@@ -29208,14 +29208,14 @@ TimeUnit.Definition = {
 inherits_default(TimeUnit, Transform, {
   transform(_, pulse2) {
     const field3 = _.field, band2 = _.interval !== false, utc = _.timezone === "utc", floor2 = this._floor(_, pulse2), offset4 = (utc ? utcInterval : timeInterval2)(floor2.unit).offset, as = _.as || OUTPUT, u0 = as[0], u1 = as[1], step2 = floor2.step;
-    let min4 = floor2.start || Infinity, max4 = floor2.stop || -Infinity, flag3 = pulse2.ADD;
+    let min4 = floor2.start || Infinity, max4 = floor2.stop || -Infinity, flag4 = pulse2.ADD;
     if (_.modified() || pulse2.changed(pulse2.REM) || pulse2.modified(accessorFields(field3))) {
       pulse2 = pulse2.reflow(true);
-      flag3 = pulse2.SOURCE;
+      flag4 = pulse2.SOURCE;
       min4 = Infinity;
       max4 = -Infinity;
     }
-    pulse2.visit(flag3, (t) => {
+    pulse2.visit(flag4, (t) => {
       const v = field3(t);
       let a4, b10;
       if (v == null) {
@@ -29345,13 +29345,13 @@ var WindowOps = {
       }
     };
   },
-  ntile: function(field3, num) {
-    num = +num;
-    if (!(num > 0)) error2("ntile num must be greater than zero.");
+  ntile: function(field3, num2) {
+    num2 = +num2;
+    if (!(num2 > 0)) error2("ntile num must be greater than zero.");
     const cume = WindowOps.cume_dist(), next = cume.next;
     return {
       init: cume.init,
-      next: (w2) => Math.ceil(num * next(w2))
+      next: (w2) => Math.ceil(num2 * next(w2))
     };
   },
   lag: function(field3, offset4) {
@@ -30991,7 +30991,7 @@ function nodeCanvas(w2, h2, type3) {
   if (NodeCanvas) {
     try {
       return new NodeCanvas.Canvas(w2, h2, type3);
-    } catch (e) {
+    } catch (e3) {
     }
   }
   return null;
@@ -31721,14 +31721,14 @@ var identity4 = {
   scaleX: 1,
   scaleY: 1
 };
-function decompose(a4, b10, c4, d, e, f) {
+function decompose(a4, b10, c4, d, e3, f) {
   var scaleX, scaleY2, skewX;
   if (scaleX = Math.sqrt(a4 * a4 + b10 * b10)) a4 /= scaleX, b10 /= scaleX;
   if (skewX = a4 * c4 + b10 * d) c4 -= a4 * skewX, d -= b10 * skewX;
   if (scaleY2 = Math.sqrt(c4 * c4 + d * d)) c4 /= scaleY2, d /= scaleY2, skewX /= scaleY2;
   if (a4 * d < b10 * c4) a4 = -a4, b10 = -b10, skewX = -skewX, scaleX = -scaleX;
   return {
-    translateX: e,
+    translateX: e3,
     translateY: f,
     rotate: Math.atan2(b10, a4) * degrees2,
     skewX: Math.atan(skewX) * degrees2,
@@ -32992,18 +32992,18 @@ function invertRangeExtent(scale6) {
 }
 function band() {
   const scale6 = ordinal().unknown(void 0), domain3 = scale6.domain, ordinalRange = scale6.range;
-  let range$1 = [0, 1], step2, bandwidth2, round3 = false, paddingInner2 = 0, paddingOuter2 = 0, align2 = 0.5;
+  let range$1 = [0, 1], step2, bandwidth2, round4 = false, paddingInner2 = 0, paddingOuter2 = 0, align2 = 0.5;
   delete scale6.unknown;
   function rescale() {
     const n = domain3().length, reverse3 = range$1[1] < range$1[0], stop2 = range$1[1 - reverse3], space = bandSpace(n, paddingInner2, paddingOuter2);
     let start = range$1[reverse3 - 0];
     step2 = (stop2 - start) / (space || 1);
-    if (round3) {
+    if (round4) {
       step2 = Math.floor(step2);
     }
     start += (stop2 - start - step2 * (n - paddingInner2)) * align2;
     bandwidth2 = step2 * (1 - paddingInner2);
-    if (round3) {
+    if (round4) {
       start = Math.round(start);
       bandwidth2 = Math.round(bandwidth2);
     }
@@ -33028,7 +33028,7 @@ function band() {
   };
   scale6.rangeRound = function(_) {
     range$1 = [+_[0], +_[1]];
-    round3 = true;
+    round4 = true;
     return rescale();
   };
   scale6.bandwidth = function() {
@@ -33039,10 +33039,10 @@ function band() {
   };
   scale6.round = function(_) {
     if (arguments.length) {
-      round3 = !!_;
+      round4 = !!_;
       return rescale();
     } else {
-      return round3;
+      return round4;
     }
   };
   scale6.padding = function(_) {
@@ -33104,7 +33104,7 @@ function band() {
     return value4 ? value4[0] : value4;
   };
   scale6.copy = function() {
-    return band().domain(domain3()).range(range$1).round(round3).paddingInner(paddingInner2).paddingOuter(paddingOuter2).align(align2);
+    return band().domain(domain3()).range(range$1).round(round4).paddingInner(paddingInner2).paddingOuter(paddingOuter2).align(align2);
   };
   return rescale();
 }
@@ -34569,13 +34569,13 @@ var ResourceLoader = class {
       img.onerror = () => decrement(loader2);
       img.src = url;
       return img;
-    }).catch((e) => {
+    }).catch((e3) => {
       decrement(loader2);
       return {
         complete: false,
         width: 0,
         height: 0,
-        src: e && e.url || ""
+        src: e3 && e3.url || ""
       };
     });
   }
@@ -34601,11 +34601,11 @@ function decrement(loader2) {
 function boundStroke(bounds3, item, miter) {
   if (item.stroke && item.opacity !== 0 && item.strokeOpacity !== 0) {
     const sw = item.strokeWidth != null ? +item.strokeWidth : 1;
-    let e = (item.strokeCap === "square" ? Math.SQRT2 : 1) * sw / 2;
+    let e3 = (item.strokeCap === "square" ? Math.SQRT2 : 1) * sw / 2;
     if (miter && (!item.strokeJoin || item.strokeJoin === "miter")) {
-      e = Math.max(e, (item.strokeMiterLimit != null ? +item.strokeMiterLimit : 4) * sw / 2);
+      e3 = Math.max(e3, (item.strokeMiterLimit != null ? +item.strokeMiterLimit : 4) * sw / 2);
     }
-    bounds3.expand(e);
+    bounds3.expand(e3);
   }
   return bounds3;
 }
@@ -34770,21 +34770,21 @@ function intersectBoxLine(box, x4, y4, u2, v) {
     x2: x22,
     y2: y22
   } = box, dx = u2 - x4, dy = v - y4;
-  let t04 = 0, t13 = 1, p, q, r, e;
-  for (e = 0; e < 4; ++e) {
-    if (e === 0) {
+  let t04 = 0, t13 = 1, p, q, r, e3;
+  for (e3 = 0; e3 < 4; ++e3) {
+    if (e3 === 0) {
       p = -dx;
       q = -(x12 - x4);
     }
-    if (e === 1) {
+    if (e3 === 1) {
       p = dx;
       q = x22 - x4;
     }
-    if (e === 2) {
+    if (e3 === 2) {
       p = -dy;
       q = -(y12 - y4);
     }
-    if (e === 3) {
+    if (e3 === 3) {
       p = dy;
       q = y22 - y4;
     }
@@ -35449,21 +35449,21 @@ useCanvas(true);
 function useCanvas(use) {
   textMetrics.width = use && context ? measureWidth : estimateWidth;
 }
-function estimateWidth(item, text3) {
-  return _estimateWidth(textValue(item, text3), fontSize(item));
+function estimateWidth(item, text4) {
+  return _estimateWidth(textValue(item, text4), fontSize(item));
 }
-function _estimateWidth(text3, currentFontHeight) {
-  return ~~(0.8 * text3.length * currentFontHeight);
+function _estimateWidth(text4, currentFontHeight) {
+  return ~~(0.8 * text4.length * currentFontHeight);
 }
-function measureWidth(item, text3) {
-  return fontSize(item) <= 0 || !(text3 = textValue(item, text3)) ? 0 : _measureWidth(text3, font(item));
+function measureWidth(item, text4) {
+  return fontSize(item) <= 0 || !(text4 = textValue(item, text4)) ? 0 : _measureWidth(text4, font(item));
 }
-function _measureWidth(text3, currentFont) {
-  const key3 = `(${currentFont}) ${text3}`;
+function _measureWidth(text4, currentFont) {
+  const key3 = `(${currentFont}) ${text4}`;
   let width2 = widthCache.get(key3);
   if (width2 === void 0) {
     context.font = currentFont;
-    width2 = context.measureText(text3).width;
+    width2 = context.measureText(text4).width;
     widthCache.set(key3, width2);
   }
   return width2;
@@ -35485,39 +35485,39 @@ function multiLineOffset(item) {
   return (isArray(tl2) ? tl2.length - 1 : 0) * lineHeight(item);
 }
 function textValue(item, line5) {
-  const text3 = line5 == null ? "" : (line5 + "").trim();
-  return item.limit > 0 && text3.length ? truncate2(item, text3) : text3;
+  const text4 = line5 == null ? "" : (line5 + "").trim();
+  return item.limit > 0 && text4.length ? truncate2(item, text4) : text4;
 }
 function widthGetter(item) {
   if (textMetrics.width === measureWidth) {
     const currentFont = font(item);
-    return (text3) => _measureWidth(text3, currentFont);
+    return (text4) => _measureWidth(text4, currentFont);
   } else if (textMetrics.width === estimateWidth) {
     const currentFontHeight = fontSize(item);
-    return (text3) => _estimateWidth(text3, currentFontHeight);
+    return (text4) => _estimateWidth(text4, currentFontHeight);
   } else {
-    return (text3) => textMetrics.width(item, text3);
+    return (text4) => textMetrics.width(item, text4);
   }
 }
-function truncate2(item, text3) {
+function truncate2(item, text4) {
   var limit = +item.limit, width2 = widthGetter(item);
-  if (width2(text3) < limit) return text3;
-  var ellipsis = item.ellipsis || "…", rtl = item.dir === "rtl", lo = 0, hi = text3.length, mid;
+  if (width2(text4) < limit) return text4;
+  var ellipsis = item.ellipsis || "…", rtl = item.dir === "rtl", lo = 0, hi = text4.length, mid;
   limit -= width2(ellipsis);
   if (rtl) {
     while (lo < hi) {
       mid = lo + hi >>> 1;
-      if (width2(text3.slice(mid)) > limit) lo = mid + 1;
+      if (width2(text4.slice(mid)) > limit) lo = mid + 1;
       else hi = mid;
     }
-    return ellipsis + text3.slice(lo);
+    return ellipsis + text4.slice(lo);
   } else {
     while (lo < hi) {
       mid = 1 + (lo + hi >>> 1);
-      if (width2(text3.slice(0, mid)) < limit) lo = mid;
+      if (width2(text4.slice(0, mid)) < limit) lo = mid;
       else hi = mid - 1;
     }
-    return text3.slice(0, lo) + ellipsis;
+    return text4.slice(0, lo) + ellipsis;
   }
 }
 function fontFamily(item, quote) {
@@ -36028,9 +36028,9 @@ var Handler = class {
     this._loader.sanitize(href2, {
       context: "href"
     }).then((opt) => {
-      const e = new MouseEvent(event2.type, event2), a4 = domCreate(null, "a");
+      const e3 = new MouseEvent(event2.type, event2), a4 = domCreate(null, "a");
       for (const name in opt) a4.setAttribute(name, opt[name]);
-      a4.dispatchEvent(e);
+      a4.dispatchEvent(e3);
     }).catch(() => {
     });
   }
@@ -36841,10 +36841,10 @@ var SVGRenderer = class extends Renderer {
         fill: bg
       });
     }
-    const text3 = serializeXML(svg);
+    const text4 = serializeXML(svg);
     if (bg) svg.removeChild(node);
     if (style2) svg.setAttribute("style", style2);
-    return text3;
+    return text4;
   }
   /**
    * Internal rendering method.
@@ -38477,7 +38477,7 @@ function legendGroupLayout(view, item, entry2) {
   }
 }
 function legendTitleOffset(item, entry2, title2, anchor, y4, lr, noBar) {
-  const grad = item.datum.type !== "symbol", vgrad = title2.datum.vgrad, e = grad && (lr || !vgrad) && !noBar ? entry2.items[0] : entry2, s2 = e.bounds[y4 ? "y2" : "x2"] - item.padding, u2 = vgrad && lr ? s2 : 0, v = vgrad && lr ? 0 : s2, o = y4 <= 0 ? 0 : multiLineOffset(title2);
+  const grad = item.datum.type !== "symbol", vgrad = title2.datum.vgrad, e3 = grad && (lr || !vgrad) && !noBar ? entry2.items[0] : entry2, s2 = e3.bounds[y4 ? "y2" : "x2"] - item.padding, u2 = vgrad && lr ? s2 : 0, v = vgrad && lr ? 0 : s2, o = y4 <= 0 ? 0 : multiLineOffset(title2);
   return Math.round(anchor === Start ? u2 : anchor === End ? v - o : 0.5 * (s2 - o));
 }
 function translate2(view, item, dx, dy) {
@@ -38796,7 +38796,7 @@ inherits_default(Encode, Transform, {
   transform(_, pulse2) {
     var out = pulse2.fork(pulse2.ADD_REM), fmod = _.mod || false, encoders = _.encoders, encode2 = pulse2.encode;
     if (isArray(encode2)) {
-      if (out.changed() || encode2.every((e) => encoders[e])) {
+      if (out.changed() || encode2.every((e3) => encoders[e3])) {
         encode2 = encode2[0];
         out.encode = null;
       } else {
@@ -38825,15 +38825,15 @@ inherits_default(Encode, Transform, {
       out.modifies(exit.output);
     }
     if (reenter || set7 !== falsy) {
-      const flag3 = pulse2.MOD | (_.modified() ? pulse2.REFLOW : 0);
+      const flag4 = pulse2.MOD | (_.modified() ? pulse2.REFLOW : 0);
       if (reenter) {
-        pulse2.visit(flag3, (t) => {
+        pulse2.visit(flag4, (t) => {
           const mod = enter(t, _) || fmod;
           if (set7(t, _) || mod) out.mod.push(t);
         });
         if (out.mod.length) out.modifies(enter.output);
       } else {
-        pulse2.visit(flag3, (t) => {
+        pulse2.visit(flag4, (t) => {
           if (set7(t, _) || fmod) out.mod.push(t);
         });
       }
@@ -39185,7 +39185,7 @@ function configureBins(scale6, _, count2) {
   return count2;
 }
 function configureRange(scale6, _, count2) {
-  var type3 = scale6.type, round3 = _.round || false, range6 = _.range;
+  var type3 = scale6.type, round4 = _.round || false, range6 = _.range;
   if (_.rangeStep != null) {
     range6 = configureRangeStep(type3, _, count2);
   } else if (_.scheme) {
@@ -39204,9 +39204,9 @@ function configureRange(scale6, _, count2) {
   if (range6 && _.interpolate && scale6.interpolate) {
     scale6.interpolate(interpolate(_.interpolate, _.interpolateGamma));
   } else if (isFunction(scale6.round)) {
-    scale6.round(round3);
+    scale6.round(round4);
   } else if (isFunction(scale6.rangeRound)) {
-    scale6.interpolate(round3 ? round2 : value);
+    scale6.interpolate(round4 ? round2 : value);
   }
   if (range6) scale6.range(flip(range6, _.reverse));
 }
@@ -40178,7 +40178,7 @@ function clipCircle(radius2) {
         clean = 1;
       },
       point: function(lambda, phi2) {
-        var point1 = [lambda, phi2], point22, v = visible(lambda, phi2), c4 = smallRadius ? v ? 0 : code(lambda, phi2) : v ? code(lambda + (lambda < 0 ? pi3 : -pi3), phi2) : 0;
+        var point1 = [lambda, phi2], point22, v = visible(lambda, phi2), c4 = smallRadius ? v ? 0 : code2(lambda, phi2) : v ? code2(lambda + (lambda < 0 ? pi3 : -pi3), phi2) : 0;
         if (!point0 && (v00 = v0 = v)) stream2.lineStart();
         if (v !== v0) {
           point22 = intersect5(point0, point1);
@@ -40252,13 +40252,13 @@ function clipCircle(radius2) {
       return [q, spherical(q1)];
     }
   }
-  function code(lambda, phi2) {
-    var r = smallRadius ? radius2 : pi3 - radius2, code2 = 0;
-    if (lambda < -r) code2 |= 1;
-    else if (lambda > r) code2 |= 2;
-    if (phi2 < -r) code2 |= 4;
-    else if (phi2 > r) code2 |= 8;
-    return code2;
+  function code2(lambda, phi2) {
+    var r = smallRadius ? radius2 : pi3 - radius2, code3 = 0;
+    if (lambda < -r) code3 |= 1;
+    else if (lambda > r) code3 |= 2;
+    if (phi2 < -r) code3 |= 4;
+    else if (phi2 > r) code3 |= 8;
+    return code3;
   }
   return clip2(visible, clipLine2, interpolate3, smallRadius ? [0, -radius2] : [-pi3, radius2 - pi3]);
 }
@@ -40316,7 +40316,7 @@ function clipRectangle(x02, y02, x12, y12) {
   }
   function interpolate3(from, to, direction, stream2) {
     var a4 = 0, a1 = 0;
-    if (from == null || (a4 = corner(from, direction)) !== (a1 = corner(to, direction)) || comparePoint(from, to) < 0 ^ direction > 0) {
+    if (from == null || (a4 = corner(from, direction)) !== (a1 = corner(to, direction)) || comparePoint2(from, to) < 0 ^ direction > 0) {
       do
         stream2.point(a4 === 0 || a4 === 3 ? x02 : x12, a4 > 1 ? y12 : y02);
       while ((a4 = (a4 + direction + 4) % 4) !== a1);
@@ -40328,9 +40328,9 @@ function clipRectangle(x02, y02, x12, y12) {
     return abs2(p[0] - x02) < epsilon4 ? direction > 0 ? 0 : 3 : abs2(p[0] - x12) < epsilon4 ? direction > 0 ? 2 : 1 : abs2(p[1] - y02) < epsilon4 ? direction > 0 ? 1 : 0 : direction > 0 ? 3 : 2;
   }
   function compareIntersection2(a4, b10) {
-    return comparePoint(a4.x, b10.x);
+    return comparePoint2(a4.x, b10.x);
   }
-  function comparePoint(a4, b10) {
+  function comparePoint2(a4, b10) {
     var ca = corner(a4, 1), cb = corner(b10, 1);
     return ca !== cb ? ca - cb : ca === 0 ? b10[1] - a4[1] : ca === 1 ? a4[0] - b10[0] : ca === 2 ? a4[1] - b10[1] : b10[0] - a4[0];
   }
@@ -42211,18 +42211,18 @@ GeoJSON.Definition = {
 };
 inherits_default(GeoJSON, Transform, {
   transform(_, pulse2) {
-    var features = this._features, points2 = this._points, fields = _.fields, lon = fields && fields[0], lat = fields && fields[1], geojson = _.geojson || !fields && identity, flag3 = pulse2.ADD, mod;
+    var features = this._features, points2 = this._points, fields = _.fields, lon = fields && fields[0], lat = fields && fields[1], geojson = _.geojson || !fields && identity, flag4 = pulse2.ADD, mod;
     mod = _.modified() || pulse2.changed(pulse2.REM) || pulse2.modified(accessorFields(geojson)) || lon && pulse2.modified(accessorFields(lon)) || lat && pulse2.modified(accessorFields(lat));
     if (!this.value || mod) {
-      flag3 = pulse2.SOURCE;
+      flag4 = pulse2.SOURCE;
       this._features = features = [];
       this._points = points2 = [];
     }
     if (geojson) {
-      pulse2.visit(flag3, (t) => features.push(geojson(t)));
+      pulse2.visit(flag4, (t) => features.push(geojson(t)));
     }
     if (lon && lat) {
-      pulse2.visit(flag3, (t) => {
+      pulse2.visit(flag4, (t) => {
         var x4 = lon(t), y4 = lat(t);
         if (x4 != null && y4 != null && (x4 = +x4) === x4 && (y4 = +y4) === y4) {
           points2.push([x4, y4]);
@@ -42268,15 +42268,15 @@ GeoPath.Definition = {
 };
 inherits_default(GeoPath, Transform, {
   transform(_, pulse2) {
-    var out = pulse2.fork(pulse2.ALL), path3 = this.value, field3 = _.field || identity, as = _.as || "path", flag3 = out.SOURCE;
+    var out = pulse2.fork(pulse2.ALL), path3 = this.value, field3 = _.field || identity, as = _.as || "path", flag4 = out.SOURCE;
     if (!path3 || _.modified()) {
       this.value = path3 = getProjectionPath(_.projection);
       out.materialize().reflow();
     } else {
-      flag3 = field3 === identity || pulse2.modified(field3.fields) ? out.ADD_MOD : out.ADD;
+      flag4 = field3 === identity || pulse2.modified(field3.fields) ? out.ADD_MOD : out.ADD;
     }
     const prev = initPath(path3, _.pointRadius);
-    out.visit(flag3, (t) => t[as] = path3(field3(t)));
+    out.visit(flag4, (t) => t[as] = path3(field3(t)));
     path3.pointRadius(prev);
     return out.modifies(as);
   }
@@ -42365,13 +42365,13 @@ GeoShape.Definition = {
 };
 inherits_default(GeoShape, Transform, {
   transform(_, pulse2) {
-    var out = pulse2.fork(pulse2.ALL), shape2 = this.value, as = _.as || "shape", flag3 = out.ADD;
+    var out = pulse2.fork(pulse2.ALL), shape2 = this.value, as = _.as || "shape", flag4 = out.ADD;
     if (!shape2 || _.modified()) {
       this.value = shape2 = shapeGenerator(getProjectionPath(_.projection), _.field || field("datum"), _.pointRadius);
       out.materialize().reflow();
-      flag3 = out.SOURCE;
+      flag4 = out.SOURCE;
     }
-    out.visit(flag3, (t) => t[as] = shape2);
+    out.visit(flag4, (t) => t[as] = shape2);
     return out.modifies(as);
   }
 });
@@ -43017,9 +43017,9 @@ function timer(callback, delay, time3) {
 function timerFlush() {
   now();
   ++frame;
-  var t = taskHead, e;
+  var t = taskHead, e3;
   while (t) {
-    if ((e = clockNow - t._time) >= 0) t._call.call(void 0, e);
+    if ((e3 = clockNow - t._time) >= 0) t._call.call(void 0, e3);
     t = t._next;
   }
   --frame;
@@ -43908,10 +43908,10 @@ function node_sum(value4) {
     node.value = sum3;
   });
 }
-function node_sort(compare3) {
+function node_sort(compare4) {
   return this.eachBefore(function(node) {
     if (node.children) {
-      node.children.sort(compare3);
+      node.children.sort(compare4);
     }
   });
 }
@@ -44079,13 +44079,13 @@ function shuffle2(array7, random2) {
   return array7;
 }
 function packEncloseRandom(circles, random2) {
-  var i = 0, n = (circles = shuffle2(Array.from(circles), random2)).length, B3 = [], p, e;
+  var i = 0, n = (circles = shuffle2(Array.from(circles), random2)).length, B3 = [], p, e3;
   while (i < n) {
     p = circles[i];
-    if (e && enclosesWeak(e, p)) ++i;
-    else e = encloseBasis(B3 = extendBasis(B3, p)), i = 0;
+    if (e3 && enclosesWeak(e3, p)) ++i;
+    else e3 = encloseBasis(B3 = extendBasis(B3, p)), i = 0;
   }
-  return e;
+  return e3;
 }
 function extendBasis(B3, p) {
   var i, j;
@@ -44268,11 +44268,11 @@ function radiusLeaf(radius2) {
 function packChildrenRandom(padding3, k2, random2) {
   return function(node) {
     if (children4 = node.children) {
-      var children4, i, n = children4.length, r = padding3(node) * k2 || 0, e;
+      var children4, i, n = children4.length, r = padding3(node) * k2 || 0, e3;
       if (r) for (i = 0; i < n; ++i) children4[i].r += r;
-      e = packSiblingsRandom(children4, random2);
+      e3 = packSiblingsRandom(children4, random2);
       if (r) for (i = 0; i < n; ++i) children4[i].r -= r;
-      node.r = e + r;
+      node.r = e3 + r;
     }
   };
 }
@@ -44300,14 +44300,14 @@ function treemapDice(parent, x02, y02, x12, y12) {
   }
 }
 function partition4() {
-  var dx = 1, dy = 1, padding3 = 0, round3 = false;
+  var dx = 1, dy = 1, padding3 = 0, round4 = false;
   function partition6(root) {
     var n = root.height + 1;
     root.x0 = root.y0 = padding3;
     root.x1 = dx;
     root.y1 = dy / n;
     root.eachBefore(positionNode(dy, n));
-    if (round3) root.eachBefore(roundNode);
+    if (round4) root.eachBefore(roundNode);
     return root;
   }
   function positionNode(dy2, n) {
@@ -44325,7 +44325,7 @@ function partition4() {
     };
   }
   partition6.round = function(x4) {
-    return arguments.length ? (round3 = !!x4, partition6) : round3;
+    return arguments.length ? (round4 = !!x4, partition6) : round4;
   };
   partition6.size = function(x4) {
     return arguments.length ? (dx = +x4[0], dy = +x4[1], partition6) : [dx, dy];
@@ -44593,7 +44593,7 @@ function treemapSlice(parent, x02, y02, x12, y12) {
 }
 var phi = (1 + Math.sqrt(5)) / 2;
 function squarifyRatio(ratio, parent, x02, y02, x12, y12) {
-  var rows = [], nodes = parent.children, row, nodeValue, i0 = 0, i1 = 0, n = nodes.length, dx, dy, value4 = parent.value, sumValue, minValue, maxValue, newRatio, minRatio, alpha, beta;
+  var rows = [], nodes = parent.children, row2, nodeValue, i0 = 0, i1 = 0, n = nodes.length, dx, dy, value4 = parent.value, sumValue, minValue, maxValue, newRatio, minRatio, alpha, beta;
   while (i0 < n) {
     dx = x12 - x02, dy = y12 - y02;
     do
@@ -44615,9 +44615,9 @@ function squarifyRatio(ratio, parent, x02, y02, x12, y12) {
       }
       minRatio = newRatio;
     }
-    rows.push(row = { value: sumValue, dice: dx < dy, children: nodes.slice(i0, i1) });
-    if (row.dice) treemapDice(row, x02, y02, x12, value4 ? y02 += dy * sumValue / value4 : y12);
-    else treemapSlice(row, x02, y02, value4 ? x02 += dx * sumValue / value4 : x12, y12);
+    rows.push(row2 = { value: sumValue, dice: dx < dy, children: nodes.slice(i0, i1) });
+    if (row2.dice) treemapDice(row2, x02, y02, x12, value4 ? y02 += dy * sumValue / value4 : y12);
+    else treemapSlice(row2, x02, y02, value4 ? x02 += dx * sumValue / value4 : x12, y12);
     value4 -= sumValue, i0 = i1;
   }
   return rows;
@@ -44632,14 +44632,14 @@ var squarify = (function custom9(ratio) {
   return squarify2;
 })(phi);
 function index3() {
-  var tile = squarify, round3 = false, dx = 1, dy = 1, paddingStack = [0], paddingInner2 = constantZero, paddingTop = constantZero, paddingRight = constantZero, paddingBottom = constantZero, paddingLeft = constantZero;
+  var tile = squarify, round4 = false, dx = 1, dy = 1, paddingStack = [0], paddingInner2 = constantZero, paddingTop = constantZero, paddingRight = constantZero, paddingBottom = constantZero, paddingLeft = constantZero;
   function treemap(root) {
     root.x0 = root.y0 = 0;
     root.x1 = dx;
     root.y1 = dy;
     root.eachBefore(positionNode);
     paddingStack = [0];
-    if (round3) root.eachBefore(roundNode);
+    if (round4) root.eachBefore(roundNode);
     return root;
   }
   function positionNode(node) {
@@ -44662,7 +44662,7 @@ function index3() {
     }
   }
   treemap.round = function(x4) {
-    return arguments.length ? (round3 = !!x4, treemap) : round3;
+    return arguments.length ? (round4 = !!x4, treemap) : round4;
   };
   treemap.size = function(x4) {
     return arguments.length ? (dx = +x4[0], dy = +x4[1], treemap) : [dx, dy];
@@ -44731,13 +44731,13 @@ function sliceDice(parent, x02, y02, x12, y12) {
 var resquarify = (function custom10(ratio) {
   function resquarify2(parent, x02, y02, x12, y12) {
     if ((rows = parent._squarify) && rows.ratio === ratio) {
-      var rows, row, nodes, i, j = -1, n, m3 = rows.length, value4 = parent.value;
+      var rows, row2, nodes, i, j = -1, n, m3 = rows.length, value4 = parent.value;
       while (++j < m3) {
-        row = rows[j], nodes = row.children;
-        for (i = row.value = 0, n = nodes.length; i < n; ++i) row.value += nodes[i].value;
-        if (row.dice) treemapDice(row, x02, y02, x12, value4 ? y02 += (y12 - y02) * row.value / value4 : y12);
-        else treemapSlice(row, x02, y02, value4 ? x02 += (x12 - x02) * row.value / value4 : x12, y12);
-        value4 -= row.value;
+        row2 = rows[j], nodes = row2.children;
+        for (i = row2.value = 0, n = nodes.length; i < n; ++i) row2.value += nodes[i].value;
+        if (row2.dice) treemapDice(row2, x02, y02, x12, value4 ? y02 += (y12 - y02) * row2.value / value4 : y12);
+        else treemapSlice(row2, x02, y02, value4 ? x02 += (x12 - x02) * row2.value / value4 : x12, y12);
+        value4 -= row2.value;
       }
     } else {
       parent._squarify = rows = squarifyRatio(ratio, parent, x02, y02, x12, y12);
@@ -45638,7 +45638,7 @@ var placeAreaLabel = {
   "reduced-search": placeAreaLabelReducedSearch,
   "floodfill": placeAreaLabelFloodFill
 };
-function labelLayout(texts, size, compare3, offset4, anchor, avoidMarks, avoidBaseMark, lineAnchor, markIndex, padding3, method2) {
+function labelLayout(texts, size, compare4, offset4, anchor, avoidMarks, avoidBaseMark, lineAnchor, markIndex, padding3, method2) {
   if (!texts.length) return texts;
   const positions = Math.max(offset4.length, anchor.length), offsets2 = getOffsets(offset4, positions), anchors = getAnchors(anchor, positions), marktype = markType(texts[0].datum), grouptype = marktype === "group" && texts[0].datum.items[markIndex].marktype, isGroupArea = grouptype === "area", boundary = markBoundary(marktype, grouptype, lineAnchor, markIndex), infPadding = padding3 === null || padding3 === Infinity, isNaiveGroupArea = isGroupArea && method2 === "naive";
   let maxTextWidth = -1, maxTextHeight = -1;
@@ -45661,8 +45661,8 @@ function labelLayout(texts, size, compare3, offset4, anchor, avoidMarks, avoidBa
   const $ = scaler(size[0], size[1], padding3);
   let bitmaps;
   if (!isNaiveGroupArea) {
-    if (compare3) {
-      data3.sort((a4, b10) => compare3(a4.datum, b10.datum));
+    if (compare4) {
+      data3.sort((a4, b10) => compare4(a4.datum, b10.datum));
     }
     let labelInside = false;
     for (let i = 0; i < anchors.length && !labelInside; ++i) {
@@ -45993,15 +45993,15 @@ __export(vega_voronoi_exports, {
 var epsilon$1 = 11102230246251565e-32;
 var splitter = 134217729;
 var resulterrbound = (3 + 8 * epsilon$1) * epsilon$1;
-function sum2(elen, e, flen, f, h2) {
+function sum2(elen, e3, flen, f, h2) {
   let Q, Qnew, hh, bvirt;
-  let enow = e[0];
+  let enow = e3[0];
   let fnow = f[0];
   let eindex = 0;
   let findex = 0;
   if (fnow > enow === fnow > -enow) {
     Q = enow;
-    enow = e[++eindex];
+    enow = e3[++eindex];
   } else {
     Q = fnow;
     fnow = f[++findex];
@@ -46011,7 +46011,7 @@ function sum2(elen, e, flen, f, h2) {
     if (fnow > enow === fnow > -enow) {
       Qnew = enow + Q;
       hh = Q - (Qnew - enow);
-      enow = e[++eindex];
+      enow = e3[++eindex];
     } else {
       Qnew = fnow + Q;
       hh = Q - (Qnew - fnow);
@@ -46026,7 +46026,7 @@ function sum2(elen, e, flen, f, h2) {
         Qnew = Q + enow;
         bvirt = Qnew - Q;
         hh = Q - (Qnew - bvirt) + (enow - bvirt);
-        enow = e[++eindex];
+        enow = e3[++eindex];
       } else {
         Qnew = Q + fnow;
         bvirt = Qnew - Q;
@@ -46043,7 +46043,7 @@ function sum2(elen, e, flen, f, h2) {
     Qnew = Q + enow;
     bvirt = Qnew - Q;
     hh = Q - (Qnew - bvirt) + (enow - bvirt);
-    enow = e[++eindex];
+    enow = e3[++eindex];
     Q = Qnew;
     if (hh !== 0) {
       h2[hindex++] = hh;
@@ -46064,9 +46064,9 @@ function sum2(elen, e, flen, f, h2) {
   }
   return hindex;
 }
-function estimate(elen, e) {
-  let Q = e[0];
-  for (let i = 1; i < elen; i++) Q += e[i];
+function estimate(elen, e3) {
+  let Q = e3[0];
+  for (let i = 1; i < elen; i++) Q += e3[i];
   return Q;
 }
 function vec(n) {
@@ -46501,20 +46501,20 @@ var Delaunator = class _Delaunator {
         if (start !== -1 && start !== hullNext[start]) break;
       }
       start = hullPrev[start];
-      let e = start, q;
-      while (q = hullNext[e], orient2d(x4, y4, coords[2 * e], coords[2 * e + 1], coords[2 * q], coords[2 * q + 1]) >= 0) {
-        e = q;
-        if (e === start) {
-          e = -1;
+      let e3 = start, q;
+      while (q = hullNext[e3], orient2d(x4, y4, coords[2 * e3], coords[2 * e3 + 1], coords[2 * q], coords[2 * q + 1]) >= 0) {
+        e3 = q;
+        if (e3 === start) {
+          e3 = -1;
           break;
         }
       }
-      if (e === -1) continue;
-      let t = this._addTriangle(e, i, hullNext[e], -1, -1, hullTri[e]);
+      if (e3 === -1) continue;
+      let t = this._addTriangle(e3, i, hullNext[e3], -1, -1, hullTri[e3]);
       hullTri[i] = this._legalize(t + 2);
-      hullTri[e] = t;
+      hullTri[e3] = t;
       hullSize++;
-      let n2 = hullNext[e];
+      let n2 = hullNext[e3];
       while (q = hullNext[n2], orient2d(x4, y4, coords[2 * n2], coords[2 * n2 + 1], coords[2 * q], coords[2 * q + 1]) < 0) {
         t = this._addTriangle(n2, i, q, hullTri[i], -1, hullTri[n2]);
         hullTri[i] = this._legalize(t + 2);
@@ -46522,26 +46522,26 @@ var Delaunator = class _Delaunator {
         hullSize--;
         n2 = q;
       }
-      if (e === start) {
-        while (q = hullPrev[e], orient2d(x4, y4, coords[2 * q], coords[2 * q + 1], coords[2 * e], coords[2 * e + 1]) < 0) {
-          t = this._addTriangle(q, i, e, -1, hullTri[e], hullTri[q]);
+      if (e3 === start) {
+        while (q = hullPrev[e3], orient2d(x4, y4, coords[2 * q], coords[2 * q + 1], coords[2 * e3], coords[2 * e3 + 1]) < 0) {
+          t = this._addTriangle(q, i, e3, -1, hullTri[e3], hullTri[q]);
           this._legalize(t + 2);
           hullTri[q] = t;
-          hullNext[e] = e;
+          hullNext[e3] = e3;
           hullSize--;
-          e = q;
+          e3 = q;
         }
       }
-      this._hullStart = hullPrev[i] = e;
-      hullNext[e] = hullPrev[n2] = i;
+      this._hullStart = hullPrev[i] = e3;
+      hullNext[e3] = hullPrev[n2] = i;
       hullNext[i] = n2;
       hullHash[this._hashKey(x4, y4)] = i;
-      hullHash[this._hashKey(coords[2 * e], coords[2 * e + 1])] = e;
+      hullHash[this._hashKey(coords[2 * e3], coords[2 * e3 + 1])] = e3;
     }
     this.hull = new Uint32Array(hullSize);
-    for (let i = 0, e = this._hullStart; i < hullSize; i++) {
-      this.hull[i] = e;
-      e = hullNext[e];
+    for (let i = 0, e3 = this._hullStart; i < hullSize; i++) {
+      this.hull[i] = e3;
+      e3 = hullNext[e3];
     }
     this.triangles = this._triangles.subarray(0, this.trianglesLen);
     this.halfedges = this._halfedges.subarray(0, this.trianglesLen);
@@ -46597,14 +46597,14 @@ var Delaunator = class _Delaunator {
         triangles[b10] = p02;
         const hbl = halfedges[bl2];
         if (hbl === -1) {
-          let e = this._hullStart;
+          let e3 = this._hullStart;
           do {
-            if (this._hullTri[e] === bl2) {
-              this._hullTri[e] = a4;
+            if (this._hullTri[e3] === bl2) {
+              this._hullTri[e3] = a4;
               break;
             }
-            e = this._hullPrev[e];
-          } while (e !== this._hullStart);
+            e3 = this._hullPrev[e3];
+          } while (e3 !== this._hullStart);
         }
         this._link(a4, hbl);
         this._link(b10, halfedges[ar]);
@@ -46961,14 +46961,14 @@ var Voronoi = class {
     const e0 = inedges[i];
     if (e0 === -1) return null;
     const points2 = [];
-    let e = e0;
+    let e3 = e0;
     do {
-      const t = Math.floor(e / 3);
+      const t = Math.floor(e3 / 3);
       points2.push(circumcenters[t * 2], circumcenters[t * 2 + 1]);
-      e = e % 3 === 2 ? e - 2 : e + 1;
-      if (triangles[e] !== i) break;
-      e = halfedges[e];
-    } while (e !== e0 && e !== -1);
+      e3 = e3 % 3 === 2 ? e3 - 2 : e3 + 1;
+      if (triangles[e3] !== i) break;
+      e3 = halfedges[e3];
+    } while (e3 !== e0 && e3 !== -1);
     return points2;
   }
   _clip(i) {
@@ -47168,7 +47168,7 @@ var Delaunay = class _Delaunay {
     const d = this._delaunator, points2 = this.points;
     if (d.hull && d.hull.length > 2 && collinear2(d)) {
       this.collinear = Int32Array.from({ length: points2.length / 2 }, (_, i) => i).sort((i, j) => points2[2 * i] - points2[2 * j] || points2[2 * i + 1] - points2[2 * j + 1]);
-      const e = this.collinear[0], f = this.collinear[this.collinear.length - 1], bounds3 = [points2[2 * e], points2[2 * e + 1], points2[2 * f], points2[2 * f + 1]], r = 1e-8 * Math.hypot(bounds3[3] - bounds3[1], bounds3[2] - bounds3[0]);
+      const e3 = this.collinear[0], f = this.collinear[this.collinear.length - 1], bounds3 = [points2[2 * e3], points2[2 * e3 + 1], points2[2 * f], points2[2 * f + 1]], r = 1e-8 * Math.hypot(bounds3[3] - bounds3[1], bounds3[2] - bounds3[0]);
       for (let i = 0, n = points2.length / 2; i < n; ++i) {
         const p = jitter(points2[2 * i], points2[2 * i + 1], r);
         points2[2 * i] = p[0];
@@ -47183,9 +47183,9 @@ var Delaunay = class _Delaunay {
     const triangles = this.triangles = this._delaunator.triangles;
     const inedges = this.inedges.fill(-1);
     const hullIndex = this._hullIndex.fill(-1);
-    for (let e = 0, n = halfedges.length; e < n; ++e) {
-      const p = triangles[e % 3 === 2 ? e - 2 : e + 1];
-      if (halfedges[e] === -1 || inedges[p] === -1) inedges[p] = e;
+    for (let e3 = 0, n = halfedges.length; e3 < n; ++e3) {
+      const p = triangles[e3 % 3 === 2 ? e3 - 2 : e3 + 1];
+      if (halfedges[e3] === -1 || inedges[p] === -1) inedges[p] = e3;
     }
     for (let i = 0, n = hull.length; i < n; ++i) {
       hullIndex[hull[i]] = i;
@@ -47215,18 +47215,18 @@ var Delaunay = class _Delaunay {
     }
     const e0 = inedges[i];
     if (e0 === -1) return;
-    let e = e0, p02 = -1;
+    let e3 = e0, p02 = -1;
     do {
-      yield p02 = triangles[e];
-      e = e % 3 === 2 ? e - 2 : e + 1;
-      if (triangles[e] !== i) return;
-      e = halfedges[e];
-      if (e === -1) {
+      yield p02 = triangles[e3];
+      e3 = e3 % 3 === 2 ? e3 - 2 : e3 + 1;
+      if (triangles[e3] !== i) return;
+      e3 = halfedges[e3];
+      if (e3 === -1) {
         const p = hull[(_hullIndex[i] + 1) % hull.length];
         if (p !== p02) yield p;
         return;
       }
-    } while (e !== e0);
+    } while (e3 !== e0);
   }
   find(x4, y4, i = 0) {
     if ((x4 = +x4, x4 !== x4) || (y4 = +y4, y4 !== y4)) return -1;
@@ -47242,22 +47242,22 @@ var Delaunay = class _Delaunay {
     let c4 = i;
     let dc = pow5(x4 - points2[i * 2], 2) + pow5(y4 - points2[i * 2 + 1], 2);
     const e0 = inedges[i];
-    let e = e0;
+    let e3 = e0;
     do {
-      let t = triangles[e];
+      let t = triangles[e3];
       const dt = pow5(x4 - points2[t * 2], 2) + pow5(y4 - points2[t * 2 + 1], 2);
       if (dt < dc) dc = dt, c4 = t;
-      e = e % 3 === 2 ? e - 2 : e + 1;
-      if (triangles[e] !== i) break;
-      e = halfedges[e];
-      if (e === -1) {
-        e = hull[(_hullIndex[i] + 1) % hull.length];
-        if (e !== t) {
-          if (pow5(x4 - points2[e * 2], 2) + pow5(y4 - points2[e * 2 + 1], 2) < dc) return e;
+      e3 = e3 % 3 === 2 ? e3 - 2 : e3 + 1;
+      if (triangles[e3] !== i) break;
+      e3 = halfedges[e3];
+      if (e3 === -1) {
+        e3 = hull[(_hullIndex[i] + 1) % hull.length];
+        if (e3 !== t) {
+          if (pow5(x4 - points2[e3 * 2], 2) + pow5(y4 - points2[e3 * 2 + 1], 2) < dc) return e3;
         }
         break;
       }
-    } while (e !== e0);
+    } while (e3 !== e0);
     return c4;
   }
   render(context3) {
@@ -47419,10 +47419,10 @@ var cloudRadians = Math.PI / 180;
 var cw = 1 << 11 >> 5;
 var ch = 1 << 11;
 function cloud() {
-  var size = [256, 256], text3, font2, fontSize2, fontStyle, fontWeight, rotate2, padding3, spiral = archimedeanSpiral, words = [], random2 = Math.random, cloud2 = {};
+  var size = [256, 256], text4, font2, fontSize2, fontStyle, fontWeight, rotate2, padding3, spiral = archimedeanSpiral, words = [], random2 = Math.random, cloud2 = {};
   cloud2.layout = function() {
     var contextAndRatio = getContext2(canvas()), board = zeroArray((size[0] >> 5) * size[1]), bounds3 = null, n = words.length, i = -1, tags = [], data3 = words.map((d2) => ({
-      text: text3(d2),
+      text: text4(d2),
       font: font2(d2),
       style: fontStyle(d2),
       weight: fontWeight(d2),
@@ -47549,10 +47549,10 @@ function cloud() {
   };
   cloud2.text = function(_) {
     if (arguments.length) {
-      text3 = functor(_);
+      text4 = functor(_);
       return cloud2;
     } else {
-      return text3;
+      return text4;
     }
   };
   cloud2.spiral = function(_) {
@@ -47687,9 +47687,9 @@ function collideRects(a4, b10) {
   return a4.x + a4.x1 > b10[0].x && a4.x + a4.x0 < b10[1].x && a4.y + a4.y1 > b10[0].y && a4.y + a4.y0 < b10[1].y;
 }
 function archimedeanSpiral(size) {
-  var e = size[0] / size[1];
+  var e3 = size[0] / size[1];
   return function(t) {
-    return [e * (t *= 0.1) * Math.cos(t), t * Math.sin(t)];
+    return [e3 * (t *= 0.1) * Math.cos(t), t * Math.sin(t)];
   };
 }
 function rectangularSpiral(size) {
@@ -47852,8 +47852,8 @@ function Bitmaps() {
         data3.push(t);
       }
     },
-    remove(num, map3) {
-      const n = data3.length, copy3 = Array(n - num), reindex = data3;
+    remove(num2, map3) {
+      const n = data3.length, copy3 = Array(n - num2), reindex = data3;
       let t, i, j;
       for (i = 0; !map3[i] && i < n; ++i) {
         copy3[i] = data3[i];
@@ -47955,7 +47955,7 @@ function SortedIndex() {
       value: addv
     };
   }
-  function remove2(num, map3) {
+  function remove2(num2, map3) {
     const n = size;
     let idx, i, j;
     for (i = 0; !map3[index6[i]] && i < n; ++i) ;
@@ -47966,7 +47966,7 @@ function SortedIndex() {
         ++j;
       }
     }
-    size = n - num;
+    size = n - num2;
   }
   function reindex(map3) {
     for (let i = 0, n = size; i < n; ++i) {
@@ -48164,10 +48164,10 @@ inherits_default(CrossFilter, Transform, {
     return map3;
   },
   // reindex filters and indices after propagation completes
-  reindex(pulse2, num, map3) {
+  reindex(pulse2, num2, map3) {
     const indices = this._indices, bits = this.value;
     pulse2.runAfter(() => {
-      const indexMap = bits.remove(num, map3);
+      const indexMap = bits.remove(num2, map3);
       for (const key3 in indices) indices[key3].reindex(indexMap);
     });
   },
@@ -48335,26 +48335,26 @@ function cubicInOut(t) {
   return ((t *= 2) <= 1 ? t * t * t : (t -= 2) * t * t + 2) / 2;
 }
 var exponent2 = 3;
-var polyIn = (function custom11(e) {
-  e = +e;
+var polyIn = (function custom11(e3) {
+  e3 = +e3;
   function polyIn2(t) {
-    return Math.pow(t, e);
+    return Math.pow(t, e3);
   }
   polyIn2.exponent = custom11;
   return polyIn2;
 })(exponent2);
-var polyOut = (function custom12(e) {
-  e = +e;
+var polyOut = (function custom12(e3) {
+  e3 = +e3;
   function polyOut2(t) {
-    return 1 - Math.pow(1 - t, e);
+    return 1 - Math.pow(1 - t, e3);
   }
   polyOut2.exponent = custom12;
   return polyOut2;
 })(exponent2);
-var polyInOut = (function custom13(e) {
-  e = +e;
+var polyInOut = (function custom13(e3) {
+  e3 = +e3;
   function polyInOut2(t) {
-    return ((t *= 2) <= 1 ? Math.pow(t, e) : 2 - Math.pow(2 - t, e)) / 2;
+    return ((t *= 2) <= 1 ? Math.pow(t, e3) : 2 - Math.pow(2 - t, e3)) / 2;
   }
   polyInOut2.exponent = custom13;
   return polyInOut2;
@@ -48666,22 +48666,22 @@ function skipComment() {
   }
 }
 function scanHexEscape(prefix) {
-  var i, len, ch2, code = 0;
+  var i, len, ch2, code2 = 0;
   len = prefix === "u" ? 4 : 2;
   for (i = 0; i < len; ++i) {
     if (index4 < length && isHexDigit(source2[index4])) {
       ch2 = source2[index4++];
-      code = code * 16 + "0123456789abcdef".indexOf(ch2.toLowerCase());
+      code2 = code2 * 16 + "0123456789abcdef".indexOf(ch2.toLowerCase());
     } else {
       throwError({}, MessageUnexpectedToken, ILLEGAL);
     }
   }
-  return String.fromCharCode(code);
+  return String.fromCharCode(code2);
 }
 function scanUnicodeCodePointEscape() {
-  var ch2, code, cu1, cu2;
+  var ch2, code2, cu1, cu2;
   ch2 = source2[index4];
-  code = 0;
+  code2 = 0;
   if (ch2 === "}") {
     throwError({}, MessageUnexpectedToken, ILLEGAL);
   }
@@ -48690,16 +48690,16 @@ function scanUnicodeCodePointEscape() {
     if (!isHexDigit(ch2)) {
       break;
     }
-    code = code * 16 + "0123456789abcdef".indexOf(ch2.toLowerCase());
+    code2 = code2 * 16 + "0123456789abcdef".indexOf(ch2.toLowerCase());
   }
-  if (code > 1114111 || ch2 !== "}") {
+  if (code2 > 1114111 || ch2 !== "}") {
     throwError({}, MessageUnexpectedToken, ILLEGAL);
   }
-  if (code <= 65535) {
-    return String.fromCharCode(code);
+  if (code2 <= 65535) {
+    return String.fromCharCode(code2);
   }
-  cu1 = (code - 65536 >> 10) + 55296;
-  cu2 = (code - 65536 & 1023) + 56320;
+  cu1 = (code2 - 65536 >> 10) + 55296;
+  cu2 = (code2 - 65536 & 1023) + 56320;
   return String.fromCharCode(cu1, cu2);
 }
 function getEscapedIdentifier() {
@@ -48779,8 +48779,8 @@ function scanIdentifier() {
   };
 }
 function scanPunctuator() {
-  var start = index4, code = source2.charCodeAt(index4), code2, ch1 = source2[index4], ch2, ch3, ch4;
-  switch (code) {
+  var start = index4, code2 = source2.charCodeAt(index4), code22, ch1 = source2[index4], ch2, ch3, ch4;
+  switch (code2) {
     // Check for most common single-character punctuators.
     case 46:
     // . dot
@@ -48808,14 +48808,14 @@ function scanPunctuator() {
       ++index4;
       return {
         type: TokenPunctuator,
-        value: String.fromCharCode(code),
+        value: String.fromCharCode(code2),
         start,
         end: index4
       };
     default:
-      code2 = source2.charCodeAt(index4 + 1);
-      if (code2 === 61) {
-        switch (code) {
+      code22 = source2.charCodeAt(index4 + 1);
+      if (code22 === 61) {
+        switch (code2) {
           case 43:
           // +
           case 45:
@@ -48838,7 +48838,7 @@ function scanPunctuator() {
             index4 += 2;
             return {
               type: TokenPunctuator,
-              value: String.fromCharCode(code) + String.fromCharCode(code2),
+              value: String.fromCharCode(code2) + String.fromCharCode(code22),
               start,
               end: index4
             };
@@ -49000,7 +49000,7 @@ function scanNumericLiteral() {
   };
 }
 function scanStringLiteral() {
-  var str = "", quote, start, ch2, code, octal = false;
+  var str = "", quote, start, ch2, code2, octal = false;
   quote = source2[index4];
   assert(quote === "'" || quote === '"', "String literal must starts with a quote");
   start = index4;
@@ -49043,18 +49043,18 @@ function scanStringLiteral() {
             break;
           default:
             if (isOctalDigit(ch2)) {
-              code = "01234567".indexOf(ch2);
-              if (code !== 0) {
+              code2 = "01234567".indexOf(ch2);
+              if (code2 !== 0) {
                 octal = true;
               }
               if (index4 < length && isOctalDigit(source2[index4])) {
                 octal = true;
-                code = code * 8 + "01234567".indexOf(source2[index4++]);
+                code2 = code2 * 8 + "01234567".indexOf(source2[index4++]);
                 if ("0123".includes(ch2) && index4 < length && isOctalDigit(source2[index4])) {
-                  code = code * 8 + "01234567".indexOf(source2[index4++]);
+                  code2 = code2 * 8 + "01234567".indexOf(source2[index4++]);
                 }
               }
-              str += String.fromCharCode(code);
+              str += String.fromCharCode(code2);
             } else {
               str += ch2;
             }
@@ -49094,7 +49094,7 @@ function testRegExp(pattern, flags) {
   }
   try {
     new RegExp(tmp);
-  } catch (e) {
+  } catch (e3) {
     throwError({}, MessageInvalidRegExp);
   }
   try {
@@ -49650,8 +49650,8 @@ function parseExpression() {
   }
   return expr2;
 }
-function parser(code) {
-  source2 = code;
+function parser(code2) {
+  source2 = code2;
   index4 = 0;
   length = source2.length;
   lookahead = null;
@@ -50877,35 +50877,35 @@ function parse5(spec) {
 var Skip = toSet(["rule"]);
 var Swap = toSet(["group", "image", "rect"]);
 function adjustSpatial(encode2, marktype) {
-  let code = "";
-  if (Skip[marktype]) return code;
+  let code2 = "";
+  if (Skip[marktype]) return code2;
   if (encode2.x2) {
     if (encode2.x) {
       if (Swap[marktype]) {
-        code += "if(o.x>o.x2)$=o.x,o.x=o.x2,o.x2=$;";
+        code2 += "if(o.x>o.x2)$=o.x,o.x=o.x2,o.x2=$;";
       }
-      code += "o.width=o.x2-o.x;";
+      code2 += "o.width=o.x2-o.x;";
     } else {
-      code += "o.x=o.x2-(o.width||0);";
+      code2 += "o.x=o.x2-(o.width||0);";
     }
   }
   if (encode2.xc) {
-    code += "o.x=o.xc-(o.width||0)/2;";
+    code2 += "o.x=o.xc-(o.width||0)/2;";
   }
   if (encode2.y2) {
     if (encode2.y) {
       if (Swap[marktype]) {
-        code += "if(o.y>o.y2)$=o.y,o.y=o.y2,o.y2=$;";
+        code2 += "if(o.y>o.y2)$=o.y,o.y=o.y2,o.y2=$;";
       }
-      code += "o.height=o.y2-o.y;";
+      code2 += "o.height=o.y2-o.y;";
     } else {
-      code += "o.y=o.y2-(o.height||0);";
+      code2 += "o.y=o.y2-(o.height||0);";
     }
   }
   if (encode2.yc) {
-    code += "o.y=o.yc-(o.height||0)/2;";
+    code2 += "o.y=o.yc-(o.height||0)/2;";
   }
-  return code;
+  return code2;
 }
 function canonicalType(type3) {
   return (type3 + "").toLowerCase();
@@ -50916,11 +50916,11 @@ function isOperator(type3) {
 function isCollect(type3) {
   return canonicalType(type3) === "collect";
 }
-function expression(ctx, args, code) {
-  if (!code.endsWith(";")) {
-    code = "return(" + code + ");";
+function expression(ctx, args, code2) {
+  if (!code2.endsWith(";")) {
+    code2 = "return(" + code2 + ");";
   }
-  const fn = Function(...args.concat(code));
+  const fn = Function(...args.concat(code2));
   return ctx && ctx.functions ? fn.bind(ctx.functions) : fn;
 }
 function _compare(u2, v, lt, gt) {
@@ -50946,8 +50946,8 @@ var expressionCodegen = {
    * Parse an expression used to handle an event-driven operator update.
    */
   handler: (ctx, expr2) => {
-    const code = `var datum=event.item&&event.item.datum;return ${expr2.code};`;
-    return expression(ctx, ["_", "event"], code);
+    const code2 = `var datum=event.item&&event.item.datum;return ${expr2.code};`;
+    return expression(ctx, ["_", "event"], code2);
   },
   /**
    * Parse an expression that performs visual encoding.
@@ -50957,14 +50957,14 @@ var expressionCodegen = {
       marktype,
       channels
     } = encode2;
-    let code = "var o=item,datum=o.datum,m=0,$;";
+    let code2 = "var o=item,datum=o.datum,m=0,$;";
     for (const name in channels) {
       const o = "o[" + stringValue(name) + "]";
-      code += `$=${channels[name].code};if(${o}!==$)${o}=$,m=1;`;
+      code2 += `$=${channels[name].code};if(${o}!==$)${o}=$,m=1;`;
     }
-    code += adjustSpatial(channels, marktype);
-    code += "return m;";
-    return expression(ctx, ["item", "_"], code);
+    code2 += adjustSpatial(channels, marktype);
+    code2 += "return m;";
+    return expression(ctx, ["item", "_"], code2);
   },
   /**
    * Optimized code generators for access and comparison.
@@ -51425,11 +51425,11 @@ function resizeRenderer(view) {
   });
 }
 function eventExtend(view, event2, item) {
-  var r = view._renderer, el = r && r.canvas(), p, e, translate4;
+  var r = view._renderer, el = r && r.canvas(), p, e3, translate4;
   if (el) {
     translate4 = offset3(view);
-    e = event2.changedTouches ? event2.changedTouches[0] : event2;
-    p = point3(e, el);
+    e3 = event2.changedTouches ? event2.changedTouches[0] : event2;
+    p = point3(e3, el);
     p[0] -= translate4[0];
     p[1] -= translate4[1];
   }
@@ -51531,12 +51531,12 @@ function permit(view, key3, type3) {
   return true;
 }
 function events2(source4, type3, filter3) {
-  var view = this, s2 = new EventStream(filter3), send = function(e, item) {
+  var view = this, s2 = new EventStream(filter3), send = function(e3, item) {
     view.runAsync(null, () => {
       if (source4 === VIEW && prevent(view, type3)) {
-        e.preventDefault();
+        e3.preventDefault();
       }
-      s2.receive(eventExtend(view, e, item));
+      s2.receive(eventExtend(view, e3, item));
     });
   }, sources;
   if (source4 === TIMER) {
@@ -51594,7 +51594,7 @@ function hover(hoverSet, leaveSet) {
   return this;
 }
 function finalize() {
-  var tooltip2 = this._tooltip, timers = this._timers, handlers = this._handler.handlers(), listeners = this._eventListeners, n, m3, e, h2, t;
+  var tooltip2 = this._tooltip, timers = this._timers, handlers = this._handler.handlers(), listeners = this._eventListeners, n, m3, e3, h2, t;
   n = timers.length;
   while (--n >= 0) {
     timers[n].stop();
@@ -51605,10 +51605,10 @@ function finalize() {
   }
   n = listeners.length;
   while (--n >= 0) {
-    e = listeners[n];
-    m3 = e.sources.length;
+    e3 = listeners[n];
+    m3 = e3.sources.length;
     while (--m3 >= 0) {
-      e.sources[m3].removeEventListener(e.type, e.handler);
+      e3.sources[m3].removeEventListener(e3.type, e3.handler);
     }
   }
   if (tooltip2) {
@@ -51622,10 +51622,10 @@ function finalize() {
   }
   return this;
 }
-function element2(tag, attr2, text3) {
+function element2(tag, attr2, text4) {
   const el = document.createElement(tag);
   for (const key3 in attr2) el.setAttribute(key3, attr2[key3]);
-  if (text3 != null) el.textContent = text3;
+  if (text4 != null) el.textContent = text4;
   return el;
 }
 var BindClass = "vega-bind";
@@ -51878,9 +51878,9 @@ function lookup4(view, el, clear2) {
   if (el && clear2) {
     try {
       el.textContent = "";
-    } catch (e) {
+    } catch (e3) {
       el = null;
-      view.error(e);
+      view.error(e3);
     }
   }
   return el;
@@ -52165,8 +52165,8 @@ inherits_default(View, Dataflow, {
           await this._renderer.renderAsync(this._scenegraph.root);
         }
         this._redraw = false;
-      } catch (e) {
-        this.error(e);
+      } catch (e3) {
+        this.error(e3);
       }
     }
     if (postrun) asyncCallback(this, postrun);
@@ -52177,9 +52177,9 @@ inherits_default(View, Dataflow, {
     this._renderer && this._renderer.dirty(item);
   },
   // -- GET / SET ----
-  description(text3) {
+  description(text4) {
     if (arguments.length) {
-      const desc = text3 != null ? text3 + "" : null;
+      const desc = text4 != null ? text4 + "" : null;
       if (desc !== this._desc) ariaLabel(this._el, this._desc = desc);
       return this;
     }
@@ -52442,7 +52442,7 @@ function parseStream2(s2) {
     if (i >= 0) {
       try {
         throttle = parseThrottle(s2.substring(i + 1, n - 1));
-      } catch (e) {
+      } catch (e3) {
         throw "Invalid throttle specification: " + s2;
       }
       s2 = s2.slice(0, i).trim();
@@ -52715,15 +52715,15 @@ function scale5(enc, value4) {
   return value4;
 }
 function rule2(enc) {
-  let code = "";
+  let code2 = "";
   enc.forEach((rule4) => {
     const value4 = entry$1(rule4);
-    code += rule4.test ? `(${rule4.test})?${value4}:` : value4;
+    code2 += rule4.test ? `(${rule4.test})?${value4}:` : value4;
   });
-  if (peek(code) === ":") {
-    code += "null";
+  if (peek(code2) === ":") {
+    code2 += "null";
   }
-  return code;
+  return code2;
 }
 function parseEncode(encode2, type3, role, style2, scope, params2) {
   const enc = {};
@@ -52756,8 +52756,8 @@ function parseBlock(block, marktype, params2, scope) {
 function expr(enc) {
   return isArray(enc) ? rule2(enc) : entry$1(enc);
 }
-function parse$1(code, scope, params2, fields) {
-  const expr2 = parser2(code, scope);
+function parse$1(code2, scope, params2, fields) {
+  const expr2 = parser2(code2, scope);
   expr2.$fields.forEach((name) => fields[name] = 1);
   extend(params2, expr2.$params);
   return expr2.$expr;
@@ -53105,8 +53105,8 @@ function fieldRef(data3, scope) {
     };
   } else {
     const values3 = isArray(data3) ? "[" + data3.map((v) => isSignal(v) ? v.signal : stringValue(v)).join(",") + "]" : data3.signal;
-    const code = "setdata(" + stringValue(name) + "," + values3 + ")";
-    coll.params.input = scope.signalRef(code);
+    const code2 = "setdata(" + stringValue(name) + "," + values3 + ")";
+    coll.params.input = scope.signalRef(code2);
   }
   scope.addDataPipeline(name, [coll, Sieve2({})]);
   return {
@@ -53318,8 +53318,8 @@ function getStyle(name, scope, style2) {
   const s2 = scope.config.style[style2];
   return s2 && s2[name];
 }
-function anchorExpr(s2, e, m3) {
-  return `item.anchor === '${Start2}' ? ${s2} : item.anchor === '${End2}' ? ${e} : ${m3}`;
+function anchorExpr(s2, e3, m3) {
+  return `item.anchor === '${Start2}' ? ${s2} : item.anchor === '${End2}' ? ${e3} : ${m3}`;
 }
 var alignExpr$1 = anchorExpr(stringValue(Left2), stringValue(Right2), stringValue(Center2));
 function tickBand(_) {
@@ -54122,11 +54122,11 @@ function parseMark(spec, scope) {
   op.params.parent = scope.encode();
   if (spec.transform) {
     spec.transform.forEach((_) => {
-      const tx = parseTransform(_, scope), md2 = tx.metadata;
-      if (md2.generates || md2.changes) {
+      const tx = parseTransform(_, scope), md3 = tx.metadata;
+      if (md3.generates || md3.changes) {
         error2("Mark transforms should not generate new data.");
       }
-      if (!md2.nomod) enc.params.mod = true;
+      if (!md3.nomod) enc.params.mod = true;
       tx.params.pulse = ref(op);
       scope.add(op = tx);
     });
@@ -54371,7 +54371,7 @@ function groupEncode(_, userEncode) {
 function buildTitle(spec, _, userEncode, dataRef) {
   const zero7 = {
     value: 0
-  }, text3 = spec.text, encode2 = {
+  }, text4 = spec.text, encode2 = {
     enter: {
       opacity: zero7
     },
@@ -54385,7 +54385,7 @@ function buildTitle(spec, _, userEncode, dataRef) {
     }
   };
   addEncoders(encode2, {
-    text: text3,
+    text: text4,
     align: {
       signal: "item.mark.group.align"
     },
@@ -54421,7 +54421,7 @@ function buildTitle(spec, _, userEncode, dataRef) {
 function buildSubTitle(spec, _, userEncode, dataRef) {
   const zero7 = {
     value: 0
-  }, text3 = spec.subtitle, encode2 = {
+  }, text4 = spec.subtitle, encode2 = {
     enter: {
       opacity: zero7
     },
@@ -54435,7 +54435,7 @@ function buildSubTitle(spec, _, userEncode, dataRef) {
     }
   };
   addEncoders(encode2, {
-    text: text3,
+    text: text4,
     align: {
       signal: "item.mark.group.align"
     },
@@ -55399,11 +55399,11 @@ Scope.prototype = Subscope.prototype = {
     return ref(this.lambdas[s2]);
   },
   parseLambdas() {
-    const code = Object.keys(this.lambdas);
-    for (let i = 0, n = code.length; i < n; ++i) {
-      const s2 = code[i], e = parser2(s2, this), op = this.lambdas[s2];
-      op.params = e.$params;
-      op.update = e.$expr;
+    const code2 = Object.keys(this.lambdas);
+    for (let i = 0, n = code2.length; i < n; ++i) {
+      const s2 = code2[i], e3 = parser2(s2, this), op = this.lambdas[s2];
+      op.params = e3.$params;
+      op.update = e3.$expr;
     }
   },
   property(spec) {
@@ -55412,9 +55412,9 @@ Scope.prototype = Subscope.prototype = {
   objectProperty(spec) {
     return !spec || !isObject(spec) ? spec : this.signalRef(spec.signal || propertyLambda(spec));
   },
-  exprRef(code, name) {
+  exprRef(code2, name) {
     const params2 = {
-      expr: parser2(code, this)
+      expr: parser2(code2, this)
     };
     if (name) params2.expr.$name = name;
     return ref(this.add(Expression2(params2)));
@@ -55483,20 +55483,20 @@ function propertyLambda(spec) {
 }
 function arrayLambda(array7) {
   const n = array7.length;
-  let code = "[";
+  let code2 = "[";
   for (let i = 0; i < n; ++i) {
     const value4 = array7[i];
-    code += (i > 0 ? "," : "") + (isObject(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
+    code2 += (i > 0 ? "," : "") + (isObject(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
   }
-  return code + "]";
+  return code2 + "]";
 }
 function objectLambda(obj) {
-  let code = "{", i = 0, key3, value4;
+  let code2 = "{", i = 0, key3, value4;
   for (key3 in obj) {
     value4 = obj[key3];
-    code += (++i > 1 ? "," : "") + stringValue(key3) + ":" + (isObject(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
+    code2 += (++i > 1 ? "," : "") + stringValue(key3) + ":" + (isObject(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
   }
-  return code + "}";
+  return code2 + "}";
 }
 function defaults() {
   const defaultFont = "sans-serif", defaultSymbolSize = 30, defaultStrokeWidth = 2, defaultColor = "#4c78a8", black = "#000", gray = "#888", lightGray = "#ddd";
@@ -55913,22 +55913,22 @@ function skipComment2() {
   }
 }
 function scanHexEscape2(prefix) {
-  var i, len, ch2, code = 0;
+  var i, len, ch2, code2 = 0;
   len = prefix === "u" ? 4 : 2;
   for (i = 0; i < len; ++i) {
     if (index5 < length2 && isHexDigit2(source3[index5])) {
       ch2 = source3[index5++];
-      code = code * 16 + "0123456789abcdef".indexOf(ch2.toLowerCase());
+      code2 = code2 * 16 + "0123456789abcdef".indexOf(ch2.toLowerCase());
     } else {
       throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
     }
   }
-  return String.fromCharCode(code);
+  return String.fromCharCode(code2);
 }
 function scanUnicodeCodePointEscape2() {
-  var ch2, code, cu1, cu2;
+  var ch2, code2, cu1, cu2;
   ch2 = source3[index5];
-  code = 0;
+  code2 = 0;
   if (ch2 === "}") {
     throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
   }
@@ -55937,16 +55937,16 @@ function scanUnicodeCodePointEscape2() {
     if (!isHexDigit2(ch2)) {
       break;
     }
-    code = code * 16 + "0123456789abcdef".indexOf(ch2.toLowerCase());
+    code2 = code2 * 16 + "0123456789abcdef".indexOf(ch2.toLowerCase());
   }
-  if (code > 1114111 || ch2 !== "}") {
+  if (code2 > 1114111 || ch2 !== "}") {
     throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
   }
-  if (code <= 65535) {
-    return String.fromCharCode(code);
+  if (code2 <= 65535) {
+    return String.fromCharCode(code2);
   }
-  cu1 = (code - 65536 >> 10) + 55296;
-  cu2 = (code - 65536 & 1023) + 56320;
+  cu1 = (code2 - 65536 >> 10) + 55296;
+  cu2 = (code2 - 65536 & 1023) + 56320;
   return String.fromCharCode(cu1, cu2);
 }
 function getEscapedIdentifier2() {
@@ -56026,8 +56026,8 @@ function scanIdentifier2() {
   };
 }
 function scanPunctuator2() {
-  var start = index5, code = source3.charCodeAt(index5), code2, ch1 = source3[index5], ch2, ch3, ch4;
-  switch (code) {
+  var start = index5, code2 = source3.charCodeAt(index5), code22, ch1 = source3[index5], ch2, ch3, ch4;
+  switch (code2) {
     // Check for most common single-character punctuators.
     case 46:
     // . dot
@@ -56055,14 +56055,14 @@ function scanPunctuator2() {
       ++index5;
       return {
         type: TokenPunctuator2,
-        value: String.fromCharCode(code),
+        value: String.fromCharCode(code2),
         start,
         end: index5
       };
     default:
-      code2 = source3.charCodeAt(index5 + 1);
-      if (code2 === 61) {
-        switch (code) {
+      code22 = source3.charCodeAt(index5 + 1);
+      if (code22 === 61) {
+        switch (code2) {
           case 43:
           // +
           case 45:
@@ -56085,7 +56085,7 @@ function scanPunctuator2() {
             index5 += 2;
             return {
               type: TokenPunctuator2,
-              value: String.fromCharCode(code) + String.fromCharCode(code2),
+              value: String.fromCharCode(code2) + String.fromCharCode(code22),
               start,
               end: index5
             };
@@ -56247,7 +56247,7 @@ function scanNumericLiteral2() {
   };
 }
 function scanStringLiteral2() {
-  var str = "", quote, start, ch2, code, octal = false;
+  var str = "", quote, start, ch2, code2, octal = false;
   quote = source3[index5];
   assert2(quote === "'" || quote === '"', "String literal must starts with a quote");
   start = index5;
@@ -56290,18 +56290,18 @@ function scanStringLiteral2() {
             break;
           default:
             if (isOctalDigit2(ch2)) {
-              code = "01234567".indexOf(ch2);
-              if (code !== 0) {
+              code2 = "01234567".indexOf(ch2);
+              if (code2 !== 0) {
                 octal = true;
               }
               if (index5 < length2 && isOctalDigit2(source3[index5])) {
                 octal = true;
-                code = code * 8 + "01234567".indexOf(source3[index5++]);
+                code2 = code2 * 8 + "01234567".indexOf(source3[index5++]);
                 if ("0123".includes(ch2) && index5 < length2 && isOctalDigit2(source3[index5])) {
-                  code = code * 8 + "01234567".indexOf(source3[index5++]);
+                  code2 = code2 * 8 + "01234567".indexOf(source3[index5++]);
                 }
               }
-              str += String.fromCharCode(code);
+              str += String.fromCharCode(code2);
             } else {
               str += ch2;
             }
@@ -56341,7 +56341,7 @@ function testRegExp2(pattern, flags) {
   }
   try {
     new RegExp(tmp);
-  } catch (e) {
+  } catch (e3) {
     throwError2({}, MessageInvalidRegExp2);
   }
   try {
@@ -56897,8 +56897,8 @@ function parseExpression2() {
   }
   return expr2;
 }
-function parser3(code) {
-  source3 = code;
+function parser3(code2) {
+  source3 = code2;
   index5 = 0;
   length2 = source3.length;
   lookahead2 = null;
@@ -57042,8 +57042,8 @@ function setEqual(a4, b10) {
   if (a4.size !== b10.size) {
     return false;
   }
-  for (const e of a4) {
-    if (!b10.has(e)) {
+  for (const e3 of a4) {
+    if (!b10.has(e3)) {
       return false;
     }
   }
@@ -57199,19 +57199,19 @@ function deepEqual(a4, b10) {
     if (a4 instanceof Map && b10 instanceof Map) {
       if (a4.size !== b10.size)
         return false;
-      for (const e of a4.entries())
-        if (!b10.has(e[0]))
+      for (const e3 of a4.entries())
+        if (!b10.has(e3[0]))
           return false;
-      for (const e of a4.entries())
-        if (!deepEqual(e[1], b10.get(e[0])))
+      for (const e3 of a4.entries())
+        if (!deepEqual(e3[1], b10.get(e3[0])))
           return false;
       return true;
     }
     if (a4 instanceof Set && b10 instanceof Set) {
       if (a4.size !== b10.size)
         return false;
-      for (const e of a4.entries())
-        if (!b10.has(e[0]))
+      for (const e3 of a4.entries())
+        if (!b10.has(e3[0]))
           return false;
       return true;
     }
@@ -58111,14 +58111,14 @@ function signalOrStringValue(v) {
   }
   return v == null ? null : stringValue(v);
 }
-function applyMarkConfig(e, model, propsList) {
+function applyMarkConfig(e3, model, propsList) {
   for (const property2 of propsList) {
     const value4 = getMarkConfig(property2, model.markDef, model.config);
     if (value4 !== void 0) {
-      e[property2] = signalOrValueRef(value4);
+      e3[property2] = signalOrValueRef(value4);
     }
   }
-  return e;
+  return e3;
 }
 function getStyles(mark) {
   return [].concat(mark.type, mark.style ?? []);
@@ -63014,8 +63014,8 @@ var PathOverlayNormalizer = class {
   }
   run(spec, normParams, normalize4) {
     const { config } = normParams;
-    const { params: params2, projection: projection3, mark, name, encoding: e, ...outerSpec } = spec;
-    const encoding = normalizeEncoding(e, config);
+    const { params: params2, projection: projection3, mark, name, encoding: e3, ...outerSpec } = spec;
+    const encoding = normalizeEncoding(e3, config);
     const markDef = isMarkDef(mark) ? mark : { type: mark };
     const pointOverlay = getPointOverlay(markDef, config[markDef.type], encoding);
     const lineOverlay = markDef.type === "area" && getLineOverlay(markDef, config[markDef.type]);
@@ -63249,13 +63249,13 @@ var CoreNormalizer = class extends SpecMapper {
   }
   mapLayerRepeat(spec, params2) {
     const { repeat: repeat2, spec: childSpec, ...rest } = spec;
-    const { row, column, layer } = repeat2;
+    const { row: row2, column, layer } = repeat2;
     const { repeater = {}, repeaterPrefix = "" } = params2;
-    if (row || column) {
+    if (row2 || column) {
       return this.mapRepeat({
         ...spec,
         repeat: {
-          ...row ? { row } : {},
+          ...row2 ? { row: row2 } : {},
           ...column ? { column } : {}
         },
         spec: {
@@ -63287,11 +63287,11 @@ var CoreNormalizer = class extends SpecMapper {
     }
     const concat = [];
     const { repeater = {}, repeaterPrefix = "" } = params2;
-    const row = !isArray(repeat2) && repeat2.row || [repeater ? repeater.row : null];
+    const row2 = !isArray(repeat2) && repeat2.row || [repeater ? repeater.row : null];
     const column = !isArray(repeat2) && repeat2.column || [repeater ? repeater.column : null];
     const repeatValues = isArray(repeat2) && repeat2 || [repeater ? repeater.repeat : null];
     for (const repeatValue of repeatValues) {
-      for (const rowValue of row) {
+      for (const rowValue of row2) {
         for (const columnValue of column) {
           const childRepeater = {
             repeat: repeatValue,
@@ -63339,9 +63339,9 @@ var CoreNormalizer = class extends SpecMapper {
     }, { config });
   }
   mapFacetedUnit(spec, normParams) {
-    const { row, column, facet, ...encoding } = spec.encoding;
+    const { row: row2, column, facet, ...encoding } = spec.encoding;
     const { mark, width: width2, projection: projection3, height: height2, view, params: params2, encoding: _, ...outerSpec } = spec;
-    const { facetMapping, layout } = this.getFacetMappingAndLayout({ row, column, facet }, normParams);
+    const { facetMapping, layout } = this.getFacetMappingAndLayout({ row: row2, column, facet }, normParams);
     const newEncoding = replaceRepeaterInEncoding(encoding, normParams.repeater);
     return this.mapFacet({
       ...outerSpec,
@@ -63360,10 +63360,10 @@ var CoreNormalizer = class extends SpecMapper {
     }, normParams);
   }
   getFacetMappingAndLayout(facets, params2) {
-    const { row, column, facet } = facets;
-    if (row || column) {
+    const { row: row2, column, facet } = facets;
+    if (row2 || column) {
       if (facet) {
-        warn2(facetChannelDropped([...row ? [ROW] : [], ...column ? [COLUMN] : []]));
+        warn2(facetChannelDropped([...row2 ? [ROW] : [], ...column ? [COLUMN] : []]));
       }
       const facetMapping = {};
       const layout = {};
@@ -63849,9 +63849,9 @@ function makeImplicit(value4) {
     value: value4
   };
 }
-function tieBreakByComparing(compare3) {
+function tieBreakByComparing(compare4) {
   return (v1, v2, property2, propertyOf) => {
-    const diff = compare3(v1.value, v2.value);
+    const diff = compare4(v1.value, v2.value);
     if (diff > 0) {
       return v1;
     } else if (diff < 0) {
@@ -66166,14 +66166,14 @@ var translate3 = {
     const { x: x4, y: y4 } = selCmpt.project.hasChannel;
     let events3 = eventSelector(selCmpt.translate, "scope");
     if (!boundScales) {
-      events3 = events3.map((e) => (e.between[0].markname = name + BRUSH, e));
+      events3 = events3.map((e3) => (e3.between[0].markname = name + BRUSH, e3));
     }
     signals.push({
       name: anchor,
       value: {},
       on: [
         {
-          events: events3.map((e) => e.between[0]),
+          events: events3.map((e3) => e3.between[0]),
           update: `{x: x(unit), y: y(unit)${x4 !== void 0 ? `, extent_x: ${boundScales ? domain2(model, X3) : `slice(${x4.signals.visual})`}` : ""}${y4 !== void 0 ? `, extent_y: ${boundScales ? domain2(model, Y3) : `slice(${y4.signals.visual})`}` : ""}}`
         }
       ]
@@ -66233,7 +66233,7 @@ var zoom3 = {
     const sy = stringValue(model.scaleName(Y3));
     let events3 = eventSelector(selCmpt.zoom, "scope");
     if (!boundScales) {
-      events3 = events3.map((e) => (e.markname = name + BRUSH, e));
+      events3 = events3.map((e3) => (e3.markname = name + BRUSH, e3));
     }
     signals.push({
       name: name + ANCHOR,
@@ -66335,7 +66335,7 @@ function disableDirectManipulation(selCmpt, selDef) {
     delete selCmpt.toggle;
 }
 function isTimerSelection(selCmpt) {
-  return selCmpt.events?.find((e) => "type" in e && e.type === "timer");
+  return selCmpt.events?.find((e3) => "type" in e3 && e3.type === "timer");
 }
 function getName(node) {
   const name = [];
@@ -67425,9 +67425,9 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
   const condition = isFieldDef(fieldOrDatumDef) ? selectedCondition(model, legendCmpt, fieldOrDatumDef) : void 0;
   const opacity2 = condition ? [{ test: condition, value: 1 }, { value: config.legend.unselectedOpacity }] : void 0;
   const { format: format5, formatType } = legend;
-  let text3 = void 0;
+  let text4 = void 0;
   if (isCustomFormatType(formatType)) {
-    text3 = formatCustomType({
+    text4 = formatCustomType({
       fieldOrDatumDef,
       field: "datum.value",
       format: format5,
@@ -67436,7 +67436,7 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
     });
   } else if (format5 === void 0 && formatType === void 0 && config.customFormatTypes) {
     if (fieldOrDatumDef.type === "quantitative" && config.numberFormatType) {
-      text3 = formatCustomType({
+      text4 = formatCustomType({
         fieldOrDatumDef,
         field: "datum.value",
         format: config.numberFormat,
@@ -67444,7 +67444,7 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
         config
       });
     } else if (fieldOrDatumDef.type === "temporal" && config.timeFormatType && isFieldDef(fieldOrDatumDef) && fieldOrDatumDef.timeUnit === void 0) {
-      text3 = formatCustomType({
+      text4 = formatCustomType({
         fieldOrDatumDef,
         field: "datum.value",
         format: config.timeFormat,
@@ -67455,7 +67455,7 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
   }
   const labelsSpec = {
     ...opacity2 ? { opacity: opacity2 } : {},
-    ...text3 ? { text: text3 } : {},
+    ...text4 ? { text: text4 } : {},
     ...specifiedlabelsSpec
   };
   return isEmpty(labelsSpec) ? void 0 : labelsSpec;
@@ -68304,8 +68304,8 @@ var FacetNode = class extends DataFlowNode {
         });
       }
     }
-    const { row, column } = hasSharedAxis;
-    if (row || column) {
+    const { row: row2, column } = hasSharedAxis;
+    if (row2 || column) {
       data3.unshift(this.assembleRowColumnHeaderData("facet", null, childIndependentFieldsWithStep));
     }
     return data3;
@@ -68314,8 +68314,8 @@ var FacetNode = class extends DataFlowNode {
     const data3 = [];
     let crossedDataName = null;
     const childIndependentFieldsWithStep = this.getChildIndependentFieldsWithStep();
-    const { column, row, facet } = this;
-    if (column && row && (childIndependentFieldsWithStep.x || childIndependentFieldsWithStep.y)) {
+    const { column, row: row2, facet } = this;
+    if (column && row2 && (childIndependentFieldsWithStep.x || childIndependentFieldsWithStep.y)) {
       crossedDataName = `cross_${this.column.name}_${this.row.name}`;
       const fields = [].concat(childIndependentFieldsWithStep.x ?? [], childIndependentFieldsWithStep.y ?? []);
       const ops2 = fields.map(() => "distinct");
@@ -71385,14 +71385,14 @@ var Model = class {
   }
   assembleEncodeFromView(view) {
     const { style: _, ...baseView } = view;
-    const e = {};
+    const e3 = {};
     for (const property2 of keys3(baseView)) {
       const value4 = baseView[property2];
       if (value4 !== void 0) {
-        e[property2] = signalOrValueRef(value4);
+        e3[property2] = signalOrValueRef(value4);
       }
     }
-    return e;
+    return e3;
   }
   assembleGroupEncodeEntry(isTopLevel) {
     let encodeEntry2 = {};
@@ -71499,8 +71499,8 @@ var Model = class {
     }
     return group2;
   }
-  getName(text3) {
-    return varName((this.name ? `${this.name}_` : "") + text3);
+  getName(text4) {
+    return varName((this.name ? `${this.name}_` : "") + text4);
   }
   getDataName(type3) {
     return this.getName(DataSourceType[type3].toLowerCase());
@@ -72624,10 +72624,10 @@ var FacetModel = class _FacetModel extends ModelWithField {
     return layoutMixins;
   }
   assembleDefaultLayout() {
-    const { column, row } = this.facet;
-    const columns = column ? this.columnDistinctSignal() : row ? 1 : void 0;
+    const { column, row: row2 } = this.facet;
+    const columns = column ? this.columnDistinctSignal() : row2 ? 1 : void 0;
     let align2 = "all";
-    if (!row && this.component.resolve.scale.x === "independent") {
+    if (!row2 && this.component.resolve.scale.x === "independent") {
       align2 = "none";
     } else if (!column && this.component.resolve.scale.y === "independent") {
       align2 = "none";
@@ -72708,7 +72708,7 @@ var FacetModel = class _FacetModel extends ModelWithField {
   }
   assembleFacet() {
     const { name, data: data3 } = this.component.data.facetRoot;
-    const { row, column } = this.facet;
+    const { row: row2, column } = this.facet;
     const { fields, ops: ops2, as } = this.getCardinalityAggregateForChild();
     const groupby = [];
     for (const channel of FACET_CHANNELS) {
@@ -72722,7 +72722,7 @@ var FacetModel = class _FacetModel extends ModelWithField {
         if (isSortField(sort3)) {
           const { field: field3, op = DEFAULT_SORT_OP } = sort3;
           const outputName = facetSortFieldName(fieldDef, sort3);
-          if (row && column) {
+          if (row2 && column) {
             fields.push(outputName);
             ops2.push("max");
             as.push(outputName);
@@ -72739,7 +72739,7 @@ var FacetModel = class _FacetModel extends ModelWithField {
         }
       }
     }
-    const cross2 = !!row && !!column;
+    const cross2 = !!row2 && !!column;
     return {
       name,
       data: data3,
@@ -72825,10 +72825,10 @@ var FacetModel = class _FacetModel extends ModelWithField {
   }
 };
 function makeJoinAggregateFromFacet(parent, facet) {
-  const { row, column } = facet;
-  if (row && column) {
+  const { row: row2, column } = facet;
+  if (row2 && column) {
     let newParent = null;
-    for (const fieldDef of [row, column]) {
+    for (const fieldDef of [row2, column]) {
       if (isSortField(fieldDef.sort)) {
         const { field: field3, op = DEFAULT_SORT_OP } = fieldDef.sort;
         parent = newParent = new JoinAggregateTransformNode(parent, {
@@ -73491,16 +73491,16 @@ function parseAxis2(channel, model) {
     }
   }
   const axisEncoding = axis.encoding ?? {};
-  const axisEncode = AXIS_PARTS.reduce((e, part) => {
+  const axisEncode = AXIS_PARTS.reduce((e3, part) => {
     if (!axisComponent.hasAxisPart(part)) {
-      return e;
+      return e3;
     }
     const axisEncodingPart = guideEncodeEntry(axisEncoding[part] ?? {}, model);
     const value4 = part === "labels" ? labels(model, channel, axisEncodingPart) : axisEncodingPart;
     if (value4 !== void 0 && !isEmpty(value4)) {
-      e[part] = { update: value4 };
+      e3[part] = { update: value4 };
     }
-    return e;
+    return e3;
   }, {});
   if (!isEmpty(axisEncode)) {
     axisComponent.set("encode", axisEncode, !!axis.encoding || axis.labelAngle !== void 0);
@@ -74594,29 +74594,29 @@ function hostCell(h2, pick3) {
 }
 function hardwareTable(m3) {
   const { client, server } = m3.hosts;
-  const row = (label, pick3) => [label, hostCell(server, pick3), hostCell(client, pick3)];
+  const row2 = (label, pick3) => [label, hostCell(server, pick3), hostCell(client, pick3)];
   return {
     id: "table2-hardware",
     title: "Table 2: hardware of the server and client hosts",
     columns: ["", "Server", "Client"],
     rows: [
-      row("Hostname", (h2) => h2.hostname),
-      row("CPU", (h2) => h2.cpuModel),
-      row("Cores", (h2) => String(h2.cores)),
-      row("Memory", (h2) => gib(h2.memoryBytes)),
-      row("Hardware virtualization", (h2) => h2.virtualizationFlags.length ? h2.virtualizationFlags.join(", ") : "none (no vmx/svm: QEMU guests use TCG)")
+      row2("Hostname", (h2) => h2.hostname),
+      row2("CPU", (h2) => h2.cpuModel),
+      row2("Cores", (h2) => String(h2.cores)),
+      row2("Memory", (h2) => gib(h2.memoryBytes)),
+      row2("Hardware virtualization", (h2) => h2.virtualizationFlags.length ? h2.virtualizationFlags.join(", ") : "none (no vmx/svm: QEMU guests use TCG)")
     ]
   };
 }
 function softwareTable(m3) {
   const { client, server } = m3.hosts;
-  const row = (label, pick3) => [label, hostCell(server, pick3), hostCell(client, pick3)];
+  const row2 = (label, pick3) => [label, hostCell(server, pick3), hostCell(client, pick3)];
   const sysctlNames = [.../* @__PURE__ */ new Set([...Object.keys(server?.sysctls ?? {}), ...Object.keys(client?.sysctls ?? {})])].sort();
   const rows = [
-    row("Operating system", (h2) => h2.distribution),
-    row("Kernel", (h2) => h2.kernel),
-    row("netperf", (h2) => h2.netperfVersion),
-    ...sysctlNames.map((name) => row(name, (h2) => or2(h2.sysctls[name])))
+    row2("Operating system", (h2) => h2.distribution),
+    row2("Kernel", (h2) => h2.kernel),
+    row2("netperf", (h2) => h2.netperfVersion),
+    ...sysctlNames.map((name) => row2(name, (h2) => or2(h2.sysctls[name])))
   ];
   for (const env of m3.environments) {
     const d = m3.environmentDescriptions[env];
@@ -74644,7 +74644,7 @@ function tableMarkdown(t) {
 // actions/lib/report.ts
 var RESTRICTED_RANGE = [0, 6e3];
 function orderedEnvironments(names) {
-  const known = ENVIRONMENT_ORDER.filter((e) => names.includes(e));
+  const known = ENVIRONMENT_ORDER.filter((e3) => names.includes(e3));
   return [...known, ...names.filter((n) => !known.includes(n)).sort()];
 }
 function analyseRun(manifest, records, claims = PAPER_CLAIMS) {
@@ -74760,13 +74760,13 @@ function loadRun(dir) {
   let raw;
   try {
     raw = JSON.parse(readFileSync(manifestPath, "utf8"));
-  } catch (e) {
-    throw new RunFormatError(`${manifestPath}: not valid JSON (${e.message})`);
+  } catch (e3) {
+    throw new RunFormatError(`${manifestPath}: not valid JSON (${e3.message})`);
   }
   const manifest = validateManifest(raw, manifestPath);
   const resultsPath = join3(dir, RESULTS_FILE);
-  const text3 = existsSync2(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
-  return { dir, manifest, results: parseResults(text3, resultsPath) };
+  const text4 = existsSync2(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
+  return { dir, manifest, results: parseResults(text4, resultsPath) };
 }
 
 // actions/lib/run-copies.ts
@@ -74823,8 +74823,8 @@ function createRenderPool(size) {
       if (m3.error !== void 0) p.reject(new Error(`rendering a chart failed: ${m3.error}`));
       else p.resolve(m3.svg);
     });
-    w2.on("error", (e) => {
-      failed = e;
+    w2.on("error", (e3) => {
+      failed = e3;
       for (const [id2, p] of pending) {
         if (p.worker !== i) continue;
         pending.delete(id2);
@@ -74894,6 +74894,7 @@ ${page.charts.length > 0 ? `<script src="${root}assets/vega.min.js"></script>
 <script src="${root}assets/vega-lite.min.js"></script>
 <script src="${root}assets/vega-embed.min.js"></script>
 <script src="${root}assets/site.js"></script>
+` : page.script ? `<script src="${root}assets/site.js"></script>
 ` : ""}</body>
 </html>
 `;
@@ -74921,6 +74922,12 @@ function chartHtml(c4) {
 <figcaption>${escapeHtml(c4.title)} · <a href="${escapeHtml(c4.specPath)}">Vega-Lite spec</a> · <a href="${escapeHtml(c4.svgPath)}">SVG</a></figcaption>
 </figure>`;
 }
+function diffLinksHtml(links, pickerHref) {
+  const items = links.map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a>`);
+  if (pickerHref) items.push(`<a href="${escapeHtml(pickerHref)}">compare any two runs</a>`);
+  return items.length ? `<p class="diff-links"><strong>Diffs:</strong> ${items.join(" · ")}</p>
+` : "";
+}
 function tcgBanner(manifest) {
   return usesTcg(manifest) ? escapeHtml(`${TCG_WARNING}. Guest environments here measure an emulator, not the paper's KVM.`) : null;
 }
@@ -74940,7 +74947,7 @@ function udpAnomalyNote(a4) {
   return `<div class="warning"><p><strong>${a4.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>
 `;
 }
-function runPage({ manifest: m3, analysis: a4, charts }) {
+function runPage({ manifest: m3, analysis: a4, charts, diffLinks = [], pickerHref }) {
   const siteCharts = charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: `charts/${c4.id}.svg`, spec: c4.spec }));
   const envList = a4.environments.map(environmentTitle).join(", ") || "(none measured)";
   const errors = Object.entries(m3.environmentErrors ?? {});
@@ -74953,7 +74960,7 @@ function runPage({ manifest: m3, analysis: a4, charts }) {
 <dt>Plan</dt><dd>${escapeHtml(m3.plan.name)} (${escapeHtml(m3.planSource)}): ${m3.plan.replicates} replicates, ${m3.plan.testLengthSeconds} s per test</dd>
 <dt>Environments</dt><dd>${escapeHtml(envList)}</dd>
 </dl>
-${confidenceNote(a4)}${udpAnomalyNote(a4)}${errors.length ? `<ul class="errors">${errors.map(([e, msg]) => `<li>${escapeHtml(e)}: ${escapeHtml(msg)}</li>`).join("")}</ul>
+${diffLinksHtml(diffLinks, pickerHref)}${confidenceNote(a4)}${udpAnomalyNote(a4)}${errors.length ? `<ul class="errors">${errors.map(([e3, msg]) => `<li>${escapeHtml(e3)}: ${escapeHtml(msg)}</li>`).join("")}</ul>
 ` : ""}<h2>Claims</h2>
 ${claimsTableHtml(a4.claims)}
 <h2>Figures</h2>
@@ -74995,14 +75002,15 @@ function indexEntry(m3, claims, environments) {
 function sortEntries(entries2) {
   return [...entries2].sort((a4, b10) => b10.createdAt.localeCompare(a4.createdAt) || a4.runId.localeCompare(b10.runId));
 }
-function indexPage(entries2) {
-  const rows = sortEntries(entries2).map((e) => {
-    const commit = e.commit ? `<code>${escapeHtml(e.commit.slice(0, 12))}</code> ${escapeHtml(e.subject ?? "")}` : "(unknown)";
-    const compare3 = e.compareLinks.map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a>`).join(" ");
-    return `<tr data-run="${escapeHtml(e.runId)}"><td><a href="${escapeHtml(runPagePath(e.runId))}">${escapeHtml(e.runId)}</a>${e.tcg ? ' <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>' : ""}</td><td>${escapeHtml(e.createdAt)}</td><td>${commit}</td><td>${escapeHtml(e.branch ?? "")}</td><td>${escapeHtml(e.plan)}</td><td>${escapeHtml(e.environments.join(", "))}</td><td>${escapeHtml(e.machine)}</td><td>${escapeHtml(e.status)}</td><td>${e.verdicts.supported} / ${e.verdicts.refuted} / ${e.verdicts.inconclusive}</td><td class="compare">${compare3}</td></tr>`;
+function indexPage(entries2, pickerHref) {
+  const rows = sortEntries(entries2).map((e3) => {
+    const commit = e3.commit ? `<code>${escapeHtml(e3.commit.slice(0, 12))}</code> ${escapeHtml(e3.subject ?? "")}` : "(unknown)";
+    const compare4 = e3.compareLinks.map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a>`).join(" ");
+    return `<tr data-run="${escapeHtml(e3.runId)}"><td><a href="${escapeHtml(runPagePath(e3.runId))}">${escapeHtml(e3.runId)}</a>${e3.tcg ? ' <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>' : ""}</td><td>${escapeHtml(e3.createdAt)}</td><td>${commit}</td><td>${escapeHtml(e3.branch ?? "")}</td><td>${escapeHtml(e3.plan)}</td><td>${escapeHtml(e3.environments.join(", "))}</td><td>${escapeHtml(e3.machine)}</td><td>${escapeHtml(e3.status)}</td><td>${e3.verdicts.supported} / ${e3.verdicts.refuted} / ${e3.verdicts.inconclusive}</td><td class="compare">${compare4}</td></tr>`;
   }).join("\n");
   const body = `<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims. Claims column: supported / refuted / inconclusive.</p>
-<table class="runs" id="runs">
+${pickerHref ? `<p class="picker-link"><a href="${escapeHtml(pickerHref)}">Compare any two runs</a></p>
+` : ""}<table class="runs" id="runs">
 <thead><tr><th scope="col">Run</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Branch</th><th scope="col">Plan</th><th scope="col">Environments</th><th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Claims</th><th scope="col">Compare</th></tr></thead>
 <tbody>
 ${rows}
@@ -75021,6 +75029,9 @@ caption{text-align:left;font-weight:bold;padding:.3rem 0}
 .verdict{font-weight:bold}
 .tcg{background:#b58900;color:#fff;padding:0 .3rem;border-radius:3px;font-size:.8rem}
 figure.chart{margin:1.5rem 0}figcaption{font-size:.85rem;color:#444}
+.diff-links,.diff-nav{background:#f4f4f4;padding:.4rem .6rem}
+td.num{text-align:right}td.verdict-regressed{color:#b03c00;font-weight:bold}td.verdict-improved{color:#007a5a;font-weight:bold}
+form.picker{display:flex;gap:1rem;flex-wrap:wrap;align-items:end}.picker-result{font-size:1rem}.picker-result code{display:block;background:#f4f4f4;padding:.4rem;margin-top:.3rem;white-space:pre-wrap;word-break:break-all}
 dl.run-facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:bold}dd{margin:0}
 `;
 var SITE_JS = `(function () {
@@ -75037,8 +75048,776 @@ var SITE_JS = `(function () {
       .then(function () { node.setAttribute('data-rendered', 'true'); })
       .catch(function (err) { node.innerHTML = fallback; node.setAttribute('data-rendered', 'fallback'); console.warn('chart ' + id + ': ' + err); });
   });
+
+  // The diff picker: go to the pair's page when the site has it, else say which command builds it.
+  // Run ids and the command are put in as text, never as HTML.
+  var picker = document.getElementById('diff-picker');
+  var pairsSource = document.getElementById('diff-pairs');
+  if (picker && pairsSource) {
+    var data = JSON.parse(pairsSource.textContent);
+    var result = document.getElementById('picker-result');
+    picker.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var a = picker.elements.a.value;
+      var b = picker.elements.b.value;
+      result.textContent = '';
+      if (a === b) { result.textContent = 'A and B are the same run: pick two different runs.'; return; }
+      var path = Object.prototype.hasOwnProperty.call(data.pairs, a + ':' + b) ? data.pairs[a + ':' + b] : null;
+      if (path) { window.location.href = path; return; }
+      result.appendChild(document.createTextNode('The diff of B ' + b + ' against A ' + a + ' is not built. Build it with:'));
+      var code = document.createElement('code');
+      code.textContent = data.command + ' --diff ' + a + ':' + b;
+      result.appendChild(code);
+      var reverse = Object.prototype.hasOwnProperty.call(data.pairs, b + ':' + a) ? data.pairs[b + ':' + a] : null;
+      if (reverse) {
+        var link = document.createElement('a');
+        link.href = reverse;
+        link.textContent = 'the reverse diff (A ' + b + ', B ' + a + ') is built';
+        result.appendChild(link);
+      }
+    });
+  }
 })();
 `;
+
+// actions/lib/diff.ts
+var DIFF_FORMAT_VERSION = 1;
+var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
+var DiffOptionsError = class extends Error {
+  name = "DiffOptionsError";
+};
+function validateDiffOptions(o) {
+  if (!Number.isFinite(o.thresholdPercent) || o.thresholdPercent < 0 || o.thresholdPercent > 1e3) {
+    throw new DiffOptionsError(`threshold: expected a percentage from 0 to 1000, got ${o.thresholdPercent}`);
+  }
+  if (!Number.isFinite(o.alpha) || o.alpha <= 0 || o.alpha >= 1) throw new DiffOptionsError(`alpha: expected a probability between 0 and 1 (exclusive), got ${o.alpha}`);
+  if (o.correction !== "holm" && o.correction !== "none") throw new DiffOptionsError(`correction: expected holm or none, got ${JSON.stringify(o.correction)}`);
+  return o;
+}
+function holmAdjust(ps) {
+  const m3 = ps.length;
+  const order = ps.map((p, i) => ({ p, i })).sort((x4, y4) => x4.p - y4.p || x4.i - y4.i);
+  const adjusted = new Array(m3);
+  let running = 0;
+  order.forEach(({ p, i }, rank2) => {
+    running = Math.max(running, Math.min(1, (m3 - rank2) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+function changePercent(a4, b10) {
+  if (a4 === 0 || !Number.isFinite(a4) || !Number.isFinite(b10)) return null;
+  return (b10 - a4) / Math.abs(a4) * 100;
+}
+function trapezoid(xs, ys) {
+  if (xs.length < 2) return null;
+  let s2 = 0;
+  for (let i = 1; i < xs.length; i++) s2 += (xs[i] - xs[i - 1]) * (ys[i] + ys[i - 1]) / 2;
+  return s2;
+}
+function sideStats(p) {
+  const t = p.throughput;
+  return {
+    n: t.n,
+    mean: t.n > 0 ? t.mean : null,
+    stdev: t.n > 0 ? t.stdev : null,
+    ciLow: t.ciLow,
+    ciHigh: t.ciHigh,
+    failed: p.failed,
+    okRate: p.okRate
+  };
+}
+function sideInterval(point5, records) {
+  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null) return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
+  if (point5.throughput.n !== 1) return null;
+  const record = records.find((r) => r.status === "ok" && r.metrics !== null);
+  const c4 = record?.metrics?.confidence;
+  if (!record || !c4 || !(c4.achievedWidth >= 0)) return null;
+  const value4 = record.metrics.throughputMbps;
+  const half = value4 * c4.achievedWidth / 200;
+  return { low: value4 - half, high: value4 + half };
+}
+function text3(v) {
+  if (v === void 0 || v === null) return null;
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+function compare3(out, category, field3, a4, b10) {
+  const ta = text3(a4);
+  const tb = text3(b10);
+  if (ta !== tb) out.push({ category, field: field3, a: ta, b: tb });
+}
+function keysOf(...objects) {
+  return [...new Set(objects.flatMap((o) => o ? Object.keys(o) : []))].sort();
+}
+var HOST_FIELDS = [
+  ["hostname", "hardware"],
+  ["cpuModel", "hardware"],
+  ["cores", "hardware"],
+  ["memoryBytes", "hardware"],
+  ["virtualizationFlags", "hardware"],
+  ["kernel", "kernel"],
+  ["distribution", "versions"],
+  ["netperfVersion", "versions"]
+];
+var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "container", "imageBuildSeconds", "imageBuildReason"]);
+var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
+function manifestDifferences(a4, b10) {
+  const out = [];
+  compare3(out, "run", "status", a4.status, b10.status);
+  compare3(out, "plan", "planSource", a4.planSource, b10.planSource);
+  for (const f of PLAN_FIELDS) compare3(out, "plan", `plan.${f}`, a4.plan?.[f], b10.plan?.[f]);
+  const sweepKey = (s2) => `${s2.test}/${s2.series}`;
+  const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
+  const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
+  for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare3(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
+  compare3(out, "environments", "environments", a4.environments, b10.environments);
+  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare3(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
+  const linkA = a4.link ?? {};
+  const linkB = b10.link ?? {};
+  if (a4.link === null !== (b10.link === null)) compare3(out, "testbed", "link", a4.link, b10.link);
+  else for (const k2 of keysOf(linkA, linkB)) compare3(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
+  for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
+    const da = a4.environmentDescriptions?.[env];
+    const db = b10.environmentDescriptions?.[env];
+    if (!da || !db) continue;
+    compare3(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
+    compare3(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
+    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare3(out, "versions", `environmentDescriptions.${env}.details.${k2}`, da.details?.[k2], db.details?.[k2]);
+  }
+  for (const role of ["client", "server"]) {
+    const ha = a4.hosts?.[role];
+    const hb = b10.hosts?.[role];
+    if (!ha || !hb) {
+      if (!ha !== !hb) compare3(out, "hardware", `hosts.${role}`, ha ? "recorded" : null, hb ? "recorded" : null);
+      continue;
+    }
+    for (const [field3, category] of HOST_FIELDS) compare3(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
+    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare3(out, "sysctls", `hosts.${role}.sysctls.${k2}`, ha.sysctls?.[k2], hb.sysctls?.[k2]);
+  }
+  return out;
+}
+function runRef(input) {
+  const m3 = input.manifest;
+  return {
+    label: input.label,
+    runId: m3.runId,
+    commit: m3.git?.commit ?? null,
+    branch: m3.git?.branch ?? null,
+    subject: m3.git?.subject ?? null,
+    createdAt: m3.createdAt,
+    status: m3.status,
+    plan: m3.plan?.name ?? "?",
+    environments: [...m3.environments]
+  };
+}
+function keyOf(p) {
+  return `${p.environment}|${p.pointId}`;
+}
+function pointKey(p) {
+  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
+}
+function groupRecords(records) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const r of latestRecords(records)) {
+    const key3 = `${r.environment}|${r.pointId}`;
+    const g = groups.get(key3);
+    if (g) g.push(r);
+    else groups.set(key3, [r]);
+  }
+  return groups;
+}
+function compareKeys(x4, y4) {
+  return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
+}
+function comparePoint(pa2, pb, recordsA, recordsB, options) {
+  const a4 = sideStats(pa2);
+  const b10 = sideStats(pb);
+  const base = { ...pointKey(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
+  if (a4.n === 0 || b10.n === 0) {
+    if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
+    return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
+  }
+  const change2 = changePercent(a4.mean, b10.mean);
+  const bigEnough = change2 === null ? a4.mean !== b10.mean : Math.abs(change2) >= options.thresholdPercent;
+  const direction = b10.mean > a4.mean ? "improved" : "regressed";
+  if (a4.n >= 2 && b10.n >= 2) {
+    const w2 = welchTTest(pa2.samples, pb.samples);
+    return { ...base, changePercent: change2, method: "welch", p: w2.p, pAdjusted: w2.p, significance: "not-significant", classification: "unchanged", note: w2.note };
+  }
+  const ia = sideInterval(pa2, recordsA);
+  const ib = sideInterval(pb, recordsB);
+  if (ia && ib) {
+    const separate = ia.high < ib.low || ib.high < ia.low;
+    return {
+      ...base,
+      changePercent: change2,
+      method: "netperf-confidence",
+      significance: separate ? "significant" : "not-significant",
+      classification: separate && bigEnough ? direction : "unchanged",
+      note: `${Math.min(a4.n, b10.n)} replicate on a side: decided by netperf's own confidence intervals (${separate ? "disjoint" : "overlapping"})`
+    };
+  }
+  return {
+    ...base,
+    changePercent: change2,
+    significance: "too-few-replicates",
+    classification: bigEnough ? "undecided" : "unchanged",
+    note: `too few replicates (${a4.n} and ${b10.n}; Welch's test needs 2 each) and no netperf confidence interval`
+  };
+}
+function oneSided(p) {
+  return { ...pointKey(p), stats: sideStats(p) };
+}
+function curveDiffs(points2, added, removed) {
+  const curveKey = (p) => `${p.environment}|${p.test}|${p.series}`;
+  const keys4 = /* @__PURE__ */ new Map();
+  for (const p of [...points2, ...added, ...removed]) if (!keys4.has(curveKey(p))) keys4.set(curveKey(p), p);
+  const curves2 = [];
+  for (const [key3, first] of keys4) {
+    const mine = points2.filter((p) => curveKey(p) === key3).sort((x4, y4) => x4.value - y4.value);
+    const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
+    const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
+    const xs = both.map((p) => p.value);
+    const areaA = trapezoid(xs, both.map((p) => p.a.mean));
+    const signedArea = trapezoid(xs, both.map((p) => p.b.mean - p.a.mean));
+    const count2 = (c4) => mine.filter((p) => p.classification === c4).length;
+    curves2.push({
+      environment: first.environment,
+      test: first.test,
+      series: first.series,
+      parameter: first.parameter,
+      commonPoints: mine.length,
+      onlyInA: removed.filter((p) => curveKey(p) === key3).length,
+      onlyInB: added.filter((p) => curveKey(p) === key3).length,
+      meanChangePercent: changes.length ? changes.reduce((s2, c4) => s2 + c4, 0) / changes.length : null,
+      minChangePercent: changes.length ? Math.min(...changes) : null,
+      maxChangePercent: changes.length ? Math.max(...changes) : null,
+      signedArea,
+      areaChangePercent: signedArea !== null && areaA !== null && areaA !== 0 ? signedArea / areaA * 100 : null,
+      improved: count2("improved"),
+      regressed: count2("regressed"),
+      unchanged: count2("unchanged"),
+      undecided: count2("undecided")
+    });
+  }
+  return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
+}
+function claimChanges(a4, b10) {
+  if (!a4 || !b10) return null;
+  const byA = new Map(a4.map((c4) => [c4.id, c4]));
+  const byB = new Map(b10.map((c4) => [c4.id, c4]));
+  const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
+  return ids.map((id2) => ({ id: id2, text: (byB.get(id2) ?? byA.get(id2)).text, a: byA.get(id2)?.verdict ?? null, b: byB.get(id2)?.verdict ?? null })).filter((c4) => c4.a !== c4.b);
+}
+function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
+  validateDiffOptions(options);
+  const summariesA = new Map(summarizePoints(inputA.records).map((p) => [keyOf(p), p]));
+  const summariesB = new Map(summarizePoints(inputB.records).map((p) => [keyOf(p), p]));
+  const groupsA = groupRecords(inputA.records);
+  const groupsB = groupRecords(inputB.records);
+  const points2 = [];
+  const added = [];
+  const removed = [];
+  for (const [key3, pa2] of summariesA) {
+    const pb = summariesB.get(key3);
+    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key3) ?? [], groupsB.get(key3) ?? [], options));
+    else removed.push(oneSided(pa2));
+  }
+  for (const [key3, pb] of summariesB) if (!summariesA.has(key3)) added.push(oneSided(pb));
+  const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
+  const adjusted = options.correction === "holm" ? holmAdjust(tested.map((p) => p.p)) : tested.map((p) => p.p);
+  tested.forEach((p, i) => {
+    p.pAdjusted = adjusted[i];
+    const significant = p.pAdjusted < options.alpha;
+    p.significance = significant ? "significant" : "not-significant";
+    const change2 = p.changePercent;
+    const bigEnough = change2 === null ? p.a.mean !== p.b.mean : Math.abs(change2) >= options.thresholdPercent;
+    p.classification = significant && bigEnough ? p.b.mean > p.a.mean ? "improved" : "regressed" : "unchanged";
+  });
+  points2.sort(compareKeys);
+  added.sort(compareKeys);
+  removed.sort(compareKeys);
+  const count2 = (c4) => points2.filter((p) => p.classification === c4).length;
+  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent, classification: p.classification }));
+  return {
+    format: "virtnet-diff",
+    formatVersion: DIFF_FORMAT_VERSION,
+    options: { ...options },
+    a: runRef(inputA),
+    b: runRef(inputB),
+    manifestDifferences: manifestDifferences(inputA.manifest, inputB.manifest),
+    summary: {
+      compared: points2.length,
+      improved: count2("improved"),
+      regressed: count2("regressed"),
+      unchanged: count2("unchanged"),
+      undecided: count2("undecided"),
+      significant: points2.filter((p) => p.significance === "significant").length,
+      tested: tested.length,
+      added: added.length,
+      removed: removed.length,
+      largest
+    },
+    curves: curveDiffs(points2, added, removed),
+    points: points2,
+    added,
+    removed,
+    claimChanges: claimChanges(inputA.verdicts, inputB.verdicts)
+  };
+}
+
+// actions/lib/diff-format.ts
+var PARAMETER_FLAG = { sendSocketSize: "-s", messageSize: "-m" };
+function flag3(parameter) {
+  return PARAMETER_FLAG[parameter] ?? parameter;
+}
+function num(v, digits = 2) {
+  return v === null || !Number.isFinite(v) ? "-" : v.toFixed(digits);
+}
+function formatChange(c4) {
+  if (c4 === null || !Number.isFinite(c4)) return "n/a";
+  const s2 = c4.toFixed(1);
+  return c4 > 0 && s2 !== "0.0" ? `+${s2}%` : `${s2 === "-0.0" ? "0.0" : s2}%`;
+}
+function formatP(p) {
+  if (p === null) return "-";
+  return p < 1e-3 ? "<0.001" : p.toFixed(3);
+}
+function side(s2) {
+  if (s2.n === 0) return `failed (${s2.failed})`;
+  const ci = s2.ciHigh !== null && s2.ciLow !== null ? ` ± ${num((s2.ciHigh - s2.ciLow) / 2)}` : "";
+  return `${num(s2.mean)}${ci} (${s2.n})`;
+}
+function significanceLabel(p) {
+  switch (p.significance) {
+    case "significant":
+      return p.method === "netperf-confidence" ? "yes (netperf CI)" : "yes";
+    case "not-significant":
+      return p.method === "netperf-confidence" ? "no (netperf CI)" : "no";
+    case "too-few-replicates":
+      return "too few replicates";
+    case "all-failed":
+      return "all failed";
+  }
+}
+function short(commit) {
+  return commit ? commit.slice(0, 10) : "no commit";
+}
+function runLine(r) {
+  const subject = r.subject ? ` "${r.subject}"` : "";
+  return `${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`;
+}
+function rulesLine(d) {
+  const o = d.options;
+  const test2 = o.correction === "holm" ? `Welch's t-test, Holm-corrected across the ${d.summary.tested} points tested` : `Welch's t-test, each point at alpha (no multiple-comparison correction)`;
+  return `improved/regressed = a change of at least ${o.thresholdPercent}% that is significant at alpha ${o.alpha} (${test2}; fewer than 2 replicates: netperf's own confidence interval if recorded, else undecided)`;
+}
+function curveTitle(c4) {
+  return `${c4.environment} ${c4.test} ${c4.series} (${flag3(c4.parameter)}, bytes)`;
+}
+function curveLine(c4) {
+  const parts = [`${c4.commonPoints} common point${c4.commonPoints === 1 ? "" : "s"}`];
+  if (c4.meanChangePercent !== null) parts.push(`mean change ${formatChange(c4.meanChangePercent)} (min ${formatChange(c4.minChangePercent)}, max ${formatChange(c4.maxChangePercent)})`);
+  if (c4.areaChangePercent !== null) parts.push(`area between the curves ${formatChange(c4.areaChangePercent)} of A's`);
+  parts.push(`${c4.improved} improved, ${c4.regressed} regressed, ${c4.unchanged} unchanged, ${c4.undecided} undecided`);
+  if (c4.onlyInA || c4.onlyInB) parts.push(`${c4.onlyInB} added, ${c4.onlyInA} removed`);
+  return `curve: ${parts.join("; ")}`;
+}
+function pHeader(d) {
+  return d.options.correction === "holm" ? "p (Holm)" : "p";
+}
+function pointRow(p) {
+  return [String(p.value), side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted), significanceLabel(p), p.classification];
+}
+function summaryLine(d) {
+  const s2 = d.summary;
+  return `${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided (${s2.significant} significant); ${s2.added} added, ${s2.removed} removed`;
+}
+function largestLines(d) {
+  return d.summary.largest.map((l) => `${l.environment} ${l.test} ${flag3(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`);
+}
+function oneSidedLine(p) {
+  return `${p.environment} ${p.test} ${p.series} ${flag3(p.parameter)} ${p.value}: ${side(p.stats)}`;
+}
+function table(header, rows, indent = "  ", numericFirst = true) {
+  const widths = header.map((h2, i) => Math.max(h2.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line5 = (cells) => indent + cells.map((c4, i) => i === 0 && numericFirst ? c4.padStart(widths[i]) : c4.padEnd(widths[i])).join("  ").trimEnd();
+  return [line5(header), ...rows.map(line5)];
+}
+function differenceRows(diffs) {
+  return diffs.map((m3) => [m3.category, m3.field, m3.a ?? "(absent)", m3.b ?? "(absent)"]);
+}
+function formatDiffText(d) {
+  const out = [];
+  out.push("virtnet diff");
+  out.push(`  A (baseline):  ${runLine(d.a)}`);
+  out.push(`  B (candidate): ${runLine(d.b)}`);
+  out.push(`  ${rulesLine(d)}`);
+  out.push("");
+  if (d.manifestDifferences.length === 0) {
+    out.push("Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)");
+  } else {
+    out.push(`Manifest differences (${d.manifestDifferences.length}; listed first: they explain most result changes):`);
+    out.push(...table(["category", "field", "A", "B"], differenceRows(d.manifestDifferences), "  ", false));
+  }
+  for (const c4 of d.curves) {
+    const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
+    out.push("");
+    out.push(curveTitle(c4));
+    if (rows.length > 0) out.push(...table([flag3(c4.parameter), "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map(pointRow)));
+    out.push(`  ${curveLine(c4)}`);
+  }
+  if (d.added.length) {
+    out.push("", `Added (in B only, ${d.added.length}):`);
+    out.push(...d.added.map((p) => `  ${oneSidedLine(p)}`));
+  }
+  if (d.removed.length) {
+    out.push("", `Removed (in A only, ${d.removed.length}):`);
+    out.push(...d.removed.map((p) => `  ${oneSidedLine(p)}`));
+  }
+  out.push("", `Summary: ${summaryLine(d)}`);
+  if (d.summary.largest.length) out.push("Largest changes:", ...largestLines(d).map((l) => `  ${l}`));
+  out.push(...claimTextLines(d));
+  return `${out.join("\n")}
+`;
+}
+function claimTextLines(d) {
+  if (d.claimChanges === null) return ["Claims: not compared (verdicts not available for both runs)"];
+  if (d.claimChanges.length === 0) return ["Claims whose verdict changed: none"];
+  return ["Claims whose verdict changed:", ...d.claimChanges.map((c4) => `  ${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)];
+}
+function md2(v) {
+  return v.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+function code(v) {
+  if (v === null) return "*(absent)*";
+  const clipped = v.length > 200 ? `${v.slice(0, 197)}...` : v;
+  return `\`${clipped.replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
+}
+function mdTable(header, rows, numericFirst = false) {
+  return [`| ${header.map(md2).join(" | ")} |`, `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
+}
+var VERDICT_MARK = { improved: "**improved**", regressed: "**regressed**", unchanged: "unchanged", undecided: "*undecided*" };
+function formatDiffMarkdown(d) {
+  const out = [];
+  const s2 = d.summary;
+  out.push(`## virtnet diff: ${md2(d.b.label)} vs ${md2(d.a.label)}`, "");
+  out.push(`**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`, "");
+  out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md2(r.label)}<br>\`${md2(r.runId)}\``, `\`${short(r.commit)}\`${r.branch ? ` (${md2(r.branch)})` : ""}`, md2(r.createdAt), r.status, md2(r.plan), md2(r.environments.join(", "))])));
+  out.push("", `<sub>${md2(rulesLine(d))}</sub>`, "");
+  out.push("### Manifest differences", "");
+  if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
+  else {
+    out.push("Listed first: they explain most result changes.", "");
+    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [m3.category, `\`${md2(m3.field)}\``, code(m3.a), code(m3.b)])));
+  }
+  out.push("", "### Points", "");
+  for (const c4 of d.curves) {
+    const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
+    const changed = c4.regressed + c4.improved > 0;
+    const headline = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
+    out.push(`<details${changed ? " open" : ""}><summary>${md2(headline)}</summary>`, "");
+    if (rows.length) {
+      out.push(...mdTable([`${flag3(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
+        const r = pointRow(p);
+        return [...r.slice(0, 6).map(md2), VERDICT_MARK[p.classification]];
+      }), true));
+      out.push("");
+    }
+    out.push(md2(curveLine(c4)), "", "</details>", "");
+  }
+  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, "", ...d.added.map((p) => `- ${md2(oneSidedLine(p))}`), "");
+  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, "", ...d.removed.map((p) => `- ${md2(oneSidedLine(p))}`), "");
+  out.push("### Summary", "", summaryLine(d) + ".", "");
+  if (s2.largest.length) out.push("Largest changes:", "", ...largestLines(d).map((l) => `- ${md2(l)}`), "");
+  out.push("### Claims", "");
+  if (d.claimChanges === null) out.push("Not compared: verdicts are not available for both runs.");
+  else if (d.claimChanges.length === 0) out.push("No claim changed its verdict.");
+  else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md2(c4.id), c4.a ?? "*(absent)*", c4.b ?? "*(absent)*", md2(c4.text)])));
+  return `${out.join("\n")}
+`;
+}
+function formatDiffJson(d) {
+  return `${JSON.stringify(d, (_key, v) => typeof v === "number" ? Number.isFinite(v) ? Number(v.toPrecision(6)) : null : v, 2)}
+`;
+}
+
+// actions/lib/charts/diff-overlay.ts
+var BASELINE_COLOR = "#7f7f7f";
+var MARK_COLOR = { regressed: "#D55E00", improved: "#009E73" };
+function round3(v) {
+  return Math.round(v * 1e3) / 1e3;
+}
+function runName(diff, which2) {
+  return which2 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
+}
+function row(run3, series, x4, s2, change2, verdict) {
+  if (s2.n === 0 || s2.mean === null) return null;
+  return { run: run3, series, x: x4, mean: round3(s2.mean), low: round3(Math.max(0, s2.ciLow ?? s2.mean)), high: round3(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+}
+function overlayRows(diff, environment, test2) {
+  const a4 = runName(diff, "a");
+  const b10 = runName(diff, "b");
+  const mine = (xs) => xs.filter((p) => p.environment === environment && p.test === test2);
+  const rows = [];
+  for (const p of mine(diff.points)) {
+    const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
+    rows.push(row(a4, p.series, p.value, p.a, change2, p.classification), row(b10, p.series, p.value, p.b, change2, p.classification));
+  }
+  for (const p of mine(diff.removed)) rows.push(row(a4, p.series, p.value, p.stats, "n/a", "only in A"));
+  for (const p of mine(diff.added)) rows.push(row(b10, p.series, p.value, p.stats, "n/a", "only in B"));
+  return rows.filter((r) => r !== null).sort((x4, y4) => x4.run.localeCompare(y4.run) || x4.series.localeCompare(y4.series) || x4.x - y4.x);
+}
+function diffOverlayChart(diff, environment, test2) {
+  const rows = overlayRows(diff, environment, test2);
+  const a4 = runName(diff, "a");
+  const b10 = runName(diff, "b");
+  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test2)?.parameter ?? "sendSocketSize";
+  const envColor = ENVIRONMENT_STYLE[environment]?.color ?? "#E69F00";
+  const runScale = { domain: [a4, b10], range: [BASELINE_COLOR, envColor] };
+  const x4 = { field: "x", type: "quantitative", title: PARAMETER_AXIS_TITLE[parameter] ?? parameter };
+  const color5 = { field: "run", type: "nominal", title: "Run", scale: runScale, legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480 } };
+  const y4 = { field: "mean", type: "quantitative", title: "Throughput (10^6 bits/s)" };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: `${environmentTitle(environment)}, ${test2}: A vs B`,
+      subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"]
+    },
+    width: 560,
+    height: 300,
+    data: { values: rows },
+    config: CHART_CONFIG,
+    encoding: { x: x4, detail: { field: "series", type: "nominal" } },
+    layer: [
+      {
+        mark: { type: "line", strokeWidth: 1.5 },
+        encoding: { y: y4, color: color5, strokeDash: { field: "run", type: "nominal", scale: { domain: [a4, b10], range: [[6, 3], [1, 0]] }, title: "Run" } }
+      },
+      {
+        // Drawn after the lines so the legend shows the lines' dashes; translucent, so lines show through.
+        mark: { type: "area", opacity: 0.15, line: false },
+        encoding: { y: { field: "low", type: "quantitative", title: y4.title }, y2: { field: "high" }, color: color5 }
+      },
+      {
+        mark: { type: "point", filled: true, size: 30 },
+        encoding: {
+          y: y4,
+          color: color5,
+          tooltip: [
+            { field: "run", title: "Run" },
+            { field: "series", title: "Series" },
+            { field: "x", title: x4.title },
+            { field: "mean", title: "Mean (10^6 bits/s)" },
+            { field: "low", title: "95% CI low" },
+            { field: "high", title: "95% CI high" },
+            { field: "n", title: "Replicates" },
+            { field: "change", title: "Change B vs A" },
+            { field: "verdict", title: "Verdict" }
+          ]
+        }
+      },
+      // Ring B's points that regressed or improved, so a reader finds them without the table.
+      ...["regressed", "improved"].map((verdict) => ({
+        transform: [{ filter: { and: [{ field: "run", equal: b10 }, { field: "verdict", equal: verdict }] } }],
+        mark: { type: "point", filled: false, size: 160, strokeWidth: 2, color: MARK_COLOR[verdict] },
+        encoding: { y: y4, color: { value: MARK_COLOR[verdict] } }
+      }))
+    ]
+  };
+}
+function diffCharts(diff) {
+  const seen = /* @__PURE__ */ new Set();
+  const out = [];
+  for (const c4 of diff.curves) {
+    const key3 = `${c4.environment}|${c4.test}`;
+    if (seen.has(key3)) continue;
+    seen.add(key3);
+    const id2 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
+    out.push({ id: id2, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) });
+  }
+  return out;
+}
+
+// actions/lib/diff-page.ts
+var e = escapeHtml;
+function defaultChartHtml(chart) {
+  return `<figure class="chart" data-chart="${e(chart.id)}"><figcaption>${e(chart.title)}</figcaption></figure>`;
+}
+function table2(header, rows, className) {
+  return `<table class="${className}"><thead><tr>${header.map((h2) => `<th>${e(h2)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.join("")}</tr>`).join("")}</tbody></table>`;
+}
+var td = (v, cls = "") => `<td${cls ? ` class="${cls}"` : ""}>${e(v)}</td>`;
+function sideCell(s2) {
+  if (s2.n === 0) return td(`failed (${s2.failed})`);
+  const ci = s2.ciLow !== null && s2.ciHigh !== null ? ` ± ${((s2.ciHigh - s2.ciLow) / 2).toFixed(2)}` : "";
+  return td(`${s2.mean.toFixed(2)}${ci} (${s2.n})`, "num");
+}
+function runRow(name, r) {
+  return `<tr><th>${e(name)}</th>${td(r.label)}${td(r.runId)}${td(r.commit ? r.commit.slice(0, 10) : "no commit")}${td(r.branch ?? "")}${td(r.createdAt)}${td(r.status)}${td(r.plan)}${td(r.environments.join(", "))}</tr>`;
+}
+function curveSummary(c4) {
+  const parts = [`${c4.commonPoints} common points`];
+  if (c4.meanChangePercent !== null) parts.push(`mean change ${formatChange(c4.meanChangePercent)}`);
+  if (c4.areaChangePercent !== null) parts.push(`area between the curves ${formatChange(c4.areaChangePercent)} of A's`);
+  parts.push(`${c4.improved} improved, ${c4.regressed} regressed, ${c4.unchanged} unchanged, ${c4.undecided} undecided`);
+  if (c4.onlyInA || c4.onlyInB) parts.push(`${c4.onlyInB} added, ${c4.onlyInA} removed`);
+  return parts.join("; ");
+}
+function diffPage(d, options = {}) {
+  const chartHtml2 = options.chartHtml ?? defaultChartHtml;
+  const charts = diffCharts(d);
+  const s2 = d.summary;
+  const title2 = `Diff: ${d.b.label} vs ${d.a.label}`;
+  const html = [];
+  html.push(`<p class="diff-headline"><strong>${s2.regressed} regressed, ${s2.improved} improved</strong>, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.</p>`);
+  html.push(`<table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table>`);
+  const correction = d.options.correction === "holm" ? `Holm-corrected across the ${s2.tested} points tested` : "no multiple-comparison correction";
+  html.push(`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${e(correction)}).</p>`);
+  html.push('<section class="diff-manifest"><h2>Manifest differences</h2>');
+  if (d.manifestDifferences.length === 0) html.push("<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>");
+  else {
+    html.push("<p>Listed first: they explain most result changes.</p>");
+    html.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), `<td><code>${e(m3.field)}</code></td>`, `<td><code>${e(m3.a ?? "(absent)")}</code></td>`, `<td><code>${e(m3.b ?? "(absent)")}</code></td>`]), "diff-manifest-table"));
+  }
+  html.push("</section>");
+  for (const chart of charts) {
+    html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
+    html.push(chartHtml2(chart));
+    for (const c4 of d.curves.filter((c5) => c5.environment === chart.environment && c5.test === chart.test)) {
+      const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
+      html.push(`<h3>Series ${e(c4.series)}</h3><p class="diff-curve-summary">${e(curveSummary(c4))}</p>`);
+      if (rows.length) {
+        html.push(table2([c4.parameter === "messageSize" ? "-m (bytes)" : "-s (bytes)", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p", "significance", "verdict"], rows.map((p) => [
+          td(String(p.value), "num"),
+          sideCell(p.a),
+          sideCell(p.b),
+          td(formatChange(p.changePercent), "num"),
+          td(formatP(p.pAdjusted), "num"),
+          td(p.significance + (p.method === "netperf-confidence" ? " (netperf CI)" : "")),
+          td(p.classification, `verdict-${p.classification}`)
+        ]), "diff-points"));
+      }
+    }
+    html.push("</section>");
+  }
+  const oneSided2 = (title3, ps) => ps.length ? `<section><h2>${e(title3)}</h2><ul>${ps.map((p) => `<li>${e(`${p.environment} ${p.test} ${p.series} ${p.parameter}=${p.value}: ${p.stats.mean === null ? "failed" : `${p.stats.mean.toFixed(2)} (${p.stats.n})`}`)}</li>`).join("")}</ul></section>` : "";
+  html.push(oneSided2(`Added (in B only, ${d.added.length})`, d.added), oneSided2(`Removed (in A only, ${d.removed.length})`, d.removed));
+  html.push('<section class="diff-summary"><h2>Largest changes</h2>');
+  html.push(s2.largest.length ? `<ol>${s2.largest.map((l) => `<li>${e(`${l.environment} ${l.test} ${l.parameter}=${l.value}: ${formatChange(l.changePercent)} (${l.classification})`)}</li>`).join("")}</ol>` : "<p>No common points.</p>");
+  html.push("</section>");
+  html.push('<section class="diff-claims"><h2>Claims whose verdict changed</h2>');
+  if (d.claimChanges === null) html.push("<p>Not compared: verdicts are not available for both runs.</p>");
+  else if (d.claimChanges.length === 0) html.push("<p>No claim changed its verdict.</p>");
+  else html.push(table2(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [td(c4.id), td(c4.a ?? "(absent)"), td(c4.b ?? "(absent)"), td(c4.text)]), "diff-claims-table"));
+  html.push("</section>");
+  return { title: title2, bodyHtml: html.filter(Boolean).join("\n"), charts };
+}
+
+// actions/lib/site-diff.ts
+function byCreation(x4, y4) {
+  return x4.createdAt.localeCompare(y4.createdAt) || x4.runId.localeCompare(y4.runId);
+}
+function previousRunPairs(runs) {
+  const ordered = [...runs].sort(byCreation);
+  const pairs = [];
+  ordered.forEach((run3, i) => {
+    if (i === 0) return;
+    for (let j = i - 1; j >= 0; j--) {
+      if (ordered[j].plan === run3.plan) {
+        pairs.push({ a: ordered[j].runId, b: run3.runId, kind: "previous-same-plan" });
+        return;
+      }
+    }
+    pairs.push({ a: ordered[i - 1].runId, b: run3.runId, kind: "previous" });
+  });
+  return pairs;
+}
+function parseDiffPairs(values3, runIds) {
+  const known = new Set(runIds);
+  return values3.map((value4) => {
+    const parts = value4.split(":");
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new Error(`--diff ${JSON.stringify(value4)}: expected A:B, two run ids separated by one colon`);
+    const [a4, b10] = parts;
+    for (const id2 of [a4, b10]) if (!known.has(id2)) throw new Error(`--diff ${JSON.stringify(value4)}: no run with id ${JSON.stringify(id2)} among the runs given (${runIds.length ? [...runIds].sort().join(", ") : "none"})`);
+    if (a4 === b10) throw new Error(`--diff ${JSON.stringify(value4)}: A and B are the same run`);
+    return { a: a4, b: b10, kind: "requested" };
+  });
+}
+function sitePairs(runs, requested = []) {
+  const out = /* @__PURE__ */ new Map();
+  for (const p of [...previousRunPairs(runs), ...requested]) if (!out.has(`${p.a}
+${p.b}`)) out.set(`${p.a}
+${p.b}`, p);
+  const paths = /* @__PURE__ */ new Map();
+  for (const p of out.values()) {
+    const other = paths.get(diffDir(p.a, p.b));
+    if (other) throw new Error(`diffs ${other.a}:${other.b} and ${p.a}:${p.b} would share the directory ${diffDir(p.a, p.b)}: run ids with "--" are ambiguous here`);
+    paths.set(diffDir(p.a, p.b), p);
+  }
+  return [...out.values()].sort((x4, y4) => x4.b.localeCompare(y4.b) || x4.a.localeCompare(y4.a));
+}
+function diffDir(a4, b10) {
+  return `diffs/${checkRunId(a4)}--${checkRunId(b10)}`;
+}
+function diffPagePath(a4, b10) {
+  return `${diffDir(a4, b10)}/index.html`;
+}
+function compareLinksFor(pairs) {
+  const out = {};
+  for (const p of pairs) {
+    if (p.kind === "requested") continue;
+    (out[p.b] ??= []).push({ href: diffPagePath(p.a, p.b), text: p.kind === "previous-same-plan" ? "compare with previous" : "compare with previous (other plan)" });
+  }
+  return out;
+}
+function runDiffLinks(runId, pairs) {
+  const links = [];
+  for (const p of pairs) {
+    if (p.b === runId) links.push({ href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === "requested" ? "against" : "against the previous run"} ${p.a} (this run is B)` });
+    else if (p.a === runId) links.push({ href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === "requested" ? "as the baseline of" : "as the previous run of"} ${p.b} (this run is A)` });
+  }
+  return links;
+}
+function diffSiteCharts(charts) {
+  return charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: `charts/${c4.id}.svg`, spec: c4.spec }));
+}
+function diffSitePage(diff, manifests) {
+  const page = diffPage(diff, { chartHtml: (c4) => chartHtml(diffSiteCharts([c4])[0]) });
+  const siteCharts = diffSiteCharts(page.charts);
+  const run3 = (id2) => `<a href="../../${escapeHtml(runPagePath(id2))}">${escapeHtml(id2)}</a>`;
+  const head = `<p class="diff-nav">A (baseline): ${run3(diff.a.runId)} · B (candidate): ${run3(diff.b.runId)} · <a href="diff.md">diff.md</a> · <a href="diff.txt">diff.txt</a> · <a href="diff.json">diff.json</a> · <a href="../../compare.html">compare any two runs</a></p>
+`;
+  const banner = tcgBanner(manifests.a) ?? tcgBanner(manifests.b);
+  return { path: diffPagePath(diff.a.runId, diff.b.runId), title: page.title, banner, body: head + page.bodyHtml, charts: siteCharts };
+}
+function shellWord(word) {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+var PICKER_PATH = "compare.html";
+function pickerPage({ runs, pairs, command }) {
+  const newest = [...runs].sort((x4, y4) => byCreation(y4, x4));
+  const options = newest.map((r) => `<option value="${escapeHtml(r.runId)}">${escapeHtml(`${r.runId} (${r.plan}, ${r.createdAt})`)}</option>`).join("\n");
+  const select2 = (name, label, selected) => `<label>${label} <select name="${name}" id="pick-${name}">
+${options.replace(`<option value="${escapeHtml(newest[selected]?.runId ?? "")}">`, `<option value="${escapeHtml(newest[selected]?.runId ?? "")}" selected>`)}
+</select></label>`;
+  const data3 = {
+    pairs: Object.fromEntries(pairs.map((p) => [`${p.a}:${p.b}`, diffPagePath(p.a, p.b)])),
+    command: (command ?? ["virtnet", "report", "RUN_DIR...", "--site", "SITE_DIR"]).map(shellWord).join(" ")
+  };
+  const built = pairs.length ? `<ul class="diff-list">${pairs.map((p) => `<li><a href="${escapeHtml(diffPagePath(p.a, p.b))}">${escapeHtml(`B ${p.b} vs A ${p.a}`)}</a> (${escapeHtml(p.kind)})</li>`).join("")}</ul>` : "<p>No diffs are built: the site has fewer than two runs.</p>";
+  const body = `<p>Pick a baseline A and a candidate B. Diffs are computed when the site is built, so the page of a pair exists if it was built: each run with its previous run, and pairs asked for with <code>--diff A:B</code>.</p>
+<form id="diff-picker" class="picker">
+${select2("a", "A (baseline)", Math.min(1, Math.max(0, newest.length - 1)))}
+${select2("b", "B (candidate)", 0)}
+<button type="submit">Compare</button>
+</form>
+<p id="picker-result" class="picker-result" role="status"></p>
+<script type="application/json" id="diff-pairs">${scriptJson(data3)}</script>
+<h2>Diffs built</h2>
+${built}`;
+  return { path: PICKER_PATH, title: "Compare two runs", banner: null, body, charts: [], script: true };
+}
 
 // actions/lib/site-build.ts
 function writeIfChanged(path3, content2) {
@@ -75120,6 +75899,11 @@ async function buildSite(runDirs, siteDir, options = {}) {
     if (earlier !== void 0) throw new Error(`run id ${runId} appears twice: in ${earlier} and in ${dir}`);
     seen.set(runId, dir);
   }
+  const pairable = loaded.map(({ run: run3 }) => ({ runId: run3.manifest.runId, createdAt: run3.manifest.createdAt, plan: run3.manifest.plan?.name ?? "?" }));
+  const pairs = sitePairs(pairable, parseDiffPairs(options.diffs ?? [], pairable.map((r) => r.runId)));
+  const pickerHref = loaded.length > 1 ? PICKER_PATH : void 0;
+  const builtInLinks = compareLinksFor(pairs);
+  const diffs = [];
   const workers = options.render ? 1 : Math.max(1, options.workers ?? availableParallelism());
   let pool = null;
   const render = options.render ?? (workers > 1 && loaded.length > 1 ? (spec) => (pool ??= createRenderPool(workers)).render(spec) : renderSvg);
@@ -75139,10 +75923,10 @@ async function buildSite(runDirs, siteDir, options = {}) {
             if (existsSync3(src) && writeIfChanged(join5(outDir, f), readFileSync2(src))) written++;
           }
         }
-        const page = runPage(report);
+        const page = runPage({ ...report, diffLinks: runDiffLinks(runId, pairs), pickerHref: pickerHref && `../../${pickerHref}` });
         if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
         const entry2 = indexEntry(run3.manifest, report.analysis.claims, report.analysis.environments);
-        entry2.compareLinks = options.compareLinks?.[runId] ?? [];
+        entry2.compareLinks = [...builtInLinks[runId] ?? [], ...options.compareLinks?.[runId] ?? []];
         results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join5(siteDir, page.path) } });
         log7(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
       })();
@@ -75152,6 +75936,38 @@ async function buildSite(runDirs, siteDir, options = {}) {
       if (inFlight.size >= 2 * workers) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+    const byId = new Map(loaded.map(({ run: run3 }) => [run3.manifest.runId, run3]));
+    const claimsById = new Map(results.map((r) => [r.run.runId, r.run.claims]));
+    const diffTasks = pairs.map(async (pair) => {
+      const [ra, rb] = [byId.get(pair.a), byId.get(pair.b)];
+      const diff = diffRuns(
+        { label: pair.a, manifest: ra.manifest, records: ra.results.records, verdicts: claimsById.get(pair.a) },
+        { label: pair.b, manifest: rb.manifest, records: rb.results.records, verdicts: claimsById.get(pair.b) },
+        options.diffOptions ?? DEFAULT_DIFF_OPTIONS
+      );
+      const page = diffSitePage(diff, { a: ra.manifest, b: rb.manifest });
+      const outDir = join5(siteDir, diffDir(pair.a, pair.b));
+      const files = [
+        { path: "diff.json", content: formatDiffJson(diff) },
+        { path: "diff.md", content: formatDiffMarkdown(diff) },
+        { path: "diff.txt", content: formatDiffText(diff) }
+      ];
+      let renderedHere = 0;
+      for (const chart of page.charts) {
+        const specText = `${JSON.stringify(chart.spec, null, 2)}
+`;
+        const cached = readIfExists(join5(outDir, chart.specPath)) === specText ? readIfExists(join5(outDir, chart.svgPath)) : null;
+        const svg = cached ?? await render(chart.spec);
+        if (cached === null) renderedHere++;
+        files.push({ path: chart.specPath, content: specText }, { path: chart.svgPath, content: svg });
+      }
+      rendered += renderedHere;
+      written += writeReportFiles(outDir, files);
+      if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
+      diffs.push({ pair, pagePath: join5(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
+      log7(`  site: diff ${pair.a} -> ${pair.b} (${renderedHere} charts rendered, ${page.charts.length - renderedHere} from cache)`);
+    });
+    await Promise.all(diffTasks);
   } finally {
     if (pool) await pool.close();
   }
@@ -75160,9 +75976,12 @@ async function buildSite(runDirs, siteDir, options = {}) {
   const entries2 = results.map((r) => r.entry);
   const runs = results.map((r) => r.run);
   for (const page of options.extraPages ?? []) if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
+  if (pickerHref && writeIfChanged(join5(siteDir, PICKER_PATH), renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
   const indexPath = join5(siteDir, "index.html");
-  if (writeIfChanged(indexPath, renderPage(indexPage(entries2)))) written++;
-  return { indexPath, runs, written, rendered };
+  if (writeIfChanged(indexPath, renderPage(indexPage(entries2, pickerHref)))) written++;
+  const pairOrder = new Map(pairs.map((p, i) => [p, i]));
+  diffs.sort((x4, y4) => pairOrder.get(x4.pair) - pairOrder.get(y4.pair));
+  return { indexPath, runs, diffs, written, rendered };
 }
 async function commitRun(runDir, reportsDir, render) {
   const run3 = loadRun(runDir);
