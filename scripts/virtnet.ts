@@ -6,6 +6,7 @@ import { commandTestbed } from './cli/testbed.ts';
 import { commandReport } from './cli/report.ts';
 import { commandCleanup } from './cli/cleanup.ts';
 import { commandDiff } from './cli/diff.ts';
+import { commandServe } from './cli/serve.ts';
 import { UsageError } from './cli/common.ts';
 
 const USAGE = `virtnet: netperf across native Linux, Docker, a QEMU/KVM Linux guest and OSv
@@ -17,6 +18,7 @@ usage:
   virtnet report <RUN_DIR...> [--out DIR] [--site DIR] [--commit [--reports DIR]]
   virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P] [--fail-on-regression]
   virtnet cleanup [--index N]
+  virtnet serve --env NAME --endpoint-file FILE [--index N] [--server ADDRESS] [--hold-timeout MIN]
 
 run options:
   --plan NAME|FILE      sweep plan: a built-in name (paper, quick) or a plan JSON file
@@ -62,6 +64,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   report: commandReport,
   cleanup: commandCleanup,
   diff: commandDiff,
+  serve: commandServe,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,50 @@
+// render-report: parse inputs, find the runs, commit each through the report library (its data,
+// analysis, claims, figures), optionally build the site, and summarize with the claims table.
+
+import * as core from '@actions/core';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRenderReportInputs, runnerContext } from '../../lib/action-inputs.ts';
+import { compactTable, mdCell } from '../../lib/job-summary.ts';
+import { analyseRun, claimsMarkdown } from '../../lib/report.ts';
+import { isRunDir } from '../../lib/run-dir.ts';
+import { findRunCopies, mostCompleteCopies } from '../../lib/run-copies.ts';
+import { buildSite, commitRun } from '../../lib/site-build.ts';
+
+export async function run(): Promise<void> {
+  try {
+    const settings = parseRenderReportInputs((name) => core.getInput(name), runnerContext(process.env));
+    const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
+    if (runs.length === 0) throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}`);
+    const lines = ['## virtnet report\n'];
+    const dirs: string[] = [];
+    let changed = 0;
+    for (const run of runs) {
+      const committed = await commitRun(run.dir, settings.reportsDir);
+      dirs.push(committed.dir);
+      changed += committed.changed;
+      const { manifest, results } = run;
+      const analysis = analyseRun(manifest, results.records);
+      lines.push(`### Run \`${mdCell(manifest.runId)}\` (${mdCell(manifest.status)}): plan ${mdCell(manifest.plan.name)}, ${manifest.environments.map(mdCell).join(', ')}\n`);
+      lines.push(`${committed.changed} files written or changed in \`${mdCell(committed.dir)}\`.\n`);
+      lines.push('#### The paper\'s claims\n');
+      lines.push(claimsMarkdown(analysis.claims));
+      lines.push('#### Results\n');
+      lines.push(compactTable(results.records));
+    }
+    if (settings.siteDir) {
+      const runsDir = join(settings.reportsDir, 'runs');
+      const all = readdirSync(runsDir).sort().map((name) => join(runsDir, name)).filter(isRunDir);
+      // One worker: the render pool's worker script is not part of this bundle.
+      const site = await buildSite(all, settings.siteDir, { workers: 1, log: (m) => core.info(m) });
+      core.setOutput('site-index', site.indexPath);
+      lines.push(`\nSite: ${site.runs.length} runs, ${site.written} files written, index \`${mdCell(site.indexPath)}\`.\n`);
+    }
+    await core.summary.addRaw(lines.join('\n')).write();
+    core.setOutput('run-ids', runs.map((r) => r.manifest.runId).join(','));
+    core.setOutput('report-dirs', dirs.join(','));
+    core.setOutput('files', String(changed));
+  } catch (error) {
+    core.setFailed((error as Error).message);
+  }
+}
