@@ -19182,9 +19182,6 @@ function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
-function issue(name, message = "") {
-  issueCommand(name, {}, message);
-}
 var CMD_STRING = "::";
 var Command = class {
   constructor(command, properties, message) {
@@ -19645,18 +19642,10 @@ function error(message, properties = {}) {
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
-function startGroup(name) {
-  issue("group", name);
-}
-function endGroup() {
-  issue("endgroup");
-}
 
 // actions/build-osv-image/src/main.ts
-import { spawn } from "node:child_process";
-import { createHash as createHash2 } from "node:crypto";
-import { existsSync as existsSync2, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { createHash as createHash3 } from "node:crypto";
+import { existsSync as existsSync3, readFileSync as readFileSync2 } from "node:fs";
 
 // actions/lib/action-inputs.ts
 var InputError = class extends Error {
@@ -19708,9 +19697,54 @@ function parseBuildOsvImageInputs(read, runner, defaultCommit) {
   };
 }
 
-// env/osv/build-plan.ts
+// env/osv/build-image.ts
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { existsSync as existsSync2, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+function sha256File(path) {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+function runStep(step) {
+  return new Promise((done, fail) => {
+    const [file, ...args] = step.argv;
+    const child = spawn(file, args, { cwd: step.cwd, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    child.once("error", (e) => fail(new Error(`${step.name}: ${e.message}`)));
+    child.once("exit", (code, signal) => code === 0 ? done() : fail(new Error(`${step.name}: ${step.argv.join(" ")} exited with ${code ?? signal}`)));
+  });
+}
+function isCachedOsvImage(plan) {
+  if (!existsSync2(plan.image) || !existsSync2(plan.metadataFile)) return false;
+  return JSON.parse(readFileSync(plan.metadataFile, "utf8")).key === plan.key;
+}
+async function executeOsvBuild(plan, log = console.error) {
+  const t0 = performance.now();
+  if (isCachedOsvImage(plan)) {
+    log(`osv image: cached ${plan.image} (key ${plan.key})`);
+    return { image: plan.image, cached: true, seconds: (performance.now() - t0) / 1e3 };
+  }
+  mkdirSync(join(plan.image, ".."), { recursive: true });
+  for (const [i, step] of plan.steps.entries()) {
+    if (step.skipIfExists && existsSync2(step.skipIfExists)) {
+      log(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);
+      continue;
+    }
+    log(`[${i + 1}/${plan.steps.length}] ${step.name}: ${step.argv.join(" ")}`);
+    mkdirSync(step.cwd, { recursive: true });
+    await runStep(step);
+  }
+  renameSync(`${plan.image}.partial`, plan.image);
+  const buildSeconds = (performance.now() - t0) / 1e3;
+  const metadata = { ...plan.metadata, builtAt: (/* @__PURE__ */ new Date()).toISOString(), buildSeconds, imageSha256: sha256File(plan.image) };
+  writeFileSync(plan.metadataFile, `${JSON.stringify(metadata, null, 2)}
+`);
+  log(`osv image: built ${plan.image} in ${buildSeconds.toFixed(0)} s`);
+  return { image: plan.image, cached: false, seconds: buildSeconds };
+}
+
+// env/osv/build-plan.ts
+import { createHash as createHash2 } from "node:crypto";
+import { join as join2 } from "node:path";
 var PINNED_OSV = {
   commit: "0e34e4dc2b278b7f64e4169abbf297b7de46fb6b",
   describe: "v0.57.0-398-g0e34e4dc",
@@ -19777,12 +19811,12 @@ function osvBuildPlan(request) {
     fs: "rofs",
     ...request.variant === "host-netserver" ? { hostNetserverSha256: request.hostNetserverSha256 } : {}
   };
-  const key = createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 16);
+  const key = createHash2("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 16);
   const src = request.sourceDir;
   const jobs = `-j${request.jobs}`;
   const steps = [
     { name: "install build packages", argv: ["apt-get", "install", "-y", "--no-install-recommends", ...OSV_BUILD_PACKAGES], cwd: request.outDir },
-    { name: "clone OSv", argv: ["git", "clone", "--no-checkout", repository, src], cwd: request.outDir, skipIfExists: join(src, ".git") },
+    { name: "clone OSv", argv: ["git", "clone", "--no-checkout", repository, src], cwd: request.outDir, skipIfExists: join2(src, ".git") },
     { name: "fetch the pinned commit", argv: ["git", "fetch", "origin", commit], cwd: src },
     { name: "check out the pinned commit", argv: ["git", "checkout", "--force", "--detach", commit], cwd: src },
     { name: "init submodules", argv: ["git", "submodule", "update", "--init", "--force", ...OSV_SUBMODULES], cwd: src },
@@ -19801,14 +19835,14 @@ function osvBuildPlan(request) {
       { name: "set the command line", argv: ["./scripts/imgedit.py", "setargs", "build/last/usr.img", commandLine], cwd: src }
     );
   }
-  const image = join(request.outDir, `osv-${request.variant}-${key}.img`);
-  steps.push({ name: "keep the image", argv: ["cp", "--", join(src, "build/last/usr.img"), `${image}.partial`], cwd: src });
+  const image = join2(request.outDir, `osv-${request.variant}-${key}.img`);
+  steps.push({ name: "keep the image", argv: ["cp", "--", join2(src, "build/last/usr.img"), `${image}.partial`], cwd: src });
   return {
     key,
     inputs,
     packages: [...OSV_BUILD_PACKAGES],
     steps,
-    builtImage: join(src, "build/last/usr.img"),
+    builtImage: join2(src, "build/last/usr.img"),
     image,
     metadataFile: metadataPathFor(image),
     metadata: {
@@ -19826,58 +19860,23 @@ function osvBuildPlan(request) {
 }
 
 // actions/build-osv-image/src/main.ts
-function sha256File(path) {
-  return createHash2("sha256").update(readFileSync(path)).digest("hex");
-}
-function runStep(step) {
-  return new Promise((done, fail) => {
-    const child = spawn(step.argv[0], step.argv.slice(1), { cwd: step.cwd, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-    child.once("error", (e) => fail(new Error(`${step.name}: ${e.message}`)));
-    child.once("exit", (code, signal) => code === 0 ? done() : fail(new Error(`${step.name}: ${step.argv.join(" ")} exited with ${code ?? signal}`)));
-  });
-}
-async function build(plan) {
-  const t0 = performance.now();
-  mkdirSync(dirname(plan.image), { recursive: true });
-  for (const [i, step] of plan.steps.entries()) {
-    if (step.skipIfExists && existsSync2(step.skipIfExists)) {
-      info(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);
-      continue;
-    }
-    startGroup(`[${i + 1}/${plan.steps.length}] ${step.name}: ${step.argv.join(" ")}`);
-    try {
-      mkdirSync(step.cwd, { recursive: true });
-      await runStep(step);
-    } finally {
-      endGroup();
-    }
-  }
-  renameSync(`${plan.image}.partial`, plan.image);
-  const buildSeconds = (performance.now() - t0) / 1e3;
-  writeFileSync(plan.metadataFile, `${JSON.stringify({ ...plan.metadata, builtAt: (/* @__PURE__ */ new Date()).toISOString(), buildSeconds, imageSha256: sha256File(plan.image) }, null, 2)}
-`);
-  info(`built ${plan.image} in ${buildSeconds.toFixed(0)} s`);
-}
 async function run() {
   try {
     const settings = parseBuildOsvImageInputs((name) => getInput(name), runnerContext(process.env), PINNED_OSV.commit);
     const hostNetserver = "/usr/bin/netserver";
-    if (settings.variant === "host-netserver" && !existsSync2(hostNetserver)) throw new Error(`input variant: host-netserver needs ${hostNetserver} (install netperf first)`);
+    if (settings.variant === "host-netserver" && !existsSync3(hostNetserver)) throw new Error(`input variant: host-netserver needs ${hostNetserver} (install netperf first)`);
     const plan = osvBuildPlan({
       variant: settings.variant,
       sourceDir: settings.workDir,
       outDir: settings.cacheDir,
       jobs: settings.jobs,
       commit: settings.osvCommit,
-      hostNetserverSha256: settings.variant === "host-netserver" ? createHash2("sha256").update(readFileSync(hostNetserver)).digest("hex") : void 0
+      hostNetserverSha256: settings.variant === "host-netserver" ? createHash3("sha256").update(readFileSync2(hostNetserver)).digest("hex") : void 0
     });
-    const cached = existsSync2(plan.image) && existsSync2(plan.metadataFile) && JSON.parse(readFileSync(plan.metadataFile, "utf8")).key === plan.key;
+    const cached = isCachedOsvImage(plan);
     if (!cached && settings.cacheOnly) throw new Error(`no cached image for key ${plan.key} in ${settings.cacheDir}, and cache-only is true`);
-    if (cached) info(`cache hit: ${plan.image} (key ${plan.key})`);
-    else {
-      info(`building OSv ${settings.osvCommit} (${settings.variant}) in ${settings.workDir}`);
-      await build(plan);
-    }
+    if (!cached) info(`building OSv ${settings.osvCommit} (${settings.variant}) in ${settings.workDir}`);
+    await executeOsvBuild(plan, (line) => info(line));
     setOutput("image", plan.image);
     setOutput("commit", settings.osvCommit);
     setOutput("command-line", commandLineFor(settings.variant));
