@@ -225,11 +225,13 @@ interface Drop {
   p: number | null;
 }
 
-function significantDrops(points: readonly PointSummary[], env: string, c: UnstableClaim, alpha: number): { drops: Drop[]; minReplicates: number } {
+function significantDrops(points: readonly PointSummary[], env: string, c: UnstableClaim, alpha: number): { drops: Drop[]; apparent: number; minReplicates: number } {
   const mine = points.filter((p) => p.environment === env && p.test === c.test && p.value >= c.range[0] && p.value <= c.range[1] && p.throughput.n > 0);
   const bySeries = new Map<string, PointSummary[]>();
   for (const p of mine) bySeries.set(p.series, [...(bySeries.get(p.series) ?? []), p]);
   const drops: Drop[] = [];
+  // Falls of the mean by at least the minimum, significant or not: a curve with none is steady.
+  let apparent = 0;
   let minReplicates = mine.length === 0 ? 0 : Number.POSITIVE_INFINITY;
   for (const [series, ps] of [...bySeries.entries()].sort()) {
     ps.sort((a, b) => a.value - b.value);
@@ -239,11 +241,12 @@ function significantDrops(points: readonly PointSummary[], env: string, c: Unsta
       const next = ps[i]!;
       const fall = (prev.throughput.mean - next.throughput.mean) / prev.throughput.mean;
       if (!(fall >= c.minimumDrop)) continue;
+      apparent++;
       const w = welchTTest(prev.samples, next.samples);
       if (w.p !== null && w.p < alpha) drops.push({ series, from: prev.value, to: next.value, before: prev.throughput.mean, after: next.throughput.mean, p: w.p });
     }
   }
-  return { drops, minReplicates };
+  return { drops, apparent, minReplicates };
 }
 
 function judgeUnstable(c: UnstableClaim, points: readonly PointSummary[], present: Set<string>, alpha: number): Judgement {
@@ -253,9 +256,11 @@ function judgeUnstable(c: UnstableClaim, points: readonly PointSummary[], presen
   const list = env.drops.slice(0, 6).map((d) => `${d.from}->${d.to} B (${d.series}): ${fmt(d.before)} -> ${fmt(d.after)}, p ${fmtP(d.p!)}`);
   const evidence = `${c.environment}: ${env.drops.length} significant drops of at least ${c.minimumDrop * 100}%${list.length ? ` (${list.join('; ')}${env.drops.length > list.length ? '; ...' : ''})` : ''}; ${c.baseline}: ${base ? base.drops.length : 'not measured'}.`;
   if (env.minReplicates < MIN_REPLICATES_TO_DECIDE) return { verdict: 'inconclusive', evidence: `${evidence} Too few replicates (${env.minReplicates}) to test a drop.` };
-  if (env.drops.length === 0) return { verdict: 'refuted', evidence };
-  if (base && env.drops.length > base.drops.length) return { verdict: 'supported', evidence };
-  return { verdict: 'inconclusive', evidence };
+  if (env.drops.length > 0 && base && env.drops.length > base.drops.length) return { verdict: 'supported', evidence };
+  // Refuted only by a steady curve: falls of the mean that the replicates' spread leaves
+  // insignificant are noise we cannot see through, not evidence of stability.
+  if (env.apparent === 0) return { verdict: 'refuted', evidence };
+  return { verdict: 'inconclusive', evidence: env.drops.length === 0 ? `${evidence} ${env.apparent} falls of the mean of at least ${c.minimumDrop * 100}%, none significant with these replicates.` : evidence };
 }
 
 function judgeConverge(c: ConvergeClaim, points: readonly PointSummary[], present: Set<string>): Judgement {
