@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { runCommand } from '../../actions/lib/proc.ts';
 import { type Availability, type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../environment.ts';
-import { cleanupQemuGuests, type GuestLaunch, qemuVersionFrom, startQemuGuest } from '../qemu/guest.ts';
+import { cleanupQemuGuests, type GuestLaunch, portablePath, qemuVersionFrom, startQemuGuest } from '../qemu/guest.ts';
 import type { BootSpec } from '../qemu/qemu-command.ts';
 import { type OsvImageMetadata, metadataPathFor } from './build-plan.ts';
 
@@ -97,7 +97,7 @@ export async function startOsv(ctx: EnvironmentContext, overrides: { boot?: Boot
       details: {
         ...guest.details,
         qemu: version,
-        osvImage: boot.kind === 'disk' ? boot.image : 'test boot',
+        osvImage: boot.kind === 'disk' ? portablePath(boot.image) : 'test boot',
         osvImageSha256: imageSha256,
         osvCommit,
         osvAppsCommit: meta?.appsCommit ?? 'unknown',

@@ -13,6 +13,16 @@ import { removeDhcpFiles, startDhcpServer } from './dhcp.ts';
 import { cleanupGuestNetworks, type GuestNetworkPlan, guestNetworkDown, guestNetworkPlan, guestNetworkUp } from './network.ts';
 import { type BootSpec, buildQemuCommand, type NetSpec } from './qemu-command.ts';
 
+
+/**
+ * A path as the manifest records it: relative to the working directory when inside it, so a run
+ * committed under reports/ names no machine's directories (the cache lives in the checkout).
+ */
+export function portablePath(arg: string): string {
+  const root = `${process.cwd()}/`;
+  return arg.startsWith(root) ? arg.slice(root.length) : arg;
+}
+
 export interface GuestLaunch {
   /** The environment's name: labels QEMU's PID (`<name>:qemu`) and names the console log. */
   name: string;
@@ -156,9 +166,9 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
       guestMac: plan.mac,
       memoryMb: String(launch.memoryMb),
       vcpus: String(launch.cpus),
-      qemuCommand: argv.join(' '),
+      qemuCommand: argv.map(portablePath).join(' '),
       qemuPid: String(q.pid ?? ''),
-      consoleLog,
+      consoleLog: portablePath(consoleLog),
       bootSeconds: bootSeconds.toFixed(2),
     };
     return { endpoint, accelerator, consoleLog, qemuCommand: argv, bootSeconds, details, stop };
