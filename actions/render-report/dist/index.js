@@ -20774,7 +20774,7 @@ var paper_claims_default = {
       environment: "kvm",
       baseline: "native",
       minimumDrop: 0.05,
-      judged: "A drop is a step from one point of a series to the next where throughput falls by at least 5% and Welch's t-test finds the fall significant. Supported when KVM has at least one drop and more than native; refuted when KVM has none (with at least 2 replicates per point)."
+      judged: "A drop is a step from one point of a series to the next where throughput falls by at least 5% and Welch's t-test finds the fall significant. Supported when KVM has at least one drop and more than native; refuted when KVM's mean curve has no fall of 5% at all (with at least 2 replicates per point); inconclusive when its means fall but the replicates' spread leaves every fall insignificant."
     },
     {
       id: "tcp-converge-beyond-6000",
@@ -20970,6 +20970,7 @@ function significantDrops(points2, env, c4, alpha) {
   const bySeries = /* @__PURE__ */ new Map();
   for (const p of mine) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
   const drops = [];
+  let apparent = 0;
   let minReplicates = mine.length === 0 ? 0 : Number.POSITIVE_INFINITY;
   for (const [series, ps] of [...bySeries.entries()].sort()) {
     ps.sort((a4, b10) => a4.value - b10.value);
@@ -20979,11 +20980,12 @@ function significantDrops(points2, env, c4, alpha) {
       const next = ps[i];
       const fall = (prev.throughput.mean - next.throughput.mean) / prev.throughput.mean;
       if (!(fall >= c4.minimumDrop)) continue;
+      apparent++;
       const w2 = welchTTest(prev.samples, next.samples);
       if (w2.p !== null && w2.p < alpha) drops.push({ series, from: prev.value, to: next.value, before: prev.throughput.mean, after: next.throughput.mean, p: w2.p });
     }
   }
-  return { drops, minReplicates };
+  return { drops, apparent, minReplicates };
 }
 function judgeUnstable(c4, points2, present, alpha) {
   if (!present.has(c4.environment)) return { verdict: "inconclusive", evidence: "" };
@@ -20992,9 +20994,9 @@ function judgeUnstable(c4, points2, present, alpha) {
   const list = env.drops.slice(0, 6).map((d) => `${d.from}->${d.to} B (${d.series}): ${fmt(d.before)} -> ${fmt(d.after)}, p ${fmtP(d.p)}`);
   const evidence = `${c4.environment}: ${env.drops.length} significant drops of at least ${c4.minimumDrop * 100}%${list.length ? ` (${list.join("; ")}${env.drops.length > list.length ? "; ..." : ""})` : ""}; ${c4.baseline}: ${base ? base.drops.length : "not measured"}.`;
   if (env.minReplicates < MIN_REPLICATES_TO_DECIDE) return { verdict: "inconclusive", evidence: `${evidence} Too few replicates (${env.minReplicates}) to test a drop.` };
-  if (env.drops.length === 0) return { verdict: "refuted", evidence };
-  if (base && env.drops.length > base.drops.length) return { verdict: "supported", evidence };
-  return { verdict: "inconclusive", evidence };
+  if (env.drops.length > 0 && base && env.drops.length > base.drops.length) return { verdict: "supported", evidence };
+  if (env.apparent === 0) return { verdict: "refuted", evidence };
+  return { verdict: "inconclusive", evidence: env.drops.length === 0 ? `${evidence} ${env.apparent} falls of the mean of at least ${c4.minimumDrop * 100}%, none significant with these replicates.` : evidence };
 }
 function judgeConverge(c4, points2, present) {
   if (!present.has(c4.baseline)) return { verdict: "inconclusive", evidence: "" };
