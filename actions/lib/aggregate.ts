@@ -35,7 +35,8 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export function summarizePoints(records: readonly MeasurementRecord[], level = 0.95): PointSummary[] {
+/** The latest record of each replicate, grouped by environment and point (key `env|pointId`). */
+export function recordsByPoint(records: readonly MeasurementRecord[]): Map<string, MeasurementRecord[]> {
   const groups = new Map<string, MeasurementRecord[]>();
   for (const r of latestRecords(records)) {
     const key = `${r.environment}|${r.pointId}`;
@@ -43,6 +44,11 @@ export function summarizePoints(records: readonly MeasurementRecord[], level = 0
     if (g) g.push(r);
     else groups.set(key, [r]);
   }
+  return groups;
+}
+
+export function summarizePoints(records: readonly MeasurementRecord[], level = 0.95): PointSummary[] {
+  const groups = recordsByPoint(records);
   const out: PointSummary[] = [];
   for (const group of groups.values()) {
     const first = group[0]!;

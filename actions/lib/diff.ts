@@ -15,9 +15,9 @@
 //   in percent: a 0.3 % shift can be significant with tight replicates but matters to no one.
 //   Throughput is the compared value: higher is better.
 
-import { summarizePoints, type PointSummary } from './aggregate.ts';
+import { recordsByPoint, summarizePoints, type PointSummary } from './aggregate.ts';
 import type { Parameter, TestName } from './plan.ts';
-import { latestRecords, type Manifest, type MeasurementRecord } from './records.ts';
+import type { Manifest, MeasurementRecord } from './records.ts';
 import { welchTTest } from './stats.ts';
 
 export const DIFF_FORMAT_VERSION = 1;
@@ -354,16 +354,6 @@ function pointKey(p: PointSummary): PointKey {
   return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
 }
 
-function groupRecords(records: readonly MeasurementRecord[]): Map<string, MeasurementRecord[]> {
-  const groups = new Map<string, MeasurementRecord[]>();
-  for (const r of latestRecords(records)) {
-    const key = `${r.environment}|${r.pointId}`;
-    const g = groups.get(key);
-    if (g) g.push(r);
-    else groups.set(key, [r]);
-  }
-  return groups;
-}
 
 function compareKeys(x: PointKey, y: PointKey): number {
   return x.environment.localeCompare(y.environment) || x.test.localeCompare(y.test) || x.series.localeCompare(y.series) || x.value - y.value;
@@ -466,8 +456,8 @@ export function diffRuns(inputA: DiffInput, inputB: DiffInput, options: DiffOpti
   validateDiffOptions(options);
   const summariesA = new Map(summarizePoints(inputA.records).map((p) => [keyOf(p), p]));
   const summariesB = new Map(summarizePoints(inputB.records).map((p) => [keyOf(p), p]));
-  const groupsA = groupRecords(inputA.records);
-  const groupsB = groupRecords(inputB.records);
+  const groupsA = recordsByPoint(inputA.records);
+  const groupsB = recordsByPoint(inputB.records);
 
   const points: PointDiff[] = [];
   const added: OneSidedPoint[] = [];

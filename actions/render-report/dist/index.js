@@ -20334,7 +20334,7 @@ function median(xs) {
   const mid = Math.floor(s2.length / 2);
   return s2.length % 2 ? s2[mid] : (s2[mid - 1] + s2[mid]) / 2;
 }
-function summarizePoints(records, level = 0.95) {
+function recordsByPoint(records) {
   const groups = /* @__PURE__ */ new Map();
   for (const r of latestRecords(records)) {
     const key3 = `${r.environment}|${r.pointId}`;
@@ -20342,6 +20342,10 @@ function summarizePoints(records, level = 0.95) {
     if (g) g.push(r);
     else groups.set(key3, [r]);
   }
+  return groups;
+}
+function summarizePoints(records, level = 0.95) {
+  const groups = recordsByPoint(records);
   const out = [];
   for (const group2 of groups.values()) {
     const first = group2[0];
@@ -75218,16 +75222,6 @@ function keyOf(p) {
 function pointKey(p) {
   return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
 }
-function groupRecords(records) {
-  const groups = /* @__PURE__ */ new Map();
-  for (const r of latestRecords(records)) {
-    const key3 = `${r.environment}|${r.pointId}`;
-    const g = groups.get(key3);
-    if (g) g.push(r);
-    else groups.set(key3, [r]);
-  }
-  return groups;
-}
 function compareKeys(x4, y4) {
   return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
 }
@@ -75315,8 +75309,8 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   validateDiffOptions(options);
   const summariesA = new Map(summarizePoints(inputA.records).map((p) => [keyOf(p), p]));
   const summariesB = new Map(summarizePoints(inputB.records).map((p) => [keyOf(p), p]));
-  const groupsA = groupRecords(inputA.records);
-  const groupsB = groupRecords(inputB.records);
+  const groupsA = recordsByPoint(inputA.records);
+  const groupsB = recordsByPoint(inputB.records);
   const points2 = [];
   const added = [];
   const removed = [];
