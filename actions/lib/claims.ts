@@ -322,3 +322,8 @@ function judgeDropAt(c: DropAtClaim, points: readonly PointSummary[], present: S
 }
 
 export { BASELINE };
+
+/** A run as one side of a diff, with the paper's claims judged on it so the diff lists the verdicts that changed. */
+export function judgedSide(run: { label: string; manifest: Manifest; records: readonly MeasurementRecord[] }): { label: string; manifest: Manifest; records: readonly MeasurementRecord[]; verdicts: ClaimResult[] } {
+  return { label: run.label, manifest: run.manifest, records: run.records, verdicts: judgeClaims({ manifest: run.manifest, records: run.records }) };
+}

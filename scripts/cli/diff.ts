@@ -1,13 +1,12 @@
 // virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P]
 //                      [--correction holm|none] [--fail-on-regression] [--repo DIR] [--out DIR]
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { judgeClaims } from '../../actions/lib/claims.ts';
+import { judgedSide } from '../../actions/lib/claims.ts';
 import { DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, validateDiffOptions } from '../../actions/lib/diff.ts';
 import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff-format.ts';
 import { buildDiffFiles } from '../../actions/lib/diff-page.ts';
 import { gitCli, resolveRunPair } from '../../actions/lib/run-source.ts';
+import { writeReportFiles } from '../../actions/lib/site-build.ts';
 import { parseCommandArgs, UsageError } from './common.ts';
 
 /** Exit status when --fail-on-regression finds a regression (1 is an error, 2 a usage error). */
@@ -49,17 +48,11 @@ export async function commandDiff(args: string[]): Promise<number> {
   for (const note of [...a.notes, ...b.notes]) process.stderr.write(`note: ${note}\n`);
   process.stderr.write(`A: ${a.origin}\nB: ${b.origin}\n`);
 
-  // The paper's claims judged on each side, so the diff lists the claims whose verdict changed.
-  const side = (r: typeof a) => ({ label: r.label, manifest: r.manifest, records: r.records, verdicts: judgeClaims({ manifest: r.manifest, records: r.records }) });
-  const diff = diffRuns(side(a), side(b), options);
+  const diff = diffRuns(judgedSide(a), judgedSide(b), options);
   process.stdout.write(formatDiff(diff, format));
   if (values.out) {
     const files = await buildDiffFiles(diff);
-    for (const f of files) {
-      const path = join(values.out, f.path);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, f.content);
-    }
+    writeReportFiles(values.out, files);
     process.stderr.write(`diff page and charts: ${files.length} files in ${values.out}\n`);
   }
   if (values['fail-on-regression'] && hasRegression(diff)) {

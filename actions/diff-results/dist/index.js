@@ -26,9 +26,9 @@ var __export = (target2, all) => {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key2 of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key2) && key2 !== except)
-        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
+    for (let key3 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key3) && key3 !== except)
+        __defProp(to, key3, { get: () => from[key3], enumerable: !(desc = __getOwnPropDesc(from, key3)) || desc.enumerable });
   }
   return to;
 };
@@ -812,9 +812,9 @@ var require_constants = __commonJS({
       "X-XSS-Protection"
     ];
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key2 = wellknownHeaderNames[i];
-      const lowerCasedKey = key2.toLowerCase();
-      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key3 = wellknownHeaderNames[i];
+      const lowerCasedKey = key3.toLowerCase();
+      headerNameLowerCasedRecord[key3] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     Object.setPrototypeOf(headerNameLowerCasedRecord, null);
     module.exports = {
@@ -848,16 +848,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key2, value4, index6) {
-        if (index6 === void 0 || index6 >= key2.length) {
+      constructor(key3, value4, index6) {
+        if (index6 === void 0 || index6 >= key3.length) {
           throw new TypeError("Unreachable");
         }
-        const code2 = this.code = key2.charCodeAt(index6);
+        const code2 = this.code = key3.charCodeAt(index6);
         if (code2 > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key2.length !== ++index6) {
-          this.middle = new _TstNode(key2, value4, index6);
+        if (key3.length !== ++index6) {
+          this.middle = new _TstNode(key3, value4, index6);
         } else {
           this.value = value4;
         }
@@ -866,15 +866,15 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        */
-      add(key2, value4) {
-        const length3 = key2.length;
+      add(key3, value4) {
+        const length3 = key3.length;
         if (length3 === 0) {
           throw new TypeError("Unreachable");
         }
         let index6 = 0;
         let node = this;
         while (true) {
-          const code2 = key2.charCodeAt(index6);
+          const code2 = key3.charCodeAt(index6);
           if (code2 > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -885,20 +885,20 @@ var require_tree = __commonJS({
             } else if (node.middle !== null) {
               node = node.middle;
             } else {
-              node.middle = new _TstNode(key2, value4, index6);
+              node.middle = new _TstNode(key3, value4, index6);
               break;
             }
           } else if (node.code < code2) {
             if (node.left !== null) {
               node = node.left;
             } else {
-              node.left = new _TstNode(key2, value4, index6);
+              node.left = new _TstNode(key3, value4, index6);
               break;
             }
           } else if (node.right !== null) {
             node = node.right;
           } else {
-            node.right = new _TstNode(key2, value4, index6);
+            node.right = new _TstNode(key3, value4, index6);
             break;
           }
         }
@@ -907,12 +907,12 @@ var require_tree = __commonJS({
        * @param {Uint8Array} key
        * @return {TstNode | null}
        */
-      search(key2) {
-        const keylength = key2.length;
+      search(key3) {
+        const keylength = key3.length;
         let index6 = 0;
         let node = this;
         while (node !== null && index6 < keylength) {
-          let code2 = key2[index6];
+          let code2 = key3[index6];
           if (code2 <= 90 && code2 >= 65) {
             code2 |= 32;
           }
@@ -937,25 +937,25 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key2, value4) {
+      insert(key3, value4) {
         if (this.node === null) {
-          this.node = new TstNode(key2, value4, 0);
+          this.node = new TstNode(key3, value4, 0);
         } else {
-          this.node.add(key2, value4);
+          this.node.add(key3, value4);
         }
       }
       /**
        * @param {Uint8Array} key
        * @return {any}
        */
-      lookup(key2) {
-        return this.node?.search(key2)?.value ?? null;
+      lookup(key3) {
+        return this.node?.search(key3)?.value ?? null;
       }
     };
     var tree2 = new TernarySearchTree();
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
-      tree2.insert(key2, key2);
+      const key3 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree2.insert(key3, key3);
     }
     module.exports = {
       TernarySearchTree,
@@ -1179,20 +1179,20 @@ var require_util = __commonJS({
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i = 0; i < headers.length; i += 2) {
-        const key2 = headerNameToString(headers[i]);
-        let val = obj[key2];
+        const key3 = headerNameToString(headers[i]);
+        let val = obj[key3];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj[key2] = val;
+            obj[key3] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         } else {
           const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj[key2] = headersValue;
+            obj[key3] = headersValue;
           } else {
-            obj[key2] = Array.isArray(headersValue) ? headersValue.map((x4) => x4.toString("utf8")) : headersValue.toString("utf8");
+            obj[key3] = Array.isArray(headersValue) ? headersValue.map((x4) => x4.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1206,21 +1206,21 @@ var require_util = __commonJS({
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
-      let key2;
+      let key3;
       let val;
       let kLen = 0;
       for (let n = 0; n < headers.length; n += 2) {
-        key2 = headers[n];
+        key3 = headers[n];
         val = headers[n + 1];
-        typeof key2 !== "string" && (key2 = key2.toString());
+        typeof key3 !== "string" && (key3 = key3.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
-        kLen = key2.length;
-        if (kLen === 14 && key2[7] === "-" && (key2 === "content-length" || key2.toLowerCase() === "content-length")) {
+        kLen = key3.length;
+        if (kLen === 14 && key3[7] === "-" && (key3 === "content-length" || key3.toLowerCase() === "content-length")) {
           hasContentLength = true;
-        } else if (kLen === 19 && key2[7] === "-" && (key2 === "content-disposition" || key2.toLowerCase() === "content-disposition")) {
+        } else if (kLen === 19 && key3[7] === "-" && (key3 === "content-disposition" || key3.toLowerCase() === "content-disposition")) {
           contentDispositionIdx = n + 1;
         }
-        ret[n] = key2;
+        ret[n] = key3;
         ret[n + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
@@ -1961,20 +1961,20 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key2, value4) {
-        processHeader(this, key2, value4);
+      addHeader(key3, value4) {
+        processHeader(this, key3, value4);
         return this;
       }
     };
-    function processHeader(request2, key2, val) {
+    function processHeader(request2, key3, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key2} header`);
+        throw new InvalidArgumentError(`invalid ${key3} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key2];
+      let headerName = headerNameLowerCasedRecord[key3];
       if (headerName === void 0) {
-        headerName = key2.toLowerCase();
+        headerName = key3.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
@@ -1984,17 +1984,17 @@ var require_request = __commonJS({
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
-              throw new InvalidArgumentError(`invalid ${key2} header`);
+              throw new InvalidArgumentError(`invalid ${key3} header`);
             }
             arr.push(val[i]);
           } else if (val[i] === null) {
             arr.push("");
           } else if (typeof val[i] === "object") {
-            throw new InvalidArgumentError(`invalid ${key2} header`);
+            throw new InvalidArgumentError(`invalid ${key3} header`);
           } else {
             const str = `${val[i]}`;
             if (!isValidHeaderValue(str)) {
-              throw new InvalidArgumentError(`invalid ${key2} header`);
+              throw new InvalidArgumentError(`invalid ${key3} header`);
             }
             arr.push(str);
           }
@@ -2002,14 +2002,14 @@ var require_request = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key2} header`);
+          throw new InvalidArgumentError(`invalid ${key3} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key2} header`);
+          throw new InvalidArgumentError(`invalid ${key3} header`);
         }
       }
       if (headerName === "host") {
@@ -2030,7 +2030,7 @@ var require_request = __commonJS({
         }
       } else if (request2.contentType === null && headerName === "content-type") {
         request2.contentType = val;
-        request2.headers.push(key2, val);
+        request2.headers.push(key3, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -2044,7 +2044,7 @@ var require_request = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request2.headers.push(key2, val);
+        request2.headers.push(key3, val);
       }
     }
     module.exports = Request;
@@ -2166,9 +2166,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.close((err, data3) => {
-              return err ? reject(err) : resolve2(data3);
+              return err ? reject(err) : resolve3(data3);
             });
           });
         }
@@ -2206,12 +2206,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.destroy(err, (err2, data3) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve2(data3);
+              ) : resolve3(data3);
             });
           });
         }
@@ -2532,13 +2532,13 @@ var require_connect = __commonJS({
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
-          this._sessionRegistry = new global.FinalizationRegistry((key2) => {
+          this._sessionRegistry = new global.FinalizationRegistry((key3) => {
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref2 = this._sessionCache.get(key2);
+            const ref2 = this._sessionCache.get(key3);
             if (ref2 !== void 0 && ref2.deref() === void 0) {
-              this._sessionCache.delete(key2);
+              this._sessionCache.delete(key3);
             }
           });
         }
@@ -2702,10 +2702,10 @@ var require_utils = __commonJS({
     exports.enumToMap = void 0;
     function enumToMap(obj) {
       const res = {};
-      Object.keys(obj).forEach((key2) => {
-        const value4 = obj[key2];
+      Object.keys(obj).forEach((key3) => {
+        const value4 = obj[key3];
         if (typeof value4 === "number") {
-          res[key2] = value4;
+          res[key3] = value4;
         }
       });
       return res;
@@ -2882,9 +2882,9 @@ var require_constants2 = __commonJS({
     ];
     exports.METHOD_MAP = utils_1.enumToMap(METHODS);
     exports.H_METHOD_MAP = {};
-    Object.keys(exports.METHOD_MAP).forEach((key2) => {
-      if (/^H/.test(key2)) {
-        exports.H_METHOD_MAP[key2] = exports.METHOD_MAP[key2];
+    Object.keys(exports.METHOD_MAP).forEach((key3) => {
+      if (/^H/.test(key3)) {
+        exports.H_METHOD_MAP[key3] = exports.METHOD_MAP[key3];
       }
     });
     var FINISH;
@@ -3855,19 +3855,19 @@ var require_webidl = __commonJS({
         const result = {};
         if (!types.isProxy(O)) {
           const keys5 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key2 of keys5) {
-            const typedKey = keyConverter(key2, prefix, argument);
-            const typedValue = valueConverter(O[key2], prefix, argument);
+          for (const key3 of keys5) {
+            const typedKey = keyConverter(key3, prefix, argument);
+            const typedValue = valueConverter(O[key3], prefix, argument);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys4 = Reflect.ownKeys(O);
-        for (const key2 of keys4) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
+        for (const key3 of keys4) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key3);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key2, prefix, argument);
-            const typedValue = valueConverter(O[key2], prefix, argument);
+            const typedKey = keyConverter(key3, prefix, argument);
+            const typedValue = valueConverter(O[key3], prefix, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -3898,29 +3898,29 @@ var require_webidl = __commonJS({
           });
         }
         for (const options of converters) {
-          const { key: key2, defaultValue, required: required2, converter } = options;
+          const { key: key3, defaultValue, required: required2, converter } = options;
           if (required2 === true) {
-            if (!Object.hasOwn(dictionary, key2)) {
+            if (!Object.hasOwn(dictionary, key3)) {
               throw webidl.errors.exception({
                 header: prefix,
-                message: `Missing required key "${key2}".`
+                message: `Missing required key "${key3}".`
               });
             }
           }
-          let value4 = dictionary[key2];
+          let value4 = dictionary[key3];
           const hasDefault = Object.hasOwn(options, "defaultValue");
           if (hasDefault && value4 !== null) {
             value4 ??= defaultValue();
           }
           if (required2 || hasDefault || value4 !== void 0) {
-            value4 = converter(value4, prefix, `${argument}.${key2}`);
+            value4 = converter(value4, prefix, `${argument}.${key3}`);
             if (options.allowedValues && !options.allowedValues.includes(value4)) {
               throw webidl.errors.exception({
                 header: prefix,
                 message: `${value4} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key2] = value4;
+            dict[key3] = value4;
           }
         }
         return dict;
@@ -4478,8 +4478,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve2, reject) => {
-        res = resolve2;
+      const promise = new Promise((resolve3, reject) => {
+        res = resolve3;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -4535,18 +4535,18 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key2, [valueIndex]: value4 } = values3[index6];
+          const { [keyIndex]: key3, [valueIndex]: value4 } = values3[index6];
           this.#index = index6 + 1;
           let result;
           switch (this.#kind) {
             case "key":
-              result = key2;
+              result = key3;
               break;
             case "value":
               result = value4;
               break;
             case "key+value":
-              result = [key2, value4];
+              result = [key3, value4];
               break;
           }
           return {
@@ -4612,8 +4612,8 @@ var require_util2 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key2, 1: value4 } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value4, key2, this);
+            for (const { 0: key3, 1: value4 } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value4, key3, this);
             }
           }
         }
@@ -6056,15 +6056,15 @@ var require_client_h1 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key2 = this.headers[len - 2];
-        if (key2.length === 10) {
-          const headerName = util.bufferToLowerCasedHeaderName(key2);
+        const key3 = this.headers[len - 2];
+        if (key3.length === 10) {
+          const headerName = util.bufferToLowerCasedHeaderName(key3);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key2.length === 14 && util.bufferToLowerCasedHeaderName(key2) === "content-length") {
+        } else if (key3.length === 14 && util.bufferToLowerCasedHeaderName(key3) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6562,15 +6562,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key2 = headers[n + 0];
+          const key3 = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key2}: ${val[i]}\r
+              header += `${key3}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key2}: ${val}\r
+            header += `${key3}: ${val}\r
 `;
           }
         }
@@ -6730,12 +6730,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert3(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7080,18 +7080,18 @@ var require_client_h2 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key2 = reqHeaders[n + 0];
+        const key3 = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key2]) {
-              headers[key2] += `,${val[i]}`;
+            if (headers[key3]) {
+              headers[key3] += `,${val[i]}`;
             } else {
-              headers[key2] = val[i];
+              headers[key3] = val[i];
             }
           }
         } else {
-          headers[key2] = val;
+          headers[key3] = val;
         }
       }
       let stream2;
@@ -7405,12 +7405,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert3(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7586,9 +7586,9 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else if (headers && typeof headers === "object") {
-        for (const key2 of Object.keys(headers)) {
-          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
-            ret.push(key2, headers[key2]);
+        for (const key3 of Object.keys(headers)) {
+          if (!shouldRemoveHeader(key3, removeContent, unknownOrigin)) {
+            ret.push(key3, headers[key3]);
           }
         }
       } else {
@@ -7889,16 +7889,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve2;
+            this[kClosedResolve] = resolve3;
           } else {
-            resolve2(null);
+            resolve3(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7909,7 +7909,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve2(null);
+            resolve3(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7960,7 +7960,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve2, reject) => {
+        const socket = await new Promise((resolve3, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7972,7 +7972,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve2(socket2);
+              resolve3(socket2);
             }
           });
         });
@@ -8308,8 +8308,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c4) => c4.close()));
         } else {
-          await new Promise((resolve2) => {
-            this[kClosedResolve] = resolve2;
+          await new Promise((resolve3) => {
+            this[kClosedResolve] = resolve3;
           });
         }
       }
@@ -8669,16 +8669,16 @@ var require_agent = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler) {
-        let key2;
+        let key3;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key2 = String(opts.origin);
+          key3 = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        let dispatcher = this[kClients].get(key2);
+        let dispatcher = this[kClients].get(key3);
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
-          this[kClients].set(key2, dispatcher);
+          this[kClients].set(key3, dispatcher);
         }
         return dispatcher.dispatch(opts, handler);
       }
@@ -8917,7 +8917,7 @@ var require_proxy_agent = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key3) => key3.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -9578,7 +9578,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve2, reject) => {
+        return await new Promise((resolve3, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9591,7 +9591,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve2(null);
+              resolve3(null);
             }
           }).on("error", noop6).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9610,7 +9610,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type3) {
       assert3(!stream2[kConsume]);
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9627,7 +9627,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type: type3,
               stream: stream2,
-              resolve: resolve2,
+              resolve: resolve3,
               reject,
               length: 0,
               body: []
@@ -9697,18 +9697,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type: type3, body, resolve: resolve2, stream: stream2, length: length3 } = consume2;
+      const { type: type3, body, resolve: resolve3, stream: stream2, length: length3 } = consume2;
       try {
         if (type3 === "text") {
-          resolve2(chunksDecode(body, length3));
+          resolve3(chunksDecode(body, length3));
         } else if (type3 === "json") {
-          resolve2(JSON.parse(chunksDecode(body, length3)));
+          resolve3(JSON.parse(chunksDecode(body, length3)));
         } else if (type3 === "arrayBuffer") {
-          resolve2(chunksConcat(body, length3).buffer);
+          resolve3(chunksConcat(body, length3).buffer);
         } else if (type3 === "blob") {
-          resolve2(new Blob(body, { type: stream2[kContentType] }));
+          resolve3(new Blob(body, { type: stream2[kContentType] }));
         } else if (type3 === "bytes") {
-          resolve2(chunksConcat(body, length3));
+          resolve3(chunksConcat(body, length3));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9965,9 +9965,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           request2.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve2(data3);
+            return err ? reject(err) : resolve3(data3);
           });
         });
       }
@@ -10190,9 +10190,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           stream2.call(this, opts, factory, (err, data3) => {
-            return err ? reject(err) : resolve2(data3);
+            return err ? reject(err) : resolve3(data3);
           });
         });
       }
@@ -10477,9 +10477,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           upgrade.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve2(data3);
+            return err ? reject(err) : resolve3(data3);
           });
         });
       }
@@ -10571,9 +10571,9 @@ var require_api_connect = __commonJS({
     };
     function connect2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           connect2.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve2(data3);
+            return err ? reject(err) : resolve3(data3);
           });
         });
       }
@@ -10695,18 +10695,18 @@ var require_mock_utils = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key2) {
+    function getHeaderByName(headers, key3) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key3.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key2);
+        return headers.get(key3);
       } else {
-        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key3.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -10770,41 +10770,41 @@ var require_mock_utils = __commonJS({
         return data3.toString();
       }
     }
-    function getMockDispatch(mockDispatches, key2) {
-      const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
+    function getMockDispatch(mockDispatches, key3) {
+      const basePath = key3.query ? buildURL(key3.path, key3.query) : key3.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method: method2 }) => matchValue(method2, key2.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method: method2 }) => matchValue(method2, key3.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key3.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key2.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key3.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key3.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key3.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
+        const headers = typeof key3.headers === "object" ? JSON.stringify(key3.headers) : key3.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key2, data3) {
+    function addMockDispatch(mockDispatches, key3, data3) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data3 === "function" ? { callback: data3 } : { ...data3 };
-      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key3, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key2) {
+    function deleteMockDispatch(mockDispatches, key3) {
       const index6 = mockDispatches.findIndex((dispatch2) => {
         if (!dispatch2.consumed) {
           return false;
         }
-        return matchKey(dispatch2, key2);
+        return matchKey(dispatch2, key3);
       });
       if (index6 !== -1) {
         mockDispatches.splice(index6, 1);
@@ -10824,9 +10824,9 @@ var require_mock_utils = __commonJS({
       const keys4 = Object.keys(data3);
       const result = [];
       for (let i = 0; i < keys4.length; ++i) {
-        const key2 = keys4[i];
-        const value4 = data3[key2];
-        const name = Buffer.from(`${key2}`);
+        const key3 = keys4[i];
+        const value4 = data3[key3];
+        const name = Buffer.from(`${key3}`);
         if (Array.isArray(value4)) {
           for (let j = 0; j < value4.length; ++j) {
             result.push(name, Buffer.from(`${value4[j]}`));
@@ -10848,8 +10848,8 @@ var require_mock_utils = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler) {
-      const key2 = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
+      const key3 = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key3);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -10859,7 +10859,7 @@ var require_mock_utils = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error4 !== null) {
-        deleteMockDispatch(this[kDispatches], key2);
+        deleteMockDispatch(this[kDispatches], key3);
         handler.onError(error4);
         return true;
       }
@@ -10884,7 +10884,7 @@ var require_mock_utils = __commonJS({
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key2);
+        deleteMockDispatch(mockDispatches, key3);
       }
       function resume() {
       }
@@ -12791,16 +12791,16 @@ var require_dispatcher_weakref = __commonJS({
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
-      register(dispatcher, key2) {
+      register(dispatcher, key3) {
         if (dispatcher.on) {
           dispatcher.on("disconnect", () => {
             if (dispatcher[kConnected] === 0 && dispatcher[kSize] === 0) {
-              this.finalizer(key2);
+              this.finalizer(key3);
             }
           });
         }
       }
-      unregister(key2) {
+      unregister(key3) {
       }
     };
     module.exports = function() {
@@ -14436,7 +14436,7 @@ var require_fetch = __commonJS({
       function dispatch2({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve2, reject) => agent.dispatch(
+        return new Promise((resolve3, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14512,7 +14512,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve2({
+              resolve3({
                 status,
                 statusText,
                 headersList,
@@ -14555,7 +14555,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve2({
+              resolve3({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -16285,8 +16285,8 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key2, ...value4] = part.split("=");
-        const trimmedKey = key2.trim();
+        const [key3, ...value4] = part.split("=");
+        const trimmedKey = key3.trim();
         const joinedValue = value4.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -18296,8 +18296,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve2) => {
-        setTimeout(resolve2, ms).unref();
+      return new Promise((resolve3) => {
+        setTimeout(resolve3, ms).unref();
       });
     }
     module.exports = {
@@ -19178,7 +19178,7 @@ var require_topojson_client = __commonJS({
         };
       }
       function bbox(topology) {
-        var t = transform4(topology.transform), key2, x02 = Infinity, y02 = x02, x12 = -x02, y12 = -x02;
+        var t = transform4(topology.transform), key3, x02 = Infinity, y02 = x02, x12 = -x02, y12 = -x02;
         function bboxPoint(p) {
           p = t(p);
           if (p[0] < x02) x02 = p[0];
@@ -19209,8 +19209,8 @@ var require_topojson_client = __commonJS({
             if (p[1] > y12) y12 = p[1];
           }
         });
-        for (key2 in topology.objects) {
-          bboxGeometry(topology.objects[key2]);
+        for (key3 in topology.objects) {
+          bboxGeometry(topology.objects[key3]);
         }
         return [x02, y02, x12, y12];
       }
@@ -19558,7 +19558,7 @@ var require_topojson_client = __commonJS({
         } else {
           box = topology.bbox;
         }
-        var t = untransform(transform5), box, key2, inputs = topology.objects, outputs = {};
+        var t = untransform(transform5), box, key3, inputs = topology.objects, outputs = {};
         function quantizePoint(point5) {
           return t(point5);
         }
@@ -19590,7 +19590,7 @@ var require_topojson_client = __commonJS({
           output3.length = j;
           return output3;
         }
-        for (key2 in inputs) outputs[key2] = quantizeGeometry(inputs[key2]);
+        for (key3 in inputs) outputs[key3] = quantizeGeometry(inputs[key3]);
         return {
           type: "Topology",
           bbox: box,
@@ -19660,16 +19660,16 @@ var Command = class {
     if (this.properties && Object.keys(this.properties).length > 0) {
       cmdStr += " ";
       let first = true;
-      for (const key2 in this.properties) {
-        if (this.properties.hasOwnProperty(key2)) {
-          const val = this.properties[key2];
+      for (const key3 in this.properties) {
+        if (this.properties.hasOwnProperty(key3)) {
+          const val = this.properties[key3];
           if (val) {
             if (first) {
               first = false;
             } else {
               cmdStr += ",";
             }
-            cmdStr += `${key2}=${escapeProperty(val)}`;
+            cmdStr += `${key3}=${escapeProperty(val)}`;
           }
         }
       }
@@ -19701,16 +19701,16 @@ function issueFileCommand(command, message) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key2, value4) {
+function prepareKeyValueMessage(key3, value4) {
   const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value4);
-  if (key2.includes(delimiter)) {
+  if (key3.includes(delimiter)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
   }
   if (convertedValue.includes(delimiter)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
   }
-  return `${key2}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key3}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -19776,11 +19776,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value4) {
-    return value4 instanceof P ? value4 : new P(function(resolve2) {
-      resolve2(value4);
+    return value4 instanceof P ? value4 : new P(function(resolve3) {
+      resolve3(value4);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value4) {
       try {
         step2(generator.next(value4));
@@ -19796,7 +19796,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -19841,7 +19841,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content2, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key2, value4]) => ` ${key2}="${value4}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key3, value4]) => ` ${key3}="${value4}"`).join("");
     if (!content2) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -20108,8 +20108,8 @@ function info(message) {
 }
 
 // actions/diff-results/src/main.ts
-import { existsSync as existsSync4, mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname, isAbsolute, join as join4 } from "node:path";
+import { existsSync as existsSync5, writeFileSync as writeFileSync3 } from "node:fs";
+import { isAbsolute, join as join5 } from "node:path";
 
 // actions/lib/action-inputs.ts
 var InputError = class extends Error {
@@ -20203,10 +20203,10 @@ function validateRecord(value4, where) {
   if (typeof r.formatVersion === "number" && r.formatVersion > RESULTS_FORMAT_VERSION) {
     throw new RunFormatError(`${where}: formatVersion ${r.formatVersion} is newer than this virtnet reads (${RESULTS_FORMAT_VERSION}); upgrade virtnet`);
   }
-  for (const [key2, type3] of Object.entries(RECORD_FIELDS)) {
-    const v = r[key2];
+  for (const [key3, type3] of Object.entries(RECORD_FIELDS)) {
+    const v = r[key3];
     const actual = v === null ? "null" : typeof v;
-    if (!type3.split("|").includes(actual)) throw new RunFormatError(`${where}: field ${key2} should be ${type3}, got ${JSON.stringify(v)}`);
+    if (!type3.split("|").includes(actual)) throw new RunFormatError(`${where}: field ${key3} should be ${type3}, got ${JSON.stringify(v)}`);
   }
   if (r.status !== "ok" && r.status !== "failed") throw new RunFormatError(`${where}: status ${JSON.stringify(r.status)} is not ok or failed`);
   if (r.status === "ok" && (r.metrics === null || typeof r.metrics.throughputMbps !== "number")) {
@@ -20244,21 +20244,21 @@ function validateManifest(value4, file = "manifest.json") {
   if (m3.kind !== "virtnet-run") throw new RunFormatError(`${file}: kind is ${JSON.stringify(m3.kind)}, not "virtnet-run": this is not a virtnet run`);
   if (typeof m3.formatVersion !== "number") throw new RunFormatError(`${file}: formatVersion missing`);
   if (m3.formatVersion > RESULTS_FORMAT_VERSION) throw new RunFormatError(`${file}: formatVersion ${m3.formatVersion} is newer than this virtnet reads (${RESULTS_FORMAT_VERSION}); upgrade virtnet`);
-  for (const key2 of ["runId", "createdAt", "planSource", "status"]) {
-    if (typeof m3[key2] !== "string") throw new RunFormatError(`${file}: field ${key2} should be a string, got ${JSON.stringify(m3[key2])}`);
+  for (const key3 of ["runId", "createdAt", "planSource", "status"]) {
+    if (typeof m3[key3] !== "string") throw new RunFormatError(`${file}: field ${key3} should be a string, got ${JSON.stringify(m3[key3])}`);
   }
-  for (const key2 of ["environments", "sessions"]) {
-    if (!Array.isArray(m3[key2])) throw new RunFormatError(`${file}: field ${key2} should be a list`);
+  for (const key3 of ["environments", "sessions"]) {
+    if (!Array.isArray(m3[key3])) throw new RunFormatError(`${file}: field ${key3} should be a list`);
   }
-  for (const key2 of ["plan", "hosts", "environmentDescriptions", "environmentErrors", "git"]) {
-    if (typeof m3[key2] !== "object" || m3[key2] === null) throw new RunFormatError(`${file}: field ${key2} should be an object`);
+  for (const key3 of ["plan", "hosts", "environmentDescriptions", "environmentErrors", "git"]) {
+    if (typeof m3[key3] !== "object" || m3[key3] === null) throw new RunFormatError(`${file}: field ${key3} should be an object`);
   }
   return m3;
 }
 function latestRecords(records) {
-  const byKey = /* @__PURE__ */ new Map();
-  for (const r of records) byKey.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
-  return [...byKey.values()];
+  const byKey2 = /* @__PURE__ */ new Map();
+  for (const r of records) byKey2.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
+  return [...byKey2.values()];
 }
 
 // actions/lib/stats.ts
@@ -20369,10 +20369,10 @@ function median(xs) {
 function recordsByPoint(records) {
   const groups = /* @__PURE__ */ new Map();
   for (const r of latestRecords(records)) {
-    const key2 = `${r.environment}|${r.pointId}`;
-    const g = groups.get(key2);
+    const key3 = `${r.environment}|${r.pointId}`;
+    const g = groups.get(key3);
     if (g) g.push(r);
-    else groups.set(key2, [r]);
+    else groups.set(key3, [r]);
   }
   return groups;
 }
@@ -20407,6 +20407,433 @@ function summarizePoints(records, level = 0.95) {
     });
   }
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
+}
+
+// actions/lib/analysis.ts
+var BASELINE = "native";
+function key(p) {
+  return `${p.test}|${p.value}`;
+}
+function byKey(points2, environment) {
+  const map3 = /* @__PURE__ */ new Map();
+  for (const p of points2) if (p.environment === environment && p.throughput.n > 0) map3.set(key(p), p);
+  return map3;
+}
+function environmentsOf(points2) {
+  return [...new Set(points2.filter((p) => p.throughput.n > 0).map((p) => p.environment))];
+}
+function relativeThroughput(points2, baseline3 = BASELINE) {
+  const base = byKey(points2, baseline3);
+  const out = [];
+  for (const p of points2) {
+    if (p.throughput.n === 0) continue;
+    const b10 = base.get(key(p));
+    if (!b10 || !(b10.throughput.mean > 0)) continue;
+    const r = p.throughput.mean / b10.throughput.mean;
+    let half = null;
+    if (p.environment === baseline3) half = b10.throughput.ciHalfWidth === null ? null : b10.throughput.ciHalfWidth / b10.throughput.mean;
+    else if (p.throughput.ciHalfWidth !== null && b10.throughput.ciHalfWidth !== null && p.throughput.mean > 0) {
+      half = r * Math.hypot(p.throughput.ciHalfWidth / p.throughput.mean, b10.throughput.ciHalfWidth / b10.throughput.mean);
+    }
+    out.push({ environment: p.environment, test: p.test, series: p.series, x: p.value, relative: r, halfWidth: half, low: half === null ? null : r - half, high: half === null ? null : r + half });
+  }
+  return out;
+}
+function signedAreas(points2, test2, from, to, baseline3 = BASELINE) {
+  const base = byKey(points2, baseline3);
+  const out = [];
+  for (const env of environmentsOf(points2)) {
+    if (env === baseline3) continue;
+    const gaps = points2.filter((p) => p.environment === env && p.test === test2 && p.value >= from && p.value <= to && p.throughput.n > 0 && base.has(key(p))).map((p) => ({ x: p.value, gap: p.throughput.mean - base.get(key(p)).throughput.mean })).sort((a4, b10) => a4.x - b10.x);
+    if (gaps.length === 0) continue;
+    let area6 = 0;
+    for (let i = 1; i < gaps.length; i++) area6 += (gaps[i].gap + gaps[i - 1].gap) / 2 * (gaps[i].x - gaps[i - 1].x);
+    const width2 = gaps[gaps.length - 1].x - gaps[0].x;
+    out.push({ environment: env, test: test2, from, to, points: gaps.length, area: area6, meanGap: width2 > 0 ? area6 / width2 : 0 });
+  }
+  return out;
+}
+var MIN_REPLICATES_TO_DECIDE = 2;
+function metricValue(p, metric) {
+  return metric === "throughput" ? p.throughput.mean : p.okRate;
+}
+function compareRange(points2, test2, a4, b10, from, to, metric = "throughput", level = 0.95) {
+  const pb = byKey(points2, b10);
+  const diffs = [];
+  let minReplicates = Number.POSITIVE_INFINITY;
+  for (const p2 of points2) {
+    if (p2.environment !== a4 || p2.test !== test2 || p2.value < from || p2.value > to || p2.throughput.n === 0) continue;
+    const q = pb.get(key(p2));
+    if (!q) continue;
+    const va = metricValue(p2, metric);
+    const vb = metricValue(q, metric);
+    if (va === null || vb === null) continue;
+    diffs.push(va - vb);
+    minReplicates = Math.min(minReplicates, p2.throughput.n, q.throughput.n);
+  }
+  const k2 = diffs.length;
+  const base = { test: test2, a: a4, b: b10, from, to, metric, points: k2, meanDifference: mean(diffs), minReplicates: k2 === 0 ? 0 : minReplicates };
+  if (k2 < 2) return { ...base, low: null, high: null, p: null, note: `too few shared points in ${from}-${to} (${k2}; need at least 2)` };
+  const m3 = mean(diffs);
+  const se = stdev(diffs) / Math.sqrt(k2);
+  const note = base.minReplicates < MIN_REPLICATES_TO_DECIDE ? `too few replicates (${base.minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})` : null;
+  if (se === 0) return { ...base, low: m3, high: m3, p: m3 === 0 ? 1 : 0, note: note ?? "identical differences at every point" };
+  const half = studentTQuantile(1 - (1 - level) / 2, k2 - 1) * se;
+  const t = m3 / se;
+  const p = 2 * (1 - studentTCdf(Math.abs(t), k2 - 1));
+  return { ...base, low: m3 - half, high: m3 + half, p: Math.min(1, Math.max(0, p)), note };
+}
+
+// env/plans/paper-claims.json
+var paper_claims_default = {
+  $comment: "The claims of Chen et al. (the paper the 'paper' plan reproduces), as data. Each is judged on a run by actions/lib/claims.ts as supported, refuted or inconclusive; docs in env/plans/README.md.",
+  formatVersion: 1,
+  alpha: 0.05,
+  claims: [
+    {
+      id: "tcp-osv-above-native-2000-6000",
+      text: "OSv's TCP throughput is above native Linux's for send socket sizes 2000-6000 B, by 4 to 20 x 10^6 bits/s.",
+      section: "III (Fig. 4a, 4c)",
+      kind: "compare",
+      test: "TCP_STREAM",
+      range: [2e3, 6e3],
+      metric: "throughput",
+      above: ["osv"],
+      below: ["native"],
+      margin: 4,
+      judged: "Paired t-test over the shared points in the range of the per-point mean difference (OSv - native). Supported when the 95% interval is above 0 and the mean difference is at least the margin (4, the paper's smallest gap); refuted when the whole interval is below the margin."
+    },
+    {
+      id: "tcp-native-above-docker-2000-6000",
+      text: "Native Linux's TCP throughput is above Docker's for send socket sizes 2000-6000 B, by about 4 x 10^6 bits/s.",
+      section: "III (Fig. 4b, 4d)",
+      kind: "compare",
+      test: "TCP_STREAM",
+      range: [2e3, 6e3],
+      metric: "throughput",
+      above: ["native"],
+      below: ["docker"],
+      margin: 4,
+      judged: "As above, for native - Docker, margin 4 x 10^6 bits/s (the paper's 'about 4')."
+    },
+    {
+      id: "tcp-osv-best-average-0-6000",
+      text: "Over the restricted socket range 0-6000 B, OSv has the highest average relative TCP throughput of the four environments.",
+      section: "III (Fig. 5/7)",
+      kind: "compare",
+      test: "TCP_STREAM",
+      range: [0, 6e3],
+      metric: "throughput",
+      above: ["osv"],
+      below: ["native", "docker", "kvm"],
+      margin: 1,
+      judged: "OSv against each other environment: paired t-test over the shared points in 0-6000 B (a higher average relative throughput is a higher mean throughput over the same points). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
+    },
+    {
+      id: "tcp-area-order-0-6000",
+      text: "By the signed area between each curve and native's over 0-6000 B, OSv outperforms KVM and KVM outperforms Docker.",
+      section: "V.B (Discussion)",
+      kind: "compare",
+      test: "TCP_STREAM",
+      range: [0, 6e3],
+      metric: "throughput",
+      order: ["osv", "kvm", "docker"],
+      environments: ["native", "osv", "kvm", "docker"],
+      margin: 1,
+      judged: "Each neighbour in the order against the next: paired t-test over the shared points (the difference of two signed areas is the area between the two curves). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
+    },
+    {
+      id: "tcp-kvm-unstable",
+      text: "KVM's TCP curve is unstable, not gradually increasing, with drops such as from 3000 to 4000 B.",
+      section: "III (Fig. 4a, 4b)",
+      kind: "unstable",
+      test: "TCP_STREAM",
+      range: [0, 2e4],
+      environment: "kvm",
+      baseline: "native",
+      minimumDrop: 0.05,
+      judged: "A drop is a step from one point of a series to the next where throughput falls by at least 5% and Welch's t-test finds the fall significant. Supported when KVM has at least one drop and more than native; refuted when KVM's mean curve has no fall of 5% at all (with at least 2 replicates per point); inconclusive when its means fall but the replicates' spread leaves every fall insignificant."
+    },
+    {
+      id: "tcp-converge-beyond-6000",
+      text: "All TCP curves converge to native's beyond about 5000-6000 B.",
+      section: "III (Fig. 4b, 4f)",
+      kind: "converge",
+      test: "TCP_STREAM",
+      range: [6e3, 2e4],
+      environments: ["docker", "kvm", "osv"],
+      baseline: "native",
+      tolerance: 0.05,
+      judged: "Per environment, a t interval over the points beyond 6000 B of (relative throughput - 1). Supported when every environment's interval lies within +-5%; refuted when any environment's interval lies wholly outside +-5%."
+    },
+    {
+      id: "udp-drop-at-1500",
+      text: "UDP throughput drops sharply at a message size of about 1500 B in every environment.",
+      section: "IV (Fig. 6a)",
+      kind: "drop-at",
+      test: "UDP_STREAM",
+      at: 1500,
+      environments: ["native", "docker", "kvm", "osv"],
+      minimumDrop: 0.5,
+      judged: "Per environment, the relative drop from the last point below 1500 B to the first above it, with a delta-method interval. 'Sharply' means at least 50% (the paper shows 97 -> 10). Supported when every environment's interval is above 50%; refuted when any environment's interval is below 50%."
+    },
+    {
+      id: "udp-native-best-beyond-1450",
+      text: "For UDP, native Linux has the highest throughput beyond about 1450 B.",
+      section: "IV, V.B (Fig. 6b)",
+      kind: "compare",
+      test: "UDP_STREAM",
+      range: [1450, 2e3],
+      metric: "throughput",
+      above: ["native"],
+      below: ["docker", "kvm", "osv"],
+      margin: 1,
+      judged: "Native against each other environment: paired t-test over the shared points in 1450-2000 B. Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
+    },
+    {
+      id: "udp-kvm-beats-docker-osv-beyond-1450",
+      text: "For UDP beyond about 1450 B, KVM outperforms Docker and OSv.",
+      section: "IV, V.B (Fig. 6b)",
+      kind: "compare",
+      test: "UDP_STREAM",
+      range: [1450, 2e3],
+      metric: "throughput",
+      above: ["kvm"],
+      below: ["docker", "osv"],
+      margin: 1,
+      judged: "KVM against Docker and against OSv, as above."
+    },
+    {
+      id: "udp-virtual-above-native-below-1400",
+      text: "For UDP from 0 to 1400 B, Docker, KVM and OSv perform alike and above native Linux.",
+      section: "V.B (Discussion)",
+      kind: "compare",
+      test: "UDP_STREAM",
+      range: [0, 1400],
+      metric: "throughput",
+      above: ["docker", "kvm", "osv"],
+      below: ["native"],
+      margin: 1,
+      judged: "Each of Docker, KVM and OSv against native over 0-1400 B, as above."
+    },
+    {
+      id: "udp-osv-okay-rate-250-900",
+      text: "OSv has a higher UDP okay rate than Docker and KVM for message sizes 250-900 B.",
+      section: "IV, V.B (Fig. 7)",
+      kind: "compare",
+      test: "UDP_STREAM",
+      range: [250, 900],
+      metric: "okRate",
+      above: ["osv"],
+      below: ["docker", "kvm"],
+      margin: 0.01,
+      judged: "Okay rate = messages received / messages sent, pooled over replicates per point; paired t-test over the shared points in 250-900 B. Supported when every interval is above 0 with a mean gap of at least 0.01 (one percentage point); refuted when any interval lies below that margin."
+    }
+  ]
+};
+
+// actions/lib/claims.ts
+var ClaimsFormatError = class extends Error {
+  name = "ClaimsFormatError";
+};
+var KINDS = ["compare", "unstable", "converge", "drop-at"];
+function validateClaims(value4, source4 = "paper-claims.json") {
+  const problems = [];
+  const v = value4;
+  if (typeof v !== "object" || v === null || !Array.isArray(v.claims)) throw new ClaimsFormatError(`${source4}: expected an object with a "claims" list`);
+  if (typeof v.alpha !== "number" || !(v.alpha > 0 && v.alpha < 1)) problems.push(`alpha: expected a number in (0, 1), got ${JSON.stringify(v.alpha)}`);
+  const ids = /* @__PURE__ */ new Set();
+  v.claims.forEach((c4, i) => {
+    const where = `claims[${i}]${typeof c4?.id === "string" ? ` (${c4.id})` : ""}`;
+    for (const f of ["id", "text", "section", "judged", "test"]) if (typeof c4?.[f] !== "string") problems.push(`${where}.${f}: expected a string`);
+    if (typeof c4?.id === "string") {
+      if (ids.has(c4.id)) problems.push(`${where}.id: duplicate id`);
+      ids.add(c4.id);
+    }
+    if (!KINDS.includes(c4?.kind)) problems.push(`${where}.kind: expected one of ${KINDS.join(", ")}, got ${JSON.stringify(c4?.kind)}`);
+    if (c4?.kind !== "drop-at") {
+      const r = c4?.range;
+      if (!Array.isArray(r) || r.length !== 2 || typeof r[0] !== "number" || typeof r[1] !== "number" || r[0] > r[1]) problems.push(`${where}.range: expected [from, to] with from <= to`);
+    }
+    if (c4?.kind === "compare") {
+      const hasPairs = Array.isArray(c4.above) && Array.isArray(c4.below);
+      if (!hasPairs && !(Array.isArray(c4.order) && c4.order.length >= 2)) problems.push(`${where}: a compare claim needs "above" and "below", or an "order" of at least 2`);
+      if (typeof c4.margin !== "number" || c4.margin < 0) problems.push(`${where}.margin: expected a number >= 0`);
+      if (c4.metric !== "throughput" && c4.metric !== "okRate") problems.push(`${where}.metric: expected throughput or okRate`);
+    }
+  });
+  if (problems.length > 0) throw new ClaimsFormatError(`${source4} is invalid:
+  - ${problems.join("\n  - ")}`);
+  return v;
+}
+var PAPER_CLAIMS = validateClaims(paper_claims_default);
+function claimEnvironments(c4) {
+  switch (c4.kind) {
+    case "compare":
+      return [.../* @__PURE__ */ new Set([...c4.environments ?? [], ...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
+    case "unstable":
+      return [c4.environment, c4.baseline];
+    case "converge":
+      return [c4.baseline, ...c4.environments];
+    case "drop-at":
+      return c4.environments;
+  }
+}
+var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits) : String(v);
+var fmtP = (p) => p < 1e-4 ? "< 0.0001" : `= ${p.toPrecision(2)}`;
+function judgeClaims(input, claimsFile = PAPER_CLAIMS) {
+  const points2 = input.points ?? summarizePoints(input.records ?? input.results?.records ?? []);
+  const present = new Set(environmentsOf(points2));
+  return claimsFile.claims.map((claim) => {
+    const missing = claimEnvironments(claim).filter((e3) => !present.has(e3));
+    const base = { id: claim.id, text: claim.text, section: claim.section, judged: claim.judged, missing };
+    const judged = judgeOne(claim, points2, present, claimsFile.alpha);
+    let { verdict, evidence } = judged;
+    if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
+    const why = (e3) => input.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input.manifest.environmentErrors[e3]})` : e3;
+    if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`.trim();
+    return { ...base, verdict, evidence };
+  });
+}
+function judgeOne(claim, points2, present, alpha) {
+  switch (claim.kind) {
+    case "compare":
+      return judgeCompare(claim, points2, present);
+    case "unstable":
+      return judgeUnstable(claim, points2, present, alpha);
+    case "converge":
+      return judgeConverge(claim, points2, present);
+    case "drop-at":
+      return judgeDropAt(claim, points2, present);
+  }
+}
+function comparePairs(c4) {
+  if (c4.order) return c4.order.slice(1).map((b10, i) => [c4.order[i], b10]);
+  return (c4.above ?? []).flatMap((a4) => (c4.below ?? []).map((b10) => [a4, b10]));
+}
+function pairVerdict(r, margin) {
+  if (r.low === null || r.high === null || r.minReplicates < MIN_REPLICATES_TO_DECIDE) return "inconclusive";
+  if (r.low > 0 && r.meanDifference >= margin) return "supported";
+  if (r.high < margin) return "refuted";
+  return "inconclusive";
+}
+function combine(verdicts) {
+  if (verdicts.includes("refuted")) return "refuted";
+  if (verdicts.length > 0 && verdicts.every((v) => v === "supported")) return "supported";
+  return "inconclusive";
+}
+function judgeCompare(c4, points2, present) {
+  const unit2 = c4.metric === "okRate" ? "" : " x 10^6 bits/s";
+  const digits = c4.metric === "okRate" ? 4 : 2;
+  const verdicts = [];
+  const parts = [];
+  for (const [a4, b10] of comparePairs(c4)) {
+    if (!present.has(a4) || !present.has(b10)) continue;
+    const r = compareRange(points2, c4.test, a4, b10, c4.range[0], c4.range[1], c4.metric);
+    const v = pairVerdict(r, c4.margin);
+    verdicts.push(v);
+    const interval3 = r.low === null ? "no interval" : `95% CI [${fmt(r.low, digits)}, ${fmt(r.high, digits)}]`;
+    parts.push(`${a4} - ${b10}: mean ${fmt(r.meanDifference, digits)}${unit2} over ${r.points} points, ${interval3}${r.p === null ? "" : `, p ${fmtP(r.p)}`} (${v})${r.note ? `; ${r.note}` : ""}`);
+  }
+  if (parts.length === 0) return { verdict: "inconclusive", evidence: "No pair of the claim's environments was measured." };
+  let areas = "";
+  if (c4.order && c4.metric === "throughput") {
+    const list = signedAreas(points2, c4.test, c4.range[0], c4.range[1]).filter((a4) => c4.order.includes(a4.environment));
+    if (list.length > 0) areas = ` Signed areas vs native over ${c4.range[0]}-${c4.range[1]} B (trapezoid rule): ${list.map((a4) => `${a4.environment} ${fmt(a4.area / 1e3, 1)}`).join(", ")} x 10^6 bits/s x kB.`;
+  }
+  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Margin ${c4.margin}${unit2}.${areas}` };
+}
+function significantDrops(points2, env, c4, alpha) {
+  const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1] && p.throughput.n > 0);
+  const bySeries = /* @__PURE__ */ new Map();
+  for (const p of mine) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
+  const drops = [];
+  let apparent = 0;
+  let minReplicates = mine.length === 0 ? 0 : Number.POSITIVE_INFINITY;
+  for (const [series, ps] of [...bySeries.entries()].sort()) {
+    ps.sort((a4, b10) => a4.value - b10.value);
+    for (const p of ps) minReplicates = Math.min(minReplicates, p.throughput.n);
+    for (let i = 1; i < ps.length; i++) {
+      const prev = ps[i - 1];
+      const next = ps[i];
+      const fall = (prev.throughput.mean - next.throughput.mean) / prev.throughput.mean;
+      if (!(fall >= c4.minimumDrop)) continue;
+      apparent++;
+      const w2 = welchTTest(prev.samples, next.samples);
+      if (w2.p !== null && w2.p < alpha) drops.push({ series, from: prev.value, to: next.value, before: prev.throughput.mean, after: next.throughput.mean, p: w2.p });
+    }
+  }
+  return { drops, apparent, minReplicates };
+}
+function judgeUnstable(c4, points2, present, alpha) {
+  if (!present.has(c4.environment)) return { verdict: "inconclusive", evidence: "" };
+  const env = significantDrops(points2, c4.environment, c4, alpha);
+  const base = present.has(c4.baseline) ? significantDrops(points2, c4.baseline, c4, alpha) : null;
+  const list = env.drops.slice(0, 6).map((d) => `${d.from}->${d.to} B (${d.series}): ${fmt(d.before)} -> ${fmt(d.after)}, p ${fmtP(d.p)}`);
+  const evidence = `${c4.environment}: ${env.drops.length} significant drops of at least ${c4.minimumDrop * 100}%${list.length ? ` (${list.join("; ")}${env.drops.length > list.length ? "; ..." : ""})` : ""}; ${c4.baseline}: ${base ? base.drops.length : "not measured"}.`;
+  if (env.minReplicates < MIN_REPLICATES_TO_DECIDE) return { verdict: "inconclusive", evidence: `${evidence} Too few replicates (${env.minReplicates}) to test a drop.` };
+  if (env.drops.length > 0 && base && env.drops.length > base.drops.length) return { verdict: "supported", evidence };
+  if (env.apparent === 0) return { verdict: "refuted", evidence };
+  return { verdict: "inconclusive", evidence: env.drops.length === 0 ? `${evidence} ${env.apparent} falls of the mean of at least ${c4.minimumDrop * 100}%, none significant with these replicates.` : evidence };
+}
+function judgeConverge(c4, points2, present) {
+  if (!present.has(c4.baseline)) return { verdict: "inconclusive", evidence: "" };
+  const relative = relativeThroughput(points2, c4.baseline).filter((r) => r.test === c4.test && r.x >= c4.range[0] && r.x <= c4.range[1]);
+  const verdicts = [];
+  const parts = [];
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    const devs = relative.filter((r) => r.environment === env).map((r) => r.relative - 1);
+    if (devs.length < 2) {
+      verdicts.push("inconclusive");
+      parts.push(`${env}: ${devs.length} shared points beyond ${c4.range[0]} B, too few`);
+      continue;
+    }
+    const fewest = Math.min(...points2.filter((p) => (p.environment === env || p.environment === c4.baseline) && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1]).map((p) => p.throughput.n));
+    if (fewest < MIN_REPLICATES_TO_DECIDE) {
+      verdicts.push("inconclusive");
+      parts.push(`${env}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`);
+      continue;
+    }
+    const m3 = mean(devs);
+    const half = studentTQuantile(0.975, devs.length - 1) * (stdev(devs) / Math.sqrt(devs.length));
+    const low = m3 - half;
+    const high = m3 + half;
+    const v = low >= -c4.tolerance && high <= c4.tolerance ? "supported" : high < -c4.tolerance || low > c4.tolerance ? "refuted" : "inconclusive";
+    verdicts.push(v);
+    parts.push(`${env}: mean relative throughput ${fmt(1 + m3, 3)} over ${devs.length} points, 95% CI [${fmt(1 + low, 3)}, ${fmt(1 + high, 3)}] (${v})`);
+  }
+  if (parts.length === 0) return { verdict: "inconclusive", evidence: `Only ${c4.baseline} was measured: nothing to converge.` };
+  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Tolerance +-${c4.tolerance * 100}%.` };
+}
+function judgeDropAt(c4, points2, present) {
+  const verdicts = [];
+  const parts = [];
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
+    const before = mine.filter((p) => p.value < c4.at).at(-1);
+    const after = mine.find((p) => p.value > c4.at);
+    if (!before || !after || !(before.throughput.mean > 0)) {
+      verdicts.push("inconclusive");
+      parts.push(`${env}: no points on both sides of ${c4.at} B`);
+      continue;
+    }
+    const ratio = after.throughput.mean / before.throughput.mean;
+    const hb = before.throughput.ciHalfWidth;
+    const ha = after.throughput.ciHalfWidth;
+    const half = hb === null || ha === null || !(after.throughput.mean > 0) ? null : ratio * Math.hypot(hb / before.throughput.mean, ha / after.throughput.mean);
+    const drop = 1 - ratio;
+    let v = "inconclusive";
+    if (half !== null) v = drop - half >= c4.minimumDrop ? "supported" : drop + half < c4.minimumDrop ? "refuted" : "inconclusive";
+    verdicts.push(v);
+    parts.push(`${env}: ${before.value} B ${fmt(before.throughput.mean)} -> ${after.value} B ${fmt(after.throughput.mean)} x 10^6 bits/s, a drop of ${fmt(drop * 100, 1)}%${half === null ? " (too few replicates for an interval)" : ` +- ${fmt(half * 100, 1)}%`} (${v})`);
+  }
+  if (parts.length === 0) return { verdict: "inconclusive", evidence: "None of the environments was measured." };
+  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. A sharp drop is at least ${c4.minimumDrop * 100}%.` };
+}
+function judgedSide(run3) {
+  return { label: run3.label, manifest: run3.manifest, records: run3.records, verdicts: judgeClaims({ manifest: run3.manifest, records: run3.records }) };
 }
 
 // actions/lib/diff.ts
@@ -20498,7 +20925,7 @@ function manifestDifferences(a4, b10) {
   const sweepKey = (s2) => `${s2.test}/${s2.series}`;
   const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
   const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  for (const key2 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key2}]`, sweepsA.get(key2), sweepsB.get(key2));
+  for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
   compare(out, "environments", "environments", a4.environments, b10.environments);
   for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
   const linkA = a4.link ?? {};
@@ -20592,8 +21019,8 @@ function curveDiffs(points2, added, removed) {
   const keys4 = /* @__PURE__ */ new Map();
   for (const p of [...points2, ...added, ...removed]) if (!keys4.has(curveKey(p))) keys4.set(curveKey(p), p);
   const curves2 = [];
-  for (const [key2, first] of keys4) {
-    const mine = points2.filter((p) => curveKey(p) === key2).sort((x4, y4) => x4.value - y4.value);
+  for (const [key3, first] of keys4) {
+    const mine = points2.filter((p) => curveKey(p) === key3).sort((x4, y4) => x4.value - y4.value);
     const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
     const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
     const xs = both.map((p) => p.value);
@@ -20606,8 +21033,8 @@ function curveDiffs(points2, added, removed) {
       series: first.series,
       parameter: first.parameter,
       commonPoints: mine.length,
-      onlyInA: removed.filter((p) => curveKey(p) === key2).length,
-      onlyInB: added.filter((p) => curveKey(p) === key2).length,
+      onlyInA: removed.filter((p) => curveKey(p) === key3).length,
+      onlyInB: added.filter((p) => curveKey(p) === key3).length,
       meanChangePercent: changes.length ? changes.reduce((s2, c4) => s2 + c4, 0) / changes.length : null,
       minChangePercent: changes.length ? Math.min(...changes) : null,
       maxChangePercent: changes.length ? Math.max(...changes) : null,
@@ -20637,12 +21064,12 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   const points2 = [];
   const added = [];
   const removed = [];
-  for (const [key2, pa2] of summariesA) {
-    const pb = summariesB.get(key2);
-    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key2) ?? [], groupsB.get(key2) ?? [], options));
+  for (const [key3, pa2] of summariesA) {
+    const pb = summariesB.get(key3);
+    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key3) ?? [], groupsB.get(key3) ?? [], options));
     else removed.push(oneSided(pa2));
   }
-  for (const [key2, pb] of summariesB) if (!summariesA.has(key2)) added.push(oneSided(pb));
+  for (const [key3, pb] of summariesB) if (!summariesA.has(key3)) added.push(oneSided(pb));
   const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
   const adjusted = options.correction === "holm" ? holmAdjust(tested.map((p) => p.p)) : tested.map((p) => p.p);
   tested.forEach((p, i) => {
@@ -20977,9 +21404,9 @@ function diffCharts(diff) {
   const seen = /* @__PURE__ */ new Set();
   const out = [];
   for (const c4 of diff.curves) {
-    const key2 = `${c4.environment}|${c4.test}`;
-    if (seen.has(key2)) continue;
-    seen.add(key2);
+    const key3 = `${c4.environment}|${c4.test}`;
+    if (seen.has(key3)) continue;
+    seen.add(key3);
     const id2 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
     out.push({ id: id2, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) });
   }
@@ -21157,28 +21584,28 @@ function isObject(_) {
 }
 
 // node_modules/vega-util/build/mergeConfig.js
-var isLegalKey = (key2) => key2 !== "__proto__" && key2 !== "constructor" && key2 !== "prototype";
+var isLegalKey = (key3) => key3 !== "__proto__" && key3 !== "constructor" && key3 !== "prototype";
 function mergeConfig(...configs) {
   return configs.reduce((out, source4) => {
-    for (const key2 in source4) {
-      if (key2 === "signals") {
+    for (const key3 in source4) {
+      if (key3 === "signals") {
         out.signals = mergeNamed(out.signals, source4.signals);
       } else {
-        const r = key2 === "legend" ? { layout: 1 } : key2 === "style" ? true : null;
-        writeConfig(out, key2, source4[key2], r);
+        const r = key3 === "legend" ? { layout: 1 } : key3 === "style" ? true : null;
+        writeConfig(out, key3, source4[key3], r);
       }
     }
     return out;
   }, {});
 }
-function writeConfig(output3, key2, value4, recurse2) {
-  if (!isLegalKey(key2))
+function writeConfig(output3, key3, value4, recurse2) {
+  if (!isLegalKey(key3))
     return;
   const out = output3;
   let k2, o;
   if (isObject(value4) && !isArray(value4)) {
     const valueObj = value4;
-    o = isObject(out[key2]) ? out[key2] : out[key2] = {};
+    o = isObject(out[key3]) ? out[key3] : out[key3] = {};
     for (k2 in valueObj) {
       if (recurse2 && (recurse2 === true || recurse2[k2])) {
         writeConfig(o, k2, valueObj[k2]);
@@ -21187,7 +21614,7 @@ function writeConfig(output3, key2, value4, recurse2) {
       }
     }
   } else {
-    out[key2] = value4;
+    out[key3] = value4;
   }
 }
 function mergeNamed(a4, b10) {
@@ -21475,31 +21902,31 @@ function hasOwnProperty(object2, property2) {
 var NULL = {};
 function fastmap(input) {
   let obj = {}, test2;
-  function has2(key2) {
-    return hasOwnProperty(obj, key2) && obj[key2] !== NULL;
+  function has2(key3) {
+    return hasOwnProperty(obj, key3) && obj[key3] !== NULL;
   }
   const map3 = {
     size: 0,
     empty: 0,
     object: obj,
     has: has2,
-    get(key2) {
-      return has2(key2) ? obj[key2] : void 0;
+    get(key3) {
+      return has2(key3) ? obj[key3] : void 0;
     },
-    set(key2, value4) {
-      if (!has2(key2)) {
+    set(key3, value4) {
+      if (!has2(key3)) {
         ++map3.size;
-        if (obj[key2] === NULL)
+        if (obj[key3] === NULL)
           --map3.empty;
       }
-      obj[key2] = value4;
+      obj[key3] = value4;
       return this;
     },
-    delete(key2) {
-      if (has2(key2)) {
+    delete(key3) {
+      if (has2(key3)) {
         --map3.size;
         ++map3.empty;
-        obj[key2] = NULL;
+        obj[key3] = NULL;
       }
       return this;
     },
@@ -21519,10 +21946,10 @@ function fastmap(input) {
     clean() {
       const next = {};
       let size = 0;
-      for (const key2 in obj) {
-        const value4 = obj[key2];
+      for (const key3 in obj) {
+        const value4 = obj[key3];
         if (value4 !== NULL && (!test2 || !test2(value4))) {
-          next[key2] = value4;
+          next[key3] = value4;
           ++size;
         }
       }
@@ -21532,8 +21959,8 @@ function fastmap(input) {
     }
   };
   if (input)
-    Object.keys(input).forEach((key2) => {
-      map3.set(key2, input[key2]);
+    Object.keys(input).forEach((key3) => {
+      map3.set(key3, input[key3]);
     });
   return map3;
 }
@@ -21612,7 +22039,7 @@ function isString(_) {
 }
 
 // node_modules/vega-util/build/key.js
-function key(fields, flat, opt) {
+function key2(fields, flat, opt) {
   const processedFields = fields ? flat ? array_default(fields).map((f) => f.replace(/\\(.)/g, "$1")) : array_default(fields) : void 0;
   const len = processedFields?.length, gen = opt && opt.get || getter, map3 = (f) => gen(flat ? [f] : splitAccessPath(f));
   let fn;
@@ -21655,20 +22082,20 @@ function lruCache_default(maxsize) {
     prev = {};
     size = 0;
   };
-  const update3 = (key2, value4) => {
+  const update3 = (key3, value4) => {
     if (++size > maxsize) {
       prev = curr;
       curr = {};
       size = 1;
     }
-    return curr[key2] = value4;
+    return curr[key3] = value4;
   };
   clear2();
   return {
     clear: clear2,
-    has: (key2) => hasOwnProperty(curr, key2) || hasOwnProperty(prev, key2),
-    get: (key2) => hasOwnProperty(curr, key2) ? curr[key2] : hasOwnProperty(prev, key2) ? update3(key2, prev[key2]) : void 0,
-    set: (key2, value4) => hasOwnProperty(curr, key2) ? curr[key2] = value4 : update3(key2, value4)
+    has: (key3) => hasOwnProperty(curr, key3) || hasOwnProperty(prev, key3),
+    get: (key3) => hasOwnProperty(curr, key3) ? curr[key3] : hasOwnProperty(prev, key3) ? update3(key3, prev[key3]) : void 0,
+    set: (key3, value4) => hasOwnProperty(curr, key3) ? curr[key3] = value4 : update3(key3, value4)
   };
 }
 
@@ -22147,39 +22574,39 @@ var Adder = class {
   }
 };
 var InternMap = class extends Map {
-  constructor(entries2, key2 = keyof) {
+  constructor(entries2, key3 = keyof) {
     super();
-    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key2 } });
-    if (entries2 != null) for (const [key3, value4] of entries2) this.set(key3, value4);
+    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key3 } });
+    if (entries2 != null) for (const [key4, value4] of entries2) this.set(key4, value4);
   }
-  get(key2) {
-    return super.get(intern_get(this, key2));
+  get(key3) {
+    return super.get(intern_get(this, key3));
   }
-  has(key2) {
-    return super.has(intern_get(this, key2));
+  has(key3) {
+    return super.has(intern_get(this, key3));
   }
-  set(key2, value4) {
-    return super.set(intern_set(this, key2), value4);
+  set(key3, value4) {
+    return super.set(intern_set(this, key3), value4);
   }
-  delete(key2) {
-    return super.delete(intern_delete(this, key2));
+  delete(key3) {
+    return super.delete(intern_delete(this, key3));
   }
 };
 function intern_get({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  return _intern.has(key2) ? _intern.get(key2) : value4;
+  const key3 = _key(value4);
+  return _intern.has(key3) ? _intern.get(key3) : value4;
 }
 function intern_set({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  if (_intern.has(key2)) return _intern.get(key2);
-  _intern.set(key2, value4);
+  const key3 = _key(value4);
+  if (_intern.has(key3)) return _intern.get(key3);
+  _intern.set(key3, value4);
   return value4;
 }
 function intern_delete({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  if (_intern.has(key2)) {
-    value4 = _intern.get(key2);
-    _intern.delete(key2);
+  const key3 = _key(value4);
+  if (_intern.has(key3)) {
+    value4 = _intern.get(key3);
+    _intern.delete(key3);
   }
   return value4;
 }
@@ -22187,7 +22614,7 @@ function keyof(value4) {
   return value4 !== null && typeof value4 === "object" ? value4.valueOf() : value4;
 }
 function permute(source4, keys4) {
-  return Array.from(keys4, (key2) => source4[key2]);
+  return Array.from(keys4, (key3) => source4[key3]);
 }
 function compareDefined(compare4 = ascending2) {
   if (compare4 === ascending2) return ascendingDefined;
@@ -22989,18 +23416,18 @@ var defaultSpecifiers = {
 };
 function timeUnitSpecifier(units, specifiers) {
   const s2 = extend({}, defaultSpecifiers, specifiers), u2 = timeUnits(units), n = u2.length;
-  let fmt = "", start = 0, end, key2;
+  let fmt2 = "", start = 0, end, key3;
   for (start = 0; start < n; ) {
     for (end = u2.length; end > start; --end) {
-      key2 = u2.slice(start, end).join("-");
-      if (s2[key2] != null) {
-        fmt += s2[key2];
+      key3 = u2.slice(start, end).join("-");
+      if (s2[key3] != null) {
+        fmt2 += s2[key3];
         start = end;
         break;
       }
     }
   }
-  return fmt.trim();
+  return fmt2.trim();
 }
 var t02 = /* @__PURE__ */ new Date();
 function localYear(y4) {
@@ -23094,9 +23521,9 @@ function utcDate(y4, m3, d, H, M2, S, L) {
 var REFERENCE_YEAR = 2012;
 var ISOWEEK_REFERENCE_YEAR = 2015;
 function floor(units, step2, get6, inv, newDate2) {
-  const s2 = step2 || 1, b10 = peek(units), _ = (unit2, p, key2) => {
-    key2 = key2 || unit2;
-    return getUnit(get6[key2], inv[key2], unit2 === b10 && s2, p);
+  const s2 = step2 || 1, b10 = peek(units), _ = (unit2, p, key3) => {
+    key3 = key3 || unit2;
+    return getUnit(get6[key3], inv[key3], unit2 === b10 && s2, p);
   };
   const t = /* @__PURE__ */ new Date(), u2 = toSet(units), y4 = u2[YEAR] ? _(YEAR, null, u2[ISOWEEK] ? YEAR + ISOWEEK : YEAR) : constant_default(u2[ISOWEEK] ? ISOWEEK_REFERENCE_YEAR : REFERENCE_YEAR), m3 = u2[MONTH] ? _(MONTH) : u2[QUARTER] ? _(QUARTER) : zero, d = u2[WEEK] && u2[DAY] ? _(DAY, 1, WEEK + DAY) : u2[ISOWEEK] && u2[DAY] ? _(DAY, 1, ISOWEEK + DAY) : u2[WEEK] ? _(WEEK, 1) : u2[ISOWEEK] ? _(ISOWEEK, 1) : u2[DAY] ? _(DAY, 1) : u2[DATE] ? _(DATE, 1) : u2[DAYOFYEAR] ? _(DAYOFYEAR, 1) : one, H = u2[HOURS] ? _(HOURS) : zero, M2 = u2[MINUTES] ? _(MINUTES) : zero, S = u2[SECONDS] ? _(SECONDS) : zero, L = u2[MILLISECONDS] ? _(MILLISECONDS) : zero;
   return function(v) {
@@ -26894,15 +27321,15 @@ var AggregateOps = {
   }
 };
 var ValidAggregateOps = Object.keys(AggregateOps).filter((d) => d !== "__count__");
-function measure(key2, value4) {
+function measure(key3, value4) {
   return (out, aggregate_param) => extend({
-    name: key2,
+    name: key3,
     aggregate_param,
-    out: out || key2
+    out: out || key3
   }, base_op, value4);
 }
-[...ValidAggregateOps, "__count__"].forEach((key2) => {
-  AggregateOps[key2] = measure(key2, AggregateOps[key2]);
+[...ValidAggregateOps, "__count__"].forEach((key3) => {
+  AggregateOps[key3] = measure(key3, AggregateOps[key3]);
 });
 function createMeasure(op, param2, name) {
   return AggregateOps[op](name, param2);
@@ -26915,8 +27342,8 @@ function resolve(agg) {
   agg.forEach((a4) => map3[a4.name] = a4);
   const getreqs = (a4) => {
     if (!a4.req) return;
-    a4.req.forEach((key2) => {
-      if (!map3[key2]) getreqs(map3[key2] = AggregateOps[key2]());
+    a4.req.forEach((key3) => {
+      if (!map3[key3]) getreqs(map3[key3] = AggregateOps[key3]());
     });
   };
   agg.forEach(getreqs);
@@ -26965,8 +27392,8 @@ function compileMeasures(agg, field3) {
   ctr.fields = agg.map((op) => op.out);
   return ctr;
 }
-function TupleStore(key2) {
-  this._key = key2 ? field(key2) : tupleid;
+function TupleStore(key3) {
+  this._key = key3 ? field(key3) : tupleid;
   this.reset();
 }
 var prototype$1 = TupleStore.prototype;
@@ -27151,9 +27578,9 @@ inherits_default(Aggregate, Transform, {
   cross() {
     const aggr = this, curr = aggr.value, dims = aggr._dnames, vals2 = dims.map(() => ({})), n = dims.length;
     function collect2(cells) {
-      let key2, i, t, v;
-      for (key2 in cells) {
-        t = cells[key2].tuple;
+      let key3, i, t, v;
+      for (key3 in cells) {
+        t = cells[key3].tuple;
         for (i = 0; i < n; ++i) {
           vals2[i][v = t[dims[i]]] = v;
         }
@@ -27164,10 +27591,10 @@ inherits_default(Aggregate, Transform, {
     function generate2(base, tuple, index6) {
       const name = dims[index6], v = vals2[index6++];
       for (const k2 in v) {
-        const key2 = base ? base + "|" + k2 : k2;
+        const key3 = base ? base + "|" + k2 : k2;
         tuple[name] = v[k2];
-        if (index6 < n) generate2(key2, tuple, index6);
-        else if (!curr[key2]) aggr.cell(key2, tuple);
+        if (index6 < n) generate2(key3, tuple, index6);
+        else if (!curr[key3]) aggr.cell(key3, tuple);
       }
     }
     generate2("", {}, 0);
@@ -27229,10 +27656,10 @@ inherits_default(Aggregate, Transform, {
   },
   // -- Cell Management -----
   cellkey: groupkey(),
-  cell(key2, t) {
-    let cell2 = this.value[key2];
+  cell(key3, t) {
+    let cell2 = this.value[key3];
     if (!cell2) {
-      cell2 = this.value[key2] = this.newcell(key2, t);
+      cell2 = this.value[key3] = this.newcell(key3, t);
       this._adds[this._alen++] = cell2;
     } else if (cell2.num === 0 && this._drop && cell2.stamp < this.stamp) {
       cell2.stamp = this.stamp;
@@ -27243,12 +27670,12 @@ inherits_default(Aggregate, Transform, {
     }
     return cell2;
   },
-  newcell(key2, t) {
+  newcell(key3, t) {
     const cell2 = {
-      key: key2,
+      key: key3,
       num: 0,
       agg: null,
-      tuple: this.newtuple(t, this._prev && this._prev[key2]),
+      tuple: this.newtuple(t, this._prev && this._prev[key3]),
       stamp: this.stamp,
       store: false
     };
@@ -27273,15 +27700,15 @@ inherits_default(Aggregate, Transform, {
   },
   clean() {
     const cells = this.value;
-    for (const key2 in cells) {
-      if (cells[key2].num === 0) {
-        delete cells[key2];
+    for (const key3 in cells) {
+      if (cells[key3].num === 0) {
+        delete cells[key3];
       }
     }
   },
   // -- Process Tuples -----
   add(t) {
-    const key2 = this.cellkey(t), cell2 = this.cell(key2, t);
+    const key3 = this.cellkey(t), cell2 = this.cell(key3, t);
     cell2.num += 1;
     if (this._countOnly) return;
     if (cell2.store) cell2.data.add(t);
@@ -27291,7 +27718,7 @@ inherits_default(Aggregate, Transform, {
     }
   },
   rem(t) {
-    const key2 = this.cellkey(t), cell2 = this.cell(key2, t);
+    const key3 = this.cellkey(t), cell2 = this.cell(key3, t);
     cell2.num -= 1;
     if (this._countOnly) return;
     if (cell2.store) cell2.data.rem(t);
@@ -27318,9 +27745,9 @@ inherits_default(Aggregate, Transform, {
   },
   changes(out) {
     const adds = this._adds, mods = this._mods, prev = this._prev, drop = this._drop, add6 = out.add, rem2 = out.rem, mod = out.mod;
-    let cell2, key2, i, n;
-    if (prev) for (key2 in prev) {
-      cell2 = prev[key2];
+    let cell2, key3, i, n;
+    if (prev) for (key3 in prev) {
+      cell2 = prev[key3];
       if (!drop || cell2.num) rem2.push(cell2.tuple);
     }
     for (i = 0, n = this._alen; i < n; ++i) {
@@ -28010,15 +28437,15 @@ inherits_default(Facet, Transform, {
     this._targets[this._targets.active++] = flow;
   },
   // parent argument provided by PreFacet subclass
-  subflow(key2, flow, pulse2, parent) {
+  subflow(key3, flow, pulse2, parent) {
     const flows = this.value;
-    let sf = hasOwnProperty(flows, key2) && flows[key2], df, p;
+    let sf = hasOwnProperty(flows, key3) && flows[key3], df, p;
     if (!sf) {
-      p = parent || (p = this._group[key2]) && p.tuple;
+      p = parent || (p = this._group[key3]) && p.tuple;
       df = pulse2.dataflow;
       sf = new Subflow(pulse2.fork(pulse2.NO_SOURCE), this);
-      df.add(sf).connect(flow(df, key2, p));
-      flows[key2] = sf;
+      df.add(sf).connect(flow(df, key3, p));
+      flows[key3] = sf;
       this.activate(sf);
     } else if (sf.value.stamp < pulse2.stamp) {
       sf.init(pulse2);
@@ -28029,11 +28456,11 @@ inherits_default(Facet, Transform, {
   clean() {
     const flows = this.value;
     let detached = 0;
-    for (const key2 in flows) {
-      if (flows[key2].count === 0) {
-        const detach = flows[key2].detachSubflow;
+    for (const key3 in flows) {
+      if (flows[key3].count === 0) {
+        const detach = flows[key3].detachSubflow;
         if (detach) detach();
-        delete flows[key2];
+        delete flows[key3];
         ++detached;
       }
     }
@@ -28054,7 +28481,7 @@ inherits_default(Facet, Transform, {
     a4.active = m3;
   },
   transform(_, pulse2) {
-    const df = pulse2.dataflow, key2 = _.key, flow = _.subflow, cache2 = this._keys, rekey = _.modified("key"), subflow = (key3) => this.subflow(key3, flow, pulse2);
+    const df = pulse2.dataflow, key3 = _.key, flow = _.subflow, cache2 = this._keys, rekey = _.modified("key"), subflow = (key4) => this.subflow(key4, flow, pulse2);
     this._group = _.group || {};
     this.initTargets();
     pulse2.visit(pulse2.REM, (t) => {
@@ -28065,13 +28492,13 @@ inherits_default(Facet, Transform, {
       }
     });
     pulse2.visit(pulse2.ADD, (t) => {
-      const k2 = key2(t);
+      const k2 = key3(t);
       cache2.set(tupleid(t), k2);
       subflow(k2).add(t);
     });
-    if (rekey || pulse2.modified(key2.fields)) {
+    if (rekey || pulse2.modified(key3.fields)) {
       pulse2.visit(pulse2.MOD, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key2(t);
+        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
         if (k0 === k1) {
           subflow(k1).mod(t);
         } else {
@@ -28087,7 +28514,7 @@ inherits_default(Facet, Transform, {
     }
     if (rekey) {
       pulse2.visit(pulse2.REFLOW, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key2(t);
+        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
         if (k0 !== k1) {
           cache2.set(id2, k1);
           subflow(k0).rem(t);
@@ -28379,12 +28806,12 @@ inherits_default(Impute, Transform, {
     return out;
   }
 });
-function partition(data3, groupby, key2, keyvals) {
+function partition(data3, groupby, key3, keyvals) {
   var get6 = (f) => f(t), groups = [], domain3 = keyvals ? keyvals.slice() : [], kMap = {}, gMap = {}, gVals, gKey, group2, i, j, k2, n, t;
   domain3.forEach((k3, i2) => kMap[k3] = i2 + 1);
   for (i = 0, n = data3.length; i < n; ++i) {
     t = data3[i];
-    k2 = key2(t);
+    k2 = key3(t);
     j = kMap[k2] || (kMap[k2] = domain3.push(k2));
     gKey = (gVals = groupby ? groupby.map(get6) : Empty) + "";
     if (!(group2 = gMap[gKey])) {
@@ -28553,7 +28980,7 @@ function Key(params2) {
 }
 inherits_default(Key, Operator);
 function update$2(_) {
-  return this.value && !_.modified() ? this.value : key(_.fields, _.flat);
+  return this.value && !_.modified() ? this.value : key2(_.fields, _.flat);
 }
 function Load(params2) {
   Transform.call(this, [], params2);
@@ -28748,24 +29175,24 @@ inherits_default(Pivot, Aggregate, {
   }
 });
 function aggregateParams(_, pulse2) {
-  const key2 = _.field, value4 = _.value, op = (_.op === "count" ? "__count__" : _.op) || "sum", fields = accessorFields(key2).concat(accessorFields(value4)), keys4 = pivotKeys(key2, _.limit || 0, pulse2);
+  const key3 = _.field, value4 = _.value, op = (_.op === "count" ? "__count__" : _.op) || "sum", fields = accessorFields(key3).concat(accessorFields(value4)), keys4 = pivotKeys(key3, _.limit || 0, pulse2);
   if (pulse2.changed()) _.set("__pivot__", null, null, true);
   return {
     key: _.key,
     groupby: _.groupby,
     ops: keys4.map(() => op),
-    fields: keys4.map((k2) => get(k2, key2, value4, fields)),
+    fields: keys4.map((k2) => get(k2, key3, value4, fields)),
     as: keys4.map((k2) => k2 + ""),
     modified: _.modified.bind(_)
   };
 }
-function get(k2, key2, value4, fields) {
-  return accessor((d) => key2(d) === k2 ? value4(d) : NaN, fields, k2 + "");
+function get(k2, key3, value4, fields) {
+  return accessor((d) => key3(d) === k2 ? value4(d) : NaN, fields, k2 + "");
 }
-function pivotKeys(key2, limit, pulse2) {
+function pivotKeys(key3, limit, pulse2) {
   const map3 = {}, list = [];
   pulse2.visit(pulse2.SOURCE, (t) => {
-    const k2 = key2(t);
+    const k2 = key3(t);
     if (!map3[k2]) {
       map3[k2] = 1;
       list.push(k2);
@@ -29507,7 +29934,7 @@ Window.Definition = {
 inherits_default(Window, Transform, {
   transform(_, pulse2) {
     this.stamp = pulse2.stamp;
-    const mod = _.modified(), cmp = stableCompare(_.sort), key2 = groupkey(_.groupby), group2 = (t) => this.group(key2(t));
+    const mod = _.modified(), cmp = stableCompare(_.sort), key3 = groupkey(_.groupby), group2 = (t) => this.group(key3(t));
     let state = this.state;
     if (!state || mod) {
       state = this.state = new WindowState(_);
@@ -29526,10 +29953,10 @@ inherits_default(Window, Transform, {
     this._mods = [];
     return pulse2.reflow(mod).modifies(state.outputs);
   },
-  group(key2) {
-    let group2 = this.value[key2];
+  group(key3) {
+    let group2 = this.value[key3];
     if (!group2) {
-      group2 = this.value[key2] = SortedList(tupleid);
+      group2 = this.value[key3] = SortedList(tupleid);
       group2.stamp = -1;
     }
     if (group2.stamp < this.stamp) {
@@ -30976,7 +31403,7 @@ function define2(constructor, factory, prototype2) {
 }
 function extend2(parent, definition3) {
   var prototype2 = Object.create(parent.prototype);
-  for (var key2 in definition3) prototype2[key2] = definition3[key2];
+  for (var key3 in definition3) prototype2[key3] = definition3[key3];
   return prototype2;
 }
 function Color() {
@@ -33145,30 +33572,30 @@ scale(Point, point2, Discrete);
 function isValidScaleType(type3) {
   return scales.has(type3);
 }
-function hasType(key2, type3) {
-  const s2 = scales.get(key2);
+function hasType(key3, type3) {
+  const s2 = scales.get(key3);
   return s2 && s2.metadata[type3];
 }
-function isContinuous(key2) {
-  return hasType(key2, Continuous);
+function isContinuous(key3) {
+  return hasType(key3, Continuous);
 }
-function isDiscrete(key2) {
-  return hasType(key2, Discrete);
+function isDiscrete(key3) {
+  return hasType(key3, Discrete);
 }
-function isDiscretizing(key2) {
-  return hasType(key2, Discretizing);
+function isDiscretizing(key3) {
+  return hasType(key3, Discretizing);
 }
-function isLogarithmic(key2) {
-  return hasType(key2, Log);
+function isLogarithmic(key3) {
+  return hasType(key3, Log);
 }
-function isTemporal(key2) {
-  return hasType(key2, Temporal);
+function isTemporal(key3) {
+  return hasType(key3, Temporal);
 }
-function isInterpolating(key2) {
-  return hasType(key2, Interpolating);
+function isInterpolating(key3) {
+  return hasType(key3, Interpolating);
 }
-function isQuantile(key2) {
-  return hasType(key2, Quantile2);
+function isQuantile(key3) {
+  return hasType(key3, Quantile2);
 }
 var scaleProps = ["clamp", "base", "constant", "exponent"];
 function interpolateRange(interpolator, range6) {
@@ -33450,16 +33877,16 @@ function format3(locale4, scale6, specifier, formatType) {
 }
 function domainCaption(locale4, scale6, opt) {
   opt = opt || {};
-  const max4 = Math.max(3, opt.maxlen || 7), fmt = format3(locale4, scale6, opt.format, opt.formatType);
+  const max4 = Math.max(3, opt.maxlen || 7), fmt2 = format3(locale4, scale6, opt.format, opt.formatType);
   if (isDiscretizing(scale6.type)) {
-    const v = labelValues(scale6).slice(1).map(fmt), n = v.length;
+    const v = labelValues(scale6).slice(1).map(fmt2), n = v.length;
     return `${n} boundar${n === 1 ? "y" : "ies"}: ${v.join(", ")}`;
   } else if (isDiscrete(scale6.type)) {
-    const d = scale6.domain(), n = d.length, v = n > max4 ? d.slice(0, max4 - 2).map(fmt).join(", ") + ", ending with " + d.slice(-1).map(fmt) : d.map(fmt).join(", ");
+    const d = scale6.domain(), n = d.length, v = n > max4 ? d.slice(0, max4 - 2).map(fmt2).join(", ") + ", ending with " + d.slice(-1).map(fmt2) : d.map(fmt2).join(", ");
     return `${n} value${n === 1 ? "" : "s"}: ${v}`;
   } else {
     const d = scale6.domain();
-    return `values from ${fmt(d[0])} to ${fmt(peek(d))}`;
+    return `values from ${fmt2(d[0])} to ${fmt2(peek(d))}`;
   }
 }
 
@@ -33660,9 +34087,9 @@ var segmentCache = {};
 var bezierCache = {};
 var join = [].join;
 function segments(x4, y4, rx, ry, large, sweep, rotateX, ox, oy) {
-  const key2 = join.call(arguments);
-  if (segmentCache[key2]) {
-    return segmentCache[key2];
+  const key3 = join.call(arguments);
+  if (segmentCache[key3]) {
+    return segmentCache[key3];
   }
   const th = rotateX * DegToRad;
   const sin_th = Math.sin(th);
@@ -33707,12 +34134,12 @@ function segments(x4, y4, rx, ry, large, sweep, rotateX, ox, oy) {
     const th3 = th0 + (i + 1) * th_arc / segs;
     result[i] = [xc, yc, th2, th3, rx, ry, sin_th, cos_th];
   }
-  return segmentCache[key2] = result;
+  return segmentCache[key3] = result;
 }
 function bezier(params2) {
-  const key2 = join.call(params2);
-  if (bezierCache[key2]) {
-    return bezierCache[key2];
+  const key3 = join.call(params2);
+  if (bezierCache[key3]) {
+    return bezierCache[key3];
   }
   var cx = params2[0], cy = params2[1], th0 = params2[2], th1 = params2[3], rx = params2[4], ry = params2[5], sin_th = params2[6], cos_th = params2[7];
   const a00 = cos_th * rx;
@@ -33732,7 +34159,7 @@ function bezier(params2) {
   const y32 = cy + sin_th1;
   const x22 = x32 + t * sin_th1;
   const y22 = y32 - t * cos_th1;
-  return bezierCache[key2] = [a00 * x12 + a01 * y12, a10 * x12 + a11 * y12, a00 * x22 + a01 * y22, a10 * x22 + a11 * y22, a00 * x32 + a01 * y32, a10 * x32 + a11 * y32];
+  return bezierCache[key3] = [a00 * x12 + a01 * y12, a10 * x12 + a11 * y12, a00 * x22 + a01 * y22, a10 * x22 + a11 * y22, a00 * x32 + a01 * y32, a10 * x32 + a11 * y32];
 }
 var temp = ["l", 0, 0, 0, 0, 0, 0, 0];
 function scale$1(current2, sX, sY) {
@@ -35392,12 +35819,12 @@ function measureWidth(item, text4) {
   return fontSize(item) <= 0 || !(text4 = textValue(item, text4)) ? 0 : _measureWidth(text4, font(item));
 }
 function _measureWidth(text4, currentFont) {
-  const key2 = `(${currentFont}) ${text4}`;
-  let width2 = widthCache.get(key2);
+  const key3 = `(${currentFont}) ${text4}`;
+  let width2 = widthCache.get(key3);
   if (width2 === void 0) {
     context.font = currentFont;
     width2 = context.measureText(text4).width;
-    widthCache.set(key2, width2);
+    widthCache.set(key3, width2);
   }
   return width2;
 }
@@ -36347,8 +36774,8 @@ function resize(canvas2, width2, height2, origin, scaleFactor, opt) {
   const inDOM = typeof HTMLElement !== "undefined" && canvas2 instanceof HTMLElement && canvas2.parentNode != null, context3 = canvas2.getContext("2d"), ratio = inDOM ? devicePixelRatio() : scaleFactor;
   canvas2.width = width2 * ratio;
   canvas2.height = height2 * ratio;
-  for (const key2 in opt) {
-    context3[key2] = opt[key2];
+  for (const key3 in opt) {
+    context3[key3] = opt[key3];
   }
   if (inDOM) {
     canvas2.style.width = width2 + "px";
@@ -36619,7 +37046,7 @@ function markup() {
       push(tag);
       outer = "<" + tag;
       for (const set7 of attrs) {
-        for (const key2 in set7) attr2(key2, set7[key2]);
+        for (const key3 in set7) attr2(key3, set7[key3]);
       }
       return m3;
     },
@@ -36883,7 +37310,7 @@ var SVGRenderer = class extends Renderer {
     }
     parent.setAttribute("class", cssClass(scene));
     const aria2 = ariaMarkAttributes(scene);
-    for (const key2 in aria2) setAttribute(parent, key2, aria2[key2]);
+    for (const key3 in aria2) setAttribute(parent, key3, aria2[key3]);
     if (!isGroup) {
       setAttribute(parent, "pointer-events", events3);
     }
@@ -37133,11 +37560,11 @@ var mark_extras = {
   },
   text(mdef, el, item) {
     const tl2 = textLines(item);
-    let key2, value4, doc, lh;
+    let key3, value4, doc, lh;
     if (isArray(tl2)) {
       value4 = tl2.map((_) => textValue(item, _));
-      key2 = value4.join("\n");
-      if (key2 !== values.text) {
+      key3 = value4.join("\n");
+      if (key3 !== values.text) {
         domClear(el, 0);
         doc = el.ownerDocument;
         lh = lineHeight(item);
@@ -37151,7 +37578,7 @@ var mark_extras = {
           }
           el.appendChild(ts2);
         });
-        values.text = key2;
+        values.text = key3;
       }
     } else {
       value4 = textValue(item, tl2);
@@ -37187,8 +37614,8 @@ function setStyle(el, name, value4) {
   }
 }
 function setAttributes(el, attrs) {
-  for (const key2 in attrs) {
-    setAttribute(el, key2, attrs[key2]);
+  for (const key3 in attrs) {
+    setAttribute(el, key3, attrs[key3]);
   }
 }
 function setAttribute(el, name, value4) {
@@ -38029,8 +38456,8 @@ function bboxFull(item) {
   const b10 = item.bounds.clone();
   return b10.empty() ? b10.set(0, 0, 0, 0) : b10.translate(-(item.x || 0), -(item.y || 0));
 }
-function get4(opt, key2, d) {
-  const v = isObject(opt) ? opt[key2] : opt;
+function get4(opt, key3, d) {
+  const v = isObject(opt) ? opt[key3] : opt;
   return v != null ? v : d !== void 0 ? d : 0;
 }
 function offsetValue(v) {
@@ -38254,7 +38681,7 @@ function layoutTitle(view, g, offset4, isX2, bounds3, band2) {
 }
 function lookup2(config, orient2) {
   const opt = config[orient2] || {};
-  return (key2, d) => opt[key2] != null ? opt[key2] : config[key2] != null ? config[key2] : d;
+  return (key3, d) => opt[key3] != null ? opt[key3] : config[key3] != null ? config[key3] : d;
 }
 function offsets(legends, value4) {
   let max4 = -Infinity;
@@ -38664,26 +39091,26 @@ function DataJoin(params2) {
 function defaultItemCreate() {
   return ingest$1({});
 }
-function newMap(key2) {
+function newMap(key3) {
   const map3 = fastmap().test((t) => t.exit);
-  map3.lookup = (t) => map3.get(key2(t));
+  map3.lookup = (t) => map3.get(key3(t));
   return map3;
 }
 inherits_default(DataJoin, Transform, {
   transform(_, pulse2) {
-    var df = pulse2.dataflow, out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), item = _.item || defaultItemCreate, key2 = _.key || tupleid, map3 = this.value;
+    var df = pulse2.dataflow, out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), item = _.item || defaultItemCreate, key3 = _.key || tupleid, map3 = this.value;
     if (isArray(out.encode)) {
       out.encode = null;
     }
-    if (map3 && (_.modified("key") || pulse2.modified(key2))) {
+    if (map3 && (_.modified("key") || pulse2.modified(key3))) {
       error2("DataJoin does not support modified key function or fields.");
     }
     if (!map3) {
       pulse2 = pulse2.addAll();
-      this.value = map3 = newMap(key2);
+      this.value = map3 = newMap(key3);
     }
     pulse2.visit(pulse2.ADD, (t) => {
-      const k2 = key2(t);
+      const k2 = key3(t);
       let x4 = map3.get(k2);
       if (x4) {
         if (x4.exit) {
@@ -38701,14 +39128,14 @@ inherits_default(DataJoin, Transform, {
       x4.exit = false;
     });
     pulse2.visit(pulse2.MOD, (t) => {
-      const k2 = key2(t), x4 = map3.get(k2);
+      const k2 = key3(t), x4 = map3.get(k2);
       if (x4) {
         x4.datum = t;
         out.mod.push(x4);
       }
     });
     pulse2.visit(pulse2.REM, (t) => {
-      const k2 = key2(t), x4 = map3.get(k2);
+      const k2 = key3(t), x4 = map3.get(k2);
       if (t === x4.datum && !x4.exit) {
         out.rem.push(x4);
         x4.exit = true;
@@ -39011,13 +39438,13 @@ function Scale(params2) {
 }
 inherits_default(Scale, Transform, {
   transform(_, pulse2) {
-    var df = pulse2.dataflow, scale$12 = this.value, key2 = scaleKey(_);
-    if (!scale$12 || key2 !== scale$12.type) {
-      this.value = scale$12 = scale(key2)();
+    var df = pulse2.dataflow, scale$12 = this.value, key3 = scaleKey(_);
+    if (!scale$12 || key3 !== scale$12.type) {
+      this.value = scale$12 = scale(key3)();
     }
-    for (key2 in _) if (!SKIP2[key2]) {
-      if (key2 === "padding" && includePad(scale$12.type)) continue;
-      isFunction(scale$12[key2]) ? scale$12[key2](_[key2]) : df.warn("Unsupported scale property: " + key2);
+    for (key3 in _) if (!SKIP2[key3]) {
+      if (key3 === "padding" && includePad(scale$12.type)) continue;
+      isFunction(scale$12[key3]) ? scale$12[key3](_[key3]) : df.warn("Unsupported scale property: " + key3);
     }
     configureRange(scale$12, _, configureBins(scale$12, _, configureDomain(scale$12, _, df)));
     return pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS);
@@ -40808,7 +41235,7 @@ function index(projection3, context3) {
 function transformer2(methods2) {
   return function(stream2) {
     var s2 = new TransformStream2();
-    for (var key2 in methods2) s2[key2] = methods2[key2];
+    for (var key3 in methods2) s2[key3] = methods2[key3];
     s2.stream = stream2;
     return s2;
   };
@@ -41576,8 +42003,8 @@ var projections = {
   stereographic,
   transversemercator: transverseMercator
 };
-for (const key2 in projections) {
-  projection2(key2, projections[key2]);
+for (const key3 in projections) {
+  projection2(key3, projections[key3]);
 }
 
 // node_modules/vega-geo/build/vega-geo.js
@@ -42529,8 +42956,8 @@ function create3(type3) {
   if (!constructor) error2("Unrecognized projection type: " + type3);
   return constructor();
 }
-function set3(proj, key2, value4) {
-  if (isFunction(proj[key2])) proj[key2](value4);
+function set3(proj, key3, value4) {
+  if (isFunction(proj[key3])) proj[key3](value4);
 }
 function collectGeoJSON(data3) {
   data3 = array_default(data3);
@@ -44684,11 +45111,11 @@ var resquarify = (function custom10(ratio) {
 })(phi);
 
 // node_modules/vega-hierarchy/build/vega-hierarchy.js
-function lookup3(tree2, key2, filter3) {
+function lookup3(tree2, key3, filter3) {
   const map3 = {};
   tree2.each((node) => {
     const t = node.data;
-    if (filter3(t)) map3[key2(t)] = node;
+    if (filter3(t)) map3[key3(t)] = node;
   });
   tree2.lookup = map3;
   return tree2;
@@ -44756,10 +45183,10 @@ function nest() {
     if (depth >= keys4.length) {
       return array7;
     }
-    const n = array7.length, key2 = keys4[depth++], valuesByKey = {}, result = {};
+    const n = array7.length, key3 = keys4[depth++], valuesByKey = {}, result = {};
     let i = -1, keyValue, value4, values3;
     while (++i < n) {
-      keyValue = key2(value4 = array7[i]) + "";
+      keyValue = key3(value4 = array7[i]) + "";
       if (values3 = valuesByKey[keyValue]) {
         values3.push(value4);
       } else {
@@ -44774,10 +45201,10 @@ function nest() {
   function entries2(map3, depth) {
     if (++depth > keys4.length) return map3;
     const array7 = [];
-    for (const key2 in map3) {
+    for (const key3 in map3) {
       array7.push({
-        key: key2,
-        values: entries2(map3[key2], depth)
+        key: key3,
+        values: entries2(map3[key3], depth)
       });
     }
     return array7;
@@ -46429,8 +46856,8 @@ var Delaunator = class _Delaunator {
       yp = y4;
       if (i === i0 || i === i1 || i === i2) continue;
       let start = 0;
-      for (let j = 0, key2 = this._hashKey(x4, y4); j < this._hashSize; j++) {
-        start = hullHash[(key2 + j) % this._hashSize];
+      for (let j = 0, key3 = this._hashKey(x4, y4); j < this._hashSize; j++) {
+        start = hullHash[(key3 + j) % this._hashSize];
         if (start !== -1 && start !== hullNext[start]) break;
       }
       start = hullPrev[start];
@@ -47860,12 +48287,12 @@ function Dimension(index6, i, query) {
 }
 function SortedIndex() {
   let index6 = array32(0), value4 = [], size = 0;
-  function insert2(key2, data3, base) {
+  function insert2(key3, data3, base) {
     if (!data3.length) return [];
     const n0 = size, n1 = data3.length, addi = array32(n1);
     let addv = Array(n1), oldv, oldi, i;
     for (i = 0; i < n1; ++i) {
-      addv[i] = key2(data3[i]);
+      addv[i] = key3(data3[i]);
       addi[i] = i;
     }
     addv = sort(addv, addi);
@@ -47988,17 +48415,17 @@ inherits_default(CrossFilter, Transform, {
   },
   init(_, pulse2) {
     const fields = _.fields, query = _.query, indices = this._indices = {}, dims = this._dims = [], m3 = query.length;
-    let i = 0, key2, index6;
+    let i = 0, key3, index6;
     for (; i < m3; ++i) {
-      key2 = fields[i].fname;
-      index6 = indices[key2] || (indices[key2] = SortedIndex());
+      key3 = fields[i].fname;
+      index6 = indices[key3] || (indices[key3] = SortedIndex());
       dims.push(Dimension(index6, i, query[i]));
     }
     return this.eval(_, pulse2);
   },
   reinit(_, pulse2) {
     const output3 = pulse2.materialize().fork(), fields = _.fields, query = _.query, indices = this._indices, dims = this._dims, bits = this.value, curr = bits.curr(), prev = bits.prev(), all = bits.all(), out = output3.rem = output3.add, mod = output3.mod, m3 = query.length, adds = {};
-    let add6, index6, key2, mods, remMap, modMap, i, n, f;
+    let add6, index6, key3, mods, remMap, modMap, i, n, f;
     prev.set(curr);
     if (pulse2.rem.length) {
       remMap = this.remove(_, pulse2, output3);
@@ -48015,10 +48442,10 @@ inherits_default(CrossFilter, Transform, {
     for (i = 0; i < m3; ++i) {
       f = fields[i];
       if (!dims[i] || _.modified("fields", i) || pulse2.modified(f.fields)) {
-        key2 = f.fname;
-        if (!(add6 = adds[key2])) {
-          indices[key2] = index6 = SortedIndex();
-          adds[key2] = add6 = index6.insert(f, pulse2.source, 0);
+        key3 = f.fname;
+        if (!(add6 = adds[key3])) {
+          indices[key3] = index6 = SortedIndex();
+          adds[key3] = add6 = index6.insert(f, pulse2.source, 0);
         }
         dims[i] = Dimension(index6, i, query[i]).onAdd(add6, curr);
       }
@@ -48058,13 +48485,13 @@ inherits_default(CrossFilter, Transform, {
   },
   insert(_, pulse2, output3) {
     const tuples = pulse2.add, bits = this.value, dims = this._dims, indices = this._indices, fields = _.fields, adds = {}, out = output3.add, n = bits.size() + tuples.length, m3 = dims.length;
-    let k2 = bits.size(), j, key2, add6;
+    let k2 = bits.size(), j, key3, add6;
     bits.resize(n, m3);
     bits.add(tuples);
     const curr = bits.curr(), prev = bits.prev(), all = bits.all();
     for (j = 0; j < m3; ++j) {
-      key2 = fields[j].fname;
-      add6 = adds[key2] || (adds[key2] = indices[key2].insert(fields[j], tuples, k2));
+      key3 = fields[j].fname;
+      add6 = adds[key3] || (adds[key3] = indices[key3].insert(fields[j], tuples, k2));
       dims[j].onAdd(add6, curr);
     }
     for (; k2 < n; ++k2) {
@@ -48101,7 +48528,7 @@ inherits_default(CrossFilter, Transform, {
     const indices = this._indices, bits = this.value;
     pulse2.runAfter(() => {
       const indexMap = bits.remove(num2, map3);
-      for (const key2 in indices) indices[key2].reindex(indexMap);
+      for (const key3 in indices) indices[key3].reindex(indexMap);
     });
   },
   update(_, pulse2, output3) {
@@ -49220,9 +49647,9 @@ function finishObjectExpression(properties) {
   node.properties = properties;
   return node;
 }
-function finishProperty(kind, key2, value4) {
+function finishProperty(kind, key3, value4) {
   const node = new ASTNode(SyntaxProperty);
-  node.key = key2;
+  node.key = key3;
   node.value = value4;
   node.kind = kind;
   return node;
@@ -49304,7 +49731,7 @@ function parseObjectPropertyKey() {
   return finishIdentifier(token.value);
 }
 function parseObjectProperty() {
-  var token, key2, id2, value4;
+  var token, key3, id2, value4;
   index4 = lookahead.start;
   token = lookahead;
   if (token.type === TokenIdentifier) {
@@ -49316,14 +49743,14 @@ function parseObjectProperty() {
   if (token.type === TokenEOF || token.type === TokenPunctuator) {
     throwUnexpected(token);
   } else {
-    key2 = parseObjectPropertyKey();
+    key3 = parseObjectPropertyKey();
     expect(":");
     value4 = parseConditionalExpression();
-    return finishProperty("init", key2, value4);
+    return finishProperty("init", key3, value4);
   }
 }
 function parseObjectInitialiser() {
-  var properties = [], property2, name, key2, map3 = {}, toString2 = String;
+  var properties = [], property2, name, key3, map3 = {}, toString2 = String;
   index4 = lookahead.start;
   expect("{");
   while (!match("}")) {
@@ -49333,11 +49760,11 @@ function parseObjectInitialiser() {
     } else {
       name = toString2(property2.key.value);
     }
-    key2 = "$" + name;
-    if (Object.prototype.hasOwnProperty.call(map3, key2)) {
+    key3 = "$" + name;
+    if (Object.prototype.hasOwnProperty.call(map3, key3)) {
       throwError({}, MessageStrictDuplicateProperty);
     } else {
-      map3[key2] = true;
+      map3[key3] = true;
     }
     properties.push(property2);
     if (!match("}")) {
@@ -49840,9 +50267,9 @@ function zero4() {
 
 // node_modules/internmap/src/index.js
 var InternSet = class extends Set {
-  constructor(values3, key2 = keyof2) {
+  constructor(values3, key3 = keyof2) {
     super();
-    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key2 } });
+    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key3 } });
     if (values3 != null) for (const value4 of values3) this.add(value4);
   }
   has(value4) {
@@ -49856,20 +50283,20 @@ var InternSet = class extends Set {
   }
 };
 function intern_get2({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  return _intern.has(key2) ? _intern.get(key2) : value4;
+  const key3 = _key(value4);
+  return _intern.has(key3) ? _intern.get(key3) : value4;
 }
 function intern_set2({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  if (_intern.has(key2)) return _intern.get(key2);
-  _intern.set(key2, value4);
+  const key3 = _key(value4);
+  if (_intern.has(key3)) return _intern.get(key3);
+  _intern.set(key3, value4);
   return value4;
 }
 function intern_delete2({ _intern, _key }, value4) {
-  const key2 = _key(value4);
-  if (_intern.has(key2)) {
-    value4 = _intern.get(key2);
-    _intern.delete(key2);
+  const key3 = _key(value4);
+  if (_intern.has(key3)) {
+    value4 = _intern.get(key3);
+    _intern.delete(key3);
   }
   return value4;
 }
@@ -50062,8 +50489,8 @@ function selectionResolve(name, op, isMulti, vl5) {
   }
   entries2 = Object.keys(multiRes);
   if (isMulti && entries2.length) {
-    const key2 = vl5 ? VlPoint : VlMulti;
-    resolved[key2] = op === Union ? {
+    const key3 = vl5 ? VlPoint : VlMulti;
+    resolved[key3] = op === Union ? {
       [Or]: entries2.reduce((acc, k2) => (acc.push(...multiRes[k2]), acc), [])
     } : {
       [And]: entries2.map((k2) => ({
@@ -50365,8 +50792,8 @@ function equalArray(a4, b10) {
   return true;
 }
 function equalObject(a4, b10) {
-  for (const key2 in a4) {
-    if (!equal2(a4[key2], b10[key2])) return false;
+  for (const key3 in a4) {
+    if (!equal2(a4[key3], b10[key3])) return false;
   }
   return true;
 }
@@ -50375,7 +50802,7 @@ function removePredicate(props) {
 }
 function modify(name, insert2, remove2, toggle2, modify2, values3) {
   const df = this.context.dataflow, data3 = this.context.data[name], input = data3.input, stamp = df.stamp();
-  let changes = data3.changes, predicate, key2;
+  let changes = data3.changes, predicate, key3;
   if (df._trigger === false || !(input.value.length || insert2 || toggle2)) {
     return 0;
   }
@@ -50406,8 +50833,8 @@ function modify(name, insert2, remove2, toggle2, modify2, values3) {
     if (isFunction(modify2)) {
       throw Error("modify parameter must be a data tuple, not a function");
     }
-    for (key2 in values3) {
-      changes.modify(modify2, key2, values3[key2]);
+    for (key3 in values3) {
+      changes.modify(modify2, key3, values3[key3]);
     }
   }
   return 1;
@@ -50948,9 +51375,9 @@ function parseOperatorParameters(spec) {
 function parseParameters(spec, params2) {
   params2 = params2 || {};
   const ctx = this;
-  for (const key2 in spec) {
-    const value4 = spec[key2];
-    params2[key2] = isArray(value4) ? value4.map((v) => parseParameter(v, ctx, params2)) : parseParameter(value4, ctx, params2);
+  for (const key3 in spec) {
+    const value4 = spec[key3];
+    params2[key3] = isArray(value4) ? value4.map((v) => parseParameter(v, ctx, params2)) : parseParameter(value4, ctx, params2);
   }
   return params2;
 }
@@ -51004,7 +51431,7 @@ function getExpression(_, ctx, params2) {
 }
 function getKey(_, ctx) {
   const k2 = "k:" + _.$key + "_" + !!_.$flat;
-  return ctx.fn[k2] || (ctx.fn[k2] = key(_.$key, _.$flat, ctx.expr.codegen));
+  return ctx.fn[k2] || (ctx.fn[k2] = key2(_.$key, _.$flat, ctx.expr.codegen));
 }
 function getField2(_, ctx) {
   if (!_.$field) return null;
@@ -51029,7 +51456,7 @@ function getContext(_, ctx) {
 }
 function getSubflow(_, ctx) {
   const spec = _.$subflow;
-  return function(dataflow, key2, parent) {
+  return function(dataflow, key3, parent) {
     const subctx = ctx.fork().parse(spec), op = subctx.get(spec.operators[0].id), p = subctx.signals.parent;
     if (p) p.set(parent);
     op.detachSubflow = () => ctx.detach(subctx);
@@ -51085,19 +51512,19 @@ function getState(options) {
   var ctx = this, state = {};
   if (options.signals) {
     var signals = state.signals = {};
-    Object.keys(ctx.signals).forEach((key2) => {
-      const op = ctx.signals[key2];
-      if (options.signals(key2, op)) {
-        signals[key2] = op.value;
+    Object.keys(ctx.signals).forEach((key3) => {
+      const op = ctx.signals[key3];
+      if (options.signals(key3, op)) {
+        signals[key3] = op.value;
       }
     });
   }
   if (options.data) {
     var data3 = state.data = {};
-    Object.keys(ctx.data).forEach((key2) => {
-      const dataset = ctx.data[key2];
-      if (options.data(key2, dataset)) {
-        data3[key2] = dataset.input.value;
+    Object.keys(ctx.data).forEach((key3) => {
+      const dataset = ctx.data[key3];
+      if (options.data(key3, dataset)) {
+        data3[key3] = dataset.input.value;
       }
     });
   }
@@ -51108,11 +51535,11 @@ function getState(options) {
 }
 function setState(state) {
   var ctx = this, df = ctx.dataflow, data3 = state.data, signals = state.signals;
-  Object.keys(signals || {}).forEach((key2) => {
-    df.update(ctx.signals[key2], signals[key2], SKIP3);
+  Object.keys(signals || {}).forEach((key3) => {
+    df.update(ctx.signals[key3], signals[key3], SKIP3);
   });
-  Object.keys(data3 || {}).forEach((key2) => {
-    df.pulse(ctx.data[key2].input, df.changeset().remove(truthy).insert(data3[key2]));
+  Object.keys(data3 || {}).forEach((key3) => {
+    df.pulse(ctx.data[key3].input, df.changeset().remove(truthy).insert(data3[key3]));
   });
   (state.subcontext || []).forEach((substate, i) => {
     const subctx = ctx.subcontext[i];
@@ -51160,8 +51587,8 @@ Context.prototype = Subcontext.prototype = {
   detach(ctx) {
     this.subcontext = this.subcontext.filter((c4) => c4 !== ctx);
     const keys4 = Object.keys(ctx.nodes);
-    for (const key2 of keys4) ctx.nodes[key2]._targets = null;
-    for (const key2 of keys4) ctx.nodes[key2].detach();
+    for (const key3 of keys4) ctx.nodes[key3]._targets = null;
+    for (const key3 of keys4) ctx.nodes[key3].detach();
     ctx.nodes = null;
   },
   get(id2) {
@@ -51455,10 +51882,10 @@ function prevent(view, type3) {
   var def2 = view._eventConfig.defaults, prevent2 = def2.prevent, allow = def2.allow;
   return prevent2 === false || allow === true ? false : prevent2 === true || allow === false ? true : prevent2 ? prevent2[type3] : allow ? !allow[type3] : view.preventDefault();
 }
-function permit(view, key2, type3) {
-  const rule4 = view._eventConfig && view._eventConfig[key2];
+function permit(view, key3, type3) {
+  const rule4 = view._eventConfig && view._eventConfig[key3];
   if (rule4 === false || isObject(rule4) && !rule4[type3]) {
-    view.warn(`Blocked ${key2} ${type3} event listener.`);
+    view.warn(`Blocked ${key3} ${type3} event listener.`);
     return false;
   }
   return true;
@@ -51557,7 +51984,7 @@ function finalize() {
 }
 function element2(tag, attr2, text4) {
   const el = document.createElement(tag);
-  for (const key2 in attr2) el.setAttribute(key2, attr2[key2]);
+  for (const key3 in attr2) el.setAttribute(key3, attr2[key3]);
   if (text4 != null) el.textContent = text4;
   return el;
 }
@@ -51642,11 +52069,11 @@ function generate(bind3, el, param2, view) {
 }
 function form(bind3, el, param2, value4, view) {
   const node = element2("input");
-  for (const key2 in param2) {
-    if (EventHandlerAttr.test(key2)) {
-      view.warn(`Ignoring unsupported signal binding property "${key2}" for signal "${param2.signal}".`);
-    } else if (key2 !== "signal" && key2 !== "element") {
-      node.setAttribute(key2 === "input" ? "type" : key2, param2[key2]);
+  for (const key3 in param2) {
+    if (EventHandlerAttr.test(key3)) {
+      view.warn(`Ignoring unsupported signal binding property "${key3}" for signal "${param2.signal}".`);
+    } else if (key3 !== "signal" && key3 !== "element") {
+      node.setAttribute(key3 === "input" ? "type" : key3, param2[key3]);
     }
   }
   node.setAttribute("name", param2.signal);
@@ -51979,9 +52406,9 @@ function formatTooltip(value4) {
   return value4 == null ? "" : isArray(value4) ? formatArray(value4) : isObject(value4) && !isDate(value4) ? formatObject(value4) : value4 + "";
 }
 function formatObject(obj) {
-  return Object.keys(obj).map((key2) => {
-    const v = obj[key2];
-    return key2 + ": " + (isArray(v) ? formatArray(v) : formatValue2(v));
+  return Object.keys(obj).map((key3) => {
+    const v = obj[key3];
+    return key3 + ": " + (isArray(v) ? formatArray(v) : formatValue2(v));
   }).join("\n");
 }
 function formatArray(value4) {
@@ -52494,8 +52921,8 @@ function extendEncode(encode2, extra, skip) {
   }
   return encode2;
 }
-function has(key2, encode2) {
-  return encode2 && (encode2.enter && encode2.enter[key2] || encode2.update && encode2.update[key2]);
+function has(key3, encode2) {
+  return encode2 && (encode2.enter && encode2.enter[key3] || encode2.update && encode2.update[key3]);
 }
 var MarkRole = "mark";
 var FrameRole2 = "frame";
@@ -52518,42 +52945,42 @@ var TitleTextRole = "title-text";
 var TitleSubtitleRole = "title-subtitle";
 function applyDefaults(encode2, type3, role, style2, config) {
   const defaults2 = {}, enter = {};
-  let update3, key2, skip, props;
-  key2 = "lineBreak";
-  if (type3 === "text" && config[key2] != null && !has(key2, encode2)) {
-    applyDefault(defaults2, key2, config[key2]);
+  let update3, key3, skip, props;
+  key3 = "lineBreak";
+  if (type3 === "text" && config[key3] != null && !has(key3, encode2)) {
+    applyDefault(defaults2, key3, config[key3]);
   }
   if (role == "legend" || String(role).startsWith("axis")) {
     role = null;
   }
   props = role === FrameRole2 ? config.group : role === MarkRole ? extend({}, config.mark, config[type3]) : null;
-  for (key2 in props) {
-    skip = has(key2, encode2) || (key2 === "fill" || key2 === "stroke") && (has("fill", encode2) || has("stroke", encode2));
-    if (!skip) applyDefault(defaults2, key2, props[key2]);
+  for (key3 in props) {
+    skip = has(key3, encode2) || (key3 === "fill" || key3 === "stroke") && (has("fill", encode2) || has("stroke", encode2));
+    if (!skip) applyDefault(defaults2, key3, props[key3]);
   }
   array_default(style2).forEach((name) => {
     const props2 = config.style && config.style[name];
-    for (const key3 in props2) {
-      if (!has(key3, encode2)) {
-        applyDefault(defaults2, key3, props2[key3]);
+    for (const key4 in props2) {
+      if (!has(key4, encode2)) {
+        applyDefault(defaults2, key4, props2[key4]);
       }
     }
   });
   encode2 = extend({}, encode2);
-  for (key2 in defaults2) {
-    props = defaults2[key2];
+  for (key3 in defaults2) {
+    props = defaults2[key3];
     if (props.signal) {
-      (update3 = update3 || {})[key2] = props;
+      (update3 = update3 || {})[key3] = props;
     } else {
-      enter[key2] = props;
+      enter[key3] = props;
     }
   }
   encode2.enter = extend(enter, encode2.enter);
   if (update3) encode2.update = extend(update3, encode2.update);
   return encode2;
 }
-function applyDefault(defaults2, key2, value4) {
-  defaults2[key2] = value4 && value4.signal ? {
+function applyDefault(defaults2, key3, value4) {
+  defaults2[key3] = value4 && value4.signal ? {
     signal: value4.signal
   } : {
     value: value4
@@ -52665,8 +53092,8 @@ function parseEncode(encode2, type3, role, style2, scope, params2) {
     $encode: enc
   };
   encode2 = applyDefaults(encode2, type3, role, style2, scope.config);
-  for (const key2 in encode2) {
-    enc[key2] = parseBlock(encode2[key2], type3, params2, scope);
+  for (const key3 in encode2) {
+    enc[key3] = parseBlock(encode2[key3], type3, params2, scope);
   }
   return params2;
 }
@@ -52773,8 +53200,8 @@ function isExpr$1(_) {
 }
 function hasSignal(_) {
   if (isSignal(_)) return true;
-  if (isObject(_)) for (const key2 in _) {
-    if (hasSignal(_[key2])) return true;
+  if (isObject(_)) for (const key3 in _) {
+    if (hasSignal(_[key3])) return true;
   }
   return false;
 }
@@ -52974,7 +53401,7 @@ function initScale(spec, scope) {
 }
 function parseScale(spec, scope) {
   const params2 = scope.getScale(spec.name).params;
-  let key2;
+  let key3;
   params2.domain = parseScaleDomain(spec.domain, spec, scope);
   if (spec.range != null) {
     params2.range = parseScaleRange(spec, scope, params2);
@@ -52988,9 +53415,9 @@ function parseScale(spec, scope) {
   if (spec.bins != null) {
     params2.bins = parseScaleBins(spec.bins, scope);
   }
-  for (key2 in spec) {
-    if (hasOwnProperty(params2, key2) || key2 === "name") continue;
-    params2[key2] = parseLiteral(spec[key2], scope);
+  for (key3 in spec) {
+    if (hasOwnProperty(params2, key3) || key3 === "name") continue;
+    params2[key3] = parseLiteral(spec[key3], scope);
   }
 }
 function parseLiteral(v, scope) {
@@ -53824,7 +54251,7 @@ var isExpr = (_) => _ === "expr";
 var isField = (_) => _ === "field";
 var isCompare = (_) => _ === "compare";
 function parseData$1(from, group2, scope) {
-  let facet, key2, op, dataRef, parent;
+  let facet, key3, op, dataRef, parent;
   if (!from) {
     dataRef = ref(scope.add(Collect2(null, [{}])));
   } else if (facet = from.facet) {
@@ -53843,14 +54270,14 @@ function parseData$1(from, group2, scope) {
       } else {
         parent = ref(scope.getData(from.data).aggregate);
       }
-      key2 = scope.keyRef(facet.groupby, true);
+      key3 = scope.keyRef(facet.groupby, true);
     }
   }
   if (!dataRef) {
     dataRef = getDataRef(from, scope);
   }
   return {
-    key: key2,
+    key: key3,
     pulse: dataRef,
     parent
   };
@@ -54570,21 +54997,21 @@ function keys2(objects) {
   const map3 = {};
   for (const obj of objects) {
     if (!obj) continue;
-    for (const key2 in obj) map3[key2] = 1;
+    for (const key3 in obj) map3[key3] = 1;
   }
   return Object.keys(map3);
 }
 function axisConfig(spec, scope) {
-  var config = scope.config, style2 = config.style, axis = config.axis, band2 = scope.scaleType(spec.scale) === "band" && config.axisBand, orient2 = spec.orient, xy, or2, key2;
+  var config = scope.config, style2 = config.style, axis = config.axis, band2 = scope.scaleType(spec.scale) === "band" && config.axisBand, orient2 = spec.orient, xy, or2, key3;
   if (isSignal(orient2)) {
     const xyKeys = keys2([config.axisX, config.axisY]), orientKeys = keys2([config.axisTop, config.axisBottom, config.axisLeft, config.axisRight]);
     xy = {};
-    for (key2 of xyKeys) {
-      xy[key2] = ifX(orient2, fallback(key2, config.axisX, axis, style2), fallback(key2, config.axisY, axis, style2));
+    for (key3 of xyKeys) {
+      xy[key3] = ifX(orient2, fallback(key3, config.axisX, axis, style2), fallback(key3, config.axisY, axis, style2));
     }
     or2 = {};
-    for (key2 of orientKeys) {
-      or2[key2] = ifOrient(orient2.signal, fallback(key2, config.axisTop, axis, style2), fallback(key2, config.axisBottom, axis, style2), fallback(key2, config.axisLeft, axis, style2), fallback(key2, config.axisRight, axis, style2));
+    for (key3 of orientKeys) {
+      or2[key3] = ifOrient(orient2.signal, fallback(key3, config.axisTop, axis, style2), fallback(key3, config.axisBottom, axis, style2), fallback(key3, config.axisLeft, axis, style2), fallback(key3, config.axisRight, axis, style2));
     }
   } else {
     xy = orient2 === Top2 || orient2 === Bottom2 ? config.axisX : config.axisY;
@@ -55294,17 +55721,17 @@ Scope.prototype = Subscope.prototype = {
   },
   // ----
   event(source4, type3) {
-    const key2 = source4 + ":" + type3;
-    if (!this.events[key2]) {
+    const key3 = source4 + ":" + type3;
+    if (!this.events[key3]) {
       const id2 = this.id();
       this.streams.push({
         id: id2,
         source: source4,
         type: type3
       });
-      this.events[key2] = id2;
+      this.events[key3] = id2;
     }
-    return this.events[key2];
+    return this.events[key3];
   },
   // ----
   hasOwnSignal(name) {
@@ -55424,10 +55851,10 @@ function arrayLambda(array7) {
   return code2 + "]";
 }
 function objectLambda(obj) {
-  let code2 = "{", i = 0, key2, value4;
-  for (key2 in obj) {
-    value4 = obj[key2];
-    code2 += (++i > 1 ? "," : "") + stringValue(key2) + ":" + (isObject(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
+  let code2 = "{", i = 0, key3, value4;
+  for (key3 in obj) {
+    value4 = obj[key3];
+    code2 += (++i > 1 ? "," : "") + stringValue(key3) + ":" + (isObject(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
   }
   return code2 + "}";
 }
@@ -56467,9 +56894,9 @@ function finishObjectExpression2(properties) {
   node.properties = properties;
   return node;
 }
-function finishProperty2(kind, key2, value4) {
+function finishProperty2(kind, key3, value4) {
   const node = new ASTNode2(SyntaxProperty2);
-  node.key = key2;
+  node.key = key3;
   node.value = value4;
   node.kind = kind;
   return node;
@@ -56551,7 +56978,7 @@ function parseObjectPropertyKey2() {
   return finishIdentifier2(token.value);
 }
 function parseObjectProperty2() {
-  var token, key2, id2, value4;
+  var token, key3, id2, value4;
   index5 = lookahead2.start;
   token = lookahead2;
   if (token.type === TokenIdentifier2) {
@@ -56563,14 +56990,14 @@ function parseObjectProperty2() {
   if (token.type === TokenEOF2 || token.type === TokenPunctuator2) {
     throwUnexpected2(token);
   } else {
-    key2 = parseObjectPropertyKey2();
+    key3 = parseObjectPropertyKey2();
     expect2(":");
     value4 = parseConditionalExpression2();
-    return finishProperty2("init", key2, value4);
+    return finishProperty2("init", key3, value4);
   }
 }
 function parseObjectInitialiser2() {
-  var properties = [], property2, name, key2, map3 = {}, toString2 = String;
+  var properties = [], property2, name, key3, map3 = {}, toString2 = String;
   index5 = lookahead2.start;
   expect2("{");
   while (!match2("}")) {
@@ -56580,11 +57007,11 @@ function parseObjectInitialiser2() {
     } else {
       name = toString2(property2.key.value);
     }
-    key2 = "$" + name;
-    if (Object.prototype.hasOwnProperty.call(map3, key2)) {
+    key3 = "$" + name;
+    if (Object.prototype.hasOwnProperty.call(map3, key3)) {
       throwError2({}, MessageStrictDuplicateProperty2);
     } else {
-      map3[key2] = true;
+      map3[key3] = true;
     }
     properties.push(property2);
     if (!match2("}")) {
@@ -56983,8 +57410,8 @@ function setEqual(a4, b10) {
   return true;
 }
 function hasIntersection(a4, b10) {
-  for (const key2 of a4) {
-    if (b10.has(key2)) {
+  for (const key3 of a4) {
+    if (b10.has(key3)) {
       return true;
     }
   }
@@ -57171,8 +57598,8 @@ function deepEqual(a4, b10) {
       if (!Object.prototype.hasOwnProperty.call(b10, ks[i]))
         return false;
     for (i = length3; i-- !== 0; ) {
-      const key2 = ks[i];
-      if (!deepEqual(a4[key2], b10[key2]))
+      const key3 = ks[i];
+      if (!deepEqual(a4[key3], b10[key3]))
         return false;
     }
     return true;
@@ -57211,20 +57638,20 @@ function stringify(data3) {
     const ks = Object.keys(node).sort();
     out = "";
     for (i = 0; i < ks.length; i++) {
-      const key2 = ks[i];
-      const value4 = _stringify(node[key2]);
+      const key3 = ks[i];
+      const value4 = _stringify(node[key3]);
       if (!value4)
         continue;
       if (out)
         out += ",";
-      out += `${JSON.stringify(key2)}:${value4}`;
+      out += `${JSON.stringify(key3)}:${value4}`;
     }
     seen.splice(seenIndex, 1);
     return `{${out}}`;
   })(data3);
 }
-function hasProperty(obj, key2) {
-  return isObject(obj) && hasOwnProperty(obj, key2) && obj[key2] !== void 0;
+function hasProperty(obj, key3) {
+  return isObject(obj) && hasOwnProperty(obj, key3) && obj[key3] !== void 0;
 }
 var ROW = "row";
 var COLUMN = "column";
@@ -60831,9 +61258,9 @@ function markChannelCompatible(encoding, channel, mark) {
 }
 function initEncoding(encoding, mark, filled, config) {
   const normalizedEncoding = {};
-  for (const key2 of keys3(encoding)) {
-    if (!isChannel(key2)) {
-      warn2(invalidEncodingChannel(key2));
+  for (const key3 of keys3(encoding)) {
+    if (!isChannel(key3)) {
+      warn2(invalidEncodingChannel(key3));
     }
   }
   for (let channel of UNIT_CHANNELS) {
@@ -63726,37 +64153,37 @@ var Split = class _Split {
       ...this.implicit
     };
   }
-  get(key2) {
-    return getFirstDefined(this.explicit[key2], this.implicit[key2]);
+  get(key3) {
+    return getFirstDefined(this.explicit[key3], this.implicit[key3]);
   }
-  getWithExplicit(key2) {
-    if (this.explicit[key2] !== void 0) {
-      return { explicit: true, value: this.explicit[key2] };
-    } else if (this.implicit[key2] !== void 0) {
-      return { explicit: false, value: this.implicit[key2] };
+  getWithExplicit(key3) {
+    if (this.explicit[key3] !== void 0) {
+      return { explicit: true, value: this.explicit[key3] };
+    } else if (this.implicit[key3] !== void 0) {
+      return { explicit: false, value: this.implicit[key3] };
     }
     return { explicit: false, value: void 0 };
   }
-  setWithExplicit(key2, { value: value4, explicit }) {
+  setWithExplicit(key3, { value: value4, explicit }) {
     if (value4 !== void 0) {
-      this.set(key2, value4, explicit);
+      this.set(key3, value4, explicit);
     }
   }
-  set(key2, value4, explicit) {
-    delete this[explicit ? "implicit" : "explicit"][key2];
-    this[explicit ? "explicit" : "implicit"][key2] = value4;
+  set(key3, value4, explicit) {
+    delete this[explicit ? "implicit" : "explicit"][key3];
+    this[explicit ? "explicit" : "implicit"][key3] = value4;
     return this;
   }
-  copyKeyFromSplit(key2, { explicit, implicit: implicit2 }) {
-    if (explicit[key2] !== void 0) {
-      this.set(key2, explicit[key2], true);
-    } else if (implicit2[key2] !== void 0) {
-      this.set(key2, implicit2[key2], false);
+  copyKeyFromSplit(key3, { explicit, implicit: implicit2 }) {
+    if (explicit[key3] !== void 0) {
+      this.set(key3, explicit[key3], true);
+    } else if (implicit2[key3] !== void 0) {
+      this.set(key3, implicit2[key3], false);
     }
   }
-  copyKeyFromObject(key2, s2) {
-    if (s2[key2] !== void 0) {
-      this.set(key2, s2[key2], true);
+  copyKeyFromObject(key3, s2) {
+    if (s2[key3] !== void 0) {
+      this.set(key3, s2[key3], true);
     }
   }
   /**
@@ -63764,9 +64191,9 @@ var Split = class _Split {
    * overwrite properties from this split.
    */
   copyAll(other) {
-    for (const key2 of keys3(other.combine())) {
-      const val = other.getWithExplicit(key2);
-      this.setWithExplicit(key2, val);
+    for (const key3 of keys3(other.combine())) {
+      const val = other.getWithExplicit(key3);
+      this.setWithExplicit(key3, val);
     }
   }
 };
@@ -64113,9 +64540,9 @@ var TimeUnitNode = class _TimeUnitNode extends DataFlowNode {
    */
   merge(other) {
     this.timeUnits = { ...this.timeUnits };
-    for (const key2 in other.timeUnits) {
-      if (!this.timeUnits[key2]) {
-        this.timeUnits[key2] = other.timeUnits[key2];
+    for (const key3 in other.timeUnits) {
+      if (!this.timeUnits[key3]) {
+        this.timeUnits[key3] = other.timeUnits[key3];
       }
     }
     for (const child of other.children) {
@@ -64129,10 +64556,10 @@ var TimeUnitNode = class _TimeUnitNode extends DataFlowNode {
    */
   removeFormulas(fields) {
     const newFormula = {};
-    for (const [key2, timeUnitComponent] of entries$1(this.timeUnits)) {
+    for (const [key3, timeUnitComponent] of entries$1(this.timeUnits)) {
       const fieldAs = isTimeUnitTransformComponent(timeUnitComponent) ? timeUnitComponent.as : `${timeUnitComponent.field}_end`;
       if (!fields.has(fieldAs)) {
-        newFormula[key2] = timeUnitComponent;
+        newFormula[key3] = timeUnitComponent;
       }
     }
     this.timeUnits = newFormula;
@@ -64263,15 +64690,15 @@ var project2 = {
         if (!isObject(initVal)) {
           continue;
         }
-        for (const key2 of keys3(initVal)) {
-          if (isSingleDefUnitChannel(key2)) {
-            (encodings || (encodings = [])).push(key2);
+        for (const key3 of keys3(initVal)) {
+          if (isSingleDefUnitChannel(key3)) {
+            (encodings || (encodings = [])).push(key3);
           } else {
             if (type3 === "interval") {
               warn2(INTERVAL_INITIALIZED_WITH_POS);
               encodings = cfg.encodings;
             } else {
-              (fields ??= []).push(key2);
+              (fields ??= []).push(key3);
             }
           }
         }
@@ -64521,11 +64948,11 @@ function assembleTopLevelSignals(model, signals) {
     const store = stringValue(name + STORE);
     const hasSg = signals.filter((s2) => s2.name === name);
     if (hasSg.length === 0) {
-      const resolve2 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
+      const resolve3 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
       const isPoint2 = selCmpt.type === "point" ? ", true, true)" : ")";
       signals.push({
         name: selCmpt.name,
-        update: `${VL_SELECTION_RESOLVE}(${store}, ${stringValue(resolve2)}${isPoint2}`
+        update: `${VL_SELECTION_RESOLVE}(${store}, ${stringValue(resolve3)}${isPoint2}`
       });
     }
     hasSelections = true;
@@ -64828,11 +65255,11 @@ var interval2 = {
       y2: y4 !== void 0 ? { signal: `${yvname}[1]` } : { field: { group: "height" } }
     };
     if (selCmpt.resolve === "global") {
-      for (const key2 of keys3(update3)) {
-        update3[key2] = [
+      for (const key3 of keys3(update3)) {
+        update3[key3] = [
           {
             test: `${store}.length && ${store}[0].unit === ${unitName(model)}`,
-            ...update3[key2]
+            ...update3[key3]
           },
           { value: 0 }
         ];
@@ -65039,7 +65466,7 @@ function tooltipData(encoding, stack2, config, { reactiveGeom } = {}) {
       // for secondary field def, copy type from main channel
     };
     const title2 = fieldDef.title || defaultTitle(fieldDef, formatConfig);
-    const key2 = array_default(title2).join(", ").replaceAll(/"/g, '\\"');
+    const key3 = array_default(title2).join(", ").replaceAll(/"/g, '\\"');
     let value4;
     if (isXorY(channel)) {
       const channel2 = channel === "x" ? "x2" : "y2";
@@ -65064,7 +65491,7 @@ function tooltipData(encoding, stack2, config, { reactiveGeom } = {}) {
       }).signal;
     }
     value4 ??= addLineBreaksToTooltip(fieldDef, formatConfig, expr2).signal;
-    tuples.push({ channel, key: key2, value: value4 });
+    tuples.push({ channel, key: key3, value: value4 });
   }
   forEach(encoding, (channelDef, channel) => {
     if (isFieldDef(channelDef)) {
@@ -65074,16 +65501,16 @@ function tooltipData(encoding, stack2, config, { reactiveGeom } = {}) {
     }
   });
   const out = {};
-  for (const { channel, key: key2, value: value4 } of tuples) {
-    if (!toSkip.has(channel) && !out[key2]) {
-      out[key2] = value4;
+  for (const { channel, key: key3, value: value4 } of tuples) {
+    if (!toSkip.has(channel) && !out[key3]) {
+      out[key3] = value4;
     }
   }
   return out;
 }
 function tooltipRefForEncoding(encoding, stack2, config, { reactiveGeom } = {}) {
   const data3 = tooltipData(encoding, stack2, config, { reactiveGeom });
-  const keyValues = entries$1(data3).map(([key2, value4]) => `"${key2}": ${value4}`);
+  const keyValues = entries$1(data3).map(([key3, value4]) => `"${key3}": ${value4}`);
   return keyValues.length > 0 ? { signal: `{${keyValues.join(", ")}}` } : void 0;
 }
 function addLineBreaksToTooltip(channelDef, config, expr2 = "datum") {
@@ -65146,7 +65573,7 @@ function description(model) {
   }
   return {
     description: {
-      signal: entries$1(data3).filter(([key2]) => !key2.startsWith("_")).map(([key2, value4]) => [key2, value4.replaceAll("\\n", " ")]).map(([key2, value4], index6) => `"${index6 > 0 ? "; " : ""}${key2}: " + (${value4})`).join(" + ")
+      signal: entries$1(data3).filter(([key3]) => !key3.startsWith("_")).map(([key3, value4]) => [key3, value4.replaceAll("\\n", " ")]).map(([key3, value4], index6) => `"${index6 > 0 ? "; " : ""}${key3}: " + (${value4})`).join(" + ")
     }
   };
 }
@@ -66343,15 +66770,15 @@ function parseUnitSelection(model, selDefs) {
     const type3 = isString(selDef) ? selDef : selDef.type;
     const defaults2 = isObject(selDef) ? duplicate(selDef) : { type: type3 };
     const cfg = selectionConfig[type3];
-    for (const key2 in cfg) {
-      if (key2 === "fields" || key2 === "encodings") {
+    for (const key3 in cfg) {
+      if (key3 === "fields" || key3 === "encodings") {
         continue;
       }
-      if (key2 === "mark") {
+      if (key3 === "mark") {
         defaults2.mark = { ...cfg.mark, ...defaults2.mark };
       }
-      if (defaults2[key2] === void 0 || defaults2[key2] === true) {
-        defaults2[key2] = duplicate(cfg[key2] ?? defaults2[key2]);
+      if (defaults2[key3] === void 0 || defaults2[key3] === true) {
+        defaults2[key3] = duplicate(cfg[key3] ?? defaults2[key3]);
       }
     }
     const selCmpt = selCmpts[name] = {
@@ -66401,8 +66828,8 @@ function parseSelectionPredicate(model, pred, dfnode, datum2 = "datum") {
     }
   }
   const fn = selCmpt.project.hasSelectionId ? "vlSelectionIdTest(" : "vlSelectionTest(";
-  const resolve2 = selCmpt.resolve === "global" ? ")" : `, ${stringValue(selCmpt.resolve)})`;
-  const test2 = `${fn}${store}, ${datum2}${resolve2}`;
+  const resolve3 = selCmpt.resolve === "global" ? ")" : `, ${stringValue(selCmpt.resolve)})`;
+  const test2 = `${fn}${store}, ${datum2}${resolve3}`;
   const length3 = `length(data(${store}))`;
   return pred.empty === false ? `${length3} && ${test2}` : `!${length3} || ${test2}`;
 }
@@ -67245,16 +67672,16 @@ function defaultScaleResolve(channel, model) {
   }
   throw new Error("invalid model type for resolve");
 }
-function parseGuideResolve(resolve2, channel) {
-  const channelScaleResolve = resolve2.scale[channel];
+function parseGuideResolve(resolve3, channel) {
+  const channelScaleResolve = resolve3.scale[channel];
   const guide = isXorY(channel) ? "axis" : "legend";
   if (channelScaleResolve === "independent") {
-    if (resolve2[guide][channel] === "shared") {
+    if (resolve3[guide][channel] === "shared") {
       warn2(independentScaleMeansIndependentGuide(channel));
     }
     return "independent";
   }
-  return resolve2[guide][channel] || "shared";
+  return resolve3[guide][channel] || "shared";
 }
 var LEGEND_COMPONENT_PROPERTY_INDEX = {
   ...COMMON_LEGEND_PROPERTY_INDEX,
@@ -67660,15 +68087,15 @@ function parseLegendForChannel(model, channel) {
   return legendCmpt;
 }
 function parseNonUnitLegend(model) {
-  const { legends, resolve: resolve2 } = model.component;
+  const { legends, resolve: resolve3 } = model.component;
   for (const child of model.children) {
     parseLegend2(child);
     for (const channel of keys3(child.component.legends)) {
-      resolve2.legend[channel] = parseGuideResolve(model.component.resolve, channel);
-      if (resolve2.legend[channel] === "shared") {
+      resolve3.legend[channel] = parseGuideResolve(model.component.resolve, channel);
+      if (resolve3.legend[channel] === "shared") {
         legends[channel] = mergeLegendComponent(legends[channel], child.component.legends[channel]);
         if (!legends[channel]) {
-          resolve2.legend[channel] = "independent";
+          resolve3.legend[channel] = "independent";
           delete legends[channel];
         }
       }
@@ -67679,7 +68106,7 @@ function parseNonUnitLegend(model) {
       if (!child.component.legends[channel]) {
         continue;
       }
-      if (resolve2.legend[channel] === "shared") {
+      if (resolve3.legend[channel] === "shared") {
         delete child.component.legends[channel];
       }
     }
@@ -67749,16 +68176,16 @@ function rangeFormula(model, fieldDef, channel, config) {
 function binKey(bin3, field3) {
   return `${binToString(bin3)}_${field3}`;
 }
-function getSignalsFromModel(model, key2) {
+function getSignalsFromModel(model, key3) {
   return {
-    signal: model.getName(`${key2}_bins`),
-    extentSignal: model.getName(`${key2}_extent`)
+    signal: model.getName(`${key3}_bins`),
+    extentSignal: model.getName(`${key3}_extent`)
   };
 }
 function getBinSignalName(model, field3, bin3) {
   const normalizedBin = normalizeBin(bin3, void 0) ?? {};
-  const key2 = binKey(normalizedBin, field3);
-  return model.getName(`${key2}_bins`);
+  const key3 = binKey(normalizedBin, field3);
+  return model.getName(`${key3}_bins`);
 }
 function isBinTransform(t) {
   return "as" in t;
@@ -67772,8 +68199,8 @@ function createBinComponent(t, bin3, model) {
     as = [vgField(t, { forAs: true }), vgField(t, { binSuffix: "end", forAs: true })];
   }
   const normalizedBin = { ...normalizeBin(bin3, void 0) };
-  const key2 = binKey(normalizedBin, t.field);
-  const { signal, extentSignal } = getSignalsFromModel(model, key2);
+  const key3 = binKey(normalizedBin, t.field);
+  const { signal, extentSignal } = getSignalsFromModel(model, key3);
   if (isParameterExtent(normalizedBin.extent)) {
     const ext = normalizedBin.extent;
     span = parseSelectionExtent(model, ext.param, ext);
@@ -67787,7 +68214,7 @@ function createBinComponent(t, bin3, model) {
     ...extentSignal ? { extentSignal } : {},
     ...span ? { span } : {}
   };
-  return { key: key2, binComponent };
+  return { key: key3, binComponent };
 }
 var BinNode = class _BinNode extends DataFlowNode {
   bins;
@@ -67801,10 +68228,10 @@ var BinNode = class _BinNode extends DataFlowNode {
   static makeFromEncoding(parent, model) {
     const bins2 = model.reduceFieldDef((binComponentIndex, fieldDef, channel) => {
       if (isTypedFieldDef(fieldDef) && isBinning(fieldDef.bin)) {
-        const { key: key2, binComponent } = createBinComponent(fieldDef, fieldDef.bin, model);
-        binComponentIndex[key2] = {
+        const { key: key3, binComponent } = createBinComponent(fieldDef, fieldDef.bin, model);
+        binComponentIndex[key3] = {
           ...binComponent,
-          ...binComponentIndex[key2],
+          ...binComponentIndex[key3],
           ...rangeFormula(model, fieldDef, channel, model.config)
         };
       }
@@ -67820,9 +68247,9 @@ var BinNode = class _BinNode extends DataFlowNode {
    * The optional parameter should provide
    */
   static makeFromTransform(parent, t, model) {
-    const { key: key2, binComponent } = createBinComponent(t, t.bin, model);
+    const { key: key3, binComponent } = createBinComponent(t, t.bin, model);
     return new _BinNode(parent, {
-      [key2]: binComponent
+      [key3]: binComponent
     });
   }
   /**
@@ -67830,12 +68257,12 @@ var BinNode = class _BinNode extends DataFlowNode {
    * or if this node already has a bin config, renames the corresponding signal in the model.
    */
   merge(other, renameSignal) {
-    for (const key2 of keys3(other.bins)) {
-      if (key2 in this.bins) {
-        renameSignal(other.bins[key2].signal, this.bins[key2].signal);
-        this.bins[key2].as = unique([...this.bins[key2].as, ...other.bins[key2].as], hash);
+    for (const key3 of keys3(other.bins)) {
+      if (key3 in this.bins) {
+        renameSignal(other.bins[key3].signal, this.bins[key3].signal);
+        this.bins[key3].as = unique([...this.bins[key3].as, ...other.bins[key3].as], hash);
       } else {
-        this.bins[key2] = other.bins[key2];
+        this.bins[key3] = other.bins[key3];
       }
     }
     for (const child of other.children) {
@@ -68452,10 +68879,10 @@ var ParseNode = class _ParseNode extends DataFlowNode {
     const parse7 = new Split(explicit, implicit2);
     ancestorParse.copyAll(parse7);
     const p = {};
-    for (const key2 of keys3(parse7.combine())) {
-      const val = parse7.get(key2);
+    for (const key3 of keys3(parse7.combine())) {
+      const val = parse7.get(key3);
       if (val !== null) {
-        p[key2] = val;
+        p[key3] = val;
       }
     }
     if (keys3(p).length === 0 || ancestorParse.parseNothing) {
@@ -68825,8 +69252,8 @@ var MergeParse = class extends BottomUpOptimizer {
         const mergedParseNode = new ParseNode(node, commonParse);
         for (const childNode of originalChildren) {
           if (childNode instanceof ParseNode) {
-            for (const key2 of keys3(commonParse)) {
-              delete childNode.parse[key2];
+            for (const key3 of keys3(commonParse)) {
+              delete childNode.parse[key3];
             }
           }
           node.removeChild(childNode);
@@ -69484,8 +69911,8 @@ function parseUnitScaleDomain(model) {
       while (!isFacetModel(facetParent) && facetParent.parent) {
         facetParent = facetParent.parent;
       }
-      const resolve2 = facetParent.component.resolve.scale[channel];
-      if (resolve2 === "shared") {
+      const resolve3 = facetParent.component.resolve.scale[channel];
+      if (resolve3 === "shared") {
         for (const domain3 of domains.value) {
           if (isDataRefDomain(domain3)) {
             domain3.data = FACET_SCALE_PREFIX + domain3.data.replace(FACET_SCALE_PREFIX, "");
@@ -71153,19 +71580,19 @@ var scaleTypeTieBreaker = tieBreakByComparing((st1, st2) => scaleTypePrecedence(
 function parseNonUnitScaleCore(model) {
   const scaleComponents = model.component.scales = {};
   const scaleTypeWithExplicitIndex = {};
-  const resolve2 = model.component.resolve;
+  const resolve3 = model.component.resolve;
   for (const child of model.children) {
     parseScaleCore(child);
     for (const channel of keys3(child.component.scales)) {
-      resolve2.scale[channel] ??= defaultScaleResolve(channel, model);
-      if (resolve2.scale[channel] === "shared") {
+      resolve3.scale[channel] ??= defaultScaleResolve(channel, model);
+      if (resolve3.scale[channel] === "shared") {
         const explicitScaleType = scaleTypeWithExplicitIndex[channel];
         const childScaleType = child.component.scales[channel].getWithExplicit("type");
         if (explicitScaleType) {
           if (scaleCompatible(explicitScaleType.value, childScaleType.value)) {
             scaleTypeWithExplicitIndex[channel] = mergeValuesWithExplicit(explicitScaleType, childScaleType, "type", "scale", scaleTypeTieBreaker);
           } else {
-            resolve2.scale[channel] = "independent";
+            resolve3.scale[channel] = "independent";
             delete scaleTypeWithExplicitIndex[channel];
           }
         } else {
@@ -71237,7 +71664,7 @@ var Model = class {
   signalNameMap;
   component;
   view;
-  constructor(spec, type3, parent, parentGivenName, config, resolve2, view) {
+  constructor(spec, type3, parent, parentGivenName, config, resolve3, view) {
     this.type = type3;
     this.parent = parent;
     this.config = config;
@@ -71268,7 +71695,7 @@ var Model = class {
         scale: {},
         axis: {},
         legend: {},
-        ...resolve2 ? duplicate(resolve2) : {}
+        ...resolve3 ? duplicate(resolve3) : {}
       },
       selection: null,
       scales: null,
@@ -71602,8 +72029,8 @@ var DensityTransformNode = class _DensityTransformNode extends DataFlowNode {
     this.transform = duplicate(transform4);
     const specifiedAs = this.transform.as ?? [void 0, void 0];
     this.transform.as = [specifiedAs[0] ?? "value", specifiedAs[1] ?? "density"];
-    const resolve2 = this.transform.resolve ?? "shared";
-    this.transform.resolve = resolve2;
+    const resolve3 = this.transform.resolve ?? "shared";
+    this.transform.resolve = resolve3;
   }
   dependentFields() {
     return /* @__PURE__ */ new Set([this.transform.density, ...this.transform.groupby ?? []]);
@@ -71885,11 +72312,11 @@ var ImputeNode = class _ImputeNode extends DataFlowNode {
     return `Impute ${hash(this.transform)}`;
   }
   assemble() {
-    const { impute, key: key2, keyvals, method: method2, groupby, value: value4, frame: frame2 = [null, null] } = this.transform;
+    const { impute, key: key3, keyvals, method: method2, groupby, value: value4, frame: frame2 = [null, null] } = this.transform;
     const imputeTransform = {
       type: "impute",
       field: impute,
-      key: key2,
+      key: key3,
       ...keyvals ? { keyvals: isImputeSequence(keyvals) ? this.processSequence(keyvals) : keyvals } : {},
       method: "value",
       ...groupby ? { groupby } : {},
@@ -72339,9 +72766,9 @@ function makeHeaderComponent(model, channel, labels2) {
 function mergeChildAxis(model, channel) {
   const { child } = model;
   if (child.component.axes[channel]) {
-    const { layoutHeaders: layoutHeaders2, resolve: resolve2 } = model.component;
-    resolve2.axis[channel] = parseGuideResolve(resolve2, channel);
-    if (resolve2.axis[channel] === "shared") {
+    const { layoutHeaders: layoutHeaders2, resolve: resolve3 } = model.component;
+    resolve3.axis[channel] = parseGuideResolve(resolve3, channel);
+    if (resolve3.axis[channel] === "shared") {
       const headerChannel = channel === "x" ? "column" : "row";
       const layoutHeader = layoutHeaders2[headerChannel];
       for (const axisComponent of child.component.axes[channel]) {
@@ -72376,12 +72803,12 @@ function parseChildrenLayoutSize(model) {
 function parseNonUnitLayoutSizeForChannel(model, layoutSizeType) {
   const sizeType = getSizeTypeFromLayoutSizeType(layoutSizeType);
   const channel = getPositionScaleChannel(sizeType);
-  const resolve2 = model.component.resolve;
+  const resolve3 = model.component.resolve;
   const layoutSizeCmpt = model.component.layoutSize;
   let mergedSize;
   for (const child of model.children) {
     const childSize = child.component.layoutSize.getWithExplicit(sizeType);
-    const scaleResolve = resolve2.scale[channel] ?? defaultScaleResolve(channel, model);
+    const scaleResolve = resolve3.scale[channel] ?? defaultScaleResolve(channel, model);
     if (scaleResolve === "independent" && childSize.value === "step") {
       mergedSize = void 0;
       break;
@@ -73050,8 +73477,8 @@ var ConcatModel = class extends Model {
     this.component.selection = {};
     for (const child of this.children) {
       child.parseSelections();
-      for (const key2 of keys3(child.component.selection)) {
-        this.component.selection[key2] = child.component.selection[key2];
+      for (const key3 of keys3(child.component.selection)) {
+        this.component.selection[key3] = child.component.selection[key3];
       }
     }
     if (vals(this.component.selection).some((selCmpt) => isTimerSelection(selCmpt))) {
@@ -73237,16 +73664,16 @@ var OPPOSITE_ORIENT = {
   right: "left"
 };
 function parseLayerAxes(model) {
-  const { axes, resolve: resolve2 } = model.component;
+  const { axes, resolve: resolve3 } = model.component;
   const axisCount = { top: 0, bottom: 0, right: 0, left: 0 };
   for (const child of model.children) {
     child.parseAxesAndHeaders();
     for (const channel of keys3(child.component.axes)) {
-      resolve2.axis[channel] = parseGuideResolve(model.component.resolve, channel);
-      if (resolve2.axis[channel] === "shared") {
+      resolve3.axis[channel] = parseGuideResolve(model.component.resolve, channel);
+      if (resolve3.axis[channel] === "shared") {
         axes[channel] = mergeAxisComponents(axes[channel], child.component.axes[channel]);
         if (!axes[channel]) {
-          resolve2.axis[channel] = "independent";
+          resolve3.axis[channel] = "independent";
           delete axes[channel];
         }
       }
@@ -73257,7 +73684,7 @@ function parseLayerAxes(model) {
       if (!child.component.axes[channel]) {
         continue;
       }
-      if (resolve2.axis[channel] === "independent") {
+      if (resolve3.axis[channel] === "independent") {
         axes[channel] = (axes[channel] ?? []).concat(child.component.axes[channel]);
         for (const axisComponent of child.component.axes[channel]) {
           const { value: orient2, explicit } = axisComponent.getWithExplicit("orient");
@@ -73275,7 +73702,7 @@ function parseLayerAxes(model) {
       }
       delete child.component.axes[channel];
     }
-    if (resolve2.axis[channel] === "independent" && axes[channel] && axes[channel].length > 1) {
+    if (resolve3.axis[channel] === "independent" && axes[channel] && axes[channel].length > 1) {
       for (const [index6, axisCmpt] of (axes[channel] || []).entries()) {
         if (index6 > 0 && !!axisCmpt.get("grid") && !axisCmpt.explicit.grid) {
           axisCmpt.implicit.grid = false;
@@ -73864,16 +74291,16 @@ function getGroupsForStackedBarWithCornerRadius(model) {
       width: { field: { group: "width" } }
     };
   }
-  for (const key2 of VG_CORNERRADIUS_CHANNELS) {
-    const configValue = getMarkConfig(key2, model.markDef, model.config);
-    if (mark.encode.update[key2]) {
-      groupUpdate[key2] = mark.encode.update[key2];
-      delete mark.encode.update[key2];
+  for (const key3 of VG_CORNERRADIUS_CHANNELS) {
+    const configValue = getMarkConfig(key3, model.markDef, model.config);
+    if (mark.encode.update[key3]) {
+      groupUpdate[key3] = mark.encode.update[key3];
+      delete mark.encode.update[key3];
     } else if (configValue) {
-      groupUpdate[key2] = signalOrValueRef(configValue);
+      groupUpdate[key3] = signalOrValueRef(configValue);
     }
     if (configValue) {
-      mark.encode.update[key2] = { value: 0 };
+      mark.encode.update[key3] = { value: 0 };
     }
   }
   const groupby = [];
@@ -73967,7 +74394,7 @@ function getMarkGroup(model, opt = { fromPrefix: "" }) {
   const { mark, markDef, encoding, config } = model;
   const clip4 = getFirstDefined(markDef.clip, scaleClip(model), projectionClip(model));
   const style2 = getStyles(markDef);
-  const key2 = encoding.key;
+  const key3 = encoding.key;
   const sort3 = getSort(model);
   const interactive2 = interactiveFlag(model);
   if (interactive2 && Object.values(model.component.selection).some((s2) => s2.type === "point" && !s2.bind && // if on is a pointerover (hover) the pointer makes less sense since the mark is not clickable.
@@ -73982,7 +74409,7 @@ function getMarkGroup(model, opt = { fromPrefix: "" }) {
       type: markCompiler[mark].vgMark,
       ...clip4 ? { clip: clip4 } : {},
       ...style2 ? { style: style2 } : {},
-      ...key2 ? { key: key2.field } : {},
+      ...key3 ? { key: key3.field } : {},
       ...sort3 ? { sort: sort3 } : {},
       ...interactive2 ? interactive2 : {},
       ...aria2 === false ? { aria: aria2 } : {},
@@ -74271,8 +74698,8 @@ var LayerModel = class _LayerModel extends Model {
     this.component.selection = {};
     for (const child of this.children) {
       child.parseSelections();
-      for (const key2 of keys3(child.component.selection)) {
-        this.component.selection[key2] = child.component.selection[key2];
+      for (const key3 of keys3(child.component.selection)) {
+        this.component.selection[key3] = child.component.selection[key3];
       }
     }
     if (vals(this.component.selection).some((selCmpt) => isTimerSelection(selCmpt))) {
@@ -74475,8 +74902,8 @@ function splitSpec(spec) {
 function template(spec) {
   const parts = splitSpec(spec);
   if (!parts.cacheable || parts.values === null) return null;
-  const key2 = JSON.stringify(parts.shape);
-  let entry2 = templates.get(key2);
+  const key3 = JSON.stringify(parts.shape);
+  let entry2 = templates.get(key3);
   if (!entry2) {
     const compiled = compile({ ...parts.shape, ...parts.title === void 0 ? {} : { title: parts.title }, data: { name: SOURCE2 } }).spec;
     if (!compiled.data?.some((d) => d.name === SOURCE2)) return null;
@@ -74485,10 +74912,10 @@ function template(spec) {
       compiled.title = { ...compiled.title, text: { signal: TITLE }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
     }
     entry2 = { runtime: parse6(compiled) };
-    templates.set(key2, entry2);
+    templates.set(key3, entry2);
     if (templates.size > MAX_TEMPLATES) templates.delete(templates.keys().next().value);
   }
-  return { key: key2, entry: entry2, values: parts.values, text: parts.text, subtitle: parts.subtitle };
+  return { key: key3, entry: entry2, values: parts.values, text: parts.text, subtitle: parts.subtitle };
 }
 async function draw3(spec) {
   const t = template(spec);
@@ -74556,7 +74983,7 @@ function curveSummary(c4) {
   return parts.join("; ");
 }
 function diffPage(d, options = {}) {
-  const chartHtml = options.chartHtml ?? defaultChartHtml;
+  const chartHtml2 = options.chartHtml ?? defaultChartHtml;
   const charts = diffCharts(d);
   const s2 = d.summary;
   const title2 = `Diff: ${d.b.label} vs ${d.a.label}`;
@@ -74574,7 +75001,7 @@ function diffPage(d, options = {}) {
   html.push("</section>");
   for (const chart of charts) {
     html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
-    html.push(chartHtml(chart));
+    html.push(chartHtml2(chart));
     for (const c4 of d.curves.filter((c5) => c5.environment === chart.environment && c5.test === chart.test)) {
       const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
       html.push(`<h3>Series ${e(c4.series)}</h3><p class="diff-curve-summary">${e(curveSummary(c4))}</p>`);
@@ -74724,8 +75151,8 @@ function gitCli(repoDir) {
     },
     async readFiles(commit, paths) {
       if (paths.length === 0) return [];
-      const out = await new Promise((resolve2, reject) => {
-        const child = execFile("git", ["-C", repoDir, "cat-file", "--batch"], { encoding: "buffer", maxBuffer: 1 << 30, timeout: 12e4 }, (err, stdout) => err ? reject(new RunSourceError(`git cat-file --batch failed in ${repoDir}: ${err.message}`)) : resolve2(stdout));
+      const out = await new Promise((resolve3, reject) => {
+        const child = execFile("git", ["-C", repoDir, "cat-file", "--batch"], { encoding: "buffer", maxBuffer: 1 << 30, timeout: 12e4 }, (err, stdout) => err ? reject(new RunSourceError(`git cat-file --batch failed in ${repoDir}: ${err.message}`)) : resolve3(stdout));
         child.stdin.end(paths.map((p) => `${commit}:${p}
 `).join(""));
       });
@@ -74888,27 +75315,44 @@ async function resolveRunPair(argA, argB, ctx) {
   return [a4, b10];
 }
 
+// actions/lib/site-build.ts
+import { existsSync as existsSync4, mkdirSync as mkdirSync2, readFileSync as readFileSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join as join4, resolve as resolve2 } from "node:path";
+function writeIfChanged(path3, content2) {
+  const bytes = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  if (existsSync4(path3)) {
+    const old = readFileSync2(path3);
+    if (old.equals(bytes)) return false;
+  }
+  mkdirSync2(dirname(path3), { recursive: true });
+  writeFileSync2(path3, bytes);
+  return true;
+}
+function writeReportFiles(dir, files) {
+  let changed = 0;
+  for (const f of files) if (writeIfChanged(join4(dir, f.path), f.content)) changed++;
+  return changed;
+}
+var require2 = createRequire(import.meta.url);
+
 // actions/diff-results/src/main.ts
 async function run2() {
   try {
     const runner = runnerContext(process.env);
     const settings = parseDiffResultsInputs((name) => getInput(name), runner);
-    const locate = (name) => !isAbsolute(name) && existsSync4(join4(runner.workspace, name)) ? join4(runner.workspace, name) : name;
+    const locate = (name) => !isAbsolute(name) && existsSync5(join5(runner.workspace, name)) ? join5(runner.workspace, name) : name;
     const [a4, b10] = await resolveRunPair(locate(settings.baseline), locate(settings.current), { git: gitCli(settings.repoDir), baseRef: process.env.GITHUB_BASE_REF || void 0 });
     for (const note of [...a4.notes, ...b10.notes]) info(`note: ${note}`);
     info(`baseline: ${a4.origin}
 current:  ${b10.origin}`);
-    const diff = diffRuns({ label: a4.label, manifest: a4.manifest, records: a4.records }, { label: b10.label, manifest: b10.manifest, records: b10.records }, { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: "holm" });
+    const diff = diffRuns(judgedSide(a4), judgedSide(b10), { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: "holm" });
     await summary.addRaw(formatDiff(diff, "markdown")).write();
-    const file = join4(runner.temp, `virtnet-diff.${settings.format === "markdown" ? "md" : settings.format === "json" ? "json" : "txt"}`);
-    writeFileSync2(file, formatDiff(diff, settings.format));
+    const file = join5(runner.temp, `virtnet-diff.${settings.format === "markdown" ? "md" : settings.format === "json" ? "json" : "txt"}`);
+    writeFileSync3(file, formatDiff(diff, settings.format));
     if (settings.pageDir) {
       const files = await buildDiffFiles(diff);
-      for (const f of files) {
-        const path3 = join4(settings.pageDir, f.path);
-        mkdirSync2(dirname(path3), { recursive: true });
-        writeFileSync2(path3, f.content);
-      }
+      writeReportFiles(settings.pageDir, files);
       info(`diff page: ${files.length} files in ${settings.pageDir}`);
     }
     const s2 = diff.summary;

@@ -2,13 +2,15 @@
 // diff library, write the markdown to the job summary and the requested format to a file.
 
 import * as core from '@actions/core';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { parseDiffResultsInputs, runnerContext } from '../../lib/action-inputs.ts';
+import { judgedSide } from '../../lib/claims.ts';
 import { diffRuns, hasRegression } from '../../lib/diff.ts';
 import { formatDiff } from '../../lib/diff-format.ts';
 import { buildDiffFiles } from '../../lib/diff-page.ts';
 import { gitCli, resolveRunPair } from '../../lib/run-source.ts';
+import { writeReportFiles } from '../../lib/site-build.ts';
 
 export async function run(): Promise<void> {
   try {
@@ -19,17 +21,13 @@ export async function run(): Promise<void> {
     const [a, b] = await resolveRunPair(locate(settings.baseline), locate(settings.current), { git: gitCli(settings.repoDir), baseRef: process.env.GITHUB_BASE_REF || undefined });
     for (const note of [...a.notes, ...b.notes]) core.info(`note: ${note}`);
     core.info(`baseline: ${a.origin}\ncurrent:  ${b.origin}`);
-    const diff = diffRuns({ label: a.label, manifest: a.manifest, records: a.records }, { label: b.label, manifest: b.manifest, records: b.records }, { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: 'holm' });
+    const diff = diffRuns(judgedSide(a), judgedSide(b), { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: 'holm' });
     await core.summary.addRaw(formatDiff(diff, 'markdown')).write();
     const file = join(runner.temp, `virtnet-diff.${settings.format === 'markdown' ? 'md' : settings.format === 'json' ? 'json' : 'txt'}`);
     writeFileSync(file, formatDiff(diff, settings.format));
     if (settings.pageDir) {
       const files = await buildDiffFiles(diff);
-      for (const f of files) {
-        const path = join(settings.pageDir, f.path);
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, f.content);
-      }
+      writeReportFiles(settings.pageDir, files);
       core.info(`diff page: ${files.length} files in ${settings.pageDir}`);
     }
     const s = diff.summary;
