@@ -13,6 +13,15 @@ describe('stats', () => {
     expect(studentTQuantile(0.995, 4)).toBeCloseTo(4.604095, 5);
     expect(studentTCdf(0, 5)).toBeCloseTo(0.5, 12);
   });
+  it('remembered quantiles answer each (p, df) pair, not just the first asked', () => {
+    // Asked in an order that would expose a cache keyed on only one of p and df.
+    expect(studentTQuantile(0.975, 2)).toBeCloseTo(4.302653, 5);
+    expect(studentTQuantile(0.995, 2)).toBeCloseTo(9.924843, 5);
+    expect(studentTQuantile(0.975, 9)).toBeCloseTo(2.262157, 5);
+    expect(studentTQuantile(0.975, 2.5)).toBeGreaterThan(studentTQuantile(0.975, 3));
+    expect(studentTQuantile(0.975, 2.5)).toBeLessThan(studentTQuantile(0.975, 2));
+    expect(() => studentTQuantile(1, 2)).toThrow(/p must be in \(0, 1\)/);
+  });
   it('t confidence interval of 3 replicates', () => {
     const s = summarize([94.0, 94.2, 94.1]);
     expect(s.mean).toBeCloseTo(94.1, 10);

@@ -75,9 +75,25 @@ export function studentTCdf(t: number, df: number): number {
   return t >= 0 ? 1 - tail : tail;
 }
 
+// Confidence intervals ask for the same few (p, df) pairs at every point (df = replicates - 1), and
+// each bisection costs ~100 CDF evaluations: remember the answers (bounded, as df may be fractional).
+const quantiles = new Map<string, number>();
+const MAX_QUANTILES = 4096;
+
 /** The t value with P(T <= t) = p, by bisection on the CDF (monotone, so bounded in steps). */
 export function studentTQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1)) throw new Error(`studentTQuantile: p must be in (0, 1), got ${p}`);
+  const key = `${p}|${df}`;
+  let q = quantiles.get(key);
+  if (q === undefined) {
+    q = bisectTQuantile(p, df);
+    if (quantiles.size >= MAX_QUANTILES) quantiles.clear();
+    quantiles.set(key, q);
+  }
+  return q;
+}
+
+function bisectTQuantile(p: number, df: number): number {
   let lo = -1e3;
   let hi = 1e3;
   for (let i = 0; i < 200; i++) {
