@@ -89,6 +89,19 @@ describe('overlay chart and diff page', () => {
     expect(spec.layer.map((l) => l.mark.type)).toEqual(['line', 'area', 'point', 'point', 'point']);
   });
 
+  it('keeps the run labels out of the chart structure (data, title and params only), so overlays share one template', () => {
+    const d = sample();
+    const relabelled = { ...d, a: { ...d.a, label: 'other-a' }, b: { ...d.b, label: 'other-b' } };
+    const structure = (spec: object) => {
+      const { data: _data, title: _title, params, ...rest } = spec as { data: unknown; title: unknown; params: { name: string }[] };
+      return JSON.stringify({ ...rest, params: params.map((p) => p.name) });
+    };
+    const [mine, theirs] = [diffCharts(d)[0]!.spec, diffCharts(relabelled)[0]!.spec];
+    expect(structure(mine)).toBe(structure(theirs));
+    expect(structure(mine)).not.toContain('A: main');
+    expect((mine as { params: unknown }).params).toEqual([{ name: 'run_a', value: 'A: main' }, { name: 'run_b', value: 'B: feature <x>' }]);
+  });
+
   it('renders to SVG with both runs in the legend', async () => {
     const svg = await renderSvg(diffCharts(sample())[0]!.spec);
     expect(svg).toMatch(/^<svg/);

@@ -5,6 +5,8 @@ import { loadPlan } from './plan-file.ts';
 import { normalizeSvgIds, renderSvg } from './render.ts';
 import { analyseRun, runCharts } from './report.ts';
 import { syntheticRun } from './synthetic.ts';
+import { diffRuns } from './diff.ts';
+import { diffCharts } from './charts/diff-overlay.ts';
 
 const PLANS = new URL('../../env/plans', import.meta.url).pathname;
 
@@ -24,6 +26,21 @@ describe('renderSvg', () => {
       const run = syntheticRun({ plan, environments: [...envs], replicates: 2, seed, runId: `r${seed}`, accelerator: 'tcg' });
       for (const chart of runCharts(run.manifest, analyseRun(run.manifest, run.records))) {
         expect(await renderSvg(chart.spec), `${seed} ${chart.id}`).toBe(await plain(chart.spec));
+      }
+    }
+  });
+
+  it('renders diff overlays of different run pairs from one template each, with each pair\'s names in the legend', async () => {
+    const { plan } = loadPlan('quick', PLANS);
+    const runs = [1, 2, 3].map((seed) => syntheticRun({ plan, environments: ['native'], replicates: 2, seed, runId: `r${seed}`, accelerator: 'tcg' }));
+    const side = (i: number) => ({ label: `label-${i}`, manifest: runs[i]!.manifest, records: runs[i]!.records });
+    for (const [i, j] of [[0, 1], [1, 2]] as const) {
+      for (const chart of diffCharts(diffRuns(side(i), side(j)))) {
+        const svg = await renderSvg(chart.spec);
+        expect(svg, `${i}-${j} ${chart.id}`).toBe(await plain(chart.spec));
+        expect(svg).toContain(`A: label-${i}`);
+        expect(svg).toContain(`B: label-${j}`);
+        expect(svg).not.toContain(`label-${3 - i - j}`);
       }
     }
   });

@@ -9,6 +9,8 @@ import type { Parameter, TestName } from '../plan.ts';
 import { CHART_CONFIG, ENVIRONMENT_STYLE, environmentTitle, PARAMETER_AXIS_TITLE } from './style.ts';
 
 export interface OverlayRow {
+  /** Which run: the encodings use this, so a chart's shape does not depend on the runs' labels. */
+  side: 'A' | 'B';
   run: string;
   series: string;
   x: number;
@@ -29,6 +31,8 @@ export interface DiffChartEntry {
 }
 
 const BASELINE_COLOR = '#7f7f7f';
+const RUN_A_PARAM = 'run_a';
+const RUN_B_PARAM = 'run_b';
 const MARK_COLOR: Record<string, string> = { regressed: '#D55E00', improved: '#009E73' };
 
 function round(v: number): number {
@@ -39,23 +43,21 @@ export function runName(diff: RunDiff, which: 'a' | 'b'): string {
   return which === 'a' ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
 }
 
-function row(run: string, series: string, x: number, s: SideStats, change: string, verdict: OverlayRow['verdict']): OverlayRow | null {
+function row(diff: RunDiff, side: 'A' | 'B', series: string, x: number, s: SideStats, change: string, verdict: OverlayRow['verdict']): OverlayRow | null {
   if (s.n === 0 || s.mean === null) return null; // every replicate failed: nothing to draw
-  return { run, series, x, mean: round(s.mean), low: round(Math.max(0, s.ciLow ?? s.mean)), high: round(s.ciHigh ?? s.mean), n: s.n, change, verdict };
+  return { side, run: runName(diff, side === 'A' ? 'a' : 'b'), series, x, mean: round(s.mean), low: round(Math.max(0, s.ciLow ?? s.mean)), high: round(s.ciHigh ?? s.mean), n: s.n, change, verdict };
 }
 
 export function overlayRows(diff: RunDiff, environment: string, test: TestName): OverlayRow[] {
-  const a = runName(diff, 'a');
-  const b = runName(diff, 'b');
   const mine = <T extends { environment: string; test: TestName }>(xs: readonly T[]) => xs.filter((p) => p.environment === environment && p.test === test);
   const rows: (OverlayRow | null)[] = [];
   for (const p of mine(diff.points)) {
     const change = p.changePercent === null ? 'n/a' : `${p.changePercent > 0 ? '+' : ''}${p.changePercent.toFixed(1)}%`;
-    rows.push(row(a, p.series, p.value, p.a, change, p.classification), row(b, p.series, p.value, p.b, change, p.classification));
+    rows.push(row(diff, 'A', p.series, p.value, p.a, change, p.classification), row(diff, 'B', p.series, p.value, p.b, change, p.classification));
   }
-  for (const p of mine(diff.removed)) rows.push(row(a, p.series, p.value, p.stats, 'n/a', 'only in A'));
-  for (const p of mine(diff.added)) rows.push(row(b, p.series, p.value, p.stats, 'n/a', 'only in B'));
-  return rows.filter((r): r is OverlayRow => r !== null).sort((x, y) => x.run.localeCompare(y.run) || x.series.localeCompare(y.series) || x.x - y.x);
+  for (const p of mine(diff.removed)) rows.push(row(diff, 'A', p.series, p.value, p.stats, 'n/a', 'only in A'));
+  for (const p of mine(diff.added)) rows.push(row(diff, 'B', p.series, p.value, p.stats, 'n/a', 'only in B'));
+  return rows.filter((r): r is OverlayRow => r !== null).sort((x, y) => x.side.localeCompare(y.side) || x.series.localeCompare(y.series) || x.x - y.x);
 }
 
 export function diffOverlayChart(diff: RunDiff, environment: string, test: TestName): TopLevelSpec {
@@ -64,10 +66,13 @@ export function diffOverlayChart(diff: RunDiff, environment: string, test: TestN
   const b = runName(diff, 'b');
   const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test)?.parameter ?? 'sendSocketSize';
   const envColor = ENVIRONMENT_STYLE[environment]?.color ?? '#E69F00';
-  const runScale = { domain: [a, b], range: [BASELINE_COLOR, envColor] };
+  const runScale = { domain: ['A', 'B'], range: [BASELINE_COLOR, envColor] };
   const x = { field: 'x', type: 'quantitative' as const, title: PARAMETER_AXIS_TITLE[parameter as Parameter] ?? parameter };
   // One legend, drawn as the lines (colour and dash, full opacity whatever layer it merges from).
-  const color = { field: 'run', type: 'nominal' as const, title: 'Run', scale: runScale, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480 } };
+  // Encoded by side, labelled with the runs' names from params: the names stay out of the spec's
+  // structure, so every overlay of an environment and test shares one compiled template.
+  const legend = { symbolType: 'stroke', symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
+  const color = { field: 'side', type: 'nominal' as const, title: 'Run', scale: runScale, legend };
   const y = { field: 'mean', type: 'quantitative' as const, title: 'Throughput (10^6 bits/s)' };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -78,12 +83,13 @@ export function diffOverlayChart(diff: RunDiff, environment: string, test: TestN
     width: 560,
     height: 300,
     data: { values: rows },
+    params: [{ name: RUN_A_PARAM, value: a }, { name: RUN_B_PARAM, value: b }],
     config: CHART_CONFIG,
     encoding: { x, detail: { field: 'series', type: 'nominal' as const } },
     layer: [
       {
         mark: { type: 'line', strokeWidth: 1.5 },
-        encoding: { y, color, strokeDash: { field: 'run', type: 'nominal' as const, scale: { domain: [a, b], range: [[6, 3], [1, 0]] }, title: 'Run' } },
+        encoding: { y, color, strokeDash: { field: 'side', type: 'nominal' as const, scale: { domain: ['A', 'B'], range: [[6, 3], [1, 0]] }, title: 'Run', legend } },
       },
       {
         // Drawn after the lines so the legend shows the lines' dashes; translucent, so lines show through.
@@ -110,7 +116,7 @@ export function diffOverlayChart(diff: RunDiff, environment: string, test: TestN
       },
       // Ring B's points that regressed or improved, so a reader finds them without the table.
       ...(['regressed', 'improved'] as const).map((verdict) => ({
-        transform: [{ filter: { and: [{ field: 'run', equal: b }, { field: 'verdict', equal: verdict }] } }],
+        transform: [{ filter: { and: [{ field: 'side', equal: 'B' }, { field: 'verdict', equal: verdict }] } }],
         mark: { type: 'point' as const, filled: false, size: 160, strokeWidth: 2, color: MARK_COLOR[verdict] },
         encoding: { y, color: { value: MARK_COLOR[verdict]! } },
       })),
