@@ -106,6 +106,18 @@ export function assetSources(): Record<string, string> {
   };
 }
 
+/** Starts task(item) for the items in order, with at most `limit` unsettled; resolves when all have. */
+async function eachBounded<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  for (const item of items) {
+    const p = task(item);
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => {});
+    if (inFlight.size >= limit) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}
+
 export interface SiteOptions {
   /** More pages (e.g. diffs of two runs), written as they are. */
   extraPages?: SitePage[];
@@ -173,36 +185,30 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   const results: { entry: IndexEntry; run: SiteRun }[] = [];
   try {
     // Runs are analysed one after another but rendered concurrently, so the pool stays busy.
-    const inFlight = new Set<Promise<void>>();
-    for (const { dir: runDir, run } of loaded) {
+    await eachBounded(loaded, 2 * workers, async ({ dir: runDir, run }) => {
       const runId = run.manifest.runId;
       const outDir = join(siteDir, 'runs', runId);
-      const task = (async () => {
-        const report = await renderReport(run.manifest, run.results.records, [outDir, ...reportCacheDirs(runDir)], render);
-        rendered += report.rendered;
-        written += writeReportFiles(outDir, report.files);
-        if (resolve(runDir) !== resolve(outDir)) {
-          for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-            const src = join(runDir, f);
-            if (existsSync(src) && writeIfChanged(join(outDir, f), readFileSync(src))) written++;
-          }
+      const report = await renderReport(run.manifest, run.results.records, [outDir, ...reportCacheDirs(runDir)], render);
+      rendered += report.rendered;
+      written += writeReportFiles(outDir, report.files);
+      if (resolve(runDir) !== resolve(outDir)) {
+        for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
+          const src = join(runDir, f);
+          if (existsSync(src) && writeIfChanged(join(outDir, f), readFileSync(src))) written++;
         }
-        const page = runPage({ ...report, diffLinks: runDiffLinks(runId, pairs), pickerHref: pickerHref && `../../${pickerHref}` });
-        if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
-        const entry = indexEntry(run.manifest, report.analysis.claims, report.analysis.environments);
-        entry.compareLinks = [...(builtInLinks[runId] ?? []), ...(options.compareLinks?.[runId] ?? [])];
-        results.push({ entry, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join(siteDir, page.path) } });
-        log(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
-      })();
-      inFlight.add(task);
-      void task.finally(() => inFlight.delete(task)).catch(() => {});
-      if (inFlight.size >= 2 * workers) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-    // Diffs need both runs' claims, so they follow the runs; their charts render concurrently.
+      }
+      const page = runPage({ ...report, diffLinks: runDiffLinks(runId, pairs), pickerHref: pickerHref && `../../${pickerHref}` });
+      if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
+      const entry = indexEntry(run.manifest, report.analysis.claims, report.analysis.environments);
+      entry.compareLinks = [...(builtInLinks[runId] ?? []), ...(options.compareLinks?.[runId] ?? [])];
+      results.push({ entry, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join(siteDir, page.path) } });
+      log(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
+    });
+    // Diffs need both runs' claims, so they follow the runs. Bounded like the runs: each diff is
+    // computed here while the pool draws the charts of the ones before it.
     const byId = new Map(loaded.map(({ run }) => [run.manifest.runId, run]));
     const claimsById = new Map(results.map((r) => [r.run.runId, r.run.claims]));
-    const diffTasks = pairs.map(async (pair) => {
+    await eachBounded(pairs, 2 * workers, async (pair) => {
       const [ra, rb] = [byId.get(pair.a)!, byId.get(pair.b)!];
       const diff = diffRuns(
         { label: pair.a, manifest: ra.manifest, records: ra.results.records, verdicts: claimsById.get(pair.a) },
@@ -230,7 +236,6 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
       diffs.push({ pair, pagePath: join(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
       log(`  site: diff ${pair.a} -> ${pair.b} (${renderedHere} charts rendered, ${page.charts.length - renderedHere} from cache)`);
     });
-    await Promise.all(diffTasks);
   } finally {
     if (pool) await (pool as RenderPool).close();
   }

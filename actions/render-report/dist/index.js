@@ -1503,36 +1503,36 @@ var require_diagnostics = __commonJS({
       const debuglog = fetchDebuglog.enabled ? fetchDebuglog : undiciDebugLog;
       diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
         const {
-          connectParams: { version: version2, protocol, port, host }
+          connectParams: { version: version3, protocol, port, host }
         } = evt;
         debuglog(
           "connecting to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version2
+          version3
         );
       });
       diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
         const {
-          connectParams: { version: version2, protocol, port, host }
+          connectParams: { version: version3, protocol, port, host }
         } = evt;
         debuglog(
           "connected to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version2
+          version3
         );
       });
       diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
         const {
-          connectParams: { version: version2, protocol, port, host },
+          connectParams: { version: version3, protocol, port, host },
           error: error4
         } = evt;
         debuglog(
           "connection to %s using %s%s errored - %s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version2,
+          version3,
           error4.message
         );
       });
@@ -1581,31 +1581,31 @@ var require_diagnostics = __commonJS({
         const debuglog = undiciDebugLog.enabled ? undiciDebugLog : websocketDebuglog;
         diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
           const {
-            connectParams: { version: version2, protocol, port, host }
+            connectParams: { version: version3, protocol, port, host }
           } = evt;
           debuglog(
             "connecting to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version2
+            version3
           );
         });
         diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
           const {
-            connectParams: { version: version2, protocol, port, host }
+            connectParams: { version: version3, protocol, port, host }
           } = evt;
           debuglog(
             "connected to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version2
+            version3
           );
         });
         diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
           const {
-            connectParams: { version: version2, protocol, port, host },
+            connectParams: { version: version3, protocol, port, host },
             error: error4
           } = evt;
           debuglog(
@@ -1613,7 +1613,7 @@ var require_diagnostics = __commonJS({
             host,
             port ? `:${port}` : "",
             protocol,
-            version2,
+            version3,
             error4.message
           );
         });
@@ -20293,8 +20293,20 @@ function studentTCdf(t, df) {
   const tail = 0.5 * incompleteBeta(x4, df / 2, 0.5);
   return t >= 0 ? 1 - tail : tail;
 }
+var quantiles = /* @__PURE__ */ new Map();
+var MAX_QUANTILES = 4096;
 function studentTQuantile(p, df) {
   if (!(p > 0 && p < 1)) throw new Error(`studentTQuantile: p must be in (0, 1), got ${p}`);
+  const key3 = `${p}|${df}`;
+  let q = quantiles.get(key3);
+  if (q === void 0) {
+    q = bisectTQuantile(p, df);
+    if (quantiles.size >= MAX_QUANTILES) quantiles.clear();
+    quantiles.set(key3, q);
+  }
+  return q;
+}
+function bisectTQuantile(p, df) {
   let lo = -1e3;
   let hi = 1e3;
   for (let i = 0; i < 200; i++) {
@@ -21848,6 +21860,247 @@ function visitArray(array7, filter3, visitor) {
     }
   }
 }
+
+// node_modules/vega/build/vega.module.js
+var vega_module_exports = {};
+__export(vega_module_exports, {
+  Bounds: () => Bounds,
+  CanvasHandler: () => CanvasHandler,
+  CanvasRenderer: () => CanvasRenderer,
+  DATE: () => DATE,
+  DAY: () => DAY,
+  DAYOFYEAR: () => DAYOFYEAR,
+  Dataflow: () => Dataflow,
+  Debug: () => Debug,
+  DisallowedObjectProperties: () => DisallowedObjectProperties,
+  Error: () => Error2,
+  EventStream: () => EventStream,
+  Gradient: () => Gradient,
+  GroupItem: () => GroupItem,
+  HOURS: () => HOURS,
+  Handler: () => Handler,
+  HybridHandler: () => HybridHandler,
+  HybridRenderer: () => HybridRenderer,
+  ISOWEEK: () => ISOWEEK,
+  Info: () => Info,
+  Item: () => Item,
+  MILLISECONDS: () => MILLISECONDS,
+  MINUTES: () => MINUTES,
+  MONTH: () => MONTH,
+  Marks: () => Marks,
+  MultiPulse: () => MultiPulse,
+  None: () => None,
+  Operator: () => Operator,
+  Parameters: () => Parameters,
+  Pulse: () => Pulse,
+  QUARTER: () => QUARTER,
+  RenderType: () => RenderType,
+  Renderer: () => Renderer,
+  ResourceLoader: () => ResourceLoader,
+  SECONDS: () => SECONDS,
+  SVGHandler: () => SVGHandler,
+  SVGRenderer: () => SVGRenderer,
+  SVGStringRenderer: () => SVGStringRenderer,
+  Scenegraph: () => Scenegraph,
+  TIME_UNITS: () => TIME_UNITS,
+  Transform: () => Transform,
+  View: () => View,
+  WEEK: () => WEEK,
+  Warn: () => Warn,
+  YEAR: () => YEAR,
+  accessor: () => accessor,
+  accessorFields: () => accessorFields,
+  accessorName: () => accessorName,
+  array: () => array_default,
+  ascending: () => ascending,
+  bandwidthNRD: () => estimateBandwidth,
+  bin: () => bin2,
+  bootstrapCI: () => bootstrapCI,
+  boundClip: () => boundClip,
+  boundContext: () => boundContext,
+  boundItem: () => boundItem,
+  boundMark: () => boundMark,
+  boundStroke: () => boundStroke,
+  changeset: () => changeset,
+  clampRange: () => clampRange,
+  codegenExpression: () => codegen,
+  compare: () => compare,
+  constant: () => constant_default,
+  cumulativeLogNormal: () => cumulativeLogNormal,
+  cumulativeNormal: () => cumulativeNormal,
+  cumulativeUniform: () => cumulativeUniform,
+  dayofyear: () => dayofyear,
+  debounce: () => debounce,
+  defaultLocale: () => defaultLocale3,
+  definition: () => definition,
+  densityLogNormal: () => densityLogNormal,
+  densityNormal: () => densityNormal,
+  densityUniform: () => densityUniform,
+  detectTimeUnits: () => detectTimeUnits,
+  domChild: () => domChild,
+  domClear: () => domClear,
+  domCreate: () => domCreate,
+  domFind: () => domFind,
+  dotbin: () => dotbin,
+  error: () => error2,
+  expressionFunction: () => expressionFunction,
+  extend: () => extend,
+  extent: () => extent,
+  extentIndex: () => extentIndex,
+  falsy: () => falsy,
+  fastmap: () => fastmap,
+  field: () => field,
+  flush: () => flush_default,
+  font: () => font,
+  fontFamily: () => fontFamily,
+  fontSize: () => fontSize,
+  format: () => format2,
+  formatLocale: () => numberFormatDefaultLocale,
+  formats: () => formats,
+  hasOwnProperty: () => hasOwnProperty,
+  id: () => id,
+  identity: () => identity,
+  inferType: () => inferType,
+  inferTypes: () => inferTypes,
+  ingest: () => ingest$1,
+  inherits: () => inherits_default,
+  inrange: () => inrange,
+  interpolate: () => interpolate,
+  interpolateColors: () => interpolateColors,
+  interpolateRange: () => interpolateRange,
+  intersect: () => intersect2,
+  intersectBoxLine: () => intersectBoxLine,
+  intersectPath: () => intersectPath,
+  intersectPoint: () => intersectPoint,
+  intersectRule: () => intersectRule,
+  isArray: () => isArray,
+  isBoolean: () => isBoolean,
+  isDate: () => isDate,
+  isFunction: () => isFunction,
+  isIterable: () => isIterable,
+  isNumber: () => isNumber,
+  isObject: () => isObject,
+  isRegExp: () => isRegExp,
+  isString: () => isString,
+  isTuple: () => isTuple,
+  isoweek: () => isoweek,
+  key: () => key2,
+  lerp: () => lerp_default,
+  lineHeight: () => lineHeight,
+  loader: () => loader,
+  locale: () => locale3,
+  logger: () => logger_default,
+  lruCache: () => lruCache_default,
+  markup: () => markup,
+  merge: () => merge,
+  mergeConfig: () => mergeConfig,
+  multiLineOffset: () => multiLineOffset,
+  one: () => one,
+  pad: () => pad,
+  panLinear: () => panLinear,
+  panLog: () => panLog,
+  panPow: () => panPow,
+  panSymlog: () => panSymlog,
+  parse: () => parse6,
+  parseExpression: () => parser,
+  parseSelector: () => eventSelector,
+  path: () => path,
+  pathCurves: () => curves,
+  pathEqual: () => pathEqual,
+  pathParse: () => parse4,
+  pathRectangle: () => vg_rect,
+  pathRender: () => pathRender,
+  pathSymbols: () => symbols2,
+  pathTrail: () => vg_trail,
+  peek: () => peek,
+  point: () => point3,
+  projection: () => projection2,
+  quantileLogNormal: () => quantileLogNormal,
+  quantileNormal: () => quantileNormal,
+  quantileUniform: () => quantileUniform,
+  quantiles: () => quantiles2,
+  quantizeInterpolator: () => quantizeInterpolator,
+  quarter: () => quarter,
+  quartiles: () => quartiles,
+  random: () => random,
+  randomInteger: () => integer,
+  randomKDE: () => kde,
+  randomLCG: () => lcg,
+  randomLogNormal: () => lognormal,
+  randomMixture: () => mixture,
+  randomNormal: () => gaussian,
+  randomUniform: () => uniform,
+  read: () => read,
+  regressionConstant: () => constant,
+  regressionExp: () => exp2,
+  regressionLinear: () => linear,
+  regressionLoess: () => loess,
+  regressionLog: () => log3,
+  regressionPoly: () => poly,
+  regressionPow: () => pow2,
+  regressionQuad: () => quad,
+  renderModule: () => renderModule,
+  repeat: () => repeat,
+  resetDefaultLocale: () => resetDefaultLocale,
+  resetSVGDefIds: () => resetSVGDefIds,
+  responseType: () => responseType,
+  runtimeContext: () => context2,
+  sampleCurve: () => sampleCurve,
+  sampleLogNormal: () => sampleLogNormal,
+  sampleNormal: () => sampleNormal,
+  sampleUniform: () => sampleUniform,
+  scale: () => scale,
+  sceneEqual: () => sceneEqual,
+  sceneFromJSON: () => sceneFromJSON,
+  scenePickVisit: () => pickVisit,
+  sceneToJSON: () => sceneToJSON,
+  sceneVisit: () => visit,
+  sceneZOrder: () => zorder,
+  scheme: () => scheme2,
+  serializeXML: () => serializeXML,
+  setHybridRendererOptions: () => setHybridRendererOptions,
+  setRandom: () => setRandom,
+  span: () => span_default,
+  splitAccessPath: () => splitAccessPath,
+  stringValue: () => stringValue,
+  textMetrics: () => textMetrics,
+  timeBin: () => bin,
+  timeFloor: () => timeFloor,
+  timeFormatLocale: () => timeFormatDefaultLocale,
+  timeInterval: () => timeInterval2,
+  timeOffset: () => timeOffset,
+  timeSequence: () => timeSequence,
+  timeUnitSpecifier: () => timeUnitSpecifier,
+  timeUnits: () => timeUnits,
+  toBoolean: () => toBoolean,
+  toDate: () => toDate,
+  toNumber: () => toNumber,
+  toSet: () => toSet,
+  toString: () => toString,
+  transform: () => transform,
+  transforms: () => transforms,
+  truncate: () => truncate,
+  truthy: () => truthy,
+  tupleid: () => tupleid,
+  typeParsers: () => typeParsers,
+  utcFloor: () => utcFloor,
+  utcInterval: () => utcInterval,
+  utcOffset: () => utcOffset,
+  utcSequence: () => utcSequence,
+  utcdayofyear: () => utcdayofyear,
+  utcisoweek: () => utcisoweek,
+  utcquarter: () => utcquarter,
+  utcweek: () => utcweek,
+  version: () => version,
+  visitArray: () => visitArray,
+  week: () => week,
+  writeConfig: () => writeConfig,
+  zero: () => zero,
+  zoomLinear: () => zoomLinear,
+  zoomLog: () => zoomLog,
+  zoomPow: () => zoomPow,
+  zoomSymlog: () => zoomSymlog
+});
 
 // node_modules/vega-loader/build/vega-loader.node.js
 import fs3 from "fs";
@@ -24139,6 +24392,11 @@ function defaultLocale3(numberSpec, timeSpec) {
   }
   return args ? createLocale(numberFormatDefaultLocale(numberSpec), timeFormatDefaultLocale(timeSpec)) : createLocale(numberFormatDefaultLocale(), timeFormatDefaultLocale());
 }
+function resetDefaultLocale() {
+  resetNumberFormatDefaultLocale();
+  resetTimeFormatDefaultLocale();
+  return defaultLocale3();
+}
 
 // node_modules/vega-loader/build/vega-loader.node.js
 var protocol_re = /^(data:|([A-Za-z]+:)?\/\/)/;
@@ -25958,13 +26216,13 @@ function* numbers2(values3, valueof) {
     }
   }
 }
-function quantiles(array7, p, f) {
+function quantiles2(array7, p, f) {
   const values3 = Float64Array.from(numbers2(array7, f));
   values3.sort(ascending2);
   return p.map((_) => quantileSorted(values3, _));
 }
 function quartiles(array7, f) {
-  return quantiles(array7, [0.25, 0.5, 0.75], f);
+  return quantiles2(array7, [0.25, 0.5, 0.75], f);
 }
 function estimateBandwidth(array7, f) {
   const n = array7.length, d = deviation(array7, f), q = quartiles(array7, f), h2 = (q[2] - q[0]) / 1.34, v = Math.min(d, h2) || d || Math.abs(q[0]) || 1;
@@ -26006,6 +26264,9 @@ function bin2(_) {
   };
 }
 var random = Math.random;
+function setRandom(r) {
+  random = r;
+}
 function bootstrapCI(array7, samples, alpha, f) {
   if (!array7.length) return [void 0, void 0];
   const values3 = Float64Array.from(numbers2(array7, f)), n = values3.length, m3 = samples;
@@ -26053,6 +26314,53 @@ function smoothing(v, thresh) {
     b10 = c4;
   }
   return v;
+}
+function lcg(seed) {
+  return function() {
+    seed = (1103515245 * seed + 12345) % 2147483647;
+    return seed / 2147483647;
+  };
+}
+function integer(min4, max4) {
+  if (max4 == null) {
+    max4 = min4;
+    min4 = 0;
+  }
+  let a4, b10, d;
+  const dist2 = {
+    min(_) {
+      if (arguments.length) {
+        a4 = _ || 0;
+        d = b10 - a4;
+        return dist2;
+      } else {
+        return a4;
+      }
+    },
+    max(_) {
+      if (arguments.length) {
+        b10 = _ || 0;
+        d = b10 - a4;
+        return dist2;
+      } else {
+        return b10;
+      }
+    },
+    sample() {
+      return a4 + Math.floor(d * random());
+    },
+    pdf(x4) {
+      return x4 === Math.floor(x4) && x4 >= a4 && x4 < b10 ? 1 / d : 0;
+    },
+    cdf(x4) {
+      const v = Math.floor(x4);
+      return v < a4 ? 0 : v >= b10 ? 1 : (v - a4 + 1) / d;
+    },
+    icdf(p) {
+      return p >= 0 && p <= 1 ? a4 - 1 + Math.floor(p * d) : NaN;
+    }
+  };
+  return dist2.min(min4).max(max4);
 }
 var SQRT2PI = Math.sqrt(2 * Math.PI);
 var SQRT2 = Math.SQRT2;
@@ -28984,7 +29292,7 @@ inherits_default(Quantile, Transform, {
     }
     const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range(step2 / 2, 1 - EPSILON, step2), n = p.length;
     groups.forEach((g) => {
-      const q = quantiles(g, p);
+      const q = quantiles2(g, p);
       for (let i = 0; i < n; ++i) {
         const t = {};
         for (let i2 = 0; i2 < names.length; ++i2) {
@@ -33538,6 +33846,9 @@ function domainCaption(locale4, scale6, opt) {
 
 // node_modules/vega-scenegraph/build/vega-scenegraph.js
 var gradient_id = 0;
+function resetSVGGradientId() {
+  gradient_id = 0;
+}
 var patternPrefix = "p_";
 function isGradient(value4) {
   return value4 && value4.gradient;
@@ -34395,6 +34706,9 @@ function trail$1(context3, items) {
   return trailShape.context(context3)(items);
 }
 var clip_id = 1;
+function resetSVGClipId() {
+  clip_id = 1;
+}
 function clip$1(renderer, item, size) {
   var clip4 = item.clip, defs = renderer._defs, id2 = item.clip_id || (item.clip_id = "clip" + clip_id++), c4 = defs.clipping[id2] || (defs.clipping[id2] = {
     id: id2
@@ -37551,6 +37865,11 @@ var OPTS = {
   svgOnTop: true,
   debug: false
 };
+function setHybridRendererOptions(options) {
+  OPTS["svgMarkTypes"] = options.svgMarkTypes ?? ["text"];
+  OPTS["svgOnTop"] = options.svgOnTop ?? true;
+  OPTS["debug"] = options.debug ?? false;
+}
 var HybridRenderer = class extends Renderer {
   constructor(loader2) {
     super(loader2);
@@ -37736,6 +38055,31 @@ function boundClip(mark) {
     clipBounds.set(0, 0, mark.group.width, mark.group.height);
   } else return;
   mark.bounds.intersect(clipBounds);
+}
+var TOLERANCE = 1e-9;
+function sceneEqual(a4, b10, key3) {
+  return a4 === b10 ? true : key3 === "path" ? pathEqual(a4, b10) : a4 instanceof Date && b10 instanceof Date ? +a4 === +b10 : isNumber(a4) && isNumber(b10) ? Math.abs(a4 - b10) <= TOLERANCE : !a4 || !b10 || !isObject(a4) && !isObject(b10) ? a4 == b10 : objectEqual(a4, b10);
+}
+function pathEqual(a4, b10) {
+  return sceneEqual(parse4(a4), parse4(b10));
+}
+function objectEqual(a4, b10) {
+  var ka = Object.keys(a4), kb = Object.keys(b10), key3, i;
+  if (ka.length !== kb.length) return false;
+  ka.sort();
+  kb.sort();
+  for (i = ka.length - 1; i >= 0; i--) {
+    if (ka[i] != kb[i]) return false;
+  }
+  for (i = ka.length - 1; i >= 0; i--) {
+    key3 = ka[i];
+    if (!sceneEqual(a4[key3], b10[key3], key3)) return false;
+  }
+  return typeof a4 === typeof b10;
+}
+function resetSVGDefIds() {
+  resetSVGClipId();
+  resetSVGGradientId();
 }
 
 // node_modules/vega-view-transforms/build/vega-view-transforms.js
@@ -43277,7 +43621,7 @@ function link2(links) {
 var a2 = 1664525;
 var c2 = 1013904223;
 var m = 4294967296;
-function lcg() {
+function lcg2() {
   let s2 = 1;
   return () => (s2 = (a2 * s2 + c2) % m) / m;
 }
@@ -43290,7 +43634,7 @@ function y$1(d) {
 var initialRadius = 10;
 var initialAngle = Math.PI * (3 - Math.sqrt(5));
 function simulation(nodes) {
-  var simulation3, alpha = 1, alphaMin = 1e-3, alphaDecay = 1 - Math.pow(alphaMin, 1 / 300), alphaTarget = 0, velocityDecay = 0.6, forces = /* @__PURE__ */ new Map(), stepper = timer(step2), event2 = dispatch("tick", "end"), random2 = lcg();
+  var simulation3, alpha = 1, alphaMin = 1e-3, alphaDecay = 1 - Math.pow(alphaMin, 1 / 300), alphaTarget = 0, velocityDecay = 0.6, forces = /* @__PURE__ */ new Map(), stepper = timer(step2), event2 = dispatch("tick", "end"), random2 = lcg2();
   if (nodes == null) nodes = [];
   function step2() {
     tick2();
@@ -44067,7 +44411,7 @@ function constant5(x4) {
 var a3 = 1664525;
 var c3 = 1013904223;
 var m2 = 4294967296;
-function lcg2() {
+function lcg3() {
   let s2 = 1;
   return () => (s2 = (a3 * s2 + c3) % m2) / m2;
 }
@@ -44244,7 +44588,7 @@ function defaultRadius(d) {
 function index$1() {
   var radius2 = null, dx = 1, dy = 1, padding3 = constantZero;
   function pack(root) {
-    const random2 = lcg2();
+    const random2 = lcg3();
     root.x = dx / 2, root.y = dy / 2;
     if (radius2) {
       root.eachBefore(radiusLeaf(radius2)).eachAfter(packChildrenRandom(padding3, 0.5, random2)).eachBefore(translateChild(1));
@@ -49681,14 +50025,14 @@ var Constants = {
   MIN_VALUE: "Number.MIN_VALUE",
   MAX_VALUE: "Number.MAX_VALUE"
 };
-function Functions(codegen2) {
+function Functions(codegen3) {
   function fncall(name, args, cast, type3) {
-    let obj = codegen2(args[0]);
+    let obj = codegen3(args[0]);
     if (cast) {
       obj = cast + "(" + obj + ")";
       if (cast.lastIndexOf("new ", 0) === 0) obj = "(" + obj + ")";
     }
-    return obj + "." + name + (type3 < 0 ? "" : type3 === 0 ? "()" : "(" + args.slice(1).map(codegen2).join(",") + ")");
+    return obj + "." + name + (type3 < 0 ? "" : type3 === 0 ? "()" : "(" + args.slice(1).map(codegen3).join(",") + ")");
   }
   function fn(name, cast, type3) {
     return (args) => fncall(name, args, cast, type3);
@@ -49720,7 +50064,7 @@ function Functions(codegen2) {
     clamp: function(args) {
       if (args.length < 3) error2("Missing arguments to clamp function.");
       if (args.length > 3) error2("Too many arguments to clamp function.");
-      const a4 = args.map(codegen2);
+      const a4 = args.map(codegen3);
       return "Math.max(" + a4[1] + ", Math.min(" + a4[2] + "," + a4[0] + "))";
     },
     // DATE functions
@@ -49767,7 +50111,7 @@ function Functions(codegen2) {
     if: function(args) {
       if (args.length < 3) error2("Missing arguments to if function.");
       if (args.length > 3) error2("Too many arguments to if function.");
-      const a4 = args.map(codegen2);
+      const a4 = args.map(codegen3);
       return "(" + a4[0] + "?" + a4[1] + ":" + a4[2] + ")";
     }
   };
@@ -49842,7 +50186,7 @@ function codegen(opt) {
       return k2 + ":" + visit2(n.value);
     }
   };
-  function codegen2(ast) {
+  function codegen3(ast) {
     const result = {
       code: visit2(ast),
       globals: Object.keys(globals),
@@ -49852,9 +50196,9 @@ function codegen(opt) {
     fields = {};
     return result;
   }
-  codegen2.functions = functions;
-  codegen2.constants = constants4;
-  return codegen2;
+  codegen3.functions = functions;
+  codegen3.constants = constants4;
+  return codegen3;
 }
 
 // node_modules/vega-selections/node_modules/d3-array/src/ascending.js
@@ -50346,16 +50690,16 @@ function getScale(nameOrFunction, ctx) {
   }
   return void 0;
 }
-function internalScaleFunctions(codegen2, fnctx, visitors) {
+function internalScaleFunctions(codegen3, fnctx, visitors) {
   fnctx.__bandwidth = (s2) => s2 && s2.bandwidth ? s2.bandwidth() : 0;
   visitors._bandwidth = scaleVisitor;
   visitors._range = scaleVisitor;
   visitors._scale = scaleVisitor;
-  const ref2 = (arg) => "_[" + (arg.type === Literal ? stringValue(ScalePrefix + arg.value) : stringValue(ScalePrefix) + "+" + codegen2(arg)) + "]";
+  const ref2 = (arg) => "_[" + (arg.type === Literal ? stringValue(ScalePrefix + arg.value) : stringValue(ScalePrefix) + "+" + codegen3(arg)) + "]";
   return {
     _bandwidth: (args) => `this.__bandwidth(${ref2(args[0])})`,
     _range: (args) => `${ref2(args[0])}.range()`,
-    _scale: (args) => `${ref2(args[0])}(${codegen2(args[1])})`
+    _scale: (args) => `${ref2(args[0])}(${codegen3(args[1])})`
   };
 }
 function geoMethod(methodName, globalMethod) {
@@ -50791,13 +51135,13 @@ var codegenParams = {
   visitors: astVisitors
 };
 var codeGenerator = codegen(codegenParams);
-function buildFunctions(codegen2) {
-  const fn = Functions(codegen2);
+function buildFunctions(codegen3) {
+  const fn = Functions(codegen3);
   eventFunctions.forEach((name) => fn[name] = eventPrefix + name);
   for (const name in functionContext) {
     fn[name] = thisPrefix + name;
   }
-  extend(fn, internalScaleFunctions(codegen2, functionContext, astVisitors));
+  extend(fn, internalScaleFunctions(codegen3, functionContext, astVisitors));
   return fn;
 }
 function expressionFunction(name, fn, visitor) {
@@ -55729,7 +56073,9 @@ function parse6(spec, config, options) {
 }
 
 // node_modules/vega/build/vega.module.js
+var version$1 = "6.4.0";
 extend(transforms, vega_transforms_exports, vega_view_transforms_exports, vega_encode_exports, vega_geo_exports, vega_force_exports, vega_label_exports, vega_hierarchy_exports, vega_regression_exports, vega_voronoi_exports, vega_wordcloud_exports, vega_crossfilter_exports);
+var version = version$1;
 
 // node_modules/vega-lite/node_modules/vega-expression/build/vega-expression.js
 var RawCode2 = "RawCode";
@@ -56917,9 +57263,9 @@ function parser3(code2) {
 }
 
 // node_modules/vega-lite/build/index.js
-var version$1 = "6.4.3";
+var version$12 = "6.4.3";
 var pkg = {
-  version: version$1
+  version: version$12
 };
 function isLogicalOr(op) {
   return hasProperty(op, "or");
@@ -74516,7 +74862,7 @@ function assembleTopLevelModel(model, topLevelProperties, datasets = {}, usermet
     ...usermeta ? { usermeta } : {}
   };
 }
-var version = pkg.version;
+var version2 = pkg.version;
 
 // actions/lib/render.ts
 function normalizeSvgIds(svg) {
@@ -74537,13 +74883,21 @@ var SOURCE2 = "virtnet_source";
 var TITLE = "virtnet_title";
 var SUBTITLE = "virtnet_subtitle";
 var templates = /* @__PURE__ */ new Map();
-var MAX_TEMPLATES = 64;
+var MAX_TEMPLATES = 256;
+function isValueParam(p) {
+  if (typeof p !== "object" || p === null) return false;
+  const keys4 = Object.keys(p).sort();
+  return keys4.length === 2 && keys4[0] === "name" && keys4[1] === "value" && typeof p.name === "string";
+}
 function splitSpec(spec) {
-  const { data: data3, title: title2, ...shape2 } = spec;
+  const { data: data3, title: title2, params: params2, ...rest } = spec;
   const cacheable = data3 !== void 0 && Array.isArray(data3.values) && Object.keys(data3).length === 1;
   const t = title2 === void 0 ? null : typeof title2 === "string" ? { text: title2, subtitle: null } : title2;
   const titleIsPlain = t === null || typeof t.text === "string" && (t.subtitle === void 0 || t.subtitle === null || typeof t.subtitle === "string" || Array.isArray(t.subtitle));
-  return { shape: shape2, title: title2, values: cacheable ? data3.values : null, text: t?.text ?? null, subtitle: t?.subtitle ?? null, cacheable: cacheable && titleIsPlain };
+  const values3 = (params2 ?? []).filter(isValueParam);
+  const shapeParams = (params2 ?? []).map((p) => isValueParam(p) ? { name: p.name, value: null } : p);
+  const shape2 = params2 === void 0 ? rest : { ...rest, params: shapeParams };
+  return { shape: shape2, title: title2, values: cacheable ? data3.values : null, paramValues: values3, text: t?.text ?? null, subtitle: t?.subtitle ?? null, cacheable: cacheable && titleIsPlain };
 }
 function template(spec) {
   const parts = splitSpec(spec);
@@ -74553,6 +74907,7 @@ function template(spec) {
   if (!entry2) {
     const compiled = compile({ ...parts.shape, ...parts.title === void 0 ? {} : { title: parts.title }, data: { name: SOURCE2 } }).spec;
     if (!compiled.data?.some((d) => d.name === SOURCE2)) return null;
+    if (!parts.paramValues.every((p) => compiled.signals?.some((sig) => sig.name === p.name))) return null;
     if (compiled.title && typeof compiled.title === "object") {
       compiled.signals = [...compiled.signals ?? [], { name: TITLE, value: parts.text }, { name: SUBTITLE, value: parts.subtitle }];
       compiled.title = { ...compiled.title, text: { signal: TITLE }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
@@ -74561,21 +74916,47 @@ function template(spec) {
     templates.set(key3, entry2);
     if (templates.size > MAX_TEMPLATES) templates.delete(templates.keys().next().value);
   }
-  return { key: key3, entry: entry2, values: parts.values, text: parts.text, subtitle: parts.subtitle };
+  return { key: key3, entry: entry2, values: parts.values, paramValues: parts.paramValues, text: parts.text, subtitle: parts.subtitle };
+}
+function compiledOnceCodegen() {
+  const { runtimeContext } = vega_module_exports;
+  const base = runtimeContext({ events: () => null }, {});
+  const cache2 = /* @__PURE__ */ new Map();
+  const once = (kind, generate2) => (ctx, spec) => {
+    const key3 = `${kind}\0${kind === "encode" ? JSON.stringify(spec) : spec.code}`;
+    let fn = cache2.get(key3);
+    if (fn === void 0) {
+      fn = generate2(null, spec);
+      cache2.set(key3, fn);
+    }
+    return fn.bind(ctx?.functions);
+  };
+  const out = { ...base.expr };
+  for (const kind of ["operator", "parameter", "event", "handler", "encode"]) {
+    if (typeof base.expr[kind] !== "function") throw new Error(`vega's expression code generator has no ${kind}(): the renderer needs updating for this vega version`);
+    out[kind] = once(kind, base.expr[kind]);
+  }
+  return out;
+}
+var codegen2 = null;
+function newView(runtime2) {
+  codegen2 ??= compiledOnceCodegen();
+  return new View(runtime2, { renderer: "none", expr: codegen2 });
 }
 async function draw3(spec) {
   const t = template(spec);
   if (t === null) {
-    const view2 = new View(parse6(compile(spec).spec), { renderer: "none" });
+    const view2 = newView(parse6(compile(spec).spec));
     try {
       return await view2.toSVG();
     } finally {
       view2.finalize();
     }
   }
-  const view = new View(t.entry.runtime, { renderer: "none" });
+  const view = newView(t.entry.runtime);
   try {
     view.data(SOURCE2, t.values);
+    for (const p of t.paramValues) view.signal(p.name, p.value);
     if (t.text !== null) view.signal(TITLE, t.text);
     if (t.subtitle !== null) view.signal(SUBTITLE, t.subtitle);
     return await view.toSVG();
@@ -75540,6 +75921,8 @@ function formatDiffJson(d) {
 
 // actions/lib/charts/diff-overlay.ts
 var BASELINE_COLOR = "#7f7f7f";
+var RUN_A_PARAM = "run_a";
+var RUN_B_PARAM = "run_b";
 var MARK_COLOR = { regressed: "#D55E00", improved: "#009E73" };
 function round3(v) {
   return Math.round(v * 1e3) / 1e3;
@@ -75547,22 +75930,20 @@ function round3(v) {
 function runName(diff, which2) {
   return which2 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
 }
-function row(run3, series, x4, s2, change2, verdict) {
+function row(diff, side2, series, x4, s2, change2, verdict) {
   if (s2.n === 0 || s2.mean === null) return null;
-  return { run: run3, series, x: x4, mean: round3(s2.mean), low: round3(Math.max(0, s2.ciLow ?? s2.mean)), high: round3(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series, x: x4, mean: round3(s2.mean), low: round3(Math.max(0, s2.ciLow ?? s2.mean)), high: round3(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
 }
 function overlayRows(diff, environment, test2) {
-  const a4 = runName(diff, "a");
-  const b10 = runName(diff, "b");
   const mine = (xs) => xs.filter((p) => p.environment === environment && p.test === test2);
   const rows = [];
   for (const p of mine(diff.points)) {
     const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
-    rows.push(row(a4, p.series, p.value, p.a, change2, p.classification), row(b10, p.series, p.value, p.b, change2, p.classification));
+    rows.push(row(diff, "A", p.series, p.value, p.a, change2, p.classification), row(diff, "B", p.series, p.value, p.b, change2, p.classification));
   }
-  for (const p of mine(diff.removed)) rows.push(row(a4, p.series, p.value, p.stats, "n/a", "only in A"));
-  for (const p of mine(diff.added)) rows.push(row(b10, p.series, p.value, p.stats, "n/a", "only in B"));
-  return rows.filter((r) => r !== null).sort((x4, y4) => x4.run.localeCompare(y4.run) || x4.series.localeCompare(y4.series) || x4.x - y4.x);
+  for (const p of mine(diff.removed)) rows.push(row(diff, "A", p.series, p.value, p.stats, "n/a", "only in A"));
+  for (const p of mine(diff.added)) rows.push(row(diff, "B", p.series, p.value, p.stats, "n/a", "only in B"));
+  return rows.filter((r) => r !== null).sort((x4, y4) => x4.side.localeCompare(y4.side) || x4.series.localeCompare(y4.series) || x4.x - y4.x);
 }
 function diffOverlayChart(diff, environment, test2) {
   const rows = overlayRows(diff, environment, test2);
@@ -75570,9 +75951,10 @@ function diffOverlayChart(diff, environment, test2) {
   const b10 = runName(diff, "b");
   const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test2)?.parameter ?? "sendSocketSize";
   const envColor = ENVIRONMENT_STYLE[environment]?.color ?? "#E69F00";
-  const runScale = { domain: [a4, b10], range: [BASELINE_COLOR, envColor] };
+  const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
   const x4 = { field: "x", type: "quantitative", title: PARAMETER_AXIS_TITLE[parameter] ?? parameter };
-  const color5 = { field: "run", type: "nominal", title: "Run", scale: runScale, legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480 } };
+  const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
+  const color5 = { field: "side", type: "nominal", title: "Run", scale: runScale, legend };
   const y4 = { field: "mean", type: "quantitative", title: "Throughput (10^6 bits/s)" };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
@@ -75583,12 +75965,13 @@ function diffOverlayChart(diff, environment, test2) {
     width: 560,
     height: 300,
     data: { values: rows },
+    params: [{ name: RUN_A_PARAM, value: a4 }, { name: RUN_B_PARAM, value: b10 }],
     config: CHART_CONFIG,
     encoding: { x: x4, detail: { field: "series", type: "nominal" } },
     layer: [
       {
         mark: { type: "line", strokeWidth: 1.5 },
-        encoding: { y: y4, color: color5, strokeDash: { field: "run", type: "nominal", scale: { domain: [a4, b10], range: [[6, 3], [1, 0]] }, title: "Run" } }
+        encoding: { y: y4, color: color5, strokeDash: { field: "side", type: "nominal", scale: { domain: ["A", "B"], range: [[6, 3], [1, 0]] }, title: "Run", legend } }
       },
       {
         // Drawn after the lines so the legend shows the lines' dashes; translucent, so lines show through.
@@ -75615,7 +75998,7 @@ function diffOverlayChart(diff, environment, test2) {
       },
       // Ring B's points that regressed or improved, so a reader finds them without the table.
       ...["regressed", "improved"].map((verdict) => ({
-        transform: [{ filter: { and: [{ field: "run", equal: b10 }, { field: "verdict", equal: verdict }] } }],
+        transform: [{ filter: { and: [{ field: "side", equal: "B" }, { field: "verdict", equal: verdict }] } }],
         mark: { type: "point", filled: false, size: 160, strokeWidth: 2, color: MARK_COLOR[verdict] },
         encoding: { y: y4, color: { value: MARK_COLOR[verdict] } }
       }))
@@ -75879,6 +76262,17 @@ function assetSources() {
     "vega-embed.min.js": build("vega-embed", "vega-embed.min.js")
   };
 }
+async function eachBounded(items, limit, task) {
+  const inFlight = /* @__PURE__ */ new Set();
+  for (const item of items) {
+    const p = task(item);
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => {
+    });
+    if (inFlight.size >= limit) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}
 async function buildSite(runDirs, siteDir, options = {}) {
   const log7 = options.log ?? (() => {
   });
@@ -75905,36 +76299,28 @@ async function buildSite(runDirs, siteDir, options = {}) {
   const render = options.render ?? (workers > 1 && loaded.length > 1 ? (spec) => (pool ??= createRenderPool(workers)).render(spec) : renderSvg);
   const results = [];
   try {
-    const inFlight = /* @__PURE__ */ new Set();
-    for (const { dir: runDir, run: run3 } of loaded) {
+    await eachBounded(loaded, 2 * workers, async ({ dir: runDir, run: run3 }) => {
       const runId = run3.manifest.runId;
       const outDir = join5(siteDir, "runs", runId);
-      const task = (async () => {
-        const report = await renderReport(run3.manifest, run3.results.records, [outDir, ...reportCacheDirs(runDir)], render);
-        rendered += report.rendered;
-        written += writeReportFiles(outDir, report.files);
-        if (resolve2(runDir) !== resolve2(outDir)) {
-          for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-            const src = join5(runDir, f);
-            if (existsSync3(src) && writeIfChanged(join5(outDir, f), readFileSync2(src))) written++;
-          }
+      const report = await renderReport(run3.manifest, run3.results.records, [outDir, ...reportCacheDirs(runDir)], render);
+      rendered += report.rendered;
+      written += writeReportFiles(outDir, report.files);
+      if (resolve2(runDir) !== resolve2(outDir)) {
+        for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
+          const src = join5(runDir, f);
+          if (existsSync3(src) && writeIfChanged(join5(outDir, f), readFileSync2(src))) written++;
         }
-        const page = runPage({ ...report, diffLinks: runDiffLinks(runId, pairs), pickerHref: pickerHref && `../../${pickerHref}` });
-        if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
-        const entry2 = indexEntry(run3.manifest, report.analysis.claims, report.analysis.environments);
-        entry2.compareLinks = [...builtInLinks[runId] ?? [], ...options.compareLinks?.[runId] ?? []];
-        results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join5(siteDir, page.path) } });
-        log7(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
-      })();
-      inFlight.add(task);
-      void task.finally(() => inFlight.delete(task)).catch(() => {
-      });
-      if (inFlight.size >= 2 * workers) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
+      }
+      const page = runPage({ ...report, diffLinks: runDiffLinks(runId, pairs), pickerHref: pickerHref && `../../${pickerHref}` });
+      if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
+      const entry2 = indexEntry(run3.manifest, report.analysis.claims, report.analysis.environments);
+      entry2.compareLinks = [...builtInLinks[runId] ?? [], ...options.compareLinks?.[runId] ?? []];
+      results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join5(siteDir, page.path) } });
+      log7(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
+    });
     const byId = new Map(loaded.map(({ run: run3 }) => [run3.manifest.runId, run3]));
     const claimsById = new Map(results.map((r) => [r.run.runId, r.run.claims]));
-    const diffTasks = pairs.map(async (pair) => {
+    await eachBounded(pairs, 2 * workers, async (pair) => {
       const [ra, rb] = [byId.get(pair.a), byId.get(pair.b)];
       const diff = diffRuns(
         { label: pair.a, manifest: ra.manifest, records: ra.results.records, verdicts: claimsById.get(pair.a) },
@@ -75963,7 +76349,6 @@ async function buildSite(runDirs, siteDir, options = {}) {
       diffs.push({ pair, pagePath: join5(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
       log7(`  site: diff ${pair.a} -> ${pair.b} (${renderedHere} charts rendered, ${page.charts.length - renderedHere} from cache)`);
     });
-    await Promise.all(diffTasks);
   } finally {
     if (pool) await pool.close();
   }
