@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffCharts, overlayRows } from './charts/diff-overlay.ts';
+import { diffCharts, diffGroups, overlayRows } from './charts/diff-overlay.ts';
 import { diffRuns, type RunDiff } from './diff.ts';
 import { formatChange, formatDiff, formatDiffJson, formatDiffMarkdown, formatDiffText, formatP } from './diff-format.ts';
 import { buildDiffFiles, diffPage } from './diff-page.ts';
@@ -100,6 +100,22 @@ describe('overlay chart and diff page', () => {
     expect(structure(mine)).toBe(structure(theirs));
     expect(structure(mine)).not.toContain('A: main');
     expect((mine as { params: unknown }).params).toEqual([{ name: 'run_a', value: 'A: main' }, { name: 'run_b', value: 'B: feature <x>' }]);
+  });
+
+  it('draws no overlay for an environment only one run has: a section says which run has it', () => {
+    const d = sample();
+    const dockerOnlyInA = diffRuns(
+      { label: 'main', manifest: testManifest(), records: [...pointRecords('native', 'TCP_STREAM', 100, [94.0, 94.1, 94.2]), ...pointRecords('docker', 'TCP_STREAM', 100, [93.0, 93.1, 93.2])] },
+      { label: 'feature', manifest: testManifest({ runId: 'run-b' }), records: pointRecords('native', 'TCP_STREAM', 100, [94.0, 94.2, 94.1]) },
+    );
+    expect(diffGroups(dockerOnlyInA).map((g) => `${g.environment} ${g.test} ${g.chart ? 'chart' : `only in ${g.onlyIn}`}`)).toEqual(['docker TCP_STREAM only in A', 'native TCP_STREAM chart']);
+    expect(diffCharts(dockerOnlyInA).map((c) => c.id)).toEqual(['diff-native-tcp-stream']);
+    const body = diffPage(dockerOnlyInA).bodyHtml;
+    expect(body).toContain('<h2>Docker, TCP_STREAM: only in A</h2>');
+    expect(body).toContain('listed under Removed below');
+    expect(body).not.toContain('data-chart="diff-docker-tcp-stream"');
+    // Both runs have native UDP, though some of its points are in one run only: still an overlay.
+    expect(diffGroups(d).every((g) => g.chart !== null)).toBe(true);
   });
 
   it('renders to SVG with both runs in the legend', async () => {

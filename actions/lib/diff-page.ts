@@ -1,10 +1,11 @@
 // The diff as a web page: the body HTML (runs, manifest differences first, one section per
-// environment and test with its overlay chart and tables, added/removed points, summary, claims)
+// environment and test with its overlay chart (when both runs have points to overlay) and tables, added/removed points, summary, claims)
 // plus the chart specs it shows. Pure. A site embeds `bodyHtml` in its own layout and places each
 // chart where the body has its <figure data-chart="ID"> (inline SVG or vega-embed); buildDiffFiles
 // writes a standalone page with the SVGs inlined, for `virtnet diff --out` and CI artifacts.
 
-import { type DiffChartEntry, diffCharts } from './charts/diff-overlay.ts';
+import { type DiffChartEntry, diffCharts, diffGroups } from './charts/diff-overlay.ts';
+import { environmentTitle } from './charts/style.ts';
 import type { CurveDiff, PointDiff, RunDiff, RunRef } from './diff.ts';
 import { formatChange, formatDiffJson, formatDiffMarkdown, formatDiffText, formatP } from './diff-format.ts';
 import { renderSvg } from './render.ts';
@@ -55,7 +56,8 @@ function curveSummary(c: CurveDiff): string {
 
 export function diffPage(d: RunDiff, options: DiffPageOptions = {}): DiffPage {
   const chartHtml = options.chartHtml ?? defaultChartHtml;
-  const charts = diffCharts(d);
+  const groups = diffGroups(d);
+  const charts = groups.flatMap((g) => (g.chart ? [g.chart] : []));
   const s = d.summary;
   const title = `Diff: ${d.b.label} vs ${d.a.label}`;
   const html: string[] = [];
@@ -72,10 +74,17 @@ export function diffPage(d: RunDiff, options: DiffPageOptions = {}): DiffPage {
   }
   html.push('</section>');
 
-  for (const chart of charts) {
-    html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
-    html.push(chartHtml(chart));
-    for (const c of d.curves.filter((c) => c.environment === chart.environment && c.test === chart.test)) {
+  for (const group of groups) {
+    const { chart } = group;
+    if (chart) {
+      html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
+      html.push(chartHtml(chart));
+    } else {
+      const where = group.onlyIn === null ? 'Neither run has a measured point here' : `Only run ${group.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group.onlyIn === 'A' ? 'Removed' : 'Added'} below, and drawn on run ${group.onlyIn}'s own page`;
+      html.push(`<section class="diff-curve diff-one-sided"><h2>${e(`${environmentTitle(group.environment)}, ${group.test}: ${group.onlyIn === null ? 'no points' : `only in ${group.onlyIn}`}`)}</h2>`);
+      html.push(`<p class="diff-one-sided-note">${e(`${where}.`)}</p>`);
+    }
+    for (const c of d.curves.filter((c) => c.environment === group.environment && c.test === group.test)) {
       const rows = d.points.filter((p) => p.environment === c.environment && p.test === c.test && p.series === c.series);
       html.push(`<h3>Series ${e(c.series)}</h3><p class="diff-curve-summary">${e(curveSummary(c))}</p>`);
       if (rows.length) {

@@ -138,12 +138,15 @@ describe.skipIf(!existsSync(CHROMIUM))(`site in headless Chromium${existsSync(CH
       expect(await links.count()).toBe(1);
       expect(await page.locator('#runs tr[data-run="synthetic-native"] .compare a').textContent()).toBe('compare with previous');
       await Promise.all([page.waitForURL(/diffs\/synthetic-tcg--synthetic-native\/index\.html$/), links.first().click()]);
-      // One overlay per environment and test of either run: 4 environments x TCP and UDP.
+      // An overlay per environment and test both runs have: native TCP and UDP. The other three
+      // environments are in A only: a section each per test says so instead of a one-run chart.
       const charts = page.locator('.vega[data-chart]');
-      expect(await charts.count()).toBe(8);
-      await page.waitForFunction(() => document.querySelectorAll('.vega[data-rendered]').length === 8, undefined, { timeout: 90_000 });
-      expect(await page.locator('.vega[data-rendered="true"]').count()).toBe(8);
-      expect(await page.locator('.vega svg.marks').count()).toBe(8);
+      expect(await charts.count()).toBe(2);
+      await page.waitForFunction(() => document.querySelectorAll('.vega[data-rendered]').length === 2, undefined, { timeout: 90_000 });
+      expect(await page.locator('.vega[data-rendered="true"]').count()).toBe(2);
+      expect(await page.locator('.vega svg.marks').count()).toBe(2);
+      expect(await page.locator('section.diff-one-sided').count()).toBe(6);
+      expect(await page.locator('section.diff-one-sided h2').first().textContent()).toMatch(/: only in A$/);
       const native = page.locator('.vega[data-chart="diff-native-tcp-stream"] svg.marks');
       const box = await native.boundingBox();
       expect(box!.width).toBeGreaterThan(300);

@@ -124,16 +124,41 @@ export function diffOverlayChart(diff: RunDiff, environment: string, test: TestN
   } as TopLevelSpec;
 }
 
-/** One overlay per environment and test present in either run, in the diff's order. */
-export function diffCharts(diff: RunDiff): DiffChartEntry[] {
+/** An environment and test of either run: its overlay, or which run alone has points to draw. */
+export interface DiffGroup {
+  environment: string;
+  test: TestName;
+  /** The A-vs-B overlay; null when only one run has points to draw (nothing to overlay). */
+  chart: DiffChartEntry | null;
+  /** With no chart: the run that has the points ('A' or 'B'), or null when neither has any. */
+  onlyIn: 'A' | 'B' | null;
+}
+
+/** Every environment and test present in either run, in the diff's order. */
+export function diffGroups(diff: RunDiff): DiffGroup[] {
   const seen = new Set<string>();
-  const out: DiffChartEntry[] = [];
+  const out: DiffGroup[] = [];
   for (const c of diff.curves) {
     const key = `${c.environment}|${c.test}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    const sides = new Set(overlayRows(diff, c.environment, c.test).map((r) => r.side));
+    if (sides.size < 2) {
+      out.push({ environment: c.environment, test: c.test, chart: null, onlyIn: sides.has('A') ? 'A' : sides.has('B') ? 'B' : null });
+      continue;
+    }
     const id = `diff-${c.environment}-${c.test.toLowerCase().replace(/_/g, '-')}`.replace(/[^a-z0-9-]/gi, '-');
-    out.push({ id, title: `${environmentTitle(c.environment)}, ${c.test}: A vs B`, environment: c.environment, test: c.test, spec: diffOverlayChart(diff, c.environment, c.test) });
+    const chart = { id, title: `${environmentTitle(c.environment)}, ${c.test}: A vs B`, environment: c.environment, test: c.test, spec: diffOverlayChart(diff, c.environment, c.test) };
+    out.push({ environment: c.environment, test: c.test, chart, onlyIn: null });
   }
   return out;
+}
+
+/**
+ * One overlay per environment and test that both runs have points of. An environment or test in
+ * one run only has nothing to overlay: its points are listed as added or removed, and its curve is
+ * on that run's own page.
+ */
+export function diffCharts(diff: RunDiff): DiffChartEntry[] {
+  return diffGroups(diff).flatMap((g) => (g.chart ? [g.chart] : []));
 }

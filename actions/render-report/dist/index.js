@@ -76005,15 +76005,21 @@ function diffOverlayChart(diff, environment, test2) {
     ]
   };
 }
-function diffCharts(diff) {
+function diffGroups(diff) {
   const seen = /* @__PURE__ */ new Set();
   const out = [];
   for (const c4 of diff.curves) {
     const key3 = `${c4.environment}|${c4.test}`;
     if (seen.has(key3)) continue;
     seen.add(key3);
+    const sides = new Set(overlayRows(diff, c4.environment, c4.test).map((r) => r.side));
+    if (sides.size < 2) {
+      out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
+      continue;
+    }
     const id2 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
-    out.push({ id: id2, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) });
+    const chart = { id: id2, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
+    out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
   }
   return out;
 }
@@ -76045,7 +76051,8 @@ function curveSummary(c4) {
 }
 function diffPage(d, options = {}) {
   const chartHtml2 = options.chartHtml ?? defaultChartHtml;
-  const charts = diffCharts(d);
+  const groups = diffGroups(d);
+  const charts = groups.flatMap((g) => g.chart ? [g.chart] : []);
   const s2 = d.summary;
   const title2 = `Diff: ${d.b.label} vs ${d.a.label}`;
   const html = [];
@@ -76060,10 +76067,17 @@ function diffPage(d, options = {}) {
     html.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), `<td><code>${e(m3.field)}</code></td>`, `<td><code>${e(m3.a ?? "(absent)")}</code></td>`, `<td><code>${e(m3.b ?? "(absent)")}</code></td>`]), "diff-manifest-table"));
   }
   html.push("</section>");
-  for (const chart of charts) {
-    html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
-    html.push(chartHtml2(chart));
-    for (const c4 of d.curves.filter((c5) => c5.environment === chart.environment && c5.test === chart.test)) {
+  for (const group2 of groups) {
+    const { chart } = group2;
+    if (chart) {
+      html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
+      html.push(chartHtml2(chart));
+    } else {
+      const where = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
+      html.push(`<section class="diff-curve diff-one-sided"><h2>${e(`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`)}</h2>`);
+      html.push(`<p class="diff-one-sided-note">${e(`${where}.`)}</p>`);
+    }
+    for (const c4 of d.curves.filter((c5) => c5.environment === group2.environment && c5.test === group2.test)) {
       const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
       html.push(`<h3>Series ${e(c4.series)}</h3><p class="diff-curve-summary">${e(curveSummary(c4))}</p>`);
       if (rows.length) {
