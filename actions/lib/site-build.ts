@@ -49,7 +49,11 @@ export interface RenderedReport {
  * `charts/<id>.vl.json` + `charts/<id>.svg` from an earlier rendering of the same spec.
  */
 export async function renderReport(manifest: Manifest, records: Parameters<typeof analyseRun>[1], cacheDirs: string[] = [], render: (spec: TopLevelSpec) => Promise<string> = renderSvg): Promise<RenderedReport> {
-  const analysis = analyseRun(manifest, records);
+  return renderAnalysedReport(manifest, analyseRun(manifest, records), cacheDirs, render);
+}
+
+/** renderReport for a run already analysed. */
+export async function renderAnalysedReport(manifest: Manifest, analysis: RunAnalysis, cacheDirs: string[] = [], render: (spec: TopLevelSpec) => Promise<string> = renderSvg): Promise<RenderedReport> {
   const charts = runCharts(manifest, analysis);
   const files = reportTextFiles(manifest, analysis, charts);
   let rendered = 0;
@@ -183,12 +187,26 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   let pool: RenderPool | null = null;
   const render = options.render ?? (workers > 1 && loaded.length > 1 ? (spec: TopLevelSpec) => (pool ??= createRenderPool(workers)).render(spec) : renderSvg);
   const results: { entry: IndexEntry; run: SiteRun }[] = [];
+  const position = new Map(loaded.map(({ run }, i) => [run.manifest.runId, i]));
   try {
-    // Runs are analysed one after another but rendered concurrently, so the pool stays busy.
-    await eachBounded(loaded, 2 * workers, async ({ dir: runDir, run }) => {
+    // One pipeline of runs and diffs: runs are analysed here one after another and rendered
+    // concurrently, so the pool stays busy; each diff follows the later of its two runs (it needs
+    // both runs' claims), so diffs are computed while the pool still draws runs' charts.
+    const byId = new Map(loaded.map(({ run }) => [run.manifest.runId, run]));
+    const claimsById = new Map<string, ClaimResult[]>();
+    const diffsAfter = new Map<number, RunPair[]>();
+    for (const pair of pairs) {
+      const later = Math.max(position.get(pair.a)!, position.get(pair.b)!);
+      diffsAfter.set(later, [...(diffsAfter.get(later) ?? []), pair]);
+    }
+    type Job = { run: (typeof loaded)[number]; pair?: undefined } | { pair: RunPair; run?: undefined };
+    const jobs: Job[] = loaded.flatMap((run, i) => [{ run }, ...(diffsAfter.get(i) ?? []).map((pair) => ({ pair }))]);
+    const buildRun = async ({ dir: runDir, run }: (typeof loaded)[number]) => {
       const runId = run.manifest.runId;
       const outDir = join(siteDir, 'runs', runId);
-      const report = await renderReport(run.manifest, run.results.records, [outDir, ...reportCacheDirs(runDir)], render);
+      const analysis = analyseRun(run.manifest, run.results.records);
+      claimsById.set(runId, analysis.claims);
+      const report = await renderAnalysedReport(run.manifest, analysis, [outDir, ...reportCacheDirs(runDir)], render);
       rendered += report.rendered;
       written += writeReportFiles(outDir, report.files);
       if (resolve(runDir) !== resolve(outDir)) {
@@ -203,12 +221,8 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
       entry.compareLinks = [...(builtInLinks[runId] ?? []), ...(options.compareLinks?.[runId] ?? [])];
       results.push({ entry, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join(siteDir, page.path) } });
       log(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
-    });
-    // Diffs need both runs' claims, so they follow the runs. Bounded like the runs: each diff is
-    // computed here while the pool draws the charts of the ones before it.
-    const byId = new Map(loaded.map(({ run }) => [run.manifest.runId, run]));
-    const claimsById = new Map(results.map((r) => [r.run.runId, r.run.claims]));
-    await eachBounded(pairs, 2 * workers, async (pair) => {
+    };
+    const buildDiff = async (pair: RunPair) => {
       const [ra, rb] = [byId.get(pair.a)!, byId.get(pair.b)!];
       const diff = diffRuns(
         { label: pair.a, manifest: ra.manifest, records: ra.results.records, verdicts: claimsById.get(pair.a) },
@@ -235,12 +249,12 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
       if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
       diffs.push({ pair, pagePath: join(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
       log(`  site: diff ${pair.a} -> ${pair.b} (${renderedHere} charts rendered, ${page.charts.length - renderedHere} from cache)`);
-    });
+    };
+    await eachBounded(jobs, 2 * workers, (job) => (job.run ? buildRun(job.run) : buildDiff(job.pair)));
   } finally {
     if (pool) await (pool as RenderPool).close();
   }
-  const order = new Map(loaded.map(({ run }, i) => [run.manifest.runId, i]));
-  results.sort((a, b) => order.get(a.run.runId)! - order.get(b.run.runId)!);
+  results.sort((a, b) => position.get(a.run.runId)! - position.get(b.run.runId)!);
   const entries = results.map((r) => r.entry);
   const runs = results.map((r) => r.run);
   for (const page of options.extraPages ?? []) if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;

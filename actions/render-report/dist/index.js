@@ -76227,7 +76227,9 @@ function readIfExists(path3) {
   return existsSync3(path3) ? readFileSync2(path3, "utf8") : null;
 }
 async function renderReport(manifest, records, cacheDirs = [], render = renderSvg) {
-  const analysis = analyseRun(manifest, records);
+  return renderAnalysedReport(manifest, analyseRun(manifest, records), cacheDirs, render);
+}
+async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render = renderSvg) {
   const charts = runCharts(manifest, analysis);
   const files = reportTextFiles(manifest, analysis, charts);
   let rendered = 0;
@@ -76312,11 +76314,22 @@ async function buildSite(runDirs, siteDir, options = {}) {
   let pool = null;
   const render = options.render ?? (workers > 1 && loaded.length > 1 ? (spec) => (pool ??= createRenderPool(workers)).render(spec) : renderSvg);
   const results = [];
+  const position2 = new Map(loaded.map(({ run: run3 }, i) => [run3.manifest.runId, i]));
   try {
-    await eachBounded(loaded, 2 * workers, async ({ dir: runDir, run: run3 }) => {
+    const byId = new Map(loaded.map(({ run: run3 }) => [run3.manifest.runId, run3]));
+    const claimsById = /* @__PURE__ */ new Map();
+    const diffsAfter = /* @__PURE__ */ new Map();
+    for (const pair of pairs) {
+      const later = Math.max(position2.get(pair.a), position2.get(pair.b));
+      diffsAfter.set(later, [...diffsAfter.get(later) ?? [], pair]);
+    }
+    const jobs = loaded.flatMap((run3, i) => [{ run: run3 }, ...(diffsAfter.get(i) ?? []).map((pair) => ({ pair }))]);
+    const buildRun = async ({ dir: runDir, run: run3 }) => {
       const runId = run3.manifest.runId;
       const outDir = join5(siteDir, "runs", runId);
-      const report = await renderReport(run3.manifest, run3.results.records, [outDir, ...reportCacheDirs(runDir)], render);
+      const analysis = analyseRun(run3.manifest, run3.results.records);
+      claimsById.set(runId, analysis.claims);
+      const report = await renderAnalysedReport(run3.manifest, analysis, [outDir, ...reportCacheDirs(runDir)], render);
       rendered += report.rendered;
       written += writeReportFiles(outDir, report.files);
       if (resolve2(runDir) !== resolve2(outDir)) {
@@ -76331,10 +76344,8 @@ async function buildSite(runDirs, siteDir, options = {}) {
       entry2.compareLinks = [...builtInLinks[runId] ?? [], ...options.compareLinks?.[runId] ?? []];
       results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join5(siteDir, page.path) } });
       log7(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
-    });
-    const byId = new Map(loaded.map(({ run: run3 }) => [run3.manifest.runId, run3]));
-    const claimsById = new Map(results.map((r) => [r.run.runId, r.run.claims]));
-    await eachBounded(pairs, 2 * workers, async (pair) => {
+    };
+    const buildDiff = async (pair) => {
       const [ra, rb] = [byId.get(pair.a), byId.get(pair.b)];
       const diff = diffRuns(
         { label: pair.a, manifest: ra.manifest, records: ra.results.records, verdicts: claimsById.get(pair.a) },
@@ -76362,12 +76373,12 @@ async function buildSite(runDirs, siteDir, options = {}) {
       if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
       diffs.push({ pair, pagePath: join5(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
       log7(`  site: diff ${pair.a} -> ${pair.b} (${renderedHere} charts rendered, ${page.charts.length - renderedHere} from cache)`);
-    });
+    };
+    await eachBounded(jobs, 2 * workers, (job) => job.run ? buildRun(job.run) : buildDiff(job.pair));
   } finally {
     if (pool) await pool.close();
   }
-  const order = new Map(loaded.map(({ run: run3 }, i) => [run3.manifest.runId, i]));
-  results.sort((a4, b10) => order.get(a4.run.runId) - order.get(b10.run.runId));
+  results.sort((a4, b10) => position2.get(a4.run.runId) - position2.get(b10.run.runId));
   const entries2 = results.map((r) => r.entry);
   const runs = results.map((r) => r.run);
   for (const page of options.extraPages ?? []) if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
