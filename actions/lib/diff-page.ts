@@ -1,10 +1,10 @@
 // The diff as a web page: the body HTML (runs, manifest differences first, one section per
-// environment and test with its overlay chart (when both runs have points to overlay) and tables, added/removed points, summary, claims)
-// plus the chart specs it shows. Pure. A site embeds `bodyHtml` in its own layout and places each
+// environment and test with its overlay chart, when both runs have points to overlay, and its
+// tables; added/removed points, summary, claims) plus the chart specs it shows. Pure. A site embeds `bodyHtml` in its own layout and places each
 // chart where the body has its <figure data-chart="ID"> (inline SVG or vega-embed); buildDiffFiles
 // writes a standalone page with the SVGs inlined, for `virtnet diff --out` and CI artifacts.
 
-import { type DiffChartEntry, diffCharts, diffGroups } from './charts/diff-overlay.ts';
+import { type DiffChartEntry, diffCharts, diffGroups, groupCharts } from './charts/diff-overlay.ts';
 import { environmentTitle } from './charts/style.ts';
 import type { CurveDiff, PointDiff, RunDiff, RunRef } from './diff.ts';
 import { formatChange, formatDiffJson, formatDiffMarkdown, formatDiffText, formatP } from './diff-format.ts';
@@ -57,7 +57,7 @@ function curveSummary(c: CurveDiff): string {
 export function diffPage(d: RunDiff, options: DiffPageOptions = {}): DiffPage {
   const chartHtml = options.chartHtml ?? defaultChartHtml;
   const groups = diffGroups(d);
-  const charts = groups.flatMap((g) => (g.chart ? [g.chart] : []));
+  const charts = groupCharts(groups);
   const s = d.summary;
   const title = `Diff: ${d.b.label} vs ${d.a.label}`;
   const html: string[] = [];

@@ -62,8 +62,9 @@ function splitSpec(spec: TopLevelSpec) {
  * the same chart kinds over and over with other data and titles. So: compile and parse once per
  * spec shape (the spec without its inline data, title and value params), with the data as a named
  * dataset and the title texts and param values as signals; each chart then gets a fresh view of
- * that parse with its own data, titles and params. A fresh view per chart keeps the SVG a function of the spec alone (a reused view orders
- * entering marks by history, which would make the bytes depend on what was drawn before).
+ * that parse with its own data, titles and params. A fresh view per chart keeps the SVG a function
+ * of the spec alone (a reused view orders entering marks by history, which would make the bytes
+ * depend on what was drawn before).
  */
 function template(spec: TopLevelSpec): { key: string; entry: Template; values: unknown[]; paramValues: { name: string; value: unknown }[]; text: unknown; subtitle: unknown } | null {
   const parts = splitSpec(spec);

@@ -21433,7 +21433,10 @@ function diffGroups(diff) {
   return out;
 }
 function diffCharts(diff) {
-  return diffGroups(diff).flatMap((g) => g.chart ? [g.chart] : []);
+  return groupCharts(diffGroups(diff));
+}
+function groupCharts(groups) {
+  return groups.flatMap((g) => g.chart ? [g.chart] : []);
 }
 
 // node_modules/vega-util/build/accessor.js
@@ -75377,7 +75380,7 @@ function curveSummary(c4) {
 function diffPage(d, options = {}) {
   const chartHtml2 = options.chartHtml ?? defaultChartHtml;
   const groups = diffGroups(d);
-  const charts = groups.flatMap((g) => g.chart ? [g.chart] : []);
+  const charts = groupCharts(groups);
   const s2 = d.summary;
   const title2 = `Diff: ${d.b.label} vs ${d.a.label}`;
   const html = [];

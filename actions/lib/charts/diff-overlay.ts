@@ -160,5 +160,9 @@ export function diffGroups(diff: RunDiff): DiffGroup[] {
  * on that run's own page.
  */
 export function diffCharts(diff: RunDiff): DiffChartEntry[] {
-  return diffGroups(diff).flatMap((g) => (g.chart ? [g.chart] : []));
+  return groupCharts(diffGroups(diff));
+}
+
+export function groupCharts(groups: readonly DiffGroup[]): DiffChartEntry[] {
+  return groups.flatMap((g) => (g.chart ? [g.chart] : []));
 }

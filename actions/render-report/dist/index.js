@@ -76023,6 +76023,9 @@ function diffGroups(diff) {
   }
   return out;
 }
+function groupCharts(groups) {
+  return groups.flatMap((g) => g.chart ? [g.chart] : []);
+}
 
 // actions/lib/diff-page.ts
 var e = escapeHtml;
@@ -76052,7 +76055,7 @@ function curveSummary(c4) {
 function diffPage(d, options = {}) {
   const chartHtml2 = options.chartHtml ?? defaultChartHtml;
   const groups = diffGroups(d);
-  const charts = groups.flatMap((g) => g.chart ? [g.chart] : []);
+  const charts = groupCharts(groups);
   const s2 = d.summary;
   const title2 = `Diff: ${d.b.label} vs ${d.a.label}`;
   const html = [];
