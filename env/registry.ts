@@ -1,6 +1,6 @@
 // Every environment virtnet can measure, by name, in the order `--env all` runs them.
 
-import type { EnvironmentDriver } from './environment.ts';
+import type { EnvironmentDriver } from '../actions/lib/measure/environment.ts';
 import { nativeEnvironment } from './native/native.ts';
 import { dockerEnvironment } from './docker/docker.ts';
 import { kvmEnvironment } from './kvm/kvm.ts';

@@ -8,10 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPlan } from '../actions/lib/plan-file.ts';
-import { buildReportFiles } from '../actions/lib/report.ts';
-import { buildSite } from '../actions/lib/site-build.ts';
-import { syntheticRun } from '../actions/lib/synthetic.ts';
+import { loadPlan } from '../actions/lib/plan/plan-file.ts';
+import { buildReportFiles } from '../actions/lib/report/report.ts';
+import { buildSite } from '../actions/lib/site/build.ts';
+import { syntheticRun } from '../actions/lib/testing/synthetic.ts';
 import { PLANS_DIR } from './cli/common.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' } } });

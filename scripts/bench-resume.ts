@@ -12,8 +12,8 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { expandPoints, seededRandom, taskKey } from '../actions/lib/plan.ts';
-import { loadRun } from '../actions/lib/run-dir.ts';
+import { expandPoints, seededRandom, taskKey } from '../actions/lib/plan/plan.ts';
+import { loadRun } from '../actions/lib/measure/run-dir.ts';
 
 const { values } = parseArgs({
   options: {

@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runCommand } from '../actions/lib/proc.ts';
+import { runCommand } from '../actions/lib/core/proc.ts';
 import { defaultCacheDir } from '../env/kvm/guest-image.ts';
 import { executeOsvBuild, sha256File } from '../env/osv/build-image.ts';
 import { osvBuildPlan, type OsvVariant } from '../env/osv/build-plan.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const SCRIPT = join(import.meta.dirname, 'commit-run.sh');
+const SCRIPT = join(import.meta.dirname, './commit-run.sh');
 const root = mkdtempSync(join(tmpdir(), 'virtnet-commit-run-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -5,10 +5,10 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processStartTicks, runCommand, sleep, waitUntil } from '../../actions/lib/proc.ts';
-import type { EnvironmentDescription } from '../../actions/lib/records.ts';
-import type { Availability, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../environment.ts';
-import { EnvironmentError } from '../environment.ts';
+import { processStartTicks, runCommand, sleep, waitUntil } from '../../actions/lib/core/proc.ts';
+import type { EnvironmentDescription } from '../../actions/lib/measure/records.ts';
+import type { Availability, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../actions/lib/measure/environment.ts';
+import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { type DockerRunner, prepareImage } from './image.ts';
 import {
   configFileOf, containerName, dockerRunArgs, isLeftBehind, netserverCommand, OWNER_LABEL, parseImageBuildSetting,

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CommandResult } from '../../actions/lib/proc.ts';
+import type { CommandResult } from '../../actions/lib/core/proc.ts';
 import { type DockerRunner, findOnPath, prepareImage, REGISTRY_DOCKERFILE, registryBaseImage } from './image.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'virtnet-image-'));

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { type CommandResult, runCommand } from '../../actions/lib/proc.ts';
+import { type CommandResult, runCommand } from '../../actions/lib/core/proc.ts';
 import { chooseImageBuild, type ImageBuild, type ImageBuildSetting, type ImageInput, imageTag, offlineDockerfile, parseLdd, PROJECT_LABEL } from './spec.ts';
 
 export type DockerRunner = (args: string[], options?: { timeoutMs?: number; input?: string; signal?: AbortSignal }) => Promise<CommandResult>;

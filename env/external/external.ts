@@ -3,11 +3,11 @@
 // server says the wanted environment is live (through the coordinator, when there is one) and
 // netserver answers, and on stop releases it so the server may tear it down.
 
-import { askCoordinator, type CoordinatorStatus } from '../../actions/lib/coordinator.ts';
-import type { Endpoint } from '../../actions/lib/netperf.ts';
-import { waitUntil } from '../../actions/lib/proc.ts';
-import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../environment.ts';
-import { EnvironmentError } from '../environment.ts';
+import { askCoordinator, type CoordinatorStatus } from '../../actions/lib/measure/coordinator.ts';
+import type { Endpoint } from '../../actions/lib/measure/netperf.ts';
+import { waitUntil } from '../../actions/lib/core/proc.ts';
+import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../actions/lib/measure/environment.ts';
+import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 
 export interface ExternalOptions {
   /** The environment the server runs: records are labelled with it. */

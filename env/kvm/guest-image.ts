@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mustRun, runCommand } from '../../actions/lib/proc.ts';
+import { mustRun, runCommand } from '../../actions/lib/core/proc.ts';
 import { hasPvhNote, payloadCandidates } from './vmlinux.ts';
 
 /** The modules eth0 needs, as the package ships them (it has no modules.dep). */

@@ -3,8 +3,8 @@
 // Under TCG (no hardware virtualisation) the numbers are software emulation, and say so.
 
 import { existsSync } from 'node:fs';
-import { runCommand } from '../../actions/lib/proc.ts';
-import { type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../environment.ts';
+import { runCommand } from '../../actions/lib/core/proc.ts';
+import { type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { cleanupQemuGuests, type GuestLaunch, qemuVersionFrom, startQemuGuest } from '../qemu/guest.ts';
 import { ensureGuestImage, GUEST_READY_MARKER, type GuestImage, kernelCommandLine } from './guest-image.ts';
 

@@ -1,8 +1,8 @@
 // Native Linux: netserver straight on the server host, bound to its testbed address.
 // The baseline every other environment is normalised against (the paper's "local").
 
-import { Daemon, killOrphanedDaemons, mustRun, runCommand, waitUntil } from '../../actions/lib/proc.ts';
-import { type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../environment.ts';
+import { Daemon, killOrphanedDaemons, mustRun, runCommand, waitUntil } from '../../actions/lib/core/proc.ts';
+import { type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 

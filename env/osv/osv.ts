@@ -6,8 +6,8 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { runCommand } from '../../actions/lib/proc.ts';
-import { type Availability, type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../environment.ts';
+import { runCommand } from '../../actions/lib/core/proc.ts';
+import { type Availability, type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { cleanupQemuGuests, type GuestLaunch, portablePath, qemuVersionFrom, startQemuGuest } from '../qemu/guest.ts';
 import type { BootSpec } from '../qemu/qemu-command.ts';
 import { type OsvImageMetadata, metadataPathFor } from './build-plan.ts';

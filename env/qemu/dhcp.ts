@@ -5,7 +5,7 @@
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Daemon, stateDir } from '../../actions/lib/proc.ts';
+import { Daemon, stateDir } from '../../actions/lib/core/proc.ts';
 import type { GuestNetworkPlan } from './network.ts';
 
 export function udhcpdConfig(plan: GuestNetworkPlan, leaseFile: string): string {

@@ -5,9 +5,9 @@
 
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Daemon, killOrphanedDaemons, waitUntil } from '../../actions/lib/proc.ts';
-import type { Endpoint } from '../../actions/lib/netperf.ts';
-import { type EnvironmentContext, EnvironmentError } from '../environment.ts';
+import { Daemon, killOrphanedDaemons, waitUntil } from '../../actions/lib/core/proc.ts';
+import type { Endpoint } from '../../actions/lib/measure/netperf.ts';
+import { type EnvironmentContext, EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { type AcceleratorChoice, chooseAccelerator, parseAcceleratorRequest } from './accelerator.ts';
 import { removeDhcpFiles, startDhcpServer } from './dhcp.ts';
 import { cleanupGuestNetworks, type GuestNetworkPlan, guestNetworkDown, guestNetworkPlan, guestNetworkUp } from './network.ts';

@@ -6,7 +6,7 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, mustRun, runCommand, stateDir } from '../../actions/lib/proc.ts';
+import { isAlive, mustRun, runCommand, stateDir } from '../../actions/lib/core/proc.ts';
 import { NAME_PREFIX, testbedLayout } from '../testbed/testbed.ts';
 
 export type Protocol = 'tcp' | 'udp';

@@ -9,7 +9,7 @@ import { lineMatching, networkModeSetting, testbedIndexSetting } from './guest.t
 import { guestNetworkPlan, iptablesDeleteArgv, iptablesInsertArgv, netperfPortMaps, ourGuestLinks, ourRulesInSave } from './network.ts';
 import { buildQemuCommand, type QemuCommandSpec } from './qemu-command.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
 // Flags lines as /proc/cpuinfo prints them (shortened): this machine's (PVM: no vmx), an Intel
 // host with VT-x, an AMD host with AMD-V.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runCommand } from '../../actions/lib/proc.ts';
-import { Daemon } from '../../actions/lib/proc.ts';
-import { parseNetperfOutput, netperfArgs } from '../../actions/lib/netperf.ts';
+import { runCommand } from '../../actions/lib/core/proc.ts';
+import { Daemon } from '../../actions/lib/core/proc.ts';
+import { parseNetperfOutput, netperfArgs } from '../../actions/lib/measure/netperf.ts';
 import { isRoot, testIndex } from './for-tests.ts';
 import { testbedDown, testbedLayout, testbedStatus, testbedUp } from './testbed.ts';
 

@@ -3,8 +3,8 @@
 // 198.18.0.0/15, the RFC 2544 benchmarking range, so test traffic never leaves the machine.
 
 import { existsSync } from 'node:fs';
-import type { LinkDescription } from '../../actions/lib/records.ts';
-import { mustRun, runCommand } from '../../actions/lib/proc.ts';
+import type { LinkDescription } from '../../actions/lib/measure/records.ts';
+import { mustRun, runCommand } from '../../actions/lib/core/proc.ts';
 
 export interface TestbedConfig {
   /** Tells testbeds apart: the default 0 for runs, others for tests running beside them. */

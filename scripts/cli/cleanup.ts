@@ -4,8 +4,8 @@
 
 import { ENVIRONMENTS } from '../../env/registry.ts';
 import { listTestbeds, testbedDown } from '../../env/testbed/testbed.ts';
-import { acquireLock, LockError } from '../../actions/lib/lock.ts';
-import { killOrphanedDaemons } from '../../actions/lib/proc.ts';
+import { acquireLock, LockError } from '../../actions/lib/core/lock.ts';
+import { killOrphanedDaemons } from '../../actions/lib/core/proc.ts';
 import { parseCommandArgs, testbedIndexOption } from './common.ts';
 import { testbedLockPath } from './run.ts';
 

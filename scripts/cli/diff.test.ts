@@ -7,15 +7,15 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scaleThroughput } from '../../actions/lib/diff-test-helpers.ts';
-import type { PointDiff, RunDiff } from '../../actions/lib/diff.ts';
-import { runCommand } from '../../actions/lib/proc.ts';
-import { loadRun } from '../../actions/lib/run-dir.ts';
-import { summarizePoints } from '../../actions/lib/aggregate.ts';
+import { scaleThroughput } from '../../actions/lib/testing/diff-fixtures.ts';
+import type { PointDiff, RunDiff } from '../../actions/lib/diff/diff.ts';
+import { runCommand } from '../../actions/lib/core/proc.ts';
+import { loadRun } from '../../actions/lib/measure/run-dir.ts';
+import { summarizePoints } from '../../actions/lib/analyse/aggregate.ts';
 import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown } from '../../env/testbed/testbed.ts';
-import { loadPlan } from '../../actions/lib/plan-file.ts';
-import { syntheticRun } from '../../actions/lib/synthetic.ts';
+import { loadPlan } from '../../actions/lib/plan/plan-file.ts';
+import { syntheticRun } from '../../actions/lib/testing/synthetic.ts';
 import { PLANS_DIR } from './common.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;

@@ -1,12 +1,12 @@
 // virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P]
 //                      [--correction holm|none] [--fail-on-regression] [--repo DIR] [--out DIR]
 
-import { judgedSide } from '../../actions/lib/claims.ts';
-import { DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, validateDiffOptions } from '../../actions/lib/diff.ts';
-import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff-format.ts';
-import { buildDiffFiles } from '../../actions/lib/diff-page.ts';
-import { gitCli, resolveRunPair } from '../../actions/lib/run-source.ts';
-import { writeReportFiles } from '../../actions/lib/site-build.ts';
+import { judgedSide } from '../../actions/lib/analyse/claims.ts';
+import { DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, validateDiffOptions } from '../../actions/lib/diff/diff.ts';
+import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff/format.ts';
+import { buildDiffFiles } from '../../actions/lib/diff/page.ts';
+import { gitCli, resolveRunPair } from '../../actions/lib/diff/run-source.ts';
+import { writeReportFiles } from '../../actions/lib/site/build.ts';
 import { parseCommandArgs, UsageError } from './common.ts';
 
 /** Exit status when --fail-on-regression finds a regression (1 is an error, 2 a usage error). */

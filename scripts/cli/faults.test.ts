@@ -8,10 +8,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processStartTicks } from '../../actions/lib/proc.ts';
-import { expandPoints, taskKey } from '../../actions/lib/plan.ts';
-import { runCommand, waitUntil } from '../../actions/lib/proc.ts';
-import { loadRun, RUN_LOCK_FILE, type LoadedRun } from '../../actions/lib/run-dir.ts';
+import { processStartTicks } from '../../actions/lib/core/proc.ts';
+import { expandPoints, taskKey } from '../../actions/lib/plan/plan.ts';
+import { runCommand, waitUntil } from '../../actions/lib/core/proc.ts';
+import { loadRun, RUN_LOCK_FILE, type LoadedRun } from '../../actions/lib/measure/run-dir.ts';
 import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 

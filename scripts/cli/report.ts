@@ -1,9 +1,9 @@
 // virtnet report <RUN_DIR...> [--out DIR] [--site DIR [--diff A:B]...] [--commit [--reports DIR]]
 
 import { join } from 'node:path';
-import type { ClaimResult } from '../../actions/lib/claims.ts';
-import { loadRun } from '../../actions/lib/run-dir.ts';
-import { buildSite, commitRun, renderReport, reportCacheDirs, writeReportFiles } from '../../actions/lib/site-build.ts';
+import type { ClaimResult } from '../../actions/lib/analyse/claims.ts';
+import { loadRun } from '../../actions/lib/measure/run-dir.ts';
+import { buildSite, commitRun, renderReport, reportCacheDirs, writeReportFiles } from '../../actions/lib/site/build.ts';
 import { parseCommandArgs, UsageError } from './common.ts';
 
 export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      report files (charts, CSV, claims) into RUN_DIR/report or DIR

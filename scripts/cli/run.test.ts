@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCommand } from '../../actions/lib/proc.ts';
-import { loadRun } from '../../actions/lib/run-dir.ts';
+import { runCommand } from '../../actions/lib/core/proc.ts';
+import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 

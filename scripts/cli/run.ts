@@ -2,15 +2,15 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireLock } from '../../actions/lib/lock.ts';
-import { checkPlanAgainstKernel, estimateSeconds, expandPoints, type Plan } from '../../actions/lib/plan.ts';
-import { loadPlan, overridePlan } from '../../actions/lib/plan-file.ts';
-import { killOrphanedDaemons, stateDir } from '../../actions/lib/proc.ts';
-import type { LinkDescription } from '../../actions/lib/records.ts';
-import { executeRun, type RunSummary } from '../../actions/lib/run.ts';
-import { loadRun } from '../../actions/lib/run-dir.ts';
-import type { SweepEvent } from '../../actions/lib/sweep.ts';
-import type { EnvironmentDriver } from '../../env/environment.ts';
+import { acquireLock } from '../../actions/lib/core/lock.ts';
+import { checkPlanAgainstKernel, estimateSeconds, expandPoints, type Plan } from '../../actions/lib/plan/plan.ts';
+import { loadPlan, overridePlan } from '../../actions/lib/plan/plan-file.ts';
+import { killOrphanedDaemons, stateDir } from '../../actions/lib/core/proc.ts';
+import type { LinkDescription } from '../../actions/lib/measure/records.ts';
+import { executeRun, type RunSummary } from '../../actions/lib/measure/session.ts';
+import { loadRun } from '../../actions/lib/measure/run-dir.ts';
+import type { SweepEvent } from '../../actions/lib/measure/sweep.ts';
+import type { EnvironmentDriver } from '../../actions/lib/measure/environment.ts';
 import { parseEnvironmentList } from '../../env/registry.ts';
 import { testbedDown, testbedUp } from '../../env/testbed/testbed.ts';
 import { reportAfterRun } from './report.ts';

@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCommand } from '../../actions/lib/proc.ts';
+import { runCommand } from '../../actions/lib/core/proc.ts';
 
 const CLI = join(import.meta.dirname, '..', 'virtnet.ts');
 const serve = (...args: string[]) => runCommand([process.execPath, CLI, 'serve', ...args], { timeoutMs: 30_000 });

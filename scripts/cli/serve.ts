@@ -6,11 +6,11 @@
 
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type RunningCoordinator, startCoordinator } from '../../actions/lib/coordinator.ts';
-import { collectHostInfo } from '../../actions/lib/host-info.ts';
-import { sleep } from '../../actions/lib/proc.ts';
-import { netperfProbe } from '../../actions/lib/run.ts';
-import type { StartedEnvironment } from '../../env/environment.ts';
+import { type RunningCoordinator, startCoordinator } from '../../actions/lib/measure/coordinator.ts';
+import { collectHostInfo } from '../../actions/lib/measure/host-info.ts';
+import { sleep } from '../../actions/lib/core/proc.ts';
+import { netperfProbe } from '../../actions/lib/measure/session.ts';
+import type { StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { findEnvironment } from '../../env/registry.ts';
 import { testbedLayout } from '../../env/testbed/testbed.ts';
 import { intOption, parseCommandArgs, UsageError } from './common.ts';

@@ -1,6 +1,6 @@
 // virtnet testbed up|down|status
 
-import { acquireLock } from '../../actions/lib/lock.ts';
+import { acquireLock } from '../../actions/lib/core/lock.ts';
 import { testbedDown, testbedStatus, testbedUp } from '../../env/testbed/testbed.ts';
 import { parseCommandArgs, rateOption, testbedIndexOption, UsageError } from './common.ts';
 import { testbedLockPath } from './run.ts';

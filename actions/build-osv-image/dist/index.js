@@ -19647,7 +19647,7 @@ function info(message) {
 import { createHash as createHash3 } from "node:crypto";
 import { existsSync as existsSync3, readFileSync as readFileSync2 } from "node:fs";
 
-// actions/lib/action-inputs.ts
+// actions/lib/action/inputs.ts
 var InputError = class extends Error {
   name = "InputError";
 };

@@ -4,7 +4,7 @@
 import * as core from '@actions/core';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { parseBuildOsvImageInputs, runnerContext } from '../../lib/action-inputs.ts';
+import { parseBuildOsvImageInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { executeOsvBuild, isCachedOsvImage } from '../../../env/osv/build-image.ts';
 import { commandLineFor, osvBuildPlan, PINNED_OSV } from '../../../env/osv/build-plan.ts';
 

@@ -20111,7 +20111,7 @@ function info(message) {
 import { existsSync as existsSync5, writeFileSync as writeFileSync3 } from "node:fs";
 import { isAbsolute, join as join5 } from "node:path";
 
-// actions/lib/action-inputs.ts
+// actions/lib/action/inputs.ts
 var InputError = class extends Error {
   name = "InputError";
 };
@@ -20173,7 +20173,7 @@ function parseDiffResultsInputs(read2, runner) {
   };
 }
 
-// actions/lib/records.ts
+// actions/lib/measure/records.ts
 var RESULTS_FORMAT_VERSION = 1;
 var RunFormatError = class extends Error {
   name = "RunFormatError";
@@ -20261,7 +20261,7 @@ function latestRecords(records) {
   return [...byKey2.values()];
 }
 
-// actions/lib/stats.ts
+// actions/lib/analyse/stats.ts
 function mean(xs) {
   if (xs.length === 0) return Number.NaN;
   let s2 = 0;
@@ -20371,7 +20371,7 @@ function welchTTest(a4, b10) {
   return { t, df, p: Math.min(1, Math.max(0, p)), note: null };
 }
 
-// actions/lib/aggregate.ts
+// actions/lib/analyse/aggregate.ts
 function median(xs) {
   if (xs.length === 0) return null;
   const s2 = [...xs].sort((a4, b10) => a4 - b10);
@@ -20421,7 +20421,7 @@ function summarizePoints(records, level = 0.95) {
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
 }
 
-// actions/lib/analysis.ts
+// actions/lib/analyse/analysis.ts
 var BASELINE = "native";
 function key(p) {
   return `${p.test}|${p.value}`;
@@ -20644,7 +20644,7 @@ var paper_claims_default = {
   ]
 };
 
-// actions/lib/claims.ts
+// actions/lib/analyse/claims.ts
 var ClaimsFormatError = class extends Error {
   name = "ClaimsFormatError";
 };
@@ -20848,7 +20848,7 @@ function judgedSide(run3) {
   return { label: run3.label, manifest: run3.manifest, records: run3.records, verdicts: judgeClaims({ manifest: run3.manifest, records: run3.records }) };
 }
 
-// actions/lib/diff.ts
+// actions/lib/diff/diff.ts
 var DIFF_FORMAT_VERSION = 1;
 var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
 var DiffOptionsError = class extends Error {
@@ -21127,7 +21127,7 @@ function hasRegression(diff) {
   return diff.summary.regressed > 0;
 }
 
-// actions/lib/diff-format.ts
+// actions/lib/diff/format.ts
 var PARAMETER_FLAG = { sendSocketSize: "-s", messageSize: "-m" };
 function flag(parameter) {
   return PARAMETER_FLAG[parameter] ?? parameter;
@@ -21306,7 +21306,7 @@ function formatDiff(d, format5) {
   return format5 === "json" ? formatDiffJson(d) : format5 === "markdown" ? formatDiffMarkdown(d) : formatDiffText(d);
 }
 
-// actions/lib/charts/style.ts
+// actions/lib/report/charts/style.ts
 var PARAMETER_AXIS_TITLE = {
   sendSocketSize: "Send socket size requested, -s (bytes)",
   messageSize: "UDP message size, -m (bytes)"
@@ -21328,7 +21328,7 @@ var CHART_CONFIG = {
   view: { stroke: "#cccccc" }
 };
 
-// actions/lib/charts/diff-overlay.ts
+// actions/lib/diff/overlay-chart.ts
 var BASELINE_COLOR = "#7f7f7f";
 var RUN_A_PARAM = "run_a";
 var RUN_B_PARAM = "run_b";
@@ -75232,7 +75232,7 @@ function assembleTopLevelModel(model, topLevelProperties, datasets = {}, usermet
 }
 var version2 = pkg.version;
 
-// actions/lib/render.ts
+// actions/lib/report/render.ts
 function normalizeSvgIds(svg) {
   const ids = /* @__PURE__ */ new Map();
   const counts = /* @__PURE__ */ new Map();
@@ -75341,18 +75341,12 @@ function renderSvg(spec) {
   return next;
 }
 
-// actions/lib/charts/figures.ts
-var X_TITLE = {
-  TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
-  UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
-};
-
-// actions/lib/site.ts
+// actions/lib/core/html.ts
 function escapeHtml(value4) {
   return String(value4).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
-// actions/lib/diff-page.ts
+// actions/lib/diff/page.ts
 var e = escapeHtml;
 function defaultChartHtml(chart) {
   return `<figure class="chart" data-chart="${e(chart.id)}"><figcaption>${e(chart.title)}</figcaption></figure>`;
@@ -75458,11 +75452,11 @@ ${page.bodyHtml}
   return files;
 }
 
-// actions/lib/run-source.ts
+// actions/lib/diff/run-source.ts
 import { execFile } from "node:child_process";
 import { existsSync as existsSync3, statSync } from "node:fs";
 
-// actions/lib/proc.ts
+// actions/lib/core/proc.ts
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 async function runCommand(argv, options) {
@@ -75503,7 +75497,7 @@ async function runCommand(argv, options) {
   return { argv: [...argv], exitCode: child.exitCode, signal: child.signalCode, stdout, stderr, timedOut, durationMs: performance.now() - started };
 }
 
-// actions/lib/run-dir.ts
+// actions/lib/measure/run-dir.ts
 import { closeSync, existsSync as existsSync2, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join as join3 } from "node:path";
 var MANIFEST_FILE = "manifest.json";
@@ -75527,7 +75521,7 @@ function loadRun(dir) {
   return { dir, manifest, results: parseResults(text4, resultsPath) };
 }
 
-// actions/lib/run-source.ts
+// actions/lib/diff/run-source.ts
 var COMMITTED_RUNS_DIR = "reports/runs";
 var RunSourceError = class extends Error {
   name = "RunSourceError";
@@ -75718,10 +75712,18 @@ async function resolveRunPair(argA, argB, ctx) {
   return [a4, b10];
 }
 
-// actions/lib/site-build.ts
+// actions/lib/site/build.ts
 import { existsSync as existsSync4, mkdirSync as mkdirSync2, readFileSync as readFileSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join as join4, resolve as resolve2 } from "node:path";
+
+// actions/lib/report/charts/figures.ts
+var X_TITLE = {
+  TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
+  UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
+};
+
+// actions/lib/site/build.ts
 function writeIfChanged(path3, content2) {
   const bytes = typeof content2 === "string" ? Buffer.from(content2) : content2;
   if (existsSync4(path3)) {

@@ -4,13 +4,13 @@
 import * as core from '@actions/core';
 import { existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { parseDiffResultsInputs, runnerContext } from '../../lib/action-inputs.ts';
-import { judgedSide } from '../../lib/claims.ts';
-import { diffRuns, hasRegression } from '../../lib/diff.ts';
-import { formatDiff } from '../../lib/diff-format.ts';
-import { buildDiffFiles } from '../../lib/diff-page.ts';
-import { gitCli, resolveRunPair } from '../../lib/run-source.ts';
-import { writeReportFiles } from '../../lib/site-build.ts';
+import { parseDiffResultsInputs, runnerContext } from '../../lib/action/inputs.ts';
+import { judgedSide } from '../../lib/analyse/claims.ts';
+import { diffRuns, hasRegression } from '../../lib/diff/diff.ts';
+import { formatDiff } from '../../lib/diff/format.ts';
+import { buildDiffFiles } from '../../lib/diff/page.ts';
+import { gitCli, resolveRunPair } from '../../lib/diff/run-source.ts';
+import { writeReportFiles } from '../../lib/site/build.ts';
 
 export async function run(): Promise<void> {
   try {

@@ -20111,7 +20111,7 @@ function info(message) {
 import { readdirSync as readdirSync2 } from "node:fs";
 import { join as join6 } from "node:path";
 
-// actions/lib/action-inputs.ts
+// actions/lib/action/inputs.ts
 var InputError = class extends Error {
   name = "InputError";
 };
@@ -20141,7 +20141,7 @@ function parseRenderReportInputs(read2, runner) {
   };
 }
 
-// actions/lib/records.ts
+// actions/lib/measure/records.ts
 var RESULTS_FORMAT_VERSION = 1;
 var RunFormatError = class extends Error {
   name = "RunFormatError";
@@ -20229,7 +20229,7 @@ function latestRecords(records) {
   return [...byKey2.values()];
 }
 
-// actions/lib/stats.ts
+// actions/lib/analyse/stats.ts
 function mean(xs) {
   if (xs.length === 0) return Number.NaN;
   let s2 = 0;
@@ -20339,7 +20339,7 @@ function welchTTest(a4, b10) {
   return { t, df, p: Math.min(1, Math.max(0, p)), note: null };
 }
 
-// actions/lib/aggregate.ts
+// actions/lib/analyse/aggregate.ts
 function median(xs) {
   if (xs.length === 0) return null;
   const s2 = [...xs].sort((a4, b10) => a4 - b10);
@@ -20389,7 +20389,7 @@ function summarizePoints(records, level = 0.95) {
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
 }
 
-// actions/lib/job-summary.ts
+// actions/lib/report/job-summary.ts
 function mdCell(text4) {
   return text4.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
@@ -20418,7 +20418,7 @@ Throughput in Mbit/s: mean over replicates, ± half the 95% confidence interval 
 `;
 }
 
-// actions/lib/analysis.ts
+// actions/lib/analyse/analysis.ts
 var BASELINE = "native";
 function key(p) {
   return `${p.test}|${p.value}`;
@@ -20543,7 +20543,7 @@ function udpAnomalies(records) {
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.x - b10.x || a4.replicate - b10.replicate);
 }
 
-// actions/lib/charts/style.ts
+// actions/lib/report/charts/style.ts
 var PARAMETER_AXIS_TITLE = {
   sendSocketSize: "Send socket size requested, -s (bytes)",
   messageSize: "UDP message size, -m (bytes)"
@@ -20580,7 +20580,7 @@ var CHART_CONFIG = {
   view: { stroke: "#cccccc" }
 };
 
-// actions/lib/charts/lines.ts
+// actions/lib/report/charts/lines.ts
 var round = (v) => Math.round(v * 1e4) / 1e4;
 function lineChart(rows, o) {
   const scales2 = environmentScales(o.environments);
@@ -20658,7 +20658,7 @@ function barChart(rows, o) {
   };
 }
 
-// actions/lib/charts/figures.ts
+// actions/lib/report/charts/figures.ts
 var TCG_WARNING = "TCG: QEMU guests ran under emulation (no hardware virtualization), not comparable to KVM";
 function usesTcg(manifest) {
   return Object.values(manifest.environmentDescriptions ?? {}).some((d) => d.accelerator === "tcg");
@@ -20870,7 +20870,7 @@ var paper_claims_default = {
   ]
 };
 
-// actions/lib/claims.ts
+// actions/lib/analyse/claims.ts
 var ClaimsFormatError = class extends Error {
   name = "ClaimsFormatError";
 };
@@ -74864,7 +74864,7 @@ function assembleTopLevelModel(model, topLevelProperties, datasets = {}, usermet
 }
 var version2 = pkg.version;
 
-// actions/lib/render.ts
+// actions/lib/report/render.ts
 function normalizeSvgIds(svg) {
   const ids = /* @__PURE__ */ new Map();
   const counts = /* @__PURE__ */ new Map();
@@ -74973,7 +74973,7 @@ function renderSvg(spec) {
   return next;
 }
 
-// actions/lib/tables.ts
+// actions/lib/report/tables.ts
 var gib = (bytes) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 var or2 = (v) => v === null || v === void 0 || v === "" ? "(not recorded)" : String(v);
 function hostCell(h2, pick3) {
@@ -75028,7 +75028,7 @@ function tableMarkdown(t) {
   return [`### ${t.title}`, "", `| ${t.columns.map(esc).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(esc).join(" | ")} |`), ""].join("\n");
 }
 
-// actions/lib/report.ts
+// actions/lib/report/report.ts
 var RESTRICTED_RANGE = [0, 6e3];
 function orderedEnvironments(names) {
   const known = ENVIRONMENT_ORDER.filter((e3) => names.includes(e3));
@@ -75132,7 +75132,7 @@ ${a4.tables.map(tableMarkdown).join("\n")}` }
   return files;
 }
 
-// actions/lib/run-dir.ts
+// actions/lib/measure/run-dir.ts
 import { closeSync, existsSync as existsSync2, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join as join3 } from "node:path";
 var MANIFEST_FILE = "manifest.json";
@@ -75156,7 +75156,7 @@ function loadRun(dir) {
   return { dir, manifest, results: parseResults(text4, resultsPath) };
 }
 
-// actions/lib/run-copies.ts
+// actions/lib/action/run-copies.ts
 import { readdirSync, statSync } from "node:fs";
 import { join as join4 } from "node:path";
 function findRunCopies(path3) {
@@ -75186,13 +75186,13 @@ function mostCompleteCopies(runs) {
   return [...best.values()].sort((x4, y4) => x4.manifest.runId < y4.manifest.runId ? -1 : 1);
 }
 
-// actions/lib/site-build.ts
+// actions/lib/site/build.ts
 import { existsSync as existsSync3, mkdirSync as mkdirSync2, readFileSync as readFileSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join as join5, resolve as resolve2 } from "node:path";
 
-// actions/lib/render-pool.ts
+// actions/lib/report/render-pool.ts
 import { Worker } from "node:worker_threads";
 function createRenderPool(size) {
   const workers = [];
@@ -75238,13 +75238,15 @@ function createRenderPool(size) {
   };
 }
 
-// actions/lib/site.ts
+// actions/lib/core/html.ts
 function escapeHtml(value4) {
   return String(value4).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 function scriptJson(value4) {
   return JSON.stringify(value4).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
+
+// actions/lib/site/site.ts
 var SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 function checkRunId(runId) {
   if (!SAFE_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`);
@@ -75467,7 +75469,7 @@ var SITE_JS = `(function () {
 })();
 `;
 
-// actions/lib/diff.ts
+// actions/lib/diff/diff.ts
 var DIFF_FORMAT_VERSION = 1;
 var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
 var DiffOptionsError = class extends Error {
@@ -75743,7 +75745,7 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   };
 }
 
-// actions/lib/diff-format.ts
+// actions/lib/diff/format.ts
 var PARAMETER_FLAG = { sendSocketSize: "-s", messageSize: "-m" };
 function flag3(parameter) {
   return PARAMETER_FLAG[parameter] ?? parameter;
@@ -75919,7 +75921,7 @@ function formatDiffJson(d) {
 `;
 }
 
-// actions/lib/charts/diff-overlay.ts
+// actions/lib/diff/overlay-chart.ts
 var BASELINE_COLOR = "#7f7f7f";
 var RUN_A_PARAM = "run_a";
 var RUN_B_PARAM = "run_b";
@@ -76027,7 +76029,7 @@ function groupCharts(groups) {
   return groups.flatMap((g) => g.chart ? [g.chart] : []);
 }
 
-// actions/lib/diff-page.ts
+// actions/lib/diff/page.ts
 var e = escapeHtml;
 function defaultChartHtml(chart) {
   return `<figure class="chart" data-chart="${e(chart.id)}"><figcaption>${e(chart.title)}</figcaption></figure>`;
@@ -76110,7 +76112,7 @@ function diffPage(d, options = {}) {
   return { title: title2, bodyHtml: html.filter(Boolean).join("\n"), charts };
 }
 
-// actions/lib/site-diff.ts
+// actions/lib/site/diff-pages.ts
 function byCreation(x4, y4) {
   return x4.createdAt.localeCompare(y4.createdAt) || x4.runId.localeCompare(y4.runId);
 }
@@ -76215,7 +76217,7 @@ ${built}`;
   return { path: PICKER_PATH, title: "Compare two runs", banner: null, body, charts: [], script: true };
 }
 
-// actions/lib/site-build.ts
+// actions/lib/site/build.ts
 function writeIfChanged(path3, content2) {
   const bytes = typeof content2 === "string" ? Buffer.from(content2) : content2;
   if (existsSync3(path3)) {

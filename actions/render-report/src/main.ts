@@ -4,12 +4,12 @@
 import * as core from '@actions/core';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRenderReportInputs, runnerContext } from '../../lib/action-inputs.ts';
-import { compactTable, mdCell } from '../../lib/job-summary.ts';
-import { analyseRun, claimsMarkdown } from '../../lib/report.ts';
-import { isRunDir } from '../../lib/run-dir.ts';
-import { findRunCopies, mostCompleteCopies } from '../../lib/run-copies.ts';
-import { buildSite, commitRun } from '../../lib/site-build.ts';
+import { parseRenderReportInputs, runnerContext } from '../../lib/action/inputs.ts';
+import { compactTable, mdCell } from '../../lib/report/job-summary.ts';
+import { analyseRun, claimsMarkdown } from '../../lib/report/report.ts';
+import { isRunDir } from '../../lib/measure/run-dir.ts';
+import { findRunCopies, mostCompleteCopies } from '../../lib/action/run-copies.ts';
+import { buildSite, commitRun } from '../../lib/site/build.ts';
 
 export async function run(): Promise<void> {
   try {

@@ -2,14 +2,14 @@
 // release it, upload the run directory, write the job summary, set outputs.
 
 import * as core from '@actions/core';
-import { ENVIRONMENT_NAMES, parseRunSweepInputs, runnerContext } from '../../lib/action-inputs.ts';
-import { uploadRunDir } from '../../lib/artifact-upload.ts';
-import { askCoordinator } from '../../lib/coordinator.ts';
-import { sweepSummary } from '../../lib/job-summary.ts';
-import { loadPlan, overridePlan } from '../../lib/plan-file.ts';
-import { executeRun, type RunSummary } from '../../lib/run.ts';
-import type { HostInfo } from '../../lib/records.ts';
-import { isRunDir, loadRun, writeManifest } from '../../lib/run-dir.ts';
+import { ENVIRONMENT_NAMES, parseRunSweepInputs, runnerContext } from '../../lib/action/inputs.ts';
+import { uploadRunDir } from '../../lib/action/artifact-upload.ts';
+import { askCoordinator } from '../../lib/measure/coordinator.ts';
+import { sweepSummary } from '../../lib/report/job-summary.ts';
+import { loadPlan, overridePlan } from '../../lib/plan/plan-file.ts';
+import { executeRun, type RunSummary } from '../../lib/measure/session.ts';
+import type { HostInfo } from '../../lib/measure/records.ts';
+import { isRunDir, loadRun, writeManifest } from '../../lib/measure/run-dir.ts';
 import { externalEnvironment } from '../../../env/external/external.ts';
 
 export async function run(): Promise<void> {

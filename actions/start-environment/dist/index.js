@@ -19650,7 +19650,7 @@ function saveState(name, value) {
   issueCommand("save-state", { name }, toCommandValue(value));
 }
 
-// actions/lib/action-inputs.ts
+// actions/lib/action/inputs.ts
 var ENVIRONMENT_NAMES = ["native", "docker", "kvm", "osv"];
 var InputError = class extends Error {
   name = "InputError";
@@ -19732,12 +19732,12 @@ function parseStartEnvironmentInputs(read, runner, environments) {
   };
 }
 
-// actions/lib/serve-process.ts
+// actions/lib/measure/serve-process.ts
 import { spawn } from "node:child_process";
 import { closeSync, existsSync as existsSync2, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-// actions/lib/proc.ts
+// actions/lib/core/proc.ts
 function sleep(ms, signal) {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -19748,7 +19748,7 @@ function sleep(ms, signal) {
   });
 }
 
-// actions/lib/serve-process.ts
+// actions/lib/measure/serve-process.ts
 function nodeFor(virtnetDir, fallback = process.execPath) {
   const pinned = join(virtnetDir, "node_modules", ".bin", "node");
   return existsSync2(pinned) ? pinned : fallback;

@@ -19596,10 +19596,10 @@ function getState(name) {
   return process.env[`STATE_${name}`] || "";
 }
 
-// actions/lib/serve-process.ts
+// actions/lib/measure/serve-process.ts
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 
-// actions/lib/proc.ts
+// actions/lib/core/proc.ts
 function sleep(ms, signal) {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -19610,7 +19610,7 @@ function sleep(ms, signal) {
   });
 }
 
-// actions/lib/serve-process.ts
+// actions/lib/measure/serve-process.ts
 function isServeProcess(pid) {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");

@@ -2,8 +2,8 @@
 // answers, save the PID for the post step, set outputs; optionally hold until the client releases it.
 
 import * as core from '@actions/core';
-import { ENVIRONMENT_NAMES, parseStartEnvironmentInputs, runnerContext } from '../../lib/action-inputs.ts';
-import { spawnServe, waitForEndpoint, waitForRelease } from '../../lib/serve-process.ts';
+import { ENVIRONMENT_NAMES, parseStartEnvironmentInputs, runnerContext } from '../../lib/action/inputs.ts';
+import { spawnServe, waitForEndpoint, waitForRelease } from '../../lib/measure/serve-process.ts';
 
 export const STATE_PID = 'serve-pid';
 export const STATE_ENDPOINT_FILE = 'endpoint-file';

@@ -2,7 +2,7 @@
 // Only ever warns: a post step that fails would hide the job's real outcome.
 
 import * as core from '@actions/core';
-import { stopServe } from '../../lib/serve-process.ts';
+import { stopServe } from '../../lib/measure/serve-process.ts';
 import { STATE_PID } from './main.ts';
 
 export async function runPost(): Promise<void> {

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { ENVIRONMENT_NAMES, InputError, OSV_VARIANTS, parseBuildOsvImageInputs, parseDiffResultsInputs, parseRenderReportInputs, parseRunSweepInputs, parseStartEnvironmentInputs, readerFrom, runnerContext } from './inputs.ts';
+import { environmentNames } from '../../../env/registry.ts';
+import { OSV_VARIANTS as ENV_OSV_VARIANTS } from '../../../env/osv/build-plan.ts';
+
+const runner = { workspace: '/ws', temp: '/rt' };
+const envs = ENVIRONMENT_NAMES;
+
+function error(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    return (e as Error).message;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('start-environment inputs', () => {
+  const base = { environment: 'native', 'server-address': '198.18.0.1' };
+  it('fills defaults into a typed settings object', () => {
+    expect(parseStartEnvironmentInputs(readerFrom(base), runner, envs)).toEqual({
+      environment: 'native', serverAddress: '198.18.0.1', testbedIndex: 0, controlPort: 12865, dataPort: 12866, coordinatorPort: 12867,
+      readyTimeoutSeconds: 300, holdTimeoutMinutes: 360, waitForReleaseMinutes: 0, accelerator: 'auto', osvImage: null, virtnetDir: '/ws',
+      endpointFile: '/rt/virtnet-endpoint-native.json', logFile: '/rt/virtnet-serve-native.log',
+    });
+  });
+  it('reads every input', () => {
+    const s = parseStartEnvironmentInputs(readerFrom({ ...base, environment: 'osv', 'osv-image': 'img/usr.img', 'testbed-index': '5', 'control-port': '2000', 'data-port': '2001', 'coordinator-port': '0', 'ready-timeout': '60', 'hold-timeout': '30', 'wait-for-release': '20', accel: 'tcg', 'virtnet-dir': '/opt/virtnet' }), runner, envs);
+    expect(s).toMatchObject({ environment: 'osv', osvImage: '/ws/img/usr.img', testbedIndex: 5, controlPort: 2000, dataPort: 2001, coordinatorPort: 0, readyTimeoutSeconds: 60, holdTimeoutMinutes: 30, waitForReleaseMinutes: 20, accelerator: 'tcg', virtnetDir: '/opt/virtnet' });
+  });
+  it.each([
+    [{ environment: '' }, 'input environment is required but was not given'],
+    [{ environment: 'vmware' }, 'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv'],
+    [{ 'server-address': 'server.local' }, 'input server-address: expected an IPv4 address such as 198.18.0.1, got "server.local"'],
+    [{ 'server-address': '198.18.0.256' }, 'input server-address: expected an IPv4 address such as 198.18.0.1, got "198.18.0.256"'],
+    [{ 'control-port': '70000' }, 'input control-port: 70000 is out of range: expected 1 to 65535'],
+    [{ 'data-port': '12.5' }, 'input data-port: expected a whole number, got "12.5"'],
+    [{ 'testbed-index': '64' }, 'input testbed-index: 64 is out of range: expected 0 to 63'],
+    [{ accel: 'hvf' }, 'input accel: expected one of auto, kvm, tcg, got "hvf"'],
+    [{ environment: 'osv' }, 'input osv-image is required for environment osv (the build-osv-image action outputs it)'],
+    [{ 'wait-for-release': '-1' }, 'input wait-for-release: -1 is out of range: expected 0 to 1440'],
+  ])('refuses %j', (bad, message) => {
+    expect(error(() => parseStartEnvironmentInputs(readerFrom({ ...base, ...bad }), runner, envs))).toBe(message);
+  });
+});
+
+describe('run-sweep inputs', () => {
+  const base = { environment: 'docker', 'server-address': '198.18.0.1', plan: 'paper' };
+  it('fills defaults; a plan path is resolved against the workspace, a name is kept', () => {
+    expect(parseRunSweepInputs(readerFrom(base), runner, envs)).toEqual({
+      environment: 'docker', serverAddress: '198.18.0.1', coordinatorPort: 12867, release: true, plan: 'paper', replicates: null, testLengthSeconds: null,
+      runDir: '/rt/virtnet-run', readyTimeoutSeconds: 900, artifactName: 'virtnet-run-docker', upload: true, virtnetDir: '/ws',
+    });
+    expect(parseRunSweepInputs(readerFrom({ ...base, plan: 'plans/mine.json', replicates: '5', 'test-length': '20', release: 'false', upload: 'False' }), runner, envs)).toMatchObject({ plan: '/ws/plans/mine.json', replicates: 5, testLengthSeconds: 20, release: false, upload: false });
+  });
+  it.each([
+    [{ plan: '' }, 'input plan is required but was not given'],
+    [{ replicates: '0' }, 'input replicates: 0 is out of range: expected 1 to 1000'],
+    [{ 'test-length': 'long' }, 'input test-length: expected a whole number, got "long"'],
+    [{ release: 'yes' }, 'input release: expected true or false, got "yes"'],
+    [{ 'artifact-name': 'my run' }, `input artifact-name: expected 1-100 letters, digits, '.', '-' or '_', got "my run"`],
+  ])('refuses %j', (bad, message) => {
+    expect(error(() => parseRunSweepInputs(readerFrom({ ...base, ...bad }), runner, envs))).toBe(message);
+  });
+});
+
+describe('render-report, diff-results and build-osv-image inputs', () => {
+  it('render-report', () => {
+    expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({ runsPath: '/ws/downloaded', reportsDir: '/ws/reports', siteDir: null });
+    expect(parseRenderReportInputs(readerFrom({ runs: '/abs', 'reports-dir': 'r', 'site-dir': '/tmp/site' }), runner)).toEqual({ runsPath: '/abs', reportsDir: '/ws/r', siteDir: '/tmp/site' });
+    expect(error(() => parseRenderReportInputs(readerFrom({}), runner))).toBe('input runs is required but was not given');
+  });
+  it('diff-results: run names kept as given, numbers checked', () => {
+    expect(parseDiffResultsInputs(readerFrom({ baseline: 'previous', current: 'reports/runs/x', threshold: '2.5', 'fail-on-regression': 'true' }), runner)).toEqual({ baseline: 'previous', current: 'reports/runs/x', thresholdPercent: 2.5, alpha: 0.05, failOnRegression: true, format: 'markdown', repoDir: '/ws', pageDir: null });
+    expect(parseDiffResultsInputs(readerFrom({ baseline: 'main~1', current: 'HEAD', alpha: '0.01', 'page-dir': 'site/diff', repository: '/repo' }), runner)).toMatchObject({ alpha: 0.01, pageDir: '/ws/site/diff', repoDir: '/repo' });
+    expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', threshold: 'ten' }), runner))).toBe('input threshold: expected a number from 0 to 1000 such as 5 or 2.5, got "ten"');
+    expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', alpha: '1' }), runner))).toBe('input alpha: expected a probability strictly between 0 and 1, got "1"');
+    expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', format: 'html' }), runner))).toBe('input format: expected one of markdown, text, json, got "html"');
+    expect(error(() => parseDiffResultsInputs(readerFrom({ current: 'b' }), runner))).toBe('input baseline is required but was not given');
+  });
+  it('build-osv-image', () => {
+    const commit = 'a'.repeat(40);
+    expect(parseBuildOsvImageInputs(readerFrom({}), runner, commit)).toEqual({ osvCommit: commit, variant: 'netperf-app', cacheDir: '/var/cache/virtnet/osv', workDir: '/rt/osv-src', jobs: 2, cacheOnly: false });
+    expect(error(() => parseBuildOsvImageInputs(readerFrom({ 'osv-commit': 'v0.57.0' }), runner, commit))).toBe('input osv-commit: expected a full 40-hex commit id, got "v0.57.0"');
+    expect(error(() => parseBuildOsvImageInputs(readerFrom({ variant: 'redis' }), runner, commit))).toBe('input variant: expected one of netperf-app, host-netserver, got "redis"');
+  });
+  it('the runner context needs GITHUB_WORKSPACE', () => {
+    expect(runnerContext({ GITHUB_WORKSPACE: '/w', RUNNER_TEMP: '/t' })).toEqual({ workspace: '/w', temp: '/t' });
+    expect(error(() => runnerContext({}))).toMatch(/^GITHUB_WORKSPACE is not set/);
+  });
+  it('the OSv variants are env/osv\'s', () => {
+    expect([...OSV_VARIANTS]).toEqual([...ENV_OSV_VARIANTS]);
+  });
+  it('every registered environment can be named in an action', () => {
+    for (const name of environmentNames()) expect(ENVIRONMENT_NAMES).toContain(name);
+  });
+});

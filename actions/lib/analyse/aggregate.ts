@@ -1,0 +1,81 @@
+// Records -> one summary per (environment, point): the unit every figure, table and test works on. Pure.
+
+import type { Parameter, TestName } from '../plan/plan.ts';
+import { latestRecords, type MeasurementRecord } from '../measure/records.ts';
+import { summarize, type Summary } from './stats.ts';
+
+export interface PointSummary {
+  environment: string;
+  test: TestName;
+  series: string;
+  parameter: Parameter;
+  value: number;
+  pointId: string;
+  /** Receiver throughput over ok replicates, 10^6 bits/s. */
+  throughput: Summary;
+  /** The raw per-replicate throughputs, for significance tests. */
+  samples: number[];
+  failed: number;
+  /** Send socket size the kernel gave (LSS_SIZE_END), per replicate median; null when not reported. */
+  effectiveSendSocket: number | null;
+  requestedSendSocket: number | null;
+  /** UDP: datagrams received / datagrams sent, summed over replicates. */
+  okRate: number | null;
+  sendCalls: number;
+  recvCalls: number;
+  /** netperf's own confidence result, when the plan asked for one: replicates that missed the width. */
+  confidenceMissed: number;
+  confidenceAsked: boolean;
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** The latest record of each replicate, grouped by environment and point (key `env|pointId`). */
+export function recordsByPoint(records: readonly MeasurementRecord[]): Map<string, MeasurementRecord[]> {
+  const groups = new Map<string, MeasurementRecord[]>();
+  for (const r of latestRecords(records)) {
+    const key = `${r.environment}|${r.pointId}`;
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
+  }
+  return groups;
+}
+
+export function summarizePoints(records: readonly MeasurementRecord[], level = 0.95): PointSummary[] {
+  const groups = recordsByPoint(records);
+  const out: PointSummary[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const ok = group.filter((r) => r.status === 'ok' && r.metrics !== null).sort((a, b) => a.replicate - b.replicate);
+    const metrics = ok.map((r) => r.metrics!);
+    const samples = metrics.map((m) => m.throughputMbps);
+    const sendCalls = metrics.reduce((s, m) => s + m.sendCalls, 0);
+    const recvCalls = metrics.reduce((s, m) => s + m.recvCalls, 0);
+    const requested = metrics.map((m) => m.sendSocketRequested).filter((v) => v > 0);
+    out.push({
+      environment: first.environment,
+      test: first.test,
+      series: first.series,
+      parameter: first.parameter,
+      value: first.value,
+      pointId: first.pointId,
+      throughput: summarize(samples, level),
+      samples,
+      failed: group.length - ok.length,
+      effectiveSendSocket: median(metrics.map((m) => m.sendSocketFinal).filter((v) => v > 0)),
+      requestedSendSocket: median(requested),
+      okRate: first.test === 'UDP_STREAM' && sendCalls > 0 ? recvCalls / sendCalls : null,
+      sendCalls,
+      recvCalls,
+      confidenceAsked: metrics.some((m) => m.confidence !== null),
+      confidenceMissed: metrics.filter((m) => m.confidence !== null && m.confidence.achievedWidth > m.confidence.requestedWidth).length,
+    });
+  }
+  return out.sort((a, b) => a.environment.localeCompare(b.environment) || a.test.localeCompare(b.test) || a.value - b.value);
+}

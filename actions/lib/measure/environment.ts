@@ -1,0 +1,52 @@
+// The contract every environment implements. The sweep only ever sees this interface: adding an
+// environment means one folder under env/ and one line in env/registry.ts.
+
+import type { Endpoint } from './netperf.ts';
+import type { EnvironmentDescription } from './records.ts';
+
+export interface EnvironmentContext {
+  /** The server's testbed address: where netserver (or its port map) must answer. */
+  serverAddress: string;
+  ports: { control: number; data: number };
+  /** Where the environment keeps console logs and build products of this run. */
+  logDir: string;
+  /** True once a netperf control connection to the endpoint succeeds from the client side. */
+  probe: (endpoint: Endpoint) => Promise<boolean>;
+  /** How long the environment may take to become ready. */
+  readyTimeoutMs: number;
+  /** Environment-specific settings (an OSv image path, an accelerator override, ...). */
+  settings: Record<string, string>;
+  log: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface StartedEnvironment {
+  endpoint: Endpoint;
+  description: EnvironmentDescription;
+  /** Idempotent; safe to call after a failed start. */
+  stop(): Promise<void>;
+}
+
+export type Availability = { ok: true } | { ok: false; reason: string };
+
+export interface EnvironmentDriver {
+  /** The name used on the command line and in records: native, docker, kvm, osv. */
+  name: string;
+  /** The name used in charts and tables. */
+  title: string;
+  /** Whether this machine can run it, and if not, why (shown to the user, used as a test skip message). */
+  available(settings: Record<string, string>): Promise<Availability>;
+  start(context: EnvironmentContext): Promise<StartedEnvironment>;
+  /** Removes whatever a killed run left behind, found by the project's own names; returns what it removed. */
+  cleanup(): Promise<string[]>;
+}
+
+export class EnvironmentError extends Error {
+  override name = 'EnvironmentError';
+  /** A console log kept for the user when an environment fails to start. */
+  readonly logFile: string | null;
+  constructor(message: string, logFile: string | null = null) {
+    super(logFile ? `${message} (console log: ${logFile})` : message);
+    this.logFile = logFile;
+  }
+}

@@ -1,0 +1,174 @@
+// netperf: the command for a point, and the parse of its OMNI keyval output. Pure.
+
+import type { ConfidenceOptions, Point, TestName } from '../plan/plan.ts';
+
+export interface Endpoint {
+  /** Where the client reaches netserver (the server's testbed address, or a port map on it). */
+  address: string;
+  controlPort: number;
+  dataPort: number;
+  /**
+   * Where netserver binds its data socket (netperf's test-specific -H). Unset, it binds all
+   * addresses, so a native netserver on one testbed would also receive another testbed's
+   * datagrams. Only for netservers that own the address: behind a port map (docker, QEMU) the
+   * server's address is not the guest's.
+   */
+  dataAddress?: string;
+}
+
+/**
+ * OMNI output selectors we ask for with `-- -k`. One list serves TCP and UDP: the UDP okay rate is
+ * REMOTE_RECV_CALLS / LOCAL_SEND_CALLS, and *_SIZE_REQ vs *_SIZE_END is requested vs effective
+ * socket size (Linux doubles the request and clamps it).
+ */
+export const OUTPUT_SELECTORS = [
+  'THROUGHPUT', 'THROUGHPUT_UNITS', 'ELAPSED_TIME', 'PROTOCOL', 'DIRECTION',
+  'LOCAL_SEND_SIZE', 'LOCAL_SEND_CALLS', 'REMOTE_RECV_CALLS', 'LOCAL_BYTES_SENT', 'REMOTE_BYTES_RECVD',
+  'LSS_SIZE_REQ', 'LSS_SIZE', 'LSS_SIZE_END', 'LSR_SIZE_REQ', 'LSR_SIZE_END',
+  'RSS_SIZE_REQ', 'RSS_SIZE_END', 'RSR_SIZE_REQ', 'RSR_SIZE', 'RSR_SIZE_END',
+  'CONFIDENCE_ITERATION', 'CONFIDENCE_LEVEL', 'CONFIDENCE_INTERVAL', 'THROUGHPUT_CONFID',
+  'TRANSPORT_MSS', 'LOCAL_SEND_THROUGHPUT', 'REMOTE_RECV_THROUGHPUT',
+] as const;
+
+export interface NetperfOptions {
+  testLengthSeconds: number;
+  confidence: ConfidenceOptions | null;
+}
+
+/**
+ * argv for one netperf call (without any namespace prefix).
+ * - `-P ,PORT` fixes only the remote data port: `-P PORT` would also bind the client's local port,
+ *   which collides with a port map or netserver on the same host and reports 0.00.
+ * - `-R 1` lets UDP_STREAM cross routed and NAT paths (it sets SO_DONTROUTE otherwise).
+ * - `-f m` fixes the units at 10^6 bits/s so every record is comparable.
+ */
+export function netperfArgs(point: Pick<Point, 'test' | 'sendSocketSize' | 'messageSize'>, endpoint: Endpoint, options: NetperfOptions): string[] {
+  const args = ['-4', '-H', endpoint.address, '-p', String(endpoint.controlPort), '-t', point.test, '-l', String(options.testLengthSeconds), '-f', 'm', '-P', '0'];
+  if (options.confidence) {
+    const c = options.confidence;
+    args.push('-i', `${c.maxIterations},${c.minIterations}`, '-I', `${c.level},${c.width}`);
+  }
+  args.push('--', '-k', OUTPUT_SELECTORS.join(','));
+  if (point.sendSocketSize !== undefined) args.push('-s', String(point.sendSocketSize));
+  if (point.messageSize !== undefined) args.push('-m', String(point.messageSize));
+  if (point.test === 'UDP_STREAM') args.push('-R', '1');
+  args.push('-P', `,${endpoint.dataPort}`);
+  if (endpoint.dataAddress !== undefined) args.push('-H', endpoint.dataAddress);
+  return args;
+}
+
+export interface NetperfMetrics {
+  protocol: 'TCP' | 'UDP';
+  /** Receiver-side throughput, 10^6 bits/s (for UDP: what arrived). */
+  throughputMbps: number;
+  sendThroughputMbps: number | null;
+  elapsedSeconds: number;
+  messageSize: number;
+  sendCalls: number;
+  recvCalls: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Send socket buffer: asked for (-1: not set), as set at start, at the end of the test. */
+  sendSocketRequested: number;
+  sendSocketInitial: number;
+  sendSocketFinal: number;
+  localRecvSocketRequested: number;
+  localRecvSocketFinal: number;
+  remoteSendSocketFinal: number;
+  remoteRecvSocketRequested: number;
+  remoteRecvSocketInitial: number;
+  remoteRecvSocketFinal: number;
+  transportMss: number | null;
+  /** Confidence intervals (netperf -i/-I): iterations used and the interval it achieved (percent). */
+  confidence: { iterations: number; level: number; requestedWidth: number; achievedWidth: number } | null;
+}
+
+export class NetperfOutputError extends Error {
+  override name = 'NetperfOutputError';
+}
+
+/** KEY=value lines -> map. Values may be quoted (COMMAND_LINE). Other lines are ignored. */
+export function parseKeyValues(stdout: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of stdout.split(/\r?\n/)) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    let value = m[2]!;
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    map.set(m[1]!, value);
+  }
+  return map;
+}
+
+/**
+ * Parses `netperf ... -- -k SELECTORS` output into metrics. Throws NetperfOutputError naming the
+ * missing or malformed selector, with the start of the output, when the output is not what we asked for.
+ */
+export function parseNetperfOutput(stdout: string): NetperfMetrics {
+  const kv = parseKeyValues(stdout);
+  const excerpt = () => JSON.stringify(stdout.slice(0, 300));
+  if (kv.size === 0) throw new NetperfOutputError(`netperf printed no KEY=value results; output began: ${excerpt()}`);
+  const num = (key: string): number => {
+    const raw = kv.get(key);
+    if (raw === undefined) throw new NetperfOutputError(`netperf output lacks ${key}; output began: ${excerpt()}`);
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v)) throw new NetperfOutputError(`netperf output has ${key}=${JSON.stringify(raw)}, not a number`);
+    return v;
+  };
+  const optionalNum = (key: string): number | null => (kv.has(key) ? num(key) : null);
+  const protocol = kv.get('PROTOCOL');
+  if (protocol !== 'TCP' && protocol !== 'UDP') throw new NetperfOutputError(`netperf output has PROTOCOL=${JSON.stringify(protocol)}, expected TCP or UDP`);
+  const units = kv.get('THROUGHPUT_UNITS');
+  if (units !== '10^6bits/s') throw new NetperfOutputError(`netperf output has THROUGHPUT_UNITS=${JSON.stringify(units)}, expected 10^6bits/s (-f m)`);
+  const throughputMbps = num('THROUGHPUT');
+  if (throughputMbps < 0) throw new NetperfOutputError(`netperf output has a negative THROUGHPUT=${throughputMbps}`);
+  const level = optionalNum('CONFIDENCE_LEVEL') ?? 0;
+  const mss = optionalNum('TRANSPORT_MSS');
+  return {
+    protocol,
+    throughputMbps,
+    sendThroughputMbps: optionalNum('LOCAL_SEND_THROUGHPUT'),
+    elapsedSeconds: num('ELAPSED_TIME'),
+    messageSize: num('LOCAL_SEND_SIZE'),
+    sendCalls: num('LOCAL_SEND_CALLS'),
+    recvCalls: num('REMOTE_RECV_CALLS'),
+    bytesSent: num('LOCAL_BYTES_SENT'),
+    bytesReceived: num('REMOTE_BYTES_RECVD'),
+    sendSocketRequested: num('LSS_SIZE_REQ'),
+    sendSocketInitial: num('LSS_SIZE'),
+    sendSocketFinal: num('LSS_SIZE_END'),
+    localRecvSocketRequested: num('LSR_SIZE_REQ'),
+    localRecvSocketFinal: num('LSR_SIZE_END'),
+    remoteSendSocketFinal: num('RSS_SIZE_END'),
+    remoteRecvSocketRequested: num('RSR_SIZE_REQ'),
+    remoteRecvSocketInitial: num('RSR_SIZE'),
+    remoteRecvSocketFinal: num('RSR_SIZE_END'),
+    transportMss: mss !== null && mss > 0 ? mss : null,
+    confidence:
+      level > 0
+        ? {
+            iterations: num('CONFIDENCE_ITERATION'),
+            level,
+            requestedWidth: num('CONFIDENCE_INTERVAL'),
+            // THROUGHPUT_CONFID is the achieved full width in percent of the mean.
+            achievedWidth: num('THROUGHPUT_CONFID'),
+          }
+        : null,
+  };
+}
+
+/**
+ * The line of netperf's stderr/stdout that says what went wrong ("establish control: are you sure
+ * there is a netserver listening ...", "send_data failed: Message too long"), for failed records.
+ */
+export function netperfErrorText(stdout: string, stderr: string, exitCode: number | null, timedOut: boolean): string {
+  if (timedOut) return 'netperf did not finish in time and was killed';
+  const lines = `${stderr}\n${stdout}`.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0 && !/^[A-Z][A-Z0-9_]*=/.test(l));
+  const telling = lines.find((l) => /netserver|establish|failed|error|refused|unreachable|too long|timed out/i.test(l)) ?? lines[0];
+  return telling ?? `netperf exited with code ${exitCode} and printed nothing`;
+}
+
+/** The test a protocol belongs to, to check netperf ran what we asked. */
+export function protocolOf(test: TestName): 'TCP' | 'UDP' {
+  return test === 'TCP_STREAM' ? 'TCP' : 'UDP';
+}

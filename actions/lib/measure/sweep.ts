@@ -1,0 +1,210 @@
+// The measurement loop: for each environment in turn (exactly one live at a time), start it, run
+// its tasks through netperf, append each record as it completes, stop it. Side effects come in
+// through SweepIO so the loop is tested with fakes as well as with real processes.
+
+import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from './environment.ts';
+import { type Endpoint, netperfArgs, netperfErrorText, NetperfOutputError, parseNetperfOutput, protocolOf } from './netperf.ts';
+import { type Plan, scheduleTasks, type Task, taskKey, taskSeconds } from '../plan/plan.ts';
+import { type CommandResult, sleep } from '../core/proc.ts';
+import type { EnvironmentDescription, MeasurementRecord } from './records.ts';
+import { RESULTS_FORMAT_VERSION } from './records.ts';
+
+export interface SweepIO {
+  /** Runs netperf on the client with these arguments. */
+  netperf(args: string[], options: { timeoutMs: number; signal: AbortSignal }): Promise<CommandResult>;
+  /** Appends and flushes one record; throws if it cannot (the sweep then stops). */
+  append(record: MeasurementRecord): void;
+  now(): Date;
+}
+
+export type SweepEvent =
+  | { kind: 'environment-start'; environment: string; tasks: number; skipped: number }
+  | { kind: 'environment-ready'; environment: string; description: EnvironmentDescription }
+  | { kind: 'environment-failed'; environment: string; error: string }
+  | { kind: 'environment-skipped'; environment: string; reason: string }
+  | { kind: 'warmup'; environment: string; seconds: number }
+  | { kind: 'measured'; index: number; total: number; record: MeasurementRecord; etaSeconds: number }
+  | { kind: 'retry'; task: Task; attempt: number; error: string }
+  | { kind: 'environment-stop'; environment: string };
+
+export interface SweepRequest {
+  plan: Plan;
+  environments: readonly EnvironmentDriver[];
+  /** Tasks already measured (keys from taskKey): a resumed run skips them. */
+  done: ReadonlySet<string>;
+  context: Omit<EnvironmentContext, 'signal'>;
+  signal: AbortSignal;
+  onEvent: (event: SweepEvent) => void;
+  /** Extra seconds on top of the test length before a netperf call is deemed hung. */
+  netperfGraceSeconds?: number;
+  /**
+   * How much longer than context.readyTimeoutMs a driver's start() may take before the sweep stops
+   * waiting for it (a driver stuck on a process that never answers), aborts it and moves on.
+   * Default: the ready timeout again plus 5 minutes (room for image builds inside start()).
+   */
+  startGraceMs?: number;
+}
+
+/**
+ * Starts an environment, but never waits forever: past the deadline the start is aborted through
+ * its signal and reported as an error; should it still come up later, it is stopped at once.
+ */
+export async function startWithDeadline(driver: EnvironmentDriver, context: Omit<EnvironmentContext, 'signal'>, signal: AbortSignal, deadlineMs: number, windDownMs = 10_000): Promise<StartedEnvironment> {
+  const own = new AbortController();
+  const forward = () => own.abort(signal.reason);
+  signal.addEventListener('abort', forward, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const starting = driver.start({ ...context, signal: own.signal });
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      own.abort('deadline');
+      reject(new Error(`${driver.name}: did not become ready within ${deadlineMs < 10_000 ? (deadlineMs / 1000).toFixed(1) : Math.round(deadlineMs / 1000)} s; gave up waiting for it`));
+    }, deadlineMs);
+  });
+  try {
+    return await Promise.race([starting, deadline]);
+  } catch (e) {
+    // The start may still finish (or fail) after we stopped waiting: stop whatever it brings up.
+    // Give an aborted start a bounded moment to wind down, so the next environment does not find
+    // its ports still taken.
+    const windDown = starting.then((late) => late.stop(), () => {});
+    await Promise.race([windDown, sleep(windDownMs)]);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', forward);
+  }
+}
+
+export interface SweepOutcome {
+  measured: number;
+  failed: number;
+  descriptions: Record<string, EnvironmentDescription>;
+  environmentErrors: Record<string, string>;
+  interrupted: boolean;
+}
+
+/** Measures one task, retrying a failed netperf call a bounded number of times. */
+export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io: SweepIO, signal: AbortSignal, onRetry: (attempt: number, error: string) => void, graceSeconds = 20, retryDelayMs = 1000): Promise<MeasurementRecord | null> {
+  const args = netperfArgs(task.point, endpoint, { testLengthSeconds: plan.testLengthSeconds, confidence: plan.confidence });
+  const timeoutMs = (taskSeconds(plan) + graceSeconds) * 1000;
+  const startedAt = io.now().toISOString();
+  let last: { result: CommandResult | null; error: string } = { result: null, error: 'not run' };
+  const attemptsAllowed = plan.retries + 1;
+  for (let attempt = 1; attempt <= attemptsAllowed; attempt++) {
+    // A short, growing pause before a retry gives a server that is restarting (a supervised
+    // netserver, a container's restart policy) time to come back.
+    if (attempt > 1) await sleep(retryDelayMs * (attempt - 1), signal);
+    if (signal.aborted) return null;
+    const result = await io.netperf(args, { timeoutMs, signal });
+    // A call cut short by our own abort is not a measurement: leave the task for the resume.
+    if (signal.aborted) return null;
+    let error: string | null = null;
+    let metrics = null;
+    if (result.timedOut || result.exitCode !== 0) {
+      error = netperfErrorText(result.stdout, result.stderr, result.exitCode, result.timedOut);
+    } else {
+      try {
+        metrics = parseNetperfOutput(result.stdout);
+        if (metrics.protocol !== protocolOf(task.point.test)) error = `netperf ran ${metrics.protocol}, not ${task.point.test}`;
+      } catch (e) {
+        if (!(e instanceof NetperfOutputError)) throw e;
+        error = e.message;
+      }
+    }
+    const base = {
+      formatVersion: RESULTS_FORMAT_VERSION,
+      environment: task.environment,
+      pointId: task.point.id,
+      test: task.point.test,
+      series: task.point.series,
+      parameter: task.point.parameter,
+      value: task.point.value,
+      replicate: task.replicate,
+      attempts: attempt,
+      startedAt,
+      finishedAt: io.now().toISOString(),
+      command: ['netperf', ...args],
+      stdout: result.stdout,
+      stderr: result.stderr,
+    };
+    if (error === null && metrics !== null) return { ...base, status: 'ok', error: null, metrics };
+    last = { result, error: error ?? 'unknown error' };
+    if (attempt < attemptsAllowed) onRetry(attempt, last.error);
+    else return { ...base, status: 'failed', error: last.error, metrics: null };
+  }
+  return null;
+}
+
+export async function runSweep(request: SweepRequest, io: SweepIO): Promise<SweepOutcome> {
+  const { plan, signal, onEvent } = request;
+  const outcome: SweepOutcome = { measured: 0, failed: 0, descriptions: {}, environmentErrors: {}, interrupted: false };
+  const perEnvironment = request.environments.map((driver) => {
+    const all = scheduleTasks(plan, driver.name);
+    const todo = all.filter((t) => !request.done.has(taskKey({ environment: t.environment, pointId: t.point.id, replicate: t.replicate })));
+    return { driver, todo, skipped: all.length - todo.length };
+  });
+  const total = perEnvironment.reduce((n, e) => n + e.todo.length, 0);
+  let index = 0;
+  let measuringSeconds = 0;
+
+  for (const { driver, todo, skipped } of perEnvironment) {
+    if (signal.aborted) break;
+    onEvent({ kind: 'environment-start', environment: driver.name, tasks: todo.length, skipped });
+    if (todo.length === 0) continue;
+    const availability = await driver.available(request.context.settings);
+    if (!availability.ok) {
+      outcome.environmentErrors[driver.name] = `not available: ${availability.reason}`;
+      onEvent({ kind: 'environment-skipped', environment: driver.name, reason: availability.reason });
+      index += todo.length;
+      continue;
+    }
+    let started: StartedEnvironment | null = null;
+    try {
+      try {
+        // The default grace is wide: a driver may build an image or a guest before its ready timeout starts.
+        const grace = request.startGraceMs ?? request.context.readyTimeoutMs + 300_000;
+        started = await startWithDeadline(driver, request.context, signal, request.context.readyTimeoutMs + grace);
+      } catch (e) {
+        if (signal.aborted) break;
+        const message = (e as Error).message;
+        outcome.environmentErrors[driver.name] = message;
+        onEvent({ kind: 'environment-failed', environment: driver.name, error: message });
+        index += todo.length;
+        continue;
+      }
+      outcome.descriptions[driver.name] = started.description;
+      onEvent({ kind: 'environment-ready', environment: driver.name, description: started.description });
+      if (plan.warmupSeconds > 0) {
+        onEvent({ kind: 'warmup', environment: driver.name, seconds: plan.warmupSeconds });
+        const warm = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, started.endpoint, { testLengthSeconds: plan.warmupSeconds, confidence: null });
+        await io.netperf(warm, { timeoutMs: (plan.warmupSeconds + 20) * 1000, signal });
+      }
+      for (const task of todo) {
+        if (signal.aborted) break;
+        const t0 = io.now().getTime();
+        const record = await measureTask(plan, task, started.endpoint, io, signal, (attempt, error) => onEvent({ kind: 'retry', task, attempt, error }), request.netperfGraceSeconds);
+        if (record === null) break;
+        io.append(record);
+        measuringSeconds += (io.now().getTime() - t0) / 1000;
+        index++;
+        if (record.status === 'ok') outcome.measured++;
+        else outcome.failed++;
+        const perTask = measuringSeconds / Math.max(1, outcome.measured + outcome.failed);
+        onEvent({ kind: 'measured', index, total, record, etaSeconds: Math.round(perTask * (total - index)) });
+      }
+    } finally {
+      if (started) {
+        try {
+          await started.stop();
+        } catch (e) {
+          // A failed teardown must not cost the measurements of the environments after it.
+          outcome.environmentErrors[driver.name] = `teardown failed: ${(e as Error).message} (virtnet cleanup removes what is left)`;
+        }
+        onEvent({ kind: 'environment-stop', environment: driver.name });
+      }
+    }
+  }
+  outcome.interrupted = signal.aborted;
+  return outcome;
+}

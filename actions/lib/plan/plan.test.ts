@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { checkPlanAgainstKernel, expandPoints, PlanError, scheduleTasks, sweepValues, validatePlan } from './plan.ts';
+
+const paper = JSON.parse(readFileSync(new URL('../../../env/plans/paper.json', import.meta.url), 'utf8'));
+const quick = JSON.parse(readFileSync(new URL('../../../env/plans/quick.json', import.meta.url), 'utf8'));
+
+function withSweep(sweep: Record<string, unknown>) {
+  return { ...quick, sweeps: [{ test: 'UDP_STREAM', series: 's', vary: 'messageSize', from: 50, to: 150, step: 50, ...sweep }] };
+}
+
+describe('the paper plan', () => {
+  const plan = validatePlan(paper, 'paper.json');
+  const points = expandPoints(plan);
+
+  it('has both TCP series of Fig. 4 and the UDP sweep of Fig. 6', () => {
+    const tcp100 = points.filter((p) => p.series === 'from-100').map((p) => p.value);
+    const tcp300 = points.filter((p) => p.series === 'from-300').map((p) => p.value);
+    const udp = points.filter((p) => p.test === 'UDP_STREAM').map((p) => p.value);
+    expect(tcp100).toEqual(Array.from({ length: 20 }, (_, i) => 100 + 1000 * i));
+    expect(tcp300).toEqual(Array.from({ length: 18 }, (_, i) => 300 + 1000 * i));
+    expect(udp).toEqual(Array.from({ length: 20 }, (_, i) => 50 + 100 * i));
+    expect(points.filter((p) => p.test === 'TCP_STREAM').every((p) => p.messageSize === 131072)).toBe(true);
+  });
+
+  it('runs at least 3 replicates, as the paper did', () => {
+    expect(plan.replicates).toBeGreaterThanOrEqual(3);
+    expect(scheduleTasks(plan, 'native')).toHaveLength(58 * plan.replicates);
+  });
+
+  it('writes down its reading of the UDP "request size"', () => {
+    expect(plan.interpretation.join(' ')).toMatch(/message size \(-m\)/);
+  });
+});
+
+describe('plan validation names the field and the value', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['negative size', withSweep({ from: -5 }), /sweeps\[0\]\.from: -5 is not a size/],
+    ['zero size', withSweep({ from: 0 }), /sweeps\[0\]\.from: 0 is not a size/],
+    ['UDP above 65507', withSweep({ to: 70000 }), /sweeps\[0\]\.to: 70000 is above 65507/],
+    ['zero step', withSweep({ step: 0 }), /sweeps\[0\]\.step: 0 never reaches the end/],
+    ['backwards range', withSweep({ from: 500, to: 100 }), /from 500 is above to 100/],
+    ['unknown test', withSweep({ test: 'TCP_RR' }), /sweeps\[0\]\.test: "TCP_RR" is not one of TCP_STREAM, UDP_STREAM/],
+    ['string number', { ...quick, replicates: '3' }, /replicates: expected a whole number, got "3"/],
+    ['zero replicates', { ...quick, replicates: 0 }, /replicates: 0 is out of range/],
+    ['unknown field', { ...quick, replicate: 3 }, /replicate: unknown field/],
+    ['newer format', { ...quick, formatVersion: 9 }, /formatVersion: 9 is newer/],
+    ['not an object', [1, 2], /expected an object/],
+    ['confidence bounds', { ...quick, confidence: { level: 99, width: 5, minIterations: 10, maxIterations: 3 } }, /minIterations 10 is above maxIterations 3/],
+  ];
+  it.each(cases)('%s', (_, input, message) => {
+    expect(() => validatePlan(input, 'test.json')).toThrow(PlanError);
+    expect(() => validatePlan(input, 'test.json')).toThrow(message);
+  });
+
+  it('reports every problem at once', () => {
+    try {
+      validatePlan({ ...quick, replicates: -1, testLengthSeconds: 'x' }, 'both.json');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as Error).message).toMatch(/replicates/);
+      expect((e as Error).message).toMatch(/testLengthSeconds/);
+      expect((e as Error).message).toMatch(/both\.json/);
+    }
+  });
+
+  it('refuses duplicate points across sweeps', () => {
+    const dup = { ...quick, sweeps: [quick.sweeps[0], { ...quick.sweeps[0], series: 'again' }] };
+    expect(() => validatePlan(dup)).toThrow(/duplicate points:[\s\S]*TCP_STREAM:sendSocketSize=100 appears in sweeps\[0\] \(series from-100\) and in sweeps\[1\] \(series again\)/);
+  });
+
+  it('refuses socket sizes the kernel would clamp, quoting the limit', () => {
+    const plan = validatePlan({ ...quick, sweeps: [{ ...quick.sweeps[0], to: 300000 }] });
+    expect(() => checkPlanAgainstKernel(plan, { wmemMax: 212992 })).toThrow(/296100 B, above the kernel's net.core.wmem_max = 212992 B/);
+    expect(() => checkPlanAgainstKernel(validatePlan(paper), { wmemMax: 212992 })).not.toThrow();
+  });
+});
+
+describe('ordering', () => {
+  const plan = validatePlan(paper);
+  it('is reproducible from the seed and differs between seeds', () => {
+    const a = scheduleTasks(plan, 'native').map((t) => `${t.point.id}#${t.replicate}`);
+    const b = scheduleTasks(plan, 'native').map((t) => `${t.point.id}#${t.replicate}`);
+    const c = scheduleTasks({ ...plan, order: { randomize: true, seed: 7 } }, 'native').map((t) => `${t.point.id}#${t.replicate}`);
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    expect([...a].sort()).toEqual([...c].sort());
+  });
+  it('finishes every point of replicate r before replicate r+1 starts', () => {
+    const reps = scheduleTasks(plan, 'docker').map((t) => t.replicate);
+    expect(reps).toEqual([...reps].sort((x, y) => x - y));
+  });
+  it('keeps plan order when not randomized', () => {
+    const tasks = scheduleTasks({ ...plan, order: { randomize: false, seed: 1 } }, 'native');
+    expect(tasks.slice(0, 3).map((t) => t.point.value)).toEqual([100, 1100, 2100]);
+  });
+  it('sweepValues stops at the last value not beyond the end', () => {
+    expect(sweepValues({ from: 100, to: 20000, step: 1000 }).at(-1)).toBe(19100);
+    expect(sweepValues({ from: 50, to: 1950, step: 100 }).at(-1)).toBe(1950);
+  });
+});

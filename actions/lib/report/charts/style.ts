@@ -1,0 +1,48 @@
+// One look for every chart: one colour per environment (Okabe-Ito, safe for colour-blind readers
+// and distinct in greyscale print through the per-environment point shapes), fixed fonts and sizes.
+
+import type { Parameter } from '../../plan/plan.ts';
+
+/** x-axis titles by swept parameter, the same on every chart. */
+export const PARAMETER_AXIS_TITLE: Record<Parameter, string> = {
+  sendSocketSize: 'Send socket size requested, -s (bytes)',
+  messageSize: 'UDP message size, -m (bytes)',
+};
+
+export const ENVIRONMENT_ORDER = ['native', 'docker', 'kvm', 'osv'] as const;
+
+export const ENVIRONMENT_STYLE: Record<string, { title: string; color: string; shape: string; dash: number[] }> = {
+  native: { title: 'Native Linux', color: '#000000', shape: 'circle', dash: [] },
+  docker: { title: 'Docker', color: '#0072B2', shape: 'square', dash: [6, 3] },
+  kvm: { title: 'Linux on QEMU/KVM', color: '#D55E00', shape: 'triangle-up', dash: [2, 2] },
+  osv: { title: 'OSv on QEMU/KVM', color: '#009E73', shape: 'diamond', dash: [8, 2, 2, 2] },
+};
+
+const FALLBACK_COLORS = ['#E69F00', '#56B4E9', '#CC79A7', '#F0E442'];
+
+export function environmentTitle(name: string): string {
+  return ENVIRONMENT_STYLE[name]?.title ?? name;
+}
+
+/** Colour, shape and dash scales for the environments present, in the canonical order. */
+export function environmentScales(present: readonly string[]) {
+  const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
+  const extra = present.filter((e) => !(ENVIRONMENT_ORDER as readonly string[]).includes(e)).sort();
+  const domain = [...known, ...extra].map(environmentTitle);
+  const style = (i: number, name: string) => ENVIRONMENT_STYLE[name] ?? { title: name, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
+  const names = [...known, ...extra];
+  return {
+    domain,
+    color: { domain, range: names.map((n, i) => style(i, n).color) },
+    shape: { domain, range: names.map((n, i) => style(i, n).shape) },
+    dash: { domain, range: names.map((n, i) => style(i, n).dash) },
+  };
+}
+
+export const CHART_CONFIG = {
+  font: 'DejaVu Sans, Helvetica, Arial, sans-serif',
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#e6e6e6' },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom' },
+  title: { fontSize: 14, anchor: 'start' },
+  view: { stroke: '#cccccc' },
+} as const;

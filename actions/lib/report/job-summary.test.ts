@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import type { NetperfMetrics } from '../measure/netperf.ts';
+import type { MeasurementRecord } from '../measure/records.ts';
+import { compactTable, failedPoints, mdCell } from './job-summary.ts';
+
+function metrics(mbps: number): NetperfMetrics {
+  return {
+    protocol: 'TCP', throughputMbps: mbps, sendThroughputMbps: mbps, elapsedSeconds: 1, messageSize: 131072, sendCalls: 10, recvCalls: 10, bytesSent: 1, bytesReceived: 1,
+    sendSocketRequested: 4100, sendSocketInitial: 8200, sendSocketFinal: 8200, localRecvSocketRequested: -1, localRecvSocketFinal: 1, remoteSendSocketFinal: 1,
+    remoteRecvSocketRequested: -1, remoteRecvSocketInitial: 1, remoteRecvSocketFinal: 1, transportMss: 1448, confidence: null,
+  };
+}
+
+function record(environment: string, value: number, replicate: number, mbps: number | null, error: string | null = null): MeasurementRecord {
+  return {
+    formatVersion: 1, environment, pointId: `TCP_STREAM-s-${value}`, test: 'TCP_STREAM', series: 'from-100', parameter: 'sendSocketSize', value, replicate,
+    status: mbps === null ? 'failed' : 'ok', attempts: 1, startedAt: '', finishedAt: '', command: [], stdout: '', stderr: '', error, metrics: mbps === null ? null : metrics(mbps),
+  };
+}
+
+describe('job summary markdown', () => {
+  it('escapes cells so values cannot break the table or inject markup', () => {
+    expect(mdCell('a|b\n<img src=x onerror=alert(1)>&')).toBe('a\\|b &lt;img src=x onerror=alert(1)&gt;&amp;');
+  });
+
+  it('compact table: a row per point in numeric order, a column per environment, mean ± CI half-width', () => {
+    const records = [record('native', 4100, 1, 94), record('native', 4100, 2, 93), record('native', 100, 1, 90), record('docker', 4100, 1, 92), record('docker', 100, 1, null, 'netserver gone')];
+    const table = compactTable(records);
+    const lines = table.split('\n');
+    expect(lines[0]).toBe('| point | native | docker |');
+    expect(lines[2]).toBe('| TCP_STREAM -s 100 | 90.00 | — (1 failed) |');
+    expect(lines[3]).toMatch(/^\| TCP_STREAM -s 4100 \| 93\.50 ±6\.35 \| 92\.00 \|$/);
+  });
+
+  it('compact table is bounded in rows', () => {
+    const many = Array.from({ length: 80 }, (_, i) => record('native', 100 + i * 100, 1, 90));
+    const table = compactTable(many, 10);
+    expect(table).toMatch(/\| … 70 more points \|/);
+    expect(table.split('\n').filter((l) => l.startsWith('| TCP_STREAM'))).toHaveLength(10);
+  });
+
+  it('failed points list the error; none gives nothing', () => {
+    expect(failedPoints([record('native', 100, 1, 90)])).toBe('');
+    expect(failedPoints([record('kvm', 100, 1, null, 'establish control: are you sure there is a netserver listening')])).toContain('| kvm | TCP_STREAM -s 100 | 1 | establish control: are you sure there is a netserver listening |');
+  });
+});

@@ -1,0 +1,76 @@
+// Markdown for GitHub job summaries: progress counts, a compact table (one row per point, one column
+// per environment), and the failed points with netperf's error. Pure; strings from records are
+// escaped so a hostile value cannot break the table or inject markup.
+
+import { summarizePoints } from '../analyse/aggregate.ts';
+import type { Manifest, MeasurementRecord } from '../measure/records.ts';
+import { latestRecords } from '../measure/records.ts';
+
+/** Escapes a cell: pipes, newlines and HTML-significant characters. */
+export function mdCell(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ');
+}
+
+function flag(parameter: string): string {
+  return parameter === 'sendSocketSize' ? '-s' : '-m';
+}
+
+export interface ProgressCounts {
+  status: Manifest['status'];
+  measured: number;
+  failed: number;
+  missing: number;
+  planned: number;
+}
+
+/** The compact table: rows are points (test, parameter value), columns environments: mean Mbit/s (n). */
+export function compactTable(records: readonly MeasurementRecord[], maxRows = 60): string {
+  const points = summarizePoints(records);
+  if (points.length === 0) return '_No measurements yet._\n';
+  // Columns in the order the environments were measured.
+  const environments = [...new Set(records.map((r) => r.environment))];
+  const rows = new Map<string, { label: string; cells: Map<string, string> }>();
+  for (const p of points) {
+    const key = `${p.test}\u0000${p.series}\u0000${String(p.value).padStart(10, '0')}`;
+    const row = rows.get(key) ?? { label: `${p.test} ${flag(p.parameter)} ${p.value}`, cells: new Map<string, string>() };
+    const mean = p.throughput.n > 0 ? `${p.throughput.mean.toFixed(2)}${p.throughput.ciHalfWidth !== null ? ` ±${p.throughput.ciHalfWidth.toFixed(2)}` : ''}` : '—';
+    row.cells.set(p.environment, `${mean}${p.failed > 0 ? ` (${p.failed} failed)` : ''}`);
+    rows.set(key, row);
+  }
+  const sorted = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+  const lines = [`| point | ${environments.map(mdCell).join(' | ')} |`, `|---|${environments.map(() => '---:').join('|')}|`];
+  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments.map((e) => mdCell(r.cells.get(e) ?? '')).join(' | ')} |`);
+  if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments.map(() => '').join(' | ')} |`);
+  return `${lines.join('\n')}\n\nThroughput in Mbit/s: mean over replicates, ± half the 95% confidence interval when there are several.\n`;
+}
+
+export function failedPoints(records: readonly MeasurementRecord[], max = 30): string {
+  const failed = latestRecords(records).filter((r) => r.status === 'failed');
+  if (failed.length === 0) return '';
+  const lines = ['| environment | point | replicate | error |', '|---|---|---:|---|'];
+  for (const r of failed.slice(0, max)) lines.push(`| ${mdCell(r.environment)} | ${mdCell(`${r.test} ${flag(r.parameter)} ${r.value}`)} | ${r.replicate} | ${mdCell((r.error ?? '').slice(0, 200))} |`);
+  if (failed.length > max) lines.push(`| … | ${failed.length - max} more | | |`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function sweepSummary(options: { manifest: Manifest; records: readonly MeasurementRecord[]; counts: ProgressCounts; environment: string; artifact: string }): string {
+  const { manifest, records, counts } = options;
+  const out: string[] = [];
+  out.push(`## virtnet sweep: ${mdCell(options.environment)} (${counts.status})\n`);
+  out.push(`Run \`${mdCell(manifest.runId)}\`, plan **${mdCell(manifest.plan.name)}**, environments so far: ${manifest.environments.map(mdCell).join(', ')}.\n`);
+  out.push(`| measured now | failed now | still missing | planned (whole run) |\n|---:|---:|---:|---:|\n| ${counts.measured} | ${counts.failed} | ${counts.missing} | ${counts.planned} |\n`);
+  for (const [env, error] of Object.entries(manifest.environmentErrors)) out.push(`> **${mdCell(env)}**: ${mdCell(error)}\n`);
+  const tcg = Object.values(manifest.environmentDescriptions).filter((d) => d.accelerator === 'tcg').map((d) => d.name);
+  if (tcg.length > 0) out.push(`> **TCG**: ${tcg.map(mdCell).join(', ')} ran under software emulation: not KVM numbers.\n`);
+  out.push('### Results\n');
+  out.push(compactTable(records));
+  const failed = failedPoints(records);
+  if (failed) out.push(`### Failed points\n\n${failed}`);
+  out.push(`\nRun directory artifact: ${mdCell(options.artifact)}\n`);
+  return out.join('\n');
+}

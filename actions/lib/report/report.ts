@@ -1,0 +1,157 @@
+// A run -> its analysis and report files (Vega-Lite specs beside their SVGs, the data as CSV, the
+// claims' verdicts, Tables 2 and 3). Pure but for rendering, which is deterministic: the same run
+// gives byte-identical files.
+
+import type { TopLevelSpec } from 'vega-lite';
+import { summarizePoints, type PointSummary } from '../analyse/aggregate.ts';
+import { comparePoints, environmentsOf, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpAnomalies, udpDelivery, type UdpAnomaly, type RangeAverage, type RelativePoint, type SignedArea, type SocketSizeRow, type UdpDelivery } from '../analyse/analysis.ts';
+import { ENVIRONMENT_ORDER } from './charts/style.ts';
+import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure } from './charts/figures.ts';
+import { judgeClaims, type ClaimResult, type ClaimsFile, PAPER_CLAIMS } from '../analyse/claims.ts';
+import type { Manifest, MeasurementRecord } from '../measure/records.ts';
+import { renderSvg } from './render.ts';
+import { hardwareTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
+
+/** The paper's restricted socket range for Fig. 5/7 and the Discussion's areas. */
+export const RESTRICTED_RANGE: [number, number] = [0, 6000];
+
+export interface ReportFile {
+  path: string;
+  content: string;
+}
+
+export interface ChartEntry {
+  id: string;
+  title: string;
+  spec: TopLevelSpec;
+}
+
+export interface RunAnalysis {
+  environments: string[];
+  points: PointSummary[];
+  relative: RelativePoint[];
+  averages: RangeAverage[];
+  areas: SignedArea[];
+  delivery: UdpDelivery[];
+  sockets: SocketSizeRow[];
+  /** UDP records the receiver counted foreign datagrams in (see analysis.ts). */
+  udpAnomalies: UdpAnomaly[];
+  claims: ClaimResult[];
+  tables: Table[];
+}
+
+function orderedEnvironments(names: readonly string[]): string[] {
+  const known = ENVIRONMENT_ORDER.filter((e) => names.includes(e)) as string[];
+  return [...known, ...names.filter((n) => !known.includes(n)).sort()];
+}
+
+export function analyseRun(manifest: Manifest, records: readonly MeasurementRecord[], claims: ClaimsFile = PAPER_CLAIMS): RunAnalysis {
+  const points = summarizePoints(records);
+  const relative = relativeThroughput(points);
+  return {
+    environments: orderedEnvironments(environmentsOf(points)),
+    points,
+    relative,
+    averages: restrictedAverage(relative, 'TCP_STREAM', ...RESTRICTED_RANGE),
+    areas: signedAreas(points, 'TCP_STREAM', ...RESTRICTED_RANGE),
+    delivery: udpDelivery(points),
+    sockets: socketSizes(points),
+    udpAnomalies: udpAnomalies(records),
+    claims: judgeClaims({ manifest, points }, claims),
+    tables: [hardwareTable(manifest), softwareTable(manifest)],
+  };
+}
+
+/** Every figure the run's data allows, in the paper's order. */
+export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
+  const ctx = figureContext(manifest, a.environments);
+  const charts: ChartEntry[] = [];
+  const tcpSeries = manifest.plan.sweeps.filter((s) => s.test === 'TCP_STREAM').map((s) => s.series).filter((s) => a.points.some((p) => p.series === s));
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const groups: (string[] | null)[] = tcpSeries.map((s) => [s]);
+  if (tcpSeries.length > 1) groups.push(null);
+  groups.forEach((series, i) => {
+    const id = series ? series[0]! : 'all';
+    const abs = `4${letters[2 * i]}`;
+    const rel = `4${letters[2 * i + 1]}`;
+    charts.push({ id: `fig${abs}-tcp-absolute-${id}`, title: `Fig. ${abs}: TCP absolute throughput (${series ? series[0] : 'all series'})`, spec: tcpAbsoluteFigure(a.points, series, abs, ctx) });
+    if (a.relative.some((r) => r.test === 'TCP_STREAM' && (!series || series.includes(r.series)))) {
+      charts.push({ id: `fig${rel}-tcp-relative-${id}`, title: `Fig. ${rel}: TCP throughput relative to native (${series ? series[0] : 'all series'})`, spec: tcpRelativeFigure(a.relative, a.points, series, rel, ctx) });
+    }
+  });
+  if (a.averages.length > 0) charts.push({ id: 'fig5-tcp-average-relative', title: 'Fig. 5/7: average relative TCP throughput, 0-6000 B', spec: restrictedAverageFigure(a.averages, ctx) });
+  if (a.areas.length > 0) charts.push({ id: 'tcp-signed-area', title: 'Signed area vs native, 0-6000 B', spec: signedAreaFigure(a.areas, ctx) });
+  if (a.points.some((p) => p.test === 'UDP_STREAM' && p.throughput.n > 0)) {
+    charts.push({ id: 'fig6a-udp-absolute', title: 'Fig. 6a: UDP absolute throughput', spec: udpAbsoluteFigure(a.points, ctx) });
+    if (a.relative.some((r) => r.test === 'UDP_STREAM')) charts.push({ id: 'fig6b-udp-relative', title: 'Fig. 6b: UDP throughput relative to native', spec: udpRelativeFigure(a.relative, a.points, ctx) });
+  }
+  if (a.delivery.length > 0) charts.push({ id: 'fig7-udp-okay-rate', title: 'Fig. 7: UDP okay rate', spec: okRateFigure(a.delivery, ctx) });
+  if (a.sockets.length > 0) charts.push({ id: 'socket-size-effective', title: 'Requested vs effective send socket size', spec: socketSizeFigure(a.sockets, ctx) });
+  return charts;
+}
+
+const cell = (v: number | null) => (v === null || Number.isNaN(v) ? '' : String(Math.round(v * 1e6) / 1e6));
+
+export function pointsCsv(points: readonly PointSummary[]): string {
+  const header = 'environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate';
+  const lines = points.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell(p.throughput.mean), cell(p.throughput.stdev), cell(p.throughput.ciLow), cell(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : '', cell(p.requestedSendSocket), cell(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell(p.okRate)].join(','));
+  return `${[header, ...lines].join('\n')}\n`;
+}
+
+export function relativeCsv(relative: readonly RelativePoint[]): string {
+  const header = 'environment,test,series,value,relative,ci95_low,ci95_high';
+  return `${[header, ...relative.map((r) => [r.environment, r.test, r.series, r.x, cell(r.relative), cell(r.low), cell(r.high)].join(','))].join('\n')}\n`;
+}
+
+export function udpCsv(delivery: readonly UdpDelivery[]): string {
+  const header = 'environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate';
+  return `${[header, ...delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell(d.okRate), d.lost, cell(d.lossRate)].join(','))].join('\n')}\n`;
+}
+
+/** Every pair of environments at every shared point: difference of means and Welch's test. */
+export function comparisonsCsv(a: RunAnalysis): string {
+  const header = 'test,value,a,b,mean_a,mean_b,difference,welch_t,welch_df,welch_p,note';
+  const lines: string[] = [];
+  for (const test of ['TCP_STREAM', 'UDP_STREAM'] as const) {
+    a.environments.forEach((ea, i) => {
+      for (const eb of a.environments.slice(i + 1)) {
+        for (const c of comparePoints(a.points, test, ea, eb)) {
+          const note = c.welch.note ? `"${c.welch.note.replace(/"/g, '""')}"` : '';
+          lines.push([test, c.x, ea, eb, cell(c.meanA), cell(c.meanB), cell(c.difference), cell(c.welch.t), cell(c.welch.df), cell(c.welch.p), note].join(','));
+        }
+      }
+    });
+  }
+  return `${[header, ...lines].join('\n')}\n`;
+}
+
+export function claimsMarkdown(claims: readonly ClaimResult[]): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return ['| Claim | Section | Verdict | Evidence |', '|---|---|---|---|', ...claims.map((c) => `| ${esc(c.text)} | ${esc(c.section)} | **${c.verdict}** | ${esc(c.evidence)} |`), ''].join('\n');
+}
+
+/** The report's text files (no SVG): CSV, analysis JSON, tables and claims in Markdown, chart specs. */
+export function reportTextFiles(manifest: Manifest, a: RunAnalysis, charts: readonly ChartEntry[]): ReportFile[] {
+  const summary = { runId: manifest.runId, environments: a.environments, udpAnomalies: a.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a.averages, areas: a.areas, claims: a.claims, link: linkSummary(manifest) };
+  const files: ReportFile[] = [
+    { path: 'points.csv', content: pointsCsv(a.points) },
+    { path: 'relative.csv', content: relativeCsv(a.relative) },
+    { path: 'comparisons.csv', content: comparisonsCsv(a) },
+    { path: 'udp.csv', content: udpCsv(a.delivery) },
+    { path: 'analysis.json', content: `${JSON.stringify(summary, null, 2)}\n` },
+    { path: 'claims.md', content: claimsMarkdown(a.claims) },
+    { path: 'tables.md', content: `Link: ${linkSummary(manifest)}\n\n${a.tables.map(tableMarkdown).join('\n')}` },
+  ];
+  for (const chart of charts) files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}\n` });
+  return files;
+}
+
+export type SvgRenderer = (spec: TopLevelSpec) => Promise<string>;
+
+export async function buildReportFiles(manifest: Manifest, records: readonly MeasurementRecord[], render: SvgRenderer = renderSvg): Promise<ReportFile[]> {
+  const analysis = analyseRun(manifest, records);
+  const charts = runCharts(manifest, analysis);
+  const files = reportTextFiles(manifest, analysis, charts);
+  for (const chart of charts) files.push({ path: `charts/${chart.id}.svg`, content: await render(chart.spec) });
+  return files;
+}

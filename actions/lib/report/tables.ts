@@ -1,0 +1,74 @@
+// Tables 2 and 3 of the paper (server hardware; software versions), generated from the manifest for
+// both hosts, plus the testbed link. Pure: manifest in, rows out; html/markdown rendering elsewhere.
+
+import type { HostInfo, Manifest } from '../measure/records.ts';
+import { environmentTitle } from './charts/style.ts';
+
+export interface Table {
+  id: string;
+  title: string;
+  columns: string[];
+  rows: string[][];
+}
+
+const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+const or = (v: string | number | null | undefined) => (v === null || v === undefined || v === '' ? '(not recorded)' : String(v));
+
+function hostCell(h: HostInfo | null, pick: (h: HostInfo) => string): string {
+  return h ? pick(h) : '(not recorded)';
+}
+
+/** Table 2: the hardware of both hosts (client and server). */
+export function hardwareTable(m: Manifest): Table {
+  const { client, server } = m.hosts;
+  const row = (label: string, pick: (h: HostInfo) => string) => [label, hostCell(server, pick), hostCell(client, pick)];
+  return {
+    id: 'table2-hardware',
+    title: 'Table 2: hardware of the server and client hosts',
+    columns: ['', 'Server', 'Client'],
+    rows: [
+      row('Hostname', (h) => h.hostname),
+      row('CPU', (h) => h.cpuModel),
+      row('Cores', (h) => String(h.cores)),
+      row('Memory', (h) => gib(h.memoryBytes)),
+      row('Hardware virtualization', (h) => (h.virtualizationFlags.length ? h.virtualizationFlags.join(', ') : 'none (no vmx/svm: QEMU guests use TCG)')),
+    ],
+  };
+}
+
+/** Table 3: software on both hosts, then each environment's versions and settings. */
+export function softwareTable(m: Manifest): Table {
+  const { client, server } = m.hosts;
+  const row = (label: string, pick: (h: HostInfo) => string) => [label, hostCell(server, pick), hostCell(client, pick)];
+  const sysctlNames = [...new Set([...Object.keys(server?.sysctls ?? {}), ...Object.keys(client?.sysctls ?? {})])].sort();
+  const rows = [
+    row('Operating system', (h) => h.distribution),
+    row('Kernel', (h) => h.kernel),
+    row('netperf', (h) => h.netperfVersion),
+    ...sysctlNames.map((name) => row(name, (h) => or(h.sysctls[name]))),
+  ];
+  for (const env of m.environments) {
+    const d = m.environmentDescriptions[env];
+    const title = environmentTitle(env);
+    if (!d) {
+      rows.push([title, m.environmentErrors[env] ? `failed: ${m.environmentErrors[env]}` : '(not started)', '']);
+      continue;
+    }
+    rows.push([title, `${d.summary}; accelerator: ${d.accelerator}${d.startupSeconds !== null ? `; ready in ${d.startupSeconds.toFixed(1)} s` : ''}`, '']);
+    for (const [k, v] of Object.entries(d.details).sort(([a], [b]) => a.localeCompare(b))) rows.push([`${title}: ${k}`, v, '']);
+  }
+  return { id: 'table3-software', title: 'Table 3: software configuration (server, client, environments)', columns: ['', 'Server', 'Client'], rows };
+}
+
+/** The link between the hosts, shown prominently: the paper's was a 100 Mbit/s cable. */
+export function linkSummary(m: Manifest): string {
+  const l = m.link;
+  if (!l) return 'link not recorded';
+  if (l.kind === 'external') return `external server ${l.serverAddress}, ${l.shaping}`;
+  return `namespace testbed: client ${or(l.clientAddress)} (netns ${or(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : 'unshaped, '}${l.shaping}`;
+}
+
+export function tableMarkdown(t: Table): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return [`### ${t.title}`, '', `| ${t.columns.map(esc).join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`), ''].join('\n');
+}

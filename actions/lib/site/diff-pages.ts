@@ -1,0 +1,166 @@
+// Diffs of two runs on the static site: which pairs get a page, where the page lives, the page
+// itself, and the picker page for any two runs. Pure: no I/O, no clock (site-build.ts writes).
+//
+// Each run is compared with the run before it (by createdAt, ties by run id) with the same plan
+// name, or else with the run before it whatever its plan, so the index's "compare with previous"
+// compares like with like whenever it can. Any other pair is built on request (`--diff A:B`).
+
+import type { DiffChartEntry } from '../diff/overlay-chart.ts';
+import type { RunDiff } from '../diff/diff.ts';
+import { diffPage } from '../diff/page.ts';
+import { escapeHtml, scriptJson } from '../core/html.ts';
+import { chartHtml, checkRunId, runPagePath, tcgBanner, type SiteChart, type SitePage } from './site.ts';
+import type { Manifest } from '../measure/records.ts';
+
+export interface PairableRun {
+  runId: string;
+  createdAt: string;
+  plan: string;
+}
+
+export interface RunPair {
+  /** The baseline (the earlier run for "previous" pairs). */
+  a: string;
+  b: string;
+  /** previous-same-plan: B's previous run with its plan; previous: B's previous run (no earlier run had its plan); requested: asked for with --diff. */
+  kind: 'previous-same-plan' | 'previous' | 'requested';
+}
+
+function byCreation(x: PairableRun, y: PairableRun): number {
+  return x.createdAt.localeCompare(y.createdAt) || x.runId.localeCompare(y.runId);
+}
+
+/** One pair per run that has an earlier run: its previous run with the same plan, else its previous run. */
+export function previousRunPairs(runs: readonly PairableRun[]): RunPair[] {
+  const ordered = [...runs].sort(byCreation);
+  const pairs: RunPair[] = [];
+  ordered.forEach((run, i) => {
+    if (i === 0) return;
+    for (let j = i - 1; j >= 0; j--) {
+      if (ordered[j]!.plan === run.plan) {
+        pairs.push({ a: ordered[j]!.runId, b: run.runId, kind: 'previous-same-plan' });
+        return;
+      }
+    }
+    pairs.push({ a: ordered[i - 1]!.runId, b: run.runId, kind: 'previous' });
+  });
+  return pairs;
+}
+
+/** `--diff A:B` values: run ids cannot contain ':', so each value splits at its only colon. */
+export function parseDiffPairs(values: readonly string[], runIds: readonly string[]): RunPair[] {
+  const known = new Set(runIds);
+  return values.map((value) => {
+    const parts = value.split(':');
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new Error(`--diff ${JSON.stringify(value)}: expected A:B, two run ids separated by one colon`);
+    const [a, b] = parts as [string, string];
+    for (const id of [a, b]) if (!known.has(id)) throw new Error(`--diff ${JSON.stringify(value)}: no run with id ${JSON.stringify(id)} among the runs given (${runIds.length ? [...runIds].sort().join(', ') : 'none'})`);
+    if (a === b) throw new Error(`--diff ${JSON.stringify(value)}: A and B are the same run`);
+    return { a, b, kind: 'requested' as const };
+  });
+}
+
+/** Previous pairs first, then requested ones not already among them; sorted by B then A for stable output. */
+export function sitePairs(runs: readonly PairableRun[], requested: readonly RunPair[] = []): RunPair[] {
+  const out = new Map<string, RunPair>();
+  for (const p of [...previousRunPairs(runs), ...requested]) if (!out.has(`${p.a}\n${p.b}`)) out.set(`${p.a}\n${p.b}`, p);
+  const paths = new Map<string, RunPair>();
+  for (const p of out.values()) {
+    const other = paths.get(diffDir(p.a, p.b));
+    if (other) throw new Error(`diffs ${other.a}:${other.b} and ${p.a}:${p.b} would share the directory ${diffDir(p.a, p.b)}: run ids with "--" are ambiguous here`);
+    paths.set(diffDir(p.a, p.b), p);
+  }
+  return [...out.values()].sort((x, y) => x.b.localeCompare(y.b) || x.a.localeCompare(y.a));
+}
+
+/** The directory of a diff inside the site; the page is its index.html, the charts beside it. */
+export function diffDir(a: string, b: string): string {
+  return `diffs/${checkRunId(a)}--${checkRunId(b)}`;
+}
+
+export function diffPagePath(a: string, b: string): string {
+  return `${diffDir(a, b)}/index.html`;
+}
+
+export interface Link {
+  href: string;
+  text: string;
+}
+
+/** The index's Compare column: B's link to its diff with its previous run. */
+export function compareLinksFor(pairs: readonly RunPair[]): Record<string, Link[]> {
+  const out: Record<string, Link[]> = {};
+  for (const p of pairs) {
+    if (p.kind === 'requested') continue;
+    (out[p.b] ??= []).push({ href: diffPagePath(p.a, p.b), text: p.kind === 'previous-same-plan' ? 'compare with previous' : 'compare with previous (other plan)' });
+  }
+  return out;
+}
+
+/** A run page's links to every diff it is in, relative to runs/<runId>/index.html. */
+export function runDiffLinks(runId: string, pairs: readonly RunPair[]): Link[] {
+  const links: Link[] = [];
+  for (const p of pairs) {
+    if (p.b === runId) links.push({ href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === 'requested' ? 'against' : 'against the previous run'} ${p.a} (this run is B)` });
+    else if (p.a === runId) links.push({ href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === 'requested' ? 'as the baseline of' : 'as the previous run of'} ${p.b} (this run is A)` });
+  }
+  return links;
+}
+
+export function diffSiteCharts(charts: readonly DiffChartEntry[]): SiteChart[] {
+  return charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: `charts/${c.id}.svg`, spec: c.spec }));
+}
+
+/** The site page of one diff: run links and downloads, then diffPage's body with interactive charts (SVG fallback). */
+export function diffSitePage(diff: RunDiff, manifests: { a: Manifest; b: Manifest }): SitePage {
+  const page = diffPage(diff, { chartHtml: (c) => chartHtml(diffSiteCharts([c])[0]!) });
+  const siteCharts = diffSiteCharts(page.charts);
+  const run = (id: string) => `<a href="../../${escapeHtml(runPagePath(id))}">${escapeHtml(id)}</a>`;
+  const head = `<p class="diff-nav">A (baseline): ${run(diff.a.runId)} · B (candidate): ${run(diff.b.runId)} · <a href="diff.md">diff.md</a> · <a href="diff.txt">diff.txt</a> · <a href="diff.json">diff.json</a> · <a href="../../compare.html">compare any two runs</a></p>\n`;
+  const banner = tcgBanner(manifests.a) ?? tcgBanner(manifests.b);
+  return { path: diffPagePath(diff.a.runId, diff.b.runId), title: page.title, banner, body: head + page.bodyHtml, charts: siteCharts };
+}
+
+/** Single-quotes a shell word when it needs it, so the printed command can be pasted. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface PickerInput {
+  /** Every run, any order (shown newest first). */
+  runs: readonly PairableRun[];
+  pairs: readonly RunPair[];
+  /**
+   * The command that built this site, as words, without --diff for the new pair (the picker
+   * appends `--diff A:B`); null when unknown (a generic command is shown).
+   */
+  command: readonly string[] | null;
+}
+
+export const PICKER_PATH = 'compare.html';
+
+/** The picker: two selects; site.js goes to the pair's page or prints the command that builds it. Without scripts, the list of built diffs. */
+export function pickerPage({ runs, pairs, command }: PickerInput): SitePage {
+  const newest = [...runs].sort((x, y) => byCreation(y, x));
+  const options = newest.map((r) => `<option value="${escapeHtml(r.runId)}">${escapeHtml(`${r.runId} (${r.plan}, ${r.createdAt})`)}</option>`).join('\n');
+  const select = (name: string, label: string, selected: number) =>
+    `<label>${label} <select name="${name}" id="pick-${name}">\n${options.replace(`<option value="${escapeHtml(newest[selected]?.runId ?? '')}">`, `<option value="${escapeHtml(newest[selected]?.runId ?? '')}" selected>`)}\n</select></label>`;
+  const data = {
+    pairs: Object.fromEntries(pairs.map((p) => [`${p.a}:${p.b}`, diffPagePath(p.a, p.b)])),
+    command: (command ?? ['virtnet', 'report', 'RUN_DIR...', '--site', 'SITE_DIR']).map(shellWord).join(' '),
+  };
+  const built = pairs.length
+    ? `<ul class="diff-list">${pairs.map((p) => `<li><a href="${escapeHtml(diffPagePath(p.a, p.b))}">${escapeHtml(`B ${p.b} vs A ${p.a}`)}</a> (${escapeHtml(p.kind)})</li>`).join('')}</ul>`
+    : '<p>No diffs are built: the site has fewer than two runs.</p>';
+  const body = `<p>Pick a baseline A and a candidate B. Diffs are computed when the site is built, so the page of a pair exists if it was built: each run with its previous run, and pairs asked for with <code>--diff A:B</code>.</p>
+<form id="diff-picker" class="picker">
+${select('a', 'A (baseline)', Math.min(1, Math.max(0, newest.length - 1)))}
+${select('b', 'B (candidate)', 0)}
+<button type="submit">Compare</button>
+</form>
+<p id="picker-result" class="picker-result" role="status"></p>
+<script type="application/json" id="diff-pairs">${scriptJson(data)}</script>
+<h2>Diffs built</h2>
+${built}`;
+  return { path: PICKER_PATH, title: 'Compare two runs', banner: null, body, charts: [], script: true };
+}

@@ -1,0 +1,113 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadPlan } from '../plan/plan-file.ts';
+import { buildSite, commitRun } from './build.ts';
+import { escapeHtml, scriptJson } from '../core/html.ts';
+import { checkRunId, indexEntry, indexPage, renderPage, type SitePage } from './site.ts';
+import { syntheticRun } from '../testing/synthetic.ts';
+import { judgeClaims } from '../analyse/claims.ts';
+
+const PLANS = new URL('../../../env/plans', import.meta.url).pathname;
+const EVIL = '<img src=x onerror=alert(1)>';
+const work = mkdtempSync(join(tmpdir(), 'virtnet-site-unit-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function writeRun(name: string, run: ReturnType<typeof syntheticRun>): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(run.manifest, null, 2)}\n`);
+  writeFileSync(join(dir, 'results.jsonl'), run.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  return dir;
+}
+
+function snapshot(dir: string): Map<string, { bytes: string; mtime: number }> {
+  const out = new Map<string, { bytes: string; mtime: number }>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else out.set(relative(dir, p), { bytes: readFileSync(p, 'latin1'), mtime: st.mtimeMs });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('escaping', () => {
+  it('escapes every HTML metacharacter and keeps specs inside their script element', () => {
+    expect(escapeHtml(`${EVIL}"'&`)).toBe('&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;');
+    expect(scriptJson({ t: '</script><script>alert(1)</script>' })).not.toContain('</script>');
+    expect(JSON.parse(scriptJson({ t: '</script>' }))).toEqual({ t: '</script>' });
+  });
+  it('refuses run ids that could leave the site directory', () => {
+    expect(() => checkRunId('../../etc')).toThrow(/cannot name a site directory/);
+    expect(checkRunId('20261127T000436-2de68f')).toBe('20261127T000436-2de68f');
+  });
+  it('renders outside strings in the index as text', () => {
+    const { plan } = loadPlan('quick', PLANS);
+    const run = syntheticRun({ plan, environments: ['native'], replicates: 2, gitSubject: EVIL, hostname: EVIL });
+    run.manifest.plan = { ...run.manifest.plan, name: EVIL };
+    const entry = indexEntry(run.manifest, judgeClaims({ records: run.records }), ['native']);
+    entry.compareLinks = [{ href: 'diffs/a.html', text: 'compare with previous' }];
+    const html = renderPage(indexPage([entry]));
+    expect(html).not.toContain(EVIL);
+    expect(html).toContain(escapeHtml(EVIL));
+    expect(html).toContain('<td class="compare"><a href="diffs/a.html">compare with previous</a></td>');
+  });
+});
+
+describe('buildSite', () => {
+  const { plan } = loadPlan('quick', PLANS);
+  const a = writeRun('a', syntheticRun({ plan, environments: ['native', 'docker'], replicates: 2, seed: 1, runId: 'run-a', gitSubject: EVIL }));
+  const b = writeRun('b', syntheticRun({ plan, environments: ['native', 'kvm'], replicates: 2, seed: 2, runId: 'run-b', accelerator: 'tcg', createdAt: '2026-02-01T00:00:00.000Z' }));
+
+  it('is deterministic: a rebuild writes nothing, and a fresh build gives the same bytes', async () => {
+    const site1 = join(work, 'site1');
+    const extra: SitePage = { path: 'diffs/run-a-run-b.html', title: `Diff ${EVIL}`, banner: null, body: '<p>diff</p>', charts: [] };
+    const first = await buildSite([a, b], site1, { workers: 2, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    expect(first.rendered).toBeGreaterThan(0);
+    const before = snapshot(site1);
+    const again = await buildSite([b, a], site1, { extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    expect(again.written).toBe(0);
+    expect(again.rendered).toBe(0);
+    expect(snapshot(site1)).toEqual(before);
+    const site2 = join(work, 'site2');
+    // In-process rendering this time (site1 used the worker pool): the same bytes either way.
+    await buildSite([b, a], site2, { workers: 1, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    const s2 = snapshot(site2);
+    expect([...s2.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [k, v] of before) expect(s2.get(k)!.bytes, k).toBe(v.bytes);
+    // Index: newest first, compare links in their column, the extra page written.
+    const index = readFileSync(join(site1, 'index.html'), 'utf8');
+    expect(index.indexOf('run-b')).toBeLessThan(index.indexOf('run-a'));
+    expect(index).toContain('compare with previous');
+    expect(readFileSync(join(site1, 'diffs/run-a-run-b.html'), 'utf8')).toContain('../assets/site.css');
+    // The run page: claims first, TCG banner, raw data beside it, a spec beside every SVG.
+    const page = readFileSync(join(site1, 'runs/run-b/index.html'), 'utf8');
+    expect(page.indexOf('id="claims"')).toBeLessThan(page.indexOf('class="chart"'));
+    expect(page).toContain('class="banner"');
+    for (const f of ['results.jsonl', 'manifest.json', 'points.csv']) expect(before.has(`runs/run-b/${f}`)).toBe(true);
+    const charts = [...before.keys()].filter((k) => k.startsWith('runs/run-b/charts/') && k.endsWith('.svg'));
+    expect(charts.length).toBeGreaterThan(3);
+    for (const svg of charts) expect(before.has(svg.replace(/\.svg$/, '.vl.json'))).toBe(true);
+    for (const svg of charts) expect(before.get(svg)!.bytes).toMatch(/^<svg/);
+    expect(readFileSync(join(site1, 'runs/run-a/index.html'), 'utf8')).not.toContain(EVIL);
+  });
+
+  it('commitRun copies a run with its report into reports/runs/<runId>/ and reuses its SVGs', async () => {
+    const reports = join(work, 'reports');
+    const first = await commitRun(a, reports);
+    expect(first.dir).toBe(join(reports, 'runs', 'run-a'));
+    const files = snapshot(first.dir);
+    for (const f of ['manifest.json', 'results.jsonl', 'points.csv', 'claims.md', 'tables.md', 'analysis.json']) expect(files.has(f), f).toBe(true);
+    expect([...files.keys()].some((k) => /^charts\/.*\.vl\.json$/.test(k))).toBe(true);
+    const again = await commitRun(a, reports, async () => { throw new Error('should come from the cache'); });
+    expect(again.changed).toBe(0);
+    // The site builds from the committed copy alone.
+    const site = await buildSite([first.dir], join(work, 'site3'), { render: async () => { throw new Error('should come from the cache'); } });
+    expect(site.rendered).toBe(0);
+  });
+});
