@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processStartTicks } from '../../actions/lib/core/proc.ts';
-import { expandPoints, taskKey } from '../../actions/lib/plan/plan.ts';
+import { measuredValues, taskKey } from '../../actions/lib/plan/schedule.ts';
+import { plannedKeys } from '../../actions/lib/measure/session.ts';
+import { latestRecords } from '../../actions/lib/measure/records.ts';
 import { runCommand, waitUntil } from '../../actions/lib/core/proc.ts';
 import { loadRun, RUN_LOCK_FILE, type LoadedRun } from '../../actions/lib/measure/run-dir.ts';
 import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
@@ -68,9 +70,7 @@ async function netserversOn(index: number): Promise<number[]> {
 
 /** Every planned measurement has exactly one ok record, and there is no ok record beyond the plan. */
 function expectExactlyThePlan(run: LoadedRun): void {
-  const planned = new Set<string>();
-  for (const environment of run.manifest.environments)
-    for (const p of expandPoints(run.manifest.plan)) for (let r = 1; r <= run.manifest.plan.replicates; r++) planned.add(taskKey({ environment, pointId: p.id, replicate: r }));
+  const planned = new Set(plannedKeys(run.manifest.plan, run.manifest.environments, measuredValues(latestRecords(run.results.records))));
   const ok = run.results.records.filter((r) => r.status === 'ok').map((r) => taskKey(r));
   expect(ok.length).toBe(new Set(ok).size);
   expect(new Set(ok)).toEqual(planned);

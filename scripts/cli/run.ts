@@ -46,7 +46,10 @@ function describeEvent(event: SweepEvent | { kind: 'notice'; message: string }):
     case 'notice':
       return `  note: ${event.message}`;
     case 'environment-start':
-      return event.tasks === 0 ? `== ${event.environment}: all ${event.skipped} measurements already done` : `== ${event.environment}: starting (${event.tasks} measurements${event.skipped ? `, ${event.skipped} already done` : ''})`;
+    {
+      const block = event.block === null ? '' : ` block ${event.block}`;
+      return event.tasks === 0 ? `== ${event.environment}${block}: all ${event.skipped} measurements already done` : `== ${event.environment}${block}: starting (${event.tasks} measurements${event.skipped ? `, ${event.skipped} already done` : ''})`;
+    }
     case 'environment-ready':
       return `== ${event.environment}: ready in ${event.description.startupSeconds?.toFixed(1) ?? '?'} s: ${event.description.summary}${event.description.accelerator === 'tcg' ? ' [TCG: software emulation, not KVM numbers]' : ''}`;
     case 'environment-failed':

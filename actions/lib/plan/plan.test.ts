@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkPlanAgainstKernel, expandPoints, PlanError, scheduleTasks, sweepValues, validatePlan } from './plan.ts';
+import { checkPlanAgainstKernel, expandPoints, PlanError, sweepValues, validatePlan } from './plan.ts';
+import { environmentMajorTurns, scheduleSettings } from './schedule.ts';
+
+const scheduleTasks = (plan: ReturnType<typeof validatePlan>, environment: string) => environmentMajorTurns(plan, scheduleSettings(plan), [environment], new Set())[0]!.tasks;
 
 const paper = JSON.parse(readFileSync(new URL('../../../env/plans/paper.json', import.meta.url), 'utf8'));
 const quick = JSON.parse(readFileSync(new URL('../../../env/plans/quick.json', import.meta.url), 'utf8'));
@@ -76,7 +79,7 @@ describe('plan validation names the field and the value', () => {
   });
 });
 
-describe('ordering', () => {
+describe('ordering within one environment (environment-major turns)', () => {
   const plan = validatePlan(paper);
   it('is reproducible from the seed and differs between seeds', () => {
     const a = scheduleTasks(plan, 'native').map((t) => `${t.point.id}#${t.replicate}`);

@@ -48,6 +48,13 @@ export interface Plan {
   warmupSeconds: number;
   confidence: ConfidenceOptions | null;
   order: { randomize: boolean; seed: number };
+  /**
+   * blocked: replicate-major, each block starting every environment in turn (rotated), so host
+   * interference falls on all of them alike; environment-major: all of one environment, then the next.
+   */
+  design: 'blocked' | 'environment-major';
+  /** After `replicates` blocks, points wider than this get further blocks up to maxReplicates; null: none. */
+  precision: { halfWidthPercent: number; maxReplicates: number } | null;
   ports: { control: number; data: number };
   ipVersion: 4;
   /** Extra attempts for a failed netperf call before the point is recorded as failed. */
@@ -175,7 +182,7 @@ class Checker {
 
 const PLAN_KEYS = [
   '$comment', 'formatVersion', 'name', 'description', 'interpretation', 'testLengthSeconds', 'replicates',
-  'warmupSeconds', 'confidence', 'order', 'ports', 'ipVersion', 'retries', 'sweeps',
+  'warmupSeconds', 'confidence', 'order', 'design', 'precision', 'ports', 'ipVersion', 'retries', 'sweeps',
 ] as const;
 const SWEEP_KEYS = ['test', 'series', 'vary', 'from', 'to', 'step', 'messageSize', 'sendSocketSize'] as const;
 
@@ -237,6 +244,24 @@ export function validatePlan(input: Json, source = '(inline)'): Plan {
       const randomize = c.boolean('order.randomize', o.randomize);
       const seed = c.integer('order.seed', o.seed, 0, 2 ** 32 - 1);
       if (randomize !== undefined && seed !== undefined) order = { randomize, seed };
+    }
+  }
+
+  let design: Plan['design'] = 'blocked';
+  if (r.design !== undefined) {
+    if (r.design === 'blocked' || r.design === 'environment-major') design = r.design;
+    else c.fail('design', `expected "blocked" or "environment-major", got ${describe(r.design)}`);
+  }
+  let precision: Plan['precision'] = null;
+  if (r.precision !== undefined && r.precision !== null) {
+    const o = c.object('precision', r.precision);
+    if (o) {
+      c.unknownKeys('precision', o, ['halfWidthPercent', 'maxReplicates']);
+      const half = typeof o.halfWidthPercent === 'number' && Number.isFinite(o.halfWidthPercent) && o.halfWidthPercent > 0 && o.halfWidthPercent <= 100 ? o.halfWidthPercent : undefined;
+      if (half === undefined) c.fail('precision.halfWidthPercent', `expected a number above 0 and at most 100 (percent of the mean), got ${describe(o.halfWidthPercent)}`);
+      const max = c.integer('precision.maxReplicates', o.maxReplicates, 1, 1000);
+      if (max !== undefined && replicates !== undefined && max < replicates) c.fail('precision.maxReplicates', `${max} is below replicates (${replicates}): the target can only add blocks`);
+      if (half !== undefined && max !== undefined) precision = { halfWidthPercent: half, maxReplicates: max };
     }
   }
 
@@ -316,6 +341,8 @@ export function validatePlan(input: Json, source = '(inline)'): Plan {
     warmupSeconds: warmupSeconds!,
     confidence,
     order,
+    design,
+    precision,
     ports,
     ipVersion: 4,
     retries: retries!,
@@ -386,56 +413,6 @@ export function checkPlanAgainstKernel(plan: Plan, limits: { wmemMax: number }):
     }
   });
   if (problems.length > 0) throw new PlanError(`plan ${plan.name} does not fit this kernel:\n  - ${problems.join('\n  - ')}`);
-}
-
-// ---------- ordering ----------
-
-/** mulberry32: a tiny seeded PRNG, so a recorded seed reproduces the order exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = items.slice();
-  const random = seededRandom(seed);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-/**
- * The tasks for one environment, in the order they run. Replicate r of every point comes before
- * replicate r+1 of any point, so an interrupted run still has whole sweeps; within a replicate the
- * points are shuffled (seeded per environment and replicate) so slow drift spreads over the curve
- * instead of tilting it.
- */
-export function scheduleTasks(plan: Plan, environment: string): Task[] {
-  const points = expandPoints(plan);
-  const tasks: Task[] = [];
-  for (let replicate = 1; replicate <= plan.replicates; replicate++) {
-    const ordered = plan.order.randomize ? shuffled(points, mixSeed(plan.order.seed, environment, replicate)) : points;
-    for (const point of ordered) tasks.push({ environment, point, replicate });
-  }
-  return tasks;
-}
-
-function mixSeed(seed: number, environment: string, replicate: number): number {
-  let h = seed >>> 0;
-  for (const ch of `${environment}#${replicate}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return h;
-}
-
-export function taskKey(t: { environment: string; pointId: string; replicate: number }): string {
-  return `${t.environment}|${t.pointId}|${t.replicate}`;
 }
 
 /** Worst-case netperf duration of one task: iterations x test length. */

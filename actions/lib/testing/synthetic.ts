@@ -4,7 +4,8 @@
 // git subject say "synthetic". Pure and deterministic for a given seed.
 
 import type { NetperfMetrics } from '../measure/netperf.ts';
-import { expandPoints, seededRandom, type Plan, type Point } from '../plan/plan.ts';
+import { expandPoints, type Plan, type Point } from '../plan/plan.ts';
+import { seededRandom } from '../plan/schedule.ts';
 import type { EnvironmentDescription, HostInfo, Manifest, MeasurementRecord } from '../measure/records.ts';
 import { RESULTS_FORMAT_VERSION } from '../measure/records.ts';
 
