@@ -40,6 +40,14 @@ describe('messages name the field path and the value', () => {
     expect(message).toMatch(/\.\.\. and 950 more problems$/);
     expect(formatProblems('h', [{ path: '', message: 'whole' }])).toBe('h: whole');
   });
+
+  it("words zod's own issues the same way: a discriminated union's unknown kind, a wrong type", () => {
+    const kinds = z.array(z.discriminatedUnion('kind', [strict({ kind: z.literal('compare'), margin: whole(0, 1) }), strict({ kind: z.literal('drop-at'), at: whole(1, 9) })]));
+    expect(() => parseOrThrow(kinds, [{ kind: 'compare', margin: 0 }, { kind: 'bogus' }, 5], 'claims.json', fail)).toThrow(
+      'claims.json:\n  - [1].kind: "bogus" is not one of compare, drop-at\n  - [2]: expected an object, got 5',
+    );
+    expect(() => parseOrThrow(kinds, [{ kind: 'drop-at', at: 0, margin: 1 }], 'claims.json', fail)).toThrow('claims.json:\n  - [0].at: 0 is out of range: expected 1 to 9\n  - [0].margin: unknown field (known: kind, at)');
+  });
 });
 
 describe('parseJson', () => {

@@ -11,11 +11,13 @@
 //   strict(), list(), isoTime(); each takes a `meaning` that becomes the field's description in the
 //   generated JSON Schema;
 // - parseOrThrow(schema, input, header, makeError): the parsed value, or one error listing every
-//   problem under `header` (which names the file, and the line where there is one);
+//   problem under `header` (which names the file, and the line where there is one); zod's own
+//   issues (a discriminated union's unknown kind, a wrong type) are worded the same way;
 // - parseJson(text, makeError): JSON.parse whose error quotes at most a short escaped excerpt;
 // - versioned(schema, format): documents carry formatVersion; an older one goes through explicit
 //   upgrade steps before the current schema, a newer one is refused (see VersionedFormat).
-// Pure: no I/O (reading files safely is core/safe-read.ts).
+// Reading a JSON file is three calls: readRegularFile (core/safe-read.ts), parseJson, parseOrThrow
+// (see loadPlan in plan/plan-file.ts). Pure: no I/O.
 
 import { z } from 'zod';
 
@@ -171,7 +173,24 @@ export function dictionary<T extends z.ZodType>(value: T, meaning?: Meaning) {
 
 // ---------- problems and errors ----------
 
-/** Every issue of a failed parse as a Problem; an unknown-field issue becomes one problem per field. */
+const EXPECTED: Record<string, string> = { object: 'an object', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', int: 'a whole number' };
+
+/** zod's own wording ("Invalid input: ..."), for schemas built without these blocks, in the project's. */
+function reworded(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  const union = issue as { discriminator?: unknown; options?: unknown };
+  if (issue.code === 'invalid_union' && typeof union.discriminator === 'string' && Array.isArray(union.options)) {
+    const value = typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[union.discriminator] : undefined;
+    return `${describeValue(value)} is not one of ${union.options.join(', ')}`;
+  }
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(input)}`;
+  return issue.message;
+}
+
+/**
+ * Every issue of a failed parse as a Problem; an unknown-field issue becomes one problem per field,
+ * and zod's own messages (a discriminated union's unknown kind, a wrong type) are worded like ours.
+ */
 export function problemsOf(error: z.ZodError): Problem[] {
   const problems: Problem[] = [];
   for (const issue of error.issues) {
@@ -179,7 +198,7 @@ export function problemsOf(error: z.ZodError): Problem[] {
       for (const key of issue.keys) problems.push({ path: fieldPath([...issue.path, key]), message: issue.message });
       continue;
     }
-    problems.push({ path: fieldPath(issue.path), message: issue.message });
+    problems.push({ path: fieldPath(issue.path), message: reworded(issue) });
   }
   return problems;
 }
