@@ -39974,6 +39974,17 @@ function list(item, bounds3, meaning) {
 function dictionary(value4, meaning) {
   return described(external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value4, { error: (iss) => `expected an object, got ${describeValue(iss.input)}` }), meaning);
 }
+var EXPECTED = { object: "an object", array: "a list", string: "a string", number: "a number", boolean: "true or false", int: "a whole number" };
+function reworded(issue3) {
+  const input2 = issue3.input;
+  const union3 = issue3;
+  if (issue3.code === "invalid_union" && typeof union3.discriminator === "string" && Array.isArray(union3.options)) {
+    const value4 = typeof input2 === "object" && input2 !== null ? input2[union3.discriminator] : void 0;
+    return `${describeValue(value4)} is not one of ${union3.options.join(", ")}`;
+  }
+  if (issue3.code === "invalid_type" && issue3.message.startsWith("Invalid input")) return `expected ${EXPECTED[issue3.expected] ?? issue3.expected}, got ${describeValue(input2)}`;
+  return issue3.message;
+}
 function problemsOf(error65) {
   const problems = [];
   for (const issue3 of error65.issues) {
@@ -39981,7 +39992,7 @@ function problemsOf(error65) {
       for (const key3 of issue3.keys) problems.push({ path: fieldPath([...issue3.path, key3]), message: issue3.message });
       continue;
     }
-    problems.push({ path: fieldPath(issue3.path), message: issue3.message });
+    problems.push({ path: fieldPath(issue3.path), message: reworded(issue3) });
   }
   return problems;
 }
