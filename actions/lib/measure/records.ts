@@ -23,26 +23,30 @@ export const RECORD_FORMAT: VersionedFormat = { current: RESULTS_FORMAT_VERSION,
 export const MANIFEST_FORMAT: VersionedFormat = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
 
 const name = (meaning: string) => text({ max: 128, pattern: SAFE_NAME }, meaning);
-/** Free text recorded from a machine or a program (CPU model, kernel, netperf's output): any length the file allows. */
-const recorded = (meaning: string, max = 100_000) => text({ empty: true, max }, meaning);
+/**
+ * Free text recorded from a machine or a program (netperf's output, an environment's error, a
+ * driver's details): any length the file allows (MANIFEST_MAX_BYTES, RESULTS_MAX_BYTES), so
+ * nothing this code writes is unreadable later.
+ */
+const recorded = (meaning: string) => text({ empty: true, max: Infinity }, meaning);
 const COUNT = Number.MAX_SAFE_INTEGER;
 
 export const hostInfoSchema = strict({
   role: oneOf(['client', 'server']),
-  hostname: recorded('The host name.', 1000),
-  cpuModel: recorded('The CPU model, as /proc/cpuinfo names it.', 1000),
+  hostname: recorded('The host name.'),
+  cpuModel: recorded('The CPU model, as /proc/cpuinfo names it.'),
   cores: whole(0, 1_000_000, 'Logical CPUs.'),
   memoryBytes: finite(0, COUNT, 'Total memory, in bytes.'),
-  kernel: recorded('The kernel release.', 1000),
-  distribution: recorded('The distribution, as /etc/os-release names it.', 1000),
-  netperfVersion: recorded("netperf's version.", 1000),
-  sysctls: dictionary(recorded('The value as read from /proc/sys.', 10_000), 'net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys.'),
+  kernel: recorded('The kernel release.'),
+  distribution: recorded('The distribution, as /etc/os-release names it.'),
+  netperfVersion: recorded("netperf's version."),
+  sysctls: dictionary(recorded('The value as read from /proc/sys.'), 'net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys.'),
   virtualizationFlags: list(text({ max: 64 }), { max: 100 }, 'Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.'),
 });
 
 export const linkSchema = strict({
   kind: oneOf(['veth-testbed', 'external']),
-  shaping: recorded('Shaping as configured, e.g. "tbf rate 100mbit, stab overhead 24, gso_max_segs 1", or "none".', 10_000),
+  shaping: recorded('Shaping as configured, e.g. "tbf rate 100mbit, stab overhead 24, gso_max_segs 1", or "none".'),
   rateMbit: finite(0, 1e7, 'The shaped rate, Mbit/s.').nullable(),
   serverAddress: text({ max: 255 }, 'Where the client reaches the server.'),
   clientAddress: text({ max: 255 }).nullable(),
@@ -51,7 +55,7 @@ export const linkSchema = strict({
 
 export const environmentDescriptionSchema = strict({
   name: name('The environment.'),
-  summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".', 10_000),
+  summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
   details: dictionary(recorded('A version or setting.'), 'Versions and settings: free-form key -> value, shown in Table 3.'),
   accelerator: oneOf(['none', 'kvm', 'tcg'], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
   startupSeconds: finite(0, 1e6, 'Seconds until netserver answered.').nullable(),
@@ -60,7 +64,7 @@ export const environmentDescriptionSchema = strict({
 export const sessionSchema = strict({
   startedAt: isoTime(),
   endedAt: isoTime().nullable(),
-  endReason: recorded('How the session ended: completed, or the signal/error that stopped it; null while running.', 10_000).nullable(),
+  endReason: recorded('How the session ended: completed, or the signal/error that stopped it; null while running.').nullable(),
   measuredInSession: whole(0, COUNT),
 });
 
@@ -74,8 +78,8 @@ export const manifestSchema = strict({
   git: strict({
     commit: text({ max: 64, pattern: { re: /^[0-9a-f]+$/, expected: 'a commit id in hexadecimal' } }).nullable(),
     dirty: flag().nullable(),
-    branch: text({ max: 1000 }).nullable(),
-    subject: recorded('The commit subject.', 10_000).nullable(),
+    branch: recorded('The branch, as git names it.').nullable(),
+    subject: recorded('The commit subject.').nullable(),
   }),
   planSource: text({ max: 4096 }, 'The plan as named on the command line: a built-in name or a file name.'),
   plan: planDocument,
@@ -102,10 +106,10 @@ export const measurementRecordSchema = strict({
   attempts: whole(1, PLAN_LIMITS.retries + 1),
   startedAt: isoTime(),
   finishedAt: isoTime(),
-  command: list(text({ empty: true, max: 100_000 }), { min: 1, max: 1000 }, 'The exact netperf command.'),
-  stdout: recorded("netperf's output, raw.", Infinity),
-  stderr: recorded("netperf's error output, raw.", Infinity),
-  error: recorded('Why the measurement failed.', 1_000_000).nullable(),
+  command: list(recorded('One argument.'), { min: 1, max: 10_000 }, 'The exact netperf command.'),
+  stdout: recorded("netperf's output, raw."),
+  stderr: recorded("netperf's error output, raw."),
+  error: recorded('Why the measurement failed.').nullable(),
   metrics: netperfMetricsSchema.nullable(),
 }).superRefine(
   (r, ctx) => {

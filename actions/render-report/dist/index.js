@@ -40237,23 +40237,23 @@ var RESULTS_FORMAT_VERSION = 1;
 var RECORD_FORMAT = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
 var MANIFEST_FORMAT = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
 var name = (meaning) => text({ max: 128, pattern: SAFE_NAME }, meaning);
-var recorded = (meaning, max4 = 1e5) => text({ empty: true, max: max4 }, meaning);
+var recorded = (meaning) => text({ empty: true, max: Infinity }, meaning);
 var COUNT = Number.MAX_SAFE_INTEGER;
 var hostInfoSchema = strict({
   role: oneOf(["client", "server"]),
-  hostname: recorded("The host name.", 1e3),
-  cpuModel: recorded("The CPU model, as /proc/cpuinfo names it.", 1e3),
+  hostname: recorded("The host name."),
+  cpuModel: recorded("The CPU model, as /proc/cpuinfo names it."),
   cores: whole(0, 1e6, "Logical CPUs."),
   memoryBytes: finite(0, COUNT, "Total memory, in bytes."),
-  kernel: recorded("The kernel release.", 1e3),
-  distribution: recorded("The distribution, as /etc/os-release names it.", 1e3),
-  netperfVersion: recorded("netperf's version.", 1e3),
-  sysctls: dictionary(recorded("The value as read from /proc/sys.", 1e4), "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."),
+  kernel: recorded("The kernel release."),
+  distribution: recorded("The distribution, as /etc/os-release names it."),
+  netperfVersion: recorded("netperf's version."),
+  sysctls: dictionary(recorded("The value as read from /proc/sys."), "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."),
   virtualizationFlags: list(text({ max: 64 }), { max: 100 }, "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.")
 });
 var linkSchema = strict({
   kind: oneOf(["veth-testbed", "external"]),
-  shaping: recorded('Shaping as configured, e.g. "tbf rate 100mbit, stab overhead 24, gso_max_segs 1", or "none".', 1e4),
+  shaping: recorded('Shaping as configured, e.g. "tbf rate 100mbit, stab overhead 24, gso_max_segs 1", or "none".'),
   rateMbit: finite(0, 1e7, "The shaped rate, Mbit/s.").nullable(),
   serverAddress: text({ max: 255 }, "Where the client reaches the server."),
   clientAddress: text({ max: 255 }).nullable(),
@@ -40261,7 +40261,7 @@ var linkSchema = strict({
 });
 var environmentDescriptionSchema = strict({
   name: name("The environment."),
-  summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".', 1e4),
+  summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
   details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
   accelerator: oneOf(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
   startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable()
@@ -40269,7 +40269,7 @@ var environmentDescriptionSchema = strict({
 var sessionSchema = strict({
   startedAt: isoTime(),
   endedAt: isoTime().nullable(),
-  endReason: recorded("How the session ended: completed, or the signal/error that stopped it; null while running.", 1e4).nullable(),
+  endReason: recorded("How the session ended: completed, or the signal/error that stopped it; null while running.").nullable(),
   measuredInSession: whole(0, COUNT)
 });
 var manifestSchema = strict({
@@ -40282,8 +40282,8 @@ var manifestSchema = strict({
   git: strict({
     commit: text({ max: 64, pattern: { re: /^[0-9a-f]+$/, expected: "a commit id in hexadecimal" } }).nullable(),
     dirty: flag().nullable(),
-    branch: text({ max: 1e3 }).nullable(),
-    subject: recorded("The commit subject.", 1e4).nullable()
+    branch: recorded("The branch, as git names it.").nullable(),
+    subject: recorded("The commit subject.").nullable()
   }),
   planSource: text({ max: 4096 }, "The plan as named on the command line: a built-in name or a file name."),
   plan: planDocument,
@@ -40309,10 +40309,10 @@ var measurementRecordSchema = strict({
   attempts: whole(1, PLAN_LIMITS.retries + 1),
   startedAt: isoTime(),
   finishedAt: isoTime(),
-  command: list(text({ empty: true, max: 1e5 }), { min: 1, max: 1e3 }, "The exact netperf command."),
-  stdout: recorded("netperf's output, raw.", Infinity),
-  stderr: recorded("netperf's error output, raw.", Infinity),
-  error: recorded("Why the measurement failed.", 1e6).nullable(),
+  command: list(recorded("One argument."), { min: 1, max: 1e4 }, "The exact netperf command."),
+  stdout: recorded("netperf's output, raw."),
+  stderr: recorded("netperf's error output, raw."),
+  error: recorded("Why the measurement failed.").nullable(),
   metrics: netperfMetricsSchema.nullable()
 }).superRefine(
   (r, ctx) => {
