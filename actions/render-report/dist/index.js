@@ -20238,7 +20238,7 @@ function latestRecords(records) {
   return [...byKey2.values()];
 }
 
-// actions/lib/analyse/stats.ts
+// actions/lib/core/stats.ts
 function mean(xs) {
   if (xs.length === 0) return Number.NaN;
   let s2 = 0;
