@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock } from '../../actions/lib/core/lock.ts';
-import { checkPlanAgainstKernel, estimateSeconds, expandPoints, type Plan } from '../../actions/lib/plan/plan.ts';
+import { checkPlanAgainstKernel, estimateSeconds, expandPoints, PARAMETER_FLAG, type Plan } from '../../actions/lib/plan/plan.ts';
 import { loadPlan, overridePlan } from '../../actions/lib/plan/plan-file.ts';
 import { killOrphanedDaemons, stateDir } from '../../actions/lib/core/proc.ts';
 import type { LinkDescription } from '../../actions/lib/measure/records.ts';
@@ -62,7 +62,7 @@ function describeEvent(event: SweepEvent | { kind: 'notice'; message: string }):
       return `   retry ${event.attempt}: ${event.task.point.id} replicate ${event.task.replicate}: ${event.error}`;
     case 'measured': {
       const r = event.record;
-      const flag = r.parameter === 'sendSocketSize' ? '-s' : '-m';
+      const flag = PARAMETER_FLAG[r.parameter];
       const what = r.status === 'ok' ? `${r.metrics!.throughputMbps.toFixed(2)} Mbit/s` : `FAILED: ${r.error}`;
       const width = String(event.total).length;
       return `[${String(event.index).padStart(width)}/${event.total}] ${r.environment} ${r.test} ${flag} ${r.value} rep ${r.replicate}: ${what}  ETA ${formatDuration(event.etaSeconds)}`;

@@ -50,6 +50,18 @@ describe('plan validation names the field and the value', () => {
     ['newer format', { ...quick, formatVersion: 9 }, /formatVersion: 9 is newer/],
     ['not an object', [1, 2], /expected an object/],
     ['confidence bounds', { ...quick, confidence: { level: 99, width: 5, minIterations: 10, maxIterations: 3 } }, /minIterations 10 is above maxIterations 3/],
+    // Accepted before the plan was a schema:
+    ['a string confidence level', { ...quick, confidence: { level: '99', width: 5, minIterations: 3, maxIterations: 10 } }, /confidence\.level: "99" is not one of 95, 99/],
+    ['a series that is a parent directory', withSweep({ series: '..' }), /sweeps\[0\]\.series: "\.\." does not fit: expected letters, digits, '\.', '_' or '-', starting with a letter or digit/],
+    ['a size too large to hold', withSweep({ from: Infinity }), /sweeps\[0\]\.from: expected a whole number, got Infinity \(a number too large to hold\)/],
+    ['a $schema that is not a string', { ...quick, $schema: 7 }, /\$schema: expected a non-empty string, got 7/],
+    ['a fixed size that the sweep varies', withSweep({ messageSize: 100 }), /sweeps\[0\]\.messageSize: is swept by this sweep \(vary\), so it cannot also be fixed/],
+    // Bounds that keep a plan from running away (issue 14.5):
+    ['1e8 replicates of 999999 s', { ...quick, replicates: 1e8, testLengthSeconds: 999999 }, /testLengthSeconds: 999999 is out of range: expected 1 to 3600\n {2}- replicates: 100000000 is out of range: expected 1 to 1000/],
+    ['a billion points', withSweep({ test: 'TCP_STREAM', vary: 'sendSocketSize', from: 1, to: 1e9, step: 1 }), /sweeps: 1000000000 points in all, more than the 10000 a plan may have: use a larger step or a narrower range/],
+    ['more measurements than a scheduler should hold', { ...quick, replicates: 1000, sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 1, to: 200, step: 1 }] }, /replicates: 200 points x 1000 replicates make 200000 measurements per environment, more than the 100000 allowed/],
+    ['a plan that runs for a year', { ...quick, replicates: 1000, testLengthSeconds: 3600 }, /8000 measurements of up to 3600 s each make up to 8000 h of netperf per environment, more than the 168 h \(one week\) allowed/],
+    ['netperf iterations that make it run for weeks', { ...quick, replicates: 100, testLengthSeconds: 60, confidence: { level: 99, width: 5, minIterations: 3, maxIterations: 30 } }, /800 measurements of up to 1800 s each make up to 400 h/],
   ];
   it.each(cases)('%s', (_, input, message) => {
     expect(() => validatePlan(input, 'test.json')).toThrow(PlanError);
@@ -65,6 +77,26 @@ describe('plan validation names the field and the value', () => {
       expect((e as Error).message).toMatch(/testLengthSeconds/);
       expect((e as Error).message).toMatch(/both\.json/);
     }
+  });
+
+  it('reports problems of one sweep together with those of its fields', () => {
+    expect(() => validatePlan(withSweep({ from: 'x', to: 70000, step: 0 }), 'f.json')).toThrow(
+      'invalid plan f.json:\n  - sweeps[0].from: expected a whole number, got "x"\n  - sweeps[0].step: 0 never reaches the end: expected a step above 0\n  - sweeps[0].to: 70000 is above 65507 (the largest UDP payload over IPv4)',
+    );
+  });
+
+  it('accepts a $schema for editors and keeps it out of the plan', () => {
+    const plan = validatePlan({ ...quick, $schema: './plan.schema.json' });
+    expect(plan).not.toHaveProperty('$schema');
+    expect(plan).not.toHaveProperty('$comment');
+    expect(validatePlan(plan)).toEqual(plan);
+  });
+
+  it('fills what a plan leaves out with the documented defaults', () => {
+    const { formatVersion, name, testLengthSeconds, replicates, sweeps } = quick;
+    expect(validatePlan({ formatVersion, name, testLengthSeconds, replicates, sweeps })).toMatchObject({
+      description: '', interpretation: [], warmupSeconds: 0, confidence: null, order: { randomize: true, seed: 1 }, ports: { control: 12865, data: 12866 }, ipVersion: 4, retries: 2,
+    });
   });
 
   it('refuses duplicate points across sweeps', () => {

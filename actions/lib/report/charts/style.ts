@@ -7,6 +7,7 @@ import type { Parameter } from '../../plan/plan.ts';
 export const PARAMETER_AXIS_TITLE: Record<Parameter, string> = {
   sendSocketSize: 'Send socket size requested, -s (bytes)',
   messageSize: 'UDP message size, -m (bytes)',
+  requestSize: 'UDP datagram size requested, -r (bytes)',
 };
 
 export const ENVIRONMENT_ORDER = ['native', 'docker', 'kvm', 'osv'] as const;
