@@ -43,7 +43,7 @@ describe('a hostile manifest is refused, naming the file, the field and the valu
     ['a plan of 1e8 replicates of 999999 s', (m) => Object.assign(m.plan, { replicates: 1e8, testLengthSeconds: 999999 }), 'm.json:\n  - plan.testLengthSeconds: 999999 is out of range: expected 1 to 3600\n  - plan.replicates: 100000000 is out of range: expected 1 to 1000'],
     ['a plan of a billion points', (m) => Object.assign(m.plan.sweeps[0], { from: 1, to: 1e9, step: 1 }), /^m\.json: plan\.sweeps: 100000000\d points in all, more than the 10000 a plan may have/],
     ['an empty plan', (m) => (m.plan = {}), /^m\.json:\n {2}- plan\.formatVersion: expected a whole number, got nothing\n {2}- plan\.name: expected a non-empty string, got nothing/],
-    ['a plan of a newer format', (m) => (m.plan.formatVersion = 99), 'm.json: plan.formatVersion: 99 is newer than this virtnet reads (1); upgrade virtnet'],
+    ['a plan of a newer format', (m) => (m.plan.formatVersion = 99), 'm.json: plan.formatVersion: 99 is newer than this virtnet reads (2); upgrade virtnet'],
     ['formatVersion -1', (m) => (m.formatVersion = -1), 'm.json: formatVersion: -1 is not a format version: expected 1 to 1'],
     ['hosts without the server', (m) => (m.hosts = { client: m.hosts.client }), 'm.json: hosts.server: expected an object, got nothing'],
     ['a host without its cores', (m) => delete m.hosts.client.cores, 'm.json: hosts.client.cores: expected a whole number, got nothing'],

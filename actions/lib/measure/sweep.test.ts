@@ -13,7 +13,7 @@ import { runSweep, type SweepIO, type SweepRequest } from './sweep.ts';
 
 const tcpOutput = readFileSync(new URL('./fixtures/netperf/tcp-stream-s100.txt', import.meta.url), 'utf8');
 const plan: Plan = validatePlan({
-  formatVersion: 1, name: 'fake', testLengthSeconds: 1, replicates: 2, retries: 0, order: { randomize: true, seed: 3 },
+  formatVersion: 2, name: 'fake', testLengthSeconds: 1, replicates: 2, retries: 0, order: { randomize: true, seed: 3 },
   sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 100, to: 8100, step: 4000, messageSize: 131072 }],
 });
 

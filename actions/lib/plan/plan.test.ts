@@ -32,7 +32,8 @@ describe('the paper plan', () => {
   });
 
   it('writes down its reading of the UDP "request size"', () => {
-    expect(plan.interpretation.join(' ')).toMatch(/message size \(-m\)/);
+    expect(plan.interpretation.join(' ')).toMatch(/-m 3100 -r N/);
+    expect(plan.sweeps.find((s) => s.test === 'UDP_STREAM')).toMatchObject({ vary: 'requestSize', messageSize: 3100 });
   });
 });
 
@@ -59,7 +60,7 @@ describe('plan validation names the field and the value', () => {
     // Bounds that keep a plan from running away (issue 14.5):
     ['1e8 replicates of 999999 s', { ...quick, replicates: 1e8, testLengthSeconds: 999999 }, /testLengthSeconds: 999999 is out of range: expected 1 to 3600\n {2}- replicates: 100000000 is out of range: expected 1 to 1000/],
     ['a billion points', withSweep({ test: 'TCP_STREAM', vary: 'sendSocketSize', from: 1, to: 1e9, step: 1 }), /sweeps: 1000000000 points in all, more than the 10000 a plan may have: use a larger step or a narrower range/],
-    ['more measurements than a scheduler should hold', { ...quick, replicates: 1000, sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 1, to: 200, step: 1 }] }, /replicates: 200 points x 1000 replicates make 200000 measurements per environment, more than the 100000 allowed/],
+    ['more measurements than a scheduler should hold', { ...quick, replicates: 1000, sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 1, to: 200, step: 1 }] }, /replicates: 200 points x 1000 replicates \(at most\) make 200000 measurements per environment, more than the 100000 allowed/],
     ['a plan that runs for a year', { ...quick, replicates: 1000, testLengthSeconds: 3600 }, /8000 measurements of up to 3600 s each make up to 8000 h of netperf per environment, more than the 168 h \(one week\) allowed/],
     ['netperf iterations that make it run for weeks', { ...quick, replicates: 100, testLengthSeconds: 60, confidence: { level: 99, width: 5, minIterations: 3, maxIterations: 30 } }, /800 measurements of up to 1800 s each make up to 400 h/],
   ];
@@ -132,5 +133,21 @@ describe('ordering within one environment (environment-major turns)', () => {
   it('sweepValues stops at the last value not beyond the end', () => {
     expect(sweepValues({ from: 100, to: 20000, step: 1000 }).at(-1)).toBe(19100);
     expect(sweepValues({ from: 50, to: 1950, step: 100 }).at(-1)).toBe(1950);
+  });
+});
+
+describe('plan format 2: design and precision', () => {
+  it('reads a version-1 plan as environment-major (as it ran) and a version-2 plan as blocked by default', () => {
+    const v1 = validatePlan({ ...quick, formatVersion: 1, design: undefined });
+    expect(v1).toMatchObject({ formatVersion: 2, design: 'environment-major', precision: null });
+    expect(validatePlan({ ...quick, design: undefined }).design).toBe('blocked');
+  });
+  it('refuses a precision target below the replicates or without blocks, naming the field', () => {
+    expect(() => validatePlan({ ...quick, replicates: 3, precision: { halfWidthPercent: 1, maxReplicates: 2 } }, 't.json')).toThrow(/precision\.maxReplicates: 2 is below replicates \(3\)/);
+    expect(() => validatePlan({ ...quick, design: 'environment-major', precision: { halfWidthPercent: 1, maxReplicates: 5 } }, 't.json')).toThrow(/precision: precision targets add blocks: they need design "blocked"/);
+    expect(() => validatePlan({ ...quick, precision: { halfWidthPercent: 0, maxReplicates: 5 } }, 't.json')).toThrow(/precision\.halfWidthPercent/);
+  });
+  it('-r belongs to UDP_STREAM only', () => {
+    expect(() => validatePlan({ ...quick, sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'requestSize', from: 100, to: 200, step: 100 }] }, 't.json')).toThrow(/requestSize \(-r\) is a UDP_STREAM option/);
   });
 });

@@ -100,7 +100,8 @@ export function syntheticRun(options: SyntheticOptions): SyntheticRun {
   const replicates = options.replicates ?? options.plan.replicates;
   const noise = options.noise ?? 0.005;
   const random = seededRandom(seed);
-  const plan: Plan = { ...options.plan, replicates };
+  // Synthetic runs have every replicate of every point: a precision target has nothing to add.
+  const plan: Plan = { ...options.plan, replicates, precision: null };
   const createdAt = options.createdAt ?? '2026-01-01T00:00:00.000Z';
   const runId = options.runId ?? `synthetic-${seed}`;
   const points = expandPoints(plan);
