@@ -5,7 +5,8 @@
 # editing the Components line of the machine's own apt sources, never by naming a host.
 set -euo pipefail
 
-want=(netperf iproute2 iptables busybox-static cpio kmod xz-utils qemu-system-x86 qemu-utils docker.io chromium)
+# gcc, libc6-dev and libnetfilter-queue-dev build the testbed's delay line (env/testbed/delay-line/).
+want=(netperf iproute2 iptables busybox-static cpio kmod xz-utils qemu-system-x86 qemu-utils docker.io chromium gcc libc6-dev libnetfilter-queue-dev)
 [ "$#" -gt 0 ] && want=("$@")
 
 missing=()

@@ -28,6 +28,11 @@ export interface LinkDescription {
   serverAddress: string;
   clientAddress: string | null;
   clientNamespace: string | null;
+  /**
+   * One-way delay the testbed's delay line adds in each direction, in microseconds (0: none).
+   * Absent in runs recorded before the delay line existed, which had none.
+   */
+  oneWayDelayMicroseconds?: number;
 }
 
 export interface EnvironmentDescription {
