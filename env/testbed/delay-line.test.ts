@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Daemon, processStartTicks, runCommand } from '../../actions/lib/core/proc.ts';
-import { delayLineRules, delayLineState, delayLineStats, formatDelay, parseDelay, parseDelayLineStats } from './delay-line.ts';
+import { processRunning, delayLineRules, delayLineState, delayLineStats, formatDelay, parseDelay, parseDelayLineStats } from './delay-line.ts';
 import { isRoot, testIndex } from './for-tests.ts';
 import { testbedDown, testbedLayout, testbedStatus, testbedUp } from './testbed.ts';
 
@@ -66,6 +66,7 @@ describe.skipIf(!isRoot())('the delay line on a real testbed (needs root)', () =
       const first = await testbedUp({ index, rateMbit: 100, oneWayDelayMicroseconds: delayUs });
       expect(first.link.oneWayDelayMicroseconds).toBe(delayUs);
       expect(first.delayLinePid).not.toBeNull();
+      const firstTicks = processStartTicks(first.delayLinePid!);
       const delayed = await roundTrip();
       expect(delayed.p50, delayed.output).not.toBeNull();
       // The line never releases early, so the round trip grows by at least 2d (less a little noise
@@ -82,10 +83,11 @@ describe.skipIf(!isRoot())('the delay line on a real testbed (needs root)', () =
       expect((await testbedUp({ index, rateMbit: 100, oneWayDelayMicroseconds: delayUs })).delayLinePid).toBe(first.delayLinePid);
       const changed = await testbedUp({ index, rateMbit: 100, oneWayDelayMicroseconds: 200 });
       expect(changed.delayLinePid).not.toBe(first.delayLinePid);
-      expect(processStartTicks(first.delayLinePid!)).toBeNull();
+      const changedTicks = processStartTicks(changed.delayLinePid!);
+      expect(processRunning(first.delayLinePid!, firstTicks)).toBe(false);
       const off = await testbedUp({ index, rateMbit: 100 });
       expect(off.delayLinePid).toBeNull();
-      expect(processStartTicks(changed.delayLinePid!)).toBeNull();
+      expect(processRunning(changed.delayLinePid!, changedTicks)).toBe(false);
       const rules = await runCommand(['ip', 'netns', 'exec', l.clientNamespace, 'iptables', '-t', 'mangle', '-S'], { timeoutMs: 10_000 });
       expect(rules.stdout).not.toContain('NFQUEUE');
       const again = await roundTrip(1);
@@ -93,8 +95,9 @@ describe.skipIf(!isRoot())('the delay line on a real testbed (needs root)', () =
 
       const last = await testbedUp({ index, rateMbit: 100, oneWayDelayMicroseconds: delayUs });
       const log = delayLineState(index)!.log;
+      const lastTicks = processStartTicks(last.delayLinePid!);
       await testbedDown(index);
-      expect(processStartTicks(last.delayLinePid!)).toBeNull();
+      expect(processRunning(last.delayLinePid!, lastTicks)).toBe(false);
       expect(delayLineState(index)).toBeNull();
       expect(readFileSync(log, 'utf8')).toMatch(/^stats packets=/m); // it was stopped, and said goodbye
       expect(await testbedStatus(index)).toMatchObject({ up: false, namespace: false, serverInterface: false, delayLine: null });

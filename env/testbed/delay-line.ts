@@ -120,14 +120,22 @@ export function registeredDelayLines(): number[] {
   return readdirSync(registryDir()).flatMap((f) => (/^\d+\.json$/.test(f) ? [Number(f.slice(0, -5))] : []));
 }
 
-/** Alive and the same process (start time), not a zombie waiting to be reaped by its parent. */
-function isRunning(state: DelayLineState): boolean {
+/**
+ * Whether the process is alive and the same one (start time). A zombie is not: a delay line whose
+ * run was SIGKILLed is reparented, and its new parent may be slow to reap it.
+ */
+export function processRunning(pid: number, startTicks: string | null): boolean {
   try {
-    const stat = readFileSync(`/proc/${state.pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z' && processStartTicks(state.pid) === state.startTicks;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const afterName = stat.slice(stat.lastIndexOf(')') + 2);
+    return !afterName.startsWith('Z') && startTicks !== null && processStartTicks(pid) === startTicks;
   } catch {
     return false;
   }
+}
+
+function isRunning(state: DelayLineState): boolean {
+  return processRunning(state.pid, state.startTicks);
 }
 
 function logTail(path: string, lines = 5): string {
