@@ -6,7 +6,10 @@
 //      the paper slept 70 s between points)
 //  (c) the shaped link's TCP plateau vs 100BASE-TX's theoretical 94.15 Mbit/s (target within 1%)
 //  (d) each available environment's start-up time, until netserver answers
-// Options: --index N (testbed, default 1), --only a,b,c,d
+//  (e)-(h) the testbed's delay line: accuracy, plateau kept, CPU cost, the regime with the default
+//      delay and the calibration check (scripts/bench-delay.ts); `cal` scans candidate delays
+// Options: --index N (testbed, default 1), --only a,b,c,d,e,f,g,h[,cal], --delay-cpu N|none,
+//          --candidates US,US,... (for cal)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,10 +26,18 @@ import { nativeEnvironment } from '../env/native/native.ts';
 import { ENVIRONMENTS } from '../env/registry.ts';
 import { testbedDown, testbedUp } from '../env/testbed/testbed.ts';
 import { REPO_DIR } from './cli/common.ts';
+import { benchAccuracy, benchCalibrate, benchPlateauAndCost, benchRegime } from './bench-delay.ts';
 
 const THEORETICAL_TCP_GOODPUT = (100 * 1448) / 1538; // 100BASE-TX, MTU 1500, TCP timestamps
 
-const { values } = parseArgs({ options: { index: { type: 'string', default: '1' }, only: { type: 'string', default: 'a,b,c,d' } } });
+const { values } = parseArgs({
+  options: {
+    index: { type: 'string', default: '1' },
+    only: { type: 'string', default: 'a,b,c,d,e,f,g,h' },
+    'delay-cpu': { type: 'string' },
+    candidates: { type: 'string', default: '100,125,150,175,200' },
+  },
+});
 const index = Number(values.index);
 const only = new Set(values.only!.split(','));
 const work = mkdtempSync(join(tmpdir(), 'virtnet-bench-'));
@@ -159,6 +170,21 @@ try {
       }
     }
     console.log('');
+  }
+
+  if (['e', 'f', 'g', 'h', 'cal'].some((k) => only.has(k))) {
+    const cpuFlag = values['delay-cpu'];
+    const delayLineCpu = cpuFlag === undefined ? undefined : cpuFlag === 'none' ? null : Number(cpuFlag);
+    const env = await nativeEnvironment.start(context());
+    const ctx = { index, endpoint: env.endpoint, delayLineCpu };
+    try {
+      if (only.has('e')) await benchAccuracy(ctx);
+      if (only.has('f') || only.has('g')) await benchPlateauAndCost(ctx);
+      if (only.has('h')) await benchRegime(ctx);
+      if (only.has('cal')) await benchCalibrate(ctx, values.candidates!.split(',').map(Number));
+    } finally {
+      await env.stop();
+    }
   }
 } finally {
   await testbedDown(index);

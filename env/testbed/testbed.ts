@@ -23,6 +23,12 @@ export interface TestbedConfig {
 export const DEFAULT_TESTBED: TestbedConfig = { index: 0, rateMbit: 100 };
 /** The paper's 2017 Ubuntu used CUBIC; this host's kernel defaults to bbr, which a new namespace inherits. */
 export const DEFAULT_CONGESTION_CONTROL = 'cubic';
+/**
+ * The default one-way delay of `npm run reproduce`, picked by the rule in calibration.ts (native TCP
+ * window-limited at -s 100, converged between -s 5000 and 7000); env/testbed/README.md has the
+ * measured curve.
+ */
+export const CALIBRATED_ONE_WAY_DELAY_US = 150;
 /** See env/testbed/README.md (the delay line) for the measurements behind this choice. */
 export const DELAY_LINE_CPU: number | null = null;
 export const MAX_TESTBED_INDEX = 63;

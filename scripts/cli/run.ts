@@ -134,6 +134,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   const delay = delayOption(values.delay) ?? (resumed ? recordedDelay : 0);
   if (resumed && delay !== recordedDelay) throw new UsageError(`--delay: the run was measured with delay ${formatDelay(recordedDelay)}; a resume cannot change it to ${formatDelay(delay)}`);
   const congestionControl = congestionControlOption(values.cc) ?? resumed?.hosts.client?.sysctls['net.ipv4.tcp_congestion_control'] ?? undefined;
+  if (values.server && (delay > 0 || values.cc)) throw new UsageError(`--${delay > 0 ? 'delay' : 'cc'} shapes the namespace testbed; with --server the link and the client are as they are`);
   checkPlanAgainstKernel(plan, { wmemMax: Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8')) });
   const log = (line: string) => {
     if (!values.quiet) console.log(line);

@@ -29,6 +29,7 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -150,11 +151,11 @@ static long parse_number(const char *name, const char *text, long min, long max)
 }
 
 int main(int argc, char **argv) {
-  long queue = -1, delay_us = -1, cpu = -1, idle_ms = 50;
+  long queue = -1, delay_us = -1, cpu = -1, idle_ms = 50, nice_value = 0;
   static const struct option options[] = {
       {"queue", required_argument, 0, 'q'}, {"delay-us", required_argument, 0, 'd'},
       {"cpu", required_argument, 0, 'c'},   {"idle-ms", required_argument, 0, 'i'},
-      {"yield", no_argument, 0, 'y'},
+      {"yield", no_argument, 0, 'y'},       {"nice", required_argument, 0, 'n'},
       {0, 0, 0, 0},
   };
   for (int opt; (opt = getopt_long(argc, argv, "", options, NULL)) != -1;) {
@@ -163,6 +164,7 @@ int main(int argc, char **argv) {
       case 'd': delay_us = parse_number("delay-us", optarg, 0, 1000000); break;
       case 'c': cpu = parse_number("cpu", optarg, 0, 4095); break;
       case 'y': yield_when_idle = 1; break;
+      case 'n': nice_value = parse_number("nice", optarg, -20, 19); break;
       case 'i': idle_ms = parse_number("idle-ms", optarg, 0, 60000); break;
       default: usage(argv[0]);
     }
@@ -181,6 +183,11 @@ int main(int argc, char **argv) {
       fprintf(stderr, "delay-line: cannot pin to CPU %ld: %s\n", cpu, strerror(errno));
       return 1;
     }
+  }
+
+  if (nice_value != 0 && setpriority(PRIO_PROCESS, 0, (int)nice_value) != 0) {
+    fprintf(stderr, "delay-line: cannot set nice %ld: %s\n", nice_value, strerror(errno));
+    return 1;
   }
 
   struct sigaction stop = {.sa_handler = on_stop}, stats = {.sa_handler = on_stats};
