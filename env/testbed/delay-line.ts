@@ -12,6 +12,12 @@ import { mustRun, processStartTicks, runCommand, sleep, stateDir, waitUntil } fr
 
 /** The NFQUEUE number: queues are per network namespace, so every testbed can use the same one. */
 export const DELAY_LINE_QUEUE = 1;
+/**
+ * Microseconds a packet spends passing through the queue even when it is not held (to the program
+ * and back into the kernel), measured by `npm run bench` section e; the program holds packets this
+ * much less than the delay asked for, so that the link adds what was asked.
+ */
+export const QUEUE_PASS_OVERHEAD_US = 0;
 /** Beyond this a 100 Mbit/s link holds more packets than the program's queue takes (16384). */
 export const MAX_ONE_WAY_DELAY_US = 100_000;
 
@@ -49,6 +55,14 @@ export function delayLineRules(clientInterface: string, queue = DELAY_LINE_QUEUE
   return [
     ['-t', 'mangle', 'POSTROUTING', '-o', clientInterface, '-j', 'NFQUEUE', '--queue-num', String(queue)],
     ['-t', 'mangle', 'PREROUTING', '-i', clientInterface, '-j', 'NFQUEUE', '--queue-num', String(queue)],
+  ];
+}
+
+/** The program's command line, in the client namespace. */
+export function delayLineArgv(binary: string, clientNamespace: string, oneWayDelayMicroseconds: number, cpu: number | null): string[] {
+  return [
+    'ip', 'netns', 'exec', clientNamespace, binary, '--queue', String(DELAY_LINE_QUEUE), '--delay-us', String(oneWayDelayMicroseconds),
+    '--overhead-us', String(QUEUE_PASS_OVERHEAD_US), ...(cpu === null ? [] : ['--cpu', String(cpu)]),
   ];
 }
 
@@ -166,7 +180,7 @@ export async function startDelayLine(options: { index: number; clientNamespace: 
   const binary = await delayLineBinary();
   mkdirSync(registryDir(), { recursive: true });
   const log = logFile(index);
-  const argv = ['ip', 'netns', 'exec', clientNamespace, binary, '--queue', String(DELAY_LINE_QUEUE), '--delay-us', String(oneWayDelayMicroseconds), ...(cpu === null ? [] : ['--cpu', String(cpu)])];
+  const argv = delayLineArgv(binary, clientNamespace, oneWayDelayMicroseconds, cpu);
   const fd = openSync(log, 'w');
   // Detached: its own session, so a Ctrl-C meant for a run reaches the run (which tears down in
   // order) and not the link under it; `ip netns exec` execs the program, so this PID is the program's.

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { LinkDescription } from '../../actions/lib/measure/records.ts';
 import { mustRun, runCommand } from '../../actions/lib/core/proc.ts';
-import { delayLineProblem, delayLineState, ensureDelayLineRules, formatDelay, registeredDelayLines, startDelayLine, stopDelayLine } from './delay-line.ts';
+import { delayLineArgv, delayLineBinary, delayLineProblem, delayLineState, ensureDelayLineRules, formatDelay, registeredDelayLines, startDelayLine, stopDelayLine } from './delay-line.ts';
 
 export interface TestbedConfig {
   /** Tells testbeds apart: the default 0 for runs, others for tests running beside them. */
@@ -193,8 +193,9 @@ export async function testbedUp(config: TestbedConfig = DEFAULT_TESTBED): Promis
   // A delay line already running as asked is kept; any other is replaced (or removed for no delay).
   const cpu = config.delayLineCpu === undefined ? DELAY_LINE_CPU : config.delayLineCpu;
   const running = delayLineState(config.index);
+  const wanted = delayUs > 0 ? delayLineArgv(await delayLineBinary(), l.clientNamespace, delayUs, cpu) : null;
   let pid: number | null = null;
-  if (running && running.oneWayDelayMicroseconds === delayUs && running.cpu === cpu && delayUs > 0 && delayLineProblem(config.index) === null) {
+  if (running && wanted && running.argv.join(' ') === wanted.join(' ') && delayLineProblem(config.index) === null) {
     pid = running.pid;
     await ensureDelayLineRules(l.clientNamespace, l.clientInterface);
   } else {

@@ -29,7 +29,6 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <sched.h>
-#include <sys/resource.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,13 +51,12 @@ struct held {
 
 static struct held ring[RING_SIZE];
 static uint32_t ring_head, ring_count;
-static uint64_t delay_ns;
+static uint64_t hold_ns; // the delay less what a pass through the queue costs by itself
 static uint64_t last_arrival_ns;
 
 static uint64_t packets_seen, packets_released, ring_overflows, netlink_overruns, max_depth;
 static uint64_t late_hist[LATE_BUCKETS];
 
-static int yield_when_idle;
 static volatile sig_atomic_t stop_requested, stats_requested;
 
 static uint64_t now_ns(void) {
@@ -82,7 +80,7 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
     nfq_set_verdict(qh, id, NF_DROP, 0, NULL);
     return 0;
   }
-  ring[(ring_head + ring_count) & (RING_SIZE - 1)] = (struct held){id, now + delay_ns};
+  ring[(ring_head + ring_count) & (RING_SIZE - 1)] = (struct held){id, now + hold_ns};
   ring_count++;
   if (ring_count > max_depth) max_depth = ring_count;
   return 0;
@@ -135,7 +133,7 @@ static void on_stats(int sig) {
 }
 
 static void usage(const char *argv0) {
-  fprintf(stderr, "usage: %s --queue N --delay-us D [--cpu C] [--idle-ms M]\n", argv0);
+  fprintf(stderr, "usage: %s --queue N --delay-us D [--overhead-us O] [--cpu C] [--idle-ms M]\n", argv0);
   exit(2);
 }
 
@@ -151,26 +149,28 @@ static long parse_number(const char *name, const char *text, long min, long max)
 }
 
 int main(int argc, char **argv) {
-  long queue = -1, delay_us = -1, cpu = -1, idle_ms = 50, nice_value = 0;
+  long queue = -1, delay_us = -1, overhead_us = 0, cpu = -1, idle_ms = 50;
   static const struct option options[] = {
       {"queue", required_argument, 0, 'q'}, {"delay-us", required_argument, 0, 'd'},
       {"cpu", required_argument, 0, 'c'},   {"idle-ms", required_argument, 0, 'i'},
-      {"yield", no_argument, 0, 'y'},       {"nice", required_argument, 0, 'n'},
+      {"overhead-us", required_argument, 0, 'o'},
       {0, 0, 0, 0},
   };
   for (int opt; (opt = getopt_long(argc, argv, "", options, NULL)) != -1;) {
     switch (opt) {
       case 'q': queue = parse_number("queue", optarg, 0, 65535); break;
       case 'd': delay_us = parse_number("delay-us", optarg, 0, 1000000); break;
+      case 'o': overhead_us = parse_number("overhead-us", optarg, 0, 1000000); break;
       case 'c': cpu = parse_number("cpu", optarg, 0, 4095); break;
-      case 'y': yield_when_idle = 1; break;
-      case 'n': nice_value = parse_number("nice", optarg, -20, 19); break;
       case 'i': idle_ms = parse_number("idle-ms", optarg, 0, 60000); break;
       default: usage(argv[0]);
     }
   }
   if (queue < 0 || delay_us < 0 || optind != argc) usage(argv[0]);
-  delay_ns = (uint64_t)delay_us * 1000;
+  // A packet that passes through the queue without being held still arrives some microseconds
+  // later than without the queue (the trip to this program and back into the kernel): holding it
+  // that much less makes the link's added delay the one asked for.
+  hold_ns = delay_us > overhead_us ? (uint64_t)(delay_us - overhead_us) * 1000 : 0;
   uint64_t idle_ns = (uint64_t)idle_ms * 1000000;
 
   if (cpu >= 0) {
@@ -183,11 +183,6 @@ int main(int argc, char **argv) {
       fprintf(stderr, "delay-line: cannot pin to CPU %ld: %s\n", cpu, strerror(errno));
       return 1;
     }
-  }
-
-  if (nice_value != 0 && setpriority(PRIO_PROCESS, 0, (int)nice_value) != 0) {
-    fprintf(stderr, "delay-line: cannot set nice %ld: %s\n", nice_value, strerror(errno));
-    return 1;
   }
 
   struct sigaction stop = {.sa_handler = on_stop}, stats = {.sa_handler = on_stats};
@@ -219,7 +214,7 @@ int main(int argc, char **argv) {
   int rcvbuf = 8 << 20;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 
-  printf("ready queue=%ld delay_us=%ld cpu=%ld idle_ms=%ld pid=%d\n", queue, delay_us, cpu, idle_ms, (int)getpid());
+  printf("ready queue=%ld delay_us=%ld overhead_us=%ld cpu=%ld idle_ms=%ld pid=%d\n", queue, delay_us, overhead_us, cpu, idle_ms, (int)getpid());
   fflush(stdout);
 
   static char buf[65536] __attribute__((aligned));
@@ -248,8 +243,6 @@ int main(int argc, char **argv) {
     if (ring_count == 0 && now - last_arrival_ns > idle_ns) {
       struct pollfd p = {.fd = fd, .events = POLLIN};
       poll(&p, 1, 1000); // bounded, so a stats or stop request is seen within a second
-    } else if (yield_when_idle) {
-      sched_yield();
     }
   }
   print_stats();
