@@ -70,11 +70,12 @@ describe.skipIf(!isRoot())('the delay line on a real testbed (needs root)', () =
       const delayed = await roundTrip();
       expect(delayed.p50, delayed.output).not.toBeNull();
       // The line never releases early, so the round trip grows by at least 2d (less a little noise
-      // in the bare figure); the upper bound leaves room for a loaded 2-core machine. npm run bench
-      // measures the accuracy itself.
+      // in the bare figure). The upper bound only catches a hold of the wrong order (a unit slip
+      // would add seconds): on a 2-core machine at load 12 the median round trip grew by 2d + 3 ms.
+      // npm run bench measures the accuracy itself.
       const added = delayed.p50! - bare.p50!;
       expect(added).toBeGreaterThanOrEqual(2 * delayUs - 20);
-      expect(added).toBeLessThan(2 * delayUs + 1500);
+      expect(added).toBeLessThan(5 * 2 * delayUs + 5000);
       const stats = await delayLineStats(index);
       expect(stats?.packets).toBeGreaterThan(100);
       expect(stats?.netlinkOverruns).toBe(0);
