@@ -11,7 +11,7 @@
 
 import { loadavg } from 'node:os';
 import { runCommand } from '../actions/lib/core/proc.ts';
-import { mean, stdev } from '../actions/lib/analyse/stats.ts';
+import { mean, stdev } from '../actions/lib/core/stats.ts';
 import type { Endpoint } from '../actions/lib/measure/netperf.ts';
 import { netperfArgs, parseNetperfOutput } from '../actions/lib/measure/netperf.ts';
 import { expandPoints } from '../actions/lib/plan/plan.ts';

@@ -19,7 +19,7 @@ import { netperfArgs, parseNetperfOutput } from '../actions/lib/measure/netperf.
 import { type Plan, type Point, validatePlan } from '../actions/lib/plan/plan.ts';
 import { runCommand } from '../actions/lib/core/proc.ts';
 import { executeRun, netperfProbe } from '../actions/lib/measure/session.ts';
-import { mean, summarize } from '../actions/lib/analyse/stats.ts';
+import { mean, summarize } from '../actions/lib/core/stats.ts';
 import { measureTask, type SweepIO } from '../actions/lib/measure/sweep.ts';
 import type { EnvironmentContext } from '../actions/lib/measure/environment.ts';
 import { nativeEnvironment } from '../env/native/native.ts';

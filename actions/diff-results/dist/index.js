@@ -20261,7 +20261,7 @@ function latestRecords(records) {
   return [...byKey2.values()];
 }
 
-// actions/lib/analyse/stats.ts
+// actions/lib/core/stats.ts
 function mean(xs) {
   if (xs.length === 0) return Number.NaN;
   let s2 = 0;
@@ -20940,8 +20940,8 @@ function manifestDifferences(a4, b10) {
   for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
   compare(out, "environments", "environments", a4.environments, b10.environments);
   for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
-  const linkA = a4.link ?? {};
-  const linkB = b10.link ?? {};
+  const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
+  const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
   if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
   else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
   for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {

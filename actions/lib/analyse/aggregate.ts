@@ -2,7 +2,7 @@
 
 import type { Parameter, TestName } from '../plan/plan.ts';
 import { latestRecords, type MeasurementRecord } from '../measure/records.ts';
-import { summarize, type Summary } from './stats.ts';
+import { summarize, type Summary } from '../core/stats.ts';
 
 export interface PointSummary {
   environment: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PointSummary } from './aggregate.ts';
 import { udpAnomalies, compareRange, comparePoints, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpDelivery } from './analysis.ts';
-import { summarize } from './stats.ts';
+import { summarize } from '../core/stats.ts';
 
 function point(environment: string, value: number, samples: number[], extra: Partial<PointSummary> = {}): PointSummary {
   return {

@@ -21,7 +21,7 @@
 import type { PointSummary } from './aggregate.ts';
 import type { TestName } from '../plan/plan.ts';
 import type { MeasurementRecord } from '../measure/records.ts';
-import { mean, stdev, studentTCdf, studentTQuantile, welchTTest, type WelchResult } from './stats.ts';
+import { mean, stdev, studentTCdf, studentTQuantile, welchTTest, type WelchResult } from '../core/stats.ts';
 
 export const BASELINE = 'native';
 

@@ -7,7 +7,7 @@ import { summarizePoints } from './aggregate.ts';
 import { BASELINE, compareRange, signedAreas, environmentsOf, relativeThroughput, type Metric, type RangeComparison, MIN_REPLICATES_TO_DECIDE } from './analysis.ts';
 import type { TestName } from '../plan/plan.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
-import { mean, stdev, studentTQuantile, welchTTest } from './stats.ts';
+import { mean, stdev, studentTQuantile, welchTTest } from '../core/stats.ts';
 import paperClaimsFile from '../../../env/plans/paper-claims.json' with { type: 'json' };
 
 export type Verdict = 'supported' | 'refuted' | 'inconclusive';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { changePercent, type ClaimVerdict, DEFAULT_DIFF_OPTIONS, diffRuns, DiffOptionsError, type DiffInput, hasRegression, holmAdjust, manifestDifferences, trapezoid } from './diff.ts';
 import { pointRecords, scaleThroughput, testHost, testManifest, testPlan } from '../testing/diff-fixtures.ts';
 import type { MeasurementRecord } from '../measure/records.ts';
-import { welchTTest } from '../analyse/stats.ts';
+import { welchTTest } from '../core/stats.ts';
 
 /** A native run of two TCP and two UDP points, 3 replicates each, with a little noise. */
 function baselineRecords(): MeasurementRecord[] {

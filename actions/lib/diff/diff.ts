@@ -18,7 +18,7 @@
 import { recordsByPoint, summarizePoints, type PointSummary } from '../analyse/aggregate.ts';
 import type { Parameter, TestName } from '../plan/plan.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
-import { welchTTest } from '../analyse/stats.ts';
+import { welchTTest } from '../core/stats.ts';
 
 export const DIFF_FORMAT_VERSION = 1;
 

@@ -20103,6 +20103,9 @@ function setFailed(message) {
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+function warning(message, properties = {}) {
+  issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
@@ -20115,6 +20118,9 @@ import { join as join6 } from "node:path";
 var InputError = class extends Error {
   name = "InputError";
 };
+function quoted(value4) {
+  return JSON.stringify(value4);
+}
 function requiredInput(read2, name) {
   const value4 = read2(name);
   if (value4 === "") throw new InputError(`input ${name} is required but was not given`);
@@ -20134,10 +20140,13 @@ function resolvePath(path3, base) {
 }
 function parseRenderReportInputs(read2, runner) {
   const siteDir = optionalInput(read2, "site-dir");
+  const environments = read2("environments").split(",").map((e3) => e3.trim()).filter((e3) => e3 !== "");
+  for (const e3 of environments) if (!/^[a-z0-9-]{1,40}$/.test(e3)) throw new InputError(`input environments: expected comma-separated environment names, got ${quoted(e3)}`);
   return {
     runsPath: resolvePath(requiredInput(read2, "runs"), runner.workspace),
     reportsDir: resolvePath(read2("reports-dir") || "reports", runner.workspace),
-    siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace)
+    siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
+    environments
   };
 }
 
@@ -20229,7 +20238,7 @@ function latestRecords(records) {
   return [...byKey2.values()];
 }
 
-// actions/lib/analyse/stats.ts
+// actions/lib/core/stats.ts
 function mean(xs) {
   if (xs.length === 0) return Number.NaN;
   let s2 = 0;
@@ -20664,7 +20673,7 @@ function usesTcg(manifest) {
   return Object.values(manifest.environmentDescriptions ?? {}).some((d) => d.accelerator === "tcg");
 }
 function figureContext(manifest, environments) {
-  const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}`;
+  const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1e3} ms one-way delay` : ""}`;
   return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments };
 }
 var X_TITLE = {
@@ -60595,9 +60604,9 @@ function initFieldDef(fd, channel, { compositeMark = false } = {}) {
     fieldDef["type"] = newType;
   }
   if (isTypedFieldDef(fieldDef)) {
-    const { compatible, warning } = channelCompatibility(fieldDef, channel) || {};
+    const { compatible, warning: warning2 } = channelCompatibility(fieldDef, channel) || {};
     if (compatible === false) {
-      warn2(warning);
+      warn2(warning2);
     }
   }
   if (isSortableFieldDef(fieldDef) && isString(fieldDef.sort)) {
@@ -75021,7 +75030,9 @@ function linkSummary(m3) {
   const l = m3.link;
   if (!l) return "link not recorded";
   if (l.kind === "external") return `external server ${l.serverAddress}, ${l.shaping}`;
-  return `namespace testbed: client ${or2(l.clientAddress)} (netns ${or2(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : "unshaped, "}${l.shaping}`;
+  const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay each direction (round trip +${2 * l.oneWayDelayMicroseconds / 1e3} ms)` : "no added delay";
+  const cc = m3.hosts?.client?.sysctls?.["net.ipv4.tcp_congestion_control"];
+  return `namespace testbed: client ${or2(l.clientAddress)} (netns ${or2(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : "unshaped, "}${l.shaping}; ${delay}${cc ? `; client TCP congestion control ${cc}` : ""}`;
 }
 function tableMarkdown(t) {
   const esc = (s2) => s2.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -75184,6 +75195,13 @@ function mostCompleteCopies(runs) {
     if (a4[0] > b10[0] || a4[0] === b10[0] && (a4[1] > b10[1] || a4[1] === b10[1] && a4[2] > b10[2])) best.set(run3.manifest.runId, run3);
   }
   return [...best.values()].sort((x4, y4) => x4.manifest.runId < y4.manifest.runId ? -1 : 1);
+}
+function missingEnvironments(run3, expected) {
+  const measured = new Set(run3.results.records.map((r) => r.environment));
+  return expected.filter((e3) => !measured.has(e3));
+}
+function missingLegsMessage(runId, missing) {
+  return `run ${runId} has no data from ${missing.length === 1 ? "the leg" : "the legs"} ${missing.join(", ")}: ${missing.length === 1 ? "its" : "their"} client job failed before measuring or its artifact upload failed (the client runner keeps the run directory under /var/lib/virtnet/runs/<run key>; see that job's summary)`;
 }
 
 // actions/lib/site/build.ts
@@ -75561,8 +75579,8 @@ function manifestDifferences(a4, b10) {
   for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare3(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
   compare3(out, "environments", "environments", a4.environments, b10.environments);
   for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare3(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
-  const linkA = a4.link ?? {};
-  const linkB = b10.link ?? {};
+  const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
+  const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
   if (a4.link === null !== (b10.link === null)) compare3(out, "testbed", "link", a4.link, b10.link);
   else for (const k2 of keysOf(linkA, linkB)) compare3(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
   for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
@@ -76413,7 +76431,10 @@ async function run2() {
   try {
     const settings = parseRenderReportInputs((name) => getInput(name), runnerContext(process.env));
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
-    if (runs.length === 0) throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}`);
+    if (runs.length === 0) {
+      const legs = settings.environments.length > 0 ? ` (no data from any leg: ${settings.environments.join(", ")}; see the client jobs' summaries)` : "";
+      throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}${legs}`);
+    }
     const lines = ["## virtnet report\n"];
     const dirs = [];
     let changed = 0;
@@ -76427,6 +76448,13 @@ async function run2() {
 `);
       lines.push(`${committed.changed} files written or changed in \`${mdCell(committed.dir)}\`.
 `);
+      const missing = missingEnvironments(run3, settings.environments);
+      if (missing.length > 0) {
+        const message = missingLegsMessage(manifest.runId, missing);
+        warning(message);
+        lines.push(`**Missing:** ${mdCell(message)}
+`);
+      }
       lines.push("#### The paper's claims\n");
       lines.push(claimsMarkdown(analysis.claims));
       lines.push("#### Results\n");
