@@ -14,7 +14,7 @@ const USAGE = `virtnet: netperf across native Linux, Docker, a QEMU/KVM Linux gu
 usage:
   virtnet run --plan <quick|paper|FILE> --env <native[,docker,kvm,osv]|all> --out <DIR> [options]
   virtnet run --resume <DIR>
-  virtnet testbed up|down|status [--rate MBIT|off] [--index N]
+  virtnet testbed up|down|status [--rate MBIT|off] [--delay D|off] [--cc NAME] [--index N]
   virtnet report <RUN_DIR...> [--out DIR] [--site DIR] [--commit [--reports DIR]]
   virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P] [--fail-on-regression]
   virtnet cleanup [--index N]
@@ -31,6 +31,10 @@ run options:
   --seed N              override the plan's shuffle seed
   --no-shuffle          run points in plan order
   --rate MBIT|off       testbed link rate (default 100, the paper's cable)
+  --delay D|off         one-way delay added in each direction of the testbed link, e.g. 0.15ms or
+                        150us (default off; npm run reproduce uses the calibrated 150us); a resumed
+                        run keeps its delay
+  --cc NAME             TCP congestion control of the client, the sender (default cubic, the paper's)
   --index N             testbed index 0-63 (default 0; tests use others)
   --server ADDRESS      measure an external server (a real two-host testbed): no namespace testbed
   --osv-image PATH      OSv image for --env osv (also VIRTNET_OSV_IMAGE)

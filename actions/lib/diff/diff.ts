@@ -304,8 +304,9 @@ export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifferenc
   for (const key of [...new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, 'plan', `plan.sweeps[${key}]`, sweepsA.get(key), sweepsB.get(key));
   compare(out, 'environments', 'environments', a.environments, b.environments);
   for (const env of keysOf(a.environmentErrors, b.environmentErrors)) compare(out, 'run', `environmentErrors.${env}`, a.environmentErrors?.[env], b.environmentErrors?.[env]);
-  const linkA = (a.link ?? {}) as unknown as Record<string, unknown>;
-  const linkB = (b.link ?? {}) as unknown as Record<string, unknown>;
+  // A run recorded before the delay line existed had none: absent reads as 0, not as a difference.
+  const linkA = (a.link ? { oneWayDelayMicroseconds: 0, ...a.link } : {}) as unknown as Record<string, unknown>;
+  const linkB = (b.link ? { oneWayDelayMicroseconds: 0, ...b.link } : {}) as unknown as Record<string, unknown>;
   if ((a.link === null) !== (b.link === null)) compare(out, 'testbed', 'link', a.link, b.link);
   else for (const k of keysOf(linkA, linkB)) compare(out, 'testbed', `link.${k}`, linkA[k], linkB[k]);
   for (const env of keysOf(a.environmentDescriptions, b.environmentDescriptions)) {

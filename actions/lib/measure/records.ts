@@ -51,6 +51,7 @@ export const linkSchema = strict({
   serverAddress: text({ max: 255 }, 'Where the client reaches the server.'),
   clientAddress: text({ max: 255 }).nullable(),
   clientNamespace: text({ max: 255 }).nullable(),
+  oneWayDelayMicroseconds: whole(0, 10_000_000, "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.").optional(),
 });
 
 export const environmentDescriptionSchema = strict({

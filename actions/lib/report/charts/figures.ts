@@ -22,7 +22,7 @@ export function usesTcg(manifest: Pick<Manifest, 'environmentDescriptions'>): bo
 }
 
 export function figureContext(manifest: Manifest, environments: readonly string[]): FigureContext {
-  const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ''}`;
+  const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ''}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1000} ms one-way delay` : ''}`;
   return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments };
 }
 
