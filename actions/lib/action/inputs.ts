@@ -217,6 +217,19 @@ export interface RenderReportSettings {
   reportsDir: string;
   /** If set, the static site is built there from every run under <reportsDir>/runs. */
   siteDir: string | null;
+  /** The claims judged: a built-in name (env/plans/<name>-claims.json of the workspace) or a claims file. */
+  claims: ClaimsInput;
+}
+
+/** A claims file named by an input: a built-in name, looked up in `dir`, or a path. */
+export interface ClaimsInput {
+  nameOrPath: string;
+  dir: string;
+}
+
+function claimsInput(read: InputReader, runner: RunnerContext): ClaimsInput {
+  const text = read('claims') || 'paper';
+  return { nameOrPath: /^[a-z0-9-]+$/.test(text) ? text : resolvePath(text, runner.workspace), dir: resolvePath('env/plans', runner.workspace) };
 }
 
 export function parseRenderReportInputs(read: InputReader, runner: RunnerContext): RenderReportSettings {
@@ -225,6 +238,7 @@ export function parseRenderReportInputs(read: InputReader, runner: RunnerContext
     runsPath: resolvePath(requiredInput(read, 'runs'), runner.workspace),
     reportsDir: resolvePath(read('reports-dir') || 'reports', runner.workspace),
     siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
+    claims: claimsInput(read, runner),
   };
 }
 
@@ -249,6 +263,8 @@ export interface DiffResultsSettings {
   repoDir: string;
   /** Where to write the diff page and overlay charts; null: none. */
   pageDir: string | null;
+  /** The claims whose verdicts are compared. */
+  claims: ClaimsInput;
 }
 
 function numberInput(read: InputReader, name: string, fallback: number, min: number, max: number, example: string): number {
@@ -273,6 +289,7 @@ export function parseDiffResultsInputs(read: InputReader, runner: RunnerContext)
     format: choiceInput(read, 'format', DIFF_FORMATS, 'markdown'),
     repoDir: resolvePath(read('repository') || runner.workspace, runner.workspace),
     pageDir: pageDir === null ? null : resolvePath(pageDir, runner.workspace),
+    claims: claimsInput(read, runner),
   };
 }
 
