@@ -40535,54 +40535,43 @@ var id = external_exports.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected an id
 var environment = external_exports.string().regex(/^[a-z][a-z0-9-]*$/, "expected an environment name such as native, docker, kvm or osv");
 var environments = external_exports.array(environment).min(1);
 var bytes = external_exports.number().int().nonnegative();
-var range = external_exports.tuple([bytes, bytes]).refine(([from, to]) => from <= to, "expected [from, to] with from <= to");
+var range = external_exports.tuple([bytes, bytes]).refine(([from, to]) => from <= to, "expected [from, to] with from <= to").describe("[from, to] in bytes of the swept size, both included");
 var fraction = external_exports.number().gt(0).lt(1);
-var interval = external_exports.tuple([external_exports.number(), external_exports.number().nullable()]).refine(([low, high]) => high === null || low < high, "expected [low, high] with low < high, or [low, null]");
+var interval = external_exports.tuple([external_exports.number(), external_exports.number().nullable()]).refine(([low, high]) => high === null || low < high, "expected [low, high] with low < high, or [low, null]").describe("[low, high]: the interval the paper's words imply; high null when it bounds only from below");
 var METRICS = ["throughput", "relativeThroughput", "okRate"];
 var common = {
   id,
-  /** The claim in the paper's words. */
-  text: external_exports.string().min(1),
-  /** Where the paper makes it: section and figure. */
-  section: external_exports.string().min(1),
+  text: external_exports.string().min(1).describe("The claim in the paper's words"),
+  section: external_exports.string().min(1).describe("Where the paper makes it: section and figure"),
   test: external_exports.enum(TESTS),
-  /** Why a number was read the way it was, or what else the paper says on it. */
-  note: external_exports.string().min(1).optional(),
-  /** Claims of the paper that say the opposite (the paper contradicts itself). */
-  contradicts: external_exports.array(id).min(1).optional()
+  note: external_exports.string().min(1).optional().describe("Why a number was read the way it was, or what else the paper says on it"),
+  contradicts: external_exports.array(id).min(1).optional().describe("Ids of claims of the paper that say the opposite")
 };
-var series = external_exports.string().min(1).optional();
+var series = external_exports.string().min(1).optional().describe("One series of the plan (a sweep's series, e.g. from-100) when the paper gives numbers per series; absent: every series of the test");
 var CompareClaimSchema = external_exports.strictObject({
   ...common,
   kind: external_exports.literal("compare"),
   series,
   range,
   metric: external_exports.enum(METRICS),
-  /** Every environment in `above` beats every one in `below` ... */
-  above: environments.optional(),
+  above: environments.optional().describe("Every environment in above beats every one in below"),
   below: environments.optional(),
-  /** ... or each in `order` beats the next. */
-  order: external_exports.array(environment).min(2).optional(),
-  /** The mean gap over the range (above - below) that the paper's words imply. */
-  difference: interval
+  order: external_exports.array(environment).min(2).optional().describe("Instead of above and below: each environment beats the next"),
+  difference: interval.describe("The mean gap over the range (above - below), in the metric's unit")
 });
 var EveryPointClaimSchema = external_exports.strictObject({
   ...common,
   kind: external_exports.literal("every-point"),
   series,
-  /** At every point of each part's range, `above` beats `below`. */
-  parts: external_exports.array(external_exports.strictObject({ above: environment, below: environment, range })).min(1),
-  /** The gap at each point that counts (metric: throughput, 10^6 bits/s). */
-  difference: interval
+  parts: external_exports.array(external_exports.strictObject({ above: environment, below: environment, range })).min(1).describe("At every point of each part's range, above beats below"),
+  difference: interval.describe("The gap at each point, 10^6 bits/s")
 });
 var StepClaimSchema = external_exports.strictObject({
   ...common,
   kind: external_exports.literal("step"),
   environments,
-  /** The steps of the plan's grids that straddle the paper's step: from one point to the next. */
-  steps: external_exports.array(external_exports.strictObject({ series: external_exports.string().min(1), from: bytes, to: bytes })).min(1),
-  /** The fall 1 - after/before as a fraction. */
-  fall: interval
+  steps: external_exports.array(external_exports.strictObject({ series: external_exports.string().min(1), from: bytes, to: bytes })).min(1).describe("The steps of the plan's grids that straddle the paper's step, each from one point to the next"),
+  fall: interval.refine(([low, high]) => low > 0 && low < 1 && (high === null || high < 1), "expected fractions of the value before the step, between 0 and 1").describe("The fall 1 - after/before, as a fraction")
 });
 var RiseClaimSchema = external_exports.strictObject({
   ...common,
@@ -40590,10 +40579,8 @@ var RiseClaimSchema = external_exports.strictObject({
   environments,
   series,
   range,
-  /** The rise from the first to the last point, last/first - 1. */
-  rise: interval,
-  /** No step between neighbouring points may fall by more than this fraction ("gradual"). */
-  maximumStepFall: fraction
+  rise: interval.refine(([low]) => low > -1, "expected a rise above -1 (last/first - 1)").describe("The rise from the first to the last point, last/first - 1"),
+  maximumStepFall: fraction.describe('No step between neighbouring points may fall by more than this fraction ("gradual")')
 });
 var UnstableClaimSchema = external_exports.strictObject({
   ...common,
@@ -40601,31 +40588,25 @@ var UnstableClaimSchema = external_exports.strictObject({
   environment,
   baseline: environment,
   range,
-  /** The environment's spread around a gradually increasing curve must be at least this many times the baseline's. */
-  spreadRatio: external_exports.number().gt(1)
+  spreadRatio: external_exports.number().gt(1).describe("The environment's spread around a gradually increasing curve must be at least this many times the baseline's")
 });
 var ConvergeClaimSchema = external_exports.strictObject({
   ...common,
   kind: external_exports.literal("converge"),
   environments,
   baseline: environment,
-  /** Where the curves must first be shown to diverge from the baseline's. */
-  diverge: range,
-  /** Where every point must lie within the tolerance of the baseline. */
-  converge: range,
-  /** Largest relative deviation from the baseline that counts as converged. */
-  tolerance: fraction
+  diverge: range.describe("Where the curves must first be shown to diverge from the baseline's"),
+  converge: range.describe("Where every point must lie within the tolerance of the baseline"),
+  tolerance: fraction.describe("Largest relative deviation from the baseline that counts as converged")
 });
 var EquivalentClaimSchema = external_exports.strictObject({
   ...common,
   kind: external_exports.literal("equivalent"),
-  /** Every pair of these is alike. */
-  environments: external_exports.array(environment).min(2),
+  environments: external_exports.array(environment).min(2).describe("Every pair of these is alike"),
   series,
   range,
   metric: external_exports.enum(["throughput", "okRate"]),
-  /** How far apart "alike" may be on average over the range: a fraction of the second environment's value, or an absolute amount. */
-  margin: external_exports.union([external_exports.strictObject({ relative: fraction }), external_exports.strictObject({ absolute: external_exports.number().gt(0) })])
+  margin: external_exports.union([external_exports.strictObject({ relative: fraction }), external_exports.strictObject({ absolute: external_exports.number().gt(0) })]).describe(`How far apart "alike" may be on average over the range: a fraction of the second environment's value, or an absolute amount`)
 });
 var FadesClaimSchema = external_exports.strictObject({
   ...common,
@@ -40633,19 +40614,15 @@ var FadesClaimSchema = external_exports.strictObject({
   above: environment,
   below: environments,
   metric: external_exports.enum(["throughput", "okRate"]),
-  /** Where the advantage is claimed ... */
-  inside: range,
-  /** ... and where it is claimed to have faded. */
-  outside: range,
-  /** Faded: the mean gap outside is less than (1 - fade) times the mean gap inside. */
-  fade: fraction
+  inside: range.describe("Where the advantage is claimed"),
+  outside: range.describe("Where it is claimed to have faded"),
+  fade: fraction.describe("Faded: the mean gap outside is less than (1 - fade) times the mean gap inside")
 });
 var ReplicatesClaimSchema = external_exports.strictObject({
   ...common,
   kind: external_exports.literal("replicates-agree"),
   environments,
-  /** Largest replicate standard deviation, as a fraction of the point's mean, that is "negligible". */
-  maximumSpread: fraction
+  maximumSpread: fraction.describe(`Largest replicate standard deviation, as a fraction of the point's mean, that is "negligible"`)
 });
 var KIND_SCHEMAS = [CompareClaimSchema, EveryPointClaimSchema, StepClaimSchema, RiseClaimSchema, UnstableClaimSchema, ConvergeClaimSchema, EquivalentClaimSchema, FadesClaimSchema, ReplicatesClaimSchema];
 var ClaimSchema = external_exports.discriminatedUnion("kind", KIND_SCHEMAS).superRefine((c4, ctx) => {
@@ -40659,10 +40636,8 @@ var ClaimsFileSchema = external_exports.strictObject({
   $schema: external_exports.string().optional(),
   $comment: external_exports.string().optional(),
   formatVersion: external_exports.literal(CLAIMS_FORMAT_VERSION),
-  /** Significance level of every rule; Holm's correction keeps it for each claim as a whole. */
-  alpha: external_exports.number().gt(0).lt(0.5),
-  /** What the reader should know about the claims as a whole (the paper's self-contradictions). */
-  notes: external_exports.array(external_exports.string().min(1)).optional(),
+  alpha: external_exports.number().gt(0).lt(0.5).describe("Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"),
+  notes: external_exports.array(external_exports.string().min(1)).optional().describe("What the reader should know about the claims as a whole (where the paper contradicts itself)"),
   claims: external_exports.array(ClaimSchema).min(1)
 }).superRefine((file2, ctx) => {
   const seen = /* @__PURE__ */ new Set();
@@ -40885,7 +40860,7 @@ function judgeStep(c4, points2, present, ctx) {
         environments: [env],
         pSupport: pIn,
         pRefute: pOut,
-        text: `${label2}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, a fall of ${fmt(fallOf(r.estimate.value) * 100, 1)}%, ${fmt(ctx.level * 100, 0)}% CI [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%] (${r.method}); the paper: ${intervalText(c4.fall, FRACTION)}`
+        text: `${label2}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, ${fallOf(r.estimate.value) >= 0 ? "a fall" : "a rise, a fall"} of ${fmt(fallOf(r.estimate.value) * 100, 1)}%, ${fmt(ctx.level * 100, 0)}% CI [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%] (${r.method}); the paper: a fall of ${intervalText(c4.fall, FRACTION)}`
       });
     }
   }
@@ -41152,9 +41127,12 @@ function testbedCondition(input2) {
 function acceleratorCondition(input2, environments2) {
   const described = input2.manifest?.environmentDescriptions;
   if (!described) return "accelerators not recorded";
-  const guests = environments2.filter((e3) => described[e3] && described[e3].accelerator !== "none");
-  if (guests.length === 0) return "no guest (no accelerator)";
-  return guests.map((e3) => `${e3} on ${described[e3].accelerator === "tcg" ? "TCG (software emulation)" : "KVM"}`).join(", ");
+  const said = environments2.flatMap((e3) => {
+    const d = described[e3];
+    if (!d) return [`${e3} not measured`];
+    return d.accelerator === "none" ? [] : [`${e3} on ${d.accelerator === "tcg" ? "TCG (software emulation)" : "KVM"}`];
+  });
+  return said.length === 0 ? "no guest (no accelerator)" : said.join(", ");
 }
 function claimConditions(input2, claim2) {
   return `${testbedCondition(input2)}; ${acceleratorCondition(input2, claimEnvironments(claim2))}`;

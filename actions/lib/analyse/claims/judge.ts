@@ -90,9 +90,12 @@ export function testbedCondition(input: RunFacts): string {
 function acceleratorCondition(input: RunFacts, environments: readonly string[]): string {
   const described = input.manifest?.environmentDescriptions;
   if (!described) return 'accelerators not recorded';
-  const guests = environments.filter((e) => described[e] && described[e]!.accelerator !== 'none');
-  if (guests.length === 0) return 'no guest (no accelerator)';
-  return guests.map((e) => `${e} on ${described[e]!.accelerator === 'tcg' ? 'TCG (software emulation)' : 'KVM'}`).join(', ');
+  const said = environments.flatMap((e) => {
+    const d = described[e];
+    if (!d) return [`${e} not measured`];
+    return d.accelerator === 'none' ? [] : [`${e} on ${d.accelerator === 'tcg' ? 'TCG (software emulation)' : 'KVM'}`];
+  });
+  return said.length === 0 ? 'no guest (no accelerator)' : said.join(', ');
 }
 
 export function claimConditions(input: RunFacts, claim: Claim): string {

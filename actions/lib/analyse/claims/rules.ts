@@ -238,7 +238,7 @@ export function judgeStep(c: StepClaim, points: readonly PointSummary[], present
         environments: [env],
         pSupport: pIn,
         pRefute: pOut,
-        text: `${label}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, a fall of ${fmt(fallOf(r.estimate.value) * 100, 1)}%, ${fmt(ctx.level * 100, 0)}% CI [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%] (${r.method}); the paper: ${intervalText(c.fall, FRACTION)}`,
+        text: `${label}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, ${fallOf(r.estimate.value) >= 0 ? 'a fall' : 'a rise, a fall'} of ${fmt(fallOf(r.estimate.value) * 100, 1)}%, ${fmt(ctx.level * 100, 0)}% CI [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%] (${r.method}); the paper: a fall of ${intervalText(c.fall, FRACTION)}`,
       });
     }
   }

@@ -12,32 +12,28 @@ const environment = z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected an environme
 const environments = z.array(environment).min(1);
 const bytes = z.number().int().nonnegative();
 /** [from, to] in bytes of the swept size, both included. */
-const range = z.tuple([bytes, bytes]).refine(([from, to]) => from <= to, 'expected [from, to] with from <= to');
+const range = z.tuple([bytes, bytes]).refine(([from, to]) => from <= to, 'expected [from, to] with from <= to').describe('[from, to] in bytes of the swept size, both included');
 const fraction = z.number().gt(0).lt(1);
 /**
  * [low, high]: the interval the paper's number implies, in the metric's unit; high null when the
  * paper bounds it only from below ("above", "at least").
  */
-const interval = z.tuple([z.number(), z.number().nullable()]).refine(([low, high]) => high === null || low < high, 'expected [low, high] with low < high, or [low, null]');
+const interval = z.tuple([z.number(), z.number().nullable()]).refine(([low, high]) => high === null || low < high, 'expected [low, high] with low < high, or [low, null]').describe('[low, high]: the interval the paper\'s words imply; high null when it bounds only from below');
 
 export const METRICS = ['throughput', 'relativeThroughput', 'okRate'] as const;
 export type Metric = (typeof METRICS)[number];
 
 const common = {
   id,
-  /** The claim in the paper's words. */
-  text: z.string().min(1),
-  /** Where the paper makes it: section and figure. */
-  section: z.string().min(1),
+  text: z.string().min(1).describe('The claim in the paper\'s words'),
+  section: z.string().min(1).describe('Where the paper makes it: section and figure'),
   test: z.enum(TESTS),
-  /** Why a number was read the way it was, or what else the paper says on it. */
-  note: z.string().min(1).optional(),
-  /** Claims of the paper that say the opposite (the paper contradicts itself). */
-  contradicts: z.array(id).min(1).optional(),
+  note: z.string().min(1).optional().describe('Why a number was read the way it was, or what else the paper says on it'),
+  contradicts: z.array(id).min(1).optional().describe('Ids of claims of the paper that say the opposite'),
 };
 
 /** One series of the plan (a sweep's `series`), when the paper gives numbers per series; absent: every series of the test. */
-const series = z.string().min(1).optional();
+const series = z.string().min(1).optional().describe('One series of the plan (a sweep\'s series, e.g. from-100) when the paper gives numbers per series; absent: every series of the test');
 
 export const CompareClaimSchema = z.strictObject({
   ...common,
@@ -45,33 +41,26 @@ export const CompareClaimSchema = z.strictObject({
   series,
   range,
   metric: z.enum(METRICS),
-  /** Every environment in `above` beats every one in `below` ... */
-  above: environments.optional(),
+  above: environments.optional().describe('Every environment in above beats every one in below'),
   below: environments.optional(),
-  /** ... or each in `order` beats the next. */
-  order: z.array(environment).min(2).optional(),
-  /** The mean gap over the range (above - below) that the paper's words imply. */
-  difference: interval,
+  order: z.array(environment).min(2).optional().describe('Instead of above and below: each environment beats the next'),
+  difference: interval.describe('The mean gap over the range (above - below), in the metric\'s unit'),
 });
 
 export const EveryPointClaimSchema = z.strictObject({
   ...common,
   kind: z.literal('every-point'),
   series,
-  /** At every point of each part's range, `above` beats `below`. */
-  parts: z.array(z.strictObject({ above: environment, below: environment, range })).min(1),
-  /** The gap at each point that counts (metric: throughput, 10^6 bits/s). */
-  difference: interval,
+  parts: z.array(z.strictObject({ above: environment, below: environment, range })).min(1).describe('At every point of each part\'s range, above beats below'),
+  difference: interval.describe('The gap at each point, 10^6 bits/s'),
 });
 
 export const StepClaimSchema = z.strictObject({
   ...common,
   kind: z.literal('step'),
   environments,
-  /** The steps of the plan's grids that straddle the paper's step: from one point to the next. */
-  steps: z.array(z.strictObject({ series: z.string().min(1), from: bytes, to: bytes })).min(1),
-  /** The fall 1 - after/before as a fraction. */
-  fall: interval,
+  steps: z.array(z.strictObject({ series: z.string().min(1), from: bytes, to: bytes })).min(1).describe('The steps of the plan\'s grids that straddle the paper\'s step, each from one point to the next'),
+  fall: interval.refine(([low, high]) => low > 0 && low < 1 && (high === null || high < 1), 'expected fractions of the value before the step, between 0 and 1').describe('The fall 1 - after/before, as a fraction'),
 });
 
 export const RiseClaimSchema = z.strictObject({
@@ -80,10 +69,8 @@ export const RiseClaimSchema = z.strictObject({
   environments,
   series,
   range,
-  /** The rise from the first to the last point, last/first - 1. */
-  rise: interval,
-  /** No step between neighbouring points may fall by more than this fraction ("gradual"). */
-  maximumStepFall: fraction,
+  rise: interval.refine(([low]) => low > -1, 'expected a rise above -1 (last/first - 1)').describe('The rise from the first to the last point, last/first - 1'),
+  maximumStepFall: fraction.describe('No step between neighbouring points may fall by more than this fraction ("gradual")'),
 });
 
 export const UnstableClaimSchema = z.strictObject({
@@ -92,8 +79,7 @@ export const UnstableClaimSchema = z.strictObject({
   environment,
   baseline: environment,
   range,
-  /** The environment's spread around a gradually increasing curve must be at least this many times the baseline's. */
-  spreadRatio: z.number().gt(1),
+  spreadRatio: z.number().gt(1).describe('The environment\'s spread around a gradually increasing curve must be at least this many times the baseline\'s'),
 });
 
 export const ConvergeClaimSchema = z.strictObject({
@@ -101,24 +87,19 @@ export const ConvergeClaimSchema = z.strictObject({
   kind: z.literal('converge'),
   environments,
   baseline: environment,
-  /** Where the curves must first be shown to diverge from the baseline's. */
-  diverge: range,
-  /** Where every point must lie within the tolerance of the baseline. */
-  converge: range,
-  /** Largest relative deviation from the baseline that counts as converged. */
-  tolerance: fraction,
+  diverge: range.describe('Where the curves must first be shown to diverge from the baseline\'s'),
+  converge: range.describe('Where every point must lie within the tolerance of the baseline'),
+  tolerance: fraction.describe('Largest relative deviation from the baseline that counts as converged'),
 });
 
 export const EquivalentClaimSchema = z.strictObject({
   ...common,
   kind: z.literal('equivalent'),
-  /** Every pair of these is alike. */
-  environments: z.array(environment).min(2),
+  environments: z.array(environment).min(2).describe('Every pair of these is alike'),
   series,
   range,
   metric: z.enum(['throughput', 'okRate']),
-  /** How far apart "alike" may be on average over the range: a fraction of the second environment's value, or an absolute amount. */
-  margin: z.union([z.strictObject({ relative: fraction }), z.strictObject({ absolute: z.number().gt(0) })]),
+  margin: z.union([z.strictObject({ relative: fraction }), z.strictObject({ absolute: z.number().gt(0) })]).describe('How far apart "alike" may be on average over the range: a fraction of the second environment\'s value, or an absolute amount'),
 });
 
 export const FadesClaimSchema = z.strictObject({
@@ -127,20 +108,16 @@ export const FadesClaimSchema = z.strictObject({
   above: environment,
   below: environments,
   metric: z.enum(['throughput', 'okRate']),
-  /** Where the advantage is claimed ... */
-  inside: range,
-  /** ... and where it is claimed to have faded. */
-  outside: range,
-  /** Faded: the mean gap outside is less than (1 - fade) times the mean gap inside. */
-  fade: fraction,
+  inside: range.describe('Where the advantage is claimed'),
+  outside: range.describe('Where it is claimed to have faded'),
+  fade: fraction.describe('Faded: the mean gap outside is less than (1 - fade) times the mean gap inside'),
 });
 
 export const ReplicatesClaimSchema = z.strictObject({
   ...common,
   kind: z.literal('replicates-agree'),
   environments,
-  /** Largest replicate standard deviation, as a fraction of the point's mean, that is "negligible". */
-  maximumSpread: fraction,
+  maximumSpread: fraction.describe('Largest replicate standard deviation, as a fraction of the point\'s mean, that is "negligible"'),
 });
 
 const KIND_SCHEMAS = [CompareClaimSchema, EveryPointClaimSchema, StepClaimSchema, RiseClaimSchema, UnstableClaimSchema, ConvergeClaimSchema, EquivalentClaimSchema, FadesClaimSchema, ReplicatesClaimSchema] as const;
@@ -158,10 +135,8 @@ export const ClaimsFileSchema = z
     $schema: z.string().optional(),
     $comment: z.string().optional(),
     formatVersion: z.literal(CLAIMS_FORMAT_VERSION),
-    /** Significance level of every rule; Holm's correction keeps it for each claim as a whole. */
-    alpha: z.number().gt(0).lt(0.5),
-    /** What the reader should know about the claims as a whole (the paper's self-contradictions). */
-    notes: z.array(z.string().min(1)).optional(),
+    alpha: z.number().gt(0).lt(0.5).describe('Significance level of every rule; Holm\'s correction across the parts of each claim keeps it for the claim as a whole'),
+    notes: z.array(z.string().min(1)).optional().describe('What the reader should know about the claims as a whole (where the paper contradicts itself)'),
     claims: z.array(ClaimSchema).min(1),
   })
   .superRefine((file, ctx) => {
