@@ -40840,7 +40840,7 @@ function describeRule(c4, alpha) {
   const series2 = "series" in c4 && c4.series !== void 0 ? ` of series ${c4.series}` : "";
   switch (c4.kind) {
     case "compare":
-      return `For each pair, the mean over the shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the difference in ${c4.metric === "relativeThroughput" ? "throughput relative to native (Fig. 5 averages ratios)" : c4.metric === "okRate" ? "okay rate (messages received / sent, pooled over replicates)" : "throughput"}, paired over points (t, k - 1 df); it holds when the mean is inside ${intervalText(c4.difference, METRIC_UNIT[c4.metric])}, fails when outside. ${holm}`;
+      return `For each pair, the mean over the shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the difference in ${c4.metric === "relativeThroughput" ? "throughput relative to native (Fig. 5 averages ratios)" : c4.metric === "okRate" ? "okay rate (messages received / sent, pooled over replicates)" : "throughput"}, paired over points (t, k - 1 df); a pair holds when the mean is shown to be ${intervalText(c4.difference, METRIC_UNIT[c4.metric])}, fails when shown to be outside that. ${holm}`;
     case "every-point":
       return `At every shared point${series2} of each part's range, the difference over replicates (paired by replicate when both have the same replicates, else Welch) must be ${intervalText(c4.difference, MBIT)}; one point clearly outside refutes. ${holm}`;
     case "step":

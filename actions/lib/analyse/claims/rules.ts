@@ -527,7 +527,7 @@ export function describeRule(c: Claim, alpha: number): string {
   const series = 'series' in c && c.series !== undefined ? ` of series ${c.series}` : '';
   switch (c.kind) {
     case 'compare':
-      return `For each pair, the mean over the shared points${series} in ${c.range[0]}-${c.range[1]} B of the difference in ${c.metric === 'relativeThroughput' ? 'throughput relative to native (Fig. 5 averages ratios)' : c.metric === 'okRate' ? 'okay rate (messages received / sent, pooled over replicates)' : 'throughput'}, paired over points (t, k - 1 df); it holds when the mean is inside ${intervalText(c.difference, METRIC_UNIT[c.metric])}, fails when outside. ${holm}`;
+      return `For each pair, the mean over the shared points${series} in ${c.range[0]}-${c.range[1]} B of the difference in ${c.metric === 'relativeThroughput' ? 'throughput relative to native (Fig. 5 averages ratios)' : c.metric === 'okRate' ? 'okay rate (messages received / sent, pooled over replicates)' : 'throughput'}, paired over points (t, k - 1 df); a pair holds when the mean is shown to be ${intervalText(c.difference, METRIC_UNIT[c.metric])}, fails when shown to be outside that. ${holm}`;
     case 'every-point':
       return `At every shared point${series} of each part's range, the difference over replicates (paired by replicate when both have the same replicates, else Welch) must be ${intervalText(c.difference, MBIT)}; one point clearly outside refutes. ${holm}`;
     case 'step':
