@@ -9,7 +9,7 @@ import { compactTable, mdCell } from '../../lib/report/job-summary.ts';
 import { analyseRun, claimsMarkdown } from '../../lib/report/report.ts';
 import { loadClaims } from '../../lib/analyse/claims/file.ts';
 import { isRunDir } from '../../lib/measure/run-dir.ts';
-import { findRunCopies, mostCompleteCopies } from '../../lib/action/run-copies.ts';
+import { findRunCopies, missingEnvironments, missingLegsMessage, mostCompleteCopies } from '../../lib/action/run-copies.ts';
 import { buildSite, commitRun } from '../../lib/site/build.ts';
 
 export async function run(): Promise<void> {
@@ -17,7 +17,10 @@ export async function run(): Promise<void> {
     const settings = parseRenderReportInputs((name) => core.getInput(name), runnerContext(process.env));
     const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
-    if (runs.length === 0) throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}`);
+    if (runs.length === 0) {
+      const legs = settings.environments.length > 0 ? ` (no data from any leg: ${settings.environments.join(', ')}; see the client jobs' summaries)` : '';
+      throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}${legs}`);
+    }
     const lines = ['## virtnet report\n'];
     const dirs: string[] = [];
     let changed = 0;
@@ -29,6 +32,12 @@ export async function run(): Promise<void> {
       const analysis = analyseRun(manifest, results.records, claims);
       lines.push(`### Run \`${mdCell(manifest.runId)}\` (${mdCell(manifest.status)}): plan ${mdCell(manifest.plan.name)}, ${manifest.environments.map(mdCell).join(', ')}\n`);
       lines.push(`${committed.changed} files written or changed in \`${mdCell(committed.dir)}\`.\n`);
+      const missing = missingEnvironments(run, settings.environments);
+      if (missing.length > 0) {
+        const message = missingLegsMessage(manifest.runId, missing);
+        core.warning(message);
+        lines.push(`**Missing:** ${mdCell(message)}\n`);
+      }
       lines.push('#### The paper\'s claims\n');
       lines.push(claimsMarkdown(analysis.claims, analysis.scope));
       lines.push('#### Results\n');
