@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { planSchema } from '../actions/lib/plan/plan.ts';
+import { ClaimsFileSchema } from '../actions/lib/analyse/claims/schema.ts';
 
 export interface GeneratedSchema {
   /** Where the file goes, relative to the repository. */
@@ -17,6 +18,7 @@ export interface GeneratedSchema {
 /** Every generated schema: one line each. */
 export const GENERATED_SCHEMAS: readonly GeneratedSchema[] = [
   { file: 'env/plans/plan.schema.json', title: 'virtnet sweep plan', schema: planSchema },
+  { file: 'env/plans/claims.schema.json', title: "virtnet claims file: the paper's claims and how each is judged", schema: ClaimsFileSchema },
 ];
 
 export const REPO = resolve(import.meta.dirname, '..');

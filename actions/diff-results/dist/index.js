@@ -26,9 +26,9 @@ var __export = (target2, all) => {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key3 of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key3) && key3 !== except)
-        __defProp(to, key3, { get: () => from[key3], enumerable: !(desc = __getOwnPropDesc(from, key3)) || desc.enumerable });
+    for (let key2 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key2) && key2 !== except)
+        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
   return to;
 };
@@ -812,9 +812,9 @@ var require_constants = __commonJS({
       "X-XSS-Protection"
     ];
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key3 = wellknownHeaderNames[i];
-      const lowerCasedKey = key3.toLowerCase();
-      headerNameLowerCasedRecord[key3] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key2 = wellknownHeaderNames[i];
+      const lowerCasedKey = key2.toLowerCase();
+      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     Object.setPrototypeOf(headerNameLowerCasedRecord, null);
     module.exports = {
@@ -848,16 +848,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key3, value4, index6) {
-        if (index6 === void 0 || index6 >= key3.length) {
+      constructor(key2, value4, index6) {
+        if (index6 === void 0 || index6 >= key2.length) {
           throw new TypeError("Unreachable");
         }
-        const code2 = this.code = key3.charCodeAt(index6);
+        const code2 = this.code = key2.charCodeAt(index6);
         if (code2 > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key3.length !== ++index6) {
-          this.middle = new _TstNode(key3, value4, index6);
+        if (key2.length !== ++index6) {
+          this.middle = new _TstNode(key2, value4, index6);
         } else {
           this.value = value4;
         }
@@ -866,15 +866,15 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        */
-      add(key3, value4) {
-        const length3 = key3.length;
+      add(key2, value4) {
+        const length3 = key2.length;
         if (length3 === 0) {
           throw new TypeError("Unreachable");
         }
         let index6 = 0;
         let node2 = this;
         while (true) {
-          const code2 = key3.charCodeAt(index6);
+          const code2 = key2.charCodeAt(index6);
           if (code2 > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -885,20 +885,20 @@ var require_tree = __commonJS({
             } else if (node2.middle !== null) {
               node2 = node2.middle;
             } else {
-              node2.middle = new _TstNode(key3, value4, index6);
+              node2.middle = new _TstNode(key2, value4, index6);
               break;
             }
           } else if (node2.code < code2) {
             if (node2.left !== null) {
               node2 = node2.left;
             } else {
-              node2.left = new _TstNode(key3, value4, index6);
+              node2.left = new _TstNode(key2, value4, index6);
               break;
             }
           } else if (node2.right !== null) {
             node2 = node2.right;
           } else {
-            node2.right = new _TstNode(key3, value4, index6);
+            node2.right = new _TstNode(key2, value4, index6);
             break;
           }
         }
@@ -907,12 +907,12 @@ var require_tree = __commonJS({
        * @param {Uint8Array} key
        * @return {TstNode | null}
        */
-      search(key3) {
-        const keylength = key3.length;
+      search(key2) {
+        const keylength = key2.length;
         let index6 = 0;
         let node2 = this;
         while (node2 !== null && index6 < keylength) {
-          let code2 = key3[index6];
+          let code2 = key2[index6];
           if (code2 <= 90 && code2 >= 65) {
             code2 |= 32;
           }
@@ -937,25 +937,25 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key3, value4) {
+      insert(key2, value4) {
         if (this.node === null) {
-          this.node = new TstNode(key3, value4, 0);
+          this.node = new TstNode(key2, value4, 0);
         } else {
-          this.node.add(key3, value4);
+          this.node.add(key2, value4);
         }
       }
       /**
        * @param {Uint8Array} key
        * @return {any}
        */
-      lookup(key3) {
-        return this.node?.search(key3)?.value ?? null;
+      lookup(key2) {
+        return this.node?.search(key2)?.value ?? null;
       }
     };
     var tree2 = new TernarySearchTree();
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key3 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
-      tree2.insert(key3, key3);
+      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree2.insert(key2, key2);
     }
     module.exports = {
       TernarySearchTree,
@@ -1179,20 +1179,20 @@ var require_util = __commonJS({
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i = 0; i < headers.length; i += 2) {
-        const key3 = headerNameToString(headers[i]);
-        let val = obj[key3];
+        const key2 = headerNameToString(headers[i]);
+        let val = obj[key2];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj[key3] = val;
+            obj[key2] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         } else {
           const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj[key3] = headersValue;
+            obj[key2] = headersValue;
           } else {
-            obj[key3] = Array.isArray(headersValue) ? headersValue.map((x4) => x4.toString("utf8")) : headersValue.toString("utf8");
+            obj[key2] = Array.isArray(headersValue) ? headersValue.map((x4) => x4.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1206,21 +1206,21 @@ var require_util = __commonJS({
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
-      let key3;
+      let key2;
       let val;
       let kLen = 0;
       for (let n = 0; n < headers.length; n += 2) {
-        key3 = headers[n];
+        key2 = headers[n];
         val = headers[n + 1];
-        typeof key3 !== "string" && (key3 = key3.toString());
+        typeof key2 !== "string" && (key2 = key2.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
-        kLen = key3.length;
-        if (kLen === 14 && key3[7] === "-" && (key3 === "content-length" || key3.toLowerCase() === "content-length")) {
+        kLen = key2.length;
+        if (kLen === 14 && key2[7] === "-" && (key2 === "content-length" || key2.toLowerCase() === "content-length")) {
           hasContentLength = true;
-        } else if (kLen === 19 && key3[7] === "-" && (key3 === "content-disposition" || key3.toLowerCase() === "content-disposition")) {
+        } else if (kLen === 19 && key2[7] === "-" && (key2 === "content-disposition" || key2.toLowerCase() === "content-disposition")) {
           contentDispositionIdx = n + 1;
         }
-        ret[n] = key3;
+        ret[n] = key2;
         ret[n + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
@@ -1368,9 +1368,9 @@ var require_util = __commonJS({
     function isValidHeaderValue(characters) {
       return !headerCharRegex.test(characters);
     }
-    function parseRangeHeader(range6) {
-      if (range6 == null || range6 === "") return { start: 0, end: null, size: null };
-      const m3 = range6 ? range6.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
+    function parseRangeHeader(range7) {
+      if (range7 == null || range7 === "") return { start: 0, end: null, size: null };
+      const m3 = range7 ? range7.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
       return m3 ? {
         start: parseInt(m3[1]),
         end: m3[2] ? parseInt(m3[2]) : null,
@@ -1961,20 +1961,20 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key3, value4) {
-        processHeader(this, key3, value4);
+      addHeader(key2, value4) {
+        processHeader(this, key2, value4);
         return this;
       }
     };
-    function processHeader(request2, key3, val) {
+    function processHeader(request2, key2, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key3} header`);
+        throw new InvalidArgumentError(`invalid ${key2} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key3];
+      let headerName = headerNameLowerCasedRecord[key2];
       if (headerName === void 0) {
-        headerName = key3.toLowerCase();
+        headerName = key2.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
@@ -1984,17 +1984,17 @@ var require_request = __commonJS({
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
-              throw new InvalidArgumentError(`invalid ${key3} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(val[i]);
           } else if (val[i] === null) {
             arr.push("");
           } else if (typeof val[i] === "object") {
-            throw new InvalidArgumentError(`invalid ${key3} header`);
+            throw new InvalidArgumentError(`invalid ${key2} header`);
           } else {
             const str = `${val[i]}`;
             if (!isValidHeaderValue(str)) {
-              throw new InvalidArgumentError(`invalid ${key3} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(str);
           }
@@ -2002,14 +2002,14 @@ var require_request = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key3} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key3} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       }
       if (headerName === "host") {
@@ -2030,7 +2030,7 @@ var require_request = __commonJS({
         }
       } else if (request2.contentType === null && headerName === "content-type") {
         request2.contentType = val;
-        request2.headers.push(key3, val);
+        request2.headers.push(key2, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -2044,7 +2044,7 @@ var require_request = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request2.headers.push(key3, val);
+        request2.headers.push(key2, val);
       }
     }
     module.exports = Request;
@@ -2532,13 +2532,13 @@ var require_connect = __commonJS({
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
-          this._sessionRegistry = new global.FinalizationRegistry((key3) => {
+          this._sessionRegistry = new global.FinalizationRegistry((key2) => {
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref2 = this._sessionCache.get(key3);
+            const ref2 = this._sessionCache.get(key2);
             if (ref2 !== void 0 && ref2.deref() === void 0) {
-              this._sessionCache.delete(key3);
+              this._sessionCache.delete(key2);
             }
           });
         }
@@ -2702,10 +2702,10 @@ var require_utils = __commonJS({
     exports.enumToMap = void 0;
     function enumToMap(obj) {
       const res = {};
-      Object.keys(obj).forEach((key3) => {
-        const value4 = obj[key3];
+      Object.keys(obj).forEach((key2) => {
+        const value4 = obj[key2];
         if (typeof value4 === "number") {
-          res[key3] = value4;
+          res[key2] = value4;
         }
       });
       return res;
@@ -2882,9 +2882,9 @@ var require_constants2 = __commonJS({
     ];
     exports.METHOD_MAP = utils_1.enumToMap(METHODS);
     exports.H_METHOD_MAP = {};
-    Object.keys(exports.METHOD_MAP).forEach((key3) => {
-      if (/^H/.test(key3)) {
-        exports.H_METHOD_MAP[key3] = exports.METHOD_MAP[key3];
+    Object.keys(exports.METHOD_MAP).forEach((key2) => {
+      if (/^H/.test(key2)) {
+        exports.H_METHOD_MAP[key2] = exports.METHOD_MAP[key2];
       }
     });
     var FINISH;
@@ -3385,8 +3385,8 @@ var require_data_url = __commonJS({
       return input2.slice(start, position2.position);
     }
     function stringPercentDecode(input2) {
-      const bytes = encoder2.encode(input2);
-      return percentDecode(bytes);
+      const bytes2 = encoder2.encode(input2);
+      return percentDecode(bytes2);
     }
     function isHexCharByte(byte) {
       return byte >= 48 && byte <= 57 || byte >= 65 && byte <= 70 || byte >= 97 && byte <= 102;
@@ -3855,19 +3855,19 @@ var require_webidl = __commonJS({
         const result = {};
         if (!types.isProxy(O)) {
           const keys5 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key3 of keys5) {
-            const typedKey = keyConverter(key3, prefix, argument);
-            const typedValue = valueConverter(O[key3], prefix, argument);
+          for (const key2 of keys5) {
+            const typedKey = keyConverter(key2, prefix, argument);
+            const typedValue = valueConverter(O[key2], prefix, argument);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys4 = Reflect.ownKeys(O);
-        for (const key3 of keys4) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key3);
+        for (const key2 of keys4) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key3, prefix, argument);
-            const typedValue = valueConverter(O[key3], prefix, argument);
+            const typedKey = keyConverter(key2, prefix, argument);
+            const typedValue = valueConverter(O[key2], prefix, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -3898,29 +3898,29 @@ var require_webidl = __commonJS({
           });
         }
         for (const options of converters) {
-          const { key: key3, defaultValue, required: required3, converter } = options;
+          const { key: key2, defaultValue, required: required3, converter } = options;
           if (required3 === true) {
-            if (!Object.hasOwn(dictionary2, key3)) {
+            if (!Object.hasOwn(dictionary2, key2)) {
               throw webidl.errors.exception({
                 header: prefix,
-                message: `Missing required key "${key3}".`
+                message: `Missing required key "${key2}".`
               });
             }
           }
-          let value4 = dictionary2[key3];
+          let value4 = dictionary2[key2];
           const hasDefault = Object.hasOwn(options, "defaultValue");
           if (hasDefault && value4 !== null) {
             value4 ??= defaultValue();
           }
           if (required3 || hasDefault || value4 !== void 0) {
-            value4 = converter(value4, prefix, `${argument}.${key3}`);
+            value4 = converter(value4, prefix, `${argument}.${key2}`);
             if (options.allowedValues && !options.allowedValues.includes(value4)) {
               throw webidl.errors.exception({
                 header: prefix,
                 message: `${value4} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key3] = value4;
+            dict[key2] = value4;
           }
         }
         return dict;
@@ -4369,7 +4369,7 @@ var require_util2 = __commonJS({
         return false;
       }
     }
-    function bytesMatch(bytes, metadataList) {
+    function bytesMatch(bytes2, metadataList) {
       if (crypto2 === void 0) {
         return true;
       }
@@ -4385,7 +4385,7 @@ var require_util2 = __commonJS({
       for (const item of metadata2) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto2.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto2.createHash(algorithm).update(bytes2).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -4535,18 +4535,18 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key3, [valueIndex]: value4 } = values3[index6];
+          const { [keyIndex]: key2, [valueIndex]: value4 } = values3[index6];
           this.#index = index6 + 1;
           let result;
           switch (this.#kind) {
             case "key":
-              result = key3;
+              result = key2;
               break;
             case "value":
               result = value4;
               break;
             case "key+value":
-              result = [key3, value4];
+              result = [key2, value4];
               break;
           }
           return {
@@ -4612,8 +4612,8 @@ var require_util2 = __commonJS({
                 `Failed to execute 'forEach' on '${name2}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key3, 1: value4 } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value4, key3, this);
+            for (const { 0: key2, 1: value4 } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value4, key2, this);
             }
           }
         }
@@ -4663,17 +4663,17 @@ var require_util2 = __commonJS({
       return input2;
     }
     async function readAllBytes(reader) {
-      const bytes = [];
+      const bytes2 = [];
       let byteLength = 0;
       while (true) {
         const { done, value: chunk } = await reader.read();
         if (done) {
-          return Buffer.concat(bytes, byteLength);
+          return Buffer.concat(bytes2, byteLength);
         }
         if (!isUint8Array(chunk)) {
           throw new TypeError("Received non-Uint8Array chunk");
         }
-        bytes.push(chunk);
+        bytes2.push(chunk);
         byteLength += chunk.length;
       }
     }
@@ -5627,19 +5627,19 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
     function bodyMixinMethods(instance) {
       const methods2 = {
         blob() {
-          return consumeBody(this, (bytes) => {
+          return consumeBody(this, (bytes2) => {
             let mimeType = bodyMimeType(this);
             if (mimeType === null) {
               mimeType = "";
             } else if (mimeType) {
               mimeType = serializeAMimeType(mimeType);
             }
-            return new Blob2([bytes], { type: mimeType });
+            return new Blob2([bytes2], { type: mimeType });
           }, instance);
         },
         arrayBuffer() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes).buffer;
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2).buffer;
           }, instance);
         },
         text() {
@@ -5678,8 +5678,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
           }, instance);
         },
         bytes() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes);
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2);
           }, instance);
         }
       };
@@ -5714,8 +5714,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
       const body = object3[kState].body;
       return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
-    function parseJSONFromBytes(bytes) {
-      return JSON.parse(utf8DecodeBytes(bytes));
+    function parseJSONFromBytes(bytes2) {
+      return JSON.parse(utf8DecodeBytes(bytes2));
     }
     function bodyMimeType(requestOrResponse) {
       const headers = requestOrResponse[kState].headersList;
@@ -6056,15 +6056,15 @@ var require_client_h1 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key3 = this.headers[len - 2];
-        if (key3.length === 10) {
-          const headerName = util.bufferToLowerCasedHeaderName(key3);
+        const key2 = this.headers[len - 2];
+        if (key2.length === 10) {
+          const headerName = util.bufferToLowerCasedHeaderName(key2);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key3.length === 14 && util.bufferToLowerCasedHeaderName(key3) === "content-length") {
+        } else if (key2.length === 14 && util.bufferToLowerCasedHeaderName(key2) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6562,15 +6562,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key3 = headers[n + 0];
+          const key2 = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key3}: ${val[i]}\r
+              header += `${key2}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key3}: ${val}\r
+            header += `${key2}: ${val}\r
 `;
           }
         }
@@ -7035,8 +7035,8 @@ var require_client_h2 = __commonJS({
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type3, code2, id2) {
-      if (id2 === 0) {
+    function onHttp2FrameError(type3, code2, id3) {
+      if (id3 === 0) {
         const err = new InformationalError(`HTTP/2: "frameError" received - type ${type3}, code ${code2}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
@@ -7080,18 +7080,18 @@ var require_client_h2 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key3 = reqHeaders[n + 0];
+        const key2 = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key3]) {
-              headers[key3] += `,${val[i]}`;
+            if (headers[key2]) {
+              headers[key2] += `,${val[i]}`;
             } else {
-              headers[key3] = val[i];
+              headers[key2] = val[i];
             }
           }
         } else {
-          headers[key3] = val;
+          headers[key2] = val;
         }
       }
       let stream2;
@@ -7586,9 +7586,9 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else if (headers && typeof headers === "object") {
-        for (const key3 of Object.keys(headers)) {
-          if (!shouldRemoveHeader(key3, removeContent, unknownOrigin)) {
-            ret.push(key3, headers[key3]);
+        for (const key2 of Object.keys(headers)) {
+          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
+            ret.push(key2, headers[key2]);
           }
         }
       } else {
@@ -8669,16 +8669,16 @@ var require_agent = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler) {
-        let key3;
+        let key2;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key3 = String(opts.origin);
+          key2 = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        let dispatcher = this[kClients].get(key3);
+        let dispatcher = this[kClients].get(key2);
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
-          this[kClients].set(key3, dispatcher);
+          this[kClients].set(key2, dispatcher);
         }
         return dispatcher.dispatch(opts, handler);
       }
@@ -8917,7 +8917,7 @@ var require_proxy_agent = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key3) => key3.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -9079,16 +9079,16 @@ var require_retry_handler = __commonJS({
       const current2 = Date.now();
       return new Date(retryAfter).getTime() - current2;
     }
-    function validatePartialResponseContentLength(headers, range6, statusCode, retryCount) {
+    function validatePartialResponseContentLength(headers, range7, statusCode, retryCount) {
       const contentLength = headers["content-length"];
       if (contentLength == null) {
         return null;
       }
-      if (!Number.isFinite(range6.start) || !Number.isFinite(range6.end)) {
+      if (!Number.isFinite(range7.start) || !Number.isFinite(range7.end)) {
         return null;
       }
       const length3 = Number(contentLength);
-      const expectedLength = range6.end - range6.start + 1;
+      const expectedLength = range7.end - range7.start + 1;
       if (!Number.isFinite(length3) || length3 !== expectedLength) {
         return new RequestRetryError("Content-Length mismatch", statusCode, {
           headers,
@@ -9303,8 +9303,8 @@ var require_retry_handler = __commonJS({
         }
         if (this.end == null) {
           if (statusCode === 206) {
-            const range6 = parseRangeHeader(headers["content-range"]);
-            if (range6 == null) {
+            const range7 = parseRangeHeader(headers["content-range"]);
+            if (range7 == null) {
               this.headersSent = true;
               return this.handler.onHeaders(
                 statusCode,
@@ -9313,12 +9313,12 @@ var require_retry_handler = __commonJS({
                 statusMessage
               );
             }
-            const contentLengthError = validatePartialResponseContentLength(headers, range6, statusCode, this.retryCount);
+            const contentLengthError = validatePartialResponseContentLength(headers, range7, statusCode, this.retryCount);
             if (contentLengthError != null) {
               this.abort(contentLengthError);
               return false;
             }
-            const { start, size: size2, end = size2 - 1 } = range6;
+            const { start, size: size2, end = size2 - 1 } = range7;
             assert4(
               start != null && Number.isFinite(start),
               "content-range mismatch"
@@ -10695,18 +10695,18 @@ var require_mock_utils = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key3) {
+    function getHeaderByName(headers, key2) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key3.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key3);
+        return headers.get(key2);
       } else {
-        return lowerCaseEntries(headers)[key3.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -10770,41 +10770,41 @@ var require_mock_utils = __commonJS({
         return data3.toString();
       }
     }
-    function getMockDispatch(mockDispatches, key3) {
-      const basePath = key3.query ? buildURL(key3.path, key3.query) : key3.path;
+    function getMockDispatch(mockDispatches, key2) {
+      const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method: method2 }) => matchValue(method2, key3.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method: method2 }) => matchValue(method2, key2.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key3.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key3.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key2.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key3.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key3.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key3.headers === "object" ? JSON.stringify(key3.headers) : key3.headers;
+        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key3, data3) {
+    function addMockDispatch(mockDispatches, key2, data3) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data3 === "function" ? { callback: data3 } : { ...data3 };
-      const newMockDispatch = { ...baseData, ...key3, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key3) {
+    function deleteMockDispatch(mockDispatches, key2) {
       const index6 = mockDispatches.findIndex((dispatch2) => {
         if (!dispatch2.consumed) {
           return false;
         }
-        return matchKey(dispatch2, key3);
+        return matchKey(dispatch2, key2);
       });
       if (index6 !== -1) {
         mockDispatches.splice(index6, 1);
@@ -10824,9 +10824,9 @@ var require_mock_utils = __commonJS({
       const keys4 = Object.keys(data3);
       const result = [];
       for (let i = 0; i < keys4.length; ++i) {
-        const key3 = keys4[i];
-        const value4 = data3[key3];
-        const name2 = Buffer.from(`${key3}`);
+        const key2 = keys4[i];
+        const value4 = data3[key2];
+        const name2 = Buffer.from(`${key2}`);
         if (Array.isArray(value4)) {
           for (let j = 0; j < value4.length; ++j) {
             result.push(name2, Buffer.from(`${value4[j]}`));
@@ -10848,8 +10848,8 @@ var require_mock_utils = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler) {
-      const key3 = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key3);
+      const key2 = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -10859,7 +10859,7 @@ var require_mock_utils = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error65 !== null) {
-        deleteMockDispatch(this[kDispatches], key3);
+        deleteMockDispatch(this[kDispatches], key2);
         handler.onError(error65);
         return true;
       }
@@ -10884,7 +10884,7 @@ var require_mock_utils = __commonJS({
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key3);
+        deleteMockDispatch(mockDispatches, key2);
       }
       function resume() {
       }
@@ -12418,10 +12418,10 @@ var require_response = __commonJS({
         if (init2 !== null) {
           init2 = webidl.converters.ResponseInit(init2);
         }
-        const bytes = textEncoder.encode(
+        const bytes2 = textEncoder.encode(
           serializeJavascriptValueToJSONString(data3)
         );
-        const body = extractBody(bytes);
+        const body = extractBody(bytes2);
         const responseObject = fromInnerResponse(makeResponse({}), "response");
         initializeResponse(responseObject, init2, { body: body[0], type: "application/json" });
         return responseObject;
@@ -12791,16 +12791,16 @@ var require_dispatcher_weakref = __commonJS({
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
-      register(dispatcher, key3) {
+      register(dispatcher, key2) {
         if (dispatcher.on) {
           dispatcher.on("disconnect", () => {
             if (dispatcher[kConnected] === 0 && dispatcher[kSize] === 0) {
-              this.finalizer(key3);
+              this.finalizer(key2);
             }
           });
         }
       }
-      unregister(key3) {
+      unregister(key2) {
       }
     };
     module.exports = function() {
@@ -13878,12 +13878,12 @@ var require_fetch = __commonJS({
           processBodyError(response.error);
           return;
         }
-        const processBody = (bytes) => {
-          if (!bytesMatch(bytes, request2.integrity)) {
+        const processBody = (bytes2) => {
+          if (!bytesMatch(bytes2, request2.integrity)) {
             processBodyError("integrity mismatch");
             return;
           }
-          response.body = safelyExtractBody(bytes)[0];
+          response.body = safelyExtractBody(bytes2)[0];
           fetchFinale(fetchParams, response);
         };
         await fullyReadBody(response.body, processBody, processBodyError);
@@ -14296,12 +14296,12 @@ var require_fetch = __commonJS({
       if (request2.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request2.body != null) {
-        const processBodyChunk = async function* (bytes) {
+        const processBodyChunk = async function* (bytes2) {
           if (isCancelled(fetchParams)) {
             return;
           }
-          yield bytes;
-          fetchParams.processRequestBodyChunkLength?.(bytes.byteLength);
+          yield bytes2;
+          fetchParams.processRequestBodyChunkLength?.(bytes2.byteLength);
         };
         const processEndOfBody = () => {
           if (isCancelled(fetchParams)) {
@@ -14323,8 +14323,8 @@ var require_fetch = __commonJS({
         };
         requestBody = (async function* () {
           try {
-            for await (const bytes of request2.body.stream) {
-              yield* processBodyChunk(bytes);
+            for await (const bytes2 of request2.body.stream) {
+              yield* processBodyChunk(bytes2);
             }
             processEndOfBody();
           } catch (err) {
@@ -14376,33 +14376,33 @@ var require_fetch = __commonJS({
       }
       fetchParams.controller.resume = async () => {
         while (true) {
-          let bytes;
+          let bytes2;
           let isFailure;
           try {
             const { done, value: value4 } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value4;
+            bytes2 = done ? void 0 : value4;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
-              bytes = void 0;
+              bytes2 = void 0;
             } else {
-              bytes = err;
+              bytes2 = err;
               isFailure = true;
             }
           }
-          if (bytes === void 0) {
+          if (bytes2 === void 0) {
             readableStreamClose(fetchParams.controller.controller);
             finalizeResponse(fetchParams, response);
             return;
           }
-          timingInfo.decodedBodySize += bytes?.byteLength ?? 0;
+          timingInfo.decodedBodySize += bytes2?.byteLength ?? 0;
           if (isFailure) {
-            fetchParams.controller.terminate(bytes);
+            fetchParams.controller.terminate(bytes2);
             return;
           }
-          const buffer = new Uint8Array(bytes);
+          const buffer = new Uint8Array(bytes2);
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
@@ -14528,9 +14528,9 @@ var require_fetch = __commonJS({
               if (fetchParams.controller.dump) {
                 return;
               }
-              const bytes = chunk;
-              timingInfo.encodedBodySize += bytes.byteLength;
-              return this.body.push(bytes);
+              const bytes2 = chunk;
+              timingInfo.encodedBodySize += bytes2.byteLength;
+              return this.body.push(bytes2);
             },
             onComplete() {
               if (this.abort) {
@@ -14663,11 +14663,11 @@ var require_progressevent = __commonJS({
 var require_encoding = __commonJS({
   "node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
     "use strict";
-    function getEncoding2(label) {
-      if (!label) {
+    function getEncoding2(label2) {
+      if (!label2) {
         return "failure";
       }
-      switch (label.trim().toLowerCase()) {
+      switch (label2.trim().toLowerCase()) {
         case "unicode-1-1-utf-8":
         case "unicode11utf8":
         case "unicode20utf8":
@@ -14976,7 +14976,7 @@ var require_util4 = __commonJS({
       fr[kError] = null;
       const stream2 = blob.stream();
       const reader = stream2.getReader();
-      const bytes = [];
+      const bytes2 = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
       (async () => {
@@ -14990,7 +14990,7 @@ var require_util4 = __commonJS({
             }
             isFirstChunk = false;
             if (!done && types.isUint8Array(value4)) {
-              bytes.push(value4);
+              bytes2.push(value4);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
@@ -15002,7 +15002,7 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result = packageData(bytes, type3, blob.type, encodingName);
+                  const result = packageData(bytes2, type3, blob.type, encodingName);
                   if (fr[kAborted]) {
                     return;
                   }
@@ -15042,7 +15042,7 @@ var require_util4 = __commonJS({
       });
       reader.dispatchEvent(event2);
     }
-    function packageData(bytes, type3, mimeType, encodingName) {
+    function packageData(bytes2, type3, mimeType, encodingName) {
       switch (type3) {
         case "DataURL": {
           let dataURL = "data:";
@@ -15052,7 +15052,7 @@ var require_util4 = __commonJS({
           }
           dataURL += ";base64,";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             dataURL += btoa2(decoder.write(chunk));
           }
           dataURL += btoa2(decoder.end());
@@ -15072,16 +15072,16 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode3(bytes, encoding);
+          return decode3(bytes2, encoding);
         }
         case "ArrayBuffer": {
-          const sequence3 = combineByteSequences(bytes);
+          const sequence3 = combineByteSequences(bytes2);
           return sequence3.buffer;
         }
         case "BinaryString": {
           let binaryString = "";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             binaryString += decoder.write(chunk);
           }
           binaryString += decoder.end();
@@ -15090,14 +15090,14 @@ var require_util4 = __commonJS({
       }
     }
     function decode3(ioQueue, encoding) {
-      const bytes = combineByteSequences(ioQueue);
-      const BOMEncoding = BOMSniffing(bytes);
+      const bytes2 = combineByteSequences(ioQueue);
+      const BOMEncoding = BOMSniffing(bytes2);
       let slice5 = 0;
       if (BOMEncoding !== null) {
         encoding = BOMEncoding;
         slice5 = BOMEncoding === "UTF-8" ? 3 : 2;
       }
-      const sliced = bytes.slice(slice5);
+      const sliced = bytes2.slice(slice5);
       return new TextDecoder(encoding).decode(sliced);
     }
     function BOMSniffing(ioQueue) {
@@ -15650,9 +15650,9 @@ var require_cache = __commonJS({
           // 16.
         };
         operations.push(operation);
-        const bytes = await bodyReadPromise.promise;
+        const bytes2 = await bodyReadPromise.promise;
         if (clonedResponse.body != null) {
-          clonedResponse.body.source = bytes;
+          clonedResponse.body.source = bytes2;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -16285,8 +16285,8 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key3, ...value4] = part.split("=");
-        const trimmedKey = key3.trim();
+        const [key2, ...value4] = part.split("=");
+        const trimmedKey = key2.trim();
         const joinedValue = value4.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -19178,7 +19178,7 @@ var require_topojson_client = __commonJS({
         };
       }
       function bbox(topology) {
-        var t = transform5(topology.transform), key3, x02 = Infinity, y02 = x02, x12 = -x02, y12 = -x02;
+        var t = transform5(topology.transform), key2, x02 = Infinity, y02 = x02, x12 = -x02, y12 = -x02;
         function bboxPoint(p) {
           p = t(p);
           if (p[0] < x02) x02 = p[0];
@@ -19209,8 +19209,8 @@ var require_topojson_client = __commonJS({
             if (p[1] > y12) y12 = p[1];
           }
         });
-        for (key3 in topology.objects) {
-          bboxGeometry(topology.objects[key3]);
+        for (key2 in topology.objects) {
+          bboxGeometry(topology.objects[key2]);
         }
         return [x02, y02, x12, y12];
       }
@@ -19225,8 +19225,8 @@ var require_topojson_client = __commonJS({
         }) } : feature$1(topology, o);
       }
       function feature$1(topology, o) {
-        var id2 = o.id, bbox2 = o.bbox, properties = o.properties == null ? {} : o.properties, geometry = object3(topology, o);
-        return id2 == null && bbox2 == null ? { type: "Feature", properties, geometry } : bbox2 == null ? { type: "Feature", id: id2, properties, geometry } : { type: "Feature", id: id2, bbox: bbox2, properties, geometry };
+        var id3 = o.id, bbox2 = o.bbox, properties = o.properties == null ? {} : o.properties, geometry = object3(topology, o);
+        return id3 == null && bbox2 == null ? { type: "Feature", properties, geometry } : bbox2 == null ? { type: "Feature", id: id3, properties, geometry } : { type: "Feature", id: id3, bbox: bbox2, properties, geometry };
       }
       function object3(topology, o) {
         var transformPoint = transform5(topology.transform), arcs = topology.arcs;
@@ -19558,7 +19558,7 @@ var require_topojson_client = __commonJS({
         } else {
           box = topology.bbox;
         }
-        var t = untransform(transform6), box, key3, inputs = topology.objects, outputs = {};
+        var t = untransform(transform6), box, key2, inputs = topology.objects, outputs = {};
         function quantizePoint(point5) {
           return t(point5);
         }
@@ -19590,7 +19590,7 @@ var require_topojson_client = __commonJS({
           output4.length = j;
           return output4;
         }
-        for (key3 in inputs) outputs[key3] = quantizeGeometry(inputs[key3]);
+        for (key2 in inputs) outputs[key2] = quantizeGeometry(inputs[key2]);
         return {
           type: "Topology",
           bbox: box,
@@ -19660,16 +19660,16 @@ var Command = class {
     if (this.properties && Object.keys(this.properties).length > 0) {
       cmdStr += " ";
       let first = true;
-      for (const key3 in this.properties) {
-        if (this.properties.hasOwnProperty(key3)) {
-          const val = this.properties[key3];
+      for (const key2 in this.properties) {
+        if (this.properties.hasOwnProperty(key2)) {
+          const val = this.properties[key2];
           if (val) {
             if (first) {
               first = false;
             } else {
               cmdStr += ",";
             }
-            cmdStr += `${key3}=${escapeProperty(val)}`;
+            cmdStr += `${key2}=${escapeProperty(val)}`;
           }
         }
       }
@@ -19701,16 +19701,16 @@ function issueFileCommand(command, message) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key3, value4) {
+function prepareKeyValueMessage(key2, value4) {
   const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value4);
-  if (key3.includes(delimiter)) {
+  if (key2.includes(delimiter)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
   }
   if (convertedValue.includes(delimiter)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
   }
-  return `${key3}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key2}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -19841,7 +19841,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content2, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key3, value4]) => ` ${key3}="${value4}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key2, value4]) => ` ${key2}="${value4}"`).join("");
     if (!content2) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -19976,8 +19976,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addDetails(label, content2) {
-    const element3 = this.wrap("details", this.wrap("summary", label) + content2);
+  addDetails(label2, content2) {
+    const element3 = this.wrap("details", this.wrap("summary", label2) + content2);
     return this.addRaw(element3).addEOL();
   }
   /**
@@ -20108,8 +20108,8 @@ function info(message) {
 }
 
 // actions/diff-results/src/main.ts
-import { existsSync as existsSync5, writeFileSync as writeFileSync3 } from "node:fs";
-import { isAbsolute as isAbsolute2, join as join5 } from "node:path";
+import { existsSync as existsSync6, writeFileSync as writeFileSync3 } from "node:fs";
+import { isAbsolute as isAbsolute2, join as join6 } from "node:path";
 
 // actions/lib/action/inputs.ts
 var InputError = class extends Error {
@@ -20148,6 +20148,10 @@ function runnerContext(env) {
 function resolvePath(path3, base) {
   return path3.startsWith("/") ? path3 : `${base.replace(/\/+$/, "")}/${path3}`;
 }
+function claimsInput(read2, runner) {
+  const text5 = read2("claims") || "paper";
+  return { nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace), dir: resolvePath("env/plans", runner.workspace) };
+}
 var DIFF_FORMATS = ["markdown", "text", "json"];
 function numberInput(read2, name2, fallback2, min4, max4, example) {
   const text5 = read2(name2);
@@ -20169,9 +20173,14 @@ function parseDiffResultsInputs(read2, runner) {
     failOnRegression: boolInput(read2, "fail-on-regression", false),
     format: choiceInput(read2, "format", DIFF_FORMATS, "markdown"),
     repoDir: resolvePath(read2("repository") || runner.workspace, runner.workspace),
-    pageDir: pageDir === null ? null : resolvePath(pageDir, runner.workspace)
+    pageDir: pageDir === null ? null : resolvePath(pageDir, runner.workspace),
+    claims: claimsInput(read2, runner)
   };
 }
+
+// actions/lib/analyse/claims/file.ts
+import { existsSync as existsSync2, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -20896,9 +20905,9 @@ function floatSafeRemainder(val, step2) {
   return ratio - roundedRatio;
 }
 var EVALUATING = /* @__PURE__ */ Symbol("evaluating");
-function defineLazy(object3, key3, getter3) {
+function defineLazy(object3, key2, getter3) {
   let value4 = void 0;
-  Object.defineProperty(object3, key3, {
+  Object.defineProperty(object3, key2, {
     get() {
       if (value4 === EVALUATING) {
         return void 0;
@@ -20910,7 +20919,7 @@ function defineLazy(object3, key3, getter3) {
       return value4;
     },
     set(v) {
-      Object.defineProperty(object3, key3, {
+      Object.defineProperty(object3, key2, {
         value: v
         // configurable: true,
       });
@@ -20936,47 +20945,47 @@ function rawShape(def2) {
 function sourceShape(schema) {
   return rawShape(schema._zod.def) ?? schema._zod.def.shape;
 }
-function deferProp(target2, key3, getter3) {
-  Object.defineProperty(target2, key3, {
+function deferProp(target2, key2, getter3) {
+  Object.defineProperty(target2, key2, {
     get() {
       const value4 = getter3();
-      assignProp(this, key3, value4);
+      assignProp(this, key2, value4);
       return value4;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target2, key3, value4) {
-  if (key3 in target2)
-    assignProp(target2, key3, value4);
+function putProp(target2, key2, value4) {
+  if (key2 in target2)
+    assignProp(target2, key2, value4);
   else
-    target2[key3] = value4;
+    target2[key2] = value4;
 }
 function mirrorShape(target2, source4, keys4, wrap2) {
   const raw = sourceShape(source4);
-  for (const key3 of keys4) {
-    const desc = Object.getOwnPropertyDescriptor(raw, key3);
+  for (const key2 of keys4) {
+    const desc = Object.getOwnPropertyDescriptor(raw, key2);
     if (!desc.enumerable)
       continue;
     if (desc.get) {
-      deferProp(target2, key3, () => {
-        const value4 = source4._zod.def.shape[key3];
-        return wrap2 ? wrap2(value4, key3) : value4;
+      deferProp(target2, key2, () => {
+        const value4 = source4._zod.def.shape[key2];
+        return wrap2 ? wrap2(value4, key2) : value4;
       });
     } else
-      putProp(target2, key3, wrap2 ? wrap2(desc.value, key3) : desc.value);
+      putProp(target2, key2, wrap2 ? wrap2(desc.value, key2) : desc.value);
   }
 }
 function mirrorProps(target2, source4) {
-  for (const key3 of Reflect.ownKeys(source4)) {
-    const desc = Object.getOwnPropertyDescriptor(source4, key3);
+  for (const key2 of Reflect.ownKeys(source4)) {
+    const desc = Object.getOwnPropertyDescriptor(source4, key2);
     if (!desc.enumerable)
       continue;
     if (desc.get)
-      deferProp(target2, key3, () => source4[key3]);
+      deferProp(target2, key2, () => source4[key2]);
     else
-      putProp(target2, key3, desc.value);
+      putProp(target2, key2, desc.value);
   }
 }
 function mergeDefs(...defs) {
@@ -20993,11 +21002,11 @@ function cloneDef(schema) {
 function getElementAtPath(obj, path3) {
   if (!path3)
     return obj;
-  return path3.reduce((acc, key3) => acc?.[key3], obj);
+  return path3.reduce((acc, key2) => acc?.[key2], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys4 = Object.keys(promisesObj);
-  const promises3 = keys4.map((key3) => promisesObj[key3]);
+  const promises3 = keys4.map((key2) => promisesObj[key2]);
   return Promise.all(promises3).then((results) => {
     const resolvedObj = {};
     for (let i = 0; i < keys4.length; i++) {
@@ -21069,8 +21078,8 @@ function shallowClone(o) {
 }
 function numKeys(data3) {
   let keyCount = 0;
-  for (const key3 in data3) {
-    if (Object.prototype.hasOwnProperty.call(data3, key3)) {
+  for (const key2 in data3) {
+    if (Object.prototype.hasOwnProperty.call(data3, key2)) {
       keyCount++;
     }
   }
@@ -21224,12 +21233,12 @@ function pick(schema, mask) {
 function maskedKeys(schema, mask) {
   const raw = sourceShape(schema);
   const keys4 = [];
-  for (const key3 of Reflect.ownKeys(mask)) {
-    if (!Object.getOwnPropertyDescriptor(raw, key3)?.enumerable) {
-      throw new Error(`Unrecognized key: "${String(key3)}"`);
+  for (const key2 of Reflect.ownKeys(mask)) {
+    if (!Object.getOwnPropertyDescriptor(raw, key2)?.enumerable) {
+      throw new Error(`Unrecognized key: "${String(key2)}"`);
     }
-    if (mask[key3])
-      keys4.push(key3);
+    if (mask[key2])
+      keys4.push(key2);
   }
   return keys4;
 }
@@ -21242,7 +21251,7 @@ function omit(schema, mask) {
   }
   const omitted = new Set(maskedKeys(schema, mask));
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key3) => !omitted.has(key3)));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key2) => !omitted.has(key2)));
   return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema, shape2) {
@@ -21253,8 +21262,8 @@ function extend(schema, shape2) {
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
     const existingShape = sourceShape(schema);
-    for (const key3 of Reflect.ownKeys(shape2)) {
-      if (Object.getOwnPropertyDescriptor(existingShape, key3) !== void 0) {
+    for (const key2 of Reflect.ownKeys(shape2)) {
+      if (Object.getOwnPropertyDescriptor(existingShape, key2) !== void 0) {
         throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
       }
     }
@@ -21301,15 +21310,15 @@ function partial(Class2, schema, mask, name2 = "partial") {
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value4, key3) => selected && !selected.has(key3) ? value4 : new Class2({ type: "optional", innerType: value4 })));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value4, key2) => selected && !selected.has(key2) ? value4 : new Class2({ type: "optional", innerType: value4 })));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema, mask) {
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value4, key3) => (
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value4, key2) => (
     // overwrite with non-optional
-    selected && !selected.has(key3) ? value4 : new Class2({ type: "nonoptional", innerType: value4 })
+    selected && !selected.has(key2) ? value4 : new Class2({ type: "nonoptional", innerType: value4 })
   ));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
 }
@@ -21456,16 +21465,16 @@ function cleanEnum(obj) {
 }
 function base64ToUint8Array(base643) {
   const binaryString = atob(base643);
-  const bytes = new Uint8Array(binaryString.length);
+  const bytes2 = new Uint8Array(binaryString.length);
   for (let i = 0; i < binaryString.length; i++) {
-    bytes[i] = binaryString.charCodeAt(i);
+    bytes2[i] = binaryString.charCodeAt(i);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToBase64(bytes) {
+function uint8ArrayToBase64(bytes2) {
   let binaryString = "";
-  for (let i = 0; i < bytes.length; i++) {
-    binaryString += String.fromCharCode(bytes[i]);
+  for (let i = 0; i < bytes2.length; i++) {
+    binaryString += String.fromCharCode(bytes2[i]);
   }
   return btoa(binaryString);
 }
@@ -21474,68 +21483,68 @@ function base64urlToUint8Array(base64url3) {
   const padding3 = "=".repeat((4 - base643.length % 4) % 4);
   return base64ToUint8Array(base643 + padding3);
 }
-function uint8ArrayToBase64url(bytes) {
-  return uint8ArrayToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
+function uint8ArrayToBase64url(bytes2) {
+  return uint8ArrayToBase64(bytes2).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
 }
 function hexToUint8Array(hex4) {
   const cleanHex = hex4.replace(/^0x/, "");
   if (cleanHex.length % 2 !== 0) {
     throw new Error("Invalid hex string length");
   }
-  const bytes = new Uint8Array(cleanHex.length / 2);
+  const bytes2 = new Uint8Array(cleanHex.length / 2);
   for (let i = 0; i < cleanHex.length; i += 2) {
-    bytes[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
+    bytes2[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToHex(bytes) {
-  return Array.from(bytes).map((b10) => b10.toString(16).padStart(2, "0")).join("");
+function uint8ArrayToHex(bytes2) {
+  return Array.from(bytes2).map((b10) => b10.toString(16).padStart(2, "0")).join("");
 }
 var Class = class {
   constructor(..._args) {
   }
 };
 function members(proto, table3) {
-  for (const key3 in table3) {
-    const desc = Object.getOwnPropertyDescriptor(table3, key3);
+  for (const key2 in table3) {
+    const desc = Object.getOwnPropertyDescriptor(table3, key2);
     if (desc.get)
-      Object.defineProperty(proto, key3, { ...desc, enumerable: false });
+      Object.defineProperty(proto, key2, { ...desc, enumerable: false });
     else
-      defineBound(proto, key3, desc.value);
+      defineBound(proto, key2, desc.value);
   }
 }
-function own(inst, key3, value4, enumerable = true) {
-  Object.defineProperty(inst, key3, { configurable: true, writable: true, enumerable, value: value4 });
+function own(inst, key2, value4, enumerable = true) {
+  Object.defineProperty(inst, key2, { configurable: true, writable: true, enumerable, value: value4 });
   return value4;
 }
-function hide(inst, key3, value4) {
-  return own(inst, key3, value4, false);
+function hide(inst, key2, value4) {
+  return own(inst, key2, value4, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table3) {
-  for (const key3 in computes) {
-    const compute = computes[key3];
-    Object.defineProperty(table3, key3, {
+  for (const key2 in computes) {
+    const compute = computes[key2];
+    Object.defineProperty(table3, key2, {
       configurable: true,
       enumerable: true,
       get() {
-        return own(this, key3, compute(this));
+        return own(this, key2, compute(this));
       },
       set(value4) {
-        own(this, key3, value4);
+        own(this, key2, value4);
       }
     });
   }
   return table3;
 }
-function defineBound(proto, key3, fn) {
-  Object.defineProperty(proto, key3, {
+function defineBound(proto, key2, fn) {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
-      return this == null ? fn : own(this, key3, fn.bind(this));
+      return this == null ? fn : own(this, key2, fn.bind(this));
     },
     set(value4) {
-      own(this, key3, value4);
+      own(this, key2, value4);
     }
   });
 }
@@ -21552,53 +21561,53 @@ var breaker = {
     return void 0;
   }
 };
-function defineLazyInternal(inst, key3, compute) {
+function defineLazyInternal(inst, key2, compute) {
   const proto = Object.getPrototypeOf(inst._zod);
-  if (key3 in proto && installing !== inst._zod) {
+  if (key2 in proto && installing !== inst._zod) {
     installing = void 0;
     return;
   }
   installing = inst._zod;
-  Object.defineProperty(proto, key3, {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
-      Object.defineProperty(this, key3, breaker);
+      Object.defineProperty(this, key2, breaker);
       const outer = broke;
       broke = false;
       try {
         const value4 = compute(this);
         if (broke)
-          delete this[key3];
+          delete this[key2];
         else
-          Object.defineProperty(this, key3, { configurable: true, writable: true, value: value4 });
+          Object.defineProperty(this, key2, { configurable: true, writable: true, value: value4 });
         broke = broke || outer;
         return value4;
       } catch (err) {
-        delete this[key3];
+        delete this[key2];
         broke = broke || outer;
         throw err;
       }
     },
     set(value4) {
-      Object.defineProperty(this, key3, { configurable: true, writable: true, value: value4 });
+      Object.defineProperty(this, key2, { configurable: true, writable: true, value: value4 });
     }
   });
 }
-function installLazyProp(inst, key3, make, enumerable) {
-  const proto = claim(inst, key3);
+function installLazyProp(inst, key2, make, enumerable) {
+  const proto = claim(inst, key2);
   if (!proto)
     return;
-  Object.defineProperty(proto, key3, {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
       const desc = { configurable: true, writable: true, enumerable, value: void 0 };
-      Object.defineProperty(this, key3, desc);
+      Object.defineProperty(this, key2, desc);
       desc.value = make(this);
-      Object.defineProperty(this, key3, desc);
+      Object.defineProperty(this, key2, desc);
       return desc.value;
     },
     set(value4) {
-      Object.defineProperty(this, key3, { configurable: true, writable: true, enumerable, value: value4 });
+      Object.defineProperty(this, key2, { configurable: true, writable: true, enumerable, value: value4 });
     }
   });
 }
@@ -21775,15 +21784,15 @@ var $ZodError = $constructor("$ZodError", initializer);
 var $ZodRealError = $constructor("$ZodError", initializer, void 0, {
   Parent: Error
 });
-function node(obj, key3, make) {
-  if (!Object.prototype.hasOwnProperty.call(obj, key3)) {
-    if (key3 === "__proto__") {
-      Object.defineProperty(obj, key3, { value: make(), writable: true, enumerable: true, configurable: true });
+function node(obj, key2, make) {
+  if (!Object.prototype.hasOwnProperty.call(obj, key2)) {
+    if (key2 === "__proto__") {
+      Object.defineProperty(obj, key2, { value: make(), writable: true, enumerable: true, configurable: true });
     } else {
-      obj[key3] = make();
+      obj[key2] = make();
     }
   }
-  return obj[key3];
+  return obj[key2];
 }
 function flattenError(error65, mapper = (issue3) => issue3.message) {
   const fieldErrors = {};
@@ -22692,16 +22701,16 @@ var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (i
       payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
       return void 0;
     }
-    entries2 ?? (entries2 = Reflect.ownKeys(def2.shape).map((key3) => [key3, def2.shape[key3]]));
+    entries2 ?? (entries2 = Reflect.ownKeys(def2.shape).map((key2) => [key2, def2.shape[key2]]));
     const input2 = payload.value;
     let proms;
-    for (const [key3, schema] of entries2) {
-      const result = schema._zod.run({ value: input2[key3], issues: [] }, {});
+    for (const [key2, schema] of entries2) {
+      const result = schema._zod.run({ value: input2[key2], issues: [] }, {});
       if (result instanceof Promise) {
         proms ?? (proms = []);
-        proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key3)));
+        proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key2)));
       } else {
-        handleCheckPropertyResult(result, payload, key3);
+        handleCheckPropertyResult(result, payload, key2);
       }
     }
     if (proms)
@@ -23602,8 +23611,8 @@ var $ZodArray = /* @__PURE__ */ $constructor("$ZodArray", (inst, def2) => {
   };
   capSize(inst, arraySize);
 });
-function handlePropertyResult(result, final, key3, input2, optin, optout) {
-  const isPresent = key3 in input2;
+function handlePropertyResult(result, final, key2, input2, optin, optout) {
+  const isPresent = key2 in input2;
   const isOptionalOut = optout === "optional";
   if (!isPresent && isOptionalOut && optin === "optional") {
     return;
@@ -23612,7 +23621,7 @@ function handlePropertyResult(result, final, key3, input2, optin, optout) {
     if (optin !== void 0 && isOptionalOut && !isPresent) {
       return;
     }
-    final.issues.push(...prefixIssues(key3, result.issues));
+    final.issues.push(...prefixIssues(key2, result.issues));
   }
   if (!isPresent && optin === void 0) {
     if (!result.issues.length) {
@@ -23620,17 +23629,17 @@ function handlePropertyResult(result, final, key3, input2, optin, optout) {
         code: "invalid_type",
         expected: "nonoptional",
         input: void 0,
-        path: [key3]
+        path: [key2]
       });
     }
     return;
   }
   if (result.value === void 0) {
     if (isPresent || optin === "defaulted" && !isOptionalOut) {
-      final.value[key3] = void 0;
+      final.value[key2] = void 0;
     }
   } else {
-    final.value[key3] = result.value;
+    final.value[key2] = result.value;
   }
 }
 var NO_SYMBOL_KEYS = [];
@@ -23663,28 +23672,28 @@ function handleCatchall(proms, input2, payload, ctx, def2, inst, abortEarly) {
   const optin = _catchall.optin;
   const optout = _catchall.optout;
   let seen = 0;
-  for (const key3 in input2) {
+  for (const key2 in input2) {
     if (abortEarly && payload.issues.length !== seen) {
       if (aborted(payload, seen))
         break;
       seen = payload.issues.length;
     }
-    if (keySet.has(key3))
+    if (keySet.has(key2))
       continue;
-    if (key3 === "__proto__") {
+    if (key2 === "__proto__") {
       if (t === "never")
-        unrecognized.push(key3);
+        unrecognized.push(key2);
       continue;
     }
     if (t === "never") {
-      unrecognized.push(key3);
+      unrecognized.push(key2);
       continue;
     }
-    const r = _catchall.run({ value: input2[key3], issues: [] }, ctx);
+    const r = _catchall.run({ value: input2[key2], issues: [] }, ctx);
     if (r instanceof Promise) {
-      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key3, input2, optin, optout)));
+      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
     } else {
-      handlePropertyResult(r, payload, key3, input2, optin, optout);
+      handlePropertyResult(r, payload, key2, input2, optin, optout);
     }
   }
   if (unrecognized.length) {
@@ -23721,16 +23730,16 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def2) => {
   defineLazyInternal(inst, "propValues", (zod) => {
     const shape2 = zod.def.shape;
     const propValues = {};
-    for (const key3 in shape2) {
-      const field3 = shape2[key3]._zod;
+    for (const key2 in shape2) {
+      const field3 = shape2[key2]._zod;
       if (field3.values) {
-        if (!Object.prototype.hasOwnProperty.call(propValues, key3)) {
-          assignProp(propValues, key3, /* @__PURE__ */ new Set());
+        if (!Object.prototype.hasOwnProperty.call(propValues, key2)) {
+          assignProp(propValues, key2, /* @__PURE__ */ new Set());
         }
         for (const v of field3.values)
-          propValues[key3].add(v);
+          propValues[key2].add(v);
         if (field3.optin !== void 0)
-          propValues[key3].add(void 0);
+          propValues[key2].add(void 0);
       }
     }
     return propValues;
@@ -23757,22 +23766,22 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def2) => {
     const shape2 = value4.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const key3 of value4.allKeys) {
+    for (const key2 of value4.allKeys) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
-      if (key3 === "__proto__")
+      if (key2 === "__proto__")
         continue;
-      const el = shape2[key3];
+      const el = shape2[key2];
       const optin = el._zod.optin;
       const optout = el._zod.optout;
-      const r = el._zod.run({ value: input2[key3], issues: [] }, ctx);
+      const r = el._zod.run({ value: input2[key2], issues: [] }, ctx);
       if (r instanceof Promise) {
-        proms.push(r.then((r2) => handlePropertyResult(r2, payload, key3, input2, optin, optout)));
+        proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
       } else {
-        handlePropertyResult(r, payload, key3, input2, optin, optout);
+        handlePropertyResult(r, payload, key2, input2, optin, optout);
       }
     }
     if (!catchall) {
@@ -23791,56 +23800,56 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def2) =
     const syms = normalized.symbolKeys;
     const doc = new Doc(["payload", "ctx"], { shape: shape2, inst, memo: memo2, syms });
     const parseStr = (k2) => `shape[${k2}]._zod.run({ value: input[${k2}], issues: [] }, ctx)`;
-    const prefixStr = (id2, k2) => `
-          let ${id2}_ab = false;
-          for (let i = 0; i < ${id2}.issues.length; i++) {
-            const iss = ${id2}.issues[i];
+    const prefixStr = (id3, k2) => `
+          let ${id3}_ab = false;
+          for (let i = 0; i < ${id3}.issues.length; i++) {
+            const iss = ${id3}.issues[i];
             iss.path = iss.path ? [${k2}, ...iss.path] : [${k2}];
             payload.issues.push(iss);
-            if (iss.continue !== true) ${id2}_ab = true;
+            if (iss.continue !== true) ${id3}_ab = true;
           }
-          if (${id2}_ab && ctx && ctx.abortEarly) {
+          if (${id3}_ab && ctx && ctx.abortEarly) {
             payload.value = newResult;
             return payload;
           }`;
     doc.write(`const input = payload.value;`);
     const ids = /* @__PURE__ */ Object.create(null);
     let counter = 0;
-    for (const key3 of normalized.allKeys) {
-      ids[key3] = `key_${counter++}`;
+    for (const key2 of normalized.allKeys) {
+      ids[key2] = `key_${counter++}`;
     }
     doc.write(memo2 ? `const newResult = memo.alloc(inst, payload, {}, ctx);` : `const newResult = {};`);
-    for (const key3 of normalized.allKeys) {
-      if (key3 === "__proto__")
+    for (const key2 of normalized.allKeys) {
+      if (key2 === "__proto__")
         continue;
-      const id2 = ids[key3];
-      const k2 = typeof key3 === "symbol" ? `syms[${syms.indexOf(key3)}]` : esc(key3);
+      const id3 = ids[key2];
+      const k2 = typeof key2 === "symbol" ? `syms[${syms.indexOf(key2)}]` : esc(key2);
       const isPresent = `${k2} in input`;
-      const schema = shape2[key3];
+      const schema = shape2[key2];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
-      doc.write(`const ${id2} = ${parseStr(k2)};`);
+      doc.write(`const ${id3} = ${parseStr(k2)};`);
       if (isOptionalIn && isOptionalOut) {
-        const assign = optin === "optional" ? `${id2}_present` : `${id2}.value !== undefined || ${id2}_present`;
+        const assign = optin === "optional" ? `${id3}_present` : `${id3}.value !== undefined || ${id3}_present`;
         doc.write(`
-        const ${id2}_present = ${isPresent};
-        if (!${id2}.issues.length || ${id2}_present) {
-          if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        const ${id3}_present = ${isPresent};
+        if (!${id3}.issues.length || ${id3}_present) {
+          if (${id3}.issues.length) {${prefixStr(id3, k2)}
           }
 
           if (${assign}) {
-            newResult[${k2}] = ${id2}.value;
+            newResult[${k2}] = ${id3}.value;
           }
         }
 
       `);
       } else if (!isOptionalIn) {
         doc.write(`
-        const ${id2}_present = ${isPresent};
-        if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        const ${id3}_present = ${isPresent};
+        if (${id3}.issues.length) {${prefixStr(id3, k2)}
         }
-        if (!${id2}_present && !${id2}.issues.length) {
+        if (!${id3}_present && !${id3}.issues.length) {
           payload.issues.push({
             code: "invalid_type",
             expected: "nonoptional",
@@ -23853,22 +23862,22 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def2) =
           }
         }
 
-        if (${id2}_present) {
-          newResult[${k2}] = ${id2}.value;
+        if (${id3}_present) {
+          newResult[${k2}] = ${id3}.value;
         }
 
       `);
       } else {
         doc.write(`
-        if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        if (${id3}.issues.length) {${prefixStr(id3, k2)}
         }
       `);
         if (optin === "defaulted") {
-          doc.write(`newResult[${k2}] = ${id2}.value;`);
+          doc.write(`newResult[${k2}] = ${id3}.value;`);
         } else {
           doc.write(`
-        if (${id2}.value !== undefined || ${isPresent}) {
-          newResult[${k2}] = ${id2}.value;
+        if (${id3}.value !== undefined || ${isPresent}) {
+          newResult[${k2}] = ${id3}.value;
         }
       `);
         }
@@ -24150,21 +24159,21 @@ function mergeValues(a4, b10) {
   }
   if (isPlainObject(a4) && isPlainObject(b10)) {
     const bKeys = Object.keys(b10);
-    const sharedKeys = Object.keys(a4).filter((key3) => bKeys.indexOf(key3) !== -1);
+    const sharedKeys = Object.keys(a4).filter((key2) => bKeys.indexOf(key2) !== -1);
     const newObj = { ...a4, ...b10 };
     if (Object.prototype.hasOwnProperty.call(newObj, "__proto__"))
       delete newObj.__proto__;
-    for (const key3 of sharedKeys) {
-      if (key3 === "__proto__")
+    for (const key2 of sharedKeys) {
+      if (key2 === "__proto__")
         continue;
-      const sharedValue = mergeValues(a4[key3], b10[key3]);
+      const sharedValue = mergeValues(a4[key2], b10[key2]);
       if (!sharedValue.valid) {
         return {
           valid: false,
-          mergeErrorPath: [key3, ...sharedValue.mergeErrorPath]
+          mergeErrorPath: [key2, ...sharedValue.mergeErrorPath]
         };
       }
-      newObj[key3] = sharedValue.data;
+      newObj[key2] = sharedValue.data;
     }
     return { valid: true, data: newObj };
   }
@@ -24323,9 +24332,9 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def2) => {
     return handleTupleResults(itemResults, payload, items, input2, optoutStart);
   };
 });
-function getTupleOptStart(items, key3) {
+function getTupleOptStart(items, key2) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key3 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -24383,12 +24392,12 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
     if (values3 && !def2.partial) {
       payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
       const recordKeys = /* @__PURE__ */ new Set();
-      for (const key3 of values3) {
-        if (typeof key3 === "string" || typeof key3 === "number" || typeof key3 === "symbol") {
-          recordKeys.add(typeof key3 === "number" ? key3.toString() : key3);
-          if (key3 === "__proto__")
+      for (const key2 of values3) {
+        if (typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol") {
+          recordKeys.add(typeof key2 === "number" ? key2.toString() : key2);
+          if (key2 === "__proto__")
             continue;
-          const keyResult = def2.keyType._zod.run({ value: key3, issues: [] }, ctx);
+          const keyResult = def2.keyType._zod.run({ value: key2, issues: [] }, ctx);
           if (keyResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -24397,8 +24406,8 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
               code: "invalid_key",
               origin: "record",
               issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-              input: key3,
-              path: [key3],
+              input: key2,
+              path: [key2],
               inst
             });
             continue;
@@ -24406,32 +24415,32 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
           const outKey = keyResult.value;
           if (outKey === "__proto__")
             continue;
-          const result = def2.valueType._zod.run({ value: input2[key3], issues: [] }, ctx);
+          const result = def2.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
           if (result instanceof Promise) {
             proms.push(result.then((result2) => {
               if (result2.issues.length) {
-                payload.issues.push(...prefixIssues(key3, result2.issues));
+                payload.issues.push(...prefixIssues(key2, result2.issues));
               }
               payload.value[outKey] = result2.value;
             }));
           } else {
             if (result.issues.length) {
-              payload.issues.push(...prefixIssues(key3, result.issues));
+              payload.issues.push(...prefixIssues(key2, result.issues));
             }
             payload.value[outKey] = result.value;
           }
         }
       }
       let unrecognized;
-      for (const key3 in input2) {
-        if (!recordKeys.has(key3)) {
+      for (const key2 in input2) {
+        if (!recordKeys.has(key2)) {
           if (def2.mode === "loose") {
-            if (key3 === "__proto__")
+            if (key2 === "__proto__")
               continue;
-            payload.value[key3] = input2[key3];
+            payload.value[key2] = input2[key2];
           } else {
             unrecognized = unrecognized ?? [];
-            unrecognized.push(key3);
+            unrecognized.push(key2);
           }
         }
       }
@@ -24447,18 +24456,18 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
     } else {
       payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
       let unrecognized;
-      for (const key3 of Reflect.ownKeys(input2)) {
-        if (key3 === "__proto__")
+      for (const key2 of Reflect.ownKeys(input2)) {
+        if (key2 === "__proto__")
           continue;
-        if (!Object.prototype.propertyIsEnumerable.call(input2, key3))
+        if (!Object.prototype.propertyIsEnumerable.call(input2, key2))
           continue;
-        let keyResult = def2.keyType._zod.run({ value: key3, issues: [] }, ctx);
+        let keyResult = def2.keyType._zod.run({ value: key2, issues: [] }, ctx);
         if (keyResult instanceof Promise) {
           throw new Error("Async schemas not supported in object keys currently");
         }
-        const checkNumericKey = typeof key3 === "string" && number.test(key3) && keyResult.issues.length;
+        const checkNumericKey = typeof key2 === "string" && number.test(key2) && keyResult.issues.length;
         if (checkNumericKey) {
-          const retryResult = def2.keyType._zod.run({ value: Number(key3), issues: [] }, ctx);
+          const retryResult = def2.keyType._zod.run({ value: Number(key2), issues: [] }, ctx);
           if (retryResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -24468,17 +24477,17 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
         }
         if (keyResult.issues.length) {
           if (def2.mode === "loose") {
-            payload.value[key3] = input2[key3];
+            payload.value[key2] = input2[key2];
           } else if (values3) {
             unrecognized = unrecognized ?? [];
-            unrecognized.push(key3);
+            unrecognized.push(key2);
           } else {
             payload.issues.push({
               code: "invalid_key",
               origin: "record",
               issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-              input: key3,
-              path: [key3],
+              input: key2,
+              path: [key2],
               inst
             });
           }
@@ -24487,17 +24496,17 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
         const outKey = keyResult.value;
         if (outKey === "__proto__")
           continue;
-        const result = def2.valueType._zod.run({ value: input2[key3], issues: [] }, ctx);
+        const result = def2.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
         if (result instanceof Promise) {
           proms.push(result.then((result2) => {
             if (result2.issues.length) {
-              payload.issues.push(...prefixIssues(key3, result2.issues));
+              payload.issues.push(...prefixIssues(key2, result2.issues));
             }
             payload.value[outKey] = result2.value;
           }));
         } else {
           if (result.issues.length) {
-            payload.issues.push(...prefixIssues(key3, result.issues));
+            payload.issues.push(...prefixIssues(key2, result.issues));
           }
           payload.value[outKey] = result.value;
         }
@@ -24537,20 +24546,20 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def2) => {
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const [key3, value4] of input2) {
+    for (const [key2, value4] of input2) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
-      const keyResult = def2.keyType._zod.run({ value: key3, issues: [] }, ctx);
+      const keyResult = def2.keyType._zod.run({ value: key2, issues: [] }, ctx);
       const valueResult = def2.valueType._zod.run({ value: value4, issues: [] }, ctx);
       if (keyResult instanceof Promise || valueResult instanceof Promise) {
         proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
-          handleMapResult(keyResult2, valueResult2, payload, key3, input2, inst, ctx);
+          handleMapResult(keyResult2, valueResult2, payload, key2, input2, inst, ctx);
         }));
       } else {
-        handleMapResult(keyResult, valueResult, payload, key3, input2, inst, ctx);
+        handleMapResult(keyResult, valueResult, payload, key2, input2, inst, ctx);
       }
     }
     if (proms.length)
@@ -24559,10 +24568,10 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def2) => {
   };
   capSize(inst, mapSize);
 });
-function handleMapResult(keyResult, valueResult, final, key3, input2, inst, ctx) {
+function handleMapResult(keyResult, valueResult, final, key2, input2, inst, ctx) {
   if (keyResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key3)) {
-      final.issues.push(...prefixIssues(key3, keyResult.issues));
+    if (propertyKeyTypes.has(typeof key2)) {
+      final.issues.push(...prefixIssues(key2, keyResult.issues));
     } else {
       final.issues.push({
         code: "invalid_key",
@@ -24574,15 +24583,15 @@ function handleMapResult(keyResult, valueResult, final, key3, input2, inst, ctx)
     }
   }
   if (valueResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key3)) {
-      final.issues.push(...prefixIssues(key3, valueResult.issues));
+    if (propertyKeyTypes.has(typeof key2)) {
+      final.issues.push(...prefixIssues(key2, valueResult.issues));
     } else {
       final.issues.push({
         origin: "map",
         code: "invalid_element",
         input: input2,
         inst,
-        key: key3,
+        key: key2,
         issues: valueResult.issues.map((iss) => finalizeIssue(iss, ctx, config()))
       });
     }
@@ -25257,8 +25266,8 @@ function isRecursive(inst, stack2, resolve3) {
   };
   const shape2 = (sh, spread) => {
     let answer = NONE;
-    for (const key3 of Reflect.ownKeys(sh)) {
-      const desc = Object.getOwnPropertyDescriptor(sh, key3);
+    for (const key2 of Reflect.ownKeys(sh)) {
+      const desc = Object.getOwnPropertyDescriptor(sh, key2);
       if (spread && !desc.enumerable)
         continue;
       const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack2, resolve3) : NONE;
@@ -25354,8 +25363,8 @@ function isRecursive(inst, stack2, resolve3) {
       break;
     default: {
       kind;
-      for (const key3 in def2) {
-        const desc = Object.getOwnPropertyDescriptor(def2, key3);
+      for (const key2 in def2) {
+        const desc = Object.getOwnPropertyDescriptor(def2, key2);
         if (!desc || desc.get)
           continue;
         const value4 = desc.value;
@@ -33394,9 +33403,9 @@ function codePointLengthVar(doc, ctx, accessor2, inDoubt) {
   doc.write(`const ${v} = typeof ${accessor2} === "string" && ${inDoubt} ? ${cpLen}(${accessor2}) : ${accessor2}.length;`);
   return v;
 }
-function numericOperand(value4, label) {
+function numericOperand(value4, label2) {
   if (typeof value4 !== "number" || !Number.isFinite(value4)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value4}`);
+    throw new ZodCompileUnsupportedError(`${label2} bound of type ${typeof value4}`);
   }
   return `${value4}`;
 }
@@ -33488,11 +33497,11 @@ function generatePropertiesChecks(doc, ctx, def2, accessor2) {
   }
   doc.write(`if (${accessor2} == null) return INVALID;`);
   const shape2 = def2.shape;
-  for (const key3 of Reflect.ownKeys(shape2)) {
-    const keyExpr = typeof key3 === "symbol" ? addConstant(ctx, key3) : esc(key3);
+  for (const key2 of Reflect.ownKeys(shape2)) {
+    const keyExpr = typeof key2 === "symbol" ? addConstant(ctx, key2) : esc(key2);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor2}[${keyExpr}];`);
-    compileChild(doc, ctx, shape2[key3], inputVar, false);
+    compileChild(doc, ctx, shape2[key2], inputVar, false);
   }
 }
 function generatePropertyCheck(doc, ctx, def2, accessor2) {
@@ -33885,9 +33894,9 @@ function generateObjectCheck(doc, ctx, schema, accessor2, buildsValue = true) {
     throw new ZodCompileUnsupportedError('object shape key "__proto__"');
   }
   const propOutputs = /* @__PURE__ */ new Map();
-  for (const key3 of allKeys) {
-    const propSchema = propShape[key3];
-    const kx2 = keyExpr(key3);
+  for (const key2 of allKeys) {
+    const propSchema = propShape[key2];
+    const kx2 = keyExpr(key2);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor2}[${kx2}];`);
     if (propSchema._zod.optin !== void 0) {
@@ -33908,14 +33917,14 @@ function generateObjectCheck(doc, ctx, schema, accessor2, buildsValue = true) {
       } else {
         doc.write(`if (${outputVar2} === INVALID) return INVALID;`);
       }
-      propOutputs.set(key3, outputVar2);
+      propOutputs.set(key2, outputVar2);
     } else {
       if (requiresPresenceCheck(propSchema)) {
         doc.write(`if (!(${kx2} in ${accessor2})) return INVALID;`);
       }
       const outputAccessor = compileChild(doc, ctx, propSchema, inputVar, buildsValue);
       if (outputAccessor !== null)
-        propOutputs.set(key3, outputAccessor);
+        propOutputs.set(key2, outputAccessor);
     }
   }
   const catchall = def2.catchall;
@@ -34336,9 +34345,9 @@ function generateTupleCheck(doc, ctx, schema, accessor2) {
   }
   return outputVar;
 }
-function getTupleOptStart2(items, key3) {
+function getTupleOptStart2(items, key2) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key3 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -34468,16 +34477,16 @@ function generateRecordCheck(doc, ctx, schema, accessor2) {
   const keyValues = recordDef.partial ? void 0 : def2.keyType._zod.values;
   if (keyValues) {
     const inputKeys = [];
-    for (const key3 of keyValues) {
-      if (!(typeof key3 === "string" || typeof key3 === "number" || typeof key3 === "symbol")) {
-        throw new ZodCompileUnsupportedError(`record key value ${String(key3)}`);
+    for (const key2 of keyValues) {
+      if (!(typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol")) {
+        throw new ZodCompileUnsupportedError(`record key value ${String(key2)}`);
       }
-      const inputKey = typeof key3 === "number" ? key3.toString() : key3;
+      const inputKey = typeof key2 === "number" ? key2.toString() : key2;
       if (inputKey === "__proto__") {
         throw new ZodCompileUnsupportedError('record key "__proto__"');
       }
       inputKeys.push(inputKey);
-      const keyConst = addConstant(ctx, key3);
+      const keyConst = addConstant(ctx, key2);
       const outKey = generateCheck(doc, ctx, def2.keyType, keyConst);
       const valueVar = newVar(ctx);
       doc.write(`const ${valueVar} = ${accessor2}[${literalPropertyKey(ctx, inputKey)}];`);
@@ -34555,10 +34564,10 @@ function emitOwnKeys(doc, ctx, accessor2, kVar, body, onSymbol) {
   });
   doc.write(`}`);
 }
-function literalPropertyKey(ctx, key3) {
-  if (typeof key3 === "string")
-    return esc(key3);
-  return addConstant(ctx, key3);
+function literalPropertyKey(ctx, key2) {
+  if (typeof key2 === "string")
+    return esc(key2);
+  return addConstant(ctx, key2);
 }
 function generateMapCheck(doc, ctx, schema, accessor2) {
   const def2 = schema._zod.def;
@@ -35787,9 +35796,9 @@ function _stringFormat(Class2, format5, fnOrRegex, _params = {}) {
 // node_modules/zod/v4/core/to-json-schema.js
 function assignProps(target2, ...sources) {
   for (const source4 of sources) {
-    for (const key3 of Reflect.ownKeys(source4)) {
-      if (Object.prototype.propertyIsEnumerable.call(source4, key3)) {
-        assignProp(target2, key3, source4[key3]);
+    for (const key2 of Reflect.ownKeys(source4)) {
+      if (Object.prototype.propertyIsEnumerable.call(source4, key2)) {
+        assignProp(target2, key2, source4[key2]);
       }
     }
   }
@@ -35896,26 +35905,26 @@ function extractDefs(ctx, schema) {
     return;
   const idToSchema = /* @__PURE__ */ new Map();
   for (const entry2 of ctx.seen.entries()) {
-    const id2 = ctx.metadataRegistry.get(entry2[0])?.id;
-    if (id2) {
-      const existing = idToSchema.get(id2);
+    const id3 = ctx.metadataRegistry.get(entry2[0])?.id;
+    if (id3) {
+      const existing = idToSchema.get(id3);
       if (existing && existing !== entry2[0]) {
-        throw new Error(`Duplicate schema id "${id2}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
+        throw new Error(`Duplicate schema id "${id3}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
       }
-      idToSchema.set(id2, entry2[0]);
+      idToSchema.set(id3, entry2[0]);
     }
   }
   const makeURI = (entry2) => {
     const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
     if (ctx.external) {
       const externalId = ctx.external.registry.get(entry2[0])?.id;
-      const uriGenerator = ctx.external.uri ?? ((id3) => id3);
+      const uriGenerator = ctx.external.uri ?? ((id4) => id4);
       if (externalId) {
         return { ref: uriGenerator(externalId) };
       }
-      const id2 = entry2[1].defId ?? entry2[1].schema.id ?? `schema${ctx.counter++}`;
-      entry2[1].defId = id2;
-      return { defId: id2, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id2)}` };
+      const id3 = entry2[1].defId ?? entry2[1].schema.id ?? `schema${ctx.counter++}`;
+      entry2[1].defId = id3;
+      return { defId: id3, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id3)}` };
     }
     const uriPrefix = `#`;
     const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
@@ -35935,8 +35944,8 @@ function extractDefs(ctx, schema) {
     if (defId)
       seen.defId = defId;
     const schema2 = seen.schema;
-    for (const key3 in schema2) {
-      delete schema2[key3];
+    for (const key2 in schema2) {
+      delete schema2[key2];
     }
     schema2.$ref = ref2;
   };
@@ -35963,8 +35972,8 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
         continue;
       }
     }
-    const id2 = ctx.metadataRegistry.get(entry2[0])?.id;
-    if (id2) {
+    const id3 = ctx.metadataRegistry.get(entry2[0])?.id;
+    if (id3) {
       extractToDef(entry2);
       continue;
     }
@@ -36017,8 +36026,8 @@ function foldObjects(members2) {
   for (const member of members2) {
     if (typeof member !== "object" || member.type !== "object")
       return null;
-    for (const key3 in member) {
-      if (!FOLDABLE_KEYS.has(key3))
+    for (const key2 in member) {
+      if (!FOLDABLE_KEYS.has(key2))
         return null;
     }
     objects.push(member);
@@ -36026,22 +36035,22 @@ function foldObjects(members2) {
   const properties = {};
   const required3 = /* @__PURE__ */ new Set();
   for (const object3 of objects) {
-    for (const key3 in object3.properties) {
-      if (Object.prototype.hasOwnProperty.call(properties, key3))
+    for (const key2 in object3.properties) {
+      if (Object.prototype.hasOwnProperty.call(properties, key2))
         continue;
       const parts = [];
       for (const other of objects) {
-        const part = other.properties?.[key3] ?? undeclaredConstraint(other);
+        const part = other.properties?.[key2] ?? undeclaredConstraint(other);
         if (part === null || part === void 0)
           continue;
         if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
           parts.push(part);
       }
       const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
-      assignProp(properties, key3, merged);
+      assignProp(properties, key2, merged);
     }
-    for (const key3 of object3.required ?? [])
-      required3.add(key3);
+    for (const key2 of object3.required ?? [])
+      required3.add(key2);
   }
   const folded = { type: "object", properties };
   if (required3.size)
@@ -36066,8 +36075,8 @@ function foldIntersection(json3) {
   const allOf = json3.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
-  for (const key3 of FOLDABLE_KEYS)
-    if (key3 in json3)
+  for (const key2 of FOLDABLE_KEYS)
+    if (key2 in json3)
       return;
   const unions = allOf.filter((m3) => UNION_KEYS.some((k2) => Array.isArray(m3[k2])));
   let folded = null;
@@ -36114,20 +36123,20 @@ function finalize(ctx, schema) {
       assignProps(schema2, _cached);
       const isParentRef = zodSchema._zod.parent === ref2;
       if (isParentRef) {
-        for (const key3 in schema2) {
-          if (key3 === "$ref" || key3 === "allOf")
+        for (const key2 in schema2) {
+          if (key2 === "$ref" || key2 === "allOf")
             continue;
-          if (!(key3 in _cached)) {
-            delete schema2[key3];
+          if (!(key2 in _cached)) {
+            delete schema2[key2];
           }
         }
       }
       if (refSchema.$ref && refSeen.def) {
-        for (const key3 in schema2) {
-          if (key3 === "$ref" || key3 === "allOf")
+        for (const key2 in schema2) {
+          if (key2 === "$ref" || key2 === "allOf")
             continue;
-          if (key3 in refSeen.def && JSON.stringify(schema2[key3]) === JSON.stringify(refSeen.def[key3])) {
-            delete schema2[key3];
+          if (key2 in refSeen.def && JSON.stringify(schema2[key2]) === JSON.stringify(refSeen.def[key2])) {
+            delete schema2[key2];
           }
         }
       }
@@ -36139,11 +36148,11 @@ function finalize(ctx, schema) {
       if (parentSeen?.schema.$ref) {
         schema2.$ref = parentSeen.schema.$ref;
         if (parentSeen.def) {
-          for (const key3 in schema2) {
-            if (key3 === "$ref" || key3 === "allOf")
+          for (const key2 in schema2) {
+            if (key2 === "$ref" || key2 === "allOf")
               continue;
-            if (key3 in parentSeen.def && JSON.stringify(schema2[key3]) === JSON.stringify(parentSeen.def[key3])) {
-              delete schema2[key3];
+            if (key2 in parentSeen.def && JSON.stringify(schema2[key2]) === JSON.stringify(parentSeen.def[key2])) {
+              delete schema2[key2];
             }
           }
         }
@@ -36197,10 +36206,10 @@ function finalize(ctx, schema) {
   } else {
   }
   if (ctx.external?.uri) {
-    const id2 = ctx.external.registry.get(schema)?.id;
-    if (!id2)
+    const id3 = ctx.external.registry.get(schema)?.id;
+    if (!id3)
       throw new Error("Schema is missing an `id` property");
-    result.$id = ctx.external.uri(id2);
+    result.$id = ctx.external.uri(id3);
   }
   assignProps(result, root.defId ? root.schema : root.def ?? root.schema);
   const rootMetaId = ctx.metadataRegistry.get(schema)?.id;
@@ -36276,8 +36285,8 @@ function isTransforming(_schema, _ctx) {
     return isTransforming(def2.in, ctx) || isTransforming(def2.out, ctx);
   }
   if (def2.type === "object") {
-    for (const key3 in def2.shape) {
-      if (isTransforming(def2.shape[key3], ctx))
+    for (const key2 in def2.shape) {
+      if (isTransforming(def2.shape[key2], ctx))
         return true;
     }
     return false;
@@ -36315,13 +36324,13 @@ var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params2) 
 };
 
 // node_modules/zod/v4/core/json-schema-processors.js
-var narrowMin = (agg, key3, value4) => {
-  if (agg[key3] === void 0 || value4 > agg[key3])
-    agg[key3] = value4;
+var narrowMin = (agg, key2, value4) => {
+  if (agg[key2] === void 0 || value4 > agg[key2])
+    agg[key2] = value4;
 };
-var narrowMax = (agg, key3, value4) => {
-  if (agg[key3] === void 0 || value4 < agg[key3])
-    agg[key3] = value4;
+var narrowMax = (agg, key2, value4) => {
+  if (agg[key2] === void 0 || value4 < agg[key2])
+    agg[key2] = value4;
 };
 var narrowBoth = (agg, value4) => {
   narrowMin(agg, "minimum", value4);
@@ -36659,17 +36668,17 @@ var objectProcessor = (schema, ctx, _json, params2) => {
   }
   json3.type = "object";
   json3.properties = {};
-  for (const key3 in shape2) {
-    assignProp(json3.properties, key3, processSchema(shape2[key3], ctx, {
+  for (const key2 in shape2) {
+    assignProp(json3.properties, key2, processSchema(shape2[key2], ctx, {
       ...params2,
-      path: [...params2.path, "properties", key3]
+      path: [...params2.path, "properties", key2]
     }));
   }
   const requiredKeys = [];
-  for (const key3 of Object.keys(shape2)) {
-    const field3 = def2.shape[key3];
+  for (const key2 of Object.keys(shape2)) {
+    const field3 = def2.shape[key2];
     if (ctx.io === "input" ? inputOptin(field3) === void 0 : field3._zod.optout === void 0) {
-      requiredKeys.push(key3);
+      requiredKeys.push(key2);
     }
   }
   if (requiredKeys.length > 0) {
@@ -36806,7 +36815,7 @@ function stringifyKeyNames(bySchema, json3, visited) {
   const values3 = json3.enum ?? (json3.const !== void 0 ? [json3.const] : void 0);
   if (!numericType && !values3?.some((v) => typeof v === "number"))
     return json3;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format5, id: id2, ...rest } = json3;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format5, id: id3, ...rest } = json3;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -37044,9 +37053,9 @@ function toJSONSchema(input2, params2) {
     };
     ctx2.external = external;
     for (const entry2 of registry2._idmap.entries()) {
-      const [key3, schema] = entry2;
+      const [key2, schema] = entry2;
       extractDefs(ctx2, schema);
-      assignProp(schemas, key3, finalize(ctx2, schema));
+      assignProp(schemas, key2, finalize(ctx2, schema));
     }
     if (Object.keys(defs).length > 0) {
       const defsSegment = ctx2.target === "draft-2020-12" ? "$defs" : "definitions";
@@ -37361,17 +37370,17 @@ __export(checks_exports2, {
 
 // node_modules/zod/v4/classic/errors.js
 var _installedErrorProtos = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
-function _lazyMethod(proto, key3, make) {
-  Object.defineProperty(proto, key3, {
+function _lazyMethod(proto, key2, make) {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     enumerable: false,
     get() {
       const value4 = make(this);
-      Object.defineProperty(this, key3, { value: value4, configurable: true, writable: true });
+      Object.defineProperty(this, key2, { value: value4, configurable: true, writable: true });
       return value4;
     },
     set(value4) {
-      Object.defineProperty(this, key3, { value: value4, configurable: true, writable: true });
+      Object.defineProperty(this, key2, { value: value4, configurable: true, writable: true });
     }
   });
 }
@@ -39041,11 +39050,11 @@ function resolveRef(ref2, ctx) {
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
   if (path3[0] === defsKey) {
-    const key3 = path3[1] === void 0 ? void 0 : decodeJSONPointerSegment(path3[1]);
-    if (!key3 || !ctx.defs[key3]) {
+    const key2 = path3[1] === void 0 ? void 0 : decodeJSONPointerSegment(path3[1]);
+    if (!key2 || !ctx.defs[key2]) {
       throw new Error(`Reference not found: ${ref2}`);
     }
-    return ctx.defs[key3];
+    return ctx.defs[key2];
   }
   throw new Error(`Reference not found: ${ref2}`);
 }
@@ -39080,16 +39089,16 @@ function checkObjectGuards(objectSchema, guards) {
       });
     }
     if (guards.keySchema) {
-      for (const key3 of keys4) {
-        const result = guards.keySchema.safeParse(key3);
+      for (const key2 of keys4) {
+        const result = guards.keySchema.safeParse(key2);
         if (result.success)
           continue;
         payload.issues.push({
           code: "invalid_key",
           origin: "record",
           issues: result.error.issues,
-          input: key3,
-          path: [key3],
+          input: key2,
+          path: [key2],
           continue: true
         });
       }
@@ -39114,20 +39123,20 @@ function canonicalKey(value4, seen) {
     if (Array.isArray(value4)) {
       const parts2 = [];
       for (const item of value4) {
-        const key3 = canonicalKey(item, seen);
-        if (key3 === null)
+        const key2 = canonicalKey(item, seen);
+        if (key2 === null)
           return null;
-        parts2.push(key3);
+        parts2.push(key2);
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
     const keys4 = Object.keys(value4).sort();
     const parts = [];
     for (const k2 of keys4) {
-      const key3 = canonicalKey(value4[k2], seen);
-      if (key3 === null)
+      const key2 = canonicalKey(value4[k2], seen);
+      if (key2 === null)
         return null;
-      parts.push(`${k2.length}:${k2}=${key3}`);
+      parts.push(`${k2.length}:${k2}=${key2}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
@@ -39167,10 +39176,10 @@ function containsRef(value4) {
     return value4.some(containsRef);
   if (typeof value4.$ref === "string")
     return true;
-  return Object.entries(value4).some(([key3, sub]) => {
-    if (SCHEMA_KEYWORDS.has(key3))
+  return Object.entries(value4).some(([key2, sub]) => {
+    if (SCHEMA_KEYWORDS.has(key2))
       return containsRef(sub);
-    if (!SCHEMA_MAP_KEYWORDS.has(key3) || typeof sub !== "object" || sub === null)
+    if (!SCHEMA_MAP_KEYWORDS.has(key2) || typeof sub !== "object" || sub === null)
       return false;
     return Object.values(sub).some(containsRef);
   });
@@ -39186,12 +39195,12 @@ function checkArrayGuards(arraySchema, guards) {
     if (guards.uniqueItems === true) {
       const firstSeen = /* @__PURE__ */ new Map();
       for (let i = 0; i < items.length; i++) {
-        const key3 = canonicalKey(items[i], /* @__PURE__ */ new Set());
-        if (key3 === null)
+        const key2 = canonicalKey(items[i], /* @__PURE__ */ new Set());
+        if (key2 === null)
           continue;
-        const first = firstSeen.get(key3);
+        const first = firstSeen.get(key2);
         if (first === void 0) {
-          firstSeen.set(key3, i);
+          firstSeen.set(key2, i);
           continue;
         }
         payload.issues.push({
@@ -39430,9 +39439,9 @@ function convertBaseSchema(schema, ctx) {
       const properties = schema.properties || {};
       const requiredSet = new Set(schema.required || []);
       const additionalSchema = typeof schema.additionalProperties === "object" ? convertSchema(schema.additionalProperties, ctx) : void 0;
-      for (const [key3, propSchema] of Object.entries(properties)) {
+      for (const [key2, propSchema] of Object.entries(properties)) {
         const propZodSchema = convertSchema(propSchema, ctx);
-        assignProp(shape2, key3, requiredSet.has(key3) ? propZodSchema : propZodSchema.optional());
+        assignProp(shape2, key2, requiredSet.has(key2) ? propZodSchema : propZodSchema.optional());
       }
       if (schema.patternProperties) {
         const patternProps = schema.patternProperties;
@@ -39467,12 +39476,12 @@ function convertBaseSchema(schema, ctx) {
             if (!isPlainObject(payload.value))
               return;
             const unrecognized = [];
-            for (const key3 of Object.keys(payload.value)) {
-              if (propertyKeys.includes(key3))
+            for (const key2 of Object.keys(payload.value)) {
+              if (propertyKeys.includes(key2))
                 continue;
-              if (patterns.some((regex) => regex.test(key3)))
+              if (patterns.some((regex) => regex.test(key2)))
                 continue;
-              unrecognized.push(key3);
+              unrecognized.push(key2);
             }
             if (unrecognized.length) {
               payload.issues.push({
@@ -39603,38 +39612,38 @@ function convertSchema(schema, ctx) {
   }
   const extraMeta = {};
   const coreMetadataKeys = ["$id", "id", "$comment", "$anchor", "$vocabulary", "$dynamicRef", "$dynamicAnchor"];
-  for (const key3 of coreMetadataKeys) {
-    if (key3 in schema) {
-      extraMeta[key3] = schema[key3];
+  for (const key2 of coreMetadataKeys) {
+    if (key2 in schema) {
+      extraMeta[key2] = schema[key2];
     }
   }
   const contentMetadataKeys = ["contentEncoding", "contentMediaType", "contentSchema"];
-  for (const key3 of contentMetadataKeys) {
-    if (key3 in schema) {
-      extraMeta[key3] = schema[key3];
+  for (const key2 of contentMetadataKeys) {
+    if (key2 in schema) {
+      extraMeta[key2] = schema[key2];
     }
   }
   if (schema.type === "object" && schema.$ref === void 0) {
     if (schema.propertyNames !== void 0 && !containsRef(schema.propertyNames)) {
       extraMeta.propertyNames = schema.propertyNames;
     }
-    for (const key3 of ["minProperties", "maxProperties"]) {
-      if (schema[key3] !== void 0)
-        extraMeta[key3] = schema[key3];
+    for (const key2 of ["minProperties", "maxProperties"]) {
+      if (schema[key2] !== void 0)
+        extraMeta[key2] = schema[key2];
     }
   }
   if (schema.type === "array" && schema.$ref === void 0) {
     if (schema.contains !== void 0 && !containsRef(schema.contains)) {
       extraMeta.contains = schema.contains;
     }
-    for (const key3 of ["uniqueItems", "minContains", "maxContains"]) {
-      if (schema[key3] !== void 0)
-        extraMeta[key3] = schema[key3];
+    for (const key2 of ["uniqueItems", "minContains", "maxContains"]) {
+      if (schema[key2] !== void 0)
+        extraMeta[key2] = schema[key2];
     }
   }
-  for (const key3 of Object.keys(schema)) {
-    if (!RECOGNIZED_KEYS.has(key3)) {
-      assignProp(extraMeta, key3, schema[key3]);
+  for (const key2 of Object.keys(schema)) {
+    if (!RECOGNIZED_KEYS.has(key2)) {
+      assignProp(extraMeta, key2, schema[key2]);
     }
   }
   if (Object.keys(extraMeta).length > 0) {
@@ -39895,10 +39904,10 @@ var MAX_LISTED_PROBLEMS = 50;
 var MAX_EXCERPT = 60;
 function fieldPath(path3) {
   let out = "";
-  for (const key3 of path3) {
-    if (typeof key3 === "number") out += `[${key3}]`;
-    else if (typeof key3 === "string" && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key3)) out += out === "" ? key3 : `.${key3}`;
-    else out += `[${JSON.stringify(String(key3))}]`;
+  for (const key2 of path3) {
+    if (typeof key2 === "number") out += `[${key2}]`;
+    else if (typeof key2 === "string" && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key2)) out += out === "" ? key2 : `.${key2}`;
+    else out += `[${JSON.stringify(String(key2))}]`;
   }
   return out;
 }
@@ -39923,16 +39932,16 @@ function describeValue(value4) {
 var SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
 var described = (schema, meaning) => meaning ? schema.meta({ description: meaning }) : schema;
 function whole(min4, max4, meaning) {
-  const range6 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
   return described(
-    external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(min4, range6).max(max4, range6),
+    external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
     meaning
   );
 }
 function finite(min4, max4, meaning) {
-  const range6 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
   return described(
-    external_exports.number({ error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}` }).min(min4, range6).max(max4, range6),
+    external_exports.number({ error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
     meaning
   );
 }
@@ -39989,7 +39998,7 @@ function problemsOf(error65) {
   const problems = [];
   for (const issue3 of error65.issues) {
     if (issue3.code === "unrecognized_keys") {
-      for (const key3 of issue3.keys) problems.push({ path: fieldPath([...issue3.path, key3]), message: issue3.message });
+      for (const key2 of issue3.keys) problems.push({ path: fieldPath([...issue3.path, key2]), message: issue3.message });
       continue;
     }
     problems.push({ path: fieldPath(issue3.path), message: reworded(issue3) });
@@ -40050,37 +40059,6 @@ function versioned(schema, format5) {
     return doc;
   }, schema);
 }
-
-// actions/lib/measure/netperf.ts
-var reported = (meaning) => finite(-1, Number.MAX_SAFE_INTEGER, meaning);
-var throughput = (meaning) => finite(0, 1e7, meaning);
-var netperfMetricsSchema = strict({
-  protocol: oneOf(["TCP", "UDP"]),
-  throughputMbps: throughput("Receiver-side throughput, 10^6 bits/s (for UDP: what arrived)."),
-  sendThroughputMbps: throughput("Sender-side throughput, 10^6 bits/s.").nullable(),
-  elapsedSeconds: finite(0, 1e6, "How long the test ran, in seconds."),
-  messageSize: reported("The send size netperf used (-m), in bytes."),
-  sendCalls: reported("Send calls made."),
-  recvCalls: reported("The receiver's receive calls."),
-  bytesSent: reported("Bytes sent."),
-  bytesReceived: reported("Bytes received."),
-  sendSocketRequested: reported("Send socket buffer asked for (-1: not set)."),
-  sendSocketInitial: reported("Send socket buffer as set at the start."),
-  sendSocketFinal: reported("Send socket buffer at the end of the test."),
-  localRecvSocketRequested: reported("Local receive socket buffer asked for (-1: not set)."),
-  localRecvSocketFinal: reported("Local receive socket buffer at the end of the test."),
-  remoteSendSocketFinal: reported("netserver's send socket buffer at the end of the test."),
-  remoteRecvSocketRequested: reported("netserver's receive socket buffer asked for (-1: not set)."),
-  remoteRecvSocketInitial: reported("netserver's receive socket buffer as set at the start."),
-  remoteRecvSocketFinal: reported("netserver's receive socket buffer at the end of the test."),
-  transportMss: finite(1, 1e9, "The TCP maximum segment size, when netperf reports one.").nullable(),
-  confidence: strict({
-    iterations: finite(0, 1e3, "Iterations netperf ran (-i)."),
-    level: finite(0, 100, "The confidence level asked for, in percent."),
-    requestedWidth: finite(-1, 1e6, "The interval width asked for, in percent."),
-    achievedWidth: finite(-1, 1e6, "The full width of the interval achieved, in percent of the mean.")
-  }).nullable()
-});
 
 // actions/lib/plan/plan.ts
 var TESTS = ["TCP_STREAM", "UDP_STREAM"];
@@ -40282,11 +40260,11 @@ function duplicatePoints(sweeps) {
   const duplicates = [];
   sweeps.forEach((sweep, i) => {
     for (const value4 of sweepValues(sweep)) {
-      const id2 = pointId(sweep.test, sweep.vary, value4);
+      const id3 = pointId(sweep.test, sweep.vary, value4);
       const here = `sweeps[${i}] (series ${sweep.series})`;
-      const earlier = seenIn.get(id2);
-      if (earlier !== void 0) duplicates.push(`${id2} appears in ${earlier} and in ${here}`);
-      else seenIn.set(id2, here);
+      const earlier = seenIn.get(id3);
+      if (earlier !== void 0) duplicates.push(`${id3} appears in ${earlier} and in ${here}`);
+      else seenIn.set(id3, here);
     }
   });
   return duplicates;
@@ -40294,6 +40272,241 @@ function duplicatePoints(sweeps) {
 function taskSeconds(plan) {
   return plan.testLengthSeconds * (plan.confidence ? plan.confidence.maxIterations : 1);
 }
+
+// actions/lib/analyse/claims/schema.ts
+var CLAIMS_FORMAT_VERSION = 2;
+var id = external_exports.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected an id of lower-case letters, digits and dashes");
+var environment = external_exports.string().regex(/^[a-z][a-z0-9-]*$/, "expected an environment name such as native, docker, kvm or osv");
+var environments = external_exports.array(environment).min(1);
+var bytes = external_exports.number().int().nonnegative();
+var range = external_exports.tuple([bytes, bytes]).refine(([from, to]) => from <= to, "expected [from, to] with from <= to").describe("[from, to] in bytes of the swept size, both included");
+var fraction = external_exports.number().gt(0).lt(1);
+var interval = external_exports.tuple([external_exports.number(), external_exports.number().nullable()]).refine(([low, high]) => high === null || low < high, "expected [low, high] with low < high, or [low, null]").describe("[low, high]: the interval the paper's words imply; high null when it bounds only from below");
+var METRICS = ["throughput", "relativeThroughput", "okRate"];
+var common = {
+  id,
+  text: external_exports.string().min(1).describe("The claim in the paper's words"),
+  section: external_exports.string().min(1).describe("Where the paper makes it: section and figure"),
+  test: external_exports.enum(TESTS),
+  note: external_exports.string().min(1).optional().describe("Why a number was read the way it was, or what else the paper says on it"),
+  contradicts: external_exports.array(id).min(1).optional().describe("Ids of claims of the paper that say the opposite")
+};
+var series = external_exports.string().min(1).optional().describe("One series of the plan (a sweep's series, e.g. from-100) when the paper gives numbers per series; absent: every series of the test");
+var CompareClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("compare"),
+  series,
+  range,
+  metric: external_exports.enum(METRICS),
+  above: environments.optional().describe("Every environment in above beats every one in below"),
+  below: environments.optional(),
+  order: external_exports.array(environment).min(2).optional().describe("Instead of above and below: each environment beats the next"),
+  difference: interval.describe("The mean gap over the range (above - below), in the metric's unit")
+});
+var EveryPointClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("every-point"),
+  series,
+  parts: external_exports.array(external_exports.strictObject({ above: environment, below: environment, range })).min(1).describe("At every point of each part's range, above beats below"),
+  difference: interval.describe("The gap at each point, 10^6 bits/s")
+});
+var StepClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("step"),
+  environments,
+  steps: external_exports.array(external_exports.strictObject({ series: external_exports.string().min(1), from: bytes, to: bytes })).min(1).describe("The steps of the plan's grids that straddle the paper's step, each from one point to the next"),
+  fall: interval.refine(([low, high]) => low > 0 && low < 1 && (high === null || high < 1), "expected fractions of the value before the step, between 0 and 1").describe("The fall 1 - after/before, as a fraction")
+});
+var RiseClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("rise"),
+  environments,
+  series,
+  range,
+  rise: interval.refine(([low]) => low > -1, "expected a rise above -1 (last/first - 1)").describe("The rise from the first to the last point, last/first - 1"),
+  maximumStepFall: fraction.describe('No step between neighbouring points may fall by more than this fraction ("gradual")')
+});
+var UnstableClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("unstable"),
+  environment,
+  baseline: environment,
+  range,
+  spreadRatio: external_exports.number().gt(1).describe("The environment's spread around a gradually increasing curve must be at least this many times the baseline's")
+});
+var ConvergeClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("converge"),
+  environments,
+  baseline: environment,
+  diverge: range.describe("Where the curves must first be shown to diverge from the baseline's"),
+  converge: range.describe("Where every point must lie within the tolerance of the baseline"),
+  tolerance: fraction.describe("Largest relative deviation from the baseline that counts as converged")
+});
+var EquivalentClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("equivalent"),
+  environments: external_exports.array(environment).min(2).describe("Every pair of these is alike"),
+  series,
+  range,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  margin: external_exports.union([external_exports.strictObject({ relative: fraction }), external_exports.strictObject({ absolute: external_exports.number().gt(0) })]).describe(`How far apart "alike" may be on average over the range: a fraction of the second environment's value, or an absolute amount`)
+});
+var FadesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("fades"),
+  above: environment,
+  below: environments,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  inside: range.describe("Where the advantage is claimed"),
+  outside: range.describe("Where it is claimed to have faded"),
+  fade: fraction.describe("Faded: the mean gap outside is less than (1 - fade) times the mean gap inside")
+});
+var ReplicatesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("replicates-agree"),
+  environments,
+  maximumSpread: fraction.describe(`Largest replicate standard deviation, as a fraction of the point's mean, that is "negligible"`)
+});
+var KIND_SCHEMAS = [CompareClaimSchema, EveryPointClaimSchema, StepClaimSchema, RiseClaimSchema, UnstableClaimSchema, ConvergeClaimSchema, EquivalentClaimSchema, FadesClaimSchema, ReplicatesClaimSchema];
+var ClaimSchema = external_exports.discriminatedUnion("kind", KIND_SCHEMAS).superRefine((c4, ctx) => {
+  if (c4.kind !== "compare") return;
+  const pairs = c4.above !== void 0 || c4.below !== void 0;
+  if (pairs && c4.order !== void 0) ctx.addIssue({ code: "custom", path: ["order"], message: 'give either "above" and "below" or "order", not both' });
+  else if (pairs && (c4.above === void 0 || c4.below === void 0)) ctx.addIssue({ code: "custom", path: [c4.above === void 0 ? "above" : "below"], message: 'missing: "above" and "below" go together' });
+  else if (!pairs && c4.order === void 0) ctx.addIssue({ code: "custom", path: ["above"], message: 'missing: a compare claim needs "above" and "below", or "order"' });
+});
+var ClaimsFileSchema = external_exports.strictObject({
+  $schema: external_exports.string().optional(),
+  $comment: external_exports.string().optional(),
+  formatVersion: external_exports.literal(CLAIMS_FORMAT_VERSION),
+  alpha: external_exports.number().gt(0).lt(0.5).describe("Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"),
+  notes: external_exports.array(external_exports.string().min(1)).optional().describe("What the reader should know about the claims as a whole (where the paper contradicts itself)"),
+  claims: external_exports.array(ClaimSchema).min(1)
+}).superRefine((file2, ctx) => {
+  const seen = /* @__PURE__ */ new Set();
+  file2.claims.forEach((c4, i) => {
+    if (seen.has(c4.id)) ctx.addIssue({ code: "custom", path: ["claims", i, "id"], message: "duplicate id" });
+    seen.add(c4.id);
+  });
+  file2.claims.forEach((c4, i) => {
+    (c4.contradicts ?? []).forEach((other, j) => {
+      if (!seen.has(other)) ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
+    });
+  });
+});
+var CLAIM_KINDS = KIND_SCHEMAS.map((s2) => s2.shape.kind.value);
+var ClaimsFormatError = class extends Error {
+  name = "ClaimsFormatError";
+};
+function valueAt(root, path3) {
+  let v = root;
+  for (const key2 of path3) v = v !== null && typeof v === "object" ? v[key2] : void 0;
+  return v;
+}
+function where(root, path3) {
+  let text5 = "";
+  path3.forEach((key2, i) => {
+    text5 += typeof key2 === "number" ? `[${key2}]` : `${text5 ? "." : ""}${String(key2)}`;
+    if (i === 1 && path3[0] === "claims") {
+      const claimId = valueAt(root, path3.slice(0, 2))?.id;
+      if (typeof claimId === "string") text5 += ` (${claimId})`;
+    }
+  });
+  return text5 || "(the file)";
+}
+var show = (v) => v === void 0 ? "nothing" : JSON.stringify(v);
+function formatClaimsIssues(root, issues) {
+  return issues.map((issue3) => {
+    if (issue3.code === "unrecognized_keys") {
+      const kind = valueAt(root, issue3.path)?.kind;
+      const schema = KIND_SCHEMAS.find((s2) => s2.shape.kind.value === kind);
+      const fields = schema ? `; a ${String(kind)} claim has ${Object.keys(schema.shape).join(", ")}` : "";
+      return issue3.keys.map((key2) => `${where(root, [...issue3.path, key2])}: unknown field (value ${show(valueAt(root, [...issue3.path, key2]))})${fields}`).join("\n");
+    }
+    const value4 = valueAt(root, issue3.path);
+    if (issue3.code === "invalid_union" && "discriminator" in issue3) return `${where(root, issue3.path)}: got ${show(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
+    const message = value4 === void 0 && issue3.code === "invalid_type" ? `missing: expected ${issue3.expected}` : issue3.message.replace(/^Invalid input: /, "");
+    return `${where(root, issue3.path)}: ${message} (got ${show(value4)})`;
+  });
+}
+function parseClaims(value4, source4) {
+  const result = ClaimsFileSchema.safeParse(value4);
+  if (result.success) return result.data;
+  const lines = formatClaimsIssues(value4, result.error.issues).flatMap((l) => l.split("\n"));
+  throw new ClaimsFormatError(`${source4} is not a valid claims file:
+  - ${lines.join("\n  - ")}`);
+}
+function claimEnvironments(c4) {
+  switch (c4.kind) {
+    case "compare":
+      return [.../* @__PURE__ */ new Set([...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
+    case "every-point":
+      return [...new Set(c4.parts.flatMap((p) => [p.above, p.below]))];
+    case "step":
+    case "rise":
+    case "replicates-agree":
+    case "equivalent":
+      return [...c4.environments];
+    case "unstable":
+      return [c4.environment, c4.baseline];
+    case "converge":
+      return [c4.baseline, ...c4.environments];
+    case "fades":
+      return [c4.above, ...c4.below];
+  }
+}
+
+// actions/lib/analyse/claims/file.ts
+var SUFFIX = "-claims.json";
+function builtInClaimsNames(dir) {
+  return existsSync2(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
+}
+function loadClaims(nameOrPath, dir) {
+  const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
+  const path3 = builtIn ? join(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
+  if (!existsSync2(path3)) {
+    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path3} does not exist`);
+  }
+  let raw;
+  try {
+    raw = JSON.parse(readFileSync(path3, "utf8"));
+  } catch (e3) {
+    throw new ClaimsFormatError(`claims file ${path3} is not valid JSON: ${e3.message}`);
+  }
+  return parseClaims(raw, path3);
+}
+
+// actions/lib/measure/netperf.ts
+var reported = (meaning) => finite(-1, Number.MAX_SAFE_INTEGER, meaning);
+var throughput = (meaning) => finite(0, 1e7, meaning);
+var netperfMetricsSchema = strict({
+  protocol: oneOf(["TCP", "UDP"]),
+  throughputMbps: throughput("Receiver-side throughput, 10^6 bits/s (for UDP: what arrived)."),
+  sendThroughputMbps: throughput("Sender-side throughput, 10^6 bits/s.").nullable(),
+  elapsedSeconds: finite(0, 1e6, "How long the test ran, in seconds."),
+  messageSize: reported("The send size netperf used (-m), in bytes."),
+  sendCalls: reported("Send calls made."),
+  recvCalls: reported("The receiver's receive calls."),
+  bytesSent: reported("Bytes sent."),
+  bytesReceived: reported("Bytes received."),
+  sendSocketRequested: reported("Send socket buffer asked for (-1: not set)."),
+  sendSocketInitial: reported("Send socket buffer as set at the start."),
+  sendSocketFinal: reported("Send socket buffer at the end of the test."),
+  localRecvSocketRequested: reported("Local receive socket buffer asked for (-1: not set)."),
+  localRecvSocketFinal: reported("Local receive socket buffer at the end of the test."),
+  remoteSendSocketFinal: reported("netserver's send socket buffer at the end of the test."),
+  remoteRecvSocketRequested: reported("netserver's receive socket buffer asked for (-1: not set)."),
+  remoteRecvSocketInitial: reported("netserver's receive socket buffer as set at the start."),
+  remoteRecvSocketFinal: reported("netserver's receive socket buffer at the end of the test."),
+  transportMss: finite(1, 1e9, "The TCP maximum segment size, when netperf reports one.").nullable(),
+  confidence: strict({
+    iterations: finite(0, 1e3, "Iterations netperf ran (-i)."),
+    level: finite(0, 100, "The confidence level asked for, in percent."),
+    requestedWidth: finite(-1, 1e6, "The interval width asked for, in percent."),
+    achievedWidth: finite(-1, 1e6, "The full width of the interval achieved, in percent of the mean.")
+  }).nullable()
+});
 
 // actions/lib/measure/records.ts
 var RESULTS_FORMAT_VERSION = 1;
@@ -40393,8 +40606,8 @@ var RunFormatError = class extends Error {
   name = "RunFormatError";
 };
 var runFormatError = (message) => new RunFormatError(message);
-function validateRecord(value4, where) {
-  return parseOrThrow(recordDocument, value4, where, runFormatError);
+function validateRecord(value4, where2) {
+  return parseOrThrow(recordDocument, value4, where2, runFormatError);
 }
 function parseResults(text5, file2 = "results.jsonl") {
   const records = [];
@@ -40429,9 +40642,9 @@ function parseManifest(text5, file2 = "manifest.json") {
   return validateManifest(parseJson(text5, (reason) => new RunFormatError(`${file2}: not valid JSON (${reason})`)), file2);
 }
 function latestRecords(records) {
-  const byKey2 = /* @__PURE__ */ new Map();
-  for (const r of records) byKey2.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
-  return [...byKey2.values()];
+  const byKey = /* @__PURE__ */ new Map();
+  for (const r of records) byKey.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
+  return [...byKey.values()];
 }
 
 // actions/lib/core/stats.ts
@@ -40502,12 +40715,12 @@ var quantiles = /* @__PURE__ */ new Map();
 var MAX_QUANTILES = 4096;
 function studentTQuantile(p, df) {
   if (!(p > 0 && p < 1)) throw new Error(`studentTQuantile: p must be in (0, 1), got ${p}`);
-  const key3 = `${p}|${df}`;
-  let q = quantiles.get(key3);
+  const key2 = `${p}|${df}`;
+  let q = quantiles.get(key2);
   if (q === void 0) {
     q = bisectTQuantile(p, df);
     if (quantiles.size >= MAX_QUANTILES) quantiles.clear();
-    quantiles.set(key3, q);
+    quantiles.set(key2, q);
   }
   return q;
 }
@@ -40543,9 +40756,111 @@ function welchTTest(a4, b10) {
   const p = 2 * (1 - studentTCdf(Math.abs(t), df));
   return { t, df, p: Math.min(1, Math.max(0, p)), note: null };
 }
+function holmAdjust(ps) {
+  const m3 = ps.length;
+  const order = ps.map((p, i) => ({ p, i })).sort((x4, y4) => x4.p - y4.p || x4.i - y4.i);
+  const adjusted = new Array(m3);
+  let running = 0;
+  order.forEach(({ p, i }, rank2) => {
+    running = Math.max(running, Math.min(1, (m3 - rank2) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+function median(xs) {
+  if (xs.length === 0) return Number.NaN;
+  const s2 = [...xs].sort((a4, b10) => a4 - b10);
+  const mid = Math.floor(s2.length / 2);
+  return s2.length % 2 ? s2[mid] : (s2[mid - 1] + s2[mid]) / 2;
+}
+function pAbove(e3, c4) {
+  if (!(e3.se > 0)) return e3.value > c4 ? 0 : 1;
+  return 1 - studentTCdf((e3.value - c4) / e3.se, e3.df);
+}
+function pBelow(e3, c4) {
+  if (!(e3.se > 0)) return e3.value < c4 ? 0 : 1;
+  return studentTCdf((e3.value - c4) / e3.se, e3.df);
+}
+function tInterval(e3, level) {
+  if (!(e3.se > 0)) return [e3.value, e3.value];
+  const half = studentTQuantile(1 - (1 - level) / 2, e3.df) * e3.se;
+  return [e3.value - half, e3.value + half];
+}
+function meanEstimate(xs) {
+  if (xs.length < 2) return null;
+  return { value: mean(xs), se: stdev(xs) / Math.sqrt(xs.length), df: xs.length - 1 };
+}
+function welchEstimate(a4, b10, factor = 1) {
+  if (a4.length < 2 || b10.length < 2) return null;
+  const va = stdev(a4) ** 2 / a4.length;
+  const vb = factor ** 2 * stdev(b10) ** 2 / b10.length;
+  const se = Math.sqrt(va + vb);
+  const df = se === 0 ? a4.length + b10.length - 2 : (va + vb) ** 2 / (va ** 2 / (a4.length - 1) + vb ** 2 / (b10.length - 1));
+  return { value: mean(a4) - factor * mean(b10), se, df };
+}
+function regularizedGammaP(a4, x4) {
+  if (x4 <= 0) return 0;
+  const logFront = -x4 + a4 * Math.log(x4) - logGamma(a4);
+  if (x4 < a4 + 1) {
+    let term = 1 / a4;
+    let sum3 = term;
+    for (let n = 1; n < 500; n++) {
+      term *= x4 / (a4 + n);
+      sum3 += term;
+      if (Math.abs(term) < Math.abs(sum3) * 1e-15) break;
+    }
+    return Math.min(1, sum3 * Math.exp(logFront));
+  }
+  let b10 = x4 + 1 - a4;
+  let c4 = 1 / 1e-300;
+  let d = 1 / b10;
+  let h2 = d;
+  for (let i = 1; i < 500; i++) {
+    const an = -i * (i - a4);
+    b10 += 2;
+    d = an * d + b10;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c4 = b10 + an / c4;
+    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
+    d = 1 / d;
+    const delta = d * c4;
+    h2 *= delta;
+    if (Math.abs(delta - 1) < 1e-15) break;
+  }
+  return Math.max(0, 1 - Math.exp(logFront) * h2);
+}
+function chiSquareCdf(x4, k2) {
+  return regularizedGammaP(k2 / 2, x4 / 2);
+}
+function chiSquareQuantile(p, k2) {
+  if (!(p > 0 && p < 1)) throw new Error(`chiSquareQuantile: p must be in (0, 1), got ${p}`);
+  let lo = 0;
+  let hi = Math.max(10, 10 * k2);
+  while (chiSquareCdf(hi, k2) < p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, hi); i++) {
+    const mid = (lo + hi) / 2;
+    if (chiSquareCdf(mid, k2) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+function isotonicFit(ys, weights = ys.map(() => 1)) {
+  const blocks = [];
+  ys.forEach((y4, i) => {
+    const w2 = weights[i];
+    blocks.push({ sum: y4 * w2, weight: w2, count: 1 });
+    while (blocks.length > 1) {
+      const last = blocks[blocks.length - 1];
+      const prev = blocks[blocks.length - 2];
+      if (prev.sum / prev.weight <= last.sum / last.weight) break;
+      blocks.splice(blocks.length - 2, 2, { sum: prev.sum + last.sum, weight: prev.weight + last.weight, count: prev.count + last.count });
+    }
+  });
+  return blocks.flatMap((b10) => new Array(b10.count).fill(b10.sum / b10.weight));
+}
 
 // actions/lib/analyse/aggregate.ts
-function median(xs) {
+function median2(xs) {
   if (xs.length === 0) return null;
   const s2 = [...xs].sort((a4, b10) => a4 - b10);
   const mid = Math.floor(s2.length / 2);
@@ -40554,10 +40869,10 @@ function median(xs) {
 function recordsByPoint(records) {
   const groups = /* @__PURE__ */ new Map();
   for (const r of latestRecords(records)) {
-    const key3 = `${r.environment}|${r.pointId}`;
-    const g = groups.get(key3);
+    const key2 = `${r.environment}|${r.pointId}`;
+    const g = groups.get(key2);
     if (g) g.push(r);
-    else groups.set(key3, [r]);
+    else groups.set(key2, [r]);
   }
   return groups;
 }
@@ -40581,9 +40896,10 @@ function summarizePoints(records, level = 0.95) {
       pointId: first.pointId,
       throughput: summarize(samples, level),
       samples,
+      replicates: ok.map((r) => r.replicate),
       failed: group2.length - ok.length,
-      effectiveSendSocket: median(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
-      requestedSendSocket: median(requested),
+      effectiveSendSocket: median2(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
+      requestedSendSocket: median2(requested),
       okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
       sendCalls,
       recvCalls,
@@ -40595,430 +40911,503 @@ function summarizePoints(records, level = 0.95) {
 }
 
 // actions/lib/analyse/analysis.ts
-var BASELINE = "native";
-function key(p) {
-  return `${p.test}|${p.value}`;
-}
-function byKey(points2, environment) {
-  const map4 = /* @__PURE__ */ new Map();
-  for (const p of points2) if (p.environment === environment && p.throughput.n > 0) map4.set(key(p), p);
-  return map4;
-}
 function environmentsOf(points2) {
   return [...new Set(points2.filter((p) => p.throughput.n > 0).map((p) => p.environment))];
 }
-function relativeThroughput(points2, baseline3 = BASELINE) {
-  const base = byKey(points2, baseline3);
-  const out = [];
-  for (const p of points2) {
-    if (p.throughput.n === 0) continue;
-    const b10 = base.get(key(p));
-    if (!b10 || !(b10.throughput.mean > 0)) continue;
-    const r = p.throughput.mean / b10.throughput.mean;
-    let half = null;
-    if (p.environment === baseline3) half = b10.throughput.ciHalfWidth === null ? null : b10.throughput.ciHalfWidth / b10.throughput.mean;
-    else if (p.throughput.ciHalfWidth !== null && b10.throughput.ciHalfWidth !== null && p.throughput.mean > 0) {
-      half = r * Math.hypot(p.throughput.ciHalfWidth / p.throughput.mean, b10.throughput.ciHalfWidth / b10.throughput.mean);
-    }
-    out.push({ environment: p.environment, test: p.test, series: p.series, x: p.value, relative: r, halfWidth: half, low: half === null ? null : r - half, high: half === null ? null : r + half });
-  }
-  return out;
-}
-function signedAreas(points2, test2, from, to, baseline3 = BASELINE) {
-  const base = byKey(points2, baseline3);
-  const out = [];
-  for (const env of environmentsOf(points2)) {
-    if (env === baseline3) continue;
-    const gaps = points2.filter((p) => p.environment === env && p.test === test2 && p.value >= from && p.value <= to && p.throughput.n > 0 && base.has(key(p))).map((p) => ({ x: p.value, gap: p.throughput.mean - base.get(key(p)).throughput.mean })).sort((a4, b10) => a4.x - b10.x);
-    if (gaps.length === 0) continue;
-    let area6 = 0;
-    for (let i = 1; i < gaps.length; i++) area6 += (gaps[i].gap + gaps[i - 1].gap) / 2 * (gaps[i].x - gaps[i - 1].x);
-    const width2 = gaps[gaps.length - 1].x - gaps[0].x;
-    out.push({ environment: env, test: test2, from, to, points: gaps.length, area: area6, meanGap: width2 > 0 ? area6 / width2 : 0 });
-  }
-  return out;
-}
 var MIN_REPLICATES_TO_DECIDE = 2;
-function metricValue(p, metric) {
-  return metric === "throughput" ? p.throughput.mean : p.okRate;
+
+// actions/lib/analyse/claims/rules.ts
+var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits) : String(v);
+var pct = (v, digits = 1) => `${v >= 0 ? "+" : ""}${fmt(v * 100, digits)}%`;
+var fmtP = (p) => p < 1e-4 ? "< 0.0001" : p.toPrecision(2);
+function pointsOf(points2, env, test2, series2, range7) {
+  return points2.filter((p) => p.environment === env && p.test === test2 && p.throughput.n > 0 && (series2 === void 0 || p.series === series2) && (!range7 || p.value >= range7[0] && p.value <= range7[1])).sort((a4, b10) => a4.series.localeCompare(b10.series) || a4.value - b10.value);
 }
-function compareRange(points2, test2, a4, b10, from, to, metric = "throughput", level = 0.95) {
-  const pb = byKey(points2, b10);
+var pointKey = (p) => `${p.series}|${p.value}`;
+function byPoint(points2, env, test2, series2, range7) {
+  return new Map(pointsOf(points2, env, test2, series2, range7).map((p) => [pointKey(p), p]));
+}
+function seriesText(series2) {
+  return series2 === void 0 ? "all series" : series2;
+}
+function rangeText(values3) {
+  if (values3.length === 0) return "no points";
+  const lo = Math.min(...values3);
+  const hi = Math.max(...values3);
+  return `${values3.length} point${values3.length === 1 ? "" : "s"}, ${lo === hi ? `${lo}` : `${lo}-${hi}`} B`;
+}
+function replicateContrast(a4, b10, f = (y4) => y4) {
+  if (Math.min(a4.samples.length, b10.samples.length) < MIN_REPLICATES_TO_DECIDE) return { estimate: null, note: `too few replicates (${a4.samples.length} and ${b10.samples.length}; need at least ${MIN_REPLICATES_TO_DECIDE} each)` };
+  const fa = a4.samples.map(f);
+  const fb = b10.samples.map(f);
+  if ([...fa, ...fb].some((v) => !Number.isFinite(v))) return { estimate: null, note: "a replicate of zero throughput: no ratio" };
+  const same = a4.replicates.length === b10.replicates.length && a4.replicates.every((r, i) => r === b10.replicates[i]);
+  if (same) return { estimate: meanEstimate(fa.map((v, i) => v - fb[i])), method: "paired by replicate" };
+  return { estimate: welchEstimate(fa, fb), method: "Welch" };
+}
+function intervalTest(e3, [low, high]) {
+  if (high === null) return { pIn: pAbove(e3, low), pOut: pBelow(e3, low) };
+  return { pIn: Math.max(pAbove(e3, low), pBelow(e3, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e3, low), pAbove(e3, high))) };
+}
+function intervalText(i, unit2) {
+  return i[1] === null ? `at least ${show2(unit2, i[0])}` : `${unit2.number(i[0])} to ${unit2.number(i[1])}${unit2.suffix}`;
+}
+var show2 = (u2, v) => `${u2.number(v)}${u2.suffix}`;
+function estimateText(e3, ctx, unit2) {
+  const [lo, hi] = tInterval(e3, ctx.level);
+  return `${unit2.number(e3.value)}, ${fmt(ctx.level * 100, 0)}% CI [${unit2.number(lo)}, ${unit2.number(hi)}]${unit2.suffix}`;
+}
+var MBIT = { number: (v) => fmt(v), suffix: " x 10^6 bits/s" };
+var FRACTION = { number: (v) => `${fmt(v * 100, 0)}%`, suffix: "" };
+var PERCENT = { number: (v) => pct(v), suffix: "" };
+var METRIC_UNIT = {
+  throughput: MBIT,
+  relativeThroughput: { number: (v) => fmt(v, 3), suffix: " (ratio to native)" },
+  okRate: { number: (v) => fmt(v, 4), suffix: " (okay rate)" }
+};
+function pairedOverPoints(points2, test2, series2, range7, a4, b10, metric) {
+  const pb = byPoint(points2, b10, test2, series2, range7);
+  const native = metric === "relativeThroughput" ? byPoint(points2, "native", test2, series2, range7) : null;
   const diffs = [];
+  const ratios = [];
+  const xs = [];
   let minReplicates = Number.POSITIVE_INFINITY;
-  for (const p2 of points2) {
-    if (p2.environment !== a4 || p2.test !== test2 || p2.value < from || p2.value > to || p2.throughput.n === 0) continue;
-    const q = pb.get(key(p2));
+  for (const p of pointsOf(points2, a4, test2, series2, range7)) {
+    const q = pb.get(pointKey(p));
     if (!q) continue;
-    const va = metricValue(p2, metric);
-    const vb = metricValue(q, metric);
+    let va = metric === "okRate" ? p.okRate : p.throughput.mean;
+    let vb = metric === "okRate" ? q.okRate : q.throughput.mean;
+    if (metric === "relativeThroughput") {
+      const n = native.get(pointKey(p));
+      va = n && n.throughput.mean > 0 ? va / n.throughput.mean : null;
+      vb = n && n.throughput.mean > 0 ? vb / n.throughput.mean : null;
+    }
     if (va === null || vb === null) continue;
     diffs.push(va - vb);
-    minReplicates = Math.min(minReplicates, p2.throughput.n, q.throughput.n);
+    ratios.push(vb > 0 ? va / vb - 1 : Number.NaN);
+    xs.push(p.value);
+    minReplicates = Math.min(minReplicates, p.throughput.n, q.throughput.n);
   }
-  const k2 = diffs.length;
-  const base = { test: test2, a: a4, b: b10, from, to, metric, points: k2, meanDifference: mean(diffs), minReplicates: k2 === 0 ? 0 : minReplicates };
-  if (k2 < 2) return { ...base, low: null, high: null, p: null, note: `too few shared points in ${from}-${to} (${k2}; need at least 2)` };
-  const m3 = mean(diffs);
-  const se = stdev(diffs) / Math.sqrt(k2);
-  const note = base.minReplicates < MIN_REPLICATES_TO_DECIDE ? `too few replicates (${base.minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})` : null;
-  if (se === 0) return { ...base, low: m3, high: m3, p: m3 === 0 ? 1 : 0, note: note ?? "identical differences at every point" };
-  const half = studentTQuantile(1 - (1 - level) / 2, k2 - 1) * se;
-  const t = m3 / se;
-  const p = 2 * (1 - studentTCdf(Math.abs(t), k2 - 1));
-  return { ...base, low: m3 - half, high: m3 + half, p: Math.min(1, Math.max(0, p)), note };
+  let note = null;
+  if (diffs.length < 2) note = `${diffs.length} shared point${diffs.length === 1 ? "" : "s"} (need at least 2)${metric === "relativeThroughput" && native.size === 0 ? ": relative throughput needs native" : ""}`;
+  else if (minReplicates < MIN_REPLICATES_TO_DECIDE) note = `too few replicates (${minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`;
+  return { diffs, ratios, xs, minReplicates: diffs.length === 0 ? 0 : minReplicates, note };
 }
-
-// env/plans/paper-claims.json
-var paper_claims_default = {
-  $comment: "The claims of Chen et al. (the paper the 'paper' plan reproduces), as data. Each is judged on a run by actions/lib/claims.ts as supported, refuted or inconclusive; docs in env/plans/README.md.",
-  formatVersion: 1,
-  alpha: 0.05,
-  claims: [
-    {
-      id: "tcp-osv-above-native-2000-6000",
-      text: "OSv's TCP throughput is above native Linux's for send socket sizes 2000-6000 B, by 4 to 20 x 10^6 bits/s.",
-      section: "III (Fig. 4a, 4c)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [2e3, 6e3],
-      metric: "throughput",
-      above: ["osv"],
-      below: ["native"],
-      margin: 4,
-      judged: "Paired t-test over the shared points in the range of the per-point mean difference (OSv - native). Supported when the 95% interval is above 0 and the mean difference is at least the margin (4, the paper's smallest gap); refuted when the whole interval is below the margin."
-    },
-    {
-      id: "tcp-native-above-docker-2000-6000",
-      text: "Native Linux's TCP throughput is above Docker's for send socket sizes 2000-6000 B, by about 4 x 10^6 bits/s.",
-      section: "III (Fig. 4b, 4d)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [2e3, 6e3],
-      metric: "throughput",
-      above: ["native"],
-      below: ["docker"],
-      margin: 4,
-      judged: "As above, for native - Docker, margin 4 x 10^6 bits/s (the paper's 'about 4')."
-    },
-    {
-      id: "tcp-osv-best-average-0-6000",
-      text: "Over the restricted socket range 0-6000 B, OSv has the highest average relative TCP throughput of the four environments.",
-      section: "III (Fig. 5/7)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [0, 6e3],
-      metric: "throughput",
-      above: ["osv"],
-      below: ["native", "docker", "kvm"],
-      margin: 1,
-      judged: "OSv against each other environment: paired t-test over the shared points in 0-6000 B (a higher average relative throughput is a higher mean throughput over the same points). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "tcp-area-order-0-6000",
-      text: "By the signed area between each curve and native's over 0-6000 B, OSv outperforms KVM and KVM outperforms Docker.",
-      section: "V.B (Discussion)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [0, 6e3],
-      metric: "throughput",
-      order: ["osv", "kvm", "docker"],
-      environments: ["native", "osv", "kvm", "docker"],
-      margin: 1,
-      judged: "Each neighbour in the order against the next: paired t-test over the shared points (the difference of two signed areas is the area between the two curves). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "tcp-kvm-unstable",
-      text: "KVM's TCP curve is unstable, not gradually increasing, with drops such as from 3000 to 4000 B.",
-      section: "III (Fig. 4a, 4b)",
-      kind: "unstable",
-      test: "TCP_STREAM",
-      range: [0, 2e4],
-      environment: "kvm",
-      baseline: "native",
-      minimumDrop: 0.05,
-      judged: "A drop is a step from one point of a series to the next where throughput falls by at least 5% and Welch's t-test finds the fall significant. Supported when KVM has at least one drop and more than native; refuted when KVM's mean curve has no fall of 5% at all (with at least 2 replicates per point); inconclusive when its means fall but the replicates' spread leaves every fall insignificant."
-    },
-    {
-      id: "tcp-converge-beyond-6000",
-      text: "All TCP curves converge to native's beyond about 5000-6000 B.",
-      section: "III (Fig. 4b, 4f)",
-      kind: "converge",
-      test: "TCP_STREAM",
-      range: [6e3, 2e4],
-      environments: ["docker", "kvm", "osv"],
-      baseline: "native",
-      tolerance: 0.05,
-      judged: "Per environment, a t interval over the points beyond 6000 B of (relative throughput - 1). Supported when every environment's interval lies within +-5%; refuted when any environment's interval lies wholly outside +-5%."
-    },
-    {
-      id: "udp-drop-at-1500",
-      text: "UDP throughput drops sharply at a message size of about 1500 B in every environment.",
-      section: "IV (Fig. 6a)",
-      kind: "drop-at",
-      test: "UDP_STREAM",
-      at: 1500,
-      environments: ["native", "docker", "kvm", "osv"],
-      minimumDrop: 0.5,
-      judged: "Per environment, the relative drop from the last point below 1500 B to the first above it, with a delta-method interval. 'Sharply' means at least 50% (the paper shows 97 -> 10). Supported when every environment's interval is above 50%; refuted when any environment's interval is below 50%."
-    },
-    {
-      id: "udp-native-best-beyond-1450",
-      text: "For UDP, native Linux has the highest throughput beyond about 1450 B.",
-      section: "IV, V.B (Fig. 6b)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [1450, 2e3],
-      metric: "throughput",
-      above: ["native"],
-      below: ["docker", "kvm", "osv"],
-      margin: 1,
-      judged: "Native against each other environment: paired t-test over the shared points in 1450-2000 B. Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "udp-kvm-beats-docker-osv-beyond-1450",
-      text: "For UDP beyond about 1450 B, KVM outperforms Docker and OSv.",
-      section: "IV, V.B (Fig. 6b)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [1450, 2e3],
-      metric: "throughput",
-      above: ["kvm"],
-      below: ["docker", "osv"],
-      margin: 1,
-      judged: "KVM against Docker and against OSv, as above."
-    },
-    {
-      id: "udp-virtual-above-native-below-1400",
-      text: "For UDP from 0 to 1400 B, Docker, KVM and OSv perform alike and above native Linux.",
-      section: "V.B (Discussion)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [0, 1400],
-      metric: "throughput",
-      above: ["docker", "kvm", "osv"],
-      below: ["native"],
-      margin: 1,
-      judged: "Each of Docker, KVM and OSv against native over 0-1400 B, as above."
-    },
-    {
-      id: "udp-osv-okay-rate-250-900",
-      text: "OSv has a higher UDP okay rate than Docker and KVM for message sizes 250-900 B.",
-      section: "IV, V.B (Fig. 7)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [250, 900],
-      metric: "okRate",
-      above: ["osv"],
-      below: ["docker", "kvm"],
-      margin: 0.01,
-      judged: "Okay rate = messages received / messages sent, pooled over replicates per point; paired t-test over the shared points in 250-900 B. Supported when every interval is above 0 with a mean gap of at least 0.01 (one percentage point); refuted when any interval lies below that margin."
-    }
-  ]
-};
-
-// actions/lib/analyse/claims.ts
-var ClaimsFormatError = class extends Error {
-  name = "ClaimsFormatError";
-};
-var KINDS = ["compare", "unstable", "converge", "drop-at"];
-function validateClaims(value4, source4 = "paper-claims.json") {
-  const problems = [];
-  const v = value4;
-  if (typeof v !== "object" || v === null || !Array.isArray(v.claims)) throw new ClaimsFormatError(`${source4}: expected an object with a "claims" list`);
-  if (typeof v.alpha !== "number" || !(v.alpha > 0 && v.alpha < 1)) problems.push(`alpha: expected a number in (0, 1), got ${JSON.stringify(v.alpha)}`);
-  const ids = /* @__PURE__ */ new Set();
-  v.claims.forEach((c4, i) => {
-    const where = `claims[${i}]${typeof c4?.id === "string" ? ` (${c4.id})` : ""}`;
-    for (const f of ["id", "text", "section", "judged", "test"]) if (typeof c4?.[f] !== "string") problems.push(`${where}.${f}: expected a string`);
-    if (typeof c4?.id === "string") {
-      if (ids.has(c4.id)) problems.push(`${where}.id: duplicate id`);
-      ids.add(c4.id);
-    }
-    if (!KINDS.includes(c4?.kind)) problems.push(`${where}.kind: expected one of ${KINDS.join(", ")}, got ${JSON.stringify(c4?.kind)}`);
-    if (c4?.kind !== "drop-at") {
-      const r = c4?.range;
-      if (!Array.isArray(r) || r.length !== 2 || typeof r[0] !== "number" || typeof r[1] !== "number" || r[0] > r[1]) problems.push(`${where}.range: expected [from, to] with from <= to`);
-    }
-    if (c4?.kind === "compare") {
-      const hasPairs = Array.isArray(c4.above) && Array.isArray(c4.below);
-      if (!hasPairs && !(Array.isArray(c4.order) && c4.order.length >= 2)) problems.push(`${where}: a compare claim needs "above" and "below", or an "order" of at least 2`);
-      if (typeof c4.margin !== "number" || c4.margin < 0) problems.push(`${where}.margin: expected a number >= 0`);
-      if (c4.metric !== "throughput" && c4.metric !== "okRate") problems.push(`${where}.metric: expected throughput or okRate`);
-    }
-  });
-  if (problems.length > 0) throw new ClaimsFormatError(`${source4} is invalid:
-  - ${problems.join("\n  - ")}`);
-  return v;
-}
-var PAPER_CLAIMS = validateClaims(paper_claims_default);
-function claimEnvironments(c4) {
-  switch (c4.kind) {
-    case "compare":
-      return [.../* @__PURE__ */ new Set([...c4.environments ?? [], ...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
-    case "unstable":
-      return [c4.environment, c4.baseline];
-    case "converge":
-      return [c4.baseline, ...c4.environments];
-    case "drop-at":
-      return c4.environments;
-  }
-}
-var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits) : String(v);
-var fmtP = (p) => p < 1e-4 ? "< 0.0001" : `= ${p.toPrecision(2)}`;
-function judgeClaims(input2, claimsFile = PAPER_CLAIMS) {
-  const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
-  const present = new Set(environmentsOf(points2));
-  return claimsFile.claims.map((claim2) => {
-    const missing = claimEnvironments(claim2).filter((e3) => !present.has(e3));
-    const base = { id: claim2.id, text: claim2.text, section: claim2.section, judged: claim2.judged, missing };
-    const judged = judgeOne(claim2, points2, present, claimsFile.alpha);
-    let { verdict, evidence } = judged;
-    if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
-    const why = (e3) => input2.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input2.manifest.environmentErrors[e3]})` : e3;
-    if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`.trim();
-    return { ...base, verdict, evidence };
-  });
-}
-function judgeOne(claim2, points2, present, alpha) {
-  switch (claim2.kind) {
-    case "compare":
-      return judgeCompare(claim2, points2, present);
-    case "unstable":
-      return judgeUnstable(claim2, points2, present, alpha);
-    case "converge":
-      return judgeConverge(claim2, points2, present);
-    case "drop-at":
-      return judgeDropAt(claim2, points2, present);
-  }
+function untestable(label2, environments2, note) {
+  return { label: label2, environments: environments2, text: note, pSupport: null, pRefute: null, note };
 }
 function comparePairs(c4) {
   if (c4.order) return c4.order.slice(1).map((b10, i) => [c4.order[i], b10]);
   return (c4.above ?? []).flatMap((a4) => (c4.below ?? []).map((b10) => [a4, b10]));
 }
-function pairVerdict(r, margin) {
-  if (r.low === null || r.high === null || r.minReplicates < MIN_REPLICATES_TO_DECIDE) return "inconclusive";
-  if (r.low > 0 && r.meanDifference >= margin) return "supported";
-  if (r.high < margin) return "refuted";
-  return "inconclusive";
+function judgeCompare(c4, points2, present, ctx) {
+  const unit2 = METRIC_UNIT[c4.metric];
+  return comparePairs(c4).filter(([a4, b10]) => present.has(a4) && present.has(b10)).map(([a4, b10]) => {
+    const label2 = `${a4} - ${b10}`;
+    const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
+    const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
+    if (r.note) return untestable(label2, [a4, b10], `${label2} (${where2}): ${r.note}`);
+    const e3 = meanEstimate(r.diffs);
+    const { pIn, pOut } = intervalTest(e3, c4.difference);
+    return { label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${estimateText(e3, ctx, unit2)}; the paper: ${intervalText(c4.difference, unit2)}` };
+  });
 }
-function combine(verdicts) {
-  if (verdicts.includes("refuted")) return "refuted";
-  if (verdicts.length > 0 && verdicts.every((v) => v === "supported")) return "supported";
-  return "inconclusive";
-}
-function judgeCompare(c4, points2, present) {
-  const unit2 = c4.metric === "okRate" ? "" : " x 10^6 bits/s";
-  const digits = c4.metric === "okRate" ? 4 : 2;
-  const verdicts = [];
+function judgeEveryPoint(c4, points2, present, ctx) {
   const parts = [];
-  for (const [a4, b10] of comparePairs(c4)) {
-    if (!present.has(a4) || !present.has(b10)) continue;
-    const r = compareRange(points2, c4.test, a4, b10, c4.range[0], c4.range[1], c4.metric);
-    const v = pairVerdict(r, c4.margin);
-    verdicts.push(v);
-    const interval3 = r.low === null ? "no interval" : `95% CI [${fmt(r.low, digits)}, ${fmt(r.high, digits)}]`;
-    parts.push(`${a4} - ${b10}: mean ${fmt(r.meanDifference, digits)}${unit2} over ${r.points} points, ${interval3}${r.p === null ? "" : `, p ${fmtP(r.p)}`} (${v})${r.note ? `; ${r.note}` : ""}`);
+  for (const part of c4.parts) {
+    if (!present.has(part.above) || !present.has(part.below)) continue;
+    const below = byPoint(points2, part.below, c4.test, c4.series, part.range);
+    const shared = pointsOf(points2, part.above, c4.test, c4.series, part.range).filter((p) => below.has(pointKey(p)));
+    const label2 = `${part.above} - ${part.below}`;
+    if (shared.length === 0) {
+      parts.push(untestable(label2, [part.above, part.below], `${label2} (${seriesText(c4.series)}, ${part.range[0]}-${part.range[1]} B): no shared points`));
+      continue;
+    }
+    for (const p of shared) {
+      const r = replicateContrast(p, below.get(pointKey(p)));
+      const at = `${label2} at ${p.value} B (${p.series})`;
+      if (r.estimate === null) {
+        parts.push(untestable(at, [part.above, part.below], `${at}: ${r.note}`));
+        continue;
+      }
+      const { pIn, pOut } = intervalTest(r.estimate, c4.difference);
+      parts.push({ label: at, environments: [part.above, part.below], pSupport: pIn, pRefute: pOut, text: `${at}: ${estimateText(r.estimate, ctx, MBIT)} (${r.method})` });
+    }
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: "No pair of the claim's environments was measured." };
-  let areas = "";
-  if (c4.order && c4.metric === "throughput") {
-    const list2 = signedAreas(points2, c4.test, c4.range[0], c4.range[1]).filter((a4) => c4.order.includes(a4.environment));
-    if (list2.length > 0) areas = ` Signed areas vs native over ${c4.range[0]}-${c4.range[1]} B (trapezoid rule): ${list2.map((a4) => `${a4.environment} ${fmt(a4.area / 1e3, 1)}`).join(", ")} x 10^6 bits/s x kB.`;
-  }
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Margin ${c4.margin}${unit2}.${areas}` };
+  return parts;
 }
-function significantDrops(points2, env, c4, alpha) {
-  const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1] && p.throughput.n > 0);
+var fallOf = (logRatio) => 1 - Math.exp(logRatio);
+function judgeStep(c4, points2, present, ctx) {
+  const parts = [];
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    for (const step2 of c4.steps) {
+      const label2 = `${env} ${step2.from}->${step2.to} B (${step2.series})`;
+      const mine = byPoint(points2, env, c4.test, step2.series);
+      const before = mine.get(`${step2.series}|${step2.from}`);
+      const after = mine.get(`${step2.series}|${step2.to}`);
+      if (!before || !after) {
+        parts.push(untestable(label2, [env], `${label2}: ${!before ? step2.from : step2.to} B not measured in series ${step2.series}`));
+        continue;
+      }
+      const r = replicateContrast(after, before, Math.log);
+      if (r.estimate === null) {
+        parts.push(untestable(label2, [env], `${label2}: ${r.note}`));
+        continue;
+      }
+      const [low, high] = c4.fall;
+      const { pIn, pOut } = intervalTest(r.estimate, [high === null ? Number.NEGATIVE_INFINITY : Math.log(1 - high), Math.log(1 - low)]);
+      const [lo, hi] = tInterval(r.estimate, ctx.level);
+      parts.push({
+        label: label2,
+        environments: [env],
+        pSupport: pIn,
+        pRefute: pOut,
+        text: `${label2}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, ${fallOf(r.estimate.value) >= 0 ? "a fall" : "a rise, a fall"} of ${fmt(fallOf(r.estimate.value) * 100, 1)}%, ${fmt(ctx.level * 100, 0)}% CI [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%] (${r.method}); the paper: a fall of ${intervalText(c4.fall, FRACTION)}`
+      });
+    }
+  }
+  return parts;
+}
+function judgeRise(c4, points2, present, ctx) {
+  const parts = [];
+  const floor2 = Math.log(1 - c4.maximumStepFall);
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    const mine = pointsOf(points2, env, c4.test, c4.series, c4.range);
+    const bySeries = /* @__PURE__ */ new Map();
+    for (const p of mine) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
+    if (bySeries.size === 0) {
+      parts.push(untestable(`${env} rise`, [env], `${env}: no points in ${c4.range[0]}-${c4.range[1]} B`));
+      continue;
+    }
+    for (const [series2, ps] of bySeries) {
+      const first = ps[0];
+      const last = ps[ps.length - 1];
+      const label2 = `${env} ${first.value}->${last.value} B (${series2})`;
+      const overall = ps.length < 2 ? null : replicateContrast(last, first, Math.log);
+      if (overall === null || overall.estimate === null) {
+        parts.push(untestable(label2, [env], `${label2}: ${overall === null ? "one point" : overall.note}`));
+        continue;
+      }
+      const [low, high] = c4.rise;
+      const { pIn, pOut } = intervalTest(overall.estimate, [Math.log(1 + low), high === null ? null : Math.log(1 + high)]);
+      const rise = { label: label2, environments: [env], pSupport: pIn, pRefute: pOut, text: `${label2}: ${fmt(first.throughput.mean)} -> ${fmt(last.throughput.mean)} x 10^6 bits/s, a rise of ${pct(Math.exp(overall.estimate.value) - 1)}` };
+      parts.push(rise);
+      let worst = null;
+      for (let i = 1; i < ps.length; i++) {
+        const step2 = replicateContrast(ps[i], ps[i - 1], Math.log);
+        const stepLabel = `${env} ${ps[i - 1].value}->${ps[i].value} B (${series2})`;
+        if (step2.estimate === null) {
+          parts.push(untestable(stepLabel, [env], `${stepLabel}: ${step2.note}`));
+          continue;
+        }
+        const text5 = `${stepLabel}: ${pct(Math.exp(step2.estimate.value) - 1)}`;
+        if (worst === null || step2.estimate.value < worst.value) worst = { text: text5, value: step2.estimate.value };
+        parts.push({ label: stepLabel, environments: [env], pSupport: pAbove(step2.estimate, floor2), pRefute: pBelow(step2.estimate, floor2), text: text5 });
+      }
+      if (worst) rise.text += `; the lowest step: ${worst.text}`;
+    }
+  }
+  return parts;
+}
+function residualsFromRise(ps) {
   const bySeries = /* @__PURE__ */ new Map();
-  for (const p of mine) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
-  const drops = [];
-  let apparent = 0;
-  let minReplicates = mine.length === 0 ? 0 : Number.POSITIVE_INFINITY;
-  for (const [series, ps] of [...bySeries.entries()].sort()) {
-    ps.sort((a4, b10) => a4.value - b10.value);
-    for (const p of ps) minReplicates = Math.min(minReplicates, p.throughput.n);
-    for (let i = 1; i < ps.length; i++) {
-      const prev = ps[i - 1];
-      const next = ps[i];
-      const fall = (prev.throughput.mean - next.throughput.mean) / prev.throughput.mean;
-      if (!(fall >= c4.minimumDrop)) continue;
-      apparent++;
-      const w2 = welchTTest(prev.samples, next.samples);
-      if (w2.p !== null && w2.p < alpha) drops.push({ series, from: prev.value, to: next.value, before: prev.throughput.mean, after: next.throughput.mean, p: w2.p });
-    }
+  for (const p of ps) if (p.throughput.n > 0) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
+  const out = [];
+  for (const list2 of bySeries.values()) {
+    list2.sort((a4, b10) => a4.value - b10.value);
+    const fit3 = isotonicFit(list2.map((p) => p.throughput.mean), list2.map((p) => p.throughput.n));
+    list2.forEach((p, i) => {
+      if (fit3[i] > 0) for (const y4 of p.samples) out.push(y4 / fit3[i] - 1);
+    });
   }
-  return { drops, apparent, minReplicates };
+  return out;
 }
-function judgeUnstable(c4, points2, present, alpha) {
-  if (!present.has(c4.environment)) return { verdict: "inconclusive", evidence: "" };
-  const env = significantDrops(points2, c4.environment, c4, alpha);
-  const base = present.has(c4.baseline) ? significantDrops(points2, c4.baseline, c4, alpha) : null;
-  const list2 = env.drops.slice(0, 6).map((d) => `${d.from}->${d.to} B (${d.series}): ${fmt(d.before)} -> ${fmt(d.after)}, p ${fmtP(d.p)}`);
-  const evidence = `${c4.environment}: ${env.drops.length} significant drops of at least ${c4.minimumDrop * 100}%${list2.length ? ` (${list2.join("; ")}${env.drops.length > list2.length ? "; ..." : ""})` : ""}; ${c4.baseline}: ${base ? base.drops.length : "not measured"}.`;
-  if (env.minReplicates < MIN_REPLICATES_TO_DECIDE) return { verdict: "inconclusive", evidence: `${evidence} Too few replicates (${env.minReplicates}) to test a drop.` };
-  if (env.drops.length > 0 && base && env.drops.length > base.drops.length) return { verdict: "supported", evidence };
-  if (env.apparent === 0) return { verdict: "refuted", evidence };
-  return { verdict: "inconclusive", evidence: env.drops.length === 0 ? `${evidence} ${env.apparent} falls of the mean of at least ${c4.minimumDrop * 100}%, none significant with these replicates.` : evidence };
+function judgeUnstable(c4, points2, present, ctx) {
+  if (!present.has(c4.environment) || !present.has(c4.baseline)) return [];
+  const label2 = `${c4.environment} vs ${c4.baseline}`;
+  const mine = pointsOf(points2, c4.environment, c4.test, void 0, c4.range);
+  const base = pointsOf(points2, c4.baseline, c4.test, void 0, c4.range);
+  const fewest = Math.min(...[...mine, ...base].map((p) => p.throughput.n));
+  if (mine.length < 2 || base.length < 2) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few points in ${c4.range[0]}-${c4.range[1]} B`)];
+  if (fewest < MIN_REPLICATES_TO_DECIDE) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`)];
+  const deviations = (ps) => {
+    const r = residualsFromRise(ps);
+    const m3 = median(r);
+    return r.map((v) => Math.abs(v - m3));
+  };
+  const zEnv = deviations(mine);
+  const zBase = deviations(base);
+  const e3 = welchEstimate(zEnv, zBase, c4.spreadRatio);
+  const ratio = mean(zBase) > 0 ? mean(zEnv) / mean(zBase) : Number.POSITIVE_INFINITY;
+  return [{
+    label: label2,
+    environments: [c4.environment, c4.baseline],
+    pSupport: pAbove(e3, 0),
+    pRefute: pBelow(e3, 0),
+    text: `mean absolute deviation from a non-decreasing fit: ${c4.environment} ${fmt(mean(zEnv) * 100)}% (${zEnv.length} replicates), ${c4.baseline} ${fmt(mean(zBase) * 100)}% (${zBase.length}); ratio ${fmt(ratio)}; the claim needs at least ${fmt(c4.spreadRatio)}`
+  }];
 }
-function judgeConverge(c4, points2, present) {
-  if (!present.has(c4.baseline)) return { verdict: "inconclusive", evidence: "" };
-  const relative2 = relativeThroughput(points2, c4.baseline).filter((r) => r.test === c4.test && r.x >= c4.range[0] && r.x <= c4.range[1]);
-  const verdicts = [];
+function pOutside(e3, tol) {
+  return Math.min(1, 2 * Math.min(pAbove(e3, Math.log(1 + tol)), pBelow(e3, Math.log(1 - tol))));
+}
+function judgeConverge(c4, points2, present, ctx) {
+  if (!present.has(c4.baseline)) return [];
   const parts = [];
+  const baseline3 = byPoint(points2, c4.baseline, c4.test, void 0);
   for (const env of c4.environments) {
     if (!present.has(env)) continue;
-    const devs = relative2.filter((r) => r.environment === env).map((r) => r.relative - 1);
-    if (devs.length < 2) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: ${devs.length} shared points beyond ${c4.range[0]} B, too few`);
+    const contrasts = (range7) => pointsOf(points2, env, c4.test, void 0, range7).filter((p) => baseline3.has(pointKey(p))).map((p) => ({ p, r: replicateContrast(p, baseline3.get(pointKey(p)), Math.log) }));
+    const before = contrasts(c4.diverge);
+    const after = contrasts(c4.converge);
+    const tested = (list2) => list2.filter((x4) => x4.r.estimate !== null);
+    const untested = [...before, ...after].find((x4) => x4.r.estimate === null);
+    if (untested && untested.r.estimate === null) {
+      parts.push(untestable(env, [env, c4.baseline], `${env}: ${untested.r.note}`));
       continue;
     }
-    const fewest = Math.min(...points2.filter((p) => (p.environment === env || p.environment === c4.baseline) && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1]).map((p) => p.throughput.n));
-    if (fewest < MIN_REPLICATES_TO_DECIDE) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`);
+    const b10 = tested(before);
+    const a4 = tested(after);
+    if (a4.length === 0) {
+      parts.push(untestable(env, [env, c4.baseline], `${env}: no points shared with ${c4.baseline} in ${c4.converge[0]}-${c4.converge[1]} B`));
       continue;
     }
-    const m3 = mean(devs);
-    const half = studentTQuantile(0.975, devs.length - 1) * (stdev(devs) / Math.sqrt(devs.length));
-    const low = m3 - half;
-    const high = m3 + half;
-    const v = low >= -c4.tolerance && high <= c4.tolerance ? "supported" : high < -c4.tolerance || low > c4.tolerance ? "refuted" : "inconclusive";
-    verdicts.push(v);
-    parts.push(`${env}: mean relative throughput ${fmt(1 + m3, 3)} over ${devs.length} points, 95% CI [${fmt(1 + low, 3)}, ${fmt(1 + high, 3)}] (${v})`);
+    const dev = (e3) => Math.exp(e3.value) - 1;
+    const pDiverge = holmAdjust(b10.map((x4) => pOutside(x4.r.estimate, c4.tolerance)));
+    const widest = b10.reduce((w2, x4) => w2 === null || Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, null);
+    const diverged = pDiverge.some((p) => p < ctx.alpha);
+    const pIn = a4.map((x4) => intervalTest(x4.r.estimate, [Math.log(1 - c4.tolerance), Math.log(1 + c4.tolerance)]).pIn);
+    const worstIndex = pIn.indexOf(Math.max(...pIn));
+    const worst = a4[worstIndex];
+    const pOut = Math.min(...holmAdjust(a4.map((x4) => pOutside(x4.r.estimate, c4.tolerance))));
+    const largest = a4.reduce((w2, x4) => Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, a4[0]);
+    const divergence = widest ? `largest deviation below ${c4.diverge[1]} B: ${pct(dev(widest.r.estimate))} at ${widest.p.value} B (${widest.p.series}), ${diverged ? `beyond +-${fmt(c4.tolerance * 100, 0)}% (Holm p ${fmtP(Math.min(...pDiverge))})` : "not shown beyond the tolerance"}` : `no points below ${c4.diverge[1]} B`;
+    const convergence = `beyond ${c4.converge[0]} B (${a4.length} points): largest deviation ${pct(dev(largest.r.estimate))} at ${largest.p.value} B (${largest.p.series}); least certainly within +-${fmt(c4.tolerance * 100, 0)}%: ${worst.p.value} B (${worst.p.series}), p ${fmtP(pIn[worstIndex])}`;
+    const text5 = `${env} vs ${c4.baseline}: ${divergence}; ${convergence}`;
+    if (!diverged) {
+      parts.push({ label: env, environments: [env, c4.baseline], text: `${text5}. No divergence shown: nothing to converge from`, pSupport: null, pRefute: null, note: "no divergence shown" });
+      continue;
+    }
+    parts.push({ label: env, environments: [env, c4.baseline], pSupport: Math.max(...pIn), pRefute: pOut, text: text5 });
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: `Only ${c4.baseline} was measured: nothing to converge.` };
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Tolerance +-${c4.tolerance * 100}%.` };
+  return parts;
 }
-function judgeDropAt(c4, points2, present) {
-  const verdicts = [];
+function judgeEquivalent(c4, points2, present, ctx) {
   const parts = [];
+  const envs = c4.environments.filter((e3) => present.has(e3));
+  const relative2 = "relative" in c4.margin;
+  const m3 = "relative" in c4.margin ? c4.margin.relative : c4.margin.absolute;
+  const unit2 = relative2 ? PERCENT : METRIC_UNIT[c4.metric];
+  for (let i = 0; i < envs.length; i++) {
+    for (const b10 of envs.slice(i + 1)) {
+      const a4 = envs[i];
+      const label2 = `${a4} vs ${b10}`;
+      const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
+      const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
+      const note = r.note ?? (relative2 && r.ratios.some((v) => !Number.isFinite(v)) ? `a point where ${b10} is 0: no ratio` : null);
+      if (note) {
+        parts.push(untestable(label2, [a4, b10], `${label2} (${where2}): ${note}`));
+        continue;
+      }
+      const e3 = meanEstimate(relative2 ? r.ratios : r.diffs);
+      const { pIn, pOut } = intervalTest(e3, [-m3, m3]);
+      parts.push({ label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${relative2 ? "relative " : ""}difference ${estimateText(e3, ctx, unit2)}; alike within +-${relative2 ? `${fmt(m3 * 100, 1)}%` : show2(unit2, m3)}` });
+    }
+  }
+  return parts;
+}
+function judgeFades(c4, points2, present, ctx) {
+  if (!present.has(c4.above)) return [];
+  const unit2 = METRIC_UNIT[c4.metric];
+  return c4.below.filter((b10) => present.has(b10)).map((b10) => {
+    const label2 = `${c4.above} - ${b10}`;
+    const inside = pairedOverPoints(points2, c4.test, void 0, c4.inside, c4.above, b10, c4.metric);
+    const outside = pairedOverPoints(points2, c4.test, void 0, c4.outside, c4.above, b10, c4.metric);
+    if (inside.note || outside.note) return untestable(label2, [c4.above, b10], `${label2}: ${inside.note ? `inside ${c4.inside[0]}-${c4.inside[1]} B: ${inside.note}` : `outside ${c4.outside[0]}-${c4.outside[1]} B: ${outside.note}`}`);
+    const gapIn = meanEstimate(inside.diffs);
+    const shown = pAbove(gapIn, 0);
+    const gaps = `mean gap ${show2(unit2, mean(inside.diffs))} in ${c4.inside[0]}-${c4.inside[1]} B (${inside.diffs.length} points), ${show2(unit2, mean(outside.diffs))} in ${c4.outside[0]}-${c4.outside[1]} B (${outside.diffs.length} points)`;
+    if (!(shown < ctx.alpha)) return { label: label2, environments: [c4.above, b10], pSupport: null, pRefute: null, note: "no advantage shown", text: `${label2}: ${gaps}; no advantage shown inside (p ${fmtP(shown)}): nothing to fade` };
+    const e3 = welchEstimate(outside.diffs, inside.diffs, 1 - c4.fade);
+    return { label: label2, environments: [c4.above, b10], pSupport: pBelow(e3, 0), pRefute: pAbove(e3, 0), text: `${label2}: ${gaps}; faded means the outside gap is below ${fmt((1 - c4.fade) * 100, 0)}% of the inside gap` };
+  });
+}
+function judgeReplicates(c4, points2, present, ctx) {
+  const parts = [];
+  const tau7 = c4.maximumSpread;
   for (const env of c4.environments) {
     if (!present.has(env)) continue;
-    const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
-    const before = mine.filter((p) => p.value < c4.at).at(-1);
-    const after = mine.find((p) => p.value > c4.at);
-    if (!before || !after || !(before.throughput.mean > 0)) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: no points on both sides of ${c4.at} B`);
+    const ps = pointsOf(points2, env, c4.test, void 0).filter((p) => p.throughput.n >= MIN_REPLICATES_TO_DECIDE && p.throughput.mean > 0);
+    if (ps.length === 0) {
+      parts.push(untestable(env, [env], `${env}: no point with at least ${MIN_REPLICATES_TO_DECIDE} replicates`));
       continue;
     }
-    const ratio = after.throughput.mean / before.throughput.mean;
-    const hb = before.throughput.ciHalfWidth;
-    const ha = after.throughput.ciHalfWidth;
-    const half = hb === null || ha === null || !(after.throughput.mean > 0) ? null : ratio * Math.hypot(hb / before.throughput.mean, ha / after.throughput.mean);
-    const drop = 1 - ratio;
-    let v = "inconclusive";
-    if (half !== null) v = drop - half >= c4.minimumDrop ? "supported" : drop + half < c4.minimumDrop ? "refuted" : "inconclusive";
-    verdicts.push(v);
-    parts.push(`${env}: ${before.value} B ${fmt(before.throughput.mean)} -> ${after.value} B ${fmt(after.throughput.mean)} x 10^6 bits/s, a drop of ${fmt(drop * 100, 1)}%${half === null ? " (too few replicates for an interval)" : ` +- ${fmt(half * 100, 1)}%`} (${v})`);
+    const relVar = (p) => (stdev(p.samples) / p.throughput.mean) ** 2;
+    const df = ps.reduce((s2, p) => s2 + p.throughput.n - 1, 0);
+    const pooled = ps.reduce((s2, p) => s2 + (p.throughput.n - 1) * relVar(p), 0) / df;
+    const x4 = df * pooled / tau7 ** 2;
+    const upper = Math.sqrt(df * pooled / chiSquareQuantile(1 - ctx.alpha, df));
+    const worst = ps.reduce((w2, p) => relVar(p) > relVar(w2) ? p : w2, ps[0]);
+    parts.push({
+      label: `${env} pooled`,
+      environments: [env],
+      pSupport: chiSquareCdf(x4, df),
+      pRefute: 1 - chiSquareCdf(x4, df),
+      text: `${env}: replicate standard deviation ${fmt(Math.sqrt(pooled) * 100)}% of the mean pooled over ${ps.length} points (${df} df; ${fmt((1 - ctx.alpha) * 100, 0)}% upper bound ${fmt(upper * 100)}%), largest ${fmt(Math.sqrt(relVar(worst)) * 100)}% at ${worst.value} B (${worst.series}); negligible means at most ${fmt(tau7 * 100, 1)}%`
+    });
+    for (const p of ps) {
+      const k2 = p.throughput.n - 1;
+      parts.push({ label: `${env} at ${p.value} B (${p.series})`, environments: [env], onlyRefutes: true, pSupport: null, pRefute: 1 - chiSquareCdf(k2 * relVar(p) / tau7 ** 2, k2), text: `${env} at ${p.value} B (${p.series}): ${fmt(Math.sqrt(relVar(p)) * 100)}%` });
+    }
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: "None of the environments was measured." };
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. A sharp drop is at least ${c4.minimumDrop * 100}%.` };
+  return parts;
 }
-function judgedSide(run3) {
-  return { label: run3.label, manifest: run3.manifest, records: run3.records, verdicts: judgeClaims({ manifest: run3.manifest, records: run3.records }) };
+function judgeParts(c4, points2, present, ctx) {
+  switch (c4.kind) {
+    case "compare":
+      return judgeCompare(c4, points2, present, ctx);
+    case "every-point":
+      return judgeEveryPoint(c4, points2, present, ctx);
+    case "step":
+      return judgeStep(c4, points2, present, ctx);
+    case "rise":
+      return judgeRise(c4, points2, present, ctx);
+    case "unstable":
+      return judgeUnstable(c4, points2, present, ctx);
+    case "converge":
+      return judgeConverge(c4, points2, present, ctx);
+    case "equivalent":
+      return judgeEquivalent(c4, points2, present, ctx);
+    case "fades":
+      return judgeFades(c4, points2, present, ctx);
+    case "replicates-agree":
+      return judgeReplicates(c4, points2, present, ctx);
+  }
+}
+var fraction2 = (v) => show2(FRACTION, v);
+function describeRule(c4, alpha) {
+  const holm = `One-sided tests at alpha ${alpha} with Holm's correction across the claim's parts: supported when every part is shown to hold, refuted when any part is shown to fail, otherwise inconclusive.`;
+  const series2 = "series" in c4 && c4.series !== void 0 ? ` of series ${c4.series}` : "";
+  switch (c4.kind) {
+    case "compare":
+      return `For each pair, the mean over the shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the difference in ${c4.metric === "relativeThroughput" ? "throughput relative to native (Fig. 5 averages ratios)" : c4.metric === "okRate" ? "okay rate (messages received / sent, pooled over replicates)" : "throughput"}, paired over points (t, k - 1 df); a pair holds when the mean is shown to be ${intervalText(c4.difference, METRIC_UNIT[c4.metric])}, fails when shown to be outside that. ${holm}`;
+    case "every-point":
+      return `At every shared point${series2} of each part's range, the difference over replicates (paired by replicate when both have the same replicates, else Welch) must be ${intervalText(c4.difference, MBIT)}; one point clearly outside refutes. ${holm}`;
+    case "step":
+      return `Each step (${c4.steps.map((s2) => `${s2.from}->${s2.to} B of ${s2.series}`).join(", ")}) per environment: the fall 1 - after/before from the log ratio over replicates (paired by replicate when possible), holding when the fall is ${intervalText(c4.fall, FRACTION)}. ${holm}`;
+    case "rise":
+      return `Per environment and series, over ${c4.range[0]}-${c4.range[1]} B: the last point above the first by ${intervalText(c4.rise, FRACTION)} (log ratio over replicates), and no step from one point to the next falling by more than ${fraction2(c4.maximumStepFall)} (each step must be shown not to). ${holm}`;
+    case "unstable":
+      return `Instability as a variance comparison with ${c4.baseline}: each replicate's relative deviation from a non-decreasing (isotonic) fit of its series over ${c4.range[0]}-${c4.range[1]} B, then Levene's test in the Brown-Forsythe form (absolute deviations from the median) with Welch's t, one-sided: supported when ${c4.environment}'s mean deviation is above ${fmt(c4.spreadRatio)} x ${c4.baseline}'s, refuted when below, at alpha ${alpha}.`;
+    case "converge":
+      return `Per environment against ${c4.baseline} (log ratio over replicates at each point): a deviation beyond +-${fraction2(c4.tolerance)} must first be shown somewhere in ${c4.diverge[0]}-${c4.diverge[1]} B (Holm across those points), else inconclusive (nothing to converge from); then the worst point in ${c4.converge[0]}-${c4.converge[1]} B decides: every point within +-${fraction2(c4.tolerance)} by two one-sided tests holds, any point clearly outside fails. ${holm}`;
+    case "equivalent":
+      return `Every pair: the mean over shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the ${"relative" in c4.margin ? `relative difference (a/b - 1) in ${c4.metric}` : `difference in ${c4.metric}`}, by two one-sided tests (TOST) against +-${"relative" in c4.margin ? fraction2(c4.margin.relative) : show2(METRIC_UNIT[c4.metric], c4.margin.absolute)}: alike when shown inside, not alike when shown outside. ${holm}`;
+    case "fades":
+      return `Per pair: an advantage of ${c4.above} in ${c4.inside[0]}-${c4.inside[1]} B must be shown first (mean per-point gap above 0), else inconclusive; it has faded when the mean gap in ${c4.outside[0]}-${c4.outside[1]} B is below ${fraction2(1 - c4.fade)} of the inside gap (Welch over the per-point gaps). ${holm}`;
+    case "replicates-agree":
+      return `Per environment, the replicate standard deviation as a fraction of each point's mean: pooled over its points (chi-square) it must be shown below ${fraction2(c4.maximumSpread)}; any point, or the pool, shown above it refutes. ${holm}`;
+  }
+}
+
+// actions/lib/analyse/claims/judge.ts
+var TCG_QUALIFIER = "TCG, not KVM";
+function tcgEnvironments(input2) {
+  return Object.entries(input2.manifest?.environmentDescriptions ?? {}).filter(([, d]) => d?.accelerator === "tcg").map(([e3]) => e3).sort();
+}
+function testbedCondition(input2) {
+  const link3 = input2.manifest?.link;
+  if (!link3) return "link not recorded";
+  if (link3.kind === "external") return `a real runner pair (server ${link3.serverAddress}; ${link3.shaping})`;
+  const rate = link3.rateMbit ? `${link3.rateMbit} Mbit/s shaped veth` : "unshaped veth";
+  const delay = Object.entries(link3).find(([k2, v]) => /delay/i.test(k2) && v !== null && v !== void 0 && v !== "" && v !== 0);
+  return `embedded testbed (${rate}, ${delay ? `delay ${delay[0]} ${String(delay[1])}` : "no delay line"})`;
+}
+function acceleratorCondition(input2, environments2) {
+  const described2 = input2.manifest?.environmentDescriptions;
+  if (!described2) return "accelerators not recorded";
+  const said = environments2.flatMap((e3) => {
+    const d = described2[e3];
+    if (!d) return [`${e3} not measured`];
+    return d.accelerator === "none" ? [] : [`${e3} on ${d.accelerator === "tcg" ? "TCG (software emulation)" : "KVM"}`];
+  });
+  return said.length === 0 ? "no guest (no accelerator)" : said.join(", ");
+}
+function claimConditions(input2, claim2) {
+  return `${testbedCondition(input2)}; ${acceleratorCondition(input2, claimEnvironments(claim2))}`;
+}
+var MAX_LISTED_REFUTING = 5;
+function decide(parts, alpha, tcg) {
+  if (parts.length === 0) return { verdict: "inconclusive", evidence: "Nothing to compare: none of the claim's comparisons has its environments in this run.", parts: [] };
+  const index6 = (pick4, include) => {
+    const list2 = parts.map((p, i) => ({ i, p: include(p) ? pick4(p) : null })).filter((x4) => x4.p !== null);
+    const adjusted = holmAdjust(list2.map((x4) => x4.p));
+    return new Map(list2.map((x4, k2) => [x4.i, adjusted[k2]]));
+  };
+  const support = index6((p) => p.pSupport, (p) => !p.onlyRefutes);
+  const refute = index6((p) => p.pRefute, () => true);
+  const outcome = parts.map((p, i) => {
+    const s2 = support.get(i);
+    const r = refute.get(i);
+    if (r !== void 0 && r < alpha) return { kind: "fails", p: r, pair: null };
+    if (s2 !== void 0 && s2 < alpha) return { kind: "holds", p: s2, pair: null };
+    return { kind: p.note ? "untested" : "undecided", p: null, pair: [s2, r] };
+  });
+  const mustHold = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p }) => !p.onlyRefutes);
+  let verdict = "inconclusive";
+  if (outcome.some((o) => o.kind === "fails")) verdict = "refuted";
+  else if (mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "holds")) verdict = "supported";
+  const shown = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p, o }) => !p.onlyRefutes || o.kind === "fails");
+  const refutingOnly = shown.filter(({ p }) => p.onlyRefutes);
+  const hidden = refutingOnly.slice(MAX_LISTED_REFUTING);
+  const lines = shown.filter((x4) => !hidden.includes(x4)).map(({ p, o }) => {
+    const tag = p.environments.some((e3) => tcg.has(e3)) ? "TCG: not judged" : o.kind === "untested" ? "cannot be tested" : o.kind === "undecided" ? `undecided: Holm p ${o.pair[0] === void 0 ? "-" : fmtP(o.pair[0])} that it holds, ${o.pair[1] === void 0 ? "-" : fmtP(o.pair[1])} that it fails` : `${o.kind}, Holm p ${fmtP(o.p)}`;
+    return `${p.text} (${tag})`;
+  });
+  if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
+  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i].kind, tcg: p.environments.some((e3) => tcg.has(e3)) }));
+  return { verdict, evidence: `${lines.join(". ")}.`, parts: partOutcomes };
+}
+function judgeClaims(input2, claimsFile) {
+  const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
+  const present = new Set(environmentsOf(points2));
+  const tcg = new Set(tcgEnvironments(input2).filter((e3) => present.has(e3)));
+  const ctx = { alpha: claimsFile.alpha, level: 1 - claimsFile.alpha };
+  return claimsFile.claims.map((claim2) => {
+    const needs = claimEnvironments(claim2);
+    const missing = needs.filter((e3) => !present.has(e3));
+    const emulated = needs.filter((e3) => tcg.has(e3));
+    const decided = decide(judgeParts(claim2, points2, present, ctx), claimsFile.alpha, tcg);
+    let { verdict, evidence } = decided;
+    let qualifier = null;
+    if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
+    if (emulated.length > 0) {
+      verdict = "inconclusive";
+      qualifier = TCG_QUALIFIER;
+      evidence = `${emulated.join(" and ")} ran under TCG (QEMU's software emulation), not KVM: the claim is about KVM, so it is not judged. ${evidence}`;
+    }
+    const why = (e3) => input2.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input2.manifest.environmentErrors[e3]})` : e3;
+    if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`;
+    return {
+      id: claim2.id,
+      text: claim2.text,
+      section: claim2.section,
+      kind: claim2.kind,
+      verdict,
+      qualifier,
+      evidence,
+      judged: describeRule(claim2, claimsFile.alpha),
+      conditions: claimConditions(input2, claim2),
+      missing,
+      note: claim2.note ?? null,
+      contradicts: claim2.contradicts ?? [],
+      parts: decided.parts
+    };
+  });
+}
+function judgedSide(run3, claimsFile) {
+  return { label: run3.label, manifest: run3.manifest, records: run3.records, verdicts: judgeClaims({ manifest: run3.manifest, records: run3.records }, claimsFile) };
 }
 
 // actions/lib/diff/diff.ts
@@ -41034,17 +41423,6 @@ function validateDiffOptions(o) {
   if (!Number.isFinite(o.alpha) || o.alpha <= 0 || o.alpha >= 1) throw new DiffOptionsError(`alpha: expected a probability between 0 and 1 (exclusive), got ${o.alpha}`);
   if (o.correction !== "holm" && o.correction !== "none") throw new DiffOptionsError(`correction: expected holm or none, got ${JSON.stringify(o.correction)}`);
   return o;
-}
-function holmAdjust(ps) {
-  const m3 = ps.length;
-  const order = ps.map((p, i) => ({ p, i })).sort((x4, y4) => x4.p - y4.p || x4.i - y4.i);
-  const adjusted = new Array(m3);
-  let running = 0;
-  order.forEach(({ p, i }, rank2) => {
-    running = Math.max(running, Math.min(1, (m3 - rank2) * p));
-    adjusted[i] = running;
-  });
-  return adjusted;
 }
 function changePercent(a4, b10) {
   if (a4 === 0 || !Number.isFinite(a4) || !Number.isFinite(b10)) return null;
@@ -41110,7 +41488,7 @@ function manifestDifferences(a4, b10) {
   const sweepKey = (s2) => `${s2.test}/${s2.series}`;
   const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
   const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
+  for (const key2 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key2}]`, sweepsA.get(key2), sweepsB.get(key2));
   compare(out, "environments", "environments", a4.environments, b10.environments);
   for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
   const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
@@ -41154,7 +41532,7 @@ function runRef(input2) {
 function keyOf(p) {
   return `${p.environment}|${p.pointId}`;
 }
-function pointKey(p) {
+function pointKey2(p) {
   return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
 }
 function compareKeys(x4, y4) {
@@ -41163,7 +41541,7 @@ function compareKeys(x4, y4) {
 function comparePoint(pa2, pb, recordsA, recordsB, options) {
   const a4 = sideStats(pa2);
   const b10 = sideStats(pb);
-  const base = { ...pointKey(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
+  const base = { ...pointKey2(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
   if (a4.n === 0 || b10.n === 0) {
     if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
     return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
@@ -41197,15 +41575,15 @@ function comparePoint(pa2, pb, recordsA, recordsB, options) {
   };
 }
 function oneSided(p) {
-  return { ...pointKey(p), stats: sideStats(p) };
+  return { ...pointKey2(p), stats: sideStats(p) };
 }
 function curveDiffs(points2, added, removed) {
   const curveKey = (p) => `${p.environment}|${p.test}|${p.series}`;
   const keys4 = /* @__PURE__ */ new Map();
   for (const p of [...points2, ...added, ...removed]) if (!keys4.has(curveKey(p))) keys4.set(curveKey(p), p);
   const curves2 = [];
-  for (const [key3, first] of keys4) {
-    const mine = points2.filter((p) => curveKey(p) === key3).sort((x4, y4) => x4.value - y4.value);
+  for (const [key2, first] of keys4) {
+    const mine = points2.filter((p) => curveKey(p) === key2).sort((x4, y4) => x4.value - y4.value);
     const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
     const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
     const xs = both.map((p) => p.value);
@@ -41218,8 +41596,8 @@ function curveDiffs(points2, added, removed) {
       series: first.series,
       parameter: first.parameter,
       commonPoints: mine.length,
-      onlyInA: removed.filter((p) => curveKey(p) === key3).length,
-      onlyInB: added.filter((p) => curveKey(p) === key3).length,
+      onlyInA: removed.filter((p) => curveKey(p) === key2).length,
+      onlyInB: added.filter((p) => curveKey(p) === key2).length,
       meanChangePercent: changes.length ? changes.reduce((s2, c4) => s2 + c4, 0) / changes.length : null,
       minChangePercent: changes.length ? Math.min(...changes) : null,
       maxChangePercent: changes.length ? Math.max(...changes) : null,
@@ -41233,12 +41611,13 @@ function curveDiffs(points2, added, removed) {
   }
   return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
 }
+var label = (c4) => c4 ? c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict : null;
 function claimChanges(a4, b10) {
   if (!a4 || !b10) return null;
   const byA = new Map(a4.map((c4) => [c4.id, c4]));
   const byB = new Map(b10.map((c4) => [c4.id, c4]));
   const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
-  return ids.map((id2) => ({ id: id2, text: (byB.get(id2) ?? byA.get(id2)).text, a: byA.get(id2)?.verdict ?? null, b: byB.get(id2)?.verdict ?? null })).filter((c4) => c4.a !== c4.b);
+  return ids.map((id3) => ({ id: id3, text: (byB.get(id3) ?? byA.get(id3)).text, a: label(byA.get(id3)), b: label(byB.get(id3)) })).filter((c4) => c4.a !== c4.b);
 }
 function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   validateDiffOptions(options);
@@ -41249,12 +41628,12 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   const points2 = [];
   const added = [];
   const removed = [];
-  for (const [key3, pa2] of summariesA) {
-    const pb = summariesB.get(key3);
-    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key3) ?? [], groupsB.get(key3) ?? [], options));
+  for (const [key2, pa2] of summariesA) {
+    const pb = summariesB.get(key2);
+    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key2) ?? [], groupsB.get(key2) ?? [], options));
     else removed.push(oneSided(pa2));
   }
-  for (const [key3, pb] of summariesB) if (!summariesA.has(key3)) added.push(oneSided(pb));
+  for (const [key2, pb] of summariesB) if (!summariesA.has(key2)) added.push(oneSided(pb));
   const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
   const adjusted = options.correction === "holm" ? holmAdjust(tested.map((p) => p.p)) : tested.map((p) => p.p);
   tested.forEach((p, i) => {
@@ -41488,7 +41867,9 @@ var ENVIRONMENT_STYLE = {
   kvm: { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] },
   osv: { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }
 };
-function environmentTitle(name2) {
+var TCG_TITLE = { kvm: "Linux on QEMU (TCG)", osv: "OSv on QEMU (TCG)" };
+function environmentTitle(name2, accelerator) {
+  if (accelerator === "tcg") return TCG_TITLE[name2] ?? `${ENVIRONMENT_STYLE[name2]?.title ?? name2} (TCG)`;
   return ENVIRONMENT_STYLE[name2]?.title ?? name2;
 }
 var CHART_CONFIG = {
@@ -41510,12 +41891,12 @@ function round(v) {
 function runName(diff, which2) {
   return which2 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
 }
-function row(diff, side2, series, x4, s2, change2, verdict) {
+function row(diff, side2, series2, x4, s2, change2, verdict) {
   if (s2.n === 0 || s2.mean === null) return null;
-  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series, x: x4, mean: round(s2.mean), low: round(Math.max(0, s2.ciLow ?? s2.mean)), high: round(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round(s2.mean), low: round(Math.max(0, s2.ciLow ?? s2.mean)), high: round(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
 }
-function overlayRows(diff, environment, test2) {
-  const mine = (xs) => xs.filter((p) => p.environment === environment && p.test === test2);
+function overlayRows(diff, environment2, test2) {
+  const mine = (xs) => xs.filter((p) => p.environment === environment2 && p.test === test2);
   const rows = [];
   for (const p of mine(diff.points)) {
     const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
@@ -41525,12 +41906,12 @@ function overlayRows(diff, environment, test2) {
   for (const p of mine(diff.added)) rows.push(row(diff, "B", p.series, p.value, p.stats, "n/a", "only in B"));
   return rows.filter((r) => r !== null).sort((x4, y4) => x4.side.localeCompare(y4.side) || x4.series.localeCompare(y4.series) || x4.x - y4.x);
 }
-function diffOverlayChart(diff, environment, test2) {
-  const rows = overlayRows(diff, environment, test2);
+function diffOverlayChart(diff, environment2, test2) {
+  const rows = overlayRows(diff, environment2, test2);
   const a4 = runName(diff, "a");
   const b10 = runName(diff, "b");
-  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test2)?.parameter ?? "sendSocketSize";
-  const envColor = ENVIRONMENT_STYLE[environment]?.color ?? "#E69F00";
+  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment2 && p.test === test2)?.parameter ?? "sendSocketSize";
+  const envColor = ENVIRONMENT_STYLE[environment2]?.color ?? "#E69F00";
   const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
   const x4 = { field: "x", type: "quantitative", title: PARAMETER_AXIS_TITLE[parameter] ?? parameter };
   const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
@@ -41539,7 +41920,7 @@ function diffOverlayChart(diff, environment, test2) {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: `${environmentTitle(environment)}, ${test2}: A vs B`,
+      text: `${environmentTitle(environment2)}, ${test2}: A vs B`,
       subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"]
     },
     width: 560,
@@ -41589,16 +41970,16 @@ function diffGroups(diff) {
   const seen = /* @__PURE__ */ new Set();
   const out = [];
   for (const c4 of diff.curves) {
-    const key3 = `${c4.environment}|${c4.test}`;
-    if (seen.has(key3)) continue;
-    seen.add(key3);
+    const key2 = `${c4.environment}|${c4.test}`;
+    if (seen.has(key2)) continue;
+    seen.add(key2);
     const sides = new Set(overlayRows(diff, c4.environment, c4.test).map((r) => r.side));
     if (sides.size < 2) {
       out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
       continue;
     }
-    const id2 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
-    const chart = { id: id2, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
+    const id3 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
+    const chart = { id: id3, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
     out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
   }
   return out;
@@ -41714,7 +42095,7 @@ function field(field3, name2, opt) {
 }
 
 // node_modules/vega-util/build/accessors.js
-var id = field("id");
+var id2 = field("id");
 var identity = accessor((_) => _, [], "identity");
 var zero = accessor(() => 0, [], "zero");
 var one = accessor(() => 1, [], "one");
@@ -41781,28 +42162,28 @@ function isObject2(_) {
 }
 
 // node_modules/vega-util/build/mergeConfig.js
-var isLegalKey = (key3) => key3 !== "__proto__" && key3 !== "constructor" && key3 !== "prototype";
+var isLegalKey = (key2) => key2 !== "__proto__" && key2 !== "constructor" && key2 !== "prototype";
 function mergeConfig(...configs) {
   return configs.reduce((out, source4) => {
-    for (const key3 in source4) {
-      if (key3 === "signals") {
+    for (const key2 in source4) {
+      if (key2 === "signals") {
         out.signals = mergeNamed(out.signals, source4.signals);
       } else {
-        const r = key3 === "legend" ? { layout: 1 } : key3 === "style" ? true : null;
-        writeConfig(out, key3, source4[key3], r);
+        const r = key2 === "legend" ? { layout: 1 } : key2 === "style" ? true : null;
+        writeConfig(out, key2, source4[key2], r);
       }
     }
     return out;
   }, {});
 }
-function writeConfig(output4, key3, value4, recurse2) {
-  if (!isLegalKey(key3))
+function writeConfig(output4, key2, value4, recurse2) {
+  if (!isLegalKey(key2))
     return;
   const out = output4;
   let k2, o;
   if (isObject2(value4) && !isArray(value4)) {
     const valueObj = value4;
-    o = isObject2(out[key3]) ? out[key3] : out[key3] = {};
+    o = isObject2(out[key2]) ? out[key2] : out[key2] = {};
     for (k2 in valueObj) {
       if (recurse2 && (recurse2 === true || recurse2[k2])) {
         writeConfig(o, k2, valueObj[k2]);
@@ -41811,7 +42192,7 @@ function writeConfig(output4, key3, value4, recurse2) {
       }
     }
   } else {
-    out[key3] = value4;
+    out[key2] = value4;
   }
 }
 function mergeNamed(a4, b10) {
@@ -41912,8 +42293,8 @@ function array_default(_) {
 }
 
 // node_modules/vega-util/build/clampRange.js
-function clampRange(range6, min4, max4) {
-  let lo = range6[0], hi = range6[1], span;
+function clampRange(range7, min4, max4) {
+  let lo = range7[0], hi = range7[1], span;
   if (hi < lo) {
     span = hi;
     hi = lo;
@@ -42099,31 +42480,31 @@ function hasOwnProperty(object3, property2) {
 var NULL = {};
 function fastmap(input2) {
   let obj = {}, test2;
-  function has2(key3) {
-    return hasOwnProperty(obj, key3) && obj[key3] !== NULL;
+  function has2(key2) {
+    return hasOwnProperty(obj, key2) && obj[key2] !== NULL;
   }
   const map4 = {
     size: 0,
     empty: 0,
     object: obj,
     has: has2,
-    get(key3) {
-      return has2(key3) ? obj[key3] : void 0;
+    get(key2) {
+      return has2(key2) ? obj[key2] : void 0;
     },
-    set(key3, value4) {
-      if (!has2(key3)) {
+    set(key2, value4) {
+      if (!has2(key2)) {
         ++map4.size;
-        if (obj[key3] === NULL)
+        if (obj[key2] === NULL)
           --map4.empty;
       }
-      obj[key3] = value4;
+      obj[key2] = value4;
       return this;
     },
-    delete(key3) {
-      if (has2(key3)) {
+    delete(key2) {
+      if (has2(key2)) {
         --map4.size;
         ++map4.empty;
-        obj[key3] = NULL;
+        obj[key2] = NULL;
       }
       return this;
     },
@@ -42143,10 +42524,10 @@ function fastmap(input2) {
     clean() {
       const next = {};
       let size2 = 0;
-      for (const key3 in obj) {
-        const value4 = obj[key3];
+      for (const key2 in obj) {
+        const value4 = obj[key2];
         if (value4 !== NULL && (!test2 || !test2(value4))) {
-          next[key3] = value4;
+          next[key2] = value4;
           ++size2;
         }
       }
@@ -42156,18 +42537,18 @@ function fastmap(input2) {
     }
   };
   if (input2)
-    Object.keys(input2).forEach((key3) => {
-      map4.set(key3, input2[key3]);
+    Object.keys(input2).forEach((key2) => {
+      map4.set(key2, input2[key2]);
     });
   return map4;
 }
 
 // node_modules/vega-util/build/flush.js
-function flush_default(range6, value4, threshold2, left, right, center2) {
+function flush_default(range7, value4, threshold2, left, right, center2) {
   if (!threshold2 && threshold2 !== 0)
     return center2;
   const t = +threshold2;
-  let a4 = range6[0], b10 = peek(range6), l;
+  let a4 = range7[0], b10 = peek(range7), l;
   if (b10 === void 0)
     return center2;
   if (b10 < a4) {
@@ -42193,8 +42574,8 @@ function inherits_default(child, parent, members2) {
 }
 
 // node_modules/vega-util/build/inrange.js
-function inrange(value4, range6, left, right) {
-  let r0 = range6[0], r1 = range6[range6.length - 1], t;
+function inrange(value4, range7, left, right) {
+  let r0 = range7[0], r1 = range7[range7.length - 1], t;
   if (r0 > r1) {
     t = r0;
     r0 = r1;
@@ -42236,7 +42617,7 @@ function isString(_) {
 }
 
 // node_modules/vega-util/build/key.js
-function key2(fields, flat, opt) {
+function key(fields, flat, opt) {
   const processedFields = fields ? flat ? array_default(fields).map((f) => f.replace(/\\(.)/g, "$1")) : array_default(fields) : void 0;
   const len = processedFields?.length, gen = opt && opt.get || getter, map4 = (f) => gen(flat ? [f] : splitAccessPath(f));
   let fn;
@@ -42279,20 +42660,20 @@ function lruCache_default(maxsize) {
     prev = {};
     size2 = 0;
   };
-  const update3 = (key3, value4) => {
+  const update3 = (key2, value4) => {
     if (++size2 > maxsize) {
       prev = curr;
       curr = {};
       size2 = 1;
     }
-    return curr[key3] = value4;
+    return curr[key2] = value4;
   };
   clear2();
   return {
     clear: clear2,
-    has: (key3) => hasOwnProperty(curr, key3) || hasOwnProperty(prev, key3),
-    get: (key3) => hasOwnProperty(curr, key3) ? curr[key3] : hasOwnProperty(prev, key3) ? update3(key3, prev[key3]) : void 0,
-    set: (key3, value4) => hasOwnProperty(curr, key3) ? curr[key3] = value4 : update3(key3, value4)
+    has: (key2) => hasOwnProperty(curr, key2) || hasOwnProperty(prev, key2),
+    get: (key2) => hasOwnProperty(curr, key2) ? curr[key2] : hasOwnProperty(prev, key2) ? update3(key2, prev[key2]) : void 0,
+    set: (key2, value4) => hasOwnProperty(curr, key2) ? curr[key2] = value4 : update3(key2, value4)
   };
 }
 
@@ -42497,7 +42878,7 @@ __export(vega_module_exports, {
   formatLocale: () => numberFormatDefaultLocale,
   formats: () => formats,
   hasOwnProperty: () => hasOwnProperty,
-  id: () => id,
+  id: () => id2,
   identity: () => identity,
   inferType: () => inferType,
   inferTypes: () => inferTypes,
@@ -42523,7 +42904,7 @@ __export(vega_module_exports, {
   isString: () => isString,
   isTuple: () => isTuple,
   isoweek: () => isoweek,
-  key: () => key2,
+  key: () => key,
   lerp: () => lerp_default,
   lineHeight: () => lineHeight,
   loader: () => loader,
@@ -43012,39 +43393,39 @@ var Adder = class {
   }
 };
 var InternMap = class extends Map {
-  constructor(entries2, key3 = keyof2) {
+  constructor(entries2, key2 = keyof2) {
     super();
-    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key3 } });
-    if (entries2 != null) for (const [key4, value4] of entries2) this.set(key4, value4);
+    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key2 } });
+    if (entries2 != null) for (const [key3, value4] of entries2) this.set(key3, value4);
   }
-  get(key3) {
-    return super.get(intern_get(this, key3));
+  get(key2) {
+    return super.get(intern_get(this, key2));
   }
-  has(key3) {
-    return super.has(intern_get(this, key3));
+  has(key2) {
+    return super.has(intern_get(this, key2));
   }
-  set(key3, value4) {
-    return super.set(intern_set(this, key3), value4);
+  set(key2, value4) {
+    return super.set(intern_set(this, key2), value4);
   }
-  delete(key3) {
-    return super.delete(intern_delete(this, key3));
+  delete(key2) {
+    return super.delete(intern_delete(this, key2));
   }
 };
 function intern_get({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  return _intern.has(key3) ? _intern.get(key3) : value4;
+  const key2 = _key(value4);
+  return _intern.has(key2) ? _intern.get(key2) : value4;
 }
 function intern_set({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  if (_intern.has(key3)) return _intern.get(key3);
-  _intern.set(key3, value4);
+  const key2 = _key(value4);
+  if (_intern.has(key2)) return _intern.get(key2);
+  _intern.set(key2, value4);
   return value4;
 }
 function intern_delete({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  if (_intern.has(key3)) {
-    value4 = _intern.get(key3);
-    _intern.delete(key3);
+  const key2 = _key(value4);
+  if (_intern.has(key2)) {
+    value4 = _intern.get(key2);
+    _intern.delete(key2);
   }
   return value4;
 }
@@ -43052,7 +43433,7 @@ function keyof2(value4) {
   return value4 !== null && typeof value4 === "object" ? value4.valueOf() : value4;
 }
 function permute(source4, keys4) {
-  return Array.from(keys4, (key3) => source4[key3]);
+  return Array.from(keys4, (key2) => source4[key2]);
 }
 function compareDefined(compare4 = ascending2) {
   if (compare4 === ascending2) return ascendingDefined;
@@ -43225,7 +43606,7 @@ function mean2(values3, valueof) {
   }
   if (count2) return sum3 / count2;
 }
-function median2(values3, valueof) {
+function median3(values3, valueof) {
   return quantile(values3, 0.5, valueof);
 }
 function* flatten(arrays) {
@@ -43236,13 +43617,13 @@ function* flatten(arrays) {
 function merge3(arrays) {
   return Array.from(flatten(arrays));
 }
-function range(start, stop2, step2) {
+function range2(start, stop2, step2) {
   start = +start, stop2 = +stop2, step2 = (n = arguments.length) < 2 ? (stop2 = start, start = 0, 1) : n < 3 ? 1 : +step2;
-  var i = -1, n = Math.max(0, Math.ceil((stop2 - start) / step2)) | 0, range6 = new Array(n);
+  var i = -1, n = Math.max(0, Math.ceil((stop2 - start) / step2)) | 0, range7 = new Array(n);
   while (++i < n) {
-    range6[i] = start + i * step2;
+    range7[i] = start + i * step2;
   }
-  return range6;
+  return range7;
 }
 var shuffle = shuffler(Math.random);
 function shuffler(random2) {
@@ -43492,34 +43873,34 @@ function precisionRound(step2, max4) {
 var t0 = /* @__PURE__ */ new Date();
 var t1 = /* @__PURE__ */ new Date();
 function timeInterval(floori, offseti, count2, field3) {
-  function interval3(date7) {
+  function interval4(date7) {
     return floori(date7 = arguments.length === 0 ? /* @__PURE__ */ new Date() : /* @__PURE__ */ new Date(+date7)), date7;
   }
-  interval3.floor = (date7) => {
+  interval4.floor = (date7) => {
     return floori(date7 = /* @__PURE__ */ new Date(+date7)), date7;
   };
-  interval3.ceil = (date7) => {
+  interval4.ceil = (date7) => {
     return floori(date7 = new Date(date7 - 1)), offseti(date7, 1), floori(date7), date7;
   };
-  interval3.round = (date7) => {
-    const d0 = interval3(date7), d1 = interval3.ceil(date7);
+  interval4.round = (date7) => {
+    const d0 = interval4(date7), d1 = interval4.ceil(date7);
     return date7 - d0 < d1 - date7 ? d0 : d1;
   };
-  interval3.offset = (date7, step2) => {
+  interval4.offset = (date7, step2) => {
     return offseti(date7 = /* @__PURE__ */ new Date(+date7), step2 == null ? 1 : Math.floor(step2)), date7;
   };
-  interval3.range = (start, stop2, step2) => {
-    const range6 = [];
-    start = interval3.ceil(start);
+  interval4.range = (start, stop2, step2) => {
+    const range7 = [];
+    start = interval4.ceil(start);
     step2 = step2 == null ? 1 : Math.floor(step2);
-    if (!(start < stop2) || !(step2 > 0)) return range6;
+    if (!(start < stop2) || !(step2 > 0)) return range7;
     let previous;
     do
-      range6.push(previous = /* @__PURE__ */ new Date(+start)), offseti(start, step2), floori(start);
+      range7.push(previous = /* @__PURE__ */ new Date(+start)), offseti(start, step2), floori(start);
     while (previous < start && start < stop2);
-    return range6;
+    return range7;
   };
-  interval3.filter = (test2) => {
+  interval4.filter = (test2) => {
     return timeInterval((date7) => {
       if (date7 >= date7) while (floori(date7), !test2(date7)) date7.setTime(date7 - 1);
     }, (date7, step2) => {
@@ -43536,17 +43917,17 @@ function timeInterval(floori, offseti, count2, field3) {
     });
   };
   if (count2) {
-    interval3.count = (start, end) => {
+    interval4.count = (start, end) => {
       t0.setTime(+start), t1.setTime(+end);
       floori(t0), floori(t1);
       return Math.floor(count2(t0, t1));
     };
-    interval3.every = (step2) => {
+    interval4.every = (step2) => {
       step2 = Math.floor(step2);
-      return !isFinite(step2) || !(step2 > 0) ? null : !(step2 > 1) ? interval3 : interval3.filter(field3 ? (d) => field3(d) % step2 === 0 : (d) => interval3.count(0, d) % step2 === 0);
+      return !isFinite(step2) || !(step2 > 0) ? null : !(step2 > 1) ? interval4 : interval4.filter(field3 ? (d) => field3(d) % step2 === 0 : (d) => interval4.count(0, d) % step2 === 0);
     };
   }
-  return interval3;
+  return interval4;
 }
 var millisecond = timeInterval(() => {
 }, (date7, step2) => {
@@ -43785,8 +44166,8 @@ function ticker(year, month, week2, day, hour, minute) {
   function ticks2(start, stop2, count2) {
     const reverse3 = stop2 < start;
     if (reverse3) [start, stop2] = [stop2, start];
-    const interval3 = count2 && typeof count2.range === "function" ? count2 : tickInterval(start, stop2, count2);
-    const ticks3 = interval3 ? interval3.range(start, +stop2 + 1) : [];
+    const interval4 = count2 && typeof count2.range === "function" ? count2 : tickInterval(start, stop2, count2);
+    const ticks3 = interval4 ? interval4.range(start, +stop2 + 1) : [];
     return reverse3 ? ticks3.reverse() : ticks3;
   }
   function tickInterval(start, stop2, count2) {
@@ -43854,12 +44235,12 @@ var defaultSpecifiers = {
 };
 function timeUnitSpecifier(units, specifiers) {
   const s2 = extend2({}, defaultSpecifiers, specifiers), u2 = timeUnits(units), n = u2.length;
-  let fmt2 = "", start = 0, end, key3;
+  let fmt2 = "", start = 0, end, key2;
   for (start = 0; start < n; ) {
     for (end = u2.length; end > start; --end) {
-      key3 = u2.slice(start, end).join("-");
-      if (s2[key3] != null) {
-        fmt2 += s2[key3];
+      key2 = u2.slice(start, end).join("-");
+      if (s2[key2] != null) {
+        fmt2 += s2[key2];
         start = end;
         break;
       }
@@ -43959,9 +44340,9 @@ function utcDate(y4, m3, d, H, M2, S, L) {
 var REFERENCE_YEAR = 2012;
 var ISOWEEK_REFERENCE_YEAR = 2015;
 function floor(units, step2, get6, inv, newDate2) {
-  const s2 = step2 || 1, b10 = peek(units), _ = (unit2, p, key3) => {
-    key3 = key3 || unit2;
-    return getUnit(get6[key3], inv[key3], unit2 === b10 && s2, p);
+  const s2 = step2 || 1, b10 = peek(units), _ = (unit2, p, key2) => {
+    key2 = key2 || unit2;
+    return getUnit(get6[key2], inv[key2], unit2 === b10 && s2, p);
   };
   const t = /* @__PURE__ */ new Date(), u2 = toSet(units), y4 = u2[YEAR] ? _(YEAR, null, u2[ISOWEEK] ? YEAR + ISOWEEK : YEAR) : constant_default(u2[ISOWEEK] ? ISOWEEK_REFERENCE_YEAR : REFERENCE_YEAR), m3 = u2[MONTH] ? _(MONTH) : u2[QUARTER] ? _(QUARTER) : zero, d = u2[WEEK] && u2[DAY] ? _(DAY, 1, WEEK + DAY) : u2[ISOWEEK] && u2[DAY] ? _(DAY, 1, ISOWEEK + DAY) : u2[WEEK] ? _(WEEK, 1) : u2[ISOWEEK] ? _(ISOWEEK, 1) : u2[DAY] ? _(DAY, 1) : u2[DATE] ? _(DATE, 1) : u2[DAYOFYEAR] ? _(DAYOFYEAR, 1) : one, H = u2[HOURS] ? _(HOURS) : zero, M2 = u2[MINUTES] ? _(MINUTES) : zero, S = u2[SECONDS] ? _(SECONDS) : zero, L = u2[MILLISECONDS] ? _(MILLISECONDS) : zero;
   return function(v) {
@@ -44885,12 +45266,12 @@ function numberFormatLocale(definition3) {
 function numberFormatDefaultLocale(definition3) {
   return arguments.length ? defaultNumberLocale = numberFormatLocale(definition3) : defaultNumberLocale;
 }
-function timeMultiFormat(format5, interval3, spec) {
+function timeMultiFormat(format5, interval4, spec) {
   spec = spec || {};
   if (!isObject2(spec)) {
     error63(`Invalid time multi-format specifier: ${spec}`);
   }
-  const second2 = interval3(SECONDS), minute = interval3(MINUTES), hour = interval3(HOURS), day = interval3(DATE), week2 = interval3(WEEK), month = interval3(MONTH), quarter2 = interval3(QUARTER), year = interval3(YEAR), L = format5(spec[MILLISECONDS] || ".%L"), S = format5(spec[SECONDS] || ":%S"), M2 = format5(spec[MINUTES] || "%I:%M"), H = format5(spec[HOURS] || "%I %p"), d = format5(spec[DATE] || spec[DAY] || "%a %d"), w2 = format5(spec[WEEK] || "%b %d"), m3 = format5(spec[MONTH] || "%B"), q = format5(spec[QUARTER] || "%B"), y4 = format5(spec[YEAR] || "%Y");
+  const second2 = interval4(SECONDS), minute = interval4(MINUTES), hour = interval4(HOURS), day = interval4(DATE), week2 = interval4(WEEK), month = interval4(MONTH), quarter2 = interval4(QUARTER), year = interval4(YEAR), L = format5(spec[MILLISECONDS] || ".%L"), S = format5(spec[SECONDS] || ":%S"), M2 = format5(spec[MINUTES] || "%I:%M"), H = format5(spec[HOURS] || "%I %p"), d = format5(spec[DATE] || spec[DAY] || "%a %d"), w2 = format5(spec[WEEK] || "%b %d"), m3 = format5(spec[MONTH] || "%B"), q = format5(spec[QUARTER] || "%B"), y4 = format5(spec[YEAR] || "%Y");
   return (date7) => (second2(date7) < date7 ? L : minute(date7) < date7 ? S : hour(date7) < date7 ? M2 : day(date7) < date7 ? H : month(date7) < date7 ? week2(date7) < date7 ? d : w2 : year(date7) < date7 ? quarter2(date7) < date7 ? m3 : q : y4)(date7);
 }
 function timeLocale(locale4) {
@@ -45169,17 +45550,17 @@ var loader = loaderFactory(fs3);
 function UniqueList(idFunc) {
   const $ = idFunc || identity, list2 = [], ids = {};
   list2.add = (_) => {
-    const id2 = $(_);
-    if (!ids[id2]) {
-      ids[id2] = 1;
+    const id3 = $(_);
+    if (!ids[id3]) {
+      ids[id3] = 1;
       list2.push(_);
     }
     return list2;
   };
   list2.remove = (_) => {
-    const id2 = $(_);
-    if (ids[id2]) {
-      ids[id2] = 0;
+    const id3 = $(_);
+    if (ids[id3]) {
+      ids[id3] = 0;
       const idx = list2.indexOf(_);
       if (idx >= 0) list2.splice(idx, 1);
     }
@@ -45202,8 +45583,8 @@ function isTuple(t) {
 function tupleid(t) {
   return t[TUPLE_ID_KEY];
 }
-function setid(t, id2) {
-  t[TUPLE_ID_KEY] = id2;
+function setid(t, id3) {
+  t[TUPLE_ID_KEY] = id3;
   return t;
 }
 function ingest$1(datum2) {
@@ -45278,7 +45659,7 @@ function changeset() {
     },
     pulse(pulse2, tuples) {
       const cur = {}, out = {};
-      let i, n, m3, f, t, id2;
+      let i, n, m3, f, t, id3;
       for (i = 0, n = tuples.length; i < n; ++i) {
         cur[tupleid(tuples[i])] = 1;
       }
@@ -45294,9 +45675,9 @@ function changeset() {
       }
       for (i = 0, n = add6.length; i < n; ++i) {
         t = add6[i];
-        id2 = tupleid(t);
-        if (cur[id2]) {
-          cur[id2] = 1;
+        id3 = tupleid(t);
+        if (cur[id3]) {
+          cur[id3] = 1;
         } else {
           pulse2.add.push(ingest$1(add6[i]));
         }
@@ -45317,8 +45698,8 @@ function changeset() {
         m3 = mod[i];
         t = m3.tuple;
         f = m3.field;
-        id2 = cur[tupleid(t)];
-        if (id2 > 0) {
+        id3 = cur[tupleid(t)];
+        if (id3 > 0) {
           modify2(t, f, m3.value);
           pulse2.modifies(f);
         }
@@ -45336,7 +45717,7 @@ function changeset() {
       if (reflow2) {
         pulse2.mod = rem2.length || remp.length ? tuples.filter((t4) => cur[tupleid(t4)] > 0) : tuples.slice();
       } else {
-        for (id2 in out) pulse2.mod.push(out[id2]);
+        for (id3 in out) pulse2.mod.push(out[id3]);
       }
       if (clean || clean == null && (rem2.length || remp.length)) {
         pulse2.clean(true);
@@ -45444,7 +45825,7 @@ Operator.prototype = {
    * @return {UniqueList}
    */
   targets() {
-    return this._targets || (this._targets = UniqueList(id));
+    return this._targets || (this._targets = UniqueList(id2));
   },
   /**
    * Sets the value of this operator.
@@ -45670,7 +46051,7 @@ EventStream.prototype = {
   _filter: truthy,
   _apply: identity,
   targets() {
-    return this._targets || (this._targets = UniqueList(id));
+    return this._targets || (this._targets = UniqueList(id2));
   },
   consume(_) {
     if (!arguments.length) return !!this._consume;
@@ -46299,7 +46680,7 @@ async function evaluate(encode4, prerun, postrun) {
   const stamp = ++df._clock;
   df._pulse = new Pulse(df, stamp, encode4);
   df._touched.forEach((op2) => df._enqueue(op2, true));
-  df._touched = UniqueList(id);
+  df._touched = UniqueList(id2);
   let count2 = 0, op, next, error65;
   try {
     while (df._heap.size() > 0) {
@@ -46493,7 +46874,7 @@ function Dataflow() {
     this._loader = loader();
   } catch (e3) {
   }
-  this._touched = UniqueList(id);
+  this._touched = UniqueList(id2);
   this._input = {};
   this._pulse = null;
   this._heap = Heap((a4, b10) => a4.qrank - b10.qrank);
@@ -47513,9 +47894,9 @@ var epsilon = 1e-12;
 function loess(data3, x4, y4, bandwidth2) {
   const [xv, yv, ux, uy] = points(data3, x4, y4, true), n = xv.length, bw = Math.max(2, ~~(bandwidth2 * n)), yhat = new Float64Array(n), residuals = new Float64Array(n), robustWeights = new Float64Array(n).fill(1);
   for (let iter = -1; ++iter <= maxiters; ) {
-    const interval3 = [0, bw - 1];
+    const interval4 = [0, bw - 1];
     for (let i = 0; i < n; ++i) {
-      const dx = xv[i], i0 = interval3[0], i1 = interval3[1], edge = dx - xv[i0] > xv[i1] - dx ? i0 : i1;
+      const dx = xv[i], i0 = interval4[0], i1 = interval4[1], edge = dx - xv[i0] > xv[i1] - dx ? i0 : i1;
       let W = 0, X4 = 0, Y4 = 0, XY = 0, X23 = 0;
       const denom = 1 / Math.abs(xv[edge] - dx || 1);
       for (let k2 = i0; k2 <= i1; ++k2) {
@@ -47529,12 +47910,12 @@ function loess(data3, x4, y4, bandwidth2) {
       const [a4, b10] = ols(X4 / W, Y4 / W, XY / W, X23 / W);
       yhat[i] = a4 + b10 * dx;
       residuals[i] = Math.abs(yv[i] - yhat[i]);
-      updateInterval(xv, i + 1, interval3);
+      updateInterval(xv, i + 1, interval4);
     }
     if (iter === maxiters) {
       break;
     }
-    const medianResidual = median2(residuals);
+    const medianResidual = median3(residuals);
     if (Math.abs(medianResidual) < epsilon) break;
     for (let i = 0, arg, w2; i < n; ++i) {
       arg = residuals[i] / (6 * medianResidual);
@@ -47546,13 +47927,13 @@ function loess(data3, x4, y4, bandwidth2) {
 function tricube(x4) {
   return (x4 = 1 - x4 * x4 * x4) * x4 * x4;
 }
-function updateInterval(xv, i, interval3) {
+function updateInterval(xv, i, interval4) {
   const val = xv[i];
-  let left = interval3[0], right = interval3[1] + 1;
+  let left = interval4[0], right = interval4[1] + 1;
   if (right >= xv.length) return;
   while (i > left && xv[right] - val <= val - xv[left]) {
-    interval3[0] = ++left;
-    interval3[1] = right;
+    interval4[0] = ++left;
+    interval4[1] = right;
     ++right;
   }
 }
@@ -47814,15 +48195,15 @@ var AggregateOps = {
   }
 };
 var ValidAggregateOps = Object.keys(AggregateOps).filter((d) => d !== "__count__");
-function measure(key3, value4) {
+function measure(key2, value4) {
   return (out, aggregate_param) => extend2({
-    name: key3,
+    name: key2,
     aggregate_param,
-    out: out || key3
+    out: out || key2
   }, base_op, value4);
 }
-[...ValidAggregateOps, "__count__"].forEach((key3) => {
-  AggregateOps[key3] = measure(key3, AggregateOps[key3]);
+[...ValidAggregateOps, "__count__"].forEach((key2) => {
+  AggregateOps[key2] = measure(key2, AggregateOps[key2]);
 });
 function createMeasure(op, param2, name2) {
   return AggregateOps[op](name2, param2);
@@ -47835,8 +48216,8 @@ function resolve(agg) {
   agg.forEach((a4) => map4[a4.name] = a4);
   const getreqs = (a4) => {
     if (!a4.req) return;
-    a4.req.forEach((key3) => {
-      if (!map4[key3]) getreqs(map4[key3] = AggregateOps[key3]());
+    a4.req.forEach((key2) => {
+      if (!map4[key2]) getreqs(map4[key2] = AggregateOps[key2]());
     });
   };
   agg.forEach(getreqs);
@@ -47885,8 +48266,8 @@ function compileMeasures(agg, field3) {
   ctr.fields = agg.map((op) => op.out);
   return ctr;
 }
-function TupleStore(key3) {
-  this._key = key3 ? field(key3) : tupleid;
+function TupleStore(key2) {
+  this._key = key2 ? field(key2) : tupleid;
   this.reset();
 }
 var prototype$1 = TupleStore.prototype;
@@ -48071,9 +48452,9 @@ inherits_default(Aggregate, Transform, {
   cross() {
     const aggr = this, curr = aggr.value, dims = aggr._dnames, vals2 = dims.map(() => ({})), n = dims.length;
     function collect2(cells) {
-      let key3, i, t, v;
-      for (key3 in cells) {
-        t = cells[key3].tuple;
+      let key2, i, t, v;
+      for (key2 in cells) {
+        t = cells[key2].tuple;
         for (i = 0; i < n; ++i) {
           vals2[i][v = t[dims[i]]] = v;
         }
@@ -48084,10 +48465,10 @@ inherits_default(Aggregate, Transform, {
     function generate2(base, tuple2, index6) {
       const name2 = dims[index6], v = vals2[index6++];
       for (const k2 in v) {
-        const key3 = base ? base + "|" + k2 : k2;
+        const key2 = base ? base + "|" + k2 : k2;
         tuple2[name2] = v[k2];
-        if (index6 < n) generate2(key3, tuple2, index6);
-        else if (!curr[key3]) aggr.cell(key3, tuple2);
+        if (index6 < n) generate2(key2, tuple2, index6);
+        else if (!curr[key2]) aggr.cell(key2, tuple2);
       }
     }
     generate2("", {}, 0);
@@ -48149,10 +48530,10 @@ inherits_default(Aggregate, Transform, {
   },
   // -- Cell Management -----
   cellkey: groupkey(),
-  cell(key3, t) {
-    let cell2 = this.value[key3];
+  cell(key2, t) {
+    let cell2 = this.value[key2];
     if (!cell2) {
-      cell2 = this.value[key3] = this.newcell(key3, t);
+      cell2 = this.value[key2] = this.newcell(key2, t);
       this._adds[this._alen++] = cell2;
     } else if (cell2.num === 0 && this._drop && cell2.stamp < this.stamp) {
       cell2.stamp = this.stamp;
@@ -48163,12 +48544,12 @@ inherits_default(Aggregate, Transform, {
     }
     return cell2;
   },
-  newcell(key3, t) {
+  newcell(key2, t) {
     const cell2 = {
-      key: key3,
+      key: key2,
       num: 0,
       agg: null,
-      tuple: this.newtuple(t, this._prev && this._prev[key3]),
+      tuple: this.newtuple(t, this._prev && this._prev[key2]),
       stamp: this.stamp,
       store: false
     };
@@ -48193,15 +48574,15 @@ inherits_default(Aggregate, Transform, {
   },
   clean() {
     const cells = this.value;
-    for (const key3 in cells) {
-      if (cells[key3].num === 0) {
-        delete cells[key3];
+    for (const key2 in cells) {
+      if (cells[key2].num === 0) {
+        delete cells[key2];
       }
     }
   },
   // -- Process Tuples -----
   add(t) {
-    const key3 = this.cellkey(t), cell2 = this.cell(key3, t);
+    const key2 = this.cellkey(t), cell2 = this.cell(key2, t);
     cell2.num += 1;
     if (this._countOnly) return;
     if (cell2.store) cell2.data.add(t);
@@ -48211,7 +48592,7 @@ inherits_default(Aggregate, Transform, {
     }
   },
   rem(t) {
-    const key3 = this.cellkey(t), cell2 = this.cell(key3, t);
+    const key2 = this.cellkey(t), cell2 = this.cell(key2, t);
     cell2.num -= 1;
     if (this._countOnly) return;
     if (cell2.store) cell2.data.rem(t);
@@ -48238,9 +48619,9 @@ inherits_default(Aggregate, Transform, {
   },
   changes(out) {
     const adds = this._adds, mods = this._mods, prev = this._prev, drop = this._drop, add6 = out.add, rem2 = out.rem, mod = out.mod;
-    let cell2, key3, i, n;
-    if (prev) for (key3 in prev) {
-      cell2 = prev[key3];
+    let cell2, key2, i, n;
+    if (prev) for (key2 in prev) {
+      cell2 = prev[key2];
       if (!drop || cell2.num) rem2.push(cell2.tuple);
     }
     for (i = 0, n = this._alen; i < n; ++i) {
@@ -48930,15 +49311,15 @@ inherits_default(Facet, Transform, {
     this._targets[this._targets.active++] = flow;
   },
   // parent argument provided by PreFacet subclass
-  subflow(key3, flow, pulse2, parent) {
+  subflow(key2, flow, pulse2, parent) {
     const flows = this.value;
-    let sf = hasOwnProperty(flows, key3) && flows[key3], df, p;
+    let sf = hasOwnProperty(flows, key2) && flows[key2], df, p;
     if (!sf) {
-      p = parent || (p = this._group[key3]) && p.tuple;
+      p = parent || (p = this._group[key2]) && p.tuple;
       df = pulse2.dataflow;
       sf = new Subflow(pulse2.fork(pulse2.NO_SOURCE), this);
-      df.add(sf).connect(flow(df, key3, p));
-      flows[key3] = sf;
+      df.add(sf).connect(flow(df, key2, p));
+      flows[key2] = sf;
       this.activate(sf);
     } else if (sf.value.stamp < pulse2.stamp) {
       sf.init(pulse2);
@@ -48949,11 +49330,11 @@ inherits_default(Facet, Transform, {
   clean() {
     const flows = this.value;
     let detached = 0;
-    for (const key3 in flows) {
-      if (flows[key3].count === 0) {
-        const detach = flows[key3].detachSubflow;
+    for (const key2 in flows) {
+      if (flows[key2].count === 0) {
+        const detach = flows[key2].detachSubflow;
         if (detach) detach();
-        delete flows[key3];
+        delete flows[key2];
         ++detached;
       }
     }
@@ -48974,28 +49355,28 @@ inherits_default(Facet, Transform, {
     a4.active = m3;
   },
   transform(_, pulse2) {
-    const df = pulse2.dataflow, key3 = _.key, flow = _.subflow, cache2 = this._keys, rekey = _.modified("key"), subflow = (key4) => this.subflow(key4, flow, pulse2);
+    const df = pulse2.dataflow, key2 = _.key, flow = _.subflow, cache2 = this._keys, rekey = _.modified("key"), subflow = (key3) => this.subflow(key3, flow, pulse2);
     this._group = _.group || {};
     this.initTargets();
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t), k2 = cache2.get(id2);
+      const id3 = tupleid(t), k2 = cache2.get(id3);
       if (k2 !== void 0) {
-        cache2.delete(id2);
+        cache2.delete(id3);
         subflow(k2).rem(t);
       }
     });
     pulse2.visit(pulse2.ADD, (t) => {
-      const k2 = key3(t);
+      const k2 = key2(t);
       cache2.set(tupleid(t), k2);
       subflow(k2).add(t);
     });
-    if (rekey || pulse2.modified(key3.fields)) {
+    if (rekey || pulse2.modified(key2.fields)) {
       pulse2.visit(pulse2.MOD, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
+        const id3 = tupleid(t), k0 = cache2.get(id3), k1 = key2(t);
         if (k0 === k1) {
           subflow(k1).mod(t);
         } else {
-          cache2.set(id2, k1);
+          cache2.set(id3, k1);
           subflow(k0).rem(t);
           subflow(k1).add(t);
         }
@@ -49007,9 +49388,9 @@ inherits_default(Facet, Transform, {
     }
     if (rekey) {
       pulse2.visit(pulse2.REFLOW, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
+        const id3 = tupleid(t), k0 = cache2.get(id3), k1 = key2(t);
         if (k0 !== k1) {
-          cache2.set(id2, k1);
+          cache2.set(id3, k1);
           subflow(k0).rem(t);
           subflow(k1).add(t);
         }
@@ -49052,21 +49433,21 @@ inherits_default(Filter, Transform, {
     const df = pulse2.dataflow, cache2 = this.value, output4 = pulse2.fork(), add6 = output4.add, rem2 = output4.rem, mod = output4.mod, test2 = _.expr;
     let isMod = true;
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t);
-      if (!cache2.has(id2)) rem2.push(t);
-      else cache2.delete(id2);
+      const id3 = tupleid(t);
+      if (!cache2.has(id3)) rem2.push(t);
+      else cache2.delete(id3);
     });
     pulse2.visit(pulse2.ADD, (t) => {
       if (test2(t, _)) add6.push(t);
       else cache2.set(tupleid(t), 1);
     });
     function revisit(t) {
-      const id2 = tupleid(t), b10 = test2(t, _), s2 = cache2.get(id2);
+      const id3 = tupleid(t), b10 = test2(t, _), s2 = cache2.get(id3);
       if (b10 && s2) {
-        cache2.delete(id2);
+        cache2.delete(id3);
         add6.push(t);
       } else if (!b10 && !s2) {
-        cache2.set(id2, 1);
+        cache2.set(id3, 1);
         rem2.push(t);
       } else if (isMod && b10 && !s2) {
         mod.push(t);
@@ -49220,7 +49601,7 @@ inherits_default(Generate, Transform, {
 });
 var Methods = {
   value: "value",
-  median: median2,
+  median: median3,
   mean: mean2,
   min,
   max
@@ -49299,12 +49680,12 @@ inherits_default(Impute, Transform, {
     return out;
   }
 });
-function partition(data3, groupby, key3, keyvals) {
+function partition(data3, groupby, key2, keyvals) {
   var get6 = (f) => f(t), groups = [], domain4 = keyvals ? keyvals.slice() : [], kMap = {}, gMap = {}, gVals, gKey, group2, i, j, k2, n, t;
   domain4.forEach((k3, i2) => kMap[k3] = i2 + 1);
   for (i = 0, n = data3.length; i < n; ++i) {
     t = data3[i];
-    k2 = key3(t);
+    k2 = key2(t);
     j = kMap[k2] || (kMap[k2] = domain4.push(k2));
     gKey = (gVals = groupby ? groupby.map(get6) : Empty) + "";
     if (!(group2 = gMap[gKey])) {
@@ -49473,7 +49854,7 @@ function Key(params2) {
 }
 inherits_default(Key, Operator);
 function update$2(_) {
-  return this.value && !_.modified() ? this.value : key2(_.fields, _.flat);
+  return this.value && !_.modified() ? this.value : key(_.fields, _.flat);
 }
 function Load(params2) {
   Transform.call(this, [], params2);
@@ -49668,24 +50049,24 @@ inherits_default(Pivot, Aggregate, {
   }
 });
 function aggregateParams(_, pulse2) {
-  const key3 = _.field, value4 = _.value, op = (_.op === "count" ? "__count__" : _.op) || "sum", fields = accessorFields(key3).concat(accessorFields(value4)), keys4 = pivotKeys(key3, _.limit || 0, pulse2);
+  const key2 = _.field, value4 = _.value, op = (_.op === "count" ? "__count__" : _.op) || "sum", fields = accessorFields(key2).concat(accessorFields(value4)), keys4 = pivotKeys(key2, _.limit || 0, pulse2);
   if (pulse2.changed()) _.set("__pivot__", null, null, true);
   return {
     key: _.key,
     groupby: _.groupby,
     ops: keys4.map(() => op),
-    fields: keys4.map((k2) => get(k2, key3, value4, fields)),
+    fields: keys4.map((k2) => get(k2, key2, value4, fields)),
     as: keys4.map((k2) => k2 + ""),
     modified: _.modified.bind(_)
   };
 }
-function get(k2, key3, value4, fields) {
-  return accessor((d) => key3(d) === k2 ? value4(d) : NaN, fields, k2 + "");
+function get(k2, key2, value4, fields) {
+  return accessor((d) => key2(d) === k2 ? value4(d) : NaN, fields, k2 + "");
 }
-function pivotKeys(key3, limit, pulse2) {
+function pivotKeys(key2, limit, pulse2) {
   const map4 = {}, list2 = [];
   pulse2.visit(pulse2.SOURCE, (t) => {
-    const k2 = key3(t);
+    const k2 = key2(t);
     if (!map4[k2]) {
       map4[k2] = 1;
       list2.push(k2);
@@ -49759,9 +50140,9 @@ inherits_default(Project, Transform, {
       lut = this.value = {};
     }
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t);
-      out.rem.push(lut[id2]);
-      lut[id2] = null;
+      const id3 = tupleid(t);
+      out.rem.push(lut[id3]);
+      lut[id3] = null;
     });
     pulse2.visit(pulse2.ADD, (t) => {
       const dt = derive2(t, ingest$1({}));
@@ -49829,7 +50210,7 @@ inherits_default(Quantile, Transform, {
       out.source = this.value;
       return out;
     }
-    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range(step2 / 2, 1 - EPSILON, step2), n = p.length;
+    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range2(step2 / 2, 1 - EPSILON, step2), n = p.length;
     groups.forEach((g) => {
       const q = quantiles2(g, p);
       for (let i = 0; i < n; ++i) {
@@ -49862,9 +50243,9 @@ inherits_default(Relay, Transform, {
     if (_.derive) {
       out = pulse2.fork(pulse2.NO_SOURCE);
       pulse2.visit(pulse2.REM, (t) => {
-        const id2 = tupleid(t);
-        out.rem.push(lut[id2]);
-        lut[id2] = null;
+        const id3 = tupleid(t);
+        out.rem.push(lut[id3]);
+        lut[id3] = null;
       });
       pulse2.visit(pulse2.ADD, (t) => {
         const dt = derive(t);
@@ -49916,9 +50297,9 @@ inherits_default(Sample, Transform, {
     }
     if (pulse2.rem.length) {
       pulse2.visit(pulse2.REM, (t) => {
-        const id2 = tupleid(t);
-        if (map4[id2]) {
-          map4[id2] = -1;
+        const id3 = tupleid(t);
+        if (map4[id3]) {
+          map4[id3] = -1;
           out.rem.push(t);
         }
         --cnt;
@@ -49988,7 +50369,7 @@ inherits_default(Sequence, Transform, {
     if (this.value && !_.modified()) return;
     const out = pulse2.materialize().fork(pulse2.MOD), as = _.as || "data";
     out.rem = this.value ? pulse2.rem.concat(this.value) : pulse2.rem;
-    this.value = range(_.start, _.stop, _.step || 1).map((v) => {
+    this.value = range2(_.start, _.stop, _.step || 1).map((v) => {
       const t = {};
       t[as] = v;
       return ingest$1(t);
@@ -50427,7 +50808,7 @@ Window.Definition = {
 inherits_default(Window, Transform, {
   transform(_, pulse2) {
     this.stamp = pulse2.stamp;
-    const mod = _.modified(), cmp = stableCompare(_.sort), key3 = groupkey(_.groupby), group2 = (t) => this.group(key3(t));
+    const mod = _.modified(), cmp = stableCompare(_.sort), key2 = groupkey(_.groupby), group2 = (t) => this.group(key2(t));
     let state = this.state;
     if (!state || mod) {
       state = this.state = new WindowState(_);
@@ -50446,10 +50827,10 @@ inherits_default(Window, Transform, {
     this._mods = [];
     return pulse2.reflow(mod).modifies(state.outputs);
   },
-  group(key3) {
-    let group2 = this.value[key3];
+  group(key2) {
+    let group2 = this.value[key2];
     if (!group2) {
-      group2 = this.value[key3] = SortedList(tupleid);
+      group2 = this.value[key2] = SortedList(tupleid);
       group2.stamp = -1;
     }
     if (group2.stamp < this.stamp) {
@@ -50460,7 +50841,7 @@ inherits_default(Window, Transform, {
   }
 });
 function processPartition(list2, state, cmp, _) {
-  const sort3 = _.sort, range6 = sort3 && !_.ignorePeers, frame2 = _.frame || [null, 0], data3 = list2.data(cmp), n = data3.length, b10 = range6 ? bisector(sort3) : null, w2 = {
+  const sort3 = _.sort, range7 = sort3 && !_.ignorePeers, frame2 = _.frame || [null, 0], data3 = list2.data(cmp), n = data3.length, b10 = range7 ? bisector(sort3) : null, w2 = {
     i0: 0,
     i1: 0,
     p0: 0,
@@ -50472,7 +50853,7 @@ function processPartition(list2, state, cmp, _) {
   state.init();
   for (let i = 0; i < n; ++i) {
     setWindow(w2, frame2, i, n);
-    if (range6) adjustRange(w2, b10);
+    if (range7) adjustRange(w2, b10);
     state.update(w2, data3[i]);
   }
 }
@@ -51896,7 +52277,7 @@ function define2(constructor, factory, prototype2) {
 }
 function extend3(parent, definition3) {
   var prototype2 = Object.create(parent.prototype);
-  for (var key3 in definition3) prototype2[key3] = definition3[key3];
+  for (var key2 in definition3) prototype2[key2] = definition3[key2];
   return prototype2;
 }
 function Color() {
@@ -52547,10 +52928,10 @@ function value(a4, b10) {
   var t = typeof b10, c4;
   return b10 == null || t === "boolean" ? constant3(b10) : (t === "number" ? number5 : t === "string" ? (c4 = color(b10)) ? (b10 = c4, rgb2) : string4 : b10 instanceof color ? rgb2 : b10 instanceof Date ? date5 : isNumberArray(b10) ? numberArray : Array.isArray(b10) ? genericArray : typeof b10.valueOf !== "function" && typeof b10.toString !== "function" || isNaN(b10) ? object2 : number5)(a4, b10);
 }
-function discrete(range6) {
-  var n = range6.length;
+function discrete(range7) {
+  var n = range7.length;
   return function(t) {
-    return range6[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
+    return range7[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
   };
 }
 function hue(a4, b10) {
@@ -52771,7 +53152,7 @@ function quantize(interpolator, n) {
 }
 
 // node_modules/d3-scale/dist/d3-scale.mjs
-function initRange(domain4, range6) {
+function initRange(domain4, range7) {
   switch (arguments.length) {
     case 0:
       break;
@@ -52779,7 +53160,7 @@ function initRange(domain4, range6) {
       this.range(domain4);
       break;
     default:
-      this.range(range6).domain(domain4);
+      this.range(range7).domain(domain4);
       break;
   }
   return this;
@@ -52804,14 +53185,14 @@ function initInterpolator(domain4, interpolator) {
 }
 var implicit = /* @__PURE__ */ Symbol("implicit");
 function ordinal() {
-  var index6 = new InternMap(), domain4 = [], range6 = [], unknown2 = implicit;
+  var index6 = new InternMap(), domain4 = [], range7 = [], unknown2 = implicit;
   function scale6(d) {
     let i = index6.get(d);
     if (i === void 0) {
       if (unknown2 !== implicit) return unknown2;
       index6.set(d, i = domain4.push(d) - 1);
     }
-    return range6[i % range6.length];
+    return range7[i % range7.length];
   }
   scale6.domain = function(_) {
     if (!arguments.length) return domain4.slice();
@@ -52823,13 +53204,13 @@ function ordinal() {
     return scale6;
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), scale6) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), scale6) : range7.slice();
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
   scale6.copy = function() {
-    return ordinal(domain4, range6).unknown(unknown2);
+    return ordinal(domain4, range7).unknown(unknown2);
   };
   initRange.apply(scale6, arguments);
   return scale6;
@@ -52858,23 +53239,23 @@ function clamper(a4, b10) {
     return Math.max(a4, Math.min(b10, x4));
   };
 }
-function bimap(domain4, range6, interpolate3) {
-  var d0 = domain4[0], d1 = domain4[1], r0 = range6[0], r1 = range6[1];
+function bimap(domain4, range7, interpolate3) {
+  var d0 = domain4[0], d1 = domain4[1], r0 = range7[0], r1 = range7[1];
   if (d1 < d0) d0 = normalize(d1, d0), r0 = interpolate3(r1, r0);
   else d0 = normalize(d0, d1), r0 = interpolate3(r0, r1);
   return function(x4) {
     return r0(d0(x4));
   };
 }
-function polymap(domain4, range6, interpolate3) {
-  var j = Math.min(domain4.length, range6.length) - 1, d = new Array(j), r = new Array(j), i = -1;
+function polymap(domain4, range7, interpolate3) {
+  var j = Math.min(domain4.length, range7.length) - 1, d = new Array(j), r = new Array(j), i = -1;
   if (domain4[j] < domain4[0]) {
     domain4 = domain4.slice().reverse();
-    range6 = range6.slice().reverse();
+    range7 = range7.slice().reverse();
   }
   while (++i < j) {
     d[i] = normalize(domain4[i], domain4[i + 1]);
-    r[i] = interpolate3(range6[i], range6[i + 1]);
+    r[i] = interpolate3(range7[i], range7[i + 1]);
   }
   return function(x4) {
     var i2 = bisectRight(domain4, x4, 1, j) - 1;
@@ -52885,28 +53266,28 @@ function copy$1(source4, target2) {
   return target2.domain(source4.domain()).range(source4.range()).interpolate(source4.interpolate()).clamp(source4.clamp()).unknown(source4.unknown());
 }
 function transformer$2() {
-  var domain4 = unit, range6 = unit, interpolate$1 = value, transform5, untransform, unknown2, clamp3 = identity$1, piecewise2, output4, input2;
+  var domain4 = unit, range7 = unit, interpolate$1 = value, transform5, untransform, unknown2, clamp3 = identity$1, piecewise2, output4, input2;
   function rescale() {
-    var n = Math.min(domain4.length, range6.length);
+    var n = Math.min(domain4.length, range7.length);
     if (clamp3 !== identity$1) clamp3 = clamper(domain4[0], domain4[n - 1]);
     piecewise2 = n > 2 ? polymap : bimap;
     output4 = input2 = null;
     return scale6;
   }
   function scale6(x4) {
-    return x4 == null || isNaN(x4 = +x4) ? unknown2 : (output4 || (output4 = piecewise2(domain4.map(transform5), range6, interpolate$1)))(transform5(clamp3(x4)));
+    return x4 == null || isNaN(x4 = +x4) ? unknown2 : (output4 || (output4 = piecewise2(domain4.map(transform5), range7, interpolate$1)))(transform5(clamp3(x4)));
   }
   scale6.invert = function(y4) {
-    return clamp3(untransform((input2 || (input2 = piecewise2(range6, domain4.map(transform5), number5)))(y4)));
+    return clamp3(untransform((input2 || (input2 = piecewise2(range7, domain4.map(transform5), number5)))(y4)));
   };
   scale6.domain = function(_) {
     return arguments.length ? (domain4 = Array.from(_, number$1), rescale()) : domain4.slice();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), rescale()) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), rescale()) : range7.slice();
   };
   scale6.rangeRound = function(_) {
-    return range6 = Array.from(_), interpolate$1 = round2, rescale();
+    return range7 = Array.from(_), interpolate$1 = round2, rescale();
   };
   scale6.clamp = function(_) {
     return arguments.length ? (clamp3 = _ ? true : identity$1, rescale()) : clamp3 !== identity$1;
@@ -53021,15 +53402,15 @@ function identity5(domain4) {
   domain4 = arguments.length ? Array.from(domain4, number$1) : [0, 1];
   return linearish(scale6);
 }
-function nice(domain4, interval3) {
+function nice(domain4, interval4) {
   domain4 = domain4.slice();
   var i0 = 0, i1 = domain4.length - 1, x02 = domain4[i0], x12 = domain4[i1], t;
   if (x12 < x02) {
     t = i0, i0 = i1, i1 = t;
     t = x02, x02 = x12, x12 = t;
   }
-  domain4[i0] = interval3.floor(x02);
-  domain4[i1] = interval3.ceil(x12);
+  domain4[i0] = interval4.floor(x02);
+  domain4[i1] = interval4.ceil(x12);
   return domain4;
 }
 function transformLog(x4) {
@@ -53200,18 +53581,18 @@ function sqrt2() {
   return pow3.apply(null, arguments).exponent(0.5);
 }
 function quantile2() {
-  var domain4 = [], range6 = [], thresholds = [], unknown2;
+  var domain4 = [], range7 = [], thresholds = [], unknown2;
   function rescale() {
-    var i = 0, n = Math.max(1, range6.length);
+    var i = 0, n = Math.max(1, range7.length);
     thresholds = new Array(n - 1);
     while (++i < n) thresholds[i - 1] = quantileSorted(domain4, i / n);
     return scale6;
   }
   function scale6(x4) {
-    return x4 == null || isNaN(x4 = +x4) ? unknown2 : range6[bisectRight(thresholds, x4)];
+    return x4 == null || isNaN(x4 = +x4) ? unknown2 : range7[bisectRight(thresholds, x4)];
   }
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return i < 0 ? [NaN, NaN] : [
       i > 0 ? thresholds[i - 1] : domain4[0],
       i < thresholds.length ? thresholds[i] : domain4[domain4.length - 1]
@@ -53225,7 +53606,7 @@ function quantile2() {
     return rescale();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), rescale()) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), rescale()) : range7.slice();
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
@@ -53234,14 +53615,14 @@ function quantile2() {
     return thresholds.slice();
   };
   scale6.copy = function() {
-    return quantile2().domain(domain4).range(range6).unknown(unknown2);
+    return quantile2().domain(domain4).range(range7).unknown(unknown2);
   };
   return initRange.apply(scale6, arguments);
 }
 function quantize2() {
-  var x02 = 0, x12 = 1, n = 1, domain4 = [0.5], range6 = [0, 1], unknown2;
+  var x02 = 0, x12 = 1, n = 1, domain4 = [0.5], range7 = [0, 1], unknown2;
   function scale6(x4) {
-    return x4 != null && x4 <= x4 ? range6[bisectRight(domain4, x4, 0, n)] : unknown2;
+    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n)] : unknown2;
   }
   function rescale() {
     var i = -1;
@@ -53253,10 +53634,10 @@ function quantize2() {
     return arguments.length ? ([x02, x12] = _, x02 = +x02, x12 = +x12, rescale()) : [x02, x12];
   };
   scale6.range = function(_) {
-    return arguments.length ? (n = (range6 = Array.from(_)).length - 1, rescale()) : range6.slice();
+    return arguments.length ? (n = (range7 = Array.from(_)).length - 1, rescale()) : range7.slice();
   };
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return i < 0 ? [NaN, NaN] : i < 1 ? [x02, domain4[0]] : i >= n ? [domain4[n - 1], x12] : [domain4[i - 1], domain4[i]];
   };
   scale6.unknown = function(_) {
@@ -53266,30 +53647,30 @@ function quantize2() {
     return domain4.slice();
   };
   scale6.copy = function() {
-    return quantize2().domain([x02, x12]).range(range6).unknown(unknown2);
+    return quantize2().domain([x02, x12]).range(range7).unknown(unknown2);
   };
   return initRange.apply(linearish(scale6), arguments);
 }
 function threshold() {
-  var domain4 = [0.5], range6 = [0, 1], unknown2, n = 1;
+  var domain4 = [0.5], range7 = [0, 1], unknown2, n = 1;
   function scale6(x4) {
-    return x4 != null && x4 <= x4 ? range6[bisectRight(domain4, x4, 0, n)] : unknown2;
+    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n)] : unknown2;
   }
   scale6.domain = function(_) {
-    return arguments.length ? (domain4 = Array.from(_), n = Math.min(domain4.length, range6.length - 1), scale6) : domain4.slice();
+    return arguments.length ? (domain4 = Array.from(_), n = Math.min(domain4.length, range7.length - 1), scale6) : domain4.slice();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), n = Math.min(domain4.length, range6.length - 1), scale6) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), n = Math.min(domain4.length, range7.length - 1), scale6) : range7.slice();
   };
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return [domain4[i - 1], domain4[i]];
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
   scale6.copy = function() {
-    return threshold().domain(domain4).range(range6).unknown(unknown2);
+    return threshold().domain(domain4).range(range7).unknown(unknown2);
   };
   return initRange.apply(scale6, arguments);
 }
@@ -53311,17 +53692,17 @@ function calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, s
   scale6.domain = function(_) {
     return arguments.length ? domain4(Array.from(_, number6)) : domain4().map(date6);
   };
-  scale6.ticks = function(interval3) {
+  scale6.ticks = function(interval4) {
     var d = domain4();
-    return ticks2(d[0], d[d.length - 1], interval3 == null ? 10 : interval3);
+    return ticks2(d[0], d[d.length - 1], interval4 == null ? 10 : interval4);
   };
   scale6.tickFormat = function(count2, specifier) {
     return specifier == null ? tickFormat3 : format5(specifier);
   };
-  scale6.nice = function(interval3) {
+  scale6.nice = function(interval4) {
     var d = domain4();
-    if (!interval3 || typeof interval3.range !== "function") interval3 = tickInterval(d[0], d[d.length - 1], interval3 == null ? 10 : interval3);
-    return interval3 ? domain4(nice(d, interval3)) : scale6;
+    if (!interval4 || typeof interval4.range !== "function") interval4 = tickInterval(d[0], d[d.length - 1], interval4 == null ? 10 : interval4);
+    return interval4 ? domain4(nice(d, interval4)) : scale6;
   };
   scale6.copy = function() {
     return copy$1(scale6, calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, second2, format5));
@@ -53348,14 +53729,14 @@ function transformer$1() {
   scale6.interpolator = function(_) {
     return arguments.length ? (interpolator = _, scale6) : interpolator;
   };
-  function range6(interpolate3) {
+  function range7(interpolate3) {
     return function(_) {
       var r0, r1;
       return arguments.length ? ([r0, r1] = _, interpolator = interpolate3(r0, r1), scale6) : [interpolator(0), interpolator(1)];
     };
   }
-  scale6.range = range6(value);
-  scale6.rangeRound = range6(round2);
+  scale6.range = range7(value);
+  scale6.rangeRound = range7(round2);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -53412,14 +53793,14 @@ function transformer() {
   scale6.interpolator = function(_) {
     return arguments.length ? (interpolator = _, scale6) : interpolator;
   };
-  function range6(interpolate3) {
+  function range7(interpolate3) {
     return function(_) {
       var r0, r1, r2;
       return arguments.length ? ([r0, r1, r2] = _, interpolator = piecewise(interpolate3, [r0, r1, r2]), scale6) : [interpolator(0), interpolator(0.5), interpolator(1)];
     };
   }
-  scale6.range = range6(value);
-  scale6.rangeRound = range6(round2);
+  scale6.range = range7(value);
+  scale6.rangeRound = range7(round2);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -53773,10 +54154,10 @@ var c$1 = cubehelix();
 var c = rgb();
 var pi_1_3 = Math.PI / 3;
 var pi_2_3 = Math.PI * 2 / 3;
-function ramp(range6) {
-  var n = range6.length;
+function ramp(range7) {
+  var n = range7.length;
   return function(t) {
-    return range6[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
+    return range7[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
   };
 }
 var viridis = ramp(colors("44015444025645045745055946075a46085c460a5d460b5e470d60470e6147106347116447136548146748166848176948186a481a6c481b6d481c6e481d6f481f70482071482173482374482475482576482677482878482979472a7a472c7a472d7b472e7c472f7d46307e46327e46337f463480453581453781453882443983443a83443b84433d84433e85423f854240864241864142874144874045884046883f47883f48893e49893e4a893e4c8a3d4d8a3d4e8a3c4f8a3c508b3b518b3b528b3a538b3a548c39558c39568c38588c38598c375a8c375b8d365c8d365d8d355e8d355f8d34608d34618d33628d33638d32648e32658e31668e31678e31688e30698e306a8e2f6b8e2f6c8e2e6d8e2e6e8e2e6f8e2d708e2d718e2c718e2c728e2c738e2b748e2b758e2a768e2a778e2a788e29798e297a8e297b8e287c8e287d8e277e8e277f8e27808e26818e26828e26828e25838e25848e25858e24868e24878e23888e23898e238a8d228b8d228c8d228d8d218e8d218f8d21908d21918c20928c20928c20938c1f948c1f958b1f968b1f978b1f988b1f998a1f9a8a1e9b8a1e9c891e9d891f9e891f9f881fa0881fa1881fa1871fa28720a38620a48621a58521a68522a78522a88423a98324aa8325ab8225ac8226ad8127ad8128ae8029af7f2ab07f2cb17e2db27d2eb37c2fb47c31b57b32b67a34b67935b77937b87838b9773aba763bbb753dbc743fbc7340bd7242be7144bf7046c06f48c16e4ac16d4cc26c4ec36b50c46a52c56954c56856c66758c7655ac8645cc8635ec96260ca6063cb5f65cb5e67cc5c69cd5b6ccd5a6ece5870cf5773d05675d05477d1537ad1517cd2507fd34e81d34d84d44b86d54989d5488bd6468ed64590d74393d74195d84098d83e9bd93c9dd93ba0da39a2da37a5db36a8db34aadc32addc30b0dd2fb2dd2db5de2bb8de29bade28bddf26c0df25c2df23c5e021c8e020cae11fcde11dd0e11cd2e21bd5e21ad8e219dae319dde318dfe318e2e418e5e419e7e419eae51aece51befe51cf1e51df4e61ef6e620f8e621fbe723fde725"));
@@ -53824,22 +54205,22 @@ function invertRange(scale6) {
 }
 function invertRangeExtent(scale6) {
   return function(_) {
-    const range6 = scale6.range();
+    const range7 = scale6.range();
     let lo = _[0], hi = _[1], min4 = -1, max4, t, i, n;
     if (hi < lo) {
       t = lo;
       lo = hi;
       hi = t;
     }
-    for (i = 0, n = range6.length; i < n; ++i) {
-      if (range6[i] >= lo && range6[i] <= hi) {
+    for (i = 0, n = range7.length; i < n; ++i) {
+      if (range7[i] >= lo && range7[i] <= hi) {
         if (min4 < 0) min4 = i;
         max4 = i;
       }
     }
     if (min4 < 0) return void 0;
-    lo = scale6.invertExtent(range6[min4]);
-    hi = scale6.invertExtent(range6[max4]);
+    lo = scale6.invertExtent(range7[min4]);
+    hi = scale6.invertExtent(range7[max4]);
     return [lo[0] === void 0 ? lo[1] : lo[0], hi[1] === void 0 ? hi[0] : hi[1]];
   };
 }
@@ -53860,7 +54241,7 @@ function band() {
       start = Math.round(start);
       bandwidth2 = Math.round(bandwidth2);
     }
-    const values3 = range(n).map((i) => start + step2 * i);
+    const values3 = range2(n).map((i) => start + step2 * i);
     return ordinalRange(reverse3 ? values3.reverse() : values3);
   }
   scale6.domain = function(_) {
@@ -53979,9 +54360,9 @@ function numbers3(_) {
 }
 var slice3 = Array.prototype.slice;
 function scaleBinOrdinal() {
-  let domain4 = [], range6 = [];
+  let domain4 = [], range7 = [];
   function scale6(x4) {
-    return x4 == null || x4 !== x4 ? void 0 : range6[(bisectRight(domain4, x4) - 1) % range6.length];
+    return x4 == null || x4 !== x4 ? void 0 : range7[(bisectRight(domain4, x4) - 1) % range7.length];
   }
   scale6.domain = function(_) {
     if (arguments.length) {
@@ -53993,10 +54374,10 @@ function scaleBinOrdinal() {
   };
   scale6.range = function(_) {
     if (arguments.length) {
-      range6 = slice3.call(_);
+      range7 = slice3.call(_);
       return scale6;
     } else {
-      return range6.slice();
+      return range7.slice();
     }
   };
   scale6.tickFormat = function(count2, specifier) {
@@ -54065,34 +54446,34 @@ scale(Point, point2, Discrete);
 function isValidScaleType(type3) {
   return scales.has(type3);
 }
-function hasType(key3, type3) {
-  const s2 = scales.get(key3);
+function hasType(key2, type3) {
+  const s2 = scales.get(key2);
   return s2 && s2.metadata[type3];
 }
-function isContinuous(key3) {
-  return hasType(key3, Continuous);
+function isContinuous(key2) {
+  return hasType(key2, Continuous);
 }
-function isDiscrete(key3) {
-  return hasType(key3, Discrete);
+function isDiscrete(key2) {
+  return hasType(key2, Discrete);
 }
-function isDiscretizing(key3) {
-  return hasType(key3, Discretizing);
+function isDiscretizing(key2) {
+  return hasType(key2, Discretizing);
 }
-function isLogarithmic(key3) {
-  return hasType(key3, Log);
+function isLogarithmic(key2) {
+  return hasType(key2, Log);
 }
-function isTemporal(key3) {
-  return hasType(key3, Temporal);
+function isTemporal(key2) {
+  return hasType(key2, Temporal);
 }
-function isInterpolating(key3) {
-  return hasType(key3, Interpolating);
+function isInterpolating(key2) {
+  return hasType(key2, Interpolating);
 }
-function isQuantile(key3) {
-  return hasType(key3, Quantile2);
+function isQuantile(key2) {
+  return hasType(key2, Quantile2);
 }
 var scaleProps = ["clamp", "base", "constant", "exponent"];
-function interpolateRange(interpolator, range6) {
-  const start = range6[0], span = peek(range6) - start;
+function interpolateRange(interpolator, range7) {
+  const start = range7[0], span = peek(range7) - start;
   return function(i) {
     return interpolator(start + i * span);
   };
@@ -54251,11 +54632,11 @@ function tickCount(scale6, count2, minStep) {
   return count2;
 }
 function validTicks(scale6, ticks2, count2) {
-  let range6 = scale6.range(), lo = range6[0], hi = peek(range6), cmp = ascending3;
+  let range7 = scale6.range(), lo = range7[0], hi = peek(range7), cmp = ascending3;
   if (lo > hi) {
-    range6 = hi;
+    range7 = hi;
     hi = lo;
-    lo = range6;
+    lo = range7;
     cmp = descending2;
   }
   lo = Math.floor(lo);
@@ -54394,9 +54775,9 @@ function isGradient(value4) {
 }
 function gradientRef(g, defs, base) {
   const type3 = g.gradient;
-  let id2 = g.id, prefix = type3 === "radial" ? patternPrefix : "";
-  if (!id2) {
-    id2 = g.id = "gradient_" + gradient_id++;
+  let id3 = g.id, prefix = type3 === "radial" ? patternPrefix : "";
+  if (!id3) {
+    id3 = g.id = "gradient_" + gradient_id++;
     if (type3 === "radial") {
       g.x1 = get3(g.x1, 0.5);
       g.y1 = get3(g.y1, 0.5);
@@ -54412,8 +54793,8 @@ function gradientRef(g, defs, base) {
       g.y2 = get3(g.y2, 0);
     }
   }
-  defs[id2] = g;
-  return "url(" + (base || "") + "#" + prefix + id2 + ")";
+  defs[id3] = g;
+  return "url(" + (base || "") + "#" + prefix + id3 + ")";
 }
 function get3(val, def2) {
   return val != null ? val : def2;
@@ -54581,11 +54962,11 @@ var Tau = Math.PI * 2;
 var HalfSqrt3 = Math.sqrt(3) / 2;
 var segmentCache = {};
 var bezierCache = {};
-var join = [].join;
+var join2 = [].join;
 function segments(x4, y4, rx, ry, large, sweep, rotateX, ox, oy) {
-  const key3 = join.call(arguments);
-  if (segmentCache[key3]) {
-    return segmentCache[key3];
+  const key2 = join2.call(arguments);
+  if (segmentCache[key2]) {
+    return segmentCache[key2];
   }
   const th = rotateX * DegToRad;
   const sin_th = Math.sin(th);
@@ -54630,12 +55011,12 @@ function segments(x4, y4, rx, ry, large, sweep, rotateX, ox, oy) {
     const th3 = th0 + (i + 1) * th_arc / segs;
     result[i] = [xc, yc, th2, th3, rx, ry, sin_th, cos_th];
   }
-  return segmentCache[key3] = result;
+  return segmentCache[key2] = result;
 }
 function bezier(params2) {
-  const key3 = join.call(params2);
-  if (bezierCache[key3]) {
-    return bezierCache[key3];
+  const key2 = join2.call(params2);
+  if (bezierCache[key2]) {
+    return bezierCache[key2];
   }
   var cx = params2[0], cy = params2[1], th0 = params2[2], th1 = params2[3], rx = params2[4], ry = params2[5], sin_th = params2[6], cos_th = params2[7];
   const a00 = cos_th * rx;
@@ -54655,7 +55036,7 @@ function bezier(params2) {
   const y32 = cy + sin_th1;
   const x22 = x32 + t * sin_th1;
   const y22 = y32 - t * cos_th1;
-  return bezierCache[key3] = [a00 * x12 + a01 * y12, a10 * x12 + a11 * y12, a00 * x22 + a01 * y22, a10 * x22 + a11 * y22, a00 * x32 + a01 * y32, a10 * x32 + a11 * y32];
+  return bezierCache[key2] = [a00 * x12 + a01 * y12, a10 * x12 + a11 * y12, a00 * x22 + a01 * y22, a10 * x22 + a11 * y22, a00 * x32 + a01 * y32, a10 * x32 + a11 * y32];
 }
 var temp = ["l", 0, 0, 0, 0, 0, 0, 0];
 function scale$1(current2, sX, sY) {
@@ -55249,8 +55630,8 @@ function resetSVGClipId() {
   clip_id = 1;
 }
 function clip$1(renderer, item, size2) {
-  var clip4 = item.clip, defs = renderer._defs, id2 = item.clip_id || (item.clip_id = "clip" + clip_id++), c4 = defs.clipping[id2] || (defs.clipping[id2] = {
-    id: id2
+  var clip4 = item.clip, defs = renderer._defs, id3 = item.clip_id || (item.clip_id = "clip" + clip_id++), c4 = defs.clipping[id3] || (defs.clipping[id3] = {
+    id: id3
   });
   if (isFunction(clip4)) {
     c4.path = clip4(null);
@@ -55260,7 +55641,7 @@ function clip$1(renderer, item, size2) {
     c4.width = size2.width || 0;
     c4.height = size2.height || 0;
   }
-  return "url(#" + id2 + ")";
+  return "url(#" + id3 + ")";
 }
 function Bounds(b10) {
   this.clear();
@@ -56318,12 +56699,12 @@ function measureWidth(item, text5) {
   return fontSize(item) <= 0 || !(text5 = textValue(item, text5)) ? 0 : _measureWidth(text5, font(item));
 }
 function _measureWidth(text5, currentFont) {
-  const key3 = `(${currentFont}) ${text5}`;
-  let width2 = widthCache.get(key3);
+  const key2 = `(${currentFont}) ${text5}`;
+  let width2 = widthCache.get(key2);
   if (width2 === void 0) {
     context.font = currentFont;
     width2 = context.measureText(text5).width;
-    widthCache.set(key3, width2);
+    widthCache.set(key2, width2);
   }
   return width2;
 }
@@ -56900,10 +57281,10 @@ var Handler = class {
    * @param {boolean} show - A boolean flag indicating whether
    *   to show or hide a tooltip for the given item.
    */
-  handleTooltip(event2, item, show) {
+  handleTooltip(event2, item, show3) {
     if (item && item.tooltip != null) {
       item = resolveItem(item, event2, this.canvas(), this._origin);
-      const value4 = show && item && item.tooltip || null;
+      const value4 = show3 && item && item.tooltip || null;
       this._tooltip.call(this._obj, this, event2, item, value4);
     }
   }
@@ -57273,8 +57654,8 @@ function resize(canvas2, width2, height2, origin, scaleFactor, opt) {
   const inDOM = typeof HTMLElement !== "undefined" && canvas2 instanceof HTMLElement && canvas2.parentNode != null, context3 = canvas2.getContext("2d"), ratio = inDOM ? devicePixelRatio() : scaleFactor;
   canvas2.width = width2 * ratio;
   canvas2.height = height2 * ratio;
-  for (const key3 in opt) {
-    context3[key3] = opt[key3];
+  for (const key2 in opt) {
+    context3[key2] = opt[key2];
   }
   if (inDOM) {
     canvas2.style.width = width2 + "px";
@@ -57441,10 +57822,10 @@ var ARIA_ROLE = "role";
 var ARIA_ROLEDESCRIPTION = "aria-roledescription";
 var GRAPHICS_OBJECT = "graphics-object";
 var GRAPHICS_SYMBOL = "graphics-symbol";
-var bundle2 = (role, roledesc, label) => ({
+var bundle2 = (role, roledesc, label2) => ({
   [ARIA_ROLE]: role,
   [ARIA_ROLEDESCRIPTION]: roledesc,
-  [ARIA_LABEL]: label || void 0
+  [ARIA_LABEL]: label2 || void 0
 });
 var AriaIgnore = toSet(["axis-domain", "axis-grid", "axis-label", "axis-tick", "axis-title", "legend-band", "legend-entry", "legend-gradient", "legend-label", "legend-title", "legend-symbol", "title"]);
 var AriaGuides = {
@@ -57545,7 +57926,7 @@ function markup() {
       push(tag);
       outer = "<" + tag;
       for (const set8 of attrs) {
-        for (const key3 in set8) attr2(key3, set8[key3]);
+        for (const key2 in set8) attr2(key2, set8[key2]);
       }
       return m3;
     },
@@ -57748,7 +58129,7 @@ var SVGRenderer = class extends Renderer {
     this._dirtyAll = true;
     const items = this._dirty;
     if (!items.length || !this._dirtyID) return true;
-    const id2 = ++this._dirtyID;
+    const id3 = ++this._dirtyID;
     let item, mark, type3, mdef, i, n, o;
     for (i = 0, n = items.length; i < n; ++i) {
       item = items[i];
@@ -57757,11 +58138,11 @@ var SVGRenderer = class extends Renderer {
         type3 = mark.marktype;
         mdef = Marks[type3];
       }
-      if (mark.zdirty && mark.dirty !== id2) {
+      if (mark.zdirty && mark.dirty !== id3) {
         this._dirtyAll = false;
-        dirtyParents(item, id2);
+        dirtyParents(item, id3);
         mark.items.forEach((i2) => {
-          i2.dirty = id2;
+          i2.dirty = id3;
         });
       }
       if (mark.zdirty) continue;
@@ -57777,14 +58158,14 @@ var SVGRenderer = class extends Renderer {
         continue;
       }
       item = mdef.nested ? mark.items[0] : item;
-      if (item._update === id2) continue;
+      if (item._update === id3) continue;
       if (!item._svg || !item._svg.ownerSVGElement) {
         this._dirtyAll = false;
-        dirtyParents(item, id2);
+        dirtyParents(item, id3);
       } else {
         this._update(mdef, item._svg, item);
       }
-      item._update = id2;
+      item._update = id3;
     }
     return !this._dirtyAll;
   }
@@ -57809,7 +58190,7 @@ var SVGRenderer = class extends Renderer {
     }
     parent.setAttribute("class", cssClass(scene));
     const aria2 = ariaMarkAttributes(scene);
-    for (const key3 in aria2) setAttribute(parent, key3, aria2[key3]);
+    for (const key2 in aria2) setAttribute(parent, key2, aria2[key2]);
     if (!isGroup) {
       setAttribute(parent, "pointer-events", events3);
     }
@@ -57880,13 +58261,13 @@ var SVGRenderer = class extends Renderer {
   defs() {
     const svg = this._svg, defs = this._defs;
     let el = defs.el, index6 = 0;
-    for (const id2 in defs.gradient) {
+    for (const id3 in defs.gradient) {
       if (!el) defs.el = el = domChild(svg, RootIndex + 1, "defs", svgns);
-      index6 = updateGradient(el, defs.gradient[id2], index6);
+      index6 = updateGradient(el, defs.gradient[id3], index6);
     }
-    for (const id2 in defs.clipping) {
+    for (const id3 in defs.clipping) {
       if (!el) defs.el = el = domChild(svg, RootIndex + 1, "defs", svgns);
-      index6 = updateClipping(el, defs.clipping[id2], index6);
+      index6 = updateClipping(el, defs.clipping[id3], index6);
     }
     if (el) {
       index6 === 0 ? (svg.removeChild(el), defs.el = null) : domClear(el, index6);
@@ -57901,11 +58282,11 @@ var SVGRenderer = class extends Renderer {
     def2.clipping = {};
   }
 };
-function dirtyParents(item, id2) {
-  for (; item && item.dirty !== id2; item = item.mark.group) {
-    item.dirty = id2;
-    if (item.mark && item.mark.dirty !== id2) {
-      item.mark.dirty = id2;
+function dirtyParents(item, id3) {
+  for (; item && item.dirty !== id3; item = item.mark.group) {
+    item.dirty = id3;
+    if (item.mark && item.mark.dirty !== id3) {
+      item.mark.dirty = id3;
     } else return;
   }
 }
@@ -58059,11 +58440,11 @@ var mark_extras = {
   },
   text(mdef, el, item) {
     const tl2 = textLines(item);
-    let key3, value4, doc, lh;
+    let key2, value4, doc, lh;
     if (isArray(tl2)) {
       value4 = tl2.map((_) => textValue(item, _));
-      key3 = value4.join("\n");
-      if (key3 !== values.text) {
+      key2 = value4.join("\n");
+      if (key2 !== values.text) {
         domClear(el, 0);
         doc = el.ownerDocument;
         lh = lineHeight(item);
@@ -58077,7 +58458,7 @@ var mark_extras = {
           }
           el.appendChild(ts2);
         });
-        values.text = key3;
+        values.text = key2;
       }
     } else {
       value4 = textValue(item, tl2);
@@ -58113,8 +58494,8 @@ function setStyle(el, name2, value4) {
   }
 }
 function setAttributes(el, attrs) {
-  for (const key3 in attrs) {
-    setAttribute(el, key3, attrs[key3]);
+  for (const key2 in attrs) {
+    setAttribute(el, key2, attrs[key2]);
   }
 }
 function setAttribute(el, name2, value4) {
@@ -58289,11 +58670,11 @@ var SVGStringRenderer = class extends Renderer {
     const gradient4 = this._defs.gradient, clipping = this._defs.clipping, count2 = Object.keys(gradient4).length + Object.keys(clipping).length;
     if (count2 === 0) return;
     m3.open("defs");
-    for (const id2 in gradient4) {
-      const def2 = gradient4[id2], stops = def2.stops;
+    for (const id3 in gradient4) {
+      const def2 = gradient4[id3], stops = def2.stops;
       if (def2.gradient === "radial") {
         m3.open("pattern", {
-          id: patternPrefix + id2,
+          id: patternPrefix + id3,
           viewBox: "0,0,1,1",
           width: "100%",
           height: "100%",
@@ -58302,11 +58683,11 @@ var SVGStringRenderer = class extends Renderer {
         m3.open("rect", {
           width: "1",
           height: "1",
-          fill: "url(#" + id2 + ")"
+          fill: "url(#" + id3 + ")"
         }).close();
         m3.close();
         m3.open("radialGradient", {
-          id: id2,
+          id: id3,
           fx: def2.x1,
           fy: def2.y1,
           fr: def2.r1,
@@ -58316,7 +58697,7 @@ var SVGStringRenderer = class extends Renderer {
         });
       } else {
         m3.open("linearGradient", {
-          id: id2,
+          id: id3,
           x1: def2.x1,
           x2: def2.x2,
           y1: def2.y1,
@@ -58331,10 +58712,10 @@ var SVGStringRenderer = class extends Renderer {
       }
       m3.close();
     }
-    for (const id2 in clipping) {
-      const def2 = clipping[id2];
+    for (const id3 in clipping) {
+      const def2 = clipping[id3];
       m3.open("clipPath", {
-        id: id2
+        id: id3
       });
       if (def2.path) {
         m3.open("path", {
@@ -58596,14 +58977,14 @@ function boundClip(mark) {
   mark.bounds.intersect(clipBounds);
 }
 var TOLERANCE = 1e-9;
-function sceneEqual(a4, b10, key3) {
-  return a4 === b10 ? true : key3 === "path" ? pathEqual(a4, b10) : a4 instanceof Date && b10 instanceof Date ? +a4 === +b10 : isNumber(a4) && isNumber(b10) ? Math.abs(a4 - b10) <= TOLERANCE : !a4 || !b10 || !isObject2(a4) && !isObject2(b10) ? a4 == b10 : objectEqual(a4, b10);
+function sceneEqual(a4, b10, key2) {
+  return a4 === b10 ? true : key2 === "path" ? pathEqual(a4, b10) : a4 instanceof Date && b10 instanceof Date ? +a4 === +b10 : isNumber(a4) && isNumber(b10) ? Math.abs(a4 - b10) <= TOLERANCE : !a4 || !b10 || !isObject2(a4) && !isObject2(b10) ? a4 == b10 : objectEqual(a4, b10);
 }
 function pathEqual(a4, b10) {
   return sceneEqual(parse6(a4), parse6(b10));
 }
 function objectEqual(a4, b10) {
-  var ka = Object.keys(a4), kb = Object.keys(b10), key3, i;
+  var ka = Object.keys(a4), kb = Object.keys(b10), key2, i;
   if (ka.length !== kb.length) return false;
   ka.sort();
   kb.sort();
@@ -58611,8 +58992,8 @@ function objectEqual(a4, b10) {
     if (ka[i] != kb[i]) return false;
   }
   for (i = ka.length - 1; i >= 0; i--) {
-    key3 = ka[i];
-    if (!sceneEqual(a4[key3], b10[key3], key3)) return false;
+    key2 = ka[i];
+    if (!sceneEqual(a4[key2], b10[key2], key2)) return false;
   }
   return typeof a4 === typeof b10;
 }
@@ -58723,9 +59104,9 @@ Identifier.Definition = {
 inherits_default(Identifier, Transform, {
   transform(_, pulse2) {
     const counter = getCounter(pulse2.dataflow), as = _.as;
-    let id2 = counter.value;
-    pulse2.visit(pulse2.ADD, (t) => t[as] = t[as] || ++id2);
-    counter.set(this.value = id2);
+    let id3 = counter.value;
+    pulse2.visit(pulse2.ADD, (t) => t[as] = t[as] || ++id3);
+    counter.set(this.value = id3);
     return pulse2;
   }
 });
@@ -58784,11 +59165,11 @@ var hasBounds = (item) => {
   return b10.width() > 1 && b10.height() > 1;
 };
 var boundTest = (scale6, orient2, tolerance) => {
-  var range6 = scale6.range(), b10 = new Bounds();
+  var range7 = scale6.range(), b10 = new Bounds();
   if (orient2 === Top || orient2 === Bottom) {
-    b10.set(range6[0], -Infinity, range6[1], Infinity);
+    b10.set(range7[0], -Infinity, range7[1], Infinity);
   } else {
-    b10.set(-Infinity, range6[0], Infinity, range6[1]);
+    b10.set(-Infinity, range7[0], Infinity, range7[1]);
   }
   b10.expand(tolerance || 1);
   return (item) => b10.encloses(item.bounds);
@@ -58872,7 +59253,7 @@ function axisIndices(datum2) {
   ];
 }
 function axisLayout(view, axis, width2, height2) {
-  var item = axis.items[0], datum2 = item.datum, delta = item.translate != null ? item.translate : 0.5, orient2 = item.orient, indices = axisIndices(datum2), range6 = item.range, offset4 = item.offset, position2 = item.position, minExtent = item.minExtent, maxExtent = item.maxExtent, title2 = datum2.title && item.items[indices[2]].items[0], titlePadding = item.titlePadding, bounds3 = item.bounds, dl = title2 && multiLineOffset(title2), x4 = 0, y4 = 0, i, s2;
+  var item = axis.items[0], datum2 = item.datum, delta = item.translate != null ? item.translate : 0.5, orient2 = item.orient, indices = axisIndices(datum2), range7 = item.range, offset4 = item.offset, position2 = item.position, minExtent = item.minExtent, maxExtent = item.maxExtent, title2 = datum2.title && item.items[indices[2]].items[0], titlePadding = item.titlePadding, bounds3 = item.bounds, dl = title2 && multiLineOffset(title2), x4 = 0, y4 = 0, i, s2;
   tempBounds2.clear().union(bounds3);
   bounds3.clear();
   if ((i = indices[0]) > -1) bounds3.union(item.items[i].bounds);
@@ -58882,28 +59263,28 @@ function axisLayout(view, axis, width2, height2) {
       x4 = position2 || 0;
       y4 = -offset4;
       s2 = Math.max(minExtent, Math.min(maxExtent, -bounds3.y1));
-      bounds3.add(0, -s2).add(range6, 0);
+      bounds3.add(0, -s2).add(range7, 0);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 0, -1, bounds3);
       break;
     case Left:
       x4 = -offset4;
       y4 = position2 || 0;
       s2 = Math.max(minExtent, Math.min(maxExtent, -bounds3.x1));
-      bounds3.add(-s2, 0).add(0, range6);
+      bounds3.add(-s2, 0).add(0, range7);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 1, -1, bounds3);
       break;
     case Right:
       x4 = width2 + offset4;
       y4 = position2 || 0;
       s2 = Math.max(minExtent, Math.min(maxExtent, bounds3.x2));
-      bounds3.add(0, 0).add(s2, range6);
+      bounds3.add(0, 0).add(s2, range7);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 1, 1, bounds3);
       break;
     case Bottom:
       x4 = position2 || 0;
       y4 = height2 + offset4;
       s2 = Math.max(minExtent, Math.min(maxExtent, bounds3.y2));
-      bounds3.add(0, 0).add(range6, s2);
+      bounds3.add(0, 0).add(range7, s2);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, 0, 0, 1, bounds3);
       break;
     default:
@@ -58985,8 +59366,8 @@ function bboxFull(item) {
   const b10 = item.bounds.clone();
   return b10.empty() ? b10.set(0, 0, 0, 0) : b10.translate(-(item.x || 0), -(item.y || 0));
 }
-function get4(opt, key3, d) {
-  const v = isObject2(opt) ? opt[key3] : opt;
+function get4(opt, key2, d) {
+  const v = isObject2(opt) ? opt[key2] : opt;
   return v != null ? v : d !== void 0 ? d : 0;
 }
 function offsetValue(v) {
@@ -59210,7 +59591,7 @@ function layoutTitle(view, g, offset4, isX2, bounds3, band2) {
 }
 function lookup2(config2, orient2) {
   const opt = config2[orient2] || {};
-  return (key3, d) => opt[key3] != null ? opt[key3] : config2[key3] != null ? config2[key3] : d;
+  return (key2, d) => opt[key2] != null ? opt[key2] : config2[key2] != null ? config2[key2] : d;
 }
 function offsets(legends, value4) {
   let max4 = -Infinity;
@@ -59620,26 +60001,26 @@ function DataJoin(params2) {
 function defaultItemCreate() {
   return ingest$1({});
 }
-function newMap(key3) {
+function newMap(key2) {
   const map4 = fastmap().test((t) => t.exit);
-  map4.lookup = (t) => map4.get(key3(t));
+  map4.lookup = (t) => map4.get(key2(t));
   return map4;
 }
 inherits_default(DataJoin, Transform, {
   transform(_, pulse2) {
-    var df = pulse2.dataflow, out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), item = _.item || defaultItemCreate, key3 = _.key || tupleid, map4 = this.value;
+    var df = pulse2.dataflow, out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), item = _.item || defaultItemCreate, key2 = _.key || tupleid, map4 = this.value;
     if (isArray(out.encode)) {
       out.encode = null;
     }
-    if (map4 && (_.modified("key") || pulse2.modified(key3))) {
+    if (map4 && (_.modified("key") || pulse2.modified(key2))) {
       error63("DataJoin does not support modified key function or fields.");
     }
     if (!map4) {
       pulse2 = pulse2.addAll();
-      this.value = map4 = newMap(key3);
+      this.value = map4 = newMap(key2);
     }
     pulse2.visit(pulse2.ADD, (t) => {
-      const k2 = key3(t);
+      const k2 = key2(t);
       let x4 = map4.get(k2);
       if (x4) {
         if (x4.exit) {
@@ -59657,14 +60038,14 @@ inherits_default(DataJoin, Transform, {
       x4.exit = false;
     });
     pulse2.visit(pulse2.MOD, (t) => {
-      const k2 = key3(t), x4 = map4.get(k2);
+      const k2 = key2(t), x4 = map4.get(k2);
       if (x4) {
         x4.datum = t;
         out.mod.push(x4);
       }
     });
     pulse2.visit(pulse2.REM, (t) => {
-      const k2 = key3(t), x4 = map4.get(k2);
+      const k2 = key2(t), x4 = map4.get(k2);
       if (t === x4.datum && !x4.exit) {
         out.rem.push(x4);
         x4.exit = true;
@@ -59739,7 +60120,7 @@ inherits_default(LegendEntries, Transform, {
     if (this.value != null && !_.modified()) {
       return pulse2.StopPropagation;
     }
-    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format5 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction, size2, offset4, ellipsis;
+    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format5 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction3, size2, offset4, ellipsis;
     if (items) out.rem = items;
     if (type3 === SymbolLegend) {
       if (limit && values3.length > limit) {
@@ -59775,7 +60156,7 @@ inherits_default(LegendEntries, Transform, {
         }));
       }
     } else if (type3 === GradientLegend) {
-      domain4 = scale6.domain(), fraction = scaleFraction(scale6, domain4[0], peek(domain4));
+      domain4 = scale6.domain(), fraction3 = scaleFraction(scale6, domain4[0], peek(domain4));
       if (values3.length < 3 && !_.values && domain4[0] !== peek(domain4)) {
         values3 = [domain4[0], peek(domain4)];
       }
@@ -59783,17 +60164,17 @@ inherits_default(LegendEntries, Transform, {
         index: index6,
         label: format5(value4, index6, values3),
         value: value4,
-        perc: fraction(value4)
+        perc: fraction3(value4)
       }));
     } else {
       size2 = values3.length - 1;
-      fraction = labelFraction(scale6);
+      fraction3 = labelFraction(scale6);
       items = values3.map((value4, index6) => ingest$1({
         index: index6,
         label: format5(value4, index6, values3),
         value: value4,
-        perc: index6 ? fraction(value4) : 0,
-        perc2: index6 === size2 ? 1 : fraction(values3[index6 + 1])
+        perc: index6 ? fraction3(value4) : 0,
+        perc2: index6 === size2 ? 1 : fraction3(values3[index6 + 1])
       }));
     }
     out.source = items;
@@ -59938,7 +60319,7 @@ Pie.Definition = {
 };
 inherits_default(Pie, Transform, {
   transform(_, pulse2) {
-    var as = _.as || ["startAngle", "endAngle"], startAngle = as[0], endAngle = as[1], field3 = _.field || one, start = _.startAngle || 0, stop2 = _.endAngle != null ? _.endAngle : 2 * Math.PI, data3 = pulse2.source, values3 = data3.map(field3), n = values3.length, a4 = start, k2 = (stop2 - start) / sum(values3), index6 = range(n), i, t, v;
+    var as = _.as || ["startAngle", "endAngle"], startAngle = as[0], endAngle = as[1], field3 = _.field || one, start = _.startAngle || 0, stop2 = _.endAngle != null ? _.endAngle : 2 * Math.PI, data3 = pulse2.source, values3 = data3.map(field3), n = values3.length, a4 = start, k2 = (stop2 - start) / sum(values3), index6 = range2(n), i, t, v;
     if (_.sort) {
       index6.sort((a5, b10) => values3[a5] - values3[b10]);
     }
@@ -59967,13 +60348,13 @@ function Scale(params2) {
 }
 inherits_default(Scale, Transform, {
   transform(_, pulse2) {
-    var df = pulse2.dataflow, scale$12 = this.value, key3 = scaleKey(_);
-    if (!scale$12 || key3 !== scale$12.type) {
-      this.value = scale$12 = scale(key3)();
+    var df = pulse2.dataflow, scale$12 = this.value, key2 = scaleKey(_);
+    if (!scale$12 || key2 !== scale$12.type) {
+      this.value = scale$12 = scale(key2)();
     }
-    for (key3 in _) if (!SKIP2[key3]) {
-      if (key3 === "padding" && includePad(scale$12.type)) continue;
-      isFunction(scale$12[key3]) ? scale$12[key3](_[key3]) : df.warn("Unsupported scale property: " + key3);
+    for (key2 in _) if (!SKIP2[key2]) {
+      if (key2 === "padding" && includePad(scale$12.type)) continue;
+      isFunction(scale$12[key2]) ? scale$12[key2](_[key2]) : df.warn("Unsupported scale property: " + key2);
     }
     configureRange(scale$12, _, configureBins(scale$12, _, configureDomain(scale$12, _, df)));
     return pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS);
@@ -60032,8 +60413,8 @@ function rawDomain(scale6, raw, df) {
     return -1;
   }
 }
-function padDomain(type3, domain4, range6, pad4, exponent3, constant6) {
-  var span = Math.abs(peek(range6) - range6[0]), frac = span / (span - 2 * pad4), d = type3 === Log ? zoomLog(domain4, null, frac) : type3 === Sqrt ? zoomPow(domain4, null, frac, 0.5) : type3 === Pow ? zoomPow(domain4, null, frac, exponent3 || 1) : type3 === Symlog ? zoomSymlog(domain4, null, frac, constant6 || 1) : zoomLinear(domain4, null, frac);
+function padDomain(type3, domain4, range7, pad4, exponent3, constant6) {
+  var span = Math.abs(peek(range7) - range7[0]), frac = span / (span - 2 * pad4), d = type3 === Log ? zoomLog(domain4, null, frac) : type3 === Sqrt ? zoomPow(domain4, null, frac, 0.5) : type3 === Pow ? zoomPow(domain4, null, frac, exponent3 || 1) : type3 === Symlog ? zoomSymlog(domain4, null, frac, constant6 || 1) : zoomLinear(domain4, null, frac);
   domain4 = domain4.slice();
   domain4[0] = d[0];
   domain4[domain4.length - 1] = d[1];
@@ -60056,7 +60437,7 @@ function configureBins(scale6, _, count2) {
     if (!step2) error63("Scale bins parameter missing step property.");
     if (start < lo) start = step2 * Math.ceil(lo / step2);
     if (stop2 > hi) stop2 = step2 * Math.floor(hi / step2);
-    bins2 = range(start, stop2 + step2 / 2, step2);
+    bins2 = range2(start, stop2 + step2 / 2, step2);
   }
   if (bins2) {
     scale6.bins = bins2;
@@ -60074,30 +60455,30 @@ function configureBins(scale6, _, count2) {
   return count2;
 }
 function configureRange(scale6, _, count2) {
-  var type3 = scale6.type, round3 = _.round || false, range6 = _.range;
+  var type3 = scale6.type, round3 = _.round || false, range7 = _.range;
   if (_.rangeStep != null) {
-    range6 = configureRangeStep(type3, _, count2);
+    range7 = configureRangeStep(type3, _, count2);
   } else if (_.scheme) {
-    range6 = configureScheme(type3, _, count2);
-    if (isFunction(range6)) {
+    range7 = configureScheme(type3, _, count2);
+    if (isFunction(range7)) {
       if (scale6.interpolator) {
-        return scale6.interpolator(range6);
+        return scale6.interpolator(range7);
       } else {
         error63(`Scale type ${type3} does not support interpolating color schemes.`);
       }
     }
   }
-  if (range6 && isInterpolating(type3)) {
-    return scale6.interpolator(interpolateColors(flip(range6, _.reverse), _.interpolate, _.interpolateGamma));
+  if (range7 && isInterpolating(type3)) {
+    return scale6.interpolator(interpolateColors(flip(range7, _.reverse), _.interpolate, _.interpolateGamma));
   }
-  if (range6 && _.interpolate && scale6.interpolate) {
+  if (range7 && _.interpolate && scale6.interpolate) {
     scale6.interpolate(interpolate(_.interpolate, _.interpolateGamma));
   } else if (isFunction(scale6.round)) {
     scale6.round(round3);
   } else if (isFunction(scale6.rangeRound)) {
     scale6.interpolate(round3 ? round2 : value);
   }
-  if (range6) scale6.range(flip(range6, _.reverse));
+  if (range7) scale6.range(flip(range7, _.reverse));
 }
 function configureRangeStep(type3, _, count2) {
   if (type3 !== Band && type3 !== Point) {
@@ -60432,7 +60813,7 @@ var phi00$1;
 var p0;
 var deltaSum;
 var ranges;
-var range2;
+var range3;
 var boundsStream$1 = {
   point: boundsPoint$1,
   lineStart: boundsLineStart,
@@ -60452,14 +60833,14 @@ var boundsStream$1 = {
     if (areaRingSum$1 < 0) lambda0$1 = -(lambda1 = 180), phi0 = -(phi1 = 90);
     else if (deltaSum > epsilon4) phi1 = 90;
     else if (deltaSum < -epsilon4) phi0 = -90;
-    range2[0] = lambda0$1, range2[1] = lambda1;
+    range3[0] = lambda0$1, range3[1] = lambda1;
   },
   sphere: function() {
     lambda0$1 = -(lambda1 = 180), phi0 = -(phi1 = 90);
   }
 };
 function boundsPoint$1(lambda, phi2) {
-  ranges.push(range2 = [lambda0$1 = lambda, lambda1 = lambda]);
+  ranges.push(range3 = [lambda0$1 = lambda, lambda1 = lambda]);
   if (phi2 < phi0) phi0 = phi2;
   if (phi2 > phi1) phi1 = phi2;
 }
@@ -60499,7 +60880,7 @@ function linePoint(lambda, phi2) {
       }
     }
   } else {
-    ranges.push(range2 = [lambda0$1 = lambda, lambda1 = lambda]);
+    ranges.push(range3 = [lambda0$1 = lambda, lambda1 = lambda]);
   }
   if (phi2 < phi0) phi0 = phi2;
   if (phi2 > phi1) phi1 = phi2;
@@ -60509,7 +60890,7 @@ function boundsLineStart() {
   boundsStream$1.point = linePoint;
 }
 function boundsLineEnd() {
-  range2[0] = lambda0$1, range2[1] = lambda1;
+  range3[0] = lambda0$1, range3[1] = lambda1;
   boundsStream$1.point = boundsPoint$1;
   p0 = null;
 }
@@ -60530,7 +60911,7 @@ function boundsRingEnd() {
   boundsRingPoint(lambda00$1, phi00$1);
   areaStream$1.lineEnd();
   if (abs2(deltaSum) > epsilon4) lambda0$1 = -(lambda1 = 180);
-  range2[0] = lambda0$1, range2[1] = lambda1;
+  range3[0] = lambda0$1, range3[1] = lambda1;
   p0 = null;
 }
 function angle(lambda0, lambda12) {
@@ -60539,8 +60920,8 @@ function angle(lambda0, lambda12) {
 function rangeCompare(a4, b10) {
   return a4[0] - b10[0];
 }
-function rangeContains(range6, x4) {
-  return range6[0] <= range6[1] ? range6[0] <= x4 && x4 <= range6[1] : x4 < range6[0] || range6[1] < x4;
+function rangeContains(range7, x4) {
+  return range7[0] <= range7[1] ? range7[0] <= x4 && x4 <= range7[1] : x4 < range7[0] || range7[1] < x4;
 }
 function bounds2(feature2) {
   var i, n, a4, b10, merged, deltaMax, delta;
@@ -60563,7 +60944,7 @@ function bounds2(feature2) {
       if ((delta = angle(a4[1], b10[0])) > deltaMax) deltaMax = delta, lambda0$1 = b10[0], lambda1 = a4[1];
     }
   }
-  ranges = range2 = null;
+  ranges = range3 = null;
   return lambda0$1 === Infinity || phi0 === Infinity ? [[NaN, NaN], [NaN, NaN]] : [[lambda0$1, phi0], [lambda1, phi1]];
 }
 var W0;
@@ -61319,7 +61700,7 @@ function clipRectangle(x02, y02, x12, y12) {
   };
 }
 function graticuleX(y02, y12, dy) {
-  var y4 = range(y02, y12 - epsilon4, dy).concat(y12);
+  var y4 = range2(y02, y12 - epsilon4, dy).concat(y12);
   return function(x4) {
     return y4.map(function(y5) {
       return [x4, y5];
@@ -61327,7 +61708,7 @@ function graticuleX(y02, y12, dy) {
   };
 }
 function graticuleY(x02, x12, dx) {
-  var x4 = range(x02, x12 - epsilon4, dx).concat(x12);
+  var x4 = range2(x02, x12 - epsilon4, dx).concat(x12);
   return function(y4) {
     return x4.map(function(x5) {
       return [x5, y4];
@@ -61340,9 +61721,9 @@ function graticule() {
     return { type: "MultiLineString", coordinates: lines() };
   }
   function lines() {
-    return range(ceil(X02 / DX) * DX, X12, DX).map(X4).concat(range(ceil(Y02 / DY) * DY, Y12, DY).map(Y4)).concat(range(ceil(x02 / dx) * dx, x12, dx).filter(function(x5) {
+    return range2(ceil(X02 / DX) * DX, X12, DX).map(X4).concat(range2(ceil(Y02 / DY) * DY, Y12, DY).map(Y4)).concat(range2(ceil(x02 / dx) * dx, x12, dx).filter(function(x5) {
       return abs2(x5 % DX) > epsilon4;
-    }).map(x4)).concat(range(ceil(y02 / dy) * dy, y12, dy).filter(function(y5) {
+    }).map(x4)).concat(range2(ceil(y02 / dy) * dy, y12, dy).filter(function(y5) {
       return abs2(y5 % DY) > epsilon4;
     }).map(y4));
   }
@@ -61764,7 +62145,7 @@ function index(projection3, context3) {
 function transformer2(methods2) {
   return function(stream2) {
     var s2 = new TransformStream2();
-    for (var key3 in methods2) s2[key3] = methods2[key3];
+    for (var key2 in methods2) s2[key2] = methods2[key2];
     s2.stream = stream2;
     return s2;
   };
@@ -62532,8 +62913,8 @@ var projections = {
   stereographic,
   transversemercator: transverseMercator
 };
-for (const key3 in projections) {
-  projection2(key3, projections[key3]);
+for (const key2 in projections) {
+  projection2(key2, projections[key2]);
 }
 
 // node_modules/vega-geo/build/vega-geo.js
@@ -62705,7 +63086,7 @@ function within(p, q, r) {
 function quantize3(k2, nice3, zero7) {
   return function(values3) {
     var ex = extent(values3), start = zero7 ? Math.min(ex[0], 0) : ex[0], stop2 = ex[1], span = stop2 - start, step2 = nice3 ? tickStep(start, stop2, k2) : span / (k2 + 1);
-    return range(start + step2, stop2, step2);
+    return range2(start + step2, stop2, step2);
   };
 }
 function Isocontour(params2) {
@@ -63485,8 +63866,8 @@ function create3(type3) {
   if (!constructor) error63("Unrecognized projection type: " + type3);
   return constructor();
 }
-function set4(proj, key3, value4) {
-  if (isFunction(proj[key3])) proj[key3](value4);
+function set4(proj, key2, value4) {
+  if (isFunction(proj[key2])) proj[key2](value4);
 }
 function collectGeoJSON(data3) {
   data3 = array_default(data3);
@@ -63954,7 +64335,7 @@ function sleep(time5) {
     frame = 1, setFrame(wake);
   }
 }
-function interval(callback, delay, time5) {
+function interval2(callback, delay, time5) {
   var t = new Timer(), total = delay;
   if (delay == null) return t.restart(callback, delay, time5), t;
   t._restart = t.restart;
@@ -64086,7 +64467,7 @@ function find2(nodeById, nodeId) {
   return node2;
 }
 function link2(links) {
-  var id2 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
+  var id3 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
   if (links == null) links = [];
   function defaultStrength(link3) {
     return 1 / Math.min(count2[link3.source.index], count2[link3.target.index]);
@@ -64109,7 +64490,7 @@ function link2(links) {
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id2(d, i2, nodes), d])), link3;
+    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link3;
     for (i = 0, count2 = new Array(n); i < m3; ++i) {
       link3 = links[i], link3.index = i;
       if (typeof link3.source !== "object") link3.source = find2(nodeById, link3.source);
@@ -64144,7 +64525,7 @@ function link2(links) {
     return arguments.length ? (links = _, initialize3(), force) : links;
   };
   force.id = function(_) {
-    return arguments.length ? (id2 = _, force) : id2;
+    return arguments.length ? (id3 = _, force) : id3;
   };
   force.iterations = function(_) {
     return arguments.length ? (iterations2 = +_, force) : iterations2;
@@ -65234,9 +65615,9 @@ function defaultParentId(d) {
   return d.parentId;
 }
 function stratify() {
-  var id2 = defaultId, parentId = defaultParentId, path3;
+  var id3 = defaultId, parentId = defaultParentId, path3;
   function stratify2(data3) {
-    var nodes = Array.from(data3), currentId = id2, currentParentId = parentId, n, d, i, root, parent, node2, nodeId, nodeKey, nodeByKey = /* @__PURE__ */ new Map();
+    var nodes = Array.from(data3), currentId = id3, currentParentId = parentId, n, d, i, root, parent, node2, nodeId, nodeKey, nodeByKey = /* @__PURE__ */ new Map();
     if (path3 != null) {
       const I = nodes.map((d2, i2) => normalize2(path3(d2, i2, data3)));
       const P = I.map(parentof);
@@ -65297,7 +65678,7 @@ function stratify() {
     return root;
   }
   stratify2.id = function(x4) {
-    return arguments.length ? (id2 = optional2(x4), stratify2) : id2;
+    return arguments.length ? (id3 = optional2(x4), stratify2) : id3;
   };
   stratify2.parentId = function(x4) {
     return arguments.length ? (parentId = optional2(x4), stratify2) : parentId;
@@ -65640,11 +66021,11 @@ var resquarify = (function custom11(ratio) {
 })(phi);
 
 // node_modules/vega-hierarchy/build/vega-hierarchy.js
-function lookup3(tree2, key3, filter3) {
+function lookup3(tree2, key2, filter3) {
   const map4 = {};
   tree2.each((node2) => {
     const t = node2.data;
-    if (filter3(t)) map4[key3(t)] = node2;
+    if (filter3(t)) map4[key2(t)] = node2;
   });
   tree2.lookup = map4;
   return tree2;
@@ -65712,10 +66093,10 @@ function nest() {
     if (depth >= keys4.length) {
       return array9;
     }
-    const n = array9.length, key3 = keys4[depth++], valuesByKey = {}, result = {};
+    const n = array9.length, key2 = keys4[depth++], valuesByKey = {}, result = {};
     let i = -1, keyValue, value4, values3;
     while (++i < n) {
-      keyValue = key3(value4 = array9[i]) + "";
+      keyValue = key2(value4 = array9[i]) + "";
       if (values3 = valuesByKey[keyValue]) {
         values3.push(value4);
       } else {
@@ -65730,10 +66111,10 @@ function nest() {
   function entries2(map4, depth) {
     if (++depth > keys4.length) return map4;
     const array9 = [];
-    for (const key3 in map4) {
+    for (const key2 in map4) {
       array9.push({
-        key: key3,
-        values: entries2(map4[key3], depth)
+        key: key2,
+        values: entries2(map4[key2], depth)
       });
     }
     return array9;
@@ -67332,10 +67713,10 @@ var Delaunator = class _Delaunator {
       const hull = new Uint32Array(n);
       let j = 0;
       for (let i = 0, d0 = -Infinity; i < n; i++) {
-        const id2 = this._ids[i];
-        const d = this._dists[id2];
+        const id3 = this._ids[i];
+        const d = this._dists[id3];
         if (d > d0) {
-          hull[j++] = id2;
+          hull[j++] = id3;
           d0 = d;
         }
       }
@@ -67385,8 +67766,8 @@ var Delaunator = class _Delaunator {
       yp = y4;
       if (i === i0 || i === i1 || i === i2) continue;
       let start = 0;
-      for (let j = 0, key3 = this._hashKey(x4, y4); j < this._hashSize; j++) {
-        start = hullHash[(key3 + j) % this._hashSize];
+      for (let j = 0, key2 = this._hashKey(x4, y4); j < this._hashSize; j++) {
+        start = hullHash[(key2 + j) % this._hashSize];
         if (start !== -1 && start !== hullNext[start]) break;
       }
       start = hullPrev[start];
@@ -67597,10 +67978,10 @@ function quicksort(ids, dists, left, right) {
       ids[j + 1] = temp2;
     }
   } else {
-    const median3 = left + right >> 1;
+    const median4 = left + right >> 1;
     let i = left + 1;
     let j = right;
-    swap2(ids, median3, i);
+    swap2(ids, median4, i);
     if (dists[ids[left]] > dists[ids[right]]) swap2(ids, left, right);
     if (dists[ids[i]] > dists[ids[right]]) swap2(ids, i, right);
     if (dists[ids[left]] > dists[ids[i]]) swap2(ids, left, i);
@@ -68692,10 +69073,10 @@ inherits_default(Wordcloud, Transform, {
     const mod = _.modified();
     if (!(mod || pulse2.changed(pulse2.ADD_REM) || Params2.some(modp))) return;
     const data3 = pulse2.materialize(pulse2.SOURCE).source, layout = this.value, as = _.as || Output4;
-    let fontSize2 = _.fontSize || 14, range6;
-    isFunction(fontSize2) ? range6 = _.fontSizeRange : fontSize2 = constant_default(fontSize2);
-    if (range6) {
-      const fsize = fontSize2, sizeScale = scale("sqrt")().domain(extent(data3, fsize)).range(range6);
+    let fontSize2 = _.fontSize || 14, range7;
+    isFunction(fontSize2) ? range7 = _.fontSizeRange : fontSize2 = constant_default(fontSize2);
+    if (range7) {
+      const fsize = fontSize2, sizeScale = scale("sqrt")().domain(extent(data3, fsize)).range(range7);
       fontSize2 = (x4) => sizeScale(fsize(x4));
     }
     data3.forEach((t) => {
@@ -68806,7 +69187,7 @@ function Dimension(index6, i, query) {
     index: index6.index,
     size: index6.size,
     onAdd(added, curr) {
-      const dim = this, range6 = dim.bisect(dim.range, added.value), idx = added.index, lo = range6[0], hi = range6[1], n1 = idx.length;
+      const dim = this, range7 = dim.bisect(dim.range, added.value), idx = added.index, lo = range7[0], hi = range7[1], n1 = idx.length;
       let i2;
       for (i2 = 0; i2 < lo; ++i2) curr[idx[i2]] |= bit;
       for (i2 = hi; i2 < n1; ++i2) curr[idx[i2]] |= bit;
@@ -68816,12 +69197,12 @@ function Dimension(index6, i, query) {
 }
 function SortedIndex() {
   let index6 = array32(0), value4 = [], size2 = 0;
-  function insert2(key3, data3, base) {
+  function insert2(key2, data3, base) {
     if (!data3.length) return [];
     const n0 = size2, n1 = data3.length, addi = array32(n1);
     let addv = Array(n1), oldv, oldi, i;
     for (i = 0; i < n1; ++i) {
-      addv[i] = key3(data3[i]);
+      addv[i] = key2(data3[i]);
       addi[i] = i;
     }
     addv = sort(addv, addi);
@@ -68862,7 +69243,7 @@ function SortedIndex() {
       index6[i] = map4[index6[i]];
     }
   }
-  function bisect2(range6, array9) {
+  function bisect2(range7, array9) {
     let n;
     if (array9) {
       n = array9.length;
@@ -68870,7 +69251,7 @@ function SortedIndex() {
       array9 = value4;
       n = size2;
     }
-    return [bisectLeft(array9, range6[0], 0, n), bisectLeft(array9, range6[1], 0, n)];
+    return [bisectLeft(array9, range7[0], 0, n), bisectLeft(array9, range7[1], 0, n)];
   }
   return {
     insert: insert2,
@@ -68944,17 +69325,17 @@ inherits_default(CrossFilter, Transform, {
   },
   init(_, pulse2) {
     const fields = _.fields, query = _.query, indices = this._indices = {}, dims = this._dims = [], m3 = query.length;
-    let i = 0, key3, index6;
+    let i = 0, key2, index6;
     for (; i < m3; ++i) {
-      key3 = fields[i].fname;
-      index6 = indices[key3] || (indices[key3] = SortedIndex());
+      key2 = fields[i].fname;
+      index6 = indices[key2] || (indices[key2] = SortedIndex());
       dims.push(Dimension(index6, i, query[i]));
     }
     return this.eval(_, pulse2);
   },
   reinit(_, pulse2) {
     const output4 = pulse2.materialize().fork(), fields = _.fields, query = _.query, indices = this._indices, dims = this._dims, bits = this.value, curr = bits.curr(), prev = bits.prev(), all = bits.all(), out = output4.rem = output4.add, mod = output4.mod, m3 = query.length, adds = {};
-    let add6, index6, key3, mods, remMap, modMap, i, n, f;
+    let add6, index6, key2, mods, remMap, modMap, i, n, f;
     prev.set(curr);
     if (pulse2.rem.length) {
       remMap = this.remove(_, pulse2, output4);
@@ -68971,10 +69352,10 @@ inherits_default(CrossFilter, Transform, {
     for (i = 0; i < m3; ++i) {
       f = fields[i];
       if (!dims[i] || _.modified("fields", i) || pulse2.modified(f.fields)) {
-        key3 = f.fname;
-        if (!(add6 = adds[key3])) {
-          indices[key3] = index6 = SortedIndex();
-          adds[key3] = add6 = index6.insert(f, pulse2.source, 0);
+        key2 = f.fname;
+        if (!(add6 = adds[key2])) {
+          indices[key2] = index6 = SortedIndex();
+          adds[key2] = add6 = index6.insert(f, pulse2.source, 0);
         }
         dims[i] = Dimension(index6, i, query[i]).onAdd(add6, curr);
       }
@@ -69014,13 +69395,13 @@ inherits_default(CrossFilter, Transform, {
   },
   insert(_, pulse2, output4) {
     const tuples = pulse2.add, bits = this.value, dims = this._dims, indices = this._indices, fields = _.fields, adds = {}, out = output4.add, n = bits.size() + tuples.length, m3 = dims.length;
-    let k2 = bits.size(), j, key3, add6;
+    let k2 = bits.size(), j, key2, add6;
     bits.resize(n, m3);
     bits.add(tuples);
     const curr = bits.curr(), prev = bits.prev(), all = bits.all();
     for (j = 0; j < m3; ++j) {
-      key3 = fields[j].fname;
-      add6 = adds[key3] || (adds[key3] = indices[key3].insert(fields[j], tuples, k2));
+      key2 = fields[j].fname;
+      add6 = adds[key2] || (adds[key2] = indices[key2].insert(fields[j], tuples, k2));
       dims[j].onAdd(add6, curr);
     }
     for (; k2 < n; ++k2) {
@@ -69057,7 +69438,7 @@ inherits_default(CrossFilter, Transform, {
     const indices = this._indices, bits = this.value;
     pulse2.runAfter(() => {
       const indexMap = bits.remove(num2, map4);
-      for (const key3 in indices) indices[key3].reindex(indexMap);
+      for (const key2 in indices) indices[key2].reindex(indexMap);
     });
   },
   update(_, pulse2, output4) {
@@ -69084,7 +69465,7 @@ inherits_default(CrossFilter, Transform, {
     return mask;
   },
   incrementAll(dim, query, stamp, out) {
-    const bits = this.value, seen = bits.seen(), curr = bits.curr(), prev = bits.prev(), index6 = dim.index(), old = dim.bisect(dim.range), range6 = dim.bisect(query), lo1 = range6[0], hi1 = range6[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
+    const bits = this.value, seen = bits.seen(), curr = bits.curr(), prev = bits.prev(), index6 = dim.index(), old = dim.bisect(dim.range), range7 = dim.bisect(query), lo1 = range7[0], hi1 = range7[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
     let i, j, k2;
     if (lo1 < lo0) {
       for (i = lo1, j = Math.min(lo0, hi1); i < j; ++i) {
@@ -69131,7 +69512,7 @@ inherits_default(CrossFilter, Transform, {
     dim.range = query.slice();
   },
   incrementOne(dim, query, add6, rem2) {
-    const bits = this.value, curr = bits.curr(), index6 = dim.index(), old = dim.bisect(dim.range), range6 = dim.bisect(query), lo1 = range6[0], hi1 = range6[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
+    const bits = this.value, curr = bits.curr(), index6 = dim.index(), old = dim.bisect(dim.range), range7 = dim.bisect(query), lo1 = range7[0], hi1 = range7[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
     let i, j, k2;
     if (lo1 < lo0) {
       for (i = lo1, j = Math.min(lo0, hi1); i < j; ++i) {
@@ -69592,9 +69973,9 @@ function scanUnicodeCodePointEscape() {
   return String.fromCharCode(cu1, cu2);
 }
 function getEscapedIdentifier() {
-  var ch2, id2;
+  var ch2, id3;
   ch2 = source2.charCodeAt(index4++);
-  id2 = String.fromCharCode(ch2);
+  id3 = String.fromCharCode(ch2);
   if (ch2 === 92) {
     if (source2.charCodeAt(index4) !== 117) {
       throwError({}, MessageUnexpectedToken, ILLEGAL);
@@ -69604,7 +69985,7 @@ function getEscapedIdentifier() {
     if (!ch2 || ch2 === "\\" || !isIdentifierStart(ch2.charCodeAt(0))) {
       throwError({}, MessageUnexpectedToken, ILLEGAL);
     }
-    id2 = ch2;
+    id3 = ch2;
   }
   while (index4 < length) {
     ch2 = source2.charCodeAt(index4);
@@ -69612,9 +69993,9 @@ function getEscapedIdentifier() {
       break;
     }
     ++index4;
-    id2 += String.fromCharCode(ch2);
+    id3 += String.fromCharCode(ch2);
     if (ch2 === 92) {
-      id2 = id2.substr(0, id2.length - 1);
+      id3 = id3.substr(0, id3.length - 1);
       if (source2.charCodeAt(index4) !== 117) {
         throwError({}, MessageUnexpectedToken, ILLEGAL);
       }
@@ -69623,10 +70004,10 @@ function getEscapedIdentifier() {
       if (!ch2 || ch2 === "\\" || !isIdentifierPart(ch2.charCodeAt(0))) {
         throwError({}, MessageUnexpectedToken, ILLEGAL);
       }
-      id2 += ch2;
+      id3 += ch2;
     }
   }
-  return id2;
+  return id3;
 }
 function getIdentifier() {
   var start, ch2;
@@ -69646,23 +70027,23 @@ function getIdentifier() {
   return source2.slice(start, index4);
 }
 function scanIdentifier() {
-  var start, id2, type3;
+  var start, id3, type3;
   start = index4;
-  id2 = source2.charCodeAt(index4) === 92 ? getEscapedIdentifier() : getIdentifier();
-  if (id2.length === 1) {
+  id3 = source2.charCodeAt(index4) === 92 ? getEscapedIdentifier() : getIdentifier();
+  if (id3.length === 1) {
     type3 = TokenIdentifier;
-  } else if (keywords.hasOwnProperty(id2)) {
+  } else if (keywords.hasOwnProperty(id3)) {
     type3 = TokenKeyword;
-  } else if (id2 === "null") {
+  } else if (id3 === "null") {
     type3 = TokenNullLiteral;
-  } else if (id2 === "true" || id2 === "false") {
+  } else if (id3 === "true" || id3 === "false") {
     type3 = TokenBooleanLiteral;
   } else {
     type3 = TokenIdentifier;
   }
   return {
     type: type3,
-    value: id2,
+    value: id3,
     start,
     end: index4
   };
@@ -70176,9 +70557,9 @@ function finishObjectExpression(properties) {
   node2.properties = properties;
   return node2;
 }
-function finishProperty(kind, key3, value4) {
+function finishProperty(kind, key2, value4) {
   const node2 = new ASTNode(SyntaxProperty);
-  node2.key = key3;
+  node2.key = key2;
   node2.value = value4;
   node2.kind = kind;
   return node2;
@@ -70260,26 +70641,26 @@ function parseObjectPropertyKey() {
   return finishIdentifier(token.value);
 }
 function parseObjectProperty() {
-  var token, key3, id2, value4;
+  var token, key2, id3, value4;
   index4 = lookahead.start;
   token = lookahead;
   if (token.type === TokenIdentifier) {
-    id2 = parseObjectPropertyKey();
+    id3 = parseObjectPropertyKey();
     expect(":");
     value4 = parseConditionalExpression();
-    return finishProperty("init", id2, value4);
+    return finishProperty("init", id3, value4);
   }
   if (token.type === TokenEOF || token.type === TokenPunctuator) {
     throwUnexpected(token);
   } else {
-    key3 = parseObjectPropertyKey();
+    key2 = parseObjectPropertyKey();
     expect(":");
     value4 = parseConditionalExpression();
-    return finishProperty("init", key3, value4);
+    return finishProperty("init", key2, value4);
   }
 }
 function parseObjectInitialiser() {
-  var properties = [], property2, name2, key3, map4 = {}, toString2 = String;
+  var properties = [], property2, name2, key2, map4 = {}, toString2 = String;
   index4 = lookahead.start;
   expect("{");
   while (!match("}")) {
@@ -70289,11 +70670,11 @@ function parseObjectInitialiser() {
     } else {
       name2 = toString2(property2.key.value);
     }
-    key3 = "$" + name2;
-    if (Object.prototype.hasOwnProperty.call(map4, key3)) {
+    key2 = "$" + name2;
+    if (Object.prototype.hasOwnProperty.call(map4, key2)) {
       throwError({}, MessageStrictDuplicateProperty);
     } else {
-      map4[key3] = true;
+      map4[key2] = true;
     }
     properties.push(property2);
     if (!match("}")) {
@@ -70661,7 +71042,7 @@ function stripQuotes(s2) {
 }
 function codegen(opt) {
   opt = opt || {};
-  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants6 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id2) => `${globalvar}["${id2}"]`;
+  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants6 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
   let globals = {}, fields = {}, memberDepth = 0;
   function visit3(ast) {
     if (isString(ast)) return ast;
@@ -70672,18 +71053,18 @@ function codegen(opt) {
   const Generators = {
     Literal: (n) => n.raw,
     Identifier: (n) => {
-      const id2 = n.name;
+      const id3 = n.name;
       if (memberDepth > 0) {
-        return id2;
-      } else if (hasOwnProperty(forbidden, id2)) {
-        return error63("Illegal identifier: " + id2);
-      } else if (hasOwnProperty(constants6, id2)) {
-        return constants6[id2];
-      } else if (hasOwnProperty(allowed, id2)) {
-        return id2;
+        return id3;
+      } else if (hasOwnProperty(forbidden, id3)) {
+        return error63("Illegal identifier: " + id3);
+      } else if (hasOwnProperty(constants6, id3)) {
+        return constants6[id3];
+      } else if (hasOwnProperty(allowed, id3)) {
+        return id3;
       } else {
-        globals[id2] = 1;
-        return outputGlobal(id2);
+        globals[id3] = 1;
+        return outputGlobal(id3);
       }
     },
     MemberExpression: (n) => {
@@ -70796,9 +71177,9 @@ function zero4() {
 
 // node_modules/internmap/src/index.js
 var InternSet = class extends Set {
-  constructor(values3, key3 = keyof3) {
+  constructor(values3, key2 = keyof3) {
     super();
-    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key3 } });
+    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key2 } });
     if (values3 != null) for (const value4 of values3) this.add(value4);
   }
   has(value4) {
@@ -70812,20 +71193,20 @@ var InternSet = class extends Set {
   }
 };
 function intern_get2({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  return _intern.has(key3) ? _intern.get(key3) : value4;
+  const key2 = _key(value4);
+  return _intern.has(key2) ? _intern.get(key2) : value4;
 }
 function intern_set2({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  if (_intern.has(key3)) return _intern.get(key3);
-  _intern.set(key3, value4);
+  const key2 = _key(value4);
+  if (_intern.has(key2)) return _intern.get(key2);
+  _intern.set(key2, value4);
   return value4;
 }
 function intern_delete2({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  if (_intern.has(key3)) {
-    value4 = _intern.get(key3);
-    _intern.delete(key3);
+  const key2 = _key(value4);
+  if (_intern.has(key2)) {
+    value4 = _intern.get(key2);
+    _intern.delete(key2);
   }
   return value4;
 }
@@ -71018,8 +71399,8 @@ function selectionResolve(name2, op, isMulti, vl5) {
   }
   entries2 = Object.keys(multiRes);
   if (isMulti && entries2.length) {
-    const key3 = vl5 ? VlPoint : VlMulti;
-    resolved[key3] = op === Union ? {
+    const key2 = vl5 ? VlPoint : VlMulti;
+    resolved[key2] = op === Union ? {
       [Or]: entries2.reduce((acc, k2) => (acc.push(...multiRes[k2]), acc), [])
     } : {
       [And]: entries2.map((k2) => ({
@@ -71321,8 +71702,8 @@ function equalArray(a4, b10) {
   return true;
 }
 function equalObject(a4, b10) {
-  for (const key3 in a4) {
-    if (!equal2(a4[key3], b10[key3])) return false;
+  for (const key2 in a4) {
+    if (!equal2(a4[key2], b10[key2])) return false;
   }
   return true;
 }
@@ -71331,7 +71712,7 @@ function removePredicate(props) {
 }
 function modify(name2, insert2, remove2, toggle2, modify2, values3) {
   const df = this.context.dataflow, data3 = this.context.data[name2], input2 = data3.input, stamp = df.stamp();
-  let changes = data3.changes, predicate, key3;
+  let changes = data3.changes, predicate, key2;
   if (df._trigger === false || !(input2.value.length || insert2 || toggle2)) {
     return 0;
   }
@@ -71362,8 +71743,8 @@ function modify(name2, insert2, remove2, toggle2, modify2, values3) {
     if (isFunction(modify2)) {
       throw Error("modify parameter must be a data tuple, not a function");
     }
-    for (key3 in values3) {
-      changes.modify(modify2, key3, values3[key3]);
+    for (key2 in values3) {
+      changes.modify(modify2, key2, values3[key2]);
     }
   }
   return 1;
@@ -71387,7 +71768,7 @@ function array7(seq) {
 function sequence2(seq) {
   return array7(seq) || (isString(seq) ? seq : null);
 }
-function join2(seq, ...args) {
+function join3(seq, ...args) {
   return array7(seq).join(...args);
 }
 function indexof(seq, ...args) {
@@ -71425,11 +71806,11 @@ function domain2(name2, group2) {
   const s2 = getScale(name2, (group2 || this).context);
   return s2 ? s2.domain() : [];
 }
-function invert(name2, range6, group2) {
+function invert(name2, range7, group2) {
   const s2 = getScale(name2, (group2 || this).context);
-  return !s2 ? void 0 : isArray(range6) ? (s2.invertRange || s2.invert)(range6) : (s2.invert || s2.invertExtent)(range6);
+  return !s2 ? void 0 : isArray(range7) ? (s2.invertRange || s2.invert)(range7) : (s2.invert || s2.invertExtent)(range7);
 }
-function range3(name2, group2) {
+function range4(name2, group2) {
   const s2 = getScale(name2, (group2 || this).context);
   return s2 && s2.range ? s2.range() : [];
 }
@@ -71440,18 +71821,18 @@ function scale3(name2, value4, group2) {
 function scaleGradient(scale6, p02, p1, count2, group2) {
   scale6 = getScale(scale6, (group2 || this).context);
   const gradient4 = Gradient(p02, p1);
-  let stops = scale6.domain(), min4 = stops[0], max4 = peek(stops), fraction = identity;
+  let stops = scale6.domain(), min4 = stops[0], max4 = peek(stops), fraction3 = identity;
   if (!(max4 - min4)) {
     scale6 = (scale6.interpolator ? scale("sequential")().interpolator(scale6.interpolator()) : scale("linear")().interpolate(scale6.interpolate()).range(scale6.range())).domain([min4 = 0, max4 = 1]);
   } else {
-    fraction = scaleFraction(scale6, min4, max4);
+    fraction3 = scaleFraction(scale6, min4, max4);
   }
   if (scale6.ticks) {
     stops = scale6.ticks(+count2 || 15);
     if (min4 !== stops[0]) stops.unshift(min4);
     if (max4 !== peek(stops)) stops.push(max4);
   }
-  stops.forEach((_) => gradient4.stop(fraction(_), scale6(_)));
+  stops.forEach((_) => gradient4.stop(fraction3(_), scale6(_)));
   return gradient4;
 }
 function geoShape(projection3, geojson, group2) {
@@ -71582,7 +71963,7 @@ var functionContext = {
   toNumber,
   toString,
   indexof,
-  join: join2,
+  join: join3,
   lastindexof,
   replace: replace2,
   reverse,
@@ -71604,7 +71985,7 @@ var functionContext = {
   hsl,
   luminance,
   contrast,
-  sequence: range,
+  sequence: range2,
   format: format4,
   utcFormat: utcFormat2,
   utcParse: utcParse2,
@@ -71668,7 +72049,7 @@ var codegenParams = {
   forbidden: ["_"],
   allowed: ["datum", "event", "item"],
   fieldvar: "datum",
-  globalvar: (id2) => `_[${stringValue(SignalPrefix + id2)}]`,
+  globalvar: (id3) => `_[${stringValue(SignalPrefix + id3)}]`,
   functions: buildFunctions,
   constants: Constants,
   visitors: astVisitors
@@ -71695,7 +72076,7 @@ function expressionFunction(name2, fn, visitor) {
 expressionFunction("bandwidth", bandwidth, scaleVisitor);
 expressionFunction("copy", copy2, scaleVisitor);
 expressionFunction("domain", domain2, scaleVisitor);
-expressionFunction("range", range3, scaleVisitor);
+expressionFunction("range", range4, scaleVisitor);
 expressionFunction("invert", invert, scaleVisitor);
 expressionFunction("scale", scale3, scaleVisitor);
 expressionFunction("gradient", scaleGradient, scaleVisitor);
@@ -71904,9 +72285,9 @@ function parseOperatorParameters(spec) {
 function parseParameters(spec, params2) {
   params2 = params2 || {};
   const ctx = this;
-  for (const key3 in spec) {
-    const value4 = spec[key3];
-    params2[key3] = isArray(value4) ? value4.map((v) => parseParameter(v, ctx, params2)) : parseParameter(value4, ctx, params2);
+  for (const key2 in spec) {
+    const value4 = spec[key2];
+    params2[key2] = isArray(value4) ? value4.map((v) => parseParameter(v, ctx, params2)) : parseParameter(value4, ctx, params2);
   }
   return params2;
 }
@@ -71960,7 +72341,7 @@ function getExpression(_, ctx, params2) {
 }
 function getKey(_, ctx) {
   const k2 = "k:" + _.$key + "_" + !!_.$flat;
-  return ctx.fn[k2] || (ctx.fn[k2] = key2(_.$key, _.$flat, ctx.expr.codegen));
+  return ctx.fn[k2] || (ctx.fn[k2] = key(_.$key, _.$flat, ctx.expr.codegen));
 }
 function getField2(_, ctx) {
   if (!_.$field) return null;
@@ -71985,7 +72366,7 @@ function getContext(_, ctx) {
 }
 function getSubflow(_, ctx) {
   const spec = _.$subflow;
-  return function(dataflow, key3, parent) {
+  return function(dataflow, key2, parent) {
     const subctx = ctx.fork().parse(spec), op = subctx.get(spec.operators[0].id), p = subctx.signals.parent;
     if (p) p.set(parent);
     op.detachSubflow = () => ctx.detach(subctx);
@@ -72041,19 +72422,19 @@ function getState(options) {
   var ctx = this, state = {};
   if (options.signals) {
     var signals = state.signals = {};
-    Object.keys(ctx.signals).forEach((key3) => {
-      const op = ctx.signals[key3];
-      if (options.signals(key3, op)) {
-        signals[key3] = op.value;
+    Object.keys(ctx.signals).forEach((key2) => {
+      const op = ctx.signals[key2];
+      if (options.signals(key2, op)) {
+        signals[key2] = op.value;
       }
     });
   }
   if (options.data) {
     var data3 = state.data = {};
-    Object.keys(ctx.data).forEach((key3) => {
-      const dataset = ctx.data[key3];
-      if (options.data(key3, dataset)) {
-        data3[key3] = dataset.input.value;
+    Object.keys(ctx.data).forEach((key2) => {
+      const dataset = ctx.data[key2];
+      if (options.data(key2, dataset)) {
+        data3[key2] = dataset.input.value;
       }
     });
   }
@@ -72064,11 +72445,11 @@ function getState(options) {
 }
 function setState(state) {
   var ctx = this, df = ctx.dataflow, data3 = state.data, signals = state.signals;
-  Object.keys(signals || {}).forEach((key3) => {
-    df.update(ctx.signals[key3], signals[key3], SKIP3);
+  Object.keys(signals || {}).forEach((key2) => {
+    df.update(ctx.signals[key2], signals[key2], SKIP3);
   });
-  Object.keys(data3 || {}).forEach((key3) => {
-    df.pulse(ctx.data[key3].input, df.changeset().remove(truthy).insert(data3[key3]));
+  Object.keys(data3 || {}).forEach((key2) => {
+    df.pulse(ctx.data[key2].input, df.changeset().remove(truthy).insert(data3[key2]));
   });
   (state.subcontext || []).forEach((substate, i) => {
     const subctx = ctx.subcontext[i];
@@ -72116,15 +72497,15 @@ Context.prototype = Subcontext.prototype = {
   detach(ctx) {
     this.subcontext = this.subcontext.filter((c4) => c4 !== ctx);
     const keys4 = Object.keys(ctx.nodes);
-    for (const key3 of keys4) ctx.nodes[key3]._targets = null;
-    for (const key3 of keys4) ctx.nodes[key3].detach();
+    for (const key2 of keys4) ctx.nodes[key2]._targets = null;
+    for (const key2 of keys4) ctx.nodes[key2].detach();
     ctx.nodes = null;
   },
-  get(id2) {
-    return this.nodes[id2];
+  get(id3) {
+    return this.nodes[id3];
   },
-  set(id2, node2) {
-    return this.nodes[id2] = node2;
+  set(id3, node2) {
+    return this.nodes[id3] = node2;
   },
   add(spec, op) {
     const ctx = this, df = ctx.dataflow, data3 = spec.value;
@@ -72411,10 +72792,10 @@ function prevent(view, type3) {
   var def2 = view._eventConfig.defaults, prevent2 = def2.prevent, allow = def2.allow;
   return prevent2 === false || allow === true ? false : prevent2 === true || allow === false ? true : prevent2 ? prevent2[type3] : allow ? !allow[type3] : view.preventDefault();
 }
-function permit(view, key3, type3) {
-  const rule4 = view._eventConfig && view._eventConfig[key3];
+function permit(view, key2, type3) {
+  const rule4 = view._eventConfig && view._eventConfig[key2];
   if (rule4 === false || isObject2(rule4) && !rule4[type3]) {
-    view.warn(`Blocked ${key3} ${type3} event listener.`);
+    view.warn(`Blocked ${key2} ${type3} event listener.`);
     return false;
   }
   return true;
@@ -72513,7 +72894,7 @@ function finalize2() {
 }
 function element2(tag, attr2, text5) {
   const el = document.createElement(tag);
-  for (const key3 in attr2) el.setAttribute(key3, attr2[key3]);
+  for (const key2 in attr2) el.setAttribute(key2, attr2[key2]);
   if (text5 != null) el.textContent = text5;
   return el;
 }
@@ -72591,18 +72972,18 @@ function generate(bind3, el, param2, view) {
       input2 = radio;
       break;
     case "range":
-      input2 = range4;
+      input2 = range5;
       break;
   }
   input2 === form ? input2(bind3, wrapper, param2, value4, view) : input2(bind3, wrapper, param2, value4);
 }
 function form(bind3, el, param2, value4, view) {
   const node2 = element2("input");
-  for (const key3 in param2) {
-    if (EventHandlerAttr.test(key3)) {
-      view.warn(`Ignoring unsupported signal binding property "${key3}" for signal "${param2.signal}".`);
-    } else if (key3 !== "signal" && key3 !== "element") {
-      node2.setAttribute(key3 === "input" ? "type" : key3, param2[key3]);
+  for (const key2 in param2) {
+    if (EventHandlerAttr.test(key2)) {
+      view.warn(`Ignoring unsupported signal binding property "${key2}" for signal "${param2.signal}".`);
+    } else if (key2 !== "signal" && key2 !== "element") {
+      node2.setAttribute(key2 === "input" ? "type" : key2, param2[key2]);
     }
   }
   node2.setAttribute("name", param2.signal);
@@ -72663,9 +73044,9 @@ function radio(bind3, el, param2, value4) {
     if (valuesEqual(option, value4)) attr2.checked = true;
     const input2 = element2("input", attr2);
     input2.addEventListener("change", () => bind3.update(option));
-    const label = element2("label", {}, (labels2[i] || option) + "");
-    label.prepend(input2);
-    group2.appendChild(label);
+    const label2 = element2("label", {}, (labels2[i] || option) + "");
+    label2.prepend(input2);
+    group2.appendChild(label2);
     return input2;
   });
   bind3.set = (value5) => {
@@ -72675,7 +73056,7 @@ function radio(bind3, el, param2, value4) {
     }
   };
 }
-function range4(bind3, el, param2, value4) {
+function range5(bind3, el, param2, value4) {
   value4 = value4 !== void 0 ? value4 : (+param2.max + +param2.min) / 2;
   const max4 = param2.max != null ? param2.max : Math.max(100, +value4) || 100, min4 = param2.min || Math.min(0, max4, +value4) || 0, step2 = param2.step || tickStep(min4, max4, 100);
   const node2 = element2("input", {
@@ -72925,7 +73306,7 @@ function timer2(callback, delay) {
       elapsed
     });
   }
-  this._timers.push(interval(tick2, delay));
+  this._timers.push(interval2(tick2, delay));
 }
 function defaultTooltip2(handler, event2, item, value4) {
   const el = handler.element();
@@ -72935,9 +73316,9 @@ function formatTooltip(value4) {
   return value4 == null ? "" : isArray(value4) ? formatArray(value4) : isObject2(value4) && !isDate(value4) ? formatObject(value4) : value4 + "";
 }
 function formatObject(obj) {
-  return Object.keys(obj).map((key3) => {
-    const v = obj[key3];
-    return key3 + ": " + (isArray(v) ? formatArray(v) : formatValue2(v));
+  return Object.keys(obj).map((key2) => {
+    const v = obj[key2];
+    return key2 + ": " + (isArray(v) ? formatArray(v) : formatValue2(v));
   }).join("\n");
 }
 function formatArray(value4) {
@@ -73450,8 +73831,8 @@ function extendEncode(encode4, extra, skip) {
   }
   return encode4;
 }
-function has(key3, encode4) {
-  return encode4 && (encode4.enter && encode4.enter[key3] || encode4.update && encode4.update[key3]);
+function has(key2, encode4) {
+  return encode4 && (encode4.enter && encode4.enter[key2] || encode4.update && encode4.update[key2]);
 }
 var MarkRole = "mark";
 var FrameRole2 = "frame";
@@ -73474,42 +73855,42 @@ var TitleTextRole = "title-text";
 var TitleSubtitleRole = "title-subtitle";
 function applyDefaults(encode4, type3, role, style2, config2) {
   const defaults2 = {}, enter = {};
-  let update3, key3, skip, props;
-  key3 = "lineBreak";
-  if (type3 === "text" && config2[key3] != null && !has(key3, encode4)) {
-    applyDefault(defaults2, key3, config2[key3]);
+  let update3, key2, skip, props;
+  key2 = "lineBreak";
+  if (type3 === "text" && config2[key2] != null && !has(key2, encode4)) {
+    applyDefault(defaults2, key2, config2[key2]);
   }
   if (role == "legend" || String(role).startsWith("axis")) {
     role = null;
   }
   props = role === FrameRole2 ? config2.group : role === MarkRole ? extend2({}, config2.mark, config2[type3]) : null;
-  for (key3 in props) {
-    skip = has(key3, encode4) || (key3 === "fill" || key3 === "stroke") && (has("fill", encode4) || has("stroke", encode4));
-    if (!skip) applyDefault(defaults2, key3, props[key3]);
+  for (key2 in props) {
+    skip = has(key2, encode4) || (key2 === "fill" || key2 === "stroke") && (has("fill", encode4) || has("stroke", encode4));
+    if (!skip) applyDefault(defaults2, key2, props[key2]);
   }
   array_default(style2).forEach((name2) => {
     const props2 = config2.style && config2.style[name2];
-    for (const key4 in props2) {
-      if (!has(key4, encode4)) {
-        applyDefault(defaults2, key4, props2[key4]);
+    for (const key3 in props2) {
+      if (!has(key3, encode4)) {
+        applyDefault(defaults2, key3, props2[key3]);
       }
     }
   });
   encode4 = extend2({}, encode4);
-  for (key3 in defaults2) {
-    props = defaults2[key3];
+  for (key2 in defaults2) {
+    props = defaults2[key2];
     if (props.signal) {
-      (update3 = update3 || {})[key3] = props;
+      (update3 = update3 || {})[key2] = props;
     } else {
-      enter[key3] = props;
+      enter[key2] = props;
     }
   }
   encode4.enter = extend2(enter, encode4.enter);
   if (update3) encode4.update = extend2(update3, encode4.update);
   return encode4;
 }
-function applyDefault(defaults2, key3, value4) {
-  defaults2[key3] = value4 && value4.signal ? {
+function applyDefault(defaults2, key2, value4) {
+  defaults2[key2] = value4 && value4.signal ? {
     signal: value4.signal
   } : {
     value: value4
@@ -73621,8 +74002,8 @@ function parseEncode(encode4, type3, role, style2, scope, params2) {
     $encode: enc
   };
   encode4 = applyDefaults(encode4, type3, role, style2, scope.config);
-  for (const key3 in encode4) {
-    enc[key3] = parseBlock(encode4[key3], type3, params2, scope);
+  for (const key2 in encode4) {
+    enc[key2] = parseBlock(encode4[key2], type3, params2, scope);
   }
   return params2;
 }
@@ -73729,8 +74110,8 @@ function isExpr$1(_) {
 }
 function hasSignal(_) {
   if (isSignal(_)) return true;
-  if (isObject2(_)) for (const key3 in _) {
-    if (hasSignal(_[key3])) return true;
+  if (isObject2(_)) for (const key2 in _) {
+    if (hasSignal(_[key2])) return true;
   }
   return false;
 }
@@ -73755,26 +74136,26 @@ function mergeStream(stream2, scope) {
   return scope.addStream(entry2).id;
 }
 function nestedStream(stream2, scope) {
-  const id2 = parseStream3(stream2.stream, scope), entry2 = streamParameters({
-    stream: id2
+  const id3 = parseStream3(stream2.stream, scope), entry2 = streamParameters({
+    stream: id3
   }, stream2, scope);
   return scope.addStream(entry2).id;
 }
 function eventStream(stream2, scope) {
-  let id2;
+  let id3;
   if (stream2.type === Timer2) {
-    id2 = scope.event(Timer2, stream2.throttle);
+    id3 = scope.event(Timer2, stream2.throttle);
     stream2 = {
       between: stream2.between,
       filter: stream2.filter
     };
   } else {
-    id2 = scope.event(eventSource(stream2.source), stream2.type);
+    id3 = scope.event(eventSource(stream2.source), stream2.type);
   }
   const entry2 = streamParameters({
-    stream: id2
+    stream: id3
   }, stream2, scope);
-  return Object.keys(entry2).length === 1 ? id2 : scope.addStream(entry2).id;
+  return Object.keys(entry2).length === 1 ? id3 : scope.addStream(entry2).id;
 }
 function streamParameters(entry2, stream2, scope) {
   let param2 = stream2.between;
@@ -73930,7 +74311,7 @@ function initScale(spec, scope) {
 }
 function parseScale(spec, scope) {
   const params2 = scope.getScale(spec.name).params;
-  let key3;
+  let key2;
   params2.domain = parseScaleDomain(spec.domain, spec, scope);
   if (spec.range != null) {
     params2.range = parseScaleRange(spec, scope, params2);
@@ -73944,9 +74325,9 @@ function parseScale(spec, scope) {
   if (spec.bins != null) {
     params2.bins = parseScaleBins(spec.bins, scope);
   }
-  for (key3 in spec) {
-    if (hasOwnProperty(params2, key3) || key3 === "name") continue;
-    params2[key3] = parseLiteral(spec[key3], scope);
+  for (key2 in spec) {
+    if (hasOwnProperty(params2, key2) || key2 === "name") continue;
+    params2[key2] = parseLiteral(spec[key2], scope);
   }
 }
 function parseLiteral(v, scope) {
@@ -74087,42 +74468,42 @@ function parseScaleInterpolate(interpolate3, params2) {
 }
 function parseScaleRange(spec, scope, params2) {
   const config2 = scope.config.range;
-  let range6 = spec.range;
-  if (range6.signal) {
-    return scope.signalRef(range6.signal);
-  } else if (isString(range6)) {
-    if (config2 && hasOwnProperty(config2, range6)) {
+  let range7 = spec.range;
+  if (range7.signal) {
+    return scope.signalRef(range7.signal);
+  } else if (isString(range7)) {
+    if (config2 && hasOwnProperty(config2, range7)) {
       spec = extend2({}, spec, {
-        range: config2[range6]
+        range: config2[range7]
       });
       return parseScaleRange(spec, scope, params2);
-    } else if (range6 === "width") {
-      range6 = [0, {
+    } else if (range7 === "width") {
+      range7 = [0, {
         signal: "width"
       }];
-    } else if (range6 === "height") {
-      range6 = isDiscrete(spec.type) ? [0, {
+    } else if (range7 === "height") {
+      range7 = isDiscrete(spec.type) ? [0, {
         signal: "height"
       }] : [{
         signal: "height"
       }, 0];
     } else {
-      error63("Unrecognized scale range value: " + stringValue(range6));
+      error63("Unrecognized scale range value: " + stringValue(range7));
     }
-  } else if (range6.scheme) {
-    params2.scheme = isArray(range6.scheme) ? parseArray(range6.scheme, scope) : parseLiteral(range6.scheme, scope);
-    if (range6.extent) params2.schemeExtent = parseArray(range6.extent, scope);
-    if (range6.count) params2.schemeCount = parseLiteral(range6.count, scope);
+  } else if (range7.scheme) {
+    params2.scheme = isArray(range7.scheme) ? parseArray(range7.scheme, scope) : parseLiteral(range7.scheme, scope);
+    if (range7.extent) params2.schemeExtent = parseArray(range7.extent, scope);
+    if (range7.count) params2.schemeCount = parseLiteral(range7.count, scope);
     return;
-  } else if (range6.step) {
-    params2.rangeStep = parseLiteral(range6.step, scope);
+  } else if (range7.step) {
+    params2.rangeStep = parseLiteral(range7.step, scope);
     return;
-  } else if (isDiscrete(spec.type) && !isArray(range6)) {
-    return parseScaleDomain(range6, spec, scope);
-  } else if (!isArray(range6)) {
-    error63("Unsupported range type: " + stringValue(range6));
+  } else if (isDiscrete(spec.type) && !isArray(range7)) {
+    return parseScaleDomain(range7, spec, scope);
+  } else if (!isArray(range7)) {
+    error63("Unsupported range type: " + stringValue(range7));
   }
-  return range6.map((v) => (isArray(v) ? parseArray : parseLiteral)(v, scope));
+  return range7.map((v) => (isArray(v) ? parseArray : parseLiteral)(v, scope));
 }
 function parseProjection(proj, scope) {
   const config2 = scope.config.projection || {}, params2 = {};
@@ -74780,7 +75161,7 @@ var isExpr = (_) => _ === "expr";
 var isField = (_) => _ === "field";
 var isCompare = (_) => _ === "compare";
 function parseData$1(from, group2, scope) {
-  let facet, key3, op, dataRef, parent;
+  let facet, key2, op, dataRef, parent;
   if (!from) {
     dataRef = ref(scope.add(Collect2(null, [{}])));
   } else if (facet = from.facet) {
@@ -74799,14 +75180,14 @@ function parseData$1(from, group2, scope) {
       } else {
         parent = ref(scope.getData(from.data).aggregate);
       }
-      key3 = scope.keyRef(facet.groupby, true);
+      key2 = scope.keyRef(facet.groupby, true);
     }
   }
   if (!dataRef) {
     dataRef = getDataRef(from, scope);
   }
   return {
-    key: key3,
+    key: key2,
     pulse: dataRef,
     parent
   };
@@ -75526,21 +75907,21 @@ function keys2(objects) {
   const map4 = {};
   for (const obj of objects) {
     if (!obj) continue;
-    for (const key3 in obj) map4[key3] = 1;
+    for (const key2 in obj) map4[key2] = 1;
   }
   return Object.keys(map4);
 }
 function axisConfig(spec, scope) {
-  var config2 = scope.config, style2 = config2.style, axis = config2.axis, band2 = scope.scaleType(spec.scale) === "band" && config2.axisBand, orient2 = spec.orient, xy, or2, key3;
+  var config2 = scope.config, style2 = config2.style, axis = config2.axis, band2 = scope.scaleType(spec.scale) === "band" && config2.axisBand, orient2 = spec.orient, xy, or2, key2;
   if (isSignal(orient2)) {
     const xyKeys = keys2([config2.axisX, config2.axisY]), orientKeys = keys2([config2.axisTop, config2.axisBottom, config2.axisLeft, config2.axisRight]);
     xy = {};
-    for (key3 of xyKeys) {
-      xy[key3] = ifX(orient2, fallback(key3, config2.axisX, axis, style2), fallback(key3, config2.axisY, axis, style2));
+    for (key2 of xyKeys) {
+      xy[key2] = ifX(orient2, fallback(key2, config2.axisX, axis, style2), fallback(key2, config2.axisY, axis, style2));
     }
     or2 = {};
-    for (key3 of orientKeys) {
-      or2[key3] = ifOrient(orient2.signal, fallback(key3, config2.axisTop, axis, style2), fallback(key3, config2.axisBottom, axis, style2), fallback(key3, config2.axisLeft, axis, style2), fallback(key3, config2.axisRight, axis, style2));
+    for (key2 of orientKeys) {
+      or2[key2] = ifOrient(orient2.signal, fallback(key2, config2.axisTop, axis, style2), fallback(key2, config2.axisBottom, axis, style2), fallback(key2, config2.axisLeft, axis, style2), fallback(key2, config2.axisRight, axis, style2));
     }
   } else {
     xy = orient2 === Top2 || orient2 === Bottom2 ? config2.axisX : config2.axisY;
@@ -76250,17 +76631,17 @@ Scope.prototype = Subscope.prototype = {
   },
   // ----
   event(source4, type3) {
-    const key3 = source4 + ":" + type3;
-    if (!this.events[key3]) {
-      const id2 = this.id();
+    const key2 = source4 + ":" + type3;
+    if (!this.events[key2]) {
+      const id3 = this.id();
       this.streams.push({
-        id: id2,
+        id: id3,
         source: source4,
         type: type3
       });
-      this.events[key3] = id2;
+      this.events[key2] = id3;
     }
-    return this.events[key3];
+    return this.events[key2];
   },
   // ----
   hasOwnSignal(name2) {
@@ -76380,10 +76761,10 @@ function arrayLambda(array9) {
   return code2 + "]";
 }
 function objectLambda(obj) {
-  let code2 = "{", i = 0, key3, value4;
-  for (key3 in obj) {
-    value4 = obj[key3];
-    code2 += (++i > 1 ? "," : "") + stringValue(key3) + ":" + (isObject2(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
+  let code2 = "{", i = 0, key2, value4;
+  for (key2 in obj) {
+    value4 = obj[key2];
+    code2 += (++i > 1 ? "," : "") + stringValue(key2) + ":" + (isObject2(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
   }
   return code2 + "}";
 }
@@ -76841,9 +77222,9 @@ function scanUnicodeCodePointEscape2() {
   return String.fromCharCode(cu1, cu2);
 }
 function getEscapedIdentifier2() {
-  var ch2, id2;
+  var ch2, id3;
   ch2 = source3.charCodeAt(index5++);
-  id2 = String.fromCharCode(ch2);
+  id3 = String.fromCharCode(ch2);
   if (ch2 === 92) {
     if (source3.charCodeAt(index5) !== 117) {
       throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
@@ -76853,7 +77234,7 @@ function getEscapedIdentifier2() {
     if (!ch2 || ch2 === "\\" || !isIdentifierStart2(ch2.charCodeAt(0))) {
       throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
     }
-    id2 = ch2;
+    id3 = ch2;
   }
   while (index5 < length2) {
     ch2 = source3.charCodeAt(index5);
@@ -76861,9 +77242,9 @@ function getEscapedIdentifier2() {
       break;
     }
     ++index5;
-    id2 += String.fromCharCode(ch2);
+    id3 += String.fromCharCode(ch2);
     if (ch2 === 92) {
-      id2 = id2.substr(0, id2.length - 1);
+      id3 = id3.substr(0, id3.length - 1);
       if (source3.charCodeAt(index5) !== 117) {
         throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
       }
@@ -76872,10 +77253,10 @@ function getEscapedIdentifier2() {
       if (!ch2 || ch2 === "\\" || !isIdentifierPart2(ch2.charCodeAt(0))) {
         throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
       }
-      id2 += ch2;
+      id3 += ch2;
     }
   }
-  return id2;
+  return id3;
 }
 function getIdentifier2() {
   var start, ch2;
@@ -76895,23 +77276,23 @@ function getIdentifier2() {
   return source3.slice(start, index5);
 }
 function scanIdentifier2() {
-  var start, id2, type3;
+  var start, id3, type3;
   start = index5;
-  id2 = source3.charCodeAt(index5) === 92 ? getEscapedIdentifier2() : getIdentifier2();
-  if (id2.length === 1) {
+  id3 = source3.charCodeAt(index5) === 92 ? getEscapedIdentifier2() : getIdentifier2();
+  if (id3.length === 1) {
     type3 = TokenIdentifier2;
-  } else if (keywords2.hasOwnProperty(id2)) {
+  } else if (keywords2.hasOwnProperty(id3)) {
     type3 = TokenKeyword2;
-  } else if (id2 === "null") {
+  } else if (id3 === "null") {
     type3 = TokenNullLiteral2;
-  } else if (id2 === "true" || id2 === "false") {
+  } else if (id3 === "true" || id3 === "false") {
     type3 = TokenBooleanLiteral2;
   } else {
     type3 = TokenIdentifier2;
   }
   return {
     type: type3,
-    value: id2,
+    value: id3,
     start,
     end: index5
   };
@@ -77425,9 +77806,9 @@ function finishObjectExpression2(properties) {
   node2.properties = properties;
   return node2;
 }
-function finishProperty2(kind, key3, value4) {
+function finishProperty2(kind, key2, value4) {
   const node2 = new ASTNode2(SyntaxProperty2);
-  node2.key = key3;
+  node2.key = key2;
   node2.value = value4;
   node2.kind = kind;
   return node2;
@@ -77509,26 +77890,26 @@ function parseObjectPropertyKey2() {
   return finishIdentifier2(token.value);
 }
 function parseObjectProperty2() {
-  var token, key3, id2, value4;
+  var token, key2, id3, value4;
   index5 = lookahead2.start;
   token = lookahead2;
   if (token.type === TokenIdentifier2) {
-    id2 = parseObjectPropertyKey2();
+    id3 = parseObjectPropertyKey2();
     expect2(":");
     value4 = parseConditionalExpression2();
-    return finishProperty2("init", id2, value4);
+    return finishProperty2("init", id3, value4);
   }
   if (token.type === TokenEOF2 || token.type === TokenPunctuator2) {
     throwUnexpected2(token);
   } else {
-    key3 = parseObjectPropertyKey2();
+    key2 = parseObjectPropertyKey2();
     expect2(":");
     value4 = parseConditionalExpression2();
-    return finishProperty2("init", key3, value4);
+    return finishProperty2("init", key2, value4);
   }
 }
 function parseObjectInitialiser2() {
-  var properties = [], property2, name2, key3, map4 = {}, toString2 = String;
+  var properties = [], property2, name2, key2, map4 = {}, toString2 = String;
   index5 = lookahead2.start;
   expect2("{");
   while (!match2("}")) {
@@ -77538,11 +77919,11 @@ function parseObjectInitialiser2() {
     } else {
       name2 = toString2(property2.key.value);
     }
-    key3 = "$" + name2;
-    if (Object.prototype.hasOwnProperty.call(map4, key3)) {
+    key2 = "$" + name2;
+    if (Object.prototype.hasOwnProperty.call(map4, key2)) {
       throwError2({}, MessageStrictDuplicateProperty2);
     } else {
-      map4[key3] = true;
+      map4[key2] = true;
     }
     properties.push(property2);
     if (!match2("}")) {
@@ -77941,8 +78322,8 @@ function setEqual(a4, b10) {
   return true;
 }
 function hasIntersection(a4, b10) {
-  for (const key3 of a4) {
-    if (b10.has(key3)) {
+  for (const key2 of a4) {
+    if (b10.has(key2)) {
       return true;
     }
   }
@@ -78048,8 +78429,8 @@ function getFirstDefined(...args) {
 }
 var idCounter = 42;
 function uniqueId(prefix) {
-  const id2 = ++idCounter;
-  return prefix ? String(prefix) + id2 : id2;
+  const id3 = ++idCounter;
+  return prefix ? String(prefix) + id3 : id3;
 }
 function internalField(name2) {
   return isInternalField(name2) ? name2 : `__${name2}`;
@@ -78129,8 +78510,8 @@ function deepEqual(a4, b10) {
       if (!Object.prototype.hasOwnProperty.call(b10, ks[i]))
         return false;
     for (i = length3; i-- !== 0; ) {
-      const key3 = ks[i];
-      if (!deepEqual(a4[key3], b10[key3]))
+      const key2 = ks[i];
+      if (!deepEqual(a4[key2], b10[key2]))
         return false;
     }
     return true;
@@ -78169,20 +78550,20 @@ function stringify(data3) {
     const ks = Object.keys(node2).sort();
     out = "";
     for (i = 0; i < ks.length; i++) {
-      const key3 = ks[i];
-      const value4 = _stringify(node2[key3]);
+      const key2 = ks[i];
+      const value4 = _stringify(node2[key2]);
       if (!value4)
         continue;
       if (out)
         out += ",";
-      out += `${JSON.stringify(key3)}:${value4}`;
+      out += `${JSON.stringify(key2)}:${value4}`;
     }
     seen.splice(seenIndex, 1);
     return `{${out}}`;
   })(data3);
 }
-function hasProperty(obj, key3) {
-  return isObject2(obj) && hasOwnProperty(obj, key3) && obj[key3] !== void 0;
+function hasProperty(obj, key2) {
+  return isObject2(obj) && hasOwnProperty(obj, key2) && obj[key2] !== void 0;
 }
 var ROW = "row";
 var COLUMN = "column";
@@ -78841,8 +79222,8 @@ function isText(v) {
 function isSignalRef(o) {
   return hasProperty(o, "signal");
 }
-function isVgRangeStep(range6) {
-  return hasProperty(range6, "step");
+function isVgRangeStep(range7) {
+  return hasProperty(range7, "step");
 }
 function isDataRefUnionedDomain(domain4) {
   if (!isArray(domain4)) {
@@ -79748,9 +80129,9 @@ function fieldFilterExpression(predicate, useInRange = true) {
   } else if (isFieldValidPredicate(predicate)) {
     return fieldValidPredicate(fieldExpr$1, predicate.valid);
   } else if (isFieldRangePredicate(predicate)) {
-    const { range: range6 } = replaceExprRef(predicate);
-    const lower = isSignalRef(range6) ? { signal: `${range6.signal}[0]` } : range6[0];
-    const upper = isSignalRef(range6) ? { signal: `${range6.signal}[1]` } : range6[1];
+    const { range: range7 } = replaceExprRef(predicate);
+    const lower = isSignalRef(range7) ? { signal: `${range7.signal}[0]` } : range7[0];
+    const upper = isSignalRef(range7) ? { signal: `${range7.signal}[1]` } : range7[1];
     if (lower !== null && upper !== null && useInRange) {
       return `inrange(${fieldExpr$1}, [${predicateValueExpr(lower, unit2)}, ${predicateValueExpr(upper, unit2)}])`;
     }
@@ -79959,8 +80340,8 @@ function isParameterDomain(domain4) {
 function isDomainUnionWith(domain4) {
   return hasProperty(domain4, "unionWith");
 }
-function isFieldRange(range6) {
-  return isObject2(range6) && "field" in range6;
+function isFieldRange(range7) {
+  return isObject2(range7) && "field" in range7;
 }
 var SCALE_PROPERTY_INDEX = {
   type: 1,
@@ -79993,7 +80374,7 @@ var SCALE_PROPERTY_INDEX = {
   paddingInner: 1,
   paddingOuter: 1
 };
-var { type: type2, domain: domain$1, range: range5, rangeMax, rangeMin, scheme: scheme3, ...NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX } = SCALE_PROPERTY_INDEX;
+var { type: type2, domain: domain$1, range: range6, rangeMax, rangeMin, scheme: scheme3, ...NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX } = SCALE_PROPERTY_INDEX;
 var NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTIES = keys3(NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX);
 function scaleTypeSupportProperty(scaleType2, propName) {
   switch (propName) {
@@ -81789,9 +82170,9 @@ function markChannelCompatible(encoding, channel, mark) {
 }
 function initEncoding(encoding, mark, filled, config2) {
   const normalizedEncoding = {};
-  for (const key3 of keys3(encoding)) {
-    if (!isChannel(key3)) {
-      warn2(invalidEncodingChannel(key3));
+  for (const key2 of keys3(encoding)) {
+    if (!isChannel(key2)) {
+      warn2(invalidEncodingChannel(key2));
     }
   }
   for (let channel of UNIT_CHANNELS) {
@@ -84684,37 +85065,37 @@ var Split = class _Split {
       ...this.implicit
     };
   }
-  get(key3) {
-    return getFirstDefined(this.explicit[key3], this.implicit[key3]);
+  get(key2) {
+    return getFirstDefined(this.explicit[key2], this.implicit[key2]);
   }
-  getWithExplicit(key3) {
-    if (this.explicit[key3] !== void 0) {
-      return { explicit: true, value: this.explicit[key3] };
-    } else if (this.implicit[key3] !== void 0) {
-      return { explicit: false, value: this.implicit[key3] };
+  getWithExplicit(key2) {
+    if (this.explicit[key2] !== void 0) {
+      return { explicit: true, value: this.explicit[key2] };
+    } else if (this.implicit[key2] !== void 0) {
+      return { explicit: false, value: this.implicit[key2] };
     }
     return { explicit: false, value: void 0 };
   }
-  setWithExplicit(key3, { value: value4, explicit }) {
+  setWithExplicit(key2, { value: value4, explicit }) {
     if (value4 !== void 0) {
-      this.set(key3, value4, explicit);
+      this.set(key2, value4, explicit);
     }
   }
-  set(key3, value4, explicit) {
-    delete this[explicit ? "implicit" : "explicit"][key3];
-    this[explicit ? "explicit" : "implicit"][key3] = value4;
+  set(key2, value4, explicit) {
+    delete this[explicit ? "implicit" : "explicit"][key2];
+    this[explicit ? "explicit" : "implicit"][key2] = value4;
     return this;
   }
-  copyKeyFromSplit(key3, { explicit, implicit: implicit2 }) {
-    if (explicit[key3] !== void 0) {
-      this.set(key3, explicit[key3], true);
-    } else if (implicit2[key3] !== void 0) {
-      this.set(key3, implicit2[key3], false);
+  copyKeyFromSplit(key2, { explicit, implicit: implicit2 }) {
+    if (explicit[key2] !== void 0) {
+      this.set(key2, explicit[key2], true);
+    } else if (implicit2[key2] !== void 0) {
+      this.set(key2, implicit2[key2], false);
     }
   }
-  copyKeyFromObject(key3, s2) {
-    if (s2[key3] !== void 0) {
-      this.set(key3, s2[key3], true);
+  copyKeyFromObject(key2, s2) {
+    if (s2[key2] !== void 0) {
+      this.set(key2, s2[key2], true);
     }
   }
   /**
@@ -84722,9 +85103,9 @@ var Split = class _Split {
    * overwrite properties from this split.
    */
   copyAll(other) {
-    for (const key3 of keys3(other.combine())) {
-      const val = other.getWithExplicit(key3);
-      this.setWithExplicit(key3, val);
+    for (const key2 of keys3(other.combine())) {
+      const val = other.getWithExplicit(key2);
+      this.setWithExplicit(key2, val);
     }
   }
 };
@@ -85071,9 +85452,9 @@ var TimeUnitNode = class _TimeUnitNode extends DataFlowNode {
    */
   merge(other) {
     this.timeUnits = { ...this.timeUnits };
-    for (const key3 in other.timeUnits) {
-      if (!this.timeUnits[key3]) {
-        this.timeUnits[key3] = other.timeUnits[key3];
+    for (const key2 in other.timeUnits) {
+      if (!this.timeUnits[key2]) {
+        this.timeUnits[key2] = other.timeUnits[key2];
       }
     }
     for (const child of other.children) {
@@ -85087,10 +85468,10 @@ var TimeUnitNode = class _TimeUnitNode extends DataFlowNode {
    */
   removeFormulas(fields) {
     const newFormula = {};
-    for (const [key3, timeUnitComponent] of entries$1(this.timeUnits)) {
+    for (const [key2, timeUnitComponent] of entries$1(this.timeUnits)) {
       const fieldAs = isTimeUnitTransformComponent(timeUnitComponent) ? timeUnitComponent.as : `${timeUnitComponent.field}_end`;
       if (!fields.has(fieldAs)) {
-        newFormula[key3] = timeUnitComponent;
+        newFormula[key2] = timeUnitComponent;
       }
     }
     this.timeUnits = newFormula;
@@ -85176,8 +85557,8 @@ function offsetedRectFormulas([startField, endField], rectBandPosition, timeUnit
   }
   return [];
 }
-function interpolateExpr([start, end], fraction) {
-  return `${1 - fraction} * ${start} + ${fraction} * ${end}`;
+function interpolateExpr([start, end], fraction3) {
+  return `${1 - fraction3} * ${start} + ${fraction3} * ${end}`;
 }
 var TUPLE_FIELDS = "_tuple_fields";
 var SelectionProjectionComponent = class {
@@ -85203,14 +85584,14 @@ var project2 = {
     const parsed = {};
     const timeUnits2 = {};
     const signals = /* @__PURE__ */ new Set();
-    const signalName = (p, range6) => {
-      const suffix = range6 === "visual" ? p.channel : p.field;
+    const signalName = (p, range7) => {
+      const suffix = range7 === "visual" ? p.channel : p.field;
       let sg = varName(`${name2}_${suffix}`);
       for (let counter = 1; signals.has(sg); counter++) {
         sg = varName(`${name2}_${suffix}_${counter}`);
       }
       signals.add(sg);
-      return { [range6]: sg };
+      return { [range7]: sg };
     };
     const type3 = selCmpt.type;
     const cfg = model.config.selection[type3];
@@ -85221,15 +85602,15 @@ var project2 = {
         if (!isObject2(initVal)) {
           continue;
         }
-        for (const key3 of keys3(initVal)) {
-          if (isSingleDefUnitChannel(key3)) {
-            (encodings || (encodings = [])).push(key3);
+        for (const key2 of keys3(initVal)) {
+          if (isSingleDefUnitChannel(key2)) {
+            (encodings || (encodings = [])).push(key2);
           } else {
             if (type3 === "interval") {
               warn2(INTERVAL_INITIALIZED_WITH_POS);
               encodings = cfg.encodings;
             } else {
-              (fields ??= []).push(key3);
+              (fields ??= []).push(key2);
             }
           }
         }
@@ -85639,7 +86020,7 @@ var SCALE_TRIGGER = "_scale_trigger";
 var GEO_INIT_TICK = "geo_interval_init_tick";
 var INIT = "_init";
 var CENTER2 = "_center";
-var interval2 = {
+var interval3 = {
   defined: (selCmpt) => selCmpt.type === "interval",
   parse: (model, selCmpt, selDef) => {
     if (model.hasProjection) {
@@ -85786,11 +86167,11 @@ var interval2 = {
       y2: y4 !== void 0 ? { signal: `${yvname}[1]` } : { field: { group: "height" } }
     };
     if (selCmpt.resolve === "global") {
-      for (const key3 of keys3(update3)) {
-        update3[key3] = [
+      for (const key2 of keys3(update3)) {
+        update3[key2] = [
           {
             test: `${store}.length && ${store}[0].unit === ${unitName(model)}`,
-            ...update3[key3]
+            ...update3[key2]
           },
           { value: 0 }
         ];
@@ -85997,7 +86378,7 @@ function tooltipData(encoding, stack2, config2, { reactiveGeom } = {}) {
       // for secondary field def, copy type from main channel
     };
     const title2 = fieldDef.title || defaultTitle(fieldDef, formatConfig);
-    const key3 = array_default(title2).join(", ").replaceAll(/"/g, '\\"');
+    const key2 = array_default(title2).join(", ").replaceAll(/"/g, '\\"');
     let value4;
     if (isXorY(channel)) {
       const channel2 = channel === "x" ? "x2" : "y2";
@@ -86022,7 +86403,7 @@ function tooltipData(encoding, stack2, config2, { reactiveGeom } = {}) {
       }).signal;
     }
     value4 ??= addLineBreaksToTooltip(fieldDef, formatConfig, expr2).signal;
-    tuples.push({ channel, key: key3, value: value4 });
+    tuples.push({ channel, key: key2, value: value4 });
   }
   forEach(encoding, (channelDef, channel) => {
     if (isFieldDef(channelDef)) {
@@ -86032,16 +86413,16 @@ function tooltipData(encoding, stack2, config2, { reactiveGeom } = {}) {
     }
   });
   const out = {};
-  for (const { channel, key: key3, value: value4 } of tuples) {
-    if (!toSkip.has(channel) && !out[key3]) {
-      out[key3] = value4;
+  for (const { channel, key: key2, value: value4 } of tuples) {
+    if (!toSkip.has(channel) && !out[key2]) {
+      out[key2] = value4;
     }
   }
   return out;
 }
 function tooltipRefForEncoding(encoding, stack2, config2, { reactiveGeom } = {}) {
   const data3 = tooltipData(encoding, stack2, config2, { reactiveGeom });
-  const keyValues = entries$1(data3).map(([key3, value4]) => `"${key3}": ${value4}`);
+  const keyValues = entries$1(data3).map(([key2, value4]) => `"${key2}": ${value4}`);
   return keyValues.length > 0 ? { signal: `{${keyValues.join(", ")}}` } : void 0;
 }
 function addLineBreaksToTooltip(channelDef, config2, expr2 = "datum") {
@@ -86104,7 +86485,7 @@ function description(model) {
   }
   return {
     description: {
-      signal: entries$1(data3).filter(([key3]) => !key3.startsWith("_")).map(([key3, value4]) => [key3, value4.replaceAll("\\n", " ")]).map(([key3, value4], index6) => `"${index6 > 0 ? "; " : ""}${key3}: " + (${value4})`).join(" + ")
+      signal: entries$1(data3).filter(([key2]) => !key2.startsWith("_")).map(([key2, value4]) => [key2, value4.replaceAll("\\n", " ")]).map(([key2, value4], index6) => `"${index6 > 0 ? "; " : ""}${key2}: " + (${value4})`).join(" + ")
     }
   };
 }
@@ -86369,8 +86750,8 @@ function vgAlignedPositionChannel(channel, markDef, config2, defaultAlign = "mid
     return BASELINED_Y_CHANNEL[alignExcludingSignal || defaultAlign];
   }
 }
-function pointOrRangePosition(channel, model, { defaultPos, defaultPos2, range: range6 }) {
-  if (range6) {
+function pointOrRangePosition(channel, model, { defaultPos, defaultPos2, range: range7 }) {
+  if (range7) {
     return rangePosition(channel, model, { defaultPos, defaultPos2 });
   }
   return pointPosition(channel, model, { defaultPos });
@@ -87178,7 +87559,7 @@ var MODIFY = "_modify";
 var VL_SELECTION_RESOLVE = "vlSelectionResolve";
 var selectionCompilers = [
   point$12,
-  interval2,
+  interval3,
   project2,
   toggle,
   // Bindings may disable direct manipulation.
@@ -87301,15 +87682,15 @@ function parseUnitSelection(model, selDefs) {
     const type3 = isString(selDef) ? selDef : selDef.type;
     const defaults2 = isObject2(selDef) ? duplicate(selDef) : { type: type3 };
     const cfg = selectionConfig[type3];
-    for (const key3 in cfg) {
-      if (key3 === "fields" || key3 === "encodings") {
+    for (const key2 in cfg) {
+      if (key2 === "fields" || key2 === "encodings") {
         continue;
       }
-      if (key3 === "mark") {
+      if (key2 === "mark") {
         defaults2.mark = { ...cfg.mark, ...defaults2.mark };
       }
-      if (defaults2[key3] === void 0 || defaults2[key3] === true) {
-        defaults2[key3] = duplicate(cfg[key3] ?? defaults2[key3]);
+      if (defaults2[key2] === void 0 || defaults2[key2] === true) {
+        defaults2[key2] = duplicate(cfg[key2] ?? defaults2[key2]);
       }
     }
     const selCmpt = selCmpts[name2] = {
@@ -88118,17 +88499,17 @@ function sizeSignals(model, sizeType) {
     const scaleComponent = model.getScaleComponent(channel);
     if (scaleComponent) {
       const type3 = scaleComponent.get("type");
-      const range6 = scaleComponent.get("range");
-      if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+      const range7 = scaleComponent.get("range");
+      if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
         const scaleName = model.scaleName(channel);
         if (isFacetModel(model.parent)) {
           const parentResolve = model.parent.component.resolve;
           if (parentResolve.scale[channel] === "independent") {
-            return [stepSignal(scaleName, range6)];
+            return [stepSignal(scaleName, range7)];
           }
         }
         return [
-          stepSignal(scaleName, range6),
+          stepSignal(scaleName, range7),
           {
             name: name2,
             update: sizeExpr(scaleName, scaleComponent, `domain('${scaleName}').length`)
@@ -88152,12 +88533,12 @@ function sizeSignals(model, sizeType) {
     ];
   }
 }
-function stepSignal(scaleName, range6) {
+function stepSignal(scaleName, range7) {
   const name2 = `${scaleName}_step`;
-  if (isSignalRef(range6.step)) {
-    return { name: name2, update: range6.step.signal };
+  if (isSignalRef(range7.step)) {
+    return { name: name2, update: range7.step.signal };
   } else {
-    return { name: name2, value: range6.step };
+    return { name: name2, value: range7.step };
   }
 }
 function sizeExpr(scaleName, scaleComponent, cardinality) {
@@ -88707,16 +89088,16 @@ function rangeFormula(model, fieldDef, channel, config2) {
 function binKey(bin3, field3) {
   return `${binToString(bin3)}_${field3}`;
 }
-function getSignalsFromModel(model, key3) {
+function getSignalsFromModel(model, key2) {
   return {
-    signal: model.getName(`${key3}_bins`),
-    extentSignal: model.getName(`${key3}_extent`)
+    signal: model.getName(`${key2}_bins`),
+    extentSignal: model.getName(`${key2}_extent`)
   };
 }
 function getBinSignalName(model, field3, bin3) {
   const normalizedBin = normalizeBin(bin3, void 0) ?? {};
-  const key3 = binKey(normalizedBin, field3);
-  return model.getName(`${key3}_bins`);
+  const key2 = binKey(normalizedBin, field3);
+  return model.getName(`${key2}_bins`);
 }
 function isBinTransform(t) {
   return "as" in t;
@@ -88730,8 +89111,8 @@ function createBinComponent(t, bin3, model) {
     as = [vgField(t, { forAs: true }), vgField(t, { binSuffix: "end", forAs: true })];
   }
   const normalizedBin = { ...normalizeBin(bin3, void 0) };
-  const key3 = binKey(normalizedBin, t.field);
-  const { signal, extentSignal } = getSignalsFromModel(model, key3);
+  const key2 = binKey(normalizedBin, t.field);
+  const { signal, extentSignal } = getSignalsFromModel(model, key2);
   if (isParameterExtent(normalizedBin.extent)) {
     const ext = normalizedBin.extent;
     span = parseSelectionExtent(model, ext.param, ext);
@@ -88745,7 +89126,7 @@ function createBinComponent(t, bin3, model) {
     ...extentSignal ? { extentSignal } : {},
     ...span ? { span } : {}
   };
-  return { key: key3, binComponent };
+  return { key: key2, binComponent };
 }
 var BinNode = class _BinNode extends DataFlowNode {
   bins;
@@ -88759,10 +89140,10 @@ var BinNode = class _BinNode extends DataFlowNode {
   static makeFromEncoding(parent, model) {
     const bins2 = model.reduceFieldDef((binComponentIndex, fieldDef, channel) => {
       if (isTypedFieldDef(fieldDef) && isBinning(fieldDef.bin)) {
-        const { key: key3, binComponent } = createBinComponent(fieldDef, fieldDef.bin, model);
-        binComponentIndex[key3] = {
+        const { key: key2, binComponent } = createBinComponent(fieldDef, fieldDef.bin, model);
+        binComponentIndex[key2] = {
           ...binComponent,
-          ...binComponentIndex[key3],
+          ...binComponentIndex[key2],
           ...rangeFormula(model, fieldDef, channel, model.config)
         };
       }
@@ -88778,9 +89159,9 @@ var BinNode = class _BinNode extends DataFlowNode {
    * The optional parameter should provide
    */
   static makeFromTransform(parent, t, model) {
-    const { key: key3, binComponent } = createBinComponent(t, t.bin, model);
+    const { key: key2, binComponent } = createBinComponent(t, t.bin, model);
     return new _BinNode(parent, {
-      [key3]: binComponent
+      [key2]: binComponent
     });
   }
   /**
@@ -88788,12 +89169,12 @@ var BinNode = class _BinNode extends DataFlowNode {
    * or if this node already has a bin config, renames the corresponding signal in the model.
    */
   merge(other, renameSignal) {
-    for (const key3 of keys3(other.bins)) {
-      if (key3 in this.bins) {
-        renameSignal(other.bins[key3].signal, this.bins[key3].signal);
-        this.bins[key3].as = unique([...this.bins[key3].as, ...other.bins[key3].as], hash2);
+    for (const key2 of keys3(other.bins)) {
+      if (key2 in this.bins) {
+        renameSignal(other.bins[key2].signal, this.bins[key2].signal);
+        this.bins[key2].as = unique([...this.bins[key2].as, ...other.bins[key2].as], hash2);
       } else {
-        this.bins[key3] = other.bins[key3];
+        this.bins[key2] = other.bins[key2];
       }
     }
     for (const child of other.children) {
@@ -89108,8 +89489,8 @@ var FacetNode = class extends DataFlowNode {
       const childScaleComponent = this.childModel.component.scales[channel];
       if (childScaleComponent && !childScaleComponent.merged) {
         const type3 = childScaleComponent.get("type");
-        const range6 = childScaleComponent.get("range");
-        if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+        const range7 = childScaleComponent.get("range");
+        if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
           const domain4 = assembleDomain(this.childModel, channel);
           const field3 = getFieldFromDomain(domain4);
           if (field3) {
@@ -89410,10 +89791,10 @@ var ParseNode = class _ParseNode extends DataFlowNode {
     const parse9 = new Split(explicit, implicit2);
     ancestorParse.copyAll(parse9);
     const p = {};
-    for (const key3 of keys3(parse9.combine())) {
-      const val = parse9.get(key3);
+    for (const key2 of keys3(parse9.combine())) {
+      const val = parse9.get(key2);
       if (val !== null) {
-        p[key3] = val;
+        p[key2] = val;
       }
     }
     if (keys3(p).length === 0 || ancestorParse.parseNothing) {
@@ -89783,8 +90164,8 @@ var MergeParse = class extends BottomUpOptimizer {
         const mergedParseNode = new ParseNode(node2, commonParse);
         for (const childNode of originalChildren) {
           if (childNode instanceof ParseNode) {
-            for (const key3 of keys3(commonParse)) {
-              delete childNode.parse[key3];
+            for (const key2 of keys3(commonParse)) {
+              delete childNode.parse[key2];
             }
           }
           node2.removeChild(childNode);
@@ -91259,7 +91640,7 @@ function assembleScalesForModel(model) {
     }
     const scale6 = scaleComponent.combine();
     const { name: name2, type: type3, selectionExtent, domains: _d2, range: _r2, reverse: reverse3, ...otherScaleProps } = scale6;
-    const range6 = assembleScaleRange(scale6.range, name2, channel, model);
+    const range7 = assembleScaleRange(scale6.range, name2, channel, model);
     const domain4 = assembleDomain(model, channel);
     const domainRaw = selectionExtent ? assembleSelectionScaleDomain(model, selectionExtent, scaleComponent, domain4) : null;
     scales2.push({
@@ -91267,7 +91648,7 @@ function assembleScalesForModel(model) {
       type: type3,
       ...domain4 ? { domain: domain4 } : {},
       ...domainRaw ? { domainRaw } : {},
-      range: range6,
+      range: range7,
       ...reverse3 !== void 0 ? { reverse: reverse3 } : {},
       ...otherScaleProps
     });
@@ -91393,10 +91774,10 @@ function parseRangeForChannel(channel, model) {
       } else {
         switch (property2) {
           case "range": {
-            const range6 = specifiedScale.range;
-            if (isArray(range6)) {
+            const range7 = specifiedScale.range;
+            if (isArray(range7)) {
               if (isXorY(channel)) {
-                return makeExplicit(range6.map((v) => {
+                return makeExplicit(range7.map((v) => {
                   if (v === "width" || v === "height") {
                     const sizeSignal = model.getName(v);
                     const getSignalName = model.getSignalName.bind(model);
@@ -91405,14 +91786,14 @@ function parseRangeForChannel(channel, model) {
                   return v;
                 }));
               }
-            } else if (isObject2(range6)) {
+            } else if (isObject2(range7)) {
               return makeExplicit({
                 data: model.requestDataName(DataSourceType.Main),
-                field: range6.field,
+                field: range7.field,
                 sort: { op: "min", field: model.vgField(channel) }
               });
             }
-            return makeExplicit(range6);
+            return makeExplicit(range7);
           }
           case "scheme":
             return makeExplicit(parseScheme(specifiedScale[property2]));
@@ -92414,8 +92795,8 @@ var Model = class {
       const scaleComponent = this.component.scales[channel];
       if (scaleComponent && !scaleComponent.merged) {
         const type3 = scaleComponent.get("type");
-        const range6 = scaleComponent.get("range");
-        if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+        const range7 = scaleComponent.get("range");
+        if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
           const scaleName = scaleComponent.get("name");
           const domain4 = assembleDomain(this, channel);
           const field3 = getFieldFromDomain(domain4);
@@ -92843,11 +93224,11 @@ var ImputeNode = class _ImputeNode extends DataFlowNode {
     return `Impute ${hash2(this.transform)}`;
   }
   assemble() {
-    const { impute, key: key3, keyvals, method: method2, groupby, value: value4, frame: frame2 = [null, null] } = this.transform;
+    const { impute, key: key2, keyvals, method: method2, groupby, value: value4, frame: frame2 = [null, null] } = this.transform;
     const imputeTransform = {
       type: "impute",
       field: impute,
-      key: key3,
+      key: key2,
       ...keyvals ? { keyvals: isImputeSequence(keyvals) ? this.processSequence(keyvals) : keyvals } : {},
       method: "value",
       ...groupby ? { groupby } : {},
@@ -93386,10 +93767,10 @@ function defaultUnitSize(model, sizeType) {
   const scaleComponent = model.getScaleComponent(channel);
   if (scaleComponent) {
     const scaleType2 = scaleComponent.get("type");
-    const range6 = scaleComponent.get("range");
+    const range7 = scaleComponent.get("range");
     if (hasDiscreteDomain(scaleType2)) {
       const size2 = getViewConfigDiscreteSize(config2.view, sizeType);
-      if (isVgRangeStep(range6) || isStep(size2)) {
+      if (isVgRangeStep(range7) || isStep(size2)) {
         return "step";
       } else {
         return size2;
@@ -93580,8 +93961,8 @@ var FacetModel = class _FacetModel extends ModelWithField {
         const childScaleComponent = this.child.component.scales[channel];
         if (childScaleComponent && !childScaleComponent.merged) {
           const type3 = childScaleComponent.get("type");
-          const range6 = childScaleComponent.get("range");
-          if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+          const range7 = childScaleComponent.get("range");
+          if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
             const domain4 = assembleDomain(this.child, channel);
             const field3 = getFieldFromDomain(domain4);
             if (field3) {
@@ -94008,8 +94389,8 @@ var ConcatModel = class extends Model {
     this.component.selection = {};
     for (const child of this.children) {
       child.parseSelections();
-      for (const key3 of keys3(child.component.selection)) {
-        this.component.selection[key3] = child.component.selection[key3];
+      for (const key2 of keys3(child.component.selection)) {
+        this.component.selection[key2] = child.component.selection[key2];
       }
     }
     if (vals(this.component.selection).some((selCmpt) => isTimerSelection(selCmpt))) {
@@ -94822,16 +95203,16 @@ function getGroupsForStackedBarWithCornerRadius(model) {
       width: { field: { group: "width" } }
     };
   }
-  for (const key3 of VG_CORNERRADIUS_CHANNELS) {
-    const configValue = getMarkConfig(key3, model.markDef, model.config);
-    if (mark.encode.update[key3]) {
-      groupUpdate[key3] = mark.encode.update[key3];
-      delete mark.encode.update[key3];
+  for (const key2 of VG_CORNERRADIUS_CHANNELS) {
+    const configValue = getMarkConfig(key2, model.markDef, model.config);
+    if (mark.encode.update[key2]) {
+      groupUpdate[key2] = mark.encode.update[key2];
+      delete mark.encode.update[key2];
     } else if (configValue) {
-      groupUpdate[key3] = signalOrValueRef(configValue);
+      groupUpdate[key2] = signalOrValueRef(configValue);
     }
     if (configValue) {
-      mark.encode.update[key3] = { value: 0 };
+      mark.encode.update[key2] = { value: 0 };
     }
   }
   const groupby = [];
@@ -94925,7 +95306,7 @@ function getMarkGroup(model, opt = { fromPrefix: "" }) {
   const { mark, markDef, encoding, config: config2 } = model;
   const clip4 = getFirstDefined(markDef.clip, scaleClip(model), projectionClip(model));
   const style2 = getStyles(markDef);
-  const key3 = encoding.key;
+  const key2 = encoding.key;
   const sort3 = getSort(model);
   const interactive2 = interactiveFlag(model);
   if (interactive2 && Object.values(model.component.selection).some((s2) => s2.type === "point" && !s2.bind && // if on is a pointerover (hover) the pointer makes less sense since the mark is not clickable.
@@ -94940,7 +95321,7 @@ function getMarkGroup(model, opt = { fromPrefix: "" }) {
       type: markCompiler[mark].vgMark,
       ...clip4 ? { clip: clip4 } : {},
       ...style2 ? { style: style2 } : {},
-      ...key3 ? { key: key3.field } : {},
+      ...key2 ? { key: key2.field } : {},
       ...sort3 ? { sort: sort3 } : {},
       ...interactive2 ? interactive2 : {},
       ...aria2 === false ? { aria: aria2 } : {},
@@ -95044,13 +95425,13 @@ var UnitModel = class extends ModelWithField {
     }, {});
   }
   initScale(scale6) {
-    const { domain: domain4, range: range6 } = scale6;
+    const { domain: domain4, range: range7 } = scale6;
     const scaleInternal = replaceExprRef(scale6);
     if (isArray(domain4)) {
       scaleInternal.domain = domain4.map(signalRefOrValue);
     }
-    if (isArray(range6)) {
-      scaleInternal.range = range6.map(signalRefOrValue);
+    if (isArray(range7)) {
+      scaleInternal.range = range7.map(signalRefOrValue);
     }
     return scaleInternal;
   }
@@ -95229,8 +95610,8 @@ var LayerModel = class _LayerModel extends Model {
     this.component.selection = {};
     for (const child of this.children) {
       child.parseSelections();
-      for (const key3 of keys3(child.component.selection)) {
-        this.component.selection[key3] = child.component.selection[key3];
+      for (const key2 of keys3(child.component.selection)) {
+        this.component.selection[key2] = child.component.selection[key2];
       }
     }
     if (vals(this.component.selection).some((selCmpt) => isTimerSelection(selCmpt))) {
@@ -95441,8 +95822,8 @@ function splitSpec(spec) {
 function template(spec) {
   const parts = splitSpec(spec);
   if (!parts.cacheable || parts.values === null) return null;
-  const key3 = JSON.stringify(parts.shape);
-  let entry2 = templates.get(key3);
+  const key2 = JSON.stringify(parts.shape);
+  let entry2 = templates.get(key2);
   if (!entry2) {
     const compiled = compile2({ ...parts.shape, ...parts.title === void 0 ? {} : { title: parts.title }, data: { name: SOURCE2 } }).spec;
     if (!compiled.data?.some((d) => d.name === SOURCE2)) return null;
@@ -95452,21 +95833,21 @@ function template(spec) {
       compiled.title = { ...compiled.title, text: { signal: TITLE }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
     }
     entry2 = { runtime: parse8(compiled) };
-    templates.set(key3, entry2);
+    templates.set(key2, entry2);
     if (templates.size > MAX_TEMPLATES) templates.delete(templates.keys().next().value);
   }
-  return { key: key3, entry: entry2, values: parts.values, paramValues: parts.paramValues, text: parts.text, subtitle: parts.subtitle };
+  return { key: key2, entry: entry2, values: parts.values, paramValues: parts.paramValues, text: parts.text, subtitle: parts.subtitle };
 }
 function compiledOnceCodegen() {
   const { runtimeContext } = vega_module_exports;
   const base = runtimeContext({ events: () => null }, {});
   const cache2 = /* @__PURE__ */ new Map();
   const once2 = (kind, generate2) => (ctx, spec) => {
-    const key3 = `${kind}\0${kind === "encode" ? JSON.stringify(spec) : spec.code}`;
-    let fn = cache2.get(key3);
+    const key2 = `${kind}\0${kind === "encode" ? JSON.stringify(spec) : spec.code}`;
+    let fn = cache2.get(key2);
     if (fn === void 0) {
       fn = generate2(null, spec);
-      cache2.set(key3, fn);
+      cache2.set(key2, fn);
     }
     return fn.bind(ctx?.functions);
   };
@@ -95566,9 +95947,9 @@ function diffPage(d, options = {}) {
       html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
       html.push(chartHtml2(chart));
     } else {
-      const where = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
+      const where2 = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
       html.push(`<section class="diff-curve diff-one-sided"><h2>${e(`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`)}</h2>`);
-      html.push(`<p class="diff-one-sided-note">${e(`${where}.`)}</p>`);
+      html.push(`<p class="diff-one-sided-note">${e(`${where2}.`)}</p>`);
     }
     for (const c4 of d.curves.filter((c5) => c5.environment === group2.environment && c5.test === group2.test)) {
       const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
@@ -95625,7 +96006,7 @@ ${page.bodyHtml}
 
 // actions/lib/diff/run-source.ts
 import { execFile } from "node:child_process";
-import { existsSync as existsSync3, statSync } from "node:fs";
+import { existsSync as existsSync4, statSync } from "node:fs";
 
 // actions/lib/core/proc.ts
 import { spawn } from "node:child_process";
@@ -95669,8 +96050,8 @@ async function runCommand(argv, options) {
 }
 
 // actions/lib/measure/run-dir.ts
-import { closeSync as closeSync2, constants as constants5, existsSync as existsSync2, fstatSync as fstatSync2, lstatSync as lstatSync2, fsyncSync, ftruncateSync, mkdirSync, openSync as openSync2, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
-import { join as join3 } from "node:path";
+import { closeSync as closeSync2, constants as constants5, existsSync as existsSync3, fstatSync as fstatSync2, lstatSync as lstatSync2, fsyncSync, ftruncateSync, mkdirSync, openSync as openSync2, readFileSync as readFileSync2, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { join as join4 } from "node:path";
 
 // actions/lib/core/safe-read.ts
 import { closeSync, constants as constants4, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
@@ -95691,8 +96072,8 @@ function isInside(dir, path3) {
   const rel = relative(dir, path3);
   return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
 }
-function mib(bytes) {
-  return bytes < MiB ? `${bytes} bytes` : `${(bytes / MiB).toFixed(1)} MiB`;
+function mib(bytes2) {
+  return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
 }
 function readRegularFile(path3, options) {
   const link3 = lstatSync(path3);
@@ -95748,14 +96129,14 @@ var MANIFEST_MAX_BYTES = 16 * MiB;
 var RESULTS_MAX_BYTES = 500 * MiB;
 var RESULTS_FILE = "results.jsonl";
 function isRunDir(dir) {
-  return existsSync2(join3(dir, MANIFEST_FILE));
+  return existsSync3(join4(dir, MANIFEST_FILE));
 }
 function loadRun(dir) {
-  const manifestPath = join3(dir, MANIFEST_FILE);
-  if (!existsSync2(dir)) throw new RunFormatError(`${dir}: no such directory`);
-  if (!existsSync2(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
+  const manifestPath = join4(dir, MANIFEST_FILE);
+  if (!existsSync3(dir)) throw new RunFormatError(`${dir}: no such directory`);
+  if (!existsSync3(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
   const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
-  const resultsPath = join3(dir, RESULTS_FILE);
+  const resultsPath = join4(dir, RESULTS_FILE);
   const text5 = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : "";
   return { dir, manifest, results: parseResults(text5, resultsPath) };
 }
@@ -95831,8 +96212,8 @@ function parseRunSpec(arg) {
   if (arg === "") throw new RunSourceError("an empty run name: give a run directory, a git ref, previous or pr-base");
   if (arg === "previous") return { kind: "previous" };
   if (arg === "pr-base") return { kind: "pr-base" };
-  if (existsSync3(arg) && statSync(arg).isDirectory()) return { kind: "dir", path: arg };
-  if (existsSync3(arg)) throw new RunSourceError(`${arg} is a file, not a run directory (a run directory holds ${MANIFEST_FILE} and ${RESULTS_FILE})`);
+  if (existsSync4(arg) && statSync(arg).isDirectory()) return { kind: "dir", path: arg };
+  if (existsSync4(arg)) throw new RunSourceError(`${arg} is a file, not a run directory (a run directory holds ${MANIFEST_FILE} and ${RESULTS_FILE})`);
   return { kind: "ref", ref: arg };
 }
 function loadDir(path3) {
@@ -95850,7 +96231,7 @@ async function readManifest(git, commit, runId) {
 }
 async function committedRuns(git, commit) {
   const runIds = await git.listDir(commit, COMMITTED_RUNS_DIR);
-  const texts = await git.readFiles(commit, runIds.map((id2) => `${COMMITTED_RUNS_DIR}/${id2}/${MANIFEST_FILE}`));
+  const texts = await git.readFiles(commit, runIds.map((id3) => `${COMMITTED_RUNS_DIR}/${id3}/${MANIFEST_FILE}`));
   const out = [];
   runIds.forEach((runId, i) => {
     const text5 = texts[i];
@@ -95858,11 +96239,11 @@ async function committedRuns(git, commit) {
   });
   return out;
 }
-async function loadCommitted(git, run3, label, notes) {
+async function loadCommitted(git, run3, label2, notes) {
   const path3 = `${COMMITTED_RUNS_DIR}/${run3.runId}/${RESULTS_FILE}`;
   const text5 = await git.readFile(run3.commit, path3) ?? "";
   const results = parseResults(text5, `${path3} at commit ${run3.commit.slice(0, 10)}`);
-  return { label, origin: `${COMMITTED_RUNS_DIR}/${run3.runId} at commit ${run3.commit.slice(0, 10)}`, manifest: run3.manifest, records: results.records, notes };
+  return { label: label2, origin: `${COMMITTED_RUNS_DIR}/${run3.runId} at commit ${run3.commit.slice(0, 10)}`, manifest: run3.manifest, records: results.records, notes };
 }
 function newestFirst(runs) {
   return [...runs].sort((x4, y4) => y4.manifest.createdAt.localeCompare(x4.manifest.createdAt) || y4.runId.localeCompare(x4.runId));
@@ -95893,7 +96274,7 @@ function pickNewest(runs, what) {
   const notes = sorted.length > 1 ? [`${what}: ${sorted.length} runs found (${sorted.map((r) => r.runId).join(", ")}); using the newest, ${sorted[0].runId}`] : [];
   return { run: sorted[0], notes };
 }
-async function resolveRef2(git, ref2, label) {
+async function resolveRef2(git, ref2, label2) {
   const commit = await git.resolveCommit(ref2);
   if (!commit) throw new RunSourceError(`${ref2}: not a run directory, and git knows no such ref or commit (run virtnet diff inside the repository, or pass --repo)`);
   const { runs, how } = await runsOfCommit(git, commit);
@@ -95901,7 +96282,7 @@ async function resolveRef2(git, ref2, label) {
     throw new RunSourceError(`${ref2} (commit ${commit.slice(0, 10)}): no run at that commit: it added nothing under ${COMMITTED_RUNS_DIR}/, and no committed run's manifest.git.commit is that commit`);
   }
   const { run: run3, notes } = pickNewest(runs, `${ref2}: runs ${how} commit ${commit.slice(0, 10)}`);
-  return loadCommitted(git, run3, label, notes);
+  return loadCommitted(git, run3, label2, notes);
 }
 async function resolvePrevious(git, other) {
   const head = await git.resolveCommit("HEAD");
@@ -95931,12 +96312,12 @@ async function resolveRunPair(argA, argB, ctx) {
   const specA = parseRunSpec(argA);
   const specB = parseRunSpec(argB);
   if (specA.kind === "previous" && specB.kind === "previous") throw new RunSourceError("previous is relative to the other run: only one side can be previous");
-  const one4 = (spec, label) => {
+  const one4 = (spec, label2) => {
     switch (spec.kind) {
       case "dir":
         return Promise.resolve(loadDir(spec.path));
       case "ref":
-        return resolveRef2(ctx.git, spec.ref, label);
+        return resolveRef2(ctx.git, spec.ref, label2);
       case "pr-base":
         return resolvePrBase(ctx.git, ctx.baseRef);
       case "previous":
@@ -95953,9 +96334,9 @@ async function resolveRunPair(argA, argB, ctx) {
 }
 
 // actions/lib/site/build.ts
-import { existsSync as existsSync4, mkdirSync as mkdirSync2, readFileSync as readFileSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync5, mkdirSync as mkdirSync2, readFileSync as readFileSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname as dirname2, join as join4, resolve as resolve2 } from "node:path";
+import { dirname as dirname2, join as join5, resolve as resolve2 } from "node:path";
 
 // actions/lib/report/charts/figures.ts
 var X_TITLE = {
@@ -95965,18 +96346,18 @@ var X_TITLE = {
 
 // actions/lib/site/build.ts
 function writeIfChanged(path3, content2) {
-  const bytes = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  if (existsSync4(path3)) {
-    const old = readFileSync2(path3);
-    if (old.equals(bytes)) return false;
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  if (existsSync5(path3)) {
+    const old = readFileSync3(path3);
+    if (old.equals(bytes2)) return false;
   }
   mkdirSync2(dirname2(path3), { recursive: true });
-  writeFileSync2(path3, bytes);
+  writeFileSync2(path3, bytes2);
   return true;
 }
 function writeReportFiles(dir, files) {
   let changed = 0;
-  for (const f of files) if (writeIfChanged(join4(dir, f.path), f.content)) changed++;
+  for (const f of files) if (writeIfChanged(join5(dir, f.path), f.content)) changed++;
   return changed;
 }
 var require2 = createRequire(import.meta.url);
@@ -95986,14 +96367,15 @@ async function run2() {
   try {
     const runner = runnerContext(process.env);
     const settings = parseDiffResultsInputs((name2) => getInput(name2), runner);
-    const locate = (name2) => !isAbsolute2(name2) && existsSync5(join5(runner.workspace, name2)) ? join5(runner.workspace, name2) : name2;
+    const locate = (name2) => !isAbsolute2(name2) && existsSync6(join6(runner.workspace, name2)) ? join6(runner.workspace, name2) : name2;
     const [a4, b10] = await resolveRunPair(locate(settings.baseline), locate(settings.current), { git: gitCli(settings.repoDir), baseRef: process.env.GITHUB_BASE_REF || void 0 });
     for (const note of [...a4.notes, ...b10.notes]) info(`note: ${note}`);
     info(`baseline: ${a4.origin}
 current:  ${b10.origin}`);
-    const diff = diffRuns(judgedSide(a4), judgedSide(b10), { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: "holm" });
+    const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
+    const diff = diffRuns(judgedSide(a4, claims), judgedSide(b10, claims), { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: "holm" });
     await summary.addRaw(formatDiff(diff, "markdown")).write();
-    const file2 = join5(runner.temp, `virtnet-diff.${settings.format === "markdown" ? "md" : settings.format === "json" ? "json" : "txt"}`);
+    const file2 = join6(runner.temp, `virtnet-diff.${settings.format === "markdown" ? "md" : settings.format === "json" ? "json" : "txt"}`);
     writeFileSync3(file2, formatDiff(diff, settings.format));
     if (settings.pageDir) {
       const files = await buildDiffFiles(diff);

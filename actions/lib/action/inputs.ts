@@ -264,6 +264,19 @@ export interface RenderReportSettings {
   siteDir: string | null;
   /** The environments the workflow measured: one with no data in a run is named as missing. */
   environments: string[];
+  /** The claims judged: a built-in name (env/plans/<name>-claims.json of the workspace) or a claims file. */
+  claims: ClaimsInput;
+}
+
+/** A claims file named by an input: a built-in name, looked up in `dir`, or a path. */
+export interface ClaimsInput {
+  nameOrPath: string;
+  dir: string;
+}
+
+function claimsInput(read: InputReader, runner: RunnerContext): ClaimsInput {
+  const text = read('claims') || 'paper';
+  return { nameOrPath: /^[a-z0-9-]+$/.test(text) ? text : resolvePath(text, runner.workspace), dir: resolvePath('env/plans', runner.workspace) };
 }
 
 export function parseRenderReportInputs(read: InputReader, runner: RunnerContext): RenderReportSettings {
@@ -275,6 +288,7 @@ export function parseRenderReportInputs(read: InputReader, runner: RunnerContext
     reportsDir: resolvePath(read('reports-dir') || 'reports', runner.workspace),
     siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
     environments,
+    claims: claimsInput(read, runner),
   };
 }
 
@@ -299,6 +313,8 @@ export interface DiffResultsSettings {
   repoDir: string;
   /** Where to write the diff page and overlay charts; null: none. */
   pageDir: string | null;
+  /** The claims whose verdicts are compared. */
+  claims: ClaimsInput;
 }
 
 function numberInput(read: InputReader, name: string, fallback: number, min: number, max: number, example: string): number {
@@ -323,6 +339,7 @@ export function parseDiffResultsInputs(read: InputReader, runner: RunnerContext)
     format: choiceInput(read, 'format', DIFF_FORMATS, 'markdown'),
     repoDir: resolvePath(read('repository') || runner.workspace, runner.workspace),
     pageDir: pageDir === null ? null : resolvePath(pageDir, runner.workspace),
+    claims: claimsInput(read, runner),
   };
 }
 

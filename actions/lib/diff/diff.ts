@@ -18,7 +18,7 @@
 import { recordsByPoint, summarizePoints, type PointSummary } from '../analyse/aggregate.ts';
 import type { Parameter, TestName } from '../plan/plan.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
-import { welchTTest } from '../core/stats.ts';
+import { holmAdjust, welchTTest } from '../core/stats.ts';
 
 export const DIFF_FORMAT_VERSION = 1;
 
@@ -27,6 +27,8 @@ export interface ClaimVerdict {
   id: string;
   text: string;
   verdict: 'supported' | 'refuted' | 'inconclusive';
+  /** Why an inconclusive verdict could be nothing else ("TCG, not KVM"): shown with the verdict. */
+  qualifier?: string | null;
 }
 
 export interface DiffInput {
@@ -153,8 +155,9 @@ export interface CurveDiff {
 export interface ClaimChange {
   id: string;
   text: string;
-  a: ClaimVerdict['verdict'] | null;
-  b: ClaimVerdict['verdict'] | null;
+  /** The verdict with its qualifier, e.g. "inconclusive (TCG, not KVM)"; null when the claim is absent. */
+  a: string | null;
+  b: string | null;
 }
 
 export interface DiffSummary {
@@ -194,22 +197,8 @@ export interface RunDiff {
 
 // ---------------------------------------------------------------- statistics helpers
 
-/**
- * Holm's step-down adjusted p-values, in the input order: sort ascending, multiply the i-th
- * smallest (0-based) by (m - i), keep them monotone, cap at 1. A point is significant when its
- * adjusted p is below alpha, which is exactly Holm's procedure at level alpha.
- */
-export function holmAdjust(ps: readonly number[]): number[] {
-  const m = ps.length;
-  const order = ps.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p || x.i - y.i);
-  const adjusted = new Array<number>(m);
-  let running = 0;
-  order.forEach(({ p, i }, rank) => {
-    running = Math.max(running, Math.min(1, (m - rank) * p));
-    adjusted[i] = running;
-  });
-  return adjusted;
-}
+// Holm's step-down adjustment lives with the other statistics (core/stats.ts); re-exported for callers of the diff.
+export { holmAdjust };
 
 /** Relative change in percent, or null when A is 0 (no finite ratio). */
 export function changePercent(a: number, b: number): number | null {
@@ -443,13 +432,15 @@ function curveDiffs(points: readonly PointDiff[], added: readonly OneSidedPoint[
   return curves.sort((x, y) => x.environment.localeCompare(y.environment) || x.test.localeCompare(y.test) || x.series.localeCompare(y.series));
 }
 
+const label = (c: ClaimVerdict | undefined) => (c ? (c.qualifier ? `${c.verdict} (${c.qualifier})` : c.verdict) : null);
+
 function claimChanges(a: readonly ClaimVerdict[] | undefined, b: readonly ClaimVerdict[] | undefined): ClaimChange[] | null {
   if (!a || !b) return null;
   const byA = new Map(a.map((c) => [c.id, c]));
   const byB = new Map(b.map((c) => [c.id, c]));
   const ids = [...new Set([...byA.keys(), ...byB.keys()])].sort();
   return ids
-    .map((id) => ({ id, text: (byB.get(id) ?? byA.get(id))!.text, a: byA.get(id)?.verdict ?? null, b: byB.get(id)?.verdict ?? null }))
+    .map((id) => ({ id, text: (byB.get(id) ?? byA.get(id))!.text, a: label(byA.get(id)), b: label(byB.get(id)) }))
     .filter((c) => c.a !== c.b);
 }
 

@@ -49,7 +49,7 @@ export function softwareTable(m: Manifest): Table {
   ];
   for (const env of m.environments) {
     const d = m.environmentDescriptions[env];
-    const title = environmentTitle(env);
+    const title = environmentTitle(env, d?.accelerator);
     if (!d) {
       rows.push([title, m.environmentErrors[env] ? `failed: ${m.environmentErrors[env]}` : '(not started)', '']);
       continue;

@@ -24,6 +24,10 @@ export interface SyntheticOptions {
   hostname?: string;
   /** Relative noise (standard deviation / mean) of each replicate. */
   noise?: number;
+  /** Noiseless mean throughput per environment and point, instead of the profile's (tests shape the data a rule needs). */
+  mean?: (env: string, point: Point) => number;
+  /** UDP okay rate per environment and message size, instead of the profile's. */
+  okRate?: (env: string, x: number) => number;
 }
 
 export interface SyntheticRun {
@@ -111,13 +115,13 @@ export function syntheticRun(options: SyntheticOptions): SyntheticRun {
   for (const env of options.environments) {
     for (let replicate = 1; replicate <= replicates; replicate++) {
       for (const point of points) {
-        const m = syntheticMean(env, point, profile);
+        const m = options.mean ? options.mean(env, point) : syntheticMean(env, point, profile);
         const throughput = Math.max(0.01, m * (1 + noise * gaussian(random)));
         const udp = point.test === 'UDP_STREAM';
         const size = udp ? point.value : (point.messageSize ?? 131072);
         const bytes = Math.round((throughput * 1e6 * plan.testLengthSeconds) / 8);
         const recvCalls = Math.max(1, Math.round(bytes / size));
-        const sendCalls = udp ? Math.round(recvCalls / okRate(env, point.value, profile)) : recvCalls;
+        const sendCalls = udp ? Math.round(recvCalls / (options.okRate ?? ((e, x) => okRate(e, x, profile)))(env, point.value)) : recvCalls;
         const requested = point.sendSocketSize ?? -1;
         const effective = requested > 0 ? Math.max(2 * requested, 4608) : 212992;
         const metrics: NetperfMetrics = {

@@ -1368,9 +1368,9 @@ var require_util = __commonJS({
     function isValidHeaderValue(characters) {
       return !headerCharRegex.test(characters);
     }
-    function parseRangeHeader(range6) {
-      if (range6 == null || range6 === "") return { start: 0, end: null, size: null };
-      const m3 = range6 ? range6.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
+    function parseRangeHeader(range7) {
+      if (range7 == null || range7 === "") return { start: 0, end: null, size: null };
+      const m3 = range7 ? range7.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
       return m3 ? {
         start: parseInt(m3[1]),
         end: m3[2] ? parseInt(m3[2]) : null,
@@ -3385,8 +3385,8 @@ var require_data_url = __commonJS({
       return input2.slice(start, position2.position);
     }
     function stringPercentDecode(input2) {
-      const bytes = encoder2.encode(input2);
-      return percentDecode(bytes);
+      const bytes2 = encoder2.encode(input2);
+      return percentDecode(bytes2);
     }
     function isHexCharByte(byte) {
       return byte >= 48 && byte <= 57 || byte >= 65 && byte <= 70 || byte >= 97 && byte <= 102;
@@ -4369,7 +4369,7 @@ var require_util2 = __commonJS({
         return false;
       }
     }
-    function bytesMatch(bytes, metadataList) {
+    function bytesMatch(bytes2, metadataList) {
       if (crypto2 === void 0) {
         return true;
       }
@@ -4385,7 +4385,7 @@ var require_util2 = __commonJS({
       for (const item of metadata2) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto2.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto2.createHash(algorithm).update(bytes2).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -4663,17 +4663,17 @@ var require_util2 = __commonJS({
       return input2;
     }
     async function readAllBytes(reader) {
-      const bytes = [];
+      const bytes2 = [];
       let byteLength = 0;
       while (true) {
         const { done, value: chunk } = await reader.read();
         if (done) {
-          return Buffer.concat(bytes, byteLength);
+          return Buffer.concat(bytes2, byteLength);
         }
         if (!isUint8Array(chunk)) {
           throw new TypeError("Received non-Uint8Array chunk");
         }
-        bytes.push(chunk);
+        bytes2.push(chunk);
         byteLength += chunk.length;
       }
     }
@@ -5627,19 +5627,19 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
     function bodyMixinMethods(instance) {
       const methods2 = {
         blob() {
-          return consumeBody(this, (bytes) => {
+          return consumeBody(this, (bytes2) => {
             let mimeType = bodyMimeType(this);
             if (mimeType === null) {
               mimeType = "";
             } else if (mimeType) {
               mimeType = serializeAMimeType(mimeType);
             }
-            return new Blob2([bytes], { type: mimeType });
+            return new Blob2([bytes2], { type: mimeType });
           }, instance);
         },
         arrayBuffer() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes).buffer;
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2).buffer;
           }, instance);
         },
         text() {
@@ -5678,8 +5678,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
           }, instance);
         },
         bytes() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes);
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2);
           }, instance);
         }
       };
@@ -5714,8 +5714,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
       const body = object3[kState].body;
       return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
-    function parseJSONFromBytes(bytes) {
-      return JSON.parse(utf8DecodeBytes(bytes));
+    function parseJSONFromBytes(bytes2) {
+      return JSON.parse(utf8DecodeBytes(bytes2));
     }
     function bodyMimeType(requestOrResponse) {
       const headers = requestOrResponse[kState].headersList;
@@ -7035,8 +7035,8 @@ var require_client_h2 = __commonJS({
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type3, code2, id2) {
-      if (id2 === 0) {
+    function onHttp2FrameError(type3, code2, id3) {
+      if (id3 === 0) {
         const err = new InformationalError(`HTTP/2: "frameError" received - type ${type3}, code ${code2}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
@@ -9079,16 +9079,16 @@ var require_retry_handler = __commonJS({
       const current2 = Date.now();
       return new Date(retryAfter).getTime() - current2;
     }
-    function validatePartialResponseContentLength(headers, range6, statusCode, retryCount) {
+    function validatePartialResponseContentLength(headers, range7, statusCode, retryCount) {
       const contentLength = headers["content-length"];
       if (contentLength == null) {
         return null;
       }
-      if (!Number.isFinite(range6.start) || !Number.isFinite(range6.end)) {
+      if (!Number.isFinite(range7.start) || !Number.isFinite(range7.end)) {
         return null;
       }
       const length3 = Number(contentLength);
-      const expectedLength = range6.end - range6.start + 1;
+      const expectedLength = range7.end - range7.start + 1;
       if (!Number.isFinite(length3) || length3 !== expectedLength) {
         return new RequestRetryError("Content-Length mismatch", statusCode, {
           headers,
@@ -9303,8 +9303,8 @@ var require_retry_handler = __commonJS({
         }
         if (this.end == null) {
           if (statusCode === 206) {
-            const range6 = parseRangeHeader(headers["content-range"]);
-            if (range6 == null) {
+            const range7 = parseRangeHeader(headers["content-range"]);
+            if (range7 == null) {
               this.headersSent = true;
               return this.handler.onHeaders(
                 statusCode,
@@ -9313,12 +9313,12 @@ var require_retry_handler = __commonJS({
                 statusMessage
               );
             }
-            const contentLengthError = validatePartialResponseContentLength(headers, range6, statusCode, this.retryCount);
+            const contentLengthError = validatePartialResponseContentLength(headers, range7, statusCode, this.retryCount);
             if (contentLengthError != null) {
               this.abort(contentLengthError);
               return false;
             }
-            const { start, size: size2, end = size2 - 1 } = range6;
+            const { start, size: size2, end = size2 - 1 } = range7;
             assert4(
               start != null && Number.isFinite(start),
               "content-range mismatch"
@@ -12418,10 +12418,10 @@ var require_response = __commonJS({
         if (init2 !== null) {
           init2 = webidl.converters.ResponseInit(init2);
         }
-        const bytes = textEncoder.encode(
+        const bytes2 = textEncoder.encode(
           serializeJavascriptValueToJSONString(data3)
         );
-        const body = extractBody(bytes);
+        const body = extractBody(bytes2);
         const responseObject = fromInnerResponse(makeResponse({}), "response");
         initializeResponse(responseObject, init2, { body: body[0], type: "application/json" });
         return responseObject;
@@ -13878,12 +13878,12 @@ var require_fetch = __commonJS({
           processBodyError(response.error);
           return;
         }
-        const processBody = (bytes) => {
-          if (!bytesMatch(bytes, request2.integrity)) {
+        const processBody = (bytes2) => {
+          if (!bytesMatch(bytes2, request2.integrity)) {
             processBodyError("integrity mismatch");
             return;
           }
-          response.body = safelyExtractBody(bytes)[0];
+          response.body = safelyExtractBody(bytes2)[0];
           fetchFinale(fetchParams, response);
         };
         await fullyReadBody(response.body, processBody, processBodyError);
@@ -14296,12 +14296,12 @@ var require_fetch = __commonJS({
       if (request2.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request2.body != null) {
-        const processBodyChunk = async function* (bytes) {
+        const processBodyChunk = async function* (bytes2) {
           if (isCancelled(fetchParams)) {
             return;
           }
-          yield bytes;
-          fetchParams.processRequestBodyChunkLength?.(bytes.byteLength);
+          yield bytes2;
+          fetchParams.processRequestBodyChunkLength?.(bytes2.byteLength);
         };
         const processEndOfBody = () => {
           if (isCancelled(fetchParams)) {
@@ -14323,8 +14323,8 @@ var require_fetch = __commonJS({
         };
         requestBody = (async function* () {
           try {
-            for await (const bytes of request2.body.stream) {
-              yield* processBodyChunk(bytes);
+            for await (const bytes2 of request2.body.stream) {
+              yield* processBodyChunk(bytes2);
             }
             processEndOfBody();
           } catch (err) {
@@ -14376,33 +14376,33 @@ var require_fetch = __commonJS({
       }
       fetchParams.controller.resume = async () => {
         while (true) {
-          let bytes;
+          let bytes2;
           let isFailure;
           try {
             const { done, value: value4 } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value4;
+            bytes2 = done ? void 0 : value4;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
-              bytes = void 0;
+              bytes2 = void 0;
             } else {
-              bytes = err;
+              bytes2 = err;
               isFailure = true;
             }
           }
-          if (bytes === void 0) {
+          if (bytes2 === void 0) {
             readableStreamClose(fetchParams.controller.controller);
             finalizeResponse(fetchParams, response);
             return;
           }
-          timingInfo.decodedBodySize += bytes?.byteLength ?? 0;
+          timingInfo.decodedBodySize += bytes2?.byteLength ?? 0;
           if (isFailure) {
-            fetchParams.controller.terminate(bytes);
+            fetchParams.controller.terminate(bytes2);
             return;
           }
-          const buffer = new Uint8Array(bytes);
+          const buffer = new Uint8Array(bytes2);
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
@@ -14528,9 +14528,9 @@ var require_fetch = __commonJS({
               if (fetchParams.controller.dump) {
                 return;
               }
-              const bytes = chunk;
-              timingInfo.encodedBodySize += bytes.byteLength;
-              return this.body.push(bytes);
+              const bytes2 = chunk;
+              timingInfo.encodedBodySize += bytes2.byteLength;
+              return this.body.push(bytes2);
             },
             onComplete() {
               if (this.abort) {
@@ -14663,11 +14663,11 @@ var require_progressevent = __commonJS({
 var require_encoding = __commonJS({
   "node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
     "use strict";
-    function getEncoding2(label) {
-      if (!label) {
+    function getEncoding2(label2) {
+      if (!label2) {
         return "failure";
       }
-      switch (label.trim().toLowerCase()) {
+      switch (label2.trim().toLowerCase()) {
         case "unicode-1-1-utf-8":
         case "unicode11utf8":
         case "unicode20utf8":
@@ -14976,7 +14976,7 @@ var require_util4 = __commonJS({
       fr[kError] = null;
       const stream2 = blob.stream();
       const reader = stream2.getReader();
-      const bytes = [];
+      const bytes2 = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
       (async () => {
@@ -14990,7 +14990,7 @@ var require_util4 = __commonJS({
             }
             isFirstChunk = false;
             if (!done && types.isUint8Array(value4)) {
-              bytes.push(value4);
+              bytes2.push(value4);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
@@ -15002,7 +15002,7 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result = packageData(bytes, type3, blob.type, encodingName);
+                  const result = packageData(bytes2, type3, blob.type, encodingName);
                   if (fr[kAborted]) {
                     return;
                   }
@@ -15042,7 +15042,7 @@ var require_util4 = __commonJS({
       });
       reader.dispatchEvent(event2);
     }
-    function packageData(bytes, type3, mimeType, encodingName) {
+    function packageData(bytes2, type3, mimeType, encodingName) {
       switch (type3) {
         case "DataURL": {
           let dataURL = "data:";
@@ -15052,7 +15052,7 @@ var require_util4 = __commonJS({
           }
           dataURL += ";base64,";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             dataURL += btoa2(decoder.write(chunk));
           }
           dataURL += btoa2(decoder.end());
@@ -15072,16 +15072,16 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode3(bytes, encoding);
+          return decode3(bytes2, encoding);
         }
         case "ArrayBuffer": {
-          const sequence3 = combineByteSequences(bytes);
+          const sequence3 = combineByteSequences(bytes2);
           return sequence3.buffer;
         }
         case "BinaryString": {
           let binaryString = "";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             binaryString += decoder.write(chunk);
           }
           binaryString += decoder.end();
@@ -15090,14 +15090,14 @@ var require_util4 = __commonJS({
       }
     }
     function decode3(ioQueue, encoding) {
-      const bytes = combineByteSequences(ioQueue);
-      const BOMEncoding = BOMSniffing(bytes);
+      const bytes2 = combineByteSequences(ioQueue);
+      const BOMEncoding = BOMSniffing(bytes2);
       let slice5 = 0;
       if (BOMEncoding !== null) {
         encoding = BOMEncoding;
         slice5 = BOMEncoding === "UTF-8" ? 3 : 2;
       }
-      const sliced = bytes.slice(slice5);
+      const sliced = bytes2.slice(slice5);
       return new TextDecoder(encoding).decode(sliced);
     }
     function BOMSniffing(ioQueue) {
@@ -15650,9 +15650,9 @@ var require_cache = __commonJS({
           // 16.
         };
         operations.push(operation);
-        const bytes = await bodyReadPromise.promise;
+        const bytes2 = await bodyReadPromise.promise;
         if (clonedResponse.body != null) {
-          clonedResponse.body.source = bytes;
+          clonedResponse.body.source = bytes2;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -19225,8 +19225,8 @@ var require_topojson_client = __commonJS({
         }) } : feature$1(topology, o);
       }
       function feature$1(topology, o) {
-        var id2 = o.id, bbox2 = o.bbox, properties = o.properties == null ? {} : o.properties, geometry = object3(topology, o);
-        return id2 == null && bbox2 == null ? { type: "Feature", properties, geometry } : bbox2 == null ? { type: "Feature", id: id2, properties, geometry } : { type: "Feature", id: id2, bbox: bbox2, properties, geometry };
+        var id3 = o.id, bbox2 = o.bbox, properties = o.properties == null ? {} : o.properties, geometry = object3(topology, o);
+        return id3 == null && bbox2 == null ? { type: "Feature", properties, geometry } : bbox2 == null ? { type: "Feature", id: id3, properties, geometry } : { type: "Feature", id: id3, bbox: bbox2, properties, geometry };
       }
       function object3(topology, o) {
         var transformPoint = transform5(topology.transform), arcs = topology.arcs;
@@ -19976,8 +19976,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addDetails(label, content2) {
-    const element3 = this.wrap("details", this.wrap("summary", label) + content2);
+  addDetails(label2, content2) {
+    const element3 = this.wrap("details", this.wrap("summary", label2) + content2);
     return this.addRaw(element3).addEOL();
   }
   /**
@@ -20111,8 +20111,8 @@ function info(message) {
 }
 
 // actions/render-report/src/main.ts
-import { readdirSync as readdirSync2 } from "node:fs";
-import { join as join6 } from "node:path";
+import { readdirSync as readdirSync3 } from "node:fs";
+import { join as join7 } from "node:path";
 
 // actions/lib/action/inputs.ts
 var InputError = class extends Error {
@@ -20138,15 +20138,20 @@ function runnerContext(env) {
 function resolvePath(path3, base) {
   return path3.startsWith("/") ? path3 : `${base.replace(/\/+$/, "")}/${path3}`;
 }
+function claimsInput(read2, runner) {
+  const text5 = read2("claims") || "paper";
+  return { nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace), dir: resolvePath("env/plans", runner.workspace) };
+}
 function parseRenderReportInputs(read2, runner) {
   const siteDir = optionalInput(read2, "site-dir");
-  const environments = read2("environments").split(",").map((e3) => e3.trim()).filter((e3) => e3 !== "");
-  for (const e3 of environments) if (!/^[a-z0-9-]{1,40}$/.test(e3)) throw new InputError(`input environments: expected comma-separated environment names, got ${quoted(e3)}`);
+  const environments2 = read2("environments").split(",").map((e3) => e3.trim()).filter((e3) => e3 !== "");
+  for (const e3 of environments2) if (!/^[a-z0-9-]{1,40}$/.test(e3)) throw new InputError(`input environments: expected comma-separated environment names, got ${quoted(e3)}`);
   return {
     runsPath: resolvePath(requiredInput(read2, "runs"), runner.workspace),
     reportsDir: resolvePath(read2("reports-dir") || "reports", runner.workspace),
     siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
-    environments
+    environments: environments2,
+    claims: claimsInput(read2, runner)
   };
 }
 
@@ -21433,16 +21438,16 @@ function cleanEnum(obj) {
 }
 function base64ToUint8Array(base643) {
   const binaryString = atob(base643);
-  const bytes = new Uint8Array(binaryString.length);
+  const bytes2 = new Uint8Array(binaryString.length);
   for (let i = 0; i < binaryString.length; i++) {
-    bytes[i] = binaryString.charCodeAt(i);
+    bytes2[i] = binaryString.charCodeAt(i);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToBase64(bytes) {
+function uint8ArrayToBase64(bytes2) {
   let binaryString = "";
-  for (let i = 0; i < bytes.length; i++) {
-    binaryString += String.fromCharCode(bytes[i]);
+  for (let i = 0; i < bytes2.length; i++) {
+    binaryString += String.fromCharCode(bytes2[i]);
   }
   return btoa(binaryString);
 }
@@ -21451,22 +21456,22 @@ function base64urlToUint8Array(base64url3) {
   const padding3 = "=".repeat((4 - base643.length % 4) % 4);
   return base64ToUint8Array(base643 + padding3);
 }
-function uint8ArrayToBase64url(bytes) {
-  return uint8ArrayToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
+function uint8ArrayToBase64url(bytes2) {
+  return uint8ArrayToBase64(bytes2).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
 }
 function hexToUint8Array(hex4) {
   const cleanHex = hex4.replace(/^0x/, "");
   if (cleanHex.length % 2 !== 0) {
     throw new Error("Invalid hex string length");
   }
-  const bytes = new Uint8Array(cleanHex.length / 2);
+  const bytes2 = new Uint8Array(cleanHex.length / 2);
   for (let i = 0; i < cleanHex.length; i += 2) {
-    bytes[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
+    bytes2[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToHex(bytes) {
-  return Array.from(bytes).map((b10) => b10.toString(16).padStart(2, "0")).join("");
+function uint8ArrayToHex(bytes2) {
+  return Array.from(bytes2).map((b10) => b10.toString(16).padStart(2, "0")).join("");
 }
 var Class = class {
   constructor(..._args) {
@@ -23768,15 +23773,15 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def2) =
     const syms = normalized.symbolKeys;
     const doc = new Doc(["payload", "ctx"], { shape: shape2, inst, memo: memo2, syms });
     const parseStr = (k2) => `shape[${k2}]._zod.run({ value: input[${k2}], issues: [] }, ctx)`;
-    const prefixStr = (id2, k2) => `
-          let ${id2}_ab = false;
-          for (let i = 0; i < ${id2}.issues.length; i++) {
-            const iss = ${id2}.issues[i];
+    const prefixStr = (id3, k2) => `
+          let ${id3}_ab = false;
+          for (let i = 0; i < ${id3}.issues.length; i++) {
+            const iss = ${id3}.issues[i];
             iss.path = iss.path ? [${k2}, ...iss.path] : [${k2}];
             payload.issues.push(iss);
-            if (iss.continue !== true) ${id2}_ab = true;
+            if (iss.continue !== true) ${id3}_ab = true;
           }
-          if (${id2}_ab && ctx && ctx.abortEarly) {
+          if (${id3}_ab && ctx && ctx.abortEarly) {
             payload.value = newResult;
             return payload;
           }`;
@@ -23790,34 +23795,34 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def2) =
     for (const key3 of normalized.allKeys) {
       if (key3 === "__proto__")
         continue;
-      const id2 = ids[key3];
+      const id3 = ids[key3];
       const k2 = typeof key3 === "symbol" ? `syms[${syms.indexOf(key3)}]` : esc(key3);
       const isPresent = `${k2} in input`;
       const schema = shape2[key3];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
-      doc.write(`const ${id2} = ${parseStr(k2)};`);
+      doc.write(`const ${id3} = ${parseStr(k2)};`);
       if (isOptionalIn && isOptionalOut) {
-        const assign = optin === "optional" ? `${id2}_present` : `${id2}.value !== undefined || ${id2}_present`;
+        const assign = optin === "optional" ? `${id3}_present` : `${id3}.value !== undefined || ${id3}_present`;
         doc.write(`
-        const ${id2}_present = ${isPresent};
-        if (!${id2}.issues.length || ${id2}_present) {
-          if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        const ${id3}_present = ${isPresent};
+        if (!${id3}.issues.length || ${id3}_present) {
+          if (${id3}.issues.length) {${prefixStr(id3, k2)}
           }
 
           if (${assign}) {
-            newResult[${k2}] = ${id2}.value;
+            newResult[${k2}] = ${id3}.value;
           }
         }
 
       `);
       } else if (!isOptionalIn) {
         doc.write(`
-        const ${id2}_present = ${isPresent};
-        if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        const ${id3}_present = ${isPresent};
+        if (${id3}.issues.length) {${prefixStr(id3, k2)}
         }
-        if (!${id2}_present && !${id2}.issues.length) {
+        if (!${id3}_present && !${id3}.issues.length) {
           payload.issues.push({
             code: "invalid_type",
             expected: "nonoptional",
@@ -23830,22 +23835,22 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def2) =
           }
         }
 
-        if (${id2}_present) {
-          newResult[${k2}] = ${id2}.value;
+        if (${id3}_present) {
+          newResult[${k2}] = ${id3}.value;
         }
 
       `);
       } else {
         doc.write(`
-        if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        if (${id3}.issues.length) {${prefixStr(id3, k2)}
         }
       `);
         if (optin === "defaulted") {
-          doc.write(`newResult[${k2}] = ${id2}.value;`);
+          doc.write(`newResult[${k2}] = ${id3}.value;`);
         } else {
           doc.write(`
-        if (${id2}.value !== undefined || ${isPresent}) {
-          newResult[${k2}] = ${id2}.value;
+        if (${id3}.value !== undefined || ${isPresent}) {
+          newResult[${k2}] = ${id3}.value;
         }
       `);
         }
@@ -33371,9 +33376,9 @@ function codePointLengthVar(doc, ctx, accessor2, inDoubt) {
   doc.write(`const ${v} = typeof ${accessor2} === "string" && ${inDoubt} ? ${cpLen}(${accessor2}) : ${accessor2}.length;`);
   return v;
 }
-function numericOperand(value4, label) {
+function numericOperand(value4, label2) {
   if (typeof value4 !== "number" || !Number.isFinite(value4)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value4}`);
+    throw new ZodCompileUnsupportedError(`${label2} bound of type ${typeof value4}`);
   }
   return `${value4}`;
 }
@@ -35873,26 +35878,26 @@ function extractDefs(ctx, schema) {
     return;
   const idToSchema = /* @__PURE__ */ new Map();
   for (const entry2 of ctx.seen.entries()) {
-    const id2 = ctx.metadataRegistry.get(entry2[0])?.id;
-    if (id2) {
-      const existing = idToSchema.get(id2);
+    const id3 = ctx.metadataRegistry.get(entry2[0])?.id;
+    if (id3) {
+      const existing = idToSchema.get(id3);
       if (existing && existing !== entry2[0]) {
-        throw new Error(`Duplicate schema id "${id2}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
+        throw new Error(`Duplicate schema id "${id3}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
       }
-      idToSchema.set(id2, entry2[0]);
+      idToSchema.set(id3, entry2[0]);
     }
   }
   const makeURI = (entry2) => {
     const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
     if (ctx.external) {
       const externalId = ctx.external.registry.get(entry2[0])?.id;
-      const uriGenerator = ctx.external.uri ?? ((id3) => id3);
+      const uriGenerator = ctx.external.uri ?? ((id4) => id4);
       if (externalId) {
         return { ref: uriGenerator(externalId) };
       }
-      const id2 = entry2[1].defId ?? entry2[1].schema.id ?? `schema${ctx.counter++}`;
-      entry2[1].defId = id2;
-      return { defId: id2, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id2)}` };
+      const id3 = entry2[1].defId ?? entry2[1].schema.id ?? `schema${ctx.counter++}`;
+      entry2[1].defId = id3;
+      return { defId: id3, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id3)}` };
     }
     const uriPrefix = `#`;
     const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
@@ -35940,8 +35945,8 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
         continue;
       }
     }
-    const id2 = ctx.metadataRegistry.get(entry2[0])?.id;
-    if (id2) {
+    const id3 = ctx.metadataRegistry.get(entry2[0])?.id;
+    if (id3) {
       extractToDef(entry2);
       continue;
     }
@@ -36174,10 +36179,10 @@ function finalize(ctx, schema) {
   } else {
   }
   if (ctx.external?.uri) {
-    const id2 = ctx.external.registry.get(schema)?.id;
-    if (!id2)
+    const id3 = ctx.external.registry.get(schema)?.id;
+    if (!id3)
       throw new Error("Schema is missing an `id` property");
-    result.$id = ctx.external.uri(id2);
+    result.$id = ctx.external.uri(id3);
   }
   assignProps(result, root.defId ? root.schema : root.def ?? root.schema);
   const rootMetaId = ctx.metadataRegistry.get(schema)?.id;
@@ -36783,7 +36788,7 @@ function stringifyKeyNames(bySchema, json3, visited) {
   const values3 = json3.enum ?? (json3.const !== void 0 ? [json3.const] : void 0);
   if (!numericType && !values3?.some((v) => typeof v === "number"))
     return json3;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format5, id: id2, ...rest } = json3;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format5, id: id3, ...rest } = json3;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -39900,16 +39905,16 @@ function describeValue(value4) {
 var SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
 var described = (schema, meaning) => meaning ? schema.meta({ description: meaning }) : schema;
 function whole(min4, max4, meaning) {
-  const range6 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
   return described(
-    external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(min4, range6).max(max4, range6),
+    external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
     meaning
   );
 }
 function finite(min4, max4, meaning) {
-  const range6 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
   return described(
-    external_exports.number({ error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}` }).min(min4, range6).max(max4, range6),
+    external_exports.number({ error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
     meaning
   );
 }
@@ -40259,11 +40264,11 @@ function duplicatePoints(sweeps) {
   const duplicates = [];
   sweeps.forEach((sweep, i) => {
     for (const value4 of sweepValues(sweep)) {
-      const id2 = pointId(sweep.test, sweep.vary, value4);
+      const id3 = pointId(sweep.test, sweep.vary, value4);
       const here = `sweeps[${i}] (series ${sweep.series})`;
-      const earlier = seenIn.get(id2);
-      if (earlier !== void 0) duplicates.push(`${id2} appears in ${earlier} and in ${here}`);
-      else seenIn.set(id2, here);
+      const earlier = seenIn.get(id3);
+      if (earlier !== void 0) duplicates.push(`${id3} appears in ${earlier} and in ${here}`);
+      else seenIn.set(id3, here);
     }
   });
   return duplicates;
@@ -40370,8 +40375,8 @@ var RunFormatError = class extends Error {
   name = "RunFormatError";
 };
 var runFormatError = (message) => new RunFormatError(message);
-function validateRecord(value4, where) {
-  return parseOrThrow(recordDocument, value4, where, runFormatError);
+function validateRecord(value4, where2) {
+  return parseOrThrow(recordDocument, value4, where2, runFormatError);
 }
 function parseResults(text5, file2 = "results.jsonl") {
   const records = [];
@@ -40520,9 +40525,111 @@ function welchTTest(a4, b10) {
   const p = 2 * (1 - studentTCdf(Math.abs(t), df));
   return { t, df, p: Math.min(1, Math.max(0, p)), note: null };
 }
+function holmAdjust(ps) {
+  const m3 = ps.length;
+  const order = ps.map((p, i) => ({ p, i })).sort((x4, y4) => x4.p - y4.p || x4.i - y4.i);
+  const adjusted = new Array(m3);
+  let running = 0;
+  order.forEach(({ p, i }, rank2) => {
+    running = Math.max(running, Math.min(1, (m3 - rank2) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+function median(xs) {
+  if (xs.length === 0) return Number.NaN;
+  const s2 = [...xs].sort((a4, b10) => a4 - b10);
+  const mid = Math.floor(s2.length / 2);
+  return s2.length % 2 ? s2[mid] : (s2[mid - 1] + s2[mid]) / 2;
+}
+function pAbove(e3, c4) {
+  if (!(e3.se > 0)) return e3.value > c4 ? 0 : 1;
+  return 1 - studentTCdf((e3.value - c4) / e3.se, e3.df);
+}
+function pBelow(e3, c4) {
+  if (!(e3.se > 0)) return e3.value < c4 ? 0 : 1;
+  return studentTCdf((e3.value - c4) / e3.se, e3.df);
+}
+function tInterval(e3, level) {
+  if (!(e3.se > 0)) return [e3.value, e3.value];
+  const half = studentTQuantile(1 - (1 - level) / 2, e3.df) * e3.se;
+  return [e3.value - half, e3.value + half];
+}
+function meanEstimate(xs) {
+  if (xs.length < 2) return null;
+  return { value: mean(xs), se: stdev(xs) / Math.sqrt(xs.length), df: xs.length - 1 };
+}
+function welchEstimate(a4, b10, factor = 1) {
+  if (a4.length < 2 || b10.length < 2) return null;
+  const va = stdev(a4) ** 2 / a4.length;
+  const vb = factor ** 2 * stdev(b10) ** 2 / b10.length;
+  const se = Math.sqrt(va + vb);
+  const df = se === 0 ? a4.length + b10.length - 2 : (va + vb) ** 2 / (va ** 2 / (a4.length - 1) + vb ** 2 / (b10.length - 1));
+  return { value: mean(a4) - factor * mean(b10), se, df };
+}
+function regularizedGammaP(a4, x4) {
+  if (x4 <= 0) return 0;
+  const logFront = -x4 + a4 * Math.log(x4) - logGamma(a4);
+  if (x4 < a4 + 1) {
+    let term = 1 / a4;
+    let sum3 = term;
+    for (let n = 1; n < 500; n++) {
+      term *= x4 / (a4 + n);
+      sum3 += term;
+      if (Math.abs(term) < Math.abs(sum3) * 1e-15) break;
+    }
+    return Math.min(1, sum3 * Math.exp(logFront));
+  }
+  let b10 = x4 + 1 - a4;
+  let c4 = 1 / 1e-300;
+  let d = 1 / b10;
+  let h2 = d;
+  for (let i = 1; i < 500; i++) {
+    const an = -i * (i - a4);
+    b10 += 2;
+    d = an * d + b10;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c4 = b10 + an / c4;
+    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
+    d = 1 / d;
+    const delta = d * c4;
+    h2 *= delta;
+    if (Math.abs(delta - 1) < 1e-15) break;
+  }
+  return Math.max(0, 1 - Math.exp(logFront) * h2);
+}
+function chiSquareCdf(x4, k2) {
+  return regularizedGammaP(k2 / 2, x4 / 2);
+}
+function chiSquareQuantile(p, k2) {
+  if (!(p > 0 && p < 1)) throw new Error(`chiSquareQuantile: p must be in (0, 1), got ${p}`);
+  let lo = 0;
+  let hi = Math.max(10, 10 * k2);
+  while (chiSquareCdf(hi, k2) < p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, hi); i++) {
+    const mid = (lo + hi) / 2;
+    if (chiSquareCdf(mid, k2) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+function isotonicFit(ys, weights = ys.map(() => 1)) {
+  const blocks = [];
+  ys.forEach((y4, i) => {
+    const w2 = weights[i];
+    blocks.push({ sum: y4 * w2, weight: w2, count: 1 });
+    while (blocks.length > 1) {
+      const last = blocks[blocks.length - 1];
+      const prev = blocks[blocks.length - 2];
+      if (prev.sum / prev.weight <= last.sum / last.weight) break;
+      blocks.splice(blocks.length - 2, 2, { sum: prev.sum + last.sum, weight: prev.weight + last.weight, count: prev.count + last.count });
+    }
+  });
+  return blocks.flatMap((b10) => new Array(b10.count).fill(b10.sum / b10.weight));
+}
 
 // actions/lib/analyse/aggregate.ts
-function median(xs) {
+function median2(xs) {
   if (xs.length === 0) return null;
   const s2 = [...xs].sort((a4, b10) => a4 - b10);
   const mid = Math.floor(s2.length / 2);
@@ -40558,9 +40665,10 @@ function summarizePoints(records, level = 0.95) {
       pointId: first.pointId,
       throughput: summarize(samples, level),
       samples,
+      replicates: ok.map((r) => r.replicate),
       failed: group2.length - ok.length,
-      effectiveSendSocket: median(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
-      requestedSendSocket: median(requested),
+      effectiveSendSocket: median2(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
+      requestedSendSocket: median2(requested),
       okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
       sendCalls,
       recvCalls,
@@ -40579,7 +40687,7 @@ var flag2 = parameterFlag;
 function compactTable(records, maxRows = 60) {
   const points2 = summarizePoints(records);
   if (points2.length === 0) return "_No measurements yet._\n";
-  const environments = [...new Set(records.map((r) => r.environment))];
+  const environments2 = [...new Set(records.map((r) => r.environment))];
   const rows = /* @__PURE__ */ new Map();
   for (const p of points2) {
     const key3 = `${p.test}\0${p.series}\0${String(p.value).padStart(10, "0")}`;
@@ -40589,9 +40697,9 @@ function compactTable(records, maxRows = 60) {
     rows.set(key3, row2);
   }
   const sorted = [...rows.entries()].sort(([a4], [b10]) => a4 < b10 ? -1 : a4 > b10 ? 1 : 0).map(([, r]) => r);
-  const lines = [`| point | ${environments.map(mdCell).join(" | ")} |`, `|---|${environments.map(() => "---:").join("|")}|`];
-  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments.map((e3) => mdCell(r.cells.get(e3) ?? "")).join(" | ")} |`);
-  if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments.map(() => "").join(" | ")} |`);
+  const lines = [`| point | ${environments2.map(mdCell).join(" | ")} |`, `|---|${environments2.map(() => "---:").join("|")}|`];
+  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments2.map((e3) => mdCell(r.cells.get(e3) ?? "")).join(" | ")} |`);
+  if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments2.map(() => "").join(" | ")} |`);
   return `${lines.join("\n")}
 
 Throughput in Mbit/s: mean over replicates, ± half the 95% confidence interval when there are several.
@@ -40603,9 +40711,9 @@ var BASELINE = "native";
 function key(p) {
   return `${p.test}|${p.value}`;
 }
-function byKey(points2, environment) {
+function byKey(points2, environment2) {
   const map4 = /* @__PURE__ */ new Map();
-  for (const p of points2) if (p.environment === environment && p.throughput.n > 0) map4.set(key(p), p);
+  for (const p of points2) if (p.environment === environment2 && p.throughput.n > 0) map4.set(key(p), p);
   return map4;
 }
 function environmentsOf(points2) {
@@ -40636,10 +40744,10 @@ function restrictedAverage(relative2, test2, from, to) {
     g.push(r);
     groups.set(r.environment, g);
   }
-  return [...groups.entries()].map(([environment, rs]) => {
+  return [...groups.entries()].map(([environment2, rs]) => {
     const known = rs.every((r) => r.halfWidth !== null);
     const half = known ? Math.sqrt(rs.reduce((s2, r) => s2 + r.halfWidth ** 2, 0)) / rs.length : null;
-    return { environment, test: test2, from, to, points: rs.length, average: mean(rs.map((r) => r.relative)), halfWidth: half };
+    return { environment: environment2, test: test2, from, to, points: rs.length, average: mean(rs.map((r) => r.relative)), halfWidth: half };
   });
 }
 function signedAreas(points2, test2, from, to, baseline3 = BASELINE) {
@@ -40684,32 +40792,6 @@ function comparePoints(points2, test2, a4, b10, metric = "throughput") {
 function metricValue(p, metric) {
   return metric === "throughput" ? p.throughput.mean : p.okRate;
 }
-function compareRange(points2, test2, a4, b10, from, to, metric = "throughput", level = 0.95) {
-  const pb = byKey(points2, b10);
-  const diffs = [];
-  let minReplicates = Number.POSITIVE_INFINITY;
-  for (const p2 of points2) {
-    if (p2.environment !== a4 || p2.test !== test2 || p2.value < from || p2.value > to || p2.throughput.n === 0) continue;
-    const q = pb.get(key(p2));
-    if (!q) continue;
-    const va = metricValue(p2, metric);
-    const vb = metricValue(q, metric);
-    if (va === null || vb === null) continue;
-    diffs.push(va - vb);
-    minReplicates = Math.min(minReplicates, p2.throughput.n, q.throughput.n);
-  }
-  const k2 = diffs.length;
-  const base = { test: test2, a: a4, b: b10, from, to, metric, points: k2, meanDifference: mean(diffs), minReplicates: k2 === 0 ? 0 : minReplicates };
-  if (k2 < 2) return { ...base, low: null, high: null, p: null, note: `too few shared points in ${from}-${to} (${k2}; need at least 2)` };
-  const m3 = mean(diffs);
-  const se = stdev(diffs) / Math.sqrt(k2);
-  const note = base.minReplicates < MIN_REPLICATES_TO_DECIDE ? `too few replicates (${base.minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})` : null;
-  if (se === 0) return { ...base, low: m3, high: m3, p: m3 === 0 ? 1 : 0, note: note ?? "identical differences at every point" };
-  const half = studentTQuantile(1 - (1 - level) / 2, k2 - 1) * se;
-  const t = m3 / se;
-  const p = 2 * (1 - studentTCdf(Math.abs(t), k2 - 1));
-  return { ...base, low: m3 - half, high: m3 + half, p: Math.min(1, Math.max(0, p)), note };
-}
 function udpAnomalies(records) {
   const out = [];
   for (const r of records) {
@@ -40737,13 +40819,15 @@ var ENVIRONMENT_STYLE = {
   osv: { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }
 };
 var FALLBACK_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#F0E442"];
-function environmentTitle(name2) {
+var TCG_TITLE = { kvm: "Linux on QEMU (TCG)", osv: "OSv on QEMU (TCG)" };
+function environmentTitle(name2, accelerator) {
+  if (accelerator === "tcg") return TCG_TITLE[name2] ?? `${ENVIRONMENT_STYLE[name2]?.title ?? name2} (TCG)`;
   return ENVIRONMENT_STYLE[name2]?.title ?? name2;
 }
-function environmentScales(present) {
+function environmentScales(present, accelerators = {}) {
   const known = ENVIRONMENT_ORDER.filter((e3) => present.includes(e3));
   const extra = present.filter((e3) => !ENVIRONMENT_ORDER.includes(e3)).sort();
-  const domain4 = [...known, ...extra].map(environmentTitle);
+  const domain4 = [...known, ...extra].map((e3) => environmentTitle(e3, accelerators[e3]));
   const style2 = (i, name2) => ENVIRONMENT_STYLE[name2] ?? { title: name2, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
   const names = [...known, ...extra];
   return {
@@ -40764,7 +40848,7 @@ var CHART_CONFIG = {
 // actions/lib/report/charts/lines.ts
 var round = (v) => Math.round(v * 1e4) / 1e4;
 function lineChart(rows, o) {
-  const scales2 = environmentScales(o.environments);
+  const scales2 = environmentScales(o.environments, o.accelerators);
   const values3 = rows.map((r) => ({ ...r, y: round(r.y), low: round(r.low), high: round(r.high) }));
   const x4 = { field: "x", type: "quantitative", title: o.xTitle };
   const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
@@ -40804,7 +40888,7 @@ function lineChart(rows, o) {
   };
 }
 function barChart(rows, o) {
-  const scales2 = environmentScales(o.environments);
+  const scales2 = environmentScales(o.environments, o.accelerators);
   const values3 = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
   const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain, axis: { labels: false, ticks: false } };
   const layer = [
@@ -40844,9 +40928,10 @@ var TCG_WARNING = "TCG: QEMU guests ran under emulation (no hardware virtualizat
 function usesTcg(manifest) {
   return Object.values(manifest.environmentDescriptions ?? {}).some((d) => d.accelerator === "tcg");
 }
-function figureContext(manifest, environments) {
+function figureContext(manifest, environments2) {
   const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1e3} ms one-way delay` : ""}`;
-  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments };
+  const accelerators = Object.fromEntries(Object.entries(manifest.environmentDescriptions ?? {}).map(([e3, d]) => [e3, d.accelerator]));
+  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments: environments2, accelerators };
 }
 var X_TITLE = {
   TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
@@ -40854,402 +40939,767 @@ var X_TITLE = {
 };
 var THROUGHPUT = "Throughput (10^6 bits/s)";
 var RELATIVE = "Throughput relative to native (ratio)";
-function absoluteRows(points2, test2, series) {
-  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series || series.includes(p.series))).map((p) => ({ environment: environmentTitle(p.environment), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n }));
+function absoluteRows(points2, test2, series2, ctx) {
+  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentTitle(p.environment, ctx.accelerators[p.environment]), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n }));
 }
-function relativeRows(relative2, points2, test2, series) {
+function relativeRows(relative2, points2, test2, series2, ctx) {
   const n = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
-  return relative2.filter((r) => r.test === test2 && (!series || series.includes(r.series))).map((r) => ({ environment: environmentTitle(r.environment), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null }));
+  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentTitle(r.environment, ctx.accelerators[r.environment]), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null }));
 }
-var seriesLabel = (series) => series === null ? "all series" : `series ${series.join(" + ")}`;
-function tcpAbsoluteFigure(points2, series, figure, ctx) {
-  return lineChart(absoluteRows(points2, "TCP_STREAM", series), { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments });
+var seriesLabel = (series2) => series2 === null ? "all series" : `series ${series2.join(" + ")}`;
+function tcpAbsoluteFigure(points2, series2, figure, ctx) {
+  return lineChart(absoluteRows(points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators });
 }
-function tcpRelativeFigure(relative2, points2, series, figure, ctx) {
-  return lineChart(relativeRows(relative2, points2, "TCP_STREAM", series), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, rule: 1, intervalTitle: "95% CI (delta method)" });
+function tcpRelativeFigure(relative2, points2, series2, figure, ctx) {
+  return lineChart(relativeRows(relative2, points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)" });
 }
 function restrictedAverageFigure(averages, ctx) {
   const first = averages[0];
-  const range6 = first ? `${first.from}-${first.to} B` : "0-6000 B";
+  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
   return barChart(
-    averages.map((a4) => ({ environment: environmentTitle(a4.environment), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
-    { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range6}`, subtitle: ctx.subtitle, yTitle: "Average throughput relative to native (ratio)", environments: ctx.environments, rule: 1 }
+    averages.map((a4) => ({ environment: environmentTitle(a4.environment, ctx.accelerators[a4.environment]), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
+    { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range7}`, subtitle: ctx.subtitle, yTitle: "Average throughput relative to native (ratio)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 1 }
   );
 }
 function signedAreaFigure(areas, ctx) {
   const first = areas[0];
-  const range6 = first ? `${first.from}-${first.to} B` : "0-6000 B";
+  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
   return barChart(
-    areas.map((a4) => ({ environment: environmentTitle(a4.environment), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
-    { title: `Signed area between each TCP curve and native's, ${range6} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: "Area (10^6 bits/s x kB; above native > 0)", environments: ctx.environments, rule: 0 }
+    areas.map((a4) => ({ environment: environmentTitle(a4.environment, ctx.accelerators[a4.environment]), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
+    { title: `Signed area between each TCP curve and native's, ${range7} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: "Area (10^6 bits/s x kB; above native > 0)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 0 }
   );
 }
 function udpAbsoluteFigure(points2, ctx) {
-  return lineChart(absoluteRows(points2, "UDP_STREAM", null), { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments });
+  return lineChart(absoluteRows(points2, "UDP_STREAM", null, ctx), { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators });
 }
 function udpRelativeFigure(relative2, points2, ctx) {
-  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: RELATIVE, environments: ctx.environments, rule: 1, intervalTitle: "95% CI (delta method)" });
+  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)" });
 }
 function okRateFigure(delivery, ctx) {
   return lineChart(
-    delivery.map((d) => ({ environment: environmentTitle(d.environment), x: d.x, y: d.okRate, low: d.okRate, high: d.okRate, n: null })),
-    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: "Okay rate (fraction)", environments: ctx.environments, intervalTitle: "pooled" }
+    delivery.map((d) => ({ environment: environmentTitle(d.environment, ctx.accelerators[d.environment]), x: d.x, y: d.okRate, low: d.okRate, high: d.okRate, n: null })),
+    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "pooled" }
   );
 }
 function socketSizeFigure(rows, ctx) {
   return lineChart(
-    rows.map((r) => ({ environment: environmentTitle(r.environment), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null })),
-    { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: [...ctx.subtitle, "Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, yZero: true, intervalTitle: "median" }
+    rows.map((r) => ({ environment: environmentTitle(r.environment, ctx.accelerators[r.environment]), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null })),
+    { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: [...ctx.subtitle, "Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: "median" }
   );
 }
 
-// env/plans/paper-claims.json
-var paper_claims_default = {
-  $comment: "The claims of Chen et al. (the paper the 'paper' plan reproduces), as data. Each is judged on a run by actions/lib/claims.ts as supported, refuted or inconclusive; docs in env/plans/README.md.",
-  formatVersion: 1,
-  alpha: 0.05,
-  claims: [
-    {
-      id: "tcp-osv-above-native-2000-6000",
-      text: "OSv's TCP throughput is above native Linux's for send socket sizes 2000-6000 B, by 4 to 20 x 10^6 bits/s.",
-      section: "III (Fig. 4a, 4c)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [2e3, 6e3],
-      metric: "throughput",
-      above: ["osv"],
-      below: ["native"],
-      margin: 4,
-      judged: "Paired t-test over the shared points in the range of the per-point mean difference (OSv - native). Supported when the 95% interval is above 0 and the mean difference is at least the margin (4, the paper's smallest gap); refuted when the whole interval is below the margin."
-    },
-    {
-      id: "tcp-native-above-docker-2000-6000",
-      text: "Native Linux's TCP throughput is above Docker's for send socket sizes 2000-6000 B, by about 4 x 10^6 bits/s.",
-      section: "III (Fig. 4b, 4d)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [2e3, 6e3],
-      metric: "throughput",
-      above: ["native"],
-      below: ["docker"],
-      margin: 4,
-      judged: "As above, for native - Docker, margin 4 x 10^6 bits/s (the paper's 'about 4')."
-    },
-    {
-      id: "tcp-osv-best-average-0-6000",
-      text: "Over the restricted socket range 0-6000 B, OSv has the highest average relative TCP throughput of the four environments.",
-      section: "III (Fig. 5/7)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [0, 6e3],
-      metric: "throughput",
-      above: ["osv"],
-      below: ["native", "docker", "kvm"],
-      margin: 1,
-      judged: "OSv against each other environment: paired t-test over the shared points in 0-6000 B (a higher average relative throughput is a higher mean throughput over the same points). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "tcp-area-order-0-6000",
-      text: "By the signed area between each curve and native's over 0-6000 B, OSv outperforms KVM and KVM outperforms Docker.",
-      section: "V.B (Discussion)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [0, 6e3],
-      metric: "throughput",
-      order: ["osv", "kvm", "docker"],
-      environments: ["native", "osv", "kvm", "docker"],
-      margin: 1,
-      judged: "Each neighbour in the order against the next: paired t-test over the shared points (the difference of two signed areas is the area between the two curves). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "tcp-kvm-unstable",
-      text: "KVM's TCP curve is unstable, not gradually increasing, with drops such as from 3000 to 4000 B.",
-      section: "III (Fig. 4a, 4b)",
-      kind: "unstable",
-      test: "TCP_STREAM",
-      range: [0, 2e4],
-      environment: "kvm",
-      baseline: "native",
-      minimumDrop: 0.05,
-      judged: "A drop is a step from one point of a series to the next where throughput falls by at least 5% and Welch's t-test finds the fall significant. Supported when KVM has at least one drop and more than native; refuted when KVM's mean curve has no fall of 5% at all (with at least 2 replicates per point); inconclusive when its means fall but the replicates' spread leaves every fall insignificant."
-    },
-    {
-      id: "tcp-converge-beyond-6000",
-      text: "All TCP curves converge to native's beyond about 5000-6000 B.",
-      section: "III (Fig. 4b, 4f)",
-      kind: "converge",
-      test: "TCP_STREAM",
-      range: [6e3, 2e4],
-      environments: ["docker", "kvm", "osv"],
-      baseline: "native",
-      tolerance: 0.05,
-      judged: "Per environment, a t interval over the points beyond 6000 B of (relative throughput - 1). Supported when every environment's interval lies within +-5%; refuted when any environment's interval lies wholly outside +-5%."
-    },
-    {
-      id: "udp-drop-at-1500",
-      text: "UDP throughput drops sharply at a message size of about 1500 B in every environment.",
-      section: "IV (Fig. 6a)",
-      kind: "drop-at",
-      test: "UDP_STREAM",
-      at: 1500,
-      environments: ["native", "docker", "kvm", "osv"],
-      minimumDrop: 0.5,
-      judged: "Per environment, the relative drop from the last point below 1500 B to the first above it, with a delta-method interval. 'Sharply' means at least 50% (the paper shows 97 -> 10). Supported when every environment's interval is above 50%; refuted when any environment's interval is below 50%."
-    },
-    {
-      id: "udp-native-best-beyond-1450",
-      text: "For UDP, native Linux has the highest throughput beyond about 1450 B.",
-      section: "IV, V.B (Fig. 6b)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [1450, 2e3],
-      metric: "throughput",
-      above: ["native"],
-      below: ["docker", "kvm", "osv"],
-      margin: 1,
-      judged: "Native against each other environment: paired t-test over the shared points in 1450-2000 B. Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "udp-kvm-beats-docker-osv-beyond-1450",
-      text: "For UDP beyond about 1450 B, KVM outperforms Docker and OSv.",
-      section: "IV, V.B (Fig. 6b)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [1450, 2e3],
-      metric: "throughput",
-      above: ["kvm"],
-      below: ["docker", "osv"],
-      margin: 1,
-      judged: "KVM against Docker and against OSv, as above."
-    },
-    {
-      id: "udp-virtual-above-native-below-1400",
-      text: "For UDP from 0 to 1400 B, Docker, KVM and OSv perform alike and above native Linux.",
-      section: "V.B (Discussion)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [0, 1400],
-      metric: "throughput",
-      above: ["docker", "kvm", "osv"],
-      below: ["native"],
-      margin: 1,
-      judged: "Each of Docker, KVM and OSv against native over 0-1400 B, as above."
-    },
-    {
-      id: "udp-osv-okay-rate-250-900",
-      text: "OSv has a higher UDP okay rate than Docker and KVM for message sizes 250-900 B.",
-      section: "IV, V.B (Fig. 7)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [250, 900],
-      metric: "okRate",
-      above: ["osv"],
-      below: ["docker", "kvm"],
-      margin: 0.01,
-      judged: "Okay rate = messages received / messages sent, pooled over replicates per point; paired t-test over the shared points in 250-900 B. Supported when every interval is above 0 with a mean gap of at least 0.01 (one percentage point); refuted when any interval lies below that margin."
-    }
-  ]
+// actions/lib/analyse/claims/schema.ts
+var CLAIMS_FORMAT_VERSION = 2;
+var id = external_exports.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected an id of lower-case letters, digits and dashes");
+var environment = external_exports.string().regex(/^[a-z][a-z0-9-]*$/, "expected an environment name such as native, docker, kvm or osv");
+var environments = external_exports.array(environment).min(1);
+var bytes = external_exports.number().int().nonnegative();
+var range = external_exports.tuple([bytes, bytes]).refine(([from, to]) => from <= to, "expected [from, to] with from <= to").describe("[from, to] in bytes of the swept size, both included");
+var fraction = external_exports.number().gt(0).lt(1);
+var interval = external_exports.tuple([external_exports.number(), external_exports.number().nullable()]).refine(([low, high]) => high === null || low < high, "expected [low, high] with low < high, or [low, null]").describe("[low, high]: the interval the paper's words imply; high null when it bounds only from below");
+var METRICS = ["throughput", "relativeThroughput", "okRate"];
+var common = {
+  id,
+  text: external_exports.string().min(1).describe("The claim in the paper's words"),
+  section: external_exports.string().min(1).describe("Where the paper makes it: section and figure"),
+  test: external_exports.enum(TESTS),
+  note: external_exports.string().min(1).optional().describe("Why a number was read the way it was, or what else the paper says on it"),
+  contradicts: external_exports.array(id).min(1).optional().describe("Ids of claims of the paper that say the opposite")
 };
-
-// actions/lib/analyse/claims.ts
+var series = external_exports.string().min(1).optional().describe("One series of the plan (a sweep's series, e.g. from-100) when the paper gives numbers per series; absent: every series of the test");
+var CompareClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("compare"),
+  series,
+  range,
+  metric: external_exports.enum(METRICS),
+  above: environments.optional().describe("Every environment in above beats every one in below"),
+  below: environments.optional(),
+  order: external_exports.array(environment).min(2).optional().describe("Instead of above and below: each environment beats the next"),
+  difference: interval.describe("The mean gap over the range (above - below), in the metric's unit")
+});
+var EveryPointClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("every-point"),
+  series,
+  parts: external_exports.array(external_exports.strictObject({ above: environment, below: environment, range })).min(1).describe("At every point of each part's range, above beats below"),
+  difference: interval.describe("The gap at each point, 10^6 bits/s")
+});
+var StepClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("step"),
+  environments,
+  steps: external_exports.array(external_exports.strictObject({ series: external_exports.string().min(1), from: bytes, to: bytes })).min(1).describe("The steps of the plan's grids that straddle the paper's step, each from one point to the next"),
+  fall: interval.refine(([low, high]) => low > 0 && low < 1 && (high === null || high < 1), "expected fractions of the value before the step, between 0 and 1").describe("The fall 1 - after/before, as a fraction")
+});
+var RiseClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("rise"),
+  environments,
+  series,
+  range,
+  rise: interval.refine(([low]) => low > -1, "expected a rise above -1 (last/first - 1)").describe("The rise from the first to the last point, last/first - 1"),
+  maximumStepFall: fraction.describe('No step between neighbouring points may fall by more than this fraction ("gradual")')
+});
+var UnstableClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("unstable"),
+  environment,
+  baseline: environment,
+  range,
+  spreadRatio: external_exports.number().gt(1).describe("The environment's spread around a gradually increasing curve must be at least this many times the baseline's")
+});
+var ConvergeClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("converge"),
+  environments,
+  baseline: environment,
+  diverge: range.describe("Where the curves must first be shown to diverge from the baseline's"),
+  converge: range.describe("Where every point must lie within the tolerance of the baseline"),
+  tolerance: fraction.describe("Largest relative deviation from the baseline that counts as converged")
+});
+var EquivalentClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("equivalent"),
+  environments: external_exports.array(environment).min(2).describe("Every pair of these is alike"),
+  series,
+  range,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  margin: external_exports.union([external_exports.strictObject({ relative: fraction }), external_exports.strictObject({ absolute: external_exports.number().gt(0) })]).describe(`How far apart "alike" may be on average over the range: a fraction of the second environment's value, or an absolute amount`)
+});
+var FadesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("fades"),
+  above: environment,
+  below: environments,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  inside: range.describe("Where the advantage is claimed"),
+  outside: range.describe("Where it is claimed to have faded"),
+  fade: fraction.describe("Faded: the mean gap outside is less than (1 - fade) times the mean gap inside")
+});
+var ReplicatesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("replicates-agree"),
+  environments,
+  maximumSpread: fraction.describe(`Largest replicate standard deviation, as a fraction of the point's mean, that is "negligible"`)
+});
+var KIND_SCHEMAS = [CompareClaimSchema, EveryPointClaimSchema, StepClaimSchema, RiseClaimSchema, UnstableClaimSchema, ConvergeClaimSchema, EquivalentClaimSchema, FadesClaimSchema, ReplicatesClaimSchema];
+var ClaimSchema = external_exports.discriminatedUnion("kind", KIND_SCHEMAS).superRefine((c4, ctx) => {
+  if (c4.kind !== "compare") return;
+  const pairs = c4.above !== void 0 || c4.below !== void 0;
+  if (pairs && c4.order !== void 0) ctx.addIssue({ code: "custom", path: ["order"], message: 'give either "above" and "below" or "order", not both' });
+  else if (pairs && (c4.above === void 0 || c4.below === void 0)) ctx.addIssue({ code: "custom", path: [c4.above === void 0 ? "above" : "below"], message: 'missing: "above" and "below" go together' });
+  else if (!pairs && c4.order === void 0) ctx.addIssue({ code: "custom", path: ["above"], message: 'missing: a compare claim needs "above" and "below", or "order"' });
+});
+var ClaimsFileSchema = external_exports.strictObject({
+  $schema: external_exports.string().optional(),
+  $comment: external_exports.string().optional(),
+  formatVersion: external_exports.literal(CLAIMS_FORMAT_VERSION),
+  alpha: external_exports.number().gt(0).lt(0.5).describe("Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"),
+  notes: external_exports.array(external_exports.string().min(1)).optional().describe("What the reader should know about the claims as a whole (where the paper contradicts itself)"),
+  claims: external_exports.array(ClaimSchema).min(1)
+}).superRefine((file2, ctx) => {
+  const seen = /* @__PURE__ */ new Set();
+  file2.claims.forEach((c4, i) => {
+    if (seen.has(c4.id)) ctx.addIssue({ code: "custom", path: ["claims", i, "id"], message: "duplicate id" });
+    seen.add(c4.id);
+  });
+  file2.claims.forEach((c4, i) => {
+    (c4.contradicts ?? []).forEach((other, j) => {
+      if (!seen.has(other)) ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
+    });
+  });
+});
+var CLAIM_KINDS = KIND_SCHEMAS.map((s2) => s2.shape.kind.value);
 var ClaimsFormatError = class extends Error {
   name = "ClaimsFormatError";
 };
-var KINDS = ["compare", "unstable", "converge", "drop-at"];
-function validateClaims(value4, source4 = "paper-claims.json") {
-  const problems = [];
-  const v = value4;
-  if (typeof v !== "object" || v === null || !Array.isArray(v.claims)) throw new ClaimsFormatError(`${source4}: expected an object with a "claims" list`);
-  if (typeof v.alpha !== "number" || !(v.alpha > 0 && v.alpha < 1)) problems.push(`alpha: expected a number in (0, 1), got ${JSON.stringify(v.alpha)}`);
-  const ids = /* @__PURE__ */ new Set();
-  v.claims.forEach((c4, i) => {
-    const where = `claims[${i}]${typeof c4?.id === "string" ? ` (${c4.id})` : ""}`;
-    for (const f of ["id", "text", "section", "judged", "test"]) if (typeof c4?.[f] !== "string") problems.push(`${where}.${f}: expected a string`);
-    if (typeof c4?.id === "string") {
-      if (ids.has(c4.id)) problems.push(`${where}.id: duplicate id`);
-      ids.add(c4.id);
-    }
-    if (!KINDS.includes(c4?.kind)) problems.push(`${where}.kind: expected one of ${KINDS.join(", ")}, got ${JSON.stringify(c4?.kind)}`);
-    if (c4?.kind !== "drop-at") {
-      const r = c4?.range;
-      if (!Array.isArray(r) || r.length !== 2 || typeof r[0] !== "number" || typeof r[1] !== "number" || r[0] > r[1]) problems.push(`${where}.range: expected [from, to] with from <= to`);
-    }
-    if (c4?.kind === "compare") {
-      const hasPairs = Array.isArray(c4.above) && Array.isArray(c4.below);
-      if (!hasPairs && !(Array.isArray(c4.order) && c4.order.length >= 2)) problems.push(`${where}: a compare claim needs "above" and "below", or an "order" of at least 2`);
-      if (typeof c4.margin !== "number" || c4.margin < 0) problems.push(`${where}.margin: expected a number >= 0`);
-      if (c4.metric !== "throughput" && c4.metric !== "okRate") problems.push(`${where}.metric: expected throughput or okRate`);
-    }
-  });
-  if (problems.length > 0) throw new ClaimsFormatError(`${source4} is invalid:
-  - ${problems.join("\n  - ")}`);
+function valueAt(root, path3) {
+  let v = root;
+  for (const key3 of path3) v = v !== null && typeof v === "object" ? v[key3] : void 0;
   return v;
 }
-var PAPER_CLAIMS = validateClaims(paper_claims_default);
+function where(root, path3) {
+  let text5 = "";
+  path3.forEach((key3, i) => {
+    text5 += typeof key3 === "number" ? `[${key3}]` : `${text5 ? "." : ""}${String(key3)}`;
+    if (i === 1 && path3[0] === "claims") {
+      const claimId = valueAt(root, path3.slice(0, 2))?.id;
+      if (typeof claimId === "string") text5 += ` (${claimId})`;
+    }
+  });
+  return text5 || "(the file)";
+}
+var show = (v) => v === void 0 ? "nothing" : JSON.stringify(v);
+function formatClaimsIssues(root, issues) {
+  return issues.map((issue3) => {
+    if (issue3.code === "unrecognized_keys") {
+      const kind = valueAt(root, issue3.path)?.kind;
+      const schema = KIND_SCHEMAS.find((s2) => s2.shape.kind.value === kind);
+      const fields = schema ? `; a ${String(kind)} claim has ${Object.keys(schema.shape).join(", ")}` : "";
+      return issue3.keys.map((key3) => `${where(root, [...issue3.path, key3])}: unknown field (value ${show(valueAt(root, [...issue3.path, key3]))})${fields}`).join("\n");
+    }
+    const value4 = valueAt(root, issue3.path);
+    if (issue3.code === "invalid_union" && "discriminator" in issue3) return `${where(root, issue3.path)}: got ${show(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
+    const message = value4 === void 0 && issue3.code === "invalid_type" ? `missing: expected ${issue3.expected}` : issue3.message.replace(/^Invalid input: /, "");
+    return `${where(root, issue3.path)}: ${message} (got ${show(value4)})`;
+  });
+}
+function parseClaims(value4, source4) {
+  const result = ClaimsFileSchema.safeParse(value4);
+  if (result.success) return result.data;
+  const lines = formatClaimsIssues(value4, result.error.issues).flatMap((l) => l.split("\n"));
+  throw new ClaimsFormatError(`${source4} is not a valid claims file:
+  - ${lines.join("\n  - ")}`);
+}
 function claimEnvironments(c4) {
   switch (c4.kind) {
     case "compare":
-      return [.../* @__PURE__ */ new Set([...c4.environments ?? [], ...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
+      return [.../* @__PURE__ */ new Set([...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
+    case "every-point":
+      return [...new Set(c4.parts.flatMap((p) => [p.above, p.below]))];
+    case "step":
+    case "rise":
+    case "replicates-agree":
+    case "equivalent":
+      return [...c4.environments];
     case "unstable":
       return [c4.environment, c4.baseline];
     case "converge":
       return [c4.baseline, ...c4.environments];
-    case "drop-at":
-      return c4.environments;
+    case "fades":
+      return [c4.above, ...c4.below];
   }
 }
+
+// actions/lib/analyse/claims/rules.ts
 var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits) : String(v);
-var fmtP = (p) => p < 1e-4 ? "< 0.0001" : `= ${p.toPrecision(2)}`;
-function judgeClaims(input2, claimsFile = PAPER_CLAIMS) {
-  const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
-  const present = new Set(environmentsOf(points2));
-  return claimsFile.claims.map((claim2) => {
-    const missing = claimEnvironments(claim2).filter((e3) => !present.has(e3));
-    const base = { id: claim2.id, text: claim2.text, section: claim2.section, judged: claim2.judged, missing };
-    const judged = judgeOne(claim2, points2, present, claimsFile.alpha);
-    let { verdict, evidence } = judged;
-    if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
-    const why = (e3) => input2.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input2.manifest.environmentErrors[e3]})` : e3;
-    if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`.trim();
-    return { ...base, verdict, evidence };
-  });
+var pct = (v, digits = 1) => `${v >= 0 ? "+" : ""}${fmt(v * 100, digits)}%`;
+var fmtP = (p) => p < 1e-4 ? "< 0.0001" : p.toPrecision(2);
+function pointsOf(points2, env, test2, series2, range7) {
+  return points2.filter((p) => p.environment === env && p.test === test2 && p.throughput.n > 0 && (series2 === void 0 || p.series === series2) && (!range7 || p.value >= range7[0] && p.value <= range7[1])).sort((a4, b10) => a4.series.localeCompare(b10.series) || a4.value - b10.value);
 }
-function judgeOne(claim2, points2, present, alpha) {
-  switch (claim2.kind) {
-    case "compare":
-      return judgeCompare(claim2, points2, present);
-    case "unstable":
-      return judgeUnstable(claim2, points2, present, alpha);
-    case "converge":
-      return judgeConverge(claim2, points2, present);
-    case "drop-at":
-      return judgeDropAt(claim2, points2, present);
+var pointKey = (p) => `${p.series}|${p.value}`;
+function byPoint(points2, env, test2, series2, range7) {
+  return new Map(pointsOf(points2, env, test2, series2, range7).map((p) => [pointKey(p), p]));
+}
+function seriesText(series2) {
+  return series2 === void 0 ? "all series" : series2;
+}
+function rangeText(values3) {
+  if (values3.length === 0) return "no points";
+  const lo = Math.min(...values3);
+  const hi = Math.max(...values3);
+  return `${values3.length} point${values3.length === 1 ? "" : "s"}, ${lo === hi ? `${lo}` : `${lo}-${hi}`} B`;
+}
+function replicateContrast(a4, b10, f = (y4) => y4) {
+  if (Math.min(a4.samples.length, b10.samples.length) < MIN_REPLICATES_TO_DECIDE) return { estimate: null, note: `too few replicates (${a4.samples.length} and ${b10.samples.length}; need at least ${MIN_REPLICATES_TO_DECIDE} each)` };
+  const fa = a4.samples.map(f);
+  const fb = b10.samples.map(f);
+  if ([...fa, ...fb].some((v) => !Number.isFinite(v))) return { estimate: null, note: "a replicate of zero throughput: no ratio" };
+  const same = a4.replicates.length === b10.replicates.length && a4.replicates.every((r, i) => r === b10.replicates[i]);
+  if (same) return { estimate: meanEstimate(fa.map((v, i) => v - fb[i])), method: "paired by replicate" };
+  return { estimate: welchEstimate(fa, fb), method: "Welch" };
+}
+function intervalTest(e3, [low, high]) {
+  if (high === null) return { pIn: pAbove(e3, low), pOut: pBelow(e3, low) };
+  return { pIn: Math.max(pAbove(e3, low), pBelow(e3, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e3, low), pAbove(e3, high))) };
+}
+function intervalText(i, unit2) {
+  return i[1] === null ? `at least ${show2(unit2, i[0])}` : `${unit2.number(i[0])} to ${unit2.number(i[1])}${unit2.suffix}`;
+}
+var show2 = (u2, v) => `${u2.number(v)}${u2.suffix}`;
+function estimateText(e3, ctx, unit2) {
+  const [lo, hi] = tInterval(e3, ctx.level);
+  return `${unit2.number(e3.value)}, ${fmt(ctx.level * 100, 0)}% CI [${unit2.number(lo)}, ${unit2.number(hi)}]${unit2.suffix}`;
+}
+var MBIT = { number: (v) => fmt(v), suffix: " x 10^6 bits/s" };
+var FRACTION = { number: (v) => `${fmt(v * 100, 0)}%`, suffix: "" };
+var PERCENT = { number: (v) => pct(v), suffix: "" };
+var METRIC_UNIT = {
+  throughput: MBIT,
+  relativeThroughput: { number: (v) => fmt(v, 3), suffix: " (ratio to native)" },
+  okRate: { number: (v) => fmt(v, 4), suffix: " (okay rate)" }
+};
+function pairedOverPoints(points2, test2, series2, range7, a4, b10, metric) {
+  const pb = byPoint(points2, b10, test2, series2, range7);
+  const native = metric === "relativeThroughput" ? byPoint(points2, "native", test2, series2, range7) : null;
+  const diffs = [];
+  const ratios = [];
+  const xs = [];
+  let minReplicates = Number.POSITIVE_INFINITY;
+  for (const p of pointsOf(points2, a4, test2, series2, range7)) {
+    const q = pb.get(pointKey(p));
+    if (!q) continue;
+    let va = metric === "okRate" ? p.okRate : p.throughput.mean;
+    let vb = metric === "okRate" ? q.okRate : q.throughput.mean;
+    if (metric === "relativeThroughput") {
+      const n = native.get(pointKey(p));
+      va = n && n.throughput.mean > 0 ? va / n.throughput.mean : null;
+      vb = n && n.throughput.mean > 0 ? vb / n.throughput.mean : null;
+    }
+    if (va === null || vb === null) continue;
+    diffs.push(va - vb);
+    ratios.push(vb > 0 ? va / vb - 1 : Number.NaN);
+    xs.push(p.value);
+    minReplicates = Math.min(minReplicates, p.throughput.n, q.throughput.n);
   }
+  let note = null;
+  if (diffs.length < 2) note = `${diffs.length} shared point${diffs.length === 1 ? "" : "s"} (need at least 2)${metric === "relativeThroughput" && native.size === 0 ? ": relative throughput needs native" : ""}`;
+  else if (minReplicates < MIN_REPLICATES_TO_DECIDE) note = `too few replicates (${minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`;
+  return { diffs, ratios, xs, minReplicates: diffs.length === 0 ? 0 : minReplicates, note };
+}
+function untestable(label2, environments2, note) {
+  return { label: label2, environments: environments2, text: note, pSupport: null, pRefute: null, note };
 }
 function comparePairs(c4) {
   if (c4.order) return c4.order.slice(1).map((b10, i) => [c4.order[i], b10]);
   return (c4.above ?? []).flatMap((a4) => (c4.below ?? []).map((b10) => [a4, b10]));
 }
-function pairVerdict(r, margin) {
-  if (r.low === null || r.high === null || r.minReplicates < MIN_REPLICATES_TO_DECIDE) return "inconclusive";
-  if (r.low > 0 && r.meanDifference >= margin) return "supported";
-  if (r.high < margin) return "refuted";
-  return "inconclusive";
+function judgeCompare(c4, points2, present, ctx) {
+  const unit2 = METRIC_UNIT[c4.metric];
+  return comparePairs(c4).filter(([a4, b10]) => present.has(a4) && present.has(b10)).map(([a4, b10]) => {
+    const label2 = `${a4} - ${b10}`;
+    const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
+    const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
+    if (r.note) return untestable(label2, [a4, b10], `${label2} (${where2}): ${r.note}`);
+    const e3 = meanEstimate(r.diffs);
+    const { pIn, pOut } = intervalTest(e3, c4.difference);
+    return { label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${estimateText(e3, ctx, unit2)}; the paper: ${intervalText(c4.difference, unit2)}` };
+  });
 }
-function combine(verdicts) {
-  if (verdicts.includes("refuted")) return "refuted";
-  if (verdicts.length > 0 && verdicts.every((v) => v === "supported")) return "supported";
-  return "inconclusive";
-}
-function judgeCompare(c4, points2, present) {
-  const unit2 = c4.metric === "okRate" ? "" : " x 10^6 bits/s";
-  const digits = c4.metric === "okRate" ? 4 : 2;
-  const verdicts = [];
+function judgeEveryPoint(c4, points2, present, ctx) {
   const parts = [];
-  for (const [a4, b10] of comparePairs(c4)) {
-    if (!present.has(a4) || !present.has(b10)) continue;
-    const r = compareRange(points2, c4.test, a4, b10, c4.range[0], c4.range[1], c4.metric);
-    const v = pairVerdict(r, c4.margin);
-    verdicts.push(v);
-    const interval3 = r.low === null ? "no interval" : `95% CI [${fmt(r.low, digits)}, ${fmt(r.high, digits)}]`;
-    parts.push(`${a4} - ${b10}: mean ${fmt(r.meanDifference, digits)}${unit2} over ${r.points} points, ${interval3}${r.p === null ? "" : `, p ${fmtP(r.p)}`} (${v})${r.note ? `; ${r.note}` : ""}`);
+  for (const part of c4.parts) {
+    if (!present.has(part.above) || !present.has(part.below)) continue;
+    const below = byPoint(points2, part.below, c4.test, c4.series, part.range);
+    const shared = pointsOf(points2, part.above, c4.test, c4.series, part.range).filter((p) => below.has(pointKey(p)));
+    const label2 = `${part.above} - ${part.below}`;
+    if (shared.length === 0) {
+      parts.push(untestable(label2, [part.above, part.below], `${label2} (${seriesText(c4.series)}, ${part.range[0]}-${part.range[1]} B): no shared points`));
+      continue;
+    }
+    for (const p of shared) {
+      const r = replicateContrast(p, below.get(pointKey(p)));
+      const at = `${label2} at ${p.value} B (${p.series})`;
+      if (r.estimate === null) {
+        parts.push(untestable(at, [part.above, part.below], `${at}: ${r.note}`));
+        continue;
+      }
+      const { pIn, pOut } = intervalTest(r.estimate, c4.difference);
+      parts.push({ label: at, environments: [part.above, part.below], pSupport: pIn, pRefute: pOut, text: `${at}: ${estimateText(r.estimate, ctx, MBIT)} (${r.method})` });
+    }
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: "No pair of the claim's environments was measured." };
-  let areas = "";
-  if (c4.order && c4.metric === "throughput") {
-    const list2 = signedAreas(points2, c4.test, c4.range[0], c4.range[1]).filter((a4) => c4.order.includes(a4.environment));
-    if (list2.length > 0) areas = ` Signed areas vs native over ${c4.range[0]}-${c4.range[1]} B (trapezoid rule): ${list2.map((a4) => `${a4.environment} ${fmt(a4.area / 1e3, 1)}`).join(", ")} x 10^6 bits/s x kB.`;
-  }
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Margin ${c4.margin}${unit2}.${areas}` };
+  return parts;
 }
-function significantDrops(points2, env, c4, alpha) {
-  const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1] && p.throughput.n > 0);
+var fallOf = (logRatio) => 1 - Math.exp(logRatio);
+function judgeStep(c4, points2, present, ctx) {
+  const parts = [];
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    for (const step2 of c4.steps) {
+      const label2 = `${env} ${step2.from}->${step2.to} B (${step2.series})`;
+      const mine = byPoint(points2, env, c4.test, step2.series);
+      const before = mine.get(`${step2.series}|${step2.from}`);
+      const after = mine.get(`${step2.series}|${step2.to}`);
+      if (!before || !after) {
+        parts.push(untestable(label2, [env], `${label2}: ${!before ? step2.from : step2.to} B not measured in series ${step2.series}`));
+        continue;
+      }
+      const r = replicateContrast(after, before, Math.log);
+      if (r.estimate === null) {
+        parts.push(untestable(label2, [env], `${label2}: ${r.note}`));
+        continue;
+      }
+      const [low, high] = c4.fall;
+      const { pIn, pOut } = intervalTest(r.estimate, [high === null ? Number.NEGATIVE_INFINITY : Math.log(1 - high), Math.log(1 - low)]);
+      const [lo, hi] = tInterval(r.estimate, ctx.level);
+      parts.push({
+        label: label2,
+        environments: [env],
+        pSupport: pIn,
+        pRefute: pOut,
+        text: `${label2}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, ${fallOf(r.estimate.value) >= 0 ? "a fall" : "a rise, a fall"} of ${fmt(fallOf(r.estimate.value) * 100, 1)}%, ${fmt(ctx.level * 100, 0)}% CI [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%] (${r.method}); the paper: a fall of ${intervalText(c4.fall, FRACTION)}`
+      });
+    }
+  }
+  return parts;
+}
+function judgeRise(c4, points2, present, ctx) {
+  const parts = [];
+  const floor2 = Math.log(1 - c4.maximumStepFall);
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    const mine = pointsOf(points2, env, c4.test, c4.series, c4.range);
+    const bySeries = /* @__PURE__ */ new Map();
+    for (const p of mine) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
+    if (bySeries.size === 0) {
+      parts.push(untestable(`${env} rise`, [env], `${env}: no points in ${c4.range[0]}-${c4.range[1]} B`));
+      continue;
+    }
+    for (const [series2, ps] of bySeries) {
+      const first = ps[0];
+      const last = ps[ps.length - 1];
+      const label2 = `${env} ${first.value}->${last.value} B (${series2})`;
+      const overall = ps.length < 2 ? null : replicateContrast(last, first, Math.log);
+      if (overall === null || overall.estimate === null) {
+        parts.push(untestable(label2, [env], `${label2}: ${overall === null ? "one point" : overall.note}`));
+        continue;
+      }
+      const [low, high] = c4.rise;
+      const { pIn, pOut } = intervalTest(overall.estimate, [Math.log(1 + low), high === null ? null : Math.log(1 + high)]);
+      const rise = { label: label2, environments: [env], pSupport: pIn, pRefute: pOut, text: `${label2}: ${fmt(first.throughput.mean)} -> ${fmt(last.throughput.mean)} x 10^6 bits/s, a rise of ${pct(Math.exp(overall.estimate.value) - 1)}` };
+      parts.push(rise);
+      let worst = null;
+      for (let i = 1; i < ps.length; i++) {
+        const step2 = replicateContrast(ps[i], ps[i - 1], Math.log);
+        const stepLabel = `${env} ${ps[i - 1].value}->${ps[i].value} B (${series2})`;
+        if (step2.estimate === null) {
+          parts.push(untestable(stepLabel, [env], `${stepLabel}: ${step2.note}`));
+          continue;
+        }
+        const text5 = `${stepLabel}: ${pct(Math.exp(step2.estimate.value) - 1)}`;
+        if (worst === null || step2.estimate.value < worst.value) worst = { text: text5, value: step2.estimate.value };
+        parts.push({ label: stepLabel, environments: [env], pSupport: pAbove(step2.estimate, floor2), pRefute: pBelow(step2.estimate, floor2), text: text5 });
+      }
+      if (worst) rise.text += `; the lowest step: ${worst.text}`;
+    }
+  }
+  return parts;
+}
+function residualsFromRise(ps) {
   const bySeries = /* @__PURE__ */ new Map();
-  for (const p of mine) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
-  const drops = [];
-  let apparent = 0;
-  let minReplicates = mine.length === 0 ? 0 : Number.POSITIVE_INFINITY;
-  for (const [series, ps] of [...bySeries.entries()].sort()) {
-    ps.sort((a4, b10) => a4.value - b10.value);
-    for (const p of ps) minReplicates = Math.min(minReplicates, p.throughput.n);
-    for (let i = 1; i < ps.length; i++) {
-      const prev = ps[i - 1];
-      const next = ps[i];
-      const fall = (prev.throughput.mean - next.throughput.mean) / prev.throughput.mean;
-      if (!(fall >= c4.minimumDrop)) continue;
-      apparent++;
-      const w2 = welchTTest(prev.samples, next.samples);
-      if (w2.p !== null && w2.p < alpha) drops.push({ series, from: prev.value, to: next.value, before: prev.throughput.mean, after: next.throughput.mean, p: w2.p });
-    }
+  for (const p of ps) if (p.throughput.n > 0) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
+  const out = [];
+  for (const list2 of bySeries.values()) {
+    list2.sort((a4, b10) => a4.value - b10.value);
+    const fit3 = isotonicFit(list2.map((p) => p.throughput.mean), list2.map((p) => p.throughput.n));
+    list2.forEach((p, i) => {
+      if (fit3[i] > 0) for (const y4 of p.samples) out.push(y4 / fit3[i] - 1);
+    });
   }
-  return { drops, apparent, minReplicates };
+  return out;
 }
-function judgeUnstable(c4, points2, present, alpha) {
-  if (!present.has(c4.environment)) return { verdict: "inconclusive", evidence: "" };
-  const env = significantDrops(points2, c4.environment, c4, alpha);
-  const base = present.has(c4.baseline) ? significantDrops(points2, c4.baseline, c4, alpha) : null;
-  const list2 = env.drops.slice(0, 6).map((d) => `${d.from}->${d.to} B (${d.series}): ${fmt(d.before)} -> ${fmt(d.after)}, p ${fmtP(d.p)}`);
-  const evidence = `${c4.environment}: ${env.drops.length} significant drops of at least ${c4.minimumDrop * 100}%${list2.length ? ` (${list2.join("; ")}${env.drops.length > list2.length ? "; ..." : ""})` : ""}; ${c4.baseline}: ${base ? base.drops.length : "not measured"}.`;
-  if (env.minReplicates < MIN_REPLICATES_TO_DECIDE) return { verdict: "inconclusive", evidence: `${evidence} Too few replicates (${env.minReplicates}) to test a drop.` };
-  if (env.drops.length > 0 && base && env.drops.length > base.drops.length) return { verdict: "supported", evidence };
-  if (env.apparent === 0) return { verdict: "refuted", evidence };
-  return { verdict: "inconclusive", evidence: env.drops.length === 0 ? `${evidence} ${env.apparent} falls of the mean of at least ${c4.minimumDrop * 100}%, none significant with these replicates.` : evidence };
+function judgeUnstable(c4, points2, present, ctx) {
+  if (!present.has(c4.environment) || !present.has(c4.baseline)) return [];
+  const label2 = `${c4.environment} vs ${c4.baseline}`;
+  const mine = pointsOf(points2, c4.environment, c4.test, void 0, c4.range);
+  const base = pointsOf(points2, c4.baseline, c4.test, void 0, c4.range);
+  const fewest = Math.min(...[...mine, ...base].map((p) => p.throughput.n));
+  if (mine.length < 2 || base.length < 2) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few points in ${c4.range[0]}-${c4.range[1]} B`)];
+  if (fewest < MIN_REPLICATES_TO_DECIDE) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`)];
+  const deviations = (ps) => {
+    const r = residualsFromRise(ps);
+    const m3 = median(r);
+    return r.map((v) => Math.abs(v - m3));
+  };
+  const zEnv = deviations(mine);
+  const zBase = deviations(base);
+  const e3 = welchEstimate(zEnv, zBase, c4.spreadRatio);
+  const ratio = mean(zBase) > 0 ? mean(zEnv) / mean(zBase) : Number.POSITIVE_INFINITY;
+  return [{
+    label: label2,
+    environments: [c4.environment, c4.baseline],
+    pSupport: pAbove(e3, 0),
+    pRefute: pBelow(e3, 0),
+    text: `mean absolute deviation from a non-decreasing fit: ${c4.environment} ${fmt(mean(zEnv) * 100)}% (${zEnv.length} replicates), ${c4.baseline} ${fmt(mean(zBase) * 100)}% (${zBase.length}); ratio ${fmt(ratio)}; the claim needs at least ${fmt(c4.spreadRatio)}`
+  }];
 }
-function judgeConverge(c4, points2, present) {
-  if (!present.has(c4.baseline)) return { verdict: "inconclusive", evidence: "" };
-  const relative2 = relativeThroughput(points2, c4.baseline).filter((r) => r.test === c4.test && r.x >= c4.range[0] && r.x <= c4.range[1]);
-  const verdicts = [];
+function pOutside(e3, tol) {
+  return Math.min(1, 2 * Math.min(pAbove(e3, Math.log(1 + tol)), pBelow(e3, Math.log(1 - tol))));
+}
+function judgeConverge(c4, points2, present, ctx) {
+  if (!present.has(c4.baseline)) return [];
   const parts = [];
+  const baseline3 = byPoint(points2, c4.baseline, c4.test, void 0);
   for (const env of c4.environments) {
     if (!present.has(env)) continue;
-    const devs = relative2.filter((r) => r.environment === env).map((r) => r.relative - 1);
-    if (devs.length < 2) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: ${devs.length} shared points beyond ${c4.range[0]} B, too few`);
+    const contrasts = (range7) => pointsOf(points2, env, c4.test, void 0, range7).filter((p) => baseline3.has(pointKey(p))).map((p) => ({ p, r: replicateContrast(p, baseline3.get(pointKey(p)), Math.log) }));
+    const before = contrasts(c4.diverge);
+    const after = contrasts(c4.converge);
+    const tested = (list2) => list2.filter((x4) => x4.r.estimate !== null);
+    const untested = [...before, ...after].find((x4) => x4.r.estimate === null);
+    if (untested && untested.r.estimate === null) {
+      parts.push(untestable(env, [env, c4.baseline], `${env}: ${untested.r.note}`));
       continue;
     }
-    const fewest = Math.min(...points2.filter((p) => (p.environment === env || p.environment === c4.baseline) && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1]).map((p) => p.throughput.n));
-    if (fewest < MIN_REPLICATES_TO_DECIDE) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`);
+    const b10 = tested(before);
+    const a4 = tested(after);
+    if (a4.length === 0) {
+      parts.push(untestable(env, [env, c4.baseline], `${env}: no points shared with ${c4.baseline} in ${c4.converge[0]}-${c4.converge[1]} B`));
       continue;
     }
-    const m3 = mean(devs);
-    const half = studentTQuantile(0.975, devs.length - 1) * (stdev(devs) / Math.sqrt(devs.length));
-    const low = m3 - half;
-    const high = m3 + half;
-    const v = low >= -c4.tolerance && high <= c4.tolerance ? "supported" : high < -c4.tolerance || low > c4.tolerance ? "refuted" : "inconclusive";
-    verdicts.push(v);
-    parts.push(`${env}: mean relative throughput ${fmt(1 + m3, 3)} over ${devs.length} points, 95% CI [${fmt(1 + low, 3)}, ${fmt(1 + high, 3)}] (${v})`);
+    const dev = (e3) => Math.exp(e3.value) - 1;
+    const pDiverge = holmAdjust(b10.map((x4) => pOutside(x4.r.estimate, c4.tolerance)));
+    const widest = b10.reduce((w2, x4) => w2 === null || Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, null);
+    const diverged = pDiverge.some((p) => p < ctx.alpha);
+    const pIn = a4.map((x4) => intervalTest(x4.r.estimate, [Math.log(1 - c4.tolerance), Math.log(1 + c4.tolerance)]).pIn);
+    const worstIndex = pIn.indexOf(Math.max(...pIn));
+    const worst = a4[worstIndex];
+    const pOut = Math.min(...holmAdjust(a4.map((x4) => pOutside(x4.r.estimate, c4.tolerance))));
+    const largest = a4.reduce((w2, x4) => Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, a4[0]);
+    const divergence = widest ? `largest deviation below ${c4.diverge[1]} B: ${pct(dev(widest.r.estimate))} at ${widest.p.value} B (${widest.p.series}), ${diverged ? `beyond +-${fmt(c4.tolerance * 100, 0)}% (Holm p ${fmtP(Math.min(...pDiverge))})` : "not shown beyond the tolerance"}` : `no points below ${c4.diverge[1]} B`;
+    const convergence = `beyond ${c4.converge[0]} B (${a4.length} points): largest deviation ${pct(dev(largest.r.estimate))} at ${largest.p.value} B (${largest.p.series}); least certainly within +-${fmt(c4.tolerance * 100, 0)}%: ${worst.p.value} B (${worst.p.series}), p ${fmtP(pIn[worstIndex])}`;
+    const text5 = `${env} vs ${c4.baseline}: ${divergence}; ${convergence}`;
+    if (!diverged) {
+      parts.push({ label: env, environments: [env, c4.baseline], text: `${text5}. No divergence shown: nothing to converge from`, pSupport: null, pRefute: null, note: "no divergence shown" });
+      continue;
+    }
+    parts.push({ label: env, environments: [env, c4.baseline], pSupport: Math.max(...pIn), pRefute: pOut, text: text5 });
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: `Only ${c4.baseline} was measured: nothing to converge.` };
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Tolerance +-${c4.tolerance * 100}%.` };
+  return parts;
 }
-function judgeDropAt(c4, points2, present) {
-  const verdicts = [];
+function judgeEquivalent(c4, points2, present, ctx) {
   const parts = [];
+  const envs = c4.environments.filter((e3) => present.has(e3));
+  const relative2 = "relative" in c4.margin;
+  const m3 = "relative" in c4.margin ? c4.margin.relative : c4.margin.absolute;
+  const unit2 = relative2 ? PERCENT : METRIC_UNIT[c4.metric];
+  for (let i = 0; i < envs.length; i++) {
+    for (const b10 of envs.slice(i + 1)) {
+      const a4 = envs[i];
+      const label2 = `${a4} vs ${b10}`;
+      const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
+      const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
+      const note = r.note ?? (relative2 && r.ratios.some((v) => !Number.isFinite(v)) ? `a point where ${b10} is 0: no ratio` : null);
+      if (note) {
+        parts.push(untestable(label2, [a4, b10], `${label2} (${where2}): ${note}`));
+        continue;
+      }
+      const e3 = meanEstimate(relative2 ? r.ratios : r.diffs);
+      const { pIn, pOut } = intervalTest(e3, [-m3, m3]);
+      parts.push({ label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${relative2 ? "relative " : ""}difference ${estimateText(e3, ctx, unit2)}; alike within +-${relative2 ? `${fmt(m3 * 100, 1)}%` : show2(unit2, m3)}` });
+    }
+  }
+  return parts;
+}
+function judgeFades(c4, points2, present, ctx) {
+  if (!present.has(c4.above)) return [];
+  const unit2 = METRIC_UNIT[c4.metric];
+  return c4.below.filter((b10) => present.has(b10)).map((b10) => {
+    const label2 = `${c4.above} - ${b10}`;
+    const inside = pairedOverPoints(points2, c4.test, void 0, c4.inside, c4.above, b10, c4.metric);
+    const outside = pairedOverPoints(points2, c4.test, void 0, c4.outside, c4.above, b10, c4.metric);
+    if (inside.note || outside.note) return untestable(label2, [c4.above, b10], `${label2}: ${inside.note ? `inside ${c4.inside[0]}-${c4.inside[1]} B: ${inside.note}` : `outside ${c4.outside[0]}-${c4.outside[1]} B: ${outside.note}`}`);
+    const gapIn = meanEstimate(inside.diffs);
+    const shown = pAbove(gapIn, 0);
+    const gaps = `mean gap ${show2(unit2, mean(inside.diffs))} in ${c4.inside[0]}-${c4.inside[1]} B (${inside.diffs.length} points), ${show2(unit2, mean(outside.diffs))} in ${c4.outside[0]}-${c4.outside[1]} B (${outside.diffs.length} points)`;
+    if (!(shown < ctx.alpha)) return { label: label2, environments: [c4.above, b10], pSupport: null, pRefute: null, note: "no advantage shown", text: `${label2}: ${gaps}; no advantage shown inside (p ${fmtP(shown)}): nothing to fade` };
+    const e3 = welchEstimate(outside.diffs, inside.diffs, 1 - c4.fade);
+    return { label: label2, environments: [c4.above, b10], pSupport: pBelow(e3, 0), pRefute: pAbove(e3, 0), text: `${label2}: ${gaps}; faded means the outside gap is below ${fmt((1 - c4.fade) * 100, 0)}% of the inside gap` };
+  });
+}
+function judgeReplicates(c4, points2, present, ctx) {
+  const parts = [];
+  const tau7 = c4.maximumSpread;
   for (const env of c4.environments) {
     if (!present.has(env)) continue;
-    const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
-    const before = mine.filter((p) => p.value < c4.at).at(-1);
-    const after = mine.find((p) => p.value > c4.at);
-    if (!before || !after || !(before.throughput.mean > 0)) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: no points on both sides of ${c4.at} B`);
+    const ps = pointsOf(points2, env, c4.test, void 0).filter((p) => p.throughput.n >= MIN_REPLICATES_TO_DECIDE && p.throughput.mean > 0);
+    if (ps.length === 0) {
+      parts.push(untestable(env, [env], `${env}: no point with at least ${MIN_REPLICATES_TO_DECIDE} replicates`));
       continue;
     }
-    const ratio = after.throughput.mean / before.throughput.mean;
-    const hb = before.throughput.ciHalfWidth;
-    const ha = after.throughput.ciHalfWidth;
-    const half = hb === null || ha === null || !(after.throughput.mean > 0) ? null : ratio * Math.hypot(hb / before.throughput.mean, ha / after.throughput.mean);
-    const drop = 1 - ratio;
-    let v = "inconclusive";
-    if (half !== null) v = drop - half >= c4.minimumDrop ? "supported" : drop + half < c4.minimumDrop ? "refuted" : "inconclusive";
-    verdicts.push(v);
-    parts.push(`${env}: ${before.value} B ${fmt(before.throughput.mean)} -> ${after.value} B ${fmt(after.throughput.mean)} x 10^6 bits/s, a drop of ${fmt(drop * 100, 1)}%${half === null ? " (too few replicates for an interval)" : ` +- ${fmt(half * 100, 1)}%`} (${v})`);
+    const relVar = (p) => (stdev(p.samples) / p.throughput.mean) ** 2;
+    const df = ps.reduce((s2, p) => s2 + p.throughput.n - 1, 0);
+    const pooled = ps.reduce((s2, p) => s2 + (p.throughput.n - 1) * relVar(p), 0) / df;
+    const x4 = df * pooled / tau7 ** 2;
+    const upper = Math.sqrt(df * pooled / chiSquareQuantile(1 - ctx.alpha, df));
+    const worst = ps.reduce((w2, p) => relVar(p) > relVar(w2) ? p : w2, ps[0]);
+    parts.push({
+      label: `${env} pooled`,
+      environments: [env],
+      pSupport: chiSquareCdf(x4, df),
+      pRefute: 1 - chiSquareCdf(x4, df),
+      text: `${env}: replicate standard deviation ${fmt(Math.sqrt(pooled) * 100)}% of the mean pooled over ${ps.length} points (${df} df; ${fmt((1 - ctx.alpha) * 100, 0)}% upper bound ${fmt(upper * 100)}%), largest ${fmt(Math.sqrt(relVar(worst)) * 100)}% at ${worst.value} B (${worst.series}); negligible means at most ${fmt(tau7 * 100, 1)}%`
+    });
+    for (const p of ps) {
+      const k2 = p.throughput.n - 1;
+      parts.push({ label: `${env} at ${p.value} B (${p.series})`, environments: [env], onlyRefutes: true, pSupport: null, pRefute: 1 - chiSquareCdf(k2 * relVar(p) / tau7 ** 2, k2), text: `${env} at ${p.value} B (${p.series}): ${fmt(Math.sqrt(relVar(p)) * 100)}%` });
+    }
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: "None of the environments was measured." };
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. A sharp drop is at least ${c4.minimumDrop * 100}%.` };
+  return parts;
+}
+function judgeParts(c4, points2, present, ctx) {
+  switch (c4.kind) {
+    case "compare":
+      return judgeCompare(c4, points2, present, ctx);
+    case "every-point":
+      return judgeEveryPoint(c4, points2, present, ctx);
+    case "step":
+      return judgeStep(c4, points2, present, ctx);
+    case "rise":
+      return judgeRise(c4, points2, present, ctx);
+    case "unstable":
+      return judgeUnstable(c4, points2, present, ctx);
+    case "converge":
+      return judgeConverge(c4, points2, present, ctx);
+    case "equivalent":
+      return judgeEquivalent(c4, points2, present, ctx);
+    case "fades":
+      return judgeFades(c4, points2, present, ctx);
+    case "replicates-agree":
+      return judgeReplicates(c4, points2, present, ctx);
+  }
+}
+var fraction2 = (v) => show2(FRACTION, v);
+function describeRule(c4, alpha) {
+  const holm = `One-sided tests at alpha ${alpha} with Holm's correction across the claim's parts: supported when every part is shown to hold, refuted when any part is shown to fail, otherwise inconclusive.`;
+  const series2 = "series" in c4 && c4.series !== void 0 ? ` of series ${c4.series}` : "";
+  switch (c4.kind) {
+    case "compare":
+      return `For each pair, the mean over the shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the difference in ${c4.metric === "relativeThroughput" ? "throughput relative to native (Fig. 5 averages ratios)" : c4.metric === "okRate" ? "okay rate (messages received / sent, pooled over replicates)" : "throughput"}, paired over points (t, k - 1 df); a pair holds when the mean is shown to be ${intervalText(c4.difference, METRIC_UNIT[c4.metric])}, fails when shown to be outside that. ${holm}`;
+    case "every-point":
+      return `At every shared point${series2} of each part's range, the difference over replicates (paired by replicate when both have the same replicates, else Welch) must be ${intervalText(c4.difference, MBIT)}; one point clearly outside refutes. ${holm}`;
+    case "step":
+      return `Each step (${c4.steps.map((s2) => `${s2.from}->${s2.to} B of ${s2.series}`).join(", ")}) per environment: the fall 1 - after/before from the log ratio over replicates (paired by replicate when possible), holding when the fall is ${intervalText(c4.fall, FRACTION)}. ${holm}`;
+    case "rise":
+      return `Per environment and series, over ${c4.range[0]}-${c4.range[1]} B: the last point above the first by ${intervalText(c4.rise, FRACTION)} (log ratio over replicates), and no step from one point to the next falling by more than ${fraction2(c4.maximumStepFall)} (each step must be shown not to). ${holm}`;
+    case "unstable":
+      return `Instability as a variance comparison with ${c4.baseline}: each replicate's relative deviation from a non-decreasing (isotonic) fit of its series over ${c4.range[0]}-${c4.range[1]} B, then Levene's test in the Brown-Forsythe form (absolute deviations from the median) with Welch's t, one-sided: supported when ${c4.environment}'s mean deviation is above ${fmt(c4.spreadRatio)} x ${c4.baseline}'s, refuted when below, at alpha ${alpha}.`;
+    case "converge":
+      return `Per environment against ${c4.baseline} (log ratio over replicates at each point): a deviation beyond +-${fraction2(c4.tolerance)} must first be shown somewhere in ${c4.diverge[0]}-${c4.diverge[1]} B (Holm across those points), else inconclusive (nothing to converge from); then the worst point in ${c4.converge[0]}-${c4.converge[1]} B decides: every point within +-${fraction2(c4.tolerance)} by two one-sided tests holds, any point clearly outside fails. ${holm}`;
+    case "equivalent":
+      return `Every pair: the mean over shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the ${"relative" in c4.margin ? `relative difference (a/b - 1) in ${c4.metric}` : `difference in ${c4.metric}`}, by two one-sided tests (TOST) against +-${"relative" in c4.margin ? fraction2(c4.margin.relative) : show2(METRIC_UNIT[c4.metric], c4.margin.absolute)}: alike when shown inside, not alike when shown outside. ${holm}`;
+    case "fades":
+      return `Per pair: an advantage of ${c4.above} in ${c4.inside[0]}-${c4.inside[1]} B must be shown first (mean per-point gap above 0), else inconclusive; it has faded when the mean gap in ${c4.outside[0]}-${c4.outside[1]} B is below ${fraction2(1 - c4.fade)} of the inside gap (Welch over the per-point gaps). ${holm}`;
+    case "replicates-agree":
+      return `Per environment, the replicate standard deviation as a fraction of each point's mean: pooled over its points (chi-square) it must be shown below ${fraction2(c4.maximumSpread)}; any point, or the pool, shown above it refutes. ${holm}`;
+  }
+}
+
+// actions/lib/analyse/claims/judge.ts
+var TCG_QUALIFIER = "TCG, not KVM";
+function verdictLabel(c4) {
+  return c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict;
+}
+function tcgEnvironments(input2) {
+  return Object.entries(input2.manifest?.environmentDescriptions ?? {}).filter(([, d]) => d?.accelerator === "tcg").map(([e3]) => e3).sort();
+}
+function testbedCondition(input2) {
+  const link3 = input2.manifest?.link;
+  if (!link3) return "link not recorded";
+  if (link3.kind === "external") return `a real runner pair (server ${link3.serverAddress}; ${link3.shaping})`;
+  const rate = link3.rateMbit ? `${link3.rateMbit} Mbit/s shaped veth` : "unshaped veth";
+  const delay = Object.entries(link3).find(([k2, v]) => /delay/i.test(k2) && v !== null && v !== void 0 && v !== "" && v !== 0);
+  return `embedded testbed (${rate}, ${delay ? `delay ${delay[0]} ${String(delay[1])}` : "no delay line"})`;
+}
+function acceleratorCondition(input2, environments2) {
+  const described2 = input2.manifest?.environmentDescriptions;
+  if (!described2) return "accelerators not recorded";
+  const said = environments2.flatMap((e3) => {
+    const d = described2[e3];
+    if (!d) return [`${e3} not measured`];
+    return d.accelerator === "none" ? [] : [`${e3} on ${d.accelerator === "tcg" ? "TCG (software emulation)" : "KVM"}`];
+  });
+  return said.length === 0 ? "no guest (no accelerator)" : said.join(", ");
+}
+function claimConditions(input2, claim2) {
+  return `${testbedCondition(input2)}; ${acceleratorCondition(input2, claimEnvironments(claim2))}`;
+}
+var MAX_LISTED_REFUTING = 5;
+function decide(parts, alpha, tcg) {
+  if (parts.length === 0) return { verdict: "inconclusive", evidence: "Nothing to compare: none of the claim's comparisons has its environments in this run.", parts: [] };
+  const index6 = (pick4, include) => {
+    const list2 = parts.map((p, i) => ({ i, p: include(p) ? pick4(p) : null })).filter((x4) => x4.p !== null);
+    const adjusted = holmAdjust(list2.map((x4) => x4.p));
+    return new Map(list2.map((x4, k2) => [x4.i, adjusted[k2]]));
+  };
+  const support = index6((p) => p.pSupport, (p) => !p.onlyRefutes);
+  const refute = index6((p) => p.pRefute, () => true);
+  const outcome = parts.map((p, i) => {
+    const s2 = support.get(i);
+    const r = refute.get(i);
+    if (r !== void 0 && r < alpha) return { kind: "fails", p: r, pair: null };
+    if (s2 !== void 0 && s2 < alpha) return { kind: "holds", p: s2, pair: null };
+    return { kind: p.note ? "untested" : "undecided", p: null, pair: [s2, r] };
+  });
+  const mustHold = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p }) => !p.onlyRefutes);
+  let verdict = "inconclusive";
+  if (outcome.some((o) => o.kind === "fails")) verdict = "refuted";
+  else if (mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "holds")) verdict = "supported";
+  const shown = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p, o }) => !p.onlyRefutes || o.kind === "fails");
+  const refutingOnly = shown.filter(({ p }) => p.onlyRefutes);
+  const hidden = refutingOnly.slice(MAX_LISTED_REFUTING);
+  const lines = shown.filter((x4) => !hidden.includes(x4)).map(({ p, o }) => {
+    const tag = p.environments.some((e3) => tcg.has(e3)) ? "TCG: not judged" : o.kind === "untested" ? "cannot be tested" : o.kind === "undecided" ? `undecided: Holm p ${o.pair[0] === void 0 ? "-" : fmtP(o.pair[0])} that it holds, ${o.pair[1] === void 0 ? "-" : fmtP(o.pair[1])} that it fails` : `${o.kind}, Holm p ${fmtP(o.p)}`;
+    return `${p.text} (${tag})`;
+  });
+  if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
+  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i].kind, tcg: p.environments.some((e3) => tcg.has(e3)) }));
+  return { verdict, evidence: `${lines.join(". ")}.`, parts: partOutcomes };
+}
+function judgeClaims(input2, claimsFile) {
+  const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
+  const present = new Set(environmentsOf(points2));
+  const tcg = new Set(tcgEnvironments(input2).filter((e3) => present.has(e3)));
+  const ctx = { alpha: claimsFile.alpha, level: 1 - claimsFile.alpha };
+  return claimsFile.claims.map((claim2) => {
+    const needs = claimEnvironments(claim2);
+    const missing = needs.filter((e3) => !present.has(e3));
+    const emulated = needs.filter((e3) => tcg.has(e3));
+    const decided = decide(judgeParts(claim2, points2, present, ctx), claimsFile.alpha, tcg);
+    let { verdict, evidence } = decided;
+    let qualifier = null;
+    if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
+    if (emulated.length > 0) {
+      verdict = "inconclusive";
+      qualifier = TCG_QUALIFIER;
+      evidence = `${emulated.join(" and ")} ran under TCG (QEMU's software emulation), not KVM: the claim is about KVM, so it is not judged. ${evidence}`;
+    }
+    const why = (e3) => input2.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input2.manifest.environmentErrors[e3]})` : e3;
+    if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`;
+    return {
+      id: claim2.id,
+      text: claim2.text,
+      section: claim2.section,
+      kind: claim2.kind,
+      verdict,
+      qualifier,
+      evidence,
+      judged: describeRule(claim2, claimsFile.alpha),
+      conditions: claimConditions(input2, claim2),
+      missing,
+      note: claim2.note ?? null,
+      contradicts: claim2.contradicts ?? [],
+      parts: decided.parts
+    };
+  });
+}
+function claimsScope(input2, claimsFile, results) {
+  const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
+  const measured = environmentsOf(points2);
+  const present = [...(input2.manifest?.environments ?? []).filter((e3) => measured.includes(e3)), ...measured.filter((e3) => !input2.manifest?.environments?.includes(e3))];
+  const tcg = tcgEnvironments(input2).filter((e3) => present.includes(e3));
+  const canTest = [];
+  const cannotTest = [];
+  const judgeable = results.filter((r) => r.missing.length === 0 && r.qualifier === null);
+  canTest.push(`${judgeable.length} of ${results.length} claims: their environments were measured${tcg.length ? " and none ran under TCG" : ""} (${present.join(", ") || "none"} measured).`);
+  const missing = [...new Set(results.flatMap((r) => r.missing))];
+  for (const e3 of missing) {
+    const n = results.filter((r) => r.missing.includes(e3)).length;
+    const error65 = input2.manifest?.environmentErrors?.[e3];
+    cannotTest.push(`${n} claim${n === 1 ? "" : "s"} involving ${e3}: not measured${error65 ? ` (it failed: ${error65})` : ""}.`);
+  }
+  for (const e3 of tcg) {
+    const n = results.filter((r) => claimEnvironments(claimsFile.claims.find((c4) => c4.id === r.id)).includes(e3)).length;
+    cannotTest.push(`${n} claim${n === 1 ? "" : "s"} involving ${e3}: it ran under TCG (software emulation), not KVM.`);
+  }
+  const native = points2.filter((p) => p.environment === "native" && p.test === "TCP_STREAM" && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
+  if (native.length >= 4) {
+    const smallest = native[0];
+    const plateau = median(native.slice(Math.floor(2 * native.length / 3)).map((p) => p.throughput.mean));
+    const share = smallest.throughput.mean / plateau;
+    const figures = `native TCP at -s ${smallest.value}: ${smallest.throughput.mean.toFixed(1)} of its ${plateau.toFixed(1)} x 10^6 bits/s plateau (${(share * 100).toFixed(0)}%)`;
+    if (share >= 0.95) cannotTest.push(`The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${figures}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`);
+    else canTest.push(`The window-limited TCP regime: ${figures}.`);
+  }
+  const fewest = Math.min(...points2.filter((p) => p.throughput.n > 0).map((p) => p.throughput.n));
+  if (Number.isFinite(fewest) && fewest < 2) cannotTest.push("Any test over replicates: some points have a single replicate.");
+  const accelerators = Object.entries(input2.manifest?.environmentDescriptions ?? {}).map(([e3, d]) => `${e3}: ${d?.accelerator === "tcg" ? "TCG" : d?.accelerator === "kvm" ? "KVM" : "no hypervisor"}`);
+  return { conditions: `${testbedCondition(input2)}; ${accelerators.join(", ") || "accelerators not recorded"}`, canTest, cannotTest };
+}
+function scopeMarkdown(s2) {
+  return [`**Conditions:** ${s2.conditions}.`, "", "**This run can test:**", ...s2.canTest.map((l) => `- ${l}`), "", "**This run cannot test:**", ...s2.cannotTest.length ? s2.cannotTest.map((l) => `- ${l}`) : ["- (nothing this run lacks)"], ""].join("\n");
 }
 
 // node_modules/vega-util/build/accessor.js
@@ -41356,7 +41806,7 @@ function field(field3, name2, opt) {
 }
 
 // node_modules/vega-util/build/accessors.js
-var id = field("id");
+var id2 = field("id");
 var identity = accessor((_) => _, [], "identity");
 var zero = accessor(() => 0, [], "zero");
 var one = accessor(() => 1, [], "one");
@@ -41554,8 +42004,8 @@ function array_default(_) {
 }
 
 // node_modules/vega-util/build/clampRange.js
-function clampRange(range6, min4, max4) {
-  let lo = range6[0], hi = range6[1], span;
+function clampRange(range7, min4, max4) {
+  let lo = range7[0], hi = range7[1], span;
   if (hi < lo) {
     span = hi;
     hi = lo;
@@ -41805,11 +42255,11 @@ function fastmap(input2) {
 }
 
 // node_modules/vega-util/build/flush.js
-function flush_default(range6, value4, threshold2, left, right, center2) {
+function flush_default(range7, value4, threshold2, left, right, center2) {
   if (!threshold2 && threshold2 !== 0)
     return center2;
   const t = +threshold2;
-  let a4 = range6[0], b10 = peek(range6), l;
+  let a4 = range7[0], b10 = peek(range7), l;
   if (b10 === void 0)
     return center2;
   if (b10 < a4) {
@@ -41835,8 +42285,8 @@ function inherits_default(child, parent, members2) {
 }
 
 // node_modules/vega-util/build/inrange.js
-function inrange(value4, range6, left, right) {
-  let r0 = range6[0], r1 = range6[range6.length - 1], t;
+function inrange(value4, range7, left, right) {
+  let r0 = range7[0], r1 = range7[range7.length - 1], t;
   if (r0 > r1) {
     t = r0;
     r0 = r1;
@@ -42139,7 +42589,7 @@ __export(vega_module_exports, {
   formatLocale: () => numberFormatDefaultLocale,
   formats: () => formats,
   hasOwnProperty: () => hasOwnProperty,
-  id: () => id,
+  id: () => id2,
   identity: () => identity,
   inferType: () => inferType,
   inferTypes: () => inferTypes,
@@ -42867,7 +43317,7 @@ function mean2(values3, valueof) {
   }
   if (count2) return sum3 / count2;
 }
-function median2(values3, valueof) {
+function median3(values3, valueof) {
   return quantile(values3, 0.5, valueof);
 }
 function* flatten(arrays) {
@@ -42878,13 +43328,13 @@ function* flatten(arrays) {
 function merge3(arrays) {
   return Array.from(flatten(arrays));
 }
-function range(start, stop2, step2) {
+function range2(start, stop2, step2) {
   start = +start, stop2 = +stop2, step2 = (n = arguments.length) < 2 ? (stop2 = start, start = 0, 1) : n < 3 ? 1 : +step2;
-  var i = -1, n = Math.max(0, Math.ceil((stop2 - start) / step2)) | 0, range6 = new Array(n);
+  var i = -1, n = Math.max(0, Math.ceil((stop2 - start) / step2)) | 0, range7 = new Array(n);
   while (++i < n) {
-    range6[i] = start + i * step2;
+    range7[i] = start + i * step2;
   }
-  return range6;
+  return range7;
 }
 var shuffle = shuffler(Math.random);
 function shuffler(random2) {
@@ -43134,34 +43584,34 @@ function precisionRound(step2, max4) {
 var t0 = /* @__PURE__ */ new Date();
 var t1 = /* @__PURE__ */ new Date();
 function timeInterval(floori, offseti, count2, field3) {
-  function interval3(date7) {
+  function interval4(date7) {
     return floori(date7 = arguments.length === 0 ? /* @__PURE__ */ new Date() : /* @__PURE__ */ new Date(+date7)), date7;
   }
-  interval3.floor = (date7) => {
+  interval4.floor = (date7) => {
     return floori(date7 = /* @__PURE__ */ new Date(+date7)), date7;
   };
-  interval3.ceil = (date7) => {
+  interval4.ceil = (date7) => {
     return floori(date7 = new Date(date7 - 1)), offseti(date7, 1), floori(date7), date7;
   };
-  interval3.round = (date7) => {
-    const d0 = interval3(date7), d1 = interval3.ceil(date7);
+  interval4.round = (date7) => {
+    const d0 = interval4(date7), d1 = interval4.ceil(date7);
     return date7 - d0 < d1 - date7 ? d0 : d1;
   };
-  interval3.offset = (date7, step2) => {
+  interval4.offset = (date7, step2) => {
     return offseti(date7 = /* @__PURE__ */ new Date(+date7), step2 == null ? 1 : Math.floor(step2)), date7;
   };
-  interval3.range = (start, stop2, step2) => {
-    const range6 = [];
-    start = interval3.ceil(start);
+  interval4.range = (start, stop2, step2) => {
+    const range7 = [];
+    start = interval4.ceil(start);
     step2 = step2 == null ? 1 : Math.floor(step2);
-    if (!(start < stop2) || !(step2 > 0)) return range6;
+    if (!(start < stop2) || !(step2 > 0)) return range7;
     let previous;
     do
-      range6.push(previous = /* @__PURE__ */ new Date(+start)), offseti(start, step2), floori(start);
+      range7.push(previous = /* @__PURE__ */ new Date(+start)), offseti(start, step2), floori(start);
     while (previous < start && start < stop2);
-    return range6;
+    return range7;
   };
-  interval3.filter = (test2) => {
+  interval4.filter = (test2) => {
     return timeInterval((date7) => {
       if (date7 >= date7) while (floori(date7), !test2(date7)) date7.setTime(date7 - 1);
     }, (date7, step2) => {
@@ -43178,17 +43628,17 @@ function timeInterval(floori, offseti, count2, field3) {
     });
   };
   if (count2) {
-    interval3.count = (start, end) => {
+    interval4.count = (start, end) => {
       t0.setTime(+start), t1.setTime(+end);
       floori(t0), floori(t1);
       return Math.floor(count2(t0, t1));
     };
-    interval3.every = (step2) => {
+    interval4.every = (step2) => {
       step2 = Math.floor(step2);
-      return !isFinite(step2) || !(step2 > 0) ? null : !(step2 > 1) ? interval3 : interval3.filter(field3 ? (d) => field3(d) % step2 === 0 : (d) => interval3.count(0, d) % step2 === 0);
+      return !isFinite(step2) || !(step2 > 0) ? null : !(step2 > 1) ? interval4 : interval4.filter(field3 ? (d) => field3(d) % step2 === 0 : (d) => interval4.count(0, d) % step2 === 0);
     };
   }
-  return interval3;
+  return interval4;
 }
 var millisecond = timeInterval(() => {
 }, (date7, step2) => {
@@ -43427,8 +43877,8 @@ function ticker(year, month, week2, day, hour, minute) {
   function ticks2(start, stop2, count2) {
     const reverse3 = stop2 < start;
     if (reverse3) [start, stop2] = [stop2, start];
-    const interval3 = count2 && typeof count2.range === "function" ? count2 : tickInterval(start, stop2, count2);
-    const ticks3 = interval3 ? interval3.range(start, +stop2 + 1) : [];
+    const interval4 = count2 && typeof count2.range === "function" ? count2 : tickInterval(start, stop2, count2);
+    const ticks3 = interval4 ? interval4.range(start, +stop2 + 1) : [];
     return reverse3 ? ticks3.reverse() : ticks3;
   }
   function tickInterval(start, stop2, count2) {
@@ -44527,12 +44977,12 @@ function numberFormatLocale(definition3) {
 function numberFormatDefaultLocale(definition3) {
   return arguments.length ? defaultNumberLocale = numberFormatLocale(definition3) : defaultNumberLocale;
 }
-function timeMultiFormat(format5, interval3, spec) {
+function timeMultiFormat(format5, interval4, spec) {
   spec = spec || {};
   if (!isObject2(spec)) {
     error63(`Invalid time multi-format specifier: ${spec}`);
   }
-  const second2 = interval3(SECONDS), minute = interval3(MINUTES), hour = interval3(HOURS), day = interval3(DATE), week2 = interval3(WEEK), month = interval3(MONTH), quarter2 = interval3(QUARTER), year = interval3(YEAR), L = format5(spec[MILLISECONDS] || ".%L"), S = format5(spec[SECONDS] || ":%S"), M2 = format5(spec[MINUTES] || "%I:%M"), H = format5(spec[HOURS] || "%I %p"), d = format5(spec[DATE] || spec[DAY] || "%a %d"), w2 = format5(spec[WEEK] || "%b %d"), m3 = format5(spec[MONTH] || "%B"), q = format5(spec[QUARTER] || "%B"), y4 = format5(spec[YEAR] || "%Y");
+  const second2 = interval4(SECONDS), minute = interval4(MINUTES), hour = interval4(HOURS), day = interval4(DATE), week2 = interval4(WEEK), month = interval4(MONTH), quarter2 = interval4(QUARTER), year = interval4(YEAR), L = format5(spec[MILLISECONDS] || ".%L"), S = format5(spec[SECONDS] || ":%S"), M2 = format5(spec[MINUTES] || "%I:%M"), H = format5(spec[HOURS] || "%I %p"), d = format5(spec[DATE] || spec[DAY] || "%a %d"), w2 = format5(spec[WEEK] || "%b %d"), m3 = format5(spec[MONTH] || "%B"), q = format5(spec[QUARTER] || "%B"), y4 = format5(spec[YEAR] || "%Y");
   return (date7) => (second2(date7) < date7 ? L : minute(date7) < date7 ? S : hour(date7) < date7 ? M2 : day(date7) < date7 ? H : month(date7) < date7 ? week2(date7) < date7 ? d : w2 : year(date7) < date7 ? quarter2(date7) < date7 ? m3 : q : y4)(date7);
 }
 function timeLocale(locale4) {
@@ -44811,17 +45261,17 @@ var loader = loaderFactory(fs3);
 function UniqueList(idFunc) {
   const $ = idFunc || identity, list2 = [], ids = {};
   list2.add = (_) => {
-    const id2 = $(_);
-    if (!ids[id2]) {
-      ids[id2] = 1;
+    const id3 = $(_);
+    if (!ids[id3]) {
+      ids[id3] = 1;
       list2.push(_);
     }
     return list2;
   };
   list2.remove = (_) => {
-    const id2 = $(_);
-    if (ids[id2]) {
-      ids[id2] = 0;
+    const id3 = $(_);
+    if (ids[id3]) {
+      ids[id3] = 0;
       const idx = list2.indexOf(_);
       if (idx >= 0) list2.splice(idx, 1);
     }
@@ -44844,8 +45294,8 @@ function isTuple(t) {
 function tupleid(t) {
   return t[TUPLE_ID_KEY];
 }
-function setid(t, id2) {
-  t[TUPLE_ID_KEY] = id2;
+function setid(t, id3) {
+  t[TUPLE_ID_KEY] = id3;
   return t;
 }
 function ingest$1(datum2) {
@@ -44920,7 +45370,7 @@ function changeset() {
     },
     pulse(pulse2, tuples) {
       const cur = {}, out = {};
-      let i, n, m3, f, t, id2;
+      let i, n, m3, f, t, id3;
       for (i = 0, n = tuples.length; i < n; ++i) {
         cur[tupleid(tuples[i])] = 1;
       }
@@ -44936,9 +45386,9 @@ function changeset() {
       }
       for (i = 0, n = add6.length; i < n; ++i) {
         t = add6[i];
-        id2 = tupleid(t);
-        if (cur[id2]) {
-          cur[id2] = 1;
+        id3 = tupleid(t);
+        if (cur[id3]) {
+          cur[id3] = 1;
         } else {
           pulse2.add.push(ingest$1(add6[i]));
         }
@@ -44959,8 +45409,8 @@ function changeset() {
         m3 = mod[i];
         t = m3.tuple;
         f = m3.field;
-        id2 = cur[tupleid(t)];
-        if (id2 > 0) {
+        id3 = cur[tupleid(t)];
+        if (id3 > 0) {
           modify2(t, f, m3.value);
           pulse2.modifies(f);
         }
@@ -44978,7 +45428,7 @@ function changeset() {
       if (reflow2) {
         pulse2.mod = rem2.length || remp.length ? tuples.filter((t4) => cur[tupleid(t4)] > 0) : tuples.slice();
       } else {
-        for (id2 in out) pulse2.mod.push(out[id2]);
+        for (id3 in out) pulse2.mod.push(out[id3]);
       }
       if (clean || clean == null && (rem2.length || remp.length)) {
         pulse2.clean(true);
@@ -45086,7 +45536,7 @@ Operator.prototype = {
    * @return {UniqueList}
    */
   targets() {
-    return this._targets || (this._targets = UniqueList(id));
+    return this._targets || (this._targets = UniqueList(id2));
   },
   /**
    * Sets the value of this operator.
@@ -45312,7 +45762,7 @@ EventStream.prototype = {
   _filter: truthy,
   _apply: identity,
   targets() {
-    return this._targets || (this._targets = UniqueList(id));
+    return this._targets || (this._targets = UniqueList(id2));
   },
   consume(_) {
     if (!arguments.length) return !!this._consume;
@@ -45941,7 +46391,7 @@ async function evaluate(encode4, prerun, postrun) {
   const stamp = ++df._clock;
   df._pulse = new Pulse(df, stamp, encode4);
   df._touched.forEach((op2) => df._enqueue(op2, true));
-  df._touched = UniqueList(id);
+  df._touched = UniqueList(id2);
   let count2 = 0, op, next, error65;
   try {
     while (df._heap.size() > 0) {
@@ -46135,7 +46585,7 @@ function Dataflow() {
     this._loader = loader();
   } catch (e3) {
   }
-  this._touched = UniqueList(id);
+  this._touched = UniqueList(id2);
   this._input = {};
   this._pulse = null;
   this._heap = Heap((a4, b10) => a4.qrank - b10.qrank);
@@ -47155,9 +47605,9 @@ var epsilon = 1e-12;
 function loess(data3, x4, y4, bandwidth2) {
   const [xv, yv, ux, uy] = points(data3, x4, y4, true), n = xv.length, bw = Math.max(2, ~~(bandwidth2 * n)), yhat = new Float64Array(n), residuals = new Float64Array(n), robustWeights = new Float64Array(n).fill(1);
   for (let iter = -1; ++iter <= maxiters; ) {
-    const interval3 = [0, bw - 1];
+    const interval4 = [0, bw - 1];
     for (let i = 0; i < n; ++i) {
-      const dx = xv[i], i0 = interval3[0], i1 = interval3[1], edge = dx - xv[i0] > xv[i1] - dx ? i0 : i1;
+      const dx = xv[i], i0 = interval4[0], i1 = interval4[1], edge = dx - xv[i0] > xv[i1] - dx ? i0 : i1;
       let W = 0, X4 = 0, Y4 = 0, XY = 0, X23 = 0;
       const denom = 1 / Math.abs(xv[edge] - dx || 1);
       for (let k2 = i0; k2 <= i1; ++k2) {
@@ -47171,12 +47621,12 @@ function loess(data3, x4, y4, bandwidth2) {
       const [a4, b10] = ols(X4 / W, Y4 / W, XY / W, X23 / W);
       yhat[i] = a4 + b10 * dx;
       residuals[i] = Math.abs(yv[i] - yhat[i]);
-      updateInterval(xv, i + 1, interval3);
+      updateInterval(xv, i + 1, interval4);
     }
     if (iter === maxiters) {
       break;
     }
-    const medianResidual = median2(residuals);
+    const medianResidual = median3(residuals);
     if (Math.abs(medianResidual) < epsilon) break;
     for (let i = 0, arg, w2; i < n; ++i) {
       arg = residuals[i] / (6 * medianResidual);
@@ -47188,13 +47638,13 @@ function loess(data3, x4, y4, bandwidth2) {
 function tricube(x4) {
   return (x4 = 1 - x4 * x4 * x4) * x4 * x4;
 }
-function updateInterval(xv, i, interval3) {
+function updateInterval(xv, i, interval4) {
   const val = xv[i];
-  let left = interval3[0], right = interval3[1] + 1;
+  let left = interval4[0], right = interval4[1] + 1;
   if (right >= xv.length) return;
   while (i > left && xv[right] - val <= val - xv[left]) {
-    interval3[0] = ++left;
-    interval3[1] = right;
+    interval4[0] = ++left;
+    interval4[1] = right;
     ++right;
   }
 }
@@ -48620,9 +49070,9 @@ inherits_default(Facet, Transform, {
     this._group = _.group || {};
     this.initTargets();
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t), k2 = cache2.get(id2);
+      const id3 = tupleid(t), k2 = cache2.get(id3);
       if (k2 !== void 0) {
-        cache2.delete(id2);
+        cache2.delete(id3);
         subflow(k2).rem(t);
       }
     });
@@ -48633,11 +49083,11 @@ inherits_default(Facet, Transform, {
     });
     if (rekey || pulse2.modified(key3.fields)) {
       pulse2.visit(pulse2.MOD, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
+        const id3 = tupleid(t), k0 = cache2.get(id3), k1 = key3(t);
         if (k0 === k1) {
           subflow(k1).mod(t);
         } else {
-          cache2.set(id2, k1);
+          cache2.set(id3, k1);
           subflow(k0).rem(t);
           subflow(k1).add(t);
         }
@@ -48649,9 +49099,9 @@ inherits_default(Facet, Transform, {
     }
     if (rekey) {
       pulse2.visit(pulse2.REFLOW, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
+        const id3 = tupleid(t), k0 = cache2.get(id3), k1 = key3(t);
         if (k0 !== k1) {
-          cache2.set(id2, k1);
+          cache2.set(id3, k1);
           subflow(k0).rem(t);
           subflow(k1).add(t);
         }
@@ -48694,21 +49144,21 @@ inherits_default(Filter, Transform, {
     const df = pulse2.dataflow, cache2 = this.value, output4 = pulse2.fork(), add6 = output4.add, rem2 = output4.rem, mod = output4.mod, test2 = _.expr;
     let isMod = true;
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t);
-      if (!cache2.has(id2)) rem2.push(t);
-      else cache2.delete(id2);
+      const id3 = tupleid(t);
+      if (!cache2.has(id3)) rem2.push(t);
+      else cache2.delete(id3);
     });
     pulse2.visit(pulse2.ADD, (t) => {
       if (test2(t, _)) add6.push(t);
       else cache2.set(tupleid(t), 1);
     });
     function revisit(t) {
-      const id2 = tupleid(t), b10 = test2(t, _), s2 = cache2.get(id2);
+      const id3 = tupleid(t), b10 = test2(t, _), s2 = cache2.get(id3);
       if (b10 && s2) {
-        cache2.delete(id2);
+        cache2.delete(id3);
         add6.push(t);
       } else if (!b10 && !s2) {
-        cache2.set(id2, 1);
+        cache2.set(id3, 1);
         rem2.push(t);
       } else if (isMod && b10 && !s2) {
         mod.push(t);
@@ -48862,7 +49312,7 @@ inherits_default(Generate, Transform, {
 });
 var Methods = {
   value: "value",
-  median: median2,
+  median: median3,
   mean: mean2,
   min,
   max
@@ -49401,9 +49851,9 @@ inherits_default(Project, Transform, {
       lut = this.value = {};
     }
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t);
-      out.rem.push(lut[id2]);
-      lut[id2] = null;
+      const id3 = tupleid(t);
+      out.rem.push(lut[id3]);
+      lut[id3] = null;
     });
     pulse2.visit(pulse2.ADD, (t) => {
       const dt = derive2(t, ingest$1({}));
@@ -49471,7 +49921,7 @@ inherits_default(Quantile, Transform, {
       out.source = this.value;
       return out;
     }
-    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range(step2 / 2, 1 - EPSILON, step2), n = p.length;
+    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range2(step2 / 2, 1 - EPSILON, step2), n = p.length;
     groups.forEach((g) => {
       const q = quantiles2(g, p);
       for (let i = 0; i < n; ++i) {
@@ -49504,9 +49954,9 @@ inherits_default(Relay, Transform, {
     if (_.derive) {
       out = pulse2.fork(pulse2.NO_SOURCE);
       pulse2.visit(pulse2.REM, (t) => {
-        const id2 = tupleid(t);
-        out.rem.push(lut[id2]);
-        lut[id2] = null;
+        const id3 = tupleid(t);
+        out.rem.push(lut[id3]);
+        lut[id3] = null;
       });
       pulse2.visit(pulse2.ADD, (t) => {
         const dt = derive(t);
@@ -49558,9 +50008,9 @@ inherits_default(Sample, Transform, {
     }
     if (pulse2.rem.length) {
       pulse2.visit(pulse2.REM, (t) => {
-        const id2 = tupleid(t);
-        if (map4[id2]) {
-          map4[id2] = -1;
+        const id3 = tupleid(t);
+        if (map4[id3]) {
+          map4[id3] = -1;
           out.rem.push(t);
         }
         --cnt;
@@ -49630,7 +50080,7 @@ inherits_default(Sequence, Transform, {
     if (this.value && !_.modified()) return;
     const out = pulse2.materialize().fork(pulse2.MOD), as = _.as || "data";
     out.rem = this.value ? pulse2.rem.concat(this.value) : pulse2.rem;
-    this.value = range(_.start, _.stop, _.step || 1).map((v) => {
+    this.value = range2(_.start, _.stop, _.step || 1).map((v) => {
       const t = {};
       t[as] = v;
       return ingest$1(t);
@@ -50102,7 +50552,7 @@ inherits_default(Window, Transform, {
   }
 });
 function processPartition(list2, state, cmp, _) {
-  const sort3 = _.sort, range6 = sort3 && !_.ignorePeers, frame2 = _.frame || [null, 0], data3 = list2.data(cmp), n = data3.length, b10 = range6 ? bisector(sort3) : null, w2 = {
+  const sort3 = _.sort, range7 = sort3 && !_.ignorePeers, frame2 = _.frame || [null, 0], data3 = list2.data(cmp), n = data3.length, b10 = range7 ? bisector(sort3) : null, w2 = {
     i0: 0,
     i1: 0,
     p0: 0,
@@ -50114,7 +50564,7 @@ function processPartition(list2, state, cmp, _) {
   state.init();
   for (let i = 0; i < n; ++i) {
     setWindow(w2, frame2, i, n);
-    if (range6) adjustRange(w2, b10);
+    if (range7) adjustRange(w2, b10);
     state.update(w2, data3[i]);
   }
 }
@@ -52189,10 +52639,10 @@ function value(a4, b10) {
   var t = typeof b10, c4;
   return b10 == null || t === "boolean" ? constant3(b10) : (t === "number" ? number5 : t === "string" ? (c4 = color(b10)) ? (b10 = c4, rgb2) : string4 : b10 instanceof color ? rgb2 : b10 instanceof Date ? date5 : isNumberArray(b10) ? numberArray : Array.isArray(b10) ? genericArray : typeof b10.valueOf !== "function" && typeof b10.toString !== "function" || isNaN(b10) ? object2 : number5)(a4, b10);
 }
-function discrete(range6) {
-  var n = range6.length;
+function discrete(range7) {
+  var n = range7.length;
   return function(t) {
-    return range6[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
+    return range7[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
   };
 }
 function hue(a4, b10) {
@@ -52413,7 +52863,7 @@ function quantize(interpolator, n) {
 }
 
 // node_modules/d3-scale/dist/d3-scale.mjs
-function initRange(domain4, range6) {
+function initRange(domain4, range7) {
   switch (arguments.length) {
     case 0:
       break;
@@ -52421,7 +52871,7 @@ function initRange(domain4, range6) {
       this.range(domain4);
       break;
     default:
-      this.range(range6).domain(domain4);
+      this.range(range7).domain(domain4);
       break;
   }
   return this;
@@ -52446,14 +52896,14 @@ function initInterpolator(domain4, interpolator) {
 }
 var implicit = /* @__PURE__ */ Symbol("implicit");
 function ordinal() {
-  var index6 = new InternMap(), domain4 = [], range6 = [], unknown2 = implicit;
+  var index6 = new InternMap(), domain4 = [], range7 = [], unknown2 = implicit;
   function scale6(d) {
     let i = index6.get(d);
     if (i === void 0) {
       if (unknown2 !== implicit) return unknown2;
       index6.set(d, i = domain4.push(d) - 1);
     }
-    return range6[i % range6.length];
+    return range7[i % range7.length];
   }
   scale6.domain = function(_) {
     if (!arguments.length) return domain4.slice();
@@ -52465,13 +52915,13 @@ function ordinal() {
     return scale6;
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), scale6) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), scale6) : range7.slice();
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
   scale6.copy = function() {
-    return ordinal(domain4, range6).unknown(unknown2);
+    return ordinal(domain4, range7).unknown(unknown2);
   };
   initRange.apply(scale6, arguments);
   return scale6;
@@ -52500,23 +52950,23 @@ function clamper(a4, b10) {
     return Math.max(a4, Math.min(b10, x4));
   };
 }
-function bimap(domain4, range6, interpolate3) {
-  var d0 = domain4[0], d1 = domain4[1], r0 = range6[0], r1 = range6[1];
+function bimap(domain4, range7, interpolate3) {
+  var d0 = domain4[0], d1 = domain4[1], r0 = range7[0], r1 = range7[1];
   if (d1 < d0) d0 = normalize(d1, d0), r0 = interpolate3(r1, r0);
   else d0 = normalize(d0, d1), r0 = interpolate3(r0, r1);
   return function(x4) {
     return r0(d0(x4));
   };
 }
-function polymap(domain4, range6, interpolate3) {
-  var j = Math.min(domain4.length, range6.length) - 1, d = new Array(j), r = new Array(j), i = -1;
+function polymap(domain4, range7, interpolate3) {
+  var j = Math.min(domain4.length, range7.length) - 1, d = new Array(j), r = new Array(j), i = -1;
   if (domain4[j] < domain4[0]) {
     domain4 = domain4.slice().reverse();
-    range6 = range6.slice().reverse();
+    range7 = range7.slice().reverse();
   }
   while (++i < j) {
     d[i] = normalize(domain4[i], domain4[i + 1]);
-    r[i] = interpolate3(range6[i], range6[i + 1]);
+    r[i] = interpolate3(range7[i], range7[i + 1]);
   }
   return function(x4) {
     var i2 = bisectRight(domain4, x4, 1, j) - 1;
@@ -52527,28 +52977,28 @@ function copy$1(source4, target2) {
   return target2.domain(source4.domain()).range(source4.range()).interpolate(source4.interpolate()).clamp(source4.clamp()).unknown(source4.unknown());
 }
 function transformer$2() {
-  var domain4 = unit, range6 = unit, interpolate$1 = value, transform5, untransform, unknown2, clamp3 = identity$1, piecewise2, output4, input2;
+  var domain4 = unit, range7 = unit, interpolate$1 = value, transform5, untransform, unknown2, clamp3 = identity$1, piecewise2, output4, input2;
   function rescale() {
-    var n = Math.min(domain4.length, range6.length);
+    var n = Math.min(domain4.length, range7.length);
     if (clamp3 !== identity$1) clamp3 = clamper(domain4[0], domain4[n - 1]);
     piecewise2 = n > 2 ? polymap : bimap;
     output4 = input2 = null;
     return scale6;
   }
   function scale6(x4) {
-    return x4 == null || isNaN(x4 = +x4) ? unknown2 : (output4 || (output4 = piecewise2(domain4.map(transform5), range6, interpolate$1)))(transform5(clamp3(x4)));
+    return x4 == null || isNaN(x4 = +x4) ? unknown2 : (output4 || (output4 = piecewise2(domain4.map(transform5), range7, interpolate$1)))(transform5(clamp3(x4)));
   }
   scale6.invert = function(y4) {
-    return clamp3(untransform((input2 || (input2 = piecewise2(range6, domain4.map(transform5), number5)))(y4)));
+    return clamp3(untransform((input2 || (input2 = piecewise2(range7, domain4.map(transform5), number5)))(y4)));
   };
   scale6.domain = function(_) {
     return arguments.length ? (domain4 = Array.from(_, number$1), rescale()) : domain4.slice();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), rescale()) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), rescale()) : range7.slice();
   };
   scale6.rangeRound = function(_) {
-    return range6 = Array.from(_), interpolate$1 = round2, rescale();
+    return range7 = Array.from(_), interpolate$1 = round2, rescale();
   };
   scale6.clamp = function(_) {
     return arguments.length ? (clamp3 = _ ? true : identity$1, rescale()) : clamp3 !== identity$1;
@@ -52663,15 +53113,15 @@ function identity5(domain4) {
   domain4 = arguments.length ? Array.from(domain4, number$1) : [0, 1];
   return linearish(scale6);
 }
-function nice(domain4, interval3) {
+function nice(domain4, interval4) {
   domain4 = domain4.slice();
   var i0 = 0, i1 = domain4.length - 1, x02 = domain4[i0], x12 = domain4[i1], t;
   if (x12 < x02) {
     t = i0, i0 = i1, i1 = t;
     t = x02, x02 = x12, x12 = t;
   }
-  domain4[i0] = interval3.floor(x02);
-  domain4[i1] = interval3.ceil(x12);
+  domain4[i0] = interval4.floor(x02);
+  domain4[i1] = interval4.ceil(x12);
   return domain4;
 }
 function transformLog(x4) {
@@ -52842,18 +53292,18 @@ function sqrt2() {
   return pow3.apply(null, arguments).exponent(0.5);
 }
 function quantile2() {
-  var domain4 = [], range6 = [], thresholds = [], unknown2;
+  var domain4 = [], range7 = [], thresholds = [], unknown2;
   function rescale() {
-    var i = 0, n = Math.max(1, range6.length);
+    var i = 0, n = Math.max(1, range7.length);
     thresholds = new Array(n - 1);
     while (++i < n) thresholds[i - 1] = quantileSorted(domain4, i / n);
     return scale6;
   }
   function scale6(x4) {
-    return x4 == null || isNaN(x4 = +x4) ? unknown2 : range6[bisectRight(thresholds, x4)];
+    return x4 == null || isNaN(x4 = +x4) ? unknown2 : range7[bisectRight(thresholds, x4)];
   }
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return i < 0 ? [NaN, NaN] : [
       i > 0 ? thresholds[i - 1] : domain4[0],
       i < thresholds.length ? thresholds[i] : domain4[domain4.length - 1]
@@ -52867,7 +53317,7 @@ function quantile2() {
     return rescale();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), rescale()) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), rescale()) : range7.slice();
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
@@ -52876,14 +53326,14 @@ function quantile2() {
     return thresholds.slice();
   };
   scale6.copy = function() {
-    return quantile2().domain(domain4).range(range6).unknown(unknown2);
+    return quantile2().domain(domain4).range(range7).unknown(unknown2);
   };
   return initRange.apply(scale6, arguments);
 }
 function quantize2() {
-  var x02 = 0, x12 = 1, n = 1, domain4 = [0.5], range6 = [0, 1], unknown2;
+  var x02 = 0, x12 = 1, n = 1, domain4 = [0.5], range7 = [0, 1], unknown2;
   function scale6(x4) {
-    return x4 != null && x4 <= x4 ? range6[bisectRight(domain4, x4, 0, n)] : unknown2;
+    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n)] : unknown2;
   }
   function rescale() {
     var i = -1;
@@ -52895,10 +53345,10 @@ function quantize2() {
     return arguments.length ? ([x02, x12] = _, x02 = +x02, x12 = +x12, rescale()) : [x02, x12];
   };
   scale6.range = function(_) {
-    return arguments.length ? (n = (range6 = Array.from(_)).length - 1, rescale()) : range6.slice();
+    return arguments.length ? (n = (range7 = Array.from(_)).length - 1, rescale()) : range7.slice();
   };
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return i < 0 ? [NaN, NaN] : i < 1 ? [x02, domain4[0]] : i >= n ? [domain4[n - 1], x12] : [domain4[i - 1], domain4[i]];
   };
   scale6.unknown = function(_) {
@@ -52908,30 +53358,30 @@ function quantize2() {
     return domain4.slice();
   };
   scale6.copy = function() {
-    return quantize2().domain([x02, x12]).range(range6).unknown(unknown2);
+    return quantize2().domain([x02, x12]).range(range7).unknown(unknown2);
   };
   return initRange.apply(linearish(scale6), arguments);
 }
 function threshold() {
-  var domain4 = [0.5], range6 = [0, 1], unknown2, n = 1;
+  var domain4 = [0.5], range7 = [0, 1], unknown2, n = 1;
   function scale6(x4) {
-    return x4 != null && x4 <= x4 ? range6[bisectRight(domain4, x4, 0, n)] : unknown2;
+    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n)] : unknown2;
   }
   scale6.domain = function(_) {
-    return arguments.length ? (domain4 = Array.from(_), n = Math.min(domain4.length, range6.length - 1), scale6) : domain4.slice();
+    return arguments.length ? (domain4 = Array.from(_), n = Math.min(domain4.length, range7.length - 1), scale6) : domain4.slice();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), n = Math.min(domain4.length, range6.length - 1), scale6) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), n = Math.min(domain4.length, range7.length - 1), scale6) : range7.slice();
   };
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return [domain4[i - 1], domain4[i]];
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
   scale6.copy = function() {
-    return threshold().domain(domain4).range(range6).unknown(unknown2);
+    return threshold().domain(domain4).range(range7).unknown(unknown2);
   };
   return initRange.apply(scale6, arguments);
 }
@@ -52953,17 +53403,17 @@ function calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, s
   scale6.domain = function(_) {
     return arguments.length ? domain4(Array.from(_, number6)) : domain4().map(date6);
   };
-  scale6.ticks = function(interval3) {
+  scale6.ticks = function(interval4) {
     var d = domain4();
-    return ticks2(d[0], d[d.length - 1], interval3 == null ? 10 : interval3);
+    return ticks2(d[0], d[d.length - 1], interval4 == null ? 10 : interval4);
   };
   scale6.tickFormat = function(count2, specifier) {
     return specifier == null ? tickFormat3 : format5(specifier);
   };
-  scale6.nice = function(interval3) {
+  scale6.nice = function(interval4) {
     var d = domain4();
-    if (!interval3 || typeof interval3.range !== "function") interval3 = tickInterval(d[0], d[d.length - 1], interval3 == null ? 10 : interval3);
-    return interval3 ? domain4(nice(d, interval3)) : scale6;
+    if (!interval4 || typeof interval4.range !== "function") interval4 = tickInterval(d[0], d[d.length - 1], interval4 == null ? 10 : interval4);
+    return interval4 ? domain4(nice(d, interval4)) : scale6;
   };
   scale6.copy = function() {
     return copy$1(scale6, calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, second2, format5));
@@ -52990,14 +53440,14 @@ function transformer$1() {
   scale6.interpolator = function(_) {
     return arguments.length ? (interpolator = _, scale6) : interpolator;
   };
-  function range6(interpolate3) {
+  function range7(interpolate3) {
     return function(_) {
       var r0, r1;
       return arguments.length ? ([r0, r1] = _, interpolator = interpolate3(r0, r1), scale6) : [interpolator(0), interpolator(1)];
     };
   }
-  scale6.range = range6(value);
-  scale6.rangeRound = range6(round2);
+  scale6.range = range7(value);
+  scale6.rangeRound = range7(round2);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -53054,14 +53504,14 @@ function transformer() {
   scale6.interpolator = function(_) {
     return arguments.length ? (interpolator = _, scale6) : interpolator;
   };
-  function range6(interpolate3) {
+  function range7(interpolate3) {
     return function(_) {
       var r0, r1, r2;
       return arguments.length ? ([r0, r1, r2] = _, interpolator = piecewise(interpolate3, [r0, r1, r2]), scale6) : [interpolator(0), interpolator(0.5), interpolator(1)];
     };
   }
-  scale6.range = range6(value);
-  scale6.rangeRound = range6(round2);
+  scale6.range = range7(value);
+  scale6.rangeRound = range7(round2);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -53415,10 +53865,10 @@ var c$1 = cubehelix();
 var c = rgb();
 var pi_1_3 = Math.PI / 3;
 var pi_2_3 = Math.PI * 2 / 3;
-function ramp(range6) {
-  var n = range6.length;
+function ramp(range7) {
+  var n = range7.length;
   return function(t) {
-    return range6[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
+    return range7[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
   };
 }
 var viridis = ramp(colors("44015444025645045745055946075a46085c460a5d460b5e470d60470e6147106347116447136548146748166848176948186a481a6c481b6d481c6e481d6f481f70482071482173482374482475482576482677482878482979472a7a472c7a472d7b472e7c472f7d46307e46327e46337f463480453581453781453882443983443a83443b84433d84433e85423f854240864241864142874144874045884046883f47883f48893e49893e4a893e4c8a3d4d8a3d4e8a3c4f8a3c508b3b518b3b528b3a538b3a548c39558c39568c38588c38598c375a8c375b8d365c8d365d8d355e8d355f8d34608d34618d33628d33638d32648e32658e31668e31678e31688e30698e306a8e2f6b8e2f6c8e2e6d8e2e6e8e2e6f8e2d708e2d718e2c718e2c728e2c738e2b748e2b758e2a768e2a778e2a788e29798e297a8e297b8e287c8e287d8e277e8e277f8e27808e26818e26828e26828e25838e25848e25858e24868e24878e23888e23898e238a8d228b8d228c8d228d8d218e8d218f8d21908d21918c20928c20928c20938c1f948c1f958b1f968b1f978b1f988b1f998a1f9a8a1e9b8a1e9c891e9d891f9e891f9f881fa0881fa1881fa1871fa28720a38620a48621a58521a68522a78522a88423a98324aa8325ab8225ac8226ad8127ad8128ae8029af7f2ab07f2cb17e2db27d2eb37c2fb47c31b57b32b67a34b67935b77937b87838b9773aba763bbb753dbc743fbc7340bd7242be7144bf7046c06f48c16e4ac16d4cc26c4ec36b50c46a52c56954c56856c66758c7655ac8645cc8635ec96260ca6063cb5f65cb5e67cc5c69cd5b6ccd5a6ece5870cf5773d05675d05477d1537ad1517cd2507fd34e81d34d84d44b86d54989d5488bd6468ed64590d74393d74195d84098d83e9bd93c9dd93ba0da39a2da37a5db36a8db34aadc32addc30b0dd2fb2dd2db5de2bb8de29bade28bddf26c0df25c2df23c5e021c8e020cae11fcde11dd0e11cd2e21bd5e21ad8e219dae319dde318dfe318e2e418e5e419e7e419eae51aece51befe51cf1e51df4e61ef6e620f8e621fbe723fde725"));
@@ -53466,22 +53916,22 @@ function invertRange(scale6) {
 }
 function invertRangeExtent(scale6) {
   return function(_) {
-    const range6 = scale6.range();
+    const range7 = scale6.range();
     let lo = _[0], hi = _[1], min4 = -1, max4, t, i, n;
     if (hi < lo) {
       t = lo;
       lo = hi;
       hi = t;
     }
-    for (i = 0, n = range6.length; i < n; ++i) {
-      if (range6[i] >= lo && range6[i] <= hi) {
+    for (i = 0, n = range7.length; i < n; ++i) {
+      if (range7[i] >= lo && range7[i] <= hi) {
         if (min4 < 0) min4 = i;
         max4 = i;
       }
     }
     if (min4 < 0) return void 0;
-    lo = scale6.invertExtent(range6[min4]);
-    hi = scale6.invertExtent(range6[max4]);
+    lo = scale6.invertExtent(range7[min4]);
+    hi = scale6.invertExtent(range7[max4]);
     return [lo[0] === void 0 ? lo[1] : lo[0], hi[1] === void 0 ? hi[0] : hi[1]];
   };
 }
@@ -53502,7 +53952,7 @@ function band() {
       start = Math.round(start);
       bandwidth2 = Math.round(bandwidth2);
     }
-    const values3 = range(n).map((i) => start + step2 * i);
+    const values3 = range2(n).map((i) => start + step2 * i);
     return ordinalRange(reverse3 ? values3.reverse() : values3);
   }
   scale6.domain = function(_) {
@@ -53621,9 +54071,9 @@ function numbers3(_) {
 }
 var slice3 = Array.prototype.slice;
 function scaleBinOrdinal() {
-  let domain4 = [], range6 = [];
+  let domain4 = [], range7 = [];
   function scale6(x4) {
-    return x4 == null || x4 !== x4 ? void 0 : range6[(bisectRight(domain4, x4) - 1) % range6.length];
+    return x4 == null || x4 !== x4 ? void 0 : range7[(bisectRight(domain4, x4) - 1) % range7.length];
   }
   scale6.domain = function(_) {
     if (arguments.length) {
@@ -53635,10 +54085,10 @@ function scaleBinOrdinal() {
   };
   scale6.range = function(_) {
     if (arguments.length) {
-      range6 = slice3.call(_);
+      range7 = slice3.call(_);
       return scale6;
     } else {
-      return range6.slice();
+      return range7.slice();
     }
   };
   scale6.tickFormat = function(count2, specifier) {
@@ -53733,8 +54183,8 @@ function isQuantile(key3) {
   return hasType(key3, Quantile2);
 }
 var scaleProps = ["clamp", "base", "constant", "exponent"];
-function interpolateRange(interpolator, range6) {
-  const start = range6[0], span = peek(range6) - start;
+function interpolateRange(interpolator, range7) {
+  const start = range7[0], span = peek(range7) - start;
   return function(i) {
     return interpolator(start + i * span);
   };
@@ -53893,11 +54343,11 @@ function tickCount(scale6, count2, minStep) {
   return count2;
 }
 function validTicks(scale6, ticks2, count2) {
-  let range6 = scale6.range(), lo = range6[0], hi = peek(range6), cmp = ascending3;
+  let range7 = scale6.range(), lo = range7[0], hi = peek(range7), cmp = ascending3;
   if (lo > hi) {
-    range6 = hi;
+    range7 = hi;
     hi = lo;
-    lo = range6;
+    lo = range7;
     cmp = descending2;
   }
   lo = Math.floor(lo);
@@ -54036,9 +54486,9 @@ function isGradient(value4) {
 }
 function gradientRef(g, defs, base) {
   const type3 = g.gradient;
-  let id2 = g.id, prefix = type3 === "radial" ? patternPrefix : "";
-  if (!id2) {
-    id2 = g.id = "gradient_" + gradient_id++;
+  let id3 = g.id, prefix = type3 === "radial" ? patternPrefix : "";
+  if (!id3) {
+    id3 = g.id = "gradient_" + gradient_id++;
     if (type3 === "radial") {
       g.x1 = get3(g.x1, 0.5);
       g.y1 = get3(g.y1, 0.5);
@@ -54054,8 +54504,8 @@ function gradientRef(g, defs, base) {
       g.y2 = get3(g.y2, 0);
     }
   }
-  defs[id2] = g;
-  return "url(" + (base || "") + "#" + prefix + id2 + ")";
+  defs[id3] = g;
+  return "url(" + (base || "") + "#" + prefix + id3 + ")";
 }
 function get3(val, def2) {
   return val != null ? val : def2;
@@ -54891,8 +55341,8 @@ function resetSVGClipId() {
   clip_id = 1;
 }
 function clip$1(renderer, item, size2) {
-  var clip4 = item.clip, defs = renderer._defs, id2 = item.clip_id || (item.clip_id = "clip" + clip_id++), c4 = defs.clipping[id2] || (defs.clipping[id2] = {
-    id: id2
+  var clip4 = item.clip, defs = renderer._defs, id3 = item.clip_id || (item.clip_id = "clip" + clip_id++), c4 = defs.clipping[id3] || (defs.clipping[id3] = {
+    id: id3
   });
   if (isFunction(clip4)) {
     c4.path = clip4(null);
@@ -54902,7 +55352,7 @@ function clip$1(renderer, item, size2) {
     c4.width = size2.width || 0;
     c4.height = size2.height || 0;
   }
-  return "url(#" + id2 + ")";
+  return "url(#" + id3 + ")";
 }
 function Bounds(b10) {
   this.clear();
@@ -56542,10 +56992,10 @@ var Handler = class {
    * @param {boolean} show - A boolean flag indicating whether
    *   to show or hide a tooltip for the given item.
    */
-  handleTooltip(event2, item, show) {
+  handleTooltip(event2, item, show3) {
     if (item && item.tooltip != null) {
       item = resolveItem(item, event2, this.canvas(), this._origin);
-      const value4 = show && item && item.tooltip || null;
+      const value4 = show3 && item && item.tooltip || null;
       this._tooltip.call(this._obj, this, event2, item, value4);
     }
   }
@@ -57083,10 +57533,10 @@ var ARIA_ROLE = "role";
 var ARIA_ROLEDESCRIPTION = "aria-roledescription";
 var GRAPHICS_OBJECT = "graphics-object";
 var GRAPHICS_SYMBOL = "graphics-symbol";
-var bundle2 = (role, roledesc, label) => ({
+var bundle2 = (role, roledesc, label2) => ({
   [ARIA_ROLE]: role,
   [ARIA_ROLEDESCRIPTION]: roledesc,
-  [ARIA_LABEL]: label || void 0
+  [ARIA_LABEL]: label2 || void 0
 });
 var AriaIgnore = toSet(["axis-domain", "axis-grid", "axis-label", "axis-tick", "axis-title", "legend-band", "legend-entry", "legend-gradient", "legend-label", "legend-title", "legend-symbol", "title"]);
 var AriaGuides = {
@@ -57390,7 +57840,7 @@ var SVGRenderer = class extends Renderer {
     this._dirtyAll = true;
     const items = this._dirty;
     if (!items.length || !this._dirtyID) return true;
-    const id2 = ++this._dirtyID;
+    const id3 = ++this._dirtyID;
     let item, mark, type3, mdef, i, n, o;
     for (i = 0, n = items.length; i < n; ++i) {
       item = items[i];
@@ -57399,11 +57849,11 @@ var SVGRenderer = class extends Renderer {
         type3 = mark.marktype;
         mdef = Marks[type3];
       }
-      if (mark.zdirty && mark.dirty !== id2) {
+      if (mark.zdirty && mark.dirty !== id3) {
         this._dirtyAll = false;
-        dirtyParents(item, id2);
+        dirtyParents(item, id3);
         mark.items.forEach((i2) => {
-          i2.dirty = id2;
+          i2.dirty = id3;
         });
       }
       if (mark.zdirty) continue;
@@ -57419,14 +57869,14 @@ var SVGRenderer = class extends Renderer {
         continue;
       }
       item = mdef.nested ? mark.items[0] : item;
-      if (item._update === id2) continue;
+      if (item._update === id3) continue;
       if (!item._svg || !item._svg.ownerSVGElement) {
         this._dirtyAll = false;
-        dirtyParents(item, id2);
+        dirtyParents(item, id3);
       } else {
         this._update(mdef, item._svg, item);
       }
-      item._update = id2;
+      item._update = id3;
     }
     return !this._dirtyAll;
   }
@@ -57522,13 +57972,13 @@ var SVGRenderer = class extends Renderer {
   defs() {
     const svg = this._svg, defs = this._defs;
     let el = defs.el, index6 = 0;
-    for (const id2 in defs.gradient) {
+    for (const id3 in defs.gradient) {
       if (!el) defs.el = el = domChild(svg, RootIndex + 1, "defs", svgns);
-      index6 = updateGradient(el, defs.gradient[id2], index6);
+      index6 = updateGradient(el, defs.gradient[id3], index6);
     }
-    for (const id2 in defs.clipping) {
+    for (const id3 in defs.clipping) {
       if (!el) defs.el = el = domChild(svg, RootIndex + 1, "defs", svgns);
-      index6 = updateClipping(el, defs.clipping[id2], index6);
+      index6 = updateClipping(el, defs.clipping[id3], index6);
     }
     if (el) {
       index6 === 0 ? (svg.removeChild(el), defs.el = null) : domClear(el, index6);
@@ -57543,11 +57993,11 @@ var SVGRenderer = class extends Renderer {
     def2.clipping = {};
   }
 };
-function dirtyParents(item, id2) {
-  for (; item && item.dirty !== id2; item = item.mark.group) {
-    item.dirty = id2;
-    if (item.mark && item.mark.dirty !== id2) {
-      item.mark.dirty = id2;
+function dirtyParents(item, id3) {
+  for (; item && item.dirty !== id3; item = item.mark.group) {
+    item.dirty = id3;
+    if (item.mark && item.mark.dirty !== id3) {
+      item.mark.dirty = id3;
     } else return;
   }
 }
@@ -57931,11 +58381,11 @@ var SVGStringRenderer = class extends Renderer {
     const gradient4 = this._defs.gradient, clipping = this._defs.clipping, count2 = Object.keys(gradient4).length + Object.keys(clipping).length;
     if (count2 === 0) return;
     m3.open("defs");
-    for (const id2 in gradient4) {
-      const def2 = gradient4[id2], stops = def2.stops;
+    for (const id3 in gradient4) {
+      const def2 = gradient4[id3], stops = def2.stops;
       if (def2.gradient === "radial") {
         m3.open("pattern", {
-          id: patternPrefix + id2,
+          id: patternPrefix + id3,
           viewBox: "0,0,1,1",
           width: "100%",
           height: "100%",
@@ -57944,11 +58394,11 @@ var SVGStringRenderer = class extends Renderer {
         m3.open("rect", {
           width: "1",
           height: "1",
-          fill: "url(#" + id2 + ")"
+          fill: "url(#" + id3 + ")"
         }).close();
         m3.close();
         m3.open("radialGradient", {
-          id: id2,
+          id: id3,
           fx: def2.x1,
           fy: def2.y1,
           fr: def2.r1,
@@ -57958,7 +58408,7 @@ var SVGStringRenderer = class extends Renderer {
         });
       } else {
         m3.open("linearGradient", {
-          id: id2,
+          id: id3,
           x1: def2.x1,
           x2: def2.x2,
           y1: def2.y1,
@@ -57973,10 +58423,10 @@ var SVGStringRenderer = class extends Renderer {
       }
       m3.close();
     }
-    for (const id2 in clipping) {
-      const def2 = clipping[id2];
+    for (const id3 in clipping) {
+      const def2 = clipping[id3];
       m3.open("clipPath", {
-        id: id2
+        id: id3
       });
       if (def2.path) {
         m3.open("path", {
@@ -58365,9 +58815,9 @@ Identifier.Definition = {
 inherits_default(Identifier, Transform, {
   transform(_, pulse2) {
     const counter = getCounter(pulse2.dataflow), as = _.as;
-    let id2 = counter.value;
-    pulse2.visit(pulse2.ADD, (t) => t[as] = t[as] || ++id2);
-    counter.set(this.value = id2);
+    let id3 = counter.value;
+    pulse2.visit(pulse2.ADD, (t) => t[as] = t[as] || ++id3);
+    counter.set(this.value = id3);
     return pulse2;
   }
 });
@@ -58426,11 +58876,11 @@ var hasBounds = (item) => {
   return b10.width() > 1 && b10.height() > 1;
 };
 var boundTest = (scale6, orient2, tolerance) => {
-  var range6 = scale6.range(), b10 = new Bounds();
+  var range7 = scale6.range(), b10 = new Bounds();
   if (orient2 === Top || orient2 === Bottom) {
-    b10.set(range6[0], -Infinity, range6[1], Infinity);
+    b10.set(range7[0], -Infinity, range7[1], Infinity);
   } else {
-    b10.set(-Infinity, range6[0], Infinity, range6[1]);
+    b10.set(-Infinity, range7[0], Infinity, range7[1]);
   }
   b10.expand(tolerance || 1);
   return (item) => b10.encloses(item.bounds);
@@ -58514,7 +58964,7 @@ function axisIndices(datum2) {
   ];
 }
 function axisLayout(view, axis, width2, height2) {
-  var item = axis.items[0], datum2 = item.datum, delta = item.translate != null ? item.translate : 0.5, orient2 = item.orient, indices = axisIndices(datum2), range6 = item.range, offset4 = item.offset, position2 = item.position, minExtent = item.minExtent, maxExtent = item.maxExtent, title2 = datum2.title && item.items[indices[2]].items[0], titlePadding = item.titlePadding, bounds3 = item.bounds, dl = title2 && multiLineOffset(title2), x4 = 0, y4 = 0, i, s2;
+  var item = axis.items[0], datum2 = item.datum, delta = item.translate != null ? item.translate : 0.5, orient2 = item.orient, indices = axisIndices(datum2), range7 = item.range, offset4 = item.offset, position2 = item.position, minExtent = item.minExtent, maxExtent = item.maxExtent, title2 = datum2.title && item.items[indices[2]].items[0], titlePadding = item.titlePadding, bounds3 = item.bounds, dl = title2 && multiLineOffset(title2), x4 = 0, y4 = 0, i, s2;
   tempBounds2.clear().union(bounds3);
   bounds3.clear();
   if ((i = indices[0]) > -1) bounds3.union(item.items[i].bounds);
@@ -58524,28 +58974,28 @@ function axisLayout(view, axis, width2, height2) {
       x4 = position2 || 0;
       y4 = -offset4;
       s2 = Math.max(minExtent, Math.min(maxExtent, -bounds3.y1));
-      bounds3.add(0, -s2).add(range6, 0);
+      bounds3.add(0, -s2).add(range7, 0);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 0, -1, bounds3);
       break;
     case Left:
       x4 = -offset4;
       y4 = position2 || 0;
       s2 = Math.max(minExtent, Math.min(maxExtent, -bounds3.x1));
-      bounds3.add(-s2, 0).add(0, range6);
+      bounds3.add(-s2, 0).add(0, range7);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 1, -1, bounds3);
       break;
     case Right:
       x4 = width2 + offset4;
       y4 = position2 || 0;
       s2 = Math.max(minExtent, Math.min(maxExtent, bounds3.x2));
-      bounds3.add(0, 0).add(s2, range6);
+      bounds3.add(0, 0).add(s2, range7);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 1, 1, bounds3);
       break;
     case Bottom:
       x4 = position2 || 0;
       y4 = height2 + offset4;
       s2 = Math.max(minExtent, Math.min(maxExtent, bounds3.y2));
-      bounds3.add(0, 0).add(range6, s2);
+      bounds3.add(0, 0).add(range7, s2);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, 0, 0, 1, bounds3);
       break;
     default:
@@ -59381,7 +59831,7 @@ inherits_default(LegendEntries, Transform, {
     if (this.value != null && !_.modified()) {
       return pulse2.StopPropagation;
     }
-    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format5 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction, size2, offset4, ellipsis;
+    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format5 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction3, size2, offset4, ellipsis;
     if (items) out.rem = items;
     if (type3 === SymbolLegend) {
       if (limit && values3.length > limit) {
@@ -59417,7 +59867,7 @@ inherits_default(LegendEntries, Transform, {
         }));
       }
     } else if (type3 === GradientLegend) {
-      domain4 = scale6.domain(), fraction = scaleFraction(scale6, domain4[0], peek(domain4));
+      domain4 = scale6.domain(), fraction3 = scaleFraction(scale6, domain4[0], peek(domain4));
       if (values3.length < 3 && !_.values && domain4[0] !== peek(domain4)) {
         values3 = [domain4[0], peek(domain4)];
       }
@@ -59425,17 +59875,17 @@ inherits_default(LegendEntries, Transform, {
         index: index6,
         label: format5(value4, index6, values3),
         value: value4,
-        perc: fraction(value4)
+        perc: fraction3(value4)
       }));
     } else {
       size2 = values3.length - 1;
-      fraction = labelFraction(scale6);
+      fraction3 = labelFraction(scale6);
       items = values3.map((value4, index6) => ingest$1({
         index: index6,
         label: format5(value4, index6, values3),
         value: value4,
-        perc: index6 ? fraction(value4) : 0,
-        perc2: index6 === size2 ? 1 : fraction(values3[index6 + 1])
+        perc: index6 ? fraction3(value4) : 0,
+        perc2: index6 === size2 ? 1 : fraction3(values3[index6 + 1])
       }));
     }
     out.source = items;
@@ -59580,7 +60030,7 @@ Pie.Definition = {
 };
 inherits_default(Pie, Transform, {
   transform(_, pulse2) {
-    var as = _.as || ["startAngle", "endAngle"], startAngle = as[0], endAngle = as[1], field3 = _.field || one, start = _.startAngle || 0, stop2 = _.endAngle != null ? _.endAngle : 2 * Math.PI, data3 = pulse2.source, values3 = data3.map(field3), n = values3.length, a4 = start, k2 = (stop2 - start) / sum(values3), index6 = range(n), i, t, v;
+    var as = _.as || ["startAngle", "endAngle"], startAngle = as[0], endAngle = as[1], field3 = _.field || one, start = _.startAngle || 0, stop2 = _.endAngle != null ? _.endAngle : 2 * Math.PI, data3 = pulse2.source, values3 = data3.map(field3), n = values3.length, a4 = start, k2 = (stop2 - start) / sum(values3), index6 = range2(n), i, t, v;
     if (_.sort) {
       index6.sort((a5, b10) => values3[a5] - values3[b10]);
     }
@@ -59674,8 +60124,8 @@ function rawDomain(scale6, raw, df) {
     return -1;
   }
 }
-function padDomain(type3, domain4, range6, pad4, exponent3, constant6) {
-  var span = Math.abs(peek(range6) - range6[0]), frac = span / (span - 2 * pad4), d = type3 === Log ? zoomLog(domain4, null, frac) : type3 === Sqrt ? zoomPow(domain4, null, frac, 0.5) : type3 === Pow ? zoomPow(domain4, null, frac, exponent3 || 1) : type3 === Symlog ? zoomSymlog(domain4, null, frac, constant6 || 1) : zoomLinear(domain4, null, frac);
+function padDomain(type3, domain4, range7, pad4, exponent3, constant6) {
+  var span = Math.abs(peek(range7) - range7[0]), frac = span / (span - 2 * pad4), d = type3 === Log ? zoomLog(domain4, null, frac) : type3 === Sqrt ? zoomPow(domain4, null, frac, 0.5) : type3 === Pow ? zoomPow(domain4, null, frac, exponent3 || 1) : type3 === Symlog ? zoomSymlog(domain4, null, frac, constant6 || 1) : zoomLinear(domain4, null, frac);
   domain4 = domain4.slice();
   domain4[0] = d[0];
   domain4[domain4.length - 1] = d[1];
@@ -59698,7 +60148,7 @@ function configureBins(scale6, _, count2) {
     if (!step2) error63("Scale bins parameter missing step property.");
     if (start < lo) start = step2 * Math.ceil(lo / step2);
     if (stop2 > hi) stop2 = step2 * Math.floor(hi / step2);
-    bins2 = range(start, stop2 + step2 / 2, step2);
+    bins2 = range2(start, stop2 + step2 / 2, step2);
   }
   if (bins2) {
     scale6.bins = bins2;
@@ -59716,30 +60166,30 @@ function configureBins(scale6, _, count2) {
   return count2;
 }
 function configureRange(scale6, _, count2) {
-  var type3 = scale6.type, round4 = _.round || false, range6 = _.range;
+  var type3 = scale6.type, round4 = _.round || false, range7 = _.range;
   if (_.rangeStep != null) {
-    range6 = configureRangeStep(type3, _, count2);
+    range7 = configureRangeStep(type3, _, count2);
   } else if (_.scheme) {
-    range6 = configureScheme(type3, _, count2);
-    if (isFunction(range6)) {
+    range7 = configureScheme(type3, _, count2);
+    if (isFunction(range7)) {
       if (scale6.interpolator) {
-        return scale6.interpolator(range6);
+        return scale6.interpolator(range7);
       } else {
         error63(`Scale type ${type3} does not support interpolating color schemes.`);
       }
     }
   }
-  if (range6 && isInterpolating(type3)) {
-    return scale6.interpolator(interpolateColors(flip(range6, _.reverse), _.interpolate, _.interpolateGamma));
+  if (range7 && isInterpolating(type3)) {
+    return scale6.interpolator(interpolateColors(flip(range7, _.reverse), _.interpolate, _.interpolateGamma));
   }
-  if (range6 && _.interpolate && scale6.interpolate) {
+  if (range7 && _.interpolate && scale6.interpolate) {
     scale6.interpolate(interpolate(_.interpolate, _.interpolateGamma));
   } else if (isFunction(scale6.round)) {
     scale6.round(round4);
   } else if (isFunction(scale6.rangeRound)) {
     scale6.interpolate(round4 ? round2 : value);
   }
-  if (range6) scale6.range(flip(range6, _.reverse));
+  if (range7) scale6.range(flip(range7, _.reverse));
 }
 function configureRangeStep(type3, _, count2) {
   if (type3 !== Band && type3 !== Point) {
@@ -60074,7 +60524,7 @@ var phi00$1;
 var p0;
 var deltaSum;
 var ranges;
-var range2;
+var range3;
 var boundsStream$1 = {
   point: boundsPoint$1,
   lineStart: boundsLineStart,
@@ -60094,14 +60544,14 @@ var boundsStream$1 = {
     if (areaRingSum$1 < 0) lambda0$1 = -(lambda1 = 180), phi0 = -(phi1 = 90);
     else if (deltaSum > epsilon4) phi1 = 90;
     else if (deltaSum < -epsilon4) phi0 = -90;
-    range2[0] = lambda0$1, range2[1] = lambda1;
+    range3[0] = lambda0$1, range3[1] = lambda1;
   },
   sphere: function() {
     lambda0$1 = -(lambda1 = 180), phi0 = -(phi1 = 90);
   }
 };
 function boundsPoint$1(lambda, phi2) {
-  ranges.push(range2 = [lambda0$1 = lambda, lambda1 = lambda]);
+  ranges.push(range3 = [lambda0$1 = lambda, lambda1 = lambda]);
   if (phi2 < phi0) phi0 = phi2;
   if (phi2 > phi1) phi1 = phi2;
 }
@@ -60141,7 +60591,7 @@ function linePoint(lambda, phi2) {
       }
     }
   } else {
-    ranges.push(range2 = [lambda0$1 = lambda, lambda1 = lambda]);
+    ranges.push(range3 = [lambda0$1 = lambda, lambda1 = lambda]);
   }
   if (phi2 < phi0) phi0 = phi2;
   if (phi2 > phi1) phi1 = phi2;
@@ -60151,7 +60601,7 @@ function boundsLineStart() {
   boundsStream$1.point = linePoint;
 }
 function boundsLineEnd() {
-  range2[0] = lambda0$1, range2[1] = lambda1;
+  range3[0] = lambda0$1, range3[1] = lambda1;
   boundsStream$1.point = boundsPoint$1;
   p0 = null;
 }
@@ -60172,7 +60622,7 @@ function boundsRingEnd() {
   boundsRingPoint(lambda00$1, phi00$1);
   areaStream$1.lineEnd();
   if (abs2(deltaSum) > epsilon4) lambda0$1 = -(lambda1 = 180);
-  range2[0] = lambda0$1, range2[1] = lambda1;
+  range3[0] = lambda0$1, range3[1] = lambda1;
   p0 = null;
 }
 function angle(lambda0, lambda12) {
@@ -60181,8 +60631,8 @@ function angle(lambda0, lambda12) {
 function rangeCompare(a4, b10) {
   return a4[0] - b10[0];
 }
-function rangeContains(range6, x4) {
-  return range6[0] <= range6[1] ? range6[0] <= x4 && x4 <= range6[1] : x4 < range6[0] || range6[1] < x4;
+function rangeContains(range7, x4) {
+  return range7[0] <= range7[1] ? range7[0] <= x4 && x4 <= range7[1] : x4 < range7[0] || range7[1] < x4;
 }
 function bounds2(feature2) {
   var i, n, a4, b10, merged, deltaMax, delta;
@@ -60205,7 +60655,7 @@ function bounds2(feature2) {
       if ((delta = angle(a4[1], b10[0])) > deltaMax) deltaMax = delta, lambda0$1 = b10[0], lambda1 = a4[1];
     }
   }
-  ranges = range2 = null;
+  ranges = range3 = null;
   return lambda0$1 === Infinity || phi0 === Infinity ? [[NaN, NaN], [NaN, NaN]] : [[lambda0$1, phi0], [lambda1, phi1]];
 }
 var W0;
@@ -60961,7 +61411,7 @@ function clipRectangle(x02, y02, x12, y12) {
   };
 }
 function graticuleX(y02, y12, dy) {
-  var y4 = range(y02, y12 - epsilon4, dy).concat(y12);
+  var y4 = range2(y02, y12 - epsilon4, dy).concat(y12);
   return function(x4) {
     return y4.map(function(y5) {
       return [x4, y5];
@@ -60969,7 +61419,7 @@ function graticuleX(y02, y12, dy) {
   };
 }
 function graticuleY(x02, x12, dx) {
-  var x4 = range(x02, x12 - epsilon4, dx).concat(x12);
+  var x4 = range2(x02, x12 - epsilon4, dx).concat(x12);
   return function(y4) {
     return x4.map(function(x5) {
       return [x5, y4];
@@ -60982,9 +61432,9 @@ function graticule() {
     return { type: "MultiLineString", coordinates: lines() };
   }
   function lines() {
-    return range(ceil(X02 / DX) * DX, X12, DX).map(X4).concat(range(ceil(Y02 / DY) * DY, Y12, DY).map(Y4)).concat(range(ceil(x02 / dx) * dx, x12, dx).filter(function(x5) {
+    return range2(ceil(X02 / DX) * DX, X12, DX).map(X4).concat(range2(ceil(Y02 / DY) * DY, Y12, DY).map(Y4)).concat(range2(ceil(x02 / dx) * dx, x12, dx).filter(function(x5) {
       return abs2(x5 % DX) > epsilon4;
-    }).map(x4)).concat(range(ceil(y02 / dy) * dy, y12, dy).filter(function(y5) {
+    }).map(x4)).concat(range2(ceil(y02 / dy) * dy, y12, dy).filter(function(y5) {
       return abs2(y5 % DY) > epsilon4;
     }).map(y4));
   }
@@ -62347,7 +62797,7 @@ function within(p, q, r) {
 function quantize3(k2, nice3, zero7) {
   return function(values3) {
     var ex = extent(values3), start = zero7 ? Math.min(ex[0], 0) : ex[0], stop2 = ex[1], span = stop2 - start, step2 = nice3 ? tickStep(start, stop2, k2) : span / (k2 + 1);
-    return range(start + step2, stop2, step2);
+    return range2(start + step2, stop2, step2);
   };
 }
 function Isocontour(params2) {
@@ -63596,7 +64046,7 @@ function sleep(time5) {
     frame = 1, setFrame(wake);
   }
 }
-function interval(callback, delay, time5) {
+function interval2(callback, delay, time5) {
   var t = new Timer(), total = delay;
   if (delay == null) return t.restart(callback, delay, time5), t;
   t._restart = t.restart;
@@ -63728,7 +64178,7 @@ function find2(nodeById, nodeId) {
   return node2;
 }
 function link2(links) {
-  var id2 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
+  var id3 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
   if (links == null) links = [];
   function defaultStrength(link3) {
     return 1 / Math.min(count2[link3.source.index], count2[link3.target.index]);
@@ -63751,7 +64201,7 @@ function link2(links) {
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id2(d, i2, nodes), d])), link3;
+    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link3;
     for (i = 0, count2 = new Array(n); i < m3; ++i) {
       link3 = links[i], link3.index = i;
       if (typeof link3.source !== "object") link3.source = find2(nodeById, link3.source);
@@ -63786,7 +64236,7 @@ function link2(links) {
     return arguments.length ? (links = _, initialize3(), force) : links;
   };
   force.id = function(_) {
-    return arguments.length ? (id2 = _, force) : id2;
+    return arguments.length ? (id3 = _, force) : id3;
   };
   force.iterations = function(_) {
     return arguments.length ? (iterations2 = +_, force) : iterations2;
@@ -64876,9 +65326,9 @@ function defaultParentId(d) {
   return d.parentId;
 }
 function stratify() {
-  var id2 = defaultId, parentId = defaultParentId, path3;
+  var id3 = defaultId, parentId = defaultParentId, path3;
   function stratify2(data3) {
-    var nodes = Array.from(data3), currentId = id2, currentParentId = parentId, n, d, i, root, parent, node2, nodeId, nodeKey, nodeByKey = /* @__PURE__ */ new Map();
+    var nodes = Array.from(data3), currentId = id3, currentParentId = parentId, n, d, i, root, parent, node2, nodeId, nodeKey, nodeByKey = /* @__PURE__ */ new Map();
     if (path3 != null) {
       const I = nodes.map((d2, i2) => normalize2(path3(d2, i2, data3)));
       const P = I.map(parentof);
@@ -64939,7 +65389,7 @@ function stratify() {
     return root;
   }
   stratify2.id = function(x4) {
-    return arguments.length ? (id2 = optional2(x4), stratify2) : id2;
+    return arguments.length ? (id3 = optional2(x4), stratify2) : id3;
   };
   stratify2.parentId = function(x4) {
     return arguments.length ? (parentId = optional2(x4), stratify2) : parentId;
@@ -66974,10 +67424,10 @@ var Delaunator = class _Delaunator {
       const hull = new Uint32Array(n);
       let j = 0;
       for (let i = 0, d0 = -Infinity; i < n; i++) {
-        const id2 = this._ids[i];
-        const d = this._dists[id2];
+        const id3 = this._ids[i];
+        const d = this._dists[id3];
         if (d > d0) {
-          hull[j++] = id2;
+          hull[j++] = id3;
           d0 = d;
         }
       }
@@ -67239,10 +67689,10 @@ function quicksort(ids, dists, left, right) {
       ids[j + 1] = temp2;
     }
   } else {
-    const median3 = left + right >> 1;
+    const median4 = left + right >> 1;
     let i = left + 1;
     let j = right;
-    swap2(ids, median3, i);
+    swap2(ids, median4, i);
     if (dists[ids[left]] > dists[ids[right]]) swap2(ids, left, right);
     if (dists[ids[i]] > dists[ids[right]]) swap2(ids, i, right);
     if (dists[ids[left]] > dists[ids[i]]) swap2(ids, left, i);
@@ -68334,10 +68784,10 @@ inherits_default(Wordcloud, Transform, {
     const mod = _.modified();
     if (!(mod || pulse2.changed(pulse2.ADD_REM) || Params2.some(modp))) return;
     const data3 = pulse2.materialize(pulse2.SOURCE).source, layout = this.value, as = _.as || Output4;
-    let fontSize2 = _.fontSize || 14, range6;
-    isFunction(fontSize2) ? range6 = _.fontSizeRange : fontSize2 = constant_default(fontSize2);
-    if (range6) {
-      const fsize = fontSize2, sizeScale = scale("sqrt")().domain(extent(data3, fsize)).range(range6);
+    let fontSize2 = _.fontSize || 14, range7;
+    isFunction(fontSize2) ? range7 = _.fontSizeRange : fontSize2 = constant_default(fontSize2);
+    if (range7) {
+      const fsize = fontSize2, sizeScale = scale("sqrt")().domain(extent(data3, fsize)).range(range7);
       fontSize2 = (x4) => sizeScale(fsize(x4));
     }
     data3.forEach((t) => {
@@ -68448,7 +68898,7 @@ function Dimension(index6, i, query) {
     index: index6.index,
     size: index6.size,
     onAdd(added, curr) {
-      const dim = this, range6 = dim.bisect(dim.range, added.value), idx = added.index, lo = range6[0], hi = range6[1], n1 = idx.length;
+      const dim = this, range7 = dim.bisect(dim.range, added.value), idx = added.index, lo = range7[0], hi = range7[1], n1 = idx.length;
       let i2;
       for (i2 = 0; i2 < lo; ++i2) curr[idx[i2]] |= bit;
       for (i2 = hi; i2 < n1; ++i2) curr[idx[i2]] |= bit;
@@ -68504,7 +68954,7 @@ function SortedIndex() {
       index6[i] = map4[index6[i]];
     }
   }
-  function bisect2(range6, array9) {
+  function bisect2(range7, array9) {
     let n;
     if (array9) {
       n = array9.length;
@@ -68512,7 +68962,7 @@ function SortedIndex() {
       array9 = value4;
       n = size2;
     }
-    return [bisectLeft(array9, range6[0], 0, n), bisectLeft(array9, range6[1], 0, n)];
+    return [bisectLeft(array9, range7[0], 0, n), bisectLeft(array9, range7[1], 0, n)];
   }
   return {
     insert: insert2,
@@ -68726,7 +69176,7 @@ inherits_default(CrossFilter, Transform, {
     return mask;
   },
   incrementAll(dim, query, stamp, out) {
-    const bits = this.value, seen = bits.seen(), curr = bits.curr(), prev = bits.prev(), index6 = dim.index(), old = dim.bisect(dim.range), range6 = dim.bisect(query), lo1 = range6[0], hi1 = range6[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
+    const bits = this.value, seen = bits.seen(), curr = bits.curr(), prev = bits.prev(), index6 = dim.index(), old = dim.bisect(dim.range), range7 = dim.bisect(query), lo1 = range7[0], hi1 = range7[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
     let i, j, k2;
     if (lo1 < lo0) {
       for (i = lo1, j = Math.min(lo0, hi1); i < j; ++i) {
@@ -68773,7 +69223,7 @@ inherits_default(CrossFilter, Transform, {
     dim.range = query.slice();
   },
   incrementOne(dim, query, add6, rem2) {
-    const bits = this.value, curr = bits.curr(), index6 = dim.index(), old = dim.bisect(dim.range), range6 = dim.bisect(query), lo1 = range6[0], hi1 = range6[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
+    const bits = this.value, curr = bits.curr(), index6 = dim.index(), old = dim.bisect(dim.range), range7 = dim.bisect(query), lo1 = range7[0], hi1 = range7[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
     let i, j, k2;
     if (lo1 < lo0) {
       for (i = lo1, j = Math.min(lo0, hi1); i < j; ++i) {
@@ -69234,9 +69684,9 @@ function scanUnicodeCodePointEscape() {
   return String.fromCharCode(cu1, cu2);
 }
 function getEscapedIdentifier() {
-  var ch2, id2;
+  var ch2, id3;
   ch2 = source2.charCodeAt(index4++);
-  id2 = String.fromCharCode(ch2);
+  id3 = String.fromCharCode(ch2);
   if (ch2 === 92) {
     if (source2.charCodeAt(index4) !== 117) {
       throwError({}, MessageUnexpectedToken, ILLEGAL);
@@ -69246,7 +69696,7 @@ function getEscapedIdentifier() {
     if (!ch2 || ch2 === "\\" || !isIdentifierStart(ch2.charCodeAt(0))) {
       throwError({}, MessageUnexpectedToken, ILLEGAL);
     }
-    id2 = ch2;
+    id3 = ch2;
   }
   while (index4 < length) {
     ch2 = source2.charCodeAt(index4);
@@ -69254,9 +69704,9 @@ function getEscapedIdentifier() {
       break;
     }
     ++index4;
-    id2 += String.fromCharCode(ch2);
+    id3 += String.fromCharCode(ch2);
     if (ch2 === 92) {
-      id2 = id2.substr(0, id2.length - 1);
+      id3 = id3.substr(0, id3.length - 1);
       if (source2.charCodeAt(index4) !== 117) {
         throwError({}, MessageUnexpectedToken, ILLEGAL);
       }
@@ -69265,10 +69715,10 @@ function getEscapedIdentifier() {
       if (!ch2 || ch2 === "\\" || !isIdentifierPart(ch2.charCodeAt(0))) {
         throwError({}, MessageUnexpectedToken, ILLEGAL);
       }
-      id2 += ch2;
+      id3 += ch2;
     }
   }
-  return id2;
+  return id3;
 }
 function getIdentifier() {
   var start, ch2;
@@ -69288,23 +69738,23 @@ function getIdentifier() {
   return source2.slice(start, index4);
 }
 function scanIdentifier() {
-  var start, id2, type3;
+  var start, id3, type3;
   start = index4;
-  id2 = source2.charCodeAt(index4) === 92 ? getEscapedIdentifier() : getIdentifier();
-  if (id2.length === 1) {
+  id3 = source2.charCodeAt(index4) === 92 ? getEscapedIdentifier() : getIdentifier();
+  if (id3.length === 1) {
     type3 = TokenIdentifier;
-  } else if (keywords.hasOwnProperty(id2)) {
+  } else if (keywords.hasOwnProperty(id3)) {
     type3 = TokenKeyword;
-  } else if (id2 === "null") {
+  } else if (id3 === "null") {
     type3 = TokenNullLiteral;
-  } else if (id2 === "true" || id2 === "false") {
+  } else if (id3 === "true" || id3 === "false") {
     type3 = TokenBooleanLiteral;
   } else {
     type3 = TokenIdentifier;
   }
   return {
     type: type3,
-    value: id2,
+    value: id3,
     start,
     end: index4
   };
@@ -69902,14 +70352,14 @@ function parseObjectPropertyKey() {
   return finishIdentifier(token.value);
 }
 function parseObjectProperty() {
-  var token, key3, id2, value4;
+  var token, key3, id3, value4;
   index4 = lookahead.start;
   token = lookahead;
   if (token.type === TokenIdentifier) {
-    id2 = parseObjectPropertyKey();
+    id3 = parseObjectPropertyKey();
     expect(":");
     value4 = parseConditionalExpression();
-    return finishProperty("init", id2, value4);
+    return finishProperty("init", id3, value4);
   }
   if (token.type === TokenEOF || token.type === TokenPunctuator) {
     throwUnexpected(token);
@@ -70303,7 +70753,7 @@ function stripQuotes(s2) {
 }
 function codegen(opt) {
   opt = opt || {};
-  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants6 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id2) => `${globalvar}["${id2}"]`;
+  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants6 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
   let globals = {}, fields = {}, memberDepth = 0;
   function visit3(ast) {
     if (isString(ast)) return ast;
@@ -70314,18 +70764,18 @@ function codegen(opt) {
   const Generators = {
     Literal: (n) => n.raw,
     Identifier: (n) => {
-      const id2 = n.name;
+      const id3 = n.name;
       if (memberDepth > 0) {
-        return id2;
-      } else if (hasOwnProperty(forbidden, id2)) {
-        return error63("Illegal identifier: " + id2);
-      } else if (hasOwnProperty(constants6, id2)) {
-        return constants6[id2];
-      } else if (hasOwnProperty(allowed, id2)) {
-        return id2;
+        return id3;
+      } else if (hasOwnProperty(forbidden, id3)) {
+        return error63("Illegal identifier: " + id3);
+      } else if (hasOwnProperty(constants6, id3)) {
+        return constants6[id3];
+      } else if (hasOwnProperty(allowed, id3)) {
+        return id3;
       } else {
-        globals[id2] = 1;
-        return outputGlobal(id2);
+        globals[id3] = 1;
+        return outputGlobal(id3);
       }
     },
     MemberExpression: (n) => {
@@ -71067,11 +71517,11 @@ function domain2(name2, group2) {
   const s2 = getScale(name2, (group2 || this).context);
   return s2 ? s2.domain() : [];
 }
-function invert(name2, range6, group2) {
+function invert(name2, range7, group2) {
   const s2 = getScale(name2, (group2 || this).context);
-  return !s2 ? void 0 : isArray(range6) ? (s2.invertRange || s2.invert)(range6) : (s2.invert || s2.invertExtent)(range6);
+  return !s2 ? void 0 : isArray(range7) ? (s2.invertRange || s2.invert)(range7) : (s2.invert || s2.invertExtent)(range7);
 }
-function range3(name2, group2) {
+function range4(name2, group2) {
   const s2 = getScale(name2, (group2 || this).context);
   return s2 && s2.range ? s2.range() : [];
 }
@@ -71082,18 +71532,18 @@ function scale3(name2, value4, group2) {
 function scaleGradient(scale6, p02, p1, count2, group2) {
   scale6 = getScale(scale6, (group2 || this).context);
   const gradient4 = Gradient(p02, p1);
-  let stops = scale6.domain(), min4 = stops[0], max4 = peek(stops), fraction = identity;
+  let stops = scale6.domain(), min4 = stops[0], max4 = peek(stops), fraction3 = identity;
   if (!(max4 - min4)) {
     scale6 = (scale6.interpolator ? scale("sequential")().interpolator(scale6.interpolator()) : scale("linear")().interpolate(scale6.interpolate()).range(scale6.range())).domain([min4 = 0, max4 = 1]);
   } else {
-    fraction = scaleFraction(scale6, min4, max4);
+    fraction3 = scaleFraction(scale6, min4, max4);
   }
   if (scale6.ticks) {
     stops = scale6.ticks(+count2 || 15);
     if (min4 !== stops[0]) stops.unshift(min4);
     if (max4 !== peek(stops)) stops.push(max4);
   }
-  stops.forEach((_) => gradient4.stop(fraction(_), scale6(_)));
+  stops.forEach((_) => gradient4.stop(fraction3(_), scale6(_)));
   return gradient4;
 }
 function geoShape(projection3, geojson, group2) {
@@ -71246,7 +71696,7 @@ var functionContext = {
   hsl,
   luminance,
   contrast,
-  sequence: range,
+  sequence: range2,
   format: format4,
   utcFormat: utcFormat2,
   utcParse: utcParse2,
@@ -71310,7 +71760,7 @@ var codegenParams = {
   forbidden: ["_"],
   allowed: ["datum", "event", "item"],
   fieldvar: "datum",
-  globalvar: (id2) => `_[${stringValue(SignalPrefix + id2)}]`,
+  globalvar: (id3) => `_[${stringValue(SignalPrefix + id3)}]`,
   functions: buildFunctions,
   constants: Constants,
   visitors: astVisitors
@@ -71337,7 +71787,7 @@ function expressionFunction(name2, fn, visitor) {
 expressionFunction("bandwidth", bandwidth, scaleVisitor);
 expressionFunction("copy", copy2, scaleVisitor);
 expressionFunction("domain", domain2, scaleVisitor);
-expressionFunction("range", range3, scaleVisitor);
+expressionFunction("range", range4, scaleVisitor);
 expressionFunction("invert", invert, scaleVisitor);
 expressionFunction("scale", scale3, scaleVisitor);
 expressionFunction("gradient", scaleGradient, scaleVisitor);
@@ -71762,11 +72212,11 @@ Context.prototype = Subcontext.prototype = {
     for (const key3 of keys4) ctx.nodes[key3].detach();
     ctx.nodes = null;
   },
-  get(id2) {
-    return this.nodes[id2];
+  get(id3) {
+    return this.nodes[id3];
   },
-  set(id2, node2) {
-    return this.nodes[id2] = node2;
+  set(id3, node2) {
+    return this.nodes[id3] = node2;
   },
   add(spec, op) {
     const ctx = this, df = ctx.dataflow, data3 = spec.value;
@@ -72233,7 +72683,7 @@ function generate(bind3, el, param2, view) {
       input2 = radio;
       break;
     case "range":
-      input2 = range4;
+      input2 = range5;
       break;
   }
   input2 === form ? input2(bind3, wrapper, param2, value4, view) : input2(bind3, wrapper, param2, value4);
@@ -72305,9 +72755,9 @@ function radio(bind3, el, param2, value4) {
     if (valuesEqual(option, value4)) attr2.checked = true;
     const input2 = element2("input", attr2);
     input2.addEventListener("change", () => bind3.update(option));
-    const label = element2("label", {}, (labels2[i] || option) + "");
-    label.prepend(input2);
-    group2.appendChild(label);
+    const label2 = element2("label", {}, (labels2[i] || option) + "");
+    label2.prepend(input2);
+    group2.appendChild(label2);
     return input2;
   });
   bind3.set = (value5) => {
@@ -72317,7 +72767,7 @@ function radio(bind3, el, param2, value4) {
     }
   };
 }
-function range4(bind3, el, param2, value4) {
+function range5(bind3, el, param2, value4) {
   value4 = value4 !== void 0 ? value4 : (+param2.max + +param2.min) / 2;
   const max4 = param2.max != null ? param2.max : Math.max(100, +value4) || 100, min4 = param2.min || Math.min(0, max4, +value4) || 0, step2 = param2.step || tickStep(min4, max4, 100);
   const node2 = element2("input", {
@@ -72567,7 +73017,7 @@ function timer2(callback, delay) {
       elapsed
     });
   }
-  this._timers.push(interval(tick2, delay));
+  this._timers.push(interval2(tick2, delay));
 }
 function defaultTooltip2(handler, event2, item, value4) {
   const el = handler.element();
@@ -73397,26 +73847,26 @@ function mergeStream(stream2, scope) {
   return scope.addStream(entry2).id;
 }
 function nestedStream(stream2, scope) {
-  const id2 = parseStream3(stream2.stream, scope), entry2 = streamParameters({
-    stream: id2
+  const id3 = parseStream3(stream2.stream, scope), entry2 = streamParameters({
+    stream: id3
   }, stream2, scope);
   return scope.addStream(entry2).id;
 }
 function eventStream(stream2, scope) {
-  let id2;
+  let id3;
   if (stream2.type === Timer2) {
-    id2 = scope.event(Timer2, stream2.throttle);
+    id3 = scope.event(Timer2, stream2.throttle);
     stream2 = {
       between: stream2.between,
       filter: stream2.filter
     };
   } else {
-    id2 = scope.event(eventSource(stream2.source), stream2.type);
+    id3 = scope.event(eventSource(stream2.source), stream2.type);
   }
   const entry2 = streamParameters({
-    stream: id2
+    stream: id3
   }, stream2, scope);
-  return Object.keys(entry2).length === 1 ? id2 : scope.addStream(entry2).id;
+  return Object.keys(entry2).length === 1 ? id3 : scope.addStream(entry2).id;
 }
 function streamParameters(entry2, stream2, scope) {
   let param2 = stream2.between;
@@ -73729,42 +74179,42 @@ function parseScaleInterpolate(interpolate3, params2) {
 }
 function parseScaleRange(spec, scope, params2) {
   const config2 = scope.config.range;
-  let range6 = spec.range;
-  if (range6.signal) {
-    return scope.signalRef(range6.signal);
-  } else if (isString(range6)) {
-    if (config2 && hasOwnProperty(config2, range6)) {
+  let range7 = spec.range;
+  if (range7.signal) {
+    return scope.signalRef(range7.signal);
+  } else if (isString(range7)) {
+    if (config2 && hasOwnProperty(config2, range7)) {
       spec = extend2({}, spec, {
-        range: config2[range6]
+        range: config2[range7]
       });
       return parseScaleRange(spec, scope, params2);
-    } else if (range6 === "width") {
-      range6 = [0, {
+    } else if (range7 === "width") {
+      range7 = [0, {
         signal: "width"
       }];
-    } else if (range6 === "height") {
-      range6 = isDiscrete(spec.type) ? [0, {
+    } else if (range7 === "height") {
+      range7 = isDiscrete(spec.type) ? [0, {
         signal: "height"
       }] : [{
         signal: "height"
       }, 0];
     } else {
-      error63("Unrecognized scale range value: " + stringValue(range6));
+      error63("Unrecognized scale range value: " + stringValue(range7));
     }
-  } else if (range6.scheme) {
-    params2.scheme = isArray(range6.scheme) ? parseArray(range6.scheme, scope) : parseLiteral(range6.scheme, scope);
-    if (range6.extent) params2.schemeExtent = parseArray(range6.extent, scope);
-    if (range6.count) params2.schemeCount = parseLiteral(range6.count, scope);
+  } else if (range7.scheme) {
+    params2.scheme = isArray(range7.scheme) ? parseArray(range7.scheme, scope) : parseLiteral(range7.scheme, scope);
+    if (range7.extent) params2.schemeExtent = parseArray(range7.extent, scope);
+    if (range7.count) params2.schemeCount = parseLiteral(range7.count, scope);
     return;
-  } else if (range6.step) {
-    params2.rangeStep = parseLiteral(range6.step, scope);
+  } else if (range7.step) {
+    params2.rangeStep = parseLiteral(range7.step, scope);
     return;
-  } else if (isDiscrete(spec.type) && !isArray(range6)) {
-    return parseScaleDomain(range6, spec, scope);
-  } else if (!isArray(range6)) {
-    error63("Unsupported range type: " + stringValue(range6));
+  } else if (isDiscrete(spec.type) && !isArray(range7)) {
+    return parseScaleDomain(range7, spec, scope);
+  } else if (!isArray(range7)) {
+    error63("Unsupported range type: " + stringValue(range7));
   }
-  return range6.map((v) => (isArray(v) ? parseArray : parseLiteral)(v, scope));
+  return range7.map((v) => (isArray(v) ? parseArray : parseLiteral)(v, scope));
 }
 function parseProjection(proj, scope) {
   const config2 = scope.config.projection || {}, params2 = {};
@@ -75894,13 +76344,13 @@ Scope.prototype = Subscope.prototype = {
   event(source4, type3) {
     const key3 = source4 + ":" + type3;
     if (!this.events[key3]) {
-      const id2 = this.id();
+      const id3 = this.id();
       this.streams.push({
-        id: id2,
+        id: id3,
         source: source4,
         type: type3
       });
-      this.events[key3] = id2;
+      this.events[key3] = id3;
     }
     return this.events[key3];
   },
@@ -76483,9 +76933,9 @@ function scanUnicodeCodePointEscape2() {
   return String.fromCharCode(cu1, cu2);
 }
 function getEscapedIdentifier2() {
-  var ch2, id2;
+  var ch2, id3;
   ch2 = source3.charCodeAt(index5++);
-  id2 = String.fromCharCode(ch2);
+  id3 = String.fromCharCode(ch2);
   if (ch2 === 92) {
     if (source3.charCodeAt(index5) !== 117) {
       throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
@@ -76495,7 +76945,7 @@ function getEscapedIdentifier2() {
     if (!ch2 || ch2 === "\\" || !isIdentifierStart2(ch2.charCodeAt(0))) {
       throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
     }
-    id2 = ch2;
+    id3 = ch2;
   }
   while (index5 < length2) {
     ch2 = source3.charCodeAt(index5);
@@ -76503,9 +76953,9 @@ function getEscapedIdentifier2() {
       break;
     }
     ++index5;
-    id2 += String.fromCharCode(ch2);
+    id3 += String.fromCharCode(ch2);
     if (ch2 === 92) {
-      id2 = id2.substr(0, id2.length - 1);
+      id3 = id3.substr(0, id3.length - 1);
       if (source3.charCodeAt(index5) !== 117) {
         throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
       }
@@ -76514,10 +76964,10 @@ function getEscapedIdentifier2() {
       if (!ch2 || ch2 === "\\" || !isIdentifierPart2(ch2.charCodeAt(0))) {
         throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
       }
-      id2 += ch2;
+      id3 += ch2;
     }
   }
-  return id2;
+  return id3;
 }
 function getIdentifier2() {
   var start, ch2;
@@ -76537,23 +76987,23 @@ function getIdentifier2() {
   return source3.slice(start, index5);
 }
 function scanIdentifier2() {
-  var start, id2, type3;
+  var start, id3, type3;
   start = index5;
-  id2 = source3.charCodeAt(index5) === 92 ? getEscapedIdentifier2() : getIdentifier2();
-  if (id2.length === 1) {
+  id3 = source3.charCodeAt(index5) === 92 ? getEscapedIdentifier2() : getIdentifier2();
+  if (id3.length === 1) {
     type3 = TokenIdentifier2;
-  } else if (keywords2.hasOwnProperty(id2)) {
+  } else if (keywords2.hasOwnProperty(id3)) {
     type3 = TokenKeyword2;
-  } else if (id2 === "null") {
+  } else if (id3 === "null") {
     type3 = TokenNullLiteral2;
-  } else if (id2 === "true" || id2 === "false") {
+  } else if (id3 === "true" || id3 === "false") {
     type3 = TokenBooleanLiteral2;
   } else {
     type3 = TokenIdentifier2;
   }
   return {
     type: type3,
-    value: id2,
+    value: id3,
     start,
     end: index5
   };
@@ -77151,14 +77601,14 @@ function parseObjectPropertyKey2() {
   return finishIdentifier2(token.value);
 }
 function parseObjectProperty2() {
-  var token, key3, id2, value4;
+  var token, key3, id3, value4;
   index5 = lookahead2.start;
   token = lookahead2;
   if (token.type === TokenIdentifier2) {
-    id2 = parseObjectPropertyKey2();
+    id3 = parseObjectPropertyKey2();
     expect2(":");
     value4 = parseConditionalExpression2();
-    return finishProperty2("init", id2, value4);
+    return finishProperty2("init", id3, value4);
   }
   if (token.type === TokenEOF2 || token.type === TokenPunctuator2) {
     throwUnexpected2(token);
@@ -77690,8 +78140,8 @@ function getFirstDefined(...args) {
 }
 var idCounter = 42;
 function uniqueId(prefix) {
-  const id2 = ++idCounter;
-  return prefix ? String(prefix) + id2 : id2;
+  const id3 = ++idCounter;
+  return prefix ? String(prefix) + id3 : id3;
 }
 function internalField(name2) {
   return isInternalField(name2) ? name2 : `__${name2}`;
@@ -78483,8 +78933,8 @@ function isText(v) {
 function isSignalRef(o) {
   return hasProperty(o, "signal");
 }
-function isVgRangeStep(range6) {
-  return hasProperty(range6, "step");
+function isVgRangeStep(range7) {
+  return hasProperty(range7, "step");
 }
 function isDataRefUnionedDomain(domain4) {
   if (!isArray(domain4)) {
@@ -79390,9 +79840,9 @@ function fieldFilterExpression(predicate, useInRange = true) {
   } else if (isFieldValidPredicate(predicate)) {
     return fieldValidPredicate(fieldExpr$1, predicate.valid);
   } else if (isFieldRangePredicate(predicate)) {
-    const { range: range6 } = replaceExprRef(predicate);
-    const lower = isSignalRef(range6) ? { signal: `${range6.signal}[0]` } : range6[0];
-    const upper = isSignalRef(range6) ? { signal: `${range6.signal}[1]` } : range6[1];
+    const { range: range7 } = replaceExprRef(predicate);
+    const lower = isSignalRef(range7) ? { signal: `${range7.signal}[0]` } : range7[0];
+    const upper = isSignalRef(range7) ? { signal: `${range7.signal}[1]` } : range7[1];
     if (lower !== null && upper !== null && useInRange) {
       return `inrange(${fieldExpr$1}, [${predicateValueExpr(lower, unit2)}, ${predicateValueExpr(upper, unit2)}])`;
     }
@@ -79601,8 +80051,8 @@ function isParameterDomain(domain4) {
 function isDomainUnionWith(domain4) {
   return hasProperty(domain4, "unionWith");
 }
-function isFieldRange(range6) {
-  return isObject2(range6) && "field" in range6;
+function isFieldRange(range7) {
+  return isObject2(range7) && "field" in range7;
 }
 var SCALE_PROPERTY_INDEX = {
   type: 1,
@@ -79635,7 +80085,7 @@ var SCALE_PROPERTY_INDEX = {
   paddingInner: 1,
   paddingOuter: 1
 };
-var { type: type2, domain: domain$1, range: range5, rangeMax, rangeMin, scheme: scheme3, ...NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX } = SCALE_PROPERTY_INDEX;
+var { type: type2, domain: domain$1, range: range6, rangeMax, rangeMin, scheme: scheme3, ...NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX } = SCALE_PROPERTY_INDEX;
 var NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTIES = keys3(NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX);
 function scaleTypeSupportProperty(scaleType2, propName) {
   switch (propName) {
@@ -84818,8 +85268,8 @@ function offsetedRectFormulas([startField, endField], rectBandPosition, timeUnit
   }
   return [];
 }
-function interpolateExpr([start, end], fraction) {
-  return `${1 - fraction} * ${start} + ${fraction} * ${end}`;
+function interpolateExpr([start, end], fraction3) {
+  return `${1 - fraction3} * ${start} + ${fraction3} * ${end}`;
 }
 var TUPLE_FIELDS = "_tuple_fields";
 var SelectionProjectionComponent = class {
@@ -84845,14 +85295,14 @@ var project2 = {
     const parsed = {};
     const timeUnits2 = {};
     const signals = /* @__PURE__ */ new Set();
-    const signalName = (p, range6) => {
-      const suffix = range6 === "visual" ? p.channel : p.field;
+    const signalName = (p, range7) => {
+      const suffix = range7 === "visual" ? p.channel : p.field;
       let sg = varName(`${name2}_${suffix}`);
       for (let counter = 1; signals.has(sg); counter++) {
         sg = varName(`${name2}_${suffix}_${counter}`);
       }
       signals.add(sg);
-      return { [range6]: sg };
+      return { [range7]: sg };
     };
     const type3 = selCmpt.type;
     const cfg = model.config.selection[type3];
@@ -85281,7 +85731,7 @@ var SCALE_TRIGGER = "_scale_trigger";
 var GEO_INIT_TICK = "geo_interval_init_tick";
 var INIT = "_init";
 var CENTER2 = "_center";
-var interval2 = {
+var interval3 = {
   defined: (selCmpt) => selCmpt.type === "interval",
   parse: (model, selCmpt, selDef) => {
     if (model.hasProjection) {
@@ -86011,8 +86461,8 @@ function vgAlignedPositionChannel(channel, markDef, config2, defaultAlign = "mid
     return BASELINED_Y_CHANNEL[alignExcludingSignal || defaultAlign];
   }
 }
-function pointOrRangePosition(channel, model, { defaultPos, defaultPos2, range: range6 }) {
-  if (range6) {
+function pointOrRangePosition(channel, model, { defaultPos, defaultPos2, range: range7 }) {
+  if (range7) {
     return rangePosition(channel, model, { defaultPos, defaultPos2 });
   }
   return pointPosition(channel, model, { defaultPos });
@@ -86820,7 +87270,7 @@ var MODIFY = "_modify";
 var VL_SELECTION_RESOLVE = "vlSelectionResolve";
 var selectionCompilers = [
   point$12,
-  interval2,
+  interval3,
   project2,
   toggle,
   // Bindings may disable direct manipulation.
@@ -87760,17 +88210,17 @@ function sizeSignals(model, sizeType) {
     const scaleComponent = model.getScaleComponent(channel);
     if (scaleComponent) {
       const type3 = scaleComponent.get("type");
-      const range6 = scaleComponent.get("range");
-      if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+      const range7 = scaleComponent.get("range");
+      if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
         const scaleName = model.scaleName(channel);
         if (isFacetModel(model.parent)) {
           const parentResolve = model.parent.component.resolve;
           if (parentResolve.scale[channel] === "independent") {
-            return [stepSignal(scaleName, range6)];
+            return [stepSignal(scaleName, range7)];
           }
         }
         return [
-          stepSignal(scaleName, range6),
+          stepSignal(scaleName, range7),
           {
             name: name2,
             update: sizeExpr(scaleName, scaleComponent, `domain('${scaleName}').length`)
@@ -87794,12 +88244,12 @@ function sizeSignals(model, sizeType) {
     ];
   }
 }
-function stepSignal(scaleName, range6) {
+function stepSignal(scaleName, range7) {
   const name2 = `${scaleName}_step`;
-  if (isSignalRef(range6.step)) {
-    return { name: name2, update: range6.step.signal };
+  if (isSignalRef(range7.step)) {
+    return { name: name2, update: range7.step.signal };
   } else {
-    return { name: name2, value: range6.step };
+    return { name: name2, value: range7.step };
   }
 }
 function sizeExpr(scaleName, scaleComponent, cardinality) {
@@ -88750,8 +89200,8 @@ var FacetNode = class extends DataFlowNode {
       const childScaleComponent = this.childModel.component.scales[channel];
       if (childScaleComponent && !childScaleComponent.merged) {
         const type3 = childScaleComponent.get("type");
-        const range6 = childScaleComponent.get("range");
-        if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+        const range7 = childScaleComponent.get("range");
+        if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
           const domain4 = assembleDomain(this.childModel, channel);
           const field3 = getFieldFromDomain(domain4);
           if (field3) {
@@ -90901,7 +91351,7 @@ function assembleScalesForModel(model) {
     }
     const scale6 = scaleComponent.combine();
     const { name: name2, type: type3, selectionExtent, domains: _d2, range: _r2, reverse: reverse3, ...otherScaleProps } = scale6;
-    const range6 = assembleScaleRange(scale6.range, name2, channel, model);
+    const range7 = assembleScaleRange(scale6.range, name2, channel, model);
     const domain4 = assembleDomain(model, channel);
     const domainRaw = selectionExtent ? assembleSelectionScaleDomain(model, selectionExtent, scaleComponent, domain4) : null;
     scales2.push({
@@ -90909,7 +91359,7 @@ function assembleScalesForModel(model) {
       type: type3,
       ...domain4 ? { domain: domain4 } : {},
       ...domainRaw ? { domainRaw } : {},
-      range: range6,
+      range: range7,
       ...reverse3 !== void 0 ? { reverse: reverse3 } : {},
       ...otherScaleProps
     });
@@ -91035,10 +91485,10 @@ function parseRangeForChannel(channel, model) {
       } else {
         switch (property2) {
           case "range": {
-            const range6 = specifiedScale.range;
-            if (isArray(range6)) {
+            const range7 = specifiedScale.range;
+            if (isArray(range7)) {
               if (isXorY(channel)) {
-                return makeExplicit(range6.map((v) => {
+                return makeExplicit(range7.map((v) => {
                   if (v === "width" || v === "height") {
                     const sizeSignal = model.getName(v);
                     const getSignalName = model.getSignalName.bind(model);
@@ -91047,14 +91497,14 @@ function parseRangeForChannel(channel, model) {
                   return v;
                 }));
               }
-            } else if (isObject2(range6)) {
+            } else if (isObject2(range7)) {
               return makeExplicit({
                 data: model.requestDataName(DataSourceType.Main),
-                field: range6.field,
+                field: range7.field,
                 sort: { op: "min", field: model.vgField(channel) }
               });
             }
-            return makeExplicit(range6);
+            return makeExplicit(range7);
           }
           case "scheme":
             return makeExplicit(parseScheme(specifiedScale[property2]));
@@ -92056,8 +92506,8 @@ var Model = class {
       const scaleComponent = this.component.scales[channel];
       if (scaleComponent && !scaleComponent.merged) {
         const type3 = scaleComponent.get("type");
-        const range6 = scaleComponent.get("range");
-        if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+        const range7 = scaleComponent.get("range");
+        if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
           const scaleName = scaleComponent.get("name");
           const domain4 = assembleDomain(this, channel);
           const field3 = getFieldFromDomain(domain4);
@@ -93028,10 +93478,10 @@ function defaultUnitSize(model, sizeType) {
   const scaleComponent = model.getScaleComponent(channel);
   if (scaleComponent) {
     const scaleType2 = scaleComponent.get("type");
-    const range6 = scaleComponent.get("range");
+    const range7 = scaleComponent.get("range");
     if (hasDiscreteDomain(scaleType2)) {
       const size2 = getViewConfigDiscreteSize(config2.view, sizeType);
-      if (isVgRangeStep(range6) || isStep(size2)) {
+      if (isVgRangeStep(range7) || isStep(size2)) {
         return "step";
       } else {
         return size2;
@@ -93222,8 +93672,8 @@ var FacetModel = class _FacetModel extends ModelWithField {
         const childScaleComponent = this.child.component.scales[channel];
         if (childScaleComponent && !childScaleComponent.merged) {
           const type3 = childScaleComponent.get("type");
-          const range6 = childScaleComponent.get("range");
-          if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+          const range7 = childScaleComponent.get("range");
+          if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
             const domain4 = assembleDomain(this.child, channel);
             const field3 = getFieldFromDomain(domain4);
             if (field3) {
@@ -94686,13 +95136,13 @@ var UnitModel = class extends ModelWithField {
     }, {});
   }
   initScale(scale6) {
-    const { domain: domain4, range: range6 } = scale6;
+    const { domain: domain4, range: range7 } = scale6;
     const scaleInternal = replaceExprRef(scale6);
     if (isArray(domain4)) {
       scaleInternal.domain = domain4.map(signalRefOrValue);
     }
-    if (isArray(range6)) {
-      scaleInternal.range = range6.map(signalRefOrValue);
+    if (isArray(range7)) {
+      scaleInternal.range = range7.map(signalRefOrValue);
     }
     return scaleInternal;
   }
@@ -95155,14 +95605,14 @@ function renderSvg(spec) {
 }
 
 // actions/lib/report/tables.ts
-var gib = (bytes) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+var gib = (bytes2) => `${(bytes2 / 1024 ** 3).toFixed(1)} GiB`;
 var or2 = (v) => v === null || v === void 0 || v === "" ? "(not recorded)" : String(v);
 function hostCell(h2, pick4) {
   return h2 ? pick4(h2) : "(not recorded)";
 }
 function hardwareTable(m3) {
   const { client, server } = m3.hosts;
-  const row2 = (label, pick4) => [label, hostCell(server, pick4), hostCell(client, pick4)];
+  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
   return {
     id: "table2-hardware",
     title: "Table 2: hardware of the server and client hosts",
@@ -95178,7 +95628,7 @@ function hardwareTable(m3) {
 }
 function softwareTable(m3) {
   const { client, server } = m3.hosts;
-  const row2 = (label, pick4) => [label, hostCell(server, pick4), hostCell(client, pick4)];
+  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
   const sysctlNames = [.../* @__PURE__ */ new Set([...Object.keys(server?.sysctls ?? {}), ...Object.keys(client?.sysctls ?? {})])].sort();
   const rows = [
     row2("Operating system", (h2) => h2.distribution),
@@ -95188,7 +95638,7 @@ function softwareTable(m3) {
   ];
   for (const env of m3.environments) {
     const d = m3.environmentDescriptions[env];
-    const title2 = environmentTitle(env);
+    const title2 = environmentTitle(env, d?.accelerator);
     if (!d) {
       rows.push([title2, m3.environmentErrors[env] ? `failed: ${m3.environmentErrors[env]}` : "(not started)", ""]);
       continue;
@@ -95217,9 +95667,10 @@ function orderedEnvironments(names) {
   const known = ENVIRONMENT_ORDER.filter((e3) => names.includes(e3));
   return [...known, ...names.filter((n) => !known.includes(n)).sort()];
 }
-function analyseRun(manifest, records, claims = PAPER_CLAIMS) {
+function analyseRun(manifest, records, claimsFile) {
   const points2 = summarizePoints(records);
   const relative2 = relativeThroughput(points2);
+  const claims = judgeClaims({ manifest, points: points2 }, claimsFile);
   return {
     environments: orderedEnvironments(environmentsOf(points2)),
     points: points2,
@@ -95229,7 +95680,8 @@ function analyseRun(manifest, records, claims = PAPER_CLAIMS) {
     delivery: udpDelivery(points2),
     sockets: socketSizes(points2),
     udpAnomalies: udpAnomalies(records),
-    claims: judgeClaims({ manifest, points: points2 }, claims),
+    claims,
+    scope: claimsScope({ manifest, points: points2 }, claimsFile, claims),
     tables: [hardwareTable(manifest), softwareTable(manifest)]
   };
 }
@@ -95240,13 +95692,13 @@ function runCharts(manifest, a4) {
   const letters = "abcdefghijklmnopqrstuvwxyz";
   const groups = tcpSeries.map((s2) => [s2]);
   if (tcpSeries.length > 1) groups.push(null);
-  groups.forEach((series, i) => {
-    const id2 = series ? series[0] : "all";
+  groups.forEach((series2, i) => {
+    const id3 = series2 ? series2[0] : "all";
     const abs4 = `4${letters[2 * i]}`;
     const rel = `4${letters[2 * i + 1]}`;
-    charts.push({ id: `fig${abs4}-tcp-absolute-${id2}`, title: `Fig. ${abs4}: TCP absolute throughput (${series ? series[0] : "all series"})`, spec: tcpAbsoluteFigure(a4.points, series, abs4, ctx) });
-    if (a4.relative.some((r) => r.test === "TCP_STREAM" && (!series || series.includes(r.series)))) {
-      charts.push({ id: `fig${rel}-tcp-relative-${id2}`, title: `Fig. ${rel}: TCP throughput relative to native (${series ? series[0] : "all series"})`, spec: tcpRelativeFigure(a4.relative, a4.points, series, rel, ctx) });
+    charts.push({ id: `fig${abs4}-tcp-absolute-${id3}`, title: `Fig. ${abs4}: TCP absolute throughput (${series2 ? series2[0] : "all series"})`, spec: tcpAbsoluteFigure(a4.points, series2, abs4, ctx) });
+    if (a4.relative.some((r) => r.test === "TCP_STREAM" && (!series2 || series2.includes(r.series)))) {
+      charts.push({ id: `fig${rel}-tcp-relative-${id3}`, title: `Fig. ${rel}: TCP throughput relative to native (${series2 ? series2[0] : "all series"})`, spec: tcpRelativeFigure(a4.relative, a4.points, series2, rel, ctx) });
     }
   });
   if (a4.averages.length > 0) charts.push({ id: "fig5-tcp-average-relative", title: "Fig. 5/7: average relative TCP throughput, 0-6000 B", spec: restrictedAverageFigure(a4.averages, ctx) });
@@ -95292,12 +95744,13 @@ function comparisonsCsv(a4) {
   return `${[header, ...lines].join("\n")}
 `;
 }
-function claimsMarkdown(claims) {
+function claimsMarkdown(claims, scope) {
   const esc2 = (s2) => s2.replace(/\|/g, "\\|");
-  return ["| Claim | Section | Verdict | Evidence |", "|---|---|---|---|", ...claims.map((c4) => `| ${esc2(c4.text)} | ${esc2(c4.section)} | **${c4.verdict}** | ${esc2(c4.evidence)} |`), ""].join("\n");
+  const table3 = ["| Claim | Section | Verdict | Evidence |", "|---|---|---|---|", ...claims.map((c4) => `| ${esc2(c4.text)} | ${esc2(c4.section)} | **${verdictLabel(c4)}** | ${esc2(c4.evidence)} Judged under: ${esc2(c4.conditions)}. |`), ""];
+  return [...scope ? [scopeMarkdown(scope)] : [], ...table3].join("\n");
 }
 function reportTextFiles(manifest, a4, charts) {
-  const summary2 = { runId: manifest.runId, environments: a4.environments, udpAnomalies: a4.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a4.averages, areas: a4.areas, claims: a4.claims, link: linkSummary(manifest) };
+  const summary2 = { runId: manifest.runId, environments: a4.environments, udpAnomalies: a4.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a4.averages, areas: a4.areas, scope: a4.scope, claims: a4.claims, link: linkSummary(manifest) };
   const files = [
     { path: "points.csv", content: pointsCsv(a4.points) },
     { path: "relative.csv", content: relativeCsv(a4.relative) },
@@ -95305,7 +95758,7 @@ function reportTextFiles(manifest, a4, charts) {
     { path: "udp.csv", content: udpCsv(a4.delivery) },
     { path: "analysis.json", content: `${JSON.stringify(summary2, null, 2)}
 ` },
-    { path: "claims.md", content: claimsMarkdown(a4.claims) },
+    { path: "claims.md", content: claimsMarkdown(a4.claims, a4.scope) },
     { path: "tables.md", content: `Link: ${linkSummary(manifest)}
 
 ${a4.tables.map(tableMarkdown).join("\n")}` }
@@ -95315,9 +95768,31 @@ ${a4.tables.map(tableMarkdown).join("\n")}` }
   return files;
 }
 
-// actions/lib/measure/run-dir.ts
-import { closeSync as closeSync2, constants as constants5, existsSync as existsSync2, fstatSync as fstatSync2, lstatSync as lstatSync2, fsyncSync, ftruncateSync, mkdirSync, openSync as openSync2, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+// actions/lib/analyse/claims/file.ts
+import { existsSync as existsSync2, readdirSync, readFileSync } from "node:fs";
 import { join as join3 } from "node:path";
+var SUFFIX = "-claims.json";
+function builtInClaimsNames(dir) {
+  return existsSync2(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
+}
+function loadClaims(nameOrPath, dir) {
+  const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
+  const path3 = builtIn ? join3(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
+  if (!existsSync2(path3)) {
+    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path3} does not exist`);
+  }
+  let raw;
+  try {
+    raw = JSON.parse(readFileSync(path3, "utf8"));
+  } catch (e3) {
+    throw new ClaimsFormatError(`claims file ${path3} is not valid JSON: ${e3.message}`);
+  }
+  return parseClaims(raw, path3);
+}
+
+// actions/lib/measure/run-dir.ts
+import { closeSync as closeSync2, constants as constants5, existsSync as existsSync3, fstatSync as fstatSync2, lstatSync as lstatSync2, fsyncSync, ftruncateSync, mkdirSync, openSync as openSync2, readFileSync as readFileSync2, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { join as join4 } from "node:path";
 
 // actions/lib/core/safe-read.ts
 import { closeSync, constants as constants4, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
@@ -95338,8 +95813,8 @@ function isInside(dir, path3) {
   const rel = relative(dir, path3);
   return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
 }
-function mib(bytes) {
-  return bytes < MiB ? `${bytes} bytes` : `${(bytes / MiB).toFixed(1)} MiB`;
+function mib(bytes2) {
+  return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
 }
 function readRegularFile(path3, options) {
   const link3 = lstatSync(path3);
@@ -95395,14 +95870,14 @@ var MANIFEST_MAX_BYTES = 16 * MiB;
 var RESULTS_MAX_BYTES = 500 * MiB;
 var RESULTS_FILE = "results.jsonl";
 function isRunDir(dir) {
-  return existsSync2(join3(dir, MANIFEST_FILE));
+  return existsSync3(join4(dir, MANIFEST_FILE));
 }
 function loadRun(dir) {
-  const manifestPath = join3(dir, MANIFEST_FILE);
-  if (!existsSync2(dir)) throw new RunFormatError(`${dir}: no such directory`);
-  if (!existsSync2(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
+  const manifestPath = join4(dir, MANIFEST_FILE);
+  if (!existsSync3(dir)) throw new RunFormatError(`${dir}: no such directory`);
+  if (!existsSync3(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
   const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
-  const resultsPath = join3(dir, RESULTS_FILE);
+  const resultsPath = join4(dir, RESULTS_FILE);
   const text5 = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : "";
   return { dir, manifest, results: parseResults(text5, resultsPath) };
 }
@@ -95416,12 +95891,12 @@ function lexists(path3) {
 }
 
 // actions/lib/action/run-copies.ts
-import { readdirSync, statSync } from "node:fs";
-import { join as join4 } from "node:path";
+import { readdirSync as readdirSync2, statSync } from "node:fs";
+import { join as join5 } from "node:path";
 function findRunCopies(path3) {
   if (isRunDir(path3)) return [loadRun(path3)];
   const dirs = [];
-  const children4 = (dir) => readdirSync(dir).sort().map((n) => join4(dir, n)).filter((p) => statSync(p).isDirectory());
+  const children4 = (dir) => readdirSync2(dir).sort().map((n) => join5(dir, n)).filter((p) => statSync(p).isDirectory());
   for (const child of children4(path3)) {
     if (isRunDir(child)) dirs.push(child);
     else for (const grandchild of children4(child)) if (isRunDir(grandchild)) dirs.push(grandchild);
@@ -95453,10 +95928,10 @@ function missingLegsMessage(runId, missing) {
 }
 
 // actions/lib/site/build.ts
-import { existsSync as existsSync3, mkdirSync as mkdirSync2, readFileSync as readFileSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync4, mkdirSync as mkdirSync2, readFileSync as readFileSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname as dirname2, join as join5, resolve as resolve2 } from "node:path";
+import { dirname as dirname2, join as join6, resolve as resolve2 } from "node:path";
 
 // actions/lib/report/render-pool.ts
 import { Worker } from "node:worker_threads";
@@ -95478,9 +95953,9 @@ function createRenderPool(size2) {
     });
     w2.on("error", (e3) => {
       failed = e3;
-      for (const [id2, p] of pending) {
+      for (const [id3, p] of pending) {
         if (p.worker !== i) continue;
-        pending.delete(id2);
+        pending.delete(id3);
         renderSvg(p.spec).then(p.resolve, p.reject);
       }
     });
@@ -95491,11 +95966,11 @@ function createRenderPool(size2) {
     render(spec) {
       if (failed) return renderSvg(spec);
       const worker = load3.indexOf(Math.min(...load3));
-      const id2 = nextId++;
+      const id3 = nextId++;
       load3[worker]++;
       return new Promise((resolve3, reject) => {
-        pending.set(id2, { resolve: resolve3, reject, worker, spec });
-        workers[worker].postMessage({ id: id2, spec });
+        pending.set(id3, { resolve: resolve3, reject, worker, spec });
+        workers[worker].postMessage({ id: id3, spec });
       });
     },
     async close() {
@@ -95564,12 +96039,17 @@ ${rows}
 </tbody></table>`;
 }
 function claimsTableHtml(claims) {
-  const rows = claims.map((c4) => `<tr class="verdict-${escapeHtml(c4.verdict)}" id="claim-${escapeHtml(c4.id)}"><td>${escapeHtml(c4.text)}</td><td>${escapeHtml(c4.section)}</td><td class="verdict">${escapeHtml(c4.verdict)}</td><td>${escapeHtml(c4.evidence)}<details><summary>how judged</summary>${escapeHtml(c4.judged)}</details></td></tr>`).join("\n");
+  const rows = claims.map((c4) => `<tr class="verdict-${escapeHtml(c4.verdict)}" id="claim-${escapeHtml(c4.id)}"><td>${escapeHtml(c4.text)}</td><td>${escapeHtml(c4.section)}</td><td class="verdict">${escapeHtml(verdictLabel(c4))}</td><td>${escapeHtml(c4.evidence)}<p class="conditions">Judged under: ${escapeHtml(c4.conditions)}.</p><details><summary>how judged</summary>${escapeHtml(c4.judged)}${c4.note ? ` ${escapeHtml(c4.note)}` : ""}</details></td></tr>`).join("\n");
   return `<table class="claims" id="claims"><caption>The paper's claims, judged on this run</caption>
 <thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Evidence</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>`;
+}
+function claimsScopeHtml(scope) {
+  const list2 = (items) => `<ul>${items.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`;
+  return `<div class="scope"><p><strong>Conditions:</strong> ${escapeHtml(scope.conditions)}.</p><p><strong>This run can test:</strong></p>${list2(scope.canTest)}<p><strong>This run cannot test:</strong></p>${list2(scope.cannotTest.length ? scope.cannotTest : ["(nothing this run lacks)"])}</div>
+`;
 }
 function chartHtml(c4) {
   return `<figure class="chart" id="chart-${escapeHtml(c4.id)}">
@@ -95604,9 +96084,9 @@ function udpAnomalyNote(a4) {
 }
 function runPage({ manifest: m3, analysis: a4, charts, diffLinks = [], pickerHref }) {
   const siteCharts = charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: `charts/${c4.id}.svg`, spec: c4.spec }));
-  const envList = a4.environments.map(environmentTitle).join(", ") || "(none measured)";
+  const envList = a4.environments.map((e3) => environmentTitle(e3, m3.environmentDescriptions[e3]?.accelerator)).join(", ") || "(none measured)";
   const errors = Object.entries(m3.environmentErrors ?? {});
-  const body = `<p class="link"><strong>Testbed link:</strong> ${escapeHtml(linkSummary(m3))}</p>
+  const body = `${claimsScopeHtml(a4.scope)}<p class="link"><strong>Testbed link:</strong> ${escapeHtml(linkSummary(m3))}</p>
 <dl class="run-facts">
 <dt>Commit</dt><dd><code>${escapeHtml(m3.git.commit ?? "(unknown)")}</code>${m3.git.dirty ? " (with uncommitted changes)" : ""} ${escapeHtml(m3.git.subject ?? "")}</dd>
 <dt>Branch</dt><dd>${escapeHtml(m3.git.branch ?? "(unknown)")}</dd>
@@ -95635,7 +96115,7 @@ ${a4.tables.map(tableHtml).join("\n")}
 </ul>`;
   return { path: runPagePath(m3.runId), title: `Run ${m3.runId}`, banner: tcgBanner(m3), body, charts: siteCharts };
 }
-function indexEntry(m3, claims, environments) {
+function indexEntry(m3, claims, environments2) {
   const verdicts = { supported: 0, refuted: 0, inconclusive: 0 };
   for (const c4 of claims) verdicts[c4.verdict]++;
   const s2 = m3.hosts.server;
@@ -95646,7 +96126,7 @@ function indexEntry(m3, claims, environments) {
     subject: m3.git.subject,
     branch: m3.git.branch,
     plan: m3.plan.name,
-    environments: [...environments],
+    environments: [...environments2],
     machine: s2 ? `${s2.hostname}: ${s2.cpuModel}, ${s2.cores} cores, ${s2.kernel}` : "(not recorded)",
     status: m3.status,
     tcg: usesTcg(m3),
@@ -95748,17 +96228,6 @@ function validateDiffOptions(o) {
   if (!Number.isFinite(o.alpha) || o.alpha <= 0 || o.alpha >= 1) throw new DiffOptionsError(`alpha: expected a probability between 0 and 1 (exclusive), got ${o.alpha}`);
   if (o.correction !== "holm" && o.correction !== "none") throw new DiffOptionsError(`correction: expected holm or none, got ${JSON.stringify(o.correction)}`);
   return o;
-}
-function holmAdjust(ps) {
-  const m3 = ps.length;
-  const order = ps.map((p, i) => ({ p, i })).sort((x4, y4) => x4.p - y4.p || x4.i - y4.i);
-  const adjusted = new Array(m3);
-  let running = 0;
-  order.forEach(({ p, i }, rank2) => {
-    running = Math.max(running, Math.min(1, (m3 - rank2) * p));
-    adjusted[i] = running;
-  });
-  return adjusted;
 }
 function changePercent(a4, b10) {
   if (a4 === 0 || !Number.isFinite(a4) || !Number.isFinite(b10)) return null;
@@ -95868,7 +96337,7 @@ function runRef(input2) {
 function keyOf(p) {
   return `${p.environment}|${p.pointId}`;
 }
-function pointKey(p) {
+function pointKey2(p) {
   return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
 }
 function compareKeys(x4, y4) {
@@ -95877,7 +96346,7 @@ function compareKeys(x4, y4) {
 function comparePoint(pa2, pb, recordsA, recordsB, options) {
   const a4 = sideStats(pa2);
   const b10 = sideStats(pb);
-  const base = { ...pointKey(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
+  const base = { ...pointKey2(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
   if (a4.n === 0 || b10.n === 0) {
     if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
     return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
@@ -95911,7 +96380,7 @@ function comparePoint(pa2, pb, recordsA, recordsB, options) {
   };
 }
 function oneSided(p) {
-  return { ...pointKey(p), stats: sideStats(p) };
+  return { ...pointKey2(p), stats: sideStats(p) };
 }
 function curveDiffs(points2, added, removed) {
   const curveKey = (p) => `${p.environment}|${p.test}|${p.series}`;
@@ -95947,12 +96416,13 @@ function curveDiffs(points2, added, removed) {
   }
   return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
 }
+var label = (c4) => c4 ? c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict : null;
 function claimChanges(a4, b10) {
   if (!a4 || !b10) return null;
   const byA = new Map(a4.map((c4) => [c4.id, c4]));
   const byB = new Map(b10.map((c4) => [c4.id, c4]));
   const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
-  return ids.map((id2) => ({ id: id2, text: (byB.get(id2) ?? byA.get(id2)).text, a: byA.get(id2)?.verdict ?? null, b: byB.get(id2)?.verdict ?? null })).filter((c4) => c4.a !== c4.b);
+  return ids.map((id3) => ({ id: id3, text: (byB.get(id3) ?? byA.get(id3)).text, a: label(byA.get(id3)), b: label(byB.get(id3)) })).filter((c4) => c4.a !== c4.b);
 }
 function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   validateDiffOptions(options);
@@ -96195,12 +96665,12 @@ function round3(v) {
 function runName(diff, which2) {
   return which2 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
 }
-function row(diff, side2, series, x4, s2, change2, verdict) {
+function row(diff, side2, series2, x4, s2, change2, verdict) {
   if (s2.n === 0 || s2.mean === null) return null;
-  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series, x: x4, mean: round3(s2.mean), low: round3(Math.max(0, s2.ciLow ?? s2.mean)), high: round3(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round3(s2.mean), low: round3(Math.max(0, s2.ciLow ?? s2.mean)), high: round3(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
 }
-function overlayRows(diff, environment, test2) {
-  const mine = (xs) => xs.filter((p) => p.environment === environment && p.test === test2);
+function overlayRows(diff, environment2, test2) {
+  const mine = (xs) => xs.filter((p) => p.environment === environment2 && p.test === test2);
   const rows = [];
   for (const p of mine(diff.points)) {
     const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
@@ -96210,12 +96680,12 @@ function overlayRows(diff, environment, test2) {
   for (const p of mine(diff.added)) rows.push(row(diff, "B", p.series, p.value, p.stats, "n/a", "only in B"));
   return rows.filter((r) => r !== null).sort((x4, y4) => x4.side.localeCompare(y4.side) || x4.series.localeCompare(y4.series) || x4.x - y4.x);
 }
-function diffOverlayChart(diff, environment, test2) {
-  const rows = overlayRows(diff, environment, test2);
+function diffOverlayChart(diff, environment2, test2) {
+  const rows = overlayRows(diff, environment2, test2);
   const a4 = runName(diff, "a");
   const b10 = runName(diff, "b");
-  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test2)?.parameter ?? "sendSocketSize";
-  const envColor = ENVIRONMENT_STYLE[environment]?.color ?? "#E69F00";
+  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment2 && p.test === test2)?.parameter ?? "sendSocketSize";
+  const envColor = ENVIRONMENT_STYLE[environment2]?.color ?? "#E69F00";
   const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
   const x4 = { field: "x", type: "quantitative", title: PARAMETER_AXIS_TITLE[parameter] ?? parameter };
   const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
@@ -96224,7 +96694,7 @@ function diffOverlayChart(diff, environment, test2) {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: `${environmentTitle(environment)}, ${test2}: A vs B`,
+      text: `${environmentTitle(environment2)}, ${test2}: A vs B`,
       subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"]
     },
     width: 560,
@@ -96282,8 +96752,8 @@ function diffGroups(diff) {
       out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
       continue;
     }
-    const id2 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
-    const chart = { id: id2, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
+    const id3 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
+    const chart = { id: id3, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
     out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
   }
   return out;
@@ -96341,9 +96811,9 @@ function diffPage(d, options = {}) {
       html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
       html.push(chartHtml2(chart));
     } else {
-      const where = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
+      const where2 = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
       html.push(`<section class="diff-curve diff-one-sided"><h2>${e(`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`)}</h2>`);
-      html.push(`<p class="diff-one-sided-note">${e(`${where}.`)}</p>`);
+      html.push(`<p class="diff-one-sided-note">${e(`${where2}.`)}</p>`);
     }
     for (const c4 of d.curves.filter((c5) => c5.environment === group2.environment && c5.test === group2.test)) {
       const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
@@ -96400,7 +96870,7 @@ function parseDiffPairs(values3, runIds) {
     const parts = value4.split(":");
     if (parts.length !== 2 || !parts[0] || !parts[1]) throw new Error(`--diff ${JSON.stringify(value4)}: expected A:B, two run ids separated by one colon`);
     const [a4, b10] = parts;
-    for (const id2 of [a4, b10]) if (!known.has(id2)) throw new Error(`--diff ${JSON.stringify(value4)}: no run with id ${JSON.stringify(id2)} among the runs given (${runIds.length ? [...runIds].sort().join(", ") : "none"})`);
+    for (const id3 of [a4, b10]) if (!known.has(id3)) throw new Error(`--diff ${JSON.stringify(value4)}: no run with id ${JSON.stringify(id3)} among the runs given (${runIds.length ? [...runIds].sort().join(", ") : "none"})`);
     if (a4 === b10) throw new Error(`--diff ${JSON.stringify(value4)}: A and B are the same run`);
     return { a: a4, b: b10, kind: "requested" };
   });
@@ -96446,7 +96916,7 @@ function diffSiteCharts(charts) {
 function diffSitePage(diff, manifests) {
   const page = diffPage(diff, { chartHtml: (c4) => chartHtml(diffSiteCharts([c4])[0]) });
   const siteCharts = diffSiteCharts(page.charts);
-  const run3 = (id2) => `<a href="../../${escapeHtml(runPagePath(id2))}">${escapeHtml(id2)}</a>`;
+  const run3 = (id3) => `<a href="../../${escapeHtml(runPagePath(id3))}">${escapeHtml(id3)}</a>`;
   const head = `<p class="diff-nav">A (baseline): ${run3(diff.a.runId)} · B (candidate): ${run3(diff.b.runId)} · <a href="diff.md">diff.md</a> · <a href="diff.txt">diff.txt</a> · <a href="diff.json">diff.json</a> · <a href="../../compare.html">compare any two runs</a></p>
 `;
   const banner = tcgBanner(manifests.a) ?? tcgBanner(manifests.b);
@@ -96459,7 +96929,7 @@ var PICKER_PATH = "compare.html";
 function pickerPage({ runs, pairs, command }) {
   const newest = [...runs].sort((x4, y4) => byCreation(y4, x4));
   const options = newest.map((r) => `<option value="${escapeHtml(r.runId)}">${escapeHtml(`${r.runId} (${r.plan}, ${r.createdAt})`)}</option>`).join("\n");
-  const select2 = (name2, label, selected) => `<label>${label} <select name="${name2}" id="pick-${name2}">
+  const select2 = (name2, label2, selected) => `<label>${label2} <select name="${name2}" id="pick-${name2}">
 ${options.replace(`<option value="${escapeHtml(newest[selected]?.runId ?? "")}">`, `<option value="${escapeHtml(newest[selected]?.runId ?? "")}" selected>`)}
 </select></label>`;
   const data3 = {
@@ -96482,20 +96952,20 @@ ${built}`;
 
 // actions/lib/site/build.ts
 function writeIfChanged(path3, content2) {
-  const bytes = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  if (existsSync3(path3)) {
-    const old = readFileSync2(path3);
-    if (old.equals(bytes)) return false;
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  if (existsSync4(path3)) {
+    const old = readFileSync3(path3);
+    if (old.equals(bytes2)) return false;
   }
   mkdirSync2(dirname2(path3), { recursive: true });
-  writeFileSync2(path3, bytes);
+  writeFileSync2(path3, bytes2);
   return true;
 }
 function readIfExists(path3) {
-  return existsSync3(path3) ? readFileSync2(path3, "utf8") : null;
+  return existsSync4(path3) ? readFileSync3(path3, "utf8") : null;
 }
-async function renderReport(manifest, records, cacheDirs = [], render = renderSvg) {
-  return renderAnalysedReport(manifest, analyseRun(manifest, records), cacheDirs, render);
+async function renderReport(manifest, records, claims, cacheDirs = [], render = renderSvg) {
+  return renderAnalysedReport(manifest, analyseRun(manifest, records, claims), cacheDirs, render);
 }
 async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render = renderSvg) {
   const charts = runCharts(manifest, analysis);
@@ -96506,8 +96976,8 @@ async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render =
 `;
     let svg = null;
     for (const dir of cacheDirs) {
-      if (readIfExists(join5(dir, "charts", `${chart.id}.vl.json`)) === specText) {
-        svg = readIfExists(join5(dir, "charts", `${chart.id}.svg`));
+      if (readIfExists(join6(dir, "charts", `${chart.id}.vl.json`)) === specText) {
+        svg = readIfExists(join6(dir, "charts", `${chart.id}.svg`));
         if (svg !== null) break;
       }
     }
@@ -96521,23 +96991,23 @@ async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render =
 }
 function writeReportFiles(dir, files) {
   let changed = 0;
-  for (const f of files) if (writeIfChanged(join5(dir, f.path), f.content)) changed++;
+  for (const f of files) if (writeIfChanged(join6(dir, f.path), f.content)) changed++;
   return changed;
 }
 function reportCacheDirs(runDir) {
-  return [join5(runDir, "report"), runDir];
+  return [join6(runDir, "report"), runDir];
 }
 var require2 = createRequire(import.meta.url);
 function assetSources() {
   const build = (pkg2, file2) => {
     let dir = dirname2(require2.resolve(pkg2));
-    while (!existsSync3(join5(dir, "package.json")) || JSON.parse(readFileSync2(join5(dir, "package.json"), "utf8")).name !== pkg2) {
+    while (!existsSync4(join6(dir, "package.json")) || JSON.parse(readFileSync3(join6(dir, "package.json"), "utf8")).name !== pkg2) {
       const up = dirname2(dir);
       if (up === dir) throw new Error(`cannot find the package root of ${pkg2}`);
       dir = up;
     }
-    const path3 = join5(dir, "build", file2);
-    if (!existsSync3(path3)) throw new Error(`${pkg2} has no browser build ${file2}: run npm ci`);
+    const path3 = join6(dir, "build", file2);
+    if (!existsSync4(path3)) throw new Error(`${pkg2} has no browser build ${file2}: run npm ci`);
     return path3;
   };
   return {
@@ -96557,14 +97027,14 @@ async function eachBounded(items, limit, task) {
   }
   await Promise.all(inFlight);
 }
-async function buildSite(runDirs, siteDir, options = {}) {
+async function buildSite(runDirs, siteDir, options) {
   const log7 = options.log ?? (() => {
   });
   let written = 0;
   let rendered = 0;
-  for (const [name2, src] of Object.entries(assetSources())) if (writeIfChanged(join5(siteDir, "assets", name2), readFileSync2(src))) written++;
-  if (writeIfChanged(join5(siteDir, "assets", "site.js"), SITE_JS)) written++;
-  if (writeIfChanged(join5(siteDir, "assets", "site.css"), SITE_CSS)) written++;
+  for (const [name2, src] of Object.entries(assetSources())) if (writeIfChanged(join6(siteDir, "assets", name2), readFileSync3(src))) written++;
+  if (writeIfChanged(join6(siteDir, "assets", "site.js"), SITE_JS)) written++;
+  if (writeIfChanged(join6(siteDir, "assets", "site.css"), SITE_CSS)) written++;
   const loaded = runDirs.map((dir) => ({ dir, run: loadRun(dir) }));
   const seen = /* @__PURE__ */ new Map();
   for (const { dir, run: run3 } of loaded) {
@@ -96594,23 +97064,23 @@ async function buildSite(runDirs, siteDir, options = {}) {
     const jobs = loaded.flatMap((run3, i) => [{ run: run3 }, ...(diffsAfter.get(i) ?? []).map((pair) => ({ pair }))]);
     const buildRun = async ({ dir: runDir, run: run3 }) => {
       const runId = run3.manifest.runId;
-      const outDir = join5(siteDir, "runs", runId);
-      const analysis = analyseRun(run3.manifest, run3.results.records);
+      const outDir = join6(siteDir, "runs", runId);
+      const analysis = analyseRun(run3.manifest, run3.results.records, options.claims);
       claimsById.set(runId, analysis.claims);
       const report = await renderAnalysedReport(run3.manifest, analysis, [outDir, ...reportCacheDirs(runDir)], render);
       rendered += report.rendered;
       written += writeReportFiles(outDir, report.files);
       if (resolve2(runDir) !== resolve2(outDir)) {
         for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-          const src = join5(runDir, f);
-          if (existsSync3(src) && writeIfChanged(join5(outDir, f), readFileSync2(src))) written++;
+          const src = join6(runDir, f);
+          if (existsSync4(src) && writeIfChanged(join6(outDir, f), readFileSync3(src))) written++;
         }
       }
       const page = runPage({ ...report, diffLinks: runDiffLinks(runId, pairs), pickerHref: pickerHref && `../../${pickerHref}` });
-      if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
+      if (writeIfChanged(join6(siteDir, page.path), renderPage(page))) written++;
       const entry2 = indexEntry(run3.manifest, report.analysis.claims, report.analysis.environments);
       entry2.compareLinks = [...builtInLinks[runId] ?? [], ...options.compareLinks?.[runId] ?? []];
-      results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join5(siteDir, page.path) } });
+      results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join6(siteDir, page.path) } });
       log7(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
     };
     const buildDiff = async (pair) => {
@@ -96621,7 +97091,7 @@ async function buildSite(runDirs, siteDir, options = {}) {
         options.diffOptions ?? DEFAULT_DIFF_OPTIONS
       );
       const page = diffSitePage(diff, { a: ra.manifest, b: rb.manifest });
-      const outDir = join5(siteDir, diffDir(pair.a, pair.b));
+      const outDir = join6(siteDir, diffDir(pair.a, pair.b));
       const files = [
         { path: "diff.json", content: formatDiffJson(diff) },
         { path: "diff.md", content: formatDiffMarkdown(diff) },
@@ -96631,15 +97101,15 @@ async function buildSite(runDirs, siteDir, options = {}) {
       for (const chart of page.charts) {
         const specText = `${JSON.stringify(chart.spec, null, 2)}
 `;
-        const cached2 = readIfExists(join5(outDir, chart.specPath)) === specText ? readIfExists(join5(outDir, chart.svgPath)) : null;
+        const cached2 = readIfExists(join6(outDir, chart.specPath)) === specText ? readIfExists(join6(outDir, chart.svgPath)) : null;
         const svg = cached2 ?? await render(chart.spec);
         if (cached2 === null) renderedHere++;
         files.push({ path: chart.specPath, content: specText }, { path: chart.svgPath, content: svg });
       }
       rendered += renderedHere;
       written += writeReportFiles(outDir, files);
-      if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
-      diffs.push({ pair, pagePath: join5(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
+      if (writeIfChanged(join6(siteDir, page.path), renderPage(page))) written++;
+      diffs.push({ pair, pagePath: join6(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
       log7(`  site: diff ${pair.a} -> ${pair.b} (${renderedHere} charts rendered, ${page.charts.length - renderedHere} from cache)`);
     };
     await eachBounded(jobs, 2 * workers, (job) => job.run ? buildRun(job.run) : buildDiff(job.pair));
@@ -96649,24 +97119,24 @@ async function buildSite(runDirs, siteDir, options = {}) {
   results.sort((a4, b10) => position2.get(a4.run.runId) - position2.get(b10.run.runId));
   const entries2 = results.map((r) => r.entry);
   const runs = results.map((r) => r.run);
-  for (const page of options.extraPages ?? []) if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
-  if (pickerHref && writeIfChanged(join5(siteDir, PICKER_PATH), renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
-  const indexPath = join5(siteDir, "index.html");
+  for (const page of options.extraPages ?? []) if (writeIfChanged(join6(siteDir, page.path), renderPage(page))) written++;
+  if (pickerHref && writeIfChanged(join6(siteDir, PICKER_PATH), renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
+  const indexPath = join6(siteDir, "index.html");
   if (writeIfChanged(indexPath, renderPage(indexPage(entries2, pickerHref)))) written++;
   const pairOrder = new Map(pairs.map((p, i) => [p, i]));
   diffs.sort((x4, y4) => pairOrder.get(x4.pair) - pairOrder.get(y4.pair));
   return { indexPath, runs, diffs, written, rendered };
 }
-async function commitRun(runDir, reportsDir, render) {
+async function commitRun(runDir, reportsDir, claims, render) {
   const run3 = loadRun(runDir);
   const runId = checkRunId(run3.manifest.runId);
-  const dir = join5(reportsDir, "runs", runId);
+  const dir = join6(reportsDir, "runs", runId);
   let changed = 0;
   for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-    const src = join5(runDir, f);
-    if (existsSync3(src) && resolve2(src) !== resolve2(join5(dir, f)) && writeIfChanged(join5(dir, f), readFileSync2(src))) changed++;
+    const src = join6(runDir, f);
+    if (existsSync4(src) && resolve2(src) !== resolve2(join6(dir, f)) && writeIfChanged(join6(dir, f), readFileSync3(src))) changed++;
   }
-  const report = await renderReport(run3.manifest, run3.results.records, [dir, ...reportCacheDirs(runDir)], render);
+  const report = await renderReport(run3.manifest, run3.results.records, claims, [dir, ...reportCacheDirs(runDir)], render);
   changed += writeReportFiles(dir, report.files);
   return { dir, changed };
 }
@@ -96675,6 +97145,7 @@ async function commitRun(runDir, reportsDir, render) {
 async function run2() {
   try {
     const settings = parseRenderReportInputs((name2) => getInput(name2), runnerContext(process.env));
+    const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
     if (runs.length === 0) {
       const legs = settings.environments.length > 0 ? ` (no data from any leg: ${settings.environments.join(", ")}; see the client jobs' summaries)` : "";
@@ -96684,11 +97155,11 @@ async function run2() {
     const dirs = [];
     let changed = 0;
     for (const run3 of runs) {
-      const committed = await commitRun(run3.dir, settings.reportsDir);
+      const committed = await commitRun(run3.dir, settings.reportsDir, claims);
       dirs.push(committed.dir);
       changed += committed.changed;
       const { manifest, results } = run3;
-      const analysis = analyseRun(manifest, results.records);
+      const analysis = analyseRun(manifest, results.records, claims);
       lines.push(`### Run \`${mdCell(manifest.runId)}\` (${mdCell(manifest.status)}): plan ${mdCell(manifest.plan.name)}, ${manifest.environments.map(mdCell).join(", ")}
 `);
       lines.push(`${committed.changed} files written or changed in \`${mdCell(committed.dir)}\`.
@@ -96701,14 +97172,14 @@ async function run2() {
 `);
       }
       lines.push("#### The paper's claims\n");
-      lines.push(claimsMarkdown(analysis.claims));
+      lines.push(claimsMarkdown(analysis.claims, analysis.scope));
       lines.push("#### Results\n");
       lines.push(compactTable(results.records));
     }
     if (settings.siteDir) {
-      const runsDir = join6(settings.reportsDir, "runs");
-      const all = readdirSync2(runsDir).sort().map((name2) => join6(runsDir, name2)).filter(isRunDir);
-      const site = await buildSite(all, settings.siteDir, { workers: 1, log: (m3) => info(m3) });
+      const runsDir = join7(settings.reportsDir, "runs");
+      const all = readdirSync3(runsDir).sort().map((name2) => join7(runsDir, name2)).filter(isRunDir);
+      const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m3) => info(m3) });
       setOutput("site-index", site.indexPath);
       lines.push(`
 Site: ${site.runs.length} runs, ${site.written} files written, index \`${mdCell(site.indexPath)}\`.
