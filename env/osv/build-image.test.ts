@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkZip, executeOsvBuild } from './build-image.ts';
-import { type CheckZipStep, osvBuildPlan, type OsvBuildPlan, PINNED_NETPERF, type RunStep } from './build-plan.ts';
+import { type CheckZipStep, installedCheck, osvBuildPlan, type OsvBuildPlan, PINNED_NETPERF, type RunStep } from './build-plan.ts';
 import { contentSha256, readZipFiles } from './zip-content.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'virtnet-osv-build-'));
@@ -54,6 +54,24 @@ describe('OSv build executor', () => {
     await expect(executeOsvBuild(plan, () => {})).rejects.toThrow('fail: sh -c exit 3 exited with 3');
     expect(existsSync(plan.image)).toBe(false);
     expect(readFileSync(join(work, 'trace'), 'utf8')).toBe('');
+  });
+});
+
+describe('the package steps', () => {
+  it('are skipped when every package is installed, and run when one is missing', async () => {
+    const trace = join(work, 'apt-trace');
+    const step = (name: string, packages: string[]): RunStep => ({ kind: 'run', name, argv: ['sh', '-c', `echo ${name} >> ${trace}`], cwd: work, skipIfSucceeds: installedCheck(packages) });
+    const image = join(work, 'images', 'apt.img');
+    const plan: OsvBuildPlan = {
+      ...localPlan(),
+      image,
+      metadataFile: `${image}.virtnet.json`,
+      steps: [step('present', ['dpkg']), step('missing', ['dpkg', 'virtnet-no-such-package']), { kind: 'run', name: 'image', argv: ['touch', `${image}.partial`], cwd: work }],
+    };
+    const lines: string[] = [];
+    await executeOsvBuild(plan, (l) => lines.push(l));
+    expect(readFileSync(trace, 'utf8')).toBe('missing\n');
+    expect(lines[0]).toBe('[1/3] present: already done');
   });
 });
 

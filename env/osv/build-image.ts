@@ -25,6 +25,15 @@ function runStep(step: RunStep): Promise<void> {
   });
 }
 
+function succeeds(argv: string[], cwd: string): Promise<boolean> {
+  return new Promise((done) => {
+    const [file, ...args] = argv;
+    const child = spawn(file!, args, { cwd: existsSync(cwd) ? cwd : '/', stdio: 'ignore' });
+    child.once('error', () => done(false));
+    child.once('exit', (code) => done(code === 0));
+  });
+}
+
 /** Refuses a zip that does not hold exactly the pinned files, naming it and both hashes. */
 export function checkZip(step: CheckZipStep): void {
   if (!existsSync(step.file)) throw new Error(`${step.name}: ${step.file} does not exist`);
@@ -70,6 +79,10 @@ export async function executeOsvBuild(plan: OsvBuildPlan, log: (line: string) =>
   for (const [i, step] of plan.steps.entries()) {
     if (step.kind === 'run' && step.skipIfExists && existsSync(step.skipIfExists)) {
       log(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);
+      continue;
+    }
+    if (step.kind === 'run' && step.skipIfSucceeds && (await succeeds(step.skipIfSucceeds, step.cwd))) {
+      log(`[${i + 1}/${plan.steps.length}] ${step.name}: already done`);
       continue;
     }
     log(`[${i + 1}/${plan.steps.length}] ${step.name}: ${describeStep(step)}`);

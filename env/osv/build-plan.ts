@@ -100,6 +100,8 @@ export interface RunStep {
   cwd: string;
   /** Skipped when this path already exists (a checkout or download reused from an earlier build). */
   skipIfExists?: string;
+  /** Skipped when this command succeeds (a check that the step's work is already done). */
+  skipIfSucceeds?: string[];
   /** Added to the environment of this command only. */
   env?: Record<string, string>;
   /** A folder put in front of PATH for this command only. */
@@ -205,6 +207,13 @@ function checkCommit(commit: string, what: string): string {
   return commit;
 }
 
+/** A command that succeeds when every one of these Debian packages is installed. */
+export function installedCheck(packages: readonly string[]): string[] {
+  // dpkg-query prints "ii" for an installed package, other states otherwise, and an error for an
+  // unknown one: anything but "ii" lines means something is missing.
+  return ['sh', '-c', 'test -z "$(dpkg-query -W -f=\'${db:Status-Abbrev}\\n\' "$@" 2>&1 | grep -v "^ii")"', 'installed', ...packages];
+}
+
 /** Where the netperf zip is downloaded when no local copy is given. */
 export function netperfDownloadPath(outDir: string): string {
   return join(outDir, 'downloads', PINNED_NETPERF.fileName);
@@ -259,9 +268,12 @@ export function osvBuildPlan(request: OsvBuildRequest): OsvBuildPlan {
   const out = request.outDir;
   const jobs = `-j${request.jobs}`;
   const run = (name: string, argv: string[], cwd = src, extra: Partial<RunStep> = {}): RunStep => ({ kind: 'run', name, argv, cwd, ...extra });
+  // Both apt steps are skipped when every package is installed already, so a machine that has
+  // them builds without a package mirror.
+  const packagesInstalled = { skipIfSucceeds: installedCheck(OSV_BUILD_PACKAGES) };
   const steps: BuildStep[] = [
-    run('update the package lists', ['apt-get', 'update'], out),
-    run('install build packages', ['apt-get', 'install', '-y', '--no-install-recommends', ...OSV_BUILD_PACKAGES], out),
+    run('update the package lists', ['apt-get', 'update'], out, packagesInstalled),
+    run('install build packages', ['apt-get', 'install', '-y', '--no-install-recommends', ...OSV_BUILD_PACKAGES], out, packagesInstalled),
     run('clone OSv', ['git', 'clone', '--no-checkout', repository, src], out, { skipIfExists: join(src, '.git') }),
     run('fetch the pinned commit', ['git', 'fetch', 'origin', commit]),
     run('check out the pinned commit', ['git', 'checkout', '--force', '--detach', commit]),

@@ -19785,6 +19785,14 @@ function runStep(step) {
     child.once("exit", (code, signal) => code === 0 ? done() : fail(new Error(`${step.name}: ${step.argv.join(" ")} exited with ${code ?? signal}`)));
   });
 }
+function succeeds(argv, cwd) {
+  return new Promise((done) => {
+    const [file, ...args] = argv;
+    const child = spawn(file, args, { cwd: existsSync2(cwd) ? cwd : "/", stdio: "ignore" });
+    child.once("error", () => done(false));
+    child.once("exit", (code) => done(code === 0));
+  });
+}
 function checkZip(step) {
   if (!existsSync2(step.file)) throw new Error(`${step.name}: ${step.file} does not exist`);
   const files = readZipFiles(readFileSync(step.file), step.file);
@@ -19824,6 +19832,10 @@ async function executeOsvBuild(plan, log = console.error) {
   for (const [i, step] of plan.steps.entries()) {
     if (step.kind === "run" && step.skipIfExists && existsSync2(step.skipIfExists)) {
       log(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);
+      continue;
+    }
+    if (step.kind === "run" && step.skipIfSucceeds && await succeeds(step.skipIfSucceeds, step.cwd)) {
+      log(`[${i + 1}/${plan.steps.length}] ${step.name}: already done`);
       continue;
     }
     log(`[${i + 1}/${plan.steps.length}] ${step.name}: ${describeStep(step)}`);
@@ -19928,6 +19940,9 @@ function checkCommit(commit, what) {
   if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`${what}: expected a full 40-hex-digit commit, got ${JSON.stringify(commit)}`);
   return commit;
 }
+function installedCheck(packages) {
+  return ["sh", "-c", `test -z "$(dpkg-query -W -f='\${db:Status-Abbrev}\\n' "$@" 2>&1 | grep -v "^ii")"`, "installed", ...packages];
+}
 function netperfDownloadPath(outDir) {
   return join2(outDir, "downloads", PINNED_NETPERF.fileName);
 }
@@ -19978,9 +19993,10 @@ function osvBuildPlan(request) {
   const out = request.outDir;
   const jobs = `-j${request.jobs}`;
   const run2 = (name, argv, cwd = src, extra = {}) => ({ kind: "run", name, argv, cwd, ...extra });
+  const packagesInstalled = { skipIfSucceeds: installedCheck(OSV_BUILD_PACKAGES) };
   const steps = [
-    run2("update the package lists", ["apt-get", "update"], out),
-    run2("install build packages", ["apt-get", "install", "-y", "--no-install-recommends", ...OSV_BUILD_PACKAGES], out),
+    run2("update the package lists", ["apt-get", "update"], out, packagesInstalled),
+    run2("install build packages", ["apt-get", "install", "-y", "--no-install-recommends", ...OSV_BUILD_PACKAGES], out, packagesInstalled),
     run2("clone OSv", ["git", "clone", "--no-checkout", repository, src], out, { skipIfExists: join2(src, ".git") }),
     run2("fetch the pinned commit", ["git", "fetch", "origin", commit]),
     run2("check out the pinned commit", ["git", "checkout", "--force", "--detach", commit]),
