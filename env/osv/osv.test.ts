@@ -1,6 +1,6 @@
 // The OSv driver: readiness and teardown against a stand-in guest (the Linux guest booted in
 // OSv's place, asking for its address by DHCP as OSv does), and a real OSv image end to end when
-// one is given (--osv-image / VIRTNET_OSV_IMAGE); OSv cannot be built here.
+// one is given (--osv-image / VIRTNET_OSV_IMAGE; scripts/build-osv-image.ts builds one).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -12038,10 +12038,10 @@ var require_headers = __commonJS({
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
         if (exists2) {
-          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists2.name,
-            value: `${exists2.value}${delimiter}${value}`
+            value: `${exists2.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -19239,15 +19239,15 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter2 = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+  if (key.includes(delimiter2)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
   }
-  if (convertedValue.includes(delimiter)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+  if (convertedValue.includes(delimiter2)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
   }
-  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -19644,7 +19644,7 @@ function info(message) {
 }
 
 // actions/build-osv-image/src/main.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { existsSync as existsSync3, readFileSync as readFileSync2 } from "node:fs";
 
 // actions/lib/action/inputs.ts
@@ -19699,19 +19699,124 @@ function parseBuildOsvImageInputs(read, runner, defaultCommit) {
 
 // env/osv/build-image.ts
 import { spawn } from "node:child_process";
+import { createHash as createHash2 } from "node:crypto";
+import { chmodSync, existsSync as existsSync2, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+
+// env/osv/zip-content.ts
 import { createHash } from "node:crypto";
-import { existsSync as existsSync2, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { crc32, inflateRawSync } from "node:zlib";
+var END_OF_CENTRAL_DIRECTORY = 101010256;
+var CENTRAL_ENTRY = 33639248;
+var LOCAL_HEADER = 67324752;
+var UNIX = 3;
+function findEndOfCentralDirectory(zip, what) {
+  for (let at = zip.length - 22; at >= Math.max(0, zip.length - 22 - 65535); at--) {
+    if (zip.readUInt32LE(at) === END_OF_CENTRAL_DIRECTORY) return at;
+  }
+  throw new Error(`${what}: not a zip archive (no end-of-central-directory record)`);
+}
+function modeOf(madeBy, externalAttributes) {
+  if (madeBy >> 8 !== UNIX) return "100644";
+  const unixMode = externalAttributes >>> 16;
+  if ((unixMode & 61440) === 40960) return "120000";
+  return unixMode & 73 ? "100755" : "100644";
+}
+function readZipFiles(zip, what) {
+  const end = findEndOfCentralDirectory(zip, what);
+  const count = zip.readUInt16LE(end + 10);
+  const directoryOffset = zip.readUInt32LE(end + 16);
+  if (count === 65535 || directoryOffset === 4294967295) throw new Error(`${what}: zip64 archives are not supported`);
+  const files = [];
+  let at = directoryOffset;
+  for (let i = 0; i < count; i++) {
+    if (at + 46 > zip.length || zip.readUInt32LE(at) !== CENTRAL_ENTRY) throw new Error(`${what}: central directory entry ${i} is damaged`);
+    const madeBy = zip.readUInt16LE(at + 4);
+    const flags = zip.readUInt16LE(at + 8);
+    const method = zip.readUInt16LE(at + 10);
+    const crc = zip.readUInt32LE(at + 16);
+    const compressedSize = zip.readUInt32LE(at + 20);
+    const size = zip.readUInt32LE(at + 24);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const externalAttributes = zip.readUInt32LE(at + 38);
+    const localOffset = zip.readUInt32LE(at + 42);
+    const path = zip.subarray(at + 46, at + 46 + nameLength).toString(flags & 2048 ? "utf8" : "latin1");
+    at += 46 + nameLength + extraLength + commentLength;
+    if (path.endsWith("/")) continue;
+    if (flags & 1) throw new Error(`${what}: ${path} is encrypted`);
+    if (localOffset + 30 > zip.length || zip.readUInt32LE(localOffset) !== LOCAL_HEADER) throw new Error(`${what}: local header of ${path} is damaged`);
+    const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
+    const stored = zip.subarray(dataStart, dataStart + compressedSize);
+    let content;
+    if (method === 0) content = Buffer.from(stored);
+    else if (method === 8) content = inflateRawSync(stored);
+    else throw new Error(`${what}: ${path} uses compression method ${method} (only stored and deflated are supported)`);
+    if (content.length !== size || crc32(content) !== crc) throw new Error(`${what}: ${path} does not match its recorded size and CRC (damaged archive)`);
+    files.push({ path, mode: modeOf(madeBy, externalAttributes), content });
+  }
+  return files;
+}
+function contentManifest(files) {
+  const lines = files.map((f) => ({ path: f.path, line: `${f.mode} ${createHash("sha256").update(f.content).digest("hex")} ${f.path}
+` }));
+  lines.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+  return lines.map((l) => l.line).join("");
+}
+function contentSha256(files) {
+  return createHash("sha256").update(contentManifest(files)).digest("hex");
+}
+function filesOutside(files, topFolder) {
+  return files.map((f) => f.path).filter((p) => !p.startsWith(topFolder));
+}
+
+// env/osv/build-image.ts
 function sha256File(path) {
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
+  return createHash2("sha256").update(readFileSync(path)).digest("hex");
 }
 function runStep(step) {
   return new Promise((done, fail) => {
     const [file, ...args] = step.argv;
-    const child = spawn(file, args, { cwd: step.cwd, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive", ...step.env };
+    if (step.pathPrepend) env.PATH = [step.pathPrepend, process.env.PATH].filter(Boolean).join(delimiter);
+    const child = spawn(file, args, { cwd: step.cwd, stdio: ["ignore", "inherit", "inherit"], env });
     child.once("error", (e) => fail(new Error(`${step.name}: ${e.message}`)));
     child.once("exit", (code, signal) => code === 0 ? done() : fail(new Error(`${step.name}: ${step.argv.join(" ")} exited with ${code ?? signal}`)));
   });
+}
+function succeeds(argv, cwd) {
+  return new Promise((done) => {
+    const [file, ...args] = argv;
+    const child = spawn(file, args, { cwd: existsSync2(cwd) ? cwd : "/", stdio: "ignore" });
+    child.once("error", () => done(false));
+    child.once("exit", (code) => done(code === 0));
+  });
+}
+function checkZip(step) {
+  if (!existsSync2(step.file)) throw new Error(`${step.name}: ${step.file} does not exist`);
+  const files = readZipFiles(readFileSync(step.file), step.file);
+  const outside = filesOutside(files, step.topFolder);
+  if (outside.length > 0) throw new Error(`${step.name}: ${step.file} has files outside ${step.topFolder}: ${outside.slice(0, 3).join(", ")}`);
+  const actual = contentSha256(files);
+  if (actual !== step.contentSha256) throw new Error(`${step.name}: ${step.file} has content sha256 ${actual}, expected ${step.contentSha256} (not the pinned source)`);
+}
+async function executeStep(step) {
+  if (step.kind === "run") {
+    mkdirSync(step.cwd, { recursive: true });
+    await runStep(step);
+  } else if (step.kind === "write") {
+    mkdirSync(dirname(step.path), { recursive: true });
+    writeFileSync(step.path, step.text);
+    chmodSync(step.path, step.mode);
+  } else {
+    checkZip(step);
+  }
+}
+function describeStep(step) {
+  if (step.kind === "run") return step.argv.join(" ");
+  if (step.kind === "write") return `write ${step.path}`;
+  return `content sha256 of ${step.file} = ${step.contentSha256}`;
 }
 function isCachedOsvImage(plan) {
   if (!existsSync2(plan.image) || !existsSync2(plan.metadataFile)) return false;
@@ -19725,13 +19830,16 @@ async function executeOsvBuild(plan, log = console.error) {
   }
   mkdirSync(join(plan.image, ".."), { recursive: true });
   for (const [i, step] of plan.steps.entries()) {
-    if (step.skipIfExists && existsSync2(step.skipIfExists)) {
+    if (step.kind === "run" && step.skipIfExists && existsSync2(step.skipIfExists)) {
       log(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);
       continue;
     }
-    log(`[${i + 1}/${plan.steps.length}] ${step.name}: ${step.argv.join(" ")}`);
-    mkdirSync(step.cwd, { recursive: true });
-    await runStep(step);
+    if (step.kind === "run" && step.skipIfSucceeds && await succeeds(step.skipIfSucceeds, step.cwd)) {
+      log(`[${i + 1}/${plan.steps.length}] ${step.name}: already done`);
+      continue;
+    }
+    log(`[${i + 1}/${plan.steps.length}] ${step.name}: ${describeStep(step)}`);
+    await executeStep(step);
   }
   renameSync(`${plan.image}.partial`, plan.image);
   const buildSeconds = (performance.now() - t0) / 1e3;
@@ -19743,14 +19851,36 @@ async function executeOsvBuild(plan, log = console.error) {
 }
 
 // env/osv/build-plan.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { join as join2 } from "node:path";
 var PINNED_OSV = {
   commit: "0e34e4dc2b278b7f64e4169abbf297b7de46fb6b",
   describe: "v0.57.0-398-g0e34e4dc",
-  /** The osv-apps commit that OSv commit pins as its `apps` submodule. */
-  appsCommit: "b2d53b348c15ee1c1a05b1f23fe4f4702dc9cbef",
+  /**
+   * The osv-apps commit built into the image: osv-apps master of 2024-06-14 ("fio: bump to the
+   * version 3.29"), the newest commit of the public osv-apps history copied so far. The build
+   * checks it out in apps/ whatever the OSv tree records (see recordedAppsCommit).
+   */
+  appsCommit: "2347c09a7fb55e6e13474a83339d6f4e26e43c85",
+  /**
+   * What the OSv commit records for its `apps` submodule. It was not in the osv-apps history
+   * available, so it is not the default; `--apps-commit` selects it where it can be fetched.
+   */
+  recordedAppsCommit: "b2d53b348c15ee1c1a05b1f23fe4f4702dc9cbef",
   repository: "https://github.com/cloudius-systems/osv.git"
+};
+var PINNED_NETPERF = {
+  version: "2.7.0",
+  tag: "netperf-2.7.0",
+  commit: "f46c0319851d85e135e46289fa484b01705af73e",
+  /** The URL in osv-apps' netperf/GET: the build's only download, served from the checked file. */
+  url: "https://codeload.github.com/HewlettPackard/netperf/zip/netperf-2.7.0",
+  /** Where GET puts the download, which it then unzips. */
+  fileName: "netperf-2.7.0.zip",
+  /** The one folder the zip unpacks into (GET renames it). */
+  topFolder: "netperf-netperf-2.7.0/",
+  /** 155 files, 25 of them executable. */
+  contentSha256: "9e987c3eafaca58911b1833f36b75b277e7dd3d3cba0c2b0a215334cfb6525a3"
 };
 var OSV_SUBMODULES = ["external/x64/acpica", "musl_0.9.12", "musl_1.2.1", "kbuild", "apps"];
 var OSV_BUILD_PACKAGES = [
@@ -19781,7 +19911,25 @@ var OSV_BUILD_PACKAGES = [
   "ca-certificates"
 ];
 var OSV_VARIANTS2 = ["netperf-app", "host-netserver"];
-var PLAN_VERSION = 1;
+var PLAN_VERSION = 2;
+var WGET_STAND_IN = `#!/bin/sh
+# virtnet's OSv build: stands in for wget (see env/osv/build-plan.ts, WGET_STAND_IN).
+out= url=
+while [ $# -gt 0 ]; do
+  case $1 in
+    -O|--output-document) out=$2; shift 2 ;;
+    -O*) out=\${1#-O}; shift ;;
+    --output-document=*) out=\${1#*=}; shift ;;
+    -*) shift ;;
+    *) url=$1; shift ;;
+  esac
+done
+if [ "$url" = "$VIRTNET_NETPERF_URL" ] && [ -n "$out" ]; then
+  exec cp -- "$VIRTNET_NETPERF_ZIP" "$out"
+fi
+echo "virtnet OSv build: refused to download \${url:-(no URL)}: only $VIRTNET_NETPERF_URL (with -O FILE) is served, from the pinned $VIRTNET_NETPERF_ZIP" >&2
+exit 1
+`;
 function commandLineFor(variant) {
   return variant === "netperf-app" ? "--rootfs=rofs /tools/netserver.so -D -4 -f" : "--rootfs=rofs /netserver -D -4 -f";
 }
@@ -19792,6 +19940,32 @@ function checkCommit(commit, what) {
   if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`${what}: expected a full 40-hex-digit commit, got ${JSON.stringify(commit)}`);
   return commit;
 }
+function installedCheck(packages) {
+  return ["sh", "-c", `test -z "$(dpkg-query -W -f='\${db:Status-Abbrev}\\n' "$@" 2>&1 | grep -v "^ii")"`, "installed", ...packages];
+}
+function netperfDownloadPath(outDir) {
+  return join2(outDir, "downloads", PINNED_NETPERF.fileName);
+}
+function netperfSteps(request, zip, tools) {
+  const steps = [];
+  if (!request.netperfZip) {
+    steps.push({
+      kind: "run",
+      name: `download netperf ${PINNED_NETPERF.version}`,
+      argv: ["sh", "-c", 'mkdir -p "$(dirname "$0")" && wget -nv -O "$0.partial" "$1" && mv -- "$0.partial" "$0"', zip, PINNED_NETPERF.url],
+      cwd: request.outDir,
+      skipIfExists: zip
+    });
+  }
+  steps.push(
+    { kind: "check-zip", name: `check the netperf ${PINNED_NETPERF.version} source`, file: zip, topFolder: PINNED_NETPERF.topFolder, contentSha256: PINNED_NETPERF.contentSha256 },
+    { kind: "write", name: "install the wget stand-in for the build", path: join2(tools, "wget"), text: WGET_STAND_IN, mode: 493 },
+    // GET runs only while apps/netperf has no usr.manifest: clean it so the image's netserver is
+    // always built from the checked source, never left over from an earlier build.
+    { kind: "run", name: "clean the netperf app", argv: ["git", "-C", "apps", "clean", "-ffdxq", "--", "netperf"], cwd: request.sourceDir }
+  );
+  return steps;
+}
 function osvBuildPlan(request) {
   if (!OSV_VARIANTS2.includes(request.variant)) throw new Error(`OSv variant: expected one of ${OSV_VARIANTS2.join(", ")}, got ${JSON.stringify(request.variant)}`);
   if (!Number.isInteger(request.jobs) || request.jobs < 1 || request.jobs > 256) throw new Error(`OSv build: jobs ${request.jobs} out of range (1..256)`);
@@ -19799,6 +19973,8 @@ function osvBuildPlan(request) {
   const appsCommit = checkCommit(request.appsCommit ?? PINNED_OSV.appsCommit, "osv-apps commit");
   const repository = request.repository ?? PINNED_OSV.repository;
   if (request.variant === "host-netserver" && !request.hostNetserverSha256) throw new Error("OSv variant host-netserver: the host netserver sha256 is needed for the cache key");
+  if (request.variant === "host-netserver" && request.netperfZip) throw new Error("OSv variant host-netserver: a netperf zip is used only by the netperf-app variant");
+  const netperfApp = request.variant === "netperf-app";
   const commandLine = commandLineFor(request.variant);
   const inputs = {
     planVersion: PLAN_VERSION,
@@ -19809,34 +19985,51 @@ function osvBuildPlan(request) {
     packages: OSV_BUILD_PACKAGES,
     commandLine,
     fs: "rofs",
+    ...netperfApp ? { netperf: { version: PINNED_NETPERF.version, contentSha256: PINNED_NETPERF.contentSha256 } } : {},
     ...request.variant === "host-netserver" ? { hostNetserverSha256: request.hostNetserverSha256 } : {}
   };
-  const key = createHash2("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 16);
+  const key = createHash3("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 16);
   const src = request.sourceDir;
+  const out = request.outDir;
   const jobs = `-j${request.jobs}`;
+  const run2 = (name, argv, cwd = src, extra = {}) => ({ kind: "run", name, argv, cwd, ...extra });
+  const packagesInstalled = { skipIfSucceeds: installedCheck(OSV_BUILD_PACKAGES) };
   const steps = [
-    { name: "install build packages", argv: ["apt-get", "install", "-y", "--no-install-recommends", ...OSV_BUILD_PACKAGES], cwd: request.outDir },
-    { name: "clone OSv", argv: ["git", "clone", "--no-checkout", repository, src], cwd: request.outDir, skipIfExists: join2(src, ".git") },
-    { name: "fetch the pinned commit", argv: ["git", "fetch", "origin", commit], cwd: src },
-    { name: "check out the pinned commit", argv: ["git", "checkout", "--force", "--detach", commit], cwd: src },
-    { name: "init submodules", argv: ["git", "submodule", "update", "--init", "--force", ...OSV_SUBMODULES], cwd: src },
-    { name: "check the apps submodule", argv: ["sh", "-c", 'test "$(git -C apps rev-parse HEAD)" = "$0" || { echo "apps is at $(git -C apps rev-parse HEAD), expected $0" >&2; exit 1; }', appsCommit], cwd: src }
+    run2("update the package lists", ["apt-get", "update"], out, packagesInstalled),
+    run2("install build packages", ["apt-get", "install", "-y", "--no-install-recommends", ...OSV_BUILD_PACKAGES], out, packagesInstalled),
+    run2("clone OSv", ["git", "clone", "--no-checkout", repository, src], out, { skipIfExists: join2(src, ".git") }),
+    run2("fetch the pinned commit", ["git", "fetch", "origin", commit]),
+    run2("check out the pinned commit", ["git", "checkout", "--force", "--detach", commit]),
+    // `git submodule update` checks out what the superproject's index records, so recording the
+    // chosen osv-apps commit there (not committed; the checkout above resets it) makes git clone,
+    // fetch and check out exactly that commit in apps/.
+    run2("select the osv-apps commit", ["git", "update-index", "--cacheinfo", `160000,${appsCommit},apps`]),
+    run2("init submodules", ["git", "submodule", "update", "--init", "--force", ...OSV_SUBMODULES]),
+    run2("check the apps submodule", ["sh", "-c", 'test "$(git -C apps rev-parse HEAD)" = "$0" || { echo "apps is at $(git -C apps rev-parse HEAD), expected $0" >&2; exit 1; }', appsCommit])
   ];
-  if (request.variant === "netperf-app") {
-    steps.push({ name: "build OSv with the netperf app", argv: ["./scripts/build", jobs, "fs=rofs", "image=netperf"], cwd: src });
+  const tools = join2(out, "build-tools");
+  const zip = request.netperfZip ?? netperfDownloadPath(out);
+  if (netperfApp) {
+    steps.push(
+      ...netperfSteps(request, zip, tools),
+      run2("build OSv with the netperf app", ["./scripts/build", jobs, "fs=rofs", "image=netperf"], src, {
+        env: { VIRTNET_NETPERF_URL: PINNED_NETPERF.url, VIRTNET_NETPERF_ZIP: zip },
+        pathPrepend: tools
+      })
+    );
   } else {
     steps.push(
-      { name: "clean the previous manifest", argv: ["rm", "-f", "build/last/append.manifest", "build/last/append_cmdline"], cwd: src },
-      { name: "build the OSv kernel", argv: ["./scripts/build", jobs, "fs=rofs", "image=empty"], cwd: src },
+      run2("clean the previous manifest", ["rm", "-f", "build/last/append.manifest", "build/last/append_cmdline"]),
+      run2("build the OSv kernel", ["./scripts/build", jobs, "fs=rofs", "image=empty"]),
       // manifest_from_host.sh calls lddtree, a Python script that needs the distribution's
       // python3-pyelftools: a python3 from a version manager earlier on PATH lacks it.
-      { name: "manifest of the host netserver", argv: ["env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "./scripts/manifest_from_host.sh", "-w", "netserver"], cwd: src },
-      { name: "build the image with the host netserver", argv: ["./scripts/build", jobs, "fs=rofs", "image=empty", "--append-manifest"], cwd: src },
-      { name: "set the command line", argv: ["./scripts/imgedit.py", "setargs", "build/last/usr.img", commandLine], cwd: src }
+      run2("manifest of the host netserver", ["env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "./scripts/manifest_from_host.sh", "-w", "netserver"]),
+      run2("build the image with the host netserver", ["./scripts/build", jobs, "fs=rofs", "image=empty", "--append-manifest"]),
+      run2("set the command line", ["./scripts/imgedit.py", "setargs", "build/last/usr.img", commandLine])
     );
   }
-  const image = join2(request.outDir, `osv-${request.variant}-${key}.img`);
-  steps.push({ name: "keep the image", argv: ["cp", "--", join2(src, "build/last/usr.img"), `${image}.partial`], cwd: src });
+  const image = join2(out, `osv-${request.variant}-${key}.img`);
+  steps.push(run2("keep the image", ["cp", "--", join2(src, "build/last/usr.img"), `${image}.partial`]));
   return {
     key,
     inputs,
@@ -19853,7 +20046,8 @@ function osvBuildPlan(request) {
       osvVersion: commit === PINNED_OSV.commit ? PINNED_OSV.describe : commit.slice(0, 12),
       appsCommit,
       commandLine,
-      netperf: request.variant === "netperf-app" ? "netperf 2.7.0 built by the OSv netperf app" : `the host's netserver (sha256 ${request.hostNetserverSha256})`,
+      netperf: netperfApp ? `netperf ${PINNED_NETPERF.version} (HewlettPackard/netperf tag ${PINNED_NETPERF.tag}, content sha256 ${PINNED_NETPERF.contentSha256}) built by the OSv netperf app` : `the host's netserver (sha256 ${request.hostNetserverSha256})`,
+      ...netperfApp ? { netperfSource: { version: PINNED_NETPERF.version, tag: PINNED_NETPERF.tag, commit: PINNED_NETPERF.commit, contentSha256: PINNED_NETPERF.contentSha256, from: request.netperfZip ? "local file" : "download" } } : {},
       fs: "rofs"
     }
   };
@@ -19871,7 +20065,7 @@ async function run() {
       outDir: settings.cacheDir,
       jobs: settings.jobs,
       commit: settings.osvCommit,
-      hostNetserverSha256: settings.variant === "host-netserver" ? createHash3("sha256").update(readFileSync2(hostNetserver)).digest("hex") : void 0
+      hostNetserverSha256: settings.variant === "host-netserver" ? createHash4("sha256").update(readFileSync2(hostNetserver)).digest("hex") : void 0
     });
     const cached = isCachedOsvImage(plan);
     if (!cached && settings.cacheOnly) throw new Error(`no cached image for key ${plan.key} in ${settings.cacheDir}, and cache-only is true`);
