@@ -41321,8 +41321,8 @@ function testbedCondition(input2) {
   if (!link3) return "link not recorded";
   if (link3.kind === "external") return `a real runner pair (server ${link3.serverAddress}; ${link3.shaping})`;
   const rate = link3.rateMbit ? `${link3.rateMbit} Mbit/s shaped veth` : "unshaped veth";
-  const delay = Object.entries(link3).find(([k2, v]) => /delay/i.test(k2) && v !== null && v !== void 0 && v !== "" && v !== 0);
-  return `embedded testbed (${rate}, ${delay ? `delay ${delay[0]} ${String(delay[1])}` : "no delay line"})`;
+  const delay = link3.oneWayDelayMicroseconds ? `${link3.oneWayDelayMicroseconds} us one-way delay` : "no delay line";
+  return `embedded testbed (${rate}, ${delay})`;
 }
 function acceleratorCondition(input2, environments2) {
   const described2 = input2.manifest?.environmentDescriptions;

@@ -11,7 +11,6 @@ import { syntheticRun } from '../../testing/synthetic.ts';
 import { environmentTitle } from '../../report/charts/style.ts';
 import { analyseRun, runCharts } from '../../report/report.ts';
 import { softwareTable } from '../../report/tables.ts';
-import type { Manifest } from '../../measure/records.ts';
 
 const PLANS = new URL('../../../../env/plans', import.meta.url).pathname;
 const CLAIMS = loadClaims('paper', PLANS);
@@ -195,7 +194,7 @@ describe('conditions and scope', () => {
     const tcg = byId(judgeClaims(syntheticRun({ plan, environments: ALL, replicates: 2, seed: 3, accelerator: 'tcg' }), CLAIMS));
     expect(tcg['tcp-fig5-osv-best-average-ratio']!.conditions).toMatch(/osv on TCG \(software emulation\), kvm on TCG \(software emulation\)$/);
     const link = run.manifest.link!;
-    expect(testbedCondition({ manifest: { link: { ...link, delayMs: 0.15 } as Manifest['link'] } })).toBe('embedded testbed (100 Mbit/s shaped veth, delay delayMs 0.15)');
+    expect(testbedCondition({ manifest: { link: { ...link, oneWayDelayMicroseconds: 150 } } })).toBe('embedded testbed (100 Mbit/s shaped veth, 150 us one-way delay)');
     expect(testbedCondition({ manifest: { link: { ...link, kind: 'external', serverAddress: '198.18.7.1', shaping: 'none' } } })).toBe('a real runner pair (server 198.18.7.1; none)');
   });
 

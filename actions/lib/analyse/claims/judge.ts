@@ -82,9 +82,8 @@ export function testbedCondition(input: RunFacts): string {
   if (!link) return 'link not recorded';
   if (link.kind === 'external') return `a real runner pair (server ${link.serverAddress}; ${link.shaping})`;
   const rate = link.rateMbit ? `${link.rateMbit} Mbit/s shaped veth` : 'unshaped veth';
-  // The delay line is recorded in the link description when the testbed has one.
-  const delay = Object.entries(link as unknown as Record<string, unknown>).find(([k, v]) => /delay/i.test(k) && v !== null && v !== undefined && v !== '' && v !== 0);
-  return `embedded testbed (${rate}, ${delay ? `delay ${delay[0]} ${String(delay[1])}` : 'no delay line'})`;
+  const delay = link.oneWayDelayMicroseconds ? `${link.oneWayDelayMicroseconds} us one-way delay` : 'no delay line';
+  return `embedded testbed (${rate}, ${delay})`;
 }
 
 function acceleratorCondition(input: RunFacts, environments: readonly string[]): string {
