@@ -21,7 +21,7 @@ interface Script {
 function fakeDocker(script: Script): { docker: DockerRunner; calls: string[][] } {
   const images = new Set(script.present ?? []);
   const calls: string[][] = [];
-  const result = (exitCode: number, stdout = '', stderr = ''): CommandResult => ({ argv: [], exitCode, signal: null, stdout, stderr, timedOut: false, durationMs: 1 });
+  const result = (exitCode: number, stdout = '', stderr = ''): CommandResult => ({ argv: [], exitCode, signal: null, stdout, stderr, timedOut: false, aborted: false, durationMs: 1 });
   const docker: DockerRunner = async (args) => {
     calls.push(args);
     const [cmd] = args;

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processStartTicks } from '../../actions/lib/core/proc.ts';
+import { processStartTicks } from '../../actions/lib/core/liveness.ts';
 import { expandPoints, taskKey } from '../../actions/lib/plan/plan.ts';
 import { runCommand, waitUntil } from '../../actions/lib/core/proc.ts';
 import { loadRun, RUN_LOCK_FILE, type LoadedRun } from '../../actions/lib/measure/run-dir.ts';

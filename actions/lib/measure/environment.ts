@@ -37,8 +37,11 @@ export interface EnvironmentDriver {
   /** Whether this machine can run it, and if not, why (shown to the user, used as a test skip message). */
   available(settings: Record<string, string>): Promise<Availability>;
   start(context: EnvironmentContext): Promise<StartedEnvironment>;
-  /** Removes whatever a killed run left behind, found by the project's own names; returns what it removed. */
-  cleanup(): Promise<string[]>;
+  /**
+   * Removes whatever a killed run left behind, found by the project's own names and PIDs; returns
+   * what it removed. `onlyIndex`: only what served that testbed (`virtnet cleanup --index N`).
+   */
+  cleanup(onlyIndex?: number | null): Promise<string[]>;
 }
 
 export class EnvironmentError extends Error {

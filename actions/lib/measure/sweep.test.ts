@@ -38,7 +38,7 @@ function fakeIO(records: MeasurementRecord[], onNetperf?: () => void): SweepIO {
   return {
     netperf: async (args): Promise<CommandResult> => {
       onNetperf?.();
-      return { argv: args, exitCode: 0, signal: null, stdout: tcpOutput, stderr: '', timedOut: false, durationMs: 1 };
+      return { argv: args, exitCode: 0, signal: null, stdout: tcpOutput, stderr: '', timedOut: false, aborted: false, durationMs: 1 };
     },
     append: (r) => records.push(r),
     now: () => new Date(),
