@@ -84,6 +84,27 @@ describe('runSweep under faults', () => {
     expect(stops).toEqual(['a']);
   });
 
+  it('runs no warm-up and no measurement when the signal came during the start (Ctrl-C while an environment starts)', async () => {
+    const controller = new AbortController();
+    const driver = fakeDriver('a', { stops: [] });
+    const stops: string[] = [];
+    const slowStart: EnvironmentDriver = {
+      ...driver,
+      start: async (ctx) => {
+        const started = await driver.start(ctx);
+        controller.abort('SIGINT'); // the start finishes, but the user has asked to stop meanwhile
+        return { ...started, stop: async () => void stops.push('a') };
+      },
+    };
+    const events: string[] = [];
+    let netperfCalls = 0;
+    const outcome = await runSweep(request([slowStart], { plan: { ...plan, warmupSeconds: 2 }, signal: controller.signal, onEvent: (e) => events.push(e.kind) }), fakeIO([], () => netperfCalls++));
+    expect(netperfCalls).toBe(0);
+    expect(events).not.toContain('warmup');
+    expect(outcome).toMatchObject({ interrupted: true, measured: 0 });
+    expect(stops).toEqual(['a']);
+  });
+
   it('skips exactly the done set on resume, in the same seeded order', async () => {
     const all = scheduleTasks(plan, 'a');
     const done = new Set(all.filter((_, i) => i % 2 === 0).map((t) => taskKey({ environment: 'a', pointId: t.point.id, replicate: t.replicate })));
