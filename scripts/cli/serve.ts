@@ -10,40 +10,11 @@ import { type RunningCoordinator, startCoordinator } from '../../actions/lib/mea
 import { collectHostInfo } from '../../actions/lib/measure/host-info.ts';
 import { sleep } from '../../actions/lib/core/proc.ts';
 import { netperfProbe } from '../../actions/lib/measure/session.ts';
+import { endpointFileText, releasedMarker, SERVE_OPTIONS, serveRequestFrom } from '../../actions/lib/measure/serve-protocol.ts';
 import type { StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { findEnvironment } from '../../env/registry.ts';
 import { testbedLayout } from '../../env/testbed/testbed.ts';
-import { intOption, parseCommandArgs, UsageError } from './common.ts';
-
-const OPTIONS = {
-  env: { type: 'string' },
-  index: { type: 'string' },
-  server: { type: 'string' },
-  'endpoint-file': { type: 'string' },
-  'control-port': { type: 'string' },
-  'data-port': { type: 'string' },
-  'coordinator-port': { type: 'string' },
-  'ready-timeout': { type: 'string' },
-  'hold-timeout': { type: 'string' },
-  'osv-image': { type: 'string' },
-  accel: { type: 'string' },
-  'log-dir': { type: 'string' },
-} as const;
-
-/** What the endpoint file holds: read by the start-environment action (and by people). */
-export interface EndpointFile {
-  pid: number;
-  environment: string;
-  endpoint: { address: string; controlPort: number; dataPort: number };
-  coordinatorPort: number | null;
-  description: StartedEnvironment['description'];
-  startedAt: string;
-  holdUntil: string;
-}
-
-export function releasedMarker(endpointFile: string): string {
-  return `${endpointFile}.released`;
-}
+import { asOptions, parseCommandArgs, UsageError } from './common.ts';
 
 function writeAtomically(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -53,23 +24,20 @@ function writeAtomically(path: string, content: string): void {
 }
 
 export async function commandServe(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  const { values, positionals } = parseCommandArgs(args, SERVE_OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
-  if (!values.env) throw new UsageError('--env is required: the one environment to serve');
-  if (!values['endpoint-file']) throw new UsageError('--endpoint-file is required: where to write the endpoint once ready');
-  const driver = findEnvironment(values.env);
-  const index = intOption('index', values.index, 0, 63) ?? 0;
-  const serverAddress = values.server ?? testbedLayout(index).serverAddress;
-  const ports = { control: intOption('control-port', values['control-port'], 1, 65535) ?? 12865, data: intOption('data-port', values['data-port'], 1, 65535) ?? 12866 };
-  const coordinatorPort = intOption('coordinator-port', values['coordinator-port'], 0, 65535) ?? 12867;
-  const readyTimeoutS = intOption('ready-timeout', values['ready-timeout'], 1, 3600) ?? 300;
-  const holdMinutes = intOption('hold-timeout', values['hold-timeout'], 1, 24 * 60) ?? 360;
-  const accel = values.accel ?? 'auto';
-  if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel: expected auto, kvm or tcg, got ${JSON.stringify(accel)}`);
-  const endpointFile = values['endpoint-file'];
-  const logDir = values['log-dir'] ?? join(dirname(endpointFile), `virtnet-serve-logs-${driver.name}`);
-  const settings: Record<string, string> = { accel, testbedIndex: String(index) };
-  if (values['osv-image']) settings.osvImage = values['osv-image'];
+  const request = asOptions(() => serveRequestFrom(values));
+  const driver = findEnvironment(request.environment);
+  const index = request.testbedIndex;
+  const serverAddress = request.serverAddress ?? testbedLayout(index).serverAddress;
+  const ports = { control: request.controlPort, data: request.dataPort };
+  const coordinatorPort = request.coordinatorPort;
+  const readyTimeoutS = request.readyTimeoutSeconds;
+  const holdMinutes = request.holdTimeoutMinutes;
+  const endpointFile = request.endpointFile;
+  const logDir = request.logDir ?? join(dirname(endpointFile), `virtnet-serve-logs-${driver.name}`);
+  const settings: Record<string, string> = { accel: request.accelerator, testbedIndex: String(index) };
+  if (request.osvImage) settings.osvImage = request.osvImage;
 
   rmSync(endpointFile, { force: true });
   rmSync(releasedMarker(endpointFile), { force: true });
@@ -112,7 +80,7 @@ export async function commandServe(args: string[]): Promise<number> {
         },
       });
     }
-    const content: EndpointFile = {
+    const content = {
       pid: process.pid,
       environment: driver.name,
       endpoint: started.endpoint,
@@ -121,7 +89,7 @@ export async function commandServe(args: string[]): Promise<number> {
       startedAt: new Date().toISOString(),
       holdUntil: holdUntil.toISOString(),
     };
-    writeAtomically(endpointFile, `${JSON.stringify(content, null, 2)}\n`);
+    writeAtomically(endpointFile, endpointFileText(content));
     console.log(`virtnet serve: ${driver.name} ready: ${started.description.summary}; holding until SIGTERM or ${holdUntil.toISOString()}`);
     await sleep(holdMinutes * 60_000, controller.signal);
     if (!controller.signal.aborted) console.log(`virtnet serve: hold timeout of ${holdMinutes} min reached: tearing ${driver.name} down`);

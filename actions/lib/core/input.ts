@@ -12,12 +12,20 @@ export class InputError extends Error {
   readonly field: string;
   /** What is wrong with the value and what was expected, quoting the value. */
   readonly problem: string;
-  /** `message` defaults to "field: problem". */
-  constructor(field: string, problem: string, message = `${field}: ${problem}`) {
+  /** `message` defaults to the field and the problem as one phrase. */
+  constructor(field: string, problem: string, message = phrase(field, problem)) {
     super(message);
     this.field = field;
     this.problem = problem;
   }
+}
+
+/**
+ * A field (however it is worded: "env", "--env", "input env") and its problem as one phrase:
+ * "--env is required: ..." for a problem that says what the field is, "--env: expected ..." else.
+ */
+export function phrase(field: string, problem: string): string {
+  return problem.startsWith('is ') ? `${field} ${problem}` : `${field}: ${problem}`;
 }
 
 export function quoted(value: string): string {

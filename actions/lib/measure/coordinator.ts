@@ -4,32 +4,10 @@
 // per connection, one JSON line back; input bounded in size and time.
 
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import type { Endpoint } from './netperf.ts';
-import type { EnvironmentDescription, HostInfo } from './records.ts';
+import { type CoordinatorRequest, type CoordinatorResponse, type CoordinatorStatus, MAX_REQUEST_BYTES, parseCoordinatorRequest, parseCoordinatorResponse } from './serve-protocol.ts';
 
-export interface CoordinatorStatus {
-  environment: string;
-  endpoint: Endpoint;
-  /** True once a client has released the environment. */
-  released: boolean;
-  /** The server's description of the environment (versions, settings) for the client's manifest. */
-  description: EnvironmentDescription | null;
-  /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
-  host: HostInfo | null;
-}
-
-export type CoordinatorRequest = { kind: 'status' } | { kind: 'release'; environment: string };
-
-export type CoordinatorResponse = { ok: true; status: CoordinatorStatus } | { ok: false; error: string };
-
-const MAX_REQUEST_BYTES = 256;
-
-export function parseCoordinatorRequest(line: string): CoordinatorRequest {
-  const words = line.trim().split(/\s+/);
-  if (words.length === 1 && words[0] === 'status') return { kind: 'status' };
-  if (words.length === 2 && words[0] === 'release' && /^[a-z0-9-]{1,40}$/.test(words[1]!)) return { kind: 'release', environment: words[1]! };
-  throw new Error(`coordinator: unknown request ${JSON.stringify(line.slice(0, 60))}: expected "status" or "release <environment>"`);
-}
+export { parseCoordinatorRequest };
+export type { CoordinatorRequest, CoordinatorResponse, CoordinatorStatus };
 
 /** The server's answer to one request; `release` only releases the environment that is live. */
 export function answerRequest(status: CoordinatorStatus, request: CoordinatorRequest): CoordinatorResponse {
@@ -89,7 +67,7 @@ export async function startCoordinator(options: { address: string; port: number;
   };
 }
 
-/** Sends one request and returns the parsed answer; throws on connection errors and timeouts. */
+/** Sends one request and returns the answer, checked against its schema; throws on connection errors, timeouts and malformed answers. */
 export function askCoordinator(address: string, port: number, request: string, timeoutMs = 5000): Promise<CoordinatorResponse> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: address, port });
@@ -107,11 +85,10 @@ export function askCoordinator(address: string, port: number, request: string, t
     });
     socket.on('close', () => {
       clearTimeout(timer);
-      const line = data.split('\n')[0] ?? '';
       try {
-        resolve(JSON.parse(line) as CoordinatorResponse);
-      } catch {
-        reject(new Error(`coordinator ${address}:${port}: unreadable answer ${JSON.stringify(line.slice(0, 80))}`));
+        resolve(parseCoordinatorResponse(data.split('\n')[0] ?? '', `${address}:${port}`));
+      } catch (e) {
+        reject(e);
       }
     });
   });

@@ -1,6 +1,7 @@
 // The contract every environment implements. The sweep only ever sees this interface: adding an
 // environment means one folder under env/ and one line in env/registry.ts.
 
+import { InputError, quoted } from '../core/input.ts';
 import type { Endpoint } from './netperf.ts';
 import type { EnvironmentDescription } from './records.ts';
 
@@ -52,4 +53,15 @@ export class EnvironmentError extends Error {
     super(logFile ? `${message} (console log: ${logFile})` : message);
     this.logFile = logFile;
   }
+}
+
+/** What may be asked of a QEMU guest's accelerator: auto (KVM only where the CPU has vmx/svm), kvm or tcg. */
+export const ACCELERATOR_REQUESTS = ['auto', 'kvm', 'tcg'] as const;
+export type AcceleratorRequest = (typeof ACCELERATOR_REQUESTS)[number];
+
+/** The accelerator request in `text`, or an InputError naming `field`. */
+export function acceleratorRequest(field: string, text: string): AcceleratorRequest {
+  const found = ACCELERATOR_REQUESTS.find((a) => a === text);
+  if (found === undefined) throw new InputError(field, `expected auto, kvm or tcg, got ${quoted(text)}`);
+  return found;
 }
