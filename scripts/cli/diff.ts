@@ -5,7 +5,7 @@ import { judgedSide } from '../../actions/lib/analyse/claims.ts';
 import { alphaFrom, correctionFrom, DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, thresholdFrom } from '../../actions/lib/diff/diff.ts';
 import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff/format.ts';
 import { buildDiffFiles } from '../../actions/lib/diff/page.ts';
-import { gitCli, resolveRunPair } from '../../actions/lib/diff/run-source.ts';
+import { gitCli, resolveRunPair, RunSourceError } from '../../actions/lib/diff/run-source.ts';
 import { writeReportFiles } from '../../actions/lib/site/build.ts';
 import { asOptions, parseCommandArgs, UsageError } from './common.ts';
 
@@ -31,7 +31,10 @@ export async function commandDiff(args: string[]): Promise<number> {
     correction: values.correction === undefined ? DEFAULT_DIFF_OPTIONS.correction : correctionFrom('correction', values.correction),
   }));
 
-  const [a, b] = await resolveRunPair(positionals[0]!, positionals[1]!, { git: gitCli(values.repo ?? process.cwd()), baseRef: process.env.GITHUB_BASE_REF || undefined });
+  const [a, b] = await resolveRunPair(positionals[0]!, positionals[1]!, { git: gitCli(values.repo ?? process.cwd()), baseRef: process.env.GITHUB_BASE_REF || undefined }).catch((e: unknown) => {
+    if (e instanceof RunSourceError && e.wrongRepository) throw new Error(`${e.message} (run virtnet diff inside the repository, or pass --repo)`);
+    throw e;
+  });
   // Notes go to stderr so that stdout stays exactly the requested format.
   for (const note of [...a.notes, ...b.notes]) process.stderr.write(`note: ${note}\n`);
   process.stderr.write(`A: ${a.origin}\nB: ${b.origin}\n`);

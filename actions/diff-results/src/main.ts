@@ -9,7 +9,7 @@ import { judgedSide } from '../../lib/analyse/claims.ts';
 import { diffRuns, hasRegression } from '../../lib/diff/diff.ts';
 import { formatDiff } from '../../lib/diff/format.ts';
 import { buildDiffFiles } from '../../lib/diff/page.ts';
-import { gitCli, resolveRunPair } from '../../lib/diff/run-source.ts';
+import { gitCli, resolveRunPair, RunSourceError } from '../../lib/diff/run-source.ts';
 import { writeReportFiles } from '../../lib/site/build.ts';
 
 export async function run(io: ActionIO = actionsCore()): Promise<void> {
@@ -18,7 +18,10 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
     const settings = parseDiffResultsInputs(io.input, runner);
     // A name that is a directory in the workspace is a run directory; anything else is a ref.
     const locate = (name: string) => (!isAbsolute(name) && existsSync(join(runner.workspace, name)) ? join(runner.workspace, name) : name);
-    const [a, b] = await resolveRunPair(locate(settings.baseline), locate(settings.current), { git: gitCli(settings.repoDir), baseRef: io.env.GITHUB_BASE_REF || undefined });
+    const [a, b] = await resolveRunPair(locate(settings.baseline), locate(settings.current), { git: gitCli(settings.repoDir), baseRef: io.env.GITHUB_BASE_REF || undefined }).catch((e: unknown) => {
+      if (e instanceof RunSourceError && e.wrongRepository) throw new Error(`${e.message} in ${settings.repoDir} (input repository: the checkout that holds the committed runs, with fetch-depth: 0)`);
+      throw e;
+    });
     for (const note of [...a.notes, ...b.notes]) io.info(`note: ${note}`);
     io.info(`baseline: ${a.origin}\ncurrent:  ${b.origin}`);
     const diff = diffRuns(judgedSide(a), judgedSide(b), { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: 'holm' });
