@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { runCommand } from '../core/proc.ts';
 
-export type Service = 'root' | 'netserver' | 'dockerd' | 'chromium' | 'osv-image';
+export type Service = 'root' | 'netserver' | 'dockerd' | 'qemu' | 'chromium' | 'osv-image';
 
 /** The services CI may lack, and why that is acceptable. */
 export const ALLOWED_CI_SKIPS: Partial<Record<Service, string>> = {
