@@ -18,7 +18,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { $, type Options } from 'zx';
+import { $, type Options } from 'zx/core';
 import { identityOf, isAlive } from './liveness.ts';
 
 /** Where we note the PIDs of daemons we start, so `virtnet cleanup` can end them after a SIGKILL. */
