@@ -106,11 +106,11 @@ describe('daemons and the PID registry', () => {
   const registry = () => join(work, 'state', 'processes');
 
   it('holds a daemon by its own PID (the shell execs it), registers it and forgets it once stopped', async () => {
-    const d = daemon(['sh', '-c', 'echo ready; exec sleep 30'], { label: 'test:sleep', testbedIndex: 5 });
-    await waitUntil('daemon output', async () => d.output.includes('ready'), { timeoutMs: 5000, intervalMs: 20 });
-    expect(readFileSync(`/proc/${d.pid}/cmdline`, 'utf8')).toBe('sleep\x0030\x00');
+    const d = daemon(['sleep', '30'], { label: 'test:sleep', testbedIndex: 5 });
+    // The PID is bash's for the moment before it execs the command, then the command's own.
+    await waitUntil('sleep in place of the shell', async () => readFileSync(`/proc/${d.pid}/cmdline`, 'utf8') === 'sleep\x0030\x00', { timeoutMs: 5000, intervalMs: 20 });
     const entry = JSON.parse(readFileSync(join(registry(), `${d.pid}.json`), 'utf8'));
-    expect(entry).toMatchObject({ pid: d.pid, label: 'test:sleep', argv: ['sh', '-c', 'echo ready; exec sleep 30'], owner: process.pid, testbedIndex: 5, startTicks: processStartTicks(d.pid!) });
+    expect(entry).toMatchObject({ pid: d.pid, label: 'test:sleep', argv: ['sleep', '30'], owner: process.pid, testbedIndex: 5, startTicks: processStartTicks(d.pid!) });
     await d.stop();
     expect(d.running).toBe(false);
     expect(existsSync(join(registry(), `${d.pid}.json`))).toBe(false);
