@@ -10,7 +10,9 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { expandPoints, seededRandom, taskKey } from '../actions/lib/plan/plan.ts';
+import { measuredValues, seededRandom, taskKey } from '../actions/lib/plan/schedule.ts';
+import { plannedKeys } from '../actions/lib/measure/session.ts';
+import { latestRecords } from '../actions/lib/measure/records.ts';
 import { loadRun } from '../actions/lib/measure/run-dir.ts';
 import { runCommand } from '../actions/lib/core/proc.ts';
 
@@ -62,9 +64,7 @@ console.log(`  session ${kills + 1}: resumed to the end in ${final.seconds.toFix
 
 const run = loadRun(out);
 const plan = run.manifest.plan;
-const planned = new Set<string>();
-for (const environment of run.manifest.environments)
-  for (const p of expandPoints(plan)) for (let r = 1; r <= plan.replicates; r++) planned.add(taskKey({ environment, pointId: p.id, replicate: r }));
+const planned = new Set(plannedKeys(plan, run.manifest.environments, measuredValues(latestRecords(run.results.records))));
 const okCount = new Map<string, number>();
 for (const r of run.results.records) if (r.status === 'ok') okCount.set(taskKey(r), (okCount.get(taskKey(r)) ?? 0) + 1);
 const duplicates = [...okCount.values()].filter((n) => n > 1).length;

@@ -1,13 +1,14 @@
 // virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P]
-//                      [--correction holm|none] [--fail-on-regression] [--repo DIR] [--out DIR]
+//                      [--correction holm|none] [--fail-on-regression] [--repo DIR] [--out DIR] [--claims NAME|FILE]
 
-import { judgedSide } from '../../actions/lib/analyse/claims.ts';
+import { judgedSide } from '../../actions/lib/analyse/claims/judge.ts';
 import { alphaFrom, correctionFrom, DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, thresholdFrom } from '../../actions/lib/diff/diff.ts';
 import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff/format.ts';
 import { buildDiffFiles } from '../../actions/lib/diff/page.ts';
 import { gitCli, resolveRunPair, RunSourceError } from '../../actions/lib/diff/run-source.ts';
 import { writeReportFiles } from '../../actions/lib/site/build.ts';
 import { asOptions, parseCommandArgs, UsageError } from './common.ts';
+import { claimsOption } from './report.ts';
 
 /** Exit status when --fail-on-regression finds a regression (1 is an error, 2 a usage error). */
 export const EXIT_REGRESSION = 3;
@@ -21,6 +22,7 @@ export async function commandDiff(args: string[]): Promise<number> {
     'fail-on-regression': { type: 'boolean' },
     repo: { type: 'string' },
     out: { type: 'string' },
+    claims: { type: 'string' },
   }, true);
   if (positionals.length !== 2) throw new UsageError(`expected two runs, A (the baseline) and B, each a run directory, a git ref, previous or pr-base; got ${positionals.length}`);
   const format = (values.format ?? 'text') as DiffFormat;
@@ -31,6 +33,7 @@ export async function commandDiff(args: string[]): Promise<number> {
     correction: values.correction === undefined ? DEFAULT_DIFF_OPTIONS.correction : correctionFrom('correction', values.correction),
   }));
 
+  const claims = claimsOption(values.claims);
   const [a, b] = await resolveRunPair(positionals[0]!, positionals[1]!, { git: gitCli(values.repo ?? process.cwd()), baseRef: process.env.GITHUB_BASE_REF || undefined }).catch((e: unknown) => {
     if (e instanceof RunSourceError && e.wrongRepository) throw new Error(`${e.message} (run virtnet diff inside the repository, or pass --repo)`);
     throw e;
@@ -39,7 +42,7 @@ export async function commandDiff(args: string[]): Promise<number> {
   for (const note of [...a.notes, ...b.notes]) process.stderr.write(`note: ${note}\n`);
   process.stderr.write(`A: ${a.origin}\nB: ${b.origin}\n`);
 
-  const diff = diffRuns(judgedSide(a), judgedSide(b), options);
+  const diff = diffRuns(judgedSide(a, claims), judgedSide(b, claims), options);
   process.stdout.write(formatDiff(diff, format));
   if (values.out) {
     const files = await buildDiffFiles(diff);

@@ -14,6 +14,8 @@ import { acceleratorRequest } from '../../actions/lib/measure/environment.ts';
 import type { EnvironmentDriver } from '../../actions/lib/measure/environment.ts';
 import { parseEnvironmentList } from '../../env/registry.ts';
 import { testbedDown, testbedUp } from '../../env/testbed/testbed.ts';
+import { formatDelay, watchDelayLine } from '../../env/testbed/delay-line.ts';
+import { congestionControlOption, delayOption } from './testbed.ts';
 import { reportAfterRun } from './report.ts';
 import { asOptions, formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError } from './common.ts';
 
@@ -31,6 +33,8 @@ const OPTIONS = {
   seed: { type: 'string' },
   'no-shuffle': { type: 'boolean' },
   rate: { type: 'string' },
+  delay: { type: 'string' },
+  cc: { type: 'string' },
   index: { type: 'string' },
   server: { type: 'string' },
   'osv-image': { type: 'string' },
@@ -109,7 +113,14 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   const envSettings: Record<string, string> = { accel, testbedIndex: String(index), guestNetwork };
   if (osvImage) envSettings.osvImage = osvImage;
 
-  const plan = settings.plan ?? loadRun(settings.outDir).manifest.plan;
+  const resumed = settings.resume ? loadRun(settings.outDir).manifest : null;
+  const plan = settings.plan ?? resumed!.plan;
+  // A resumed run keeps its link: points measured over different delays would not belong together.
+  const recordedDelay = resumed?.link?.oneWayDelayMicroseconds ?? 0;
+  const delay = delayOption(values.delay) ?? (resumed ? recordedDelay : 0);
+  if (resumed && delay !== recordedDelay) throw new UsageError(`--delay: the run was measured with delay ${formatDelay(recordedDelay)}; a resume cannot change it to ${formatDelay(delay)}`);
+  const congestionControl = congestionControlOption(values.cc) ?? resumed?.hosts.client?.sysctls['net.ipv4.tcp_congestion_control'] ?? undefined;
+  if (values.server && (delay > 0 || values.cc)) throw new UsageError(`--${delay > 0 ? 'delay' : 'cc'} shapes the namespace testbed; with --server the link and the client are as they are`);
   checkPlanAgainstKernel(plan, { wmemMax: Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8')) });
   const log = (line: string) => {
     if (!values.quiet) console.log(line);
@@ -142,6 +153,8 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   for (const ended of killOrphanedDaemons()) log(`  note: ended ${ended}, left by a run that is gone`);
   let summary: RunSummary | null = null;
   let madeTestbed = false;
+  let linkFailure: string | null = null;
+  let stopWatching = () => {};
   try {
     if (external) {
       serverAddress = external;
@@ -149,12 +162,20 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       hosts = localHosts([]);
       link = { kind: 'external', shaping: 'as cabled (not shaped by virtnet)', rateMbit: null, serverAddress: external, clientAddress: null, clientNamespace: null };
     } else {
-      const testbed = await testbedUp({ index, rateMbit: rate });
+      const testbed = await testbedUp({ index, rateMbit: rate, oneWayDelayMicroseconds: delay, congestionControl });
       madeTestbed = true;
       serverAddress = testbed.layout.serverAddress;
       hosts = localHosts(testbed.clientPrefix);
       link = testbed.link;
-      log(`  testbed ${index}: ${testbed.layout.clientAddress} (client namespace) <-> ${serverAddress} (server); ${link.shaping}`);
+      log(`  testbed ${index}: ${testbed.layout.clientAddress} (client namespace) <-> ${serverAddress} (server); ${link.shaping}; delay ${formatDelay(delay)}; client TCP ${testbed.congestionControl}`);
+      // Without its delay line the link drops every packet (no queue bypass): stop the run at
+      // once, discarding the measurement in flight; everything recorded before stays.
+      if (delay > 0) {
+        stopWatching = watchDelayLine(index, (problem) => {
+          linkFailure = problem;
+          controller.abort(`delay line failed: ${problem}`);
+        });
+      }
     }
     summary = await executeRun({
       outDir: settings.outDir,
@@ -175,6 +196,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       throw runDirError(e, settings.outDir);
     });
   } finally {
+    stopWatching();
     if (madeTestbed) await testbedDown(index);
     lock?.release();
     process.off('SIGINT', onSignal);
@@ -187,6 +209,10 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
     await reportAfterRun(settings.outDir, log);
   }
   log(`  results: ${join(settings.outDir, 'results.jsonl')}`);
+  if (linkFailure !== null) {
+    console.error(`virtnet run: FAILED: ${linkFailure}. Without it the testbed link drops every packet, so the run stopped; the measurement in progress was discarded, the ${summary.measured + summary.failed} recorded in this session are kept. Continue with: virtnet run --resume ${settings.outDir}`);
+    return { code: 1, summary };
+  }
   const signalCode = controller.signal.reason === 'SIGINT' ? 130 : controller.signal.reason === 'SIGTERM' ? 143 : null;
   return { code: signalCode ?? (summary.status === 'complete' ? 0 : 1), summary };
 }

@@ -10,11 +10,22 @@ import { type RunningCoordinator, startCoordinator } from '../../actions/lib/mea
 import { collectHostInfo } from '../../actions/lib/measure/host-info.ts';
 import { sleep } from '../../actions/lib/core/proc.ts';
 import { netperfProbe } from '../../actions/lib/measure/session.ts';
-import { endpointFileText, releasedMarker, SERVE_OPTIONS, serveRequestFrom } from '../../actions/lib/measure/serve-protocol.ts';
+import { askedMarker, endpointFileText, RELEASE_KEY_ENV, releasedMarker, releaseKeyFrom, SERVE_OPTIONS, serveRequestFrom } from '../../actions/lib/measure/serve-protocol.ts';
+import { InputError } from '../../actions/lib/core/input.ts';
 import type { StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { findEnvironment } from '../../env/registry.ts';
 import { testbedLayout } from '../../env/testbed/testbed.ts';
 import { asOptions, parseCommandArgs, UsageError } from './common.ts';
+
+/** A bad environment variable is command-line misuse too, named as it is set. */
+function asEnvironmentVariable<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(`${e.field}: ${e.problem}`);
+    throw e;
+  }
+}
 
 function writeAtomically(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -35,12 +46,16 @@ export async function commandServe(args: string[]): Promise<number> {
   const readyTimeoutS = request.readyTimeoutSeconds;
   const holdMinutes = request.holdTimeoutMinutes;
   const endpointFile = request.endpointFile;
+  const runKey = request.runKey ?? null;
+  const releaseKeyText = process.env[RELEASE_KEY_ENV] || null;
+  const releaseKey = releaseKeyText === null ? null : asEnvironmentVariable(() => releaseKeyFrom(RELEASE_KEY_ENV, releaseKeyText));
   const logDir = request.logDir ?? join(dirname(endpointFile), `virtnet-serve-logs-${driver.name}`);
   const settings: Record<string, string> = { accel: request.accelerator, testbedIndex: String(index) };
   if (request.osvImage) settings.osvImage = request.osvImage;
 
   rmSync(endpointFile, { force: true });
   rmSync(releasedMarker(endpointFile), { force: true });
+  rmSync(askedMarker(endpointFile), { force: true });
   mkdirSync(logDir, { recursive: true });
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -73,10 +88,16 @@ export async function commandServe(args: string[]): Promise<number> {
       coordinator = await startCoordinator({
         address: serverAddress,
         port: coordinatorPort,
-        status: { environment: driver.name, endpoint: started.endpoint, released: false, description: started.description, host: await collectHostInfo('server') },
+        status: { environment: driver.name, endpoint: started.endpoint, released: false, description: started.description, host: await collectHostInfo('server'), runKey },
+        releaseKey,
         onRelease: () => {
           console.log(`virtnet serve: ${driver.name} released by the client`);
           writeAtomically(releasedMarker(endpointFile), `${new Date().toISOString()}\n`);
+        },
+        onStatus: () => {
+          if (existsSync(askedMarker(endpointFile))) return;
+          console.log(`virtnet serve: a client asked for ${driver.name}'s status`);
+          writeAtomically(askedMarker(endpointFile), `${new Date().toISOString()}\n`);
         },
       });
     }
@@ -98,6 +119,7 @@ export async function commandServe(args: string[]): Promise<number> {
     await coordinator?.close();
     if (started) await started.stop();
     if (existsSync(endpointFile)) rmSync(endpointFile, { force: true });
+    rmSync(askedMarker(endpointFile), { force: true });
     console.log(`virtnet serve: ${driver.name} stopped`);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

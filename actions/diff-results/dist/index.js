@@ -21,14 +21,14 @@ var __commonJS = (cb, mod) => function __require2() {
   }
 };
 var __export = (target2, all) => {
-  for (var name in all)
-    __defProp(target2, name, { get: all[name], enumerable: true });
+  for (var name2 in all)
+    __defProp(target2, name2, { get: all[name2], enumerable: true });
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key3 of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key3) && key3 !== except)
-        __defProp(to, key3, { get: () => from[key3], enumerable: !(desc = __getOwnPropDesc(from, key3)) || desc.enumerable });
+    for (let key2 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key2) && key2 !== except)
+        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
   return to;
 };
@@ -812,9 +812,9 @@ var require_constants = __commonJS({
       "X-XSS-Protection"
     ];
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key3 = wellknownHeaderNames[i];
-      const lowerCasedKey = key3.toLowerCase();
-      headerNameLowerCasedRecord[key3] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key2 = wellknownHeaderNames[i];
+      const lowerCasedKey = key2.toLowerCase();
+      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     Object.setPrototypeOf(headerNameLowerCasedRecord, null);
     module.exports = {
@@ -848,16 +848,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key3, value4, index6) {
-        if (index6 === void 0 || index6 >= key3.length) {
+      constructor(key2, value4, index6) {
+        if (index6 === void 0 || index6 >= key2.length) {
           throw new TypeError("Unreachable");
         }
-        const code2 = this.code = key3.charCodeAt(index6);
+        const code2 = this.code = key2.charCodeAt(index6);
         if (code2 > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key3.length !== ++index6) {
-          this.middle = new _TstNode(key3, value4, index6);
+        if (key2.length !== ++index6) {
+          this.middle = new _TstNode(key2, value4, index6);
         } else {
           this.value = value4;
         }
@@ -866,15 +866,15 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        */
-      add(key3, value4) {
-        const length3 = key3.length;
+      add(key2, value4) {
+        const length3 = key2.length;
         if (length3 === 0) {
           throw new TypeError("Unreachable");
         }
         let index6 = 0;
         let node2 = this;
         while (true) {
-          const code2 = key3.charCodeAt(index6);
+          const code2 = key2.charCodeAt(index6);
           if (code2 > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -885,20 +885,20 @@ var require_tree = __commonJS({
             } else if (node2.middle !== null) {
               node2 = node2.middle;
             } else {
-              node2.middle = new _TstNode(key3, value4, index6);
+              node2.middle = new _TstNode(key2, value4, index6);
               break;
             }
           } else if (node2.code < code2) {
             if (node2.left !== null) {
               node2 = node2.left;
             } else {
-              node2.left = new _TstNode(key3, value4, index6);
+              node2.left = new _TstNode(key2, value4, index6);
               break;
             }
           } else if (node2.right !== null) {
             node2 = node2.right;
           } else {
-            node2.right = new _TstNode(key3, value4, index6);
+            node2.right = new _TstNode(key2, value4, index6);
             break;
           }
         }
@@ -907,12 +907,12 @@ var require_tree = __commonJS({
        * @param {Uint8Array} key
        * @return {TstNode | null}
        */
-      search(key3) {
-        const keylength = key3.length;
+      search(key2) {
+        const keylength = key2.length;
         let index6 = 0;
         let node2 = this;
         while (node2 !== null && index6 < keylength) {
-          let code2 = key3[index6];
+          let code2 = key2[index6];
           if (code2 <= 90 && code2 >= 65) {
             code2 |= 32;
           }
@@ -937,25 +937,25 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key3, value4) {
+      insert(key2, value4) {
         if (this.node === null) {
-          this.node = new TstNode(key3, value4, 0);
+          this.node = new TstNode(key2, value4, 0);
         } else {
-          this.node.add(key3, value4);
+          this.node.add(key2, value4);
         }
       }
       /**
        * @param {Uint8Array} key
        * @return {any}
        */
-      lookup(key3) {
-        return this.node?.search(key3)?.value ?? null;
+      lookup(key2) {
+        return this.node?.search(key2)?.value ?? null;
       }
     };
     var tree2 = new TernarySearchTree();
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key3 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
-      tree2.insert(key3, key3);
+      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree2.insert(key2, key2);
     }
     module.exports = {
       TernarySearchTree,
@@ -1179,20 +1179,20 @@ var require_util = __commonJS({
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i = 0; i < headers.length; i += 2) {
-        const key3 = headerNameToString(headers[i]);
-        let val = obj[key3];
+        const key2 = headerNameToString(headers[i]);
+        let val = obj[key2];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj[key3] = val;
+            obj[key2] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         } else {
           const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj[key3] = headersValue;
+            obj[key2] = headersValue;
           } else {
-            obj[key3] = Array.isArray(headersValue) ? headersValue.map((x4) => x4.toString("utf8")) : headersValue.toString("utf8");
+            obj[key2] = Array.isArray(headersValue) ? headersValue.map((x4) => x4.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1206,21 +1206,21 @@ var require_util = __commonJS({
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
-      let key3;
+      let key2;
       let val;
       let kLen = 0;
       for (let n = 0; n < headers.length; n += 2) {
-        key3 = headers[n];
+        key2 = headers[n];
         val = headers[n + 1];
-        typeof key3 !== "string" && (key3 = key3.toString());
+        typeof key2 !== "string" && (key2 = key2.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
-        kLen = key3.length;
-        if (kLen === 14 && key3[7] === "-" && (key3 === "content-length" || key3.toLowerCase() === "content-length")) {
+        kLen = key2.length;
+        if (kLen === 14 && key2[7] === "-" && (key2 === "content-length" || key2.toLowerCase() === "content-length")) {
           hasContentLength = true;
-        } else if (kLen === 19 && key3[7] === "-" && (key3 === "content-disposition" || key3.toLowerCase() === "content-disposition")) {
+        } else if (kLen === 19 && key2[7] === "-" && (key2 === "content-disposition" || key2.toLowerCase() === "content-disposition")) {
           contentDispositionIdx = n + 1;
         }
-        ret[n] = key3;
+        ret[n] = key2;
         ret[n + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
@@ -1368,24 +1368,24 @@ var require_util = __commonJS({
     function isValidHeaderValue(characters) {
       return !headerCharRegex.test(characters);
     }
-    function parseRangeHeader(range6) {
-      if (range6 == null || range6 === "") return { start: 0, end: null, size: null };
-      const m3 = range6 ? range6.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
+    function parseRangeHeader(range7) {
+      if (range7 == null || range7 === "") return { start: 0, end: null, size: null };
+      const m3 = range7 ? range7.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
       return m3 ? {
         start: parseInt(m3[1]),
         end: m3[2] ? parseInt(m3[2]) : null,
         size: m3[3] ? parseInt(m3[3]) : null
       } : null;
     }
-    function addListener(obj, name, listener2) {
+    function addListener(obj, name2, listener2) {
       const listeners = obj[kListeners] ??= [];
-      listeners.push([name, listener2]);
-      obj.on(name, listener2);
+      listeners.push([name2, listener2]);
+      obj.on(name2, listener2);
       return obj;
     }
     function removeAllListeners(obj) {
-      for (const [name, listener2] of obj[kListeners] ?? []) {
-        obj.removeListener(name, listener2);
+      for (const [name2, listener2] of obj[kListeners] ?? []) {
+        obj.removeListener(name2, listener2);
       }
       obj[kListeners] = null;
     }
@@ -1961,20 +1961,20 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key3, value4) {
-        processHeader(this, key3, value4);
+      addHeader(key2, value4) {
+        processHeader(this, key2, value4);
         return this;
       }
     };
-    function processHeader(request2, key3, val) {
+    function processHeader(request2, key2, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key3} header`);
+        throw new InvalidArgumentError(`invalid ${key2} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key3];
+      let headerName = headerNameLowerCasedRecord[key2];
       if (headerName === void 0) {
-        headerName = key3.toLowerCase();
+        headerName = key2.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
@@ -1984,17 +1984,17 @@ var require_request = __commonJS({
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
-              throw new InvalidArgumentError(`invalid ${key3} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(val[i]);
           } else if (val[i] === null) {
             arr.push("");
           } else if (typeof val[i] === "object") {
-            throw new InvalidArgumentError(`invalid ${key3} header`);
+            throw new InvalidArgumentError(`invalid ${key2} header`);
           } else {
             const str = `${val[i]}`;
             if (!isValidHeaderValue(str)) {
-              throw new InvalidArgumentError(`invalid ${key3} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(str);
           }
@@ -2002,14 +2002,14 @@ var require_request = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key3} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key3} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       }
       if (headerName === "host") {
@@ -2030,7 +2030,7 @@ var require_request = __commonJS({
         }
       } else if (request2.contentType === null && headerName === "content-type") {
         request2.contentType = val;
-        request2.headers.push(key3, val);
+        request2.headers.push(key2, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -2044,7 +2044,7 @@ var require_request = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request2.headers.push(key3, val);
+        request2.headers.push(key2, val);
       }
     }
     module.exports = Request;
@@ -2532,13 +2532,13 @@ var require_connect = __commonJS({
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
-          this._sessionRegistry = new global.FinalizationRegistry((key3) => {
+          this._sessionRegistry = new global.FinalizationRegistry((key2) => {
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref2 = this._sessionCache.get(key3);
+            const ref2 = this._sessionCache.get(key2);
             if (ref2 !== void 0 && ref2.deref() === void 0) {
-              this._sessionCache.delete(key3);
+              this._sessionCache.delete(key2);
             }
           });
         }
@@ -2702,10 +2702,10 @@ var require_utils = __commonJS({
     exports.enumToMap = void 0;
     function enumToMap(obj) {
       const res = {};
-      Object.keys(obj).forEach((key3) => {
-        const value4 = obj[key3];
+      Object.keys(obj).forEach((key2) => {
+        const value4 = obj[key2];
         if (typeof value4 === "number") {
-          res[key3] = value4;
+          res[key2] = value4;
         }
       });
       return res;
@@ -2882,9 +2882,9 @@ var require_constants2 = __commonJS({
     ];
     exports.METHOD_MAP = utils_1.enumToMap(METHODS);
     exports.H_METHOD_MAP = {};
-    Object.keys(exports.METHOD_MAP).forEach((key3) => {
-      if (/^H/.test(key3)) {
-        exports.H_METHOD_MAP[key3] = exports.METHOD_MAP[key3];
+    Object.keys(exports.METHOD_MAP).forEach((key2) => {
+      if (/^H/.test(key2)) {
+        exports.H_METHOD_MAP[key2] = exports.METHOD_MAP[key2];
       }
     });
     var FINISH;
@@ -3385,8 +3385,8 @@ var require_data_url = __commonJS({
       return input2.slice(start, position2.position);
     }
     function stringPercentDecode(input2) {
-      const bytes = encoder2.encode(input2);
-      return percentDecode(bytes);
+      const bytes2 = encoder2.encode(input2);
+      return percentDecode(bytes2);
     }
     function isHexCharByte(byte) {
       return byte >= 48 && byte <= 57 || byte >= 65 && byte <= 70 || byte >= 97 && byte <= 102;
@@ -3553,9 +3553,9 @@ var require_data_url = __commonJS({
       assert4(mimeType !== "failure");
       const { parameters, essence } = mimeType;
       let serialization = essence;
-      for (let [name, value4] of parameters.entries()) {
+      for (let [name2, value4] of parameters.entries()) {
         serialization += ";";
-        serialization += name;
+        serialization += name2;
         serialization += "=";
         if (!HTTP_TOKEN_CODEPOINTS.test(value4)) {
           value4 = value4.replace(/(\\|")/g, "\\$1");
@@ -3855,19 +3855,19 @@ var require_webidl = __commonJS({
         const result = {};
         if (!types.isProxy(O)) {
           const keys5 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key3 of keys5) {
-            const typedKey = keyConverter(key3, prefix, argument);
-            const typedValue = valueConverter(O[key3], prefix, argument);
+          for (const key2 of keys5) {
+            const typedKey = keyConverter(key2, prefix, argument);
+            const typedValue = valueConverter(O[key2], prefix, argument);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys4 = Reflect.ownKeys(O);
-        for (const key3 of keys4) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key3);
+        for (const key2 of keys4) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key3, prefix, argument);
-            const typedValue = valueConverter(O[key3], prefix, argument);
+            const typedKey = keyConverter(key2, prefix, argument);
+            const typedValue = valueConverter(O[key2], prefix, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -3886,41 +3886,41 @@ var require_webidl = __commonJS({
       };
     };
     webidl.dictionaryConverter = function(converters) {
-      return (dictionary, prefix, argument) => {
-        const type3 = webidl.util.Type(dictionary);
+      return (dictionary2, prefix, argument) => {
+        const type3 = webidl.util.Type(dictionary2);
         const dict = {};
         if (type3 === "Null" || type3 === "Undefined") {
           return dict;
         } else if (type3 !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${dictionary} to be one of: Null, Undefined, Object.`
+            message: `Expected ${dictionary2} to be one of: Null, Undefined, Object.`
           });
         }
         for (const options of converters) {
-          const { key: key3, defaultValue, required: required3, converter } = options;
+          const { key: key2, defaultValue, required: required3, converter } = options;
           if (required3 === true) {
-            if (!Object.hasOwn(dictionary, key3)) {
+            if (!Object.hasOwn(dictionary2, key2)) {
               throw webidl.errors.exception({
                 header: prefix,
-                message: `Missing required key "${key3}".`
+                message: `Missing required key "${key2}".`
               });
             }
           }
-          let value4 = dictionary[key3];
+          let value4 = dictionary2[key2];
           const hasDefault = Object.hasOwn(options, "defaultValue");
           if (hasDefault && value4 !== null) {
             value4 ??= defaultValue();
           }
           if (required3 || hasDefault || value4 !== void 0) {
-            value4 = converter(value4, prefix, `${argument}.${key3}`);
+            value4 = converter(value4, prefix, `${argument}.${key2}`);
             if (options.allowedValues && !options.allowedValues.includes(value4)) {
               throw webidl.errors.exception({
                 header: prefix,
                 message: `${value4} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key3] = value4;
+            dict[key2] = value4;
           }
         }
         return dict;
@@ -4003,11 +4003,11 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.TypedArray = function(V, T, prefix, name, opts) {
+    webidl.converters.TypedArray = function(V, T, prefix, name2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${name} ("${webidl.util.Stringify(V)}")`,
+          argument: `${name2} ("${webidl.util.Stringify(V)}")`,
           types: [T.name]
         });
       }
@@ -4025,11 +4025,11 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.DataView = function(V, prefix, name, opts) {
+    webidl.converters.DataView = function(V, prefix, name2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
         throw webidl.errors.exception({
           header: prefix,
-          message: `${name} is not a DataView.`
+          message: `${name2} is not a DataView.`
         });
       }
       if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
@@ -4046,19 +4046,19 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.BufferSource = function(V, prefix, name, opts) {
+    webidl.converters.BufferSource = function(V, prefix, name2, opts) {
       if (types.isAnyArrayBuffer(V)) {
-        return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.ArrayBuffer(V, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isTypedArray(V)) {
-        return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.TypedArray(V, V.constructor, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isDataView(V)) {
-        return webidl.converters.DataView(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.DataView(V, prefix, name2, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
-        argument: `${name} ("${webidl.util.Stringify(V)}")`,
+        argument: `${name2} ("${webidl.util.Stringify(V)}")`,
         types: ["BufferSource"]
       });
     };
@@ -4369,7 +4369,7 @@ var require_util2 = __commonJS({
         return false;
       }
     }
-    function bytesMatch(bytes, metadataList) {
+    function bytesMatch(bytes2, metadataList) {
       if (crypto2 === void 0) {
         return true;
       }
@@ -4385,7 +4385,7 @@ var require_util2 = __commonJS({
       for (const item of metadata2) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto2.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto2.createHash(algorithm).update(bytes2).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -4502,7 +4502,7 @@ var require_util2 = __commonJS({
       return result;
     }
     var esIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
-    function createIterator(name, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+    function createIterator(name2, kInternalIterator, keyIndex = 0, valueIndex = 1) {
       class FastIterableIterator {
         /** @type {any} */
         #target;
@@ -4523,7 +4523,7 @@ var require_util2 = __commonJS({
         next() {
           if (typeof this !== "object" || this === null || !(#target in this)) {
             throw new TypeError(
-              `'next' called on an object that does not implement interface ${name} Iterator.`
+              `'next' called on an object that does not implement interface ${name2} Iterator.`
             );
           }
           const index6 = this.#index;
@@ -4535,18 +4535,18 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key3, [valueIndex]: value4 } = values3[index6];
+          const { [keyIndex]: key2, [valueIndex]: value4 } = values3[index6];
           this.#index = index6 + 1;
           let result;
           switch (this.#kind) {
             case "key":
-              result = key3;
+              result = key2;
               break;
             case "value":
               result = value4;
               break;
             case "key+value":
-              result = [key3, value4];
+              result = [key2, value4];
               break;
           }
           return {
@@ -4562,7 +4562,7 @@ var require_util2 = __commonJS({
           writable: false,
           enumerable: false,
           configurable: true,
-          value: `${name} Iterator`
+          value: `${name2} Iterator`
         },
         next: { writable: true, enumerable: true, configurable: true }
       });
@@ -4570,8 +4570,8 @@ var require_util2 = __commonJS({
         return new FastIterableIterator(target2, kind);
       };
     }
-    function iteratorMixin(name, object3, kInternalIterator, keyIndex = 0, valueIndex = 1) {
-      const makeIterator = createIterator(name, kInternalIterator, keyIndex, valueIndex);
+    function iteratorMixin(name2, object3, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+      const makeIterator = createIterator(name2, kInternalIterator, keyIndex, valueIndex);
       const properties = {
         keys: {
           writable: true,
@@ -4606,14 +4606,14 @@ var require_util2 = __commonJS({
           configurable: true,
           value: function forEach2(callbackfn, thisArg = globalThis) {
             webidl.brandCheck(this, object3);
-            webidl.argumentLengthCheck(arguments, 1, `${name}.forEach`);
+            webidl.argumentLengthCheck(arguments, 1, `${name2}.forEach`);
             if (typeof callbackfn !== "function") {
               throw new TypeError(
-                `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
+                `Failed to execute 'forEach' on '${name2}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key3, 1: value4 } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value4, key3, this);
+            for (const { 0: key2, 1: value4 } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value4, key2, this);
             }
           }
         }
@@ -4663,17 +4663,17 @@ var require_util2 = __commonJS({
       return input2;
     }
     async function readAllBytes(reader) {
-      const bytes = [];
+      const bytes2 = [];
       let byteLength = 0;
       while (true) {
         const { done, value: chunk } = await reader.read();
         if (done) {
-          return Buffer.concat(bytes, byteLength);
+          return Buffer.concat(bytes2, byteLength);
         }
         if (!isUint8Array(chunk)) {
           throw new TypeError("Received non-Uint8Array chunk");
         }
-        bytes.push(chunk);
+        bytes2.push(chunk);
         byteLength += chunk.length;
       }
     }
@@ -4861,8 +4861,8 @@ var require_util2 = __commonJS({
       }
       return values3;
     }
-    function getDecodeSplit(name, list) {
-      const value4 = list.get(name, true);
+    function getDecodeSplit(name2, list2) {
+      const value4 = list2.get(name2, true);
       if (value4 === null) {
         return null;
       }
@@ -5049,7 +5049,7 @@ var require_formdata = __commonJS({
         }
         this[kState] = [];
       }
-      append(name, value4, filename = void 0) {
+      append(name2, value4, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.append";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5058,45 +5058,45 @@ var require_formdata = __commonJS({
             "Failed to execute 'append' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name = webidl.converters.USVString(name, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value4 = isBlobLike(value4) ? webidl.converters.Blob(value4, prefix, "value", { strict: false }) : webidl.converters.USVString(value4, prefix, "value");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "filename") : void 0;
-        const entry2 = makeEntry(name, value4, filename);
+        const entry2 = makeEntry(name2, value4, filename);
         this[kState].push(entry2);
       }
-      delete(name) {
+      delete(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.delete";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        this[kState] = this[kState].filter((entry2) => entry2.name !== name);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        this[kState] = this[kState].filter((entry2) => entry2.name !== name2);
       }
-      get(name) {
+      get(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.get";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        const idx = this[kState].findIndex((entry2) => entry2.name === name);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        const idx = this[kState].findIndex((entry2) => entry2.name === name2);
         if (idx === -1) {
           return null;
         }
         return this[kState][idx].value;
       }
-      getAll(name) {
+      getAll(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.getAll";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].filter((entry2) => entry2.name === name).map((entry2) => entry2.value);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].filter((entry2) => entry2.name === name2).map((entry2) => entry2.value);
       }
-      has(name) {
+      has(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.has";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].findIndex((entry2) => entry2.name === name) !== -1;
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].findIndex((entry2) => entry2.name === name2) !== -1;
       }
-      set(name, value4, filename = void 0) {
+      set(name2, value4, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.set";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5105,16 +5105,16 @@ var require_formdata = __commonJS({
             "Failed to execute 'set' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name = webidl.converters.USVString(name, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value4 = isBlobLike(value4) ? webidl.converters.Blob(value4, prefix, "name", { strict: false }) : webidl.converters.USVString(value4, prefix, "name");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "name") : void 0;
-        const entry2 = makeEntry(name, value4, filename);
-        const idx = this[kState].findIndex((entry3) => entry3.name === name);
+        const entry2 = makeEntry(name2, value4, filename);
+        const idx = this[kState].findIndex((entry3) => entry3.name === name2);
         if (idx !== -1) {
           this[kState] = [
             ...this[kState].slice(0, idx),
             entry2,
-            ...this[kState].slice(idx + 1).filter((entry3) => entry3.name !== name)
+            ...this[kState].slice(idx + 1).filter((entry3) => entry3.name !== name2)
           ];
         } else {
           this[kState].push(entry2);
@@ -5152,7 +5152,7 @@ var require_formdata = __commonJS({
         configurable: true
       }
     });
-    function makeEntry(name, value4, filename) {
+    function makeEntry(name2, value4, filename) {
       if (typeof value4 === "string") {
       } else {
         if (!isFileLike(value4)) {
@@ -5166,7 +5166,7 @@ var require_formdata = __commonJS({
           value4 = value4 instanceof NativeFile ? new File2([value4], filename, options) : new FileLike(value4, filename, options);
         }
       }
-      return { name, value: value4 };
+      return { name: name2, value: value4 };
     }
     module.exports = { FormData, makeEntry };
   }
@@ -5245,7 +5245,7 @@ var require_formdata_parser = __commonJS({
         if (result === "failure") {
           return "failure";
         }
-        let { name, filename, contentType, encoding } = result;
+        let { name: name2, filename, contentType, encoding } = result;
         position2.position += 2;
         let body;
         {
@@ -5274,22 +5274,22 @@ var require_formdata_parser = __commonJS({
         } else {
           value4 = utf8DecodeBytes(Buffer.from(body));
         }
-        assert4(isUSVString(name));
+        assert4(isUSVString(name2));
         assert4(typeof value4 === "string" && isUSVString(value4) || isFileLike(value4));
-        entryList.push(makeEntry(name, value4, filename));
+        entryList.push(makeEntry(name2, value4, filename));
       }
     }
     function parseMultipartFormDataHeaders(input2, position2) {
-      let name = null;
+      let name2 = null;
       let filename = null;
       let contentType = null;
       let encoding = null;
       while (true) {
         if (input2[position2.position] === 13 && input2[position2.position + 1] === 10) {
-          if (name === null) {
+          if (name2 === null) {
             return "failure";
           }
-          return { name, filename, contentType, encoding };
+          return { name: name2, filename, contentType, encoding };
         }
         let headerName = collectASequenceOfBytes(
           (char) => char !== 10 && char !== 13 && char !== 58,
@@ -5311,13 +5311,13 @@ var require_formdata_parser = __commonJS({
         );
         switch (bufferToLowerCasedHeaderName(headerName)) {
           case "content-disposition": {
-            name = filename = null;
+            name2 = filename = null;
             if (!bufferStartsWith(input2, formDataNameBuffer, position2)) {
               return "failure";
             }
             position2.position += 17;
-            name = parseMultipartFormDataName(input2, position2);
-            if (name === null) {
+            name2 = parseMultipartFormDataName(input2, position2);
+            if (name2 === null) {
               return "failure";
             }
             if (bufferStartsWith(input2, filenameBuffer, position2)) {
@@ -5374,7 +5374,7 @@ var require_formdata_parser = __commonJS({
     }
     function parseMultipartFormDataName(input2, position2) {
       assert4(input2[position2.position - 1] === 34);
-      let name = collectASequenceOfBytes(
+      let name2 = collectASequenceOfBytes(
         (char) => char !== 10 && char !== 13 && char !== 34,
         input2,
         position2
@@ -5384,8 +5384,8 @@ var require_formdata_parser = __commonJS({
       } else {
         position2.position++;
       }
-      name = new TextDecoder().decode(name).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
-      return name;
+      name2 = new TextDecoder().decode(name2).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
+      return name2;
     }
     function collectASequenceOfBytes(condition, input2, position2) {
       let start = position2.position;
@@ -5512,16 +5512,16 @@ Content-Disposition: form-data`;
         const rn = new Uint8Array([13, 10]);
         length3 = 0;
         let hasUnknownSizeValue = false;
-        for (const [name, value4] of object3) {
+        for (const [name2, value4] of object3) {
           if (typeof value4 === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name2))}"\r
 \r
 ${normalizeLinefeeds(value4)}\r
 `);
             blobParts.push(chunk2);
             length3 += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name))}"` + (value4.name ? `; filename="${escape2(value4.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name2))}"` + (value4.name ? `; filename="${escape2(value4.name)}"` : "") + `\r
 Content-Type: ${value4.type || "application/octet-stream"}\r
 \r
 `);
@@ -5627,19 +5627,19 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
     function bodyMixinMethods(instance) {
       const methods2 = {
         blob() {
-          return consumeBody(this, (bytes) => {
+          return consumeBody(this, (bytes2) => {
             let mimeType = bodyMimeType(this);
             if (mimeType === null) {
               mimeType = "";
             } else if (mimeType) {
               mimeType = serializeAMimeType(mimeType);
             }
-            return new Blob2([bytes], { type: mimeType });
+            return new Blob2([bytes2], { type: mimeType });
           }, instance);
         },
         arrayBuffer() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes).buffer;
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2).buffer;
           }, instance);
         },
         text() {
@@ -5665,8 +5665,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
                 case "application/x-www-form-urlencoded": {
                   const entries2 = new URLSearchParams(value4.toString());
                   const fd = new FormData();
-                  for (const [name, value5] of entries2) {
-                    fd.append(name, value5);
+                  for (const [name2, value5] of entries2) {
+                    fd.append(name2, value5);
                   }
                   return fd;
                 }
@@ -5678,8 +5678,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
           }, instance);
         },
         bytes() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes);
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2);
           }, instance);
         }
       };
@@ -5714,8 +5714,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
       const body = object3[kState].body;
       return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
-    function parseJSONFromBytes(bytes) {
-      return JSON.parse(utf8DecodeBytes(bytes));
+    function parseJSONFromBytes(bytes2) {
+      return JSON.parse(utf8DecodeBytes(bytes2));
     }
     function bodyMimeType(requestOrResponse) {
       const headers = requestOrResponse[kState].headersList;
@@ -5791,7 +5791,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants6 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5866,7 +5866,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5961,11 +5961,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset4 = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants6.ERROR.OK) {
             const body = data3.subarray(offset4);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants6.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5988,10 +5988,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants6.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6008,7 +6008,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data3);
+        return new HTTPParserError(message, constants6.ERROR[ret], data3);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6056,15 +6056,15 @@ var require_client_h1 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key3 = this.headers[len - 2];
-        if (key3.length === 10) {
-          const headerName = util.bufferToLowerCasedHeaderName(key3);
+        const key2 = this.headers[len - 2];
+        if (key2.length === 10) {
+          const headerName = util.bufferToLowerCasedHeaderName(key2);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key3.length === 14 && util.bufferToLowerCasedHeaderName(key3) === "content-length") {
+        } else if (key2.length === 14 && util.bufferToLowerCasedHeaderName(key2) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6188,7 +6188,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants6.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6210,7 +6210,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6246,13 +6246,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert4(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6562,15 +6562,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key3 = headers[n + 0];
+          const key2 = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key3}: ${val[i]}\r
+              header += `${key2}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key3}: ${val}\r
+            header += `${key2}: ${val}\r
 `;
           }
         }
@@ -6922,13 +6922,13 @@ var require_client_h2 = __commonJS({
     } = http2;
     function parseH2Headers(headers) {
       const result = [];
-      for (const [name, value4] of Object.entries(headers)) {
+      for (const [name2, value4] of Object.entries(headers)) {
         if (Array.isArray(value4)) {
           for (const subvalue of value4) {
-            result.push(Buffer.from(name), Buffer.from(subvalue));
+            result.push(Buffer.from(name2), Buffer.from(subvalue));
           }
         } else {
-          result.push(Buffer.from(name), Buffer.from(value4));
+          result.push(Buffer.from(name2), Buffer.from(value4));
         }
       }
       return result;
@@ -7035,8 +7035,8 @@ var require_client_h2 = __commonJS({
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type3, code2, id2) {
-      if (id2 === 0) {
+    function onHttp2FrameError(type3, code2, id3) {
+      if (id3 === 0) {
         const err = new InformationalError(`HTTP/2: "frameError" received - type ${type3}, code ${code2}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
@@ -7080,18 +7080,18 @@ var require_client_h2 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key3 = reqHeaders[n + 0];
+        const key2 = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key3]) {
-              headers[key3] += `,${val[i]}`;
+            if (headers[key2]) {
+              headers[key2] += `,${val[i]}`;
             } else {
-              headers[key3] = val[i];
+              headers[key2] = val[i];
             }
           }
         } else {
-          headers[key3] = val;
+          headers[key2] = val;
         }
       }
       let stream2;
@@ -7572,8 +7572,8 @@ var require_redirect_handler = __commonJS({
         return true;
       }
       if (unknownOrigin && (header.length === 13 || header.length === 6 || header.length === 19)) {
-        const name = util.headerNameToString(header);
-        return name === "authorization" || name === "cookie" || name === "proxy-authorization";
+        const name2 = util.headerNameToString(header);
+        return name2 === "authorization" || name2 === "cookie" || name2 === "proxy-authorization";
       }
       return false;
     }
@@ -7586,9 +7586,9 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else if (headers && typeof headers === "object") {
-        for (const key3 of Object.keys(headers)) {
-          if (!shouldRemoveHeader(key3, removeContent, unknownOrigin)) {
-            ret.push(key3, headers[key3]);
+        for (const key2 of Object.keys(headers)) {
+          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
+            ret.push(key2, headers[key2]);
           }
         }
       } else {
@@ -8296,8 +8296,8 @@ var require_pool_base = __commonJS({
       }
       get [kSize]() {
         let ret = this[kQueued];
-        for (const { [kSize]: size } of this[kClients]) {
-          ret += size;
+        for (const { [kSize]: size2 } of this[kClients]) {
+          ret += size2;
         }
         return ret;
       }
@@ -8669,16 +8669,16 @@ var require_agent = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler) {
-        let key3;
+        let key2;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key3 = String(opts.origin);
+          key2 = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        let dispatcher = this[kClients].get(key3);
+        let dispatcher = this[kClients].get(key2);
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
-          this[kClients].set(key3, dispatcher);
+          this[kClients].set(key2, dispatcher);
         }
         return dispatcher.dispatch(opts, handler);
       }
@@ -8917,7 +8917,7 @@ var require_proxy_agent = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key3) => key3.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -9079,16 +9079,16 @@ var require_retry_handler = __commonJS({
       const current2 = Date.now();
       return new Date(retryAfter).getTime() - current2;
     }
-    function validatePartialResponseContentLength(headers, range6, statusCode, retryCount) {
+    function validatePartialResponseContentLength(headers, range7, statusCode, retryCount) {
       const contentLength = headers["content-length"];
       if (contentLength == null) {
         return null;
       }
-      if (!Number.isFinite(range6.start) || !Number.isFinite(range6.end)) {
+      if (!Number.isFinite(range7.start) || !Number.isFinite(range7.end)) {
         return null;
       }
       const length3 = Number(contentLength);
-      const expectedLength = range6.end - range6.start + 1;
+      const expectedLength = range7.end - range7.start + 1;
       if (!Number.isFinite(length3) || length3 !== expectedLength) {
         return new RequestRetryError("Content-Length mismatch", statusCode, {
           headers,
@@ -9288,7 +9288,7 @@ var require_retry_handler = __commonJS({
             this.abort(contentLengthError);
             return false;
           }
-          const { start, size, end = size - 1 } = contentRange;
+          const { start, size: size2, end = size2 - 1 } = contentRange;
           if (this.start !== start || this.end != null && this.end !== end) {
             this.abort(
               new RequestRetryError("Content-Range mismatch", statusCode, {
@@ -9303,8 +9303,8 @@ var require_retry_handler = __commonJS({
         }
         if (this.end == null) {
           if (statusCode === 206) {
-            const range6 = parseRangeHeader(headers["content-range"]);
-            if (range6 == null) {
+            const range7 = parseRangeHeader(headers["content-range"]);
+            if (range7 == null) {
               this.headersSent = true;
               return this.handler.onHeaders(
                 statusCode,
@@ -9313,12 +9313,12 @@ var require_retry_handler = __commonJS({
                 statusMessage
               );
             }
-            const contentLengthError = validatePartialResponseContentLength(headers, range6, statusCode, this.retryCount);
+            const contentLengthError = validatePartialResponseContentLength(headers, range7, statusCode, this.retryCount);
             if (contentLengthError != null) {
               this.abort(contentLengthError);
               return false;
             }
-            const { start, size, end = size - 1 } = range6;
+            const { start, size: size2, end = size2 - 1 } = range7;
             assert4(
               start != null && Number.isFinite(start),
               "content-range mismatch"
@@ -10695,18 +10695,18 @@ var require_mock_utils = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key3) {
+    function getHeaderByName(headers, key2) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key3.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key3);
+        return headers.get(key2);
       } else {
-        return lowerCaseEntries(headers)[key3.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -10770,41 +10770,41 @@ var require_mock_utils = __commonJS({
         return data3.toString();
       }
     }
-    function getMockDispatch(mockDispatches, key3) {
-      const basePath = key3.query ? buildURL(key3.path, key3.query) : key3.path;
+    function getMockDispatch(mockDispatches, key2) {
+      const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5 }) => matchValue(safeUrl(path5), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method: method2 }) => matchValue(method2, key3.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method: method2 }) => matchValue(method2, key2.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key3.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key3.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key2.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key3.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key3.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key3.headers === "object" ? JSON.stringify(key3.headers) : key3.headers;
+        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key3, data3) {
+    function addMockDispatch(mockDispatches, key2, data3) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data3 === "function" ? { callback: data3 } : { ...data3 };
-      const newMockDispatch = { ...baseData, ...key3, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key3) {
+    function deleteMockDispatch(mockDispatches, key2) {
       const index6 = mockDispatches.findIndex((dispatch2) => {
         if (!dispatch2.consumed) {
           return false;
         }
-        return matchKey(dispatch2, key3);
+        return matchKey(dispatch2, key2);
       });
       if (index6 !== -1) {
         mockDispatches.splice(index6, 1);
@@ -10824,15 +10824,15 @@ var require_mock_utils = __commonJS({
       const keys4 = Object.keys(data3);
       const result = [];
       for (let i = 0; i < keys4.length; ++i) {
-        const key3 = keys4[i];
-        const value4 = data3[key3];
-        const name = Buffer.from(`${key3}`);
+        const key2 = keys4[i];
+        const value4 = data3[key2];
+        const name2 = Buffer.from(`${key2}`);
         if (Array.isArray(value4)) {
           for (let j = 0; j < value4.length; ++j) {
-            result.push(name, Buffer.from(`${value4[j]}`));
+            result.push(name2, Buffer.from(`${value4[j]}`));
           }
         } else {
-          result.push(name, Buffer.from(`${value4}`));
+          result.push(name2, Buffer.from(`${value4}`));
         }
       }
       return result;
@@ -10848,8 +10848,8 @@ var require_mock_utils = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler) {
-      const key3 = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key3);
+      const key2 = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -10859,7 +10859,7 @@ var require_mock_utils = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error65 !== null) {
-        deleteMockDispatch(this[kDispatches], key3);
+        deleteMockDispatch(this[kDispatches], key2);
         handler.onError(error65);
         return true;
       }
@@ -10884,7 +10884,7 @@ var require_mock_utils = __commonJS({
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key3);
+        deleteMockDispatch(mockDispatches, key2);
       }
       function resume() {
       }
@@ -11982,12 +11982,12 @@ var require_headers = __commonJS({
         });
       }
     }
-    function appendHeader(headers, name, value4) {
+    function appendHeader(headers, name2, value4) {
       value4 = headerValueNormalize(value4);
-      if (!isValidHeaderName(name)) {
+      if (!isValidHeaderName(name2)) {
         throw webidl.errors.invalidArgument({
           prefix: "Headers.append",
-          value: name,
+          value: name2,
           type: "header name"
         });
       } else if (!isValidHeaderValue(value4)) {
@@ -12000,7 +12000,7 @@ var require_headers = __commonJS({
       if (getHeadersGuard(headers) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers).append(name, value4, false);
+      return getHeadersList(headers).append(name2, value4, false);
     }
     function compareHeaderName(a4, b10) {
       return a4[0] < b10[0] ? -1 : 1;
@@ -12023,8 +12023,8 @@ var require_headers = __commonJS({
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      contains(name, isLowerCase) {
-        return this[kHeadersMap].has(isLowerCase ? name : name.toLowerCase());
+      contains(name2, isLowerCase) {
+        return this[kHeadersMap].has(isLowerCase ? name2 : name2.toLowerCase());
       }
       clear() {
         this[kHeadersMap].clear();
@@ -12037,9 +12037,9 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      append(name, value4, isLowerCase) {
+      append(name2, value4, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name : name.toLowerCase();
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
         if (exists2) {
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
@@ -12048,7 +12048,7 @@ var require_headers = __commonJS({
             value: `${exists2.value}${delimiter}${value4}`
           });
         } else {
-          this[kHeadersMap].set(lowercaseName, { name, value: value4 });
+          this[kHeadersMap].set(lowercaseName, { name: name2, value: value4 });
         }
         if (lowercaseName === "set-cookie") {
           (this.cookies ??= []).push(value4);
@@ -12060,26 +12060,26 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      set(name, value4, isLowerCase) {
+      set(name2, value4, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name : name.toLowerCase();
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
         if (lowercaseName === "set-cookie") {
           this.cookies = [value4];
         }
-        this[kHeadersMap].set(lowercaseName, { name, value: value4 });
+        this[kHeadersMap].set(lowercaseName, { name: name2, value: value4 });
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-delete
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      delete(name, isLowerCase) {
+      delete(name2, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        if (!isLowerCase) name = name.toLowerCase();
-        if (name === "set-cookie") {
+        if (!isLowerCase) name2 = name2.toLowerCase();
+        if (name2 === "set-cookie") {
           this.cookies = null;
         }
-        this[kHeadersMap].delete(name);
+        this[kHeadersMap].delete(name2);
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-get
@@ -12087,19 +12087,19 @@ var require_headers = __commonJS({
        * @param {boolean} isLowerCase
        * @returns {string | null}
        */
-      get(name, isLowerCase) {
-        return this[kHeadersMap].get(isLowerCase ? name : name.toLowerCase())?.value ?? null;
+      get(name2, isLowerCase) {
+        return this[kHeadersMap].get(isLowerCase ? name2 : name2.toLowerCase())?.value ?? null;
       }
       *[Symbol.iterator]() {
-        for (const { 0: name, 1: { value: value4 } } of this[kHeadersMap]) {
-          yield [name, value4];
+        for (const { 0: name2, 1: { value: value4 } } of this[kHeadersMap]) {
+          yield [name2, value4];
         }
       }
       get entries() {
         const headers = {};
         if (this[kHeadersMap].size !== 0) {
-          for (const { name, value: value4 } of this[kHeadersMap].values()) {
-            headers[name] = value4;
+          for (const { name: name2, value: value4 } of this[kHeadersMap].values()) {
+            headers[name2] = value4;
           }
         }
         return headers;
@@ -12110,13 +12110,13 @@ var require_headers = __commonJS({
       get entriesList() {
         const headers = [];
         if (this[kHeadersMap].size !== 0) {
-          for (const { 0: lowerName, 1: { name, value: value4 } } of this[kHeadersMap]) {
+          for (const { 0: lowerName, 1: { name: name2, value: value4 } } of this[kHeadersMap]) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
-                headers.push([name, cookie]);
+                headers.push([name2, cookie]);
               }
             } else {
-              headers.push([name, value4]);
+              headers.push([name2, value4]);
             }
           }
         }
@@ -12124,17 +12124,17 @@ var require_headers = __commonJS({
       }
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
-        const size = this[kHeadersMap].size;
-        const array9 = new Array(size);
-        if (size <= 32) {
-          if (size === 0) {
+        const size2 = this[kHeadersMap].size;
+        const array9 = new Array(size2);
+        if (size2 <= 32) {
+          if (size2 === 0) {
             return array9;
           }
           const iterator = this[kHeadersMap][Symbol.iterator]();
           const firstValue = iterator.next().value;
           array9[0] = [firstValue[0], firstValue[1].value];
           assert4(firstValue[1].value !== null);
-          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x4, value4; i < size; ++i) {
+          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x4, value4; i < size2; ++i) {
             value4 = iterator.next().value;
             x4 = array9[i] = [value4[0], value4[1].value];
             assert4(x4[1] !== null);
@@ -12162,8 +12162,8 @@ var require_headers = __commonJS({
           return array9;
         } else {
           let i = 0;
-          for (const { 0: name, 1: { value: value4 } } of this[kHeadersMap]) {
-            array9[i++] = [name, value4];
+          for (const { 0: name2, 1: { value: value4 } } of this[kHeadersMap]) {
+            array9[i++] = [name2, value4];
             assert4(value4 !== null);
           }
           return array9.sort(compareHeaderName);
@@ -12186,77 +12186,77 @@ var require_headers = __commonJS({
         }
       }
       // https://fetch.spec.whatwg.org/#dom-headers-append
-      append(name, value4) {
+      append(name2, value4) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.append");
         const prefix = "Headers.append";
-        name = webidl.converters.ByteString(name, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value4 = webidl.converters.ByteString(value4, prefix, "value");
-        return appendHeader(this, name, value4);
+        return appendHeader(this, name2, value4);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-delete
-      delete(name) {
+      delete(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.delete");
         const prefix = "Headers.delete";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix: "Headers.delete",
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        if (!this.#headersList.contains(name, false)) {
+        if (!this.#headersList.contains(name2, false)) {
           return;
         }
-        this.#headersList.delete(name, false);
+        this.#headersList.delete(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-get
-      get(name) {
+      get(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.get");
         const prefix = "Headers.get";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.get(name, false);
+        return this.#headersList.get(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-has
-      has(name) {
+      has(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.has");
         const prefix = "Headers.has";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.contains(name, false);
+        return this.#headersList.contains(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-set
-      set(name, value4) {
+      set(name2, value4) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.set");
         const prefix = "Headers.set";
-        name = webidl.converters.ByteString(name, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value4 = webidl.converters.ByteString(value4, prefix, "value");
         value4 = headerValueNormalize(value4);
-        if (!isValidHeaderName(name)) {
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         } else if (!isValidHeaderValue(value4)) {
@@ -12269,14 +12269,14 @@ var require_headers = __commonJS({
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        this.#headersList.set(name, value4, false);
+        this.#headersList.set(name2, value4, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12292,13 +12292,13 @@ var require_headers = __commonJS({
           return this.#headersList[kHeadersSortedMap] = names;
         }
         for (let i = 0; i < names.length; ++i) {
-          const { 0: name, 1: value4 } = names[i];
-          if (name === "set-cookie") {
+          const { 0: name2, 1: value4 } = names[i];
+          if (name2 === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
-              headers.push([name, cookies[j]]);
+              headers.push([name2, cookies[j]]);
             }
           } else {
-            headers.push([name, value4]);
+            headers.push([name2, value4]);
           }
         }
         return this.#headersList[kHeadersSortedMap] = headers;
@@ -12316,8 +12316,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -12418,10 +12418,10 @@ var require_response = __commonJS({
         if (init2 !== null) {
           init2 = webidl.converters.ResponseInit(init2);
         }
-        const bytes = textEncoder.encode(
+        const bytes2 = textEncoder.encode(
           serializeJavascriptValueToJSONString(data3)
         );
-        const body = extractBody(bytes);
+        const body = extractBody(bytes2);
         const responseObject = fromInnerResponse(makeResponse({}), "response");
         initializeResponse(responseObject, init2, { body: body[0], type: "application/json" });
         return responseObject;
@@ -12718,23 +12718,23 @@ var require_response = __commonJS({
     webidl.converters.URLSearchParams = webidl.interfaceConverter(
       URLSearchParams
     );
-    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name) {
+    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name2) {
       if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, name);
+        return webidl.converters.USVString(V, prefix, name2);
       }
       if (isBlobLike(V)) {
-        return webidl.converters.Blob(V, prefix, name, { strict: false });
+        return webidl.converters.Blob(V, prefix, name2, { strict: false });
       }
       if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-        return webidl.converters.BufferSource(V, prefix, name);
+        return webidl.converters.BufferSource(V, prefix, name2);
       }
       if (util.isFormDataLike(V)) {
-        return webidl.converters.FormData(V, prefix, name, { strict: false });
+        return webidl.converters.FormData(V, prefix, name2, { strict: false });
       }
       if (V instanceof URLSearchParams) {
-        return webidl.converters.URLSearchParams(V, prefix, name);
+        return webidl.converters.URLSearchParams(V, prefix, name2);
       }
-      return webidl.converters.DOMString(V, prefix, name);
+      return webidl.converters.DOMString(V, prefix, name2);
     };
     webidl.converters.BodyInit = function(V, prefix, argument) {
       if (V instanceof ReadableStream) {
@@ -12791,16 +12791,16 @@ var require_dispatcher_weakref = __commonJS({
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
-      register(dispatcher, key3) {
+      register(dispatcher, key2) {
         if (dispatcher.on) {
           dispatcher.on("disconnect", () => {
             if (dispatcher[kConnected] === 0 && dispatcher[kSize] === 0) {
-              this.finalizer(key3);
+              this.finalizer(key2);
             }
           });
         }
       }
-      unregister(key3) {
+      unregister(key2) {
       }
     };
     module.exports = function() {
@@ -13105,8 +13105,8 @@ var require_request2 = __commonJS({
           const headers = init2.headers !== void 0 ? init2.headers : new HeadersList(headersList);
           headersList.clear();
           if (headers instanceof HeadersList) {
-            for (const { name, value: value4 } of headers.rawValues()) {
-              headersList.append(name, value4, false);
+            for (const { name: name2, value: value4 } of headers.rawValues()) {
+              headersList.append(name2, value4, false);
             }
             headersList.cookies = headers.cookies;
           } else {
@@ -13285,13 +13285,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -13878,12 +13878,12 @@ var require_fetch = __commonJS({
           processBodyError(response.error);
           return;
         }
-        const processBody = (bytes) => {
-          if (!bytesMatch(bytes, request2.integrity)) {
+        const processBody = (bytes2) => {
+          if (!bytesMatch(bytes2, request2.integrity)) {
             processBodyError("integrity mismatch");
             return;
           }
-          response.body = safelyExtractBody(bytes)[0];
+          response.body = safelyExtractBody(bytes2)[0];
           fetchFinale(fetchParams, response);
         };
         await fullyReadBody(response.body, processBody, processBodyError);
@@ -14296,12 +14296,12 @@ var require_fetch = __commonJS({
       if (request2.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request2.body != null) {
-        const processBodyChunk = async function* (bytes) {
+        const processBodyChunk = async function* (bytes2) {
           if (isCancelled(fetchParams)) {
             return;
           }
-          yield bytes;
-          fetchParams.processRequestBodyChunkLength?.(bytes.byteLength);
+          yield bytes2;
+          fetchParams.processRequestBodyChunkLength?.(bytes2.byteLength);
         };
         const processEndOfBody = () => {
           if (isCancelled(fetchParams)) {
@@ -14323,8 +14323,8 @@ var require_fetch = __commonJS({
         };
         requestBody = (async function* () {
           try {
-            for await (const bytes of request2.body.stream) {
-              yield* processBodyChunk(bytes);
+            for await (const bytes2 of request2.body.stream) {
+              yield* processBodyChunk(bytes2);
             }
             processEndOfBody();
           } catch (err) {
@@ -14376,33 +14376,33 @@ var require_fetch = __commonJS({
       }
       fetchParams.controller.resume = async () => {
         while (true) {
-          let bytes;
+          let bytes2;
           let isFailure;
           try {
             const { done, value: value4 } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value4;
+            bytes2 = done ? void 0 : value4;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
-              bytes = void 0;
+              bytes2 = void 0;
             } else {
-              bytes = err;
+              bytes2 = err;
               isFailure = true;
             }
           }
-          if (bytes === void 0) {
+          if (bytes2 === void 0) {
             readableStreamClose(fetchParams.controller.controller);
             finalizeResponse(fetchParams, response);
             return;
           }
-          timingInfo.decodedBodySize += bytes?.byteLength ?? 0;
+          timingInfo.decodedBodySize += bytes2?.byteLength ?? 0;
           if (isFailure) {
-            fetchParams.controller.terminate(bytes);
+            fetchParams.controller.terminate(bytes2);
             return;
           }
-          const buffer = new Uint8Array(bytes);
+          const buffer = new Uint8Array(bytes2);
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
@@ -14528,9 +14528,9 @@ var require_fetch = __commonJS({
               if (fetchParams.controller.dump) {
                 return;
               }
-              const bytes = chunk;
-              timingInfo.encodedBodySize += bytes.byteLength;
-              return this.body.push(bytes);
+              const bytes2 = chunk;
+              timingInfo.encodedBodySize += bytes2.byteLength;
+              return this.body.push(bytes2);
             },
             onComplete() {
               if (this.abort) {
@@ -14663,11 +14663,11 @@ var require_progressevent = __commonJS({
 var require_encoding = __commonJS({
   "node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
     "use strict";
-    function getEncoding2(label) {
-      if (!label) {
+    function getEncoding2(label2) {
+      if (!label2) {
         return "failure";
       }
-      switch (label.trim().toLowerCase()) {
+      switch (label2.trim().toLowerCase()) {
         case "unicode-1-1-utf-8":
         case "unicode11utf8":
         case "unicode20utf8":
@@ -14976,7 +14976,7 @@ var require_util4 = __commonJS({
       fr[kError] = null;
       const stream2 = blob.stream();
       const reader = stream2.getReader();
-      const bytes = [];
+      const bytes2 = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
       (async () => {
@@ -14990,7 +14990,7 @@ var require_util4 = __commonJS({
             }
             isFirstChunk = false;
             if (!done && types.isUint8Array(value4)) {
-              bytes.push(value4);
+              bytes2.push(value4);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
@@ -15002,7 +15002,7 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result = packageData(bytes, type3, blob.type, encodingName);
+                  const result = packageData(bytes2, type3, blob.type, encodingName);
                   if (fr[kAborted]) {
                     return;
                   }
@@ -15042,7 +15042,7 @@ var require_util4 = __commonJS({
       });
       reader.dispatchEvent(event2);
     }
-    function packageData(bytes, type3, mimeType, encodingName) {
+    function packageData(bytes2, type3, mimeType, encodingName) {
       switch (type3) {
         case "DataURL": {
           let dataURL = "data:";
@@ -15052,7 +15052,7 @@ var require_util4 = __commonJS({
           }
           dataURL += ";base64,";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             dataURL += btoa2(decoder.write(chunk));
           }
           dataURL += btoa2(decoder.end());
@@ -15072,16 +15072,16 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode3(bytes, encoding);
+          return decode3(bytes2, encoding);
         }
         case "ArrayBuffer": {
-          const sequence3 = combineByteSequences(bytes);
+          const sequence3 = combineByteSequences(bytes2);
           return sequence3.buffer;
         }
         case "BinaryString": {
           let binaryString = "";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             binaryString += decoder.write(chunk);
           }
           binaryString += decoder.end();
@@ -15090,14 +15090,14 @@ var require_util4 = __commonJS({
       }
     }
     function decode3(ioQueue, encoding) {
-      const bytes = combineByteSequences(ioQueue);
-      const BOMEncoding = BOMSniffing(bytes);
+      const bytes2 = combineByteSequences(ioQueue);
+      const BOMEncoding = BOMSniffing(bytes2);
       let slice5 = 0;
       if (BOMEncoding !== null) {
         encoding = BOMEncoding;
         slice5 = BOMEncoding === "UTF-8" ? 3 : 2;
       }
-      const sliced = bytes.slice(slice5);
+      const sliced = bytes2.slice(slice5);
       return new TextDecoder(encoding).decode(sliced);
     }
     function BOMSniffing(ioQueue) {
@@ -15112,7 +15112,7 @@ var require_util4 = __commonJS({
       return null;
     }
     function combineByteSequences(sequences) {
-      const size = sequences.reduce((a4, b10) => {
+      const size2 = sequences.reduce((a4, b10) => {
         return a4 + b10.byteLength;
       }, 0);
       let offset4 = 0;
@@ -15120,7 +15120,7 @@ var require_util4 = __commonJS({
         a4.set(b10, offset4);
         offset4 += b10.byteLength;
         return a4;
-      }, new Uint8Array(size));
+      }, new Uint8Array(size2));
     }
     module.exports = {
       staticPropertyDescriptors,
@@ -15650,9 +15650,9 @@ var require_cache = __commonJS({
           // 16.
         };
         operations.push(operation);
-        const bytes = await bodyReadPromise.promise;
+        const bytes2 = await bodyReadPromise.promise;
         if (clonedResponse.body != null) {
-          clonedResponse.body.source = bytes;
+          clonedResponse.body.source = bytes2;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -16110,9 +16110,9 @@ var require_util6 = __commonJS({
       }
       return false;
     }
-    function validateCookieName(name) {
-      for (let i = 0; i < name.length; ++i) {
-        const code2 = name.charCodeAt(i);
+    function validateCookieName(name2) {
+      for (let i = 0; i < name2.length; ++i) {
+        const code2 = name2.charCodeAt(i);
         if (code2 < 33 || // exclude CTLs (0-31), SP and HT
         code2 > 126 || // exclude non-ascii and DEL
         code2 === 34 || // "
@@ -16285,8 +16285,8 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key3, ...value4] = part.split("=");
-        const trimmedKey = key3.trim();
+        const [key2, ...value4] = part.split("=");
+        const trimmedKey = key2.trim();
         const joinedValue = value4.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -16319,7 +16319,7 @@ var require_parse = __commonJS({
       }
       let nameValuePair = "";
       let unparsedAttributes = "";
-      let name = "";
+      let name2 = "";
       let value4 = "";
       if (header.includes(";")) {
         const position2 = { position: 0 };
@@ -16332,20 +16332,20 @@ var require_parse = __commonJS({
         value4 = nameValuePair;
       } else {
         const position2 = { position: 0 };
-        name = collectASequenceOfCodePointsFast(
+        name2 = collectASequenceOfCodePointsFast(
           "=",
           nameValuePair,
           position2
         );
         value4 = nameValuePair.slice(position2.position + 1);
       }
-      name = name.trim();
+      name2 = name2.trim();
       value4 = value4.trim();
-      if (name.length + value4.length > maxNameValuePairSize) {
+      if (name2.length + value4.length > maxNameValuePairSize) {
         return null;
       }
       return {
-        name,
+        name: name2,
         value: value4,
         ...parseUnparsedAttributes(unparsedAttributes)
       };
@@ -16458,19 +16458,19 @@ var require_cookies = __commonJS({
         return out;
       }
       for (const piece of cookie.split(";")) {
-        const [name, ...value4] = piece.split("=");
-        out[name.trim()] = value4.join("=");
+        const [name2, ...value4] = piece.split("=");
+        out[name2.trim()] = value4.join("=");
       }
       return out;
     }
-    function deleteCookie(headers, name, attributes) {
+    function deleteCookie(headers, name2, attributes) {
       webidl.brandCheck(headers, Headers2, { strict: false });
       const prefix = "deleteCookie";
       webidl.argumentLengthCheck(arguments, 2, prefix);
-      name = webidl.converters.DOMString(name, prefix, "name");
+      name2 = webidl.converters.DOMString(name2, prefix, "name");
       attributes = webidl.converters.DeleteCookieAttributes(attributes);
       setCookie(headers, {
-        name,
+        name: name2,
         value: "",
         expires: /* @__PURE__ */ new Date(0),
         ...attributes
@@ -17032,9 +17032,9 @@ var require_util7 = __commonJS({
       const extensionList = /* @__PURE__ */ new Map();
       while (position2.position < extensions.length) {
         const pair = collectASequenceOfCodePointsFast(";", extensions, position2);
-        const [name, value4 = ""] = pair.split("=");
+        const [name2, value4 = ""] = pair.split("=");
         extensionList.set(
-          removeHTTPWhitespace(name, true, false),
+          removeHTTPWhitespace(name2, true, false),
           removeHTTPWhitespace(value4, false, true)
         );
         position2.position++;
@@ -18553,13 +18553,13 @@ ${value4}`;
           }
         }
       }
-      setEventFieldSize(field3, size) {
-        const eventSize = this.eventSize - this.eventFieldSizes[field3] + size;
+      setEventFieldSize(field3, size2) {
+        const eventSize = this.eventSize - this.eventFieldSizes[field3] + size2;
         if (this.maxEventSize > 0 && eventSize > this.maxEventSize) {
           throw createMaxEventSizeExceededError();
         }
         this.eventSize = eventSize;
-        this.eventFieldSizes[field3] = size;
+        this.eventFieldSizes[field3] = size2;
       }
       /**
        * @param {EventSourceStreamEvent} event
@@ -19178,7 +19178,7 @@ var require_topojson_client = __commonJS({
         };
       }
       function bbox(topology) {
-        var t = transform5(topology.transform), key3, x02 = Infinity, y02 = x02, x12 = -x02, y12 = -x02;
+        var t = transform5(topology.transform), key2, x02 = Infinity, y02 = x02, x12 = -x02, y12 = -x02;
         function bboxPoint(p) {
           p = t(p);
           if (p[0] < x02) x02 = p[0];
@@ -19209,8 +19209,8 @@ var require_topojson_client = __commonJS({
             if (p[1] > y12) y12 = p[1];
           }
         });
-        for (key3 in topology.objects) {
-          bboxGeometry(topology.objects[key3]);
+        for (key2 in topology.objects) {
+          bboxGeometry(topology.objects[key2]);
         }
         return [x02, y02, x12, y12];
       }
@@ -19225,8 +19225,8 @@ var require_topojson_client = __commonJS({
         }) } : feature$1(topology, o);
       }
       function feature$1(topology, o) {
-        var id2 = o.id, bbox2 = o.bbox, properties = o.properties == null ? {} : o.properties, geometry = object3(topology, o);
-        return id2 == null && bbox2 == null ? { type: "Feature", properties, geometry } : bbox2 == null ? { type: "Feature", id: id2, properties, geometry } : { type: "Feature", id: id2, bbox: bbox2, properties, geometry };
+        var id3 = o.id, bbox2 = o.bbox, properties = o.properties == null ? {} : o.properties, geometry = object3(topology, o);
+        return id3 == null && bbox2 == null ? { type: "Feature", properties, geometry } : bbox2 == null ? { type: "Feature", id: id3, properties, geometry } : { type: "Feature", id: id3, bbox: bbox2, properties, geometry };
       }
       function object3(topology, o) {
         var transformPoint = transform5(topology.transform), arcs = topology.arcs;
@@ -19558,7 +19558,7 @@ var require_topojson_client = __commonJS({
         } else {
           box = topology.bbox;
         }
-        var t = untransform(transform6), box, key3, inputs = topology.objects, outputs = {};
+        var t = untransform(transform6), box, key2, inputs = topology.objects, outputs = {};
         function quantizePoint(point5) {
           return t(point5);
         }
@@ -19590,7 +19590,7 @@ var require_topojson_client = __commonJS({
           output4.length = j;
           return output4;
         }
-        for (key3 in inputs) outputs[key3] = quantizeGeometry(inputs[key3]);
+        for (key2 in inputs) outputs[key2] = quantizeGeometry(inputs[key2]);
         return {
           type: "Topology",
           bbox: box,
@@ -19624,14 +19624,14 @@ var require_esblib = __commonJS({
     var __getProtoOf2 = Object.getPrototypeOf;
     var __hasOwnProp2 = Object.prototype.hasOwnProperty;
     var __export2 = (target2, all) => {
-      for (var name in all)
-        __defProp2(target2, name, { get: all[name], enumerable: true });
+      for (var name2 in all)
+        __defProp2(target2, name2, { get: all[name2], enumerable: true });
     };
     var __copyProps2 = (to, from, except, desc) => {
       if (from && typeof from === "object" || typeof from === "function") {
-        for (let key3 of __getOwnPropNames2(from))
-          if (!__hasOwnProp2.call(to, key3) && key3 !== except)
-            __defProp2(to, key3, { get: () => from[key3], enumerable: !(desc = __getOwnPropDesc2(from, key3)) || desc.enumerable });
+        for (let key2 of __getOwnPropNames2(from))
+          if (!__hasOwnProp2.call(to, key2) && key2 !== except)
+            __defProp2(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc2(from, key2)) || desc.enumerable });
       }
       return to;
     };
@@ -19668,11 +19668,11 @@ var require_esblib = __commonJS({
     var __getOwnPropDescs = Object.getOwnPropertyDescriptors;
     var __getOwnPropSymbols = Object.getOwnPropertySymbols;
     var __propIsEnum = Object.prototype.propertyIsEnumerable;
-    var __knownSymbol = (name, symbol3) => (symbol3 = Symbol[name]) ? symbol3 : /* @__PURE__ */ Symbol.for("Symbol." + name);
+    var __knownSymbol = (name2, symbol3) => (symbol3 = Symbol[name2]) ? symbol3 : /* @__PURE__ */ Symbol.for("Symbol." + name2);
     var __typeError = (msg) => {
       throw TypeError(msg);
     };
-    var __defNormalProp = (obj, key3, value4) => key3 in obj ? __defProp2(obj, key3, { enumerable: true, configurable: true, writable: true, value: value4 }) : obj[key3] = value4;
+    var __defNormalProp = (obj, key2, value4) => key2 in obj ? __defProp2(obj, key2, { enumerable: true, configurable: true, writable: true, value: value4 }) : obj[key2] = value4;
     var __spreadValues = (a4, b10) => {
       for (var prop in b10 || (b10 = {}))
         if (__hasOwnProp2.call(b10, prop))
@@ -19728,7 +19728,7 @@ var require_esblib = __commonJS({
         throw x22;
       }, "return" in obj && method2("return"), it;
     };
-    var __forAwait = (obj, it, method2) => (it = obj[__knownSymbol("asyncIterator")]) ? it.call(obj) : (obj = obj[__knownSymbol("iterator")](), it = {}, method2 = (key3, fn) => (fn = obj[key3]) && (it[key3] = (arg) => new Promise((yes, no, done) => (arg = fn.call(obj, arg), done = arg.done, Promise.resolve(arg.value).then((value4) => yes({ value: value4, done }), no)))), method2("next"), method2("return"), it);
+    var __forAwait = (obj, it, method2) => (it = obj[__knownSymbol("asyncIterator")]) ? it.call(obj) : (obj = obj[__knownSymbol("iterator")](), it = {}, method2 = (key2, fn) => (fn = obj[key2]) && (it[key2] = (arg) => new Promise((yes, no, done) => (arg = fn.call(obj, arg), done = arg.done, Promise.resolve(arg.value).then((value4) => yes({ value: value4, done }), no)))), method2("next"), method2("return"), it);
     var __pow = Math.pow;
     var __reExport = (target2, mod, secondTarget) => (__copyProps2(target2, mod, "default"), secondTarget && __copyProps2(secondTarget, mod, "default"));
     var __commonJS2 = (cb, mod) => function __require2() {
@@ -19795,16 +19795,16 @@ var require_internals = __commonJS({
     var lock = () => locked = true;
     var store = /* @__PURE__ */ new Map();
     var override = store.set.bind(store);
-    function wrap2(name, api) {
+    function wrap2(name2, api) {
       if (locked) throw new Error("bus is locked");
-      override(name, api);
+      override(name2, api);
       return new Proxy(api, {
-        get(_, key3) {
+        get(_, key2) {
           var _a3, _b;
-          return store.get(name)[key3] || ((_b = (_a3 = store.get(name)) == null ? void 0 : _a3.default) == null ? void 0 : _b[key3]);
+          return store.get(name2)[key2] || ((_b = (_a3 = store.get(name2)) == null ? void 0 : _a3.default) == null ? void 0 : _b[key2]);
         },
         apply(_, self2, args) {
-          return store.get(name).apply(self2, args);
+          return store.get(name2).apply(self2, args);
         }
       });
     }
@@ -19987,7 +19987,7 @@ var require_vendor_core = __commonJS({
       "node_modules/which/lib/index.js"(exports2, module2) {
         "use strict";
         var { isexe, sync: isexeSync } = require_cjs();
-        var { join: join6, delimiter, sep, posix } = __require("path");
+        var { join: join7, delimiter, sep, posix } = __require("path");
         var isWindows = process.platform === "win32";
         var rSlash = new RegExp(`[${posix.sep}${sep === posix.sep ? "" : sep}]`.replace(/(\\)/g, "\\$1"));
         var rRel = new RegExp(`^\\.${rSlash.source}`);
@@ -20016,7 +20016,7 @@ var require_vendor_core = __commonJS({
         var getPathPart = (raw, cmd) => {
           const pathPart = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
           const prefix = !pathPart && rRel.test(cmd) ? cmd.slice(0, 2) : "";
-          return prefix + join6(pathPart, cmd);
+          return prefix + join7(pathPart, cmd);
         };
         var which22 = (_0, ..._1) => __async(null, [_0, ..._1], function* (cmd, opt = {}) {
           const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
@@ -20268,9 +20268,9 @@ var require_vendor_core = __commonJS({
     var import_node_process = __toESM2(__require("process"), 1);
     var import_node_os = __toESM2(__require("os"), 1);
     var import_node_tty = __toESM2(__require("tty"), 1);
-    function hasFlag(flag3, argv = globalThis.Deno ? globalThis.Deno.args : import_node_process.default.argv) {
-      const prefix = flag3.startsWith("-") ? "" : flag3.length === 1 ? "-" : "--";
-      const position2 = argv.indexOf(prefix + flag3);
+    function hasFlag(flag4, argv = globalThis.Deno ? globalThis.Deno.args : import_node_process.default.argv) {
+      const prefix = flag4.startsWith("-") ? "" : flag4.length === 1 ? "-" : "--";
+      const position2 = argv.indexOf(prefix + flag4);
       const terminatorPosition = argv.indexOf("--");
       return position2 !== -1 && (terminatorPosition === -1 || position2 < terminatorPosition);
     }
@@ -20338,7 +20338,7 @@ var require_vendor_core = __commonJS({
         return 1;
       }
       if ("CI" in env) {
-        if (["GITHUB_ACTIONS", "GITEA_ACTIONS", "CIRCLECI"].some((key3) => key3 in env)) {
+        if (["GITHUB_ACTIONS", "GITEA_ACTIONS", "CIRCLECI"].some((key2) => key2 in env)) {
           return 3;
         }
         if (["TRAVIS", "APPVEYOR", "GITLAB_CI", "BUILDKITE", "DRONE"].some((sign3) => sign3 in env) || env.CI_NAME === "codeship") {
@@ -20568,7 +20568,7 @@ var require_vendor_core = __commonJS({
     var source_default = chalk3;
     var import_which = __toESM2(require_lib(), 1);
     var import_node_process4 = __toESM2(__require("process"), 1);
-    var import_node_fs5 = __toESM2(__require("fs"), 1);
+    var import_node_fs7 = __toESM2(__require("fs"), 1);
     var import_node_os2 = __toESM2(__require("os"), 1);
     var EOL6 = /\r?\n|\r|\n/;
     var EMPTY = "-";
@@ -20657,9 +20657,9 @@ var require_vendor_core = __commonJS({
             throw new Error("Malformed grid: row has more columns than headers");
           }
           for (const k2 in keys4) {
-            const key3 = keys4[k2];
+            const key2 = keys4[k2];
             const to = +k2 + 1 === keys4.length ? Number.POSITIVE_INFINITY : +k2 + 1;
-            entry2[key3] = row2[i].slice(+k2, to);
+            entry2[key2] = row2[i].slice(+k2, to);
           }
         }
       }
@@ -20846,8 +20846,8 @@ var require_vendor_core = __commonJS({
       signal
     });
     var toggleListeners = (pos, ee, on2 = {}) => {
-      for (const [name, listener2] of Object.entries(on2)) {
-        ee[pos](name, listener2);
+      for (const [name2, listener2] of Object.entries(on2)) {
+        ee[pos](name2, listener2);
       }
       if (pos === "on")
         ee.once("end", () => toggleListeners("off", ee, on2));
@@ -21021,8 +21021,8 @@ var require_vendor_core = __commonJS({
       if (f.length > 3 && f[0] === '"')
         return f[f.length - 1] === '"' ? isBin2(f.slice(1, -1)) : false;
       try {
-        if (!import_node_fs5.default.existsSync(f)) return false;
-        const stat2 = import_node_fs5.default.lstatSync(f);
+        if (!import_node_fs7.default.existsSync(f)) return false;
+        const stat2 = import_node_fs7.default.lstatSync(f);
         return stat2.isFile() || stat2.isSymbolicLink();
       } catch (e3) {
         return false;
@@ -21082,11 +21082,11 @@ var require_vendor_core = __commonJS({
       const e3 = stdout.includes(">") ? stdout.trimEnd().lastIndexOf(import_node_os2.default.EOL) : stdout.length;
       return (s2 > 0 ? stdout.slice(s2 + LOOKUPS.wmic.cmd.length, e3) : stdout.slice(0, e3)).trimStart();
     };
-    var pickTree = (list, pid, recursive2 = false) => {
-      const children4 = list.filter((p) => p.ppid === pid + "");
+    var pickTree = (list2, pid, recursive2 = false) => {
+      const children4 = list2.filter((p) => p.ppid === pid + "");
       return [
         ...children4,
-        ...children4.flatMap((p) => recursive2 ? pickTree(list, p.pid, true) : [])
+        ...children4.flatMap((p) => recursive2 ? pickTree(list2, p.pid, true) : [])
       ];
     };
     var _tree = ({
@@ -21101,9 +21101,9 @@ var require_vendor_core = __commonJS({
       const onData = (all) => {
         if (opts === void 0) return all;
         const { pid, recursive: recursive2 = false } = opts;
-        const list = pickTree(all, pid, recursive2);
-        cb(null, list);
-        return list;
+        const list2 = pickTree(all, pid, recursive2);
+        cb(null, list2);
+        return list2;
       };
       try {
         const all = _lookup({ sync });
@@ -21143,13 +21143,13 @@ var require_vendor_core = __commonJS({
       let checkConfident = 0;
       let checkTimeoutTimer;
       let checkIsTimeout = false;
-      const checkKilled = (finishCallback) => lookup6({ pid }, (err, list = []) => {
+      const checkKilled = (finishCallback) => lookup6({ pid }, (err, list2 = []) => {
         if (checkIsTimeout) return;
         if (err) {
           clearTimeout(checkTimeoutTimer);
           reject(err);
           finishCallback == null ? void 0 : finishCallback(err, pid);
-        } else if (list.length > 0) {
+        } else if (list2.length > 0) {
           checkConfident = checkConfident - 1 || 0;
           checkKilled(finishCallback);
         } else {
@@ -21253,7 +21253,7 @@ var require_util9 = __commonJS({
       toCamelCase: () => toCamelCase
     });
     module.exports = __toCommonJS(util_exports2);
-    var import_node_path4 = __toESM2(__require("path"), 1);
+    var import_node_path6 = __toESM2(__require("path"), 1);
     var import_node_process = __toESM2(__require("process"), 1);
     var import_vendor_core = require_vendor_core();
     function noop6() {
@@ -21272,13 +21272,13 @@ var require_util9 = __commonJS({
     var bufArrJoin = (arr) => arr.reduce((acc, buf) => acc + bufToString(buf), "");
     var getLast = (arr) => arr[arr.length - 1];
     function preferLocalBin(env, ...dirs) {
-      const pathKey = import_node_process.default.platform === "win32" ? Object.keys(env).reverse().find((key3) => key3.toUpperCase() === "PATH") || "Path" : "PATH";
+      const pathKey = import_node_process.default.platform === "win32" ? Object.keys(env).reverse().find((key2) => key2.toUpperCase() === "PATH") || "Path" : "PATH";
       const pathValue = dirs.map(
         (c4) => c4 && [
-          import_node_path4.default.resolve(c4, "node_modules", ".bin"),
-          import_node_path4.default.resolve(c4)
+          import_node_path6.default.resolve(c4, "node_modules", ".bin"),
+          import_node_path6.default.resolve(c4)
         ]
-      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path4.default.delimiter);
+      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path6.default.delimiter);
       return __spreadProps(__spreadValues({}, env), {
         [pathKey]: pathValue
       });
@@ -21308,9 +21308,9 @@ var require_util9 = __commonJS({
       return (...args) => called ? result : (called = true, result = fn(...args));
     };
     var proxyOverride = (origin, ...fallbacks) => new Proxy(origin, {
-      get(target2, key3) {
+      get(target2, key2) {
         var _a3, _b;
-        return (_b = (_a3 = fallbacks.find((f) => key3 in f)) == null ? void 0 : _a3[key3]) != null ? _b : Reflect.get(target2, key3);
+        return (_b = (_a3 = fallbacks.find((f) => key2 in f)) == null ? void 0 : _a3[key2]) != null ? _b : Reflect.get(target2, key2);
       }
     });
     var toCamelCase = (str) => str.toLowerCase().replace(/([a-z])[_-]+([a-z])/g, (_, p1, p2) => p1 + p2.toUpperCase());
@@ -21358,7 +21358,7 @@ var require_core = __commonJS({
       kill: () => kill2,
       log: () => log8,
       os: () => os6,
-      path: () => import_node_path4.default,
+      path: () => import_node_path6.default,
       ps: () => import_vendor_core3.ps,
       quote: () => import_util22.quote,
       quotePowerShell: () => import_util22.quotePowerShell,
@@ -21375,7 +21375,7 @@ var require_core = __commonJS({
     var import_node_buffer = __require("buffer");
     var import_node_child_process = __toESM2(__require("child_process"), 1);
     var import_node_events = __require("events");
-    var import_node_fs5 = __toESM2(__require("fs"), 1);
+    var import_node_fs7 = __toESM2(__require("fs"), 1);
     var import_node_os = __require("os");
     var import_node_process2 = __toESM2(__require("process"), 1);
     var import_node_util2 = __require("util");
@@ -21719,7 +21719,7 @@ ${details}`;
     var import_vendor_core2 = require_vendor_core();
     var import_util9 = require_util9();
     var import_internals = require_internals();
-    var import_node_path4 = __toESM2(__require("path"), 1);
+    var import_node_path6 = __toESM2(__require("path"), 1);
     var os6 = __toESM2(__require("os"), 1);
     var import_vendor_core3 = require_vendor_core();
     var import_util22 = require_util9();
@@ -21793,15 +21793,15 @@ ${details}`;
         return pp.sync ? pp.output : pp;
       },
       {
-        set(t, key3, value4) {
+        set(t, key2, value4) {
           return Reflect.set(
-            key3 in Function.prototype ? t : getStore(),
-            key3 === "sync" ? SYNC : key3,
+            key2 in Function.prototype ? t : getStore(),
+            key2 === "sync" ? SYNC : key2,
             value4
           );
         },
-        get(t, key3) {
-          return key3 === "sync" ? $2({ sync: true }) : Reflect.get(key3 in Function.prototype ? t : getStore(), key3);
+        get(t, key2) {
+          return key2 === "sync" ? $2({ sync: true }) : Reflect.get(key2 in Function.prototype ? t : getStore(), key2);
         }
       }
     );
@@ -21856,7 +21856,7 @@ ${details}`;
         this._stage = "running";
         const self2 = this;
         const $22 = self2._snapshot;
-        const id2 = self2.id;
+        const id3 = self2.id;
         const cwd = $22.cwd || $22[CWD];
         if ($22.preferLocal) {
           const dirs = $22.preferLocal === true ? [$22.cwd, $22[CWD]] : [$22.preferLocal].flat();
@@ -21870,7 +21870,7 @@ ${details}`;
           sync: self2.sync,
           signal: self2.signal,
           shell: (0, import_util9.isString)($22.shell) ? $22.shell : true,
-          id: id2,
+          id: id3,
           env: $22.env,
           spawn: $22.spawn,
           spawnSync: $22.spawnSync,
@@ -21892,14 +21892,14 @@ ${details}`;
           },
           on: {
             start: () => {
-              $22.log({ kind: "cmd", cmd: $22.cmd, cwd, verbose: self2.isVerbose(), id: id2 });
+              $22.log({ kind: "cmd", cmd: $22.cmd, cwd, verbose: self2.isVerbose(), id: id3 });
               self2.timeout($22.timeout, $22.timeoutSignal);
             },
             stdout: (data3) => {
-              $22.log({ kind: "stdout", data: data3, verbose: !self2._piped && self2.isVerbose(), id: id2 });
+              $22.log({ kind: "stdout", data: data3, verbose: !self2._piped && self2.isVerbose(), id: id3 });
             },
             stderr: (data3) => {
-              $22.log({ kind: "stderr", data: data3, verbose: !self2.isQuiet(), id: id2 });
+              $22.log({ kind: "stderr", data: data3, verbose: !self2.isQuiet(), id: id3 });
             },
             end: (data3, c4) => {
               const { error: _error, status, signal: __signal, duration: duration3, ctx: { store } } = data3;
@@ -21916,7 +21916,7 @@ ${details}`;
                 store,
                 from: $22.from
               });
-              $22.log({ kind: "end", signal, exitCode: code2, duration: duration3, error: error65, verbose: self2.isVerbose(), id: id2 });
+              $22.log({ kind: "end", signal, exitCode: code2, duration: duration3, error: error65, verbose: self2.isVerbose(), id: id3 });
               if (stdout.length && (0, import_util9.getLast)((0, import_util9.getLast)(stdout)) !== BR_CC) c4.on.stdout(EOL6, c4);
               if (stderr.length && (0, import_util9.getLast)((0, import_util9.getLast)(stderr)) !== BR_CC) c4.on.stderr(EOL6, c4);
               self2.finalize(output4);
@@ -22106,7 +22106,7 @@ ${details}`;
       // prettier-ignore
       _pipe(source4, dest, ...args) {
         if ((0, import_util9.isString)(dest))
-          return this._pipe(source4, import_node_fs5.default.createWriteStream(dest));
+          return this._pipe(source4, import_node_fs7.default.createWriteStream(dest));
         if ((0, import_util9.isStringLiteral)(dest, ...args))
           return this._pipe(
             source4,
@@ -22408,7 +22408,7 @@ ${details}`;
     } catch (err) {
     }
     var cwdSyncHook;
-    function syncProcessCwd2(flag3 = true) {
+    function syncProcessCwd2(flag4 = true) {
       cwdSyncHook = cwdSyncHook || (0, import_node_async_hooks.createHook)({
         init: syncCwd,
         before: syncCwd,
@@ -22416,7 +22416,7 @@ ${details}`;
         after: syncCwd,
         destroy: syncCwd
       });
-      if (flag3) cwdSyncHook.enable();
+      if (flag4) cwdSyncHook.enable();
       else cwdSyncHook.disable();
     }
     function syncCwd() {
@@ -22514,16 +22514,16 @@ var Command = class {
     if (this.properties && Object.keys(this.properties).length > 0) {
       cmdStr += " ";
       let first = true;
-      for (const key3 in this.properties) {
-        if (this.properties.hasOwnProperty(key3)) {
-          const val = this.properties[key3];
+      for (const key2 in this.properties) {
+        if (this.properties.hasOwnProperty(key2)) {
+          const val = this.properties[key2];
           if (val) {
             if (first) {
               first = false;
             } else {
               cmdStr += ",";
             }
-            cmdStr += `${key3}=${escapeProperty(val)}`;
+            cmdStr += `${key2}=${escapeProperty(val)}`;
           }
         }
       }
@@ -22555,16 +22555,16 @@ function issueFileCommand(command, message) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key3, value4) {
+function prepareKeyValueMessage(key2, value4) {
   const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value4);
-  if (key3.includes(delimiter)) {
+  if (key2.includes(delimiter)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
   }
   if (convertedValue.includes(delimiter)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
   }
-  return `${key3}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key2}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -22695,7 +22695,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content2, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key3, value4]) => ` ${key3}="${value4}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key2, value4]) => ` ${key2}="${value4}"`).join("");
     if (!content2) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -22760,8 +22760,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text4, addEOL = false) {
-    this._buffer += text4;
+  addRaw(text5, addEOL = false) {
+    this._buffer += text5;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -22830,8 +22830,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addDetails(label, content2) {
-    const element3 = this.wrap("details", this.wrap("summary", label) + content2);
+  addDetails(label2, content2) {
+    const element3 = this.wrap("details", this.wrap("summary", label2) + content2);
     return this.addRaw(element3).addEOL();
   }
   /**
@@ -22857,10 +22857,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text4, level) {
+  addHeading(text5, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element3 = this.wrap(allowedTag, text4);
+    const element3 = this.wrap(allowedTag, text5);
     return this.addRaw(element3).addEOL();
   }
   /**
@@ -22889,9 +22889,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text4, cite) {
+  addQuote(text5, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element3 = this.wrap("blockquote", text4, attrs);
+    const element3 = this.wrap("blockquote", text5, attrs);
     return this.addRaw(element3).addEOL();
   }
   /**
@@ -22902,8 +22902,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text4, href2) {
-    const element3 = this.wrap("a", text4, { href: href2 });
+  addLink(text5, href2) {
+    const element3 = this.wrap("a", text5, { href: href2 });
     return this.addRaw(element3).addEOL();
   }
 };
@@ -22932,23 +22932,23 @@ var ExitCode;
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
   ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
 })(ExitCode || (ExitCode = {}));
-function getInput(name, options) {
-  const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
+function getInput(name2, options) {
+  const val = process.env[`INPUT_${name2.replace(/ /g, "_").toUpperCase()}`] || "";
   if (options && options.required && !val) {
-    throw new Error(`Input required and not supplied: ${name}`);
+    throw new Error(`Input required and not supplied: ${name2}`);
   }
   if (options && options.trimWhitespace === false) {
     return val;
   }
   return val.trim();
 }
-function setOutput(name, value4) {
+function setOutput(name2, value4) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
-    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value4));
+    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name2, value4));
   }
   process.stdout.write(os4.EOL);
-  issueCommand("set-output", { name }, toCommandValue(value4));
+  issueCommand("set-output", { name: name2 }, toCommandValue(value4));
 }
 function setFailed(message) {
   process.exitCode = ExitCode.Failure;
@@ -22963,28 +22963,28 @@ function warning(message, properties = {}) {
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
-function saveState(name, value4) {
+function saveState(name2, value4) {
   const filePath = process.env["GITHUB_STATE"] || "";
   if (filePath) {
-    return issueFileCommand("STATE", prepareKeyValueMessage(name, value4));
+    return issueFileCommand("STATE", prepareKeyValueMessage(name2, value4));
   }
-  issueCommand("save-state", { name }, toCommandValue(value4));
+  issueCommand("save-state", { name: name2 }, toCommandValue(value4));
 }
-function getState(name) {
-  return process.env[`STATE_${name}`] || "";
+function getState(name2) {
+  return process.env[`STATE_${name2}`] || "";
 }
 
 // actions/lib/action/io.ts
 function actionsCore() {
   return {
-    input: (name) => getInput(name),
+    input: (name2) => getInput(name2),
     env: process.env,
     info: (m3) => info(m3),
     warning: (m3) => warning(m3),
     error: (m3) => error(m3),
-    setOutput: (name, value4) => setOutput(name, value4),
-    saveState: (name, value4) => saveState(name, value4),
-    getState: (name) => getState(name),
+    setOutput: (name2, value4) => setOutput(name2, value4),
+    saveState: (name2, value4) => saveState(name2, value4),
+    getState: (name2) => getState(name2),
     appendSummary: async (markdown) => {
       await summary.addRaw(markdown).write();
     },
@@ -22993,8 +22993,8 @@ function actionsCore() {
 }
 
 // actions/diff-results/src/main.ts
-import { existsSync as existsSync5, writeFileSync as writeFileSync3 } from "node:fs";
-import { isAbsolute, join as join5 } from "node:path";
+import { existsSync as existsSync6, writeFileSync as writeFileSync3 } from "node:fs";
+import { isAbsolute as isAbsolute2, join as join6 } from "node:path";
 
 // actions/lib/core/input.ts
 var InputError = class extends Error {
@@ -23016,555 +23016,9 @@ function phrase(field3, problem) {
 function quoted(value4) {
   return JSON.stringify(value4);
 }
-function oneOf(field3, text4, choices) {
-  if (!choices.includes(text4)) throw new InputError(field3, `expected one of ${choices.join(", ")}, got ${quoted(text4)}`);
-  return text4;
-}
-
-// actions/lib/measure/records.ts
-var RESULTS_FORMAT_VERSION = 1;
-var RunFormatError = class extends Error {
-  name = "RunFormatError";
-};
-var RECORD_FIELDS = {
-  formatVersion: "number",
-  environment: "string",
-  pointId: "string",
-  test: "string",
-  series: "string",
-  parameter: "string",
-  value: "number",
-  replicate: "number",
-  status: "string",
-  attempts: "number",
-  startedAt: "string",
-  finishedAt: "string",
-  command: "object",
-  stdout: "string",
-  stderr: "string",
-  error: "string|null",
-  metrics: "object|null"
-};
-function validateRecord(value4, where) {
-  if (typeof value4 !== "object" || value4 === null || Array.isArray(value4)) throw new RunFormatError(`${where}: expected a JSON object`);
-  const r = value4;
-  if (typeof r.formatVersion === "number" && r.formatVersion > RESULTS_FORMAT_VERSION) {
-    throw new RunFormatError(`${where}: formatVersion ${r.formatVersion} is newer than this virtnet reads (${RESULTS_FORMAT_VERSION}); upgrade virtnet`);
-  }
-  for (const [key3, type3] of Object.entries(RECORD_FIELDS)) {
-    const v = r[key3];
-    const actual = v === null ? "null" : typeof v;
-    if (!type3.split("|").includes(actual)) throw new RunFormatError(`${where}: field ${key3} should be ${type3}, got ${JSON.stringify(v)}`);
-  }
-  if (r.status !== "ok" && r.status !== "failed") throw new RunFormatError(`${where}: status ${JSON.stringify(r.status)} is not ok or failed`);
-  if (r.status === "ok" && (r.metrics === null || typeof r.metrics.throughputMbps !== "number")) {
-    throw new RunFormatError(`${where}: an ok record needs metrics.throughputMbps`);
-  }
-  if (!Array.isArray(r.command)) throw new RunFormatError(`${where}: field command should be a list`);
-  return r;
-}
-function parseResults(text4, file2 = "results.jsonl") {
-  const records = [];
-  const lines = text4.split("\n");
-  const endsWithNewline = text4.endsWith("\n");
-  let truncatedLastLine = null;
-  lines.forEach((line5, i) => {
-    if (line5.trim() === "") return;
-    const lineNo = i + 1;
-    const isLast = i === lines.length - 1;
-    let parsed;
-    try {
-      parsed = JSON.parse(line5);
-    } catch (e3) {
-      if (isLast && !endsWithNewline) {
-        truncatedLastLine = lineNo;
-        return;
-      }
-      throw new RunFormatError(`${file2} line ${lineNo}: not valid JSON (${e3.message})`);
-    }
-    records.push(validateRecord(parsed, `${file2} line ${lineNo}`));
-  });
-  return { records, truncatedLastLine };
-}
-function validateManifest(value4, file2 = "manifest.json") {
-  if (typeof value4 !== "object" || value4 === null) throw new RunFormatError(`${file2}: expected a JSON object`);
-  const m3 = value4;
-  if (m3.kind !== "virtnet-run") throw new RunFormatError(`${file2}: kind is ${JSON.stringify(m3.kind)}, not "virtnet-run": this is not a virtnet run`);
-  if (typeof m3.formatVersion !== "number") throw new RunFormatError(`${file2}: formatVersion missing`);
-  if (m3.formatVersion > RESULTS_FORMAT_VERSION) throw new RunFormatError(`${file2}: formatVersion ${m3.formatVersion} is newer than this virtnet reads (${RESULTS_FORMAT_VERSION}); upgrade virtnet`);
-  for (const key3 of ["runId", "createdAt", "planSource", "status"]) {
-    if (typeof m3[key3] !== "string") throw new RunFormatError(`${file2}: field ${key3} should be a string, got ${JSON.stringify(m3[key3])}`);
-  }
-  for (const key3 of ["environments", "sessions"]) {
-    if (!Array.isArray(m3[key3])) throw new RunFormatError(`${file2}: field ${key3} should be a list`);
-  }
-  for (const key3 of ["plan", "hosts", "environmentDescriptions", "environmentErrors", "git"]) {
-    if (typeof m3[key3] !== "object" || m3[key3] === null) throw new RunFormatError(`${file2}: field ${key3} should be an object`);
-  }
-  return m3;
-}
-function latestRecords(records) {
-  const byKey2 = /* @__PURE__ */ new Map();
-  for (const r of records) byKey2.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
-  return [...byKey2.values()];
-}
-
-// actions/lib/core/stats.ts
-function mean(xs) {
-  if (xs.length === 0) return Number.NaN;
-  let s2 = 0;
-  for (const x4 of xs) s2 += x4;
-  return s2 / xs.length;
-}
-function stdev(xs) {
-  if (xs.length < 2) return 0;
-  const m3 = mean(xs);
-  let s2 = 0;
-  for (const x4 of xs) s2 += (x4 - m3) ** 2;
-  return Math.sqrt(s2 / (xs.length - 1));
-}
-function logGamma(x4) {
-  const c4 = [0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.3234287776531, -176.6150291621406, 12.507343278686905, -0.13857109526572012, 9984369578019572e-21, 15056327351493116e-23];
-  if (x4 < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x4)) - logGamma(1 - x4);
-  x4 -= 1;
-  let a4 = c4[0];
-  const t = x4 + 7.5;
-  for (let i = 1; i < 9; i++) a4 += c4[i] / (x4 + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x4 + 0.5) * Math.log(t) - t + Math.log(a4);
-}
-function betaContinuedFraction(a4, b10, x4) {
-  const maxIterations = 300;
-  const eps = 1e-15;
-  let c4 = 1;
-  let d = 1 - (a4 + b10) * x4 / (a4 + 1);
-  if (Math.abs(d) < 1e-300) d = 1e-300;
-  d = 1 / d;
-  let h2 = d;
-  for (let m3 = 1; m3 <= maxIterations; m3++) {
-    const m22 = 2 * m3;
-    let aa = m3 * (b10 - m3) * x4 / ((a4 + m22 - 1) * (a4 + m22));
-    d = 1 + aa * d;
-    if (Math.abs(d) < 1e-300) d = 1e-300;
-    c4 = 1 + aa / c4;
-    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
-    d = 1 / d;
-    h2 *= d * c4;
-    aa = -(a4 + m3) * (a4 + b10 + m3) * x4 / ((a4 + m22) * (a4 + m22 + 1));
-    d = 1 + aa * d;
-    if (Math.abs(d) < 1e-300) d = 1e-300;
-    c4 = 1 + aa / c4;
-    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
-    d = 1 / d;
-    const delta = d * c4;
-    h2 *= delta;
-    if (Math.abs(delta - 1) < eps) break;
-  }
-  return h2;
-}
-function incompleteBeta(x4, a4, b10) {
-  if (x4 <= 0) return 0;
-  if (x4 >= 1) return 1;
-  const front = Math.exp(logGamma(a4 + b10) - logGamma(a4) - logGamma(b10) + a4 * Math.log(x4) + b10 * Math.log(1 - x4));
-  if (x4 < (a4 + 1) / (a4 + b10 + 2)) return front * betaContinuedFraction(a4, b10, x4) / a4;
-  return 1 - front * betaContinuedFraction(b10, a4, 1 - x4) / b10;
-}
-function studentTCdf(t, df) {
-  const x4 = df / (df + t * t);
-  const tail = 0.5 * incompleteBeta(x4, df / 2, 0.5);
-  return t >= 0 ? 1 - tail : tail;
-}
-var quantiles = /* @__PURE__ */ new Map();
-var MAX_QUANTILES = 4096;
-function studentTQuantile(p, df) {
-  if (!(p > 0 && p < 1)) throw new Error(`studentTQuantile: p must be in (0, 1), got ${p}`);
-  const key3 = `${p}|${df}`;
-  let q = quantiles.get(key3);
-  if (q === void 0) {
-    q = bisectTQuantile(p, df);
-    if (quantiles.size >= MAX_QUANTILES) quantiles.clear();
-    quantiles.set(key3, q);
-  }
-  return q;
-}
-function bisectTQuantile(p, df) {
-  let lo = -1e3;
-  let hi = 1e3;
-  for (let i = 0; i < 200; i++) {
-    const mid = (lo + hi) / 2;
-    if (studentTCdf(mid, df) < p) lo = mid;
-    else hi = mid;
-    if (hi - lo < 1e-12) break;
-  }
-  return (lo + hi) / 2;
-}
-function summarize(xs, level = 0.95) {
-  const n = xs.length;
-  const m3 = mean(xs);
-  const s2 = stdev(xs);
-  if (n < 2) return { n, mean: m3, stdev: s2, ciHalfWidth: null, ciLow: null, ciHigh: null, level };
-  const half = studentTQuantile(1 - (1 - level) / 2, n - 1) * (s2 / Math.sqrt(n));
-  return { n, mean: m3, stdev: s2, ciHalfWidth: half, ciLow: m3 - half, ciHigh: m3 + half, level };
-}
-function welchTTest(a4, b10) {
-  if (a4.length < 2 || b10.length < 2) return { t: Number.NaN, df: Number.NaN, p: null, note: `too few replicates (${a4.length} and ${b10.length}; need at least 2 each)` };
-  const ma2 = mean(a4);
-  const mb2 = mean(b10);
-  const va = stdev(a4) ** 2 / a4.length;
-  const vb = stdev(b10) ** 2 / b10.length;
-  const se = Math.sqrt(va + vb);
-  if (se === 0) return { t: ma2 === mb2 ? 0 : Number.POSITIVE_INFINITY, df: a4.length + b10.length - 2, p: ma2 === mb2 ? 1 : 0, note: "no variance in either sample" };
-  const t = (ma2 - mb2) / se;
-  const df = (va + vb) ** 2 / (va ** 2 / (a4.length - 1) + vb ** 2 / (b10.length - 1));
-  const p = 2 * (1 - studentTCdf(Math.abs(t), df));
-  return { t, df, p: Math.min(1, Math.max(0, p)), note: null };
-}
-
-// actions/lib/analyse/aggregate.ts
-function median(xs) {
-  if (xs.length === 0) return null;
-  const s2 = [...xs].sort((a4, b10) => a4 - b10);
-  const mid = Math.floor(s2.length / 2);
-  return s2.length % 2 ? s2[mid] : (s2[mid - 1] + s2[mid]) / 2;
-}
-function recordsByPoint(records) {
-  const groups = /* @__PURE__ */ new Map();
-  for (const r of latestRecords(records)) {
-    const key3 = `${r.environment}|${r.pointId}`;
-    const g = groups.get(key3);
-    if (g) g.push(r);
-    else groups.set(key3, [r]);
-  }
-  return groups;
-}
-function summarizePoints(records, level = 0.95) {
-  const groups = recordsByPoint(records);
-  const out = [];
-  for (const group2 of groups.values()) {
-    const first = group2[0];
-    const ok = group2.filter((r) => r.status === "ok" && r.metrics !== null).sort((a4, b10) => a4.replicate - b10.replicate);
-    const metrics = ok.map((r) => r.metrics);
-    const samples = metrics.map((m3) => m3.throughputMbps);
-    const sendCalls = metrics.reduce((s2, m3) => s2 + m3.sendCalls, 0);
-    const recvCalls = metrics.reduce((s2, m3) => s2 + m3.recvCalls, 0);
-    const requested = metrics.map((m3) => m3.sendSocketRequested).filter((v) => v > 0);
-    out.push({
-      environment: first.environment,
-      test: first.test,
-      series: first.series,
-      parameter: first.parameter,
-      value: first.value,
-      pointId: first.pointId,
-      throughput: summarize(samples, level),
-      samples,
-      failed: group2.length - ok.length,
-      effectiveSendSocket: median(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
-      requestedSendSocket: median(requested),
-      okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
-      sendCalls,
-      recvCalls,
-      confidenceAsked: metrics.some((m3) => m3.confidence !== null),
-      confidenceMissed: metrics.filter((m3) => m3.confidence !== null && m3.confidence.achievedWidth > m3.confidence.requestedWidth).length
-    });
-  }
-  return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
-}
-
-// actions/lib/diff/diff.ts
-var DIFF_FORMAT_VERSION = 1;
-var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
-var DiffOptionsError = class extends InputError {
-  name = "DiffOptionsError";
-};
-var THRESHOLD = { ok: (n) => Number.isFinite(n) && n >= 0 && n <= 1e3, expected: "a number from 0 to 1000 such as 5 or 2.5" };
-var ALPHA = { ok: (n) => Number.isFinite(n) && n > 0 && n < 1, expected: "a probability strictly between 0 and 1" };
-var CORRECTIONS = ["holm", "none"];
-function decimal(text4) {
-  return /^(\d+(\.\d*)?|\.\d+)$/.test(text4) ? Number(text4) : Number.NaN;
-}
-function checked(field3, rule4, value4, shown) {
-  if (!rule4.ok(value4)) throw new DiffOptionsError(field3, `expected ${rule4.expected}, got ${shown}`);
-  return value4;
-}
-function thresholdFrom(field3, text4) {
-  return checked(field3, THRESHOLD, decimal(text4), quoted(text4));
-}
-function alphaFrom(field3, text4) {
-  return checked(field3, ALPHA, decimal(text4), quoted(text4));
-}
-function correctionFrom(field3, text4) {
-  const found = CORRECTIONS.find((c4) => c4 === text4);
-  if (found === void 0) throw new DiffOptionsError(field3, `expected holm or none, got ${quoted(text4)}`);
-  return found;
-}
-function validateDiffOptions(o) {
-  checked("threshold", THRESHOLD, o.thresholdPercent, String(o.thresholdPercent));
-  checked("alpha", ALPHA, o.alpha, String(o.alpha));
-  correctionFrom("correction", o.correction);
-  return o;
-}
-function holmAdjust(ps3) {
-  const m3 = ps3.length;
-  const order = ps3.map((p, i) => ({ p, i })).sort((x4, y4) => x4.p - y4.p || x4.i - y4.i);
-  const adjusted = new Array(m3);
-  let running = 0;
-  order.forEach(({ p, i }, rank2) => {
-    running = Math.max(running, Math.min(1, (m3 - rank2) * p));
-    adjusted[i] = running;
-  });
-  return adjusted;
-}
-function changePercent(a4, b10) {
-  if (a4 === 0 || !Number.isFinite(a4) || !Number.isFinite(b10)) return null;
-  return (b10 - a4) / Math.abs(a4) * 100;
-}
-function trapezoid(xs, ys) {
-  if (xs.length < 2) return null;
-  let s2 = 0;
-  for (let i = 1; i < xs.length; i++) s2 += (xs[i] - xs[i - 1]) * (ys[i] + ys[i - 1]) / 2;
-  return s2;
-}
-function sideStats(p) {
-  const t = p.throughput;
-  return {
-    n: t.n,
-    mean: t.n > 0 ? t.mean : null,
-    stdev: t.n > 0 ? t.stdev : null,
-    ciLow: t.ciLow,
-    ciHigh: t.ciHigh,
-    failed: p.failed,
-    okRate: p.okRate
-  };
-}
-function sideInterval(point5, records) {
-  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null) return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
-  if (point5.throughput.n !== 1) return null;
-  const record2 = records.find((r) => r.status === "ok" && r.metrics !== null);
-  const c4 = record2?.metrics?.confidence;
-  if (!record2 || !c4 || !(c4.achievedWidth >= 0)) return null;
-  const value4 = record2.metrics.throughputMbps;
-  const half = value4 * c4.achievedWidth / 200;
-  return { low: value4 - half, high: value4 + half };
-}
-function text(v) {
-  if (v === void 0 || v === null) return null;
-  return typeof v === "string" ? v : JSON.stringify(v);
-}
-function compare(out, category, field3, a4, b10) {
-  const ta = text(a4);
-  const tb = text(b10);
-  if (ta !== tb) out.push({ category, field: field3, a: ta, b: tb });
-}
-function keysOf(...objects) {
-  return [...new Set(objects.flatMap((o) => o ? Object.keys(o) : []))].sort();
-}
-var HOST_FIELDS = [
-  ["hostname", "hardware"],
-  ["cpuModel", "hardware"],
-  ["cores", "hardware"],
-  ["memoryBytes", "hardware"],
-  ["virtualizationFlags", "hardware"],
-  ["kernel", "kernel"],
-  ["distribution", "versions"],
-  ["netperfVersion", "versions"]
-];
-var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "container", "imageBuildSeconds", "imageBuildReason"]);
-var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
-function manifestDifferences(a4, b10) {
-  const out = [];
-  compare(out, "run", "status", a4.status, b10.status);
-  compare(out, "plan", "planSource", a4.planSource, b10.planSource);
-  for (const f of PLAN_FIELDS) compare(out, "plan", `plan.${f}`, a4.plan?.[f], b10.plan?.[f]);
-  const sweepKey = (s2) => `${s2.test}/${s2.series}`;
-  const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
-  compare(out, "environments", "environments", a4.environments, b10.environments);
-  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
-  const linkA = a4.link ?? {};
-  const linkB = b10.link ?? {};
-  if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
-  else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
-  for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
-    const da = a4.environmentDescriptions?.[env];
-    const db = b10.environmentDescriptions?.[env];
-    if (!da || !db) continue;
-    compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
-    compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
-    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, da.details?.[k2], db.details?.[k2]);
-  }
-  for (const role of ["client", "server"]) {
-    const ha = a4.hosts?.[role];
-    const hb = b10.hosts?.[role];
-    if (!ha || !hb) {
-      if (!ha !== !hb) compare(out, "hardware", `hosts.${role}`, ha ? "recorded" : null, hb ? "recorded" : null);
-      continue;
-    }
-    for (const [field3, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
-    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, ha.sysctls?.[k2], hb.sysctls?.[k2]);
-  }
-  return out;
-}
-function runRef(input2) {
-  const m3 = input2.manifest;
-  return {
-    label: input2.label,
-    runId: m3.runId,
-    commit: m3.git?.commit ?? null,
-    branch: m3.git?.branch ?? null,
-    subject: m3.git?.subject ?? null,
-    createdAt: m3.createdAt,
-    status: m3.status,
-    plan: m3.plan?.name ?? "?",
-    environments: [...m3.environments]
-  };
-}
-function keyOf(p) {
-  return `${p.environment}|${p.pointId}`;
-}
-function pointKey(p) {
-  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
-}
-function compareKeys(x4, y4) {
-  return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
-}
-function comparePoint(pa2, pb, recordsA, recordsB, options) {
-  const a4 = sideStats(pa2);
-  const b10 = sideStats(pb);
-  const base = { ...pointKey(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
-  if (a4.n === 0 || b10.n === 0) {
-    if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
-    return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
-  }
-  const change2 = changePercent(a4.mean, b10.mean);
-  const bigEnough = change2 === null ? a4.mean !== b10.mean : Math.abs(change2) >= options.thresholdPercent;
-  const direction = b10.mean > a4.mean ? "improved" : "regressed";
-  if (a4.n >= 2 && b10.n >= 2) {
-    const w2 = welchTTest(pa2.samples, pb.samples);
-    return { ...base, changePercent: change2, method: "welch", p: w2.p, pAdjusted: w2.p, significance: "not-significant", classification: "unchanged", note: w2.note };
-  }
-  const ia = sideInterval(pa2, recordsA);
-  const ib = sideInterval(pb, recordsB);
-  if (ia && ib) {
-    const separate = ia.high < ib.low || ib.high < ia.low;
-    return {
-      ...base,
-      changePercent: change2,
-      method: "netperf-confidence",
-      significance: separate ? "significant" : "not-significant",
-      classification: separate && bigEnough ? direction : "unchanged",
-      note: `${Math.min(a4.n, b10.n)} replicate on a side: decided by netperf's own confidence intervals (${separate ? "disjoint" : "overlapping"})`
-    };
-  }
-  return {
-    ...base,
-    changePercent: change2,
-    significance: "too-few-replicates",
-    classification: bigEnough ? "undecided" : "unchanged",
-    note: `too few replicates (${a4.n} and ${b10.n}; Welch's test needs 2 each) and no netperf confidence interval`
-  };
-}
-function oneSided(p) {
-  return { ...pointKey(p), stats: sideStats(p) };
-}
-function curveDiffs(points2, added, removed) {
-  const curveKey = (p) => `${p.environment}|${p.test}|${p.series}`;
-  const keys4 = /* @__PURE__ */ new Map();
-  for (const p of [...points2, ...added, ...removed]) if (!keys4.has(curveKey(p))) keys4.set(curveKey(p), p);
-  const curves2 = [];
-  for (const [key3, first] of keys4) {
-    const mine = points2.filter((p) => curveKey(p) === key3).sort((x4, y4) => x4.value - y4.value);
-    const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
-    const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
-    const xs = both.map((p) => p.value);
-    const areaA = trapezoid(xs, both.map((p) => p.a.mean));
-    const signedArea = trapezoid(xs, both.map((p) => p.b.mean - p.a.mean));
-    const count2 = (c4) => mine.filter((p) => p.classification === c4).length;
-    curves2.push({
-      environment: first.environment,
-      test: first.test,
-      series: first.series,
-      parameter: first.parameter,
-      commonPoints: mine.length,
-      onlyInA: removed.filter((p) => curveKey(p) === key3).length,
-      onlyInB: added.filter((p) => curveKey(p) === key3).length,
-      meanChangePercent: changes.length ? changes.reduce((s2, c4) => s2 + c4, 0) / changes.length : null,
-      minChangePercent: changes.length ? Math.min(...changes) : null,
-      maxChangePercent: changes.length ? Math.max(...changes) : null,
-      signedArea,
-      areaChangePercent: signedArea !== null && areaA !== null && areaA !== 0 ? signedArea / areaA * 100 : null,
-      improved: count2("improved"),
-      regressed: count2("regressed"),
-      unchanged: count2("unchanged"),
-      undecided: count2("undecided")
-    });
-  }
-  return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
-}
-function claimChanges(a4, b10) {
-  if (!a4 || !b10) return null;
-  const byA = new Map(a4.map((c4) => [c4.id, c4]));
-  const byB = new Map(b10.map((c4) => [c4.id, c4]));
-  const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
-  return ids.map((id2) => ({ id: id2, text: (byB.get(id2) ?? byA.get(id2)).text, a: byA.get(id2)?.verdict ?? null, b: byB.get(id2)?.verdict ?? null })).filter((c4) => c4.a !== c4.b);
-}
-function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
-  validateDiffOptions(options);
-  const summariesA = new Map(summarizePoints(inputA.records).map((p) => [keyOf(p), p]));
-  const summariesB = new Map(summarizePoints(inputB.records).map((p) => [keyOf(p), p]));
-  const groupsA = recordsByPoint(inputA.records);
-  const groupsB = recordsByPoint(inputB.records);
-  const points2 = [];
-  const added = [];
-  const removed = [];
-  for (const [key3, pa2] of summariesA) {
-    const pb = summariesB.get(key3);
-    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key3) ?? [], groupsB.get(key3) ?? [], options));
-    else removed.push(oneSided(pa2));
-  }
-  for (const [key3, pb] of summariesB) if (!summariesA.has(key3)) added.push(oneSided(pb));
-  const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
-  const adjusted = options.correction === "holm" ? holmAdjust(tested.map((p) => p.p)) : tested.map((p) => p.p);
-  tested.forEach((p, i) => {
-    p.pAdjusted = adjusted[i];
-    const significant = p.pAdjusted < options.alpha;
-    p.significance = significant ? "significant" : "not-significant";
-    const change2 = p.changePercent;
-    const bigEnough = change2 === null ? p.a.mean !== p.b.mean : Math.abs(change2) >= options.thresholdPercent;
-    p.classification = significant && bigEnough ? p.b.mean > p.a.mean ? "improved" : "regressed" : "unchanged";
-  });
-  points2.sort(compareKeys);
-  added.sort(compareKeys);
-  removed.sort(compareKeys);
-  const count2 = (c4) => points2.filter((p) => p.classification === c4).length;
-  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent, classification: p.classification }));
-  return {
-    format: "virtnet-diff",
-    formatVersion: DIFF_FORMAT_VERSION,
-    options: { ...options },
-    a: runRef(inputA),
-    b: runRef(inputB),
-    manifestDifferences: manifestDifferences(inputA.manifest, inputB.manifest),
-    summary: {
-      compared: points2.length,
-      improved: count2("improved"),
-      regressed: count2("regressed"),
-      unchanged: count2("unchanged"),
-      undecided: count2("undecided"),
-      significant: points2.filter((p) => p.significance === "significant").length,
-      tested: tested.length,
-      added: added.length,
-      removed: removed.length,
-      largest
-    },
-    curves: curveDiffs(points2, added, removed),
-    points: points2,
-    added,
-    removed,
-    claimChanges: claimChanges(inputA.verdicts, inputB.verdicts)
-  };
-}
-function hasRegression(diff) {
-  return diff.summary.regressed > 0;
+function oneOf(field3, text5, choices) {
+  if (!choices.includes(text5)) throw new InputError(field3, `expected one of ${choices.join(", ")}, got ${quoted(text5)}`);
+  return text5;
 }
 
 // node_modules/zod/v4/classic/external.js
@@ -24290,9 +23744,9 @@ function floatSafeRemainder(val, step2) {
   return ratio - roundedRatio;
 }
 var EVALUATING = /* @__PURE__ */ Symbol("evaluating");
-function defineLazy(object3, key3, getter3) {
+function defineLazy(object3, key2, getter3) {
   let value4 = void 0;
-  Object.defineProperty(object3, key3, {
+  Object.defineProperty(object3, key2, {
     get() {
       if (value4 === EVALUATING) {
         return void 0;
@@ -24304,7 +23758,7 @@ function defineLazy(object3, key3, getter3) {
       return value4;
     },
     set(v) {
-      Object.defineProperty(object3, key3, {
+      Object.defineProperty(object3, key2, {
         value: v
         // configurable: true,
       });
@@ -24330,47 +23784,47 @@ function rawShape(def2) {
 function sourceShape(schema) {
   return rawShape(schema._zod.def) ?? schema._zod.def.shape;
 }
-function deferProp(target2, key3, getter3) {
-  Object.defineProperty(target2, key3, {
+function deferProp(target2, key2, getter3) {
+  Object.defineProperty(target2, key2, {
     get() {
       const value4 = getter3();
-      assignProp(this, key3, value4);
+      assignProp(this, key2, value4);
       return value4;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target2, key3, value4) {
-  if (key3 in target2)
-    assignProp(target2, key3, value4);
+function putProp(target2, key2, value4) {
+  if (key2 in target2)
+    assignProp(target2, key2, value4);
   else
-    target2[key3] = value4;
+    target2[key2] = value4;
 }
 function mirrorShape(target2, source4, keys4, wrap2) {
   const raw = sourceShape(source4);
-  for (const key3 of keys4) {
-    const desc = Object.getOwnPropertyDescriptor(raw, key3);
+  for (const key2 of keys4) {
+    const desc = Object.getOwnPropertyDescriptor(raw, key2);
     if (!desc.enumerable)
       continue;
     if (desc.get) {
-      deferProp(target2, key3, () => {
-        const value4 = source4._zod.def.shape[key3];
-        return wrap2 ? wrap2(value4, key3) : value4;
+      deferProp(target2, key2, () => {
+        const value4 = source4._zod.def.shape[key2];
+        return wrap2 ? wrap2(value4, key2) : value4;
       });
     } else
-      putProp(target2, key3, wrap2 ? wrap2(desc.value, key3) : desc.value);
+      putProp(target2, key2, wrap2 ? wrap2(desc.value, key2) : desc.value);
   }
 }
 function mirrorProps(target2, source4) {
-  for (const key3 of Reflect.ownKeys(source4)) {
-    const desc = Object.getOwnPropertyDescriptor(source4, key3);
+  for (const key2 of Reflect.ownKeys(source4)) {
+    const desc = Object.getOwnPropertyDescriptor(source4, key2);
     if (!desc.enumerable)
       continue;
     if (desc.get)
-      deferProp(target2, key3, () => source4[key3]);
+      deferProp(target2, key2, () => source4[key2]);
     else
-      putProp(target2, key3, desc.value);
+      putProp(target2, key2, desc.value);
   }
 }
 function mergeDefs(...defs) {
@@ -24387,11 +23841,11 @@ function cloneDef(schema) {
 function getElementAtPath(obj, path5) {
   if (!path5)
     return obj;
-  return path5.reduce((acc, key3) => acc?.[key3], obj);
+  return path5.reduce((acc, key2) => acc?.[key2], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys4 = Object.keys(promisesObj);
-  const promises3 = keys4.map((key3) => promisesObj[key3]);
+  const promises3 = keys4.map((key2) => promisesObj[key2]);
   return Promise.all(promises3).then((results) => {
     const resolvedObj = {};
     for (let i = 0; i < keys4.length; i++) {
@@ -24463,8 +23917,8 @@ function shallowClone(o) {
 }
 function numKeys(data3) {
   let keyCount = 0;
-  for (const key3 in data3) {
-    if (Object.prototype.hasOwnProperty.call(data3, key3)) {
+  for (const key2 in data3) {
+    if (Object.prototype.hasOwnProperty.call(data3, key2)) {
       keyCount++;
     }
   }
@@ -24618,12 +24072,12 @@ function pick(schema, mask) {
 function maskedKeys(schema, mask) {
   const raw = sourceShape(schema);
   const keys4 = [];
-  for (const key3 of Reflect.ownKeys(mask)) {
-    if (!Object.getOwnPropertyDescriptor(raw, key3)?.enumerable) {
-      throw new Error(`Unrecognized key: "${String(key3)}"`);
+  for (const key2 of Reflect.ownKeys(mask)) {
+    if (!Object.getOwnPropertyDescriptor(raw, key2)?.enumerable) {
+      throw new Error(`Unrecognized key: "${String(key2)}"`);
     }
-    if (mask[key3])
-      keys4.push(key3);
+    if (mask[key2])
+      keys4.push(key2);
   }
   return keys4;
 }
@@ -24636,7 +24090,7 @@ function omit(schema, mask) {
   }
   const omitted = new Set(maskedKeys(schema, mask));
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key3) => !omitted.has(key3)));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key2) => !omitted.has(key2)));
   return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema, shape2) {
@@ -24647,8 +24101,8 @@ function extend(schema, shape2) {
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
     const existingShape = sourceShape(schema);
-    for (const key3 of Reflect.ownKeys(shape2)) {
-      if (Object.getOwnPropertyDescriptor(existingShape, key3) !== void 0) {
+    for (const key2 of Reflect.ownKeys(shape2)) {
+      if (Object.getOwnPropertyDescriptor(existingShape, key2) !== void 0) {
         throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
       }
     }
@@ -24686,24 +24140,24 @@ function merge(a4, b10) {
   });
   return clone(a4, def2);
 }
-function partial(Class2, schema, mask, name = "partial") {
+function partial(Class2, schema, mask, name2 = "partial") {
   const currDef = schema._zod.def;
   const checks = currDef.checks;
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
-    throw new Error(`.${name}() cannot be used on object schemas containing refinements`);
+    throw new Error(`.${name2}() cannot be used on object schemas containing refinements`);
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value4, key3) => selected && !selected.has(key3) ? value4 : new Class2({ type: "optional", innerType: value4 })));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value4, key2) => selected && !selected.has(key2) ? value4 : new Class2({ type: "optional", innerType: value4 })));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema, mask) {
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value4, key3) => (
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value4, key2) => (
     // overwrite with non-optional
-    selected && !selected.has(key3) ? value4 : new Class2({ type: "nonoptional", innerType: value4 })
+    selected && !selected.has(key2) ? value4 : new Class2({ type: "nonoptional", innerType: value4 })
   ));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
 }
@@ -24850,16 +24304,16 @@ function cleanEnum(obj) {
 }
 function base64ToUint8Array(base643) {
   const binaryString = atob(base643);
-  const bytes = new Uint8Array(binaryString.length);
+  const bytes2 = new Uint8Array(binaryString.length);
   for (let i = 0; i < binaryString.length; i++) {
-    bytes[i] = binaryString.charCodeAt(i);
+    bytes2[i] = binaryString.charCodeAt(i);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToBase64(bytes) {
+function uint8ArrayToBase64(bytes2) {
   let binaryString = "";
-  for (let i = 0; i < bytes.length; i++) {
-    binaryString += String.fromCharCode(bytes[i]);
+  for (let i = 0; i < bytes2.length; i++) {
+    binaryString += String.fromCharCode(bytes2[i]);
   }
   return btoa(binaryString);
 }
@@ -24868,68 +24322,68 @@ function base64urlToUint8Array(base64url3) {
   const padding3 = "=".repeat((4 - base643.length % 4) % 4);
   return base64ToUint8Array(base643 + padding3);
 }
-function uint8ArrayToBase64url(bytes) {
-  return uint8ArrayToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
+function uint8ArrayToBase64url(bytes2) {
+  return uint8ArrayToBase64(bytes2).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
 }
 function hexToUint8Array(hex4) {
   const cleanHex = hex4.replace(/^0x/, "");
   if (cleanHex.length % 2 !== 0) {
     throw new Error("Invalid hex string length");
   }
-  const bytes = new Uint8Array(cleanHex.length / 2);
+  const bytes2 = new Uint8Array(cleanHex.length / 2);
   for (let i = 0; i < cleanHex.length; i += 2) {
-    bytes[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
+    bytes2[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToHex(bytes) {
-  return Array.from(bytes).map((b10) => b10.toString(16).padStart(2, "0")).join("");
+function uint8ArrayToHex(bytes2) {
+  return Array.from(bytes2).map((b10) => b10.toString(16).padStart(2, "0")).join("");
 }
 var Class = class {
   constructor(..._args) {
   }
 };
 function members(proto, table3) {
-  for (const key3 in table3) {
-    const desc = Object.getOwnPropertyDescriptor(table3, key3);
+  for (const key2 in table3) {
+    const desc = Object.getOwnPropertyDescriptor(table3, key2);
     if (desc.get)
-      Object.defineProperty(proto, key3, { ...desc, enumerable: false });
+      Object.defineProperty(proto, key2, { ...desc, enumerable: false });
     else
-      defineBound(proto, key3, desc.value);
+      defineBound(proto, key2, desc.value);
   }
 }
-function own(inst, key3, value4, enumerable = true) {
-  Object.defineProperty(inst, key3, { configurable: true, writable: true, enumerable, value: value4 });
+function own(inst, key2, value4, enumerable = true) {
+  Object.defineProperty(inst, key2, { configurable: true, writable: true, enumerable, value: value4 });
   return value4;
 }
-function hide(inst, key3, value4) {
-  return own(inst, key3, value4, false);
+function hide(inst, key2, value4) {
+  return own(inst, key2, value4, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table3) {
-  for (const key3 in computes) {
-    const compute = computes[key3];
-    Object.defineProperty(table3, key3, {
+  for (const key2 in computes) {
+    const compute = computes[key2];
+    Object.defineProperty(table3, key2, {
       configurable: true,
       enumerable: true,
       get() {
-        return own(this, key3, compute(this));
+        return own(this, key2, compute(this));
       },
       set(value4) {
-        own(this, key3, value4);
+        own(this, key2, value4);
       }
     });
   }
   return table3;
 }
-function defineBound(proto, key3, fn) {
-  Object.defineProperty(proto, key3, {
+function defineBound(proto, key2, fn) {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
-      return this == null ? fn : own(this, key3, fn.bind(this));
+      return this == null ? fn : own(this, key2, fn.bind(this));
     },
     set(value4) {
-      own(this, key3, value4);
+      own(this, key2, value4);
     }
   });
 }
@@ -24946,53 +24400,53 @@ var breaker = {
     return void 0;
   }
 };
-function defineLazyInternal(inst, key3, compute) {
+function defineLazyInternal(inst, key2, compute) {
   const proto = Object.getPrototypeOf(inst._zod);
-  if (key3 in proto && installing !== inst._zod) {
+  if (key2 in proto && installing !== inst._zod) {
     installing = void 0;
     return;
   }
   installing = inst._zod;
-  Object.defineProperty(proto, key3, {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
-      Object.defineProperty(this, key3, breaker);
+      Object.defineProperty(this, key2, breaker);
       const outer = broke;
       broke = false;
       try {
         const value4 = compute(this);
         if (broke)
-          delete this[key3];
+          delete this[key2];
         else
-          Object.defineProperty(this, key3, { configurable: true, writable: true, value: value4 });
+          Object.defineProperty(this, key2, { configurable: true, writable: true, value: value4 });
         broke = broke || outer;
         return value4;
       } catch (err) {
-        delete this[key3];
+        delete this[key2];
         broke = broke || outer;
         throw err;
       }
     },
     set(value4) {
-      Object.defineProperty(this, key3, { configurable: true, writable: true, value: value4 });
+      Object.defineProperty(this, key2, { configurable: true, writable: true, value: value4 });
     }
   });
 }
-function installLazyProp(inst, key3, make, enumerable) {
-  const proto = claim(inst, key3);
+function installLazyProp(inst, key2, make, enumerable) {
+  const proto = claim(inst, key2);
   if (!proto)
     return;
-  Object.defineProperty(proto, key3, {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     get() {
       const desc = { configurable: true, writable: true, enumerable, value: void 0 };
-      Object.defineProperty(this, key3, desc);
+      Object.defineProperty(this, key2, desc);
       desc.value = make(this);
-      Object.defineProperty(this, key3, desc);
+      Object.defineProperty(this, key2, desc);
       return desc.value;
     },
     set(value4) {
-      Object.defineProperty(this, key3, { configurable: true, writable: true, enumerable, value: value4 });
+      Object.defineProperty(this, key2, { configurable: true, writable: true, enumerable, value: value4 });
     }
   });
 }
@@ -25031,7 +24485,7 @@ function newError(Definition) {
   return new Definition();
 }
 // @__NO_SIDE_EFFECTS__
-function $constructor(name, initializer3, proto, params2) {
+function $constructor(name2, initializer3, proto, params2) {
   const zodProto = {};
   function Internals(def2) {
     this.def = def2;
@@ -25049,10 +24503,10 @@ function $constructor(name, initializer3, proto, params2) {
       } finally {
         _zodDesc.value = void 0;
       }
-    } else if (inst._zod.traits.has(name)) {
+    } else if (inst._zod.traits.has(name2)) {
       return;
     }
-    inst._zod.traits.add(name);
+    inst._zod.traits.add(name2);
     initializer3(inst, def2);
     if (initialized) {
       const own2 = Object.getPrototypeOf(inst);
@@ -25078,7 +24532,7 @@ function $constructor(name, initializer3, proto, params2) {
   const Parent = params2?.Parent ?? Object;
   class Definition extends Parent {
   }
-  Object.defineProperty(Definition, "name", { value: name });
+  Object.defineProperty(Definition, "name", { value: name2 });
   function _(def2) {
     const inst = params2?.Parent ? newError(Definition) : this;
     init2(inst, def2);
@@ -25099,10 +24553,10 @@ function $constructor(name, initializer3, proto, params2) {
     value: (inst) => {
       if (params2?.Parent && inst instanceof params2.Parent)
         return true;
-      return inst?._zod?.traits?.has(name);
+      return inst?._zod?.traits?.has(name2);
     }
   });
-  Object.defineProperty(_, "name", { value: name });
+  Object.defineProperty(_, "name", { value: name2 });
   return _;
 }
 var $brand = /* @__PURE__ */ Symbol("zod_brand");
@@ -25112,8 +24566,8 @@ var $ZodAsyncError = class extends Error {
   }
 };
 var $ZodEncodeError = class extends Error {
-  constructor(name) {
-    super(`Encountered unidirectional transform during encode: ${name}`);
+  constructor(name2) {
+    super(`Encountered unidirectional transform during encode: ${name2}`);
     this.name = "ZodEncodeError";
   }
 };
@@ -25169,15 +24623,15 @@ var $ZodError = $constructor("$ZodError", initializer);
 var $ZodRealError = $constructor("$ZodError", initializer, void 0, {
   Parent: Error
 });
-function node(obj, key3, make) {
-  if (!Object.prototype.hasOwnProperty.call(obj, key3)) {
-    if (key3 === "__proto__") {
-      Object.defineProperty(obj, key3, { value: make(), writable: true, enumerable: true, configurable: true });
+function node(obj, key2, make) {
+  if (!Object.prototype.hasOwnProperty.call(obj, key2)) {
+    if (key2 === "__proto__") {
+      Object.defineProperty(obj, key2, { value: make(), writable: true, enumerable: true, configurable: true });
     } else {
-      obj[key3] = make();
+      obj[key2] = make();
     }
   }
-  return obj[key3];
+  return obj[key2];
 }
 function flattenError(error65, mapper = (issue3) => issue3.message) {
   const fieldErrors = {};
@@ -25832,8 +25286,8 @@ var $ZodCheckMaxSize = /* @__PURE__ */ $constructor("$ZodCheckMaxSize", (inst, d
   (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
-    const size = input2.size;
-    if (size <= def2.maximum)
+    const size2 = input2.size;
+    if (size2 <= def2.maximum)
       return;
     payload.issues.push({
       origin: getSizableOrigin(input2),
@@ -25852,8 +25306,8 @@ var $ZodCheckMinSize = /* @__PURE__ */ $constructor("$ZodCheckMinSize", (inst, d
   (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
-    const size = input2.size;
-    if (size >= def2.minimum)
+    const size2 = input2.size;
+    if (size2 >= def2.minimum)
       return;
     payload.issues.push({
       origin: getSizableOrigin(input2),
@@ -25872,10 +25326,10 @@ var $ZodCheckSizeEquals = /* @__PURE__ */ $constructor("$ZodCheckSizeEquals", (i
   (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
-    const size = input2.size;
-    if (size === def2.size)
+    const size2 = input2.size;
+    if (size2 === def2.size)
       return;
-    const tooBig = size > def2.size;
+    const tooBig = size2 > def2.size;
     payload.issues.push({
       origin: getSizableOrigin(input2),
       ...tooBig ? { code: "too_big", maximum: def2.size } : { code: "too_small", minimum: def2.size },
@@ -26086,16 +25540,16 @@ var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (i
       payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
       return void 0;
     }
-    entries2 ?? (entries2 = Reflect.ownKeys(def2.shape).map((key3) => [key3, def2.shape[key3]]));
+    entries2 ?? (entries2 = Reflect.ownKeys(def2.shape).map((key2) => [key2, def2.shape[key2]]));
     const input2 = payload.value;
     let proms;
-    for (const [key3, schema] of entries2) {
-      const result = schema._zod.run({ value: input2[key3], issues: [] }, {});
+    for (const [key2, schema] of entries2) {
+      const result = schema._zod.run({ value: input2[key2], issues: [] }, {});
       if (result instanceof Promise) {
         proms ?? (proms = []);
-        proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key3)));
+        proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key2)));
       } else {
-        handleCheckPropertyResult(result, payload, key3);
+        handleCheckPropertyResult(result, payload, key2);
       }
     }
     if (proms)
@@ -26926,14 +26380,14 @@ var $ZodDate = /* @__PURE__ */ $constructor("$ZodDate", (inst, def2) => {
     return payload;
   };
 });
-function capSize(inst, size) {
+function capSize(inst, size2) {
   const caps = sizeCaps(inst._zod.def.checks);
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c4) => c4[0]));
   const parse9 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
-    const n = size(payload.value);
+    const n = size2(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
       for (const [max4, ch2] of sizeCaps(inst._zod.def.checks)) {
         if (n > max4 && ch2._zod.def.when(payload)) {
@@ -26996,8 +26450,8 @@ var $ZodArray = /* @__PURE__ */ $constructor("$ZodArray", (inst, def2) => {
   };
   capSize(inst, arraySize);
 });
-function handlePropertyResult(result, final, key3, input2, optin, optout) {
-  const isPresent = key3 in input2;
+function handlePropertyResult(result, final, key2, input2, optin, optout) {
+  const isPresent = key2 in input2;
   const isOptionalOut = optout === "optional";
   if (!isPresent && isOptionalOut && optin === "optional") {
     return;
@@ -27006,7 +26460,7 @@ function handlePropertyResult(result, final, key3, input2, optin, optout) {
     if (optin !== void 0 && isOptionalOut && !isPresent) {
       return;
     }
-    final.issues.push(...prefixIssues(key3, result.issues));
+    final.issues.push(...prefixIssues(key2, result.issues));
   }
   if (!isPresent && optin === void 0) {
     if (!result.issues.length) {
@@ -27014,17 +26468,17 @@ function handlePropertyResult(result, final, key3, input2, optin, optout) {
         code: "invalid_type",
         expected: "nonoptional",
         input: void 0,
-        path: [key3]
+        path: [key2]
       });
     }
     return;
   }
   if (result.value === void 0) {
     if (isPresent || optin === "defaulted" && !isOptionalOut) {
-      final.value[key3] = void 0;
+      final.value[key2] = void 0;
     }
   } else {
-    final.value[key3] = result.value;
+    final.value[key2] = result.value;
   }
 }
 var NO_SYMBOL_KEYS = [];
@@ -27057,28 +26511,28 @@ function handleCatchall(proms, input2, payload, ctx, def2, inst, abortEarly) {
   const optin = _catchall.optin;
   const optout = _catchall.optout;
   let seen = 0;
-  for (const key3 in input2) {
+  for (const key2 in input2) {
     if (abortEarly && payload.issues.length !== seen) {
       if (aborted(payload, seen))
         break;
       seen = payload.issues.length;
     }
-    if (keySet.has(key3))
+    if (keySet.has(key2))
       continue;
-    if (key3 === "__proto__") {
+    if (key2 === "__proto__") {
       if (t === "never")
-        unrecognized.push(key3);
+        unrecognized.push(key2);
       continue;
     }
     if (t === "never") {
-      unrecognized.push(key3);
+      unrecognized.push(key2);
       continue;
     }
-    const r = _catchall.run({ value: input2[key3], issues: [] }, ctx);
+    const r = _catchall.run({ value: input2[key2], issues: [] }, ctx);
     if (r instanceof Promise) {
-      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key3, input2, optin, optout)));
+      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
     } else {
-      handlePropertyResult(r, payload, key3, input2, optin, optout);
+      handlePropertyResult(r, payload, key2, input2, optin, optout);
     }
   }
   if (unrecognized.length) {
@@ -27115,16 +26569,16 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def2) => {
   defineLazyInternal(inst, "propValues", (zod) => {
     const shape2 = zod.def.shape;
     const propValues = {};
-    for (const key3 in shape2) {
-      const field3 = shape2[key3]._zod;
+    for (const key2 in shape2) {
+      const field3 = shape2[key2]._zod;
       if (field3.values) {
-        if (!Object.prototype.hasOwnProperty.call(propValues, key3)) {
-          assignProp(propValues, key3, /* @__PURE__ */ new Set());
+        if (!Object.prototype.hasOwnProperty.call(propValues, key2)) {
+          assignProp(propValues, key2, /* @__PURE__ */ new Set());
         }
         for (const v of field3.values)
-          propValues[key3].add(v);
+          propValues[key2].add(v);
         if (field3.optin !== void 0)
-          propValues[key3].add(void 0);
+          propValues[key2].add(void 0);
       }
     }
     return propValues;
@@ -27151,22 +26605,22 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def2) => {
     const shape2 = value4.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const key3 of value4.allKeys) {
+    for (const key2 of value4.allKeys) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
-      if (key3 === "__proto__")
+      if (key2 === "__proto__")
         continue;
-      const el = shape2[key3];
+      const el = shape2[key2];
       const optin = el._zod.optin;
       const optout = el._zod.optout;
-      const r = el._zod.run({ value: input2[key3], issues: [] }, ctx);
+      const r = el._zod.run({ value: input2[key2], issues: [] }, ctx);
       if (r instanceof Promise) {
-        proms.push(r.then((r2) => handlePropertyResult(r2, payload, key3, input2, optin, optout)));
+        proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
       } else {
-        handlePropertyResult(r, payload, key3, input2, optin, optout);
+        handlePropertyResult(r, payload, key2, input2, optin, optout);
       }
     }
     if (!catchall) {
@@ -27185,56 +26639,56 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def2) =
     const syms = normalized.symbolKeys;
     const doc = new Doc(["payload", "ctx"], { shape: shape2, inst, memo: memo2, syms });
     const parseStr = (k2) => `shape[${k2}]._zod.run({ value: input[${k2}], issues: [] }, ctx)`;
-    const prefixStr = (id2, k2) => `
-          let ${id2}_ab = false;
-          for (let i = 0; i < ${id2}.issues.length; i++) {
-            const iss = ${id2}.issues[i];
+    const prefixStr = (id3, k2) => `
+          let ${id3}_ab = false;
+          for (let i = 0; i < ${id3}.issues.length; i++) {
+            const iss = ${id3}.issues[i];
             iss.path = iss.path ? [${k2}, ...iss.path] : [${k2}];
             payload.issues.push(iss);
-            if (iss.continue !== true) ${id2}_ab = true;
+            if (iss.continue !== true) ${id3}_ab = true;
           }
-          if (${id2}_ab && ctx && ctx.abortEarly) {
+          if (${id3}_ab && ctx && ctx.abortEarly) {
             payload.value = newResult;
             return payload;
           }`;
     doc.write(`const input = payload.value;`);
     const ids = /* @__PURE__ */ Object.create(null);
     let counter = 0;
-    for (const key3 of normalized.allKeys) {
-      ids[key3] = `key_${counter++}`;
+    for (const key2 of normalized.allKeys) {
+      ids[key2] = `key_${counter++}`;
     }
     doc.write(memo2 ? `const newResult = memo.alloc(inst, payload, {}, ctx);` : `const newResult = {};`);
-    for (const key3 of normalized.allKeys) {
-      if (key3 === "__proto__")
+    for (const key2 of normalized.allKeys) {
+      if (key2 === "__proto__")
         continue;
-      const id2 = ids[key3];
-      const k2 = typeof key3 === "symbol" ? `syms[${syms.indexOf(key3)}]` : esc(key3);
+      const id3 = ids[key2];
+      const k2 = typeof key2 === "symbol" ? `syms[${syms.indexOf(key2)}]` : esc(key2);
       const isPresent = `${k2} in input`;
-      const schema = shape2[key3];
+      const schema = shape2[key2];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
-      doc.write(`const ${id2} = ${parseStr(k2)};`);
+      doc.write(`const ${id3} = ${parseStr(k2)};`);
       if (isOptionalIn && isOptionalOut) {
-        const assign = optin === "optional" ? `${id2}_present` : `${id2}.value !== undefined || ${id2}_present`;
+        const assign = optin === "optional" ? `${id3}_present` : `${id3}.value !== undefined || ${id3}_present`;
         doc.write(`
-        const ${id2}_present = ${isPresent};
-        if (!${id2}.issues.length || ${id2}_present) {
-          if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        const ${id3}_present = ${isPresent};
+        if (!${id3}.issues.length || ${id3}_present) {
+          if (${id3}.issues.length) {${prefixStr(id3, k2)}
           }
 
           if (${assign}) {
-            newResult[${k2}] = ${id2}.value;
+            newResult[${k2}] = ${id3}.value;
           }
         }
 
       `);
       } else if (!isOptionalIn) {
         doc.write(`
-        const ${id2}_present = ${isPresent};
-        if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        const ${id3}_present = ${isPresent};
+        if (${id3}.issues.length) {${prefixStr(id3, k2)}
         }
-        if (!${id2}_present && !${id2}.issues.length) {
+        if (!${id3}_present && !${id3}.issues.length) {
           payload.issues.push({
             code: "invalid_type",
             expected: "nonoptional",
@@ -27247,22 +26701,22 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def2) =
           }
         }
 
-        if (${id2}_present) {
-          newResult[${k2}] = ${id2}.value;
+        if (${id3}_present) {
+          newResult[${k2}] = ${id3}.value;
         }
 
       `);
       } else {
         doc.write(`
-        if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        if (${id3}.issues.length) {${prefixStr(id3, k2)}
         }
       `);
         if (optin === "defaulted") {
-          doc.write(`newResult[${k2}] = ${id2}.value;`);
+          doc.write(`newResult[${k2}] = ${id3}.value;`);
         } else {
           doc.write(`
-        if (${id2}.value !== undefined || ${isPresent}) {
-          newResult[${k2}] = ${id2}.value;
+        if (${id3}.value !== undefined || ${isPresent}) {
+          newResult[${k2}] = ${id3}.value;
         }
       `);
         }
@@ -27544,21 +26998,21 @@ function mergeValues(a4, b10) {
   }
   if (isPlainObject(a4) && isPlainObject(b10)) {
     const bKeys = Object.keys(b10);
-    const sharedKeys = Object.keys(a4).filter((key3) => bKeys.indexOf(key3) !== -1);
+    const sharedKeys = Object.keys(a4).filter((key2) => bKeys.indexOf(key2) !== -1);
     const newObj = { ...a4, ...b10 };
     if (Object.prototype.hasOwnProperty.call(newObj, "__proto__"))
       delete newObj.__proto__;
-    for (const key3 of sharedKeys) {
-      if (key3 === "__proto__")
+    for (const key2 of sharedKeys) {
+      if (key2 === "__proto__")
         continue;
-      const sharedValue = mergeValues(a4[key3], b10[key3]);
+      const sharedValue = mergeValues(a4[key2], b10[key2]);
       if (!sharedValue.valid) {
         return {
           valid: false,
-          mergeErrorPath: [key3, ...sharedValue.mergeErrorPath]
+          mergeErrorPath: [key2, ...sharedValue.mergeErrorPath]
         };
       }
-      newObj[key3] = sharedValue.data;
+      newObj[key2] = sharedValue.data;
     }
     return { valid: true, data: newObj };
   }
@@ -27717,9 +27171,9 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def2) => {
     return handleTupleResults(itemResults, payload, items, input2, optoutStart);
   };
 });
-function getTupleOptStart(items, key3) {
+function getTupleOptStart(items, key2) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key3 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -27777,12 +27231,12 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
     if (values3 && !def2.partial) {
       payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
       const recordKeys = /* @__PURE__ */ new Set();
-      for (const key3 of values3) {
-        if (typeof key3 === "string" || typeof key3 === "number" || typeof key3 === "symbol") {
-          recordKeys.add(typeof key3 === "number" ? key3.toString() : key3);
-          if (key3 === "__proto__")
+      for (const key2 of values3) {
+        if (typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol") {
+          recordKeys.add(typeof key2 === "number" ? key2.toString() : key2);
+          if (key2 === "__proto__")
             continue;
-          const keyResult = def2.keyType._zod.run({ value: key3, issues: [] }, ctx);
+          const keyResult = def2.keyType._zod.run({ value: key2, issues: [] }, ctx);
           if (keyResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -27791,8 +27245,8 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
               code: "invalid_key",
               origin: "record",
               issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-              input: key3,
-              path: [key3],
+              input: key2,
+              path: [key2],
               inst
             });
             continue;
@@ -27800,32 +27254,32 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
           const outKey = keyResult.value;
           if (outKey === "__proto__")
             continue;
-          const result = def2.valueType._zod.run({ value: input2[key3], issues: [] }, ctx);
+          const result = def2.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
           if (result instanceof Promise) {
             proms.push(result.then((result2) => {
               if (result2.issues.length) {
-                payload.issues.push(...prefixIssues(key3, result2.issues));
+                payload.issues.push(...prefixIssues(key2, result2.issues));
               }
               payload.value[outKey] = result2.value;
             }));
           } else {
             if (result.issues.length) {
-              payload.issues.push(...prefixIssues(key3, result.issues));
+              payload.issues.push(...prefixIssues(key2, result.issues));
             }
             payload.value[outKey] = result.value;
           }
         }
       }
       let unrecognized;
-      for (const key3 in input2) {
-        if (!recordKeys.has(key3)) {
+      for (const key2 in input2) {
+        if (!recordKeys.has(key2)) {
           if (def2.mode === "loose") {
-            if (key3 === "__proto__")
+            if (key2 === "__proto__")
               continue;
-            payload.value[key3] = input2[key3];
+            payload.value[key2] = input2[key2];
           } else {
             unrecognized = unrecognized ?? [];
-            unrecognized.push(key3);
+            unrecognized.push(key2);
           }
         }
       }
@@ -27841,18 +27295,18 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
     } else {
       payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
       let unrecognized;
-      for (const key3 of Reflect.ownKeys(input2)) {
-        if (key3 === "__proto__")
+      for (const key2 of Reflect.ownKeys(input2)) {
+        if (key2 === "__proto__")
           continue;
-        if (!Object.prototype.propertyIsEnumerable.call(input2, key3))
+        if (!Object.prototype.propertyIsEnumerable.call(input2, key2))
           continue;
-        let keyResult = def2.keyType._zod.run({ value: key3, issues: [] }, ctx);
+        let keyResult = def2.keyType._zod.run({ value: key2, issues: [] }, ctx);
         if (keyResult instanceof Promise) {
           throw new Error("Async schemas not supported in object keys currently");
         }
-        const checkNumericKey = typeof key3 === "string" && number.test(key3) && keyResult.issues.length;
+        const checkNumericKey = typeof key2 === "string" && number.test(key2) && keyResult.issues.length;
         if (checkNumericKey) {
-          const retryResult = def2.keyType._zod.run({ value: Number(key3), issues: [] }, ctx);
+          const retryResult = def2.keyType._zod.run({ value: Number(key2), issues: [] }, ctx);
           if (retryResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -27862,17 +27316,17 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
         }
         if (keyResult.issues.length) {
           if (def2.mode === "loose") {
-            payload.value[key3] = input2[key3];
+            payload.value[key2] = input2[key2];
           } else if (values3) {
             unrecognized = unrecognized ?? [];
-            unrecognized.push(key3);
+            unrecognized.push(key2);
           } else {
             payload.issues.push({
               code: "invalid_key",
               origin: "record",
               issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-              input: key3,
-              path: [key3],
+              input: key2,
+              path: [key2],
               inst
             });
           }
@@ -27881,17 +27335,17 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
         const outKey = keyResult.value;
         if (outKey === "__proto__")
           continue;
-        const result = def2.valueType._zod.run({ value: input2[key3], issues: [] }, ctx);
+        const result = def2.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
         if (result instanceof Promise) {
           proms.push(result.then((result2) => {
             if (result2.issues.length) {
-              payload.issues.push(...prefixIssues(key3, result2.issues));
+              payload.issues.push(...prefixIssues(key2, result2.issues));
             }
             payload.value[outKey] = result2.value;
           }));
         } else {
           if (result.issues.length) {
-            payload.issues.push(...prefixIssues(key3, result.issues));
+            payload.issues.push(...prefixIssues(key2, result.issues));
           }
           payload.value[outKey] = result.value;
         }
@@ -27931,20 +27385,20 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def2) => {
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const [key3, value4] of input2) {
+    for (const [key2, value4] of input2) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
-      const keyResult = def2.keyType._zod.run({ value: key3, issues: [] }, ctx);
+      const keyResult = def2.keyType._zod.run({ value: key2, issues: [] }, ctx);
       const valueResult = def2.valueType._zod.run({ value: value4, issues: [] }, ctx);
       if (keyResult instanceof Promise || valueResult instanceof Promise) {
         proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
-          handleMapResult(keyResult2, valueResult2, payload, key3, input2, inst, ctx);
+          handleMapResult(keyResult2, valueResult2, payload, key2, input2, inst, ctx);
         }));
       } else {
-        handleMapResult(keyResult, valueResult, payload, key3, input2, inst, ctx);
+        handleMapResult(keyResult, valueResult, payload, key2, input2, inst, ctx);
       }
     }
     if (proms.length)
@@ -27953,10 +27407,10 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def2) => {
   };
   capSize(inst, mapSize);
 });
-function handleMapResult(keyResult, valueResult, final, key3, input2, inst, ctx) {
+function handleMapResult(keyResult, valueResult, final, key2, input2, inst, ctx) {
   if (keyResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key3)) {
-      final.issues.push(...prefixIssues(key3, keyResult.issues));
+    if (propertyKeyTypes.has(typeof key2)) {
+      final.issues.push(...prefixIssues(key2, keyResult.issues));
     } else {
       final.issues.push({
         code: "invalid_key",
@@ -27968,15 +27422,15 @@ function handleMapResult(keyResult, valueResult, final, key3, input2, inst, ctx)
     }
   }
   if (valueResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key3)) {
-      final.issues.push(...prefixIssues(key3, valueResult.issues));
+    if (propertyKeyTypes.has(typeof key2)) {
+      final.issues.push(...prefixIssues(key2, valueResult.issues));
     } else {
       final.issues.push({
         origin: "map",
         code: "invalid_element",
         input: input2,
         inst,
-        key: key3,
+        key: key2,
         issues: valueResult.issues.map((iss) => finalizeIssue(iss, ctx, config()))
       });
     }
@@ -28651,8 +28105,8 @@ function isRecursive(inst, stack2, resolve3) {
   };
   const shape2 = (sh, spread) => {
     let answer = NONE;
-    for (const key3 of Reflect.ownKeys(sh)) {
-      const desc = Object.getOwnPropertyDescriptor(sh, key3);
+    for (const key2 of Reflect.ownKeys(sh)) {
+      const desc = Object.getOwnPropertyDescriptor(sh, key2);
       if (spread && !desc.enumerable)
         continue;
       const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack2, resolve3) : NONE;
@@ -28748,8 +28202,8 @@ function isRecursive(inst, stack2, resolve3) {
       break;
     default: {
       kind;
-      for (const key3 in def2) {
-        const desc = Object.getOwnPropertyDescriptor(def2, key3);
+      for (const key2 in def2) {
+        const desc = Object.getOwnPropertyDescriptor(def2, key2);
         if (!desc || desc.get)
           continue;
         const value4 = desc.value;
@@ -32917,8 +32371,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text4) => {
-  return text4.charAt(0).toUpperCase() + text4.slice(1);
+var capitalizeFirstCharacter = (text5) => {
+  return text5.charAt(0).toUpperCase() + text5.slice(1);
 };
 function getUnitTypeFromNumber(number11) {
   const abs4 = Math.abs(number11);
@@ -36640,13 +36094,13 @@ ${code2}
   return fn;
 }
 function addConstant(ctx, value4) {
-  for (const [name2, v] of ctx.constants) {
+  for (const [name3, v] of ctx.constants) {
     if (v === value4)
-      return name2;
+      return name3;
   }
-  const name = `c${ctx.constantCounter++}`;
-  ctx.constants.set(name, value4);
-  return name;
+  const name2 = `c${ctx.constantCounter++}`;
+  ctx.constants.set(name2, value4);
+  return name2;
 }
 function addUserConstant(ctx, fn) {
   ctx.definite = false;
@@ -36788,9 +36242,9 @@ function codePointLengthVar(doc, ctx, accessor2, inDoubt) {
   doc.write(`const ${v} = typeof ${accessor2} === "string" && ${inDoubt} ? ${cpLen}(${accessor2}) : ${accessor2}.length;`);
   return v;
 }
-function numericOperand(value4, label) {
+function numericOperand(value4, label2) {
   if (typeof value4 !== "number" || !Number.isFinite(value4)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value4}`);
+    throw new ZodCompileUnsupportedError(`${label2} bound of type ${typeof value4}`);
   }
   return `${value4}`;
 }
@@ -36882,11 +36336,11 @@ function generatePropertiesChecks(doc, ctx, def2, accessor2) {
   }
   doc.write(`if (${accessor2} == null) return INVALID;`);
   const shape2 = def2.shape;
-  for (const key3 of Reflect.ownKeys(shape2)) {
-    const keyExpr = typeof key3 === "symbol" ? addConstant(ctx, key3) : esc(key3);
+  for (const key2 of Reflect.ownKeys(shape2)) {
+    const keyExpr = typeof key2 === "symbol" ? addConstant(ctx, key2) : esc(key2);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor2}[${keyExpr}];`);
-    compileChild(doc, ctx, shape2[key3], inputVar, false);
+    compileChild(doc, ctx, shape2[key2], inputVar, false);
   }
 }
 function generatePropertyCheck(doc, ctx, def2, accessor2) {
@@ -37279,9 +36733,9 @@ function generateObjectCheck(doc, ctx, schema, accessor2, buildsValue = true) {
     throw new ZodCompileUnsupportedError('object shape key "__proto__"');
   }
   const propOutputs = /* @__PURE__ */ new Map();
-  for (const key3 of allKeys) {
-    const propSchema = propShape[key3];
-    const kx2 = keyExpr(key3);
+  for (const key2 of allKeys) {
+    const propSchema = propShape[key2];
+    const kx2 = keyExpr(key2);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor2}[${kx2}];`);
     if (propSchema._zod.optin !== void 0) {
@@ -37302,14 +36756,14 @@ function generateObjectCheck(doc, ctx, schema, accessor2, buildsValue = true) {
       } else {
         doc.write(`if (${outputVar2} === INVALID) return INVALID;`);
       }
-      propOutputs.set(key3, outputVar2);
+      propOutputs.set(key2, outputVar2);
     } else {
       if (requiresPresenceCheck(propSchema)) {
         doc.write(`if (!(${kx2} in ${accessor2})) return INVALID;`);
       }
       const outputAccessor = compileChild(doc, ctx, propSchema, inputVar, buildsValue);
       if (outputAccessor !== null)
-        propOutputs.set(key3, outputAccessor);
+        propOutputs.set(key2, outputAccessor);
     }
   }
   const catchall = def2.catchall;
@@ -37549,9 +37003,9 @@ function generateNullableCheck(doc, ctx, schema, accessor2, buildsValue = true) 
   doc.write(`}`);
   return outputVar;
 }
-function generateSizeGate(doc, schema, size) {
+function generateSizeGate(doc, schema, size2) {
   for (const [max4, check2] of sizeCaps(schema._zod.def.checks)) {
-    doc.write(`if (${size} > ${numericOperand(max4, check2._zod.def.check)}) return INVALID;`);
+    doc.write(`if (${size2} > ${numericOperand(max4, check2._zod.def.check)}) return INVALID;`);
   }
 }
 function generateArrayCheck(doc, ctx, schema, accessor2, buildsValue = true) {
@@ -37730,9 +37184,9 @@ function generateTupleCheck(doc, ctx, schema, accessor2) {
   }
   return outputVar;
 }
-function getTupleOptStart2(items, key3) {
+function getTupleOptStart2(items, key2) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key3 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -37862,16 +37316,16 @@ function generateRecordCheck(doc, ctx, schema, accessor2) {
   const keyValues = recordDef.partial ? void 0 : def2.keyType._zod.values;
   if (keyValues) {
     const inputKeys = [];
-    for (const key3 of keyValues) {
-      if (!(typeof key3 === "string" || typeof key3 === "number" || typeof key3 === "symbol")) {
-        throw new ZodCompileUnsupportedError(`record key value ${String(key3)}`);
+    for (const key2 of keyValues) {
+      if (!(typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol")) {
+        throw new ZodCompileUnsupportedError(`record key value ${String(key2)}`);
       }
-      const inputKey = typeof key3 === "number" ? key3.toString() : key3;
+      const inputKey = typeof key2 === "number" ? key2.toString() : key2;
       if (inputKey === "__proto__") {
         throw new ZodCompileUnsupportedError('record key "__proto__"');
       }
       inputKeys.push(inputKey);
-      const keyConst = addConstant(ctx, key3);
+      const keyConst = addConstant(ctx, key2);
       const outKey = generateCheck(doc, ctx, def2.keyType, keyConst);
       const valueVar = newVar(ctx);
       doc.write(`const ${valueVar} = ${accessor2}[${literalPropertyKey(ctx, inputKey)}];`);
@@ -37949,10 +37403,10 @@ function emitOwnKeys(doc, ctx, accessor2, kVar, body, onSymbol) {
   });
   doc.write(`}`);
 }
-function literalPropertyKey(ctx, key3) {
-  if (typeof key3 === "string")
-    return esc(key3);
-  return addConstant(ctx, key3);
+function literalPropertyKey(ctx, key2) {
+  if (typeof key2 === "string")
+    return esc(key2);
+  return addConstant(ctx, key2);
 }
 function generateMapCheck(doc, ctx, schema, accessor2) {
   const def2 = schema._zod.def;
@@ -38687,11 +38141,11 @@ function _minSize(minimum, params2) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _size(size, params2) {
+function _size(size2, params2) {
   return new $ZodCheckSizeEquals({
     check: "size_equals",
     ...normalizeParams(params2),
-    size
+    size: size2
   });
 }
 // @__NO_SIDE_EFFECTS__
@@ -39181,9 +38635,9 @@ function _stringFormat(Class2, format5, fnOrRegex, _params = {}) {
 // node_modules/zod/v4/core/to-json-schema.js
 function assignProps(target2, ...sources) {
   for (const source4 of sources) {
-    for (const key3 of Reflect.ownKeys(source4)) {
-      if (Object.prototype.propertyIsEnumerable.call(source4, key3)) {
-        assignProp(target2, key3, source4[key3]);
+    for (const key2 of Reflect.ownKeys(source4)) {
+      if (Object.prototype.propertyIsEnumerable.call(source4, key2)) {
+        assignProp(target2, key2, source4[key2]);
       }
     }
   }
@@ -39290,26 +38744,26 @@ function extractDefs(ctx, schema) {
     return;
   const idToSchema = /* @__PURE__ */ new Map();
   for (const entry2 of ctx.seen.entries()) {
-    const id2 = ctx.metadataRegistry.get(entry2[0])?.id;
-    if (id2) {
-      const existing = idToSchema.get(id2);
+    const id3 = ctx.metadataRegistry.get(entry2[0])?.id;
+    if (id3) {
+      const existing = idToSchema.get(id3);
       if (existing && existing !== entry2[0]) {
-        throw new Error(`Duplicate schema id "${id2}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
+        throw new Error(`Duplicate schema id "${id3}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
       }
-      idToSchema.set(id2, entry2[0]);
+      idToSchema.set(id3, entry2[0]);
     }
   }
   const makeURI = (entry2) => {
     const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
     if (ctx.external) {
       const externalId = ctx.external.registry.get(entry2[0])?.id;
-      const uriGenerator = ctx.external.uri ?? ((id3) => id3);
+      const uriGenerator = ctx.external.uri ?? ((id4) => id4);
       if (externalId) {
         return { ref: uriGenerator(externalId) };
       }
-      const id2 = entry2[1].defId ?? entry2[1].schema.id ?? `schema${ctx.counter++}`;
-      entry2[1].defId = id2;
-      return { defId: id2, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id2)}` };
+      const id3 = entry2[1].defId ?? entry2[1].schema.id ?? `schema${ctx.counter++}`;
+      entry2[1].defId = id3;
+      return { defId: id3, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id3)}` };
     }
     const uriPrefix = `#`;
     const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
@@ -39329,8 +38783,8 @@ function extractDefs(ctx, schema) {
     if (defId)
       seen.defId = defId;
     const schema2 = seen.schema;
-    for (const key3 in schema2) {
-      delete schema2[key3];
+    for (const key2 in schema2) {
+      delete schema2[key2];
     }
     schema2.$ref = ref2;
   };
@@ -39357,8 +38811,8 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
         continue;
       }
     }
-    const id2 = ctx.metadataRegistry.get(entry2[0])?.id;
-    if (id2) {
+    const id3 = ctx.metadataRegistry.get(entry2[0])?.id;
+    if (id3) {
       extractToDef(entry2);
       continue;
     }
@@ -39411,8 +38865,8 @@ function foldObjects(members2) {
   for (const member of members2) {
     if (typeof member !== "object" || member.type !== "object")
       return null;
-    for (const key3 in member) {
-      if (!FOLDABLE_KEYS.has(key3))
+    for (const key2 in member) {
+      if (!FOLDABLE_KEYS.has(key2))
         return null;
     }
     objects.push(member);
@@ -39420,22 +38874,22 @@ function foldObjects(members2) {
   const properties = {};
   const required3 = /* @__PURE__ */ new Set();
   for (const object3 of objects) {
-    for (const key3 in object3.properties) {
-      if (Object.prototype.hasOwnProperty.call(properties, key3))
+    for (const key2 in object3.properties) {
+      if (Object.prototype.hasOwnProperty.call(properties, key2))
         continue;
       const parts = [];
       for (const other of objects) {
-        const part = other.properties?.[key3] ?? undeclaredConstraint(other);
+        const part = other.properties?.[key2] ?? undeclaredConstraint(other);
         if (part === null || part === void 0)
           continue;
         if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
           parts.push(part);
       }
       const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
-      assignProp(properties, key3, merged);
+      assignProp(properties, key2, merged);
     }
-    for (const key3 of object3.required ?? [])
-      required3.add(key3);
+    for (const key2 of object3.required ?? [])
+      required3.add(key2);
   }
   const folded = { type: "object", properties };
   if (required3.size)
@@ -39460,8 +38914,8 @@ function foldIntersection(json3) {
   const allOf = json3.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
-  for (const key3 of FOLDABLE_KEYS)
-    if (key3 in json3)
+  for (const key2 of FOLDABLE_KEYS)
+    if (key2 in json3)
       return;
   const unions = allOf.filter((m3) => UNION_KEYS.some((k2) => Array.isArray(m3[k2])));
   let folded = null;
@@ -39508,20 +38962,20 @@ function finalize(ctx, schema) {
       assignProps(schema2, _cached);
       const isParentRef = zodSchema._zod.parent === ref2;
       if (isParentRef) {
-        for (const key3 in schema2) {
-          if (key3 === "$ref" || key3 === "allOf")
+        for (const key2 in schema2) {
+          if (key2 === "$ref" || key2 === "allOf")
             continue;
-          if (!(key3 in _cached)) {
-            delete schema2[key3];
+          if (!(key2 in _cached)) {
+            delete schema2[key2];
           }
         }
       }
       if (refSchema.$ref && refSeen.def) {
-        for (const key3 in schema2) {
-          if (key3 === "$ref" || key3 === "allOf")
+        for (const key2 in schema2) {
+          if (key2 === "$ref" || key2 === "allOf")
             continue;
-          if (key3 in refSeen.def && JSON.stringify(schema2[key3]) === JSON.stringify(refSeen.def[key3])) {
-            delete schema2[key3];
+          if (key2 in refSeen.def && JSON.stringify(schema2[key2]) === JSON.stringify(refSeen.def[key2])) {
+            delete schema2[key2];
           }
         }
       }
@@ -39533,11 +38987,11 @@ function finalize(ctx, schema) {
       if (parentSeen?.schema.$ref) {
         schema2.$ref = parentSeen.schema.$ref;
         if (parentSeen.def) {
-          for (const key3 in schema2) {
-            if (key3 === "$ref" || key3 === "allOf")
+          for (const key2 in schema2) {
+            if (key2 === "$ref" || key2 === "allOf")
               continue;
-            if (key3 in parentSeen.def && JSON.stringify(schema2[key3]) === JSON.stringify(parentSeen.def[key3])) {
-              delete schema2[key3];
+            if (key2 in parentSeen.def && JSON.stringify(schema2[key2]) === JSON.stringify(parentSeen.def[key2])) {
+              delete schema2[key2];
             }
           }
         }
@@ -39591,10 +39045,10 @@ function finalize(ctx, schema) {
   } else {
   }
   if (ctx.external?.uri) {
-    const id2 = ctx.external.registry.get(schema)?.id;
-    if (!id2)
+    const id3 = ctx.external.registry.get(schema)?.id;
+    if (!id3)
       throw new Error("Schema is missing an `id` property");
-    result.$id = ctx.external.uri(id2);
+    result.$id = ctx.external.uri(id3);
   }
   assignProps(result, root.defId ? root.schema : root.def ?? root.schema);
   const rootMetaId = ctx.metadataRegistry.get(schema)?.id;
@@ -39670,8 +39124,8 @@ function isTransforming(_schema, _ctx) {
     return isTransforming(def2.in, ctx) || isTransforming(def2.out, ctx);
   }
   if (def2.type === "object") {
-    for (const key3 in def2.shape) {
-      if (isTransforming(def2.shape[key3], ctx))
+    for (const key2 in def2.shape) {
+      if (isTransforming(def2.shape[key2], ctx))
         return true;
     }
     return false;
@@ -39709,13 +39163,13 @@ var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params2) 
 };
 
 // node_modules/zod/v4/core/json-schema-processors.js
-var narrowMin = (agg, key3, value4) => {
-  if (agg[key3] === void 0 || value4 > agg[key3])
-    agg[key3] = value4;
+var narrowMin = (agg, key2, value4) => {
+  if (agg[key2] === void 0 || value4 > agg[key2])
+    agg[key2] = value4;
 };
-var narrowMax = (agg, key3, value4) => {
-  if (agg[key3] === void 0 || value4 < agg[key3])
-    agg[key3] = value4;
+var narrowMax = (agg, key2, value4) => {
+  if (agg[key2] === void 0 || value4 < agg[key2])
+    agg[key2] = value4;
 };
 var narrowBoth = (agg, value4) => {
   narrowMin(agg, "minimum", value4);
@@ -39772,8 +39226,8 @@ var contributors = {
 function aggregateChecks(schema) {
   const agg = {};
   const def2 = schema._zod.def;
-  const list = schema._zod.traits.has("$ZodCheck") ? [schema, ...def2.checks ?? []] : def2.checks ?? [];
-  for (const ch2 of list)
+  const list2 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def2.checks ?? []] : def2.checks ?? [];
+  for (const ch2 of list2)
     contributors[ch2._zod.def.check]?.(agg, ch2._zod.def);
   const bag = schema._zod.bag;
   if (bag.minimum !== void 0)
@@ -40053,17 +39507,17 @@ var objectProcessor = (schema, ctx, _json, params2) => {
   }
   json3.type = "object";
   json3.properties = {};
-  for (const key3 in shape2) {
-    assignProp(json3.properties, key3, processSchema(shape2[key3], ctx, {
+  for (const key2 in shape2) {
+    assignProp(json3.properties, key2, processSchema(shape2[key2], ctx, {
       ...params2,
-      path: [...params2.path, "properties", key3]
+      path: [...params2.path, "properties", key2]
     }));
   }
   const requiredKeys = [];
-  for (const key3 of Object.keys(shape2)) {
-    const field3 = def2.shape[key3];
+  for (const key2 of Object.keys(shape2)) {
+    const field3 = def2.shape[key2];
     if (ctx.io === "input" ? inputOptin(field3) === void 0 : field3._zod.optout === void 0) {
-      requiredKeys.push(key3);
+      requiredKeys.push(key2);
     }
   }
   if (requiredKeys.length > 0) {
@@ -40200,7 +39654,7 @@ function stringifyKeyNames(bySchema, json3, visited) {
   const values3 = json3.enum ?? (json3.const !== void 0 ? [json3.const] : void 0);
   if (!numericType && !values3?.some((v) => typeof v === "number"))
     return json3;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format5, id: id2, ...rest } = json3;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format5, id: id3, ...rest } = json3;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -40438,9 +39892,9 @@ function toJSONSchema(input2, params2) {
     };
     ctx2.external = external;
     for (const entry2 of registry2._idmap.entries()) {
-      const [key3, schema] = entry2;
+      const [key2, schema] = entry2;
       extractDefs(ctx2, schema);
-      assignProp(schemas, key3, finalize(ctx2, schema));
+      assignProp(schemas, key2, finalize(ctx2, schema));
     }
     if (Object.keys(defs).length > 0) {
       const defsSegment = ctx2.target === "draft-2020-12" ? "$defs" : "definitions";
@@ -40755,17 +40209,17 @@ __export(checks_exports2, {
 
 // node_modules/zod/v4/classic/errors.js
 var _installedErrorProtos = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
-function _lazyMethod(proto, key3, make) {
-  Object.defineProperty(proto, key3, {
+function _lazyMethod(proto, key2, make) {
+  Object.defineProperty(proto, key2, {
     configurable: true,
     enumerable: false,
     get() {
       const value4 = make(this);
-      Object.defineProperty(this, key3, { value: value4, configurable: true, writable: true });
+      Object.defineProperty(this, key2, { value: value4, configurable: true, writable: true });
       return value4;
     },
     set(value4) {
-      Object.defineProperty(this, key3, { value: value4, configurable: true, writable: true });
+      Object.defineProperty(this, key2, { value: value4, configurable: true, writable: true });
     }
   });
 }
@@ -41940,8 +41394,8 @@ var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def2) => {
   $ZodFile.init(inst, def2);
   ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json3, params2) => fileProcessor(inst, ctx, json3, params2);
-  inst.min = (size, params2) => inst.check(_minSize(size, params2));
-  inst.max = (size, params2) => inst.check(_maxSize(size, params2));
+  inst.min = (size2, params2) => inst.check(_minSize(size2, params2));
+  inst.max = (size2, params2) => inst.check(_maxSize(size2, params2));
   inst.mime = (types, params2) => inst.check(_mime(Array.isArray(types) ? types : [types], params2));
 });
 function file(params2) {
@@ -42435,11 +41889,11 @@ function resolveRef(ref2, ctx) {
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
   if (path5[0] === defsKey) {
-    const key3 = path5[1] === void 0 ? void 0 : decodeJSONPointerSegment(path5[1]);
-    if (!key3 || !ctx.defs[key3]) {
+    const key2 = path5[1] === void 0 ? void 0 : decodeJSONPointerSegment(path5[1]);
+    if (!key2 || !ctx.defs[key2]) {
       throw new Error(`Reference not found: ${ref2}`);
     }
-    return ctx.defs[key3];
+    return ctx.defs[key2];
   }
   throw new Error(`Reference not found: ${ref2}`);
 }
@@ -42474,16 +41928,16 @@ function checkObjectGuards(objectSchema, guards) {
       });
     }
     if (guards.keySchema) {
-      for (const key3 of keys4) {
-        const result = guards.keySchema.safeParse(key3);
+      for (const key2 of keys4) {
+        const result = guards.keySchema.safeParse(key2);
         if (result.success)
           continue;
         payload.issues.push({
           code: "invalid_key",
           origin: "record",
           issues: result.error.issues,
-          input: key3,
-          path: [key3],
+          input: key2,
+          path: [key2],
           continue: true
         });
       }
@@ -42508,20 +41962,20 @@ function canonicalKey(value4, seen) {
     if (Array.isArray(value4)) {
       const parts2 = [];
       for (const item of value4) {
-        const key3 = canonicalKey(item, seen);
-        if (key3 === null)
+        const key2 = canonicalKey(item, seen);
+        if (key2 === null)
           return null;
-        parts2.push(key3);
+        parts2.push(key2);
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
     const keys4 = Object.keys(value4).sort();
     const parts = [];
     for (const k2 of keys4) {
-      const key3 = canonicalKey(value4[k2], seen);
-      if (key3 === null)
+      const key2 = canonicalKey(value4[k2], seen);
+      if (key2 === null)
         return null;
-      parts.push(`${k2.length}:${k2}=${key3}`);
+      parts.push(`${k2.length}:${k2}=${key2}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
@@ -42561,10 +42015,10 @@ function containsRef(value4) {
     return value4.some(containsRef);
   if (typeof value4.$ref === "string")
     return true;
-  return Object.entries(value4).some(([key3, sub]) => {
-    if (SCHEMA_KEYWORDS.has(key3))
+  return Object.entries(value4).some(([key2, sub]) => {
+    if (SCHEMA_KEYWORDS.has(key2))
       return containsRef(sub);
-    if (!SCHEMA_MAP_KEYWORDS.has(key3) || typeof sub !== "object" || sub === null)
+    if (!SCHEMA_MAP_KEYWORDS.has(key2) || typeof sub !== "object" || sub === null)
       return false;
     return Object.values(sub).some(containsRef);
   });
@@ -42580,12 +42034,12 @@ function checkArrayGuards(arraySchema, guards) {
     if (guards.uniqueItems === true) {
       const firstSeen = /* @__PURE__ */ new Map();
       for (let i = 0; i < items.length; i++) {
-        const key3 = canonicalKey(items[i], /* @__PURE__ */ new Set());
-        if (key3 === null)
+        const key2 = canonicalKey(items[i], /* @__PURE__ */ new Set());
+        if (key2 === null)
           continue;
-        const first = firstSeen.get(key3);
+        const first = firstSeen.get(key2);
         if (first === void 0) {
-          firstSeen.set(key3, i);
+          firstSeen.set(key2, i);
           continue;
         }
         payload.issues.push({
@@ -42824,9 +42278,9 @@ function convertBaseSchema(schema, ctx) {
       const properties = schema.properties || {};
       const requiredSet = new Set(schema.required || []);
       const additionalSchema = typeof schema.additionalProperties === "object" ? convertSchema(schema.additionalProperties, ctx) : void 0;
-      for (const [key3, propSchema] of Object.entries(properties)) {
+      for (const [key2, propSchema] of Object.entries(properties)) {
         const propZodSchema = convertSchema(propSchema, ctx);
-        assignProp(shape2, key3, requiredSet.has(key3) ? propZodSchema : propZodSchema.optional());
+        assignProp(shape2, key2, requiredSet.has(key2) ? propZodSchema : propZodSchema.optional());
       }
       if (schema.patternProperties) {
         const patternProps = schema.patternProperties;
@@ -42861,12 +42315,12 @@ function convertBaseSchema(schema, ctx) {
             if (!isPlainObject(payload.value))
               return;
             const unrecognized = [];
-            for (const key3 of Object.keys(payload.value)) {
-              if (propertyKeys.includes(key3))
+            for (const key2 of Object.keys(payload.value)) {
+              if (propertyKeys.includes(key2))
                 continue;
-              if (patterns.some((regex) => regex.test(key3)))
+              if (patterns.some((regex) => regex.test(key2)))
                 continue;
-              unrecognized.push(key3);
+              unrecognized.push(key2);
             }
             if (unrecognized.length) {
               payload.issues.push({
@@ -42997,38 +42451,38 @@ function convertSchema(schema, ctx) {
   }
   const extraMeta = {};
   const coreMetadataKeys = ["$id", "id", "$comment", "$anchor", "$vocabulary", "$dynamicRef", "$dynamicAnchor"];
-  for (const key3 of coreMetadataKeys) {
-    if (key3 in schema) {
-      extraMeta[key3] = schema[key3];
+  for (const key2 of coreMetadataKeys) {
+    if (key2 in schema) {
+      extraMeta[key2] = schema[key2];
     }
   }
   const contentMetadataKeys = ["contentEncoding", "contentMediaType", "contentSchema"];
-  for (const key3 of contentMetadataKeys) {
-    if (key3 in schema) {
-      extraMeta[key3] = schema[key3];
+  for (const key2 of contentMetadataKeys) {
+    if (key2 in schema) {
+      extraMeta[key2] = schema[key2];
     }
   }
   if (schema.type === "object" && schema.$ref === void 0) {
     if (schema.propertyNames !== void 0 && !containsRef(schema.propertyNames)) {
       extraMeta.propertyNames = schema.propertyNames;
     }
-    for (const key3 of ["minProperties", "maxProperties"]) {
-      if (schema[key3] !== void 0)
-        extraMeta[key3] = schema[key3];
+    for (const key2 of ["minProperties", "maxProperties"]) {
+      if (schema[key2] !== void 0)
+        extraMeta[key2] = schema[key2];
     }
   }
   if (schema.type === "array" && schema.$ref === void 0) {
     if (schema.contains !== void 0 && !containsRef(schema.contains)) {
       extraMeta.contains = schema.contains;
     }
-    for (const key3 of ["uniqueItems", "minContains", "maxContains"]) {
-      if (schema[key3] !== void 0)
-        extraMeta[key3] = schema[key3];
+    for (const key2 of ["uniqueItems", "minContains", "maxContains"]) {
+      if (schema[key2] !== void 0)
+        extraMeta[key2] = schema[key2];
     }
   }
-  for (const key3 of Object.keys(schema)) {
-    if (!RECOGNIZED_KEYS.has(key3)) {
-      assignProp(extraMeta, key3, schema[key3]);
+  for (const key2 of Object.keys(schema)) {
+    if (!RECOGNIZED_KEYS.has(key2)) {
+      assignProp(extraMeta, key2, schema[key2]);
     }
   }
   if (Object.keys(extraMeta).length > 0) {
@@ -43284,6 +42738,1101 @@ function date4(params2) {
   return _coercedDate(ZodDate, params2);
 }
 
+// actions/lib/core/schema.ts
+var MAX_LISTED_PROBLEMS = 50;
+var MAX_EXCERPT = 60;
+function fieldPath(path5) {
+  let out = "";
+  for (const key2 of path5) {
+    if (typeof key2 === "number") out += `[${key2}]`;
+    else if (typeof key2 === "string" && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key2)) out += out === "" ? key2 : `.${key2}`;
+    else out += `[${JSON.stringify(String(key2))}]`;
+  }
+  return out;
+}
+function excerpt(json3) {
+  return json3.length > MAX_EXCERPT ? `${json3.slice(0, MAX_EXCERPT)}...` : json3;
+}
+function describeValue(value4) {
+  if (value4 === void 0) return "nothing";
+  if (typeof value4 === "number") return Number.isFinite(value4) ? String(value4) : `${value4} (a number too large to hold)`;
+  if (typeof value4 === "string") {
+    const shown = excerpt(JSON.stringify(value4.length > MAX_EXCERPT ? value4.slice(0, MAX_EXCERPT) : value4));
+    return value4.length > MAX_EXCERPT ? `${shown} (${value4.length} characters)` : shown;
+  }
+  if (Array.isArray(value4) && value4.length > 10) return `a list of ${value4.length} entries`;
+  if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && Object.keys(value4).length > 10) return `an object with ${Object.keys(value4).length} fields`;
+  try {
+    return excerpt(JSON.stringify(value4) ?? String(value4));
+  } catch {
+    return typeof value4;
+  }
+}
+var SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
+var described = (schema, meaning) => meaning ? schema.meta({ description: meaning }) : schema;
+function whole(min4, max4, meaning) {
+  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  return described(
+    external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
+    meaning
+  );
+}
+function finite(min4, max4, meaning) {
+  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  return described(
+    external_exports.number({ error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
+    meaning
+  );
+}
+function text(options = {}, meaning) {
+  const max4 = options.max ?? 1e4;
+  const nonEmpty = !options.empty;
+  let schema = external_exports.string({ error: (iss) => `expected ${nonEmpty ? "a non-empty string" : "a string"}, got ${describeValue(iss.input)}` }).min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` }).max(max4, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max4} characters allowed` });
+  if (options.pattern) {
+    const { re: re2, expected } = options.pattern;
+    schema = schema.regex(re2, { error: (iss) => `${describeValue(iss.input)} does not fit: expected ${expected}` });
+  }
+  return described(schema, meaning);
+}
+function oneOf2(values3, meaning) {
+  return described(external_exports.literal(values3, { error: (iss) => `${describeValue(iss.input)} is not one of ${values3.join(", ")}` }), meaning);
+}
+function flag(meaning) {
+  return described(external_exports.boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` }), meaning);
+}
+function isoTime(meaning) {
+  return described(external_exports.iso.datetime({ error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}` }), meaning);
+}
+function strict(shape2, meaning) {
+  const known = Object.keys(shape2).join(", ");
+  return described(
+    external_exports.strictObject(shape2, {
+      error: (iss) => iss.code === "unrecognized_keys" ? `unknown field (known: ${known})` : `expected an object, got ${describeValue(iss.input)}`
+    }),
+    meaning
+  );
+}
+function list(item, bounds3, meaning) {
+  const min4 = bounds3.min ?? 0;
+  return described(
+    external_exports.array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` }).min(min4, { error: () => min4 === 1 ? "expected a non-empty list" : `expected at least ${min4} entries` }).max(bounds3.max, { error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : "more"} entries is longer than the ${bounds3.max} allowed` }),
+    meaning
+  );
+}
+function dictionary(value4, meaning) {
+  return described(external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value4, { error: (iss) => `expected an object, got ${describeValue(iss.input)}` }), meaning);
+}
+var EXPECTED = { object: "an object", array: "a list", string: "a string", number: "a number", boolean: "true or false", int: "a whole number" };
+function reworded(issue3) {
+  const input2 = issue3.input;
+  const union3 = issue3;
+  if (issue3.code === "invalid_union" && typeof union3.discriminator === "string" && Array.isArray(union3.options)) {
+    const value4 = typeof input2 === "object" && input2 !== null ? input2[union3.discriminator] : void 0;
+    return `${describeValue(value4)} is not one of ${union3.options.join(", ")}`;
+  }
+  if (issue3.code === "invalid_type" && issue3.message.startsWith("Invalid input")) return `expected ${EXPECTED[issue3.expected] ?? issue3.expected}, got ${describeValue(input2)}`;
+  return issue3.message;
+}
+function problemsOf(error65) {
+  const problems = [];
+  for (const issue3 of error65.issues) {
+    if (issue3.code === "unrecognized_keys") {
+      for (const key2 of issue3.keys) problems.push({ path: fieldPath([...issue3.path, key2]), message: issue3.message });
+      continue;
+    }
+    problems.push({ path: fieldPath(issue3.path), message: reworded(issue3) });
+  }
+  return problems;
+}
+function formatProblems(header, problems) {
+  const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => p.path ? `${p.path}: ${p.message}` : p.message);
+  if (problems.length > MAX_LISTED_PROBLEMS) lines.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
+  return lines.length === 1 ? `${header}: ${lines[0]}` : `${header}:
+  - ${lines.join("\n  - ")}`;
+}
+function parseOrThrow(schema, input2, header, makeError) {
+  const result = schema.safeParse(input2, { reportInput: true });
+  if (result.success) return result.data;
+  throw makeError(formatProblems(header, problemsOf(result.error)));
+}
+function parseJson(text5, makeError) {
+  try {
+    return JSON.parse(text5);
+  } catch (e3) {
+    throw makeError(jsonSyntaxReason(e3.message));
+  }
+}
+function jsonSyntaxReason(message) {
+  const token = /^Unexpected token '([\s\S]*?)', ([\s\S]*) is not valid JSON$/.exec(message);
+  if (token) {
+    const near = token[2].replace(/^(\.\.\.)?"/, "").replace(/"(\.\.\.)?$/, "");
+    return `unexpected ${JSON.stringify(token[1])} near ${JSON.stringify(near.slice(0, 24))}`;
+  }
+  if (/^Unexpected end of JSON input/.test(message)) return "it ends in the middle of a value";
+  return message.replace(/"[\s\S]*"/g, "...").slice(0, 200);
+}
+function formatVersionField(current2) {
+  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current2}` }).max(current2, { error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current2}); upgrade virtnet` }).meta({ description: `The version of the format (${current2}); a reader upgrades older versions and refuses newer ones.` });
+}
+function oldestReadable(format5) {
+  let oldest = format5.current;
+  while (format5.upgrades[oldest - 1]) oldest--;
+  return oldest;
+}
+function versioned(schema, format5) {
+  return external_exports.preprocess((input2, ctx) => {
+    if (typeof input2 !== "object" || input2 === null || Array.isArray(input2)) return input2;
+    const version4 = input2.formatVersion;
+    if (typeof version4 !== "number" || !Number.isInteger(version4) || version4 < 1 || version4 === format5.current) return input2;
+    if (version4 > format5.current) {
+      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is newer than this virtnet reads (${format5.current}); upgrade virtnet`, input: version4 });
+      return external_exports.NEVER;
+    }
+    const oldest = oldestReadable(format5);
+    if (version4 < oldest) {
+      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is older than any format this virtnet reads (${oldest} to ${format5.current})`, input: version4 });
+      return external_exports.NEVER;
+    }
+    let doc = input2;
+    for (let v = version4; v < format5.current; v++) doc = { ...format5.upgrades[v](doc), formatVersion: v + 1 };
+    return doc;
+  }, schema);
+}
+
+// actions/lib/measure/netperf.ts
+var reported = (meaning) => finite(-1, Number.MAX_SAFE_INTEGER, meaning);
+var throughput = (meaning) => finite(0, 1e7, meaning);
+var netperfMetricsSchema = strict({
+  protocol: oneOf2(["TCP", "UDP"]),
+  throughputMbps: throughput("Receiver-side throughput, 10^6 bits/s (for UDP: what arrived)."),
+  sendThroughputMbps: throughput("Sender-side throughput, 10^6 bits/s.").nullable(),
+  elapsedSeconds: finite(0, 1e6, "How long the test ran, in seconds."),
+  messageSize: reported("The send size netperf used (-m), in bytes."),
+  sendCalls: reported("Send calls made."),
+  recvCalls: reported("The receiver's receive calls."),
+  bytesSent: reported("Bytes sent."),
+  bytesReceived: reported("Bytes received."),
+  sendSocketRequested: reported("Send socket buffer asked for (-1: not set)."),
+  sendSocketInitial: reported("Send socket buffer as set at the start."),
+  sendSocketFinal: reported("Send socket buffer at the end of the test."),
+  localRecvSocketRequested: reported("Local receive socket buffer asked for (-1: not set)."),
+  localRecvSocketFinal: reported("Local receive socket buffer at the end of the test."),
+  remoteSendSocketFinal: reported("netserver's send socket buffer at the end of the test."),
+  remoteRecvSocketRequested: reported("netserver's receive socket buffer asked for (-1: not set)."),
+  remoteRecvSocketInitial: reported("netserver's receive socket buffer as set at the start."),
+  remoteRecvSocketFinal: reported("netserver's receive socket buffer at the end of the test."),
+  transportMss: finite(1, 1e9, "The TCP maximum segment size, when netperf reports one.").nullable(),
+  confidence: strict({
+    iterations: finite(0, 1e3, "Iterations netperf ran (-i)."),
+    level: finite(0, 100, "The confidence level asked for, in percent."),
+    requestedWidth: finite(-1, 1e6, "The interval width asked for, in percent."),
+    achievedWidth: finite(-1, 1e6, "The full width of the interval achieved, in percent of the mean.")
+  }).nullable()
+});
+
+// actions/lib/plan/plan.ts
+var TESTS = ["TCP_STREAM", "UDP_STREAM"];
+var PARAMETERS = ["sendSocketSize", "messageSize", "requestSize"];
+var PARAMETER_FLAG = { sendSocketSize: "-s", messageSize: "-m", requestSize: "-r" };
+function parameterFlag(parameter) {
+  return Object.hasOwn(PARAMETER_FLAG, parameter) ? PARAMETER_FLAG[parameter] : parameter;
+}
+var MAX_UDP_MESSAGE = 65507;
+var MAX_TCP_MESSAGE = 64 * 1024 * 1024;
+var MAX_SOCKET_SIZE = 1 << 30;
+var PLAN_LIMITS = {
+  replicates: 1e3,
+  testLengthSeconds: 3600,
+  retries: 10,
+  sweeps: 100,
+  /** Points of all sweeps together, counted before they are expanded. */
+  points: 1e4,
+  /** Points x replicates: the tasks of one environment, all held in memory by the scheduler. */
+  measurementsPerEnvironment: 1e5,
+  /** Worst-case netperf time of one environment (every task at its longest): one week. */
+  hoursPerEnvironment: 168
+};
+var PLAN_FORMAT = {
+  current: 2,
+  upgrades: { 1: (plan) => ({ ...plan, design: "environment-major" }) }
+};
+var PLAN_FORMAT_VERSION = PLAN_FORMAT.current;
+function size(meaning) {
+  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a size: expected a whole number of bytes above 0` }).max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` }).meta({ description: meaning });
+}
+function sizeLimit(test2, option) {
+  if (option === "sendSocketSize") return { max: MAX_SOCKET_SIZE, note: "" };
+  if (option === "requestSize") return { max: MAX_UDP_MESSAGE, note: " (the largest UDP payload over IPv4)" };
+  return test2 === "UDP_STREAM" ? { max: MAX_UDP_MESSAGE, note: " (the largest UDP payload over IPv4)" } : { max: MAX_TCP_MESSAGE, note: "" };
+}
+var isIn = (values3, v) => values3.includes(v);
+var isSize = (v) => Number.isInteger(v) && v >= 1 && v <= MAX_SOCKET_SIZE;
+var sweepSchema = strict(
+  {
+    test: oneOf2(TESTS, "The netperf test (-t)."),
+    series: text({ max: 64, pattern: SAFE_NAME }, 'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'),
+    vary: oneOf2(PARAMETERS, "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."),
+    from: size("The first value of the swept option, in bytes."),
+    to: size("The last value: the sweep visits from, from+step, ... up to and including to when it lands on it."),
+    step: external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} never reaches the end: expected a step above 0` }).max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` }).meta({ description: "The distance between two values of the sweep, in bytes (at least 1)." }),
+    messageSize: size("Fixed -m when the sweep varies the socket size (unset: netperf's default).").optional(),
+    sendSocketSize: size("Fixed -s when the sweep varies the message size (unset: the kernel default).").optional(),
+    requestSize: size("Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option.").optional()
+  },
+  "One series of points: a netperf test with one option swept over a range."
+).meta({
+  // For editors: the per-test limits the check below enforces.
+  allOf: [
+    ...["UDP_STREAM", "TCP_STREAM"].flatMap((test2) => {
+      const { max: max4 } = sizeLimit(test2, "messageSize");
+      return [
+        { if: { properties: { test: { const: test2 }, vary: { const: "messageSize" } }, required: ["test", "vary"] }, then: { properties: { from: { maximum: max4 }, to: { maximum: max4 } } } },
+        { if: { properties: { test: { const: test2 } }, required: ["test"] }, then: { properties: { messageSize: { maximum: max4 } } } }
+      ];
+    }),
+    ...PARAMETERS.map((vary) => ({ if: { properties: { vary: { const: vary } }, required: ["vary"] }, then: { not: { required: [vary] } } }))
+  ]
+}).superRefine(
+  (s2, ctx) => {
+    const test2 = isIn(TESTS, s2.test) ? s2.test : void 0;
+    const vary = isIn(PARAMETERS, s2.vary) ? s2.vary : void 0;
+    if (test2 === "TCP_STREAM" && (vary === "requestSize" || s2.requestSize !== void 0)) {
+      ctx.addIssue({ code: "custom", path: [vary === "requestSize" ? "vary" : "requestSize"], message: "requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize", input: vary === "requestSize" ? vary : s2.requestSize });
+    }
+    if (test2 && vary) {
+      const { max: max4, note } = sizeLimit(test2, vary);
+      for (const field3 of ["from", "to"]) {
+        const v = s2[field3];
+        if (isSize(v) && v > max4) ctx.addIssue({ code: "custom", path: [field3], message: `${v} is above ${max4}${note}`, input: v });
+      }
+    }
+    for (const field3 of PARAMETERS) {
+      const v = s2[field3];
+      if (v === void 0) continue;
+      if (vary === field3) {
+        ctx.addIssue({ code: "custom", path: [field3], message: "is swept by this sweep (vary), so it cannot also be fixed", input: v });
+        continue;
+      }
+      if (!test2 || !isSize(v)) continue;
+      const { max: max4, note } = sizeLimit(test2, field3);
+      if (v > max4) ctx.addIssue({ code: "custom", path: [field3], message: `${v} is above ${max4}${note}`, input: v });
+    }
+    if (isSize(s2.from) && isSize(s2.to) && Number.isInteger(s2.step) && s2.step >= 1 && s2.from > s2.to) {
+      ctx.addIssue({ code: "custom", path: [], message: `from ${s2.from} is above to ${s2.to}: the step ${s2.step} never reaches the end`, input: s2 });
+    }
+  },
+  { when: (payload) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value) }
+);
+var confidenceSchema = strict(
+  {
+    level: oneOf2([95, 99], "netperf -I level,width: the confidence level, in percent."),
+    width: finite(0.1, 100, "netperf -I level,width: the width of the confidence interval, in percent of the mean."),
+    minIterations: whole(3, 30, "netperf -i max,min: the fewest iterations of a test (netperf allows 3 to 30)."),
+    maxIterations: whole(3, 30, "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner.")
+  },
+  "netperf's own confidence intervals: each measurement iterates until the interval is narrow enough."
+).superRefine((c4, ctx) => {
+  if (c4.minIterations > c4.maxIterations) {
+    ctx.addIssue({ code: "custom", path: [], message: `minIterations ${c4.minIterations} is above maxIterations ${c4.maxIterations}`, input: c4 });
+  }
+});
+var portsSchema = strict(
+  {
+    control: whole(1, 65535, "netserver's control port (netperf -p)."),
+    data: whole(1, 65535, "The data port of the test connection (netperf -- -P ,PORT).")
+  },
+  "The ports netperf and netserver use."
+).superRefine((p, ctx) => {
+  if (p.control === p.data) ctx.addIssue({ code: "custom", path: [], message: `control and data port are both ${p.control}`, input: p });
+});
+var planSchema = strict(
+  {
+    $schema: text({ max: 1e3 }, "The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan.").optional(),
+    $comment: text({ empty: true }, "A remark for readers of the file; not part of the plan.").optional(),
+    formatVersion: formatVersionField(PLAN_FORMAT.current),
+    name: text({ max: 64, pattern: SAFE_NAME }, "The plan's name, shown in reports and part of default run directory names."),
+    description: text({ empty: true }, "What the plan measures, in a sentence or two.").default(""),
+    interpretation: list(text(), { max: 100 }, "How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest.").default([]),
+    testLengthSeconds: whole(1, PLAN_LIMITS.testLengthSeconds, "The length of one netperf test (-l), in seconds."),
+    replicates: whole(1, PLAN_LIMITS.replicates, "How many times each point is measured, in separate rounds."),
+    warmupSeconds: whole(0, 3600, "One unrecorded measurement per environment before the sweep, in seconds (0 disables it).").default(0),
+    confidence: confidenceSchema.nullable().default(null),
+    order: strict(
+      {
+        randomize: flag("Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it)."),
+        seed: whole(0, 2 ** 32 - 1, "The seed of the shuffle, so the order is reproduced exactly.")
+      },
+      "The order points run in."
+    ).default({ randomize: true, seed: 1 }),
+    design: oneOf2(
+      ["blocked", "environment-major"],
+      "blocked: replicate-major; each block starts every environment in turn (the order rotated by one per block) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next."
+    ).default("blocked"),
+    precision: strict(
+      {
+        halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
+        maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get.")
+      },
+      "Precision targets: after `replicates` blocks, only points still wider than the target get further blocks, up to maxReplicates (blocked design only)."
+    ).nullable().default(null),
+    ports: portsSchema.default({ control: 12865, data: 12866 }),
+    ipVersion: external_exports.literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` }).meta({ description: "The IP version: 4, as in the paper." }).default(4),
+    retries: whole(0, PLAN_LIMITS.retries, "Extra attempts for a failed netperf call before the point is recorded as failed.").default(2),
+    sweeps: list(sweepSchema, { min: 1, max: PLAN_LIMITS.sweeps }, "The series of points to measure; no point may appear in two sweeps.")
+  },
+  "A virtnet sweep plan: which netperf tests to run over which sizes, how long and how often."
+).superRefine(
+  (plan, ctx) => {
+    const points2 = plan.sweeps.reduce((n, s2) => n + Math.floor((s2.to - s2.from) / s2.step) + 1, 0);
+    if (points2 > PLAN_LIMITS.points) {
+      ctx.addIssue({ code: "custom", path: ["sweeps"], message: `${points2} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`, input: plan.sweeps });
+      return;
+    }
+    const duplicates = duplicatePoints(plan.sweeps);
+    if (duplicates.length > 0) ctx.addIssue({ code: "custom", path: [], message: `duplicate points:
+  - ${duplicates.join("\n  - ")}`, input: plan.sweeps });
+    if (plan.precision !== null && plan.precision.maxReplicates < plan.replicates) {
+      ctx.addIssue({ code: "custom", path: ["precision", "maxReplicates"], message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`, input: plan.precision.maxReplicates });
+      return;
+    }
+    if (plan.precision !== null && plan.design !== "blocked") {
+      ctx.addIssue({ code: "custom", path: ["precision"], message: 'precision targets add blocks: they need design "blocked"', input: plan.precision });
+      return;
+    }
+    const measurements = points2 * Math.max(plan.replicates, plan.precision?.maxReplicates ?? 0);
+    if (measurements > PLAN_LIMITS.measurementsPerEnvironment) {
+      ctx.addIssue({ code: "custom", path: ["replicates"], message: `${points2} points x ${measurements / points2} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`, input: plan.replicates });
+      return;
+    }
+    const hours = (measurements * taskSeconds(plan) + plan.warmupSeconds) / 3600;
+    if (hours > PLAN_LIMITS.hoursPerEnvironment) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `${measurements} measurements of up to ${taskSeconds(plan)} s each make up to ${Math.round(hours)} h of netperf per environment, more than the ${PLAN_LIMITS.hoursPerEnvironment} h (one week) allowed: lower replicates, testLengthSeconds or confidence.maxIterations`,
+        input: plan
+      });
+    }
+  },
+  { when: (payload) => payload.issues.length === 0 }
+).transform(({ $schema: _schema, $comment: _comment, ...plan }) => plan);
+var planDocument = versioned(planSchema, PLAN_FORMAT);
+function pointId(test2, parameter, value4) {
+  return `${test2}:${parameter}=${value4}`;
+}
+function sweepValues(sweep) {
+  const values3 = [];
+  for (let v = sweep.from; v <= sweep.to; v += sweep.step) values3.push(v);
+  return values3;
+}
+function duplicatePoints(sweeps) {
+  const seenIn = /* @__PURE__ */ new Map();
+  const duplicates = [];
+  sweeps.forEach((sweep, i) => {
+    for (const value4 of sweepValues(sweep)) {
+      const id3 = pointId(sweep.test, sweep.vary, value4);
+      const here = `sweeps[${i}] (series ${sweep.series})`;
+      const earlier = seenIn.get(id3);
+      if (earlier !== void 0) duplicates.push(`${id3} appears in ${earlier} and in ${here}`);
+      else seenIn.set(id3, here);
+    }
+  });
+  return duplicates;
+}
+function taskSeconds(plan) {
+  return plan.testLengthSeconds * (plan.confidence ? plan.confidence.maxIterations : 1);
+}
+
+// actions/lib/measure/records.ts
+var RESULTS_FORMAT_VERSION = 1;
+var RECORD_FORMAT = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
+var MANIFEST_FORMAT = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
+var name = (meaning) => text({ max: 128, pattern: SAFE_NAME }, meaning);
+var recorded = (meaning) => text({ empty: true, max: Infinity }, meaning);
+var COUNT = Number.MAX_SAFE_INTEGER;
+var hostInfoSchema = strict({
+  role: oneOf2(["client", "server"]),
+  hostname: recorded("The host name."),
+  cpuModel: recorded("The CPU model, as /proc/cpuinfo names it."),
+  cores: whole(0, 1e6, "Logical CPUs."),
+  memoryBytes: finite(0, COUNT, "Total memory, in bytes."),
+  kernel: recorded("The kernel release."),
+  distribution: recorded("The distribution, as /etc/os-release names it."),
+  netperfVersion: recorded("netperf's version."),
+  sysctls: dictionary(recorded("The value as read from /proc/sys."), "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."),
+  virtualizationFlags: list(text({ max: 64 }), { max: 100 }, "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.")
+});
+var linkSchema = strict({
+  kind: oneOf2(["veth-testbed", "external"]),
+  shaping: recorded('Shaping as configured, e.g. "tbf rate 100mbit, stab overhead 24, gso_max_segs 1", or "none".'),
+  rateMbit: finite(0, 1e7, "The shaped rate, Mbit/s.").nullable(),
+  serverAddress: text({ max: 255 }, "Where the client reaches the server."),
+  clientAddress: text({ max: 255 }).nullable(),
+  clientNamespace: text({ max: 255 }).nullable(),
+  oneWayDelayMicroseconds: whole(0, 1e7, "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.").optional()
+});
+var environmentDescriptionSchema = strict({
+  name: name("The environment."),
+  summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
+  details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
+  accelerator: oneOf2(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
+  startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable()
+});
+var sessionSchema = strict({
+  startedAt: isoTime(),
+  endedAt: isoTime().nullable(),
+  endReason: recorded("How the session ended: completed, or the signal/error that stopped it; null while running.").nullable(),
+  measuredInSession: whole(0, COUNT)
+});
+var manifestSchema = strict({
+  formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
+  kind: external_exports.literal("virtnet-run"),
+  runId: name("The run id: a directory name in reports/runs/ and on the site."),
+  createdAt: isoTime(),
+  updatedAt: isoTime(),
+  status: oneOf2(["running", "complete", "incomplete", "interrupted"]),
+  git: strict({
+    commit: text({ max: 64, pattern: { re: /^[0-9a-f]+$/, expected: "a commit id in hexadecimal" } }).nullable(),
+    dirty: flag().nullable(),
+    branch: recorded("The branch, as git names it.").nullable(),
+    subject: recorded("The commit subject.").nullable()
+  }),
+  planSource: text({ max: 4096 }, "The plan as named on the command line: a built-in name or a file name."),
+  plan: planDocument,
+  environments: list(name("An environment."), { max: 100 }),
+  hosts: strict({ client: hostInfoSchema.nullable(), server: hostInfoSchema.nullable() }),
+  link: linkSchema.nullable(),
+  environmentDescriptions: dictionary(environmentDescriptionSchema),
+  /** Every start and stop of the run: more than one means it was interrupted and resumed. */
+  sessions: list(sessionSchema, { max: 1e5 }),
+  /** Errors that stopped an environment (it never became ready, ...): environment -> message. */
+  environmentErrors: dictionary(recorded("Why the environment stopped."))
+});
+var measurementRecordSchema = strict({
+  formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
+  environment: name("The environment measured."),
+  pointId: text({ max: 200 }, "TEST:parameter=value, e.g. TCP_STREAM:sendSocketSize=100."),
+  test: oneOf2(TESTS),
+  series: text({ max: 64, pattern: SAFE_NAME }),
+  parameter: oneOf2(PARAMETERS),
+  value: whole(1, MAX_SOCKET_SIZE, "The value of the swept option, in bytes."),
+  replicate: whole(1, PLAN_LIMITS.replicates),
+  status: oneOf2(["ok", "failed"]),
+  attempts: whole(1, PLAN_LIMITS.retries + 1),
+  startedAt: isoTime(),
+  finishedAt: isoTime(),
+  command: list(recorded("One argument."), { min: 1, max: 1e4 }, "The exact netperf command."),
+  stdout: recorded("netperf's output, raw."),
+  stderr: recorded("netperf's error output, raw."),
+  error: recorded("Why the measurement failed.").nullable(),
+  metrics: netperfMetricsSchema.nullable()
+}).superRefine(
+  (r, ctx) => {
+    const expected = pointId(r.test, r.parameter, r.value);
+    if (r.pointId !== expected) ctx.addIssue({ code: "custom", path: ["pointId"], message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`, input: r.pointId });
+    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok record needs metrics", input: null });
+    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed record needs its error", input: null });
+  },
+  { when: (payload) => payload.issues.length === 0 }
+);
+var recordDocument = versioned(measurementRecordSchema, RECORD_FORMAT);
+var manifestDocument = versioned(manifestSchema, MANIFEST_FORMAT);
+var RunFormatError = class extends Error {
+  name = "RunFormatError";
+};
+var runFormatError = (message) => new RunFormatError(message);
+function validateRecord(value4, where2) {
+  return parseOrThrow(recordDocument, value4, where2, runFormatError);
+}
+function parseResults(text5, file2 = "results.jsonl") {
+  const records = [];
+  const lines = text5.split("\n");
+  const endsWithNewline = text5.endsWith("\n");
+  let truncatedLastLine = null;
+  lines.forEach((line5, i) => {
+    if (line5.trim() === "") return;
+    const lineNo = i + 1;
+    const isLast = i === lines.length - 1;
+    let parsed;
+    try {
+      parsed = JSON.parse(line5);
+    } catch (e3) {
+      if (isLast && !endsWithNewline) {
+        truncatedLastLine = lineNo;
+        return;
+      }
+      throw new RunFormatError(`${file2} line ${lineNo}: not valid JSON (${jsonSyntaxReason(e3.message)})`);
+    }
+    records.push(validateRecord(parsed, `${file2} line ${lineNo}`));
+  });
+  return { records, truncatedLastLine };
+}
+function validateManifest(value4, file2 = "manifest.json") {
+  if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && value4.kind !== "virtnet-run") {
+    throw new RunFormatError(`${file2}: kind is ${describeValue(value4.kind)}, not "virtnet-run": this is not a virtnet run`);
+  }
+  return parseOrThrow(manifestDocument, value4, file2, runFormatError);
+}
+function parseManifest(text5, file2 = "manifest.json") {
+  return validateManifest(parseJson(text5, (reason) => new RunFormatError(`${file2}: not valid JSON (${reason})`)), file2);
+}
+function latestRecords(records) {
+  const byKey = /* @__PURE__ */ new Map();
+  for (const r of records) byKey.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
+  return [...byKey.values()];
+}
+
+// actions/lib/core/stats.ts
+function mean(xs) {
+  if (xs.length === 0) return Number.NaN;
+  let s2 = 0;
+  for (const x4 of xs) s2 += x4;
+  return s2 / xs.length;
+}
+function stdev(xs) {
+  if (xs.length < 2) return 0;
+  const m3 = mean(xs);
+  let s2 = 0;
+  for (const x4 of xs) s2 += (x4 - m3) ** 2;
+  return Math.sqrt(s2 / (xs.length - 1));
+}
+function logGamma(x4) {
+  const c4 = [0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.3234287776531, -176.6150291621406, 12.507343278686905, -0.13857109526572012, 9984369578019572e-21, 15056327351493116e-23];
+  if (x4 < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x4)) - logGamma(1 - x4);
+  x4 -= 1;
+  let a4 = c4[0];
+  const t = x4 + 7.5;
+  for (let i = 1; i < 9; i++) a4 += c4[i] / (x4 + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x4 + 0.5) * Math.log(t) - t + Math.log(a4);
+}
+function betaContinuedFraction(a4, b10, x4) {
+  const maxIterations = 300;
+  const eps = 1e-15;
+  let c4 = 1;
+  let d = 1 - (a4 + b10) * x4 / (a4 + 1);
+  if (Math.abs(d) < 1e-300) d = 1e-300;
+  d = 1 / d;
+  let h2 = d;
+  for (let m3 = 1; m3 <= maxIterations; m3++) {
+    const m22 = 2 * m3;
+    let aa = m3 * (b10 - m3) * x4 / ((a4 + m22 - 1) * (a4 + m22));
+    d = 1 + aa * d;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c4 = 1 + aa / c4;
+    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
+    d = 1 / d;
+    h2 *= d * c4;
+    aa = -(a4 + m3) * (a4 + b10 + m3) * x4 / ((a4 + m22) * (a4 + m22 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c4 = 1 + aa / c4;
+    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
+    d = 1 / d;
+    const delta = d * c4;
+    h2 *= delta;
+    if (Math.abs(delta - 1) < eps) break;
+  }
+  return h2;
+}
+function incompleteBeta(x4, a4, b10) {
+  if (x4 <= 0) return 0;
+  if (x4 >= 1) return 1;
+  const front = Math.exp(logGamma(a4 + b10) - logGamma(a4) - logGamma(b10) + a4 * Math.log(x4) + b10 * Math.log(1 - x4));
+  if (x4 < (a4 + 1) / (a4 + b10 + 2)) return front * betaContinuedFraction(a4, b10, x4) / a4;
+  return 1 - front * betaContinuedFraction(b10, a4, 1 - x4) / b10;
+}
+function studentTCdf(t, df) {
+  const x4 = df / (df + t * t);
+  const tail = 0.5 * incompleteBeta(x4, df / 2, 0.5);
+  return t >= 0 ? 1 - tail : tail;
+}
+var quantiles = /* @__PURE__ */ new Map();
+var MAX_QUANTILES = 4096;
+function studentTQuantile(p, df) {
+  if (!(p > 0 && p < 1)) throw new Error(`studentTQuantile: p must be in (0, 1), got ${p}`);
+  const key2 = `${p}|${df}`;
+  let q = quantiles.get(key2);
+  if (q === void 0) {
+    q = bisectTQuantile(p, df);
+    if (quantiles.size >= MAX_QUANTILES) quantiles.clear();
+    quantiles.set(key2, q);
+  }
+  return q;
+}
+function bisectTQuantile(p, df) {
+  let lo = -1e3;
+  let hi = 1e3;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTCdf(mid, df) < p) lo = mid;
+    else hi = mid;
+    if (hi - lo < 1e-12) break;
+  }
+  return (lo + hi) / 2;
+}
+function summarize(xs, level = 0.95) {
+  const n = xs.length;
+  const m3 = mean(xs);
+  const s2 = stdev(xs);
+  if (n < 2) return { n, mean: m3, stdev: s2, ciHalfWidth: null, ciLow: null, ciHigh: null, level };
+  const half = studentTQuantile(1 - (1 - level) / 2, n - 1) * (s2 / Math.sqrt(n));
+  return { n, mean: m3, stdev: s2, ciHalfWidth: half, ciLow: m3 - half, ciHigh: m3 + half, level };
+}
+function welchTTest(a4, b10) {
+  if (a4.length < 2 || b10.length < 2) return { t: Number.NaN, df: Number.NaN, p: null, note: `too few replicates (${a4.length} and ${b10.length}; need at least 2 each)` };
+  const ma2 = mean(a4);
+  const mb2 = mean(b10);
+  const va = stdev(a4) ** 2 / a4.length;
+  const vb = stdev(b10) ** 2 / b10.length;
+  const se = Math.sqrt(va + vb);
+  if (se === 0) return { t: ma2 === mb2 ? 0 : Number.POSITIVE_INFINITY, df: a4.length + b10.length - 2, p: ma2 === mb2 ? 1 : 0, note: "no variance in either sample" };
+  const t = (ma2 - mb2) / se;
+  const df = (va + vb) ** 2 / (va ** 2 / (a4.length - 1) + vb ** 2 / (b10.length - 1));
+  const p = 2 * (1 - studentTCdf(Math.abs(t), df));
+  return { t, df, p: Math.min(1, Math.max(0, p)), note: null };
+}
+function holmAdjust(ps3) {
+  const m3 = ps3.length;
+  const order = ps3.map((p, i) => ({ p, i })).sort((x4, y4) => x4.p - y4.p || x4.i - y4.i);
+  const adjusted = new Array(m3);
+  let running = 0;
+  order.forEach(({ p, i }, rank2) => {
+    running = Math.max(running, Math.min(1, (m3 - rank2) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+function median(xs) {
+  if (xs.length === 0) return Number.NaN;
+  const s2 = [...xs].sort((a4, b10) => a4 - b10);
+  const mid = Math.floor(s2.length / 2);
+  return s2.length % 2 ? s2[mid] : (s2[mid - 1] + s2[mid]) / 2;
+}
+function pAbove(e3, c4) {
+  if (!(e3.se > 0)) return e3.value > c4 ? 0 : 1;
+  return 1 - studentTCdf((e3.value - c4) / e3.se, e3.df);
+}
+function pBelow(e3, c4) {
+  if (!(e3.se > 0)) return e3.value < c4 ? 0 : 1;
+  return studentTCdf((e3.value - c4) / e3.se, e3.df);
+}
+function tInterval(e3, level) {
+  if (!(e3.se > 0)) return [e3.value, e3.value];
+  const half = studentTQuantile(1 - (1 - level) / 2, e3.df) * e3.se;
+  return [e3.value - half, e3.value + half];
+}
+function meanEstimate(xs) {
+  if (xs.length < 2) return null;
+  return { value: mean(xs), se: stdev(xs) / Math.sqrt(xs.length), df: xs.length - 1 };
+}
+function welchEstimate(a4, b10, factor = 1) {
+  if (a4.length < 2 || b10.length < 2) return null;
+  const va = stdev(a4) ** 2 / a4.length;
+  const vb = factor ** 2 * stdev(b10) ** 2 / b10.length;
+  const se = Math.sqrt(va + vb);
+  const df = se === 0 ? a4.length + b10.length - 2 : (va + vb) ** 2 / (va ** 2 / (a4.length - 1) + vb ** 2 / (b10.length - 1));
+  return { value: mean(a4) - factor * mean(b10), se, df };
+}
+function regularizedGammaP(a4, x4) {
+  if (x4 <= 0) return 0;
+  const logFront = -x4 + a4 * Math.log(x4) - logGamma(a4);
+  if (x4 < a4 + 1) {
+    let term = 1 / a4;
+    let sum3 = term;
+    for (let n = 1; n < 500; n++) {
+      term *= x4 / (a4 + n);
+      sum3 += term;
+      if (Math.abs(term) < Math.abs(sum3) * 1e-15) break;
+    }
+    return Math.min(1, sum3 * Math.exp(logFront));
+  }
+  let b10 = x4 + 1 - a4;
+  let c4 = 1 / 1e-300;
+  let d = 1 / b10;
+  let h2 = d;
+  for (let i = 1; i < 500; i++) {
+    const an = -i * (i - a4);
+    b10 += 2;
+    d = an * d + b10;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c4 = b10 + an / c4;
+    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
+    d = 1 / d;
+    const delta = d * c4;
+    h2 *= delta;
+    if (Math.abs(delta - 1) < 1e-15) break;
+  }
+  return Math.max(0, 1 - Math.exp(logFront) * h2);
+}
+function chiSquareCdf(x4, k2) {
+  return regularizedGammaP(k2 / 2, x4 / 2);
+}
+function chiSquareQuantile(p, k2) {
+  if (!(p > 0 && p < 1)) throw new Error(`chiSquareQuantile: p must be in (0, 1), got ${p}`);
+  let lo = 0;
+  let hi = Math.max(10, 10 * k2);
+  while (chiSquareCdf(hi, k2) < p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, hi); i++) {
+    const mid = (lo + hi) / 2;
+    if (chiSquareCdf(mid, k2) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+function isotonicFit(ys, weights = ys.map(() => 1)) {
+  const blocks = [];
+  ys.forEach((y4, i) => {
+    const w2 = weights[i];
+    blocks.push({ sum: y4 * w2, weight: w2, count: 1 });
+    while (blocks.length > 1) {
+      const last = blocks[blocks.length - 1];
+      const prev = blocks[blocks.length - 2];
+      if (prev.sum / prev.weight <= last.sum / last.weight) break;
+      blocks.splice(blocks.length - 2, 2, { sum: prev.sum + last.sum, weight: prev.weight + last.weight, count: prev.count + last.count });
+    }
+  });
+  return blocks.flatMap((b10) => new Array(b10.count).fill(b10.sum / b10.weight));
+}
+
+// actions/lib/analyse/aggregate.ts
+function median2(xs) {
+  if (xs.length === 0) return null;
+  const s2 = [...xs].sort((a4, b10) => a4 - b10);
+  const mid = Math.floor(s2.length / 2);
+  return s2.length % 2 ? s2[mid] : (s2[mid - 1] + s2[mid]) / 2;
+}
+function recordsByPoint(records) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const r of latestRecords(records)) {
+    const key2 = `${r.environment}|${r.pointId}`;
+    const g = groups.get(key2);
+    if (g) g.push(r);
+    else groups.set(key2, [r]);
+  }
+  return groups;
+}
+function summarizePoints(records, level = 0.95) {
+  const groups = recordsByPoint(records);
+  const out = [];
+  for (const group2 of groups.values()) {
+    const first = group2[0];
+    const ok = group2.filter((r) => r.status === "ok" && r.metrics !== null).sort((a4, b10) => a4.replicate - b10.replicate);
+    const metrics = ok.map((r) => r.metrics);
+    const samples = metrics.map((m3) => m3.throughputMbps);
+    const sendCalls = metrics.reduce((s2, m3) => s2 + m3.sendCalls, 0);
+    const recvCalls = metrics.reduce((s2, m3) => s2 + m3.recvCalls, 0);
+    const requested = metrics.map((m3) => m3.sendSocketRequested).filter((v) => v > 0);
+    out.push({
+      environment: first.environment,
+      test: first.test,
+      series: first.series,
+      parameter: first.parameter,
+      value: first.value,
+      pointId: first.pointId,
+      throughput: summarize(samples, level),
+      samples,
+      replicates: ok.map((r) => r.replicate),
+      failed: group2.length - ok.length,
+      effectiveSendSocket: median2(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
+      requestedSendSocket: median2(requested),
+      okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
+      sendCalls,
+      recvCalls,
+      confidenceAsked: metrics.some((m3) => m3.confidence !== null),
+      confidenceMissed: metrics.filter((m3) => m3.confidence !== null && m3.confidence.achievedWidth > m3.confidence.requestedWidth).length
+    });
+  }
+  return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
+}
+
+// actions/lib/diff/diff.ts
+var DIFF_FORMAT_VERSION = 1;
+var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
+var DiffOptionsError = class extends InputError {
+  name = "DiffOptionsError";
+};
+var THRESHOLD = { ok: (n) => Number.isFinite(n) && n >= 0 && n <= 1e3, expected: "a number from 0 to 1000 such as 5 or 2.5" };
+var ALPHA = { ok: (n) => Number.isFinite(n) && n > 0 && n < 1, expected: "a probability strictly between 0 and 1" };
+var CORRECTIONS = ["holm", "none"];
+function decimal(text5) {
+  return /^(\d+(\.\d*)?|\.\d+)$/.test(text5) ? Number(text5) : Number.NaN;
+}
+function checked(field3, rule4, value4, shown) {
+  if (!rule4.ok(value4)) throw new DiffOptionsError(field3, `expected ${rule4.expected}, got ${shown}`);
+  return value4;
+}
+function thresholdFrom(field3, text5) {
+  return checked(field3, THRESHOLD, decimal(text5), quoted(text5));
+}
+function alphaFrom(field3, text5) {
+  return checked(field3, ALPHA, decimal(text5), quoted(text5));
+}
+function correctionFrom(field3, text5) {
+  const found = CORRECTIONS.find((c4) => c4 === text5);
+  if (found === void 0) throw new DiffOptionsError(field3, `expected holm or none, got ${quoted(text5)}`);
+  return found;
+}
+function validateDiffOptions(o) {
+  checked("threshold", THRESHOLD, o.thresholdPercent, String(o.thresholdPercent));
+  checked("alpha", ALPHA, o.alpha, String(o.alpha));
+  correctionFrom("correction", o.correction);
+  return o;
+}
+function changePercent(a4, b10) {
+  if (a4 === 0 || !Number.isFinite(a4) || !Number.isFinite(b10)) return null;
+  return (b10 - a4) / Math.abs(a4) * 100;
+}
+function trapezoid(xs, ys) {
+  if (xs.length < 2) return null;
+  let s2 = 0;
+  for (let i = 1; i < xs.length; i++) s2 += (xs[i] - xs[i - 1]) * (ys[i] + ys[i - 1]) / 2;
+  return s2;
+}
+function sideStats(p) {
+  const t = p.throughput;
+  return {
+    n: t.n,
+    mean: t.n > 0 ? t.mean : null,
+    stdev: t.n > 0 ? t.stdev : null,
+    ciLow: t.ciLow,
+    ciHigh: t.ciHigh,
+    failed: p.failed,
+    okRate: p.okRate
+  };
+}
+function sideInterval(point5, records) {
+  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null) return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
+  if (point5.throughput.n !== 1) return null;
+  const record2 = records.find((r) => r.status === "ok" && r.metrics !== null);
+  const c4 = record2?.metrics?.confidence;
+  if (!record2 || !c4 || !(c4.achievedWidth >= 0)) return null;
+  const value4 = record2.metrics.throughputMbps;
+  const half = value4 * c4.achievedWidth / 200;
+  return { low: value4 - half, high: value4 + half };
+}
+function text2(v) {
+  if (v === void 0 || v === null) return null;
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+function compare(out, category, field3, a4, b10) {
+  const ta = text2(a4);
+  const tb = text2(b10);
+  if (ta !== tb) out.push({ category, field: field3, a: ta, b: tb });
+}
+function keysOf(...objects) {
+  return [...new Set(objects.flatMap((o) => o ? Object.keys(o) : []))].sort();
+}
+var HOST_FIELDS = [
+  ["hostname", "hardware"],
+  ["cpuModel", "hardware"],
+  ["cores", "hardware"],
+  ["memoryBytes", "hardware"],
+  ["virtualizationFlags", "hardware"],
+  ["kernel", "kernel"],
+  ["distribution", "versions"],
+  ["netperfVersion", "versions"]
+];
+var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "container", "imageBuildSeconds", "imageBuildReason"]);
+var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
+function manifestDifferences(a4, b10) {
+  const out = [];
+  compare(out, "run", "status", a4.status, b10.status);
+  compare(out, "plan", "planSource", a4.planSource, b10.planSource);
+  for (const f of PLAN_FIELDS) compare(out, "plan", `plan.${f}`, a4.plan?.[f], b10.plan?.[f]);
+  const sweepKey = (s2) => `${s2.test}/${s2.series}`;
+  const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
+  const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
+  for (const key2 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key2}]`, sweepsA.get(key2), sweepsB.get(key2));
+  compare(out, "environments", "environments", a4.environments, b10.environments);
+  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
+  const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
+  const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
+  if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
+  else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
+  for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
+    const da = a4.environmentDescriptions?.[env];
+    const db = b10.environmentDescriptions?.[env];
+    if (!da || !db) continue;
+    compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
+    compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
+    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, da.details?.[k2], db.details?.[k2]);
+  }
+  for (const role of ["client", "server"]) {
+    const ha = a4.hosts?.[role];
+    const hb = b10.hosts?.[role];
+    if (!ha || !hb) {
+      if (!ha !== !hb) compare(out, "hardware", `hosts.${role}`, ha ? "recorded" : null, hb ? "recorded" : null);
+      continue;
+    }
+    for (const [field3, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
+    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, ha.sysctls?.[k2], hb.sysctls?.[k2]);
+  }
+  return out;
+}
+function runRef(input2) {
+  const m3 = input2.manifest;
+  return {
+    label: input2.label,
+    runId: m3.runId,
+    commit: m3.git?.commit ?? null,
+    branch: m3.git?.branch ?? null,
+    subject: m3.git?.subject ?? null,
+    createdAt: m3.createdAt,
+    status: m3.status,
+    plan: m3.plan?.name ?? "?",
+    environments: [...m3.environments]
+  };
+}
+function keyOf(p) {
+  return `${p.environment}|${p.pointId}`;
+}
+function pointKey(p) {
+  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
+}
+function compareKeys(x4, y4) {
+  return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
+}
+function comparePoint(pa2, pb, recordsA, recordsB, options) {
+  const a4 = sideStats(pa2);
+  const b10 = sideStats(pb);
+  const base = { ...pointKey(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
+  if (a4.n === 0 || b10.n === 0) {
+    if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
+    return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
+  }
+  const change2 = changePercent(a4.mean, b10.mean);
+  const bigEnough = change2 === null ? a4.mean !== b10.mean : Math.abs(change2) >= options.thresholdPercent;
+  const direction = b10.mean > a4.mean ? "improved" : "regressed";
+  if (a4.n >= 2 && b10.n >= 2) {
+    const w2 = welchTTest(pa2.samples, pb.samples);
+    return { ...base, changePercent: change2, method: "welch", p: w2.p, pAdjusted: w2.p, significance: "not-significant", classification: "unchanged", note: w2.note };
+  }
+  const ia = sideInterval(pa2, recordsA);
+  const ib = sideInterval(pb, recordsB);
+  if (ia && ib) {
+    const separate = ia.high < ib.low || ib.high < ia.low;
+    return {
+      ...base,
+      changePercent: change2,
+      method: "netperf-confidence",
+      significance: separate ? "significant" : "not-significant",
+      classification: separate && bigEnough ? direction : "unchanged",
+      note: `${Math.min(a4.n, b10.n)} replicate on a side: decided by netperf's own confidence intervals (${separate ? "disjoint" : "overlapping"})`
+    };
+  }
+  return {
+    ...base,
+    changePercent: change2,
+    significance: "too-few-replicates",
+    classification: bigEnough ? "undecided" : "unchanged",
+    note: `too few replicates (${a4.n} and ${b10.n}; Welch's test needs 2 each) and no netperf confidence interval`
+  };
+}
+function oneSided(p) {
+  return { ...pointKey(p), stats: sideStats(p) };
+}
+function curveDiffs(points2, added, removed) {
+  const curveKey = (p) => `${p.environment}|${p.test}|${p.series}`;
+  const keys4 = /* @__PURE__ */ new Map();
+  for (const p of [...points2, ...added, ...removed]) if (!keys4.has(curveKey(p))) keys4.set(curveKey(p), p);
+  const curves2 = [];
+  for (const [key2, first] of keys4) {
+    const mine = points2.filter((p) => curveKey(p) === key2).sort((x4, y4) => x4.value - y4.value);
+    const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
+    const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
+    const xs = both.map((p) => p.value);
+    const areaA = trapezoid(xs, both.map((p) => p.a.mean));
+    const signedArea = trapezoid(xs, both.map((p) => p.b.mean - p.a.mean));
+    const count2 = (c4) => mine.filter((p) => p.classification === c4).length;
+    curves2.push({
+      environment: first.environment,
+      test: first.test,
+      series: first.series,
+      parameter: first.parameter,
+      commonPoints: mine.length,
+      onlyInA: removed.filter((p) => curveKey(p) === key2).length,
+      onlyInB: added.filter((p) => curveKey(p) === key2).length,
+      meanChangePercent: changes.length ? changes.reduce((s2, c4) => s2 + c4, 0) / changes.length : null,
+      minChangePercent: changes.length ? Math.min(...changes) : null,
+      maxChangePercent: changes.length ? Math.max(...changes) : null,
+      signedArea,
+      areaChangePercent: signedArea !== null && areaA !== null && areaA !== 0 ? signedArea / areaA * 100 : null,
+      improved: count2("improved"),
+      regressed: count2("regressed"),
+      unchanged: count2("unchanged"),
+      undecided: count2("undecided")
+    });
+  }
+  return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
+}
+var label = (c4) => c4 ? c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict : null;
+function claimChanges(a4, b10) {
+  if (!a4 || !b10) return null;
+  const byA = new Map(a4.map((c4) => [c4.id, c4]));
+  const byB = new Map(b10.map((c4) => [c4.id, c4]));
+  const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
+  return ids.map((id3) => ({ id: id3, text: (byB.get(id3) ?? byA.get(id3)).text, a: label(byA.get(id3)), b: label(byB.get(id3)) })).filter((c4) => c4.a !== c4.b);
+}
+function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
+  validateDiffOptions(options);
+  const summariesA = new Map(summarizePoints(inputA.records).map((p) => [keyOf(p), p]));
+  const summariesB = new Map(summarizePoints(inputB.records).map((p) => [keyOf(p), p]));
+  const groupsA = recordsByPoint(inputA.records);
+  const groupsB = recordsByPoint(inputB.records);
+  const points2 = [];
+  const added = [];
+  const removed = [];
+  for (const [key2, pa2] of summariesA) {
+    const pb = summariesB.get(key2);
+    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key2) ?? [], groupsB.get(key2) ?? [], options));
+    else removed.push(oneSided(pa2));
+  }
+  for (const [key2, pb] of summariesB) if (!summariesA.has(key2)) added.push(oneSided(pb));
+  const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
+  const adjusted = options.correction === "holm" ? holmAdjust(tested.map((p) => p.p)) : tested.map((p) => p.p);
+  tested.forEach((p, i) => {
+    p.pAdjusted = adjusted[i];
+    const significant = p.pAdjusted < options.alpha;
+    p.significance = significant ? "significant" : "not-significant";
+    const change2 = p.changePercent;
+    const bigEnough = change2 === null ? p.a.mean !== p.b.mean : Math.abs(change2) >= options.thresholdPercent;
+    p.classification = significant && bigEnough ? p.b.mean > p.a.mean ? "improved" : "regressed" : "unchanged";
+  });
+  points2.sort(compareKeys);
+  added.sort(compareKeys);
+  removed.sort(compareKeys);
+  const count2 = (c4) => points2.filter((p) => p.classification === c4).length;
+  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent, classification: p.classification }));
+  return {
+    format: "virtnet-diff",
+    formatVersion: DIFF_FORMAT_VERSION,
+    options: { ...options },
+    a: runRef(inputA),
+    b: runRef(inputB),
+    manifestDifferences: manifestDifferences(inputA.manifest, inputB.manifest),
+    summary: {
+      compared: points2.length,
+      improved: count2("improved"),
+      regressed: count2("regressed"),
+      unchanged: count2("unchanged"),
+      undecided: count2("undecided"),
+      significant: points2.filter((p) => p.significance === "significant").length,
+      tested: tested.length,
+      added: added.length,
+      removed: removed.length,
+      largest
+    },
+    curves: curveDiffs(points2, added, removed),
+    points: points2,
+    added,
+    removed,
+    claimChanges: claimChanges(inputA.verdicts, inputB.verdicts)
+  };
+}
+function hasRegression(diff) {
+  return diff.summary.regressed > 0;
+}
+
 // actions/lib/measure/serve-protocol.ts
 var SERVE_LIMITS = {
   testbedIndex: { min: 0, max: 63 },
@@ -43292,6 +43841,8 @@ var SERVE_LIMITS = {
   readyTimeoutSeconds: { min: 1, max: 3600 },
   holdTimeoutMinutes: { min: 1, max: 24 * 60 }
 };
+var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
+var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
 var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
 var port = external_exports.number().int().min(1).max(65535);
 var endpointSchema = external_exports.object({
@@ -43300,14 +43851,14 @@ var endpointSchema = external_exports.object({
   dataPort: port,
   dataAddress: external_exports.string().min(1).max(255).optional()
 });
-var environmentDescriptionSchema = external_exports.object({
+var environmentDescriptionSchema2 = external_exports.object({
   name: external_exports.string().regex(ENVIRONMENT_NAME),
   summary: external_exports.string().max(1e4),
   details: external_exports.record(external_exports.string(), external_exports.string().max(1e5)),
   accelerator: external_exports.enum(["none", "kvm", "tcg"]),
   startupSeconds: external_exports.number().nonnegative().nullable()
 });
-var hostInfoSchema = external_exports.object({
+var hostInfoSchema2 = external_exports.object({
   role: external_exports.enum(["client", "server"]),
   hostname: external_exports.string().max(1e3),
   cpuModel: external_exports.string().max(1e3),
@@ -43324,15 +43875,17 @@ var endpointFileSchema = external_exports.object({
   environment: external_exports.string().regex(ENVIRONMENT_NAME),
   endpoint: endpointSchema,
   coordinatorPort: external_exports.number().int().min(1).max(65535).nullable(),
-  description: environmentDescriptionSchema,
+  description: environmentDescriptionSchema2,
   startedAt: external_exports.iso.datetime(),
   holdUntil: external_exports.iso.datetime()
 });
 var MAX_REQUEST_BYTES = 256;
+var environmentWord = external_exports.string().regex(ENVIRONMENT_NAME);
 var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((line5) => line5.trim().split(/\s+/)).pipe(
   external_exports.union([
     external_exports.tuple([external_exports.literal("status")]).transform(() => ({ kind: "status" })),
-    external_exports.tuple([external_exports.literal("release"), external_exports.string().regex(ENVIRONMENT_NAME)]).transform(([, environment]) => ({ kind: "release", environment }))
+    external_exports.tuple([external_exports.literal("release"), environmentWord]).transform(([, environment2]) => ({ kind: "release", environment: environment2 })),
+    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment2, runKey, releaseKey]) => ({ kind: "release", environment: environment2, runKey, releaseKey }))
   ])
 );
 var coordinatorStatusSchema = external_exports.object({
@@ -43341,9 +43894,11 @@ var coordinatorStatusSchema = external_exports.object({
   /** True once a client has released the environment. */
   released: external_exports.boolean(),
   /** The server's description of the environment (versions, settings) for the client's manifest. */
-  description: environmentDescriptionSchema.nullable(),
+  description: environmentDescriptionSchema2.nullable(),
   /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
-  host: hostInfoSchema.nullable()
+  host: hostInfoSchema2.nullable(),
+  /** The run this environment serves (the workflow's run key); absent or null: any run. */
+  runKey: external_exports.string().regex(RUN_KEY).nullable().optional()
 });
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
   external_exports.object({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
@@ -43351,37 +43906,37 @@ var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
 ]);
 
 // actions/lib/action/inputs.ts
-function inputError(name, problem) {
-  return new InputError(name, problem, phrase(`input ${name}`, problem));
+function inputError(name2, problem) {
+  return new InputError(name2, problem, phrase(`input ${name2}`, problem));
 }
-function asInput(name, check2) {
+function asInput(name2, check2) {
   try {
     return check2();
   } catch (e3) {
-    if (e3 instanceof InputError) throw inputError(name, e3.problem);
+    if (e3 instanceof InputError) throw inputError(name2, e3.problem);
     throw e3;
   }
 }
-function requiredInput(read2, name) {
-  const value4 = read2(name);
-  if (value4 === "") throw inputError(name, "is required but was not given");
+function requiredInput(read2, name2) {
+  const value4 = read2(name2);
+  if (value4 === "") throw inputError(name2, "is required but was not given");
   return value4;
 }
-function optionalInput(read2, name) {
-  const value4 = read2(name);
+function optionalInput(read2, name2) {
+  const value4 = read2(name2);
   return value4 === "" ? null : value4;
 }
-function boolInput(read2, name, fallback2) {
-  const value4 = read2(name);
+function boolInput(read2, name2, fallback2) {
+  const value4 = read2(name2);
   if (value4 === "") return fallback2;
   if (["true", "True", "TRUE"].includes(value4)) return true;
   if (["false", "False", "FALSE"].includes(value4)) return false;
-  throw inputError(name, `expected true or false, got ${quoted(value4)}`);
+  throw inputError(name2, `expected true or false, got ${quoted(value4)}`);
 }
-function choiceInput(read2, name, choices, fallback2) {
-  const value4 = read2(name);
+function choiceInput(read2, name2, choices, fallback2) {
+  const value4 = read2(name2);
   if (value4 === "") return fallback2;
-  return asInput(name, () => oneOf(name, value4, choices));
+  return asInput(name2, () => oneOf(name2, value4, choices));
 }
 function runnerContext(env) {
   const workspace = env.GITHUB_WORKSPACE;
@@ -43390,6 +43945,10 @@ function runnerContext(env) {
 }
 function resolvePath(path5, base) {
   return path5.startsWith("/") ? path5 : `${base.replace(/\/+$/, "")}/${path5}`;
+}
+function claimsInput(read2, runner) {
+  const text5 = read2("claims") || "paper";
+  return { nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace), dir: resolvePath("env/plans", runner.workspace) };
 }
 var DIFF_FORMATS = ["markdown", "text", "json"];
 function parseDiffResultsInputs(read2, runner) {
@@ -43405,442 +43964,721 @@ function parseDiffResultsInputs(read2, runner) {
     failOnRegression: boolInput(read2, "fail-on-regression", false),
     format: choiceInput(read2, "format", DIFF_FORMATS, "markdown"),
     repoDir: resolvePath(read2("repository") || runner.workspace, runner.workspace),
-    pageDir: pageDir === null ? null : resolvePath(pageDir, runner.workspace)
+    pageDir: pageDir === null ? null : resolvePath(pageDir, runner.workspace),
+    claims: claimsInput(read2, runner)
   };
 }
 
-// actions/lib/analyse/analysis.ts
-var BASELINE = "native";
-function key(p) {
-  return `${p.test}|${p.value}`;
-}
-function byKey(points2, environment) {
-  const map4 = /* @__PURE__ */ new Map();
-  for (const p of points2) if (p.environment === environment && p.throughput.n > 0) map4.set(key(p), p);
-  return map4;
-}
-function environmentsOf(points2) {
-  return [...new Set(points2.filter((p) => p.throughput.n > 0).map((p) => p.environment))];
-}
-function relativeThroughput(points2, baseline3 = BASELINE) {
-  const base = byKey(points2, baseline3);
-  const out = [];
-  for (const p of points2) {
-    if (p.throughput.n === 0) continue;
-    const b10 = base.get(key(p));
-    if (!b10 || !(b10.throughput.mean > 0)) continue;
-    const r = p.throughput.mean / b10.throughput.mean;
-    let half = null;
-    if (p.environment === baseline3) half = b10.throughput.ciHalfWidth === null ? null : b10.throughput.ciHalfWidth / b10.throughput.mean;
-    else if (p.throughput.ciHalfWidth !== null && b10.throughput.ciHalfWidth !== null && p.throughput.mean > 0) {
-      half = r * Math.hypot(p.throughput.ciHalfWidth / p.throughput.mean, b10.throughput.ciHalfWidth / b10.throughput.mean);
-    }
-    out.push({ environment: p.environment, test: p.test, series: p.series, x: p.value, relative: r, halfWidth: half, low: half === null ? null : r - half, high: half === null ? null : r + half });
-  }
-  return out;
-}
-function signedAreas(points2, test2, from, to, baseline3 = BASELINE) {
-  const base = byKey(points2, baseline3);
-  const out = [];
-  for (const env of environmentsOf(points2)) {
-    if (env === baseline3) continue;
-    const gaps = points2.filter((p) => p.environment === env && p.test === test2 && p.value >= from && p.value <= to && p.throughput.n > 0 && base.has(key(p))).map((p) => ({ x: p.value, gap: p.throughput.mean - base.get(key(p)).throughput.mean })).sort((a4, b10) => a4.x - b10.x);
-    if (gaps.length === 0) continue;
-    let area6 = 0;
-    for (let i = 1; i < gaps.length; i++) area6 += (gaps[i].gap + gaps[i - 1].gap) / 2 * (gaps[i].x - gaps[i - 1].x);
-    const width2 = gaps[gaps.length - 1].x - gaps[0].x;
-    out.push({ environment: env, test: test2, from, to, points: gaps.length, area: area6, meanGap: width2 > 0 ? area6 / width2 : 0 });
-  }
-  return out;
-}
-var MIN_REPLICATES_TO_DECIDE = 2;
-function metricValue(p, metric) {
-  return metric === "throughput" ? p.throughput.mean : p.okRate;
-}
-function compareRange(points2, test2, a4, b10, from, to, metric = "throughput", level = 0.95) {
-  const pb = byKey(points2, b10);
-  const diffs = [];
-  let minReplicates = Number.POSITIVE_INFINITY;
-  for (const p2 of points2) {
-    if (p2.environment !== a4 || p2.test !== test2 || p2.value < from || p2.value > to || p2.throughput.n === 0) continue;
-    const q = pb.get(key(p2));
-    if (!q) continue;
-    const va = metricValue(p2, metric);
-    const vb = metricValue(q, metric);
-    if (va === null || vb === null) continue;
-    diffs.push(va - vb);
-    minReplicates = Math.min(minReplicates, p2.throughput.n, q.throughput.n);
-  }
-  const k2 = diffs.length;
-  const base = { test: test2, a: a4, b: b10, from, to, metric, points: k2, meanDifference: mean(diffs), minReplicates: k2 === 0 ? 0 : minReplicates };
-  if (k2 < 2) return { ...base, low: null, high: null, p: null, note: `too few shared points in ${from}-${to} (${k2}; need at least 2)` };
-  const m3 = mean(diffs);
-  const se = stdev(diffs) / Math.sqrt(k2);
-  const note = base.minReplicates < MIN_REPLICATES_TO_DECIDE ? `too few replicates (${base.minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})` : null;
-  if (se === 0) return { ...base, low: m3, high: m3, p: m3 === 0 ? 1 : 0, note: note ?? "identical differences at every point" };
-  const half = studentTQuantile(1 - (1 - level) / 2, k2 - 1) * se;
-  const t = m3 / se;
-  const p = 2 * (1 - studentTCdf(Math.abs(t), k2 - 1));
-  return { ...base, low: m3 - half, high: m3 + half, p: Math.min(1, Math.max(0, p)), note };
-}
+// actions/lib/analyse/claims/file.ts
+import { existsSync as existsSync2, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
-// env/plans/paper-claims.json
-var paper_claims_default = {
-  $comment: "The claims of Chen et al. (the paper the 'paper' plan reproduces), as data. Each is judged on a run by actions/lib/claims.ts as supported, refuted or inconclusive; docs in env/plans/README.md.",
-  formatVersion: 1,
-  alpha: 0.05,
-  claims: [
-    {
-      id: "tcp-osv-above-native-2000-6000",
-      text: "OSv's TCP throughput is above native Linux's for send socket sizes 2000-6000 B, by 4 to 20 x 10^6 bits/s.",
-      section: "III (Fig. 4a, 4c)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [2e3, 6e3],
-      metric: "throughput",
-      above: ["osv"],
-      below: ["native"],
-      margin: 4,
-      judged: "Paired t-test over the shared points in the range of the per-point mean difference (OSv - native). Supported when the 95% interval is above 0 and the mean difference is at least the margin (4, the paper's smallest gap); refuted when the whole interval is below the margin."
-    },
-    {
-      id: "tcp-native-above-docker-2000-6000",
-      text: "Native Linux's TCP throughput is above Docker's for send socket sizes 2000-6000 B, by about 4 x 10^6 bits/s.",
-      section: "III (Fig. 4b, 4d)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [2e3, 6e3],
-      metric: "throughput",
-      above: ["native"],
-      below: ["docker"],
-      margin: 4,
-      judged: "As above, for native - Docker, margin 4 x 10^6 bits/s (the paper's 'about 4')."
-    },
-    {
-      id: "tcp-osv-best-average-0-6000",
-      text: "Over the restricted socket range 0-6000 B, OSv has the highest average relative TCP throughput of the four environments.",
-      section: "III (Fig. 5/7)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [0, 6e3],
-      metric: "throughput",
-      above: ["osv"],
-      below: ["native", "docker", "kvm"],
-      margin: 1,
-      judged: "OSv against each other environment: paired t-test over the shared points in 0-6000 B (a higher average relative throughput is a higher mean throughput over the same points). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "tcp-area-order-0-6000",
-      text: "By the signed area between each curve and native's over 0-6000 B, OSv outperforms KVM and KVM outperforms Docker.",
-      section: "V.B (Discussion)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [0, 6e3],
-      metric: "throughput",
-      order: ["osv", "kvm", "docker"],
-      environments: ["native", "osv", "kvm", "docker"],
-      margin: 1,
-      judged: "Each neighbour in the order against the next: paired t-test over the shared points (the difference of two signed areas is the area between the two curves). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "tcp-kvm-unstable",
-      text: "KVM's TCP curve is unstable, not gradually increasing, with drops such as from 3000 to 4000 B.",
-      section: "III (Fig. 4a, 4b)",
-      kind: "unstable",
-      test: "TCP_STREAM",
-      range: [0, 2e4],
-      environment: "kvm",
-      baseline: "native",
-      minimumDrop: 0.05,
-      judged: "A drop is a step from one point of a series to the next where throughput falls by at least 5% and Welch's t-test finds the fall significant. Supported when KVM has at least one drop and more than native; refuted when KVM's mean curve has no fall of 5% at all (with at least 2 replicates per point); inconclusive when its means fall but the replicates' spread leaves every fall insignificant."
-    },
-    {
-      id: "tcp-converge-beyond-6000",
-      text: "All TCP curves converge to native's beyond about 5000-6000 B.",
-      section: "III (Fig. 4b, 4f)",
-      kind: "converge",
-      test: "TCP_STREAM",
-      range: [6e3, 2e4],
-      environments: ["docker", "kvm", "osv"],
-      baseline: "native",
-      tolerance: 0.05,
-      judged: "Per environment, a t interval over the points beyond 6000 B of (relative throughput - 1). Supported when every environment's interval lies within +-5%; refuted when any environment's interval lies wholly outside +-5%."
-    },
-    {
-      id: "udp-drop-at-1500",
-      text: "UDP throughput drops sharply at a message size of about 1500 B in every environment.",
-      section: "IV (Fig. 6a)",
-      kind: "drop-at",
-      test: "UDP_STREAM",
-      at: 1500,
-      environments: ["native", "docker", "kvm", "osv"],
-      minimumDrop: 0.5,
-      judged: "Per environment, the relative drop from the last point below 1500 B to the first above it, with a delta-method interval. 'Sharply' means at least 50% (the paper shows 97 -> 10). Supported when every environment's interval is above 50%; refuted when any environment's interval is below 50%."
-    },
-    {
-      id: "udp-native-best-beyond-1450",
-      text: "For UDP, native Linux has the highest throughput beyond about 1450 B.",
-      section: "IV, V.B (Fig. 6b)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [1450, 2e3],
-      metric: "throughput",
-      above: ["native"],
-      below: ["docker", "kvm", "osv"],
-      margin: 1,
-      judged: "Native against each other environment: paired t-test over the shared points in 1450-2000 B. Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "udp-kvm-beats-docker-osv-beyond-1450",
-      text: "For UDP beyond about 1450 B, KVM outperforms Docker and OSv.",
-      section: "IV, V.B (Fig. 6b)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [1450, 2e3],
-      metric: "throughput",
-      above: ["kvm"],
-      below: ["docker", "osv"],
-      margin: 1,
-      judged: "KVM against Docker and against OSv, as above."
-    },
-    {
-      id: "udp-virtual-above-native-below-1400",
-      text: "For UDP from 0 to 1400 B, Docker, KVM and OSv perform alike and above native Linux.",
-      section: "V.B (Discussion)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [0, 1400],
-      metric: "throughput",
-      above: ["docker", "kvm", "osv"],
-      below: ["native"],
-      margin: 1,
-      judged: "Each of Docker, KVM and OSv against native over 0-1400 B, as above."
-    },
-    {
-      id: "udp-osv-okay-rate-250-900",
-      text: "OSv has a higher UDP okay rate than Docker and KVM for message sizes 250-900 B.",
-      section: "IV, V.B (Fig. 7)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [250, 900],
-      metric: "okRate",
-      above: ["osv"],
-      below: ["docker", "kvm"],
-      margin: 0.01,
-      judged: "Okay rate = messages received / messages sent, pooled over replicates per point; paired t-test over the shared points in 250-900 B. Supported when every interval is above 0 with a mean gap of at least 0.01 (one percentage point); refuted when any interval lies below that margin."
-    }
-  ]
+// actions/lib/analyse/claims/schema.ts
+var CLAIMS_FORMAT_VERSION = 2;
+var id = external_exports.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected an id of lower-case letters, digits and dashes");
+var environment = external_exports.string().regex(/^[a-z][a-z0-9-]*$/, "expected an environment name such as native, docker, kvm or osv");
+var environments = external_exports.array(environment).min(1);
+var bytes = external_exports.number().int().nonnegative();
+var range = external_exports.tuple([bytes, bytes]).refine(([from, to]) => from <= to, "expected [from, to] with from <= to").describe("[from, to] in bytes of the swept size, both included");
+var fraction = external_exports.number().gt(0).lt(1);
+var interval = external_exports.tuple([external_exports.number(), external_exports.number().nullable()]).refine(([low, high]) => high === null || low < high, "expected [low, high] with low < high, or [low, null]").describe("[low, high]: the interval the paper's words imply; high null when it bounds only from below");
+var METRICS = ["throughput", "relativeThroughput", "okRate"];
+var common = {
+  id,
+  text: external_exports.string().min(1).describe("The claim in the paper's words"),
+  section: external_exports.string().min(1).describe("Where the paper makes it: section and figure"),
+  test: external_exports.enum(TESTS),
+  note: external_exports.string().min(1).optional().describe("Why a number was read the way it was, or what else the paper says on it"),
+  contradicts: external_exports.array(id).min(1).optional().describe("Ids of claims of the paper that say the opposite")
 };
-
-// actions/lib/analyse/claims.ts
+var series = external_exports.string().min(1).optional().describe("One series of the plan (a sweep's series, e.g. from-100) when the paper gives numbers per series; absent: every series of the test");
+var CompareClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("compare"),
+  series,
+  range,
+  metric: external_exports.enum(METRICS),
+  above: environments.optional().describe("Every environment in above beats every one in below"),
+  below: environments.optional(),
+  order: external_exports.array(environment).min(2).optional().describe("Instead of above and below: each environment beats the next"),
+  difference: interval.describe("The mean gap over the range (above - below), in the metric's unit")
+});
+var EveryPointClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("every-point"),
+  series,
+  parts: external_exports.array(external_exports.strictObject({ above: environment, below: environment, range })).min(1).describe("At every point of each part's range, above beats below"),
+  difference: interval.describe("The gap at each point, 10^6 bits/s")
+});
+var StepClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("step"),
+  environments,
+  steps: external_exports.array(external_exports.strictObject({ series: external_exports.string().min(1), from: bytes, to: bytes })).min(1).describe("The steps of the plan's grids that straddle the paper's step, each from one point to the next"),
+  fall: interval.refine(([low, high]) => low > 0 && low < 1 && (high === null || high < 1), "expected fractions of the value before the step, between 0 and 1").describe("The fall 1 - after/before, as a fraction")
+});
+var RiseClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("rise"),
+  environments,
+  series,
+  range,
+  rise: interval.refine(([low]) => low > -1, "expected a rise above -1 (last/first - 1)").describe("The rise from the first to the last point, last/first - 1"),
+  maximumStepFall: fraction.describe('No step between neighbouring points may fall by more than this fraction ("gradual")')
+});
+var UnstableClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("unstable"),
+  environment,
+  baseline: environment,
+  range,
+  spreadRatio: external_exports.number().gt(1).describe("The environment's spread around a gradually increasing curve must be at least this many times the baseline's")
+});
+var ConvergeClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("converge"),
+  environments,
+  baseline: environment,
+  diverge: range.describe("Where the curves must first be shown to diverge from the baseline's"),
+  converge: range.describe("Where every point must lie within the tolerance of the baseline"),
+  tolerance: fraction.describe("Largest relative deviation from the baseline that counts as converged")
+});
+var EquivalentClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("equivalent"),
+  environments: external_exports.array(environment).min(2).describe("Every pair of these is alike"),
+  series,
+  range,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  margin: external_exports.union([external_exports.strictObject({ relative: fraction }), external_exports.strictObject({ absolute: external_exports.number().gt(0) })]).describe(`How far apart "alike" may be on average over the range: a fraction of the second environment's value, or an absolute amount`)
+});
+var FadesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("fades"),
+  above: environment,
+  below: environments,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  inside: range.describe("Where the advantage is claimed"),
+  outside: range.describe("Where it is claimed to have faded"),
+  fade: fraction.describe("Faded: the mean gap outside is less than (1 - fade) times the mean gap inside")
+});
+var ReplicatesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("replicates-agree"),
+  environments,
+  maximumSpread: fraction.describe(`Largest replicate standard deviation, as a fraction of the point's mean, that is "negligible"`)
+});
+var KIND_SCHEMAS = [CompareClaimSchema, EveryPointClaimSchema, StepClaimSchema, RiseClaimSchema, UnstableClaimSchema, ConvergeClaimSchema, EquivalentClaimSchema, FadesClaimSchema, ReplicatesClaimSchema];
+var ClaimSchema = external_exports.discriminatedUnion("kind", KIND_SCHEMAS).superRefine((c4, ctx) => {
+  if (c4.kind !== "compare") return;
+  const pairs = c4.above !== void 0 || c4.below !== void 0;
+  if (pairs && c4.order !== void 0) ctx.addIssue({ code: "custom", path: ["order"], message: 'give either "above" and "below" or "order", not both' });
+  else if (pairs && (c4.above === void 0 || c4.below === void 0)) ctx.addIssue({ code: "custom", path: [c4.above === void 0 ? "above" : "below"], message: 'missing: "above" and "below" go together' });
+  else if (!pairs && c4.order === void 0) ctx.addIssue({ code: "custom", path: ["above"], message: 'missing: a compare claim needs "above" and "below", or "order"' });
+});
+var ClaimsFileSchema = external_exports.strictObject({
+  $schema: external_exports.string().optional(),
+  $comment: external_exports.string().optional(),
+  formatVersion: external_exports.literal(CLAIMS_FORMAT_VERSION),
+  alpha: external_exports.number().gt(0).lt(0.5).describe("Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"),
+  notes: external_exports.array(external_exports.string().min(1)).optional().describe("What the reader should know about the claims as a whole (where the paper contradicts itself)"),
+  claims: external_exports.array(ClaimSchema).min(1)
+}).superRefine((file2, ctx) => {
+  const seen = /* @__PURE__ */ new Set();
+  file2.claims.forEach((c4, i) => {
+    if (seen.has(c4.id)) ctx.addIssue({ code: "custom", path: ["claims", i, "id"], message: "duplicate id" });
+    seen.add(c4.id);
+  });
+  file2.claims.forEach((c4, i) => {
+    (c4.contradicts ?? []).forEach((other, j) => {
+      if (!seen.has(other)) ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
+    });
+  });
+});
+var CLAIM_KINDS = KIND_SCHEMAS.map((s2) => s2.shape.kind.value);
 var ClaimsFormatError = class extends Error {
   name = "ClaimsFormatError";
 };
-var KINDS = ["compare", "unstable", "converge", "drop-at"];
-function validateClaims(value4, source4 = "paper-claims.json") {
-  const problems = [];
-  const v = value4;
-  if (typeof v !== "object" || v === null || !Array.isArray(v.claims)) throw new ClaimsFormatError(`${source4}: expected an object with a "claims" list`);
-  if (typeof v.alpha !== "number" || !(v.alpha > 0 && v.alpha < 1)) problems.push(`alpha: expected a number in (0, 1), got ${JSON.stringify(v.alpha)}`);
-  const ids = /* @__PURE__ */ new Set();
-  v.claims.forEach((c4, i) => {
-    const where = `claims[${i}]${typeof c4?.id === "string" ? ` (${c4.id})` : ""}`;
-    for (const f of ["id", "text", "section", "judged", "test"]) if (typeof c4?.[f] !== "string") problems.push(`${where}.${f}: expected a string`);
-    if (typeof c4?.id === "string") {
-      if (ids.has(c4.id)) problems.push(`${where}.id: duplicate id`);
-      ids.add(c4.id);
-    }
-    if (!KINDS.includes(c4?.kind)) problems.push(`${where}.kind: expected one of ${KINDS.join(", ")}, got ${JSON.stringify(c4?.kind)}`);
-    if (c4?.kind !== "drop-at") {
-      const r = c4?.range;
-      if (!Array.isArray(r) || r.length !== 2 || typeof r[0] !== "number" || typeof r[1] !== "number" || r[0] > r[1]) problems.push(`${where}.range: expected [from, to] with from <= to`);
-    }
-    if (c4?.kind === "compare") {
-      const hasPairs = Array.isArray(c4.above) && Array.isArray(c4.below);
-      if (!hasPairs && !(Array.isArray(c4.order) && c4.order.length >= 2)) problems.push(`${where}: a compare claim needs "above" and "below", or an "order" of at least 2`);
-      if (typeof c4.margin !== "number" || c4.margin < 0) problems.push(`${where}.margin: expected a number >= 0`);
-      if (c4.metric !== "throughput" && c4.metric !== "okRate") problems.push(`${where}.metric: expected throughput or okRate`);
-    }
-  });
-  if (problems.length > 0) throw new ClaimsFormatError(`${source4} is invalid:
-  - ${problems.join("\n  - ")}`);
+function valueAt(root, path5) {
+  let v = root;
+  for (const key2 of path5) v = v !== null && typeof v === "object" ? v[key2] : void 0;
   return v;
 }
-var PAPER_CLAIMS = validateClaims(paper_claims_default);
+function where(root, path5) {
+  let text5 = "";
+  path5.forEach((key2, i) => {
+    text5 += typeof key2 === "number" ? `[${key2}]` : `${text5 ? "." : ""}${String(key2)}`;
+    if (i === 1 && path5[0] === "claims") {
+      const claimId = valueAt(root, path5.slice(0, 2))?.id;
+      if (typeof claimId === "string") text5 += ` (${claimId})`;
+    }
+  });
+  return text5 || "(the file)";
+}
+var show = (v) => v === void 0 ? "nothing" : JSON.stringify(v);
+function formatClaimsIssues(root, issues) {
+  return issues.map((issue3) => {
+    if (issue3.code === "unrecognized_keys") {
+      const kind = valueAt(root, issue3.path)?.kind;
+      const schema = KIND_SCHEMAS.find((s2) => s2.shape.kind.value === kind);
+      const fields = schema ? `; a ${String(kind)} claim has ${Object.keys(schema.shape).join(", ")}` : "";
+      return issue3.keys.map((key2) => `${where(root, [...issue3.path, key2])}: unknown field (value ${show(valueAt(root, [...issue3.path, key2]))})${fields}`).join("\n");
+    }
+    const value4 = valueAt(root, issue3.path);
+    if (issue3.code === "invalid_union" && "discriminator" in issue3) return `${where(root, issue3.path)}: got ${show(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
+    const message = value4 === void 0 && issue3.code === "invalid_type" ? `missing: expected ${issue3.expected}` : issue3.message.replace(/^Invalid input: /, "");
+    return `${where(root, issue3.path)}: ${message} (got ${show(value4)})`;
+  });
+}
+function parseClaims(value4, source4) {
+  const result = ClaimsFileSchema.safeParse(value4);
+  if (result.success) return result.data;
+  const lines = formatClaimsIssues(value4, result.error.issues).flatMap((l) => l.split("\n"));
+  throw new ClaimsFormatError(`${source4} is not a valid claims file:
+  - ${lines.join("\n  - ")}`);
+}
 function claimEnvironments(c4) {
   switch (c4.kind) {
     case "compare":
-      return [.../* @__PURE__ */ new Set([...c4.environments ?? [], ...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
+      return [.../* @__PURE__ */ new Set([...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
+    case "every-point":
+      return [...new Set(c4.parts.flatMap((p) => [p.above, p.below]))];
+    case "step":
+    case "rise":
+    case "replicates-agree":
+    case "equivalent":
+      return [...c4.environments];
     case "unstable":
       return [c4.environment, c4.baseline];
     case "converge":
       return [c4.baseline, ...c4.environments];
-    case "drop-at":
-      return c4.environments;
+    case "fades":
+      return [c4.above, ...c4.below];
   }
 }
+
+// actions/lib/analyse/claims/file.ts
+var SUFFIX = "-claims.json";
+function builtInClaimsNames(dir) {
+  return existsSync2(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
+}
+function loadClaims(nameOrPath, dir) {
+  const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
+  const path5 = builtIn ? join(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
+  if (!existsSync2(path5)) {
+    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path5} does not exist`);
+  }
+  let raw;
+  try {
+    raw = JSON.parse(readFileSync(path5, "utf8"));
+  } catch (e3) {
+    throw new ClaimsFormatError(`claims file ${path5} is not valid JSON: ${e3.message}`);
+  }
+  return parseClaims(raw, path5);
+}
+
+// actions/lib/analyse/analysis.ts
+function environmentsOf(points2) {
+  return [...new Set(points2.filter((p) => p.throughput.n > 0).map((p) => p.environment))];
+}
+var MIN_REPLICATES_TO_DECIDE = 2;
+
+// actions/lib/analyse/claims/rules.ts
 var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits) : String(v);
-var fmtP = (p) => p < 1e-4 ? "< 0.0001" : `= ${p.toPrecision(2)}`;
-function judgeClaims(input2, claimsFile = PAPER_CLAIMS) {
-  const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
-  const present = new Set(environmentsOf(points2));
-  return claimsFile.claims.map((claim2) => {
-    const missing = claimEnvironments(claim2).filter((e3) => !present.has(e3));
-    const base = { id: claim2.id, text: claim2.text, section: claim2.section, judged: claim2.judged, missing };
-    const judged = judgeOne(claim2, points2, present, claimsFile.alpha);
-    let { verdict, evidence } = judged;
-    if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
-    const why = (e3) => input2.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input2.manifest.environmentErrors[e3]})` : e3;
-    if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`.trim();
-    return { ...base, verdict, evidence };
-  });
+var pct = (v, digits = 1) => `${v >= 0 ? "+" : ""}${fmt(v * 100, digits)}%`;
+var fmtP = (p) => p < 1e-4 ? "< 0.0001" : p.toPrecision(2);
+function pointsOf(points2, env, test2, series2, range7) {
+  return points2.filter((p) => p.environment === env && p.test === test2 && p.throughput.n > 0 && (series2 === void 0 || p.series === series2) && (!range7 || p.value >= range7[0] && p.value <= range7[1])).sort((a4, b10) => a4.series.localeCompare(b10.series) || a4.value - b10.value);
 }
-function judgeOne(claim2, points2, present, alpha) {
-  switch (claim2.kind) {
-    case "compare":
-      return judgeCompare(claim2, points2, present);
-    case "unstable":
-      return judgeUnstable(claim2, points2, present, alpha);
-    case "converge":
-      return judgeConverge(claim2, points2, present);
-    case "drop-at":
-      return judgeDropAt(claim2, points2, present);
+var pointKey2 = (p) => `${p.series}|${p.value}`;
+function byPoint(points2, env, test2, series2, range7) {
+  return new Map(pointsOf(points2, env, test2, series2, range7).map((p) => [pointKey2(p), p]));
+}
+function seriesText(series2) {
+  return series2 === void 0 ? "all series" : series2;
+}
+function rangeText(values3) {
+  if (values3.length === 0) return "no points";
+  const lo = Math.min(...values3);
+  const hi = Math.max(...values3);
+  return `${values3.length} point${values3.length === 1 ? "" : "s"}, ${lo === hi ? `${lo}` : `${lo}-${hi}`} B`;
+}
+function replicateContrast(a4, b10, f = (y4) => y4) {
+  if (Math.min(a4.samples.length, b10.samples.length) < MIN_REPLICATES_TO_DECIDE) return { estimate: null, note: `too few replicates (${a4.samples.length} and ${b10.samples.length}; need at least ${MIN_REPLICATES_TO_DECIDE} each)` };
+  const fa = a4.samples.map(f);
+  const fb = b10.samples.map(f);
+  if ([...fa, ...fb].some((v) => !Number.isFinite(v))) return { estimate: null, note: "a replicate of zero throughput: no ratio" };
+  const same = a4.replicates.length === b10.replicates.length && a4.replicates.every((r, i) => r === b10.replicates[i]);
+  if (same) return { estimate: meanEstimate(fa.map((v, i) => v - fb[i])), method: "paired by replicate" };
+  return { estimate: welchEstimate(fa, fb), method: "Welch" };
+}
+function intervalTest(e3, [low, high]) {
+  if (high === null) return { pIn: pAbove(e3, low), pOut: pBelow(e3, low) };
+  return { pIn: Math.max(pAbove(e3, low), pBelow(e3, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e3, low), pAbove(e3, high))) };
+}
+function intervalText(i, unit2) {
+  return i[1] === null ? `at least ${show2(unit2, i[0])}` : `${unit2.number(i[0])} to ${unit2.number(i[1])}${unit2.suffix}`;
+}
+var show2 = (u2, v) => `${u2.number(v)}${u2.suffix}`;
+function estimateText(e3, ctx, unit2) {
+  const [lo, hi] = tInterval(e3, ctx.level);
+  return `${unit2.number(e3.value)}, ${fmt(ctx.level * 100, 0)}% CI [${unit2.number(lo)}, ${unit2.number(hi)}]${unit2.suffix}`;
+}
+var MBIT = { number: (v) => fmt(v), suffix: " x 10^6 bits/s" };
+var FRACTION = { number: (v) => `${fmt(v * 100, 0)}%`, suffix: "" };
+var PERCENT = { number: (v) => pct(v), suffix: "" };
+var METRIC_UNIT = {
+  throughput: MBIT,
+  relativeThroughput: { number: (v) => fmt(v, 3), suffix: " (ratio to native)" },
+  okRate: { number: (v) => fmt(v, 4), suffix: " (okay rate)" }
+};
+function pairedOverPoints(points2, test2, series2, range7, a4, b10, metric) {
+  const pb = byPoint(points2, b10, test2, series2, range7);
+  const native = metric === "relativeThroughput" ? byPoint(points2, "native", test2, series2, range7) : null;
+  const diffs = [];
+  const ratios = [];
+  const xs = [];
+  let minReplicates = Number.POSITIVE_INFINITY;
+  for (const p of pointsOf(points2, a4, test2, series2, range7)) {
+    const q = pb.get(pointKey2(p));
+    if (!q) continue;
+    let va = metric === "okRate" ? p.okRate : p.throughput.mean;
+    let vb = metric === "okRate" ? q.okRate : q.throughput.mean;
+    if (metric === "relativeThroughput") {
+      const n = native.get(pointKey2(p));
+      va = n && n.throughput.mean > 0 ? va / n.throughput.mean : null;
+      vb = n && n.throughput.mean > 0 ? vb / n.throughput.mean : null;
+    }
+    if (va === null || vb === null) continue;
+    diffs.push(va - vb);
+    ratios.push(vb > 0 ? va / vb - 1 : Number.NaN);
+    xs.push(p.value);
+    minReplicates = Math.min(minReplicates, p.throughput.n, q.throughput.n);
   }
+  let note = null;
+  if (diffs.length < 2) note = `${diffs.length} shared point${diffs.length === 1 ? "" : "s"} (need at least 2)${metric === "relativeThroughput" && native.size === 0 ? ": relative throughput needs native" : ""}`;
+  else if (minReplicates < MIN_REPLICATES_TO_DECIDE) note = `too few replicates (${minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`;
+  return { diffs, ratios, xs, minReplicates: diffs.length === 0 ? 0 : minReplicates, note };
+}
+function untestable(label2, environments2, note) {
+  return { label: label2, environments: environments2, text: note, pSupport: null, pRefute: null, note };
 }
 function comparePairs(c4) {
   if (c4.order) return c4.order.slice(1).map((b10, i) => [c4.order[i], b10]);
   return (c4.above ?? []).flatMap((a4) => (c4.below ?? []).map((b10) => [a4, b10]));
 }
-function pairVerdict(r, margin) {
-  if (r.low === null || r.high === null || r.minReplicates < MIN_REPLICATES_TO_DECIDE) return "inconclusive";
-  if (r.low > 0 && r.meanDifference >= margin) return "supported";
-  if (r.high < margin) return "refuted";
-  return "inconclusive";
+function judgeCompare(c4, points2, present, ctx) {
+  const unit2 = METRIC_UNIT[c4.metric];
+  return comparePairs(c4).filter(([a4, b10]) => present.has(a4) && present.has(b10)).map(([a4, b10]) => {
+    const label2 = `${a4} - ${b10}`;
+    const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
+    const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
+    if (r.note) return untestable(label2, [a4, b10], `${label2} (${where2}): ${r.note}`);
+    const e3 = meanEstimate(r.diffs);
+    const { pIn, pOut } = intervalTest(e3, c4.difference);
+    return { label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${estimateText(e3, ctx, unit2)}; the paper: ${intervalText(c4.difference, unit2)}` };
+  });
 }
-function combine(verdicts) {
-  if (verdicts.includes("refuted")) return "refuted";
-  if (verdicts.length > 0 && verdicts.every((v) => v === "supported")) return "supported";
-  return "inconclusive";
-}
-function judgeCompare(c4, points2, present) {
-  const unit2 = c4.metric === "okRate" ? "" : " x 10^6 bits/s";
-  const digits = c4.metric === "okRate" ? 4 : 2;
-  const verdicts = [];
+function judgeEveryPoint(c4, points2, present, ctx) {
   const parts = [];
-  for (const [a4, b10] of comparePairs(c4)) {
-    if (!present.has(a4) || !present.has(b10)) continue;
-    const r = compareRange(points2, c4.test, a4, b10, c4.range[0], c4.range[1], c4.metric);
-    const v = pairVerdict(r, c4.margin);
-    verdicts.push(v);
-    const interval3 = r.low === null ? "no interval" : `95% CI [${fmt(r.low, digits)}, ${fmt(r.high, digits)}]`;
-    parts.push(`${a4} - ${b10}: mean ${fmt(r.meanDifference, digits)}${unit2} over ${r.points} points, ${interval3}${r.p === null ? "" : `, p ${fmtP(r.p)}`} (${v})${r.note ? `; ${r.note}` : ""}`);
+  for (const part of c4.parts) {
+    if (!present.has(part.above) || !present.has(part.below)) continue;
+    const below = byPoint(points2, part.below, c4.test, c4.series, part.range);
+    const shared = pointsOf(points2, part.above, c4.test, c4.series, part.range).filter((p) => below.has(pointKey2(p)));
+    const label2 = `${part.above} - ${part.below}`;
+    if (shared.length === 0) {
+      parts.push(untestable(label2, [part.above, part.below], `${label2} (${seriesText(c4.series)}, ${part.range[0]}-${part.range[1]} B): no shared points`));
+      continue;
+    }
+    for (const p of shared) {
+      const r = replicateContrast(p, below.get(pointKey2(p)));
+      const at = `${label2} at ${p.value} B (${p.series})`;
+      if (r.estimate === null) {
+        parts.push(untestable(at, [part.above, part.below], `${at}: ${r.note}`));
+        continue;
+      }
+      const { pIn, pOut } = intervalTest(r.estimate, c4.difference);
+      parts.push({ label: at, environments: [part.above, part.below], pSupport: pIn, pRefute: pOut, text: `${at}: ${estimateText(r.estimate, ctx, MBIT)} (${r.method})` });
+    }
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: "No pair of the claim's environments was measured." };
-  let areas = "";
-  if (c4.order && c4.metric === "throughput") {
-    const list = signedAreas(points2, c4.test, c4.range[0], c4.range[1]).filter((a4) => c4.order.includes(a4.environment));
-    if (list.length > 0) areas = ` Signed areas vs native over ${c4.range[0]}-${c4.range[1]} B (trapezoid rule): ${list.map((a4) => `${a4.environment} ${fmt(a4.area / 1e3, 1)}`).join(", ")} x 10^6 bits/s x kB.`;
-  }
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Margin ${c4.margin}${unit2}.${areas}` };
+  return parts;
 }
-function significantDrops(points2, env, c4, alpha) {
-  const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1] && p.throughput.n > 0);
+var fallOf = (logRatio) => 1 - Math.exp(logRatio);
+function judgeStep(c4, points2, present, ctx) {
+  const parts = [];
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    for (const step2 of c4.steps) {
+      const label2 = `${env} ${step2.from}->${step2.to} B (${step2.series})`;
+      const mine = byPoint(points2, env, c4.test, step2.series);
+      const before = mine.get(`${step2.series}|${step2.from}`);
+      const after = mine.get(`${step2.series}|${step2.to}`);
+      if (!before || !after) {
+        parts.push(untestable(label2, [env], `${label2}: ${!before ? step2.from : step2.to} B not measured in series ${step2.series}`));
+        continue;
+      }
+      const r = replicateContrast(after, before, Math.log);
+      if (r.estimate === null) {
+        parts.push(untestable(label2, [env], `${label2}: ${r.note}`));
+        continue;
+      }
+      const [low, high] = c4.fall;
+      const { pIn, pOut } = intervalTest(r.estimate, [high === null ? Number.NEGATIVE_INFINITY : Math.log(1 - high), Math.log(1 - low)]);
+      const [lo, hi] = tInterval(r.estimate, ctx.level);
+      parts.push({
+        label: label2,
+        environments: [env],
+        pSupport: pIn,
+        pRefute: pOut,
+        text: `${label2}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, ${fallOf(r.estimate.value) >= 0 ? "a fall" : "a rise, a fall"} of ${fmt(fallOf(r.estimate.value) * 100, 1)}%, ${fmt(ctx.level * 100, 0)}% CI [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%] (${r.method}); the paper: a fall of ${intervalText(c4.fall, FRACTION)}`
+      });
+    }
+  }
+  return parts;
+}
+function judgeRise(c4, points2, present, ctx) {
+  const parts = [];
+  const floor2 = Math.log(1 - c4.maximumStepFall);
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    const mine = pointsOf(points2, env, c4.test, c4.series, c4.range);
+    const bySeries = /* @__PURE__ */ new Map();
+    for (const p of mine) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
+    if (bySeries.size === 0) {
+      parts.push(untestable(`${env} rise`, [env], `${env}: no points in ${c4.range[0]}-${c4.range[1]} B`));
+      continue;
+    }
+    for (const [series2, ps3] of bySeries) {
+      const first = ps3[0];
+      const last = ps3[ps3.length - 1];
+      const label2 = `${env} ${first.value}->${last.value} B (${series2})`;
+      const overall = ps3.length < 2 ? null : replicateContrast(last, first, Math.log);
+      if (overall === null || overall.estimate === null) {
+        parts.push(untestable(label2, [env], `${label2}: ${overall === null ? "one point" : overall.note}`));
+        continue;
+      }
+      const [low, high] = c4.rise;
+      const { pIn, pOut } = intervalTest(overall.estimate, [Math.log(1 + low), high === null ? null : Math.log(1 + high)]);
+      const rise = { label: label2, environments: [env], pSupport: pIn, pRefute: pOut, text: `${label2}: ${fmt(first.throughput.mean)} -> ${fmt(last.throughput.mean)} x 10^6 bits/s, a rise of ${pct(Math.exp(overall.estimate.value) - 1)}` };
+      parts.push(rise);
+      let worst = null;
+      for (let i = 1; i < ps3.length; i++) {
+        const step2 = replicateContrast(ps3[i], ps3[i - 1], Math.log);
+        const stepLabel = `${env} ${ps3[i - 1].value}->${ps3[i].value} B (${series2})`;
+        if (step2.estimate === null) {
+          parts.push(untestable(stepLabel, [env], `${stepLabel}: ${step2.note}`));
+          continue;
+        }
+        const text5 = `${stepLabel}: ${pct(Math.exp(step2.estimate.value) - 1)}`;
+        if (worst === null || step2.estimate.value < worst.value) worst = { text: text5, value: step2.estimate.value };
+        parts.push({ label: stepLabel, environments: [env], pSupport: pAbove(step2.estimate, floor2), pRefute: pBelow(step2.estimate, floor2), text: text5 });
+      }
+      if (worst) rise.text += `; the lowest step: ${worst.text}`;
+    }
+  }
+  return parts;
+}
+function residualsFromRise(ps3) {
   const bySeries = /* @__PURE__ */ new Map();
-  for (const p of mine) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
-  const drops = [];
-  let apparent = 0;
-  let minReplicates = mine.length === 0 ? 0 : Number.POSITIVE_INFINITY;
-  for (const [series, ps3] of [...bySeries.entries()].sort()) {
-    ps3.sort((a4, b10) => a4.value - b10.value);
-    for (const p of ps3) minReplicates = Math.min(minReplicates, p.throughput.n);
-    for (let i = 1; i < ps3.length; i++) {
-      const prev = ps3[i - 1];
-      const next = ps3[i];
-      const fall = (prev.throughput.mean - next.throughput.mean) / prev.throughput.mean;
-      if (!(fall >= c4.minimumDrop)) continue;
-      apparent++;
-      const w2 = welchTTest(prev.samples, next.samples);
-      if (w2.p !== null && w2.p < alpha) drops.push({ series, from: prev.value, to: next.value, before: prev.throughput.mean, after: next.throughput.mean, p: w2.p });
-    }
+  for (const p of ps3) if (p.throughput.n > 0) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
+  const out = [];
+  for (const list2 of bySeries.values()) {
+    list2.sort((a4, b10) => a4.value - b10.value);
+    const fit3 = isotonicFit(list2.map((p) => p.throughput.mean), list2.map((p) => p.throughput.n));
+    list2.forEach((p, i) => {
+      if (fit3[i] > 0) for (const y4 of p.samples) out.push(y4 / fit3[i] - 1);
+    });
   }
-  return { drops, apparent, minReplicates };
+  return out;
 }
-function judgeUnstable(c4, points2, present, alpha) {
-  if (!present.has(c4.environment)) return { verdict: "inconclusive", evidence: "" };
-  const env = significantDrops(points2, c4.environment, c4, alpha);
-  const base = present.has(c4.baseline) ? significantDrops(points2, c4.baseline, c4, alpha) : null;
-  const list = env.drops.slice(0, 6).map((d) => `${d.from}->${d.to} B (${d.series}): ${fmt(d.before)} -> ${fmt(d.after)}, p ${fmtP(d.p)}`);
-  const evidence = `${c4.environment}: ${env.drops.length} significant drops of at least ${c4.minimumDrop * 100}%${list.length ? ` (${list.join("; ")}${env.drops.length > list.length ? "; ..." : ""})` : ""}; ${c4.baseline}: ${base ? base.drops.length : "not measured"}.`;
-  if (env.minReplicates < MIN_REPLICATES_TO_DECIDE) return { verdict: "inconclusive", evidence: `${evidence} Too few replicates (${env.minReplicates}) to test a drop.` };
-  if (env.drops.length > 0 && base && env.drops.length > base.drops.length) return { verdict: "supported", evidence };
-  if (env.apparent === 0) return { verdict: "refuted", evidence };
-  return { verdict: "inconclusive", evidence: env.drops.length === 0 ? `${evidence} ${env.apparent} falls of the mean of at least ${c4.minimumDrop * 100}%, none significant with these replicates.` : evidence };
+function judgeUnstable(c4, points2, present, ctx) {
+  if (!present.has(c4.environment) || !present.has(c4.baseline)) return [];
+  const label2 = `${c4.environment} vs ${c4.baseline}`;
+  const mine = pointsOf(points2, c4.environment, c4.test, void 0, c4.range);
+  const base = pointsOf(points2, c4.baseline, c4.test, void 0, c4.range);
+  const fewest = Math.min(...[...mine, ...base].map((p) => p.throughput.n));
+  if (mine.length < 2 || base.length < 2) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few points in ${c4.range[0]}-${c4.range[1]} B`)];
+  if (fewest < MIN_REPLICATES_TO_DECIDE) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`)];
+  const deviations = (ps3) => {
+    const r = residualsFromRise(ps3);
+    const m3 = median(r);
+    return r.map((v) => Math.abs(v - m3));
+  };
+  const zEnv = deviations(mine);
+  const zBase = deviations(base);
+  const e3 = welchEstimate(zEnv, zBase, c4.spreadRatio);
+  const ratio = mean(zBase) > 0 ? mean(zEnv) / mean(zBase) : Number.POSITIVE_INFINITY;
+  return [{
+    label: label2,
+    environments: [c4.environment, c4.baseline],
+    pSupport: pAbove(e3, 0),
+    pRefute: pBelow(e3, 0),
+    text: `mean absolute deviation from a non-decreasing fit: ${c4.environment} ${fmt(mean(zEnv) * 100)}% (${zEnv.length} replicates), ${c4.baseline} ${fmt(mean(zBase) * 100)}% (${zBase.length}); ratio ${fmt(ratio)}; the claim needs at least ${fmt(c4.spreadRatio)}`
+  }];
 }
-function judgeConverge(c4, points2, present) {
-  if (!present.has(c4.baseline)) return { verdict: "inconclusive", evidence: "" };
-  const relative = relativeThroughput(points2, c4.baseline).filter((r) => r.test === c4.test && r.x >= c4.range[0] && r.x <= c4.range[1]);
-  const verdicts = [];
+function pOutside(e3, tol) {
+  return Math.min(1, 2 * Math.min(pAbove(e3, Math.log(1 + tol)), pBelow(e3, Math.log(1 - tol))));
+}
+function judgeConverge(c4, points2, present, ctx) {
+  if (!present.has(c4.baseline)) return [];
   const parts = [];
+  const baseline3 = byPoint(points2, c4.baseline, c4.test, void 0);
   for (const env of c4.environments) {
     if (!present.has(env)) continue;
-    const devs = relative.filter((r) => r.environment === env).map((r) => r.relative - 1);
-    if (devs.length < 2) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: ${devs.length} shared points beyond ${c4.range[0]} B, too few`);
+    const contrasts = (range7) => pointsOf(points2, env, c4.test, void 0, range7).filter((p) => baseline3.has(pointKey2(p))).map((p) => ({ p, r: replicateContrast(p, baseline3.get(pointKey2(p)), Math.log) }));
+    const before = contrasts(c4.diverge);
+    const after = contrasts(c4.converge);
+    const tested = (list2) => list2.filter((x4) => x4.r.estimate !== null);
+    const untested = [...before, ...after].find((x4) => x4.r.estimate === null);
+    if (untested && untested.r.estimate === null) {
+      parts.push(untestable(env, [env, c4.baseline], `${env}: ${untested.r.note}`));
       continue;
     }
-    const fewest = Math.min(...points2.filter((p) => (p.environment === env || p.environment === c4.baseline) && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1]).map((p) => p.throughput.n));
-    if (fewest < MIN_REPLICATES_TO_DECIDE) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`);
+    const b10 = tested(before);
+    const a4 = tested(after);
+    if (a4.length === 0) {
+      parts.push(untestable(env, [env, c4.baseline], `${env}: no points shared with ${c4.baseline} in ${c4.converge[0]}-${c4.converge[1]} B`));
       continue;
     }
-    const m3 = mean(devs);
-    const half = studentTQuantile(0.975, devs.length - 1) * (stdev(devs) / Math.sqrt(devs.length));
-    const low = m3 - half;
-    const high = m3 + half;
-    const v = low >= -c4.tolerance && high <= c4.tolerance ? "supported" : high < -c4.tolerance || low > c4.tolerance ? "refuted" : "inconclusive";
-    verdicts.push(v);
-    parts.push(`${env}: mean relative throughput ${fmt(1 + m3, 3)} over ${devs.length} points, 95% CI [${fmt(1 + low, 3)}, ${fmt(1 + high, 3)}] (${v})`);
+    const dev = (e3) => Math.exp(e3.value) - 1;
+    const pDiverge = holmAdjust(b10.map((x4) => pOutside(x4.r.estimate, c4.tolerance)));
+    const widest = b10.reduce((w2, x4) => w2 === null || Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, null);
+    const diverged = pDiverge.some((p) => p < ctx.alpha);
+    const pIn = a4.map((x4) => intervalTest(x4.r.estimate, [Math.log(1 - c4.tolerance), Math.log(1 + c4.tolerance)]).pIn);
+    const worstIndex = pIn.indexOf(Math.max(...pIn));
+    const worst = a4[worstIndex];
+    const pOut = Math.min(...holmAdjust(a4.map((x4) => pOutside(x4.r.estimate, c4.tolerance))));
+    const largest = a4.reduce((w2, x4) => Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, a4[0]);
+    const divergence = widest ? `largest deviation below ${c4.diverge[1]} B: ${pct(dev(widest.r.estimate))} at ${widest.p.value} B (${widest.p.series}), ${diverged ? `beyond +-${fmt(c4.tolerance * 100, 0)}% (Holm p ${fmtP(Math.min(...pDiverge))})` : "not shown beyond the tolerance"}` : `no points below ${c4.diverge[1]} B`;
+    const convergence = `beyond ${c4.converge[0]} B (${a4.length} points): largest deviation ${pct(dev(largest.r.estimate))} at ${largest.p.value} B (${largest.p.series}); least certainly within +-${fmt(c4.tolerance * 100, 0)}%: ${worst.p.value} B (${worst.p.series}), p ${fmtP(pIn[worstIndex])}`;
+    const text5 = `${env} vs ${c4.baseline}: ${divergence}; ${convergence}`;
+    if (!diverged) {
+      parts.push({ label: env, environments: [env, c4.baseline], text: `${text5}. No divergence shown: nothing to converge from`, pSupport: null, pRefute: null, note: "no divergence shown" });
+      continue;
+    }
+    parts.push({ label: env, environments: [env, c4.baseline], pSupport: Math.max(...pIn), pRefute: pOut, text: text5 });
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: `Only ${c4.baseline} was measured: nothing to converge.` };
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Tolerance +-${c4.tolerance * 100}%.` };
+  return parts;
 }
-function judgeDropAt(c4, points2, present) {
-  const verdicts = [];
+function judgeEquivalent(c4, points2, present, ctx) {
   const parts = [];
+  const envs = c4.environments.filter((e3) => present.has(e3));
+  const relative2 = "relative" in c4.margin;
+  const m3 = "relative" in c4.margin ? c4.margin.relative : c4.margin.absolute;
+  const unit2 = relative2 ? PERCENT : METRIC_UNIT[c4.metric];
+  for (let i = 0; i < envs.length; i++) {
+    for (const b10 of envs.slice(i + 1)) {
+      const a4 = envs[i];
+      const label2 = `${a4} vs ${b10}`;
+      const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
+      const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
+      const note = r.note ?? (relative2 && r.ratios.some((v) => !Number.isFinite(v)) ? `a point where ${b10} is 0: no ratio` : null);
+      if (note) {
+        parts.push(untestable(label2, [a4, b10], `${label2} (${where2}): ${note}`));
+        continue;
+      }
+      const e3 = meanEstimate(relative2 ? r.ratios : r.diffs);
+      const { pIn, pOut } = intervalTest(e3, [-m3, m3]);
+      parts.push({ label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${relative2 ? "relative " : ""}difference ${estimateText(e3, ctx, unit2)}; alike within +-${relative2 ? `${fmt(m3 * 100, 1)}%` : show2(unit2, m3)}` });
+    }
+  }
+  return parts;
+}
+function judgeFades(c4, points2, present, ctx) {
+  if (!present.has(c4.above)) return [];
+  const unit2 = METRIC_UNIT[c4.metric];
+  return c4.below.filter((b10) => present.has(b10)).map((b10) => {
+    const label2 = `${c4.above} - ${b10}`;
+    const inside = pairedOverPoints(points2, c4.test, void 0, c4.inside, c4.above, b10, c4.metric);
+    const outside = pairedOverPoints(points2, c4.test, void 0, c4.outside, c4.above, b10, c4.metric);
+    if (inside.note || outside.note) return untestable(label2, [c4.above, b10], `${label2}: ${inside.note ? `inside ${c4.inside[0]}-${c4.inside[1]} B: ${inside.note}` : `outside ${c4.outside[0]}-${c4.outside[1]} B: ${outside.note}`}`);
+    const gapIn = meanEstimate(inside.diffs);
+    const shown = pAbove(gapIn, 0);
+    const gaps = `mean gap ${show2(unit2, mean(inside.diffs))} in ${c4.inside[0]}-${c4.inside[1]} B (${inside.diffs.length} points), ${show2(unit2, mean(outside.diffs))} in ${c4.outside[0]}-${c4.outside[1]} B (${outside.diffs.length} points)`;
+    if (!(shown < ctx.alpha)) return { label: label2, environments: [c4.above, b10], pSupport: null, pRefute: null, note: "no advantage shown", text: `${label2}: ${gaps}; no advantage shown inside (p ${fmtP(shown)}): nothing to fade` };
+    const e3 = welchEstimate(outside.diffs, inside.diffs, 1 - c4.fade);
+    return { label: label2, environments: [c4.above, b10], pSupport: pBelow(e3, 0), pRefute: pAbove(e3, 0), text: `${label2}: ${gaps}; faded means the outside gap is below ${fmt((1 - c4.fade) * 100, 0)}% of the inside gap` };
+  });
+}
+function judgeReplicates(c4, points2, present, ctx) {
+  const parts = [];
+  const tau7 = c4.maximumSpread;
   for (const env of c4.environments) {
     if (!present.has(env)) continue;
-    const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
-    const before = mine.filter((p) => p.value < c4.at).at(-1);
-    const after = mine.find((p) => p.value > c4.at);
-    if (!before || !after || !(before.throughput.mean > 0)) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: no points on both sides of ${c4.at} B`);
+    const ps3 = pointsOf(points2, env, c4.test, void 0).filter((p) => p.throughput.n >= MIN_REPLICATES_TO_DECIDE && p.throughput.mean > 0);
+    if (ps3.length === 0) {
+      parts.push(untestable(env, [env], `${env}: no point with at least ${MIN_REPLICATES_TO_DECIDE} replicates`));
       continue;
     }
-    const ratio = after.throughput.mean / before.throughput.mean;
-    const hb = before.throughput.ciHalfWidth;
-    const ha = after.throughput.ciHalfWidth;
-    const half = hb === null || ha === null || !(after.throughput.mean > 0) ? null : ratio * Math.hypot(hb / before.throughput.mean, ha / after.throughput.mean);
-    const drop = 1 - ratio;
-    let v = "inconclusive";
-    if (half !== null) v = drop - half >= c4.minimumDrop ? "supported" : drop + half < c4.minimumDrop ? "refuted" : "inconclusive";
-    verdicts.push(v);
-    parts.push(`${env}: ${before.value} B ${fmt(before.throughput.mean)} -> ${after.value} B ${fmt(after.throughput.mean)} x 10^6 bits/s, a drop of ${fmt(drop * 100, 1)}%${half === null ? " (too few replicates for an interval)" : ` +- ${fmt(half * 100, 1)}%`} (${v})`);
+    const relVar = (p) => (stdev(p.samples) / p.throughput.mean) ** 2;
+    const df = ps3.reduce((s2, p) => s2 + p.throughput.n - 1, 0);
+    const pooled = ps3.reduce((s2, p) => s2 + (p.throughput.n - 1) * relVar(p), 0) / df;
+    const x4 = df * pooled / tau7 ** 2;
+    const upper = Math.sqrt(df * pooled / chiSquareQuantile(1 - ctx.alpha, df));
+    const worst = ps3.reduce((w2, p) => relVar(p) > relVar(w2) ? p : w2, ps3[0]);
+    parts.push({
+      label: `${env} pooled`,
+      environments: [env],
+      pSupport: chiSquareCdf(x4, df),
+      pRefute: 1 - chiSquareCdf(x4, df),
+      text: `${env}: replicate standard deviation ${fmt(Math.sqrt(pooled) * 100)}% of the mean pooled over ${ps3.length} points (${df} df; ${fmt((1 - ctx.alpha) * 100, 0)}% upper bound ${fmt(upper * 100)}%), largest ${fmt(Math.sqrt(relVar(worst)) * 100)}% at ${worst.value} B (${worst.series}); negligible means at most ${fmt(tau7 * 100, 1)}%`
+    });
+    for (const p of ps3) {
+      const k2 = p.throughput.n - 1;
+      parts.push({ label: `${env} at ${p.value} B (${p.series})`, environments: [env], onlyRefutes: true, pSupport: null, pRefute: 1 - chiSquareCdf(k2 * relVar(p) / tau7 ** 2, k2), text: `${env} at ${p.value} B (${p.series}): ${fmt(Math.sqrt(relVar(p)) * 100)}%` });
+    }
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: "None of the environments was measured." };
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. A sharp drop is at least ${c4.minimumDrop * 100}%.` };
+  return parts;
 }
-function judgedSide(run4) {
-  return { label: run4.label, manifest: run4.manifest, records: run4.records, verdicts: judgeClaims({ manifest: run4.manifest, records: run4.records }) };
+function judgeParts(c4, points2, present, ctx) {
+  switch (c4.kind) {
+    case "compare":
+      return judgeCompare(c4, points2, present, ctx);
+    case "every-point":
+      return judgeEveryPoint(c4, points2, present, ctx);
+    case "step":
+      return judgeStep(c4, points2, present, ctx);
+    case "rise":
+      return judgeRise(c4, points2, present, ctx);
+    case "unstable":
+      return judgeUnstable(c4, points2, present, ctx);
+    case "converge":
+      return judgeConverge(c4, points2, present, ctx);
+    case "equivalent":
+      return judgeEquivalent(c4, points2, present, ctx);
+    case "fades":
+      return judgeFades(c4, points2, present, ctx);
+    case "replicates-agree":
+      return judgeReplicates(c4, points2, present, ctx);
+  }
+}
+var fraction2 = (v) => show2(FRACTION, v);
+function describeRule(c4, alpha) {
+  const holm = `One-sided tests at alpha ${alpha} with Holm's correction across the claim's parts: supported when every part is shown to hold, refuted when any part is shown to fail, otherwise inconclusive.`;
+  const series2 = "series" in c4 && c4.series !== void 0 ? ` of series ${c4.series}` : "";
+  switch (c4.kind) {
+    case "compare":
+      return `For each pair, the mean over the shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the difference in ${c4.metric === "relativeThroughput" ? "throughput relative to native (Fig. 5 averages ratios)" : c4.metric === "okRate" ? "okay rate (messages received / sent, pooled over replicates)" : "throughput"}, paired over points (t, k - 1 df); a pair holds when the mean is shown to be ${intervalText(c4.difference, METRIC_UNIT[c4.metric])}, fails when shown to be outside that. ${holm}`;
+    case "every-point":
+      return `At every shared point${series2} of each part's range, the difference over replicates (paired by replicate when both have the same replicates, else Welch) must be ${intervalText(c4.difference, MBIT)}; one point clearly outside refutes. ${holm}`;
+    case "step":
+      return `Each step (${c4.steps.map((s2) => `${s2.from}->${s2.to} B of ${s2.series}`).join(", ")}) per environment: the fall 1 - after/before from the log ratio over replicates (paired by replicate when possible), holding when the fall is ${intervalText(c4.fall, FRACTION)}. ${holm}`;
+    case "rise":
+      return `Per environment and series, over ${c4.range[0]}-${c4.range[1]} B: the last point above the first by ${intervalText(c4.rise, FRACTION)} (log ratio over replicates), and no step from one point to the next falling by more than ${fraction2(c4.maximumStepFall)} (each step must be shown not to). ${holm}`;
+    case "unstable":
+      return `Instability as a variance comparison with ${c4.baseline}: each replicate's relative deviation from a non-decreasing (isotonic) fit of its series over ${c4.range[0]}-${c4.range[1]} B, then Levene's test in the Brown-Forsythe form (absolute deviations from the median) with Welch's t, one-sided: supported when ${c4.environment}'s mean deviation is above ${fmt(c4.spreadRatio)} x ${c4.baseline}'s, refuted when below, at alpha ${alpha}.`;
+    case "converge":
+      return `Per environment against ${c4.baseline} (log ratio over replicates at each point): a deviation beyond +-${fraction2(c4.tolerance)} must first be shown somewhere in ${c4.diverge[0]}-${c4.diverge[1]} B (Holm across those points), else inconclusive (nothing to converge from); then the worst point in ${c4.converge[0]}-${c4.converge[1]} B decides: every point within +-${fraction2(c4.tolerance)} by two one-sided tests holds, any point clearly outside fails. ${holm}`;
+    case "equivalent":
+      return `Every pair: the mean over shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the ${"relative" in c4.margin ? `relative difference (a/b - 1) in ${c4.metric}` : `difference in ${c4.metric}`}, by two one-sided tests (TOST) against +-${"relative" in c4.margin ? fraction2(c4.margin.relative) : show2(METRIC_UNIT[c4.metric], c4.margin.absolute)}: alike when shown inside, not alike when shown outside. ${holm}`;
+    case "fades":
+      return `Per pair: an advantage of ${c4.above} in ${c4.inside[0]}-${c4.inside[1]} B must be shown first (mean per-point gap above 0), else inconclusive; it has faded when the mean gap in ${c4.outside[0]}-${c4.outside[1]} B is below ${fraction2(1 - c4.fade)} of the inside gap (Welch over the per-point gaps). ${holm}`;
+    case "replicates-agree":
+      return `Per environment, the replicate standard deviation as a fraction of each point's mean: pooled over its points (chi-square) it must be shown below ${fraction2(c4.maximumSpread)}; any point, or the pool, shown above it refutes. ${holm}`;
+  }
+}
+
+// actions/lib/analyse/claims/judge.ts
+var TCG_QUALIFIER = "TCG, not KVM";
+function tcgEnvironments(input2) {
+  return Object.entries(input2.manifest?.environmentDescriptions ?? {}).filter(([, d]) => d?.accelerator === "tcg").map(([e3]) => e3).sort();
+}
+function testbedCondition(input2) {
+  const link3 = input2.manifest?.link;
+  if (!link3) return "link not recorded";
+  if (link3.kind === "external") return `a real runner pair (server ${link3.serverAddress}; ${link3.shaping})`;
+  const rate = link3.rateMbit ? `${link3.rateMbit} Mbit/s shaped veth` : "unshaped veth";
+  const delay = Object.entries(link3).find(([k2, v]) => /delay/i.test(k2) && v !== null && v !== void 0 && v !== "" && v !== 0);
+  return `embedded testbed (${rate}, ${delay ? `delay ${delay[0]} ${String(delay[1])}` : "no delay line"})`;
+}
+function acceleratorCondition(input2, environments2) {
+  const described2 = input2.manifest?.environmentDescriptions;
+  if (!described2) return "accelerators not recorded";
+  const said = environments2.flatMap((e3) => {
+    const d = described2[e3];
+    if (!d) return [`${e3} not measured`];
+    return d.accelerator === "none" ? [] : [`${e3} on ${d.accelerator === "tcg" ? "TCG (software emulation)" : "KVM"}`];
+  });
+  return said.length === 0 ? "no guest (no accelerator)" : said.join(", ");
+}
+function claimConditions(input2, claim2) {
+  return `${testbedCondition(input2)}; ${acceleratorCondition(input2, claimEnvironments(claim2))}`;
+}
+var MAX_LISTED_REFUTING = 5;
+function decide(parts, alpha, tcg) {
+  if (parts.length === 0) return { verdict: "inconclusive", evidence: "Nothing to compare: none of the claim's comparisons has its environments in this run.", parts: [] };
+  const index6 = (pick4, include) => {
+    const list2 = parts.map((p, i) => ({ i, p: include(p) ? pick4(p) : null })).filter((x4) => x4.p !== null);
+    const adjusted = holmAdjust(list2.map((x4) => x4.p));
+    return new Map(list2.map((x4, k2) => [x4.i, adjusted[k2]]));
+  };
+  const support = index6((p) => p.pSupport, (p) => !p.onlyRefutes);
+  const refute = index6((p) => p.pRefute, () => true);
+  const outcome = parts.map((p, i) => {
+    const s2 = support.get(i);
+    const r = refute.get(i);
+    if (r !== void 0 && r < alpha) return { kind: "fails", p: r, pair: null };
+    if (s2 !== void 0 && s2 < alpha) return { kind: "holds", p: s2, pair: null };
+    return { kind: p.note ? "untested" : "undecided", p: null, pair: [s2, r] };
+  });
+  const mustHold = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p }) => !p.onlyRefutes);
+  let verdict = "inconclusive";
+  if (outcome.some((o) => o.kind === "fails")) verdict = "refuted";
+  else if (mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "holds")) verdict = "supported";
+  const shown = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p, o }) => !p.onlyRefutes || o.kind === "fails");
+  const refutingOnly = shown.filter(({ p }) => p.onlyRefutes);
+  const hidden = refutingOnly.slice(MAX_LISTED_REFUTING);
+  const lines = shown.filter((x4) => !hidden.includes(x4)).map(({ p, o }) => {
+    const tag = p.environments.some((e3) => tcg.has(e3)) ? "TCG: not judged" : o.kind === "untested" ? "cannot be tested" : o.kind === "undecided" ? `undecided: Holm p ${o.pair[0] === void 0 ? "-" : fmtP(o.pair[0])} that it holds, ${o.pair[1] === void 0 ? "-" : fmtP(o.pair[1])} that it fails` : `${o.kind}, Holm p ${fmtP(o.p)}`;
+    return `${p.text} (${tag})`;
+  });
+  if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
+  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i].kind, tcg: p.environments.some((e3) => tcg.has(e3)) }));
+  return { verdict, evidence: `${lines.join(". ")}.`, parts: partOutcomes };
+}
+function judgeClaims(input2, claimsFile) {
+  const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
+  const present = new Set(environmentsOf(points2));
+  const tcg = new Set(tcgEnvironments(input2).filter((e3) => present.has(e3)));
+  const ctx = { alpha: claimsFile.alpha, level: 1 - claimsFile.alpha };
+  return claimsFile.claims.map((claim2) => {
+    const needs = claimEnvironments(claim2);
+    const missing = needs.filter((e3) => !present.has(e3));
+    const emulated = needs.filter((e3) => tcg.has(e3));
+    const decided = decide(judgeParts(claim2, points2, present, ctx), claimsFile.alpha, tcg);
+    let { verdict, evidence } = decided;
+    let qualifier = null;
+    if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
+    if (emulated.length > 0) {
+      verdict = "inconclusive";
+      qualifier = TCG_QUALIFIER;
+      evidence = `${emulated.join(" and ")} ran under TCG (QEMU's software emulation), not KVM: the claim is about KVM, so it is not judged. ${evidence}`;
+    }
+    const why = (e3) => input2.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input2.manifest.environmentErrors[e3]})` : e3;
+    if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`;
+    return {
+      id: claim2.id,
+      text: claim2.text,
+      section: claim2.section,
+      kind: claim2.kind,
+      verdict,
+      qualifier,
+      evidence,
+      judged: describeRule(claim2, claimsFile.alpha),
+      conditions: claimConditions(input2, claim2),
+      missing,
+      note: claim2.note ?? null,
+      contradicts: claim2.contradicts ?? [],
+      parts: decided.parts
+    };
+  });
+}
+function judgedSide(run4, claimsFile) {
+  return { label: run4.label, manifest: run4.manifest, records: run4.records, verdicts: judgeClaims({ manifest: run4.manifest, records: run4.records }, claimsFile) };
 }
 
 // actions/lib/diff/format.ts
-var PARAMETER_FLAG = { sendSocketSize: "-s", messageSize: "-m" };
-function flag(parameter) {
-  return PARAMETER_FLAG[parameter] ?? parameter;
-}
+var flag2 = parameterFlag;
 function num(v, digits = 2) {
   return v === null || !Number.isFinite(v) ? "-" : v.toFixed(digits);
 }
@@ -43883,7 +44721,7 @@ function rulesLine(d) {
   return `improved/regressed = a change of at least ${o.thresholdPercent}% that is significant at alpha ${o.alpha} (${test2}; fewer than 2 replicates: netperf's own confidence interval if recorded, else undecided)`;
 }
 function curveTitle(c4) {
-  return `${c4.environment} ${c4.test} ${c4.series} (${flag(c4.parameter)}, bytes)`;
+  return `${c4.environment} ${c4.test} ${c4.series} (${flag2(c4.parameter)}, bytes)`;
 }
 function curveLine(c4) {
   const parts = [`${c4.commonPoints} common point${c4.commonPoints === 1 ? "" : "s"}`];
@@ -43904,10 +44742,10 @@ function summaryLine(d) {
   return `${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided (${s2.significant} significant); ${s2.added} added, ${s2.removed} removed`;
 }
 function largestLines(d) {
-  return d.summary.largest.map((l) => `${l.environment} ${l.test} ${flag(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`);
+  return d.summary.largest.map((l) => `${l.environment} ${l.test} ${flag2(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`);
 }
 function oneSidedLine(p) {
-  return `${p.environment} ${p.test} ${p.series} ${flag(p.parameter)} ${p.value}: ${side(p.stats)}`;
+  return `${p.environment} ${p.test} ${p.series} ${flag2(p.parameter)} ${p.value}: ${side(p.stats)}`;
 }
 function table(header, rows, indent = "  ", numericFirst = true) {
   const widths = header.map((h2, i) => Math.max(h2.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -43934,7 +44772,7 @@ function formatDiffText(d) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
     out.push("");
     out.push(curveTitle(c4));
-    if (rows.length > 0) out.push(...table([flag(c4.parameter), "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map(pointRow)));
+    if (rows.length > 0) out.push(...table([flag2(c4.parameter), "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map(pointRow)));
     out.push(`  ${curveLine(c4)}`);
   }
   if (d.added.length) {
@@ -43988,7 +44826,7 @@ function formatDiffMarkdown(d) {
     const headline = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
     out.push(`<details${changed ? " open" : ""}><summary>${md(headline)}</summary>`, "");
     if (rows.length) {
-      out.push(...mdTable([`${flag(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
+      out.push(...mdTable([`${flag2(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
         const r = pointRow(p);
         return [...r.slice(0, 6).map(md), VERDICT_MARK[p.classification]];
       }), true));
@@ -44018,7 +44856,8 @@ function formatDiff(d, format5) {
 // actions/lib/report/charts/style.ts
 var PARAMETER_AXIS_TITLE = {
   sendSocketSize: "Send socket size requested, -s (bytes)",
-  messageSize: "UDP message size, -m (bytes)"
+  messageSize: "UDP message size, -m (bytes)",
+  requestSize: "UDP datagram size requested, -r (bytes)"
 };
 var ENVIRONMENT_STYLE = {
   native: { title: "Native Linux", color: "#000000", shape: "circle", dash: [] },
@@ -44026,8 +44865,10 @@ var ENVIRONMENT_STYLE = {
   kvm: { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] },
   osv: { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }
 };
-function environmentTitle(name) {
-  return ENVIRONMENT_STYLE[name]?.title ?? name;
+var TCG_TITLE = { kvm: "Linux on QEMU (TCG)", osv: "OSv on QEMU (TCG)" };
+function environmentTitle(name2, accelerator) {
+  if (accelerator === "tcg") return TCG_TITLE[name2] ?? `${ENVIRONMENT_STYLE[name2]?.title ?? name2} (TCG)`;
+  return ENVIRONMENT_STYLE[name2]?.title ?? name2;
 }
 var CHART_CONFIG = {
   font: "DejaVu Sans, Helvetica, Arial, sans-serif",
@@ -44048,12 +44889,12 @@ function round(v) {
 function runName(diff, which4) {
   return which4 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
 }
-function row(diff, side2, series, x4, s2, change2, verdict) {
+function row(diff, side2, series2, x4, s2, change2, verdict) {
   if (s2.n === 0 || s2.mean === null) return null;
-  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series, x: x4, mean: round(s2.mean), low: round(Math.max(0, s2.ciLow ?? s2.mean)), high: round(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round(s2.mean), low: round(Math.max(0, s2.ciLow ?? s2.mean)), high: round(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
 }
-function overlayRows(diff, environment, test2) {
-  const mine = (xs) => xs.filter((p) => p.environment === environment && p.test === test2);
+function overlayRows(diff, environment2, test2) {
+  const mine = (xs) => xs.filter((p) => p.environment === environment2 && p.test === test2);
   const rows = [];
   for (const p of mine(diff.points)) {
     const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
@@ -44063,12 +44904,12 @@ function overlayRows(diff, environment, test2) {
   for (const p of mine(diff.added)) rows.push(row(diff, "B", p.series, p.value, p.stats, "n/a", "only in B"));
   return rows.filter((r) => r !== null).sort((x4, y4) => x4.side.localeCompare(y4.side) || x4.series.localeCompare(y4.series) || x4.x - y4.x);
 }
-function diffOverlayChart(diff, environment, test2) {
-  const rows = overlayRows(diff, environment, test2);
+function diffOverlayChart(diff, environment2, test2) {
+  const rows = overlayRows(diff, environment2, test2);
   const a4 = runName(diff, "a");
   const b10 = runName(diff, "b");
-  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test2)?.parameter ?? "sendSocketSize";
-  const envColor = ENVIRONMENT_STYLE[environment]?.color ?? "#E69F00";
+  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment2 && p.test === test2)?.parameter ?? "sendSocketSize";
+  const envColor = ENVIRONMENT_STYLE[environment2]?.color ?? "#E69F00";
   const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
   const x4 = { field: "x", type: "quantitative", title: PARAMETER_AXIS_TITLE[parameter] ?? parameter };
   const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
@@ -44077,7 +44918,7 @@ function diffOverlayChart(diff, environment, test2) {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: `${environmentTitle(environment)}, ${test2}: A vs B`,
+      text: `${environmentTitle(environment2)}, ${test2}: A vs B`,
       subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"]
     },
     width: 560,
@@ -44127,16 +44968,16 @@ function diffGroups(diff) {
   const seen = /* @__PURE__ */ new Set();
   const out = [];
   for (const c4 of diff.curves) {
-    const key3 = `${c4.environment}|${c4.test}`;
-    if (seen.has(key3)) continue;
-    seen.add(key3);
+    const key2 = `${c4.environment}|${c4.test}`;
+    if (seen.has(key2)) continue;
+    seen.add(key2);
     const sides = new Set(overlayRows(diff, c4.environment, c4.test).map((r) => r.side));
     if (sides.size < 2) {
       out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
       continue;
     }
-    const id2 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
-    const chart = { id: id2, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
+    const id3 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
+    const chart = { id: id3, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
     out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
   }
   return out;
@@ -44149,10 +44990,10 @@ function groupCharts(groups) {
 }
 
 // node_modules/vega-util/build/accessor.js
-function accessor(fn, fields, name) {
+function accessor(fn, fields, name2) {
   return Object.assign(fn, {
     fields: fields || [],
-    fname: name
+    fname: name2
   });
 }
 function accessorName(fn) {
@@ -44245,14 +45086,14 @@ function splitAccessPath(p) {
 }
 
 // node_modules/vega-util/build/field.js
-function field(field3, name, opt) {
+function field(field3, name2, opt) {
   const path5 = splitAccessPath(field3);
   const fieldName = path5.length === 1 ? path5[0] : field3;
-  return accessor((opt && opt.get || getter)(path5), [fieldName], name || fieldName);
+  return accessor((opt && opt.get || getter)(path5), [fieldName], name2 || fieldName);
 }
 
 // node_modules/vega-util/build/accessors.js
-var id = field("id");
+var id2 = field("id");
 var identity = accessor((_) => _, [], "identity");
 var zero = accessor(() => 0, [], "zero");
 var one = accessor(() => 1, [], "one");
@@ -44261,7 +45102,7 @@ var falsy = accessor(() => false, [], "false");
 
 // node_modules/vega-util/build/interpreter.js
 var DisallowedObjectProperties = /* @__PURE__ */ new Set([
-  ...Object.getOwnPropertyNames(Object.prototype).filter((name) => typeof Object.prototype[name] === "function"),
+  ...Object.getOwnPropertyNames(Object.prototype).filter((name2) => typeof Object.prototype[name2] === "function"),
   "__proto__",
   "then"
 ]);
@@ -44319,28 +45160,28 @@ function isObject2(_) {
 }
 
 // node_modules/vega-util/build/mergeConfig.js
-var isLegalKey = (key3) => key3 !== "__proto__" && key3 !== "constructor" && key3 !== "prototype";
+var isLegalKey = (key2) => key2 !== "__proto__" && key2 !== "constructor" && key2 !== "prototype";
 function mergeConfig(...configs) {
   return configs.reduce((out, source4) => {
-    for (const key3 in source4) {
-      if (key3 === "signals") {
+    for (const key2 in source4) {
+      if (key2 === "signals") {
         out.signals = mergeNamed(out.signals, source4.signals);
       } else {
-        const r = key3 === "legend" ? { layout: 1 } : key3 === "style" ? true : null;
-        writeConfig(out, key3, source4[key3], r);
+        const r = key2 === "legend" ? { layout: 1 } : key2 === "style" ? true : null;
+        writeConfig(out, key2, source4[key2], r);
       }
     }
     return out;
   }, {});
 }
-function writeConfig(output4, key3, value4, recurse2) {
-  if (!isLegalKey(key3))
+function writeConfig(output4, key2, value4, recurse2) {
+  if (!isLegalKey(key2))
     return;
   const out = output4;
   let k2, o;
   if (isObject2(value4) && !isArray(value4)) {
     const valueObj = value4;
-    o = isObject2(out[key3]) ? out[key3] : out[key3] = {};
+    o = isObject2(out[key2]) ? out[key2] : out[key2] = {};
     for (k2 in valueObj) {
       if (recurse2 && (recurse2 === true || recurse2[k2])) {
         writeConfig(o, k2, valueObj[k2]);
@@ -44349,7 +45190,7 @@ function writeConfig(output4, key3, value4, recurse2) {
       }
     }
   } else {
-    out[key3] = value4;
+    out[key2] = value4;
   }
 }
 function mergeNamed(a4, b10) {
@@ -44450,8 +45291,8 @@ function array_default(_) {
 }
 
 // node_modules/vega-util/build/clampRange.js
-function clampRange(range6, min4, max4) {
-  let lo = range6[0], hi = range6[1], span;
+function clampRange(range7, min4, max4) {
+  let lo = range7[0], hi = range7[1], span;
   if (hi < lo) {
     span = hi;
     hi = lo;
@@ -44637,31 +45478,31 @@ function hasOwnProperty(object3, property2) {
 var NULL = {};
 function fastmap(input2) {
   let obj = {}, test2;
-  function has2(key3) {
-    return hasOwnProperty(obj, key3) && obj[key3] !== NULL;
+  function has2(key2) {
+    return hasOwnProperty(obj, key2) && obj[key2] !== NULL;
   }
   const map4 = {
     size: 0,
     empty: 0,
     object: obj,
     has: has2,
-    get(key3) {
-      return has2(key3) ? obj[key3] : void 0;
+    get(key2) {
+      return has2(key2) ? obj[key2] : void 0;
     },
-    set(key3, value4) {
-      if (!has2(key3)) {
+    set(key2, value4) {
+      if (!has2(key2)) {
         ++map4.size;
-        if (obj[key3] === NULL)
+        if (obj[key2] === NULL)
           --map4.empty;
       }
-      obj[key3] = value4;
+      obj[key2] = value4;
       return this;
     },
-    delete(key3) {
-      if (has2(key3)) {
+    delete(key2) {
+      if (has2(key2)) {
         --map4.size;
         ++map4.empty;
-        obj[key3] = NULL;
+        obj[key2] = NULL;
       }
       return this;
     },
@@ -44680,32 +45521,32 @@ function fastmap(input2) {
     },
     clean() {
       const next = {};
-      let size = 0;
-      for (const key3 in obj) {
-        const value4 = obj[key3];
+      let size2 = 0;
+      for (const key2 in obj) {
+        const value4 = obj[key2];
         if (value4 !== NULL && (!test2 || !test2(value4))) {
-          next[key3] = value4;
-          ++size;
+          next[key2] = value4;
+          ++size2;
         }
       }
-      map4.size = size;
+      map4.size = size2;
       map4.empty = 0;
       map4.object = obj = next;
     }
   };
   if (input2)
-    Object.keys(input2).forEach((key3) => {
-      map4.set(key3, input2[key3]);
+    Object.keys(input2).forEach((key2) => {
+      map4.set(key2, input2[key2]);
     });
   return map4;
 }
 
 // node_modules/vega-util/build/flush.js
-function flush_default(range6, value4, threshold2, left, right, center2) {
+function flush_default(range7, value4, threshold2, left, right, center2) {
   if (!threshold2 && threshold2 !== 0)
     return center2;
   const t = +threshold2;
-  let a4 = range6[0], b10 = peek(range6), l;
+  let a4 = range7[0], b10 = peek(range7), l;
   if (b10 === void 0)
     return center2;
   if (b10 < a4) {
@@ -44731,8 +45572,8 @@ function inherits_default(child, parent, members2) {
 }
 
 // node_modules/vega-util/build/inrange.js
-function inrange(value4, range6, left, right) {
-  let r0 = range6[0], r1 = range6[range6.length - 1], t;
+function inrange(value4, range7, left, right) {
+  let r0 = range7[0], r1 = range7[range7.length - 1], t;
   if (r0 > r1) {
     t = r0;
     r0 = r1;
@@ -44774,7 +45615,7 @@ function isString(_) {
 }
 
 // node_modules/vega-util/build/key.js
-function key2(fields, flat, opt) {
+function key(fields, flat, opt) {
   const processedFields = fields ? flat ? array_default(fields).map((f) => f.replace(/\\(.)/g, "$1")) : array_default(fields) : void 0;
   const len = processedFields?.length, gen = opt && opt.get || getter, map4 = (f) => gen(flat ? [f] : splitAccessPath(f));
   let fn;
@@ -44811,26 +45652,26 @@ function lerp_default(array9, frac) {
 var DEFAULT_MAX_SIZE = 1e4;
 function lruCache_default(maxsize) {
   maxsize = +maxsize || DEFAULT_MAX_SIZE;
-  let curr, prev, size;
+  let curr, prev, size2;
   const clear2 = () => {
     curr = {};
     prev = {};
-    size = 0;
+    size2 = 0;
   };
-  const update3 = (key3, value4) => {
-    if (++size > maxsize) {
+  const update3 = (key2, value4) => {
+    if (++size2 > maxsize) {
       prev = curr;
       curr = {};
-      size = 1;
+      size2 = 1;
     }
-    return curr[key3] = value4;
+    return curr[key2] = value4;
   };
   clear2();
   return {
     clear: clear2,
-    has: (key3) => hasOwnProperty(curr, key3) || hasOwnProperty(prev, key3),
-    get: (key3) => hasOwnProperty(curr, key3) ? curr[key3] : hasOwnProperty(prev, key3) ? update3(key3, prev[key3]) : void 0,
-    set: (key3, value4) => hasOwnProperty(curr, key3) ? curr[key3] = value4 : update3(key3, value4)
+    has: (key2) => hasOwnProperty(curr, key2) || hasOwnProperty(prev, key2),
+    get: (key2) => hasOwnProperty(curr, key2) ? curr[key2] : hasOwnProperty(prev, key2) ? update3(key2, prev[key2]) : void 0,
+    set: (key2, value4) => hasOwnProperty(curr, key2) ? curr[key2] = value4 : update3(key2, value4)
   };
 }
 
@@ -45035,7 +45876,7 @@ __export(vega_module_exports, {
   formatLocale: () => numberFormatDefaultLocale,
   formats: () => formats,
   hasOwnProperty: () => hasOwnProperty,
-  id: () => id,
+  id: () => id2,
   identity: () => identity,
   inferType: () => inferType,
   inferTypes: () => inferTypes,
@@ -45061,7 +45902,7 @@ __export(vega_module_exports, {
   isString: () => isString,
   isTuple: () => isTuple,
   isoweek: () => isoweek,
-  key: () => key2,
+  key: () => key,
   lerp: () => lerp_default,
   lineHeight: () => lineHeight,
   loader: () => loader,
@@ -45189,8 +46030,8 @@ var QUOTE = 34;
 var NEWLINE = 10;
 var RETURN = 13;
 function objectConverter(columns) {
-  return new Function("d", "return {" + columns.map(function(name, i) {
-    return JSON.stringify(name) + ": d[" + i + '] || ""';
+  return new Function("d", "return {" + columns.map(function(name2, i) {
+    return JSON.stringify(name2) + ": d[" + i + '] || ""';
   }).join(",") + "}");
 }
 function customConverter(columns, f) {
@@ -45223,41 +46064,41 @@ function formatDate(date7) {
 }
 function dsv(delimiter) {
   var reFormat = new RegExp('["' + delimiter + "\n\r]"), DELIMITER = delimiter.charCodeAt(0);
-  function parse9(text4, f) {
-    var convert, columns, rows = parseRows(text4, function(row2, i) {
+  function parse9(text5, f) {
+    var convert, columns, rows = parseRows(text5, function(row2, i) {
       if (convert) return convert(row2, i - 1);
       columns = row2, convert = f ? customConverter(row2, f) : objectConverter(row2);
     });
     rows.columns = columns || [];
     return rows;
   }
-  function parseRows(text4, f) {
-    var rows = [], N = text4.length, I = 0, n = 0, t, eof = N <= 0, eol = false;
-    if (text4.charCodeAt(N - 1) === NEWLINE) --N;
-    if (text4.charCodeAt(N - 1) === RETURN) --N;
+  function parseRows(text5, f) {
+    var rows = [], N = text5.length, I = 0, n = 0, t, eof = N <= 0, eol = false;
+    if (text5.charCodeAt(N - 1) === NEWLINE) --N;
+    if (text5.charCodeAt(N - 1) === RETURN) --N;
     function token() {
       if (eof) return EOF;
       if (eol) return eol = false, EOL5;
       var i, j = I, c4;
-      if (text4.charCodeAt(j) === QUOTE) {
-        while (I++ < N && text4.charCodeAt(I) !== QUOTE || text4.charCodeAt(++I) === QUOTE) ;
+      if (text5.charCodeAt(j) === QUOTE) {
+        while (I++ < N && text5.charCodeAt(I) !== QUOTE || text5.charCodeAt(++I) === QUOTE) ;
         if ((i = I) >= N) eof = true;
-        else if ((c4 = text4.charCodeAt(I++)) === NEWLINE) eol = true;
+        else if ((c4 = text5.charCodeAt(I++)) === NEWLINE) eol = true;
         else if (c4 === RETURN) {
           eol = true;
-          if (text4.charCodeAt(I) === NEWLINE) ++I;
+          if (text5.charCodeAt(I) === NEWLINE) ++I;
         }
-        return text4.slice(j + 1, i - 1).replace(/""/g, '"');
+        return text5.slice(j + 1, i - 1).replace(/""/g, '"');
       }
       while (I < N) {
-        if ((c4 = text4.charCodeAt(i = I++)) === NEWLINE) eol = true;
+        if ((c4 = text5.charCodeAt(i = I++)) === NEWLINE) eol = true;
         else if (c4 === RETURN) {
           eol = true;
-          if (text4.charCodeAt(I) === NEWLINE) ++I;
+          if (text5.charCodeAt(I) === NEWLINE) ++I;
         } else if (c4 !== DELIMITER) continue;
-        return text4.slice(j, i);
+        return text5.slice(j, i);
       }
-      return eof = true, text4.slice(j, N);
+      return eof = true, text5.slice(j, N);
     }
     while ((t = token()) !== EOF) {
       var row2 = [];
@@ -45550,39 +46391,39 @@ var Adder = class {
   }
 };
 var InternMap = class extends Map {
-  constructor(entries2, key3 = keyof2) {
+  constructor(entries2, key2 = keyof2) {
     super();
-    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key3 } });
-    if (entries2 != null) for (const [key4, value4] of entries2) this.set(key4, value4);
+    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key2 } });
+    if (entries2 != null) for (const [key3, value4] of entries2) this.set(key3, value4);
   }
-  get(key3) {
-    return super.get(intern_get(this, key3));
+  get(key2) {
+    return super.get(intern_get(this, key2));
   }
-  has(key3) {
-    return super.has(intern_get(this, key3));
+  has(key2) {
+    return super.has(intern_get(this, key2));
   }
-  set(key3, value4) {
-    return super.set(intern_set(this, key3), value4);
+  set(key2, value4) {
+    return super.set(intern_set(this, key2), value4);
   }
-  delete(key3) {
-    return super.delete(intern_delete(this, key3));
+  delete(key2) {
+    return super.delete(intern_delete(this, key2));
   }
 };
 function intern_get({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  return _intern.has(key3) ? _intern.get(key3) : value4;
+  const key2 = _key(value4);
+  return _intern.has(key2) ? _intern.get(key2) : value4;
 }
 function intern_set({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  if (_intern.has(key3)) return _intern.get(key3);
-  _intern.set(key3, value4);
+  const key2 = _key(value4);
+  if (_intern.has(key2)) return _intern.get(key2);
+  _intern.set(key2, value4);
   return value4;
 }
 function intern_delete({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  if (_intern.has(key3)) {
-    value4 = _intern.get(key3);
-    _intern.delete(key3);
+  const key2 = _key(value4);
+  if (_intern.has(key2)) {
+    value4 = _intern.get(key2);
+    _intern.delete(key2);
   }
   return value4;
 }
@@ -45590,7 +46431,7 @@ function keyof2(value4) {
   return value4 !== null && typeof value4 === "object" ? value4.valueOf() : value4;
 }
 function permute(source4, keys4) {
-  return Array.from(keys4, (key3) => source4[key3]);
+  return Array.from(keys4, (key2) => source4[key2]);
 }
 function compareDefined(compare4 = ascending2) {
   if (compare4 === ascending2) return ascendingDefined;
@@ -45763,7 +46604,7 @@ function mean2(values3, valueof) {
   }
   if (count2) return sum3 / count2;
 }
-function median2(values3, valueof) {
+function median3(values3, valueof) {
   return quantile(values3, 0.5, valueof);
 }
 function* flatten(arrays) {
@@ -45774,13 +46615,13 @@ function* flatten(arrays) {
 function merge3(arrays) {
   return Array.from(flatten(arrays));
 }
-function range(start, stop2, step2) {
+function range2(start, stop2, step2) {
   start = +start, stop2 = +stop2, step2 = (n = arguments.length) < 2 ? (stop2 = start, start = 0, 1) : n < 3 ? 1 : +step2;
-  var i = -1, n = Math.max(0, Math.ceil((stop2 - start) / step2)) | 0, range6 = new Array(n);
+  var i = -1, n = Math.max(0, Math.ceil((stop2 - start) / step2)) | 0, range7 = new Array(n);
   while (++i < n) {
-    range6[i] = start + i * step2;
+    range7[i] = start + i * step2;
   }
-  return range6;
+  return range7;
 }
 var shuffle = shuffler(Math.random);
 function shuffler(random2) {
@@ -46030,34 +46871,34 @@ function precisionRound(step2, max4) {
 var t0 = /* @__PURE__ */ new Date();
 var t1 = /* @__PURE__ */ new Date();
 function timeInterval(floori, offseti, count2, field3) {
-  function interval3(date7) {
+  function interval4(date7) {
     return floori(date7 = arguments.length === 0 ? /* @__PURE__ */ new Date() : /* @__PURE__ */ new Date(+date7)), date7;
   }
-  interval3.floor = (date7) => {
+  interval4.floor = (date7) => {
     return floori(date7 = /* @__PURE__ */ new Date(+date7)), date7;
   };
-  interval3.ceil = (date7) => {
+  interval4.ceil = (date7) => {
     return floori(date7 = new Date(date7 - 1)), offseti(date7, 1), floori(date7), date7;
   };
-  interval3.round = (date7) => {
-    const d0 = interval3(date7), d1 = interval3.ceil(date7);
+  interval4.round = (date7) => {
+    const d0 = interval4(date7), d1 = interval4.ceil(date7);
     return date7 - d0 < d1 - date7 ? d0 : d1;
   };
-  interval3.offset = (date7, step2) => {
+  interval4.offset = (date7, step2) => {
     return offseti(date7 = /* @__PURE__ */ new Date(+date7), step2 == null ? 1 : Math.floor(step2)), date7;
   };
-  interval3.range = (start, stop2, step2) => {
-    const range6 = [];
-    start = interval3.ceil(start);
+  interval4.range = (start, stop2, step2) => {
+    const range7 = [];
+    start = interval4.ceil(start);
     step2 = step2 == null ? 1 : Math.floor(step2);
-    if (!(start < stop2) || !(step2 > 0)) return range6;
+    if (!(start < stop2) || !(step2 > 0)) return range7;
     let previous;
     do
-      range6.push(previous = /* @__PURE__ */ new Date(+start)), offseti(start, step2), floori(start);
+      range7.push(previous = /* @__PURE__ */ new Date(+start)), offseti(start, step2), floori(start);
     while (previous < start && start < stop2);
-    return range6;
+    return range7;
   };
-  interval3.filter = (test2) => {
+  interval4.filter = (test2) => {
     return timeInterval((date7) => {
       if (date7 >= date7) while (floori(date7), !test2(date7)) date7.setTime(date7 - 1);
     }, (date7, step2) => {
@@ -46074,17 +46915,17 @@ function timeInterval(floori, offseti, count2, field3) {
     });
   };
   if (count2) {
-    interval3.count = (start, end) => {
+    interval4.count = (start, end) => {
       t0.setTime(+start), t1.setTime(+end);
       floori(t0), floori(t1);
       return Math.floor(count2(t0, t1));
     };
-    interval3.every = (step2) => {
+    interval4.every = (step2) => {
       step2 = Math.floor(step2);
-      return !isFinite(step2) || !(step2 > 0) ? null : !(step2 > 1) ? interval3 : interval3.filter(field3 ? (d) => field3(d) % step2 === 0 : (d) => interval3.count(0, d) % step2 === 0);
+      return !isFinite(step2) || !(step2 > 0) ? null : !(step2 > 1) ? interval4 : interval4.filter(field3 ? (d) => field3(d) % step2 === 0 : (d) => interval4.count(0, d) % step2 === 0);
     };
   }
-  return interval3;
+  return interval4;
 }
 var millisecond = timeInterval(() => {
 }, (date7, step2) => {
@@ -46323,8 +47164,8 @@ function ticker(year, month, week2, day, hour, minute) {
   function ticks2(start, stop2, count2) {
     const reverse3 = stop2 < start;
     if (reverse3) [start, stop2] = [stop2, start];
-    const interval3 = count2 && typeof count2.range === "function" ? count2 : tickInterval(start, stop2, count2);
-    const ticks3 = interval3 ? interval3.range(start, +stop2 + 1) : [];
+    const interval4 = count2 && typeof count2.range === "function" ? count2 : tickInterval(start, stop2, count2);
+    const ticks3 = interval4 ? interval4.range(start, +stop2 + 1) : [];
     return reverse3 ? ticks3.reverse() : ticks3;
   }
   function tickInterval(start, stop2, count2) {
@@ -46392,12 +47233,12 @@ var defaultSpecifiers = {
 };
 function timeUnitSpecifier(units, specifiers) {
   const s2 = extend2({}, defaultSpecifiers, specifiers), u2 = timeUnits(units), n = u2.length;
-  let fmt2 = "", start = 0, end, key3;
+  let fmt2 = "", start = 0, end, key2;
   for (start = 0; start < n; ) {
     for (end = u2.length; end > start; --end) {
-      key3 = u2.slice(start, end).join("-");
-      if (s2[key3] != null) {
-        fmt2 += s2[key3];
+      key2 = u2.slice(start, end).join("-");
+      if (s2[key2] != null) {
+        fmt2 += s2[key2];
         start = end;
         break;
       }
@@ -46497,9 +47338,9 @@ function utcDate(y4, m3, d, H, M2, S, L) {
 var REFERENCE_YEAR = 2012;
 var ISOWEEK_REFERENCE_YEAR = 2015;
 function floor(units, step2, get6, inv, newDate2) {
-  const s2 = step2 || 1, b10 = peek(units), _ = (unit2, p, key3) => {
-    key3 = key3 || unit2;
-    return getUnit(get6[key3], inv[key3], unit2 === b10 && s2, p);
+  const s2 = step2 || 1, b10 = peek(units), _ = (unit2, p, key2) => {
+    key2 = key2 || unit2;
+    return getUnit(get6[key2], inv[key2], unit2 === b10 && s2, p);
   };
   const t = /* @__PURE__ */ new Date(), u2 = toSet(units), y4 = u2[YEAR] ? _(YEAR, null, u2[ISOWEEK] ? YEAR + ISOWEEK : YEAR) : constant_default(u2[ISOWEEK] ? ISOWEEK_REFERENCE_YEAR : REFERENCE_YEAR), m3 = u2[MONTH] ? _(MONTH) : u2[QUARTER] ? _(QUARTER) : zero, d = u2[WEEK] && u2[DAY] ? _(DAY, 1, WEEK + DAY) : u2[ISOWEEK] && u2[DAY] ? _(DAY, 1, ISOWEEK + DAY) : u2[WEEK] ? _(WEEK, 1) : u2[ISOWEEK] ? _(ISOWEEK, 1) : u2[DAY] ? _(DAY, 1) : u2[DATE] ? _(DATE, 1) : u2[DAYOFYEAR] ? _(DAYOFYEAR, 1) : one, H = u2[HOURS] ? _(HOURS) : zero, M2 = u2[MINUTES] ? _(MINUTES) : zero, S = u2[SECONDS] ? _(SECONDS) : zero, L = u2[MILLISECONDS] ? _(MILLISECONDS) : zero;
   return function(v) {
@@ -47063,7 +47904,7 @@ function formatRe(names) {
   return new RegExp("^(?:" + names.map(requote).join("|") + ")", "i");
 }
 function formatLookup(names) {
-  return new Map(names.map((name, i) => [name.toLowerCase(), i]));
+  return new Map(names.map((name2, i) => [name2.toLowerCase(), i]));
 }
 function parseWeekdayNumberSunday(d, string5, i) {
   var n = numberRe.exec(string5.slice(i, i + 1));
@@ -47423,12 +48264,12 @@ function numberFormatLocale(definition3) {
 function numberFormatDefaultLocale(definition3) {
   return arguments.length ? defaultNumberLocale = numberFormatLocale(definition3) : defaultNumberLocale;
 }
-function timeMultiFormat(format5, interval3, spec) {
+function timeMultiFormat(format5, interval4, spec) {
   spec = spec || {};
   if (!isObject2(spec)) {
     error63(`Invalid time multi-format specifier: ${spec}`);
   }
-  const second2 = interval3(SECONDS), minute = interval3(MINUTES), hour = interval3(HOURS), day = interval3(DATE), week2 = interval3(WEEK), month = interval3(MONTH), quarter2 = interval3(QUARTER), year = interval3(YEAR), L = format5(spec[MILLISECONDS] || ".%L"), S = format5(spec[SECONDS] || ":%S"), M2 = format5(spec[MINUTES] || "%I:%M"), H = format5(spec[HOURS] || "%I %p"), d = format5(spec[DATE] || spec[DAY] || "%a %d"), w2 = format5(spec[WEEK] || "%b %d"), m3 = format5(spec[MONTH] || "%B"), q = format5(spec[QUARTER] || "%B"), y4 = format5(spec[YEAR] || "%Y");
+  const second2 = interval4(SECONDS), minute = interval4(MINUTES), hour = interval4(HOURS), day = interval4(DATE), week2 = interval4(WEEK), month = interval4(MONTH), quarter2 = interval4(QUARTER), year = interval4(YEAR), L = format5(spec[MILLISECONDS] || ".%L"), S = format5(spec[SECONDS] || ":%S"), M2 = format5(spec[MINUTES] || "%I:%M"), H = format5(spec[HOURS] || "%I %p"), d = format5(spec[DATE] || spec[DAY] || "%a %d"), w2 = format5(spec[WEEK] || "%b %d"), m3 = format5(spec[MONTH] || "%B"), q = format5(spec[QUARTER] || "%B"), y4 = format5(spec[YEAR] || "%Y");
   return (date7) => (second2(date7) < date7 ? L : minute(date7) < date7 ? S : hour(date7) < date7 ? M2 : day(date7) < date7 ? H : month(date7) < date7 ? week2(date7) < date7 ? d : w2 : year(date7) < date7 ? quarter2(date7) < date7 ? m3 : q : y4)(date7);
 }
 function timeLocale(locale4) {
@@ -47647,12 +48488,12 @@ var format2 = {
   json: json2,
   topojson
 };
-function formats(name, reader) {
+function formats(name2, reader) {
   if (arguments.length > 1) {
-    format2[name] = reader;
+    format2[name2] = reader;
     return this;
   } else {
-    return hasOwnProperty(format2, name) ? format2[name] : null;
+    return hasOwnProperty(format2, name2) ? format2[name2] : null;
   }
 }
 function responseType(type3) {
@@ -47705,25 +48546,25 @@ var loader = loaderFactory(fs3);
 
 // node_modules/vega-dataflow/build/vega-dataflow.js
 function UniqueList(idFunc) {
-  const $2 = idFunc || identity, list = [], ids = {};
-  list.add = (_) => {
-    const id2 = $2(_);
-    if (!ids[id2]) {
-      ids[id2] = 1;
-      list.push(_);
+  const $2 = idFunc || identity, list2 = [], ids = {};
+  list2.add = (_) => {
+    const id3 = $2(_);
+    if (!ids[id3]) {
+      ids[id3] = 1;
+      list2.push(_);
     }
-    return list;
+    return list2;
   };
-  list.remove = (_) => {
-    const id2 = $2(_);
-    if (ids[id2]) {
-      ids[id2] = 0;
-      const idx = list.indexOf(_);
-      if (idx >= 0) list.splice(idx, 1);
+  list2.remove = (_) => {
+    const id3 = $2(_);
+    if (ids[id3]) {
+      ids[id3] = 0;
+      const idx = list2.indexOf(_);
+      if (idx >= 0) list2.splice(idx, 1);
     }
-    return list;
+    return list2;
   };
-  return list;
+  return list2;
 }
 async function asyncCallback(df, callback) {
   try {
@@ -47740,8 +48581,8 @@ function isTuple(t) {
 function tupleid(t) {
   return t[TUPLE_ID_KEY];
 }
-function setid(t, id2) {
-  t[TUPLE_ID_KEY] = id2;
+function setid(t, id3) {
+  t[TUPLE_ID_KEY] = id3;
   return t;
 }
 function ingest$1(datum2) {
@@ -47816,7 +48657,7 @@ function changeset() {
     },
     pulse(pulse2, tuples) {
       const cur = {}, out = {};
-      let i, n, m3, f, t, id2;
+      let i, n, m3, f, t, id3;
       for (i = 0, n = tuples.length; i < n; ++i) {
         cur[tupleid(tuples[i])] = 1;
       }
@@ -47832,9 +48673,9 @@ function changeset() {
       }
       for (i = 0, n = add6.length; i < n; ++i) {
         t = add6[i];
-        id2 = tupleid(t);
-        if (cur[id2]) {
-          cur[id2] = 1;
+        id3 = tupleid(t);
+        if (cur[id3]) {
+          cur[id3] = 1;
         } else {
           pulse2.add.push(ingest$1(add6[i]));
         }
@@ -47855,8 +48696,8 @@ function changeset() {
         m3 = mod[i];
         t = m3.tuple;
         f = m3.field;
-        id2 = cur[tupleid(t)];
-        if (id2 > 0) {
+        id3 = cur[tupleid(t)];
+        if (id3 > 0) {
           modify2(t, f, m3.value);
           pulse2.modifies(f);
         }
@@ -47874,7 +48715,7 @@ function changeset() {
       if (reflow2) {
         pulse2.mod = rem2.length || remp.length ? tuples.filter((t4) => cur[tupleid(t4)] > 0) : tuples.slice();
       } else {
-        for (id2 in out) pulse2.mod.push(out[id2]);
+        for (id3 in out) pulse2.mod.push(out[id3]);
       }
       if (clean || clean == null && (rem2.length || remp.length)) {
         pulse2.clean(true);
@@ -47902,17 +48743,17 @@ Parameters.prototype = {
    *   even if the value is unchanged.
    * @return {Parameters} - This parameter object.
    */
-  set(name, index6, value4, force) {
-    const o = this, v = o[name], mod = o[CACHE];
+  set(name2, index6, value4, force) {
+    const o = this, v = o[name2], mod = o[CACHE];
     if (index6 != null && index6 >= 0) {
       if (v[index6] !== value4 || force) {
         v[index6] = value4;
-        mod[index6 + ":" + name] = -1;
-        mod[name] = -1;
+        mod[index6 + ":" + name2] = -1;
+        mod[name2] = -1;
       }
     } else if (v !== value4 || force) {
-      o[name] = value4;
-      mod[name] = isArray(value4) ? 1 + value4.length : -1;
+      o[name2] = value4;
+      mod[name2] = isArray(value4) ? 1 + value4.length : -1;
     }
     return o;
   },
@@ -47926,20 +48767,20 @@ Parameters.prototype = {
    * @param {number} [index=undefined] - The parameter array index to test.
    * @return {boolean} - Returns true if a queried parameter was modified.
    */
-  modified(name, index6) {
+  modified(name2, index6) {
     const mod = this[CACHE];
     if (!arguments.length) {
       for (const k2 in mod) {
         if (mod[k2]) return true;
       }
       return false;
-    } else if (isArray(name)) {
-      for (let k2 = 0; k2 < name.length; ++k2) {
-        if (mod[name[k2]]) return true;
+    } else if (isArray(name2)) {
+      for (let k2 = 0; k2 < name2.length; ++k2) {
+        if (mod[name2[k2]]) return true;
       }
       return false;
     }
-    return index6 != null && index6 >= 0 ? index6 + 1 < mod[name] || !!mod[index6 + ":" + name] : !!mod[name];
+    return index6 != null && index6 >= 0 ? index6 + 1 < mod[name2] || !!mod[index6 + ":" + name2] : !!mod[name2];
   },
   /**
    * Clears the modification records. After calling this method,
@@ -47967,7 +48808,7 @@ function Operator(init2, update3, params2, react) {
   }
   if (params2) this.parameters(params2, react);
 }
-function flag2(bit) {
+function flag3(bit) {
   return function(state) {
     const f = this.flags;
     if (arguments.length === 0) return !!(f & bit);
@@ -47982,7 +48823,7 @@ Operator.prototype = {
    * @return {UniqueList}
    */
   targets() {
-    return this._targets || (this._targets = UniqueList(id));
+    return this._targets || (this._targets = UniqueList(id2));
   },
   /**
    * Sets the value of this operator.
@@ -48004,7 +48845,7 @@ Operator.prototype = {
    * will not be invoked. The skip flag is reset after every pulse, so calling
    * this method will affect processing of the next pulse only.
    */
-  skip: flag2(SKIP$1),
+  skip: flag3(SKIP$1),
   /**
    * Indicates that this operator's value has been modified on its most recent
    * pulse. Normally modification is checked via strict equality; however, in
@@ -48013,7 +48854,7 @@ Operator.prototype = {
    * set, the modification flag persists across pulses until unset. The flag can
    * be used with the last timestamp to test if a modification is recent.
    */
-  modified: flag2(MODIFIED),
+  modified: flag3(MODIFIED),
   /**
    * Sets the parameters for this operator. The parameter values are analyzed for
    * operator instances. If found, this operator will be added as a dependency
@@ -48034,8 +48875,8 @@ Operator.prototype = {
   parameters(params2, react, initonly) {
     react = react !== false;
     const argval = this._argval = this._argval || new Parameters(), argops = this._argops = this._argops || [], deps = [];
-    let name, value4, n, i;
-    const add6 = (name2, index6, value5) => {
+    let name2, value4, n, i;
+    const add6 = (name3, index6, value5) => {
       if (value5 instanceof Operator) {
         if (value5 !== this) {
           if (react) value5.targets().add(this);
@@ -48043,16 +48884,16 @@ Operator.prototype = {
         }
         argops.push({
           op: value5,
-          name: name2,
+          name: name3,
           index: index6
         });
       } else {
-        argval.set(name2, index6, value5);
+        argval.set(name3, index6, value5);
       }
     };
-    for (name in params2) {
-      value4 = params2[name];
-      if (name === PULSE) {
+    for (name2 in params2) {
+      value4 = params2[name2];
+      if (name2 === PULSE) {
         array_default(value4).forEach((op) => {
           if (!(op instanceof Operator)) {
             error63("Pulse parameters must be operator instances.");
@@ -48063,10 +48904,10 @@ Operator.prototype = {
         });
         this.source = value4;
       } else if (isArray(value4)) {
-        argval.set(name, -1, Array(n = value4.length));
-        for (i = 0; i < n; ++i) add6(name, i, value4[i]);
+        argval.set(name2, -1, Array(n = value4.length));
+        for (i = 0; i < n; ++i) add6(name2, i, value4[i]);
       } else {
-        add6(name, -1, value4);
+        add6(name2, -1, value4);
       }
     }
     this.marshall().clear();
@@ -48208,7 +49049,7 @@ EventStream.prototype = {
   _filter: truthy,
   _apply: identity,
   targets() {
-    return this._targets || (this._targets = UniqueList(id));
+    return this._targets || (this._targets = UniqueList(id2));
   },
   consume(_) {
     if (!arguments.length) return !!this._consume;
@@ -48406,12 +49247,12 @@ function rank(op) {
 }
 function rerank(op) {
   const queue2 = [op];
-  let cur, list, i;
+  let cur, list2, i;
   while (queue2.length) {
     this.rank(cur = queue2.pop());
-    if (list = cur._targets) {
-      for (i = list.length; --i >= 0; ) {
-        queue2.push(cur = list[i]);
+    if (list2 = cur._targets) {
+      for (i = list2.length; --i >= 0; ) {
+        queue2.push(cur = list2[i]);
         if (cur === op) error63("Cycle detected in dataflow graph.");
       }
     }
@@ -48837,7 +49678,7 @@ async function evaluate(encode4, prerun, postrun) {
   const stamp = ++df._clock;
   df._pulse = new Pulse(df, stamp, encode4);
   df._touched.forEach((op2) => df._enqueue(op2, true));
-  df._touched = UniqueList(id);
+  df._touched = UniqueList(id2);
   let count2 = 0, op, next, error65;
   try {
     while (df._heap.size() > 0) {
@@ -49031,7 +49872,7 @@ function Dataflow() {
     this._loader = loader();
   } catch (e3) {
   }
-  this._touched = UniqueList(id);
+  this._touched = UniqueList(id2);
   this._input = {};
   this._pulse = null;
   this._heap = Heap((a4, b10) => a4.qrank - b10.qrank);
@@ -50051,9 +50892,9 @@ var epsilon = 1e-12;
 function loess(data3, x4, y4, bandwidth2) {
   const [xv, yv, ux, uy] = points(data3, x4, y4, true), n = xv.length, bw = Math.max(2, ~~(bandwidth2 * n)), yhat = new Float64Array(n), residuals = new Float64Array(n), robustWeights = new Float64Array(n).fill(1);
   for (let iter = -1; ++iter <= maxiters; ) {
-    const interval3 = [0, bw - 1];
+    const interval4 = [0, bw - 1];
     for (let i = 0; i < n; ++i) {
-      const dx = xv[i], i0 = interval3[0], i1 = interval3[1], edge = dx - xv[i0] > xv[i1] - dx ? i0 : i1;
+      const dx = xv[i], i0 = interval4[0], i1 = interval4[1], edge = dx - xv[i0] > xv[i1] - dx ? i0 : i1;
       let W = 0, X4 = 0, Y4 = 0, XY = 0, X23 = 0;
       const denom = 1 / Math.abs(xv[edge] - dx || 1);
       for (let k2 = i0; k2 <= i1; ++k2) {
@@ -50067,12 +50908,12 @@ function loess(data3, x4, y4, bandwidth2) {
       const [a4, b10] = ols(X4 / W, Y4 / W, XY / W, X23 / W);
       yhat[i] = a4 + b10 * dx;
       residuals[i] = Math.abs(yv[i] - yhat[i]);
-      updateInterval(xv, i + 1, interval3);
+      updateInterval(xv, i + 1, interval4);
     }
     if (iter === maxiters) {
       break;
     }
-    const medianResidual = median2(residuals);
+    const medianResidual = median3(residuals);
     if (Math.abs(medianResidual) < epsilon) break;
     for (let i = 0, arg, w2; i < n; ++i) {
       arg = residuals[i] / (6 * medianResidual);
@@ -50084,13 +50925,13 @@ function loess(data3, x4, y4, bandwidth2) {
 function tricube(x4) {
   return (x4 = 1 - x4 * x4 * x4) * x4 * x4;
 }
-function updateInterval(xv, i, interval3) {
+function updateInterval(xv, i, interval4) {
   const val = xv[i];
-  let left = interval3[0], right = interval3[1] + 1;
+  let left = interval4[0], right = interval4[1] + 1;
   if (right >= xv.length) return;
   while (i > left && xv[right] - val <= val - xv[left]) {
-    interval3[0] = ++left;
-    interval3[1] = right;
+    interval4[0] = ++left;
+    interval4[1] = right;
     ++right;
   }
 }
@@ -50352,18 +51193,18 @@ var AggregateOps = {
   }
 };
 var ValidAggregateOps = Object.keys(AggregateOps).filter((d) => d !== "__count__");
-function measure(key3, value4) {
+function measure(key2, value4) {
   return (out, aggregate_param) => extend2({
-    name: key3,
+    name: key2,
     aggregate_param,
-    out: out || key3
+    out: out || key2
   }, base_op, value4);
 }
-[...ValidAggregateOps, "__count__"].forEach((key3) => {
-  AggregateOps[key3] = measure(key3, AggregateOps[key3]);
+[...ValidAggregateOps, "__count__"].forEach((key2) => {
+  AggregateOps[key2] = measure(key2, AggregateOps[key2]);
 });
-function createMeasure(op, param2, name) {
-  return AggregateOps[op](name, param2);
+function createMeasure(op, param2, name2) {
+  return AggregateOps[op](name2, param2);
 }
 function compareIndex(a4, b10) {
   return a4.idx - b10.idx;
@@ -50373,8 +51214,8 @@ function resolve(agg) {
   agg.forEach((a4) => map4[a4.name] = a4);
   const getreqs = (a4) => {
     if (!a4.req) return;
-    a4.req.forEach((key3) => {
-      if (!map4[key3]) getreqs(map4[key3] = AggregateOps[key3]());
+    a4.req.forEach((key2) => {
+      if (!map4[key2]) getreqs(map4[key2] = AggregateOps[key2]());
     });
   };
   agg.forEach(getreqs);
@@ -50423,8 +51264,8 @@ function compileMeasures(agg, field3) {
   ctr.fields = agg.map((op) => op.out);
   return ctr;
 }
-function TupleStore(key3) {
-  this._key = key3 ? field(key3) : tupleid;
+function TupleStore(key2) {
+  this._key = key2 ? field(key2) : tupleid;
   this.reset();
 }
 var prototype$1 = TupleStore.prototype;
@@ -50609,9 +51450,9 @@ inherits_default(Aggregate, Transform, {
   cross() {
     const aggr = this, curr = aggr.value, dims = aggr._dnames, vals2 = dims.map(() => ({})), n = dims.length;
     function collect2(cells) {
-      let key3, i, t, v;
-      for (key3 in cells) {
-        t = cells[key3].tuple;
+      let key2, i, t, v;
+      for (key2 in cells) {
+        t = cells[key2].tuple;
         for (i = 0; i < n; ++i) {
           vals2[i][v = t[dims[i]]] = v;
         }
@@ -50620,12 +51461,12 @@ inherits_default(Aggregate, Transform, {
     collect2(aggr._prev);
     collect2(curr);
     function generate2(base, tuple2, index6) {
-      const name = dims[index6], v = vals2[index6++];
+      const name2 = dims[index6], v = vals2[index6++];
       for (const k2 in v) {
-        const key3 = base ? base + "|" + k2 : k2;
-        tuple2[name] = v[k2];
-        if (index6 < n) generate2(key3, tuple2, index6);
-        else if (!curr[key3]) aggr.cell(key3, tuple2);
+        const key2 = base ? base + "|" + k2 : k2;
+        tuple2[name2] = v[k2];
+        if (index6 < n) generate2(key2, tuple2, index6);
+        else if (!curr[key2]) aggr.cell(key2, tuple2);
       }
     }
     generate2("", {}, 0);
@@ -50687,10 +51528,10 @@ inherits_default(Aggregate, Transform, {
   },
   // -- Cell Management -----
   cellkey: groupkey(),
-  cell(key3, t) {
-    let cell2 = this.value[key3];
+  cell(key2, t) {
+    let cell2 = this.value[key2];
     if (!cell2) {
-      cell2 = this.value[key3] = this.newcell(key3, t);
+      cell2 = this.value[key2] = this.newcell(key2, t);
       this._adds[this._alen++] = cell2;
     } else if (cell2.num === 0 && this._drop && cell2.stamp < this.stamp) {
       cell2.stamp = this.stamp;
@@ -50701,12 +51542,12 @@ inherits_default(Aggregate, Transform, {
     }
     return cell2;
   },
-  newcell(key3, t) {
+  newcell(key2, t) {
     const cell2 = {
-      key: key3,
+      key: key2,
       num: 0,
       agg: null,
-      tuple: this.newtuple(t, this._prev && this._prev[key3]),
+      tuple: this.newtuple(t, this._prev && this._prev[key2]),
       stamp: this.stamp,
       store: false
     };
@@ -50731,15 +51572,15 @@ inherits_default(Aggregate, Transform, {
   },
   clean() {
     const cells = this.value;
-    for (const key3 in cells) {
-      if (cells[key3].num === 0) {
-        delete cells[key3];
+    for (const key2 in cells) {
+      if (cells[key2].num === 0) {
+        delete cells[key2];
       }
     }
   },
   // -- Process Tuples -----
   add(t) {
-    const key3 = this.cellkey(t), cell2 = this.cell(key3, t);
+    const key2 = this.cellkey(t), cell2 = this.cell(key2, t);
     cell2.num += 1;
     if (this._countOnly) return;
     if (cell2.store) cell2.data.add(t);
@@ -50749,7 +51590,7 @@ inherits_default(Aggregate, Transform, {
     }
   },
   rem(t) {
-    const key3 = this.cellkey(t), cell2 = this.cell(key3, t);
+    const key2 = this.cellkey(t), cell2 = this.cell(key2, t);
     cell2.num -= 1;
     if (this._countOnly) return;
     if (cell2.store) cell2.data.rem(t);
@@ -50776,9 +51617,9 @@ inherits_default(Aggregate, Transform, {
   },
   changes(out) {
     const adds = this._adds, mods = this._mods, prev = this._prev, drop = this._drop, add6 = out.add, rem2 = out.rem, mod = out.mod;
-    let cell2, key3, i, n;
-    if (prev) for (key3 in prev) {
-      cell2 = prev[key3];
+    let cell2, key2, i, n;
+    if (prev) for (key2 in prev) {
+      cell2 = prev[key2];
       if (!drop || cell2.num) rem2.push(cell2.tuple);
     }
     for (i = 0, n = this._alen; i < n; ++i) {
@@ -50866,14 +51707,14 @@ Bin.Definition = {
 inherits_default(Bin, Transform, {
   transform(_, pulse2) {
     const band2 = _.interval !== false, bins2 = this._bins(_), start = bins2.start, step2 = bins2.step, as = _.as || ["bin0", "bin1"], b02 = as[0], b12 = as[1];
-    let flag3;
+    let flag4;
     if (_.modified()) {
       pulse2 = pulse2.reflow(true);
-      flag3 = pulse2.SOURCE;
+      flag4 = pulse2.SOURCE;
     } else {
-      flag3 = pulse2.modified(accessorFields(_.field)) ? pulse2.ADD_MOD : pulse2.ADD;
+      flag4 = pulse2.modified(accessorFields(_.field)) ? pulse2.ADD_MOD : pulse2.ADD;
     }
-    pulse2.visit(flag3, band2 ? (t) => {
+    pulse2.visit(flag4, band2 ? (t) => {
       const v = bins2(t);
       t[b02] = v;
       t[b12] = v == null ? null : start + step2 * (1 + (v - start) / step2);
@@ -50940,10 +51781,10 @@ Collect.Definition = {
 };
 inherits_default(Collect, Transform, {
   transform(_, pulse2) {
-    const out = pulse2.fork(pulse2.ALL), list = SortedList(tupleid, this.value, out.materialize(out.ADD).add), sort3 = _.sort, mod = pulse2.changed() || sort3 && (_.modified("sort") || pulse2.modified(sort3.fields));
-    out.visit(out.REM, list.remove);
+    const out = pulse2.fork(pulse2.ALL), list2 = SortedList(tupleid, this.value, out.materialize(out.ADD).add), sort3 = _.sort, mod = pulse2.changed() || sort3 && (_.modified("sort") || pulse2.modified(sort3.fields));
+    out.visit(out.REM, list2.remove);
     this.modified(mod);
-    this.value = out.source = list.data(stableCompare(sort3), mod);
+    this.value = out.source = list2.data(stableCompare(sort3), mod);
     if (pulse2.source && pulse2.source.root) {
       this.value.root = pulse2.source.root;
     }
@@ -50991,16 +51832,16 @@ CountPattern.Definition = {
     "default": ["text", "count"]
   }]
 };
-function tokenize(text4, tcase, match3) {
+function tokenize(text5, tcase, match3) {
   switch (tcase) {
     case "upper":
-      text4 = text4.toUpperCase();
+      text5 = text5.toUpperCase();
       break;
     case "lower":
-      text4 = text4.toLowerCase();
+      text5 = text5.toLowerCase();
       break;
   }
-  return text4.match(match3);
+  return text5.match(match3);
 }
 inherits_default(CountPattern, Transform, {
   transform(_, pulse2) {
@@ -51036,14 +51877,14 @@ inherits_default(CountPattern, Transform, {
     return init2;
   },
   _finish(pulse2, as) {
-    const counts = this._counts, tuples = this._tuples || (this._tuples = {}), text4 = as[0], count2 = as[1], out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS);
+    const counts = this._counts, tuples = this._tuples || (this._tuples = {}), text5 = as[0], count2 = as[1], out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS);
     let w2, t, c4;
     for (w2 in counts) {
       t = tuples[w2];
       c4 = counts[w2] || 0;
       if (!t && c4) {
         tuples[w2] = t = ingest$1({});
-        t[text4] = w2;
+        t[text5] = w2;
         t[count2] = c4;
         out.add.push(t);
       } else if (c4 === 0) {
@@ -51123,13 +51964,13 @@ function parse5(def2, data3) {
     error63("Unknown distribution function: " + func);
   }
   const d = Distributions[func]();
-  for (const name in def2) {
-    if (name === FIELD) {
-      d.data((def2.from || data3()).map(def2[name]));
-    } else if (name === DISTRIBUTIONS) {
-      d[name](def2[name].map((_) => parse5(_, data3)));
-    } else if (typeof d[name] === FUNCTION) {
-      d[name](def2[name]);
+  for (const name2 in def2) {
+    if (name2 === FIELD) {
+      d.data((def2.from || data3()).map(def2[name2]));
+    } else if (name2 === DISTRIBUTIONS) {
+      d[name2](def2[name2].map((_) => parse5(_, data3)));
+    } else if (typeof d[name2] === FUNCTION) {
+      d[name2](def2[name2]);
     }
   }
   return d;
@@ -51389,9 +52230,9 @@ inherits_default(Extent, Transform, {
       }
     });
     if (!Number.isFinite(min4) || !Number.isFinite(max4)) {
-      let name = accessorName(field3);
-      if (name) name = ` for field "${name}"`;
-      pulse2.dataflow.warn(`Infinite extent${name}: [${min4}, ${max4}]`);
+      let name2 = accessorName(field3);
+      if (name2) name2 = ` for field "${name2}"`;
+      pulse2.dataflow.warn(`Infinite extent${name2}: [${min4}, ${max4}]`);
       min4 = max4 = void 0;
     }
     this.value = [min4, max4];
@@ -51468,15 +52309,15 @@ inherits_default(Facet, Transform, {
     this._targets[this._targets.active++] = flow;
   },
   // parent argument provided by PreFacet subclass
-  subflow(key3, flow, pulse2, parent) {
+  subflow(key2, flow, pulse2, parent) {
     const flows = this.value;
-    let sf = hasOwnProperty(flows, key3) && flows[key3], df, p;
+    let sf = hasOwnProperty(flows, key2) && flows[key2], df, p;
     if (!sf) {
-      p = parent || (p = this._group[key3]) && p.tuple;
+      p = parent || (p = this._group[key2]) && p.tuple;
       df = pulse2.dataflow;
       sf = new Subflow(pulse2.fork(pulse2.NO_SOURCE), this);
-      df.add(sf).connect(flow(df, key3, p));
-      flows[key3] = sf;
+      df.add(sf).connect(flow(df, key2, p));
+      flows[key2] = sf;
       this.activate(sf);
     } else if (sf.value.stamp < pulse2.stamp) {
       sf.init(pulse2);
@@ -51487,11 +52328,11 @@ inherits_default(Facet, Transform, {
   clean() {
     const flows = this.value;
     let detached = 0;
-    for (const key3 in flows) {
-      if (flows[key3].count === 0) {
-        const detach = flows[key3].detachSubflow;
+    for (const key2 in flows) {
+      if (flows[key2].count === 0) {
+        const detach = flows[key2].detachSubflow;
         if (detach) detach();
-        delete flows[key3];
+        delete flows[key2];
         ++detached;
       }
     }
@@ -51512,28 +52353,28 @@ inherits_default(Facet, Transform, {
     a4.active = m3;
   },
   transform(_, pulse2) {
-    const df = pulse2.dataflow, key3 = _.key, flow = _.subflow, cache2 = this._keys, rekey = _.modified("key"), subflow = (key4) => this.subflow(key4, flow, pulse2);
+    const df = pulse2.dataflow, key2 = _.key, flow = _.subflow, cache2 = this._keys, rekey = _.modified("key"), subflow = (key3) => this.subflow(key3, flow, pulse2);
     this._group = _.group || {};
     this.initTargets();
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t), k2 = cache2.get(id2);
+      const id3 = tupleid(t), k2 = cache2.get(id3);
       if (k2 !== void 0) {
-        cache2.delete(id2);
+        cache2.delete(id3);
         subflow(k2).rem(t);
       }
     });
     pulse2.visit(pulse2.ADD, (t) => {
-      const k2 = key3(t);
+      const k2 = key2(t);
       cache2.set(tupleid(t), k2);
       subflow(k2).add(t);
     });
-    if (rekey || pulse2.modified(key3.fields)) {
+    if (rekey || pulse2.modified(key2.fields)) {
       pulse2.visit(pulse2.MOD, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
+        const id3 = tupleid(t), k0 = cache2.get(id3), k1 = key2(t);
         if (k0 === k1) {
           subflow(k1).mod(t);
         } else {
-          cache2.set(id2, k1);
+          cache2.set(id3, k1);
           subflow(k0).rem(t);
           subflow(k1).add(t);
         }
@@ -51545,9 +52386,9 @@ inherits_default(Facet, Transform, {
     }
     if (rekey) {
       pulse2.visit(pulse2.REFLOW, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
+        const id3 = tupleid(t), k0 = cache2.get(id3), k1 = key2(t);
         if (k0 !== k1) {
-          cache2.set(id2, k1);
+          cache2.set(id3, k1);
           subflow(k0).rem(t);
           subflow(k1).add(t);
         }
@@ -51590,21 +52431,21 @@ inherits_default(Filter, Transform, {
     const df = pulse2.dataflow, cache2 = this.value, output4 = pulse2.fork(), add6 = output4.add, rem2 = output4.rem, mod = output4.mod, test2 = _.expr;
     let isMod = true;
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t);
-      if (!cache2.has(id2)) rem2.push(t);
-      else cache2.delete(id2);
+      const id3 = tupleid(t);
+      if (!cache2.has(id3)) rem2.push(t);
+      else cache2.delete(id3);
     });
     pulse2.visit(pulse2.ADD, (t) => {
       if (test2(t, _)) add6.push(t);
       else cache2.set(tupleid(t), 1);
     });
     function revisit(t) {
-      const id2 = tupleid(t), b10 = test2(t, _), s2 = cache2.get(id2);
+      const id3 = tupleid(t), b10 = test2(t, _), s2 = cache2.get(id3);
       if (b10 && s2) {
-        cache2.delete(id2);
+        cache2.delete(id3);
         add6.push(t);
       } else if (!b10 && !s2) {
-        cache2.set(id2, 1);
+        cache2.set(id3, 1);
         rem2.push(t);
       } else if (isMod && b10 && !s2) {
         mod.push(t);
@@ -51724,14 +52565,14 @@ Formula.Definition = {
 };
 inherits_default(Formula, Transform, {
   transform(_, pulse2) {
-    const func = _.expr, as = _.as, mod = _.modified(), flag3 = _.initonly ? pulse2.ADD : mod ? pulse2.SOURCE : pulse2.modified(func.fields) || pulse2.modified(as) ? pulse2.ADD_MOD : pulse2.ADD;
+    const func = _.expr, as = _.as, mod = _.modified(), flag4 = _.initonly ? pulse2.ADD : mod ? pulse2.SOURCE : pulse2.modified(func.fields) || pulse2.modified(as) ? pulse2.ADD_MOD : pulse2.ADD;
     if (mod) {
       pulse2 = pulse2.materialize().reflow(true);
     }
     if (!_.initonly) {
       pulse2.modifies(as);
     }
-    return pulse2.visit(flag3, (t) => t[as] = func(t, _));
+    return pulse2.visit(flag4, (t) => t[as] = func(t, _));
   }
 });
 function Generate(params2) {
@@ -51758,7 +52599,7 @@ inherits_default(Generate, Transform, {
 });
 var Methods = {
   value: "value",
-  median: median2,
+  median: median3,
   mean: mean2,
   min,
   max
@@ -51837,12 +52678,12 @@ inherits_default(Impute, Transform, {
     return out;
   }
 });
-function partition(data3, groupby, key3, keyvals) {
+function partition(data3, groupby, key2, keyvals) {
   var get6 = (f) => f(t), groups = [], domain4 = keyvals ? keyvals.slice() : [], kMap = {}, gMap = {}, gVals, gKey, group2, i, j, k2, n, t;
   domain4.forEach((k3, i2) => kMap[k3] = i2 + 1);
   for (i = 0, n = data3.length; i < n; ++i) {
     t = data3[i];
-    k2 = key3(t);
+    k2 = key2(t);
     j = kMap[k2] || (kMap[k2] = domain4.push(k2));
     gKey = (gVals = groupby ? groupby.map(get6) : Empty) + "";
     if (!(group2 = gMap[gKey])) {
@@ -52011,7 +52852,7 @@ function Key(params2) {
 }
 inherits_default(Key, Operator);
 function update$2(_) {
-  return this.value && !_.modified() ? this.value : key2(_.fields, _.flat);
+  return this.value && !_.modified() ? this.value : key(_.fields, _.flat);
 }
 function Load(params2) {
   Transform.call(this, [], params2);
@@ -52092,7 +52933,7 @@ Lookup.Definition = {
 inherits_default(Lookup, Transform, {
   transform(_, pulse2) {
     const keys4 = _.fields, index6 = _.index, values3 = _.values, defaultValue = _.default == null ? null : _.default, reset3 = _.modified(), n = keys4.length;
-    let flag3 = reset3 ? pulse2.SOURCE : pulse2.ADD, out = pulse2, as = _.as, set8, m3, mods;
+    let flag4 = reset3 ? pulse2.SOURCE : pulse2.ADD, out = pulse2, as = _.as, set8, m3, mods;
     if (values3) {
       m3 = values3.length;
       if (n > 1 && !as) {
@@ -52124,9 +52965,9 @@ inherits_default(Lookup, Transform, {
       out = pulse2.reflow(true);
     } else {
       mods = keys4.some((k2) => pulse2.modified(k2.fields));
-      flag3 |= mods ? pulse2.MOD : 0;
+      flag4 |= mods ? pulse2.MOD : 0;
     }
-    pulse2.visit(flag3, set8);
+    pulse2.visit(flag4, set8);
     return out.modifies(as);
   }
 });
@@ -52206,31 +53047,31 @@ inherits_default(Pivot, Aggregate, {
   }
 });
 function aggregateParams(_, pulse2) {
-  const key3 = _.field, value4 = _.value, op = (_.op === "count" ? "__count__" : _.op) || "sum", fields = accessorFields(key3).concat(accessorFields(value4)), keys4 = pivotKeys(key3, _.limit || 0, pulse2);
+  const key2 = _.field, value4 = _.value, op = (_.op === "count" ? "__count__" : _.op) || "sum", fields = accessorFields(key2).concat(accessorFields(value4)), keys4 = pivotKeys(key2, _.limit || 0, pulse2);
   if (pulse2.changed()) _.set("__pivot__", null, null, true);
   return {
     key: _.key,
     groupby: _.groupby,
     ops: keys4.map(() => op),
-    fields: keys4.map((k2) => get(k2, key3, value4, fields)),
+    fields: keys4.map((k2) => get(k2, key2, value4, fields)),
     as: keys4.map((k2) => k2 + ""),
     modified: _.modified.bind(_)
   };
 }
-function get(k2, key3, value4, fields) {
-  return accessor((d) => key3(d) === k2 ? value4(d) : NaN, fields, k2 + "");
+function get(k2, key2, value4, fields) {
+  return accessor((d) => key2(d) === k2 ? value4(d) : NaN, fields, k2 + "");
 }
-function pivotKeys(key3, limit, pulse2) {
-  const map4 = {}, list = [];
+function pivotKeys(key2, limit, pulse2) {
+  const map4 = {}, list2 = [];
   pulse2.visit(pulse2.SOURCE, (t) => {
-    const k2 = key3(t);
+    const k2 = key2(t);
     if (!map4[k2]) {
       map4[k2] = 1;
-      list.push(k2);
+      list2.push(k2);
     }
   });
-  list.sort(ascending);
-  return limit ? list.slice(0, limit) : list;
+  list2.sort(ascending);
+  return limit ? list2.slice(0, limit) : list2;
 }
 function PreFacet(params2) {
   Facet.call(this, params2);
@@ -52297,9 +53138,9 @@ inherits_default(Project, Transform, {
       lut = this.value = {};
     }
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t);
-      out.rem.push(lut[id2]);
-      lut[id2] = null;
+      const id3 = tupleid(t);
+      out.rem.push(lut[id3]);
+      lut[id3] = null;
     });
     pulse2.visit(pulse2.ADD, (t) => {
       const dt = derive2(t, ingest$1({}));
@@ -52367,7 +53208,7 @@ inherits_default(Quantile, Transform, {
       out.source = this.value;
       return out;
     }
-    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range(step2 / 2, 1 - EPSILON, step2), n = p.length;
+    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range2(step2 / 2, 1 - EPSILON, step2), n = p.length;
     groups.forEach((g) => {
       const q = quantiles2(g, p);
       for (let i = 0; i < n; ++i) {
@@ -52400,9 +53241,9 @@ inherits_default(Relay, Transform, {
     if (_.derive) {
       out = pulse2.fork(pulse2.NO_SOURCE);
       pulse2.visit(pulse2.REM, (t) => {
-        const id2 = tupleid(t);
-        out.rem.push(lut[id2]);
-        lut[id2] = null;
+        const id3 = tupleid(t);
+        out.rem.push(lut[id3]);
+        lut[id3] = null;
       });
       pulse2.visit(pulse2.ADD, (t) => {
         const dt = derive(t);
@@ -52454,9 +53295,9 @@ inherits_default(Sample, Transform, {
     }
     if (pulse2.rem.length) {
       pulse2.visit(pulse2.REM, (t) => {
-        const id2 = tupleid(t);
-        if (map4[id2]) {
-          map4[id2] = -1;
+        const id3 = tupleid(t);
+        if (map4[id3]) {
+          map4[id3] = -1;
           out.rem.push(t);
         }
         --cnt;
@@ -52526,7 +53367,7 @@ inherits_default(Sequence, Transform, {
     if (this.value && !_.modified()) return;
     const out = pulse2.materialize().fork(pulse2.MOD), as = _.as || "data";
     out.rem = this.value ? pulse2.rem.concat(this.value) : pulse2.rem;
-    this.value = range(_.start, _.stop, _.step || 1).map((v) => {
+    this.value = range2(_.start, _.stop, _.step || 1).map((v) => {
       const t = {};
       t[as] = v;
       return ingest$1(t);
@@ -52599,14 +53440,14 @@ TimeUnit.Definition = {
 inherits_default(TimeUnit, Transform, {
   transform(_, pulse2) {
     const field3 = _.field, band2 = _.interval !== false, utc = _.timezone === "utc", floor2 = this._floor(_, pulse2), offset4 = (utc ? utcInterval : timeInterval2)(floor2.unit).offset, as = _.as || OUTPUT, u0 = as[0], u1 = as[1], step2 = floor2.step;
-    let min4 = floor2.start || Infinity, max4 = floor2.stop || -Infinity, flag3 = pulse2.ADD;
+    let min4 = floor2.start || Infinity, max4 = floor2.stop || -Infinity, flag4 = pulse2.ADD;
     if (_.modified() || pulse2.changed(pulse2.REM) || pulse2.modified(accessorFields(field3))) {
       pulse2 = pulse2.reflow(true);
-      flag3 = pulse2.SOURCE;
+      flag4 = pulse2.SOURCE;
       min4 = Infinity;
       max4 = -Infinity;
     }
-    pulse2.visit(flag3, (t) => {
+    pulse2.visit(flag4, (t) => {
       const v = field3(t);
       let a4, b10;
       if (v == null) {
@@ -52820,17 +53661,17 @@ function WindowState(_) {
   }
   visitInputs(_.sort);
   ops2.forEach((op, i) => {
-    const field3 = fields[i], param2 = params2[i], aggregate_param = aggregate_params[i] || null, mname = accessorName(field3), name = measureName(op, mname, as[i]);
+    const field3 = fields[i], param2 = params2[i], aggregate_param = aggregate_params[i] || null, mname = accessorName(field3), name2 = measureName(op, mname, as[i]);
     visitInputs(field3);
-    outputs.push(name);
+    outputs.push(name2);
     if (hasOwnProperty(WindowOps, op)) {
-      windows.push(WindowOp(op, field3, param2, name));
+      windows.push(WindowOp(op, field3, param2, name2));
     } else {
       if (field3 == null && op !== "count") {
         error63("Null aggregate field specified.");
       }
       if (op === "count") {
-        counts.push(name);
+        counts.push(name2);
         return;
       }
       countOnly = false;
@@ -52840,7 +53681,7 @@ function WindowState(_) {
         m3.field = field3;
         measures.push(m3);
       }
-      m3.push(createMeasure(op, aggregate_param, name));
+      m3.push(createMeasure(op, aggregate_param, name2));
     }
   });
   if (counts.length || measures.length) {
@@ -52965,7 +53806,7 @@ Window.Definition = {
 inherits_default(Window, Transform, {
   transform(_, pulse2) {
     this.stamp = pulse2.stamp;
-    const mod = _.modified(), cmp = stableCompare(_.sort), key3 = groupkey(_.groupby), group2 = (t) => this.group(key3(t));
+    const mod = _.modified(), cmp = stableCompare(_.sort), key2 = groupkey(_.groupby), group2 = (t) => this.group(key2(t));
     let state = this.state;
     if (!state || mod) {
       state = this.state = new WindowState(_);
@@ -52984,10 +53825,10 @@ inherits_default(Window, Transform, {
     this._mods = [];
     return pulse2.reflow(mod).modifies(state.outputs);
   },
-  group(key3) {
-    let group2 = this.value[key3];
+  group(key2) {
+    let group2 = this.value[key2];
     if (!group2) {
-      group2 = this.value[key3] = SortedList(tupleid);
+      group2 = this.value[key2] = SortedList(tupleid);
       group2.stamp = -1;
     }
     if (group2.stamp < this.stamp) {
@@ -52997,8 +53838,8 @@ inherits_default(Window, Transform, {
     return group2;
   }
 });
-function processPartition(list, state, cmp, _) {
-  const sort3 = _.sort, range6 = sort3 && !_.ignorePeers, frame2 = _.frame || [null, 0], data3 = list.data(cmp), n = data3.length, b10 = range6 ? bisector(sort3) : null, w2 = {
+function processPartition(list2, state, cmp, _) {
+  const sort3 = _.sort, range7 = sort3 && !_.ignorePeers, frame2 = _.frame || [null, 0], data3 = list2.data(cmp), n = data3.length, b10 = range7 ? bisector(sort3) : null, w2 = {
     i0: 0,
     i1: 0,
     p0: 0,
@@ -53010,7 +53851,7 @@ function processPartition(list, state, cmp, _) {
   state.init();
   for (let i = 0; i < n; ++i) {
     setWindow(w2, frame2, i, n);
-    if (range6) adjustRange(w2, b10);
+    if (range7) adjustRange(w2, b10);
     state.update(w2, data3[i]);
   }
 }
@@ -53505,8 +54346,8 @@ function curveRadial(curve2) {
 }
 var sqrt3$2 = sqrt(3);
 var circle = {
-  draw(context3, size) {
-    const r = sqrt(size / pi2);
+  draw(context3, size2) {
+    const r = sqrt(size2 / pi2);
     context3.moveTo(r, 0);
     context3.arc(0, 0, r, 0, tau2);
   }
@@ -53521,21 +54362,21 @@ var sqrt3 = sqrt(3);
 var s = sqrt(3) / 2;
 var k = 1 / sqrt(12);
 var a = (k / 2 + 1) * 3;
-function Symbol2(type3, size) {
+function Symbol2(type3, size2) {
   let context3 = null, path5 = withPath(symbol3);
   type3 = typeof type3 === "function" ? type3 : constant2(type3 || circle);
-  size = typeof size === "function" ? size : constant2(size === void 0 ? 64 : +size);
+  size2 = typeof size2 === "function" ? size2 : constant2(size2 === void 0 ? 64 : +size2);
   function symbol3() {
     let buffer;
     if (!context3) context3 = buffer = path5();
-    type3.apply(this, arguments).draw(context3, +size.apply(this, arguments));
+    type3.apply(this, arguments).draw(context3, +size2.apply(this, arguments));
     if (buffer) return context3 = null, buffer + "" || null;
   }
   symbol3.type = function(_) {
     return arguments.length ? (type3 = typeof _ === "function" ? _ : constant2(_), symbol3) : type3;
   };
   symbol3.size = function(_) {
-    return arguments.length ? (size = typeof _ === "function" ? _ : constant2(+_), symbol3) : size;
+    return arguments.length ? (size2 = typeof _ === "function" ? _ : constant2(+_), symbol3) : size2;
   };
   symbol3.context = function(_) {
     return arguments.length ? (context3 = _ == null ? null : _, symbol3) : context3;
@@ -54434,7 +55275,7 @@ function define2(constructor, factory, prototype2) {
 }
 function extend3(parent, definition3) {
   var prototype2 = Object.create(parent.prototype);
-  for (var key3 in definition3) prototype2[key3] = definition3[key3];
+  for (var key2 in definition3) prototype2[key2] = definition3[key2];
   return prototype2;
 }
 function Color() {
@@ -55085,10 +55926,10 @@ function value(a4, b10) {
   var t = typeof b10, c4;
   return b10 == null || t === "boolean" ? constant3(b10) : (t === "number" ? number5 : t === "string" ? (c4 = color(b10)) ? (b10 = c4, rgb2) : string4 : b10 instanceof color ? rgb2 : b10 instanceof Date ? date5 : isNumberArray(b10) ? numberArray : Array.isArray(b10) ? genericArray : typeof b10.valueOf !== "function" && typeof b10.toString !== "function" || isNaN(b10) ? object2 : number5)(a4, b10);
 }
-function discrete(range6) {
-  var n = range6.length;
+function discrete(range7) {
+  var n = range7.length;
   return function(t) {
-    return range6[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
+    return range7[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
   };
 }
 function hue(a4, b10) {
@@ -55309,7 +56150,7 @@ function quantize(interpolator, n) {
 }
 
 // node_modules/d3-scale/dist/d3-scale.mjs
-function initRange(domain4, range6) {
+function initRange(domain4, range7) {
   switch (arguments.length) {
     case 0:
       break;
@@ -55317,7 +56158,7 @@ function initRange(domain4, range6) {
       this.range(domain4);
       break;
     default:
-      this.range(range6).domain(domain4);
+      this.range(range7).domain(domain4);
       break;
   }
   return this;
@@ -55342,14 +56183,14 @@ function initInterpolator(domain4, interpolator) {
 }
 var implicit = /* @__PURE__ */ Symbol("implicit");
 function ordinal() {
-  var index6 = new InternMap(), domain4 = [], range6 = [], unknown2 = implicit;
+  var index6 = new InternMap(), domain4 = [], range7 = [], unknown2 = implicit;
   function scale6(d) {
     let i = index6.get(d);
     if (i === void 0) {
       if (unknown2 !== implicit) return unknown2;
       index6.set(d, i = domain4.push(d) - 1);
     }
-    return range6[i % range6.length];
+    return range7[i % range7.length];
   }
   scale6.domain = function(_) {
     if (!arguments.length) return domain4.slice();
@@ -55361,13 +56202,13 @@ function ordinal() {
     return scale6;
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), scale6) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), scale6) : range7.slice();
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
   scale6.copy = function() {
-    return ordinal(domain4, range6).unknown(unknown2);
+    return ordinal(domain4, range7).unknown(unknown2);
   };
   initRange.apply(scale6, arguments);
   return scale6;
@@ -55396,23 +56237,23 @@ function clamper(a4, b10) {
     return Math.max(a4, Math.min(b10, x4));
   };
 }
-function bimap(domain4, range6, interpolate3) {
-  var d0 = domain4[0], d1 = domain4[1], r0 = range6[0], r1 = range6[1];
+function bimap(domain4, range7, interpolate3) {
+  var d0 = domain4[0], d1 = domain4[1], r0 = range7[0], r1 = range7[1];
   if (d1 < d0) d0 = normalize(d1, d0), r0 = interpolate3(r1, r0);
   else d0 = normalize(d0, d1), r0 = interpolate3(r0, r1);
   return function(x4) {
     return r0(d0(x4));
   };
 }
-function polymap(domain4, range6, interpolate3) {
-  var j = Math.min(domain4.length, range6.length) - 1, d = new Array(j), r = new Array(j), i = -1;
+function polymap(domain4, range7, interpolate3) {
+  var j = Math.min(domain4.length, range7.length) - 1, d = new Array(j), r = new Array(j), i = -1;
   if (domain4[j] < domain4[0]) {
     domain4 = domain4.slice().reverse();
-    range6 = range6.slice().reverse();
+    range7 = range7.slice().reverse();
   }
   while (++i < j) {
     d[i] = normalize(domain4[i], domain4[i + 1]);
-    r[i] = interpolate3(range6[i], range6[i + 1]);
+    r[i] = interpolate3(range7[i], range7[i + 1]);
   }
   return function(x4) {
     var i2 = bisectRight(domain4, x4, 1, j) - 1;
@@ -55423,28 +56264,28 @@ function copy$1(source4, target2) {
   return target2.domain(source4.domain()).range(source4.range()).interpolate(source4.interpolate()).clamp(source4.clamp()).unknown(source4.unknown());
 }
 function transformer$2() {
-  var domain4 = unit, range6 = unit, interpolate$1 = value, transform5, untransform, unknown2, clamp3 = identity$1, piecewise2, output4, input2;
+  var domain4 = unit, range7 = unit, interpolate$1 = value, transform5, untransform, unknown2, clamp3 = identity$1, piecewise2, output4, input2;
   function rescale() {
-    var n = Math.min(domain4.length, range6.length);
+    var n = Math.min(domain4.length, range7.length);
     if (clamp3 !== identity$1) clamp3 = clamper(domain4[0], domain4[n - 1]);
     piecewise2 = n > 2 ? polymap : bimap;
     output4 = input2 = null;
     return scale6;
   }
   function scale6(x4) {
-    return x4 == null || isNaN(x4 = +x4) ? unknown2 : (output4 || (output4 = piecewise2(domain4.map(transform5), range6, interpolate$1)))(transform5(clamp3(x4)));
+    return x4 == null || isNaN(x4 = +x4) ? unknown2 : (output4 || (output4 = piecewise2(domain4.map(transform5), range7, interpolate$1)))(transform5(clamp3(x4)));
   }
   scale6.invert = function(y4) {
-    return clamp3(untransform((input2 || (input2 = piecewise2(range6, domain4.map(transform5), number5)))(y4)));
+    return clamp3(untransform((input2 || (input2 = piecewise2(range7, domain4.map(transform5), number5)))(y4)));
   };
   scale6.domain = function(_) {
     return arguments.length ? (domain4 = Array.from(_, number$1), rescale()) : domain4.slice();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), rescale()) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), rescale()) : range7.slice();
   };
   scale6.rangeRound = function(_) {
-    return range6 = Array.from(_), interpolate$1 = round2, rescale();
+    return range7 = Array.from(_), interpolate$1 = round2, rescale();
   };
   scale6.clamp = function(_) {
     return arguments.length ? (clamp3 = _ ? true : identity$1, rescale()) : clamp3 !== identity$1;
@@ -55559,15 +56400,15 @@ function identity5(domain4) {
   domain4 = arguments.length ? Array.from(domain4, number$1) : [0, 1];
   return linearish(scale6);
 }
-function nice(domain4, interval3) {
+function nice(domain4, interval4) {
   domain4 = domain4.slice();
   var i0 = 0, i1 = domain4.length - 1, x02 = domain4[i0], x12 = domain4[i1], t;
   if (x12 < x02) {
     t = i0, i0 = i1, i1 = t;
     t = x02, x02 = x12, x12 = t;
   }
-  domain4[i0] = interval3.floor(x02);
-  domain4[i1] = interval3.ceil(x12);
+  domain4[i0] = interval4.floor(x02);
+  domain4[i1] = interval4.ceil(x12);
   return domain4;
 }
 function transformLog(x4) {
@@ -55738,18 +56579,18 @@ function sqrt2() {
   return pow3.apply(null, arguments).exponent(0.5);
 }
 function quantile2() {
-  var domain4 = [], range6 = [], thresholds = [], unknown2;
+  var domain4 = [], range7 = [], thresholds = [], unknown2;
   function rescale() {
-    var i = 0, n = Math.max(1, range6.length);
+    var i = 0, n = Math.max(1, range7.length);
     thresholds = new Array(n - 1);
     while (++i < n) thresholds[i - 1] = quantileSorted(domain4, i / n);
     return scale6;
   }
   function scale6(x4) {
-    return x4 == null || isNaN(x4 = +x4) ? unknown2 : range6[bisectRight(thresholds, x4)];
+    return x4 == null || isNaN(x4 = +x4) ? unknown2 : range7[bisectRight(thresholds, x4)];
   }
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return i < 0 ? [NaN, NaN] : [
       i > 0 ? thresholds[i - 1] : domain4[0],
       i < thresholds.length ? thresholds[i] : domain4[domain4.length - 1]
@@ -55763,7 +56604,7 @@ function quantile2() {
     return rescale();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), rescale()) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), rescale()) : range7.slice();
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
@@ -55772,14 +56613,14 @@ function quantile2() {
     return thresholds.slice();
   };
   scale6.copy = function() {
-    return quantile2().domain(domain4).range(range6).unknown(unknown2);
+    return quantile2().domain(domain4).range(range7).unknown(unknown2);
   };
   return initRange.apply(scale6, arguments);
 }
 function quantize2() {
-  var x02 = 0, x12 = 1, n = 1, domain4 = [0.5], range6 = [0, 1], unknown2;
+  var x02 = 0, x12 = 1, n = 1, domain4 = [0.5], range7 = [0, 1], unknown2;
   function scale6(x4) {
-    return x4 != null && x4 <= x4 ? range6[bisectRight(domain4, x4, 0, n)] : unknown2;
+    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n)] : unknown2;
   }
   function rescale() {
     var i = -1;
@@ -55791,10 +56632,10 @@ function quantize2() {
     return arguments.length ? ([x02, x12] = _, x02 = +x02, x12 = +x12, rescale()) : [x02, x12];
   };
   scale6.range = function(_) {
-    return arguments.length ? (n = (range6 = Array.from(_)).length - 1, rescale()) : range6.slice();
+    return arguments.length ? (n = (range7 = Array.from(_)).length - 1, rescale()) : range7.slice();
   };
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return i < 0 ? [NaN, NaN] : i < 1 ? [x02, domain4[0]] : i >= n ? [domain4[n - 1], x12] : [domain4[i - 1], domain4[i]];
   };
   scale6.unknown = function(_) {
@@ -55804,30 +56645,30 @@ function quantize2() {
     return domain4.slice();
   };
   scale6.copy = function() {
-    return quantize2().domain([x02, x12]).range(range6).unknown(unknown2);
+    return quantize2().domain([x02, x12]).range(range7).unknown(unknown2);
   };
   return initRange.apply(linearish(scale6), arguments);
 }
 function threshold() {
-  var domain4 = [0.5], range6 = [0, 1], unknown2, n = 1;
+  var domain4 = [0.5], range7 = [0, 1], unknown2, n = 1;
   function scale6(x4) {
-    return x4 != null && x4 <= x4 ? range6[bisectRight(domain4, x4, 0, n)] : unknown2;
+    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n)] : unknown2;
   }
   scale6.domain = function(_) {
-    return arguments.length ? (domain4 = Array.from(_), n = Math.min(domain4.length, range6.length - 1), scale6) : domain4.slice();
+    return arguments.length ? (domain4 = Array.from(_), n = Math.min(domain4.length, range7.length - 1), scale6) : domain4.slice();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), n = Math.min(domain4.length, range6.length - 1), scale6) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), n = Math.min(domain4.length, range7.length - 1), scale6) : range7.slice();
   };
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return [domain4[i - 1], domain4[i]];
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
   scale6.copy = function() {
-    return threshold().domain(domain4).range(range6).unknown(unknown2);
+    return threshold().domain(domain4).range(range7).unknown(unknown2);
   };
   return initRange.apply(scale6, arguments);
 }
@@ -55849,17 +56690,17 @@ function calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, s
   scale6.domain = function(_) {
     return arguments.length ? domain4(Array.from(_, number6)) : domain4().map(date6);
   };
-  scale6.ticks = function(interval3) {
+  scale6.ticks = function(interval4) {
     var d = domain4();
-    return ticks2(d[0], d[d.length - 1], interval3 == null ? 10 : interval3);
+    return ticks2(d[0], d[d.length - 1], interval4 == null ? 10 : interval4);
   };
   scale6.tickFormat = function(count2, specifier) {
     return specifier == null ? tickFormat3 : format5(specifier);
   };
-  scale6.nice = function(interval3) {
+  scale6.nice = function(interval4) {
     var d = domain4();
-    if (!interval3 || typeof interval3.range !== "function") interval3 = tickInterval(d[0], d[d.length - 1], interval3 == null ? 10 : interval3);
-    return interval3 ? domain4(nice(d, interval3)) : scale6;
+    if (!interval4 || typeof interval4.range !== "function") interval4 = tickInterval(d[0], d[d.length - 1], interval4 == null ? 10 : interval4);
+    return interval4 ? domain4(nice(d, interval4)) : scale6;
   };
   scale6.copy = function() {
     return copy$1(scale6, calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, second2, format5));
@@ -55886,14 +56727,14 @@ function transformer$1() {
   scale6.interpolator = function(_) {
     return arguments.length ? (interpolator = _, scale6) : interpolator;
   };
-  function range6(interpolate3) {
+  function range7(interpolate3) {
     return function(_) {
       var r0, r1;
       return arguments.length ? ([r0, r1] = _, interpolator = interpolate3(r0, r1), scale6) : [interpolator(0), interpolator(1)];
     };
   }
-  scale6.range = range6(value);
-  scale6.rangeRound = range6(round2);
+  scale6.range = range7(value);
+  scale6.rangeRound = range7(round2);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -55950,14 +56791,14 @@ function transformer() {
   scale6.interpolator = function(_) {
     return arguments.length ? (interpolator = _, scale6) : interpolator;
   };
-  function range6(interpolate3) {
+  function range7(interpolate3) {
     return function(_) {
       var r0, r1, r2;
       return arguments.length ? ([r0, r1, r2] = _, interpolator = piecewise(interpolate3, [r0, r1, r2]), scale6) : [interpolator(0), interpolator(0.5), interpolator(1)];
     };
   }
-  scale6.range = range6(value);
-  scale6.rangeRound = range6(round2);
+  scale6.range = range7(value);
+  scale6.rangeRound = range7(round2);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -56311,10 +57152,10 @@ var c$1 = cubehelix();
 var c = rgb();
 var pi_1_3 = Math.PI / 3;
 var pi_2_3 = Math.PI * 2 / 3;
-function ramp(range6) {
-  var n = range6.length;
+function ramp(range7) {
+  var n = range7.length;
   return function(t) {
-    return range6[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
+    return range7[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
   };
 }
 var viridis = ramp(colors("44015444025645045745055946075a46085c460a5d460b5e470d60470e6147106347116447136548146748166848176948186a481a6c481b6d481c6e481d6f481f70482071482173482374482475482576482677482878482979472a7a472c7a472d7b472e7c472f7d46307e46327e46337f463480453581453781453882443983443a83443b84433d84433e85423f854240864241864142874144874045884046883f47883f48893e49893e4a893e4c8a3d4d8a3d4e8a3c4f8a3c508b3b518b3b528b3a538b3a548c39558c39568c38588c38598c375a8c375b8d365c8d365d8d355e8d355f8d34608d34618d33628d33638d32648e32658e31668e31678e31688e30698e306a8e2f6b8e2f6c8e2e6d8e2e6e8e2e6f8e2d708e2d718e2c718e2c728e2c738e2b748e2b758e2a768e2a778e2a788e29798e297a8e297b8e287c8e287d8e277e8e277f8e27808e26818e26828e26828e25838e25848e25858e24868e24878e23888e23898e238a8d228b8d228c8d228d8d218e8d218f8d21908d21918c20928c20928c20938c1f948c1f958b1f968b1f978b1f988b1f998a1f9a8a1e9b8a1e9c891e9d891f9e891f9f881fa0881fa1881fa1871fa28720a38620a48621a58521a68522a78522a88423a98324aa8325ab8225ac8226ad8127ad8128ae8029af7f2ab07f2cb17e2db27d2eb37c2fb47c31b57b32b67a34b67935b77937b87838b9773aba763bbb753dbc743fbc7340bd7242be7144bf7046c06f48c16e4ac16d4cc26c4ec36b50c46a52c56954c56856c66758c7655ac8645cc8635ec96260ca6063cb5f65cb5e67cc5c69cd5b6ccd5a6ece5870cf5773d05675d05477d1537ad1517cd2507fd34e81d34d84d44b86d54989d5488bd6468ed64590d74393d74195d84098d83e9bd93c9dd93ba0da39a2da37a5db36a8db34aadc32addc30b0dd2fb2dd2db5de2bb8de29bade28bddf26c0df25c2df23c5e021c8e020cae11fcde11dd0e11cd2e21bd5e21ad8e219dae319dde318dfe318e2e418e5e419e7e419eae51aece51befe51cf1e51df4e61ef6e620f8e621fbe723fde725"));
@@ -56362,22 +57203,22 @@ function invertRange(scale6) {
 }
 function invertRangeExtent(scale6) {
   return function(_) {
-    const range6 = scale6.range();
+    const range7 = scale6.range();
     let lo = _[0], hi = _[1], min4 = -1, max4, t, i, n;
     if (hi < lo) {
       t = lo;
       lo = hi;
       hi = t;
     }
-    for (i = 0, n = range6.length; i < n; ++i) {
-      if (range6[i] >= lo && range6[i] <= hi) {
+    for (i = 0, n = range7.length; i < n; ++i) {
+      if (range7[i] >= lo && range7[i] <= hi) {
         if (min4 < 0) min4 = i;
         max4 = i;
       }
     }
     if (min4 < 0) return void 0;
-    lo = scale6.invertExtent(range6[min4]);
-    hi = scale6.invertExtent(range6[max4]);
+    lo = scale6.invertExtent(range7[min4]);
+    hi = scale6.invertExtent(range7[max4]);
     return [lo[0] === void 0 ? lo[1] : lo[0], hi[1] === void 0 ? hi[0] : hi[1]];
   };
 }
@@ -56398,7 +57239,7 @@ function band() {
       start = Math.round(start);
       bandwidth2 = Math.round(bandwidth2);
     }
-    const values3 = range(n).map((i) => start + step2 * i);
+    const values3 = range2(n).map((i) => start + step2 * i);
     return ordinalRange(reverse3 ? values3.reverse() : values3);
   }
   scale6.domain = function(_) {
@@ -56517,9 +57358,9 @@ function numbers3(_) {
 }
 var slice3 = Array.prototype.slice;
 function scaleBinOrdinal() {
-  let domain4 = [], range6 = [];
+  let domain4 = [], range7 = [];
   function scale6(x4) {
-    return x4 == null || x4 !== x4 ? void 0 : range6[(bisectRight(domain4, x4) - 1) % range6.length];
+    return x4 == null || x4 !== x4 ? void 0 : range7[(bisectRight(domain4, x4) - 1) % range7.length];
   }
   scale6.domain = function(_) {
     if (arguments.length) {
@@ -56531,10 +57372,10 @@ function scaleBinOrdinal() {
   };
   scale6.range = function(_) {
     if (arguments.length) {
-      range6 = slice3.call(_);
+      range7 = slice3.call(_);
       return scale6;
     } else {
-      return range6.slice();
+      return range7.slice();
     }
   };
   scale6.tickFormat = function(count2, specifier) {
@@ -56603,34 +57444,34 @@ scale(Point, point2, Discrete);
 function isValidScaleType(type3) {
   return scales.has(type3);
 }
-function hasType(key3, type3) {
-  const s2 = scales.get(key3);
+function hasType(key2, type3) {
+  const s2 = scales.get(key2);
   return s2 && s2.metadata[type3];
 }
-function isContinuous(key3) {
-  return hasType(key3, Continuous);
+function isContinuous(key2) {
+  return hasType(key2, Continuous);
 }
-function isDiscrete(key3) {
-  return hasType(key3, Discrete);
+function isDiscrete(key2) {
+  return hasType(key2, Discrete);
 }
-function isDiscretizing(key3) {
-  return hasType(key3, Discretizing);
+function isDiscretizing(key2) {
+  return hasType(key2, Discretizing);
 }
-function isLogarithmic(key3) {
-  return hasType(key3, Log);
+function isLogarithmic(key2) {
+  return hasType(key2, Log);
 }
-function isTemporal(key3) {
-  return hasType(key3, Temporal);
+function isTemporal(key2) {
+  return hasType(key2, Temporal);
 }
-function isInterpolating(key3) {
-  return hasType(key3, Interpolating);
+function isInterpolating(key2) {
+  return hasType(key2, Interpolating);
 }
-function isQuantile(key3) {
-  return hasType(key3, Quantile2);
+function isQuantile(key2) {
+  return hasType(key2, Quantile2);
 }
 var scaleProps = ["clamp", "base", "constant", "exponent"];
-function interpolateRange(interpolator, range6) {
-  const start = range6[0], span = peek(range6) - start;
+function interpolateRange(interpolator, range7) {
+  const start = range7[0], span = peek(range7) - start;
   return function(i) {
     return interpolator(start + i * span);
   };
@@ -56749,13 +57590,13 @@ function apply(_, f) {
 var schemes = {};
 apply(discrete2, colors2);
 apply(continuous2, (_) => interpolateColors(colors2(_)));
-function scheme2(name, scheme4) {
-  name = name && name.toLowerCase();
+function scheme2(name2, scheme4) {
+  name2 = name2 && name2.toLowerCase();
   if (arguments.length > 1) {
-    schemes[name] = scheme4;
+    schemes[name2] = scheme4;
     return this;
   } else {
-    return schemes[name];
+    return schemes[name2];
   }
 }
 var SymbolLegend = "symbol";
@@ -56789,11 +57630,11 @@ function tickCount(scale6, count2, minStep) {
   return count2;
 }
 function validTicks(scale6, ticks2, count2) {
-  let range6 = scale6.range(), lo = range6[0], hi = peek(range6), cmp = ascending3;
+  let range7 = scale6.range(), lo = range7[0], hi = peek(range7), cmp = ascending3;
   if (lo > hi) {
-    range6 = hi;
+    range7 = hi;
     hi = lo;
-    lo = range6;
+    lo = range7;
     cmp = descending2;
   }
   lo = Math.floor(lo);
@@ -56932,9 +57773,9 @@ function isGradient(value4) {
 }
 function gradientRef(g, defs, base) {
   const type3 = g.gradient;
-  let id2 = g.id, prefix = type3 === "radial" ? patternPrefix : "";
-  if (!id2) {
-    id2 = g.id = "gradient_" + gradient_id++;
+  let id3 = g.id, prefix = type3 === "radial" ? patternPrefix : "";
+  if (!id3) {
+    id3 = g.id = "gradient_" + gradient_id++;
     if (type3 === "radial") {
       g.x1 = get3(g.x1, 0.5);
       g.y1 = get3(g.y1, 0.5);
@@ -56950,8 +57791,8 @@ function gradientRef(g, defs, base) {
       g.y2 = get3(g.y2, 0);
     }
   }
-  defs[id2] = g;
-  return "url(" + (base || "") + "#" + prefix + id2 + ")";
+  defs[id3] = g;
+  return "url(" + (base || "") + "#" + prefix + id3 + ")";
 }
 function get3(val, def2) {
   return val != null ? val : def2;
@@ -57119,11 +57960,11 @@ var Tau = Math.PI * 2;
 var HalfSqrt3 = Math.sqrt(3) / 2;
 var segmentCache = {};
 var bezierCache = {};
-var join = [].join;
+var join2 = [].join;
 function segments(x4, y4, rx, ry, large, sweep, rotateX, ox, oy) {
-  const key3 = join.call(arguments);
-  if (segmentCache[key3]) {
-    return segmentCache[key3];
+  const key2 = join2.call(arguments);
+  if (segmentCache[key2]) {
+    return segmentCache[key2];
   }
   const th = rotateX * DegToRad;
   const sin_th = Math.sin(th);
@@ -57168,12 +58009,12 @@ function segments(x4, y4, rx, ry, large, sweep, rotateX, ox, oy) {
     const th3 = th0 + (i + 1) * th_arc / segs;
     result[i] = [xc, yc, th2, th3, rx, ry, sin_th, cos_th];
   }
-  return segmentCache[key3] = result;
+  return segmentCache[key2] = result;
 }
 function bezier(params2) {
-  const key3 = join.call(params2);
-  if (bezierCache[key3]) {
-    return bezierCache[key3];
+  const key2 = join2.call(params2);
+  if (bezierCache[key2]) {
+    return bezierCache[key2];
   }
   var cx = params2[0], cy = params2[1], th0 = params2[2], th1 = params2[3], rx = params2[4], ry = params2[5], sin_th = params2[6], cos_th = params2[7];
   const a00 = cos_th * rx;
@@ -57193,7 +58034,7 @@ function bezier(params2) {
   const y32 = cy + sin_th1;
   const x22 = x32 + t * sin_th1;
   const y22 = y32 - t * cos_th1;
-  return bezierCache[key3] = [a00 * x12 + a01 * y12, a10 * x12 + a11 * y12, a00 * x22 + a01 * y22, a10 * x22 + a11 * y22, a00 * x32 + a01 * y32, a10 * x32 + a11 * y32];
+  return bezierCache[key2] = [a00 * x12 + a01 * y12, a10 * x12 + a11 * y12, a00 * x22 + a01 * y22, a10 * x22 + a11 * y22, a00 * x32 + a01 * y32, a10 * x32 + a11 * y32];
 }
 var temp = ["l", 0, 0, 0, 0, 0, 0, 0];
 function scale$1(current2, sX, sY) {
@@ -57415,15 +58256,15 @@ function drawArc(context3, x4, y4, coords) {
 var Tan30 = 0.5773502691896257;
 var builtins = {
   "circle": {
-    draw: function(context3, size) {
-      const r = Math.sqrt(size) / 2;
+    draw: function(context3, size2) {
+      const r = Math.sqrt(size2) / 2;
       context3.moveTo(r, 0);
       context3.arc(0, 0, r, 0, Tau);
     }
   },
   "cross": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, s2 = r / 2.5;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, s2 = r / 2.5;
       context3.moveTo(-r, -s2);
       context3.lineTo(-r, s2);
       context3.lineTo(-s2, s2);
@@ -57440,8 +58281,8 @@ var builtins = {
     }
   },
   "diamond": {
-    draw: function(context3, size) {
-      const r = Math.sqrt(size) / 2;
+    draw: function(context3, size2) {
+      const r = Math.sqrt(size2) / 2;
       context3.moveTo(-r, 0);
       context3.lineTo(0, -r);
       context3.lineTo(r, 0);
@@ -57450,14 +58291,14 @@ var builtins = {
     }
   },
   "square": {
-    draw: function(context3, size) {
-      var w2 = Math.sqrt(size), x4 = -w2 / 2;
+    draw: function(context3, size2) {
+      var w2 = Math.sqrt(size2), x4 = -w2 / 2;
       context3.rect(x4, x4, w2, w2);
     }
   },
   "arrow": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, s2 = r / 7, t = r / 2.5, v = r / 8;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, s2 = r / 7, t = r / 2.5, v = r / 8;
       context3.moveTo(-s2, r);
       context3.lineTo(s2, r);
       context3.lineTo(s2, -v);
@@ -57469,8 +58310,8 @@ var builtins = {
     }
   },
   "wedge": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r, o = h2 - r * Tan30, b10 = r / 4;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r, o = h2 - r * Tan30, b10 = r / 4;
       context3.moveTo(0, -h2 - o);
       context3.lineTo(-b10, h2 - o);
       context3.lineTo(b10, h2 - o);
@@ -57478,8 +58319,8 @@ var builtins = {
     }
   },
   "triangle": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r, o = h2 - r * Tan30;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r, o = h2 - r * Tan30;
       context3.moveTo(0, -h2 - o);
       context3.lineTo(-r, h2 - o);
       context3.lineTo(r, h2 - o);
@@ -57487,8 +58328,8 @@ var builtins = {
     }
   },
   "triangle-up": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r;
       context3.moveTo(0, -h2);
       context3.lineTo(-r, h2);
       context3.lineTo(r, h2);
@@ -57496,8 +58337,8 @@ var builtins = {
     }
   },
   "triangle-down": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r;
       context3.moveTo(0, h2);
       context3.lineTo(-r, -h2);
       context3.lineTo(r, -h2);
@@ -57505,8 +58346,8 @@ var builtins = {
     }
   },
   "triangle-right": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r;
       context3.moveTo(h2, 0);
       context3.lineTo(-h2, -r);
       context3.lineTo(-h2, r);
@@ -57514,8 +58355,8 @@ var builtins = {
     }
   },
   "triangle-left": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r;
       context3.moveTo(-h2, 0);
       context3.lineTo(h2, -r);
       context3.lineTo(h2, r);
@@ -57523,8 +58364,8 @@ var builtins = {
     }
   },
   "stroke": {
-    draw: function(context3, size) {
-      const r = Math.sqrt(size) / 2;
+    draw: function(context3, size2) {
+      const r = Math.sqrt(size2) / 2;
       context3.moveTo(-r, 0);
       context3.lineTo(r, 0);
     }
@@ -57538,8 +58379,8 @@ function customSymbol(path5) {
   if (!hasOwnProperty(custom9, path5)) {
     const parsed = parse6(path5);
     custom9[path5] = {
-      draw: function(context3, size) {
-        pathRender(context3, parsed, 0, 0, Math.sqrt(size) / 2);
+      draw: function(context3, size2) {
+        pathRender(context3, parsed, 0, 0, Math.sqrt(size2) / 2);
       }
     };
   }
@@ -57643,7 +58484,7 @@ function vg_rect() {
   return rectangle2;
 }
 function vg_trail() {
-  var x4, y4, size, defined2, context3 = null, ready, x12, y12, r1;
+  var x4, y4, size2, defined2, context3 = null, ready, x12, y12, r1;
   function point5(x22, y22, w2) {
     const r2 = w2 / 2;
     if (ready) {
@@ -57673,7 +58514,7 @@ function vg_trail() {
       if (!(i < n && defined2(d = data3[i], i, data3)) === defined0) {
         if (defined0 = !defined0) ready = 0;
       }
-      if (defined0) point5(+x4(d, i, data3), +y4(d, i, data3), +size(d, i, data3));
+      if (defined0) point5(+x4(d, i, data3), +y4(d, i, data3), +size2(d, i, data3));
     }
     if (buffer) {
       context3 = null;
@@ -57698,10 +58539,10 @@ function vg_trail() {
   };
   trail3.size = function(_) {
     if (arguments.length) {
-      size = _;
+      size2 = _;
       return trail3;
     } else {
-      return size;
+      return size2;
     }
   };
   trail3.defined = function(_) {
@@ -57786,19 +58627,19 @@ var clip_id = 1;
 function resetSVGClipId() {
   clip_id = 1;
 }
-function clip$1(renderer, item, size) {
-  var clip4 = item.clip, defs = renderer._defs, id2 = item.clip_id || (item.clip_id = "clip" + clip_id++), c4 = defs.clipping[id2] || (defs.clipping[id2] = {
-    id: id2
+function clip$1(renderer, item, size2) {
+  var clip4 = item.clip, defs = renderer._defs, id3 = item.clip_id || (item.clip_id = "clip" + clip_id++), c4 = defs.clipping[id3] || (defs.clipping[id3] = {
+    id: id3
   });
   if (isFunction(clip4)) {
     c4.path = clip4(null);
-  } else if (hasCornerRadius(size)) {
-    c4.path = rectangle(null, size, 0, 0);
+  } else if (hasCornerRadius(size2)) {
+    c4.path = rectangle(null, size2, 0, 0);
   } else {
-    c4.width = size.width || 0;
-    c4.height = size.height || 0;
+    c4.width = size2.width || 0;
+    c4.height = size2.height || 0;
   }
-  return "url(#" + id2 + ")";
+  return "url(#" + id3 + ")";
 }
 function Bounds(b10) {
   this.clear();
@@ -58846,22 +59687,22 @@ useCanvas(true);
 function useCanvas(use) {
   textMetrics.width = use && context ? measureWidth : estimateWidth;
 }
-function estimateWidth(item, text4) {
-  return _estimateWidth(textValue(item, text4), fontSize(item));
+function estimateWidth(item, text5) {
+  return _estimateWidth(textValue(item, text5), fontSize(item));
 }
-function _estimateWidth(text4, currentFontHeight) {
-  return ~~(0.8 * text4.length * currentFontHeight);
+function _estimateWidth(text5, currentFontHeight) {
+  return ~~(0.8 * text5.length * currentFontHeight);
 }
-function measureWidth(item, text4) {
-  return fontSize(item) <= 0 || !(text4 = textValue(item, text4)) ? 0 : _measureWidth(text4, font(item));
+function measureWidth(item, text5) {
+  return fontSize(item) <= 0 || !(text5 = textValue(item, text5)) ? 0 : _measureWidth(text5, font(item));
 }
-function _measureWidth(text4, currentFont) {
-  const key3 = `(${currentFont}) ${text4}`;
-  let width2 = widthCache.get(key3);
+function _measureWidth(text5, currentFont) {
+  const key2 = `(${currentFont}) ${text5}`;
+  let width2 = widthCache.get(key2);
   if (width2 === void 0) {
     context.font = currentFont;
-    width2 = context.measureText(text4).width;
-    widthCache.set(key3, width2);
+    width2 = context.measureText(text5).width;
+    widthCache.set(key2, width2);
   }
   return width2;
 }
@@ -58882,39 +59723,39 @@ function multiLineOffset(item) {
   return (isArray(tl2) ? tl2.length - 1 : 0) * lineHeight(item);
 }
 function textValue(item, line5) {
-  const text4 = line5 == null ? "" : (line5 + "").trim();
-  return item.limit > 0 && text4.length ? truncate2(item, text4) : text4;
+  const text5 = line5 == null ? "" : (line5 + "").trim();
+  return item.limit > 0 && text5.length ? truncate2(item, text5) : text5;
 }
 function widthGetter(item) {
   if (textMetrics.width === measureWidth) {
     const currentFont = font(item);
-    return (text4) => _measureWidth(text4, currentFont);
+    return (text5) => _measureWidth(text5, currentFont);
   } else if (textMetrics.width === estimateWidth) {
     const currentFontHeight = fontSize(item);
-    return (text4) => _estimateWidth(text4, currentFontHeight);
+    return (text5) => _estimateWidth(text5, currentFontHeight);
   } else {
-    return (text4) => textMetrics.width(item, text4);
+    return (text5) => textMetrics.width(item, text5);
   }
 }
-function truncate2(item, text4) {
+function truncate2(item, text5) {
   var limit = +item.limit, width2 = widthGetter(item);
-  if (width2(text4) < limit) return text4;
-  var ellipsis = item.ellipsis || "…", rtl = item.dir === "rtl", lo = 0, hi = text4.length, mid;
+  if (width2(text5) < limit) return text5;
+  var ellipsis = item.ellipsis || "…", rtl = item.dir === "rtl", lo = 0, hi = text5.length, mid;
   limit -= width2(ellipsis);
   if (rtl) {
     while (lo < hi) {
       mid = lo + hi >>> 1;
-      if (width2(text4.slice(mid)) > limit) lo = mid + 1;
+      if (width2(text5.slice(mid)) > limit) lo = mid + 1;
       else hi = mid;
     }
-    return ellipsis + text4.slice(lo);
+    return ellipsis + text5.slice(lo);
   } else {
     while (lo < hi) {
       mid = 1 + (lo + hi >>> 1);
-      if (width2(text4.slice(0, mid)) < limit) lo = mid;
+      if (width2(text5.slice(0, mid)) < limit) lo = mid;
       else hi = mid - 1;
     }
-    return text4.slice(0, lo) + ellipsis;
+    return text5.slice(0, lo) + ellipsis;
   }
 }
 function fontFamily(item, quote3) {
@@ -59030,7 +59871,7 @@ function intersectText(item, box) {
   const p = bound(tempBounds, item, 2);
   return intersectBoxLine(box, p[0], p[1], p[2], p[3]) || intersectBoxLine(box, p[0], p[1], p[4], p[5]) || intersectBoxLine(box, p[4], p[5], p[6], p[7]) || intersectBoxLine(box, p[2], p[3], p[6], p[7]);
 }
-var text2 = {
+var text3 = {
   type: "text",
   tag: "text",
   nested: false,
@@ -59052,7 +59893,7 @@ var Marks = {
   rule,
   shape,
   symbol: symbol2,
-  text: text2,
+  text: text3,
   trail
 };
 function boundItem(item, func, opt) {
@@ -59411,9 +60252,9 @@ var Handler = class {
    * @param {string} name - The input event type string.
    * @return {string} - A string with the event type only.
    */
-  eventName(name) {
-    const i = name.indexOf(".");
-    return i < 0 ? name : name.slice(0, i);
+  eventName(name2) {
+    const i = name2.indexOf(".");
+    return i < 0 ? name2 : name2.slice(0, i);
   }
   /**
    * Handle hyperlink navigation in response to an item.href value.
@@ -59426,7 +60267,7 @@ var Handler = class {
       context: "href"
     }).then((opt) => {
       const e3 = new MouseEvent(event2.type, event2), a4 = domCreate(null, "a");
-      for (const name in opt) a4.setAttribute(name, opt[name]);
+      for (const name2 in opt) a4.setAttribute(name2, opt[name2]);
       a4.dispatchEvent(e3);
     }).catch(() => {
     });
@@ -59438,10 +60279,10 @@ var Handler = class {
    * @param {boolean} show - A boolean flag indicating whether
    *   to show or hide a tooltip for the given item.
    */
-  handleTooltip(event2, item, show) {
+  handleTooltip(event2, item, show3) {
     if (item && item.tooltip != null) {
       item = resolveItem(item, event2, this.canvas(), this._origin);
-      const value4 = show && item && item.tooltip || null;
+      const value4 = show3 && item && item.tooltip || null;
       this._tooltip.call(this._obj, this, event2, item, value4);
     }
   }
@@ -59739,10 +60580,10 @@ var CanvasHandler = class extends Handler {
   }
   // add an event handler
   on(type3, handler) {
-    const name = this.eventName(type3), h2 = this._handlers, i = this._handlerIndex(h2[name], type3, handler);
+    const name2 = this.eventName(type3), h2 = this._handlers, i = this._handlerIndex(h2[name2], type3, handler);
     if (i < 0) {
       eventListenerCheck(this, type3);
-      (h2[name] || (h2[name] = [])).push({
+      (h2[name2] || (h2[name2] = [])).push({
         type: type3,
         handler
       });
@@ -59751,7 +60592,7 @@ var CanvasHandler = class extends Handler {
   }
   // remove an event handler
   off(type3, handler) {
-    const name = this.eventName(type3), h2 = this._handlers[name], i = this._handlerIndex(h2, type3, handler);
+    const name2 = this.eventName(type3), h2 = this._handlers[name2], i = this._handlerIndex(h2, type3, handler);
     if (i >= 0) {
       h2.splice(i, 1);
     }
@@ -59811,8 +60652,8 @@ function resize(canvas2, width2, height2, origin, scaleFactor, opt) {
   const inDOM = typeof HTMLElement !== "undefined" && canvas2 instanceof HTMLElement && canvas2.parentNode != null, context3 = canvas2.getContext("2d"), ratio = inDOM ? devicePixelRatio() : scaleFactor;
   canvas2.width = width2 * ratio;
   canvas2.height = height2 * ratio;
-  for (const key3 in opt) {
-    context3[key3] = opt[key3];
+  for (const key2 in opt) {
+    context3[key2] = opt[key2];
   }
   if (inDOM) {
     canvas2.style.width = width2 + "px";
@@ -59941,26 +60782,26 @@ var SVGHandler = class extends Handler {
   }
   // add an event handler
   on(type3, handler) {
-    const name = this.eventName(type3), h2 = this._handlers, i = this._handlerIndex(h2[name], type3, handler);
+    const name2 = this.eventName(type3), h2 = this._handlers, i = this._handlerIndex(h2[name2], type3, handler);
     if (i < 0) {
       const x4 = {
         type: type3,
         handler,
         listener: listener(this, handler)
       };
-      (h2[name] || (h2[name] = [])).push(x4);
+      (h2[name2] || (h2[name2] = [])).push(x4);
       if (this._svg) {
-        this._svg.addEventListener(name, x4.listener);
+        this._svg.addEventListener(name2, x4.listener);
       }
     }
     return this;
   }
   // remove an event handler
   off(type3, handler) {
-    const name = this.eventName(type3), h2 = this._handlers[name], i = this._handlerIndex(h2, type3, handler);
+    const name2 = this.eventName(type3), h2 = this._handlers[name2], i = this._handlerIndex(h2, type3, handler);
     if (i >= 0) {
       if (this._svg) {
-        this._svg.removeEventListener(name, h2[i].listener);
+        this._svg.removeEventListener(name2, h2[i].listener);
       }
       h2.splice(i, 1);
     }
@@ -59979,10 +60820,10 @@ var ARIA_ROLE = "role";
 var ARIA_ROLEDESCRIPTION = "aria-roledescription";
 var GRAPHICS_OBJECT = "graphics-object";
 var GRAPHICS_SYMBOL = "graphics-symbol";
-var bundle2 = (role, roledesc, label) => ({
+var bundle2 = (role, roledesc, label2) => ({
   [ARIA_ROLE]: role,
   [ARIA_ROLEDESCRIPTION]: roledesc,
-  [ARIA_LABEL]: label || void 0
+  [ARIA_LABEL]: label2 || void 0
 });
 var AriaIgnore = toSet(["axis-domain", "axis-grid", "axis-label", "axis-tick", "axis-title", "legend-band", "legend-entry", "legend-gradient", "legend-label", "legend-title", "legend-symbol", "title"]);
 var AriaGuides = {
@@ -60075,15 +60916,15 @@ function markup() {
       clear2();
     }
     stack2.push(tag);
-  }, attr2 = (name, value4) => {
-    if (value4 != null) outer += ` ${name}="${attrText(value4)}"`;
+  }, attr2 = (name2, value4) => {
+    if (value4 != null) outer += ` ${name2}="${attrText(value4)}"`;
     return m3;
   }, m3 = {
     open(tag, ...attrs) {
       push(tag);
       outer = "<" + tag;
       for (const set8 of attrs) {
-        for (const key3 in set8) attr2(key3, set8[key3]);
+        for (const key2 in set8) attr2(key2, set8[key2]);
       }
       return m3;
     },
@@ -60238,10 +61079,10 @@ var SVGRenderer = class extends Renderer {
         fill: bg
       });
     }
-    const text4 = serializeXML(svg);
+    const text5 = serializeXML(svg);
     if (bg) svg.removeChild(node2);
     if (style2) svg.setAttribute("style", style2);
-    return text4;
+    return text5;
   }
   /**
    * Internal rendering method.
@@ -60286,7 +61127,7 @@ var SVGRenderer = class extends Renderer {
     this._dirtyAll = true;
     const items = this._dirty;
     if (!items.length || !this._dirtyID) return true;
-    const id2 = ++this._dirtyID;
+    const id3 = ++this._dirtyID;
     let item, mark, type3, mdef, i, n, o;
     for (i = 0, n = items.length; i < n; ++i) {
       item = items[i];
@@ -60295,11 +61136,11 @@ var SVGRenderer = class extends Renderer {
         type3 = mark.marktype;
         mdef = Marks[type3];
       }
-      if (mark.zdirty && mark.dirty !== id2) {
+      if (mark.zdirty && mark.dirty !== id3) {
         this._dirtyAll = false;
-        dirtyParents(item, id2);
+        dirtyParents(item, id3);
         mark.items.forEach((i2) => {
-          i2.dirty = id2;
+          i2.dirty = id3;
         });
       }
       if (mark.zdirty) continue;
@@ -60315,14 +61156,14 @@ var SVGRenderer = class extends Renderer {
         continue;
       }
       item = mdef.nested ? mark.items[0] : item;
-      if (item._update === id2) continue;
+      if (item._update === id3) continue;
       if (!item._svg || !item._svg.ownerSVGElement) {
         this._dirtyAll = false;
-        dirtyParents(item, id2);
+        dirtyParents(item, id3);
       } else {
         this._update(mdef, item._svg, item);
       }
-      item._update = id2;
+      item._update = id3;
     }
     return !this._dirtyAll;
   }
@@ -60347,7 +61188,7 @@ var SVGRenderer = class extends Renderer {
     }
     parent.setAttribute("class", cssClass(scene));
     const aria2 = ariaMarkAttributes(scene);
-    for (const key3 in aria2) setAttribute(parent, key3, aria2[key3]);
+    for (const key2 in aria2) setAttribute(parent, key2, aria2[key2]);
     if (!isGroup) {
       setAttribute(parent, "pointer-events", events3);
     }
@@ -60395,14 +61236,14 @@ var SVGRenderer = class extends Renderer {
     for (const prop in stylesAttr) {
       let value4 = prop === "font" ? fontFamily(item) : item[prop];
       if (value4 === values[prop]) continue;
-      const name = stylesAttr[prop];
+      const name2 = stylesAttr[prop];
       if (value4 == null) {
-        el.removeAttribute(name);
+        el.removeAttribute(name2);
       } else {
         if (isGradient(value4)) {
           value4 = gradientRef(value4, this._defs.gradient, href());
         }
-        el.setAttribute(name, value4 + "");
+        el.setAttribute(name2, value4 + "");
       }
       values[prop] = value4;
     }
@@ -60418,13 +61259,13 @@ var SVGRenderer = class extends Renderer {
   defs() {
     const svg = this._svg, defs = this._defs;
     let el = defs.el, index6 = 0;
-    for (const id2 in defs.gradient) {
+    for (const id3 in defs.gradient) {
       if (!el) defs.el = el = domChild(svg, RootIndex + 1, "defs", svgns);
-      index6 = updateGradient(el, defs.gradient[id2], index6);
+      index6 = updateGradient(el, defs.gradient[id3], index6);
     }
-    for (const id2 in defs.clipping) {
+    for (const id3 in defs.clipping) {
       if (!el) defs.el = el = domChild(svg, RootIndex + 1, "defs", svgns);
-      index6 = updateClipping(el, defs.clipping[id2], index6);
+      index6 = updateClipping(el, defs.clipping[id3], index6);
     }
     if (el) {
       index6 === 0 ? (svg.removeChild(el), defs.el = null) : domClear(el, index6);
@@ -60439,11 +61280,11 @@ var SVGRenderer = class extends Renderer {
     def2.clipping = {};
   }
 };
-function dirtyParents(item, id2) {
-  for (; item && item.dirty !== id2; item = item.mark.group) {
-    item.dirty = id2;
-    if (item.mark && item.mark.dirty !== id2) {
-      item.mark.dirty = id2;
+function dirtyParents(item, id3) {
+  for (; item && item.dirty !== id3; item = item.mark.group) {
+    item.dirty = id3;
+    if (item.mark && item.mark.dirty !== id3) {
+      item.mark.dirty = id3;
     } else return;
   }
 }
@@ -60597,11 +61438,11 @@ var mark_extras = {
   },
   text(mdef, el, item) {
     const tl2 = textLines(item);
-    let key3, value4, doc, lh;
+    let key2, value4, doc, lh;
     if (isArray(tl2)) {
       value4 = tl2.map((_) => textValue(item, _));
-      key3 = value4.join("\n");
-      if (key3 !== values.text) {
+      key2 = value4.join("\n");
+      if (key2 !== values.text) {
         domClear(el, 0);
         doc = el.ownerDocument;
         lh = lineHeight(item);
@@ -60615,7 +61456,7 @@ var mark_extras = {
           }
           el.appendChild(ts2);
         });
-        values.text = key3;
+        values.text = key2;
       }
     } else {
       value4 = textValue(item, tl2);
@@ -60631,42 +61472,42 @@ var mark_extras = {
     setAttribute(el, "font-weight", item.fontWeight);
   }
 };
-function emit(name, value4, ns) {
-  if (value4 === values[name]) return;
+function emit(name2, value4, ns) {
+  if (value4 === values[name2]) return;
   if (ns) {
-    setAttributeNS(element, name, value4, ns);
+    setAttributeNS(element, name2, value4, ns);
   } else {
-    setAttribute(element, name, value4);
+    setAttribute(element, name2, value4);
   }
-  values[name] = value4;
+  values[name2] = value4;
 }
-function setStyle(el, name, value4) {
-  if (value4 !== values[name]) {
+function setStyle(el, name2, value4) {
+  if (value4 !== values[name2]) {
     if (value4 == null) {
-      el.style.removeProperty(name);
+      el.style.removeProperty(name2);
     } else {
-      el.style.setProperty(name, value4 + "");
+      el.style.setProperty(name2, value4 + "");
     }
-    values[name] = value4;
+    values[name2] = value4;
   }
 }
 function setAttributes(el, attrs) {
-  for (const key3 in attrs) {
-    setAttribute(el, key3, attrs[key3]);
+  for (const key2 in attrs) {
+    setAttribute(el, key2, attrs[key2]);
   }
 }
-function setAttribute(el, name, value4) {
+function setAttribute(el, name2, value4) {
   if (value4 != null) {
-    el.setAttribute(name, value4);
+    el.setAttribute(name2, value4);
   } else {
-    el.removeAttribute(name);
+    el.removeAttribute(name2);
   }
 }
-function setAttributeNS(el, name, value4, ns) {
+function setAttributeNS(el, name2, value4, ns) {
   if (value4 != null) {
-    el.setAttributeNS(ns, name, value4);
+    el.setAttributeNS(ns, name2, value4);
   } else {
-    el.removeAttributeNS(ns, name);
+    el.removeAttributeNS(ns, name2);
   }
 }
 function href() {
@@ -60804,8 +61645,8 @@ var SVGStringRenderer = class extends Renderer {
    * @param {string} tag - The tag being rendered.
    */
   attr(scene, item, attrs, tag) {
-    const object3 = {}, emit2 = (name, value4, ns, prefixed) => {
-      object3[prefixed || name] = value4;
+    const object3 = {}, emit2 = (name2, value4, ns, prefixed) => {
+      object3[prefixed || name2] = value4;
     };
     if (Array.isArray(attrs)) {
       attrs.forEach((fn) => fn(emit2, item, this));
@@ -60827,11 +61668,11 @@ var SVGStringRenderer = class extends Renderer {
     const gradient4 = this._defs.gradient, clipping = this._defs.clipping, count2 = Object.keys(gradient4).length + Object.keys(clipping).length;
     if (count2 === 0) return;
     m3.open("defs");
-    for (const id2 in gradient4) {
-      const def2 = gradient4[id2], stops = def2.stops;
+    for (const id3 in gradient4) {
+      const def2 = gradient4[id3], stops = def2.stops;
       if (def2.gradient === "radial") {
         m3.open("pattern", {
-          id: patternPrefix + id2,
+          id: patternPrefix + id3,
           viewBox: "0,0,1,1",
           width: "100%",
           height: "100%",
@@ -60840,11 +61681,11 @@ var SVGStringRenderer = class extends Renderer {
         m3.open("rect", {
           width: "1",
           height: "1",
-          fill: "url(#" + id2 + ")"
+          fill: "url(#" + id3 + ")"
         }).close();
         m3.close();
         m3.open("radialGradient", {
-          id: id2,
+          id: id3,
           fx: def2.x1,
           fy: def2.y1,
           fr: def2.r1,
@@ -60854,7 +61695,7 @@ var SVGStringRenderer = class extends Renderer {
         });
       } else {
         m3.open("linearGradient", {
-          id: id2,
+          id: id3,
           x1: def2.x1,
           x2: def2.x2,
           y1: def2.y1,
@@ -60869,10 +61710,10 @@ var SVGStringRenderer = class extends Renderer {
       }
       m3.close();
     }
-    for (const id2 in clipping) {
-      const def2 = clipping[id2];
+    for (const id3 in clipping) {
+      const def2 = clipping[id3];
       m3.open("clipPath", {
-        id: id2
+        id: id3
       });
       if (def2.path) {
         m3.open("path", {
@@ -60916,13 +61757,13 @@ function style(s2, item, scene, tag, defs) {
   }
   for (const prop in stylesAttr) {
     let value4 = item[prop];
-    const name = stylesAttr[prop];
-    if (value4 === "transparent" && (name === "fill" || name === "stroke")) ;
+    const name2 = stylesAttr[prop];
+    if (value4 === "transparent" && (name2 === "fill" || name2 === "stroke")) ;
     else if (value4 != null) {
       if (isGradient(value4)) {
         value4 = gradientRef(value4, defs.gradient, "");
       }
-      s2[name] = value4;
+      s2[name2] = value4;
     }
   }
   for (const prop in stylesCss) {
@@ -61071,13 +61912,13 @@ modules[Hybrid] = {
   handler: HybridHandler
 };
 modules[None2] = {};
-function renderModule(name, _) {
-  name = String(name || "").toLowerCase();
+function renderModule(name2, _) {
+  name2 = String(name2 || "").toLowerCase();
   if (arguments.length > 1) {
-    modules[name] = _;
+    modules[name2] = _;
     return this;
   } else {
-    return modules[name];
+    return modules[name2];
   }
 }
 function intersect2(scene, bounds3, filter3) {
@@ -61134,14 +61975,14 @@ function boundClip(mark) {
   mark.bounds.intersect(clipBounds);
 }
 var TOLERANCE = 1e-9;
-function sceneEqual(a4, b10, key3) {
-  return a4 === b10 ? true : key3 === "path" ? pathEqual(a4, b10) : a4 instanceof Date && b10 instanceof Date ? +a4 === +b10 : isNumber(a4) && isNumber(b10) ? Math.abs(a4 - b10) <= TOLERANCE : !a4 || !b10 || !isObject2(a4) && !isObject2(b10) ? a4 == b10 : objectEqual(a4, b10);
+function sceneEqual(a4, b10, key2) {
+  return a4 === b10 ? true : key2 === "path" ? pathEqual(a4, b10) : a4 instanceof Date && b10 instanceof Date ? +a4 === +b10 : isNumber(a4) && isNumber(b10) ? Math.abs(a4 - b10) <= TOLERANCE : !a4 || !b10 || !isObject2(a4) && !isObject2(b10) ? a4 == b10 : objectEqual(a4, b10);
 }
 function pathEqual(a4, b10) {
   return sceneEqual(parse6(a4), parse6(b10));
 }
 function objectEqual(a4, b10) {
-  var ka = Object.keys(a4), kb = Object.keys(b10), key3, i;
+  var ka = Object.keys(a4), kb = Object.keys(b10), key2, i;
   if (ka.length !== kb.length) return false;
   ka.sort();
   kb.sort();
@@ -61149,8 +61990,8 @@ function objectEqual(a4, b10) {
     if (ka[i] != kb[i]) return false;
   }
   for (i = ka.length - 1; i >= 0; i--) {
-    key3 = ka[i];
-    if (!sceneEqual(a4[key3], b10[key3], key3)) return false;
+    key2 = ka[i];
+    if (!sceneEqual(a4[key2], b10[key2], key2)) return false;
   }
   return typeof a4 === typeof b10;
 }
@@ -61261,9 +62102,9 @@ Identifier.Definition = {
 inherits_default(Identifier, Transform, {
   transform(_, pulse2) {
     const counter = getCounter(pulse2.dataflow), as = _.as;
-    let id2 = counter.value;
-    pulse2.visit(pulse2.ADD, (t) => t[as] = t[as] || ++id2);
-    counter.set(this.value = id2);
+    let id3 = counter.value;
+    pulse2.visit(pulse2.ADD, (t) => t[as] = t[as] || ++id3);
+    counter.set(this.value = id3);
     return pulse2;
   }
 });
@@ -61322,11 +62163,11 @@ var hasBounds = (item) => {
   return b10.width() > 1 && b10.height() > 1;
 };
 var boundTest = (scale6, orient2, tolerance) => {
-  var range6 = scale6.range(), b10 = new Bounds();
+  var range7 = scale6.range(), b10 = new Bounds();
   if (orient2 === Top || orient2 === Bottom) {
-    b10.set(range6[0], -Infinity, range6[1], Infinity);
+    b10.set(range7[0], -Infinity, range7[1], Infinity);
   } else {
-    b10.set(-Infinity, range6[0], Infinity, range6[1]);
+    b10.set(-Infinity, range7[0], Infinity, range7[1]);
   }
   b10.expand(tolerance || 1);
   return (item) => b10.encloses(item.bounds);
@@ -61410,7 +62251,7 @@ function axisIndices(datum2) {
   ];
 }
 function axisLayout(view, axis, width2, height2) {
-  var item = axis.items[0], datum2 = item.datum, delta = item.translate != null ? item.translate : 0.5, orient2 = item.orient, indices = axisIndices(datum2), range6 = item.range, offset4 = item.offset, position2 = item.position, minExtent = item.minExtent, maxExtent = item.maxExtent, title2 = datum2.title && item.items[indices[2]].items[0], titlePadding = item.titlePadding, bounds3 = item.bounds, dl = title2 && multiLineOffset(title2), x4 = 0, y4 = 0, i, s2;
+  var item = axis.items[0], datum2 = item.datum, delta = item.translate != null ? item.translate : 0.5, orient2 = item.orient, indices = axisIndices(datum2), range7 = item.range, offset4 = item.offset, position2 = item.position, minExtent = item.minExtent, maxExtent = item.maxExtent, title2 = datum2.title && item.items[indices[2]].items[0], titlePadding = item.titlePadding, bounds3 = item.bounds, dl = title2 && multiLineOffset(title2), x4 = 0, y4 = 0, i, s2;
   tempBounds2.clear().union(bounds3);
   bounds3.clear();
   if ((i = indices[0]) > -1) bounds3.union(item.items[i].bounds);
@@ -61420,28 +62261,28 @@ function axisLayout(view, axis, width2, height2) {
       x4 = position2 || 0;
       y4 = -offset4;
       s2 = Math.max(minExtent, Math.min(maxExtent, -bounds3.y1));
-      bounds3.add(0, -s2).add(range6, 0);
+      bounds3.add(0, -s2).add(range7, 0);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 0, -1, bounds3);
       break;
     case Left:
       x4 = -offset4;
       y4 = position2 || 0;
       s2 = Math.max(minExtent, Math.min(maxExtent, -bounds3.x1));
-      bounds3.add(-s2, 0).add(0, range6);
+      bounds3.add(-s2, 0).add(0, range7);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 1, -1, bounds3);
       break;
     case Right:
       x4 = width2 + offset4;
       y4 = position2 || 0;
       s2 = Math.max(minExtent, Math.min(maxExtent, bounds3.x2));
-      bounds3.add(0, 0).add(s2, range6);
+      bounds3.add(0, 0).add(s2, range7);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 1, 1, bounds3);
       break;
     case Bottom:
       x4 = position2 || 0;
       y4 = height2 + offset4;
       s2 = Math.max(minExtent, Math.min(maxExtent, bounds3.y2));
-      bounds3.add(0, 0).add(range6, s2);
+      bounds3.add(0, 0).add(range7, s2);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, 0, 0, 1, bounds3);
       break;
     default:
@@ -61523,8 +62364,8 @@ function bboxFull(item) {
   const b10 = item.bounds.clone();
   return b10.empty() ? b10.set(0, 0, 0, 0) : b10.translate(-(item.x || 0), -(item.y || 0));
 }
-function get4(opt, key3, d) {
-  const v = isObject2(opt) ? opt[key3] : opt;
+function get4(opt, key2, d) {
+  const v = isObject2(opt) ? opt[key2] : opt;
   return v != null ? v : d !== void 0 ? d : 0;
 }
 function offsetValue(v) {
@@ -61748,7 +62589,7 @@ function layoutTitle(view, g, offset4, isX2, bounds3, band2) {
 }
 function lookup2(config2, orient2) {
   const opt = config2[orient2] || {};
-  return (key3, d) => opt[key3] != null ? opt[key3] : config2[key3] != null ? config2[key3] : d;
+  return (key2, d) => opt[key2] != null ? opt[key2] : config2[key2] != null ? config2[key2] : d;
 }
 function offsets(legends, value4) {
   let max4 = -Infinity;
@@ -62158,26 +62999,26 @@ function DataJoin(params2) {
 function defaultItemCreate() {
   return ingest$1({});
 }
-function newMap(key3) {
+function newMap(key2) {
   const map4 = fastmap().test((t) => t.exit);
-  map4.lookup = (t) => map4.get(key3(t));
+  map4.lookup = (t) => map4.get(key2(t));
   return map4;
 }
 inherits_default(DataJoin, Transform, {
   transform(_, pulse2) {
-    var df = pulse2.dataflow, out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), item = _.item || defaultItemCreate, key3 = _.key || tupleid, map4 = this.value;
+    var df = pulse2.dataflow, out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), item = _.item || defaultItemCreate, key2 = _.key || tupleid, map4 = this.value;
     if (isArray(out.encode)) {
       out.encode = null;
     }
-    if (map4 && (_.modified("key") || pulse2.modified(key3))) {
+    if (map4 && (_.modified("key") || pulse2.modified(key2))) {
       error63("DataJoin does not support modified key function or fields.");
     }
     if (!map4) {
       pulse2 = pulse2.addAll();
-      this.value = map4 = newMap(key3);
+      this.value = map4 = newMap(key2);
     }
     pulse2.visit(pulse2.ADD, (t) => {
-      const k2 = key3(t);
+      const k2 = key2(t);
       let x4 = map4.get(k2);
       if (x4) {
         if (x4.exit) {
@@ -62195,14 +63036,14 @@ inherits_default(DataJoin, Transform, {
       x4.exit = false;
     });
     pulse2.visit(pulse2.MOD, (t) => {
-      const k2 = key3(t), x4 = map4.get(k2);
+      const k2 = key2(t), x4 = map4.get(k2);
       if (x4) {
         x4.datum = t;
         out.mod.push(x4);
       }
     });
     pulse2.visit(pulse2.REM, (t) => {
-      const k2 = key3(t), x4 = map4.get(k2);
+      const k2 = key2(t), x4 = map4.get(k2);
       if (t === x4.datum && !x4.exit) {
         out.rem.push(x4);
         x4.exit = true;
@@ -62252,15 +63093,15 @@ inherits_default(Encode, Transform, {
       out.modifies(exit.output);
     }
     if (reenter || set8 !== falsy) {
-      const flag3 = pulse2.MOD | (_.modified() ? pulse2.REFLOW : 0);
+      const flag4 = pulse2.MOD | (_.modified() ? pulse2.REFLOW : 0);
       if (reenter) {
-        pulse2.visit(flag3, (t) => {
+        pulse2.visit(flag4, (t) => {
           const mod = enter(t, _) || fmod;
           if (set8(t, _) || mod) out.mod.push(t);
         });
         if (out.mod.length) out.modifies(enter.output);
       } else {
-        pulse2.visit(flag3, (t) => {
+        pulse2.visit(flag4, (t) => {
           if (set8(t, _) || fmod) out.mod.push(t);
         });
       }
@@ -62277,7 +63118,7 @@ inherits_default(LegendEntries, Transform, {
     if (this.value != null && !_.modified()) {
       return pulse2.StopPropagation;
     }
-    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format5 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction, size, offset4, ellipsis;
+    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format5 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction3, size2, offset4, ellipsis;
     if (items) out.rem = items;
     if (type3 === SymbolLegend) {
       if (limit && values3.length > limit) {
@@ -62287,20 +63128,20 @@ inherits_default(LegendEntries, Transform, {
       } else {
         items = values3;
       }
-      if (isFunction(size = _.size)) {
+      if (isFunction(size2 = _.size)) {
         if (!_.values && scale6(items[0]) === 0) {
           items = items.slice(1);
         }
-        offset4 = items.reduce((max4, value4) => Math.max(max4, size(value4, _)), 0);
+        offset4 = items.reduce((max4, value4) => Math.max(max4, size2(value4, _)), 0);
       } else {
-        size = constant_default(offset4 = size || 8);
+        size2 = constant_default(offset4 = size2 || 8);
       }
       items = items.map((value4, index6) => ingest$1({
         index: index6,
         label: format5(value4, index6, items),
         value: value4,
         offset: offset4,
-        size: size(value4, _)
+        size: size2(value4, _)
       }));
       if (ellipsis) {
         ellipsis = values3[items.length];
@@ -62309,11 +63150,11 @@ inherits_default(LegendEntries, Transform, {
           label: `…${values3.length - items.length} entries`,
           value: ellipsis,
           offset: offset4,
-          size: size(ellipsis, _)
+          size: size2(ellipsis, _)
         }));
       }
     } else if (type3 === GradientLegend) {
-      domain4 = scale6.domain(), fraction = scaleFraction(scale6, domain4[0], peek(domain4));
+      domain4 = scale6.domain(), fraction3 = scaleFraction(scale6, domain4[0], peek(domain4));
       if (values3.length < 3 && !_.values && domain4[0] !== peek(domain4)) {
         values3 = [domain4[0], peek(domain4)];
       }
@@ -62321,17 +63162,17 @@ inherits_default(LegendEntries, Transform, {
         index: index6,
         label: format5(value4, index6, values3),
         value: value4,
-        perc: fraction(value4)
+        perc: fraction3(value4)
       }));
     } else {
-      size = values3.length - 1;
-      fraction = labelFraction(scale6);
+      size2 = values3.length - 1;
+      fraction3 = labelFraction(scale6);
       items = values3.map((value4, index6) => ingest$1({
         index: index6,
         label: format5(value4, index6, values3),
         value: value4,
-        perc: index6 ? fraction(value4) : 0,
-        perc2: index6 === size ? 1 : fraction(values3[index6 + 1])
+        perc: index6 ? fraction3(value4) : 0,
+        perc2: index6 === size2 ? 1 : fraction3(values3[index6 + 1])
       }));
     }
     out.source = items;
@@ -62476,7 +63317,7 @@ Pie.Definition = {
 };
 inherits_default(Pie, Transform, {
   transform(_, pulse2) {
-    var as = _.as || ["startAngle", "endAngle"], startAngle = as[0], endAngle = as[1], field3 = _.field || one, start = _.startAngle || 0, stop2 = _.endAngle != null ? _.endAngle : 2 * Math.PI, data3 = pulse2.source, values3 = data3.map(field3), n = values3.length, a4 = start, k2 = (stop2 - start) / sum(values3), index6 = range(n), i, t, v;
+    var as = _.as || ["startAngle", "endAngle"], startAngle = as[0], endAngle = as[1], field3 = _.field || one, start = _.startAngle || 0, stop2 = _.endAngle != null ? _.endAngle : 2 * Math.PI, data3 = pulse2.source, values3 = data3.map(field3), n = values3.length, a4 = start, k2 = (stop2 - start) / sum(values3), index6 = range2(n), i, t, v;
     if (_.sort) {
       index6.sort((a5, b10) => values3[a5] - values3[b10]);
     }
@@ -62505,13 +63346,13 @@ function Scale(params2) {
 }
 inherits_default(Scale, Transform, {
   transform(_, pulse2) {
-    var df = pulse2.dataflow, scale$12 = this.value, key3 = scaleKey(_);
-    if (!scale$12 || key3 !== scale$12.type) {
-      this.value = scale$12 = scale(key3)();
+    var df = pulse2.dataflow, scale$12 = this.value, key2 = scaleKey(_);
+    if (!scale$12 || key2 !== scale$12.type) {
+      this.value = scale$12 = scale(key2)();
     }
-    for (key3 in _) if (!SKIP2[key3]) {
-      if (key3 === "padding" && includePad(scale$12.type)) continue;
-      isFunction(scale$12[key3]) ? scale$12[key3](_[key3]) : df.warn("Unsupported scale property: " + key3);
+    for (key2 in _) if (!SKIP2[key2]) {
+      if (key2 === "padding" && includePad(scale$12.type)) continue;
+      isFunction(scale$12[key2]) ? scale$12[key2](_[key2]) : df.warn("Unsupported scale property: " + key2);
     }
     configureRange(scale$12, _, configureBins(scale$12, _, configureDomain(scale$12, _, df)));
     return pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS);
@@ -62570,8 +63411,8 @@ function rawDomain(scale6, raw, df) {
     return -1;
   }
 }
-function padDomain(type3, domain4, range6, pad4, exponent3, constant6) {
-  var span = Math.abs(peek(range6) - range6[0]), frac = span / (span - 2 * pad4), d = type3 === Log ? zoomLog(domain4, null, frac) : type3 === Sqrt ? zoomPow(domain4, null, frac, 0.5) : type3 === Pow ? zoomPow(domain4, null, frac, exponent3 || 1) : type3 === Symlog ? zoomSymlog(domain4, null, frac, constant6 || 1) : zoomLinear(domain4, null, frac);
+function padDomain(type3, domain4, range7, pad4, exponent3, constant6) {
+  var span = Math.abs(peek(range7) - range7[0]), frac = span / (span - 2 * pad4), d = type3 === Log ? zoomLog(domain4, null, frac) : type3 === Sqrt ? zoomPow(domain4, null, frac, 0.5) : type3 === Pow ? zoomPow(domain4, null, frac, exponent3 || 1) : type3 === Symlog ? zoomSymlog(domain4, null, frac, constant6 || 1) : zoomLinear(domain4, null, frac);
   domain4 = domain4.slice();
   domain4[0] = d[0];
   domain4[domain4.length - 1] = d[1];
@@ -62594,7 +63435,7 @@ function configureBins(scale6, _, count2) {
     if (!step2) error63("Scale bins parameter missing step property.");
     if (start < lo) start = step2 * Math.ceil(lo / step2);
     if (stop2 > hi) stop2 = step2 * Math.floor(hi / step2);
-    bins2 = range(start, stop2 + step2 / 2, step2);
+    bins2 = range2(start, stop2 + step2 / 2, step2);
   }
   if (bins2) {
     scale6.bins = bins2;
@@ -62612,30 +63453,30 @@ function configureBins(scale6, _, count2) {
   return count2;
 }
 function configureRange(scale6, _, count2) {
-  var type3 = scale6.type, round3 = _.round || false, range6 = _.range;
+  var type3 = scale6.type, round3 = _.round || false, range7 = _.range;
   if (_.rangeStep != null) {
-    range6 = configureRangeStep(type3, _, count2);
+    range7 = configureRangeStep(type3, _, count2);
   } else if (_.scheme) {
-    range6 = configureScheme(type3, _, count2);
-    if (isFunction(range6)) {
+    range7 = configureScheme(type3, _, count2);
+    if (isFunction(range7)) {
       if (scale6.interpolator) {
-        return scale6.interpolator(range6);
+        return scale6.interpolator(range7);
       } else {
         error63(`Scale type ${type3} does not support interpolating color schemes.`);
       }
     }
   }
-  if (range6 && isInterpolating(type3)) {
-    return scale6.interpolator(interpolateColors(flip(range6, _.reverse), _.interpolate, _.interpolateGamma));
+  if (range7 && isInterpolating(type3)) {
+    return scale6.interpolator(interpolateColors(flip(range7, _.reverse), _.interpolate, _.interpolateGamma));
   }
-  if (range6 && _.interpolate && scale6.interpolate) {
+  if (range7 && _.interpolate && scale6.interpolate) {
     scale6.interpolate(interpolate(_.interpolate, _.interpolateGamma));
   } else if (isFunction(scale6.round)) {
     scale6.round(round3);
   } else if (isFunction(scale6.rangeRound)) {
     scale6.interpolate(round3 ? round2 : value);
   }
-  if (range6) scale6.range(flip(range6, _.reverse));
+  if (range7) scale6.range(flip(range7, _.reverse));
 }
 function configureRangeStep(type3, _, count2) {
   if (type3 !== Band && type3 !== Point) {
@@ -62645,12 +63486,12 @@ function configureRangeStep(type3, _, count2) {
   return [0, _.rangeStep * bandSpace(count2, inner, outer)];
 }
 function configureScheme(type3, _, count2) {
-  var extent2 = _.schemeExtent, name, scheme$12;
+  var extent2 = _.schemeExtent, name2, scheme$12;
   if (isArray(_.scheme)) {
     scheme$12 = interpolateColors(_.scheme, _.interpolate, _.interpolateGamma);
   } else {
-    name = _.scheme.toLowerCase();
-    scheme$12 = scheme2(name);
+    name2 = _.scheme.toLowerCase();
+    scheme$12 = scheme2(name2);
     if (!scheme$12) error63(`Unrecognized scheme name: ${_.scheme}`);
   }
   count2 = type3 === Threshold ? count2 + 1 : type3 === BinOrdinal ? count2 - 1 : type3 === Ordinal ? +_.schemeCount || count2 || DEFAULT_COUNT : type3 === Quantile2 || type3 === Quantize ? +_.schemeCount || DEFAULT_COUNT : count2;
@@ -62970,7 +63811,7 @@ var phi00$1;
 var p0;
 var deltaSum;
 var ranges;
-var range2;
+var range3;
 var boundsStream$1 = {
   point: boundsPoint$1,
   lineStart: boundsLineStart,
@@ -62990,14 +63831,14 @@ var boundsStream$1 = {
     if (areaRingSum$1 < 0) lambda0$1 = -(lambda1 = 180), phi0 = -(phi1 = 90);
     else if (deltaSum > epsilon4) phi1 = 90;
     else if (deltaSum < -epsilon4) phi0 = -90;
-    range2[0] = lambda0$1, range2[1] = lambda1;
+    range3[0] = lambda0$1, range3[1] = lambda1;
   },
   sphere: function() {
     lambda0$1 = -(lambda1 = 180), phi0 = -(phi1 = 90);
   }
 };
 function boundsPoint$1(lambda, phi2) {
-  ranges.push(range2 = [lambda0$1 = lambda, lambda1 = lambda]);
+  ranges.push(range3 = [lambda0$1 = lambda, lambda1 = lambda]);
   if (phi2 < phi0) phi0 = phi2;
   if (phi2 > phi1) phi1 = phi2;
 }
@@ -63037,7 +63878,7 @@ function linePoint(lambda, phi2) {
       }
     }
   } else {
-    ranges.push(range2 = [lambda0$1 = lambda, lambda1 = lambda]);
+    ranges.push(range3 = [lambda0$1 = lambda, lambda1 = lambda]);
   }
   if (phi2 < phi0) phi0 = phi2;
   if (phi2 > phi1) phi1 = phi2;
@@ -63047,7 +63888,7 @@ function boundsLineStart() {
   boundsStream$1.point = linePoint;
 }
 function boundsLineEnd() {
-  range2[0] = lambda0$1, range2[1] = lambda1;
+  range3[0] = lambda0$1, range3[1] = lambda1;
   boundsStream$1.point = boundsPoint$1;
   p0 = null;
 }
@@ -63068,7 +63909,7 @@ function boundsRingEnd() {
   boundsRingPoint(lambda00$1, phi00$1);
   areaStream$1.lineEnd();
   if (abs2(deltaSum) > epsilon4) lambda0$1 = -(lambda1 = 180);
-  range2[0] = lambda0$1, range2[1] = lambda1;
+  range3[0] = lambda0$1, range3[1] = lambda1;
   p0 = null;
 }
 function angle(lambda0, lambda12) {
@@ -63077,8 +63918,8 @@ function angle(lambda0, lambda12) {
 function rangeCompare(a4, b10) {
   return a4[0] - b10[0];
 }
-function rangeContains(range6, x4) {
-  return range6[0] <= range6[1] ? range6[0] <= x4 && x4 <= range6[1] : x4 < range6[0] || range6[1] < x4;
+function rangeContains(range7, x4) {
+  return range7[0] <= range7[1] ? range7[0] <= x4 && x4 <= range7[1] : x4 < range7[0] || range7[1] < x4;
 }
 function bounds2(feature2) {
   var i, n, a4, b10, merged, deltaMax, delta;
@@ -63101,7 +63942,7 @@ function bounds2(feature2) {
       if ((delta = angle(a4[1], b10[0])) > deltaMax) deltaMax = delta, lambda0$1 = b10[0], lambda1 = a4[1];
     }
   }
-  ranges = range2 = null;
+  ranges = range3 = null;
   return lambda0$1 === Infinity || phi0 === Infinity ? [[NaN, NaN], [NaN, NaN]] : [[lambda0$1, phi0], [lambda1, phi1]];
 }
 var W0;
@@ -63857,7 +64698,7 @@ function clipRectangle(x02, y02, x12, y12) {
   };
 }
 function graticuleX(y02, y12, dy) {
-  var y4 = range(y02, y12 - epsilon4, dy).concat(y12);
+  var y4 = range2(y02, y12 - epsilon4, dy).concat(y12);
   return function(x4) {
     return y4.map(function(y5) {
       return [x4, y5];
@@ -63865,7 +64706,7 @@ function graticuleX(y02, y12, dy) {
   };
 }
 function graticuleY(x02, x12, dx) {
-  var x4 = range(x02, x12 - epsilon4, dx).concat(x12);
+  var x4 = range2(x02, x12 - epsilon4, dx).concat(x12);
   return function(y4) {
     return x4.map(function(x5) {
       return [x5, y4];
@@ -63878,9 +64719,9 @@ function graticule() {
     return { type: "MultiLineString", coordinates: lines() };
   }
   function lines() {
-    return range(ceil(X02 / DX) * DX, X12, DX).map(X4).concat(range(ceil(Y02 / DY) * DY, Y12, DY).map(Y4)).concat(range(ceil(x02 / dx) * dx, x12, dx).filter(function(x5) {
+    return range2(ceil(X02 / DX) * DX, X12, DX).map(X4).concat(range2(ceil(Y02 / DY) * DY, Y12, DY).map(Y4)).concat(range2(ceil(x02 / dx) * dx, x12, dx).filter(function(x5) {
       return abs2(x5 % DX) > epsilon4;
-    }).map(x4)).concat(range(ceil(y02 / dy) * dy, y12, dy).filter(function(y5) {
+    }).map(x4)).concat(range2(ceil(y02 / dy) * dy, y12, dy).filter(function(y5) {
       return abs2(y5 % DY) > epsilon4;
     }).map(y4));
   }
@@ -64302,7 +65143,7 @@ function index(projection3, context3) {
 function transformer2(methods2) {
   return function(stream2) {
     var s2 = new TransformStream2();
-    for (var key3 in methods2) s2[key3] = methods2[key3];
+    for (var key2 in methods2) s2[key2] = methods2[key2];
     s2.stream = stream2;
     return s2;
   };
@@ -64345,8 +65186,8 @@ function fitExtent(projection3, extent2, object3) {
     projection3.scale(150 * k2).translate([x4, y4]);
   }, object3);
 }
-function fitSize(projection3, size, object3) {
-  return fitExtent(projection3, [[0, 0], size], object3);
+function fitSize(projection3, size2, object3) {
+  return fitExtent(projection3, [[0, 0], size2], object3);
 }
 function fitWidth(projection3, width2, object3) {
   return fit(projection3, function(b10) {
@@ -64528,8 +65369,8 @@ function projectionMutator(projectAt) {
   projection3.fitExtent = function(extent2, object3) {
     return fitExtent(projection3, extent2, object3);
   };
-  projection3.fitSize = function(size, object3) {
-    return fitSize(projection3, size, object3);
+  projection3.fitSize = function(size2, object3) {
+    return fitSize(projection3, size2, object3);
   };
   projection3.fitWidth = function(width2, object3) {
     return fitWidth(projection3, width2, object3);
@@ -64659,8 +65500,8 @@ function albersUsa() {
   albersUsa2.fitExtent = function(extent2, object3) {
     return fitExtent(albersUsa2, extent2, object3);
   };
-  albersUsa2.fitSize = function(size, object3) {
-    return fitSize(albersUsa2, size, object3);
+  albersUsa2.fitSize = function(size2, object3) {
+    return fitSize(albersUsa2, size2, object3);
   };
   albersUsa2.fitWidth = function(width2, object3) {
     return fitWidth(albersUsa2, width2, object3);
@@ -64886,8 +65727,8 @@ function identity6() {
   projection3.fitExtent = function(extent2, object3) {
     return fitExtent(projection3, extent2, object3);
   };
-  projection3.fitSize = function(size, object3) {
-    return fitSize(projection3, size, object3);
+  projection3.fitSize = function(size2, object3) {
+    return fitSize(projection3, size2, object3);
   };
   projection3.fitWidth = function(width2, object3) {
     return fitWidth(projection3, width2, object3);
@@ -65070,8 +65911,8 @@ var projections = {
   stereographic,
   transversemercator: transverseMercator
 };
-for (const key3 in projections) {
-  projection2(key3, projections[key3]);
+for (const key2 in projections) {
+  projection2(key2, projections[key2]);
 }
 
 // node_modules/vega-geo/build/vega-geo.js
@@ -65243,7 +66084,7 @@ function within(p, q, r) {
 function quantize3(k2, nice3, zero7) {
   return function(values3) {
     var ex = extent(values3), start = zero7 ? Math.min(ex[0], 0) : ex[0], stop2 = ex[1], span = stop2 - start, step2 = nice3 ? tickStep(start, stop2, k2) : span / (k2 + 1);
-    return range(start + step2, stop2, step2);
+    return range2(start + step2, stop2, step2);
   };
 }
 function Isocontour(params2) {
@@ -65601,16 +66442,16 @@ inherits_default(Contour, Transform, {
     if (this.value && !pulse2.changed() && !_.modified()) {
       return pulse2.StopPropagation;
     }
-    var out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), contour = contours().smooth(_.smooth !== false), values3 = _.values, thresh = _.thresholds || quantize3(_.count || 10, _.nice, !!values3), size = _.size, grid, post;
+    var out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), contour = contours().smooth(_.smooth !== false), values3 = _.values, thresh = _.thresholds || quantize3(_.count || 10, _.nice, !!values3), size2 = _.size, grid, post;
     if (!values3) {
       values3 = pulse2.materialize(pulse2.SOURCE).source;
       grid = params(density2D(), _)(values3, true);
       post = transform3(grid, grid.scale || 1, grid.scale || 1, 0, 0);
-      size = [grid.width, grid.height];
+      size2 = [grid.width, grid.height];
       values3 = grid.values;
     }
     thresh = isArray(thresh) ? thresh : thresh(values3);
-    values3 = contour.size(size)(values3, thresh);
+    values3 = contour.size(size2)(values3, thresh);
     if (post) values3.forEach(post);
     if (this.value) out.rem = this.value;
     this.value = out.source = out.add = (values3 || []).map(ingest$1);
@@ -65638,18 +66479,18 @@ GeoJSON.Definition = {
 };
 inherits_default(GeoJSON, Transform, {
   transform(_, pulse2) {
-    var features = this._features, points2 = this._points, fields = _.fields, lon = fields && fields[0], lat = fields && fields[1], geojson = _.geojson || !fields && identity, flag3 = pulse2.ADD, mod;
+    var features = this._features, points2 = this._points, fields = _.fields, lon = fields && fields[0], lat = fields && fields[1], geojson = _.geojson || !fields && identity, flag4 = pulse2.ADD, mod;
     mod = _.modified() || pulse2.changed(pulse2.REM) || pulse2.modified(accessorFields(geojson)) || lon && pulse2.modified(accessorFields(lon)) || lat && pulse2.modified(accessorFields(lat));
     if (!this.value || mod) {
-      flag3 = pulse2.SOURCE;
+      flag4 = pulse2.SOURCE;
       this._features = features = [];
       this._points = points2 = [];
     }
     if (geojson) {
-      pulse2.visit(flag3, (t) => features.push(geojson(t)));
+      pulse2.visit(flag4, (t) => features.push(geojson(t)));
     }
     if (lon && lat) {
-      pulse2.visit(flag3, (t) => {
+      pulse2.visit(flag4, (t) => {
         var x4 = lon(t), y4 = lat(t);
         if (x4 != null && y4 != null && (x4 = +x4) === x4 && (y4 = +y4) === y4) {
           points2.push([x4, y4]);
@@ -65695,15 +66536,15 @@ GeoPath.Definition = {
 };
 inherits_default(GeoPath, Transform, {
   transform(_, pulse2) {
-    var out = pulse2.fork(pulse2.ALL), path5 = this.value, field3 = _.field || identity, as = _.as || "path", flag3 = out.SOURCE;
+    var out = pulse2.fork(pulse2.ALL), path5 = this.value, field3 = _.field || identity, as = _.as || "path", flag4 = out.SOURCE;
     if (!path5 || _.modified()) {
       this.value = path5 = getProjectionPath(_.projection);
       out.materialize().reflow();
     } else {
-      flag3 = field3 === identity || pulse2.modified(field3.fields) ? out.ADD_MOD : out.ADD;
+      flag4 = field3 === identity || pulse2.modified(field3.fields) ? out.ADD_MOD : out.ADD;
     }
     const prev = initPath(path5, _.pointRadius);
-    out.visit(flag3, (t) => t[as] = path5(field3(t)));
+    out.visit(flag4, (t) => t[as] = path5(field3(t)));
     path5.pointRadius(prev);
     return out.modifies(as);
   }
@@ -65792,13 +66633,13 @@ GeoShape.Definition = {
 };
 inherits_default(GeoShape, Transform, {
   transform(_, pulse2) {
-    var out = pulse2.fork(pulse2.ALL), shape2 = this.value, as = _.as || "shape", flag3 = out.ADD;
+    var out = pulse2.fork(pulse2.ALL), shape2 = this.value, as = _.as || "shape", flag4 = out.ADD;
     if (!shape2 || _.modified()) {
       this.value = shape2 = shapeGenerator(getProjectionPath(_.projection), _.field || field("datum"), _.pointRadius);
       out.materialize().reflow();
-      flag3 = out.SOURCE;
+      flag4 = out.SOURCE;
     }
-    out.visit(flag3, (t) => t[as] = shape2);
+    out.visit(flag4, (t) => t[as] = shape2);
     return out.modifies(as);
   }
 });
@@ -66023,8 +66864,8 @@ function create3(type3) {
   if (!constructor) error63("Unrecognized projection type: " + type3);
   return constructor();
 }
-function set4(proj, key3, value4) {
-  if (isFunction(proj[key3])) proj[key3](value4);
+function set4(proj, key2, value4) {
+  if (isFunction(proj[key2])) proj[key2](value4);
 }
 function collectGeoJSON(data3) {
   data3 = array_default(data3);
@@ -66220,13 +67061,13 @@ function tree_root() {
   return this._root;
 }
 function tree_size() {
-  var size = 0;
+  var size2 = 0;
   this.visit(function(node2) {
     if (!node2.length) do
-      ++size;
+      ++size2;
     while (node2 = node2.next);
   });
-  return size;
+  return size2;
 }
 function tree_visit(callback) {
   var quads = [], q, node2 = this._root, child, x02, y02, x12, y12;
@@ -66337,10 +67178,10 @@ function Dispatch(_) {
 }
 function parseTypenames(typenames, types) {
   return typenames.trim().split(/^|\s+/).map(function(t) {
-    var name = "", i = t.indexOf(".");
-    if (i >= 0) name = t.slice(i + 1), t = t.slice(0, i);
+    var name2 = "", i = t.indexOf(".");
+    if (i >= 0) name2 = t.slice(i + 1), t = t.slice(0, i);
     if (t && !types.hasOwnProperty(t)) throw new Error("unknown type: " + t);
-    return { type: t, name };
+    return { type: t, name: name2 };
   });
 }
 Dispatch.prototype = dispatch.prototype = {
@@ -66373,21 +67214,21 @@ Dispatch.prototype = dispatch.prototype = {
     for (var t = this._[type3], i = 0, n = t.length; i < n; ++i) t[i].value.apply(that, args);
   }
 };
-function get5(type3, name) {
+function get5(type3, name2) {
   for (var i = 0, n = type3.length, c4; i < n; ++i) {
-    if ((c4 = type3[i]).name === name) {
+    if ((c4 = type3[i]).name === name2) {
       return c4.value;
     }
   }
 }
-function set5(type3, name, callback) {
+function set5(type3, name2, callback) {
   for (var i = 0, n = type3.length; i < n; ++i) {
-    if (type3[i].name === name) {
+    if (type3[i].name === name2) {
       type3[i] = noop5, type3 = type3.slice(0, i).concat(type3.slice(i + 1));
       break;
     }
   }
-  if (callback != null) type3.push({ name, value: callback });
+  if (callback != null) type3.push({ name: name2, value: callback });
   return type3;
 }
 
@@ -66492,7 +67333,7 @@ function sleep(time5) {
     frame = 1, setFrame(wake);
   }
 }
-function interval(callback, delay, time5) {
+function interval2(callback, delay, time5) {
   var t = new Timer(), total = delay;
   if (delay == null) return t.restart(callback, delay, time5), t;
   t._restart = t.restart;
@@ -66624,7 +67465,7 @@ function find2(nodeById, nodeId) {
   return node2;
 }
 function link2(links) {
-  var id2 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
+  var id3 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
   if (links == null) links = [];
   function defaultStrength(link3) {
     return 1 / Math.min(count2[link3.source.index], count2[link3.target.index]);
@@ -66647,7 +67488,7 @@ function link2(links) {
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id2(d, i2, nodes), d])), link3;
+    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link3;
     for (i = 0, count2 = new Array(n); i < m3; ++i) {
       link3 = links[i], link3.index = i;
       if (typeof link3.source !== "object") link3.source = find2(nodeById, link3.source);
@@ -66682,7 +67523,7 @@ function link2(links) {
     return arguments.length ? (links = _, initialize3(), force) : links;
   };
   force.id = function(_) {
-    return arguments.length ? (id2 = _, force) : id2;
+    return arguments.length ? (id3 = _, force) : id3;
   };
   force.iterations = function(_) {
     return arguments.length ? (iterations2 = +_, force) : iterations2;
@@ -66788,8 +67629,8 @@ function simulation(nodes) {
     randomSource: function(_) {
       return arguments.length ? (random2 = _, forces.forEach(initializeForce), simulation3) : random2;
     },
-    force: function(name, _) {
-      return arguments.length > 1 ? (_ == null ? forces.delete(name) : forces.set(name, initializeForce(_)), simulation3) : forces.get(name);
+    force: function(name2, _) {
+      return arguments.length > 1 ? (_ == null ? forces.delete(name2) : forces.set(name2, initializeForce(_)), simulation3) : forces.get(name2);
     },
     find: function(x4, y4, radius2) {
       var i = 0, n = nodes.length, dx, dy, d2, node2, closest;
@@ -66804,8 +67645,8 @@ function simulation(nodes) {
       }
       return closest;
     },
-    on: function(name, _) {
-      return arguments.length > 1 ? (event2.on(name, _), simulation3) : event2.on(name);
+    on: function(name2, _) {
+      return arguments.length > 1 ? (event2.on(name2, _), simulation3) : event2.on(name2);
     }
   };
 }
@@ -67166,15 +68007,15 @@ function simulation2(nodes, _) {
   return setup(sim, _, true).on("end", () => stopped = true);
 }
 function setup(sim, _, init2, pulse2) {
-  var f = array_default(_.forces), i, n, p, name;
+  var f = array_default(_.forces), i, n, p, name2;
   for (i = 0, n = ForceParams.length; i < n; ++i) {
     p = ForceParams[i];
     if (p !== Forces && _.modified(p)) sim[p](_[p]);
   }
   for (i = 0, n = f.length; i < n; ++i) {
-    name = Forces + i;
-    p = init2 || _.modified(Forces, i) ? getForce(f[i]) : pulse2 && modified(f[i], pulse2) ? sim.force(name) : null;
-    if (p) sim.force(name, p);
+    name2 = Forces + i;
+    p = init2 || _.modified(Forces, i) ? getForce(f[i]) : pulse2 && modified(f[i], pulse2) ? sim.force(name2) : null;
+    if (p) sim.force(name2, p);
   }
   for (n = sim.numForces || 0; i < n; ++i) {
     sim.force(Forces + i, null);
@@ -67772,9 +68613,9 @@ function defaultParentId(d) {
   return d.parentId;
 }
 function stratify() {
-  var id2 = defaultId, parentId = defaultParentId, path5;
+  var id3 = defaultId, parentId = defaultParentId, path5;
   function stratify2(data3) {
-    var nodes = Array.from(data3), currentId = id2, currentParentId = parentId, n, d, i, root, parent, node2, nodeId, nodeKey, nodeByKey = /* @__PURE__ */ new Map();
+    var nodes = Array.from(data3), currentId = id3, currentParentId = parentId, n, d, i, root, parent, node2, nodeId, nodeKey, nodeByKey = /* @__PURE__ */ new Map();
     if (path5 != null) {
       const I = nodes.map((d2, i2) => normalize2(path5(d2, i2, data3)));
       const P = I.map(parentof);
@@ -67835,7 +68676,7 @@ function stratify() {
     return root;
   }
   stratify2.id = function(x4) {
-    return arguments.length ? (id2 = optional2(x4), stratify2) : id2;
+    return arguments.length ? (id3 = optional2(x4), stratify2) : id3;
   };
   stratify2.parentId = function(x4) {
     return arguments.length ? (parentId = optional2(x4), stratify2) : parentId;
@@ -68178,11 +69019,11 @@ var resquarify = (function custom11(ratio) {
 })(phi);
 
 // node_modules/vega-hierarchy/build/vega-hierarchy.js
-function lookup3(tree2, key3, filter3) {
+function lookup3(tree2, key2, filter3) {
   const map4 = {};
   tree2.each((node2) => {
     const t = node2.data;
-    if (filter3(t)) map4[key3(t)] = node2;
+    if (filter3(t)) map4[key2(t)] = node2;
   });
   tree2.lookup = map4;
   return tree2;
@@ -68250,10 +69091,10 @@ function nest() {
     if (depth >= keys4.length) {
       return array9;
     }
-    const n = array9.length, key3 = keys4[depth++], valuesByKey = {}, result = {};
+    const n = array9.length, key2 = keys4[depth++], valuesByKey = {}, result = {};
     let i = -1, keyValue, value4, values3;
     while (++i < n) {
-      keyValue = key3(value4 = array9[i]) + "";
+      keyValue = key2(value4 = array9[i]) + "";
       if (values3 = valuesByKey[keyValue]) {
         values3.push(value4);
       } else {
@@ -68268,10 +69109,10 @@ function nest() {
   function entries2(map4, depth) {
     if (++depth > keys4.length) return map4;
     const array9 = [];
-    for (const key3 in map4) {
+    for (const key2 in map4) {
       array9.push({
-        key: key3,
-        values: entries2(map4[key3], depth)
+        key: key2,
+        values: entries2(map4[key2], depth)
       });
     }
     return array9;
@@ -69002,11 +69843,11 @@ function placeMarkLabel($2, bitmaps, anchors, offsets2) {
     if (boundary[2] < 0 || boundary[5] < 0 || boundary[0] > width2 || boundary[3] > height2) {
       return false;
     }
-    let textWidth = d.textWidth ?? 0, dx, dy, isInside, sizeFactor, insideFactor, x12, x22, y12, y22, xc, yc, _x1, _x22, _y1, _y22;
+    let textWidth = d.textWidth ?? 0, dx, dy, isInside2, sizeFactor, insideFactor, x12, x22, y12, y22, xc, yc, _x1, _x22, _y1, _y22;
     for (let i = 0; i < n; ++i) {
       dx = (anchors[i] & 3) - 1;
       dy = (anchors[i] >>> 2 & 3) - 1;
-      isInside = dx === 0 && dy === 0 || offsets2[i] < 0;
+      isInside2 = dx === 0 && dy === 0 || offsets2[i] < 0;
       sizeFactor = dx && dy ? Math.SQRT1_2 : 1;
       insideFactor = offsets2[i] < 0 ? -1 : 1;
       x12 = boundary[1 + dx] + offsets2[i] * dx * sizeFactor;
@@ -69017,7 +69858,7 @@ function placeMarkLabel($2, bitmaps, anchors, offsets2) {
       _y1 = $2(y12);
       _y22 = $2(y22);
       if (!textWidth) {
-        if (!test(_x1, _x1, _y1, _y22, bm0, bm1, x12, x12, y12, y22, boundary, isInside)) {
+        if (!test(_x1, _x1, _y1, _y22, bm0, bm1, x12, x12, y12, y22, boundary, isInside2)) {
           continue;
         } else {
           textWidth = textMetrics.width(d.datum, d.datum.text);
@@ -69028,7 +69869,7 @@ function placeMarkLabel($2, bitmaps, anchors, offsets2) {
       x22 = xc + textWidth / 2;
       _x1 = $2(x12);
       _x22 = $2(x22);
-      if (test(_x1, _x22, _y1, _y22, bm0, bm1, x12, x22, y12, y22, boundary, isInside)) {
+      if (test(_x1, _x22, _y1, _y22, bm0, bm1, x12, x22, y12, y22, boundary, isInside2)) {
         d.x = !dx ? xc : dx * insideFactor < 0 ? x22 : x12;
         d.y = !dy ? yc : dy * insideFactor < 0 ? y22 : y12;
         d.align = Aligns[dx * insideFactor + 1];
@@ -69040,8 +69881,8 @@ function placeMarkLabel($2, bitmaps, anchors, offsets2) {
     return false;
   };
 }
-function test(_x1, _x22, _y1, _y22, bm0, bm1, x12, x22, y12, y22, boundary, isInside) {
-  return !(bm0.outOfBounds(_x1, _y1, _x22, _y22) || (isInside && bm1 || bm0).getRange(_x1, _y1, _x22, _y22));
+function test(_x1, _x22, _y1, _y22, bm0, bm1, x12, x22, y12, y22, boundary, isInside2) {
+  return !(bm0.outOfBounds(_x1, _y1, _x22, _y22) || (isInside2 && bm1 || bm0).getRange(_x1, _y1, _x22, _y22));
 }
 var TOP = 0;
 var MIDDLE = 4;
@@ -69065,7 +69906,7 @@ var placeAreaLabel = {
   "reduced-search": placeAreaLabelReducedSearch,
   "floodfill": placeAreaLabelFloodFill
 };
-function labelLayout(texts, size, compare4, offset4, anchor2, avoidMarks, avoidBaseMark, lineAnchor, markIndex, padding3, method2) {
+function labelLayout(texts, size2, compare4, offset4, anchor2, avoidMarks, avoidBaseMark, lineAnchor, markIndex, padding3, method2) {
   if (!texts.length) return texts;
   const positions = Math.max(offset4.length, anchor2.length), offsets2 = getOffsets(offset4, positions), anchors = getAnchors(anchor2, positions), marktype = markType(texts[0].datum), grouptype = marktype === "group" && texts[0].datum.items[markIndex].marktype, isGroupArea = grouptype === "area", boundary = markBoundary(marktype, grouptype, lineAnchor, markIndex), infPadding = padding3 === null || padding3 === Infinity, isNaiveGroupArea = isGroupArea && method2 === "naive";
   let maxTextWidth = -1, maxTextHeight = -1;
@@ -69085,7 +69926,7 @@ function labelLayout(texts, size, compare4, offset4, anchor2, avoidMarks, avoidB
     };
   });
   padding3 = padding3 === null || padding3 === Infinity ? Math.max(maxTextWidth, maxTextHeight) + Math.max(...offset4) : padding3;
-  const $2 = scaler(size[0], size[1], padding3);
+  const $2 = scaler(size2[0], size2[1], padding3);
   let bitmaps;
   if (!isNaiveGroupArea) {
     if (compare4) {
@@ -69870,10 +70711,10 @@ var Delaunator = class _Delaunator {
       const hull = new Uint32Array(n);
       let j = 0;
       for (let i = 0, d0 = -Infinity; i < n; i++) {
-        const id2 = this._ids[i];
-        const d = this._dists[id2];
+        const id3 = this._ids[i];
+        const d = this._dists[id3];
         if (d > d0) {
-          hull[j++] = id2;
+          hull[j++] = id3;
           d0 = d;
         }
       }
@@ -69923,8 +70764,8 @@ var Delaunator = class _Delaunator {
       yp = y4;
       if (i === i0 || i === i1 || i === i2) continue;
       let start = 0;
-      for (let j = 0, key3 = this._hashKey(x4, y4); j < this._hashSize; j++) {
-        start = hullHash[(key3 + j) % this._hashSize];
+      for (let j = 0, key2 = this._hashKey(x4, y4); j < this._hashSize; j++) {
+        start = hullHash[(key2 + j) % this._hashSize];
         if (start !== -1 && start !== hullNext[start]) break;
       }
       start = hullPrev[start];
@@ -70135,10 +70976,10 @@ function quicksort(ids, dists, left, right) {
       ids[j + 1] = temp2;
     }
   } else {
-    const median3 = left + right >> 1;
+    const median4 = left + right >> 1;
     let i = left + 1;
     let j = right;
-    swap2(ids, median3, i);
+    swap2(ids, median4, i);
     if (dists[ids[left]] > dists[ids[right]]) swap2(ids, left, right);
     if (dists[ids[i]] > dists[ids[right]]) swap2(ids, i, right);
     if (dists[ids[left]] > dists[ids[i]]) swap2(ids, left, i);
@@ -70846,10 +71687,10 @@ var cloudRadians = Math.PI / 180;
 var cw = 1 << 11 >> 5;
 var ch = 1 << 11;
 function cloud() {
-  var size = [256, 256], text4, font2, fontSize2, fontStyle, fontWeight, rotate2, padding3, spiral = archimedeanSpiral, words = [], random2 = Math.random, cloud2 = {};
+  var size2 = [256, 256], text5, font2, fontSize2, fontStyle, fontWeight, rotate2, padding3, spiral = archimedeanSpiral, words = [], random2 = Math.random, cloud2 = {};
   cloud2.layout = function() {
-    var contextAndRatio = getContext2(canvas()), board = zeroArray((size[0] >> 5) * size[1]), bounds3 = null, n = words.length, i = -1, tags = [], data3 = words.map((d2) => ({
-      text: text4(d2),
+    var contextAndRatio = getContext2(canvas()), board = zeroArray((size2[0] >> 5) * size2[1]), bounds3 = null, n = words.length, i = -1, tags = [], data3 = words.map((d2) => ({
+      text: text5(d2),
       font: font2(d2),
       style: fontStyle(d2),
       weight: fontWeight(d2),
@@ -70868,8 +71709,8 @@ function cloud() {
     })).sort((a4, b10) => b10.size - a4.size);
     while (++i < n) {
       var d = data3[i];
-      d.x = size[0] * (random2() + 0.5) >> 1;
-      d.y = size[1] * (random2() + 0.5) >> 1;
+      d.x = size2[0] * (random2() + 0.5) >> 1;
+      d.y = size2[1] * (random2() + 0.5) >> 1;
       cloudSprite(contextAndRatio, d, data3, i);
       if (d.hasText && place2(board, d, bounds3)) {
         tags.push(d);
@@ -70881,8 +71722,8 @@ function cloud() {
           x: d.x + d.x1,
           y: d.y + d.y1
         }];
-        d.x -= size[0] >> 1;
-        d.y -= size[1] >> 1;
+        d.x -= size2[0] >> 1;
+        d.y -= size2[1] >> 1;
       }
     }
     return tags;
@@ -70901,17 +71742,17 @@ function cloud() {
     };
   }
   function place2(board, tag, bounds3) {
-    var startX = tag.x, startY = tag.y, maxDelta = Math.hypot(size[0], size[1]), s2 = spiral(size), dt = random2() < 0.5 ? 1 : -1, t = -dt, dxdy, dx, dy;
+    var startX = tag.x, startY = tag.y, maxDelta = Math.hypot(size2[0], size2[1]), s2 = spiral(size2), dt = random2() < 0.5 ? 1 : -1, t = -dt, dxdy, dx, dy;
     while (dxdy = s2(t += dt)) {
       dx = ~~dxdy[0];
       dy = ~~dxdy[1];
       if (Math.min(Math.abs(dx), Math.abs(dy)) >= maxDelta) break;
       tag.x = startX + dx;
       tag.y = startY + dy;
-      if (tag.x + tag.x0 < 0 || tag.y + tag.y0 < 0 || tag.x + tag.x1 > size[0] || tag.y + tag.y1 > size[1]) continue;
-      if (!bounds3 || !cloudCollide(tag, board, size[0])) {
+      if (tag.x + tag.x0 < 0 || tag.y + tag.y0 < 0 || tag.x + tag.x1 > size2[0] || tag.y + tag.y1 > size2[1]) continue;
+      if (!bounds3 || !cloudCollide(tag, board, size2[0])) {
         if (!bounds3 || collideRects(tag, bounds3)) {
-          var sprite = tag.sprite, w2 = tag.width >> 5, sw = size[0] >> 5, lx2 = tag.x - (w2 << 4), sx = lx2 & 127, msx = 32 - sx, h2 = tag.y1 - tag.y0, x4 = (tag.y + tag.y0) * sw + (lx2 >> 5), last;
+          var sprite = tag.sprite, w2 = tag.width >> 5, sw = size2[0] >> 5, lx2 = tag.x - (w2 << 4), sx = lx2 & 127, msx = 32 - sx, h2 = tag.y1 - tag.y0, x4 = (tag.y + tag.y0) * sw + (lx2 >> 5), last;
           for (var j = 0; j < h2; j++) {
             last = 0;
             for (var i = 0; i <= w2; i++) {
@@ -70936,10 +71777,10 @@ function cloud() {
   };
   cloud2.size = function(_) {
     if (arguments.length) {
-      size = [+_[0], +_[1]];
+      size2 = [+_[0], +_[1]];
       return cloud2;
     } else {
-      return size;
+      return size2;
     }
   };
   cloud2.font = function(_) {
@@ -70976,10 +71817,10 @@ function cloud() {
   };
   cloud2.text = function(_) {
     if (arguments.length) {
-      text4 = functor(_);
+      text5 = functor(_);
       return cloud2;
     } else {
-      return text4;
+      return text5;
     }
   };
   cloud2.spiral = function(_) {
@@ -71113,14 +71954,14 @@ function cloudBounds(bounds3, d) {
 function collideRects(a4, b10) {
   return a4.x + a4.x1 > b10[0].x && a4.x + a4.x0 < b10[1].x && a4.y + a4.y1 > b10[0].y && a4.y + a4.y0 < b10[1].y;
 }
-function archimedeanSpiral(size) {
-  var e3 = size[0] / size[1];
+function archimedeanSpiral(size2) {
+  var e3 = size2[0] / size2[1];
   return function(t) {
     return [e3 * (t *= 0.1) * Math.cos(t), t * Math.sin(t)];
   };
 }
-function rectangularSpiral(size) {
-  var dy = 4, dx = dy * size[0] / size[1], x4 = 0, y4 = 0;
+function rectangularSpiral(size2) {
+  var dy = 4, dx = dy * size2[0] / size2[1], x4 = 0, y4 = 0;
   return function(t) {
     var sign3 = t < 0 ? -1 : 1;
     switch (Math.sqrt(1 + 4 * sign3 * t) - sign3 & 3) {
@@ -71230,10 +72071,10 @@ inherits_default(Wordcloud, Transform, {
     const mod = _.modified();
     if (!(mod || pulse2.changed(pulse2.ADD_REM) || Params2.some(modp))) return;
     const data3 = pulse2.materialize(pulse2.SOURCE).source, layout = this.value, as = _.as || Output4;
-    let fontSize2 = _.fontSize || 14, range6;
-    isFunction(fontSize2) ? range6 = _.fontSizeRange : fontSize2 = constant_default(fontSize2);
-    if (range6) {
-      const fsize = fontSize2, sizeScale = scale("sqrt")().domain(extent(data3, fsize)).range(range6);
+    let fontSize2 = _.fontSize || 14, range7;
+    isFunction(fontSize2) ? range7 = _.fontSizeRange : fontSize2 = constant_default(fontSize2);
+    if (range7) {
+      const fsize = fontSize2, sizeScale = scale("sqrt")().domain(extent(data3, fsize)).range(range7);
       fontSize2 = (x4) => sizeScale(fsize(x4));
     }
     data3.forEach((t) => {
@@ -71242,7 +72083,7 @@ inherits_default(Wordcloud, Transform, {
       t[as[3]] = 0;
     });
     const words = layout.words(data3).text(_.text).size(_.size || [500, 500]).padding(_.padding || 1).spiral(_.spiral || "archimedean").rotate(_.rotate || 0).font(_.font || "sans-serif").fontStyle(_.fontStyle || "normal").fontWeight(_.fontWeight || "normal").fontSize(fontSize2).random(random).layout();
-    const size = layout.size(), dx = size[0] >> 1, dy = size[1] >> 1, n = words.length;
+    const size2 = layout.size(), dx = size2[0] >> 1, dy = size2[1] >> 1, n = words.length;
     for (let i = 0, w2, t; i < n; ++i) {
       w2 = words[i];
       t = w2.datum;
@@ -71344,7 +72185,7 @@ function Dimension(index6, i, query) {
     index: index6.index,
     size: index6.size,
     onAdd(added, curr) {
-      const dim = this, range6 = dim.bisect(dim.range, added.value), idx = added.index, lo = range6[0], hi = range6[1], n1 = idx.length;
+      const dim = this, range7 = dim.bisect(dim.range, added.value), idx = added.index, lo = range7[0], hi = range7[1], n1 = idx.length;
       let i2;
       for (i2 = 0; i2 < lo; ++i2) curr[idx[i2]] |= bit;
       for (i2 = hi; i2 < n1; ++i2) curr[idx[i2]] |= bit;
@@ -71353,13 +72194,13 @@ function Dimension(index6, i, query) {
   };
 }
 function SortedIndex() {
-  let index6 = array32(0), value4 = [], size = 0;
-  function insert2(key3, data3, base) {
+  let index6 = array32(0), value4 = [], size2 = 0;
+  function insert2(key2, data3, base) {
     if (!data3.length) return [];
-    const n0 = size, n1 = data3.length, addi = array32(n1);
+    const n0 = size2, n1 = data3.length, addi = array32(n1);
     let addv = Array(n1), oldv, oldi, i;
     for (i = 0; i < n1; ++i) {
-      addv[i] = key3(data3[i]);
+      addv[i] = key2(data3[i]);
       addi[i] = i;
     }
     addv = sort(addv, addi);
@@ -71376,14 +72217,14 @@ function SortedIndex() {
       value4 = addv;
       index6 = addi;
     }
-    size = n0 + n1;
+    size2 = n0 + n1;
     return {
       index: addi,
       value: addv
     };
   }
   function remove2(num2, map4) {
-    const n = size;
+    const n = size2;
     let idx, i, j;
     for (i = 0; !map4[index6[i]] && i < n; ++i) ;
     for (j = i; i < n; ++i) {
@@ -71393,22 +72234,22 @@ function SortedIndex() {
         ++j;
       }
     }
-    size = n - num2;
+    size2 = n - num2;
   }
   function reindex(map4) {
-    for (let i = 0, n = size; i < n; ++i) {
+    for (let i = 0, n = size2; i < n; ++i) {
       index6[i] = map4[index6[i]];
     }
   }
-  function bisect2(range6, array9) {
+  function bisect2(range7, array9) {
     let n;
     if (array9) {
       n = array9.length;
     } else {
       array9 = value4;
-      n = size;
+      n = size2;
     }
-    return [bisectLeft(array9, range6[0], 0, n), bisectLeft(array9, range6[1], 0, n)];
+    return [bisectLeft(array9, range7[0], 0, n), bisectLeft(array9, range7[1], 0, n)];
   }
   return {
     insert: insert2,
@@ -71416,7 +72257,7 @@ function SortedIndex() {
     bisect: bisect2,
     reindex,
     index: () => index6,
-    size: () => size
+    size: () => size2
   };
 }
 function sort(values3, index6) {
@@ -71482,17 +72323,17 @@ inherits_default(CrossFilter, Transform, {
   },
   init(_, pulse2) {
     const fields = _.fields, query = _.query, indices = this._indices = {}, dims = this._dims = [], m3 = query.length;
-    let i = 0, key3, index6;
+    let i = 0, key2, index6;
     for (; i < m3; ++i) {
-      key3 = fields[i].fname;
-      index6 = indices[key3] || (indices[key3] = SortedIndex());
+      key2 = fields[i].fname;
+      index6 = indices[key2] || (indices[key2] = SortedIndex());
       dims.push(Dimension(index6, i, query[i]));
     }
     return this.eval(_, pulse2);
   },
   reinit(_, pulse2) {
     const output4 = pulse2.materialize().fork(), fields = _.fields, query = _.query, indices = this._indices, dims = this._dims, bits = this.value, curr = bits.curr(), prev = bits.prev(), all = bits.all(), out = output4.rem = output4.add, mod = output4.mod, m3 = query.length, adds = {};
-    let add6, index6, key3, mods, remMap, modMap, i, n, f;
+    let add6, index6, key2, mods, remMap, modMap, i, n, f;
     prev.set(curr);
     if (pulse2.rem.length) {
       remMap = this.remove(_, pulse2, output4);
@@ -71509,10 +72350,10 @@ inherits_default(CrossFilter, Transform, {
     for (i = 0; i < m3; ++i) {
       f = fields[i];
       if (!dims[i] || _.modified("fields", i) || pulse2.modified(f.fields)) {
-        key3 = f.fname;
-        if (!(add6 = adds[key3])) {
-          indices[key3] = index6 = SortedIndex();
-          adds[key3] = add6 = index6.insert(f, pulse2.source, 0);
+        key2 = f.fname;
+        if (!(add6 = adds[key2])) {
+          indices[key2] = index6 = SortedIndex();
+          adds[key2] = add6 = index6.insert(f, pulse2.source, 0);
         }
         dims[i] = Dimension(index6, i, query[i]).onAdd(add6, curr);
       }
@@ -71552,13 +72393,13 @@ inherits_default(CrossFilter, Transform, {
   },
   insert(_, pulse2, output4) {
     const tuples = pulse2.add, bits = this.value, dims = this._dims, indices = this._indices, fields = _.fields, adds = {}, out = output4.add, n = bits.size() + tuples.length, m3 = dims.length;
-    let k2 = bits.size(), j, key3, add6;
+    let k2 = bits.size(), j, key2, add6;
     bits.resize(n, m3);
     bits.add(tuples);
     const curr = bits.curr(), prev = bits.prev(), all = bits.all();
     for (j = 0; j < m3; ++j) {
-      key3 = fields[j].fname;
-      add6 = adds[key3] || (adds[key3] = indices[key3].insert(fields[j], tuples, k2));
+      key2 = fields[j].fname;
+      add6 = adds[key2] || (adds[key2] = indices[key2].insert(fields[j], tuples, k2));
       dims[j].onAdd(add6, curr);
     }
     for (; k2 < n; ++k2) {
@@ -71595,7 +72436,7 @@ inherits_default(CrossFilter, Transform, {
     const indices = this._indices, bits = this.value;
     pulse2.runAfter(() => {
       const indexMap = bits.remove(num2, map4);
-      for (const key3 in indices) indices[key3].reindex(indexMap);
+      for (const key2 in indices) indices[key2].reindex(indexMap);
     });
   },
   update(_, pulse2, output4) {
@@ -71622,7 +72463,7 @@ inherits_default(CrossFilter, Transform, {
     return mask;
   },
   incrementAll(dim, query, stamp, out) {
-    const bits = this.value, seen = bits.seen(), curr = bits.curr(), prev = bits.prev(), index6 = dim.index(), old = dim.bisect(dim.range), range6 = dim.bisect(query), lo1 = range6[0], hi1 = range6[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
+    const bits = this.value, seen = bits.seen(), curr = bits.curr(), prev = bits.prev(), index6 = dim.index(), old = dim.bisect(dim.range), range7 = dim.bisect(query), lo1 = range7[0], hi1 = range7[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
     let i, j, k2;
     if (lo1 < lo0) {
       for (i = lo1, j = Math.min(lo0, hi1); i < j; ++i) {
@@ -71669,7 +72510,7 @@ inherits_default(CrossFilter, Transform, {
     dim.range = query.slice();
   },
   incrementOne(dim, query, add6, rem2) {
-    const bits = this.value, curr = bits.curr(), index6 = dim.index(), old = dim.bisect(dim.range), range6 = dim.bisect(query), lo1 = range6[0], hi1 = range6[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
+    const bits = this.value, curr = bits.curr(), index6 = dim.index(), old = dim.bisect(dim.range), range7 = dim.bisect(query), lo1 = range7[0], hi1 = range7[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
     let i, j, k2;
     if (lo1 < lo0) {
       for (i = lo1, j = Math.min(lo0, hi1); i < j; ++i) {
@@ -72130,9 +72971,9 @@ function scanUnicodeCodePointEscape() {
   return String.fromCharCode(cu1, cu2);
 }
 function getEscapedIdentifier() {
-  var ch2, id2;
+  var ch2, id3;
   ch2 = source2.charCodeAt(index4++);
-  id2 = String.fromCharCode(ch2);
+  id3 = String.fromCharCode(ch2);
   if (ch2 === 92) {
     if (source2.charCodeAt(index4) !== 117) {
       throwError({}, MessageUnexpectedToken, ILLEGAL);
@@ -72142,7 +72983,7 @@ function getEscapedIdentifier() {
     if (!ch2 || ch2 === "\\" || !isIdentifierStart(ch2.charCodeAt(0))) {
       throwError({}, MessageUnexpectedToken, ILLEGAL);
     }
-    id2 = ch2;
+    id3 = ch2;
   }
   while (index4 < length) {
     ch2 = source2.charCodeAt(index4);
@@ -72150,9 +72991,9 @@ function getEscapedIdentifier() {
       break;
     }
     ++index4;
-    id2 += String.fromCharCode(ch2);
+    id3 += String.fromCharCode(ch2);
     if (ch2 === 92) {
-      id2 = id2.substr(0, id2.length - 1);
+      id3 = id3.substr(0, id3.length - 1);
       if (source2.charCodeAt(index4) !== 117) {
         throwError({}, MessageUnexpectedToken, ILLEGAL);
       }
@@ -72161,10 +73002,10 @@ function getEscapedIdentifier() {
       if (!ch2 || ch2 === "\\" || !isIdentifierPart(ch2.charCodeAt(0))) {
         throwError({}, MessageUnexpectedToken, ILLEGAL);
       }
-      id2 += ch2;
+      id3 += ch2;
     }
   }
-  return id2;
+  return id3;
 }
 function getIdentifier() {
   var start, ch2;
@@ -72184,23 +73025,23 @@ function getIdentifier() {
   return source2.slice(start, index4);
 }
 function scanIdentifier() {
-  var start, id2, type3;
+  var start, id3, type3;
   start = index4;
-  id2 = source2.charCodeAt(index4) === 92 ? getEscapedIdentifier() : getIdentifier();
-  if (id2.length === 1) {
+  id3 = source2.charCodeAt(index4) === 92 ? getEscapedIdentifier() : getIdentifier();
+  if (id3.length === 1) {
     type3 = TokenIdentifier;
-  } else if (keywords.hasOwnProperty(id2)) {
+  } else if (keywords.hasOwnProperty(id3)) {
     type3 = TokenKeyword;
-  } else if (id2 === "null") {
+  } else if (id3 === "null") {
     type3 = TokenNullLiteral;
-  } else if (id2 === "true" || id2 === "false") {
+  } else if (id3 === "true" || id3 === "false") {
     type3 = TokenBooleanLiteral;
   } else {
     type3 = TokenIdentifier;
   }
   return {
     type: type3,
-    value: id2,
+    value: id3,
     start,
     end: index4
   };
@@ -72684,9 +73525,9 @@ function finishConditionalExpression(test2, consequent, alternate) {
   node2.alternate = alternate;
   return node2;
 }
-function finishIdentifier(name) {
+function finishIdentifier(name2) {
   const node2 = new ASTNode(SyntaxIdentifier);
-  node2.name = name;
+  node2.name = name2;
   return node2;
 }
 function finishLiteral(token) {
@@ -72714,9 +73555,9 @@ function finishObjectExpression(properties) {
   node2.properties = properties;
   return node2;
 }
-function finishProperty(kind, key3, value4) {
+function finishProperty(kind, key2, value4) {
   const node2 = new ASTNode(SyntaxProperty);
-  node2.key = key3;
+  node2.key = key2;
   node2.value = value4;
   node2.kind = kind;
   return node2;
@@ -72729,7 +73570,7 @@ function finishUnaryExpression(operator2, argument) {
   return node2;
 }
 function throwError(token, messageFormat) {
-  var error65, args = Array.prototype.slice.call(arguments, 2), msg = messageFormat.replace(/%(\d)/g, (whole, index6) => {
+  var error65, args = Array.prototype.slice.call(arguments, 2), msg = messageFormat.replace(/%(\d)/g, (whole2, index6) => {
     assert2(index6 < args.length, "Message reference must be in range");
     return args[index6];
   });
@@ -72798,40 +73639,40 @@ function parseObjectPropertyKey() {
   return finishIdentifier(token.value);
 }
 function parseObjectProperty() {
-  var token, key3, id2, value4;
+  var token, key2, id3, value4;
   index4 = lookahead.start;
   token = lookahead;
   if (token.type === TokenIdentifier) {
-    id2 = parseObjectPropertyKey();
+    id3 = parseObjectPropertyKey();
     expect(":");
     value4 = parseConditionalExpression();
-    return finishProperty("init", id2, value4);
+    return finishProperty("init", id3, value4);
   }
   if (token.type === TokenEOF || token.type === TokenPunctuator) {
     throwUnexpected(token);
   } else {
-    key3 = parseObjectPropertyKey();
+    key2 = parseObjectPropertyKey();
     expect(":");
     value4 = parseConditionalExpression();
-    return finishProperty("init", key3, value4);
+    return finishProperty("init", key2, value4);
   }
 }
 function parseObjectInitialiser() {
-  var properties = [], property2, name, key3, map4 = {}, toString2 = String;
+  var properties = [], property2, name2, key2, map4 = {}, toString2 = String;
   index4 = lookahead.start;
   expect("{");
   while (!match("}")) {
     property2 = parseObjectProperty();
     if (property2.key.type === SyntaxIdentifier) {
-      name = property2.key.name;
+      name2 = property2.key.name;
     } else {
-      name = toString2(property2.key.value);
+      name2 = toString2(property2.key.value);
     }
-    key3 = "$" + name;
-    if (Object.prototype.hasOwnProperty.call(map4, key3)) {
+    key2 = "$" + name2;
+    if (Object.prototype.hasOwnProperty.call(map4, key2)) {
       throwError({}, MessageStrictDuplicateProperty);
     } else {
-      map4[key3] = true;
+      map4[key2] = true;
     }
     properties.push(property2);
     if (!match("}")) {
@@ -73103,16 +73944,16 @@ var Constants = {
   MAX_VALUE: "Number.MAX_VALUE"
 };
 function Functions(codegen3) {
-  function fncall(name, args, cast, type3) {
+  function fncall(name2, args, cast, type3) {
     let obj = codegen3(args[0]);
     if (cast) {
       obj = cast + "(" + obj + ")";
       if (cast.lastIndexOf("new ", 0) === 0) obj = "(" + obj + ")";
     }
-    return obj + "." + name + (type3 < 0 ? "" : type3 === 0 ? "()" : "(" + args.slice(1).map(codegen3).join(",") + ")");
+    return obj + "." + name2 + (type3 < 0 ? "" : type3 === 0 ? "()" : "(" + args.slice(1).map(codegen3).join(",") + ")");
   }
-  function fn(name, cast, type3) {
-    return (args) => fncall(name, args, cast, type3);
+  function fn(name2, cast, type3) {
+    return (args) => fncall(name2, args, cast, type3);
   }
   const DATE2 = "new Date", STRING = "String", REGEXP = "RegExp";
   return {
@@ -73199,7 +74040,7 @@ function stripQuotes(s2) {
 }
 function codegen(opt) {
   opt = opt || {};
-  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants4 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id2) => `${globalvar}["${id2}"]`;
+  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants6 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
   let globals = {}, fields = {}, memberDepth = 0;
   function visit3(ast) {
     if (isString(ast)) return ast;
@@ -73210,18 +74051,18 @@ function codegen(opt) {
   const Generators = {
     Literal: (n) => n.raw,
     Identifier: (n) => {
-      const id2 = n.name;
+      const id3 = n.name;
       if (memberDepth > 0) {
-        return id2;
-      } else if (hasOwnProperty(forbidden, id2)) {
-        return error63("Illegal identifier: " + id2);
-      } else if (hasOwnProperty(constants4, id2)) {
-        return constants4[id2];
-      } else if (hasOwnProperty(allowed, id2)) {
-        return id2;
+        return id3;
+      } else if (hasOwnProperty(forbidden, id3)) {
+        return error63("Illegal identifier: " + id3);
+      } else if (hasOwnProperty(constants6, id3)) {
+        return constants6[id3];
+      } else if (hasOwnProperty(allowed, id3)) {
+        return id3;
       } else {
-        globals[id2] = 1;
-        return outputGlobal(id2);
+        globals[id3] = 1;
+        return outputGlobal(id3);
       }
     },
     MemberExpression: (n) => {
@@ -73274,7 +74115,7 @@ function codegen(opt) {
     return result;
   }
   codegen3.functions = functions;
-  codegen3.constants = constants4;
+  codegen3.constants = constants6;
   return codegen3;
 }
 
@@ -73334,9 +74175,9 @@ function zero4() {
 
 // node_modules/internmap/src/index.js
 var InternSet = class extends Set {
-  constructor(values3, key3 = keyof3) {
+  constructor(values3, key2 = keyof3) {
     super();
-    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key3 } });
+    Object.defineProperties(this, { _intern: { value: /* @__PURE__ */ new Map() }, _key: { value: key2 } });
     if (values3 != null) for (const value4 of values3) this.add(value4);
   }
   has(value4) {
@@ -73350,20 +74191,20 @@ var InternSet = class extends Set {
   }
 };
 function intern_get2({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  return _intern.has(key3) ? _intern.get(key3) : value4;
+  const key2 = _key(value4);
+  return _intern.has(key2) ? _intern.get(key2) : value4;
 }
 function intern_set2({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  if (_intern.has(key3)) return _intern.get(key3);
-  _intern.set(key3, value4);
+  const key2 = _key(value4);
+  if (_intern.has(key2)) return _intern.get(key2);
+  _intern.set(key2, value4);
   return value4;
 }
 function intern_delete2({ _intern, _key }, value4) {
-  const key3 = _key(value4);
-  if (_intern.has(key3)) {
-    value4 = _intern.get(key3);
-    _intern.delete(key3);
+  const key2 = _key(value4);
+  if (_intern.has(key2)) {
+    value4 = _intern.get(key2);
+    _intern.delete(key2);
   }
   return value4;
 }
@@ -73467,8 +74308,8 @@ function testPoint(datum2, entry2) {
   }
   return true;
 }
-function selectionTest(name, datum2, op) {
-  var data3 = this.context.data[name], entries2 = data3 ? data3.values.value : [], unitIdx = data3 ? data3[UNIT_INDEX] && data3[UNIT_INDEX].value : void 0, intersect5 = op === Intersect, n = entries2.length, i = 0, entry2, miss, count2, unit2, b10;
+function selectionTest(name2, datum2, op) {
+  var data3 = this.context.data[name2], entries2 = data3 ? data3.values.value : [], unitIdx = data3 ? data3[UNIT_INDEX] && data3[UNIT_INDEX].value : void 0, intersect5 = op === Intersect, n = entries2.length, i = 0, entry2, miss, count2, unit2, b10;
   for (; i < n; ++i) {
     entry2 = entries2[i];
     if (unitIdx && intersect5) {
@@ -73489,8 +74330,8 @@ function selectionTest(name, datum2, op) {
 var bisect = bisector2($selectionId);
 var bisectLeft2 = bisect.left;
 var bisectRight2 = bisect.right;
-function selectionIdTest(name, datum2, op) {
-  const data3 = this.context.data[name], entries2 = data3 ? data3.values.value : [], unitIdx = data3 ? data3[UNIT_INDEX] && data3[UNIT_INDEX].value : void 0, intersect5 = op === Intersect, value4 = $selectionId(datum2), index6 = bisectLeft2(entries2, value4);
+function selectionIdTest(name2, datum2, op) {
+  const data3 = this.context.data[name2], entries2 = data3 ? data3.values.value : [], unitIdx = data3 ? data3[UNIT_INDEX] && data3[UNIT_INDEX].value : void 0, intersect5 = op === Intersect, value4 = $selectionId(datum2), index6 = bisectLeft2(entries2, value4);
   if (index6 === entries2.length) return false;
   if ($selectionId(entries2[index6]) !== value4) return false;
   if (unitIdx && intersect5) {
@@ -73512,8 +74353,8 @@ function selectionTuples(array9, base) {
     [SelectionId]: $selectionId(x4.datum)
   }, base));
 }
-function selectionResolve(name, op, isMulti, vl5) {
-  var data3 = this.context.data[name], entries2 = data3 ? data3.values.value : [], resolved = {}, multiRes = {}, types = {}, entry2, fields, values3, unit2, field3, value4, res, resUnit, type3, union3, n = entries2.length, i = 0, j, m3;
+function selectionResolve(name2, op, isMulti, vl5) {
+  var data3 = this.context.data[name2], entries2 = data3 ? data3.values.value : [], resolved = {}, multiRes = {}, types = {}, entry2, fields, values3, unit2, field3, value4, res, resUnit, type3, union3, n = entries2.length, i = 0, j, m3;
   for (; i < n; ++i) {
     entry2 = entries2[i];
     unit2 = entry2.unit;
@@ -73556,8 +74397,8 @@ function selectionResolve(name, op, isMulti, vl5) {
   }
   entries2 = Object.keys(multiRes);
   if (isMulti && entries2.length) {
-    const key3 = vl5 ? VlPoint : VlMulti;
-    resolved[key3] = op === Union ? {
+    const key2 = vl5 ? VlPoint : VlMulti;
+    resolved[key2] = op === Union ? {
       [Or]: entries2.reduce((acc, k2) => (acc.push(...multiRes[k2]), acc), [])
     } : {
       [And]: entries2.map((k2) => ({
@@ -73608,7 +74449,7 @@ var ops = {
 };
 var DataPrefix = ":";
 var IndexPrefix = "@";
-function selectionVisitor(name, args, scope, params2) {
+function selectionVisitor(name2, args, scope, params2) {
   if (args[0].type !== Literal) error63("First argument to selection functions must be a string literal.");
   const data3 = args[0].value, op = args.length >= 2 && peek(args).value, field3 = "unit", indexName = IndexPrefix + field3, dataName = DataPrefix + data3;
   if (op === Intersect && !hasOwnProperty(params2, indexName)) {
@@ -73620,16 +74461,16 @@ function selectionVisitor(name, args, scope, params2) {
 }
 
 // node_modules/vega-functions/build/vega-functions.js
-function data(name) {
-  const data3 = this.context.data[name];
+function data(name2) {
+  const data3 = this.context.data[name2];
   return data3 ? data3.values.value : [];
 }
-function indata(name, field3, value4) {
-  const index6 = this.context.data[name]["index:" + field3], entry2 = index6 ? index6.value.get(value4) : void 0;
+function indata(name2, field3, value4) {
+  const index6 = this.context.data[name2]["index:" + field3], entry2 = index6 ? index6.value.get(value4) : void 0;
   return entry2 ? entry2.count : entry2;
 }
-function setdata(name, tuples) {
-  const df = this.context.dataflow, data3 = this.context.data[name], input2 = data3.input;
+function setdata(name2, tuples) {
+  const df = this.context.dataflow, data3 = this.context.data[name2], input2 = data3.input;
   df.pulse(input2, df.changeset().remove(truthy).insert(tuples));
   return 1;
 }
@@ -73672,10 +74513,10 @@ var easeFunctions = {
   easeElasticOut: elasticOut,
   easeElasticInOut: elasticInOut
 };
-function encode3(item, name, retval) {
+function encode3(item, name2, retval) {
   if (item) {
     const df = this.context.dataflow, target2 = item.mark.source;
-    df.pulse(target2, df.changeset().encode(item, name));
+    df.pulse(target2, df.changeset().encode(item, name2));
   }
   return retval !== void 0 ? retval : item;
 }
@@ -73720,7 +74561,7 @@ var DataPrefix2 = ":";
 var IndexPrefix2 = "@";
 var ScalePrefix = "%";
 var SignalPrefix = "$";
-function dataVisitor(name, args, scope, params2) {
+function dataVisitor(name2, args, scope, params2) {
   if (args[0].type !== Literal) {
     error63("First argument to data functions must be a string literal.");
   }
@@ -73732,7 +74573,7 @@ function dataVisitor(name, args, scope, params2) {
     }
   }
 }
-function indataVisitor(name, args, scope, params2) {
+function indataVisitor(name2, args, scope, params2) {
   if (args[0].type !== Literal) error63("First argument to indata must be a string literal.");
   if (args[1].type !== Literal) error63("Second argument to indata must be a string literal.");
   const data3 = args[0].value, field3 = args[1].value, indexName = IndexPrefix2 + field3;
@@ -73740,20 +74581,20 @@ function indataVisitor(name, args, scope, params2) {
     params2[indexName] = scope.getData(data3).indataRef(scope, field3);
   }
 }
-function scaleVisitor(name, args, scope, params2) {
+function scaleVisitor(name2, args, scope, params2) {
   if (args[0].type === Literal) {
     addScaleDependency(scope, params2, args[0].value);
   } else {
-    for (name in scope.scales) {
-      addScaleDependency(scope, params2, name);
+    for (name2 in scope.scales) {
+      addScaleDependency(scope, params2, name2);
     }
   }
 }
-function addScaleDependency(scope, params2, name) {
-  const scaleName = ScalePrefix + name;
+function addScaleDependency(scope, params2, name2) {
+  const scaleName = ScalePrefix + name2;
   if (!hasOwnProperty(params2, scaleName)) {
     try {
-      params2[scaleName] = scope.scaleRef(name);
+      params2[scaleName] = scope.scaleRef(name2);
     } catch (err) {
     }
   }
@@ -73859,17 +74700,17 @@ function equalArray(a4, b10) {
   return true;
 }
 function equalObject(a4, b10) {
-  for (const key3 in a4) {
-    if (!equal2(a4[key3], b10[key3])) return false;
+  for (const key2 in a4) {
+    if (!equal2(a4[key2], b10[key2])) return false;
   }
   return true;
 }
 function removePredicate(props) {
   return (_) => equalObject(props, _);
 }
-function modify(name, insert2, remove2, toggle2, modify2, values3) {
-  const df = this.context.dataflow, data3 = this.context.data[name], input2 = data3.input, stamp = df.stamp();
-  let changes = data3.changes, predicate, key3;
+function modify(name2, insert2, remove2, toggle2, modify2, values3) {
+  const df = this.context.dataflow, data3 = this.context.data[name2], input2 = data3.input, stamp = df.stamp();
+  let changes = data3.changes, predicate, key2;
   if (df._trigger === false || !(input2.value.length || insert2 || toggle2)) {
     return 0;
   }
@@ -73900,8 +74741,8 @@ function modify(name, insert2, remove2, toggle2, modify2, values3) {
     if (isFunction(modify2)) {
       throw Error("modify parameter must be a data tuple, not a function");
     }
-    for (key3 in values3) {
-      changes.modify(modify2, key3, values3[key3]);
+    for (key2 in values3) {
+      changes.modify(modify2, key2, values3[key2]);
     }
   }
   return 1;
@@ -73915,8 +74756,8 @@ function pinchAngle(event2) {
   return Math.atan2(t[0].clientY - t[1].clientY, t[0].clientX - t[1].clientX);
 }
 var accessors = {};
-function pluck(data3, name) {
-  const accessor2 = accessors[name] || (accessors[name] = field(name));
+function pluck(data3, name2) {
+  const accessor2 = accessors[name2] || (accessors[name2] = field(name2));
   return isArray(data3) ? data3.map(accessor2) : accessor2(data3);
 }
 function array7(seq) {
@@ -73925,7 +74766,7 @@ function array7(seq) {
 function sequence2(seq) {
   return array7(seq) || (isString(seq) ? seq : null);
 }
-function join2(seq, ...args) {
+function join3(seq, ...args) {
   return array7(seq).join(...args);
 }
 function indexof(seq, ...args) {
@@ -73951,45 +74792,45 @@ function sort2(seq) {
 function bandspace(count2, paddingInner2, paddingOuter2) {
   return bandSpace(count2 || 0, paddingInner2 || 0, paddingOuter2 || 0);
 }
-function bandwidth(name, group2) {
-  const s2 = getScale(name, (group2 || this).context);
+function bandwidth(name2, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
   return s2 && s2.bandwidth ? s2.bandwidth() : 0;
 }
-function copy2(name, group2) {
-  const s2 = getScale(name, (group2 || this).context);
+function copy2(name2, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
   return s2 ? s2.copy() : void 0;
 }
-function domain2(name, group2) {
-  const s2 = getScale(name, (group2 || this).context);
+function domain2(name2, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
   return s2 ? s2.domain() : [];
 }
-function invert(name, range6, group2) {
-  const s2 = getScale(name, (group2 || this).context);
-  return !s2 ? void 0 : isArray(range6) ? (s2.invertRange || s2.invert)(range6) : (s2.invert || s2.invertExtent)(range6);
+function invert(name2, range7, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
+  return !s2 ? void 0 : isArray(range7) ? (s2.invertRange || s2.invert)(range7) : (s2.invert || s2.invertExtent)(range7);
 }
-function range3(name, group2) {
-  const s2 = getScale(name, (group2 || this).context);
+function range4(name2, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
   return s2 && s2.range ? s2.range() : [];
 }
-function scale3(name, value4, group2) {
-  const s2 = getScale(name, (group2 || this).context);
+function scale3(name2, value4, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
   return s2 ? s2(value4) : void 0;
 }
 function scaleGradient(scale6, p02, p1, count2, group2) {
   scale6 = getScale(scale6, (group2 || this).context);
   const gradient4 = Gradient(p02, p1);
-  let stops = scale6.domain(), min4 = stops[0], max4 = peek(stops), fraction = identity;
+  let stops = scale6.domain(), min4 = stops[0], max4 = peek(stops), fraction3 = identity;
   if (!(max4 - min4)) {
     scale6 = (scale6.interpolator ? scale("sequential")().interpolator(scale6.interpolator()) : scale("linear")().interpolate(scale6.interpolate()).range(scale6.range())).domain([min4 = 0, max4 = 1]);
   } else {
-    fraction = scaleFraction(scale6, min4, max4);
+    fraction3 = scaleFraction(scale6, min4, max4);
   }
   if (scale6.ticks) {
     stops = scale6.ticks(+count2 || 15);
     if (min4 !== stops[0]) stops.unshift(min4);
     if (max4 !== peek(stops)) stops.push(max4);
   }
-  stops.forEach((_) => gradient4.stop(fraction(_), scale6(_)));
+  stops.forEach((_) => gradient4.stop(fraction3(_), scale6(_)));
   return gradient4;
 }
 function geoShape(projection3, geojson, group2) {
@@ -74005,16 +74846,16 @@ function pathShape(path5) {
   };
 }
 var datum = (d) => d.data;
-function treeNodes(name, context3) {
-  const tree2 = data.call(context3, name);
+function treeNodes(name2, context3) {
+  const tree2 = data.call(context3, name2);
   return tree2.root && tree2.root.lookup || {};
 }
-function treePath(name, source4, target2) {
-  const nodes = treeNodes(name, this), s2 = nodes[source4], t = nodes[target2];
+function treePath(name2, source4, target2) {
+  const nodes = treeNodes(name2, this), s2 = nodes[source4], t = nodes[target2];
   return s2 && t ? s2.path(t).map(datum) : void 0;
 }
-function treeAncestors(name, node2) {
-  const n = treeNodes(name, this)[node2];
+function treeAncestors(name2, node2) {
+  const n = treeNodes(name2, this)[node2];
   return n ? n.ancestors().map(datum) : void 0;
 }
 var _window = () => typeof window !== "undefined" && window || null;
@@ -74120,7 +74961,7 @@ var functionContext = {
   toNumber,
   toString,
   indexof,
-  join: join2,
+  join: join3,
   lastindexof,
   replace: replace2,
   reverse,
@@ -74142,7 +74983,7 @@ var functionContext = {
   hsl,
   luminance,
   contrast,
-  sequence: range,
+  sequence: range2,
   format: format4,
   utcFormat: utcFormat2,
   utcParse: utcParse2,
@@ -74206,7 +75047,7 @@ var codegenParams = {
   forbidden: ["_"],
   allowed: ["datum", "event", "item"],
   fieldvar: "datum",
-  globalvar: (id2) => `_[${stringValue(SignalPrefix + id2)}]`,
+  globalvar: (id3) => `_[${stringValue(SignalPrefix + id3)}]`,
   functions: buildFunctions,
   constants: Constants,
   visitors: astVisitors
@@ -74214,26 +75055,26 @@ var codegenParams = {
 var codeGenerator = codegen(codegenParams);
 function buildFunctions(codegen3) {
   const fn = Functions(codegen3);
-  eventFunctions.forEach((name) => fn[name] = eventPrefix + name);
-  for (const name in functionContext) {
-    fn[name] = thisPrefix + name;
+  eventFunctions.forEach((name2) => fn[name2] = eventPrefix + name2);
+  for (const name2 in functionContext) {
+    fn[name2] = thisPrefix + name2;
   }
   extend2(fn, internalScaleFunctions(codegen3, functionContext, astVisitors));
   return fn;
 }
-function expressionFunction(name, fn, visitor) {
+function expressionFunction(name2, fn, visitor) {
   if (arguments.length === 1) {
-    return functionContext[name];
+    return functionContext[name2];
   }
-  functionContext[name] = fn;
-  if (visitor) astVisitors[name] = visitor;
-  if (codeGenerator) codeGenerator.functions[name] = thisPrefix + name;
+  functionContext[name2] = fn;
+  if (visitor) astVisitors[name2] = visitor;
+  if (codeGenerator) codeGenerator.functions[name2] = thisPrefix + name2;
   return this;
 }
 expressionFunction("bandwidth", bandwidth, scaleVisitor);
 expressionFunction("copy", copy2, scaleVisitor);
 expressionFunction("domain", domain2, scaleVisitor);
-expressionFunction("range", range3, scaleVisitor);
+expressionFunction("range", range4, scaleVisitor);
 expressionFunction("invert", invert, scaleVisitor);
 expressionFunction("scale", scale3, scaleVisitor);
 expressionFunction("gradient", scaleGradient, scaleVisitor);
@@ -74262,14 +75103,14 @@ function parser2(expr2, scope) {
   }
   ast.visit((node2) => {
     if (node2.type !== CallExpression) return;
-    const name = node2.callee.name, visit3 = codegenParams.visitors[name];
-    if (visit3) visit3(name, node2.arguments, scope, params2);
+    const name2 = node2.callee.name, visit3 = codegenParams.visitors[name2];
+    if (visit3) visit3(name2, node2.arguments, scope, params2);
   });
   const gen = codeGenerator(ast);
-  gen.globals.forEach((name) => {
-    const signalName = SignalPrefix + name;
-    if (!hasOwnProperty(params2, signalName) && scope.getSignal(name)) {
-      params2[signalName] = scope.signalRef(name);
+  gen.globals.forEach((name2) => {
+    const signalName = SignalPrefix + name2;
+    if (!hasOwnProperty(params2, signalName) && scope.getSignal(name2)) {
+      params2[signalName] = scope.signalRef(name2);
     }
   });
   return {
@@ -74385,9 +75226,9 @@ var expressionCodegen = {
       channels
     } = encode4;
     let code2 = "var o=item,datum=o.datum,m=0,$;";
-    for (const name in channels) {
-      const o = "o[" + stringValue(name) + "]";
-      code2 += `$=${channels[name].code};if(${o}!==$)${o}=$,m=1;`;
+    for (const name2 in channels) {
+      const o = "o[" + stringValue(name2) + "]";
+      code2 += `$=${channels[name2].code};if(${o}!==$)${o}=$,m=1;`;
     }
     code2 += adjustSpatial(channels, marktype);
     code2 += "return m;";
@@ -74442,9 +75283,9 @@ function parseOperatorParameters(spec) {
 function parseParameters(spec, params2) {
   params2 = params2 || {};
   const ctx = this;
-  for (const key3 in spec) {
-    const value4 = spec[key3];
-    params2[key3] = isArray(value4) ? value4.map((v) => parseParameter(v, ctx, params2)) : parseParameter(value4, ctx, params2);
+  for (const key2 in spec) {
+    const value4 = spec[key2];
+    params2[key2] = isArray(value4) ? value4.map((v) => parseParameter(v, ctx, params2)) : parseParameter(value4, ctx, params2);
   }
   return params2;
 }
@@ -74498,7 +75339,7 @@ function getExpression(_, ctx, params2) {
 }
 function getKey(_, ctx) {
   const k2 = "k:" + _.$key + "_" + !!_.$flat;
-  return ctx.fn[k2] || (ctx.fn[k2] = key2(_.$key, _.$flat, ctx.expr.codegen));
+  return ctx.fn[k2] || (ctx.fn[k2] = key(_.$key, _.$flat, ctx.expr.codegen));
 }
 function getField2(_, ctx) {
   if (!_.$field) return null;
@@ -74511,10 +75352,10 @@ function getCompare(_, ctx) {
 }
 function getEncode(_, ctx) {
   const spec = _.$encode, encode4 = {};
-  for (const name in spec) {
-    const enc = spec[name];
-    encode4[name] = accessor(ctx.encodeExpression(enc.$expr), enc.$fields);
-    encode4[name].output = enc.$output;
+  for (const name2 in spec) {
+    const enc = spec[name2];
+    encode4[name2] = accessor(ctx.encodeExpression(enc.$expr), enc.$fields);
+    encode4[name2].output = enc.$output;
   }
   return encode4;
 }
@@ -74523,7 +75364,7 @@ function getContext(_, ctx) {
 }
 function getSubflow(_, ctx) {
   const spec = _.$subflow;
-  return function(dataflow, key3, parent) {
+  return function(dataflow, key2, parent) {
     const subctx = ctx.fork().parse(spec), op = subctx.get(spec.operators[0].id), p = subctx.signals.parent;
     if (p) p.set(parent);
     op.detachSubflow = () => ctx.detach(subctx);
@@ -74579,19 +75420,19 @@ function getState2(options) {
   var ctx = this, state = {};
   if (options.signals) {
     var signals = state.signals = {};
-    Object.keys(ctx.signals).forEach((key3) => {
-      const op = ctx.signals[key3];
-      if (options.signals(key3, op)) {
-        signals[key3] = op.value;
+    Object.keys(ctx.signals).forEach((key2) => {
+      const op = ctx.signals[key2];
+      if (options.signals(key2, op)) {
+        signals[key2] = op.value;
       }
     });
   }
   if (options.data) {
     var data3 = state.data = {};
-    Object.keys(ctx.data).forEach((key3) => {
-      const dataset = ctx.data[key3];
-      if (options.data(key3, dataset)) {
-        data3[key3] = dataset.input.value;
+    Object.keys(ctx.data).forEach((key2) => {
+      const dataset = ctx.data[key2];
+      if (options.data(key2, dataset)) {
+        data3[key2] = dataset.input.value;
       }
     });
   }
@@ -74602,11 +75443,11 @@ function getState2(options) {
 }
 function setState(state) {
   var ctx = this, df = ctx.dataflow, data3 = state.data, signals = state.signals;
-  Object.keys(signals || {}).forEach((key3) => {
-    df.update(ctx.signals[key3], signals[key3], SKIP3);
+  Object.keys(signals || {}).forEach((key2) => {
+    df.update(ctx.signals[key2], signals[key2], SKIP3);
   });
-  Object.keys(data3 || {}).forEach((key3) => {
-    df.pulse(ctx.data[key3].input, df.changeset().remove(truthy).insert(data3[key3]));
+  Object.keys(data3 || {}).forEach((key2) => {
+    df.pulse(ctx.data[key2].input, df.changeset().remove(truthy).insert(data3[key2]));
   });
   (state.subcontext || []).forEach((substate, i) => {
     const subctx = ctx.subcontext[i];
@@ -74654,15 +75495,15 @@ Context.prototype = Subcontext.prototype = {
   detach(ctx) {
     this.subcontext = this.subcontext.filter((c4) => c4 !== ctx);
     const keys4 = Object.keys(ctx.nodes);
-    for (const key3 of keys4) ctx.nodes[key3]._targets = null;
-    for (const key3 of keys4) ctx.nodes[key3].detach();
+    for (const key2 of keys4) ctx.nodes[key2]._targets = null;
+    for (const key2 of keys4) ctx.nodes[key2].detach();
     ctx.nodes = null;
   },
-  get(id2) {
-    return this.nodes[id2];
+  get(id3) {
+    return this.nodes[id3];
   },
-  set(id2, node2) {
-    return this.nodes[id2] = node2;
+  set(id3, node2) {
+    return this.nodes[id3] = node2;
   },
   add(spec, op) {
     const ctx = this, df = ctx.dataflow, data3 = spec.value;
@@ -74699,9 +75540,9 @@ Context.prototype = Subcontext.prototype = {
       ctx.scales[spec.scale] = op;
     }
     if (spec.data) {
-      for (const name in spec.data) {
-        const data4 = ctx.data[name] || (ctx.data[name] = {});
-        spec.data[name].forEach((role) => data4[role] = op);
+      for (const name2 in spec.data) {
+        const data4 = ctx.data[name2] || (ctx.data[name2] = {});
+        spec.data[name2].forEach((role) => data4[role] = op);
       }
     }
   },
@@ -74802,29 +75643,29 @@ function setCursor(view, cursor3) {
     return cursor3 == null ? el.style.removeProperty("cursor") : el.style.cursor = cursor3;
   }
 }
-function dataref(view, name) {
+function dataref(view, name2) {
   var data3 = view._runtime.data;
-  if (!hasOwnProperty(data3, name)) {
-    error63("Unrecognized data set: " + name);
+  if (!hasOwnProperty(data3, name2)) {
+    error63("Unrecognized data set: " + name2);
   }
-  return data3[name];
+  return data3[name2];
 }
-function data2(name, values3) {
-  return arguments.length < 2 ? dataref(this, name).values.value : change.call(this, name, changeset().remove(truthy).insert(values3));
+function data2(name2, values3) {
+  return arguments.length < 2 ? dataref(this, name2).values.value : change.call(this, name2, changeset().remove(truthy).insert(values3));
 }
-function change(name, changes) {
+function change(name2, changes) {
   if (!isChangeSet(changes)) {
     error63("Second argument to changes must be a changeset.");
   }
-  const dataset = dataref(this, name);
+  const dataset = dataref(this, name2);
   dataset.modified = true;
   return this.pulse(dataset.input, changes);
 }
-function insert(name, _) {
-  return change.call(this, name, changeset().insert(_));
+function insert(name2, _) {
+  return change.call(this, name2, changeset().insert(_));
 }
-function remove(name, _) {
-  return change.call(this, name, changeset().remove(_));
+function remove(name2, _) {
+  return change.call(this, name2, changeset().remove(_));
 }
 function width(view) {
   var padding3 = view.padding();
@@ -74867,10 +75708,10 @@ function eventExtend(view, event2, item) {
 }
 function extension(view, item, point5) {
   const itemGroup = item ? item.mark.marktype === "group" ? item : item.mark.group : null;
-  function group2(name) {
+  function group2(name2) {
     var g = itemGroup, i;
-    if (name) for (i = item; i; i = i.mark.group) {
-      if (i.mark.name === name) {
+    if (name2) for (i = item; i; i = i.mark.group) {
+      if (i.mark.name === name2) {
         g = i;
         break;
       }
@@ -74949,10 +75790,10 @@ function prevent(view, type3) {
   var def2 = view._eventConfig.defaults, prevent2 = def2.prevent, allow = def2.allow;
   return prevent2 === false || allow === true ? false : prevent2 === true || allow === false ? true : prevent2 ? prevent2[type3] : allow ? !allow[type3] : view.preventDefault();
 }
-function permit(view, key3, type3) {
-  const rule4 = view._eventConfig && view._eventConfig[key3];
+function permit(view, key2, type3) {
+  const rule4 = view._eventConfig && view._eventConfig[key2];
   if (rule4 === false || isObject2(rule4) && !rule4[type3]) {
-    view.warn(`Blocked ${key3} ${type3} event listener.`);
+    view.warn(`Blocked ${key2} ${type3} event listener.`);
     return false;
   }
   return true;
@@ -75008,9 +75849,9 @@ function itemFilter(event2) {
 function markTarget(event2) {
   return event2.item.mark.source;
 }
-function invoke(name) {
+function invoke(name2) {
   return function(_, event2) {
-    return event2.vega.view().changeset().encode(event2.item, name);
+    return event2.vega.view().changeset().encode(event2.item, name2);
   };
 }
 function hover(hoverSet, leaveSet) {
@@ -75049,10 +75890,10 @@ function finalize2() {
   }
   return this;
 }
-function element2(tag, attr2, text4) {
+function element2(tag, attr2, text5) {
   const el = document.createElement(tag);
-  for (const key3 in attr2) el.setAttribute(key3, attr2[key3]);
-  if (text4 != null) el.textContent = text4;
+  for (const key2 in attr2) el.setAttribute(key2, attr2[key2]);
+  if (text5 != null) el.textContent = text5;
   return el;
 }
 var BindClass = "vega-bind";
@@ -75129,18 +75970,18 @@ function generate(bind3, el, param2, view) {
       input2 = radio;
       break;
     case "range":
-      input2 = range4;
+      input2 = range5;
       break;
   }
   input2 === form ? input2(bind3, wrapper, param2, value4, view) : input2(bind3, wrapper, param2, value4);
 }
 function form(bind3, el, param2, value4, view) {
   const node2 = element2("input");
-  for (const key3 in param2) {
-    if (EventHandlerAttr.test(key3)) {
-      view.warn(`Ignoring unsupported signal binding property "${key3}" for signal "${param2.signal}".`);
-    } else if (key3 !== "signal" && key3 !== "element") {
-      node2.setAttribute(key3 === "input" ? "type" : key3, param2[key3]);
+  for (const key2 in param2) {
+    if (EventHandlerAttr.test(key2)) {
+      view.warn(`Ignoring unsupported signal binding property "${key2}" for signal "${param2.signal}".`);
+    } else if (key2 !== "signal" && key2 !== "element") {
+      node2.setAttribute(key2 === "input" ? "type" : key2, param2[key2]);
     }
   }
   node2.setAttribute("name", param2.signal);
@@ -75201,9 +76042,9 @@ function radio(bind3, el, param2, value4) {
     if (valuesEqual(option, value4)) attr2.checked = true;
     const input2 = element2("input", attr2);
     input2.addEventListener("change", () => bind3.update(option));
-    const label = element2("label", {}, (labels2[i] || option) + "");
-    label.prepend(input2);
-    group2.appendChild(label);
+    const label2 = element2("label", {}, (labels2[i] || option) + "");
+    label2.prepend(input2);
+    group2.appendChild(label2);
     return input2;
   });
   bind3.set = (value5) => {
@@ -75213,7 +76054,7 @@ function radio(bind3, el, param2, value4) {
     }
   };
 }
-function range4(bind3, el, param2, value4) {
+function range5(bind3, el, param2, value4) {
   value4 = value4 !== void 0 ? value4 : (+param2.max + +param2.min) / 2;
   const max4 = param2.max != null ? param2.max : Math.max(100, +value4) || 100, min4 = param2.min || Math.min(0, max4, +value4) || 0, step2 = param2.step || tickStep(min4, max4, 100);
   const node2 = element2("input", {
@@ -75357,12 +76198,12 @@ async function renderToSVG(scaleFactor) {
 function runtime(view, spec, expr2) {
   return context2(view, transforms, functionContext, expr2).parse(spec);
 }
-function scale4(name) {
+function scale4(name2) {
   var scales2 = this._runtime.scales;
-  if (!hasOwnProperty(scales2, name)) {
-    error63("Unrecognized scale or projection: " + name);
+  if (!hasOwnProperty(scales2, name2)) {
+    error63("Unrecognized scale or projection: " + name2);
   }
-  return scales2[name].value;
+  return scales2[name2].value;
 }
 var Width = "width";
 var Height = "height";
@@ -75441,11 +76282,11 @@ function getState3(options) {
     recurse: true
   });
 }
-function dataTest(name, data3) {
-  return data3.modified && isArray(data3.input.value) && !name.startsWith("_:vega:_");
+function dataTest(name2, data3) {
+  return data3.modified && isArray(data3.input.value) && !name2.startsWith("_:vega:_");
 }
-function signalTest(name, op) {
-  return !(name === "parent" || op instanceof transforms.proxy);
+function signalTest(name2, op) {
+  return !(name2 === "parent" || op instanceof transforms.proxy);
 }
 function setState2(state) {
   this.runAsync(null, (v) => {
@@ -75463,7 +76304,7 @@ function timer2(callback, delay) {
       elapsed
     });
   }
-  this._timers.push(interval(tick2, delay));
+  this._timers.push(interval2(tick2, delay));
 }
 function defaultTooltip2(handler, event2, item, value4) {
   const el = handler.element();
@@ -75473,9 +76314,9 @@ function formatTooltip(value4) {
   return value4 == null ? "" : isArray(value4) ? formatArray(value4) : isObject2(value4) && !isDate(value4) ? formatObject(value4) : value4 + "";
 }
 function formatObject(obj) {
-  return Object.keys(obj).map((key3) => {
-    const v = obj[key3];
-    return key3 + ": " + (isArray(v) ? formatArray(v) : formatValue2(v));
+  return Object.keys(obj).map((key2) => {
+    const v = obj[key2];
+    return key2 + ": " + (isArray(v) ? formatArray(v) : formatValue2(v));
   }).join("\n");
 }
 function formatArray(value4) {
@@ -75557,17 +76398,17 @@ function View(spec, options) {
   if (options.container) view.initialize(options.container, options.bind);
   if (options.watchPixelRatio) view._watchPixelRatio();
 }
-function lookupSignal(view, name) {
-  return hasOwnProperty(view._signals, name) ? view._signals[name] : error63("Unrecognized signal name: " + stringValue(name));
+function lookupSignal(view, name2) {
+  return hasOwnProperty(view._signals, name2) ? view._signals[name2] : error63("Unrecognized signal name: " + stringValue(name2));
 }
 function findOperatorHandler(op, handler) {
   const h2 = (op._targets || []).filter((op2) => op2._update && op2._update.handler === handler);
   return h2.length ? h2[0] : null;
 }
-function addOperatorListener(view, name, op, handler) {
+function addOperatorListener(view, name2, op, handler) {
   let h2 = findOperatorHandler(op, handler);
   if (!h2) {
-    h2 = trap(view, () => handler(name, op.value));
+    h2 = trap(view, () => handler(name2, op.value));
     h2.handler = handler;
     view.on(op, null, h2);
   }
@@ -75604,9 +76445,9 @@ inherits_default(View, Dataflow, {
     this._renderer && this._renderer.dirty(item);
   },
   // -- GET / SET ----
-  description(text4) {
+  description(text5) {
     if (arguments.length) {
-      const desc = text4 != null ? text4 + "" : null;
+      const desc = text5 != null ? text5 + "" : null;
       if (desc !== this._desc) ariaLabel(this._el, this._desc = desc);
       return this;
     }
@@ -75621,8 +76462,8 @@ inherits_default(View, Dataflow, {
   origin() {
     return this._origin.slice();
   },
-  signal(name, value4, options) {
-    const op = lookupSignal(this, name);
+  signal(name2, value4, options) {
+    const op = lookupSignal(this, name2);
     return arguments.length === 1 ? op.value : this.update(op, value4, options);
   },
   width(_) {
@@ -75713,17 +76554,17 @@ inherits_default(View, Dataflow, {
     }
     return this;
   },
-  addSignalListener(name, handler) {
-    return addOperatorListener(this, name, lookupSignal(this, name), handler);
+  addSignalListener(name2, handler) {
+    return addOperatorListener(this, name2, lookupSignal(this, name2), handler);
   },
-  removeSignalListener(name, handler) {
-    return removeOperatorListener(this, lookupSignal(this, name), handler);
+  removeSignalListener(name2, handler) {
+    return removeOperatorListener(this, lookupSignal(this, name2), handler);
   },
-  addDataListener(name, handler) {
-    return addOperatorListener(this, name, dataref(this, name).values, handler);
+  addDataListener(name2, handler) {
+    return addOperatorListener(this, name2, dataref(this, name2).values, handler);
   },
-  removeDataListener(name, handler) {
-    return removeOperatorListener(this, dataref(this, name).values, handler);
+  removeDataListener(name2, handler) {
+    return removeOperatorListener(this, dataref(this, name2).values, handler);
   },
   globalCursor(_) {
     if (arguments.length) {
@@ -75958,13 +76799,13 @@ function parsePadding(spec) {
 var encoder = (_) => isObject2(_) && !isArray(_) ? extend2({}, _) : {
   value: _
 };
-function addEncode(object3, name, value4, set8) {
+function addEncode(object3, name2, value4, set8) {
   if (value4 != null) {
     const isEncoder = isObject2(value4) && !isArray(value4) || isArray(value4) && value4.length && isObject2(value4[0]);
     if (isEncoder) {
-      object3.update[name] = value4;
+      object3.update[name2] = value4;
     } else {
-      object3[set8 || "enter"][name] = {
+      object3[set8 || "enter"][name2] = {
         value: value4
       };
     }
@@ -75974,22 +76815,22 @@ function addEncode(object3, name, value4, set8) {
   }
 }
 function addEncoders(object3, enter, update3) {
-  for (const name in enter) {
-    addEncode(object3, name, enter[name]);
+  for (const name2 in enter) {
+    addEncode(object3, name2, enter[name2]);
   }
-  for (const name in update3) {
-    addEncode(object3, name, update3[name], "update");
+  for (const name2 in update3) {
+    addEncode(object3, name2, update3[name2], "update");
   }
 }
 function extendEncode(encode4, extra, skip) {
-  for (const name in extra) {
-    if (skip && hasOwnProperty(skip, name)) continue;
-    encode4[name] = extend2(encode4[name] || {}, extra[name]);
+  for (const name2 in extra) {
+    if (skip && hasOwnProperty(skip, name2)) continue;
+    encode4[name2] = extend2(encode4[name2] || {}, extra[name2]);
   }
   return encode4;
 }
-function has(key3, encode4) {
-  return encode4 && (encode4.enter && encode4.enter[key3] || encode4.update && encode4.update[key3]);
+function has(key2, encode4) {
+  return encode4 && (encode4.enter && encode4.enter[key2] || encode4.update && encode4.update[key2]);
 }
 var MarkRole = "mark";
 var FrameRole2 = "frame";
@@ -76012,42 +76853,42 @@ var TitleTextRole = "title-text";
 var TitleSubtitleRole = "title-subtitle";
 function applyDefaults(encode4, type3, role, style2, config2) {
   const defaults3 = {}, enter = {};
-  let update3, key3, skip, props;
-  key3 = "lineBreak";
-  if (type3 === "text" && config2[key3] != null && !has(key3, encode4)) {
-    applyDefault(defaults3, key3, config2[key3]);
+  let update3, key2, skip, props;
+  key2 = "lineBreak";
+  if (type3 === "text" && config2[key2] != null && !has(key2, encode4)) {
+    applyDefault(defaults3, key2, config2[key2]);
   }
   if (role == "legend" || String(role).startsWith("axis")) {
     role = null;
   }
   props = role === FrameRole2 ? config2.group : role === MarkRole ? extend2({}, config2.mark, config2[type3]) : null;
-  for (key3 in props) {
-    skip = has(key3, encode4) || (key3 === "fill" || key3 === "stroke") && (has("fill", encode4) || has("stroke", encode4));
-    if (!skip) applyDefault(defaults3, key3, props[key3]);
+  for (key2 in props) {
+    skip = has(key2, encode4) || (key2 === "fill" || key2 === "stroke") && (has("fill", encode4) || has("stroke", encode4));
+    if (!skip) applyDefault(defaults3, key2, props[key2]);
   }
-  array_default(style2).forEach((name) => {
-    const props2 = config2.style && config2.style[name];
-    for (const key4 in props2) {
-      if (!has(key4, encode4)) {
-        applyDefault(defaults3, key4, props2[key4]);
+  array_default(style2).forEach((name2) => {
+    const props2 = config2.style && config2.style[name2];
+    for (const key3 in props2) {
+      if (!has(key3, encode4)) {
+        applyDefault(defaults3, key3, props2[key3]);
       }
     }
   });
   encode4 = extend2({}, encode4);
-  for (key3 in defaults3) {
-    props = defaults3[key3];
+  for (key2 in defaults3) {
+    props = defaults3[key2];
     if (props.signal) {
-      (update3 = update3 || {})[key3] = props;
+      (update3 = update3 || {})[key2] = props;
     } else {
-      enter[key3] = props;
+      enter[key2] = props;
     }
   }
   encode4.enter = extend2(enter, encode4.enter);
   if (update3) encode4.update = extend2(update3, encode4.update);
   return encode4;
 }
-function applyDefault(defaults3, key3, value4) {
-  defaults3[key3] = value4 && value4.signal ? {
+function applyDefault(defaults3, key2, value4) {
+  defaults3[key2] = value4 && value4.signal ? {
     signal: value4.signal
   } : {
     value: value4
@@ -76159,16 +77000,16 @@ function parseEncode(encode4, type3, role, style2, scope, params2) {
     $encode: enc
   };
   encode4 = applyDefaults(encode4, type3, role, style2, scope.config);
-  for (const key3 in encode4) {
-    enc[key3] = parseBlock(encode4[key3], type3, params2, scope);
+  for (const key2 in encode4) {
+    enc[key2] = parseBlock(encode4[key2], type3, params2, scope);
   }
   return params2;
 }
 function parseBlock(block, marktype, params2, scope) {
   const channels = {}, fields = {};
-  for (const name in block) {
-    if (block[name] != null) {
-      channels[name] = parse$1(expr(block[name]), scope, params2, fields);
+  for (const name2 in block) {
+    if (block[name2] != null) {
+      channels[name2] = parse$1(expr(block[name2]), scope, params2, fields);
     }
   }
   return {
@@ -76185,26 +77026,26 @@ function expr(enc) {
 }
 function parse$1(code2, scope, params2, fields) {
   const expr2 = parser2(code2, scope);
-  expr2.$fields.forEach((name) => fields[name] = 1);
+  expr2.$fields.forEach((name2) => fields[name2] = 1);
   extend2(params2, expr2.$params);
   return expr2.$expr;
 }
 var OUTER = "outer";
 var OUTER_INVALID = ["value", "update", "init", "react", "bind"];
-function outerError(prefix, name) {
-  error63(prefix + ' for "outer" push: ' + stringValue(name));
+function outerError(prefix, name2) {
+  error63(prefix + ' for "outer" push: ' + stringValue(name2));
 }
 function parseSignal(signal, scope) {
-  const name = signal.name;
+  const name2 = signal.name;
   if (signal.push === OUTER) {
-    if (!scope.signals[name]) outerError("No prior signal definition", name);
+    if (!scope.signals[name2]) outerError("No prior signal definition", name2);
     OUTER_INVALID.forEach((prop) => {
       if (signal[prop] !== void 0) outerError("Invalid property ", prop);
     });
   } else {
-    const op = scope.addSignal(name, signal.value);
+    const op = scope.addSignal(name2, signal.value);
     if (signal.react === false) op.react = false;
-    if (signal.bind) scope.addBinding(name, signal.bind);
+    if (signal.bind) scope.addBinding(name2, signal.bind);
   }
 }
 function Entry(type3, value4, params2, parent) {
@@ -76227,10 +77068,10 @@ function ref(op) {
   if (op.id < 0) (op.refs = op.refs || []).push(ref2);
   return ref2;
 }
-function fieldRef$1(field3, name) {
-  return name ? {
+function fieldRef$1(field3, name2) {
+  return name2 ? {
     $field: field3,
-    $name: name
+    $name: name2
   } : {
     $field: field3
   };
@@ -76267,8 +77108,8 @@ function isExpr$1(_) {
 }
 function hasSignal(_) {
   if (isSignal(_)) return true;
-  if (isObject2(_)) for (const key3 in _) {
-    if (hasSignal(_[key3])) return true;
+  if (isObject2(_)) for (const key2 in _) {
+    if (hasSignal(_[key2])) return true;
   }
   return false;
 }
@@ -76287,32 +77128,32 @@ function eventSource(source4) {
   return source4 === Scope$1 ? View2 : source4 || View2;
 }
 function mergeStream(stream2, scope) {
-  const list = stream2.merge.map((s2) => parseStream3(s2, scope)), entry2 = streamParameters({
-    merge: list
+  const list2 = stream2.merge.map((s2) => parseStream3(s2, scope)), entry2 = streamParameters({
+    merge: list2
   }, stream2, scope);
   return scope.addStream(entry2).id;
 }
 function nestedStream(stream2, scope) {
-  const id2 = parseStream3(stream2.stream, scope), entry2 = streamParameters({
-    stream: id2
+  const id3 = parseStream3(stream2.stream, scope), entry2 = streamParameters({
+    stream: id3
   }, stream2, scope);
   return scope.addStream(entry2).id;
 }
 function eventStream(stream2, scope) {
-  let id2;
+  let id3;
   if (stream2.type === Timer2) {
-    id2 = scope.event(Timer2, stream2.throttle);
+    id3 = scope.event(Timer2, stream2.throttle);
     stream2 = {
       between: stream2.between,
       filter: stream2.filter
     };
   } else {
-    id2 = scope.event(eventSource(stream2.source), stream2.type);
+    id3 = scope.event(eventSource(stream2.source), stream2.type);
   }
   const entry2 = streamParameters({
-    stream: id2
+    stream: id3
   }, stream2, scope);
-  return Object.keys(entry2).length === 1 ? id2 : scope.addStream(entry2).id;
+  return Object.keys(entry2).length === 1 ? id3 : scope.addStream(entry2).id;
 }
 function streamParameters(entry2, stream2, scope) {
   let param2 = stream2.between;
@@ -76343,9 +77184,9 @@ function streamParameters(entry2, stream2, scope) {
   }
   return entry2;
 }
-function filterMark(type3, name, role) {
+function filterMark(type3, name2, role) {
   const item = "event.item";
-  return item + (type3 && type3 !== "*" ? "&&" + item + ".mark.marktype==='" + type3 + "'" : "") + (role ? "&&" + item + ".mark.role==='" + role + "'" : "") + (name ? "&&" + item + ".mark.name==='" + name + "'" : "");
+  return item + (type3 && type3 !== "*" ? "&&" + item + ".mark.marktype==='" + type3 + "'" : "") + (role ? "&&" + item + ".mark.role==='" + role + "'" : "") + (name2 ? "&&" + item + ".mark.name==='" + name2 + "'" : "");
 }
 var OP_VALUE_EXPR = {
   code: "_.$value",
@@ -76421,7 +77262,7 @@ function parseSignalUpdates(signal, scope) {
     signal.on.forEach((_) => parseUpdate2(_, scope, op.id));
   }
 }
-var transform4 = (name) => (params2, value4, parent) => entry(name, value4, params2 || void 0, parent);
+var transform4 = (name2) => (params2, value4, parent) => entry(name2, value4, params2 || void 0, parent);
 var Aggregate2 = transform4("aggregate");
 var AxisTicks2 = transform4("axisticks");
 var Bound2 = transform4("bound");
@@ -76468,7 +77309,7 @@ function initScale(spec, scope) {
 }
 function parseScale(spec, scope) {
   const params2 = scope.getScale(spec.name).params;
-  let key3;
+  let key2;
   params2.domain = parseScaleDomain(spec.domain, spec, scope);
   if (spec.range != null) {
     params2.range = parseScaleRange(spec, scope, params2);
@@ -76482,9 +77323,9 @@ function parseScale(spec, scope) {
   if (spec.bins != null) {
     params2.bins = parseScaleBins(spec.bins, scope);
   }
-  for (key3 in spec) {
-    if (hasOwnProperty(params2, key3) || key3 === "name") continue;
-    params2[key3] = parseLiteral(spec[key3], scope);
+  for (key2 in spec) {
+    if (hasOwnProperty(params2, key2) || key2 === "name") continue;
+    params2[key2] = parseLiteral(spec[key2], scope);
   }
 }
 function parseLiteral(v, scope) {
@@ -76493,8 +77334,8 @@ function parseLiteral(v, scope) {
 function parseArray(v, scope) {
   return v.signal ? scope.signalRef(v.signal) : v.map((v2) => parseLiteral(v2, scope));
 }
-function dataLookupError(name) {
-  error63("Can not find data set: " + stringValue(name));
+function dataLookupError(name2) {
+  error63("Can not find data set: " + stringValue(name2));
 }
 function parseScaleDomain(domain4, spec, scope) {
   if (!domain4) {
@@ -76525,19 +77366,19 @@ function multipleDomain(domain4, spec, scope) {
   return (isDiscrete(spec.type) ? ordinalMultipleDomain : isQuantile(spec.type) ? quantileMultipleDomain : numericMultipleDomain)(domain4, scope, fields);
 }
 function fieldRef(data3, scope) {
-  const name = "_:vega:_" + FIELD_REF_ID++, coll = Collect2({});
+  const name2 = "_:vega:_" + FIELD_REF_ID++, coll = Collect2({});
   if (isArray(data3) && !data3.some(isSignal)) {
     coll.value = {
       $ingest: data3
     };
   } else {
     const values3 = isArray(data3) ? "[" + data3.map((v) => isSignal(v) ? v.signal : stringValue(v)).join(",") + "]" : data3.signal;
-    const code2 = "setdata(" + stringValue(name) + "," + values3 + ")";
+    const code2 = "setdata(" + stringValue(name2) + "," + values3 + ")";
     coll.params.input = scope.signalRef(code2);
   }
-  scope.addDataPipeline(name, [coll, Sieve2({})]);
+  scope.addDataPipeline(name2, [coll, Sieve2({})]);
   return {
-    data: name,
+    data: name2,
     field: "data"
   };
 }
@@ -76625,58 +77466,58 @@ function parseScaleInterpolate(interpolate3, params2) {
 }
 function parseScaleRange(spec, scope, params2) {
   const config2 = scope.config.range;
-  let range6 = spec.range;
-  if (range6.signal) {
-    return scope.signalRef(range6.signal);
-  } else if (isString(range6)) {
-    if (config2 && hasOwnProperty(config2, range6)) {
+  let range7 = spec.range;
+  if (range7.signal) {
+    return scope.signalRef(range7.signal);
+  } else if (isString(range7)) {
+    if (config2 && hasOwnProperty(config2, range7)) {
       spec = extend2({}, spec, {
-        range: config2[range6]
+        range: config2[range7]
       });
       return parseScaleRange(spec, scope, params2);
-    } else if (range6 === "width") {
-      range6 = [0, {
+    } else if (range7 === "width") {
+      range7 = [0, {
         signal: "width"
       }];
-    } else if (range6 === "height") {
-      range6 = isDiscrete(spec.type) ? [0, {
+    } else if (range7 === "height") {
+      range7 = isDiscrete(spec.type) ? [0, {
         signal: "height"
       }] : [{
         signal: "height"
       }, 0];
     } else {
-      error63("Unrecognized scale range value: " + stringValue(range6));
+      error63("Unrecognized scale range value: " + stringValue(range7));
     }
-  } else if (range6.scheme) {
-    params2.scheme = isArray(range6.scheme) ? parseArray(range6.scheme, scope) : parseLiteral(range6.scheme, scope);
-    if (range6.extent) params2.schemeExtent = parseArray(range6.extent, scope);
-    if (range6.count) params2.schemeCount = parseLiteral(range6.count, scope);
+  } else if (range7.scheme) {
+    params2.scheme = isArray(range7.scheme) ? parseArray(range7.scheme, scope) : parseLiteral(range7.scheme, scope);
+    if (range7.extent) params2.schemeExtent = parseArray(range7.extent, scope);
+    if (range7.count) params2.schemeCount = parseLiteral(range7.count, scope);
     return;
-  } else if (range6.step) {
-    params2.rangeStep = parseLiteral(range6.step, scope);
+  } else if (range7.step) {
+    params2.rangeStep = parseLiteral(range7.step, scope);
     return;
-  } else if (isDiscrete(spec.type) && !isArray(range6)) {
-    return parseScaleDomain(range6, spec, scope);
-  } else if (!isArray(range6)) {
-    error63("Unsupported range type: " + stringValue(range6));
+  } else if (isDiscrete(spec.type) && !isArray(range7)) {
+    return parseScaleDomain(range7, spec, scope);
+  } else if (!isArray(range7)) {
+    error63("Unsupported range type: " + stringValue(range7));
   }
-  return range6.map((v) => (isArray(v) ? parseArray : parseLiteral)(v, scope));
+  return range7.map((v) => (isArray(v) ? parseArray : parseLiteral)(v, scope));
 }
 function parseProjection(proj, scope) {
   const config2 = scope.config.projection || {}, params2 = {};
-  for (const name in proj) {
-    if (name === "name") continue;
-    params2[name] = parseParameter$1(proj[name], name, scope);
+  for (const name2 in proj) {
+    if (name2 === "name") continue;
+    params2[name2] = parseParameter$1(proj[name2], name2, scope);
   }
-  for (const name in config2) {
-    if (params2[name] == null) {
-      params2[name] = parseParameter$1(config2[name], name, scope);
+  for (const name2 in config2) {
+    if (params2[name2] == null) {
+      params2[name2] = parseParameter$1(config2[name2], name2, scope);
     }
   }
   scope.addProjection(proj.name, params2);
 }
-function parseParameter$1(_, name, scope) {
-  return isArray(_) ? _.map((_2) => parseParameter$1(_2, name, scope)) : !isObject2(_) ? _ : _.signal ? scope.signalRef(_.signal) : name === "fit" ? _ : error63("Unsupported parameter object: " + stringValue(_));
+function parseParameter$1(_, name2, scope) {
+  return isArray(_) ? _.map((_2) => parseParameter$1(_2, name2, scope)) : !isObject2(_) ? _ : _.signal ? scope.signalRef(_.signal) : name2 === "fit" ? _ : error63("Unsupported parameter object: " + stringValue(_));
 }
 var Top2 = "top";
 var Left2 = "left";
@@ -76730,20 +77571,20 @@ function guideGroup(mark) {
   return mark;
 }
 function lookup5(spec, config2) {
-  const _ = (name, dflt) => value3(spec[name], value3(config2[name], dflt));
+  const _ = (name2, dflt) => value3(spec[name2], value3(config2[name2], dflt));
   _.isVertical = (s2) => Vertical === value3(spec.direction, config2.direction || (s2 ? config2.symbolDirection : config2.gradientDirection));
   _.gradientLength = () => value3(spec.gradientLength, config2.gradientLength || config2.gradientWidth);
   _.gradientThickness = () => value3(spec.gradientThickness, config2.gradientThickness || config2.gradientHeight);
   _.entryColumns = () => value3(spec.columns, value3(config2.columns, +_.isVertical(true)));
   return _;
 }
-function getEncoding(name, encode4) {
-  const v = encode4 && (encode4.update && encode4.update[name] || encode4.enter && encode4.enter[name]);
+function getEncoding(name2, encode4) {
+  const v = encode4 && (encode4.update && encode4.update[name2] || encode4.enter && encode4.enter[name2]);
   return v && v.signal ? v : v ? v.value : null;
 }
-function getStyle(name, scope, style2) {
+function getStyle(name2, scope, style2) {
   const s2 = scope.config.style[style2];
-  return s2 && s2[name];
+  return s2 && s2[name2];
 }
 function anchorExpr(s2, e3, m3) {
   return `item.anchor === '${Start2}' ? ${s2} : item.anchor === '${End2}' ? ${e3} : ${m3}`;
@@ -76962,7 +77803,7 @@ function legendGradientLabels(spec, config2, userEncode, dataRef) {
   }, userEncode);
 }
 function legendSymbolGroups(spec, config2, userEncode, dataRef, columns) {
-  const _ = lookup5(spec, config2), entries2 = userEncode.entries, interactive2 = !!(entries2 && entries2.interactive), name = entries2 ? entries2.name : void 0, height2 = _("clipHeight"), symbolOffset = _("symbolOffset"), valueRef = {
+  const _ = lookup5(spec, config2), entries2 = userEncode.entries, interactive2 = !!(entries2 && entries2.interactive), name2 = entries2 ? entries2.name : void 0, height2 = _("clipHeight"), symbolOffset = _("symbolOffset"), valueRef = {
     data: "value"
   }, xSignal = `(${columns}) ? datum.${Offset} : datum.${Size}`, yEncode = height2 ? encoder(height2) : {
     field: Size
@@ -77113,7 +77954,7 @@ function legendSymbolGroups(spec, config2, userEncode, dataRef, columns) {
     from: dataRef,
     encode: extendEncode(encode4, entries2, Skip3),
     marks: [symbols4, labels2],
-    name,
+    name: name2,
     interactive: interactive2,
     sort: sort3
   });
@@ -77318,7 +78159,7 @@ var isExpr = (_) => _ === "expr";
 var isField = (_) => _ === "field";
 var isCompare = (_) => _ === "compare";
 function parseData$1(from, group2, scope) {
-  let facet, key3, op, dataRef, parent;
+  let facet, key2, op, dataRef, parent;
   if (!from) {
     dataRef = ref(scope.add(Collect2(null, [{}])));
   } else if (facet = from.facet) {
@@ -77337,14 +78178,14 @@ function parseData$1(from, group2, scope) {
       } else {
         parent = ref(scope.getData(from.data).aggregate);
       }
-      key3 = scope.keyRef(facet.groupby, true);
+      key2 = scope.keyRef(facet.groupby, true);
     }
   }
   if (!dataRef) {
     dataRef = getDataRef(from, scope);
   }
   return {
-    key: key3,
+    key: key2,
     pulse: dataRef,
     parent
   };
@@ -77395,8 +78236,8 @@ function addSortField(scope, p, sort3) {
     p.as.push(as);
   }
 }
-function cache(scope, ds, name, optype, field3, counts, index6) {
-  const cache2 = ds[name] || (ds[name] = {}), sort3 = sortKey(counts);
+function cache(scope, ds, name2, optype, field3, counts, index6) {
+  const cache2 = ds[name2] || (ds[name2] = {}), sort3 = sortKey(counts);
   let k2 = fieldKey(field3), v, op;
   if (k2 != null) {
     scope = ds.scope;
@@ -77467,7 +78308,7 @@ DataScope.prototype = {
   }
 };
 function parseFacet(spec, scope, group2) {
-  const facet = spec.from.facet, name = facet.name, data3 = getDataRef(facet, scope);
+  const facet = spec.from.facet, name2 = facet.name, data3 = getDataRef(facet, scope);
   let op;
   if (!facet.name) {
     error63("Facet must have a name: " + stringValue(facet));
@@ -77492,7 +78333,7 @@ function parseFacet(spec, scope, group2) {
   const subscope = scope.fork(), source4 = subscope.add(Collect2()), values3 = subscope.add(Sieve2({
     pulse: ref(source4)
   }));
-  subscope.addData(name, new DataScope(subscope, source4, source4, values3));
+  subscope.addData(name2, new DataScope(subscope, source4, source4, values3));
   subscope.addSignal("parent", null);
   op.params.subflow = {
     $subflow: subscope.parse(spec).toRuntime()
@@ -77508,16 +78349,16 @@ function parseSubflow(spec, scope, input2) {
     $subflow: subscope.parse(spec).toRuntime()
   };
 }
-function parseTrigger(spec, scope, name) {
+function parseTrigger(spec, scope, name2) {
   const remove2 = spec.remove, insert2 = spec.insert, toggle2 = spec.toggle, modify2 = spec.modify, values3 = spec.values, op = scope.add(operator());
-  const update3 = "if(" + spec.trigger + ',modify("' + name + '",' + [insert2, remove2, toggle2, modify2, values3].map((_) => _ == null ? "null" : _).join(",") + "),0)";
+  const update3 = "if(" + spec.trigger + ',modify("' + name2 + '",' + [insert2, remove2, toggle2, modify2, values3].map((_) => _ == null ? "null" : _).join(",") + "),0)";
   const expr2 = parser2(update3, scope);
   op.update = expr2.$expr;
   op.params = expr2.$params;
 }
 function parseMark(spec, scope) {
   const role = getRole(spec), group2 = spec.type === GroupMark, facet = spec.from && spec.from.facet, overlap = spec.overlap;
-  let layout = spec.layout || role === ScopeRole2 || role === FrameRole2, ops2, op, store, enc, name, layoutRef, boundRef;
+  let layout = spec.layout || role === ScopeRole2 || role === FrameRole2, ops2, op, store, enc, name2, layoutRef, boundRef;
   const nested = role === MarkRole || layout || facet;
   const input2 = parseData$1(spec.from, group2, scope);
   op = scope.add(DataJoin2({
@@ -77602,13 +78443,13 @@ function parseMark(spec, scope) {
     pulse: ref(render)
   }, void 0, scope.parent()));
   if (spec.name != null) {
-    name = spec.name;
-    scope.addData(name, new DataScope(scope, store, render, sieve));
+    name2 = spec.name;
+    scope.addData(name2, new DataScope(scope, store, render, sieve));
     if (spec.on) spec.on.forEach((on2) => {
       if (on2.insert || on2.remove || on2.toggle) {
         error63("Marks only support modify triggers.");
       }
-      parseTrigger(on2, scope, name);
+      parseTrigger(on2, scope, name2);
     });
   }
 }
@@ -77633,7 +78474,7 @@ function parseOverlap(overlap, source4, scope) {
   return ref(scope.add(Overlap2(params2)));
 }
 function parseLegend(spec, scope) {
-  const config2 = scope.config.legend, encode4 = spec.encode || {}, _ = lookup5(spec, config2), legendEncode = encode4.legend || {}, name = legendEncode.name || void 0, interactive2 = legendEncode.interactive, style2 = legendEncode.style, scales2 = {};
+  const config2 = scope.config.legend, encode4 = spec.encode || {}, _ = lookup5(spec, config2), legendEncode = encode4.legend || {}, name2 = legendEncode.name || void 0, interactive2 = legendEncode.interactive, style2 = legendEncode.style, scales2 = {};
   let scale6 = 0, entryLayout, params2, children4;
   LegendScales.forEach((s2) => spec[s2] ? (scales2[s2] = spec[s2], scale6 = scale6 || spec[s2]) : 0);
   if (!scale6) error63("Missing valid scale for legend.");
@@ -77694,7 +78535,7 @@ function parseLegend(spec, scope) {
     aria: _("aria"),
     description: _("description"),
     zindex: _("zindex"),
-    name,
+    name: name2,
     interactive: interactive2,
     style: style2
   }), scope);
@@ -77733,11 +78574,11 @@ function buildLegendEncode(_, spec, config2) {
   return encode4;
 }
 function sizeExpression(spec, scope, marks) {
-  const size = deref(getChannel("size", spec, marks)), strokeWidth = deref(getChannel("strokeWidth", spec, marks)), fontSize2 = deref(getFontSize(marks[1].encode, scope, GuideLabelStyle));
-  return parser2(`max(ceil(sqrt(${size})+${strokeWidth}),${fontSize2})`, scope);
+  const size2 = deref(getChannel("size", spec, marks)), strokeWidth = deref(getChannel("strokeWidth", spec, marks)), fontSize2 = deref(getFontSize(marks[1].encode, scope, GuideLabelStyle));
+  return parser2(`max(ceil(sqrt(${size2})+${strokeWidth}),${fontSize2})`, scope);
 }
-function getChannel(name, spec, marks) {
-  return spec[name] ? `scale("${spec[name]}",datum)` : getEncoding(name, marks[0].encode);
+function getChannel(name2, spec, marks) {
+  return spec[name2] ? `scale("${spec[name2]}",datum)` : getEncoding(name2, marks[0].encode);
 }
 function getFontSize(encode4, scope, style2) {
   return getEncoding("fontSize", encode4) || getStyle("fontSize", scope, style2);
@@ -77747,7 +78588,7 @@ function parseTitle(spec, scope) {
   spec = isString(spec) ? {
     text: spec
   } : spec;
-  const _ = lookup5(spec, scope.config.title), encode4 = spec.encode || {}, userEncode = encode4.group || {}, name = userEncode.name || void 0, interactive2 = userEncode.interactive, style2 = userEncode.style, children4 = [];
+  const _ = lookup5(spec, scope.config.title), encode4 = spec.encode || {}, userEncode = encode4.group || {}, name2 = userEncode.name || void 0, interactive2 = userEncode.interactive, style2 = userEncode.style, children4 = [];
   const datum2 = {}, dataRef = ref(scope.add(Collect2(null, [datum2])));
   children4.push(buildTitle(spec, _, titleEncode(spec), dataRef));
   if (spec.subtitle) {
@@ -77761,7 +78602,7 @@ function parseTitle(spec, scope) {
     aria: _("aria"),
     description: _("description"),
     zindex: _("zindex"),
-    name,
+    name: name2,
     interactive: interactive2,
     style: style2
   }), scope);
@@ -77798,7 +78639,7 @@ function groupEncode(_, userEncode) {
 function buildTitle(spec, _, userEncode, dataRef) {
   const zero7 = {
     value: 0
-  }, text4 = spec.text, encode4 = {
+  }, text5 = spec.text, encode4 = {
     enter: {
       opacity: zero7
     },
@@ -77812,7 +78653,7 @@ function buildTitle(spec, _, userEncode, dataRef) {
     }
   };
   addEncoders(encode4, {
-    text: text4,
+    text: text5,
     align: {
       signal: "item.mark.group.align"
     },
@@ -77848,7 +78689,7 @@ function buildTitle(spec, _, userEncode, dataRef) {
 function buildSubTitle(spec, _, userEncode, dataRef) {
   const zero7 = {
     value: 0
-  }, text4 = spec.subtitle, encode4 = {
+  }, text5 = spec.subtitle, encode4 = {
     enter: {
       opacity: zero7
     },
@@ -77862,7 +78703,7 @@ function buildSubTitle(spec, _, userEncode, dataRef) {
     }
   };
   addEncoders(encode4, {
-    text: text4,
+    text: text5,
     align: {
       signal: "item.mark.group.align"
     },
@@ -78064,21 +78905,21 @@ function keys2(objects) {
   const map4 = {};
   for (const obj of objects) {
     if (!obj) continue;
-    for (const key3 in obj) map4[key3] = 1;
+    for (const key2 in obj) map4[key2] = 1;
   }
   return Object.keys(map4);
 }
 function axisConfig(spec, scope) {
-  var config2 = scope.config, style2 = config2.style, axis = config2.axis, band2 = scope.scaleType(spec.scale) === "band" && config2.axisBand, orient2 = spec.orient, xy, or2, key3;
+  var config2 = scope.config, style2 = config2.style, axis = config2.axis, band2 = scope.scaleType(spec.scale) === "band" && config2.axisBand, orient2 = spec.orient, xy, or2, key2;
   if (isSignal(orient2)) {
     const xyKeys = keys2([config2.axisX, config2.axisY]), orientKeys = keys2([config2.axisTop, config2.axisBottom, config2.axisLeft, config2.axisRight]);
     xy = {};
-    for (key3 of xyKeys) {
-      xy[key3] = ifX(orient2, fallback(key3, config2.axisX, axis, style2), fallback(key3, config2.axisY, axis, style2));
+    for (key2 of xyKeys) {
+      xy[key2] = ifX(orient2, fallback(key2, config2.axisX, axis, style2), fallback(key2, config2.axisY, axis, style2));
     }
     or2 = {};
-    for (key3 of orientKeys) {
-      or2[key3] = ifOrient(orient2.signal, fallback(key3, config2.axisTop, axis, style2), fallback(key3, config2.axisBottom, axis, style2), fallback(key3, config2.axisLeft, axis, style2), fallback(key3, config2.axisRight, axis, style2));
+    for (key2 of orientKeys) {
+      or2[key2] = ifOrient(orient2.signal, fallback(key2, config2.axisTop, axis, style2), fallback(key2, config2.axisBottom, axis, style2), fallback(key2, config2.axisLeft, axis, style2), fallback(key2, config2.axisRight, axis, style2));
     }
   } else {
     xy = orient2 === Top2 || orient2 === Bottom2 ? config2.axisX : config2.axisY;
@@ -78217,7 +79058,7 @@ function offsetValue2(offset4, sign3) {
   }
   return offset4;
 }
-function axisTicks(spec, config2, userEncode, dataRef, size, band2) {
+function axisTicks(spec, config2, userEncode, dataRef, size2, band2) {
   const _ = lookup5(spec, config2), orient2 = spec.orient, sign3 = getSign(orient2, -1, 1);
   let enter, exit, update3;
   const encode4 = {
@@ -78239,7 +79080,7 @@ function axisTicks(spec, config2, userEncode, dataRef, size, band2) {
     strokeOpacity: _("tickOpacity"),
     strokeWidth: _("tickWidth")
   });
-  const tickSize = encoder(size);
+  const tickSize = encoder(size2);
   tickSize.mult = sign3;
   const tickPos = {
     scale: spec.scale,
@@ -78268,10 +79109,10 @@ function flushExpr(scale6, threshold2, a4, b10, c4) {
     signal: 'flush(range("' + scale6 + '"), scale("' + scale6 + '", datum.value), ' + threshold2 + "," + a4 + "," + b10 + "," + c4 + ")"
   };
 }
-function axisLabels(spec, config2, userEncode, dataRef, size, band2) {
+function axisLabels(spec, config2, userEncode, dataRef, size2, band2) {
   const _ = lookup5(spec, config2), orient2 = spec.orient, scale6 = spec.scale, sign3 = getSign(orient2, -1, 1), flush = deref(_("labelFlush")), flushOffset = deref(_("labelFlushOffset")), labelAlign = _("labelAlign"), labelBaseline = _("labelBaseline");
   let flushOn = flush === 0 || !!flush, update3;
-  const tickSize = encoder(size);
+  const tickSize = encoder(size2);
   tickSize.mult = sign3;
   tickSize.offset = encoder(_("labelPadding") || 0);
   tickSize.offset.mult = sign3;
@@ -78421,7 +79262,7 @@ function autoLayout(_, orient2, encode4, userEncode) {
   encode4.enter.auto = autoX === autoY ? encoder(autoX) : ifX(orient2, encoder(autoX), encoder(autoY));
 }
 function parseAxis(spec, scope) {
-  const config2 = axisConfig(spec, scope), encode4 = spec.encode || {}, axisEncode = encode4.axis || {}, name = axisEncode.name || void 0, interactive2 = axisEncode.interactive, style2 = axisEncode.style, _ = lookup5(spec, config2), band2 = tickBand(_);
+  const config2 = axisConfig(spec, scope), encode4 = spec.encode || {}, axisEncode = encode4.axis || {}, name2 = axisEncode.name || void 0, interactive2 = axisEncode.interactive, style2 = axisEncode.style, _ = lookup5(spec, config2), band2 = tickBand(_);
   const datum2 = {
     scale: spec.scale,
     ticks: !!_("ticks"),
@@ -78441,17 +79282,17 @@ function parseAxis(spec, scope) {
     formatSpecifier: scope.property(spec.format)
   })));
   const children4 = [];
-  let size;
+  let size2;
   if (datum2.grid) {
     children4.push(axisGrid(spec, config2, encode4.grid, ticksRef, band2));
   }
   if (datum2.ticks) {
-    size = _("tickSize");
-    children4.push(axisTicks(spec, config2, encode4.ticks, ticksRef, size, band2));
+    size2 = _("tickSize");
+    children4.push(axisTicks(spec, config2, encode4.ticks, ticksRef, size2, band2));
   }
   if (datum2.labels) {
-    size = datum2.ticks ? size : 0;
-    children4.push(axisLabels(spec, config2, encode4.labels, ticksRef, size, band2));
+    size2 = datum2.ticks ? size2 : 0;
+    children4.push(axisLabels(spec, config2, encode4.labels, ticksRef, size2, band2));
   }
   if (datum2.domain) {
     children4.push(axisDomain(spec, config2, encode4.domain, dataRef));
@@ -78467,7 +79308,7 @@ function parseAxis(spec, scope) {
     aria: _("aria"),
     description: _("description"),
     zindex: _("zindex"),
-    name,
+    name: name2,
     interactive: interactive2,
     style: style2
   }), scope);
@@ -78564,17 +79405,17 @@ function parseView(spec, scope) {
   scope.addData("root", new DataScope(scope, input2, input2, op));
   return scope;
 }
-function signalObject(name, value4) {
+function signalObject(name2, value4) {
   return value4 && value4.signal ? {
-    name,
+    name: name2,
     update: value4.signal
   } : {
-    name,
+    name: name2,
     value: value4
   };
 }
 function collectSignals(spec, config2) {
-  const _ = (name) => value3(spec[name], config2[name]), signals = [signalObject("background", _("background")), signalObject("autosize", parseAutosize(_("autosize"))), signalObject("padding", parsePadding(_("padding"))), signalObject("width", _("width") || 0), signalObject("height", _("height") || 0)], pre = signals.reduce((p, s2) => (p[s2.name] = s2, p), {}), map4 = {};
+  const _ = (name2) => value3(spec[name2], config2[name2]), signals = [signalObject("background", _("background")), signalObject("autosize", parseAutosize(_("autosize"))), signalObject("padding", parsePadding(_("padding"))), signalObject("width", _("width") || 0), signalObject("height", _("height") || 0)], pre = signals.reduce((p, s2) => (p[s2.name] = s2, p), {}), map4 = {};
   array_default(spec.signals).forEach((s2) => {
     if (hasOwnProperty(pre, s2.name)) {
       s2 = extend2(pre[s2.name], s2);
@@ -78687,29 +79528,29 @@ Scope.prototype = Subscope.prototype = {
   },
   // Apply metadata
   finish() {
-    let name, ds;
+    let name2, ds;
     if (this.root) this.root.root = true;
-    for (name in this.signals) {
-      this.signals[name].signal = name;
+    for (name2 in this.signals) {
+      this.signals[name2].signal = name2;
     }
-    for (name in this.scales) {
-      this.scales[name].scale = name;
+    for (name2 in this.scales) {
+      this.scales[name2].scale = name2;
     }
-    function annotate(op, name2, type3) {
-      let data3, list;
+    function annotate(op, name3, type3) {
+      let data3, list2;
       if (op) {
         data3 = op.data || (op.data = {});
-        list = data3[name2] || (data3[name2] = []);
-        list.push(type3);
+        list2 = data3[name3] || (data3[name3] = []);
+        list2.push(type3);
       }
     }
-    for (name in this.data) {
-      ds = this.data[name];
-      annotate(ds.input, name, "input");
-      annotate(ds.output, name, "output");
-      annotate(ds.values, name, "values");
+    for (name2 in this.data) {
+      ds = this.data[name2];
+      annotate(ds.input, name2, "input");
+      annotate(ds.output, name2, "output");
+      annotate(ds.values, name2, "values");
       for (const field3 in ds.index) {
-        annotate(ds.index[field3], name, "index:" + field3);
+        annotate(ds.index[field3], name2, "index:" + field3);
       }
     }
     return this;
@@ -78743,8 +79584,8 @@ Scope.prototype = Subscope.prototype = {
     return ++p[p.length - 1];
   },
   // ----
-  fieldRef(field3, name) {
-    if (isString(field3)) return fieldRef$1(field3, name);
+  fieldRef(field3, name2) {
+    if (isString(field3)) return fieldRef$1(field3, name2);
     if (!field3.signal) {
       error63("Unsupported field reference: " + stringValue(field3));
     }
@@ -78754,7 +79595,7 @@ Scope.prototype = Subscope.prototype = {
       const params2 = {
         name: this.signalRef(s2)
       };
-      if (name) params2.as = name;
+      if (name2) params2.as = name2;
       this.field[s2] = f = ref(this.add(Field2(params2)));
     }
     return f;
@@ -78788,34 +79629,34 @@ Scope.prototype = Subscope.prototype = {
   },
   // ----
   event(source4, type3) {
-    const key3 = source4 + ":" + type3;
-    if (!this.events[key3]) {
-      const id2 = this.id();
+    const key2 = source4 + ":" + type3;
+    if (!this.events[key2]) {
+      const id3 = this.id();
       this.streams.push({
-        id: id2,
+        id: id3,
         source: source4,
         type: type3
       });
-      this.events[key3] = id2;
+      this.events[key2] = id3;
     }
-    return this.events[key3];
+    return this.events[key2];
   },
   // ----
-  hasOwnSignal(name) {
-    return hasOwnProperty(this.signals, name);
+  hasOwnSignal(name2) {
+    return hasOwnProperty(this.signals, name2);
   },
-  addSignal(name, value4) {
-    if (this.hasOwnSignal(name)) {
-      error63("Duplicate signal name: " + stringValue(name));
+  addSignal(name2, value4) {
+    if (this.hasOwnSignal(name2)) {
+      error63("Duplicate signal name: " + stringValue(name2));
     }
     const op = value4 instanceof Entry ? value4 : this.add(operator(value4));
-    return this.signals[name] = op;
+    return this.signals[name2] = op;
   },
-  getSignal(name) {
-    if (!this.signals[name]) {
-      error63("Unrecognized signal name: " + stringValue(name));
+  getSignal(name2) {
+    if (!this.signals[name2]) {
+      error63("Unrecognized signal name: " + stringValue(name2));
     }
-    return this.signals[name];
+    return this.signals[name2];
   },
   signalRef(s2) {
     if (this.signals[s2]) {
@@ -78839,70 +79680,70 @@ Scope.prototype = Subscope.prototype = {
   objectProperty(spec) {
     return !spec || !isObject2(spec) ? spec : this.signalRef(spec.signal || propertyLambda(spec));
   },
-  exprRef(code2, name) {
+  exprRef(code2, name2) {
     const params2 = {
       expr: parser2(code2, this)
     };
-    if (name) params2.expr.$name = name;
+    if (name2) params2.expr.$name = name2;
     return ref(this.add(Expression2(params2)));
   },
-  addBinding(name, bind3) {
+  addBinding(name2, bind3) {
     if (!this.bindings) {
-      error63("Nested signals do not support binding: " + stringValue(name));
+      error63("Nested signals do not support binding: " + stringValue(name2));
     }
     this.bindings.push(extend2({
-      signal: name
+      signal: name2
     }, bind3));
   },
   // ----
-  addScaleProj(name, transform5) {
-    if (hasOwnProperty(this.scales, name)) {
-      error63("Duplicate scale or projection name: " + stringValue(name));
+  addScaleProj(name2, transform5) {
+    if (hasOwnProperty(this.scales, name2)) {
+      error63("Duplicate scale or projection name: " + stringValue(name2));
     }
-    this.scales[name] = this.add(transform5);
+    this.scales[name2] = this.add(transform5);
   },
-  addScale(name, params2) {
-    this.addScaleProj(name, Scale2(params2));
+  addScale(name2, params2) {
+    this.addScaleProj(name2, Scale2(params2));
   },
-  addProjection(name, params2) {
-    this.addScaleProj(name, Projection2(params2));
+  addProjection(name2, params2) {
+    this.addScaleProj(name2, Projection2(params2));
   },
-  getScale(name) {
-    if (!this.scales[name]) {
-      error63("Unrecognized scale name: " + stringValue(name));
+  getScale(name2) {
+    if (!this.scales[name2]) {
+      error63("Unrecognized scale name: " + stringValue(name2));
     }
-    return this.scales[name];
+    return this.scales[name2];
   },
-  scaleRef(name) {
-    return ref(this.getScale(name));
+  scaleRef(name2) {
+    return ref(this.getScale(name2));
   },
-  scaleType(name) {
-    return this.getScale(name).params.type;
+  scaleType(name2) {
+    return this.getScale(name2).params.type;
   },
-  projectionRef(name) {
-    return this.scaleRef(name);
+  projectionRef(name2) {
+    return this.scaleRef(name2);
   },
-  projectionType(name) {
-    return this.scaleType(name);
+  projectionType(name2) {
+    return this.scaleType(name2);
   },
   // ----
-  addData(name, dataScope) {
-    if (hasOwnProperty(this.data, name)) {
-      error63("Duplicate data set name: " + stringValue(name));
+  addData(name2, dataScope) {
+    if (hasOwnProperty(this.data, name2)) {
+      error63("Duplicate data set name: " + stringValue(name2));
     }
-    return this.data[name] = dataScope;
+    return this.data[name2] = dataScope;
   },
-  getData(name) {
-    if (!this.data[name]) {
-      error63("Undefined data set name: " + stringValue(name));
+  getData(name2) {
+    if (!this.data[name2]) {
+      error63("Undefined data set name: " + stringValue(name2));
     }
-    return this.data[name];
+    return this.data[name2];
   },
-  addDataPipeline(name, entries2) {
-    if (hasOwnProperty(this.data, name)) {
-      error63("Duplicate data set name: " + stringValue(name));
+  addDataPipeline(name2, entries2) {
+    if (hasOwnProperty(this.data, name2)) {
+      error63("Duplicate data set name: " + stringValue(name2));
     }
-    return this.addData(name, DataScope.fromEntries(this, entries2));
+    return this.addData(name2, DataScope.fromEntries(this, entries2));
   }
 };
 function propertyLambda(spec) {
@@ -78918,10 +79759,10 @@ function arrayLambda(array9) {
   return code2 + "]";
 }
 function objectLambda(obj) {
-  let code2 = "{", i = 0, key3, value4;
-  for (key3 in obj) {
-    value4 = obj[key3];
-    code2 += (++i > 1 ? "," : "") + stringValue(key3) + ":" + (isObject2(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
+  let code2 = "{", i = 0, key2, value4;
+  for (key2 in obj) {
+    value4 = obj[key2];
+    code2 += (++i > 1 ? "," : "") + stringValue(key2) + ":" + (isObject2(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
   }
   return code2 + "}";
 }
@@ -79379,9 +80220,9 @@ function scanUnicodeCodePointEscape2() {
   return String.fromCharCode(cu1, cu2);
 }
 function getEscapedIdentifier2() {
-  var ch2, id2;
+  var ch2, id3;
   ch2 = source3.charCodeAt(index5++);
-  id2 = String.fromCharCode(ch2);
+  id3 = String.fromCharCode(ch2);
   if (ch2 === 92) {
     if (source3.charCodeAt(index5) !== 117) {
       throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
@@ -79391,7 +80232,7 @@ function getEscapedIdentifier2() {
     if (!ch2 || ch2 === "\\" || !isIdentifierStart2(ch2.charCodeAt(0))) {
       throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
     }
-    id2 = ch2;
+    id3 = ch2;
   }
   while (index5 < length2) {
     ch2 = source3.charCodeAt(index5);
@@ -79399,9 +80240,9 @@ function getEscapedIdentifier2() {
       break;
     }
     ++index5;
-    id2 += String.fromCharCode(ch2);
+    id3 += String.fromCharCode(ch2);
     if (ch2 === 92) {
-      id2 = id2.substr(0, id2.length - 1);
+      id3 = id3.substr(0, id3.length - 1);
       if (source3.charCodeAt(index5) !== 117) {
         throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
       }
@@ -79410,10 +80251,10 @@ function getEscapedIdentifier2() {
       if (!ch2 || ch2 === "\\" || !isIdentifierPart2(ch2.charCodeAt(0))) {
         throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
       }
-      id2 += ch2;
+      id3 += ch2;
     }
   }
-  return id2;
+  return id3;
 }
 function getIdentifier2() {
   var start, ch2;
@@ -79433,23 +80274,23 @@ function getIdentifier2() {
   return source3.slice(start, index5);
 }
 function scanIdentifier2() {
-  var start, id2, type3;
+  var start, id3, type3;
   start = index5;
-  id2 = source3.charCodeAt(index5) === 92 ? getEscapedIdentifier2() : getIdentifier2();
-  if (id2.length === 1) {
+  id3 = source3.charCodeAt(index5) === 92 ? getEscapedIdentifier2() : getIdentifier2();
+  if (id3.length === 1) {
     type3 = TokenIdentifier2;
-  } else if (keywords2.hasOwnProperty(id2)) {
+  } else if (keywords2.hasOwnProperty(id3)) {
     type3 = TokenKeyword2;
-  } else if (id2 === "null") {
+  } else if (id3 === "null") {
     type3 = TokenNullLiteral2;
-  } else if (id2 === "true" || id2 === "false") {
+  } else if (id3 === "true" || id3 === "false") {
     type3 = TokenBooleanLiteral2;
   } else {
     type3 = TokenIdentifier2;
   }
   return {
     type: type3,
-    value: id2,
+    value: id3,
     start,
     end: index5
   };
@@ -79933,9 +80774,9 @@ function finishConditionalExpression2(test2, consequent, alternate) {
   node2.alternate = alternate;
   return node2;
 }
-function finishIdentifier2(name) {
+function finishIdentifier2(name2) {
   const node2 = new ASTNode2(SyntaxIdentifier2);
-  node2.name = name;
+  node2.name = name2;
   return node2;
 }
 function finishLiteral2(token) {
@@ -79963,9 +80804,9 @@ function finishObjectExpression2(properties) {
   node2.properties = properties;
   return node2;
 }
-function finishProperty2(kind, key3, value4) {
+function finishProperty2(kind, key2, value4) {
   const node2 = new ASTNode2(SyntaxProperty2);
-  node2.key = key3;
+  node2.key = key2;
   node2.value = value4;
   node2.kind = kind;
   return node2;
@@ -79978,7 +80819,7 @@ function finishUnaryExpression2(operator2, argument) {
   return node2;
 }
 function throwError2(token, messageFormat) {
-  var error65, args = Array.prototype.slice.call(arguments, 2), msg = messageFormat.replace(/%(\d)/g, (whole, index6) => {
+  var error65, args = Array.prototype.slice.call(arguments, 2), msg = messageFormat.replace(/%(\d)/g, (whole2, index6) => {
     assert3(index6 < args.length, "Message reference must be in range");
     return args[index6];
   });
@@ -80047,40 +80888,40 @@ function parseObjectPropertyKey2() {
   return finishIdentifier2(token.value);
 }
 function parseObjectProperty2() {
-  var token, key3, id2, value4;
+  var token, key2, id3, value4;
   index5 = lookahead2.start;
   token = lookahead2;
   if (token.type === TokenIdentifier2) {
-    id2 = parseObjectPropertyKey2();
+    id3 = parseObjectPropertyKey2();
     expect2(":");
     value4 = parseConditionalExpression2();
-    return finishProperty2("init", id2, value4);
+    return finishProperty2("init", id3, value4);
   }
   if (token.type === TokenEOF2 || token.type === TokenPunctuator2) {
     throwUnexpected2(token);
   } else {
-    key3 = parseObjectPropertyKey2();
+    key2 = parseObjectPropertyKey2();
     expect2(":");
     value4 = parseConditionalExpression2();
-    return finishProperty2("init", key3, value4);
+    return finishProperty2("init", key2, value4);
   }
 }
 function parseObjectInitialiser2() {
-  var properties = [], property2, name, key3, map4 = {}, toString2 = String;
+  var properties = [], property2, name2, key2, map4 = {}, toString2 = String;
   index5 = lookahead2.start;
   expect2("{");
   while (!match2("}")) {
     property2 = parseObjectProperty2();
     if (property2.key.type === SyntaxIdentifier2) {
-      name = property2.key.name;
+      name2 = property2.key.name;
     } else {
-      name = toString2(property2.key.value);
+      name2 = toString2(property2.key.value);
     }
-    key3 = "$" + name;
-    if (Object.prototype.hasOwnProperty.call(map4, key3)) {
+    key2 = "$" + name2;
+    if (Object.prototype.hasOwnProperty.call(map4, key2)) {
       throwError2({}, MessageStrictDuplicateProperty2);
     } else {
-      map4[key3] = true;
+      map4[key2] = true;
     }
     properties.push(property2);
     if (!match2("}")) {
@@ -80479,8 +81320,8 @@ function setEqual(a4, b10) {
   return true;
 }
 function hasIntersection(a4, b10) {
-  for (const key3 of a4) {
-    if (b10.has(key3)) {
+  for (const key2 of a4) {
+    if (b10.has(key2)) {
       return true;
     }
   }
@@ -80586,14 +81427,14 @@ function getFirstDefined(...args) {
 }
 var idCounter = 42;
 function uniqueId(prefix) {
-  const id2 = ++idCounter;
-  return prefix ? String(prefix) + id2 : id2;
+  const id3 = ++idCounter;
+  return prefix ? String(prefix) + id3 : id3;
 }
-function internalField(name) {
-  return isInternalField(name) ? name : `__${name}`;
+function internalField(name2) {
+  return isInternalField(name2) ? name2 : `__${name2}`;
 }
-function isInternalField(name) {
-  return name.startsWith("__");
+function isInternalField(name2) {
+  return name2.startsWith("__");
 }
 function normalizeAngle(angle2) {
   if (angle2 === void 0) {
@@ -80667,8 +81508,8 @@ function deepEqual(a4, b10) {
       if (!Object.prototype.hasOwnProperty.call(b10, ks[i]))
         return false;
     for (i = length3; i-- !== 0; ) {
-      const key3 = ks[i];
-      if (!deepEqual(a4[key3], b10[key3]))
+      const key2 = ks[i];
+      if (!deepEqual(a4[key2], b10[key2]))
         return false;
     }
     return true;
@@ -80707,20 +81548,20 @@ function stringify(data3) {
     const ks = Object.keys(node2).sort();
     out = "";
     for (i = 0; i < ks.length; i++) {
-      const key3 = ks[i];
-      const value4 = _stringify(node2[key3]);
+      const key2 = ks[i];
+      const value4 = _stringify(node2[key2]);
       if (!value4)
         continue;
       if (out)
         out += ",";
-      out += `${JSON.stringify(key3)}:${value4}`;
+      out += `${JSON.stringify(key2)}:${value4}`;
     }
     seen.splice(seenIndex, 1);
     return `{${out}}`;
   })(data3);
 }
-function hasProperty(obj, key3) {
-  return isObject2(obj) && hasOwnProperty(obj, key3) && obj[key3] !== void 0;
+function hasProperty(obj, key2) {
+  return isObject2(obj) && hasOwnProperty(obj, key2) && obj[key2] !== void 0;
 }
 var ROW = "row";
 var COLUMN = "column";
@@ -81379,8 +82220,8 @@ function isText(v) {
 function isSignalRef(o) {
   return hasProperty(o, "signal");
 }
-function isVgRangeStep(range6) {
-  return hasProperty(range6, "step");
+function isVgRangeStep(range7) {
+  return hasProperty(range7, "step");
 }
 function isDataRefUnionedDomain(domain4) {
   if (!isArray(domain4)) {
@@ -81655,13 +82496,13 @@ function invalidSpec(spec) {
   return `Invalid specification ${stringify(spec)}. Make sure the specification includes at least one of the following properties: "mark", "layer", "facet", "hconcat", "vconcat", "concat", or "repeat".`;
 }
 var FIT_NON_SINGLE = 'Autosize "fit" only works for single views and layered views.';
-function containerSizeNonSingle(name) {
-  const uName = name == "width" ? "Width" : "Height";
+function containerSizeNonSingle(name2) {
+  const uName = name2 == "width" ? "Width" : "Height";
   return `${uName} "container" only works for single views and layered views.`;
 }
-function containerSizeNotCompatibleWithAutosize(name) {
-  const uName = name == "width" ? "Width" : "Height";
-  const fitDirection = name == "width" ? "x" : "y";
+function containerSizeNotCompatibleWithAutosize(name2) {
+  const uName = name2 == "width" ? "Width" : "Height";
+  const fitDirection = name2 == "width" ? "x" : "y";
   return `${uName} "container" only works well with autosize "fit" or "fit-${fitDirection}".`;
 }
 function droppingFit(channel) {
@@ -81682,17 +82523,17 @@ function nearestNotSupportForContinuous(mark) {
 function selectionNotSupported(mark) {
   return `Selection not supported for ${mark} yet.`;
 }
-function selectionNotFound(name) {
-  return `Cannot find a selection named "${name}".`;
+function selectionNotFound(name2) {
+  return `Cannot find a selection named "${name2}".`;
 }
 var SCALE_BINDINGS_CONTINUOUS = "Scale bindings are currently only supported for scales with unbinned, continuous domains.";
 var SEQUENTIAL_SCALE_DEPRECATED = "Sequntial scales are deprecated. The available quantitative scale type values are linear, log, pow, sqrt, symlog, time and utc";
 var LEGEND_BINDINGS_MUST_HAVE_PROJECTION = "Legend bindings are only supported for selections over an individual field or encoding channel.";
-function cannotLookupVariableParameter(name) {
-  return `Lookups can only be performed on selection parameters. "${name}" is a variable parameter.`;
+function cannotLookupVariableParameter(name2) {
+  return `Lookups can only be performed on selection parameters. "${name2}" is a variable parameter.`;
 }
-function noSameUnitLookup(name) {
-  return `Cannot define and lookup the "${name}" selection in the same view. Try moving the lookup into a second, layered view?`;
+function noSameUnitLookup(name2) {
+  return `Cannot define and lookup the "${name2}" selection in the same view. Try moving the lookup into a second, layered view?`;
 }
 var NEEDS_SAME_SELECTION = "The same selection must be used to override scale domains in a layered view.";
 var INTERVAL_INITIALIZED_WITH_POS = 'Interval selections should be initialized using "x", "y", "longitude", or "latitude" keys.';
@@ -82286,9 +83127,9 @@ function fieldFilterExpression(predicate, useInRange = true) {
   } else if (isFieldValidPredicate(predicate)) {
     return fieldValidPredicate(fieldExpr$1, predicate.valid);
   } else if (isFieldRangePredicate(predicate)) {
-    const { range: range6 } = replaceExprRef(predicate);
-    const lower = isSignalRef(range6) ? { signal: `${range6.signal}[0]` } : range6[0];
-    const upper = isSignalRef(range6) ? { signal: `${range6.signal}[1]` } : range6[1];
+    const { range: range7 } = replaceExprRef(predicate);
+    const lower = isSignalRef(range7) ? { signal: `${range7.signal}[0]` } : range7[0];
+    const upper = isSignalRef(range7) ? { signal: `${range7.signal}[1]` } : range7[1];
     if (lower !== null && upper !== null && useInRange) {
       return `inrange(${fieldExpr$1}, [${predicateValueExpr(lower, unit2)}, ${predicateValueExpr(upper, unit2)}])`;
     }
@@ -82497,8 +83338,8 @@ function isParameterDomain(domain4) {
 function isDomainUnionWith(domain4) {
   return hasProperty(domain4, "unionWith");
 }
-function isFieldRange(range6) {
-  return isObject2(range6) && "field" in range6;
+function isFieldRange(range7) {
+  return isObject2(range7) && "field" in range7;
 }
 var SCALE_PROPERTY_INDEX = {
   type: 1,
@@ -82531,7 +83372,7 @@ var SCALE_PROPERTY_INDEX = {
   paddingInner: 1,
   paddingOuter: 1
 };
-var { type: type2, domain: domain$1, range: range5, rangeMax, rangeMin, scheme: scheme3, ...NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX } = SCALE_PROPERTY_INDEX;
+var { type: type2, domain: domain$1, range: range6, rangeMax, rangeMin, scheme: scheme3, ...NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX } = SCALE_PROPERTY_INDEX;
 var NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTIES = keys3(NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX);
 function scaleTypeSupportProperty(scaleType2, propName) {
   switch (propName) {
@@ -83286,11 +84127,11 @@ function getBandPosition({ fieldDef, fieldDef2, markDef: mark, config: config2 }
 }
 function getBandSize({ channel, fieldDef, fieldDef2, markDef: mark, config: config2, scaleType: scaleType2, useVlSizeChannel }) {
   const sizeChannel = getSizeChannel(channel);
-  const size = getMarkPropOrConfig(useVlSizeChannel ? "size" : sizeChannel, mark, config2, {
+  const size2 = getMarkPropOrConfig(useVlSizeChannel ? "size" : sizeChannel, mark, config2, {
     vgChannel: sizeChannel
   });
-  if (size !== void 0) {
-    return size;
+  if (size2 !== void 0) {
+    return size2;
   }
   if (isFieldDef(fieldDef)) {
     const { timeUnit, bin: bin3 } = fieldDef;
@@ -84152,8 +84993,8 @@ function isUnitSpec(spec) {
 var CompositeMarkNormalizer = class {
   name;
   run;
-  constructor(name, run4) {
-    this.name = name;
+  constructor(name2, run4) {
+    this.name = name2;
     this.run = run4;
   }
   hasMatchingType(spec) {
@@ -84327,9 +85168,9 @@ function markChannelCompatible(encoding, channel, mark) {
 }
 function initEncoding(encoding, mark, filled, config2) {
   const normalizedEncoding = {};
-  for (const key3 of keys3(encoding)) {
-    if (!isChannel(key3)) {
-      warn2(invalidEncodingChannel(key3));
+  for (const key2 of keys3(encoding)) {
+    if (!isChannel(key2)) {
+      warn2(invalidEncodingChannel(key2));
     }
   }
   for (let channel of UNIT_CHANNELS) {
@@ -84736,7 +85577,7 @@ function normalizeBoxPlot(spec, { config: config2 }) {
   const boxPlotType = getBoxPlotType(extent2);
   const { bins: bins2, timeUnits: timeUnits2, transform: transform5, continuousAxisChannelDef, continuousAxis, groupby, aggregate, encodingWithoutContinuousAxis, ticksOrient, boxOrient, customTooltipWithoutAggregatedField } = boxParams(spec, extent2, config2);
   const aliasedFieldName = removePathFromField(continuousAxisChannelDef.field);
-  const { color: color5, size, ...encodingWithoutSizeColorAndContinuousAxis } = encodingWithoutContinuousAxis;
+  const { color: color5, size: size2, ...encodingWithoutSizeColorAndContinuousAxis } = encodingWithoutContinuousAxis;
   const makeBoxPlotPart = (sharedEncoding) => {
     return makeCompositeAggregatePartFactory(markDef, continuousAxis, continuousAxisChannelDef, sharedEncoding, config2.boxplot);
   };
@@ -84745,7 +85586,7 @@ function normalizeBoxPlot(spec, { config: config2 }) {
   const defaultBoxColor = (isObject2(config2.boxplot.box) ? config2.boxplot.box.color : config2.mark.color) || "#4c78a8";
   const makeBoxPlotMidTick = makeBoxPlotPart({
     ...encodingWithoutSizeColorAndContinuousAxis,
-    ...size ? { size } : {},
+    ...size2 ? { size: size2 } : {},
     color: {
       condition: {
         test: `${accessWithDatumToUnescapedPath(`lower_box_${continuousAxisChannelDef.field}`)} >= ${accessWithDatumToUnescapedPath(`upper_box_${continuousAxisChannelDef.field}`)}`,
@@ -85013,13 +85854,13 @@ function normalizeErrorBar(spec, { config: config2 }) {
   delete encodingWithoutContinuousAxis.size;
   const makeErrorBarPart = makeCompositeAggregatePartFactory(markDef, continuousAxis, continuousAxisChannelDef, encodingWithoutContinuousAxis, config2.errorbar);
   const thickness = markDef.thickness;
-  const size = markDef.size;
+  const size2 = markDef.size;
   const tick2 = {
     type: "tick",
     orient: ticksOrient,
     aria: false,
     ...thickness !== void 0 ? { thickness } : {},
-    ...size !== void 0 ? { size } : {}
+    ...size2 !== void 0 ? { size: size2 } : {}
   };
   const layer = [
     ...makeErrorBarPart({
@@ -85545,8 +86386,8 @@ function getStepFor({ step: step2, offsetIsDiscrete }) {
     return "position";
   }
 }
-function isStep(size) {
-  return hasProperty(size, "step");
+function isStep(size2) {
+  return hasProperty(size2, "step");
 }
 function isFrameMixins(o) {
   return hasProperty(o, "view") || hasProperty(o, "width") || hasProperty(o, "height");
@@ -85594,12 +86435,12 @@ function getViewConfigContinuousSize(viewConfig, channel) {
   return viewConfig[channel] ?? viewConfig[channel === "width" ? "continuousWidth" : "continuousHeight"];
 }
 function getViewConfigDiscreteStep(viewConfig, channel) {
-  const size = getViewConfigDiscreteSize(viewConfig, channel);
-  return isStep(size) ? size.step : DEFAULT_STEP;
+  const size2 = getViewConfigDiscreteSize(viewConfig, channel);
+  return isStep(size2) ? size2.step : DEFAULT_STEP;
 }
 function getViewConfigDiscreteSize(viewConfig, channel) {
-  const size = viewConfig[channel] ?? viewConfig[channel === "width" ? "discreteWidth" : "discreteHeight"];
-  return getFirstDefined(size, { step: viewConfig.step });
+  const size2 = viewConfig[channel] ?? viewConfig[channel === "width" ? "discreteWidth" : "discreteHeight"];
+  return getFirstDefined(size2, { step: viewConfig.step });
 }
 var DEFAULT_STEP = 20;
 var defaultViewConfig = {
@@ -86443,14 +87284,14 @@ var PathOverlayNormalizer = class {
   }
   run(spec, normParams, normalize4) {
     const { config: config2 } = normParams;
-    const { params: params2, projection: projection3, mark, name, encoding: e3, ...outerSpec } = spec;
+    const { params: params2, projection: projection3, mark, name: name2, encoding: e3, ...outerSpec } = spec;
     const encoding = normalizeEncoding(e3, config2);
     const markDef = isMarkDef(mark) ? mark : { type: mark };
     const pointOverlay = getPointOverlay(markDef, config2[markDef.type], encoding);
     const lineOverlay = markDef.type === "area" && getLineOverlay(markDef, config2[markDef.type]);
     const layer = [
       {
-        name,
+        name: name2,
         ...params2 ? { params: params2 } : {},
         mark: dropLineAndPoint({
           ...markDef.type === "area" && getMarkPropOrConfig("opacity", markDef, config2) == void 0 && getMarkPropOrConfig("fillOpacity", markDef, config2) == void 0 ? { opacity: DEFAULT_REDUCED_OPACITY } : {},
@@ -86974,7 +87815,7 @@ var SelectionCompatibilityNormalizer = class extends SpecMapper {
     if (selection) {
       return {
         ...rest,
-        params: entries$1(selection).map(([name, selDef]) => {
+        params: entries$1(selection).map(([name2, selDef]) => {
           const { init: value4, bind: bind3, empty, ...select2 } = selDef;
           if (select2.type === "single") {
             select2.type = "point";
@@ -86982,11 +87823,11 @@ var SelectionCompatibilityNormalizer = class extends SpecMapper {
           } else if (select2.type === "multi") {
             select2.type = "point";
           }
-          normParams.emptySelections[name] = empty !== "none";
-          for (const pred of vals(normParams.selectionPredicates[name] ?? {})) {
+          normParams.emptySelections[name2] = empty !== "none";
+          for (const pred of vals(normParams.selectionPredicates[name2] ?? {})) {
             pred.empty = empty !== "none";
           }
-          return { name, value: value4, select: select2, bind: bind3 };
+          return { name: name2, value: value4, select: select2, bind: bind3 };
         })
       };
     }
@@ -87222,37 +88063,37 @@ var Split = class _Split {
       ...this.implicit
     };
   }
-  get(key3) {
-    return getFirstDefined(this.explicit[key3], this.implicit[key3]);
+  get(key2) {
+    return getFirstDefined(this.explicit[key2], this.implicit[key2]);
   }
-  getWithExplicit(key3) {
-    if (this.explicit[key3] !== void 0) {
-      return { explicit: true, value: this.explicit[key3] };
-    } else if (this.implicit[key3] !== void 0) {
-      return { explicit: false, value: this.implicit[key3] };
+  getWithExplicit(key2) {
+    if (this.explicit[key2] !== void 0) {
+      return { explicit: true, value: this.explicit[key2] };
+    } else if (this.implicit[key2] !== void 0) {
+      return { explicit: false, value: this.implicit[key2] };
     }
     return { explicit: false, value: void 0 };
   }
-  setWithExplicit(key3, { value: value4, explicit }) {
+  setWithExplicit(key2, { value: value4, explicit }) {
     if (value4 !== void 0) {
-      this.set(key3, value4, explicit);
+      this.set(key2, value4, explicit);
     }
   }
-  set(key3, value4, explicit) {
-    delete this[explicit ? "implicit" : "explicit"][key3];
-    this[explicit ? "explicit" : "implicit"][key3] = value4;
+  set(key2, value4, explicit) {
+    delete this[explicit ? "implicit" : "explicit"][key2];
+    this[explicit ? "explicit" : "implicit"][key2] = value4;
     return this;
   }
-  copyKeyFromSplit(key3, { explicit, implicit: implicit2 }) {
-    if (explicit[key3] !== void 0) {
-      this.set(key3, explicit[key3], true);
-    } else if (implicit2[key3] !== void 0) {
-      this.set(key3, implicit2[key3], false);
+  copyKeyFromSplit(key2, { explicit, implicit: implicit2 }) {
+    if (explicit[key2] !== void 0) {
+      this.set(key2, explicit[key2], true);
+    } else if (implicit2[key2] !== void 0) {
+      this.set(key2, implicit2[key2], false);
     }
   }
-  copyKeyFromObject(key3, s2) {
-    if (s2[key3] !== void 0) {
-      this.set(key3, s2[key3], true);
+  copyKeyFromObject(key2, s2) {
+    if (s2[key2] !== void 0) {
+      this.set(key2, s2[key2], true);
     }
   }
   /**
@@ -87260,9 +88101,9 @@ var Split = class _Split {
    * overwrite properties from this split.
    */
   copyAll(other) {
-    for (const key3 of keys3(other.combine())) {
-      const val = other.getWithExplicit(key3);
-      this.setWithExplicit(key3, val);
+    for (const key2 of keys3(other.combine())) {
+      const val = other.getWithExplicit(key2);
+      this.setWithExplicit(key2, val);
     }
   }
 };
@@ -87609,9 +88450,9 @@ var TimeUnitNode = class _TimeUnitNode extends DataFlowNode {
    */
   merge(other) {
     this.timeUnits = { ...this.timeUnits };
-    for (const key3 in other.timeUnits) {
-      if (!this.timeUnits[key3]) {
-        this.timeUnits[key3] = other.timeUnits[key3];
+    for (const key2 in other.timeUnits) {
+      if (!this.timeUnits[key2]) {
+        this.timeUnits[key2] = other.timeUnits[key2];
       }
     }
     for (const child of other.children) {
@@ -87625,10 +88466,10 @@ var TimeUnitNode = class _TimeUnitNode extends DataFlowNode {
    */
   removeFormulas(fields) {
     const newFormula = {};
-    for (const [key3, timeUnitComponent] of entries$1(this.timeUnits)) {
+    for (const [key2, timeUnitComponent] of entries$1(this.timeUnits)) {
       const fieldAs = isTimeUnitTransformComponent(timeUnitComponent) ? timeUnitComponent.as : `${timeUnitComponent.field}_end`;
       if (!fields.has(fieldAs)) {
-        newFormula[key3] = timeUnitComponent;
+        newFormula[key2] = timeUnitComponent;
       }
     }
     this.timeUnits = newFormula;
@@ -87714,8 +88555,8 @@ function offsetedRectFormulas([startField, endField], rectBandPosition, timeUnit
   }
   return [];
 }
-function interpolateExpr([start, end], fraction) {
-  return `${1 - fraction} * ${start} + ${fraction} * ${end}`;
+function interpolateExpr([start, end], fraction3) {
+  return `${1 - fraction3} * ${start} + ${fraction3} * ${end}`;
 }
 var TUPLE_FIELDS = "_tuple_fields";
 var SelectionProjectionComponent = class {
@@ -87736,19 +88577,19 @@ var project2 = {
     return true;
   },
   parse: (model, selCmpt, selDef) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const proj = selCmpt.project ??= new SelectionProjectionComponent();
     const parsed = {};
     const timeUnits2 = {};
     const signals = /* @__PURE__ */ new Set();
-    const signalName = (p, range6) => {
-      const suffix = range6 === "visual" ? p.channel : p.field;
-      let sg = varName(`${name}_${suffix}`);
+    const signalName = (p, range7) => {
+      const suffix = range7 === "visual" ? p.channel : p.field;
+      let sg = varName(`${name2}_${suffix}`);
       for (let counter = 1; signals.has(sg); counter++) {
-        sg = varName(`${name}_${suffix}_${counter}`);
+        sg = varName(`${name2}_${suffix}_${counter}`);
       }
       signals.add(sg);
-      return { [range6]: sg };
+      return { [range7]: sg };
     };
     const type3 = selCmpt.type;
     const cfg = model.config.selection[type3];
@@ -87759,15 +88600,15 @@ var project2 = {
         if (!isObject2(initVal)) {
           continue;
         }
-        for (const key3 of keys3(initVal)) {
-          if (isSingleDefUnitChannel(key3)) {
-            (encodings || (encodings = [])).push(key3);
+        for (const key2 of keys3(initVal)) {
+          if (isSingleDefUnitChannel(key2)) {
+            (encodings || (encodings = [])).push(key2);
           } else {
             if (type3 === "interval") {
               warn2(INTERVAL_INITIALIZED_WITH_POS);
               encodings = cfg.encodings;
             } else {
-              (fields ??= []).push(key3);
+              (fields ??= []).push(key2);
             }
           }
         }
@@ -87837,10 +88678,10 @@ var project2 = {
     }
   },
   signals: (model, selCmpt, allSignals) => {
-    const name = selCmpt.name + TUPLE_FIELDS;
-    const hasSignal2 = allSignals.filter((s2) => s2.name === name);
+    const name2 = selCmpt.name + TUPLE_FIELDS;
+    const hasSignal2 = allSignals.filter((s2) => s2.name === name2);
     return hasSignal2.length > 0 || selCmpt.project.hasSelectionId ? allSignals : allSignals.concat({
-      name,
+      name: name2,
       value: selCmpt.project.items.map(assembleProjection)
     });
   }
@@ -87902,8 +88743,8 @@ var point$12 = {
     return signals;
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
-    const fieldsSg = name + TUPLE_FIELDS;
+    const name2 = selCmpt.name;
+    const fieldsSg = name2 + TUPLE_FIELDS;
     const project3 = selCmpt.project;
     const datum2 = "(item().isVoronoi ? datum.datum : datum)";
     const brushes = vals(model.component.selection ?? {}).reduce((acc, cmpt) => {
@@ -87925,7 +88766,7 @@ var point$12 = {
     if (isTimerSelection(selCmpt)) {
       return signals.concat(animationSignals(selCmpt.name, model.scaleName(TIME)), [
         {
-          name: name + TUPLE,
+          name: name2 + TUPLE,
           on: [
             {
               events: [{ signal: EASED_ANIM_CLOCK }, { signal: ANIM_VALUE }],
@@ -87939,7 +88780,7 @@ var point$12 = {
       const events3 = selCmpt.events;
       return signals.concat([
         {
-          name: name + TUPLE,
+          name: name2 + TUPLE,
           on: events3 ? [
             {
               events: events3,
@@ -87972,8 +88813,8 @@ function assembleInit(init2, isExpr2 = true, wrap2 = identity) {
 }
 function assembleUnitSelectionSignals(model, signals) {
   for (const selCmpt of vals(model.component.selection ?? {})) {
-    const name = selCmpt.name;
-    let modifyExpr = `${name}${TUPLE}, ${selCmpt.resolve === "global" ? "true" : `{unit: ${unitName(model)}}`}`;
+    const name2 = selCmpt.name;
+    let modifyExpr = `${name2}${TUPLE}, ${selCmpt.resolve === "global" ? "true" : `{unit: ${unitName(model)}}`}`;
     for (const c4 of selectionCompilers) {
       if (!c4.defined(selCmpt))
         continue;
@@ -87983,7 +88824,7 @@ function assembleUnitSelectionSignals(model, signals) {
         modifyExpr = c4.modifyExpr(model, selCmpt, modifyExpr);
     }
     signals.push({
-      name: name + MODIFY,
+      name: name2 + MODIFY,
       on: [
         {
           events: { signal: selCmpt.name + TUPLE },
@@ -87996,14 +88837,14 @@ function assembleUnitSelectionSignals(model, signals) {
 }
 function assembleFacetSignals(model, signals) {
   if (model.component.selection && keys3(model.component.selection).length) {
-    const name = stringValue(model.getName("cell"));
+    const name2 = stringValue(model.getName("cell"));
     signals.unshift({
       name: "facet",
       value: {},
       on: [
         {
           events: eventSelector("pointermove", "scope"),
-          update: `isTuple(facet) ? facet : group(${name}).datum`
+          update: `isTuple(facet) ? facet : group(${name2}).datum`
         }
       ]
     });
@@ -88013,9 +88854,9 @@ function assembleFacetSignals(model, signals) {
 function assembleTopLevelSignals(model, signals) {
   let hasSelections = false;
   for (const selCmpt of vals(model.component.selection ?? {})) {
-    const name = selCmpt.name;
-    const store = stringValue(name + STORE);
-    const hasSg = signals.filter((s2) => s2.name === name);
+    const name2 = selCmpt.name;
+    const store = stringValue(name2 + STORE);
+    const hasSg = signals.filter((s2) => s2.name === name2);
     if (hasSg.length === 0) {
       const resolve3 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
       const isPoint2 = selCmpt.type === "point" ? ", true, true)" : ")";
@@ -88177,7 +89018,7 @@ var SCALE_TRIGGER = "_scale_trigger";
 var GEO_INIT_TICK = "geo_interval_init_tick";
 var INIT = "_init";
 var CENTER2 = "_center";
-var interval2 = {
+var interval3 = {
   defined: (selCmpt) => selCmpt.type === "interval",
   parse: (model, selCmpt, selDef) => {
     if (model.hasProjection) {
@@ -88203,14 +89044,14 @@ var interval2 = {
     }
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
-    const tupleSg = name + TUPLE;
+    const name2 = selCmpt.name;
+    const tupleSg = name2 + TUPLE;
     const channels = vals(selCmpt.project.hasChannel).filter((p) => p.channel === X3 || p.channel === Y3);
     const init2 = selCmpt.init ? selCmpt.init[0] : null;
     signals.push(...channels.reduce((arr, proj) => arr.concat(channelSignals(model, selCmpt, proj, init2?.[proj.index])), []));
     if (!model.hasProjection) {
       if (!scaleBindings.defined(selCmpt)) {
-        const triggerSg = name + SCALE_TRIGGER;
+        const triggerSg = name2 + SCALE_TRIGGER;
         const scaleTriggers = channels.map((proj) => {
           const channel = proj.channel;
           const { data: dname, visual: vname } = proj.signals;
@@ -88233,7 +89074,7 @@ var interval2 = {
         }
       }
       const dataSignals = channels.map((proj) => proj.signals.data);
-      const update3 = `unit: ${unitName(model)}, fields: ${name + TUPLE_FIELDS}, values`;
+      const update3 = `unit: ${unitName(model)}, fields: ${name2 + TUPLE_FIELDS}, values`;
       return signals.concat({
         name: tupleSg,
         ...init2 ? { init: `{${update3}: ${assembleInit(init2)}}` } : {},
@@ -88259,7 +89100,7 @@ var interval2 = {
       const bbox = `[[${xvname ? `${xvname}[0]` : "0"}, ${yvname ? `${yvname}[0]` : "0"}],[${xvname ? `${xvname}[1]` : sizeSg("width")}, ${yvname ? `${yvname}[1]` : sizeSg("height")}]]`;
       if (init2) {
         signals.unshift({
-          name: name + INIT,
+          name: name2 + INIT,
           init: `[scale(${projection3}, [${x4 ? xinit[0] : xinit}, ${y4 ? yinit[0] : yinit}]), scale(${projection3}, [${x4 ? xinit[1] : xinit}, ${y4 ? yinit[1] : yinit}])]`
         });
         if (!x4 || !y4) {
@@ -88309,7 +89150,7 @@ var interval2 = {
     return signals;
   },
   marks: (model, selCmpt, marks) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const { x: x4, y: y4 } = selCmpt.project.hasChannel;
     const xvname = x4?.signals.visual;
     const yvname = y4?.signals.visual;
@@ -88324,11 +89165,11 @@ var interval2 = {
       y2: y4 !== void 0 ? { signal: `${yvname}[1]` } : { field: { group: "height" } }
     };
     if (selCmpt.resolve === "global") {
-      for (const key3 of keys3(update3)) {
-        update3[key3] = [
+      for (const key2 of keys3(update3)) {
+        update3[key2] = [
           {
             test: `${store}.length && ${store}[0].unit === ${unitName(model)}`,
-            ...update3[key3]
+            ...update3[key2]
           },
           { value: 0 }
         ];
@@ -88351,7 +89192,7 @@ var interval2 = {
     const vgCursor = cursor3 ?? (selCmpt.translate ? "move" : null);
     return [
       {
-        name: `${name + BRUSH}_bg`,
+        name: `${name2 + BRUSH}_bg`,
         type: "rect",
         clip: true,
         encode: {
@@ -88364,7 +89205,7 @@ var interval2 = {
       },
       ...marks,
       {
-        name: name + BRUSH,
+        name: name2 + BRUSH,
         type: "rect",
         clip: true,
         encode: {
@@ -88384,14 +89225,14 @@ function channelSignals(model, selCmpt, proj, init2) {
   const vname = proj.signals.visual;
   const scaleName = stringValue(scaledInterval ? model.scaleName(channel) : model.projectionName());
   const scaled = (str) => `scale(${scaleName}, ${str})`;
-  const size = model.getSizeSignalRef(channel === X3 ? "width" : "height").signal;
+  const size2 = model.getSizeSignalRef(channel === X3 ? "width" : "height").signal;
   const coord = `${channel}(unit)`;
   const von = selCmpt.events.reduce((def2, evt) => {
     return [
       ...def2,
       { events: evt.between[0], update: `[${coord}, ${coord}]` },
       // Brush Start
-      { events: evt, update: `[${vname}[0], clamp(${coord}, 0, ${size})]` }
+      { events: evt, update: `[${vname}[0], clamp(${coord}, 0, ${size2})]` }
       // Brush End
     ];
   }, []);
@@ -88535,7 +89376,7 @@ function tooltipData(encoding, stack2, config2, { reactiveGeom } = {}) {
       // for secondary field def, copy type from main channel
     };
     const title2 = fieldDef.title || defaultTitle(fieldDef, formatConfig);
-    const key3 = array_default(title2).join(", ").replaceAll(/"/g, '\\"');
+    const key2 = array_default(title2).join(", ").replaceAll(/"/g, '\\"');
     let value4;
     if (isXorY(channel)) {
       const channel2 = channel === "x" ? "x2" : "y2";
@@ -88560,7 +89401,7 @@ function tooltipData(encoding, stack2, config2, { reactiveGeom } = {}) {
       }).signal;
     }
     value4 ??= addLineBreaksToTooltip(fieldDef, formatConfig, expr2).signal;
-    tuples.push({ channel, key: key3, value: value4 });
+    tuples.push({ channel, key: key2, value: value4 });
   }
   forEach(encoding, (channelDef, channel) => {
     if (isFieldDef(channelDef)) {
@@ -88570,16 +89411,16 @@ function tooltipData(encoding, stack2, config2, { reactiveGeom } = {}) {
     }
   });
   const out = {};
-  for (const { channel, key: key3, value: value4 } of tuples) {
-    if (!toSkip.has(channel) && !out[key3]) {
-      out[key3] = value4;
+  for (const { channel, key: key2, value: value4 } of tuples) {
+    if (!toSkip.has(channel) && !out[key2]) {
+      out[key2] = value4;
     }
   }
   return out;
 }
 function tooltipRefForEncoding(encoding, stack2, config2, { reactiveGeom } = {}) {
   const data3 = tooltipData(encoding, stack2, config2, { reactiveGeom });
-  const keyValues = entries$1(data3).map(([key3, value4]) => `"${key3}": ${value4}`);
+  const keyValues = entries$1(data3).map(([key2, value4]) => `"${key2}": ${value4}`);
   return keyValues.length > 0 ? { signal: `{${keyValues.join(", ")}}` } : void 0;
 }
 function addLineBreaksToTooltip(channelDef, config2, expr2 = "datum") {
@@ -88642,7 +89483,7 @@ function description(model) {
   }
   return {
     description: {
-      signal: entries$1(data3).filter(([key3]) => !key3.startsWith("_")).map(([key3, value4]) => [key3, value4.replaceAll("\\n", " ")]).map(([key3, value4], index6) => `"${index6 > 0 ? "; " : ""}${key3}: " + (${value4})`).join(" + ")
+      signal: entries$1(data3).filter(([key2]) => !key2.startsWith("_")).map(([key2, value4]) => [key2, value4.replaceAll("\\n", " ")]).map(([key2, value4], index6) => `"${index6 > 0 ? "; " : ""}${key2}: " + (${value4})`).join(" + ")
     }
   };
 }
@@ -88907,8 +89748,8 @@ function vgAlignedPositionChannel(channel, markDef, config2, defaultAlign = "mid
     return BASELINED_Y_CHANNEL[alignExcludingSignal || defaultAlign];
   }
 }
-function pointOrRangePosition(channel, model, { defaultPos, defaultPos2, range: range6 }) {
-  if (range6) {
+function pointOrRangePosition(channel, model, { defaultPos, defaultPos2, range: range7 }) {
+  if (range7) {
     return rangePosition(channel, model, { defaultPos, defaultPos2 });
   }
   return pointPosition(channel, model, { defaultPos });
@@ -88941,10 +89782,10 @@ function pointPosition2OrSize(model, defaultPos, channel) {
   const { offset: offset4 } = channel in encoding || channel in markDef ? positionOffset({ channel, markDef, encoding, model }) : positionOffset({ channel: baseChannel, markDef, encoding, model });
   if (!channelDef && (channel === "x2" || channel === "y2") && (encoding.latitude || encoding.longitude)) {
     const vgSizeChannel = getSizeChannel(channel);
-    const size = model.markDef[vgSizeChannel];
-    if (size != null) {
+    const size2 = model.markDef[vgSizeChannel];
+    if (size2 != null) {
       return {
-        [vgSizeChannel]: { value: size }
+        [vgSizeChannel]: { value: size2 }
       };
     } else {
       return {
@@ -89360,10 +90201,10 @@ var nearest = {
     let index6 = 0;
     let exists2 = false;
     marks.forEach((mark, i) => {
-      const name = mark.name ?? "";
-      if (name === model.component.mark[0].name) {
+      const name2 = mark.name ?? "";
+      if (name2 === model.component.mark[0].name) {
         index6 = i;
-      } else if (name.includes(VORONOI)) {
+      } else if (name2.includes(VORONOI)) {
         exists2 = true;
       }
     });
@@ -89379,13 +90220,13 @@ var inputBindings = {
   },
   parse: (model, selCmpt, selDef) => disableDirectManipulation(selCmpt, selDef),
   topLevelSignals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const proj = selCmpt.project;
     const bind3 = selCmpt.bind;
     const init2 = selCmpt.init?.[0];
     const datum2 = nearest.defined(selCmpt) ? "(item().isVoronoi ? datum.datum : datum)" : "datum";
     proj.items.forEach((p, i) => {
-      const sgname = varName(`${name}_${p.field}`);
+      const sgname = varName(`${name2}_${p.field}`);
       const hasSignal2 = signals.filter((s2) => s2.name === sgname);
       if (!hasSignal2.length) {
         signals.unshift({
@@ -89404,11 +90245,11 @@ var inputBindings = {
     return signals;
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const proj = selCmpt.project;
-    const signal = signals.find((s2) => s2.name === name + TUPLE);
-    const fields = name + TUPLE_FIELDS;
-    const values3 = proj.items.map((p) => varName(`${name}_${p.field}`));
+    const signal = signals.find((s2) => s2.name === name2 + TUPLE);
+    const fields = name2 + TUPLE_FIELDS;
+    const values3 = proj.items.map((p) => varName(`${name2}_${p.field}`));
     const valid = values3.map((v) => `${v} !== null`).join(" && ");
     if (values3.length) {
       signal.update = `${valid} ? {fields: ${fields}, values: [${values3.join(", ")}]} : null`;
@@ -89511,9 +90352,9 @@ var legendBindings = {
   topLevelSignals: (model, selCmpt, signals) => {
     const selName = selCmpt.name;
     const stream2 = isLegendStreamBinding(selCmpt.bind) && selCmpt.bind.legend;
-    const markName = (name) => (s2) => {
+    const markName = (name2) => (s2) => {
       const ds = duplicate(s2);
-      ds.markname = name;
+      ds.markname = name2;
       return ds;
     };
     for (const proj of selCmpt.project.items) {
@@ -89542,11 +90383,11 @@ var legendBindings = {
     return signals;
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const proj = selCmpt.project;
-    const tuple2 = signals.find((s2) => s2.name === name + TUPLE);
-    const fields = name + TUPLE_FIELDS;
-    const values3 = proj.items.filter((p) => p.hasLegend).map((p) => varName(`${name}_${varName(p.field)}_legend`));
+    const tuple2 = signals.find((s2) => s2.name === name2 + TUPLE);
+    const fields = name2 + TUPLE_FIELDS;
+    const values3 = proj.items.filter((p) => p.hasLegend).map((p) => varName(`${name2}_${varName(p.field)}_legend`));
     const valid = values3.map((v) => `${v} !== null`).join(" && ");
     const update3 = `${valid} ? {fields: ${fields}, values: [${values3.join(", ")}]} : null`;
     if (selCmpt.events && values3.length > 0) {
@@ -89559,7 +90400,7 @@ var legendBindings = {
       delete tuple2.value;
       delete tuple2.on;
     }
-    const toggle2 = signals.find((s2) => s2.name === name + TOGGLE);
+    const toggle2 = signals.find((s2) => s2.name === name2 + TOGGLE);
     const events3 = isLegendStreamBinding(selCmpt.bind) && selCmpt.bind.legend;
     if (toggle2) {
       if (!selCmpt.events)
@@ -89589,13 +90430,13 @@ var translate3 = {
     return selCmpt.type === "interval" && selCmpt.translate;
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const boundScales = scaleBindings.defined(selCmpt);
-    const anchor2 = name + ANCHOR$1;
+    const anchor2 = name2 + ANCHOR$1;
     const { x: x4, y: y4 } = selCmpt.project.hasChannel;
     let events3 = eventSelector(selCmpt.translate, "scope");
     if (!boundScales) {
-      events3 = events3.map((e3) => (e3.between[0].markname = name + BRUSH, e3));
+      events3 = events3.map((e3) => (e3.between[0].markname = name2 + BRUSH, e3));
     }
     signals.push({
       name: anchor2,
@@ -89607,7 +90448,7 @@ var translate3 = {
         }
       ]
     }, {
-      name: name + DELTA$1,
+      name: name2 + DELTA$1,
       value: {},
       on: [
         {
@@ -89625,14 +90466,14 @@ var translate3 = {
     return signals;
   }
 };
-function onDelta$1(model, selCmpt, proj, size, signals) {
-  const name = selCmpt.name;
-  const anchor2 = name + ANCHOR$1;
-  const delta = name + DELTA$1;
+function onDelta$1(model, selCmpt, proj, size2, signals) {
+  const name2 = selCmpt.name;
+  const anchor2 = name2 + ANCHOR$1;
+  const delta = name2 + DELTA$1;
   const channel = proj.channel;
   const boundScales = scaleBindings.defined(selCmpt);
   const signal = signals.find((s2) => s2.name === proj.signals[boundScales ? "data" : "visual"]);
-  const sizeSg = model.getSizeSignalRef(size).signal;
+  const sizeSg = model.getSizeSignalRef(size2).signal;
   const scaleCmpt = model.getScaleComponent(channel);
   const scaleType2 = scaleCmpt?.get("type");
   const reversed = scaleCmpt?.get("reverse");
@@ -89654,18 +90495,18 @@ var zoom3 = {
     return selCmpt.type === "interval" && selCmpt.zoom;
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const boundScales = scaleBindings.defined(selCmpt);
-    const delta = name + DELTA;
+    const delta = name2 + DELTA;
     const { x: x4, y: y4 } = selCmpt.project.hasChannel;
     const sx = stringValue(model.scaleName(X3));
     const sy = stringValue(model.scaleName(Y3));
     let events3 = eventSelector(selCmpt.zoom, "scope");
     if (!boundScales) {
-      events3 = events3.map((e3) => (e3.markname = name + BRUSH, e3));
+      events3 = events3.map((e3) => (e3.markname = name2 + BRUSH, e3));
     }
     signals.push({
-      name: name + ANCHOR,
+      name: name2 + ANCHOR,
       on: [
         {
           events: events3,
@@ -89691,17 +90532,17 @@ var zoom3 = {
     return signals;
   }
 };
-function onDelta(model, selCmpt, proj, size, signals) {
-  const name = selCmpt.name;
+function onDelta(model, selCmpt, proj, size2, signals) {
+  const name2 = selCmpt.name;
   const channel = proj.channel;
   const boundScales = scaleBindings.defined(selCmpt);
   const signal = signals.find((s2) => s2.name === proj.signals[boundScales ? "data" : "visual"]);
-  const sizeSg = model.getSizeSignalRef(size).signal;
+  const sizeSg = model.getSizeSignalRef(size2).signal;
   const scaleCmpt = model.getScaleComponent(channel);
   const scaleType2 = scaleCmpt?.get("type");
   const base = boundScales ? domain3(model, channel) : signal.name;
-  const delta = name + DELTA;
-  const anchor2 = `${name}${ANCHOR}.${channel}`;
+  const delta = name2 + DELTA;
+  const anchor2 = `${name2}${ANCHOR}.${channel}`;
   const zoomFn = !boundScales || !scaleCmpt ? "zoomLinear" : scaleType2 === "log" ? "zoomLog" : scaleType2 === "symlog" ? "zoomSymlog" : scaleType2 === "pow" ? "zoomPow" : "zoomLinear";
   const arg = !boundScales ? "" : scaleType2 === "pow" ? `, ${scaleCmpt.get("exponent") ?? 1}` : scaleType2 === "symlog" ? `, ${scaleCmpt.get("constant") ?? 1}` : "";
   const update3 = `${zoomFn}(${base}, ${anchor2}, ${delta}${arg})`;
@@ -89716,7 +90557,7 @@ var MODIFY = "_modify";
 var VL_SELECTION_RESOLVE = "vlSelectionResolve";
 var selectionCompilers = [
   point$12,
-  interval2,
+  interval3,
   project2,
   toggle,
   // Bindings may disable direct manipulation.
@@ -89738,17 +90579,17 @@ function getFacetModel(model) {
   return parent;
 }
 function unitName(model, { escape: escape2 } = { escape: true }) {
-  let name = escape2 ? stringValue(model.name) : model.name;
+  let name2 = escape2 ? stringValue(model.name) : model.name;
   const facetModel = getFacetModel(model);
   if (facetModel) {
     const { facet } = facetModel;
     for (const channel of FACET_CHANNELS) {
       if (facet[channel]) {
-        name += ` + '__facet_${channel}_' + (facet[${stringValue(facetModel.vgField(channel))}])`;
+        name2 += ` + '__facet_${channel}_' + (facet[${stringValue(facetModel.vgField(channel))}])`;
       }
     }
   }
-  return name;
+  return name2;
 }
 function requiresSelectionId(model) {
   return vals(model.component.selection ?? {}).reduce((identifier, selCmpt) => {
@@ -89767,7 +90608,7 @@ function isTimerSelection(selCmpt) {
   return selCmpt.events?.find((e3) => "type" in e3 && e3.type === "timer");
 }
 function getName(node2) {
-  const name = [];
+  const name2 = [];
   if (node2.type === "Identifier") {
     return [node2.name];
   }
@@ -89775,10 +90616,10 @@ function getName(node2) {
     return [node2.value];
   }
   if (node2.type === "MemberExpression") {
-    name.push(...getName(node2.object));
-    name.push(...getName(node2.property));
+    name2.push(...getName(node2.object));
+    name2.push(...getName(node2.property));
   }
-  return name;
+  return name2;
 }
 function startsWithDatum(node2) {
   if (node2.object.type === "MemberExpression") {
@@ -89834,25 +90675,25 @@ function parseUnitSelection(model, selDefs) {
     return selCmpts;
   let nTimerSelections = 0;
   for (const def2 of selDefs) {
-    const name = varName(def2.name);
+    const name2 = varName(def2.name);
     const selDef = def2.select;
     const type3 = isString(selDef) ? selDef : selDef.type;
     const defaults3 = isObject2(selDef) ? duplicate(selDef) : { type: type3 };
     const cfg = selectionConfig[type3];
-    for (const key3 in cfg) {
-      if (key3 === "fields" || key3 === "encodings") {
+    for (const key2 in cfg) {
+      if (key2 === "fields" || key2 === "encodings") {
         continue;
       }
-      if (key3 === "mark") {
+      if (key2 === "mark") {
         defaults3.mark = { ...cfg.mark, ...defaults3.mark };
       }
-      if (defaults3[key3] === void 0 || defaults3[key3] === true) {
-        defaults3[key3] = duplicate(cfg[key3] ?? defaults3[key3]);
+      if (defaults3[key2] === void 0 || defaults3[key2] === true) {
+        defaults3[key2] = duplicate(cfg[key2] ?? defaults3[key2]);
       }
     }
-    const selCmpt = selCmpts[name] = {
+    const selCmpt = selCmpts[name2] = {
       ...defaults3,
-      name,
+      name: name2,
       type: type3,
       init: def2.value,
       bind: def2.bind,
@@ -89861,7 +90702,7 @@ function parseUnitSelection(model, selDefs) {
     if (isTimerSelection(selCmpt)) {
       nTimerSelections++;
       if (nTimerSelections > 1) {
-        delete selCmpts[name];
+        delete selCmpts[name2];
         continue;
       }
     }
@@ -89878,12 +90719,12 @@ function parseUnitSelection(model, selDefs) {
   return selCmpts;
 }
 function parseSelectionPredicate(model, pred, dfnode, datum2 = "datum") {
-  const name = isString(pred) ? pred : pred.param;
-  const vname = varName(name);
+  const name2 = isString(pred) ? pred : pred.param;
+  const vname = varName(name2);
   const store = stringValue(vname + STORE);
   let selCmpt;
   try {
-    selCmpt = model.getSelectionComponent(vname, name);
+    selCmpt = model.getSelectionComponent(vname, name2);
   } catch {
     return `!!${vname}`;
   }
@@ -89902,13 +90743,13 @@ function parseSelectionPredicate(model, pred, dfnode, datum2 = "datum") {
   const length3 = `length(data(${store}))`;
   return pred.empty === false ? `${length3} && ${test2}` : `!${length3} || ${test2}`;
 }
-function parseSelectionExtent(model, name, extent2) {
-  const vname = varName(name);
+function parseSelectionExtent(model, name2, extent2) {
+  const vname = varName(name2);
   const encoding = extent2.encoding;
   let field3 = extent2.field;
   let selCmpt;
   try {
-    selCmpt = model.getSelectionComponent(vname, name);
+    selCmpt = model.getSelectionComponent(vname, name2);
   } catch {
     return vname;
   }
@@ -90192,8 +91033,8 @@ var axisRules = {
   // Need to cast until Vega supports signal
   tickCount: ({ channel, model, axis, fieldOrDatumDef, scaleType: scaleType2 }) => {
     const sizeType = channel === "x" ? "width" : channel === "y" ? "height" : void 0;
-    const size = sizeType ? model.getSizeSignalRef(sizeType) : void 0;
-    return axis.tickCount ?? defaultTickCount({ fieldOrDatumDef, scaleType: scaleType2, size, values: axis.values });
+    const size2 = sizeType ? model.getSizeSignalRef(sizeType) : void 0;
+    return axis.tickCount ?? defaultTickCount({ fieldOrDatumDef, scaleType: scaleType2, size: size2, values: axis.values });
   },
   tickMinStep: ({ axis, format: format5, fieldOrDatumDef }) => axis.tickMinStep ?? defaultTickMinStep({ format: format5, fieldOrDatumDef }),
   title: ({ axis, model, channel }) => {
@@ -90327,17 +91168,17 @@ function defaultLabelOverlap$1(type3, scaleType2, hasTimeUnit, sort3) {
 function defaultOrient(channel) {
   return channel === "x" ? "bottom" : "left";
 }
-function defaultTickCount({ fieldOrDatumDef, scaleType: scaleType2, size, values: vals2 }) {
+function defaultTickCount({ fieldOrDatumDef, scaleType: scaleType2, size: size2, values: vals2 }) {
   if (!vals2 && !hasDiscreteDomain(scaleType2) && scaleType2 !== "log") {
     if (isFieldDef(fieldOrDatumDef)) {
       if (isBinning(fieldOrDatumDef.bin)) {
-        return { signal: `ceil(${size.signal}/10)` };
+        return { signal: `ceil(${size2.signal}/10)` };
       }
       if (fieldOrDatumDef.timeUnit && contains2(["month", "hours", "day", "quarter"], normalizeTimeUnit(fieldOrDatumDef.timeUnit)?.unit)) {
         return void 0;
       }
     }
-    return { signal: `ceil(${size.signal}/40)` };
+    return { signal: `ceil(${size2.signal}/40)` };
   }
   return void 0;
 }
@@ -90647,55 +91488,55 @@ function assembleLayoutSignals(model) {
 }
 function sizeSignals(model, sizeType) {
   const channel = sizeType === "width" ? "x" : "y";
-  const size = model.component.layoutSize.get(sizeType);
-  if (size == null || size === "merged") {
+  const size2 = model.component.layoutSize.get(sizeType);
+  if (size2 == null || size2 === "merged") {
     return [];
   }
-  const name = model.getSizeSignalRef(sizeType).signal;
-  if (size === "step") {
+  const name2 = model.getSizeSignalRef(sizeType).signal;
+  if (size2 === "step") {
     const scaleComponent = model.getScaleComponent(channel);
     if (scaleComponent) {
       const type3 = scaleComponent.get("type");
-      const range6 = scaleComponent.get("range");
-      if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+      const range7 = scaleComponent.get("range");
+      if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
         const scaleName = model.scaleName(channel);
         if (isFacetModel(model.parent)) {
           const parentResolve = model.parent.component.resolve;
           if (parentResolve.scale[channel] === "independent") {
-            return [stepSignal(scaleName, range6)];
+            return [stepSignal(scaleName, range7)];
           }
         }
         return [
-          stepSignal(scaleName, range6),
+          stepSignal(scaleName, range7),
           {
-            name,
+            name: name2,
             update: sizeExpr(scaleName, scaleComponent, `domain('${scaleName}').length`)
           }
         ];
       }
     }
     throw new Error("layout size is step although width/height is not step.");
-  } else if (size == "container") {
-    const isWidth = name.endsWith("width");
+  } else if (size2 == "container") {
+    const isWidth = name2.endsWith("width");
     const expr2 = isWidth ? "containerSize()[0]" : "containerSize()[1]";
     const defaultValue = getViewConfigContinuousSize(model.config.view, isWidth ? "width" : "height");
     const safeExpr = `isFinite(${expr2}) ? ${expr2} : ${defaultValue}`;
-    return [{ name, init: safeExpr, on: [{ update: safeExpr, events: "window:resize" }] }];
+    return [{ name: name2, init: safeExpr, on: [{ update: safeExpr, events: "window:resize" }] }];
   } else {
     return [
       {
-        name,
-        value: size
+        name: name2,
+        value: size2
       }
     ];
   }
 }
-function stepSignal(scaleName, range6) {
-  const name = `${scaleName}_step`;
-  if (isSignalRef(range6.step)) {
-    return { name, update: range6.step.signal };
+function stepSignal(scaleName, range7) {
+  const name2 = `${scaleName}_step`;
+  if (isSignalRef(range7.step)) {
+    return { name: name2, update: range7.step.signal };
   } else {
-    return { name, value: range6.step };
+    return { name: name2, value: range7.step };
   }
 }
 function sizeExpr(scaleName, scaleComponent, cardinality) {
@@ -90854,9 +91695,9 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
   const condition = isFieldDef(fieldOrDatumDef) ? selectedCondition(model, legendCmpt, fieldOrDatumDef) : void 0;
   const opacity2 = condition ? [{ test: condition, value: 1 }, { value: config2.legend.unselectedOpacity }] : void 0;
   const { format: format5, formatType } = legend;
-  let text4 = void 0;
+  let text5 = void 0;
   if (isCustomFormatType(formatType)) {
-    text4 = formatCustomType({
+    text5 = formatCustomType({
       fieldOrDatumDef,
       field: "datum.value",
       format: format5,
@@ -90865,7 +91706,7 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
     });
   } else if (format5 === void 0 && formatType === void 0 && config2.customFormatTypes) {
     if (fieldOrDatumDef.type === "quantitative" && config2.numberFormatType) {
-      text4 = formatCustomType({
+      text5 = formatCustomType({
         fieldOrDatumDef,
         field: "datum.value",
         format: config2.numberFormat,
@@ -90873,7 +91714,7 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
         config: config2
       });
     } else if (fieldOrDatumDef.type === "temporal" && config2.timeFormatType && isFieldDef(fieldOrDatumDef) && fieldOrDatumDef.timeUnit === void 0) {
-      text4 = formatCustomType({
+      text5 = formatCustomType({
         fieldOrDatumDef,
         field: "datum.value",
         format: config2.timeFormat,
@@ -90884,7 +91725,7 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
   }
   const labelsSpec = {
     ...opacity2 ? { opacity: opacity2 } : {},
-    ...text4 ? { text: text4 } : {},
+    ...text5 ? { text: text5 } : {},
     ...specifiedlabelsSpec
   };
   return isEmpty(labelsSpec) ? void 0 : labelsSpec;
@@ -90914,9 +91755,9 @@ function selectedCondition(model, legendCmpt, fieldDef) {
   if (!selections?.length)
     return void 0;
   const field3 = stringValue(fieldDef.field);
-  return selections.map((name) => {
-    const store = stringValue(varName(name) + STORE);
-    return `(!length(data(${store})) || (${name}[${field3}] && indexof(${name}[${field3}], datum.value) >= 0))`;
+  return selections.map((name2) => {
+    const store = stringValue(varName(name2) + STORE);
+    return `(!length(data(${store})) || (${name2}[${field3}] && indexof(${name2}[${field3}], datum.value) >= 0))`;
   }).join(" || ");
 }
 var legendRules = {
@@ -91245,16 +92086,16 @@ function rangeFormula(model, fieldDef, channel, config2) {
 function binKey(bin3, field3) {
   return `${binToString(bin3)}_${field3}`;
 }
-function getSignalsFromModel(model, key3) {
+function getSignalsFromModel(model, key2) {
   return {
-    signal: model.getName(`${key3}_bins`),
-    extentSignal: model.getName(`${key3}_extent`)
+    signal: model.getName(`${key2}_bins`),
+    extentSignal: model.getName(`${key2}_extent`)
   };
 }
 function getBinSignalName(model, field3, bin3) {
   const normalizedBin = normalizeBin(bin3, void 0) ?? {};
-  const key3 = binKey(normalizedBin, field3);
-  return model.getName(`${key3}_bins`);
+  const key2 = binKey(normalizedBin, field3);
+  return model.getName(`${key2}_bins`);
 }
 function isBinTransform(t) {
   return "as" in t;
@@ -91268,8 +92109,8 @@ function createBinComponent(t, bin3, model) {
     as = [vgField(t, { forAs: true }), vgField(t, { binSuffix: "end", forAs: true })];
   }
   const normalizedBin = { ...normalizeBin(bin3, void 0) };
-  const key3 = binKey(normalizedBin, t.field);
-  const { signal, extentSignal } = getSignalsFromModel(model, key3);
+  const key2 = binKey(normalizedBin, t.field);
+  const { signal, extentSignal } = getSignalsFromModel(model, key2);
   if (isParameterExtent(normalizedBin.extent)) {
     const ext = normalizedBin.extent;
     span = parseSelectionExtent(model, ext.param, ext);
@@ -91283,7 +92124,7 @@ function createBinComponent(t, bin3, model) {
     ...extentSignal ? { extentSignal } : {},
     ...span ? { span } : {}
   };
-  return { key: key3, binComponent };
+  return { key: key2, binComponent };
 }
 var BinNode = class _BinNode extends DataFlowNode {
   bins;
@@ -91297,10 +92138,10 @@ var BinNode = class _BinNode extends DataFlowNode {
   static makeFromEncoding(parent, model) {
     const bins2 = model.reduceFieldDef((binComponentIndex, fieldDef, channel) => {
       if (isTypedFieldDef(fieldDef) && isBinning(fieldDef.bin)) {
-        const { key: key3, binComponent } = createBinComponent(fieldDef, fieldDef.bin, model);
-        binComponentIndex[key3] = {
+        const { key: key2, binComponent } = createBinComponent(fieldDef, fieldDef.bin, model);
+        binComponentIndex[key2] = {
           ...binComponent,
-          ...binComponentIndex[key3],
+          ...binComponentIndex[key2],
           ...rangeFormula(model, fieldDef, channel, model.config)
         };
       }
@@ -91316,9 +92157,9 @@ var BinNode = class _BinNode extends DataFlowNode {
    * The optional parameter should provide
    */
   static makeFromTransform(parent, t, model) {
-    const { key: key3, binComponent } = createBinComponent(t, t.bin, model);
+    const { key: key2, binComponent } = createBinComponent(t, t.bin, model);
     return new _BinNode(parent, {
-      [key3]: binComponent
+      [key2]: binComponent
     });
   }
   /**
@@ -91326,12 +92167,12 @@ var BinNode = class _BinNode extends DataFlowNode {
    * or if this node already has a bin config, renames the corresponding signal in the model.
    */
   merge(other, renameSignal) {
-    for (const key3 of keys3(other.bins)) {
-      if (key3 in this.bins) {
-        renameSignal(other.bins[key3].signal, this.bins[key3].signal);
-        this.bins[key3].as = unique([...this.bins[key3].as, ...other.bins[key3].as], hash2);
+    for (const key2 of keys3(other.bins)) {
+      if (key2 in this.bins) {
+        renameSignal(other.bins[key2].signal, this.bins[key2].signal);
+        this.bins[key2].as = unique([...this.bins[key2].as, ...other.bins[key2].as], hash2);
       } else {
-        this.bins[key3] = other.bins[key3];
+        this.bins[key2] = other.bins[key2];
       }
     }
     for (const child of other.children) {
@@ -91581,10 +92422,10 @@ var FacetNode = class extends DataFlowNode {
    * @param name The name that this facet source will have.
    * @param data The source data for this facet data.
    */
-  constructor(parent, model, name, data3) {
+  constructor(parent, model, name2, data3) {
     super(parent);
     this.model = model;
-    this.name = name;
+    this.name = name2;
     this.data = data3;
     for (const channel of FACET_CHANNELS) {
       const fieldDef = model.facet[channel];
@@ -91646,8 +92487,8 @@ var FacetNode = class extends DataFlowNode {
       const childScaleComponent = this.childModel.component.scales[channel];
       if (childScaleComponent && !childScaleComponent.merged) {
         const type3 = childScaleComponent.get("type");
-        const range6 = childScaleComponent.get("range");
-        if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+        const range7 = childScaleComponent.get("range");
+        if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
           const domain4 = assembleDomain(this.childModel, channel);
           const field3 = getFieldFromDomain(domain4);
           if (field3) {
@@ -91887,8 +92728,8 @@ function getImplicitFromEncoding(model) {
 function getImplicitFromSelection(model) {
   const implicit2 = {};
   if (isUnitModel(model) && model.component.selection) {
-    for (const name of keys3(model.component.selection)) {
-      const selCmpt = model.component.selection[name];
+    for (const name2 of keys3(model.component.selection)) {
+      const selCmpt = model.component.selection[name2];
       for (const proj of selCmpt.project.items) {
         if (!proj.channel && accessPathDepth(proj.field) > 1) {
           implicit2[proj.field] = "flatten";
@@ -91948,10 +92789,10 @@ var ParseNode = class _ParseNode extends DataFlowNode {
     const parse9 = new Split(explicit, implicit2);
     ancestorParse.copyAll(parse9);
     const p = {};
-    for (const key3 of keys3(parse9.combine())) {
-      const val = parse9.get(key3);
+    for (const key2 of keys3(parse9.combine())) {
+      const val = parse9.get(key2);
       if (val !== null) {
-        p[key3] = val;
+        p[key2] = val;
       }
     }
     if (keys3(p).length === 0 || ancestorParse.parseNothing) {
@@ -92125,8 +92966,8 @@ var SourceNode = class extends DataFlowNode {
   get dataName() {
     return this._name;
   }
-  set dataName(name) {
-    this._name = name;
+  set dataName(name2) {
+    this._name = name2;
   }
   set parent(parent) {
     throw new Error("Source nodes have to be roots.");
@@ -92321,8 +93162,8 @@ var MergeParse = class extends BottomUpOptimizer {
         const mergedParseNode = new ParseNode(node2, commonParse);
         for (const childNode of originalChildren) {
           if (childNode instanceof ParseNode) {
-            for (const key3 of keys3(commonParse)) {
-              delete childNode.parse[key3];
+            for (const key2 of keys3(commonParse)) {
+              delete childNode.parse[key2];
             }
           }
           node2.removeChild(childNode);
@@ -93596,11 +94437,11 @@ function assembleProjectionForModel(model) {
     return [];
   }
   const projection3 = component.combine();
-  const { name } = projection3;
+  const { name: name2 } = projection3;
   if (!component.data) {
     return [
       {
-        name,
+        name: name2,
         // translate to center by default
         translate: { signal: "[width / 2, height / 2]" },
         // parameters, overwrite default translate if specified
@@ -93608,7 +94449,7 @@ function assembleProjectionForModel(model) {
       }
     ];
   } else {
-    const size = {
+    const size2 = {
       signal: `[${component.size.map((ref2) => ref2.signal).join(", ")}]`
     };
     const fits = component.data.reduce((sources, data3) => {
@@ -93623,8 +94464,8 @@ function assembleProjectionForModel(model) {
     }
     return [
       {
-        name,
-        size,
+        name: name2,
+        size: size2,
         fit: {
           signal: fits.length > 1 ? `[${fits.join(", ")}]` : fits[0]
         },
@@ -93657,14 +94498,14 @@ var ProjectionComponent = class extends Split {
   size;
   data;
   merged = false;
-  constructor(name, specifiedProjection, size, data3) {
+  constructor(name2, specifiedProjection, size2, data3) {
     super(
       { ...specifiedProjection },
       // all explicit properties of projection
-      { name }
+      { name: name2 }
     );
     this.specifiedProjection = specifiedProjection;
-    this.size = size;
+    this.size = size2;
     this.data = data3;
   }
   /**
@@ -93681,12 +94522,12 @@ function parseUnitProjection(model) {
   if (model.hasProjection) {
     const proj = replaceExprRef(model.specifiedProjection);
     const fit3 = !(proj && (proj.scale != null || proj.translate != null));
-    const size = fit3 ? [model.getSizeSignalRef("width"), model.getSizeSignalRef("height")] : void 0;
+    const size2 = fit3 ? [model.getSizeSignalRef("width"), model.getSizeSignalRef("height")] : void 0;
     const data3 = fit3 ? gatherFitData(model) : void 0;
     const projComp = new ProjectionComponent(model.projectionName(true), {
       ...replaceExprRef(model.config.projection),
       ...proj
-    }, size, data3);
+    }, size2, data3);
     if (!projComp.get("type")) {
       projComp.set("type", "equalEarth", false);
     }
@@ -93728,8 +94569,8 @@ function mergeIfNoConflict(first, second2) {
     }
     return false;
   });
-  const size = deepEqual(first.size, second2.size);
-  if (size) {
+  const size2 = deepEqual(first.size, second2.size);
+  if (size2) {
     if (allPropertiesShared) {
       return first;
     } else if (deepEqual(first.explicit, {})) {
@@ -93764,15 +94605,15 @@ function parseNonUnitProjections(model) {
     }
   });
   if (nonUnitProjection && mergable) {
-    const name = model.projectionName(true);
-    const modelProjection = new ProjectionComponent(name, nonUnitProjection.specifiedProjection, nonUnitProjection.size, duplicate(nonUnitProjection.data));
+    const name2 = model.projectionName(true);
+    const modelProjection = new ProjectionComponent(name2, nonUnitProjection.specifiedProjection, nonUnitProjection.size, duplicate(nonUnitProjection.data));
     for (const child of model.children) {
       const projection3 = child.component.projection;
       if (projection3) {
         if (projection3.isFit) {
           modelProjection.data.push(...child.component.projection.data);
         }
-        child.renameProjection(projection3.get("name"), name);
+        child.renameProjection(projection3.get("name"), name2);
         projection3.merged = true;
       }
     }
@@ -93796,16 +94637,16 @@ function assembleScalesForModel(model) {
       return scales2;
     }
     const scale6 = scaleComponent.combine();
-    const { name, type: type3, selectionExtent, domains: _d2, range: _r2, reverse: reverse3, ...otherScaleProps } = scale6;
-    const range6 = assembleScaleRange(scale6.range, name, channel, model);
+    const { name: name2, type: type3, selectionExtent, domains: _d2, range: _r2, reverse: reverse3, ...otherScaleProps } = scale6;
+    const range7 = assembleScaleRange(scale6.range, name2, channel, model);
     const domain4 = assembleDomain(model, channel);
     const domainRaw = selectionExtent ? assembleSelectionScaleDomain(model, selectionExtent, scaleComponent, domain4) : null;
     scales2.push({
-      name,
+      name: name2,
       type: type3,
       ...domain4 ? { domain: domain4 } : {},
       ...domainRaw ? { domainRaw } : {},
-      range: range6,
+      range: range7,
       ...reverse3 !== void 0 ? { reverse: reverse3 } : {},
       ...otherScaleProps
     });
@@ -93829,11 +94670,11 @@ function assembleScaleRange(scaleRange, scaleName, channel, model) {
 }
 var ScaleComponent = class extends Split {
   merged = false;
-  constructor(name, typeWithExplicit) {
+  constructor(name2, typeWithExplicit) {
     super(
       {},
       // no initial explicit property
-      { name }
+      { name: name2 }
     );
     this.setWithExplicit("type", typeWithExplicit);
   }
@@ -93917,7 +94758,7 @@ function getBinStepSignal(model, channel) {
 }
 function parseRangeForChannel(channel, model) {
   const specifiedScale = model.specifiedScales[channel];
-  const { size } = model;
+  const { size: size2 } = model;
   const mergedScaleCmpt = model.getScaleComponent(channel);
   const scaleType2 = mergedScaleCmpt.get("type");
   for (const property2 of RANGE_PROPERTIES) {
@@ -93931,10 +94772,10 @@ function parseRangeForChannel(channel, model) {
       } else {
         switch (property2) {
           case "range": {
-            const range6 = specifiedScale.range;
-            if (isArray(range6)) {
+            const range7 = specifiedScale.range;
+            if (isArray(range7)) {
               if (isXorY(channel)) {
-                return makeExplicit(range6.map((v) => {
+                return makeExplicit(range7.map((v) => {
                   if (v === "width" || v === "height") {
                     const sizeSignal = model.getName(v);
                     const getSignalName = model.getSignalName.bind(model);
@@ -93943,14 +94784,14 @@ function parseRangeForChannel(channel, model) {
                   return v;
                 }));
               }
-            } else if (isObject2(range6)) {
+            } else if (isObject2(range7)) {
               return makeExplicit({
                 data: model.requestDataName(DataSourceType.Main),
-                field: range6.field,
+                field: range7.field,
                 sort: { op: "min", field: model.vgField(channel) }
               });
             }
-            return makeExplicit(range6);
+            return makeExplicit(range7);
           }
           case "scheme":
             return makeExplicit(parseScheme(specifiedScale[property2]));
@@ -93959,7 +94800,7 @@ function parseRangeForChannel(channel, model) {
     }
   }
   const sizeChannel = channel === X3 || channel === "xOffset" ? "width" : "height";
-  const sizeValue = size[sizeChannel];
+  const sizeValue = size2[sizeChannel];
   if (isStep(sizeValue)) {
     if (isXorY(channel)) {
       if (hasDiscreteDomain(scaleType2)) {
@@ -94005,18 +94846,18 @@ function fullWidthOrHeightRange(channel, model, scaleType2, { center: center2 } 
   const getSignalName = model.getSignalName.bind(model);
   if (channel === Y3 && hasContinuousDomain(scaleType2)) {
     return center2 ? [
-      SignalRefWrapper.fromName((name) => `${getSignalName(name)}/2`, sizeSignal),
-      SignalRefWrapper.fromName((name) => `-${getSignalName(name)}/2`, sizeSignal)
+      SignalRefWrapper.fromName((name2) => `${getSignalName(name2)}/2`, sizeSignal),
+      SignalRefWrapper.fromName((name2) => `-${getSignalName(name2)}/2`, sizeSignal)
     ] : [SignalRefWrapper.fromName(getSignalName, sizeSignal), 0];
   } else {
     return center2 ? [
-      SignalRefWrapper.fromName((name) => `-${getSignalName(name)}/2`, sizeSignal),
-      SignalRefWrapper.fromName((name) => `${getSignalName(name)}/2`, sizeSignal)
+      SignalRefWrapper.fromName((name2) => `-${getSignalName(name2)}/2`, sizeSignal),
+      SignalRefWrapper.fromName((name2) => `${getSignalName(name2)}/2`, sizeSignal)
     ] : [0, SignalRefWrapper.fromName(getSignalName, sizeSignal)];
   }
 }
 function defaultRange(channel, model) {
-  const { size, config: config2, mark, encoding } = model;
+  const { size: size2, config: config2, mark, encoding } = model;
   const { type: type3 } = getFieldOrDatumDef(encoding[channel]);
   const mergedScaleCmpt = model.getScaleComponent(channel);
   const scaleType2 = mergedScaleCmpt.get("type");
@@ -94025,7 +94866,7 @@ function defaultRange(channel, model) {
     case X3:
     case Y3: {
       if (contains2(["point", "band"], scaleType2)) {
-        const positionSize = getDiscretePositionSize(channel, size, config2.view);
+        const positionSize = getDiscretePositionSize(channel, size2, config2.view);
         if (isStep(positionSize)) {
           const step2 = getPositionStep(positionSize, model, channel);
           return { step: step2 };
@@ -94038,7 +94879,7 @@ function defaultRange(channel, model) {
       return getOffsetRange(channel, model, scaleType2);
     case SIZE2: {
       const rangeMin2 = sizeRangeMin(mark, config2);
-      const rangeMax2 = sizeRangeMax(mark, size, model, config2);
+      const rangeMax2 = sizeRangeMax(mark, size2, model, config2);
       if (isContinuousToDiscrete(scaleType2)) {
         return interpolateRange2(rangeMin2, rangeMax2, defaultContinuousToDiscreteCount(scaleType2, config2, domain4, channel));
       } else {
@@ -94133,9 +94974,9 @@ function getOffsetRange(channel, model, offsetScaleType) {
   const positionScaleName = model.scaleName(positionChannel);
   const { markDef, config: config2 } = model;
   if (positionScaleType === "band") {
-    const size = getDiscretePositionSize(positionChannel, model.size, model.config.view);
-    if (isStep(size)) {
-      const step2 = getOffsetStep(size, offsetScaleType);
+    const size2 = getDiscretePositionSize(positionChannel, model.size, model.config.view);
+    if (isStep(size2)) {
+      const step2 = getOffsetStep(size2, offsetScaleType);
       if (step2) {
         return step2;
       }
@@ -94162,9 +95003,9 @@ function getOffsetRange(channel, model, offsetScaleType) {
     return never2(`Cannot use ${channel} scale if ${positionChannel} scale is not discrete.`);
   }
 }
-function getDiscretePositionSize(channel, size, viewConfig) {
+function getDiscretePositionSize(channel, size2, viewConfig) {
   const sizeChannel = channel === X3 ? "width" : "height";
-  const sizeValue = size[sizeChannel];
+  const sizeValue = size2[sizeChannel];
   if (sizeValue !== void 0) {
     return sizeValue;
   }
@@ -94217,7 +95058,7 @@ function sizeRangeMin(mark, config2) {
   throw new Error(incompatibleChannel("size", mark));
 }
 var MAX_SIZE_RANGE_STEP_RATIO = 0.95;
-function sizeRangeMax(mark, size, model, config2) {
+function sizeRangeMax(mark, size2, model, config2) {
   const xyStepSignals = {
     x: getBinStepSignal(model, "x"),
     y: getBinStepSignal(model, "y")
@@ -94228,7 +95069,7 @@ function sizeRangeMax(mark, size, model, config2) {
       if (config2.scale.maxBandSize !== void 0) {
         return config2.scale.maxBandSize;
       }
-      const min4 = minXYStep(size, xyStepSignals, config2.view);
+      const min4 = minXYStep(size2, xyStepSignals, config2.view);
       if (isNumber(min4)) {
         return min4 - 1;
       } else {
@@ -94247,7 +95088,7 @@ function sizeRangeMax(mark, size, model, config2) {
       if (config2.scale.maxSize) {
         return config2.scale.maxSize;
       }
-      const pointStep = minXYStep(size, xyStepSignals, config2.view);
+      const pointStep = minXYStep(size2, xyStepSignals, config2.view);
       if (isNumber(pointStep)) {
         return Math.pow(MAX_SIZE_RANGE_STEP_RATIO * pointStep, 2);
       } else {
@@ -94257,9 +95098,9 @@ function sizeRangeMax(mark, size, model, config2) {
   }
   throw new Error(incompatibleChannel("size", mark));
 }
-function minXYStep(size, xyStepSignals, viewConfig) {
-  const widthStep = isStep(size.width) ? size.width.step : getViewConfigDiscreteStep(viewConfig, "width");
-  const heightStep = isStep(size.height) ? size.height.step : getViewConfigDiscreteStep(viewConfig, "height");
+function minXYStep(size2, xyStepSignals, viewConfig) {
+  const widthStep = isStep(size2.width) ? size2.width.step : getViewConfigDiscreteStep(viewConfig, "width");
+  const heightStep = isStep(size2.height) ? size2.height.step : getViewConfigDiscreteStep(viewConfig, "height");
   if (xyStepSignals.x || xyStepSignals.y) {
     return new SignalRefWrapper(() => {
       const exprs = [
@@ -94671,13 +95512,13 @@ function parseNonUnitScaleCore(model) {
     }
   }
   for (const channel of keys3(scaleTypeWithExplicitIndex)) {
-    const name = model.scaleName(channel, true);
+    const name2 = model.scaleName(channel, true);
     const typeWithExplicit = scaleTypeWithExplicitIndex[channel];
-    scaleComponents[channel] = new ScaleComponent(name, typeWithExplicit);
+    scaleComponents[channel] = new ScaleComponent(name2, typeWithExplicit);
     for (const child of model.children) {
       const childScale = child.component.scales[channel];
       if (childScale) {
-        child.renameScale(childScale.get("name"), name);
+        child.renameScale(childScale.get("name"), name2);
         childScale.merged = true;
       }
     }
@@ -94692,14 +95533,14 @@ var NameMap = class {
   rename(oldName, newName) {
     this.nameMap[oldName] = newName;
   }
-  has(name) {
-    return this.nameMap[name] !== void 0;
+  has(name2) {
+    return this.nameMap[name2] !== void 0;
   }
-  get(name) {
-    while (this.nameMap[name] && name !== this.nameMap[name]) {
-      name = this.nameMap[name];
+  get(name2) {
+    while (this.nameMap[name2] && name2 !== this.nameMap[name2]) {
+      name2 = this.nameMap[name2];
     }
-    return name;
+    return name2;
   }
 };
 function isUnitModel(model) {
@@ -94928,8 +95769,8 @@ var Model = class {
     }
     return group2;
   }
-  getName(text4) {
-    return varName((this.name ? `${this.name}_` : "") + text4);
+  getName(text5) {
+    return varName((this.name ? `${this.name}_` : "") + text5);
   }
   getDataName(type3) {
     return this.getName(DataSourceType[type3].toLowerCase());
@@ -94939,8 +95780,8 @@ var Model = class {
    * This method should be called in parse, so that all used data source can be correctly instantiated in assembleData().
    * You can lookup the correct dataset name in assemble with `lookupDataSource`.
    */
-  requestDataName(name) {
-    const fullName = this.getDataName(name);
+  requestDataName(name2) {
+    const fullName = this.getDataName(name2);
     const refCounts = this.component.data.outputNodeRefCounts;
     refCounts[fullName] = (refCounts[fullName] || 0) + 1;
     return fullName;
@@ -94952,8 +95793,8 @@ var Model = class {
       const scaleComponent = this.component.scales[channel];
       if (scaleComponent && !scaleComponent.merged) {
         const type3 = scaleComponent.get("type");
-        const range6 = scaleComponent.get("range");
-        if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+        const range7 = scaleComponent.get("range");
+        if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
           const scaleName = scaleComponent.get("name");
           const domain4 = assembleDomain(this, channel);
           const field3 = getFieldFromDomain(domain4);
@@ -94976,10 +95817,10 @@ var Model = class {
   /**
    * Lookup the name of the datasource for an output node. You probably want to call this in assemble.
    */
-  lookupDataSource(name) {
-    const node2 = this.component.data.outputNodes[name];
+  lookupDataSource(name2) {
+    const node2 = this.component.data.outputNodes[name2];
     if (!node2) {
-      return name;
+      return name2;
     }
     return node2.getSource();
   }
@@ -95381,11 +96222,11 @@ var ImputeNode = class _ImputeNode extends DataFlowNode {
     return `Impute ${hash2(this.transform)}`;
   }
   assemble() {
-    const { impute, key: key3, keyvals, method: method2, groupby, value: value4, frame: frame2 = [null, null] } = this.transform;
+    const { impute, key: key2, keyvals, method: method2, groupby, value: value4, frame: frame2 = [null, null] } = this.transform;
     const imputeTransform = {
       type: "impute",
       field: impute,
-      key: key3,
+      key: key2,
       ...keyvals ? { keyvals: isImputeSequence(keyvals) ? this.processSequence(keyvals) : keyvals } : {},
       method: "value",
       ...groupby ? { groupby } : {},
@@ -95906,11 +96747,11 @@ function parseNonUnitLayoutSizeForChannel(model, layoutSizeType) {
   }
 }
 function parseUnitLayoutSize(model) {
-  const { size, component } = model;
+  const { size: size2, component } = model;
   for (const channel of POSITION_SCALE_CHANNELS) {
     const sizeType = getSizeChannel(channel);
-    if (size[sizeType] != void 0 && size[sizeType] != null) {
-      const specifiedSize = size[sizeType];
+    if (size2[sizeType] != void 0 && size2[sizeType] != null) {
+      const specifiedSize = size2[sizeType];
       component.layoutSize.set(sizeType, isStep(specifiedSize) ? "step" : specifiedSize, true);
     } else {
       const defaultSize = defaultUnitSize(model, sizeType);
@@ -95924,13 +96765,13 @@ function defaultUnitSize(model, sizeType) {
   const scaleComponent = model.getScaleComponent(channel);
   if (scaleComponent) {
     const scaleType2 = scaleComponent.get("type");
-    const range6 = scaleComponent.get("range");
+    const range7 = scaleComponent.get("range");
     if (hasDiscreteDomain(scaleType2)) {
-      const size = getViewConfigDiscreteSize(config2.view, sizeType);
-      if (isVgRangeStep(range6) || isStep(size)) {
+      const size2 = getViewConfigDiscreteSize(config2.view, sizeType);
+      if (isVgRangeStep(range7) || isStep(size2)) {
         return "step";
       } else {
-        return size;
+        return size2;
       }
     } else {
       return getViewConfigContinuousSize(config2.view, sizeType);
@@ -95938,8 +96779,8 @@ function defaultUnitSize(model, sizeType) {
   } else if (model.hasProjection || model.mark === "arc") {
     return getViewConfigContinuousSize(config2.view, sizeType);
   } else {
-    const size = getViewConfigDiscreteSize(config2.view, sizeType);
-    return isStep(size) ? size.step : size;
+    const size2 = getViewConfigDiscreteSize(config2.view, sizeType);
+    return isStep(size2) ? size2.step : size2;
   }
 }
 function facetSortFieldName(fieldDef, sort3, opt) {
@@ -96118,8 +96959,8 @@ var FacetModel = class _FacetModel extends ModelWithField {
         const childScaleComponent = this.child.component.scales[channel];
         if (childScaleComponent && !childScaleComponent.merged) {
           const type3 = childScaleComponent.get("type");
-          const range6 = childScaleComponent.get("range");
-          if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+          const range7 = childScaleComponent.get("range");
+          if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
             const domain4 = assembleDomain(this.child, channel);
             const field3 = getFieldFromDomain(domain4);
             if (field3) {
@@ -96136,7 +96977,7 @@ var FacetModel = class _FacetModel extends ModelWithField {
     return { fields, ops: ops2, as };
   }
   assembleFacet() {
-    const { name, data: data3 } = this.component.data.facetRoot;
+    const { name: name2, data: data3 } = this.component.data.facetRoot;
     const { row: row2, column } = this.facet;
     const { fields, ops: ops2, as } = this.getCardinalityAggregateForChild();
     const groupby = [];
@@ -96170,7 +97011,7 @@ var FacetModel = class _FacetModel extends ModelWithField {
     }
     const cross2 = !!row2 && !!column;
     return {
-      name,
+      name: name2,
       data: data3,
       groupby,
       ...cross2 || fields.length > 0 ? {
@@ -96520,9 +97361,9 @@ function parseData2(model) {
 }
 function makeOutputNode(dataSourceType, model, head) {
   const { outputNodes, outputNodeRefCounts } = model.component.data;
-  const name = model.getDataName(dataSourceType);
-  const node2 = new OutputNode(head, name, dataSourceType, outputNodeRefCounts);
-  outputNodes[name] = node2;
+  const name2 = model.getDataName(dataSourceType);
+  const node2 = new OutputNode(head, name2, dataSourceType, outputNodeRefCounts);
+  outputNodes[name2] = node2;
   return node2;
 }
 var ConcatModel = class extends Model {
@@ -96546,8 +97387,8 @@ var ConcatModel = class extends Model {
     this.component.selection = {};
     for (const child of this.children) {
       child.parseSelections();
-      for (const key3 of keys3(child.component.selection)) {
-        this.component.selection[key3] = child.component.selection[key3];
+      for (const key2 of keys3(child.component.selection)) {
+        this.component.selection[key2] = child.component.selection[key2];
       }
     }
     if (vals(this.component.selection).some((selCmpt) => isTimerSelection(selCmpt))) {
@@ -96936,17 +97777,17 @@ function parseAxis2(channel, model) {
   }
   return axisComponent;
 }
-function initLayoutSize({ encoding, size }) {
+function initLayoutSize({ encoding, size: size2 }) {
   for (const channel of POSITION_SCALE_CHANNELS) {
     const sizeType = getSizeChannel(channel);
-    if (isStep(size[sizeType])) {
+    if (isStep(size2[sizeType])) {
       if (isContinuousFieldOrDatumDef(encoding[channel])) {
-        delete size[sizeType];
+        delete size2[sizeType];
         warn2(stepDropped(sizeType));
       }
     }
   }
-  return size;
+  return size2;
 }
 var arc4 = {
   vgMark: "arc",
@@ -97191,7 +98032,7 @@ var rule3 = {
     };
   }
 };
-var text3 = {
+var text4 = {
   vgMark: "text",
   encodeEntry: (model) => {
     const { config: config2, encoding } = model;
@@ -97271,7 +98112,7 @@ var markCompiler = {
   rect: rect2,
   rule: rule3,
   square,
-  text: text3,
+  text: text4,
   tick,
   trail: trail2
 };
@@ -97360,16 +98201,16 @@ function getGroupsForStackedBarWithCornerRadius(model) {
       width: { field: { group: "width" } }
     };
   }
-  for (const key3 of VG_CORNERRADIUS_CHANNELS) {
-    const configValue = getMarkConfig(key3, model.markDef, model.config);
-    if (mark.encode.update[key3]) {
-      groupUpdate[key3] = mark.encode.update[key3];
-      delete mark.encode.update[key3];
+  for (const key2 of VG_CORNERRADIUS_CHANNELS) {
+    const configValue = getMarkConfig(key2, model.markDef, model.config);
+    if (mark.encode.update[key2]) {
+      groupUpdate[key2] = mark.encode.update[key2];
+      delete mark.encode.update[key2];
     } else if (configValue) {
-      groupUpdate[key3] = signalOrValueRef(configValue);
+      groupUpdate[key2] = signalOrValueRef(configValue);
     }
     if (configValue) {
-      mark.encode.update[key3] = { value: 0 };
+      mark.encode.update[key2] = { value: 0 };
     }
   }
   const groupby = [];
@@ -97463,7 +98304,7 @@ function getMarkGroup(model, opt = { fromPrefix: "" }) {
   const { mark, markDef, encoding, config: config2 } = model;
   const clip4 = getFirstDefined(markDef.clip, scaleClip(model), projectionClip(model));
   const style2 = getStyles(markDef);
-  const key3 = encoding.key;
+  const key2 = encoding.key;
   const sort3 = getSort(model);
   const interactive2 = interactiveFlag(model);
   if (interactive2 && Object.values(model.component.selection).some((s2) => s2.type === "point" && !s2.bind && // if on is a pointerover (hover) the pointer makes less sense since the mark is not clickable.
@@ -97478,7 +98319,7 @@ function getMarkGroup(model, opt = { fromPrefix: "" }) {
       type: markCompiler[mark].vgMark,
       ...clip4 ? { clip: clip4 } : {},
       ...style2 ? { style: style2 } : {},
-      ...key3 ? { key: key3.field } : {},
+      ...key2 ? { key: key2.field } : {},
       ...sort3 ? { sort: sort3 } : {},
       ...interactive2 ? interactive2 : {},
       ...aria2 === false ? { aria: aria2 } : {},
@@ -97582,13 +98423,13 @@ var UnitModel = class extends ModelWithField {
     }, {});
   }
   initScale(scale6) {
-    const { domain: domain4, range: range6 } = scale6;
+    const { domain: domain4, range: range7 } = scale6;
     const scaleInternal = replaceExprRef(scale6);
     if (isArray(domain4)) {
       scaleInternal.domain = domain4.map(signalRefOrValue);
     }
-    if (isArray(range6)) {
-      scaleInternal.range = range6.map(signalRefOrValue);
+    if (isArray(range7)) {
+      scaleInternal.range = range7.map(signalRefOrValue);
     }
     return scaleInternal;
   }
@@ -97767,8 +98608,8 @@ var LayerModel = class _LayerModel extends Model {
     this.component.selection = {};
     for (const child of this.children) {
       child.parseSelections();
-      for (const key3 of keys3(child.component.selection)) {
-        this.component.selection[key3] = child.component.selection[key3];
+      for (const key2 of keys3(child.component.selection)) {
+        this.component.selection[key2] = child.component.selection[key2];
       }
     }
     if (vals(this.component.selection).some((selCmpt) => isTimerSelection(selCmpt))) {
@@ -97945,13 +98786,13 @@ var version3 = pkg.version;
 function normalizeSvgIds(svg) {
   const ids = /* @__PURE__ */ new Map();
   const counts = /* @__PURE__ */ new Map();
-  return svg.replace(/\b(clip|gradient|pattern)(\d+)\b/g, (whole, kind) => {
-    let next = ids.get(whole);
+  return svg.replace(/\b(clip|gradient|pattern)(\d+)\b/g, (whole2, kind) => {
+    let next = ids.get(whole2);
     if (next === void 0) {
       const n = (counts.get(kind) ?? 0) + 1;
       counts.set(kind, n);
       next = `${kind}${n}`;
-      ids.set(whole, next);
+      ids.set(whole2, next);
     }
     return next;
   });
@@ -97979,8 +98820,8 @@ function splitSpec(spec) {
 function template(spec) {
   const parts = splitSpec(spec);
   if (!parts.cacheable || parts.values === null) return null;
-  const key3 = JSON.stringify(parts.shape);
-  let entry2 = templates.get(key3);
+  const key2 = JSON.stringify(parts.shape);
+  let entry2 = templates.get(key2);
   if (!entry2) {
     const compiled = compile2({ ...parts.shape, ...parts.title === void 0 ? {} : { title: parts.title }, data: { name: SOURCE2 } }).spec;
     if (!compiled.data?.some((d) => d.name === SOURCE2)) return null;
@@ -97990,21 +98831,21 @@ function template(spec) {
       compiled.title = { ...compiled.title, text: { signal: TITLE }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
     }
     entry2 = { runtime: parse8(compiled) };
-    templates.set(key3, entry2);
+    templates.set(key2, entry2);
     if (templates.size > MAX_TEMPLATES) templates.delete(templates.keys().next().value);
   }
-  return { key: key3, entry: entry2, values: parts.values, paramValues: parts.paramValues, text: parts.text, subtitle: parts.subtitle };
+  return { key: key2, entry: entry2, values: parts.values, paramValues: parts.paramValues, text: parts.text, subtitle: parts.subtitle };
 }
 function compiledOnceCodegen() {
   const { runtimeContext } = vega_module_exports;
   const base = runtimeContext({ events: () => null }, {});
   const cache2 = /* @__PURE__ */ new Map();
   const once = (kind, generate2) => (ctx, spec) => {
-    const key3 = `${kind}\0${kind === "encode" ? JSON.stringify(spec) : spec.code}`;
-    let fn = cache2.get(key3);
+    const key2 = `${kind}\0${kind === "encode" ? JSON.stringify(spec) : spec.code}`;
+    let fn = cache2.get(key2);
     if (fn === void 0) {
       fn = generate2(null, spec);
-      cache2.set(key3, fn);
+      cache2.set(key2, fn);
     }
     return fn.bind(ctx?.functions);
   };
@@ -98069,8 +98910,8 @@ function sideCell(s2) {
   const ci = s2.ciLow !== null && s2.ciHigh !== null ? ` ± ${((s2.ciHigh - s2.ciLow) / 2).toFixed(2)}` : "";
   return td(`${s2.mean.toFixed(2)}${ci} (${s2.n})`, "num");
 }
-function runRow(name, r) {
-  return `<tr><th>${e(name)}</th>${td(r.label)}${td(r.runId)}${td(r.commit ? r.commit.slice(0, 10) : "no commit")}${td(r.branch ?? "")}${td(r.createdAt)}${td(r.status)}${td(r.plan)}${td(r.environments.join(", "))}</tr>`;
+function runRow(name2, r) {
+  return `<tr><th>${e(name2)}</th>${td(r.label)}${td(r.runId)}${td(r.commit ? r.commit.slice(0, 10) : "no commit")}${td(r.branch ?? "")}${td(r.createdAt)}${td(r.status)}${td(r.plan)}${td(r.environments.join(", "))}</tr>`;
 }
 function curveSummary(c4) {
   const parts = [`${c4.commonPoints} common points`];
@@ -98104,15 +98945,15 @@ function diffPage(d, options = {}) {
       html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
       html.push(chartHtml2(chart));
     } else {
-      const where = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
+      const where2 = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
       html.push(`<section class="diff-curve diff-one-sided"><h2>${e(`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`)}</h2>`);
-      html.push(`<p class="diff-one-sided-note">${e(`${where}.`)}</p>`);
+      html.push(`<p class="diff-one-sided-note">${e(`${where2}.`)}</p>`);
     }
     for (const c4 of d.curves.filter((c5) => c5.environment === group2.environment && c5.test === group2.test)) {
       const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
       html.push(`<h3>Series ${e(c4.series)}</h3><p class="diff-curve-summary">${e(curveSummary(c4))}</p>`);
       if (rows.length) {
-        html.push(table2([c4.parameter === "messageSize" ? "-m (bytes)" : "-s (bytes)", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p", "significance", "verdict"], rows.map((p) => [
+        html.push(table2([`${PARAMETER_FLAG[c4.parameter]} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p", "significance", "verdict"], rows.map((p) => [
           td(String(p.value), "num"),
           sideCell(p.a),
           sideCell(p.b),
@@ -98162,7 +99003,7 @@ ${page.bodyHtml}
 }
 
 // actions/lib/diff/run-source.ts
-import { existsSync as existsSync3, statSync } from "node:fs";
+import { existsSync as existsSync4, statSync } from "node:fs";
 
 // node_modules/zx/build/deno.js
 import { createRequire } from "node:module";
@@ -98312,27 +99153,103 @@ function runCommandBytes(argv, options) {
 }
 
 // actions/lib/measure/run-dir.ts
-import { closeSync, existsSync as existsSync2, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
-import { join as join3 } from "node:path";
+import { closeSync as closeSync2, constants as constants5, existsSync as existsSync3, fstatSync as fstatSync2, lstatSync as lstatSync2, fsyncSync, ftruncateSync, mkdirSync, openSync as openSync2, readFileSync as readFileSync2, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { join as join4 } from "node:path";
+
+// actions/lib/core/safe-read.ts
+import { closeSync, constants as constants4, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
+import { dirname, relative, isAbsolute } from "node:path";
+var MiB = 1024 * 1024;
+var UnsafeFileError = class extends Error {
+  name = "UnsafeFileError";
+};
+function kindOf(stat2) {
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice()) return "a character device";
+  if (stat2.isBlockDevice()) return "a block device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+function isInside(dir, path5) {
+  const rel = relative(dir, path5);
+  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
+}
+function mib(bytes2) {
+  return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
+}
+function readRegularFile(path5, options) {
+  const link3 = lstatSync(path5);
+  let target2 = path5;
+  if (link3.isSymbolicLink()) {
+    const within3 = realpathSync(options.within ?? dirname(path5));
+    let resolved;
+    try {
+      resolved = realpathSync(path5);
+    } catch {
+      throw new UnsafeFileError(`${path5} is a symlink that leads nowhere: refused`);
+    }
+    if (!isInside(within3, resolved)) {
+      throw new UnsafeFileError(`${path5} is a symlink to ${resolved}, outside ${within3}: refused (a symlink is followed only within the directory that holds it)`);
+    }
+    target2 = resolved;
+  }
+  const before = lstatSync(target2);
+  if (!before.isFile()) throw new UnsafeFileError(`${path5} is ${kindOf(before)}, not a regular file: refused`);
+  let fd;
+  try {
+    fd = openSync(target2, constants4.O_RDONLY | constants4.O_NOFOLLOW | constants4.O_NONBLOCK);
+  } catch (e3) {
+    const code2 = e3.code;
+    if (code2 === "ELOOP") throw new UnsafeFileError(`${path5} became a symlink while it was being opened: refused`);
+    throw e3;
+  }
+  try {
+    const stat2 = fstatSync(fd);
+    if (!stat2.isFile()) throw new UnsafeFileError(`${path5} is ${kindOf(stat2)}, not a regular file: refused`);
+    if (stat2.size > options.maxBytes) {
+      throw new UnsafeFileError(`${path5} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
+    }
+    const chunks = [];
+    let length3 = 0;
+    for (; ; ) {
+      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length3, options.maxBytes - length3) + 1));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      length3 += n;
+      if (length3 > options.maxBytes) throw new UnsafeFileError(`${path5} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3)).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// actions/lib/measure/run-dir.ts
 var MANIFEST_FILE = "manifest.json";
+var MANIFEST_MAX_BYTES = 16 * MiB;
+var RESULTS_MAX_BYTES = 500 * MiB;
 var RESULTS_FILE = "results.jsonl";
 function isRunDir(dir) {
-  return existsSync2(join3(dir, MANIFEST_FILE));
+  return existsSync3(join4(dir, MANIFEST_FILE));
 }
 function loadRun(dir) {
-  const manifestPath = join3(dir, MANIFEST_FILE);
-  if (!existsSync2(dir)) throw new RunFormatError(`${dir}: no such directory`);
-  if (!existsSync2(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
-  let raw;
+  const manifestPath = join4(dir, MANIFEST_FILE);
+  if (!existsSync3(dir)) throw new RunFormatError(`${dir}: no such directory`);
+  if (!existsSync3(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
+  const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
+  const resultsPath = join4(dir, RESULTS_FILE);
+  const text5 = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : "";
+  return { dir, manifest, results: parseResults(text5, resultsPath) };
+}
+function lexists(path5) {
   try {
-    raw = JSON.parse(readFileSync(manifestPath, "utf8"));
-  } catch (e3) {
-    throw new RunFormatError(`${manifestPath}: not valid JSON (${e3.message})`);
+    lstatSync2(path5);
+    return true;
+  } catch {
+    return false;
   }
-  const manifest = validateManifest(raw, manifestPath);
-  const resultsPath = join3(dir, RESULTS_FILE);
-  const text4 = existsSync2(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
-  return { dir, manifest, results: parseResults(text4, resultsPath) };
 }
 
 // actions/lib/diff/run-source.ts
@@ -98385,9 +99302,9 @@ function gitCli(repoDir) {
           texts.push(null);
           continue;
         }
-        const size = Number(m3[1]);
-        texts.push(out.subarray(at, at + size).toString("utf8"));
-        at += size + 1;
+        const size2 = Number(m3[1]);
+        texts.push(out.subarray(at, at + size2).toString("utf8"));
+        at += size2 + 1;
       }
       return texts;
     },
@@ -98405,8 +99322,8 @@ function parseRunSpec(arg) {
   if (arg === "") throw new RunSourceError("an empty run name: give a run directory, a git ref, previous or pr-base");
   if (arg === "previous") return { kind: "previous" };
   if (arg === "pr-base") return { kind: "pr-base" };
-  if (existsSync3(arg) && statSync(arg).isDirectory()) return { kind: "dir", path: arg };
-  if (existsSync3(arg)) throw new RunSourceError(`${arg} is a file, not a run directory (a run directory holds ${MANIFEST_FILE} and ${RESULTS_FILE})`);
+  if (existsSync4(arg) && statSync(arg).isDirectory()) return { kind: "dir", path: arg };
+  if (existsSync4(arg)) throw new RunSourceError(`${arg} is a file, not a run directory (a run directory holds ${MANIFEST_FILE} and ${RESULTS_FILE})`);
   return { kind: "ref", ref: arg };
 }
 function loadDir(path5) {
@@ -98415,35 +99332,28 @@ function loadDir(path5) {
   const notes = run4.results.truncatedLastLine !== null ? [`${path5}: ignored a last line cut short by a crash (line ${run4.results.truncatedLastLine})`] : [];
   return { label: path5, origin: path5, manifest: run4.manifest, records: run4.results.records, notes };
 }
-function parseCommittedManifest(text4, commit, runId) {
-  const where = `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE} at commit ${commit.slice(0, 10)}`;
-  let raw;
-  try {
-    raw = JSON.parse(text4);
-  } catch (e3) {
-    throw new RunFormatError(`${where}: not valid JSON (${e3.message})`);
-  }
-  return validateManifest(raw, where);
+function parseCommittedManifest(text5, commit, runId) {
+  return parseManifest(text5, `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE} at commit ${commit.slice(0, 10)}`);
 }
 async function readManifest(git, commit, runId) {
-  const text4 = await git.readFile(commit, `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE}`);
-  return text4 === null ? null : parseCommittedManifest(text4, commit, runId);
+  const text5 = await git.readFile(commit, `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE}`);
+  return text5 === null ? null : parseCommittedManifest(text5, commit, runId);
 }
 async function committedRuns(git, commit) {
   const runIds = await git.listDir(commit, COMMITTED_RUNS_DIR);
-  const texts = await git.readFiles(commit, runIds.map((id2) => `${COMMITTED_RUNS_DIR}/${id2}/${MANIFEST_FILE}`));
+  const texts = await git.readFiles(commit, runIds.map((id3) => `${COMMITTED_RUNS_DIR}/${id3}/${MANIFEST_FILE}`));
   const out = [];
   runIds.forEach((runId, i) => {
-    const text4 = texts[i];
-    if (text4 !== null && text4 !== void 0) out.push({ runId, commit, manifest: parseCommittedManifest(text4, commit, runId) });
+    const text5 = texts[i];
+    if (text5 !== null && text5 !== void 0) out.push({ runId, commit, manifest: parseCommittedManifest(text5, commit, runId) });
   });
   return out;
 }
-async function loadCommitted(git, run4, label, notes) {
+async function loadCommitted(git, run4, label2, notes) {
   const path5 = `${COMMITTED_RUNS_DIR}/${run4.runId}/${RESULTS_FILE}`;
-  const text4 = await git.readFile(run4.commit, path5) ?? "";
-  const results = parseResults(text4, `${path5} at commit ${run4.commit.slice(0, 10)}`);
-  return { label, origin: `${COMMITTED_RUNS_DIR}/${run4.runId} at commit ${run4.commit.slice(0, 10)}`, manifest: run4.manifest, records: results.records, notes };
+  const text5 = await git.readFile(run4.commit, path5) ?? "";
+  const results = parseResults(text5, `${path5} at commit ${run4.commit.slice(0, 10)}`);
+  return { label: label2, origin: `${COMMITTED_RUNS_DIR}/${run4.runId} at commit ${run4.commit.slice(0, 10)}`, manifest: run4.manifest, records: results.records, notes };
 }
 function newestFirst(runs) {
   return [...runs].sort((x4, y4) => y4.manifest.createdAt.localeCompare(x4.manifest.createdAt) || y4.runId.localeCompare(x4.runId));
@@ -98474,7 +99384,7 @@ function pickNewest(runs, what) {
   const notes = sorted.length > 1 ? [`${what}: ${sorted.length} runs found (${sorted.map((r) => r.runId).join(", ")}); using the newest, ${sorted[0].runId}`] : [];
   return { run: sorted[0], notes };
 }
-async function resolveRef2(git, ref2, label) {
+async function resolveRef2(git, ref2, label2) {
   const commit = await git.resolveCommit(ref2);
   if (!commit) throw new RunSourceError(`${ref2}: not a run directory, and git knows no such ref or commit`, { wrongRepository: true });
   const { runs, how } = await runsOfCommit(git, commit);
@@ -98482,7 +99392,7 @@ async function resolveRef2(git, ref2, label) {
     throw new RunSourceError(`${ref2} (commit ${commit.slice(0, 10)}): no run at that commit: it added nothing under ${COMMITTED_RUNS_DIR}/, and no committed run's manifest.git.commit is that commit`);
   }
   const { run: run4, notes } = pickNewest(runs, `${ref2}: runs ${how} commit ${commit.slice(0, 10)}`);
-  return loadCommitted(git, run4, label, notes);
+  return loadCommitted(git, run4, label2, notes);
 }
 async function resolvePrevious(git, other) {
   const head = await git.resolveCommit("HEAD");
@@ -98512,12 +99422,12 @@ async function resolveRunPair(argA, argB, ctx) {
   const specA = parseRunSpec(argA);
   const specB = parseRunSpec(argB);
   if (specA.kind === "previous" && specB.kind === "previous") throw new RunSourceError("previous is relative to the other run: only one side can be previous");
-  const one4 = (spec, label) => {
+  const one4 = (spec, label2) => {
     switch (spec.kind) {
       case "dir":
         return Promise.resolve(loadDir(spec.path));
       case "ref":
-        return resolveRef2(ctx.git, spec.ref, label);
+        return resolveRef2(ctx.git, spec.ref, label2);
       case "pr-base":
         return resolvePrBase(ctx.git, ctx.baseRef);
       case "previous":
@@ -98534,9 +99444,9 @@ async function resolveRunPair(argA, argB, ctx) {
 }
 
 // actions/lib/site/build.ts
-import { existsSync as existsSync4, mkdirSync as mkdirSync2, readFileSync as readFileSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync5, mkdirSync as mkdirSync2, readFileSync as readFileSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { createRequire as createRequire2 } from "node:module";
-import { dirname, join as join4, resolve as resolve2 } from "node:path";
+import { dirname as dirname2, join as join5, resolve as resolve2 } from "node:path";
 
 // actions/lib/report/charts/figures.ts
 var X_TITLE = {
@@ -98546,18 +99456,18 @@ var X_TITLE = {
 
 // actions/lib/site/build.ts
 function writeIfChanged(path5, content2) {
-  const bytes = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  if (existsSync4(path5)) {
-    const old = readFileSync2(path5);
-    if (old.equals(bytes)) return false;
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  if (existsSync5(path5)) {
+    const old = readFileSync3(path5);
+    if (old.equals(bytes2)) return false;
   }
-  mkdirSync2(dirname(path5), { recursive: true });
-  writeFileSync2(path5, bytes);
+  mkdirSync2(dirname2(path5), { recursive: true });
+  writeFileSync2(path5, bytes2);
   return true;
 }
 function writeReportFiles(dir, files) {
   let changed = 0;
-  for (const f of files) if (writeIfChanged(join4(dir, f.path), f.content)) changed++;
+  for (const f of files) if (writeIfChanged(join5(dir, f.path), f.content)) changed++;
   return changed;
 }
 var require2 = createRequire2(import.meta.url);
@@ -98567,7 +99477,7 @@ async function run3(io = actionsCore()) {
   try {
     const runner = runnerContext(io.env);
     const settings = parseDiffResultsInputs(io.input, runner);
-    const locate = (name) => !isAbsolute(name) && existsSync5(join5(runner.workspace, name)) ? join5(runner.workspace, name) : name;
+    const locate = (name2) => !isAbsolute2(name2) && existsSync6(join6(runner.workspace, name2)) ? join6(runner.workspace, name2) : name2;
     const [a4, b10] = await resolveRunPair(locate(settings.baseline), locate(settings.current), { git: gitCli(settings.repoDir), baseRef: io.env.GITHUB_BASE_REF || void 0 }).catch((e3) => {
       if (e3 instanceof RunSourceError && e3.wrongRepository) throw new Error(`${e3.message} in ${settings.repoDir} (input repository: the checkout that holds the committed runs, with fetch-depth: 0)`);
       throw e3;
@@ -98575,9 +99485,10 @@ async function run3(io = actionsCore()) {
     for (const note of [...a4.notes, ...b10.notes]) io.info(`note: ${note}`);
     io.info(`baseline: ${a4.origin}
 current:  ${b10.origin}`);
-    const diff = diffRuns(judgedSide(a4), judgedSide(b10), { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: "holm" });
+    const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
+    const diff = diffRuns(judgedSide(a4, claims), judgedSide(b10, claims), { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: "holm" });
     await io.appendSummary(formatDiff(diff, "markdown"));
-    const file2 = join5(runner.temp, `virtnet-diff.${settings.format === "markdown" ? "md" : settings.format === "json" ? "json" : "txt"}`);
+    const file2 = join6(runner.temp, `virtnet-diff.${settings.format === "markdown" ? "md" : settings.format === "json" ? "json" : "txt"}`);
     writeFileSync3(file2, formatDiff(diff, settings.format));
     if (settings.pageDir) {
       const files = await buildDiffFiles(diff);

@@ -12,6 +12,8 @@ import { syntheticRun } from '../../lib/testing/synthetic.ts';
 import { run } from './main.ts';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
+// The workspace here is a temporary folder: the paper's claims are named by their path in this checkout.
+const CLAIMS = join(REPO, 'env/plans/paper-claims.json');
 const work = mkdtempSync(join(tmpdir(), 'virtnet-diff-results-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const env = { GITHUB_WORKSPACE: work, RUNNER_TEMP: work };
@@ -29,7 +31,7 @@ writeRun('after', 'run-b', 0.8);
 
 describe('diff-results main', () => {
   it('diffs two run directories of the workspace: summary, diff file, counts', async () => {
-    const io = recordingIO({ baseline: 'before', current: 'after', format: 'json' }, { env });
+    const io = recordingIO({ baseline: 'before', current: 'after', format: 'json', claims: CLAIMS }, { env });
     await run(io);
     expect(io.failed, io.log.map((l) => l.message).join('\n')).toBeNull();
     expect(Number(io.outputs.regressed)).toBe(4);
@@ -40,16 +42,16 @@ describe('diff-results main', () => {
   });
 
   it('fails on a regression only with fail-on-regression', async () => {
-    const io = recordingIO({ baseline: 'before', current: 'after', 'fail-on-regression': 'true' }, { env });
+    const io = recordingIO({ baseline: 'before', current: 'after', 'fail-on-regression': 'true', claims: CLAIMS }, { env });
     await run(io);
     expect(io.failed).toBe('4 points regressed beyond 5% (fail-on-regression)');
   });
 
   it('names the input and the repository when a side is neither a run nor a commit', async () => {
-    const bad = recordingIO({ baseline: 'before', current: 'after', threshold: 'ten' }, { env });
+    const bad = recordingIO({ baseline: 'before', current: 'after', threshold: 'ten', claims: CLAIMS }, { env });
     await run(bad);
     expect(bad.failed).toBe('input threshold: expected a number from 0 to 1000 such as 5 or 2.5, got "ten"');
-    const io = recordingIO({ baseline: 'no-such-ref', current: 'after' }, { env });
+    const io = recordingIO({ baseline: 'no-such-ref', current: 'after', claims: CLAIMS }, { env });
     await run(io);
     expect(io.failed).toMatch(new RegExp(`^no-such-ref: not a run directory, and git knows no such ref or commit in ${work} \\(input repository`));
   });

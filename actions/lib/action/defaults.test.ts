@@ -65,7 +65,10 @@ describe('action.yml inputs agree with the parsers', () => {
       }
     });
 
-    it.each(Object.entries(inputs).filter(([, spec]) => spec.default !== undefined))('default of %s is the parser\'s fallback', (name, spec) => {
+    // A default such as ${{ github.token }} is the runner's to evaluate: the parser cannot know it.
+    const expression = (spec: InputSpec) => typeof spec.default === 'string' && /^\$\{\{.*\}\}$/.test(spec.default.trim());
+
+    it.each(Object.entries(inputs).filter(([, spec]) => spec.default !== undefined && !expression(spec)))('default of %s is the parser\'s fallback', (name, spec) => {
       expect(typeof spec.default, `${name}: write the default as a string`).toBe('string');
       expect(parse(readerFrom({ ...base, [name]: spec.default }))).toEqual(parse(readerFrom({ ...base, [name]: '' })));
     });

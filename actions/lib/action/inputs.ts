@@ -7,7 +7,7 @@
 import { InputError, oneOf, phrase, quoted, wholeNumber } from '../core/input.ts';
 import { alphaFrom, DEFAULT_DIFF_OPTIONS, thresholdFrom } from '../diff/diff.ts';
 import { acceleratorRequest } from '../measure/environment.ts';
-import { SERVE_DEFAULTS, SERVE_LIMITS, type ServeRequest } from '../measure/serve-protocol.ts';
+import { releaseKeyFrom, runKeyFrom, SERVE_DEFAULTS, SERVE_LIMITS, type ServeRequest } from '../measure/serve-protocol.ts';
 
 export { InputError };
 
@@ -109,6 +109,20 @@ export function nameInput(read: InputReader, name: string, fallback: string): st
   return value;
 }
 
+/** The workflow's run key: names a run (its directory, artifacts, the coordinator's run); '' is none. */
+export function runKeyInput(read: InputReader, name: string): string | null {
+  const value = read(name);
+  if (value === '') return null;
+  return asInput(name, () => runKeyFrom(name, value));
+}
+
+/** A per-run secret: letters and digits only, never quoted back (it would land in the log). */
+export function secretInput(read: InputReader, name: string): string | null {
+  const value = read(name);
+  if (value === '') return null;
+  return asInput(name, () => releaseKeyFrom(name, value));
+}
+
 /** What the runner provides to every action step (GITHUB_WORKSPACE, RUNNER_TEMP, ...). */
 export interface RunnerContext {
   workspace: string;
@@ -148,6 +162,16 @@ export interface StartEnvironmentSettings extends ServeRequest {
   /** The virtnet checkout whose scripts/virtnet.ts serves the environment. */
   virtnetDir: string;
   logFile: string;
+  /** Minutes after ready within which a client must ask for status, else the step fails; 0: no deadline. */
+  clientDeadlineMinutes: number;
+  /** The run this environment serves: a client of another run never measures it. */
+  runKey: string | null;
+  /** The per-run secret a client must present to release the environment. */
+  releaseKey: string | null;
+  /** The job that must run with this one (the client); a re-run without it fails at once. */
+  partnerJob: string | null;
+  /** Token for the jobs API (the lone re-run check). */
+  githubToken: string | null;
 }
 
 export function parseStartEnvironmentInputs(read: InputReader, runner: RunnerContext, environments: readonly string[]): StartEnvironmentSettings {
@@ -172,6 +196,11 @@ export function parseStartEnvironmentInputs(read: InputReader, runner: RunnerCon
     virtnetDir,
     endpointFile: `${runner.temp}/virtnet-endpoint-${environment}.json`,
     logFile: `${runner.temp}/virtnet-serve-${environment}.log`,
+    clientDeadlineMinutes: intInput(read, 'client-deadline', { min: 0, max: 24 * 60, fallback: 0 }),
+    runKey: runKeyInput(read, 'run-key'),
+    releaseKey: secretInput(read, 'release-key'),
+    partnerJob: optionalInput(read, 'partner-job'),
+    githubToken: optionalInput(read, 'github-token'),
   };
 }
 
@@ -196,11 +225,21 @@ export interface RunSweepSettings {
   artifactName: string;
   upload: boolean;
   virtnetDir: string;
+  /** This run's key: the coordinator must say its environment serves this run. */
+  runKey: string | null;
+  /** The per-run secret the coordinator asks for to release. */
+  releaseKey: string | null;
+  /** The job that must run with this one (the server); a re-run without it fails at once. */
+  partnerJob: string | null;
+  /** Token for the jobs API (the lone re-run check). */
+  githubToken: string | null;
 }
 
 export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, environments: readonly string[]): RunSweepSettings {
   const environment = environmentInput(read, 'environment', environments);
   const plan = requiredInput(read, 'plan');
+  // A plan file is a path inside the workspace: no absolute path, no '..' segment.
+  if (plan.startsWith('/') || plan.split('/').includes('..')) throw inputError('plan', `expected a built-in plan name or a path inside the workspace, got ${quoted(plan)}`);
   return {
     environment,
     serverAddress: ipv4Input(read, 'server-address', null),
@@ -214,6 +253,10 @@ export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, en
     artifactName: nameInput(read, 'artifact-name', `virtnet-run-${environment}`),
     upload: boolInput(read, 'upload', true),
     virtnetDir: resolvePath(read('virtnet-dir') || runner.workspace, runner.workspace),
+    runKey: runKeyInput(read, 'run-key'),
+    releaseKey: secretInput(read, 'release-key'),
+    partnerJob: optionalInput(read, 'partner-job'),
+    githubToken: optionalInput(read, 'github-token'),
   };
 }
 
@@ -227,14 +270,33 @@ export interface RenderReportSettings {
   reportsDir: string;
   /** If set, the static site is built there from every run under <reportsDir>/runs. */
   siteDir: string | null;
+  /** The environments the workflow measured: one with no data in a run is named as missing. */
+  environments: string[];
+  /** The claims judged: a built-in name (env/plans/<name>-claims.json of the workspace) or a claims file. */
+  claims: ClaimsInput;
+}
+
+/** A claims file named by an input: a built-in name, looked up in `dir`, or a path. */
+export interface ClaimsInput {
+  nameOrPath: string;
+  dir: string;
+}
+
+function claimsInput(read: InputReader, runner: RunnerContext): ClaimsInput {
+  const text = read('claims') || 'paper';
+  return { nameOrPath: /^[a-z0-9-]+$/.test(text) ? text : resolvePath(text, runner.workspace), dir: resolvePath('env/plans', runner.workspace) };
 }
 
 export function parseRenderReportInputs(read: InputReader, runner: RunnerContext): RenderReportSettings {
   const siteDir = optionalInput(read, 'site-dir');
+  const environments = read('environments').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const e of environments) if (!/^[a-z0-9-]{1,40}$/.test(e)) throw inputError('environments', `expected comma-separated environment names, got ${quoted(e)}`);
   return {
     runsPath: resolvePath(requiredInput(read, 'runs'), runner.workspace),
     reportsDir: resolvePath(read('reports-dir') || 'reports', runner.workspace),
     siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
+    environments,
+    claims: claimsInput(read, runner),
   };
 }
 
@@ -259,6 +321,8 @@ export interface DiffResultsSettings {
   repoDir: string;
   /** Where to write the diff page and overlay charts; null: none. */
   pageDir: string | null;
+  /** The claims whose verdicts are compared. */
+  claims: ClaimsInput;
 }
 
 export function parseDiffResultsInputs(read: InputReader, runner: RunnerContext): DiffResultsSettings {
@@ -275,6 +339,7 @@ export function parseDiffResultsInputs(read: InputReader, runner: RunnerContext)
     format: choiceInput(read, 'format', DIFF_FORMATS, 'markdown'),
     repoDir: resolvePath(read('repository') || runner.workspace, runner.workspace),
     pageDir: pageDir === null ? null : resolvePath(pageDir, runner.workspace),
+    claims: claimsInput(read, runner),
   };
 }
 

@@ -21,6 +21,9 @@ import { StringDecoder } from 'node:string_decoder';
 import { $, type Options } from 'zx/core';
 import { identityOf, isAlive } from './liveness.ts';
 
+// The liveness rule lives in liveness.ts; start times are re-exported for callers that record them.
+export { processStartTicks } from './liveness.ts';
+
 /** Where we note the PIDs of daemons we start, so `virtnet cleanup` can end them after a SIGKILL. */
 export function stateDir(): string {
   return process.env.VIRTNET_STATE_DIR ?? '/run/virtnet';

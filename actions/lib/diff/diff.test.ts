@@ -211,6 +211,17 @@ describe('mismatched runs', () => {
     expect(external).toEqual(['link', 'hosts.server']);
   });
 
+  it('lists a changed link delay, and reads a run recorded before the delay line as having none', () => {
+    const old = testManifest(); // no oneWayDelayMicroseconds: recorded before the delay line existed
+    const none = testManifest({ link: { ...old.link!, oneWayDelayMicroseconds: 0 } });
+    const delayed = testManifest({ link: { ...old.link!, oneWayDelayMicroseconds: 150 } });
+    expect(manifestDifferences(old, none)).toEqual([]);
+    const changed = manifestDifferences(none, delayed);
+    expect(changed.map((m) => `${m.category} ${m.field}`)).toEqual(['testbed link.oneWayDelayMicroseconds']);
+    expect([changed[0]!.a, changed[0]!.b]).toEqual(['0', '150']);
+    expect(manifestDifferences(old, delayed).map((m) => m.field)).toEqual(['link.oneWayDelayMicroseconds']);
+  });
+
   it('diffs runs whose plans differ: the diff lists the manifest differences before anything else', () => {
     const a = baselineRecords();
     const b = baselineRecords().filter((r) => r.test === 'TCP_STREAM');

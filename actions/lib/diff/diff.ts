@@ -19,7 +19,7 @@ import { recordsByPoint, summarizePoints, type PointSummary } from '../analyse/a
 import type { Parameter, TestName } from '../plan/plan.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { InputError, quoted } from '../core/input.ts';
-import { welchTTest } from '../core/stats.ts';
+import { holmAdjust, welchTTest } from '../core/stats.ts';
 
 export const DIFF_FORMAT_VERSION = 1;
 
@@ -28,6 +28,8 @@ export interface ClaimVerdict {
   id: string;
   text: string;
   verdict: 'supported' | 'refuted' | 'inconclusive';
+  /** Why an inconclusive verdict could be nothing else ("TCG, not KVM"): shown with the verdict. */
+  qualifier?: string | null;
 }
 
 export interface DiffInput {
@@ -185,8 +187,9 @@ export interface CurveDiff {
 export interface ClaimChange {
   id: string;
   text: string;
-  a: ClaimVerdict['verdict'] | null;
-  b: ClaimVerdict['verdict'] | null;
+  /** The verdict with its qualifier, e.g. "inconclusive (TCG, not KVM)"; null when the claim is absent. */
+  a: string | null;
+  b: string | null;
 }
 
 export interface DiffSummary {
@@ -226,22 +229,8 @@ export interface RunDiff {
 
 // ---------------------------------------------------------------- statistics helpers
 
-/**
- * Holm's step-down adjusted p-values, in the input order: sort ascending, multiply the i-th
- * smallest (0-based) by (m - i), keep them monotone, cap at 1. A point is significant when its
- * adjusted p is below alpha, which is exactly Holm's procedure at level alpha.
- */
-export function holmAdjust(ps: readonly number[]): number[] {
-  const m = ps.length;
-  const order = ps.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p || x.i - y.i);
-  const adjusted = new Array<number>(m);
-  let running = 0;
-  order.forEach(({ p, i }, rank) => {
-    running = Math.max(running, Math.min(1, (m - rank) * p));
-    adjusted[i] = running;
-  });
-  return adjusted;
-}
+// Holm's step-down adjustment lives with the other statistics (core/stats.ts); re-exported for callers of the diff.
+export { holmAdjust };
 
 /** Relative change in percent, or null when A is 0 (no finite ratio). */
 export function changePercent(a: number, b: number): number | null {
@@ -336,8 +325,9 @@ export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifferenc
   for (const key of [...new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, 'plan', `plan.sweeps[${key}]`, sweepsA.get(key), sweepsB.get(key));
   compare(out, 'environments', 'environments', a.environments, b.environments);
   for (const env of keysOf(a.environmentErrors, b.environmentErrors)) compare(out, 'run', `environmentErrors.${env}`, a.environmentErrors?.[env], b.environmentErrors?.[env]);
-  const linkA = (a.link ?? {}) as unknown as Record<string, unknown>;
-  const linkB = (b.link ?? {}) as unknown as Record<string, unknown>;
+  // A run recorded before the delay line existed had none: absent reads as 0, not as a difference.
+  const linkA = (a.link ? { oneWayDelayMicroseconds: 0, ...a.link } : {}) as unknown as Record<string, unknown>;
+  const linkB = (b.link ? { oneWayDelayMicroseconds: 0, ...b.link } : {}) as unknown as Record<string, unknown>;
   if ((a.link === null) !== (b.link === null)) compare(out, 'testbed', 'link', a.link, b.link);
   else for (const k of keysOf(linkA, linkB)) compare(out, 'testbed', `link.${k}`, linkA[k], linkB[k]);
   for (const env of keysOf(a.environmentDescriptions, b.environmentDescriptions)) {
@@ -474,13 +464,15 @@ function curveDiffs(points: readonly PointDiff[], added: readonly OneSidedPoint[
   return curves.sort((x, y) => x.environment.localeCompare(y.environment) || x.test.localeCompare(y.test) || x.series.localeCompare(y.series));
 }
 
+const label = (c: ClaimVerdict | undefined) => (c ? (c.qualifier ? `${c.verdict} (${c.qualifier})` : c.verdict) : null);
+
 function claimChanges(a: readonly ClaimVerdict[] | undefined, b: readonly ClaimVerdict[] | undefined): ClaimChange[] | null {
   if (!a || !b) return null;
   const byA = new Map(a.map((c) => [c.id, c]));
   const byB = new Map(b.map((c) => [c.id, c]));
   const ids = [...new Set([...byA.keys(), ...byB.keys()])].sort();
   return ids
-    .map((id) => ({ id, text: (byB.get(id) ?? byA.get(id))!.text, a: byA.get(id)?.verdict ?? null, b: byB.get(id)?.verdict ?? null }))
+    .map((id) => ({ id, text: (byB.get(id) ?? byA.get(id))!.text, a: label(byA.get(id)), b: label(byB.get(id)) }))
     .filter((c) => c.a !== c.b);
 }
 

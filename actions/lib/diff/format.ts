@@ -4,12 +4,10 @@
 // line, points added and removed, the summary and the claims whose verdict changed.
 
 import type { Classification, CurveDiff, ManifestDifference, OneSidedPoint, PointDiff, RunDiff, RunRef, SideStats } from './diff.ts';
+import { parameterFlag } from '../plan/plan.ts';
 
-const PARAMETER_FLAG: Record<string, string> = { sendSocketSize: '-s', messageSize: '-m' };
 
-function flag(parameter: string): string {
-  return PARAMETER_FLAG[parameter] ?? parameter;
-}
+const flag = parameterFlag;
 
 function num(v: number | null, digits = 2): string {
   return v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits);

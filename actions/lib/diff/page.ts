@@ -10,6 +10,7 @@ import type { CurveDiff, PointDiff, RunDiff, RunRef } from './diff.ts';
 import { formatChange, formatDiffJson, formatDiffMarkdown, formatDiffText, formatP } from './format.ts';
 import { renderSvg } from '../report/render.ts';
 import { escapeHtml } from '../core/html.ts';
+import { PARAMETER_FLAG } from '../plan/plan.ts';
 
 export interface DiffPage {
   /** The page's title; the body has no <h1> of its own (the site's layout prints the title). */
@@ -88,7 +89,7 @@ export function diffPage(d: RunDiff, options: DiffPageOptions = {}): DiffPage {
       const rows = d.points.filter((p) => p.environment === c.environment && p.test === c.test && p.series === c.series);
       html.push(`<h3>Series ${e(c.series)}</h3><p class="diff-curve-summary">${e(curveSummary(c))}</p>`);
       if (rows.length) {
-        html.push(table([c.parameter === 'messageSize' ? '-m (bytes)' : '-s (bytes)', 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change', d.options.correction === 'holm' ? 'p (Holm)' : 'p', 'significance', 'verdict'], rows.map((p) => [
+        html.push(table([`${PARAMETER_FLAG[c.parameter]} (bytes)`, 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change', d.options.correction === 'holm' ? 'p (Holm)' : 'p', 'significance', 'verdict'], rows.map((p) => [
           td(String(p.value), 'num'), sideCell(p.a), sideCell(p.b), td(formatChange(p.changePercent), 'num'), td(formatP(p.pAdjusted), 'num'), td(p.significance + (p.method === 'netperf-confidence' ? ' (netperf CI)' : '')), td(p.classification, `verdict-${p.classification}`),
         ]), 'diff-points'));
       }

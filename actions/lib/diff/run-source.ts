@@ -6,7 +6,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { runCommand, runCommandBytes } from '../core/proc.ts';
-import { parseResults, type Manifest, type MeasurementRecord, RunFormatError, validateManifest } from '../measure/records.ts';
+import { parseManifest, parseResults, type Manifest, type MeasurementRecord } from '../measure/records.ts';
 import { isRunDir, loadRun, MANIFEST_FILE, RESULTS_FILE } from '../measure/run-dir.ts';
 
 /** Where committed runs live in the repository: reports/runs/<runId>/{manifest.json,results.jsonl}. */
@@ -131,14 +131,7 @@ interface CommittedRun {
 }
 
 function parseCommittedManifest(text: string, commit: string, runId: string): Manifest {
-  const where = `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE} at commit ${commit.slice(0, 10)}`;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new RunFormatError(`${where}: not valid JSON (${(e as Error).message})`);
-  }
-  return validateManifest(raw, where);
+  return parseManifest(text, `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE} at commit ${commit.slice(0, 10)}`);
 }
 
 async function readManifest(git: GitReader, commit: string, runId: string): Promise<Manifest | null> {

@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { identityOf, type ProcessIdentity } from '../core/liveness.ts';
 import { sleep, spawnDetached } from '../core/proc.ts';
-import { type EndpointFile, parseEndpointFile, releasedMarker, type ServeRequest, serveArgv } from './serve-protocol.ts';
+import { askedMarker, type EndpointFile, parseEndpointFile, RELEASE_KEY_ENV, releasedMarker, type ServeRequest, serveArgv } from './serve-protocol.ts';
 
 /** What the action starts `virtnet serve` with: the request plus where the checkout and the log are. */
 export interface ServeSettings extends ServeRequest {
@@ -15,6 +15,8 @@ export interface ServeSettings extends ServeRequest {
   /** The virtnet checkout whose scripts/virtnet.ts serves the environment. */
   virtnetDir: string;
   logFile: string;
+  /** The per-run secret a client must present to release; passed in the environment, never argv. */
+  releaseKey?: string | null;
 }
 
 /** The Node that runs the checkout's TypeScript: its pinned one when installed, else ours (Node 24 strips types). */
@@ -57,7 +59,9 @@ export function spawnServe(settings: ServeSettings, env: NodeJS.ProcessEnv = pro
   const argv = serveArgv(settings, nodeFor(settings.virtnetDir), settings.virtnetDir);
   const log = openSync(settings.logFile, 'a');
   try {
-    const { pid, exitCode } = spawnDetached(argv, { logFd: log, cwd: settings.virtnetDir, env });
+    // The release key goes through the environment, never argv: /proc/<pid>/cmdline is world-readable.
+    const childEnv = settings.releaseKey ? { ...env, [RELEASE_KEY_ENV]: settings.releaseKey } : env;
+    const { pid, exitCode } = spawnDetached(argv, { logFd: log, cwd: settings.virtnetDir, env: childEnv });
     // Taken at once, while the process is surely ours: the post step checks it before signalling.
     const identity = identityOf(pid);
     return { pid, startTicks: identity?.startTicks ?? '', exited: exitCode };
@@ -92,13 +96,28 @@ export async function waitForEndpoint(settings: ServeSettings, served: SpawnedSe
   throw new Error(`${settings.environment} was not ready within ${Math.round(timeoutMs / 1000)} s:\n${tail(settings.logFile)}`);
 }
 
-/** Waits for the client's release (the marker the serve process writes), bounded; false on timeout. */
-export async function waitForRelease(endpointFile: string, serve: ProcessIdentity, timeoutMs: number, pollMs = 1000): Promise<boolean> {
+/** No client asked for the environment within the client deadline after it was ready. */
+export class NoClientError extends Error {
+  override name = 'NoClientError';
+}
+
+/**
+ * Waits for the client's release (the marker the serve process writes), bounded; false on timeout.
+ * With a client deadline, also fails (NoClientError) when no client has asked for status (the asked
+ * marker the serve process writes) within that time: a client job that died before its sweep, or
+ * never started, must not keep the server holding for the whole wait.
+ */
+export async function waitForRelease(endpointFile: string, serve: ProcessIdentity, timeoutMs: number, pollMs = 1000, clientDeadlineMs: number | null = null): Promise<boolean> {
   const marker = releasedMarker(endpointFile);
-  const deadline = performance.now() + timeoutMs;
+  const started = performance.now();
+  const deadline = started + timeoutMs;
   while (performance.now() < deadline) {
     if (existsSync(marker)) return true;
     if (!isServeProcess(serve)) throw new Error(`virtnet serve (PID ${serve.pid}) ended before the client released the environment`);
+    if (clientDeadlineMs !== null && performance.now() - started > clientDeadlineMs && !existsSync(askedMarker(endpointFile))) {
+      const within = clientDeadlineMs < 120_000 ? `${Math.round(clientDeadlineMs / 1000)} s` : `${Math.round(clientDeadlineMs / 60_000)} min`;
+      throw new NoClientError(`no client asked for the environment within ${within} after it was ready`);
+    }
     await sleep(pollMs);
   }
   return existsSync(marker);

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../core/input.ts';
 import {
-  coordinatorRequestLine, type EndpointFile, endpointFileText, parseCoordinatorRequest, parseCoordinatorResponse, parseEndpointFile, releasedMarker,
+  type EndpointFile, endpointFileText, parseCoordinatorRequest, parseCoordinatorResponse, parseEndpointFile, releasedMarker, releaseRequest,
   SERVE_DEFAULTS, SERVE_OPTIONS, type ServeRequest, serveArgs, serveArgv, serveRequestFrom, ServeProtocolError,
 } from './serve-protocol.ts';
 
@@ -81,7 +81,8 @@ describe('the endpoint file and the release marker', () => {
 
 describe('coordinator messages', () => {
   it('requests: two kinds, nothing else', () => {
-    expect(parseCoordinatorRequest(coordinatorRequestLine({ kind: 'release', environment: 'kvm' }))).toEqual({ kind: 'release', environment: 'kvm' });
+    expect(parseCoordinatorRequest(releaseRequest('kvm'))).toEqual({ kind: 'release', environment: 'kvm' });
+    expect(parseCoordinatorRequest(releaseRequest('kvm', '12-1', 'k'.repeat(16)))).toEqual({ kind: 'release', environment: 'kvm', runKey: '12-1', releaseKey: 'k'.repeat(16) });
     expect(parseCoordinatorRequest('status\r')).toEqual({ kind: 'status' });
     for (const junk of ['', 'status now', 'release ../etc', 'release KVM', 'x'.repeat(300)]) expect(() => parseCoordinatorRequest(junk), junk).toThrow(/unknown request/);
   });

@@ -50,6 +50,8 @@ export interface ServeRequest {
   endpointFile: string;
   /** Where the environment keeps its logs; absent or null: beside the endpoint file. */
   logDir?: string | null;
+  /** The run the environment serves (the coordinator tells clients); absent or null: any. */
+  runKey?: string | null;
 }
 
 /** The defaults of `virtnet serve`, which the start-environment action's inputs share. */
@@ -85,7 +87,27 @@ export const SERVE_OPTIONS = {
   'osv-image': { type: 'string' },
   accel: { type: 'string' },
   'log-dir': { type: 'string' },
+  'run-key': { type: 'string' },
 } as const;
+
+/** The release key comes through the environment, not argv: /proc/<pid>/cmdline is world-readable. */
+export const RELEASE_KEY_ENV = 'VIRTNET_RELEASE_KEY';
+
+/** A workflow run's key: names the run (its directory, artifacts, the coordinator's run). */
+export const RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
+/** A per-run secret: letters and digits only. */
+export const RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
+
+export function runKeyFrom(field: string, text: string): string {
+  if (!RUN_KEY.test(text)) throw new InputError(field, `expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(text)}`);
+  return text;
+}
+
+/** A release key; a bad one is never quoted back (it would land in a log). */
+export function releaseKeyFrom(field: string, text: string): string {
+  if (!RELEASE_KEY.test(text)) throw new InputError(field, 'expected 16-128 letters or digits (the value is not shown)');
+  return text;
+}
 
 type ServeOption = keyof typeof SERVE_OPTIONS;
 
@@ -104,6 +126,7 @@ export function serveArgs(request: ServeRequest): string[] {
     ['accel', request.accelerator],
     ['osv-image', request.osvImage],
     ['log-dir', request.logDir ?? null],
+    ['run-key', request.runKey ?? null],
   ];
   return ['serve', ...options.flatMap(([name, value]) => (value === null ? [] : [`--${name}`, String(value)]))];
 }
@@ -137,6 +160,7 @@ export function serveRequestFrom(values: Partial<Record<ServeOption, string>>): 
     osvImage: values['osv-image'] ?? null,
     endpointFile: values['endpoint-file'],
     ...(values['log-dir'] !== undefined ? { logDir: values['log-dir'] } : {}),
+    ...(values['run-key'] !== undefined ? { runKey: runKeyFrom('run-key', values['run-key']) } : {}),
   };
 }
 
@@ -209,12 +233,22 @@ export function releasedMarker(endpointFile: string): string {
   return `${endpointFile}.released`;
 }
 
+/** Written when a client first asks for status: the server job knows a client is there. */
+export function askedMarker(endpointFile: string): string {
+  return `${endpointFile}.asked`;
+}
+
 // ---- the coordinator's messages -----------------------------------------------------------------
 
-/** Requests are one line of words: `status`, or `release <environment>`. */
+/**
+ * Requests are one line of words: `status`, or `release <environment>`, or, from a client of a
+ * workflow run, `release <environment> <run key> <release key>` (the key is a per-run secret).
+ */
 export const MAX_REQUEST_BYTES = 256;
 
-export type CoordinatorRequest = { kind: 'status' } | { kind: 'release'; environment: string };
+export type CoordinatorRequest = { kind: 'status' } | { kind: 'release'; environment: string; runKey?: string; releaseKey?: string };
+
+const environmentWord = z.string().regex(ENVIRONMENT_NAME);
 
 const requestSchema: z.ZodType<CoordinatorRequest, string> = z
   .string()
@@ -223,18 +257,23 @@ const requestSchema: z.ZodType<CoordinatorRequest, string> = z
   .pipe(
     z.union([
       z.tuple([z.literal('status')]).transform((): CoordinatorRequest => ({ kind: 'status' })),
-      z.tuple([z.literal('release'), z.string().regex(ENVIRONMENT_NAME)]).transform(([, environment]): CoordinatorRequest => ({ kind: 'release', environment })),
+      z.tuple([z.literal('release'), environmentWord]).transform(([, environment]): CoordinatorRequest => ({ kind: 'release', environment })),
+      z.tuple([z.literal('release'), environmentWord, z.string().regex(RUN_KEY), z.string().regex(RELEASE_KEY)])
+        .transform(([, environment, runKey, releaseKey]): CoordinatorRequest => ({ kind: 'release', environment, runKey, releaseKey })),
     ]),
   );
 
 export function parseCoordinatorRequest(line: string): CoordinatorRequest {
   const parsed = requestSchema.safeParse(line);
-  if (!parsed.success) throw new ServeProtocolError(`coordinator: unknown request ${quoted(line.slice(0, 60))}: expected "status" or "release <environment>"`);
-  return parsed.data;
+  if (parsed.success) return parsed.data;
+  // The line is not echoed whole: it may hold a key.
+  const first = line.trim().split(/\s+/)[0]?.slice(0, 20) ?? '';
+  throw new ServeProtocolError(`coordinator: unknown request ${quoted(first)}: expected "status" or "release <environment> [<run key> <release key>]"`);
 }
 
-export function coordinatorRequestLine(request: CoordinatorRequest): string {
-  return request.kind === 'status' ? 'status' : `release ${request.environment}`;
+/** The release request a client sends: with its run key and release key when it has them. */
+export function releaseRequest(environment: string, runKey: string | null = null, releaseKey: string | null = null): string {
+  return runKey !== null && releaseKey !== null ? `release ${environment} ${runKey} ${releaseKey}` : `release ${environment}`;
 }
 
 export const coordinatorStatusSchema = z.object({
@@ -246,6 +285,8 @@ export const coordinatorStatusSchema = z.object({
   description: environmentDescriptionSchema.nullable(),
   /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
   host: hostInfoSchema.nullable(),
+  /** The run this environment serves (the workflow's run key); absent or null: any run. */
+  runKey: z.string().regex(RUN_KEY).nullable().optional(),
 });
 
 export type CoordinatorStatus = z.infer<typeof coordinatorStatusSchema>;

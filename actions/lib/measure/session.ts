@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { EnvironmentDriver } from './environment.ts';
 import { collectHostInfo, gitInfo } from './host-info.ts';
 import type { Endpoint } from './netperf.ts';
-import { expandPoints, type Plan, taskKey } from '../plan/plan.ts';
+import type { Plan } from '../plan/plan.ts';
+import { type MeasuredValues, measuredValues, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
 import { runCommand } from '../core/proc.ts';
 import { type HostInfo, latestRecords, type LinkDescription, type Manifest, RESULTS_FORMAT_VERSION } from './records.ts';
 import { isRunDir, loadRun, logsDir, ResultsAppender, RUN_LOCK_FILE, writeManifest } from './run-dir.ts';
@@ -92,18 +93,16 @@ export function netperfProbe(clientPrefix: string[], signal?: AbortSignal): (end
   };
 }
 
-function plannedKeys(plan: Plan, environments: readonly string[]): string[] {
-  const points = expandPoints(plan);
-  const keys: string[] = [];
-  for (const environment of environments)
-    for (const p of points) for (let replicate = 1; replicate <= plan.replicates; replicate++) keys.push(taskKey({ environment, pointId: p.id, replicate }));
-  return keys;
+/** The tasks the run's schedule asks for, given what it measured (precision targets add blocks). */
+export function plannedKeys(plan: Plan, environments: readonly string[], measured: MeasuredValues): string[] {
+  return plannedTasks(plan, scheduleSettings(plan), environments, measured).map((t) => taskKey({ environment: t.environment, pointId: t.point.id, replicate: t.replicate }));
 }
 
 export async function executeRun(req: RunRequest): Promise<RunSummary> {
   const now = () => new Date();
   let manifest: Manifest;
   let done: Set<string>;
+  let measured: MeasuredValues = new Map();
   let runLock: Lock | null = null;
   try {
     if (req.resume) {
@@ -120,7 +119,9 @@ export async function executeRun(req: RunRequest): Promise<RunSummary> {
         const until = manifest.sessions[i + 1]?.startedAt ?? '\uffff';
         earlier.measuredInSession = loaded.results.records.filter((r) => r.startedAt >= earlier.startedAt && r.startedAt < until).length;
       });
-      done = new Set(latestRecords(loaded.results.records).filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+      const latest = latestRecords(loaded.results.records);
+      done = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+      measured = measuredValues(latest);
       const names = req.environments.map((e) => e.name);
       const unknown = names.filter((n) => !manifest.environments.includes(n));
       if (unknown.length > 0) manifest.environments = [...manifest.environments, ...unknown];
@@ -149,13 +150,13 @@ export async function executeRun(req: RunRequest): Promise<RunSummary> {
       };
       done = new Set();
     }
-    return await measure(req, manifest, done);
+    return await measure(req, manifest, done, measured);
   } finally {
     runLock?.release();
   }
 }
 
-async function measure(req: RunRequest, manifest: Manifest, done: Set<string>): Promise<RunSummary> {
+async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, measured: MeasuredValues): Promise<RunSummary> {
   const now = () => new Date();
   const plan = manifest.plan;
   const session = { startedAt: now().toISOString(), endedAt: null as string | null, endReason: null as string | null, measuredInSession: 0 };
@@ -183,6 +184,7 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>): 
         plan,
         environments: req.environments,
         done,
+        measured,
         context: {
           serverAddress: req.serverAddress,
           ports: plan.ports,
@@ -219,8 +221,9 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>): 
     session.endedAt = now().toISOString();
     session.endReason = endReason;
     const loaded = loadRun(req.outDir);
-    const okKeys = new Set(latestRecords(loaded.results.records).filter((r) => r.status === 'ok').map((r) => taskKey(r)));
-    const planned = plannedKeys(plan, manifest.environments);
+    const latest = latestRecords(loaded.results.records);
+    const okKeys = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+    const planned = plannedKeys(plan, manifest.environments, measuredValues(latest));
     const missing = planned.filter((k) => !okKeys.has(k)).length;
     manifest.status = endReason !== 'completed' ? 'interrupted' : missing === 0 ? 'complete' : 'incomplete';
     manifest.updatedAt = now().toISOString();

@@ -2,6 +2,7 @@
 // action: each line with its level, so the action can mark failures as errors in the job log.
 
 import type { SweepEvent } from './sweep.ts';
+import { PARAMETER_FLAG } from '../plan/plan.ts';
 
 /** A notice from the session (a resumed run, a lock taken over, a cut-short results line). */
 export type SessionEvent = SweepEvent | { kind: 'notice'; message: string };
@@ -25,8 +26,10 @@ export function describeEvent(event: SessionEvent): EventLine {
   switch (event.kind) {
     case 'notice':
       return info(`  note: ${event.message}`);
-    case 'environment-start':
-      return info(event.tasks === 0 ? `== ${event.environment}: all ${event.skipped} measurements already done` : `== ${event.environment}: starting (${event.tasks} measurements${event.skipped ? `, ${event.skipped} already done` : ''})`);
+    case 'environment-start': {
+      const block = event.block === null ? '' : ` block ${event.block}`;
+      return info(event.tasks === 0 ? `== ${event.environment}${block}: all ${event.skipped} measurements already done` : `== ${event.environment}${block}: starting (${event.tasks} measurements${event.skipped ? `, ${event.skipped} already done` : ''})`);
+    }
     case 'environment-ready':
       return info(`== ${event.environment}: ready in ${event.description.startupSeconds?.toFixed(1) ?? '?'} s: ${event.description.summary}${event.description.accelerator === 'tcg' ? ' [TCG: software emulation, not KVM numbers]' : ''}`);
     case 'environment-failed':
@@ -39,7 +42,7 @@ export function describeEvent(event: SessionEvent): EventLine {
       return info(`   retry ${event.attempt}: ${event.task.point.id} replicate ${event.task.replicate}: ${event.error}`);
     case 'measured': {
       const r = event.record;
-      const flag = r.parameter === 'sendSocketSize' ? '-s' : '-m';
+      const flag = PARAMETER_FLAG[r.parameter];
       const what = r.status === 'ok' ? `${r.metrics!.throughputMbps.toFixed(2)} Mbit/s` : `FAILED: ${r.error}`;
       const width = String(event.total).length;
       return info(`[${String(event.index).padStart(width)}/${event.total}] ${r.environment} ${r.test} ${flag} ${r.value} rep ${r.replicate}: ${what}  ETA ${formatDuration(event.etaSeconds)}`);

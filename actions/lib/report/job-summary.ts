@@ -5,6 +5,7 @@
 import { summarizePoints } from '../analyse/aggregate.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { latestRecords } from '../measure/records.ts';
+import { parameterFlag } from '../plan/plan.ts';
 
 /** Escapes a cell: pipes, newlines and HTML-significant characters. */
 export function mdCell(text: string): string {
@@ -16,9 +17,7 @@ export function mdCell(text: string): string {
     .replace(/\r?\n/g, ' ');
 }
 
-function flag(parameter: string): string {
-  return parameter === 'sendSocketSize' ? '-s' : '-m';
-}
+const flag = parameterFlag;
 
 export interface ProgressCounts {
   status: Manifest['status'];

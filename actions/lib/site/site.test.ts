@@ -7,9 +7,11 @@ import { buildSite, commitRun } from './build.ts';
 import { escapeHtml, scriptJson } from '../core/html.ts';
 import { checkRunId, indexEntry, indexPage, renderPage, type SitePage } from './site.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
-import { judgeClaims } from '../analyse/claims.ts';
+import { judgeClaims } from '../analyse/claims/judge.ts';
+import { loadClaims } from '../analyse/claims/file.ts';
 
 const PLANS = new URL('../../../env/plans', import.meta.url).pathname;
+const CLAIMS = loadClaims('paper', PLANS);
 const EVIL = '<img src=x onerror=alert(1)>';
 const work = mkdtempSync(join(tmpdir(), 'virtnet-site-unit-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -50,7 +52,7 @@ describe('escaping', () => {
     const { plan } = loadPlan('quick', PLANS);
     const run = syntheticRun({ plan, environments: ['native'], replicates: 2, gitSubject: EVIL, hostname: EVIL });
     run.manifest.plan = { ...run.manifest.plan, name: EVIL };
-    const entry = indexEntry(run.manifest, judgeClaims({ records: run.records }), ['native']);
+    const entry = indexEntry(run.manifest, judgeClaims({ records: run.records }, CLAIMS), ['native']);
     entry.compareLinks = [{ href: 'diffs/a.html', text: 'compare with previous' }];
     const html = renderPage(indexPage([entry]));
     expect(html).not.toContain(EVIL);
@@ -67,16 +69,16 @@ describe('buildSite', () => {
   it('is deterministic: a rebuild writes nothing, and a fresh build gives the same bytes', async () => {
     const site1 = join(work, 'site1');
     const extra: SitePage = { path: 'diffs/run-a-run-b.html', title: `Diff ${EVIL}`, banner: null, body: '<p>diff</p>', charts: [] };
-    const first = await buildSite([a, b], site1, { workers: 2, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    const first = await buildSite([a, b], site1, { claims: CLAIMS, workers: 2, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
     expect(first.rendered).toBeGreaterThan(0);
     const before = snapshot(site1);
-    const again = await buildSite([b, a], site1, { extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    const again = await buildSite([b, a], site1, { claims: CLAIMS, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
     expect(again.written).toBe(0);
     expect(again.rendered).toBe(0);
     expect(snapshot(site1)).toEqual(before);
     const site2 = join(work, 'site2');
     // In-process rendering this time (site1 used the worker pool): the same bytes either way.
-    await buildSite([b, a], site2, { workers: 1, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    await buildSite([b, a], site2, { claims: CLAIMS, workers: 1, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
     const s2 = snapshot(site2);
     expect([...s2.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [k, v] of before) expect(s2.get(k)!.bytes, k).toBe(v.bytes);
@@ -99,15 +101,15 @@ describe('buildSite', () => {
 
   it('commitRun copies a run with its report into reports/runs/<runId>/ and reuses its SVGs', async () => {
     const reports = join(work, 'reports');
-    const first = await commitRun(a, reports);
+    const first = await commitRun(a, reports, CLAIMS);
     expect(first.dir).toBe(join(reports, 'runs', 'run-a'));
     const files = snapshot(first.dir);
     for (const f of ['manifest.json', 'results.jsonl', 'points.csv', 'claims.md', 'tables.md', 'analysis.json']) expect(files.has(f), f).toBe(true);
     expect([...files.keys()].some((k) => /^charts\/.*\.vl\.json$/.test(k))).toBe(true);
-    const again = await commitRun(a, reports, async () => { throw new Error('should come from the cache'); });
+    const again = await commitRun(a, reports, CLAIMS, async () => { throw new Error('should come from the cache'); });
     expect(again.changed).toBe(0);
     // The site builds from the committed copy alone.
-    const site = await buildSite([first.dir], join(work, 'site3'), { render: async () => { throw new Error('should come from the cache'); } });
+    const site = await buildSite([first.dir], join(work, 'site3'), { claims: CLAIMS, render: async () => { throw new Error('should come from the cache'); } });
     expect(site.rendered).toBe(0);
   });
 });

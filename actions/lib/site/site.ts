@@ -9,7 +9,7 @@
 
 import { escapeHtml, scriptJson } from '../core/html.ts';
 import type { TopLevelSpec } from 'vega-lite';
-import type { ClaimResult } from '../analyse/claims.ts';
+import { verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
 import { environmentTitle } from '../report/charts/style.ts';
 import { TCG_WARNING, usesTcg } from '../report/charts/figures.ts';
 import type { Manifest } from '../measure/records.ts';
@@ -96,13 +96,19 @@ export function tableHtml(t: Table): string {
 
 export function claimsTableHtml(claims: readonly ClaimResult[]): string {
   const rows = claims
-    .map((c) => `<tr class="verdict-${escapeHtml(c.verdict)}" id="claim-${escapeHtml(c.id)}"><td>${escapeHtml(c.text)}</td><td>${escapeHtml(c.section)}</td><td class="verdict">${escapeHtml(c.verdict)}</td><td>${escapeHtml(c.evidence)}<details><summary>how judged</summary>${escapeHtml(c.judged)}</details></td></tr>`)
+    .map((c) => `<tr class="verdict-${escapeHtml(c.verdict)}" id="claim-${escapeHtml(c.id)}"><td>${escapeHtml(c.text)}</td><td>${escapeHtml(c.section)}</td><td class="verdict">${escapeHtml(verdictLabel(c))}</td><td>${escapeHtml(c.evidence)}<p class="conditions">Judged under: ${escapeHtml(c.conditions)}.</p><details><summary>how judged</summary>${escapeHtml(c.judged)}${c.note ? ` ${escapeHtml(c.note)}` : ''}</details></td></tr>`)
     .join('\n');
   return `<table class="claims" id="claims"><caption>The paper's claims, judged on this run</caption>
 <thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Evidence</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>`;
+}
+
+/** What the run can and cannot test, before its verdicts. */
+export function claimsScopeHtml(scope: ClaimsScope): string {
+  const list = (items: readonly string[]) => `<ul>${items.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`;
+  return `<div class="scope"><p><strong>Conditions:</strong> ${escapeHtml(scope.conditions)}.</p><p><strong>This run can test:</strong></p>${list(scope.canTest)}<p><strong>This run cannot test:</strong></p>${list(scope.cannotTest.length ? scope.cannotTest : ['(nothing this run lacks)'])}</div>\n`;
 }
 
 export function chartHtml(c: SiteChart): string {
@@ -151,9 +157,9 @@ export function udpAnomalyNote(a: RunAnalysis): string {
 
 export function runPage({ manifest: m, analysis: a, charts, diffLinks = [], pickerHref }: RunPageInput): SitePage {
   const siteCharts: SiteChart[] = charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: `charts/${c.id}.svg`, spec: c.spec }));
-  const envList = a.environments.map(environmentTitle).join(', ') || '(none measured)';
+  const envList = a.environments.map((e) => environmentTitle(e, m.environmentDescriptions[e]?.accelerator)).join(', ') || '(none measured)';
   const errors = Object.entries(m.environmentErrors ?? {});
-  const body = `<p class="link"><strong>Testbed link:</strong> ${escapeHtml(linkSummary(m))}</p>
+  const body = `${claimsScopeHtml(a.scope)}<p class="link"><strong>Testbed link:</strong> ${escapeHtml(linkSummary(m))}</p>
 <dl class="run-facts">
 <dt>Commit</dt><dd><code>${escapeHtml(m.git.commit ?? '(unknown)')}</code>${m.git.dirty ? ' (with uncommitted changes)' : ''} ${escapeHtml(m.git.subject ?? '')}</dd>
 <dt>Branch</dt><dd>${escapeHtml(m.git.branch ?? '(unknown)')}</dd>

@@ -8,6 +8,7 @@ const REPO = resolve(import.meta.dirname, '..', '..', '..');
 /** Test files that skip by themselves: they still hold their own skipIf (see the report of this change). */
 const NOT_ROUTED: Record<string, string> = {
   'env/testbed/testbed.test.ts': 'env/testbed/ is being reworked for the delay line; route its root check through requireService with it',
+  'env/testbed/delay-line.test.ts': 'env/testbed/ is being reworked for the delay line; route its root check through requireService with it',
   'actions/lib/site/site.browser.test.ts': 'site/ is being reworked for safe HTML; route its Chromium check through requireService with it',
 };
 

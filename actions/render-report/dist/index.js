@@ -21,8 +21,8 @@ var __commonJS = (cb, mod) => function __require2() {
   }
 };
 var __export = (target2, all) => {
-  for (var name in all)
-    __defProp(target2, name, { get: all[name], enumerable: true });
+  for (var name2 in all)
+    __defProp(target2, name2, { get: all[name2], enumerable: true });
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
@@ -1368,24 +1368,24 @@ var require_util = __commonJS({
     function isValidHeaderValue(characters) {
       return !headerCharRegex.test(characters);
     }
-    function parseRangeHeader(range6) {
-      if (range6 == null || range6 === "") return { start: 0, end: null, size: null };
-      const m3 = range6 ? range6.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
+    function parseRangeHeader(range7) {
+      if (range7 == null || range7 === "") return { start: 0, end: null, size: null };
+      const m3 = range7 ? range7.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
       return m3 ? {
         start: parseInt(m3[1]),
         end: m3[2] ? parseInt(m3[2]) : null,
         size: m3[3] ? parseInt(m3[3]) : null
       } : null;
     }
-    function addListener(obj, name, listener2) {
+    function addListener(obj, name2, listener2) {
       const listeners = obj[kListeners] ??= [];
-      listeners.push([name, listener2]);
-      obj.on(name, listener2);
+      listeners.push([name2, listener2]);
+      obj.on(name2, listener2);
       return obj;
     }
     function removeAllListeners(obj) {
-      for (const [name, listener2] of obj[kListeners] ?? []) {
-        obj.removeListener(name, listener2);
+      for (const [name2, listener2] of obj[kListeners] ?? []) {
+        obj.removeListener(name2, listener2);
       }
       obj[kListeners] = null;
     }
@@ -3385,8 +3385,8 @@ var require_data_url = __commonJS({
       return input2.slice(start, position2.position);
     }
     function stringPercentDecode(input2) {
-      const bytes = encoder2.encode(input2);
-      return percentDecode(bytes);
+      const bytes2 = encoder2.encode(input2);
+      return percentDecode(bytes2);
     }
     function isHexCharByte(byte) {
       return byte >= 48 && byte <= 57 || byte >= 65 && byte <= 70 || byte >= 97 && byte <= 102;
@@ -3553,9 +3553,9 @@ var require_data_url = __commonJS({
       assert4(mimeType !== "failure");
       const { parameters, essence } = mimeType;
       let serialization = essence;
-      for (let [name, value4] of parameters.entries()) {
+      for (let [name2, value4] of parameters.entries()) {
         serialization += ";";
-        serialization += name;
+        serialization += name2;
         serialization += "=";
         if (!HTTP_TOKEN_CODEPOINTS.test(value4)) {
           value4 = value4.replace(/(\\|")/g, "\\$1");
@@ -3886,28 +3886,28 @@ var require_webidl = __commonJS({
       };
     };
     webidl.dictionaryConverter = function(converters) {
-      return (dictionary, prefix, argument) => {
-        const type3 = webidl.util.Type(dictionary);
+      return (dictionary2, prefix, argument) => {
+        const type3 = webidl.util.Type(dictionary2);
         const dict = {};
         if (type3 === "Null" || type3 === "Undefined") {
           return dict;
         } else if (type3 !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${dictionary} to be one of: Null, Undefined, Object.`
+            message: `Expected ${dictionary2} to be one of: Null, Undefined, Object.`
           });
         }
         for (const options of converters) {
           const { key: key3, defaultValue, required: required3, converter } = options;
           if (required3 === true) {
-            if (!Object.hasOwn(dictionary, key3)) {
+            if (!Object.hasOwn(dictionary2, key3)) {
               throw webidl.errors.exception({
                 header: prefix,
                 message: `Missing required key "${key3}".`
               });
             }
           }
-          let value4 = dictionary[key3];
+          let value4 = dictionary2[key3];
           const hasDefault = Object.hasOwn(options, "defaultValue");
           if (hasDefault && value4 !== null) {
             value4 ??= defaultValue();
@@ -4003,11 +4003,11 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.TypedArray = function(V, T, prefix, name, opts) {
+    webidl.converters.TypedArray = function(V, T, prefix, name2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${name} ("${webidl.util.Stringify(V)}")`,
+          argument: `${name2} ("${webidl.util.Stringify(V)}")`,
           types: [T.name]
         });
       }
@@ -4025,11 +4025,11 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.DataView = function(V, prefix, name, opts) {
+    webidl.converters.DataView = function(V, prefix, name2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
         throw webidl.errors.exception({
           header: prefix,
-          message: `${name} is not a DataView.`
+          message: `${name2} is not a DataView.`
         });
       }
       if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
@@ -4046,19 +4046,19 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.BufferSource = function(V, prefix, name, opts) {
+    webidl.converters.BufferSource = function(V, prefix, name2, opts) {
       if (types.isAnyArrayBuffer(V)) {
-        return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.ArrayBuffer(V, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isTypedArray(V)) {
-        return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.TypedArray(V, V.constructor, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isDataView(V)) {
-        return webidl.converters.DataView(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.DataView(V, prefix, name2, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
-        argument: `${name} ("${webidl.util.Stringify(V)}")`,
+        argument: `${name2} ("${webidl.util.Stringify(V)}")`,
         types: ["BufferSource"]
       });
     };
@@ -4369,7 +4369,7 @@ var require_util2 = __commonJS({
         return false;
       }
     }
-    function bytesMatch(bytes, metadataList) {
+    function bytesMatch(bytes2, metadataList) {
       if (crypto2 === void 0) {
         return true;
       }
@@ -4385,7 +4385,7 @@ var require_util2 = __commonJS({
       for (const item of metadata2) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto2.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto2.createHash(algorithm).update(bytes2).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -4502,7 +4502,7 @@ var require_util2 = __commonJS({
       return result;
     }
     var esIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
-    function createIterator(name, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+    function createIterator(name2, kInternalIterator, keyIndex = 0, valueIndex = 1) {
       class FastIterableIterator {
         /** @type {any} */
         #target;
@@ -4523,7 +4523,7 @@ var require_util2 = __commonJS({
         next() {
           if (typeof this !== "object" || this === null || !(#target in this)) {
             throw new TypeError(
-              `'next' called on an object that does not implement interface ${name} Iterator.`
+              `'next' called on an object that does not implement interface ${name2} Iterator.`
             );
           }
           const index6 = this.#index;
@@ -4562,7 +4562,7 @@ var require_util2 = __commonJS({
           writable: false,
           enumerable: false,
           configurable: true,
-          value: `${name} Iterator`
+          value: `${name2} Iterator`
         },
         next: { writable: true, enumerable: true, configurable: true }
       });
@@ -4570,8 +4570,8 @@ var require_util2 = __commonJS({
         return new FastIterableIterator(target2, kind);
       };
     }
-    function iteratorMixin(name, object3, kInternalIterator, keyIndex = 0, valueIndex = 1) {
-      const makeIterator = createIterator(name, kInternalIterator, keyIndex, valueIndex);
+    function iteratorMixin(name2, object3, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+      const makeIterator = createIterator(name2, kInternalIterator, keyIndex, valueIndex);
       const properties = {
         keys: {
           writable: true,
@@ -4606,10 +4606,10 @@ var require_util2 = __commonJS({
           configurable: true,
           value: function forEach2(callbackfn, thisArg = globalThis) {
             webidl.brandCheck(this, object3);
-            webidl.argumentLengthCheck(arguments, 1, `${name}.forEach`);
+            webidl.argumentLengthCheck(arguments, 1, `${name2}.forEach`);
             if (typeof callbackfn !== "function") {
               throw new TypeError(
-                `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
+                `Failed to execute 'forEach' on '${name2}': parameter 1 is not of type 'Function'.`
               );
             }
             for (const { 0: key3, 1: value4 } of makeIterator(this, "key+value")) {
@@ -4663,17 +4663,17 @@ var require_util2 = __commonJS({
       return input2;
     }
     async function readAllBytes(reader) {
-      const bytes = [];
+      const bytes2 = [];
       let byteLength = 0;
       while (true) {
         const { done, value: chunk } = await reader.read();
         if (done) {
-          return Buffer.concat(bytes, byteLength);
+          return Buffer.concat(bytes2, byteLength);
         }
         if (!isUint8Array(chunk)) {
           throw new TypeError("Received non-Uint8Array chunk");
         }
-        bytes.push(chunk);
+        bytes2.push(chunk);
         byteLength += chunk.length;
       }
     }
@@ -4861,8 +4861,8 @@ var require_util2 = __commonJS({
       }
       return values3;
     }
-    function getDecodeSplit(name, list) {
-      const value4 = list.get(name, true);
+    function getDecodeSplit(name2, list2) {
+      const value4 = list2.get(name2, true);
       if (value4 === null) {
         return null;
       }
@@ -5049,7 +5049,7 @@ var require_formdata = __commonJS({
         }
         this[kState] = [];
       }
-      append(name, value4, filename = void 0) {
+      append(name2, value4, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.append";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5058,45 +5058,45 @@ var require_formdata = __commonJS({
             "Failed to execute 'append' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name = webidl.converters.USVString(name, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value4 = isBlobLike(value4) ? webidl.converters.Blob(value4, prefix, "value", { strict: false }) : webidl.converters.USVString(value4, prefix, "value");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "filename") : void 0;
-        const entry2 = makeEntry(name, value4, filename);
+        const entry2 = makeEntry(name2, value4, filename);
         this[kState].push(entry2);
       }
-      delete(name) {
+      delete(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.delete";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        this[kState] = this[kState].filter((entry2) => entry2.name !== name);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        this[kState] = this[kState].filter((entry2) => entry2.name !== name2);
       }
-      get(name) {
+      get(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.get";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        const idx = this[kState].findIndex((entry2) => entry2.name === name);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        const idx = this[kState].findIndex((entry2) => entry2.name === name2);
         if (idx === -1) {
           return null;
         }
         return this[kState][idx].value;
       }
-      getAll(name) {
+      getAll(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.getAll";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].filter((entry2) => entry2.name === name).map((entry2) => entry2.value);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].filter((entry2) => entry2.name === name2).map((entry2) => entry2.value);
       }
-      has(name) {
+      has(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.has";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].findIndex((entry2) => entry2.name === name) !== -1;
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].findIndex((entry2) => entry2.name === name2) !== -1;
       }
-      set(name, value4, filename = void 0) {
+      set(name2, value4, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.set";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5105,16 +5105,16 @@ var require_formdata = __commonJS({
             "Failed to execute 'set' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name = webidl.converters.USVString(name, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value4 = isBlobLike(value4) ? webidl.converters.Blob(value4, prefix, "name", { strict: false }) : webidl.converters.USVString(value4, prefix, "name");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "name") : void 0;
-        const entry2 = makeEntry(name, value4, filename);
-        const idx = this[kState].findIndex((entry3) => entry3.name === name);
+        const entry2 = makeEntry(name2, value4, filename);
+        const idx = this[kState].findIndex((entry3) => entry3.name === name2);
         if (idx !== -1) {
           this[kState] = [
             ...this[kState].slice(0, idx),
             entry2,
-            ...this[kState].slice(idx + 1).filter((entry3) => entry3.name !== name)
+            ...this[kState].slice(idx + 1).filter((entry3) => entry3.name !== name2)
           ];
         } else {
           this[kState].push(entry2);
@@ -5152,7 +5152,7 @@ var require_formdata = __commonJS({
         configurable: true
       }
     });
-    function makeEntry(name, value4, filename) {
+    function makeEntry(name2, value4, filename) {
       if (typeof value4 === "string") {
       } else {
         if (!isFileLike(value4)) {
@@ -5166,7 +5166,7 @@ var require_formdata = __commonJS({
           value4 = value4 instanceof NativeFile ? new File2([value4], filename, options) : new FileLike(value4, filename, options);
         }
       }
-      return { name, value: value4 };
+      return { name: name2, value: value4 };
     }
     module.exports = { FormData, makeEntry };
   }
@@ -5245,7 +5245,7 @@ var require_formdata_parser = __commonJS({
         if (result === "failure") {
           return "failure";
         }
-        let { name, filename, contentType, encoding } = result;
+        let { name: name2, filename, contentType, encoding } = result;
         position2.position += 2;
         let body;
         {
@@ -5274,22 +5274,22 @@ var require_formdata_parser = __commonJS({
         } else {
           value4 = utf8DecodeBytes(Buffer.from(body));
         }
-        assert4(isUSVString(name));
+        assert4(isUSVString(name2));
         assert4(typeof value4 === "string" && isUSVString(value4) || isFileLike(value4));
-        entryList.push(makeEntry(name, value4, filename));
+        entryList.push(makeEntry(name2, value4, filename));
       }
     }
     function parseMultipartFormDataHeaders(input2, position2) {
-      let name = null;
+      let name2 = null;
       let filename = null;
       let contentType = null;
       let encoding = null;
       while (true) {
         if (input2[position2.position] === 13 && input2[position2.position + 1] === 10) {
-          if (name === null) {
+          if (name2 === null) {
             return "failure";
           }
-          return { name, filename, contentType, encoding };
+          return { name: name2, filename, contentType, encoding };
         }
         let headerName = collectASequenceOfBytes(
           (char) => char !== 10 && char !== 13 && char !== 58,
@@ -5311,13 +5311,13 @@ var require_formdata_parser = __commonJS({
         );
         switch (bufferToLowerCasedHeaderName(headerName)) {
           case "content-disposition": {
-            name = filename = null;
+            name2 = filename = null;
             if (!bufferStartsWith(input2, formDataNameBuffer, position2)) {
               return "failure";
             }
             position2.position += 17;
-            name = parseMultipartFormDataName(input2, position2);
-            if (name === null) {
+            name2 = parseMultipartFormDataName(input2, position2);
+            if (name2 === null) {
               return "failure";
             }
             if (bufferStartsWith(input2, filenameBuffer, position2)) {
@@ -5374,7 +5374,7 @@ var require_formdata_parser = __commonJS({
     }
     function parseMultipartFormDataName(input2, position2) {
       assert4(input2[position2.position - 1] === 34);
-      let name = collectASequenceOfBytes(
+      let name2 = collectASequenceOfBytes(
         (char) => char !== 10 && char !== 13 && char !== 34,
         input2,
         position2
@@ -5384,8 +5384,8 @@ var require_formdata_parser = __commonJS({
       } else {
         position2.position++;
       }
-      name = new TextDecoder().decode(name).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
-      return name;
+      name2 = new TextDecoder().decode(name2).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
+      return name2;
     }
     function collectASequenceOfBytes(condition, input2, position2) {
       let start = position2.position;
@@ -5512,16 +5512,16 @@ Content-Disposition: form-data`;
         const rn = new Uint8Array([13, 10]);
         length3 = 0;
         let hasUnknownSizeValue = false;
-        for (const [name, value4] of object3) {
+        for (const [name2, value4] of object3) {
           if (typeof value4 === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name2))}"\r
 \r
 ${normalizeLinefeeds(value4)}\r
 `);
             blobParts.push(chunk2);
             length3 += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name))}"` + (value4.name ? `; filename="${escape2(value4.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name2))}"` + (value4.name ? `; filename="${escape2(value4.name)}"` : "") + `\r
 Content-Type: ${value4.type || "application/octet-stream"}\r
 \r
 `);
@@ -5627,19 +5627,19 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
     function bodyMixinMethods(instance) {
       const methods2 = {
         blob() {
-          return consumeBody(this, (bytes) => {
+          return consumeBody(this, (bytes2) => {
             let mimeType = bodyMimeType(this);
             if (mimeType === null) {
               mimeType = "";
             } else if (mimeType) {
               mimeType = serializeAMimeType(mimeType);
             }
-            return new Blob2([bytes], { type: mimeType });
+            return new Blob2([bytes2], { type: mimeType });
           }, instance);
         },
         arrayBuffer() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes).buffer;
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2).buffer;
           }, instance);
         },
         text() {
@@ -5665,8 +5665,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
                 case "application/x-www-form-urlencoded": {
                   const entries2 = new URLSearchParams(value4.toString());
                   const fd = new FormData();
-                  for (const [name, value5] of entries2) {
-                    fd.append(name, value5);
+                  for (const [name2, value5] of entries2) {
+                    fd.append(name2, value5);
                   }
                   return fd;
                 }
@@ -5678,8 +5678,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
           }, instance);
         },
         bytes() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes);
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2);
           }, instance);
         }
       };
@@ -5714,8 +5714,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
       const body = object3[kState].body;
       return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
-    function parseJSONFromBytes(bytes) {
-      return JSON.parse(utf8DecodeBytes(bytes));
+    function parseJSONFromBytes(bytes2) {
+      return JSON.parse(utf8DecodeBytes(bytes2));
     }
     function bodyMimeType(requestOrResponse) {
       const headers = requestOrResponse[kState].headersList;
@@ -5791,7 +5791,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants6 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5866,7 +5866,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5961,11 +5961,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset4 = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants6.ERROR.OK) {
             const body = data3.subarray(offset4);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants6.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5988,10 +5988,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants6.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6008,7 +6008,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data3);
+        return new HTTPParserError(message, constants6.ERROR[ret], data3);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6188,7 +6188,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants6.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6210,7 +6210,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6246,13 +6246,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert4(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6922,13 +6922,13 @@ var require_client_h2 = __commonJS({
     } = http2;
     function parseH2Headers(headers) {
       const result = [];
-      for (const [name, value4] of Object.entries(headers)) {
+      for (const [name2, value4] of Object.entries(headers)) {
         if (Array.isArray(value4)) {
           for (const subvalue of value4) {
-            result.push(Buffer.from(name), Buffer.from(subvalue));
+            result.push(Buffer.from(name2), Buffer.from(subvalue));
           }
         } else {
-          result.push(Buffer.from(name), Buffer.from(value4));
+          result.push(Buffer.from(name2), Buffer.from(value4));
         }
       }
       return result;
@@ -7035,8 +7035,8 @@ var require_client_h2 = __commonJS({
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type3, code2, id2) {
-      if (id2 === 0) {
+    function onHttp2FrameError(type3, code2, id3) {
+      if (id3 === 0) {
         const err = new InformationalError(`HTTP/2: "frameError" received - type ${type3}, code ${code2}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
@@ -7572,8 +7572,8 @@ var require_redirect_handler = __commonJS({
         return true;
       }
       if (unknownOrigin && (header.length === 13 || header.length === 6 || header.length === 19)) {
-        const name = util.headerNameToString(header);
-        return name === "authorization" || name === "cookie" || name === "proxy-authorization";
+        const name2 = util.headerNameToString(header);
+        return name2 === "authorization" || name2 === "cookie" || name2 === "proxy-authorization";
       }
       return false;
     }
@@ -8296,8 +8296,8 @@ var require_pool_base = __commonJS({
       }
       get [kSize]() {
         let ret = this[kQueued];
-        for (const { [kSize]: size } of this[kClients]) {
-          ret += size;
+        for (const { [kSize]: size2 } of this[kClients]) {
+          ret += size2;
         }
         return ret;
       }
@@ -9079,16 +9079,16 @@ var require_retry_handler = __commonJS({
       const current2 = Date.now();
       return new Date(retryAfter).getTime() - current2;
     }
-    function validatePartialResponseContentLength(headers, range6, statusCode, retryCount) {
+    function validatePartialResponseContentLength(headers, range7, statusCode, retryCount) {
       const contentLength = headers["content-length"];
       if (contentLength == null) {
         return null;
       }
-      if (!Number.isFinite(range6.start) || !Number.isFinite(range6.end)) {
+      if (!Number.isFinite(range7.start) || !Number.isFinite(range7.end)) {
         return null;
       }
       const length3 = Number(contentLength);
-      const expectedLength = range6.end - range6.start + 1;
+      const expectedLength = range7.end - range7.start + 1;
       if (!Number.isFinite(length3) || length3 !== expectedLength) {
         return new RequestRetryError("Content-Length mismatch", statusCode, {
           headers,
@@ -9288,7 +9288,7 @@ var require_retry_handler = __commonJS({
             this.abort(contentLengthError);
             return false;
           }
-          const { start, size, end = size - 1 } = contentRange;
+          const { start, size: size2, end = size2 - 1 } = contentRange;
           if (this.start !== start || this.end != null && this.end !== end) {
             this.abort(
               new RequestRetryError("Content-Range mismatch", statusCode, {
@@ -9303,8 +9303,8 @@ var require_retry_handler = __commonJS({
         }
         if (this.end == null) {
           if (statusCode === 206) {
-            const range6 = parseRangeHeader(headers["content-range"]);
-            if (range6 == null) {
+            const range7 = parseRangeHeader(headers["content-range"]);
+            if (range7 == null) {
               this.headersSent = true;
               return this.handler.onHeaders(
                 statusCode,
@@ -9313,12 +9313,12 @@ var require_retry_handler = __commonJS({
                 statusMessage
               );
             }
-            const contentLengthError = validatePartialResponseContentLength(headers, range6, statusCode, this.retryCount);
+            const contentLengthError = validatePartialResponseContentLength(headers, range7, statusCode, this.retryCount);
             if (contentLengthError != null) {
               this.abort(contentLengthError);
               return false;
             }
-            const { start, size, end = size - 1 } = range6;
+            const { start, size: size2, end = size2 - 1 } = range7;
             assert4(
               start != null && Number.isFinite(start),
               "content-range mismatch"
@@ -10826,13 +10826,13 @@ var require_mock_utils = __commonJS({
       for (let i = 0; i < keys4.length; ++i) {
         const key3 = keys4[i];
         const value4 = data3[key3];
-        const name = Buffer.from(`${key3}`);
+        const name2 = Buffer.from(`${key3}`);
         if (Array.isArray(value4)) {
           for (let j = 0; j < value4.length; ++j) {
-            result.push(name, Buffer.from(`${value4[j]}`));
+            result.push(name2, Buffer.from(`${value4[j]}`));
           }
         } else {
-          result.push(name, Buffer.from(`${value4}`));
+          result.push(name2, Buffer.from(`${value4}`));
         }
       }
       return result;
@@ -11982,12 +11982,12 @@ var require_headers = __commonJS({
         });
       }
     }
-    function appendHeader(headers, name, value4) {
+    function appendHeader(headers, name2, value4) {
       value4 = headerValueNormalize(value4);
-      if (!isValidHeaderName(name)) {
+      if (!isValidHeaderName(name2)) {
         throw webidl.errors.invalidArgument({
           prefix: "Headers.append",
-          value: name,
+          value: name2,
           type: "header name"
         });
       } else if (!isValidHeaderValue(value4)) {
@@ -12000,7 +12000,7 @@ var require_headers = __commonJS({
       if (getHeadersGuard(headers) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers).append(name, value4, false);
+      return getHeadersList(headers).append(name2, value4, false);
     }
     function compareHeaderName(a4, b10) {
       return a4[0] < b10[0] ? -1 : 1;
@@ -12023,8 +12023,8 @@ var require_headers = __commonJS({
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      contains(name, isLowerCase) {
-        return this[kHeadersMap].has(isLowerCase ? name : name.toLowerCase());
+      contains(name2, isLowerCase) {
+        return this[kHeadersMap].has(isLowerCase ? name2 : name2.toLowerCase());
       }
       clear() {
         this[kHeadersMap].clear();
@@ -12037,9 +12037,9 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      append(name, value4, isLowerCase) {
+      append(name2, value4, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name : name.toLowerCase();
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
         if (exists2) {
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
@@ -12048,7 +12048,7 @@ var require_headers = __commonJS({
             value: `${exists2.value}${delimiter}${value4}`
           });
         } else {
-          this[kHeadersMap].set(lowercaseName, { name, value: value4 });
+          this[kHeadersMap].set(lowercaseName, { name: name2, value: value4 });
         }
         if (lowercaseName === "set-cookie") {
           (this.cookies ??= []).push(value4);
@@ -12060,26 +12060,26 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      set(name, value4, isLowerCase) {
+      set(name2, value4, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name : name.toLowerCase();
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
         if (lowercaseName === "set-cookie") {
           this.cookies = [value4];
         }
-        this[kHeadersMap].set(lowercaseName, { name, value: value4 });
+        this[kHeadersMap].set(lowercaseName, { name: name2, value: value4 });
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-delete
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      delete(name, isLowerCase) {
+      delete(name2, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        if (!isLowerCase) name = name.toLowerCase();
-        if (name === "set-cookie") {
+        if (!isLowerCase) name2 = name2.toLowerCase();
+        if (name2 === "set-cookie") {
           this.cookies = null;
         }
-        this[kHeadersMap].delete(name);
+        this[kHeadersMap].delete(name2);
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-get
@@ -12087,19 +12087,19 @@ var require_headers = __commonJS({
        * @param {boolean} isLowerCase
        * @returns {string | null}
        */
-      get(name, isLowerCase) {
-        return this[kHeadersMap].get(isLowerCase ? name : name.toLowerCase())?.value ?? null;
+      get(name2, isLowerCase) {
+        return this[kHeadersMap].get(isLowerCase ? name2 : name2.toLowerCase())?.value ?? null;
       }
       *[Symbol.iterator]() {
-        for (const { 0: name, 1: { value: value4 } } of this[kHeadersMap]) {
-          yield [name, value4];
+        for (const { 0: name2, 1: { value: value4 } } of this[kHeadersMap]) {
+          yield [name2, value4];
         }
       }
       get entries() {
         const headers = {};
         if (this[kHeadersMap].size !== 0) {
-          for (const { name, value: value4 } of this[kHeadersMap].values()) {
-            headers[name] = value4;
+          for (const { name: name2, value: value4 } of this[kHeadersMap].values()) {
+            headers[name2] = value4;
           }
         }
         return headers;
@@ -12110,13 +12110,13 @@ var require_headers = __commonJS({
       get entriesList() {
         const headers = [];
         if (this[kHeadersMap].size !== 0) {
-          for (const { 0: lowerName, 1: { name, value: value4 } } of this[kHeadersMap]) {
+          for (const { 0: lowerName, 1: { name: name2, value: value4 } } of this[kHeadersMap]) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
-                headers.push([name, cookie]);
+                headers.push([name2, cookie]);
               }
             } else {
-              headers.push([name, value4]);
+              headers.push([name2, value4]);
             }
           }
         }
@@ -12124,17 +12124,17 @@ var require_headers = __commonJS({
       }
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
-        const size = this[kHeadersMap].size;
-        const array9 = new Array(size);
-        if (size <= 32) {
-          if (size === 0) {
+        const size2 = this[kHeadersMap].size;
+        const array9 = new Array(size2);
+        if (size2 <= 32) {
+          if (size2 === 0) {
             return array9;
           }
           const iterator = this[kHeadersMap][Symbol.iterator]();
           const firstValue = iterator.next().value;
           array9[0] = [firstValue[0], firstValue[1].value];
           assert4(firstValue[1].value !== null);
-          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x4, value4; i < size; ++i) {
+          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x4, value4; i < size2; ++i) {
             value4 = iterator.next().value;
             x4 = array9[i] = [value4[0], value4[1].value];
             assert4(x4[1] !== null);
@@ -12162,8 +12162,8 @@ var require_headers = __commonJS({
           return array9;
         } else {
           let i = 0;
-          for (const { 0: name, 1: { value: value4 } } of this[kHeadersMap]) {
-            array9[i++] = [name, value4];
+          for (const { 0: name2, 1: { value: value4 } } of this[kHeadersMap]) {
+            array9[i++] = [name2, value4];
             assert4(value4 !== null);
           }
           return array9.sort(compareHeaderName);
@@ -12186,77 +12186,77 @@ var require_headers = __commonJS({
         }
       }
       // https://fetch.spec.whatwg.org/#dom-headers-append
-      append(name, value4) {
+      append(name2, value4) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.append");
         const prefix = "Headers.append";
-        name = webidl.converters.ByteString(name, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value4 = webidl.converters.ByteString(value4, prefix, "value");
-        return appendHeader(this, name, value4);
+        return appendHeader(this, name2, value4);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-delete
-      delete(name) {
+      delete(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.delete");
         const prefix = "Headers.delete";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix: "Headers.delete",
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        if (!this.#headersList.contains(name, false)) {
+        if (!this.#headersList.contains(name2, false)) {
           return;
         }
-        this.#headersList.delete(name, false);
+        this.#headersList.delete(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-get
-      get(name) {
+      get(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.get");
         const prefix = "Headers.get";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.get(name, false);
+        return this.#headersList.get(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-has
-      has(name) {
+      has(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.has");
         const prefix = "Headers.has";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.contains(name, false);
+        return this.#headersList.contains(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-set
-      set(name, value4) {
+      set(name2, value4) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.set");
         const prefix = "Headers.set";
-        name = webidl.converters.ByteString(name, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value4 = webidl.converters.ByteString(value4, prefix, "value");
         value4 = headerValueNormalize(value4);
-        if (!isValidHeaderName(name)) {
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         } else if (!isValidHeaderValue(value4)) {
@@ -12269,14 +12269,14 @@ var require_headers = __commonJS({
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        this.#headersList.set(name, value4, false);
+        this.#headersList.set(name2, value4, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12292,13 +12292,13 @@ var require_headers = __commonJS({
           return this.#headersList[kHeadersSortedMap] = names;
         }
         for (let i = 0; i < names.length; ++i) {
-          const { 0: name, 1: value4 } = names[i];
-          if (name === "set-cookie") {
+          const { 0: name2, 1: value4 } = names[i];
+          if (name2 === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
-              headers.push([name, cookies[j]]);
+              headers.push([name2, cookies[j]]);
             }
           } else {
-            headers.push([name, value4]);
+            headers.push([name2, value4]);
           }
         }
         return this.#headersList[kHeadersSortedMap] = headers;
@@ -12316,8 +12316,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -12418,10 +12418,10 @@ var require_response = __commonJS({
         if (init2 !== null) {
           init2 = webidl.converters.ResponseInit(init2);
         }
-        const bytes = textEncoder.encode(
+        const bytes2 = textEncoder.encode(
           serializeJavascriptValueToJSONString(data3)
         );
-        const body = extractBody(bytes);
+        const body = extractBody(bytes2);
         const responseObject = fromInnerResponse(makeResponse({}), "response");
         initializeResponse(responseObject, init2, { body: body[0], type: "application/json" });
         return responseObject;
@@ -12718,23 +12718,23 @@ var require_response = __commonJS({
     webidl.converters.URLSearchParams = webidl.interfaceConverter(
       URLSearchParams
     );
-    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name) {
+    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name2) {
       if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, name);
+        return webidl.converters.USVString(V, prefix, name2);
       }
       if (isBlobLike(V)) {
-        return webidl.converters.Blob(V, prefix, name, { strict: false });
+        return webidl.converters.Blob(V, prefix, name2, { strict: false });
       }
       if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-        return webidl.converters.BufferSource(V, prefix, name);
+        return webidl.converters.BufferSource(V, prefix, name2);
       }
       if (util.isFormDataLike(V)) {
-        return webidl.converters.FormData(V, prefix, name, { strict: false });
+        return webidl.converters.FormData(V, prefix, name2, { strict: false });
       }
       if (V instanceof URLSearchParams) {
-        return webidl.converters.URLSearchParams(V, prefix, name);
+        return webidl.converters.URLSearchParams(V, prefix, name2);
       }
-      return webidl.converters.DOMString(V, prefix, name);
+      return webidl.converters.DOMString(V, prefix, name2);
     };
     webidl.converters.BodyInit = function(V, prefix, argument) {
       if (V instanceof ReadableStream) {
@@ -13105,8 +13105,8 @@ var require_request2 = __commonJS({
           const headers = init2.headers !== void 0 ? init2.headers : new HeadersList(headersList);
           headersList.clear();
           if (headers instanceof HeadersList) {
-            for (const { name, value: value4 } of headers.rawValues()) {
-              headersList.append(name, value4, false);
+            for (const { name: name2, value: value4 } of headers.rawValues()) {
+              headersList.append(name2, value4, false);
             }
             headersList.cookies = headers.cookies;
           } else {
@@ -13285,13 +13285,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -13878,12 +13878,12 @@ var require_fetch = __commonJS({
           processBodyError(response.error);
           return;
         }
-        const processBody = (bytes) => {
-          if (!bytesMatch(bytes, request2.integrity)) {
+        const processBody = (bytes2) => {
+          if (!bytesMatch(bytes2, request2.integrity)) {
             processBodyError("integrity mismatch");
             return;
           }
-          response.body = safelyExtractBody(bytes)[0];
+          response.body = safelyExtractBody(bytes2)[0];
           fetchFinale(fetchParams, response);
         };
         await fullyReadBody(response.body, processBody, processBodyError);
@@ -14296,12 +14296,12 @@ var require_fetch = __commonJS({
       if (request2.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request2.body != null) {
-        const processBodyChunk = async function* (bytes) {
+        const processBodyChunk = async function* (bytes2) {
           if (isCancelled(fetchParams)) {
             return;
           }
-          yield bytes;
-          fetchParams.processRequestBodyChunkLength?.(bytes.byteLength);
+          yield bytes2;
+          fetchParams.processRequestBodyChunkLength?.(bytes2.byteLength);
         };
         const processEndOfBody = () => {
           if (isCancelled(fetchParams)) {
@@ -14323,8 +14323,8 @@ var require_fetch = __commonJS({
         };
         requestBody = (async function* () {
           try {
-            for await (const bytes of request2.body.stream) {
-              yield* processBodyChunk(bytes);
+            for await (const bytes2 of request2.body.stream) {
+              yield* processBodyChunk(bytes2);
             }
             processEndOfBody();
           } catch (err) {
@@ -14376,33 +14376,33 @@ var require_fetch = __commonJS({
       }
       fetchParams.controller.resume = async () => {
         while (true) {
-          let bytes;
+          let bytes2;
           let isFailure;
           try {
             const { done, value: value4 } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value4;
+            bytes2 = done ? void 0 : value4;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
-              bytes = void 0;
+              bytes2 = void 0;
             } else {
-              bytes = err;
+              bytes2 = err;
               isFailure = true;
             }
           }
-          if (bytes === void 0) {
+          if (bytes2 === void 0) {
             readableStreamClose(fetchParams.controller.controller);
             finalizeResponse(fetchParams, response);
             return;
           }
-          timingInfo.decodedBodySize += bytes?.byteLength ?? 0;
+          timingInfo.decodedBodySize += bytes2?.byteLength ?? 0;
           if (isFailure) {
-            fetchParams.controller.terminate(bytes);
+            fetchParams.controller.terminate(bytes2);
             return;
           }
-          const buffer = new Uint8Array(bytes);
+          const buffer = new Uint8Array(bytes2);
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
@@ -14528,9 +14528,9 @@ var require_fetch = __commonJS({
               if (fetchParams.controller.dump) {
                 return;
               }
-              const bytes = chunk;
-              timingInfo.encodedBodySize += bytes.byteLength;
-              return this.body.push(bytes);
+              const bytes2 = chunk;
+              timingInfo.encodedBodySize += bytes2.byteLength;
+              return this.body.push(bytes2);
             },
             onComplete() {
               if (this.abort) {
@@ -14663,11 +14663,11 @@ var require_progressevent = __commonJS({
 var require_encoding = __commonJS({
   "node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
     "use strict";
-    function getEncoding2(label) {
-      if (!label) {
+    function getEncoding2(label2) {
+      if (!label2) {
         return "failure";
       }
-      switch (label.trim().toLowerCase()) {
+      switch (label2.trim().toLowerCase()) {
         case "unicode-1-1-utf-8":
         case "unicode11utf8":
         case "unicode20utf8":
@@ -14976,7 +14976,7 @@ var require_util4 = __commonJS({
       fr[kError] = null;
       const stream2 = blob.stream();
       const reader = stream2.getReader();
-      const bytes = [];
+      const bytes2 = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
       (async () => {
@@ -14990,7 +14990,7 @@ var require_util4 = __commonJS({
             }
             isFirstChunk = false;
             if (!done && types.isUint8Array(value4)) {
-              bytes.push(value4);
+              bytes2.push(value4);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
@@ -15002,7 +15002,7 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result = packageData(bytes, type3, blob.type, encodingName);
+                  const result = packageData(bytes2, type3, blob.type, encodingName);
                   if (fr[kAborted]) {
                     return;
                   }
@@ -15042,7 +15042,7 @@ var require_util4 = __commonJS({
       });
       reader.dispatchEvent(event2);
     }
-    function packageData(bytes, type3, mimeType, encodingName) {
+    function packageData(bytes2, type3, mimeType, encodingName) {
       switch (type3) {
         case "DataURL": {
           let dataURL = "data:";
@@ -15052,7 +15052,7 @@ var require_util4 = __commonJS({
           }
           dataURL += ";base64,";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             dataURL += btoa2(decoder.write(chunk));
           }
           dataURL += btoa2(decoder.end());
@@ -15072,16 +15072,16 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode3(bytes, encoding);
+          return decode3(bytes2, encoding);
         }
         case "ArrayBuffer": {
-          const sequence3 = combineByteSequences(bytes);
+          const sequence3 = combineByteSequences(bytes2);
           return sequence3.buffer;
         }
         case "BinaryString": {
           let binaryString = "";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             binaryString += decoder.write(chunk);
           }
           binaryString += decoder.end();
@@ -15090,14 +15090,14 @@ var require_util4 = __commonJS({
       }
     }
     function decode3(ioQueue, encoding) {
-      const bytes = combineByteSequences(ioQueue);
-      const BOMEncoding = BOMSniffing(bytes);
+      const bytes2 = combineByteSequences(ioQueue);
+      const BOMEncoding = BOMSniffing(bytes2);
       let slice5 = 0;
       if (BOMEncoding !== null) {
         encoding = BOMEncoding;
         slice5 = BOMEncoding === "UTF-8" ? 3 : 2;
       }
-      const sliced = bytes.slice(slice5);
+      const sliced = bytes2.slice(slice5);
       return new TextDecoder(encoding).decode(sliced);
     }
     function BOMSniffing(ioQueue) {
@@ -15112,7 +15112,7 @@ var require_util4 = __commonJS({
       return null;
     }
     function combineByteSequences(sequences) {
-      const size = sequences.reduce((a4, b10) => {
+      const size2 = sequences.reduce((a4, b10) => {
         return a4 + b10.byteLength;
       }, 0);
       let offset4 = 0;
@@ -15120,7 +15120,7 @@ var require_util4 = __commonJS({
         a4.set(b10, offset4);
         offset4 += b10.byteLength;
         return a4;
-      }, new Uint8Array(size));
+      }, new Uint8Array(size2));
     }
     module.exports = {
       staticPropertyDescriptors,
@@ -15650,9 +15650,9 @@ var require_cache = __commonJS({
           // 16.
         };
         operations.push(operation);
-        const bytes = await bodyReadPromise.promise;
+        const bytes2 = await bodyReadPromise.promise;
         if (clonedResponse.body != null) {
-          clonedResponse.body.source = bytes;
+          clonedResponse.body.source = bytes2;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -16110,9 +16110,9 @@ var require_util6 = __commonJS({
       }
       return false;
     }
-    function validateCookieName(name) {
-      for (let i = 0; i < name.length; ++i) {
-        const code2 = name.charCodeAt(i);
+    function validateCookieName(name2) {
+      for (let i = 0; i < name2.length; ++i) {
+        const code2 = name2.charCodeAt(i);
         if (code2 < 33 || // exclude CTLs (0-31), SP and HT
         code2 > 126 || // exclude non-ascii and DEL
         code2 === 34 || // "
@@ -16319,7 +16319,7 @@ var require_parse = __commonJS({
       }
       let nameValuePair = "";
       let unparsedAttributes = "";
-      let name = "";
+      let name2 = "";
       let value4 = "";
       if (header.includes(";")) {
         const position2 = { position: 0 };
@@ -16332,20 +16332,20 @@ var require_parse = __commonJS({
         value4 = nameValuePair;
       } else {
         const position2 = { position: 0 };
-        name = collectASequenceOfCodePointsFast(
+        name2 = collectASequenceOfCodePointsFast(
           "=",
           nameValuePair,
           position2
         );
         value4 = nameValuePair.slice(position2.position + 1);
       }
-      name = name.trim();
+      name2 = name2.trim();
       value4 = value4.trim();
-      if (name.length + value4.length > maxNameValuePairSize) {
+      if (name2.length + value4.length > maxNameValuePairSize) {
         return null;
       }
       return {
-        name,
+        name: name2,
         value: value4,
         ...parseUnparsedAttributes(unparsedAttributes)
       };
@@ -16458,19 +16458,19 @@ var require_cookies = __commonJS({
         return out;
       }
       for (const piece of cookie.split(";")) {
-        const [name, ...value4] = piece.split("=");
-        out[name.trim()] = value4.join("=");
+        const [name2, ...value4] = piece.split("=");
+        out[name2.trim()] = value4.join("=");
       }
       return out;
     }
-    function deleteCookie(headers, name, attributes) {
+    function deleteCookie(headers, name2, attributes) {
       webidl.brandCheck(headers, Headers2, { strict: false });
       const prefix = "deleteCookie";
       webidl.argumentLengthCheck(arguments, 2, prefix);
-      name = webidl.converters.DOMString(name, prefix, "name");
+      name2 = webidl.converters.DOMString(name2, prefix, "name");
       attributes = webidl.converters.DeleteCookieAttributes(attributes);
       setCookie(headers, {
-        name,
+        name: name2,
         value: "",
         expires: /* @__PURE__ */ new Date(0),
         ...attributes
@@ -17032,9 +17032,9 @@ var require_util7 = __commonJS({
       const extensionList = /* @__PURE__ */ new Map();
       while (position2.position < extensions.length) {
         const pair = collectASequenceOfCodePointsFast(";", extensions, position2);
-        const [name, value4 = ""] = pair.split("=");
+        const [name2, value4 = ""] = pair.split("=");
         extensionList.set(
-          removeHTTPWhitespace(name, true, false),
+          removeHTTPWhitespace(name2, true, false),
           removeHTTPWhitespace(value4, false, true)
         );
         position2.position++;
@@ -18553,13 +18553,13 @@ ${value4}`;
           }
         }
       }
-      setEventFieldSize(field3, size) {
-        const eventSize = this.eventSize - this.eventFieldSizes[field3] + size;
+      setEventFieldSize(field3, size2) {
+        const eventSize = this.eventSize - this.eventFieldSizes[field3] + size2;
         if (this.maxEventSize > 0 && eventSize > this.maxEventSize) {
           throw createMaxEventSizeExceededError();
         }
         this.eventSize = eventSize;
-        this.eventFieldSizes[field3] = size;
+        this.eventFieldSizes[field3] = size2;
       }
       /**
        * @param {EventSourceStreamEvent} event
@@ -19225,8 +19225,8 @@ var require_topojson_client = __commonJS({
         }) } : feature$1(topology, o);
       }
       function feature$1(topology, o) {
-        var id2 = o.id, bbox2 = o.bbox, properties = o.properties == null ? {} : o.properties, geometry = object3(topology, o);
-        return id2 == null && bbox2 == null ? { type: "Feature", properties, geometry } : bbox2 == null ? { type: "Feature", id: id2, properties, geometry } : { type: "Feature", id: id2, bbox: bbox2, properties, geometry };
+        var id3 = o.id, bbox2 = o.bbox, properties = o.properties == null ? {} : o.properties, geometry = object3(topology, o);
+        return id3 == null && bbox2 == null ? { type: "Feature", properties, geometry } : bbox2 == null ? { type: "Feature", id: id3, properties, geometry } : { type: "Feature", id: id3, bbox: bbox2, properties, geometry };
       }
       function object3(topology, o) {
         var transformPoint = transform5(topology.transform), arcs = topology.arcs;
@@ -19906,8 +19906,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text4, addEOL = false) {
-    this._buffer += text4;
+  addRaw(text5, addEOL = false) {
+    this._buffer += text5;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -19976,8 +19976,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addDetails(label, content2) {
-    const element3 = this.wrap("details", this.wrap("summary", label) + content2);
+  addDetails(label2, content2) {
+    const element3 = this.wrap("details", this.wrap("summary", label2) + content2);
     return this.addRaw(element3).addEOL();
   }
   /**
@@ -20003,10 +20003,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text4, level) {
+  addHeading(text5, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element3 = this.wrap(allowedTag, text4);
+    const element3 = this.wrap(allowedTag, text5);
     return this.addRaw(element3).addEOL();
   }
   /**
@@ -20035,9 +20035,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text4, cite) {
+  addQuote(text5, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element3 = this.wrap("blockquote", text4, attrs);
+    const element3 = this.wrap("blockquote", text5, attrs);
     return this.addRaw(element3).addEOL();
   }
   /**
@@ -20048,8 +20048,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text4, href2) {
-    const element3 = this.wrap("a", text4, { href: href2 });
+  addLink(text5, href2) {
+    const element3 = this.wrap("a", text5, { href: href2 });
     return this.addRaw(element3).addEOL();
   }
 };
@@ -20078,23 +20078,23 @@ var ExitCode;
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
   ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
 })(ExitCode || (ExitCode = {}));
-function getInput(name, options) {
-  const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
+function getInput(name2, options) {
+  const val = process.env[`INPUT_${name2.replace(/ /g, "_").toUpperCase()}`] || "";
   if (options && options.required && !val) {
-    throw new Error(`Input required and not supplied: ${name}`);
+    throw new Error(`Input required and not supplied: ${name2}`);
   }
   if (options && options.trimWhitespace === false) {
     return val;
   }
   return val.trim();
 }
-function setOutput(name, value4) {
+function setOutput(name2, value4) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
-    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value4));
+    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name2, value4));
   }
   process.stdout.write(os4.EOL);
-  issueCommand("set-output", { name }, toCommandValue(value4));
+  issueCommand("set-output", { name: name2 }, toCommandValue(value4));
 }
 function setFailed(message) {
   process.exitCode = ExitCode.Failure;
@@ -20109,28 +20109,28 @@ function warning(message, properties = {}) {
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
-function saveState(name, value4) {
+function saveState(name2, value4) {
   const filePath = process.env["GITHUB_STATE"] || "";
   if (filePath) {
-    return issueFileCommand("STATE", prepareKeyValueMessage(name, value4));
+    return issueFileCommand("STATE", prepareKeyValueMessage(name2, value4));
   }
-  issueCommand("save-state", { name }, toCommandValue(value4));
+  issueCommand("save-state", { name: name2 }, toCommandValue(value4));
 }
-function getState(name) {
-  return process.env[`STATE_${name}`] || "";
+function getState(name2) {
+  return process.env[`STATE_${name2}`] || "";
 }
 
 // actions/lib/action/io.ts
 function actionsCore() {
   return {
-    input: (name) => getInput(name),
+    input: (name2) => getInput(name2),
     env: process.env,
     info: (m3) => info(m3),
     warning: (m3) => warning(m3),
     error: (m3) => error(m3),
-    setOutput: (name, value4) => setOutput(name, value4),
-    saveState: (name, value4) => saveState(name, value4),
-    getState: (name) => getState(name),
+    setOutput: (name2, value4) => setOutput(name2, value4),
+    saveState: (name2, value4) => saveState(name2, value4),
+    getState: (name2) => getState(name2),
     appendSummary: async (markdown) => {
       await summary.addRaw(markdown).write();
     },
@@ -20139,8 +20139,8 @@ function actionsCore() {
 }
 
 // actions/render-report/src/main.ts
-import { readdirSync as readdirSync2 } from "node:fs";
-import { join as join6 } from "node:path";
+import { readdirSync as readdirSync3 } from "node:fs";
+import { join as join7 } from "node:path";
 
 // actions/lib/core/input.ts
 var InputError = class extends Error {
@@ -20161,540 +20161,6 @@ function phrase(field3, problem) {
 }
 function quoted(value4) {
   return JSON.stringify(value4);
-}
-
-// actions/lib/measure/records.ts
-var RESULTS_FORMAT_VERSION = 1;
-var RunFormatError = class extends Error {
-  name = "RunFormatError";
-};
-var RECORD_FIELDS = {
-  formatVersion: "number",
-  environment: "string",
-  pointId: "string",
-  test: "string",
-  series: "string",
-  parameter: "string",
-  value: "number",
-  replicate: "number",
-  status: "string",
-  attempts: "number",
-  startedAt: "string",
-  finishedAt: "string",
-  command: "object",
-  stdout: "string",
-  stderr: "string",
-  error: "string|null",
-  metrics: "object|null"
-};
-function validateRecord(value4, where) {
-  if (typeof value4 !== "object" || value4 === null || Array.isArray(value4)) throw new RunFormatError(`${where}: expected a JSON object`);
-  const r = value4;
-  if (typeof r.formatVersion === "number" && r.formatVersion > RESULTS_FORMAT_VERSION) {
-    throw new RunFormatError(`${where}: formatVersion ${r.formatVersion} is newer than this virtnet reads (${RESULTS_FORMAT_VERSION}); upgrade virtnet`);
-  }
-  for (const [key3, type3] of Object.entries(RECORD_FIELDS)) {
-    const v = r[key3];
-    const actual = v === null ? "null" : typeof v;
-    if (!type3.split("|").includes(actual)) throw new RunFormatError(`${where}: field ${key3} should be ${type3}, got ${JSON.stringify(v)}`);
-  }
-  if (r.status !== "ok" && r.status !== "failed") throw new RunFormatError(`${where}: status ${JSON.stringify(r.status)} is not ok or failed`);
-  if (r.status === "ok" && (r.metrics === null || typeof r.metrics.throughputMbps !== "number")) {
-    throw new RunFormatError(`${where}: an ok record needs metrics.throughputMbps`);
-  }
-  if (!Array.isArray(r.command)) throw new RunFormatError(`${where}: field command should be a list`);
-  return r;
-}
-function parseResults(text4, file2 = "results.jsonl") {
-  const records = [];
-  const lines = text4.split("\n");
-  const endsWithNewline = text4.endsWith("\n");
-  let truncatedLastLine = null;
-  lines.forEach((line5, i) => {
-    if (line5.trim() === "") return;
-    const lineNo = i + 1;
-    const isLast = i === lines.length - 1;
-    let parsed;
-    try {
-      parsed = JSON.parse(line5);
-    } catch (e3) {
-      if (isLast && !endsWithNewline) {
-        truncatedLastLine = lineNo;
-        return;
-      }
-      throw new RunFormatError(`${file2} line ${lineNo}: not valid JSON (${e3.message})`);
-    }
-    records.push(validateRecord(parsed, `${file2} line ${lineNo}`));
-  });
-  return { records, truncatedLastLine };
-}
-function validateManifest(value4, file2 = "manifest.json") {
-  if (typeof value4 !== "object" || value4 === null) throw new RunFormatError(`${file2}: expected a JSON object`);
-  const m3 = value4;
-  if (m3.kind !== "virtnet-run") throw new RunFormatError(`${file2}: kind is ${JSON.stringify(m3.kind)}, not "virtnet-run": this is not a virtnet run`);
-  if (typeof m3.formatVersion !== "number") throw new RunFormatError(`${file2}: formatVersion missing`);
-  if (m3.formatVersion > RESULTS_FORMAT_VERSION) throw new RunFormatError(`${file2}: formatVersion ${m3.formatVersion} is newer than this virtnet reads (${RESULTS_FORMAT_VERSION}); upgrade virtnet`);
-  for (const key3 of ["runId", "createdAt", "planSource", "status"]) {
-    if (typeof m3[key3] !== "string") throw new RunFormatError(`${file2}: field ${key3} should be a string, got ${JSON.stringify(m3[key3])}`);
-  }
-  for (const key3 of ["environments", "sessions"]) {
-    if (!Array.isArray(m3[key3])) throw new RunFormatError(`${file2}: field ${key3} should be a list`);
-  }
-  for (const key3 of ["plan", "hosts", "environmentDescriptions", "environmentErrors", "git"]) {
-    if (typeof m3[key3] !== "object" || m3[key3] === null) throw new RunFormatError(`${file2}: field ${key3} should be an object`);
-  }
-  return m3;
-}
-function latestRecords(records) {
-  const byKey2 = /* @__PURE__ */ new Map();
-  for (const r of records) byKey2.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
-  return [...byKey2.values()];
-}
-
-// actions/lib/core/stats.ts
-function mean(xs) {
-  if (xs.length === 0) return Number.NaN;
-  let s2 = 0;
-  for (const x4 of xs) s2 += x4;
-  return s2 / xs.length;
-}
-function stdev(xs) {
-  if (xs.length < 2) return 0;
-  const m3 = mean(xs);
-  let s2 = 0;
-  for (const x4 of xs) s2 += (x4 - m3) ** 2;
-  return Math.sqrt(s2 / (xs.length - 1));
-}
-function logGamma(x4) {
-  const c4 = [0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.3234287776531, -176.6150291621406, 12.507343278686905, -0.13857109526572012, 9984369578019572e-21, 15056327351493116e-23];
-  if (x4 < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x4)) - logGamma(1 - x4);
-  x4 -= 1;
-  let a4 = c4[0];
-  const t = x4 + 7.5;
-  for (let i = 1; i < 9; i++) a4 += c4[i] / (x4 + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x4 + 0.5) * Math.log(t) - t + Math.log(a4);
-}
-function betaContinuedFraction(a4, b10, x4) {
-  const maxIterations = 300;
-  const eps = 1e-15;
-  let c4 = 1;
-  let d = 1 - (a4 + b10) * x4 / (a4 + 1);
-  if (Math.abs(d) < 1e-300) d = 1e-300;
-  d = 1 / d;
-  let h2 = d;
-  for (let m3 = 1; m3 <= maxIterations; m3++) {
-    const m22 = 2 * m3;
-    let aa = m3 * (b10 - m3) * x4 / ((a4 + m22 - 1) * (a4 + m22));
-    d = 1 + aa * d;
-    if (Math.abs(d) < 1e-300) d = 1e-300;
-    c4 = 1 + aa / c4;
-    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
-    d = 1 / d;
-    h2 *= d * c4;
-    aa = -(a4 + m3) * (a4 + b10 + m3) * x4 / ((a4 + m22) * (a4 + m22 + 1));
-    d = 1 + aa * d;
-    if (Math.abs(d) < 1e-300) d = 1e-300;
-    c4 = 1 + aa / c4;
-    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
-    d = 1 / d;
-    const delta = d * c4;
-    h2 *= delta;
-    if (Math.abs(delta - 1) < eps) break;
-  }
-  return h2;
-}
-function incompleteBeta(x4, a4, b10) {
-  if (x4 <= 0) return 0;
-  if (x4 >= 1) return 1;
-  const front = Math.exp(logGamma(a4 + b10) - logGamma(a4) - logGamma(b10) + a4 * Math.log(x4) + b10 * Math.log(1 - x4));
-  if (x4 < (a4 + 1) / (a4 + b10 + 2)) return front * betaContinuedFraction(a4, b10, x4) / a4;
-  return 1 - front * betaContinuedFraction(b10, a4, 1 - x4) / b10;
-}
-function studentTCdf(t, df) {
-  const x4 = df / (df + t * t);
-  const tail = 0.5 * incompleteBeta(x4, df / 2, 0.5);
-  return t >= 0 ? 1 - tail : tail;
-}
-var quantiles = /* @__PURE__ */ new Map();
-var MAX_QUANTILES = 4096;
-function studentTQuantile(p, df) {
-  if (!(p > 0 && p < 1)) throw new Error(`studentTQuantile: p must be in (0, 1), got ${p}`);
-  const key3 = `${p}|${df}`;
-  let q = quantiles.get(key3);
-  if (q === void 0) {
-    q = bisectTQuantile(p, df);
-    if (quantiles.size >= MAX_QUANTILES) quantiles.clear();
-    quantiles.set(key3, q);
-  }
-  return q;
-}
-function bisectTQuantile(p, df) {
-  let lo = -1e3;
-  let hi = 1e3;
-  for (let i = 0; i < 200; i++) {
-    const mid = (lo + hi) / 2;
-    if (studentTCdf(mid, df) < p) lo = mid;
-    else hi = mid;
-    if (hi - lo < 1e-12) break;
-  }
-  return (lo + hi) / 2;
-}
-function summarize(xs, level = 0.95) {
-  const n = xs.length;
-  const m3 = mean(xs);
-  const s2 = stdev(xs);
-  if (n < 2) return { n, mean: m3, stdev: s2, ciHalfWidth: null, ciLow: null, ciHigh: null, level };
-  const half = studentTQuantile(1 - (1 - level) / 2, n - 1) * (s2 / Math.sqrt(n));
-  return { n, mean: m3, stdev: s2, ciHalfWidth: half, ciLow: m3 - half, ciHigh: m3 + half, level };
-}
-function welchTTest(a4, b10) {
-  if (a4.length < 2 || b10.length < 2) return { t: Number.NaN, df: Number.NaN, p: null, note: `too few replicates (${a4.length} and ${b10.length}; need at least 2 each)` };
-  const ma2 = mean(a4);
-  const mb2 = mean(b10);
-  const va = stdev(a4) ** 2 / a4.length;
-  const vb = stdev(b10) ** 2 / b10.length;
-  const se = Math.sqrt(va + vb);
-  if (se === 0) return { t: ma2 === mb2 ? 0 : Number.POSITIVE_INFINITY, df: a4.length + b10.length - 2, p: ma2 === mb2 ? 1 : 0, note: "no variance in either sample" };
-  const t = (ma2 - mb2) / se;
-  const df = (va + vb) ** 2 / (va ** 2 / (a4.length - 1) + vb ** 2 / (b10.length - 1));
-  const p = 2 * (1 - studentTCdf(Math.abs(t), df));
-  return { t, df, p: Math.min(1, Math.max(0, p)), note: null };
-}
-
-// actions/lib/analyse/aggregate.ts
-function median(xs) {
-  if (xs.length === 0) return null;
-  const s2 = [...xs].sort((a4, b10) => a4 - b10);
-  const mid = Math.floor(s2.length / 2);
-  return s2.length % 2 ? s2[mid] : (s2[mid - 1] + s2[mid]) / 2;
-}
-function recordsByPoint(records) {
-  const groups = /* @__PURE__ */ new Map();
-  for (const r of latestRecords(records)) {
-    const key3 = `${r.environment}|${r.pointId}`;
-    const g = groups.get(key3);
-    if (g) g.push(r);
-    else groups.set(key3, [r]);
-  }
-  return groups;
-}
-function summarizePoints(records, level = 0.95) {
-  const groups = recordsByPoint(records);
-  const out = [];
-  for (const group2 of groups.values()) {
-    const first = group2[0];
-    const ok = group2.filter((r) => r.status === "ok" && r.metrics !== null).sort((a4, b10) => a4.replicate - b10.replicate);
-    const metrics = ok.map((r) => r.metrics);
-    const samples = metrics.map((m3) => m3.throughputMbps);
-    const sendCalls = metrics.reduce((s2, m3) => s2 + m3.sendCalls, 0);
-    const recvCalls = metrics.reduce((s2, m3) => s2 + m3.recvCalls, 0);
-    const requested = metrics.map((m3) => m3.sendSocketRequested).filter((v) => v > 0);
-    out.push({
-      environment: first.environment,
-      test: first.test,
-      series: first.series,
-      parameter: first.parameter,
-      value: first.value,
-      pointId: first.pointId,
-      throughput: summarize(samples, level),
-      samples,
-      failed: group2.length - ok.length,
-      effectiveSendSocket: median(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
-      requestedSendSocket: median(requested),
-      okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
-      sendCalls,
-      recvCalls,
-      confidenceAsked: metrics.some((m3) => m3.confidence !== null),
-      confidenceMissed: metrics.filter((m3) => m3.confidence !== null && m3.confidence.achievedWidth > m3.confidence.requestedWidth).length
-    });
-  }
-  return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
-}
-
-// actions/lib/diff/diff.ts
-var DIFF_FORMAT_VERSION = 1;
-var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
-var DiffOptionsError = class extends InputError {
-  name = "DiffOptionsError";
-};
-var THRESHOLD = { ok: (n) => Number.isFinite(n) && n >= 0 && n <= 1e3, expected: "a number from 0 to 1000 such as 5 or 2.5" };
-var ALPHA = { ok: (n) => Number.isFinite(n) && n > 0 && n < 1, expected: "a probability strictly between 0 and 1" };
-var CORRECTIONS = ["holm", "none"];
-function checked(field3, rule4, value4, shown) {
-  if (!rule4.ok(value4)) throw new DiffOptionsError(field3, `expected ${rule4.expected}, got ${shown}`);
-  return value4;
-}
-function correctionFrom(field3, text4) {
-  const found = CORRECTIONS.find((c4) => c4 === text4);
-  if (found === void 0) throw new DiffOptionsError(field3, `expected holm or none, got ${quoted(text4)}`);
-  return found;
-}
-function validateDiffOptions(o) {
-  checked("threshold", THRESHOLD, o.thresholdPercent, String(o.thresholdPercent));
-  checked("alpha", ALPHA, o.alpha, String(o.alpha));
-  correctionFrom("correction", o.correction);
-  return o;
-}
-function holmAdjust(ps) {
-  const m3 = ps.length;
-  const order = ps.map((p, i) => ({ p, i })).sort((x4, y4) => x4.p - y4.p || x4.i - y4.i);
-  const adjusted = new Array(m3);
-  let running = 0;
-  order.forEach(({ p, i }, rank2) => {
-    running = Math.max(running, Math.min(1, (m3 - rank2) * p));
-    adjusted[i] = running;
-  });
-  return adjusted;
-}
-function changePercent(a4, b10) {
-  if (a4 === 0 || !Number.isFinite(a4) || !Number.isFinite(b10)) return null;
-  return (b10 - a4) / Math.abs(a4) * 100;
-}
-function trapezoid(xs, ys) {
-  if (xs.length < 2) return null;
-  let s2 = 0;
-  for (let i = 1; i < xs.length; i++) s2 += (xs[i] - xs[i - 1]) * (ys[i] + ys[i - 1]) / 2;
-  return s2;
-}
-function sideStats(p) {
-  const t = p.throughput;
-  return {
-    n: t.n,
-    mean: t.n > 0 ? t.mean : null,
-    stdev: t.n > 0 ? t.stdev : null,
-    ciLow: t.ciLow,
-    ciHigh: t.ciHigh,
-    failed: p.failed,
-    okRate: p.okRate
-  };
-}
-function sideInterval(point5, records) {
-  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null) return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
-  if (point5.throughput.n !== 1) return null;
-  const record2 = records.find((r) => r.status === "ok" && r.metrics !== null);
-  const c4 = record2?.metrics?.confidence;
-  if (!record2 || !c4 || !(c4.achievedWidth >= 0)) return null;
-  const value4 = record2.metrics.throughputMbps;
-  const half = value4 * c4.achievedWidth / 200;
-  return { low: value4 - half, high: value4 + half };
-}
-function text(v) {
-  if (v === void 0 || v === null) return null;
-  return typeof v === "string" ? v : JSON.stringify(v);
-}
-function compare(out, category, field3, a4, b10) {
-  const ta = text(a4);
-  const tb = text(b10);
-  if (ta !== tb) out.push({ category, field: field3, a: ta, b: tb });
-}
-function keysOf(...objects) {
-  return [...new Set(objects.flatMap((o) => o ? Object.keys(o) : []))].sort();
-}
-var HOST_FIELDS = [
-  ["hostname", "hardware"],
-  ["cpuModel", "hardware"],
-  ["cores", "hardware"],
-  ["memoryBytes", "hardware"],
-  ["virtualizationFlags", "hardware"],
-  ["kernel", "kernel"],
-  ["distribution", "versions"],
-  ["netperfVersion", "versions"]
-];
-var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "container", "imageBuildSeconds", "imageBuildReason"]);
-var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
-function manifestDifferences(a4, b10) {
-  const out = [];
-  compare(out, "run", "status", a4.status, b10.status);
-  compare(out, "plan", "planSource", a4.planSource, b10.planSource);
-  for (const f of PLAN_FIELDS) compare(out, "plan", `plan.${f}`, a4.plan?.[f], b10.plan?.[f]);
-  const sweepKey = (s2) => `${s2.test}/${s2.series}`;
-  const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
-  compare(out, "environments", "environments", a4.environments, b10.environments);
-  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
-  const linkA = a4.link ?? {};
-  const linkB = b10.link ?? {};
-  if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
-  else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
-  for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
-    const da = a4.environmentDescriptions?.[env];
-    const db = b10.environmentDescriptions?.[env];
-    if (!da || !db) continue;
-    compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
-    compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
-    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, da.details?.[k2], db.details?.[k2]);
-  }
-  for (const role of ["client", "server"]) {
-    const ha = a4.hosts?.[role];
-    const hb = b10.hosts?.[role];
-    if (!ha || !hb) {
-      if (!ha !== !hb) compare(out, "hardware", `hosts.${role}`, ha ? "recorded" : null, hb ? "recorded" : null);
-      continue;
-    }
-    for (const [field3, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
-    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, ha.sysctls?.[k2], hb.sysctls?.[k2]);
-  }
-  return out;
-}
-function runRef(input2) {
-  const m3 = input2.manifest;
-  return {
-    label: input2.label,
-    runId: m3.runId,
-    commit: m3.git?.commit ?? null,
-    branch: m3.git?.branch ?? null,
-    subject: m3.git?.subject ?? null,
-    createdAt: m3.createdAt,
-    status: m3.status,
-    plan: m3.plan?.name ?? "?",
-    environments: [...m3.environments]
-  };
-}
-function keyOf(p) {
-  return `${p.environment}|${p.pointId}`;
-}
-function pointKey(p) {
-  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
-}
-function compareKeys(x4, y4) {
-  return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
-}
-function comparePoint(pa2, pb, recordsA, recordsB, options) {
-  const a4 = sideStats(pa2);
-  const b10 = sideStats(pb);
-  const base = { ...pointKey(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
-  if (a4.n === 0 || b10.n === 0) {
-    if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
-    return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
-  }
-  const change2 = changePercent(a4.mean, b10.mean);
-  const bigEnough = change2 === null ? a4.mean !== b10.mean : Math.abs(change2) >= options.thresholdPercent;
-  const direction = b10.mean > a4.mean ? "improved" : "regressed";
-  if (a4.n >= 2 && b10.n >= 2) {
-    const w2 = welchTTest(pa2.samples, pb.samples);
-    return { ...base, changePercent: change2, method: "welch", p: w2.p, pAdjusted: w2.p, significance: "not-significant", classification: "unchanged", note: w2.note };
-  }
-  const ia = sideInterval(pa2, recordsA);
-  const ib = sideInterval(pb, recordsB);
-  if (ia && ib) {
-    const separate = ia.high < ib.low || ib.high < ia.low;
-    return {
-      ...base,
-      changePercent: change2,
-      method: "netperf-confidence",
-      significance: separate ? "significant" : "not-significant",
-      classification: separate && bigEnough ? direction : "unchanged",
-      note: `${Math.min(a4.n, b10.n)} replicate on a side: decided by netperf's own confidence intervals (${separate ? "disjoint" : "overlapping"})`
-    };
-  }
-  return {
-    ...base,
-    changePercent: change2,
-    significance: "too-few-replicates",
-    classification: bigEnough ? "undecided" : "unchanged",
-    note: `too few replicates (${a4.n} and ${b10.n}; Welch's test needs 2 each) and no netperf confidence interval`
-  };
-}
-function oneSided(p) {
-  return { ...pointKey(p), stats: sideStats(p) };
-}
-function curveDiffs(points2, added, removed) {
-  const curveKey = (p) => `${p.environment}|${p.test}|${p.series}`;
-  const keys4 = /* @__PURE__ */ new Map();
-  for (const p of [...points2, ...added, ...removed]) if (!keys4.has(curveKey(p))) keys4.set(curveKey(p), p);
-  const curves2 = [];
-  for (const [key3, first] of keys4) {
-    const mine = points2.filter((p) => curveKey(p) === key3).sort((x4, y4) => x4.value - y4.value);
-    const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
-    const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
-    const xs = both.map((p) => p.value);
-    const areaA = trapezoid(xs, both.map((p) => p.a.mean));
-    const signedArea = trapezoid(xs, both.map((p) => p.b.mean - p.a.mean));
-    const count2 = (c4) => mine.filter((p) => p.classification === c4).length;
-    curves2.push({
-      environment: first.environment,
-      test: first.test,
-      series: first.series,
-      parameter: first.parameter,
-      commonPoints: mine.length,
-      onlyInA: removed.filter((p) => curveKey(p) === key3).length,
-      onlyInB: added.filter((p) => curveKey(p) === key3).length,
-      meanChangePercent: changes.length ? changes.reduce((s2, c4) => s2 + c4, 0) / changes.length : null,
-      minChangePercent: changes.length ? Math.min(...changes) : null,
-      maxChangePercent: changes.length ? Math.max(...changes) : null,
-      signedArea,
-      areaChangePercent: signedArea !== null && areaA !== null && areaA !== 0 ? signedArea / areaA * 100 : null,
-      improved: count2("improved"),
-      regressed: count2("regressed"),
-      unchanged: count2("unchanged"),
-      undecided: count2("undecided")
-    });
-  }
-  return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
-}
-function claimChanges(a4, b10) {
-  if (!a4 || !b10) return null;
-  const byA = new Map(a4.map((c4) => [c4.id, c4]));
-  const byB = new Map(b10.map((c4) => [c4.id, c4]));
-  const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
-  return ids.map((id2) => ({ id: id2, text: (byB.get(id2) ?? byA.get(id2)).text, a: byA.get(id2)?.verdict ?? null, b: byB.get(id2)?.verdict ?? null })).filter((c4) => c4.a !== c4.b);
-}
-function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
-  validateDiffOptions(options);
-  const summariesA = new Map(summarizePoints(inputA.records).map((p) => [keyOf(p), p]));
-  const summariesB = new Map(summarizePoints(inputB.records).map((p) => [keyOf(p), p]));
-  const groupsA = recordsByPoint(inputA.records);
-  const groupsB = recordsByPoint(inputB.records);
-  const points2 = [];
-  const added = [];
-  const removed = [];
-  for (const [key3, pa2] of summariesA) {
-    const pb = summariesB.get(key3);
-    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key3) ?? [], groupsB.get(key3) ?? [], options));
-    else removed.push(oneSided(pa2));
-  }
-  for (const [key3, pb] of summariesB) if (!summariesA.has(key3)) added.push(oneSided(pb));
-  const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
-  const adjusted = options.correction === "holm" ? holmAdjust(tested.map((p) => p.p)) : tested.map((p) => p.p);
-  tested.forEach((p, i) => {
-    p.pAdjusted = adjusted[i];
-    const significant = p.pAdjusted < options.alpha;
-    p.significance = significant ? "significant" : "not-significant";
-    const change2 = p.changePercent;
-    const bigEnough = change2 === null ? p.a.mean !== p.b.mean : Math.abs(change2) >= options.thresholdPercent;
-    p.classification = significant && bigEnough ? p.b.mean > p.a.mean ? "improved" : "regressed" : "unchanged";
-  });
-  points2.sort(compareKeys);
-  added.sort(compareKeys);
-  removed.sort(compareKeys);
-  const count2 = (c4) => points2.filter((p) => p.classification === c4).length;
-  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent, classification: p.classification }));
-  return {
-    format: "virtnet-diff",
-    formatVersion: DIFF_FORMAT_VERSION,
-    options: { ...options },
-    a: runRef(inputA),
-    b: runRef(inputB),
-    manifestDifferences: manifestDifferences(inputA.manifest, inputB.manifest),
-    summary: {
-      compared: points2.length,
-      improved: count2("improved"),
-      regressed: count2("regressed"),
-      unchanged: count2("unchanged"),
-      undecided: count2("undecided"),
-      significant: points2.filter((p) => p.significance === "significant").length,
-      tested: tested.length,
-      added: added.length,
-      removed: removed.length,
-      largest
-    },
-    curves: curveDiffs(points2, added, removed),
-    points: points2,
-    added,
-    removed,
-    claimChanges: claimChanges(inputA.verdicts, inputB.verdicts)
-  };
 }
 
 // node_modules/zod/v4/classic/external.js
@@ -21816,12 +21282,12 @@ function merge(a4, b10) {
   });
   return clone(a4, def2);
 }
-function partial(Class2, schema, mask, name = "partial") {
+function partial(Class2, schema, mask, name2 = "partial") {
   const currDef = schema._zod.def;
   const checks = currDef.checks;
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
-    throw new Error(`.${name}() cannot be used on object schemas containing refinements`);
+    throw new Error(`.${name2}() cannot be used on object schemas containing refinements`);
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
@@ -21980,16 +21446,16 @@ function cleanEnum(obj) {
 }
 function base64ToUint8Array(base643) {
   const binaryString = atob(base643);
-  const bytes = new Uint8Array(binaryString.length);
+  const bytes2 = new Uint8Array(binaryString.length);
   for (let i = 0; i < binaryString.length; i++) {
-    bytes[i] = binaryString.charCodeAt(i);
+    bytes2[i] = binaryString.charCodeAt(i);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToBase64(bytes) {
+function uint8ArrayToBase64(bytes2) {
   let binaryString = "";
-  for (let i = 0; i < bytes.length; i++) {
-    binaryString += String.fromCharCode(bytes[i]);
+  for (let i = 0; i < bytes2.length; i++) {
+    binaryString += String.fromCharCode(bytes2[i]);
   }
   return btoa(binaryString);
 }
@@ -21998,22 +21464,22 @@ function base64urlToUint8Array(base64url3) {
   const padding3 = "=".repeat((4 - base643.length % 4) % 4);
   return base64ToUint8Array(base643 + padding3);
 }
-function uint8ArrayToBase64url(bytes) {
-  return uint8ArrayToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
+function uint8ArrayToBase64url(bytes2) {
+  return uint8ArrayToBase64(bytes2).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
 }
 function hexToUint8Array(hex4) {
   const cleanHex = hex4.replace(/^0x/, "");
   if (cleanHex.length % 2 !== 0) {
     throw new Error("Invalid hex string length");
   }
-  const bytes = new Uint8Array(cleanHex.length / 2);
+  const bytes2 = new Uint8Array(cleanHex.length / 2);
   for (let i = 0; i < cleanHex.length; i += 2) {
-    bytes[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
+    bytes2[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToHex(bytes) {
-  return Array.from(bytes).map((b10) => b10.toString(16).padStart(2, "0")).join("");
+function uint8ArrayToHex(bytes2) {
+  return Array.from(bytes2).map((b10) => b10.toString(16).padStart(2, "0")).join("");
 }
 var Class = class {
   constructor(..._args) {
@@ -22161,7 +21627,7 @@ function newError(Definition) {
   return new Definition();
 }
 // @__NO_SIDE_EFFECTS__
-function $constructor(name, initializer3, proto, params2) {
+function $constructor(name2, initializer3, proto, params2) {
   const zodProto = {};
   function Internals(def2) {
     this.def = def2;
@@ -22179,10 +21645,10 @@ function $constructor(name, initializer3, proto, params2) {
       } finally {
         _zodDesc.value = void 0;
       }
-    } else if (inst._zod.traits.has(name)) {
+    } else if (inst._zod.traits.has(name2)) {
       return;
     }
-    inst._zod.traits.add(name);
+    inst._zod.traits.add(name2);
     initializer3(inst, def2);
     if (initialized) {
       const own2 = Object.getPrototypeOf(inst);
@@ -22208,7 +21674,7 @@ function $constructor(name, initializer3, proto, params2) {
   const Parent = params2?.Parent ?? Object;
   class Definition extends Parent {
   }
-  Object.defineProperty(Definition, "name", { value: name });
+  Object.defineProperty(Definition, "name", { value: name2 });
   function _(def2) {
     const inst = params2?.Parent ? newError(Definition) : this;
     init2(inst, def2);
@@ -22229,10 +21695,10 @@ function $constructor(name, initializer3, proto, params2) {
     value: (inst) => {
       if (params2?.Parent && inst instanceof params2.Parent)
         return true;
-      return inst?._zod?.traits?.has(name);
+      return inst?._zod?.traits?.has(name2);
     }
   });
-  Object.defineProperty(_, "name", { value: name });
+  Object.defineProperty(_, "name", { value: name2 });
   return _;
 }
 var $brand = /* @__PURE__ */ Symbol("zod_brand");
@@ -22242,8 +21708,8 @@ var $ZodAsyncError = class extends Error {
   }
 };
 var $ZodEncodeError = class extends Error {
-  constructor(name) {
-    super(`Encountered unidirectional transform during encode: ${name}`);
+  constructor(name2) {
+    super(`Encountered unidirectional transform during encode: ${name2}`);
     this.name = "ZodEncodeError";
   }
 };
@@ -22962,8 +22428,8 @@ var $ZodCheckMaxSize = /* @__PURE__ */ $constructor("$ZodCheckMaxSize", (inst, d
   (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
-    const size = input2.size;
-    if (size <= def2.maximum)
+    const size2 = input2.size;
+    if (size2 <= def2.maximum)
       return;
     payload.issues.push({
       origin: getSizableOrigin(input2),
@@ -22982,8 +22448,8 @@ var $ZodCheckMinSize = /* @__PURE__ */ $constructor("$ZodCheckMinSize", (inst, d
   (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
-    const size = input2.size;
-    if (size >= def2.minimum)
+    const size2 = input2.size;
+    if (size2 >= def2.minimum)
       return;
     payload.issues.push({
       origin: getSizableOrigin(input2),
@@ -23002,10 +22468,10 @@ var $ZodCheckSizeEquals = /* @__PURE__ */ $constructor("$ZodCheckSizeEquals", (i
   (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
-    const size = input2.size;
-    if (size === def2.size)
+    const size2 = input2.size;
+    if (size2 === def2.size)
       return;
-    const tooBig = size > def2.size;
+    const tooBig = size2 > def2.size;
     payload.issues.push({
       origin: getSizableOrigin(input2),
       ...tooBig ? { code: "too_big", maximum: def2.size } : { code: "too_small", minimum: def2.size },
@@ -24056,14 +23522,14 @@ var $ZodDate = /* @__PURE__ */ $constructor("$ZodDate", (inst, def2) => {
     return payload;
   };
 });
-function capSize(inst, size) {
+function capSize(inst, size2) {
   const caps = sizeCaps(inst._zod.def.checks);
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c4) => c4[0]));
   const parse9 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
-    const n = size(payload.value);
+    const n = size2(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
       for (const [max4, ch2] of sizeCaps(inst._zod.def.checks)) {
         if (n > max4 && ch2._zod.def.when(payload)) {
@@ -24315,15 +23781,15 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def2) =
     const syms = normalized.symbolKeys;
     const doc = new Doc(["payload", "ctx"], { shape: shape2, inst, memo: memo2, syms });
     const parseStr = (k2) => `shape[${k2}]._zod.run({ value: input[${k2}], issues: [] }, ctx)`;
-    const prefixStr = (id2, k2) => `
-          let ${id2}_ab = false;
-          for (let i = 0; i < ${id2}.issues.length; i++) {
-            const iss = ${id2}.issues[i];
+    const prefixStr = (id3, k2) => `
+          let ${id3}_ab = false;
+          for (let i = 0; i < ${id3}.issues.length; i++) {
+            const iss = ${id3}.issues[i];
             iss.path = iss.path ? [${k2}, ...iss.path] : [${k2}];
             payload.issues.push(iss);
-            if (iss.continue !== true) ${id2}_ab = true;
+            if (iss.continue !== true) ${id3}_ab = true;
           }
-          if (${id2}_ab && ctx && ctx.abortEarly) {
+          if (${id3}_ab && ctx && ctx.abortEarly) {
             payload.value = newResult;
             return payload;
           }`;
@@ -24337,34 +23803,34 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def2) =
     for (const key3 of normalized.allKeys) {
       if (key3 === "__proto__")
         continue;
-      const id2 = ids[key3];
+      const id3 = ids[key3];
       const k2 = typeof key3 === "symbol" ? `syms[${syms.indexOf(key3)}]` : esc(key3);
       const isPresent = `${k2} in input`;
       const schema = shape2[key3];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
-      doc.write(`const ${id2} = ${parseStr(k2)};`);
+      doc.write(`const ${id3} = ${parseStr(k2)};`);
       if (isOptionalIn && isOptionalOut) {
-        const assign = optin === "optional" ? `${id2}_present` : `${id2}.value !== undefined || ${id2}_present`;
+        const assign = optin === "optional" ? `${id3}_present` : `${id3}.value !== undefined || ${id3}_present`;
         doc.write(`
-        const ${id2}_present = ${isPresent};
-        if (!${id2}.issues.length || ${id2}_present) {
-          if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        const ${id3}_present = ${isPresent};
+        if (!${id3}.issues.length || ${id3}_present) {
+          if (${id3}.issues.length) {${prefixStr(id3, k2)}
           }
 
           if (${assign}) {
-            newResult[${k2}] = ${id2}.value;
+            newResult[${k2}] = ${id3}.value;
           }
         }
 
       `);
       } else if (!isOptionalIn) {
         doc.write(`
-        const ${id2}_present = ${isPresent};
-        if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        const ${id3}_present = ${isPresent};
+        if (${id3}.issues.length) {${prefixStr(id3, k2)}
         }
-        if (!${id2}_present && !${id2}.issues.length) {
+        if (!${id3}_present && !${id3}.issues.length) {
           payload.issues.push({
             code: "invalid_type",
             expected: "nonoptional",
@@ -24377,22 +23843,22 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def2) =
           }
         }
 
-        if (${id2}_present) {
-          newResult[${k2}] = ${id2}.value;
+        if (${id3}_present) {
+          newResult[${k2}] = ${id3}.value;
         }
 
       `);
       } else {
         doc.write(`
-        if (${id2}.issues.length) {${prefixStr(id2, k2)}
+        if (${id3}.issues.length) {${prefixStr(id3, k2)}
         }
       `);
         if (optin === "defaulted") {
-          doc.write(`newResult[${k2}] = ${id2}.value;`);
+          doc.write(`newResult[${k2}] = ${id3}.value;`);
         } else {
           doc.write(`
-        if (${id2}.value !== undefined || ${isPresent}) {
-          newResult[${k2}] = ${id2}.value;
+        if (${id3}.value !== undefined || ${isPresent}) {
+          newResult[${k2}] = ${id3}.value;
         }
       `);
         }
@@ -30047,8 +29513,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text4) => {
-  return text4.charAt(0).toUpperCase() + text4.slice(1);
+var capitalizeFirstCharacter = (text5) => {
+  return text5.charAt(0).toUpperCase() + text5.slice(1);
 };
 function getUnitTypeFromNumber(number11) {
   const abs4 = Math.abs(number11);
@@ -33770,13 +33236,13 @@ ${code2}
   return fn;
 }
 function addConstant(ctx, value4) {
-  for (const [name2, v] of ctx.constants) {
+  for (const [name3, v] of ctx.constants) {
     if (v === value4)
-      return name2;
+      return name3;
   }
-  const name = `c${ctx.constantCounter++}`;
-  ctx.constants.set(name, value4);
-  return name;
+  const name2 = `c${ctx.constantCounter++}`;
+  ctx.constants.set(name2, value4);
+  return name2;
 }
 function addUserConstant(ctx, fn) {
   ctx.definite = false;
@@ -33918,9 +33384,9 @@ function codePointLengthVar(doc, ctx, accessor2, inDoubt) {
   doc.write(`const ${v} = typeof ${accessor2} === "string" && ${inDoubt} ? ${cpLen}(${accessor2}) : ${accessor2}.length;`);
   return v;
 }
-function numericOperand(value4, label) {
+function numericOperand(value4, label2) {
   if (typeof value4 !== "number" || !Number.isFinite(value4)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value4}`);
+    throw new ZodCompileUnsupportedError(`${label2} bound of type ${typeof value4}`);
   }
   return `${value4}`;
 }
@@ -34679,9 +34145,9 @@ function generateNullableCheck(doc, ctx, schema, accessor2, buildsValue = true) 
   doc.write(`}`);
   return outputVar;
 }
-function generateSizeGate(doc, schema, size) {
+function generateSizeGate(doc, schema, size2) {
   for (const [max4, check2] of sizeCaps(schema._zod.def.checks)) {
-    doc.write(`if (${size} > ${numericOperand(max4, check2._zod.def.check)}) return INVALID;`);
+    doc.write(`if (${size2} > ${numericOperand(max4, check2._zod.def.check)}) return INVALID;`);
   }
 }
 function generateArrayCheck(doc, ctx, schema, accessor2, buildsValue = true) {
@@ -35817,11 +35283,11 @@ function _minSize(minimum, params2) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _size(size, params2) {
+function _size(size2, params2) {
   return new $ZodCheckSizeEquals({
     check: "size_equals",
     ...normalizeParams(params2),
-    size
+    size: size2
   });
 }
 // @__NO_SIDE_EFFECTS__
@@ -36420,26 +35886,26 @@ function extractDefs(ctx, schema) {
     return;
   const idToSchema = /* @__PURE__ */ new Map();
   for (const entry2 of ctx.seen.entries()) {
-    const id2 = ctx.metadataRegistry.get(entry2[0])?.id;
-    if (id2) {
-      const existing = idToSchema.get(id2);
+    const id3 = ctx.metadataRegistry.get(entry2[0])?.id;
+    if (id3) {
+      const existing = idToSchema.get(id3);
       if (existing && existing !== entry2[0]) {
-        throw new Error(`Duplicate schema id "${id2}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
+        throw new Error(`Duplicate schema id "${id3}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
       }
-      idToSchema.set(id2, entry2[0]);
+      idToSchema.set(id3, entry2[0]);
     }
   }
   const makeURI = (entry2) => {
     const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
     if (ctx.external) {
       const externalId = ctx.external.registry.get(entry2[0])?.id;
-      const uriGenerator = ctx.external.uri ?? ((id3) => id3);
+      const uriGenerator = ctx.external.uri ?? ((id4) => id4);
       if (externalId) {
         return { ref: uriGenerator(externalId) };
       }
-      const id2 = entry2[1].defId ?? entry2[1].schema.id ?? `schema${ctx.counter++}`;
-      entry2[1].defId = id2;
-      return { defId: id2, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id2)}` };
+      const id3 = entry2[1].defId ?? entry2[1].schema.id ?? `schema${ctx.counter++}`;
+      entry2[1].defId = id3;
+      return { defId: id3, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id3)}` };
     }
     const uriPrefix = `#`;
     const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
@@ -36487,8 +35953,8 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
         continue;
       }
     }
-    const id2 = ctx.metadataRegistry.get(entry2[0])?.id;
-    if (id2) {
+    const id3 = ctx.metadataRegistry.get(entry2[0])?.id;
+    if (id3) {
       extractToDef(entry2);
       continue;
     }
@@ -36721,10 +36187,10 @@ function finalize(ctx, schema) {
   } else {
   }
   if (ctx.external?.uri) {
-    const id2 = ctx.external.registry.get(schema)?.id;
-    if (!id2)
+    const id3 = ctx.external.registry.get(schema)?.id;
+    if (!id3)
       throw new Error("Schema is missing an `id` property");
-    result.$id = ctx.external.uri(id2);
+    result.$id = ctx.external.uri(id3);
   }
   assignProps(result, root.defId ? root.schema : root.def ?? root.schema);
   const rootMetaId = ctx.metadataRegistry.get(schema)?.id;
@@ -36902,8 +36368,8 @@ var contributors = {
 function aggregateChecks(schema) {
   const agg = {};
   const def2 = schema._zod.def;
-  const list = schema._zod.traits.has("$ZodCheck") ? [schema, ...def2.checks ?? []] : def2.checks ?? [];
-  for (const ch2 of list)
+  const list2 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def2.checks ?? []] : def2.checks ?? [];
+  for (const ch2 of list2)
     contributors[ch2._zod.def.check]?.(agg, ch2._zod.def);
   const bag = schema._zod.bag;
   if (bag.minimum !== void 0)
@@ -37330,7 +36796,7 @@ function stringifyKeyNames(bySchema, json3, visited) {
   const values3 = json3.enum ?? (json3.const !== void 0 ? [json3.const] : void 0);
   if (!numericType && !values3?.some((v) => typeof v === "number"))
     return json3;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format5, id: id2, ...rest } = json3;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format5, id: id3, ...rest } = json3;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -39070,8 +38536,8 @@ var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def2) => {
   $ZodFile.init(inst, def2);
   ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json3, params2) => fileProcessor(inst, ctx, json3, params2);
-  inst.min = (size, params2) => inst.check(_minSize(size, params2));
-  inst.max = (size, params2) => inst.check(_maxSize(size, params2));
+  inst.min = (size2, params2) => inst.check(_minSize(size2, params2));
+  inst.max = (size2, params2) => inst.check(_maxSize(size2, params2));
   inst.mime = (types, params2) => inst.check(_mime(Array.isArray(types) ? types : [types], params2));
 });
 function file(params2) {
@@ -40414,6 +39880,1089 @@ function date4(params2) {
   return _coercedDate(ZodDate, params2);
 }
 
+// actions/lib/core/schema.ts
+var MAX_LISTED_PROBLEMS = 50;
+var MAX_EXCERPT = 60;
+function fieldPath(path3) {
+  let out = "";
+  for (const key3 of path3) {
+    if (typeof key3 === "number") out += `[${key3}]`;
+    else if (typeof key3 === "string" && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key3)) out += out === "" ? key3 : `.${key3}`;
+    else out += `[${JSON.stringify(String(key3))}]`;
+  }
+  return out;
+}
+function excerpt(json3) {
+  return json3.length > MAX_EXCERPT ? `${json3.slice(0, MAX_EXCERPT)}...` : json3;
+}
+function describeValue(value4) {
+  if (value4 === void 0) return "nothing";
+  if (typeof value4 === "number") return Number.isFinite(value4) ? String(value4) : `${value4} (a number too large to hold)`;
+  if (typeof value4 === "string") {
+    const shown = excerpt(JSON.stringify(value4.length > MAX_EXCERPT ? value4.slice(0, MAX_EXCERPT) : value4));
+    return value4.length > MAX_EXCERPT ? `${shown} (${value4.length} characters)` : shown;
+  }
+  if (Array.isArray(value4) && value4.length > 10) return `a list of ${value4.length} entries`;
+  if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && Object.keys(value4).length > 10) return `an object with ${Object.keys(value4).length} fields`;
+  try {
+    return excerpt(JSON.stringify(value4) ?? String(value4));
+  } catch {
+    return typeof value4;
+  }
+}
+var SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
+var described = (schema, meaning) => meaning ? schema.meta({ description: meaning }) : schema;
+function whole(min4, max4, meaning) {
+  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  return described(
+    external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
+    meaning
+  );
+}
+function finite(min4, max4, meaning) {
+  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  return described(
+    external_exports.number({ error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
+    meaning
+  );
+}
+function text(options = {}, meaning) {
+  const max4 = options.max ?? 1e4;
+  const nonEmpty = !options.empty;
+  let schema = external_exports.string({ error: (iss) => `expected ${nonEmpty ? "a non-empty string" : "a string"}, got ${describeValue(iss.input)}` }).min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` }).max(max4, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max4} characters allowed` });
+  if (options.pattern) {
+    const { re: re2, expected } = options.pattern;
+    schema = schema.regex(re2, { error: (iss) => `${describeValue(iss.input)} does not fit: expected ${expected}` });
+  }
+  return described(schema, meaning);
+}
+function oneOf(values3, meaning) {
+  return described(external_exports.literal(values3, { error: (iss) => `${describeValue(iss.input)} is not one of ${values3.join(", ")}` }), meaning);
+}
+function flag(meaning) {
+  return described(external_exports.boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` }), meaning);
+}
+function isoTime(meaning) {
+  return described(external_exports.iso.datetime({ error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}` }), meaning);
+}
+function strict(shape2, meaning) {
+  const known = Object.keys(shape2).join(", ");
+  return described(
+    external_exports.strictObject(shape2, {
+      error: (iss) => iss.code === "unrecognized_keys" ? `unknown field (known: ${known})` : `expected an object, got ${describeValue(iss.input)}`
+    }),
+    meaning
+  );
+}
+function list(item, bounds3, meaning) {
+  const min4 = bounds3.min ?? 0;
+  return described(
+    external_exports.array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` }).min(min4, { error: () => min4 === 1 ? "expected a non-empty list" : `expected at least ${min4} entries` }).max(bounds3.max, { error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : "more"} entries is longer than the ${bounds3.max} allowed` }),
+    meaning
+  );
+}
+function dictionary(value4, meaning) {
+  return described(external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value4, { error: (iss) => `expected an object, got ${describeValue(iss.input)}` }), meaning);
+}
+var EXPECTED = { object: "an object", array: "a list", string: "a string", number: "a number", boolean: "true or false", int: "a whole number" };
+function reworded(issue3) {
+  const input2 = issue3.input;
+  const union3 = issue3;
+  if (issue3.code === "invalid_union" && typeof union3.discriminator === "string" && Array.isArray(union3.options)) {
+    const value4 = typeof input2 === "object" && input2 !== null ? input2[union3.discriminator] : void 0;
+    return `${describeValue(value4)} is not one of ${union3.options.join(", ")}`;
+  }
+  if (issue3.code === "invalid_type" && issue3.message.startsWith("Invalid input")) return `expected ${EXPECTED[issue3.expected] ?? issue3.expected}, got ${describeValue(input2)}`;
+  return issue3.message;
+}
+function problemsOf(error65) {
+  const problems = [];
+  for (const issue3 of error65.issues) {
+    if (issue3.code === "unrecognized_keys") {
+      for (const key3 of issue3.keys) problems.push({ path: fieldPath([...issue3.path, key3]), message: issue3.message });
+      continue;
+    }
+    problems.push({ path: fieldPath(issue3.path), message: reworded(issue3) });
+  }
+  return problems;
+}
+function formatProblems(header, problems) {
+  const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => p.path ? `${p.path}: ${p.message}` : p.message);
+  if (problems.length > MAX_LISTED_PROBLEMS) lines.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
+  return lines.length === 1 ? `${header}: ${lines[0]}` : `${header}:
+  - ${lines.join("\n  - ")}`;
+}
+function parseOrThrow(schema, input2, header, makeError) {
+  const result = schema.safeParse(input2, { reportInput: true });
+  if (result.success) return result.data;
+  throw makeError(formatProblems(header, problemsOf(result.error)));
+}
+function parseJson(text5, makeError) {
+  try {
+    return JSON.parse(text5);
+  } catch (e3) {
+    throw makeError(jsonSyntaxReason(e3.message));
+  }
+}
+function jsonSyntaxReason(message) {
+  const token = /^Unexpected token '([\s\S]*?)', ([\s\S]*) is not valid JSON$/.exec(message);
+  if (token) {
+    const near = token[2].replace(/^(\.\.\.)?"/, "").replace(/"(\.\.\.)?$/, "");
+    return `unexpected ${JSON.stringify(token[1])} near ${JSON.stringify(near.slice(0, 24))}`;
+  }
+  if (/^Unexpected end of JSON input/.test(message)) return "it ends in the middle of a value";
+  return message.replace(/"[\s\S]*"/g, "...").slice(0, 200);
+}
+function formatVersionField(current2) {
+  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current2}` }).max(current2, { error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current2}); upgrade virtnet` }).meta({ description: `The version of the format (${current2}); a reader upgrades older versions and refuses newer ones.` });
+}
+function oldestReadable(format5) {
+  let oldest = format5.current;
+  while (format5.upgrades[oldest - 1]) oldest--;
+  return oldest;
+}
+function versioned(schema, format5) {
+  return external_exports.preprocess((input2, ctx) => {
+    if (typeof input2 !== "object" || input2 === null || Array.isArray(input2)) return input2;
+    const version4 = input2.formatVersion;
+    if (typeof version4 !== "number" || !Number.isInteger(version4) || version4 < 1 || version4 === format5.current) return input2;
+    if (version4 > format5.current) {
+      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is newer than this virtnet reads (${format5.current}); upgrade virtnet`, input: version4 });
+      return external_exports.NEVER;
+    }
+    const oldest = oldestReadable(format5);
+    if (version4 < oldest) {
+      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is older than any format this virtnet reads (${oldest} to ${format5.current})`, input: version4 });
+      return external_exports.NEVER;
+    }
+    let doc = input2;
+    for (let v = version4; v < format5.current; v++) doc = { ...format5.upgrades[v](doc), formatVersion: v + 1 };
+    return doc;
+  }, schema);
+}
+
+// actions/lib/measure/netperf.ts
+var reported = (meaning) => finite(-1, Number.MAX_SAFE_INTEGER, meaning);
+var throughput = (meaning) => finite(0, 1e7, meaning);
+var netperfMetricsSchema = strict({
+  protocol: oneOf(["TCP", "UDP"]),
+  throughputMbps: throughput("Receiver-side throughput, 10^6 bits/s (for UDP: what arrived)."),
+  sendThroughputMbps: throughput("Sender-side throughput, 10^6 bits/s.").nullable(),
+  elapsedSeconds: finite(0, 1e6, "How long the test ran, in seconds."),
+  messageSize: reported("The send size netperf used (-m), in bytes."),
+  sendCalls: reported("Send calls made."),
+  recvCalls: reported("The receiver's receive calls."),
+  bytesSent: reported("Bytes sent."),
+  bytesReceived: reported("Bytes received."),
+  sendSocketRequested: reported("Send socket buffer asked for (-1: not set)."),
+  sendSocketInitial: reported("Send socket buffer as set at the start."),
+  sendSocketFinal: reported("Send socket buffer at the end of the test."),
+  localRecvSocketRequested: reported("Local receive socket buffer asked for (-1: not set)."),
+  localRecvSocketFinal: reported("Local receive socket buffer at the end of the test."),
+  remoteSendSocketFinal: reported("netserver's send socket buffer at the end of the test."),
+  remoteRecvSocketRequested: reported("netserver's receive socket buffer asked for (-1: not set)."),
+  remoteRecvSocketInitial: reported("netserver's receive socket buffer as set at the start."),
+  remoteRecvSocketFinal: reported("netserver's receive socket buffer at the end of the test."),
+  transportMss: finite(1, 1e9, "The TCP maximum segment size, when netperf reports one.").nullable(),
+  confidence: strict({
+    iterations: finite(0, 1e3, "Iterations netperf ran (-i)."),
+    level: finite(0, 100, "The confidence level asked for, in percent."),
+    requestedWidth: finite(-1, 1e6, "The interval width asked for, in percent."),
+    achievedWidth: finite(-1, 1e6, "The full width of the interval achieved, in percent of the mean.")
+  }).nullable()
+});
+
+// actions/lib/plan/plan.ts
+var TESTS = ["TCP_STREAM", "UDP_STREAM"];
+var PARAMETERS = ["sendSocketSize", "messageSize", "requestSize"];
+var PARAMETER_FLAG = { sendSocketSize: "-s", messageSize: "-m", requestSize: "-r" };
+function parameterFlag(parameter) {
+  return Object.hasOwn(PARAMETER_FLAG, parameter) ? PARAMETER_FLAG[parameter] : parameter;
+}
+var MAX_UDP_MESSAGE = 65507;
+var MAX_TCP_MESSAGE = 64 * 1024 * 1024;
+var MAX_SOCKET_SIZE = 1 << 30;
+var PLAN_LIMITS = {
+  replicates: 1e3,
+  testLengthSeconds: 3600,
+  retries: 10,
+  sweeps: 100,
+  /** Points of all sweeps together, counted before they are expanded. */
+  points: 1e4,
+  /** Points x replicates: the tasks of one environment, all held in memory by the scheduler. */
+  measurementsPerEnvironment: 1e5,
+  /** Worst-case netperf time of one environment (every task at its longest): one week. */
+  hoursPerEnvironment: 168
+};
+var PLAN_FORMAT = {
+  current: 2,
+  upgrades: { 1: (plan) => ({ ...plan, design: "environment-major" }) }
+};
+var PLAN_FORMAT_VERSION = PLAN_FORMAT.current;
+function size(meaning) {
+  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a size: expected a whole number of bytes above 0` }).max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` }).meta({ description: meaning });
+}
+function sizeLimit(test2, option) {
+  if (option === "sendSocketSize") return { max: MAX_SOCKET_SIZE, note: "" };
+  if (option === "requestSize") return { max: MAX_UDP_MESSAGE, note: " (the largest UDP payload over IPv4)" };
+  return test2 === "UDP_STREAM" ? { max: MAX_UDP_MESSAGE, note: " (the largest UDP payload over IPv4)" } : { max: MAX_TCP_MESSAGE, note: "" };
+}
+var isIn = (values3, v) => values3.includes(v);
+var isSize = (v) => Number.isInteger(v) && v >= 1 && v <= MAX_SOCKET_SIZE;
+var sweepSchema = strict(
+  {
+    test: oneOf(TESTS, "The netperf test (-t)."),
+    series: text({ max: 64, pattern: SAFE_NAME }, 'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'),
+    vary: oneOf(PARAMETERS, "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."),
+    from: size("The first value of the swept option, in bytes."),
+    to: size("The last value: the sweep visits from, from+step, ... up to and including to when it lands on it."),
+    step: external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} never reaches the end: expected a step above 0` }).max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` }).meta({ description: "The distance between two values of the sweep, in bytes (at least 1)." }),
+    messageSize: size("Fixed -m when the sweep varies the socket size (unset: netperf's default).").optional(),
+    sendSocketSize: size("Fixed -s when the sweep varies the message size (unset: the kernel default).").optional(),
+    requestSize: size("Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option.").optional()
+  },
+  "One series of points: a netperf test with one option swept over a range."
+).meta({
+  // For editors: the per-test limits the check below enforces.
+  allOf: [
+    ...["UDP_STREAM", "TCP_STREAM"].flatMap((test2) => {
+      const { max: max4 } = sizeLimit(test2, "messageSize");
+      return [
+        { if: { properties: { test: { const: test2 }, vary: { const: "messageSize" } }, required: ["test", "vary"] }, then: { properties: { from: { maximum: max4 }, to: { maximum: max4 } } } },
+        { if: { properties: { test: { const: test2 } }, required: ["test"] }, then: { properties: { messageSize: { maximum: max4 } } } }
+      ];
+    }),
+    ...PARAMETERS.map((vary) => ({ if: { properties: { vary: { const: vary } }, required: ["vary"] }, then: { not: { required: [vary] } } }))
+  ]
+}).superRefine(
+  (s2, ctx) => {
+    const test2 = isIn(TESTS, s2.test) ? s2.test : void 0;
+    const vary = isIn(PARAMETERS, s2.vary) ? s2.vary : void 0;
+    if (test2 === "TCP_STREAM" && (vary === "requestSize" || s2.requestSize !== void 0)) {
+      ctx.addIssue({ code: "custom", path: [vary === "requestSize" ? "vary" : "requestSize"], message: "requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize", input: vary === "requestSize" ? vary : s2.requestSize });
+    }
+    if (test2 && vary) {
+      const { max: max4, note } = sizeLimit(test2, vary);
+      for (const field3 of ["from", "to"]) {
+        const v = s2[field3];
+        if (isSize(v) && v > max4) ctx.addIssue({ code: "custom", path: [field3], message: `${v} is above ${max4}${note}`, input: v });
+      }
+    }
+    for (const field3 of PARAMETERS) {
+      const v = s2[field3];
+      if (v === void 0) continue;
+      if (vary === field3) {
+        ctx.addIssue({ code: "custom", path: [field3], message: "is swept by this sweep (vary), so it cannot also be fixed", input: v });
+        continue;
+      }
+      if (!test2 || !isSize(v)) continue;
+      const { max: max4, note } = sizeLimit(test2, field3);
+      if (v > max4) ctx.addIssue({ code: "custom", path: [field3], message: `${v} is above ${max4}${note}`, input: v });
+    }
+    if (isSize(s2.from) && isSize(s2.to) && Number.isInteger(s2.step) && s2.step >= 1 && s2.from > s2.to) {
+      ctx.addIssue({ code: "custom", path: [], message: `from ${s2.from} is above to ${s2.to}: the step ${s2.step} never reaches the end`, input: s2 });
+    }
+  },
+  { when: (payload) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value) }
+);
+var confidenceSchema = strict(
+  {
+    level: oneOf([95, 99], "netperf -I level,width: the confidence level, in percent."),
+    width: finite(0.1, 100, "netperf -I level,width: the width of the confidence interval, in percent of the mean."),
+    minIterations: whole(3, 30, "netperf -i max,min: the fewest iterations of a test (netperf allows 3 to 30)."),
+    maxIterations: whole(3, 30, "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner.")
+  },
+  "netperf's own confidence intervals: each measurement iterates until the interval is narrow enough."
+).superRefine((c4, ctx) => {
+  if (c4.minIterations > c4.maxIterations) {
+    ctx.addIssue({ code: "custom", path: [], message: `minIterations ${c4.minIterations} is above maxIterations ${c4.maxIterations}`, input: c4 });
+  }
+});
+var portsSchema = strict(
+  {
+    control: whole(1, 65535, "netserver's control port (netperf -p)."),
+    data: whole(1, 65535, "The data port of the test connection (netperf -- -P ,PORT).")
+  },
+  "The ports netperf and netserver use."
+).superRefine((p, ctx) => {
+  if (p.control === p.data) ctx.addIssue({ code: "custom", path: [], message: `control and data port are both ${p.control}`, input: p });
+});
+var planSchema = strict(
+  {
+    $schema: text({ max: 1e3 }, "The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan.").optional(),
+    $comment: text({ empty: true }, "A remark for readers of the file; not part of the plan.").optional(),
+    formatVersion: formatVersionField(PLAN_FORMAT.current),
+    name: text({ max: 64, pattern: SAFE_NAME }, "The plan's name, shown in reports and part of default run directory names."),
+    description: text({ empty: true }, "What the plan measures, in a sentence or two.").default(""),
+    interpretation: list(text(), { max: 100 }, "How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest.").default([]),
+    testLengthSeconds: whole(1, PLAN_LIMITS.testLengthSeconds, "The length of one netperf test (-l), in seconds."),
+    replicates: whole(1, PLAN_LIMITS.replicates, "How many times each point is measured, in separate rounds."),
+    warmupSeconds: whole(0, 3600, "One unrecorded measurement per environment before the sweep, in seconds (0 disables it).").default(0),
+    confidence: confidenceSchema.nullable().default(null),
+    order: strict(
+      {
+        randomize: flag("Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it)."),
+        seed: whole(0, 2 ** 32 - 1, "The seed of the shuffle, so the order is reproduced exactly.")
+      },
+      "The order points run in."
+    ).default({ randomize: true, seed: 1 }),
+    design: oneOf(
+      ["blocked", "environment-major"],
+      "blocked: replicate-major; each block starts every environment in turn (the order rotated by one per block) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next."
+    ).default("blocked"),
+    precision: strict(
+      {
+        halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
+        maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get.")
+      },
+      "Precision targets: after `replicates` blocks, only points still wider than the target get further blocks, up to maxReplicates (blocked design only)."
+    ).nullable().default(null),
+    ports: portsSchema.default({ control: 12865, data: 12866 }),
+    ipVersion: external_exports.literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` }).meta({ description: "The IP version: 4, as in the paper." }).default(4),
+    retries: whole(0, PLAN_LIMITS.retries, "Extra attempts for a failed netperf call before the point is recorded as failed.").default(2),
+    sweeps: list(sweepSchema, { min: 1, max: PLAN_LIMITS.sweeps }, "The series of points to measure; no point may appear in two sweeps.")
+  },
+  "A virtnet sweep plan: which netperf tests to run over which sizes, how long and how often."
+).superRefine(
+  (plan, ctx) => {
+    const points2 = plan.sweeps.reduce((n, s2) => n + Math.floor((s2.to - s2.from) / s2.step) + 1, 0);
+    if (points2 > PLAN_LIMITS.points) {
+      ctx.addIssue({ code: "custom", path: ["sweeps"], message: `${points2} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`, input: plan.sweeps });
+      return;
+    }
+    const duplicates = duplicatePoints(plan.sweeps);
+    if (duplicates.length > 0) ctx.addIssue({ code: "custom", path: [], message: `duplicate points:
+  - ${duplicates.join("\n  - ")}`, input: plan.sweeps });
+    if (plan.precision !== null && plan.precision.maxReplicates < plan.replicates) {
+      ctx.addIssue({ code: "custom", path: ["precision", "maxReplicates"], message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`, input: plan.precision.maxReplicates });
+      return;
+    }
+    if (plan.precision !== null && plan.design !== "blocked") {
+      ctx.addIssue({ code: "custom", path: ["precision"], message: 'precision targets add blocks: they need design "blocked"', input: plan.precision });
+      return;
+    }
+    const measurements = points2 * Math.max(plan.replicates, plan.precision?.maxReplicates ?? 0);
+    if (measurements > PLAN_LIMITS.measurementsPerEnvironment) {
+      ctx.addIssue({ code: "custom", path: ["replicates"], message: `${points2} points x ${measurements / points2} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`, input: plan.replicates });
+      return;
+    }
+    const hours = (measurements * taskSeconds(plan) + plan.warmupSeconds) / 3600;
+    if (hours > PLAN_LIMITS.hoursPerEnvironment) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `${measurements} measurements of up to ${taskSeconds(plan)} s each make up to ${Math.round(hours)} h of netperf per environment, more than the ${PLAN_LIMITS.hoursPerEnvironment} h (one week) allowed: lower replicates, testLengthSeconds or confidence.maxIterations`,
+        input: plan
+      });
+    }
+  },
+  { when: (payload) => payload.issues.length === 0 }
+).transform(({ $schema: _schema, $comment: _comment, ...plan }) => plan);
+var planDocument = versioned(planSchema, PLAN_FORMAT);
+function pointId(test2, parameter, value4) {
+  return `${test2}:${parameter}=${value4}`;
+}
+function sweepValues(sweep) {
+  const values3 = [];
+  for (let v = sweep.from; v <= sweep.to; v += sweep.step) values3.push(v);
+  return values3;
+}
+function duplicatePoints(sweeps) {
+  const seenIn = /* @__PURE__ */ new Map();
+  const duplicates = [];
+  sweeps.forEach((sweep, i) => {
+    for (const value4 of sweepValues(sweep)) {
+      const id3 = pointId(sweep.test, sweep.vary, value4);
+      const here = `sweeps[${i}] (series ${sweep.series})`;
+      const earlier = seenIn.get(id3);
+      if (earlier !== void 0) duplicates.push(`${id3} appears in ${earlier} and in ${here}`);
+      else seenIn.set(id3, here);
+    }
+  });
+  return duplicates;
+}
+function taskSeconds(plan) {
+  return plan.testLengthSeconds * (plan.confidence ? plan.confidence.maxIterations : 1);
+}
+
+// actions/lib/measure/records.ts
+var RESULTS_FORMAT_VERSION = 1;
+var RECORD_FORMAT = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
+var MANIFEST_FORMAT = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
+var name = (meaning) => text({ max: 128, pattern: SAFE_NAME }, meaning);
+var recorded = (meaning) => text({ empty: true, max: Infinity }, meaning);
+var COUNT = Number.MAX_SAFE_INTEGER;
+var hostInfoSchema = strict({
+  role: oneOf(["client", "server"]),
+  hostname: recorded("The host name."),
+  cpuModel: recorded("The CPU model, as /proc/cpuinfo names it."),
+  cores: whole(0, 1e6, "Logical CPUs."),
+  memoryBytes: finite(0, COUNT, "Total memory, in bytes."),
+  kernel: recorded("The kernel release."),
+  distribution: recorded("The distribution, as /etc/os-release names it."),
+  netperfVersion: recorded("netperf's version."),
+  sysctls: dictionary(recorded("The value as read from /proc/sys."), "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."),
+  virtualizationFlags: list(text({ max: 64 }), { max: 100 }, "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.")
+});
+var linkSchema = strict({
+  kind: oneOf(["veth-testbed", "external"]),
+  shaping: recorded('Shaping as configured, e.g. "tbf rate 100mbit, stab overhead 24, gso_max_segs 1", or "none".'),
+  rateMbit: finite(0, 1e7, "The shaped rate, Mbit/s.").nullable(),
+  serverAddress: text({ max: 255 }, "Where the client reaches the server."),
+  clientAddress: text({ max: 255 }).nullable(),
+  clientNamespace: text({ max: 255 }).nullable(),
+  oneWayDelayMicroseconds: whole(0, 1e7, "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.").optional()
+});
+var environmentDescriptionSchema = strict({
+  name: name("The environment."),
+  summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
+  details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
+  accelerator: oneOf(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
+  startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable()
+});
+var sessionSchema = strict({
+  startedAt: isoTime(),
+  endedAt: isoTime().nullable(),
+  endReason: recorded("How the session ended: completed, or the signal/error that stopped it; null while running.").nullable(),
+  measuredInSession: whole(0, COUNT)
+});
+var manifestSchema = strict({
+  formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
+  kind: external_exports.literal("virtnet-run"),
+  runId: name("The run id: a directory name in reports/runs/ and on the site."),
+  createdAt: isoTime(),
+  updatedAt: isoTime(),
+  status: oneOf(["running", "complete", "incomplete", "interrupted"]),
+  git: strict({
+    commit: text({ max: 64, pattern: { re: /^[0-9a-f]+$/, expected: "a commit id in hexadecimal" } }).nullable(),
+    dirty: flag().nullable(),
+    branch: recorded("The branch, as git names it.").nullable(),
+    subject: recorded("The commit subject.").nullable()
+  }),
+  planSource: text({ max: 4096 }, "The plan as named on the command line: a built-in name or a file name."),
+  plan: planDocument,
+  environments: list(name("An environment."), { max: 100 }),
+  hosts: strict({ client: hostInfoSchema.nullable(), server: hostInfoSchema.nullable() }),
+  link: linkSchema.nullable(),
+  environmentDescriptions: dictionary(environmentDescriptionSchema),
+  /** Every start and stop of the run: more than one means it was interrupted and resumed. */
+  sessions: list(sessionSchema, { max: 1e5 }),
+  /** Errors that stopped an environment (it never became ready, ...): environment -> message. */
+  environmentErrors: dictionary(recorded("Why the environment stopped."))
+});
+var measurementRecordSchema = strict({
+  formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
+  environment: name("The environment measured."),
+  pointId: text({ max: 200 }, "TEST:parameter=value, e.g. TCP_STREAM:sendSocketSize=100."),
+  test: oneOf(TESTS),
+  series: text({ max: 64, pattern: SAFE_NAME }),
+  parameter: oneOf(PARAMETERS),
+  value: whole(1, MAX_SOCKET_SIZE, "The value of the swept option, in bytes."),
+  replicate: whole(1, PLAN_LIMITS.replicates),
+  status: oneOf(["ok", "failed"]),
+  attempts: whole(1, PLAN_LIMITS.retries + 1),
+  startedAt: isoTime(),
+  finishedAt: isoTime(),
+  command: list(recorded("One argument."), { min: 1, max: 1e4 }, "The exact netperf command."),
+  stdout: recorded("netperf's output, raw."),
+  stderr: recorded("netperf's error output, raw."),
+  error: recorded("Why the measurement failed.").nullable(),
+  metrics: netperfMetricsSchema.nullable()
+}).superRefine(
+  (r, ctx) => {
+    const expected = pointId(r.test, r.parameter, r.value);
+    if (r.pointId !== expected) ctx.addIssue({ code: "custom", path: ["pointId"], message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`, input: r.pointId });
+    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok record needs metrics", input: null });
+    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed record needs its error", input: null });
+  },
+  { when: (payload) => payload.issues.length === 0 }
+);
+var recordDocument = versioned(measurementRecordSchema, RECORD_FORMAT);
+var manifestDocument = versioned(manifestSchema, MANIFEST_FORMAT);
+var RunFormatError = class extends Error {
+  name = "RunFormatError";
+};
+var runFormatError = (message) => new RunFormatError(message);
+function validateRecord(value4, where2) {
+  return parseOrThrow(recordDocument, value4, where2, runFormatError);
+}
+function parseResults(text5, file2 = "results.jsonl") {
+  const records = [];
+  const lines = text5.split("\n");
+  const endsWithNewline = text5.endsWith("\n");
+  let truncatedLastLine = null;
+  lines.forEach((line5, i) => {
+    if (line5.trim() === "") return;
+    const lineNo = i + 1;
+    const isLast = i === lines.length - 1;
+    let parsed;
+    try {
+      parsed = JSON.parse(line5);
+    } catch (e3) {
+      if (isLast && !endsWithNewline) {
+        truncatedLastLine = lineNo;
+        return;
+      }
+      throw new RunFormatError(`${file2} line ${lineNo}: not valid JSON (${jsonSyntaxReason(e3.message)})`);
+    }
+    records.push(validateRecord(parsed, `${file2} line ${lineNo}`));
+  });
+  return { records, truncatedLastLine };
+}
+function validateManifest(value4, file2 = "manifest.json") {
+  if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && value4.kind !== "virtnet-run") {
+    throw new RunFormatError(`${file2}: kind is ${describeValue(value4.kind)}, not "virtnet-run": this is not a virtnet run`);
+  }
+  return parseOrThrow(manifestDocument, value4, file2, runFormatError);
+}
+function parseManifest(text5, file2 = "manifest.json") {
+  return validateManifest(parseJson(text5, (reason) => new RunFormatError(`${file2}: not valid JSON (${reason})`)), file2);
+}
+function latestRecords(records) {
+  const byKey2 = /* @__PURE__ */ new Map();
+  for (const r of records) byKey2.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
+  return [...byKey2.values()];
+}
+
+// actions/lib/core/stats.ts
+function mean(xs) {
+  if (xs.length === 0) return Number.NaN;
+  let s2 = 0;
+  for (const x4 of xs) s2 += x4;
+  return s2 / xs.length;
+}
+function stdev(xs) {
+  if (xs.length < 2) return 0;
+  const m3 = mean(xs);
+  let s2 = 0;
+  for (const x4 of xs) s2 += (x4 - m3) ** 2;
+  return Math.sqrt(s2 / (xs.length - 1));
+}
+function logGamma(x4) {
+  const c4 = [0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.3234287776531, -176.6150291621406, 12.507343278686905, -0.13857109526572012, 9984369578019572e-21, 15056327351493116e-23];
+  if (x4 < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x4)) - logGamma(1 - x4);
+  x4 -= 1;
+  let a4 = c4[0];
+  const t = x4 + 7.5;
+  for (let i = 1; i < 9; i++) a4 += c4[i] / (x4 + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x4 + 0.5) * Math.log(t) - t + Math.log(a4);
+}
+function betaContinuedFraction(a4, b10, x4) {
+  const maxIterations = 300;
+  const eps = 1e-15;
+  let c4 = 1;
+  let d = 1 - (a4 + b10) * x4 / (a4 + 1);
+  if (Math.abs(d) < 1e-300) d = 1e-300;
+  d = 1 / d;
+  let h2 = d;
+  for (let m3 = 1; m3 <= maxIterations; m3++) {
+    const m22 = 2 * m3;
+    let aa = m3 * (b10 - m3) * x4 / ((a4 + m22 - 1) * (a4 + m22));
+    d = 1 + aa * d;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c4 = 1 + aa / c4;
+    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
+    d = 1 / d;
+    h2 *= d * c4;
+    aa = -(a4 + m3) * (a4 + b10 + m3) * x4 / ((a4 + m22) * (a4 + m22 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c4 = 1 + aa / c4;
+    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
+    d = 1 / d;
+    const delta = d * c4;
+    h2 *= delta;
+    if (Math.abs(delta - 1) < eps) break;
+  }
+  return h2;
+}
+function incompleteBeta(x4, a4, b10) {
+  if (x4 <= 0) return 0;
+  if (x4 >= 1) return 1;
+  const front = Math.exp(logGamma(a4 + b10) - logGamma(a4) - logGamma(b10) + a4 * Math.log(x4) + b10 * Math.log(1 - x4));
+  if (x4 < (a4 + 1) / (a4 + b10 + 2)) return front * betaContinuedFraction(a4, b10, x4) / a4;
+  return 1 - front * betaContinuedFraction(b10, a4, 1 - x4) / b10;
+}
+function studentTCdf(t, df) {
+  const x4 = df / (df + t * t);
+  const tail = 0.5 * incompleteBeta(x4, df / 2, 0.5);
+  return t >= 0 ? 1 - tail : tail;
+}
+var quantiles = /* @__PURE__ */ new Map();
+var MAX_QUANTILES = 4096;
+function studentTQuantile(p, df) {
+  if (!(p > 0 && p < 1)) throw new Error(`studentTQuantile: p must be in (0, 1), got ${p}`);
+  const key3 = `${p}|${df}`;
+  let q = quantiles.get(key3);
+  if (q === void 0) {
+    q = bisectTQuantile(p, df);
+    if (quantiles.size >= MAX_QUANTILES) quantiles.clear();
+    quantiles.set(key3, q);
+  }
+  return q;
+}
+function bisectTQuantile(p, df) {
+  let lo = -1e3;
+  let hi = 1e3;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTCdf(mid, df) < p) lo = mid;
+    else hi = mid;
+    if (hi - lo < 1e-12) break;
+  }
+  return (lo + hi) / 2;
+}
+function summarize(xs, level = 0.95) {
+  const n = xs.length;
+  const m3 = mean(xs);
+  const s2 = stdev(xs);
+  if (n < 2) return { n, mean: m3, stdev: s2, ciHalfWidth: null, ciLow: null, ciHigh: null, level };
+  const half = studentTQuantile(1 - (1 - level) / 2, n - 1) * (s2 / Math.sqrt(n));
+  return { n, mean: m3, stdev: s2, ciHalfWidth: half, ciLow: m3 - half, ciHigh: m3 + half, level };
+}
+function welchTTest(a4, b10) {
+  if (a4.length < 2 || b10.length < 2) return { t: Number.NaN, df: Number.NaN, p: null, note: `too few replicates (${a4.length} and ${b10.length}; need at least 2 each)` };
+  const ma2 = mean(a4);
+  const mb2 = mean(b10);
+  const va = stdev(a4) ** 2 / a4.length;
+  const vb = stdev(b10) ** 2 / b10.length;
+  const se = Math.sqrt(va + vb);
+  if (se === 0) return { t: ma2 === mb2 ? 0 : Number.POSITIVE_INFINITY, df: a4.length + b10.length - 2, p: ma2 === mb2 ? 1 : 0, note: "no variance in either sample" };
+  const t = (ma2 - mb2) / se;
+  const df = (va + vb) ** 2 / (va ** 2 / (a4.length - 1) + vb ** 2 / (b10.length - 1));
+  const p = 2 * (1 - studentTCdf(Math.abs(t), df));
+  return { t, df, p: Math.min(1, Math.max(0, p)), note: null };
+}
+function holmAdjust(ps) {
+  const m3 = ps.length;
+  const order = ps.map((p, i) => ({ p, i })).sort((x4, y4) => x4.p - y4.p || x4.i - y4.i);
+  const adjusted = new Array(m3);
+  let running = 0;
+  order.forEach(({ p, i }, rank2) => {
+    running = Math.max(running, Math.min(1, (m3 - rank2) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+function median(xs) {
+  if (xs.length === 0) return Number.NaN;
+  const s2 = [...xs].sort((a4, b10) => a4 - b10);
+  const mid = Math.floor(s2.length / 2);
+  return s2.length % 2 ? s2[mid] : (s2[mid - 1] + s2[mid]) / 2;
+}
+function pAbove(e3, c4) {
+  if (!(e3.se > 0)) return e3.value > c4 ? 0 : 1;
+  return 1 - studentTCdf((e3.value - c4) / e3.se, e3.df);
+}
+function pBelow(e3, c4) {
+  if (!(e3.se > 0)) return e3.value < c4 ? 0 : 1;
+  return studentTCdf((e3.value - c4) / e3.se, e3.df);
+}
+function tInterval(e3, level) {
+  if (!(e3.se > 0)) return [e3.value, e3.value];
+  const half = studentTQuantile(1 - (1 - level) / 2, e3.df) * e3.se;
+  return [e3.value - half, e3.value + half];
+}
+function meanEstimate(xs) {
+  if (xs.length < 2) return null;
+  return { value: mean(xs), se: stdev(xs) / Math.sqrt(xs.length), df: xs.length - 1 };
+}
+function welchEstimate(a4, b10, factor = 1) {
+  if (a4.length < 2 || b10.length < 2) return null;
+  const va = stdev(a4) ** 2 / a4.length;
+  const vb = factor ** 2 * stdev(b10) ** 2 / b10.length;
+  const se = Math.sqrt(va + vb);
+  const df = se === 0 ? a4.length + b10.length - 2 : (va + vb) ** 2 / (va ** 2 / (a4.length - 1) + vb ** 2 / (b10.length - 1));
+  return { value: mean(a4) - factor * mean(b10), se, df };
+}
+function regularizedGammaP(a4, x4) {
+  if (x4 <= 0) return 0;
+  const logFront = -x4 + a4 * Math.log(x4) - logGamma(a4);
+  if (x4 < a4 + 1) {
+    let term = 1 / a4;
+    let sum3 = term;
+    for (let n = 1; n < 500; n++) {
+      term *= x4 / (a4 + n);
+      sum3 += term;
+      if (Math.abs(term) < Math.abs(sum3) * 1e-15) break;
+    }
+    return Math.min(1, sum3 * Math.exp(logFront));
+  }
+  let b10 = x4 + 1 - a4;
+  let c4 = 1 / 1e-300;
+  let d = 1 / b10;
+  let h2 = d;
+  for (let i = 1; i < 500; i++) {
+    const an = -i * (i - a4);
+    b10 += 2;
+    d = an * d + b10;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c4 = b10 + an / c4;
+    if (Math.abs(c4) < 1e-300) c4 = 1e-300;
+    d = 1 / d;
+    const delta = d * c4;
+    h2 *= delta;
+    if (Math.abs(delta - 1) < 1e-15) break;
+  }
+  return Math.max(0, 1 - Math.exp(logFront) * h2);
+}
+function chiSquareCdf(x4, k2) {
+  return regularizedGammaP(k2 / 2, x4 / 2);
+}
+function chiSquareQuantile(p, k2) {
+  if (!(p > 0 && p < 1)) throw new Error(`chiSquareQuantile: p must be in (0, 1), got ${p}`);
+  let lo = 0;
+  let hi = Math.max(10, 10 * k2);
+  while (chiSquareCdf(hi, k2) < p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, hi); i++) {
+    const mid = (lo + hi) / 2;
+    if (chiSquareCdf(mid, k2) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+function isotonicFit(ys, weights = ys.map(() => 1)) {
+  const blocks = [];
+  ys.forEach((y4, i) => {
+    const w2 = weights[i];
+    blocks.push({ sum: y4 * w2, weight: w2, count: 1 });
+    while (blocks.length > 1) {
+      const last = blocks[blocks.length - 1];
+      const prev = blocks[blocks.length - 2];
+      if (prev.sum / prev.weight <= last.sum / last.weight) break;
+      blocks.splice(blocks.length - 2, 2, { sum: prev.sum + last.sum, weight: prev.weight + last.weight, count: prev.count + last.count });
+    }
+  });
+  return blocks.flatMap((b10) => new Array(b10.count).fill(b10.sum / b10.weight));
+}
+
+// actions/lib/analyse/aggregate.ts
+function median2(xs) {
+  if (xs.length === 0) return null;
+  const s2 = [...xs].sort((a4, b10) => a4 - b10);
+  const mid = Math.floor(s2.length / 2);
+  return s2.length % 2 ? s2[mid] : (s2[mid - 1] + s2[mid]) / 2;
+}
+function recordsByPoint(records) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const r of latestRecords(records)) {
+    const key3 = `${r.environment}|${r.pointId}`;
+    const g = groups.get(key3);
+    if (g) g.push(r);
+    else groups.set(key3, [r]);
+  }
+  return groups;
+}
+function summarizePoints(records, level = 0.95) {
+  const groups = recordsByPoint(records);
+  const out = [];
+  for (const group2 of groups.values()) {
+    const first = group2[0];
+    const ok = group2.filter((r) => r.status === "ok" && r.metrics !== null).sort((a4, b10) => a4.replicate - b10.replicate);
+    const metrics = ok.map((r) => r.metrics);
+    const samples = metrics.map((m3) => m3.throughputMbps);
+    const sendCalls = metrics.reduce((s2, m3) => s2 + m3.sendCalls, 0);
+    const recvCalls = metrics.reduce((s2, m3) => s2 + m3.recvCalls, 0);
+    const requested = metrics.map((m3) => m3.sendSocketRequested).filter((v) => v > 0);
+    out.push({
+      environment: first.environment,
+      test: first.test,
+      series: first.series,
+      parameter: first.parameter,
+      value: first.value,
+      pointId: first.pointId,
+      throughput: summarize(samples, level),
+      samples,
+      replicates: ok.map((r) => r.replicate),
+      failed: group2.length - ok.length,
+      effectiveSendSocket: median2(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
+      requestedSendSocket: median2(requested),
+      okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
+      sendCalls,
+      recvCalls,
+      confidenceAsked: metrics.some((m3) => m3.confidence !== null),
+      confidenceMissed: metrics.filter((m3) => m3.confidence !== null && m3.confidence.achievedWidth > m3.confidence.requestedWidth).length
+    });
+  }
+  return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
+}
+
+// actions/lib/diff/diff.ts
+var DIFF_FORMAT_VERSION = 1;
+var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
+var DiffOptionsError = class extends InputError {
+  name = "DiffOptionsError";
+};
+var THRESHOLD = { ok: (n) => Number.isFinite(n) && n >= 0 && n <= 1e3, expected: "a number from 0 to 1000 such as 5 or 2.5" };
+var ALPHA = { ok: (n) => Number.isFinite(n) && n > 0 && n < 1, expected: "a probability strictly between 0 and 1" };
+var CORRECTIONS = ["holm", "none"];
+function checked(field3, rule4, value4, shown) {
+  if (!rule4.ok(value4)) throw new DiffOptionsError(field3, `expected ${rule4.expected}, got ${shown}`);
+  return value4;
+}
+function correctionFrom(field3, text5) {
+  const found = CORRECTIONS.find((c4) => c4 === text5);
+  if (found === void 0) throw new DiffOptionsError(field3, `expected holm or none, got ${quoted(text5)}`);
+  return found;
+}
+function validateDiffOptions(o) {
+  checked("threshold", THRESHOLD, o.thresholdPercent, String(o.thresholdPercent));
+  checked("alpha", ALPHA, o.alpha, String(o.alpha));
+  correctionFrom("correction", o.correction);
+  return o;
+}
+function changePercent(a4, b10) {
+  if (a4 === 0 || !Number.isFinite(a4) || !Number.isFinite(b10)) return null;
+  return (b10 - a4) / Math.abs(a4) * 100;
+}
+function trapezoid(xs, ys) {
+  if (xs.length < 2) return null;
+  let s2 = 0;
+  for (let i = 1; i < xs.length; i++) s2 += (xs[i] - xs[i - 1]) * (ys[i] + ys[i - 1]) / 2;
+  return s2;
+}
+function sideStats(p) {
+  const t = p.throughput;
+  return {
+    n: t.n,
+    mean: t.n > 0 ? t.mean : null,
+    stdev: t.n > 0 ? t.stdev : null,
+    ciLow: t.ciLow,
+    ciHigh: t.ciHigh,
+    failed: p.failed,
+    okRate: p.okRate
+  };
+}
+function sideInterval(point5, records) {
+  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null) return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
+  if (point5.throughput.n !== 1) return null;
+  const record2 = records.find((r) => r.status === "ok" && r.metrics !== null);
+  const c4 = record2?.metrics?.confidence;
+  if (!record2 || !c4 || !(c4.achievedWidth >= 0)) return null;
+  const value4 = record2.metrics.throughputMbps;
+  const half = value4 * c4.achievedWidth / 200;
+  return { low: value4 - half, high: value4 + half };
+}
+function text2(v) {
+  if (v === void 0 || v === null) return null;
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+function compare(out, category, field3, a4, b10) {
+  const ta = text2(a4);
+  const tb = text2(b10);
+  if (ta !== tb) out.push({ category, field: field3, a: ta, b: tb });
+}
+function keysOf(...objects) {
+  return [...new Set(objects.flatMap((o) => o ? Object.keys(o) : []))].sort();
+}
+var HOST_FIELDS = [
+  ["hostname", "hardware"],
+  ["cpuModel", "hardware"],
+  ["cores", "hardware"],
+  ["memoryBytes", "hardware"],
+  ["virtualizationFlags", "hardware"],
+  ["kernel", "kernel"],
+  ["distribution", "versions"],
+  ["netperfVersion", "versions"]
+];
+var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "container", "imageBuildSeconds", "imageBuildReason"]);
+var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
+function manifestDifferences(a4, b10) {
+  const out = [];
+  compare(out, "run", "status", a4.status, b10.status);
+  compare(out, "plan", "planSource", a4.planSource, b10.planSource);
+  for (const f of PLAN_FIELDS) compare(out, "plan", `plan.${f}`, a4.plan?.[f], b10.plan?.[f]);
+  const sweepKey = (s2) => `${s2.test}/${s2.series}`;
+  const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
+  const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
+  for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
+  compare(out, "environments", "environments", a4.environments, b10.environments);
+  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
+  const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
+  const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
+  if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
+  else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
+  for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
+    const da = a4.environmentDescriptions?.[env];
+    const db = b10.environmentDescriptions?.[env];
+    if (!da || !db) continue;
+    compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
+    compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
+    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, da.details?.[k2], db.details?.[k2]);
+  }
+  for (const role of ["client", "server"]) {
+    const ha = a4.hosts?.[role];
+    const hb = b10.hosts?.[role];
+    if (!ha || !hb) {
+      if (!ha !== !hb) compare(out, "hardware", `hosts.${role}`, ha ? "recorded" : null, hb ? "recorded" : null);
+      continue;
+    }
+    for (const [field3, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
+    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, ha.sysctls?.[k2], hb.sysctls?.[k2]);
+  }
+  return out;
+}
+function runRef(input2) {
+  const m3 = input2.manifest;
+  return {
+    label: input2.label,
+    runId: m3.runId,
+    commit: m3.git?.commit ?? null,
+    branch: m3.git?.branch ?? null,
+    subject: m3.git?.subject ?? null,
+    createdAt: m3.createdAt,
+    status: m3.status,
+    plan: m3.plan?.name ?? "?",
+    environments: [...m3.environments]
+  };
+}
+function keyOf(p) {
+  return `${p.environment}|${p.pointId}`;
+}
+function pointKey(p) {
+  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
+}
+function compareKeys(x4, y4) {
+  return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
+}
+function comparePoint(pa2, pb, recordsA, recordsB, options) {
+  const a4 = sideStats(pa2);
+  const b10 = sideStats(pb);
+  const base = { ...pointKey(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
+  if (a4.n === 0 || b10.n === 0) {
+    if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
+    return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
+  }
+  const change2 = changePercent(a4.mean, b10.mean);
+  const bigEnough = change2 === null ? a4.mean !== b10.mean : Math.abs(change2) >= options.thresholdPercent;
+  const direction = b10.mean > a4.mean ? "improved" : "regressed";
+  if (a4.n >= 2 && b10.n >= 2) {
+    const w2 = welchTTest(pa2.samples, pb.samples);
+    return { ...base, changePercent: change2, method: "welch", p: w2.p, pAdjusted: w2.p, significance: "not-significant", classification: "unchanged", note: w2.note };
+  }
+  const ia = sideInterval(pa2, recordsA);
+  const ib = sideInterval(pb, recordsB);
+  if (ia && ib) {
+    const separate = ia.high < ib.low || ib.high < ia.low;
+    return {
+      ...base,
+      changePercent: change2,
+      method: "netperf-confidence",
+      significance: separate ? "significant" : "not-significant",
+      classification: separate && bigEnough ? direction : "unchanged",
+      note: `${Math.min(a4.n, b10.n)} replicate on a side: decided by netperf's own confidence intervals (${separate ? "disjoint" : "overlapping"})`
+    };
+  }
+  return {
+    ...base,
+    changePercent: change2,
+    significance: "too-few-replicates",
+    classification: bigEnough ? "undecided" : "unchanged",
+    note: `too few replicates (${a4.n} and ${b10.n}; Welch's test needs 2 each) and no netperf confidence interval`
+  };
+}
+function oneSided(p) {
+  return { ...pointKey(p), stats: sideStats(p) };
+}
+function curveDiffs(points2, added, removed) {
+  const curveKey = (p) => `${p.environment}|${p.test}|${p.series}`;
+  const keys4 = /* @__PURE__ */ new Map();
+  for (const p of [...points2, ...added, ...removed]) if (!keys4.has(curveKey(p))) keys4.set(curveKey(p), p);
+  const curves2 = [];
+  for (const [key3, first] of keys4) {
+    const mine = points2.filter((p) => curveKey(p) === key3).sort((x4, y4) => x4.value - y4.value);
+    const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
+    const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
+    const xs = both.map((p) => p.value);
+    const areaA = trapezoid(xs, both.map((p) => p.a.mean));
+    const signedArea = trapezoid(xs, both.map((p) => p.b.mean - p.a.mean));
+    const count2 = (c4) => mine.filter((p) => p.classification === c4).length;
+    curves2.push({
+      environment: first.environment,
+      test: first.test,
+      series: first.series,
+      parameter: first.parameter,
+      commonPoints: mine.length,
+      onlyInA: removed.filter((p) => curveKey(p) === key3).length,
+      onlyInB: added.filter((p) => curveKey(p) === key3).length,
+      meanChangePercent: changes.length ? changes.reduce((s2, c4) => s2 + c4, 0) / changes.length : null,
+      minChangePercent: changes.length ? Math.min(...changes) : null,
+      maxChangePercent: changes.length ? Math.max(...changes) : null,
+      signedArea,
+      areaChangePercent: signedArea !== null && areaA !== null && areaA !== 0 ? signedArea / areaA * 100 : null,
+      improved: count2("improved"),
+      regressed: count2("regressed"),
+      unchanged: count2("unchanged"),
+      undecided: count2("undecided")
+    });
+  }
+  return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
+}
+var label = (c4) => c4 ? c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict : null;
+function claimChanges(a4, b10) {
+  if (!a4 || !b10) return null;
+  const byA = new Map(a4.map((c4) => [c4.id, c4]));
+  const byB = new Map(b10.map((c4) => [c4.id, c4]));
+  const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
+  return ids.map((id3) => ({ id: id3, text: (byB.get(id3) ?? byA.get(id3)).text, a: label(byA.get(id3)), b: label(byB.get(id3)) })).filter((c4) => c4.a !== c4.b);
+}
+function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
+  validateDiffOptions(options);
+  const summariesA = new Map(summarizePoints(inputA.records).map((p) => [keyOf(p), p]));
+  const summariesB = new Map(summarizePoints(inputB.records).map((p) => [keyOf(p), p]));
+  const groupsA = recordsByPoint(inputA.records);
+  const groupsB = recordsByPoint(inputB.records);
+  const points2 = [];
+  const added = [];
+  const removed = [];
+  for (const [key3, pa2] of summariesA) {
+    const pb = summariesB.get(key3);
+    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key3) ?? [], groupsB.get(key3) ?? [], options));
+    else removed.push(oneSided(pa2));
+  }
+  for (const [key3, pb] of summariesB) if (!summariesA.has(key3)) added.push(oneSided(pb));
+  const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
+  const adjusted = options.correction === "holm" ? holmAdjust(tested.map((p) => p.p)) : tested.map((p) => p.p);
+  tested.forEach((p, i) => {
+    p.pAdjusted = adjusted[i];
+    const significant = p.pAdjusted < options.alpha;
+    p.significance = significant ? "significant" : "not-significant";
+    const change2 = p.changePercent;
+    const bigEnough = change2 === null ? p.a.mean !== p.b.mean : Math.abs(change2) >= options.thresholdPercent;
+    p.classification = significant && bigEnough ? p.b.mean > p.a.mean ? "improved" : "regressed" : "unchanged";
+  });
+  points2.sort(compareKeys);
+  added.sort(compareKeys);
+  removed.sort(compareKeys);
+  const count2 = (c4) => points2.filter((p) => p.classification === c4).length;
+  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent, classification: p.classification }));
+  return {
+    format: "virtnet-diff",
+    formatVersion: DIFF_FORMAT_VERSION,
+    options: { ...options },
+    a: runRef(inputA),
+    b: runRef(inputB),
+    manifestDifferences: manifestDifferences(inputA.manifest, inputB.manifest),
+    summary: {
+      compared: points2.length,
+      improved: count2("improved"),
+      regressed: count2("regressed"),
+      unchanged: count2("unchanged"),
+      undecided: count2("undecided"),
+      significant: points2.filter((p) => p.significance === "significant").length,
+      tested: tested.length,
+      added: added.length,
+      removed: removed.length,
+      largest
+    },
+    curves: curveDiffs(points2, added, removed),
+    points: points2,
+    added,
+    removed,
+    claimChanges: claimChanges(inputA.verdicts, inputB.verdicts)
+  };
+}
+
 // actions/lib/measure/serve-protocol.ts
 var SERVE_LIMITS = {
   testbedIndex: { min: 0, max: 63 },
@@ -40422,6 +40971,8 @@ var SERVE_LIMITS = {
   readyTimeoutSeconds: { min: 1, max: 3600 },
   holdTimeoutMinutes: { min: 1, max: 24 * 60 }
 };
+var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
+var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
 var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
 var port = external_exports.number().int().min(1).max(65535);
 var endpointSchema = external_exports.object({
@@ -40430,14 +40981,14 @@ var endpointSchema = external_exports.object({
   dataPort: port,
   dataAddress: external_exports.string().min(1).max(255).optional()
 });
-var environmentDescriptionSchema = external_exports.object({
+var environmentDescriptionSchema2 = external_exports.object({
   name: external_exports.string().regex(ENVIRONMENT_NAME),
   summary: external_exports.string().max(1e4),
   details: external_exports.record(external_exports.string(), external_exports.string().max(1e5)),
   accelerator: external_exports.enum(["none", "kvm", "tcg"]),
   startupSeconds: external_exports.number().nonnegative().nullable()
 });
-var hostInfoSchema = external_exports.object({
+var hostInfoSchema2 = external_exports.object({
   role: external_exports.enum(["client", "server"]),
   hostname: external_exports.string().max(1e3),
   cpuModel: external_exports.string().max(1e3),
@@ -40454,15 +41005,17 @@ var endpointFileSchema = external_exports.object({
   environment: external_exports.string().regex(ENVIRONMENT_NAME),
   endpoint: endpointSchema,
   coordinatorPort: external_exports.number().int().min(1).max(65535).nullable(),
-  description: environmentDescriptionSchema,
+  description: environmentDescriptionSchema2,
   startedAt: external_exports.iso.datetime(),
   holdUntil: external_exports.iso.datetime()
 });
 var MAX_REQUEST_BYTES = 256;
+var environmentWord = external_exports.string().regex(ENVIRONMENT_NAME);
 var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((line5) => line5.trim().split(/\s+/)).pipe(
   external_exports.union([
     external_exports.tuple([external_exports.literal("status")]).transform(() => ({ kind: "status" })),
-    external_exports.tuple([external_exports.literal("release"), external_exports.string().regex(ENVIRONMENT_NAME)]).transform(([, environment]) => ({ kind: "release", environment }))
+    external_exports.tuple([external_exports.literal("release"), environmentWord]).transform(([, environment2]) => ({ kind: "release", environment: environment2 })),
+    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment2, runKey, releaseKey]) => ({ kind: "release", environment: environment2, runKey, releaseKey }))
   ])
 );
 var coordinatorStatusSchema = external_exports.object({
@@ -40471,9 +41024,11 @@ var coordinatorStatusSchema = external_exports.object({
   /** True once a client has released the environment. */
   released: external_exports.boolean(),
   /** The server's description of the environment (versions, settings) for the client's manifest. */
-  description: environmentDescriptionSchema.nullable(),
+  description: environmentDescriptionSchema2.nullable(),
   /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
-  host: hostInfoSchema.nullable()
+  host: hostInfoSchema2.nullable(),
+  /** The run this environment serves (the workflow's run key); absent or null: any run. */
+  runKey: external_exports.string().regex(RUN_KEY).nullable().optional()
 });
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
   external_exports.object({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
@@ -40481,16 +41036,16 @@ var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
 ]);
 
 // actions/lib/action/inputs.ts
-function inputError(name, problem) {
-  return new InputError(name, problem, phrase(`input ${name}`, problem));
+function inputError(name2, problem) {
+  return new InputError(name2, problem, phrase(`input ${name2}`, problem));
 }
-function requiredInput(read2, name) {
-  const value4 = read2(name);
-  if (value4 === "") throw inputError(name, "is required but was not given");
+function requiredInput(read2, name2) {
+  const value4 = read2(name2);
+  if (value4 === "") throw inputError(name2, "is required but was not given");
   return value4;
 }
-function optionalInput(read2, name) {
-  const value4 = read2(name);
+function optionalInput(read2, name2) {
+  const value4 = read2(name2);
   return value4 === "" ? null : value4;
 }
 function runnerContext(env) {
@@ -40501,38 +41056,44 @@ function runnerContext(env) {
 function resolvePath(path3, base) {
   return path3.startsWith("/") ? path3 : `${base.replace(/\/+$/, "")}/${path3}`;
 }
+function claimsInput(read2, runner) {
+  const text5 = read2("claims") || "paper";
+  return { nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace), dir: resolvePath("env/plans", runner.workspace) };
+}
 function parseRenderReportInputs(read2, runner) {
   const siteDir = optionalInput(read2, "site-dir");
+  const environments2 = read2("environments").split(",").map((e3) => e3.trim()).filter((e3) => e3 !== "");
+  for (const e3 of environments2) if (!/^[a-z0-9-]{1,40}$/.test(e3)) throw inputError("environments", `expected comma-separated environment names, got ${quoted(e3)}`);
   return {
     runsPath: resolvePath(requiredInput(read2, "runs"), runner.workspace),
     reportsDir: resolvePath(read2("reports-dir") || "reports", runner.workspace),
-    siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace)
+    siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
+    environments: environments2,
+    claims: claimsInput(read2, runner)
   };
 }
 
 // actions/lib/report/job-summary.ts
-function mdCell(text4) {
-  return text4.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+function mdCell(text5) {
+  return text5.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
-function flag(parameter) {
-  return parameter === "sendSocketSize" ? "-s" : "-m";
-}
+var flag2 = parameterFlag;
 function compactTable(records, maxRows = 60) {
   const points2 = summarizePoints(records);
   if (points2.length === 0) return "_No measurements yet._\n";
-  const environments = [...new Set(records.map((r) => r.environment))];
+  const environments2 = [...new Set(records.map((r) => r.environment))];
   const rows = /* @__PURE__ */ new Map();
   for (const p of points2) {
     const key3 = `${p.test}\0${p.series}\0${String(p.value).padStart(10, "0")}`;
-    const row2 = rows.get(key3) ?? { label: `${p.test} ${flag(p.parameter)} ${p.value}`, cells: /* @__PURE__ */ new Map() };
+    const row2 = rows.get(key3) ?? { label: `${p.test} ${flag2(p.parameter)} ${p.value}`, cells: /* @__PURE__ */ new Map() };
     const mean3 = p.throughput.n > 0 ? `${p.throughput.mean.toFixed(2)}${p.throughput.ciHalfWidth !== null ? ` ±${p.throughput.ciHalfWidth.toFixed(2)}` : ""}` : "—";
     row2.cells.set(p.environment, `${mean3}${p.failed > 0 ? ` (${p.failed} failed)` : ""}`);
     rows.set(key3, row2);
   }
   const sorted = [...rows.entries()].sort(([a4], [b10]) => a4 < b10 ? -1 : a4 > b10 ? 1 : 0).map(([, r]) => r);
-  const lines = [`| point | ${environments.map(mdCell).join(" | ")} |`, `|---|${environments.map(() => "---:").join("|")}|`];
-  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments.map((e3) => mdCell(r.cells.get(e3) ?? "")).join(" | ")} |`);
-  if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments.map(() => "").join(" | ")} |`);
+  const lines = [`| point | ${environments2.map(mdCell).join(" | ")} |`, `|---|${environments2.map(() => "---:").join("|")}|`];
+  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments2.map((e3) => mdCell(r.cells.get(e3) ?? "")).join(" | ")} |`);
+  if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments2.map(() => "").join(" | ")} |`);
   return `${lines.join("\n")}
 
 Throughput in Mbit/s: mean over replicates, ± half the 95% confidence interval when there are several.
@@ -40544,9 +41105,9 @@ var BASELINE = "native";
 function key(p) {
   return `${p.test}|${p.value}`;
 }
-function byKey(points2, environment) {
+function byKey(points2, environment2) {
   const map4 = /* @__PURE__ */ new Map();
-  for (const p of points2) if (p.environment === environment && p.throughput.n > 0) map4.set(key(p), p);
+  for (const p of points2) if (p.environment === environment2 && p.throughput.n > 0) map4.set(key(p), p);
   return map4;
 }
 function environmentsOf(points2) {
@@ -40569,18 +41130,18 @@ function relativeThroughput(points2, baseline3 = BASELINE) {
   }
   return out;
 }
-function restrictedAverage(relative, test2, from, to) {
+function restrictedAverage(relative2, test2, from, to) {
   const groups = /* @__PURE__ */ new Map();
-  for (const r of relative) {
+  for (const r of relative2) {
     if (r.test !== test2 || r.x < from || r.x > to) continue;
     const g = groups.get(r.environment) ?? [];
     g.push(r);
     groups.set(r.environment, g);
   }
-  return [...groups.entries()].map(([environment, rs]) => {
+  return [...groups.entries()].map(([environment2, rs]) => {
     const known = rs.every((r) => r.halfWidth !== null);
     const half = known ? Math.sqrt(rs.reduce((s2, r) => s2 + r.halfWidth ** 2, 0)) / rs.length : null;
-    return { environment, test: test2, from, to, points: rs.length, average: mean(rs.map((r) => r.relative)), halfWidth: half };
+    return { environment: environment2, test: test2, from, to, points: rs.length, average: mean(rs.map((r) => r.relative)), halfWidth: half };
   });
 }
 function signedAreas(points2, test2, from, to, baseline3 = BASELINE) {
@@ -40625,32 +41186,6 @@ function comparePoints(points2, test2, a4, b10, metric = "throughput") {
 function metricValue(p, metric) {
   return metric === "throughput" ? p.throughput.mean : p.okRate;
 }
-function compareRange(points2, test2, a4, b10, from, to, metric = "throughput", level = 0.95) {
-  const pb = byKey(points2, b10);
-  const diffs = [];
-  let minReplicates = Number.POSITIVE_INFINITY;
-  for (const p2 of points2) {
-    if (p2.environment !== a4 || p2.test !== test2 || p2.value < from || p2.value > to || p2.throughput.n === 0) continue;
-    const q = pb.get(key(p2));
-    if (!q) continue;
-    const va = metricValue(p2, metric);
-    const vb = metricValue(q, metric);
-    if (va === null || vb === null) continue;
-    diffs.push(va - vb);
-    minReplicates = Math.min(minReplicates, p2.throughput.n, q.throughput.n);
-  }
-  const k2 = diffs.length;
-  const base = { test: test2, a: a4, b: b10, from, to, metric, points: k2, meanDifference: mean(diffs), minReplicates: k2 === 0 ? 0 : minReplicates };
-  if (k2 < 2) return { ...base, low: null, high: null, p: null, note: `too few shared points in ${from}-${to} (${k2}; need at least 2)` };
-  const m3 = mean(diffs);
-  const se = stdev(diffs) / Math.sqrt(k2);
-  const note = base.minReplicates < MIN_REPLICATES_TO_DECIDE ? `too few replicates (${base.minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})` : null;
-  if (se === 0) return { ...base, low: m3, high: m3, p: m3 === 0 ? 1 : 0, note: note ?? "identical differences at every point" };
-  const half = studentTQuantile(1 - (1 - level) / 2, k2 - 1) * se;
-  const t = m3 / se;
-  const p = 2 * (1 - studentTCdf(Math.abs(t), k2 - 1));
-  return { ...base, low: m3 - half, high: m3 + half, p: Math.min(1, Math.max(0, p)), note };
-}
 function udpAnomalies(records) {
   const out = [];
   for (const r of records) {
@@ -40667,7 +41202,8 @@ function udpAnomalies(records) {
 // actions/lib/report/charts/style.ts
 var PARAMETER_AXIS_TITLE = {
   sendSocketSize: "Send socket size requested, -s (bytes)",
-  messageSize: "UDP message size, -m (bytes)"
+  messageSize: "UDP message size, -m (bytes)",
+  requestSize: "UDP datagram size requested, -r (bytes)"
 };
 var ENVIRONMENT_ORDER = ["native", "docker", "kvm", "osv"];
 var ENVIRONMENT_STYLE = {
@@ -40677,14 +41213,16 @@ var ENVIRONMENT_STYLE = {
   osv: { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }
 };
 var FALLBACK_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#F0E442"];
-function environmentTitle(name) {
-  return ENVIRONMENT_STYLE[name]?.title ?? name;
+var TCG_TITLE = { kvm: "Linux on QEMU (TCG)", osv: "OSv on QEMU (TCG)" };
+function environmentTitle(name2, accelerator) {
+  if (accelerator === "tcg") return TCG_TITLE[name2] ?? `${ENVIRONMENT_STYLE[name2]?.title ?? name2} (TCG)`;
+  return ENVIRONMENT_STYLE[name2]?.title ?? name2;
 }
-function environmentScales(present) {
+function environmentScales(present, accelerators = {}) {
   const known = ENVIRONMENT_ORDER.filter((e3) => present.includes(e3));
   const extra = present.filter((e3) => !ENVIRONMENT_ORDER.includes(e3)).sort();
-  const domain4 = [...known, ...extra].map(environmentTitle);
-  const style2 = (i, name) => ENVIRONMENT_STYLE[name] ?? { title: name, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
+  const domain4 = [...known, ...extra].map((e3) => environmentTitle(e3, accelerators[e3]));
+  const style2 = (i, name2) => ENVIRONMENT_STYLE[name2] ?? { title: name2, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
   const names = [...known, ...extra];
   return {
     domain: domain4,
@@ -40704,7 +41242,7 @@ var CHART_CONFIG = {
 // actions/lib/report/charts/lines.ts
 var round = (v) => Math.round(v * 1e4) / 1e4;
 function lineChart(rows, o) {
-  const scales2 = environmentScales(o.environments);
+  const scales2 = environmentScales(o.environments, o.accelerators);
   const values3 = rows.map((r) => ({ ...r, y: round(r.y), low: round(r.low), high: round(r.high) }));
   const x4 = { field: "x", type: "quantitative", title: o.xTitle };
   const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
@@ -40744,7 +41282,7 @@ function lineChart(rows, o) {
   };
 }
 function barChart(rows, o) {
-  const scales2 = environmentScales(o.environments);
+  const scales2 = environmentScales(o.environments, o.accelerators);
   const values3 = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
   const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain, axis: { labels: false, ticks: false } };
   const layer = [
@@ -40784,9 +41322,10 @@ var TCG_WARNING = "TCG: QEMU guests ran under emulation (no hardware virtualizat
 function usesTcg(manifest) {
   return Object.values(manifest.environmentDescriptions ?? {}).some((d) => d.accelerator === "tcg");
 }
-function figureContext(manifest, environments) {
-  const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}`;
-  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments };
+function figureContext(manifest, environments2) {
+  const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1e3} ms one-way delay` : ""}`;
+  const accelerators = Object.fromEntries(Object.entries(manifest.environmentDescriptions ?? {}).map(([e3, d]) => [e3, d.accelerator]));
+  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments: environments2, accelerators };
 }
 var X_TITLE = {
   TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
@@ -40794,409 +41333,774 @@ var X_TITLE = {
 };
 var THROUGHPUT = "Throughput (10^6 bits/s)";
 var RELATIVE = "Throughput relative to native (ratio)";
-function absoluteRows(points2, test2, series) {
-  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series || series.includes(p.series))).map((p) => ({ environment: environmentTitle(p.environment), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n }));
+function absoluteRows(points2, test2, series2, ctx) {
+  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentTitle(p.environment, ctx.accelerators[p.environment]), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n }));
 }
-function relativeRows(relative, points2, test2, series) {
+function relativeRows(relative2, points2, test2, series2, ctx) {
   const n = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
-  return relative.filter((r) => r.test === test2 && (!series || series.includes(r.series))).map((r) => ({ environment: environmentTitle(r.environment), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null }));
+  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentTitle(r.environment, ctx.accelerators[r.environment]), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null }));
 }
-var seriesLabel = (series) => series === null ? "all series" : `series ${series.join(" + ")}`;
-function tcpAbsoluteFigure(points2, series, figure, ctx) {
-  return lineChart(absoluteRows(points2, "TCP_STREAM", series), { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments });
+var seriesLabel = (series2) => series2 === null ? "all series" : `series ${series2.join(" + ")}`;
+function tcpAbsoluteFigure(points2, series2, figure, ctx) {
+  return lineChart(absoluteRows(points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators });
 }
-function tcpRelativeFigure(relative, points2, series, figure, ctx) {
-  return lineChart(relativeRows(relative, points2, "TCP_STREAM", series), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, rule: 1, intervalTitle: "95% CI (delta method)" });
+function tcpRelativeFigure(relative2, points2, series2, figure, ctx) {
+  return lineChart(relativeRows(relative2, points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)" });
 }
 function restrictedAverageFigure(averages, ctx) {
   const first = averages[0];
-  const range6 = first ? `${first.from}-${first.to} B` : "0-6000 B";
+  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
   return barChart(
-    averages.map((a4) => ({ environment: environmentTitle(a4.environment), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
-    { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range6}`, subtitle: ctx.subtitle, yTitle: "Average throughput relative to native (ratio)", environments: ctx.environments, rule: 1 }
+    averages.map((a4) => ({ environment: environmentTitle(a4.environment, ctx.accelerators[a4.environment]), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
+    { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range7}`, subtitle: ctx.subtitle, yTitle: "Average throughput relative to native (ratio)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 1 }
   );
 }
 function signedAreaFigure(areas, ctx) {
   const first = areas[0];
-  const range6 = first ? `${first.from}-${first.to} B` : "0-6000 B";
+  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
   return barChart(
-    areas.map((a4) => ({ environment: environmentTitle(a4.environment), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
-    { title: `Signed area between each TCP curve and native's, ${range6} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: "Area (10^6 bits/s x kB; above native > 0)", environments: ctx.environments, rule: 0 }
+    areas.map((a4) => ({ environment: environmentTitle(a4.environment, ctx.accelerators[a4.environment]), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
+    { title: `Signed area between each TCP curve and native's, ${range7} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: "Area (10^6 bits/s x kB; above native > 0)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 0 }
   );
 }
 function udpAbsoluteFigure(points2, ctx) {
-  return lineChart(absoluteRows(points2, "UDP_STREAM", null), { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments });
+  return lineChart(absoluteRows(points2, "UDP_STREAM", null, ctx), { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators });
 }
-function udpRelativeFigure(relative, points2, ctx) {
-  return lineChart(relativeRows(relative, points2, "UDP_STREAM", null), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: RELATIVE, environments: ctx.environments, rule: 1, intervalTitle: "95% CI (delta method)" });
+function udpRelativeFigure(relative2, points2, ctx) {
+  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)" });
 }
 function okRateFigure(delivery, ctx) {
   return lineChart(
-    delivery.map((d) => ({ environment: environmentTitle(d.environment), x: d.x, y: d.okRate, low: d.okRate, high: d.okRate, n: null })),
-    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: "Okay rate (fraction)", environments: ctx.environments, intervalTitle: "pooled" }
+    delivery.map((d) => ({ environment: environmentTitle(d.environment, ctx.accelerators[d.environment]), x: d.x, y: d.okRate, low: d.okRate, high: d.okRate, n: null })),
+    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "pooled" }
   );
 }
 function socketSizeFigure(rows, ctx) {
   return lineChart(
-    rows.map((r) => ({ environment: environmentTitle(r.environment), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null })),
-    { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: [...ctx.subtitle, "Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, yZero: true, intervalTitle: "median" }
+    rows.map((r) => ({ environment: environmentTitle(r.environment, ctx.accelerators[r.environment]), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null })),
+    { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: [...ctx.subtitle, "Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: "median" }
   );
 }
 
-// env/plans/paper-claims.json
-var paper_claims_default = {
-  $comment: "The claims of Chen et al. (the paper the 'paper' plan reproduces), as data. Each is judged on a run by actions/lib/claims.ts as supported, refuted or inconclusive; docs in env/plans/README.md.",
-  formatVersion: 1,
-  alpha: 0.05,
-  claims: [
-    {
-      id: "tcp-osv-above-native-2000-6000",
-      text: "OSv's TCP throughput is above native Linux's for send socket sizes 2000-6000 B, by 4 to 20 x 10^6 bits/s.",
-      section: "III (Fig. 4a, 4c)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [2e3, 6e3],
-      metric: "throughput",
-      above: ["osv"],
-      below: ["native"],
-      margin: 4,
-      judged: "Paired t-test over the shared points in the range of the per-point mean difference (OSv - native). Supported when the 95% interval is above 0 and the mean difference is at least the margin (4, the paper's smallest gap); refuted when the whole interval is below the margin."
-    },
-    {
-      id: "tcp-native-above-docker-2000-6000",
-      text: "Native Linux's TCP throughput is above Docker's for send socket sizes 2000-6000 B, by about 4 x 10^6 bits/s.",
-      section: "III (Fig. 4b, 4d)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [2e3, 6e3],
-      metric: "throughput",
-      above: ["native"],
-      below: ["docker"],
-      margin: 4,
-      judged: "As above, for native - Docker, margin 4 x 10^6 bits/s (the paper's 'about 4')."
-    },
-    {
-      id: "tcp-osv-best-average-0-6000",
-      text: "Over the restricted socket range 0-6000 B, OSv has the highest average relative TCP throughput of the four environments.",
-      section: "III (Fig. 5/7)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [0, 6e3],
-      metric: "throughput",
-      above: ["osv"],
-      below: ["native", "docker", "kvm"],
-      margin: 1,
-      judged: "OSv against each other environment: paired t-test over the shared points in 0-6000 B (a higher average relative throughput is a higher mean throughput over the same points). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "tcp-area-order-0-6000",
-      text: "By the signed area between each curve and native's over 0-6000 B, OSv outperforms KVM and KVM outperforms Docker.",
-      section: "V.B (Discussion)",
-      kind: "compare",
-      test: "TCP_STREAM",
-      range: [0, 6e3],
-      metric: "throughput",
-      order: ["osv", "kvm", "docker"],
-      environments: ["native", "osv", "kvm", "docker"],
-      margin: 1,
-      judged: "Each neighbour in the order against the next: paired t-test over the shared points (the difference of two signed areas is the area between the two curves). Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "tcp-kvm-unstable",
-      text: "KVM's TCP curve is unstable, not gradually increasing, with drops such as from 3000 to 4000 B.",
-      section: "III (Fig. 4a, 4b)",
-      kind: "unstable",
-      test: "TCP_STREAM",
-      range: [0, 2e4],
-      environment: "kvm",
-      baseline: "native",
-      minimumDrop: 0.05,
-      judged: "A drop is a step from one point of a series to the next where throughput falls by at least 5% and Welch's t-test finds the fall significant. Supported when KVM has at least one drop and more than native; refuted when KVM's mean curve has no fall of 5% at all (with at least 2 replicates per point); inconclusive when its means fall but the replicates' spread leaves every fall insignificant."
-    },
-    {
-      id: "tcp-converge-beyond-6000",
-      text: "All TCP curves converge to native's beyond about 5000-6000 B.",
-      section: "III (Fig. 4b, 4f)",
-      kind: "converge",
-      test: "TCP_STREAM",
-      range: [6e3, 2e4],
-      environments: ["docker", "kvm", "osv"],
-      baseline: "native",
-      tolerance: 0.05,
-      judged: "Per environment, a t interval over the points beyond 6000 B of (relative throughput - 1). Supported when every environment's interval lies within +-5%; refuted when any environment's interval lies wholly outside +-5%."
-    },
-    {
-      id: "udp-drop-at-1500",
-      text: "UDP throughput drops sharply at a message size of about 1500 B in every environment.",
-      section: "IV (Fig. 6a)",
-      kind: "drop-at",
-      test: "UDP_STREAM",
-      at: 1500,
-      environments: ["native", "docker", "kvm", "osv"],
-      minimumDrop: 0.5,
-      judged: "Per environment, the relative drop from the last point below 1500 B to the first above it, with a delta-method interval. 'Sharply' means at least 50% (the paper shows 97 -> 10). Supported when every environment's interval is above 50%; refuted when any environment's interval is below 50%."
-    },
-    {
-      id: "udp-native-best-beyond-1450",
-      text: "For UDP, native Linux has the highest throughput beyond about 1450 B.",
-      section: "IV, V.B (Fig. 6b)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [1450, 2e3],
-      metric: "throughput",
-      above: ["native"],
-      below: ["docker", "kvm", "osv"],
-      margin: 1,
-      judged: "Native against each other environment: paired t-test over the shared points in 1450-2000 B. Supported when every interval is above 0 with a mean gap of at least 1 x 10^6 bits/s; refuted when any interval lies below that margin."
-    },
-    {
-      id: "udp-kvm-beats-docker-osv-beyond-1450",
-      text: "For UDP beyond about 1450 B, KVM outperforms Docker and OSv.",
-      section: "IV, V.B (Fig. 6b)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [1450, 2e3],
-      metric: "throughput",
-      above: ["kvm"],
-      below: ["docker", "osv"],
-      margin: 1,
-      judged: "KVM against Docker and against OSv, as above."
-    },
-    {
-      id: "udp-virtual-above-native-below-1400",
-      text: "For UDP from 0 to 1400 B, Docker, KVM and OSv perform alike and above native Linux.",
-      section: "V.B (Discussion)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [0, 1400],
-      metric: "throughput",
-      above: ["docker", "kvm", "osv"],
-      below: ["native"],
-      margin: 1,
-      judged: "Each of Docker, KVM and OSv against native over 0-1400 B, as above."
-    },
-    {
-      id: "udp-osv-okay-rate-250-900",
-      text: "OSv has a higher UDP okay rate than Docker and KVM for message sizes 250-900 B.",
-      section: "IV, V.B (Fig. 7)",
-      kind: "compare",
-      test: "UDP_STREAM",
-      range: [250, 900],
-      metric: "okRate",
-      above: ["osv"],
-      below: ["docker", "kvm"],
-      margin: 0.01,
-      judged: "Okay rate = messages received / messages sent, pooled over replicates per point; paired t-test over the shared points in 250-900 B. Supported when every interval is above 0 with a mean gap of at least 0.01 (one percentage point); refuted when any interval lies below that margin."
-    }
-  ]
+// actions/lib/analyse/claims/schema.ts
+var CLAIMS_FORMAT_VERSION = 2;
+var id = external_exports.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected an id of lower-case letters, digits and dashes");
+var environment = external_exports.string().regex(/^[a-z][a-z0-9-]*$/, "expected an environment name such as native, docker, kvm or osv");
+var environments = external_exports.array(environment).min(1);
+var bytes = external_exports.number().int().nonnegative();
+var range = external_exports.tuple([bytes, bytes]).refine(([from, to]) => from <= to, "expected [from, to] with from <= to").describe("[from, to] in bytes of the swept size, both included");
+var fraction = external_exports.number().gt(0).lt(1);
+var interval = external_exports.tuple([external_exports.number(), external_exports.number().nullable()]).refine(([low, high]) => high === null || low < high, "expected [low, high] with low < high, or [low, null]").describe("[low, high]: the interval the paper's words imply; high null when it bounds only from below");
+var METRICS = ["throughput", "relativeThroughput", "okRate"];
+var common = {
+  id,
+  text: external_exports.string().min(1).describe("The claim in the paper's words"),
+  section: external_exports.string().min(1).describe("Where the paper makes it: section and figure"),
+  test: external_exports.enum(TESTS),
+  note: external_exports.string().min(1).optional().describe("Why a number was read the way it was, or what else the paper says on it"),
+  contradicts: external_exports.array(id).min(1).optional().describe("Ids of claims of the paper that say the opposite")
 };
-
-// actions/lib/analyse/claims.ts
+var series = external_exports.string().min(1).optional().describe("One series of the plan (a sweep's series, e.g. from-100) when the paper gives numbers per series; absent: every series of the test");
+var CompareClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("compare"),
+  series,
+  range,
+  metric: external_exports.enum(METRICS),
+  above: environments.optional().describe("Every environment in above beats every one in below"),
+  below: environments.optional(),
+  order: external_exports.array(environment).min(2).optional().describe("Instead of above and below: each environment beats the next"),
+  difference: interval.describe("The mean gap over the range (above - below), in the metric's unit")
+});
+var EveryPointClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("every-point"),
+  series,
+  parts: external_exports.array(external_exports.strictObject({ above: environment, below: environment, range })).min(1).describe("At every point of each part's range, above beats below"),
+  difference: interval.describe("The gap at each point, 10^6 bits/s")
+});
+var StepClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("step"),
+  environments,
+  steps: external_exports.array(external_exports.strictObject({ series: external_exports.string().min(1), from: bytes, to: bytes })).min(1).describe("The steps of the plan's grids that straddle the paper's step, each from one point to the next"),
+  fall: interval.refine(([low, high]) => low > 0 && low < 1 && (high === null || high < 1), "expected fractions of the value before the step, between 0 and 1").describe("The fall 1 - after/before, as a fraction")
+});
+var RiseClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("rise"),
+  environments,
+  series,
+  range,
+  rise: interval.refine(([low]) => low > -1, "expected a rise above -1 (last/first - 1)").describe("The rise from the first to the last point, last/first - 1"),
+  maximumStepFall: fraction.describe('No step between neighbouring points may fall by more than this fraction ("gradual")')
+});
+var UnstableClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("unstable"),
+  environment,
+  baseline: environment,
+  range,
+  spreadRatio: external_exports.number().gt(1).describe("The environment's spread around a gradually increasing curve must be at least this many times the baseline's")
+});
+var ConvergeClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("converge"),
+  environments,
+  baseline: environment,
+  diverge: range.describe("Where the curves must first be shown to diverge from the baseline's"),
+  converge: range.describe("Where every point must lie within the tolerance of the baseline"),
+  tolerance: fraction.describe("Largest relative deviation from the baseline that counts as converged")
+});
+var EquivalentClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("equivalent"),
+  environments: external_exports.array(environment).min(2).describe("Every pair of these is alike"),
+  series,
+  range,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  margin: external_exports.union([external_exports.strictObject({ relative: fraction }), external_exports.strictObject({ absolute: external_exports.number().gt(0) })]).describe(`How far apart "alike" may be on average over the range: a fraction of the second environment's value, or an absolute amount`)
+});
+var FadesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("fades"),
+  above: environment,
+  below: environments,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  inside: range.describe("Where the advantage is claimed"),
+  outside: range.describe("Where it is claimed to have faded"),
+  fade: fraction.describe("Faded: the mean gap outside is less than (1 - fade) times the mean gap inside")
+});
+var ReplicatesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("replicates-agree"),
+  environments,
+  maximumSpread: fraction.describe(`Largest replicate standard deviation, as a fraction of the point's mean, that is "negligible"`)
+});
+var KIND_SCHEMAS = [CompareClaimSchema, EveryPointClaimSchema, StepClaimSchema, RiseClaimSchema, UnstableClaimSchema, ConvergeClaimSchema, EquivalentClaimSchema, FadesClaimSchema, ReplicatesClaimSchema];
+var ClaimSchema = external_exports.discriminatedUnion("kind", KIND_SCHEMAS).superRefine((c4, ctx) => {
+  if (c4.kind !== "compare") return;
+  const pairs = c4.above !== void 0 || c4.below !== void 0;
+  if (pairs && c4.order !== void 0) ctx.addIssue({ code: "custom", path: ["order"], message: 'give either "above" and "below" or "order", not both' });
+  else if (pairs && (c4.above === void 0 || c4.below === void 0)) ctx.addIssue({ code: "custom", path: [c4.above === void 0 ? "above" : "below"], message: 'missing: "above" and "below" go together' });
+  else if (!pairs && c4.order === void 0) ctx.addIssue({ code: "custom", path: ["above"], message: 'missing: a compare claim needs "above" and "below", or "order"' });
+});
+var ClaimsFileSchema = external_exports.strictObject({
+  $schema: external_exports.string().optional(),
+  $comment: external_exports.string().optional(),
+  formatVersion: external_exports.literal(CLAIMS_FORMAT_VERSION),
+  alpha: external_exports.number().gt(0).lt(0.5).describe("Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"),
+  notes: external_exports.array(external_exports.string().min(1)).optional().describe("What the reader should know about the claims as a whole (where the paper contradicts itself)"),
+  claims: external_exports.array(ClaimSchema).min(1)
+}).superRefine((file2, ctx) => {
+  const seen = /* @__PURE__ */ new Set();
+  file2.claims.forEach((c4, i) => {
+    if (seen.has(c4.id)) ctx.addIssue({ code: "custom", path: ["claims", i, "id"], message: "duplicate id" });
+    seen.add(c4.id);
+  });
+  file2.claims.forEach((c4, i) => {
+    (c4.contradicts ?? []).forEach((other, j) => {
+      if (!seen.has(other)) ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
+    });
+  });
+});
+var CLAIM_KINDS = KIND_SCHEMAS.map((s2) => s2.shape.kind.value);
 var ClaimsFormatError = class extends Error {
   name = "ClaimsFormatError";
 };
-var KINDS = ["compare", "unstable", "converge", "drop-at"];
-function validateClaims(value4, source4 = "paper-claims.json") {
-  const problems = [];
-  const v = value4;
-  if (typeof v !== "object" || v === null || !Array.isArray(v.claims)) throw new ClaimsFormatError(`${source4}: expected an object with a "claims" list`);
-  if (typeof v.alpha !== "number" || !(v.alpha > 0 && v.alpha < 1)) problems.push(`alpha: expected a number in (0, 1), got ${JSON.stringify(v.alpha)}`);
-  const ids = /* @__PURE__ */ new Set();
-  v.claims.forEach((c4, i) => {
-    const where = `claims[${i}]${typeof c4?.id === "string" ? ` (${c4.id})` : ""}`;
-    for (const f of ["id", "text", "section", "judged", "test"]) if (typeof c4?.[f] !== "string") problems.push(`${where}.${f}: expected a string`);
-    if (typeof c4?.id === "string") {
-      if (ids.has(c4.id)) problems.push(`${where}.id: duplicate id`);
-      ids.add(c4.id);
-    }
-    if (!KINDS.includes(c4?.kind)) problems.push(`${where}.kind: expected one of ${KINDS.join(", ")}, got ${JSON.stringify(c4?.kind)}`);
-    if (c4?.kind !== "drop-at") {
-      const r = c4?.range;
-      if (!Array.isArray(r) || r.length !== 2 || typeof r[0] !== "number" || typeof r[1] !== "number" || r[0] > r[1]) problems.push(`${where}.range: expected [from, to] with from <= to`);
-    }
-    if (c4?.kind === "compare") {
-      const hasPairs = Array.isArray(c4.above) && Array.isArray(c4.below);
-      if (!hasPairs && !(Array.isArray(c4.order) && c4.order.length >= 2)) problems.push(`${where}: a compare claim needs "above" and "below", or an "order" of at least 2`);
-      if (typeof c4.margin !== "number" || c4.margin < 0) problems.push(`${where}.margin: expected a number >= 0`);
-      if (c4.metric !== "throughput" && c4.metric !== "okRate") problems.push(`${where}.metric: expected throughput or okRate`);
-    }
-  });
-  if (problems.length > 0) throw new ClaimsFormatError(`${source4} is invalid:
-  - ${problems.join("\n  - ")}`);
+function valueAt(root, path3) {
+  let v = root;
+  for (const key3 of path3) v = v !== null && typeof v === "object" ? v[key3] : void 0;
   return v;
 }
-var PAPER_CLAIMS = validateClaims(paper_claims_default);
+function where(root, path3) {
+  let text5 = "";
+  path3.forEach((key3, i) => {
+    text5 += typeof key3 === "number" ? `[${key3}]` : `${text5 ? "." : ""}${String(key3)}`;
+    if (i === 1 && path3[0] === "claims") {
+      const claimId = valueAt(root, path3.slice(0, 2))?.id;
+      if (typeof claimId === "string") text5 += ` (${claimId})`;
+    }
+  });
+  return text5 || "(the file)";
+}
+var show = (v) => v === void 0 ? "nothing" : JSON.stringify(v);
+function formatClaimsIssues(root, issues) {
+  return issues.map((issue3) => {
+    if (issue3.code === "unrecognized_keys") {
+      const kind = valueAt(root, issue3.path)?.kind;
+      const schema = KIND_SCHEMAS.find((s2) => s2.shape.kind.value === kind);
+      const fields = schema ? `; a ${String(kind)} claim has ${Object.keys(schema.shape).join(", ")}` : "";
+      return issue3.keys.map((key3) => `${where(root, [...issue3.path, key3])}: unknown field (value ${show(valueAt(root, [...issue3.path, key3]))})${fields}`).join("\n");
+    }
+    const value4 = valueAt(root, issue3.path);
+    if (issue3.code === "invalid_union" && "discriminator" in issue3) return `${where(root, issue3.path)}: got ${show(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
+    const message = value4 === void 0 && issue3.code === "invalid_type" ? `missing: expected ${issue3.expected}` : issue3.message.replace(/^Invalid input: /, "");
+    return `${where(root, issue3.path)}: ${message} (got ${show(value4)})`;
+  });
+}
+function parseClaims(value4, source4) {
+  const result = ClaimsFileSchema.safeParse(value4);
+  if (result.success) return result.data;
+  const lines = formatClaimsIssues(value4, result.error.issues).flatMap((l) => l.split("\n"));
+  throw new ClaimsFormatError(`${source4} is not a valid claims file:
+  - ${lines.join("\n  - ")}`);
+}
 function claimEnvironments(c4) {
   switch (c4.kind) {
     case "compare":
-      return [.../* @__PURE__ */ new Set([...c4.environments ?? [], ...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
+      return [.../* @__PURE__ */ new Set([...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
+    case "every-point":
+      return [...new Set(c4.parts.flatMap((p) => [p.above, p.below]))];
+    case "step":
+    case "rise":
+    case "replicates-agree":
+    case "equivalent":
+      return [...c4.environments];
     case "unstable":
       return [c4.environment, c4.baseline];
     case "converge":
       return [c4.baseline, ...c4.environments];
-    case "drop-at":
-      return c4.environments;
+    case "fades":
+      return [c4.above, ...c4.below];
   }
 }
+
+// actions/lib/analyse/claims/rules.ts
 var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits) : String(v);
-var fmtP = (p) => p < 1e-4 ? "< 0.0001" : `= ${p.toPrecision(2)}`;
-function judgeClaims(input2, claimsFile = PAPER_CLAIMS) {
-  const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
-  const present = new Set(environmentsOf(points2));
-  return claimsFile.claims.map((claim2) => {
-    const missing = claimEnvironments(claim2).filter((e3) => !present.has(e3));
-    const base = { id: claim2.id, text: claim2.text, section: claim2.section, judged: claim2.judged, missing };
-    const judged = judgeOne(claim2, points2, present, claimsFile.alpha);
-    let { verdict, evidence } = judged;
-    if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
-    const why = (e3) => input2.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input2.manifest.environmentErrors[e3]})` : e3;
-    if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`.trim();
-    return { ...base, verdict, evidence };
-  });
+var pct = (v, digits = 1) => `${v >= 0 ? "+" : ""}${fmt(v * 100, digits)}%`;
+var fmtP = (p) => p < 1e-4 ? "< 0.0001" : p.toPrecision(2);
+function pointsOf(points2, env, test2, series2, range7) {
+  return points2.filter((p) => p.environment === env && p.test === test2 && p.throughput.n > 0 && (series2 === void 0 || p.series === series2) && (!range7 || p.value >= range7[0] && p.value <= range7[1])).sort((a4, b10) => a4.series.localeCompare(b10.series) || a4.value - b10.value);
 }
-function judgeOne(claim2, points2, present, alpha) {
-  switch (claim2.kind) {
-    case "compare":
-      return judgeCompare(claim2, points2, present);
-    case "unstable":
-      return judgeUnstable(claim2, points2, present, alpha);
-    case "converge":
-      return judgeConverge(claim2, points2, present);
-    case "drop-at":
-      return judgeDropAt(claim2, points2, present);
+var pointKey2 = (p) => `${p.series}|${p.value}`;
+function byPoint(points2, env, test2, series2, range7) {
+  return new Map(pointsOf(points2, env, test2, series2, range7).map((p) => [pointKey2(p), p]));
+}
+function seriesText(series2) {
+  return series2 === void 0 ? "all series" : series2;
+}
+function rangeText(values3) {
+  if (values3.length === 0) return "no points";
+  const lo = Math.min(...values3);
+  const hi = Math.max(...values3);
+  return `${values3.length} point${values3.length === 1 ? "" : "s"}, ${lo === hi ? `${lo}` : `${lo}-${hi}`} B`;
+}
+function replicateContrast(a4, b10, f = (y4) => y4) {
+  if (Math.min(a4.samples.length, b10.samples.length) < MIN_REPLICATES_TO_DECIDE) return { estimate: null, note: `too few replicates (${a4.samples.length} and ${b10.samples.length}; need at least ${MIN_REPLICATES_TO_DECIDE} each)` };
+  const fa = a4.samples.map(f);
+  const fb = b10.samples.map(f);
+  if ([...fa, ...fb].some((v) => !Number.isFinite(v))) return { estimate: null, note: "a replicate of zero throughput: no ratio" };
+  const same = a4.replicates.length === b10.replicates.length && a4.replicates.every((r, i) => r === b10.replicates[i]);
+  if (same) return { estimate: meanEstimate(fa.map((v, i) => v - fb[i])), method: "paired by replicate" };
+  return { estimate: welchEstimate(fa, fb), method: "Welch" };
+}
+function intervalTest(e3, [low, high]) {
+  if (high === null) return { pIn: pAbove(e3, low), pOut: pBelow(e3, low) };
+  return { pIn: Math.max(pAbove(e3, low), pBelow(e3, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e3, low), pAbove(e3, high))) };
+}
+function intervalText(i, unit2) {
+  return i[1] === null ? `at least ${show2(unit2, i[0])}` : `${unit2.number(i[0])} to ${unit2.number(i[1])}${unit2.suffix}`;
+}
+var show2 = (u2, v) => `${u2.number(v)}${u2.suffix}`;
+function estimateText(e3, ctx, unit2) {
+  const [lo, hi] = tInterval(e3, ctx.level);
+  return `${unit2.number(e3.value)}, ${fmt(ctx.level * 100, 0)}% CI [${unit2.number(lo)}, ${unit2.number(hi)}]${unit2.suffix}`;
+}
+var MBIT = { number: (v) => fmt(v), suffix: " x 10^6 bits/s" };
+var FRACTION = { number: (v) => `${fmt(v * 100, 0)}%`, suffix: "" };
+var PERCENT = { number: (v) => pct(v), suffix: "" };
+var METRIC_UNIT = {
+  throughput: MBIT,
+  relativeThroughput: { number: (v) => fmt(v, 3), suffix: " (ratio to native)" },
+  okRate: { number: (v) => fmt(v, 4), suffix: " (okay rate)" }
+};
+function pairedOverPoints(points2, test2, series2, range7, a4, b10, metric) {
+  const pb = byPoint(points2, b10, test2, series2, range7);
+  const native = metric === "relativeThroughput" ? byPoint(points2, "native", test2, series2, range7) : null;
+  const diffs = [];
+  const ratios = [];
+  const xs = [];
+  let minReplicates = Number.POSITIVE_INFINITY;
+  for (const p of pointsOf(points2, a4, test2, series2, range7)) {
+    const q = pb.get(pointKey2(p));
+    if (!q) continue;
+    let va = metric === "okRate" ? p.okRate : p.throughput.mean;
+    let vb = metric === "okRate" ? q.okRate : q.throughput.mean;
+    if (metric === "relativeThroughput") {
+      const n = native.get(pointKey2(p));
+      va = n && n.throughput.mean > 0 ? va / n.throughput.mean : null;
+      vb = n && n.throughput.mean > 0 ? vb / n.throughput.mean : null;
+    }
+    if (va === null || vb === null) continue;
+    diffs.push(va - vb);
+    ratios.push(vb > 0 ? va / vb - 1 : Number.NaN);
+    xs.push(p.value);
+    minReplicates = Math.min(minReplicates, p.throughput.n, q.throughput.n);
   }
+  let note = null;
+  if (diffs.length < 2) note = `${diffs.length} shared point${diffs.length === 1 ? "" : "s"} (need at least 2)${metric === "relativeThroughput" && native.size === 0 ? ": relative throughput needs native" : ""}`;
+  else if (minReplicates < MIN_REPLICATES_TO_DECIDE) note = `too few replicates (${minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`;
+  return { diffs, ratios, xs, minReplicates: diffs.length === 0 ? 0 : minReplicates, note };
+}
+function untestable(label2, environments2, note) {
+  return { label: label2, environments: environments2, text: note, pSupport: null, pRefute: null, note };
 }
 function comparePairs(c4) {
   if (c4.order) return c4.order.slice(1).map((b10, i) => [c4.order[i], b10]);
   return (c4.above ?? []).flatMap((a4) => (c4.below ?? []).map((b10) => [a4, b10]));
 }
-function pairVerdict(r, margin) {
-  if (r.low === null || r.high === null || r.minReplicates < MIN_REPLICATES_TO_DECIDE) return "inconclusive";
-  if (r.low > 0 && r.meanDifference >= margin) return "supported";
-  if (r.high < margin) return "refuted";
-  return "inconclusive";
+function judgeCompare(c4, points2, present, ctx) {
+  const unit2 = METRIC_UNIT[c4.metric];
+  return comparePairs(c4).filter(([a4, b10]) => present.has(a4) && present.has(b10)).map(([a4, b10]) => {
+    const label2 = `${a4} - ${b10}`;
+    const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
+    const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
+    if (r.note) return untestable(label2, [a4, b10], `${label2} (${where2}): ${r.note}`);
+    const e3 = meanEstimate(r.diffs);
+    const { pIn, pOut } = intervalTest(e3, c4.difference);
+    return { label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${estimateText(e3, ctx, unit2)}; the paper: ${intervalText(c4.difference, unit2)}` };
+  });
 }
-function combine(verdicts) {
-  if (verdicts.includes("refuted")) return "refuted";
-  if (verdicts.length > 0 && verdicts.every((v) => v === "supported")) return "supported";
-  return "inconclusive";
-}
-function judgeCompare(c4, points2, present) {
-  const unit2 = c4.metric === "okRate" ? "" : " x 10^6 bits/s";
-  const digits = c4.metric === "okRate" ? 4 : 2;
-  const verdicts = [];
+function judgeEveryPoint(c4, points2, present, ctx) {
   const parts = [];
-  for (const [a4, b10] of comparePairs(c4)) {
-    if (!present.has(a4) || !present.has(b10)) continue;
-    const r = compareRange(points2, c4.test, a4, b10, c4.range[0], c4.range[1], c4.metric);
-    const v = pairVerdict(r, c4.margin);
-    verdicts.push(v);
-    const interval3 = r.low === null ? "no interval" : `95% CI [${fmt(r.low, digits)}, ${fmt(r.high, digits)}]`;
-    parts.push(`${a4} - ${b10}: mean ${fmt(r.meanDifference, digits)}${unit2} over ${r.points} points, ${interval3}${r.p === null ? "" : `, p ${fmtP(r.p)}`} (${v})${r.note ? `; ${r.note}` : ""}`);
+  for (const part of c4.parts) {
+    if (!present.has(part.above) || !present.has(part.below)) continue;
+    const below = byPoint(points2, part.below, c4.test, c4.series, part.range);
+    const shared = pointsOf(points2, part.above, c4.test, c4.series, part.range).filter((p) => below.has(pointKey2(p)));
+    const label2 = `${part.above} - ${part.below}`;
+    if (shared.length === 0) {
+      parts.push(untestable(label2, [part.above, part.below], `${label2} (${seriesText(c4.series)}, ${part.range[0]}-${part.range[1]} B): no shared points`));
+      continue;
+    }
+    for (const p of shared) {
+      const r = replicateContrast(p, below.get(pointKey2(p)));
+      const at = `${label2} at ${p.value} B (${p.series})`;
+      if (r.estimate === null) {
+        parts.push(untestable(at, [part.above, part.below], `${at}: ${r.note}`));
+        continue;
+      }
+      const { pIn, pOut } = intervalTest(r.estimate, c4.difference);
+      parts.push({ label: at, environments: [part.above, part.below], pSupport: pIn, pRefute: pOut, text: `${at}: ${estimateText(r.estimate, ctx, MBIT)} (${r.method})` });
+    }
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: "No pair of the claim's environments was measured." };
-  let areas = "";
-  if (c4.order && c4.metric === "throughput") {
-    const list = signedAreas(points2, c4.test, c4.range[0], c4.range[1]).filter((a4) => c4.order.includes(a4.environment));
-    if (list.length > 0) areas = ` Signed areas vs native over ${c4.range[0]}-${c4.range[1]} B (trapezoid rule): ${list.map((a4) => `${a4.environment} ${fmt(a4.area / 1e3, 1)}`).join(", ")} x 10^6 bits/s x kB.`;
-  }
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Margin ${c4.margin}${unit2}.${areas}` };
+  return parts;
 }
-function significantDrops(points2, env, c4, alpha) {
-  const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1] && p.throughput.n > 0);
+var fallOf = (logRatio) => 1 - Math.exp(logRatio);
+function judgeStep(c4, points2, present, ctx) {
+  const parts = [];
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    for (const step2 of c4.steps) {
+      const label2 = `${env} ${step2.from}->${step2.to} B (${step2.series})`;
+      const mine = byPoint(points2, env, c4.test, step2.series);
+      const before = mine.get(`${step2.series}|${step2.from}`);
+      const after = mine.get(`${step2.series}|${step2.to}`);
+      if (!before || !after) {
+        parts.push(untestable(label2, [env], `${label2}: ${!before ? step2.from : step2.to} B not measured in series ${step2.series}`));
+        continue;
+      }
+      const r = replicateContrast(after, before, Math.log);
+      if (r.estimate === null) {
+        parts.push(untestable(label2, [env], `${label2}: ${r.note}`));
+        continue;
+      }
+      const [low, high] = c4.fall;
+      const { pIn, pOut } = intervalTest(r.estimate, [high === null ? Number.NEGATIVE_INFINITY : Math.log(1 - high), Math.log(1 - low)]);
+      const [lo, hi] = tInterval(r.estimate, ctx.level);
+      parts.push({
+        label: label2,
+        environments: [env],
+        pSupport: pIn,
+        pRefute: pOut,
+        text: `${label2}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, ${fallOf(r.estimate.value) >= 0 ? "a fall" : "a rise, a fall"} of ${fmt(fallOf(r.estimate.value) * 100, 1)}%, ${fmt(ctx.level * 100, 0)}% CI [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%] (${r.method}); the paper: a fall of ${intervalText(c4.fall, FRACTION)}`
+      });
+    }
+  }
+  return parts;
+}
+function judgeRise(c4, points2, present, ctx) {
+  const parts = [];
+  const floor2 = Math.log(1 - c4.maximumStepFall);
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    const mine = pointsOf(points2, env, c4.test, c4.series, c4.range);
+    const bySeries = /* @__PURE__ */ new Map();
+    for (const p of mine) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
+    if (bySeries.size === 0) {
+      parts.push(untestable(`${env} rise`, [env], `${env}: no points in ${c4.range[0]}-${c4.range[1]} B`));
+      continue;
+    }
+    for (const [series2, ps] of bySeries) {
+      const first = ps[0];
+      const last = ps[ps.length - 1];
+      const label2 = `${env} ${first.value}->${last.value} B (${series2})`;
+      const overall = ps.length < 2 ? null : replicateContrast(last, first, Math.log);
+      if (overall === null || overall.estimate === null) {
+        parts.push(untestable(label2, [env], `${label2}: ${overall === null ? "one point" : overall.note}`));
+        continue;
+      }
+      const [low, high] = c4.rise;
+      const { pIn, pOut } = intervalTest(overall.estimate, [Math.log(1 + low), high === null ? null : Math.log(1 + high)]);
+      const rise = { label: label2, environments: [env], pSupport: pIn, pRefute: pOut, text: `${label2}: ${fmt(first.throughput.mean)} -> ${fmt(last.throughput.mean)} x 10^6 bits/s, a rise of ${pct(Math.exp(overall.estimate.value) - 1)}` };
+      parts.push(rise);
+      let worst = null;
+      for (let i = 1; i < ps.length; i++) {
+        const step2 = replicateContrast(ps[i], ps[i - 1], Math.log);
+        const stepLabel = `${env} ${ps[i - 1].value}->${ps[i].value} B (${series2})`;
+        if (step2.estimate === null) {
+          parts.push(untestable(stepLabel, [env], `${stepLabel}: ${step2.note}`));
+          continue;
+        }
+        const text5 = `${stepLabel}: ${pct(Math.exp(step2.estimate.value) - 1)}`;
+        if (worst === null || step2.estimate.value < worst.value) worst = { text: text5, value: step2.estimate.value };
+        parts.push({ label: stepLabel, environments: [env], pSupport: pAbove(step2.estimate, floor2), pRefute: pBelow(step2.estimate, floor2), text: text5 });
+      }
+      if (worst) rise.text += `; the lowest step: ${worst.text}`;
+    }
+  }
+  return parts;
+}
+function residualsFromRise(ps) {
   const bySeries = /* @__PURE__ */ new Map();
-  for (const p of mine) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
-  const drops = [];
-  let apparent = 0;
-  let minReplicates = mine.length === 0 ? 0 : Number.POSITIVE_INFINITY;
-  for (const [series, ps] of [...bySeries.entries()].sort()) {
-    ps.sort((a4, b10) => a4.value - b10.value);
-    for (const p of ps) minReplicates = Math.min(minReplicates, p.throughput.n);
-    for (let i = 1; i < ps.length; i++) {
-      const prev = ps[i - 1];
-      const next = ps[i];
-      const fall = (prev.throughput.mean - next.throughput.mean) / prev.throughput.mean;
-      if (!(fall >= c4.minimumDrop)) continue;
-      apparent++;
-      const w2 = welchTTest(prev.samples, next.samples);
-      if (w2.p !== null && w2.p < alpha) drops.push({ series, from: prev.value, to: next.value, before: prev.throughput.mean, after: next.throughput.mean, p: w2.p });
-    }
+  for (const p of ps) if (p.throughput.n > 0) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
+  const out = [];
+  for (const list2 of bySeries.values()) {
+    list2.sort((a4, b10) => a4.value - b10.value);
+    const fit3 = isotonicFit(list2.map((p) => p.throughput.mean), list2.map((p) => p.throughput.n));
+    list2.forEach((p, i) => {
+      if (fit3[i] > 0) for (const y4 of p.samples) out.push(y4 / fit3[i] - 1);
+    });
   }
-  return { drops, apparent, minReplicates };
+  return out;
 }
-function judgeUnstable(c4, points2, present, alpha) {
-  if (!present.has(c4.environment)) return { verdict: "inconclusive", evidence: "" };
-  const env = significantDrops(points2, c4.environment, c4, alpha);
-  const base = present.has(c4.baseline) ? significantDrops(points2, c4.baseline, c4, alpha) : null;
-  const list = env.drops.slice(0, 6).map((d) => `${d.from}->${d.to} B (${d.series}): ${fmt(d.before)} -> ${fmt(d.after)}, p ${fmtP(d.p)}`);
-  const evidence = `${c4.environment}: ${env.drops.length} significant drops of at least ${c4.minimumDrop * 100}%${list.length ? ` (${list.join("; ")}${env.drops.length > list.length ? "; ..." : ""})` : ""}; ${c4.baseline}: ${base ? base.drops.length : "not measured"}.`;
-  if (env.minReplicates < MIN_REPLICATES_TO_DECIDE) return { verdict: "inconclusive", evidence: `${evidence} Too few replicates (${env.minReplicates}) to test a drop.` };
-  if (env.drops.length > 0 && base && env.drops.length > base.drops.length) return { verdict: "supported", evidence };
-  if (env.apparent === 0) return { verdict: "refuted", evidence };
-  return { verdict: "inconclusive", evidence: env.drops.length === 0 ? `${evidence} ${env.apparent} falls of the mean of at least ${c4.minimumDrop * 100}%, none significant with these replicates.` : evidence };
+function judgeUnstable(c4, points2, present, ctx) {
+  if (!present.has(c4.environment) || !present.has(c4.baseline)) return [];
+  const label2 = `${c4.environment} vs ${c4.baseline}`;
+  const mine = pointsOf(points2, c4.environment, c4.test, void 0, c4.range);
+  const base = pointsOf(points2, c4.baseline, c4.test, void 0, c4.range);
+  const fewest = Math.min(...[...mine, ...base].map((p) => p.throughput.n));
+  if (mine.length < 2 || base.length < 2) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few points in ${c4.range[0]}-${c4.range[1]} B`)];
+  if (fewest < MIN_REPLICATES_TO_DECIDE) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`)];
+  const deviations = (ps) => {
+    const r = residualsFromRise(ps);
+    const m3 = median(r);
+    return r.map((v) => Math.abs(v - m3));
+  };
+  const zEnv = deviations(mine);
+  const zBase = deviations(base);
+  const e3 = welchEstimate(zEnv, zBase, c4.spreadRatio);
+  const ratio = mean(zBase) > 0 ? mean(zEnv) / mean(zBase) : Number.POSITIVE_INFINITY;
+  return [{
+    label: label2,
+    environments: [c4.environment, c4.baseline],
+    pSupport: pAbove(e3, 0),
+    pRefute: pBelow(e3, 0),
+    text: `mean absolute deviation from a non-decreasing fit: ${c4.environment} ${fmt(mean(zEnv) * 100)}% (${zEnv.length} replicates), ${c4.baseline} ${fmt(mean(zBase) * 100)}% (${zBase.length}); ratio ${fmt(ratio)}; the claim needs at least ${fmt(c4.spreadRatio)}`
+  }];
 }
-function judgeConverge(c4, points2, present) {
-  if (!present.has(c4.baseline)) return { verdict: "inconclusive", evidence: "" };
-  const relative = relativeThroughput(points2, c4.baseline).filter((r) => r.test === c4.test && r.x >= c4.range[0] && r.x <= c4.range[1]);
-  const verdicts = [];
+function pOutside(e3, tol) {
+  return Math.min(1, 2 * Math.min(pAbove(e3, Math.log(1 + tol)), pBelow(e3, Math.log(1 - tol))));
+}
+function judgeConverge(c4, points2, present, ctx) {
+  if (!present.has(c4.baseline)) return [];
   const parts = [];
+  const baseline3 = byPoint(points2, c4.baseline, c4.test, void 0);
   for (const env of c4.environments) {
     if (!present.has(env)) continue;
-    const devs = relative.filter((r) => r.environment === env).map((r) => r.relative - 1);
-    if (devs.length < 2) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: ${devs.length} shared points beyond ${c4.range[0]} B, too few`);
+    const contrasts = (range7) => pointsOf(points2, env, c4.test, void 0, range7).filter((p) => baseline3.has(pointKey2(p))).map((p) => ({ p, r: replicateContrast(p, baseline3.get(pointKey2(p)), Math.log) }));
+    const before = contrasts(c4.diverge);
+    const after = contrasts(c4.converge);
+    const tested = (list2) => list2.filter((x4) => x4.r.estimate !== null);
+    const untested = [...before, ...after].find((x4) => x4.r.estimate === null);
+    if (untested && untested.r.estimate === null) {
+      parts.push(untestable(env, [env, c4.baseline], `${env}: ${untested.r.note}`));
       continue;
     }
-    const fewest = Math.min(...points2.filter((p) => (p.environment === env || p.environment === c4.baseline) && p.test === c4.test && p.value >= c4.range[0] && p.value <= c4.range[1]).map((p) => p.throughput.n));
-    if (fewest < MIN_REPLICATES_TO_DECIDE) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`);
+    const b10 = tested(before);
+    const a4 = tested(after);
+    if (a4.length === 0) {
+      parts.push(untestable(env, [env, c4.baseline], `${env}: no points shared with ${c4.baseline} in ${c4.converge[0]}-${c4.converge[1]} B`));
       continue;
     }
-    const m3 = mean(devs);
-    const half = studentTQuantile(0.975, devs.length - 1) * (stdev(devs) / Math.sqrt(devs.length));
-    const low = m3 - half;
-    const high = m3 + half;
-    const v = low >= -c4.tolerance && high <= c4.tolerance ? "supported" : high < -c4.tolerance || low > c4.tolerance ? "refuted" : "inconclusive";
-    verdicts.push(v);
-    parts.push(`${env}: mean relative throughput ${fmt(1 + m3, 3)} over ${devs.length} points, 95% CI [${fmt(1 + low, 3)}, ${fmt(1 + high, 3)}] (${v})`);
+    const dev = (e3) => Math.exp(e3.value) - 1;
+    const pDiverge = holmAdjust(b10.map((x4) => pOutside(x4.r.estimate, c4.tolerance)));
+    const widest = b10.reduce((w2, x4) => w2 === null || Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, null);
+    const diverged = pDiverge.some((p) => p < ctx.alpha);
+    const pIn = a4.map((x4) => intervalTest(x4.r.estimate, [Math.log(1 - c4.tolerance), Math.log(1 + c4.tolerance)]).pIn);
+    const worstIndex = pIn.indexOf(Math.max(...pIn));
+    const worst = a4[worstIndex];
+    const pOut = Math.min(...holmAdjust(a4.map((x4) => pOutside(x4.r.estimate, c4.tolerance))));
+    const largest = a4.reduce((w2, x4) => Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, a4[0]);
+    const divergence = widest ? `largest deviation below ${c4.diverge[1]} B: ${pct(dev(widest.r.estimate))} at ${widest.p.value} B (${widest.p.series}), ${diverged ? `beyond +-${fmt(c4.tolerance * 100, 0)}% (Holm p ${fmtP(Math.min(...pDiverge))})` : "not shown beyond the tolerance"}` : `no points below ${c4.diverge[1]} B`;
+    const convergence = `beyond ${c4.converge[0]} B (${a4.length} points): largest deviation ${pct(dev(largest.r.estimate))} at ${largest.p.value} B (${largest.p.series}); least certainly within +-${fmt(c4.tolerance * 100, 0)}%: ${worst.p.value} B (${worst.p.series}), p ${fmtP(pIn[worstIndex])}`;
+    const text5 = `${env} vs ${c4.baseline}: ${divergence}; ${convergence}`;
+    if (!diverged) {
+      parts.push({ label: env, environments: [env, c4.baseline], text: `${text5}. No divergence shown: nothing to converge from`, pSupport: null, pRefute: null, note: "no divergence shown" });
+      continue;
+    }
+    parts.push({ label: env, environments: [env, c4.baseline], pSupport: Math.max(...pIn), pRefute: pOut, text: text5 });
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: `Only ${c4.baseline} was measured: nothing to converge.` };
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. Tolerance +-${c4.tolerance * 100}%.` };
+  return parts;
 }
-function judgeDropAt(c4, points2, present) {
-  const verdicts = [];
+function judgeEquivalent(c4, points2, present, ctx) {
   const parts = [];
+  const envs = c4.environments.filter((e3) => present.has(e3));
+  const relative2 = "relative" in c4.margin;
+  const m3 = "relative" in c4.margin ? c4.margin.relative : c4.margin.absolute;
+  const unit2 = relative2 ? PERCENT : METRIC_UNIT[c4.metric];
+  for (let i = 0; i < envs.length; i++) {
+    for (const b10 of envs.slice(i + 1)) {
+      const a4 = envs[i];
+      const label2 = `${a4} vs ${b10}`;
+      const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
+      const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
+      const note = r.note ?? (relative2 && r.ratios.some((v) => !Number.isFinite(v)) ? `a point where ${b10} is 0: no ratio` : null);
+      if (note) {
+        parts.push(untestable(label2, [a4, b10], `${label2} (${where2}): ${note}`));
+        continue;
+      }
+      const e3 = meanEstimate(relative2 ? r.ratios : r.diffs);
+      const { pIn, pOut } = intervalTest(e3, [-m3, m3]);
+      parts.push({ label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${relative2 ? "relative " : ""}difference ${estimateText(e3, ctx, unit2)}; alike within +-${relative2 ? `${fmt(m3 * 100, 1)}%` : show2(unit2, m3)}` });
+    }
+  }
+  return parts;
+}
+function judgeFades(c4, points2, present, ctx) {
+  if (!present.has(c4.above)) return [];
+  const unit2 = METRIC_UNIT[c4.metric];
+  return c4.below.filter((b10) => present.has(b10)).map((b10) => {
+    const label2 = `${c4.above} - ${b10}`;
+    const inside = pairedOverPoints(points2, c4.test, void 0, c4.inside, c4.above, b10, c4.metric);
+    const outside = pairedOverPoints(points2, c4.test, void 0, c4.outside, c4.above, b10, c4.metric);
+    if (inside.note || outside.note) return untestable(label2, [c4.above, b10], `${label2}: ${inside.note ? `inside ${c4.inside[0]}-${c4.inside[1]} B: ${inside.note}` : `outside ${c4.outside[0]}-${c4.outside[1]} B: ${outside.note}`}`);
+    const gapIn = meanEstimate(inside.diffs);
+    const shown = pAbove(gapIn, 0);
+    const gaps = `mean gap ${show2(unit2, mean(inside.diffs))} in ${c4.inside[0]}-${c4.inside[1]} B (${inside.diffs.length} points), ${show2(unit2, mean(outside.diffs))} in ${c4.outside[0]}-${c4.outside[1]} B (${outside.diffs.length} points)`;
+    if (!(shown < ctx.alpha)) return { label: label2, environments: [c4.above, b10], pSupport: null, pRefute: null, note: "no advantage shown", text: `${label2}: ${gaps}; no advantage shown inside (p ${fmtP(shown)}): nothing to fade` };
+    const e3 = welchEstimate(outside.diffs, inside.diffs, 1 - c4.fade);
+    return { label: label2, environments: [c4.above, b10], pSupport: pBelow(e3, 0), pRefute: pAbove(e3, 0), text: `${label2}: ${gaps}; faded means the outside gap is below ${fmt((1 - c4.fade) * 100, 0)}% of the inside gap` };
+  });
+}
+function judgeReplicates(c4, points2, present, ctx) {
+  const parts = [];
+  const tau7 = c4.maximumSpread;
   for (const env of c4.environments) {
     if (!present.has(env)) continue;
-    const mine = points2.filter((p) => p.environment === env && p.test === c4.test && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
-    const before = mine.filter((p) => p.value < c4.at).at(-1);
-    const after = mine.find((p) => p.value > c4.at);
-    if (!before || !after || !(before.throughput.mean > 0)) {
-      verdicts.push("inconclusive");
-      parts.push(`${env}: no points on both sides of ${c4.at} B`);
+    const ps = pointsOf(points2, env, c4.test, void 0).filter((p) => p.throughput.n >= MIN_REPLICATES_TO_DECIDE && p.throughput.mean > 0);
+    if (ps.length === 0) {
+      parts.push(untestable(env, [env], `${env}: no point with at least ${MIN_REPLICATES_TO_DECIDE} replicates`));
       continue;
     }
-    const ratio = after.throughput.mean / before.throughput.mean;
-    const hb = before.throughput.ciHalfWidth;
-    const ha = after.throughput.ciHalfWidth;
-    const half = hb === null || ha === null || !(after.throughput.mean > 0) ? null : ratio * Math.hypot(hb / before.throughput.mean, ha / after.throughput.mean);
-    const drop = 1 - ratio;
-    let v = "inconclusive";
-    if (half !== null) v = drop - half >= c4.minimumDrop ? "supported" : drop + half < c4.minimumDrop ? "refuted" : "inconclusive";
-    verdicts.push(v);
-    parts.push(`${env}: ${before.value} B ${fmt(before.throughput.mean)} -> ${after.value} B ${fmt(after.throughput.mean)} x 10^6 bits/s, a drop of ${fmt(drop * 100, 1)}%${half === null ? " (too few replicates for an interval)" : ` +- ${fmt(half * 100, 1)}%`} (${v})`);
+    const relVar = (p) => (stdev(p.samples) / p.throughput.mean) ** 2;
+    const df = ps.reduce((s2, p) => s2 + p.throughput.n - 1, 0);
+    const pooled = ps.reduce((s2, p) => s2 + (p.throughput.n - 1) * relVar(p), 0) / df;
+    const x4 = df * pooled / tau7 ** 2;
+    const upper = Math.sqrt(df * pooled / chiSquareQuantile(1 - ctx.alpha, df));
+    const worst = ps.reduce((w2, p) => relVar(p) > relVar(w2) ? p : w2, ps[0]);
+    parts.push({
+      label: `${env} pooled`,
+      environments: [env],
+      pSupport: chiSquareCdf(x4, df),
+      pRefute: 1 - chiSquareCdf(x4, df),
+      text: `${env}: replicate standard deviation ${fmt(Math.sqrt(pooled) * 100)}% of the mean pooled over ${ps.length} points (${df} df; ${fmt((1 - ctx.alpha) * 100, 0)}% upper bound ${fmt(upper * 100)}%), largest ${fmt(Math.sqrt(relVar(worst)) * 100)}% at ${worst.value} B (${worst.series}); negligible means at most ${fmt(tau7 * 100, 1)}%`
+    });
+    for (const p of ps) {
+      const k2 = p.throughput.n - 1;
+      parts.push({ label: `${env} at ${p.value} B (${p.series})`, environments: [env], onlyRefutes: true, pSupport: null, pRefute: 1 - chiSquareCdf(k2 * relVar(p) / tau7 ** 2, k2), text: `${env} at ${p.value} B (${p.series}): ${fmt(Math.sqrt(relVar(p)) * 100)}%` });
+    }
   }
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: "None of the environments was measured." };
-  return { verdict: combine(verdicts), evidence: `${parts.join(". ")}. A sharp drop is at least ${c4.minimumDrop * 100}%.` };
+  return parts;
+}
+function judgeParts(c4, points2, present, ctx) {
+  switch (c4.kind) {
+    case "compare":
+      return judgeCompare(c4, points2, present, ctx);
+    case "every-point":
+      return judgeEveryPoint(c4, points2, present, ctx);
+    case "step":
+      return judgeStep(c4, points2, present, ctx);
+    case "rise":
+      return judgeRise(c4, points2, present, ctx);
+    case "unstable":
+      return judgeUnstable(c4, points2, present, ctx);
+    case "converge":
+      return judgeConverge(c4, points2, present, ctx);
+    case "equivalent":
+      return judgeEquivalent(c4, points2, present, ctx);
+    case "fades":
+      return judgeFades(c4, points2, present, ctx);
+    case "replicates-agree":
+      return judgeReplicates(c4, points2, present, ctx);
+  }
+}
+var fraction2 = (v) => show2(FRACTION, v);
+function describeRule(c4, alpha) {
+  const holm = `One-sided tests at alpha ${alpha} with Holm's correction across the claim's parts: supported when every part is shown to hold, refuted when any part is shown to fail, otherwise inconclusive.`;
+  const series2 = "series" in c4 && c4.series !== void 0 ? ` of series ${c4.series}` : "";
+  switch (c4.kind) {
+    case "compare":
+      return `For each pair, the mean over the shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the difference in ${c4.metric === "relativeThroughput" ? "throughput relative to native (Fig. 5 averages ratios)" : c4.metric === "okRate" ? "okay rate (messages received / sent, pooled over replicates)" : "throughput"}, paired over points (t, k - 1 df); a pair holds when the mean is shown to be ${intervalText(c4.difference, METRIC_UNIT[c4.metric])}, fails when shown to be outside that. ${holm}`;
+    case "every-point":
+      return `At every shared point${series2} of each part's range, the difference over replicates (paired by replicate when both have the same replicates, else Welch) must be ${intervalText(c4.difference, MBIT)}; one point clearly outside refutes. ${holm}`;
+    case "step":
+      return `Each step (${c4.steps.map((s2) => `${s2.from}->${s2.to} B of ${s2.series}`).join(", ")}) per environment: the fall 1 - after/before from the log ratio over replicates (paired by replicate when possible), holding when the fall is ${intervalText(c4.fall, FRACTION)}. ${holm}`;
+    case "rise":
+      return `Per environment and series, over ${c4.range[0]}-${c4.range[1]} B: the last point above the first by ${intervalText(c4.rise, FRACTION)} (log ratio over replicates), and no step from one point to the next falling by more than ${fraction2(c4.maximumStepFall)} (each step must be shown not to). ${holm}`;
+    case "unstable":
+      return `Instability as a variance comparison with ${c4.baseline}: each replicate's relative deviation from a non-decreasing (isotonic) fit of its series over ${c4.range[0]}-${c4.range[1]} B, then Levene's test in the Brown-Forsythe form (absolute deviations from the median) with Welch's t, one-sided: supported when ${c4.environment}'s mean deviation is above ${fmt(c4.spreadRatio)} x ${c4.baseline}'s, refuted when below, at alpha ${alpha}.`;
+    case "converge":
+      return `Per environment against ${c4.baseline} (log ratio over replicates at each point): a deviation beyond +-${fraction2(c4.tolerance)} must first be shown somewhere in ${c4.diverge[0]}-${c4.diverge[1]} B (Holm across those points), else inconclusive (nothing to converge from); then the worst point in ${c4.converge[0]}-${c4.converge[1]} B decides: every point within +-${fraction2(c4.tolerance)} by two one-sided tests holds, any point clearly outside fails. ${holm}`;
+    case "equivalent":
+      return `Every pair: the mean over shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the ${"relative" in c4.margin ? `relative difference (a/b - 1) in ${c4.metric}` : `difference in ${c4.metric}`}, by two one-sided tests (TOST) against +-${"relative" in c4.margin ? fraction2(c4.margin.relative) : show2(METRIC_UNIT[c4.metric], c4.margin.absolute)}: alike when shown inside, not alike when shown outside. ${holm}`;
+    case "fades":
+      return `Per pair: an advantage of ${c4.above} in ${c4.inside[0]}-${c4.inside[1]} B must be shown first (mean per-point gap above 0), else inconclusive; it has faded when the mean gap in ${c4.outside[0]}-${c4.outside[1]} B is below ${fraction2(1 - c4.fade)} of the inside gap (Welch over the per-point gaps). ${holm}`;
+    case "replicates-agree":
+      return `Per environment, the replicate standard deviation as a fraction of each point's mean: pooled over its points (chi-square) it must be shown below ${fraction2(c4.maximumSpread)}; any point, or the pool, shown above it refutes. ${holm}`;
+  }
+}
+
+// actions/lib/analyse/claims/judge.ts
+var TCG_QUALIFIER = "TCG, not KVM";
+function verdictLabel(c4) {
+  return c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict;
+}
+function tcgEnvironments(input2) {
+  return Object.entries(input2.manifest?.environmentDescriptions ?? {}).filter(([, d]) => d?.accelerator === "tcg").map(([e3]) => e3).sort();
+}
+function testbedCondition(input2) {
+  const link3 = input2.manifest?.link;
+  if (!link3) return "link not recorded";
+  if (link3.kind === "external") return `a real runner pair (server ${link3.serverAddress}; ${link3.shaping})`;
+  const rate = link3.rateMbit ? `${link3.rateMbit} Mbit/s shaped veth` : "unshaped veth";
+  const delay = Object.entries(link3).find(([k2, v]) => /delay/i.test(k2) && v !== null && v !== void 0 && v !== "" && v !== 0);
+  return `embedded testbed (${rate}, ${delay ? `delay ${delay[0]} ${String(delay[1])}` : "no delay line"})`;
+}
+function acceleratorCondition(input2, environments2) {
+  const described2 = input2.manifest?.environmentDescriptions;
+  if (!described2) return "accelerators not recorded";
+  const said = environments2.flatMap((e3) => {
+    const d = described2[e3];
+    if (!d) return [`${e3} not measured`];
+    return d.accelerator === "none" ? [] : [`${e3} on ${d.accelerator === "tcg" ? "TCG (software emulation)" : "KVM"}`];
+  });
+  return said.length === 0 ? "no guest (no accelerator)" : said.join(", ");
+}
+function claimConditions(input2, claim2) {
+  return `${testbedCondition(input2)}; ${acceleratorCondition(input2, claimEnvironments(claim2))}`;
+}
+var MAX_LISTED_REFUTING = 5;
+function decide(parts, alpha, tcg) {
+  if (parts.length === 0) return { verdict: "inconclusive", evidence: "Nothing to compare: none of the claim's comparisons has its environments in this run.", parts: [] };
+  const index6 = (pick4, include) => {
+    const list2 = parts.map((p, i) => ({ i, p: include(p) ? pick4(p) : null })).filter((x4) => x4.p !== null);
+    const adjusted = holmAdjust(list2.map((x4) => x4.p));
+    return new Map(list2.map((x4, k2) => [x4.i, adjusted[k2]]));
+  };
+  const support = index6((p) => p.pSupport, (p) => !p.onlyRefutes);
+  const refute = index6((p) => p.pRefute, () => true);
+  const outcome = parts.map((p, i) => {
+    const s2 = support.get(i);
+    const r = refute.get(i);
+    if (r !== void 0 && r < alpha) return { kind: "fails", p: r, pair: null };
+    if (s2 !== void 0 && s2 < alpha) return { kind: "holds", p: s2, pair: null };
+    return { kind: p.note ? "untested" : "undecided", p: null, pair: [s2, r] };
+  });
+  const mustHold = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p }) => !p.onlyRefutes);
+  let verdict = "inconclusive";
+  if (outcome.some((o) => o.kind === "fails")) verdict = "refuted";
+  else if (mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "holds")) verdict = "supported";
+  const shown = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p, o }) => !p.onlyRefutes || o.kind === "fails");
+  const refutingOnly = shown.filter(({ p }) => p.onlyRefutes);
+  const hidden = refutingOnly.slice(MAX_LISTED_REFUTING);
+  const lines = shown.filter((x4) => !hidden.includes(x4)).map(({ p, o }) => {
+    const tag = p.environments.some((e3) => tcg.has(e3)) ? "TCG: not judged" : o.kind === "untested" ? "cannot be tested" : o.kind === "undecided" ? `undecided: Holm p ${o.pair[0] === void 0 ? "-" : fmtP(o.pair[0])} that it holds, ${o.pair[1] === void 0 ? "-" : fmtP(o.pair[1])} that it fails` : `${o.kind}, Holm p ${fmtP(o.p)}`;
+    return `${p.text} (${tag})`;
+  });
+  if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
+  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i].kind, tcg: p.environments.some((e3) => tcg.has(e3)) }));
+  return { verdict, evidence: `${lines.join(". ")}.`, parts: partOutcomes };
+}
+function judgeClaims(input2, claimsFile) {
+  const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
+  const present = new Set(environmentsOf(points2));
+  const tcg = new Set(tcgEnvironments(input2).filter((e3) => present.has(e3)));
+  const ctx = { alpha: claimsFile.alpha, level: 1 - claimsFile.alpha };
+  return claimsFile.claims.map((claim2) => {
+    const needs = claimEnvironments(claim2);
+    const missing = needs.filter((e3) => !present.has(e3));
+    const emulated = needs.filter((e3) => tcg.has(e3));
+    const decided = decide(judgeParts(claim2, points2, present, ctx), claimsFile.alpha, tcg);
+    let { verdict, evidence } = decided;
+    let qualifier = null;
+    if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
+    if (emulated.length > 0) {
+      verdict = "inconclusive";
+      qualifier = TCG_QUALIFIER;
+      evidence = `${emulated.join(" and ")} ran under TCG (QEMU's software emulation), not KVM: the claim is about KVM, so it is not judged. ${evidence}`;
+    }
+    const why = (e3) => input2.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input2.manifest.environmentErrors[e3]})` : e3;
+    if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`;
+    return {
+      id: claim2.id,
+      text: claim2.text,
+      section: claim2.section,
+      kind: claim2.kind,
+      verdict,
+      qualifier,
+      evidence,
+      judged: describeRule(claim2, claimsFile.alpha),
+      conditions: claimConditions(input2, claim2),
+      missing,
+      note: claim2.note ?? null,
+      contradicts: claim2.contradicts ?? [],
+      parts: decided.parts
+    };
+  });
+}
+function claimsScope(input2, claimsFile, results) {
+  const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
+  const measured = environmentsOf(points2);
+  const present = [...(input2.manifest?.environments ?? []).filter((e3) => measured.includes(e3)), ...measured.filter((e3) => !input2.manifest?.environments?.includes(e3))];
+  const tcg = tcgEnvironments(input2).filter((e3) => present.includes(e3));
+  const canTest = [];
+  const cannotTest = [];
+  const judgeable = results.filter((r) => r.missing.length === 0 && r.qualifier === null);
+  canTest.push(`${judgeable.length} of ${results.length} claims: their environments were measured${tcg.length ? " and none ran under TCG" : ""} (${present.join(", ") || "none"} measured).`);
+  const missing = [...new Set(results.flatMap((r) => r.missing))];
+  for (const e3 of missing) {
+    const n = results.filter((r) => r.missing.includes(e3)).length;
+    const error65 = input2.manifest?.environmentErrors?.[e3];
+    cannotTest.push(`${n} claim${n === 1 ? "" : "s"} involving ${e3}: not measured${error65 ? ` (it failed: ${error65})` : ""}.`);
+  }
+  for (const e3 of tcg) {
+    const n = results.filter((r) => claimEnvironments(claimsFile.claims.find((c4) => c4.id === r.id)).includes(e3)).length;
+    cannotTest.push(`${n} claim${n === 1 ? "" : "s"} involving ${e3}: it ran under TCG (software emulation), not KVM.`);
+  }
+  const native = points2.filter((p) => p.environment === "native" && p.test === "TCP_STREAM" && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
+  if (native.length >= 4) {
+    const smallest = native[0];
+    const plateau = median(native.slice(Math.floor(2 * native.length / 3)).map((p) => p.throughput.mean));
+    const share = smallest.throughput.mean / plateau;
+    const figures = `native TCP at -s ${smallest.value}: ${smallest.throughput.mean.toFixed(1)} of its ${plateau.toFixed(1)} x 10^6 bits/s plateau (${(share * 100).toFixed(0)}%)`;
+    if (share >= 0.95) cannotTest.push(`The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${figures}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`);
+    else canTest.push(`The window-limited TCP regime: ${figures}.`);
+  }
+  const fewest = Math.min(...points2.filter((p) => p.throughput.n > 0).map((p) => p.throughput.n));
+  if (Number.isFinite(fewest) && fewest < 2) cannotTest.push("Any test over replicates: some points have a single replicate.");
+  const accelerators = Object.entries(input2.manifest?.environmentDescriptions ?? {}).map(([e3, d]) => `${e3}: ${d?.accelerator === "tcg" ? "TCG" : d?.accelerator === "kvm" ? "KVM" : "no hypervisor"}`);
+  return { conditions: `${testbedCondition(input2)}; ${accelerators.join(", ") || "accelerators not recorded"}`, canTest, cannotTest };
+}
+function scopeMarkdown(s2) {
+  return [`**Conditions:** ${s2.conditions}.`, "", "**This run can test:**", ...s2.canTest.map((l) => `- ${l}`), "", "**This run cannot test:**", ...s2.cannotTest.length ? s2.cannotTest.map((l) => `- ${l}`) : ["- (nothing this run lacks)"], ""].join("\n");
 }
 
 // node_modules/vega-util/build/accessor.js
-function accessor(fn, fields, name) {
+function accessor(fn, fields, name2) {
   return Object.assign(fn, {
     fields: fields || [],
-    fname: name
+    fname: name2
   });
 }
 function accessorName(fn) {
@@ -41289,14 +42193,14 @@ function splitAccessPath(p) {
 }
 
 // node_modules/vega-util/build/field.js
-function field(field3, name, opt) {
+function field(field3, name2, opt) {
   const path3 = splitAccessPath(field3);
   const fieldName = path3.length === 1 ? path3[0] : field3;
-  return accessor((opt && opt.get || getter)(path3), [fieldName], name || fieldName);
+  return accessor((opt && opt.get || getter)(path3), [fieldName], name2 || fieldName);
 }
 
 // node_modules/vega-util/build/accessors.js
-var id = field("id");
+var id2 = field("id");
 var identity = accessor((_) => _, [], "identity");
 var zero = accessor(() => 0, [], "zero");
 var one = accessor(() => 1, [], "one");
@@ -41305,7 +42209,7 @@ var falsy = accessor(() => false, [], "false");
 
 // node_modules/vega-util/build/interpreter.js
 var DisallowedObjectProperties = /* @__PURE__ */ new Set([
-  ...Object.getOwnPropertyNames(Object.prototype).filter((name) => typeof Object.prototype[name] === "function"),
+  ...Object.getOwnPropertyNames(Object.prototype).filter((name2) => typeof Object.prototype[name2] === "function"),
   "__proto__",
   "then"
 ]);
@@ -41494,8 +42398,8 @@ function array_default(_) {
 }
 
 // node_modules/vega-util/build/clampRange.js
-function clampRange(range6, min4, max4) {
-  let lo = range6[0], hi = range6[1], span;
+function clampRange(range7, min4, max4) {
+  let lo = range7[0], hi = range7[1], span;
   if (hi < lo) {
     span = hi;
     hi = lo;
@@ -41724,15 +42628,15 @@ function fastmap(input2) {
     },
     clean() {
       const next = {};
-      let size = 0;
+      let size2 = 0;
       for (const key3 in obj) {
         const value4 = obj[key3];
         if (value4 !== NULL && (!test2 || !test2(value4))) {
           next[key3] = value4;
-          ++size;
+          ++size2;
         }
       }
-      map4.size = size;
+      map4.size = size2;
       map4.empty = 0;
       map4.object = obj = next;
     }
@@ -41745,11 +42649,11 @@ function fastmap(input2) {
 }
 
 // node_modules/vega-util/build/flush.js
-function flush_default(range6, value4, threshold2, left, right, center2) {
+function flush_default(range7, value4, threshold2, left, right, center2) {
   if (!threshold2 && threshold2 !== 0)
     return center2;
   const t = +threshold2;
-  let a4 = range6[0], b10 = peek(range6), l;
+  let a4 = range7[0], b10 = peek(range7), l;
   if (b10 === void 0)
     return center2;
   if (b10 < a4) {
@@ -41775,8 +42679,8 @@ function inherits_default(child, parent, members2) {
 }
 
 // node_modules/vega-util/build/inrange.js
-function inrange(value4, range6, left, right) {
-  let r0 = range6[0], r1 = range6[range6.length - 1], t;
+function inrange(value4, range7, left, right) {
+  let r0 = range7[0], r1 = range7[range7.length - 1], t;
   if (r0 > r1) {
     t = r0;
     r0 = r1;
@@ -41855,17 +42759,17 @@ function lerp_default(array9, frac) {
 var DEFAULT_MAX_SIZE = 1e4;
 function lruCache_default(maxsize) {
   maxsize = +maxsize || DEFAULT_MAX_SIZE;
-  let curr, prev, size;
+  let curr, prev, size2;
   const clear2 = () => {
     curr = {};
     prev = {};
-    size = 0;
+    size2 = 0;
   };
   const update3 = (key3, value4) => {
-    if (++size > maxsize) {
+    if (++size2 > maxsize) {
       prev = curr;
       curr = {};
-      size = 1;
+      size2 = 1;
     }
     return curr[key3] = value4;
   };
@@ -42079,7 +42983,7 @@ __export(vega_module_exports, {
   formatLocale: () => numberFormatDefaultLocale,
   formats: () => formats,
   hasOwnProperty: () => hasOwnProperty,
-  id: () => id,
+  id: () => id2,
   identity: () => identity,
   inferType: () => inferType,
   inferTypes: () => inferTypes,
@@ -42233,8 +43137,8 @@ var QUOTE = 34;
 var NEWLINE = 10;
 var RETURN = 13;
 function objectConverter(columns) {
-  return new Function("d", "return {" + columns.map(function(name, i) {
-    return JSON.stringify(name) + ": d[" + i + '] || ""';
+  return new Function("d", "return {" + columns.map(function(name2, i) {
+    return JSON.stringify(name2) + ": d[" + i + '] || ""';
   }).join(",") + "}");
 }
 function customConverter(columns, f) {
@@ -42267,41 +43171,41 @@ function formatDate(date7) {
 }
 function dsv(delimiter) {
   var reFormat = new RegExp('["' + delimiter + "\n\r]"), DELIMITER = delimiter.charCodeAt(0);
-  function parse9(text4, f) {
-    var convert, columns, rows = parseRows(text4, function(row2, i) {
+  function parse9(text5, f) {
+    var convert, columns, rows = parseRows(text5, function(row2, i) {
       if (convert) return convert(row2, i - 1);
       columns = row2, convert = f ? customConverter(row2, f) : objectConverter(row2);
     });
     rows.columns = columns || [];
     return rows;
   }
-  function parseRows(text4, f) {
-    var rows = [], N = text4.length, I = 0, n = 0, t, eof = N <= 0, eol = false;
-    if (text4.charCodeAt(N - 1) === NEWLINE) --N;
-    if (text4.charCodeAt(N - 1) === RETURN) --N;
+  function parseRows(text5, f) {
+    var rows = [], N = text5.length, I = 0, n = 0, t, eof = N <= 0, eol = false;
+    if (text5.charCodeAt(N - 1) === NEWLINE) --N;
+    if (text5.charCodeAt(N - 1) === RETURN) --N;
     function token() {
       if (eof) return EOF;
       if (eol) return eol = false, EOL5;
       var i, j = I, c4;
-      if (text4.charCodeAt(j) === QUOTE) {
-        while (I++ < N && text4.charCodeAt(I) !== QUOTE || text4.charCodeAt(++I) === QUOTE) ;
+      if (text5.charCodeAt(j) === QUOTE) {
+        while (I++ < N && text5.charCodeAt(I) !== QUOTE || text5.charCodeAt(++I) === QUOTE) ;
         if ((i = I) >= N) eof = true;
-        else if ((c4 = text4.charCodeAt(I++)) === NEWLINE) eol = true;
+        else if ((c4 = text5.charCodeAt(I++)) === NEWLINE) eol = true;
         else if (c4 === RETURN) {
           eol = true;
-          if (text4.charCodeAt(I) === NEWLINE) ++I;
+          if (text5.charCodeAt(I) === NEWLINE) ++I;
         }
-        return text4.slice(j + 1, i - 1).replace(/""/g, '"');
+        return text5.slice(j + 1, i - 1).replace(/""/g, '"');
       }
       while (I < N) {
-        if ((c4 = text4.charCodeAt(i = I++)) === NEWLINE) eol = true;
+        if ((c4 = text5.charCodeAt(i = I++)) === NEWLINE) eol = true;
         else if (c4 === RETURN) {
           eol = true;
-          if (text4.charCodeAt(I) === NEWLINE) ++I;
+          if (text5.charCodeAt(I) === NEWLINE) ++I;
         } else if (c4 !== DELIMITER) continue;
-        return text4.slice(j, i);
+        return text5.slice(j, i);
       }
-      return eof = true, text4.slice(j, N);
+      return eof = true, text5.slice(j, N);
     }
     while ((t = token()) !== EOF) {
       var row2 = [];
@@ -42807,7 +43711,7 @@ function mean2(values3, valueof) {
   }
   if (count2) return sum3 / count2;
 }
-function median2(values3, valueof) {
+function median3(values3, valueof) {
   return quantile(values3, 0.5, valueof);
 }
 function* flatten(arrays) {
@@ -42818,13 +43722,13 @@ function* flatten(arrays) {
 function merge3(arrays) {
   return Array.from(flatten(arrays));
 }
-function range(start, stop2, step2) {
+function range2(start, stop2, step2) {
   start = +start, stop2 = +stop2, step2 = (n = arguments.length) < 2 ? (stop2 = start, start = 0, 1) : n < 3 ? 1 : +step2;
-  var i = -1, n = Math.max(0, Math.ceil((stop2 - start) / step2)) | 0, range6 = new Array(n);
+  var i = -1, n = Math.max(0, Math.ceil((stop2 - start) / step2)) | 0, range7 = new Array(n);
   while (++i < n) {
-    range6[i] = start + i * step2;
+    range7[i] = start + i * step2;
   }
-  return range6;
+  return range7;
 }
 var shuffle = shuffler(Math.random);
 function shuffler(random2) {
@@ -43074,34 +43978,34 @@ function precisionRound(step2, max4) {
 var t0 = /* @__PURE__ */ new Date();
 var t1 = /* @__PURE__ */ new Date();
 function timeInterval(floori, offseti, count2, field3) {
-  function interval3(date7) {
+  function interval4(date7) {
     return floori(date7 = arguments.length === 0 ? /* @__PURE__ */ new Date() : /* @__PURE__ */ new Date(+date7)), date7;
   }
-  interval3.floor = (date7) => {
+  interval4.floor = (date7) => {
     return floori(date7 = /* @__PURE__ */ new Date(+date7)), date7;
   };
-  interval3.ceil = (date7) => {
+  interval4.ceil = (date7) => {
     return floori(date7 = new Date(date7 - 1)), offseti(date7, 1), floori(date7), date7;
   };
-  interval3.round = (date7) => {
-    const d0 = interval3(date7), d1 = interval3.ceil(date7);
+  interval4.round = (date7) => {
+    const d0 = interval4(date7), d1 = interval4.ceil(date7);
     return date7 - d0 < d1 - date7 ? d0 : d1;
   };
-  interval3.offset = (date7, step2) => {
+  interval4.offset = (date7, step2) => {
     return offseti(date7 = /* @__PURE__ */ new Date(+date7), step2 == null ? 1 : Math.floor(step2)), date7;
   };
-  interval3.range = (start, stop2, step2) => {
-    const range6 = [];
-    start = interval3.ceil(start);
+  interval4.range = (start, stop2, step2) => {
+    const range7 = [];
+    start = interval4.ceil(start);
     step2 = step2 == null ? 1 : Math.floor(step2);
-    if (!(start < stop2) || !(step2 > 0)) return range6;
+    if (!(start < stop2) || !(step2 > 0)) return range7;
     let previous;
     do
-      range6.push(previous = /* @__PURE__ */ new Date(+start)), offseti(start, step2), floori(start);
+      range7.push(previous = /* @__PURE__ */ new Date(+start)), offseti(start, step2), floori(start);
     while (previous < start && start < stop2);
-    return range6;
+    return range7;
   };
-  interval3.filter = (test2) => {
+  interval4.filter = (test2) => {
     return timeInterval((date7) => {
       if (date7 >= date7) while (floori(date7), !test2(date7)) date7.setTime(date7 - 1);
     }, (date7, step2) => {
@@ -43118,17 +44022,17 @@ function timeInterval(floori, offseti, count2, field3) {
     });
   };
   if (count2) {
-    interval3.count = (start, end) => {
+    interval4.count = (start, end) => {
       t0.setTime(+start), t1.setTime(+end);
       floori(t0), floori(t1);
       return Math.floor(count2(t0, t1));
     };
-    interval3.every = (step2) => {
+    interval4.every = (step2) => {
       step2 = Math.floor(step2);
-      return !isFinite(step2) || !(step2 > 0) ? null : !(step2 > 1) ? interval3 : interval3.filter(field3 ? (d) => field3(d) % step2 === 0 : (d) => interval3.count(0, d) % step2 === 0);
+      return !isFinite(step2) || !(step2 > 0) ? null : !(step2 > 1) ? interval4 : interval4.filter(field3 ? (d) => field3(d) % step2 === 0 : (d) => interval4.count(0, d) % step2 === 0);
     };
   }
-  return interval3;
+  return interval4;
 }
 var millisecond = timeInterval(() => {
 }, (date7, step2) => {
@@ -43367,8 +44271,8 @@ function ticker(year, month, week2, day, hour, minute) {
   function ticks2(start, stop2, count2) {
     const reverse3 = stop2 < start;
     if (reverse3) [start, stop2] = [stop2, start];
-    const interval3 = count2 && typeof count2.range === "function" ? count2 : tickInterval(start, stop2, count2);
-    const ticks3 = interval3 ? interval3.range(start, +stop2 + 1) : [];
+    const interval4 = count2 && typeof count2.range === "function" ? count2 : tickInterval(start, stop2, count2);
+    const ticks3 = interval4 ? interval4.range(start, +stop2 + 1) : [];
     return reverse3 ? ticks3.reverse() : ticks3;
   }
   function tickInterval(start, stop2, count2) {
@@ -44107,7 +45011,7 @@ function formatRe(names) {
   return new RegExp("^(?:" + names.map(requote).join("|") + ")", "i");
 }
 function formatLookup(names) {
-  return new Map(names.map((name, i) => [name.toLowerCase(), i]));
+  return new Map(names.map((name2, i) => [name2.toLowerCase(), i]));
 }
 function parseWeekdayNumberSunday(d, string5, i) {
   var n = numberRe.exec(string5.slice(i, i + 1));
@@ -44467,12 +45371,12 @@ function numberFormatLocale(definition3) {
 function numberFormatDefaultLocale(definition3) {
   return arguments.length ? defaultNumberLocale = numberFormatLocale(definition3) : defaultNumberLocale;
 }
-function timeMultiFormat(format5, interval3, spec) {
+function timeMultiFormat(format5, interval4, spec) {
   spec = spec || {};
   if (!isObject2(spec)) {
     error63(`Invalid time multi-format specifier: ${spec}`);
   }
-  const second2 = interval3(SECONDS), minute = interval3(MINUTES), hour = interval3(HOURS), day = interval3(DATE), week2 = interval3(WEEK), month = interval3(MONTH), quarter2 = interval3(QUARTER), year = interval3(YEAR), L = format5(spec[MILLISECONDS] || ".%L"), S = format5(spec[SECONDS] || ":%S"), M2 = format5(spec[MINUTES] || "%I:%M"), H = format5(spec[HOURS] || "%I %p"), d = format5(spec[DATE] || spec[DAY] || "%a %d"), w2 = format5(spec[WEEK] || "%b %d"), m3 = format5(spec[MONTH] || "%B"), q = format5(spec[QUARTER] || "%B"), y4 = format5(spec[YEAR] || "%Y");
+  const second2 = interval4(SECONDS), minute = interval4(MINUTES), hour = interval4(HOURS), day = interval4(DATE), week2 = interval4(WEEK), month = interval4(MONTH), quarter2 = interval4(QUARTER), year = interval4(YEAR), L = format5(spec[MILLISECONDS] || ".%L"), S = format5(spec[SECONDS] || ":%S"), M2 = format5(spec[MINUTES] || "%I:%M"), H = format5(spec[HOURS] || "%I %p"), d = format5(spec[DATE] || spec[DAY] || "%a %d"), w2 = format5(spec[WEEK] || "%b %d"), m3 = format5(spec[MONTH] || "%B"), q = format5(spec[QUARTER] || "%B"), y4 = format5(spec[YEAR] || "%Y");
   return (date7) => (second2(date7) < date7 ? L : minute(date7) < date7 ? S : hour(date7) < date7 ? M2 : day(date7) < date7 ? H : month(date7) < date7 ? week2(date7) < date7 ? d : w2 : year(date7) < date7 ? quarter2(date7) < date7 ? m3 : q : y4)(date7);
 }
 function timeLocale(locale4) {
@@ -44691,12 +45595,12 @@ var format2 = {
   json: json2,
   topojson
 };
-function formats(name, reader) {
+function formats(name2, reader) {
   if (arguments.length > 1) {
-    format2[name] = reader;
+    format2[name2] = reader;
     return this;
   } else {
-    return hasOwnProperty(format2, name) ? format2[name] : null;
+    return hasOwnProperty(format2, name2) ? format2[name2] : null;
   }
 }
 function responseType(type3) {
@@ -44749,25 +45653,25 @@ var loader = loaderFactory(fs3);
 
 // node_modules/vega-dataflow/build/vega-dataflow.js
 function UniqueList(idFunc) {
-  const $ = idFunc || identity, list = [], ids = {};
-  list.add = (_) => {
-    const id2 = $(_);
-    if (!ids[id2]) {
-      ids[id2] = 1;
-      list.push(_);
+  const $ = idFunc || identity, list2 = [], ids = {};
+  list2.add = (_) => {
+    const id3 = $(_);
+    if (!ids[id3]) {
+      ids[id3] = 1;
+      list2.push(_);
     }
-    return list;
+    return list2;
   };
-  list.remove = (_) => {
-    const id2 = $(_);
-    if (ids[id2]) {
-      ids[id2] = 0;
-      const idx = list.indexOf(_);
-      if (idx >= 0) list.splice(idx, 1);
+  list2.remove = (_) => {
+    const id3 = $(_);
+    if (ids[id3]) {
+      ids[id3] = 0;
+      const idx = list2.indexOf(_);
+      if (idx >= 0) list2.splice(idx, 1);
     }
-    return list;
+    return list2;
   };
-  return list;
+  return list2;
 }
 async function asyncCallback(df, callback) {
   try {
@@ -44784,8 +45688,8 @@ function isTuple(t) {
 function tupleid(t) {
   return t[TUPLE_ID_KEY];
 }
-function setid(t, id2) {
-  t[TUPLE_ID_KEY] = id2;
+function setid(t, id3) {
+  t[TUPLE_ID_KEY] = id3;
   return t;
 }
 function ingest$1(datum2) {
@@ -44860,7 +45764,7 @@ function changeset() {
     },
     pulse(pulse2, tuples) {
       const cur = {}, out = {};
-      let i, n, m3, f, t, id2;
+      let i, n, m3, f, t, id3;
       for (i = 0, n = tuples.length; i < n; ++i) {
         cur[tupleid(tuples[i])] = 1;
       }
@@ -44876,9 +45780,9 @@ function changeset() {
       }
       for (i = 0, n = add6.length; i < n; ++i) {
         t = add6[i];
-        id2 = tupleid(t);
-        if (cur[id2]) {
-          cur[id2] = 1;
+        id3 = tupleid(t);
+        if (cur[id3]) {
+          cur[id3] = 1;
         } else {
           pulse2.add.push(ingest$1(add6[i]));
         }
@@ -44899,8 +45803,8 @@ function changeset() {
         m3 = mod[i];
         t = m3.tuple;
         f = m3.field;
-        id2 = cur[tupleid(t)];
-        if (id2 > 0) {
+        id3 = cur[tupleid(t)];
+        if (id3 > 0) {
           modify2(t, f, m3.value);
           pulse2.modifies(f);
         }
@@ -44918,7 +45822,7 @@ function changeset() {
       if (reflow2) {
         pulse2.mod = rem2.length || remp.length ? tuples.filter((t4) => cur[tupleid(t4)] > 0) : tuples.slice();
       } else {
-        for (id2 in out) pulse2.mod.push(out[id2]);
+        for (id3 in out) pulse2.mod.push(out[id3]);
       }
       if (clean || clean == null && (rem2.length || remp.length)) {
         pulse2.clean(true);
@@ -44946,17 +45850,17 @@ Parameters.prototype = {
    *   even if the value is unchanged.
    * @return {Parameters} - This parameter object.
    */
-  set(name, index6, value4, force) {
-    const o = this, v = o[name], mod = o[CACHE];
+  set(name2, index6, value4, force) {
+    const o = this, v = o[name2], mod = o[CACHE];
     if (index6 != null && index6 >= 0) {
       if (v[index6] !== value4 || force) {
         v[index6] = value4;
-        mod[index6 + ":" + name] = -1;
-        mod[name] = -1;
+        mod[index6 + ":" + name2] = -1;
+        mod[name2] = -1;
       }
     } else if (v !== value4 || force) {
-      o[name] = value4;
-      mod[name] = isArray(value4) ? 1 + value4.length : -1;
+      o[name2] = value4;
+      mod[name2] = isArray(value4) ? 1 + value4.length : -1;
     }
     return o;
   },
@@ -44970,20 +45874,20 @@ Parameters.prototype = {
    * @param {number} [index=undefined] - The parameter array index to test.
    * @return {boolean} - Returns true if a queried parameter was modified.
    */
-  modified(name, index6) {
+  modified(name2, index6) {
     const mod = this[CACHE];
     if (!arguments.length) {
       for (const k2 in mod) {
         if (mod[k2]) return true;
       }
       return false;
-    } else if (isArray(name)) {
-      for (let k2 = 0; k2 < name.length; ++k2) {
-        if (mod[name[k2]]) return true;
+    } else if (isArray(name2)) {
+      for (let k2 = 0; k2 < name2.length; ++k2) {
+        if (mod[name2[k2]]) return true;
       }
       return false;
     }
-    return index6 != null && index6 >= 0 ? index6 + 1 < mod[name] || !!mod[index6 + ":" + name] : !!mod[name];
+    return index6 != null && index6 >= 0 ? index6 + 1 < mod[name2] || !!mod[index6 + ":" + name2] : !!mod[name2];
   },
   /**
    * Clears the modification records. After calling this method,
@@ -45011,7 +45915,7 @@ function Operator(init2, update3, params2, react) {
   }
   if (params2) this.parameters(params2, react);
 }
-function flag2(bit) {
+function flag3(bit) {
   return function(state) {
     const f = this.flags;
     if (arguments.length === 0) return !!(f & bit);
@@ -45026,7 +45930,7 @@ Operator.prototype = {
    * @return {UniqueList}
    */
   targets() {
-    return this._targets || (this._targets = UniqueList(id));
+    return this._targets || (this._targets = UniqueList(id2));
   },
   /**
    * Sets the value of this operator.
@@ -45048,7 +45952,7 @@ Operator.prototype = {
    * will not be invoked. The skip flag is reset after every pulse, so calling
    * this method will affect processing of the next pulse only.
    */
-  skip: flag2(SKIP$1),
+  skip: flag3(SKIP$1),
   /**
    * Indicates that this operator's value has been modified on its most recent
    * pulse. Normally modification is checked via strict equality; however, in
@@ -45057,7 +45961,7 @@ Operator.prototype = {
    * set, the modification flag persists across pulses until unset. The flag can
    * be used with the last timestamp to test if a modification is recent.
    */
-  modified: flag2(MODIFIED),
+  modified: flag3(MODIFIED),
   /**
    * Sets the parameters for this operator. The parameter values are analyzed for
    * operator instances. If found, this operator will be added as a dependency
@@ -45078,8 +45982,8 @@ Operator.prototype = {
   parameters(params2, react, initonly) {
     react = react !== false;
     const argval = this._argval = this._argval || new Parameters(), argops = this._argops = this._argops || [], deps = [];
-    let name, value4, n, i;
-    const add6 = (name2, index6, value5) => {
+    let name2, value4, n, i;
+    const add6 = (name3, index6, value5) => {
       if (value5 instanceof Operator) {
         if (value5 !== this) {
           if (react) value5.targets().add(this);
@@ -45087,16 +45991,16 @@ Operator.prototype = {
         }
         argops.push({
           op: value5,
-          name: name2,
+          name: name3,
           index: index6
         });
       } else {
-        argval.set(name2, index6, value5);
+        argval.set(name3, index6, value5);
       }
     };
-    for (name in params2) {
-      value4 = params2[name];
-      if (name === PULSE) {
+    for (name2 in params2) {
+      value4 = params2[name2];
+      if (name2 === PULSE) {
         array_default(value4).forEach((op) => {
           if (!(op instanceof Operator)) {
             error63("Pulse parameters must be operator instances.");
@@ -45107,10 +46011,10 @@ Operator.prototype = {
         });
         this.source = value4;
       } else if (isArray(value4)) {
-        argval.set(name, -1, Array(n = value4.length));
-        for (i = 0; i < n; ++i) add6(name, i, value4[i]);
+        argval.set(name2, -1, Array(n = value4.length));
+        for (i = 0; i < n; ++i) add6(name2, i, value4[i]);
       } else {
-        add6(name, -1, value4);
+        add6(name2, -1, value4);
       }
     }
     this.marshall().clear();
@@ -45252,7 +46156,7 @@ EventStream.prototype = {
   _filter: truthy,
   _apply: identity,
   targets() {
-    return this._targets || (this._targets = UniqueList(id));
+    return this._targets || (this._targets = UniqueList(id2));
   },
   consume(_) {
     if (!arguments.length) return !!this._consume;
@@ -45450,12 +46354,12 @@ function rank(op) {
 }
 function rerank(op) {
   const queue2 = [op];
-  let cur, list, i;
+  let cur, list2, i;
   while (queue2.length) {
     this.rank(cur = queue2.pop());
-    if (list = cur._targets) {
-      for (i = list.length; --i >= 0; ) {
-        queue2.push(cur = list[i]);
+    if (list2 = cur._targets) {
+      for (i = list2.length; --i >= 0; ) {
+        queue2.push(cur = list2[i]);
         if (cur === op) error63("Cycle detected in dataflow graph.");
       }
     }
@@ -45881,7 +46785,7 @@ async function evaluate(encode4, prerun, postrun) {
   const stamp = ++df._clock;
   df._pulse = new Pulse(df, stamp, encode4);
   df._touched.forEach((op2) => df._enqueue(op2, true));
-  df._touched = UniqueList(id);
+  df._touched = UniqueList(id2);
   let count2 = 0, op, next, error65;
   try {
     while (df._heap.size() > 0) {
@@ -46075,7 +46979,7 @@ function Dataflow() {
     this._loader = loader();
   } catch (e3) {
   }
-  this._touched = UniqueList(id);
+  this._touched = UniqueList(id2);
   this._input = {};
   this._pulse = null;
   this._heap = Heap((a4, b10) => a4.qrank - b10.qrank);
@@ -47095,9 +47999,9 @@ var epsilon = 1e-12;
 function loess(data3, x4, y4, bandwidth2) {
   const [xv, yv, ux, uy] = points(data3, x4, y4, true), n = xv.length, bw = Math.max(2, ~~(bandwidth2 * n)), yhat = new Float64Array(n), residuals = new Float64Array(n), robustWeights = new Float64Array(n).fill(1);
   for (let iter = -1; ++iter <= maxiters; ) {
-    const interval3 = [0, bw - 1];
+    const interval4 = [0, bw - 1];
     for (let i = 0; i < n; ++i) {
-      const dx = xv[i], i0 = interval3[0], i1 = interval3[1], edge = dx - xv[i0] > xv[i1] - dx ? i0 : i1;
+      const dx = xv[i], i0 = interval4[0], i1 = interval4[1], edge = dx - xv[i0] > xv[i1] - dx ? i0 : i1;
       let W = 0, X4 = 0, Y4 = 0, XY = 0, X23 = 0;
       const denom = 1 / Math.abs(xv[edge] - dx || 1);
       for (let k2 = i0; k2 <= i1; ++k2) {
@@ -47111,12 +48015,12 @@ function loess(data3, x4, y4, bandwidth2) {
       const [a4, b10] = ols(X4 / W, Y4 / W, XY / W, X23 / W);
       yhat[i] = a4 + b10 * dx;
       residuals[i] = Math.abs(yv[i] - yhat[i]);
-      updateInterval(xv, i + 1, interval3);
+      updateInterval(xv, i + 1, interval4);
     }
     if (iter === maxiters) {
       break;
     }
-    const medianResidual = median2(residuals);
+    const medianResidual = median3(residuals);
     if (Math.abs(medianResidual) < epsilon) break;
     for (let i = 0, arg, w2; i < n; ++i) {
       arg = residuals[i] / (6 * medianResidual);
@@ -47128,13 +48032,13 @@ function loess(data3, x4, y4, bandwidth2) {
 function tricube(x4) {
   return (x4 = 1 - x4 * x4 * x4) * x4 * x4;
 }
-function updateInterval(xv, i, interval3) {
+function updateInterval(xv, i, interval4) {
   const val = xv[i];
-  let left = interval3[0], right = interval3[1] + 1;
+  let left = interval4[0], right = interval4[1] + 1;
   if (right >= xv.length) return;
   while (i > left && xv[right] - val <= val - xv[left]) {
-    interval3[0] = ++left;
-    interval3[1] = right;
+    interval4[0] = ++left;
+    interval4[1] = right;
     ++right;
   }
 }
@@ -47406,8 +48310,8 @@ function measure(key3, value4) {
 [...ValidAggregateOps, "__count__"].forEach((key3) => {
   AggregateOps[key3] = measure(key3, AggregateOps[key3]);
 });
-function createMeasure(op, param2, name) {
-  return AggregateOps[op](name, param2);
+function createMeasure(op, param2, name2) {
+  return AggregateOps[op](name2, param2);
 }
 function compareIndex(a4, b10) {
   return a4.idx - b10.idx;
@@ -47664,10 +48568,10 @@ inherits_default(Aggregate, Transform, {
     collect2(aggr._prev);
     collect2(curr);
     function generate2(base, tuple2, index6) {
-      const name = dims[index6], v = vals2[index6++];
+      const name2 = dims[index6], v = vals2[index6++];
       for (const k2 in v) {
         const key3 = base ? base + "|" + k2 : k2;
-        tuple2[name] = v[k2];
+        tuple2[name2] = v[k2];
         if (index6 < n) generate2(key3, tuple2, index6);
         else if (!curr[key3]) aggr.cell(key3, tuple2);
       }
@@ -47910,14 +48814,14 @@ Bin.Definition = {
 inherits_default(Bin, Transform, {
   transform(_, pulse2) {
     const band2 = _.interval !== false, bins2 = this._bins(_), start = bins2.start, step2 = bins2.step, as = _.as || ["bin0", "bin1"], b02 = as[0], b12 = as[1];
-    let flag4;
+    let flag5;
     if (_.modified()) {
       pulse2 = pulse2.reflow(true);
-      flag4 = pulse2.SOURCE;
+      flag5 = pulse2.SOURCE;
     } else {
-      flag4 = pulse2.modified(accessorFields(_.field)) ? pulse2.ADD_MOD : pulse2.ADD;
+      flag5 = pulse2.modified(accessorFields(_.field)) ? pulse2.ADD_MOD : pulse2.ADD;
     }
-    pulse2.visit(flag4, band2 ? (t) => {
+    pulse2.visit(flag5, band2 ? (t) => {
       const v = bins2(t);
       t[b02] = v;
       t[b12] = v == null ? null : start + step2 * (1 + (v - start) / step2);
@@ -47984,10 +48888,10 @@ Collect.Definition = {
 };
 inherits_default(Collect, Transform, {
   transform(_, pulse2) {
-    const out = pulse2.fork(pulse2.ALL), list = SortedList(tupleid, this.value, out.materialize(out.ADD).add), sort3 = _.sort, mod = pulse2.changed() || sort3 && (_.modified("sort") || pulse2.modified(sort3.fields));
-    out.visit(out.REM, list.remove);
+    const out = pulse2.fork(pulse2.ALL), list2 = SortedList(tupleid, this.value, out.materialize(out.ADD).add), sort3 = _.sort, mod = pulse2.changed() || sort3 && (_.modified("sort") || pulse2.modified(sort3.fields));
+    out.visit(out.REM, list2.remove);
     this.modified(mod);
-    this.value = out.source = list.data(stableCompare(sort3), mod);
+    this.value = out.source = list2.data(stableCompare(sort3), mod);
     if (pulse2.source && pulse2.source.root) {
       this.value.root = pulse2.source.root;
     }
@@ -48035,16 +48939,16 @@ CountPattern.Definition = {
     "default": ["text", "count"]
   }]
 };
-function tokenize(text4, tcase, match3) {
+function tokenize(text5, tcase, match3) {
   switch (tcase) {
     case "upper":
-      text4 = text4.toUpperCase();
+      text5 = text5.toUpperCase();
       break;
     case "lower":
-      text4 = text4.toLowerCase();
+      text5 = text5.toLowerCase();
       break;
   }
-  return text4.match(match3);
+  return text5.match(match3);
 }
 inherits_default(CountPattern, Transform, {
   transform(_, pulse2) {
@@ -48080,14 +48984,14 @@ inherits_default(CountPattern, Transform, {
     return init2;
   },
   _finish(pulse2, as) {
-    const counts = this._counts, tuples = this._tuples || (this._tuples = {}), text4 = as[0], count2 = as[1], out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS);
+    const counts = this._counts, tuples = this._tuples || (this._tuples = {}), text5 = as[0], count2 = as[1], out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS);
     let w2, t, c4;
     for (w2 in counts) {
       t = tuples[w2];
       c4 = counts[w2] || 0;
       if (!t && c4) {
         tuples[w2] = t = ingest$1({});
-        t[text4] = w2;
+        t[text5] = w2;
         t[count2] = c4;
         out.add.push(t);
       } else if (c4 === 0) {
@@ -48167,13 +49071,13 @@ function parse5(def2, data3) {
     error63("Unknown distribution function: " + func);
   }
   const d = Distributions[func]();
-  for (const name in def2) {
-    if (name === FIELD) {
-      d.data((def2.from || data3()).map(def2[name]));
-    } else if (name === DISTRIBUTIONS) {
-      d[name](def2[name].map((_) => parse5(_, data3)));
-    } else if (typeof d[name] === FUNCTION) {
-      d[name](def2[name]);
+  for (const name2 in def2) {
+    if (name2 === FIELD) {
+      d.data((def2.from || data3()).map(def2[name2]));
+    } else if (name2 === DISTRIBUTIONS) {
+      d[name2](def2[name2].map((_) => parse5(_, data3)));
+    } else if (typeof d[name2] === FUNCTION) {
+      d[name2](def2[name2]);
     }
   }
   return d;
@@ -48433,9 +49337,9 @@ inherits_default(Extent, Transform, {
       }
     });
     if (!Number.isFinite(min4) || !Number.isFinite(max4)) {
-      let name = accessorName(field3);
-      if (name) name = ` for field "${name}"`;
-      pulse2.dataflow.warn(`Infinite extent${name}: [${min4}, ${max4}]`);
+      let name2 = accessorName(field3);
+      if (name2) name2 = ` for field "${name2}"`;
+      pulse2.dataflow.warn(`Infinite extent${name2}: [${min4}, ${max4}]`);
       min4 = max4 = void 0;
     }
     this.value = [min4, max4];
@@ -48560,9 +49464,9 @@ inherits_default(Facet, Transform, {
     this._group = _.group || {};
     this.initTargets();
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t), k2 = cache2.get(id2);
+      const id3 = tupleid(t), k2 = cache2.get(id3);
       if (k2 !== void 0) {
-        cache2.delete(id2);
+        cache2.delete(id3);
         subflow(k2).rem(t);
       }
     });
@@ -48573,11 +49477,11 @@ inherits_default(Facet, Transform, {
     });
     if (rekey || pulse2.modified(key3.fields)) {
       pulse2.visit(pulse2.MOD, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
+        const id3 = tupleid(t), k0 = cache2.get(id3), k1 = key3(t);
         if (k0 === k1) {
           subflow(k1).mod(t);
         } else {
-          cache2.set(id2, k1);
+          cache2.set(id3, k1);
           subflow(k0).rem(t);
           subflow(k1).add(t);
         }
@@ -48589,9 +49493,9 @@ inherits_default(Facet, Transform, {
     }
     if (rekey) {
       pulse2.visit(pulse2.REFLOW, (t) => {
-        const id2 = tupleid(t), k0 = cache2.get(id2), k1 = key3(t);
+        const id3 = tupleid(t), k0 = cache2.get(id3), k1 = key3(t);
         if (k0 !== k1) {
-          cache2.set(id2, k1);
+          cache2.set(id3, k1);
           subflow(k0).rem(t);
           subflow(k1).add(t);
         }
@@ -48634,21 +49538,21 @@ inherits_default(Filter, Transform, {
     const df = pulse2.dataflow, cache2 = this.value, output4 = pulse2.fork(), add6 = output4.add, rem2 = output4.rem, mod = output4.mod, test2 = _.expr;
     let isMod = true;
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t);
-      if (!cache2.has(id2)) rem2.push(t);
-      else cache2.delete(id2);
+      const id3 = tupleid(t);
+      if (!cache2.has(id3)) rem2.push(t);
+      else cache2.delete(id3);
     });
     pulse2.visit(pulse2.ADD, (t) => {
       if (test2(t, _)) add6.push(t);
       else cache2.set(tupleid(t), 1);
     });
     function revisit(t) {
-      const id2 = tupleid(t), b10 = test2(t, _), s2 = cache2.get(id2);
+      const id3 = tupleid(t), b10 = test2(t, _), s2 = cache2.get(id3);
       if (b10 && s2) {
-        cache2.delete(id2);
+        cache2.delete(id3);
         add6.push(t);
       } else if (!b10 && !s2) {
-        cache2.set(id2, 1);
+        cache2.set(id3, 1);
         rem2.push(t);
       } else if (isMod && b10 && !s2) {
         mod.push(t);
@@ -48768,14 +49672,14 @@ Formula.Definition = {
 };
 inherits_default(Formula, Transform, {
   transform(_, pulse2) {
-    const func = _.expr, as = _.as, mod = _.modified(), flag4 = _.initonly ? pulse2.ADD : mod ? pulse2.SOURCE : pulse2.modified(func.fields) || pulse2.modified(as) ? pulse2.ADD_MOD : pulse2.ADD;
+    const func = _.expr, as = _.as, mod = _.modified(), flag5 = _.initonly ? pulse2.ADD : mod ? pulse2.SOURCE : pulse2.modified(func.fields) || pulse2.modified(as) ? pulse2.ADD_MOD : pulse2.ADD;
     if (mod) {
       pulse2 = pulse2.materialize().reflow(true);
     }
     if (!_.initonly) {
       pulse2.modifies(as);
     }
-    return pulse2.visit(flag4, (t) => t[as] = func(t, _));
+    return pulse2.visit(flag5, (t) => t[as] = func(t, _));
   }
 });
 function Generate(params2) {
@@ -48802,7 +49706,7 @@ inherits_default(Generate, Transform, {
 });
 var Methods = {
   value: "value",
-  median: median2,
+  median: median3,
   mean: mean2,
   min,
   max
@@ -49136,7 +50040,7 @@ Lookup.Definition = {
 inherits_default(Lookup, Transform, {
   transform(_, pulse2) {
     const keys4 = _.fields, index6 = _.index, values3 = _.values, defaultValue = _.default == null ? null : _.default, reset3 = _.modified(), n = keys4.length;
-    let flag4 = reset3 ? pulse2.SOURCE : pulse2.ADD, out = pulse2, as = _.as, set8, m3, mods;
+    let flag5 = reset3 ? pulse2.SOURCE : pulse2.ADD, out = pulse2, as = _.as, set8, m3, mods;
     if (values3) {
       m3 = values3.length;
       if (n > 1 && !as) {
@@ -49168,9 +50072,9 @@ inherits_default(Lookup, Transform, {
       out = pulse2.reflow(true);
     } else {
       mods = keys4.some((k2) => pulse2.modified(k2.fields));
-      flag4 |= mods ? pulse2.MOD : 0;
+      flag5 |= mods ? pulse2.MOD : 0;
     }
-    pulse2.visit(flag4, set8);
+    pulse2.visit(flag5, set8);
     return out.modifies(as);
   }
 });
@@ -49265,16 +50169,16 @@ function get(k2, key3, value4, fields) {
   return accessor((d) => key3(d) === k2 ? value4(d) : NaN, fields, k2 + "");
 }
 function pivotKeys(key3, limit, pulse2) {
-  const map4 = {}, list = [];
+  const map4 = {}, list2 = [];
   pulse2.visit(pulse2.SOURCE, (t) => {
     const k2 = key3(t);
     if (!map4[k2]) {
       map4[k2] = 1;
-      list.push(k2);
+      list2.push(k2);
     }
   });
-  list.sort(ascending);
-  return limit ? list.slice(0, limit) : list;
+  list2.sort(ascending);
+  return limit ? list2.slice(0, limit) : list2;
 }
 function PreFacet(params2) {
   Facet.call(this, params2);
@@ -49341,9 +50245,9 @@ inherits_default(Project, Transform, {
       lut = this.value = {};
     }
     pulse2.visit(pulse2.REM, (t) => {
-      const id2 = tupleid(t);
-      out.rem.push(lut[id2]);
-      lut[id2] = null;
+      const id3 = tupleid(t);
+      out.rem.push(lut[id3]);
+      lut[id3] = null;
     });
     pulse2.visit(pulse2.ADD, (t) => {
       const dt = derive2(t, ingest$1({}));
@@ -49411,7 +50315,7 @@ inherits_default(Quantile, Transform, {
       out.source = this.value;
       return out;
     }
-    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range(step2 / 2, 1 - EPSILON, step2), n = p.length;
+    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range2(step2 / 2, 1 - EPSILON, step2), n = p.length;
     groups.forEach((g) => {
       const q = quantiles2(g, p);
       for (let i = 0; i < n; ++i) {
@@ -49444,9 +50348,9 @@ inherits_default(Relay, Transform, {
     if (_.derive) {
       out = pulse2.fork(pulse2.NO_SOURCE);
       pulse2.visit(pulse2.REM, (t) => {
-        const id2 = tupleid(t);
-        out.rem.push(lut[id2]);
-        lut[id2] = null;
+        const id3 = tupleid(t);
+        out.rem.push(lut[id3]);
+        lut[id3] = null;
       });
       pulse2.visit(pulse2.ADD, (t) => {
         const dt = derive(t);
@@ -49498,9 +50402,9 @@ inherits_default(Sample, Transform, {
     }
     if (pulse2.rem.length) {
       pulse2.visit(pulse2.REM, (t) => {
-        const id2 = tupleid(t);
-        if (map4[id2]) {
-          map4[id2] = -1;
+        const id3 = tupleid(t);
+        if (map4[id3]) {
+          map4[id3] = -1;
           out.rem.push(t);
         }
         --cnt;
@@ -49570,7 +50474,7 @@ inherits_default(Sequence, Transform, {
     if (this.value && !_.modified()) return;
     const out = pulse2.materialize().fork(pulse2.MOD), as = _.as || "data";
     out.rem = this.value ? pulse2.rem.concat(this.value) : pulse2.rem;
-    this.value = range(_.start, _.stop, _.step || 1).map((v) => {
+    this.value = range2(_.start, _.stop, _.step || 1).map((v) => {
       const t = {};
       t[as] = v;
       return ingest$1(t);
@@ -49643,14 +50547,14 @@ TimeUnit.Definition = {
 inherits_default(TimeUnit, Transform, {
   transform(_, pulse2) {
     const field3 = _.field, band2 = _.interval !== false, utc = _.timezone === "utc", floor2 = this._floor(_, pulse2), offset4 = (utc ? utcInterval : timeInterval2)(floor2.unit).offset, as = _.as || OUTPUT, u0 = as[0], u1 = as[1], step2 = floor2.step;
-    let min4 = floor2.start || Infinity, max4 = floor2.stop || -Infinity, flag4 = pulse2.ADD;
+    let min4 = floor2.start || Infinity, max4 = floor2.stop || -Infinity, flag5 = pulse2.ADD;
     if (_.modified() || pulse2.changed(pulse2.REM) || pulse2.modified(accessorFields(field3))) {
       pulse2 = pulse2.reflow(true);
-      flag4 = pulse2.SOURCE;
+      flag5 = pulse2.SOURCE;
       min4 = Infinity;
       max4 = -Infinity;
     }
-    pulse2.visit(flag4, (t) => {
+    pulse2.visit(flag5, (t) => {
       const v = field3(t);
       let a4, b10;
       if (v == null) {
@@ -49864,17 +50768,17 @@ function WindowState(_) {
   }
   visitInputs(_.sort);
   ops2.forEach((op, i) => {
-    const field3 = fields[i], param2 = params2[i], aggregate_param = aggregate_params[i] || null, mname = accessorName(field3), name = measureName(op, mname, as[i]);
+    const field3 = fields[i], param2 = params2[i], aggregate_param = aggregate_params[i] || null, mname = accessorName(field3), name2 = measureName(op, mname, as[i]);
     visitInputs(field3);
-    outputs.push(name);
+    outputs.push(name2);
     if (hasOwnProperty(WindowOps, op)) {
-      windows.push(WindowOp(op, field3, param2, name));
+      windows.push(WindowOp(op, field3, param2, name2));
     } else {
       if (field3 == null && op !== "count") {
         error63("Null aggregate field specified.");
       }
       if (op === "count") {
-        counts.push(name);
+        counts.push(name2);
         return;
       }
       countOnly = false;
@@ -49884,7 +50788,7 @@ function WindowState(_) {
         m3.field = field3;
         measures.push(m3);
       }
-      m3.push(createMeasure(op, aggregate_param, name));
+      m3.push(createMeasure(op, aggregate_param, name2));
     }
   });
   if (counts.length || measures.length) {
@@ -50041,8 +50945,8 @@ inherits_default(Window, Transform, {
     return group2;
   }
 });
-function processPartition(list, state, cmp, _) {
-  const sort3 = _.sort, range6 = sort3 && !_.ignorePeers, frame2 = _.frame || [null, 0], data3 = list.data(cmp), n = data3.length, b10 = range6 ? bisector(sort3) : null, w2 = {
+function processPartition(list2, state, cmp, _) {
+  const sort3 = _.sort, range7 = sort3 && !_.ignorePeers, frame2 = _.frame || [null, 0], data3 = list2.data(cmp), n = data3.length, b10 = range7 ? bisector(sort3) : null, w2 = {
     i0: 0,
     i1: 0,
     p0: 0,
@@ -50054,7 +50958,7 @@ function processPartition(list, state, cmp, _) {
   state.init();
   for (let i = 0; i < n; ++i) {
     setWindow(w2, frame2, i, n);
-    if (range6) adjustRange(w2, b10);
+    if (range7) adjustRange(w2, b10);
     state.update(w2, data3[i]);
   }
 }
@@ -50549,8 +51453,8 @@ function curveRadial(curve2) {
 }
 var sqrt3$2 = sqrt(3);
 var circle = {
-  draw(context3, size) {
-    const r = sqrt(size / pi2);
+  draw(context3, size2) {
+    const r = sqrt(size2 / pi2);
     context3.moveTo(r, 0);
     context3.arc(0, 0, r, 0, tau2);
   }
@@ -50565,21 +51469,21 @@ var sqrt3 = sqrt(3);
 var s = sqrt(3) / 2;
 var k = 1 / sqrt(12);
 var a = (k / 2 + 1) * 3;
-function Symbol2(type3, size) {
+function Symbol2(type3, size2) {
   let context3 = null, path3 = withPath(symbol3);
   type3 = typeof type3 === "function" ? type3 : constant2(type3 || circle);
-  size = typeof size === "function" ? size : constant2(size === void 0 ? 64 : +size);
+  size2 = typeof size2 === "function" ? size2 : constant2(size2 === void 0 ? 64 : +size2);
   function symbol3() {
     let buffer;
     if (!context3) context3 = buffer = path3();
-    type3.apply(this, arguments).draw(context3, +size.apply(this, arguments));
+    type3.apply(this, arguments).draw(context3, +size2.apply(this, arguments));
     if (buffer) return context3 = null, buffer + "" || null;
   }
   symbol3.type = function(_) {
     return arguments.length ? (type3 = typeof _ === "function" ? _ : constant2(_), symbol3) : type3;
   };
   symbol3.size = function(_) {
-    return arguments.length ? (size = typeof _ === "function" ? _ : constant2(+_), symbol3) : size;
+    return arguments.length ? (size2 = typeof _ === "function" ? _ : constant2(+_), symbol3) : size2;
   };
   symbol3.context = function(_) {
     return arguments.length ? (context3 = _ == null ? null : _, symbol3) : context3;
@@ -52129,10 +53033,10 @@ function value(a4, b10) {
   var t = typeof b10, c4;
   return b10 == null || t === "boolean" ? constant3(b10) : (t === "number" ? number5 : t === "string" ? (c4 = color(b10)) ? (b10 = c4, rgb2) : string4 : b10 instanceof color ? rgb2 : b10 instanceof Date ? date5 : isNumberArray(b10) ? numberArray : Array.isArray(b10) ? genericArray : typeof b10.valueOf !== "function" && typeof b10.toString !== "function" || isNaN(b10) ? object2 : number5)(a4, b10);
 }
-function discrete(range6) {
-  var n = range6.length;
+function discrete(range7) {
+  var n = range7.length;
   return function(t) {
-    return range6[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
+    return range7[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
   };
 }
 function hue(a4, b10) {
@@ -52353,7 +53257,7 @@ function quantize(interpolator, n) {
 }
 
 // node_modules/d3-scale/dist/d3-scale.mjs
-function initRange(domain4, range6) {
+function initRange(domain4, range7) {
   switch (arguments.length) {
     case 0:
       break;
@@ -52361,7 +53265,7 @@ function initRange(domain4, range6) {
       this.range(domain4);
       break;
     default:
-      this.range(range6).domain(domain4);
+      this.range(range7).domain(domain4);
       break;
   }
   return this;
@@ -52386,14 +53290,14 @@ function initInterpolator(domain4, interpolator) {
 }
 var implicit = /* @__PURE__ */ Symbol("implicit");
 function ordinal() {
-  var index6 = new InternMap(), domain4 = [], range6 = [], unknown2 = implicit;
+  var index6 = new InternMap(), domain4 = [], range7 = [], unknown2 = implicit;
   function scale6(d) {
     let i = index6.get(d);
     if (i === void 0) {
       if (unknown2 !== implicit) return unknown2;
       index6.set(d, i = domain4.push(d) - 1);
     }
-    return range6[i % range6.length];
+    return range7[i % range7.length];
   }
   scale6.domain = function(_) {
     if (!arguments.length) return domain4.slice();
@@ -52405,13 +53309,13 @@ function ordinal() {
     return scale6;
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), scale6) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), scale6) : range7.slice();
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
   scale6.copy = function() {
-    return ordinal(domain4, range6).unknown(unknown2);
+    return ordinal(domain4, range7).unknown(unknown2);
   };
   initRange.apply(scale6, arguments);
   return scale6;
@@ -52440,23 +53344,23 @@ function clamper(a4, b10) {
     return Math.max(a4, Math.min(b10, x4));
   };
 }
-function bimap(domain4, range6, interpolate3) {
-  var d0 = domain4[0], d1 = domain4[1], r0 = range6[0], r1 = range6[1];
+function bimap(domain4, range7, interpolate3) {
+  var d0 = domain4[0], d1 = domain4[1], r0 = range7[0], r1 = range7[1];
   if (d1 < d0) d0 = normalize(d1, d0), r0 = interpolate3(r1, r0);
   else d0 = normalize(d0, d1), r0 = interpolate3(r0, r1);
   return function(x4) {
     return r0(d0(x4));
   };
 }
-function polymap(domain4, range6, interpolate3) {
-  var j = Math.min(domain4.length, range6.length) - 1, d = new Array(j), r = new Array(j), i = -1;
+function polymap(domain4, range7, interpolate3) {
+  var j = Math.min(domain4.length, range7.length) - 1, d = new Array(j), r = new Array(j), i = -1;
   if (domain4[j] < domain4[0]) {
     domain4 = domain4.slice().reverse();
-    range6 = range6.slice().reverse();
+    range7 = range7.slice().reverse();
   }
   while (++i < j) {
     d[i] = normalize(domain4[i], domain4[i + 1]);
-    r[i] = interpolate3(range6[i], range6[i + 1]);
+    r[i] = interpolate3(range7[i], range7[i + 1]);
   }
   return function(x4) {
     var i2 = bisectRight(domain4, x4, 1, j) - 1;
@@ -52467,28 +53371,28 @@ function copy$1(source4, target2) {
   return target2.domain(source4.domain()).range(source4.range()).interpolate(source4.interpolate()).clamp(source4.clamp()).unknown(source4.unknown());
 }
 function transformer$2() {
-  var domain4 = unit, range6 = unit, interpolate$1 = value, transform5, untransform, unknown2, clamp3 = identity$1, piecewise2, output4, input2;
+  var domain4 = unit, range7 = unit, interpolate$1 = value, transform5, untransform, unknown2, clamp3 = identity$1, piecewise2, output4, input2;
   function rescale() {
-    var n = Math.min(domain4.length, range6.length);
+    var n = Math.min(domain4.length, range7.length);
     if (clamp3 !== identity$1) clamp3 = clamper(domain4[0], domain4[n - 1]);
     piecewise2 = n > 2 ? polymap : bimap;
     output4 = input2 = null;
     return scale6;
   }
   function scale6(x4) {
-    return x4 == null || isNaN(x4 = +x4) ? unknown2 : (output4 || (output4 = piecewise2(domain4.map(transform5), range6, interpolate$1)))(transform5(clamp3(x4)));
+    return x4 == null || isNaN(x4 = +x4) ? unknown2 : (output4 || (output4 = piecewise2(domain4.map(transform5), range7, interpolate$1)))(transform5(clamp3(x4)));
   }
   scale6.invert = function(y4) {
-    return clamp3(untransform((input2 || (input2 = piecewise2(range6, domain4.map(transform5), number5)))(y4)));
+    return clamp3(untransform((input2 || (input2 = piecewise2(range7, domain4.map(transform5), number5)))(y4)));
   };
   scale6.domain = function(_) {
     return arguments.length ? (domain4 = Array.from(_, number$1), rescale()) : domain4.slice();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), rescale()) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), rescale()) : range7.slice();
   };
   scale6.rangeRound = function(_) {
-    return range6 = Array.from(_), interpolate$1 = round2, rescale();
+    return range7 = Array.from(_), interpolate$1 = round2, rescale();
   };
   scale6.clamp = function(_) {
     return arguments.length ? (clamp3 = _ ? true : identity$1, rescale()) : clamp3 !== identity$1;
@@ -52603,15 +53507,15 @@ function identity5(domain4) {
   domain4 = arguments.length ? Array.from(domain4, number$1) : [0, 1];
   return linearish(scale6);
 }
-function nice(domain4, interval3) {
+function nice(domain4, interval4) {
   domain4 = domain4.slice();
   var i0 = 0, i1 = domain4.length - 1, x02 = domain4[i0], x12 = domain4[i1], t;
   if (x12 < x02) {
     t = i0, i0 = i1, i1 = t;
     t = x02, x02 = x12, x12 = t;
   }
-  domain4[i0] = interval3.floor(x02);
-  domain4[i1] = interval3.ceil(x12);
+  domain4[i0] = interval4.floor(x02);
+  domain4[i1] = interval4.ceil(x12);
   return domain4;
 }
 function transformLog(x4) {
@@ -52782,18 +53686,18 @@ function sqrt2() {
   return pow3.apply(null, arguments).exponent(0.5);
 }
 function quantile2() {
-  var domain4 = [], range6 = [], thresholds = [], unknown2;
+  var domain4 = [], range7 = [], thresholds = [], unknown2;
   function rescale() {
-    var i = 0, n = Math.max(1, range6.length);
+    var i = 0, n = Math.max(1, range7.length);
     thresholds = new Array(n - 1);
     while (++i < n) thresholds[i - 1] = quantileSorted(domain4, i / n);
     return scale6;
   }
   function scale6(x4) {
-    return x4 == null || isNaN(x4 = +x4) ? unknown2 : range6[bisectRight(thresholds, x4)];
+    return x4 == null || isNaN(x4 = +x4) ? unknown2 : range7[bisectRight(thresholds, x4)];
   }
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return i < 0 ? [NaN, NaN] : [
       i > 0 ? thresholds[i - 1] : domain4[0],
       i < thresholds.length ? thresholds[i] : domain4[domain4.length - 1]
@@ -52807,7 +53711,7 @@ function quantile2() {
     return rescale();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), rescale()) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), rescale()) : range7.slice();
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
@@ -52816,14 +53720,14 @@ function quantile2() {
     return thresholds.slice();
   };
   scale6.copy = function() {
-    return quantile2().domain(domain4).range(range6).unknown(unknown2);
+    return quantile2().domain(domain4).range(range7).unknown(unknown2);
   };
   return initRange.apply(scale6, arguments);
 }
 function quantize2() {
-  var x02 = 0, x12 = 1, n = 1, domain4 = [0.5], range6 = [0, 1], unknown2;
+  var x02 = 0, x12 = 1, n = 1, domain4 = [0.5], range7 = [0, 1], unknown2;
   function scale6(x4) {
-    return x4 != null && x4 <= x4 ? range6[bisectRight(domain4, x4, 0, n)] : unknown2;
+    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n)] : unknown2;
   }
   function rescale() {
     var i = -1;
@@ -52835,10 +53739,10 @@ function quantize2() {
     return arguments.length ? ([x02, x12] = _, x02 = +x02, x12 = +x12, rescale()) : [x02, x12];
   };
   scale6.range = function(_) {
-    return arguments.length ? (n = (range6 = Array.from(_)).length - 1, rescale()) : range6.slice();
+    return arguments.length ? (n = (range7 = Array.from(_)).length - 1, rescale()) : range7.slice();
   };
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return i < 0 ? [NaN, NaN] : i < 1 ? [x02, domain4[0]] : i >= n ? [domain4[n - 1], x12] : [domain4[i - 1], domain4[i]];
   };
   scale6.unknown = function(_) {
@@ -52848,30 +53752,30 @@ function quantize2() {
     return domain4.slice();
   };
   scale6.copy = function() {
-    return quantize2().domain([x02, x12]).range(range6).unknown(unknown2);
+    return quantize2().domain([x02, x12]).range(range7).unknown(unknown2);
   };
   return initRange.apply(linearish(scale6), arguments);
 }
 function threshold() {
-  var domain4 = [0.5], range6 = [0, 1], unknown2, n = 1;
+  var domain4 = [0.5], range7 = [0, 1], unknown2, n = 1;
   function scale6(x4) {
-    return x4 != null && x4 <= x4 ? range6[bisectRight(domain4, x4, 0, n)] : unknown2;
+    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n)] : unknown2;
   }
   scale6.domain = function(_) {
-    return arguments.length ? (domain4 = Array.from(_), n = Math.min(domain4.length, range6.length - 1), scale6) : domain4.slice();
+    return arguments.length ? (domain4 = Array.from(_), n = Math.min(domain4.length, range7.length - 1), scale6) : domain4.slice();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range6 = Array.from(_), n = Math.min(domain4.length, range6.length - 1), scale6) : range6.slice();
+    return arguments.length ? (range7 = Array.from(_), n = Math.min(domain4.length, range7.length - 1), scale6) : range7.slice();
   };
   scale6.invertExtent = function(y4) {
-    var i = range6.indexOf(y4);
+    var i = range7.indexOf(y4);
     return [domain4[i - 1], domain4[i]];
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
   scale6.copy = function() {
-    return threshold().domain(domain4).range(range6).unknown(unknown2);
+    return threshold().domain(domain4).range(range7).unknown(unknown2);
   };
   return initRange.apply(scale6, arguments);
 }
@@ -52893,17 +53797,17 @@ function calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, s
   scale6.domain = function(_) {
     return arguments.length ? domain4(Array.from(_, number6)) : domain4().map(date6);
   };
-  scale6.ticks = function(interval3) {
+  scale6.ticks = function(interval4) {
     var d = domain4();
-    return ticks2(d[0], d[d.length - 1], interval3 == null ? 10 : interval3);
+    return ticks2(d[0], d[d.length - 1], interval4 == null ? 10 : interval4);
   };
   scale6.tickFormat = function(count2, specifier) {
     return specifier == null ? tickFormat3 : format5(specifier);
   };
-  scale6.nice = function(interval3) {
+  scale6.nice = function(interval4) {
     var d = domain4();
-    if (!interval3 || typeof interval3.range !== "function") interval3 = tickInterval(d[0], d[d.length - 1], interval3 == null ? 10 : interval3);
-    return interval3 ? domain4(nice(d, interval3)) : scale6;
+    if (!interval4 || typeof interval4.range !== "function") interval4 = tickInterval(d[0], d[d.length - 1], interval4 == null ? 10 : interval4);
+    return interval4 ? domain4(nice(d, interval4)) : scale6;
   };
   scale6.copy = function() {
     return copy$1(scale6, calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, second2, format5));
@@ -52930,14 +53834,14 @@ function transformer$1() {
   scale6.interpolator = function(_) {
     return arguments.length ? (interpolator = _, scale6) : interpolator;
   };
-  function range6(interpolate3) {
+  function range7(interpolate3) {
     return function(_) {
       var r0, r1;
       return arguments.length ? ([r0, r1] = _, interpolator = interpolate3(r0, r1), scale6) : [interpolator(0), interpolator(1)];
     };
   }
-  scale6.range = range6(value);
-  scale6.rangeRound = range6(round2);
+  scale6.range = range7(value);
+  scale6.rangeRound = range7(round2);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -52994,14 +53898,14 @@ function transformer() {
   scale6.interpolator = function(_) {
     return arguments.length ? (interpolator = _, scale6) : interpolator;
   };
-  function range6(interpolate3) {
+  function range7(interpolate3) {
     return function(_) {
       var r0, r1, r2;
       return arguments.length ? ([r0, r1, r2] = _, interpolator = piecewise(interpolate3, [r0, r1, r2]), scale6) : [interpolator(0), interpolator(0.5), interpolator(1)];
     };
   }
-  scale6.range = range6(value);
-  scale6.rangeRound = range6(round2);
+  scale6.range = range7(value);
+  scale6.rangeRound = range7(round2);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -53355,10 +54259,10 @@ var c$1 = cubehelix();
 var c = rgb();
 var pi_1_3 = Math.PI / 3;
 var pi_2_3 = Math.PI * 2 / 3;
-function ramp(range6) {
-  var n = range6.length;
+function ramp(range7) {
+  var n = range7.length;
   return function(t) {
-    return range6[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
+    return range7[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
   };
 }
 var viridis = ramp(colors("44015444025645045745055946075a46085c460a5d460b5e470d60470e6147106347116447136548146748166848176948186a481a6c481b6d481c6e481d6f481f70482071482173482374482475482576482677482878482979472a7a472c7a472d7b472e7c472f7d46307e46327e46337f463480453581453781453882443983443a83443b84433d84433e85423f854240864241864142874144874045884046883f47883f48893e49893e4a893e4c8a3d4d8a3d4e8a3c4f8a3c508b3b518b3b528b3a538b3a548c39558c39568c38588c38598c375a8c375b8d365c8d365d8d355e8d355f8d34608d34618d33628d33638d32648e32658e31668e31678e31688e30698e306a8e2f6b8e2f6c8e2e6d8e2e6e8e2e6f8e2d708e2d718e2c718e2c728e2c738e2b748e2b758e2a768e2a778e2a788e29798e297a8e297b8e287c8e287d8e277e8e277f8e27808e26818e26828e26828e25838e25848e25858e24868e24878e23888e23898e238a8d228b8d228c8d228d8d218e8d218f8d21908d21918c20928c20928c20938c1f948c1f958b1f968b1f978b1f988b1f998a1f9a8a1e9b8a1e9c891e9d891f9e891f9f881fa0881fa1881fa1871fa28720a38620a48621a58521a68522a78522a88423a98324aa8325ab8225ac8226ad8127ad8128ae8029af7f2ab07f2cb17e2db27d2eb37c2fb47c31b57b32b67a34b67935b77937b87838b9773aba763bbb753dbc743fbc7340bd7242be7144bf7046c06f48c16e4ac16d4cc26c4ec36b50c46a52c56954c56856c66758c7655ac8645cc8635ec96260ca6063cb5f65cb5e67cc5c69cd5b6ccd5a6ece5870cf5773d05675d05477d1537ad1517cd2507fd34e81d34d84d44b86d54989d5488bd6468ed64590d74393d74195d84098d83e9bd93c9dd93ba0da39a2da37a5db36a8db34aadc32addc30b0dd2fb2dd2db5de2bb8de29bade28bddf26c0df25c2df23c5e021c8e020cae11fcde11dd0e11cd2e21bd5e21ad8e219dae319dde318dfe318e2e418e5e419e7e419eae51aece51befe51cf1e51df4e61ef6e620f8e621fbe723fde725"));
@@ -53406,22 +54310,22 @@ function invertRange(scale6) {
 }
 function invertRangeExtent(scale6) {
   return function(_) {
-    const range6 = scale6.range();
+    const range7 = scale6.range();
     let lo = _[0], hi = _[1], min4 = -1, max4, t, i, n;
     if (hi < lo) {
       t = lo;
       lo = hi;
       hi = t;
     }
-    for (i = 0, n = range6.length; i < n; ++i) {
-      if (range6[i] >= lo && range6[i] <= hi) {
+    for (i = 0, n = range7.length; i < n; ++i) {
+      if (range7[i] >= lo && range7[i] <= hi) {
         if (min4 < 0) min4 = i;
         max4 = i;
       }
     }
     if (min4 < 0) return void 0;
-    lo = scale6.invertExtent(range6[min4]);
-    hi = scale6.invertExtent(range6[max4]);
+    lo = scale6.invertExtent(range7[min4]);
+    hi = scale6.invertExtent(range7[max4]);
     return [lo[0] === void 0 ? lo[1] : lo[0], hi[1] === void 0 ? hi[0] : hi[1]];
   };
 }
@@ -53442,7 +54346,7 @@ function band() {
       start = Math.round(start);
       bandwidth2 = Math.round(bandwidth2);
     }
-    const values3 = range(n).map((i) => start + step2 * i);
+    const values3 = range2(n).map((i) => start + step2 * i);
     return ordinalRange(reverse3 ? values3.reverse() : values3);
   }
   scale6.domain = function(_) {
@@ -53561,9 +54465,9 @@ function numbers3(_) {
 }
 var slice3 = Array.prototype.slice;
 function scaleBinOrdinal() {
-  let domain4 = [], range6 = [];
+  let domain4 = [], range7 = [];
   function scale6(x4) {
-    return x4 == null || x4 !== x4 ? void 0 : range6[(bisectRight(domain4, x4) - 1) % range6.length];
+    return x4 == null || x4 !== x4 ? void 0 : range7[(bisectRight(domain4, x4) - 1) % range7.length];
   }
   scale6.domain = function(_) {
     if (arguments.length) {
@@ -53575,10 +54479,10 @@ function scaleBinOrdinal() {
   };
   scale6.range = function(_) {
     if (arguments.length) {
-      range6 = slice3.call(_);
+      range7 = slice3.call(_);
       return scale6;
     } else {
-      return range6.slice();
+      return range7.slice();
     }
   };
   scale6.tickFormat = function(count2, specifier) {
@@ -53673,8 +54577,8 @@ function isQuantile(key3) {
   return hasType(key3, Quantile2);
 }
 var scaleProps = ["clamp", "base", "constant", "exponent"];
-function interpolateRange(interpolator, range6) {
-  const start = range6[0], span = peek(range6) - start;
+function interpolateRange(interpolator, range7) {
+  const start = range7[0], span = peek(range7) - start;
   return function(i) {
     return interpolator(start + i * span);
   };
@@ -53793,13 +54697,13 @@ function apply(_, f) {
 var schemes = {};
 apply(discrete2, colors2);
 apply(continuous2, (_) => interpolateColors(colors2(_)));
-function scheme2(name, scheme4) {
-  name = name && name.toLowerCase();
+function scheme2(name2, scheme4) {
+  name2 = name2 && name2.toLowerCase();
   if (arguments.length > 1) {
-    schemes[name] = scheme4;
+    schemes[name2] = scheme4;
     return this;
   } else {
-    return schemes[name];
+    return schemes[name2];
   }
 }
 var SymbolLegend = "symbol";
@@ -53833,11 +54737,11 @@ function tickCount(scale6, count2, minStep) {
   return count2;
 }
 function validTicks(scale6, ticks2, count2) {
-  let range6 = scale6.range(), lo = range6[0], hi = peek(range6), cmp = ascending3;
+  let range7 = scale6.range(), lo = range7[0], hi = peek(range7), cmp = ascending3;
   if (lo > hi) {
-    range6 = hi;
+    range7 = hi;
     hi = lo;
-    lo = range6;
+    lo = range7;
     cmp = descending2;
   }
   lo = Math.floor(lo);
@@ -53976,9 +54880,9 @@ function isGradient(value4) {
 }
 function gradientRef(g, defs, base) {
   const type3 = g.gradient;
-  let id2 = g.id, prefix = type3 === "radial" ? patternPrefix : "";
-  if (!id2) {
-    id2 = g.id = "gradient_" + gradient_id++;
+  let id3 = g.id, prefix = type3 === "radial" ? patternPrefix : "";
+  if (!id3) {
+    id3 = g.id = "gradient_" + gradient_id++;
     if (type3 === "radial") {
       g.x1 = get3(g.x1, 0.5);
       g.y1 = get3(g.y1, 0.5);
@@ -53994,8 +54898,8 @@ function gradientRef(g, defs, base) {
       g.y2 = get3(g.y2, 0);
     }
   }
-  defs[id2] = g;
-  return "url(" + (base || "") + "#" + prefix + id2 + ")";
+  defs[id3] = g;
+  return "url(" + (base || "") + "#" + prefix + id3 + ")";
 }
 function get3(val, def2) {
   return val != null ? val : def2;
@@ -54459,15 +55363,15 @@ function drawArc(context3, x4, y4, coords) {
 var Tan30 = 0.5773502691896257;
 var builtins = {
   "circle": {
-    draw: function(context3, size) {
-      const r = Math.sqrt(size) / 2;
+    draw: function(context3, size2) {
+      const r = Math.sqrt(size2) / 2;
       context3.moveTo(r, 0);
       context3.arc(0, 0, r, 0, Tau);
     }
   },
   "cross": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, s2 = r / 2.5;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, s2 = r / 2.5;
       context3.moveTo(-r, -s2);
       context3.lineTo(-r, s2);
       context3.lineTo(-s2, s2);
@@ -54484,8 +55388,8 @@ var builtins = {
     }
   },
   "diamond": {
-    draw: function(context3, size) {
-      const r = Math.sqrt(size) / 2;
+    draw: function(context3, size2) {
+      const r = Math.sqrt(size2) / 2;
       context3.moveTo(-r, 0);
       context3.lineTo(0, -r);
       context3.lineTo(r, 0);
@@ -54494,14 +55398,14 @@ var builtins = {
     }
   },
   "square": {
-    draw: function(context3, size) {
-      var w2 = Math.sqrt(size), x4 = -w2 / 2;
+    draw: function(context3, size2) {
+      var w2 = Math.sqrt(size2), x4 = -w2 / 2;
       context3.rect(x4, x4, w2, w2);
     }
   },
   "arrow": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, s2 = r / 7, t = r / 2.5, v = r / 8;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, s2 = r / 7, t = r / 2.5, v = r / 8;
       context3.moveTo(-s2, r);
       context3.lineTo(s2, r);
       context3.lineTo(s2, -v);
@@ -54513,8 +55417,8 @@ var builtins = {
     }
   },
   "wedge": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r, o = h2 - r * Tan30, b10 = r / 4;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r, o = h2 - r * Tan30, b10 = r / 4;
       context3.moveTo(0, -h2 - o);
       context3.lineTo(-b10, h2 - o);
       context3.lineTo(b10, h2 - o);
@@ -54522,8 +55426,8 @@ var builtins = {
     }
   },
   "triangle": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r, o = h2 - r * Tan30;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r, o = h2 - r * Tan30;
       context3.moveTo(0, -h2 - o);
       context3.lineTo(-r, h2 - o);
       context3.lineTo(r, h2 - o);
@@ -54531,8 +55435,8 @@ var builtins = {
     }
   },
   "triangle-up": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r;
       context3.moveTo(0, -h2);
       context3.lineTo(-r, h2);
       context3.lineTo(r, h2);
@@ -54540,8 +55444,8 @@ var builtins = {
     }
   },
   "triangle-down": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r;
       context3.moveTo(0, h2);
       context3.lineTo(-r, -h2);
       context3.lineTo(r, -h2);
@@ -54549,8 +55453,8 @@ var builtins = {
     }
   },
   "triangle-right": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r;
       context3.moveTo(h2, 0);
       context3.lineTo(-h2, -r);
       context3.lineTo(-h2, r);
@@ -54558,8 +55462,8 @@ var builtins = {
     }
   },
   "triangle-left": {
-    draw: function(context3, size) {
-      var r = Math.sqrt(size) / 2, h2 = HalfSqrt3 * r;
+    draw: function(context3, size2) {
+      var r = Math.sqrt(size2) / 2, h2 = HalfSqrt3 * r;
       context3.moveTo(-h2, 0);
       context3.lineTo(h2, -r);
       context3.lineTo(h2, r);
@@ -54567,8 +55471,8 @@ var builtins = {
     }
   },
   "stroke": {
-    draw: function(context3, size) {
-      const r = Math.sqrt(size) / 2;
+    draw: function(context3, size2) {
+      const r = Math.sqrt(size2) / 2;
       context3.moveTo(-r, 0);
       context3.lineTo(r, 0);
     }
@@ -54582,8 +55486,8 @@ function customSymbol(path3) {
   if (!hasOwnProperty(custom9, path3)) {
     const parsed = parse6(path3);
     custom9[path3] = {
-      draw: function(context3, size) {
-        pathRender(context3, parsed, 0, 0, Math.sqrt(size) / 2);
+      draw: function(context3, size2) {
+        pathRender(context3, parsed, 0, 0, Math.sqrt(size2) / 2);
       }
     };
   }
@@ -54687,7 +55591,7 @@ function vg_rect() {
   return rectangle2;
 }
 function vg_trail() {
-  var x4, y4, size, defined2, context3 = null, ready, x12, y12, r1;
+  var x4, y4, size2, defined2, context3 = null, ready, x12, y12, r1;
   function point5(x22, y22, w2) {
     const r2 = w2 / 2;
     if (ready) {
@@ -54717,7 +55621,7 @@ function vg_trail() {
       if (!(i < n && defined2(d = data3[i], i, data3)) === defined0) {
         if (defined0 = !defined0) ready = 0;
       }
-      if (defined0) point5(+x4(d, i, data3), +y4(d, i, data3), +size(d, i, data3));
+      if (defined0) point5(+x4(d, i, data3), +y4(d, i, data3), +size2(d, i, data3));
     }
     if (buffer) {
       context3 = null;
@@ -54742,10 +55646,10 @@ function vg_trail() {
   };
   trail3.size = function(_) {
     if (arguments.length) {
-      size = _;
+      size2 = _;
       return trail3;
     } else {
-      return size;
+      return size2;
     }
   };
   trail3.defined = function(_) {
@@ -54830,19 +55734,19 @@ var clip_id = 1;
 function resetSVGClipId() {
   clip_id = 1;
 }
-function clip$1(renderer, item, size) {
-  var clip4 = item.clip, defs = renderer._defs, id2 = item.clip_id || (item.clip_id = "clip" + clip_id++), c4 = defs.clipping[id2] || (defs.clipping[id2] = {
-    id: id2
+function clip$1(renderer, item, size2) {
+  var clip4 = item.clip, defs = renderer._defs, id3 = item.clip_id || (item.clip_id = "clip" + clip_id++), c4 = defs.clipping[id3] || (defs.clipping[id3] = {
+    id: id3
   });
   if (isFunction(clip4)) {
     c4.path = clip4(null);
-  } else if (hasCornerRadius(size)) {
-    c4.path = rectangle(null, size, 0, 0);
+  } else if (hasCornerRadius(size2)) {
+    c4.path = rectangle(null, size2, 0, 0);
   } else {
-    c4.width = size.width || 0;
-    c4.height = size.height || 0;
+    c4.width = size2.width || 0;
+    c4.height = size2.height || 0;
   }
-  return "url(#" + id2 + ")";
+  return "url(#" + id3 + ")";
 }
 function Bounds(b10) {
   this.clear();
@@ -55890,21 +56794,21 @@ useCanvas(true);
 function useCanvas(use) {
   textMetrics.width = use && context ? measureWidth : estimateWidth;
 }
-function estimateWidth(item, text4) {
-  return _estimateWidth(textValue(item, text4), fontSize(item));
+function estimateWidth(item, text5) {
+  return _estimateWidth(textValue(item, text5), fontSize(item));
 }
-function _estimateWidth(text4, currentFontHeight) {
-  return ~~(0.8 * text4.length * currentFontHeight);
+function _estimateWidth(text5, currentFontHeight) {
+  return ~~(0.8 * text5.length * currentFontHeight);
 }
-function measureWidth(item, text4) {
-  return fontSize(item) <= 0 || !(text4 = textValue(item, text4)) ? 0 : _measureWidth(text4, font(item));
+function measureWidth(item, text5) {
+  return fontSize(item) <= 0 || !(text5 = textValue(item, text5)) ? 0 : _measureWidth(text5, font(item));
 }
-function _measureWidth(text4, currentFont) {
-  const key3 = `(${currentFont}) ${text4}`;
+function _measureWidth(text5, currentFont) {
+  const key3 = `(${currentFont}) ${text5}`;
   let width2 = widthCache.get(key3);
   if (width2 === void 0) {
     context.font = currentFont;
-    width2 = context.measureText(text4).width;
+    width2 = context.measureText(text5).width;
     widthCache.set(key3, width2);
   }
   return width2;
@@ -55926,39 +56830,39 @@ function multiLineOffset(item) {
   return (isArray(tl2) ? tl2.length - 1 : 0) * lineHeight(item);
 }
 function textValue(item, line5) {
-  const text4 = line5 == null ? "" : (line5 + "").trim();
-  return item.limit > 0 && text4.length ? truncate2(item, text4) : text4;
+  const text5 = line5 == null ? "" : (line5 + "").trim();
+  return item.limit > 0 && text5.length ? truncate2(item, text5) : text5;
 }
 function widthGetter(item) {
   if (textMetrics.width === measureWidth) {
     const currentFont = font(item);
-    return (text4) => _measureWidth(text4, currentFont);
+    return (text5) => _measureWidth(text5, currentFont);
   } else if (textMetrics.width === estimateWidth) {
     const currentFontHeight = fontSize(item);
-    return (text4) => _estimateWidth(text4, currentFontHeight);
+    return (text5) => _estimateWidth(text5, currentFontHeight);
   } else {
-    return (text4) => textMetrics.width(item, text4);
+    return (text5) => textMetrics.width(item, text5);
   }
 }
-function truncate2(item, text4) {
+function truncate2(item, text5) {
   var limit = +item.limit, width2 = widthGetter(item);
-  if (width2(text4) < limit) return text4;
-  var ellipsis = item.ellipsis || "…", rtl = item.dir === "rtl", lo = 0, hi = text4.length, mid;
+  if (width2(text5) < limit) return text5;
+  var ellipsis = item.ellipsis || "…", rtl = item.dir === "rtl", lo = 0, hi = text5.length, mid;
   limit -= width2(ellipsis);
   if (rtl) {
     while (lo < hi) {
       mid = lo + hi >>> 1;
-      if (width2(text4.slice(mid)) > limit) lo = mid + 1;
+      if (width2(text5.slice(mid)) > limit) lo = mid + 1;
       else hi = mid;
     }
-    return ellipsis + text4.slice(lo);
+    return ellipsis + text5.slice(lo);
   } else {
     while (lo < hi) {
       mid = 1 + (lo + hi >>> 1);
-      if (width2(text4.slice(0, mid)) < limit) lo = mid;
+      if (width2(text5.slice(0, mid)) < limit) lo = mid;
       else hi = mid - 1;
     }
-    return text4.slice(0, lo) + ellipsis;
+    return text5.slice(0, lo) + ellipsis;
   }
 }
 function fontFamily(item, quote) {
@@ -56074,7 +56978,7 @@ function intersectText(item, box) {
   const p = bound(tempBounds, item, 2);
   return intersectBoxLine(box, p[0], p[1], p[2], p[3]) || intersectBoxLine(box, p[0], p[1], p[4], p[5]) || intersectBoxLine(box, p[4], p[5], p[6], p[7]) || intersectBoxLine(box, p[2], p[3], p[6], p[7]);
 }
-var text2 = {
+var text3 = {
   type: "text",
   tag: "text",
   nested: false,
@@ -56096,7 +57000,7 @@ var Marks = {
   rule,
   shape,
   symbol: symbol2,
-  text: text2,
+  text: text3,
   trail
 };
 function boundItem(item, func, opt) {
@@ -56455,9 +57359,9 @@ var Handler = class {
    * @param {string} name - The input event type string.
    * @return {string} - A string with the event type only.
    */
-  eventName(name) {
-    const i = name.indexOf(".");
-    return i < 0 ? name : name.slice(0, i);
+  eventName(name2) {
+    const i = name2.indexOf(".");
+    return i < 0 ? name2 : name2.slice(0, i);
   }
   /**
    * Handle hyperlink navigation in response to an item.href value.
@@ -56470,7 +57374,7 @@ var Handler = class {
       context: "href"
     }).then((opt) => {
       const e3 = new MouseEvent(event2.type, event2), a4 = domCreate(null, "a");
-      for (const name in opt) a4.setAttribute(name, opt[name]);
+      for (const name2 in opt) a4.setAttribute(name2, opt[name2]);
       a4.dispatchEvent(e3);
     }).catch(() => {
     });
@@ -56482,10 +57386,10 @@ var Handler = class {
    * @param {boolean} show - A boolean flag indicating whether
    *   to show or hide a tooltip for the given item.
    */
-  handleTooltip(event2, item, show) {
+  handleTooltip(event2, item, show3) {
     if (item && item.tooltip != null) {
       item = resolveItem(item, event2, this.canvas(), this._origin);
-      const value4 = show && item && item.tooltip || null;
+      const value4 = show3 && item && item.tooltip || null;
       this._tooltip.call(this._obj, this, event2, item, value4);
     }
   }
@@ -56783,10 +57687,10 @@ var CanvasHandler = class extends Handler {
   }
   // add an event handler
   on(type3, handler) {
-    const name = this.eventName(type3), h2 = this._handlers, i = this._handlerIndex(h2[name], type3, handler);
+    const name2 = this.eventName(type3), h2 = this._handlers, i = this._handlerIndex(h2[name2], type3, handler);
     if (i < 0) {
       eventListenerCheck(this, type3);
-      (h2[name] || (h2[name] = [])).push({
+      (h2[name2] || (h2[name2] = [])).push({
         type: type3,
         handler
       });
@@ -56795,7 +57699,7 @@ var CanvasHandler = class extends Handler {
   }
   // remove an event handler
   off(type3, handler) {
-    const name = this.eventName(type3), h2 = this._handlers[name], i = this._handlerIndex(h2, type3, handler);
+    const name2 = this.eventName(type3), h2 = this._handlers[name2], i = this._handlerIndex(h2, type3, handler);
     if (i >= 0) {
       h2.splice(i, 1);
     }
@@ -56985,26 +57889,26 @@ var SVGHandler = class extends Handler {
   }
   // add an event handler
   on(type3, handler) {
-    const name = this.eventName(type3), h2 = this._handlers, i = this._handlerIndex(h2[name], type3, handler);
+    const name2 = this.eventName(type3), h2 = this._handlers, i = this._handlerIndex(h2[name2], type3, handler);
     if (i < 0) {
       const x4 = {
         type: type3,
         handler,
         listener: listener(this, handler)
       };
-      (h2[name] || (h2[name] = [])).push(x4);
+      (h2[name2] || (h2[name2] = [])).push(x4);
       if (this._svg) {
-        this._svg.addEventListener(name, x4.listener);
+        this._svg.addEventListener(name2, x4.listener);
       }
     }
     return this;
   }
   // remove an event handler
   off(type3, handler) {
-    const name = this.eventName(type3), h2 = this._handlers[name], i = this._handlerIndex(h2, type3, handler);
+    const name2 = this.eventName(type3), h2 = this._handlers[name2], i = this._handlerIndex(h2, type3, handler);
     if (i >= 0) {
       if (this._svg) {
-        this._svg.removeEventListener(name, h2[i].listener);
+        this._svg.removeEventListener(name2, h2[i].listener);
       }
       h2.splice(i, 1);
     }
@@ -57023,10 +57927,10 @@ var ARIA_ROLE = "role";
 var ARIA_ROLEDESCRIPTION = "aria-roledescription";
 var GRAPHICS_OBJECT = "graphics-object";
 var GRAPHICS_SYMBOL = "graphics-symbol";
-var bundle2 = (role, roledesc, label) => ({
+var bundle2 = (role, roledesc, label2) => ({
   [ARIA_ROLE]: role,
   [ARIA_ROLEDESCRIPTION]: roledesc,
-  [ARIA_LABEL]: label || void 0
+  [ARIA_LABEL]: label2 || void 0
 });
 var AriaIgnore = toSet(["axis-domain", "axis-grid", "axis-label", "axis-tick", "axis-title", "legend-band", "legend-entry", "legend-gradient", "legend-label", "legend-title", "legend-symbol", "title"]);
 var AriaGuides = {
@@ -57119,8 +58023,8 @@ function markup() {
       clear2();
     }
     stack2.push(tag);
-  }, attr2 = (name, value4) => {
-    if (value4 != null) outer += ` ${name}="${attrText(value4)}"`;
+  }, attr2 = (name2, value4) => {
+    if (value4 != null) outer += ` ${name2}="${attrText(value4)}"`;
     return m3;
   }, m3 = {
     open(tag, ...attrs) {
@@ -57282,10 +58186,10 @@ var SVGRenderer = class extends Renderer {
         fill: bg
       });
     }
-    const text4 = serializeXML(svg);
+    const text5 = serializeXML(svg);
     if (bg) svg.removeChild(node2);
     if (style2) svg.setAttribute("style", style2);
-    return text4;
+    return text5;
   }
   /**
    * Internal rendering method.
@@ -57330,7 +58234,7 @@ var SVGRenderer = class extends Renderer {
     this._dirtyAll = true;
     const items = this._dirty;
     if (!items.length || !this._dirtyID) return true;
-    const id2 = ++this._dirtyID;
+    const id3 = ++this._dirtyID;
     let item, mark, type3, mdef, i, n, o;
     for (i = 0, n = items.length; i < n; ++i) {
       item = items[i];
@@ -57339,11 +58243,11 @@ var SVGRenderer = class extends Renderer {
         type3 = mark.marktype;
         mdef = Marks[type3];
       }
-      if (mark.zdirty && mark.dirty !== id2) {
+      if (mark.zdirty && mark.dirty !== id3) {
         this._dirtyAll = false;
-        dirtyParents(item, id2);
+        dirtyParents(item, id3);
         mark.items.forEach((i2) => {
-          i2.dirty = id2;
+          i2.dirty = id3;
         });
       }
       if (mark.zdirty) continue;
@@ -57359,14 +58263,14 @@ var SVGRenderer = class extends Renderer {
         continue;
       }
       item = mdef.nested ? mark.items[0] : item;
-      if (item._update === id2) continue;
+      if (item._update === id3) continue;
       if (!item._svg || !item._svg.ownerSVGElement) {
         this._dirtyAll = false;
-        dirtyParents(item, id2);
+        dirtyParents(item, id3);
       } else {
         this._update(mdef, item._svg, item);
       }
-      item._update = id2;
+      item._update = id3;
     }
     return !this._dirtyAll;
   }
@@ -57439,14 +58343,14 @@ var SVGRenderer = class extends Renderer {
     for (const prop in stylesAttr) {
       let value4 = prop === "font" ? fontFamily(item) : item[prop];
       if (value4 === values[prop]) continue;
-      const name = stylesAttr[prop];
+      const name2 = stylesAttr[prop];
       if (value4 == null) {
-        el.removeAttribute(name);
+        el.removeAttribute(name2);
       } else {
         if (isGradient(value4)) {
           value4 = gradientRef(value4, this._defs.gradient, href());
         }
-        el.setAttribute(name, value4 + "");
+        el.setAttribute(name2, value4 + "");
       }
       values[prop] = value4;
     }
@@ -57462,13 +58366,13 @@ var SVGRenderer = class extends Renderer {
   defs() {
     const svg = this._svg, defs = this._defs;
     let el = defs.el, index6 = 0;
-    for (const id2 in defs.gradient) {
+    for (const id3 in defs.gradient) {
       if (!el) defs.el = el = domChild(svg, RootIndex + 1, "defs", svgns);
-      index6 = updateGradient(el, defs.gradient[id2], index6);
+      index6 = updateGradient(el, defs.gradient[id3], index6);
     }
-    for (const id2 in defs.clipping) {
+    for (const id3 in defs.clipping) {
       if (!el) defs.el = el = domChild(svg, RootIndex + 1, "defs", svgns);
-      index6 = updateClipping(el, defs.clipping[id2], index6);
+      index6 = updateClipping(el, defs.clipping[id3], index6);
     }
     if (el) {
       index6 === 0 ? (svg.removeChild(el), defs.el = null) : domClear(el, index6);
@@ -57483,11 +58387,11 @@ var SVGRenderer = class extends Renderer {
     def2.clipping = {};
   }
 };
-function dirtyParents(item, id2) {
-  for (; item && item.dirty !== id2; item = item.mark.group) {
-    item.dirty = id2;
-    if (item.mark && item.mark.dirty !== id2) {
-      item.mark.dirty = id2;
+function dirtyParents(item, id3) {
+  for (; item && item.dirty !== id3; item = item.mark.group) {
+    item.dirty = id3;
+    if (item.mark && item.mark.dirty !== id3) {
+      item.mark.dirty = id3;
     } else return;
   }
 }
@@ -57675,23 +58579,23 @@ var mark_extras = {
     setAttribute(el, "font-weight", item.fontWeight);
   }
 };
-function emit(name, value4, ns) {
-  if (value4 === values[name]) return;
+function emit(name2, value4, ns) {
+  if (value4 === values[name2]) return;
   if (ns) {
-    setAttributeNS(element, name, value4, ns);
+    setAttributeNS(element, name2, value4, ns);
   } else {
-    setAttribute(element, name, value4);
+    setAttribute(element, name2, value4);
   }
-  values[name] = value4;
+  values[name2] = value4;
 }
-function setStyle(el, name, value4) {
-  if (value4 !== values[name]) {
+function setStyle(el, name2, value4) {
+  if (value4 !== values[name2]) {
     if (value4 == null) {
-      el.style.removeProperty(name);
+      el.style.removeProperty(name2);
     } else {
-      el.style.setProperty(name, value4 + "");
+      el.style.setProperty(name2, value4 + "");
     }
-    values[name] = value4;
+    values[name2] = value4;
   }
 }
 function setAttributes(el, attrs) {
@@ -57699,18 +58603,18 @@ function setAttributes(el, attrs) {
     setAttribute(el, key3, attrs[key3]);
   }
 }
-function setAttribute(el, name, value4) {
+function setAttribute(el, name2, value4) {
   if (value4 != null) {
-    el.setAttribute(name, value4);
+    el.setAttribute(name2, value4);
   } else {
-    el.removeAttribute(name);
+    el.removeAttribute(name2);
   }
 }
-function setAttributeNS(el, name, value4, ns) {
+function setAttributeNS(el, name2, value4, ns) {
   if (value4 != null) {
-    el.setAttributeNS(ns, name, value4);
+    el.setAttributeNS(ns, name2, value4);
   } else {
-    el.removeAttributeNS(ns, name);
+    el.removeAttributeNS(ns, name2);
   }
 }
 function href() {
@@ -57848,8 +58752,8 @@ var SVGStringRenderer = class extends Renderer {
    * @param {string} tag - The tag being rendered.
    */
   attr(scene, item, attrs, tag) {
-    const object3 = {}, emit2 = (name, value4, ns, prefixed) => {
-      object3[prefixed || name] = value4;
+    const object3 = {}, emit2 = (name2, value4, ns, prefixed) => {
+      object3[prefixed || name2] = value4;
     };
     if (Array.isArray(attrs)) {
       attrs.forEach((fn) => fn(emit2, item, this));
@@ -57871,11 +58775,11 @@ var SVGStringRenderer = class extends Renderer {
     const gradient4 = this._defs.gradient, clipping = this._defs.clipping, count2 = Object.keys(gradient4).length + Object.keys(clipping).length;
     if (count2 === 0) return;
     m3.open("defs");
-    for (const id2 in gradient4) {
-      const def2 = gradient4[id2], stops = def2.stops;
+    for (const id3 in gradient4) {
+      const def2 = gradient4[id3], stops = def2.stops;
       if (def2.gradient === "radial") {
         m3.open("pattern", {
-          id: patternPrefix + id2,
+          id: patternPrefix + id3,
           viewBox: "0,0,1,1",
           width: "100%",
           height: "100%",
@@ -57884,11 +58788,11 @@ var SVGStringRenderer = class extends Renderer {
         m3.open("rect", {
           width: "1",
           height: "1",
-          fill: "url(#" + id2 + ")"
+          fill: "url(#" + id3 + ")"
         }).close();
         m3.close();
         m3.open("radialGradient", {
-          id: id2,
+          id: id3,
           fx: def2.x1,
           fy: def2.y1,
           fr: def2.r1,
@@ -57898,7 +58802,7 @@ var SVGStringRenderer = class extends Renderer {
         });
       } else {
         m3.open("linearGradient", {
-          id: id2,
+          id: id3,
           x1: def2.x1,
           x2: def2.x2,
           y1: def2.y1,
@@ -57913,10 +58817,10 @@ var SVGStringRenderer = class extends Renderer {
       }
       m3.close();
     }
-    for (const id2 in clipping) {
-      const def2 = clipping[id2];
+    for (const id3 in clipping) {
+      const def2 = clipping[id3];
       m3.open("clipPath", {
-        id: id2
+        id: id3
       });
       if (def2.path) {
         m3.open("path", {
@@ -57960,13 +58864,13 @@ function style(s2, item, scene, tag, defs) {
   }
   for (const prop in stylesAttr) {
     let value4 = item[prop];
-    const name = stylesAttr[prop];
-    if (value4 === "transparent" && (name === "fill" || name === "stroke")) ;
+    const name2 = stylesAttr[prop];
+    if (value4 === "transparent" && (name2 === "fill" || name2 === "stroke")) ;
     else if (value4 != null) {
       if (isGradient(value4)) {
         value4 = gradientRef(value4, defs.gradient, "");
       }
-      s2[name] = value4;
+      s2[name2] = value4;
     }
   }
   for (const prop in stylesCss) {
@@ -58115,13 +59019,13 @@ modules[Hybrid] = {
   handler: HybridHandler
 };
 modules[None2] = {};
-function renderModule(name, _) {
-  name = String(name || "").toLowerCase();
+function renderModule(name2, _) {
+  name2 = String(name2 || "").toLowerCase();
   if (arguments.length > 1) {
-    modules[name] = _;
+    modules[name2] = _;
     return this;
   } else {
-    return modules[name];
+    return modules[name2];
   }
 }
 function intersect2(scene, bounds3, filter3) {
@@ -58305,9 +59209,9 @@ Identifier.Definition = {
 inherits_default(Identifier, Transform, {
   transform(_, pulse2) {
     const counter = getCounter(pulse2.dataflow), as = _.as;
-    let id2 = counter.value;
-    pulse2.visit(pulse2.ADD, (t) => t[as] = t[as] || ++id2);
-    counter.set(this.value = id2);
+    let id3 = counter.value;
+    pulse2.visit(pulse2.ADD, (t) => t[as] = t[as] || ++id3);
+    counter.set(this.value = id3);
     return pulse2;
   }
 });
@@ -58366,11 +59270,11 @@ var hasBounds = (item) => {
   return b10.width() > 1 && b10.height() > 1;
 };
 var boundTest = (scale6, orient2, tolerance) => {
-  var range6 = scale6.range(), b10 = new Bounds();
+  var range7 = scale6.range(), b10 = new Bounds();
   if (orient2 === Top || orient2 === Bottom) {
-    b10.set(range6[0], -Infinity, range6[1], Infinity);
+    b10.set(range7[0], -Infinity, range7[1], Infinity);
   } else {
-    b10.set(-Infinity, range6[0], Infinity, range6[1]);
+    b10.set(-Infinity, range7[0], Infinity, range7[1]);
   }
   b10.expand(tolerance || 1);
   return (item) => b10.encloses(item.bounds);
@@ -58454,7 +59358,7 @@ function axisIndices(datum2) {
   ];
 }
 function axisLayout(view, axis, width2, height2) {
-  var item = axis.items[0], datum2 = item.datum, delta = item.translate != null ? item.translate : 0.5, orient2 = item.orient, indices = axisIndices(datum2), range6 = item.range, offset4 = item.offset, position2 = item.position, minExtent = item.minExtent, maxExtent = item.maxExtent, title2 = datum2.title && item.items[indices[2]].items[0], titlePadding = item.titlePadding, bounds3 = item.bounds, dl = title2 && multiLineOffset(title2), x4 = 0, y4 = 0, i, s2;
+  var item = axis.items[0], datum2 = item.datum, delta = item.translate != null ? item.translate : 0.5, orient2 = item.orient, indices = axisIndices(datum2), range7 = item.range, offset4 = item.offset, position2 = item.position, minExtent = item.minExtent, maxExtent = item.maxExtent, title2 = datum2.title && item.items[indices[2]].items[0], titlePadding = item.titlePadding, bounds3 = item.bounds, dl = title2 && multiLineOffset(title2), x4 = 0, y4 = 0, i, s2;
   tempBounds2.clear().union(bounds3);
   bounds3.clear();
   if ((i = indices[0]) > -1) bounds3.union(item.items[i].bounds);
@@ -58464,28 +59368,28 @@ function axisLayout(view, axis, width2, height2) {
       x4 = position2 || 0;
       y4 = -offset4;
       s2 = Math.max(minExtent, Math.min(maxExtent, -bounds3.y1));
-      bounds3.add(0, -s2).add(range6, 0);
+      bounds3.add(0, -s2).add(range7, 0);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 0, -1, bounds3);
       break;
     case Left:
       x4 = -offset4;
       y4 = position2 || 0;
       s2 = Math.max(minExtent, Math.min(maxExtent, -bounds3.x1));
-      bounds3.add(-s2, 0).add(0, range6);
+      bounds3.add(-s2, 0).add(0, range7);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 1, -1, bounds3);
       break;
     case Right:
       x4 = width2 + offset4;
       y4 = position2 || 0;
       s2 = Math.max(minExtent, Math.min(maxExtent, bounds3.x2));
-      bounds3.add(0, 0).add(s2, range6);
+      bounds3.add(0, 0).add(s2, range7);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, dl, 1, 1, bounds3);
       break;
     case Bottom:
       x4 = position2 || 0;
       y4 = height2 + offset4;
       s2 = Math.max(minExtent, Math.min(maxExtent, bounds3.y2));
-      bounds3.add(0, 0).add(range6, s2);
+      bounds3.add(0, 0).add(range7, s2);
       if (title2) axisTitleLayout(view, title2, s2, titlePadding, 0, 0, 1, bounds3);
       break;
     default:
@@ -59296,15 +60200,15 @@ inherits_default(Encode, Transform, {
       out.modifies(exit.output);
     }
     if (reenter || set8 !== falsy) {
-      const flag4 = pulse2.MOD | (_.modified() ? pulse2.REFLOW : 0);
+      const flag5 = pulse2.MOD | (_.modified() ? pulse2.REFLOW : 0);
       if (reenter) {
-        pulse2.visit(flag4, (t) => {
+        pulse2.visit(flag5, (t) => {
           const mod = enter(t, _) || fmod;
           if (set8(t, _) || mod) out.mod.push(t);
         });
         if (out.mod.length) out.modifies(enter.output);
       } else {
-        pulse2.visit(flag4, (t) => {
+        pulse2.visit(flag5, (t) => {
           if (set8(t, _) || fmod) out.mod.push(t);
         });
       }
@@ -59321,7 +60225,7 @@ inherits_default(LegendEntries, Transform, {
     if (this.value != null && !_.modified()) {
       return pulse2.StopPropagation;
     }
-    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format5 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction, size, offset4, ellipsis;
+    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format5 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction3, size2, offset4, ellipsis;
     if (items) out.rem = items;
     if (type3 === SymbolLegend) {
       if (limit && values3.length > limit) {
@@ -59331,20 +60235,20 @@ inherits_default(LegendEntries, Transform, {
       } else {
         items = values3;
       }
-      if (isFunction(size = _.size)) {
+      if (isFunction(size2 = _.size)) {
         if (!_.values && scale6(items[0]) === 0) {
           items = items.slice(1);
         }
-        offset4 = items.reduce((max4, value4) => Math.max(max4, size(value4, _)), 0);
+        offset4 = items.reduce((max4, value4) => Math.max(max4, size2(value4, _)), 0);
       } else {
-        size = constant_default(offset4 = size || 8);
+        size2 = constant_default(offset4 = size2 || 8);
       }
       items = items.map((value4, index6) => ingest$1({
         index: index6,
         label: format5(value4, index6, items),
         value: value4,
         offset: offset4,
-        size: size(value4, _)
+        size: size2(value4, _)
       }));
       if (ellipsis) {
         ellipsis = values3[items.length];
@@ -59353,11 +60257,11 @@ inherits_default(LegendEntries, Transform, {
           label: `…${values3.length - items.length} entries`,
           value: ellipsis,
           offset: offset4,
-          size: size(ellipsis, _)
+          size: size2(ellipsis, _)
         }));
       }
     } else if (type3 === GradientLegend) {
-      domain4 = scale6.domain(), fraction = scaleFraction(scale6, domain4[0], peek(domain4));
+      domain4 = scale6.domain(), fraction3 = scaleFraction(scale6, domain4[0], peek(domain4));
       if (values3.length < 3 && !_.values && domain4[0] !== peek(domain4)) {
         values3 = [domain4[0], peek(domain4)];
       }
@@ -59365,17 +60269,17 @@ inherits_default(LegendEntries, Transform, {
         index: index6,
         label: format5(value4, index6, values3),
         value: value4,
-        perc: fraction(value4)
+        perc: fraction3(value4)
       }));
     } else {
-      size = values3.length - 1;
-      fraction = labelFraction(scale6);
+      size2 = values3.length - 1;
+      fraction3 = labelFraction(scale6);
       items = values3.map((value4, index6) => ingest$1({
         index: index6,
         label: format5(value4, index6, values3),
         value: value4,
-        perc: index6 ? fraction(value4) : 0,
-        perc2: index6 === size ? 1 : fraction(values3[index6 + 1])
+        perc: index6 ? fraction3(value4) : 0,
+        perc2: index6 === size2 ? 1 : fraction3(values3[index6 + 1])
       }));
     }
     out.source = items;
@@ -59520,7 +60424,7 @@ Pie.Definition = {
 };
 inherits_default(Pie, Transform, {
   transform(_, pulse2) {
-    var as = _.as || ["startAngle", "endAngle"], startAngle = as[0], endAngle = as[1], field3 = _.field || one, start = _.startAngle || 0, stop2 = _.endAngle != null ? _.endAngle : 2 * Math.PI, data3 = pulse2.source, values3 = data3.map(field3), n = values3.length, a4 = start, k2 = (stop2 - start) / sum(values3), index6 = range(n), i, t, v;
+    var as = _.as || ["startAngle", "endAngle"], startAngle = as[0], endAngle = as[1], field3 = _.field || one, start = _.startAngle || 0, stop2 = _.endAngle != null ? _.endAngle : 2 * Math.PI, data3 = pulse2.source, values3 = data3.map(field3), n = values3.length, a4 = start, k2 = (stop2 - start) / sum(values3), index6 = range2(n), i, t, v;
     if (_.sort) {
       index6.sort((a5, b10) => values3[a5] - values3[b10]);
     }
@@ -59614,8 +60518,8 @@ function rawDomain(scale6, raw, df) {
     return -1;
   }
 }
-function padDomain(type3, domain4, range6, pad4, exponent3, constant6) {
-  var span = Math.abs(peek(range6) - range6[0]), frac = span / (span - 2 * pad4), d = type3 === Log ? zoomLog(domain4, null, frac) : type3 === Sqrt ? zoomPow(domain4, null, frac, 0.5) : type3 === Pow ? zoomPow(domain4, null, frac, exponent3 || 1) : type3 === Symlog ? zoomSymlog(domain4, null, frac, constant6 || 1) : zoomLinear(domain4, null, frac);
+function padDomain(type3, domain4, range7, pad4, exponent3, constant6) {
+  var span = Math.abs(peek(range7) - range7[0]), frac = span / (span - 2 * pad4), d = type3 === Log ? zoomLog(domain4, null, frac) : type3 === Sqrt ? zoomPow(domain4, null, frac, 0.5) : type3 === Pow ? zoomPow(domain4, null, frac, exponent3 || 1) : type3 === Symlog ? zoomSymlog(domain4, null, frac, constant6 || 1) : zoomLinear(domain4, null, frac);
   domain4 = domain4.slice();
   domain4[0] = d[0];
   domain4[domain4.length - 1] = d[1];
@@ -59638,7 +60542,7 @@ function configureBins(scale6, _, count2) {
     if (!step2) error63("Scale bins parameter missing step property.");
     if (start < lo) start = step2 * Math.ceil(lo / step2);
     if (stop2 > hi) stop2 = step2 * Math.floor(hi / step2);
-    bins2 = range(start, stop2 + step2 / 2, step2);
+    bins2 = range2(start, stop2 + step2 / 2, step2);
   }
   if (bins2) {
     scale6.bins = bins2;
@@ -59656,30 +60560,30 @@ function configureBins(scale6, _, count2) {
   return count2;
 }
 function configureRange(scale6, _, count2) {
-  var type3 = scale6.type, round4 = _.round || false, range6 = _.range;
+  var type3 = scale6.type, round4 = _.round || false, range7 = _.range;
   if (_.rangeStep != null) {
-    range6 = configureRangeStep(type3, _, count2);
+    range7 = configureRangeStep(type3, _, count2);
   } else if (_.scheme) {
-    range6 = configureScheme(type3, _, count2);
-    if (isFunction(range6)) {
+    range7 = configureScheme(type3, _, count2);
+    if (isFunction(range7)) {
       if (scale6.interpolator) {
-        return scale6.interpolator(range6);
+        return scale6.interpolator(range7);
       } else {
         error63(`Scale type ${type3} does not support interpolating color schemes.`);
       }
     }
   }
-  if (range6 && isInterpolating(type3)) {
-    return scale6.interpolator(interpolateColors(flip(range6, _.reverse), _.interpolate, _.interpolateGamma));
+  if (range7 && isInterpolating(type3)) {
+    return scale6.interpolator(interpolateColors(flip(range7, _.reverse), _.interpolate, _.interpolateGamma));
   }
-  if (range6 && _.interpolate && scale6.interpolate) {
+  if (range7 && _.interpolate && scale6.interpolate) {
     scale6.interpolate(interpolate(_.interpolate, _.interpolateGamma));
   } else if (isFunction(scale6.round)) {
     scale6.round(round4);
   } else if (isFunction(scale6.rangeRound)) {
     scale6.interpolate(round4 ? round2 : value);
   }
-  if (range6) scale6.range(flip(range6, _.reverse));
+  if (range7) scale6.range(flip(range7, _.reverse));
 }
 function configureRangeStep(type3, _, count2) {
   if (type3 !== Band && type3 !== Point) {
@@ -59689,12 +60593,12 @@ function configureRangeStep(type3, _, count2) {
   return [0, _.rangeStep * bandSpace(count2, inner, outer)];
 }
 function configureScheme(type3, _, count2) {
-  var extent2 = _.schemeExtent, name, scheme$12;
+  var extent2 = _.schemeExtent, name2, scheme$12;
   if (isArray(_.scheme)) {
     scheme$12 = interpolateColors(_.scheme, _.interpolate, _.interpolateGamma);
   } else {
-    name = _.scheme.toLowerCase();
-    scheme$12 = scheme2(name);
+    name2 = _.scheme.toLowerCase();
+    scheme$12 = scheme2(name2);
     if (!scheme$12) error63(`Unrecognized scheme name: ${_.scheme}`);
   }
   count2 = type3 === Threshold ? count2 + 1 : type3 === BinOrdinal ? count2 - 1 : type3 === Ordinal ? +_.schemeCount || count2 || DEFAULT_COUNT : type3 === Quantile2 || type3 === Quantize ? +_.schemeCount || DEFAULT_COUNT : count2;
@@ -60014,7 +60918,7 @@ var phi00$1;
 var p0;
 var deltaSum;
 var ranges;
-var range2;
+var range3;
 var boundsStream$1 = {
   point: boundsPoint$1,
   lineStart: boundsLineStart,
@@ -60034,14 +60938,14 @@ var boundsStream$1 = {
     if (areaRingSum$1 < 0) lambda0$1 = -(lambda1 = 180), phi0 = -(phi1 = 90);
     else if (deltaSum > epsilon4) phi1 = 90;
     else if (deltaSum < -epsilon4) phi0 = -90;
-    range2[0] = lambda0$1, range2[1] = lambda1;
+    range3[0] = lambda0$1, range3[1] = lambda1;
   },
   sphere: function() {
     lambda0$1 = -(lambda1 = 180), phi0 = -(phi1 = 90);
   }
 };
 function boundsPoint$1(lambda, phi2) {
-  ranges.push(range2 = [lambda0$1 = lambda, lambda1 = lambda]);
+  ranges.push(range3 = [lambda0$1 = lambda, lambda1 = lambda]);
   if (phi2 < phi0) phi0 = phi2;
   if (phi2 > phi1) phi1 = phi2;
 }
@@ -60081,7 +60985,7 @@ function linePoint(lambda, phi2) {
       }
     }
   } else {
-    ranges.push(range2 = [lambda0$1 = lambda, lambda1 = lambda]);
+    ranges.push(range3 = [lambda0$1 = lambda, lambda1 = lambda]);
   }
   if (phi2 < phi0) phi0 = phi2;
   if (phi2 > phi1) phi1 = phi2;
@@ -60091,7 +60995,7 @@ function boundsLineStart() {
   boundsStream$1.point = linePoint;
 }
 function boundsLineEnd() {
-  range2[0] = lambda0$1, range2[1] = lambda1;
+  range3[0] = lambda0$1, range3[1] = lambda1;
   boundsStream$1.point = boundsPoint$1;
   p0 = null;
 }
@@ -60112,7 +61016,7 @@ function boundsRingEnd() {
   boundsRingPoint(lambda00$1, phi00$1);
   areaStream$1.lineEnd();
   if (abs2(deltaSum) > epsilon4) lambda0$1 = -(lambda1 = 180);
-  range2[0] = lambda0$1, range2[1] = lambda1;
+  range3[0] = lambda0$1, range3[1] = lambda1;
   p0 = null;
 }
 function angle(lambda0, lambda12) {
@@ -60121,8 +61025,8 @@ function angle(lambda0, lambda12) {
 function rangeCompare(a4, b10) {
   return a4[0] - b10[0];
 }
-function rangeContains(range6, x4) {
-  return range6[0] <= range6[1] ? range6[0] <= x4 && x4 <= range6[1] : x4 < range6[0] || range6[1] < x4;
+function rangeContains(range7, x4) {
+  return range7[0] <= range7[1] ? range7[0] <= x4 && x4 <= range7[1] : x4 < range7[0] || range7[1] < x4;
 }
 function bounds2(feature2) {
   var i, n, a4, b10, merged, deltaMax, delta;
@@ -60145,7 +61049,7 @@ function bounds2(feature2) {
       if ((delta = angle(a4[1], b10[0])) > deltaMax) deltaMax = delta, lambda0$1 = b10[0], lambda1 = a4[1];
     }
   }
-  ranges = range2 = null;
+  ranges = range3 = null;
   return lambda0$1 === Infinity || phi0 === Infinity ? [[NaN, NaN], [NaN, NaN]] : [[lambda0$1, phi0], [lambda1, phi1]];
 }
 var W0;
@@ -60901,7 +61805,7 @@ function clipRectangle(x02, y02, x12, y12) {
   };
 }
 function graticuleX(y02, y12, dy) {
-  var y4 = range(y02, y12 - epsilon4, dy).concat(y12);
+  var y4 = range2(y02, y12 - epsilon4, dy).concat(y12);
   return function(x4) {
     return y4.map(function(y5) {
       return [x4, y5];
@@ -60909,7 +61813,7 @@ function graticuleX(y02, y12, dy) {
   };
 }
 function graticuleY(x02, x12, dx) {
-  var x4 = range(x02, x12 - epsilon4, dx).concat(x12);
+  var x4 = range2(x02, x12 - epsilon4, dx).concat(x12);
   return function(y4) {
     return x4.map(function(x5) {
       return [x5, y4];
@@ -60922,9 +61826,9 @@ function graticule() {
     return { type: "MultiLineString", coordinates: lines() };
   }
   function lines() {
-    return range(ceil(X02 / DX) * DX, X12, DX).map(X4).concat(range(ceil(Y02 / DY) * DY, Y12, DY).map(Y4)).concat(range(ceil(x02 / dx) * dx, x12, dx).filter(function(x5) {
+    return range2(ceil(X02 / DX) * DX, X12, DX).map(X4).concat(range2(ceil(Y02 / DY) * DY, Y12, DY).map(Y4)).concat(range2(ceil(x02 / dx) * dx, x12, dx).filter(function(x5) {
       return abs2(x5 % DX) > epsilon4;
-    }).map(x4)).concat(range(ceil(y02 / dy) * dy, y12, dy).filter(function(y5) {
+    }).map(x4)).concat(range2(ceil(y02 / dy) * dy, y12, dy).filter(function(y5) {
       return abs2(y5 % DY) > epsilon4;
     }).map(y4));
   }
@@ -61389,8 +62293,8 @@ function fitExtent(projection3, extent2, object3) {
     projection3.scale(150 * k2).translate([x4, y4]);
   }, object3);
 }
-function fitSize(projection3, size, object3) {
-  return fitExtent(projection3, [[0, 0], size], object3);
+function fitSize(projection3, size2, object3) {
+  return fitExtent(projection3, [[0, 0], size2], object3);
 }
 function fitWidth(projection3, width2, object3) {
   return fit(projection3, function(b10) {
@@ -61572,8 +62476,8 @@ function projectionMutator(projectAt) {
   projection3.fitExtent = function(extent2, object3) {
     return fitExtent(projection3, extent2, object3);
   };
-  projection3.fitSize = function(size, object3) {
-    return fitSize(projection3, size, object3);
+  projection3.fitSize = function(size2, object3) {
+    return fitSize(projection3, size2, object3);
   };
   projection3.fitWidth = function(width2, object3) {
     return fitWidth(projection3, width2, object3);
@@ -61703,8 +62607,8 @@ function albersUsa() {
   albersUsa2.fitExtent = function(extent2, object3) {
     return fitExtent(albersUsa2, extent2, object3);
   };
-  albersUsa2.fitSize = function(size, object3) {
-    return fitSize(albersUsa2, size, object3);
+  albersUsa2.fitSize = function(size2, object3) {
+    return fitSize(albersUsa2, size2, object3);
   };
   albersUsa2.fitWidth = function(width2, object3) {
     return fitWidth(albersUsa2, width2, object3);
@@ -61930,8 +62834,8 @@ function identity6() {
   projection3.fitExtent = function(extent2, object3) {
     return fitExtent(projection3, extent2, object3);
   };
-  projection3.fitSize = function(size, object3) {
-    return fitSize(projection3, size, object3);
+  projection3.fitSize = function(size2, object3) {
+    return fitSize(projection3, size2, object3);
   };
   projection3.fitWidth = function(width2, object3) {
     return fitWidth(projection3, width2, object3);
@@ -62287,7 +63191,7 @@ function within(p, q, r) {
 function quantize3(k2, nice3, zero7) {
   return function(values3) {
     var ex = extent(values3), start = zero7 ? Math.min(ex[0], 0) : ex[0], stop2 = ex[1], span = stop2 - start, step2 = nice3 ? tickStep(start, stop2, k2) : span / (k2 + 1);
-    return range(start + step2, stop2, step2);
+    return range2(start + step2, stop2, step2);
   };
 }
 function Isocontour(params2) {
@@ -62645,16 +63549,16 @@ inherits_default(Contour, Transform, {
     if (this.value && !pulse2.changed() && !_.modified()) {
       return pulse2.StopPropagation;
     }
-    var out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), contour = contours().smooth(_.smooth !== false), values3 = _.values, thresh = _.thresholds || quantize3(_.count || 10, _.nice, !!values3), size = _.size, grid, post;
+    var out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), contour = contours().smooth(_.smooth !== false), values3 = _.values, thresh = _.thresholds || quantize3(_.count || 10, _.nice, !!values3), size2 = _.size, grid, post;
     if (!values3) {
       values3 = pulse2.materialize(pulse2.SOURCE).source;
       grid = params(density2D(), _)(values3, true);
       post = transform3(grid, grid.scale || 1, grid.scale || 1, 0, 0);
-      size = [grid.width, grid.height];
+      size2 = [grid.width, grid.height];
       values3 = grid.values;
     }
     thresh = isArray(thresh) ? thresh : thresh(values3);
-    values3 = contour.size(size)(values3, thresh);
+    values3 = contour.size(size2)(values3, thresh);
     if (post) values3.forEach(post);
     if (this.value) out.rem = this.value;
     this.value = out.source = out.add = (values3 || []).map(ingest$1);
@@ -62682,18 +63586,18 @@ GeoJSON.Definition = {
 };
 inherits_default(GeoJSON, Transform, {
   transform(_, pulse2) {
-    var features = this._features, points2 = this._points, fields = _.fields, lon = fields && fields[0], lat = fields && fields[1], geojson = _.geojson || !fields && identity, flag4 = pulse2.ADD, mod;
+    var features = this._features, points2 = this._points, fields = _.fields, lon = fields && fields[0], lat = fields && fields[1], geojson = _.geojson || !fields && identity, flag5 = pulse2.ADD, mod;
     mod = _.modified() || pulse2.changed(pulse2.REM) || pulse2.modified(accessorFields(geojson)) || lon && pulse2.modified(accessorFields(lon)) || lat && pulse2.modified(accessorFields(lat));
     if (!this.value || mod) {
-      flag4 = pulse2.SOURCE;
+      flag5 = pulse2.SOURCE;
       this._features = features = [];
       this._points = points2 = [];
     }
     if (geojson) {
-      pulse2.visit(flag4, (t) => features.push(geojson(t)));
+      pulse2.visit(flag5, (t) => features.push(geojson(t)));
     }
     if (lon && lat) {
-      pulse2.visit(flag4, (t) => {
+      pulse2.visit(flag5, (t) => {
         var x4 = lon(t), y4 = lat(t);
         if (x4 != null && y4 != null && (x4 = +x4) === x4 && (y4 = +y4) === y4) {
           points2.push([x4, y4]);
@@ -62739,15 +63643,15 @@ GeoPath.Definition = {
 };
 inherits_default(GeoPath, Transform, {
   transform(_, pulse2) {
-    var out = pulse2.fork(pulse2.ALL), path3 = this.value, field3 = _.field || identity, as = _.as || "path", flag4 = out.SOURCE;
+    var out = pulse2.fork(pulse2.ALL), path3 = this.value, field3 = _.field || identity, as = _.as || "path", flag5 = out.SOURCE;
     if (!path3 || _.modified()) {
       this.value = path3 = getProjectionPath(_.projection);
       out.materialize().reflow();
     } else {
-      flag4 = field3 === identity || pulse2.modified(field3.fields) ? out.ADD_MOD : out.ADD;
+      flag5 = field3 === identity || pulse2.modified(field3.fields) ? out.ADD_MOD : out.ADD;
     }
     const prev = initPath(path3, _.pointRadius);
-    out.visit(flag4, (t) => t[as] = path3(field3(t)));
+    out.visit(flag5, (t) => t[as] = path3(field3(t)));
     path3.pointRadius(prev);
     return out.modifies(as);
   }
@@ -62836,13 +63740,13 @@ GeoShape.Definition = {
 };
 inherits_default(GeoShape, Transform, {
   transform(_, pulse2) {
-    var out = pulse2.fork(pulse2.ALL), shape2 = this.value, as = _.as || "shape", flag4 = out.ADD;
+    var out = pulse2.fork(pulse2.ALL), shape2 = this.value, as = _.as || "shape", flag5 = out.ADD;
     if (!shape2 || _.modified()) {
       this.value = shape2 = shapeGenerator(getProjectionPath(_.projection), _.field || field("datum"), _.pointRadius);
       out.materialize().reflow();
-      flag4 = out.SOURCE;
+      flag5 = out.SOURCE;
     }
-    out.visit(flag4, (t) => t[as] = shape2);
+    out.visit(flag5, (t) => t[as] = shape2);
     return out.modifies(as);
   }
 });
@@ -63264,13 +64168,13 @@ function tree_root() {
   return this._root;
 }
 function tree_size() {
-  var size = 0;
+  var size2 = 0;
   this.visit(function(node2) {
     if (!node2.length) do
-      ++size;
+      ++size2;
     while (node2 = node2.next);
   });
-  return size;
+  return size2;
 }
 function tree_visit(callback) {
   var quads = [], q, node2 = this._root, child, x02, y02, x12, y12;
@@ -63381,10 +64285,10 @@ function Dispatch(_) {
 }
 function parseTypenames(typenames, types) {
   return typenames.trim().split(/^|\s+/).map(function(t) {
-    var name = "", i = t.indexOf(".");
-    if (i >= 0) name = t.slice(i + 1), t = t.slice(0, i);
+    var name2 = "", i = t.indexOf(".");
+    if (i >= 0) name2 = t.slice(i + 1), t = t.slice(0, i);
     if (t && !types.hasOwnProperty(t)) throw new Error("unknown type: " + t);
-    return { type: t, name };
+    return { type: t, name: name2 };
   });
 }
 Dispatch.prototype = dispatch.prototype = {
@@ -63417,21 +64321,21 @@ Dispatch.prototype = dispatch.prototype = {
     for (var t = this._[type3], i = 0, n = t.length; i < n; ++i) t[i].value.apply(that, args);
   }
 };
-function get5(type3, name) {
+function get5(type3, name2) {
   for (var i = 0, n = type3.length, c4; i < n; ++i) {
-    if ((c4 = type3[i]).name === name) {
+    if ((c4 = type3[i]).name === name2) {
       return c4.value;
     }
   }
 }
-function set5(type3, name, callback) {
+function set5(type3, name2, callback) {
   for (var i = 0, n = type3.length; i < n; ++i) {
-    if (type3[i].name === name) {
+    if (type3[i].name === name2) {
       type3[i] = noop5, type3 = type3.slice(0, i).concat(type3.slice(i + 1));
       break;
     }
   }
-  if (callback != null) type3.push({ name, value: callback });
+  if (callback != null) type3.push({ name: name2, value: callback });
   return type3;
 }
 
@@ -63536,7 +64440,7 @@ function sleep(time5) {
     frame = 1, setFrame(wake);
   }
 }
-function interval(callback, delay, time5) {
+function interval2(callback, delay, time5) {
   var t = new Timer(), total = delay;
   if (delay == null) return t.restart(callback, delay, time5), t;
   t._restart = t.restart;
@@ -63668,7 +64572,7 @@ function find2(nodeById, nodeId) {
   return node2;
 }
 function link2(links) {
-  var id2 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
+  var id3 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
   if (links == null) links = [];
   function defaultStrength(link3) {
     return 1 / Math.min(count2[link3.source.index], count2[link3.target.index]);
@@ -63691,7 +64595,7 @@ function link2(links) {
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id2(d, i2, nodes), d])), link3;
+    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link3;
     for (i = 0, count2 = new Array(n); i < m3; ++i) {
       link3 = links[i], link3.index = i;
       if (typeof link3.source !== "object") link3.source = find2(nodeById, link3.source);
@@ -63726,7 +64630,7 @@ function link2(links) {
     return arguments.length ? (links = _, initialize3(), force) : links;
   };
   force.id = function(_) {
-    return arguments.length ? (id2 = _, force) : id2;
+    return arguments.length ? (id3 = _, force) : id3;
   };
   force.iterations = function(_) {
     return arguments.length ? (iterations2 = +_, force) : iterations2;
@@ -63832,8 +64736,8 @@ function simulation(nodes) {
     randomSource: function(_) {
       return arguments.length ? (random2 = _, forces.forEach(initializeForce), simulation3) : random2;
     },
-    force: function(name, _) {
-      return arguments.length > 1 ? (_ == null ? forces.delete(name) : forces.set(name, initializeForce(_)), simulation3) : forces.get(name);
+    force: function(name2, _) {
+      return arguments.length > 1 ? (_ == null ? forces.delete(name2) : forces.set(name2, initializeForce(_)), simulation3) : forces.get(name2);
     },
     find: function(x4, y4, radius2) {
       var i = 0, n = nodes.length, dx, dy, d2, node2, closest;
@@ -63848,8 +64752,8 @@ function simulation(nodes) {
       }
       return closest;
     },
-    on: function(name, _) {
-      return arguments.length > 1 ? (event2.on(name, _), simulation3) : event2.on(name);
+    on: function(name2, _) {
+      return arguments.length > 1 ? (event2.on(name2, _), simulation3) : event2.on(name2);
     }
   };
 }
@@ -64210,15 +65114,15 @@ function simulation2(nodes, _) {
   return setup(sim, _, true).on("end", () => stopped = true);
 }
 function setup(sim, _, init2, pulse2) {
-  var f = array_default(_.forces), i, n, p, name;
+  var f = array_default(_.forces), i, n, p, name2;
   for (i = 0, n = ForceParams.length; i < n; ++i) {
     p = ForceParams[i];
     if (p !== Forces && _.modified(p)) sim[p](_[p]);
   }
   for (i = 0, n = f.length; i < n; ++i) {
-    name = Forces + i;
-    p = init2 || _.modified(Forces, i) ? getForce(f[i]) : pulse2 && modified(f[i], pulse2) ? sim.force(name) : null;
-    if (p) sim.force(name, p);
+    name2 = Forces + i;
+    p = init2 || _.modified(Forces, i) ? getForce(f[i]) : pulse2 && modified(f[i], pulse2) ? sim.force(name2) : null;
+    if (p) sim.force(name2, p);
   }
   for (n = sim.numForces || 0; i < n; ++i) {
     sim.force(Forces + i, null);
@@ -64816,9 +65720,9 @@ function defaultParentId(d) {
   return d.parentId;
 }
 function stratify() {
-  var id2 = defaultId, parentId = defaultParentId, path3;
+  var id3 = defaultId, parentId = defaultParentId, path3;
   function stratify2(data3) {
-    var nodes = Array.from(data3), currentId = id2, currentParentId = parentId, n, d, i, root, parent, node2, nodeId, nodeKey, nodeByKey = /* @__PURE__ */ new Map();
+    var nodes = Array.from(data3), currentId = id3, currentParentId = parentId, n, d, i, root, parent, node2, nodeId, nodeKey, nodeByKey = /* @__PURE__ */ new Map();
     if (path3 != null) {
       const I = nodes.map((d2, i2) => normalize2(path3(d2, i2, data3)));
       const P = I.map(parentof);
@@ -64879,7 +65783,7 @@ function stratify() {
     return root;
   }
   stratify2.id = function(x4) {
-    return arguments.length ? (id2 = optional2(x4), stratify2) : id2;
+    return arguments.length ? (id3 = optional2(x4), stratify2) : id3;
   };
   stratify2.parentId = function(x4) {
     return arguments.length ? (parentId = optional2(x4), stratify2) : parentId;
@@ -66046,11 +66950,11 @@ function placeMarkLabel($, bitmaps, anchors, offsets2) {
     if (boundary[2] < 0 || boundary[5] < 0 || boundary[0] > width2 || boundary[3] > height2) {
       return false;
     }
-    let textWidth = d.textWidth ?? 0, dx, dy, isInside, sizeFactor, insideFactor, x12, x22, y12, y22, xc, yc, _x1, _x22, _y1, _y22;
+    let textWidth = d.textWidth ?? 0, dx, dy, isInside2, sizeFactor, insideFactor, x12, x22, y12, y22, xc, yc, _x1, _x22, _y1, _y22;
     for (let i = 0; i < n; ++i) {
       dx = (anchors[i] & 3) - 1;
       dy = (anchors[i] >>> 2 & 3) - 1;
-      isInside = dx === 0 && dy === 0 || offsets2[i] < 0;
+      isInside2 = dx === 0 && dy === 0 || offsets2[i] < 0;
       sizeFactor = dx && dy ? Math.SQRT1_2 : 1;
       insideFactor = offsets2[i] < 0 ? -1 : 1;
       x12 = boundary[1 + dx] + offsets2[i] * dx * sizeFactor;
@@ -66061,7 +66965,7 @@ function placeMarkLabel($, bitmaps, anchors, offsets2) {
       _y1 = $(y12);
       _y22 = $(y22);
       if (!textWidth) {
-        if (!test(_x1, _x1, _y1, _y22, bm0, bm1, x12, x12, y12, y22, boundary, isInside)) {
+        if (!test(_x1, _x1, _y1, _y22, bm0, bm1, x12, x12, y12, y22, boundary, isInside2)) {
           continue;
         } else {
           textWidth = textMetrics.width(d.datum, d.datum.text);
@@ -66072,7 +66976,7 @@ function placeMarkLabel($, bitmaps, anchors, offsets2) {
       x22 = xc + textWidth / 2;
       _x1 = $(x12);
       _x22 = $(x22);
-      if (test(_x1, _x22, _y1, _y22, bm0, bm1, x12, x22, y12, y22, boundary, isInside)) {
+      if (test(_x1, _x22, _y1, _y22, bm0, bm1, x12, x22, y12, y22, boundary, isInside2)) {
         d.x = !dx ? xc : dx * insideFactor < 0 ? x22 : x12;
         d.y = !dy ? yc : dy * insideFactor < 0 ? y22 : y12;
         d.align = Aligns[dx * insideFactor + 1];
@@ -66084,8 +66988,8 @@ function placeMarkLabel($, bitmaps, anchors, offsets2) {
     return false;
   };
 }
-function test(_x1, _x22, _y1, _y22, bm0, bm1, x12, x22, y12, y22, boundary, isInside) {
-  return !(bm0.outOfBounds(_x1, _y1, _x22, _y22) || (isInside && bm1 || bm0).getRange(_x1, _y1, _x22, _y22));
+function test(_x1, _x22, _y1, _y22, bm0, bm1, x12, x22, y12, y22, boundary, isInside2) {
+  return !(bm0.outOfBounds(_x1, _y1, _x22, _y22) || (isInside2 && bm1 || bm0).getRange(_x1, _y1, _x22, _y22));
 }
 var TOP = 0;
 var MIDDLE = 4;
@@ -66109,7 +67013,7 @@ var placeAreaLabel = {
   "reduced-search": placeAreaLabelReducedSearch,
   "floodfill": placeAreaLabelFloodFill
 };
-function labelLayout(texts, size, compare4, offset4, anchor2, avoidMarks, avoidBaseMark, lineAnchor, markIndex, padding3, method2) {
+function labelLayout(texts, size2, compare4, offset4, anchor2, avoidMarks, avoidBaseMark, lineAnchor, markIndex, padding3, method2) {
   if (!texts.length) return texts;
   const positions = Math.max(offset4.length, anchor2.length), offsets2 = getOffsets(offset4, positions), anchors = getAnchors(anchor2, positions), marktype = markType(texts[0].datum), grouptype = marktype === "group" && texts[0].datum.items[markIndex].marktype, isGroupArea = grouptype === "area", boundary = markBoundary(marktype, grouptype, lineAnchor, markIndex), infPadding = padding3 === null || padding3 === Infinity, isNaiveGroupArea = isGroupArea && method2 === "naive";
   let maxTextWidth = -1, maxTextHeight = -1;
@@ -66129,7 +67033,7 @@ function labelLayout(texts, size, compare4, offset4, anchor2, avoidMarks, avoidB
     };
   });
   padding3 = padding3 === null || padding3 === Infinity ? Math.max(maxTextWidth, maxTextHeight) + Math.max(...offset4) : padding3;
-  const $ = scaler(size[0], size[1], padding3);
+  const $ = scaler(size2[0], size2[1], padding3);
   let bitmaps;
   if (!isNaiveGroupArea) {
     if (compare4) {
@@ -66914,10 +67818,10 @@ var Delaunator = class _Delaunator {
       const hull = new Uint32Array(n);
       let j = 0;
       for (let i = 0, d0 = -Infinity; i < n; i++) {
-        const id2 = this._ids[i];
-        const d = this._dists[id2];
+        const id3 = this._ids[i];
+        const d = this._dists[id3];
         if (d > d0) {
-          hull[j++] = id2;
+          hull[j++] = id3;
           d0 = d;
         }
       }
@@ -67179,10 +68083,10 @@ function quicksort(ids, dists, left, right) {
       ids[j + 1] = temp2;
     }
   } else {
-    const median3 = left + right >> 1;
+    const median4 = left + right >> 1;
     let i = left + 1;
     let j = right;
-    swap2(ids, median3, i);
+    swap2(ids, median4, i);
     if (dists[ids[left]] > dists[ids[right]]) swap2(ids, left, right);
     if (dists[ids[i]] > dists[ids[right]]) swap2(ids, i, right);
     if (dists[ids[left]] > dists[ids[i]]) swap2(ids, left, i);
@@ -67890,10 +68794,10 @@ var cloudRadians = Math.PI / 180;
 var cw = 1 << 11 >> 5;
 var ch = 1 << 11;
 function cloud() {
-  var size = [256, 256], text4, font2, fontSize2, fontStyle, fontWeight, rotate2, padding3, spiral = archimedeanSpiral, words = [], random2 = Math.random, cloud2 = {};
+  var size2 = [256, 256], text5, font2, fontSize2, fontStyle, fontWeight, rotate2, padding3, spiral = archimedeanSpiral, words = [], random2 = Math.random, cloud2 = {};
   cloud2.layout = function() {
-    var contextAndRatio = getContext2(canvas()), board = zeroArray((size[0] >> 5) * size[1]), bounds3 = null, n = words.length, i = -1, tags = [], data3 = words.map((d2) => ({
-      text: text4(d2),
+    var contextAndRatio = getContext2(canvas()), board = zeroArray((size2[0] >> 5) * size2[1]), bounds3 = null, n = words.length, i = -1, tags = [], data3 = words.map((d2) => ({
+      text: text5(d2),
       font: font2(d2),
       style: fontStyle(d2),
       weight: fontWeight(d2),
@@ -67912,8 +68816,8 @@ function cloud() {
     })).sort((a4, b10) => b10.size - a4.size);
     while (++i < n) {
       var d = data3[i];
-      d.x = size[0] * (random2() + 0.5) >> 1;
-      d.y = size[1] * (random2() + 0.5) >> 1;
+      d.x = size2[0] * (random2() + 0.5) >> 1;
+      d.y = size2[1] * (random2() + 0.5) >> 1;
       cloudSprite(contextAndRatio, d, data3, i);
       if (d.hasText && place2(board, d, bounds3)) {
         tags.push(d);
@@ -67925,8 +68829,8 @@ function cloud() {
           x: d.x + d.x1,
           y: d.y + d.y1
         }];
-        d.x -= size[0] >> 1;
-        d.y -= size[1] >> 1;
+        d.x -= size2[0] >> 1;
+        d.y -= size2[1] >> 1;
       }
     }
     return tags;
@@ -67945,17 +68849,17 @@ function cloud() {
     };
   }
   function place2(board, tag, bounds3) {
-    var startX = tag.x, startY = tag.y, maxDelta = Math.hypot(size[0], size[1]), s2 = spiral(size), dt = random2() < 0.5 ? 1 : -1, t = -dt, dxdy, dx, dy;
+    var startX = tag.x, startY = tag.y, maxDelta = Math.hypot(size2[0], size2[1]), s2 = spiral(size2), dt = random2() < 0.5 ? 1 : -1, t = -dt, dxdy, dx, dy;
     while (dxdy = s2(t += dt)) {
       dx = ~~dxdy[0];
       dy = ~~dxdy[1];
       if (Math.min(Math.abs(dx), Math.abs(dy)) >= maxDelta) break;
       tag.x = startX + dx;
       tag.y = startY + dy;
-      if (tag.x + tag.x0 < 0 || tag.y + tag.y0 < 0 || tag.x + tag.x1 > size[0] || tag.y + tag.y1 > size[1]) continue;
-      if (!bounds3 || !cloudCollide(tag, board, size[0])) {
+      if (tag.x + tag.x0 < 0 || tag.y + tag.y0 < 0 || tag.x + tag.x1 > size2[0] || tag.y + tag.y1 > size2[1]) continue;
+      if (!bounds3 || !cloudCollide(tag, board, size2[0])) {
         if (!bounds3 || collideRects(tag, bounds3)) {
-          var sprite = tag.sprite, w2 = tag.width >> 5, sw = size[0] >> 5, lx2 = tag.x - (w2 << 4), sx = lx2 & 127, msx = 32 - sx, h2 = tag.y1 - tag.y0, x4 = (tag.y + tag.y0) * sw + (lx2 >> 5), last;
+          var sprite = tag.sprite, w2 = tag.width >> 5, sw = size2[0] >> 5, lx2 = tag.x - (w2 << 4), sx = lx2 & 127, msx = 32 - sx, h2 = tag.y1 - tag.y0, x4 = (tag.y + tag.y0) * sw + (lx2 >> 5), last;
           for (var j = 0; j < h2; j++) {
             last = 0;
             for (var i = 0; i <= w2; i++) {
@@ -67980,10 +68884,10 @@ function cloud() {
   };
   cloud2.size = function(_) {
     if (arguments.length) {
-      size = [+_[0], +_[1]];
+      size2 = [+_[0], +_[1]];
       return cloud2;
     } else {
-      return size;
+      return size2;
     }
   };
   cloud2.font = function(_) {
@@ -68020,10 +68924,10 @@ function cloud() {
   };
   cloud2.text = function(_) {
     if (arguments.length) {
-      text4 = functor(_);
+      text5 = functor(_);
       return cloud2;
     } else {
-      return text4;
+      return text5;
     }
   };
   cloud2.spiral = function(_) {
@@ -68157,14 +69061,14 @@ function cloudBounds(bounds3, d) {
 function collideRects(a4, b10) {
   return a4.x + a4.x1 > b10[0].x && a4.x + a4.x0 < b10[1].x && a4.y + a4.y1 > b10[0].y && a4.y + a4.y0 < b10[1].y;
 }
-function archimedeanSpiral(size) {
-  var e3 = size[0] / size[1];
+function archimedeanSpiral(size2) {
+  var e3 = size2[0] / size2[1];
   return function(t) {
     return [e3 * (t *= 0.1) * Math.cos(t), t * Math.sin(t)];
   };
 }
-function rectangularSpiral(size) {
-  var dy = 4, dx = dy * size[0] / size[1], x4 = 0, y4 = 0;
+function rectangularSpiral(size2) {
+  var dy = 4, dx = dy * size2[0] / size2[1], x4 = 0, y4 = 0;
   return function(t) {
     var sign3 = t < 0 ? -1 : 1;
     switch (Math.sqrt(1 + 4 * sign3 * t) - sign3 & 3) {
@@ -68274,10 +69178,10 @@ inherits_default(Wordcloud, Transform, {
     const mod = _.modified();
     if (!(mod || pulse2.changed(pulse2.ADD_REM) || Params2.some(modp))) return;
     const data3 = pulse2.materialize(pulse2.SOURCE).source, layout = this.value, as = _.as || Output4;
-    let fontSize2 = _.fontSize || 14, range6;
-    isFunction(fontSize2) ? range6 = _.fontSizeRange : fontSize2 = constant_default(fontSize2);
-    if (range6) {
-      const fsize = fontSize2, sizeScale = scale("sqrt")().domain(extent(data3, fsize)).range(range6);
+    let fontSize2 = _.fontSize || 14, range7;
+    isFunction(fontSize2) ? range7 = _.fontSizeRange : fontSize2 = constant_default(fontSize2);
+    if (range7) {
+      const fsize = fontSize2, sizeScale = scale("sqrt")().domain(extent(data3, fsize)).range(range7);
       fontSize2 = (x4) => sizeScale(fsize(x4));
     }
     data3.forEach((t) => {
@@ -68286,7 +69190,7 @@ inherits_default(Wordcloud, Transform, {
       t[as[3]] = 0;
     });
     const words = layout.words(data3).text(_.text).size(_.size || [500, 500]).padding(_.padding || 1).spiral(_.spiral || "archimedean").rotate(_.rotate || 0).font(_.font || "sans-serif").fontStyle(_.fontStyle || "normal").fontWeight(_.fontWeight || "normal").fontSize(fontSize2).random(random).layout();
-    const size = layout.size(), dx = size[0] >> 1, dy = size[1] >> 1, n = words.length;
+    const size2 = layout.size(), dx = size2[0] >> 1, dy = size2[1] >> 1, n = words.length;
     for (let i = 0, w2, t; i < n; ++i) {
       w2 = words[i];
       t = w2.datum;
@@ -68388,7 +69292,7 @@ function Dimension(index6, i, query) {
     index: index6.index,
     size: index6.size,
     onAdd(added, curr) {
-      const dim = this, range6 = dim.bisect(dim.range, added.value), idx = added.index, lo = range6[0], hi = range6[1], n1 = idx.length;
+      const dim = this, range7 = dim.bisect(dim.range, added.value), idx = added.index, lo = range7[0], hi = range7[1], n1 = idx.length;
       let i2;
       for (i2 = 0; i2 < lo; ++i2) curr[idx[i2]] |= bit;
       for (i2 = hi; i2 < n1; ++i2) curr[idx[i2]] |= bit;
@@ -68397,10 +69301,10 @@ function Dimension(index6, i, query) {
   };
 }
 function SortedIndex() {
-  let index6 = array32(0), value4 = [], size = 0;
+  let index6 = array32(0), value4 = [], size2 = 0;
   function insert2(key3, data3, base) {
     if (!data3.length) return [];
-    const n0 = size, n1 = data3.length, addi = array32(n1);
+    const n0 = size2, n1 = data3.length, addi = array32(n1);
     let addv = Array(n1), oldv, oldi, i;
     for (i = 0; i < n1; ++i) {
       addv[i] = key3(data3[i]);
@@ -68420,14 +69324,14 @@ function SortedIndex() {
       value4 = addv;
       index6 = addi;
     }
-    size = n0 + n1;
+    size2 = n0 + n1;
     return {
       index: addi,
       value: addv
     };
   }
   function remove2(num2, map4) {
-    const n = size;
+    const n = size2;
     let idx, i, j;
     for (i = 0; !map4[index6[i]] && i < n; ++i) ;
     for (j = i; i < n; ++i) {
@@ -68437,22 +69341,22 @@ function SortedIndex() {
         ++j;
       }
     }
-    size = n - num2;
+    size2 = n - num2;
   }
   function reindex(map4) {
-    for (let i = 0, n = size; i < n; ++i) {
+    for (let i = 0, n = size2; i < n; ++i) {
       index6[i] = map4[index6[i]];
     }
   }
-  function bisect2(range6, array9) {
+  function bisect2(range7, array9) {
     let n;
     if (array9) {
       n = array9.length;
     } else {
       array9 = value4;
-      n = size;
+      n = size2;
     }
-    return [bisectLeft(array9, range6[0], 0, n), bisectLeft(array9, range6[1], 0, n)];
+    return [bisectLeft(array9, range7[0], 0, n), bisectLeft(array9, range7[1], 0, n)];
   }
   return {
     insert: insert2,
@@ -68460,7 +69364,7 @@ function SortedIndex() {
     bisect: bisect2,
     reindex,
     index: () => index6,
-    size: () => size
+    size: () => size2
   };
 }
 function sort(values3, index6) {
@@ -68666,7 +69570,7 @@ inherits_default(CrossFilter, Transform, {
     return mask;
   },
   incrementAll(dim, query, stamp, out) {
-    const bits = this.value, seen = bits.seen(), curr = bits.curr(), prev = bits.prev(), index6 = dim.index(), old = dim.bisect(dim.range), range6 = dim.bisect(query), lo1 = range6[0], hi1 = range6[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
+    const bits = this.value, seen = bits.seen(), curr = bits.curr(), prev = bits.prev(), index6 = dim.index(), old = dim.bisect(dim.range), range7 = dim.bisect(query), lo1 = range7[0], hi1 = range7[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
     let i, j, k2;
     if (lo1 < lo0) {
       for (i = lo1, j = Math.min(lo0, hi1); i < j; ++i) {
@@ -68713,7 +69617,7 @@ inherits_default(CrossFilter, Transform, {
     dim.range = query.slice();
   },
   incrementOne(dim, query, add6, rem2) {
-    const bits = this.value, curr = bits.curr(), index6 = dim.index(), old = dim.bisect(dim.range), range6 = dim.bisect(query), lo1 = range6[0], hi1 = range6[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
+    const bits = this.value, curr = bits.curr(), index6 = dim.index(), old = dim.bisect(dim.range), range7 = dim.bisect(query), lo1 = range7[0], hi1 = range7[1], lo0 = old[0], hi0 = old[1], one4 = dim.one;
     let i, j, k2;
     if (lo1 < lo0) {
       for (i = lo1, j = Math.min(lo0, hi1); i < j; ++i) {
@@ -69174,9 +70078,9 @@ function scanUnicodeCodePointEscape() {
   return String.fromCharCode(cu1, cu2);
 }
 function getEscapedIdentifier() {
-  var ch2, id2;
+  var ch2, id3;
   ch2 = source2.charCodeAt(index4++);
-  id2 = String.fromCharCode(ch2);
+  id3 = String.fromCharCode(ch2);
   if (ch2 === 92) {
     if (source2.charCodeAt(index4) !== 117) {
       throwError({}, MessageUnexpectedToken, ILLEGAL);
@@ -69186,7 +70090,7 @@ function getEscapedIdentifier() {
     if (!ch2 || ch2 === "\\" || !isIdentifierStart(ch2.charCodeAt(0))) {
       throwError({}, MessageUnexpectedToken, ILLEGAL);
     }
-    id2 = ch2;
+    id3 = ch2;
   }
   while (index4 < length) {
     ch2 = source2.charCodeAt(index4);
@@ -69194,9 +70098,9 @@ function getEscapedIdentifier() {
       break;
     }
     ++index4;
-    id2 += String.fromCharCode(ch2);
+    id3 += String.fromCharCode(ch2);
     if (ch2 === 92) {
-      id2 = id2.substr(0, id2.length - 1);
+      id3 = id3.substr(0, id3.length - 1);
       if (source2.charCodeAt(index4) !== 117) {
         throwError({}, MessageUnexpectedToken, ILLEGAL);
       }
@@ -69205,10 +70109,10 @@ function getEscapedIdentifier() {
       if (!ch2 || ch2 === "\\" || !isIdentifierPart(ch2.charCodeAt(0))) {
         throwError({}, MessageUnexpectedToken, ILLEGAL);
       }
-      id2 += ch2;
+      id3 += ch2;
     }
   }
-  return id2;
+  return id3;
 }
 function getIdentifier() {
   var start, ch2;
@@ -69228,23 +70132,23 @@ function getIdentifier() {
   return source2.slice(start, index4);
 }
 function scanIdentifier() {
-  var start, id2, type3;
+  var start, id3, type3;
   start = index4;
-  id2 = source2.charCodeAt(index4) === 92 ? getEscapedIdentifier() : getIdentifier();
-  if (id2.length === 1) {
+  id3 = source2.charCodeAt(index4) === 92 ? getEscapedIdentifier() : getIdentifier();
+  if (id3.length === 1) {
     type3 = TokenIdentifier;
-  } else if (keywords.hasOwnProperty(id2)) {
+  } else if (keywords.hasOwnProperty(id3)) {
     type3 = TokenKeyword;
-  } else if (id2 === "null") {
+  } else if (id3 === "null") {
     type3 = TokenNullLiteral;
-  } else if (id2 === "true" || id2 === "false") {
+  } else if (id3 === "true" || id3 === "false") {
     type3 = TokenBooleanLiteral;
   } else {
     type3 = TokenIdentifier;
   }
   return {
     type: type3,
-    value: id2,
+    value: id3,
     start,
     end: index4
   };
@@ -69728,9 +70632,9 @@ function finishConditionalExpression(test2, consequent, alternate) {
   node2.alternate = alternate;
   return node2;
 }
-function finishIdentifier(name) {
+function finishIdentifier(name2) {
   const node2 = new ASTNode(SyntaxIdentifier);
-  node2.name = name;
+  node2.name = name2;
   return node2;
 }
 function finishLiteral(token) {
@@ -69773,7 +70677,7 @@ function finishUnaryExpression(operator2, argument) {
   return node2;
 }
 function throwError(token, messageFormat) {
-  var error65, args = Array.prototype.slice.call(arguments, 2), msg = messageFormat.replace(/%(\d)/g, (whole, index6) => {
+  var error65, args = Array.prototype.slice.call(arguments, 2), msg = messageFormat.replace(/%(\d)/g, (whole2, index6) => {
     assert2(index6 < args.length, "Message reference must be in range");
     return args[index6];
   });
@@ -69842,14 +70746,14 @@ function parseObjectPropertyKey() {
   return finishIdentifier(token.value);
 }
 function parseObjectProperty() {
-  var token, key3, id2, value4;
+  var token, key3, id3, value4;
   index4 = lookahead.start;
   token = lookahead;
   if (token.type === TokenIdentifier) {
-    id2 = parseObjectPropertyKey();
+    id3 = parseObjectPropertyKey();
     expect(":");
     value4 = parseConditionalExpression();
-    return finishProperty("init", id2, value4);
+    return finishProperty("init", id3, value4);
   }
   if (token.type === TokenEOF || token.type === TokenPunctuator) {
     throwUnexpected(token);
@@ -69861,17 +70765,17 @@ function parseObjectProperty() {
   }
 }
 function parseObjectInitialiser() {
-  var properties = [], property2, name, key3, map4 = {}, toString2 = String;
+  var properties = [], property2, name2, key3, map4 = {}, toString2 = String;
   index4 = lookahead.start;
   expect("{");
   while (!match("}")) {
     property2 = parseObjectProperty();
     if (property2.key.type === SyntaxIdentifier) {
-      name = property2.key.name;
+      name2 = property2.key.name;
     } else {
-      name = toString2(property2.key.value);
+      name2 = toString2(property2.key.value);
     }
-    key3 = "$" + name;
+    key3 = "$" + name2;
     if (Object.prototype.hasOwnProperty.call(map4, key3)) {
       throwError({}, MessageStrictDuplicateProperty);
     } else {
@@ -70147,16 +71051,16 @@ var Constants = {
   MAX_VALUE: "Number.MAX_VALUE"
 };
 function Functions(codegen3) {
-  function fncall(name, args, cast, type3) {
+  function fncall(name2, args, cast, type3) {
     let obj = codegen3(args[0]);
     if (cast) {
       obj = cast + "(" + obj + ")";
       if (cast.lastIndexOf("new ", 0) === 0) obj = "(" + obj + ")";
     }
-    return obj + "." + name + (type3 < 0 ? "" : type3 === 0 ? "()" : "(" + args.slice(1).map(codegen3).join(",") + ")");
+    return obj + "." + name2 + (type3 < 0 ? "" : type3 === 0 ? "()" : "(" + args.slice(1).map(codegen3).join(",") + ")");
   }
-  function fn(name, cast, type3) {
-    return (args) => fncall(name, args, cast, type3);
+  function fn(name2, cast, type3) {
+    return (args) => fncall(name2, args, cast, type3);
   }
   const DATE2 = "new Date", STRING = "String", REGEXP = "RegExp";
   return {
@@ -70243,7 +71147,7 @@ function stripQuotes(s2) {
 }
 function codegen(opt) {
   opt = opt || {};
-  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants4 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id2) => `${globalvar}["${id2}"]`;
+  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants6 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
   let globals = {}, fields = {}, memberDepth = 0;
   function visit3(ast) {
     if (isString(ast)) return ast;
@@ -70254,18 +71158,18 @@ function codegen(opt) {
   const Generators = {
     Literal: (n) => n.raw,
     Identifier: (n) => {
-      const id2 = n.name;
+      const id3 = n.name;
       if (memberDepth > 0) {
-        return id2;
-      } else if (hasOwnProperty(forbidden, id2)) {
-        return error63("Illegal identifier: " + id2);
-      } else if (hasOwnProperty(constants4, id2)) {
-        return constants4[id2];
-      } else if (hasOwnProperty(allowed, id2)) {
-        return id2;
+        return id3;
+      } else if (hasOwnProperty(forbidden, id3)) {
+        return error63("Illegal identifier: " + id3);
+      } else if (hasOwnProperty(constants6, id3)) {
+        return constants6[id3];
+      } else if (hasOwnProperty(allowed, id3)) {
+        return id3;
       } else {
-        globals[id2] = 1;
-        return outputGlobal(id2);
+        globals[id3] = 1;
+        return outputGlobal(id3);
       }
     },
     MemberExpression: (n) => {
@@ -70318,7 +71222,7 @@ function codegen(opt) {
     return result;
   }
   codegen3.functions = functions;
-  codegen3.constants = constants4;
+  codegen3.constants = constants6;
   return codegen3;
 }
 
@@ -70511,8 +71415,8 @@ function testPoint(datum2, entry2) {
   }
   return true;
 }
-function selectionTest(name, datum2, op) {
-  var data3 = this.context.data[name], entries2 = data3 ? data3.values.value : [], unitIdx = data3 ? data3[UNIT_INDEX] && data3[UNIT_INDEX].value : void 0, intersect5 = op === Intersect, n = entries2.length, i = 0, entry2, miss, count2, unit2, b10;
+function selectionTest(name2, datum2, op) {
+  var data3 = this.context.data[name2], entries2 = data3 ? data3.values.value : [], unitIdx = data3 ? data3[UNIT_INDEX] && data3[UNIT_INDEX].value : void 0, intersect5 = op === Intersect, n = entries2.length, i = 0, entry2, miss, count2, unit2, b10;
   for (; i < n; ++i) {
     entry2 = entries2[i];
     if (unitIdx && intersect5) {
@@ -70533,8 +71437,8 @@ function selectionTest(name, datum2, op) {
 var bisect = bisector2($selectionId);
 var bisectLeft2 = bisect.left;
 var bisectRight2 = bisect.right;
-function selectionIdTest(name, datum2, op) {
-  const data3 = this.context.data[name], entries2 = data3 ? data3.values.value : [], unitIdx = data3 ? data3[UNIT_INDEX] && data3[UNIT_INDEX].value : void 0, intersect5 = op === Intersect, value4 = $selectionId(datum2), index6 = bisectLeft2(entries2, value4);
+function selectionIdTest(name2, datum2, op) {
+  const data3 = this.context.data[name2], entries2 = data3 ? data3.values.value : [], unitIdx = data3 ? data3[UNIT_INDEX] && data3[UNIT_INDEX].value : void 0, intersect5 = op === Intersect, value4 = $selectionId(datum2), index6 = bisectLeft2(entries2, value4);
   if (index6 === entries2.length) return false;
   if ($selectionId(entries2[index6]) !== value4) return false;
   if (unitIdx && intersect5) {
@@ -70556,8 +71460,8 @@ function selectionTuples(array9, base) {
     [SelectionId]: $selectionId(x4.datum)
   }, base));
 }
-function selectionResolve(name, op, isMulti, vl5) {
-  var data3 = this.context.data[name], entries2 = data3 ? data3.values.value : [], resolved = {}, multiRes = {}, types = {}, entry2, fields, values3, unit2, field3, value4, res, resUnit, type3, union3, n = entries2.length, i = 0, j, m3;
+function selectionResolve(name2, op, isMulti, vl5) {
+  var data3 = this.context.data[name2], entries2 = data3 ? data3.values.value : [], resolved = {}, multiRes = {}, types = {}, entry2, fields, values3, unit2, field3, value4, res, resUnit, type3, union3, n = entries2.length, i = 0, j, m3;
   for (; i < n; ++i) {
     entry2 = entries2[i];
     unit2 = entry2.unit;
@@ -70652,7 +71556,7 @@ var ops = {
 };
 var DataPrefix = ":";
 var IndexPrefix = "@";
-function selectionVisitor(name, args, scope, params2) {
+function selectionVisitor(name2, args, scope, params2) {
   if (args[0].type !== Literal) error63("First argument to selection functions must be a string literal.");
   const data3 = args[0].value, op = args.length >= 2 && peek(args).value, field3 = "unit", indexName = IndexPrefix + field3, dataName = DataPrefix + data3;
   if (op === Intersect && !hasOwnProperty(params2, indexName)) {
@@ -70664,16 +71568,16 @@ function selectionVisitor(name, args, scope, params2) {
 }
 
 // node_modules/vega-functions/build/vega-functions.js
-function data(name) {
-  const data3 = this.context.data[name];
+function data(name2) {
+  const data3 = this.context.data[name2];
   return data3 ? data3.values.value : [];
 }
-function indata(name, field3, value4) {
-  const index6 = this.context.data[name]["index:" + field3], entry2 = index6 ? index6.value.get(value4) : void 0;
+function indata(name2, field3, value4) {
+  const index6 = this.context.data[name2]["index:" + field3], entry2 = index6 ? index6.value.get(value4) : void 0;
   return entry2 ? entry2.count : entry2;
 }
-function setdata(name, tuples) {
-  const df = this.context.dataflow, data3 = this.context.data[name], input2 = data3.input;
+function setdata(name2, tuples) {
+  const df = this.context.dataflow, data3 = this.context.data[name2], input2 = data3.input;
   df.pulse(input2, df.changeset().remove(truthy).insert(tuples));
   return 1;
 }
@@ -70716,10 +71620,10 @@ var easeFunctions = {
   easeElasticOut: elasticOut,
   easeElasticInOut: elasticInOut
 };
-function encode3(item, name, retval) {
+function encode3(item, name2, retval) {
   if (item) {
     const df = this.context.dataflow, target2 = item.mark.source;
-    df.pulse(target2, df.changeset().encode(item, name));
+    df.pulse(target2, df.changeset().encode(item, name2));
   }
   return retval !== void 0 ? retval : item;
 }
@@ -70764,7 +71668,7 @@ var DataPrefix2 = ":";
 var IndexPrefix2 = "@";
 var ScalePrefix = "%";
 var SignalPrefix = "$";
-function dataVisitor(name, args, scope, params2) {
+function dataVisitor(name2, args, scope, params2) {
   if (args[0].type !== Literal) {
     error63("First argument to data functions must be a string literal.");
   }
@@ -70776,7 +71680,7 @@ function dataVisitor(name, args, scope, params2) {
     }
   }
 }
-function indataVisitor(name, args, scope, params2) {
+function indataVisitor(name2, args, scope, params2) {
   if (args[0].type !== Literal) error63("First argument to indata must be a string literal.");
   if (args[1].type !== Literal) error63("Second argument to indata must be a string literal.");
   const data3 = args[0].value, field3 = args[1].value, indexName = IndexPrefix2 + field3;
@@ -70784,20 +71688,20 @@ function indataVisitor(name, args, scope, params2) {
     params2[indexName] = scope.getData(data3).indataRef(scope, field3);
   }
 }
-function scaleVisitor(name, args, scope, params2) {
+function scaleVisitor(name2, args, scope, params2) {
   if (args[0].type === Literal) {
     addScaleDependency(scope, params2, args[0].value);
   } else {
-    for (name in scope.scales) {
-      addScaleDependency(scope, params2, name);
+    for (name2 in scope.scales) {
+      addScaleDependency(scope, params2, name2);
     }
   }
 }
-function addScaleDependency(scope, params2, name) {
-  const scaleName = ScalePrefix + name;
+function addScaleDependency(scope, params2, name2) {
+  const scaleName = ScalePrefix + name2;
   if (!hasOwnProperty(params2, scaleName)) {
     try {
-      params2[scaleName] = scope.scaleRef(name);
+      params2[scaleName] = scope.scaleRef(name2);
     } catch (err) {
     }
   }
@@ -70911,8 +71815,8 @@ function equalObject(a4, b10) {
 function removePredicate(props) {
   return (_) => equalObject(props, _);
 }
-function modify(name, insert2, remove2, toggle2, modify2, values3) {
-  const df = this.context.dataflow, data3 = this.context.data[name], input2 = data3.input, stamp = df.stamp();
+function modify(name2, insert2, remove2, toggle2, modify2, values3) {
+  const df = this.context.dataflow, data3 = this.context.data[name2], input2 = data3.input, stamp = df.stamp();
   let changes = data3.changes, predicate, key3;
   if (df._trigger === false || !(input2.value.length || insert2 || toggle2)) {
     return 0;
@@ -70959,8 +71863,8 @@ function pinchAngle(event2) {
   return Math.atan2(t[0].clientY - t[1].clientY, t[0].clientX - t[1].clientX);
 }
 var accessors = {};
-function pluck(data3, name) {
-  const accessor2 = accessors[name] || (accessors[name] = field(name));
+function pluck(data3, name2) {
+  const accessor2 = accessors[name2] || (accessors[name2] = field(name2));
   return isArray(data3) ? data3.map(accessor2) : accessor2(data3);
 }
 function array7(seq) {
@@ -70995,45 +71899,45 @@ function sort2(seq) {
 function bandspace(count2, paddingInner2, paddingOuter2) {
   return bandSpace(count2 || 0, paddingInner2 || 0, paddingOuter2 || 0);
 }
-function bandwidth(name, group2) {
-  const s2 = getScale(name, (group2 || this).context);
+function bandwidth(name2, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
   return s2 && s2.bandwidth ? s2.bandwidth() : 0;
 }
-function copy2(name, group2) {
-  const s2 = getScale(name, (group2 || this).context);
+function copy2(name2, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
   return s2 ? s2.copy() : void 0;
 }
-function domain2(name, group2) {
-  const s2 = getScale(name, (group2 || this).context);
+function domain2(name2, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
   return s2 ? s2.domain() : [];
 }
-function invert(name, range6, group2) {
-  const s2 = getScale(name, (group2 || this).context);
-  return !s2 ? void 0 : isArray(range6) ? (s2.invertRange || s2.invert)(range6) : (s2.invert || s2.invertExtent)(range6);
+function invert(name2, range7, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
+  return !s2 ? void 0 : isArray(range7) ? (s2.invertRange || s2.invert)(range7) : (s2.invert || s2.invertExtent)(range7);
 }
-function range3(name, group2) {
-  const s2 = getScale(name, (group2 || this).context);
+function range4(name2, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
   return s2 && s2.range ? s2.range() : [];
 }
-function scale3(name, value4, group2) {
-  const s2 = getScale(name, (group2 || this).context);
+function scale3(name2, value4, group2) {
+  const s2 = getScale(name2, (group2 || this).context);
   return s2 ? s2(value4) : void 0;
 }
 function scaleGradient(scale6, p02, p1, count2, group2) {
   scale6 = getScale(scale6, (group2 || this).context);
   const gradient4 = Gradient(p02, p1);
-  let stops = scale6.domain(), min4 = stops[0], max4 = peek(stops), fraction = identity;
+  let stops = scale6.domain(), min4 = stops[0], max4 = peek(stops), fraction3 = identity;
   if (!(max4 - min4)) {
     scale6 = (scale6.interpolator ? scale("sequential")().interpolator(scale6.interpolator()) : scale("linear")().interpolate(scale6.interpolate()).range(scale6.range())).domain([min4 = 0, max4 = 1]);
   } else {
-    fraction = scaleFraction(scale6, min4, max4);
+    fraction3 = scaleFraction(scale6, min4, max4);
   }
   if (scale6.ticks) {
     stops = scale6.ticks(+count2 || 15);
     if (min4 !== stops[0]) stops.unshift(min4);
     if (max4 !== peek(stops)) stops.push(max4);
   }
-  stops.forEach((_) => gradient4.stop(fraction(_), scale6(_)));
+  stops.forEach((_) => gradient4.stop(fraction3(_), scale6(_)));
   return gradient4;
 }
 function geoShape(projection3, geojson, group2) {
@@ -71049,16 +71953,16 @@ function pathShape(path3) {
   };
 }
 var datum = (d) => d.data;
-function treeNodes(name, context3) {
-  const tree2 = data.call(context3, name);
+function treeNodes(name2, context3) {
+  const tree2 = data.call(context3, name2);
   return tree2.root && tree2.root.lookup || {};
 }
-function treePath(name, source4, target2) {
-  const nodes = treeNodes(name, this), s2 = nodes[source4], t = nodes[target2];
+function treePath(name2, source4, target2) {
+  const nodes = treeNodes(name2, this), s2 = nodes[source4], t = nodes[target2];
   return s2 && t ? s2.path(t).map(datum) : void 0;
 }
-function treeAncestors(name, node2) {
-  const n = treeNodes(name, this)[node2];
+function treeAncestors(name2, node2) {
+  const n = treeNodes(name2, this)[node2];
   return n ? n.ancestors().map(datum) : void 0;
 }
 var _window = () => typeof window !== "undefined" && window || null;
@@ -71186,7 +72090,7 @@ var functionContext = {
   hsl,
   luminance,
   contrast,
-  sequence: range,
+  sequence: range2,
   format: format4,
   utcFormat: utcFormat2,
   utcParse: utcParse2,
@@ -71250,7 +72154,7 @@ var codegenParams = {
   forbidden: ["_"],
   allowed: ["datum", "event", "item"],
   fieldvar: "datum",
-  globalvar: (id2) => `_[${stringValue(SignalPrefix + id2)}]`,
+  globalvar: (id3) => `_[${stringValue(SignalPrefix + id3)}]`,
   functions: buildFunctions,
   constants: Constants,
   visitors: astVisitors
@@ -71258,26 +72162,26 @@ var codegenParams = {
 var codeGenerator = codegen(codegenParams);
 function buildFunctions(codegen3) {
   const fn = Functions(codegen3);
-  eventFunctions.forEach((name) => fn[name] = eventPrefix + name);
-  for (const name in functionContext) {
-    fn[name] = thisPrefix + name;
+  eventFunctions.forEach((name2) => fn[name2] = eventPrefix + name2);
+  for (const name2 in functionContext) {
+    fn[name2] = thisPrefix + name2;
   }
   extend2(fn, internalScaleFunctions(codegen3, functionContext, astVisitors));
   return fn;
 }
-function expressionFunction(name, fn, visitor) {
+function expressionFunction(name2, fn, visitor) {
   if (arguments.length === 1) {
-    return functionContext[name];
+    return functionContext[name2];
   }
-  functionContext[name] = fn;
-  if (visitor) astVisitors[name] = visitor;
-  if (codeGenerator) codeGenerator.functions[name] = thisPrefix + name;
+  functionContext[name2] = fn;
+  if (visitor) astVisitors[name2] = visitor;
+  if (codeGenerator) codeGenerator.functions[name2] = thisPrefix + name2;
   return this;
 }
 expressionFunction("bandwidth", bandwidth, scaleVisitor);
 expressionFunction("copy", copy2, scaleVisitor);
 expressionFunction("domain", domain2, scaleVisitor);
-expressionFunction("range", range3, scaleVisitor);
+expressionFunction("range", range4, scaleVisitor);
 expressionFunction("invert", invert, scaleVisitor);
 expressionFunction("scale", scale3, scaleVisitor);
 expressionFunction("gradient", scaleGradient, scaleVisitor);
@@ -71306,14 +72210,14 @@ function parser2(expr2, scope) {
   }
   ast.visit((node2) => {
     if (node2.type !== CallExpression) return;
-    const name = node2.callee.name, visit3 = codegenParams.visitors[name];
-    if (visit3) visit3(name, node2.arguments, scope, params2);
+    const name2 = node2.callee.name, visit3 = codegenParams.visitors[name2];
+    if (visit3) visit3(name2, node2.arguments, scope, params2);
   });
   const gen = codeGenerator(ast);
-  gen.globals.forEach((name) => {
-    const signalName = SignalPrefix + name;
-    if (!hasOwnProperty(params2, signalName) && scope.getSignal(name)) {
-      params2[signalName] = scope.signalRef(name);
+  gen.globals.forEach((name2) => {
+    const signalName = SignalPrefix + name2;
+    if (!hasOwnProperty(params2, signalName) && scope.getSignal(name2)) {
+      params2[signalName] = scope.signalRef(name2);
     }
   });
   return {
@@ -71429,9 +72333,9 @@ var expressionCodegen = {
       channels
     } = encode4;
     let code2 = "var o=item,datum=o.datum,m=0,$;";
-    for (const name in channels) {
-      const o = "o[" + stringValue(name) + "]";
-      code2 += `$=${channels[name].code};if(${o}!==$)${o}=$,m=1;`;
+    for (const name2 in channels) {
+      const o = "o[" + stringValue(name2) + "]";
+      code2 += `$=${channels[name2].code};if(${o}!==$)${o}=$,m=1;`;
     }
     code2 += adjustSpatial(channels, marktype);
     code2 += "return m;";
@@ -71555,10 +72459,10 @@ function getCompare(_, ctx) {
 }
 function getEncode(_, ctx) {
   const spec = _.$encode, encode4 = {};
-  for (const name in spec) {
-    const enc = spec[name];
-    encode4[name] = accessor(ctx.encodeExpression(enc.$expr), enc.$fields);
-    encode4[name].output = enc.$output;
+  for (const name2 in spec) {
+    const enc = spec[name2];
+    encode4[name2] = accessor(ctx.encodeExpression(enc.$expr), enc.$fields);
+    encode4[name2].output = enc.$output;
   }
   return encode4;
 }
@@ -71702,11 +72606,11 @@ Context.prototype = Subcontext.prototype = {
     for (const key3 of keys4) ctx.nodes[key3].detach();
     ctx.nodes = null;
   },
-  get(id2) {
-    return this.nodes[id2];
+  get(id3) {
+    return this.nodes[id3];
   },
-  set(id2, node2) {
-    return this.nodes[id2] = node2;
+  set(id3, node2) {
+    return this.nodes[id3] = node2;
   },
   add(spec, op) {
     const ctx = this, df = ctx.dataflow, data3 = spec.value;
@@ -71743,9 +72647,9 @@ Context.prototype = Subcontext.prototype = {
       ctx.scales[spec.scale] = op;
     }
     if (spec.data) {
-      for (const name in spec.data) {
-        const data4 = ctx.data[name] || (ctx.data[name] = {});
-        spec.data[name].forEach((role) => data4[role] = op);
+      for (const name2 in spec.data) {
+        const data4 = ctx.data[name2] || (ctx.data[name2] = {});
+        spec.data[name2].forEach((role) => data4[role] = op);
       }
     }
   },
@@ -71846,29 +72750,29 @@ function setCursor(view, cursor3) {
     return cursor3 == null ? el.style.removeProperty("cursor") : el.style.cursor = cursor3;
   }
 }
-function dataref(view, name) {
+function dataref(view, name2) {
   var data3 = view._runtime.data;
-  if (!hasOwnProperty(data3, name)) {
-    error63("Unrecognized data set: " + name);
+  if (!hasOwnProperty(data3, name2)) {
+    error63("Unrecognized data set: " + name2);
   }
-  return data3[name];
+  return data3[name2];
 }
-function data2(name, values3) {
-  return arguments.length < 2 ? dataref(this, name).values.value : change.call(this, name, changeset().remove(truthy).insert(values3));
+function data2(name2, values3) {
+  return arguments.length < 2 ? dataref(this, name2).values.value : change.call(this, name2, changeset().remove(truthy).insert(values3));
 }
-function change(name, changes) {
+function change(name2, changes) {
   if (!isChangeSet(changes)) {
     error63("Second argument to changes must be a changeset.");
   }
-  const dataset = dataref(this, name);
+  const dataset = dataref(this, name2);
   dataset.modified = true;
   return this.pulse(dataset.input, changes);
 }
-function insert(name, _) {
-  return change.call(this, name, changeset().insert(_));
+function insert(name2, _) {
+  return change.call(this, name2, changeset().insert(_));
 }
-function remove(name, _) {
-  return change.call(this, name, changeset().remove(_));
+function remove(name2, _) {
+  return change.call(this, name2, changeset().remove(_));
 }
 function width(view) {
   var padding3 = view.padding();
@@ -71911,10 +72815,10 @@ function eventExtend(view, event2, item) {
 }
 function extension(view, item, point5) {
   const itemGroup = item ? item.mark.marktype === "group" ? item : item.mark.group : null;
-  function group2(name) {
+  function group2(name2) {
     var g = itemGroup, i;
-    if (name) for (i = item; i; i = i.mark.group) {
-      if (i.mark.name === name) {
+    if (name2) for (i = item; i; i = i.mark.group) {
+      if (i.mark.name === name2) {
         g = i;
         break;
       }
@@ -72052,9 +72956,9 @@ function itemFilter(event2) {
 function markTarget(event2) {
   return event2.item.mark.source;
 }
-function invoke(name) {
+function invoke(name2) {
   return function(_, event2) {
-    return event2.vega.view().changeset().encode(event2.item, name);
+    return event2.vega.view().changeset().encode(event2.item, name2);
   };
 }
 function hover(hoverSet, leaveSet) {
@@ -72093,10 +72997,10 @@ function finalize2() {
   }
   return this;
 }
-function element2(tag, attr2, text4) {
+function element2(tag, attr2, text5) {
   const el = document.createElement(tag);
   for (const key3 in attr2) el.setAttribute(key3, attr2[key3]);
-  if (text4 != null) el.textContent = text4;
+  if (text5 != null) el.textContent = text5;
   return el;
 }
 var BindClass = "vega-bind";
@@ -72173,7 +73077,7 @@ function generate(bind3, el, param2, view) {
       input2 = radio;
       break;
     case "range":
-      input2 = range4;
+      input2 = range5;
       break;
   }
   input2 === form ? input2(bind3, wrapper, param2, value4, view) : input2(bind3, wrapper, param2, value4);
@@ -72245,9 +73149,9 @@ function radio(bind3, el, param2, value4) {
     if (valuesEqual(option, value4)) attr2.checked = true;
     const input2 = element2("input", attr2);
     input2.addEventListener("change", () => bind3.update(option));
-    const label = element2("label", {}, (labels2[i] || option) + "");
-    label.prepend(input2);
-    group2.appendChild(label);
+    const label2 = element2("label", {}, (labels2[i] || option) + "");
+    label2.prepend(input2);
+    group2.appendChild(label2);
     return input2;
   });
   bind3.set = (value5) => {
@@ -72257,7 +73161,7 @@ function radio(bind3, el, param2, value4) {
     }
   };
 }
-function range4(bind3, el, param2, value4) {
+function range5(bind3, el, param2, value4) {
   value4 = value4 !== void 0 ? value4 : (+param2.max + +param2.min) / 2;
   const max4 = param2.max != null ? param2.max : Math.max(100, +value4) || 100, min4 = param2.min || Math.min(0, max4, +value4) || 0, step2 = param2.step || tickStep(min4, max4, 100);
   const node2 = element2("input", {
@@ -72401,12 +73305,12 @@ async function renderToSVG(scaleFactor) {
 function runtime(view, spec, expr2) {
   return context2(view, transforms, functionContext, expr2).parse(spec);
 }
-function scale4(name) {
+function scale4(name2) {
   var scales2 = this._runtime.scales;
-  if (!hasOwnProperty(scales2, name)) {
-    error63("Unrecognized scale or projection: " + name);
+  if (!hasOwnProperty(scales2, name2)) {
+    error63("Unrecognized scale or projection: " + name2);
   }
-  return scales2[name].value;
+  return scales2[name2].value;
 }
 var Width = "width";
 var Height = "height";
@@ -72485,11 +73389,11 @@ function getState3(options) {
     recurse: true
   });
 }
-function dataTest(name, data3) {
-  return data3.modified && isArray(data3.input.value) && !name.startsWith("_:vega:_");
+function dataTest(name2, data3) {
+  return data3.modified && isArray(data3.input.value) && !name2.startsWith("_:vega:_");
 }
-function signalTest(name, op) {
-  return !(name === "parent" || op instanceof transforms.proxy);
+function signalTest(name2, op) {
+  return !(name2 === "parent" || op instanceof transforms.proxy);
 }
 function setState2(state) {
   this.runAsync(null, (v) => {
@@ -72507,7 +73411,7 @@ function timer2(callback, delay) {
       elapsed
     });
   }
-  this._timers.push(interval(tick2, delay));
+  this._timers.push(interval2(tick2, delay));
 }
 function defaultTooltip2(handler, event2, item, value4) {
   const el = handler.element();
@@ -72601,17 +73505,17 @@ function View(spec, options) {
   if (options.container) view.initialize(options.container, options.bind);
   if (options.watchPixelRatio) view._watchPixelRatio();
 }
-function lookupSignal(view, name) {
-  return hasOwnProperty(view._signals, name) ? view._signals[name] : error63("Unrecognized signal name: " + stringValue(name));
+function lookupSignal(view, name2) {
+  return hasOwnProperty(view._signals, name2) ? view._signals[name2] : error63("Unrecognized signal name: " + stringValue(name2));
 }
 function findOperatorHandler(op, handler) {
   const h2 = (op._targets || []).filter((op2) => op2._update && op2._update.handler === handler);
   return h2.length ? h2[0] : null;
 }
-function addOperatorListener(view, name, op, handler) {
+function addOperatorListener(view, name2, op, handler) {
   let h2 = findOperatorHandler(op, handler);
   if (!h2) {
-    h2 = trap(view, () => handler(name, op.value));
+    h2 = trap(view, () => handler(name2, op.value));
     h2.handler = handler;
     view.on(op, null, h2);
   }
@@ -72648,9 +73552,9 @@ inherits_default(View, Dataflow, {
     this._renderer && this._renderer.dirty(item);
   },
   // -- GET / SET ----
-  description(text4) {
+  description(text5) {
     if (arguments.length) {
-      const desc = text4 != null ? text4 + "" : null;
+      const desc = text5 != null ? text5 + "" : null;
       if (desc !== this._desc) ariaLabel(this._el, this._desc = desc);
       return this;
     }
@@ -72665,8 +73569,8 @@ inherits_default(View, Dataflow, {
   origin() {
     return this._origin.slice();
   },
-  signal(name, value4, options) {
-    const op = lookupSignal(this, name);
+  signal(name2, value4, options) {
+    const op = lookupSignal(this, name2);
     return arguments.length === 1 ? op.value : this.update(op, value4, options);
   },
   width(_) {
@@ -72757,17 +73661,17 @@ inherits_default(View, Dataflow, {
     }
     return this;
   },
-  addSignalListener(name, handler) {
-    return addOperatorListener(this, name, lookupSignal(this, name), handler);
+  addSignalListener(name2, handler) {
+    return addOperatorListener(this, name2, lookupSignal(this, name2), handler);
   },
-  removeSignalListener(name, handler) {
-    return removeOperatorListener(this, lookupSignal(this, name), handler);
+  removeSignalListener(name2, handler) {
+    return removeOperatorListener(this, lookupSignal(this, name2), handler);
   },
-  addDataListener(name, handler) {
-    return addOperatorListener(this, name, dataref(this, name).values, handler);
+  addDataListener(name2, handler) {
+    return addOperatorListener(this, name2, dataref(this, name2).values, handler);
   },
-  removeDataListener(name, handler) {
-    return removeOperatorListener(this, dataref(this, name).values, handler);
+  removeDataListener(name2, handler) {
+    return removeOperatorListener(this, dataref(this, name2).values, handler);
   },
   globalCursor(_) {
     if (arguments.length) {
@@ -73002,13 +73906,13 @@ function parsePadding(spec) {
 var encoder = (_) => isObject2(_) && !isArray(_) ? extend2({}, _) : {
   value: _
 };
-function addEncode(object3, name, value4, set8) {
+function addEncode(object3, name2, value4, set8) {
   if (value4 != null) {
     const isEncoder = isObject2(value4) && !isArray(value4) || isArray(value4) && value4.length && isObject2(value4[0]);
     if (isEncoder) {
-      object3.update[name] = value4;
+      object3.update[name2] = value4;
     } else {
-      object3[set8 || "enter"][name] = {
+      object3[set8 || "enter"][name2] = {
         value: value4
       };
     }
@@ -73018,17 +73922,17 @@ function addEncode(object3, name, value4, set8) {
   }
 }
 function addEncoders(object3, enter, update3) {
-  for (const name in enter) {
-    addEncode(object3, name, enter[name]);
+  for (const name2 in enter) {
+    addEncode(object3, name2, enter[name2]);
   }
-  for (const name in update3) {
-    addEncode(object3, name, update3[name], "update");
+  for (const name2 in update3) {
+    addEncode(object3, name2, update3[name2], "update");
   }
 }
 function extendEncode(encode4, extra, skip) {
-  for (const name in extra) {
-    if (skip && hasOwnProperty(skip, name)) continue;
-    encode4[name] = extend2(encode4[name] || {}, extra[name]);
+  for (const name2 in extra) {
+    if (skip && hasOwnProperty(skip, name2)) continue;
+    encode4[name2] = extend2(encode4[name2] || {}, extra[name2]);
   }
   return encode4;
 }
@@ -73069,8 +73973,8 @@ function applyDefaults(encode4, type3, role, style2, config2) {
     skip = has(key3, encode4) || (key3 === "fill" || key3 === "stroke") && (has("fill", encode4) || has("stroke", encode4));
     if (!skip) applyDefault(defaults2, key3, props[key3]);
   }
-  array_default(style2).forEach((name) => {
-    const props2 = config2.style && config2.style[name];
+  array_default(style2).forEach((name2) => {
+    const props2 = config2.style && config2.style[name2];
     for (const key4 in props2) {
       if (!has(key4, encode4)) {
         applyDefault(defaults2, key4, props2[key4]);
@@ -73210,9 +74114,9 @@ function parseEncode(encode4, type3, role, style2, scope, params2) {
 }
 function parseBlock(block, marktype, params2, scope) {
   const channels = {}, fields = {};
-  for (const name in block) {
-    if (block[name] != null) {
-      channels[name] = parse$1(expr(block[name]), scope, params2, fields);
+  for (const name2 in block) {
+    if (block[name2] != null) {
+      channels[name2] = parse$1(expr(block[name2]), scope, params2, fields);
     }
   }
   return {
@@ -73229,26 +74133,26 @@ function expr(enc) {
 }
 function parse$1(code2, scope, params2, fields) {
   const expr2 = parser2(code2, scope);
-  expr2.$fields.forEach((name) => fields[name] = 1);
+  expr2.$fields.forEach((name2) => fields[name2] = 1);
   extend2(params2, expr2.$params);
   return expr2.$expr;
 }
 var OUTER = "outer";
 var OUTER_INVALID = ["value", "update", "init", "react", "bind"];
-function outerError(prefix, name) {
-  error63(prefix + ' for "outer" push: ' + stringValue(name));
+function outerError(prefix, name2) {
+  error63(prefix + ' for "outer" push: ' + stringValue(name2));
 }
 function parseSignal(signal, scope) {
-  const name = signal.name;
+  const name2 = signal.name;
   if (signal.push === OUTER) {
-    if (!scope.signals[name]) outerError("No prior signal definition", name);
+    if (!scope.signals[name2]) outerError("No prior signal definition", name2);
     OUTER_INVALID.forEach((prop) => {
       if (signal[prop] !== void 0) outerError("Invalid property ", prop);
     });
   } else {
-    const op = scope.addSignal(name, signal.value);
+    const op = scope.addSignal(name2, signal.value);
     if (signal.react === false) op.react = false;
-    if (signal.bind) scope.addBinding(name, signal.bind);
+    if (signal.bind) scope.addBinding(name2, signal.bind);
   }
 }
 function Entry(type3, value4, params2, parent) {
@@ -73271,10 +74175,10 @@ function ref(op) {
   if (op.id < 0) (op.refs = op.refs || []).push(ref2);
   return ref2;
 }
-function fieldRef$1(field3, name) {
-  return name ? {
+function fieldRef$1(field3, name2) {
+  return name2 ? {
     $field: field3,
-    $name: name
+    $name: name2
   } : {
     $field: field3
   };
@@ -73331,32 +74235,32 @@ function eventSource(source4) {
   return source4 === Scope$1 ? View2 : source4 || View2;
 }
 function mergeStream(stream2, scope) {
-  const list = stream2.merge.map((s2) => parseStream3(s2, scope)), entry2 = streamParameters({
-    merge: list
+  const list2 = stream2.merge.map((s2) => parseStream3(s2, scope)), entry2 = streamParameters({
+    merge: list2
   }, stream2, scope);
   return scope.addStream(entry2).id;
 }
 function nestedStream(stream2, scope) {
-  const id2 = parseStream3(stream2.stream, scope), entry2 = streamParameters({
-    stream: id2
+  const id3 = parseStream3(stream2.stream, scope), entry2 = streamParameters({
+    stream: id3
   }, stream2, scope);
   return scope.addStream(entry2).id;
 }
 function eventStream(stream2, scope) {
-  let id2;
+  let id3;
   if (stream2.type === Timer2) {
-    id2 = scope.event(Timer2, stream2.throttle);
+    id3 = scope.event(Timer2, stream2.throttle);
     stream2 = {
       between: stream2.between,
       filter: stream2.filter
     };
   } else {
-    id2 = scope.event(eventSource(stream2.source), stream2.type);
+    id3 = scope.event(eventSource(stream2.source), stream2.type);
   }
   const entry2 = streamParameters({
-    stream: id2
+    stream: id3
   }, stream2, scope);
-  return Object.keys(entry2).length === 1 ? id2 : scope.addStream(entry2).id;
+  return Object.keys(entry2).length === 1 ? id3 : scope.addStream(entry2).id;
 }
 function streamParameters(entry2, stream2, scope) {
   let param2 = stream2.between;
@@ -73387,9 +74291,9 @@ function streamParameters(entry2, stream2, scope) {
   }
   return entry2;
 }
-function filterMark(type3, name, role) {
+function filterMark(type3, name2, role) {
   const item = "event.item";
-  return item + (type3 && type3 !== "*" ? "&&" + item + ".mark.marktype==='" + type3 + "'" : "") + (role ? "&&" + item + ".mark.role==='" + role + "'" : "") + (name ? "&&" + item + ".mark.name==='" + name + "'" : "");
+  return item + (type3 && type3 !== "*" ? "&&" + item + ".mark.marktype==='" + type3 + "'" : "") + (role ? "&&" + item + ".mark.role==='" + role + "'" : "") + (name2 ? "&&" + item + ".mark.name==='" + name2 + "'" : "");
 }
 var OP_VALUE_EXPR = {
   code: "_.$value",
@@ -73465,7 +74369,7 @@ function parseSignalUpdates(signal, scope) {
     signal.on.forEach((_) => parseUpdate2(_, scope, op.id));
   }
 }
-var transform4 = (name) => (params2, value4, parent) => entry(name, value4, params2 || void 0, parent);
+var transform4 = (name2) => (params2, value4, parent) => entry(name2, value4, params2 || void 0, parent);
 var Aggregate2 = transform4("aggregate");
 var AxisTicks2 = transform4("axisticks");
 var Bound2 = transform4("bound");
@@ -73537,8 +74441,8 @@ function parseLiteral(v, scope) {
 function parseArray(v, scope) {
   return v.signal ? scope.signalRef(v.signal) : v.map((v2) => parseLiteral(v2, scope));
 }
-function dataLookupError(name) {
-  error63("Can not find data set: " + stringValue(name));
+function dataLookupError(name2) {
+  error63("Can not find data set: " + stringValue(name2));
 }
 function parseScaleDomain(domain4, spec, scope) {
   if (!domain4) {
@@ -73569,19 +74473,19 @@ function multipleDomain(domain4, spec, scope) {
   return (isDiscrete(spec.type) ? ordinalMultipleDomain : isQuantile(spec.type) ? quantileMultipleDomain : numericMultipleDomain)(domain4, scope, fields);
 }
 function fieldRef(data3, scope) {
-  const name = "_:vega:_" + FIELD_REF_ID++, coll = Collect2({});
+  const name2 = "_:vega:_" + FIELD_REF_ID++, coll = Collect2({});
   if (isArray(data3) && !data3.some(isSignal)) {
     coll.value = {
       $ingest: data3
     };
   } else {
     const values3 = isArray(data3) ? "[" + data3.map((v) => isSignal(v) ? v.signal : stringValue(v)).join(",") + "]" : data3.signal;
-    const code2 = "setdata(" + stringValue(name) + "," + values3 + ")";
+    const code2 = "setdata(" + stringValue(name2) + "," + values3 + ")";
     coll.params.input = scope.signalRef(code2);
   }
-  scope.addDataPipeline(name, [coll, Sieve2({})]);
+  scope.addDataPipeline(name2, [coll, Sieve2({})]);
   return {
-    data: name,
+    data: name2,
     field: "data"
   };
 }
@@ -73669,58 +74573,58 @@ function parseScaleInterpolate(interpolate3, params2) {
 }
 function parseScaleRange(spec, scope, params2) {
   const config2 = scope.config.range;
-  let range6 = spec.range;
-  if (range6.signal) {
-    return scope.signalRef(range6.signal);
-  } else if (isString(range6)) {
-    if (config2 && hasOwnProperty(config2, range6)) {
+  let range7 = spec.range;
+  if (range7.signal) {
+    return scope.signalRef(range7.signal);
+  } else if (isString(range7)) {
+    if (config2 && hasOwnProperty(config2, range7)) {
       spec = extend2({}, spec, {
-        range: config2[range6]
+        range: config2[range7]
       });
       return parseScaleRange(spec, scope, params2);
-    } else if (range6 === "width") {
-      range6 = [0, {
+    } else if (range7 === "width") {
+      range7 = [0, {
         signal: "width"
       }];
-    } else if (range6 === "height") {
-      range6 = isDiscrete(spec.type) ? [0, {
+    } else if (range7 === "height") {
+      range7 = isDiscrete(spec.type) ? [0, {
         signal: "height"
       }] : [{
         signal: "height"
       }, 0];
     } else {
-      error63("Unrecognized scale range value: " + stringValue(range6));
+      error63("Unrecognized scale range value: " + stringValue(range7));
     }
-  } else if (range6.scheme) {
-    params2.scheme = isArray(range6.scheme) ? parseArray(range6.scheme, scope) : parseLiteral(range6.scheme, scope);
-    if (range6.extent) params2.schemeExtent = parseArray(range6.extent, scope);
-    if (range6.count) params2.schemeCount = parseLiteral(range6.count, scope);
+  } else if (range7.scheme) {
+    params2.scheme = isArray(range7.scheme) ? parseArray(range7.scheme, scope) : parseLiteral(range7.scheme, scope);
+    if (range7.extent) params2.schemeExtent = parseArray(range7.extent, scope);
+    if (range7.count) params2.schemeCount = parseLiteral(range7.count, scope);
     return;
-  } else if (range6.step) {
-    params2.rangeStep = parseLiteral(range6.step, scope);
+  } else if (range7.step) {
+    params2.rangeStep = parseLiteral(range7.step, scope);
     return;
-  } else if (isDiscrete(spec.type) && !isArray(range6)) {
-    return parseScaleDomain(range6, spec, scope);
-  } else if (!isArray(range6)) {
-    error63("Unsupported range type: " + stringValue(range6));
+  } else if (isDiscrete(spec.type) && !isArray(range7)) {
+    return parseScaleDomain(range7, spec, scope);
+  } else if (!isArray(range7)) {
+    error63("Unsupported range type: " + stringValue(range7));
   }
-  return range6.map((v) => (isArray(v) ? parseArray : parseLiteral)(v, scope));
+  return range7.map((v) => (isArray(v) ? parseArray : parseLiteral)(v, scope));
 }
 function parseProjection(proj, scope) {
   const config2 = scope.config.projection || {}, params2 = {};
-  for (const name in proj) {
-    if (name === "name") continue;
-    params2[name] = parseParameter$1(proj[name], name, scope);
+  for (const name2 in proj) {
+    if (name2 === "name") continue;
+    params2[name2] = parseParameter$1(proj[name2], name2, scope);
   }
-  for (const name in config2) {
-    if (params2[name] == null) {
-      params2[name] = parseParameter$1(config2[name], name, scope);
+  for (const name2 in config2) {
+    if (params2[name2] == null) {
+      params2[name2] = parseParameter$1(config2[name2], name2, scope);
     }
   }
   scope.addProjection(proj.name, params2);
 }
-function parseParameter$1(_, name, scope) {
-  return isArray(_) ? _.map((_2) => parseParameter$1(_2, name, scope)) : !isObject2(_) ? _ : _.signal ? scope.signalRef(_.signal) : name === "fit" ? _ : error63("Unsupported parameter object: " + stringValue(_));
+function parseParameter$1(_, name2, scope) {
+  return isArray(_) ? _.map((_2) => parseParameter$1(_2, name2, scope)) : !isObject2(_) ? _ : _.signal ? scope.signalRef(_.signal) : name2 === "fit" ? _ : error63("Unsupported parameter object: " + stringValue(_));
 }
 var Top2 = "top";
 var Left2 = "left";
@@ -73774,20 +74678,20 @@ function guideGroup(mark) {
   return mark;
 }
 function lookup5(spec, config2) {
-  const _ = (name, dflt) => value3(spec[name], value3(config2[name], dflt));
+  const _ = (name2, dflt) => value3(spec[name2], value3(config2[name2], dflt));
   _.isVertical = (s2) => Vertical === value3(spec.direction, config2.direction || (s2 ? config2.symbolDirection : config2.gradientDirection));
   _.gradientLength = () => value3(spec.gradientLength, config2.gradientLength || config2.gradientWidth);
   _.gradientThickness = () => value3(spec.gradientThickness, config2.gradientThickness || config2.gradientHeight);
   _.entryColumns = () => value3(spec.columns, value3(config2.columns, +_.isVertical(true)));
   return _;
 }
-function getEncoding(name, encode4) {
-  const v = encode4 && (encode4.update && encode4.update[name] || encode4.enter && encode4.enter[name]);
+function getEncoding(name2, encode4) {
+  const v = encode4 && (encode4.update && encode4.update[name2] || encode4.enter && encode4.enter[name2]);
   return v && v.signal ? v : v ? v.value : null;
 }
-function getStyle(name, scope, style2) {
+function getStyle(name2, scope, style2) {
   const s2 = scope.config.style[style2];
-  return s2 && s2[name];
+  return s2 && s2[name2];
 }
 function anchorExpr(s2, e3, m3) {
   return `item.anchor === '${Start2}' ? ${s2} : item.anchor === '${End2}' ? ${e3} : ${m3}`;
@@ -74006,7 +74910,7 @@ function legendGradientLabels(spec, config2, userEncode, dataRef) {
   }, userEncode);
 }
 function legendSymbolGroups(spec, config2, userEncode, dataRef, columns) {
-  const _ = lookup5(spec, config2), entries2 = userEncode.entries, interactive2 = !!(entries2 && entries2.interactive), name = entries2 ? entries2.name : void 0, height2 = _("clipHeight"), symbolOffset = _("symbolOffset"), valueRef = {
+  const _ = lookup5(spec, config2), entries2 = userEncode.entries, interactive2 = !!(entries2 && entries2.interactive), name2 = entries2 ? entries2.name : void 0, height2 = _("clipHeight"), symbolOffset = _("symbolOffset"), valueRef = {
     data: "value"
   }, xSignal = `(${columns}) ? datum.${Offset} : datum.${Size}`, yEncode = height2 ? encoder(height2) : {
     field: Size
@@ -74157,7 +75061,7 @@ function legendSymbolGroups(spec, config2, userEncode, dataRef, columns) {
     from: dataRef,
     encode: extendEncode(encode4, entries2, Skip3),
     marks: [symbols4, labels2],
-    name,
+    name: name2,
     interactive: interactive2,
     sort: sort3
   });
@@ -74439,8 +75343,8 @@ function addSortField(scope, p, sort3) {
     p.as.push(as);
   }
 }
-function cache(scope, ds, name, optype, field3, counts, index6) {
-  const cache2 = ds[name] || (ds[name] = {}), sort3 = sortKey(counts);
+function cache(scope, ds, name2, optype, field3, counts, index6) {
+  const cache2 = ds[name2] || (ds[name2] = {}), sort3 = sortKey(counts);
   let k2 = fieldKey(field3), v, op;
   if (k2 != null) {
     scope = ds.scope;
@@ -74511,7 +75415,7 @@ DataScope.prototype = {
   }
 };
 function parseFacet(spec, scope, group2) {
-  const facet = spec.from.facet, name = facet.name, data3 = getDataRef(facet, scope);
+  const facet = spec.from.facet, name2 = facet.name, data3 = getDataRef(facet, scope);
   let op;
   if (!facet.name) {
     error63("Facet must have a name: " + stringValue(facet));
@@ -74536,7 +75440,7 @@ function parseFacet(spec, scope, group2) {
   const subscope = scope.fork(), source4 = subscope.add(Collect2()), values3 = subscope.add(Sieve2({
     pulse: ref(source4)
   }));
-  subscope.addData(name, new DataScope(subscope, source4, source4, values3));
+  subscope.addData(name2, new DataScope(subscope, source4, source4, values3));
   subscope.addSignal("parent", null);
   op.params.subflow = {
     $subflow: subscope.parse(spec).toRuntime()
@@ -74552,16 +75456,16 @@ function parseSubflow(spec, scope, input2) {
     $subflow: subscope.parse(spec).toRuntime()
   };
 }
-function parseTrigger(spec, scope, name) {
+function parseTrigger(spec, scope, name2) {
   const remove2 = spec.remove, insert2 = spec.insert, toggle2 = spec.toggle, modify2 = spec.modify, values3 = spec.values, op = scope.add(operator());
-  const update3 = "if(" + spec.trigger + ',modify("' + name + '",' + [insert2, remove2, toggle2, modify2, values3].map((_) => _ == null ? "null" : _).join(",") + "),0)";
+  const update3 = "if(" + spec.trigger + ',modify("' + name2 + '",' + [insert2, remove2, toggle2, modify2, values3].map((_) => _ == null ? "null" : _).join(",") + "),0)";
   const expr2 = parser2(update3, scope);
   op.update = expr2.$expr;
   op.params = expr2.$params;
 }
 function parseMark(spec, scope) {
   const role = getRole(spec), group2 = spec.type === GroupMark, facet = spec.from && spec.from.facet, overlap = spec.overlap;
-  let layout = spec.layout || role === ScopeRole2 || role === FrameRole2, ops2, op, store, enc, name, layoutRef, boundRef;
+  let layout = spec.layout || role === ScopeRole2 || role === FrameRole2, ops2, op, store, enc, name2, layoutRef, boundRef;
   const nested = role === MarkRole || layout || facet;
   const input2 = parseData$1(spec.from, group2, scope);
   op = scope.add(DataJoin2({
@@ -74646,13 +75550,13 @@ function parseMark(spec, scope) {
     pulse: ref(render)
   }, void 0, scope.parent()));
   if (spec.name != null) {
-    name = spec.name;
-    scope.addData(name, new DataScope(scope, store, render, sieve));
+    name2 = spec.name;
+    scope.addData(name2, new DataScope(scope, store, render, sieve));
     if (spec.on) spec.on.forEach((on2) => {
       if (on2.insert || on2.remove || on2.toggle) {
         error63("Marks only support modify triggers.");
       }
-      parseTrigger(on2, scope, name);
+      parseTrigger(on2, scope, name2);
     });
   }
 }
@@ -74677,7 +75581,7 @@ function parseOverlap(overlap, source4, scope) {
   return ref(scope.add(Overlap2(params2)));
 }
 function parseLegend(spec, scope) {
-  const config2 = scope.config.legend, encode4 = spec.encode || {}, _ = lookup5(spec, config2), legendEncode = encode4.legend || {}, name = legendEncode.name || void 0, interactive2 = legendEncode.interactive, style2 = legendEncode.style, scales2 = {};
+  const config2 = scope.config.legend, encode4 = spec.encode || {}, _ = lookup5(spec, config2), legendEncode = encode4.legend || {}, name2 = legendEncode.name || void 0, interactive2 = legendEncode.interactive, style2 = legendEncode.style, scales2 = {};
   let scale6 = 0, entryLayout, params2, children4;
   LegendScales.forEach((s2) => spec[s2] ? (scales2[s2] = spec[s2], scale6 = scale6 || spec[s2]) : 0);
   if (!scale6) error63("Missing valid scale for legend.");
@@ -74738,7 +75642,7 @@ function parseLegend(spec, scope) {
     aria: _("aria"),
     description: _("description"),
     zindex: _("zindex"),
-    name,
+    name: name2,
     interactive: interactive2,
     style: style2
   }), scope);
@@ -74777,11 +75681,11 @@ function buildLegendEncode(_, spec, config2) {
   return encode4;
 }
 function sizeExpression(spec, scope, marks) {
-  const size = deref(getChannel("size", spec, marks)), strokeWidth = deref(getChannel("strokeWidth", spec, marks)), fontSize2 = deref(getFontSize(marks[1].encode, scope, GuideLabelStyle));
-  return parser2(`max(ceil(sqrt(${size})+${strokeWidth}),${fontSize2})`, scope);
+  const size2 = deref(getChannel("size", spec, marks)), strokeWidth = deref(getChannel("strokeWidth", spec, marks)), fontSize2 = deref(getFontSize(marks[1].encode, scope, GuideLabelStyle));
+  return parser2(`max(ceil(sqrt(${size2})+${strokeWidth}),${fontSize2})`, scope);
 }
-function getChannel(name, spec, marks) {
-  return spec[name] ? `scale("${spec[name]}",datum)` : getEncoding(name, marks[0].encode);
+function getChannel(name2, spec, marks) {
+  return spec[name2] ? `scale("${spec[name2]}",datum)` : getEncoding(name2, marks[0].encode);
 }
 function getFontSize(encode4, scope, style2) {
   return getEncoding("fontSize", encode4) || getStyle("fontSize", scope, style2);
@@ -74791,7 +75695,7 @@ function parseTitle(spec, scope) {
   spec = isString(spec) ? {
     text: spec
   } : spec;
-  const _ = lookup5(spec, scope.config.title), encode4 = spec.encode || {}, userEncode = encode4.group || {}, name = userEncode.name || void 0, interactive2 = userEncode.interactive, style2 = userEncode.style, children4 = [];
+  const _ = lookup5(spec, scope.config.title), encode4 = spec.encode || {}, userEncode = encode4.group || {}, name2 = userEncode.name || void 0, interactive2 = userEncode.interactive, style2 = userEncode.style, children4 = [];
   const datum2 = {}, dataRef = ref(scope.add(Collect2(null, [datum2])));
   children4.push(buildTitle(spec, _, titleEncode(spec), dataRef));
   if (spec.subtitle) {
@@ -74805,7 +75709,7 @@ function parseTitle(spec, scope) {
     aria: _("aria"),
     description: _("description"),
     zindex: _("zindex"),
-    name,
+    name: name2,
     interactive: interactive2,
     style: style2
   }), scope);
@@ -74842,7 +75746,7 @@ function groupEncode(_, userEncode) {
 function buildTitle(spec, _, userEncode, dataRef) {
   const zero7 = {
     value: 0
-  }, text4 = spec.text, encode4 = {
+  }, text5 = spec.text, encode4 = {
     enter: {
       opacity: zero7
     },
@@ -74856,7 +75760,7 @@ function buildTitle(spec, _, userEncode, dataRef) {
     }
   };
   addEncoders(encode4, {
-    text: text4,
+    text: text5,
     align: {
       signal: "item.mark.group.align"
     },
@@ -74892,7 +75796,7 @@ function buildTitle(spec, _, userEncode, dataRef) {
 function buildSubTitle(spec, _, userEncode, dataRef) {
   const zero7 = {
     value: 0
-  }, text4 = spec.subtitle, encode4 = {
+  }, text5 = spec.subtitle, encode4 = {
     enter: {
       opacity: zero7
     },
@@ -74906,7 +75810,7 @@ function buildSubTitle(spec, _, userEncode, dataRef) {
     }
   };
   addEncoders(encode4, {
-    text: text4,
+    text: text5,
     align: {
       signal: "item.mark.group.align"
     },
@@ -75261,7 +76165,7 @@ function offsetValue2(offset4, sign3) {
   }
   return offset4;
 }
-function axisTicks(spec, config2, userEncode, dataRef, size, band2) {
+function axisTicks(spec, config2, userEncode, dataRef, size2, band2) {
   const _ = lookup5(spec, config2), orient2 = spec.orient, sign3 = getSign(orient2, -1, 1);
   let enter, exit, update3;
   const encode4 = {
@@ -75283,7 +76187,7 @@ function axisTicks(spec, config2, userEncode, dataRef, size, band2) {
     strokeOpacity: _("tickOpacity"),
     strokeWidth: _("tickWidth")
   });
-  const tickSize = encoder(size);
+  const tickSize = encoder(size2);
   tickSize.mult = sign3;
   const tickPos = {
     scale: spec.scale,
@@ -75312,10 +76216,10 @@ function flushExpr(scale6, threshold2, a4, b10, c4) {
     signal: 'flush(range("' + scale6 + '"), scale("' + scale6 + '", datum.value), ' + threshold2 + "," + a4 + "," + b10 + "," + c4 + ")"
   };
 }
-function axisLabels(spec, config2, userEncode, dataRef, size, band2) {
+function axisLabels(spec, config2, userEncode, dataRef, size2, band2) {
   const _ = lookup5(spec, config2), orient2 = spec.orient, scale6 = spec.scale, sign3 = getSign(orient2, -1, 1), flush = deref(_("labelFlush")), flushOffset = deref(_("labelFlushOffset")), labelAlign = _("labelAlign"), labelBaseline = _("labelBaseline");
   let flushOn = flush === 0 || !!flush, update3;
-  const tickSize = encoder(size);
+  const tickSize = encoder(size2);
   tickSize.mult = sign3;
   tickSize.offset = encoder(_("labelPadding") || 0);
   tickSize.offset.mult = sign3;
@@ -75465,7 +76369,7 @@ function autoLayout(_, orient2, encode4, userEncode) {
   encode4.enter.auto = autoX === autoY ? encoder(autoX) : ifX(orient2, encoder(autoX), encoder(autoY));
 }
 function parseAxis(spec, scope) {
-  const config2 = axisConfig(spec, scope), encode4 = spec.encode || {}, axisEncode = encode4.axis || {}, name = axisEncode.name || void 0, interactive2 = axisEncode.interactive, style2 = axisEncode.style, _ = lookup5(spec, config2), band2 = tickBand(_);
+  const config2 = axisConfig(spec, scope), encode4 = spec.encode || {}, axisEncode = encode4.axis || {}, name2 = axisEncode.name || void 0, interactive2 = axisEncode.interactive, style2 = axisEncode.style, _ = lookup5(spec, config2), band2 = tickBand(_);
   const datum2 = {
     scale: spec.scale,
     ticks: !!_("ticks"),
@@ -75485,17 +76389,17 @@ function parseAxis(spec, scope) {
     formatSpecifier: scope.property(spec.format)
   })));
   const children4 = [];
-  let size;
+  let size2;
   if (datum2.grid) {
     children4.push(axisGrid(spec, config2, encode4.grid, ticksRef, band2));
   }
   if (datum2.ticks) {
-    size = _("tickSize");
-    children4.push(axisTicks(spec, config2, encode4.ticks, ticksRef, size, band2));
+    size2 = _("tickSize");
+    children4.push(axisTicks(spec, config2, encode4.ticks, ticksRef, size2, band2));
   }
   if (datum2.labels) {
-    size = datum2.ticks ? size : 0;
-    children4.push(axisLabels(spec, config2, encode4.labels, ticksRef, size, band2));
+    size2 = datum2.ticks ? size2 : 0;
+    children4.push(axisLabels(spec, config2, encode4.labels, ticksRef, size2, band2));
   }
   if (datum2.domain) {
     children4.push(axisDomain(spec, config2, encode4.domain, dataRef));
@@ -75511,7 +76415,7 @@ function parseAxis(spec, scope) {
     aria: _("aria"),
     description: _("description"),
     zindex: _("zindex"),
-    name,
+    name: name2,
     interactive: interactive2,
     style: style2
   }), scope);
@@ -75608,17 +76512,17 @@ function parseView(spec, scope) {
   scope.addData("root", new DataScope(scope, input2, input2, op));
   return scope;
 }
-function signalObject(name, value4) {
+function signalObject(name2, value4) {
   return value4 && value4.signal ? {
-    name,
+    name: name2,
     update: value4.signal
   } : {
-    name,
+    name: name2,
     value: value4
   };
 }
 function collectSignals(spec, config2) {
-  const _ = (name) => value3(spec[name], config2[name]), signals = [signalObject("background", _("background")), signalObject("autosize", parseAutosize(_("autosize"))), signalObject("padding", parsePadding(_("padding"))), signalObject("width", _("width") || 0), signalObject("height", _("height") || 0)], pre = signals.reduce((p, s2) => (p[s2.name] = s2, p), {}), map4 = {};
+  const _ = (name2) => value3(spec[name2], config2[name2]), signals = [signalObject("background", _("background")), signalObject("autosize", parseAutosize(_("autosize"))), signalObject("padding", parsePadding(_("padding"))), signalObject("width", _("width") || 0), signalObject("height", _("height") || 0)], pre = signals.reduce((p, s2) => (p[s2.name] = s2, p), {}), map4 = {};
   array_default(spec.signals).forEach((s2) => {
     if (hasOwnProperty(pre, s2.name)) {
       s2 = extend2(pre[s2.name], s2);
@@ -75731,29 +76635,29 @@ Scope.prototype = Subscope.prototype = {
   },
   // Apply metadata
   finish() {
-    let name, ds;
+    let name2, ds;
     if (this.root) this.root.root = true;
-    for (name in this.signals) {
-      this.signals[name].signal = name;
+    for (name2 in this.signals) {
+      this.signals[name2].signal = name2;
     }
-    for (name in this.scales) {
-      this.scales[name].scale = name;
+    for (name2 in this.scales) {
+      this.scales[name2].scale = name2;
     }
-    function annotate(op, name2, type3) {
-      let data3, list;
+    function annotate(op, name3, type3) {
+      let data3, list2;
       if (op) {
         data3 = op.data || (op.data = {});
-        list = data3[name2] || (data3[name2] = []);
-        list.push(type3);
+        list2 = data3[name3] || (data3[name3] = []);
+        list2.push(type3);
       }
     }
-    for (name in this.data) {
-      ds = this.data[name];
-      annotate(ds.input, name, "input");
-      annotate(ds.output, name, "output");
-      annotate(ds.values, name, "values");
+    for (name2 in this.data) {
+      ds = this.data[name2];
+      annotate(ds.input, name2, "input");
+      annotate(ds.output, name2, "output");
+      annotate(ds.values, name2, "values");
       for (const field3 in ds.index) {
-        annotate(ds.index[field3], name, "index:" + field3);
+        annotate(ds.index[field3], name2, "index:" + field3);
       }
     }
     return this;
@@ -75787,8 +76691,8 @@ Scope.prototype = Subscope.prototype = {
     return ++p[p.length - 1];
   },
   // ----
-  fieldRef(field3, name) {
-    if (isString(field3)) return fieldRef$1(field3, name);
+  fieldRef(field3, name2) {
+    if (isString(field3)) return fieldRef$1(field3, name2);
     if (!field3.signal) {
       error63("Unsupported field reference: " + stringValue(field3));
     }
@@ -75798,7 +76702,7 @@ Scope.prototype = Subscope.prototype = {
       const params2 = {
         name: this.signalRef(s2)
       };
-      if (name) params2.as = name;
+      if (name2) params2.as = name2;
       this.field[s2] = f = ref(this.add(Field2(params2)));
     }
     return f;
@@ -75834,32 +76738,32 @@ Scope.prototype = Subscope.prototype = {
   event(source4, type3) {
     const key3 = source4 + ":" + type3;
     if (!this.events[key3]) {
-      const id2 = this.id();
+      const id3 = this.id();
       this.streams.push({
-        id: id2,
+        id: id3,
         source: source4,
         type: type3
       });
-      this.events[key3] = id2;
+      this.events[key3] = id3;
     }
     return this.events[key3];
   },
   // ----
-  hasOwnSignal(name) {
-    return hasOwnProperty(this.signals, name);
+  hasOwnSignal(name2) {
+    return hasOwnProperty(this.signals, name2);
   },
-  addSignal(name, value4) {
-    if (this.hasOwnSignal(name)) {
-      error63("Duplicate signal name: " + stringValue(name));
+  addSignal(name2, value4) {
+    if (this.hasOwnSignal(name2)) {
+      error63("Duplicate signal name: " + stringValue(name2));
     }
     const op = value4 instanceof Entry ? value4 : this.add(operator(value4));
-    return this.signals[name] = op;
+    return this.signals[name2] = op;
   },
-  getSignal(name) {
-    if (!this.signals[name]) {
-      error63("Unrecognized signal name: " + stringValue(name));
+  getSignal(name2) {
+    if (!this.signals[name2]) {
+      error63("Unrecognized signal name: " + stringValue(name2));
     }
-    return this.signals[name];
+    return this.signals[name2];
   },
   signalRef(s2) {
     if (this.signals[s2]) {
@@ -75883,70 +76787,70 @@ Scope.prototype = Subscope.prototype = {
   objectProperty(spec) {
     return !spec || !isObject2(spec) ? spec : this.signalRef(spec.signal || propertyLambda(spec));
   },
-  exprRef(code2, name) {
+  exprRef(code2, name2) {
     const params2 = {
       expr: parser2(code2, this)
     };
-    if (name) params2.expr.$name = name;
+    if (name2) params2.expr.$name = name2;
     return ref(this.add(Expression2(params2)));
   },
-  addBinding(name, bind3) {
+  addBinding(name2, bind3) {
     if (!this.bindings) {
-      error63("Nested signals do not support binding: " + stringValue(name));
+      error63("Nested signals do not support binding: " + stringValue(name2));
     }
     this.bindings.push(extend2({
-      signal: name
+      signal: name2
     }, bind3));
   },
   // ----
-  addScaleProj(name, transform5) {
-    if (hasOwnProperty(this.scales, name)) {
-      error63("Duplicate scale or projection name: " + stringValue(name));
+  addScaleProj(name2, transform5) {
+    if (hasOwnProperty(this.scales, name2)) {
+      error63("Duplicate scale or projection name: " + stringValue(name2));
     }
-    this.scales[name] = this.add(transform5);
+    this.scales[name2] = this.add(transform5);
   },
-  addScale(name, params2) {
-    this.addScaleProj(name, Scale2(params2));
+  addScale(name2, params2) {
+    this.addScaleProj(name2, Scale2(params2));
   },
-  addProjection(name, params2) {
-    this.addScaleProj(name, Projection2(params2));
+  addProjection(name2, params2) {
+    this.addScaleProj(name2, Projection2(params2));
   },
-  getScale(name) {
-    if (!this.scales[name]) {
-      error63("Unrecognized scale name: " + stringValue(name));
+  getScale(name2) {
+    if (!this.scales[name2]) {
+      error63("Unrecognized scale name: " + stringValue(name2));
     }
-    return this.scales[name];
+    return this.scales[name2];
   },
-  scaleRef(name) {
-    return ref(this.getScale(name));
+  scaleRef(name2) {
+    return ref(this.getScale(name2));
   },
-  scaleType(name) {
-    return this.getScale(name).params.type;
+  scaleType(name2) {
+    return this.getScale(name2).params.type;
   },
-  projectionRef(name) {
-    return this.scaleRef(name);
+  projectionRef(name2) {
+    return this.scaleRef(name2);
   },
-  projectionType(name) {
-    return this.scaleType(name);
+  projectionType(name2) {
+    return this.scaleType(name2);
   },
   // ----
-  addData(name, dataScope) {
-    if (hasOwnProperty(this.data, name)) {
-      error63("Duplicate data set name: " + stringValue(name));
+  addData(name2, dataScope) {
+    if (hasOwnProperty(this.data, name2)) {
+      error63("Duplicate data set name: " + stringValue(name2));
     }
-    return this.data[name] = dataScope;
+    return this.data[name2] = dataScope;
   },
-  getData(name) {
-    if (!this.data[name]) {
-      error63("Undefined data set name: " + stringValue(name));
+  getData(name2) {
+    if (!this.data[name2]) {
+      error63("Undefined data set name: " + stringValue(name2));
     }
-    return this.data[name];
+    return this.data[name2];
   },
-  addDataPipeline(name, entries2) {
-    if (hasOwnProperty(this.data, name)) {
-      error63("Duplicate data set name: " + stringValue(name));
+  addDataPipeline(name2, entries2) {
+    if (hasOwnProperty(this.data, name2)) {
+      error63("Duplicate data set name: " + stringValue(name2));
     }
-    return this.addData(name, DataScope.fromEntries(this, entries2));
+    return this.addData(name2, DataScope.fromEntries(this, entries2));
   }
 };
 function propertyLambda(spec) {
@@ -76423,9 +77327,9 @@ function scanUnicodeCodePointEscape2() {
   return String.fromCharCode(cu1, cu2);
 }
 function getEscapedIdentifier2() {
-  var ch2, id2;
+  var ch2, id3;
   ch2 = source3.charCodeAt(index5++);
-  id2 = String.fromCharCode(ch2);
+  id3 = String.fromCharCode(ch2);
   if (ch2 === 92) {
     if (source3.charCodeAt(index5) !== 117) {
       throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
@@ -76435,7 +77339,7 @@ function getEscapedIdentifier2() {
     if (!ch2 || ch2 === "\\" || !isIdentifierStart2(ch2.charCodeAt(0))) {
       throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
     }
-    id2 = ch2;
+    id3 = ch2;
   }
   while (index5 < length2) {
     ch2 = source3.charCodeAt(index5);
@@ -76443,9 +77347,9 @@ function getEscapedIdentifier2() {
       break;
     }
     ++index5;
-    id2 += String.fromCharCode(ch2);
+    id3 += String.fromCharCode(ch2);
     if (ch2 === 92) {
-      id2 = id2.substr(0, id2.length - 1);
+      id3 = id3.substr(0, id3.length - 1);
       if (source3.charCodeAt(index5) !== 117) {
         throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
       }
@@ -76454,10 +77358,10 @@ function getEscapedIdentifier2() {
       if (!ch2 || ch2 === "\\" || !isIdentifierPart2(ch2.charCodeAt(0))) {
         throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
       }
-      id2 += ch2;
+      id3 += ch2;
     }
   }
-  return id2;
+  return id3;
 }
 function getIdentifier2() {
   var start, ch2;
@@ -76477,23 +77381,23 @@ function getIdentifier2() {
   return source3.slice(start, index5);
 }
 function scanIdentifier2() {
-  var start, id2, type3;
+  var start, id3, type3;
   start = index5;
-  id2 = source3.charCodeAt(index5) === 92 ? getEscapedIdentifier2() : getIdentifier2();
-  if (id2.length === 1) {
+  id3 = source3.charCodeAt(index5) === 92 ? getEscapedIdentifier2() : getIdentifier2();
+  if (id3.length === 1) {
     type3 = TokenIdentifier2;
-  } else if (keywords2.hasOwnProperty(id2)) {
+  } else if (keywords2.hasOwnProperty(id3)) {
     type3 = TokenKeyword2;
-  } else if (id2 === "null") {
+  } else if (id3 === "null") {
     type3 = TokenNullLiteral2;
-  } else if (id2 === "true" || id2 === "false") {
+  } else if (id3 === "true" || id3 === "false") {
     type3 = TokenBooleanLiteral2;
   } else {
     type3 = TokenIdentifier2;
   }
   return {
     type: type3,
-    value: id2,
+    value: id3,
     start,
     end: index5
   };
@@ -76977,9 +77881,9 @@ function finishConditionalExpression2(test2, consequent, alternate) {
   node2.alternate = alternate;
   return node2;
 }
-function finishIdentifier2(name) {
+function finishIdentifier2(name2) {
   const node2 = new ASTNode2(SyntaxIdentifier2);
-  node2.name = name;
+  node2.name = name2;
   return node2;
 }
 function finishLiteral2(token) {
@@ -77022,7 +77926,7 @@ function finishUnaryExpression2(operator2, argument) {
   return node2;
 }
 function throwError2(token, messageFormat) {
-  var error65, args = Array.prototype.slice.call(arguments, 2), msg = messageFormat.replace(/%(\d)/g, (whole, index6) => {
+  var error65, args = Array.prototype.slice.call(arguments, 2), msg = messageFormat.replace(/%(\d)/g, (whole2, index6) => {
     assert3(index6 < args.length, "Message reference must be in range");
     return args[index6];
   });
@@ -77091,14 +77995,14 @@ function parseObjectPropertyKey2() {
   return finishIdentifier2(token.value);
 }
 function parseObjectProperty2() {
-  var token, key3, id2, value4;
+  var token, key3, id3, value4;
   index5 = lookahead2.start;
   token = lookahead2;
   if (token.type === TokenIdentifier2) {
-    id2 = parseObjectPropertyKey2();
+    id3 = parseObjectPropertyKey2();
     expect2(":");
     value4 = parseConditionalExpression2();
-    return finishProperty2("init", id2, value4);
+    return finishProperty2("init", id3, value4);
   }
   if (token.type === TokenEOF2 || token.type === TokenPunctuator2) {
     throwUnexpected2(token);
@@ -77110,17 +78014,17 @@ function parseObjectProperty2() {
   }
 }
 function parseObjectInitialiser2() {
-  var properties = [], property2, name, key3, map4 = {}, toString2 = String;
+  var properties = [], property2, name2, key3, map4 = {}, toString2 = String;
   index5 = lookahead2.start;
   expect2("{");
   while (!match2("}")) {
     property2 = parseObjectProperty2();
     if (property2.key.type === SyntaxIdentifier2) {
-      name = property2.key.name;
+      name2 = property2.key.name;
     } else {
-      name = toString2(property2.key.value);
+      name2 = toString2(property2.key.value);
     }
-    key3 = "$" + name;
+    key3 = "$" + name2;
     if (Object.prototype.hasOwnProperty.call(map4, key3)) {
       throwError2({}, MessageStrictDuplicateProperty2);
     } else {
@@ -77630,14 +78534,14 @@ function getFirstDefined(...args) {
 }
 var idCounter = 42;
 function uniqueId(prefix) {
-  const id2 = ++idCounter;
-  return prefix ? String(prefix) + id2 : id2;
+  const id3 = ++idCounter;
+  return prefix ? String(prefix) + id3 : id3;
 }
-function internalField(name) {
-  return isInternalField(name) ? name : `__${name}`;
+function internalField(name2) {
+  return isInternalField(name2) ? name2 : `__${name2}`;
 }
-function isInternalField(name) {
-  return name.startsWith("__");
+function isInternalField(name2) {
+  return name2.startsWith("__");
 }
 function normalizeAngle(angle2) {
   if (angle2 === void 0) {
@@ -78423,8 +79327,8 @@ function isText(v) {
 function isSignalRef(o) {
   return hasProperty(o, "signal");
 }
-function isVgRangeStep(range6) {
-  return hasProperty(range6, "step");
+function isVgRangeStep(range7) {
+  return hasProperty(range7, "step");
 }
 function isDataRefUnionedDomain(domain4) {
   if (!isArray(domain4)) {
@@ -78699,13 +79603,13 @@ function invalidSpec(spec) {
   return `Invalid specification ${stringify(spec)}. Make sure the specification includes at least one of the following properties: "mark", "layer", "facet", "hconcat", "vconcat", "concat", or "repeat".`;
 }
 var FIT_NON_SINGLE = 'Autosize "fit" only works for single views and layered views.';
-function containerSizeNonSingle(name) {
-  const uName = name == "width" ? "Width" : "Height";
+function containerSizeNonSingle(name2) {
+  const uName = name2 == "width" ? "Width" : "Height";
   return `${uName} "container" only works for single views and layered views.`;
 }
-function containerSizeNotCompatibleWithAutosize(name) {
-  const uName = name == "width" ? "Width" : "Height";
-  const fitDirection = name == "width" ? "x" : "y";
+function containerSizeNotCompatibleWithAutosize(name2) {
+  const uName = name2 == "width" ? "Width" : "Height";
+  const fitDirection = name2 == "width" ? "x" : "y";
   return `${uName} "container" only works well with autosize "fit" or "fit-${fitDirection}".`;
 }
 function droppingFit(channel) {
@@ -78726,17 +79630,17 @@ function nearestNotSupportForContinuous(mark) {
 function selectionNotSupported(mark) {
   return `Selection not supported for ${mark} yet.`;
 }
-function selectionNotFound(name) {
-  return `Cannot find a selection named "${name}".`;
+function selectionNotFound(name2) {
+  return `Cannot find a selection named "${name2}".`;
 }
 var SCALE_BINDINGS_CONTINUOUS = "Scale bindings are currently only supported for scales with unbinned, continuous domains.";
 var SEQUENTIAL_SCALE_DEPRECATED = "Sequntial scales are deprecated. The available quantitative scale type values are linear, log, pow, sqrt, symlog, time and utc";
 var LEGEND_BINDINGS_MUST_HAVE_PROJECTION = "Legend bindings are only supported for selections over an individual field or encoding channel.";
-function cannotLookupVariableParameter(name) {
-  return `Lookups can only be performed on selection parameters. "${name}" is a variable parameter.`;
+function cannotLookupVariableParameter(name2) {
+  return `Lookups can only be performed on selection parameters. "${name2}" is a variable parameter.`;
 }
-function noSameUnitLookup(name) {
-  return `Cannot define and lookup the "${name}" selection in the same view. Try moving the lookup into a second, layered view?`;
+function noSameUnitLookup(name2) {
+  return `Cannot define and lookup the "${name2}" selection in the same view. Try moving the lookup into a second, layered view?`;
 }
 var NEEDS_SAME_SELECTION = "The same selection must be used to override scale domains in a layered view.";
 var INTERVAL_INITIALIZED_WITH_POS = 'Interval selections should be initialized using "x", "y", "longitude", or "latitude" keys.';
@@ -79330,9 +80234,9 @@ function fieldFilterExpression(predicate, useInRange = true) {
   } else if (isFieldValidPredicate(predicate)) {
     return fieldValidPredicate(fieldExpr$1, predicate.valid);
   } else if (isFieldRangePredicate(predicate)) {
-    const { range: range6 } = replaceExprRef(predicate);
-    const lower = isSignalRef(range6) ? { signal: `${range6.signal}[0]` } : range6[0];
-    const upper = isSignalRef(range6) ? { signal: `${range6.signal}[1]` } : range6[1];
+    const { range: range7 } = replaceExprRef(predicate);
+    const lower = isSignalRef(range7) ? { signal: `${range7.signal}[0]` } : range7[0];
+    const upper = isSignalRef(range7) ? { signal: `${range7.signal}[1]` } : range7[1];
     if (lower !== null && upper !== null && useInRange) {
       return `inrange(${fieldExpr$1}, [${predicateValueExpr(lower, unit2)}, ${predicateValueExpr(upper, unit2)}])`;
     }
@@ -79541,8 +80445,8 @@ function isParameterDomain(domain4) {
 function isDomainUnionWith(domain4) {
   return hasProperty(domain4, "unionWith");
 }
-function isFieldRange(range6) {
-  return isObject2(range6) && "field" in range6;
+function isFieldRange(range7) {
+  return isObject2(range7) && "field" in range7;
 }
 var SCALE_PROPERTY_INDEX = {
   type: 1,
@@ -79575,7 +80479,7 @@ var SCALE_PROPERTY_INDEX = {
   paddingInner: 1,
   paddingOuter: 1
 };
-var { type: type2, domain: domain$1, range: range5, rangeMax, rangeMin, scheme: scheme3, ...NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX } = SCALE_PROPERTY_INDEX;
+var { type: type2, domain: domain$1, range: range6, rangeMax, rangeMin, scheme: scheme3, ...NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX } = SCALE_PROPERTY_INDEX;
 var NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTIES = keys3(NON_TYPE_DOMAIN_RANGE_VEGA_SCALE_PROPERTY_INDEX);
 function scaleTypeSupportProperty(scaleType2, propName) {
   switch (propName) {
@@ -80330,11 +81234,11 @@ function getBandPosition({ fieldDef, fieldDef2, markDef: mark, config: config2 }
 }
 function getBandSize({ channel, fieldDef, fieldDef2, markDef: mark, config: config2, scaleType: scaleType2, useVlSizeChannel }) {
   const sizeChannel = getSizeChannel(channel);
-  const size = getMarkPropOrConfig(useVlSizeChannel ? "size" : sizeChannel, mark, config2, {
+  const size2 = getMarkPropOrConfig(useVlSizeChannel ? "size" : sizeChannel, mark, config2, {
     vgChannel: sizeChannel
   });
-  if (size !== void 0) {
-    return size;
+  if (size2 !== void 0) {
+    return size2;
   }
   if (isFieldDef(fieldDef)) {
     const { timeUnit, bin: bin3 } = fieldDef;
@@ -81196,8 +82100,8 @@ function isUnitSpec(spec) {
 var CompositeMarkNormalizer = class {
   name;
   run;
-  constructor(name, run3) {
-    this.name = name;
+  constructor(name2, run3) {
+    this.name = name2;
     this.run = run3;
   }
   hasMatchingType(spec) {
@@ -81780,7 +82684,7 @@ function normalizeBoxPlot(spec, { config: config2 }) {
   const boxPlotType = getBoxPlotType(extent2);
   const { bins: bins2, timeUnits: timeUnits2, transform: transform5, continuousAxisChannelDef, continuousAxis, groupby, aggregate, encodingWithoutContinuousAxis, ticksOrient, boxOrient, customTooltipWithoutAggregatedField } = boxParams(spec, extent2, config2);
   const aliasedFieldName = removePathFromField(continuousAxisChannelDef.field);
-  const { color: color5, size, ...encodingWithoutSizeColorAndContinuousAxis } = encodingWithoutContinuousAxis;
+  const { color: color5, size: size2, ...encodingWithoutSizeColorAndContinuousAxis } = encodingWithoutContinuousAxis;
   const makeBoxPlotPart = (sharedEncoding) => {
     return makeCompositeAggregatePartFactory(markDef, continuousAxis, continuousAxisChannelDef, sharedEncoding, config2.boxplot);
   };
@@ -81789,7 +82693,7 @@ function normalizeBoxPlot(spec, { config: config2 }) {
   const defaultBoxColor = (isObject2(config2.boxplot.box) ? config2.boxplot.box.color : config2.mark.color) || "#4c78a8";
   const makeBoxPlotMidTick = makeBoxPlotPart({
     ...encodingWithoutSizeColorAndContinuousAxis,
-    ...size ? { size } : {},
+    ...size2 ? { size: size2 } : {},
     color: {
       condition: {
         test: `${accessWithDatumToUnescapedPath(`lower_box_${continuousAxisChannelDef.field}`)} >= ${accessWithDatumToUnescapedPath(`upper_box_${continuousAxisChannelDef.field}`)}`,
@@ -82057,13 +82961,13 @@ function normalizeErrorBar(spec, { config: config2 }) {
   delete encodingWithoutContinuousAxis.size;
   const makeErrorBarPart = makeCompositeAggregatePartFactory(markDef, continuousAxis, continuousAxisChannelDef, encodingWithoutContinuousAxis, config2.errorbar);
   const thickness = markDef.thickness;
-  const size = markDef.size;
+  const size2 = markDef.size;
   const tick2 = {
     type: "tick",
     orient: ticksOrient,
     aria: false,
     ...thickness !== void 0 ? { thickness } : {},
-    ...size !== void 0 ? { size } : {}
+    ...size2 !== void 0 ? { size: size2 } : {}
   };
   const layer = [
     ...makeErrorBarPart({
@@ -82589,8 +83493,8 @@ function getStepFor({ step: step2, offsetIsDiscrete }) {
     return "position";
   }
 }
-function isStep(size) {
-  return hasProperty(size, "step");
+function isStep(size2) {
+  return hasProperty(size2, "step");
 }
 function isFrameMixins(o) {
   return hasProperty(o, "view") || hasProperty(o, "width") || hasProperty(o, "height");
@@ -82638,12 +83542,12 @@ function getViewConfigContinuousSize(viewConfig, channel) {
   return viewConfig[channel] ?? viewConfig[channel === "width" ? "continuousWidth" : "continuousHeight"];
 }
 function getViewConfigDiscreteStep(viewConfig, channel) {
-  const size = getViewConfigDiscreteSize(viewConfig, channel);
-  return isStep(size) ? size.step : DEFAULT_STEP;
+  const size2 = getViewConfigDiscreteSize(viewConfig, channel);
+  return isStep(size2) ? size2.step : DEFAULT_STEP;
 }
 function getViewConfigDiscreteSize(viewConfig, channel) {
-  const size = viewConfig[channel] ?? viewConfig[channel === "width" ? "discreteWidth" : "discreteHeight"];
-  return getFirstDefined(size, { step: viewConfig.step });
+  const size2 = viewConfig[channel] ?? viewConfig[channel === "width" ? "discreteWidth" : "discreteHeight"];
+  return getFirstDefined(size2, { step: viewConfig.step });
 }
 var DEFAULT_STEP = 20;
 var defaultViewConfig = {
@@ -83487,14 +84391,14 @@ var PathOverlayNormalizer = class {
   }
   run(spec, normParams, normalize4) {
     const { config: config2 } = normParams;
-    const { params: params2, projection: projection3, mark, name, encoding: e3, ...outerSpec } = spec;
+    const { params: params2, projection: projection3, mark, name: name2, encoding: e3, ...outerSpec } = spec;
     const encoding = normalizeEncoding(e3, config2);
     const markDef = isMarkDef(mark) ? mark : { type: mark };
     const pointOverlay = getPointOverlay(markDef, config2[markDef.type], encoding);
     const lineOverlay = markDef.type === "area" && getLineOverlay(markDef, config2[markDef.type]);
     const layer = [
       {
-        name,
+        name: name2,
         ...params2 ? { params: params2 } : {},
         mark: dropLineAndPoint({
           ...markDef.type === "area" && getMarkPropOrConfig("opacity", markDef, config2) == void 0 && getMarkPropOrConfig("fillOpacity", markDef, config2) == void 0 ? { opacity: DEFAULT_REDUCED_OPACITY } : {},
@@ -84018,7 +84922,7 @@ var SelectionCompatibilityNormalizer = class extends SpecMapper {
     if (selection) {
       return {
         ...rest,
-        params: entries$1(selection).map(([name, selDef]) => {
+        params: entries$1(selection).map(([name2, selDef]) => {
           const { init: value4, bind: bind3, empty, ...select2 } = selDef;
           if (select2.type === "single") {
             select2.type = "point";
@@ -84026,11 +84930,11 @@ var SelectionCompatibilityNormalizer = class extends SpecMapper {
           } else if (select2.type === "multi") {
             select2.type = "point";
           }
-          normParams.emptySelections[name] = empty !== "none";
-          for (const pred of vals(normParams.selectionPredicates[name] ?? {})) {
+          normParams.emptySelections[name2] = empty !== "none";
+          for (const pred of vals(normParams.selectionPredicates[name2] ?? {})) {
             pred.empty = empty !== "none";
           }
-          return { name, value: value4, select: select2, bind: bind3 };
+          return { name: name2, value: value4, select: select2, bind: bind3 };
         })
       };
     }
@@ -84758,8 +85662,8 @@ function offsetedRectFormulas([startField, endField], rectBandPosition, timeUnit
   }
   return [];
 }
-function interpolateExpr([start, end], fraction) {
-  return `${1 - fraction} * ${start} + ${fraction} * ${end}`;
+function interpolateExpr([start, end], fraction3) {
+  return `${1 - fraction3} * ${start} + ${fraction3} * ${end}`;
 }
 var TUPLE_FIELDS = "_tuple_fields";
 var SelectionProjectionComponent = class {
@@ -84780,19 +85684,19 @@ var project2 = {
     return true;
   },
   parse: (model, selCmpt, selDef) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const proj = selCmpt.project ??= new SelectionProjectionComponent();
     const parsed = {};
     const timeUnits2 = {};
     const signals = /* @__PURE__ */ new Set();
-    const signalName = (p, range6) => {
-      const suffix = range6 === "visual" ? p.channel : p.field;
-      let sg = varName(`${name}_${suffix}`);
+    const signalName = (p, range7) => {
+      const suffix = range7 === "visual" ? p.channel : p.field;
+      let sg = varName(`${name2}_${suffix}`);
       for (let counter = 1; signals.has(sg); counter++) {
-        sg = varName(`${name}_${suffix}_${counter}`);
+        sg = varName(`${name2}_${suffix}_${counter}`);
       }
       signals.add(sg);
-      return { [range6]: sg };
+      return { [range7]: sg };
     };
     const type3 = selCmpt.type;
     const cfg = model.config.selection[type3];
@@ -84881,10 +85785,10 @@ var project2 = {
     }
   },
   signals: (model, selCmpt, allSignals) => {
-    const name = selCmpt.name + TUPLE_FIELDS;
-    const hasSignal2 = allSignals.filter((s2) => s2.name === name);
+    const name2 = selCmpt.name + TUPLE_FIELDS;
+    const hasSignal2 = allSignals.filter((s2) => s2.name === name2);
     return hasSignal2.length > 0 || selCmpt.project.hasSelectionId ? allSignals : allSignals.concat({
-      name,
+      name: name2,
       value: selCmpt.project.items.map(assembleProjection)
     });
   }
@@ -84946,8 +85850,8 @@ var point$12 = {
     return signals;
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
-    const fieldsSg = name + TUPLE_FIELDS;
+    const name2 = selCmpt.name;
+    const fieldsSg = name2 + TUPLE_FIELDS;
     const project3 = selCmpt.project;
     const datum2 = "(item().isVoronoi ? datum.datum : datum)";
     const brushes = vals(model.component.selection ?? {}).reduce((acc, cmpt) => {
@@ -84969,7 +85873,7 @@ var point$12 = {
     if (isTimerSelection(selCmpt)) {
       return signals.concat(animationSignals(selCmpt.name, model.scaleName(TIME)), [
         {
-          name: name + TUPLE,
+          name: name2 + TUPLE,
           on: [
             {
               events: [{ signal: EASED_ANIM_CLOCK }, { signal: ANIM_VALUE }],
@@ -84983,7 +85887,7 @@ var point$12 = {
       const events3 = selCmpt.events;
       return signals.concat([
         {
-          name: name + TUPLE,
+          name: name2 + TUPLE,
           on: events3 ? [
             {
               events: events3,
@@ -85016,8 +85920,8 @@ function assembleInit(init2, isExpr2 = true, wrap2 = identity) {
 }
 function assembleUnitSelectionSignals(model, signals) {
   for (const selCmpt of vals(model.component.selection ?? {})) {
-    const name = selCmpt.name;
-    let modifyExpr = `${name}${TUPLE}, ${selCmpt.resolve === "global" ? "true" : `{unit: ${unitName(model)}}`}`;
+    const name2 = selCmpt.name;
+    let modifyExpr = `${name2}${TUPLE}, ${selCmpt.resolve === "global" ? "true" : `{unit: ${unitName(model)}}`}`;
     for (const c4 of selectionCompilers) {
       if (!c4.defined(selCmpt))
         continue;
@@ -85027,7 +85931,7 @@ function assembleUnitSelectionSignals(model, signals) {
         modifyExpr = c4.modifyExpr(model, selCmpt, modifyExpr);
     }
     signals.push({
-      name: name + MODIFY,
+      name: name2 + MODIFY,
       on: [
         {
           events: { signal: selCmpt.name + TUPLE },
@@ -85040,14 +85944,14 @@ function assembleUnitSelectionSignals(model, signals) {
 }
 function assembleFacetSignals(model, signals) {
   if (model.component.selection && keys3(model.component.selection).length) {
-    const name = stringValue(model.getName("cell"));
+    const name2 = stringValue(model.getName("cell"));
     signals.unshift({
       name: "facet",
       value: {},
       on: [
         {
           events: eventSelector("pointermove", "scope"),
-          update: `isTuple(facet) ? facet : group(${name}).datum`
+          update: `isTuple(facet) ? facet : group(${name2}).datum`
         }
       ]
     });
@@ -85057,9 +85961,9 @@ function assembleFacetSignals(model, signals) {
 function assembleTopLevelSignals(model, signals) {
   let hasSelections = false;
   for (const selCmpt of vals(model.component.selection ?? {})) {
-    const name = selCmpt.name;
-    const store = stringValue(name + STORE);
-    const hasSg = signals.filter((s2) => s2.name === name);
+    const name2 = selCmpt.name;
+    const store = stringValue(name2 + STORE);
+    const hasSg = signals.filter((s2) => s2.name === name2);
     if (hasSg.length === 0) {
       const resolve3 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
       const isPoint2 = selCmpt.type === "point" ? ", true, true)" : ")";
@@ -85221,7 +86125,7 @@ var SCALE_TRIGGER = "_scale_trigger";
 var GEO_INIT_TICK = "geo_interval_init_tick";
 var INIT = "_init";
 var CENTER2 = "_center";
-var interval2 = {
+var interval3 = {
   defined: (selCmpt) => selCmpt.type === "interval",
   parse: (model, selCmpt, selDef) => {
     if (model.hasProjection) {
@@ -85247,14 +86151,14 @@ var interval2 = {
     }
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
-    const tupleSg = name + TUPLE;
+    const name2 = selCmpt.name;
+    const tupleSg = name2 + TUPLE;
     const channels = vals(selCmpt.project.hasChannel).filter((p) => p.channel === X3 || p.channel === Y3);
     const init2 = selCmpt.init ? selCmpt.init[0] : null;
     signals.push(...channels.reduce((arr, proj) => arr.concat(channelSignals(model, selCmpt, proj, init2?.[proj.index])), []));
     if (!model.hasProjection) {
       if (!scaleBindings.defined(selCmpt)) {
-        const triggerSg = name + SCALE_TRIGGER;
+        const triggerSg = name2 + SCALE_TRIGGER;
         const scaleTriggers = channels.map((proj) => {
           const channel = proj.channel;
           const { data: dname, visual: vname } = proj.signals;
@@ -85277,7 +86181,7 @@ var interval2 = {
         }
       }
       const dataSignals = channels.map((proj) => proj.signals.data);
-      const update3 = `unit: ${unitName(model)}, fields: ${name + TUPLE_FIELDS}, values`;
+      const update3 = `unit: ${unitName(model)}, fields: ${name2 + TUPLE_FIELDS}, values`;
       return signals.concat({
         name: tupleSg,
         ...init2 ? { init: `{${update3}: ${assembleInit(init2)}}` } : {},
@@ -85303,7 +86207,7 @@ var interval2 = {
       const bbox = `[[${xvname ? `${xvname}[0]` : "0"}, ${yvname ? `${yvname}[0]` : "0"}],[${xvname ? `${xvname}[1]` : sizeSg("width")}, ${yvname ? `${yvname}[1]` : sizeSg("height")}]]`;
       if (init2) {
         signals.unshift({
-          name: name + INIT,
+          name: name2 + INIT,
           init: `[scale(${projection3}, [${x4 ? xinit[0] : xinit}, ${y4 ? yinit[0] : yinit}]), scale(${projection3}, [${x4 ? xinit[1] : xinit}, ${y4 ? yinit[1] : yinit}])]`
         });
         if (!x4 || !y4) {
@@ -85353,7 +86257,7 @@ var interval2 = {
     return signals;
   },
   marks: (model, selCmpt, marks) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const { x: x4, y: y4 } = selCmpt.project.hasChannel;
     const xvname = x4?.signals.visual;
     const yvname = y4?.signals.visual;
@@ -85395,7 +86299,7 @@ var interval2 = {
     const vgCursor = cursor3 ?? (selCmpt.translate ? "move" : null);
     return [
       {
-        name: `${name + BRUSH}_bg`,
+        name: `${name2 + BRUSH}_bg`,
         type: "rect",
         clip: true,
         encode: {
@@ -85408,7 +86312,7 @@ var interval2 = {
       },
       ...marks,
       {
-        name: name + BRUSH,
+        name: name2 + BRUSH,
         type: "rect",
         clip: true,
         encode: {
@@ -85428,14 +86332,14 @@ function channelSignals(model, selCmpt, proj, init2) {
   const vname = proj.signals.visual;
   const scaleName = stringValue(scaledInterval ? model.scaleName(channel) : model.projectionName());
   const scaled = (str) => `scale(${scaleName}, ${str})`;
-  const size = model.getSizeSignalRef(channel === X3 ? "width" : "height").signal;
+  const size2 = model.getSizeSignalRef(channel === X3 ? "width" : "height").signal;
   const coord = `${channel}(unit)`;
   const von = selCmpt.events.reduce((def2, evt) => {
     return [
       ...def2,
       { events: evt.between[0], update: `[${coord}, ${coord}]` },
       // Brush Start
-      { events: evt, update: `[${vname}[0], clamp(${coord}, 0, ${size})]` }
+      { events: evt, update: `[${vname}[0], clamp(${coord}, 0, ${size2})]` }
       // Brush End
     ];
   }, []);
@@ -85951,8 +86855,8 @@ function vgAlignedPositionChannel(channel, markDef, config2, defaultAlign = "mid
     return BASELINED_Y_CHANNEL[alignExcludingSignal || defaultAlign];
   }
 }
-function pointOrRangePosition(channel, model, { defaultPos, defaultPos2, range: range6 }) {
-  if (range6) {
+function pointOrRangePosition(channel, model, { defaultPos, defaultPos2, range: range7 }) {
+  if (range7) {
     return rangePosition(channel, model, { defaultPos, defaultPos2 });
   }
   return pointPosition(channel, model, { defaultPos });
@@ -85985,10 +86889,10 @@ function pointPosition2OrSize(model, defaultPos, channel) {
   const { offset: offset4 } = channel in encoding || channel in markDef ? positionOffset({ channel, markDef, encoding, model }) : positionOffset({ channel: baseChannel, markDef, encoding, model });
   if (!channelDef && (channel === "x2" || channel === "y2") && (encoding.latitude || encoding.longitude)) {
     const vgSizeChannel = getSizeChannel(channel);
-    const size = model.markDef[vgSizeChannel];
-    if (size != null) {
+    const size2 = model.markDef[vgSizeChannel];
+    if (size2 != null) {
       return {
-        [vgSizeChannel]: { value: size }
+        [vgSizeChannel]: { value: size2 }
       };
     } else {
       return {
@@ -86404,10 +87308,10 @@ var nearest = {
     let index6 = 0;
     let exists2 = false;
     marks.forEach((mark, i) => {
-      const name = mark.name ?? "";
-      if (name === model.component.mark[0].name) {
+      const name2 = mark.name ?? "";
+      if (name2 === model.component.mark[0].name) {
         index6 = i;
-      } else if (name.includes(VORONOI)) {
+      } else if (name2.includes(VORONOI)) {
         exists2 = true;
       }
     });
@@ -86423,13 +87327,13 @@ var inputBindings = {
   },
   parse: (model, selCmpt, selDef) => disableDirectManipulation(selCmpt, selDef),
   topLevelSignals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const proj = selCmpt.project;
     const bind3 = selCmpt.bind;
     const init2 = selCmpt.init?.[0];
     const datum2 = nearest.defined(selCmpt) ? "(item().isVoronoi ? datum.datum : datum)" : "datum";
     proj.items.forEach((p, i) => {
-      const sgname = varName(`${name}_${p.field}`);
+      const sgname = varName(`${name2}_${p.field}`);
       const hasSignal2 = signals.filter((s2) => s2.name === sgname);
       if (!hasSignal2.length) {
         signals.unshift({
@@ -86448,11 +87352,11 @@ var inputBindings = {
     return signals;
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const proj = selCmpt.project;
-    const signal = signals.find((s2) => s2.name === name + TUPLE);
-    const fields = name + TUPLE_FIELDS;
-    const values3 = proj.items.map((p) => varName(`${name}_${p.field}`));
+    const signal = signals.find((s2) => s2.name === name2 + TUPLE);
+    const fields = name2 + TUPLE_FIELDS;
+    const values3 = proj.items.map((p) => varName(`${name2}_${p.field}`));
     const valid = values3.map((v) => `${v} !== null`).join(" && ");
     if (values3.length) {
       signal.update = `${valid} ? {fields: ${fields}, values: [${values3.join(", ")}]} : null`;
@@ -86555,9 +87459,9 @@ var legendBindings = {
   topLevelSignals: (model, selCmpt, signals) => {
     const selName = selCmpt.name;
     const stream2 = isLegendStreamBinding(selCmpt.bind) && selCmpt.bind.legend;
-    const markName = (name) => (s2) => {
+    const markName = (name2) => (s2) => {
       const ds = duplicate(s2);
-      ds.markname = name;
+      ds.markname = name2;
       return ds;
     };
     for (const proj of selCmpt.project.items) {
@@ -86586,11 +87490,11 @@ var legendBindings = {
     return signals;
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const proj = selCmpt.project;
-    const tuple2 = signals.find((s2) => s2.name === name + TUPLE);
-    const fields = name + TUPLE_FIELDS;
-    const values3 = proj.items.filter((p) => p.hasLegend).map((p) => varName(`${name}_${varName(p.field)}_legend`));
+    const tuple2 = signals.find((s2) => s2.name === name2 + TUPLE);
+    const fields = name2 + TUPLE_FIELDS;
+    const values3 = proj.items.filter((p) => p.hasLegend).map((p) => varName(`${name2}_${varName(p.field)}_legend`));
     const valid = values3.map((v) => `${v} !== null`).join(" && ");
     const update3 = `${valid} ? {fields: ${fields}, values: [${values3.join(", ")}]} : null`;
     if (selCmpt.events && values3.length > 0) {
@@ -86603,7 +87507,7 @@ var legendBindings = {
       delete tuple2.value;
       delete tuple2.on;
     }
-    const toggle2 = signals.find((s2) => s2.name === name + TOGGLE);
+    const toggle2 = signals.find((s2) => s2.name === name2 + TOGGLE);
     const events3 = isLegendStreamBinding(selCmpt.bind) && selCmpt.bind.legend;
     if (toggle2) {
       if (!selCmpt.events)
@@ -86633,13 +87537,13 @@ var translate3 = {
     return selCmpt.type === "interval" && selCmpt.translate;
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const boundScales = scaleBindings.defined(selCmpt);
-    const anchor2 = name + ANCHOR$1;
+    const anchor2 = name2 + ANCHOR$1;
     const { x: x4, y: y4 } = selCmpt.project.hasChannel;
     let events3 = eventSelector(selCmpt.translate, "scope");
     if (!boundScales) {
-      events3 = events3.map((e3) => (e3.between[0].markname = name + BRUSH, e3));
+      events3 = events3.map((e3) => (e3.between[0].markname = name2 + BRUSH, e3));
     }
     signals.push({
       name: anchor2,
@@ -86651,7 +87555,7 @@ var translate3 = {
         }
       ]
     }, {
-      name: name + DELTA$1,
+      name: name2 + DELTA$1,
       value: {},
       on: [
         {
@@ -86669,14 +87573,14 @@ var translate3 = {
     return signals;
   }
 };
-function onDelta$1(model, selCmpt, proj, size, signals) {
-  const name = selCmpt.name;
-  const anchor2 = name + ANCHOR$1;
-  const delta = name + DELTA$1;
+function onDelta$1(model, selCmpt, proj, size2, signals) {
+  const name2 = selCmpt.name;
+  const anchor2 = name2 + ANCHOR$1;
+  const delta = name2 + DELTA$1;
   const channel = proj.channel;
   const boundScales = scaleBindings.defined(selCmpt);
   const signal = signals.find((s2) => s2.name === proj.signals[boundScales ? "data" : "visual"]);
-  const sizeSg = model.getSizeSignalRef(size).signal;
+  const sizeSg = model.getSizeSignalRef(size2).signal;
   const scaleCmpt = model.getScaleComponent(channel);
   const scaleType2 = scaleCmpt?.get("type");
   const reversed = scaleCmpt?.get("reverse");
@@ -86698,18 +87602,18 @@ var zoom3 = {
     return selCmpt.type === "interval" && selCmpt.zoom;
   },
   signals: (model, selCmpt, signals) => {
-    const name = selCmpt.name;
+    const name2 = selCmpt.name;
     const boundScales = scaleBindings.defined(selCmpt);
-    const delta = name + DELTA;
+    const delta = name2 + DELTA;
     const { x: x4, y: y4 } = selCmpt.project.hasChannel;
     const sx = stringValue(model.scaleName(X3));
     const sy = stringValue(model.scaleName(Y3));
     let events3 = eventSelector(selCmpt.zoom, "scope");
     if (!boundScales) {
-      events3 = events3.map((e3) => (e3.markname = name + BRUSH, e3));
+      events3 = events3.map((e3) => (e3.markname = name2 + BRUSH, e3));
     }
     signals.push({
-      name: name + ANCHOR,
+      name: name2 + ANCHOR,
       on: [
         {
           events: events3,
@@ -86735,17 +87639,17 @@ var zoom3 = {
     return signals;
   }
 };
-function onDelta(model, selCmpt, proj, size, signals) {
-  const name = selCmpt.name;
+function onDelta(model, selCmpt, proj, size2, signals) {
+  const name2 = selCmpt.name;
   const channel = proj.channel;
   const boundScales = scaleBindings.defined(selCmpt);
   const signal = signals.find((s2) => s2.name === proj.signals[boundScales ? "data" : "visual"]);
-  const sizeSg = model.getSizeSignalRef(size).signal;
+  const sizeSg = model.getSizeSignalRef(size2).signal;
   const scaleCmpt = model.getScaleComponent(channel);
   const scaleType2 = scaleCmpt?.get("type");
   const base = boundScales ? domain3(model, channel) : signal.name;
-  const delta = name + DELTA;
-  const anchor2 = `${name}${ANCHOR}.${channel}`;
+  const delta = name2 + DELTA;
+  const anchor2 = `${name2}${ANCHOR}.${channel}`;
   const zoomFn = !boundScales || !scaleCmpt ? "zoomLinear" : scaleType2 === "log" ? "zoomLog" : scaleType2 === "symlog" ? "zoomSymlog" : scaleType2 === "pow" ? "zoomPow" : "zoomLinear";
   const arg = !boundScales ? "" : scaleType2 === "pow" ? `, ${scaleCmpt.get("exponent") ?? 1}` : scaleType2 === "symlog" ? `, ${scaleCmpt.get("constant") ?? 1}` : "";
   const update3 = `${zoomFn}(${base}, ${anchor2}, ${delta}${arg})`;
@@ -86760,7 +87664,7 @@ var MODIFY = "_modify";
 var VL_SELECTION_RESOLVE = "vlSelectionResolve";
 var selectionCompilers = [
   point$12,
-  interval2,
+  interval3,
   project2,
   toggle,
   // Bindings may disable direct manipulation.
@@ -86782,17 +87686,17 @@ function getFacetModel(model) {
   return parent;
 }
 function unitName(model, { escape: escape2 } = { escape: true }) {
-  let name = escape2 ? stringValue(model.name) : model.name;
+  let name2 = escape2 ? stringValue(model.name) : model.name;
   const facetModel = getFacetModel(model);
   if (facetModel) {
     const { facet } = facetModel;
     for (const channel of FACET_CHANNELS) {
       if (facet[channel]) {
-        name += ` + '__facet_${channel}_' + (facet[${stringValue(facetModel.vgField(channel))}])`;
+        name2 += ` + '__facet_${channel}_' + (facet[${stringValue(facetModel.vgField(channel))}])`;
       }
     }
   }
-  return name;
+  return name2;
 }
 function requiresSelectionId(model) {
   return vals(model.component.selection ?? {}).reduce((identifier, selCmpt) => {
@@ -86811,7 +87715,7 @@ function isTimerSelection(selCmpt) {
   return selCmpt.events?.find((e3) => "type" in e3 && e3.type === "timer");
 }
 function getName(node2) {
-  const name = [];
+  const name2 = [];
   if (node2.type === "Identifier") {
     return [node2.name];
   }
@@ -86819,10 +87723,10 @@ function getName(node2) {
     return [node2.value];
   }
   if (node2.type === "MemberExpression") {
-    name.push(...getName(node2.object));
-    name.push(...getName(node2.property));
+    name2.push(...getName(node2.object));
+    name2.push(...getName(node2.property));
   }
-  return name;
+  return name2;
 }
 function startsWithDatum(node2) {
   if (node2.object.type === "MemberExpression") {
@@ -86878,7 +87782,7 @@ function parseUnitSelection(model, selDefs) {
     return selCmpts;
   let nTimerSelections = 0;
   for (const def2 of selDefs) {
-    const name = varName(def2.name);
+    const name2 = varName(def2.name);
     const selDef = def2.select;
     const type3 = isString(selDef) ? selDef : selDef.type;
     const defaults2 = isObject2(selDef) ? duplicate(selDef) : { type: type3 };
@@ -86894,9 +87798,9 @@ function parseUnitSelection(model, selDefs) {
         defaults2[key3] = duplicate(cfg[key3] ?? defaults2[key3]);
       }
     }
-    const selCmpt = selCmpts[name] = {
+    const selCmpt = selCmpts[name2] = {
       ...defaults2,
-      name,
+      name: name2,
       type: type3,
       init: def2.value,
       bind: def2.bind,
@@ -86905,7 +87809,7 @@ function parseUnitSelection(model, selDefs) {
     if (isTimerSelection(selCmpt)) {
       nTimerSelections++;
       if (nTimerSelections > 1) {
-        delete selCmpts[name];
+        delete selCmpts[name2];
         continue;
       }
     }
@@ -86922,12 +87826,12 @@ function parseUnitSelection(model, selDefs) {
   return selCmpts;
 }
 function parseSelectionPredicate(model, pred, dfnode, datum2 = "datum") {
-  const name = isString(pred) ? pred : pred.param;
-  const vname = varName(name);
+  const name2 = isString(pred) ? pred : pred.param;
+  const vname = varName(name2);
   const store = stringValue(vname + STORE);
   let selCmpt;
   try {
-    selCmpt = model.getSelectionComponent(vname, name);
+    selCmpt = model.getSelectionComponent(vname, name2);
   } catch {
     return `!!${vname}`;
   }
@@ -86946,13 +87850,13 @@ function parseSelectionPredicate(model, pred, dfnode, datum2 = "datum") {
   const length3 = `length(data(${store}))`;
   return pred.empty === false ? `${length3} && ${test2}` : `!${length3} || ${test2}`;
 }
-function parseSelectionExtent(model, name, extent2) {
-  const vname = varName(name);
+function parseSelectionExtent(model, name2, extent2) {
+  const vname = varName(name2);
   const encoding = extent2.encoding;
   let field3 = extent2.field;
   let selCmpt;
   try {
-    selCmpt = model.getSelectionComponent(vname, name);
+    selCmpt = model.getSelectionComponent(vname, name2);
   } catch {
     return vname;
   }
@@ -87236,8 +88140,8 @@ var axisRules = {
   // Need to cast until Vega supports signal
   tickCount: ({ channel, model, axis, fieldOrDatumDef, scaleType: scaleType2 }) => {
     const sizeType = channel === "x" ? "width" : channel === "y" ? "height" : void 0;
-    const size = sizeType ? model.getSizeSignalRef(sizeType) : void 0;
-    return axis.tickCount ?? defaultTickCount({ fieldOrDatumDef, scaleType: scaleType2, size, values: axis.values });
+    const size2 = sizeType ? model.getSizeSignalRef(sizeType) : void 0;
+    return axis.tickCount ?? defaultTickCount({ fieldOrDatumDef, scaleType: scaleType2, size: size2, values: axis.values });
   },
   tickMinStep: ({ axis, format: format5, fieldOrDatumDef }) => axis.tickMinStep ?? defaultTickMinStep({ format: format5, fieldOrDatumDef }),
   title: ({ axis, model, channel }) => {
@@ -87371,17 +88275,17 @@ function defaultLabelOverlap$1(type3, scaleType2, hasTimeUnit, sort3) {
 function defaultOrient(channel) {
   return channel === "x" ? "bottom" : "left";
 }
-function defaultTickCount({ fieldOrDatumDef, scaleType: scaleType2, size, values: vals2 }) {
+function defaultTickCount({ fieldOrDatumDef, scaleType: scaleType2, size: size2, values: vals2 }) {
   if (!vals2 && !hasDiscreteDomain(scaleType2) && scaleType2 !== "log") {
     if (isFieldDef(fieldOrDatumDef)) {
       if (isBinning(fieldOrDatumDef.bin)) {
-        return { signal: `ceil(${size.signal}/10)` };
+        return { signal: `ceil(${size2.signal}/10)` };
       }
       if (fieldOrDatumDef.timeUnit && contains2(["month", "hours", "day", "quarter"], normalizeTimeUnit(fieldOrDatumDef.timeUnit)?.unit)) {
         return void 0;
       }
     }
-    return { signal: `ceil(${size.signal}/40)` };
+    return { signal: `ceil(${size2.signal}/40)` };
   }
   return void 0;
 }
@@ -87691,55 +88595,55 @@ function assembleLayoutSignals(model) {
 }
 function sizeSignals(model, sizeType) {
   const channel = sizeType === "width" ? "x" : "y";
-  const size = model.component.layoutSize.get(sizeType);
-  if (size == null || size === "merged") {
+  const size2 = model.component.layoutSize.get(sizeType);
+  if (size2 == null || size2 === "merged") {
     return [];
   }
-  const name = model.getSizeSignalRef(sizeType).signal;
-  if (size === "step") {
+  const name2 = model.getSizeSignalRef(sizeType).signal;
+  if (size2 === "step") {
     const scaleComponent = model.getScaleComponent(channel);
     if (scaleComponent) {
       const type3 = scaleComponent.get("type");
-      const range6 = scaleComponent.get("range");
-      if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+      const range7 = scaleComponent.get("range");
+      if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
         const scaleName = model.scaleName(channel);
         if (isFacetModel(model.parent)) {
           const parentResolve = model.parent.component.resolve;
           if (parentResolve.scale[channel] === "independent") {
-            return [stepSignal(scaleName, range6)];
+            return [stepSignal(scaleName, range7)];
           }
         }
         return [
-          stepSignal(scaleName, range6),
+          stepSignal(scaleName, range7),
           {
-            name,
+            name: name2,
             update: sizeExpr(scaleName, scaleComponent, `domain('${scaleName}').length`)
           }
         ];
       }
     }
     throw new Error("layout size is step although width/height is not step.");
-  } else if (size == "container") {
-    const isWidth = name.endsWith("width");
+  } else if (size2 == "container") {
+    const isWidth = name2.endsWith("width");
     const expr2 = isWidth ? "containerSize()[0]" : "containerSize()[1]";
     const defaultValue = getViewConfigContinuousSize(model.config.view, isWidth ? "width" : "height");
     const safeExpr = `isFinite(${expr2}) ? ${expr2} : ${defaultValue}`;
-    return [{ name, init: safeExpr, on: [{ update: safeExpr, events: "window:resize" }] }];
+    return [{ name: name2, init: safeExpr, on: [{ update: safeExpr, events: "window:resize" }] }];
   } else {
     return [
       {
-        name,
-        value: size
+        name: name2,
+        value: size2
       }
     ];
   }
 }
-function stepSignal(scaleName, range6) {
-  const name = `${scaleName}_step`;
-  if (isSignalRef(range6.step)) {
-    return { name, update: range6.step.signal };
+function stepSignal(scaleName, range7) {
+  const name2 = `${scaleName}_step`;
+  if (isSignalRef(range7.step)) {
+    return { name: name2, update: range7.step.signal };
   } else {
-    return { name, value: range6.step };
+    return { name: name2, value: range7.step };
   }
 }
 function sizeExpr(scaleName, scaleComponent, cardinality) {
@@ -87898,9 +88802,9 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
   const condition = isFieldDef(fieldOrDatumDef) ? selectedCondition(model, legendCmpt, fieldOrDatumDef) : void 0;
   const opacity2 = condition ? [{ test: condition, value: 1 }, { value: config2.legend.unselectedOpacity }] : void 0;
   const { format: format5, formatType } = legend;
-  let text4 = void 0;
+  let text5 = void 0;
   if (isCustomFormatType(formatType)) {
-    text4 = formatCustomType({
+    text5 = formatCustomType({
       fieldOrDatumDef,
       field: "datum.value",
       format: format5,
@@ -87909,7 +88813,7 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
     });
   } else if (format5 === void 0 && formatType === void 0 && config2.customFormatTypes) {
     if (fieldOrDatumDef.type === "quantitative" && config2.numberFormatType) {
-      text4 = formatCustomType({
+      text5 = formatCustomType({
         fieldOrDatumDef,
         field: "datum.value",
         format: config2.numberFormat,
@@ -87917,7 +88821,7 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
         config: config2
       });
     } else if (fieldOrDatumDef.type === "temporal" && config2.timeFormatType && isFieldDef(fieldOrDatumDef) && fieldOrDatumDef.timeUnit === void 0) {
-      text4 = formatCustomType({
+      text5 = formatCustomType({
         fieldOrDatumDef,
         field: "datum.value",
         format: config2.timeFormat,
@@ -87928,7 +88832,7 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
   }
   const labelsSpec = {
     ...opacity2 ? { opacity: opacity2 } : {},
-    ...text4 ? { text: text4 } : {},
+    ...text5 ? { text: text5 } : {},
     ...specifiedlabelsSpec
   };
   return isEmpty(labelsSpec) ? void 0 : labelsSpec;
@@ -87958,9 +88862,9 @@ function selectedCondition(model, legendCmpt, fieldDef) {
   if (!selections?.length)
     return void 0;
   const field3 = stringValue(fieldDef.field);
-  return selections.map((name) => {
-    const store = stringValue(varName(name) + STORE);
-    return `(!length(data(${store})) || (${name}[${field3}] && indexof(${name}[${field3}], datum.value) >= 0))`;
+  return selections.map((name2) => {
+    const store = stringValue(varName(name2) + STORE);
+    return `(!length(data(${store})) || (${name2}[${field3}] && indexof(${name2}[${field3}], datum.value) >= 0))`;
   }).join(" || ");
 }
 var legendRules = {
@@ -88625,10 +89529,10 @@ var FacetNode = class extends DataFlowNode {
    * @param name The name that this facet source will have.
    * @param data The source data for this facet data.
    */
-  constructor(parent, model, name, data3) {
+  constructor(parent, model, name2, data3) {
     super(parent);
     this.model = model;
-    this.name = name;
+    this.name = name2;
     this.data = data3;
     for (const channel of FACET_CHANNELS) {
       const fieldDef = model.facet[channel];
@@ -88690,8 +89594,8 @@ var FacetNode = class extends DataFlowNode {
       const childScaleComponent = this.childModel.component.scales[channel];
       if (childScaleComponent && !childScaleComponent.merged) {
         const type3 = childScaleComponent.get("type");
-        const range6 = childScaleComponent.get("range");
-        if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+        const range7 = childScaleComponent.get("range");
+        if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
           const domain4 = assembleDomain(this.childModel, channel);
           const field3 = getFieldFromDomain(domain4);
           if (field3) {
@@ -88931,8 +89835,8 @@ function getImplicitFromEncoding(model) {
 function getImplicitFromSelection(model) {
   const implicit2 = {};
   if (isUnitModel(model) && model.component.selection) {
-    for (const name of keys3(model.component.selection)) {
-      const selCmpt = model.component.selection[name];
+    for (const name2 of keys3(model.component.selection)) {
+      const selCmpt = model.component.selection[name2];
       for (const proj of selCmpt.project.items) {
         if (!proj.channel && accessPathDepth(proj.field) > 1) {
           implicit2[proj.field] = "flatten";
@@ -89169,8 +90073,8 @@ var SourceNode = class extends DataFlowNode {
   get dataName() {
     return this._name;
   }
-  set dataName(name) {
-    this._name = name;
+  set dataName(name2) {
+    this._name = name2;
   }
   set parent(parent) {
     throw new Error("Source nodes have to be roots.");
@@ -90640,11 +91544,11 @@ function assembleProjectionForModel(model) {
     return [];
   }
   const projection3 = component.combine();
-  const { name } = projection3;
+  const { name: name2 } = projection3;
   if (!component.data) {
     return [
       {
-        name,
+        name: name2,
         // translate to center by default
         translate: { signal: "[width / 2, height / 2]" },
         // parameters, overwrite default translate if specified
@@ -90652,7 +91556,7 @@ function assembleProjectionForModel(model) {
       }
     ];
   } else {
-    const size = {
+    const size2 = {
       signal: `[${component.size.map((ref2) => ref2.signal).join(", ")}]`
     };
     const fits = component.data.reduce((sources, data3) => {
@@ -90667,8 +91571,8 @@ function assembleProjectionForModel(model) {
     }
     return [
       {
-        name,
-        size,
+        name: name2,
+        size: size2,
         fit: {
           signal: fits.length > 1 ? `[${fits.join(", ")}]` : fits[0]
         },
@@ -90701,14 +91605,14 @@ var ProjectionComponent = class extends Split {
   size;
   data;
   merged = false;
-  constructor(name, specifiedProjection, size, data3) {
+  constructor(name2, specifiedProjection, size2, data3) {
     super(
       { ...specifiedProjection },
       // all explicit properties of projection
-      { name }
+      { name: name2 }
     );
     this.specifiedProjection = specifiedProjection;
-    this.size = size;
+    this.size = size2;
     this.data = data3;
   }
   /**
@@ -90725,12 +91629,12 @@ function parseUnitProjection(model) {
   if (model.hasProjection) {
     const proj = replaceExprRef(model.specifiedProjection);
     const fit3 = !(proj && (proj.scale != null || proj.translate != null));
-    const size = fit3 ? [model.getSizeSignalRef("width"), model.getSizeSignalRef("height")] : void 0;
+    const size2 = fit3 ? [model.getSizeSignalRef("width"), model.getSizeSignalRef("height")] : void 0;
     const data3 = fit3 ? gatherFitData(model) : void 0;
     const projComp = new ProjectionComponent(model.projectionName(true), {
       ...replaceExprRef(model.config.projection),
       ...proj
-    }, size, data3);
+    }, size2, data3);
     if (!projComp.get("type")) {
       projComp.set("type", "equalEarth", false);
     }
@@ -90772,8 +91676,8 @@ function mergeIfNoConflict(first, second2) {
     }
     return false;
   });
-  const size = deepEqual(first.size, second2.size);
-  if (size) {
+  const size2 = deepEqual(first.size, second2.size);
+  if (size2) {
     if (allPropertiesShared) {
       return first;
     } else if (deepEqual(first.explicit, {})) {
@@ -90808,15 +91712,15 @@ function parseNonUnitProjections(model) {
     }
   });
   if (nonUnitProjection && mergable) {
-    const name = model.projectionName(true);
-    const modelProjection = new ProjectionComponent(name, nonUnitProjection.specifiedProjection, nonUnitProjection.size, duplicate(nonUnitProjection.data));
+    const name2 = model.projectionName(true);
+    const modelProjection = new ProjectionComponent(name2, nonUnitProjection.specifiedProjection, nonUnitProjection.size, duplicate(nonUnitProjection.data));
     for (const child of model.children) {
       const projection3 = child.component.projection;
       if (projection3) {
         if (projection3.isFit) {
           modelProjection.data.push(...child.component.projection.data);
         }
-        child.renameProjection(projection3.get("name"), name);
+        child.renameProjection(projection3.get("name"), name2);
         projection3.merged = true;
       }
     }
@@ -90840,16 +91744,16 @@ function assembleScalesForModel(model) {
       return scales2;
     }
     const scale6 = scaleComponent.combine();
-    const { name, type: type3, selectionExtent, domains: _d2, range: _r2, reverse: reverse3, ...otherScaleProps } = scale6;
-    const range6 = assembleScaleRange(scale6.range, name, channel, model);
+    const { name: name2, type: type3, selectionExtent, domains: _d2, range: _r2, reverse: reverse3, ...otherScaleProps } = scale6;
+    const range7 = assembleScaleRange(scale6.range, name2, channel, model);
     const domain4 = assembleDomain(model, channel);
     const domainRaw = selectionExtent ? assembleSelectionScaleDomain(model, selectionExtent, scaleComponent, domain4) : null;
     scales2.push({
-      name,
+      name: name2,
       type: type3,
       ...domain4 ? { domain: domain4 } : {},
       ...domainRaw ? { domainRaw } : {},
-      range: range6,
+      range: range7,
       ...reverse3 !== void 0 ? { reverse: reverse3 } : {},
       ...otherScaleProps
     });
@@ -90873,11 +91777,11 @@ function assembleScaleRange(scaleRange, scaleName, channel, model) {
 }
 var ScaleComponent = class extends Split {
   merged = false;
-  constructor(name, typeWithExplicit) {
+  constructor(name2, typeWithExplicit) {
     super(
       {},
       // no initial explicit property
-      { name }
+      { name: name2 }
     );
     this.setWithExplicit("type", typeWithExplicit);
   }
@@ -90961,7 +91865,7 @@ function getBinStepSignal(model, channel) {
 }
 function parseRangeForChannel(channel, model) {
   const specifiedScale = model.specifiedScales[channel];
-  const { size } = model;
+  const { size: size2 } = model;
   const mergedScaleCmpt = model.getScaleComponent(channel);
   const scaleType2 = mergedScaleCmpt.get("type");
   for (const property2 of RANGE_PROPERTIES) {
@@ -90975,10 +91879,10 @@ function parseRangeForChannel(channel, model) {
       } else {
         switch (property2) {
           case "range": {
-            const range6 = specifiedScale.range;
-            if (isArray(range6)) {
+            const range7 = specifiedScale.range;
+            if (isArray(range7)) {
               if (isXorY(channel)) {
-                return makeExplicit(range6.map((v) => {
+                return makeExplicit(range7.map((v) => {
                   if (v === "width" || v === "height") {
                     const sizeSignal = model.getName(v);
                     const getSignalName = model.getSignalName.bind(model);
@@ -90987,14 +91891,14 @@ function parseRangeForChannel(channel, model) {
                   return v;
                 }));
               }
-            } else if (isObject2(range6)) {
+            } else if (isObject2(range7)) {
               return makeExplicit({
                 data: model.requestDataName(DataSourceType.Main),
-                field: range6.field,
+                field: range7.field,
                 sort: { op: "min", field: model.vgField(channel) }
               });
             }
-            return makeExplicit(range6);
+            return makeExplicit(range7);
           }
           case "scheme":
             return makeExplicit(parseScheme(specifiedScale[property2]));
@@ -91003,7 +91907,7 @@ function parseRangeForChannel(channel, model) {
     }
   }
   const sizeChannel = channel === X3 || channel === "xOffset" ? "width" : "height";
-  const sizeValue = size[sizeChannel];
+  const sizeValue = size2[sizeChannel];
   if (isStep(sizeValue)) {
     if (isXorY(channel)) {
       if (hasDiscreteDomain(scaleType2)) {
@@ -91049,18 +91953,18 @@ function fullWidthOrHeightRange(channel, model, scaleType2, { center: center2 } 
   const getSignalName = model.getSignalName.bind(model);
   if (channel === Y3 && hasContinuousDomain(scaleType2)) {
     return center2 ? [
-      SignalRefWrapper.fromName((name) => `${getSignalName(name)}/2`, sizeSignal),
-      SignalRefWrapper.fromName((name) => `-${getSignalName(name)}/2`, sizeSignal)
+      SignalRefWrapper.fromName((name2) => `${getSignalName(name2)}/2`, sizeSignal),
+      SignalRefWrapper.fromName((name2) => `-${getSignalName(name2)}/2`, sizeSignal)
     ] : [SignalRefWrapper.fromName(getSignalName, sizeSignal), 0];
   } else {
     return center2 ? [
-      SignalRefWrapper.fromName((name) => `-${getSignalName(name)}/2`, sizeSignal),
-      SignalRefWrapper.fromName((name) => `${getSignalName(name)}/2`, sizeSignal)
+      SignalRefWrapper.fromName((name2) => `-${getSignalName(name2)}/2`, sizeSignal),
+      SignalRefWrapper.fromName((name2) => `${getSignalName(name2)}/2`, sizeSignal)
     ] : [0, SignalRefWrapper.fromName(getSignalName, sizeSignal)];
   }
 }
 function defaultRange(channel, model) {
-  const { size, config: config2, mark, encoding } = model;
+  const { size: size2, config: config2, mark, encoding } = model;
   const { type: type3 } = getFieldOrDatumDef(encoding[channel]);
   const mergedScaleCmpt = model.getScaleComponent(channel);
   const scaleType2 = mergedScaleCmpt.get("type");
@@ -91069,7 +91973,7 @@ function defaultRange(channel, model) {
     case X3:
     case Y3: {
       if (contains2(["point", "band"], scaleType2)) {
-        const positionSize = getDiscretePositionSize(channel, size, config2.view);
+        const positionSize = getDiscretePositionSize(channel, size2, config2.view);
         if (isStep(positionSize)) {
           const step2 = getPositionStep(positionSize, model, channel);
           return { step: step2 };
@@ -91082,7 +91986,7 @@ function defaultRange(channel, model) {
       return getOffsetRange(channel, model, scaleType2);
     case SIZE2: {
       const rangeMin2 = sizeRangeMin(mark, config2);
-      const rangeMax2 = sizeRangeMax(mark, size, model, config2);
+      const rangeMax2 = sizeRangeMax(mark, size2, model, config2);
       if (isContinuousToDiscrete(scaleType2)) {
         return interpolateRange2(rangeMin2, rangeMax2, defaultContinuousToDiscreteCount(scaleType2, config2, domain4, channel));
       } else {
@@ -91177,9 +92081,9 @@ function getOffsetRange(channel, model, offsetScaleType) {
   const positionScaleName = model.scaleName(positionChannel);
   const { markDef, config: config2 } = model;
   if (positionScaleType === "band") {
-    const size = getDiscretePositionSize(positionChannel, model.size, model.config.view);
-    if (isStep(size)) {
-      const step2 = getOffsetStep(size, offsetScaleType);
+    const size2 = getDiscretePositionSize(positionChannel, model.size, model.config.view);
+    if (isStep(size2)) {
+      const step2 = getOffsetStep(size2, offsetScaleType);
       if (step2) {
         return step2;
       }
@@ -91206,9 +92110,9 @@ function getOffsetRange(channel, model, offsetScaleType) {
     return never2(`Cannot use ${channel} scale if ${positionChannel} scale is not discrete.`);
   }
 }
-function getDiscretePositionSize(channel, size, viewConfig) {
+function getDiscretePositionSize(channel, size2, viewConfig) {
   const sizeChannel = channel === X3 ? "width" : "height";
-  const sizeValue = size[sizeChannel];
+  const sizeValue = size2[sizeChannel];
   if (sizeValue !== void 0) {
     return sizeValue;
   }
@@ -91261,7 +92165,7 @@ function sizeRangeMin(mark, config2) {
   throw new Error(incompatibleChannel("size", mark));
 }
 var MAX_SIZE_RANGE_STEP_RATIO = 0.95;
-function sizeRangeMax(mark, size, model, config2) {
+function sizeRangeMax(mark, size2, model, config2) {
   const xyStepSignals = {
     x: getBinStepSignal(model, "x"),
     y: getBinStepSignal(model, "y")
@@ -91272,7 +92176,7 @@ function sizeRangeMax(mark, size, model, config2) {
       if (config2.scale.maxBandSize !== void 0) {
         return config2.scale.maxBandSize;
       }
-      const min4 = minXYStep(size, xyStepSignals, config2.view);
+      const min4 = minXYStep(size2, xyStepSignals, config2.view);
       if (isNumber(min4)) {
         return min4 - 1;
       } else {
@@ -91291,7 +92195,7 @@ function sizeRangeMax(mark, size, model, config2) {
       if (config2.scale.maxSize) {
         return config2.scale.maxSize;
       }
-      const pointStep = minXYStep(size, xyStepSignals, config2.view);
+      const pointStep = minXYStep(size2, xyStepSignals, config2.view);
       if (isNumber(pointStep)) {
         return Math.pow(MAX_SIZE_RANGE_STEP_RATIO * pointStep, 2);
       } else {
@@ -91301,9 +92205,9 @@ function sizeRangeMax(mark, size, model, config2) {
   }
   throw new Error(incompatibleChannel("size", mark));
 }
-function minXYStep(size, xyStepSignals, viewConfig) {
-  const widthStep = isStep(size.width) ? size.width.step : getViewConfigDiscreteStep(viewConfig, "width");
-  const heightStep = isStep(size.height) ? size.height.step : getViewConfigDiscreteStep(viewConfig, "height");
+function minXYStep(size2, xyStepSignals, viewConfig) {
+  const widthStep = isStep(size2.width) ? size2.width.step : getViewConfigDiscreteStep(viewConfig, "width");
+  const heightStep = isStep(size2.height) ? size2.height.step : getViewConfigDiscreteStep(viewConfig, "height");
   if (xyStepSignals.x || xyStepSignals.y) {
     return new SignalRefWrapper(() => {
       const exprs = [
@@ -91715,13 +92619,13 @@ function parseNonUnitScaleCore(model) {
     }
   }
   for (const channel of keys3(scaleTypeWithExplicitIndex)) {
-    const name = model.scaleName(channel, true);
+    const name2 = model.scaleName(channel, true);
     const typeWithExplicit = scaleTypeWithExplicitIndex[channel];
-    scaleComponents[channel] = new ScaleComponent(name, typeWithExplicit);
+    scaleComponents[channel] = new ScaleComponent(name2, typeWithExplicit);
     for (const child of model.children) {
       const childScale = child.component.scales[channel];
       if (childScale) {
-        child.renameScale(childScale.get("name"), name);
+        child.renameScale(childScale.get("name"), name2);
         childScale.merged = true;
       }
     }
@@ -91736,14 +92640,14 @@ var NameMap = class {
   rename(oldName, newName) {
     this.nameMap[oldName] = newName;
   }
-  has(name) {
-    return this.nameMap[name] !== void 0;
+  has(name2) {
+    return this.nameMap[name2] !== void 0;
   }
-  get(name) {
-    while (this.nameMap[name] && name !== this.nameMap[name]) {
-      name = this.nameMap[name];
+  get(name2) {
+    while (this.nameMap[name2] && name2 !== this.nameMap[name2]) {
+      name2 = this.nameMap[name2];
     }
-    return name;
+    return name2;
   }
 };
 function isUnitModel(model) {
@@ -91972,8 +92876,8 @@ var Model = class {
     }
     return group2;
   }
-  getName(text4) {
-    return varName((this.name ? `${this.name}_` : "") + text4);
+  getName(text5) {
+    return varName((this.name ? `${this.name}_` : "") + text5);
   }
   getDataName(type3) {
     return this.getName(DataSourceType[type3].toLowerCase());
@@ -91983,8 +92887,8 @@ var Model = class {
    * This method should be called in parse, so that all used data source can be correctly instantiated in assembleData().
    * You can lookup the correct dataset name in assemble with `lookupDataSource`.
    */
-  requestDataName(name) {
-    const fullName = this.getDataName(name);
+  requestDataName(name2) {
+    const fullName = this.getDataName(name2);
     const refCounts = this.component.data.outputNodeRefCounts;
     refCounts[fullName] = (refCounts[fullName] || 0) + 1;
     return fullName;
@@ -91996,8 +92900,8 @@ var Model = class {
       const scaleComponent = this.component.scales[channel];
       if (scaleComponent && !scaleComponent.merged) {
         const type3 = scaleComponent.get("type");
-        const range6 = scaleComponent.get("range");
-        if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+        const range7 = scaleComponent.get("range");
+        if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
           const scaleName = scaleComponent.get("name");
           const domain4 = assembleDomain(this, channel);
           const field3 = getFieldFromDomain(domain4);
@@ -92020,10 +92924,10 @@ var Model = class {
   /**
    * Lookup the name of the datasource for an output node. You probably want to call this in assemble.
    */
-  lookupDataSource(name) {
-    const node2 = this.component.data.outputNodes[name];
+  lookupDataSource(name2) {
+    const node2 = this.component.data.outputNodes[name2];
     if (!node2) {
-      return name;
+      return name2;
     }
     return node2.getSource();
   }
@@ -92950,11 +93854,11 @@ function parseNonUnitLayoutSizeForChannel(model, layoutSizeType) {
   }
 }
 function parseUnitLayoutSize(model) {
-  const { size, component } = model;
+  const { size: size2, component } = model;
   for (const channel of POSITION_SCALE_CHANNELS) {
     const sizeType = getSizeChannel(channel);
-    if (size[sizeType] != void 0 && size[sizeType] != null) {
-      const specifiedSize = size[sizeType];
+    if (size2[sizeType] != void 0 && size2[sizeType] != null) {
+      const specifiedSize = size2[sizeType];
       component.layoutSize.set(sizeType, isStep(specifiedSize) ? "step" : specifiedSize, true);
     } else {
       const defaultSize = defaultUnitSize(model, sizeType);
@@ -92968,13 +93872,13 @@ function defaultUnitSize(model, sizeType) {
   const scaleComponent = model.getScaleComponent(channel);
   if (scaleComponent) {
     const scaleType2 = scaleComponent.get("type");
-    const range6 = scaleComponent.get("range");
+    const range7 = scaleComponent.get("range");
     if (hasDiscreteDomain(scaleType2)) {
-      const size = getViewConfigDiscreteSize(config2.view, sizeType);
-      if (isVgRangeStep(range6) || isStep(size)) {
+      const size2 = getViewConfigDiscreteSize(config2.view, sizeType);
+      if (isVgRangeStep(range7) || isStep(size2)) {
         return "step";
       } else {
-        return size;
+        return size2;
       }
     } else {
       return getViewConfigContinuousSize(config2.view, sizeType);
@@ -92982,8 +93886,8 @@ function defaultUnitSize(model, sizeType) {
   } else if (model.hasProjection || model.mark === "arc") {
     return getViewConfigContinuousSize(config2.view, sizeType);
   } else {
-    const size = getViewConfigDiscreteSize(config2.view, sizeType);
-    return isStep(size) ? size.step : size;
+    const size2 = getViewConfigDiscreteSize(config2.view, sizeType);
+    return isStep(size2) ? size2.step : size2;
   }
 }
 function facetSortFieldName(fieldDef, sort3, opt) {
@@ -93162,8 +94066,8 @@ var FacetModel = class _FacetModel extends ModelWithField {
         const childScaleComponent = this.child.component.scales[channel];
         if (childScaleComponent && !childScaleComponent.merged) {
           const type3 = childScaleComponent.get("type");
-          const range6 = childScaleComponent.get("range");
-          if (hasDiscreteDomain(type3) && isVgRangeStep(range6)) {
+          const range7 = childScaleComponent.get("range");
+          if (hasDiscreteDomain(type3) && isVgRangeStep(range7)) {
             const domain4 = assembleDomain(this.child, channel);
             const field3 = getFieldFromDomain(domain4);
             if (field3) {
@@ -93180,7 +94084,7 @@ var FacetModel = class _FacetModel extends ModelWithField {
     return { fields, ops: ops2, as };
   }
   assembleFacet() {
-    const { name, data: data3 } = this.component.data.facetRoot;
+    const { name: name2, data: data3 } = this.component.data.facetRoot;
     const { row: row2, column } = this.facet;
     const { fields, ops: ops2, as } = this.getCardinalityAggregateForChild();
     const groupby = [];
@@ -93214,7 +94118,7 @@ var FacetModel = class _FacetModel extends ModelWithField {
     }
     const cross2 = !!row2 && !!column;
     return {
-      name,
+      name: name2,
       data: data3,
       groupby,
       ...cross2 || fields.length > 0 ? {
@@ -93564,9 +94468,9 @@ function parseData2(model) {
 }
 function makeOutputNode(dataSourceType, model, head) {
   const { outputNodes, outputNodeRefCounts } = model.component.data;
-  const name = model.getDataName(dataSourceType);
-  const node2 = new OutputNode(head, name, dataSourceType, outputNodeRefCounts);
-  outputNodes[name] = node2;
+  const name2 = model.getDataName(dataSourceType);
+  const node2 = new OutputNode(head, name2, dataSourceType, outputNodeRefCounts);
+  outputNodes[name2] = node2;
   return node2;
 }
 var ConcatModel = class extends Model {
@@ -93980,17 +94884,17 @@ function parseAxis2(channel, model) {
   }
   return axisComponent;
 }
-function initLayoutSize({ encoding, size }) {
+function initLayoutSize({ encoding, size: size2 }) {
   for (const channel of POSITION_SCALE_CHANNELS) {
     const sizeType = getSizeChannel(channel);
-    if (isStep(size[sizeType])) {
+    if (isStep(size2[sizeType])) {
       if (isContinuousFieldOrDatumDef(encoding[channel])) {
-        delete size[sizeType];
+        delete size2[sizeType];
         warn2(stepDropped(sizeType));
       }
     }
   }
-  return size;
+  return size2;
 }
 var arc4 = {
   vgMark: "arc",
@@ -94235,7 +95139,7 @@ var rule3 = {
     };
   }
 };
-var text3 = {
+var text4 = {
   vgMark: "text",
   encodeEntry: (model) => {
     const { config: config2, encoding } = model;
@@ -94315,7 +95219,7 @@ var markCompiler = {
   rect: rect2,
   rule: rule3,
   square,
-  text: text3,
+  text: text4,
   tick,
   trail: trail2
 };
@@ -94626,13 +95530,13 @@ var UnitModel = class extends ModelWithField {
     }, {});
   }
   initScale(scale6) {
-    const { domain: domain4, range: range6 } = scale6;
+    const { domain: domain4, range: range7 } = scale6;
     const scaleInternal = replaceExprRef(scale6);
     if (isArray(domain4)) {
       scaleInternal.domain = domain4.map(signalRefOrValue);
     }
-    if (isArray(range6)) {
-      scaleInternal.range = range6.map(signalRefOrValue);
+    if (isArray(range7)) {
+      scaleInternal.range = range7.map(signalRefOrValue);
     }
     return scaleInternal;
   }
@@ -94989,13 +95893,13 @@ var version3 = pkg.version;
 function normalizeSvgIds(svg) {
   const ids = /* @__PURE__ */ new Map();
   const counts = /* @__PURE__ */ new Map();
-  return svg.replace(/\b(clip|gradient|pattern)(\d+)\b/g, (whole, kind) => {
-    let next = ids.get(whole);
+  return svg.replace(/\b(clip|gradient|pattern)(\d+)\b/g, (whole2, kind) => {
+    let next = ids.get(whole2);
     if (next === void 0) {
       const n = (counts.get(kind) ?? 0) + 1;
       counts.set(kind, n);
       next = `${kind}${n}`;
-      ids.set(whole, next);
+      ids.set(whole2, next);
     }
     return next;
   });
@@ -95095,14 +95999,14 @@ function renderSvg(spec) {
 }
 
 // actions/lib/report/tables.ts
-var gib = (bytes) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+var gib = (bytes2) => `${(bytes2 / 1024 ** 3).toFixed(1)} GiB`;
 var or2 = (v) => v === null || v === void 0 || v === "" ? "(not recorded)" : String(v);
 function hostCell(h2, pick4) {
   return h2 ? pick4(h2) : "(not recorded)";
 }
 function hardwareTable(m3) {
   const { client, server } = m3.hosts;
-  const row2 = (label, pick4) => [label, hostCell(server, pick4), hostCell(client, pick4)];
+  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
   return {
     id: "table2-hardware",
     title: "Table 2: hardware of the server and client hosts",
@@ -95118,17 +96022,17 @@ function hardwareTable(m3) {
 }
 function softwareTable(m3) {
   const { client, server } = m3.hosts;
-  const row2 = (label, pick4) => [label, hostCell(server, pick4), hostCell(client, pick4)];
+  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
   const sysctlNames = [.../* @__PURE__ */ new Set([...Object.keys(server?.sysctls ?? {}), ...Object.keys(client?.sysctls ?? {})])].sort();
   const rows = [
     row2("Operating system", (h2) => h2.distribution),
     row2("Kernel", (h2) => h2.kernel),
     row2("netperf", (h2) => h2.netperfVersion),
-    ...sysctlNames.map((name) => row2(name, (h2) => or2(h2.sysctls[name])))
+    ...sysctlNames.map((name2) => row2(name2, (h2) => or2(h2.sysctls[name2])))
   ];
   for (const env of m3.environments) {
     const d = m3.environmentDescriptions[env];
-    const title2 = environmentTitle(env);
+    const title2 = environmentTitle(env, d?.accelerator);
     if (!d) {
       rows.push([title2, m3.environmentErrors[env] ? `failed: ${m3.environmentErrors[env]}` : "(not started)", ""]);
       continue;
@@ -95142,7 +96046,9 @@ function linkSummary(m3) {
   const l = m3.link;
   if (!l) return "link not recorded";
   if (l.kind === "external") return `external server ${l.serverAddress}, ${l.shaping}`;
-  return `namespace testbed: client ${or2(l.clientAddress)} (netns ${or2(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : "unshaped, "}${l.shaping}`;
+  const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay each direction (round trip +${2 * l.oneWayDelayMicroseconds / 1e3} ms)` : "no added delay";
+  const cc = m3.hosts?.client?.sysctls?.["net.ipv4.tcp_congestion_control"];
+  return `namespace testbed: client ${or2(l.clientAddress)} (netns ${or2(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : "unshaped, "}${l.shaping}; ${delay}${cc ? `; client TCP congestion control ${cc}` : ""}`;
 }
 function tableMarkdown(t) {
   const esc2 = (s2) => s2.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -95155,19 +96061,21 @@ function orderedEnvironments(names) {
   const known = ENVIRONMENT_ORDER.filter((e3) => names.includes(e3));
   return [...known, ...names.filter((n) => !known.includes(n)).sort()];
 }
-function analyseRun(manifest, records, claims = PAPER_CLAIMS) {
+function analyseRun(manifest, records, claimsFile) {
   const points2 = summarizePoints(records);
-  const relative = relativeThroughput(points2);
+  const relative2 = relativeThroughput(points2);
+  const claims = judgeClaims({ manifest, points: points2 }, claimsFile);
   return {
     environments: orderedEnvironments(environmentsOf(points2)),
     points: points2,
-    relative,
-    averages: restrictedAverage(relative, "TCP_STREAM", ...RESTRICTED_RANGE),
+    relative: relative2,
+    averages: restrictedAverage(relative2, "TCP_STREAM", ...RESTRICTED_RANGE),
     areas: signedAreas(points2, "TCP_STREAM", ...RESTRICTED_RANGE),
     delivery: udpDelivery(points2),
     sockets: socketSizes(points2),
     udpAnomalies: udpAnomalies(records),
-    claims: judgeClaims({ manifest, points: points2 }, claims),
+    claims,
+    scope: claimsScope({ manifest, points: points2 }, claimsFile, claims),
     tables: [hardwareTable(manifest), softwareTable(manifest)]
   };
 }
@@ -95178,13 +96086,13 @@ function runCharts(manifest, a4) {
   const letters = "abcdefghijklmnopqrstuvwxyz";
   const groups = tcpSeries.map((s2) => [s2]);
   if (tcpSeries.length > 1) groups.push(null);
-  groups.forEach((series, i) => {
-    const id2 = series ? series[0] : "all";
+  groups.forEach((series2, i) => {
+    const id3 = series2 ? series2[0] : "all";
     const abs4 = `4${letters[2 * i]}`;
     const rel = `4${letters[2 * i + 1]}`;
-    charts.push({ id: `fig${abs4}-tcp-absolute-${id2}`, title: `Fig. ${abs4}: TCP absolute throughput (${series ? series[0] : "all series"})`, spec: tcpAbsoluteFigure(a4.points, series, abs4, ctx) });
-    if (a4.relative.some((r) => r.test === "TCP_STREAM" && (!series || series.includes(r.series)))) {
-      charts.push({ id: `fig${rel}-tcp-relative-${id2}`, title: `Fig. ${rel}: TCP throughput relative to native (${series ? series[0] : "all series"})`, spec: tcpRelativeFigure(a4.relative, a4.points, series, rel, ctx) });
+    charts.push({ id: `fig${abs4}-tcp-absolute-${id3}`, title: `Fig. ${abs4}: TCP absolute throughput (${series2 ? series2[0] : "all series"})`, spec: tcpAbsoluteFigure(a4.points, series2, abs4, ctx) });
+    if (a4.relative.some((r) => r.test === "TCP_STREAM" && (!series2 || series2.includes(r.series)))) {
+      charts.push({ id: `fig${rel}-tcp-relative-${id3}`, title: `Fig. ${rel}: TCP throughput relative to native (${series2 ? series2[0] : "all series"})`, spec: tcpRelativeFigure(a4.relative, a4.points, series2, rel, ctx) });
     }
   });
   if (a4.averages.length > 0) charts.push({ id: "fig5-tcp-average-relative", title: "Fig. 5/7: average relative TCP throughput, 0-6000 B", spec: restrictedAverageFigure(a4.averages, ctx) });
@@ -95204,9 +96112,9 @@ function pointsCsv(points2) {
   return `${[header, ...lines].join("\n")}
 `;
 }
-function relativeCsv(relative) {
+function relativeCsv(relative2) {
   const header = "environment,test,series,value,relative,ci95_low,ci95_high";
-  return `${[header, ...relative.map((r) => [r.environment, r.test, r.series, r.x, cell2(r.relative), cell2(r.low), cell2(r.high)].join(","))].join("\n")}
+  return `${[header, ...relative2.map((r) => [r.environment, r.test, r.series, r.x, cell2(r.relative), cell2(r.low), cell2(r.high)].join(","))].join("\n")}
 `;
 }
 function udpCsv(delivery) {
@@ -95230,12 +96138,13 @@ function comparisonsCsv(a4) {
   return `${[header, ...lines].join("\n")}
 `;
 }
-function claimsMarkdown(claims) {
+function claimsMarkdown(claims, scope) {
   const esc2 = (s2) => s2.replace(/\|/g, "\\|");
-  return ["| Claim | Section | Verdict | Evidence |", "|---|---|---|---|", ...claims.map((c4) => `| ${esc2(c4.text)} | ${esc2(c4.section)} | **${c4.verdict}** | ${esc2(c4.evidence)} |`), ""].join("\n");
+  const table3 = ["| Claim | Section | Verdict | Evidence |", "|---|---|---|---|", ...claims.map((c4) => `| ${esc2(c4.text)} | ${esc2(c4.section)} | **${verdictLabel(c4)}** | ${esc2(c4.evidence)} Judged under: ${esc2(c4.conditions)}. |`), ""];
+  return [...scope ? [scopeMarkdown(scope)] : [], ...table3].join("\n");
 }
 function reportTextFiles(manifest, a4, charts) {
-  const summary2 = { runId: manifest.runId, environments: a4.environments, udpAnomalies: a4.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a4.averages, areas: a4.areas, claims: a4.claims, link: linkSummary(manifest) };
+  const summary2 = { runId: manifest.runId, environments: a4.environments, udpAnomalies: a4.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a4.averages, areas: a4.areas, scope: a4.scope, claims: a4.claims, link: linkSummary(manifest) };
   const files = [
     { path: "points.csv", content: pointsCsv(a4.points) },
     { path: "relative.csv", content: relativeCsv(a4.relative) },
@@ -95243,7 +96152,7 @@ function reportTextFiles(manifest, a4, charts) {
     { path: "udp.csv", content: udpCsv(a4.delivery) },
     { path: "analysis.json", content: `${JSON.stringify(summary2, null, 2)}
 ` },
-    { path: "claims.md", content: claimsMarkdown(a4.claims) },
+    { path: "claims.md", content: claimsMarkdown(a4.claims, a4.scope) },
     { path: "tables.md", content: `Link: ${linkSummary(manifest)}
 
 ${a4.tables.map(tableMarkdown).join("\n")}` }
@@ -95253,37 +96162,135 @@ ${a4.tables.map(tableMarkdown).join("\n")}` }
   return files;
 }
 
-// actions/lib/measure/run-dir.ts
-import { closeSync, existsSync as existsSync2, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+// actions/lib/analyse/claims/file.ts
+import { existsSync as existsSync2, readdirSync, readFileSync } from "node:fs";
 import { join as join3 } from "node:path";
-var MANIFEST_FILE = "manifest.json";
-var RESULTS_FILE = "results.jsonl";
-function isRunDir(dir) {
-  return existsSync2(join3(dir, MANIFEST_FILE));
+var SUFFIX = "-claims.json";
+function builtInClaimsNames(dir) {
+  return existsSync2(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
 }
-function loadRun(dir) {
-  const manifestPath = join3(dir, MANIFEST_FILE);
-  if (!existsSync2(dir)) throw new RunFormatError(`${dir}: no such directory`);
-  if (!existsSync2(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
+function loadClaims(nameOrPath, dir) {
+  const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
+  const path3 = builtIn ? join3(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
+  if (!existsSync2(path3)) {
+    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path3} does not exist`);
+  }
   let raw;
   try {
-    raw = JSON.parse(readFileSync(manifestPath, "utf8"));
+    raw = JSON.parse(readFileSync(path3, "utf8"));
   } catch (e3) {
-    throw new RunFormatError(`${manifestPath}: not valid JSON (${e3.message})`);
+    throw new ClaimsFormatError(`claims file ${path3} is not valid JSON: ${e3.message}`);
   }
-  const manifest = validateManifest(raw, manifestPath);
-  const resultsPath = join3(dir, RESULTS_FILE);
-  const text4 = existsSync2(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
-  return { dir, manifest, results: parseResults(text4, resultsPath) };
+  return parseClaims(raw, path3);
+}
+
+// actions/lib/measure/run-dir.ts
+import { closeSync as closeSync2, constants as constants5, existsSync as existsSync3, fstatSync as fstatSync2, lstatSync as lstatSync2, fsyncSync, ftruncateSync, mkdirSync, openSync as openSync2, readFileSync as readFileSync2, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { join as join4 } from "node:path";
+
+// actions/lib/core/safe-read.ts
+import { closeSync, constants as constants4, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
+import { dirname, relative, isAbsolute } from "node:path";
+var MiB = 1024 * 1024;
+var UnsafeFileError = class extends Error {
+  name = "UnsafeFileError";
+};
+function kindOf(stat2) {
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice()) return "a character device";
+  if (stat2.isBlockDevice()) return "a block device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+function isInside(dir, path3) {
+  const rel = relative(dir, path3);
+  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
+}
+function mib(bytes2) {
+  return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
+}
+function readRegularFile(path3, options) {
+  const link3 = lstatSync(path3);
+  let target2 = path3;
+  if (link3.isSymbolicLink()) {
+    const within2 = realpathSync(options.within ?? dirname(path3));
+    let resolved;
+    try {
+      resolved = realpathSync(path3);
+    } catch {
+      throw new UnsafeFileError(`${path3} is a symlink that leads nowhere: refused`);
+    }
+    if (!isInside(within2, resolved)) {
+      throw new UnsafeFileError(`${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`);
+    }
+    target2 = resolved;
+  }
+  const before = lstatSync(target2);
+  if (!before.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(before)}, not a regular file: refused`);
+  let fd;
+  try {
+    fd = openSync(target2, constants4.O_RDONLY | constants4.O_NOFOLLOW | constants4.O_NONBLOCK);
+  } catch (e3) {
+    const code2 = e3.code;
+    if (code2 === "ELOOP") throw new UnsafeFileError(`${path3} became a symlink while it was being opened: refused`);
+    throw e3;
+  }
+  try {
+    const stat2 = fstatSync(fd);
+    if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(stat2)}, not a regular file: refused`);
+    if (stat2.size > options.maxBytes) {
+      throw new UnsafeFileError(`${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
+    }
+    const chunks = [];
+    let length3 = 0;
+    for (; ; ) {
+      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length3, options.maxBytes - length3) + 1));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      length3 += n;
+      if (length3 > options.maxBytes) throw new UnsafeFileError(`${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3)).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// actions/lib/measure/run-dir.ts
+var MANIFEST_FILE = "manifest.json";
+var MANIFEST_MAX_BYTES = 16 * MiB;
+var RESULTS_MAX_BYTES = 500 * MiB;
+var RESULTS_FILE = "results.jsonl";
+function isRunDir(dir) {
+  return existsSync3(join4(dir, MANIFEST_FILE));
+}
+function loadRun(dir) {
+  const manifestPath = join4(dir, MANIFEST_FILE);
+  if (!existsSync3(dir)) throw new RunFormatError(`${dir}: no such directory`);
+  if (!existsSync3(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
+  const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
+  const resultsPath = join4(dir, RESULTS_FILE);
+  const text5 = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : "";
+  return { dir, manifest, results: parseResults(text5, resultsPath) };
+}
+function lexists(path3) {
+  try {
+    lstatSync2(path3);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // actions/lib/action/run-copies.ts
-import { readdirSync, statSync } from "node:fs";
-import { join as join4 } from "node:path";
+import { readdirSync as readdirSync2, statSync } from "node:fs";
+import { join as join5 } from "node:path";
 function findRunCopies(path3) {
   if (isRunDir(path3)) return [loadRun(path3)];
   const dirs = [];
-  const children4 = (dir) => readdirSync(dir).sort().map((n) => join4(dir, n)).filter((p) => statSync(p).isDirectory());
+  const children4 = (dir) => readdirSync2(dir).sort().map((n) => join5(dir, n)).filter((p) => statSync(p).isDirectory());
   for (const child of children4(path3)) {
     if (isRunDir(child)) dirs.push(child);
     else for (const grandchild of children4(child)) if (isRunDir(grandchild)) dirs.push(grandchild);
@@ -95306,22 +96313,29 @@ function mostCompleteCopies(runs) {
   }
   return [...best.values()].sort((x4, y4) => x4.manifest.runId < y4.manifest.runId ? -1 : 1);
 }
+function missingEnvironments(run3, expected) {
+  const measured = new Set(run3.results.records.map((r) => r.environment));
+  return expected.filter((e3) => !measured.has(e3));
+}
+function missingLegsMessage(runId, missing) {
+  return `run ${runId} has no data from ${missing.length === 1 ? "the leg" : "the legs"} ${missing.join(", ")}: ${missing.length === 1 ? "its" : "their"} client job failed before measuring or its artifact upload failed (the client runner keeps the run directory under /var/lib/virtnet/runs/<run key>; see that job's summary)`;
+}
 
 // actions/lib/site/build.ts
-import { existsSync as existsSync3, mkdirSync as mkdirSync2, readFileSync as readFileSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync4, mkdirSync as mkdirSync2, readFileSync as readFileSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join as join5, resolve as resolve2 } from "node:path";
+import { dirname as dirname2, join as join6, resolve as resolve2 } from "node:path";
 
 // actions/lib/report/render-pool.ts
 import { Worker } from "node:worker_threads";
-function createRenderPool(size) {
+function createRenderPool(size2) {
   const workers = [];
   const load3 = [];
   const pending = /* @__PURE__ */ new Map();
   let nextId = 0;
   let failed = null;
-  for (let i = 0; i < size; i++) {
+  for (let i = 0; i < size2; i++) {
     const w2 = new Worker(new URL("./render-worker.ts", import.meta.url));
     w2.on("message", (m3) => {
       const p = pending.get(m3.id);
@@ -95333,9 +96347,9 @@ function createRenderPool(size) {
     });
     w2.on("error", (e3) => {
       failed = e3;
-      for (const [id2, p] of pending) {
+      for (const [id3, p] of pending) {
         if (p.worker !== i) continue;
-        pending.delete(id2);
+        pending.delete(id3);
         renderSvg(p.spec).then(p.resolve, p.reject);
       }
     });
@@ -95346,11 +96360,11 @@ function createRenderPool(size) {
     render(spec) {
       if (failed) return renderSvg(spec);
       const worker = load3.indexOf(Math.min(...load3));
-      const id2 = nextId++;
+      const id3 = nextId++;
       load3[worker]++;
       return new Promise((resolve3, reject) => {
-        pending.set(id2, { resolve: resolve3, reject, worker, spec });
-        workers[worker].postMessage({ id: id2, spec });
+        pending.set(id3, { resolve: resolve3, reject, worker, spec });
+        workers[worker].postMessage({ id: id3, spec });
       });
     },
     async close() {
@@ -95419,12 +96433,17 @@ ${rows}
 </tbody></table>`;
 }
 function claimsTableHtml(claims) {
-  const rows = claims.map((c4) => `<tr class="verdict-${escapeHtml(c4.verdict)}" id="claim-${escapeHtml(c4.id)}"><td>${escapeHtml(c4.text)}</td><td>${escapeHtml(c4.section)}</td><td class="verdict">${escapeHtml(c4.verdict)}</td><td>${escapeHtml(c4.evidence)}<details><summary>how judged</summary>${escapeHtml(c4.judged)}</details></td></tr>`).join("\n");
+  const rows = claims.map((c4) => `<tr class="verdict-${escapeHtml(c4.verdict)}" id="claim-${escapeHtml(c4.id)}"><td>${escapeHtml(c4.text)}</td><td>${escapeHtml(c4.section)}</td><td class="verdict">${escapeHtml(verdictLabel(c4))}</td><td>${escapeHtml(c4.evidence)}<p class="conditions">Judged under: ${escapeHtml(c4.conditions)}.</p><details><summary>how judged</summary>${escapeHtml(c4.judged)}${c4.note ? ` ${escapeHtml(c4.note)}` : ""}</details></td></tr>`).join("\n");
   return `<table class="claims" id="claims"><caption>The paper's claims, judged on this run</caption>
 <thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Evidence</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>`;
+}
+function claimsScopeHtml(scope) {
+  const list2 = (items) => `<ul>${items.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`;
+  return `<div class="scope"><p><strong>Conditions:</strong> ${escapeHtml(scope.conditions)}.</p><p><strong>This run can test:</strong></p>${list2(scope.canTest)}<p><strong>This run cannot test:</strong></p>${list2(scope.cannotTest.length ? scope.cannotTest : ["(nothing this run lacks)"])}</div>
+`;
 }
 function chartHtml(c4) {
   return `<figure class="chart" id="chart-${escapeHtml(c4.id)}">
@@ -95459,9 +96478,9 @@ function udpAnomalyNote(a4) {
 }
 function runPage({ manifest: m3, analysis: a4, charts, diffLinks = [], pickerHref }) {
   const siteCharts = charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: `charts/${c4.id}.svg`, spec: c4.spec }));
-  const envList = a4.environments.map(environmentTitle).join(", ") || "(none measured)";
+  const envList = a4.environments.map((e3) => environmentTitle(e3, m3.environmentDescriptions[e3]?.accelerator)).join(", ") || "(none measured)";
   const errors = Object.entries(m3.environmentErrors ?? {});
-  const body = `<p class="link"><strong>Testbed link:</strong> ${escapeHtml(linkSummary(m3))}</p>
+  const body = `${claimsScopeHtml(a4.scope)}<p class="link"><strong>Testbed link:</strong> ${escapeHtml(linkSummary(m3))}</p>
 <dl class="run-facts">
 <dt>Commit</dt><dd><code>${escapeHtml(m3.git.commit ?? "(unknown)")}</code>${m3.git.dirty ? " (with uncommitted changes)" : ""} ${escapeHtml(m3.git.subject ?? "")}</dd>
 <dt>Branch</dt><dd>${escapeHtml(m3.git.branch ?? "(unknown)")}</dd>
@@ -95490,7 +96509,7 @@ ${a4.tables.map(tableHtml).join("\n")}
 </ul>`;
   return { path: runPagePath(m3.runId), title: `Run ${m3.runId}`, banner: tcgBanner(m3), body, charts: siteCharts };
 }
-function indexEntry(m3, claims, environments) {
+function indexEntry(m3, claims, environments2) {
   const verdicts = { supported: 0, refuted: 0, inconclusive: 0 };
   for (const c4 of claims) verdicts[c4.verdict]++;
   const s2 = m3.hosts.server;
@@ -95501,7 +96520,7 @@ function indexEntry(m3, claims, environments) {
     subject: m3.git.subject,
     branch: m3.git.branch,
     plan: m3.plan.name,
-    environments: [...environments],
+    environments: [...environments2],
     machine: s2 ? `${s2.hostname}: ${s2.cpuModel}, ${s2.cores} cores, ${s2.kernel}` : "(not recorded)",
     status: m3.status,
     tcg: usesTcg(m3),
@@ -95591,10 +96610,7 @@ var SITE_JS = `(function () {
 `;
 
 // actions/lib/diff/format.ts
-var PARAMETER_FLAG = { sendSocketSize: "-s", messageSize: "-m" };
-function flag3(parameter) {
-  return PARAMETER_FLAG[parameter] ?? parameter;
-}
+var flag4 = parameterFlag;
 function num(v, digits = 2) {
   return v === null || !Number.isFinite(v) ? "-" : v.toFixed(digits);
 }
@@ -95637,7 +96653,7 @@ function rulesLine(d) {
   return `improved/regressed = a change of at least ${o.thresholdPercent}% that is significant at alpha ${o.alpha} (${test2}; fewer than 2 replicates: netperf's own confidence interval if recorded, else undecided)`;
 }
 function curveTitle(c4) {
-  return `${c4.environment} ${c4.test} ${c4.series} (${flag3(c4.parameter)}, bytes)`;
+  return `${c4.environment} ${c4.test} ${c4.series} (${flag4(c4.parameter)}, bytes)`;
 }
 function curveLine(c4) {
   const parts = [`${c4.commonPoints} common point${c4.commonPoints === 1 ? "" : "s"}`];
@@ -95658,10 +96674,10 @@ function summaryLine(d) {
   return `${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided (${s2.significant} significant); ${s2.added} added, ${s2.removed} removed`;
 }
 function largestLines(d) {
-  return d.summary.largest.map((l) => `${l.environment} ${l.test} ${flag3(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`);
+  return d.summary.largest.map((l) => `${l.environment} ${l.test} ${flag4(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`);
 }
 function oneSidedLine(p) {
-  return `${p.environment} ${p.test} ${p.series} ${flag3(p.parameter)} ${p.value}: ${side(p.stats)}`;
+  return `${p.environment} ${p.test} ${p.series} ${flag4(p.parameter)} ${p.value}: ${side(p.stats)}`;
 }
 function table(header, rows, indent = "  ", numericFirst = true) {
   const widths = header.map((h2, i) => Math.max(h2.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -95688,7 +96704,7 @@ function formatDiffText(d) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
     out.push("");
     out.push(curveTitle(c4));
-    if (rows.length > 0) out.push(...table([flag3(c4.parameter), "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map(pointRow)));
+    if (rows.length > 0) out.push(...table([flag4(c4.parameter), "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map(pointRow)));
     out.push(`  ${curveLine(c4)}`);
   }
   if (d.added.length) {
@@ -95742,7 +96758,7 @@ function formatDiffMarkdown(d) {
     const headline = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
     out.push(`<details${changed ? " open" : ""}><summary>${md2(headline)}</summary>`, "");
     if (rows.length) {
-      out.push(...mdTable([`${flag3(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
+      out.push(...mdTable([`${flag4(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
         const r = pointRow(p);
         return [...r.slice(0, 6).map(md2), VERDICT_MARK[p.classification]];
       }), true));
@@ -95777,12 +96793,12 @@ function round3(v) {
 function runName(diff, which2) {
   return which2 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
 }
-function row(diff, side2, series, x4, s2, change2, verdict) {
+function row(diff, side2, series2, x4, s2, change2, verdict) {
   if (s2.n === 0 || s2.mean === null) return null;
-  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series, x: x4, mean: round3(s2.mean), low: round3(Math.max(0, s2.ciLow ?? s2.mean)), high: round3(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round3(s2.mean), low: round3(Math.max(0, s2.ciLow ?? s2.mean)), high: round3(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
 }
-function overlayRows(diff, environment, test2) {
-  const mine = (xs) => xs.filter((p) => p.environment === environment && p.test === test2);
+function overlayRows(diff, environment2, test2) {
+  const mine = (xs) => xs.filter((p) => p.environment === environment2 && p.test === test2);
   const rows = [];
   for (const p of mine(diff.points)) {
     const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
@@ -95792,12 +96808,12 @@ function overlayRows(diff, environment, test2) {
   for (const p of mine(diff.added)) rows.push(row(diff, "B", p.series, p.value, p.stats, "n/a", "only in B"));
   return rows.filter((r) => r !== null).sort((x4, y4) => x4.side.localeCompare(y4.side) || x4.series.localeCompare(y4.series) || x4.x - y4.x);
 }
-function diffOverlayChart(diff, environment, test2) {
-  const rows = overlayRows(diff, environment, test2);
+function diffOverlayChart(diff, environment2, test2) {
+  const rows = overlayRows(diff, environment2, test2);
   const a4 = runName(diff, "a");
   const b10 = runName(diff, "b");
-  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test2)?.parameter ?? "sendSocketSize";
-  const envColor = ENVIRONMENT_STYLE[environment]?.color ?? "#E69F00";
+  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment2 && p.test === test2)?.parameter ?? "sendSocketSize";
+  const envColor = ENVIRONMENT_STYLE[environment2]?.color ?? "#E69F00";
   const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
   const x4 = { field: "x", type: "quantitative", title: PARAMETER_AXIS_TITLE[parameter] ?? parameter };
   const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
@@ -95806,7 +96822,7 @@ function diffOverlayChart(diff, environment, test2) {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: `${environmentTitle(environment)}, ${test2}: A vs B`,
+      text: `${environmentTitle(environment2)}, ${test2}: A vs B`,
       subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"]
     },
     width: 560,
@@ -95864,8 +96880,8 @@ function diffGroups(diff) {
       out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
       continue;
     }
-    const id2 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
-    const chart = { id: id2, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
+    const id3 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
+    const chart = { id: id3, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
     out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
   }
   return out;
@@ -95888,8 +96904,8 @@ function sideCell(s2) {
   const ci = s2.ciLow !== null && s2.ciHigh !== null ? ` ± ${((s2.ciHigh - s2.ciLow) / 2).toFixed(2)}` : "";
   return td(`${s2.mean.toFixed(2)}${ci} (${s2.n})`, "num");
 }
-function runRow(name, r) {
-  return `<tr><th>${e(name)}</th>${td(r.label)}${td(r.runId)}${td(r.commit ? r.commit.slice(0, 10) : "no commit")}${td(r.branch ?? "")}${td(r.createdAt)}${td(r.status)}${td(r.plan)}${td(r.environments.join(", "))}</tr>`;
+function runRow(name2, r) {
+  return `<tr><th>${e(name2)}</th>${td(r.label)}${td(r.runId)}${td(r.commit ? r.commit.slice(0, 10) : "no commit")}${td(r.branch ?? "")}${td(r.createdAt)}${td(r.status)}${td(r.plan)}${td(r.environments.join(", "))}</tr>`;
 }
 function curveSummary(c4) {
   const parts = [`${c4.commonPoints} common points`];
@@ -95923,15 +96939,15 @@ function diffPage(d, options = {}) {
       html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
       html.push(chartHtml2(chart));
     } else {
-      const where = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
+      const where2 = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
       html.push(`<section class="diff-curve diff-one-sided"><h2>${e(`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`)}</h2>`);
-      html.push(`<p class="diff-one-sided-note">${e(`${where}.`)}</p>`);
+      html.push(`<p class="diff-one-sided-note">${e(`${where2}.`)}</p>`);
     }
     for (const c4 of d.curves.filter((c5) => c5.environment === group2.environment && c5.test === group2.test)) {
       const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
       html.push(`<h3>Series ${e(c4.series)}</h3><p class="diff-curve-summary">${e(curveSummary(c4))}</p>`);
       if (rows.length) {
-        html.push(table2([c4.parameter === "messageSize" ? "-m (bytes)" : "-s (bytes)", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p", "significance", "verdict"], rows.map((p) => [
+        html.push(table2([`${PARAMETER_FLAG[c4.parameter]} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p", "significance", "verdict"], rows.map((p) => [
           td(String(p.value), "num"),
           sideCell(p.a),
           sideCell(p.b),
@@ -95982,7 +96998,7 @@ function parseDiffPairs(values3, runIds) {
     const parts = value4.split(":");
     if (parts.length !== 2 || !parts[0] || !parts[1]) throw new Error(`--diff ${JSON.stringify(value4)}: expected A:B, two run ids separated by one colon`);
     const [a4, b10] = parts;
-    for (const id2 of [a4, b10]) if (!known.has(id2)) throw new Error(`--diff ${JSON.stringify(value4)}: no run with id ${JSON.stringify(id2)} among the runs given (${runIds.length ? [...runIds].sort().join(", ") : "none"})`);
+    for (const id3 of [a4, b10]) if (!known.has(id3)) throw new Error(`--diff ${JSON.stringify(value4)}: no run with id ${JSON.stringify(id3)} among the runs given (${runIds.length ? [...runIds].sort().join(", ") : "none"})`);
     if (a4 === b10) throw new Error(`--diff ${JSON.stringify(value4)}: A and B are the same run`);
     return { a: a4, b: b10, kind: "requested" };
   });
@@ -96028,7 +97044,7 @@ function diffSiteCharts(charts) {
 function diffSitePage(diff, manifests) {
   const page = diffPage(diff, { chartHtml: (c4) => chartHtml(diffSiteCharts([c4])[0]) });
   const siteCharts = diffSiteCharts(page.charts);
-  const run3 = (id2) => `<a href="../../${escapeHtml(runPagePath(id2))}">${escapeHtml(id2)}</a>`;
+  const run3 = (id3) => `<a href="../../${escapeHtml(runPagePath(id3))}">${escapeHtml(id3)}</a>`;
   const head = `<p class="diff-nav">A (baseline): ${run3(diff.a.runId)} · B (candidate): ${run3(diff.b.runId)} · <a href="diff.md">diff.md</a> · <a href="diff.txt">diff.txt</a> · <a href="diff.json">diff.json</a> · <a href="../../compare.html">compare any two runs</a></p>
 `;
   const banner = tcgBanner(manifests.a) ?? tcgBanner(manifests.b);
@@ -96041,7 +97057,7 @@ var PICKER_PATH = "compare.html";
 function pickerPage({ runs, pairs, command }) {
   const newest = [...runs].sort((x4, y4) => byCreation(y4, x4));
   const options = newest.map((r) => `<option value="${escapeHtml(r.runId)}">${escapeHtml(`${r.runId} (${r.plan}, ${r.createdAt})`)}</option>`).join("\n");
-  const select2 = (name, label, selected) => `<label>${label} <select name="${name}" id="pick-${name}">
+  const select2 = (name2, label2, selected) => `<label>${label2} <select name="${name2}" id="pick-${name2}">
 ${options.replace(`<option value="${escapeHtml(newest[selected]?.runId ?? "")}">`, `<option value="${escapeHtml(newest[selected]?.runId ?? "")}" selected>`)}
 </select></label>`;
   const data3 = {
@@ -96064,20 +97080,20 @@ ${built}`;
 
 // actions/lib/site/build.ts
 function writeIfChanged(path3, content2) {
-  const bytes = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  if (existsSync3(path3)) {
-    const old = readFileSync2(path3);
-    if (old.equals(bytes)) return false;
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  if (existsSync4(path3)) {
+    const old = readFileSync3(path3);
+    if (old.equals(bytes2)) return false;
   }
-  mkdirSync2(dirname(path3), { recursive: true });
-  writeFileSync2(path3, bytes);
+  mkdirSync2(dirname2(path3), { recursive: true });
+  writeFileSync2(path3, bytes2);
   return true;
 }
 function readIfExists(path3) {
-  return existsSync3(path3) ? readFileSync2(path3, "utf8") : null;
+  return existsSync4(path3) ? readFileSync3(path3, "utf8") : null;
 }
-async function renderReport(manifest, records, cacheDirs = [], render = renderSvg) {
-  return renderAnalysedReport(manifest, analyseRun(manifest, records), cacheDirs, render);
+async function renderReport(manifest, records, claims, cacheDirs = [], render = renderSvg) {
+  return renderAnalysedReport(manifest, analyseRun(manifest, records, claims), cacheDirs, render);
 }
 async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render = renderSvg) {
   const charts = runCharts(manifest, analysis);
@@ -96088,8 +97104,8 @@ async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render =
 `;
     let svg = null;
     for (const dir of cacheDirs) {
-      if (readIfExists(join5(dir, "charts", `${chart.id}.vl.json`)) === specText) {
-        svg = readIfExists(join5(dir, "charts", `${chart.id}.svg`));
+      if (readIfExists(join6(dir, "charts", `${chart.id}.vl.json`)) === specText) {
+        svg = readIfExists(join6(dir, "charts", `${chart.id}.svg`));
         if (svg !== null) break;
       }
     }
@@ -96103,23 +97119,23 @@ async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render =
 }
 function writeReportFiles(dir, files) {
   let changed = 0;
-  for (const f of files) if (writeIfChanged(join5(dir, f.path), f.content)) changed++;
+  for (const f of files) if (writeIfChanged(join6(dir, f.path), f.content)) changed++;
   return changed;
 }
 function reportCacheDirs(runDir) {
-  return [join5(runDir, "report"), runDir];
+  return [join6(runDir, "report"), runDir];
 }
 var require2 = createRequire(import.meta.url);
 function assetSources() {
   const build = (pkg2, file2) => {
-    let dir = dirname(require2.resolve(pkg2));
-    while (!existsSync3(join5(dir, "package.json")) || JSON.parse(readFileSync2(join5(dir, "package.json"), "utf8")).name !== pkg2) {
-      const up = dirname(dir);
+    let dir = dirname2(require2.resolve(pkg2));
+    while (!existsSync4(join6(dir, "package.json")) || JSON.parse(readFileSync3(join6(dir, "package.json"), "utf8")).name !== pkg2) {
+      const up = dirname2(dir);
       if (up === dir) throw new Error(`cannot find the package root of ${pkg2}`);
       dir = up;
     }
-    const path3 = join5(dir, "build", file2);
-    if (!existsSync3(path3)) throw new Error(`${pkg2} has no browser build ${file2}: run npm ci`);
+    const path3 = join6(dir, "build", file2);
+    if (!existsSync4(path3)) throw new Error(`${pkg2} has no browser build ${file2}: run npm ci`);
     return path3;
   };
   return {
@@ -96139,14 +97155,14 @@ async function eachBounded(items, limit, task) {
   }
   await Promise.all(inFlight);
 }
-async function buildSite(runDirs, siteDir, options = {}) {
+async function buildSite(runDirs, siteDir, options) {
   const log7 = options.log ?? (() => {
   });
   let written = 0;
   let rendered = 0;
-  for (const [name, src] of Object.entries(assetSources())) if (writeIfChanged(join5(siteDir, "assets", name), readFileSync2(src))) written++;
-  if (writeIfChanged(join5(siteDir, "assets", "site.js"), SITE_JS)) written++;
-  if (writeIfChanged(join5(siteDir, "assets", "site.css"), SITE_CSS)) written++;
+  for (const [name2, src] of Object.entries(assetSources())) if (writeIfChanged(join6(siteDir, "assets", name2), readFileSync3(src))) written++;
+  if (writeIfChanged(join6(siteDir, "assets", "site.js"), SITE_JS)) written++;
+  if (writeIfChanged(join6(siteDir, "assets", "site.css"), SITE_CSS)) written++;
   const loaded = runDirs.map((dir) => ({ dir, run: loadRun(dir) }));
   const seen = /* @__PURE__ */ new Map();
   for (const { dir, run: run3 } of loaded) {
@@ -96176,23 +97192,23 @@ async function buildSite(runDirs, siteDir, options = {}) {
     const jobs = loaded.flatMap((run3, i) => [{ run: run3 }, ...(diffsAfter.get(i) ?? []).map((pair) => ({ pair }))]);
     const buildRun = async ({ dir: runDir, run: run3 }) => {
       const runId = run3.manifest.runId;
-      const outDir = join5(siteDir, "runs", runId);
-      const analysis = analyseRun(run3.manifest, run3.results.records);
+      const outDir = join6(siteDir, "runs", runId);
+      const analysis = analyseRun(run3.manifest, run3.results.records, options.claims);
       claimsById.set(runId, analysis.claims);
       const report = await renderAnalysedReport(run3.manifest, analysis, [outDir, ...reportCacheDirs(runDir)], render);
       rendered += report.rendered;
       written += writeReportFiles(outDir, report.files);
       if (resolve2(runDir) !== resolve2(outDir)) {
         for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-          const src = join5(runDir, f);
-          if (existsSync3(src) && writeIfChanged(join5(outDir, f), readFileSync2(src))) written++;
+          const src = join6(runDir, f);
+          if (existsSync4(src) && writeIfChanged(join6(outDir, f), readFileSync3(src))) written++;
         }
       }
       const page = runPage({ ...report, diffLinks: runDiffLinks(runId, pairs), pickerHref: pickerHref && `../../${pickerHref}` });
-      if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
+      if (writeIfChanged(join6(siteDir, page.path), renderPage(page))) written++;
       const entry2 = indexEntry(run3.manifest, report.analysis.claims, report.analysis.environments);
       entry2.compareLinks = [...builtInLinks[runId] ?? [], ...options.compareLinks?.[runId] ?? []];
-      results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join5(siteDir, page.path) } });
+      results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join6(siteDir, page.path) } });
       log7(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
     };
     const buildDiff = async (pair) => {
@@ -96203,7 +97219,7 @@ async function buildSite(runDirs, siteDir, options = {}) {
         options.diffOptions ?? DEFAULT_DIFF_OPTIONS
       );
       const page = diffSitePage(diff, { a: ra.manifest, b: rb.manifest });
-      const outDir = join5(siteDir, diffDir(pair.a, pair.b));
+      const outDir = join6(siteDir, diffDir(pair.a, pair.b));
       const files = [
         { path: "diff.json", content: formatDiffJson(diff) },
         { path: "diff.md", content: formatDiffMarkdown(diff) },
@@ -96213,15 +97229,15 @@ async function buildSite(runDirs, siteDir, options = {}) {
       for (const chart of page.charts) {
         const specText = `${JSON.stringify(chart.spec, null, 2)}
 `;
-        const cached2 = readIfExists(join5(outDir, chart.specPath)) === specText ? readIfExists(join5(outDir, chart.svgPath)) : null;
+        const cached2 = readIfExists(join6(outDir, chart.specPath)) === specText ? readIfExists(join6(outDir, chart.svgPath)) : null;
         const svg = cached2 ?? await render(chart.spec);
         if (cached2 === null) renderedHere++;
         files.push({ path: chart.specPath, content: specText }, { path: chart.svgPath, content: svg });
       }
       rendered += renderedHere;
       written += writeReportFiles(outDir, files);
-      if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
-      diffs.push({ pair, pagePath: join5(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
+      if (writeIfChanged(join6(siteDir, page.path), renderPage(page))) written++;
+      diffs.push({ pair, pagePath: join6(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
       log7(`  site: diff ${pair.a} -> ${pair.b} (${renderedHere} charts rendered, ${page.charts.length - renderedHere} from cache)`);
     };
     await eachBounded(jobs, 2 * workers, (job) => job.run ? buildRun(job.run) : buildDiff(job.pair));
@@ -96231,24 +97247,24 @@ async function buildSite(runDirs, siteDir, options = {}) {
   results.sort((a4, b10) => position2.get(a4.run.runId) - position2.get(b10.run.runId));
   const entries2 = results.map((r) => r.entry);
   const runs = results.map((r) => r.run);
-  for (const page of options.extraPages ?? []) if (writeIfChanged(join5(siteDir, page.path), renderPage(page))) written++;
-  if (pickerHref && writeIfChanged(join5(siteDir, PICKER_PATH), renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
-  const indexPath = join5(siteDir, "index.html");
+  for (const page of options.extraPages ?? []) if (writeIfChanged(join6(siteDir, page.path), renderPage(page))) written++;
+  if (pickerHref && writeIfChanged(join6(siteDir, PICKER_PATH), renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
+  const indexPath = join6(siteDir, "index.html");
   if (writeIfChanged(indexPath, renderPage(indexPage(entries2, pickerHref)))) written++;
   const pairOrder = new Map(pairs.map((p, i) => [p, i]));
   diffs.sort((x4, y4) => pairOrder.get(x4.pair) - pairOrder.get(y4.pair));
   return { indexPath, runs, diffs, written, rendered };
 }
-async function commitRun(runDir, reportsDir, render) {
+async function commitRun(runDir, reportsDir, claims, render) {
   const run3 = loadRun(runDir);
   const runId = checkRunId(run3.manifest.runId);
-  const dir = join5(reportsDir, "runs", runId);
+  const dir = join6(reportsDir, "runs", runId);
   let changed = 0;
   for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-    const src = join5(runDir, f);
-    if (existsSync3(src) && resolve2(src) !== resolve2(join5(dir, f)) && writeIfChanged(join5(dir, f), readFileSync2(src))) changed++;
+    const src = join6(runDir, f);
+    if (existsSync4(src) && resolve2(src) !== resolve2(join6(dir, f)) && writeIfChanged(join6(dir, f), readFileSync3(src))) changed++;
   }
-  const report = await renderReport(run3.manifest, run3.results.records, [dir, ...reportCacheDirs(runDir)], render);
+  const report = await renderReport(run3.manifest, run3.results.records, claims, [dir, ...reportCacheDirs(runDir)], render);
   changed += writeReportFiles(dir, report.files);
   return { dir, changed };
 }
@@ -96257,30 +97273,41 @@ async function commitRun(runDir, reportsDir, render) {
 async function run2(io = actionsCore()) {
   try {
     const settings = parseRenderReportInputs(io.input, runnerContext(io.env));
+    const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
-    if (runs.length === 0) throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}`);
+    if (runs.length === 0) {
+      const legs = settings.environments.length > 0 ? ` (no data from any leg: ${settings.environments.join(", ")}; see the client jobs' summaries)` : "";
+      throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}${legs}`);
+    }
     const lines = ["## virtnet report\n"];
     const dirs = [];
     let changed = 0;
     for (const run3 of runs) {
-      const committed = await commitRun(run3.dir, settings.reportsDir);
+      const committed = await commitRun(run3.dir, settings.reportsDir, claims);
       dirs.push(committed.dir);
       changed += committed.changed;
       const { manifest, results } = run3;
-      const analysis = analyseRun(manifest, results.records);
+      const analysis = analyseRun(manifest, results.records, claims);
       lines.push(`### Run \`${mdCell(manifest.runId)}\` (${mdCell(manifest.status)}): plan ${mdCell(manifest.plan.name)}, ${manifest.environments.map(mdCell).join(", ")}
 `);
       lines.push(`${committed.changed} files written or changed in \`${mdCell(committed.dir)}\`.
 `);
+      const missing = missingEnvironments(run3, settings.environments);
+      if (missing.length > 0) {
+        const message = missingLegsMessage(manifest.runId, missing);
+        io.warning(message);
+        lines.push(`**Missing:** ${mdCell(message)}
+`);
+      }
       lines.push("#### The paper's claims\n");
-      lines.push(claimsMarkdown(analysis.claims));
+      lines.push(claimsMarkdown(analysis.claims, analysis.scope));
       lines.push("#### Results\n");
       lines.push(compactTable(results.records));
     }
     if (settings.siteDir) {
-      const runsDir = join6(settings.reportsDir, "runs");
-      const all = readdirSync2(runsDir).sort().map((name) => join6(runsDir, name)).filter(isRunDir);
-      const site = await buildSite(all, settings.siteDir, { workers: 1, log: (m3) => io.info(m3) });
+      const runsDir = join7(settings.reportsDir, "runs");
+      const all = readdirSync3(runsDir).sort().map((name2) => join7(runsDir, name2)).filter(isRunDir);
+      const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m3) => io.info(m3) });
       io.setOutput("site-index", site.indexPath);
       lines.push(`
 Site: ${site.runs.length} runs, ${site.written} files written, index \`${mdCell(site.indexPath)}\`.

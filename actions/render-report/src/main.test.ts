@@ -10,6 +10,8 @@ import { syntheticRun } from '../../lib/testing/synthetic.ts';
 import { run } from './main.ts';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
+// The workspace here is a temporary folder: the paper's claims are named by their path in this checkout.
+const CLAIMS = join(REPO, 'env/plans/paper-claims.json');
 const work = mkdtempSync(join(tmpdir(), 'virtnet-render-report-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -24,7 +26,7 @@ describe('render-report main', () => {
   it('commits each run found with its report, builds the site, and summarizes with the claims', async () => {
     // Downloaded artifacts: one folder per client, each holding a run directory.
     writeRun(join(work, 'downloaded', 'virtnet-run-native', 'run'), 'run-one');
-    const io = recordingIO({ runs: 'downloaded', 'reports-dir': 'reports', 'site-dir': 'site' }, { env: { GITHUB_WORKSPACE: work, RUNNER_TEMP: work } });
+    const io = recordingIO({ runs: 'downloaded', 'reports-dir': 'reports', 'site-dir': 'site', claims: CLAIMS }, { env: { GITHUB_WORKSPACE: work, RUNNER_TEMP: work } });
     await run(io);
     expect(io.failed, io.log.map((l) => l.message).join('\n')).toBeNull();
     expect(io.outputs['run-ids']).toBe('run-one');
@@ -40,7 +42,7 @@ describe('render-report main', () => {
 
   it('fails naming the input when there is no run', async () => {
     mkdirSync(join(work, 'empty'), { recursive: true });
-    const io = recordingIO({ runs: 'empty' }, { env: { GITHUB_WORKSPACE: work, RUNNER_TEMP: work } });
+    const io = recordingIO({ runs: 'empty', claims: CLAIMS }, { env: { GITHUB_WORKSPACE: work, RUNNER_TEMP: work } });
     await run(io);
     expect(io.failed).toBe(`input runs: no run directory (with manifest.json) found in ${join(work, 'empty')}`);
   });

@@ -7,28 +7,39 @@ import { join } from 'node:path';
 import { parseRenderReportInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { compactTable, mdCell } from '../../lib/report/job-summary.ts';
 import { analyseRun, claimsMarkdown } from '../../lib/report/report.ts';
+import { loadClaims } from '../../lib/analyse/claims/file.ts';
 import { isRunDir } from '../../lib/measure/run-dir.ts';
-import { findRunCopies, mostCompleteCopies } from '../../lib/action/run-copies.ts';
+import { findRunCopies, missingEnvironments, missingLegsMessage, mostCompleteCopies } from '../../lib/action/run-copies.ts';
 import { buildSite, commitRun } from '../../lib/site/build.ts';
 
 export async function run(io: ActionIO = actionsCore()): Promise<void> {
   try {
     const settings = parseRenderReportInputs(io.input, runnerContext(io.env));
+    const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
-    if (runs.length === 0) throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}`);
+    if (runs.length === 0) {
+      const legs = settings.environments.length > 0 ? ` (no data from any leg: ${settings.environments.join(', ')}; see the client jobs' summaries)` : '';
+      throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}${legs}`);
+    }
     const lines = ['## virtnet report\n'];
     const dirs: string[] = [];
     let changed = 0;
     for (const run of runs) {
-      const committed = await commitRun(run.dir, settings.reportsDir);
+      const committed = await commitRun(run.dir, settings.reportsDir, claims);
       dirs.push(committed.dir);
       changed += committed.changed;
       const { manifest, results } = run;
-      const analysis = analyseRun(manifest, results.records);
+      const analysis = analyseRun(manifest, results.records, claims);
       lines.push(`### Run \`${mdCell(manifest.runId)}\` (${mdCell(manifest.status)}): plan ${mdCell(manifest.plan.name)}, ${manifest.environments.map(mdCell).join(', ')}\n`);
       lines.push(`${committed.changed} files written or changed in \`${mdCell(committed.dir)}\`.\n`);
+      const missing = missingEnvironments(run, settings.environments);
+      if (missing.length > 0) {
+        const message = missingLegsMessage(manifest.runId, missing);
+        io.warning(message);
+        lines.push(`**Missing:** ${mdCell(message)}\n`);
+      }
       lines.push('#### The paper\'s claims\n');
-      lines.push(claimsMarkdown(analysis.claims));
+      lines.push(claimsMarkdown(analysis.claims, analysis.scope));
       lines.push('#### Results\n');
       lines.push(compactTable(results.records));
     }
@@ -36,7 +47,7 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
       const runsDir = join(settings.reportsDir, 'runs');
       const all = readdirSync(runsDir).sort().map((name) => join(runsDir, name)).filter(isRunDir);
       // One worker: the render pool's worker script is not part of this bundle.
-      const site = await buildSite(all, settings.siteDir, { workers: 1, log: (m) => io.info(m) });
+      const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m) => io.info(m) });
       io.setOutput('site-index', site.indexPath);
       lines.push(`\nSite: ${site.runs.length} runs, ${site.written} files written, index \`${mdCell(site.indexPath)}\`.\n`);
     }

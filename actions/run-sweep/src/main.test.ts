@@ -32,7 +32,8 @@ const serverHost: HostInfo = {
 
 describe.skipIf(missing !== null)(`run-sweep main${skipNote(missing)}`, () => {
   const work = mkdtempSync(join(tmpdir(), 'virtnet-run-sweep-'));
-  const env = { GITHUB_WORKSPACE: REPO, RUNNER_TEMP: work };
+  // The workspace is the temporary folder (the plan file is in it); virtnet-dir is this checkout.
+  const env = { GITHUB_WORKSPACE: work, RUNNER_TEMP: work };
   let netserver: Daemon;
   let coordinator: RunningCoordinator;
   let releases = 0;
@@ -60,7 +61,7 @@ describe.skipIf(missing !== null)(`run-sweep main${skipNote(missing)}`, () => {
   });
 
   const inputs = (extra: Record<string, string> = {}) => ({
-    environment: 'native', 'server-address': address, 'coordinator-port': String(ports.coordinator), plan, 'run-dir': join(work, 'run'), 'ready-timeout': '30', ...extra,
+    environment: 'native', 'server-address': address, 'coordinator-port': String(ports.coordinator), plan: 'plan.json', 'virtnet-dir': REPO, 'run-dir': join(work, 'run'), 'ready-timeout': '30', ...extra,
   });
 
   it('sweeps the served environment, records the server host the coordinator described, releases it and sets the outputs', async () => {

@@ -1,10 +1,11 @@
 // run-sweep: parse inputs, sweep the served environment as an external endpoint with executeRun,
-// release it, upload the run directory, write the job summary, set outputs.
+// release it, write the job summary and outputs, upload the run directory.
 
 import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { ENVIRONMENT_NAMES, parseRunSweepInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { uploadRunDir } from '../../lib/action/artifact-upload.ts';
-import { askCoordinator } from '../../lib/measure/coordinator.ts';
+import { checkPartnerRerun } from '../../lib/action/rerun.ts';
+import { askCoordinator, releaseRequest } from '../../lib/measure/coordinator.ts';
 import { sweepSummary } from '../../lib/report/job-summary.ts';
 import { loadPlan, overridePlan } from '../../lib/plan/plan-file.ts';
 import { executeRun, type RunSummary } from '../../lib/measure/session.ts';
@@ -23,6 +24,10 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
   process.once('SIGTERM', onSignal);
   try {
     const settings = parseRunSweepInputs(io.input, runnerContext(io.env), ENVIRONMENT_NAMES);
+    // A re-run of this job without its server would wait ready-timeout for a server that is gone.
+    const rerun = await checkPartnerRerun(settings.partnerJob, settings.githubToken, io.env);
+    if (rerun.kind === 'lone') throw new Error(rerun.message);
+    if (rerun.kind === 'unknown') io.warning(rerun.message);
     const resume = isRunDir(settings.runDir);
     const { plan: loaded, source } = loadPlan(settings.plan, `${settings.virtnetDir}/env/plans`);
     const plan = overridePlan(loaded, { replicates: settings.replicates ?? undefined, testLengthSeconds: settings.testLengthSeconds ?? undefined }, source);
@@ -30,7 +35,7 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
     const coordinatorPort = settings.coordinatorPort === 0 ? null : settings.coordinatorPort;
     // The server is another host: it describes itself through the coordinator when the environment starts.
     let serverHost: HostInfo | null = null;
-    const driver = externalEnvironment({ name: settings.environment, coordinatorPort, releaseOnStop: settings.release, onServerHost: (host) => (serverHost = host) });
+    const driver = externalEnvironment({ name: settings.environment, coordinatorPort, releaseOnStop: settings.release, runKey: settings.runKey, releaseKey: settings.releaseKey, onServerHost: (host) => (serverHost = host) });
     let summary: RunSummary;
     try {
       summary = await executeRun({
@@ -55,21 +60,25 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
     } finally {
       // The driver releases on stop; this also releases when the sweep never got that far.
       if (settings.release && coordinatorPort !== null) {
-        await askCoordinator(settings.serverAddress, coordinatorPort, `release ${settings.environment}`, 5000).catch(() => null);
+        await askCoordinator(settings.serverAddress, coordinatorPort, releaseRequest(settings.environment, settings.runKey, settings.releaseKey), 5000).catch(() => null);
       }
     }
-    const uploaded = await upload(settings.runDir, settings.artifactName, settings.upload, io.env);
-    io.info(uploaded.message);
+    // The summary and the outputs first: a stalled or failed upload must not lose them.
     const run = loadRun(settings.runDir);
-    await io.appendSummary(sweepSummary({ manifest: run.manifest, records: run.results.records, counts: summary, environment: settings.environment, artifact: uploaded.message }));
+    const willUpload = settings.upload ? `uploaded next as artifact ${settings.artifactName}; the run directory stays on this runner at ${settings.runDir}` : `not uploaded (upload: false); run directory: ${settings.runDir}`;
+    await io.appendSummary(sweepSummary({ manifest: run.manifest, records: run.results.records, counts: summary, environment: settings.environment, artifact: willUpload }));
     io.setOutput('run-dir', settings.runDir);
     io.setOutput('run-id', run.manifest.runId);
     io.setOutput('status', summary.status);
     io.setOutput('measured', String(summary.measured));
     io.setOutput('failed', String(summary.failed));
     io.setOutput('missing', String(summary.missing));
+    const uploaded = await uploadRunDirOrWarn(io, upload, settings.runDir, settings.artifactName, settings.upload);
     io.setOutput('artifact-id', uploaded.id === null ? '' : String(uploaded.id));
     const envError = summary.outcome.environmentErrors[settings.environment];
+    if (envError && /ECONNREFUSED|EHOSTUNREACH|no answer|timed out|not ready/i.test(envError)) {
+      await io.appendSummary(`\nThe server never offered ${settings.environment}: its job failed before serving (see its log), or has not started because its runner is offline or busy (GitHub keeps a job queued for an offline self-hosted runner up to 24 hours).\n`);
+    }
     if (envError) throw new Error(`${settings.environment} could not be measured: ${envError}`);
     if (summary.status === 'interrupted') throw new Error(`the sweep was interrupted (${String(controller.signal.reason)}); the measurements so far are in the artifact`);
     if (summary.failed > 0) io.warning(`${summary.failed} measurements failed; see the job summary`);
@@ -78,5 +87,36 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** How long an upload may take before the step gives up on it (upload-artifact#623: uploads stall on self-hosted runners). */
+export const UPLOAD_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Uploads the run directory; a failure or a stall is a warning naming where the run directory is,
+ * never the step's failure: the measurements are on this runner's disk, and the report job says
+ * which leg's data it did not get.
+ */
+export async function uploadRunDirOrWarn(io: ActionIO, upload: Uploader, dir: string, name: string, enabled: boolean, timeoutMs = UPLOAD_TIMEOUT_MS): Promise<{ id: number | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), timeoutMs)));
+  try {
+    const outcome = await Promise.race([upload(dir, name, enabled, io.env), stalled]);
+    if (outcome === 'stalled') {
+      io.warning(`the upload of artifact ${name} did not finish within ${Math.round(timeoutMs / 1000)} s; the run directory stays on this runner at ${dir}`);
+      await io.appendSummary(`\n**The upload of artifact ${name} stalled**: the run directory stays on this runner at \`${dir}\`.\n`);
+      // The stalled request would keep the step alive: end the process once this step's work is written.
+      setTimeout(() => process.exit(), 1000).unref();
+      return { id: null };
+    }
+    io.info(outcome.message);
+    return { id: outcome.id };
+  } catch (e) {
+    io.warning(`the upload of artifact ${name} failed (${(e as Error).message}); the run directory stays on this runner at ${dir}`);
+    await io.appendSummary(`\n**The upload of artifact ${name} failed** (${(e as Error).message}): the run directory stays on this runner at \`${dir}\`.\n`);
+    return { id: null };
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -21,8 +21,8 @@ var __commonJS = (cb, mod) => function __require2() {
   }
 };
 var __export = (target, all) => {
-  for (var name in all)
-    __defProp(target, name, { get: all[name], enumerable: true });
+  for (var name2 in all)
+    __defProp(target, name2, { get: all[name2], enumerable: true });
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
@@ -1377,15 +1377,15 @@ var require_util = __commonJS({
         size: m[3] ? parseInt(m[3]) : null
       } : null;
     }
-    function addListener(obj, name, listener) {
+    function addListener(obj, name2, listener) {
       const listeners = obj[kListeners] ??= [];
-      listeners.push([name, listener]);
-      obj.on(name, listener);
+      listeners.push([name2, listener]);
+      obj.on(name2, listener);
       return obj;
     }
     function removeAllListeners(obj) {
-      for (const [name, listener] of obj[kListeners] ?? []) {
-        obj.removeListener(name, listener);
+      for (const [name2, listener] of obj[kListeners] ?? []) {
+        obj.removeListener(name2, listener);
       }
       obj[kListeners] = null;
     }
@@ -3553,9 +3553,9 @@ var require_data_url = __commonJS({
       assert2(mimeType !== "failure");
       const { parameters, essence } = mimeType;
       let serialization = essence;
-      for (let [name, value] of parameters.entries()) {
+      for (let [name2, value] of parameters.entries()) {
         serialization += ";";
-        serialization += name;
+        serialization += name2;
         serialization += "=";
         if (!HTTP_TOKEN_CODEPOINTS.test(value)) {
           value = value.replace(/(\\|")/g, "\\$1");
@@ -3886,28 +3886,28 @@ var require_webidl = __commonJS({
       };
     };
     webidl.dictionaryConverter = function(converters) {
-      return (dictionary, prefix, argument) => {
-        const type = webidl.util.Type(dictionary);
+      return (dictionary2, prefix, argument) => {
+        const type = webidl.util.Type(dictionary2);
         const dict = {};
         if (type === "Null" || type === "Undefined") {
           return dict;
         } else if (type !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${dictionary} to be one of: Null, Undefined, Object.`
+            message: `Expected ${dictionary2} to be one of: Null, Undefined, Object.`
           });
         }
         for (const options of converters) {
           const { key, defaultValue, required: required2, converter } = options;
           if (required2 === true) {
-            if (!Object.hasOwn(dictionary, key)) {
+            if (!Object.hasOwn(dictionary2, key)) {
               throw webidl.errors.exception({
                 header: prefix,
                 message: `Missing required key "${key}".`
               });
             }
           }
-          let value = dictionary[key];
+          let value = dictionary2[key];
           const hasDefault = Object.hasOwn(options, "defaultValue");
           if (hasDefault && value !== null) {
             value ??= defaultValue();
@@ -4003,11 +4003,11 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.TypedArray = function(V, T, prefix, name, opts) {
+    webidl.converters.TypedArray = function(V, T, prefix, name2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${name} ("${webidl.util.Stringify(V)}")`,
+          argument: `${name2} ("${webidl.util.Stringify(V)}")`,
           types: [T.name]
         });
       }
@@ -4025,11 +4025,11 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.DataView = function(V, prefix, name, opts) {
+    webidl.converters.DataView = function(V, prefix, name2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
         throw webidl.errors.exception({
           header: prefix,
-          message: `${name} is not a DataView.`
+          message: `${name2} is not a DataView.`
         });
       }
       if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
@@ -4046,19 +4046,19 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.BufferSource = function(V, prefix, name, opts) {
+    webidl.converters.BufferSource = function(V, prefix, name2, opts) {
       if (types.isAnyArrayBuffer(V)) {
-        return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.ArrayBuffer(V, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isTypedArray(V)) {
-        return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.TypedArray(V, V.constructor, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isDataView(V)) {
-        return webidl.converters.DataView(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.DataView(V, prefix, name2, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
-        argument: `${name} ("${webidl.util.Stringify(V)}")`,
+        argument: `${name2} ("${webidl.util.Stringify(V)}")`,
         types: ["BufferSource"]
       });
     };
@@ -4502,7 +4502,7 @@ var require_util2 = __commonJS({
       return result;
     }
     var esIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
-    function createIterator(name, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+    function createIterator(name2, kInternalIterator, keyIndex = 0, valueIndex = 1) {
       class FastIterableIterator {
         /** @type {any} */
         #target;
@@ -4523,7 +4523,7 @@ var require_util2 = __commonJS({
         next() {
           if (typeof this !== "object" || this === null || !(#target in this)) {
             throw new TypeError(
-              `'next' called on an object that does not implement interface ${name} Iterator.`
+              `'next' called on an object that does not implement interface ${name2} Iterator.`
             );
           }
           const index = this.#index;
@@ -4562,7 +4562,7 @@ var require_util2 = __commonJS({
           writable: false,
           enumerable: false,
           configurable: true,
-          value: `${name} Iterator`
+          value: `${name2} Iterator`
         },
         next: { writable: true, enumerable: true, configurable: true }
       });
@@ -4570,8 +4570,8 @@ var require_util2 = __commonJS({
         return new FastIterableIterator(target, kind);
       };
     }
-    function iteratorMixin(name, object2, kInternalIterator, keyIndex = 0, valueIndex = 1) {
-      const makeIterator = createIterator(name, kInternalIterator, keyIndex, valueIndex);
+    function iteratorMixin(name2, object2, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+      const makeIterator = createIterator(name2, kInternalIterator, keyIndex, valueIndex);
       const properties = {
         keys: {
           writable: true,
@@ -4606,10 +4606,10 @@ var require_util2 = __commonJS({
           configurable: true,
           value: function forEach(callbackfn, thisArg = globalThis) {
             webidl.brandCheck(this, object2);
-            webidl.argumentLengthCheck(arguments, 1, `${name}.forEach`);
+            webidl.argumentLengthCheck(arguments, 1, `${name2}.forEach`);
             if (typeof callbackfn !== "function") {
               throw new TypeError(
-                `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
+                `Failed to execute 'forEach' on '${name2}': parameter 1 is not of type 'Function'.`
               );
             }
             for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
@@ -4861,8 +4861,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name2, list2) {
+      const value = list2.get(name2, true);
       if (value === null) {
         return null;
       }
@@ -5049,7 +5049,7 @@ var require_formdata = __commonJS({
         }
         this[kState] = [];
       }
-      append(name, value, filename = void 0) {
+      append(name2, value, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.append";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5058,45 +5058,45 @@ var require_formdata = __commonJS({
             "Failed to execute 'append' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name = webidl.converters.USVString(name, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "value", { strict: false }) : webidl.converters.USVString(value, prefix, "value");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "filename") : void 0;
-        const entry = makeEntry(name, value, filename);
+        const entry = makeEntry(name2, value, filename);
         this[kState].push(entry);
       }
-      delete(name) {
+      delete(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.delete";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        this[kState] = this[kState].filter((entry) => entry.name !== name);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        this[kState] = this[kState].filter((entry) => entry.name !== name2);
       }
-      get(name) {
+      get(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.get";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        const idx = this[kState].findIndex((entry) => entry.name === name);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        const idx = this[kState].findIndex((entry) => entry.name === name2);
         if (idx === -1) {
           return null;
         }
         return this[kState][idx].value;
       }
-      getAll(name) {
+      getAll(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.getAll";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].filter((entry) => entry.name === name).map((entry) => entry.value);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].filter((entry) => entry.name === name2).map((entry) => entry.value);
       }
-      has(name) {
+      has(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.has";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].findIndex((entry) => entry.name === name) !== -1;
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].findIndex((entry) => entry.name === name2) !== -1;
       }
-      set(name, value, filename = void 0) {
+      set(name2, value, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.set";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5105,16 +5105,16 @@ var require_formdata = __commonJS({
             "Failed to execute 'set' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name = webidl.converters.USVString(name, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "name", { strict: false }) : webidl.converters.USVString(value, prefix, "name");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "name") : void 0;
-        const entry = makeEntry(name, value, filename);
-        const idx = this[kState].findIndex((entry2) => entry2.name === name);
+        const entry = makeEntry(name2, value, filename);
+        const idx = this[kState].findIndex((entry2) => entry2.name === name2);
         if (idx !== -1) {
           this[kState] = [
             ...this[kState].slice(0, idx),
             entry,
-            ...this[kState].slice(idx + 1).filter((entry2) => entry2.name !== name)
+            ...this[kState].slice(idx + 1).filter((entry2) => entry2.name !== name2)
           ];
         } else {
           this[kState].push(entry);
@@ -5152,7 +5152,7 @@ var require_formdata = __commonJS({
         configurable: true
       }
     });
-    function makeEntry(name, value, filename) {
+    function makeEntry(name2, value, filename) {
       if (typeof value === "string") {
       } else {
         if (!isFileLike(value)) {
@@ -5166,7 +5166,7 @@ var require_formdata = __commonJS({
           value = value instanceof NativeFile ? new File2([value], filename, options) : new FileLike(value, filename, options);
         }
       }
-      return { name, value };
+      return { name: name2, value };
     }
     module.exports = { FormData, makeEntry };
   }
@@ -5245,7 +5245,7 @@ var require_formdata_parser = __commonJS({
         if (result === "failure") {
           return "failure";
         }
-        let { name, filename, contentType, encoding } = result;
+        let { name: name2, filename, contentType, encoding } = result;
         position.position += 2;
         let body;
         {
@@ -5274,22 +5274,22 @@ var require_formdata_parser = __commonJS({
         } else {
           value = utf8DecodeBytes(Buffer.from(body));
         }
-        assert2(isUSVString(name));
+        assert2(isUSVString(name2));
         assert2(typeof value === "string" && isUSVString(value) || isFileLike(value));
-        entryList.push(makeEntry(name, value, filename));
+        entryList.push(makeEntry(name2, value, filename));
       }
     }
     function parseMultipartFormDataHeaders(input2, position) {
-      let name = null;
+      let name2 = null;
       let filename = null;
       let contentType = null;
       let encoding = null;
       while (true) {
         if (input2[position.position] === 13 && input2[position.position + 1] === 10) {
-          if (name === null) {
+          if (name2 === null) {
             return "failure";
           }
-          return { name, filename, contentType, encoding };
+          return { name: name2, filename, contentType, encoding };
         }
         let headerName = collectASequenceOfBytes(
           (char) => char !== 10 && char !== 13 && char !== 58,
@@ -5311,13 +5311,13 @@ var require_formdata_parser = __commonJS({
         );
         switch (bufferToLowerCasedHeaderName(headerName)) {
           case "content-disposition": {
-            name = filename = null;
+            name2 = filename = null;
             if (!bufferStartsWith(input2, formDataNameBuffer, position)) {
               return "failure";
             }
             position.position += 17;
-            name = parseMultipartFormDataName(input2, position);
-            if (name === null) {
+            name2 = parseMultipartFormDataName(input2, position);
+            if (name2 === null) {
               return "failure";
             }
             if (bufferStartsWith(input2, filenameBuffer, position)) {
@@ -5374,7 +5374,7 @@ var require_formdata_parser = __commonJS({
     }
     function parseMultipartFormDataName(input2, position) {
       assert2(input2[position.position - 1] === 34);
-      let name = collectASequenceOfBytes(
+      let name2 = collectASequenceOfBytes(
         (char) => char !== 10 && char !== 13 && char !== 34,
         input2,
         position
@@ -5384,8 +5384,8 @@ var require_formdata_parser = __commonJS({
       } else {
         position.position++;
       }
-      name = new TextDecoder().decode(name).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
-      return name;
+      name2 = new TextDecoder().decode(name2).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
+      return name2;
     }
     function collectASequenceOfBytes(condition, input2, position) {
       let start = position.position;
@@ -5512,16 +5512,16 @@ Content-Disposition: form-data`;
         const rn = new Uint8Array([13, 10]);
         length = 0;
         let hasUnknownSizeValue = false;
-        for (const [name, value] of object2) {
+        for (const [name2, value] of object2) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape(normalizeLinefeeds(name))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape(normalizeLinefeeds(name2))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape(normalizeLinefeeds(name2))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -5665,8 +5665,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 case "application/x-www-form-urlencoded": {
                   const entries = new URLSearchParams(value.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries) {
-                    fd.append(name, value2);
+                  for (const [name2, value2] of entries) {
+                    fd.append(name2, value2);
                   }
                   return fd;
                 }
@@ -6922,13 +6922,13 @@ var require_client_h2 = __commonJS({
     } = http2;
     function parseH2Headers(headers) {
       const result = [];
-      for (const [name, value] of Object.entries(headers)) {
+      for (const [name2, value] of Object.entries(headers)) {
         if (Array.isArray(value)) {
           for (const subvalue of value) {
-            result.push(Buffer.from(name), Buffer.from(subvalue));
+            result.push(Buffer.from(name2), Buffer.from(subvalue));
           }
         } else {
-          result.push(Buffer.from(name), Buffer.from(value));
+          result.push(Buffer.from(name2), Buffer.from(value));
         }
       }
       return result;
@@ -7572,8 +7572,8 @@ var require_redirect_handler = __commonJS({
         return true;
       }
       if (unknownOrigin && (header.length === 13 || header.length === 6 || header.length === 19)) {
-        const name = util.headerNameToString(header);
-        return name === "authorization" || name === "cookie" || name === "proxy-authorization";
+        const name2 = util.headerNameToString(header);
+        return name2 === "authorization" || name2 === "cookie" || name2 === "proxy-authorization";
       }
       return false;
     }
@@ -8296,8 +8296,8 @@ var require_pool_base = __commonJS({
       }
       get [kSize]() {
         let ret = this[kQueued];
-        for (const { [kSize]: size } of this[kClients]) {
-          ret += size;
+        for (const { [kSize]: size2 } of this[kClients]) {
+          ret += size2;
         }
         return ret;
       }
@@ -9288,7 +9288,7 @@ var require_retry_handler = __commonJS({
             this.abort(contentLengthError);
             return false;
           }
-          const { start, size, end = size - 1 } = contentRange;
+          const { start, size: size2, end = size2 - 1 } = contentRange;
           if (this.start !== start || this.end != null && this.end !== end) {
             this.abort(
               new RequestRetryError("Content-Range mismatch", statusCode, {
@@ -9318,7 +9318,7 @@ var require_retry_handler = __commonJS({
               this.abort(contentLengthError);
               return false;
             }
-            const { start, size, end = size - 1 } = range;
+            const { start, size: size2, end = size2 - 1 } = range;
             assert2(
               start != null && Number.isFinite(start),
               "content-range mismatch"
@@ -10826,13 +10826,13 @@ var require_mock_utils = __commonJS({
       for (let i = 0; i < keys.length; ++i) {
         const key = keys[i];
         const value = data[key];
-        const name = Buffer.from(`${key}`);
+        const name2 = Buffer.from(`${key}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
-            result.push(name, Buffer.from(`${value[j]}`));
+            result.push(name2, Buffer.from(`${value[j]}`));
           }
         } else {
-          result.push(name, Buffer.from(`${value}`));
+          result.push(name2, Buffer.from(`${value}`));
         }
       }
       return result;
@@ -11982,12 +11982,12 @@ var require_headers = __commonJS({
         });
       }
     }
-    function appendHeader(headers, name, value) {
+    function appendHeader(headers, name2, value) {
       value = headerValueNormalize(value);
-      if (!isValidHeaderName(name)) {
+      if (!isValidHeaderName(name2)) {
         throw webidl.errors.invalidArgument({
           prefix: "Headers.append",
-          value: name,
+          value: name2,
           type: "header name"
         });
       } else if (!isValidHeaderValue(value)) {
@@ -12000,7 +12000,7 @@ var require_headers = __commonJS({
       if (getHeadersGuard(headers) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers).append(name, value, false);
+      return getHeadersList(headers).append(name2, value, false);
     }
     function compareHeaderName(a, b) {
       return a[0] < b[0] ? -1 : 1;
@@ -12023,8 +12023,8 @@ var require_headers = __commonJS({
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      contains(name, isLowerCase) {
-        return this[kHeadersMap].has(isLowerCase ? name : name.toLowerCase());
+      contains(name2, isLowerCase) {
+        return this[kHeadersMap].has(isLowerCase ? name2 : name2.toLowerCase());
       }
       clear() {
         this[kHeadersMap].clear();
@@ -12037,9 +12037,9 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      append(name, value, isLowerCase) {
+      append(name2, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name : name.toLowerCase();
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
         if (exists2) {
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
@@ -12048,7 +12048,7 @@ var require_headers = __commonJS({
             value: `${exists2.value}${delimiter}${value}`
           });
         } else {
-          this[kHeadersMap].set(lowercaseName, { name, value });
+          this[kHeadersMap].set(lowercaseName, { name: name2, value });
         }
         if (lowercaseName === "set-cookie") {
           (this.cookies ??= []).push(value);
@@ -12060,26 +12060,26 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      set(name, value, isLowerCase) {
+      set(name2, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name : name.toLowerCase();
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
         if (lowercaseName === "set-cookie") {
           this.cookies = [value];
         }
-        this[kHeadersMap].set(lowercaseName, { name, value });
+        this[kHeadersMap].set(lowercaseName, { name: name2, value });
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-delete
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      delete(name, isLowerCase) {
+      delete(name2, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        if (!isLowerCase) name = name.toLowerCase();
-        if (name === "set-cookie") {
+        if (!isLowerCase) name2 = name2.toLowerCase();
+        if (name2 === "set-cookie") {
           this.cookies = null;
         }
-        this[kHeadersMap].delete(name);
+        this[kHeadersMap].delete(name2);
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-get
@@ -12087,19 +12087,19 @@ var require_headers = __commonJS({
        * @param {boolean} isLowerCase
        * @returns {string | null}
        */
-      get(name, isLowerCase) {
-        return this[kHeadersMap].get(isLowerCase ? name : name.toLowerCase())?.value ?? null;
+      get(name2, isLowerCase) {
+        return this[kHeadersMap].get(isLowerCase ? name2 : name2.toLowerCase())?.value ?? null;
       }
       *[Symbol.iterator]() {
-        for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
-          yield [name, value];
+        for (const { 0: name2, 1: { value } } of this[kHeadersMap]) {
+          yield [name2, value];
         }
       }
       get entries() {
         const headers = {};
         if (this[kHeadersMap].size !== 0) {
-          for (const { name, value } of this[kHeadersMap].values()) {
-            headers[name] = value;
+          for (const { name: name2, value } of this[kHeadersMap].values()) {
+            headers[name2] = value;
           }
         }
         return headers;
@@ -12110,13 +12110,13 @@ var require_headers = __commonJS({
       get entriesList() {
         const headers = [];
         if (this[kHeadersMap].size !== 0) {
-          for (const { 0: lowerName, 1: { name, value } } of this[kHeadersMap]) {
+          for (const { 0: lowerName, 1: { name: name2, value } } of this[kHeadersMap]) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
-                headers.push([name, cookie]);
+                headers.push([name2, cookie]);
               }
             } else {
-              headers.push([name, value]);
+              headers.push([name2, value]);
             }
           }
         }
@@ -12124,17 +12124,17 @@ var require_headers = __commonJS({
       }
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
-        const size = this[kHeadersMap].size;
-        const array2 = new Array(size);
-        if (size <= 32) {
-          if (size === 0) {
+        const size2 = this[kHeadersMap].size;
+        const array2 = new Array(size2);
+        if (size2 <= 32) {
+          if (size2 === 0) {
             return array2;
           }
           const iterator = this[kHeadersMap][Symbol.iterator]();
           const firstValue = iterator.next().value;
           array2[0] = [firstValue[0], firstValue[1].value];
           assert2(firstValue[1].value !== null);
-          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
+          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size2; ++i) {
             value = iterator.next().value;
             x = array2[i] = [value[0], value[1].value];
             assert2(x[1] !== null);
@@ -12162,8 +12162,8 @@ var require_headers = __commonJS({
           return array2;
         } else {
           let i = 0;
-          for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
-            array2[i++] = [name, value];
+          for (const { 0: name2, 1: { value } } of this[kHeadersMap]) {
+            array2[i++] = [name2, value];
             assert2(value !== null);
           }
           return array2.sort(compareHeaderName);
@@ -12186,77 +12186,77 @@ var require_headers = __commonJS({
         }
       }
       // https://fetch.spec.whatwg.org/#dom-headers-append
-      append(name, value) {
+      append(name2, value) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.append");
         const prefix = "Headers.append";
-        name = webidl.converters.ByteString(name, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value = webidl.converters.ByteString(value, prefix, "value");
-        return appendHeader(this, name, value);
+        return appendHeader(this, name2, value);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-delete
-      delete(name) {
+      delete(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.delete");
         const prefix = "Headers.delete";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix: "Headers.delete",
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        if (!this.#headersList.contains(name, false)) {
+        if (!this.#headersList.contains(name2, false)) {
           return;
         }
-        this.#headersList.delete(name, false);
+        this.#headersList.delete(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-get
-      get(name) {
+      get(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.get");
         const prefix = "Headers.get";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.get(name, false);
+        return this.#headersList.get(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-has
-      has(name) {
+      has(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.has");
         const prefix = "Headers.has";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.contains(name, false);
+        return this.#headersList.contains(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-set
-      set(name, value) {
+      set(name2, value) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.set");
         const prefix = "Headers.set";
-        name = webidl.converters.ByteString(name, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value = webidl.converters.ByteString(value, prefix, "value");
         value = headerValueNormalize(value);
-        if (!isValidHeaderName(name)) {
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         } else if (!isValidHeaderValue(value)) {
@@ -12269,14 +12269,14 @@ var require_headers = __commonJS({
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        this.#headersList.set(name, value, false);
+        this.#headersList.set(name2, value, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12292,13 +12292,13 @@ var require_headers = __commonJS({
           return this.#headersList[kHeadersSortedMap] = names;
         }
         for (let i = 0; i < names.length; ++i) {
-          const { 0: name, 1: value } = names[i];
-          if (name === "set-cookie") {
+          const { 0: name2, 1: value } = names[i];
+          if (name2 === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
-              headers.push([name, cookies[j]]);
+              headers.push([name2, cookies[j]]);
             }
           } else {
-            headers.push([name, value]);
+            headers.push([name2, value]);
           }
         }
         return this.#headersList[kHeadersSortedMap] = headers;
@@ -12316,8 +12316,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -12718,23 +12718,23 @@ var require_response = __commonJS({
     webidl.converters.URLSearchParams = webidl.interfaceConverter(
       URLSearchParams
     );
-    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name) {
+    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name2) {
       if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, name);
+        return webidl.converters.USVString(V, prefix, name2);
       }
       if (isBlobLike(V)) {
-        return webidl.converters.Blob(V, prefix, name, { strict: false });
+        return webidl.converters.Blob(V, prefix, name2, { strict: false });
       }
       if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-        return webidl.converters.BufferSource(V, prefix, name);
+        return webidl.converters.BufferSource(V, prefix, name2);
       }
       if (util.isFormDataLike(V)) {
-        return webidl.converters.FormData(V, prefix, name, { strict: false });
+        return webidl.converters.FormData(V, prefix, name2, { strict: false });
       }
       if (V instanceof URLSearchParams) {
-        return webidl.converters.URLSearchParams(V, prefix, name);
+        return webidl.converters.URLSearchParams(V, prefix, name2);
       }
-      return webidl.converters.DOMString(V, prefix, name);
+      return webidl.converters.DOMString(V, prefix, name2);
     };
     webidl.converters.BodyInit = function(V, prefix, argument) {
       if (V instanceof ReadableStream) {
@@ -13105,8 +13105,8 @@ var require_request2 = __commonJS({
           const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
           if (headers instanceof HeadersList) {
-            for (const { name, value } of headers.rawValues()) {
-              headersList.append(name, value, false);
+            for (const { name: name2, value } of headers.rawValues()) {
+              headersList.append(name2, value, false);
             }
             headersList.cookies = headers.cookies;
           } else {
@@ -13285,13 +13285,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -13613,7 +13613,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch(input2, init = void 0) {
+    function fetch2(input2, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
@@ -14568,7 +14568,7 @@ var require_fetch = __commonJS({
       }
     }
     module.exports = {
-      fetch,
+      fetch: fetch2,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -15112,7 +15112,7 @@ var require_util4 = __commonJS({
       return null;
     }
     function combineByteSequences(sequences) {
-      const size = sequences.reduce((a, b) => {
+      const size2 = sequences.reduce((a, b) => {
         return a + b.byteLength;
       }, 0);
       let offset = 0;
@@ -15120,7 +15120,7 @@ var require_util4 = __commonJS({
         a.set(b, offset);
         offset += b.byteLength;
         return a;
-      }, new Uint8Array(size));
+      }, new Uint8Array(size2));
     }
     module.exports = {
       staticPropertyDescriptors,
@@ -16110,9 +16110,9 @@ var require_util6 = __commonJS({
       }
       return false;
     }
-    function validateCookieName(name) {
-      for (let i = 0; i < name.length; ++i) {
-        const code = name.charCodeAt(i);
+    function validateCookieName(name2) {
+      for (let i = 0; i < name2.length; ++i) {
+        const code = name2.charCodeAt(i);
         if (code < 33 || // exclude CTLs (0-31), SP and HT
         code > 126 || // exclude non-ascii and DEL
         code === 34 || // "
@@ -16319,7 +16319,7 @@ var require_parse = __commonJS({
       }
       let nameValuePair = "";
       let unparsedAttributes = "";
-      let name = "";
+      let name2 = "";
       let value = "";
       if (header.includes(";")) {
         const position = { position: 0 };
@@ -16332,20 +16332,20 @@ var require_parse = __commonJS({
         value = nameValuePair;
       } else {
         const position = { position: 0 };
-        name = collectASequenceOfCodePointsFast(
+        name2 = collectASequenceOfCodePointsFast(
           "=",
           nameValuePair,
           position
         );
         value = nameValuePair.slice(position.position + 1);
       }
-      name = name.trim();
+      name2 = name2.trim();
       value = value.trim();
-      if (name.length + value.length > maxNameValuePairSize) {
+      if (name2.length + value.length > maxNameValuePairSize) {
         return null;
       }
       return {
-        name,
+        name: name2,
         value,
         ...parseUnparsedAttributes(unparsedAttributes)
       };
@@ -16458,19 +16458,19 @@ var require_cookies = __commonJS({
         return out;
       }
       for (const piece of cookie.split(";")) {
-        const [name, ...value] = piece.split("=");
-        out[name.trim()] = value.join("=");
+        const [name2, ...value] = piece.split("=");
+        out[name2.trim()] = value.join("=");
       }
       return out;
     }
-    function deleteCookie(headers, name, attributes) {
+    function deleteCookie(headers, name2, attributes) {
       webidl.brandCheck(headers, Headers2, { strict: false });
       const prefix = "deleteCookie";
       webidl.argumentLengthCheck(arguments, 2, prefix);
-      name = webidl.converters.DOMString(name, prefix, "name");
+      name2 = webidl.converters.DOMString(name2, prefix, "name");
       attributes = webidl.converters.DeleteCookieAttributes(attributes);
       setCookie(headers, {
-        name,
+        name: name2,
         value: "",
         expires: /* @__PURE__ */ new Date(0),
         ...attributes
@@ -17032,9 +17032,9 @@ var require_util7 = __commonJS({
       const extensionList = /* @__PURE__ */ new Map();
       while (position.position < extensions.length) {
         const pair = collectASequenceOfCodePointsFast(";", extensions, position);
-        const [name, value = ""] = pair.split("=");
+        const [name2, value = ""] = pair.split("=");
         extensionList.set(
-          removeHTTPWhitespace(name, true, false),
+          removeHTTPWhitespace(name2, true, false),
           removeHTTPWhitespace(value, false, true)
         );
         position.position++;
@@ -18553,13 +18553,13 @@ ${value}`;
           }
         }
       }
-      setEventFieldSize(field, size) {
-        const eventSize = this.eventSize - this.eventFieldSizes[field] + size;
+      setEventFieldSize(field, size2) {
+        const eventSize = this.eventSize - this.eventFieldSizes[field] + size2;
         if (this.maxEventSize > 0 && eventSize > this.maxEventSize) {
           throw createMaxEventSizeExceededError();
         }
         this.eventSize = eventSize;
-        this.eventFieldSizes[field] = size;
+        this.eventFieldSizes[field] = size2;
       }
       /**
        * @param {EventSourceStreamEvent} event
@@ -19106,7 +19106,7 @@ var require_undici = __commonJS({
     module.exports.setGlobalDispatcher = setGlobalDispatcher;
     module.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module.exports.fetch = async function fetch(init, options = void 0) {
+    module.exports.fetch = async function fetch2(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
       } catch (err) {
@@ -19165,8 +19165,8 @@ var require_esblib = __commonJS({
     var __getProtoOf2 = Object.getPrototypeOf;
     var __hasOwnProp2 = Object.prototype.hasOwnProperty;
     var __export2 = (target, all) => {
-      for (var name in all)
-        __defProp2(target, name, { get: all[name], enumerable: true });
+      for (var name2 in all)
+        __defProp2(target, name2, { get: all[name2], enumerable: true });
     };
     var __copyProps2 = (to, from, except, desc) => {
       if (from && typeof from === "object" || typeof from === "function") {
@@ -19209,7 +19209,7 @@ var require_esblib = __commonJS({
     var __getOwnPropDescs = Object.getOwnPropertyDescriptors;
     var __getOwnPropSymbols = Object.getOwnPropertySymbols;
     var __propIsEnum = Object.prototype.propertyIsEnumerable;
-    var __knownSymbol = (name, symbol2) => (symbol2 = Symbol[name]) ? symbol2 : /* @__PURE__ */ Symbol.for("Symbol." + name);
+    var __knownSymbol = (name2, symbol2) => (symbol2 = Symbol[name2]) ? symbol2 : /* @__PURE__ */ Symbol.for("Symbol." + name2);
     var __typeError = (msg) => {
       throw TypeError(msg);
     };
@@ -19336,16 +19336,16 @@ var require_internals = __commonJS({
     var lock = () => locked = true;
     var store = /* @__PURE__ */ new Map();
     var override = store.set.bind(store);
-    function wrap(name, api) {
+    function wrap(name2, api) {
       if (locked) throw new Error("bus is locked");
-      override(name, api);
+      override(name2, api);
       return new Proxy(api, {
         get(_, key) {
           var _a3, _b;
-          return store.get(name)[key] || ((_b = (_a3 = store.get(name)) == null ? void 0 : _a3.default) == null ? void 0 : _b[key]);
+          return store.get(name2)[key] || ((_b = (_a3 = store.get(name2)) == null ? void 0 : _a3.default) == null ? void 0 : _b[key]);
         },
         apply(_, self, args) {
-          return store.get(name).apply(self, args);
+          return store.get(name2).apply(self, args);
         }
       });
     }
@@ -19809,9 +19809,9 @@ var require_vendor_core = __commonJS({
     var import_node_process = __toESM2(__require("process"), 1);
     var import_node_os = __toESM2(__require("os"), 1);
     var import_node_tty = __toESM2(__require("tty"), 1);
-    function hasFlag(flag, argv = globalThis.Deno ? globalThis.Deno.args : import_node_process.default.argv) {
-      const prefix = flag.startsWith("-") ? "" : flag.length === 1 ? "-" : "--";
-      const position = argv.indexOf(prefix + flag);
+    function hasFlag(flag2, argv = globalThis.Deno ? globalThis.Deno.args : import_node_process.default.argv) {
+      const prefix = flag2.startsWith("-") ? "" : flag2.length === 1 ? "-" : "--";
+      const position = argv.indexOf(prefix + flag2);
       const terminatorPosition = argv.indexOf("--");
       return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
     }
@@ -20387,8 +20387,8 @@ var require_vendor_core = __commonJS({
       signal
     });
     var toggleListeners = (pos, ee, on = {}) => {
-      for (const [name, listener] of Object.entries(on)) {
-        ee[pos](name, listener);
+      for (const [name2, listener] of Object.entries(on)) {
+        ee[pos](name2, listener);
       }
       if (pos === "on")
         ee.once("end", () => toggleListeners("off", ee, on));
@@ -20623,11 +20623,11 @@ var require_vendor_core = __commonJS({
       const e = stdout.includes(">") ? stdout.trimEnd().lastIndexOf(import_node_os2.default.EOL) : stdout.length;
       return (s > 0 ? stdout.slice(s + LOOKUPS.wmic.cmd.length, e) : stdout.slice(0, e)).trimStart();
     };
-    var pickTree = (list, pid, recursive2 = false) => {
-      const children = list.filter((p) => p.ppid === pid + "");
+    var pickTree = (list2, pid, recursive2 = false) => {
+      const children = list2.filter((p) => p.ppid === pid + "");
       return [
         ...children,
-        ...children.flatMap((p) => recursive2 ? pickTree(list, p.pid, true) : [])
+        ...children.flatMap((p) => recursive2 ? pickTree(list2, p.pid, true) : [])
       ];
     };
     var _tree = ({
@@ -20642,9 +20642,9 @@ var require_vendor_core = __commonJS({
       const onData = (all) => {
         if (opts === void 0) return all;
         const { pid, recursive: recursive2 = false } = opts;
-        const list = pickTree(all, pid, recursive2);
-        cb(null, list);
-        return list;
+        const list2 = pickTree(all, pid, recursive2);
+        cb(null, list2);
+        return list2;
       };
       try {
         const all = _lookup({ sync });
@@ -20684,13 +20684,13 @@ var require_vendor_core = __commonJS({
       let checkConfident = 0;
       let checkTimeoutTimer;
       let checkIsTimeout = false;
-      const checkKilled = (finishCallback) => lookup({ pid }, (err, list = []) => {
+      const checkKilled = (finishCallback) => lookup({ pid }, (err, list2 = []) => {
         if (checkIsTimeout) return;
         if (err) {
           clearTimeout(checkTimeoutTimer);
           reject(err);
           finishCallback == null ? void 0 : finishCallback(err, pid);
-        } else if (list.length > 0) {
+        } else if (list2.length > 0) {
           checkConfident = checkConfident - 1 || 0;
           checkKilled(finishCallback);
         } else {
@@ -21949,7 +21949,7 @@ ${details}`;
     } catch (err) {
     }
     var cwdSyncHook;
-    function syncProcessCwd2(flag = true) {
+    function syncProcessCwd2(flag2 = true) {
       cwdSyncHook = cwdSyncHook || (0, import_node_async_hooks.createHook)({
         init: syncCwd,
         before: syncCwd,
@@ -21957,7 +21957,7 @@ ${details}`;
         after: syncCwd,
         destroy: syncCwd
       });
-      if (flag) cwdSyncHook.enable();
+      if (flag2) cwdSyncHook.enable();
       else cwdSyncHook.disable();
     }
     function syncCwd() {
@@ -22301,8 +22301,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -22398,10 +22398,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -22430,9 +22430,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -22443,8 +22443,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -22473,23 +22473,23 @@ var ExitCode;
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
   ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
 })(ExitCode || (ExitCode = {}));
-function getInput(name, options) {
-  const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
+function getInput(name2, options) {
+  const val = process.env[`INPUT_${name2.replace(/ /g, "_").toUpperCase()}`] || "";
   if (options && options.required && !val) {
-    throw new Error(`Input required and not supplied: ${name}`);
+    throw new Error(`Input required and not supplied: ${name2}`);
   }
   if (options && options.trimWhitespace === false) {
     return val;
   }
   return val.trim();
 }
-function setOutput(name, value) {
+function setOutput(name2, value) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
-    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
+    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name2, value));
   }
   process.stdout.write(os4.EOL);
-  issueCommand("set-output", { name }, toCommandValue(value));
+  issueCommand("set-output", { name: name2 }, toCommandValue(value));
 }
 function setFailed(message) {
   process.exitCode = ExitCode.Failure;
@@ -22504,28 +22504,28 @@ function warning(message, properties = {}) {
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
-function saveState(name, value) {
+function saveState(name2, value) {
   const filePath = process.env["GITHUB_STATE"] || "";
   if (filePath) {
-    return issueFileCommand("STATE", prepareKeyValueMessage(name, value));
+    return issueFileCommand("STATE", prepareKeyValueMessage(name2, value));
   }
-  issueCommand("save-state", { name }, toCommandValue(value));
+  issueCommand("save-state", { name: name2 }, toCommandValue(value));
 }
-function getState(name) {
-  return process.env[`STATE_${name}`] || "";
+function getState(name2) {
+  return process.env[`STATE_${name2}`] || "";
 }
 
 // actions/lib/action/io.ts
 function actionsCore() {
   return {
-    input: (name) => getInput(name),
+    input: (name2) => getInput(name2),
     env: process.env,
     info: (m) => info(m),
     warning: (m) => warning(m),
     error: (m) => error(m),
-    setOutput: (name, value) => setOutput(name, value),
-    saveState: (name, value) => saveState(name, value),
-    getState: (name) => getState(name),
+    setOutput: (name2, value) => setOutput(name2, value),
+    saveState: (name2, value) => saveState(name2, value),
+    getState: (name2) => getState(name2),
     appendSummary: async (markdown) => {
       await summary.addRaw(markdown).write();
     },
@@ -22553,23 +22553,12 @@ function phrase(field, problem) {
 function quoted(value) {
   return JSON.stringify(value);
 }
-function wholeNumber(field, text, range) {
-  const n = Number(text);
-  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n)) throw new InputError(field, `expected a whole number, got ${quoted(text)}`);
+function wholeNumber(field, text2, range) {
+  const n = Number(text2);
+  if (!/^-?\d+$/.test(text2) || !Number.isSafeInteger(n)) throw new InputError(field, `expected a whole number, got ${quoted(text2)}`);
   if (n < range.min || n > range.max) throw new InputError(field, `${n} is out of range: expected ${range.min} to ${range.max}`);
   return n;
 }
-
-// actions/lib/measure/environment.ts
-var ACCELERATOR_REQUESTS = ["auto", "kvm", "tcg"];
-function acceleratorRequest(field, text) {
-  const found = ACCELERATOR_REQUESTS.find((a) => a === text);
-  if (found === void 0) throw new InputError(field, `expected auto, kvm or tcg, got ${quoted(text)}`);
-  return found;
-}
-
-// actions/lib/measure/serve-protocol.ts
-import { join } from "node:path";
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -23690,12 +23679,12 @@ function merge(a, b) {
   });
   return clone(a, def);
 }
-function partial(Class2, schema, mask, name = "partial") {
+function partial(Class2, schema, mask, name2 = "partial") {
   const currDef = schema._zod.def;
   const checks = currDef.checks;
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
-    throw new Error(`.${name}() cannot be used on object schemas containing refinements`);
+    throw new Error(`.${name2}() cannot be used on object schemas containing refinements`);
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
@@ -24035,7 +24024,7 @@ function newError(Definition) {
   return new Definition();
 }
 // @__NO_SIDE_EFFECTS__
-function $constructor(name, initializer3, proto, params) {
+function $constructor(name2, initializer3, proto, params) {
   const zodProto = {};
   function Internals(def) {
     this.def = def;
@@ -24053,10 +24042,10 @@ function $constructor(name, initializer3, proto, params) {
       } finally {
         _zodDesc.value = void 0;
       }
-    } else if (inst._zod.traits.has(name)) {
+    } else if (inst._zod.traits.has(name2)) {
       return;
     }
-    inst._zod.traits.add(name);
+    inst._zod.traits.add(name2);
     initializer3(inst, def);
     if (initialized) {
       const own2 = Object.getPrototypeOf(inst);
@@ -24082,7 +24071,7 @@ function $constructor(name, initializer3, proto, params) {
   const Parent = params?.Parent ?? Object;
   class Definition extends Parent {
   }
-  Object.defineProperty(Definition, "name", { value: name });
+  Object.defineProperty(Definition, "name", { value: name2 });
   function _(def) {
     const inst = params?.Parent ? newError(Definition) : this;
     init(inst, def);
@@ -24103,10 +24092,10 @@ function $constructor(name, initializer3, proto, params) {
     value: (inst) => {
       if (params?.Parent && inst instanceof params.Parent)
         return true;
-      return inst?._zod?.traits?.has(name);
+      return inst?._zod?.traits?.has(name2);
     }
   });
-  Object.defineProperty(_, "name", { value: name });
+  Object.defineProperty(_, "name", { value: name2 });
   return _;
 }
 var $brand = /* @__PURE__ */ Symbol("zod_brand");
@@ -24116,8 +24105,8 @@ var $ZodAsyncError = class extends Error {
   }
 };
 var $ZodEncodeError = class extends Error {
-  constructor(name) {
-    super(`Encountered unidirectional transform during encode: ${name}`);
+  constructor(name2) {
+    super(`Encountered unidirectional transform during encode: ${name2}`);
     this.name = "ZodEncodeError";
   }
 };
@@ -24836,8 +24825,8 @@ var $ZodCheckMaxSize = /* @__PURE__ */ $constructor("$ZodCheckMaxSize", (inst, d
   (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
-    const size = input2.size;
-    if (size <= def.maximum)
+    const size2 = input2.size;
+    if (size2 <= def.maximum)
       return;
     payload.issues.push({
       origin: getSizableOrigin(input2),
@@ -24856,8 +24845,8 @@ var $ZodCheckMinSize = /* @__PURE__ */ $constructor("$ZodCheckMinSize", (inst, d
   (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
-    const size = input2.size;
-    if (size >= def.minimum)
+    const size2 = input2.size;
+    if (size2 >= def.minimum)
       return;
     payload.issues.push({
       origin: getSizableOrigin(input2),
@@ -24876,10 +24865,10 @@ var $ZodCheckSizeEquals = /* @__PURE__ */ $constructor("$ZodCheckSizeEquals", (i
   (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
-    const size = input2.size;
-    if (size === def.size)
+    const size2 = input2.size;
+    if (size2 === def.size)
       return;
-    const tooBig = size > def.size;
+    const tooBig = size2 > def.size;
     payload.issues.push({
       origin: getSizableOrigin(input2),
       ...tooBig ? { code: "too_big", maximum: def.size } : { code: "too_small", minimum: def.size },
@@ -25930,14 +25919,14 @@ var $ZodDate = /* @__PURE__ */ $constructor("$ZodDate", (inst, def) => {
     return payload;
   };
 });
-function capSize(inst, size) {
+function capSize(inst, size2) {
   const caps = sizeCaps(inst._zod.def.checks);
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c) => c[0]));
   const parse3 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
-    const n = size(payload.value);
+    const n = size2(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
       for (const [max, ch] of sizeCaps(inst._zod.def.checks)) {
         if (n > max && ch._zod.def.when(payload)) {
@@ -31921,8 +31910,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text) => {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+var capitalizeFirstCharacter = (text2) => {
+  return text2.charAt(0).toUpperCase() + text2.slice(1);
 };
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
@@ -35644,13 +35633,13 @@ ${code}
   return fn;
 }
 function addConstant(ctx, value) {
-  for (const [name2, v] of ctx.constants) {
+  for (const [name3, v] of ctx.constants) {
     if (v === value)
-      return name2;
+      return name3;
   }
-  const name = `c${ctx.constantCounter++}`;
-  ctx.constants.set(name, value);
-  return name;
+  const name2 = `c${ctx.constantCounter++}`;
+  ctx.constants.set(name2, value);
+  return name2;
 }
 function addUserConstant(ctx, fn) {
   ctx.definite = false;
@@ -36553,9 +36542,9 @@ function generateNullableCheck(doc, ctx, schema, accessor, buildsValue = true) {
   doc.write(`}`);
   return outputVar;
 }
-function generateSizeGate(doc, schema, size) {
+function generateSizeGate(doc, schema, size2) {
   for (const [max, check2] of sizeCaps(schema._zod.def.checks)) {
-    doc.write(`if (${size} > ${numericOperand(max, check2._zod.def.check)}) return INVALID;`);
+    doc.write(`if (${size2} > ${numericOperand(max, check2._zod.def.check)}) return INVALID;`);
   }
 }
 function generateArrayCheck(doc, ctx, schema, accessor, buildsValue = true) {
@@ -37691,11 +37680,11 @@ function _minSize(minimum, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _size(size, params) {
+function _size(size2, params) {
   return new $ZodCheckSizeEquals({
     check: "size_equals",
     ...normalizeParams(params),
-    size
+    size: size2
   });
 }
 // @__NO_SIDE_EFFECTS__
@@ -38776,8 +38765,8 @@ var contributors = {
 function aggregateChecks(schema) {
   const agg = {};
   const def = schema._zod.def;
-  const list = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list)
+  const list2 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list2)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema._zod.bag;
   if (bag.minimum !== void 0)
@@ -40944,8 +40933,8 @@ var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
   $ZodFile.init(inst, def);
   ZodType.init(inst, def);
   inst._zod.processJSONSchema = (ctx, json2, params) => fileProcessor(inst, ctx, json2, params);
-  inst.min = (size, params) => inst.check(_minSize(size, params));
-  inst.max = (size, params) => inst.check(_maxSize(size, params));
+  inst.min = (size2, params) => inst.check(_minSize(size2, params));
+  inst.max = (size2, params) => inst.check(_maxSize(size2, params));
   inst.mime = (types, params) => inst.check(_mime(Array.isArray(types) ? types : [types], params));
 });
 function file(params) {
@@ -42288,7 +42277,453 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// actions/lib/core/schema.ts
+var MAX_EXCERPT = 60;
+function excerpt(json2) {
+  return json2.length > MAX_EXCERPT ? `${json2.slice(0, MAX_EXCERPT)}...` : json2;
+}
+function describeValue(value) {
+  if (value === void 0) return "nothing";
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : `${value} (a number too large to hold)`;
+  if (typeof value === "string") {
+    const shown = excerpt(JSON.stringify(value.length > MAX_EXCERPT ? value.slice(0, MAX_EXCERPT) : value));
+    return value.length > MAX_EXCERPT ? `${shown} (${value.length} characters)` : shown;
+  }
+  if (Array.isArray(value) && value.length > 10) return `a list of ${value.length} entries`;
+  if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length > 10) return `an object with ${Object.keys(value).length} fields`;
+  try {
+    return excerpt(JSON.stringify(value) ?? String(value));
+  } catch {
+    return typeof value;
+  }
+}
+var SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
+var described = (schema, meaning) => meaning ? schema.meta({ description: meaning }) : schema;
+function whole(min, max, meaning) {
+  const range = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}` };
+  return described(
+    external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(min, range).max(max, range),
+    meaning
+  );
+}
+function finite(min, max, meaning) {
+  const range = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}` };
+  return described(
+    external_exports.number({ error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}` }).min(min, range).max(max, range),
+    meaning
+  );
+}
+function text(options = {}, meaning) {
+  const max = options.max ?? 1e4;
+  const nonEmpty = !options.empty;
+  let schema = external_exports.string({ error: (iss) => `expected ${nonEmpty ? "a non-empty string" : "a string"}, got ${describeValue(iss.input)}` }).min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` }).max(max, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max} characters allowed` });
+  if (options.pattern) {
+    const { re, expected } = options.pattern;
+    schema = schema.regex(re, { error: (iss) => `${describeValue(iss.input)} does not fit: expected ${expected}` });
+  }
+  return described(schema, meaning);
+}
+function oneOf(values, meaning) {
+  return described(external_exports.literal(values, { error: (iss) => `${describeValue(iss.input)} is not one of ${values.join(", ")}` }), meaning);
+}
+function flag(meaning) {
+  return described(external_exports.boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` }), meaning);
+}
+function isoTime(meaning) {
+  return described(external_exports.iso.datetime({ error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}` }), meaning);
+}
+function strict(shape, meaning) {
+  const known = Object.keys(shape).join(", ");
+  return described(
+    external_exports.strictObject(shape, {
+      error: (iss) => iss.code === "unrecognized_keys" ? `unknown field (known: ${known})` : `expected an object, got ${describeValue(iss.input)}`
+    }),
+    meaning
+  );
+}
+function list(item, bounds, meaning) {
+  const min = bounds.min ?? 0;
+  return described(
+    external_exports.array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` }).min(min, { error: () => min === 1 ? "expected a non-empty list" : `expected at least ${min} entries` }).max(bounds.max, { error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : "more"} entries is longer than the ${bounds.max} allowed` }),
+    meaning
+  );
+}
+function dictionary(value, meaning) {
+  return described(external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value, { error: (iss) => `expected an object, got ${describeValue(iss.input)}` }), meaning);
+}
+function formatVersionField(current) {
+  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current}` }).max(current, { error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current}); upgrade virtnet` }).meta({ description: `The version of the format (${current}); a reader upgrades older versions and refuses newer ones.` });
+}
+function oldestReadable(format) {
+  let oldest = format.current;
+  while (format.upgrades[oldest - 1]) oldest--;
+  return oldest;
+}
+function versioned(schema, format) {
+  return external_exports.preprocess((input2, ctx) => {
+    if (typeof input2 !== "object" || input2 === null || Array.isArray(input2)) return input2;
+    const version2 = input2.formatVersion;
+    if (typeof version2 !== "number" || !Number.isInteger(version2) || version2 < 1 || version2 === format.current) return input2;
+    if (version2 > format.current) {
+      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version2} is newer than this virtnet reads (${format.current}); upgrade virtnet`, input: version2 });
+      return external_exports.NEVER;
+    }
+    const oldest = oldestReadable(format);
+    if (version2 < oldest) {
+      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version2} is older than any format this virtnet reads (${oldest} to ${format.current})`, input: version2 });
+      return external_exports.NEVER;
+    }
+    let doc = input2;
+    for (let v = version2; v < format.current; v++) doc = { ...format.upgrades[v](doc), formatVersion: v + 1 };
+    return doc;
+  }, schema);
+}
+
+// actions/lib/measure/netperf.ts
+var reported = (meaning) => finite(-1, Number.MAX_SAFE_INTEGER, meaning);
+var throughput = (meaning) => finite(0, 1e7, meaning);
+var netperfMetricsSchema = strict({
+  protocol: oneOf(["TCP", "UDP"]),
+  throughputMbps: throughput("Receiver-side throughput, 10^6 bits/s (for UDP: what arrived)."),
+  sendThroughputMbps: throughput("Sender-side throughput, 10^6 bits/s.").nullable(),
+  elapsedSeconds: finite(0, 1e6, "How long the test ran, in seconds."),
+  messageSize: reported("The send size netperf used (-m), in bytes."),
+  sendCalls: reported("Send calls made."),
+  recvCalls: reported("The receiver's receive calls."),
+  bytesSent: reported("Bytes sent."),
+  bytesReceived: reported("Bytes received."),
+  sendSocketRequested: reported("Send socket buffer asked for (-1: not set)."),
+  sendSocketInitial: reported("Send socket buffer as set at the start."),
+  sendSocketFinal: reported("Send socket buffer at the end of the test."),
+  localRecvSocketRequested: reported("Local receive socket buffer asked for (-1: not set)."),
+  localRecvSocketFinal: reported("Local receive socket buffer at the end of the test."),
+  remoteSendSocketFinal: reported("netserver's send socket buffer at the end of the test."),
+  remoteRecvSocketRequested: reported("netserver's receive socket buffer asked for (-1: not set)."),
+  remoteRecvSocketInitial: reported("netserver's receive socket buffer as set at the start."),
+  remoteRecvSocketFinal: reported("netserver's receive socket buffer at the end of the test."),
+  transportMss: finite(1, 1e9, "The TCP maximum segment size, when netperf reports one.").nullable(),
+  confidence: strict({
+    iterations: finite(0, 1e3, "Iterations netperf ran (-i)."),
+    level: finite(0, 100, "The confidence level asked for, in percent."),
+    requestedWidth: finite(-1, 1e6, "The interval width asked for, in percent."),
+    achievedWidth: finite(-1, 1e6, "The full width of the interval achieved, in percent of the mean.")
+  }).nullable()
+});
+
+// actions/lib/plan/plan.ts
+var TESTS = ["TCP_STREAM", "UDP_STREAM"];
+var PARAMETERS = ["sendSocketSize", "messageSize", "requestSize"];
+var MAX_UDP_MESSAGE = 65507;
+var MAX_TCP_MESSAGE = 64 * 1024 * 1024;
+var MAX_SOCKET_SIZE = 1 << 30;
+var PLAN_LIMITS = {
+  replicates: 1e3,
+  testLengthSeconds: 3600,
+  retries: 10,
+  sweeps: 100,
+  /** Points of all sweeps together, counted before they are expanded. */
+  points: 1e4,
+  /** Points x replicates: the tasks of one environment, all held in memory by the scheduler. */
+  measurementsPerEnvironment: 1e5,
+  /** Worst-case netperf time of one environment (every task at its longest): one week. */
+  hoursPerEnvironment: 168
+};
+var PLAN_FORMAT = {
+  current: 2,
+  upgrades: { 1: (plan) => ({ ...plan, design: "environment-major" }) }
+};
+var PLAN_FORMAT_VERSION = PLAN_FORMAT.current;
+function size(meaning) {
+  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a size: expected a whole number of bytes above 0` }).max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` }).meta({ description: meaning });
+}
+function sizeLimit(test, option) {
+  if (option === "sendSocketSize") return { max: MAX_SOCKET_SIZE, note: "" };
+  if (option === "requestSize") return { max: MAX_UDP_MESSAGE, note: " (the largest UDP payload over IPv4)" };
+  return test === "UDP_STREAM" ? { max: MAX_UDP_MESSAGE, note: " (the largest UDP payload over IPv4)" } : { max: MAX_TCP_MESSAGE, note: "" };
+}
+var isIn = (values, v) => values.includes(v);
+var isSize = (v) => Number.isInteger(v) && v >= 1 && v <= MAX_SOCKET_SIZE;
+var sweepSchema = strict(
+  {
+    test: oneOf(TESTS, "The netperf test (-t)."),
+    series: text({ max: 64, pattern: SAFE_NAME }, 'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'),
+    vary: oneOf(PARAMETERS, "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."),
+    from: size("The first value of the swept option, in bytes."),
+    to: size("The last value: the sweep visits from, from+step, ... up to and including to when it lands on it."),
+    step: external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} never reaches the end: expected a step above 0` }).max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` }).meta({ description: "The distance between two values of the sweep, in bytes (at least 1)." }),
+    messageSize: size("Fixed -m when the sweep varies the socket size (unset: netperf's default).").optional(),
+    sendSocketSize: size("Fixed -s when the sweep varies the message size (unset: the kernel default).").optional(),
+    requestSize: size("Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option.").optional()
+  },
+  "One series of points: a netperf test with one option swept over a range."
+).meta({
+  // For editors: the per-test limits the check below enforces.
+  allOf: [
+    ...["UDP_STREAM", "TCP_STREAM"].flatMap((test) => {
+      const { max } = sizeLimit(test, "messageSize");
+      return [
+        { if: { properties: { test: { const: test }, vary: { const: "messageSize" } }, required: ["test", "vary"] }, then: { properties: { from: { maximum: max }, to: { maximum: max } } } },
+        { if: { properties: { test: { const: test } }, required: ["test"] }, then: { properties: { messageSize: { maximum: max } } } }
+      ];
+    }),
+    ...PARAMETERS.map((vary) => ({ if: { properties: { vary: { const: vary } }, required: ["vary"] }, then: { not: { required: [vary] } } }))
+  ]
+}).superRefine(
+  (s, ctx) => {
+    const test = isIn(TESTS, s.test) ? s.test : void 0;
+    const vary = isIn(PARAMETERS, s.vary) ? s.vary : void 0;
+    if (test === "TCP_STREAM" && (vary === "requestSize" || s.requestSize !== void 0)) {
+      ctx.addIssue({ code: "custom", path: [vary === "requestSize" ? "vary" : "requestSize"], message: "requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize", input: vary === "requestSize" ? vary : s.requestSize });
+    }
+    if (test && vary) {
+      const { max, note } = sizeLimit(test, vary);
+      for (const field of ["from", "to"]) {
+        const v = s[field];
+        if (isSize(v) && v > max) ctx.addIssue({ code: "custom", path: [field], message: `${v} is above ${max}${note}`, input: v });
+      }
+    }
+    for (const field of PARAMETERS) {
+      const v = s[field];
+      if (v === void 0) continue;
+      if (vary === field) {
+        ctx.addIssue({ code: "custom", path: [field], message: "is swept by this sweep (vary), so it cannot also be fixed", input: v });
+        continue;
+      }
+      if (!test || !isSize(v)) continue;
+      const { max, note } = sizeLimit(test, field);
+      if (v > max) ctx.addIssue({ code: "custom", path: [field], message: `${v} is above ${max}${note}`, input: v });
+    }
+    if (isSize(s.from) && isSize(s.to) && Number.isInteger(s.step) && s.step >= 1 && s.from > s.to) {
+      ctx.addIssue({ code: "custom", path: [], message: `from ${s.from} is above to ${s.to}: the step ${s.step} never reaches the end`, input: s });
+    }
+  },
+  { when: (payload) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value) }
+);
+var confidenceSchema = strict(
+  {
+    level: oneOf([95, 99], "netperf -I level,width: the confidence level, in percent."),
+    width: finite(0.1, 100, "netperf -I level,width: the width of the confidence interval, in percent of the mean."),
+    minIterations: whole(3, 30, "netperf -i max,min: the fewest iterations of a test (netperf allows 3 to 30)."),
+    maxIterations: whole(3, 30, "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner.")
+  },
+  "netperf's own confidence intervals: each measurement iterates until the interval is narrow enough."
+).superRefine((c, ctx) => {
+  if (c.minIterations > c.maxIterations) {
+    ctx.addIssue({ code: "custom", path: [], message: `minIterations ${c.minIterations} is above maxIterations ${c.maxIterations}`, input: c });
+  }
+});
+var portsSchema = strict(
+  {
+    control: whole(1, 65535, "netserver's control port (netperf -p)."),
+    data: whole(1, 65535, "The data port of the test connection (netperf -- -P ,PORT).")
+  },
+  "The ports netperf and netserver use."
+).superRefine((p, ctx) => {
+  if (p.control === p.data) ctx.addIssue({ code: "custom", path: [], message: `control and data port are both ${p.control}`, input: p });
+});
+var planSchema = strict(
+  {
+    $schema: text({ max: 1e3 }, "The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan.").optional(),
+    $comment: text({ empty: true }, "A remark for readers of the file; not part of the plan.").optional(),
+    formatVersion: formatVersionField(PLAN_FORMAT.current),
+    name: text({ max: 64, pattern: SAFE_NAME }, "The plan's name, shown in reports and part of default run directory names."),
+    description: text({ empty: true }, "What the plan measures, in a sentence or two.").default(""),
+    interpretation: list(text(), { max: 100 }, "How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest.").default([]),
+    testLengthSeconds: whole(1, PLAN_LIMITS.testLengthSeconds, "The length of one netperf test (-l), in seconds."),
+    replicates: whole(1, PLAN_LIMITS.replicates, "How many times each point is measured, in separate rounds."),
+    warmupSeconds: whole(0, 3600, "One unrecorded measurement per environment before the sweep, in seconds (0 disables it).").default(0),
+    confidence: confidenceSchema.nullable().default(null),
+    order: strict(
+      {
+        randomize: flag("Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it)."),
+        seed: whole(0, 2 ** 32 - 1, "The seed of the shuffle, so the order is reproduced exactly.")
+      },
+      "The order points run in."
+    ).default({ randomize: true, seed: 1 }),
+    design: oneOf(
+      ["blocked", "environment-major"],
+      "blocked: replicate-major; each block starts every environment in turn (the order rotated by one per block) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next."
+    ).default("blocked"),
+    precision: strict(
+      {
+        halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
+        maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get.")
+      },
+      "Precision targets: after `replicates` blocks, only points still wider than the target get further blocks, up to maxReplicates (blocked design only)."
+    ).nullable().default(null),
+    ports: portsSchema.default({ control: 12865, data: 12866 }),
+    ipVersion: external_exports.literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` }).meta({ description: "The IP version: 4, as in the paper." }).default(4),
+    retries: whole(0, PLAN_LIMITS.retries, "Extra attempts for a failed netperf call before the point is recorded as failed.").default(2),
+    sweeps: list(sweepSchema, { min: 1, max: PLAN_LIMITS.sweeps }, "The series of points to measure; no point may appear in two sweeps.")
+  },
+  "A virtnet sweep plan: which netperf tests to run over which sizes, how long and how often."
+).superRefine(
+  (plan, ctx) => {
+    const points = plan.sweeps.reduce((n, s) => n + Math.floor((s.to - s.from) / s.step) + 1, 0);
+    if (points > PLAN_LIMITS.points) {
+      ctx.addIssue({ code: "custom", path: ["sweeps"], message: `${points} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`, input: plan.sweeps });
+      return;
+    }
+    const duplicates = duplicatePoints(plan.sweeps);
+    if (duplicates.length > 0) ctx.addIssue({ code: "custom", path: [], message: `duplicate points:
+  - ${duplicates.join("\n  - ")}`, input: plan.sweeps });
+    if (plan.precision !== null && plan.precision.maxReplicates < plan.replicates) {
+      ctx.addIssue({ code: "custom", path: ["precision", "maxReplicates"], message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`, input: plan.precision.maxReplicates });
+      return;
+    }
+    if (plan.precision !== null && plan.design !== "blocked") {
+      ctx.addIssue({ code: "custom", path: ["precision"], message: 'precision targets add blocks: they need design "blocked"', input: plan.precision });
+      return;
+    }
+    const measurements = points * Math.max(plan.replicates, plan.precision?.maxReplicates ?? 0);
+    if (measurements > PLAN_LIMITS.measurementsPerEnvironment) {
+      ctx.addIssue({ code: "custom", path: ["replicates"], message: `${points} points x ${measurements / points} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`, input: plan.replicates });
+      return;
+    }
+    const hours = (measurements * taskSeconds(plan) + plan.warmupSeconds) / 3600;
+    if (hours > PLAN_LIMITS.hoursPerEnvironment) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `${measurements} measurements of up to ${taskSeconds(plan)} s each make up to ${Math.round(hours)} h of netperf per environment, more than the ${PLAN_LIMITS.hoursPerEnvironment} h (one week) allowed: lower replicates, testLengthSeconds or confidence.maxIterations`,
+        input: plan
+      });
+    }
+  },
+  { when: (payload) => payload.issues.length === 0 }
+).transform(({ $schema: _schema, $comment: _comment, ...plan }) => plan);
+var planDocument = versioned(planSchema, PLAN_FORMAT);
+function pointId(test, parameter, value) {
+  return `${test}:${parameter}=${value}`;
+}
+function sweepValues(sweep) {
+  const values = [];
+  for (let v = sweep.from; v <= sweep.to; v += sweep.step) values.push(v);
+  return values;
+}
+function duplicatePoints(sweeps) {
+  const seenIn = /* @__PURE__ */ new Map();
+  const duplicates = [];
+  sweeps.forEach((sweep, i) => {
+    for (const value of sweepValues(sweep)) {
+      const id = pointId(sweep.test, sweep.vary, value);
+      const here = `sweeps[${i}] (series ${sweep.series})`;
+      const earlier = seenIn.get(id);
+      if (earlier !== void 0) duplicates.push(`${id} appears in ${earlier} and in ${here}`);
+      else seenIn.set(id, here);
+    }
+  });
+  return duplicates;
+}
+function taskSeconds(plan) {
+  return plan.testLengthSeconds * (plan.confidence ? plan.confidence.maxIterations : 1);
+}
+
+// actions/lib/measure/records.ts
+var RESULTS_FORMAT_VERSION = 1;
+var RECORD_FORMAT = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
+var MANIFEST_FORMAT = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
+var name = (meaning) => text({ max: 128, pattern: SAFE_NAME }, meaning);
+var recorded = (meaning) => text({ empty: true, max: Infinity }, meaning);
+var COUNT = Number.MAX_SAFE_INTEGER;
+var hostInfoSchema = strict({
+  role: oneOf(["client", "server"]),
+  hostname: recorded("The host name."),
+  cpuModel: recorded("The CPU model, as /proc/cpuinfo names it."),
+  cores: whole(0, 1e6, "Logical CPUs."),
+  memoryBytes: finite(0, COUNT, "Total memory, in bytes."),
+  kernel: recorded("The kernel release."),
+  distribution: recorded("The distribution, as /etc/os-release names it."),
+  netperfVersion: recorded("netperf's version."),
+  sysctls: dictionary(recorded("The value as read from /proc/sys."), "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."),
+  virtualizationFlags: list(text({ max: 64 }), { max: 100 }, "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.")
+});
+var linkSchema = strict({
+  kind: oneOf(["veth-testbed", "external"]),
+  shaping: recorded('Shaping as configured, e.g. "tbf rate 100mbit, stab overhead 24, gso_max_segs 1", or "none".'),
+  rateMbit: finite(0, 1e7, "The shaped rate, Mbit/s.").nullable(),
+  serverAddress: text({ max: 255 }, "Where the client reaches the server."),
+  clientAddress: text({ max: 255 }).nullable(),
+  clientNamespace: text({ max: 255 }).nullable(),
+  oneWayDelayMicroseconds: whole(0, 1e7, "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.").optional()
+});
+var environmentDescriptionSchema = strict({
+  name: name("The environment."),
+  summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
+  details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
+  accelerator: oneOf(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
+  startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable()
+});
+var sessionSchema = strict({
+  startedAt: isoTime(),
+  endedAt: isoTime().nullable(),
+  endReason: recorded("How the session ended: completed, or the signal/error that stopped it; null while running.").nullable(),
+  measuredInSession: whole(0, COUNT)
+});
+var manifestSchema = strict({
+  formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
+  kind: external_exports.literal("virtnet-run"),
+  runId: name("The run id: a directory name in reports/runs/ and on the site."),
+  createdAt: isoTime(),
+  updatedAt: isoTime(),
+  status: oneOf(["running", "complete", "incomplete", "interrupted"]),
+  git: strict({
+    commit: text({ max: 64, pattern: { re: /^[0-9a-f]+$/, expected: "a commit id in hexadecimal" } }).nullable(),
+    dirty: flag().nullable(),
+    branch: recorded("The branch, as git names it.").nullable(),
+    subject: recorded("The commit subject.").nullable()
+  }),
+  planSource: text({ max: 4096 }, "The plan as named on the command line: a built-in name or a file name."),
+  plan: planDocument,
+  environments: list(name("An environment."), { max: 100 }),
+  hosts: strict({ client: hostInfoSchema.nullable(), server: hostInfoSchema.nullable() }),
+  link: linkSchema.nullable(),
+  environmentDescriptions: dictionary(environmentDescriptionSchema),
+  /** Every start and stop of the run: more than one means it was interrupted and resumed. */
+  sessions: list(sessionSchema, { max: 1e5 }),
+  /** Errors that stopped an environment (it never became ready, ...): environment -> message. */
+  environmentErrors: dictionary(recorded("Why the environment stopped."))
+});
+var measurementRecordSchema = strict({
+  formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
+  environment: name("The environment measured."),
+  pointId: text({ max: 200 }, "TEST:parameter=value, e.g. TCP_STREAM:sendSocketSize=100."),
+  test: oneOf(TESTS),
+  series: text({ max: 64, pattern: SAFE_NAME }),
+  parameter: oneOf(PARAMETERS),
+  value: whole(1, MAX_SOCKET_SIZE, "The value of the swept option, in bytes."),
+  replicate: whole(1, PLAN_LIMITS.replicates),
+  status: oneOf(["ok", "failed"]),
+  attempts: whole(1, PLAN_LIMITS.retries + 1),
+  startedAt: isoTime(),
+  finishedAt: isoTime(),
+  command: list(recorded("One argument."), { min: 1, max: 1e4 }, "The exact netperf command."),
+  stdout: recorded("netperf's output, raw."),
+  stderr: recorded("netperf's error output, raw."),
+  error: recorded("Why the measurement failed.").nullable(),
+  metrics: netperfMetricsSchema.nullable()
+}).superRefine(
+  (r, ctx) => {
+    const expected = pointId(r.test, r.parameter, r.value);
+    if (r.pointId !== expected) ctx.addIssue({ code: "custom", path: ["pointId"], message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`, input: r.pointId });
+    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok record needs metrics", input: null });
+    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed record needs its error", input: null });
+  },
+  { when: (payload) => payload.issues.length === 0 }
+);
+var recordDocument = versioned(measurementRecordSchema, RECORD_FORMAT);
+var manifestDocument = versioned(manifestSchema, MANIFEST_FORMAT);
+
+// actions/lib/measure/environment.ts
+var ACCELERATOR_REQUESTS = ["auto", "kvm", "tcg"];
+function acceleratorRequest(field, text2) {
+  const found = ACCELERATOR_REQUESTS.find((a) => a === text2);
+  if (found === void 0) throw new InputError(field, `expected auto, kvm or tcg, got ${quoted(text2)}`);
+  return found;
+}
+
 // actions/lib/measure/serve-protocol.ts
+import { join } from "node:path";
 var ServeProtocolError = class extends Error {
   name = "ServeProtocolError";
 };
@@ -42321,6 +42756,17 @@ var SERVE_LIMITS = {
   readyTimeoutSeconds: { min: 1, max: 3600 },
   holdTimeoutMinutes: { min: 1, max: 24 * 60 }
 };
+var RELEASE_KEY_ENV = "VIRTNET_RELEASE_KEY";
+var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
+var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
+function runKeyFrom(field, text2) {
+  if (!RUN_KEY.test(text2)) throw new InputError(field, `expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(text2)}`);
+  return text2;
+}
+function releaseKeyFrom(field, text2) {
+  if (!RELEASE_KEY.test(text2)) throw new InputError(field, "expected 16-128 letters or digits (the value is not shown)");
+  return text2;
+}
 function serveArgs(request) {
   const options = [
     ["env", request.environment],
@@ -42334,9 +42780,10 @@ function serveArgs(request) {
     ["hold-timeout", request.holdTimeoutMinutes],
     ["accel", request.accelerator],
     ["osv-image", request.osvImage],
-    ["log-dir", request.logDir ?? null]
+    ["log-dir", request.logDir ?? null],
+    ["run-key", request.runKey ?? null]
   ];
-  return ["serve", ...options.flatMap(([name, value]) => value === null ? [] : [`--${name}`, String(value)])];
+  return ["serve", ...options.flatMap(([name2, value]) => value === null ? [] : [`--${name2}`, String(value)])];
 }
 function serveArgv(request, node2, virtnetDir) {
   return [node2, join(virtnetDir, "scripts", "virtnet.ts"), ...serveArgs(request)];
@@ -42349,14 +42796,14 @@ var endpointSchema = external_exports.object({
   dataPort: port,
   dataAddress: external_exports.string().min(1).max(255).optional()
 });
-var environmentDescriptionSchema = external_exports.object({
+var environmentDescriptionSchema2 = external_exports.object({
   name: external_exports.string().regex(ENVIRONMENT_NAME),
   summary: external_exports.string().max(1e4),
   details: external_exports.record(external_exports.string(), external_exports.string().max(1e5)),
   accelerator: external_exports.enum(["none", "kvm", "tcg"]),
   startupSeconds: external_exports.number().nonnegative().nullable()
 });
-var hostInfoSchema = external_exports.object({
+var hostInfoSchema2 = external_exports.object({
   role: external_exports.enum(["client", "server"]),
   hostname: external_exports.string().max(1e3),
   cpuModel: external_exports.string().max(1e3),
@@ -42373,14 +42820,14 @@ var endpointFileSchema = external_exports.object({
   environment: external_exports.string().regex(ENVIRONMENT_NAME),
   endpoint: endpointSchema,
   coordinatorPort: external_exports.number().int().min(1).max(65535).nullable(),
-  description: environmentDescriptionSchema,
+  description: environmentDescriptionSchema2,
   startedAt: external_exports.iso.datetime(),
   holdUntil: external_exports.iso.datetime()
 });
-function parseEndpointFile(text, path3) {
+function parseEndpointFile(text2, path3) {
   let raw;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(text2);
   } catch (e) {
     throw new ServeProtocolError(`endpoint file ${path3} is not JSON: ${e.message}`);
   }
@@ -42389,11 +42836,16 @@ function parseEndpointFile(text, path3) {
 function releasedMarker(endpointFile) {
   return `${endpointFile}.released`;
 }
+function askedMarker(endpointFile) {
+  return `${endpointFile}.asked`;
+}
 var MAX_REQUEST_BYTES = 256;
+var environmentWord = external_exports.string().regex(ENVIRONMENT_NAME);
 var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((line) => line.trim().split(/\s+/)).pipe(
   external_exports.union([
     external_exports.tuple([external_exports.literal("status")]).transform(() => ({ kind: "status" })),
-    external_exports.tuple([external_exports.literal("release"), external_exports.string().regex(ENVIRONMENT_NAME)]).transform(([, environment]) => ({ kind: "release", environment }))
+    external_exports.tuple([external_exports.literal("release"), environmentWord]).transform(([, environment]) => ({ kind: "release", environment })),
+    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment, runKey, releaseKey]) => ({ kind: "release", environment, runKey, releaseKey }))
   ])
 );
 var coordinatorStatusSchema = external_exports.object({
@@ -42402,9 +42854,11 @@ var coordinatorStatusSchema = external_exports.object({
   /** True once a client has released the environment. */
   released: external_exports.boolean(),
   /** The server's description of the environment (versions, settings) for the client's manifest. */
-  description: environmentDescriptionSchema.nullable(),
+  description: environmentDescriptionSchema2.nullable(),
   /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
-  host: hostInfoSchema.nullable()
+  host: hostInfoSchema2.nullable(),
+  /** The run this environment serves (the workflow's run key); absent or null: any run. */
+  runKey: external_exports.string().regex(RUN_KEY).nullable().optional()
 });
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
   external_exports.object({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
@@ -42413,48 +42867,58 @@ var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
 
 // actions/lib/action/inputs.ts
 var ENVIRONMENT_NAMES = ["native", "docker", "kvm", "osv"];
-function inputError(name, problem) {
-  return new InputError(name, problem, phrase(`input ${name}`, problem));
+function inputError(name2, problem) {
+  return new InputError(name2, problem, phrase(`input ${name2}`, problem));
 }
-function asInput(name, check2) {
+function asInput(name2, check2) {
   try {
     return check2();
   } catch (e) {
-    if (e instanceof InputError) throw inputError(name, e.problem);
+    if (e instanceof InputError) throw inputError(name2, e.problem);
     throw e;
   }
 }
-function requiredInput(read, name) {
-  const value = read(name);
-  if (value === "") throw inputError(name, "is required but was not given");
+function requiredInput(read, name2) {
+  const value = read(name2);
+  if (value === "") throw inputError(name2, "is required but was not given");
   return value;
 }
-function optionalInput(read, name) {
-  const value = read(name);
+function optionalInput(read, name2) {
+  const value = read(name2);
   return value === "" ? null : value;
 }
-function intInput(read, name, range) {
-  const value = read(name);
+function intInput(read, name2, range) {
+  const value = read(name2);
   if (value === "") return range.fallback;
-  return asInput(name, () => wholeNumber(name, value, range));
+  return asInput(name2, () => wholeNumber(name2, value, range));
 }
-function environmentInput(read, name, known) {
-  const value = requiredInput(read, name);
-  if (!known.includes(value)) throw inputError(name, `unknown environment ${quoted(value)}: expected one of ${known.join(", ")}`);
+function environmentInput(read, name2, known) {
+  const value = requiredInput(read, name2);
+  if (!known.includes(value)) throw inputError(name2, `unknown environment ${quoted(value)}: expected one of ${known.join(", ")}`);
   return value;
 }
 var IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-function ipv4Input(read, name, fallback) {
-  const value = read(name);
+function ipv4Input(read, name2, fallback) {
+  const value = read(name2);
   if (value === "") {
-    if (fallback === null) return requiredInput(read, name);
+    if (fallback === null) return requiredInput(read, name2);
     return fallback;
   }
-  if (!IPV4.test(value)) throw inputError(name, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
+  if (!IPV4.test(value)) throw inputError(name2, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
   return value;
 }
-function portInput(read, name, fallback, allowZero = false) {
-  return intInput(read, name, { ...allowZero ? SERVE_LIMITS.coordinatorPort : SERVE_LIMITS.port, fallback });
+function portInput(read, name2, fallback, allowZero = false) {
+  return intInput(read, name2, { ...allowZero ? SERVE_LIMITS.coordinatorPort : SERVE_LIMITS.port, fallback });
+}
+function runKeyInput(read, name2) {
+  const value = read(name2);
+  if (value === "") return null;
+  return asInput(name2, () => runKeyFrom(name2, value));
+}
+function secretInput(read, name2) {
+  const value = read(name2);
+  if (value === "") return null;
+  return asInput(name2, () => releaseKeyFrom(name2, value));
 }
 function runnerContext(env) {
   const workspace = env.GITHUB_WORKSPACE;
@@ -42485,8 +42949,58 @@ function parseStartEnvironmentInputs(read, runner, environments) {
     osvImage: osvImage === null ? null : resolvePath(osvImage, runner.workspace),
     virtnetDir,
     endpointFile: `${runner.temp}/virtnet-endpoint-${environment}.json`,
-    logFile: `${runner.temp}/virtnet-serve-${environment}.log`
+    logFile: `${runner.temp}/virtnet-serve-${environment}.log`,
+    clientDeadlineMinutes: intInput(read, "client-deadline", { min: 0, max: 24 * 60, fallback: 0 }),
+    runKey: runKeyInput(read, "run-key"),
+    releaseKey: secretInput(read, "release-key"),
+    partnerJob: optionalInput(read, "partner-job"),
+    githubToken: optionalInput(read, "github-token")
   };
+}
+
+// actions/lib/action/rerun.ts
+function isJobNamed(name2, partner) {
+  return name2 === partner || name2.endsWith(` / ${partner}`);
+}
+function loneRerunProblem(jobs, partner, attempt) {
+  if (attempt <= 1) return null;
+  const found = jobs.filter((j) => isJobNamed(j.name, partner));
+  if (found.length === 0) return null;
+  const latest = found.reduce((a, b) => b.run_attempt > a.run_attempt ? b : a);
+  if (latest.run_attempt >= attempt) return null;
+  return `this job was re-run without its partner job "${latest.name}" (which last ran in attempt ${latest.run_attempt}${latest.conclusion ? ` and ${latest.conclusion === "success" ? "succeeded" : `ended ${latest.conclusion}`}` : ""}): a measure leg's server and client only work together, so this attempt cannot measure anything. Re-run all jobs of the workflow run (or both jobs of the leg: "Re-run failed jobs" when both failed).`;
+}
+function runContext(env) {
+  const attempt = Number(env.GITHUB_RUN_ATTEMPT);
+  if (!env.GITHUB_API_URL || !env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID || !Number.isSafeInteger(attempt) || attempt < 1) return null;
+  return { apiUrl: env.GITHUB_API_URL, repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID, attempt };
+}
+async function fetchRunJobs(run2, token, fetchImpl = fetch, timeoutMs = 15e3) {
+  const jobs = [];
+  for (let page = 1; page <= 3; page++) {
+    const url2 = `${run2.apiUrl.replace(/\/+$/, "")}/repos/${run2.repository}/actions/runs/${encodeURIComponent(run2.runId)}/jobs?filter=latest&per_page=100&page=${page}`;
+    const response = await fetchImpl(url2, { headers: { authorization: `Bearer ${token}`, accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" }, signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) throw new Error(`the jobs API answered ${response.status} ${response.statusText}`.trim());
+    const body = await response.json();
+    for (const j of body.jobs ?? []) {
+      const job = j;
+      if (typeof job.name === "string" && typeof job.run_attempt === "number") jobs.push({ name: job.name, run_attempt: job.run_attempt, status: String(job.status ?? ""), conclusion: typeof job.conclusion === "string" ? job.conclusion : null });
+    }
+    if ((body.jobs?.length ?? 0) < 100 || jobs.length >= (body.total_count ?? 0)) break;
+  }
+  return jobs;
+}
+async function checkPartnerRerun(partner, token, env, fetchImpl = fetch) {
+  if (!partner) return { kind: "ok" };
+  const run2 = runContext(env);
+  if (!run2 || run2.attempt <= 1) return { kind: "ok" };
+  if (!token) return { kind: "unknown", message: `attempt ${run2.attempt}: cannot tell whether "${partner}" was re-run too (no github-token); if it was not, this job waits in vain: re-run all jobs` };
+  try {
+    const problem = loneRerunProblem(await fetchRunJobs(run2, token, fetchImpl), partner, run2.attempt);
+    return problem === null ? { kind: "ok" } : { kind: "lone", message: problem };
+  } catch (e) {
+    return { kind: "unknown", message: `attempt ${run2.attempt}: cannot tell whether "${partner}" was re-run too (${e.message}; the job needs permissions: actions: read); if it was not, this job waits in vain: re-run all jobs` };
+  }
 }
 
 // actions/lib/measure/serve-process.ts
@@ -42497,13 +43011,13 @@ import { join as join2 } from "node:path";
 import { readFileSync } from "node:fs";
 function readStat(pid) {
   if (!Number.isSafeInteger(pid) || pid <= 0) return null;
-  let text;
+  let text2;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    text2 = readFileSync(`/proc/${pid}/stat`, "utf8");
   } catch {
     return null;
   }
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const fields = text2.slice(text2.lastIndexOf(")") + 2).split(" ");
   const state = fields[0];
   const startTicks = fields[19];
   return state && startTicks ? { state, startTicks } : null;
@@ -42629,7 +43143,8 @@ function spawnServe(settings, env = process.env) {
   const argv = serveArgv(settings, nodeFor(settings.virtnetDir), settings.virtnetDir);
   const log2 = openSync(settings.logFile, "a");
   try {
-    const { pid, exitCode } = spawnDetached(argv, { logFd: log2, cwd: settings.virtnetDir, env });
+    const childEnv = settings.releaseKey ? { ...env, [RELEASE_KEY_ENV]: settings.releaseKey } : env;
+    const { pid, exitCode } = spawnDetached(argv, { logFd: log2, cwd: settings.virtnetDir, env: childEnv });
     const identity = identityOf(pid);
     return { pid, startTicks: identity?.startTicks ?? "", exited: exitCode };
   } finally {
@@ -42637,13 +43152,13 @@ function spawnServe(settings, env = process.env) {
   }
 }
 function readEndpointFile(path3) {
-  let text;
+  let text2;
   try {
-    text = readFileSync2(path3, "utf8");
+    text2 = readFileSync2(path3, "utf8");
   } catch {
     return null;
   }
-  return parseEndpointFile(text, path3);
+  return parseEndpointFile(text2, path3);
 }
 async function waitForEndpoint(settings, served, timeoutMs) {
   const deadline = performance.now() + timeoutMs;
@@ -42660,12 +43175,20 @@ ${tail(settings.logFile)}`);
   throw new Error(`${settings.environment} was not ready within ${Math.round(timeoutMs / 1e3)} s:
 ${tail(settings.logFile)}`);
 }
-async function waitForRelease(endpointFile, serve, timeoutMs, pollMs = 1e3) {
+var NoClientError = class extends Error {
+  name = "NoClientError";
+};
+async function waitForRelease(endpointFile, serve, timeoutMs, pollMs = 1e3, clientDeadlineMs = null) {
   const marker = releasedMarker(endpointFile);
-  const deadline = performance.now() + timeoutMs;
+  const started = performance.now();
+  const deadline = started + timeoutMs;
   while (performance.now() < deadline) {
     if (existsSync2(marker)) return true;
     if (!isServeProcess(serve)) throw new Error(`virtnet serve (PID ${serve.pid}) ended before the client released the environment`);
+    if (clientDeadlineMs !== null && performance.now() - started > clientDeadlineMs && !existsSync2(askedMarker(endpointFile))) {
+      const within2 = clientDeadlineMs < 12e4 ? `${Math.round(clientDeadlineMs / 1e3)} s` : `${Math.round(clientDeadlineMs / 6e4)} min`;
+      throw new NoClientError(`no client asked for the environment within ${within2} after it was ready`);
+    }
     await sleep(pollMs);
   }
   return existsSync2(marker);
@@ -42679,6 +43202,9 @@ var realLauncher = { spawn: spawnServe, waitForEndpoint, waitForRelease };
 async function run(io = actionsCore(), serve = realLauncher) {
   try {
     const settings = parseStartEnvironmentInputs(io.input, runnerContext(io.env), ENVIRONMENT_NAMES);
+    const rerun = await checkPartnerRerun(settings.partnerJob, settings.githubToken, io.env);
+    if (rerun.kind === "lone") throw new Error(rerun.message);
+    if (rerun.kind === "unknown") io.warning(rerun.message);
     io.info(`starting ${settings.environment} on ${settings.serverAddress} (log: ${settings.logFile})`);
     const served = serve.spawn(settings, io.env);
     io.saveState(STATE_PID, String(served.pid));
@@ -42695,8 +43221,19 @@ async function run(io = actionsCore(), serve = realLauncher) {
     io.setOutput("description", info2.description.summary);
     if (settings.waitForReleaseMinutes > 0) {
       if (info2.coordinatorPort === null) throw new Error("input wait-for-release needs the coordinator: set coordinator-port to a port, not 0");
-      io.info(`waiting up to ${settings.waitForReleaseMinutes} min for the client to release ${settings.environment}`);
-      const released = await serve.waitForRelease(settings.endpointFile, served, settings.waitForReleaseMinutes * 6e4);
+      io.info(`waiting up to ${settings.waitForReleaseMinutes} min for the client to release ${settings.environment}${settings.clientDeadlineMinutes > 0 ? ` (a client must ask for it within ${settings.clientDeadlineMinutes} min)` : ""}`);
+      let released;
+      try {
+        released = await serve.waitForRelease(settings.endpointFile, served, settings.waitForReleaseMinutes * 6e4, 1e3, settings.clientDeadlineMinutes > 0 ? settings.clientDeadlineMinutes * 6e4 : null);
+      } catch (e) {
+        if (!(e instanceof NoClientError)) throw e;
+        const message = `${e.message}: the client job failed before its sweep (see its log), or has not started because its runner is offline or busy. An offline runner's job stays queued for up to 24 hours before GitHub fails it, and this leg and later runs wait with it: bring the runner back or cancel the run. The post step tears ${settings.environment} down.`;
+        await io.appendSummary(`## virtnet: ${settings.environment} was never asked for
+
+${message}
+`);
+        throw new Error(message);
+      }
       io.setOutput("released", String(released));
       if (!released) throw new Error(`the client did not release ${settings.environment} within ${settings.waitForReleaseMinutes} min (wait-for-release); the post step tears it down`);
       io.info(`${settings.environment} released by the client`);

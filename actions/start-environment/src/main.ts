@@ -3,7 +3,8 @@
 
 import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { ENVIRONMENT_NAMES, parseStartEnvironmentInputs, runnerContext } from '../../lib/action/inputs.ts';
-import { spawnServe, waitForEndpoint, waitForRelease } from '../../lib/measure/serve-process.ts';
+import { checkPartnerRerun } from '../../lib/action/rerun.ts';
+import { NoClientError, spawnServe, waitForEndpoint, waitForRelease } from '../../lib/measure/serve-process.ts';
 
 export const STATE_PID = 'serve-pid';
 /** The serve process's start time: the post step signals the PID only while it is still that process. */
@@ -22,6 +23,10 @@ const realLauncher: ServeLauncher = { spawn: spawnServe, waitForEndpoint, waitFo
 export async function run(io: ActionIO = actionsCore(), serve: ServeLauncher = realLauncher): Promise<void> {
   try {
     const settings = parseStartEnvironmentInputs(io.input, runnerContext(io.env), ENVIRONMENT_NAMES);
+    // A re-run of this job without its client would hold the environment for a client that never comes.
+    const rerun = await checkPartnerRerun(settings.partnerJob, settings.githubToken, io.env);
+    if (rerun.kind === 'lone') throw new Error(rerun.message);
+    if (rerun.kind === 'unknown') io.warning(rerun.message);
     io.info(`starting ${settings.environment} on ${settings.serverAddress} (log: ${settings.logFile})`);
     const served = serve.spawn(settings, io.env);
     // Saved before anything else can fail, so the post step stops it whatever happens next.
@@ -39,8 +44,19 @@ export async function run(io: ActionIO = actionsCore(), serve: ServeLauncher = r
     io.setOutput('description', info.description.summary);
     if (settings.waitForReleaseMinutes > 0) {
       if (info.coordinatorPort === null) throw new Error('input wait-for-release needs the coordinator: set coordinator-port to a port, not 0');
-      io.info(`waiting up to ${settings.waitForReleaseMinutes} min for the client to release ${settings.environment}`);
-      const released = await serve.waitForRelease(settings.endpointFile, served, settings.waitForReleaseMinutes * 60_000);
+      io.info(`waiting up to ${settings.waitForReleaseMinutes} min for the client to release ${settings.environment}${settings.clientDeadlineMinutes > 0 ? ` (a client must ask for it within ${settings.clientDeadlineMinutes} min)` : ''}`);
+      let released: boolean;
+      try {
+        released = await serve.waitForRelease(settings.endpointFile, served, settings.waitForReleaseMinutes * 60_000, 1000, settings.clientDeadlineMinutes > 0 ? settings.clientDeadlineMinutes * 60_000 : null);
+      } catch (e) {
+        if (!(e instanceof NoClientError)) throw e;
+        // The client job failed before its sweep (checkout, preparation, its own ready-timeout), or it
+        // never started: its runner is offline (GitHub keeps a job queued for an offline self-hosted
+        // runner up to 24 h; this leg and the testbed's concurrency group wait with it).
+        const message = `${e.message}: the client job failed before its sweep (see its log), or has not started because its runner is offline or busy. An offline runner's job stays queued for up to 24 hours before GitHub fails it, and this leg and later runs wait with it: bring the runner back or cancel the run. The post step tears ${settings.environment} down.`;
+        await io.appendSummary(`## virtnet: ${settings.environment} was never asked for\n\n${message}\n`);
+        throw new Error(message);
+      }
       io.setOutput('released', String(released));
       if (!released) throw new Error(`the client did not release ${settings.environment} within ${settings.waitForReleaseMinutes} min (wait-for-release); the post step tears it down`);
       io.info(`${settings.environment} released by the client`);

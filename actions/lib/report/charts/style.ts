@@ -7,6 +7,7 @@ import type { Parameter } from '../../plan/plan.ts';
 export const PARAMETER_AXIS_TITLE: Record<Parameter, string> = {
   sendSocketSize: 'Send socket size requested, -s (bytes)',
   messageSize: 'UDP message size, -m (bytes)',
+  requestSize: 'UDP datagram size requested, -r (bytes)',
 };
 
 export const ENVIRONMENT_ORDER = ['native', 'docker', 'kvm', 'osv'] as const;
@@ -20,15 +21,20 @@ export const ENVIRONMENT_STYLE: Record<string, { title: string; color: string; s
 
 const FALLBACK_COLORS = ['#E69F00', '#56B4E9', '#CC79A7', '#F0E442'];
 
-export function environmentTitle(name: string): string {
+/** A guest that ran under TCG is named so: its numbers are an emulator's, not KVM's. */
+const TCG_TITLE: Record<string, string> = { kvm: 'Linux on QEMU (TCG)', osv: 'OSv on QEMU (TCG)' };
+
+/** An environment's name in legends and tables; `accelerator` from its description in the manifest. */
+export function environmentTitle(name: string, accelerator?: string): string {
+  if (accelerator === 'tcg') return TCG_TITLE[name] ?? `${ENVIRONMENT_STYLE[name]?.title ?? name} (TCG)`;
   return ENVIRONMENT_STYLE[name]?.title ?? name;
 }
 
 /** Colour, shape and dash scales for the environments present, in the canonical order. */
-export function environmentScales(present: readonly string[]) {
+export function environmentScales(present: readonly string[], accelerators: Readonly<Record<string, string>> = {}) {
   const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
   const extra = present.filter((e) => !(ENVIRONMENT_ORDER as readonly string[]).includes(e)).sort();
-  const domain = [...known, ...extra].map(environmentTitle);
+  const domain = [...known, ...extra].map((e) => environmentTitle(e, accelerators[e]));
   const style = (i: number, name: string) => ENVIRONMENT_STYLE[name] ?? { title: name, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
   const names = [...known, ...extra];
   return {
