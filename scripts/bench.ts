@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { netperfArgs, parseNetperfOutput } from '../actions/lib/measure/netperf.ts';
 import { type Plan, type Point, validatePlan } from '../actions/lib/plan/plan.ts';
 import { runCommand } from '../actions/lib/core/proc.ts';
-import { executeRun, netperfProbe } from '../actions/lib/measure/session.ts';
+import { executeRun, localHosts, netperfProbe } from '../actions/lib/measure/session.ts';
 import { mean, summarize } from '../actions/lib/core/stats.ts';
 import { measureTask, type SweepIO } from '../actions/lib/measure/sweep.ts';
 import type { EnvironmentContext } from '../actions/lib/measure/environment.ts';
@@ -129,7 +129,7 @@ try {
     const started = performance.now();
     const summary = await executeRun({
       outDir: join(work, 'efficiency'), plan, planSource: 'bench', resume: false, environments: [nativeEnvironment],
-      serverAddress: server, clientPrefix: testbed.clientPrefix, link: testbed.link, settings: { testbedIndex: String(index) },
+      serverAddress: server, hosts: localHosts(testbed.clientPrefix), link: testbed.link, settings: { testbedIndex: String(index) },
       readyTimeoutMs: 30_000, repoDir: REPO_DIR, signal: new AbortController().signal, onEvent: () => {},
     });
     const wall = (performance.now() - started) / 1000;
@@ -208,7 +208,7 @@ try {
     const started = performance.now();
     const summary = await executeRun({
       outDir: join(work, 'blocked'), plan, planSource: 'bench', resume: false, environments: usable,
-      serverAddress: server, clientPrefix: testbed.clientPrefix, link: testbed.link, settings: { accel: 'auto', testbedIndex: String(index) },
+      serverAddress: server, hosts: localHosts(testbed.clientPrefix), link: testbed.link, settings: { accel: 'auto', testbedIndex: String(index) },
       readyTimeoutMs: 60_000, repoDir: REPO_DIR, signal: new AbortController().signal,
       onEvent: (e) => { if (e.kind === 'environment-ready') starts++; },
     });

@@ -116,5 +116,5 @@ export const osvEnvironment: EnvironmentDriver = {
   title: 'OSv (QEMU/KVM)',
   available,
   start: (ctx) => startOsv(ctx),
-  cleanup: () => cleanupQemuGuests('osv'),
+  cleanup: (onlyIndex = null) => cleanupQemuGuests('osv', onlyIndex),
 };

@@ -13,7 +13,8 @@ import { expandPoints } from '../../actions/lib/plan/plan.ts';
 import { taskKey } from '../../actions/lib/plan/schedule.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { processRunning } from '../../env/testbed/delay-line.ts';
-import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
+import { requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
+import { testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
@@ -72,7 +73,9 @@ function planKeys(out: string): { planned: Set<string>; ok: string[] } {
   return { planned, ok: run.results.records.filter((r) => r.status === 'ok').map((r) => taskKey(r)) };
 }
 
-describe.skipIf(!isRoot())('virtnet run --delay (real processes)', () => {
+const missing = requireServices([['root', rootMissing()]]);
+
+describe.skipIf(missing !== null)(`virtnet run --delay (real processes)${skipNote(missing)}`, () => {
   it('stops with a clear error when the delay line dies mid-run, keeps every record, and a resume completes the run with the same delay', async () => {
     const out = join(work, 'delay-killed');
     const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--delay', '1ms', '--no-report']);

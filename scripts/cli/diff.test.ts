@@ -12,7 +12,8 @@ import type { PointDiff, RunDiff } from '../../actions/lib/diff/diff.ts';
 import { runCommand } from '../../actions/lib/core/proc.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { summarizePoints } from '../../actions/lib/analyse/aggregate.ts';
-import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
+import { netserverMissing, requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
+import { testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown } from '../../env/testbed/testbed.ts';
 import { loadPlan } from '../../actions/lib/plan/plan-file.ts';
 import { syntheticRun } from '../../actions/lib/testing/synthetic.ts';
@@ -46,7 +47,9 @@ function scaledCopy(from: string, to: string, factor: number): void {
   writeFileSync(join(to, 'results.jsonl'), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
 
-describe.skipIf(!isRoot())('virtnet diff on real runs (native, real testbed)', () => {
+const missing = requireServices([['root', rootMissing()], ['netserver', await netserverMissing()]]);
+
+describe.skipIf(missing !== null)(`virtnet diff on real runs (native, real testbed)${skipNote(missing)}`, () => {
   beforeAll(async () => {
     for (const out of [runA, runB]) {
       const r = await virtnet('run', '--plan', 'quick', '--env', 'native', '--replicates', '3', '--out', out, '--index', String(index), '--no-report');
@@ -172,8 +175,8 @@ describe('virtnet diff refuses bad input with a clear message', () => {
   const cases: [string, string[], number, RegExp][] = [
     ['one run only', ['diff', '/'], 2, /expected two runs, A \(the baseline\) and B/],
     ['an unknown format', ['diff', 'a', 'b', '--format', 'html'], 2, /--format: expected one of text, markdown, json, got "html"/],
-    ['a bad alpha', ['diff', 'a', 'b', '--alpha', '5'], 2, /--alpha: expected a number between 0 and 1 \(exclusive\), got "5"/],
-    ['a bad threshold', ['diff', 'a', 'b', '--threshold', 'ten'], 2, /--threshold: expected a number from 0 to 1000, got "ten"/],
+    ['a bad alpha', ['diff', 'a', 'b', '--alpha', '5'], 2, /--alpha: expected a probability strictly between 0 and 1, got "5"/],
+    ['a bad threshold', ['diff', 'a', 'b', '--threshold', 'ten'], 2, /--threshold: expected a number from 0 to 1000 such as 5 or 2.5, got "ten"/],
     ['a bad correction', ['diff', 'a', 'b', '--correction', 'bonferroni'], 2, /--correction: expected holm or none, got "bonferroni"/],
     ['a directory that is not a run', ['diff', '/', '/'], 1, /virtnet diff: \/ is a directory but not a virtnet run: it has no manifest\.json/],
     ['pr-base outside a pull request', ['diff', 'pr-base', '/'], 1, /pr-base: GITHUB_BASE_REF is not set/],

@@ -8,13 +8,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processStartTicks } from '../../actions/lib/core/proc.ts';
+import { processStartTicks } from '../../actions/lib/core/liveness.ts';
 import { measuredValues, taskKey } from '../../actions/lib/plan/schedule.ts';
 import { plannedKeys } from '../../actions/lib/measure/session.ts';
 import { latestRecords } from '../../actions/lib/measure/records.ts';
 import { runCommand, waitUntil } from '../../actions/lib/core/proc.ts';
 import { loadRun, RUN_LOCK_FILE, type LoadedRun } from '../../actions/lib/measure/run-dir.ts';
-import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
+import { netserverMissing, requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
+import { testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
@@ -80,7 +81,9 @@ function measuredLines(stdout: string): number {
   return stdout.split('\n').filter((l) => /^\[\s*\d+\/\d+\] /.test(l)).length;
 }
 
-describe.skipIf(!isRoot())('virtnet run survives being stopped (real processes)', () => {
+const missing = requireServices([['root', rootMissing()], ['netserver', await netserverMissing()]]);
+
+describe.skipIf(missing !== null)(`virtnet run survives being stopped (real processes)${skipNote(missing)}`, () => {
   const index = indexes[0]!;
 
   it.each([
@@ -205,7 +208,7 @@ describe.skipIf(!isRoot())('virtnet run survives being stopped (real processes)'
   });
 });
 
-describe.skipIf(!isRoot())('virtnet run when netserver dies mid-point (real processes)', () => {
+describe.skipIf(missing !== null)(`virtnet run when netserver dies mid-point (real processes)${skipNote(missing)}`, () => {
   const index = indexes[1]!;
   it('retries the point, records it failed with netperf\'s error, goes on, and a resume measures the failed points again', async () => {
     const out = join(work, 'netserver-killed');
@@ -235,7 +238,7 @@ describe.skipIf(!isRoot())('virtnet run when netserver dies mid-point (real proc
   });
 });
 
-describe.skipIf(!isRoot())('two runs, one testbed (real processes)', () => {
+describe.skipIf(missing !== null)(`two runs, one testbed (real processes)${skipNote(missing)}`, () => {
   const index = indexes[2]!;
   it('refuses the second run while the first holds the testbed, and cleanup leaves the live run alone', async () => {
     // 4 points of 8 s: long enough to still be measuring while the other commands below run.

@@ -3,20 +3,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock } from '../../actions/lib/core/lock.ts';
-import { checkPlanAgainstKernel, estimateSeconds, expandPoints, PARAMETER_FLAG, type Plan } from '../../actions/lib/plan/plan.ts';
+import { checkPlanAgainstKernel, estimateSeconds, expandPoints, type Plan } from '../../actions/lib/plan/plan.ts';
 import { loadPlan, overridePlan } from '../../actions/lib/plan/plan-file.ts';
 import { killOrphanedDaemons, stateDir } from '../../actions/lib/core/proc.ts';
 import type { LinkDescription } from '../../actions/lib/measure/records.ts';
-import { executeRun, type RunSummary } from '../../actions/lib/measure/session.ts';
+import { checkNewRunDir, executeRun, localHosts, type RunHosts, RunSetupError, type RunSummary } from '../../actions/lib/measure/session.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
-import type { SweepEvent } from '../../actions/lib/measure/sweep.ts';
+import { describeEvent } from '../../actions/lib/measure/sweep-events.ts';
+import { acceleratorRequest } from '../../actions/lib/measure/environment.ts';
 import type { EnvironmentDriver } from '../../actions/lib/measure/environment.ts';
 import { parseEnvironmentList } from '../../env/registry.ts';
 import { testbedDown, testbedUp } from '../../env/testbed/testbed.ts';
 import { formatDelay, watchDelayLine } from '../../env/testbed/delay-line.ts';
 import { congestionControlOption, delayOption } from './testbed.ts';
 import { reportAfterRun } from './report.ts';
-import { formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError } from './common.ts';
+import { asOptions, formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError } from './common.ts';
 
 export function testbedLockPath(index: number): string {
   return join(stateDir(), `testbed-${index}.lock`);
@@ -45,37 +46,6 @@ const OPTIONS = {
   quiet: { type: 'boolean' },
 } as const;
 
-function describeEvent(event: SweepEvent | { kind: 'notice'; message: string }): string | null {
-  switch (event.kind) {
-    case 'notice':
-      return `  note: ${event.message}`;
-    case 'environment-start':
-    {
-      const block = event.block === null ? '' : ` block ${event.block}`;
-      return event.tasks === 0 ? `== ${event.environment}${block}: all ${event.skipped} measurements already done` : `== ${event.environment}${block}: starting (${event.tasks} measurements${event.skipped ? `, ${event.skipped} already done` : ''})`;
-    }
-    case 'environment-ready':
-      return `== ${event.environment}: ready in ${event.description.startupSeconds?.toFixed(1) ?? '?'} s: ${event.description.summary}${event.description.accelerator === 'tcg' ? ' [TCG: software emulation, not KVM numbers]' : ''}`;
-    case 'environment-failed':
-      return `== ${event.environment}: FAILED to start: ${event.error}`;
-    case 'environment-skipped':
-      return `== ${event.environment}: skipped: ${event.reason}`;
-    case 'warmup':
-      return `   warm-up: ${event.seconds} s TCP_STREAM (not recorded)`;
-    case 'retry':
-      return `   retry ${event.attempt}: ${event.task.point.id} replicate ${event.task.replicate}: ${event.error}`;
-    case 'measured': {
-      const r = event.record;
-      const flag = PARAMETER_FLAG[r.parameter];
-      const what = r.status === 'ok' ? `${r.metrics!.throughputMbps.toFixed(2)} Mbit/s` : `FAILED: ${r.error}`;
-      const width = String(event.total).length;
-      return `[${String(event.index).padStart(width)}/${event.total}] ${r.environment} ${r.test} ${flag} ${r.value} rep ${r.replicate}: ${what}  ETA ${formatDuration(event.etaSeconds)}`;
-    }
-    case 'environment-stop':
-      return `== ${event.environment}: stopped`;
-  }
-}
-
 interface Settings {
   plan: Plan | null;
   planSource: string;
@@ -91,7 +61,7 @@ function resolveSettings(values: Record<string, string | boolean | undefined>): 
     if (str('plan')) throw new UsageError('--resume takes the plan from the run; drop --plan');
     if (str('out') && str('out') !== dir) throw new UsageError('--resume DIR continues DIR; drop --out');
     const run = loadRun(dir);
-    const environments = parseEnvironmentList(str('env') ?? run.manifest.environments.join(','));
+    const environments = asOptions(() => parseEnvironmentList(str('env') ?? run.manifest.environments.join(',')));
     return { plan: null, planSource: run.manifest.planSource, environments, outDir: dir, resume: true };
   }
   if (!str('plan')) throw new UsageError('--plan is required: quick, paper, or a plan file');
@@ -106,9 +76,23 @@ function resolveSettings(values: Record<string, string | boolean | undefined>): 
     },
     source,
   );
-  const environments = parseEnvironmentList(str('env') ?? 'native');
+  const environments = asOptions(() => parseEnvironmentList(str('env') ?? 'native'));
   const outDir = str('out') ?? join('runs', `${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}-${plan.name}`);
+  // Before the testbed comes up: a directory the run cannot go into stops nothing but this command.
+  try {
+    checkNewRunDir(outDir);
+  } catch (e) {
+    throw runDirError(e, outDir);
+  }
   return { plan, planSource: source, environments, outDir, resume: false };
+}
+
+/** The session's refusal of a run directory, with the advice the command line can give. */
+function runDirError(e: unknown, outDir: string): unknown {
+  if (!(e instanceof RunSetupError)) return e;
+  if (e.reason === 'holds-a-run') return new Error(`${outDir} already holds a run; continue it with --resume ${outDir}, or choose another --out`);
+  if (e.reason === 'not-empty') return new Error(`${outDir} exists and is not empty; choose an empty or new --out directory`);
+  return e;
 }
 
 /** The whole `virtnet run`, reusable by `npm run reproduce`. Returns the summary and exit code. */
@@ -119,8 +103,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   const external = values.server;
   const index = testbedIndexOption(values.index);
   const rate = rateOption(values.rate, 100);
-  const accel = values.accel ?? 'auto';
-  if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel: expected auto, kvm or tcg, got ${JSON.stringify(accel)}`);
+  const accel = asOptions(() => acceleratorRequest('accel', values.accel ?? 'auto'));
   const readyTimeout = intOption('ready-timeout', values['ready-timeout'], 1, 3600) ?? 120;
   const netperfGrace = intOption('netperf-grace', values['netperf-grace'], 1, 3600) ?? 20;
   const osvImage = values['osv-image'] ?? process.env.VIRTNET_OSV_IMAGE;
@@ -162,7 +145,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   process.on('SIGTERM', onSignal);
 
   let serverAddress: string;
-  let clientPrefix: string[];
+  let hosts: RunHosts;
   let link: LinkDescription;
   const lock = external ? null : acquireLock(testbedLockPath(index), `testbed ${index}`);
   if (lock?.tookOverFrom) log(`  note: took over the testbed ${index} lock of PID ${lock.tookOverFrom}, which is gone (killed?)`);
@@ -175,13 +158,14 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   try {
     if (external) {
       serverAddress = external;
-      clientPrefix = [];
+      // The environments' drivers still run here: this machine serves them on the external address.
+      hosts = localHosts([]);
       link = { kind: 'external', shaping: 'as cabled (not shaped by virtnet)', rateMbit: null, serverAddress: external, clientAddress: null, clientNamespace: null };
     } else {
       const testbed = await testbedUp({ index, rateMbit: rate, oneWayDelayMicroseconds: delay, congestionControl });
       madeTestbed = true;
       serverAddress = testbed.layout.serverAddress;
-      clientPrefix = testbed.clientPrefix;
+      hosts = localHosts(testbed.clientPrefix);
       link = testbed.link;
       log(`  testbed ${index}: ${testbed.layout.clientAddress} (client namespace) <-> ${serverAddress} (server); ${link.shaping}; delay ${formatDelay(delay)}; client TCP ${testbed.congestionControl}`);
       // Without its delay line the link drops every packet (no queue bypass): stop the run at
@@ -200,17 +184,16 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       resume: settings.resume,
       environments: settings.environments,
       serverAddress,
-      clientPrefix,
+      hosts,
       link,
       settings: envSettings,
       readyTimeoutMs: readyTimeout * 1000,
       netperfGraceSeconds: netperfGrace,
       repoDir: REPO_DIR,
       signal: controller.signal,
-      onEvent: (e) => {
-        const line = describeEvent(e);
-        if (line) log(line);
-      },
+      onEvent: (e) => log(describeEvent(e).text),
+    }).catch((e: unknown) => {
+      throw runDirError(e, settings.outDir);
     });
   } finally {
     stopWatching();

@@ -87,8 +87,8 @@ var require_tunnel = __commonJS({
       self2.maxSockets = self2.options.maxSockets || http.Agent.defaultMaxSockets;
       self2.requests = [];
       self2.sockets = [];
-      self2.on("free", function onFree(socket, host, port, localAddress) {
-        var options2 = toOptions(host, port, localAddress);
+      self2.on("free", function onFree(socket, host, port2, localAddress) {
+        var options2 = toOptions(host, port2, localAddress);
         for (var i = 0, len = self2.requests.length; i < len; ++i) {
           var pending = self2.requests[i];
           if (pending.host === options2.host && pending.port === options2.port) {
@@ -102,9 +102,9 @@ var require_tunnel = __commonJS({
       });
     }
     util.inherits(TunnelingAgent, events3.EventEmitter);
-    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
+    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port2, localAddress) {
       var self2 = this;
-      var options = mergeOptions({ request: req }, self2.options, toOptions(host, port, localAddress));
+      var options = mergeOptions({ request: req }, self2.options, toOptions(host, port2, localAddress));
       if (self2.sockets.length >= this.maxSockets) {
         self2.requests.push(options);
         return;
@@ -227,11 +227,11 @@ var require_tunnel = __commonJS({
         cb(secureSocket);
       });
     }
-    function toOptions(host, port, localAddress) {
+    function toOptions(host, port2, localAddress) {
       if (typeof host === "string") {
         return {
           host,
-          port,
+          port: port2,
           localAddress
         };
       }
@@ -1041,9 +1041,9 @@ var require_util = __commonJS({
       }
       return url2;
     }
-    function isValidPort(port) {
-      const value4 = parseInt(port, 10);
-      return value4 === Number(port) && value4 >= 0 && value4 <= 65535;
+    function isValidPort(port2) {
+      const value4 = parseInt(port2, 10);
+      return value4 === Number(port2) && value4 >= 0 && value4 <= 65535;
     }
     function isHttpOrHttpsPrefixed(value4) {
       return value4 != null && value4[0] === "h" && value4[1] === "t" && value4[2] === "t" && value4[3] === "p" && (value4[4] === ":" || value4[4] === "s" && value4[5] === ":");
@@ -1078,16 +1078,16 @@ var require_util = __commonJS({
         if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
           throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
         }
-        const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
-        let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path3 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        const port2 = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
+        let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port2}`;
+        let path5 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path3 && path3[0] !== "/") {
-          path3 = `/${path3}`;
+        if (path5 && path5[0] !== "/") {
+          path5 = `/${path5}`;
         }
-        return new URL(`${origin}${path3}`);
+        return new URL(`${origin}${path5}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1503,34 +1503,34 @@ var require_diagnostics = __commonJS({
       const debuglog = fetchDebuglog.enabled ? fetchDebuglog : undiciDebugLog;
       diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
         const {
-          connectParams: { version: version4, protocol, port, host }
+          connectParams: { version: version4, protocol, port: port2, host }
         } = evt;
         debuglog(
           "connecting to %s using %s%s",
-          `${host}${port ? `:${port}` : ""}`,
+          `${host}${port2 ? `:${port2}` : ""}`,
           protocol,
           version4
         );
       });
       diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
         const {
-          connectParams: { version: version4, protocol, port, host }
+          connectParams: { version: version4, protocol, port: port2, host }
         } = evt;
         debuglog(
           "connected to %s using %s%s",
-          `${host}${port ? `:${port}` : ""}`,
+          `${host}${port2 ? `:${port2}` : ""}`,
           protocol,
           version4
         );
       });
       diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
         const {
-          connectParams: { version: version4, protocol, port, host },
+          connectParams: { version: version4, protocol, port: port2, host },
           error: error65
         } = evt;
         debuglog(
           "connection to %s using %s%s errored - %s",
-          `${host}${port ? `:${port}` : ""}`,
+          `${host}${port2 ? `:${port2}` : ""}`,
           protocol,
           version4,
           error65.message
@@ -1538,39 +1538,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method: method2, path: path3, origin }
+          request: { method: method2, path: path5, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method2, origin, path3);
+        debuglog("sending request to %s %s/%s", method2, origin, path5);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method: method2, path: path3, origin },
+          request: { method: method2, path: path5, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method2,
           origin,
-          path3,
+          path5,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method: method2, path: path3, origin }
+          request: { method: method2, path: path5, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method2, origin, path3);
+        debuglog("trailers received from %s %s/%s", method2, origin, path5);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method: method2, path: path3, origin },
+          request: { method: method2, path: path5, origin },
           error: error65
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method2,
           origin,
-          path3,
+          path5,
           error65.message
         );
       });
@@ -1581,37 +1581,37 @@ var require_diagnostics = __commonJS({
         const debuglog = undiciDebugLog.enabled ? undiciDebugLog : websocketDebuglog;
         diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
           const {
-            connectParams: { version: version4, protocol, port, host }
+            connectParams: { version: version4, protocol, port: port2, host }
           } = evt;
           debuglog(
             "connecting to %s%s using %s%s",
             host,
-            port ? `:${port}` : "",
+            port2 ? `:${port2}` : "",
             protocol,
             version4
           );
         });
         diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
           const {
-            connectParams: { version: version4, protocol, port, host }
+            connectParams: { version: version4, protocol, port: port2, host }
           } = evt;
           debuglog(
             "connected to %s%s using %s%s",
             host,
-            port ? `:${port}` : "",
+            port2 ? `:${port2}` : "",
             protocol,
             version4
           );
         });
         diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
           const {
-            connectParams: { version: version4, protocol, port, host },
+            connectParams: { version: version4, protocol, port: port2, host },
             error: error65
           } = evt;
           debuglog(
             "connection to %s%s using %s%s errored - %s",
             host,
-            port ? `:${port}` : "",
+            port2 ? `:${port2}` : "",
             protocol,
             version4,
             error65.message
@@ -1619,16 +1619,16 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method: method2, path: path3, origin }
+            request: { method: method2, path: path5, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method2, origin, path3);
+          debuglog("sending request to %s %s/%s", method2, origin, path5);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
         const {
-          address: { address, port }
+          address: { address, port: port2 }
         } = evt;
-        websocketDebuglog("connection opened %s%s", address, port ? `:${port}` : "");
+        websocketDebuglog("connection opened %s%s", address, port2 ? `:${port2}` : "");
       });
       diagnosticsChannel.channel("undici:websocket:close").subscribe((evt) => {
         const { websocket, code: code2, reason } = evt;
@@ -1684,7 +1684,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path3,
+        path: path5,
         method: method2,
         body,
         headers,
@@ -1699,11 +1699,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path3 !== "string") {
+        if (typeof path5 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method2 !== "CONNECT") {
+        } else if (path5[0] !== "/" && !(path5.startsWith("http://") || path5.startsWith("https://")) && method2 !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path3)) {
+        } else if (invalidPathRegex.test(path5)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method2 !== "string") {
@@ -1769,7 +1769,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path3, query) : path3;
+        this.path = query ? buildURL(path5, query) : path5;
         this.origin = origin;
         this.idempotent = idempotent == null ? method2 === "HEAD" || method2 === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -2583,7 +2583,7 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect2({ hostname: hostname3, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect2({ hostname: hostname3, host, protocol, port: port2, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
@@ -2593,7 +2593,7 @@ var require_connect = __commonJS({
           const sessionKey = servername || hostname3;
           assert4(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
-          port = port || 443;
+          port2 = port2 || 443;
           socket = tls.connect({
             highWaterMark: 16384,
             // TLS in node can't have bigger HWM anyway...
@@ -2605,7 +2605,7 @@ var require_connect = __commonJS({
             ALPNProtocols: allowH2 ? ["http/1.1", "h2"] : ["http/1.1"],
             socket: httpSocket,
             // upgrade socket connection
-            port,
+            port: port2,
             host: hostname3
           });
           socket.on("session", function(session2) {
@@ -2613,13 +2613,13 @@ var require_connect = __commonJS({
           });
         } else {
           assert4(!httpSocket, "httpSocket can only be sent on TLS update");
-          port = port || 80;
+          port2 = port2 || 80;
           socket = net.connect({
             highWaterMark: 64 * 1024,
             // Same as nodejs fs streams.
             ...options,
             localAddress,
-            port,
+            port: port2,
             host: hostname3
           });
         }
@@ -2627,7 +2627,7 @@ var require_connect = __commonJS({
           const keepAliveInitialDelay = options.keepAliveInitialDelay === void 0 ? 6e4 : options.keepAliveInitialDelay;
           socket.setKeepAlive(true, keepAliveInitialDelay);
         }
-        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname3, port });
+        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname3, port: port2 });
         socket.setNoDelay(true).once(protocol === "https:" ? "secureConnect" : "connect", function() {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
@@ -6462,7 +6462,7 @@ var require_client_h1 = __commonJS({
       return method2 !== "GET" && method2 !== "HEAD" && method2 !== "OPTIONS" && method2 !== "TRACE" && method2 !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method: method2, path: path3, host, upgrade, blocking, reset: reset3 } = request2;
+      const { method: method2, path: path5, host, upgrade, blocking, reset: reset3 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method2 === "PUT" || method2 === "POST" || method2 === "PATCH" || method2 === "QUERY" || method2 === "PROPFIND" || method2 === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6543,7 +6543,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method2} ${path3} HTTP/1.1\r
+      let header = `${method2} ${path5} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7072,7 +7072,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method: method2, path: path3, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method: method2, path: path5, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7095,8 +7095,8 @@ var require_client_h2 = __commonJS({
         }
       }
       let stream2;
-      const { hostname: hostname3, port } = client[kUrl];
-      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname3}${port ? `:${port}` : ""}`;
+      const { hostname: hostname3, port: port2 } = client[kUrl];
+      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname3}${port2 ? `:${port2}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method2;
       const abort = (error65) => {
         if (request2.aborted) {
@@ -7169,7 +7169,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path3;
+      headers[HTTP2_HEADER_PATH] = path5;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method2 === "PUT" || method2 === "POST" || method2 === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7522,9 +7522,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path3 = search ? `${pathname}${search}` : pathname;
+        const path5 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path3;
+        this.opts.path = path5;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7936,7 +7936,7 @@ var require_client = __commonJS({
     async function connect2(client) {
       assert4(!client[kConnecting]);
       assert4(!client[kHTTPContext]);
-      let { host, hostname: hostname3, protocol, port } = client[kUrl];
+      let { host, hostname: hostname3, protocol, port: port2 } = client[kUrl];
       if (hostname3[0] === "[") {
         const idx = hostname3.indexOf("]");
         assert4(idx !== -1);
@@ -7951,7 +7951,7 @@ var require_client = __commonJS({
             host,
             hostname: hostname3,
             protocol,
-            port,
+            port: port2,
             version: client[kHTTPContext]?.version,
             servername: client[kServerName],
             localAddress: client[kLocalAddress]
@@ -7965,7 +7965,7 @@ var require_client = __commonJS({
             host,
             hostname: hostname3,
             protocol,
-            port,
+            port: port2,
             servername: client[kServerName],
             localAddress: client[kLocalAddress]
           }, (err, socket2) => {
@@ -7998,7 +7998,7 @@ var require_client = __commonJS({
               host,
               hostname: hostname3,
               protocol,
-              port,
+              port: port2,
               version: client[kHTTPContext]?.version,
               servername: client[kServerName],
               localAddress: client[kLocalAddress]
@@ -8019,7 +8019,7 @@ var require_client = __commonJS({
               host,
               hostname: hostname3,
               protocol,
-              port,
+              port: port2,
               version: client[kHTTPContext]?.version,
               servername: client[kServerName],
               localAddress: client[kLocalAddress]
@@ -8763,10 +8763,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path3 = "/",
+          path: path5 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path3;
+        opts.path = origin + path5;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL3(origin);
           headers.host = host;
@@ -8793,7 +8793,7 @@ var require_proxy_agent = __commonJS({
         }
         const { proxyTunnel = true } = opts;
         const url2 = this.#getUrl(opts);
-        const { href: href2, origin, port, protocol, username, password, hostname: proxyHostname } = url2;
+        const { href: href2, origin, port: port2, protocol, username, password, hostname: proxyHostname } = url2;
         this[kProxy] = { uri: href2, protocol };
         this[kInterceptors] = opts.interceptors?.ProxyAgent && Array.isArray(opts.interceptors.ProxyAgent) ? opts.interceptors.ProxyAgent : [];
         this[kRequestTls] = opts.requestTls;
@@ -8835,7 +8835,7 @@ var require_proxy_agent = __commonJS({
             try {
               const { socket, statusCode } = await this[kClient].connect({
                 origin,
-                port,
+                port: port2,
                 path: requestedPath,
                 signal: opts2.signal,
                 headers: {
@@ -8992,10 +8992,10 @@ var require_env_http_proxy_agent = __commonJS({
         }
       }
       #getProxyAgentForUrl(url2) {
-        let { protocol, host: hostname3, port } = url2;
+        let { protocol, host: hostname3, port: port2 } = url2;
         hostname3 = hostname3.replace(/:\d*$/, "").toLowerCase();
-        port = Number.parseInt(port, 10) || DEFAULT_PORTS[protocol] || 0;
-        if (!this.#shouldProxy(hostname3, port)) {
+        port2 = Number.parseInt(port2, 10) || DEFAULT_PORTS[protocol] || 0;
+        if (!this.#shouldProxy(hostname3, port2)) {
           return this[kNoProxyAgent];
         }
         if (protocol === "https:") {
@@ -9003,7 +9003,7 @@ var require_env_http_proxy_agent = __commonJS({
         }
         return this[kHttpProxyAgent];
       }
-      #shouldProxy(hostname3, port) {
+      #shouldProxy(hostname3, port2) {
         if (this.#noProxyChanged) {
           this.#parseNoProxy();
         }
@@ -9015,7 +9015,7 @@ var require_env_http_proxy_agent = __commonJS({
         }
         for (let i = 0; i < this.#noProxyEntries.length; i++) {
           const entry2 = this.#noProxyEntries[i];
-          if (entry2.port && entry2.port !== port) {
+          if (entry2.port && entry2.port !== port2) {
             continue;
           }
           if (!/^[.*]/.test(entry2.hostname)) {
@@ -10738,20 +10738,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path3) {
-      if (typeof path3 !== "string") {
-        return path3;
+    function safeUrl(path5) {
+      if (typeof path5 !== "string") {
+        return path5;
       }
-      const pathSegments = path3.split("?");
+      const pathSegments = path5.split("?");
       if (pathSegments.length !== 2) {
-        return path3;
+        return path5;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path3, method: method2, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path3);
+    function matchKey(mockDispatch2, { path: path5, method: method2, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path5);
       const methodMatch = matchValue(mockDispatch2.method, method2);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10773,7 +10773,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key2) {
       const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5 }) => matchValue(safeUrl(path5), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10811,9 +10811,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path3, method: method2, body, headers, query } = opts;
+      const { path: path5, method: method2, body, headers, query } = opts;
       return {
-        path: path3,
+        path: path5,
         method: method2,
         body,
         headers,
@@ -11276,10 +11276,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method: method2, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method: method2, path: path5, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method2,
             Origin: origin,
-            Path: path3,
+            Path: path5,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -11698,17 +11698,17 @@ var require_dns = __commonJS({
               records,
               newOpts.affinity
             );
-            let port;
+            let port2;
             if (typeof ip.port === "number") {
-              port = `:${ip.port}`;
+              port2 = `:${ip.port}`;
             } else if (origin.port !== "") {
-              port = `:${origin.port}`;
+              port2 = `:${origin.port}`;
             } else {
-              port = "";
+              port2 = "";
             }
             cb(
               null,
-              `${origin.protocol}//${ip.family === 6 ? `[${ip.address}]` : ip.address}${port}`
+              `${origin.protocol}//${ip.family === 6 ? `[${ip.address}]` : ip.address}${port2}`
             );
           });
         } else {
@@ -11722,17 +11722,17 @@ var require_dns = __commonJS({
             this.runLookup(origin, opts, cb);
             return;
           }
-          let port;
+          let port2;
           if (typeof ip.port === "number") {
-            port = `:${ip.port}`;
+            port2 = `:${ip.port}`;
           } else if (origin.port !== "") {
-            port = `:${origin.port}`;
+            port2 = `:${origin.port}`;
           } else {
-            port = "";
+            port2 = "";
           }
           cb(
             null,
-            `${origin.protocol}//${ip.family === 6 ? `[${ip.address}]` : ip.address}${port}`
+            `${origin.protocol}//${ip.family === 6 ? `[${ip.address}]` : ip.address}${port2}`
           );
         }
       }
@@ -16158,9 +16158,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path3) {
-      for (let i = 0; i < path3.length; ++i) {
-        const code2 = path3.charCodeAt(i);
+    function validateCookiePath(path5) {
+      for (let i = 0; i < path5.length; ++i) {
+        const code2 = path5.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -19080,11 +19080,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path3 = opts.path;
+          let path5 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path3 = `/${path3}`;
+            path5 = `/${path5}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path3);
+          url2 = new URL(util.parseOrigin(url2).origin + path5);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19614,6 +19614,2860 @@ var require_topojson_client = __commonJS({
   }
 });
 
+// node_modules/zx/build/esblib.cjs
+var require_esblib = __commonJS({
+  "node_modules/zx/build/esblib.cjs"(exports, module) {
+    var __create2 = Object.create;
+    var __defProp2 = Object.defineProperty;
+    var __getOwnPropDesc2 = Object.getOwnPropertyDescriptor;
+    var __getOwnPropNames2 = Object.getOwnPropertyNames;
+    var __getProtoOf2 = Object.getPrototypeOf;
+    var __hasOwnProp2 = Object.prototype.hasOwnProperty;
+    var __export2 = (target2, all) => {
+      for (var name2 in all)
+        __defProp2(target2, name2, { get: all[name2], enumerable: true });
+    };
+    var __copyProps2 = (to, from, except, desc) => {
+      if (from && typeof from === "object" || typeof from === "function") {
+        for (let key2 of __getOwnPropNames2(from))
+          if (!__hasOwnProp2.call(to, key2) && key2 !== except)
+            __defProp2(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc2(from, key2)) || desc.enumerable });
+      }
+      return to;
+    };
+    var __toESM2 = (mod, isNodeMode, target2) => (target2 = mod != null ? __create2(__getProtoOf2(mod)) : {}, __copyProps2(
+      // If the importer is in node compatibility mode or this is not an ESM
+      // file that has been converted to a CommonJS file using a Babel-
+      // compatible transform (i.e. "__esModule" has not been set), then set
+      // "default" to the CommonJS "module.exports" for node compatibility.
+      isNodeMode || !mod || !mod.__esModule ? __defProp2(target2, "default", { value: mod, enumerable: true }) : target2,
+      mod
+    ));
+    var __toCommonJS = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
+    var __async = (__this, __arguments, generator) => {
+      return new Promise((resolve3, reject) => {
+        var fulfilled = (value4) => {
+          try {
+            step2(generator.next(value4));
+          } catch (e3) {
+            reject(e3);
+          }
+        };
+        var rejected = (value4) => {
+          try {
+            step2(generator.throw(value4));
+          } catch (e3) {
+            reject(e3);
+          }
+        };
+        var step2 = (x22) => x22.done ? resolve3(x22.value) : Promise.resolve(x22.value).then(fulfilled, rejected);
+        step2((generator = generator.apply(__this, __arguments)).next());
+      });
+    };
+    var __defProps = Object.defineProperties;
+    var __getOwnPropDescs = Object.getOwnPropertyDescriptors;
+    var __getOwnPropSymbols = Object.getOwnPropertySymbols;
+    var __propIsEnum = Object.prototype.propertyIsEnumerable;
+    var __knownSymbol = (name2, symbol3) => (symbol3 = Symbol[name2]) ? symbol3 : /* @__PURE__ */ Symbol.for("Symbol." + name2);
+    var __typeError = (msg) => {
+      throw TypeError(msg);
+    };
+    var __defNormalProp = (obj, key2, value4) => key2 in obj ? __defProp2(obj, key2, { enumerable: true, configurable: true, writable: true, value: value4 }) : obj[key2] = value4;
+    var __spreadValues = (a4, b10) => {
+      for (var prop in b10 || (b10 = {}))
+        if (__hasOwnProp2.call(b10, prop))
+          __defNormalProp(a4, prop, b10[prop]);
+      if (__getOwnPropSymbols)
+        for (var prop of __getOwnPropSymbols(b10)) {
+          if (__propIsEnum.call(b10, prop))
+            __defNormalProp(a4, prop, b10[prop]);
+        }
+      return a4;
+    };
+    var __spreadProps = (a4, b10) => __defProps(a4, __getOwnPropDescs(b10));
+    var __await = function(promise2, isYieldStar) {
+      this[0] = promise2;
+      this[1] = isYieldStar;
+    };
+    var __asyncGenerator = (__this, __arguments, generator) => {
+      var resume = (k2, v2, yes, no) => {
+        try {
+          var x22 = generator[k2](v2), isAwait = (v2 = x22.value) instanceof __await, done = x22.done;
+          Promise.resolve(isAwait ? v2[0] : v2).then((y4) => isAwait ? resume(k2 === "return" ? k2 : "next", v2[1] ? { done: y4.done, value: y4.value } : y4, yes, no) : yes({ value: y4, done })).catch((e3) => resume("throw", e3, yes, no));
+        } catch (e3) {
+          no(e3);
+        }
+      }, method2 = (k2) => it[k2] = (x22) => new Promise((yes, no) => resume(k2, x22, yes, no)), it = {};
+      return generator = generator.apply(__this, __arguments), it[__knownSymbol("asyncIterator")] = () => it, method2("next"), method2("throw"), method2("return"), it;
+    };
+    var __yieldStar = (value4) => {
+      var obj = value4[__knownSymbol("asyncIterator")], isAwait = false, method2, it = {};
+      if (obj == null) {
+        obj = value4[__knownSymbol("iterator")]();
+        method2 = (k2) => it[k2] = (x22) => obj[k2](x22);
+      } else {
+        obj = obj.call(value4);
+        method2 = (k2) => it[k2] = (v2) => {
+          if (isAwait) {
+            isAwait = false;
+            if (k2 === "throw") throw v2;
+            return v2;
+          }
+          isAwait = true;
+          return {
+            done: false,
+            value: new __await(new Promise((resolve3) => {
+              var x22 = obj[k2](v2);
+              if (!(x22 instanceof Object)) __typeError("Object expected");
+              resolve3(x22);
+            }), 1)
+          };
+        };
+      }
+      return it[__knownSymbol("iterator")] = () => it, method2("next"), "throw" in obj ? method2("throw") : it.throw = (x22) => {
+        throw x22;
+      }, "return" in obj && method2("return"), it;
+    };
+    var __forAwait = (obj, it, method2) => (it = obj[__knownSymbol("asyncIterator")]) ? it.call(obj) : (obj = obj[__knownSymbol("iterator")](), it = {}, method2 = (key2, fn) => (fn = obj[key2]) && (it[key2] = (arg) => new Promise((yes, no, done) => (arg = fn.call(obj, arg), done = arg.done, Promise.resolve(arg.value).then((value4) => yes({ value: value4, done }), no)))), method2("next"), method2("return"), it);
+    var __pow = Math.pow;
+    var __reExport = (target2, mod, secondTarget) => (__copyProps2(target2, mod, "default"), secondTarget && __copyProps2(secondTarget, mod, "default"));
+    var __commonJS2 = (cb, mod) => function __require2() {
+      return mod || (0, cb[__getOwnPropNames2(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
+    };
+    var __esm = (fn, res) => function __init() {
+      return fn && (res = (0, fn[__getOwnPropNames2(fn)[0]])(fn = 0)), res;
+    };
+    var __accessCheck = (obj, member, msg) => member.has(obj) || __typeError("Cannot " + msg);
+    var __privateGet = (obj, member, getter3) => (__accessCheck(obj, member, "read from private field"), getter3 ? getter3.call(obj) : member.get(obj));
+    var __privateAdd = (obj, member, value4) => member.has(obj) ? __typeError("Cannot add the same private member more than once") : member instanceof WeakSet ? member.add(obj) : member.set(obj, value4);
+    var __privateSet = (obj, member, value4, setter) => (__accessCheck(obj, member, "write to private field"), setter ? setter.call(obj, value4) : member.set(obj, value4), value4);
+    module.exports = {
+      __create: __create2,
+      __defProp: __defProp2,
+      __getOwnPropDesc: __getOwnPropDesc2,
+      __getOwnPropNames: __getOwnPropNames2,
+      __getProtoOf: __getProtoOf2,
+      __hasOwnProp: __hasOwnProp2,
+      __export: __export2,
+      __copyProps: __copyProps2,
+      __toESM: __toESM2,
+      __toCommonJS,
+      __async,
+      __defProps,
+      __getOwnPropDescs,
+      __getOwnPropSymbols,
+      __propIsEnum,
+      __knownSymbol,
+      __typeError,
+      __defNormalProp,
+      __spreadValues,
+      __spreadProps,
+      __await,
+      __asyncGenerator,
+      __yieldStar,
+      __forAwait,
+      __pow,
+      __reExport,
+      __commonJS: __commonJS2,
+      __esm,
+      __accessCheck,
+      __privateGet,
+      __privateAdd,
+      __privateSet
+    };
+  }
+});
+
+// node_modules/zx/build/internals.cjs
+var require_internals = __commonJS({
+  "node_modules/zx/build/internals.cjs"(exports, module) {
+    "use strict";
+    var {
+      __export: __export2,
+      __toCommonJS
+    } = require_esblib();
+    var internals_exports = {};
+    __export2(internals_exports, {
+      bus: () => bus3
+    });
+    module.exports = __toCommonJS(internals_exports);
+    var locked = false;
+    var lock = () => locked = true;
+    var store = /* @__PURE__ */ new Map();
+    var override = store.set.bind(store);
+    function wrap2(name2, api) {
+      if (locked) throw new Error("bus is locked");
+      override(name2, api);
+      return new Proxy(api, {
+        get(_, key2) {
+          var _a3, _b;
+          return store.get(name2)[key2] || ((_b = (_a3 = store.get(name2)) == null ? void 0 : _a3.default) == null ? void 0 : _b[key2]);
+        },
+        apply(_, self2, args) {
+          return store.get(name2).apply(self2, args);
+        }
+      });
+    }
+    var bus3 = {
+      override,
+      wrap: wrap2,
+      lock
+    };
+  }
+});
+
+// node_modules/zx/build/vendor-core.cjs
+var require_vendor_core = __commonJS({
+  "node_modules/zx/build/vendor-core.cjs"(exports, module) {
+    "use strict";
+    var {
+      __create: __create2,
+      __spreadValues,
+      __spreadProps,
+      __commonJS: __commonJS2,
+      __export: __export2,
+      __toESM: __toESM2,
+      __toCommonJS,
+      __async
+    } = require_esblib();
+    var require_posix = __commonJS2({
+      "node_modules/isexe/dist/cjs/posix.js"(exports2) {
+        "use strict";
+        Object.defineProperty(exports2, "__esModule", { value: true });
+        exports2.sync = exports2.isexe = void 0;
+        var fs_1 = __require("fs");
+        var promises_1 = __require("fs").promises;
+        var isexe = (_0, ..._1) => __async(null, [_0, ..._1], function* (path5, options = {}) {
+          const { ignoreErrors = false } = options;
+          try {
+            return checkStat(yield (0, promises_1.stat)(path5), options);
+          } catch (e3) {
+            const er = e3;
+            if (ignoreErrors || er.code === "EACCES")
+              return false;
+            throw er;
+          }
+        });
+        exports2.isexe = isexe;
+        var sync = (path5, options = {}) => {
+          const { ignoreErrors = false } = options;
+          try {
+            return checkStat((0, fs_1.statSync)(path5), options);
+          } catch (e3) {
+            const er = e3;
+            if (ignoreErrors || er.code === "EACCES")
+              return false;
+            throw er;
+          }
+        };
+        exports2.sync = sync;
+        var checkStat = (stat2, options) => stat2.isFile() && checkMode(stat2, options);
+        var checkMode = (stat2, options) => {
+          var _a3, _b, _c2, _d2, _e, _f2, _g2, _h;
+          const myUid = (_b = options.uid) != null ? _b : (_a3 = process.getuid) == null ? void 0 : _a3.call(process);
+          const myGroups = (_e = (_d2 = options.groups) != null ? _d2 : (_c2 = process.getgroups) == null ? void 0 : _c2.call(process)) != null ? _e : [];
+          const myGid = (_h = (_g2 = options.gid) != null ? _g2 : (_f2 = process.getgid) == null ? void 0 : _f2.call(process)) != null ? _h : myGroups[0];
+          if (myUid === void 0 || myGid === void 0) {
+            throw new Error("cannot get uid or gid");
+          }
+          const groups = /* @__PURE__ */ new Set([myGid, ...myGroups]);
+          const mod = stat2.mode;
+          const uid = stat2.uid;
+          const gid = stat2.gid;
+          const u2 = parseInt("100", 8);
+          const g2 = parseInt("010", 8);
+          const o = parseInt("001", 8);
+          const ug = u2 | g2;
+          return !!(mod & o || mod & g2 && groups.has(gid) || mod & u2 && uid === myUid || mod & ug && myUid === 0);
+        };
+      }
+    });
+    var require_win32 = __commonJS2({
+      "node_modules/isexe/dist/cjs/win32.js"(exports2) {
+        "use strict";
+        Object.defineProperty(exports2, "__esModule", { value: true });
+        exports2.sync = exports2.isexe = void 0;
+        var fs_1 = __require("fs");
+        var promises_1 = __require("fs").promises;
+        var isexe = (_0, ..._1) => __async(null, [_0, ..._1], function* (path5, options = {}) {
+          const { ignoreErrors = false } = options;
+          try {
+            return checkStat(yield (0, promises_1.stat)(path5), path5, options);
+          } catch (e3) {
+            const er = e3;
+            if (ignoreErrors || er.code === "EACCES")
+              return false;
+            throw er;
+          }
+        });
+        exports2.isexe = isexe;
+        var sync = (path5, options = {}) => {
+          const { ignoreErrors = false } = options;
+          try {
+            return checkStat((0, fs_1.statSync)(path5), path5, options);
+          } catch (e3) {
+            const er = e3;
+            if (ignoreErrors || er.code === "EACCES")
+              return false;
+            throw er;
+          }
+        };
+        exports2.sync = sync;
+        var checkPathExt = (path5, options) => {
+          const { pathExt = process.env.PATHEXT || "" } = options;
+          const peSplit = pathExt.split(";");
+          if (peSplit.indexOf("") !== -1) {
+            return true;
+          }
+          for (let i = 0; i < peSplit.length; i++) {
+            const p = peSplit[i].toLowerCase();
+            const ext = path5.substring(path5.length - p.length).toLowerCase();
+            if (p && ext === p) {
+              return true;
+            }
+          }
+          return false;
+        };
+        var checkStat = (stat2, path5, options) => stat2.isFile() && checkPathExt(path5, options);
+      }
+    });
+    var require_options = __commonJS2({
+      "node_modules/isexe/dist/cjs/options.js"(exports2) {
+        "use strict";
+        Object.defineProperty(exports2, "__esModule", { value: true });
+      }
+    });
+    var require_cjs = __commonJS2({
+      "node_modules/isexe/dist/cjs/index.js"(exports2) {
+        "use strict";
+        var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m3, k2, k22) {
+          if (k22 === void 0) k22 = k2;
+          var desc = Object.getOwnPropertyDescriptor(m3, k2);
+          if (!desc || ("get" in desc ? !m3.__esModule : desc.writable || desc.configurable)) {
+            desc = { enumerable: true, get: function() {
+              return m3[k2];
+            } };
+          }
+          Object.defineProperty(o, k22, desc);
+        }) : (function(o, m3, k2, k22) {
+          if (k22 === void 0) k22 = k2;
+          o[k22] = m3[k2];
+        }));
+        var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+          Object.defineProperty(o, "default", { enumerable: true, value: v });
+        }) : function(o, v) {
+          o["default"] = v;
+        });
+        var __importStar = exports2 && exports2.__importStar || function(mod) {
+          if (mod && mod.__esModule) return mod;
+          var result = {};
+          if (mod != null) {
+            for (var k2 in mod) if (k2 !== "default" && Object.prototype.hasOwnProperty.call(mod, k2)) __createBinding(result, mod, k2);
+          }
+          __setModuleDefault(result, mod);
+          return result;
+        };
+        var __exportStar = exports2 && exports2.__exportStar || function(m3, exports3) {
+          for (var p in m3) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports3, p)) __createBinding(exports3, m3, p);
+        };
+        Object.defineProperty(exports2, "__esModule", { value: true });
+        exports2.sync = exports2.isexe = exports2.posix = exports2.win32 = void 0;
+        var posix = __importStar(require_posix());
+        exports2.posix = posix;
+        var win32 = __importStar(require_win32());
+        exports2.win32 = win32;
+        __exportStar(require_options(), exports2);
+        var platform2 = process.env._ISEXE_TEST_PLATFORM_ || process.platform;
+        var impl = platform2 === "win32" ? win32 : posix;
+        exports2.isexe = impl.isexe;
+        exports2.sync = impl.sync;
+      }
+    });
+    var require_lib = __commonJS2({
+      "node_modules/which/lib/index.js"(exports2, module2) {
+        "use strict";
+        var { isexe, sync: isexeSync } = require_cjs();
+        var { join: join7, delimiter, sep, posix } = __require("path");
+        var isWindows = process.platform === "win32";
+        var rSlash = new RegExp(`[${posix.sep}${sep === posix.sep ? "" : sep}]`.replace(/(\\)/g, "\\$1"));
+        var rRel = new RegExp(`^\\.${rSlash.source}`);
+        var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
+        var getPathInfo = (cmd, {
+          path: optPath = process.env.PATH,
+          pathExt: optPathExt = process.env.PATHEXT,
+          delimiter: optDelimiter = delimiter
+        }) => {
+          const pathEnv = cmd.match(rSlash) ? [""] : [
+            // windows always checks the cwd first
+            ...isWindows ? [process.cwd()] : [],
+            ...(optPath || /* istanbul ignore next: very unusual */
+            "").split(optDelimiter)
+          ];
+          if (isWindows) {
+            const pathExtExe = optPathExt || [".EXE", ".CMD", ".BAT", ".COM"].join(optDelimiter);
+            const pathExt = pathExtExe.split(optDelimiter).flatMap((item) => [item, item.toLowerCase()]);
+            if (cmd.includes(".") && pathExt[0] !== "") {
+              pathExt.unshift("");
+            }
+            return { pathEnv, pathExt, pathExtExe };
+          }
+          return { pathEnv, pathExt: [""] };
+        };
+        var getPathPart = (raw, cmd) => {
+          const pathPart = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
+          const prefix = !pathPart && rRel.test(cmd) ? cmd.slice(0, 2) : "";
+          return prefix + join7(pathPart, cmd);
+        };
+        var which22 = (_0, ..._1) => __async(null, [_0, ..._1], function* (cmd, opt = {}) {
+          const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
+          const found = [];
+          for (const envPart of pathEnv) {
+            const p = getPathPart(envPart, cmd);
+            for (const ext of pathExt) {
+              const withExt = p + ext;
+              const is = yield isexe(withExt, { pathExt: pathExtExe, ignoreErrors: true });
+              if (is) {
+                if (!opt.all) {
+                  return withExt;
+                }
+                found.push(withExt);
+              }
+            }
+          }
+          if (opt.all && found.length) {
+            return found;
+          }
+          if (opt.nothrow) {
+            return null;
+          }
+          throw getNotFoundError(cmd);
+        });
+        var whichSync = (cmd, opt = {}) => {
+          const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
+          const found = [];
+          for (const pathEnvPart of pathEnv) {
+            const p = getPathPart(pathEnvPart, cmd);
+            for (const ext of pathExt) {
+              const withExt = p + ext;
+              const is = isexeSync(withExt, { pathExt: pathExtExe, ignoreErrors: true });
+              if (is) {
+                if (!opt.all) {
+                  return withExt;
+                }
+                found.push(withExt);
+              }
+            }
+          }
+          if (opt.all && found.length) {
+            return found;
+          }
+          if (opt.nothrow) {
+            return null;
+          }
+          throw getNotFoundError(cmd);
+        };
+        module2.exports = which22;
+        which22.sync = whichSync;
+      }
+    });
+    var vendor_core_exports = {};
+    __export2(vendor_core_exports, {
+      VoidStream: () => VoidStream,
+      buildCmd: () => buildCmd,
+      chalk: () => chalk22,
+      exec: () => exec,
+      isStringLiteral: () => isStringLiteral2,
+      ps: () => ps3,
+      which: () => which4
+    });
+    module.exports = __toCommonJS(vendor_core_exports);
+    var ANSI_BACKGROUND_OFFSET = 10;
+    var wrapAnsi16 = (offset4 = 0) => (code2) => `\x1B[${code2 + offset4}m`;
+    var wrapAnsi256 = (offset4 = 0) => (code2) => `\x1B[${38 + offset4};5;${code2}m`;
+    var wrapAnsi16m = (offset4 = 0) => (red, green, blue) => `\x1B[${38 + offset4};2;${red};${green};${blue}m`;
+    var styles = {
+      modifier: {
+        reset: [0, 0],
+        // 21 isn't widely supported and 22 does the same thing
+        bold: [1, 22],
+        dim: [2, 22],
+        italic: [3, 23],
+        underline: [4, 24],
+        overline: [53, 55],
+        inverse: [7, 27],
+        hidden: [8, 28],
+        strikethrough: [9, 29]
+      },
+      color: {
+        black: [30, 39],
+        red: [31, 39],
+        green: [32, 39],
+        yellow: [33, 39],
+        blue: [34, 39],
+        magenta: [35, 39],
+        cyan: [36, 39],
+        white: [37, 39],
+        // Bright color
+        blackBright: [90, 39],
+        gray: [90, 39],
+        // Alias of `blackBright`
+        grey: [90, 39],
+        // Alias of `blackBright`
+        redBright: [91, 39],
+        greenBright: [92, 39],
+        yellowBright: [93, 39],
+        blueBright: [94, 39],
+        magentaBright: [95, 39],
+        cyanBright: [96, 39],
+        whiteBright: [97, 39]
+      },
+      bgColor: {
+        bgBlack: [40, 49],
+        bgRed: [41, 49],
+        bgGreen: [42, 49],
+        bgYellow: [43, 49],
+        bgBlue: [44, 49],
+        bgMagenta: [45, 49],
+        bgCyan: [46, 49],
+        bgWhite: [47, 49],
+        // Bright color
+        bgBlackBright: [100, 49],
+        bgGray: [100, 49],
+        // Alias of `bgBlackBright`
+        bgGrey: [100, 49],
+        // Alias of `bgBlackBright`
+        bgRedBright: [101, 49],
+        bgGreenBright: [102, 49],
+        bgYellowBright: [103, 49],
+        bgBlueBright: [104, 49],
+        bgMagentaBright: [105, 49],
+        bgCyanBright: [106, 49],
+        bgWhiteBright: [107, 49]
+      }
+    };
+    var modifierNames = Object.keys(styles.modifier);
+    var foregroundColorNames = Object.keys(styles.color);
+    var backgroundColorNames = Object.keys(styles.bgColor);
+    var colorNames = [...foregroundColorNames, ...backgroundColorNames];
+    function assembleStyles() {
+      const codes = /* @__PURE__ */ new Map();
+      for (const [groupName, group2] of Object.entries(styles)) {
+        for (const [styleName, style2] of Object.entries(group2)) {
+          styles[styleName] = {
+            open: `\x1B[${style2[0]}m`,
+            close: `\x1B[${style2[1]}m`
+          };
+          group2[styleName] = styles[styleName];
+          codes.set(style2[0], style2[1]);
+        }
+        Object.defineProperty(styles, groupName, {
+          value: group2,
+          enumerable: false
+        });
+      }
+      Object.defineProperty(styles, "codes", {
+        value: codes,
+        enumerable: false
+      });
+      styles.color.close = "\x1B[39m";
+      styles.bgColor.close = "\x1B[49m";
+      styles.color.ansi = wrapAnsi16();
+      styles.color.ansi256 = wrapAnsi256();
+      styles.color.ansi16m = wrapAnsi16m();
+      styles.bgColor.ansi = wrapAnsi16(ANSI_BACKGROUND_OFFSET);
+      styles.bgColor.ansi256 = wrapAnsi256(ANSI_BACKGROUND_OFFSET);
+      styles.bgColor.ansi16m = wrapAnsi16m(ANSI_BACKGROUND_OFFSET);
+      Object.defineProperties(styles, {
+        rgbToAnsi256: {
+          value(red, green, blue) {
+            if (red === green && green === blue) {
+              if (red < 8) {
+                return 16;
+              }
+              if (red > 248) {
+                return 231;
+              }
+              return Math.round((red - 8) / 247 * 24) + 232;
+            }
+            return 16 + 36 * Math.round(red / 255 * 5) + 6 * Math.round(green / 255 * 5) + Math.round(blue / 255 * 5);
+          },
+          enumerable: false
+        },
+        hexToRgb: {
+          value(hex4) {
+            const matches = /[a-f\d]{6}|[a-f\d]{3}/i.exec(hex4.toString(16));
+            if (!matches) {
+              return [0, 0, 0];
+            }
+            let [colorString] = matches;
+            if (colorString.length === 3) {
+              colorString = [...colorString].map((character) => character + character).join("");
+            }
+            const integer3 = Number.parseInt(colorString, 16);
+            return [
+              /* eslint-disable no-bitwise */
+              integer3 >> 16 & 255,
+              integer3 >> 8 & 255,
+              integer3 & 255
+              /* eslint-enable no-bitwise */
+            ];
+          },
+          enumerable: false
+        },
+        hexToAnsi256: {
+          value: (hex4) => styles.rgbToAnsi256(...styles.hexToRgb(hex4)),
+          enumerable: false
+        },
+        ansi256ToAnsi: {
+          value(code2) {
+            if (code2 < 8) {
+              return 30 + code2;
+            }
+            if (code2 < 16) {
+              return 90 + (code2 - 8);
+            }
+            let red;
+            let green;
+            let blue;
+            if (code2 >= 232) {
+              red = ((code2 - 232) * 10 + 8) / 255;
+              green = red;
+              blue = red;
+            } else {
+              code2 -= 16;
+              const remainder = code2 % 36;
+              red = Math.floor(code2 / 36) / 5;
+              green = Math.floor(remainder / 6) / 5;
+              blue = remainder % 6 / 5;
+            }
+            const value4 = Math.max(red, green, blue) * 2;
+            if (value4 === 0) {
+              return 30;
+            }
+            let result = 30 + (Math.round(blue) << 2 | Math.round(green) << 1 | Math.round(red));
+            if (value4 === 2) {
+              result += 60;
+            }
+            return result;
+          },
+          enumerable: false
+        },
+        rgbToAnsi: {
+          value: (red, green, blue) => styles.ansi256ToAnsi(styles.rgbToAnsi256(red, green, blue)),
+          enumerable: false
+        },
+        hexToAnsi: {
+          value: (hex4) => styles.ansi256ToAnsi(styles.hexToAnsi256(hex4)),
+          enumerable: false
+        }
+      });
+      return styles;
+    }
+    var ansiStyles = assembleStyles();
+    var ansi_styles_default = ansiStyles;
+    var import_node_process = __toESM2(__require("process"), 1);
+    var import_node_os = __toESM2(__require("os"), 1);
+    var import_node_tty = __toESM2(__require("tty"), 1);
+    function hasFlag(flag4, argv = globalThis.Deno ? globalThis.Deno.args : import_node_process.default.argv) {
+      const prefix = flag4.startsWith("-") ? "" : flag4.length === 1 ? "-" : "--";
+      const position2 = argv.indexOf(prefix + flag4);
+      const terminatorPosition = argv.indexOf("--");
+      return position2 !== -1 && (terminatorPosition === -1 || position2 < terminatorPosition);
+    }
+    var { env } = import_node_process.default;
+    var flagForceColor;
+    if (hasFlag("no-color") || hasFlag("no-colors") || hasFlag("color=false") || hasFlag("color=never")) {
+      flagForceColor = 0;
+    } else if (hasFlag("color") || hasFlag("colors") || hasFlag("color=true") || hasFlag("color=always")) {
+      flagForceColor = 1;
+    }
+    function envForceColor() {
+      if ("FORCE_COLOR" in env) {
+        if (env.FORCE_COLOR === "true") {
+          return 1;
+        }
+        if (env.FORCE_COLOR === "false") {
+          return 0;
+        }
+        return env.FORCE_COLOR.length === 0 ? 1 : Math.min(Number.parseInt(env.FORCE_COLOR, 10), 3);
+      }
+    }
+    function translateLevel(level) {
+      if (level === 0) {
+        return false;
+      }
+      return {
+        level,
+        hasBasic: true,
+        has256: level >= 2,
+        has16m: level >= 3
+      };
+    }
+    function _supportsColor(haveStream, { streamIsTTY, sniffFlags = true } = {}) {
+      const noFlagForceColor = envForceColor();
+      if (noFlagForceColor !== void 0) {
+        flagForceColor = noFlagForceColor;
+      }
+      const forceColor = sniffFlags ? flagForceColor : noFlagForceColor;
+      if (forceColor === 0) {
+        return 0;
+      }
+      if (sniffFlags) {
+        if (hasFlag("color=16m") || hasFlag("color=full") || hasFlag("color=truecolor")) {
+          return 3;
+        }
+        if (hasFlag("color=256")) {
+          return 2;
+        }
+      }
+      if ("TF_BUILD" in env && "AGENT_NAME" in env) {
+        return 1;
+      }
+      if (haveStream && !streamIsTTY && forceColor === void 0) {
+        return 0;
+      }
+      const min4 = forceColor || 0;
+      if (env.TERM === "dumb") {
+        return min4;
+      }
+      if (import_node_process.default.platform === "win32") {
+        const osRelease = import_node_os.default.release().split(".");
+        if (Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
+          return Number(osRelease[2]) >= 14931 ? 3 : 2;
+        }
+        return 1;
+      }
+      if ("CI" in env) {
+        if (["GITHUB_ACTIONS", "GITEA_ACTIONS", "CIRCLECI"].some((key2) => key2 in env)) {
+          return 3;
+        }
+        if (["TRAVIS", "APPVEYOR", "GITLAB_CI", "BUILDKITE", "DRONE"].some((sign3) => sign3 in env) || env.CI_NAME === "codeship") {
+          return 1;
+        }
+        return min4;
+      }
+      if ("TEAMCITY_VERSION" in env) {
+        return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
+      }
+      if (env.COLORTERM === "truecolor") {
+        return 3;
+      }
+      if (env.TERM === "xterm-kitty") {
+        return 3;
+      }
+      if (env.TERM === "xterm-ghostty") {
+        return 3;
+      }
+      if (env.TERM === "wezterm") {
+        return 3;
+      }
+      if ("TERM_PROGRAM" in env) {
+        const version4 = Number.parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
+        switch (env.TERM_PROGRAM) {
+          case "iTerm.app": {
+            return version4 >= 3 ? 3 : 2;
+          }
+          case "Apple_Terminal": {
+            return 2;
+          }
+        }
+      }
+      if (/-256(color)?$/i.test(env.TERM)) {
+        return 2;
+      }
+      if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
+        return 1;
+      }
+      if ("COLORTERM" in env) {
+        return 1;
+      }
+      return min4;
+    }
+    function createSupportsColor(stream2, options = {}) {
+      const level = _supportsColor(stream2, __spreadValues({
+        streamIsTTY: stream2 && stream2.isTTY
+      }, options));
+      return translateLevel(level);
+    }
+    var supportsColor = {
+      stdout: createSupportsColor({ isTTY: import_node_tty.default.isatty(1) }),
+      stderr: createSupportsColor({ isTTY: import_node_tty.default.isatty(2) })
+    };
+    var supports_color_default = supportsColor;
+    function stringReplaceAll(string5, substring, replacer) {
+      let index6 = string5.indexOf(substring);
+      if (index6 === -1) {
+        return string5;
+      }
+      const substringLength = substring.length;
+      let endIndex = 0;
+      let returnValue = "";
+      do {
+        returnValue += string5.slice(endIndex, index6) + substring + replacer;
+        endIndex = index6 + substringLength;
+        index6 = string5.indexOf(substring, endIndex);
+      } while (index6 !== -1);
+      returnValue += string5.slice(endIndex);
+      return returnValue;
+    }
+    function stringEncaseCRLFWithFirstIndex(string5, prefix, postfix, index6) {
+      let endIndex = 0;
+      let returnValue = "";
+      do {
+        const gotCR = string5[index6 - 1] === "\r";
+        returnValue += string5.slice(endIndex, gotCR ? index6 - 1 : index6) + prefix + (gotCR ? "\r\n" : "\n") + postfix;
+        endIndex = index6 + 1;
+        index6 = string5.indexOf("\n", endIndex);
+      } while (index6 !== -1);
+      returnValue += string5.slice(endIndex);
+      return returnValue;
+    }
+    var { stdout: stdoutColor, stderr: stderrColor } = supports_color_default;
+    var GENERATOR = /* @__PURE__ */ Symbol("GENERATOR");
+    var STYLER = /* @__PURE__ */ Symbol("STYLER");
+    var IS_EMPTY = /* @__PURE__ */ Symbol("IS_EMPTY");
+    var levelMapping = [
+      "ansi",
+      "ansi",
+      "ansi256",
+      "ansi16m"
+    ];
+    var styles2 = /* @__PURE__ */ Object.create(null);
+    var applyOptions = (object3, options = {}) => {
+      if (options.level && !(Number.isInteger(options.level) && options.level >= 0 && options.level <= 3)) {
+        throw new Error("The `level` option should be an integer from 0 to 3");
+      }
+      const colorLevel = stdoutColor ? stdoutColor.level : 0;
+      object3.level = options.level === void 0 ? colorLevel : options.level;
+    };
+    var chalkFactory = (options) => {
+      const chalk32 = (...strings) => strings.join(" ");
+      applyOptions(chalk32, options);
+      Object.setPrototypeOf(chalk32, createChalk.prototype);
+      return chalk32;
+    };
+    function createChalk(options) {
+      return chalkFactory(options);
+    }
+    Object.setPrototypeOf(createChalk.prototype, Function.prototype);
+    for (const [styleName, style2] of Object.entries(ansi_styles_default)) {
+      styles2[styleName] = {
+        get() {
+          const builder = createBuilder(this, createStyler(style2.open, style2.close, this[STYLER]), this[IS_EMPTY]);
+          Object.defineProperty(this, styleName, { value: builder });
+          return builder;
+        }
+      };
+    }
+    styles2.visible = {
+      get() {
+        const builder = createBuilder(this, this[STYLER], true);
+        Object.defineProperty(this, "visible", { value: builder });
+        return builder;
+      }
+    };
+    var getModelAnsi = (model, level, type3, ...arguments_) => {
+      if (model === "rgb") {
+        if (level === "ansi16m") {
+          return ansi_styles_default[type3].ansi16m(...arguments_);
+        }
+        if (level === "ansi256") {
+          return ansi_styles_default[type3].ansi256(ansi_styles_default.rgbToAnsi256(...arguments_));
+        }
+        return ansi_styles_default[type3].ansi(ansi_styles_default.rgbToAnsi(...arguments_));
+      }
+      if (model === "hex") {
+        return getModelAnsi("rgb", level, type3, ...ansi_styles_default.hexToRgb(...arguments_));
+      }
+      return ansi_styles_default[type3][model](...arguments_);
+    };
+    var usedModels = ["rgb", "hex", "ansi256"];
+    for (const model of usedModels) {
+      styles2[model] = {
+        get() {
+          const { level } = this;
+          return function(...arguments_) {
+            const styler = createStyler(getModelAnsi(model, levelMapping[level], "color", ...arguments_), ansi_styles_default.color.close, this[STYLER]);
+            return createBuilder(this, styler, this[IS_EMPTY]);
+          };
+        }
+      };
+      const bgModel = "bg" + model[0].toUpperCase() + model.slice(1);
+      styles2[bgModel] = {
+        get() {
+          const { level } = this;
+          return function(...arguments_) {
+            const styler = createStyler(getModelAnsi(model, levelMapping[level], "bgColor", ...arguments_), ansi_styles_default.bgColor.close, this[STYLER]);
+            return createBuilder(this, styler, this[IS_EMPTY]);
+          };
+        }
+      };
+    }
+    var proto = Object.defineProperties(() => {
+    }, __spreadProps(__spreadValues({}, styles2), {
+      level: {
+        enumerable: true,
+        get() {
+          return this[GENERATOR].level;
+        },
+        set(level) {
+          this[GENERATOR].level = level;
+        }
+      }
+    }));
+    var createStyler = (open3, close, parent) => {
+      let openAll;
+      let closeAll;
+      if (parent === void 0) {
+        openAll = open3;
+        closeAll = close;
+      } else {
+        openAll = parent.openAll + open3;
+        closeAll = close + parent.closeAll;
+      }
+      return {
+        open: open3,
+        close,
+        openAll,
+        closeAll,
+        parent
+      };
+    };
+    var createBuilder = (self2, _styler, _isEmpty) => {
+      const builder = (...arguments_) => applyStyle(builder, arguments_.length === 1 ? "" + arguments_[0] : arguments_.join(" "));
+      Object.setPrototypeOf(builder, proto);
+      builder[GENERATOR] = self2;
+      builder[STYLER] = _styler;
+      builder[IS_EMPTY] = _isEmpty;
+      return builder;
+    };
+    var applyStyle = (self2, string5) => {
+      if (self2.level <= 0 || !string5) {
+        return self2[IS_EMPTY] ? "" : string5;
+      }
+      let styler = self2[STYLER];
+      if (styler === void 0) {
+        return string5;
+      }
+      const { openAll, closeAll } = styler;
+      if (string5.includes("\x1B")) {
+        while (styler !== void 0) {
+          string5 = stringReplaceAll(string5, styler.close, styler.open);
+          styler = styler.parent;
+        }
+      }
+      const lfIndex = string5.indexOf("\n");
+      if (lfIndex !== -1) {
+        string5 = stringEncaseCRLFWithFirstIndex(string5, closeAll, openAll, lfIndex);
+      }
+      return openAll + string5 + closeAll;
+    };
+    Object.defineProperties(createChalk.prototype, styles2);
+    var chalk3 = createChalk();
+    var chalkStderr = createChalk({ level: stderrColor ? stderrColor.level : 0 });
+    var source_default = chalk3;
+    var import_which = __toESM2(require_lib(), 1);
+    var import_node_process4 = __toESM2(__require("process"), 1);
+    var import_node_fs7 = __toESM2(__require("fs"), 1);
+    var import_node_os2 = __toESM2(__require("os"), 1);
+    var EOL6 = /\r?\n|\r|\n/;
+    var EMPTY = "-";
+    var parseLine = (line5, sep = " ") => {
+      if (typeof line5 !== "string") throw new Error("parseLine: line must be a string");
+      const result = {
+        spaces: [],
+        words: []
+      };
+      const capture = () => {
+        if (word) {
+          result.words.push({
+            s: s2,
+            e: s2 + word.length - 1,
+            w: word
+          });
+          word = "";
+          s2 = -1;
+        }
+      };
+      let bb;
+      let word = "";
+      let s2 = -1;
+      for (const i in [...line5]) {
+        const prev = line5[+i - 1];
+        const char = line5[i];
+        if (bb) {
+          word += char;
+          if (char === bb && prev !== "\\") {
+            bb = void 0;
+          }
+          continue;
+        }
+        if (char === sep) {
+          result.spaces.push(+i);
+          capture();
+          continue;
+        }
+        if (s2 === -1) s2 = +i;
+        if (char === '"' || char === "'") bb = char;
+        word += char;
+      }
+      capture();
+      return result;
+    };
+    var parseLines = (input2, sep) => input2.split(EOL6).filter(Boolean).map((l) => parseLine(l, sep));
+    var countWordsByIndex = ({ words }, index6) => words.filter(({ e: e3 }) => e3 < index6).length;
+    var getBorders = (lines) => lines[0].spaces.reduce((m3, i) => {
+      const c4 = countWordsByIndex(lines[0], i);
+      if (lines.every((l) => l.spaces.includes(i) && c4 === countWordsByIndex(l, i))) {
+        m3.push(i);
+      }
+      return m3;
+    }, []);
+    var parseUnixGrid = (input2) => {
+      const lines = parseLines(input2);
+      const borders = getBorders(lines);
+      const _borders = [Number.NEGATIVE_INFINITY, ...borders, Number.POSITIVE_INFINITY];
+      const grid = [];
+      for (const { words } of lines) {
+        const row2 = [];
+        grid.push(row2);
+        for (const n in words) {
+          const { w: w2, s: s2, e: e3 } = words[n];
+          for (const _b in _borders) {
+            const a4 = _borders[+_b];
+            const b10 = _borders[+_b + 1];
+            if (b10 === void 0) break;
+            const block = row2[_b] || (row2[_b] = []);
+            if (s2 > a4 && e3 < b10) block.push(w2);
+          }
+        }
+      }
+      return gridToData(grid);
+    };
+    var gridToData = (grid) => {
+      const data3 = [];
+      const [headers, ...body] = grid;
+      for (const row2 of body) {
+        const entry2 = {};
+        data3.push(entry2);
+        for (const i in headers) {
+          const keys4 = headers[i];
+          if (keys4.length === 0) continue;
+          if (keys4.length > row2[i].length) {
+            throw new Error("Malformed grid: row has more columns than headers");
+          }
+          for (const k2 in keys4) {
+            const key2 = keys4[k2];
+            const to = +k2 + 1 === keys4.length ? Number.POSITIVE_INFINITY : +k2 + 1;
+            entry2[key2] = row2[i].slice(+k2, to);
+          }
+        }
+      }
+      return data3;
+    };
+    var parseWinGrid = (input2, debug4 = false) => {
+      const lines = input2.split(/\r*\n+/).filter(Boolean);
+      const headline = lines.shift();
+      const headers = headline.trim().split(/\s\s+/);
+      const hl = headers.length;
+      const ll = headline.length;
+      if (debug4) {
+        console.log("Headers:", headers);
+        console.log("Line lengths:", lines.map((l) => l.length));
+      }
+      if (lines.every((l) => ll / l.length < 2)) {
+        const spaces = Array.from({ length: ll }).map(
+          (_, i) => lines.every((l) => l[i] === " ")
+        );
+        const borders = spaces.reduce((m3, v, i, a4) => {
+          if (v && !a4[i - 1]) m3.push(i);
+          return m3;
+        }, [0]);
+        const data22 = [];
+        debug4 && console.log("Borders:", borders);
+        for (const line5 of lines) {
+          const props = [];
+          for (const i in headers) {
+            const k2 = headers[i];
+            const s2 = borders[i];
+            const e3 = borders[+i + 1] || ll;
+            const v = line5.slice(s2, e3).trim();
+            props.push([k2, [v || EMPTY]]);
+          }
+          data22.push(Object.fromEntries(props));
+        }
+        return data22;
+      }
+      let w2 = "";
+      let p;
+      const body = input2.slice(headline.length);
+      const vals2 = [];
+      const data3 = [];
+      const cap = (v) => {
+        const _v = w2.trim() || (vals2.length === 0 ? v : w2.trim());
+        if (!_v) return;
+        vals2.push(_v);
+        if (vals2.length === hl) {
+          data3.push(Object.fromEntries(headers.map((h2, i) => [h2, [vals2[i]]])));
+          vals2.length = 0;
+        }
+        w2 = "";
+      };
+      for (const c4 of body) {
+        w2 += c4;
+        if (c4 === " ") {
+          if (p === "\n") {
+            cap(EMPTY);
+          } else if (p === " ") {
+            cap();
+          }
+        } else if (c4 === "\n") {
+          cap();
+        }
+        p = c4;
+      }
+      cap();
+      return data3;
+    };
+    var parsers = {
+      unix: parseUnixGrid,
+      win: parseWinGrid
+    };
+    var parse9 = (input2, { format: format5 = "unix", debug: debug4 = false } = {}) => {
+      const parser4 = parsers[format5];
+      if (!parser4) throw new Error(`unsupported format: ${format5}`);
+      return parser4(input2, debug4);
+    };
+    var cp = __toESM2(__require("child_process"), 1);
+    var import_node_process3 = __toESM2(__require("process"), 1);
+    var import_node_events = __toESM2(__require("events"), 1);
+    var import_node_stream = __require("stream");
+    var import_node_process2 = __toESM2(__require("process"), 1);
+    var g = !import_node_process2.default.versions.deno && global || globalThis;
+    var immediate = g.setImmediate || ((f) => g.setTimeout(f, 0));
+    var noop6 = () => {
+    };
+    var randomId = () => Math.random().toString(36).slice(2);
+    var isPromiseLike = (value4) => typeof (value4 == null ? void 0 : value4.then) === "function";
+    var isStringLiteral2 = (pieces, ...rest) => {
+      var _a3;
+      return (pieces == null ? void 0 : pieces.length) > 0 && ((_a3 = pieces.raw) == null ? void 0 : _a3.length) === pieces.length && // Object.isFrozen(pieces) &&
+      rest.length + 1 === pieces.length;
+    };
+    var assign = (target2, ...extras) => Object.defineProperties(target2, extras.reduce((m3, extra) => __spreadValues(__spreadValues({}, m3), Object.fromEntries(Object.entries(Object.getOwnPropertyDescriptors(extra)).filter(([, v]) => !Object.prototype.hasOwnProperty.call(v, "value") || v.value !== void 0))), {}));
+    var buildCmd = (quote22, pieces, args, subs = substitute) => {
+      if (args.some(isPromiseLike))
+        return Promise.all(args).then((args2) => buildCmd(quote22, pieces, args2, subs));
+      let cmd = pieces[0], i = 0;
+      while (i < args.length) {
+        const s2 = Array.isArray(args[i]) ? args[i].map((x4) => quote22(subs(x4))).join(" ") : quote22(subs(args[i]));
+        cmd += s2 + pieces[++i];
+      }
+      return cmd;
+    };
+    var substitute = (arg) => typeof (arg == null ? void 0 : arg.stdout) === "string" ? arg.stdout.replace(/\n$/, "") : `${arg}`;
+    var defaults3 = {
+      get id() {
+        return randomId();
+      },
+      cmd: "",
+      get cwd() {
+        return import_node_process3.default.cwd();
+      },
+      sync: false,
+      args: [],
+      input: null,
+      env: import_node_process3.default.env,
+      get ee() {
+        return new import_node_events.default();
+      },
+      get ac() {
+        return g.AbortController && new AbortController();
+      },
+      get signal() {
+        var _a3;
+        return (_a3 = this.ac) == null ? void 0 : _a3.signal;
+      },
+      on: {},
+      detached: import_node_process3.default.platform !== "win32",
+      shell: true,
+      spawn: cp.spawn,
+      spawnSync: cp.spawnSync,
+      spawnOpts: {},
+      get store() {
+        return createStore();
+      },
+      callback: noop6,
+      get stdin() {
+        return new VoidStream();
+      },
+      get stdout() {
+        return new VoidStream();
+      },
+      get stderr() {
+        return new VoidStream();
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+      run: immediate,
+      stack: ""
+    };
+    var normalizeCtx = (...ctxs) => assign(
+      __spreadValues({}, defaults3),
+      { get signal() {
+        var _a3;
+        return (_a3 = this.ac) == null ? void 0 : _a3.signal;
+      } },
+      ...ctxs
+    );
+    var processInput = (child, input2) => {
+      if (input2 && child.stdin && !child.stdin.destroyed) {
+        if (input2 instanceof import_node_stream.Readable) {
+          input2.pipe(child.stdin);
+        } else {
+          child.stdin.write(input2);
+          child.stdin.end();
+        }
+      }
+    };
+    var VoidStream = class extends import_node_stream.Transform {
+      _transform(chunk, _, cb) {
+        this.emit("data", chunk);
+        cb();
+      }
+    };
+    var buildSpawnOpts = ({ spawnOpts, stdio, cwd, shell, input: input2, env: env2, detached, signal }) => __spreadProps(__spreadValues({}, spawnOpts), {
+      env: env2,
+      cwd,
+      stdio,
+      shell,
+      input: input2,
+      windowsHide: true,
+      detached,
+      signal
+    });
+    var toggleListeners = (pos, ee, on2 = {}) => {
+      for (const [name2, listener2] of Object.entries(on2)) {
+        ee[pos](name2, listener2);
+      }
+      if (pos === "on")
+        ee.once("end", () => toggleListeners("off", ee, on2));
+    };
+    var createStore = () => ({
+      stdout: [],
+      stderr: [],
+      stdall: []
+    });
+    var invoke2 = (c4) => {
+      var _a3, _b;
+      const now2 = Date.now();
+      const stdio = [c4.stdin, c4.stdout, c4.stderr];
+      const push = (kind, data3) => {
+        c4.store[kind].push(data3);
+        c4.store.stdall.push(data3);
+        c4.ee.emit(kind, data3, c4);
+        c4.ee.emit("stdall", data3, c4);
+      };
+      try {
+        if (c4.sync) {
+          toggleListeners("on", c4.ee, c4.on);
+          const opts = buildSpawnOpts(c4);
+          const r = c4.spawnSync(c4.cmd, c4.args, opts);
+          c4.ee.emit("start", r, c4);
+          if (((_a3 = r.stdout) == null ? void 0 : _a3.length) > 0) {
+            c4.stdout.write(r.stdout);
+            push("stdout", r.stdout);
+          }
+          if (((_b = r.stderr) == null ? void 0 : _b.length) > 0) {
+            c4.stderr.write(r.stderr);
+            push("stderr", r.stderr);
+          }
+          c4.callback(null, c4.fulfilled = __spreadProps(__spreadValues({}, r), {
+            get stdout() {
+              return c4.store.stdout.join("");
+            },
+            get stderr() {
+              return c4.store.stderr.join("");
+            },
+            get stdall() {
+              return c4.store.stdall.join("");
+            },
+            stdio,
+            duration: Date.now() - now2,
+            ctx: c4
+          }));
+          c4.ee.emit("end", c4.fulfilled, c4);
+        } else {
+          c4.run(() => {
+            var _a22, _b2, _c2;
+            toggleListeners("on", c4.ee, c4.on);
+            let error65 = null;
+            let aborted2 = false;
+            const opts = buildSpawnOpts(c4);
+            const child = c4.spawn(c4.cmd, c4.args, opts);
+            const onAbort = (event2) => {
+              if (opts.detached && child.pid) {
+                try {
+                  import_node_process3.default.kill(-child.pid);
+                } catch (e3) {
+                  child.kill();
+                }
+              }
+              aborted2 = true;
+              c4.ee.emit("abort", event2, c4);
+            };
+            c4.child = child;
+            c4.ee.emit("start", child, c4);
+            (_a22 = opts.signal) == null ? void 0 : _a22.addEventListener("abort", onAbort);
+            processInput(child, c4.input || c4.stdin);
+            (_b2 = child.stdout) == null ? void 0 : _b2.on("data", (d) => {
+              push("stdout", d);
+            }).pipe(c4.stdout);
+            (_c2 = child.stderr) == null ? void 0 : _c2.on("data", (d) => {
+              push("stderr", d);
+            }).pipe(c4.stderr);
+            child.once("error", (e3) => {
+              error65 = e3;
+              c4.ee.emit("err", error65, c4);
+            }).once("exit", () => {
+              var _a32, _b3;
+              if (aborted2) {
+                (_a32 = child.stdout) == null ? void 0 : _a32.destroy();
+                (_b3 = child.stderr) == null ? void 0 : _b3.destroy();
+              }
+            }).once("close", (status, signal) => {
+              var _a32;
+              c4.fulfilled = {
+                error: error65,
+                status,
+                signal,
+                get stdout() {
+                  return c4.store.stdout.join("");
+                },
+                get stderr() {
+                  return c4.store.stderr.join("");
+                },
+                get stdall() {
+                  return c4.store.stdall.join("");
+                },
+                stdio,
+                duration: Date.now() - now2,
+                ctx: c4
+              };
+              (_a32 = opts.signal) == null ? void 0 : _a32.removeEventListener("abort", onAbort);
+              c4.callback(error65, c4.fulfilled);
+              c4.ee.emit("end", c4.fulfilled, c4);
+            });
+          }, c4);
+        }
+      } catch (error65) {
+        c4.callback(
+          error65,
+          c4.fulfilled = {
+            error: error65,
+            status: null,
+            signal: null,
+            stdout: "",
+            stderr: "",
+            stdall: "",
+            stdio,
+            duration: Date.now() - now2,
+            ctx: c4
+          }
+        );
+        c4.ee.emit("err", error65, c4);
+        c4.ee.emit("end", c4.fulfilled, c4);
+      }
+      return c4;
+    };
+    var exec = (ctx) => invoke2(normalizeCtx(ctx));
+    var IS_WIN = import_node_process4.default.platform === "win32";
+    var IS_WIN2025_PLUS = IS_WIN && Number.parseInt(import_node_os2.default.release().split(".")[2], 10) >= 26e3;
+    var LOOKUPS = {
+      wmic: {
+        cmd: "wmic process get ProcessId,ParentProcessId,CommandLine",
+        args: [],
+        parse(stdout) {
+          return parse9(removeWmicPrefix(stdout), { format: "win" });
+        }
+      },
+      ps: {
+        cmd: "ps",
+        args: ["-lx"],
+        parse(stdout) {
+          return parse9(stdout, { format: "unix" });
+        }
+      },
+      pwsh: {
+        cmd: "pwsh",
+        args: ["-NoProfile", "-Command", '"Get-CimInstance Win32_Process | Select-Object ProcessId,ParentProcessId,CommandLine | ConvertTo-Json -Compress"'],
+        parse(stdout) {
+          let arr = [];
+          try {
+            arr = JSON.parse(stdout);
+          } catch (e3) {
+            return [];
+          }
+          return arr.map((p) => ({
+            ProcessId: [p.ProcessId + ""],
+            ParentProcessId: [p.ParentProcessId + ""],
+            CommandLine: p.CommandLine ? [p.CommandLine] : []
+          }));
+        }
+      }
+    };
+    var isBin2 = (f) => {
+      if (f === "") return false;
+      if (!f.includes("/") && !f.includes("\\")) return true;
+      if (f.length > 3 && f[0] === '"')
+        return f[f.length - 1] === '"' ? isBin2(f.slice(1, -1)) : false;
+      try {
+        if (!import_node_fs7.default.existsSync(f)) return false;
+        const stat2 = import_node_fs7.default.lstatSync(f);
+        return stat2.isFile() || stat2.isSymbolicLink();
+      } catch (e3) {
+        return false;
+      }
+    };
+    var lookup6 = (query = {}, cb = noop22) => _lookup({ query, cb, sync: false });
+    var lookupSync = (query = {}, cb = noop22) => _lookup({ query, cb, sync: true });
+    lookup6.sync = lookupSync;
+    var _lookup = ({
+      query = {},
+      cb = noop22,
+      sync = false
+    }) => {
+      const pFactory = sync ? makePseudoDeferred.bind(null, []) : makeDeferred;
+      const { promise: promise2, resolve: resolve3, reject } = pFactory();
+      const result = [];
+      const lookupFlow = IS_WIN ? IS_WIN2025_PLUS ? "pwsh" : "wmic" : "ps";
+      const {
+        parse: parse22,
+        cmd,
+        args
+      } = LOOKUPS[lookupFlow];
+      const callback = (err, { stdout }) => {
+        if (err) {
+          reject(err);
+          cb(err);
+          return;
+        }
+        result.push(...filterProcessList(normalizeOutput(parse22(stdout)), query));
+        resolve3(result);
+        cb(null, result);
+      };
+      exec({
+        cmd,
+        args,
+        callback,
+        sync,
+        run(cb2) {
+          cb2();
+        }
+      });
+      return Object.assign(promise2, result);
+    };
+    var filterProcessList = (processList, query = {}) => {
+      const pidList = (query.pid === void 0 ? [] : [query.pid].flat(1)).map((v) => v + "");
+      const filters2 = [
+        (p) => query.command ? new RegExp(query.command, "i").test(p.command) : true,
+        (p) => query.arguments ? new RegExp(query.arguments, "i").test(p.arguments.join(" ")) : true,
+        (p) => query.ppid ? query.ppid + "" === p.ppid : true
+      ];
+      return processList.filter(
+        (p) => (pidList.length === 0 || pidList.includes(p.pid)) && filters2.every((f) => f(p))
+      );
+    };
+    var removeWmicPrefix = (stdout) => {
+      const s2 = stdout.indexOf(LOOKUPS.wmic.cmd + import_node_os2.default.EOL);
+      const e3 = stdout.includes(">") ? stdout.trimEnd().lastIndexOf(import_node_os2.default.EOL) : stdout.length;
+      return (s2 > 0 ? stdout.slice(s2 + LOOKUPS.wmic.cmd.length, e3) : stdout.slice(0, e3)).trimStart();
+    };
+    var pickTree = (list2, pid, recursive2 = false) => {
+      const children4 = list2.filter((p) => p.ppid === pid + "");
+      return [
+        ...children4,
+        ...children4.flatMap((p) => recursive2 ? pickTree(list2, p.pid, true) : [])
+      ];
+    };
+    var _tree = ({
+      cb = noop22,
+      opts,
+      sync = false
+    }) => {
+      if (typeof opts === "string" || typeof opts === "number") {
+        return _tree({ opts: { pid: opts }, cb, sync });
+      }
+      const onError = (err) => cb(err);
+      const onData = (all) => {
+        if (opts === void 0) return all;
+        const { pid, recursive: recursive2 = false } = opts;
+        const list2 = pickTree(all, pid, recursive2);
+        cb(null, list2);
+        return list2;
+      };
+      try {
+        const all = _lookup({ sync });
+        return sync ? onData(all) : all.then(onData, (err) => {
+          onError(err);
+          throw err;
+        });
+      } catch (err) {
+        onError(err);
+        return Promise.reject(err);
+      }
+    };
+    var tree2 = (opts, cb) => __async(null, null, function* () {
+      return _tree({ opts, cb });
+    });
+    var treeSync = (opts, cb) => _tree({ opts, cb, sync: true });
+    tree2.sync = treeSync;
+    var kill2 = (pid, opts, next) => {
+      if (typeof opts == "function") {
+        return kill2(pid, void 0, opts);
+      }
+      if (typeof opts == "string" || typeof opts == "number") {
+        return kill2(pid, { signal: opts }, next);
+      }
+      const { promise: promise2, resolve: resolve3, reject } = makeDeferred();
+      const {
+        timeout = 30,
+        signal = "SIGTERM"
+      } = opts || {};
+      try {
+        import_node_process4.default.kill(+pid, signal);
+      } catch (e3) {
+        reject(e3);
+        next == null ? void 0 : next(e3);
+        return promise2;
+      }
+      let checkConfident = 0;
+      let checkTimeoutTimer;
+      let checkIsTimeout = false;
+      const checkKilled = (finishCallback) => lookup6({ pid }, (err, list2 = []) => {
+        if (checkIsTimeout) return;
+        if (err) {
+          clearTimeout(checkTimeoutTimer);
+          reject(err);
+          finishCallback == null ? void 0 : finishCallback(err, pid);
+        } else if (list2.length > 0) {
+          checkConfident = checkConfident - 1 || 0;
+          checkKilled(finishCallback);
+        } else {
+          checkConfident++;
+          if (checkConfident === 5) {
+            clearTimeout(checkTimeoutTimer);
+            resolve3(pid);
+            finishCallback == null ? void 0 : finishCallback(null, pid);
+          } else {
+            checkKilled(finishCallback);
+          }
+        }
+      });
+      if (next) {
+        checkKilled(next);
+        checkTimeoutTimer = setTimeout(() => {
+          checkIsTimeout = true;
+          next(new Error("Kill process timeout"));
+        }, timeout * 1e3);
+      } else {
+        resolve3(pid);
+      }
+      return promise2;
+    };
+    var normalizeOutput = (data3) => data3.reduce((m3, d) => {
+      var _a3, _b;
+      const pid = (_a3 = d.PID || d.ProcessId) == null ? void 0 : _a3[0];
+      const ppid = (_b = d.PPID || d.ParentProcessId) == null ? void 0 : _b[0];
+      const _cmd = d.CMD || d.CommandLine || d.COMMAND || [];
+      const cmd = _cmd.length === 1 ? _cmd[0].split(/\s+/) : _cmd;
+      if (pid && cmd.length > 0) {
+        const c4 = cmd.findIndex((_v, i) => isBin2(cmd.slice(0, i).join(" ")));
+        const command = (c4 === -1 ? cmd : cmd.slice(0, c4)).join(" ");
+        const args = c4 === -1 ? [] : cmd.slice(c4);
+        m3.push({
+          pid,
+          ppid,
+          command,
+          arguments: args
+        });
+      }
+      return m3;
+    }, []);
+    var makeDeferred = () => {
+      let resolve3;
+      let reject;
+      const promise2 = new Promise((res, rej) => {
+        resolve3 = res;
+        reject = rej;
+      });
+      return { resolve: resolve3, reject, promise: promise2 };
+    };
+    var makePseudoDeferred = (r = {}) => ({
+      promise: r,
+      resolve: identity7,
+      reject(e3) {
+        throw e3;
+      }
+    });
+    var noop22 = () => {
+    };
+    var identity7 = (v) => v;
+    var index_default = { kill: kill2, lookup: lookup6, lookupSync, tree: tree2, treeSync };
+    var import_internals = require_internals();
+    var chalk22 = import_internals.bus.wrap("chalk", source_default);
+    var which4 = import_internals.bus.wrap("which", import_which.default);
+    var ps3 = import_internals.bus.wrap("ps", index_default);
+  }
+});
+
+// node_modules/zx/build/util.cjs
+var require_util9 = __commonJS({
+  "node_modules/zx/build/util.cjs"(exports, module) {
+    "use strict";
+    var {
+      __spreadValues,
+      __spreadProps,
+      __export: __export2,
+      __toESM: __toESM2,
+      __toCommonJS
+    } = require_esblib();
+    var util_exports2 = {};
+    __export2(util_exports2, {
+      bufArrJoin: () => bufArrJoin,
+      bufToString: () => bufToString,
+      getLast: () => getLast,
+      getLines: () => getLines,
+      identity: () => identity7,
+      isString: () => isString2,
+      isStringLiteral: () => import_vendor_core.isStringLiteral,
+      iteratorToArray: () => iteratorToArray,
+      noop: () => noop6,
+      once: () => once,
+      parseBool: () => parseBool,
+      parseDuration: () => parseDuration,
+      preferLocalBin: () => preferLocalBin,
+      proxyOverride: () => proxyOverride,
+      quote: () => quote3,
+      quotePowerShell: () => quotePowerShell3,
+      randomId: () => randomId,
+      toCamelCase: () => toCamelCase
+    });
+    module.exports = __toCommonJS(util_exports2);
+    var import_node_path6 = __toESM2(__require("path"), 1);
+    var import_node_process = __toESM2(__require("process"), 1);
+    var import_vendor_core = require_vendor_core();
+    function noop6() {
+    }
+    function identity7(v) {
+      return v;
+    }
+    function randomId() {
+      return Math.random().toString(36).slice(2);
+    }
+    function isString2(obj) {
+      return typeof obj === "string";
+    }
+    var utf8Decoder = new TextDecoder("utf-8");
+    var bufToString = (buf) => isString2(buf) ? buf : utf8Decoder.decode(buf);
+    var bufArrJoin = (arr) => arr.reduce((acc, buf) => acc + bufToString(buf), "");
+    var getLast = (arr) => arr[arr.length - 1];
+    function preferLocalBin(env, ...dirs) {
+      const pathKey = import_node_process.default.platform === "win32" ? Object.keys(env).reverse().find((key2) => key2.toUpperCase() === "PATH") || "Path" : "PATH";
+      const pathValue = dirs.map(
+        (c4) => c4 && [
+          import_node_path6.default.resolve(c4, "node_modules", ".bin"),
+          import_node_path6.default.resolve(c4)
+        ]
+      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path6.default.delimiter);
+      return __spreadProps(__spreadValues({}, env), {
+        [pathKey]: pathValue
+      });
+    }
+    function quote3(arg) {
+      if (arg === "") return `$''`;
+      if (/^[\w/.\-@:=]+$/.test(arg)) return arg;
+      return `$'` + arg.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\f/g, "\\f").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t").replace(/\v/g, "\\v").replace(/\0/g, "\\0") + `'`;
+    }
+    function quotePowerShell3(arg) {
+      if (arg === "") return `''`;
+      if (/^[\w/.\-]+$/.test(arg)) return arg;
+      return `'` + arg.replace(/'/g, "''") + `'`;
+    }
+    function parseDuration(d) {
+      if (typeof d === "number") {
+        if (isNaN(d) || d < 0) throw new Error(`Invalid duration: "${d}".`);
+        return d;
+      }
+      const [m3, v, u2] = d.match(/^(\d+)(m?s?)$/) || [];
+      if (!m3) throw new Error(`Unknown duration: "${d}".`);
+      return +v * ({ s: 1e3, ms: 1, m: 6e4 }[u2] || 1);
+    }
+    var once = (fn) => {
+      let called = false;
+      let result;
+      return (...args) => called ? result : (called = true, result = fn(...args));
+    };
+    var proxyOverride = (origin, ...fallbacks) => new Proxy(origin, {
+      get(target2, key2) {
+        var _a3, _b;
+        return (_b = (_a3 = fallbacks.find((f) => key2 in f)) == null ? void 0 : _a3[key2]) != null ? _b : Reflect.get(target2, key2);
+      }
+    });
+    var toCamelCase = (str) => str.toLowerCase().replace(/([a-z])[_-]+([a-z])/g, (_, p1, p2) => p1 + p2.toUpperCase());
+    var parseBool = (v) => v === "true" || v !== "false" && v;
+    var getLines = (chunk, next, delimiter) => {
+      const lines = ((next.pop() || "") + bufToString(chunk)).split(delimiter);
+      next.push(lines.pop());
+      return lines;
+    };
+    var iteratorToArray = (it) => {
+      const arr = [];
+      let entry2;
+      while (!(entry2 = it.next()).done) arr.push(entry2.value);
+      return arr;
+    };
+  }
+});
+
+// node_modules/zx/build/core.cjs
+var require_core = __commonJS({
+  "node_modules/zx/build/core.cjs"(exports, module) {
+    "use strict";
+    var {
+      __spreadValues,
+      __spreadProps,
+      __export: __export2,
+      __toESM: __toESM2,
+      __toCommonJS,
+      __async,
+      __await,
+      __asyncGenerator,
+      __yieldStar,
+      __forAwait
+    } = require_esblib();
+    var core_exports4 = {};
+    __export2(core_exports4, {
+      $: () => $2,
+      Fail: () => Fail2,
+      ProcessOutput: () => ProcessOutput2,
+      ProcessPromise: () => ProcessPromise2,
+      bus: () => import_internals.bus,
+      cd: () => cd2,
+      chalk: () => import_vendor_core3.chalk,
+      defaults: () => defaults3,
+      kill: () => kill2,
+      log: () => log8,
+      os: () => os6,
+      path: () => import_node_path6.default,
+      ps: () => import_vendor_core3.ps,
+      quote: () => import_util22.quote,
+      quotePowerShell: () => import_util22.quotePowerShell,
+      resolveDefaults: () => resolveDefaults2,
+      syncProcessCwd: () => syncProcessCwd2,
+      useBash: () => useBash2,
+      usePowerShell: () => usePowerShell2,
+      usePwsh: () => usePwsh2,
+      which: () => import_vendor_core3.which,
+      within: () => within3
+    });
+    module.exports = __toCommonJS(core_exports4);
+    var import_node_async_hooks = __require("async_hooks");
+    var import_node_buffer = __require("buffer");
+    var import_node_child_process = __toESM2(__require("child_process"), 1);
+    var import_node_events = __require("events");
+    var import_node_fs7 = __toESM2(__require("fs"), 1);
+    var import_node_os = __require("os");
+    var import_node_process2 = __toESM2(__require("process"), 1);
+    var import_node_util2 = __require("util");
+    var EXIT_CODES = {
+      2: "Misuse of shell builtins",
+      126: "Invoked command cannot execute",
+      127: "Command not found",
+      128: "Invalid exit argument",
+      129: "Hangup",
+      130: "Interrupt",
+      131: "Quit and dump core",
+      132: "Illegal instruction",
+      133: "Trace/breakpoint trap",
+      134: "Process aborted",
+      135: 'Bus error: "access to undefined portion of memory object"',
+      136: 'Floating point exception: "erroneous arithmetic operation"',
+      137: "Kill (terminate immediately)",
+      138: "User-defined 1",
+      139: "Segmentation violation",
+      140: "User-defined 2",
+      141: "Write to pipe with no one reading",
+      142: "Signal raised by alarm",
+      143: "Termination (request to terminate)",
+      145: "Child process terminated, stopped (or continued*)",
+      146: "Continue if stopped",
+      147: "Stop executing temporarily",
+      148: "Terminal stop signal",
+      149: 'Background process attempting to read from tty ("in")',
+      150: 'Background process attempting to write to tty ("out")',
+      151: "Urgent data available on socket",
+      152: "CPU time limit exceeded",
+      153: "File size limit exceeded",
+      154: 'Signal raised by timer counting virtual time: "virtual timer expired"',
+      155: "Profiling timer expired",
+      157: "Pollable event",
+      159: "Bad syscall"
+    };
+    var ERRNO_CODES = {
+      0: "Success",
+      1: "Not super-user",
+      2: "No such file or directory",
+      3: "No such process",
+      4: "Interrupted system call",
+      5: "I/O error",
+      6: "No such device or address",
+      7: "Arg list too long",
+      8: "Exec format error",
+      9: "Bad file number",
+      10: "No children",
+      11: "No more processes",
+      12: "Not enough core",
+      13: "Permission denied",
+      14: "Bad address",
+      15: "Block device required",
+      16: "Mount device busy",
+      17: "File exists",
+      18: "Cross-device link",
+      19: "No such device",
+      20: "Not a directory",
+      21: "Is a directory",
+      22: "Invalid argument",
+      23: "Too many open files in system",
+      24: "Too many open files",
+      25: "Not a typewriter",
+      26: "Text file busy",
+      27: "File too large",
+      28: "No space left on device",
+      29: "Illegal seek",
+      30: "Read only file system",
+      31: "Too many links",
+      32: "Broken pipe",
+      33: "Math arg out of domain of func",
+      34: "Math result not representable",
+      35: "File locking deadlock error",
+      36: "File or path name too long",
+      37: "No record locks available",
+      38: "Function not implemented",
+      39: "Directory not empty",
+      40: "Too many symbolic links",
+      42: "No message of desired type",
+      43: "Identifier removed",
+      44: "Channel number out of range",
+      45: "Level 2 not synchronized",
+      46: "Level 3 halted",
+      47: "Level 3 reset",
+      48: "Link number out of range",
+      49: "Protocol driver not attached",
+      50: "No CSI structure available",
+      51: "Level 2 halted",
+      52: "Invalid exchange",
+      53: "Invalid request descriptor",
+      54: "Exchange full",
+      55: "No anode",
+      56: "Invalid request code",
+      57: "Invalid slot",
+      59: "Bad font file fmt",
+      60: "Device not a stream",
+      61: "No data (for no delay io)",
+      62: "Timer expired",
+      63: "Out of streams resources",
+      64: "Machine is not on the network",
+      65: "Package not installed",
+      66: "The object is remote",
+      67: "The link has been severed",
+      68: "Advertise error",
+      69: "Srmount error",
+      70: "Communication error on send",
+      71: "Protocol error",
+      72: "Multihop attempted",
+      73: "Cross mount point (not really error)",
+      74: "Trying to read unreadable message",
+      75: "Value too large for defined data type",
+      76: "Given log. name not unique",
+      77: "f.d. invalid for this operation",
+      78: "Remote address changed",
+      79: "Can   access a needed shared lib",
+      80: "Accessing a corrupted shared lib",
+      81: ".lib section in a.out corrupted",
+      82: "Attempting to link in too many libs",
+      83: "Attempting to exec a shared library",
+      84: "Illegal byte sequence",
+      86: "Streams pipe error",
+      87: "Too many users",
+      88: "Socket operation on non-socket",
+      89: "Destination address required",
+      90: "Message too long",
+      91: "Protocol wrong type for socket",
+      92: "Protocol not available",
+      93: "Unknown protocol",
+      94: "Socket type not supported",
+      95: "Not supported",
+      96: "Protocol family not supported",
+      97: "Address family not supported by protocol family",
+      98: "Address already in use",
+      99: "Address not available",
+      100: "Network interface is not configured",
+      101: "Network is unreachable",
+      102: "Connection reset by network",
+      103: "Connection aborted",
+      104: "Connection reset by peer",
+      105: "No buffer space available",
+      106: "Socket is already connected",
+      107: "Socket is not connected",
+      108: "Can't send after socket shutdown",
+      109: "Too many references",
+      110: "Connection timed out",
+      111: "Connection refused",
+      112: "Host is down",
+      113: "Host is unreachable",
+      114: "Socket already connected",
+      115: "Connection already in progress",
+      116: "Stale file handle",
+      122: "Quota exceeded",
+      123: "No medium (in tape drive)",
+      125: "Operation canceled",
+      130: "Previous owner died",
+      131: "State not recoverable"
+    };
+    var DOCS_URL = "https://google.github.io/zx";
+    var _Fail = class _Fail2 extends Error {
+      static formatExitMessage(code2, signal, stderr, from, details = "") {
+        if (code2 == 0 && signal == null) return `exit code: ${code2}`;
+        const codeInfo = _Fail2.getExitCodeInfo(code2);
+        let message = `${stderr}
+    at ${from}
+    exit code: ${code2}${codeInfo ? " (" + codeInfo + ")" : ""}`;
+        if (signal != null) message += `
+    signal: ${signal}`;
+        if (details) message += `
+    details: 
+${details}`;
+        return message;
+      }
+      static formatErrorMessage(err, from) {
+        return `${err.message}
+    errno: ${err.errno} (${_Fail2.getErrnoMessage(err.errno)})
+    code: ${err.code}
+    at ${from}`;
+      }
+      static formatErrorDetails(lines = [], lim = 20) {
+        if (lines.length < lim) return lines.join("\n");
+        let errors = lines.filter((l) => /(fail|error|not ok|exception)/i.test(l));
+        if (errors.length === 0) errors = lines;
+        return errors.slice(0, lim).join("\n") + (errors.length > lim ? "\n..." : "");
+      }
+      static getExitCodeInfo(exitCode) {
+        return EXIT_CODES[exitCode];
+      }
+      static getCallerLocationFromString(stackString = "unknown") {
+        const lines = stackString.split(/^\s*(at\s)?/m).filter((s2) => s2 == null ? void 0 : s2.includes(":"));
+        const i = lines.findIndex((l) => l.includes("Proxy.set"));
+        const offset4 = i < 0 ? i : i + 2;
+        return (lines.find((l) => l.includes("file://")) || lines[offset4] || stackString).trim();
+      }
+      static getCallerLocation(err = new Error("zx error")) {
+        return _Fail2.getCallerLocationFromString(err.stack);
+      }
+      static getErrnoMessage(errno) {
+        return ERRNO_CODES[-errno] || "Unknown error";
+      }
+    };
+    _Fail.DOCS_URL = DOCS_URL;
+    _Fail.EXIT_CODES = EXIT_CODES;
+    _Fail.ERRNO_CODES = ERRNO_CODES;
+    var Fail2 = _Fail;
+    var import_vendor_core = require_vendor_core();
+    var import_node_util = __require("util");
+    var import_node_process = __toESM2(__require("process"), 1);
+    var formatters = {
+      cmd({ cmd }) {
+        return formatCmd(cmd);
+      },
+      stdout({ data: data3 }) {
+        return data3;
+      },
+      stderr({ data: data3 }) {
+        return data3;
+      },
+      custom({ data: data3 }) {
+        return data3;
+      },
+      fetch(entry2) {
+        const init2 = entry2.init ? " " + (0, import_node_util.inspect)(entry2.init) : "";
+        return `$ ${import_vendor_core.chalk.greenBright("fetch")} ${entry2.url}${init2}
+`;
+      },
+      cd(entry2) {
+        return `$ ${import_vendor_core.chalk.greenBright("cd")} ${entry2.dir}
+`;
+      },
+      retry(entry2) {
+        const attempt = `Attempt: ${entry2.attempt}${entry2.total == Infinity ? "" : `/${entry2.total}`}`;
+        const delay = entry2.delay > 0 ? `; next in ${entry2.delay}ms` : "";
+        return `${import_vendor_core.chalk.bgRed.white(" FAIL ")} ${attempt}${delay}
+`;
+      },
+      end() {
+        return "";
+      },
+      kill() {
+        return "";
+      }
+    };
+    var log8 = function(entry2) {
+      var _a3;
+      if (!entry2.verbose) return;
+      const stream2 = log8.output || import_node_process.default.stderr;
+      const format5 = ((_a3 = log8.formatters) == null ? void 0 : _a3[entry2.kind]) || formatters[entry2.kind];
+      if (!format5) return;
+      stream2.write(format5(entry2));
+    };
+    var SPACE_RE = /\s/;
+    var SYNTAX = "()[]{}<>;:+|&=";
+    var CMD_BREAK = "|&;><";
+    var RESERVED_WORDS = /* @__PURE__ */ new Set([
+      "if",
+      "then",
+      "else",
+      "elif",
+      "fi",
+      "case",
+      "esac",
+      "for",
+      "select",
+      "while",
+      "until",
+      "do",
+      "done",
+      "in",
+      "EOF"
+    ]);
+    function formatCmd(cmd) {
+      if (cmd == void 0) return import_vendor_core.chalk.grey("undefined");
+      let q = "";
+      let out = "$ ";
+      let buf = "";
+      let mode = "";
+      let pos = 0;
+      const cap = () => {
+        const word = buf.trim();
+        if (word) {
+          pos++;
+          if (mode === "syntax") {
+            if (CMD_BREAK.includes(word)) {
+              pos = 0;
+            }
+            out += import_vendor_core.chalk.red(buf);
+          } else if (mode === "quote" || mode === "dollar") {
+            out += import_vendor_core.chalk.yellowBright(buf);
+          } else if (RESERVED_WORDS.has(word)) {
+            out += import_vendor_core.chalk.cyanBright(buf);
+          } else if (pos === 1) {
+            out += import_vendor_core.chalk.greenBright(buf);
+            pos = Infinity;
+          } else {
+            out += buf;
+          }
+        } else {
+          out += buf;
+        }
+        mode = "";
+        buf = "";
+      };
+      for (const c4 of [...cmd]) {
+        if (!q) {
+          if (c4 === "$") {
+            cap();
+            mode = "dollar";
+            buf += c4;
+            cap();
+          } else if (c4 === "'" || c4 === '"') {
+            cap();
+            mode = "quote";
+            q = c4;
+            buf += c4;
+          } else if (SPACE_RE.test(c4)) {
+            cap();
+            buf += c4;
+          } else if (SYNTAX.includes(c4)) {
+            const isEnv = c4 === "=" && pos === 0;
+            isEnv && (pos = 1);
+            cap();
+            mode = "syntax";
+            buf += c4;
+            cap();
+            isEnv && (pos = -1);
+          } else {
+            buf += c4;
+          }
+        } else {
+          buf += c4;
+          if (c4 === q) {
+            cap();
+            q = "";
+          }
+        }
+      }
+      cap();
+      return out.replaceAll("\n", import_vendor_core.chalk.reset("\n> ")) + "\n";
+    }
+    var import_vendor_core2 = require_vendor_core();
+    var import_util9 = require_util9();
+    var import_internals = require_internals();
+    var import_node_path6 = __toESM2(__require("path"), 1);
+    var os6 = __toESM2(__require("os"), 1);
+    var import_vendor_core3 = require_vendor_core();
+    var import_util22 = require_util9();
+    var CWD = /* @__PURE__ */ Symbol("processCwd");
+    var SYNC = /* @__PURE__ */ Symbol("syncExec");
+    var EPF = /* @__PURE__ */ Symbol("end-piped-from");
+    var SHOT = /* @__PURE__ */ Symbol("snapshot");
+    var EOL6 = import_node_buffer.Buffer.from(import_node_os.EOL);
+    var BR_CC = "\n".charCodeAt(0);
+    var DLMTR = /\r?\n/;
+    var SIGTERM = "SIGTERM";
+    var ENV_PREFIX = "ZX_";
+    var ENV_OPTS = /* @__PURE__ */ new Set([
+      "cwd",
+      "preferLocal",
+      "detached",
+      "verbose",
+      "quiet",
+      "timeout",
+      "timeoutSignal",
+      "killSignal",
+      "prefix",
+      "postfix",
+      "shell"
+    ]);
+    var defaults3 = resolveDefaults2({
+      [CWD]: import_node_process2.default.cwd(),
+      [SYNC]: false,
+      verbose: false,
+      env: import_node_process2.default.env,
+      sync: false,
+      shell: true,
+      stdio: "pipe",
+      nothrow: false,
+      quiet: false,
+      detached: false,
+      preferLocal: false,
+      spawn: import_node_child_process.default.spawn,
+      spawnSync: import_node_child_process.default.spawnSync,
+      log: log8,
+      kill: kill2,
+      killSignal: SIGTERM,
+      timeoutSignal: SIGTERM
+    });
+    var storage = new import_node_async_hooks.AsyncLocalStorage();
+    var getStore = () => storage.getStore() || defaults3;
+    var getSnapshot = (opts, from, pieces, args) => __spreadProps(__spreadValues({}, opts), {
+      ac: opts.ac || new AbortController(),
+      ee: new import_node_events.EventEmitter(),
+      from,
+      pieces,
+      args,
+      cmd: ""
+    });
+    function within3(callback) {
+      return storage.run(__spreadValues({}, getStore()), callback);
+    }
+    var $2 = new Proxy(
+      // prettier-ignore
+      function(pieces, ...args) {
+        const opts = getStore();
+        if (!Array.isArray(pieces)) {
+          return function(...args2) {
+            return within3(() => Object.assign($2, opts, pieces).apply(this, args2));
+          };
+        }
+        const from = Fail2.getCallerLocation();
+        const cb = () => cb[SHOT] = getSnapshot(opts, from, pieces, args);
+        const pp = new ProcessPromise2(cb);
+        if (!pp.isHalted()) pp.run();
+        return pp.sync ? pp.output : pp;
+      },
+      {
+        set(t, key2, value4) {
+          return Reflect.set(
+            key2 in Function.prototype ? t : getStore(),
+            key2 === "sync" ? SYNC : key2,
+            value4
+          );
+        },
+        get(t, key2) {
+          return key2 === "sync" ? $2({ sync: true }) : Reflect.get(key2 in Function.prototype ? t : getStore(), key2);
+        }
+      }
+    );
+    var _ProcessPromise = class _ProcessPromise2 extends Promise {
+      constructor(executor) {
+        let resolve3;
+        let reject;
+        super((...args) => {
+          ;
+          [resolve3 = import_util9.noop, reject = import_util9.noop] = args;
+          executor(...args);
+        });
+        this._stage = "initial";
+        this._id = (0, import_util9.randomId)();
+        this._piped = false;
+        this._stdin = new import_vendor_core2.VoidStream();
+        this._zurk = null;
+        this._output = null;
+        this.writable = true;
+        const snapshot = executor[SHOT];
+        if (snapshot) {
+          this._snapshot = snapshot;
+          this._resolve = resolve3;
+          this._reject = reject;
+          if (snapshot.halt) this._stage = "halted";
+          try {
+            this.build();
+          } catch (err) {
+            this.finalize(ProcessOutput2.fromError(err), true);
+          }
+        } else _ProcessPromise2.disarm(this);
+      }
+      // prettier-ignore
+      build() {
+        const $22 = this._snapshot;
+        if (!$22.shell)
+          throw new Fail2(`No shell is available: ${Fail2.DOCS_URL}/shell`);
+        if (!$22.quote)
+          throw new Fail2(`No quote function is defined: ${Fail2.DOCS_URL}/quotes`);
+        if ($22.pieces.some((p) => p == null))
+          throw new Fail2(`Malformed command at ${$22.from}`);
+        $22.cmd = (0, import_vendor_core2.buildCmd)(
+          $22.quote,
+          $22.pieces,
+          $22.args
+        );
+      }
+      run() {
+        var _a3, _b;
+        _ProcessPromise2.bus.runBack(this);
+        if (this.isRunning() || this.isSettled()) return this;
+        this._stage = "running";
+        const self2 = this;
+        const $22 = self2._snapshot;
+        const id3 = self2.id;
+        const cwd = $22.cwd || $22[CWD];
+        if ($22.preferLocal) {
+          const dirs = $22.preferLocal === true ? [$22.cwd, $22[CWD]] : [$22.preferLocal].flat();
+          $22.env = (0, import_util9.preferLocalBin)($22.env, ...dirs);
+        }
+        this._zurk = (0, import_vendor_core2.exec)({
+          cmd: self2.fullCmd,
+          cwd,
+          input: (_b = (_a3 = $22.input) == null ? void 0 : _a3.stdout) != null ? _b : $22.input,
+          stdin: self2._stdin,
+          sync: self2.sync,
+          signal: self2.signal,
+          shell: (0, import_util9.isString)($22.shell) ? $22.shell : true,
+          id: id3,
+          env: $22.env,
+          spawn: $22.spawn,
+          spawnSync: $22.spawnSync,
+          store: $22.store,
+          stdio: $22.stdio,
+          detached: $22.detached,
+          ee: $22.ee,
+          run(cb, ctx) {
+            var _a22, _b2;
+            ((_b2 = (_a22 = self2.cmd).then) == null ? void 0 : _b2.call(
+              _a22,
+              (cmd) => {
+                $22.cmd = cmd;
+                ctx.cmd = self2.fullCmd;
+                cb();
+              },
+              (error65) => self2.finalize(ProcessOutput2.fromError(error65))
+            )) || cb();
+          },
+          on: {
+            start: () => {
+              $22.log({ kind: "cmd", cmd: $22.cmd, cwd, verbose: self2.isVerbose(), id: id3 });
+              self2.timeout($22.timeout, $22.timeoutSignal);
+            },
+            stdout: (data3) => {
+              $22.log({ kind: "stdout", data: data3, verbose: !self2._piped && self2.isVerbose(), id: id3 });
+            },
+            stderr: (data3) => {
+              $22.log({ kind: "stderr", data: data3, verbose: !self2.isQuiet(), id: id3 });
+            },
+            end: (data3, c4) => {
+              const { error: _error, status, signal: __signal, duration: duration3, ctx: { store } } = data3;
+              const { stdout, stderr } = store;
+              const { cause, exitCode, signal: _signal } = self2._breakerData || {};
+              const signal = _signal != null ? _signal : __signal;
+              const code2 = exitCode != null ? exitCode : status;
+              const error65 = cause != null ? cause : _error;
+              const output4 = new ProcessOutput2({
+                code: code2,
+                signal,
+                error: error65,
+                duration: duration3,
+                store,
+                from: $22.from
+              });
+              $22.log({ kind: "end", signal, exitCode: code2, duration: duration3, error: error65, verbose: self2.isVerbose(), id: id3 });
+              if (stdout.length && (0, import_util9.getLast)((0, import_util9.getLast)(stdout)) !== BR_CC) c4.on.stdout(EOL6, c4);
+              if (stderr.length && (0, import_util9.getLast)((0, import_util9.getLast)(stderr)) !== BR_CC) c4.on.stderr(EOL6, c4);
+              self2.finalize(output4);
+            }
+          }
+        });
+        return this;
+      }
+      break(exitCode, signal, cause) {
+        if (!this.isRunning()) return;
+        this._breakerData = { exitCode, signal, cause };
+        this.kill(signal);
+      }
+      finalize(output4, legacy = false) {
+        if (this.isSettled()) return;
+        this._output = output4;
+        _ProcessPromise2.bus.unpipeBack(this);
+        if (output4.ok || this.isNothrow()) {
+          this._stage = "fulfilled";
+          this._resolve(output4);
+        } else {
+          this._stage = "rejected";
+          if (legacy) {
+            this._resolve(output4);
+            throw output4.cause || output4;
+          }
+          this._reject(output4);
+          if (this.sync) throw output4;
+        }
+      }
+      abort(reason) {
+        if (this.isSettled()) throw new Fail2("Too late to abort the process.");
+        if (this.signal !== this.ac.signal)
+          throw new Fail2("The signal is controlled by another process.");
+        if (!this.child)
+          throw new Fail2("Trying to abort a process without creating one.");
+        this.ac.abort(reason);
+      }
+      kill(signal) {
+        if (this.isSettled()) throw new Fail2("Too late to kill the process.");
+        if (!this.child)
+          throw new Fail2("Trying to kill a process without creating one.");
+        if (!this.pid) throw new Fail2("The process pid is undefined.");
+        return $2.kill(this.pid, signal || this._snapshot.killSignal || $2.killSignal);
+      }
+      // Configurators
+      stdio(stdin, stdout = "pipe", stderr = "pipe") {
+        this._snapshot.stdio = Array.isArray(stdin) ? stdin : [stdin, stdout, stderr];
+        return this;
+      }
+      nothrow(v = true) {
+        this._snapshot.nothrow = v;
+        return this;
+      }
+      quiet(v = true) {
+        this._snapshot.quiet = v;
+        return this;
+      }
+      verbose(v = true) {
+        this._snapshot.verbose = v;
+        return this;
+      }
+      timeout(d = 0, signal = $2.timeoutSignal) {
+        if (this.isSettled()) return this;
+        const $22 = this._snapshot;
+        $22.timeout = (0, import_util9.parseDuration)(d);
+        $22.timeoutSignal = signal;
+        if (this._timeoutId) clearTimeout(this._timeoutId);
+        if ($22.timeout && this.isRunning()) {
+          this._timeoutId = setTimeout(() => this.kill($22.timeoutSignal), $22.timeout);
+          this.finally(() => clearTimeout(this._timeoutId)).catch(import_util9.noop);
+        }
+        return this;
+      }
+      /**
+       *  @deprecated Use $({halt: true})`cmd` instead.
+       */
+      halt() {
+        return this;
+      }
+      // Getters
+      get id() {
+        return this._id;
+      }
+      get pid() {
+        var _a3;
+        return (_a3 = this.child) == null ? void 0 : _a3.pid;
+      }
+      get cmd() {
+        return this._snapshot.cmd;
+      }
+      get fullCmd() {
+        const { prefix = "", postfix = "", cmd } = this._snapshot;
+        return prefix + cmd + postfix;
+      }
+      get child() {
+        var _a3;
+        return (_a3 = this._zurk) == null ? void 0 : _a3.child;
+      }
+      get stdin() {
+        var _a3;
+        return (_a3 = this.child) == null ? void 0 : _a3.stdin;
+      }
+      get stdout() {
+        var _a3;
+        return (_a3 = this.child) == null ? void 0 : _a3.stdout;
+      }
+      get stderr() {
+        var _a3;
+        return (_a3 = this.child) == null ? void 0 : _a3.stderr;
+      }
+      get exitCode() {
+        return this.then(
+          (o) => o.exitCode,
+          (o) => o.exitCode
+        );
+      }
+      get signal() {
+        return this._snapshot.signal || this.ac.signal;
+      }
+      get ac() {
+        return this._snapshot.ac;
+      }
+      get output() {
+        return this._output;
+      }
+      get stage() {
+        return this._stage;
+      }
+      get sync() {
+        return this._snapshot[SYNC];
+      }
+      get [Symbol.toStringTag]() {
+        return "ProcessPromise";
+      }
+      [Symbol.toPrimitive]() {
+        return this.toString();
+      }
+      // Output formatters
+      json() {
+        return this.then((o) => o.json());
+      }
+      text(encoding) {
+        return this.then((o) => o.text(encoding));
+      }
+      lines(delimiter) {
+        return this.then((o) => o.lines(delimiter));
+      }
+      buffer() {
+        return this.then((o) => o.buffer());
+      }
+      blob(type3) {
+        return this.then((o) => o.blob(type3));
+      }
+      // Status checkers
+      isQuiet() {
+        return this._snapshot.quiet;
+      }
+      isVerbose() {
+        return this._snapshot.verbose && !this.isQuiet();
+      }
+      isNothrow() {
+        return this._snapshot.nothrow;
+      }
+      isHalted() {
+        return this.stage === "halted" && !this.sync;
+      }
+      isSettled() {
+        return !!this.output;
+      }
+      isRunning() {
+        return this.stage === "running";
+      }
+      // Piping
+      // prettier-ignore
+      get pipe() {
+        const getPipeMethod = (kind) => this._pipe.bind(this, kind);
+        const stdout = getPipeMethod("stdout");
+        const stderr = getPipeMethod("stderr");
+        const stdall = getPipeMethod("stdall");
+        return Object.assign(stdout, { stdout, stderr, stdall });
+      }
+      unpipe(to) {
+        _ProcessPromise2.bus.unpipe(this, to);
+        return this;
+      }
+      // prettier-ignore
+      _pipe(source4, dest, ...args) {
+        if ((0, import_util9.isString)(dest))
+          return this._pipe(source4, import_node_fs7.default.createWriteStream(dest));
+        if ((0, import_util9.isStringLiteral)(dest, ...args))
+          return this._pipe(
+            source4,
+            $2({
+              halt: true,
+              signal: this.signal
+            })(dest, ...args)
+          );
+        const isP = dest instanceof _ProcessPromise2;
+        if (isP && dest.isSettled()) throw new Fail2("Cannot pipe to a settled process.");
+        if (!isP && dest.writableEnded) throw new Fail2("Cannot pipe to a closed stream.");
+        this._piped = true;
+        _ProcessPromise2.bus.pipe(this, dest);
+        const { ee } = this._snapshot;
+        const output4 = this.output;
+        const from = new import_vendor_core2.VoidStream();
+        const check2 = () => {
+          var _a3;
+          return !!((_a3 = _ProcessPromise2.bus.refs.get(this)) == null ? void 0 : _a3.has(dest));
+        };
+        const end = () => {
+          if (!check2()) return;
+          setImmediate(() => {
+            _ProcessPromise2.bus.unpipe(this, dest);
+            _ProcessPromise2.bus.sources(dest).length === 0 && from.end();
+          });
+        };
+        const fill2 = () => {
+          for (const chunk of this._zurk.store[source4]) from.write(chunk);
+        };
+        const fillSettled = () => {
+          if (!output4) return;
+          if (isP && !output4.ok) dest.break(output4.exitCode, output4.signal, output4.cause);
+          fill2();
+          end();
+        };
+        if (!output4) {
+          const onData = (chunk) => check2() && from.write(chunk);
+          ee.once(source4, () => {
+            fill2();
+            ee.on(source4, onData);
+          }).once("end", () => {
+            ee.removeListener(source4, onData);
+            end();
+          });
+        }
+        if (isP) {
+          from.pipe(dest._stdin);
+          if (this.isHalted()) ee.once("start", () => dest.run());
+          else {
+            dest.run();
+            this.catch((e3) => dest.break(e3.exitCode, e3.signal, e3.cause));
+          }
+          fillSettled();
+          return dest;
+        }
+        from.once("end", () => dest.emit(EPF)).pipe(dest);
+        fillSettled();
+        return _ProcessPromise2.promisifyStream(dest, this);
+      }
+      // Promise API
+      then(onfulfilled, onrejected) {
+        return super.then(onfulfilled, onrejected);
+      }
+      catch(onrejected) {
+        return super.catch(onrejected);
+      }
+      // Async iterator API
+      [Symbol.asyncIterator]() {
+        return __asyncGenerator(this, null, function* () {
+          const memo2 = [];
+          const dlmtr = this._snapshot.delimiter || $2.delimiter || DLMTR;
+          for (const chunk of this._zurk.store.stdout) {
+            yield* __yieldStar((0, import_util9.getLines)(chunk, memo2, dlmtr));
+          }
+          try {
+            for (var iter = __forAwait(this.stdout || []), more, temp2, error65; more = !(temp2 = yield new __await(iter.next())).done; more = false) {
+              const chunk = temp2.value;
+              yield* __yieldStar((0, import_util9.getLines)(chunk, memo2, dlmtr));
+            }
+          } catch (temp3) {
+            error65 = [temp3];
+          } finally {
+            try {
+              more && (temp2 = iter.return) && (yield new __await(temp2.call(iter)));
+            } finally {
+              if (error65)
+                throw error65[0];
+            }
+          }
+          if (memo2[0]) yield memo2[0];
+          yield new __await(this);
+        });
+      }
+      emit(event2, ...args) {
+        return this;
+      }
+      on(event2, cb) {
+        this._stdin.on(event2, cb);
+        return this;
+      }
+      once(event2, cb) {
+        this._stdin.once(event2, cb);
+        return this;
+      }
+      write(data3, encoding, cb) {
+        this._stdin.write(data3, encoding, cb);
+        return this;
+      }
+      end(chunk, cb) {
+        this._stdin.end(chunk, cb);
+        return this;
+      }
+      removeListener(event2, cb) {
+        this._stdin.removeListener(event2, cb);
+        return this;
+      }
+      // prettier-ignore
+      static disarm(p, toggle2 = true) {
+        Object.getOwnPropertyNames(_ProcessPromise2.prototype).forEach((k2) => {
+          if (k2 in Promise.prototype) return;
+          if (!toggle2) {
+            Reflect.deleteProperty(p, k2);
+            return;
+          }
+          Object.defineProperty(p, k2, { configurable: true, get() {
+            throw new Fail2("Inappropriate usage. Apply $ instead of direct instantiation.");
+          } });
+        });
+      }
+    };
+    _ProcessPromise.bus = {
+      refs: /* @__PURE__ */ new Map(),
+      streams: /* @__PURE__ */ new WeakMap(),
+      pipe(from, to) {
+        const set8 = this.refs.get(from) || this.refs.set(from, /* @__PURE__ */ new Set()).get(from);
+        set8.add(to);
+      },
+      unpipe(from, to) {
+        const set8 = this.refs.get(from);
+        if (!set8) return;
+        if (to) set8.delete(to);
+        if (set8.size) return;
+        this.refs.delete(from);
+        from._piped = false;
+      },
+      unpipeBack(to, from) {
+        if (from) return this.unpipe(from, to);
+        for (const _from of this.refs.keys()) {
+          this.unpipe(_from, to);
+        }
+      },
+      runBack(p) {
+        var _a3;
+        for (const from of this.sources(p)) {
+          if (from instanceof _ProcessPromise) from.run();
+          else (_a3 = this.streams.get(from)) == null ? void 0 : _a3.run();
+        }
+      },
+      sources(p) {
+        const refs = [];
+        for (const [from, set8] of this.refs.entries()) {
+          set8.has(p) && refs.push(from);
+        }
+        return refs;
+      }
+    };
+    _ProcessPromise.promisifyStream = (stream2, from) => {
+      const proxy = _ProcessPromise.bus.streams.get(stream2) || (0, import_util9.proxyOverride)(stream2, {
+        then(res = import_util9.noop, rej = import_util9.noop) {
+          return new Promise((_res, _rej) => {
+            const end = () => _res(res((0, import_util9.proxyOverride)(stream2, from.output)));
+            stream2.once("error", (e3) => _rej(rej(e3))).once("finish", end).once(EPF, end);
+          });
+        },
+        run() {
+          from.run();
+        },
+        pipe(...args) {
+          const dest = stream2.pipe.apply(stream2, args);
+          return dest instanceof _ProcessPromise ? dest : _ProcessPromise.promisifyStream(dest, from);
+        }
+      });
+      _ProcessPromise.bus.streams.set(stream2, proxy);
+      return proxy;
+    };
+    var ProcessPromise2 = _ProcessPromise;
+    var _ProcessOutput = class _ProcessOutput2 extends Error {
+      // prettier-ignore
+      constructor(code2 = null, signal = null, stdout = "", stderr = "", stdall = "", message = "", duration3 = 0, error65 = null, from = "", store = { stdout: [stdout], stderr: [stderr], stdall: [stdall] }) {
+        super(message);
+        const dto = code2 !== null && typeof code2 === "object" ? code2 : { code: code2, signal, duration: duration3, error: error65, from, store };
+        Object.defineProperties(this, {
+          _dto: { value: dto, enumerable: false },
+          cause: { get() {
+            return dto.error;
+          }, enumerable: false },
+          stdout: { get: (0, import_util9.once)(() => (0, import_util9.bufArrJoin)(dto.store.stdout)) },
+          stderr: { get: (0, import_util9.once)(() => (0, import_util9.bufArrJoin)(dto.store.stderr)) },
+          stdall: { get: (0, import_util9.once)(() => (0, import_util9.bufArrJoin)(dto.store.stdall)) },
+          message: { get: (0, import_util9.once)(
+            () => dto.error || message ? _ProcessOutput2.getErrorMessage(dto.error || new Error(message), dto.from) : _ProcessOutput2.getExitMessage(
+              dto.code,
+              dto.signal,
+              this.stderr,
+              dto.from,
+              this.stderr.trim() ? "" : _ProcessOutput2.getErrorDetails(this.lines())
+            )
+          ) }
+        });
+      }
+      get exitCode() {
+        return this._dto.code;
+      }
+      get signal() {
+        return this._dto.signal;
+      }
+      get duration() {
+        return this._dto.duration;
+      }
+      get [Symbol.toStringTag]() {
+        return "ProcessOutput";
+      }
+      get ok() {
+        return !this._dto.error && this.exitCode === 0;
+      }
+      json() {
+        return JSON.parse(this.stdall);
+      }
+      buffer() {
+        return import_node_buffer.Buffer.from(this.stdall);
+      }
+      blob(type3 = "text/plain") {
+        if (!globalThis.Blob)
+          throw new Fail2(
+            "Blob is not supported in this environment. Provide a polyfill"
+          );
+        return new Blob([this.buffer()], { type: type3 });
+      }
+      text(encoding = "utf8") {
+        return encoding === "utf8" ? this.toString() : this.buffer().toString(encoding);
+      }
+      lines(delimiter) {
+        return (0, import_util9.iteratorToArray)(this[Symbol.iterator](delimiter));
+      }
+      toString() {
+        return this.stdall;
+      }
+      valueOf() {
+        return this.stdall.trim();
+      }
+      [Symbol.toPrimitive]() {
+        return this.valueOf();
+      }
+      // prettier-ignore
+      *[Symbol.iterator](dlmtr = this._dto.delimiter || $2.delimiter || DLMTR) {
+        const memo2 = [];
+        for (const chunk of this._dto.store.stdall) {
+          yield* __yieldStar((0, import_util9.getLines)(chunk, memo2, dlmtr));
+        }
+        if (memo2[0]) yield memo2[0];
+      }
+      [import_node_util2.inspect.custom]() {
+        const codeInfo = _ProcessOutput2.getExitCodeInfo(this.exitCode);
+        return `ProcessOutput {
+  stdout: ${import_vendor_core2.chalk.green((0, import_node_util2.inspect)(this.stdout))},
+  stderr: ${import_vendor_core2.chalk.red((0, import_node_util2.inspect)(this.stderr))},
+  signal: ${(0, import_node_util2.inspect)(this.signal)},
+  exitCode: ${(this.ok ? import_vendor_core2.chalk.green : import_vendor_core2.chalk.red)(this.exitCode)}${codeInfo ? import_vendor_core2.chalk.grey(" (" + codeInfo + ")") : ""},
+  duration: ${this.duration}
+}`;
+      }
+      static fromError(error65) {
+        const output4 = new _ProcessOutput2();
+        output4._dto.error = error65;
+        return output4;
+      }
+    };
+    _ProcessOutput.getExitMessage = Fail2.formatExitMessage;
+    _ProcessOutput.getErrorMessage = Fail2.formatErrorMessage;
+    _ProcessOutput.getErrorDetails = Fail2.formatErrorDetails;
+    _ProcessOutput.getExitCodeInfo = Fail2.getExitCodeInfo;
+    var ProcessOutput2 = _ProcessOutput;
+    var useBash2 = () => setShell("bash", false);
+    var usePwsh2 = () => setShell("pwsh");
+    var usePowerShell2 = () => setShell("powershell.exe");
+    function setShell(n, ps3 = true) {
+      $2.shell = import_vendor_core2.which.sync(n);
+      $2.prefix = ps3 ? "" : "set -euo pipefail;";
+      $2.postfix = ps3 ? "; exit $LastExitCode" : "";
+      $2.quote = ps3 ? import_util9.quotePowerShell : import_util9.quote;
+    }
+    try {
+      const { shell, prefix, postfix } = $2;
+      useBash2();
+      if ((0, import_util9.isString)(shell)) $2.shell = shell;
+      if ((0, import_util9.isString)(prefix)) $2.prefix = prefix;
+      if ((0, import_util9.isString)(postfix)) $2.postfix = postfix;
+    } catch (err) {
+    }
+    var cwdSyncHook;
+    function syncProcessCwd2(flag4 = true) {
+      cwdSyncHook = cwdSyncHook || (0, import_node_async_hooks.createHook)({
+        init: syncCwd,
+        before: syncCwd,
+        promiseResolve: syncCwd,
+        after: syncCwd,
+        destroy: syncCwd
+      });
+      if (flag4) cwdSyncHook.enable();
+      else cwdSyncHook.disable();
+    }
+    function syncCwd() {
+      if ($2[CWD] != import_node_process2.default.cwd()) import_node_process2.default.chdir($2[CWD]);
+    }
+    function cd2(dir) {
+      if (dir instanceof ProcessOutput2) {
+        dir = dir.toString().trim();
+      }
+      $2.log({ kind: "cd", dir, verbose: !$2.quiet && $2.verbose });
+      import_node_process2.default.chdir(dir);
+      $2[CWD] = import_node_process2.default.cwd();
+    }
+    function kill2(_0) {
+      return __async(this, arguments, function* (pid, signal = $2.killSignal || SIGTERM) {
+        if (typeof pid !== "number" && typeof pid !== "string" || !/^\d+$/.test(pid))
+          throw new Fail2(`Invalid pid: ${pid}`);
+        $2.log({ kind: "kill", pid, signal, verbose: !$2.quiet && $2.verbose });
+        if (import_node_process2.default.platform === "win32" && (yield new Promise((resolve3) => {
+          import_node_child_process.default.exec(`taskkill /pid ${pid} /t /f`, (err) => resolve3(!err));
+        })))
+          return;
+        for (const p of yield import_vendor_core2.ps.tree({ pid, recursive: true })) {
+          try {
+            import_node_process2.default.kill(+p.pid, signal);
+          } catch (e3) {
+          }
+        }
+        try {
+          import_node_process2.default.kill(-pid, signal);
+        } catch (e3) {
+          try {
+            import_node_process2.default.kill(+pid, signal);
+          } catch (e22) {
+          }
+        }
+      });
+    }
+    function resolveDefaults2(defs = defaults3, prefix = ENV_PREFIX, env = import_node_process2.default.env, allowed = ENV_OPTS) {
+      return Object.entries(env).reduce((m3, [k2, v]) => {
+        if (v && k2.startsWith(prefix)) {
+          const _k2 = (0, import_util9.toCamelCase)(k2.slice(prefix.length));
+          const _v = (0, import_util9.parseBool)(v);
+          if (allowed.has(_k2)) m3[_k2] = _v;
+        }
+        return m3;
+      }, defs);
+    }
+  }
+});
+
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
 
@@ -20103,84 +22957,69 @@ function setFailed(message) {
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+function warning(message, properties = {}) {
+  issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
 function info(message) {
   process.stdout.write(message + os4.EOL);
+}
+function saveState(name2, value4) {
+  const filePath = process.env["GITHUB_STATE"] || "";
+  if (filePath) {
+    return issueFileCommand("STATE", prepareKeyValueMessage(name2, value4));
+  }
+  issueCommand("save-state", { name: name2 }, toCommandValue(value4));
+}
+function getState(name2) {
+  return process.env[`STATE_${name2}`] || "";
+}
+
+// actions/lib/action/io.ts
+function actionsCore() {
+  return {
+    input: (name2) => getInput(name2),
+    env: process.env,
+    info: (m3) => info(m3),
+    warning: (m3) => warning(m3),
+    error: (m3) => error(m3),
+    setOutput: (name2, value4) => setOutput(name2, value4),
+    saveState: (name2, value4) => saveState(name2, value4),
+    getState: (name2) => getState(name2),
+    appendSummary: async (markdown) => {
+      await summary.addRaw(markdown).write();
+    },
+    setFailed: (m3) => setFailed(m3)
+  };
 }
 
 // actions/diff-results/src/main.ts
 import { existsSync as existsSync6, writeFileSync as writeFileSync3 } from "node:fs";
 import { isAbsolute as isAbsolute2, join as join6 } from "node:path";
 
-// actions/lib/action/inputs.ts
+// actions/lib/core/input.ts
 var InputError = class extends Error {
   name = "InputError";
+  /** The value's name as the library knows it. */
+  field;
+  /** What is wrong with the value and what was expected, quoting the value. */
+  problem;
+  /** `message` defaults to the field and the problem as one phrase. */
+  constructor(field3, problem, message = phrase(field3, problem)) {
+    super(message);
+    this.field = field3;
+    this.problem = problem;
+  }
 };
+function phrase(field3, problem) {
+  return problem.startsWith("is ") ? `${field3} ${problem}` : `${field3}: ${problem}`;
+}
 function quoted(value4) {
   return JSON.stringify(value4);
 }
-function requiredInput(read2, name2) {
-  const value4 = read2(name2);
-  if (value4 === "") throw new InputError(`input ${name2} is required but was not given`);
-  return value4;
+function oneOf(field3, text5, choices) {
+  if (!choices.includes(text5)) throw new InputError(field3, `expected one of ${choices.join(", ")}, got ${quoted(text5)}`);
+  return text5;
 }
-function optionalInput(read2, name2) {
-  const value4 = read2(name2);
-  return value4 === "" ? null : value4;
-}
-function boolInput(read2, name2, fallback2) {
-  const value4 = read2(name2);
-  if (value4 === "") return fallback2;
-  if (["true", "True", "TRUE"].includes(value4)) return true;
-  if (["false", "False", "FALSE"].includes(value4)) return false;
-  throw new InputError(`input ${name2}: expected true or false, got ${quoted(value4)}`);
-}
-function choiceInput(read2, name2, choices, fallback2) {
-  const value4 = read2(name2);
-  if (value4 === "") return fallback2;
-  if (!choices.includes(value4)) throw new InputError(`input ${name2}: expected one of ${choices.join(", ")}, got ${quoted(value4)}`);
-  return value4;
-}
-function runnerContext(env) {
-  const workspace = env.GITHUB_WORKSPACE;
-  if (!workspace) throw new InputError("GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)");
-  return { workspace, temp: env.RUNNER_TEMP || "/tmp" };
-}
-function resolvePath(path3, base) {
-  return path3.startsWith("/") ? path3 : `${base.replace(/\/+$/, "")}/${path3}`;
-}
-function claimsInput(read2, runner) {
-  const text5 = read2("claims") || "paper";
-  return { nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace), dir: resolvePath("env/plans", runner.workspace) };
-}
-var DIFF_FORMATS = ["markdown", "text", "json"];
-function numberInput(read2, name2, fallback2, min4, max4, example) {
-  const text5 = read2(name2);
-  if (text5 === "") return fallback2;
-  const n = Number(text5);
-  if (!/^\d+(\.\d+)?$/.test(text5) || !(n >= min4 && n <= max4)) throw new InputError(`input ${name2}: expected a number from ${min4} to ${max4} such as ${example}, got ${quoted(text5)}`);
-  return n;
-}
-function parseDiffResultsInputs(read2, runner) {
-  const alpha = numberInput(read2, "alpha", 0.05, 0, 1, "0.05");
-  if (alpha === 0 || alpha === 1) throw new InputError(`input alpha: expected a probability strictly between 0 and 1, got ${quoted(read2("alpha"))}`);
-  const pageDir = optionalInput(read2, "page-dir");
-  return {
-    // Kept as given: a run directory is told from a ref by looking at the disk, which main does.
-    baseline: requiredInput(read2, "baseline"),
-    current: requiredInput(read2, "current"),
-    thresholdPercent: numberInput(read2, "threshold", 5, 0, 1e3, "5 or 2.5"),
-    alpha,
-    failOnRegression: boolInput(read2, "fail-on-regression", false),
-    format: choiceInput(read2, "format", DIFF_FORMATS, "markdown"),
-    repoDir: resolvePath(read2("repository") || runner.workspace, runner.workspace),
-    pageDir: pageDir === null ? null : resolvePath(pageDir, runner.workspace),
-    claims: claimsInput(read2, runner)
-  };
-}
-
-// actions/lib/analyse/claims/file.ts
-import { existsSync as existsSync2, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -20291,7 +23130,7 @@ __export(external_exports, {
   coerce: () => coerce_exports,
   compile: () => compile,
   config: () => config,
-  core: () => core_exports2,
+  core: () => core_exports3,
   creditCard: () => creditCard2,
   cuid: () => cuid3,
   cuid2: () => cuid22,
@@ -20446,8 +23285,8 @@ __export(external_exports, {
 });
 
 // node_modules/zod/v4/core/index.js
-var core_exports2 = {};
-__export(core_exports2, {
+var core_exports3 = {};
+__export(core_exports3, {
   $ZodAny: () => $ZodAny,
   $ZodArray: () => $ZodArray,
   $ZodAsyncError: () => $ZodAsyncError,
@@ -20999,10 +23838,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path3) {
-  if (!path3)
+function getElementAtPath(obj, path5) {
+  if (!path5)
     return obj;
-  return path3.reduce((acc, key2) => acc?.[key2], obj);
+  return path5.reduce((acc, key2) => acc?.[key2], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys4 = Object.keys(promisesObj);
@@ -21342,11 +24181,11 @@ function explicitlyAborted(x4, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path3, issues) {
+function prefixIssues(path5, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path3);
+    iss.path.unshift(path5);
     return iss;
   });
 }
@@ -21808,16 +24647,16 @@ function flattenError(error65, mapper = (issue3) => issue3.message) {
 }
 function formatError(error65, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error66, path3 = []) => {
+  const processError = (error66, path5 = []) => {
     for (const issue3 of error66.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path3, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path5, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
       } else {
-        const fullpath = [...path3, ...issue3.path];
+        const fullpath = [...path5, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -21856,17 +24695,17 @@ function formatError(error65, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error65, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error66, path3 = []) => {
+  const processError = (error66, path5 = []) => {
     var _a3;
     for (const issue3 of error66.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path3, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path5, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
       } else {
-        const fullpath = [...path3, ...issue3.path];
+        const fullpath = [...path5, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -21905,8 +24744,8 @@ function treeifyError(error65, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path3 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path3) {
+  const path5 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path5) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -39044,13 +41883,13 @@ function resolveRef(ref2, ctx) {
   if (!ref2.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path3 = ref2.slice(1).split("/").filter(Boolean);
-  if (path3.length === 0) {
+  const path5 = ref2.slice(1).split("/").filter(Boolean);
+  if (path5.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path3[0] === defsKey) {
-    const key2 = path3[1] === void 0 ? void 0 : decodeJSONPointerSegment(path3[1]);
+  if (path5[0] === defsKey) {
+    const key2 = path5[1] === void 0 ? void 0 : decodeJSONPointerSegment(path5[1]);
     if (!key2 || !ctx.defs[key2]) {
       throw new Error(`Reference not found: ${ref2}`);
     }
@@ -39685,7 +42524,7 @@ function visit(schema, fnOrHandlers) {
     return h2 ? h2(node2, rewritten) : node2;
   };
   const cache2 = /* @__PURE__ */ new Map();
-  function run3(s2) {
+  function run4(s2) {
     const cached2 = cache2.get(s2);
     if (cached2 === RESOLVING) {
       return new $ZodLazy({
@@ -39711,21 +42550,21 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newShape = {};
         for (const k2 of keys4) {
-          const mapped = run3(oldShape[k2]);
+          const mapped = run4(oldShape[k2]);
           if (mapped !== oldShape[k2])
             changed = true;
           newShape[k2] = mapped;
         }
         let newCatchall = def2.catchall;
         if (def2.catchall) {
-          newCatchall = run3(def2.catchall);
+          newCatchall = run4(def2.catchall);
           if (newCatchall !== def2.catchall)
             changed = true;
         }
         return changed ? clone(s2, { ...def2, shape: newShape, catchall: newCatchall }) : s2;
       }
       case "array": {
-        const mapped = run3(def2.element);
+        const mapped = run4(def2.element);
         return mapped === def2.element ? s2 : clone(s2, { ...def2, element: mapped });
       }
       case "tuple": {
@@ -39733,14 +42572,14 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newItems = [];
         for (const item of oldItems) {
-          const mapped = run3(item);
+          const mapped = run4(item);
           if (mapped !== item)
             changed = true;
           newItems.push(mapped);
         }
         let newRest = def2.rest;
         if (def2.rest) {
-          newRest = run3(def2.rest);
+          newRest = run4(def2.rest);
           if (newRest !== def2.rest)
             changed = true;
         }
@@ -39748,12 +42587,12 @@ function visit(schema, fnOrHandlers) {
       }
       case "record":
       case "map": {
-        const newKey = run3(def2.keyType);
-        const newVal = run3(def2.valueType);
+        const newKey = run4(def2.keyType);
+        const newVal = run4(def2.valueType);
         return newKey === def2.keyType && newVal === def2.valueType ? s2 : clone(s2, { ...def2, keyType: newKey, valueType: newVal });
       }
       case "set": {
-        const newVal = run3(def2.valueType);
+        const newVal = run4(def2.valueType);
         return newVal === def2.valueType ? s2 : clone(s2, { ...def2, valueType: newVal });
       }
       case "union": {
@@ -39761,7 +42600,7 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newOptions = [];
         for (const opt of oldOptions) {
-          const mapped = run3(opt);
+          const mapped = run4(opt);
           if (mapped !== opt)
             changed = true;
           newOptions.push(mapped);
@@ -39769,8 +42608,8 @@ function visit(schema, fnOrHandlers) {
         return changed ? clone(s2, { ...def2, options: newOptions }) : s2;
       }
       case "intersection": {
-        const newLeft = run3(def2.left);
-        const newRight = run3(def2.right);
+        const newLeft = run4(def2.left);
+        const newRight = run4(def2.right);
         return newLeft === def2.left && newRight === def2.right ? s2 : clone(s2, { ...def2, left: newLeft, right: newRight });
       }
       case "optional":
@@ -39782,23 +42621,23 @@ function visit(schema, fnOrHandlers) {
       case "nonoptional":
       case "promise":
       case "success": {
-        const newInner = run3(def2.innerType);
+        const newInner = run4(def2.innerType);
         return newInner === def2.innerType ? s2 : clone(s2, { ...def2, innerType: newInner });
       }
       case "pipe": {
-        const newIn = run3(def2.in);
-        const newOut = run3(def2.out);
+        const newIn = run4(def2.in);
+        const newOut = run4(def2.out);
         return newIn === def2.in && newOut === def2.out ? s2 : clone(s2, { ...def2, in: newIn, out: newOut });
       }
       case "function": {
-        const newInput = run3(def2.input);
-        const newOutput = run3(def2.output);
+        const newInput = run4(def2.input);
+        const newOutput = run4(def2.output);
         return newInput === def2.input && newOutput === def2.output ? s2 : clone(s2, { ...def2, input: newInput, output: newOutput });
       }
       case "lazy": {
         const original = def2.getter;
         const { _cachedInner, ...rest } = def2;
-        return clone(s2, { ...rest, getter: () => run3(original()) });
+        return clone(s2, { ...rest, getter: () => run4(original()) });
       }
       // A leaf by choice: `parts` are regex fragments, not data positions.
       case "template_literal":
@@ -39829,7 +42668,7 @@ function visit(schema, fnOrHandlers) {
       }
     }
   }
-  return run3(schema);
+  return run4(schema);
 }
 
 // node_modules/zod/v4/classic/deep-partial.js
@@ -39902,9 +42741,9 @@ function date4(params2) {
 // actions/lib/core/schema.ts
 var MAX_LISTED_PROBLEMS = 50;
 var MAX_EXCERPT = 60;
-function fieldPath(path3) {
+function fieldPath(path5) {
   let out = "";
-  for (const key2 of path3) {
+  for (const key2 of path5) {
     if (typeof key2 === "number") out += `[${key2}]`;
     else if (typeof key2 === "string" && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key2)) out += out === "" ? key2 : `.${key2}`;
     else out += `[${JSON.stringify(String(key2))}]`;
@@ -39955,7 +42794,7 @@ function text(options = {}, meaning) {
   }
   return described(schema, meaning);
 }
-function oneOf(values3, meaning) {
+function oneOf2(values3, meaning) {
   return described(external_exports.literal(values3, { error: (iss) => `${describeValue(iss.input)} is not one of ${values3.join(", ")}` }), meaning);
 }
 function flag(meaning) {
@@ -40060,6 +42899,37 @@ function versioned(schema, format5) {
   }, schema);
 }
 
+// actions/lib/measure/netperf.ts
+var reported = (meaning) => finite(-1, Number.MAX_SAFE_INTEGER, meaning);
+var throughput = (meaning) => finite(0, 1e7, meaning);
+var netperfMetricsSchema = strict({
+  protocol: oneOf2(["TCP", "UDP"]),
+  throughputMbps: throughput("Receiver-side throughput, 10^6 bits/s (for UDP: what arrived)."),
+  sendThroughputMbps: throughput("Sender-side throughput, 10^6 bits/s.").nullable(),
+  elapsedSeconds: finite(0, 1e6, "How long the test ran, in seconds."),
+  messageSize: reported("The send size netperf used (-m), in bytes."),
+  sendCalls: reported("Send calls made."),
+  recvCalls: reported("The receiver's receive calls."),
+  bytesSent: reported("Bytes sent."),
+  bytesReceived: reported("Bytes received."),
+  sendSocketRequested: reported("Send socket buffer asked for (-1: not set)."),
+  sendSocketInitial: reported("Send socket buffer as set at the start."),
+  sendSocketFinal: reported("Send socket buffer at the end of the test."),
+  localRecvSocketRequested: reported("Local receive socket buffer asked for (-1: not set)."),
+  localRecvSocketFinal: reported("Local receive socket buffer at the end of the test."),
+  remoteSendSocketFinal: reported("netserver's send socket buffer at the end of the test."),
+  remoteRecvSocketRequested: reported("netserver's receive socket buffer asked for (-1: not set)."),
+  remoteRecvSocketInitial: reported("netserver's receive socket buffer as set at the start."),
+  remoteRecvSocketFinal: reported("netserver's receive socket buffer at the end of the test."),
+  transportMss: finite(1, 1e9, "The TCP maximum segment size, when netperf reports one.").nullable(),
+  confidence: strict({
+    iterations: finite(0, 1e3, "Iterations netperf ran (-i)."),
+    level: finite(0, 100, "The confidence level asked for, in percent."),
+    requestedWidth: finite(-1, 1e6, "The interval width asked for, in percent."),
+    achievedWidth: finite(-1, 1e6, "The full width of the interval achieved, in percent of the mean.")
+  }).nullable()
+});
+
 // actions/lib/plan/plan.ts
 var TESTS = ["TCP_STREAM", "UDP_STREAM"];
 var PARAMETERS = ["sendSocketSize", "messageSize", "requestSize"];
@@ -40099,9 +42969,9 @@ var isIn = (values3, v) => values3.includes(v);
 var isSize = (v) => Number.isInteger(v) && v >= 1 && v <= MAX_SOCKET_SIZE;
 var sweepSchema = strict(
   {
-    test: oneOf(TESTS, "The netperf test (-t)."),
+    test: oneOf2(TESTS, "The netperf test (-t)."),
     series: text({ max: 64, pattern: SAFE_NAME }, 'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'),
-    vary: oneOf(PARAMETERS, "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."),
+    vary: oneOf2(PARAMETERS, "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."),
     from: size("The first value of the swept option, in bytes."),
     to: size("The last value: the sweep visits from, from+step, ... up to and including to when it lands on it."),
     step: external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} never reaches the end: expected a step above 0` }).max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` }).meta({ description: "The distance between two values of the sweep, in bytes (at least 1)." }),
@@ -40155,7 +43025,7 @@ var sweepSchema = strict(
 );
 var confidenceSchema = strict(
   {
-    level: oneOf([95, 99], "netperf -I level,width: the confidence level, in percent."),
+    level: oneOf2([95, 99], "netperf -I level,width: the confidence level, in percent."),
     width: finite(0.1, 100, "netperf -I level,width: the width of the confidence interval, in percent of the mean."),
     minIterations: whole(3, 30, "netperf -i max,min: the fewest iterations of a test (netperf allows 3 to 30)."),
     maxIterations: whole(3, 30, "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner.")
@@ -40194,7 +43064,7 @@ var planSchema = strict(
       },
       "The order points run in."
     ).default({ randomize: true, seed: 1 }),
-    design: oneOf(
+    design: oneOf2(
       ["blocked", "environment-major"],
       "blocked: replicate-major; each block starts every environment in turn (the order rotated by one per block) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next."
     ).default("blocked"),
@@ -40273,241 +43143,6 @@ function taskSeconds(plan) {
   return plan.testLengthSeconds * (plan.confidence ? plan.confidence.maxIterations : 1);
 }
 
-// actions/lib/analyse/claims/schema.ts
-var CLAIMS_FORMAT_VERSION = 2;
-var id = external_exports.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected an id of lower-case letters, digits and dashes");
-var environment = external_exports.string().regex(/^[a-z][a-z0-9-]*$/, "expected an environment name such as native, docker, kvm or osv");
-var environments = external_exports.array(environment).min(1);
-var bytes = external_exports.number().int().nonnegative();
-var range = external_exports.tuple([bytes, bytes]).refine(([from, to]) => from <= to, "expected [from, to] with from <= to").describe("[from, to] in bytes of the swept size, both included");
-var fraction = external_exports.number().gt(0).lt(1);
-var interval = external_exports.tuple([external_exports.number(), external_exports.number().nullable()]).refine(([low, high]) => high === null || low < high, "expected [low, high] with low < high, or [low, null]").describe("[low, high]: the interval the paper's words imply; high null when it bounds only from below");
-var METRICS = ["throughput", "relativeThroughput", "okRate"];
-var common = {
-  id,
-  text: external_exports.string().min(1).describe("The claim in the paper's words"),
-  section: external_exports.string().min(1).describe("Where the paper makes it: section and figure"),
-  test: external_exports.enum(TESTS),
-  note: external_exports.string().min(1).optional().describe("Why a number was read the way it was, or what else the paper says on it"),
-  contradicts: external_exports.array(id).min(1).optional().describe("Ids of claims of the paper that say the opposite")
-};
-var series = external_exports.string().min(1).optional().describe("One series of the plan (a sweep's series, e.g. from-100) when the paper gives numbers per series; absent: every series of the test");
-var CompareClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("compare"),
-  series,
-  range,
-  metric: external_exports.enum(METRICS),
-  above: environments.optional().describe("Every environment in above beats every one in below"),
-  below: environments.optional(),
-  order: external_exports.array(environment).min(2).optional().describe("Instead of above and below: each environment beats the next"),
-  difference: interval.describe("The mean gap over the range (above - below), in the metric's unit")
-});
-var EveryPointClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("every-point"),
-  series,
-  parts: external_exports.array(external_exports.strictObject({ above: environment, below: environment, range })).min(1).describe("At every point of each part's range, above beats below"),
-  difference: interval.describe("The gap at each point, 10^6 bits/s")
-});
-var StepClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("step"),
-  environments,
-  steps: external_exports.array(external_exports.strictObject({ series: external_exports.string().min(1), from: bytes, to: bytes })).min(1).describe("The steps of the plan's grids that straddle the paper's step, each from one point to the next"),
-  fall: interval.refine(([low, high]) => low > 0 && low < 1 && (high === null || high < 1), "expected fractions of the value before the step, between 0 and 1").describe("The fall 1 - after/before, as a fraction")
-});
-var RiseClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("rise"),
-  environments,
-  series,
-  range,
-  rise: interval.refine(([low]) => low > -1, "expected a rise above -1 (last/first - 1)").describe("The rise from the first to the last point, last/first - 1"),
-  maximumStepFall: fraction.describe('No step between neighbouring points may fall by more than this fraction ("gradual")')
-});
-var UnstableClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("unstable"),
-  environment,
-  baseline: environment,
-  range,
-  spreadRatio: external_exports.number().gt(1).describe("The environment's spread around a gradually increasing curve must be at least this many times the baseline's")
-});
-var ConvergeClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("converge"),
-  environments,
-  baseline: environment,
-  diverge: range.describe("Where the curves must first be shown to diverge from the baseline's"),
-  converge: range.describe("Where every point must lie within the tolerance of the baseline"),
-  tolerance: fraction.describe("Largest relative deviation from the baseline that counts as converged")
-});
-var EquivalentClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("equivalent"),
-  environments: external_exports.array(environment).min(2).describe("Every pair of these is alike"),
-  series,
-  range,
-  metric: external_exports.enum(["throughput", "okRate"]),
-  margin: external_exports.union([external_exports.strictObject({ relative: fraction }), external_exports.strictObject({ absolute: external_exports.number().gt(0) })]).describe(`How far apart "alike" may be on average over the range: a fraction of the second environment's value, or an absolute amount`)
-});
-var FadesClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("fades"),
-  above: environment,
-  below: environments,
-  metric: external_exports.enum(["throughput", "okRate"]),
-  inside: range.describe("Where the advantage is claimed"),
-  outside: range.describe("Where it is claimed to have faded"),
-  fade: fraction.describe("Faded: the mean gap outside is less than (1 - fade) times the mean gap inside")
-});
-var ReplicatesClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("replicates-agree"),
-  environments,
-  maximumSpread: fraction.describe(`Largest replicate standard deviation, as a fraction of the point's mean, that is "negligible"`)
-});
-var KIND_SCHEMAS = [CompareClaimSchema, EveryPointClaimSchema, StepClaimSchema, RiseClaimSchema, UnstableClaimSchema, ConvergeClaimSchema, EquivalentClaimSchema, FadesClaimSchema, ReplicatesClaimSchema];
-var ClaimSchema = external_exports.discriminatedUnion("kind", KIND_SCHEMAS).superRefine((c4, ctx) => {
-  if (c4.kind !== "compare") return;
-  const pairs = c4.above !== void 0 || c4.below !== void 0;
-  if (pairs && c4.order !== void 0) ctx.addIssue({ code: "custom", path: ["order"], message: 'give either "above" and "below" or "order", not both' });
-  else if (pairs && (c4.above === void 0 || c4.below === void 0)) ctx.addIssue({ code: "custom", path: [c4.above === void 0 ? "above" : "below"], message: 'missing: "above" and "below" go together' });
-  else if (!pairs && c4.order === void 0) ctx.addIssue({ code: "custom", path: ["above"], message: 'missing: a compare claim needs "above" and "below", or "order"' });
-});
-var ClaimsFileSchema = external_exports.strictObject({
-  $schema: external_exports.string().optional(),
-  $comment: external_exports.string().optional(),
-  formatVersion: external_exports.literal(CLAIMS_FORMAT_VERSION),
-  alpha: external_exports.number().gt(0).lt(0.5).describe("Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"),
-  notes: external_exports.array(external_exports.string().min(1)).optional().describe("What the reader should know about the claims as a whole (where the paper contradicts itself)"),
-  claims: external_exports.array(ClaimSchema).min(1)
-}).superRefine((file2, ctx) => {
-  const seen = /* @__PURE__ */ new Set();
-  file2.claims.forEach((c4, i) => {
-    if (seen.has(c4.id)) ctx.addIssue({ code: "custom", path: ["claims", i, "id"], message: "duplicate id" });
-    seen.add(c4.id);
-  });
-  file2.claims.forEach((c4, i) => {
-    (c4.contradicts ?? []).forEach((other, j) => {
-      if (!seen.has(other)) ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
-    });
-  });
-});
-var CLAIM_KINDS = KIND_SCHEMAS.map((s2) => s2.shape.kind.value);
-var ClaimsFormatError = class extends Error {
-  name = "ClaimsFormatError";
-};
-function valueAt(root, path3) {
-  let v = root;
-  for (const key2 of path3) v = v !== null && typeof v === "object" ? v[key2] : void 0;
-  return v;
-}
-function where(root, path3) {
-  let text5 = "";
-  path3.forEach((key2, i) => {
-    text5 += typeof key2 === "number" ? `[${key2}]` : `${text5 ? "." : ""}${String(key2)}`;
-    if (i === 1 && path3[0] === "claims") {
-      const claimId = valueAt(root, path3.slice(0, 2))?.id;
-      if (typeof claimId === "string") text5 += ` (${claimId})`;
-    }
-  });
-  return text5 || "(the file)";
-}
-var show = (v) => v === void 0 ? "nothing" : JSON.stringify(v);
-function formatClaimsIssues(root, issues) {
-  return issues.map((issue3) => {
-    if (issue3.code === "unrecognized_keys") {
-      const kind = valueAt(root, issue3.path)?.kind;
-      const schema = KIND_SCHEMAS.find((s2) => s2.shape.kind.value === kind);
-      const fields = schema ? `; a ${String(kind)} claim has ${Object.keys(schema.shape).join(", ")}` : "";
-      return issue3.keys.map((key2) => `${where(root, [...issue3.path, key2])}: unknown field (value ${show(valueAt(root, [...issue3.path, key2]))})${fields}`).join("\n");
-    }
-    const value4 = valueAt(root, issue3.path);
-    if (issue3.code === "invalid_union" && "discriminator" in issue3) return `${where(root, issue3.path)}: got ${show(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
-    const message = value4 === void 0 && issue3.code === "invalid_type" ? `missing: expected ${issue3.expected}` : issue3.message.replace(/^Invalid input: /, "");
-    return `${where(root, issue3.path)}: ${message} (got ${show(value4)})`;
-  });
-}
-function parseClaims(value4, source4) {
-  const result = ClaimsFileSchema.safeParse(value4);
-  if (result.success) return result.data;
-  const lines = formatClaimsIssues(value4, result.error.issues).flatMap((l) => l.split("\n"));
-  throw new ClaimsFormatError(`${source4} is not a valid claims file:
-  - ${lines.join("\n  - ")}`);
-}
-function claimEnvironments(c4) {
-  switch (c4.kind) {
-    case "compare":
-      return [.../* @__PURE__ */ new Set([...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
-    case "every-point":
-      return [...new Set(c4.parts.flatMap((p) => [p.above, p.below]))];
-    case "step":
-    case "rise":
-    case "replicates-agree":
-    case "equivalent":
-      return [...c4.environments];
-    case "unstable":
-      return [c4.environment, c4.baseline];
-    case "converge":
-      return [c4.baseline, ...c4.environments];
-    case "fades":
-      return [c4.above, ...c4.below];
-  }
-}
-
-// actions/lib/analyse/claims/file.ts
-var SUFFIX = "-claims.json";
-function builtInClaimsNames(dir) {
-  return existsSync2(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
-}
-function loadClaims(nameOrPath, dir) {
-  const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
-  const path3 = builtIn ? join(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
-  if (!existsSync2(path3)) {
-    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path3} does not exist`);
-  }
-  let raw;
-  try {
-    raw = JSON.parse(readFileSync(path3, "utf8"));
-  } catch (e3) {
-    throw new ClaimsFormatError(`claims file ${path3} is not valid JSON: ${e3.message}`);
-  }
-  return parseClaims(raw, path3);
-}
-
-// actions/lib/measure/netperf.ts
-var reported = (meaning) => finite(-1, Number.MAX_SAFE_INTEGER, meaning);
-var throughput = (meaning) => finite(0, 1e7, meaning);
-var netperfMetricsSchema = strict({
-  protocol: oneOf(["TCP", "UDP"]),
-  throughputMbps: throughput("Receiver-side throughput, 10^6 bits/s (for UDP: what arrived)."),
-  sendThroughputMbps: throughput("Sender-side throughput, 10^6 bits/s.").nullable(),
-  elapsedSeconds: finite(0, 1e6, "How long the test ran, in seconds."),
-  messageSize: reported("The send size netperf used (-m), in bytes."),
-  sendCalls: reported("Send calls made."),
-  recvCalls: reported("The receiver's receive calls."),
-  bytesSent: reported("Bytes sent."),
-  bytesReceived: reported("Bytes received."),
-  sendSocketRequested: reported("Send socket buffer asked for (-1: not set)."),
-  sendSocketInitial: reported("Send socket buffer as set at the start."),
-  sendSocketFinal: reported("Send socket buffer at the end of the test."),
-  localRecvSocketRequested: reported("Local receive socket buffer asked for (-1: not set)."),
-  localRecvSocketFinal: reported("Local receive socket buffer at the end of the test."),
-  remoteSendSocketFinal: reported("netserver's send socket buffer at the end of the test."),
-  remoteRecvSocketRequested: reported("netserver's receive socket buffer asked for (-1: not set)."),
-  remoteRecvSocketInitial: reported("netserver's receive socket buffer as set at the start."),
-  remoteRecvSocketFinal: reported("netserver's receive socket buffer at the end of the test."),
-  transportMss: finite(1, 1e9, "The TCP maximum segment size, when netperf reports one.").nullable(),
-  confidence: strict({
-    iterations: finite(0, 1e3, "Iterations netperf ran (-i)."),
-    level: finite(0, 100, "The confidence level asked for, in percent."),
-    requestedWidth: finite(-1, 1e6, "The interval width asked for, in percent."),
-    achievedWidth: finite(-1, 1e6, "The full width of the interval achieved, in percent of the mean.")
-  }).nullable()
-});
-
 // actions/lib/measure/records.ts
 var RESULTS_FORMAT_VERSION = 1;
 var RECORD_FORMAT = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
@@ -40516,7 +43151,7 @@ var name = (meaning) => text({ max: 128, pattern: SAFE_NAME }, meaning);
 var recorded = (meaning) => text({ empty: true, max: Infinity }, meaning);
 var COUNT = Number.MAX_SAFE_INTEGER;
 var hostInfoSchema = strict({
-  role: oneOf(["client", "server"]),
+  role: oneOf2(["client", "server"]),
   hostname: recorded("The host name."),
   cpuModel: recorded("The CPU model, as /proc/cpuinfo names it."),
   cores: whole(0, 1e6, "Logical CPUs."),
@@ -40528,7 +43163,7 @@ var hostInfoSchema = strict({
   virtualizationFlags: list(text({ max: 64 }), { max: 100 }, "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.")
 });
 var linkSchema = strict({
-  kind: oneOf(["veth-testbed", "external"]),
+  kind: oneOf2(["veth-testbed", "external"]),
   shaping: recorded('Shaping as configured, e.g. "tbf rate 100mbit, stab overhead 24, gso_max_segs 1", or "none".'),
   rateMbit: finite(0, 1e7, "The shaped rate, Mbit/s.").nullable(),
   serverAddress: text({ max: 255 }, "Where the client reaches the server."),
@@ -40540,7 +43175,7 @@ var environmentDescriptionSchema = strict({
   name: name("The environment."),
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
   details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
-  accelerator: oneOf(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
+  accelerator: oneOf2(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
   startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable()
 });
 var sessionSchema = strict({
@@ -40555,7 +43190,7 @@ var manifestSchema = strict({
   runId: name("The run id: a directory name in reports/runs/ and on the site."),
   createdAt: isoTime(),
   updatedAt: isoTime(),
-  status: oneOf(["running", "complete", "incomplete", "interrupted"]),
+  status: oneOf2(["running", "complete", "incomplete", "interrupted"]),
   git: strict({
     commit: text({ max: 64, pattern: { re: /^[0-9a-f]+$/, expected: "a commit id in hexadecimal" } }).nullable(),
     dirty: flag().nullable(),
@@ -40577,12 +43212,12 @@ var measurementRecordSchema = strict({
   formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
   environment: name("The environment measured."),
   pointId: text({ max: 200 }, "TEST:parameter=value, e.g. TCP_STREAM:sendSocketSize=100."),
-  test: oneOf(TESTS),
+  test: oneOf2(TESTS),
   series: text({ max: 64, pattern: SAFE_NAME }),
-  parameter: oneOf(PARAMETERS),
+  parameter: oneOf2(PARAMETERS),
   value: whole(1, MAX_SOCKET_SIZE, "The value of the swept option, in bytes."),
   replicate: whole(1, PLAN_LIMITS.replicates),
-  status: oneOf(["ok", "failed"]),
+  status: oneOf2(["ok", "failed"]),
   attempts: whole(1, PLAN_LIMITS.retries + 1),
   startedAt: isoTime(),
   finishedAt: isoTime(),
@@ -40756,9 +43391,9 @@ function welchTTest(a4, b10) {
   const p = 2 * (1 - studentTCdf(Math.abs(t), df));
   return { t, df, p: Math.min(1, Math.max(0, p)), note: null };
 }
-function holmAdjust(ps) {
-  const m3 = ps.length;
-  const order = ps.map((p, i) => ({ p, i })).sort((x4, y4) => x4.p - y4.p || x4.i - y4.i);
+function holmAdjust(ps3) {
+  const m3 = ps3.length;
+  const order = ps3.map((p, i) => ({ p, i })).sort((x4, y4) => x4.p - y4.p || x4.i - y4.i);
   const adjusted = new Array(m3);
   let running = 0;
   order.forEach(({ p, i }, rank2) => {
@@ -40910,6 +43545,638 @@ function summarizePoints(records, level = 0.95) {
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
 }
 
+// actions/lib/diff/diff.ts
+var DIFF_FORMAT_VERSION = 1;
+var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
+var DiffOptionsError = class extends InputError {
+  name = "DiffOptionsError";
+};
+var THRESHOLD = { ok: (n) => Number.isFinite(n) && n >= 0 && n <= 1e3, expected: "a number from 0 to 1000 such as 5 or 2.5" };
+var ALPHA = { ok: (n) => Number.isFinite(n) && n > 0 && n < 1, expected: "a probability strictly between 0 and 1" };
+var CORRECTIONS = ["holm", "none"];
+function decimal(text5) {
+  return /^(\d+(\.\d*)?|\.\d+)$/.test(text5) ? Number(text5) : Number.NaN;
+}
+function checked(field3, rule4, value4, shown) {
+  if (!rule4.ok(value4)) throw new DiffOptionsError(field3, `expected ${rule4.expected}, got ${shown}`);
+  return value4;
+}
+function thresholdFrom(field3, text5) {
+  return checked(field3, THRESHOLD, decimal(text5), quoted(text5));
+}
+function alphaFrom(field3, text5) {
+  return checked(field3, ALPHA, decimal(text5), quoted(text5));
+}
+function correctionFrom(field3, text5) {
+  const found = CORRECTIONS.find((c4) => c4 === text5);
+  if (found === void 0) throw new DiffOptionsError(field3, `expected holm or none, got ${quoted(text5)}`);
+  return found;
+}
+function validateDiffOptions(o) {
+  checked("threshold", THRESHOLD, o.thresholdPercent, String(o.thresholdPercent));
+  checked("alpha", ALPHA, o.alpha, String(o.alpha));
+  correctionFrom("correction", o.correction);
+  return o;
+}
+function changePercent(a4, b10) {
+  if (a4 === 0 || !Number.isFinite(a4) || !Number.isFinite(b10)) return null;
+  return (b10 - a4) / Math.abs(a4) * 100;
+}
+function trapezoid(xs, ys) {
+  if (xs.length < 2) return null;
+  let s2 = 0;
+  for (let i = 1; i < xs.length; i++) s2 += (xs[i] - xs[i - 1]) * (ys[i] + ys[i - 1]) / 2;
+  return s2;
+}
+function sideStats(p) {
+  const t = p.throughput;
+  return {
+    n: t.n,
+    mean: t.n > 0 ? t.mean : null,
+    stdev: t.n > 0 ? t.stdev : null,
+    ciLow: t.ciLow,
+    ciHigh: t.ciHigh,
+    failed: p.failed,
+    okRate: p.okRate
+  };
+}
+function sideInterval(point5, records) {
+  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null) return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
+  if (point5.throughput.n !== 1) return null;
+  const record2 = records.find((r) => r.status === "ok" && r.metrics !== null);
+  const c4 = record2?.metrics?.confidence;
+  if (!record2 || !c4 || !(c4.achievedWidth >= 0)) return null;
+  const value4 = record2.metrics.throughputMbps;
+  const half = value4 * c4.achievedWidth / 200;
+  return { low: value4 - half, high: value4 + half };
+}
+function text2(v) {
+  if (v === void 0 || v === null) return null;
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+function compare(out, category, field3, a4, b10) {
+  const ta = text2(a4);
+  const tb = text2(b10);
+  if (ta !== tb) out.push({ category, field: field3, a: ta, b: tb });
+}
+function keysOf(...objects) {
+  return [...new Set(objects.flatMap((o) => o ? Object.keys(o) : []))].sort();
+}
+var HOST_FIELDS = [
+  ["hostname", "hardware"],
+  ["cpuModel", "hardware"],
+  ["cores", "hardware"],
+  ["memoryBytes", "hardware"],
+  ["virtualizationFlags", "hardware"],
+  ["kernel", "kernel"],
+  ["distribution", "versions"],
+  ["netperfVersion", "versions"]
+];
+var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "container", "imageBuildSeconds", "imageBuildReason"]);
+var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
+function manifestDifferences(a4, b10) {
+  const out = [];
+  compare(out, "run", "status", a4.status, b10.status);
+  compare(out, "plan", "planSource", a4.planSource, b10.planSource);
+  for (const f of PLAN_FIELDS) compare(out, "plan", `plan.${f}`, a4.plan?.[f], b10.plan?.[f]);
+  const sweepKey = (s2) => `${s2.test}/${s2.series}`;
+  const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
+  const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
+  for (const key2 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key2}]`, sweepsA.get(key2), sweepsB.get(key2));
+  compare(out, "environments", "environments", a4.environments, b10.environments);
+  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
+  const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
+  const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
+  if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
+  else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
+  for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
+    const da = a4.environmentDescriptions?.[env];
+    const db = b10.environmentDescriptions?.[env];
+    if (!da || !db) continue;
+    compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
+    compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
+    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, da.details?.[k2], db.details?.[k2]);
+  }
+  for (const role of ["client", "server"]) {
+    const ha = a4.hosts?.[role];
+    const hb = b10.hosts?.[role];
+    if (!ha || !hb) {
+      if (!ha !== !hb) compare(out, "hardware", `hosts.${role}`, ha ? "recorded" : null, hb ? "recorded" : null);
+      continue;
+    }
+    for (const [field3, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
+    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, ha.sysctls?.[k2], hb.sysctls?.[k2]);
+  }
+  return out;
+}
+function runRef(input2) {
+  const m3 = input2.manifest;
+  return {
+    label: input2.label,
+    runId: m3.runId,
+    commit: m3.git?.commit ?? null,
+    branch: m3.git?.branch ?? null,
+    subject: m3.git?.subject ?? null,
+    createdAt: m3.createdAt,
+    status: m3.status,
+    plan: m3.plan?.name ?? "?",
+    environments: [...m3.environments]
+  };
+}
+function keyOf(p) {
+  return `${p.environment}|${p.pointId}`;
+}
+function pointKey(p) {
+  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
+}
+function compareKeys(x4, y4) {
+  return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
+}
+function comparePoint(pa2, pb, recordsA, recordsB, options) {
+  const a4 = sideStats(pa2);
+  const b10 = sideStats(pb);
+  const base = { ...pointKey(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
+  if (a4.n === 0 || b10.n === 0) {
+    if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
+    return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
+  }
+  const change2 = changePercent(a4.mean, b10.mean);
+  const bigEnough = change2 === null ? a4.mean !== b10.mean : Math.abs(change2) >= options.thresholdPercent;
+  const direction = b10.mean > a4.mean ? "improved" : "regressed";
+  if (a4.n >= 2 && b10.n >= 2) {
+    const w2 = welchTTest(pa2.samples, pb.samples);
+    return { ...base, changePercent: change2, method: "welch", p: w2.p, pAdjusted: w2.p, significance: "not-significant", classification: "unchanged", note: w2.note };
+  }
+  const ia = sideInterval(pa2, recordsA);
+  const ib = sideInterval(pb, recordsB);
+  if (ia && ib) {
+    const separate = ia.high < ib.low || ib.high < ia.low;
+    return {
+      ...base,
+      changePercent: change2,
+      method: "netperf-confidence",
+      significance: separate ? "significant" : "not-significant",
+      classification: separate && bigEnough ? direction : "unchanged",
+      note: `${Math.min(a4.n, b10.n)} replicate on a side: decided by netperf's own confidence intervals (${separate ? "disjoint" : "overlapping"})`
+    };
+  }
+  return {
+    ...base,
+    changePercent: change2,
+    significance: "too-few-replicates",
+    classification: bigEnough ? "undecided" : "unchanged",
+    note: `too few replicates (${a4.n} and ${b10.n}; Welch's test needs 2 each) and no netperf confidence interval`
+  };
+}
+function oneSided(p) {
+  return { ...pointKey(p), stats: sideStats(p) };
+}
+function curveDiffs(points2, added, removed) {
+  const curveKey = (p) => `${p.environment}|${p.test}|${p.series}`;
+  const keys4 = /* @__PURE__ */ new Map();
+  for (const p of [...points2, ...added, ...removed]) if (!keys4.has(curveKey(p))) keys4.set(curveKey(p), p);
+  const curves2 = [];
+  for (const [key2, first] of keys4) {
+    const mine = points2.filter((p) => curveKey(p) === key2).sort((x4, y4) => x4.value - y4.value);
+    const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
+    const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
+    const xs = both.map((p) => p.value);
+    const areaA = trapezoid(xs, both.map((p) => p.a.mean));
+    const signedArea = trapezoid(xs, both.map((p) => p.b.mean - p.a.mean));
+    const count2 = (c4) => mine.filter((p) => p.classification === c4).length;
+    curves2.push({
+      environment: first.environment,
+      test: first.test,
+      series: first.series,
+      parameter: first.parameter,
+      commonPoints: mine.length,
+      onlyInA: removed.filter((p) => curveKey(p) === key2).length,
+      onlyInB: added.filter((p) => curveKey(p) === key2).length,
+      meanChangePercent: changes.length ? changes.reduce((s2, c4) => s2 + c4, 0) / changes.length : null,
+      minChangePercent: changes.length ? Math.min(...changes) : null,
+      maxChangePercent: changes.length ? Math.max(...changes) : null,
+      signedArea,
+      areaChangePercent: signedArea !== null && areaA !== null && areaA !== 0 ? signedArea / areaA * 100 : null,
+      improved: count2("improved"),
+      regressed: count2("regressed"),
+      unchanged: count2("unchanged"),
+      undecided: count2("undecided")
+    });
+  }
+  return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
+}
+var label = (c4) => c4 ? c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict : null;
+function claimChanges(a4, b10) {
+  if (!a4 || !b10) return null;
+  const byA = new Map(a4.map((c4) => [c4.id, c4]));
+  const byB = new Map(b10.map((c4) => [c4.id, c4]));
+  const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
+  return ids.map((id3) => ({ id: id3, text: (byB.get(id3) ?? byA.get(id3)).text, a: label(byA.get(id3)), b: label(byB.get(id3)) })).filter((c4) => c4.a !== c4.b);
+}
+function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
+  validateDiffOptions(options);
+  const summariesA = new Map(summarizePoints(inputA.records).map((p) => [keyOf(p), p]));
+  const summariesB = new Map(summarizePoints(inputB.records).map((p) => [keyOf(p), p]));
+  const groupsA = recordsByPoint(inputA.records);
+  const groupsB = recordsByPoint(inputB.records);
+  const points2 = [];
+  const added = [];
+  const removed = [];
+  for (const [key2, pa2] of summariesA) {
+    const pb = summariesB.get(key2);
+    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key2) ?? [], groupsB.get(key2) ?? [], options));
+    else removed.push(oneSided(pa2));
+  }
+  for (const [key2, pb] of summariesB) if (!summariesA.has(key2)) added.push(oneSided(pb));
+  const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
+  const adjusted = options.correction === "holm" ? holmAdjust(tested.map((p) => p.p)) : tested.map((p) => p.p);
+  tested.forEach((p, i) => {
+    p.pAdjusted = adjusted[i];
+    const significant = p.pAdjusted < options.alpha;
+    p.significance = significant ? "significant" : "not-significant";
+    const change2 = p.changePercent;
+    const bigEnough = change2 === null ? p.a.mean !== p.b.mean : Math.abs(change2) >= options.thresholdPercent;
+    p.classification = significant && bigEnough ? p.b.mean > p.a.mean ? "improved" : "regressed" : "unchanged";
+  });
+  points2.sort(compareKeys);
+  added.sort(compareKeys);
+  removed.sort(compareKeys);
+  const count2 = (c4) => points2.filter((p) => p.classification === c4).length;
+  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent, classification: p.classification }));
+  return {
+    format: "virtnet-diff",
+    formatVersion: DIFF_FORMAT_VERSION,
+    options: { ...options },
+    a: runRef(inputA),
+    b: runRef(inputB),
+    manifestDifferences: manifestDifferences(inputA.manifest, inputB.manifest),
+    summary: {
+      compared: points2.length,
+      improved: count2("improved"),
+      regressed: count2("regressed"),
+      unchanged: count2("unchanged"),
+      undecided: count2("undecided"),
+      significant: points2.filter((p) => p.significance === "significant").length,
+      tested: tested.length,
+      added: added.length,
+      removed: removed.length,
+      largest
+    },
+    curves: curveDiffs(points2, added, removed),
+    points: points2,
+    added,
+    removed,
+    claimChanges: claimChanges(inputA.verdicts, inputB.verdicts)
+  };
+}
+function hasRegression(diff) {
+  return diff.summary.regressed > 0;
+}
+
+// actions/lib/measure/serve-protocol.ts
+var SERVE_LIMITS = {
+  testbedIndex: { min: 0, max: 63 },
+  port: { min: 1, max: 65535 },
+  coordinatorPort: { min: 0, max: 65535 },
+  readyTimeoutSeconds: { min: 1, max: 3600 },
+  holdTimeoutMinutes: { min: 1, max: 24 * 60 }
+};
+var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
+var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
+var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
+var port = external_exports.number().int().min(1).max(65535);
+var endpointSchema = external_exports.object({
+  address: external_exports.string().min(1).max(255),
+  controlPort: port,
+  dataPort: port,
+  dataAddress: external_exports.string().min(1).max(255).optional()
+});
+var environmentDescriptionSchema2 = external_exports.object({
+  name: external_exports.string().regex(ENVIRONMENT_NAME),
+  summary: external_exports.string().max(1e4),
+  details: external_exports.record(external_exports.string(), external_exports.string().max(1e5)),
+  accelerator: external_exports.enum(["none", "kvm", "tcg"]),
+  startupSeconds: external_exports.number().nonnegative().nullable()
+});
+var hostInfoSchema2 = external_exports.object({
+  role: external_exports.enum(["client", "server"]),
+  hostname: external_exports.string().max(1e3),
+  cpuModel: external_exports.string().max(1e3),
+  cores: external_exports.number().int().nonnegative(),
+  memoryBytes: external_exports.number().nonnegative(),
+  kernel: external_exports.string().max(1e3),
+  distribution: external_exports.string().max(1e3),
+  netperfVersion: external_exports.string().max(1e3),
+  sysctls: external_exports.record(external_exports.string(), external_exports.string().max(1e4)),
+  virtualizationFlags: external_exports.array(external_exports.string().max(100))
+});
+var endpointFileSchema = external_exports.object({
+  pid: external_exports.number().int().positive(),
+  environment: external_exports.string().regex(ENVIRONMENT_NAME),
+  endpoint: endpointSchema,
+  coordinatorPort: external_exports.number().int().min(1).max(65535).nullable(),
+  description: environmentDescriptionSchema2,
+  startedAt: external_exports.iso.datetime(),
+  holdUntil: external_exports.iso.datetime()
+});
+var MAX_REQUEST_BYTES = 256;
+var environmentWord = external_exports.string().regex(ENVIRONMENT_NAME);
+var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((line5) => line5.trim().split(/\s+/)).pipe(
+  external_exports.union([
+    external_exports.tuple([external_exports.literal("status")]).transform(() => ({ kind: "status" })),
+    external_exports.tuple([external_exports.literal("release"), environmentWord]).transform(([, environment2]) => ({ kind: "release", environment: environment2 })),
+    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment2, runKey, releaseKey]) => ({ kind: "release", environment: environment2, runKey, releaseKey }))
+  ])
+);
+var coordinatorStatusSchema = external_exports.object({
+  environment: external_exports.string().regex(ENVIRONMENT_NAME),
+  endpoint: endpointSchema,
+  /** True once a client has released the environment. */
+  released: external_exports.boolean(),
+  /** The server's description of the environment (versions, settings) for the client's manifest. */
+  description: environmentDescriptionSchema2.nullable(),
+  /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
+  host: hostInfoSchema2.nullable(),
+  /** The run this environment serves (the workflow's run key); absent or null: any run. */
+  runKey: external_exports.string().regex(RUN_KEY).nullable().optional()
+});
+var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
+  external_exports.object({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
+  external_exports.object({ ok: external_exports.literal(false), error: external_exports.string().max(1e3) })
+]);
+
+// actions/lib/action/inputs.ts
+function inputError(name2, problem) {
+  return new InputError(name2, problem, phrase(`input ${name2}`, problem));
+}
+function asInput(name2, check2) {
+  try {
+    return check2();
+  } catch (e3) {
+    if (e3 instanceof InputError) throw inputError(name2, e3.problem);
+    throw e3;
+  }
+}
+function requiredInput(read2, name2) {
+  const value4 = read2(name2);
+  if (value4 === "") throw inputError(name2, "is required but was not given");
+  return value4;
+}
+function optionalInput(read2, name2) {
+  const value4 = read2(name2);
+  return value4 === "" ? null : value4;
+}
+function boolInput(read2, name2, fallback2) {
+  const value4 = read2(name2);
+  if (value4 === "") return fallback2;
+  if (["true", "True", "TRUE"].includes(value4)) return true;
+  if (["false", "False", "FALSE"].includes(value4)) return false;
+  throw inputError(name2, `expected true or false, got ${quoted(value4)}`);
+}
+function choiceInput(read2, name2, choices, fallback2) {
+  const value4 = read2(name2);
+  if (value4 === "") return fallback2;
+  return asInput(name2, () => oneOf(name2, value4, choices));
+}
+function runnerContext(env) {
+  const workspace = env.GITHUB_WORKSPACE;
+  if (!workspace) throw new InputError("GITHUB_WORKSPACE", "is not set", "GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)");
+  return { workspace, temp: env.RUNNER_TEMP || "/tmp" };
+}
+function resolvePath(path5, base) {
+  return path5.startsWith("/") ? path5 : `${base.replace(/\/+$/, "")}/${path5}`;
+}
+function claimsInput(read2, runner) {
+  const text5 = read2("claims") || "paper";
+  return { nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace), dir: resolvePath("env/plans", runner.workspace) };
+}
+var DIFF_FORMATS = ["markdown", "text", "json"];
+function parseDiffResultsInputs(read2, runner) {
+  const threshold2 = read2("threshold");
+  const alpha = read2("alpha");
+  const pageDir = optionalInput(read2, "page-dir");
+  return {
+    // Kept as given: a run directory is told from a ref by looking at the disk, which main does.
+    baseline: requiredInput(read2, "baseline"),
+    current: requiredInput(read2, "current"),
+    thresholdPercent: threshold2 === "" ? DEFAULT_DIFF_OPTIONS.thresholdPercent : asInput("threshold", () => thresholdFrom("threshold", threshold2)),
+    alpha: alpha === "" ? DEFAULT_DIFF_OPTIONS.alpha : asInput("alpha", () => alphaFrom("alpha", alpha)),
+    failOnRegression: boolInput(read2, "fail-on-regression", false),
+    format: choiceInput(read2, "format", DIFF_FORMATS, "markdown"),
+    repoDir: resolvePath(read2("repository") || runner.workspace, runner.workspace),
+    pageDir: pageDir === null ? null : resolvePath(pageDir, runner.workspace),
+    claims: claimsInput(read2, runner)
+  };
+}
+
+// actions/lib/analyse/claims/file.ts
+import { existsSync as existsSync2, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+// actions/lib/analyse/claims/schema.ts
+var CLAIMS_FORMAT_VERSION = 2;
+var id = external_exports.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected an id of lower-case letters, digits and dashes");
+var environment = external_exports.string().regex(/^[a-z][a-z0-9-]*$/, "expected an environment name such as native, docker, kvm or osv");
+var environments = external_exports.array(environment).min(1);
+var bytes = external_exports.number().int().nonnegative();
+var range = external_exports.tuple([bytes, bytes]).refine(([from, to]) => from <= to, "expected [from, to] with from <= to").describe("[from, to] in bytes of the swept size, both included");
+var fraction = external_exports.number().gt(0).lt(1);
+var interval = external_exports.tuple([external_exports.number(), external_exports.number().nullable()]).refine(([low, high]) => high === null || low < high, "expected [low, high] with low < high, or [low, null]").describe("[low, high]: the interval the paper's words imply; high null when it bounds only from below");
+var METRICS = ["throughput", "relativeThroughput", "okRate"];
+var common = {
+  id,
+  text: external_exports.string().min(1).describe("The claim in the paper's words"),
+  section: external_exports.string().min(1).describe("Where the paper makes it: section and figure"),
+  test: external_exports.enum(TESTS),
+  note: external_exports.string().min(1).optional().describe("Why a number was read the way it was, or what else the paper says on it"),
+  contradicts: external_exports.array(id).min(1).optional().describe("Ids of claims of the paper that say the opposite")
+};
+var series = external_exports.string().min(1).optional().describe("One series of the plan (a sweep's series, e.g. from-100) when the paper gives numbers per series; absent: every series of the test");
+var CompareClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("compare"),
+  series,
+  range,
+  metric: external_exports.enum(METRICS),
+  above: environments.optional().describe("Every environment in above beats every one in below"),
+  below: environments.optional(),
+  order: external_exports.array(environment).min(2).optional().describe("Instead of above and below: each environment beats the next"),
+  difference: interval.describe("The mean gap over the range (above - below), in the metric's unit")
+});
+var EveryPointClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("every-point"),
+  series,
+  parts: external_exports.array(external_exports.strictObject({ above: environment, below: environment, range })).min(1).describe("At every point of each part's range, above beats below"),
+  difference: interval.describe("The gap at each point, 10^6 bits/s")
+});
+var StepClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("step"),
+  environments,
+  steps: external_exports.array(external_exports.strictObject({ series: external_exports.string().min(1), from: bytes, to: bytes })).min(1).describe("The steps of the plan's grids that straddle the paper's step, each from one point to the next"),
+  fall: interval.refine(([low, high]) => low > 0 && low < 1 && (high === null || high < 1), "expected fractions of the value before the step, between 0 and 1").describe("The fall 1 - after/before, as a fraction")
+});
+var RiseClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("rise"),
+  environments,
+  series,
+  range,
+  rise: interval.refine(([low]) => low > -1, "expected a rise above -1 (last/first - 1)").describe("The rise from the first to the last point, last/first - 1"),
+  maximumStepFall: fraction.describe('No step between neighbouring points may fall by more than this fraction ("gradual")')
+});
+var UnstableClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("unstable"),
+  environment,
+  baseline: environment,
+  range,
+  spreadRatio: external_exports.number().gt(1).describe("The environment's spread around a gradually increasing curve must be at least this many times the baseline's")
+});
+var ConvergeClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("converge"),
+  environments,
+  baseline: environment,
+  diverge: range.describe("Where the curves must first be shown to diverge from the baseline's"),
+  converge: range.describe("Where every point must lie within the tolerance of the baseline"),
+  tolerance: fraction.describe("Largest relative deviation from the baseline that counts as converged")
+});
+var EquivalentClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("equivalent"),
+  environments: external_exports.array(environment).min(2).describe("Every pair of these is alike"),
+  series,
+  range,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  margin: external_exports.union([external_exports.strictObject({ relative: fraction }), external_exports.strictObject({ absolute: external_exports.number().gt(0) })]).describe(`How far apart "alike" may be on average over the range: a fraction of the second environment's value, or an absolute amount`)
+});
+var FadesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("fades"),
+  above: environment,
+  below: environments,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  inside: range.describe("Where the advantage is claimed"),
+  outside: range.describe("Where it is claimed to have faded"),
+  fade: fraction.describe("Faded: the mean gap outside is less than (1 - fade) times the mean gap inside")
+});
+var ReplicatesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("replicates-agree"),
+  environments,
+  maximumSpread: fraction.describe(`Largest replicate standard deviation, as a fraction of the point's mean, that is "negligible"`)
+});
+var KIND_SCHEMAS = [CompareClaimSchema, EveryPointClaimSchema, StepClaimSchema, RiseClaimSchema, UnstableClaimSchema, ConvergeClaimSchema, EquivalentClaimSchema, FadesClaimSchema, ReplicatesClaimSchema];
+var ClaimSchema = external_exports.discriminatedUnion("kind", KIND_SCHEMAS).superRefine((c4, ctx) => {
+  if (c4.kind !== "compare") return;
+  const pairs = c4.above !== void 0 || c4.below !== void 0;
+  if (pairs && c4.order !== void 0) ctx.addIssue({ code: "custom", path: ["order"], message: 'give either "above" and "below" or "order", not both' });
+  else if (pairs && (c4.above === void 0 || c4.below === void 0)) ctx.addIssue({ code: "custom", path: [c4.above === void 0 ? "above" : "below"], message: 'missing: "above" and "below" go together' });
+  else if (!pairs && c4.order === void 0) ctx.addIssue({ code: "custom", path: ["above"], message: 'missing: a compare claim needs "above" and "below", or "order"' });
+});
+var ClaimsFileSchema = external_exports.strictObject({
+  $schema: external_exports.string().optional(),
+  $comment: external_exports.string().optional(),
+  formatVersion: external_exports.literal(CLAIMS_FORMAT_VERSION),
+  alpha: external_exports.number().gt(0).lt(0.5).describe("Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"),
+  notes: external_exports.array(external_exports.string().min(1)).optional().describe("What the reader should know about the claims as a whole (where the paper contradicts itself)"),
+  claims: external_exports.array(ClaimSchema).min(1)
+}).superRefine((file2, ctx) => {
+  const seen = /* @__PURE__ */ new Set();
+  file2.claims.forEach((c4, i) => {
+    if (seen.has(c4.id)) ctx.addIssue({ code: "custom", path: ["claims", i, "id"], message: "duplicate id" });
+    seen.add(c4.id);
+  });
+  file2.claims.forEach((c4, i) => {
+    (c4.contradicts ?? []).forEach((other, j) => {
+      if (!seen.has(other)) ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
+    });
+  });
+});
+var CLAIM_KINDS = KIND_SCHEMAS.map((s2) => s2.shape.kind.value);
+var ClaimsFormatError = class extends Error {
+  name = "ClaimsFormatError";
+};
+function valueAt(root, path5) {
+  let v = root;
+  for (const key2 of path5) v = v !== null && typeof v === "object" ? v[key2] : void 0;
+  return v;
+}
+function where(root, path5) {
+  let text5 = "";
+  path5.forEach((key2, i) => {
+    text5 += typeof key2 === "number" ? `[${key2}]` : `${text5 ? "." : ""}${String(key2)}`;
+    if (i === 1 && path5[0] === "claims") {
+      const claimId = valueAt(root, path5.slice(0, 2))?.id;
+      if (typeof claimId === "string") text5 += ` (${claimId})`;
+    }
+  });
+  return text5 || "(the file)";
+}
+var show = (v) => v === void 0 ? "nothing" : JSON.stringify(v);
+function formatClaimsIssues(root, issues) {
+  return issues.map((issue3) => {
+    if (issue3.code === "unrecognized_keys") {
+      const kind = valueAt(root, issue3.path)?.kind;
+      const schema = KIND_SCHEMAS.find((s2) => s2.shape.kind.value === kind);
+      const fields = schema ? `; a ${String(kind)} claim has ${Object.keys(schema.shape).join(", ")}` : "";
+      return issue3.keys.map((key2) => `${where(root, [...issue3.path, key2])}: unknown field (value ${show(valueAt(root, [...issue3.path, key2]))})${fields}`).join("\n");
+    }
+    const value4 = valueAt(root, issue3.path);
+    if (issue3.code === "invalid_union" && "discriminator" in issue3) return `${where(root, issue3.path)}: got ${show(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
+    const message = value4 === void 0 && issue3.code === "invalid_type" ? `missing: expected ${issue3.expected}` : issue3.message.replace(/^Invalid input: /, "");
+    return `${where(root, issue3.path)}: ${message} (got ${show(value4)})`;
+  });
+}
+function parseClaims(value4, source4) {
+  const result = ClaimsFileSchema.safeParse(value4);
+  if (result.success) return result.data;
+  const lines = formatClaimsIssues(value4, result.error.issues).flatMap((l) => l.split("\n"));
+  throw new ClaimsFormatError(`${source4} is not a valid claims file:
+  - ${lines.join("\n  - ")}`);
+}
+function claimEnvironments(c4) {
+  switch (c4.kind) {
+    case "compare":
+      return [.../* @__PURE__ */ new Set([...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
+    case "every-point":
+      return [...new Set(c4.parts.flatMap((p) => [p.above, p.below]))];
+    case "step":
+    case "rise":
+    case "replicates-agree":
+    case "equivalent":
+      return [...c4.environments];
+    case "unstable":
+      return [c4.environment, c4.baseline];
+    case "converge":
+      return [c4.baseline, ...c4.environments];
+    case "fades":
+      return [c4.above, ...c4.below];
+  }
+}
+
+// actions/lib/analyse/claims/file.ts
+var SUFFIX = "-claims.json";
+function builtInClaimsNames(dir) {
+  return existsSync2(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
+}
+function loadClaims(nameOrPath, dir) {
+  const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
+  const path5 = builtIn ? join(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
+  if (!existsSync2(path5)) {
+    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path5} does not exist`);
+  }
+  let raw;
+  try {
+    raw = JSON.parse(readFileSync(path5, "utf8"));
+  } catch (e3) {
+    throw new ClaimsFormatError(`claims file ${path5} is not valid JSON: ${e3.message}`);
+  }
+  return parseClaims(raw, path5);
+}
+
 // actions/lib/analyse/analysis.ts
 function environmentsOf(points2) {
   return [...new Set(points2.filter((p) => p.throughput.n > 0).map((p) => p.environment))];
@@ -40923,9 +44190,9 @@ var fmtP = (p) => p < 1e-4 ? "< 0.0001" : p.toPrecision(2);
 function pointsOf(points2, env, test2, series2, range7) {
   return points2.filter((p) => p.environment === env && p.test === test2 && p.throughput.n > 0 && (series2 === void 0 || p.series === series2) && (!range7 || p.value >= range7[0] && p.value <= range7[1])).sort((a4, b10) => a4.series.localeCompare(b10.series) || a4.value - b10.value);
 }
-var pointKey = (p) => `${p.series}|${p.value}`;
+var pointKey2 = (p) => `${p.series}|${p.value}`;
 function byPoint(points2, env, test2, series2, range7) {
-  return new Map(pointsOf(points2, env, test2, series2, range7).map((p) => [pointKey(p), p]));
+  return new Map(pointsOf(points2, env, test2, series2, range7).map((p) => [pointKey2(p), p]));
 }
 function seriesText(series2) {
   return series2 === void 0 ? "all series" : series2;
@@ -40973,12 +44240,12 @@ function pairedOverPoints(points2, test2, series2, range7, a4, b10, metric) {
   const xs = [];
   let minReplicates = Number.POSITIVE_INFINITY;
   for (const p of pointsOf(points2, a4, test2, series2, range7)) {
-    const q = pb.get(pointKey(p));
+    const q = pb.get(pointKey2(p));
     if (!q) continue;
     let va = metric === "okRate" ? p.okRate : p.throughput.mean;
     let vb = metric === "okRate" ? q.okRate : q.throughput.mean;
     if (metric === "relativeThroughput") {
-      const n = native.get(pointKey(p));
+      const n = native.get(pointKey2(p));
       va = n && n.throughput.mean > 0 ? va / n.throughput.mean : null;
       vb = n && n.throughput.mean > 0 ? vb / n.throughput.mean : null;
     }
@@ -41017,14 +44284,14 @@ function judgeEveryPoint(c4, points2, present, ctx) {
   for (const part of c4.parts) {
     if (!present.has(part.above) || !present.has(part.below)) continue;
     const below = byPoint(points2, part.below, c4.test, c4.series, part.range);
-    const shared = pointsOf(points2, part.above, c4.test, c4.series, part.range).filter((p) => below.has(pointKey(p)));
+    const shared = pointsOf(points2, part.above, c4.test, c4.series, part.range).filter((p) => below.has(pointKey2(p)));
     const label2 = `${part.above} - ${part.below}`;
     if (shared.length === 0) {
       parts.push(untestable(label2, [part.above, part.below], `${label2} (${seriesText(c4.series)}, ${part.range[0]}-${part.range[1]} B): no shared points`));
       continue;
     }
     for (const p of shared) {
-      const r = replicateContrast(p, below.get(pointKey(p)));
+      const r = replicateContrast(p, below.get(pointKey2(p)));
       const at = `${label2} at ${p.value} B (${p.series})`;
       if (r.estimate === null) {
         parts.push(untestable(at, [part.above, part.below], `${at}: ${r.note}`));
@@ -41081,11 +44348,11 @@ function judgeRise(c4, points2, present, ctx) {
       parts.push(untestable(`${env} rise`, [env], `${env}: no points in ${c4.range[0]}-${c4.range[1]} B`));
       continue;
     }
-    for (const [series2, ps] of bySeries) {
-      const first = ps[0];
-      const last = ps[ps.length - 1];
+    for (const [series2, ps3] of bySeries) {
+      const first = ps3[0];
+      const last = ps3[ps3.length - 1];
       const label2 = `${env} ${first.value}->${last.value} B (${series2})`;
-      const overall = ps.length < 2 ? null : replicateContrast(last, first, Math.log);
+      const overall = ps3.length < 2 ? null : replicateContrast(last, first, Math.log);
       if (overall === null || overall.estimate === null) {
         parts.push(untestable(label2, [env], `${label2}: ${overall === null ? "one point" : overall.note}`));
         continue;
@@ -41095,9 +44362,9 @@ function judgeRise(c4, points2, present, ctx) {
       const rise = { label: label2, environments: [env], pSupport: pIn, pRefute: pOut, text: `${label2}: ${fmt(first.throughput.mean)} -> ${fmt(last.throughput.mean)} x 10^6 bits/s, a rise of ${pct(Math.exp(overall.estimate.value) - 1)}` };
       parts.push(rise);
       let worst = null;
-      for (let i = 1; i < ps.length; i++) {
-        const step2 = replicateContrast(ps[i], ps[i - 1], Math.log);
-        const stepLabel = `${env} ${ps[i - 1].value}->${ps[i].value} B (${series2})`;
+      for (let i = 1; i < ps3.length; i++) {
+        const step2 = replicateContrast(ps3[i], ps3[i - 1], Math.log);
+        const stepLabel = `${env} ${ps3[i - 1].value}->${ps3[i].value} B (${series2})`;
         if (step2.estimate === null) {
           parts.push(untestable(stepLabel, [env], `${stepLabel}: ${step2.note}`));
           continue;
@@ -41111,9 +44378,9 @@ function judgeRise(c4, points2, present, ctx) {
   }
   return parts;
 }
-function residualsFromRise(ps) {
+function residualsFromRise(ps3) {
   const bySeries = /* @__PURE__ */ new Map();
-  for (const p of ps) if (p.throughput.n > 0) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
+  for (const p of ps3) if (p.throughput.n > 0) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
   const out = [];
   for (const list2 of bySeries.values()) {
     list2.sort((a4, b10) => a4.value - b10.value);
@@ -41132,8 +44399,8 @@ function judgeUnstable(c4, points2, present, ctx) {
   const fewest = Math.min(...[...mine, ...base].map((p) => p.throughput.n));
   if (mine.length < 2 || base.length < 2) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few points in ${c4.range[0]}-${c4.range[1]} B`)];
   if (fewest < MIN_REPLICATES_TO_DECIDE) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`)];
-  const deviations = (ps) => {
-    const r = residualsFromRise(ps);
+  const deviations = (ps3) => {
+    const r = residualsFromRise(ps3);
     const m3 = median(r);
     return r.map((v) => Math.abs(v - m3));
   };
@@ -41158,7 +44425,7 @@ function judgeConverge(c4, points2, present, ctx) {
   const baseline3 = byPoint(points2, c4.baseline, c4.test, void 0);
   for (const env of c4.environments) {
     if (!present.has(env)) continue;
-    const contrasts = (range7) => pointsOf(points2, env, c4.test, void 0, range7).filter((p) => baseline3.has(pointKey(p))).map((p) => ({ p, r: replicateContrast(p, baseline3.get(pointKey(p)), Math.log) }));
+    const contrasts = (range7) => pointsOf(points2, env, c4.test, void 0, range7).filter((p) => baseline3.has(pointKey2(p))).map((p) => ({ p, r: replicateContrast(p, baseline3.get(pointKey2(p)), Math.log) }));
     const before = contrasts(c4.diverge);
     const after = contrasts(c4.converge);
     const tested = (list2) => list2.filter((x4) => x4.r.estimate !== null);
@@ -41238,25 +44505,25 @@ function judgeReplicates(c4, points2, present, ctx) {
   const tau7 = c4.maximumSpread;
   for (const env of c4.environments) {
     if (!present.has(env)) continue;
-    const ps = pointsOf(points2, env, c4.test, void 0).filter((p) => p.throughput.n >= MIN_REPLICATES_TO_DECIDE && p.throughput.mean > 0);
-    if (ps.length === 0) {
+    const ps3 = pointsOf(points2, env, c4.test, void 0).filter((p) => p.throughput.n >= MIN_REPLICATES_TO_DECIDE && p.throughput.mean > 0);
+    if (ps3.length === 0) {
       parts.push(untestable(env, [env], `${env}: no point with at least ${MIN_REPLICATES_TO_DECIDE} replicates`));
       continue;
     }
     const relVar = (p) => (stdev(p.samples) / p.throughput.mean) ** 2;
-    const df = ps.reduce((s2, p) => s2 + p.throughput.n - 1, 0);
-    const pooled = ps.reduce((s2, p) => s2 + (p.throughput.n - 1) * relVar(p), 0) / df;
+    const df = ps3.reduce((s2, p) => s2 + p.throughput.n - 1, 0);
+    const pooled = ps3.reduce((s2, p) => s2 + (p.throughput.n - 1) * relVar(p), 0) / df;
     const x4 = df * pooled / tau7 ** 2;
     const upper = Math.sqrt(df * pooled / chiSquareQuantile(1 - ctx.alpha, df));
-    const worst = ps.reduce((w2, p) => relVar(p) > relVar(w2) ? p : w2, ps[0]);
+    const worst = ps3.reduce((w2, p) => relVar(p) > relVar(w2) ? p : w2, ps3[0]);
     parts.push({
       label: `${env} pooled`,
       environments: [env],
       pSupport: chiSquareCdf(x4, df),
       pRefute: 1 - chiSquareCdf(x4, df),
-      text: `${env}: replicate standard deviation ${fmt(Math.sqrt(pooled) * 100)}% of the mean pooled over ${ps.length} points (${df} df; ${fmt((1 - ctx.alpha) * 100, 0)}% upper bound ${fmt(upper * 100)}%), largest ${fmt(Math.sqrt(relVar(worst)) * 100)}% at ${worst.value} B (${worst.series}); negligible means at most ${fmt(tau7 * 100, 1)}%`
+      text: `${env}: replicate standard deviation ${fmt(Math.sqrt(pooled) * 100)}% of the mean pooled over ${ps3.length} points (${df} df; ${fmt((1 - ctx.alpha) * 100, 0)}% upper bound ${fmt(upper * 100)}%), largest ${fmt(Math.sqrt(relVar(worst)) * 100)}% at ${worst.value} B (${worst.series}); negligible means at most ${fmt(tau7 * 100, 1)}%`
     });
-    for (const p of ps) {
+    for (const p of ps3) {
       const k2 = p.throughput.n - 1;
       parts.push({ label: `${env} at ${p.value} B (${p.series})`, environments: [env], onlyRefutes: true, pSupport: null, pRefute: 1 - chiSquareCdf(k2 * relVar(p) / tau7 ** 2, k2), text: `${env} at ${p.value} B (${p.series}): ${fmt(Math.sqrt(relVar(p)) * 100)}%` });
     }
@@ -41406,277 +44673,8 @@ function judgeClaims(input2, claimsFile) {
     };
   });
 }
-function judgedSide(run3, claimsFile) {
-  return { label: run3.label, manifest: run3.manifest, records: run3.records, verdicts: judgeClaims({ manifest: run3.manifest, records: run3.records }, claimsFile) };
-}
-
-// actions/lib/diff/diff.ts
-var DIFF_FORMAT_VERSION = 1;
-var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
-var DiffOptionsError = class extends Error {
-  name = "DiffOptionsError";
-};
-function validateDiffOptions(o) {
-  if (!Number.isFinite(o.thresholdPercent) || o.thresholdPercent < 0 || o.thresholdPercent > 1e3) {
-    throw new DiffOptionsError(`threshold: expected a percentage from 0 to 1000, got ${o.thresholdPercent}`);
-  }
-  if (!Number.isFinite(o.alpha) || o.alpha <= 0 || o.alpha >= 1) throw new DiffOptionsError(`alpha: expected a probability between 0 and 1 (exclusive), got ${o.alpha}`);
-  if (o.correction !== "holm" && o.correction !== "none") throw new DiffOptionsError(`correction: expected holm or none, got ${JSON.stringify(o.correction)}`);
-  return o;
-}
-function changePercent(a4, b10) {
-  if (a4 === 0 || !Number.isFinite(a4) || !Number.isFinite(b10)) return null;
-  return (b10 - a4) / Math.abs(a4) * 100;
-}
-function trapezoid(xs, ys) {
-  if (xs.length < 2) return null;
-  let s2 = 0;
-  for (let i = 1; i < xs.length; i++) s2 += (xs[i] - xs[i - 1]) * (ys[i] + ys[i - 1]) / 2;
-  return s2;
-}
-function sideStats(p) {
-  const t = p.throughput;
-  return {
-    n: t.n,
-    mean: t.n > 0 ? t.mean : null,
-    stdev: t.n > 0 ? t.stdev : null,
-    ciLow: t.ciLow,
-    ciHigh: t.ciHigh,
-    failed: p.failed,
-    okRate: p.okRate
-  };
-}
-function sideInterval(point5, records) {
-  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null) return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
-  if (point5.throughput.n !== 1) return null;
-  const record2 = records.find((r) => r.status === "ok" && r.metrics !== null);
-  const c4 = record2?.metrics?.confidence;
-  if (!record2 || !c4 || !(c4.achievedWidth >= 0)) return null;
-  const value4 = record2.metrics.throughputMbps;
-  const half = value4 * c4.achievedWidth / 200;
-  return { low: value4 - half, high: value4 + half };
-}
-function text2(v) {
-  if (v === void 0 || v === null) return null;
-  return typeof v === "string" ? v : JSON.stringify(v);
-}
-function compare(out, category, field3, a4, b10) {
-  const ta = text2(a4);
-  const tb = text2(b10);
-  if (ta !== tb) out.push({ category, field: field3, a: ta, b: tb });
-}
-function keysOf(...objects) {
-  return [...new Set(objects.flatMap((o) => o ? Object.keys(o) : []))].sort();
-}
-var HOST_FIELDS = [
-  ["hostname", "hardware"],
-  ["cpuModel", "hardware"],
-  ["cores", "hardware"],
-  ["memoryBytes", "hardware"],
-  ["virtualizationFlags", "hardware"],
-  ["kernel", "kernel"],
-  ["distribution", "versions"],
-  ["netperfVersion", "versions"]
-];
-var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "container", "imageBuildSeconds", "imageBuildReason"]);
-var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
-function manifestDifferences(a4, b10) {
-  const out = [];
-  compare(out, "run", "status", a4.status, b10.status);
-  compare(out, "plan", "planSource", a4.planSource, b10.planSource);
-  for (const f of PLAN_FIELDS) compare(out, "plan", `plan.${f}`, a4.plan?.[f], b10.plan?.[f]);
-  const sweepKey = (s2) => `${s2.test}/${s2.series}`;
-  const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  for (const key2 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key2}]`, sweepsA.get(key2), sweepsB.get(key2));
-  compare(out, "environments", "environments", a4.environments, b10.environments);
-  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
-  const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
-  const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
-  if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
-  else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
-  for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
-    const da = a4.environmentDescriptions?.[env];
-    const db = b10.environmentDescriptions?.[env];
-    if (!da || !db) continue;
-    compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
-    compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
-    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, da.details?.[k2], db.details?.[k2]);
-  }
-  for (const role of ["client", "server"]) {
-    const ha = a4.hosts?.[role];
-    const hb = b10.hosts?.[role];
-    if (!ha || !hb) {
-      if (!ha !== !hb) compare(out, "hardware", `hosts.${role}`, ha ? "recorded" : null, hb ? "recorded" : null);
-      continue;
-    }
-    for (const [field3, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
-    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, ha.sysctls?.[k2], hb.sysctls?.[k2]);
-  }
-  return out;
-}
-function runRef(input2) {
-  const m3 = input2.manifest;
-  return {
-    label: input2.label,
-    runId: m3.runId,
-    commit: m3.git?.commit ?? null,
-    branch: m3.git?.branch ?? null,
-    subject: m3.git?.subject ?? null,
-    createdAt: m3.createdAt,
-    status: m3.status,
-    plan: m3.plan?.name ?? "?",
-    environments: [...m3.environments]
-  };
-}
-function keyOf(p) {
-  return `${p.environment}|${p.pointId}`;
-}
-function pointKey2(p) {
-  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
-}
-function compareKeys(x4, y4) {
-  return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
-}
-function comparePoint(pa2, pb, recordsA, recordsB, options) {
-  const a4 = sideStats(pa2);
-  const b10 = sideStats(pb);
-  const base = { ...pointKey2(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
-  if (a4.n === 0 || b10.n === 0) {
-    if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
-    return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
-  }
-  const change2 = changePercent(a4.mean, b10.mean);
-  const bigEnough = change2 === null ? a4.mean !== b10.mean : Math.abs(change2) >= options.thresholdPercent;
-  const direction = b10.mean > a4.mean ? "improved" : "regressed";
-  if (a4.n >= 2 && b10.n >= 2) {
-    const w2 = welchTTest(pa2.samples, pb.samples);
-    return { ...base, changePercent: change2, method: "welch", p: w2.p, pAdjusted: w2.p, significance: "not-significant", classification: "unchanged", note: w2.note };
-  }
-  const ia = sideInterval(pa2, recordsA);
-  const ib = sideInterval(pb, recordsB);
-  if (ia && ib) {
-    const separate = ia.high < ib.low || ib.high < ia.low;
-    return {
-      ...base,
-      changePercent: change2,
-      method: "netperf-confidence",
-      significance: separate ? "significant" : "not-significant",
-      classification: separate && bigEnough ? direction : "unchanged",
-      note: `${Math.min(a4.n, b10.n)} replicate on a side: decided by netperf's own confidence intervals (${separate ? "disjoint" : "overlapping"})`
-    };
-  }
-  return {
-    ...base,
-    changePercent: change2,
-    significance: "too-few-replicates",
-    classification: bigEnough ? "undecided" : "unchanged",
-    note: `too few replicates (${a4.n} and ${b10.n}; Welch's test needs 2 each) and no netperf confidence interval`
-  };
-}
-function oneSided(p) {
-  return { ...pointKey2(p), stats: sideStats(p) };
-}
-function curveDiffs(points2, added, removed) {
-  const curveKey = (p) => `${p.environment}|${p.test}|${p.series}`;
-  const keys4 = /* @__PURE__ */ new Map();
-  for (const p of [...points2, ...added, ...removed]) if (!keys4.has(curveKey(p))) keys4.set(curveKey(p), p);
-  const curves2 = [];
-  for (const [key2, first] of keys4) {
-    const mine = points2.filter((p) => curveKey(p) === key2).sort((x4, y4) => x4.value - y4.value);
-    const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
-    const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
-    const xs = both.map((p) => p.value);
-    const areaA = trapezoid(xs, both.map((p) => p.a.mean));
-    const signedArea = trapezoid(xs, both.map((p) => p.b.mean - p.a.mean));
-    const count2 = (c4) => mine.filter((p) => p.classification === c4).length;
-    curves2.push({
-      environment: first.environment,
-      test: first.test,
-      series: first.series,
-      parameter: first.parameter,
-      commonPoints: mine.length,
-      onlyInA: removed.filter((p) => curveKey(p) === key2).length,
-      onlyInB: added.filter((p) => curveKey(p) === key2).length,
-      meanChangePercent: changes.length ? changes.reduce((s2, c4) => s2 + c4, 0) / changes.length : null,
-      minChangePercent: changes.length ? Math.min(...changes) : null,
-      maxChangePercent: changes.length ? Math.max(...changes) : null,
-      signedArea,
-      areaChangePercent: signedArea !== null && areaA !== null && areaA !== 0 ? signedArea / areaA * 100 : null,
-      improved: count2("improved"),
-      regressed: count2("regressed"),
-      unchanged: count2("unchanged"),
-      undecided: count2("undecided")
-    });
-  }
-  return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
-}
-var label = (c4) => c4 ? c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict : null;
-function claimChanges(a4, b10) {
-  if (!a4 || !b10) return null;
-  const byA = new Map(a4.map((c4) => [c4.id, c4]));
-  const byB = new Map(b10.map((c4) => [c4.id, c4]));
-  const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
-  return ids.map((id3) => ({ id: id3, text: (byB.get(id3) ?? byA.get(id3)).text, a: label(byA.get(id3)), b: label(byB.get(id3)) })).filter((c4) => c4.a !== c4.b);
-}
-function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
-  validateDiffOptions(options);
-  const summariesA = new Map(summarizePoints(inputA.records).map((p) => [keyOf(p), p]));
-  const summariesB = new Map(summarizePoints(inputB.records).map((p) => [keyOf(p), p]));
-  const groupsA = recordsByPoint(inputA.records);
-  const groupsB = recordsByPoint(inputB.records);
-  const points2 = [];
-  const added = [];
-  const removed = [];
-  for (const [key2, pa2] of summariesA) {
-    const pb = summariesB.get(key2);
-    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key2) ?? [], groupsB.get(key2) ?? [], options));
-    else removed.push(oneSided(pa2));
-  }
-  for (const [key2, pb] of summariesB) if (!summariesA.has(key2)) added.push(oneSided(pb));
-  const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
-  const adjusted = options.correction === "holm" ? holmAdjust(tested.map((p) => p.p)) : tested.map((p) => p.p);
-  tested.forEach((p, i) => {
-    p.pAdjusted = adjusted[i];
-    const significant = p.pAdjusted < options.alpha;
-    p.significance = significant ? "significant" : "not-significant";
-    const change2 = p.changePercent;
-    const bigEnough = change2 === null ? p.a.mean !== p.b.mean : Math.abs(change2) >= options.thresholdPercent;
-    p.classification = significant && bigEnough ? p.b.mean > p.a.mean ? "improved" : "regressed" : "unchanged";
-  });
-  points2.sort(compareKeys);
-  added.sort(compareKeys);
-  removed.sort(compareKeys);
-  const count2 = (c4) => points2.filter((p) => p.classification === c4).length;
-  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent, classification: p.classification }));
-  return {
-    format: "virtnet-diff",
-    formatVersion: DIFF_FORMAT_VERSION,
-    options: { ...options },
-    a: runRef(inputA),
-    b: runRef(inputB),
-    manifestDifferences: manifestDifferences(inputA.manifest, inputB.manifest),
-    summary: {
-      compared: points2.length,
-      improved: count2("improved"),
-      regressed: count2("regressed"),
-      unchanged: count2("unchanged"),
-      undecided: count2("undecided"),
-      significant: points2.filter((p) => p.significance === "significant").length,
-      tested: tested.length,
-      added: added.length,
-      removed: removed.length,
-      largest
-    },
-    curves: curveDiffs(points2, added, removed),
-    points: points2,
-    added,
-    removed,
-    claimChanges: claimChanges(inputA.verdicts, inputB.verdicts)
-  };
-}
-function hasRegression(diff) {
-  return diff.summary.regressed > 0;
+function judgedSide(run4, claimsFile) {
+  return { label: run4.label, manifest: run4.manifest, records: run4.records, verdicts: judgeClaims({ manifest: run4.manifest, records: run4.records }, claimsFile) };
 }
 
 // actions/lib/diff/format.ts
@@ -41888,8 +44886,8 @@ var MARK_COLOR = { regressed: "#D55E00", improved: "#009E73" };
 function round(v) {
   return Math.round(v * 1e3) / 1e3;
 }
-function runName(diff, which2) {
-  return which2 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
+function runName(diff, which4) {
+  return which4 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
 }
 function row(diff, side2, series2, x4, s2, change2, verdict) {
   if (s2.n === 0 || s2.mean === null) return null;
@@ -42006,17 +45004,17 @@ function accessorFields(fn) {
 }
 
 // node_modules/vega-util/build/getter.js
-function getter(path3) {
-  return path3.length === 1 ? get1(path3[0]) : getN(path3);
+function getter(path5) {
+  return path5.length === 1 ? get1(path5[0]) : getN(path5);
 }
 var get1 = (field3) => function(obj) {
   return obj[field3];
 };
-var getN = (path3) => {
-  const len = path3.length;
+var getN = (path5) => {
+  const len = path5.length;
   return function(obj) {
     for (let i = 0; i < len; ++i) {
-      obj = obj[path3[i]];
+      obj = obj[path5[i]];
     }
     return obj;
   };
@@ -42029,14 +45027,14 @@ function error63(message) {
 
 // node_modules/vega-util/build/splitAccessPath.js
 function splitAccessPath(p) {
-  const path3 = [], n = p.length;
+  const path5 = [], n = p.length;
   let q = null, b10 = 0, s2 = "";
   let i;
   let j;
   let c4;
   p = p + "";
   function push() {
-    path3.push(s2 + p.substring(i, j));
+    path5.push(s2 + p.substring(i, j));
     s2 = "";
     i = j + 1;
   }
@@ -42084,14 +45082,14 @@ function splitAccessPath(p) {
     j++;
     push();
   }
-  return path3;
+  return path5;
 }
 
 // node_modules/vega-util/build/field.js
 function field(field3, name2, opt) {
-  const path3 = splitAccessPath(field3);
-  const fieldName = path3.length === 1 ? path3[0] : field3;
-  return accessor((opt && opt.get || getter)(path3), [fieldName], name2 || fieldName);
+  const path5 = splitAccessPath(field3);
+  const fieldName = path5.length === 1 ? path5[0] : field3;
+  return accessor((opt && opt.get || getter)(path5), [fieldName], name2 || fieldName);
 }
 
 // node_modules/vega-util/build/accessors.js
@@ -42924,7 +45922,7 @@ __export(vega_module_exports, {
   parse: () => parse8,
   parseExpression: () => parser,
   parseSelector: () => eventSelector,
-  path: () => path,
+  path: () => path2,
   pathCurves: () => curves,
   pathEqual: () => pathEqual,
   pathParse: () => parse6,
@@ -43775,7 +46773,7 @@ function identity3(x4) {
 var map2 = Array.prototype.map;
 var prefixes = ["y", "z", "a", "f", "p", "n", "µ", "m", "", "k", "M", "G", "T", "P", "E", "Z", "Y"];
 function formatLocale(locale4) {
-  var group2 = locale4.grouping === void 0 || locale4.thousands === void 0 ? identity3 : formatGroup(map2.call(locale4.grouping, Number), locale4.thousands + ""), currencyPrefix = locale4.currency === void 0 ? "" : locale4.currency[0] + "", currencySuffix = locale4.currency === void 0 ? "" : locale4.currency[1] + "", decimal = locale4.decimal === void 0 ? "." : locale4.decimal + "", numerals = locale4.numerals === void 0 ? identity3 : formatNumerals(map2.call(locale4.numerals, String)), percent = locale4.percent === void 0 ? "%" : locale4.percent + "", minus = locale4.minus === void 0 ? "−" : locale4.minus + "", nan2 = locale4.nan === void 0 ? "NaN" : locale4.nan + "";
+  var group2 = locale4.grouping === void 0 || locale4.thousands === void 0 ? identity3 : formatGroup(map2.call(locale4.grouping, Number), locale4.thousands + ""), currencyPrefix = locale4.currency === void 0 ? "" : locale4.currency[0] + "", currencySuffix = locale4.currency === void 0 ? "" : locale4.currency[1] + "", decimal2 = locale4.decimal === void 0 ? "." : locale4.decimal + "", numerals = locale4.numerals === void 0 ? identity3 : formatNumerals(map2.call(locale4.numerals, String)), percent = locale4.percent === void 0 ? "%" : locale4.percent + "", minus = locale4.minus === void 0 ? "−" : locale4.minus + "", nan2 = locale4.nan === void 0 ? "NaN" : locale4.nan + "";
   function newFormat(specifier, options) {
     specifier = formatSpecifier(specifier);
     var fill2 = specifier.fill, align2 = specifier.align, sign3 = specifier.sign, symbol3 = specifier.symbol, zero7 = specifier.zero, width2 = specifier.width, comma = specifier.comma, precision = specifier.precision, trim = specifier.trim, type3 = specifier.type;
@@ -43802,7 +46800,7 @@ function formatLocale(locale4) {
           i = -1, n = value4.length;
           while (++i < n) {
             if (c4 = value4.charCodeAt(i), 48 > c4 || c4 > 57) {
-              valueSuffix = (c4 === 46 ? decimal + value4.slice(i + 1) : value4.slice(i)) + valueSuffix;
+              valueSuffix = (c4 === 46 ? decimal2 + value4.slice(i + 1) : value4.slice(i)) + valueSuffix;
               value4 = value4.slice(0, i);
               break;
             }
@@ -45548,9 +48546,9 @@ var loader = loaderFactory(fs3);
 
 // node_modules/vega-dataflow/build/vega-dataflow.js
 function UniqueList(idFunc) {
-  const $ = idFunc || identity, list2 = [], ids = {};
+  const $2 = idFunc || identity, list2 = [], ids = {};
   list2.add = (_) => {
-    const id3 = $(_);
+    const id3 = $2(_);
     if (!ids[id3]) {
       ids[id3] = 1;
       list2.push(_);
@@ -45558,7 +48556,7 @@ function UniqueList(idFunc) {
     return list2;
   };
   list2.remove = (_) => {
-    const id3 = $(_);
+    const id3 = $2(_);
     if (ids[id3]) {
       ids[id3] = 0;
       const idx = list2.indexOf(_);
@@ -47313,9 +50311,9 @@ function cumulativeNormal(value4, mean3, stdev2) {
   mean3 = mean3 || 0;
   stdev2 = stdev2 == null ? 1 : stdev2;
   const z2 = (value4 - mean3) / stdev2, Z = Math.abs(z2);
-  let cd;
+  let cd2;
   if (Z > 37) {
-    cd = 0;
+    cd2 = 0;
   } else {
     const exp4 = Math.exp(-Z * Z / 2);
     let sum3;
@@ -47326,7 +50324,7 @@ function cumulativeNormal(value4, mean3, stdev2) {
       sum3 = sum3 * Z + 112.079291497871;
       sum3 = sum3 * Z + 221.213596169931;
       sum3 = sum3 * Z + 220.206867912376;
-      cd = exp4 * sum3;
+      cd2 = exp4 * sum3;
       sum3 = 0.0883883476483184 * Z + 1.75566716318264;
       sum3 = sum3 * Z + 16.064177579207;
       sum3 = sum3 * Z + 86.7807322029461;
@@ -47334,17 +50332,17 @@ function cumulativeNormal(value4, mean3, stdev2) {
       sum3 = sum3 * Z + 637.333633378831;
       sum3 = sum3 * Z + 793.826512519948;
       sum3 = sum3 * Z + 440.413735824752;
-      cd = cd / sum3;
+      cd2 = cd2 / sum3;
     } else {
       sum3 = Z + 0.65;
       sum3 = Z + 4 / sum3;
       sum3 = Z + 3 / sum3;
       sum3 = Z + 2 / sum3;
       sum3 = Z + 1 / sum3;
-      cd = exp4 / sum3 / 2.506628274631;
+      cd2 = exp4 / sum3 / 2.506628274631;
     }
   }
-  return z2 > 0 ? 1 - cd : cd;
+  return z2 > 0 ? 1 - cd2 : cd2;
 }
 function quantileNormal(p, mean3, stdev2) {
   if (p < 0 || p > 1) return NaN;
@@ -48745,15 +51743,15 @@ inherits_default(Bin, Transform, {
   }
 });
 function SortedList(idFunc, source4, input2) {
-  const $ = idFunc;
+  const $2 = idFunc;
   let data3 = source4 || [], add6 = input2 || [], rem2 = {}, cnt = 0;
   return {
     add: (t) => add6.push(t),
-    remove: (t) => rem2[$(t)] = ++cnt,
+    remove: (t) => rem2[$2(t)] = ++cnt,
     size: () => data3.length,
     data: (compare4, resort) => {
       if (cnt) {
-        data3 = data3.filter((t) => !rem2[$(t)]);
+        data3 = data3.filter((t) => !rem2[$2(t)]);
         rem2 = {};
         cnt = 0;
       }
@@ -48847,13 +51845,13 @@ function tokenize(text5, tcase, match3) {
 }
 inherits_default(CountPattern, Transform, {
   transform(_, pulse2) {
-    const process2 = (update3) => (tuple2) => {
+    const process3 = (update3) => (tuple2) => {
       var tokens = tokenize(get6(tuple2), _.case, match3) || [], t;
       for (var i = 0, n = tokens.length; i < n; ++i) {
         if (!stop2.test(t = tokens[i])) update3(t);
       }
     };
-    const init2 = this._parameterCheck(_, pulse2), counts = this._counts, match3 = this._match, stop2 = this._stop, get6 = _.field, as = _.as || ["text", "count"], add6 = process2((t) => counts[t] = 1 + (counts[t] || 0)), rem2 = process2((t) => counts[t] -= 1);
+    const init2 = this._parameterCheck(_, pulse2), counts = this._counts, match3 = this._match, stop2 = this._stop, get6 = _.field, as = _.as || ["text", "count"], add6 = process3((t) => counts[t] = 1 + (counts[t] || 0)), rem2 = process3((t) => counts[t] -= 1);
     if (init2) {
       pulse2.visit(pulse2.SOURCE, add6);
     } else {
@@ -50516,8 +53514,8 @@ function Values(params2) {
 }
 inherits_default(Values, Transform, {
   transform(_, pulse2) {
-    const run3 = !this.value || _.modified("field") || _.modified("sort") || pulse2.changed() || _.sort && pulse2.modified(_.sort.fields);
-    if (run3) {
+    const run4 = !this.value || _.modified("field") || _.modified("sort") || pulse2.changed() || _.sort && pulse2.modified(_.sort.fields);
+    if (run4) {
       this.value = (_.sort ? pulse2.source.slice().sort(stableCompare(_.sort)) : pulse2.source).map(_.field);
     }
   }
@@ -50997,10 +53995,10 @@ var Path = class {
     return this._;
   }
 };
-function path() {
+function path2() {
   return new Path();
 }
-path.prototype = Path.prototype;
+path2.prototype = Path.prototype;
 
 // node_modules/d3-shape/dist/d3-shape.mjs
 function constant2(x4) {
@@ -51074,10 +54072,10 @@ function cornerTangents(x02, y02, x12, y12, r1, rc, cw2) {
   };
 }
 function arc() {
-  var innerRadius = arcInnerRadius, outerRadius = arcOuterRadius, cornerRadius = constant2(0), padRadius = null, startAngle = arcStartAngle, endAngle = arcEndAngle, padAngle = arcPadAngle, context3 = null, path3 = withPath(arc5);
+  var innerRadius = arcInnerRadius, outerRadius = arcOuterRadius, cornerRadius = constant2(0), padRadius = null, startAngle = arcStartAngle, endAngle = arcEndAngle, padAngle = arcPadAngle, context3 = null, path5 = withPath(arc5);
   function arc5() {
     var buffer, r, r0 = +innerRadius.apply(this, arguments), r1 = +outerRadius.apply(this, arguments), a0 = startAngle.apply(this, arguments) - halfPi, a1 = endAngle.apply(this, arguments) - halfPi, da = abs(a1 - a0), cw2 = a1 > a0;
-    if (!context3) context3 = buffer = path3();
+    if (!context3) context3 = buffer = path5();
     if (r1 < r0) r = r1, r1 = r0, r0 = r;
     if (!(r1 > epsilon3)) context3.moveTo(0, 0);
     else if (da > tau2 - epsilon3) {
@@ -51214,12 +54212,12 @@ function y(p) {
   return p[1];
 }
 function line(x$12, y$12) {
-  var defined2 = constant2(true), context3 = null, curve2 = curveLinear, output4 = null, path3 = withPath(line5);
+  var defined2 = constant2(true), context3 = null, curve2 = curveLinear, output4 = null, path5 = withPath(line5);
   x$12 = typeof x$12 === "function" ? x$12 : x$12 === void 0 ? x : constant2(x$12);
   y$12 = typeof y$12 === "function" ? y$12 : y$12 === void 0 ? y : constant2(y$12);
   function line5(data3) {
     var i, n = (data3 = array3(data3)).length, d, defined0 = false, buffer;
-    if (context3 == null) output4 = curve2(buffer = path3());
+    if (context3 == null) output4 = curve2(buffer = path5());
     for (i = 0; i <= n; ++i) {
       if (!(i < n && defined2(d = data3[i], i, data3)) === defined0) {
         if (defined0 = !defined0) output4.lineStart();
@@ -51247,13 +54245,13 @@ function line(x$12, y$12) {
   return line5;
 }
 function area(x02, y02, y12) {
-  var x12 = null, defined2 = constant2(true), context3 = null, curve2 = curveLinear, output4 = null, path3 = withPath(area6);
+  var x12 = null, defined2 = constant2(true), context3 = null, curve2 = curveLinear, output4 = null, path5 = withPath(area6);
   x02 = typeof x02 === "function" ? x02 : x02 === void 0 ? x : constant2(+x02);
   y02 = typeof y02 === "function" ? y02 : y02 === void 0 ? constant2(0) : constant2(+y02);
   y12 = typeof y12 === "function" ? y12 : y12 === void 0 ? y : constant2(+y12);
   function area6(data3) {
     var i, j, k2, n = (data3 = array3(data3)).length, d, defined0 = false, buffer, x0z = new Array(n), y0z = new Array(n);
-    if (context3 == null) output4 = curve2(buffer = path3());
+    if (context3 == null) output4 = curve2(buffer = path5());
     for (i = 0; i <= n; ++i) {
       if (!(i < n && defined2(d = data3[i], i, data3)) === defined0) {
         if (defined0 = !defined0) {
@@ -51365,12 +54363,12 @@ var s = sqrt(3) / 2;
 var k = 1 / sqrt(12);
 var a = (k / 2 + 1) * 3;
 function Symbol2(type3, size2) {
-  let context3 = null, path3 = withPath(symbol3);
+  let context3 = null, path5 = withPath(symbol3);
   type3 = typeof type3 === "function" ? type3 : constant2(type3 || circle);
   size2 = typeof size2 === "function" ? size2 : constant2(size2 === void 0 ? 64 : +size2);
   function symbol3() {
     let buffer;
-    if (!context3) context3 = buffer = path3();
+    if (!context3) context3 = buffer = path5();
     type3.apply(this, arguments).draw(context3, +size2.apply(this, arguments));
     if (buffer) return context3 = null, buffer + "" || null;
   }
@@ -54911,9 +57909,9 @@ var commandPattern = /[mlhvzcsqta]([^mlhvzcsqta]*)/gi;
 var numberPattern = /^[+-]?(([0-9]*\.[0-9]+)|([0-9]+\.)|([0-9]+))([eE][+-]?[0-9]+)?/;
 var spacePattern = /^((\s+,?\s*)|(,\s*))/;
 var flagPattern = /^[01]/;
-function parse6(path3) {
+function parse6(path5) {
   const commands = [];
-  const matches = path3.match(commandPattern) || [];
+  const matches = path5.match(commandPattern) || [];
   matches.forEach((str) => {
     let cmd = str[0];
     const type3 = cmd.toLowerCase();
@@ -55060,15 +58058,15 @@ function scale$1(current2, sX, sY) {
   }
   return temp;
 }
-function pathRender(context3, path3, l, t, sX, sY) {
+function pathRender(context3, path5, l, t, sX, sY) {
   var current2, previous = null, x4 = 0, y4 = 0, controlX = 0, controlY = 0, tempX, tempY, tempControlX, tempControlY, anchorX = 0, anchorY = 0;
   if (l == null) l = 0;
   if (t == null) t = 0;
   if (sX == null) sX = 1;
   if (sY == null) sY = sX;
   if (context3.beginPath) context3.beginPath();
-  for (var i = 0, len = path3.length; i < len; ++i) {
-    current2 = path3[i];
+  for (var i = 0, len = path5.length; i < len; ++i) {
+    current2 = path5[i];
     if (sX !== 1 || sY !== 1) {
       current2 = scale$1(current2, sX, sY);
     }
@@ -55377,16 +58375,16 @@ function symbols2(_) {
   return hasOwnProperty(builtins, _) ? builtins[_] : customSymbol(_);
 }
 var custom9 = {};
-function customSymbol(path3) {
-  if (!hasOwnProperty(custom9, path3)) {
-    const parsed = parse6(path3);
-    custom9[path3] = {
+function customSymbol(path5) {
+  if (!hasOwnProperty(custom9, path5)) {
+    const parsed = parse6(path5);
+    custom9[path5] = {
       draw: function(context3, size2) {
         pathRender(context3, parsed, 0, 0, Math.sqrt(size2) / 2);
       }
     };
   }
-  return custom9[path3];
+  return custom9[path5];
 }
 var C2 = 0.448084975506;
 function rectangleX(d) {
@@ -55411,7 +58409,7 @@ function vg_rect() {
   var x4 = rectangleX, y4 = rectangleY, width2 = rectangleWidth, height2 = rectangleHeight, crTL = number7(0), crTR = crTL, crBL = crTL, crBR = crTL, context3 = null;
   function rectangle2(_, x02, y02) {
     var buffer, x12 = x02 != null ? x02 : +x4.call(this, _), y12 = y02 != null ? y02 : +y4.call(this, _), w2 = +width2.call(this, _), h2 = +height2.call(this, _), s2 = Math.min(w2, h2) / 2, tl2 = clamp2(+crTL.call(this, _), 0, s2), tr2 = clamp2(+crTR.call(this, _), 0, s2), bl2 = clamp2(+crBL.call(this, _), 0, s2), br2 = clamp2(+crBR.call(this, _), 0, s2);
-    if (!context3) context3 = buffer = path();
+    if (!context3) context3 = buffer = path2();
     if (tl2 <= 0 && tr2 <= 0 && bl2 <= 0 && br2 <= 0) {
       context3.rect(x12, y12, w2, h2);
     } else {
@@ -55511,7 +58509,7 @@ function vg_trail() {
   }
   function trail3(data3) {
     var i, n = data3.length, d, defined0 = false, buffer;
-    if (context3 == null) context3 = buffer = path();
+    if (context3 == null) context3 = buffer = path2();
     for (i = 0; i <= n; ++i) {
       if (!(i < n && defined2(d = data3[i], i, data3)) === defined0) {
         if (defined0 = !defined0) ready = 0;
@@ -56151,26 +59149,26 @@ function pickVisit(scene, visitor) {
   }
   return null;
 }
-function drawAll(path3) {
+function drawAll(path5) {
   return function(context3, scene, bounds3) {
     visit2(scene, (item) => {
       if (!bounds3 || bounds3.intersects(item.bounds)) {
-        drawPath(path3, context3, item, item);
+        drawPath(path5, context3, item, item);
       }
     });
   };
 }
-function drawOne(path3) {
+function drawOne(path5) {
   return function(context3, scene, bounds3) {
     if (scene.items.length && (!bounds3 || bounds3.intersects(scene.bounds))) {
-      drawPath(path3, context3, scene.items[0], scene.items);
+      drawPath(path5, context3, scene.items[0], scene.items);
     }
   };
 }
-function drawPath(path3, context3, item, items) {
+function drawPath(path5, context3, item, items) {
   var opacity2 = item.opacity == null ? 1 : item.opacity;
   if (opacity2 === 0) return;
-  if (path3(context3, items)) return;
+  if (path5(context3, items)) return;
   blend(context3, item);
   if (item.fill && fill(context3, item, opacity2)) {
     context3.fill();
@@ -56191,7 +59189,7 @@ function pick$1(test2) {
     });
   };
 }
-function hitPath(path3, filled) {
+function hitPath(path5, filled) {
   return function(context3, o, x4, y4) {
     var item = Array.isArray(o) ? o[0] : o, fill2 = filled == null ? item.fill : filled, stroke2 = item.stroke && context3.isPointInStroke, lw, lc;
     if (stroke2) {
@@ -56200,11 +59198,11 @@ function hitPath(path3, filled) {
       context3.lineWidth = lw != null ? lw : 1;
       context3.lineCap = lc != null ? lc : "butt";
     }
-    return path3(context3, o) ? false : fill2 && context3.isPointInPath(x4, y4) || stroke2 && context3.isPointInStroke(x4, y4);
+    return path5(context3, o) ? false : fill2 && context3.isPointInPath(x4, y4) || stroke2 && context3.isPointInStroke(x4, y4);
   };
 }
-function pickPath(path3) {
-  return pick$1(hitPath(path3));
+function pickPath(path5) {
+  return pick$1(hitPath(path5));
 }
 function translate(x4, y4) {
   return "translate(" + x4 + "," + y4 + ")";
@@ -56578,11 +59576,11 @@ function attr$3(emit2, item) {
   emit2("d", item.path);
 }
 function path$1(context3, item) {
-  var path3 = item.path;
-  if (path3 == null) return true;
+  var path5 = item.path;
+  if (path5 == null) return true;
   var x4 = item.x || 0, y4 = item.y || 0, sx = item.scaleX || 1, sy = item.scaleY || 1, a4 = (item.angle || 0) * DegToRad, cache2 = item.pathCache;
-  if (!cache2 || cache2.path !== path3) {
-    (item.pathCache = cache2 = parse6(path3)).path = path3;
+  if (!cache2 || cache2.path !== path5) {
+    (item.pathCache = cache2 = parse6(path5)).path = path5;
   }
   if (a4 && context3.rotate && context3.translate) {
     context3.translate(x4, y4);
@@ -56637,7 +59635,7 @@ function bound$1(bounds3, item) {
   var x12, y12;
   return boundStroke(bounds3.set(x12 = item.x || 0, y12 = item.y || 0, item.x2 != null ? item.x2 : x12, item.y2 != null ? item.y2 : y12), item);
 }
-function path2(context3, item, opacity2) {
+function path3(context3, item, opacity2) {
   var x12, y12, x22, y22;
   if (item.stroke && stroke(context3, item, opacity2)) {
     x12 = item.x || 0;
@@ -56655,7 +59653,7 @@ function draw$1(context3, scene, bounds3) {
   visit2(scene, (item) => {
     if (bounds3 && !bounds3.intersects(item.bounds)) return;
     var opacity2 = item.opacity == null ? 1 : item.opacity;
-    if (opacity2 && path2(context3, item, opacity2)) {
+    if (opacity2 && path3(context3, item, opacity2)) {
       blend(context3, item);
       context3.stroke();
     }
@@ -56663,7 +59661,7 @@ function draw$1(context3, scene, bounds3) {
 }
 function hit$1(context3, item, x4, y4) {
   if (!context3.isPointInStroke) return false;
-  return path2(context3, item, 1) && context3.isPointInStroke(x4, y4);
+  return path3(context3, item, 1) && context3.isPointInStroke(x4, y4);
 }
 var rule = {
   type: "rule",
@@ -56760,12 +59758,12 @@ function truncate2(item, text5) {
     return text5.slice(0, lo) + ellipsis;
   }
 }
-function fontFamily(item, quote) {
+function fontFamily(item, quote3) {
   var font2 = item.font;
-  return (quote && font2 ? String(font2).replace(/"/g, "'") : font2) || "sans-serif";
+  return (quote3 && font2 ? String(font2).replace(/"/g, "'") : font2) || "sans-serif";
 }
-function font(item, quote) {
-  return (item.fontStyle ? item.fontStyle + " " : "") + (item.fontVariant ? item.fontVariant + " " : "") + (item.fontWeight ? item.fontWeight + " " : "") + fontSize(item) + "px " + fontFamily(item, quote);
+function font(item, quote3) {
+  return (item.fontStyle ? item.fontStyle + " " : "") + (item.fontVariant ? item.fontVariant + " " : "") + (item.fontWeight ? item.fontWeight + " " : "") + fontSize(item) + "px " + fontFamily(item, quote3);
 }
 function offset2(item) {
   var baseline3 = item.baseline, h2 = fontSize(item);
@@ -58196,7 +61194,7 @@ var SVGRenderer = class extends Renderer {
     }
     setAttribute(parent, "clip-path", scene.clip ? clip$1(this, scene, scene.group) : null);
     let sibling = null, i = 0;
-    const process2 = (item) => {
+    const process3 = (item) => {
       const dirty = this.isDirty(item), node2 = bind(item, parent, sibling, mdef.tag, svg);
       if (dirty) {
         this._update(mdef, node2, item);
@@ -58206,9 +61204,9 @@ var SVGRenderer = class extends Renderer {
       ++i;
     };
     if (mdef.nested) {
-      if (scene.items.length) process2(scene.items[0]);
+      if (scene.items.length) process3(scene.items[0]);
     } else {
-      visit2(scene, process2);
+      visit2(scene, process3);
     }
     domClear(parent, i);
     return parent;
@@ -58574,7 +61572,7 @@ var SVGStringRenderer = class extends Renderer {
     }, ariaMarkAttributes(scene), {
       "pointer-events": tag !== "g" && scene.interactive === false ? "none" : null
     });
-    const process2 = (item) => {
+    const process3 = (item) => {
       const href2 = this.href(item);
       if (href2) m3.open("a", href2);
       m3.open(tag, this.attr(scene, item, attrList, tag !== "g" ? tag : null));
@@ -58613,9 +61611,9 @@ var SVGStringRenderer = class extends Renderer {
       if (href2) m3.close();
     };
     if (mdef.nested) {
-      if (scene.items && scene.items.length) process2(scene.items[0]);
+      if (scene.items && scene.items.length) process3(scene.items[0]);
     } else {
-      visit2(scene, process2);
+      visit2(scene, process3);
     }
     return m3.close();
   }
@@ -60232,12 +63230,12 @@ LinkPath.Definition = {
 };
 inherits_default(LinkPath, Transform, {
   transform(_, pulse2) {
-    var sx = _.sourceX || sourceX, sy = _.sourceY || sourceY, tx = _.targetX || targetX, ty = _.targetY || targetY, as = _.as || "path", orient2 = _.orient || "vertical", shape2 = _.shape || "line", path3 = Paths.get(shape2 + "-" + orient2) || Paths.get(shape2);
-    if (!path3) {
+    var sx = _.sourceX || sourceX, sy = _.sourceY || sourceY, tx = _.targetX || targetX, ty = _.targetY || targetY, as = _.as || "path", orient2 = _.orient || "vertical", shape2 = _.shape || "line", path5 = Paths.get(shape2 + "-" + orient2) || Paths.get(shape2);
+    if (!path5) {
       error63("LinkPath unsupported type: " + _.shape + (_.orient ? "-" + _.orient : ""));
     }
     pulse2.visit(pulse2.SOURCE, (t) => {
-      t[as] = path3(sx(t), sy(t), tx(t), ty(t));
+      t[as] = path5(sx(t), sy(t), tx(t), ty(t));
     });
     return pulse2.reflow(_.modified()).modifies(as);
   }
@@ -62090,46 +65088,46 @@ function appendRound2(digits) {
 }
 function index(projection3, context3) {
   let digits = 3, pointRadius = 4.5, projectionStream, contextStream;
-  function path3(object3) {
+  function path5(object3) {
     if (object3) {
       if (typeof pointRadius === "function") contextStream.pointRadius(+pointRadius.apply(this, arguments));
       geoStream(object3, projectionStream(contextStream));
     }
     return contextStream.result();
   }
-  path3.area = function(object3) {
+  path5.area = function(object3) {
     geoStream(object3, projectionStream(areaStream));
     return areaStream.result();
   };
-  path3.measure = function(object3) {
+  path5.measure = function(object3) {
     geoStream(object3, projectionStream(lengthStream));
     return lengthStream.result();
   };
-  path3.bounds = function(object3) {
+  path5.bounds = function(object3) {
     geoStream(object3, projectionStream(boundsStream));
     return boundsStream.result();
   };
-  path3.centroid = function(object3) {
+  path5.centroid = function(object3) {
     geoStream(object3, projectionStream(centroidStream));
     return centroidStream.result();
   };
-  path3.projection = function(_) {
+  path5.projection = function(_) {
     if (!arguments.length) return projection3;
     projectionStream = _ == null ? (projection3 = null, identity$12) : (projection3 = _).stream;
-    return path3;
+    return path5;
   };
-  path3.context = function(_) {
+  path5.context = function(_) {
     if (!arguments.length) return context3;
     contextStream = _ == null ? (context3 = null, new PathString(digits)) : new PathContext(context3 = _);
     if (typeof pointRadius !== "function") contextStream.pointRadius(pointRadius);
-    return path3;
+    return path5;
   };
-  path3.pointRadius = function(_) {
+  path5.pointRadius = function(_) {
     if (!arguments.length) return pointRadius;
     pointRadius = typeof _ === "function" ? _ : (contextStream.pointRadius(+_), +_);
-    return path3;
+    return path5;
   };
-  path3.digits = function(_) {
+  path5.digits = function(_) {
     if (!arguments.length) return digits;
     if (_ == null) digits = null;
     else {
@@ -62138,9 +65136,9 @@ function index(projection3, context3) {
       digits = d;
     }
     if (context3 === null) contextStream = new PathString(digits);
-    return path3;
+    return path5;
   };
-  return path3.projection(projection3).digits(digits).context(context3);
+  return path5.projection(projection3).digits(digits).context(context3);
 }
 function transformer2(methods2) {
   return function(stream2) {
@@ -63538,24 +66536,24 @@ GeoPath.Definition = {
 };
 inherits_default(GeoPath, Transform, {
   transform(_, pulse2) {
-    var out = pulse2.fork(pulse2.ALL), path3 = this.value, field3 = _.field || identity, as = _.as || "path", flag4 = out.SOURCE;
-    if (!path3 || _.modified()) {
-      this.value = path3 = getProjectionPath(_.projection);
+    var out = pulse2.fork(pulse2.ALL), path5 = this.value, field3 = _.field || identity, as = _.as || "path", flag4 = out.SOURCE;
+    if (!path5 || _.modified()) {
+      this.value = path5 = getProjectionPath(_.projection);
       out.materialize().reflow();
     } else {
       flag4 = field3 === identity || pulse2.modified(field3.fields) ? out.ADD_MOD : out.ADD;
     }
-    const prev = initPath(path3, _.pointRadius);
-    out.visit(flag4, (t) => t[as] = path3(field3(t)));
-    path3.pointRadius(prev);
+    const prev = initPath(path5, _.pointRadius);
+    out.visit(flag4, (t) => t[as] = path5(field3(t)));
+    path5.pointRadius(prev);
     return out.modifies(as);
   }
 });
-function initPath(path3, pointRadius) {
-  const prev = path3.pointRadius();
-  path3.context(null);
+function initPath(path5, pointRadius) {
+  const prev = path5.pointRadius();
+  path5.context(null);
   if (pointRadius != null) {
-    path3.pointRadius(pointRadius);
+    path5.pointRadius(pointRadius);
   }
   return prev;
 }
@@ -63645,14 +66643,14 @@ inherits_default(GeoShape, Transform, {
     return out.modifies(as);
   }
 });
-function shapeGenerator(path3, field3, pointRadius) {
-  const shape2 = pointRadius == null ? (_) => path3(field3(_)) : (_) => {
-    var prev = path3.pointRadius(), value4 = path3.pointRadius(pointRadius)(field3(_));
-    path3.pointRadius(prev);
+function shapeGenerator(path5, field3, pointRadius) {
+  const shape2 = pointRadius == null ? (_) => path5(field3(_)) : (_) => {
+    var prev = path5.pointRadius(), value4 = path5.pointRadius(pointRadius)(field3(_));
+    path5.pointRadius(prev);
     return value4;
   };
   shape2.context = (_) => {
-    path3.context(_);
+    path5.context(_);
     return shape2;
   };
   return shape2;
@@ -65615,11 +68613,11 @@ function defaultParentId(d) {
   return d.parentId;
 }
 function stratify() {
-  var id3 = defaultId, parentId = defaultParentId, path3;
+  var id3 = defaultId, parentId = defaultParentId, path5;
   function stratify2(data3) {
     var nodes = Array.from(data3), currentId = id3, currentParentId = parentId, n, d, i, root, parent, node2, nodeId, nodeKey, nodeByKey = /* @__PURE__ */ new Map();
-    if (path3 != null) {
-      const I = nodes.map((d2, i2) => normalize2(path3(d2, i2, data3)));
+    if (path5 != null) {
+      const I = nodes.map((d2, i2) => normalize2(path5(d2, i2, data3)));
       const P = I.map(parentof);
       const S = new Set(I).add("");
       for (const i2 of P) {
@@ -65658,7 +68656,7 @@ function stratify() {
       }
     }
     if (!root) throw new Error("no root");
-    if (path3 != null) {
+    if (path5 != null) {
       while (root.data === imputed && root.children.length === 1) {
         root = root.children[0], --n;
       }
@@ -65684,26 +68682,26 @@ function stratify() {
     return arguments.length ? (parentId = optional2(x4), stratify2) : parentId;
   };
   stratify2.path = function(x4) {
-    return arguments.length ? (path3 = optional2(x4), stratify2) : path3;
+    return arguments.length ? (path5 = optional2(x4), stratify2) : path5;
   };
   return stratify2;
 }
-function normalize2(path3) {
-  path3 = `${path3}`;
-  let i = path3.length;
-  if (slash(path3, i - 1) && !slash(path3, i - 2)) path3 = path3.slice(0, -1);
-  return path3[0] === "/" ? path3 : `/${path3}`;
+function normalize2(path5) {
+  path5 = `${path5}`;
+  let i = path5.length;
+  if (slash(path5, i - 1) && !slash(path5, i - 2)) path5 = path5.slice(0, -1);
+  return path5[0] === "/" ? path5 : `/${path5}`;
 }
-function parentof(path3) {
-  let i = path3.length;
+function parentof(path5) {
+  let i = path5.length;
   if (i < 2) return "";
-  while (--i > 1) if (slash(path3, i)) break;
-  return path3.slice(0, i);
+  while (--i > 1) if (slash(path5, i)) break;
+  return path5.slice(0, i);
 }
-function slash(path3, i) {
-  if (path3[i] === "/") {
+function slash(path5, i) {
+  if (path5[i] === "/") {
     let k2 = 0;
-    while (i > 0 && path3[--i] === "\\") ++k2;
+    while (i > 0 && path5[--i] === "\\") ++k2;
     if ((k2 & 1) === 0) return true;
   }
   return false;
@@ -66268,9 +69266,9 @@ inherits_default(Stratify, Transform, {
       error63("Stratify transform requires an upstream data source.");
     }
     let tree2 = this.value;
-    const mod = _.modified(), out = pulse2.fork(pulse2.ALL).materialize(pulse2.SOURCE), run3 = !tree2 || mod || pulse2.changed(pulse2.ADD_REM) || pulse2.modified(_.key.fields) || pulse2.modified(_.parentKey.fields);
+    const mod = _.modified(), out = pulse2.fork(pulse2.ALL).materialize(pulse2.SOURCE), run4 = !tree2 || mod || pulse2.changed(pulse2.ADD_REM) || pulse2.modified(_.key.fields) || pulse2.modified(_.parentKey.fields);
     out.source = out.source.slice();
-    if (run3) {
+    if (run4) {
       tree2 = out.source.length ? lookup3(stratify().id(_.key).parentId(_.parentKey)(out.source), _.key, truthy) : lookup3(stratify()([{}]), _.key, _.key);
     }
     out.source.root = this.value = tree2;
@@ -66481,19 +69479,19 @@ __export(vega_label_exports, {
   label: () => Label
 });
 var ALPHA_MASK = 4278190080;
-function baseBitmaps($, data3) {
-  const bitmap = $.bitmap();
-  (data3 || []).forEach((d) => bitmap.set($(d.boundary[0]), $(d.boundary[3])));
+function baseBitmaps($2, data3) {
+  const bitmap = $2.bitmap();
+  (data3 || []).forEach((d) => bitmap.set($2(d.boundary[0]), $2(d.boundary[3])));
   return [bitmap, void 0];
 }
-function markBitmaps($, baseMark, avoidMarks, labelInside, isGroupArea) {
-  const width2 = $.width, height2 = $.height, border = labelInside || isGroupArea, context3 = canvas(width2, height2).getContext("2d"), baseMarkContext = canvas(width2, height2).getContext("2d"), strokeContext = border && canvas(width2, height2).getContext("2d");
+function markBitmaps($2, baseMark, avoidMarks, labelInside, isGroupArea) {
+  const width2 = $2.width, height2 = $2.height, border = labelInside || isGroupArea, context3 = canvas(width2, height2).getContext("2d"), baseMarkContext = canvas(width2, height2).getContext("2d"), strokeContext = border && canvas(width2, height2).getContext("2d");
   avoidMarks.forEach((items) => draw2(context3, items, false));
   draw2(baseMarkContext, baseMark, false);
   if (border) {
     draw2(strokeContext, baseMark, true);
   }
-  const buffer = getBuffer(context3, width2, height2), baseMarkBuffer = getBuffer(baseMarkContext, width2, height2), strokeBuffer = border && getBuffer(strokeContext, width2, height2), layer1 = $.bitmap(), layer2 = border && $.bitmap();
+  const buffer = getBuffer(context3, width2, height2), baseMarkBuffer = getBuffer(baseMarkContext, width2, height2), strokeBuffer = border && getBuffer(strokeContext, width2, height2), layer1 = $2.bitmap(), layer2 = border && $2.bitmap();
   let x4, y4, u2, v, index6, alpha, strokeAlpha, baseMarkAlpha;
   for (y4 = 0; y4 < height2; ++y4) {
     for (x4 = 0; x4 < width2; ++x4) {
@@ -66502,8 +69500,8 @@ function markBitmaps($, baseMark, avoidMarks, labelInside, isGroupArea) {
       baseMarkAlpha = baseMarkBuffer[index6] & ALPHA_MASK;
       strokeAlpha = border && strokeBuffer[index6] & ALPHA_MASK;
       if (alpha || strokeAlpha || baseMarkAlpha) {
-        u2 = $(x4);
-        v = $(y4);
+        u2 = $2(x4);
+        v = $2(y4);
         if (!isGroupArea && (alpha || baseMarkAlpha)) layer1.set(u2, v);
         if (border && (alpha || strokeAlpha)) layer2.set(u2, v);
       }
@@ -66638,8 +69636,8 @@ function scaler(width2, height2, padding3) {
   scale6.height = height2;
   return scale6;
 }
-function placeAreaLabelNaive($, bitmaps, avoidBaseMark, markIndex) {
-  const width2 = $.width, height2 = $.height;
+function placeAreaLabelNaive($2, bitmaps, avoidBaseMark, markIndex) {
+  const width2 = $2.width, height2 = $2.height;
   return function(d) {
     const items = d.datum.datum.items[markIndex].items, n = items.length, textHeight = d.datum.fontSize, textWidth = textMetrics.width(d.datum, d.datum.text);
     let maxAreaWidth = 0, x12, x22, y12, y22, x4, y4, areaWidth;
@@ -66682,19 +69680,19 @@ function outOfBounds(x4, y4, textWidth, textHeight, width2, height2) {
   let r = textWidth / 2;
   return x4 - r < 0 || x4 + r > width2 || y4 - (r = textHeight / 2) < 0 || y4 + r > height2;
 }
-function collision($, x4, y4, textHeight, textWidth, h2, bm0, bm1) {
-  const w2 = textWidth * h2 / (textHeight * 2), x12 = $(x4 - w2), x22 = $(x4 + w2), y12 = $(y4 - (h2 = h2 / 2)), y22 = $(y4 + h2);
+function collision($2, x4, y4, textHeight, textWidth, h2, bm0, bm1) {
+  const w2 = textWidth * h2 / (textHeight * 2), x12 = $2(x4 - w2), x22 = $2(x4 + w2), y12 = $2(y4 - (h2 = h2 / 2)), y22 = $2(y4 + h2);
   return bm0.outOfBounds(x12, y12, x22, y22) || bm0.getRange(x12, y12, x22, y22) || bm1 && bm1.getRange(x12, y12, x22, y22);
 }
-function placeAreaLabelReducedSearch($, bitmaps, avoidBaseMark, markIndex) {
-  const width2 = $.width, height2 = $.height, bm0 = bitmaps[0], bm1 = bitmaps[1];
+function placeAreaLabelReducedSearch($2, bitmaps, avoidBaseMark, markIndex) {
+  const width2 = $2.width, height2 = $2.height, bm0 = bitmaps[0], bm1 = bitmaps[1];
   function tryLabel(_x3, _y3, maxSize, textWidth, textHeight) {
-    const x4 = $.invert(_x3), y4 = $.invert(_y3);
+    const x4 = $2.invert(_x3), y4 = $2.invert(_y3);
     let lo = maxSize, hi = height2, mid;
-    if (!outOfBounds(x4, y4, textWidth, textHeight, width2, height2) && !collision($, x4, y4, textHeight, textWidth, lo, bm0, bm1) && !collision($, x4, y4, textHeight, textWidth, textHeight, bm0, null)) {
+    if (!outOfBounds(x4, y4, textWidth, textHeight, width2, height2) && !collision($2, x4, y4, textHeight, textWidth, lo, bm0, bm1) && !collision($2, x4, y4, textHeight, textWidth, textHeight, bm0, null)) {
       while (hi - lo >= 1) {
         mid = (lo + hi) / 2;
-        if (collision($, x4, y4, textHeight, textWidth, mid, bm0, bm1)) {
+        if (collision($2, x4, y4, textHeight, textWidth, mid, bm0, bm1)) {
           hi = mid;
         } else {
           lo = mid;
@@ -66723,11 +69721,11 @@ function placeAreaLabelReducedSearch($, bitmaps, avoidBaseMark, markIndex) {
         y12 = y22;
         y22 = swapTmp;
       }
-      _x1 = $(x12);
-      _x22 = $(x22);
+      _x1 = $2(x12);
+      _x22 = $2(x22);
       _xMid = ~~((_x1 + _x22) / 2);
-      _y1 = $(y12);
-      _y22 = $(y22);
+      _y1 = $2(y12);
+      _y22 = $2(y22);
       _yMid = ~~((_y1 + _y22) / 2);
       for (_x3 = _xMid; _x3 >= _x1; --_x3) {
         for (_y3 = _yMid; _y3 >= _y1; --_y3) {
@@ -66749,7 +69747,7 @@ function placeAreaLabelReducedSearch($, bitmaps, avoidBaseMark, markIndex) {
         areaWidth = Math.abs(x22 - x12 + y22 - y12);
         x4 = (x12 + x22) / 2;
         y4 = (y12 + y22) / 2;
-        if (areaWidth >= maxAreaWidth && !outOfBounds(x4, y4, textWidth, textHeight, width2, height2) && !collision($, x4, y4, textHeight, textWidth, textHeight, bm0, null)) {
+        if (areaWidth >= maxAreaWidth && !outOfBounds(x4, y4, textWidth, textHeight, width2, height2) && !collision($2, x4, y4, textHeight, textWidth, textHeight, bm0, null)) {
           maxAreaWidth = areaWidth;
           d.x = x4;
           d.y = y4;
@@ -66760,7 +69758,7 @@ function placeAreaLabelReducedSearch($, bitmaps, avoidBaseMark, markIndex) {
     if (labelPlaced || labelPlaced2) {
       x4 = textWidth / 2;
       y4 = textHeight / 2;
-      bm0.setRange($(d.x - x4), $(d.y - y4), $(d.x + x4), $(d.y + y4));
+      bm0.setRange($2(d.x - x4), $2(d.y - y4), $2(d.x + x4), $2(d.y + y4));
       d.align = "center";
       d.baseline = "middle";
       return true;
@@ -66771,8 +69769,8 @@ function placeAreaLabelReducedSearch($, bitmaps, avoidBaseMark, markIndex) {
 }
 var X_DIR = [-1, -1, 1, 1];
 var Y_DIR = [-1, 1, -1, 1];
-function placeAreaLabelFloodFill($, bitmaps, avoidBaseMark, markIndex) {
-  const width2 = $.width, height2 = $.height, bm0 = bitmaps[0], bm1 = bitmaps[1], bm2 = $.bitmap();
+function placeAreaLabelFloodFill($2, bitmaps, avoidBaseMark, markIndex) {
+  const width2 = $2.width, height2 = $2.height, bm0 = bitmaps[0], bm1 = bitmaps[1], bm2 = $2.bitmap();
   return function(d) {
     const items = d.datum.datum.items[markIndex].items, n = items.length, textHeight = d.datum.fontSize, textWidth = textMetrics.width(d.datum, d.datum.text), stack2 = [];
     let maxSize = avoidBaseMark ? textHeight : 0, labelPlaced = false, labelPlaced2 = false, maxAreaWidth = 0, x12, x22, y12, y22, x4, y4, _x3, _y3, lo, hi, mid, areaWidth;
@@ -66781,7 +69779,7 @@ function placeAreaLabelFloodFill($, bitmaps, avoidBaseMark, markIndex) {
       y12 = items[i].y;
       x22 = items[i].x2 === void 0 ? x12 : items[i].x2;
       y22 = items[i].y2 === void 0 ? y12 : items[i].y2;
-      stack2.push([$((x12 + x22) / 2), $((y12 + y22) / 2)]);
+      stack2.push([$2((x12 + x22) / 2), $2((y12 + y22) / 2)]);
       while (stack2.length) {
         [_x3, _y3] = stack2.pop();
         if (bm0.get(_x3, _y3) || bm1.get(_x3, _y3) || bm2.get(_x3, _y3)) continue;
@@ -66791,14 +69789,14 @@ function placeAreaLabelFloodFill($, bitmaps, avoidBaseMark, markIndex) {
           y4 = _y3 + Y_DIR[j];
           if (!bm2.outOfBounds(x4, y4, x4, y4)) stack2.push([x4, y4]);
         }
-        x4 = $.invert(_x3);
-        y4 = $.invert(_y3);
+        x4 = $2.invert(_x3);
+        y4 = $2.invert(_y3);
         lo = maxSize;
         hi = height2;
-        if (!outOfBounds(x4, y4, textWidth, textHeight, width2, height2) && !collision($, x4, y4, textHeight, textWidth, lo, bm0, bm1) && !collision($, x4, y4, textHeight, textWidth, textHeight, bm0, null)) {
+        if (!outOfBounds(x4, y4, textWidth, textHeight, width2, height2) && !collision($2, x4, y4, textHeight, textWidth, lo, bm0, bm1) && !collision($2, x4, y4, textHeight, textWidth, textHeight, bm0, null)) {
           while (hi - lo >= 1) {
             mid = (lo + hi) / 2;
-            if (collision($, x4, y4, textHeight, textWidth, mid, bm0, bm1)) {
+            if (collision($2, x4, y4, textHeight, textWidth, mid, bm0, bm1)) {
               hi = mid;
             } else {
               lo = mid;
@@ -66816,7 +69814,7 @@ function placeAreaLabelFloodFill($, bitmaps, avoidBaseMark, markIndex) {
         areaWidth = Math.abs(x22 - x12 + y22 - y12);
         x4 = (x12 + x22) / 2;
         y4 = (y12 + y22) / 2;
-        if (areaWidth >= maxAreaWidth && !outOfBounds(x4, y4, textWidth, textHeight, width2, height2) && !collision($, x4, y4, textHeight, textWidth, textHeight, bm0, null)) {
+        if (areaWidth >= maxAreaWidth && !outOfBounds(x4, y4, textWidth, textHeight, width2, height2) && !collision($2, x4, y4, textHeight, textWidth, textHeight, bm0, null)) {
           maxAreaWidth = areaWidth;
           d.x = x4;
           d.y = y4;
@@ -66827,7 +69825,7 @@ function placeAreaLabelFloodFill($, bitmaps, avoidBaseMark, markIndex) {
     if (labelPlaced || labelPlaced2) {
       x4 = textWidth / 2;
       y4 = textHeight / 2;
-      bm0.setRange($(d.x - x4), $(d.y - y4), $(d.x + x4), $(d.y + y4));
+      bm0.setRange($2(d.x - x4), $2(d.y - y4), $2(d.x + x4), $2(d.y + y4));
       d.align = "center";
       d.baseline = "middle";
       return true;
@@ -66838,8 +69836,8 @@ function placeAreaLabelFloodFill($, bitmaps, avoidBaseMark, markIndex) {
 }
 var Aligns = ["right", "center", "left"];
 var Baselines = ["bottom", "middle", "top"];
-function placeMarkLabel($, bitmaps, anchors, offsets2) {
-  const width2 = $.width, height2 = $.height, bm0 = bitmaps[0], bm1 = bitmaps[1], n = offsets2.length;
+function placeMarkLabel($2, bitmaps, anchors, offsets2) {
+  const width2 = $2.width, height2 = $2.height, bm0 = bitmaps[0], bm1 = bitmaps[1], n = offsets2.length;
   return function(d) {
     const boundary = d.boundary, textHeight = d.datum.fontSize;
     if (boundary[2] < 0 || boundary[5] < 0 || boundary[0] > width2 || boundary[3] > height2) {
@@ -66856,9 +69854,9 @@ function placeMarkLabel($, bitmaps, anchors, offsets2) {
       yc = boundary[4 + dy] + insideFactor * textHeight * dy / 2 + offsets2[i] * dy * sizeFactor;
       y12 = yc - textHeight / 2;
       y22 = yc + textHeight / 2;
-      _x1 = $(x12);
-      _y1 = $(y12);
-      _y22 = $(y22);
+      _x1 = $2(x12);
+      _y1 = $2(y12);
+      _y22 = $2(y22);
       if (!textWidth) {
         if (!test(_x1, _x1, _y1, _y22, bm0, bm1, x12, x12, y12, y22, boundary, isInside2)) {
           continue;
@@ -66869,8 +69867,8 @@ function placeMarkLabel($, bitmaps, anchors, offsets2) {
       xc = x12 + insideFactor * textWidth * dx / 2;
       x12 = xc - textWidth / 2;
       x22 = xc + textWidth / 2;
-      _x1 = $(x12);
-      _x22 = $(x22);
+      _x1 = $2(x12);
+      _x22 = $2(x22);
       if (test(_x1, _x22, _y1, _y22, bm0, bm1, x12, x22, y12, y22, boundary, isInside2)) {
         d.x = !dx ? xc : dx * insideFactor < 0 ? x22 : x12;
         d.y = !dy ? yc : dy * insideFactor < 0 ? y22 : y12;
@@ -66928,7 +69926,7 @@ function labelLayout(texts, size2, compare4, offset4, anchor2, avoidMarks, avoid
     };
   });
   padding3 = padding3 === null || padding3 === Infinity ? Math.max(maxTextWidth, maxTextHeight) + Math.max(...offset4) : padding3;
-  const $ = scaler(size2[0], size2[1], padding3);
+  const $2 = scaler(size2[0], size2[1], padding3);
   let bitmaps;
   if (!isNaiveGroupArea) {
     if (compare4) {
@@ -66939,9 +69937,9 @@ function labelLayout(texts, size2, compare4, offset4, anchor2, avoidMarks, avoid
       labelInside = anchors[i] === 5 || offsets2[i] < 0;
     }
     const baseMark = (marktype && avoidBaseMark || isGroupArea) && texts.map((d) => d.datum);
-    bitmaps = avoidMarks.length || baseMark ? markBitmaps($, baseMark || [], avoidMarks, labelInside, isGroupArea) : baseBitmaps($, avoidBaseMark && data3);
+    bitmaps = avoidMarks.length || baseMark ? markBitmaps($2, baseMark || [], avoidMarks, labelInside, isGroupArea) : baseBitmaps($2, avoidBaseMark && data3);
   }
-  const place2 = isGroupArea ? placeAreaLabel[method2]($, bitmaps, avoidBaseMark, markIndex) : placeMarkLabel($, bitmaps, anchors, offsets2);
+  const place2 = isGroupArea ? placeAreaLabel[method2]($2, bitmaps, avoidBaseMark, markIndex) : placeMarkLabel($2, bitmaps, anchors, offsets2);
   data3.forEach((d) => d.opacity = +place2(d));
   return data3;
 }
@@ -70270,15 +73268,15 @@ function scanNumericLiteral() {
   };
 }
 function scanStringLiteral() {
-  var str = "", quote, start, ch2, code2, octal = false;
-  quote = source2[index4];
-  assert2(quote === "'" || quote === '"', "String literal must starts with a quote");
+  var str = "", quote3, start, ch2, code2, octal = false;
+  quote3 = source2[index4];
+  assert2(quote3 === "'" || quote3 === '"', "String literal must starts with a quote");
   start = index4;
   ++index4;
   while (index4 < length) {
     ch2 = source2[index4++];
-    if (ch2 === quote) {
-      quote = "";
+    if (ch2 === quote3) {
+      quote3 = "";
       break;
     } else if (ch2 === "\\") {
       ch2 = source2[index4++];
@@ -70341,7 +73339,7 @@ function scanStringLiteral() {
       str += ch2;
     }
   }
-  if (quote !== "") {
+  if (quote3 !== "") {
     throwError({}, MessageUnexpectedToken, ILLEGAL);
   }
   return {
@@ -71841,10 +74839,10 @@ function geoShape(projection3, geojson, group2) {
     return p ? p.path.context(context3)(geojson) : "";
   };
 }
-function pathShape(path3) {
+function pathShape(path5) {
   let p = null;
   return function(context3) {
-    return context3 ? pathRender(context3, p = p || parse6(path3)) : path3;
+    return context3 ? pathRender(context3, p = p || parse6(path5)) : path5;
   };
 }
 var datum = (d) => d.data;
@@ -72240,8 +75238,8 @@ var expressionCodegen = {
    * Optimized code generators for access and comparison.
    */
   codegen: {
-    get(path3) {
-      const ref2 = `[${path3.map(stringValue).join("][")}]`;
+    get(path5) {
+      const ref2 = `[${path5.map(stringValue).join("][")}]`;
       const get6 = Function("_", `return _${ref2};`);
       get6.path = ref2;
       return get6;
@@ -72418,7 +75416,7 @@ function parseUpdate(spec) {
 var SKIP3 = {
   skip: true
 };
-function getState(options) {
+function getState2(options) {
   var ctx = this, state = {};
   if (options.signals) {
     var signals = state.signals = {};
@@ -72589,7 +75587,7 @@ Context.prototype = Subcontext.prototype = {
   parseStream,
   parseUpdate,
   // state methods
-  getState,
+  getState: getState2,
   setState
 };
 
@@ -73277,7 +76275,7 @@ function resizeView(viewWidth2, viewHeight2, width2, height2, origin, auto) {
     if (auto) view.runAfter((v) => v.resize());
   }, false, 1);
 }
-function getState2(options) {
+function getState3(options) {
   return this._runtime.getState(options || {
     data: dataTest,
     signals: signalTest,
@@ -73606,7 +76604,7 @@ inherits_default(View, Dataflow, {
   toCanvas: renderToCanvas,
   toSVG: renderToSVG,
   // -- SAVE / RESTORE STATE ----
-  getState: getState2,
+  getState: getState3,
   setState: setState2,
   // RE-RENDER ON ZOOM
   _watchPixelRatio: watchPixelRatio
@@ -73854,11 +76852,11 @@ var TitleRole2 = "title";
 var TitleTextRole = "title-text";
 var TitleSubtitleRole = "title-subtitle";
 function applyDefaults(encode4, type3, role, style2, config2) {
-  const defaults2 = {}, enter = {};
+  const defaults3 = {}, enter = {};
   let update3, key2, skip, props;
   key2 = "lineBreak";
   if (type3 === "text" && config2[key2] != null && !has(key2, encode4)) {
-    applyDefault(defaults2, key2, config2[key2]);
+    applyDefault(defaults3, key2, config2[key2]);
   }
   if (role == "legend" || String(role).startsWith("axis")) {
     role = null;
@@ -73866,19 +76864,19 @@ function applyDefaults(encode4, type3, role, style2, config2) {
   props = role === FrameRole2 ? config2.group : role === MarkRole ? extend2({}, config2.mark, config2[type3]) : null;
   for (key2 in props) {
     skip = has(key2, encode4) || (key2 === "fill" || key2 === "stroke") && (has("fill", encode4) || has("stroke", encode4));
-    if (!skip) applyDefault(defaults2, key2, props[key2]);
+    if (!skip) applyDefault(defaults3, key2, props[key2]);
   }
   array_default(style2).forEach((name2) => {
     const props2 = config2.style && config2.style[name2];
     for (const key3 in props2) {
       if (!has(key3, encode4)) {
-        applyDefault(defaults2, key3, props2[key3]);
+        applyDefault(defaults3, key3, props2[key3]);
       }
     }
   });
   encode4 = extend2({}, encode4);
-  for (key2 in defaults2) {
-    props = defaults2[key2];
+  for (key2 in defaults3) {
+    props = defaults3[key2];
     if (props.signal) {
       (update3 = update3 || {})[key2] = props;
     } else {
@@ -73889,8 +76887,8 @@ function applyDefaults(encode4, type3, role, style2, config2) {
   if (update3) encode4.update = extend2(update3, encode4.update);
   return encode4;
 }
-function applyDefault(defaults2, key2, value4) {
-  defaults2[key2] = value4 && value4.signal ? {
+function applyDefault(defaults3, key2, value4) {
+  defaults3[key2] = value4 && value4.signal ? {
     signal: value4.signal
   } : {
     value: value4
@@ -77519,15 +80517,15 @@ function scanNumericLiteral2() {
   };
 }
 function scanStringLiteral2() {
-  var str = "", quote, start, ch2, code2, octal = false;
-  quote = source3[index5];
-  assert3(quote === "'" || quote === '"', "String literal must starts with a quote");
+  var str = "", quote3, start, ch2, code2, octal = false;
+  quote3 = source3[index5];
+  assert3(quote3 === "'" || quote3 === '"', "String literal must starts with a quote");
   start = index5;
   ++index5;
   while (index5 < length2) {
     ch2 = source3[index5++];
-    if (ch2 === quote) {
-      quote = "";
+    if (ch2 === quote3) {
+      quote3 = "";
       break;
     } else if (ch2 === "\\") {
       ch2 = source3[index5++];
@@ -77590,7 +80588,7 @@ function scanStringLiteral2() {
       str += ch2;
     }
   }
-  if (quote !== "") {
+  if (quote3 !== "") {
     throwError2({}, MessageUnexpectedToken2, ILLEGAL3);
   }
   return {
@@ -78387,8 +81385,8 @@ function deleteNestedProperty(obj, orderedProps) {
 function titleCase(s2) {
   return s2.charAt(0).toUpperCase() + s2.substr(1);
 }
-function accessPathWithDatum(path3, datum2 = "datum") {
-  const pieces = splitAccessPath(path3);
+function accessPathWithDatum(path5, datum2 = "datum") {
+  const pieces = splitAccessPath(path5);
   const prefixes2 = [];
   for (let i = 1; i <= pieces.length; i++) {
     const prefix = `[${pieces.slice(0, i).map(stringValue).join("][")}]`;
@@ -78396,8 +81394,8 @@ function accessPathWithDatum(path3, datum2 = "datum") {
   }
   return prefixes2.join(" && ");
 }
-function flatAccessWithDatum(path3, datum2 = "datum") {
-  return `${datum2}[${stringValue(splitAccessPath(path3).join("."))}]`;
+function flatAccessWithDatum(path5, datum2 = "datum") {
+  return `${datum2}[${stringValue(splitAccessPath(path5).join("."))}]`;
 }
 function accessWithDatumToUnescapedPath(unescapedPath) {
   const singleQuoteEscapedPath = unescapedPath.replaceAll("'", "\\'");
@@ -78409,20 +81407,20 @@ function unescapeSingleQuoteAndPathDot(escapedPath) {
 function escapePathAccess(string5) {
   return string5.replace(/(\[|\]|\.|'|")/g, "\\$1");
 }
-function replacePathInField(path3) {
-  return `${splitAccessPath(path3).map(escapePathAccess).join("\\.")}`;
+function replacePathInField(path5) {
+  return `${splitAccessPath(path5).map(escapePathAccess).join("\\.")}`;
 }
 function replaceAll(string5, find4, replacement) {
   return string5.replace(new RegExp(find4.replace(/[-/\\^$*+?.()|[\]{}]/g, "\\$&"), "g"), replacement);
 }
-function removePathFromField(path3) {
-  return `${splitAccessPath(path3).join(".")}`;
+function removePathFromField(path5) {
+  return `${splitAccessPath(path5).join(".")}`;
 }
-function accessPathDepth(path3) {
-  if (!path3) {
+function accessPathDepth(path5) {
+  if (!path5) {
     return 0;
   }
-  return splitAccessPath(path3).length;
+  return splitAccessPath(path5).length;
 }
 function getFirstDefined(...args) {
   return args.find((a4) => a4 !== void 0);
@@ -81188,14 +84186,14 @@ function channelDefType(channelDef) {
 function isDatumDef(channelDef) {
   return hasProperty(channelDef, "datum");
 }
-function isContinuousFieldOrDatumDef(cd) {
-  return isTypedFieldDef(cd) && !isDiscrete2(cd) || isNumericDataDef(cd);
+function isContinuousFieldOrDatumDef(cd2) {
+  return isTypedFieldDef(cd2) && !isDiscrete2(cd2) || isNumericDataDef(cd2);
 }
-function isUnbinnedQuantitativeFieldOrDatumDef(cd) {
-  return isTypedFieldDef(cd) && cd.type === "quantitative" && !cd.bin || isNumericDataDef(cd);
+function isUnbinnedQuantitativeFieldOrDatumDef(cd2) {
+  return isTypedFieldDef(cd2) && cd2.type === "quantitative" && !cd2.bin || isNumericDataDef(cd2);
 }
-function isNumericDataDef(cd) {
-  return isDatumDef(cd) && isNumber(cd.datum);
+function isNumericDataDef(cd2) {
+  return isDatumDef(cd2) && isNumber(cd2.datum);
 }
 function isFieldOrDatumDef(channelDef) {
   return isFieldDef(channelDef) || isDatumDef(channelDef);
@@ -81515,9 +84513,9 @@ function initFieldDef(fd, channel, { compositeMark = false } = {}) {
     fieldDef["type"] = newType;
   }
   if (isTypedFieldDef(fieldDef)) {
-    const { compatible, warning } = channelCompatibility(fieldDef, channel) || {};
+    const { compatible, warning: warning2 } = channelCompatibility(fieldDef, channel) || {};
     if (compatible === false) {
-      warn2(warning);
+      warn2(warning2);
     }
   }
   if (isSortableFieldDef(fieldDef) && isString(fieldDef.sort)) {
@@ -81995,9 +84993,9 @@ function isUnitSpec(spec) {
 var CompositeMarkNormalizer = class {
   name;
   run;
-  constructor(name2, run3) {
+  constructor(name2, run4) {
     this.name = name2;
-    this.run = run3;
+    this.run = run4;
   }
   hasMatchingType(spec) {
     if (isUnitSpec(spec)) {
@@ -83177,8 +86175,8 @@ function normalizeErrorBand(spec, { config: config2 }) {
   };
 }
 var compositeMarkRegistry = {};
-function add5(mark, run3, parts) {
-  const normalizer = new CompositeMarkNormalizer(mark, run3);
+function add5(mark, run4, parts) {
+  const normalizer = new CompositeMarkNormalizer(mark, run4);
   compositeMarkRegistry[mark] = { normalizer, parts };
 }
 function getAllCompositeMarks() {
@@ -84434,11 +87432,11 @@ function replaceRepeaterInMapping(mapping, repeater) {
     if (hasProperty(mapping, channel)) {
       const channelDef = mapping[channel];
       if (isArray(channelDef)) {
-        out[channel] = channelDef.map((cd) => replaceRepeaterInChannelDef(cd, repeater)).filter((cd) => cd);
+        out[channel] = channelDef.map((cd2) => replaceRepeaterInChannelDef(cd2, repeater)).filter((cd2) => cd2);
       } else {
-        const cd = replaceRepeaterInChannelDef(channelDef, repeater);
-        if (cd !== void 0) {
-          out[channel] = cd;
+        const cd2 = replaceRepeaterInChannelDef(channelDef, repeater);
+        if (cd2 !== void 0) {
+          out[channel] = cd2;
         }
       }
     }
@@ -84926,15 +87924,15 @@ var TopLevelSelectionsNormalizer = class extends SpecMapper {
     const selections = normParams.selections;
     if (!selections || !selections.length)
       return spec;
-    const path3 = (normParams.path ?? []).concat(spec.name);
+    const path5 = (normParams.path ?? []).concat(spec.name);
     const params2 = [];
     for (const selection of selections) {
       if (!selection.views || !selection.views.length) {
         params2.push(selection);
       } else {
         for (const view of selection.views) {
-          if (isString(view) && (view === spec.name || path3.includes(view)) || isArray(view) && // logic for backwards compatibility with view paths before we had unique names
-          view.map((v) => path3.indexOf(v)).every((v, i, arr) => v !== -1 && (i === 0 || v > arr[i - 1]))) {
+          if (isString(view) && (view === spec.name || path5.includes(view)) || isArray(view) && // logic for backwards compatibility with view paths before we had unique names
+          view.map((v) => path5.indexOf(v)).every((v, i, arr) => v !== -1 && (i === 0 || v > arr[i - 1]))) {
             params2.push(selection);
           }
         }
@@ -86577,7 +89575,7 @@ function zindex(model) {
       model,
       channelDef: order,
       vgChannel: "zindex",
-      mainRefFn: (cd) => signalOrValueRef(cd.value),
+      mainRefFn: (cd2) => signalOrValueRef(cd2.value),
       invalidValueRef: void 0
       // zindex encoding doesn't have continuous scales and thus can't have invalid values
     });
@@ -87680,26 +90678,26 @@ function parseUnitSelection(model, selDefs) {
     const name2 = varName(def2.name);
     const selDef = def2.select;
     const type3 = isString(selDef) ? selDef : selDef.type;
-    const defaults2 = isObject2(selDef) ? duplicate(selDef) : { type: type3 };
+    const defaults3 = isObject2(selDef) ? duplicate(selDef) : { type: type3 };
     const cfg = selectionConfig[type3];
     for (const key2 in cfg) {
       if (key2 === "fields" || key2 === "encodings") {
         continue;
       }
       if (key2 === "mark") {
-        defaults2.mark = { ...cfg.mark, ...defaults2.mark };
+        defaults3.mark = { ...cfg.mark, ...defaults3.mark };
       }
-      if (defaults2[key2] === void 0 || defaults2[key2] === true) {
-        defaults2[key2] = duplicate(cfg[key2] ?? defaults2[key2]);
+      if (defaults3[key2] === void 0 || defaults3[key2] === true) {
+        defaults3[key2] = duplicate(cfg[key2] ?? defaults3[key2]);
       }
     }
     const selCmpt = selCmpts[name2] = {
-      ...defaults2,
+      ...defaults3,
       name: name2,
       type: type3,
       init: def2.value,
       bind: def2.bind,
-      events: isString(defaults2.on) ? eventSelector(defaults2.on, "scope") : array_default(duplicate(defaults2.on))
+      events: isString(defaults3.on) ? eventSelector(defaults3.on, "scope") : array_default(duplicate(defaults3.on))
     };
     if (isTimerSelection(selCmpt)) {
       nTimerSelections++;
@@ -92913,8 +95911,8 @@ var ModelWithField = class extends Model {
     return vgField(fieldDef, opt);
   }
   reduceFieldDef(f, init2) {
-    return reduce(this.getMapping(), (acc, cd, c4) => {
-      const fieldDef = getFieldDef(cd);
+    return reduce(this.getMapping(), (acc, cd2, c4) => {
+      const fieldDef = getFieldDef(cd2);
       if (fieldDef) {
         return f(acc, fieldDef, c4);
       }
@@ -92922,8 +95920,8 @@ var ModelWithField = class extends Model {
     }, init2);
   }
   forEachFieldDef(f, t) {
-    forEach(this.getMapping(), (cd, c4) => {
-      const fieldDef = getFieldDef(cd);
+    forEach(this.getMapping(), (cd2, c4) => {
+      const fieldDef = getFieldDef(cd2);
       if (fieldDef) {
         f(fieldDef, c4);
       }
@@ -95842,7 +98840,7 @@ function compiledOnceCodegen() {
   const { runtimeContext } = vega_module_exports;
   const base = runtimeContext({ events: () => null }, {});
   const cache2 = /* @__PURE__ */ new Map();
-  const once2 = (kind, generate2) => (ctx, spec) => {
+  const once = (kind, generate2) => (ctx, spec) => {
     const key2 = `${kind}\0${kind === "encode" ? JSON.stringify(spec) : spec.code}`;
     let fn = cache2.get(key2);
     if (fn === void 0) {
@@ -95854,7 +98852,7 @@ function compiledOnceCodegen() {
   const out = { ...base.expr };
   for (const kind of ["operator", "parameter", "event", "handler", "encode"]) {
     if (typeof base.expr[kind] !== "function") throw new Error(`vega's expression code generator has no ${kind}(): the renderer needs updating for this vega version`);
-    out[kind] = once2(kind, base.expr[kind]);
+    out[kind] = once(kind, base.expr[kind]);
   }
   return out;
 }
@@ -95968,7 +98966,7 @@ function diffPage(d, options = {}) {
     }
     html.push("</section>");
   }
-  const oneSided2 = (title3, ps) => ps.length ? `<section><h2>${e(title3)}</h2><ul>${ps.map((p) => `<li>${e(`${p.environment} ${p.test} ${p.series} ${p.parameter}=${p.value}: ${p.stats.mean === null ? "failed" : `${p.stats.mean.toFixed(2)} (${p.stats.n})`}`)}</li>`).join("")}</ul></section>` : "";
+  const oneSided2 = (title3, ps3) => ps3.length ? `<section><h2>${e(title3)}</h2><ul>${ps3.map((p) => `<li>${e(`${p.environment} ${p.test} ${p.series} ${p.parameter}=${p.value}: ${p.stats.mean === null ? "failed" : `${p.stats.mean.toFixed(2)} (${p.stats.n})`}`)}</li>`).join("")}</ul></section>` : "";
   html.push(oneSided2(`Added (in B only, ${d.added.length})`, d.added), oneSided2(`Removed (in A only, ${d.removed.length})`, d.removed));
   html.push('<section class="diff-summary"><h2>Largest changes</h2>');
   html.push(s2.largest.length ? `<ol>${s2.largest.map((l) => `<li>${e(`${l.environment} ${l.test} ${l.parameter}=${l.value}: ${formatChange(l.changePercent)} (${l.classification})`)}</li>`).join("")}</ol>` : "<p>No common points.</p>");
@@ -96005,48 +99003,153 @@ ${page.bodyHtml}
 }
 
 // actions/lib/diff/run-source.ts
-import { execFile } from "node:child_process";
 import { existsSync as existsSync4, statSync } from "node:fs";
 
+// node_modules/zx/build/deno.js
+import { createRequire } from "node:module";
+import * as process2 from "node:process";
+if (globalThis.Deno) {
+  globalThis.require = createRequire(import.meta.url);
+  globalThis.__filename = new URL(import.meta.url).pathname;
+  globalThis.__dirname = new URL(".", import.meta.url).pathname;
+  globalThis.module = new Proxy({}, { set() {
+    return true;
+  } });
+  const p = globalThis.process = globalThis.process || process2;
+  p.version || (p.version = "v18.0.0");
+  p.version || (p.version = { node: "18.0.0" });
+  p.env || (p.env = globalThis.Deno.env.toObject());
+  p.argv || (p.argv = [globalThis.Deno.execPath(), globalThis.Deno.mainModule.replace("file://", ""), ...globalThis.Deno.args]);
+}
+
+// node_modules/zx/build/core.js
+var __module__ = __toESM(require_core(), 1);
+var {
+  $,
+  Fail,
+  ProcessOutput,
+  ProcessPromise,
+  bus: bus2,
+  cd,
+  chalk: chalk2,
+  defaults: defaults2,
+  kill,
+  log: log7,
+  os: os5,
+  path: path4,
+  ps: ps2,
+  quote: quote2,
+  quotePowerShell: quotePowerShell2,
+  resolveDefaults,
+  syncProcessCwd,
+  useBash,
+  usePowerShell,
+  usePwsh,
+  which: which3,
+  within: within2
+} = globalThis.Deno ? globalThis.require("./core.cjs") : __module__;
+
 // actions/lib/core/proc.ts
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-async function runCommand(argv, options) {
-  const [file2, ...args] = argv;
-  if (!file2) throw new Error("runCommand: empty argv");
-  const started = performance.now();
-  const child = spawn(file2, args, { stdio: ["pipe", "pipe", "pipe"], env: options.env ?? process.env, cwd: options.cwd });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d) => stdout += d);
-  child.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
-  child.stdin.on("error", () => {
+function keepNothing() {
+  const chunks = [];
+  chunks.push = () => 0;
+  return chunks;
+}
+function spawnArgv(argv, options) {
+  const shell = $({
+    shell: BASH,
+    prefix: "",
+    postfix: "",
+    quiet: true,
+    verbose: false,
+    nothrow: true,
+    preferLocal: false,
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    stdio: options.stdio,
+    detached: options.detached ?? false,
+    ...options.input !== void 0 ? { input: options.input } : {},
+    store: { stdout: keepNothing(), stderr: keepNothing(), stdall: keepNothing() }
   });
-  child.stdin.end(options.input ?? "");
+  return shell`exec ${argv}`;
+}
+var BASH = typeof $.shell === "string" ? $.shell : "bash";
+var Collector = class {
+  chunks = [];
+  add(chunk) {
+    this.chunks.push(chunk);
+  }
+  bytes() {
+    return Buffer.concat(this.chunks);
+  }
+  text() {
+    return this.bytes().toString("utf8");
+  }
+};
+function destroyOutput(child) {
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+}
+function commandNotFound(file2, exitCode, stderr) {
+  return exitCode === 127 && stderr.includes(`exec: ${file2}: not found`);
+}
+function notFoundError(file2) {
+  return new Error(`${file2}: command not found (is it installed? npm run reproduce installs the system packages)`);
+}
+async function run2(argv, options) {
+  const [file2] = argv;
+  if (!file2) throw new Error("runCommand: empty argv");
+  const base = { argv: [...argv], exitCode: null, signal: null, stderr: "", timedOut: false, durationMs: 0 };
+  if (options.signal?.aborted) return { ...base, stdout: Buffer.alloc(0), aborted: true };
+  const started = performance.now();
+  const hasInput = options.input !== void 0 && options.input.length > 0;
+  const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, input: hasInput ? options.input : void 0, stdio: [hasInput ? "pipe" : "ignore", "pipe", "pipe"] });
+  const child = running.child;
+  const stdout = new Collector();
+  const stderr = new Collector();
+  child?.stdout?.on("data", (d) => stdout.add(d));
+  child?.stderr?.on("data", (d) => stderr.add(d));
+  child?.stdin?.on("error", () => {
+  });
   let timedOut = false;
-  const kill = () => {
+  let aborted2 = false;
+  const kill2 = () => {
+    if (!child) return;
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (child.exitCode !== null || child.signalCode !== null) destroyOutput(child);
+    else child.once("exit", () => destroyOutput(child));
   };
   const timer3 = setTimeout(() => {
     timedOut = true;
-    kill();
+    kill2();
   }, options.timeoutMs);
-  options.signal?.addEventListener("abort", kill, { once: true });
-  let spawnError = null;
-  child.once("error", (e3) => spawnError = e3);
+  const onAbort = () => {
+    aborted2 = true;
+    kill2();
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  let output4;
   try {
-    await once(child, "close");
-  } catch {
+    output4 = await running;
   } finally {
     clearTimeout(timer3);
-    options.signal?.removeEventListener("abort", kill);
+    options.signal?.removeEventListener("abort", onAbort);
   }
-  if (spawnError) {
-    const e3 = spawnError;
-    if (e3.code === "ENOENT") throw new Error(`${file2}: command not found (is it installed? npm run reproduce installs the system packages)`);
-    throw e3;
+  const cause = output4.cause;
+  if (cause) {
+    if (cause.code === "ENOENT") throw notFoundError(file2);
+    throw cause;
   }
-  return { argv: [...argv], exitCode: child.exitCode, signal: child.signalCode, stdout, stderr, timedOut, durationMs: performance.now() - started };
+  const result = { ...base, exitCode: output4.exitCode, signal: output4.signal, stdout: stdout.bytes(), stderr: stderr.text(), timedOut, aborted: aborted2, durationMs: performance.now() - started };
+  if (commandNotFound(file2, result.exitCode, result.stderr)) throw notFoundError(file2);
+  return result;
+}
+async function runCommand(argv, options) {
+  const result = await run2(argv, options);
+  return { ...result, stdout: result.stdout.toString("utf8") };
+}
+function runCommandBytes(argv, options) {
+  return run2(argv, options);
 }
 
 // actions/lib/measure/run-dir.ts
@@ -96068,44 +99171,44 @@ function kindOf(stat2) {
   if (stat2.isDirectory()) return "a directory";
   return "not a regular file";
 }
-function isInside(dir, path3) {
-  const rel = relative(dir, path3);
+function isInside(dir, path5) {
+  const rel = relative(dir, path5);
   return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
 }
 function mib(bytes2) {
   return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
 }
-function readRegularFile(path3, options) {
-  const link3 = lstatSync(path3);
-  let target2 = path3;
+function readRegularFile(path5, options) {
+  const link3 = lstatSync(path5);
+  let target2 = path5;
   if (link3.isSymbolicLink()) {
-    const within2 = realpathSync(options.within ?? dirname(path3));
+    const within3 = realpathSync(options.within ?? dirname(path5));
     let resolved;
     try {
-      resolved = realpathSync(path3);
+      resolved = realpathSync(path5);
     } catch {
-      throw new UnsafeFileError(`${path3} is a symlink that leads nowhere: refused`);
+      throw new UnsafeFileError(`${path5} is a symlink that leads nowhere: refused`);
     }
-    if (!isInside(within2, resolved)) {
-      throw new UnsafeFileError(`${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`);
+    if (!isInside(within3, resolved)) {
+      throw new UnsafeFileError(`${path5} is a symlink to ${resolved}, outside ${within3}: refused (a symlink is followed only within the directory that holds it)`);
     }
     target2 = resolved;
   }
   const before = lstatSync(target2);
-  if (!before.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(before)}, not a regular file: refused`);
+  if (!before.isFile()) throw new UnsafeFileError(`${path5} is ${kindOf(before)}, not a regular file: refused`);
   let fd;
   try {
     fd = openSync(target2, constants4.O_RDONLY | constants4.O_NOFOLLOW | constants4.O_NONBLOCK);
   } catch (e3) {
     const code2 = e3.code;
-    if (code2 === "ELOOP") throw new UnsafeFileError(`${path3} became a symlink while it was being opened: refused`);
+    if (code2 === "ELOOP") throw new UnsafeFileError(`${path5} became a symlink while it was being opened: refused`);
     throw e3;
   }
   try {
     const stat2 = fstatSync(fd);
-    if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(stat2)}, not a regular file: refused`);
+    if (!stat2.isFile()) throw new UnsafeFileError(`${path5} is ${kindOf(stat2)}, not a regular file: refused`);
     if (stat2.size > options.maxBytes) {
-      throw new UnsafeFileError(`${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
+      throw new UnsafeFileError(`${path5} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
     }
     const chunks = [];
     let length3 = 0;
@@ -96114,7 +99217,7 @@ function readRegularFile(path3, options) {
       const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       length3 += n;
-      if (length3 > options.maxBytes) throw new UnsafeFileError(`${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
+      if (length3 > options.maxBytes) throw new UnsafeFileError(`${path5} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
       chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
     }
     return (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3)).toString("utf8");
@@ -96140,9 +99243,9 @@ function loadRun(dir) {
   const text5 = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : "";
   return { dir, manifest, results: parseResults(text5, resultsPath) };
 }
-function lexists(path3) {
+function lexists(path5) {
   try {
-    lstatSync2(path3);
+    lstatSync2(path5);
     return true;
   } catch {
     return false;
@@ -96153,6 +99256,12 @@ function lexists(path3) {
 var COMMITTED_RUNS_DIR = "reports/runs";
 var RunSourceError = class extends Error {
   name = "RunSourceError";
+  /** Git found no commit where one was needed: perhaps not the repository that holds the runs (the caller says how to name another). */
+  wrongRepository;
+  constructor(message, options = {}) {
+    super(message);
+    this.wrongRepository = options.wrongRepository ?? false;
+  }
 };
 function gitCli(repoDir) {
   const git = async (...args) => {
@@ -96170,17 +99279,18 @@ function gitCli(repoDir) {
       const r = await git("ls-tree", "--name-only", `${commit}:${dir}`);
       return r.exitCode === 0 ? r.stdout.split("\n").filter(Boolean) : [];
     },
-    async readFile(commit, path3) {
-      const r = await git("show", `${commit}:${path3}`);
+    async readFile(commit, path5) {
+      const r = await git("show", `${commit}:${path5}`);
       return r.exitCode === 0 ? r.stdout : null;
     },
     async readFiles(commit, paths) {
       if (paths.length === 0) return [];
-      const out = await new Promise((resolve3, reject) => {
-        const child = execFile("git", ["-C", repoDir, "cat-file", "--batch"], { encoding: "buffer", maxBuffer: 1 << 30, timeout: 12e4 }, (err, stdout) => err ? reject(new RunSourceError(`git cat-file --batch failed in ${repoDir}: ${err.message}`)) : resolve3(stdout));
-        child.stdin.end(paths.map((p) => `${commit}:${p}
-`).join(""));
-      });
+      const batch = await runCommandBytes(["git", "-C", repoDir, "cat-file", "--batch"], { timeoutMs: 12e4, input: paths.map((p) => `${commit}:${p}
+`).join("") });
+      if (batch.timedOut || batch.exitCode !== 0) {
+        throw new RunSourceError(`git cat-file --batch failed in ${repoDir}: ${batch.timedOut ? "timed out after 120 s" : `exited with ${batch.exitCode ?? batch.signal}: ${batch.stderr.trim()}`}`);
+      }
+      const out = batch.stdout;
       const texts = [];
       let at = 0;
       for (let i = 0; i < paths.length; i++) {
@@ -96216,11 +99326,11 @@ function parseRunSpec(arg) {
   if (existsSync4(arg)) throw new RunSourceError(`${arg} is a file, not a run directory (a run directory holds ${MANIFEST_FILE} and ${RESULTS_FILE})`);
   return { kind: "ref", ref: arg };
 }
-function loadDir(path3) {
-  if (!isRunDir(path3)) throw new RunSourceError(`${path3} is a directory but not a virtnet run: it has no ${MANIFEST_FILE}`);
-  const run3 = loadRun(path3);
-  const notes = run3.results.truncatedLastLine !== null ? [`${path3}: ignored a last line cut short by a crash (line ${run3.results.truncatedLastLine})`] : [];
-  return { label: path3, origin: path3, manifest: run3.manifest, records: run3.results.records, notes };
+function loadDir(path5) {
+  if (!isRunDir(path5)) throw new RunSourceError(`${path5} is a directory but not a virtnet run: it has no ${MANIFEST_FILE}`);
+  const run4 = loadRun(path5);
+  const notes = run4.results.truncatedLastLine !== null ? [`${path5}: ignored a last line cut short by a crash (line ${run4.results.truncatedLastLine})`] : [];
+  return { label: path5, origin: path5, manifest: run4.manifest, records: run4.results.records, notes };
 }
 function parseCommittedManifest(text5, commit, runId) {
   return parseManifest(text5, `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE} at commit ${commit.slice(0, 10)}`);
@@ -96239,20 +99349,20 @@ async function committedRuns(git, commit) {
   });
   return out;
 }
-async function loadCommitted(git, run3, label2, notes) {
-  const path3 = `${COMMITTED_RUNS_DIR}/${run3.runId}/${RESULTS_FILE}`;
-  const text5 = await git.readFile(run3.commit, path3) ?? "";
-  const results = parseResults(text5, `${path3} at commit ${run3.commit.slice(0, 10)}`);
-  return { label: label2, origin: `${COMMITTED_RUNS_DIR}/${run3.runId} at commit ${run3.commit.slice(0, 10)}`, manifest: run3.manifest, records: results.records, notes };
+async function loadCommitted(git, run4, label2, notes) {
+  const path5 = `${COMMITTED_RUNS_DIR}/${run4.runId}/${RESULTS_FILE}`;
+  const text5 = await git.readFile(run4.commit, path5) ?? "";
+  const results = parseResults(text5, `${path5} at commit ${run4.commit.slice(0, 10)}`);
+  return { label: label2, origin: `${COMMITTED_RUNS_DIR}/${run4.runId} at commit ${run4.commit.slice(0, 10)}`, manifest: run4.manifest, records: results.records, notes };
 }
 function newestFirst(runs) {
   return [...runs].sort((x4, y4) => y4.manifest.createdAt.localeCompare(x4.manifest.createdAt) || y4.runId.localeCompare(x4.runId));
 }
 async function runsOfCommit(git, commit) {
   const added = /* @__PURE__ */ new Set();
-  for (const path3 of await git.addedPaths(commit, COMMITTED_RUNS_DIR)) {
-    const runId = path3.slice(COMMITTED_RUNS_DIR.length + 1).split("/")[0];
-    if (runId && path3.endsWith(`/${MANIFEST_FILE}`)) added.add(runId);
+  for (const path5 of await git.addedPaths(commit, COMMITTED_RUNS_DIR)) {
+    const runId = path5.slice(COMMITTED_RUNS_DIR.length + 1).split("/")[0];
+    if (runId && path5.endsWith(`/${MANIFEST_FILE}`)) added.add(runId);
   }
   if (added.size > 0) {
     const runs = [];
@@ -96265,7 +99375,7 @@ async function runsOfCommit(git, commit) {
   const head = await git.resolveCommit("HEAD");
   const seen = /* @__PURE__ */ new Map();
   for (const tree2 of head && head !== commit ? [commit, head] : [commit]) {
-    for (const run3 of await committedRuns(git, tree2)) if (run3.manifest.git?.commit === commit && !seen.has(run3.runId)) seen.set(run3.runId, run3);
+    for (const run4 of await committedRuns(git, tree2)) if (run4.manifest.git?.commit === commit && !seen.has(run4.runId)) seen.set(run4.runId, run4);
   }
   return { runs: [...seen.values()], how: "measuring" };
 }
@@ -96276,21 +99386,21 @@ function pickNewest(runs, what) {
 }
 async function resolveRef2(git, ref2, label2) {
   const commit = await git.resolveCommit(ref2);
-  if (!commit) throw new RunSourceError(`${ref2}: not a run directory, and git knows no such ref or commit (run virtnet diff inside the repository, or pass --repo)`);
+  if (!commit) throw new RunSourceError(`${ref2}: not a run directory, and git knows no such ref or commit`, { wrongRepository: true });
   const { runs, how } = await runsOfCommit(git, commit);
   if (runs.length === 0) {
     throw new RunSourceError(`${ref2} (commit ${commit.slice(0, 10)}): no run at that commit: it added nothing under ${COMMITTED_RUNS_DIR}/, and no committed run's manifest.git.commit is that commit`);
   }
-  const { run: run3, notes } = pickNewest(runs, `${ref2}: runs ${how} commit ${commit.slice(0, 10)}`);
-  return loadCommitted(git, run3, label2, notes);
+  const { run: run4, notes } = pickNewest(runs, `${ref2}: runs ${how} commit ${commit.slice(0, 10)}`);
+  return loadCommitted(git, run4, label2, notes);
 }
 async function resolvePrevious(git, other) {
   const head = await git.resolveCommit("HEAD");
-  if (!head) throw new RunSourceError(`previous: needs a git repository with committed runs under ${COMMITTED_RUNS_DIR}/ (no commit at HEAD here; run inside the repository or pass --repo)`);
+  if (!head) throw new RunSourceError(`previous: needs a git repository with committed runs under ${COMMITTED_RUNS_DIR}/ (no commit at HEAD here)`, { wrongRepository: true });
   const older = (await committedRuns(git, head)).filter((r) => r.runId !== other.manifest.runId && r.manifest.createdAt < other.manifest.createdAt);
   if (older.length === 0) throw new RunSourceError(`previous: no run committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`);
-  const run3 = newestFirst(older)[0];
-  return loadCommitted(git, run3, "previous", [`previous: run ${run3.runId} (created ${run3.manifest.createdAt}), the newest committed run older than ${other.manifest.runId}`]);
+  const run4 = newestFirst(older)[0];
+  return loadCommitted(git, run4, "previous", [`previous: run ${run4.runId} (created ${run4.manifest.createdAt}), the newest committed run older than ${other.manifest.runId}`]);
 }
 async function resolvePrBase(git, baseRef) {
   if (!baseRef) throw new RunSourceError("pr-base: GITHUB_BASE_REF is not set (GitHub sets it in pull_request workflows only); give the base as a ref instead, e.g. origin/main");
@@ -96301,8 +99411,8 @@ async function resolvePrBase(git, baseRef) {
   if (!mergeBase) throw new RunSourceError(`pr-base: no merge base of ${baseRef} and HEAD (is the history shallow? fetch with fetch-depth: 0)`);
   const { runs, how } = await runsOfCommit(git, mergeBase);
   if (runs.length > 0) {
-    const { run: run3, notes } = pickNewest(runs, `pr-base: runs ${how} merge base ${mergeBase.slice(0, 10)}`);
-    return loadCommitted(git, run3, "pr-base", [`pr-base: merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD`, ...notes]);
+    const { run: run4, notes } = pickNewest(runs, `pr-base: runs ${how} merge base ${mergeBase.slice(0, 10)}`);
+    return loadCommitted(git, run4, "pr-base", [`pr-base: merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD`, ...notes]);
   }
   const inTree = newestFirst(await committedRuns(git, mergeBase));
   if (inTree.length === 0) throw new RunSourceError(`pr-base: no run committed under ${COMMITTED_RUNS_DIR}/ at the merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD`);
@@ -96335,7 +99445,7 @@ async function resolveRunPair(argA, argB, ctx) {
 
 // actions/lib/site/build.ts
 import { existsSync as existsSync5, mkdirSync as mkdirSync2, readFileSync as readFileSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import { createRequire } from "node:module";
+import { createRequire as createRequire2 } from "node:module";
 import { dirname as dirname2, join as join5, resolve as resolve2 } from "node:path";
 
 // actions/lib/report/charts/figures.ts
@@ -96345,14 +99455,14 @@ var X_TITLE = {
 };
 
 // actions/lib/site/build.ts
-function writeIfChanged(path3, content2) {
+function writeIfChanged(path5, content2) {
   const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  if (existsSync5(path3)) {
-    const old = readFileSync3(path3);
+  if (existsSync5(path5)) {
+    const old = readFileSync3(path5);
     if (old.equals(bytes2)) return false;
   }
-  mkdirSync2(dirname2(path3), { recursive: true });
-  writeFileSync2(path3, bytes2);
+  mkdirSync2(dirname2(path5), { recursive: true });
+  writeFileSync2(path5, bytes2);
   return true;
 }
 function writeReportFiles(dir, files) {
@@ -96360,40 +99470,43 @@ function writeReportFiles(dir, files) {
   for (const f of files) if (writeIfChanged(join5(dir, f.path), f.content)) changed++;
   return changed;
 }
-var require2 = createRequire(import.meta.url);
+var require2 = createRequire2(import.meta.url);
 
 // actions/diff-results/src/main.ts
-async function run2() {
+async function run3(io = actionsCore()) {
   try {
-    const runner = runnerContext(process.env);
-    const settings = parseDiffResultsInputs((name2) => getInput(name2), runner);
+    const runner = runnerContext(io.env);
+    const settings = parseDiffResultsInputs(io.input, runner);
     const locate = (name2) => !isAbsolute2(name2) && existsSync6(join6(runner.workspace, name2)) ? join6(runner.workspace, name2) : name2;
-    const [a4, b10] = await resolveRunPair(locate(settings.baseline), locate(settings.current), { git: gitCli(settings.repoDir), baseRef: process.env.GITHUB_BASE_REF || void 0 });
-    for (const note of [...a4.notes, ...b10.notes]) info(`note: ${note}`);
-    info(`baseline: ${a4.origin}
+    const [a4, b10] = await resolveRunPair(locate(settings.baseline), locate(settings.current), { git: gitCli(settings.repoDir), baseRef: io.env.GITHUB_BASE_REF || void 0 }).catch((e3) => {
+      if (e3 instanceof RunSourceError && e3.wrongRepository) throw new Error(`${e3.message} in ${settings.repoDir} (input repository: the checkout that holds the committed runs, with fetch-depth: 0)`);
+      throw e3;
+    });
+    for (const note of [...a4.notes, ...b10.notes]) io.info(`note: ${note}`);
+    io.info(`baseline: ${a4.origin}
 current:  ${b10.origin}`);
     const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
     const diff = diffRuns(judgedSide(a4, claims), judgedSide(b10, claims), { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: "holm" });
-    await summary.addRaw(formatDiff(diff, "markdown")).write();
+    await io.appendSummary(formatDiff(diff, "markdown"));
     const file2 = join6(runner.temp, `virtnet-diff.${settings.format === "markdown" ? "md" : settings.format === "json" ? "json" : "txt"}`);
     writeFileSync3(file2, formatDiff(diff, settings.format));
     if (settings.pageDir) {
       const files = await buildDiffFiles(diff);
       writeReportFiles(settings.pageDir, files);
-      info(`diff page: ${files.length} files in ${settings.pageDir}`);
+      io.info(`diff page: ${files.length} files in ${settings.pageDir}`);
     }
     const s2 = diff.summary;
-    info(`${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided`);
-    setOutput("regressed", String(s2.regressed));
-    setOutput("improved", String(s2.improved));
-    setOutput("unchanged", String(s2.unchanged));
-    setOutput("undecided", String(s2.undecided));
-    setOutput("diff-file", file2);
+    io.info(`${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided`);
+    io.setOutput("regressed", String(s2.regressed));
+    io.setOutput("improved", String(s2.improved));
+    io.setOutput("unchanged", String(s2.unchanged));
+    io.setOutput("undecided", String(s2.undecided));
+    io.setOutput("diff-file", file2);
     if (settings.failOnRegression && hasRegression(diff)) throw new Error(`${s2.regressed} point${s2.regressed === 1 ? "" : "s"} regressed beyond ${settings.thresholdPercent}% (fail-on-regression)`);
   } catch (error65) {
-    setFailed(error65.message);
+    io.setFailed(error65.message);
   }
 }
 
 // actions/diff-results/src/index.ts
-await run2();
+await run3();

@@ -44,7 +44,7 @@ describe('start-environment inputs', () => {
     [{ 'control-port': '70000' }, 'input control-port: 70000 is out of range: expected 1 to 65535'],
     [{ 'data-port': '12.5' }, 'input data-port: expected a whole number, got "12.5"'],
     [{ 'testbed-index': '64' }, 'input testbed-index: 64 is out of range: expected 0 to 63'],
-    [{ accel: 'hvf' }, 'input accel: expected one of auto, kvm, tcg, got "hvf"'],
+    [{ accel: 'hvf' }, 'input accel: expected auto, kvm or tcg, got "hvf"'],
     [{ environment: 'osv' }, 'input osv-image is required for environment osv (the build-osv-image action outputs it)'],
     [{ 'wait-for-release': '-1' }, 'input wait-for-release: -1 is out of range: expected 0 to 1440'],
   ])('refuses %j', (bad, message) => {

@@ -38,7 +38,7 @@ describe('statistics helpers', () => {
   });
   it('refuses nonsense options', () => {
     expect(() => diffRuns(side('a', []), side('b', []), { ...DEFAULT_DIFF_OPTIONS, alpha: 1.5 })).toThrow(DiffOptionsError);
-    expect(() => diffRuns(side('a', []), side('b', []), { ...DEFAULT_DIFF_OPTIONS, thresholdPercent: -1 })).toThrow(/threshold: expected a percentage/);
+    expect(() => diffRuns(side('a', []), side('b', []), { ...DEFAULT_DIFF_OPTIONS, thresholdPercent: -1 })).toThrow(/threshold: expected a number from 0 to 1000/);
   });
 });
 

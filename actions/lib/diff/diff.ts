@@ -18,6 +18,7 @@
 import { recordsByPoint, summarizePoints, type PointSummary } from '../analyse/aggregate.ts';
 import type { Parameter, TestName } from '../plan/plan.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
+import { InputError, quoted } from '../core/input.ts';
 import { holmAdjust, welchTTest } from '../core/stats.ts';
 
 export const DIFF_FORMAT_VERSION = 1;
@@ -50,16 +51,47 @@ export interface DiffOptions {
 
 export const DEFAULT_DIFF_OPTIONS: DiffOptions = { thresholdPercent: 5, alpha: 0.05, correction: 'holm' };
 
-export class DiffOptionsError extends Error {
+/** A bad diff option: an InputError naming the option (threshold, alpha, correction). */
+export class DiffOptionsError extends InputError {
   override name = 'DiffOptionsError';
 }
 
+// The options' rules, once for every way they are given: numbers (validateDiffOptions) and text
+// (an option or action input, through the *From parsers).
+const THRESHOLD = { ok: (n: number) => Number.isFinite(n) && n >= 0 && n <= 1000, expected: 'a number from 0 to 1000 such as 5 or 2.5' };
+const ALPHA = { ok: (n: number) => Number.isFinite(n) && n > 0 && n < 1, expected: 'a probability strictly between 0 and 1' };
+const CORRECTIONS = ['holm', 'none'] as const;
+
+/** A plain decimal such as 5, 2.5 or .05: no sign, exponent or blanks. */
+function decimal(text: string): number {
+  return /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+}
+
+function checked(field: string, rule: { ok: (n: number) => boolean; expected: string }, value: number, shown: string): number {
+  if (!rule.ok(value)) throw new DiffOptionsError(field, `expected ${rule.expected}, got ${shown}`);
+  return value;
+}
+
+/** The threshold (percent) written as text; `field` names where it came from. */
+export function thresholdFrom(field: string, text: string): number {
+  return checked(field, THRESHOLD, decimal(text), quoted(text));
+}
+
+/** The significance level written as text. */
+export function alphaFrom(field: string, text: string): number {
+  return checked(field, ALPHA, decimal(text), quoted(text));
+}
+
+export function correctionFrom(field: string, text: string): DiffOptions['correction'] {
+  const found = CORRECTIONS.find((c) => c === text);
+  if (found === undefined) throw new DiffOptionsError(field, `expected holm or none, got ${quoted(text)}`);
+  return found;
+}
+
 export function validateDiffOptions(o: DiffOptions): DiffOptions {
-  if (!Number.isFinite(o.thresholdPercent) || o.thresholdPercent < 0 || o.thresholdPercent > 1000) {
-    throw new DiffOptionsError(`threshold: expected a percentage from 0 to 1000, got ${o.thresholdPercent}`);
-  }
-  if (!Number.isFinite(o.alpha) || o.alpha <= 0 || o.alpha >= 1) throw new DiffOptionsError(`alpha: expected a probability between 0 and 1 (exclusive), got ${o.alpha}`);
-  if (o.correction !== 'holm' && o.correction !== 'none') throw new DiffOptionsError(`correction: expected holm or none, got ${JSON.stringify(o.correction)}`);
+  checked('threshold', THRESHOLD, o.thresholdPercent, String(o.thresholdPercent));
+  checked('alpha', ALPHA, o.alpha, String(o.alpha));
+  correctionFrom('correction', o.correction);
   return o;
 }
 

@@ -10,7 +10,7 @@ import type { Endpoint } from './netperf.ts';
 import type { Plan } from '../plan/plan.ts';
 import { type MeasuredValues, measuredValues, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
 import { runCommand } from '../core/proc.ts';
-import { latestRecords, type LinkDescription, type Manifest, RESULTS_FORMAT_VERSION } from './records.ts';
+import { type HostInfo, latestRecords, type LinkDescription, type Manifest, RESULTS_FORMAT_VERSION } from './records.ts';
 import { isRunDir, loadRun, logsDir, ResultsAppender, RUN_LOCK_FILE, writeManifest } from './run-dir.ts';
 import { acquireLock, type Lock } from '../core/lock.ts';
 import { runSweep, type SweepEvent, type SweepOutcome } from './sweep.ts';
@@ -23,8 +23,8 @@ export interface RunRequest {
   resume: boolean;
   environments: readonly EnvironmentDriver[];
   serverAddress: string;
-  /** argv prefix that runs a command on the client (e.g. ip netns exec NS), [] when we are the client. */
-  clientPrefix: string[];
+  /** Which host is the client and which the server, as the manifest describes them. */
+  hosts: RunHosts;
   link: LinkDescription;
   settings: Record<string, string>;
   readyTimeoutMs: number;
@@ -35,6 +35,22 @@ export interface RunRequest {
   repoDir: string;
   signal: AbortSignal;
   onEvent: (event: SweepEvent | { kind: 'notice'; message: string }) => void;
+}
+
+/**
+ * The two ends of the link. The client is where netperf runs: this machine, or a namespace of it
+ * that `prefix` enters. The server is this machine (the embedded testbed, `virtnet run`), or another
+ * host (the runner pair), which describes itself: the run-sweep action hears its description from
+ * the coordinator when the environment starts.
+ */
+export interface RunHosts {
+  client: { prefix: string[] };
+  server: { kind: 'this-machine' } | { kind: 'remote'; describe: () => HostInfo | null };
+}
+
+/** The testbed's hosts: the server is this machine, the client is this machine or its namespace. */
+export function localHosts(clientPrefix: string[]): RunHosts {
+  return { client: { prefix: clientPrefix }, server: { kind: 'this-machine' } };
 }
 
 export interface RunSummary {
@@ -50,6 +66,18 @@ export interface RunSummary {
 
 export class RunSetupError extends Error {
   override name = 'RunSetupError';
+  /** What is wrong with the run directory, for the caller to word its advice (a flag, an input). */
+  readonly reason: 'needs-a-plan' | 'holds-a-run' | 'not-empty';
+  constructor(message: string, reason: RunSetupError['reason']) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** Refuses a directory a new run cannot go into: one that holds a run, or is not empty. */
+export function checkNewRunDir(outDir: string): void {
+  if (existsSync(outDir) && isRunDir(outDir)) throw new RunSetupError(`${outDir} already holds a run`, 'holds-a-run');
+  if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new RunSetupError(`${outDir} exists and is not empty; choose an empty or new directory`, 'not-empty');
 }
 
 export function newRunId(now: Date): string {
@@ -98,13 +126,8 @@ export async function executeRun(req: RunRequest): Promise<RunSummary> {
       const unknown = names.filter((n) => !manifest.environments.includes(n));
       if (unknown.length > 0) manifest.environments = [...manifest.environments, ...unknown];
     } else {
-      if (!req.plan) throw new RunSetupError('a new run needs a plan');
-      if (existsSync(req.outDir) && isRunDir(req.outDir)) {
-        throw new RunSetupError(`${req.outDir} already holds a run; continue it with --resume ${req.outDir}, or choose another --out`);
-      }
-      if (existsSync(req.outDir) && readdirSync(req.outDir).length > 0) {
-        throw new RunSetupError(`${req.outDir} exists and is not empty; choose an empty or new --out directory`);
-      }
+      if (!req.plan) throw new RunSetupError('a new run needs a plan', 'needs-a-plan');
+      checkNewRunDir(req.outDir);
       mkdirSync(req.outDir, { recursive: true });
       runLock = acquireLock(join(req.outDir, RUN_LOCK_FILE), `run directory ${req.outDir}`);
       const created = now().toISOString();
@@ -139,8 +162,10 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
   const session = { startedAt: now().toISOString(), endedAt: null as string | null, endReason: null as string | null, measuredInSession: 0 };
   manifest.sessions.push(session);
   manifest.status = 'running';
-  manifest.hosts.server ??= await collectHostInfo('server');
-  manifest.hosts.client ??= await collectHostInfo('client', req.clientPrefix);
+  const { client, server } = req.hosts;
+  // A remote server is described once it has told us about itself (when its environment starts).
+  if (server.kind === 'this-machine') manifest.hosts.server ??= await collectHostInfo('server');
+  manifest.hosts.client ??= await collectHostInfo('client', client.prefix);
   writeManifest(req.outDir, manifest);
 
   const appender = new ResultsAppender(req.outDir);
@@ -164,7 +189,7 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
           serverAddress: req.serverAddress,
           ports: plan.ports,
           logDir: logsDir(req.outDir),
-          probe: netperfProbe(req.clientPrefix, req.signal),
+          probe: netperfProbe(client.prefix, req.signal),
           readyTimeoutMs: req.readyTimeoutMs,
           settings: req.settings,
           log: (message) => req.onEvent({ kind: 'notice', message }),
@@ -178,7 +203,7 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
         },
       },
       {
-        netperf: (args, o) => runCommand([...req.clientPrefix, 'netperf', ...args], o),
+        netperf: (args, o) => runCommand([...client.prefix, 'netperf', ...args], o),
         append: (record) => appender.append(record),
         now,
       },
@@ -192,6 +217,7 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
     Object.assign(manifest.environmentDescriptions, outcome.descriptions);
     Object.assign(manifest.environmentErrors, outcome.environmentErrors);
     for (const name of Object.keys(outcome.descriptions)) if (!(name in outcome.environmentErrors)) delete manifest.environmentErrors[name];
+    if (server.kind === 'remote') manifest.hosts.server = server.describe() ?? manifest.hosts.server;
     session.endedAt = now().toISOString();
     session.endReason = endReason;
     const loaded = loadRun(req.outDir);

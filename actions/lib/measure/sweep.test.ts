@@ -44,7 +44,7 @@ function fakeIO(records: MeasurementRecord[], onNetperf?: () => void, throughput
       calls++;
       const s = Number(args[args.indexOf('-s') + 1]);
       const stdout = throughput ? tcpOutput.replace(/^THROUGHPUT=.*$/m, `THROUGHPUT=${throughput(s, calls).toFixed(2)}`) : tcpOutput;
-      return { argv: args, exitCode: 0, signal: null, stdout, stderr: '', timedOut: false, durationMs: 1 };
+      return { argv: args, exitCode: 0, signal: null, stdout, stderr: '', timedOut: false, aborted: false, durationMs: 1 };
     },
     append: (r) => records.push(r),
     now: () => new Date(),
@@ -87,6 +87,27 @@ describe('runSweep under faults', () => {
     }));
     expect(records).toHaveLength(2);
     expect(outcome.interrupted).toBe(true);
+    expect(stops).toEqual(['a']);
+  });
+
+  it('runs no warm-up and no measurement when the signal came during the start (Ctrl-C while an environment starts)', async () => {
+    const controller = new AbortController();
+    const driver = fakeDriver('a', { stops: [] });
+    const stops: string[] = [];
+    const slowStart: EnvironmentDriver = {
+      ...driver,
+      start: async (ctx) => {
+        const started = await driver.start(ctx);
+        controller.abort('SIGINT'); // the start finishes, but the user has asked to stop meanwhile
+        return { ...started, stop: async () => void stops.push('a') };
+      },
+    };
+    const events: string[] = [];
+    let netperfCalls = 0;
+    const outcome = await runSweep(request([slowStart], { plan: { ...plan, warmupSeconds: 2 }, signal: controller.signal, onEvent: (e) => events.push(e.kind) }), fakeIO([], () => netperfCalls++));
+    expect(netperfCalls).toBe(0);
+    expect(events).not.toContain('warmup');
+    expect(outcome).toMatchObject({ interrupted: true, measured: 0 });
     expect(stops).toEqual(['a']);
   });
 

@@ -200,6 +200,8 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
       }
       outcome.descriptions[driver.name] = started.description;
       onEvent({ kind: 'environment-ready', environment: driver.name, description: started.description });
+      // A signal that came while the environment was starting: stop it (finally) and warm nothing up.
+      if (signal.aborted) return 'stop';
       if (plan.warmupSeconds > 0) {
         onEvent({ kind: 'warmup', environment: driver.name, seconds: plan.warmupSeconds });
         const warm = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, started.endpoint, { testLengthSeconds: plan.warmupSeconds, confidence: null });

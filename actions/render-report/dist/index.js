@@ -87,8 +87,8 @@ var require_tunnel = __commonJS({
       self2.maxSockets = self2.options.maxSockets || http.Agent.defaultMaxSockets;
       self2.requests = [];
       self2.sockets = [];
-      self2.on("free", function onFree(socket, host, port, localAddress) {
-        var options2 = toOptions(host, port, localAddress);
+      self2.on("free", function onFree(socket, host, port2, localAddress) {
+        var options2 = toOptions(host, port2, localAddress);
         for (var i = 0, len = self2.requests.length; i < len; ++i) {
           var pending = self2.requests[i];
           if (pending.host === options2.host && pending.port === options2.port) {
@@ -102,9 +102,9 @@ var require_tunnel = __commonJS({
       });
     }
     util.inherits(TunnelingAgent, events3.EventEmitter);
-    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
+    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port2, localAddress) {
       var self2 = this;
-      var options = mergeOptions({ request: req }, self2.options, toOptions(host, port, localAddress));
+      var options = mergeOptions({ request: req }, self2.options, toOptions(host, port2, localAddress));
       if (self2.sockets.length >= this.maxSockets) {
         self2.requests.push(options);
         return;
@@ -227,11 +227,11 @@ var require_tunnel = __commonJS({
         cb(secureSocket);
       });
     }
-    function toOptions(host, port, localAddress) {
+    function toOptions(host, port2, localAddress) {
       if (typeof host === "string") {
         return {
           host,
-          port,
+          port: port2,
           localAddress
         };
       }
@@ -1041,9 +1041,9 @@ var require_util = __commonJS({
       }
       return url2;
     }
-    function isValidPort(port) {
-      const value4 = parseInt(port, 10);
-      return value4 === Number(port) && value4 >= 0 && value4 <= 65535;
+    function isValidPort(port2) {
+      const value4 = parseInt(port2, 10);
+      return value4 === Number(port2) && value4 >= 0 && value4 <= 65535;
     }
     function isHttpOrHttpsPrefixed(value4) {
       return value4 != null && value4[0] === "h" && value4[1] === "t" && value4[2] === "t" && value4[3] === "p" && (value4[4] === ":" || value4[4] === "s" && value4[5] === ":");
@@ -1078,8 +1078,8 @@ var require_util = __commonJS({
         if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
           throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
         }
-        const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
-        let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
+        const port2 = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
+        let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port2}`;
         let path3 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
@@ -1503,34 +1503,34 @@ var require_diagnostics = __commonJS({
       const debuglog = fetchDebuglog.enabled ? fetchDebuglog : undiciDebugLog;
       diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
         const {
-          connectParams: { version: version4, protocol, port, host }
+          connectParams: { version: version4, protocol, port: port2, host }
         } = evt;
         debuglog(
           "connecting to %s using %s%s",
-          `${host}${port ? `:${port}` : ""}`,
+          `${host}${port2 ? `:${port2}` : ""}`,
           protocol,
           version4
         );
       });
       diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
         const {
-          connectParams: { version: version4, protocol, port, host }
+          connectParams: { version: version4, protocol, port: port2, host }
         } = evt;
         debuglog(
           "connected to %s using %s%s",
-          `${host}${port ? `:${port}` : ""}`,
+          `${host}${port2 ? `:${port2}` : ""}`,
           protocol,
           version4
         );
       });
       diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
         const {
-          connectParams: { version: version4, protocol, port, host },
+          connectParams: { version: version4, protocol, port: port2, host },
           error: error65
         } = evt;
         debuglog(
           "connection to %s using %s%s errored - %s",
-          `${host}${port ? `:${port}` : ""}`,
+          `${host}${port2 ? `:${port2}` : ""}`,
           protocol,
           version4,
           error65.message
@@ -1581,37 +1581,37 @@ var require_diagnostics = __commonJS({
         const debuglog = undiciDebugLog.enabled ? undiciDebugLog : websocketDebuglog;
         diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
           const {
-            connectParams: { version: version4, protocol, port, host }
+            connectParams: { version: version4, protocol, port: port2, host }
           } = evt;
           debuglog(
             "connecting to %s%s using %s%s",
             host,
-            port ? `:${port}` : "",
+            port2 ? `:${port2}` : "",
             protocol,
             version4
           );
         });
         diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
           const {
-            connectParams: { version: version4, protocol, port, host }
+            connectParams: { version: version4, protocol, port: port2, host }
           } = evt;
           debuglog(
             "connected to %s%s using %s%s",
             host,
-            port ? `:${port}` : "",
+            port2 ? `:${port2}` : "",
             protocol,
             version4
           );
         });
         diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
           const {
-            connectParams: { version: version4, protocol, port, host },
+            connectParams: { version: version4, protocol, port: port2, host },
             error: error65
           } = evt;
           debuglog(
             "connection to %s%s using %s%s errored - %s",
             host,
-            port ? `:${port}` : "",
+            port2 ? `:${port2}` : "",
             protocol,
             version4,
             error65.message
@@ -1626,9 +1626,9 @@ var require_diagnostics = __commonJS({
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
         const {
-          address: { address, port }
+          address: { address, port: port2 }
         } = evt;
-        websocketDebuglog("connection opened %s%s", address, port ? `:${port}` : "");
+        websocketDebuglog("connection opened %s%s", address, port2 ? `:${port2}` : "");
       });
       diagnosticsChannel.channel("undici:websocket:close").subscribe((evt) => {
         const { websocket, code: code2, reason } = evt;
@@ -2583,7 +2583,7 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect2({ hostname: hostname3, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect2({ hostname: hostname3, host, protocol, port: port2, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
@@ -2593,7 +2593,7 @@ var require_connect = __commonJS({
           const sessionKey = servername || hostname3;
           assert4(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
-          port = port || 443;
+          port2 = port2 || 443;
           socket = tls.connect({
             highWaterMark: 16384,
             // TLS in node can't have bigger HWM anyway...
@@ -2605,7 +2605,7 @@ var require_connect = __commonJS({
             ALPNProtocols: allowH2 ? ["http/1.1", "h2"] : ["http/1.1"],
             socket: httpSocket,
             // upgrade socket connection
-            port,
+            port: port2,
             host: hostname3
           });
           socket.on("session", function(session2) {
@@ -2613,13 +2613,13 @@ var require_connect = __commonJS({
           });
         } else {
           assert4(!httpSocket, "httpSocket can only be sent on TLS update");
-          port = port || 80;
+          port2 = port2 || 80;
           socket = net.connect({
             highWaterMark: 64 * 1024,
             // Same as nodejs fs streams.
             ...options,
             localAddress,
-            port,
+            port: port2,
             host: hostname3
           });
         }
@@ -2627,7 +2627,7 @@ var require_connect = __commonJS({
           const keepAliveInitialDelay = options.keepAliveInitialDelay === void 0 ? 6e4 : options.keepAliveInitialDelay;
           socket.setKeepAlive(true, keepAliveInitialDelay);
         }
-        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname3, port });
+        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname3, port: port2 });
         socket.setNoDelay(true).once(protocol === "https:" ? "secureConnect" : "connect", function() {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
@@ -7095,8 +7095,8 @@ var require_client_h2 = __commonJS({
         }
       }
       let stream2;
-      const { hostname: hostname3, port } = client[kUrl];
-      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname3}${port ? `:${port}` : ""}`;
+      const { hostname: hostname3, port: port2 } = client[kUrl];
+      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname3}${port2 ? `:${port2}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method2;
       const abort = (error65) => {
         if (request2.aborted) {
@@ -7936,7 +7936,7 @@ var require_client = __commonJS({
     async function connect2(client) {
       assert4(!client[kConnecting]);
       assert4(!client[kHTTPContext]);
-      let { host, hostname: hostname3, protocol, port } = client[kUrl];
+      let { host, hostname: hostname3, protocol, port: port2 } = client[kUrl];
       if (hostname3[0] === "[") {
         const idx = hostname3.indexOf("]");
         assert4(idx !== -1);
@@ -7951,7 +7951,7 @@ var require_client = __commonJS({
             host,
             hostname: hostname3,
             protocol,
-            port,
+            port: port2,
             version: client[kHTTPContext]?.version,
             servername: client[kServerName],
             localAddress: client[kLocalAddress]
@@ -7965,7 +7965,7 @@ var require_client = __commonJS({
             host,
             hostname: hostname3,
             protocol,
-            port,
+            port: port2,
             servername: client[kServerName],
             localAddress: client[kLocalAddress]
           }, (err, socket2) => {
@@ -7998,7 +7998,7 @@ var require_client = __commonJS({
               host,
               hostname: hostname3,
               protocol,
-              port,
+              port: port2,
               version: client[kHTTPContext]?.version,
               servername: client[kServerName],
               localAddress: client[kLocalAddress]
@@ -8019,7 +8019,7 @@ var require_client = __commonJS({
               host,
               hostname: hostname3,
               protocol,
-              port,
+              port: port2,
               version: client[kHTTPContext]?.version,
               servername: client[kServerName],
               localAddress: client[kLocalAddress]
@@ -8793,7 +8793,7 @@ var require_proxy_agent = __commonJS({
         }
         const { proxyTunnel = true } = opts;
         const url2 = this.#getUrl(opts);
-        const { href: href2, origin, port, protocol, username, password, hostname: proxyHostname } = url2;
+        const { href: href2, origin, port: port2, protocol, username, password, hostname: proxyHostname } = url2;
         this[kProxy] = { uri: href2, protocol };
         this[kInterceptors] = opts.interceptors?.ProxyAgent && Array.isArray(opts.interceptors.ProxyAgent) ? opts.interceptors.ProxyAgent : [];
         this[kRequestTls] = opts.requestTls;
@@ -8835,7 +8835,7 @@ var require_proxy_agent = __commonJS({
             try {
               const { socket, statusCode } = await this[kClient].connect({
                 origin,
-                port,
+                port: port2,
                 path: requestedPath,
                 signal: opts2.signal,
                 headers: {
@@ -8992,10 +8992,10 @@ var require_env_http_proxy_agent = __commonJS({
         }
       }
       #getProxyAgentForUrl(url2) {
-        let { protocol, host: hostname3, port } = url2;
+        let { protocol, host: hostname3, port: port2 } = url2;
         hostname3 = hostname3.replace(/:\d*$/, "").toLowerCase();
-        port = Number.parseInt(port, 10) || DEFAULT_PORTS[protocol] || 0;
-        if (!this.#shouldProxy(hostname3, port)) {
+        port2 = Number.parseInt(port2, 10) || DEFAULT_PORTS[protocol] || 0;
+        if (!this.#shouldProxy(hostname3, port2)) {
           return this[kNoProxyAgent];
         }
         if (protocol === "https:") {
@@ -9003,7 +9003,7 @@ var require_env_http_proxy_agent = __commonJS({
         }
         return this[kHttpProxyAgent];
       }
-      #shouldProxy(hostname3, port) {
+      #shouldProxy(hostname3, port2) {
         if (this.#noProxyChanged) {
           this.#parseNoProxy();
         }
@@ -9015,7 +9015,7 @@ var require_env_http_proxy_agent = __commonJS({
         }
         for (let i = 0; i < this.#noProxyEntries.length; i++) {
           const entry2 = this.#noProxyEntries[i];
-          if (entry2.port && entry2.port !== port) {
+          if (entry2.port && entry2.port !== port2) {
             continue;
           }
           if (!/^[.*]/.test(entry2.hostname)) {
@@ -11698,17 +11698,17 @@ var require_dns = __commonJS({
               records,
               newOpts.affinity
             );
-            let port;
+            let port2;
             if (typeof ip.port === "number") {
-              port = `:${ip.port}`;
+              port2 = `:${ip.port}`;
             } else if (origin.port !== "") {
-              port = `:${origin.port}`;
+              port2 = `:${origin.port}`;
             } else {
-              port = "";
+              port2 = "";
             }
             cb(
               null,
-              `${origin.protocol}//${ip.family === 6 ? `[${ip.address}]` : ip.address}${port}`
+              `${origin.protocol}//${ip.family === 6 ? `[${ip.address}]` : ip.address}${port2}`
             );
           });
         } else {
@@ -11722,17 +11722,17 @@ var require_dns = __commonJS({
             this.runLookup(origin, opts, cb);
             return;
           }
-          let port;
+          let port2;
           if (typeof ip.port === "number") {
-            port = `:${ip.port}`;
+            port2 = `:${ip.port}`;
           } else if (origin.port !== "") {
-            port = `:${origin.port}`;
+            port2 = `:${origin.port}`;
           } else {
-            port = "";
+            port2 = "";
           }
           cb(
             null,
-            `${origin.protocol}//${ip.family === 6 ? `[${ip.address}]` : ip.address}${port}`
+            `${origin.protocol}//${ip.family === 6 ? `[${ip.address}]` : ip.address}${port2}`
           );
         }
       }
@@ -20109,50 +20109,58 @@ function warning(message, properties = {}) {
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
+function saveState(name2, value4) {
+  const filePath = process.env["GITHUB_STATE"] || "";
+  if (filePath) {
+    return issueFileCommand("STATE", prepareKeyValueMessage(name2, value4));
+  }
+  issueCommand("save-state", { name: name2 }, toCommandValue(value4));
+}
+function getState(name2) {
+  return process.env[`STATE_${name2}`] || "";
+}
+
+// actions/lib/action/io.ts
+function actionsCore() {
+  return {
+    input: (name2) => getInput(name2),
+    env: process.env,
+    info: (m3) => info(m3),
+    warning: (m3) => warning(m3),
+    error: (m3) => error(m3),
+    setOutput: (name2, value4) => setOutput(name2, value4),
+    saveState: (name2, value4) => saveState(name2, value4),
+    getState: (name2) => getState(name2),
+    appendSummary: async (markdown) => {
+      await summary.addRaw(markdown).write();
+    },
+    setFailed: (m3) => setFailed(m3)
+  };
+}
 
 // actions/render-report/src/main.ts
 import { readdirSync as readdirSync3 } from "node:fs";
 import { join as join7 } from "node:path";
 
-// actions/lib/action/inputs.ts
+// actions/lib/core/input.ts
 var InputError = class extends Error {
   name = "InputError";
+  /** The value's name as the library knows it. */
+  field;
+  /** What is wrong with the value and what was expected, quoting the value. */
+  problem;
+  /** `message` defaults to the field and the problem as one phrase. */
+  constructor(field3, problem, message = phrase(field3, problem)) {
+    super(message);
+    this.field = field3;
+    this.problem = problem;
+  }
 };
+function phrase(field3, problem) {
+  return problem.startsWith("is ") ? `${field3} ${problem}` : `${field3}: ${problem}`;
+}
 function quoted(value4) {
   return JSON.stringify(value4);
-}
-function requiredInput(read2, name2) {
-  const value4 = read2(name2);
-  if (value4 === "") throw new InputError(`input ${name2} is required but was not given`);
-  return value4;
-}
-function optionalInput(read2, name2) {
-  const value4 = read2(name2);
-  return value4 === "" ? null : value4;
-}
-function runnerContext(env) {
-  const workspace = env.GITHUB_WORKSPACE;
-  if (!workspace) throw new InputError("GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)");
-  return { workspace, temp: env.RUNNER_TEMP || "/tmp" };
-}
-function resolvePath(path3, base) {
-  return path3.startsWith("/") ? path3 : `${base.replace(/\/+$/, "")}/${path3}`;
-}
-function claimsInput(read2, runner) {
-  const text5 = read2("claims") || "paper";
-  return { nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace), dir: resolvePath("env/plans", runner.workspace) };
-}
-function parseRenderReportInputs(read2, runner) {
-  const siteDir = optionalInput(read2, "site-dir");
-  const environments2 = read2("environments").split(",").map((e3) => e3.trim()).filter((e3) => e3 !== "");
-  for (const e3 of environments2) if (!/^[a-z0-9-]{1,40}$/.test(e3)) throw new InputError(`input environments: expected comma-separated environment names, got ${quoted(e3)}`);
-  return {
-    runsPath: resolvePath(requiredInput(read2, "runs"), runner.workspace),
-    reportsDir: resolvePath(read2("reports-dir") || "reports", runner.workspace),
-    siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
-    environments: environments2,
-    claims: claimsInput(read2, runner)
-  };
 }
 
 // node_modules/zod/v4/classic/external.js
@@ -20264,7 +20272,7 @@ __export(external_exports, {
   coerce: () => coerce_exports,
   compile: () => compile,
   config: () => config,
-  core: () => core_exports2,
+  core: () => core_exports3,
   creditCard: () => creditCard2,
   cuid: () => cuid3,
   cuid2: () => cuid22,
@@ -20419,8 +20427,8 @@ __export(external_exports, {
 });
 
 // node_modules/zod/v4/core/index.js
-var core_exports2 = {};
-__export(core_exports2, {
+var core_exports3 = {};
+__export(core_exports3, {
   $ZodAny: () => $ZodAny,
   $ZodArray: () => $ZodArray,
   $ZodAsyncError: () => $ZodAsyncError,
@@ -40679,6 +40687,392 @@ function summarizePoints(records, level = 0.95) {
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
 }
 
+// actions/lib/diff/diff.ts
+var DIFF_FORMAT_VERSION = 1;
+var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
+var DiffOptionsError = class extends InputError {
+  name = "DiffOptionsError";
+};
+var THRESHOLD = { ok: (n) => Number.isFinite(n) && n >= 0 && n <= 1e3, expected: "a number from 0 to 1000 such as 5 or 2.5" };
+var ALPHA = { ok: (n) => Number.isFinite(n) && n > 0 && n < 1, expected: "a probability strictly between 0 and 1" };
+var CORRECTIONS = ["holm", "none"];
+function checked(field3, rule4, value4, shown) {
+  if (!rule4.ok(value4)) throw new DiffOptionsError(field3, `expected ${rule4.expected}, got ${shown}`);
+  return value4;
+}
+function correctionFrom(field3, text5) {
+  const found = CORRECTIONS.find((c4) => c4 === text5);
+  if (found === void 0) throw new DiffOptionsError(field3, `expected holm or none, got ${quoted(text5)}`);
+  return found;
+}
+function validateDiffOptions(o) {
+  checked("threshold", THRESHOLD, o.thresholdPercent, String(o.thresholdPercent));
+  checked("alpha", ALPHA, o.alpha, String(o.alpha));
+  correctionFrom("correction", o.correction);
+  return o;
+}
+function changePercent(a4, b10) {
+  if (a4 === 0 || !Number.isFinite(a4) || !Number.isFinite(b10)) return null;
+  return (b10 - a4) / Math.abs(a4) * 100;
+}
+function trapezoid(xs, ys) {
+  if (xs.length < 2) return null;
+  let s2 = 0;
+  for (let i = 1; i < xs.length; i++) s2 += (xs[i] - xs[i - 1]) * (ys[i] + ys[i - 1]) / 2;
+  return s2;
+}
+function sideStats(p) {
+  const t = p.throughput;
+  return {
+    n: t.n,
+    mean: t.n > 0 ? t.mean : null,
+    stdev: t.n > 0 ? t.stdev : null,
+    ciLow: t.ciLow,
+    ciHigh: t.ciHigh,
+    failed: p.failed,
+    okRate: p.okRate
+  };
+}
+function sideInterval(point5, records) {
+  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null) return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
+  if (point5.throughput.n !== 1) return null;
+  const record2 = records.find((r) => r.status === "ok" && r.metrics !== null);
+  const c4 = record2?.metrics?.confidence;
+  if (!record2 || !c4 || !(c4.achievedWidth >= 0)) return null;
+  const value4 = record2.metrics.throughputMbps;
+  const half = value4 * c4.achievedWidth / 200;
+  return { low: value4 - half, high: value4 + half };
+}
+function text2(v) {
+  if (v === void 0 || v === null) return null;
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+function compare(out, category, field3, a4, b10) {
+  const ta = text2(a4);
+  const tb = text2(b10);
+  if (ta !== tb) out.push({ category, field: field3, a: ta, b: tb });
+}
+function keysOf(...objects) {
+  return [...new Set(objects.flatMap((o) => o ? Object.keys(o) : []))].sort();
+}
+var HOST_FIELDS = [
+  ["hostname", "hardware"],
+  ["cpuModel", "hardware"],
+  ["cores", "hardware"],
+  ["memoryBytes", "hardware"],
+  ["virtualizationFlags", "hardware"],
+  ["kernel", "kernel"],
+  ["distribution", "versions"],
+  ["netperfVersion", "versions"]
+];
+var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "container", "imageBuildSeconds", "imageBuildReason"]);
+var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
+function manifestDifferences(a4, b10) {
+  const out = [];
+  compare(out, "run", "status", a4.status, b10.status);
+  compare(out, "plan", "planSource", a4.planSource, b10.planSource);
+  for (const f of PLAN_FIELDS) compare(out, "plan", `plan.${f}`, a4.plan?.[f], b10.plan?.[f]);
+  const sweepKey = (s2) => `${s2.test}/${s2.series}`;
+  const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
+  const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
+  for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
+  compare(out, "environments", "environments", a4.environments, b10.environments);
+  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
+  const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
+  const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
+  if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
+  else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
+  for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
+    const da = a4.environmentDescriptions?.[env];
+    const db = b10.environmentDescriptions?.[env];
+    if (!da || !db) continue;
+    compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
+    compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
+    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, da.details?.[k2], db.details?.[k2]);
+  }
+  for (const role of ["client", "server"]) {
+    const ha = a4.hosts?.[role];
+    const hb = b10.hosts?.[role];
+    if (!ha || !hb) {
+      if (!ha !== !hb) compare(out, "hardware", `hosts.${role}`, ha ? "recorded" : null, hb ? "recorded" : null);
+      continue;
+    }
+    for (const [field3, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
+    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, ha.sysctls?.[k2], hb.sysctls?.[k2]);
+  }
+  return out;
+}
+function runRef(input2) {
+  const m3 = input2.manifest;
+  return {
+    label: input2.label,
+    runId: m3.runId,
+    commit: m3.git?.commit ?? null,
+    branch: m3.git?.branch ?? null,
+    subject: m3.git?.subject ?? null,
+    createdAt: m3.createdAt,
+    status: m3.status,
+    plan: m3.plan?.name ?? "?",
+    environments: [...m3.environments]
+  };
+}
+function keyOf(p) {
+  return `${p.environment}|${p.pointId}`;
+}
+function pointKey(p) {
+  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
+}
+function compareKeys(x4, y4) {
+  return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
+}
+function comparePoint(pa2, pb, recordsA, recordsB, options) {
+  const a4 = sideStats(pa2);
+  const b10 = sideStats(pb);
+  const base = { ...pointKey(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
+  if (a4.n === 0 || b10.n === 0) {
+    if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
+    return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
+  }
+  const change2 = changePercent(a4.mean, b10.mean);
+  const bigEnough = change2 === null ? a4.mean !== b10.mean : Math.abs(change2) >= options.thresholdPercent;
+  const direction = b10.mean > a4.mean ? "improved" : "regressed";
+  if (a4.n >= 2 && b10.n >= 2) {
+    const w2 = welchTTest(pa2.samples, pb.samples);
+    return { ...base, changePercent: change2, method: "welch", p: w2.p, pAdjusted: w2.p, significance: "not-significant", classification: "unchanged", note: w2.note };
+  }
+  const ia = sideInterval(pa2, recordsA);
+  const ib = sideInterval(pb, recordsB);
+  if (ia && ib) {
+    const separate = ia.high < ib.low || ib.high < ia.low;
+    return {
+      ...base,
+      changePercent: change2,
+      method: "netperf-confidence",
+      significance: separate ? "significant" : "not-significant",
+      classification: separate && bigEnough ? direction : "unchanged",
+      note: `${Math.min(a4.n, b10.n)} replicate on a side: decided by netperf's own confidence intervals (${separate ? "disjoint" : "overlapping"})`
+    };
+  }
+  return {
+    ...base,
+    changePercent: change2,
+    significance: "too-few-replicates",
+    classification: bigEnough ? "undecided" : "unchanged",
+    note: `too few replicates (${a4.n} and ${b10.n}; Welch's test needs 2 each) and no netperf confidence interval`
+  };
+}
+function oneSided(p) {
+  return { ...pointKey(p), stats: sideStats(p) };
+}
+function curveDiffs(points2, added, removed) {
+  const curveKey = (p) => `${p.environment}|${p.test}|${p.series}`;
+  const keys4 = /* @__PURE__ */ new Map();
+  for (const p of [...points2, ...added, ...removed]) if (!keys4.has(curveKey(p))) keys4.set(curveKey(p), p);
+  const curves2 = [];
+  for (const [key3, first] of keys4) {
+    const mine = points2.filter((p) => curveKey(p) === key3).sort((x4, y4) => x4.value - y4.value);
+    const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
+    const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
+    const xs = both.map((p) => p.value);
+    const areaA = trapezoid(xs, both.map((p) => p.a.mean));
+    const signedArea = trapezoid(xs, both.map((p) => p.b.mean - p.a.mean));
+    const count2 = (c4) => mine.filter((p) => p.classification === c4).length;
+    curves2.push({
+      environment: first.environment,
+      test: first.test,
+      series: first.series,
+      parameter: first.parameter,
+      commonPoints: mine.length,
+      onlyInA: removed.filter((p) => curveKey(p) === key3).length,
+      onlyInB: added.filter((p) => curveKey(p) === key3).length,
+      meanChangePercent: changes.length ? changes.reduce((s2, c4) => s2 + c4, 0) / changes.length : null,
+      minChangePercent: changes.length ? Math.min(...changes) : null,
+      maxChangePercent: changes.length ? Math.max(...changes) : null,
+      signedArea,
+      areaChangePercent: signedArea !== null && areaA !== null && areaA !== 0 ? signedArea / areaA * 100 : null,
+      improved: count2("improved"),
+      regressed: count2("regressed"),
+      unchanged: count2("unchanged"),
+      undecided: count2("undecided")
+    });
+  }
+  return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
+}
+var label = (c4) => c4 ? c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict : null;
+function claimChanges(a4, b10) {
+  if (!a4 || !b10) return null;
+  const byA = new Map(a4.map((c4) => [c4.id, c4]));
+  const byB = new Map(b10.map((c4) => [c4.id, c4]));
+  const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
+  return ids.map((id3) => ({ id: id3, text: (byB.get(id3) ?? byA.get(id3)).text, a: label(byA.get(id3)), b: label(byB.get(id3)) })).filter((c4) => c4.a !== c4.b);
+}
+function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
+  validateDiffOptions(options);
+  const summariesA = new Map(summarizePoints(inputA.records).map((p) => [keyOf(p), p]));
+  const summariesB = new Map(summarizePoints(inputB.records).map((p) => [keyOf(p), p]));
+  const groupsA = recordsByPoint(inputA.records);
+  const groupsB = recordsByPoint(inputB.records);
+  const points2 = [];
+  const added = [];
+  const removed = [];
+  for (const [key3, pa2] of summariesA) {
+    const pb = summariesB.get(key3);
+    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key3) ?? [], groupsB.get(key3) ?? [], options));
+    else removed.push(oneSided(pa2));
+  }
+  for (const [key3, pb] of summariesB) if (!summariesA.has(key3)) added.push(oneSided(pb));
+  const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
+  const adjusted = options.correction === "holm" ? holmAdjust(tested.map((p) => p.p)) : tested.map((p) => p.p);
+  tested.forEach((p, i) => {
+    p.pAdjusted = adjusted[i];
+    const significant = p.pAdjusted < options.alpha;
+    p.significance = significant ? "significant" : "not-significant";
+    const change2 = p.changePercent;
+    const bigEnough = change2 === null ? p.a.mean !== p.b.mean : Math.abs(change2) >= options.thresholdPercent;
+    p.classification = significant && bigEnough ? p.b.mean > p.a.mean ? "improved" : "regressed" : "unchanged";
+  });
+  points2.sort(compareKeys);
+  added.sort(compareKeys);
+  removed.sort(compareKeys);
+  const count2 = (c4) => points2.filter((p) => p.classification === c4).length;
+  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent, classification: p.classification }));
+  return {
+    format: "virtnet-diff",
+    formatVersion: DIFF_FORMAT_VERSION,
+    options: { ...options },
+    a: runRef(inputA),
+    b: runRef(inputB),
+    manifestDifferences: manifestDifferences(inputA.manifest, inputB.manifest),
+    summary: {
+      compared: points2.length,
+      improved: count2("improved"),
+      regressed: count2("regressed"),
+      unchanged: count2("unchanged"),
+      undecided: count2("undecided"),
+      significant: points2.filter((p) => p.significance === "significant").length,
+      tested: tested.length,
+      added: added.length,
+      removed: removed.length,
+      largest
+    },
+    curves: curveDiffs(points2, added, removed),
+    points: points2,
+    added,
+    removed,
+    claimChanges: claimChanges(inputA.verdicts, inputB.verdicts)
+  };
+}
+
+// actions/lib/measure/serve-protocol.ts
+var SERVE_LIMITS = {
+  testbedIndex: { min: 0, max: 63 },
+  port: { min: 1, max: 65535 },
+  coordinatorPort: { min: 0, max: 65535 },
+  readyTimeoutSeconds: { min: 1, max: 3600 },
+  holdTimeoutMinutes: { min: 1, max: 24 * 60 }
+};
+var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
+var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
+var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
+var port = external_exports.number().int().min(1).max(65535);
+var endpointSchema = external_exports.object({
+  address: external_exports.string().min(1).max(255),
+  controlPort: port,
+  dataPort: port,
+  dataAddress: external_exports.string().min(1).max(255).optional()
+});
+var environmentDescriptionSchema2 = external_exports.object({
+  name: external_exports.string().regex(ENVIRONMENT_NAME),
+  summary: external_exports.string().max(1e4),
+  details: external_exports.record(external_exports.string(), external_exports.string().max(1e5)),
+  accelerator: external_exports.enum(["none", "kvm", "tcg"]),
+  startupSeconds: external_exports.number().nonnegative().nullable()
+});
+var hostInfoSchema2 = external_exports.object({
+  role: external_exports.enum(["client", "server"]),
+  hostname: external_exports.string().max(1e3),
+  cpuModel: external_exports.string().max(1e3),
+  cores: external_exports.number().int().nonnegative(),
+  memoryBytes: external_exports.number().nonnegative(),
+  kernel: external_exports.string().max(1e3),
+  distribution: external_exports.string().max(1e3),
+  netperfVersion: external_exports.string().max(1e3),
+  sysctls: external_exports.record(external_exports.string(), external_exports.string().max(1e4)),
+  virtualizationFlags: external_exports.array(external_exports.string().max(100))
+});
+var endpointFileSchema = external_exports.object({
+  pid: external_exports.number().int().positive(),
+  environment: external_exports.string().regex(ENVIRONMENT_NAME),
+  endpoint: endpointSchema,
+  coordinatorPort: external_exports.number().int().min(1).max(65535).nullable(),
+  description: environmentDescriptionSchema2,
+  startedAt: external_exports.iso.datetime(),
+  holdUntil: external_exports.iso.datetime()
+});
+var MAX_REQUEST_BYTES = 256;
+var environmentWord = external_exports.string().regex(ENVIRONMENT_NAME);
+var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((line5) => line5.trim().split(/\s+/)).pipe(
+  external_exports.union([
+    external_exports.tuple([external_exports.literal("status")]).transform(() => ({ kind: "status" })),
+    external_exports.tuple([external_exports.literal("release"), environmentWord]).transform(([, environment2]) => ({ kind: "release", environment: environment2 })),
+    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment2, runKey, releaseKey]) => ({ kind: "release", environment: environment2, runKey, releaseKey }))
+  ])
+);
+var coordinatorStatusSchema = external_exports.object({
+  environment: external_exports.string().regex(ENVIRONMENT_NAME),
+  endpoint: endpointSchema,
+  /** True once a client has released the environment. */
+  released: external_exports.boolean(),
+  /** The server's description of the environment (versions, settings) for the client's manifest. */
+  description: environmentDescriptionSchema2.nullable(),
+  /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
+  host: hostInfoSchema2.nullable(),
+  /** The run this environment serves (the workflow's run key); absent or null: any run. */
+  runKey: external_exports.string().regex(RUN_KEY).nullable().optional()
+});
+var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
+  external_exports.object({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
+  external_exports.object({ ok: external_exports.literal(false), error: external_exports.string().max(1e3) })
+]);
+
+// actions/lib/action/inputs.ts
+function inputError(name2, problem) {
+  return new InputError(name2, problem, phrase(`input ${name2}`, problem));
+}
+function requiredInput(read2, name2) {
+  const value4 = read2(name2);
+  if (value4 === "") throw inputError(name2, "is required but was not given");
+  return value4;
+}
+function optionalInput(read2, name2) {
+  const value4 = read2(name2);
+  return value4 === "" ? null : value4;
+}
+function runnerContext(env) {
+  const workspace = env.GITHUB_WORKSPACE;
+  if (!workspace) throw new InputError("GITHUB_WORKSPACE", "is not set", "GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)");
+  return { workspace, temp: env.RUNNER_TEMP || "/tmp" };
+}
+function resolvePath(path3, base) {
+  return path3.startsWith("/") ? path3 : `${base.replace(/\/+$/, "")}/${path3}`;
+}
+function claimsInput(read2, runner) {
+  const text5 = read2("claims") || "paper";
+  return { nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace), dir: resolvePath("env/plans", runner.workspace) };
+}
+function parseRenderReportInputs(read2, runner) {
+  const siteDir = optionalInput(read2, "site-dir");
+  const environments2 = read2("environments").split(",").map((e3) => e3.trim()).filter((e3) => e3 !== "");
+  for (const e3 of environments2) if (!/^[a-z0-9-]{1,40}$/.test(e3)) throw inputError("environments", `expected comma-separated environment names, got ${quoted(e3)}`);
+  return {
+    runsPath: resolvePath(requiredInput(read2, "runs"), runner.workspace),
+    reportsDir: resolvePath(read2("reports-dir") || "reports", runner.workspace),
+    siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
+    environments: environments2,
+    claims: claimsInput(read2, runner)
+  };
+}
+
 // actions/lib/report/job-summary.ts
 function mdCell(text5) {
   return text5.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
@@ -41179,9 +41573,9 @@ var fmtP = (p) => p < 1e-4 ? "< 0.0001" : p.toPrecision(2);
 function pointsOf(points2, env, test2, series2, range7) {
   return points2.filter((p) => p.environment === env && p.test === test2 && p.throughput.n > 0 && (series2 === void 0 || p.series === series2) && (!range7 || p.value >= range7[0] && p.value <= range7[1])).sort((a4, b10) => a4.series.localeCompare(b10.series) || a4.value - b10.value);
 }
-var pointKey = (p) => `${p.series}|${p.value}`;
+var pointKey2 = (p) => `${p.series}|${p.value}`;
 function byPoint(points2, env, test2, series2, range7) {
-  return new Map(pointsOf(points2, env, test2, series2, range7).map((p) => [pointKey(p), p]));
+  return new Map(pointsOf(points2, env, test2, series2, range7).map((p) => [pointKey2(p), p]));
 }
 function seriesText(series2) {
   return series2 === void 0 ? "all series" : series2;
@@ -41229,12 +41623,12 @@ function pairedOverPoints(points2, test2, series2, range7, a4, b10, metric) {
   const xs = [];
   let minReplicates = Number.POSITIVE_INFINITY;
   for (const p of pointsOf(points2, a4, test2, series2, range7)) {
-    const q = pb.get(pointKey(p));
+    const q = pb.get(pointKey2(p));
     if (!q) continue;
     let va = metric === "okRate" ? p.okRate : p.throughput.mean;
     let vb = metric === "okRate" ? q.okRate : q.throughput.mean;
     if (metric === "relativeThroughput") {
-      const n = native.get(pointKey(p));
+      const n = native.get(pointKey2(p));
       va = n && n.throughput.mean > 0 ? va / n.throughput.mean : null;
       vb = n && n.throughput.mean > 0 ? vb / n.throughput.mean : null;
     }
@@ -41273,14 +41667,14 @@ function judgeEveryPoint(c4, points2, present, ctx) {
   for (const part of c4.parts) {
     if (!present.has(part.above) || !present.has(part.below)) continue;
     const below = byPoint(points2, part.below, c4.test, c4.series, part.range);
-    const shared = pointsOf(points2, part.above, c4.test, c4.series, part.range).filter((p) => below.has(pointKey(p)));
+    const shared = pointsOf(points2, part.above, c4.test, c4.series, part.range).filter((p) => below.has(pointKey2(p)));
     const label2 = `${part.above} - ${part.below}`;
     if (shared.length === 0) {
       parts.push(untestable(label2, [part.above, part.below], `${label2} (${seriesText(c4.series)}, ${part.range[0]}-${part.range[1]} B): no shared points`));
       continue;
     }
     for (const p of shared) {
-      const r = replicateContrast(p, below.get(pointKey(p)));
+      const r = replicateContrast(p, below.get(pointKey2(p)));
       const at = `${label2} at ${p.value} B (${p.series})`;
       if (r.estimate === null) {
         parts.push(untestable(at, [part.above, part.below], `${at}: ${r.note}`));
@@ -41414,7 +41808,7 @@ function judgeConverge(c4, points2, present, ctx) {
   const baseline3 = byPoint(points2, c4.baseline, c4.test, void 0);
   for (const env of c4.environments) {
     if (!present.has(env)) continue;
-    const contrasts = (range7) => pointsOf(points2, env, c4.test, void 0, range7).filter((p) => baseline3.has(pointKey(p))).map((p) => ({ p, r: replicateContrast(p, baseline3.get(pointKey(p)), Math.log) }));
+    const contrasts = (range7) => pointsOf(points2, env, c4.test, void 0, range7).filter((p) => baseline3.has(pointKey2(p))).map((p) => ({ p, r: replicateContrast(p, baseline3.get(pointKey2(p)), Math.log) }));
     const before = contrasts(c4.diverge);
     const after = contrasts(c4.converge);
     const tested = (list2) => list2.filter((x4) => x4.r.estimate !== null);
@@ -42025,7 +42419,7 @@ function isFunction(value4) {
 
 // node_modules/vega-util/build/compare.js
 var DESCENDING = "descending";
-function compare(inputFields, inputOrders, inputOpt) {
+function compare2(inputFields, inputOrders, inputOpt) {
   const opt = inputOpt || {};
   const orders = array_default(inputOrders) || [];
   const ord = [], get6 = [], fmap = {}, gen = opt.comparator || comparator;
@@ -42555,7 +42949,7 @@ __export(vega_module_exports, {
   changeset: () => changeset,
   clampRange: () => clampRange,
   codegenExpression: () => codegen,
-  compare: () => compare,
+  compare: () => compare2,
   constant: () => constant_default,
   cumulativeLogNormal: () => cumulativeLogNormal,
   cumulativeNormal: () => cumulativeNormal,
@@ -48509,7 +48903,7 @@ function Compare(params2) {
 }
 inherits_default(Compare, Operator);
 function update$5(_) {
-  return this.value && !_.modified() ? this.value : compare(_.fields, _.orders);
+  return this.value && !_.modified() ? this.value : compare2(_.fields, _.orders);
 }
 function CountPattern(params2) {
   Transform.call(this, null, params2);
@@ -55817,7 +56211,7 @@ function stroke(context3, item, opacity2) {
     return false;
   }
 }
-function compare2(a4, b10) {
+function compare3(a4, b10) {
   return a4.zindex - b10.zindex || a4.index - b10.index;
 }
 function zorder(scene) {
@@ -55829,7 +56223,7 @@ function zorder(scene) {
     if (item.zindex) output4.push(item);
   }
   scene.zdirty = false;
-  return scene.zitems = output4.sort(compare2);
+  return scene.zitems = output4.sort(compare3);
 }
 function visit2(scene, visitor) {
   var items = scene.items, i, n;
@@ -56584,7 +56978,7 @@ function intersectText(item, box) {
   const p = bound(tempBounds, item, 2);
   return intersectBoxLine(box, p[0], p[1], p[2], p[3]) || intersectBoxLine(box, p[0], p[1], p[4], p[5]) || intersectBoxLine(box, p[4], p[5], p[6], p[7]) || intersectBoxLine(box, p[2], p[3], p[6], p[7]);
 }
-var text2 = {
+var text3 = {
   type: "text",
   tag: "text",
   nested: false,
@@ -56606,7 +57000,7 @@ var Marks = {
   rule,
   shape,
   symbol: symbol2,
-  text: text2,
+  text: text3,
   trail
 };
 function boundItem(item, func, opt) {
@@ -72061,7 +72455,7 @@ function getField2(_, ctx) {
 }
 function getCompare(_, ctx) {
   const k2 = "c:" + _.$compare + "_" + _.$order, c4 = array_default(_.$compare).map((_2) => _2 && _2.$tupleid ? tupleid : _2);
-  return ctx.fn[k2] || (ctx.fn[k2] = compare(c4, _.$order, ctx.expr.codegen));
+  return ctx.fn[k2] || (ctx.fn[k2] = compare2(c4, _.$order, ctx.expr.codegen));
 }
 function getEncode(_, ctx) {
   const spec = _.$encode, encode4 = {};
@@ -72129,7 +72523,7 @@ function parseUpdate(spec) {
 var SKIP3 = {
   skip: true
 };
-function getState(options) {
+function getState2(options) {
   var ctx = this, state = {};
   if (options.signals) {
     var signals = state.signals = {};
@@ -72300,7 +72694,7 @@ Context.prototype = Subcontext.prototype = {
   parseStream,
   parseUpdate,
   // state methods
-  getState,
+  getState: getState2,
   setState
 };
 
@@ -72988,7 +73382,7 @@ function resizeView(viewWidth2, viewHeight2, width2, height2, origin, auto) {
     if (auto) view.runAfter((v) => v.resize());
   }, false, 1);
 }
-function getState2(options) {
+function getState3(options) {
   return this._runtime.getState(options || {
     data: dataTest,
     signals: signalTest,
@@ -73317,7 +73711,7 @@ inherits_default(View, Dataflow, {
   toCanvas: renderToCanvas,
   toSVG: renderToSVG,
   // -- SAVE / RESTORE STATE ----
-  getState: getState2,
+  getState: getState3,
   setState: setState2,
   // RE-RENDER ON ZOOM
   _watchPixelRatio: watchPixelRatio
@@ -94745,7 +95139,7 @@ var rule3 = {
     };
   }
 };
-var text3 = {
+var text4 = {
   vgMark: "text",
   encodeEntry: (model) => {
     const { config: config2, encoding } = model;
@@ -94825,7 +95219,7 @@ var markCompiler = {
   rect: rect2,
   rule: rule3,
   square,
-  text: text3,
+  text: text4,
   tick,
   trail: trail2
 };
@@ -96215,272 +96609,6 @@ var SITE_JS = `(function () {
 })();
 `;
 
-// actions/lib/diff/diff.ts
-var DIFF_FORMAT_VERSION = 1;
-var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
-var DiffOptionsError = class extends Error {
-  name = "DiffOptionsError";
-};
-function validateDiffOptions(o) {
-  if (!Number.isFinite(o.thresholdPercent) || o.thresholdPercent < 0 || o.thresholdPercent > 1e3) {
-    throw new DiffOptionsError(`threshold: expected a percentage from 0 to 1000, got ${o.thresholdPercent}`);
-  }
-  if (!Number.isFinite(o.alpha) || o.alpha <= 0 || o.alpha >= 1) throw new DiffOptionsError(`alpha: expected a probability between 0 and 1 (exclusive), got ${o.alpha}`);
-  if (o.correction !== "holm" && o.correction !== "none") throw new DiffOptionsError(`correction: expected holm or none, got ${JSON.stringify(o.correction)}`);
-  return o;
-}
-function changePercent(a4, b10) {
-  if (a4 === 0 || !Number.isFinite(a4) || !Number.isFinite(b10)) return null;
-  return (b10 - a4) / Math.abs(a4) * 100;
-}
-function trapezoid(xs, ys) {
-  if (xs.length < 2) return null;
-  let s2 = 0;
-  for (let i = 1; i < xs.length; i++) s2 += (xs[i] - xs[i - 1]) * (ys[i] + ys[i - 1]) / 2;
-  return s2;
-}
-function sideStats(p) {
-  const t = p.throughput;
-  return {
-    n: t.n,
-    mean: t.n > 0 ? t.mean : null,
-    stdev: t.n > 0 ? t.stdev : null,
-    ciLow: t.ciLow,
-    ciHigh: t.ciHigh,
-    failed: p.failed,
-    okRate: p.okRate
-  };
-}
-function sideInterval(point5, records) {
-  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null) return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
-  if (point5.throughput.n !== 1) return null;
-  const record2 = records.find((r) => r.status === "ok" && r.metrics !== null);
-  const c4 = record2?.metrics?.confidence;
-  if (!record2 || !c4 || !(c4.achievedWidth >= 0)) return null;
-  const value4 = record2.metrics.throughputMbps;
-  const half = value4 * c4.achievedWidth / 200;
-  return { low: value4 - half, high: value4 + half };
-}
-function text4(v) {
-  if (v === void 0 || v === null) return null;
-  return typeof v === "string" ? v : JSON.stringify(v);
-}
-function compare3(out, category, field3, a4, b10) {
-  const ta = text4(a4);
-  const tb = text4(b10);
-  if (ta !== tb) out.push({ category, field: field3, a: ta, b: tb });
-}
-function keysOf(...objects) {
-  return [...new Set(objects.flatMap((o) => o ? Object.keys(o) : []))].sort();
-}
-var HOST_FIELDS = [
-  ["hostname", "hardware"],
-  ["cpuModel", "hardware"],
-  ["cores", "hardware"],
-  ["memoryBytes", "hardware"],
-  ["virtualizationFlags", "hardware"],
-  ["kernel", "kernel"],
-  ["distribution", "versions"],
-  ["netperfVersion", "versions"]
-];
-var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "container", "imageBuildSeconds", "imageBuildReason"]);
-var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
-function manifestDifferences(a4, b10) {
-  const out = [];
-  compare3(out, "run", "status", a4.status, b10.status);
-  compare3(out, "plan", "planSource", a4.planSource, b10.planSource);
-  for (const f of PLAN_FIELDS) compare3(out, "plan", `plan.${f}`, a4.plan?.[f], b10.plan?.[f]);
-  const sweepKey = (s2) => `${s2.test}/${s2.series}`;
-  const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare3(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
-  compare3(out, "environments", "environments", a4.environments, b10.environments);
-  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare3(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
-  const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
-  const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
-  if (a4.link === null !== (b10.link === null)) compare3(out, "testbed", "link", a4.link, b10.link);
-  else for (const k2 of keysOf(linkA, linkB)) compare3(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
-  for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
-    const da = a4.environmentDescriptions?.[env];
-    const db = b10.environmentDescriptions?.[env];
-    if (!da || !db) continue;
-    compare3(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
-    compare3(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
-    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare3(out, "versions", `environmentDescriptions.${env}.details.${k2}`, da.details?.[k2], db.details?.[k2]);
-  }
-  for (const role of ["client", "server"]) {
-    const ha = a4.hosts?.[role];
-    const hb = b10.hosts?.[role];
-    if (!ha || !hb) {
-      if (!ha !== !hb) compare3(out, "hardware", `hosts.${role}`, ha ? "recorded" : null, hb ? "recorded" : null);
-      continue;
-    }
-    for (const [field3, category] of HOST_FIELDS) compare3(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
-    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare3(out, "sysctls", `hosts.${role}.sysctls.${k2}`, ha.sysctls?.[k2], hb.sysctls?.[k2]);
-  }
-  return out;
-}
-function runRef(input2) {
-  const m3 = input2.manifest;
-  return {
-    label: input2.label,
-    runId: m3.runId,
-    commit: m3.git?.commit ?? null,
-    branch: m3.git?.branch ?? null,
-    subject: m3.git?.subject ?? null,
-    createdAt: m3.createdAt,
-    status: m3.status,
-    plan: m3.plan?.name ?? "?",
-    environments: [...m3.environments]
-  };
-}
-function keyOf(p) {
-  return `${p.environment}|${p.pointId}`;
-}
-function pointKey2(p) {
-  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
-}
-function compareKeys(x4, y4) {
-  return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
-}
-function comparePoint(pa2, pb, recordsA, recordsB, options) {
-  const a4 = sideStats(pa2);
-  const b10 = sideStats(pb);
-  const base = { ...pointKey2(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
-  if (a4.n === 0 || b10.n === 0) {
-    if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
-    return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
-  }
-  const change2 = changePercent(a4.mean, b10.mean);
-  const bigEnough = change2 === null ? a4.mean !== b10.mean : Math.abs(change2) >= options.thresholdPercent;
-  const direction = b10.mean > a4.mean ? "improved" : "regressed";
-  if (a4.n >= 2 && b10.n >= 2) {
-    const w2 = welchTTest(pa2.samples, pb.samples);
-    return { ...base, changePercent: change2, method: "welch", p: w2.p, pAdjusted: w2.p, significance: "not-significant", classification: "unchanged", note: w2.note };
-  }
-  const ia = sideInterval(pa2, recordsA);
-  const ib = sideInterval(pb, recordsB);
-  if (ia && ib) {
-    const separate = ia.high < ib.low || ib.high < ia.low;
-    return {
-      ...base,
-      changePercent: change2,
-      method: "netperf-confidence",
-      significance: separate ? "significant" : "not-significant",
-      classification: separate && bigEnough ? direction : "unchanged",
-      note: `${Math.min(a4.n, b10.n)} replicate on a side: decided by netperf's own confidence intervals (${separate ? "disjoint" : "overlapping"})`
-    };
-  }
-  return {
-    ...base,
-    changePercent: change2,
-    significance: "too-few-replicates",
-    classification: bigEnough ? "undecided" : "unchanged",
-    note: `too few replicates (${a4.n} and ${b10.n}; Welch's test needs 2 each) and no netperf confidence interval`
-  };
-}
-function oneSided(p) {
-  return { ...pointKey2(p), stats: sideStats(p) };
-}
-function curveDiffs(points2, added, removed) {
-  const curveKey = (p) => `${p.environment}|${p.test}|${p.series}`;
-  const keys4 = /* @__PURE__ */ new Map();
-  for (const p of [...points2, ...added, ...removed]) if (!keys4.has(curveKey(p))) keys4.set(curveKey(p), p);
-  const curves2 = [];
-  for (const [key3, first] of keys4) {
-    const mine = points2.filter((p) => curveKey(p) === key3).sort((x4, y4) => x4.value - y4.value);
-    const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
-    const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
-    const xs = both.map((p) => p.value);
-    const areaA = trapezoid(xs, both.map((p) => p.a.mean));
-    const signedArea = trapezoid(xs, both.map((p) => p.b.mean - p.a.mean));
-    const count2 = (c4) => mine.filter((p) => p.classification === c4).length;
-    curves2.push({
-      environment: first.environment,
-      test: first.test,
-      series: first.series,
-      parameter: first.parameter,
-      commonPoints: mine.length,
-      onlyInA: removed.filter((p) => curveKey(p) === key3).length,
-      onlyInB: added.filter((p) => curveKey(p) === key3).length,
-      meanChangePercent: changes.length ? changes.reduce((s2, c4) => s2 + c4, 0) / changes.length : null,
-      minChangePercent: changes.length ? Math.min(...changes) : null,
-      maxChangePercent: changes.length ? Math.max(...changes) : null,
-      signedArea,
-      areaChangePercent: signedArea !== null && areaA !== null && areaA !== 0 ? signedArea / areaA * 100 : null,
-      improved: count2("improved"),
-      regressed: count2("regressed"),
-      unchanged: count2("unchanged"),
-      undecided: count2("undecided")
-    });
-  }
-  return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
-}
-var label = (c4) => c4 ? c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict : null;
-function claimChanges(a4, b10) {
-  if (!a4 || !b10) return null;
-  const byA = new Map(a4.map((c4) => [c4.id, c4]));
-  const byB = new Map(b10.map((c4) => [c4.id, c4]));
-  const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
-  return ids.map((id3) => ({ id: id3, text: (byB.get(id3) ?? byA.get(id3)).text, a: label(byA.get(id3)), b: label(byB.get(id3)) })).filter((c4) => c4.a !== c4.b);
-}
-function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
-  validateDiffOptions(options);
-  const summariesA = new Map(summarizePoints(inputA.records).map((p) => [keyOf(p), p]));
-  const summariesB = new Map(summarizePoints(inputB.records).map((p) => [keyOf(p), p]));
-  const groupsA = recordsByPoint(inputA.records);
-  const groupsB = recordsByPoint(inputB.records);
-  const points2 = [];
-  const added = [];
-  const removed = [];
-  for (const [key3, pa2] of summariesA) {
-    const pb = summariesB.get(key3);
-    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key3) ?? [], groupsB.get(key3) ?? [], options));
-    else removed.push(oneSided(pa2));
-  }
-  for (const [key3, pb] of summariesB) if (!summariesA.has(key3)) added.push(oneSided(pb));
-  const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
-  const adjusted = options.correction === "holm" ? holmAdjust(tested.map((p) => p.p)) : tested.map((p) => p.p);
-  tested.forEach((p, i) => {
-    p.pAdjusted = adjusted[i];
-    const significant = p.pAdjusted < options.alpha;
-    p.significance = significant ? "significant" : "not-significant";
-    const change2 = p.changePercent;
-    const bigEnough = change2 === null ? p.a.mean !== p.b.mean : Math.abs(change2) >= options.thresholdPercent;
-    p.classification = significant && bigEnough ? p.b.mean > p.a.mean ? "improved" : "regressed" : "unchanged";
-  });
-  points2.sort(compareKeys);
-  added.sort(compareKeys);
-  removed.sort(compareKeys);
-  const count2 = (c4) => points2.filter((p) => p.classification === c4).length;
-  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent, classification: p.classification }));
-  return {
-    format: "virtnet-diff",
-    formatVersion: DIFF_FORMAT_VERSION,
-    options: { ...options },
-    a: runRef(inputA),
-    b: runRef(inputB),
-    manifestDifferences: manifestDifferences(inputA.manifest, inputB.manifest),
-    summary: {
-      compared: points2.length,
-      improved: count2("improved"),
-      regressed: count2("regressed"),
-      unchanged: count2("unchanged"),
-      undecided: count2("undecided"),
-      significant: points2.filter((p) => p.significance === "significant").length,
-      tested: tested.length,
-      added: added.length,
-      removed: removed.length,
-      largest
-    },
-    curves: curveDiffs(points2, added, removed),
-    points: points2,
-    added,
-    removed,
-    claimChanges: claimChanges(inputA.verdicts, inputB.verdicts)
-  };
-}
-
 // actions/lib/diff/format.ts
 var flag4 = parameterFlag;
 function num(v, digits = 2) {
@@ -97142,9 +97270,9 @@ async function commitRun(runDir, reportsDir, claims, render) {
 }
 
 // actions/render-report/src/main.ts
-async function run2() {
+async function run2(io = actionsCore()) {
   try {
-    const settings = parseRenderReportInputs((name2) => getInput(name2), runnerContext(process.env));
+    const settings = parseRenderReportInputs(io.input, runnerContext(io.env));
     const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
     if (runs.length === 0) {
@@ -97167,7 +97295,7 @@ async function run2() {
       const missing = missingEnvironments(run3, settings.environments);
       if (missing.length > 0) {
         const message = missingLegsMessage(manifest.runId, missing);
-        warning(message);
+        io.warning(message);
         lines.push(`**Missing:** ${mdCell(message)}
 `);
       }
@@ -97179,18 +97307,18 @@ async function run2() {
     if (settings.siteDir) {
       const runsDir = join7(settings.reportsDir, "runs");
       const all = readdirSync3(runsDir).sort().map((name2) => join7(runsDir, name2)).filter(isRunDir);
-      const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m3) => info(m3) });
-      setOutput("site-index", site.indexPath);
+      const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m3) => io.info(m3) });
+      io.setOutput("site-index", site.indexPath);
       lines.push(`
 Site: ${site.runs.length} runs, ${site.written} files written, index \`${mdCell(site.indexPath)}\`.
 `);
     }
-    await summary.addRaw(lines.join("\n")).write();
-    setOutput("run-ids", runs.map((r) => r.manifest.runId).join(","));
-    setOutput("report-dirs", dirs.join(","));
-    setOutput("files", String(changed));
+    await io.appendSummary(lines.join("\n"));
+    io.setOutput("run-ids", runs.map((r) => r.manifest.runId).join(","));
+    io.setOutput("report-dirs", dirs.join(","));
+    io.setOutput("files", String(changed));
   } catch (error65) {
-    setFailed(error65.message);
+    io.setFailed(error65.message);
   }
 }
 

@@ -1,7 +1,7 @@
 // render-report: parse inputs, find the runs, commit each through the report library (its data,
 // analysis, claims, figures), optionally build the site, and summarize with the claims table.
 
-import * as core from '@actions/core';
+import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRenderReportInputs, runnerContext } from '../../lib/action/inputs.ts';
@@ -12,9 +12,9 @@ import { isRunDir } from '../../lib/measure/run-dir.ts';
 import { findRunCopies, missingEnvironments, missingLegsMessage, mostCompleteCopies } from '../../lib/action/run-copies.ts';
 import { buildSite, commitRun } from '../../lib/site/build.ts';
 
-export async function run(): Promise<void> {
+export async function run(io: ActionIO = actionsCore()): Promise<void> {
   try {
-    const settings = parseRenderReportInputs((name) => core.getInput(name), runnerContext(process.env));
+    const settings = parseRenderReportInputs(io.input, runnerContext(io.env));
     const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
     if (runs.length === 0) {
@@ -35,7 +35,7 @@ export async function run(): Promise<void> {
       const missing = missingEnvironments(run, settings.environments);
       if (missing.length > 0) {
         const message = missingLegsMessage(manifest.runId, missing);
-        core.warning(message);
+        io.warning(message);
         lines.push(`**Missing:** ${mdCell(message)}\n`);
       }
       lines.push('#### The paper\'s claims\n');
@@ -47,15 +47,15 @@ export async function run(): Promise<void> {
       const runsDir = join(settings.reportsDir, 'runs');
       const all = readdirSync(runsDir).sort().map((name) => join(runsDir, name)).filter(isRunDir);
       // One worker: the render pool's worker script is not part of this bundle.
-      const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m) => core.info(m) });
-      core.setOutput('site-index', site.indexPath);
+      const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m) => io.info(m) });
+      io.setOutput('site-index', site.indexPath);
       lines.push(`\nSite: ${site.runs.length} runs, ${site.written} files written, index \`${mdCell(site.indexPath)}\`.\n`);
     }
-    await core.summary.addRaw(lines.join('\n')).write();
-    core.setOutput('run-ids', runs.map((r) => r.manifest.runId).join(','));
-    core.setOutput('report-dirs', dirs.join(','));
-    core.setOutput('files', String(changed));
+    await io.appendSummary(lines.join('\n'));
+    io.setOutput('run-ids', runs.map((r) => r.manifest.runId).join(','));
+    io.setOutput('report-dirs', dirs.join(','));
+    io.setOutput('files', String(changed));
   } catch (error) {
-    core.setFailed((error as Error).message);
+    io.setFailed((error as Error).message);
   }
 }
