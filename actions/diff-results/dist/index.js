@@ -43844,40 +43844,22 @@ var SERVE_LIMITS = {
 var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
 var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
 var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
-var port = external_exports.number().int().min(1).max(65535);
-var endpointSchema = external_exports.object({
-  address: external_exports.string().min(1).max(255),
-  controlPort: port,
-  dataPort: port,
-  dataAddress: external_exports.string().min(1).max(255).optional()
+var environmentName = (meaning) => text({ max: 40, pattern: { re: ENVIRONMENT_NAME, expected: "an environment name: lower-case letters, digits and -" } }, meaning);
+var port = (meaning) => whole(1, 65535, meaning);
+var endpointSchema = strict({
+  address: text({ max: 255 }, "Where the client reaches netserver (the server address, or a port map on it)."),
+  controlPort: port("netserver's control port."),
+  dataPort: port("netperf's data port."),
+  dataAddress: text({ max: 255 }, "Where netserver binds its data socket (netperf's test-specific -H).").optional()
 });
-var environmentDescriptionSchema2 = external_exports.object({
-  name: external_exports.string().regex(ENVIRONMENT_NAME),
-  summary: external_exports.string().max(1e4),
-  details: external_exports.record(external_exports.string(), external_exports.string().max(1e5)),
-  accelerator: external_exports.enum(["none", "kvm", "tcg"]),
-  startupSeconds: external_exports.number().nonnegative().nullable()
-});
-var hostInfoSchema2 = external_exports.object({
-  role: external_exports.enum(["client", "server"]),
-  hostname: external_exports.string().max(1e3),
-  cpuModel: external_exports.string().max(1e3),
-  cores: external_exports.number().int().nonnegative(),
-  memoryBytes: external_exports.number().nonnegative(),
-  kernel: external_exports.string().max(1e3),
-  distribution: external_exports.string().max(1e3),
-  netperfVersion: external_exports.string().max(1e3),
-  sysctls: external_exports.record(external_exports.string(), external_exports.string().max(1e4)),
-  virtualizationFlags: external_exports.array(external_exports.string().max(100))
-});
-var endpointFileSchema = external_exports.object({
-  pid: external_exports.number().int().positive(),
-  environment: external_exports.string().regex(ENVIRONMENT_NAME),
+var endpointFileSchema = strict({
+  pid: whole(1, 2 ** 22, "The serve process."),
+  environment: environmentName("The environment served."),
   endpoint: endpointSchema,
-  coordinatorPort: external_exports.number().int().min(1).max(65535).nullable(),
-  description: environmentDescriptionSchema2,
-  startedAt: external_exports.iso.datetime(),
-  holdUntil: external_exports.iso.datetime()
+  coordinatorPort: port("Where the coordinator listens; null: no coordinator.").nullable(),
+  description: environmentDescriptionSchema,
+  startedAt: isoTime(),
+  holdUntil: isoTime("When serve tears the environment down by itself, should nobody stop it.")
 });
 var MAX_REQUEST_BYTES = 256;
 var environmentWord = external_exports.string().regex(ENVIRONMENT_NAME);
@@ -43888,21 +43870,21 @@ var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((
     external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment2, runKey, releaseKey]) => ({ kind: "release", environment: environment2, runKey, releaseKey }))
   ])
 );
-var coordinatorStatusSchema = external_exports.object({
-  environment: external_exports.string().regex(ENVIRONMENT_NAME),
+var coordinatorStatusSchema = strict({
+  environment: environmentName("The environment that is live."),
   endpoint: endpointSchema,
   /** True once a client has released the environment. */
-  released: external_exports.boolean(),
+  released: flag("True once a client has released the environment."),
   /** The server's description of the environment (versions, settings) for the client's manifest. */
-  description: environmentDescriptionSchema2.nullable(),
+  description: environmentDescriptionSchema.nullable(),
   /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
-  host: hostInfoSchema2.nullable(),
+  host: hostInfoSchema.nullable(),
   /** The run this environment serves (the workflow's run key); absent or null: any run. */
-  runKey: external_exports.string().regex(RUN_KEY).nullable().optional()
+  runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable().optional()
 });
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
-  external_exports.object({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
-  external_exports.object({ ok: external_exports.literal(false), error: external_exports.string().max(1e3) })
+  strict({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
+  strict({ ok: external_exports.literal(false), error: text({ max: 1e3 }) })
 ]);
 
 // actions/lib/action/inputs.ts

@@ -2,13 +2,16 @@
 // their defaults and limits, the argv the start-environment action builds), the endpoint file it
 // writes once the environment answers, the marker it leaves when the client released the
 // environment, and the coordinator's messages between the client and the server. Pure: every file
-// and message is parsed here through a zod schema; reading and writing are at the edges
+// and message is parsed here through a zod schema (worded by core/schema.ts; the environment and
+// host descriptions are the manifest's own schemas, records.ts); reading and writing are at the edges
 // (serve-process.ts, scripts/cli/serve.ts, coordinator.ts).
 
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, quoted, wholeNumber } from '../core/input.ts';
+import { flag, isoTime, parseJson, parseOrThrow, strict, text, whole } from '../core/schema.ts';
 import { acceleratorRequest, type AcceleratorRequest } from './environment.ts';
+import { environmentDescriptionSchema, hostInfoSchema } from './records.ts';
 
 // ---- errors -----------------------------------------------------------------------------------
 
@@ -16,19 +19,8 @@ export class ServeProtocolError extends Error {
   override name = 'ServeProtocolError';
 }
 
-/** zod's issues as "field.path: what is wrong (got value)", one per line. */
-export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '(the whole value)';
-    const got = 'input' in issue && issue.code !== 'unrecognized_keys' ? ` (got ${JSON.stringify(issue.input)?.slice(0, 80) ?? 'nothing'})` : '';
-    return `${path}: ${issue.message}${got}`;
-  });
-}
-
-function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value, { reportInput: true });
-  if (!parsed.success) throw new ServeProtocolError(`${what} is not valid:\n  - ${describeIssues(parsed.error).join('\n  - ')}`);
-  return parsed.data;
+function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  return parseOrThrow(schema, value, what, (message) => new ServeProtocolError(message));
 }
 
 // ---- starting `virtnet serve` -----------------------------------------------------------------
@@ -167,65 +159,40 @@ export function serveRequestFrom(values: Partial<Record<ServeOption, string>>): 
 // ---- what the server tells: the environment, its host ------------------------------------------
 
 const ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
-const port = z.number().int().min(1).max(65535);
+const environmentName = (meaning: string) => text({ max: 40, pattern: { re: ENVIRONMENT_NAME, expected: 'an environment name: lower-case letters, digits and -' } }, meaning);
+const port = (meaning: string) => whole(1, 65535, meaning);
 
-export const endpointSchema = z.object({
-  address: z.string().min(1).max(255),
-  controlPort: port,
-  dataPort: port,
-  dataAddress: z.string().min(1).max(255).optional(),
-});
-
-export const environmentDescriptionSchema = z.object({
-  name: z.string().regex(ENVIRONMENT_NAME),
-  summary: z.string().max(10_000),
-  details: z.record(z.string(), z.string().max(100_000)),
-  accelerator: z.enum(['none', 'kvm', 'tcg']),
-  startupSeconds: z.number().nonnegative().nullable(),
-});
-
-export const hostInfoSchema = z.object({
-  role: z.enum(['client', 'server']),
-  hostname: z.string().max(1000),
-  cpuModel: z.string().max(1000),
-  cores: z.number().int().nonnegative(),
-  memoryBytes: z.number().nonnegative(),
-  kernel: z.string().max(1000),
-  distribution: z.string().max(1000),
-  netperfVersion: z.string().max(1000),
-  sysctls: z.record(z.string(), z.string().max(10_000)),
-  virtualizationFlags: z.array(z.string().max(100)),
+export const endpointSchema = strict({
+  address: text({ max: 255 }, 'Where the client reaches netserver (the server address, or a port map on it).'),
+  controlPort: port("netserver's control port."),
+  dataPort: port("netperf's data port."),
+  dataAddress: text({ max: 255 }, "Where netserver binds its data socket (netperf's test-specific -H).").optional(),
 });
 
 // ---- the endpoint file ------------------------------------------------------------------------
 
 /** What `virtnet serve` writes once the environment answers: read by the start-environment action (and by people). */
-export const endpointFileSchema = z.object({
-  pid: z.number().int().positive(),
-  environment: z.string().regex(ENVIRONMENT_NAME),
+export const endpointFileSchema = strict({
+  pid: whole(1, 2 ** 22, 'The serve process.'),
+  environment: environmentName('The environment served.'),
   endpoint: endpointSchema,
-  coordinatorPort: z.number().int().min(1).max(65535).nullable(),
+  coordinatorPort: port('Where the coordinator listens; null: no coordinator.').nullable(),
   description: environmentDescriptionSchema,
-  startedAt: z.iso.datetime(),
-  holdUntil: z.iso.datetime(),
+  startedAt: isoTime(),
+  holdUntil: isoTime('When serve tears the environment down by itself, should nobody stop it.'),
 });
 
 export type EndpointFile = z.infer<typeof endpointFileSchema>;
 
 /** The endpoint file's text, as written. */
 export function endpointFileText(content: EndpointFile): string {
-  return `${JSON.stringify(parseWith(endpointFileSchema, content, 'endpoint file'), null, 2)}\n`;
+  return `${JSON.stringify(parseWith(endpointFileSchema, content, 'invalid endpoint file'), null, 2)}\n`;
 }
 
 /** The endpoint file read back; an error names the file and every field that is wrong. */
 export function parseEndpointFile(text: string, path: string): EndpointFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ServeProtocolError(`endpoint file ${path} is not JSON: ${(e as Error).message}`);
-  }
-  return parseWith(endpointFileSchema, raw, `endpoint file ${path}`);
+  const raw = parseJson(text, (reason) => new ServeProtocolError(`endpoint file ${path} is not JSON: ${reason}`));
+  return parseWith(endpointFileSchema, raw, `invalid endpoint file ${path}`);
 }
 
 /** The marker `virtnet serve` writes beside its endpoint file when the client released the environment. */
@@ -276,35 +243,30 @@ export function releaseRequest(environment: string, runKey: string | null = null
   return runKey !== null && releaseKey !== null ? `release ${environment} ${runKey} ${releaseKey}` : `release ${environment}`;
 }
 
-export const coordinatorStatusSchema = z.object({
-  environment: z.string().regex(ENVIRONMENT_NAME),
+export const coordinatorStatusSchema = strict({
+  environment: environmentName('The environment that is live.'),
   endpoint: endpointSchema,
   /** True once a client has released the environment. */
-  released: z.boolean(),
+  released: flag('True once a client has released the environment.'),
   /** The server's description of the environment (versions, settings) for the client's manifest. */
   description: environmentDescriptionSchema.nullable(),
   /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
   host: hostInfoSchema.nullable(),
   /** The run this environment serves (the workflow's run key); absent or null: any run. */
-  runKey: z.string().regex(RUN_KEY).nullable().optional(),
+  runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable().optional(),
 });
 
 export type CoordinatorStatus = z.infer<typeof coordinatorStatusSchema>;
 
 export const coordinatorResponseSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), status: coordinatorStatusSchema }),
-  z.object({ ok: z.literal(false), error: z.string().max(1000) }),
+  strict({ ok: z.literal(true), status: coordinatorStatusSchema }),
+  strict({ ok: z.literal(false), error: text({ max: 1000 }) }),
 ]);
 
 export type CoordinatorResponse = z.infer<typeof coordinatorResponseSchema>;
 
 /** One answer line from the server; an error names every field that is wrong. */
 export function parseCoordinatorResponse(line: string, from: string): CoordinatorResponse {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(line);
-  } catch {
-    throw new ServeProtocolError(`coordinator ${from}: unreadable answer ${quoted(line.slice(0, 80))}`);
-  }
-  return parseWith(coordinatorResponseSchema, raw, `coordinator ${from}: the answer`);
+  const raw = parseJson(line, () => new ServeProtocolError(`coordinator ${from}: unreadable answer ${quoted(line.slice(0, 80))}`));
+  return parseWith(coordinatorResponseSchema, raw, `coordinator ${from}: invalid answer`);
 }

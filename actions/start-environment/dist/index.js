@@ -42278,7 +42278,17 @@ function date4(params) {
 }
 
 // actions/lib/core/schema.ts
+var MAX_LISTED_PROBLEMS = 50;
 var MAX_EXCERPT = 60;
+function fieldPath(path3) {
+  let out = "";
+  for (const key of path3) {
+    if (typeof key === "number") out += `[${key}]`;
+    else if (typeof key === "string" && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) out += out === "" ? key : `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out;
+}
 function excerpt(json2) {
   return json2.length > MAX_EXCERPT ? `${json2.slice(0, MAX_EXCERPT)}...` : json2;
 }
@@ -42350,6 +42360,55 @@ function list(item, bounds, meaning) {
 }
 function dictionary(value, meaning) {
   return described(external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value, { error: (iss) => `expected an object, got ${describeValue(iss.input)}` }), meaning);
+}
+var EXPECTED = { object: "an object", array: "a list", string: "a string", number: "a number", boolean: "true or false", int: "a whole number" };
+function reworded(issue3) {
+  const input2 = issue3.input;
+  const union2 = issue3;
+  if (issue3.code === "invalid_union" && typeof union2.discriminator === "string" && Array.isArray(union2.options)) {
+    const value = typeof input2 === "object" && input2 !== null ? input2[union2.discriminator] : void 0;
+    return `${describeValue(value)} is not one of ${union2.options.join(", ")}`;
+  }
+  if (issue3.code === "invalid_type" && issue3.message.startsWith("Invalid input")) return `expected ${EXPECTED[issue3.expected] ?? issue3.expected}, got ${describeValue(input2)}`;
+  return issue3.message;
+}
+function problemsOf(error63) {
+  const problems = [];
+  for (const issue3 of error63.issues) {
+    if (issue3.code === "unrecognized_keys") {
+      for (const key of issue3.keys) problems.push({ path: fieldPath([...issue3.path, key]), message: issue3.message });
+      continue;
+    }
+    problems.push({ path: fieldPath(issue3.path), message: reworded(issue3) });
+  }
+  return problems;
+}
+function formatProblems(header, problems) {
+  const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => p.path ? `${p.path}: ${p.message}` : p.message);
+  if (problems.length > MAX_LISTED_PROBLEMS) lines.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
+  return lines.length === 1 ? `${header}: ${lines[0]}` : `${header}:
+  - ${lines.join("\n  - ")}`;
+}
+function parseOrThrow(schema, input2, header, makeError) {
+  const result = schema.safeParse(input2, { reportInput: true });
+  if (result.success) return result.data;
+  throw makeError(formatProblems(header, problemsOf(result.error)));
+}
+function parseJson(text2, makeError) {
+  try {
+    return JSON.parse(text2);
+  } catch (e) {
+    throw makeError(jsonSyntaxReason(e.message));
+  }
+}
+function jsonSyntaxReason(message) {
+  const token = /^Unexpected token '([\s\S]*?)', ([\s\S]*) is not valid JSON$/.exec(message);
+  if (token) {
+    const near = token[2].replace(/^(\.\.\.)?"/, "").replace(/"(\.\.\.)?$/, "");
+    return `unexpected ${JSON.stringify(token[1])} near ${JSON.stringify(near.slice(0, 24))}`;
+  }
+  if (/^Unexpected end of JSON input/.test(message)) return "it ends in the middle of a value";
+  return message.replace(/"[\s\S]*"/g, "...").slice(0, 200);
 }
 function formatVersionField(current) {
   return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current}` }).max(current, { error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current}); upgrade virtnet` }).meta({ description: `The version of the format (${current}); a reader upgrades older versions and refuses newer ones.` });
@@ -42727,18 +42786,8 @@ import { join } from "node:path";
 var ServeProtocolError = class extends Error {
   name = "ServeProtocolError";
 };
-function describeIssues(error63) {
-  return error63.issues.map((issue3) => {
-    const path3 = issue3.path.length > 0 ? issue3.path.map(String).join(".") : "(the whole value)";
-    const got = "input" in issue3 && issue3.code !== "unrecognized_keys" ? ` (got ${JSON.stringify(issue3.input)?.slice(0, 80) ?? "nothing"})` : "";
-    return `${path3}: ${issue3.message}${got}`;
-  });
-}
 function parseWith(schema, value, what) {
-  const parsed = schema.safeParse(value, { reportInput: true });
-  if (!parsed.success) throw new ServeProtocolError(`${what} is not valid:
-  - ${describeIssues(parsed.error).join("\n  - ")}`);
-  return parsed.data;
+  return parseOrThrow(schema, value, what, (message) => new ServeProtocolError(message));
 }
 var SERVE_DEFAULTS = {
   testbedIndex: 0,
@@ -42789,49 +42838,26 @@ function serveArgv(request, node2, virtnetDir) {
   return [node2, join(virtnetDir, "scripts", "virtnet.ts"), ...serveArgs(request)];
 }
 var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
-var port = external_exports.number().int().min(1).max(65535);
-var endpointSchema = external_exports.object({
-  address: external_exports.string().min(1).max(255),
-  controlPort: port,
-  dataPort: port,
-  dataAddress: external_exports.string().min(1).max(255).optional()
+var environmentName = (meaning) => text({ max: 40, pattern: { re: ENVIRONMENT_NAME, expected: "an environment name: lower-case letters, digits and -" } }, meaning);
+var port = (meaning) => whole(1, 65535, meaning);
+var endpointSchema = strict({
+  address: text({ max: 255 }, "Where the client reaches netserver (the server address, or a port map on it)."),
+  controlPort: port("netserver's control port."),
+  dataPort: port("netperf's data port."),
+  dataAddress: text({ max: 255 }, "Where netserver binds its data socket (netperf's test-specific -H).").optional()
 });
-var environmentDescriptionSchema2 = external_exports.object({
-  name: external_exports.string().regex(ENVIRONMENT_NAME),
-  summary: external_exports.string().max(1e4),
-  details: external_exports.record(external_exports.string(), external_exports.string().max(1e5)),
-  accelerator: external_exports.enum(["none", "kvm", "tcg"]),
-  startupSeconds: external_exports.number().nonnegative().nullable()
-});
-var hostInfoSchema2 = external_exports.object({
-  role: external_exports.enum(["client", "server"]),
-  hostname: external_exports.string().max(1e3),
-  cpuModel: external_exports.string().max(1e3),
-  cores: external_exports.number().int().nonnegative(),
-  memoryBytes: external_exports.number().nonnegative(),
-  kernel: external_exports.string().max(1e3),
-  distribution: external_exports.string().max(1e3),
-  netperfVersion: external_exports.string().max(1e3),
-  sysctls: external_exports.record(external_exports.string(), external_exports.string().max(1e4)),
-  virtualizationFlags: external_exports.array(external_exports.string().max(100))
-});
-var endpointFileSchema = external_exports.object({
-  pid: external_exports.number().int().positive(),
-  environment: external_exports.string().regex(ENVIRONMENT_NAME),
+var endpointFileSchema = strict({
+  pid: whole(1, 2 ** 22, "The serve process."),
+  environment: environmentName("The environment served."),
   endpoint: endpointSchema,
-  coordinatorPort: external_exports.number().int().min(1).max(65535).nullable(),
-  description: environmentDescriptionSchema2,
-  startedAt: external_exports.iso.datetime(),
-  holdUntil: external_exports.iso.datetime()
+  coordinatorPort: port("Where the coordinator listens; null: no coordinator.").nullable(),
+  description: environmentDescriptionSchema,
+  startedAt: isoTime(),
+  holdUntil: isoTime("When serve tears the environment down by itself, should nobody stop it.")
 });
 function parseEndpointFile(text2, path3) {
-  let raw;
-  try {
-    raw = JSON.parse(text2);
-  } catch (e) {
-    throw new ServeProtocolError(`endpoint file ${path3} is not JSON: ${e.message}`);
-  }
-  return parseWith(endpointFileSchema, raw, `endpoint file ${path3}`);
+  const raw = parseJson(text2, (reason) => new ServeProtocolError(`endpoint file ${path3} is not JSON: ${reason}`));
+  return parseWith(endpointFileSchema, raw, `invalid endpoint file ${path3}`);
 }
 function releasedMarker(endpointFile) {
   return `${endpointFile}.released`;
@@ -42848,21 +42874,21 @@ var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((
     external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment, runKey, releaseKey]) => ({ kind: "release", environment, runKey, releaseKey }))
   ])
 );
-var coordinatorStatusSchema = external_exports.object({
-  environment: external_exports.string().regex(ENVIRONMENT_NAME),
+var coordinatorStatusSchema = strict({
+  environment: environmentName("The environment that is live."),
   endpoint: endpointSchema,
   /** True once a client has released the environment. */
-  released: external_exports.boolean(),
+  released: flag("True once a client has released the environment."),
   /** The server's description of the environment (versions, settings) for the client's manifest. */
-  description: environmentDescriptionSchema2.nullable(),
+  description: environmentDescriptionSchema.nullable(),
   /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
-  host: hostInfoSchema2.nullable(),
+  host: hostInfoSchema.nullable(),
   /** The run this environment serves (the workflow's run key); absent or null: any run. */
-  runKey: external_exports.string().regex(RUN_KEY).nullable().optional()
+  runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable().optional()
 });
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
-  external_exports.object({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
-  external_exports.object({ ok: external_exports.literal(false), error: external_exports.string().max(1e3) })
+  strict({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
+  strict({ ok: external_exports.literal(false), error: text({ max: 1e3 }) })
 ]);
 
 // actions/lib/action/inputs.ts

@@ -42330,103 +42330,6 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
-// actions/lib/measure/serve-protocol.ts
-var SERVE_LIMITS = {
-  testbedIndex: { min: 0, max: 63 },
-  port: { min: 1, max: 65535 },
-  coordinatorPort: { min: 0, max: 65535 },
-  readyTimeoutSeconds: { min: 1, max: 3600 },
-  holdTimeoutMinutes: { min: 1, max: 24 * 60 }
-};
-var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
-var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
-var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
-var port = external_exports.number().int().min(1).max(65535);
-var endpointSchema = external_exports.object({
-  address: external_exports.string().min(1).max(255),
-  controlPort: port,
-  dataPort: port,
-  dataAddress: external_exports.string().min(1).max(255).optional()
-});
-var environmentDescriptionSchema = external_exports.object({
-  name: external_exports.string().regex(ENVIRONMENT_NAME),
-  summary: external_exports.string().max(1e4),
-  details: external_exports.record(external_exports.string(), external_exports.string().max(1e5)),
-  accelerator: external_exports.enum(["none", "kvm", "tcg"]),
-  startupSeconds: external_exports.number().nonnegative().nullable()
-});
-var hostInfoSchema = external_exports.object({
-  role: external_exports.enum(["client", "server"]),
-  hostname: external_exports.string().max(1e3),
-  cpuModel: external_exports.string().max(1e3),
-  cores: external_exports.number().int().nonnegative(),
-  memoryBytes: external_exports.number().nonnegative(),
-  kernel: external_exports.string().max(1e3),
-  distribution: external_exports.string().max(1e3),
-  netperfVersion: external_exports.string().max(1e3),
-  sysctls: external_exports.record(external_exports.string(), external_exports.string().max(1e4)),
-  virtualizationFlags: external_exports.array(external_exports.string().max(100))
-});
-var endpointFileSchema = external_exports.object({
-  pid: external_exports.number().int().positive(),
-  environment: external_exports.string().regex(ENVIRONMENT_NAME),
-  endpoint: endpointSchema,
-  coordinatorPort: external_exports.number().int().min(1).max(65535).nullable(),
-  description: environmentDescriptionSchema,
-  startedAt: external_exports.iso.datetime(),
-  holdUntil: external_exports.iso.datetime()
-});
-var MAX_REQUEST_BYTES = 256;
-var environmentWord = external_exports.string().regex(ENVIRONMENT_NAME);
-var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((line) => line.trim().split(/\s+/)).pipe(
-  external_exports.union([
-    external_exports.tuple([external_exports.literal("status")]).transform(() => ({ kind: "status" })),
-    external_exports.tuple([external_exports.literal("release"), environmentWord]).transform(([, environment]) => ({ kind: "release", environment })),
-    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment, runKey, releaseKey]) => ({ kind: "release", environment, runKey, releaseKey }))
-  ])
-);
-var coordinatorStatusSchema = external_exports.object({
-  environment: external_exports.string().regex(ENVIRONMENT_NAME),
-  endpoint: endpointSchema,
-  /** True once a client has released the environment. */
-  released: external_exports.boolean(),
-  /** The server's description of the environment (versions, settings) for the client's manifest. */
-  description: environmentDescriptionSchema.nullable(),
-  /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
-  host: hostInfoSchema.nullable(),
-  /** The run this environment serves (the workflow's run key); absent or null: any run. */
-  runKey: external_exports.string().regex(RUN_KEY).nullable().optional()
-});
-var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
-  external_exports.object({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
-  external_exports.object({ ok: external_exports.literal(false), error: external_exports.string().max(1e3) })
-]);
-
-// actions/lib/measure/serve-process.ts
-function isServeProcess(serve) {
-  const pid = typeof serve === "number" ? serve : serve.pid;
-  const now = identityOf(pid);
-  if (!now || typeof serve !== "number" && now.startTicks !== serve.startTicks) return false;
-  try {
-    const argv = readFileSync2(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return argv.some((a) => a.endsWith("virtnet.ts")) && argv.includes("serve");
-  } catch {
-    return false;
-  }
-}
-async function stopServe(serve, graceMs) {
-  if (!isServeProcess(serve)) return { kind: "not-running" };
-  const pid = typeof serve === "number" ? serve : serve.pid;
-  const started = performance.now();
-  process.kill(pid, "SIGTERM");
-  while (performance.now() - started < graceMs) {
-    if (!isServeProcess(serve)) return { kind: "stopped", seconds: (performance.now() - started) / 1e3 };
-    await sleep(200);
-  }
-  if (isServeProcess(serve)) process.kill(pid, "SIGKILL");
-  return { kind: "killed", seconds: (performance.now() - started) / 1e3 };
-}
-
 // actions/lib/core/schema.ts
 var MAX_EXCERPT = 60;
 function excerpt(json2) {
@@ -42776,7 +42679,7 @@ var MANIFEST_FORMAT = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
 var name = (meaning) => text({ max: 128, pattern: SAFE_NAME }, meaning);
 var recorded = (meaning) => text({ empty: true, max: Infinity }, meaning);
 var COUNT = Number.MAX_SAFE_INTEGER;
-var hostInfoSchema2 = strict({
+var hostInfoSchema = strict({
   role: oneOf(["client", "server"]),
   hostname: recorded("The host name."),
   cpuModel: recorded("The CPU model, as /proc/cpuinfo names it."),
@@ -42797,7 +42700,7 @@ var linkSchema = strict({
   clientNamespace: text({ max: 255 }).nullable(),
   oneWayDelayMicroseconds: whole(0, 1e7, "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.").optional()
 });
-var environmentDescriptionSchema2 = strict({
+var environmentDescriptionSchema = strict({
   name: name("The environment."),
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
   details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
@@ -42826,9 +42729,9 @@ var manifestSchema = strict({
   planSource: text({ max: 4096 }, "The plan as named on the command line: a built-in name or a file name."),
   plan: planDocument,
   environments: list(name("An environment."), { max: 100 }),
-  hosts: strict({ client: hostInfoSchema2.nullable(), server: hostInfoSchema2.nullable() }),
+  hosts: strict({ client: hostInfoSchema.nullable(), server: hostInfoSchema.nullable() }),
   link: linkSchema.nullable(),
-  environmentDescriptions: dictionary(environmentDescriptionSchema2),
+  environmentDescriptions: dictionary(environmentDescriptionSchema),
   /** Every start and stop of the run: more than one means it was interrupted and resumed. */
   sessions: list(sessionSchema, { max: 1e5 }),
   /** Errors that stopped an environment (it never became ready, ...): environment -> message. */
@@ -42863,6 +42766,85 @@ var measurementRecordSchema = strict({
 );
 var recordDocument = versioned(measurementRecordSchema, RECORD_FORMAT);
 var manifestDocument = versioned(manifestSchema, MANIFEST_FORMAT);
+
+// actions/lib/measure/serve-protocol.ts
+var SERVE_LIMITS = {
+  testbedIndex: { min: 0, max: 63 },
+  port: { min: 1, max: 65535 },
+  coordinatorPort: { min: 0, max: 65535 },
+  readyTimeoutSeconds: { min: 1, max: 3600 },
+  holdTimeoutMinutes: { min: 1, max: 24 * 60 }
+};
+var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
+var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
+var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
+var environmentName = (meaning) => text({ max: 40, pattern: { re: ENVIRONMENT_NAME, expected: "an environment name: lower-case letters, digits and -" } }, meaning);
+var port = (meaning) => whole(1, 65535, meaning);
+var endpointSchema = strict({
+  address: text({ max: 255 }, "Where the client reaches netserver (the server address, or a port map on it)."),
+  controlPort: port("netserver's control port."),
+  dataPort: port("netperf's data port."),
+  dataAddress: text({ max: 255 }, "Where netserver binds its data socket (netperf's test-specific -H).").optional()
+});
+var endpointFileSchema = strict({
+  pid: whole(1, 2 ** 22, "The serve process."),
+  environment: environmentName("The environment served."),
+  endpoint: endpointSchema,
+  coordinatorPort: port("Where the coordinator listens; null: no coordinator.").nullable(),
+  description: environmentDescriptionSchema,
+  startedAt: isoTime(),
+  holdUntil: isoTime("When serve tears the environment down by itself, should nobody stop it.")
+});
+var MAX_REQUEST_BYTES = 256;
+var environmentWord = external_exports.string().regex(ENVIRONMENT_NAME);
+var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((line) => line.trim().split(/\s+/)).pipe(
+  external_exports.union([
+    external_exports.tuple([external_exports.literal("status")]).transform(() => ({ kind: "status" })),
+    external_exports.tuple([external_exports.literal("release"), environmentWord]).transform(([, environment]) => ({ kind: "release", environment })),
+    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment, runKey, releaseKey]) => ({ kind: "release", environment, runKey, releaseKey }))
+  ])
+);
+var coordinatorStatusSchema = strict({
+  environment: environmentName("The environment that is live."),
+  endpoint: endpointSchema,
+  /** True once a client has released the environment. */
+  released: flag("True once a client has released the environment."),
+  /** The server's description of the environment (versions, settings) for the client's manifest. */
+  description: environmentDescriptionSchema.nullable(),
+  /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
+  host: hostInfoSchema.nullable(),
+  /** The run this environment serves (the workflow's run key); absent or null: any run. */
+  runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable().optional()
+});
+var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
+  strict({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
+  strict({ ok: external_exports.literal(false), error: text({ max: 1e3 }) })
+]);
+
+// actions/lib/measure/serve-process.ts
+function isServeProcess(serve) {
+  const pid = typeof serve === "number" ? serve : serve.pid;
+  const now = identityOf(pid);
+  if (!now || typeof serve !== "number" && now.startTicks !== serve.startTicks) return false;
+  try {
+    const argv = readFileSync2(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return argv.some((a) => a.endsWith("virtnet.ts")) && argv.includes("serve");
+  } catch {
+    return false;
+  }
+}
+async function stopServe(serve, graceMs) {
+  if (!isServeProcess(serve)) return { kind: "not-running" };
+  const pid = typeof serve === "number" ? serve : serve.pid;
+  const started = performance.now();
+  process.kill(pid, "SIGTERM");
+  while (performance.now() - started < graceMs) {
+    if (!isServeProcess(serve)) return { kind: "stopped", seconds: (performance.now() - started) / 1e3 };
+    await sleep(200);
+  }
+  if (isServeProcess(serve)) process.kill(pid, "SIGKILL");
+  return { kind: "killed", seconds: (performance.now() - started) / 1e3 };
+}
 
 // actions/start-environment/src/main.ts
 var STATE_PID = "serve-pid";
