@@ -4,7 +4,7 @@
 import { judgedSide } from '../../actions/lib/analyse/claims.ts';
 import { DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, validateDiffOptions } from '../../actions/lib/diff/diff.ts';
 import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff/format.ts';
-import { buildDiffFiles } from '../../actions/lib/diff/page.ts';
+import { buildDiffFiles } from '../../actions/lib/site/standalone-diff.ts';
 import { gitCli, resolveRunPair } from '../../actions/lib/diff/run-source.ts';
 import { writeReportFiles } from '../../actions/lib/site/build.ts';
 import { parseCommandArgs, UsageError } from './common.ts';

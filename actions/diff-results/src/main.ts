@@ -8,7 +8,7 @@ import { parseDiffResultsInputs, runnerContext } from '../../lib/action/inputs.t
 import { judgedSide } from '../../lib/analyse/claims.ts';
 import { diffRuns, hasRegression } from '../../lib/diff/diff.ts';
 import { formatDiff } from '../../lib/diff/format.ts';
-import { buildDiffFiles } from '../../lib/diff/page.ts';
+import { buildDiffFiles } from '../../lib/site/standalone-diff.ts';
 import { gitCli, resolveRunPair } from '../../lib/diff/run-source.ts';
 import { writeReportFiles } from '../../lib/site/build.ts';
 

@@ -5,10 +5,10 @@
 
 import type { Classification, CurveDiff, ManifestDifference, OneSidedPoint, PointDiff, RunDiff, RunRef, SideStats } from './diff.ts';
 
-const PARAMETER_FLAG: Record<string, string> = { sendSocketSize: '-s', messageSize: '-m' };
+const PARAMETER_FLAG: ReadonlyMap<string, string> = new Map([['sendSocketSize', '-s'], ['messageSize', '-m']]);
 
 function flag(parameter: string): string {
-  return PARAMETER_FLAG[parameter] ?? parameter;
+  return PARAMETER_FLAG.get(parameter) ?? parameter;
 }
 
 function num(v: number | null, digits = 2): string {

@@ -189,7 +189,7 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>): 
     appender.close();
     Object.assign(manifest.environmentDescriptions, outcome.descriptions);
     Object.assign(manifest.environmentErrors, outcome.environmentErrors);
-    for (const name of Object.keys(outcome.descriptions)) if (!(name in outcome.environmentErrors)) delete manifest.environmentErrors[name];
+    for (const name of Object.keys(outcome.descriptions)) if (!Object.hasOwn(outcome.environmentErrors, name)) delete manifest.environmentErrors[name];
     session.endedAt = now().toISOString();
     session.endReason = endReason;
     const loaded = loadRun(req.outDir);

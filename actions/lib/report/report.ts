@@ -10,6 +10,7 @@ import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure,
 import { judgeClaims, type ClaimResult, type ClaimsFile, PAPER_CLAIMS } from '../analyse/claims.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { renderSvg } from './render.ts';
+import { fileNamePart } from '../core/file-names.ts';
 import { hardwareTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
 
 /** The paper's restricted socket range for Fig. 5/7 and the Discussion's areas. */
@@ -71,7 +72,8 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
   const groups: (string[] | null)[] = tcpSeries.map((s) => [s]);
   if (tcpSeries.length > 1) groups.push(null);
   groups.forEach((series, i) => {
-    const id = series ? series[0]! : 'all';
+    // The series is outside text (the plan's): it names files only through fileNamePart.
+    const id = series ? fileNamePart(series[0]!) : 'all';
     const abs = `4${letters[2 * i]}`;
     const rel = `4${letters[2 * i + 1]}`;
     charts.push({ id: `fig${abs}-tcp-absolute-${id}`, title: `Fig. ${abs}: TCP absolute throughput (${series ? series[0] : 'all series'})`, spec: tcpAbsoluteFigure(a.points, series, abs, ctx) });
@@ -87,6 +89,11 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
   }
   if (a.delivery.length > 0) charts.push({ id: 'fig7-udp-okay-rate', title: 'Fig. 7: UDP okay rate', spec: okRateFigure(a.delivery, ctx) });
   if (a.sockets.length > 0) charts.push({ id: 'socket-size-effective', title: 'Requested vs effective send socket size', spec: socketSizeFigure(a.sockets, ctx) });
+  const ids = new Set<string>();
+  for (const c of charts) {
+    if (ids.has(c.id)) throw new Error(`two charts of run ${manifest.runId} would share the file name ${c.id}: rename a series of its plan`);
+    ids.add(c.id);
+  }
   return charts;
 }
 

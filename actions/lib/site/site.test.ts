@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../plan/plan-file.ts';
 import { buildSite, commitRun } from './build.ts';
-import { escapeHtml, scriptJson } from '../core/html.ts';
+import { escapeHtml, html, scriptJson } from '../core/html.ts';
 import { checkRunId, indexEntry, indexPage, renderPage, type SitePage } from './site.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
 import { judgeClaims } from '../analyse/claims.ts';
@@ -66,17 +66,18 @@ describe('buildSite', () => {
 
   it('is deterministic: a rebuild writes nothing, and a fresh build gives the same bytes', async () => {
     const site1 = join(work, 'site1');
-    const extra: SitePage = { path: 'diffs/run-a-run-b.html', title: `Diff ${EVIL}`, banner: null, body: '<p>diff</p>', charts: [] };
-    const first = await buildSite([a, b], site1, { workers: 2, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    const extra: SitePage = { path: 'diffs/run-a-run-b.html', title: `Diff ${EVIL}`, banner: null, body: html`<p>diff</p>`, charts: [] };
+    const compareLinks = new Map([['run-b', [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }]]]);
+    const first = await buildSite([a, b], site1, { workers: 2, extraPages: [extra], compareLinks });
     expect(first.rendered).toBeGreaterThan(0);
     const before = snapshot(site1);
-    const again = await buildSite([b, a], site1, { extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    const again = await buildSite([b, a], site1, { extraPages: [extra], compareLinks });
     expect(again.written).toBe(0);
     expect(again.rendered).toBe(0);
     expect(snapshot(site1)).toEqual(before);
     const site2 = join(work, 'site2');
     // In-process rendering this time (site1 used the worker pool): the same bytes either way.
-    await buildSite([b, a], site2, { workers: 1, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    await buildSite([b, a], site2, { workers: 1, extraPages: [extra], compareLinks });
     const s2 = snapshot(site2);
     expect([...s2.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [k, v] of before) expect(s2.get(k)!.bytes, k).toBe(v.bytes);

@@ -11,25 +11,46 @@ export const PARAMETER_AXIS_TITLE: Record<Parameter, string> = {
 
 export const ENVIRONMENT_ORDER = ['native', 'docker', 'kvm', 'osv'] as const;
 
-export const ENVIRONMENT_STYLE: Record<string, { title: string; color: string; shape: string; dash: number[] }> = {
-  native: { title: 'Native Linux', color: '#000000', shape: 'circle', dash: [] },
-  docker: { title: 'Docker', color: '#0072B2', shape: 'square', dash: [6, 3] },
-  kvm: { title: 'Linux on QEMU/KVM', color: '#D55E00', shape: 'triangle-up', dash: [2, 2] },
-  osv: { title: 'OSv on QEMU/KVM', color: '#009E73', shape: 'diamond', dash: [8, 2, 2, 2] },
-};
+export interface EnvironmentStyle {
+  title: string;
+  color: string;
+  shape: string;
+  dash: number[];
+}
+
+// A Map, not an object: environment names are outside text, and a name such as "constructor" or
+// "toString" must not find a property of Object.prototype.
+export const ENVIRONMENT_STYLE: ReadonlyMap<string, EnvironmentStyle> = new Map([
+  ['native', { title: 'Native Linux', color: '#000000', shape: 'circle', dash: [] }],
+  ['docker', { title: 'Docker', color: '#0072B2', shape: 'square', dash: [6, 3] }],
+  ['kvm', { title: 'Linux on QEMU/KVM', color: '#D55E00', shape: 'triangle-up', dash: [2, 2] }],
+  ['osv', { title: 'OSv on QEMU/KVM', color: '#009E73', shape: 'diamond', dash: [8, 2, 2, 2] }],
+]);
 
 const FALLBACK_COLORS = ['#E69F00', '#56B4E9', '#CC79A7', '#F0E442'];
 
 export function environmentTitle(name: string): string {
-  return ENVIRONMENT_STYLE[name]?.title ?? name;
+  return ENVIRONMENT_STYLE.get(name)?.title ?? name;
+}
+
+/**
+ * An environment as charts name it (data values, legends). vega-expression 6 reads a string
+ * literal that names a property of Object.prototype ("constructor", "toString", ...) or "if" as an
+ * identifier (its keyword table is a plain object), and vega-lite puts a merged legend's values
+ * into such an expression, so a chart with an environment of such a name failed to render. Those
+ * names are labelled "<name> (environment)" in charts; pages and tables show them as they are.
+ */
+export function environmentLabel(name: string): string {
+  const title = environmentTitle(name);
+  return title === 'if' || title in Object.prototype ? `${title} (environment)` : title;
 }
 
 /** Colour, shape and dash scales for the environments present, in the canonical order. */
 export function environmentScales(present: readonly string[]) {
   const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
   const extra = present.filter((e) => !(ENVIRONMENT_ORDER as readonly string[]).includes(e)).sort();
-  const domain = [...known, ...extra].map(environmentTitle);
-  const style = (i: number, name: string) => ENVIRONMENT_STYLE[name] ?? { title: name, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
+  const domain = [...known, ...extra].map(environmentLabel);
+  const style = (i: number, name: string): EnvironmentStyle => ENVIRONMENT_STYLE.get(name) ?? { title: name, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
   const names = [...known, ...extra];
   return {
     domain,
