@@ -21132,328 +21132,6 @@ function hasRegression(diff) {
   return diff.summary.regressed > 0;
 }
 
-// actions/lib/diff/format.ts
-var PARAMETER_FLAG = /* @__PURE__ */ new Map([["sendSocketSize", "-s"], ["messageSize", "-m"]]);
-function flag(parameter) {
-  return PARAMETER_FLAG.get(parameter) ?? parameter;
-}
-function num(v, digits = 2) {
-  return v === null || !Number.isFinite(v) ? "-" : v.toFixed(digits);
-}
-function formatChange(c4) {
-  if (c4 === null || !Number.isFinite(c4)) return "n/a";
-  const s2 = c4.toFixed(1);
-  return c4 > 0 && s2 !== "0.0" ? `+${s2}%` : `${s2 === "-0.0" ? "0.0" : s2}%`;
-}
-function formatP(p) {
-  if (p === null) return "-";
-  return p < 1e-3 ? "<0.001" : p.toFixed(3);
-}
-function side(s2) {
-  if (s2.n === 0) return `failed (${s2.failed})`;
-  const ci = s2.ciHigh !== null && s2.ciLow !== null ? ` ± ${num((s2.ciHigh - s2.ciLow) / 2)}` : "";
-  return `${num(s2.mean)}${ci} (${s2.n})`;
-}
-function significanceLabel(p) {
-  switch (p.significance) {
-    case "significant":
-      return p.method === "netperf-confidence" ? "yes (netperf CI)" : "yes";
-    case "not-significant":
-      return p.method === "netperf-confidence" ? "no (netperf CI)" : "no";
-    case "too-few-replicates":
-      return "too few replicates";
-    case "all-failed":
-      return "all failed";
-  }
-}
-function short(commit) {
-  return commit ? commit.slice(0, 10) : "no commit";
-}
-function runLine(r) {
-  const subject = r.subject ? ` "${r.subject}"` : "";
-  return `${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`;
-}
-function rulesLine(d) {
-  const o = d.options;
-  const test2 = o.correction === "holm" ? `Welch's t-test, Holm-corrected across the ${d.summary.tested} points tested` : `Welch's t-test, each point at alpha (no multiple-comparison correction)`;
-  return `improved/regressed = a change of at least ${o.thresholdPercent}% that is significant at alpha ${o.alpha} (${test2}; fewer than 2 replicates: netperf's own confidence interval if recorded, else undecided)`;
-}
-function curveTitle(c4) {
-  return `${c4.environment} ${c4.test} ${c4.series} (${flag(c4.parameter)}, bytes)`;
-}
-function curveLine(c4) {
-  const parts = [`${c4.commonPoints} common point${c4.commonPoints === 1 ? "" : "s"}`];
-  if (c4.meanChangePercent !== null) parts.push(`mean change ${formatChange(c4.meanChangePercent)} (min ${formatChange(c4.minChangePercent)}, max ${formatChange(c4.maxChangePercent)})`);
-  if (c4.areaChangePercent !== null) parts.push(`area between the curves ${formatChange(c4.areaChangePercent)} of A's`);
-  parts.push(`${c4.improved} improved, ${c4.regressed} regressed, ${c4.unchanged} unchanged, ${c4.undecided} undecided`);
-  if (c4.onlyInA || c4.onlyInB) parts.push(`${c4.onlyInB} added, ${c4.onlyInA} removed`);
-  return `curve: ${parts.join("; ")}`;
-}
-function pHeader(d) {
-  return d.options.correction === "holm" ? "p (Holm)" : "p";
-}
-function pointRow(p) {
-  return [String(p.value), side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted), significanceLabel(p), p.classification];
-}
-function summaryLine(d) {
-  const s2 = d.summary;
-  return `${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided (${s2.significant} significant); ${s2.added} added, ${s2.removed} removed`;
-}
-function largestLines(d) {
-  return d.summary.largest.map((l) => `${l.environment} ${l.test} ${flag(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`);
-}
-function oneSidedLine(p) {
-  return `${p.environment} ${p.test} ${p.series} ${flag(p.parameter)} ${p.value}: ${side(p.stats)}`;
-}
-function table(header, rows, indent = "  ", numericFirst = true) {
-  const widths = header.map((h2, i) => Math.max(h2.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line5 = (cells) => indent + cells.map((c4, i) => i === 0 && numericFirst ? c4.padStart(widths[i]) : c4.padEnd(widths[i])).join("  ").trimEnd();
-  return [line5(header), ...rows.map(line5)];
-}
-function differenceRows(diffs) {
-  return diffs.map((m3) => [m3.category, m3.field, m3.a ?? "(absent)", m3.b ?? "(absent)"]);
-}
-function formatDiffText(d) {
-  const out = [];
-  out.push("virtnet diff");
-  out.push(`  A (baseline):  ${runLine(d.a)}`);
-  out.push(`  B (candidate): ${runLine(d.b)}`);
-  out.push(`  ${rulesLine(d)}`);
-  out.push("");
-  if (d.manifestDifferences.length === 0) {
-    out.push("Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)");
-  } else {
-    out.push(`Manifest differences (${d.manifestDifferences.length}; listed first: they explain most result changes):`);
-    out.push(...table(["category", "field", "A", "B"], differenceRows(d.manifestDifferences), "  ", false));
-  }
-  for (const c4 of d.curves) {
-    const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
-    out.push("");
-    out.push(curveTitle(c4));
-    if (rows.length > 0) out.push(...table([flag(c4.parameter), "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map(pointRow)));
-    out.push(`  ${curveLine(c4)}`);
-  }
-  if (d.added.length) {
-    out.push("", `Added (in B only, ${d.added.length}):`);
-    out.push(...d.added.map((p) => `  ${oneSidedLine(p)}`));
-  }
-  if (d.removed.length) {
-    out.push("", `Removed (in A only, ${d.removed.length}):`);
-    out.push(...d.removed.map((p) => `  ${oneSidedLine(p)}`));
-  }
-  out.push("", `Summary: ${summaryLine(d)}`);
-  if (d.summary.largest.length) out.push("Largest changes:", ...largestLines(d).map((l) => `  ${l}`));
-  out.push(...claimTextLines(d));
-  return `${out.join("\n")}
-`;
-}
-function claimTextLines(d) {
-  if (d.claimChanges === null) return ["Claims: not compared (verdicts not available for both runs)"];
-  if (d.claimChanges.length === 0) return ["Claims whose verdict changed: none"];
-  return ["Claims whose verdict changed:", ...d.claimChanges.map((c4) => `  ${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)];
-}
-function md(v) {
-  return v.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
-function code(v) {
-  if (v === null) return "*(absent)*";
-  const clipped = v.length > 200 ? `${v.slice(0, 197)}...` : v;
-  return `\`${clipped.replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
-}
-function mdTable(header, rows, numericFirst = false) {
-  return [`| ${header.map(md).join(" | ")} |`, `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
-}
-var VERDICT_MARK = { improved: "**improved**", regressed: "**regressed**", unchanged: "unchanged", undecided: "*undecided*" };
-function formatDiffMarkdown(d) {
-  const out = [];
-  const s2 = d.summary;
-  out.push(`## virtnet diff: ${md(d.b.label)} vs ${md(d.a.label)}`, "");
-  out.push(`**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`, "");
-  out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md(r.label)}<br>\`${md(r.runId)}\``, `\`${short(r.commit)}\`${r.branch ? ` (${md(r.branch)})` : ""}`, md(r.createdAt), r.status, md(r.plan), md(r.environments.join(", "))])));
-  out.push("", `<sub>${md(rulesLine(d))}</sub>`, "");
-  out.push("### Manifest differences", "");
-  if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
-  else {
-    out.push("Listed first: they explain most result changes.", "");
-    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [m3.category, `\`${md(m3.field)}\``, code(m3.a), code(m3.b)])));
-  }
-  out.push("", "### Points", "");
-  for (const c4 of d.curves) {
-    const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
-    const changed = c4.regressed + c4.improved > 0;
-    const headline = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
-    out.push(`<details${changed ? " open" : ""}><summary>${md(headline)}</summary>`, "");
-    if (rows.length) {
-      out.push(...mdTable([`${flag(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
-        const r = pointRow(p);
-        return [...r.slice(0, 6).map(md), VERDICT_MARK[p.classification]];
-      }), true));
-      out.push("");
-    }
-    out.push(md(curveLine(c4)), "", "</details>", "");
-  }
-  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, "", ...d.added.map((p) => `- ${md(oneSidedLine(p))}`), "");
-  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, "", ...d.removed.map((p) => `- ${md(oneSidedLine(p))}`), "");
-  out.push("### Summary", "", summaryLine(d) + ".", "");
-  if (s2.largest.length) out.push("Largest changes:", "", ...largestLines(d).map((l) => `- ${md(l)}`), "");
-  out.push("### Claims", "");
-  if (d.claimChanges === null) out.push("Not compared: verdicts are not available for both runs.");
-  else if (d.claimChanges.length === 0) out.push("No claim changed its verdict.");
-  else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md(c4.id), c4.a ?? "*(absent)*", c4.b ?? "*(absent)*", md(c4.text)])));
-  return `${out.join("\n")}
-`;
-}
-function formatDiffJson(d) {
-  return `${JSON.stringify(d, (_key, v) => typeof v === "number" ? Number.isFinite(v) ? Number(v.toPrecision(6)) : null : v, 2)}
-`;
-}
-function formatDiff(d, format5) {
-  return format5 === "json" ? formatDiffJson(d) : format5 === "markdown" ? formatDiffMarkdown(d) : formatDiffText(d);
-}
-
-// actions/lib/core/file-names.ts
-import { createHash } from "node:crypto";
-var PLAIN = /^(?!.*--)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-function fileNamePart(text4) {
-  if (PLAIN.test(text4)) return text4;
-  const slug = text4.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 40).replace(/-+$/, "");
-  const hash2 = createHash("sha256").update(text4).digest("hex").slice(0, 16);
-  return `${slug || "x"}--${hash2}`;
-}
-
-// actions/lib/report/charts/style.ts
-var PARAMETER_AXIS_TITLE = {
-  sendSocketSize: "Send socket size requested, -s (bytes)",
-  messageSize: "UDP message size, -m (bytes)"
-};
-var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
-  ["native", { title: "Native Linux", color: "#000000", shape: "circle", dash: [] }],
-  ["docker", { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] }],
-  ["kvm", { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
-  ["osv", { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
-]);
-function environmentTitle(name) {
-  return ENVIRONMENT_STYLE.get(name)?.title ?? name;
-}
-var CHART_CONFIG = {
-  font: "DejaVu Sans, Helvetica, Arial, sans-serif",
-  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom" },
-  title: { fontSize: 14, anchor: "start" },
-  view: { stroke: "#cccccc" }
-};
-
-// actions/lib/diff/overlay-chart.ts
-var BASELINE_COLOR = "#7f7f7f";
-var RUN_A_PARAM = "run_a";
-var RUN_B_PARAM = "run_b";
-var MARK_COLOR = { regressed: "#D55E00", improved: "#009E73" };
-function round(v) {
-  return Math.round(v * 1e3) / 1e3;
-}
-function runName(diff, which2) {
-  return which2 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
-}
-function row(diff, side2, series, x4, s2, change2, verdict) {
-  if (s2.n === 0 || s2.mean === null) return null;
-  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series, x: x4, mean: round(s2.mean), low: round(Math.max(0, s2.ciLow ?? s2.mean)), high: round(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
-}
-function overlayRows(diff, environment, test2) {
-  const mine = (xs) => xs.filter((p) => p.environment === environment && p.test === test2);
-  const rows = [];
-  for (const p of mine(diff.points)) {
-    const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
-    rows.push(row(diff, "A", p.series, p.value, p.a, change2, p.classification), row(diff, "B", p.series, p.value, p.b, change2, p.classification));
-  }
-  for (const p of mine(diff.removed)) rows.push(row(diff, "A", p.series, p.value, p.stats, "n/a", "only in A"));
-  for (const p of mine(diff.added)) rows.push(row(diff, "B", p.series, p.value, p.stats, "n/a", "only in B"));
-  return rows.filter((r) => r !== null).sort((x4, y4) => x4.side.localeCompare(y4.side) || x4.series.localeCompare(y4.series) || x4.x - y4.x);
-}
-function diffOverlayChart(diff, environment, test2) {
-  const rows = overlayRows(diff, environment, test2);
-  const a4 = runName(diff, "a");
-  const b10 = runName(diff, "b");
-  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test2)?.parameter ?? "sendSocketSize";
-  const envColor = ENVIRONMENT_STYLE.get(environment)?.color ?? "#E69F00";
-  const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
-  const x4 = { field: "x", type: "quantitative", title: (Object.hasOwn(PARAMETER_AXIS_TITLE, parameter) ? PARAMETER_AXIS_TITLE[parameter] : void 0) ?? parameter };
-  const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
-  const color5 = { field: "side", type: "nominal", title: "Run", scale: runScale, legend };
-  const y4 = { field: "mean", type: "quantitative", title: "Throughput (10^6 bits/s)" };
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: {
-      text: `${environmentTitle(environment)}, ${test2}: A vs B`,
-      subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"]
-    },
-    width: 560,
-    height: 300,
-    data: { values: rows },
-    params: [{ name: RUN_A_PARAM, value: a4 }, { name: RUN_B_PARAM, value: b10 }],
-    config: CHART_CONFIG,
-    encoding: { x: x4, detail: { field: "series", type: "nominal" } },
-    layer: [
-      {
-        mark: { type: "line", strokeWidth: 1.5 },
-        encoding: { y: y4, color: color5, strokeDash: { field: "side", type: "nominal", scale: { domain: ["A", "B"], range: [[6, 3], [1, 0]] }, title: "Run", legend } }
-      },
-      {
-        // Drawn after the lines so the legend shows the lines' dashes; translucent, so lines show through.
-        mark: { type: "area", opacity: 0.15, line: false },
-        encoding: { y: { field: "low", type: "quantitative", title: y4.title }, y2: { field: "high" }, color: color5 }
-      },
-      {
-        mark: { type: "point", filled: true, size: 30 },
-        encoding: {
-          y: y4,
-          color: color5,
-          tooltip: [
-            { field: "run", title: "Run" },
-            { field: "series", title: "Series" },
-            { field: "x", title: x4.title },
-            { field: "mean", title: "Mean (10^6 bits/s)" },
-            { field: "low", title: "95% CI low" },
-            { field: "high", title: "95% CI high" },
-            { field: "n", title: "Replicates" },
-            { field: "change", title: "Change B vs A" },
-            { field: "verdict", title: "Verdict" }
-          ]
-        }
-      },
-      // Ring B's points that regressed or improved, so a reader finds them without the table.
-      ...["regressed", "improved"].map((verdict) => ({
-        transform: [{ filter: { and: [{ field: "side", equal: "B" }, { field: "verdict", equal: verdict }] } }],
-        mark: { type: "point", filled: false, size: 160, strokeWidth: 2, color: MARK_COLOR[verdict] },
-        encoding: { y: y4, color: { value: MARK_COLOR[verdict] } }
-      }))
-    ]
-  };
-}
-function diffGroups(diff) {
-  const seen = /* @__PURE__ */ new Set();
-  const out = [];
-  for (const c4 of diff.curves) {
-    const key3 = `${c4.environment}|${c4.test}`;
-    if (seen.has(key3)) continue;
-    seen.add(key3);
-    const sides = new Set(overlayRows(diff, c4.environment, c4.test).map((r) => r.side));
-    if (sides.size < 2) {
-      out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
-      continue;
-    }
-    const id2 = `diff-${fileNamePart(c4.environment)}-${fileNamePart(c4.test.toLowerCase().replace(/_/g, "-"))}`;
-    const chart = { id: id2, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
-    out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
-  }
-  return out;
-}
-function diffCharts(diff) {
-  return groupCharts(diffGroups(diff));
-}
-function groupCharts(groups) {
-  return groups.flatMap((g) => g.chart ? [g.chart] : []);
-}
-
 // actions/lib/core/html.ts
 var TOKEN = /* @__PURE__ */ Symbol("virtnet html");
 var SafeHtml = class {
@@ -21607,6 +21285,347 @@ function html(strings, ...values3) {
 }
 function trustedHtml(markup2) {
   return new SafeHtml(TOKEN, markup2);
+}
+
+// actions/lib/core/text.ts
+var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+function oneLine(value4) {
+  return String(value4).replace(/\r\n|[\r\n\t]/g, " ").replace(INVISIBLE, (c4) => `\\u{${c4.codePointAt(0).toString(16)}}`);
+}
+function mdText(value4) {
+  return oneLine(value4).replace(/[\\`*[\]|]/g, "\\$&").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+function mdBlockText(value4) {
+  return mdText(value4).replace(/^(\s*)([#+=-])/, "$1\\$2").replace(/^(\s*\d+)([.)])/, "$1\\$2");
+}
+function mdCode(value4, max4 = 200) {
+  let v = oneLine(value4);
+  if (v.length > max4) v = `${v.slice(0, max4 - 3)}...`;
+  v = v.replace(/\|/g, "\\|");
+  if (v.trim() === "") return "` `";
+  const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run3) => run3.length));
+  const fence = "`".repeat(longest + 1);
+  const pad4 = v.startsWith("`") || v.endsWith("`") ? " " : "";
+  return `${fence}${pad4}${v}${pad4}${fence}`;
+}
+
+// actions/lib/diff/format.ts
+var PARAMETER_FLAG = /* @__PURE__ */ new Map([["sendSocketSize", "-s"], ["messageSize", "-m"]]);
+function flag(parameter) {
+  return PARAMETER_FLAG.get(parameter) ?? parameter;
+}
+function num(v, digits = 2) {
+  return v === null || !Number.isFinite(v) ? "-" : v.toFixed(digits);
+}
+function formatChange(c4) {
+  if (c4 === null || !Number.isFinite(c4)) return "n/a";
+  const s2 = c4.toFixed(1);
+  return c4 > 0 && s2 !== "0.0" ? `+${s2}%` : `${s2 === "-0.0" ? "0.0" : s2}%`;
+}
+function formatP(p) {
+  if (p === null) return "-";
+  return p < 1e-3 ? "<0.001" : p.toFixed(3);
+}
+function side(s2) {
+  if (s2.n === 0) return `failed (${s2.failed})`;
+  const ci = s2.ciHigh !== null && s2.ciLow !== null ? ` ± ${num((s2.ciHigh - s2.ciLow) / 2)}` : "";
+  return `${num(s2.mean)}${ci} (${s2.n})`;
+}
+function significanceLabel(p) {
+  switch (p.significance) {
+    case "significant":
+      return p.method === "netperf-confidence" ? "yes (netperf CI)" : "yes";
+    case "not-significant":
+      return p.method === "netperf-confidence" ? "no (netperf CI)" : "no";
+    case "too-few-replicates":
+      return "too few replicates";
+    case "all-failed":
+      return "all failed";
+  }
+}
+function short(commit) {
+  return commit ? commit.slice(0, 10) : "no commit";
+}
+function runLine(r) {
+  const subject = r.subject ? ` "${r.subject}"` : "";
+  return oneLine(`${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`);
+}
+function rulesLine(d) {
+  const o = d.options;
+  const test2 = o.correction === "holm" ? `Welch's t-test, Holm-corrected across the ${d.summary.tested} points tested` : `Welch's t-test, each point at alpha (no multiple-comparison correction)`;
+  return `improved/regressed = a change of at least ${o.thresholdPercent}% that is significant at alpha ${o.alpha} (${test2}; fewer than 2 replicates: netperf's own confidence interval if recorded, else undecided)`;
+}
+function curveTitle(c4) {
+  return oneLine(`${c4.environment} ${c4.test} ${c4.series} (${flag(c4.parameter)}, bytes)`);
+}
+function curveLine(c4) {
+  const parts = [`${c4.commonPoints} common point${c4.commonPoints === 1 ? "" : "s"}`];
+  if (c4.meanChangePercent !== null) parts.push(`mean change ${formatChange(c4.meanChangePercent)} (min ${formatChange(c4.minChangePercent)}, max ${formatChange(c4.maxChangePercent)})`);
+  if (c4.areaChangePercent !== null) parts.push(`area between the curves ${formatChange(c4.areaChangePercent)} of A's`);
+  parts.push(`${c4.improved} improved, ${c4.regressed} regressed, ${c4.unchanged} unchanged, ${c4.undecided} undecided`);
+  if (c4.onlyInA || c4.onlyInB) parts.push(`${c4.onlyInB} added, ${c4.onlyInA} removed`);
+  return `curve: ${parts.join("; ")}`;
+}
+function pHeader(d) {
+  return d.options.correction === "holm" ? "p (Holm)" : "p";
+}
+function pointRow(p) {
+  return [String(p.value), side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted), significanceLabel(p), p.classification];
+}
+function summaryLine(d) {
+  const s2 = d.summary;
+  return `${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided (${s2.significant} significant); ${s2.added} added, ${s2.removed} removed`;
+}
+function largestLines(d) {
+  return d.summary.largest.map((l) => oneLine(`${l.environment} ${l.test} ${flag(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`));
+}
+function oneSidedLine(p) {
+  return oneLine(`${p.environment} ${p.test} ${p.series} ${flag(p.parameter)} ${p.value}: ${side(p.stats)}`);
+}
+function table(header, cells, indent = "  ", numericFirst = true) {
+  const rows = cells.map((r) => r.map(oneLine));
+  const widths = header.map((h2, i) => Math.max(h2.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line5 = (cells2) => indent + cells2.map((c4, i) => i === 0 && numericFirst ? c4.padStart(widths[i]) : c4.padEnd(widths[i])).join("  ").trimEnd();
+  return [line5(header), ...rows.map(line5)];
+}
+function differenceRows(diffs) {
+  return diffs.map((m3) => [m3.category, m3.field, m3.a ?? "(absent)", m3.b ?? "(absent)"]);
+}
+function formatDiffText(d) {
+  const out = [];
+  out.push("virtnet diff");
+  out.push(`  A (baseline):  ${runLine(d.a)}`);
+  out.push(`  B (candidate): ${runLine(d.b)}`);
+  out.push(`  ${rulesLine(d)}`);
+  out.push("");
+  if (d.manifestDifferences.length === 0) {
+    out.push("Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)");
+  } else {
+    out.push(`Manifest differences (${d.manifestDifferences.length}; listed first: they explain most result changes):`);
+    out.push(...table(["category", "field", "A", "B"], differenceRows(d.manifestDifferences), "  ", false));
+  }
+  for (const c4 of d.curves) {
+    const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
+    out.push("");
+    out.push(curveTitle(c4));
+    if (rows.length > 0) out.push(...table([flag(c4.parameter), "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map(pointRow)));
+    out.push(`  ${curveLine(c4)}`);
+  }
+  if (d.added.length) {
+    out.push("", `Added (in B only, ${d.added.length}):`);
+    out.push(...d.added.map((p) => `  ${oneSidedLine(p)}`));
+  }
+  if (d.removed.length) {
+    out.push("", `Removed (in A only, ${d.removed.length}):`);
+    out.push(...d.removed.map((p) => `  ${oneSidedLine(p)}`));
+  }
+  out.push("", `Summary: ${summaryLine(d)}`);
+  if (d.summary.largest.length) out.push("Largest changes:", ...largestLines(d).map((l) => `  ${l}`));
+  out.push(...claimTextLines(d));
+  return `${out.join("\n")}
+`;
+}
+function claimTextLines(d) {
+  if (d.claimChanges === null) return ["Claims: not compared (verdicts not available for both runs)"];
+  if (d.claimChanges.length === 0) return ["Claims whose verdict changed: none"];
+  return ["Claims whose verdict changed:", ...d.claimChanges.map((c4) => `  ${oneLine(`${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)}`)];
+}
+var md = mdText;
+function code(v) {
+  return v === null ? "*(absent)*" : mdCode(v);
+}
+function mdTable(header, rows, numericFirst = false) {
+  return [`| ${header.map(md).join(" | ")} |`, `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
+}
+var VERDICT_MARK = { improved: "**improved**", regressed: "**regressed**", unchanged: "unchanged", undecided: "*undecided*" };
+function formatDiffMarkdown(d) {
+  const out = [];
+  const s2 = d.summary;
+  out.push(`## virtnet diff: ${md(d.b.label)} vs ${md(d.a.label)}`, "");
+  out.push(`**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`, "");
+  out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md(r.label)}<br>${mdCode(r.runId)}`, `${mdCode(short(r.commit))}${r.branch ? ` (${md(r.branch)})` : ""}`, md(r.createdAt), md(r.status), md(r.plan), md(r.environments.join(", "))])));
+  out.push("", `<sub>${md(rulesLine(d))}</sub>`, "");
+  out.push("### Manifest differences", "");
+  if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
+  else {
+    out.push("Listed first: they explain most result changes.", "");
+    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [md(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])));
+  }
+  out.push("", "### Points", "");
+  for (const c4 of d.curves) {
+    const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
+    const changed = c4.regressed + c4.improved > 0;
+    const headline = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
+    out.push(`<details${changed ? " open" : ""}><summary>${escapeHtml(oneLine(headline))}</summary>`, "");
+    if (rows.length) {
+      out.push(...mdTable([`${flag(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
+        const r = pointRow(p);
+        return [...r.slice(0, 6), VERDICT_MARK[p.classification]];
+      }), true));
+      out.push("");
+    }
+    out.push(mdBlockText(curveLine(c4)), "", "</details>", "");
+  }
+  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, "", ...d.added.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
+  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, "", ...d.removed.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
+  out.push("### Summary", "", summaryLine(d) + ".", "");
+  if (s2.largest.length) out.push("Largest changes:", "", ...largestLines(d).map((l) => `- ${mdBlockText(l)}`), "");
+  out.push("### Claims", "");
+  if (d.claimChanges === null) out.push("Not compared: verdicts are not available for both runs.");
+  else if (d.claimChanges.length === 0) out.push("No claim changed its verdict.");
+  else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md(c4.id), c4.a === null ? "*(absent)*" : md(c4.a), c4.b === null ? "*(absent)*" : md(c4.b), md(c4.text)])));
+  return `${out.join("\n")}
+`;
+}
+function formatDiffJson(d) {
+  return `${JSON.stringify(d, (_key, v) => typeof v === "number" ? Number.isFinite(v) ? Number(v.toPrecision(6)) : null : v, 2)}
+`;
+}
+function formatDiff(d, format5) {
+  return format5 === "json" ? formatDiffJson(d) : format5 === "markdown" ? formatDiffMarkdown(d) : formatDiffText(d);
+}
+
+// actions/lib/core/file-names.ts
+import { createHash } from "node:crypto";
+var PLAIN = /^(?!.*--)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+function fileNamePart(text4) {
+  if (PLAIN.test(text4)) return text4;
+  const slug = text4.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 40).replace(/-+$/, "");
+  const hash2 = createHash("sha256").update(text4).digest("hex").slice(0, 16);
+  return `${slug || "x"}--${hash2}`;
+}
+
+// actions/lib/report/charts/style.ts
+var PARAMETER_AXIS_TITLE = {
+  sendSocketSize: "Send socket size requested, -s (bytes)",
+  messageSize: "UDP message size, -m (bytes)"
+};
+var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
+  ["native", { title: "Native Linux", color: "#000000", shape: "circle", dash: [] }],
+  ["docker", { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] }],
+  ["kvm", { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
+  ["osv", { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
+]);
+function environmentTitle(name) {
+  return ENVIRONMENT_STYLE.get(name)?.title ?? name;
+}
+var CHART_CONFIG = {
+  font: "DejaVu Sans, Helvetica, Arial, sans-serif",
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom" },
+  title: { fontSize: 14, anchor: "start" },
+  view: { stroke: "#cccccc" }
+};
+
+// actions/lib/diff/overlay-chart.ts
+var BASELINE_COLOR = "#7f7f7f";
+var RUN_A_PARAM = "run_a";
+var RUN_B_PARAM = "run_b";
+var MARK_COLOR = { regressed: "#D55E00", improved: "#009E73" };
+function round(v) {
+  return Math.round(v * 1e3) / 1e3;
+}
+function runName(diff, which2) {
+  return which2 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
+}
+function row(diff, side2, series, x4, s2, change2, verdict) {
+  if (s2.n === 0 || s2.mean === null) return null;
+  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series, x: x4, mean: round(s2.mean), low: round(Math.max(0, s2.ciLow ?? s2.mean)), high: round(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+}
+function overlayRows(diff, environment, test2) {
+  const mine = (xs) => xs.filter((p) => p.environment === environment && p.test === test2);
+  const rows = [];
+  for (const p of mine(diff.points)) {
+    const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
+    rows.push(row(diff, "A", p.series, p.value, p.a, change2, p.classification), row(diff, "B", p.series, p.value, p.b, change2, p.classification));
+  }
+  for (const p of mine(diff.removed)) rows.push(row(diff, "A", p.series, p.value, p.stats, "n/a", "only in A"));
+  for (const p of mine(diff.added)) rows.push(row(diff, "B", p.series, p.value, p.stats, "n/a", "only in B"));
+  return rows.filter((r) => r !== null).sort((x4, y4) => x4.side.localeCompare(y4.side) || x4.series.localeCompare(y4.series) || x4.x - y4.x);
+}
+function diffOverlayChart(diff, environment, test2) {
+  const rows = overlayRows(diff, environment, test2);
+  const a4 = runName(diff, "a");
+  const b10 = runName(diff, "b");
+  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test2)?.parameter ?? "sendSocketSize";
+  const envColor = ENVIRONMENT_STYLE.get(environment)?.color ?? "#E69F00";
+  const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
+  const x4 = { field: "x", type: "quantitative", title: (Object.hasOwn(PARAMETER_AXIS_TITLE, parameter) ? PARAMETER_AXIS_TITLE[parameter] : void 0) ?? parameter };
+  const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
+  const color5 = { field: "side", type: "nominal", title: "Run", scale: runScale, legend };
+  const y4 = { field: "mean", type: "quantitative", title: "Throughput (10^6 bits/s)" };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: `${environmentTitle(environment)}, ${test2}: A vs B`,
+      subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"]
+    },
+    width: 560,
+    height: 300,
+    data: { values: rows },
+    params: [{ name: RUN_A_PARAM, value: a4 }, { name: RUN_B_PARAM, value: b10 }],
+    config: CHART_CONFIG,
+    encoding: { x: x4, detail: { field: "series", type: "nominal" } },
+    layer: [
+      {
+        mark: { type: "line", strokeWidth: 1.5 },
+        encoding: { y: y4, color: color5, strokeDash: { field: "side", type: "nominal", scale: { domain: ["A", "B"], range: [[6, 3], [1, 0]] }, title: "Run", legend } }
+      },
+      {
+        // Drawn after the lines so the legend shows the lines' dashes; translucent, so lines show through.
+        mark: { type: "area", opacity: 0.15, line: false },
+        encoding: { y: { field: "low", type: "quantitative", title: y4.title }, y2: { field: "high" }, color: color5 }
+      },
+      {
+        mark: { type: "point", filled: true, size: 30 },
+        encoding: {
+          y: y4,
+          color: color5,
+          tooltip: [
+            { field: "run", title: "Run" },
+            { field: "series", title: "Series" },
+            { field: "x", title: x4.title },
+            { field: "mean", title: "Mean (10^6 bits/s)" },
+            { field: "low", title: "95% CI low" },
+            { field: "high", title: "95% CI high" },
+            { field: "n", title: "Replicates" },
+            { field: "change", title: "Change B vs A" },
+            { field: "verdict", title: "Verdict" }
+          ]
+        }
+      },
+      // Ring B's points that regressed or improved, so a reader finds them without the table.
+      ...["regressed", "improved"].map((verdict) => ({
+        transform: [{ filter: { and: [{ field: "side", equal: "B" }, { field: "verdict", equal: verdict }] } }],
+        mark: { type: "point", filled: false, size: 160, strokeWidth: 2, color: MARK_COLOR[verdict] },
+        encoding: { y: y4, color: { value: MARK_COLOR[verdict] } }
+      }))
+    ]
+  };
+}
+function diffGroups(diff) {
+  const seen = /* @__PURE__ */ new Set();
+  const out = [];
+  for (const c4 of diff.curves) {
+    const key3 = `${c4.environment}|${c4.test}`;
+    if (seen.has(key3)) continue;
+    seen.add(key3);
+    const sides = new Set(overlayRows(diff, c4.environment, c4.test).map((r) => r.side));
+    if (sides.size < 2) {
+      out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
+      continue;
+    }
+    const id2 = `diff-${fileNamePart(c4.environment)}-${fileNamePart(c4.test.toLowerCase().replace(/_/g, "-"))}`;
+    const chart = { id: id2, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
+    out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
+  }
+  return out;
+}
+function diffCharts(diff) {
+  return groupCharts(diffGroups(diff));
+}
+function groupCharts(groups) {
+  return groups.flatMap((g) => g.chart ? [g.chart] : []);
 }
 
 // actions/lib/diff/page.ts

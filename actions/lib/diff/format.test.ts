@@ -47,7 +47,7 @@ describe('text format', () => {
 describe('markdown format', () => {
   const md = formatDiffMarkdown(sample());
   it('has the headline, a manifest table with pipes escaped, and open details for changed curves', () => {
-    expect(md.startsWith('## virtnet diff: feature <x> vs main\n\n**2 regressed, 0 improved**')).toBe(true);
+    expect(md.startsWith('## virtnet diff: feature &lt;x&gt; vs main\n\n**2 regressed, 0 improved**')).toBe(true);
     expect(md).toContain('| testbed | `link.shaping` | `tbf rate 100mbit` | `tbf rate 100mbit \\| with a pipe` |');
     expect(md).toContain('<details open><summary>native · TCP_STREAM · from-100: 2 regressed, 0 improved, mean change -20.0%</summary>');
     expect(md).toContain('<details><summary>native · UDP_STREAM · from-50: 0 regressed, 0 improved, mean change 0.0%</summary>');
@@ -57,6 +57,38 @@ describe('markdown format', () => {
       const counts = block.split('\n').map((l) => l.replace(/\\\|/g, '').split('|').length);
       expect(new Set(counts).size, block).toBe(1);
     }
+  });
+});
+
+describe('hostile strings in the text and markdown outputs (issue 14, item 8)', () => {
+  const EVIL = '<img src=x onerror=alert(8)>';
+  const hostile = () => {
+    const records = pointRecords('native', 'TCP_STREAM', 100, [94.0, 94.1, 94.2]).map((r) => ({ ...r, environment: `env|${EVIL}`, series: '*s*|[x](javascript:alert(1))' }));
+    const mb = testManifest({ runId: 'run-b', status: 'complete | forged | row' as never, git: { ...testManifest().git, subject: `x\nSummary: 0 regressed\u001b[2J`, branch: `b${EVIL}` } });
+    return diffRuns({ label: `main${EVIL}`, manifest: testManifest(), records }, { label: `- feature\n## forged`, manifest: mb, records });
+  };
+
+  it('markdown: no HTML, no forged row or heading, a status with | stays in its cell', () => {
+    const md = formatDiffMarkdown(hostile());
+    expect(md).not.toMatch(/<img|<b>/);
+    // Outside the HTML blocks (<summary> lines, where GitHub reads no markdown), no link can form.
+    expect(md.split('\n').filter((l) => !l.startsWith('<details')).join('\n')).not.toMatch(/\]\(javascript/);
+    expect(md).toContain('<summary>env|&lt;img src=x onerror=alert(8)&gt; · TCP_STREAM');
+    expect(md).not.toMatch(/^## forged/m);
+    expect(md).toContain('complete \\| forged \\| row');
+    expect(md).toContain('main&lt;img src=x onerror=alert(8)&gt;');
+    for (const block of md.split('\n\n').filter((b) => b.startsWith('|'))) {
+      const counts = block.split('\n').map((l) => l.replace(/\\\|/g, '').split('|').length);
+      expect(new Set(counts).size, block).toBe(1);
+    }
+  });
+
+  it('text: every outside string stays on its line, with control characters spelled out', () => {
+    const text = formatDiffText(hostile());
+    expect(text.split('\n').filter((l) => l.startsWith('Summary:'))).toHaveLength(1);
+    expect(text).not.toContain('\u001b');
+    expect(text).toContain('x Summary: 0 regressed\\u{1b}[2J');
+    expect(text.split('\n').filter((l) => l.includes('## forged'))).toEqual([expect.stringMatching(/^  B \(candidate\): - feature ## forged: run run-b/)]);
   });
 });
 

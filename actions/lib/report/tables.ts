@@ -4,6 +4,7 @@
 import type { HostInfo, Manifest } from '../measure/records.ts';
 import { environmentTitle } from './charts/style.ts';
 import { own } from '../core/own.ts';
+import { mdText } from '../core/text.ts';
 
 export interface Table {
   id: string;
@@ -71,6 +72,5 @@ export function linkSummary(m: Manifest): string {
 }
 
 export function tableMarkdown(t: Table): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  return [`### ${t.title}`, '', `| ${t.columns.map(esc).join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`), ''].join('\n');
+  return [`### ${mdText(t.title)}`, '', `| ${t.columns.map(mdText).join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(mdText).join(' | ')} |`), ''].join('\n');
 }

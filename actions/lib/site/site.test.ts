@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../plan/plan-file.ts';
 import { buildSite, commitRun } from './build.ts';
 import { escapeHtml, html, scriptJson } from '../core/html.ts';
-import { checkRunId, indexEntry, indexPage, renderPage, type SitePage } from './site.ts';
+import { checkRunId, indexEntry, indexPage, renderPage, runPage, type SitePage } from './site.ts';
+import { analyseRun, runCharts } from '../report/report.ts';
+import { fileNamePart } from '../core/file-names.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
 import { judgeClaims } from '../analyse/claims.ts';
 
@@ -56,6 +58,29 @@ describe('escaping', () => {
     expect(html).not.toContain(EVIL);
     expect(html).toContain(escapeHtml(EVIL));
     expect(html).toContain('<td class="compare"><a href="diffs/a.html">compare with previous</a></td>');
+  });
+});
+
+describe('hostile plan values on a run page', () => {
+  it("escapes the manifest's plan.replicates and plan.testLengthSeconds (issue 14, item 1: they were put in raw)", () => {
+    const { plan } = loadPlan('quick', PLANS);
+    const run = syntheticRun({ plan, environments: ['native'], replicates: 1 });
+    run.manifest.plan = { ...run.manifest.plan, replicates: `<img src=x onerror=alert(8)>` as never, testLengthSeconds: `"><svg onload=alert(9)>` as never };
+    const analysis = analyseRun(run.manifest, run.records);
+    const page = renderPage(runPage({ manifest: run.manifest, analysis, charts: runCharts(run.manifest, analysis) }));
+    expect(page).not.toMatch(/<img src=x|<svg onload/);
+    expect(page).toContain('&lt;img src=x onerror=alert(8)&gt; replicates, &quot;&gt;&lt;svg onload=alert(9)&gt; s per test');
+  });
+
+  it('names chart files from a series safely, whatever the series (issue 14, item 2)', () => {
+    const { plan } = loadPlan('quick', PLANS);
+    const series = 'x/../../../../elsewhere/TRAVERSED';
+    const hostilePlan = { ...plan, sweeps: plan.sweeps.map((s) => (s.test === 'TCP_STREAM' ? { ...s, series } : s)) };
+    const run = syntheticRun({ plan: hostilePlan, environments: ['native'], replicates: 1 });
+    const analysis = analyseRun(run.manifest, run.records);
+    const ids = runCharts(run.manifest, analysis).map((c) => c.id);
+    expect(ids).toContain(`fig4a-tcp-absolute-${fileNamePart(series)}`);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 });
 

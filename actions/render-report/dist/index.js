@@ -20389,10 +20389,30 @@ function summarizePoints(records, level = 0.95) {
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
 }
 
-// actions/lib/report/job-summary.ts
-function mdCell(text4) {
-  return text4.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+// actions/lib/core/text.ts
+var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+function oneLine(value4) {
+  return String(value4).replace(/\r\n|[\r\n\t]/g, " ").replace(INVISIBLE, (c4) => `\\u{${c4.codePointAt(0).toString(16)}}`);
 }
+function mdText(value4) {
+  return oneLine(value4).replace(/[\\`*[\]|]/g, "\\$&").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+function mdBlockText(value4) {
+  return mdText(value4).replace(/^(\s*)([#+=-])/, "$1\\$2").replace(/^(\s*\d+)([.)])/, "$1\\$2");
+}
+function mdCode(value4, max4 = 200) {
+  let v = oneLine(value4);
+  if (v.length > max4) v = `${v.slice(0, max4 - 3)}...`;
+  v = v.replace(/\|/g, "\\|");
+  if (v.trim() === "") return "` `";
+  const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run3) => run3.length));
+  const fence = "`".repeat(longest + 1);
+  const pad4 = v.startsWith("`") || v.endsWith("`") ? " " : "";
+  return `${fence}${pad4}${v}${pad4}${fence}`;
+}
+
+// actions/lib/report/job-summary.ts
+var mdCell = mdText;
 function flag(parameter) {
   return parameter === "sendSocketSize" ? "-s" : "-m";
 }
@@ -75044,8 +75064,7 @@ function linkSummary(m3) {
   return `namespace testbed: client ${or2(l.clientAddress)} (netns ${or2(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : "unshaped, "}${l.shaping}`;
 }
 function tableMarkdown(t) {
-  const esc = (s2) => s2.replace(/\|/g, "\\|").replace(/\n/g, " ");
-  return [`### ${t.title}`, "", `| ${t.columns.map(esc).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(esc).join(" | ")} |`), ""].join("\n");
+  return [`### ${mdText(t.title)}`, "", `| ${t.columns.map(mdText).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(mdText).join(" | ")} |`), ""].join("\n");
 }
 
 // actions/lib/report/report.ts
@@ -75101,21 +75120,22 @@ function runCharts(manifest, a4) {
   }
   return charts;
 }
+var csv2 = (v) => /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 var cell2 = (v) => v === null || Number.isNaN(v) ? "" : String(Math.round(v * 1e6) / 1e6);
 function pointsCsv(points2) {
   const header = "environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate";
-  const lines = points2.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell2(p.throughput.mean), cell2(p.throughput.stdev), cell2(p.throughput.ciLow), cell2(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : "", cell2(p.requestedSendSocket), cell2(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell2(p.okRate)].join(","));
+  const lines = points2.map((p) => [csv2(p.environment), csv2(p.test), csv2(p.series), csv2(p.parameter), p.value, p.throughput.n, cell2(p.throughput.mean), cell2(p.throughput.stdev), cell2(p.throughput.ciLow), cell2(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : "", cell2(p.requestedSendSocket), cell2(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell2(p.okRate)].join(","));
   return `${[header, ...lines].join("\n")}
 `;
 }
 function relativeCsv(relative) {
   const header = "environment,test,series,value,relative,ci95_low,ci95_high";
-  return `${[header, ...relative.map((r) => [r.environment, r.test, r.series, r.x, cell2(r.relative), cell2(r.low), cell2(r.high)].join(","))].join("\n")}
+  return `${[header, ...relative.map((r) => [csv2(r.environment), csv2(r.test), csv2(r.series), r.x, cell2(r.relative), cell2(r.low), cell2(r.high)].join(","))].join("\n")}
 `;
 }
 function udpCsv(delivery) {
   const header = "environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate";
-  return `${[header, ...delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)].join(","))].join("\n")}
+  return `${[header, ...delivery.map((d) => [csv2(d.environment), d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)].join(","))].join("\n")}
 `;
 }
 function comparisonsCsv(a4) {
@@ -75125,8 +75145,8 @@ function comparisonsCsv(a4) {
     a4.environments.forEach((ea2, i) => {
       for (const eb of a4.environments.slice(i + 1)) {
         for (const c4 of comparePoints(a4.points, test2, ea2, eb)) {
-          const note = c4.welch.note ? `"${c4.welch.note.replace(/"/g, '""')}"` : "";
-          lines.push([test2, c4.x, ea2, eb, cell2(c4.meanA), cell2(c4.meanB), cell2(c4.difference), cell2(c4.welch.t), cell2(c4.welch.df), cell2(c4.welch.p), note].join(","));
+          const note = c4.welch.note ? csv2(c4.welch.note) : "";
+          lines.push([test2, c4.x, csv2(ea2), csv2(eb), cell2(c4.meanA), cell2(c4.meanB), cell2(c4.difference), cell2(c4.welch.t), cell2(c4.welch.df), cell2(c4.welch.p), note].join(","));
         }
       }
     });
@@ -75135,8 +75155,7 @@ function comparisonsCsv(a4) {
 `;
 }
 function claimsMarkdown(claims) {
-  const esc = (s2) => s2.replace(/\|/g, "\\|");
-  return ["| Claim | Section | Verdict | Evidence |", "|---|---|---|---|", ...claims.map((c4) => `| ${esc(c4.text)} | ${esc(c4.section)} | **${c4.verdict}** | ${esc(c4.evidence)} |`), ""].join("\n");
+  return ["| Claim | Section | Verdict | Evidence |", "|---|---|---|---|", ...claims.map((c4) => `| ${mdText(c4.text)} | ${mdText(c4.section)} | **${mdText(c4.verdict)}** | ${mdText(c4.evidence)} |`), ""].join("\n");
 }
 function reportTextFiles(manifest, a4, charts) {
   const summary2 = { runId: manifest.runId, environments: a4.environments, udpAnomalies: a4.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a4.averages, areas: a4.areas, claims: a4.claims, link: linkSummary(manifest) };
@@ -75989,7 +76008,7 @@ function short(commit) {
 }
 function runLine(r) {
   const subject = r.subject ? ` "${r.subject}"` : "";
-  return `${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`;
+  return oneLine(`${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`);
 }
 function rulesLine(d) {
   const o = d.options;
@@ -75997,7 +76016,7 @@ function rulesLine(d) {
   return `improved/regressed = a change of at least ${o.thresholdPercent}% that is significant at alpha ${o.alpha} (${test2}; fewer than 2 replicates: netperf's own confidence interval if recorded, else undecided)`;
 }
 function curveTitle(c4) {
-  return `${c4.environment} ${c4.test} ${c4.series} (${flag3(c4.parameter)}, bytes)`;
+  return oneLine(`${c4.environment} ${c4.test} ${c4.series} (${flag3(c4.parameter)}, bytes)`);
 }
 function curveLine(c4) {
   const parts = [`${c4.commonPoints} common point${c4.commonPoints === 1 ? "" : "s"}`];
@@ -76018,14 +76037,15 @@ function summaryLine(d) {
   return `${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided (${s2.significant} significant); ${s2.added} added, ${s2.removed} removed`;
 }
 function largestLines(d) {
-  return d.summary.largest.map((l) => `${l.environment} ${l.test} ${flag3(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`);
+  return d.summary.largest.map((l) => oneLine(`${l.environment} ${l.test} ${flag3(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`));
 }
 function oneSidedLine(p) {
-  return `${p.environment} ${p.test} ${p.series} ${flag3(p.parameter)} ${p.value}: ${side(p.stats)}`;
+  return oneLine(`${p.environment} ${p.test} ${p.series} ${flag3(p.parameter)} ${p.value}: ${side(p.stats)}`);
 }
-function table(header, rows, indent = "  ", numericFirst = true) {
+function table(header, cells, indent = "  ", numericFirst = true) {
+  const rows = cells.map((r) => r.map(oneLine));
   const widths = header.map((h2, i) => Math.max(h2.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line5 = (cells) => indent + cells.map((c4, i) => i === 0 && numericFirst ? c4.padStart(widths[i]) : c4.padEnd(widths[i])).join("  ").trimEnd();
+  const line5 = (cells2) => indent + cells2.map((c4, i) => i === 0 && numericFirst ? c4.padStart(widths[i]) : c4.padEnd(widths[i])).join("  ").trimEnd();
   return [line5(header), ...rows.map(line5)];
 }
 function differenceRows(diffs) {
@@ -76068,15 +76088,11 @@ function formatDiffText(d) {
 function claimTextLines(d) {
   if (d.claimChanges === null) return ["Claims: not compared (verdicts not available for both runs)"];
   if (d.claimChanges.length === 0) return ["Claims whose verdict changed: none"];
-  return ["Claims whose verdict changed:", ...d.claimChanges.map((c4) => `  ${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)];
+  return ["Claims whose verdict changed:", ...d.claimChanges.map((c4) => `  ${oneLine(`${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)}`)];
 }
-function md2(v) {
-  return v.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
+var md2 = mdText;
 function code(v) {
-  if (v === null) return "*(absent)*";
-  const clipped = v.length > 200 ? `${v.slice(0, 197)}...` : v;
-  return `\`${clipped.replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
+  return v === null ? "*(absent)*" : mdCode(v);
 }
 function mdTable(header, rows, numericFirst = false) {
   return [`| ${header.map(md2).join(" | ")} |`, `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
@@ -76087,37 +76103,37 @@ function formatDiffMarkdown(d) {
   const s2 = d.summary;
   out.push(`## virtnet diff: ${md2(d.b.label)} vs ${md2(d.a.label)}`, "");
   out.push(`**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`, "");
-  out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md2(r.label)}<br>\`${md2(r.runId)}\``, `\`${short(r.commit)}\`${r.branch ? ` (${md2(r.branch)})` : ""}`, md2(r.createdAt), r.status, md2(r.plan), md2(r.environments.join(", "))])));
+  out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md2(r.label)}<br>${mdCode(r.runId)}`, `${mdCode(short(r.commit))}${r.branch ? ` (${md2(r.branch)})` : ""}`, md2(r.createdAt), md2(r.status), md2(r.plan), md2(r.environments.join(", "))])));
   out.push("", `<sub>${md2(rulesLine(d))}</sub>`, "");
   out.push("### Manifest differences", "");
   if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
   else {
     out.push("Listed first: they explain most result changes.", "");
-    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [m3.category, `\`${md2(m3.field)}\``, code(m3.a), code(m3.b)])));
+    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [md2(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])));
   }
   out.push("", "### Points", "");
   for (const c4 of d.curves) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
     const changed = c4.regressed + c4.improved > 0;
     const headline = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
-    out.push(`<details${changed ? " open" : ""}><summary>${md2(headline)}</summary>`, "");
+    out.push(`<details${changed ? " open" : ""}><summary>${escapeHtml(oneLine(headline))}</summary>`, "");
     if (rows.length) {
       out.push(...mdTable([`${flag3(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
         const r = pointRow(p);
-        return [...r.slice(0, 6).map(md2), VERDICT_MARK[p.classification]];
+        return [...r.slice(0, 6), VERDICT_MARK[p.classification]];
       }), true));
       out.push("");
     }
-    out.push(md2(curveLine(c4)), "", "</details>", "");
+    out.push(mdBlockText(curveLine(c4)), "", "</details>", "");
   }
-  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, "", ...d.added.map((p) => `- ${md2(oneSidedLine(p))}`), "");
-  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, "", ...d.removed.map((p) => `- ${md2(oneSidedLine(p))}`), "");
+  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, "", ...d.added.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
+  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, "", ...d.removed.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
   out.push("### Summary", "", summaryLine(d) + ".", "");
-  if (s2.largest.length) out.push("Largest changes:", "", ...largestLines(d).map((l) => `- ${md2(l)}`), "");
+  if (s2.largest.length) out.push("Largest changes:", "", ...largestLines(d).map((l) => `- ${mdBlockText(l)}`), "");
   out.push("### Claims", "");
   if (d.claimChanges === null) out.push("Not compared: verdicts are not available for both runs.");
   else if (d.claimChanges.length === 0) out.push("No claim changed its verdict.");
-  else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md2(c4.id), c4.a ?? "*(absent)*", c4.b ?? "*(absent)*", md2(c4.text)])));
+  else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md2(c4.id), c4.a === null ? "*(absent)*" : md2(c4.a), c4.b === null ? "*(absent)*" : md2(c4.b), md2(c4.text)])));
   return `${out.join("\n")}
 `;
 }
@@ -76615,9 +76631,9 @@ async function run2() {
       changed += committed.changed;
       const { manifest, results } = run3;
       const analysis = analyseRun(manifest, results.records);
-      lines.push(`### Run \`${mdCell(manifest.runId)}\` (${mdCell(manifest.status)}): plan ${mdCell(manifest.plan.name)}, ${manifest.environments.map(mdCell).join(", ")}
+      lines.push(`### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(", ")}
 `);
-      lines.push(`${committed.changed} files written or changed in \`${mdCell(committed.dir)}\`.
+      lines.push(`${committed.changed} files written or changed in ${mdCode(committed.dir)}.
 `);
       lines.push("#### The paper's claims\n");
       lines.push(claimsMarkdown(analysis.claims));
@@ -76630,7 +76646,7 @@ async function run2() {
       const site = await buildSite(all, settings.siteDir, { workers: 1, log: (m3) => info(m3) });
       setOutput("site-index", site.indexPath);
       lines.push(`
-Site: ${site.runs.length} runs, ${site.written} files written, index \`${mdCell(site.indexPath)}\`.
+Site: ${site.runs.length} runs, ${site.written} files written, index ${mdCode(site.indexPath)}.
 `);
     }
     await summary.addRaw(lines.join("\n")).write();

@@ -5,7 +5,8 @@ import * as core from '@actions/core';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRenderReportInputs, runnerContext } from '../../lib/action/inputs.ts';
-import { compactTable, mdCell } from '../../lib/report/job-summary.ts';
+import { compactTable } from '../../lib/report/job-summary.ts';
+import { mdCode, mdText } from '../../lib/core/text.ts';
 import { analyseRun, claimsMarkdown } from '../../lib/report/report.ts';
 import { isRunDir } from '../../lib/measure/run-dir.ts';
 import { findRunCopies, mostCompleteCopies } from '../../lib/action/run-copies.ts';
@@ -25,8 +26,8 @@ export async function run(): Promise<void> {
       changed += committed.changed;
       const { manifest, results } = run;
       const analysis = analyseRun(manifest, results.records);
-      lines.push(`### Run \`${mdCell(manifest.runId)}\` (${mdCell(manifest.status)}): plan ${mdCell(manifest.plan.name)}, ${manifest.environments.map(mdCell).join(', ')}\n`);
-      lines.push(`${committed.changed} files written or changed in \`${mdCell(committed.dir)}\`.\n`);
+      lines.push(`### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(', ')}\n`);
+      lines.push(`${committed.changed} files written or changed in ${mdCode(committed.dir)}.\n`);
       lines.push('#### The paper\'s claims\n');
       lines.push(claimsMarkdown(analysis.claims));
       lines.push('#### Results\n');
@@ -38,7 +39,7 @@ export async function run(): Promise<void> {
       // One worker: the render pool's worker script is not part of this bundle.
       const site = await buildSite(all, settings.siteDir, { workers: 1, log: (m) => core.info(m) });
       core.setOutput('site-index', site.indexPath);
-      lines.push(`\nSite: ${site.runs.length} runs, ${site.written} files written, index \`${mdCell(site.indexPath)}\`.\n`);
+      lines.push(`\nSite: ${site.runs.length} runs, ${site.written} files written, index ${mdCode(site.indexPath)}.\n`);
     }
     await core.summary.addRaw(lines.join('\n')).write();
     core.setOutput('run-ids', runs.map((r) => r.manifest.runId).join(','));
