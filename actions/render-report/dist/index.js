@@ -20580,7 +20580,7 @@ function environmentTitle(name) {
   return ENVIRONMENT_STYLE.get(name)?.title ?? name;
 }
 function environmentLabel(name) {
-  const title2 = environmentTitle(name);
+  const title2 = oneLine(environmentTitle(name));
   return title2 === "if" || title2 in Object.prototype ? `${title2} (environment)` : title2;
 }
 function environmentScales(present) {

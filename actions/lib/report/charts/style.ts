@@ -2,6 +2,7 @@
 // and distinct in greyscale print through the per-environment point shapes), fixed fonts and sizes.
 
 import type { Parameter } from '../../plan/plan.ts';
+import { oneLine } from '../../core/text.ts';
 
 /** x-axis titles by swept parameter, the same on every chart. */
 export const PARAMETER_AXIS_TITLE: Record<Parameter, string> = {
@@ -34,14 +35,16 @@ export function environmentTitle(name: string): string {
 }
 
 /**
- * An environment as charts name it (data values, legends). vega-expression 6 reads a string
+ * An environment as charts name it (data values, legends), which vega-lite also writes into vega
+ * expressions (a merged legend's values, a sort), as string literals. vega-expression 6 reads a
  * literal that names a property of Object.prototype ("constructor", "toString", ...) or "if" as an
- * identifier (its keyword table is a plain object), and vega-lite puts a merged legend's values
- * into such an expression, so a chart with an environment of such a name failed to render. Those
- * names are labelled "<name> (environment)" in charts; pages and tables show them as they are.
+ * identifier (its keyword table is a plain object), and refuses a literal holding U+2028 or U+2029
+ * (line terminators to its ES5 scanner): either made the chart fail to render. So a label is on one
+ * line with control and line-separator characters spelled out (core/text.ts), and those names are
+ * labelled "<name> (environment)". Pages and tables show names as they are.
  */
 export function environmentLabel(name: string): string {
-  const title = environmentTitle(name);
+  const title = oneLine(environmentTitle(name));
   return title === 'if' || title in Object.prototype ? `${title} (environment)` : title;
 }
 
