@@ -5,6 +5,7 @@
 
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,21 +70,36 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
 
   it('start-environment (holding until released) and run-sweep run side by side, as the server and client jobs do', async () => {
     const address = testbed.layout.serverAddress;
-    // The server job's step: it returns only when the client releases the environment.
-    const server = step(dist('start-environment'), { environment: 'native', 'server-address': address, 'testbed-index': String(testbed.layout.index), 'ready-timeout': '30', 'wait-for-release': '3' }, { timeoutMs: 200_000 });
+    const runKey = '4242-1';
+    const releaseKey = 'feedface'.repeat(4);
+    // The server job's step: it returns only when the client of this run releases the environment.
+    const server = step(dist('start-environment'), { environment: 'native', 'server-address': address, 'testbed-index': String(testbed.layout.index), 'ready-timeout': '30', 'wait-for-release': '3', 'run-key': runKey, 'release-key': releaseKey }, { timeoutMs: 200_000 });
     const endpointFile = join(temp, 'virtnet-endpoint-native.json');
+    const results = await startFakeResultsService(address, { refuse: ['virtnet-run-docker'] });
+    const runtime = { ACTIONS_RUNTIME_TOKEN: results.runtimeToken, ACTIONS_RESULTS_URL: `${results.url}/` };
 
     // A client asking for another environment is refused by the coordinator, not fed native's numbers.
-    const wrong = await step(dist('run-sweep'), { environment: 'docker', 'server-address': address, plan: 'quick', 'run-dir': join(temp, 'wrong-run'), 'ready-timeout': '10', release: 'false' }, { client: true });
+    // Its artifact upload fails too (the results service refuses it): a warning naming the run
+    // directory, after the summary and the outputs were written.
+    const wrongDir = join(temp, 'wrong-run');
+    const wrong = await step(dist('run-sweep'), { environment: 'docker', 'server-address': address, plan: 'quick', 'run-dir': wrongDir, 'ready-timeout': '10', release: 'false', 'run-key': runKey }, { client: true, env: runtime });
     expect(wrong.exitCode).toBe(1);
     expect(wrong.stdout).toMatch(/::error::docker could not be measured: .*the server has native live, not docker/);
     expect(existsSync(`${endpointFile}.released`), 'a refused client releases nothing').toBe(false);
-    expect(wrong.stdout).toMatch(/artifact upload skipped: no Actions runtime/);
+    expect(wrong.stdout).toMatch(new RegExp(`::warning::the upload of artifact virtnet-run-docker failed \\(.*\\); the run directory stays on this runner at ${wrongDir}`));
+    expect(wrong.outputs).toMatchObject({ 'run-dir': wrongDir, status: 'incomplete', 'artifact-id': '' });
+    expect(wrong.summary).toContain('## virtnet sweep: docker');
+    expect(wrong.summary).toContain(`**The upload of artifact virtnet-run-docker failed**`);
+
+    // A client of another run (another leg mixed in, actions/runner#2475) neither measures nor releases.
+    const other = await step(dist('run-sweep'), { environment: 'native', 'server-address': address, plan: 'quick', 'run-dir': join(temp, 'other-run'), 'ready-timeout': '5', 'run-key': '999-1', 'release-key': 'b'.repeat(32), upload: 'false' }, { client: true });
+    expect(other.exitCode).toBe(1);
+    expect(other.stdout).toMatch(/::error::native could not be measured: .*the server's native serves run 4242-1, not this run \(999-1\)/);
+    expect(existsSync(`${endpointFile}.released`), 'a client of another run releases nothing').toBe(false);
 
     runDir = join(temp, 'artifacts', 'virtnet-run-native', 'run');
     // This time with an Actions runtime: a stand-in results service on the server's testbed address.
-    const results = await startFakeResultsService(address);
-    const r = await step(dist('run-sweep'), { environment: 'native', 'server-address': address, plan: 'quick', 'run-dir': runDir, 'ready-timeout': '30' }, { client: true, timeoutMs: 120_000, env: { ACTIONS_RUNTIME_TOKEN: results.runtimeToken, ACTIONS_RESULTS_URL: `${results.url}/` } }).finally(() => results.close());
+    const r = await step(dist('run-sweep'), { environment: 'native', 'server-address': address, plan: 'quick', 'run-dir': runDir, 'ready-timeout': '30', 'run-key': runKey, 'release-key': releaseKey }, { client: true, timeoutMs: 120_000, env: runtime }).finally(() => results.close());
     // The release ends the server's step; its state is what the post step needs, whatever fails below.
     const s = await server;
     startState = s.state;
@@ -144,10 +160,13 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
     writeFileSync(join(early, 'results.jsonl'), `${readFileSync(join(runDir, 'results.jsonl'), 'utf8').split('\n').slice(0, 3).join('\n')}\n`);
     const reports = join(temp, 'reports');
     const site = join(temp, 'site');
-    const r = await step(dist('render-report'), { runs: join(temp, 'artifacts'), 'reports-dir': reports, 'site-dir': site }, { timeoutMs: 180_000 });
+    const r = await step(dist('render-report'), { runs: join(temp, 'artifacts'), 'reports-dir': reports, 'site-dir': site, environments: 'native,docker' }, { timeoutMs: 180_000 });
     expect(r.stdout, r.stderr).not.toMatch(/::error::/);
     expect(r.exitCode).toBe(0);
     const runId = loadRun(runDir).manifest.runId;
+    // The docker leg's data never arrived (its client was refused, its upload failed): said by name.
+    expect(r.stdout).toMatch(new RegExp(`::warning::run ${runId} has no data from the leg docker: its client job failed before measuring or its artifact upload failed`));
+    expect(r.summary).toContain('**Missing:**');
     const committed = join(reports, 'runs', runId);
     expect(r.outputs).toMatchObject({ 'run-ids': runId, 'report-dirs': committed, 'site-index': join(site, 'index.html') });
     expect(Number(r.outputs.files)).toBeGreaterThanOrEqual(8);
@@ -201,6 +220,32 @@ describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs 
     const again = await step(dist('start-environment', 'post.js'), {}, { state: startState });
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toMatch(/had already ended/);
+  });
+});
+
+describe('a lone re-run of one job of a leg', () => {
+  it('start-environment and run-sweep refuse at once, saying to re-run all jobs, and start nothing', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'virtnet-actions-'));
+    // A stand-in of the jobs API on loopback: attempt 2, the partner job last ran in attempt 1.
+    const api = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ total_count: 2, jobs: [{ name: 'Measure native / Serve native', run_attempt: 2, status: 'in_progress', conclusion: null }, { name: 'Measure native / Sweep native', run_attempt: 1, status: 'completed', conclusion: 'success' }] }));
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
+    const env = { GITHUB_API_URL: `http://127.0.0.1:${(api.address() as { port: number }).port}`, GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '7', GITHUB_RUN_ATTEMPT: '2' };
+    try {
+      const server = await runAction(dist('start-environment'), { inputs: { environment: 'native', 'server-address': '198.18.63.1', 'partner-job': 'Sweep native', 'github-token': 't' }, workspace: REPO, runnerTemp: temp, timeoutMs: 30_000, env });
+      expect(server.exitCode).toBe(1);
+      expect(server.stdout).toMatch(/::error::this job was re-run without its partner job "Measure native \/ Sweep native" \(which last ran in attempt 1 and succeeded\).*Re-run all jobs/);
+      expect(server.state['serve-pid'], 'nothing was started').toBeUndefined();
+      // The client's partner (the server) runs again in this attempt: the client goes on (and here
+      // fails later, for want of a server, which is not what this test is about).
+      const client = await runAction(dist('run-sweep'), { inputs: { environment: 'native', 'server-address': '198.18.63.1', plan: 'quick', 'partner-job': 'Serve native', 'github-token': 't', 'run-dir': join(temp, 'run'), 'ready-timeout': '1', upload: 'false' }, workspace: REPO, runnerTemp: temp, timeoutMs: 60_000, env });
+      expect(client.stdout).not.toMatch(/re-run without its partner/);
+    } finally {
+      await new Promise<void>((r) => api.close(() => r()));
+      rmSync(temp, { recursive: true, force: true });
+    }
   });
 });
 

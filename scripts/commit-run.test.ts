@@ -34,7 +34,7 @@ function setup(name: string): { origin: string; work: string; other: string } {
 }
 
 function commitRun(work: string, env: Record<string, string> = {}) {
-  return execFileSync('bash', [SCRIPT, 'reports/runs/r1', 'reports: run r1'], { cwd: work, encoding: 'utf8', env: { ...process.env, ...identity, ...env } });
+  return execFileSync('bash', [SCRIPT, 'reports/runs/r1', 'reports: run r1'], { cwd: work, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, ...identity, ...env } });
 }
 
 describe('commit-run.sh', () => {
@@ -67,6 +67,27 @@ exit 0
     // Linear history holding both: nothing of the other job was overwritten.
     expect(git(origin, 'log', '--format=%s', 'main')).toBe('reports: run r1\nanother job\nfirst');
     expect(git(origin, 'show', 'main:other.txt')).toBe('y');
+  });
+
+  it('stops at once when branch protection refuses the push (GH006), saying how to allow it', () => {
+    const { origin, work } = setup('protected');
+    // What GitHub's server says for a protected branch, from a hook of the bare origin.
+    const hook = join(origin, 'hooks', 'pre-receive');
+    writeFileSync(hook, '#!/bin/sh\necho "error: GH006: Protected branch update failed for refs/heads/main." >&2\necho "error: Changes must be made through a pull request." >&2\nexit 1\n');
+    chmodSync(hook, 0o755);
+    let failure: { status: number; stdout: string; stderr: string } | null = null;
+    try {
+      commitRun(work, { COMMIT_ATTEMPTS: '5' });
+    } catch (e) {
+      failure = e as { status: number; stdout: string; stderr: string };
+    }
+    expect(failure?.status).toBe(3);
+    expect(failure!.stderr).toMatch(/GH006: Protected branch update failed/);
+    expect(failure!.stderr).toMatch(/main is protected and refused the push .*retrying cannot pass it/);
+    expect(failure!.stderr).toMatch(/repository secret VIRTNET_PUSH_TOKEN/);
+    // One attempt only: no retry loop against a rule that cannot change.
+    expect(`${failure!.stdout}`).not.toMatch(/push rejected \(attempt/);
+    expect(git(origin, 'log', '--format=%s', 'main')).toBe('first');
   });
 
   it('refuses a folder outside the repository', () => {

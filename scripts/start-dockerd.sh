@@ -5,7 +5,18 @@
 # docker-proxy UDP loses most datagrams and small-socket TCP collapses: that measures the proxy,
 # not the network path). Idempotent: a daemon that already answers is left alone, but one running
 # WITH the userland proxy is reported, since virtnet's docker environment refuses it.
-# Called by scripts/prepare.sh (npm test, npm run reproduce, .ci/run).
+# Called by scripts/prepare.sh (npm test, npm run reproduce, .ci/run, the server runner's job).
+#
+# On a GitHub self-hosted runner the daemon must outlive the job: at the end of every job the runner
+# kills each new process whose environment carries that job's RUNNER_TRACKING_ID (actions/runner,
+# src/Runner.Worker/JobExtension.cs, "Cleaning up orphan processes"), and a daemon started from a
+# job step inherits it. So, in this order:
+#   1. a daemon that answers is used as it is (the machine's docker service, best: set
+#      "userland-proxy": false in /etc/docker/daemon.json and `systemctl enable --now docker`);
+#   2. under systemd, a docker.service whose daemon.json turns the userland proxy off is started
+#      with systemctl: systemd owns it, no job does;
+#   3. otherwise dockerd is started by hand, in its own session and without RUNNER_TRACKING_ID in its
+#      environment, so the runner's cleanup does not take it for one of the job's processes.
 #
 # Settings (environment variables):
 #   VIRTNET_START_DOCKERD=0   do nothing (a machine without docker; the docker tests then skip)
@@ -82,15 +93,30 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# True when systemd runs this machine and has a docker.service whose daemon.json turns the userland
+# proxy off: then the service is the right way to run the daemon.
+docker_service_ready() {
+  [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 || return 1
+  systemctl cat docker.service >/dev/null 2>&1 || return 1
+  grep -qE '"userland-proxy"[[:space:]]*:[[:space:]]*false' /etc/docker/daemon.json 2>/dev/null
+}
+
 # A dockerd process that does not answer yet may be starting: wait for it rather than start a second.
 waiting_for="$(pgrep -o -x dockerd || true)"
 if [ -n "$waiting_for" ]; then
   echo "dockerd: a dockerd process (PID $waiting_for) runs but does not answer yet; waiting for it"
+elif docker_service_ready; then
+  echo "dockerd: starting the machine's docker service (systemctl start docker; userland proxy off in /etc/docker/daemon.json)"
+  systemctl start docker
 else
   mkdir -p "$(dirname "$log")"
   echo "dockerd: starting (dockerd --userland-proxy=false, log in $log)"
+  if [ -n "${RUNNER_TRACKING_ID:-}" ]; then
+    echo "dockerd: started outside the job's process tracking (no RUNNER_TRACKING_ID), so it survives the end of this job; to let systemd run it instead, set \"userland-proxy\": false in /etc/docker/daemon.json and run systemctl enable --now docker"
+  fi
   # setsid: the daemon outlives this script and is not hit by a Ctrl-C meant for npm.
-  setsid dockerd --userland-proxy=false >>"$log" 2>&1 </dev/null &
+  # env -u RUNNER_TRACKING_ID: a GitHub runner kills every process carrying its job's id at job end.
+  env -u RUNNER_TRACKING_ID setsid dockerd --userland-proxy=false >>"$log" 2>&1 </dev/null &
 fi
 
 for _ in $(seq 1 60); do

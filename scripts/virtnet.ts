@@ -18,7 +18,8 @@ usage:
   virtnet report <RUN_DIR...> [--out DIR] [--site DIR] [--commit [--reports DIR]]
   virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P] [--fail-on-regression]
   virtnet cleanup [--index N]
-  virtnet serve --env NAME --endpoint-file FILE [--index N] [--server ADDRESS] [--hold-timeout MIN]
+  virtnet serve --env NAME --endpoint-file FILE [--index N] [--server ADDRESS] [--hold-timeout MIN] [--run-key KEY]
+                        (release key, when required: environment variable VIRTNET_RELEASE_KEY)
 
 run options:
   --plan NAME|FILE      sweep plan: a built-in name (paper, quick) or a plan JSON file

@@ -1,8 +1,11 @@
 // virtnet's own rules for its workflows and actions, beyond what a linter knows: the security
 // rules of the project (no expressions inside run:, third-party actions pinned to full commits,
-// least-privilege permissions on every job, a fork guard on every self-hosted job) and the
-// consistency of local action and reusable-workflow calls with their declared inputs. Pure: takes
-// parsed YAML, returns problems as "file: where: what" lines.
+// least-privilege permissions on every job, no self-hosted runner reachable from a pull request, no
+// dead fork guards, the write token only where it pushes and no npm install scripts beside it), what
+// GitHub really does (Pages artifacts named per attempt, no configure-pages, a queueing testbed
+// group, no `chromium` apt name on Ubuntu, run artifacts named per attempt) and the consistency of
+// local action and reusable-workflow calls with their declared inputs. Pure: takes parsed YAML,
+// returns problems as "file: where: what" lines.
 
 type Json = unknown;
 type Obj = Record<string, Json>;
@@ -11,11 +14,12 @@ function isObj(v: Json): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export const FORK_GUARD = 'github.event.pull_request.head.repo.full_name == github.repository';
 const PINNED = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._/-]+)?@[0-9a-f]{40}$/;
 
 export interface LocalAction {
   inputs: Record<string, { required: boolean; hasDefault: boolean }>;
+  /** For a reusable workflow: its jobs that run on self-hosted runners. */
+  selfHostedJobs?: string[];
 }
 
 export interface WorkflowContext {
@@ -34,11 +38,111 @@ export function describeAction(doc: Json): LocalAction {
   return { inputs };
 }
 
+function runnerLabels(job: Obj): string[] {
+  const runsOn = job['runs-on'];
+  return Array.isArray(runsOn) ? runsOn.map(String) : typeof runsOn === 'string' ? [runsOn] : [];
+}
+
 export function describeReusableWorkflow(doc: Json): LocalAction | null {
   const on = isObj(doc) ? doc.on : null;
   if (!isObj(on) || !('workflow_call' in on)) return null;
   const call = on.workflow_call;
-  return describeAction(isObj(call) ? { inputs: call.inputs } : {});
+  const jobs = isObj(doc) && isObj(doc.jobs) ? doc.jobs : {};
+  const selfHostedJobs = Object.entries(jobs).filter(([, job]) => isObj(job) && runnerLabels(job).includes('self-hosted')).map(([name]) => name);
+  return { ...describeAction(isObj(call) ? { inputs: call.inputs } : {}), selfHostedJobs };
+}
+
+/** The events a workflow runs on, by name. */
+function triggers(doc: Obj): string[] {
+  const on = doc.on ?? doc[true as unknown as string]; // YAML 1.1 parsers read a bare `on` as true
+  if (typeof on === 'string') return [on];
+  if (Array.isArray(on)) return on.map(String);
+  return isObj(on) ? Object.keys(on) : [];
+}
+
+const PR_EVENTS = ['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment'];
+
+function grantsWrite(permissions: Json): boolean {
+  if (permissions === 'write-all') return true;
+  return isObj(permissions) && Object.values(permissions).some((v) => v === 'write');
+}
+
+function textOf(v: Json): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
+}
+
+const TOKEN = /\$\{\{[^}]*\b(github\.token|secrets\.[A-Za-z0-9_]+)\b/;
+
+function usesAction(step: Obj, action: string): boolean {
+  return typeof step.uses === 'string' && step.uses.startsWith(`${action}@`);
+}
+
+/** Rules on a workflow as a whole: its concurrency group and what its triggers may reach. */
+function workflowLevelProblems(file: string, doc: Obj, context: WorkflowContext): string[] {
+  const problems: string[] = [];
+  const events = triggers(doc);
+  const jobs = isObj(doc.jobs) ? doc.jobs : {};
+  const reachesSelfHosted = Object.values(jobs).some((job) => isObj(job) && (runnerLabels(job).includes('self-hosted') || (typeof job.uses === 'string' && (context.reusableWorkflows[job.uses]?.selfHostedJobs?.length ?? 0) > 0)));
+  const prEvents = events.filter((e) => PR_EVENTS.includes(e));
+  if (prEvents.length > 0 && reachesSelfHosted) {
+    problems.push(`${file}: runs on ${prEvents.join(', ')} and reaches a self-hosted runner: a fork's pull request would run its code there; keep self-hosted jobs in workflows without pull request triggers`);
+  }
+  const concurrency = doc.concurrency;
+  if (isObj(concurrency)) {
+    const queue = concurrency.queue;
+    if (queue !== undefined && queue !== 'single' && queue !== 'max') problems.push(`${file}: concurrency.queue is ${JSON.stringify(queue)}: expected single or max`);
+    if (queue === 'max' && concurrency['cancel-in-progress'] === true) problems.push(`${file}: concurrency: queue: max cannot be combined with cancel-in-progress: true (GitHub refuses the workflow)`);
+    if (reachesSelfHosted && concurrency['cancel-in-progress'] !== true && queue !== 'max') {
+      problems.push(`${file}: concurrency: a testbed group without queue: max keeps one pending run and cancels it for the next: pushes made during a run are dropped silently; add queue: max`);
+    }
+  }
+  return problems;
+}
+
+/** Rules on one job that depend on the whole workflow (jobs' outputs, triggers). */
+function jobLevelProblems(file: string, where: string, job: Obj, doc: Obj, isCalled: boolean): string[] {
+  const problems: string[] = [];
+  const events = triggers(doc);
+  const guard = typeof job.if === 'string' ? job.if : '';
+  if (guard.includes('github.event.pull_request') && (isCalled || !events.some((e) => PR_EVENTS.includes(e)))) {
+    problems.push(`${file}: ${where}: if: tests github.event.pull_request, but ${isCalled ? 'a called workflow sees its caller\'s event' : 'this workflow has no pull request trigger'}: the guard is always true and protects nothing; remove it`);
+  }
+  const writes = grantsWrite(job.permissions);
+  const labels = runnerLabels(job);
+  const steps = Array.isArray(job.steps) ? job.steps.filter(isObj) : [];
+  steps.forEach((step, i) => {
+    const at = `${where}.steps[${i}]${typeof step.name === 'string' ? ` (${step.name})` : ''}`;
+    const run = typeof step.run === 'string' ? step.run : '';
+    if (usesAction(step, 'actions/configure-pages')) problems.push(`${file}: ${at}: actions/configure-pages is not needed to deploy an artifact (deploy-pages does it) and runs on node20: remove it`);
+    if (usesAction(step, 'actions/upload-pages-artifact')) {
+      const name = isObj(step.with) ? textOf(step.with.name) : '';
+      if (!name.includes('github.run_attempt')) problems.push(`${file}: ${at}: the Pages artifact must be named per attempt (with: name: ...\${{ github.run_attempt }}): artifacts persist across attempts, and deploy-pages refuses a name it finds twice`);
+    }
+    if (usesAction(step, 'actions/deploy-pages')) {
+      const name = isObj(step.with) ? textOf(step.with.artifact_name) : '';
+      const m = /needs\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)/.exec(name);
+      const jobs = isObj(doc.jobs) ? doc.jobs : {};
+      const producer = m && isObj(jobs[m[1]!]) ? (jobs[m[1]!] as Obj) : null;
+      const output = producer && isObj(producer.outputs) ? textOf(producer.outputs[m![2]!]) : '';
+      if (!output.includes('github.run_attempt')) problems.push(`${file}: ${at}: deploy-pages must deploy the artifact of the attempt that uploaded it (artifact_name: \${{ needs.<job>.outputs.<name> }}, that output naming it with github.run_attempt), so that a re-run of the deploy job alone finds exactly one`);
+    }
+    if (step.uses === './actions/run-sweep' || step.uses === './actions/run-sweep/') {
+      const name = isObj(step.with) ? textOf(step.with['artifact-name']) : '';
+      if (!name.includes('github.run_attempt')) problems.push(`${file}: ${at}: run-sweep's artifact-name must include github.run_attempt: artifacts of earlier attempts persist, and two of one name are downloaded into one folder`);
+    }
+    if (/\bapt(-get)?\s+install\b[^\n]*\bchromium(-browser)?\b/.test(run) && labels.some((l) => l.startsWith('ubuntu'))) {
+      problems.push(`${file}: ${at}: Ubuntu has no chromium package (chromium-browser only installs a snap): use the browser the runner image has`);
+    }
+    if (writes) {
+      if (/\bnpm\s+(ci|install|i)\b/.test(run) && !run.includes('--ignore-scripts')) problems.push(`${file}: ${at}: npm install scripts must not run in a job holding a write permission: add --ignore-scripts (or move the install to a read-only job)`);
+      if (usesAction(step, 'actions/checkout') && !(isObj(step.with) && step.with['persist-credentials'] === false)) problems.push(`${file}: ${at}: in a job holding a write permission, checkout must not persist the token (persist-credentials: false); give it to the step that pushes`);
+      const pushes = /\bgit\s+push\b|commit-run\.sh/.test(run);
+      const given = [textOf(step.env), textOf(step.with)].some((t) => TOKEN.test(t));
+      if (given && !pushes) problems.push(`${file}: ${at}: a token reaches a step that does not push; in a job holding a write permission only the pushing step gets it`);
+    }
+  });
+  if (writes && TOKEN.test(textOf(job.env))) problems.push(`${file}: ${where}: a token in the job's env reaches every step; give it to the step that pushes`);
+  return problems;
 }
 
 function checkCall(file: string, where: string, uses: string, withBlock: Json, target: LocalAction | undefined, kind: string): string[] {
@@ -56,6 +160,8 @@ export function workflowProblems(file: string, doc: Json, context: WorkflowConte
   const problems: string[] = [];
   if (!isObj(doc)) return [`${file}: not a YAML mapping`];
   if (!('permissions' in doc)) problems.push(`${file}: no top-level permissions: (set permissions: {} and grant per job)`);
+  problems.push(...workflowLevelProblems(file, doc, context));
+  const isCalled = triggers(doc).includes('workflow_call');
   const jobs = isObj(doc.jobs) ? doc.jobs : {};
   if (Object.keys(jobs).length === 0) problems.push(`${file}: no jobs`);
   for (const [jobName, job] of Object.entries(jobs)) {
@@ -65,12 +171,7 @@ export function workflowProblems(file: string, doc: Json, context: WorkflowConte
       continue;
     }
     if (!('permissions' in job)) problems.push(`${file}: ${where}: no permissions: (least privilege is declared per job)`);
-    const runsOn = job['runs-on'];
-    const labels = Array.isArray(runsOn) ? runsOn.map(String) : typeof runsOn === 'string' ? [runsOn] : [];
-    if (labels.includes('self-hosted')) {
-      const guard = typeof job.if === 'string' ? job.if : '';
-      if (!guard.includes(FORK_GUARD)) problems.push(`${file}: ${where}: runs on a self-hosted runner without the fork guard in if: (${FORK_GUARD})`);
-    }
+    problems.push(...jobLevelProblems(file, where, job, doc, isCalled));
     if (typeof job.uses === 'string') {
       if (job.uses.startsWith('./')) problems.push(...checkCall(file, where, job.uses, job.with, context.reusableWorkflows[job.uses], 'reusable workflow'));
       else if (!PINNED.test(job.uses)) problems.push(`${file}: ${where}: uses ${job.uses}: pin third-party workflows to a full 40-hex commit`);

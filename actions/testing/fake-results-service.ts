@@ -34,7 +34,8 @@ function base64url(text: string): string {
   return Buffer.from(text).toString('base64url');
 }
 
-export async function startFakeResultsService(address: string): Promise<FakeResultsService> {
+/** refuse: artifact names whose CreateArtifact is answered 409 Conflict (a non-retryable failure). */
+export async function startFakeResultsService(address: string, options: { refuse?: string[] } = {}): Promise<FakeResultsService> {
   const artifacts = new Map<string, ReceivedArtifact>();
   const blocks = new Map<string, Map<string, Buffer>>();
   let nextId = 1000;
@@ -49,6 +50,7 @@ export async function startFakeResultsService(address: string): Promise<FakeResu
       };
       if (req.method === 'POST' && u.pathname.endsWith('.ArtifactService/CreateArtifact')) {
         const request = JSON.parse(data.toString('utf8')) as { name: string };
+        if (options.refuse?.includes(request.name)) return json(409, { code: 'already_exists', msg: `an artifact named ${request.name} already exists` });
         artifacts.set(request.name, { name: request.name, zip: Buffer.alloc(0), finalized: false, size: null, hash: null });
         blocks.set(request.name, new Map());
         return json(200, { ok: true, signed_upload_url: `${url}/blob/${encodeURIComponent(request.name)}?sig=test` });

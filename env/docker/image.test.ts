@@ -16,6 +16,8 @@ interface Script {
   present?: string[];
   pull?: 'ok' | 'fail';
   registryBuild?: 'ok' | 'fail';
+  /** The daemon's registry mirrors (`docker info`); none by default, as on a stock daemon. */
+  mirrors?: string[];
 }
 
 function fakeDocker(script: Script): { docker: DockerRunner; calls: string[][] } {
@@ -29,6 +31,7 @@ function fakeDocker(script: Script): { docker: DockerRunner; calls: string[][] }
       const tag = args[args.length - 1]!;
       return images.has(tag) ? result(0, `sha256:${'ab'.repeat(32)}\n`) : result(1, '', `Error: No such image: ${tag}`);
     }
+    if (cmd === 'info') return result(0, `${JSON.stringify(script.mirrors ?? null)}\n`);
     if (cmd === 'pull') return script.pull === 'ok' ? result(0, 'ok\n') : result(1, '', 'Error response from daemon: lookup failed: no such host');
     if (cmd === 'build') {
       const tag = args[args.indexOf('--tag') + 1]!;
@@ -47,14 +50,22 @@ const haveNetserver = findOnPath('netserver') !== null;
 describe.skipIf(!haveNetserver)('image choice and build (scripted docker; needs the host netserver)', () => {
   const log = () => {};
 
-  it('auto without a registry: probes with a pull, then builds offline from scratch', async () => {
-    const { docker, calls } = fakeDocker({ pull: 'fail' });
+  it('auto on a daemon without a configured registry: asks no registry at all, builds offline from scratch', async () => {
+    const { docker, calls } = fakeDocker({ pull: 'ok', registryBuild: 'ok' });
+    const img = await prepareImage(docker, { setting: 'auto', cacheDir, log });
+    expect(img.build).toBe('offline-scratch');
+    expect(img.reason).toMatch(/^auto: no registry mirror is configured for the daemon, so no registry is asked/);
+    expect(calls.map((c) => c[0])).toEqual(['image', 'info', 'image', 'build', 'image']);
+  });
+
+  it('auto with a configured mirror that does not answer: probes with a pull, then builds offline from scratch', async () => {
+    const { docker, calls } = fakeDocker({ pull: 'fail', mirrors: ['https://mirror.invalid'] });
     const img = await prepareImage(docker, { setting: 'auto', cacheDir, log });
     expect(img.build).toBe('offline-scratch');
     expect(img.cached).toBe(false);
     expect(img.tag).toMatch(/^virtnet-netserver:offline-[0-9a-f]{16}$/);
     expect(img.reason).toBe(`auto: the daemon could not pull ${registryBaseImage(readFileSync(REGISTRY_DOCKERFILE, 'utf8'))} (no registry reachable)`);
-    expect(calls.map((c) => c[0])).toEqual(['image', 'pull', 'image', 'build', 'image']);
+    expect(calls.map((c) => c[0])).toEqual(['image', 'info', 'pull', 'image', 'build', 'image']);
     const context = calls.find((c) => c[0] === 'build')!.at(-1)!;
     expect(readFileSync(join(context, 'Dockerfile'), 'utf8')).toMatch(/^FROM scratch$/m);
     expect(readFileSync(join(context, 'rootfs', findOnPath('netserver')!))).toEqual(readFileSync(findOnPath('netserver')!));
@@ -69,8 +80,8 @@ describe.skipIf(!haveNetserver)('image choice and build (scripted docker; needs 
     expect(second.calls.some((c) => c[0] === 'build')).toBe(false);
   });
 
-  it('auto with a registry builds from the Dockerfile, sent on stdin', async () => {
-    const { docker, calls } = fakeDocker({ pull: 'ok', registryBuild: 'ok' });
+  it('auto with a configured registry that answers builds from the Dockerfile, sent on stdin', async () => {
+    const { docker, calls } = fakeDocker({ pull: 'ok', registryBuild: 'ok', mirrors: ['https://mirror.invalid'] });
     const img = await prepareImage(docker, { setting: 'auto', cacheDir, log });
     expect(img.build).toBe('registry-dockerfile');
     expect(img.tag).toMatch(/^virtnet-netserver:registry-/);
@@ -78,7 +89,7 @@ describe.skipIf(!haveNetserver)('image choice and build (scripted docker; needs 
   });
 
   it('auto falls back to offline when the registry build fails, and says so', async () => {
-    const { docker } = fakeDocker({ pull: 'ok', registryBuild: 'fail' });
+    const { docker } = fakeDocker({ pull: 'ok', registryBuild: 'fail', mirrors: ['https://mirror.invalid'] });
     const img = await prepareImage(docker, { setting: 'auto', cacheDir, log });
     expect(img.build).toBe('offline-scratch');
     expect(img.reason).toMatch(/the registry build failed .*so built offline/);

@@ -1,4 +1,4 @@
-// The netserver image: built from env/docker/Dockerfile where a registry answers, or offline
+// The netserver image: built from env/docker/Dockerfile where a registry is configured and answers, or offline
 // FROM scratch with the host's netserver and the libraries it links. Tagged by a hash of its
 // inputs, so it is built once and reused until an input changes.
 
@@ -114,6 +114,22 @@ export async function probeRegistry(docker: DockerRunner, signal?: AbortSignal):
   return { reachable: true, detail: `pulled ${base}`, error: null };
 }
 
+/**
+ * The registry mirrors the daemon is configured with (daemon.json "registry-mirrors"). `auto` asks a
+ * registry only where one is configured: a default daemon would otherwise send a DNS lookup and a
+ * pull to the public registry on every start, which an offline machine or CI must not do.
+ */
+export async function configuredMirrors(docker: DockerRunner, signal?: AbortSignal): Promise<string[]> {
+  const r = await docker(['info', '--format', '{{json .RegistryConfig.Mirrors}}'], { timeoutMs: 30_000, signal });
+  if (r.exitCode !== 0) return [];
+  try {
+    const mirrors = JSON.parse(r.stdout.trim() || 'null') as unknown;
+    return Array.isArray(mirrors) ? mirrors.filter((m): m is string => typeof m === 'string' && m !== '') : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Makes sure the image exists (building it if its inputs changed) and says how it was made. */
 export async function prepareImage(docker: DockerRunner, options: ImageOptions): Promise<PreparedImage> {
   let reason: string;
@@ -126,6 +142,9 @@ export async function prepareImage(docker: DockerRunner, options: ImageOptions):
     if ((await imageId(docker, registryTag)) !== null) {
       build = 'registry-dockerfile';
       reason = 'auto: the registry image of this Dockerfile is already built';
+    } else if ((await configuredMirrors(docker, options.signal)).length === 0) {
+      build = 'offline-scratch';
+      reason = 'auto: no registry mirror is configured for the daemon, so no registry is asked (VIRTNET_DOCKER_BUILD=registry pulls from the default one)';
     } else {
       const probe = await probeRegistry(docker, options.signal);
       if (probe.error) options.log(`docker: ${probe.detail}: ${probe.error}; building the offline image`);

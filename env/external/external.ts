@@ -3,7 +3,7 @@
 // server says the wanted environment is live (through the coordinator, when there is one) and
 // netserver answers, and on stop releases it so the server may tear it down.
 
-import { askCoordinator, type CoordinatorStatus } from '../../actions/lib/measure/coordinator.ts';
+import { askCoordinator, type CoordinatorStatus, releaseRequest } from '../../actions/lib/measure/coordinator.ts';
 import type { Endpoint } from '../../actions/lib/measure/netperf.ts';
 import { waitUntil } from '../../actions/lib/core/proc.ts';
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../actions/lib/measure/environment.ts';
@@ -17,14 +17,19 @@ export interface ExternalOptions {
   coordinatorPort: number | null;
   /** Release the environment through the coordinator when the sweep is done with it. */
   releaseOnStop: boolean;
+  /** This run's key: an environment the coordinator says serves another run is never measured. */
+  runKey?: string | null;
+  /** The per-run secret the coordinator asks for to release (with runKey). */
+  releaseKey?: string | null;
   pollIntervalMs?: number;
   /** Receives the server host's metadata when the coordinator offers it. */
   onServerHost?: (host: NonNullable<CoordinatorStatus['host']>) => void;
 }
 
 /** Why a coordinator status does not (yet) let us measure `wanted`, or null when it does. */
-export function statusProblem(status: CoordinatorStatus, wanted: string, ports: { control: number; data: number }): string | null {
+export function statusProblem(status: CoordinatorStatus, wanted: string, ports: { control: number; data: number }, runKey: string | null = null): string | null {
   if (status.environment !== wanted) return `the server has ${status.environment} live, not ${wanted}`;
+  if (runKey !== null && (status.runKey ?? null) !== runKey) return `the server's ${wanted} serves ${status.runKey ? `run ${status.runKey}` : 'no named run'}, not this run (${runKey})`;
   if (status.released) return `${wanted} was already released by another client`;
   if (status.endpoint.controlPort !== ports.control || status.endpoint.dataPort !== ports.data) {
     return `the server serves ports ${status.endpoint.controlPort}/${status.endpoint.dataPort} but the plan uses ${ports.control}/${ports.data}`;
@@ -48,7 +53,7 @@ export function externalEnvironment(options: ExternalOptions): EnvironmentDriver
               lastProblem = answer.error;
               return false;
             }
-            const problem = statusProblem(answer.status, options.name, ctx.ports);
+            const problem = statusProblem(answer.status, options.name, ctx.ports, options.runKey ?? null);
             if (problem) lastProblem = problem;
             else {
               status = answer.status;
@@ -72,7 +77,7 @@ export function externalEnvironment(options: ExternalOptions): EnvironmentDriver
       if (released || !options.releaseOnStop || options.coordinatorPort === null) return;
       released = true;
       try {
-        const answer = await askCoordinator(ctx.serverAddress, options.coordinatorPort, `release ${options.name}`, 5000);
+        const answer = await askCoordinator(ctx.serverAddress, options.coordinatorPort, releaseRequest(options.name, options.runKey ?? null, options.releaseKey ?? null), 5000);
         ctx.log(answer.ok ? `released ${options.name} on ${ctx.serverAddress}` : `release of ${options.name} refused: ${answer.error}`);
       } catch (e) {
         ctx.log(`could not release ${options.name} on ${ctx.serverAddress}: ${(e as Error).message} (the server job tears it down when its wait times out)`);

@@ -28,7 +28,11 @@ const OPTIONS = {
   'osv-image': { type: 'string' },
   accel: { type: 'string' },
   'log-dir': { type: 'string' },
+  'run-key': { type: 'string' },
 } as const;
+
+/** The release key comes through the environment, not argv: /proc/<pid>/cmdline is world-readable. */
+export const RELEASE_KEY_ENV = 'VIRTNET_RELEASE_KEY';
 
 /** What the endpoint file holds: read by the start-environment action (and by people). */
 export interface EndpointFile {
@@ -43,6 +47,11 @@ export interface EndpointFile {
 
 export function releasedMarker(endpointFile: string): string {
   return `${endpointFile}.released`;
+}
+
+/** Written when a client first asks for status: the server job knows a client is there. */
+export function askedMarker(endpointFile: string): string {
+  return `${endpointFile}.asked`;
 }
 
 function writeAtomically(path: string, content: string): void {
@@ -67,12 +76,17 @@ export async function commandServe(args: string[]): Promise<number> {
   const accel = values.accel ?? 'auto';
   if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel: expected auto, kvm or tcg, got ${JSON.stringify(accel)}`);
   const endpointFile = values['endpoint-file'];
+  const runKey = values['run-key'] ?? null;
+  if (runKey !== null && !/^[A-Za-z0-9._-]{1,100}$/.test(runKey)) throw new UsageError(`--run-key: expected 1-100 letters, digits, '.', '-' or '_', got ${JSON.stringify(runKey)}`);
+  const releaseKey = process.env[RELEASE_KEY_ENV] || null;
+  if (releaseKey !== null && !/^[A-Za-z0-9]{16,128}$/.test(releaseKey)) throw new UsageError(`${RELEASE_KEY_ENV}: expected 16-128 letters or digits`);
   const logDir = values['log-dir'] ?? join(dirname(endpointFile), `virtnet-serve-logs-${driver.name}`);
   const settings: Record<string, string> = { accel, testbedIndex: String(index) };
   if (values['osv-image']) settings.osvImage = values['osv-image'];
 
   rmSync(endpointFile, { force: true });
   rmSync(releasedMarker(endpointFile), { force: true });
+  rmSync(askedMarker(endpointFile), { force: true });
   mkdirSync(logDir, { recursive: true });
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -105,10 +119,16 @@ export async function commandServe(args: string[]): Promise<number> {
       coordinator = await startCoordinator({
         address: serverAddress,
         port: coordinatorPort,
-        status: { environment: driver.name, endpoint: started.endpoint, released: false, description: started.description, host: await collectHostInfo('server') },
+        status: { environment: driver.name, endpoint: started.endpoint, released: false, description: started.description, host: await collectHostInfo('server'), runKey },
+        releaseKey,
         onRelease: () => {
           console.log(`virtnet serve: ${driver.name} released by the client`);
           writeAtomically(releasedMarker(endpointFile), `${new Date().toISOString()}\n`);
+        },
+        onStatus: () => {
+          if (existsSync(askedMarker(endpointFile))) return;
+          console.log(`virtnet serve: a client asked for ${driver.name}'s status`);
+          writeAtomically(askedMarker(endpointFile), `${new Date().toISOString()}\n`);
         },
       });
     }
@@ -130,6 +150,7 @@ export async function commandServe(args: string[]): Promise<number> {
     await coordinator?.close();
     if (started) await started.stop();
     if (existsSync(endpointFile)) rmSync(endpointFile, { force: true });
+    rmSync(askedMarker(endpointFile), { force: true });
     console.log(`virtnet serve: ${driver.name} stopped`);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

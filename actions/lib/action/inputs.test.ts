@@ -23,7 +23,14 @@ describe('start-environment inputs', () => {
       environment: 'native', serverAddress: '198.18.0.1', testbedIndex: 0, controlPort: 12865, dataPort: 12866, coordinatorPort: 12867,
       readyTimeoutSeconds: 300, holdTimeoutMinutes: 360, waitForReleaseMinutes: 0, accelerator: 'auto', osvImage: null, virtnetDir: '/ws',
       endpointFile: '/rt/virtnet-endpoint-native.json', logFile: '/rt/virtnet-serve-native.log',
+      clientDeadlineMinutes: 0, runKey: null, releaseKey: null, partnerJob: null, githubToken: null,
     });
+  });
+  it('reads the run key, the release key, the client deadline and the partner job; a bad key is never quoted', () => {
+    const key = 'c0ffee'.repeat(6);
+    expect(parseStartEnvironmentInputs(readerFrom({ ...base, 'run-key': '123-2', 'release-key': key, 'client-deadline': '20', 'partner-job': 'Sweep native', 'github-token': 't' }), runner, envs)).toMatchObject({ runKey: '123-2', releaseKey: key, clientDeadlineMinutes: 20, partnerJob: 'Sweep native', githubToken: 't' });
+    expect(error(() => parseStartEnvironmentInputs(readerFrom({ ...base, 'release-key': 'short;secret' }), runner, envs))).toBe('input release-key: expected 16-128 letters or digits (the value is not shown)');
+    expect(error(() => parseStartEnvironmentInputs(readerFrom({ ...base, 'run-key': '../x' }), runner, envs))).toBe('input run-key: expected 1-100 letters, digits, \'.\', \'-\' or \'_\', got "../x"');
   });
   it('reads every input', () => {
     const s = parseStartEnvironmentInputs(readerFrom({ ...base, environment: 'osv', 'osv-image': 'img/usr.img', 'testbed-index': '5', 'control-port': '2000', 'data-port': '2001', 'coordinator-port': '0', 'ready-timeout': '60', 'hold-timeout': '30', 'wait-for-release': '20', accel: 'tcg', 'virtnet-dir': '/opt/virtnet' }), runner, envs);
@@ -51,11 +58,16 @@ describe('run-sweep inputs', () => {
     expect(parseRunSweepInputs(readerFrom(base), runner, envs)).toEqual({
       environment: 'docker', serverAddress: '198.18.0.1', coordinatorPort: 12867, release: true, plan: 'paper', replicates: null, testLengthSeconds: null,
       runDir: '/rt/virtnet-run', readyTimeoutSeconds: 900, artifactName: 'virtnet-run-docker', upload: true, virtnetDir: '/ws',
+      runKey: null, releaseKey: null, partnerJob: null, githubToken: null,
     });
+    expect(parseRunSweepInputs(readerFrom({ ...base, 'run-key': '9-1', 'release-key': 'a'.repeat(32), 'partner-job': 'Serve docker' }), runner, envs)).toMatchObject({ runKey: '9-1', releaseKey: 'a'.repeat(32), partnerJob: 'Serve docker' });
     expect(parseRunSweepInputs(readerFrom({ ...base, plan: 'plans/mine.json', replicates: '5', 'test-length': '20', release: 'false', upload: 'False' }), runner, envs)).toMatchObject({ plan: '/ws/plans/mine.json', replicates: 5, testLengthSeconds: 20, release: false, upload: false });
   });
   it.each([
     [{ plan: '' }, 'input plan is required but was not given'],
+    [{ plan: '../../etc/plan.json' }, 'input plan: expected a built-in plan name or a path inside the workspace, got "../../etc/plan.json"'],
+    [{ plan: 'env/plans/../../../x.json' }, 'input plan: expected a built-in plan name or a path inside the workspace, got "env/plans/../../../x.json"'],
+    [{ plan: '/etc/plan.json' }, 'input plan: expected a built-in plan name or a path inside the workspace, got "/etc/plan.json"'],
     [{ replicates: '0' }, 'input replicates: 0 is out of range: expected 1 to 1000'],
     [{ 'test-length': 'long' }, 'input test-length: expected a whole number, got "long"'],
     [{ release: 'yes' }, 'input release: expected true or false, got "yes"'],
@@ -67,8 +79,9 @@ describe('run-sweep inputs', () => {
 
 describe('render-report, diff-results and build-osv-image inputs', () => {
   it('render-report', () => {
-    expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({ runsPath: '/ws/downloaded', reportsDir: '/ws/reports', siteDir: null });
-    expect(parseRenderReportInputs(readerFrom({ runs: '/abs', 'reports-dir': 'r', 'site-dir': '/tmp/site' }), runner)).toEqual({ runsPath: '/abs', reportsDir: '/ws/r', siteDir: '/tmp/site' });
+    expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({ runsPath: '/ws/downloaded', reportsDir: '/ws/reports', siteDir: null, environments: [] });
+    expect(parseRenderReportInputs(readerFrom({ runs: '/abs', 'reports-dir': 'r', 'site-dir': '/tmp/site', environments: 'native, docker' }), runner)).toEqual({ runsPath: '/abs', reportsDir: '/ws/r', siteDir: '/tmp/site', environments: ['native', 'docker'] });
+    expect(error(() => parseRenderReportInputs(readerFrom({ runs: 'x', environments: 'native,<b>' }), runner))).toBe('input environments: expected comma-separated environment names, got "<b>"');
     expect(error(() => parseRenderReportInputs(readerFrom({}), runner))).toBe('input runs is required but was not given');
   });
   it('diff-results: run names kept as given, numbers checked', () => {

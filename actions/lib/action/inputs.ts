@@ -96,6 +96,22 @@ export function nameInput(read: InputReader, name: string, fallback: string): st
   return value;
 }
 
+/** The workflow's run key: names a run (its directory, artifacts, the coordinator's run); '' is none. */
+export function runKeyInput(read: InputReader, name: string): string | null {
+  const value = read(name);
+  if (value === '') return null;
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(value)) throw new InputError(`input ${name}: expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(value)}`);
+  return value;
+}
+
+/** A per-run secret: letters and digits only, never quoted back (it would land in the log). */
+export function secretInput(read: InputReader, name: string): string | null {
+  const value = read(name);
+  if (value === '') return null;
+  if (!/^[A-Za-z0-9]{16,128}$/.test(value)) throw new InputError(`input ${name}: expected 16-128 letters or digits (the value is not shown)`);
+  return value;
+}
+
 /** What the runner provides to every action step (GITHUB_WORKSPACE, RUNNER_TEMP, ...). */
 export interface RunnerContext {
   workspace: string;
@@ -139,6 +155,16 @@ export interface StartEnvironmentSettings {
   virtnetDir: string;
   endpointFile: string;
   logFile: string;
+  /** Minutes after ready within which a client must ask for status, else the step fails; 0: no deadline. */
+  clientDeadlineMinutes: number;
+  /** The run this environment serves: a client of another run never measures it. */
+  runKey: string | null;
+  /** The per-run secret a client must present to release the environment. */
+  releaseKey: string | null;
+  /** The job that must run with this one (the client); a re-run without it fails at once. */
+  partnerJob: string | null;
+  /** Token for the jobs API (the lone re-run check). */
+  githubToken: string | null;
 }
 
 export function parseStartEnvironmentInputs(read: InputReader, runner: RunnerContext, environments: readonly string[]): StartEnvironmentSettings {
@@ -162,6 +188,11 @@ export function parseStartEnvironmentInputs(read: InputReader, runner: RunnerCon
     virtnetDir,
     endpointFile: `${runner.temp}/virtnet-endpoint-${environment}.json`,
     logFile: `${runner.temp}/virtnet-serve-${environment}.log`,
+    clientDeadlineMinutes: intInput(read, 'client-deadline', { min: 0, max: 24 * 60, fallback: 0 }),
+    runKey: runKeyInput(read, 'run-key'),
+    releaseKey: secretInput(read, 'release-key'),
+    partnerJob: optionalInput(read, 'partner-job'),
+    githubToken: optionalInput(read, 'github-token'),
   };
 }
 
@@ -186,11 +217,21 @@ export interface RunSweepSettings {
   artifactName: string;
   upload: boolean;
   virtnetDir: string;
+  /** This run's key: the coordinator must say its environment serves this run. */
+  runKey: string | null;
+  /** The per-run secret the coordinator asks for to release. */
+  releaseKey: string | null;
+  /** The job that must run with this one (the server); a re-run without it fails at once. */
+  partnerJob: string | null;
+  /** Token for the jobs API (the lone re-run check). */
+  githubToken: string | null;
 }
 
 export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, environments: readonly string[]): RunSweepSettings {
   const environment = environmentInput(read, 'environment', environments);
   const plan = requiredInput(read, 'plan');
+  // A plan file is a path inside the workspace: no absolute path, no '..' segment.
+  if (plan.startsWith('/') || plan.split('/').includes('..')) throw new InputError(`input plan: expected a built-in plan name or a path inside the workspace, got ${quoted(plan)}`);
   return {
     environment,
     serverAddress: ipv4Input(read, 'server-address', null),
@@ -204,6 +245,10 @@ export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, en
     artifactName: nameInput(read, 'artifact-name', `virtnet-run-${environment}`),
     upload: boolInput(read, 'upload', true),
     virtnetDir: resolvePath(read('virtnet-dir') || runner.workspace, runner.workspace),
+    runKey: runKeyInput(read, 'run-key'),
+    releaseKey: secretInput(read, 'release-key'),
+    partnerJob: optionalInput(read, 'partner-job'),
+    githubToken: optionalInput(read, 'github-token'),
   };
 }
 
@@ -217,14 +262,19 @@ export interface RenderReportSettings {
   reportsDir: string;
   /** If set, the static site is built there from every run under <reportsDir>/runs. */
   siteDir: string | null;
+  /** The environments the workflow measured: one with no data in a run is named as missing. */
+  environments: string[];
 }
 
 export function parseRenderReportInputs(read: InputReader, runner: RunnerContext): RenderReportSettings {
   const siteDir = optionalInput(read, 'site-dir');
+  const environments = read('environments').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const e of environments) if (!/^[a-z0-9-]{1,40}$/.test(e)) throw new InputError(`input environments: expected comma-separated environment names, got ${quoted(e)}`);
   return {
     runsPath: resolvePath(requiredInput(read, 'runs'), runner.workspace),
     reportsDir: resolvePath(read('reports-dir') || 'reports', runner.workspace),
     siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
+    environments,
   };
 }
 

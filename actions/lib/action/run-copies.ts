@@ -36,3 +36,18 @@ export function mostCompleteCopies(runs: readonly LoadedRun[]): LoadedRun[] {
   }
   return [...best.values()].sort((x, y) => (x.manifest.runId < y.manifest.runId ? -1 : 1));
 }
+
+/**
+ * The expected environments a run has no record of: their leg's data never reached this job (its
+ * client job failed before measuring, or its artifact upload failed and no later leg's copy, which
+ * would hold it, arrived either).
+ */
+export function missingEnvironments(run: LoadedRun, expected: readonly string[]): string[] {
+  const measured = new Set(run.results.records.map((r) => r.environment));
+  return expected.filter((e) => !measured.has(e));
+}
+
+/** What to say about legs without data, naming where the client runner keeps the run directory. */
+export function missingLegsMessage(runId: string, missing: readonly string[]): string {
+  return `run ${runId} has no data from ${missing.length === 1 ? 'the leg' : 'the legs'} ${missing.join(', ')}: ${missing.length === 1 ? 'its' : 'their'} client job failed before measuring or its artifact upload failed (the client runner keeps the run directory under /var/lib/virtnet/runs/<run key>; see that job's summary)`;
+}

@@ -2,7 +2,13 @@
 // client job of one environment. The client asks which environment is live (so it never measures a
 // leftover one) and, when its sweep ends, releases it (so the server can tear it down). One request
 // per connection, one JSON line back; input bounded in size and time.
+//
+// Which run: the status names the run the environment serves (its run key), so a client of another
+// run, or of another leg that GitHub mixed up (actions/runner#2475), never measures it. Who may
+// release: when the server holds a release key (a per-run secret the workflow hands to both jobs),
+// only `release <environment> <run key> <release key>` with that run and that key releases.
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Endpoint } from './netperf.ts';
 import type { EnvironmentDescription, HostInfo } from './records.ts';
@@ -16,9 +22,24 @@ export interface CoordinatorStatus {
   description: EnvironmentDescription | null;
   /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
   host: HostInfo | null;
+  /** The run this environment serves (the workflow's run key); absent or null: any run. */
+  runKey?: string | null;
 }
 
-export type CoordinatorRequest = { kind: 'status' } | { kind: 'release'; environment: string };
+export type CoordinatorRequest = { kind: 'status' } | { kind: 'release'; environment: string; runKey?: string; releaseKey?: string };
+
+const RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
+const RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
+
+/** The release request a client sends: with its run key and release key when it has them. */
+export function releaseRequest(environment: string, runKey: string | null = null, releaseKey: string | null = null): string {
+  return runKey !== null && releaseKey !== null ? `release ${environment} ${runKey} ${releaseKey}` : `release ${environment}`;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Hashes of equal length, so the comparison takes the same time whatever was sent.
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
 
 export type CoordinatorResponse = { ok: true; status: CoordinatorStatus } | { ok: false; error: string };
 
@@ -28,14 +49,28 @@ export function parseCoordinatorRequest(line: string): CoordinatorRequest {
   const words = line.trim().split(/\s+/);
   if (words.length === 1 && words[0] === 'status') return { kind: 'status' };
   if (words.length === 2 && words[0] === 'release' && /^[a-z0-9-]{1,40}$/.test(words[1]!)) return { kind: 'release', environment: words[1]! };
-  throw new Error(`coordinator: unknown request ${JSON.stringify(line.slice(0, 60))}: expected "status" or "release <environment>"`);
+  if (words.length === 4 && words[0] === 'release' && /^[a-z0-9-]{1,40}$/.test(words[1]!) && RUN_KEY.test(words[2]!) && RELEASE_KEY.test(words[3]!)) {
+    return { kind: 'release', environment: words[1]!, runKey: words[2]!, releaseKey: words[3]! };
+  }
+  // The line is not echoed whole: it may hold a key.
+  throw new Error(`coordinator: unknown request ${JSON.stringify(words[0]?.slice(0, 20) ?? '')}: expected "status" or "release <environment> [<run key> <release key>]"`);
 }
 
-/** The server's answer to one request; `release` only releases the environment that is live. */
-export function answerRequest(status: CoordinatorStatus, request: CoordinatorRequest): CoordinatorResponse {
+/**
+ * The server's answer to one request. `release` only releases the environment that is live, of the
+ * run it serves, and, when the server holds a release key, only for a client that presents it.
+ */
+export function answerRequest(status: CoordinatorStatus, request: CoordinatorRequest, releaseKey: string | null = null): CoordinatorResponse {
   if (request.kind === 'status') return { ok: true, status };
   if (request.environment !== status.environment) {
     return { ok: false, error: `cannot release ${request.environment}: the live environment is ${status.environment}` };
+  }
+  const runKey = status.runKey ?? null;
+  if (runKey !== null && request.runKey !== undefined && request.runKey !== runKey) {
+    return { ok: false, error: `cannot release ${request.environment}: it serves run ${runKey}, not run ${request.runKey}` };
+  }
+  if (releaseKey !== null && (request.releaseKey === undefined || request.runKey === undefined || !sameSecret(request.releaseKey, releaseKey))) {
+    return { ok: false, error: `cannot release ${request.environment}: ${request.releaseKey === undefined ? 'no release key given' : 'wrong release key'} (the workflow hands this run's key to its client job)` };
   }
   return { ok: true, status: { ...status, released: true } };
 }
@@ -46,8 +81,11 @@ export interface RunningCoordinator {
   close(): Promise<void>;
 }
 
-/** Listens on address:port; onRelease runs once, on the first valid release. */
-export async function startCoordinator(options: { address: string; port: number; status: CoordinatorStatus; onRelease: () => void }): Promise<RunningCoordinator> {
+/**
+ * Listens on address:port; onRelease runs once, on the first valid release; onStatus on every
+ * status request (the server job learns that a client is there).
+ */
+export async function startCoordinator(options: { address: string; port: number; status: CoordinatorStatus; onRelease: () => void; onStatus?: () => void; releaseKey?: string | null }): Promise<RunningCoordinator> {
   let status = options.status;
   const handle = (socket: Socket) => {
     let buffer = '';
@@ -64,7 +102,9 @@ export async function startCoordinator(options: { address: string; port: number;
       if (newline < 0) return;
       let response: CoordinatorResponse;
       try {
-        response = answerRequest(status, parseCoordinatorRequest(buffer.slice(0, newline)));
+        const request = parseCoordinatorRequest(buffer.slice(0, newline));
+        response = answerRequest(status, request, options.releaseKey ?? null);
+        if (request.kind === 'status') options.onStatus?.();
       } catch (e) {
         response = { ok: false, error: (e as Error).message };
       }

@@ -22,6 +22,10 @@ export interface ServeSettings {
   virtnetDir: string;
   endpointFile: string;
   logFile: string;
+  /** The run the environment serves (the coordinator tells clients); null: any. */
+  runKey?: string | null;
+  /** The per-run secret a client must present to release; passed in the environment, never argv. */
+  releaseKey?: string | null;
 }
 
 export interface EndpointInfo {
@@ -53,6 +57,7 @@ export function serveArgv(settings: ServeSettings, node: string): string[] {
     '--accel', settings.accelerator,
   ];
   if (settings.osvImage) argv.push('--osv-image', settings.osvImage);
+  if (settings.runKey) argv.push('--run-key', settings.runKey);
   return argv;
 }
 
@@ -96,7 +101,8 @@ export function spawnServe(settings: ServeSettings, env: NodeJS.ProcessEnv = pro
   const argv = serveArgv(settings, nodeFor(settings.virtnetDir));
   const log = openSync(settings.logFile, 'a');
   try {
-    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log], cwd: settings.virtnetDir, env });
+    const childEnv = settings.releaseKey ? { ...env, VIRTNET_RELEASE_KEY: settings.releaseKey } : env;
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log], cwd: settings.virtnetDir, env: childEnv });
     if (child.pid === undefined) throw new Error(`could not start ${argv.slice(0, 3).join(' ')}: see ${settings.logFile}`);
     let code: number | null = null;
     child.once('exit', (c, s) => (code = c ?? (s ? 128 : 1)));
@@ -130,12 +136,27 @@ export async function waitForEndpoint(settings: ServeSettings, served: SpawnedSe
   throw new Error(`${settings.environment} was not ready within ${Math.round(timeoutMs / 1000)} s:\n${tail(settings.logFile)}`);
 }
 
-/** Waits for the client's release (the marker the serve process writes), bounded; false on timeout. */
-export async function waitForRelease(markerPath: string, pid: number, timeoutMs: number, pollMs = 1000): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
+/** No client asked for the environment within the client deadline after it was ready. */
+export class NoClientError extends Error {
+  override name = 'NoClientError';
+}
+
+/**
+ * Waits for the client's release (the marker the serve process writes), bounded; false on timeout.
+ * With a client deadline, also fails (NoClientError) when no client has asked for status (the
+ * askedMarker the serve process writes) within that time: a client job that died before its sweep,
+ * or never started, must not keep the server holding for the whole wait.
+ */
+export async function waitForRelease(markerPath: string, pid: number, timeoutMs: number, pollMs = 1000, client: { askedMarker: string; deadlineMs: number } | null = null): Promise<boolean> {
+  const started = performance.now();
+  const deadline = started + timeoutMs;
   while (performance.now() < deadline) {
     if (existsSync(markerPath)) return true;
     if (!isServeProcess(pid)) throw new Error(`virtnet serve (PID ${pid}) ended before the client released the environment`);
+    if (client && performance.now() - started > client.deadlineMs && !existsSync(client.askedMarker)) {
+      const within = client.deadlineMs < 120_000 ? `${Math.round(client.deadlineMs / 1000)} s` : `${Math.round(client.deadlineMs / 60_000)} min`;
+      throw new NoClientError(`no client asked for the environment within ${within} after it was ready`);
+    }
     await sleep(pollMs);
   }
   return existsSync(markerPath);

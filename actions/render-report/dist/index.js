@@ -20103,6 +20103,9 @@ function setFailed(message) {
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+function warning(message, properties = {}) {
+  issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
@@ -20115,6 +20118,9 @@ import { join as join7 } from "node:path";
 var InputError = class extends Error {
   name = "InputError";
 };
+function quoted(value4) {
+  return JSON.stringify(value4);
+}
 function requiredInput(read2, name) {
   const value4 = read2(name);
   if (value4 === "") throw new InputError(`input ${name} is required but was not given`);
@@ -20134,10 +20140,13 @@ function resolvePath(path3, base) {
 }
 function parseRenderReportInputs(read2, runner) {
   const siteDir = optionalInput(read2, "site-dir");
+  const environments = read2("environments").split(",").map((e) => e.trim()).filter((e) => e !== "");
+  for (const e of environments) if (!/^[a-z0-9-]{1,40}$/.test(e)) throw new InputError(`input environments: expected comma-separated environment names, got ${quoted(e)}`);
   return {
     runsPath: resolvePath(requiredInput(read2, "runs"), runner.workspace),
     reportsDir: resolvePath(read2("reports-dir") || "reports", runner.workspace),
-    siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace)
+    siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
+    environments
   };
 }
 
@@ -60619,9 +60628,9 @@ function initFieldDef(fd, channel, { compositeMark = false } = {}) {
     fieldDef["type"] = newType;
   }
   if (isTypedFieldDef(fieldDef)) {
-    const { compatible, warning } = channelCompatibility(fieldDef, channel) || {};
+    const { compatible, warning: warning2 } = channelCompatibility(fieldDef, channel) || {};
     if (compatible === false) {
-      warn2(warning);
+      warn2(warning2);
     }
   }
   if (isSortableFieldDef(fieldDef) && isString(fieldDef.sort)) {
@@ -75229,6 +75238,13 @@ function mostCompleteCopies(runs) {
   }
   return [...best.values()].sort((x4, y4) => x4.manifest.runId < y4.manifest.runId ? -1 : 1);
 }
+function missingEnvironments(run3, expected) {
+  const measured = new Set(run3.results.records.map((r) => r.environment));
+  return expected.filter((e) => !measured.has(e));
+}
+function missingLegsMessage(runId, missing) {
+  return `run ${runId} has no data from ${missing.length === 1 ? "the leg" : "the legs"} ${missing.join(", ")}: ${missing.length === 1 ? "its" : "their"} client job failed before measuring or its artifact upload failed (the client runner keeps the run directory under /var/lib/virtnet/runs/<run key>; see that job's summary)`;
+}
 
 // actions/lib/site/build.ts
 import { existsSync as existsSync3, readFileSync as readFileSync4 } from "node:fs";
@@ -76621,7 +76637,10 @@ async function run2() {
   try {
     const settings = parseRenderReportInputs((name) => getInput(name), runnerContext(process.env));
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
-    if (runs.length === 0) throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}`);
+    if (runs.length === 0) {
+      const legs = settings.environments.length > 0 ? ` (no data from any leg: ${settings.environments.join(", ")}; see the client jobs' summaries)` : "";
+      throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}${legs}`);
+    }
     const lines = ["## virtnet report\n"];
     const dirs = [];
     let changed = 0;
@@ -76635,6 +76654,13 @@ async function run2() {
 `);
       lines.push(`${committed.changed} files written or changed in ${mdCode(committed.dir)}.
 `);
+      const missing = missingEnvironments(run3, settings.environments);
+      if (missing.length > 0) {
+        const message = missingLegsMessage(manifest.runId, missing);
+        warning(message);
+        lines.push(`**Missing:** ${mdText(message)}
+`);
+      }
       lines.push("#### The paper's claims\n");
       lines.push(claimsMarkdown(analysis.claims));
       lines.push("#### Results\n");

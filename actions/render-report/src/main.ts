@@ -9,14 +9,17 @@ import { compactTable } from '../../lib/report/job-summary.ts';
 import { mdCode, mdText } from '../../lib/core/text.ts';
 import { analyseRun, claimsMarkdown } from '../../lib/report/report.ts';
 import { isRunDir } from '../../lib/measure/run-dir.ts';
-import { findRunCopies, mostCompleteCopies } from '../../lib/action/run-copies.ts';
+import { findRunCopies, missingEnvironments, missingLegsMessage, mostCompleteCopies } from '../../lib/action/run-copies.ts';
 import { buildSite, commitRun } from '../../lib/site/build.ts';
 
 export async function run(): Promise<void> {
   try {
     const settings = parseRenderReportInputs((name) => core.getInput(name), runnerContext(process.env));
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
-    if (runs.length === 0) throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}`);
+    if (runs.length === 0) {
+      const legs = settings.environments.length > 0 ? ` (no data from any leg: ${settings.environments.join(', ')}; see the client jobs' summaries)` : '';
+      throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}${legs}`);
+    }
     const lines = ['## virtnet report\n'];
     const dirs: string[] = [];
     let changed = 0;
@@ -28,6 +31,12 @@ export async function run(): Promise<void> {
       const analysis = analyseRun(manifest, results.records);
       lines.push(`### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(', ')}\n`);
       lines.push(`${committed.changed} files written or changed in ${mdCode(committed.dir)}.\n`);
+      const missing = missingEnvironments(run, settings.environments);
+      if (missing.length > 0) {
+        const message = missingLegsMessage(manifest.runId, missing);
+        core.warning(message);
+        lines.push(`**Missing:** ${mdText(message)}\n`);
+      }
       lines.push('#### The paper\'s claims\n');
       lines.push(claimsMarkdown(analysis.claims));
       lines.push('#### Results\n');

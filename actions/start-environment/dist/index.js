@@ -13609,7 +13609,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch(input, init = void 0) {
+    function fetch2(input, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
@@ -14564,7 +14564,7 @@ var require_fetch = __commonJS({
       }
     }
     module.exports = {
-      fetch,
+      fetch: fetch2,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -19102,7 +19102,7 @@ var require_undici = __commonJS({
     module.exports.setGlobalDispatcher = setGlobalDispatcher;
     module.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module.exports.fetch = async function fetch(init, options = void 0) {
+    module.exports.fetch = async function fetch2(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
       } catch (err) {
@@ -19591,6 +19591,7 @@ var Summary = class {
   }
 };
 var _summary = new Summary();
+var summary = _summary;
 
 // node_modules/@actions/core/lib/platform.js
 import os3 from "os";
@@ -19638,6 +19639,9 @@ function setFailed(message) {
 }
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+function warning(message, properties = {}) {
+  issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 function info(message) {
   process.stdout.write(message + os4.EOL);
@@ -19699,6 +19703,18 @@ function ipv4Input(read, name, fallback) {
 function portInput(read, name, fallback, allowZero = false) {
   return intInput(read, name, { min: allowZero ? 0 : 1, max: 65535, fallback });
 }
+function runKeyInput(read, name) {
+  const value = read(name);
+  if (value === "") return null;
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(value)) throw new InputError(`input ${name}: expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(value)}`);
+  return value;
+}
+function secretInput(read, name) {
+  const value = read(name);
+  if (value === "") return null;
+  if (!/^[A-Za-z0-9]{16,128}$/.test(value)) throw new InputError(`input ${name}: expected 16-128 letters or digits (the value is not shown)`);
+  return value;
+}
 function runnerContext(env) {
   const workspace = env.GITHUB_WORKSPACE;
   if (!workspace) throw new InputError("GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)");
@@ -19728,7 +19744,12 @@ function parseStartEnvironmentInputs(read, runner, environments) {
     osvImage: osvImage === null ? null : resolvePath(osvImage, runner.workspace),
     virtnetDir,
     endpointFile: `${runner.temp}/virtnet-endpoint-${environment}.json`,
-    logFile: `${runner.temp}/virtnet-serve-${environment}.log`
+    logFile: `${runner.temp}/virtnet-serve-${environment}.log`,
+    clientDeadlineMinutes: intInput(read, "client-deadline", { min: 0, max: 24 * 60, fallback: 0 }),
+    runKey: runKeyInput(read, "run-key"),
+    releaseKey: secretInput(read, "release-key"),
+    partnerJob: optionalInput(read, "partner-job"),
+    githubToken: optionalInput(read, "github-token")
   };
 }
 
@@ -19780,6 +19801,7 @@ function serveArgv(settings, node) {
     settings.accelerator
   ];
   if (settings.osvImage) argv.push("--osv-image", settings.osvImage);
+  if (settings.runKey) argv.push("--run-key", settings.runKey);
   return argv;
 }
 function tail(path, lines = 15) {
@@ -19811,7 +19833,8 @@ function spawnServe(settings, env = process.env) {
   const argv = serveArgv(settings, nodeFor(settings.virtnetDir));
   const log = openSync(settings.logFile, "a");
   try {
-    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", log, log], cwd: settings.virtnetDir, env });
+    const childEnv = settings.releaseKey ? { ...env, VIRTNET_RELEASE_KEY: settings.releaseKey } : env;
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", log, log], cwd: settings.virtnetDir, env: childEnv });
     if (child.pid === void 0) throw new Error(`could not start ${argv.slice(0, 3).join(" ")}: see ${settings.logFile}`);
     let code = null;
     child.once("exit", (c, s) => code = c ?? (s ? 128 : 1));
@@ -19843,14 +19866,67 @@ ${tail(settings.logFile)}`);
   throw new Error(`${settings.environment} was not ready within ${Math.round(timeoutMs / 1e3)} s:
 ${tail(settings.logFile)}`);
 }
-async function waitForRelease(markerPath, pid, timeoutMs, pollMs = 1e3) {
-  const deadline = performance.now() + timeoutMs;
+var NoClientError = class extends Error {
+  name = "NoClientError";
+};
+async function waitForRelease(markerPath, pid, timeoutMs, pollMs = 1e3, client = null) {
+  const started = performance.now();
+  const deadline = started + timeoutMs;
   while (performance.now() < deadline) {
     if (existsSync2(markerPath)) return true;
     if (!isServeProcess(pid)) throw new Error(`virtnet serve (PID ${pid}) ended before the client released the environment`);
+    if (client && performance.now() - started > client.deadlineMs && !existsSync2(client.askedMarker)) {
+      const within = client.deadlineMs < 12e4 ? `${Math.round(client.deadlineMs / 1e3)} s` : `${Math.round(client.deadlineMs / 6e4)} min`;
+      throw new NoClientError(`no client asked for the environment within ${within} after it was ready`);
+    }
     await sleep(pollMs);
   }
   return existsSync2(markerPath);
+}
+
+// actions/lib/action/rerun.ts
+function isJobNamed(name, partner) {
+  return name === partner || name.endsWith(` / ${partner}`);
+}
+function loneRerunProblem(jobs, partner, attempt) {
+  if (attempt <= 1) return null;
+  const found = jobs.filter((j) => isJobNamed(j.name, partner));
+  if (found.length === 0) return null;
+  const latest = found.reduce((a, b) => b.run_attempt > a.run_attempt ? b : a);
+  if (latest.run_attempt >= attempt) return null;
+  return `this job was re-run without its partner job "${latest.name}" (which last ran in attempt ${latest.run_attempt}${latest.conclusion ? ` and ${latest.conclusion === "success" ? "succeeded" : `ended ${latest.conclusion}`}` : ""}): a measure leg's server and client only work together, so this attempt cannot measure anything. Re-run all jobs of the workflow run (or both jobs of the leg: "Re-run failed jobs" when both failed).`;
+}
+function runContext(env) {
+  const attempt = Number(env.GITHUB_RUN_ATTEMPT);
+  if (!env.GITHUB_API_URL || !env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID || !Number.isSafeInteger(attempt) || attempt < 1) return null;
+  return { apiUrl: env.GITHUB_API_URL, repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID, attempt };
+}
+async function fetchRunJobs(run2, token, fetchImpl = fetch, timeoutMs = 15e3) {
+  const jobs = [];
+  for (let page = 1; page <= 3; page++) {
+    const url = `${run2.apiUrl.replace(/\/+$/, "")}/repos/${run2.repository}/actions/runs/${encodeURIComponent(run2.runId)}/jobs?filter=latest&per_page=100&page=${page}`;
+    const response = await fetchImpl(url, { headers: { authorization: `Bearer ${token}`, accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" }, signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) throw new Error(`the jobs API answered ${response.status} ${response.statusText}`.trim());
+    const body = await response.json();
+    for (const j of body.jobs ?? []) {
+      const job = j;
+      if (typeof job.name === "string" && typeof job.run_attempt === "number") jobs.push({ name: job.name, run_attempt: job.run_attempt, status: String(job.status ?? ""), conclusion: typeof job.conclusion === "string" ? job.conclusion : null });
+    }
+    if ((body.jobs?.length ?? 0) < 100 || jobs.length >= (body.total_count ?? 0)) break;
+  }
+  return jobs;
+}
+async function checkPartnerRerun(partner, token, env, fetchImpl = fetch) {
+  if (!partner) return { kind: "ok" };
+  const run2 = runContext(env);
+  if (!run2 || run2.attempt <= 1) return { kind: "ok" };
+  if (!token) return { kind: "unknown", message: `attempt ${run2.attempt}: cannot tell whether "${partner}" was re-run too (no github-token); if it was not, this job waits in vain: re-run all jobs` };
+  try {
+    const problem = loneRerunProblem(await fetchRunJobs(run2, token, fetchImpl), partner, run2.attempt);
+    return problem === null ? { kind: "ok" } : { kind: "lone", message: problem };
+  } catch (e) {
+    return { kind: "unknown", message: `attempt ${run2.attempt}: cannot tell whether "${partner}" was re-run too (${e.message}; the job needs permissions: actions: read); if it was not, this job waits in vain: re-run all jobs` };
+  }
 }
 
 // actions/start-environment/src/main.ts
@@ -19859,6 +19935,9 @@ var STATE_ENDPOINT_FILE = "endpoint-file";
 async function run() {
   try {
     const settings = parseStartEnvironmentInputs((name) => getInput(name), runnerContext(process.env), ENVIRONMENT_NAMES);
+    const rerun = await checkPartnerRerun(settings.partnerJob, settings.githubToken, process.env);
+    if (rerun.kind === "lone") throw new Error(rerun.message);
+    if (rerun.kind === "unknown") warning(rerun.message);
     info(`starting ${settings.environment} on ${settings.serverAddress} (log: ${settings.logFile})`);
     const served = spawnServe(settings);
     saveState(STATE_PID, String(served.pid));
@@ -19874,8 +19953,20 @@ async function run() {
     setOutput("description", info2.description.summary);
     if (settings.waitForReleaseMinutes > 0) {
       if (info2.coordinatorPort === null) throw new Error("input wait-for-release needs the coordinator: set coordinator-port to a port, not 0");
-      info(`waiting up to ${settings.waitForReleaseMinutes} min for the client to release ${settings.environment}`);
-      const released = await waitForRelease(`${settings.endpointFile}.released`, served.pid, settings.waitForReleaseMinutes * 6e4);
+      info(`waiting up to ${settings.waitForReleaseMinutes} min for the client to release ${settings.environment}${settings.clientDeadlineMinutes > 0 ? ` (a client must ask for it within ${settings.clientDeadlineMinutes} min)` : ""}`);
+      const client = settings.clientDeadlineMinutes > 0 ? { askedMarker: `${settings.endpointFile}.asked`, deadlineMs: settings.clientDeadlineMinutes * 6e4 } : null;
+      let released;
+      try {
+        released = await waitForRelease(`${settings.endpointFile}.released`, served.pid, settings.waitForReleaseMinutes * 6e4, 1e3, client);
+      } catch (e) {
+        if (!(e instanceof NoClientError)) throw e;
+        const message = `${e.message}: the client job failed before its sweep (see its log), or has not started because its runner is offline or busy. An offline runner's job stays queued for up to 24 hours before GitHub fails it, and this leg and later runs wait with it: bring the runner back or cancel the run. The post step tears ${settings.environment} down.`;
+        await summary.addRaw(`## virtnet: ${settings.environment} was never asked for
+
+${message}
+`).write();
+        throw new Error(message);
+      }
       setOutput("released", String(released));
       if (!released) throw new Error(`the client did not release ${settings.environment} within ${settings.waitForReleaseMinutes} min (wait-for-release); the post step tears it down`);
       info(`${settings.environment} released by the client`);
