@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../plan/plan-file.ts';
-import { buildSite, commitRun } from './build.ts';
+import { assetSources, buildSite, commitRun } from './build.ts';
 import { escapeHtml, html, scriptJson } from '../core/html.ts';
 import { checkRunId, indexEntry, indexPage, renderPage, runPage, type SitePage } from './site.ts';
 import { analyseRun, runCharts } from '../report/report.ts';
@@ -58,6 +58,20 @@ describe('escaping', () => {
     expect(html).not.toContain(EVIL);
     expect(html).toContain(escapeHtml(EVIL));
     expect(html).toContain('<td class="compare"><a href="diffs/a.html">compare with previous</a></td>');
+  });
+});
+
+describe('browser assets', () => {
+  it('vega, vega-lite and vega-embed come from runtime dependencies (a site builds under npm ci --omit=dev)', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const sources = assetSources();
+    expect(Object.keys(sources).sort()).toEqual(['vega-embed.min.js', 'vega-lite.min.js', 'vega.min.js']);
+    for (const [file, path] of Object.entries(sources)) {
+      const name = file.replace(/\.min\.js$/, '');
+      expect(Object.hasOwn(pkg.dependencies, name), `${name} in dependencies`).toBe(true);
+      expect(Object.hasOwn(pkg.devDependencies, name), `${name} not in devDependencies`).toBe(false);
+      expect(path).toContain(`node_modules/${name}/build/${file}`);
+    }
   });
 });
 
