@@ -3,7 +3,7 @@
 // nothing. SVG rendering (the slow part) is cached: a chart whose spec is byte-identical to the one
 // already beside an SVG (in the site, or in the run's committed report) reuses that SVG.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -21,8 +21,13 @@ import { DEFAULT_DIFF_OPTIONS, diffRuns, type DiffOptions } from '../diff/diff.t
 import { formatDiffJson, formatDiffMarkdown, formatDiffText } from '../diff/format.ts';
 import { compareLinksFor, diffDir, diffSitePage, parseDiffPairs, PICKER_PATH, pickerPage, runDiffLinks, sitePairs, type RunPair } from './diff-pages.ts';
 
+/** A cached file: only a regular file counts (a FIFO, a device or a link is not read, so it can neither hang the build nor bring in another file). */
 function readIfExists(path: string): string | null {
-  return existsSync(path) ? readFileSync(path, 'utf8') : null;
+  try {
+    return lstatSync(path).isFile() ? readFileSync(path, 'utf8') : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface RenderedReport {

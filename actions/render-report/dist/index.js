@@ -75247,7 +75247,7 @@ function missingLegsMessage(runId, missing) {
 }
 
 // actions/lib/site/build.ts
-import { existsSync as existsSync3, readFileSync as readFileSync4 } from "node:fs";
+import { existsSync as existsSync3, lstatSync as lstatSync2, readFileSync as readFileSync4 } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join as join6, resolve as resolve2 } from "node:path";
@@ -76454,7 +76454,11 @@ ${built}`;
 
 // actions/lib/site/build.ts
 function readIfExists(path3) {
-  return existsSync3(path3) ? readFileSync4(path3, "utf8") : null;
+  try {
+    return lstatSync2(path3).isFile() ? readFileSync4(path3, "utf8") : null;
+  } catch {
+    return null;
+  }
 }
 async function renderReport(manifest, records, cacheDirs = [], render = renderSvg) {
   return renderAnalysedReport(manifest, analyseRun(manifest, records), cacheDirs, render);
