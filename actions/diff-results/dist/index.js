@@ -21136,10 +21136,15 @@ function hasRegression(diff) {
 var TOKEN = /* @__PURE__ */ Symbol("virtnet html");
 var SafeHtml = class {
   #html;
+  #kind;
   /** Not for use outside this module: the constructor refuses any caller without the module's token. */
-  constructor(token, html2) {
-    if (token !== TOKEN) throw new Error("SafeHtml is made by html``, jsonScript() or trustedHtml(), never directly");
+  constructor(token, html2, kind = "markup") {
+    if (token !== TOKEN) throw new Error("SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly");
     this.#html = html2;
+    this.#kind = kind;
+  }
+  get kind() {
+    return this.#kind;
   }
   toString() {
     return this.#html;
@@ -21167,7 +21172,7 @@ function contexts(strings) {
   let tagName = "";
   let closing = false;
   let tagText = "";
-  let attribute = "";
+  let attribute2 = "";
   const out = [];
   for (let part = 0; part < strings.length; part++) {
     const s2 = strings[part];
@@ -21198,7 +21203,7 @@ function contexts(strings) {
           break;
         case "tag":
           if (c4 === '"' || c4 === "'") {
-            attribute = (/([^\s"'>/=]+)\s*=\s*$/.exec(tagText)?.[1] ?? "").toLowerCase();
+            attribute2 = (/([^\s"'>/=]+)\s*=\s*$/.exec(tagText)?.[1] ?? "").toLowerCase();
             state = c4 === '"' ? "dq" : "sq";
           } else if (c4 === ">") {
             state = !closing && (tagName === "script" || tagName === "style") ? "raw" : "text";
@@ -21234,9 +21239,9 @@ function contexts(strings) {
         out.push(/=\s*$/.test(tagText) ? { forbidden: "quote the attribute: an unquoted value can be broken out of by a space" } : "in-tag");
         break;
       default:
-        if (attribute.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute}) is never safe` });
-        else if (attribute === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
-        else out.push(URL_ATTRIBUTES.has(attribute) ? "url" : "attribute");
+        if (attribute2.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute2}) is never safe` });
+        else if (attribute2 === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
+        else out.push(URL_ATTRIBUTES.has(attribute2) ? "url" : "attribute");
     }
   }
   return out;
@@ -21272,10 +21277,10 @@ function html(strings, ...values3) {
       if (!(value4 instanceof SafeUrl)) throw new UnsafeHtmlError(`a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value4))} ${where()}`);
       out += escapeHtml(value4);
     } else if (context3 === "raw-text") {
-      if (!(value4 instanceof SafeHtml)) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() may be interpolated, got ${JSON.stringify(String(value4))} ${where()}`);
+      if (!(value4 instanceof SafeHtml && (value4.kind === "script-data" || value4.kind === "trusted"))) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value4))} ${where()}`);
       out += value4.toString();
     } else if (context3 === "in-tag") {
-      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml)) throw new UnsafeHtmlError(`text inside a tag could add attributes: put it in a quoted attribute value ${where()}`);
+      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml && value4.kind === "attribute")) throw new UnsafeHtmlError(`inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where()}`);
       out += renderText(value4);
     } else if (context3 === "attribute") out += renderAttribute(value4, where);
     else out += renderText(value4);
@@ -21284,7 +21289,7 @@ function html(strings, ...values3) {
   return new SafeHtml(TOKEN, out);
 }
 function trustedHtml(markup2) {
-  return new SafeHtml(TOKEN, markup2);
+  return new SafeHtml(TOKEN, markup2, "trusted");
 }
 
 // actions/lib/core/text.ts

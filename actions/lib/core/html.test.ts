@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, html, jsonScript, safeHref, SafeHtml, scriptJson, TRUSTED_HTML_USES, trustedHtml, UnsafeHtmlError, UnsafeUrlError } from './html.ts';
+import { attribute, escapeHtml, html, jsonScript, safeHref, SafeHtml, scriptJson, TRUSTED_HTML_USES, trustedHtml, UnsafeHtmlError, UnsafeUrlError } from './html.ts';
 
 const EVIL = '<img src=x onerror=alert(1)>';
 
@@ -27,9 +27,12 @@ describe('html``', () => {
     expect(() => html`<a onclick="${'x'}">`).toThrow(/event-handler attribute \(onclick\)/);
     expect(() => html`<a onmouseover='go(${'1'})'>`).toThrow(/event-handler/);
     expect(() => html`<a title=${'x onmouseover=alert(1)'}>`).toThrow(/quote the attribute/);
-    expect(() => html`<div ${'onclick=alert(1)'}>`).toThrow(/inside a tag could add attributes/);
-    // A whole attribute written as markup is fine.
-    expect(String(html`<option value="${'a'}"${html` selected`}>`)).toBe('<option value="a" selected>');
+    expect(() => html`<div ${'onclick=alert(1)'}>`).toThrow(/inside a tag only attribute\(\)/);
+    // Escaped text is no better there: it has no character to escape.
+    expect(() => html`<div ${html`${'onclick=alert(1)'}`}>`).toThrow(/inside a tag only attribute\(\)/);
+    // Whole attributes from attribute() are fine; their names are checked.
+    expect(String(html`<option value="${'a'}"${attribute('selected')}${attribute('title', '"x"')}>`)).toBe('<option value="a" selected title="&quot;x&quot;">');
+    for (const name of ['onclick', 'style', 'href', 'x y', 'a"b', '']) expect(() => attribute(name), name).toThrow(UnsafeHtmlError);
     expect(() => html`<div style="color:${'red'}">`).toThrow(/style attribute/);
     expect(() => html`<p title="${html`<b>`}">`).toThrow(/markup cannot go into an attribute value/);
     // After the tag is closed, the same text is ordinary text again.
@@ -47,6 +50,8 @@ describe('html``', () => {
   it('inside <script> and <style>, only jsonScript() goes in; the JSON cannot close its element', () => {
     expect(() => html`<script>var x = ${'1'};</script>`).toThrow(/only jsonScript/);
     expect(() => html`<style>${'p{}'}</style>`).toThrow(/only jsonScript/);
+    // Escaped text would still run inside <script>.
+    expect(() => html`<script>${html`${'alert(1)'}`}</script>`).toThrow(/only jsonScript/);
     const doc = String(html`<script type="application/json" id="spec-${'a"b'}">${jsonScript({ t: `</script><script>alert(1)</script><!--\u2028` })}</script><p>${'<'}</p>`);
     expect(doc).toBe('<script type="application/json" id="spec-a&quot;b">{"t":"\\u003c/script>\\u003cscript>alert(1)\\u003c/script>\\u003c!--\\u2028"}</script><p>&lt;</p>');
     expect(JSON.parse(scriptJson({ t: '</script>\u2028' }))).toEqual({ t: '</script>\u2028' });

@@ -5,19 +5,29 @@
 // in the library is listed with its reason in TRUSTED_HTML_USES (a test keeps the list honest).
 //
 // The tag also refuses, when a page is rendered, the interpolations that escaping cannot make safe:
-// a value in an event-handler attribute, in an unquoted attribute, in the body of a <script> or
-// <style> element (only jsonScript() goes there), and a plain string in a URL attribute (href, src,
-// action, formaction, poster, srcset, xlink:href), which takes only a SafeUrl from safeHref().
+// a value in an event-handler or style attribute, in an unquoted attribute, text inside a tag
+// (only attribute() goes there), anything but jsonScript() or trustedHtml() in the body of a
+// <script> or <style> (escaped text would still run inside <script>),
+// markup in an attribute value, and a plain string in a URL attribute (URL_ATTRIBUTES), which takes
+// only a SafeUrl from safeHref(). Numbers and text are escaped for text and quoted attributes.
 
 const TOKEN = Symbol('virtnet html');
 
-/** HTML known to be safe: made by the html`` tag, jsonScript() or trustedHtml(). */
+/** What a SafeHtml is, which decides where it may go: markup goes into text; script data and trusted text also into a <script> or <style> body; an attribute also into a tag. */
+type SafeKind = 'markup' | 'script-data' | 'trusted' | 'attribute';
+
+/** HTML known to be safe: made by the html`` tag, jsonScript(), attribute() or trustedHtml(). */
 export class SafeHtml {
   readonly #html: string;
+  readonly #kind: SafeKind;
   /** Not for use outside this module: the constructor refuses any caller without the module's token. */
-  constructor(token: symbol, html: string) {
-    if (token !== TOKEN) throw new Error('SafeHtml is made by html``, jsonScript() or trustedHtml(), never directly');
+  constructor(token: symbol, html: string, kind: SafeKind = 'markup') {
+    if (token !== TOKEN) throw new Error('SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly');
     this.#html = html;
+    this.#kind = kind;
+  }
+  get kind(): SafeKind {
+    return this.#kind;
   }
   toString(): string {
     return this.#html;
@@ -175,11 +185,12 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Saf
       if (!(value instanceof SafeUrl)) throw new UnsafeHtmlError(`a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value))} ${where()}`);
       out += escapeHtml(value);
     } else if (context === 'raw-text') {
-      if (!(value instanceof SafeHtml)) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() may be interpolated, got ${JSON.stringify(String(value))} ${where()}`);
+      // Escaped text is not safe here: inside <script> it would run. Only data and trusted text.
+      if (!(value instanceof SafeHtml && (value.kind === 'script-data' || value.kind === 'trusted'))) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value))} ${where()}`);
       out += value.toString();
     } else if (context === 'in-tag') {
-      // Whole attributes (html` selected`) are markup like any other; text here could add attributes.
-      if (value !== null && value !== undefined && value !== false && !(value instanceof SafeHtml)) throw new UnsafeHtmlError(`text inside a tag could add attributes: put it in a quoted attribute value ${where()}`);
+      // Only whole attributes from attribute(): text (escaped or not) here could add attributes.
+      if (value !== null && value !== undefined && value !== false && !(value instanceof SafeHtml && value.kind === 'attribute')) throw new UnsafeHtmlError(`inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where()}`);
       out += renderText(value);
     } else if (context === 'attribute') out += renderAttribute(value, where);
     else out += renderText(value);
@@ -190,7 +201,13 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Saf
 
 /** JSON for the body of a <script type="application/json">: no `<` can start `</script>` or `<!--`. */
 export function jsonScript(value: unknown): SafeHtml {
-  return new SafeHtml(TOKEN, scriptJson(value));
+  return new SafeHtml(TOKEN, scriptJson(value), 'script-data');
+}
+
+/** A whole attribute for a tag, e.g. html`<option${attribute('selected')}>`: a plain name, and a value escaped in double quotes. */
+export function attribute(name: string, value?: string | number): SafeHtml {
+  if (!/^[a-z][a-z0-9-]*$/.test(name) || name.startsWith('on') || name === 'style' || URL_ATTRIBUTES.has(name)) throw new UnsafeHtmlError(`attribute(${JSON.stringify(name)}): not a plain, safe attribute name (event handlers, style and URL attributes go in the template)`);
+  return new SafeHtml(TOKEN, value === undefined ? ` ${name}` : ` ${name}="${escapeHtml(value)}"`, 'attribute');
 }
 
 /** The text of jsonScript(): JSON with `<` and the two JavaScript line terminators escaped. */
@@ -203,7 +220,7 @@ export function scriptJson(value: unknown): string {
  * use in the library is listed in TRUSTED_HTML_USES; html.test.ts fails on a use not listed there.
  */
 export function trustedHtml(markup: string): SafeHtml {
-  return new SafeHtml(TOKEN, markup);
+  return new SafeHtml(TOKEN, markup, 'trusted');
 }
 
 /** Every call of trustedHtml() in actions/lib, by file, with why its markup is safe. */

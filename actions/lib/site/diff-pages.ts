@@ -8,7 +8,7 @@
 import type { DiffChartEntry } from '../diff/overlay-chart.ts';
 import type { RunDiff } from '../diff/diff.ts';
 import { diffPage } from '../diff/page.ts';
-import { html, jsonScript } from '../core/html.ts';
+import { attribute, html, jsonScript } from '../core/html.ts';
 import { chartHtml, checkRunId, link, runPagePath, tcgBanner, type Link, type SiteChart, type SitePage } from './site.ts';
 import type { Manifest } from '../measure/records.ts';
 
@@ -140,7 +140,7 @@ export const PICKER_PATH = 'compare.html';
 export function pickerPage({ runs, pairs, command }: PickerInput): SitePage {
   const newest = [...runs].sort((x, y) => byCreation(y, x));
   const select = (name: string, label: string, selected: number) => html`<label>${label} <select name="${name}" id="pick-${name}">
-${newest.map((r, i) => html`<option value="${r.runId}"${i === selected ? html` selected` : null}>${`${r.runId} (${r.plan}, ${r.createdAt})`}</option>\n`)}</select></label>`;
+${newest.map((r, i) => html`<option value="${r.runId}"${i === selected ? attribute('selected') : null}>${`${r.runId} (${r.plan}, ${r.createdAt})`}</option>\n`)}</select></label>`;
   const data = {
     pairs: Object.fromEntries(pairs.map((p) => [`${p.a}:${p.b}`, diffPagePath(p.a, p.b)])),
     command: (command ?? ['virtnet', 'report', 'RUN_DIR...', '--site', 'SITE_DIR']).map(shellWord).join(' '),

@@ -75302,10 +75302,15 @@ function createRenderPool(size) {
 var TOKEN = /* @__PURE__ */ Symbol("virtnet html");
 var SafeHtml = class {
   #html;
+  #kind;
   /** Not for use outside this module: the constructor refuses any caller without the module's token. */
-  constructor(token, html2) {
-    if (token !== TOKEN) throw new Error("SafeHtml is made by html``, jsonScript() or trustedHtml(), never directly");
+  constructor(token, html2, kind = "markup") {
+    if (token !== TOKEN) throw new Error("SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly");
     this.#html = html2;
+    this.#kind = kind;
+  }
+  get kind() {
+    return this.#kind;
   }
   toString() {
     return this.#html;
@@ -75333,7 +75338,7 @@ function contexts(strings) {
   let tagName = "";
   let closing = false;
   let tagText = "";
-  let attribute = "";
+  let attribute2 = "";
   const out = [];
   for (let part = 0; part < strings.length; part++) {
     const s2 = strings[part];
@@ -75364,7 +75369,7 @@ function contexts(strings) {
           break;
         case "tag":
           if (c4 === '"' || c4 === "'") {
-            attribute = (/([^\s"'>/=]+)\s*=\s*$/.exec(tagText)?.[1] ?? "").toLowerCase();
+            attribute2 = (/([^\s"'>/=]+)\s*=\s*$/.exec(tagText)?.[1] ?? "").toLowerCase();
             state = c4 === '"' ? "dq" : "sq";
           } else if (c4 === ">") {
             state = !closing && (tagName === "script" || tagName === "style") ? "raw" : "text";
@@ -75400,9 +75405,9 @@ function contexts(strings) {
         out.push(/=\s*$/.test(tagText) ? { forbidden: "quote the attribute: an unquoted value can be broken out of by a space" } : "in-tag");
         break;
       default:
-        if (attribute.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute}) is never safe` });
-        else if (attribute === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
-        else out.push(URL_ATTRIBUTES.has(attribute) ? "url" : "attribute");
+        if (attribute2.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute2}) is never safe` });
+        else if (attribute2 === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
+        else out.push(URL_ATTRIBUTES.has(attribute2) ? "url" : "attribute");
     }
   }
   return out;
@@ -75438,10 +75443,10 @@ function html(strings, ...values3) {
       if (!(value4 instanceof SafeUrl)) throw new UnsafeHtmlError(`a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value4))} ${where()}`);
       out += escapeHtml(value4);
     } else if (context3 === "raw-text") {
-      if (!(value4 instanceof SafeHtml)) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() may be interpolated, got ${JSON.stringify(String(value4))} ${where()}`);
+      if (!(value4 instanceof SafeHtml && (value4.kind === "script-data" || value4.kind === "trusted"))) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value4))} ${where()}`);
       out += value4.toString();
     } else if (context3 === "in-tag") {
-      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml)) throw new UnsafeHtmlError(`text inside a tag could add attributes: put it in a quoted attribute value ${where()}`);
+      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml && value4.kind === "attribute")) throw new UnsafeHtmlError(`inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where()}`);
       out += renderText(value4);
     } else if (context3 === "attribute") out += renderAttribute(value4, where);
     else out += renderText(value4);
@@ -75450,7 +75455,11 @@ function html(strings, ...values3) {
   return new SafeHtml(TOKEN, out);
 }
 function jsonScript(value4) {
-  return new SafeHtml(TOKEN, scriptJson(value4));
+  return new SafeHtml(TOKEN, scriptJson(value4), "script-data");
+}
+function attribute(name, value4) {
+  if (!/^[a-z][a-z0-9-]*$/.test(name) || name.startsWith("on") || name === "style" || URL_ATTRIBUTES.has(name)) throw new UnsafeHtmlError(`attribute(${JSON.stringify(name)}): not a plain, safe attribute name (event handlers, style and URL attributes go in the template)`);
+  return new SafeHtml(TOKEN, value4 === void 0 ? ` ${name}` : ` ${name}="${escapeHtml(value4)}"`, "attribute");
 }
 function scriptJson(value4) {
   return JSON.stringify(value4).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
@@ -76433,7 +76442,7 @@ var PICKER_PATH = "compare.html";
 function pickerPage({ runs, pairs, command }) {
   const newest = [...runs].sort((x4, y4) => byCreation(y4, x4));
   const select2 = (name, label, selected) => html`<label>${label} <select name="${name}" id="pick-${name}">
-${newest.map((r, i) => html`<option value="${r.runId}"${i === selected ? html` selected` : null}>${`${r.runId} (${r.plan}, ${r.createdAt})`}</option>\n`)}</select></label>`;
+${newest.map((r, i) => html`<option value="${r.runId}"${i === selected ? attribute("selected") : null}>${`${r.runId} (${r.plan}, ${r.createdAt})`}</option>\n`)}</select></label>`;
   const data3 = {
     pairs: Object.fromEntries(pairs.map((p) => [`${p.a}:${p.b}`, diffPagePath(p.a, p.b)])),
     command: (command ?? ["virtnet", "report", "RUN_DIR...", "--site", "SITE_DIR"]).map(shellWord).join(" ")
