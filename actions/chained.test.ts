@@ -11,21 +11,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from './lib/core/proc.ts';
 import { SITE_ASSET_NAMES, siteAsset } from './lib/site/assets.ts';
+import { netserverMissing, requireServices, rootMissing, skipNote } from './lib/testing/requirements.ts';
 import { loadRun } from './lib/measure/run-dir.ts';
 import { isServeProcess } from './lib/measure/serve-process.ts';
 import { startFakeResultsService } from './testing/fake-results-service.ts';
 import { runAction } from './testing/run-action.ts';
-import { isRoot, testbedForTests, testIndex } from '../env/testbed/for-tests.ts';
+import { testbedForTests, testIndex } from '../env/testbed/for-tests.ts';
 import { type Testbed, testbedDown } from '../env/testbed/testbed.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const dist = (action: string, entry = 'index.js') => join(REPO, 'actions', action, 'dist', entry);
 
-async function hasNetserver(): Promise<boolean> {
-  return runCommand(['netserver', '-V'], { timeoutMs: 5000 }).then((r) => r.exitCode === 0, () => false);
-}
-
-const canRun = isRoot() && (await hasNetserver());
+const missing = requireServices([['root', rootMissing()], ['netserver', await netserverMissing()]]);
 
 /** Listening TCP sockets on an address (ss in the host namespace, where the server side lives). */
 async function listeners(address: string): Promise<string[]> {
@@ -33,7 +30,7 @@ async function listeners(address: string): Promise<string[]> {
   return r.stdout.split('\n').filter((l) => l.includes(`${address}:`));
 }
 
-describe.skipIf(!canRun)('actions chained on a real testbed (as the runner runs them)', () => {
+describe.skipIf(missing !== null)(`actions chained on a real testbed (as the runner runs them)${skipNote(missing)}`, () => {
   let testbed: Testbed;
   let temp: string;
   let servePid = 0;
@@ -252,7 +249,7 @@ describe('a lone re-run of one job of a leg', () => {
   });
 });
 
-describe.skipIf(!canRun)('start-environment failures', () => {
+describe.skipIf(missing !== null)(`start-environment failures${skipNote(missing)}`, () => {
   it('fails with the serve log when the environment cannot start, and its post step has nothing left to stop', async () => {
     const temp = mkdtempSync(join(tmpdir(), 'virtnet-actions-'));
     try {

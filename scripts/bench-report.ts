@@ -9,6 +9,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPlan } from '../actions/lib/plan/plan-file.ts';
+import { loadClaims } from '../actions/lib/analyse/claims/file.ts';
 import { buildReportFiles } from '../actions/lib/report/report.ts';
 import { buildSite } from '../actions/lib/site/build.ts';
 import { syntheticRun } from '../actions/lib/testing/synthetic.ts';
@@ -17,6 +18,7 @@ import { PLANS_DIR } from './cli/common.ts';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' } } });
 const siteRuns = Number(values.runs);
 const { plan } = loadPlan('paper', PLANS_DIR);
+const claims = loadClaims('paper', PLANS_DIR);
 const ALL = ['native', 'docker', 'kvm', 'osv'];
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -25,9 +27,9 @@ console.log(`bench-report: ${availableParallelism()} CPUs, load average ${loadav
 // 1. One large run, in memory: analysis (summaries, claims, tables) + every chart rendered to SVG.
 const big = syntheticRun({ plan, environments: ALL, replicates: 10, seed: 42 });
 // Warm-up with another run so module loading and JIT are not counted (the CLI pays them once).
-await buildReportFiles(syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 1 }).manifest, syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 1 }).records);
+await buildReportFiles(syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 1 }).manifest, syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 1 }).records, claims);
 let t = performance.now();
-const files = await buildReportFiles(big.manifest, big.records);
+const files = await buildReportFiles(big.manifest, big.records, claims);
 const reportMs = performance.now() - t;
 console.log(`report of one run (4 environments, paper plan, 10 replicates, ${big.records.length} records): ${seconds(reportMs)} (${files.length} files; target < 2 s)`);
 
@@ -46,11 +48,11 @@ try {
   }
   const site = join(work, 'site');
   t = performance.now();
-  const cold = await buildSite(dirs, site);
+  const cold = await buildSite(dirs, site, { claims });
   const coldMs = performance.now() - t;
   console.log(`site of ${siteRuns} runs (1-4 environments, paper plan, 3 replicates), cold: ${seconds(coldMs)} (${cold.rendered} charts rendered, ${cold.written} files; target < 20 s)`);
   t = performance.now();
-  const warm = await buildSite(dirs, site);
+  const warm = await buildSite(dirs, site, { claims });
   console.log(`site of ${siteRuns} runs, rebuilt unchanged: ${seconds(performance.now() - t)} (${warm.rendered} charts rendered, ${warm.written} files written)`);
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -6,14 +6,15 @@
 //   node scripts/bench-resume.ts [--kills 5] [--index 60] [--test-length 1] [--replicates 3]
 //                                [--min-delay 5] [--max-delay 30] [--seed 7] [--env native] [--out DIR]
 
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { expandPoints, seededRandom, taskKey } from '../actions/lib/plan/plan.ts';
+import { measuredValues, seededRandom, taskKey } from '../actions/lib/plan/schedule.ts';
+import { plannedKeys } from '../actions/lib/measure/session.ts';
+import { latestRecords } from '../actions/lib/measure/records.ts';
 import { loadRun } from '../actions/lib/measure/run-dir.ts';
+import { runCommand } from '../actions/lib/core/proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,25 +36,14 @@ const random = seededRandom(Number(values.seed));
 const cli = new URL('./virtnet.ts', import.meta.url).pathname;
 const out = values.out ?? join(mkdtempSync(join(tmpdir(), 'virtnet-bench-resume-')), 'run');
 
-/** Runs one session; SIGKILLs it after `killAfterSeconds` if given. Returns how it ended. */
+/** Runs one session; SIGKILLs it after `killAfterSeconds` if given (the process layer's timeout). Returns how it ended. */
 async function session(args: string[], killAfterSeconds: number | null): Promise<{ killed: boolean; code: number | null; lastLine: string; seconds: number }> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let lastLine = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    const measured = d.split('\n').filter((l) => l.startsWith('['));
-    if (measured.length > 0) lastLine = measured.at(-1)!;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  let killed = false;
-  const timer = killAfterSeconds === null ? undefined : setTimeout(() => {
-    killed = child.kill('SIGKILL');
-  }, killAfterSeconds * 1000);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  if (!killed && code !== 0) throw new Error(`virtnet ${args.join(' ')} exited with ${code}: ${stderr.trim()}`);
-  return { killed, code, lastLine, seconds: (performance.now() - t0) / 1000 };
+  // Without a kill the session is still bounded: a day is far beyond any paper run here.
+  const r = await runCommand([process.execPath, cli, ...args], { timeoutMs: (killAfterSeconds ?? 24 * 3600) * 1000 });
+  const killed = r.timedOut;
+  const lastLine = r.stdout.split('\n').filter((l) => l.startsWith('[')).at(-1) ?? '';
+  if (!killed && r.exitCode !== 0) throw new Error(`virtnet ${args.join(' ')} exited with ${r.exitCode}: ${r.stderr.trim()}`);
+  return { killed, code: r.exitCode, lastLine, seconds: r.durationMs / 1000 };
 }
 
 const common = ['--index', values.index!, '--no-report'];
@@ -74,9 +64,7 @@ console.log(`  session ${kills + 1}: resumed to the end in ${final.seconds.toFix
 
 const run = loadRun(out);
 const plan = run.manifest.plan;
-const planned = new Set<string>();
-for (const environment of run.manifest.environments)
-  for (const p of expandPoints(plan)) for (let r = 1; r <= plan.replicates; r++) planned.add(taskKey({ environment, pointId: p.id, replicate: r }));
+const planned = new Set(plannedKeys(plan, run.manifest.environments, measuredValues(latestRecords(run.results.records))));
 const okCount = new Map<string, number>();
 for (const r of run.results.records) if (r.status === 'ok') okCount.set(taskKey(r), (okCount.get(taskKey(r)) ?? 0) + 1);
 const duplicates = [...okCount.values()].filter((n) => n > 1).length;

@@ -6,7 +6,12 @@
 //      the paper slept 70 s between points)
 //  (c) the shaped link's TCP plateau vs 100BASE-TX's theoretical 94.15 Mbit/s (target within 1%)
 //  (d) each available environment's start-up time, until netserver answers
-// Options: --index N (testbed, default 1), --only a,b,c,d
+//  (e)-(h) the testbed's delay line: accuracy, plateau kept, CPU cost, the regime with the default
+//      delay and the calibration check (scripts/bench-delay.ts); `cal` scans candidate delays
+//  (i) blocked-design efficiency: a native,docker run in rotated blocks, every environment restart
+//      and warm-up inside the wall time (target <= 1.05)
+// Options: --index N (testbed, default 1), --only a,b,c,d,e,f,g,h,i[,cal], --delay-cpu N|none,
+//          --candidates US,US,... (for cal)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { netperfArgs, parseNetperfOutput } from '../actions/lib/measure/netperf.ts';
 import { type Plan, type Point, validatePlan } from '../actions/lib/plan/plan.ts';
 import { runCommand } from '../actions/lib/core/proc.ts';
-import { executeRun, netperfProbe } from '../actions/lib/measure/session.ts';
+import { executeRun, localHosts, netperfProbe } from '../actions/lib/measure/session.ts';
 import { mean, summarize } from '../actions/lib/core/stats.ts';
 import { measureTask, type SweepIO } from '../actions/lib/measure/sweep.ts';
 import type { EnvironmentContext } from '../actions/lib/measure/environment.ts';
@@ -23,10 +28,18 @@ import { nativeEnvironment } from '../env/native/native.ts';
 import { ENVIRONMENTS } from '../env/registry.ts';
 import { testbedDown, testbedUp } from '../env/testbed/testbed.ts';
 import { REPO_DIR } from './cli/common.ts';
+import { benchAccuracy, benchCalibrate, benchPlateauAndCost, benchRegime } from './bench-delay.ts';
 
 const THEORETICAL_TCP_GOODPUT = (100 * 1448) / 1538; // 100BASE-TX, MTU 1500, TCP timestamps
 
-const { values } = parseArgs({ options: { index: { type: 'string', default: '1' }, only: { type: 'string', default: 'a,b,c,d' } } });
+const { values } = parseArgs({
+  options: {
+    index: { type: 'string', default: '1' },
+    only: { type: 'string', default: 'a,b,c,d,e,f,g,h,i' },
+    'delay-cpu': { type: 'string' },
+    candidates: { type: 'string', default: '100,125,150,175,200' },
+  },
+});
 const index = Number(values.index);
 const only = new Set(values.only!.split(','));
 const work = mkdtempSync(join(tmpdir(), 'virtnet-bench-'));
@@ -116,7 +129,7 @@ try {
     const started = performance.now();
     const summary = await executeRun({
       outDir: join(work, 'efficiency'), plan, planSource: 'bench', resume: false, environments: [nativeEnvironment],
-      serverAddress: server, clientPrefix: testbed.clientPrefix, link: testbed.link, settings: { testbedIndex: String(index) },
+      serverAddress: server, hosts: localHosts(testbed.clientPrefix), link: testbed.link, settings: { testbedIndex: String(index) },
       readyTimeoutMs: 30_000, repoDir: REPO_DIR, signal: new AbortController().signal, onEvent: () => {},
     });
     const wall = (performance.now() - started) / 1000;
@@ -159,6 +172,51 @@ try {
       }
     }
     console.log('');
+  }
+
+  if (['e', 'f', 'g', 'h', 'cal'].some((k) => only.has(k))) {
+    const cpuFlag = values['delay-cpu'];
+    const delayLineCpu = cpuFlag === undefined ? undefined : cpuFlag === 'none' ? null : Number(cpuFlag);
+    const env = await nativeEnvironment.start(context());
+    const ctx = { index, endpoint: env.endpoint, delayLineCpu };
+    try {
+      if (only.has('e')) await benchAccuracy(ctx);
+      if (only.has('f') || only.has('g')) await benchPlateauAndCost(ctx);
+      if (only.has('h')) await benchRegime(ctx);
+      if (only.has('cal')) await benchCalibrate(ctx, values.candidates!.split(',').map(Number));
+    } finally {
+      await env.stop();
+    }
+  }
+  if (only.has('i')) {
+    // The blocked design restarts each environment once per block: this is what that costs.
+    const drivers = ENVIRONMENTS.filter((d) => d.name === 'native' || d.name === 'docker');
+    const usable = [];
+    for (const d of drivers) if ((await d.available(context().settings)).ok) usable.push(d);
+    const plan = basePlan({
+      testLengthSeconds: 3,
+      replicates: 3,
+      warmupSeconds: 1,
+      design: 'blocked',
+      order: { randomize: true, seed: 5 },
+      sweeps: [
+        { test: 'TCP_STREAM', series: 'e', vary: 'sendSocketSize', from: 100, to: 16100, step: 4000, messageSize: 131072 },
+        { test: 'UDP_STREAM', series: 'e', vary: 'messageSize', from: 50, to: 1950, step: 600 },
+      ],
+    });
+    let starts = 0;
+    const started = performance.now();
+    const summary = await executeRun({
+      outDir: join(work, 'blocked'), plan, planSource: 'bench', resume: false, environments: usable,
+      serverAddress: server, hosts: localHosts(testbed.clientPrefix), link: testbed.link, settings: { accel: 'auto', testbedIndex: String(index) },
+      readyTimeoutMs: 60_000, repoDir: REPO_DIR, signal: new AbortController().signal,
+      onEvent: (e) => { if (e.kind === 'environment-ready') starts++; },
+    });
+    const wall = (performance.now() - started) / 1000;
+    const tasks = summary.measured + summary.failed;
+    const netperfSeconds = tasks * plan.testLengthSeconds + starts * plan.warmupSeconds;
+    console.log(`(i) blocked design on ${usable.map((d) => d.name).join(',')}: ${plan.replicates} blocks, ${starts} environment starts, ${tasks} measurements x ${plan.testLengthSeconds} s + ${starts} x ${plan.warmupSeconds} s warm-up = ${netperfSeconds} s of netperf; the run took ${fmt(wall)} s (status ${summary.status})`);
+    console.log(`  efficiency with restarts = ${fmt(wall / netperfSeconds, 3)} (target <= 1.05)\n`);
   }
 } finally {
   await testbedDown(index);

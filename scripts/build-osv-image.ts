@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Builds an OSv image for netperf on a runner with internet access (env/osv/build-plan.ts, cached
-// by its inputs) and prints the image path last, for --osv-image / VIRTNET_OSV_IMAGE.
+// Builds an OSv image for netperf (env/osv/build-plan.ts, cached by its inputs) and prints the
+// image path last, for --osv-image / VIRTNET_OSV_IMAGE.
 //
 //   node scripts/build-osv-image.ts [--variant netperf-app|host-netserver] [--out DIR] [--source DIR]
-//                                   [--jobs N] [--commit SHA --apps-commit SHA] [--dry-run]
+//                                   [--jobs N] [--commit SHA] [--apps-commit SHA]
+//                                   [--netperf-zip FILE] [--dry-run]
 //
-// Without internet only --dry-run is useful: it prints the commands without running any.
+// It needs the public repositories (or copies of them that git is pointed at with
+// url.<copy>.insteadOf) and, unless --netperf-zip names a local copy, the netperf 2.7.0 zip;
+// see env/osv/README.md. --dry-run prints the plan without running anything.
 
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,6 +27,7 @@ async function main(): Promise<number> {
       jobs: { type: 'string' },
       commit: { type: 'string' },
       'apps-commit': { type: 'string' },
+      'netperf-zip': { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
     },
     strict: true,
@@ -43,6 +47,7 @@ async function main(): Promise<number> {
     jobs: values.jobs ? Number(values.jobs) : availableParallelism(),
     commit: values.commit,
     appsCommit: values['apps-commit'],
+    netperfZip: values['netperf-zip'] === undefined ? undefined : resolve(values['netperf-zip']),
     hostNetserverSha256,
   });
   if (values['dry-run']) {

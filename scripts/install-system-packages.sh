@@ -7,8 +7,9 @@
 #           (the run-sweep action is a self-contained bundle run by the runner's own Node.js).
 #   server  what the environments need: netperf, iproute2, iptables, QEMU, busybox-static, cpio,
 #           kmod, xz-utils, and Docker unless a Docker is already installed.
-#   all     server, plus a headless Chromium for the page tests (the default: `npm test`,
-#           `npm run reproduce`, CI).
+#   all     server, plus what the namespace testbed's delay line is built with (gcc, libc6-dev,
+#           libnetfilter-queue-dev) and a headless Chromium for the page tests (the default:
+#           `npm test`, `npm run reproduce`, CI).
 #   PACKAGE...  exactly these packages instead (no role logic).
 #   --list  print the packages the role wants and exit (installs nothing).
 #
@@ -60,6 +61,9 @@ else
       want+=(docker.io)
     fi
   fi
+  # The embedded testbed's delay line (env/testbed/delay-line/) is C on libnetfilter-queue; the
+  # GitHub pipeline's two runners measure a real link and need none of it.
+  if [ "$role" = all ]; then want+=(gcc libc6-dev libnetfilter-queue-dev); fi
   if [ "$role" = all ] && [ ! -x "$browser" ]; then
     if is_ubuntu; then
       notes+=("browser: none installed: Ubuntu's chromium-browser only installs a snap; the page tests skip (link a Chromium or Chrome build as $browser to run them)")

@@ -37,6 +37,11 @@ describe('install-system-packages.sh --list', () => {
     expect(list('all', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: noBrowser })).toContain('chromium');
   });
 
+  it('all: what the testbed\'s delay line is built with; the pipeline\'s runners need none of it', () => {
+    expect(list('all', { VIRTNET_OS_RELEASE: ubuntu, VIRTNET_BROWSER: noBrowser })).toEqual(expect.arrayContaining(['gcc', 'libc6-dev', 'libnetfilter-queue-dev']));
+    expect(list('server', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: noBrowser })).not.toContain('libnetfilter-queue-dev');
+  });
+
   it('all on Ubuntu without a browser: no chromium package at all, and a note saying the page tests skip', () => {
     const out = list('all', { VIRTNET_OS_RELEASE: ubuntu, VIRTNET_BROWSER: noBrowser });
     expect(out.filter((l) => !l.startsWith('#')).some((p) => p.startsWith('chromium'))).toBe(false);

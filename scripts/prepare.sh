@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes a clean clone ready to run, as root on Debian 12 / Ubuntu: the npm packages (which bring
-# the pinned Node.js 24 that every npm script runs on), the system packages, and dockerd.
+# the pinned Node.js 24 that every npm script runs on), the system packages, the namespace
+# testbed's delay line, and dockerd.
 # Idempotent and quick when everything is already there; `npm test` and `npm run reproduce` call it.
 #
 #   prepare.sh [--role client|server|all]     (default all)
@@ -10,7 +11,8 @@
 #           self-contained bundle run by the runner's Node.js), no docker, QEMU or browser.
 #   server  the server runner: the npm packages (`virtnet serve` runs on the pinned Node.js), the
 #           environments' packages and dockerd; no browser.
-#   all     everything the tests need (npm test, npm run reproduce, .ci/run).
+#   all     everything the tests need (npm test, npm run reproduce, .ci/run), with the testbed's
+#           delay line built into .cache/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,4 +34,6 @@ if [ "$role" != client ]; then
   fi
 fi
 bash scripts/install-system-packages.sh --role "$role"
+# The namespace testbed's delay line (C, on libnetfilter-queue); quick when already built.
+if [ "$role" = all ]; then echo "delay line: $(bash env/testbed/delay-line/build.sh)"; fi
 if [ "$role" != client ] && [ -f scripts/start-dockerd.sh ]; then bash scripts/start-dockerd.sh; fi

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // npm run reproduce: the paper's sweep on every environment this machine can run, on the embedded
 // two-host testbed, then the report. A thin wrapper over `virtnet run` and `virtnet report`.
-// Extra arguments go to `virtnet run` (e.g. --plan quick, --env native).
+// Extra arguments go to `virtnet run` (e.g. --plan quick, --env native). The testbed link gets the
+// calibrated one-way delay (env/testbed/README.md) unless --delay says otherwise (--delay off: the
+// bare link); a resumed run keeps the delay it was measured with.
 
 import { ENVIRONMENTS } from '../env/registry.ts';
+import { CALIBRATED_ONE_WAY_DELAY_US } from '../env/testbed/testbed.ts';
 import { runFromArgs } from './cli/run.ts';
 
 const passThrough = process.argv.slice(2);
@@ -20,6 +23,7 @@ if (!has('--env') && !has('--resume')) {
   }
   args.push('--env', usable.join(','));
 }
+if (!has('--delay') && !has('--resume') && !has('--server')) args.push('--delay', `${CALIBRATED_ONE_WAY_DELAY_US}us`);
 if (!has('--out') && !has('--resume')) args.push('--out', `runs/reproduce-${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}`);
 
 try {

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { requireService, rootMissing, skipNote } from '../actions/lib/testing/requirements.ts';
 
 const SCRIPT = join(import.meta.dirname, 'start-dockerd.sh');
 const dir = mkdtempSync(join(tmpdir(), 'virtnet-start-dockerd-'));
@@ -29,9 +30,9 @@ function stub(name: string, body: string): void {
   chmodSync(join(dir, name), 0o755);
 }
 
-const isRoot = process.getuid?.() === 0;
+const missing = requireService('root', rootMissing());
 
-describe.skipIf(!isRoot)('start-dockerd.sh on a runner', () => {
+describe.skipIf(missing !== null)(`start-dockerd.sh on a runner${skipNote(missing)}`, () => {
   it('starts dockerd in its own session without the job\'s RUNNER_TRACKING_ID, and says so', () => {
     stub('docker', `[ "$1" = info ] && [ -f "${dir}/ready" ] && { [ "$2" = --format ] && echo 99.0-stand-in; exit 0; }; exit 1`);
     stub('pgrep', 'exit 1');

@@ -14,8 +14,8 @@ const USAGE = `virtnet: netperf across native Linux, Docker, a QEMU/KVM Linux gu
 usage:
   virtnet run --plan <quick|paper|FILE> --env <native[,docker,kvm,osv]|all> --out <DIR> [options]
   virtnet run --resume <DIR>
-  virtnet testbed up|down|status [--rate MBIT|off] [--index N]
-  virtnet report <RUN_DIR...> [--out DIR] [--site DIR] [--commit [--reports DIR]]
+  virtnet testbed up|down|status [--rate MBIT|off] [--delay D|off] [--cc NAME] [--index N]
+  virtnet report <RUN_DIR...> [--out DIR] [--site DIR] [--commit [--reports DIR]] [--claims NAME|FILE]
   virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P] [--fail-on-regression]
   virtnet cleanup [--index N]
   virtnet serve --env NAME --endpoint-file FILE [--index N] [--server ADDRESS] [--hold-timeout MIN] [--run-key KEY]
@@ -31,6 +31,10 @@ run options:
   --seed N              override the plan's shuffle seed
   --no-shuffle          run points in plan order
   --rate MBIT|off       testbed link rate (default 100, the paper's cable)
+  --delay D|off         one-way delay added in each direction of the testbed link, e.g. 0.15ms or
+                        150us (default off; npm run reproduce uses the calibrated 150us); a resumed
+                        run keeps its delay
+  --cc NAME             TCP congestion control of the client, the sender (default cubic, the paper's)
   --index N             testbed index 0-63 (default 0; tests use others)
   --server ADDRESS      measure an external server (a real two-host testbed): no namespace testbed
   --osv-image PATH      OSv image for --env osv (also VIRTNET_OSV_IMAGE)
@@ -46,6 +50,8 @@ report options:
   --site DIR            build a static site: an index of the runs and a page per run
   --commit              copy each run with its report into reports/runs/<runId>/ (see reports/README.md)
   --reports DIR         with --commit: the reports directory (default: reports)
+  --claims NAME|FILE    the claims judged: a built-in name (paper: env/plans/paper-claims.json) or a
+                        claims file (default: paper)
 
 diff: A is the baseline, B the candidate; each a run directory, a git ref or commit (its run
 committed under reports/runs/), previous (the newest committed run older than the other side) or
@@ -57,6 +63,7 @@ pr-base (the run at the merge base with $GITHUB_BASE_REF)
   --fail-on-regression  exit with status 3 when any point regressed
   --repo DIR            git repository to read committed runs from (default: current directory)
   --out DIR             also write diff.json, diff.md, diff.txt, overlay charts and index.html
+  --claims NAME|FILE    the claims whose verdicts are compared (default: paper)
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {

@@ -2,9 +2,9 @@
 // INPUT_<NAME> variables, saved state as STATE_<name>, and the GITHUB_OUTPUT, GITHUB_STATE,
 // GITHUB_STEP_SUMMARY, GITHUB_ENV and GITHUB_PATH files, which are read back afterwards.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCommand } from '../lib/core/proc.ts';
 
 export interface ActionResult {
   exitCode: number | null;
@@ -60,18 +60,7 @@ export async function runAction(script: string, options: RunActionOptions): Prom
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value;
   const argv = [...(options.prefix ?? []), process.execPath, script];
-  const child = spawn(argv[0]!, argv.slice(1), { env, cwd: options.workspace, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, options.timeoutMs);
-  const exitCode = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  clearTimeout(timer);
+  const { exitCode, stdout, stderr, timedOut } = await runCommand(argv, { env, cwd: options.workspace, timeoutMs: options.timeoutMs });
   const read = (k: keyof typeof paths) => readFileSync(env[k]!, 'utf8');
   return { exitCode, stdout, stderr, outputs: parseCommandFile(read('GITHUB_OUTPUT')), state: parseCommandFile(read('GITHUB_STATE')), summary: read('GITHUB_STEP_SUMMARY'), timedOut };
 }

@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netperfArgs, parseNetperfOutput } from '../../actions/lib/measure/netperf.ts';
-import { processStartTicks, runCommand, sleep } from '../../actions/lib/core/proc.ts';
+import { processStartTicks } from '../../actions/lib/core/liveness.ts';
+import { runCommand, sleep } from '../../actions/lib/core/proc.ts';
 import { netperfProbe } from '../../actions/lib/measure/session.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import type { EnvironmentContext } from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
-import { isRoot, testIndex } from '../testbed/for-tests.ts';
+import { requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
+import { testIndex } from '../testbed/for-tests.ts';
 import { type Testbed, testbedDown, testbedLayout, testbedStatus, testbedUp } from '../testbed/testbed.ts';
 import { createDockerEnvironment, dockerEnvironment } from './docker.ts';
 import { containerName } from './spec.ts';
@@ -88,9 +90,9 @@ describe('scripts/start-dockerd.sh', () => {
 });
 
 const availability = await dockerEnvironment.available({});
-const skipReason = !isRoot() ? 'needs root for the namespace testbed' : !availability.ok ? availability.reason : null;
+const skipReason = requireServices([['root', rootMissing()], ['dockerd', availability.ok ? null : availability.reason]]);
 
-describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skipNote(skipReason)}`, () => {
   const driverIndex = testIndex(0); // the driver started directly, on a testbed this file brings up
   const runIndex = testIndex(1); // `virtnet run` brings its own testbed up and down
   const killIndex = testIndex(2); // runs stopped by signals leave theirs (SIGKILL) for us to remove

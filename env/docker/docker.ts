@@ -5,14 +5,15 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processStartTicks, runCommand, sleep, waitUntil } from '../../actions/lib/core/proc.ts';
+import { identityOf, ownIdentity } from '../../actions/lib/core/liveness.ts';
+import { runCommand, sleep, waitUntil } from '../../actions/lib/core/proc.ts';
 import type { EnvironmentDescription } from '../../actions/lib/measure/records.ts';
 import type { Availability, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { type DockerRunner, prepareImage } from './image.ts';
 import {
   configFileOf, containerName, dockerRunArgs, isLeftBehind, netserverCommand, OWNER_LABEL, parseImageBuildSetting,
-  parseOwnerLabel, parseTestbedIndex, PROJECT_LABEL, proxiesFor, userlandProxyState, type UserlandProxyState,
+  parseOwnerLabel, parseTestbedIndex, PROJECT_LABEL, proxiesFor, TESTBED_LABEL, userlandProxyState, type UserlandProxyState,
 } from './spec.ts';
 
 export interface DockerEnvironmentOptions {
@@ -123,7 +124,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       await removeContainer(name);
     }
 
-    const owner = { pid: process.pid, startTicks: processStartTicks(process.pid) ?? '0' };
+    const owner = ownIdentity();
     const runArgs = dockerRunArgs({ name, image: image.tag, serverAddress: ctx.serverAddress, ports: ctx.ports, testbedIndex, owner });
     const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
     let started = performance.now();
@@ -238,10 +239,12 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     return { endpoint, stop, description };
   }
 
-  async function cleanup(): Promise<string[]> {
+  async function cleanup(onlyIndex: number | null = null): Promise<string[]> {
     let ls;
+    // Published ports are docker's own DNAT rules: removing the container removes them.
+    const filters = ['--filter', `label=${PROJECT_LABEL}=1`, ...(onlyIndex === null ? [] : ['--filter', `label=${TESTBED_LABEL}=${onlyIndex}`])];
     try {
-      ls = await docker(['ps', '--all', '--filter', `label=${PROJECT_LABEL}=1`, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${OWNER_LABEL}"}}`], { timeoutMs: 30_000 });
+      ls = await docker(['ps', '--all', ...filters, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${OWNER_LABEL}"}}`], { timeoutMs: 30_000 });
     } catch {
       return []; // no docker CLI: no container of ours can exist
     }
@@ -251,7 +254,8 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       const [id, name, ownerText = ''] = line.split('\t');
       if (!id || !name) continue;
       const owner = parseOwnerLabel(ownerText);
-      if (!isLeftBehind(owner, process.pid, processStartTicks)) {
+      // The liveness rule of core/liveness.ts: a live process with the recorded start time.
+      if (!isLeftBehind(owner, process.pid, (pid) => identityOf(pid)?.startTicks ?? null)) {
         removed.push(`(kept container ${name}: its run, PID ${owner!.pid}, is still going)`);
         continue;
       }

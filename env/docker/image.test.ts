@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CommandResult } from '../../actions/lib/core/proc.ts';
 import { type DockerRunner, findOnPath, prepareImage, REGISTRY_DOCKERFILE, registryBaseImage } from './image.ts';
+import { requireService, skipNote } from '../../actions/lib/testing/requirements.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'virtnet-image-'));
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
@@ -23,7 +24,7 @@ interface Script {
 function fakeDocker(script: Script): { docker: DockerRunner; calls: string[][] } {
   const images = new Set(script.present ?? []);
   const calls: string[][] = [];
-  const result = (exitCode: number, stdout = '', stderr = ''): CommandResult => ({ argv: [], exitCode, signal: null, stdout, stderr, timedOut: false, durationMs: 1 });
+  const result = (exitCode: number, stdout = '', stderr = ''): CommandResult => ({ argv: [], exitCode, signal: null, stdout, stderr, timedOut: false, aborted: false, durationMs: 1 });
   const docker: DockerRunner = async (args) => {
     calls.push(args);
     const [cmd] = args;
@@ -45,9 +46,9 @@ function fakeDocker(script: Script): { docker: DockerRunner; calls: string[][] }
   return { docker, calls };
 }
 
-const haveNetserver = findOnPath('netserver') !== null;
+const missing = requireService('netserver', findOnPath('netserver') === null ? 'netserver is not on the PATH' : null);
 
-describe.skipIf(!haveNetserver)('image choice and build (scripted docker; needs the host netserver)', () => {
+describe.skipIf(missing !== null)(`image choice and build (scripted docker; needs the host netserver)${skipNote(missing)}`, () => {
   const log = () => {};
 
   it('auto on a daemon without a configured registry: asks no registry at all, builds offline from scratch', async () => {

@@ -12,7 +12,8 @@ import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { netperfProbe } from '../../actions/lib/measure/session.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { guestNetworkDown, ruleComment } from '../qemu/network.ts';
-import { isRoot, testbedForTests, testIndex } from '../testbed/for-tests.ts';
+import { requireService, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
+import { testbedForTests, testIndex } from '../testbed/for-tests.ts';
 import { testbedDown, testbedLayout } from '../testbed/testbed.ts';
 import { kvmEnvironment, startKvm } from './kvm.ts';
 
@@ -47,7 +48,9 @@ function virtnet(args: string[]) {
   return runCommand([process.execPath, CLI, ...args], { timeoutMs: 300_000 });
 }
 
-describe.skipIf(!isRoot())('kvm: Linux guest on QEMU (TCG here), real testbed', () => {
+const missing = requireService('root', rootMissing());
+
+describe.skipIf(missing !== null)(`kvm: Linux guest on QEMU (TCG here), real testbed${skipNote(missing)}`, () => {
   it('a run killed with SIGKILL leaves QEMU, tap, bridge and port maps; cleanup removes them; the resumed run completes, marked TCG, and leaves nothing', async () => {
     const out = join(work, 'run');
     const child = spawn(process.execPath, [CLI, 'run', '--plan', 'quick', '--env', 'kvm', '--index', String(runIndex), '--out', out, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -91,5 +91,5 @@ export const kvmEnvironment: EnvironmentDriver = {
   title: 'Linux guest (QEMU/KVM)',
   available,
   start: (ctx) => startKvm(ctx),
-  cleanup: () => cleanupQemuGuests('kvm'),
+  cleanup: (onlyIndex = null) => cleanupQemuGuests('kvm', onlyIndex),
 };

@@ -22,7 +22,8 @@ async function start(ctx: EnvironmentContext): Promise<StartedEnvironment> {
   // -D: stay in the foreground so we hold its PID; -f: serve tests in this process instead of
   // forking a child per test, so stopping it by PID leaves nothing behind.
   const argv = ['netserver', '-D', '-f', '-4', '-L', ctx.serverAddress, '-p', String(ctx.ports.control)];
-  const daemon = new Daemon(argv, { label: 'native:netserver' });
+  const index = ctx.settings.testbedIndex;
+  const daemon = new Daemon(argv, { label: 'native:netserver', testbedIndex: index !== undefined && /^\d+$/.test(index) ? Number(index) : undefined });
   const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data, dataAddress: ctx.serverAddress };
   const stop = async () => {
     await daemon.stop();
@@ -60,5 +61,5 @@ export const nativeEnvironment: EnvironmentDriver = {
   available,
   start,
   // Native leaves nothing behind but its netserver, found by the PID the run recorded.
-  cleanup: async () => killOrphanedDaemons('native:'),
+  cleanup: async (onlyIndex = null) => killOrphanedDaemons('native:', onlyIndex),
 };

@@ -1,26 +1,66 @@
-// Builds an OSv image for netperf on a runner with internet access, from the plan in
-// build-plan.ts, and keeps it in a cache keyed by the plan's inputs: a second call with the same
+// Builds an OSv image for netperf from the plan in build-plan.ts, and keeps it in a cache keyed by the plan's inputs: a second call with the same
 // inputs returns the cached image at once. Used by scripts/build-osv-image.ts (the command line)
 // and by the build-osv-image action.
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { BuildStep, OsvBuildPlan, OsvImageMetadata } from './build-plan.ts';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import type { BuildStep, CheckZipStep, OsvBuildPlan, OsvImageMetadata, RunStep } from './build-plan.ts';
+import { contentSha256, filesOutside, readZipFiles } from './zip-content.ts';
 
 export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-function runStep(step: BuildStep): Promise<void> {
+function runStep(step: RunStep): Promise<void> {
   return new Promise((done, fail) => {
     const [file, ...args] = step.argv;
+    const env: NodeJS.ProcessEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ...step.env };
+    if (step.pathPrepend) env.PATH = [step.pathPrepend, process.env.PATH].filter(Boolean).join(delimiter);
     // Builds print for minutes; their output goes straight to ours so a CI log shows progress.
-    const child = spawn(file!, args, { cwd: step.cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const child = spawn(file!, args, { cwd: step.cwd, stdio: ['ignore', 'inherit', 'inherit'], env });
     child.once('error', (e) => fail(new Error(`${step.name}: ${e.message}`)));
     child.once('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`${step.name}: ${step.argv.join(' ')} exited with ${code ?? signal}`))));
   });
+}
+
+function succeeds(argv: string[], cwd: string): Promise<boolean> {
+  return new Promise((done) => {
+    const [file, ...args] = argv;
+    const child = spawn(file!, args, { cwd: existsSync(cwd) ? cwd : '/', stdio: 'ignore' });
+    child.once('error', () => done(false));
+    child.once('exit', (code) => done(code === 0));
+  });
+}
+
+/** Refuses a zip that does not hold exactly the pinned files, naming it and both hashes. */
+export function checkZip(step: CheckZipStep): void {
+  if (!existsSync(step.file)) throw new Error(`${step.name}: ${step.file} does not exist`);
+  const files = readZipFiles(readFileSync(step.file), step.file);
+  const outside = filesOutside(files, step.topFolder);
+  if (outside.length > 0) throw new Error(`${step.name}: ${step.file} has files outside ${step.topFolder}: ${outside.slice(0, 3).join(', ')}`);
+  const actual = contentSha256(files);
+  if (actual !== step.contentSha256) throw new Error(`${step.name}: ${step.file} has content sha256 ${actual}, expected ${step.contentSha256} (not the pinned source)`);
+}
+
+async function executeStep(step: BuildStep): Promise<void> {
+  if (step.kind === 'run') {
+    mkdirSync(step.cwd, { recursive: true });
+    await runStep(step);
+  } else if (step.kind === 'write') {
+    mkdirSync(dirname(step.path), { recursive: true });
+    writeFileSync(step.path, step.text);
+    chmodSync(step.path, step.mode);
+  } else {
+    checkZip(step);
+  }
+}
+
+function describeStep(step: BuildStep): string {
+  if (step.kind === 'run') return step.argv.join(' ');
+  if (step.kind === 'write') return `write ${step.path}`;
+  return `content sha256 of ${step.file} = ${step.contentSha256}`;
 }
 
 /** True when the image and its metadata are there and were built from exactly this plan's inputs. */
@@ -37,13 +77,16 @@ export async function executeOsvBuild(plan: OsvBuildPlan, log: (line: string) =>
   }
   mkdirSync(join(plan.image, '..'), { recursive: true });
   for (const [i, step] of plan.steps.entries()) {
-    if (step.skipIfExists && existsSync(step.skipIfExists)) {
+    if (step.kind === 'run' && step.skipIfExists && existsSync(step.skipIfExists)) {
       log(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);
       continue;
     }
-    log(`[${i + 1}/${plan.steps.length}] ${step.name}: ${step.argv.join(' ')}`);
-    mkdirSync(step.cwd, { recursive: true });
-    await runStep(step);
+    if (step.kind === 'run' && step.skipIfSucceeds && (await succeeds(step.skipIfSucceeds, step.cwd))) {
+      log(`[${i + 1}/${plan.steps.length}] ${step.name}: already done`);
+      continue;
+    }
+    log(`[${i + 1}/${plan.steps.length}] ${step.name}: ${describeStep(step)}`);
+    await executeStep(step);
   }
   renameSync(`${plan.image}.partial`, plan.image);
   const buildSeconds = (performance.now() - t0) / 1000;

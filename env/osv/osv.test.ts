@@ -1,6 +1,6 @@
 // The OSv driver: readiness and teardown against a stand-in guest (the Linux guest booted in
 // OSv's place, asking for its address by DHCP as OSv does), and a real OSv image end to end when
-// one is given (--osv-image / VIRTNET_OSV_IMAGE); OSv cannot be built here.
+// one is given (--osv-image / VIRTNET_OSV_IMAGE; scripts/build-osv-image.ts builds one).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,8 @@ import { netperfProbe } from '../../actions/lib/measure/session.ts';
 import type { EnvironmentContext } from '../../actions/lib/measure/environment.ts';
 import { ensureGuestImage, kernelCommandLine } from '../kvm/guest-image.ts';
 import { guestNetworkDown, ruleComment } from '../qemu/network.ts';
-import { isRoot, testbedForTests, testIndex } from '../testbed/for-tests.ts';
+import { requireService, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
+import { testbedForTests, testIndex } from '../testbed/for-tests.ts';
 import { testbedDown, testbedLayout } from '../testbed/testbed.ts';
 import { NO_IMAGE_REASON, osvEnvironment, osvImageSetting, startOsv } from './osv.ts';
 
@@ -53,7 +54,9 @@ async function context(settings: Record<string, string>): Promise<{ ctx: Environ
   };
 }
 
-describe.skipIf(!isRoot())('osv driver (needs root for the guest network)', () => {
+const missing = requireService('root', rootMissing());
+
+describe.skipIf(missing !== null)(`osv driver (needs root for the guest network)${skipNote(missing)}`, () => {
   it('waits for netserver on the console and the port maps, with the guest addressed by DHCP, and tears everything down', async () => {
     const { ctx, clientPrefix } = await context({});
     const { image } = await ensureGuestImage();
@@ -79,7 +82,8 @@ describe.skipIf(!isRoot())('osv driver (needs root for the guest network)', () =
 
   it('boots a real OSv image end to end when one is given', async (t) => {
     const image = osvImageSetting({});
-    if (!image) t.skip(`${NO_IMAGE_REASON}`);
+    const noImage = requireService('osv-image', image ? null : NO_IMAGE_REASON);
+    if (noImage !== null) t.skip(noImage);
     const { ctx, clientPrefix } = await context({ osvImage: image! });
     expect(await osvEnvironment.available(ctx.settings)).toEqual({ ok: true });
     const started = await osvEnvironment.start(ctx);

@@ -1,8 +1,8 @@
 // The OSv unikernel on QEMU/KVM (the paper used OSv v0.24): boots a given OSv image with the same
 // QEMU networking as the Linux guest, so only the guest differs. OSv asks for its address by DHCP
 // (as on libvirt's default network, where dnsmasq answers); a DHCP server on our bridge hands it
-// the guest address. The image is built elsewhere (see build-plan.ts): OSv cannot be downloaded
-// or built on machines without internet access.
+// the guest address. The image is built beforehand (build-plan.ts, scripts/build-osv-image.ts),
+// from the public repositories or copies of them.
 
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ export const OSV_READY_MARKER = /Starting netserver with host/;
 /** OSv's fatal messages: an abort, or an app that is not in the image. */
 export const OSV_FAILURE_MARKERS = [/^Aborted/m, /Failed to load object/, /Kernel panic/];
 
-export const NO_IMAGE_REASON = 'no OSv image given (set --osv-image or VIRTNET_OSV_IMAGE; OSv cannot be built on machines without internet access)';
+export const NO_IMAGE_REASON = 'no OSv image given (set --osv-image or VIRTNET_OSV_IMAGE; build one with scripts/build-osv-image.ts, see env/osv/README.md)';
 
 export function osvImageSetting(settings: Record<string, string>): string | null {
   return settings.osvImage ?? process.env.VIRTNET_OSV_IMAGE ?? null;
@@ -116,5 +116,5 @@ export const osvEnvironment: EnvironmentDriver = {
   title: 'OSv (QEMU/KVM)',
   available,
   start: (ctx) => startOsv(ctx),
-  cleanup: () => cleanupQemuGuests('osv'),
+  cleanup: (onlyIndex = null) => cleanupQemuGuests('osv', onlyIndex),
 };

@@ -3,7 +3,9 @@
 // stock guest dies with "KVM internal error ... emulation failure". Only the CPU's own vmx (Intel
 // VT-x) or svm (AMD-V) flag together with /dev/kvm means a stock guest really runs under KVM.
 
-export type AcceleratorRequest = 'auto' | 'kvm' | 'tcg';
+import { acceleratorRequest, type AcceleratorRequest } from '../../actions/lib/measure/environment.ts';
+
+export type { AcceleratorRequest };
 export type Accelerator = 'kvm' | 'tcg';
 
 export interface AcceleratorChoice {
@@ -12,10 +14,9 @@ export interface AcceleratorChoice {
   reason: string;
 }
 
+/** The `accel` setting (auto when unset). */
 export function parseAcceleratorRequest(value: string | undefined): AcceleratorRequest {
-  const v = value ?? 'auto';
-  if (v === 'auto' || v === 'kvm' || v === 'tcg') return v;
-  throw new Error(`accelerator: expected auto, kvm or tcg, got ${JSON.stringify(value)}`);
+  return acceleratorRequest('accelerator', value ?? 'auto');
 }
 
 /** The hardware virtualisation flags named on the "flags" lines of /proc/cpuinfo. */
@@ -35,7 +36,7 @@ export function chooseAccelerator(request: AcceleratorRequest, host: { cpuinfo: 
   const what = `${hardware ? `CPU flag ${flags.join('/')}` : 'no vmx/svm CPU flag'}, ${host.kvmDevice ? '/dev/kvm present' : 'no /dev/kvm'}`;
   if (request === 'tcg') return { accelerator: 'tcg', reason: `TCG requested (${what})` };
   if (request === 'kvm') {
-    if (!host.kvmDevice) throw new Error(`accelerator kvm requested but this machine has no /dev/kvm (${what}); use --accel tcg or auto`);
+    if (!host.kvmDevice) throw new Error(`accelerator kvm requested but this machine has no /dev/kvm (${what}); ask for tcg or auto instead`);
     return { accelerator: 'kvm', reason: `KVM requested (${what})` };
   }
   if (hardware && host.kvmDevice) return { accelerator: 'kvm', reason: `auto: ${what}` };

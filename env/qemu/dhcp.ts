@@ -49,5 +49,5 @@ export function startDhcpServer(plan: GuestNetworkPlan, owner: string): Daemon {
   mkdirSync(join(stateDir(), 'dhcp'), { recursive: true });
   writeFileSync(conf, udhcpdConfig(plan, leases));
   writeFileSync(leases, '');
-  return new Daemon(['busybox', 'udhcpd', '-f', conf], { label: `${owner}:udhcpd` });
+  return new Daemon(['busybox', 'udhcpd', '-f', conf], { label: `${owner}:udhcpd`, testbedIndex: plan.index });
 }

@@ -129,7 +129,7 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
     const argv = buildQemuCommand({ boot: launch.boot(plan), accelerator: accelerator.accelerator, memoryMb: launch.memoryMb, cpus: launch.cpus, net, consoleLog, rng: launch.rng });
     ctx.log(`${launch.name}: booting under ${accelerator.accelerator.toUpperCase()} (${accelerator.reason})`);
     const started = performance.now();
-    qemu = new Daemon(argv, { label: `${launch.name}:qemu` });
+    qemu = new Daemon(argv, { label: `${launch.name}:qemu`, testbedIndex: index });
     let markerSeen = false;
     const q = qemu;
     const d = dhcp;
@@ -181,10 +181,13 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
   }
 }
 
-/** Removes QEMU processes, DHCP servers and guest networks left by killed runs of this environment. */
-export async function cleanupQemuGuests(name: string): Promise<string[]> {
-  const removed = killOrphanedDaemons(`${name}:`);
-  removed.push(...(await cleanupGuestNetworks()));
+/**
+ * Removes QEMU processes, DHCP servers and guest networks left by killed runs of this environment;
+ * `onlyIndex`: only those of that testbed.
+ */
+export async function cleanupQemuGuests(name: string, onlyIndex: number | null = null): Promise<string[]> {
+  const removed = killOrphanedDaemons(`${name}:`, onlyIndex);
+  removed.push(...(await cleanupGuestNetworks(onlyIndex)));
   return removed;
 }
 

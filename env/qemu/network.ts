@@ -6,7 +6,8 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, mustRun, runCommand, stateDir } from '../../actions/lib/core/proc.ts';
+import { identityOf, isAlive } from '../../actions/lib/core/liveness.ts';
+import { mustRun, runCommand, stateDir } from '../../actions/lib/core/proc.ts';
 import { NAME_PREFIX, testbedLayout } from '../testbed/testbed.ts';
 
 export type Protocol = 'tcp' | 'udp';
@@ -132,6 +133,8 @@ export function ourGuestLinks(ipLinkOutput: string): { name: string; index: numb
 interface NetworkState {
   index: number;
   owner: number;
+  /** The owner's start time (absent in files written before it was kept): a reused PID is not the owner. */
+  ownerStartTicks?: string;
   /** net.ipv4.ip_forward before the first guest network came up, to put back after the last. */
   previousIpForward: string;
 }
@@ -188,7 +191,7 @@ export async function guestNetworkUp(plan: GuestNetworkPlan): Promise<GuestNetwo
   const ipForwardNow = readFileSync(IP_FORWARD, 'utf8').trim();
   // Another guest network of ours may have set ip_forward already: keep the value from before the first.
   const earliest = readStates()[0]?.previousIpForward;
-  const state: NetworkState = { index: plan.index, owner: process.pid, previousIpForward: previous?.previousIpForward ?? earliest ?? ipForwardNow };
+  const state: NetworkState = { index: plan.index, owner: process.pid, ownerStartTicks: identityOf(process.pid)?.startTicks, previousIpForward: previous?.previousIpForward ?? earliest ?? ipForwardNow };
   mkdirSync(join(stateDir(), 'guest-networks'), { recursive: true });
   writeFileSync(stateFile(plan.index), JSON.stringify(state));
   try {
@@ -228,11 +231,12 @@ export async function guestNetworkDown(index: number): Promise<string[]> {
 }
 
 /**
- * Removes guest networks a killed run left: links named vnet<i>br / vnet<i>tap and iptables rules
- * commented virtnet-guest-<i>, except those of a run that is still alive.
+ * Removes guest networks a killed run left: links named vnet<i>br / vnet<i>tap, iptables rules
+ * commented virtnet-guest-<i> and the state file of index i, except those of a run that is still
+ * alive. `onlyIndex`: only that testbed's.
  */
-export async function cleanupGuestNetworks(): Promise<string[]> {
-  const live = new Set(readStates().filter((s) => s.owner !== process.pid && isAlive(s.owner)).map((s) => s.index));
+export async function cleanupGuestNetworks(onlyIndex: number | null = null): Promise<string[]> {
+  const live = new Set(readStates().filter((s) => s.owner !== process.pid && isAlive(s.owner, s.ownerStartTicks ?? null)).map((s) => s.index));
   const indexes = new Set<number>();
   const links = await runCommand(['ip', '-o', 'link', 'show'], { timeoutMs: 5000 });
   for (const l of ourGuestLinks(links.stdout)) indexes.add(l.index);
@@ -245,6 +249,7 @@ export async function cleanupGuestNetworks(): Promise<string[]> {
   for (const s of readStates()) indexes.add(s.index);
   const removed: string[] = [];
   for (const index of [...indexes].sort((a, b) => a - b)) {
+    if (onlyIndex !== null && index !== onlyIndex) continue;
     if (live.has(index)) {
       removed.push(`(kept guest network ${index}: its run, PID ${readStates().find((s) => s.index === index)?.owner}, is still going)`);
       continue;

@@ -2,18 +2,35 @@
 // by a veth pair, both ends shaped like a 100 Mbit/s Ethernet cable. Addresses come from
 // 198.18.0.0/15, the RFC 2544 benchmarking range, so test traffic never leaves the machine.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { LinkDescription } from '../../actions/lib/measure/records.ts';
 import { mustRun, runCommand } from '../../actions/lib/core/proc.ts';
+import { delayLineArgv, delayLineBinary, delayLineProblem, delayLineState, ensureDelayLineRules, formatDelay, registeredDelayLines, startDelayLine, stopDelayLine } from './delay-line.ts';
 
 export interface TestbedConfig {
   /** Tells testbeds apart: the default 0 for runs, others for tests running beside them. */
   index: number;
   /** Link rate in Mbit/s (the paper's cable: 100), or null for an unshaped veth. */
   rateMbit: number | null;
+  /** One-way delay the delay line adds in each direction, in microseconds; 0 or absent: no delay line. */
+  oneWayDelayMicroseconds?: number;
+  /** The CPU the delay line spins on (null: wherever the scheduler puts it); default DELAY_LINE_CPU. */
+  delayLineCpu?: number | null;
+  /** TCP congestion control of the client namespace, the TCP sender (default: the paper's cubic). */
+  congestionControl?: string;
 }
 
 export const DEFAULT_TESTBED: TestbedConfig = { index: 0, rateMbit: 100 };
+/** The paper's 2017 Ubuntu used CUBIC; this host's kernel defaults to bbr, which a new namespace inherits. */
+export const DEFAULT_CONGESTION_CONTROL = 'cubic';
+/**
+ * The default one-way delay of `npm run reproduce`, picked by the rule in calibration.ts (native TCP
+ * window-limited at -s 100, converged between -s 5000 and 7000); env/testbed/README.md has the
+ * measured curve.
+ */
+export const CALIBRATED_ONE_WAY_DELAY_US = 150;
+/** See env/testbed/README.md (the delay line) for the measurements behind this choice. */
+export const DELAY_LINE_CPU: number | null = null;
 export const MAX_TESTBED_INDEX = 63;
 /** Every name the project creates starts with this, so cleanup touches nothing else. */
 export const NAME_PREFIX = 'vnet';
@@ -83,16 +100,22 @@ async function linkExists(device: string): Promise<boolean> {
 
 export interface Testbed {
   config: TestbedConfig;
+  /** PID of the running delay line, or null when the link has no delay. */
+  delayLinePid: number | null;
+  /** The client namespace's TCP congestion control as set. */
+  congestionControl: string;
   layout: TestbedLayout;
   /** argv prefix that runs a command on the client host. */
   clientPrefix: string[];
   link: LinkDescription;
 }
 
-export function describeTestbed(config: TestbedConfig): Testbed {
+export function describeTestbed(config: TestbedConfig, delayLinePid: number | null = null): Testbed {
   const layout = testbedLayout(config.index);
   return {
     config,
+    delayLinePid,
+    congestionControl: config.congestionControl ?? DEFAULT_CONGESTION_CONTROL,
     layout,
     clientPrefix: ['ip', 'netns', 'exec', layout.clientNamespace],
     link: {
@@ -102,8 +125,41 @@ export function describeTestbed(config: TestbedConfig): Testbed {
       serverAddress: layout.serverAddress,
       clientAddress: layout.clientAddress,
       clientNamespace: layout.clientNamespace,
+      oneWayDelayMicroseconds: config.oneWayDelayMicroseconds ?? 0,
     },
   };
+}
+
+const ALLOWED_CC = '/proc/sys/net/ipv4/tcp_allowed_congestion_control';
+
+/**
+ * Sets the client namespace's TCP congestion control (the sysctl is per namespace), or says what
+ * exists. A namespace other than the host's may only choose from the host-wide allowed list ("reno
+ * bbr" here: cubic is built in but not allowed), so a name missing from it is allowed for the moment
+ * it takes to set it, then the list is put back: the namespace keeps its choice either way.
+ */
+async function setCongestionControl(namespace: string, name: string): Promise<void> {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`congestion control ${JSON.stringify(name)} is not a valid name (e.g. cubic, reno, bbr)`);
+  const set = () => runCommand(inNamespace(namespace, ['sh', '-c', 'printf %s "$1" > /proc/sys/net/ipv4/tcp_congestion_control', 'sh', name]), { timeoutMs: 10_000 });
+  let r = await set();
+  if (r.exitCode !== 0) {
+    const allowed = readFileSync(ALLOWED_CC, 'utf8').trim();
+    if (!allowed.split(' ').includes(name)) {
+      try {
+        // Writing a name the kernel has as a module loads it; one it lacks fails (ENOENT).
+        writeFileSync(ALLOWED_CC, `${allowed} ${name}`);
+        r = await set();
+      } catch {
+        // not available: reported below
+      } finally {
+        writeFileSync(ALLOWED_CC, allowed);
+      }
+    }
+  }
+  if (r.exitCode !== 0) {
+    const available = readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim();
+    throw new Error(`congestion control ${JSON.stringify(name)} cannot be set in ${namespace}: this kernel has ${available}`);
+  }
 }
 
 /** Brings the testbed up. Idempotent: whatever exists already is reconfigured, not duplicated. */
@@ -111,8 +167,9 @@ export async function testbedUp(config: TestbedConfig = DEFAULT_TESTBED): Promis
   if (config.rateMbit !== null && (!Number.isFinite(config.rateMbit) || config.rateMbit <= 0 || config.rateMbit > 100_000)) {
     throw new Error(`testbed rate ${config.rateMbit} Mbit/s is out of range: expected above 0 and at most 100000, or off`);
   }
-  const testbed = describeTestbed(config);
-  const l = testbed.layout;
+  const delayUs = config.oneWayDelayMicroseconds ?? 0;
+  if (!Number.isInteger(delayUs) || delayUs < 0) throw new Error(`testbed delay ${delayUs} us is not a whole number of microseconds >= 0`);
+  const l = testbedLayout(config.index);
   if (!(await namespaceExists(l.clientNamespace))) await mustRun(['ip', 'netns', 'add', l.clientNamespace]);
   if (!(await linkExists(l.serverInterface))) {
     // A half-made pair (the client end moved, the server end gone) cannot exist: veth ends die together.
@@ -132,13 +189,27 @@ export async function testbedUp(config: TestbedConfig = DEFAULT_TESTBED): Promis
     await runCommand(['tc', 'qdisc', 'del', 'dev', l.serverInterface, 'root'], { timeoutMs: 5000 });
     await runCommand(inNamespace(l.clientNamespace, ['tc', 'qdisc', 'del', 'dev', l.clientInterface, 'root']), { timeoutMs: 5000 });
   }
-  return testbed;
+  await setCongestionControl(l.clientNamespace, config.congestionControl ?? DEFAULT_CONGESTION_CONTROL);
+  // A delay line already running as asked is kept; any other is replaced (or removed for no delay).
+  const cpu = config.delayLineCpu === undefined ? DELAY_LINE_CPU : config.delayLineCpu;
+  const running = delayLineState(config.index);
+  const wanted = delayUs > 0 ? delayLineArgv(await delayLineBinary(), l.clientNamespace, delayUs, cpu) : null;
+  let pid: number | null = null;
+  if (running && wanted && running.argv.join(' ') === wanted.join(' ') && delayLineProblem(config.index) === null) {
+    pid = running.pid;
+    await ensureDelayLineRules(l.clientNamespace, l.clientInterface);
+  } else {
+    await stopDelayLine(config.index, l.clientNamespace, l.clientInterface);
+    if (delayUs > 0) pid = (await startDelayLine({ index: config.index, clientNamespace: l.clientNamespace, clientInterface: l.clientInterface, oneWayDelayMicroseconds: delayUs, cpu })).pid;
+  }
+  return describeTestbed(config, pid);
 }
 
 /** Removes the namespace and the veth pair (deleting one end deletes both). Idempotent. */
 export async function testbedDown(index: number = DEFAULT_TESTBED.index): Promise<string[]> {
   const l = testbedLayout(index);
-  const removed: string[] = [];
+  // The delay line first: it lives in the namespace and would keep it alive, unnamed, after `netns del`.
+  const removed: string[] = await stopDelayLine(index);
   if (await linkExists(l.serverInterface)) {
     await mustRun(['ip', 'link', 'del', l.serverInterface]);
     removed.push(`veth ${l.serverInterface}`);
@@ -158,6 +229,8 @@ export interface TestbedStatus {
   serverAddress: string;
   clientAddress: string;
   qdisc: string | null;
+  /** The delay line: its PID and one-way delay, and whether it is running; null if there is none. */
+  delayLine: { pid: number; oneWayDelay: string; running: boolean } | null;
 }
 
 export async function testbedStatus(index: number = DEFAULT_TESTBED.index): Promise<TestbedStatus> {
@@ -169,7 +242,9 @@ export async function testbedStatus(index: number = DEFAULT_TESTBED.index): Prom
     const q = await runCommand(['tc', 'qdisc', 'show', 'dev', l.serverInterface, 'root'], { timeoutMs: 5000 });
     qdisc = q.stdout.trim().split('\n')[0] ?? null;
   }
-  return { index, up: namespace && serverInterface, namespace, serverInterface, serverAddress: l.serverAddress, clientAddress: l.clientAddress, qdisc };
+  const dl = delayLineState(index);
+  const delayLine = dl ? { pid: dl.pid, oneWayDelay: formatDelay(dl.oneWayDelayMicroseconds), running: delayLineProblem(index) === null } : null;
+  return { index, up: namespace && serverInterface, namespace, serverInterface, serverAddress: l.serverAddress, clientAddress: l.clientAddress, qdisc, delayLine };
 }
 
 /** Every testbed index that has a namespace or veth of ours, for `virtnet cleanup`. */
@@ -179,5 +254,7 @@ export async function listTestbeds(): Promise<number[]> {
   for (const m of ns.stdout.matchAll(new RegExp(`^${NAME_PREFIX}(\\d+)-client\\b`, 'gm'))) found.add(Number(m[1]));
   const links = await runCommand(['ip', '-o', 'link', 'show'], { timeoutMs: 5000 });
   for (const m of links.stdout.matchAll(new RegExp(`^\\d+: ${NAME_PREFIX}(\\d+)s[@:]`, 'gm'))) found.add(Number(m[1]));
+  // A delay line whose namespace was deleted by hand still holds that namespace, unnamed.
+  for (const i of registeredDelayLines()) found.add(i);
   return [...found].filter((i) => i <= MAX_TESTBED_INDEX).sort((a, b) => a - b);
 }

@@ -5,7 +5,6 @@
 import { ENVIRONMENTS } from '../../env/registry.ts';
 import { listTestbeds, testbedDown } from '../../env/testbed/testbed.ts';
 import { acquireLock, LockError } from '../../actions/lib/core/lock.ts';
-import { killOrphanedDaemons } from '../../actions/lib/core/proc.ts';
 import { parseCommandArgs, testbedIndexOption } from './common.ts';
 import { testbedLockPath } from './run.ts';
 
@@ -19,9 +18,8 @@ export interface CleanupReport {
 export async function cleanupEverything(onlyIndex: number | null = null): Promise<CleanupReport> {
   const report: CleanupReport = { removed: [], kept: [] };
   // Environments first: their port maps and bridges hang off the testbed's addresses. With one
-  // index asked for, only daemons of dead runs are ended (the environments' own cleanup is global).
-  if (onlyIndex === null) for (const env of ENVIRONMENTS) report.removed.push(...(await env.cleanup()));
-  else report.removed.push(...killOrphanedDaemons());
+  // index asked for, each environment removes only what served that testbed.
+  for (const env of ENVIRONMENTS) report.removed.push(...(await env.cleanup(onlyIndex)));
   const indexes = (await listTestbeds()).filter((i) => onlyIndex === null || i === onlyIndex);
   for (const index of indexes) {
     let lock;

@@ -3,9 +3,26 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { InputError, phrase, wholeNumber } from '../../actions/lib/core/input.ts';
 
+export { formatDuration } from '../../actions/lib/measure/sweep-events.ts';
+
+/** Command-line misuse: exit status 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/**
+ * Runs `parse` on values that came from options: an InputError it raises names its field, which
+ * is the option's name, so it becomes a UsageError worded as the flag ("--index: ...").
+ */
+export function asOptions<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(phrase(`--${e.field}`, e.problem));
+    throw e;
+  }
 }
 
 export const REPO_DIR = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,10 +39,7 @@ export function parseCommandArgs<T extends ParseArgsOptionsConfig>(args: string[
 /** A whole number from an option, or a UsageError naming the option and the value. */
 export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`--${name}: expected a whole number, got ${JSON.stringify(value)}`);
-  if (n < min || n > max) throw new UsageError(`--${name}: ${n} is out of range: expected ${min} to ${max}`);
-  return n;
+  return asOptions(() => wholeNumber(name, value, { min, max }));
 }
 
 /** --rate: a link rate in Mbit/s, or "off" for an unshaped link. */
@@ -39,11 +53,4 @@ export function rateOption(value: string | undefined, fallback: number | null): 
 
 export function testbedIndexOption(value: string | undefined): number {
   return intOption('index', value ?? process.env.VIRTNET_TESTBED_INDEX, 0, 63) ?? 0;
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }

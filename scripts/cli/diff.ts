@@ -1,26 +1,17 @@
 // virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P]
-//                      [--correction holm|none] [--fail-on-regression] [--repo DIR] [--out DIR]
+//                      [--correction holm|none] [--fail-on-regression] [--repo DIR] [--out DIR] [--claims NAME|FILE]
 
-import { judgedSide } from '../../actions/lib/analyse/claims.ts';
-import { DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, validateDiffOptions } from '../../actions/lib/diff/diff.ts';
+import { judgedSide } from '../../actions/lib/analyse/claims/judge.ts';
+import { alphaFrom, correctionFrom, DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, thresholdFrom } from '../../actions/lib/diff/diff.ts';
 import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff/format.ts';
 import { buildDiffFiles } from '../../actions/lib/site/standalone-diff.ts';
-import { gitCli, resolveRunPair } from '../../actions/lib/diff/run-source.ts';
+import { gitCli, resolveRunPair, RunSourceError } from '../../actions/lib/diff/run-source.ts';
 import { writeReportFiles } from '../../actions/lib/site/build.ts';
-import { parseCommandArgs, UsageError } from './common.ts';
+import { asOptions, parseCommandArgs, UsageError } from './common.ts';
+import { claimsOption } from './report.ts';
 
 /** Exit status when --fail-on-regression finds a regression (1 is an error, 2 a usage error). */
 export const EXIT_REGRESSION = 3;
-
-function numberOption(name: string, value: string | undefined, fallback: number, min: number, max: number, inclusive: boolean): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  const inRange = inclusive ? n >= min && n <= max : n > min && n < max;
-  if (value.trim() === '' || !Number.isFinite(n) || !inRange) {
-    throw new UsageError(`--${name}: expected a number ${inclusive ? 'from' : 'between'} ${min} ${inclusive ? 'to' : 'and'} ${max}${inclusive ? '' : ' (exclusive)'}, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
 
 export async function commandDiff(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
@@ -31,24 +22,27 @@ export async function commandDiff(args: string[]): Promise<number> {
     'fail-on-regression': { type: 'boolean' },
     repo: { type: 'string' },
     out: { type: 'string' },
+    claims: { type: 'string' },
   }, true);
   if (positionals.length !== 2) throw new UsageError(`expected two runs, A (the baseline) and B, each a run directory, a git ref, previous or pr-base; got ${positionals.length}`);
   const format = (values.format ?? 'text') as DiffFormat;
   if (!DIFF_FORMATS.includes(format)) throw new UsageError(`--format: expected one of ${DIFF_FORMATS.join(', ')}, got ${JSON.stringify(values.format)}`);
-  const correction = values.correction ?? DEFAULT_DIFF_OPTIONS.correction;
-  if (correction !== 'holm' && correction !== 'none') throw new UsageError(`--correction: expected holm or none, got ${JSON.stringify(correction)}`);
-  const options = validateDiffOptions({
-    thresholdPercent: numberOption('threshold', values.threshold, DEFAULT_DIFF_OPTIONS.thresholdPercent, 0, 1000, true),
-    alpha: numberOption('alpha', values.alpha, DEFAULT_DIFF_OPTIONS.alpha, 0, 1, false),
-    correction,
-  });
+  const options = asOptions(() => ({
+    thresholdPercent: values.threshold === undefined ? DEFAULT_DIFF_OPTIONS.thresholdPercent : thresholdFrom('threshold', values.threshold),
+    alpha: values.alpha === undefined ? DEFAULT_DIFF_OPTIONS.alpha : alphaFrom('alpha', values.alpha),
+    correction: values.correction === undefined ? DEFAULT_DIFF_OPTIONS.correction : correctionFrom('correction', values.correction),
+  }));
 
-  const [a, b] = await resolveRunPair(positionals[0]!, positionals[1]!, { git: gitCli(values.repo ?? process.cwd()), baseRef: process.env.GITHUB_BASE_REF || undefined });
+  const claims = claimsOption(values.claims);
+  const [a, b] = await resolveRunPair(positionals[0]!, positionals[1]!, { git: gitCli(values.repo ?? process.cwd()), baseRef: process.env.GITHUB_BASE_REF || undefined }).catch((e: unknown) => {
+    if (e instanceof RunSourceError && e.wrongRepository) throw new Error(`${e.message} (run virtnet diff inside the repository, or pass --repo)`);
+    throw e;
+  });
   // Notes go to stderr so that stdout stays exactly the requested format.
   for (const note of [...a.notes, ...b.notes]) process.stderr.write(`note: ${note}\n`);
   process.stderr.write(`A: ${a.origin}\nB: ${b.origin}\n`);
 
-  const diff = diffRuns(judgedSide(a), judgedSide(b), options);
+  const diff = diffRuns(judgedSide(a, claims), judgedSide(b, claims), options);
   process.stdout.write(formatDiff(diff, format));
   if (values.out) {
     const files = await buildDiffFiles(diff);

@@ -8,11 +8,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processStartTicks } from '../../actions/lib/core/proc.ts';
-import { expandPoints, taskKey } from '../../actions/lib/plan/plan.ts';
+import { processStartTicks } from '../../actions/lib/core/liveness.ts';
+import { measuredValues, taskKey } from '../../actions/lib/plan/schedule.ts';
+import { plannedKeys } from '../../actions/lib/measure/session.ts';
+import { latestRecords } from '../../actions/lib/measure/records.ts';
 import { runCommand, waitUntil } from '../../actions/lib/core/proc.ts';
 import { loadRun, RUN_LOCK_FILE, type LoadedRun } from '../../actions/lib/measure/run-dir.ts';
-import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
+import { netserverMissing, requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
+import { testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
@@ -68,9 +71,7 @@ async function netserversOn(index: number): Promise<number[]> {
 
 /** Every planned measurement has exactly one ok record, and there is no ok record beyond the plan. */
 function expectExactlyThePlan(run: LoadedRun): void {
-  const planned = new Set<string>();
-  for (const environment of run.manifest.environments)
-    for (const p of expandPoints(run.manifest.plan)) for (let r = 1; r <= run.manifest.plan.replicates; r++) planned.add(taskKey({ environment, pointId: p.id, replicate: r }));
+  const planned = new Set(plannedKeys(run.manifest.plan, run.manifest.environments, measuredValues(latestRecords(run.results.records))));
   const ok = run.results.records.filter((r) => r.status === 'ok').map((r) => taskKey(r));
   expect(ok.length).toBe(new Set(ok).size);
   expect(new Set(ok)).toEqual(planned);
@@ -80,7 +81,9 @@ function measuredLines(stdout: string): number {
   return stdout.split('\n').filter((l) => /^\[\s*\d+\/\d+\] /.test(l)).length;
 }
 
-describe.skipIf(!isRoot())('virtnet run survives being stopped (real processes)', () => {
+const missing = requireServices([['root', rootMissing()], ['netserver', await netserverMissing()]]);
+
+describe.skipIf(missing !== null)(`virtnet run survives being stopped (real processes)${skipNote(missing)}`, () => {
   const index = indexes[0]!;
 
   it.each([
@@ -205,7 +208,7 @@ describe.skipIf(!isRoot())('virtnet run survives being stopped (real processes)'
   });
 });
 
-describe.skipIf(!isRoot())('virtnet run when netserver dies mid-point (real processes)', () => {
+describe.skipIf(missing !== null)(`virtnet run when netserver dies mid-point (real processes)${skipNote(missing)}`, () => {
   const index = indexes[1]!;
   it('retries the point, records it failed with netperf\'s error, goes on, and a resume measures the failed points again', async () => {
     const out = join(work, 'netserver-killed');
@@ -235,7 +238,7 @@ describe.skipIf(!isRoot())('virtnet run when netserver dies mid-point (real proc
   });
 });
 
-describe.skipIf(!isRoot())('two runs, one testbed (real processes)', () => {
+describe.skipIf(missing !== null)(`two runs, one testbed (real processes)${skipNote(missing)}`, () => {
   const index = indexes[2]!;
   it('refuses the second run while the first holds the testbed, and cleanup leaves the live run alone', async () => {
     // 4 points of 8 s: long enough to still be measuring while the other commands below run.
@@ -297,12 +300,19 @@ describe('virtnet run refuses more bad input before starting anything', () => {
     ['a zero test length', () => ['--plan', 'quick', '--test-length', '0'], /--test-length: 0 is out of range: expected 1 to 3600/],
     ['a bad netperf grace', () => ['--plan', 'quick', '--netperf-grace', 'soon'], /--netperf-grace: expected a whole number, got "soon"/],
     ['an unknown environment on resume', () => ['--resume', runDir('env-resume'), '--env', 'vmware'], /--env: unknown environment "vmware"/],
-    ['a manifest of a newer format', () => ['--resume', runDir('newer-manifest', (m) => ({ ...m, formatVersion: 99 }))], /manifest\.json: formatVersion 99 is newer than this virtnet reads \(1\); upgrade virtnet/],
-    ['results of a newer format', () => ['--resume', runDir('newer-results', undefined, (line, i) => (i === 1 ? JSON.stringify({ ...JSON.parse(line), formatVersion: 2 }) : line))], /results\.jsonl line 2: formatVersion 2 is newer than this virtnet reads \(1\); upgrade virtnet/],
+    ['a manifest of a newer format', () => ['--resume', runDir('newer-manifest', (m) => ({ ...m, formatVersion: 99 }))], /manifest\.json: formatVersion: 99 is newer than this virtnet reads \(1\); upgrade virtnet/],
+    ['results of a newer format', () => ['--resume', runDir('newer-results', undefined, (line, i) => (i === 1 ? JSON.stringify({ ...JSON.parse(line), formatVersion: 2 }) : line))], /results\.jsonl line 2: formatVersion: 2 is newer than this virtnet reads \(1\); upgrade virtnet/],
     ['a results line broken in the middle of the file', () => ['--resume', runDir('corrupt-middle', undefined, (line, i) => (i === 0 ? line.slice(0, 50) : line))], /results\.jsonl line 1: not valid JSON/],
     ['a directory whose manifest is not a run', () => ['--resume', runDir('other-kind', (m) => ({ ...m, kind: 'something-else' }))], /kind is "something-else", not "virtnet-run": this is not a virtnet run/],
     ['a manifest that is not JSON', () => ['--resume', (() => { const d = runDir('bad-manifest'); writeFileSync(join(d, 'manifest.json'), '{'); return d; })()], /manifest\.json: not valid JSON/],
     ['a run directory that does not exist', () => ['--resume', join(work, 'nowhere')], /nowhere: no such directory/],
+    // A manifest's plan is read through the plan schema: these once looped out of memory or ran for years.
+    ['a manifest whose plan never reaches the end', () => ['--resume', runDir('step-zero', (m) => ({ ...m, plan: { ...(m.plan as object), sweeps: [{ ...quick.sweeps[1], step: 0 }] } }))], /manifest\.json: plan\.sweeps\[0\]\.step: 0 never reaches the end: expected a step above 0/],
+    ['a manifest whose plan runs for ever', () => ['--resume', runDir('for-ever', (m) => ({ ...m, plan: { ...(m.plan as object), replicates: 1e8, testLengthSeconds: 999999 } }))], /manifest\.json:\n {2}- plan\.testLengthSeconds: 999999 is out of range: expected 1 to 3600\n {2}- plan\.replicates: 100000000 is out of range: expected 1 to 1000/],
+    ['a manifest with an empty plan', () => ['--resume', runDir('empty-plan', (m) => ({ ...m, plan: {} }))], /manifest\.json:\n {2}- plan\.formatVersion: expected a whole number, got nothing/],
+    ['a manifest with half its hosts', () => ['--resume', runDir('half-hosts', (m) => ({ ...m, hosts: { client: null } }))], /manifest\.json: hosts\.server: expected an object, got nothing/],
+    ['results with a point value of 1e309', () => ['--resume', runDir('huge-value', undefined, (line, i) => (i === 0 ? line.replace('"value":50', '"value":1e309') : line))], /results\.jsonl line 1: value: expected a whole number, got Infinity/],
+    ['results.jsonl as a FIFO', () => ['--resume', (() => { const d = runDir('fifo-results'); rmSync(join(d, 'results.jsonl')); execFileSync('mkfifo', [join(d, 'results.jsonl')]); return d; })()], /results\.jsonl is a FIFO \(named pipe\), not a regular file: refused/],
   ];
 
   /** A copy of a small finished run, optionally with its manifest or result lines altered. */
@@ -323,6 +333,7 @@ describe('virtnet run refuses more bad input before starting anything', () => {
     const r = await virtnet('run', '--index', String(index), '--no-report', ...args());
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/TypeError|\n {4}at /);
     expect((await testbedStatus(index)).up).toBe(false);
     expect(existsSync(join(stateDir, `testbed-${index}.lock`))).toBe(false);
   });
@@ -331,7 +342,14 @@ describe('virtnet run refuses more bad input before starting anything', () => {
     const dir = runDir('report-newer', undefined, (l, i) => (i === 0 ? JSON.stringify({ ...JSON.parse(l), formatVersion: 3 }) : l));
     const r = await virtnet('report', dir, '--out', join(work, 'never-report'));
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/results\.jsonl line 1: formatVersion 3 is newer/);
+    expect(r.stderr).toMatch(/results\.jsonl line 1: formatVersion: 3 is newer/);
+  });
+
+  it('report refuses a manifest with a wrong type where tables once crashed, naming the field', async () => {
+    const dir = runDir('report-startup', (m) => ({ ...m, environmentDescriptions: { native: { name: 'native', summary: 's', details: {}, accelerator: 'none', startupSeconds: '3' } } }));
+    const r = await virtnet('report', dir, '--out', join(work, 'never-report-2'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(`virtnet report: ${join(dir, 'manifest.json')}: environmentDescriptions.native.startupSeconds: expected a number, got "3"\n`);
   });
 });
 

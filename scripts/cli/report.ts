@@ -1,44 +1,54 @@
 // virtnet report <RUN_DIR...> [--out DIR] [--site DIR [--diff A:B]...] [--commit [--reports DIR]]
 
 import { join } from 'node:path';
-import type { ClaimResult } from '../../actions/lib/analyse/claims.ts';
+import { loadClaims } from '../../actions/lib/analyse/claims/file.ts';
+import { verdictLabel, type ClaimResult, type ClaimsScope } from '../../actions/lib/analyse/claims/judge.ts';
+import type { ClaimsFile } from '../../actions/lib/analyse/claims/schema.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { buildSite, commitRun, renderReport, reportCacheDirs, writeReportFiles } from '../../actions/lib/site/build.ts';
-import { parseCommandArgs, UsageError } from './common.ts';
+import { parseCommandArgs, PLANS_DIR, UsageError } from './common.ts';
 
 export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      report files (charts, CSV, claims) into RUN_DIR/report or DIR
   virtnet report <RUN_DIR...> --site DIR        a static site: an index of runs, a page per run, each run's
                                                 diff with its previous run and a picker for any two runs
       [--diff A:B]...                           also build the diff of run id B against run id A
   virtnet report <RUN_DIR...> --commit [--reports DIR]
-                                                copy each run with its report into DIR/runs/<runId>/ (default: reports)`;
+                                                copy each run with its report into DIR/runs/<runId>/ (default: reports)
+      [--claims NAME|FILE]                      the claims judged: a built-in name (paper) or a claims file (default: paper)`;
 
-/** One line per claim, for the terminal. */
-export function verdictLines(claims: readonly ClaimResult[]): string[] {
-  const width = Math.max(...claims.map((c) => c.verdict.length));
-  return claims.map((c) => `  ${c.verdict.padEnd(width)}  ${c.id}: ${c.text}`);
+/** --claims: a built-in claims name (env/plans/<name>-claims.json) or a file, read through the schema. */
+export function claimsOption(value: string | undefined): ClaimsFile {
+  return loadClaims(value ?? 'paper', PLANS_DIR);
+}
+
+/** One line per claim, for the terminal, after what the run can and cannot test. */
+export function verdictLines(claims: readonly ClaimResult[], scope?: ClaimsScope): string[] {
+  const width = Math.max(...claims.map((c) => verdictLabel(c).length));
+  const reach = scope ? [`  conditions: ${scope.conditions}`, ...scope.canTest.map((l) => `  can test: ${l}`), ...scope.cannotTest.map((l) => `  cannot test: ${l}`)] : [];
+  return [...reach, ...claims.map((c) => `  ${verdictLabel(c).padEnd(width)}  ${c.id}: ${c.text}`)];
 }
 
 export async function commandReport(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' }, site: { type: 'string' }, commit: { type: 'boolean' }, reports: { type: 'string' }, diff: { type: 'string', multiple: true } }, true);
+  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' }, site: { type: 'string' }, commit: { type: 'boolean' }, reports: { type: 'string' }, diff: { type: 'string', multiple: true }, claims: { type: 'string' } }, true);
   if (positionals.length === 0) throw new UsageError('expected at least one run directory');
   if (values.out && positionals.length > 1) throw new UsageError('--out takes one run; give one run directory');
   if (values.reports && !values.commit) throw new UsageError('--reports only goes with --commit');
   const diffs = values.diff ?? [];
   if (diffs.length > 0 && !values.site) throw new UsageError('--diff only goes with --site');
+  const claims = claimsOption(values.claims);
   if (values.commit) {
     const reportsDir = values.reports ?? 'reports';
     for (const runDir of positionals) {
-      const { dir, changed } = await commitRun(runDir, reportsDir);
+      const { dir, changed } = await commitRun(runDir, reportsDir, claims);
       console.log(`run ${runDir} -> ${dir} (${changed} files changed); rebuild the site with: virtnet report ${join(reportsDir, 'runs')}/* --site ${join(reportsDir, 'site')}`);
     }
   }
   if (values.site) {
     // The picker prints this command (plus --diff A:B) for a pair the site lacks.
-    const command = ['virtnet', 'report', ...positionals, '--site', values.site, ...diffs.flatMap((d) => ['--diff', d])];
+    const command = ['virtnet', 'report', ...positionals, '--site', values.site, ...diffs.flatMap((d) => ['--diff', d]), ...(values.claims ? ['--claims', values.claims] : [])];
     let result;
     try {
-      result = await buildSite(positionals, values.site, { log: (m) => console.log(m), diffs, command });
+      result = await buildSite(positionals, values.site, { claims, log: (m) => console.log(m), diffs, command });
     } catch (e) {
       if ((e as Error).message.startsWith('--diff ')) throw new UsageError((e as Error).message);
       throw e;
@@ -55,22 +65,22 @@ export async function commandReport(args: string[]): Promise<number> {
   for (const runDir of positionals) {
     const run = loadRun(runDir);
     const outDir = values.out ?? join(runDir, 'report');
-    const report = await renderReport(run.manifest, run.results.records, values.out ? [values.out] : reportCacheDirs(runDir));
+    const report = await renderReport(run.manifest, run.results.records, claims, values.out ? [values.out] : reportCacheDirs(runDir));
     const changed = writeReportFiles(outDir, report.files);
     console.log(`report for run ${run.manifest.runId}: ${report.files.length} files in ${outDir} (${changed} changed)`);
-    for (const line of verdictLines(report.analysis.claims)) console.log(line);
+    for (const line of verdictLines(report.analysis.claims, report.analysis.scope)) console.log(line);
   }
   return 0;
 }
 
 /** The end of `virtnet run` and `npm run reproduce`: report files, a one-run site, the verdicts. */
-export async function reportAfterRun(runDir: string, log: (line: string) => void): Promise<void> {
+export async function reportAfterRun(runDir: string, log: (line: string) => void, claims: ClaimsFile = claimsOption(undefined)): Promise<void> {
   const run = loadRun(runDir);
-  const report = await renderReport(run.manifest, run.results.records, reportCacheDirs(runDir));
+  const report = await renderReport(run.manifest, run.results.records, claims, reportCacheDirs(runDir));
   writeReportFiles(join(runDir, 'report'), report.files);
   log(`  report: ${join(runDir, 'report')}`);
-  const site = await buildSite([runDir], join(runDir, 'site'));
+  const site = await buildSite([runDir], join(runDir, 'site'), { claims });
   log(`\nclaims of the paper, judged on this run:`);
-  for (const line of verdictLines(report.analysis.claims)) log(line);
+  for (const line of verdictLines(report.analysis.claims, report.analysis.scope)) log(line);
   log(`\n  site: ${site.indexPath}`);
 }

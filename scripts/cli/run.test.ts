@@ -1,12 +1,16 @@
 // virtnet run end to end: the real CLI, real netperf and netserver, a real namespace testbed.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../actions/lib/core/proc.ts';
-import { loadRun } from '../../actions/lib/measure/run-dir.ts';
-import { isRoot, testIndex } from '../../env/testbed/for-tests.ts';
+import { loadRun, ResultsAppender, writeManifest } from '../../actions/lib/measure/run-dir.ts';
+import { loadPlan } from '../../actions/lib/plan/plan-file.ts';
+import { syntheticRun } from '../../actions/lib/testing/synthetic.ts';
+import { PLANS_DIR } from './common.ts';
+import { netserverMissing, requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
+import { testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
@@ -26,7 +30,9 @@ async function netserversOf(address: string): Promise<string> {
   return r.stdout.split('\n').filter((l) => l.includes(address)).join('\n');
 }
 
-describe.skipIf(!isRoot())('virtnet run (native, real testbed)', () => {
+const missing = requireServices([['root', rootMissing()], ['netserver', await netserverMissing()]]);
+
+describe.skipIf(missing !== null)(`virtnet run (native, real testbed)${skipNote(missing)}`, () => {
   it('measures the quick plan, writes the run and its charts, and leaves nothing running', async () => {
     const out = join(work, 'quick');
     const r = await virtnet('run', '--plan', 'quick', '--env', 'native', '--out', out, '--index', String(index));
@@ -105,12 +111,21 @@ describe('virtnet run refuses bad input before starting anything', () => {
   });
 
   it('does not touch an existing run when asked to create it again', async () => {
-    const out = join(work, 'quick');
-    if (!existsSync(out)) return; // the measuring test above did not run (not root)
+    // A run of its own (synthetic records), so this test needs neither root nor the test above.
+    const out = join(work, 'existing');
+    const run = syntheticRun({ plan: loadPlan('quick', PLANS_DIR).plan, environments: ['native'], replicates: 1, seed: 1 });
+    mkdirSync(out, { recursive: true });
+    writeManifest(out, run.manifest);
+    const appender = new ResultsAppender(out);
+    for (const record of run.records) appender.append(record);
+    appender.close();
     const before = readFileSync(join(out, 'results.jsonl'), 'utf8');
+    expect(before.split('\n').filter(Boolean)).toHaveLength(8);
     const r = await virtnet('run', '--plan', 'quick', '--out', out, '--index', String(index));
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/already holds a run; continue it with --resume/);
     expect(readFileSync(join(out, 'results.jsonl'), 'utf8')).toBe(before);
+    // Refused before anything started.
+    expect((await testbedStatus(index)).up).toBe(false);
   });
 });

@@ -7,14 +7,17 @@ import { checkPlanAgainstKernel, estimateSeconds, expandPoints, type Plan } from
 import { loadPlan, overridePlan } from '../../actions/lib/plan/plan-file.ts';
 import { killOrphanedDaemons, stateDir } from '../../actions/lib/core/proc.ts';
 import type { LinkDescription } from '../../actions/lib/measure/records.ts';
-import { executeRun, type RunSummary } from '../../actions/lib/measure/session.ts';
+import { checkNewRunDir, executeRun, localHosts, type RunHosts, RunSetupError, type RunSummary } from '../../actions/lib/measure/session.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
-import type { SweepEvent } from '../../actions/lib/measure/sweep.ts';
+import { describeEvent } from '../../actions/lib/measure/sweep-events.ts';
+import { acceleratorRequest } from '../../actions/lib/measure/environment.ts';
 import type { EnvironmentDriver } from '../../actions/lib/measure/environment.ts';
 import { parseEnvironmentList } from '../../env/registry.ts';
 import { testbedDown, testbedUp } from '../../env/testbed/testbed.ts';
+import { formatDelay, watchDelayLine } from '../../env/testbed/delay-line.ts';
+import { congestionControlOption, delayOption } from './testbed.ts';
 import { reportAfterRun } from './report.ts';
-import { formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError } from './common.ts';
+import { asOptions, formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError } from './common.ts';
 
 export function testbedLockPath(index: number): string {
   return join(stateDir(), `testbed-${index}.lock`);
@@ -30,6 +33,8 @@ const OPTIONS = {
   seed: { type: 'string' },
   'no-shuffle': { type: 'boolean' },
   rate: { type: 'string' },
+  delay: { type: 'string' },
+  cc: { type: 'string' },
   index: { type: 'string' },
   server: { type: 'string' },
   'osv-image': { type: 'string' },
@@ -40,34 +45,6 @@ const OPTIONS = {
   'no-report': { type: 'boolean' },
   quiet: { type: 'boolean' },
 } as const;
-
-function describeEvent(event: SweepEvent | { kind: 'notice'; message: string }): string | null {
-  switch (event.kind) {
-    case 'notice':
-      return `  note: ${event.message}`;
-    case 'environment-start':
-      return event.tasks === 0 ? `== ${event.environment}: all ${event.skipped} measurements already done` : `== ${event.environment}: starting (${event.tasks} measurements${event.skipped ? `, ${event.skipped} already done` : ''})`;
-    case 'environment-ready':
-      return `== ${event.environment}: ready in ${event.description.startupSeconds?.toFixed(1) ?? '?'} s: ${event.description.summary}${event.description.accelerator === 'tcg' ? ' [TCG: software emulation, not KVM numbers]' : ''}`;
-    case 'environment-failed':
-      return `== ${event.environment}: FAILED to start: ${event.error}`;
-    case 'environment-skipped':
-      return `== ${event.environment}: skipped: ${event.reason}`;
-    case 'warmup':
-      return `   warm-up: ${event.seconds} s TCP_STREAM (not recorded)`;
-    case 'retry':
-      return `   retry ${event.attempt}: ${event.task.point.id} replicate ${event.task.replicate}: ${event.error}`;
-    case 'measured': {
-      const r = event.record;
-      const flag = r.parameter === 'sendSocketSize' ? '-s' : '-m';
-      const what = r.status === 'ok' ? `${r.metrics!.throughputMbps.toFixed(2)} Mbit/s` : `FAILED: ${r.error}`;
-      const width = String(event.total).length;
-      return `[${String(event.index).padStart(width)}/${event.total}] ${r.environment} ${r.test} ${flag} ${r.value} rep ${r.replicate}: ${what}  ETA ${formatDuration(event.etaSeconds)}`;
-    }
-    case 'environment-stop':
-      return `== ${event.environment}: stopped`;
-  }
-}
 
 interface Settings {
   plan: Plan | null;
@@ -84,7 +61,7 @@ function resolveSettings(values: Record<string, string | boolean | undefined>): 
     if (str('plan')) throw new UsageError('--resume takes the plan from the run; drop --plan');
     if (str('out') && str('out') !== dir) throw new UsageError('--resume DIR continues DIR; drop --out');
     const run = loadRun(dir);
-    const environments = parseEnvironmentList(str('env') ?? run.manifest.environments.join(','));
+    const environments = asOptions(() => parseEnvironmentList(str('env') ?? run.manifest.environments.join(',')));
     return { plan: null, planSource: run.manifest.planSource, environments, outDir: dir, resume: true };
   }
   if (!str('plan')) throw new UsageError('--plan is required: quick, paper, or a plan file');
@@ -99,9 +76,23 @@ function resolveSettings(values: Record<string, string | boolean | undefined>): 
     },
     source,
   );
-  const environments = parseEnvironmentList(str('env') ?? 'native');
+  const environments = asOptions(() => parseEnvironmentList(str('env') ?? 'native'));
   const outDir = str('out') ?? join('runs', `${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}-${plan.name}`);
+  // Before the testbed comes up: a directory the run cannot go into stops nothing but this command.
+  try {
+    checkNewRunDir(outDir);
+  } catch (e) {
+    throw runDirError(e, outDir);
+  }
   return { plan, planSource: source, environments, outDir, resume: false };
+}
+
+/** The session's refusal of a run directory, with the advice the command line can give. */
+function runDirError(e: unknown, outDir: string): unknown {
+  if (!(e instanceof RunSetupError)) return e;
+  if (e.reason === 'holds-a-run') return new Error(`${outDir} already holds a run; continue it with --resume ${outDir}, or choose another --out`);
+  if (e.reason === 'not-empty') return new Error(`${outDir} exists and is not empty; choose an empty or new --out directory`);
+  return e;
 }
 
 /** The whole `virtnet run`, reusable by `npm run reproduce`. Returns the summary and exit code. */
@@ -112,8 +103,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   const external = values.server;
   const index = testbedIndexOption(values.index);
   const rate = rateOption(values.rate, 100);
-  const accel = values.accel ?? 'auto';
-  if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel: expected auto, kvm or tcg, got ${JSON.stringify(accel)}`);
+  const accel = asOptions(() => acceleratorRequest('accel', values.accel ?? 'auto'));
   const readyTimeout = intOption('ready-timeout', values['ready-timeout'], 1, 3600) ?? 120;
   const netperfGrace = intOption('netperf-grace', values['netperf-grace'], 1, 3600) ?? 20;
   const osvImage = values['osv-image'] ?? process.env.VIRTNET_OSV_IMAGE;
@@ -123,7 +113,14 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   const envSettings: Record<string, string> = { accel, testbedIndex: String(index), guestNetwork };
   if (osvImage) envSettings.osvImage = osvImage;
 
-  const plan = settings.plan ?? loadRun(settings.outDir).manifest.plan;
+  const resumed = settings.resume ? loadRun(settings.outDir).manifest : null;
+  const plan = settings.plan ?? resumed!.plan;
+  // A resumed run keeps its link: points measured over different delays would not belong together.
+  const recordedDelay = resumed?.link?.oneWayDelayMicroseconds ?? 0;
+  const delay = delayOption(values.delay) ?? (resumed ? recordedDelay : 0);
+  if (resumed && delay !== recordedDelay) throw new UsageError(`--delay: the run was measured with delay ${formatDelay(recordedDelay)}; a resume cannot change it to ${formatDelay(delay)}`);
+  const congestionControl = congestionControlOption(values.cc) ?? resumed?.hosts.client?.sysctls['net.ipv4.tcp_congestion_control'] ?? undefined;
+  if (values.server && (delay > 0 || values.cc)) throw new UsageError(`--${delay > 0 ? 'delay' : 'cc'} shapes the namespace testbed; with --server the link and the client are as they are`);
   checkPlanAgainstKernel(plan, { wmemMax: Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8')) });
   const log = (line: string) => {
     if (!values.quiet) console.log(line);
@@ -148,7 +145,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   process.on('SIGTERM', onSignal);
 
   let serverAddress: string;
-  let clientPrefix: string[];
+  let hosts: RunHosts;
   let link: LinkDescription;
   const lock = external ? null : acquireLock(testbedLockPath(index), `testbed ${index}`);
   if (lock?.tookOverFrom) log(`  note: took over the testbed ${index} lock of PID ${lock.tookOverFrom}, which is gone (killed?)`);
@@ -156,18 +153,29 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   for (const ended of killOrphanedDaemons()) log(`  note: ended ${ended}, left by a run that is gone`);
   let summary: RunSummary | null = null;
   let madeTestbed = false;
+  let linkFailure: string | null = null;
+  let stopWatching = () => {};
   try {
     if (external) {
       serverAddress = external;
-      clientPrefix = [];
+      // The environments' drivers still run here: this machine serves them on the external address.
+      hosts = localHosts([]);
       link = { kind: 'external', shaping: 'as cabled (not shaped by virtnet)', rateMbit: null, serverAddress: external, clientAddress: null, clientNamespace: null };
     } else {
-      const testbed = await testbedUp({ index, rateMbit: rate });
+      const testbed = await testbedUp({ index, rateMbit: rate, oneWayDelayMicroseconds: delay, congestionControl });
       madeTestbed = true;
       serverAddress = testbed.layout.serverAddress;
-      clientPrefix = testbed.clientPrefix;
+      hosts = localHosts(testbed.clientPrefix);
       link = testbed.link;
-      log(`  testbed ${index}: ${testbed.layout.clientAddress} (client namespace) <-> ${serverAddress} (server); ${link.shaping}`);
+      log(`  testbed ${index}: ${testbed.layout.clientAddress} (client namespace) <-> ${serverAddress} (server); ${link.shaping}; delay ${formatDelay(delay)}; client TCP ${testbed.congestionControl}`);
+      // Without its delay line the link drops every packet (no queue bypass): stop the run at
+      // once, discarding the measurement in flight; everything recorded before stays.
+      if (delay > 0) {
+        stopWatching = watchDelayLine(index, (problem) => {
+          linkFailure = problem;
+          controller.abort(`delay line failed: ${problem}`);
+        });
+      }
     }
     summary = await executeRun({
       outDir: settings.outDir,
@@ -176,19 +184,19 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       resume: settings.resume,
       environments: settings.environments,
       serverAddress,
-      clientPrefix,
+      hosts,
       link,
       settings: envSettings,
       readyTimeoutMs: readyTimeout * 1000,
       netperfGraceSeconds: netperfGrace,
       repoDir: REPO_DIR,
       signal: controller.signal,
-      onEvent: (e) => {
-        const line = describeEvent(e);
-        if (line) log(line);
-      },
+      onEvent: (e) => log(describeEvent(e).text),
+    }).catch((e: unknown) => {
+      throw runDirError(e, settings.outDir);
     });
   } finally {
+    stopWatching();
     if (madeTestbed) await testbedDown(index);
     lock?.release();
     process.off('SIGINT', onSignal);
@@ -201,6 +209,10 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
     await reportAfterRun(settings.outDir, log);
   }
   log(`  results: ${join(settings.outDir, 'results.jsonl')}`);
+  if (linkFailure !== null) {
+    console.error(`virtnet run: FAILED: ${linkFailure}. Without it the testbed link drops every packet, so the run stopped; the measurement in progress was discarded, the ${summary.measured + summary.failed} recorded in this session are kept. Continue with: virtnet run --resume ${settings.outDir}`);
+    return { code: 1, summary };
+  }
   const signalCode = controller.signal.reason === 'SIGINT' ? 130 : controller.signal.reason === 'SIGTERM' ? 143 : null;
   return { code: signalCode ?? (summary.status === 'complete' ? 0 : 1), summary };
 }

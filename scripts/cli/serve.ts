@@ -10,48 +10,21 @@ import { type RunningCoordinator, startCoordinator } from '../../actions/lib/mea
 import { collectHostInfo } from '../../actions/lib/measure/host-info.ts';
 import { sleep } from '../../actions/lib/core/proc.ts';
 import { netperfProbe } from '../../actions/lib/measure/session.ts';
+import { askedMarker, endpointFileText, RELEASE_KEY_ENV, releasedMarker, releaseKeyFrom, SERVE_OPTIONS, serveRequestFrom } from '../../actions/lib/measure/serve-protocol.ts';
+import { InputError } from '../../actions/lib/core/input.ts';
 import type { StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { findEnvironment } from '../../env/registry.ts';
 import { testbedLayout } from '../../env/testbed/testbed.ts';
-import { intOption, parseCommandArgs, UsageError } from './common.ts';
+import { asOptions, parseCommandArgs, UsageError } from './common.ts';
 
-const OPTIONS = {
-  env: { type: 'string' },
-  index: { type: 'string' },
-  server: { type: 'string' },
-  'endpoint-file': { type: 'string' },
-  'control-port': { type: 'string' },
-  'data-port': { type: 'string' },
-  'coordinator-port': { type: 'string' },
-  'ready-timeout': { type: 'string' },
-  'hold-timeout': { type: 'string' },
-  'osv-image': { type: 'string' },
-  accel: { type: 'string' },
-  'log-dir': { type: 'string' },
-  'run-key': { type: 'string' },
-} as const;
-
-/** The release key comes through the environment, not argv: /proc/<pid>/cmdline is world-readable. */
-export const RELEASE_KEY_ENV = 'VIRTNET_RELEASE_KEY';
-
-/** What the endpoint file holds: read by the start-environment action (and by people). */
-export interface EndpointFile {
-  pid: number;
-  environment: string;
-  endpoint: { address: string; controlPort: number; dataPort: number };
-  coordinatorPort: number | null;
-  description: StartedEnvironment['description'];
-  startedAt: string;
-  holdUntil: string;
-}
-
-export function releasedMarker(endpointFile: string): string {
-  return `${endpointFile}.released`;
-}
-
-/** Written when a client first asks for status: the server job knows a client is there. */
-export function askedMarker(endpointFile: string): string {
-  return `${endpointFile}.asked`;
+/** A bad environment variable is command-line misuse too, named as it is set. */
+function asEnvironmentVariable<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(`${e.field}: ${e.problem}`);
+    throw e;
+  }
 }
 
 function writeAtomically(path: string, content: string): void {
@@ -62,27 +35,23 @@ function writeAtomically(path: string, content: string): void {
 }
 
 export async function commandServe(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  const { values, positionals } = parseCommandArgs(args, SERVE_OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
-  if (!values.env) throw new UsageError('--env is required: the one environment to serve');
-  if (!values['endpoint-file']) throw new UsageError('--endpoint-file is required: where to write the endpoint once ready');
-  const driver = findEnvironment(values.env);
-  const index = intOption('index', values.index, 0, 63) ?? 0;
-  const serverAddress = values.server ?? testbedLayout(index).serverAddress;
-  const ports = { control: intOption('control-port', values['control-port'], 1, 65535) ?? 12865, data: intOption('data-port', values['data-port'], 1, 65535) ?? 12866 };
-  const coordinatorPort = intOption('coordinator-port', values['coordinator-port'], 0, 65535) ?? 12867;
-  const readyTimeoutS = intOption('ready-timeout', values['ready-timeout'], 1, 3600) ?? 300;
-  const holdMinutes = intOption('hold-timeout', values['hold-timeout'], 1, 24 * 60) ?? 360;
-  const accel = values.accel ?? 'auto';
-  if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new UsageError(`--accel: expected auto, kvm or tcg, got ${JSON.stringify(accel)}`);
-  const endpointFile = values['endpoint-file'];
-  const runKey = values['run-key'] ?? null;
-  if (runKey !== null && !/^[A-Za-z0-9._-]{1,100}$/.test(runKey)) throw new UsageError(`--run-key: expected 1-100 letters, digits, '.', '-' or '_', got ${JSON.stringify(runKey)}`);
-  const releaseKey = process.env[RELEASE_KEY_ENV] || null;
-  if (releaseKey !== null && !/^[A-Za-z0-9]{16,128}$/.test(releaseKey)) throw new UsageError(`${RELEASE_KEY_ENV}: expected 16-128 letters or digits`);
-  const logDir = values['log-dir'] ?? join(dirname(endpointFile), `virtnet-serve-logs-${driver.name}`);
-  const settings: Record<string, string> = { accel, testbedIndex: String(index) };
-  if (values['osv-image']) settings.osvImage = values['osv-image'];
+  const request = asOptions(() => serveRequestFrom(values));
+  const driver = findEnvironment(request.environment);
+  const index = request.testbedIndex;
+  const serverAddress = request.serverAddress ?? testbedLayout(index).serverAddress;
+  const ports = { control: request.controlPort, data: request.dataPort };
+  const coordinatorPort = request.coordinatorPort;
+  const readyTimeoutS = request.readyTimeoutSeconds;
+  const holdMinutes = request.holdTimeoutMinutes;
+  const endpointFile = request.endpointFile;
+  const runKey = request.runKey ?? null;
+  const releaseKeyText = process.env[RELEASE_KEY_ENV] || null;
+  const releaseKey = releaseKeyText === null ? null : asEnvironmentVariable(() => releaseKeyFrom(RELEASE_KEY_ENV, releaseKeyText));
+  const logDir = request.logDir ?? join(dirname(endpointFile), `virtnet-serve-logs-${driver.name}`);
+  const settings: Record<string, string> = { accel: request.accelerator, testbedIndex: String(index) };
+  if (request.osvImage) settings.osvImage = request.osvImage;
 
   rmSync(endpointFile, { force: true });
   rmSync(releasedMarker(endpointFile), { force: true });
@@ -132,7 +101,7 @@ export async function commandServe(args: string[]): Promise<number> {
         },
       });
     }
-    const content: EndpointFile = {
+    const content = {
       pid: process.pid,
       environment: driver.name,
       endpoint: started.endpoint,
@@ -141,7 +110,7 @@ export async function commandServe(args: string[]): Promise<number> {
       startedAt: new Date().toISOString(),
       holdUntil: holdUntil.toISOString(),
     };
-    writeAtomically(endpointFile, `${JSON.stringify(content, null, 2)}\n`);
+    writeAtomically(endpointFile, endpointFileText(content));
     console.log(`virtnet serve: ${driver.name} ready: ${started.description.summary}; holding until SIGTERM or ${holdUntil.toISOString()}`);
     await sleep(holdMinutes * 60_000, controller.signal);
     if (!controller.signal.aborted) console.log(`virtnet serve: hold timeout of ${holdMinutes} min reached: tearing ${driver.name} down`);

@@ -1,16 +1,16 @@
 // build-osv-image: parse inputs, then env/osv's build plan and build (which reuse the cached image
 // when every input is unchanged), set outputs.
 
-import * as core from '@actions/core';
+import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseBuildOsvImageInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { executeOsvBuild, isCachedOsvImage } from '../../../env/osv/build-image.ts';
 import { commandLineFor, osvBuildPlan, PINNED_OSV } from '../../../env/osv/build-plan.ts';
 
-export async function run(): Promise<void> {
+export async function run(io: ActionIO = actionsCore()): Promise<void> {
   try {
-    const settings = parseBuildOsvImageInputs((name) => core.getInput(name), runnerContext(process.env), PINNED_OSV.commit);
+    const settings = parseBuildOsvImageInputs(io.input, runnerContext(io.env), PINNED_OSV.commit);
     const hostNetserver = '/usr/bin/netserver';
     if (settings.variant === 'host-netserver' && !existsSync(hostNetserver)) throw new Error(`input variant: host-netserver needs ${hostNetserver} (install netperf first)`);
     const plan = osvBuildPlan({
@@ -23,14 +23,14 @@ export async function run(): Promise<void> {
     });
     const cached = isCachedOsvImage(plan);
     if (!cached && settings.cacheOnly) throw new Error(`no cached image for key ${plan.key} in ${settings.cacheDir}, and cache-only is true`);
-    if (!cached) core.info(`building OSv ${settings.osvCommit} (${settings.variant}) in ${settings.workDir}`);
-    await executeOsvBuild(plan, (line) => core.info(line));
-    core.setOutput('image', plan.image);
-    core.setOutput('commit', settings.osvCommit);
-    core.setOutput('command-line', commandLineFor(settings.variant));
-    core.setOutput('cache-key', plan.key);
-    core.setOutput('cache-hit', String(cached));
+    if (!cached) io.info(`building OSv ${settings.osvCommit} (${settings.variant}) in ${settings.workDir}`);
+    await executeOsvBuild(plan, (line) => io.info(line));
+    io.setOutput('image', plan.image);
+    io.setOutput('commit', settings.osvCommit);
+    io.setOutput('command-line', commandLineFor(settings.variant));
+    io.setOutput('cache-key', plan.key);
+    io.setOutput('cache-hit', String(cached));
   } catch (error) {
-    core.setFailed((error as Error).message);
+    io.setFailed((error as Error).message);
   }
 }

@@ -44,7 +44,7 @@ describe('start-environment inputs', () => {
     [{ 'control-port': '70000' }, 'input control-port: 70000 is out of range: expected 1 to 65535'],
     [{ 'data-port': '12.5' }, 'input data-port: expected a whole number, got "12.5"'],
     [{ 'testbed-index': '64' }, 'input testbed-index: 64 is out of range: expected 0 to 63'],
-    [{ accel: 'hvf' }, 'input accel: expected one of auto, kvm, tcg, got "hvf"'],
+    [{ accel: 'hvf' }, 'input accel: expected auto, kvm or tcg, got "hvf"'],
     [{ environment: 'osv' }, 'input osv-image is required for environment osv (the build-osv-image action outputs it)'],
     [{ 'wait-for-release': '-1' }, 'input wait-for-release: -1 is out of range: expected 0 to 1440'],
   ])('refuses %j', (bad, message) => {
@@ -79,13 +79,14 @@ describe('run-sweep inputs', () => {
 
 describe('render-report, diff-results and build-osv-image inputs', () => {
   it('render-report', () => {
-    expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({ runsPath: '/ws/downloaded', reportsDir: '/ws/reports', siteDir: null, environments: [] });
-    expect(parseRenderReportInputs(readerFrom({ runs: '/abs', 'reports-dir': 'r', 'site-dir': '/tmp/site', environments: 'native, docker' }), runner)).toEqual({ runsPath: '/abs', reportsDir: '/ws/r', siteDir: '/tmp/site', environments: ['native', 'docker'] });
+    const paper = { nameOrPath: 'paper', dir: '/ws/env/plans' };
+    expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({ runsPath: '/ws/downloaded', reportsDir: '/ws/reports', siteDir: null, environments: [], claims: paper });
+    expect(parseRenderReportInputs(readerFrom({ runs: '/abs', 'reports-dir': 'r', 'site-dir': '/tmp/site', environments: 'native, docker', claims: 'my/claims.json' }), runner)).toEqual({ runsPath: '/abs', reportsDir: '/ws/r', siteDir: '/tmp/site', environments: ['native', 'docker'], claims: { nameOrPath: '/ws/my/claims.json', dir: '/ws/env/plans' } });
     expect(error(() => parseRenderReportInputs(readerFrom({ runs: 'x', environments: 'native,<b>' }), runner))).toBe('input environments: expected comma-separated environment names, got "<b>"');
     expect(error(() => parseRenderReportInputs(readerFrom({}), runner))).toBe('input runs is required but was not given');
   });
   it('diff-results: run names kept as given, numbers checked', () => {
-    expect(parseDiffResultsInputs(readerFrom({ baseline: 'previous', current: 'reports/runs/x', threshold: '2.5', 'fail-on-regression': 'true' }), runner)).toEqual({ baseline: 'previous', current: 'reports/runs/x', thresholdPercent: 2.5, alpha: 0.05, failOnRegression: true, format: 'markdown', repoDir: '/ws', pageDir: null });
+    expect(parseDiffResultsInputs(readerFrom({ baseline: 'previous', current: 'reports/runs/x', threshold: '2.5', 'fail-on-regression': 'true' }), runner)).toEqual({ baseline: 'previous', current: 'reports/runs/x', thresholdPercent: 2.5, alpha: 0.05, failOnRegression: true, format: 'markdown', repoDir: '/ws', pageDir: null, claims: { nameOrPath: 'paper', dir: '/ws/env/plans' } });
     expect(parseDiffResultsInputs(readerFrom({ baseline: 'main~1', current: 'HEAD', alpha: '0.01', 'page-dir': 'site/diff', repository: '/repo' }), runner)).toMatchObject({ alpha: 0.01, pageDir: '/ws/site/diff', repoDir: '/repo' });
     expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', threshold: 'ten' }), runner))).toBe('input threshold: expected a number from 0 to 1000 such as 5 or 2.5, got "ten"');
     expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', alpha: '1' }), runner))).toBe('input alpha: expected a probability strictly between 0 and 1, got "1"');

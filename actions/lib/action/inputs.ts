@@ -1,6 +1,15 @@
 // Action inputs -> typed settings, one parser per action. Pure: inputs come through an InputReader
 // (in an action, core.getInput; in tests, a plain object), and every bad value is an InputError
-// naming the input and the value, so a wrong `with:` in a workflow is fixed from the log alone.
+// naming the input and the value ("input NAME: ..."), so a wrong `with:` in a workflow is fixed
+// from the log alone. The checks themselves are the library's (core/input.ts, the diff's options,
+// the serve protocol's limits), shared with the command line.
+
+import { InputError, oneOf, phrase, quoted, wholeNumber } from '../core/input.ts';
+import { alphaFrom, DEFAULT_DIFF_OPTIONS, thresholdFrom } from '../diff/diff.ts';
+import { acceleratorRequest } from '../measure/environment.ts';
+import { releaseKeyFrom, runKeyFrom, SERVE_DEFAULTS, SERVE_LIMITS, type ServeRequest } from '../measure/serve-protocol.ts';
+
+export { InputError };
 
 /** Reads an input by name; returns '' when it is not set (as core.getInput does). */
 export type InputReader = (name: string) => string;
@@ -11,22 +20,30 @@ export type InputReader = (name: string) => string;
  */
 export const ENVIRONMENT_NAMES = ['native', 'docker', 'kvm', 'osv'] as const;
 
-export class InputError extends Error {
-  override name = 'InputError';
-}
-
 /** A reader over a plain object, for tests and for scripts that call an action's logic directly. */
 export function readerFrom(values: Record<string, string | undefined>): InputReader {
   return (name) => (values[name] ?? '').trim();
 }
 
-function quoted(value: string): string {
-  return JSON.stringify(value);
+function inputError(name: string, problem: string): InputError {
+  return new InputError(name, problem, phrase(`input ${name}`, problem));
+}
+
+/**
+ * Runs a library check on the value of input `name`: its InputError is worded as the input's.
+ */
+function asInput<T>(name: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof InputError) throw inputError(name, e.problem);
+    throw e;
+  }
 }
 
 export function requiredInput(read: InputReader, name: string): string {
   const value = read(name);
-  if (value === '') throw new InputError(`input ${name} is required but was not given`);
+  if (value === '') throw inputError(name, 'is required but was not given');
   return value;
 }
 
@@ -38,10 +55,7 @@ export function optionalInput(read: InputReader, name: string): string | null {
 export function intInput(read: InputReader, name: string, range: { min: number; max: number; fallback: number }): number {
   const value = read(name);
   if (value === '') return range.fallback;
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InputError(`input ${name}: expected a whole number, got ${quoted(value)}`);
-  if (n < range.min || n > range.max) throw new InputError(`input ${name}: ${n} is out of range: expected ${range.min} to ${range.max}`);
-  return n;
+  return asInput(name, () => wholeNumber(name, value, range));
 }
 
 /** Like intInput, but '' stays null (for overrides that default to the plan's own value). */
@@ -55,20 +69,19 @@ export function boolInput(read: InputReader, name: string, fallback: boolean): b
   if (value === '') return fallback;
   if (['true', 'True', 'TRUE'].includes(value)) return true;
   if (['false', 'False', 'FALSE'].includes(value)) return false;
-  throw new InputError(`input ${name}: expected true or false, got ${quoted(value)}`);
+  throw inputError(name, `expected true or false, got ${quoted(value)}`);
 }
 
 export function choiceInput<T extends string>(read: InputReader, name: string, choices: readonly T[], fallback: T): T {
   const value = read(name);
   if (value === '') return fallback;
-  if (!(choices as readonly string[]).includes(value)) throw new InputError(`input ${name}: expected one of ${choices.join(', ')}, got ${quoted(value)}`);
-  return value as T;
+  return asInput(name, () => oneOf(name, value, choices));
 }
 
 /** An environment name from the registry's list (passed in, so this module stays free of drivers). */
 export function environmentInput(read: InputReader, name: string, known: readonly string[]): string {
   const value = requiredInput(read, name);
-  if (!known.includes(value)) throw new InputError(`input ${name}: unknown environment ${quoted(value)}: expected one of ${known.join(', ')}`);
+  if (!known.includes(value)) throw inputError(name, `unknown environment ${quoted(value)}: expected one of ${known.join(', ')}`);
   return value;
 }
 
@@ -78,21 +91,21 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 export function ipv4Input(read: InputReader, name: string, fallback: string | null): string {
   const value = read(name);
   if (value === '') {
-    if (fallback === null) throw new InputError(`input ${name} is required but was not given`);
+    if (fallback === null) return requiredInput(read, name);
     return fallback;
   }
-  if (!IPV4.test(value)) throw new InputError(`input ${name}: expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
+  if (!IPV4.test(value)) throw inputError(name, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
   return value;
 }
 
 export function portInput(read: InputReader, name: string, fallback: number, allowZero = false): number {
-  return intInput(read, name, { min: allowZero ? 0 : 1, max: 65535, fallback });
+  return intInput(read, name, { ...(allowZero ? SERVE_LIMITS.coordinatorPort : SERVE_LIMITS.port), fallback });
 }
 
 /** An artifact or file-name-safe label: letters, digits, dot, dash, underscore. */
 export function nameInput(read: InputReader, name: string, fallback: string): string {
   const value = read(name) || fallback;
-  if (!/^[A-Za-z0-9._-]{1,100}$/.test(value)) throw new InputError(`input ${name}: expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(value)}`);
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(value)) throw inputError(name, `expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(value)}`);
   return value;
 }
 
@@ -100,16 +113,14 @@ export function nameInput(read: InputReader, name: string, fallback: string): st
 export function runKeyInput(read: InputReader, name: string): string | null {
   const value = read(name);
   if (value === '') return null;
-  if (!/^[A-Za-z0-9._-]{1,100}$/.test(value)) throw new InputError(`input ${name}: expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(value)}`);
-  return value;
+  return asInput(name, () => runKeyFrom(name, value));
 }
 
 /** A per-run secret: letters and digits only, never quoted back (it would land in the log). */
 export function secretInput(read: InputReader, name: string): string | null {
   const value = read(name);
   if (value === '') return null;
-  if (!/^[A-Za-z0-9]{16,128}$/.test(value)) throw new InputError(`input ${name}: expected 16-128 letters or digits (the value is not shown)`);
-  return value;
+  return asInput(name, () => releaseKeyFrom(name, value));
 }
 
 /** What the runner provides to every action step (GITHUB_WORKSPACE, RUNNER_TEMP, ...). */
@@ -120,7 +131,7 @@ export interface RunnerContext {
 
 export function runnerContext(env: NodeJS.ProcessEnv): RunnerContext {
   const workspace = env.GITHUB_WORKSPACE;
-  if (!workspace) throw new InputError('GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)');
+  if (!workspace) throw new InputError('GITHUB_WORKSPACE', 'is not set', 'GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)');
   return { workspace, temp: env.RUNNER_TEMP || '/tmp' };
 }
 
@@ -131,29 +142,25 @@ function resolvePath(path: string, base: string): string {
 // ---------------------------------------------------------------------------------------------
 // start-environment
 
-export const ACCELERATORS = ['auto', 'kvm', 'tcg'] as const;
-
-export interface StartEnvironmentSettings {
+/**
+ * What `virtnet serve` is started with (the serve protocol's request), plus what only the action
+ * needs. Its defaults and limits are the serve protocol's.
+ */
+export interface StartEnvironmentSettings extends ServeRequest {
   /** Which environment to start: native, docker, kvm or osv. */
   environment: string;
   /** The server's testbed address that netserver (or its port map) answers on. */
   serverAddress: string;
   /** Testbed index: names the server-side bridge and tap of QEMU guests (vnet<i>br, vnet<i>tap). */
   testbedIndex: number;
-  controlPort: number;
-  dataPort: number;
   /** TCP port on serverAddress where the run-sweep action asks which environment is live and releases it; 0 disables. */
   coordinatorPort: number;
-  readyTimeoutSeconds: number;
   /** Upper bound on how long the environment stays up if the post step never comes. */
   holdTimeoutMinutes: number;
   /** 0: return as soon as the environment is ready; N: then also wait up to N minutes for the client's release. */
   waitForReleaseMinutes: number;
-  accelerator: (typeof ACCELERATORS)[number];
-  osvImage: string | null;
   /** The virtnet checkout whose scripts/virtnet.ts serves the environment. */
   virtnetDir: string;
-  endpointFile: string;
   logFile: string;
   /** Minutes after ready within which a client must ask for status, else the step fails; 0: no deadline. */
   clientDeadlineMinutes: number;
@@ -169,21 +176,22 @@ export interface StartEnvironmentSettings {
 
 export function parseStartEnvironmentInputs(read: InputReader, runner: RunnerContext, environments: readonly string[]): StartEnvironmentSettings {
   const environment = environmentInput(read, 'environment', environments);
-  const testbedIndex = intInput(read, 'testbed-index', { min: 0, max: 63, fallback: 0 });
+  const testbedIndex = intInput(read, 'testbed-index', { ...SERVE_LIMITS.testbedIndex, fallback: SERVE_DEFAULTS.testbedIndex });
   const virtnetDir = resolvePath(read('virtnet-dir') || runner.workspace, runner.workspace);
   const osvImage = optionalInput(read, 'osv-image');
-  if (environment === 'osv' && osvImage === null) throw new InputError('input osv-image is required for environment osv (the build-osv-image action outputs it)');
+  if (environment === 'osv' && osvImage === null) throw inputError('osv-image', 'is required for environment osv (the build-osv-image action outputs it)');
+  const accel = read('accel');
   return {
     environment,
     serverAddress: ipv4Input(read, 'server-address', null),
     testbedIndex,
-    controlPort: portInput(read, 'control-port', 12865),
-    dataPort: portInput(read, 'data-port', 12866),
-    coordinatorPort: portInput(read, 'coordinator-port', 12867, true),
-    readyTimeoutSeconds: intInput(read, 'ready-timeout', { min: 1, max: 3600, fallback: 300 }),
-    holdTimeoutMinutes: intInput(read, 'hold-timeout', { min: 1, max: 24 * 60, fallback: 360 }),
+    controlPort: portInput(read, 'control-port', SERVE_DEFAULTS.controlPort),
+    dataPort: portInput(read, 'data-port', SERVE_DEFAULTS.dataPort),
+    coordinatorPort: portInput(read, 'coordinator-port', SERVE_DEFAULTS.coordinatorPort, true),
+    readyTimeoutSeconds: intInput(read, 'ready-timeout', { ...SERVE_LIMITS.readyTimeoutSeconds, fallback: SERVE_DEFAULTS.readyTimeoutSeconds }),
+    holdTimeoutMinutes: intInput(read, 'hold-timeout', { ...SERVE_LIMITS.holdTimeoutMinutes, fallback: SERVE_DEFAULTS.holdTimeoutMinutes }),
     waitForReleaseMinutes: intInput(read, 'wait-for-release', { min: 0, max: 24 * 60, fallback: 0 }),
-    accelerator: choiceInput(read, 'accel', ACCELERATORS, 'auto'),
+    accelerator: accel === '' ? SERVE_DEFAULTS.accelerator : asInput('accel', () => acceleratorRequest('accel', accel)),
     osvImage: osvImage === null ? null : resolvePath(osvImage, runner.workspace),
     virtnetDir,
     endpointFile: `${runner.temp}/virtnet-endpoint-${environment}.json`,
@@ -231,7 +239,7 @@ export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, en
   const environment = environmentInput(read, 'environment', environments);
   const plan = requiredInput(read, 'plan');
   // A plan file is a path inside the workspace: no absolute path, no '..' segment.
-  if (plan.startsWith('/') || plan.split('/').includes('..')) throw new InputError(`input plan: expected a built-in plan name or a path inside the workspace, got ${quoted(plan)}`);
+  if (plan.startsWith('/') || plan.split('/').includes('..')) throw inputError('plan', `expected a built-in plan name or a path inside the workspace, got ${quoted(plan)}`);
   return {
     environment,
     serverAddress: ipv4Input(read, 'server-address', null),
@@ -264,17 +272,31 @@ export interface RenderReportSettings {
   siteDir: string | null;
   /** The environments the workflow measured: one with no data in a run is named as missing. */
   environments: string[];
+  /** The claims judged: a built-in name (env/plans/<name>-claims.json of the workspace) or a claims file. */
+  claims: ClaimsInput;
+}
+
+/** A claims file named by an input: a built-in name, looked up in `dir`, or a path. */
+export interface ClaimsInput {
+  nameOrPath: string;
+  dir: string;
+}
+
+function claimsInput(read: InputReader, runner: RunnerContext): ClaimsInput {
+  const text = read('claims') || 'paper';
+  return { nameOrPath: /^[a-z0-9-]+$/.test(text) ? text : resolvePath(text, runner.workspace), dir: resolvePath('env/plans', runner.workspace) };
 }
 
 export function parseRenderReportInputs(read: InputReader, runner: RunnerContext): RenderReportSettings {
   const siteDir = optionalInput(read, 'site-dir');
   const environments = read('environments').split(',').map((e) => e.trim()).filter((e) => e !== '');
-  for (const e of environments) if (!/^[a-z0-9-]{1,40}$/.test(e)) throw new InputError(`input environments: expected comma-separated environment names, got ${quoted(e)}`);
+  for (const e of environments) if (!/^[a-z0-9-]{1,40}$/.test(e)) throw inputError('environments', `expected comma-separated environment names, got ${quoted(e)}`);
   return {
     runsPath: resolvePath(requiredInput(read, 'runs'), runner.workspace),
     reportsDir: resolvePath(read('reports-dir') || 'reports', runner.workspace),
     siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
     environments,
+    claims: claimsInput(read, runner),
   };
 }
 
@@ -299,30 +321,25 @@ export interface DiffResultsSettings {
   repoDir: string;
   /** Where to write the diff page and overlay charts; null: none. */
   pageDir: string | null;
-}
-
-function numberInput(read: InputReader, name: string, fallback: number, min: number, max: number, example: string): number {
-  const text = read(name);
-  if (text === '') return fallback;
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || !(n >= min && n <= max)) throw new InputError(`input ${name}: expected a number from ${min} to ${max} such as ${example}, got ${quoted(text)}`);
-  return n;
+  /** The claims whose verdicts are compared. */
+  claims: ClaimsInput;
 }
 
 export function parseDiffResultsInputs(read: InputReader, runner: RunnerContext): DiffResultsSettings {
-  const alpha = numberInput(read, 'alpha', 0.05, 0, 1, '0.05');
-  if (alpha === 0 || alpha === 1) throw new InputError(`input alpha: expected a probability strictly between 0 and 1, got ${quoted(read('alpha'))}`);
+  const threshold = read('threshold');
+  const alpha = read('alpha');
   const pageDir = optionalInput(read, 'page-dir');
   return {
     // Kept as given: a run directory is told from a ref by looking at the disk, which main does.
     baseline: requiredInput(read, 'baseline'),
     current: requiredInput(read, 'current'),
-    thresholdPercent: numberInput(read, 'threshold', 5, 0, 1000, '5 or 2.5'),
-    alpha,
+    thresholdPercent: threshold === '' ? DEFAULT_DIFF_OPTIONS.thresholdPercent : asInput('threshold', () => thresholdFrom('threshold', threshold)),
+    alpha: alpha === '' ? DEFAULT_DIFF_OPTIONS.alpha : asInput('alpha', () => alphaFrom('alpha', alpha)),
     failOnRegression: boolInput(read, 'fail-on-regression', false),
     format: choiceInput(read, 'format', DIFF_FORMATS, 'markdown'),
     repoDir: resolvePath(read('repository') || runner.workspace, runner.workspace),
     pageDir: pageDir === null ? null : resolvePath(pageDir, runner.workspace),
+    claims: claimsInput(read, runner),
   };
 }
 
@@ -348,7 +365,7 @@ export interface BuildOsvImageSettings {
 
 export function parseBuildOsvImageInputs(read: InputReader, runner: RunnerContext, defaultCommit: string): BuildOsvImageSettings {
   const commit = read('osv-commit') || defaultCommit;
-  if (!/^[0-9a-f]{40}$/.test(commit)) throw new InputError(`input osv-commit: expected a full 40-hex commit id, got ${quoted(commit)}`);
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw inputError('osv-commit', `expected a full 40-hex commit id, got ${quoted(commit)}`);
   return {
     osvCommit: commit,
     variant: choiceInput(read, 'variant', OSV_VARIANTS, 'netperf-app'),

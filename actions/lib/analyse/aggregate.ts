@@ -13,8 +13,10 @@ export interface PointSummary {
   pointId: string;
   /** Receiver throughput over ok replicates, 10^6 bits/s. */
   throughput: Summary;
-  /** The raw per-replicate throughputs, for significance tests. */
+  /** The raw per-replicate throughputs, for significance tests, in replicate order. */
   samples: number[];
+  /** The replicate index of each sample: two environments measured in the same replicates (blocks) are compared pair by pair. */
+  replicates: number[];
   failed: number;
   /** Send socket size the kernel gave (LSS_SIZE_END), per replicate median; null when not reported. */
   effectiveSendSocket: number | null;
@@ -67,6 +69,7 @@ export function summarizePoints(records: readonly MeasurementRecord[], level = 0
       pointId: first.pointId,
       throughput: summarize(samples, level),
       samples,
+      replicates: ok.map((r) => r.replicate),
       failed: group.length - ok.length,
       effectiveSendSocket: median(metrics.map((m) => m.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median(requested),

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireLock, LockError } from './lock.ts';
-import { processStartTicks } from './proc.ts';
+import { processStartTicks } from './liveness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'virtnet-lock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@
 
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { processStartTicks } from './proc.ts';
+import { isAlive, ownIdentity } from './liveness.ts';
 
 export class LockError extends Error {
   override name = 'LockError';
@@ -30,11 +30,9 @@ function readHolder(path: string): Holder | null {
   return { pid: Number(pid), startTicks: startTicks ?? null, raw: text };
 }
 
+/** The liveness rule of liveness.ts: a live process, and the same one if the lock recorded its start time. */
 function holderAlive(holder: Holder): boolean {
-  if (!Number.isInteger(holder.pid) || holder.pid <= 0) return false;
-  const ticks = processStartTicks(holder.pid);
-  if (ticks === null) return false;
-  return holder.startTicks === null || holder.startTicks === ticks;
+  return isAlive(holder.pid, holder.startTicks);
 }
 
 /**
@@ -45,7 +43,8 @@ function createLockFile(path: string): boolean {
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, `${process.pid} ${processStartTicks(process.pid) ?? ''}\n`);
+    const own = ownIdentity();
+    writeSync(fd, `${own.pid} ${own.startTicks}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mean, stdev, studentTCdf, studentTQuantile, summarize, welchTTest } from './stats.ts';
+import { chiSquareCdf, chiSquareQuantile, holmAdjust, isotonicFit, mean, meanEstimate, pAbove, pBelow, stdev, studentTCdf, studentTQuantile, summarize, tInterval, welchEstimate, welchTTest } from './stats.ts';
 
 describe('stats', () => {
   it('mean and sample standard deviation', () => {
@@ -44,5 +44,39 @@ describe('stats', () => {
   it('says when replicates are too few', () => {
     expect(welchTTest([1], [2, 3]).p).toBeNull();
     expect(welchTTest([1], [2, 3]).note).toMatch(/too few replicates/);
+  });
+
+  it('chi-square CDF and quantiles match the tables', () => {
+    expect(chiSquareCdf(5.991465, 2)).toBeCloseTo(0.95, 6);
+    expect(chiSquareCdf(18.307038, 10)).toBeCloseTo(0.95, 6);
+    expect(chiSquareCdf(0.351846, 3)).toBeCloseTo(0.05, 6);
+    expect(chiSquareCdf(124.342113, 100)).toBeCloseTo(0.95, 6);
+    expect(chiSquareQuantile(0.95, 2)).toBeCloseTo(5.991465, 5);
+    expect(chiSquareQuantile(0.05, 76)).toBeCloseTo(56.920, 2);
+  });
+  it('one-sided p-values and intervals of a t estimate agree with Welch\'s test', () => {
+    const a = [10.1, 10.4, 9.9, 10.2];
+    const b = [9.0, 9.6, 9.3];
+    const e = welchEstimate(a, b)!;
+    const w = welchTTest(a, b);
+    expect(e.value / e.se).toBeCloseTo(w.t, 10);
+    expect(e.df).toBeCloseTo(w.df, 10);
+    expect(2 * pAbove(e, 0)).toBeCloseTo(w.p!, 10);
+    expect(pAbove(e, 0) + pBelow(e, 0)).toBeCloseTo(1, 12);
+    const [lo, hi] = tInterval(meanEstimate([94.0, 94.2, 94.1])!, 0.95);
+    expect((hi - lo) / 2).toBeCloseTo(summarize([94.0, 94.2, 94.1]).ciHalfWidth!, 10);
+    // Without spread the estimate is exact: above or not.
+    expect(pAbove({ value: 1, se: 0, df: 2 }, 0)).toBe(0);
+    expect(pBelow({ value: 1, se: 0, df: 2 }, 0)).toBe(1);
+    expect(meanEstimate([1])).toBeNull();
+  });
+  it('isotonic regression pools adjacent violators, weighted', () => {
+    expect(isotonicFit([1, 3, 2, 4])).toEqual([1, 2.5, 2.5, 4]);
+    expect(isotonicFit([5, 1, 1])).toEqual([7 / 3, 7 / 3, 7 / 3]);
+    expect(isotonicFit([1, 3, 2], [1, 1, 3])).toEqual([1, 2.25, 2.25]);
+    expect(isotonicFit([1, 2, 3])).toEqual([1, 2, 3]);
+  });
+  it('Holm adjusts in the input order', () => {
+    expect(holmAdjust([0.01, 0.04, 0.03, 0.005])).toEqual([0.03, 0.06, 0.06, 0.02]);
   });
 });

@@ -153,3 +153,147 @@ export function welchTTest(a: readonly number[], b: readonly number[]): WelchRes
   const p = 2 * (1 - studentTCdf(Math.abs(t), df));
   return { t, df, p: Math.min(1, Math.max(0, p)), note: null };
 }
+
+/**
+ * Holm's step-down adjusted p-values, in the input order: sort ascending, multiply the i-th
+ * smallest (0-based) by (m - i), keep them monotone, cap at 1. A test is significant when its
+ * adjusted p is below alpha, which is exactly Holm's procedure at level alpha.
+ */
+export function holmAdjust(ps: readonly number[]): number[] {
+  const m = ps.length;
+  const order = ps.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p || x.i - y.i);
+  const adjusted = new Array<number>(m);
+  let running = 0;
+  order.forEach(({ p, i }, rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * An estimate whose sampling distribution is Student's t: (estimate - true value) / se ~ t(df).
+ * Every claim rule reduces its question to one or two of these and asks on which side of a
+ * threshold the true value lies.
+ */
+export interface TEstimate {
+  value: number;
+  se: number;
+  df: number;
+}
+
+/** One-sided p-value of "the true value is above c": small when the estimate is clearly above. */
+export function pAbove(e: TEstimate, c: number): number {
+  if (!(e.se > 0)) return e.value > c ? 0 : 1;
+  return 1 - studentTCdf((e.value - c) / e.se, e.df);
+}
+
+/** One-sided p-value of "the true value is below c". */
+export function pBelow(e: TEstimate, c: number): number {
+  if (!(e.se > 0)) return e.value < c ? 0 : 1;
+  return studentTCdf((e.value - c) / e.se, e.df);
+}
+
+/** Two-sided interval of a t estimate at `level` ([value, value] without spread). */
+export function tInterval(e: TEstimate, level: number): [number, number] {
+  if (!(e.se > 0)) return [e.value, e.value];
+  const half = studentTQuantile(1 - (1 - level) / 2, e.df) * e.se;
+  return [e.value - half, e.value + half];
+}
+
+/** The mean of xs as a t estimate (df = n - 1); null below 2 values. */
+export function meanEstimate(xs: readonly number[]): TEstimate | null {
+  if (xs.length < 2) return null;
+  return { value: mean(xs), se: stdev(xs) / Math.sqrt(xs.length), df: xs.length - 1 };
+}
+
+/** mean(a) - factor * mean(b) of two independent samples, with Welch's standard error and degrees of freedom; null below 2 values a side. */
+export function welchEstimate(a: readonly number[], b: readonly number[], factor = 1): TEstimate | null {
+  if (a.length < 2 || b.length < 2) return null;
+  const va = stdev(a) ** 2 / a.length;
+  const vb = (factor ** 2 * stdev(b) ** 2) / b.length;
+  const se = Math.sqrt(va + vb);
+  const df = se === 0 ? a.length + b.length - 2 : (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
+  return { value: mean(a) - factor * mean(b), se, df };
+}
+
+// ---- chi-square, via the regularized incomplete gamma function ----
+
+/** Regularized lower incomplete gamma P(a, x): series below a + 1, continued fraction above. */
+export function regularizedGammaP(a: number, x: number): number {
+  if (x <= 0) return 0;
+  const logFront = -x + a * Math.log(x) - logGamma(a);
+  if (x < a + 1) {
+    let term = 1 / a;
+    let sum = term;
+    for (let n = 1; n < 500; n++) {
+      term *= x / (a + n);
+      sum += term;
+      if (Math.abs(term) < Math.abs(sum) * 1e-15) break;
+    }
+    return Math.min(1, sum * Math.exp(logFront));
+  }
+  // Lentz's method for the continued fraction of Q(a, x).
+  let b = x + 1 - a;
+  let c = 1 / 1e-300;
+  let d = 1 / b;
+  let h = d;
+  for (let i = 1; i < 500; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c = b + an / c;
+    if (Math.abs(c) < 1e-300) c = 1e-300;
+    d = 1 / d;
+    const delta = d * c;
+    h *= delta;
+    if (Math.abs(delta - 1) < 1e-15) break;
+  }
+  return Math.max(0, 1 - Math.exp(logFront) * h);
+}
+
+/** P(X <= x) for a chi-square variable with k degrees of freedom. */
+export function chiSquareCdf(x: number, k: number): number {
+  return regularizedGammaP(k / 2, x / 2);
+}
+
+/** The chi-square value with P(X <= x) = p, by bisection on the CDF. */
+export function chiSquareQuantile(p: number, k: number): number {
+  if (!(p > 0 && p < 1)) throw new Error(`chiSquareQuantile: p must be in (0, 1), got ${p}`);
+  let lo = 0;
+  let hi = Math.max(10, 10 * k);
+  while (chiSquareCdf(hi, k) < p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, hi); i++) {
+    const mid = (lo + hi) / 2;
+    if (chiSquareCdf(mid, k) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * The non-decreasing sequence closest to ys in weighted least squares (isotonic regression, by
+ * pooling adjacent violators). A curve that "gradually increases" is one that stays close to it.
+ */
+export function isotonicFit(ys: readonly number[], weights: readonly number[] = ys.map(() => 1)): number[] {
+  const blocks: { sum: number; weight: number; count: number }[] = [];
+  ys.forEach((y, i) => {
+    const w = weights[i]!;
+    blocks.push({ sum: y * w, weight: w, count: 1 });
+    while (blocks.length > 1) {
+      const last = blocks[blocks.length - 1]!;
+      const prev = blocks[blocks.length - 2]!;
+      if (prev.sum / prev.weight <= last.sum / last.weight) break;
+      blocks.splice(blocks.length - 2, 2, { sum: prev.sum + last.sum, weight: prev.weight + last.weight, count: prev.count + last.count });
+    }
+  });
+  return blocks.flatMap((b) => new Array<number>(b.count).fill(b.sum / b.weight));
+}

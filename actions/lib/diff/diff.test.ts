@@ -38,7 +38,7 @@ describe('statistics helpers', () => {
   });
   it('refuses nonsense options', () => {
     expect(() => diffRuns(side('a', []), side('b', []), { ...DEFAULT_DIFF_OPTIONS, alpha: 1.5 })).toThrow(DiffOptionsError);
-    expect(() => diffRuns(side('a', []), side('b', []), { ...DEFAULT_DIFF_OPTIONS, thresholdPercent: -1 })).toThrow(/threshold: expected a percentage/);
+    expect(() => diffRuns(side('a', []), side('b', []), { ...DEFAULT_DIFF_OPTIONS, thresholdPercent: -1 })).toThrow(/threshold: expected a number from 0 to 1000/);
   });
 });
 
@@ -209,6 +209,17 @@ describe('mismatched runs', () => {
     // An external link vs the namespace testbed, and a missing host record, are differences too.
     const external = manifestDifferences(a, testManifest({ link: null, hosts: { client: testHost('client'), server: null } })).map((m) => m.field);
     expect(external).toEqual(['link', 'hosts.server']);
+  });
+
+  it('lists a changed link delay, and reads a run recorded before the delay line as having none', () => {
+    const old = testManifest(); // no oneWayDelayMicroseconds: recorded before the delay line existed
+    const none = testManifest({ link: { ...old.link!, oneWayDelayMicroseconds: 0 } });
+    const delayed = testManifest({ link: { ...old.link!, oneWayDelayMicroseconds: 150 } });
+    expect(manifestDifferences(old, none)).toEqual([]);
+    const changed = manifestDifferences(none, delayed);
+    expect(changed.map((m) => `${m.category} ${m.field}`)).toEqual(['testbed link.oneWayDelayMicroseconds']);
+    expect([changed[0]!.a, changed[0]!.b]).toEqual(['0', '150']);
+    expect(manifestDifferences(old, delayed).map((m) => m.field)).toEqual(['link.oneWayDelayMicroseconds']);
   });
 
   it('diffs runs whose plans differ: the diff lists the manifest differences before anything else', () => {

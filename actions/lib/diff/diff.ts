@@ -18,7 +18,8 @@
 import { recordsByPoint, summarizePoints, type PointSummary } from '../analyse/aggregate.ts';
 import type { Parameter, TestName } from '../plan/plan.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
-import { welchTTest } from '../core/stats.ts';
+import { InputError, quoted } from '../core/input.ts';
+import { holmAdjust, welchTTest } from '../core/stats.ts';
 import { own } from '../core/own.ts';
 
 export const DIFF_FORMAT_VERSION = 1;
@@ -28,6 +29,8 @@ export interface ClaimVerdict {
   id: string;
   text: string;
   verdict: 'supported' | 'refuted' | 'inconclusive';
+  /** Why an inconclusive verdict could be nothing else ("TCG, not KVM"): shown with the verdict. */
+  qualifier?: string | null;
 }
 
 export interface DiffInput {
@@ -49,16 +52,47 @@ export interface DiffOptions {
 
 export const DEFAULT_DIFF_OPTIONS: DiffOptions = { thresholdPercent: 5, alpha: 0.05, correction: 'holm' };
 
-export class DiffOptionsError extends Error {
+/** A bad diff option: an InputError naming the option (threshold, alpha, correction). */
+export class DiffOptionsError extends InputError {
   override name = 'DiffOptionsError';
 }
 
+// The options' rules, once for every way they are given: numbers (validateDiffOptions) and text
+// (an option or action input, through the *From parsers).
+const THRESHOLD = { ok: (n: number) => Number.isFinite(n) && n >= 0 && n <= 1000, expected: 'a number from 0 to 1000 such as 5 or 2.5' };
+const ALPHA = { ok: (n: number) => Number.isFinite(n) && n > 0 && n < 1, expected: 'a probability strictly between 0 and 1' };
+const CORRECTIONS = ['holm', 'none'] as const;
+
+/** A plain decimal such as 5, 2.5 or .05: no sign, exponent or blanks. */
+function decimal(text: string): number {
+  return /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+}
+
+function checked(field: string, rule: { ok: (n: number) => boolean; expected: string }, value: number, shown: string): number {
+  if (!rule.ok(value)) throw new DiffOptionsError(field, `expected ${rule.expected}, got ${shown}`);
+  return value;
+}
+
+/** The threshold (percent) written as text; `field` names where it came from. */
+export function thresholdFrom(field: string, text: string): number {
+  return checked(field, THRESHOLD, decimal(text), quoted(text));
+}
+
+/** The significance level written as text. */
+export function alphaFrom(field: string, text: string): number {
+  return checked(field, ALPHA, decimal(text), quoted(text));
+}
+
+export function correctionFrom(field: string, text: string): DiffOptions['correction'] {
+  const found = CORRECTIONS.find((c) => c === text);
+  if (found === undefined) throw new DiffOptionsError(field, `expected holm or none, got ${quoted(text)}`);
+  return found;
+}
+
 export function validateDiffOptions(o: DiffOptions): DiffOptions {
-  if (!Number.isFinite(o.thresholdPercent) || o.thresholdPercent < 0 || o.thresholdPercent > 1000) {
-    throw new DiffOptionsError(`threshold: expected a percentage from 0 to 1000, got ${o.thresholdPercent}`);
-  }
-  if (!Number.isFinite(o.alpha) || o.alpha <= 0 || o.alpha >= 1) throw new DiffOptionsError(`alpha: expected a probability between 0 and 1 (exclusive), got ${o.alpha}`);
-  if (o.correction !== 'holm' && o.correction !== 'none') throw new DiffOptionsError(`correction: expected holm or none, got ${JSON.stringify(o.correction)}`);
+  checked('threshold', THRESHOLD, o.thresholdPercent, String(o.thresholdPercent));
+  checked('alpha', ALPHA, o.alpha, String(o.alpha));
+  correctionFrom('correction', o.correction);
   return o;
 }
 
@@ -154,8 +188,9 @@ export interface CurveDiff {
 export interface ClaimChange {
   id: string;
   text: string;
-  a: ClaimVerdict['verdict'] | null;
-  b: ClaimVerdict['verdict'] | null;
+  /** The verdict with its qualifier, e.g. "inconclusive (TCG, not KVM)"; null when the claim is absent. */
+  a: string | null;
+  b: string | null;
 }
 
 export interface DiffSummary {
@@ -195,22 +230,8 @@ export interface RunDiff {
 
 // ---------------------------------------------------------------- statistics helpers
 
-/**
- * Holm's step-down adjusted p-values, in the input order: sort ascending, multiply the i-th
- * smallest (0-based) by (m - i), keep them monotone, cap at 1. A point is significant when its
- * adjusted p is below alpha, which is exactly Holm's procedure at level alpha.
- */
-export function holmAdjust(ps: readonly number[]): number[] {
-  const m = ps.length;
-  const order = ps.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p || x.i - y.i);
-  const adjusted = new Array<number>(m);
-  let running = 0;
-  order.forEach(({ p, i }, rank) => {
-    running = Math.max(running, Math.min(1, (m - rank) * p));
-    adjusted[i] = running;
-  });
-  return adjusted;
-}
+// Holm's step-down adjustment lives with the other statistics (core/stats.ts); re-exported for callers of the diff.
+export { holmAdjust };
 
 /** Relative change in percent, or null when A is 0 (no finite ratio). */
 export function changePercent(a: number, b: number): number | null {
@@ -305,8 +326,9 @@ export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifferenc
   for (const key of [...new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, 'plan', `plan.sweeps[${key}]`, sweepsA.get(key), sweepsB.get(key));
   compare(out, 'environments', 'environments', a.environments, b.environments);
   for (const env of keysOf(a.environmentErrors, b.environmentErrors)) compare(out, 'run', `environmentErrors.${env}`, own(a.environmentErrors, env), own(b.environmentErrors, env));
-  const linkA = (a.link ?? {}) as unknown as Record<string, unknown>;
-  const linkB = (b.link ?? {}) as unknown as Record<string, unknown>;
+  // A run recorded before the delay line existed had none: absent reads as 0, not as a difference.
+  const linkA = (a.link ? { oneWayDelayMicroseconds: 0, ...a.link } : {}) as unknown as Record<string, unknown>;
+  const linkB = (b.link ? { oneWayDelayMicroseconds: 0, ...b.link } : {}) as unknown as Record<string, unknown>;
   if ((a.link === null) !== (b.link === null)) compare(out, 'testbed', 'link', a.link, b.link);
   else for (const k of keysOf(linkA, linkB)) compare(out, 'testbed', `link.${k}`, own(linkA, k), own(linkB, k));
   for (const env of keysOf(a.environmentDescriptions, b.environmentDescriptions)) {
@@ -443,13 +465,15 @@ function curveDiffs(points: readonly PointDiff[], added: readonly OneSidedPoint[
   return curves.sort((x, y) => x.environment.localeCompare(y.environment) || x.test.localeCompare(y.test) || x.series.localeCompare(y.series));
 }
 
+const label = (c: ClaimVerdict | undefined) => (c ? (c.qualifier ? `${c.verdict} (${c.qualifier})` : c.verdict) : null);
+
 function claimChanges(a: readonly ClaimVerdict[] | undefined, b: readonly ClaimVerdict[] | undefined): ClaimChange[] | null {
   if (!a || !b) return null;
   const byA = new Map(a.map((c) => [c.id, c]));
   const byB = new Map(b.map((c) => [c.id, c]));
   const ids = [...new Set([...byA.keys(), ...byB.keys()])].sort();
   return ids
-    .map((id) => ({ id, text: (byB.get(id) ?? byA.get(id))!.text, a: byA.get(id)?.verdict ?? null, b: byB.get(id)?.verdict ?? null }))
+    .map((id) => ({ id, text: (byB.get(id) ?? byA.get(id))!.text, a: label(byA.get(id)), b: label(byB.get(id)) }))
     .filter((c) => c.a !== c.b);
 }
 

@@ -7,14 +7,11 @@
 // line or a table row nor carry markup into a job summary or a pull-request comment.
 
 import type { Classification, CurveDiff, ManifestDifference, OneSidedPoint, PointDiff, RunDiff, RunRef, SideStats } from './diff.ts';
+import { parameterFlag } from '../plan/plan.ts';
 import { escapeHtml } from '../core/html.ts';
 import { mdBlockText, mdCode, mdText, oneLine } from '../core/text.ts';
 
-const PARAMETER_FLAG: ReadonlyMap<string, string> = new Map([['sendSocketSize', '-s'], ['messageSize', '-m']]);
-
-function flag(parameter: string): string {
-  return PARAMETER_FLAG.get(parameter) ?? parameter;
-}
+const flag = parameterFlag;
 
 function num(v: number | null, digits = 2): string {
   return v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits);

@@ -11,6 +11,7 @@ import { environmentTitle } from '../report/charts/style.ts';
 import type { CurveDiff, PointDiff, RunDiff, RunRef } from './diff.ts';
 import { formatChange, formatP } from './format.ts';
 import { html, type SafeHtml } from '../core/html.ts';
+import { parameterFlag } from '../plan/plan.ts';
 
 export interface DiffPage {
   /** The page's title; the body has no <h1> of its own (the site's layout prints the title). */
@@ -87,7 +88,7 @@ export function diffPage(d: RunDiff, options: DiffPageOptions = {}): DiffPage {
       const rows = d.points.filter((p) => p.environment === c.environment && p.test === c.test && p.series === c.series);
       out.push(html`<h3>Series ${c.series}</h3><p class="diff-curve-summary">${curveSummary(c)}</p>`);
       if (rows.length) {
-        out.push(table([c.parameter === 'messageSize' ? '-m (bytes)' : '-s (bytes)', 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change', d.options.correction === 'holm' ? 'p (Holm)' : 'p', 'significance', 'verdict'], rows.map((p) => [
+        out.push(table([`${parameterFlag(c.parameter)} (bytes)`, 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change', d.options.correction === 'holm' ? 'p (Holm)' : 'p', 'significance', 'verdict'], rows.map((p) => [
           td(String(p.value), 'num'), sideCell(p.a), sideCell(p.b), td(formatChange(p.changePercent), 'num'), td(formatP(p.pAdjusted), 'num'), td(p.significance + (p.method === 'netperf-confidence' ? ' (netperf CI)' : '')), td(p.classification, `verdict-${p.classification}`),
         ]), 'diff-points'));
       }

@@ -4,10 +4,9 @@
 // through the small GitReader interface, so the resolution rules are tested against a plain object
 // as well as a real repository.
 
-import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { runCommand } from '../core/proc.ts';
-import { parseResults, type Manifest, type MeasurementRecord, RunFormatError, validateManifest } from '../measure/records.ts';
+import { runCommand, runCommandBytes } from '../core/proc.ts';
+import { parseManifest, parseResults, type Manifest, type MeasurementRecord } from '../measure/records.ts';
 import { isRunDir, loadRun, MANIFEST_FILE, RESULTS_FILE } from '../measure/run-dir.ts';
 
 /** Where committed runs live in the repository: reports/runs/<runId>/{manifest.json,results.jsonl}. */
@@ -15,6 +14,12 @@ export const COMMITTED_RUNS_DIR = 'reports/runs';
 
 export class RunSourceError extends Error {
   override name = 'RunSourceError';
+  /** Git found no commit where one was needed: perhaps not the repository that holds the runs (the caller says how to name another). */
+  readonly wrongRepository: boolean;
+  constructor(message: string, options: { wrongRepository?: boolean } = {}) {
+    super(message);
+    this.wrongRepository = options.wrongRepository ?? false;
+  }
 }
 
 export interface GitReader {
@@ -54,10 +59,12 @@ export function gitCli(repoDir: string): GitReader {
     },
     async readFiles(commit, paths) {
       if (paths.length === 0) return [];
-      const out = await new Promise<Buffer>((resolve, reject) => {
-        const child = execFile('git', ['-C', repoDir, 'cat-file', '--batch'], { encoding: 'buffer', maxBuffer: 1 << 30, timeout: 120_000 }, (err, stdout) => (err ? reject(new RunSourceError(`git cat-file --batch failed in ${repoDir}: ${err.message}`)) : resolve(stdout)));
-        child.stdin!.end(paths.map((p) => `${commit}:${p}\n`).join(''));
-      });
+      // Bytes, not text: each blob's size is a byte count, and a results file may hold any UTF-8.
+      const batch = await runCommandBytes(['git', '-C', repoDir, 'cat-file', '--batch'], { timeoutMs: 120_000, input: paths.map((p) => `${commit}:${p}\n`).join('') });
+      if (batch.timedOut || batch.exitCode !== 0) {
+        throw new RunSourceError(`git cat-file --batch failed in ${repoDir}: ${batch.timedOut ? 'timed out after 120 s' : `exited with ${batch.exitCode ?? batch.signal}: ${batch.stderr.trim()}`}`);
+      }
+      const out = batch.stdout;
       // Each answer: "<id> blob <size>\n<size bytes>\n", or "<name> missing\n".
       const texts: (string | null)[] = [];
       let at = 0;
@@ -124,14 +131,7 @@ interface CommittedRun {
 }
 
 function parseCommittedManifest(text: string, commit: string, runId: string): Manifest {
-  const where = `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE} at commit ${commit.slice(0, 10)}`;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new RunFormatError(`${where}: not valid JSON (${(e as Error).message})`);
-  }
-  return validateManifest(raw, where);
+  return parseManifest(text, `${COMMITTED_RUNS_DIR}/${runId}/${MANIFEST_FILE} at commit ${commit.slice(0, 10)}`);
 }
 
 async function readManifest(git: GitReader, commit: string, runId: string): Promise<Manifest | null> {
@@ -196,7 +196,7 @@ function pickNewest(runs: CommittedRun[], what: string): { run: CommittedRun; no
 
 async function resolveRef(git: GitReader, ref: string, label: string): Promise<ResolvedRun> {
   const commit = await git.resolveCommit(ref);
-  if (!commit) throw new RunSourceError(`${ref}: not a run directory, and git knows no such ref or commit (run virtnet diff inside the repository, or pass --repo)`);
+  if (!commit) throw new RunSourceError(`${ref}: not a run directory, and git knows no such ref or commit`, { wrongRepository: true });
   const { runs, how } = await runsOfCommit(git, commit);
   if (runs.length === 0) {
     throw new RunSourceError(`${ref} (commit ${commit.slice(0, 10)}): no run at that commit: it added nothing under ${COMMITTED_RUNS_DIR}/, and no committed run's manifest.git.commit is that commit`);
@@ -208,7 +208,7 @@ async function resolveRef(git: GitReader, ref: string, label: string): Promise<R
 /** "previous": the newest run committed on this branch (HEAD's tree) created before the other side. */
 async function resolvePrevious(git: GitReader, other: ResolvedRun): Promise<ResolvedRun> {
   const head = await git.resolveCommit('HEAD');
-  if (!head) throw new RunSourceError(`previous: needs a git repository with committed runs under ${COMMITTED_RUNS_DIR}/ (no commit at HEAD here; run inside the repository or pass --repo)`);
+  if (!head) throw new RunSourceError(`previous: needs a git repository with committed runs under ${COMMITTED_RUNS_DIR}/ (no commit at HEAD here)`, { wrongRepository: true });
   const older = (await committedRuns(git, head)).filter((r) => r.runId !== other.manifest.runId && r.manifest.createdAt < other.manifest.createdAt);
   if (older.length === 0) throw new RunSourceError(`previous: no run committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`);
   const run = newestFirst(older)[0]!;

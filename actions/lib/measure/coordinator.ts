@@ -10,50 +10,14 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import type { Endpoint } from './netperf.ts';
-import type { EnvironmentDescription, HostInfo } from './records.ts';
+import { type CoordinatorRequest, type CoordinatorResponse, type CoordinatorStatus, MAX_REQUEST_BYTES, parseCoordinatorRequest, parseCoordinatorResponse, releaseRequest } from './serve-protocol.ts';
 
-export interface CoordinatorStatus {
-  environment: string;
-  endpoint: Endpoint;
-  /** True once a client has released the environment. */
-  released: boolean;
-  /** The server's description of the environment (versions, settings) for the client's manifest. */
-  description: EnvironmentDescription | null;
-  /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
-  host: HostInfo | null;
-  /** The run this environment serves (the workflow's run key); absent or null: any run. */
-  runKey?: string | null;
-}
-
-export type CoordinatorRequest = { kind: 'status' } | { kind: 'release'; environment: string; runKey?: string; releaseKey?: string };
-
-const RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
-const RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
-
-/** The release request a client sends: with its run key and release key when it has them. */
-export function releaseRequest(environment: string, runKey: string | null = null, releaseKey: string | null = null): string {
-  return runKey !== null && releaseKey !== null ? `release ${environment} ${runKey} ${releaseKey}` : `release ${environment}`;
-}
+export { parseCoordinatorRequest, releaseRequest };
+export type { CoordinatorRequest, CoordinatorResponse, CoordinatorStatus };
 
 function sameSecret(a: string, b: string): boolean {
   // Hashes of equal length, so the comparison takes the same time whatever was sent.
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-}
-
-export type CoordinatorResponse = { ok: true; status: CoordinatorStatus } | { ok: false; error: string };
-
-const MAX_REQUEST_BYTES = 256;
-
-export function parseCoordinatorRequest(line: string): CoordinatorRequest {
-  const words = line.trim().split(/\s+/);
-  if (words.length === 1 && words[0] === 'status') return { kind: 'status' };
-  if (words.length === 2 && words[0] === 'release' && /^[a-z0-9-]{1,40}$/.test(words[1]!)) return { kind: 'release', environment: words[1]! };
-  if (words.length === 4 && words[0] === 'release' && /^[a-z0-9-]{1,40}$/.test(words[1]!) && RUN_KEY.test(words[2]!) && RELEASE_KEY.test(words[3]!)) {
-    return { kind: 'release', environment: words[1]!, runKey: words[2]!, releaseKey: words[3]! };
-  }
-  // The line is not echoed whole: it may hold a key.
-  throw new Error(`coordinator: unknown request ${JSON.stringify(words[0]?.slice(0, 20) ?? '')}: expected "status" or "release <environment> [<run key> <release key>]"`);
 }
 
 /**
@@ -129,7 +93,7 @@ export async function startCoordinator(options: { address: string; port: number;
   };
 }
 
-/** Sends one request and returns the parsed answer; throws on connection errors and timeouts. */
+/** Sends one request and returns the answer, checked against its schema; throws on connection errors, timeouts and malformed answers. */
 export function askCoordinator(address: string, port: number, request: string, timeoutMs = 5000): Promise<CoordinatorResponse> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: address, port });
@@ -147,11 +111,10 @@ export function askCoordinator(address: string, port: number, request: string, t
     });
     socket.on('close', () => {
       clearTimeout(timer);
-      const line = data.split('\n')[0] ?? '';
       try {
-        resolve(JSON.parse(line) as CoordinatorResponse);
-      } catch {
-        reject(new Error(`coordinator ${address}:${port}: unreadable answer ${JSON.stringify(line.slice(0, 80))}`));
+        resolve(parseCoordinatorResponse(data.split('\n')[0] ?? '', `${address}:${port}`));
+      } catch (e) {
+        reject(e);
       }
     });
   });

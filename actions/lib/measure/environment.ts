@@ -1,6 +1,7 @@
 // The contract every environment implements. The sweep only ever sees this interface: adding an
 // environment means one folder under env/ and one line in env/registry.ts.
 
+import { InputError, quoted } from '../core/input.ts';
 import type { Endpoint } from './netperf.ts';
 import type { EnvironmentDescription } from './records.ts';
 
@@ -37,8 +38,11 @@ export interface EnvironmentDriver {
   /** Whether this machine can run it, and if not, why (shown to the user, used as a test skip message). */
   available(settings: Record<string, string>): Promise<Availability>;
   start(context: EnvironmentContext): Promise<StartedEnvironment>;
-  /** Removes whatever a killed run left behind, found by the project's own names; returns what it removed. */
-  cleanup(): Promise<string[]>;
+  /**
+   * Removes whatever a killed run left behind, found by the project's own names and PIDs; returns
+   * what it removed. `onlyIndex`: only what served that testbed (`virtnet cleanup --index N`).
+   */
+  cleanup(onlyIndex?: number | null): Promise<string[]>;
 }
 
 export class EnvironmentError extends Error {
@@ -49,4 +53,15 @@ export class EnvironmentError extends Error {
     super(logFile ? `${message} (console log: ${logFile})` : message);
     this.logFile = logFile;
   }
+}
+
+/** What may be asked of a QEMU guest's accelerator: auto (KVM only where the CPU has vmx/svm), kvm or tcg. */
+export const ACCELERATOR_REQUESTS = ['auto', 'kvm', 'tcg'] as const;
+export type AcceleratorRequest = (typeof ACCELERATOR_REQUESTS)[number];
+
+/** The accelerator request in `text`, or an InputError naming `field`. */
+export function acceleratorRequest(field: string, text: string): AcceleratorRequest {
+  const found = ACCELERATOR_REQUESTS.find((a) => a === text);
+  if (found === undefined) throw new InputError(field, `expected auto, kvm or tcg, got ${quoted(text)}`);
+  return found;
 }

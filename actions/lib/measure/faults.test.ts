@@ -11,12 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from './environment.ts';
 import { EnvironmentError } from './environment.ts';
 import { nativeEnvironment } from '../../../env/native/native.ts';
-import { isRoot, testbedForTests, testIndex } from '../../../env/testbed/for-tests.ts';
+import { testbedForTests, testIndex } from '../../../env/testbed/for-tests.ts';
+import { netserverMissing, requireServices, rootMissing, skipNote } from '../testing/requirements.ts';
 import { type Testbed, testbedDown } from '../../../env/testbed/testbed.ts';
 import { type Plan, validatePlan } from '../plan/plan.ts';
 import { Daemon, runCommand, waitUntil } from '../core/proc.ts';
 import { latestRecords } from './records.ts';
-import { executeRun, type RunRequest } from './session.ts';
+import { executeRun, localHosts, type RunRequest } from './session.ts';
 import { loadRun, RUN_LOCK_FILE } from './run-dir.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'virtnet-faults-'));
@@ -62,7 +63,9 @@ function alive(pid: number | undefined): boolean {
   }
 }
 
-describe.skipIf(!isRoot())('faults during a run (real netperf, real testbed)', () => {
+const missing = requireServices([['root', rootMissing()], ['netserver', await netserverMissing()]]);
+
+describe.skipIf(missing !== null)(`faults during a run (real netperf, real testbed)${skipNote(missing)}`, () => {
   let testbed: Testbed;
   beforeAll(async () => {
     testbed = await testbedForTests(2);
@@ -76,7 +79,7 @@ describe.skipIf(!isRoot())('faults during a run (real netperf, real testbed)', (
     const events: string[] = [];
     return {
       outDir, plan: p, planSource: 'fault-test', resume: false, environments,
-      serverAddress: testbed.layout.serverAddress, clientPrefix: testbed.clientPrefix, link: testbed.link,
+      serverAddress: testbed.layout.serverAddress, hosts: localHosts(testbed.clientPrefix), link: testbed.link,
       settings: {}, readyTimeoutMs: 10_000, repoDir: process.cwd(), signal: new AbortController().signal,
       onEvent: (e) => events.push(e.kind === 'notice' ? `notice: ${e.message}` : e.kind === 'retry' ? `retry: ${e.error}` : e.kind),
       events,

@@ -1,5 +1,7 @@
 // netperf: the command for a point, and the parse of its OMNI keyval output. Pure.
 
+import type { z } from 'zod';
+import { finite, oneOf, strict } from '../core/schema.ts';
 import type { ConfidenceOptions, Point, TestName } from '../plan/plan.ts';
 
 export interface Endpoint {
@@ -42,7 +44,7 @@ export interface NetperfOptions {
  * - `-R 1` lets UDP_STREAM cross routed and NAT paths (it sets SO_DONTROUTE otherwise).
  * - `-f m` fixes the units at 10^6 bits/s so every record is comparable.
  */
-export function netperfArgs(point: Pick<Point, 'test' | 'sendSocketSize' | 'messageSize'>, endpoint: Endpoint, options: NetperfOptions): string[] {
+export function netperfArgs(point: Pick<Point, 'test' | 'sendSocketSize' | 'messageSize' | 'requestSize'>, endpoint: Endpoint, options: NetperfOptions): string[] {
   const args = ['-4', '-H', endpoint.address, '-p', String(endpoint.controlPort), '-t', point.test, '-l', String(options.testLengthSeconds), '-f', 'm', '-P', '0'];
   if (options.confidence) {
     const c = options.confidence;
@@ -51,37 +53,50 @@ export function netperfArgs(point: Pick<Point, 'test' | 'sendSocketSize' | 'mess
   args.push('--', '-k', OUTPUT_SELECTORS.join(','));
   if (point.sendSocketSize !== undefined) args.push('-s', String(point.sendSocketSize));
   if (point.messageSize !== undefined) args.push('-m', String(point.messageSize));
+  // UDP_STREAM honours -r: every send call is that many bytes, whatever -m (and the classic
+  // output's message size) says. The record keeps bytes sent / send calls as the datagram size.
+  if (point.requestSize !== undefined) args.push('-r', String(point.requestSize));
   if (point.test === 'UDP_STREAM') args.push('-R', '1');
   args.push('-P', `,${endpoint.dataPort}`);
   if (endpoint.dataAddress !== undefined) args.push('-H', endpoint.dataAddress);
   return args;
 }
 
-export interface NetperfMetrics {
-  protocol: 'TCP' | 'UDP';
-  /** Receiver-side throughput, 10^6 bits/s (for UDP: what arrived). */
-  throughputMbps: number;
-  sendThroughputMbps: number | null;
-  elapsedSeconds: number;
-  messageSize: number;
-  sendCalls: number;
-  recvCalls: number;
-  bytesSent: number;
-  bytesReceived: number;
-  /** Send socket buffer: asked for (-1: not set), as set at start, at the end of the test. */
-  sendSocketRequested: number;
-  sendSocketInitial: number;
-  sendSocketFinal: number;
-  localRecvSocketRequested: number;
-  localRecvSocketFinal: number;
-  remoteSendSocketFinal: number;
-  remoteRecvSocketRequested: number;
-  remoteRecvSocketInitial: number;
-  remoteRecvSocketFinal: number;
-  transportMss: number | null;
-  /** Confidence intervals (netperf -i/-I): iterations used and the interval it achieved (percent). */
-  confidence: { iterations: number; level: number; requestedWidth: number; achievedWidth: number } | null;
-}
+/** A count or size netperf reports: whole-number-ish, -1 where netperf does not know it. */
+const reported = (meaning: string) => finite(-1, Number.MAX_SAFE_INTEGER, meaning);
+/** Throughput in 10^6 bits/s: finite, not negative, below 10 Tbit/s (a sanity bound). */
+const throughput = (meaning: string) => finite(0, 1e7, meaning);
+
+/** What one netperf call measured, as parsed from its OMNI output and stored in each ok record. */
+export const netperfMetricsSchema = strict({
+  protocol: oneOf(['TCP', 'UDP']),
+  throughputMbps: throughput('Receiver-side throughput, 10^6 bits/s (for UDP: what arrived).'),
+  sendThroughputMbps: throughput('Sender-side throughput, 10^6 bits/s.').nullable(),
+  elapsedSeconds: finite(0, 1e6, 'How long the test ran, in seconds.'),
+  messageSize: reported('The send size netperf used (-m), in bytes.'),
+  sendCalls: reported('Send calls made.'),
+  recvCalls: reported("The receiver's receive calls."),
+  bytesSent: reported('Bytes sent.'),
+  bytesReceived: reported('Bytes received.'),
+  sendSocketRequested: reported('Send socket buffer asked for (-1: not set).'),
+  sendSocketInitial: reported('Send socket buffer as set at the start.'),
+  sendSocketFinal: reported('Send socket buffer at the end of the test.'),
+  localRecvSocketRequested: reported('Local receive socket buffer asked for (-1: not set).'),
+  localRecvSocketFinal: reported('Local receive socket buffer at the end of the test.'),
+  remoteSendSocketFinal: reported("netserver's send socket buffer at the end of the test."),
+  remoteRecvSocketRequested: reported("netserver's receive socket buffer asked for (-1: not set)."),
+  remoteRecvSocketInitial: reported("netserver's receive socket buffer as set at the start."),
+  remoteRecvSocketFinal: reported("netserver's receive socket buffer at the end of the test."),
+  transportMss: finite(1, 1e9, 'The TCP maximum segment size, when netperf reports one.').nullable(),
+  confidence: strict({
+    iterations: finite(0, 1000, 'Iterations netperf ran (-i).'),
+    level: finite(0, 100, 'The confidence level asked for, in percent.'),
+    requestedWidth: finite(-1, 1e6, 'The interval width asked for, in percent.'),
+    achievedWidth: finite(-1, 1e6, 'The full width of the interval achieved, in percent of the mean.'),
+  }).nullable(),
+});
+
+export type NetperfMetrics = z.output<typeof netperfMetricsSchema>;
 
 export class NetperfOutputError extends Error {
   override name = 'NetperfOutputError';

@@ -1,123 +1,146 @@
-// The run's data model: manifest and measurement records, and their validation on read. Pure.
+// The run's data model: the manifest and the measurement records as zod schemas (types derived
+// from them), and their validation on read: every results.jsonl line and every manifest.json goes
+// through these schemas, the manifest's plan through the plan schema, so nothing reaches the
+// analysis or the site unchecked. Pure.
 
-import type { NetperfMetrics } from './netperf.ts';
-import type { Parameter, Plan, TestName } from '../plan/plan.ts';
+import { z } from 'zod';
+import {
+  describeValue, dictionary, finite, flag, formatVersionField, isoTime, jsonSyntaxReason, list, oneOf, parseJson, parseOrThrow, SAFE_NAME, strict, text, versioned, whole,
+  type VersionedFormat,
+} from '../core/schema.ts';
+import { netperfMetricsSchema } from './netperf.ts';
+import { MAX_SOCKET_SIZE, PARAMETERS, PLAN_LIMITS, planDocument, pointId, TESTS } from '../plan/plan.ts';
 
+/** The version of the run directory's formats (manifest.json and results.jsonl) this code writes. */
 export const RESULTS_FORMAT_VERSION = 1;
 
-export interface HostInfo {
-  role: 'client' | 'server';
-  hostname: string;
-  cpuModel: string;
-  cores: number;
-  memoryBytes: number;
-  kernel: string;
-  distribution: string;
-  netperfVersion: string;
-  /** net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys. */
-  sysctls: Record<string, string>;
-  /** Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG. */
-  virtualizationFlags: string[];
-}
+/**
+ * results.jsonl records and manifest.json. A change of either bumps RESULTS_FORMAT_VERSION and adds
+ * the upgrade of the previous version of each (core/schema.ts, VersionedFormat), so runs recorded
+ * before the change still read.
+ */
+export const RECORD_FORMAT: VersionedFormat = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
+export const MANIFEST_FORMAT: VersionedFormat = { current: RESULTS_FORMAT_VERSION, upgrades: {} };
 
-export interface LinkDescription {
-  kind: 'veth-testbed' | 'external';
-  /** Shaping as configured, e.g. "tbf rate 100mbit, stab overhead 24, gso_max_segs 1", or "none". */
-  shaping: string;
-  rateMbit: number | null;
-  serverAddress: string;
-  clientAddress: string | null;
-  clientNamespace: string | null;
-}
+const name = (meaning: string) => text({ max: 128, pattern: SAFE_NAME }, meaning);
+/**
+ * Free text recorded from a machine or a program (netperf's output, an environment's error, a
+ * driver's details): any length the file allows (MANIFEST_MAX_BYTES, RESULTS_MAX_BYTES), so
+ * nothing this code writes is unreadable later.
+ */
+const recorded = (meaning: string) => text({ empty: true, max: Infinity }, meaning);
+const COUNT = Number.MAX_SAFE_INTEGER;
 
-export interface EnvironmentDescription {
-  name: string;
-  /** One line for tables: "Docker 20.10.24, bridge network, image sha256:...". */
-  summary: string;
-  /** Versions and settings: free-form key -> value, shown in Table 3. */
-  details: Record<string, string>;
-  /** How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests. */
-  accelerator: 'none' | 'kvm' | 'tcg';
-  startupSeconds: number | null;
-}
+export const hostInfoSchema = strict({
+  role: oneOf(['client', 'server']),
+  hostname: recorded('The host name.'),
+  cpuModel: recorded('The CPU model, as /proc/cpuinfo names it.'),
+  cores: whole(0, 1_000_000, 'Logical CPUs.'),
+  memoryBytes: finite(0, COUNT, 'Total memory, in bytes.'),
+  kernel: recorded('The kernel release.'),
+  distribution: recorded('The distribution, as /etc/os-release names it.'),
+  netperfVersion: recorded("netperf's version."),
+  sysctls: dictionary(recorded('The value as read from /proc/sys.'), 'net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys.'),
+  virtualizationFlags: list(text({ max: 64 }), { max: 100 }, 'Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.'),
+});
 
-export interface Session {
-  startedAt: string;
-  endedAt: string | null;
-  /** How the session ended: completed, or the signal/error that stopped it; null while running. */
-  endReason: string | null;
-  measuredInSession: number;
-}
+export const linkSchema = strict({
+  kind: oneOf(['veth-testbed', 'external']),
+  shaping: recorded('Shaping as configured, e.g. "tbf rate 100mbit, stab overhead 24, gso_max_segs 1", or "none".'),
+  rateMbit: finite(0, 1e7, 'The shaped rate, Mbit/s.').nullable(),
+  serverAddress: text({ max: 255 }, 'Where the client reaches the server.'),
+  clientAddress: text({ max: 255 }).nullable(),
+  clientNamespace: text({ max: 255 }).nullable(),
+  oneWayDelayMicroseconds: whole(0, 10_000_000, "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.").optional(),
+});
 
-export interface Manifest {
-  formatVersion: number;
-  kind: 'virtnet-run';
-  runId: string;
-  createdAt: string;
-  updatedAt: string;
-  status: 'running' | 'complete' | 'incomplete' | 'interrupted';
-  git: { commit: string | null; dirty: boolean | null; branch: string | null; subject: string | null };
-  planSource: string;
-  plan: Plan;
-  environments: string[];
-  hosts: { client: HostInfo | null; server: HostInfo | null };
-  link: LinkDescription | null;
-  environmentDescriptions: Record<string, EnvironmentDescription>;
+export const environmentDescriptionSchema = strict({
+  name: name('The environment.'),
+  summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
+  details: dictionary(recorded('A version or setting.'), 'Versions and settings: free-form key -> value, shown in Table 3.'),
+  accelerator: oneOf(['none', 'kvm', 'tcg'], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
+  startupSeconds: finite(0, 1e6, 'Seconds until netserver answered.').nullable(),
+});
+
+export const sessionSchema = strict({
+  startedAt: isoTime(),
+  endedAt: isoTime().nullable(),
+  endReason: recorded('How the session ended: completed, or the signal/error that stopped it; null while running.').nullable(),
+  measuredInSession: whole(0, COUNT),
+});
+
+export const manifestSchema = strict({
+  formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
+  kind: z.literal('virtnet-run'),
+  runId: name('The run id: a directory name in reports/runs/ and on the site.'),
+  createdAt: isoTime(),
+  updatedAt: isoTime(),
+  status: oneOf(['running', 'complete', 'incomplete', 'interrupted']),
+  git: strict({
+    commit: text({ max: 64, pattern: { re: /^[0-9a-f]+$/, expected: 'a commit id in hexadecimal' } }).nullable(),
+    dirty: flag().nullable(),
+    branch: recorded('The branch, as git names it.').nullable(),
+    subject: recorded('The commit subject.').nullable(),
+  }),
+  planSource: text({ max: 4096 }, 'The plan as named on the command line: a built-in name or a file name.'),
+  plan: planDocument,
+  environments: list(name('An environment.'), { max: 100 }),
+  hosts: strict({ client: hostInfoSchema.nullable(), server: hostInfoSchema.nullable() }),
+  link: linkSchema.nullable(),
+  environmentDescriptions: dictionary(environmentDescriptionSchema),
   /** Every start and stop of the run: more than one means it was interrupted and resumed. */
-  sessions: Session[];
+  sessions: list(sessionSchema, { max: 100_000 }),
   /** Errors that stopped an environment (it never became ready, ...): environment -> message. */
-  environmentErrors: Record<string, string>;
-}
+  environmentErrors: dictionary(recorded('Why the environment stopped.')),
+});
 
-export interface MeasurementRecord {
-  formatVersion: number;
-  environment: string;
-  pointId: string;
-  test: TestName;
-  series: string;
-  parameter: Parameter;
-  value: number;
-  replicate: number;
-  status: 'ok' | 'failed';
-  attempts: number;
-  startedAt: string;
-  finishedAt: string;
-  command: string[];
-  stdout: string;
-  stderr: string;
-  error: string | null;
-  metrics: NetperfMetrics | null;
-}
+export const measurementRecordSchema = strict({
+  formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
+  environment: name('The environment measured.'),
+  pointId: text({ max: 200 }, 'TEST:parameter=value, e.g. TCP_STREAM:sendSocketSize=100.'),
+  test: oneOf(TESTS),
+  series: text({ max: 64, pattern: SAFE_NAME }),
+  parameter: oneOf(PARAMETERS),
+  value: whole(1, MAX_SOCKET_SIZE, 'The value of the swept option, in bytes.'),
+  replicate: whole(1, PLAN_LIMITS.replicates),
+  status: oneOf(['ok', 'failed']),
+  attempts: whole(1, PLAN_LIMITS.retries + 1),
+  startedAt: isoTime(),
+  finishedAt: isoTime(),
+  command: list(recorded('One argument.'), { min: 1, max: 10_000 }, 'The exact netperf command.'),
+  stdout: recorded("netperf's output, raw."),
+  stderr: recorded("netperf's error output, raw."),
+  error: recorded('Why the measurement failed.').nullable(),
+  metrics: netperfMetricsSchema.nullable(),
+}).superRefine(
+  (r, ctx) => {
+    const expected = pointId(r.test, r.parameter, r.value);
+    if (r.pointId !== expected) ctx.addIssue({ code: 'custom', path: ['pointId'], message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`, input: r.pointId });
+    if (r.status === 'ok' && r.metrics === null) ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'an ok record needs metrics', input: null });
+    if (r.status === 'failed' && r.error === null) ctx.addIssue({ code: 'custom', path: ['error'], message: 'a failed record needs its error', input: null });
+  },
+  { when: (payload) => payload.issues.length === 0 },
+);
+
+export type HostInfo = z.output<typeof hostInfoSchema>;
+export type LinkDescription = z.output<typeof linkSchema>;
+export type EnvironmentDescription = z.output<typeof environmentDescriptionSchema>;
+export type Session = z.output<typeof sessionSchema>;
+export type Manifest = z.output<typeof manifestSchema>;
+export type MeasurementRecord = z.output<typeof measurementRecordSchema>;
+
+const recordDocument = versioned(measurementRecordSchema, RECORD_FORMAT);
+const manifestDocument = versioned(manifestSchema, MANIFEST_FORMAT);
 
 export class RunFormatError extends Error {
   override name = 'RunFormatError';
 }
 
-const RECORD_FIELDS: Record<keyof MeasurementRecord, string> = {
-  formatVersion: 'number', environment: 'string', pointId: 'string', test: 'string', series: 'string',
-  parameter: 'string', value: 'number', replicate: 'number', status: 'string', attempts: 'number',
-  startedAt: 'string', finishedAt: 'string', command: 'object', stdout: 'string', stderr: 'string',
-  error: 'string|null', metrics: 'object|null',
-};
+const runFormatError = (message: string) => new RunFormatError(message);
 
 /** Validates one parsed results.jsonl line; `where` names file and line for the message. */
 export function validateRecord(value: unknown, where: string): MeasurementRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RunFormatError(`${where}: expected a JSON object`);
-  const r = value as Record<string, unknown>;
-  if (typeof r.formatVersion === 'number' && r.formatVersion > RESULTS_FORMAT_VERSION) {
-    throw new RunFormatError(`${where}: formatVersion ${r.formatVersion} is newer than this virtnet reads (${RESULTS_FORMAT_VERSION}); upgrade virtnet`);
-  }
-  for (const [key, type] of Object.entries(RECORD_FIELDS)) {
-    const v = r[key];
-    const actual = v === null ? 'null' : typeof v;
-    if (!type.split('|').includes(actual)) throw new RunFormatError(`${where}: field ${key} should be ${type}, got ${JSON.stringify(v)}`);
-  }
-  if (r.status !== 'ok' && r.status !== 'failed') throw new RunFormatError(`${where}: status ${JSON.stringify(r.status)} is not ok or failed`);
-  if (r.status === 'ok' && (r.metrics === null || typeof (r.metrics as Record<string, unknown>).throughputMbps !== 'number')) {
-    throw new RunFormatError(`${where}: an ok record needs metrics.throughputMbps`);
-  }
-  if (!Array.isArray(r.command)) throw new RunFormatError(`${where}: field command should be a list`);
-  return r as unknown as MeasurementRecord;
+  return parseOrThrow(recordDocument, value, where, runFormatError);
 }
 
 export interface ParsedResults {
@@ -148,29 +171,25 @@ export function parseResults(text: string, file = 'results.jsonl'): ParsedResult
         truncatedLastLine = lineNo;
         return;
       }
-      throw new RunFormatError(`${file} line ${lineNo}: not valid JSON (${(e as Error).message})`);
+      throw new RunFormatError(`${file} line ${lineNo}: not valid JSON (${jsonSyntaxReason((e as Error).message)})`);
     }
     records.push(validateRecord(parsed, `${file} line ${lineNo}`));
   });
   return { records, truncatedLastLine };
 }
 
+/** Validates a parsed manifest.json; `file` names it in messages. */
 export function validateManifest(value: unknown, file = 'manifest.json'): Manifest {
-  if (typeof value !== 'object' || value === null) throw new RunFormatError(`${file}: expected a JSON object`);
-  const m = value as Record<string, unknown>;
-  if (m.kind !== 'virtnet-run') throw new RunFormatError(`${file}: kind is ${JSON.stringify(m.kind)}, not "virtnet-run": this is not a virtnet run`);
-  if (typeof m.formatVersion !== 'number') throw new RunFormatError(`${file}: formatVersion missing`);
-  if (m.formatVersion > RESULTS_FORMAT_VERSION) throw new RunFormatError(`${file}: formatVersion ${m.formatVersion} is newer than this virtnet reads (${RESULTS_FORMAT_VERSION}); upgrade virtnet`);
-  for (const key of ['runId', 'createdAt', 'planSource', 'status'] as const) {
-    if (typeof m[key] !== 'string') throw new RunFormatError(`${file}: field ${key} should be a string, got ${JSON.stringify(m[key])}`);
+  // Said first and plainly: a JSON file of another program is not a broken run.
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && (value as Record<string, unknown>).kind !== 'virtnet-run') {
+    throw new RunFormatError(`${file}: kind is ${describeValue((value as Record<string, unknown>).kind)}, not "virtnet-run": this is not a virtnet run`);
   }
-  for (const key of ['environments', 'sessions'] as const) {
-    if (!Array.isArray(m[key])) throw new RunFormatError(`${file}: field ${key} should be a list`);
-  }
-  for (const key of ['plan', 'hosts', 'environmentDescriptions', 'environmentErrors', 'git'] as const) {
-    if (typeof m[key] !== 'object' || m[key] === null) throw new RunFormatError(`${file}: field ${key} should be an object`);
-  }
-  return m as unknown as Manifest;
+  return parseOrThrow(manifestDocument, value, file, runFormatError);
+}
+
+/** Parses and validates the text of a manifest.json (from a file or from git). */
+export function parseManifest(text: string, file = 'manifest.json'): Manifest {
+  return validateManifest(parseJson(text, (reason) => new RunFormatError(`${file}: not valid JSON (${reason})`)), file);
 }
 
 /** The latest record per (environment, point, replicate): a resumed or retried task counts once. */

@@ -2,11 +2,19 @@
 // each record flushed to disk before the next measurement starts). This is the only module that
 // writes them.
 
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Manifest, type MeasurementRecord, type ParsedResults, parseResults, RunFormatError, validateManifest } from './records.ts';
+import { MiB, readRegularFile } from '../core/safe-read.ts';
+import { type Manifest, type MeasurementRecord, type ParsedResults, parseManifest, parseResults, RunFormatError } from './records.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
+/** A manifest is a few kB (the plan, two hosts' facts, the sessions): 16 MiB is far beyond any real one. */
+export const MANIFEST_MAX_BYTES = 16 * MiB;
+/**
+ * A paper run is about 1 MB of results; 200 MB files (100 000 records with their raw output) are
+ * read. The limit stays below what one JavaScript string can hold (~512 MiB).
+ */
+export const RESULTS_MAX_BYTES = 500 * MiB;
 export const RESULTS_FILE = 'results.jsonl';
 export const LOGS_DIR = 'logs';
 /** Held while a process measures into the run directory (PID inside). */
@@ -22,21 +30,29 @@ export function isRunDir(dir: string): boolean {
   return existsSync(join(dir, MANIFEST_FILE));
 }
 
-/** Reads and validates a run directory. Errors name the file (and line) that is wrong. */
+/**
+ * Reads and validates a run directory. Errors name the file (and line) that is wrong. Its files are
+ * read safely (core/safe-read.ts): regular files only, symlinks only within the run directory,
+ * at most MANIFEST_MAX_BYTES and RESULTS_MAX_BYTES.
+ */
 export function loadRun(dir: string): LoadedRun {
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(dir)) throw new RunFormatError(`${dir}: no such directory`);
   if (!existsSync(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  } catch (e) {
-    throw new RunFormatError(`${manifestPath}: not valid JSON (${(e as Error).message})`);
-  }
-  const manifest = validateManifest(raw, manifestPath);
+  const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
   const resultsPath = join(dir, RESULTS_FILE);
-  const text = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '';
+  const text = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : '';
   return { dir, manifest, results: parseResults(text, resultsPath) };
+}
+
+/** Whether anything (even a dangling symlink) is at the path. */
+function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Writes via a temporary file and rename, so a crash never leaves a half-written manifest. */
@@ -83,8 +99,17 @@ export class ResultsAppender {
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, RESULTS_FILE);
-    this.fd = openSync(this.path, 'a');
-    this.sealTruncatedTail();
+    // What is there is checked before it is opened (a FIFO would block the open), and opened
+    // without following a symlink or waiting on a FIFO swapped in since.
+    const existing = lexists(this.path) ? readRegularFile(this.path, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : '';
+    try {
+      this.fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP' || code === 'ENXIO') throw new ResultsWriteError(`${this.path} is ${code === 'ELOOP' ? 'a symlink' : 'a FIFO'}: records are appended only to a regular file`);
+      throw e;
+    }
+    this.sealTruncatedTail(existing);
   }
 
   /**
@@ -92,8 +117,7 @@ export class ResultsAppender {
    * move its bytes aside (results.jsonl.partial-line-N, for forensics) and cut the file back to
    * its last whole line, so appends start clean and every line of the file stays valid JSON.
    */
-  private sealTruncatedTail(): void {
-    const text = readFileSync(this.path, 'utf8');
+  private sealTruncatedTail(text: string): void {
     if (text.length === 0 || text.endsWith('\n')) return;
     const cut = text.lastIndexOf('\n') + 1;
     const lineNo = text.slice(0, cut).split('\n').length;

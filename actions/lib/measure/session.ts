@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import type { EnvironmentDriver } from './environment.ts';
 import { collectHostInfo, gitInfo } from './host-info.ts';
 import type { Endpoint } from './netperf.ts';
-import { expandPoints, type Plan, taskKey } from '../plan/plan.ts';
+import type { Plan } from '../plan/plan.ts';
+import { type MeasuredValues, measuredValues, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
 import { runCommand } from '../core/proc.ts';
-import { latestRecords, type LinkDescription, type Manifest, RESULTS_FORMAT_VERSION } from './records.ts';
+import { type HostInfo, latestRecords, type LinkDescription, type Manifest, RESULTS_FORMAT_VERSION } from './records.ts';
 import { isRunDir, loadRun, logsDir, ResultsAppender, RUN_LOCK_FILE, writeManifest } from './run-dir.ts';
 import { acquireLock, type Lock } from '../core/lock.ts';
 import { runSweep, type SweepEvent, type SweepOutcome } from './sweep.ts';
@@ -22,8 +23,8 @@ export interface RunRequest {
   resume: boolean;
   environments: readonly EnvironmentDriver[];
   serverAddress: string;
-  /** argv prefix that runs a command on the client (e.g. ip netns exec NS), [] when we are the client. */
-  clientPrefix: string[];
+  /** Which host is the client and which the server, as the manifest describes them. */
+  hosts: RunHosts;
   link: LinkDescription;
   settings: Record<string, string>;
   readyTimeoutMs: number;
@@ -34,6 +35,22 @@ export interface RunRequest {
   repoDir: string;
   signal: AbortSignal;
   onEvent: (event: SweepEvent | { kind: 'notice'; message: string }) => void;
+}
+
+/**
+ * The two ends of the link. The client is where netperf runs: this machine, or a namespace of it
+ * that `prefix` enters. The server is this machine (the embedded testbed, `virtnet run`), or another
+ * host (the runner pair), which describes itself: the run-sweep action hears its description from
+ * the coordinator when the environment starts.
+ */
+export interface RunHosts {
+  client: { prefix: string[] };
+  server: { kind: 'this-machine' } | { kind: 'remote'; describe: () => HostInfo | null };
+}
+
+/** The testbed's hosts: the server is this machine, the client is this machine or its namespace. */
+export function localHosts(clientPrefix: string[]): RunHosts {
+  return { client: { prefix: clientPrefix }, server: { kind: 'this-machine' } };
 }
 
 export interface RunSummary {
@@ -49,6 +66,18 @@ export interface RunSummary {
 
 export class RunSetupError extends Error {
   override name = 'RunSetupError';
+  /** What is wrong with the run directory, for the caller to word its advice (a flag, an input). */
+  readonly reason: 'needs-a-plan' | 'holds-a-run' | 'not-empty';
+  constructor(message: string, reason: RunSetupError['reason']) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** Refuses a directory a new run cannot go into: one that holds a run, or is not empty. */
+export function checkNewRunDir(outDir: string): void {
+  if (existsSync(outDir) && isRunDir(outDir)) throw new RunSetupError(`${outDir} already holds a run`, 'holds-a-run');
+  if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new RunSetupError(`${outDir} exists and is not empty; choose an empty or new directory`, 'not-empty');
 }
 
 export function newRunId(now: Date): string {
@@ -64,18 +93,16 @@ export function netperfProbe(clientPrefix: string[], signal?: AbortSignal): (end
   };
 }
 
-function plannedKeys(plan: Plan, environments: readonly string[]): string[] {
-  const points = expandPoints(plan);
-  const keys: string[] = [];
-  for (const environment of environments)
-    for (const p of points) for (let replicate = 1; replicate <= plan.replicates; replicate++) keys.push(taskKey({ environment, pointId: p.id, replicate }));
-  return keys;
+/** The tasks the run's schedule asks for, given what it measured (precision targets add blocks). */
+export function plannedKeys(plan: Plan, environments: readonly string[], measured: MeasuredValues): string[] {
+  return plannedTasks(plan, scheduleSettings(plan), environments, measured).map((t) => taskKey({ environment: t.environment, pointId: t.point.id, replicate: t.replicate }));
 }
 
 export async function executeRun(req: RunRequest): Promise<RunSummary> {
   const now = () => new Date();
   let manifest: Manifest;
   let done: Set<string>;
+  let measured: MeasuredValues = new Map();
   let runLock: Lock | null = null;
   try {
     if (req.resume) {
@@ -92,18 +119,15 @@ export async function executeRun(req: RunRequest): Promise<RunSummary> {
         const until = manifest.sessions[i + 1]?.startedAt ?? '\uffff';
         earlier.measuredInSession = loaded.results.records.filter((r) => r.startedAt >= earlier.startedAt && r.startedAt < until).length;
       });
-      done = new Set(latestRecords(loaded.results.records).filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+      const latest = latestRecords(loaded.results.records);
+      done = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+      measured = measuredValues(latest);
       const names = req.environments.map((e) => e.name);
       const unknown = names.filter((n) => !manifest.environments.includes(n));
       if (unknown.length > 0) manifest.environments = [...manifest.environments, ...unknown];
     } else {
-      if (!req.plan) throw new RunSetupError('a new run needs a plan');
-      if (existsSync(req.outDir) && isRunDir(req.outDir)) {
-        throw new RunSetupError(`${req.outDir} already holds a run; continue it with --resume ${req.outDir}, or choose another --out`);
-      }
-      if (existsSync(req.outDir) && readdirSync(req.outDir).length > 0) {
-        throw new RunSetupError(`${req.outDir} exists and is not empty; choose an empty or new --out directory`);
-      }
+      if (!req.plan) throw new RunSetupError('a new run needs a plan', 'needs-a-plan');
+      checkNewRunDir(req.outDir);
       mkdirSync(req.outDir, { recursive: true });
       runLock = acquireLock(join(req.outDir, RUN_LOCK_FILE), `run directory ${req.outDir}`);
       const created = now().toISOString();
@@ -126,20 +150,22 @@ export async function executeRun(req: RunRequest): Promise<RunSummary> {
       };
       done = new Set();
     }
-    return await measure(req, manifest, done);
+    return await measure(req, manifest, done, measured);
   } finally {
     runLock?.release();
   }
 }
 
-async function measure(req: RunRequest, manifest: Manifest, done: Set<string>): Promise<RunSummary> {
+async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, measured: MeasuredValues): Promise<RunSummary> {
   const now = () => new Date();
   const plan = manifest.plan;
   const session = { startedAt: now().toISOString(), endedAt: null as string | null, endReason: null as string | null, measuredInSession: 0 };
   manifest.sessions.push(session);
   manifest.status = 'running';
-  manifest.hosts.server ??= await collectHostInfo('server');
-  manifest.hosts.client ??= await collectHostInfo('client', req.clientPrefix);
+  const { client, server } = req.hosts;
+  // A remote server is described once it has told us about itself (when its environment starts).
+  if (server.kind === 'this-machine') manifest.hosts.server ??= await collectHostInfo('server');
+  manifest.hosts.client ??= await collectHostInfo('client', client.prefix);
   writeManifest(req.outDir, manifest);
 
   const appender = new ResultsAppender(req.outDir);
@@ -158,11 +184,12 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>): 
         plan,
         environments: req.environments,
         done,
+        measured,
         context: {
           serverAddress: req.serverAddress,
           ports: plan.ports,
           logDir: logsDir(req.outDir),
-          probe: netperfProbe(req.clientPrefix, req.signal),
+          probe: netperfProbe(client.prefix, req.signal),
           readyTimeoutMs: req.readyTimeoutMs,
           settings: req.settings,
           log: (message) => req.onEvent({ kind: 'notice', message }),
@@ -176,7 +203,7 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>): 
         },
       },
       {
-        netperf: (args, o) => runCommand([...req.clientPrefix, 'netperf', ...args], o),
+        netperf: (args, o) => runCommand([...client.prefix, 'netperf', ...args], o),
         append: (record) => appender.append(record),
         now,
       },
@@ -190,11 +217,13 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>): 
     Object.assign(manifest.environmentDescriptions, outcome.descriptions);
     Object.assign(manifest.environmentErrors, outcome.environmentErrors);
     for (const name of Object.keys(outcome.descriptions)) if (!Object.hasOwn(outcome.environmentErrors, name)) delete manifest.environmentErrors[name];
+    if (server.kind === 'remote') manifest.hosts.server = server.describe() ?? manifest.hosts.server;
     session.endedAt = now().toISOString();
     session.endReason = endReason;
     const loaded = loadRun(req.outDir);
-    const okKeys = new Set(latestRecords(loaded.results.records).filter((r) => r.status === 'ok').map((r) => taskKey(r)));
-    const planned = plannedKeys(plan, manifest.environments);
+    const latest = latestRecords(loaded.results.records);
+    const okKeys = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+    const planned = plannedKeys(plan, manifest.environments, measuredValues(latest));
     const missing = planned.filter((k) => !okKeys.has(k)).length;
     manifest.status = endReason !== 'completed' ? 'interrupted' : missing === 0 ? 'complete' : 'incomplete';
     manifest.updatedAt = now().toISOString();

@@ -5,14 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentDriver, StartedEnvironment } from './environment.ts';
-import { type Plan, scheduleTasks, taskKey, validatePlan } from '../plan/plan.ts';
+import { type Plan, validatePlan } from '../plan/plan.ts';
+import { environmentMajorTurns, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
 import type { CommandResult } from '../core/proc.ts';
 import type { MeasurementRecord } from './records.ts';
 import { runSweep, type SweepIO, type SweepRequest } from './sweep.ts';
 
 const tcpOutput = readFileSync(new URL('./fixtures/netperf/tcp-stream-s100.txt', import.meta.url), 'utf8');
 const plan: Plan = validatePlan({
-  formatVersion: 1, name: 'fake', testLengthSeconds: 1, replicates: 2, retries: 0, order: { randomize: true, seed: 3 },
+  formatVersion: 2, name: 'fake', testLengthSeconds: 1, replicates: 2, retries: 0, order: { randomize: true, seed: 3 },
   sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 100, to: 8100, step: 4000, messageSize: 131072 }],
 });
 
@@ -34,11 +35,16 @@ function fakeDriver(name: string, behaviour: { startMs?: number; stopThrows?: bo
   };
 }
 
-function fakeIO(records: MeasurementRecord[], onNetperf?: () => void): SweepIO {
+/** A fake netperf; `throughput` (by -s value and call number) replaces the fixture's 94.07 Mbit/s. */
+function fakeIO(records: MeasurementRecord[], onNetperf?: () => void, throughput?: (socketSize: number, call: number) => number): SweepIO {
+  let calls = 0;
   return {
     netperf: async (args): Promise<CommandResult> => {
       onNetperf?.();
-      return { argv: args, exitCode: 0, signal: null, stdout: tcpOutput, stderr: '', timedOut: false, durationMs: 1 };
+      calls++;
+      const s = Number(args[args.indexOf('-s') + 1]);
+      const stdout = throughput ? tcpOutput.replace(/^THROUGHPUT=.*$/m, `THROUGHPUT=${throughput(s, calls).toFixed(2)}`) : tcpOutput;
+      return { argv: args, exitCode: 0, signal: null, stdout, stderr: '', timedOut: false, aborted: false, durationMs: 1 };
     },
     append: (r) => records.push(r),
     now: () => new Date(),
@@ -47,7 +53,7 @@ function fakeIO(records: MeasurementRecord[], onNetperf?: () => void): SweepIO {
 
 function request(environments: EnvironmentDriver[], extra: Partial<SweepRequest> = {}): SweepRequest {
   return {
-    plan, environments, done: new Set(), signal: new AbortController().signal, onEvent: () => {},
+    plan, environments, done: new Set(), measured: new Map(), signal: new AbortController().signal, onEvent: () => {},
     context: { serverAddress: '198.18.0.1', ports: plan.ports, logDir: '/nonexistent', probe: async () => true, readyTimeoutMs: 100, settings: {}, log: () => {} },
     ...extra,
   };
@@ -84,11 +90,97 @@ describe('runSweep under faults', () => {
     expect(stops).toEqual(['a']);
   });
 
+  it('runs no warm-up and no measurement when the signal came during the start (Ctrl-C while an environment starts)', async () => {
+    const controller = new AbortController();
+    const driver = fakeDriver('a', { stops: [] });
+    const stops: string[] = [];
+    const slowStart: EnvironmentDriver = {
+      ...driver,
+      start: async (ctx) => {
+        const started = await driver.start(ctx);
+        controller.abort('SIGINT'); // the start finishes, but the user has asked to stop meanwhile
+        return { ...started, stop: async () => void stops.push('a') };
+      },
+    };
+    const events: string[] = [];
+    let netperfCalls = 0;
+    const outcome = await runSweep(request([slowStart], { plan: { ...plan, warmupSeconds: 2 }, signal: controller.signal, onEvent: (e) => events.push(e.kind) }), fakeIO([], () => netperfCalls++));
+    expect(netperfCalls).toBe(0);
+    expect(events).not.toContain('warmup');
+    expect(outcome).toMatchObject({ interrupted: true, measured: 0 });
+    expect(stops).toEqual(['a']);
+  });
+
   it('skips exactly the done set on resume, in the same seeded order', async () => {
-    const all = scheduleTasks(plan, 'a');
-    const done = new Set(all.filter((_, i) => i % 2 === 0).map((t) => taskKey({ environment: 'a', pointId: t.point.id, replicate: t.replicate })));
+    const all = plannedTasks(plan, scheduleSettings(plan), ['a', 'b'], new Map());
+    const key = (t: (typeof all)[number]) => taskKey({ environment: t.environment, pointId: t.point.id, replicate: t.replicate });
+    const done = new Set(all.filter((_, i) => i % 2 === 0).map(key));
     const records: MeasurementRecord[] = [];
-    await runSweep(request([fakeDriver('a')], { done }), fakeIO(records));
-    expect(records.map((r) => taskKey(r))).toEqual(all.filter((_, i) => i % 2 === 1).map((t) => taskKey({ environment: 'a', pointId: t.point.id, replicate: t.replicate })));
+    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { done }), fakeIO(records));
+    expect(records.map((r) => taskKey(r))).toEqual(all.filter((_, i) => i % 2 === 1).map(key));
+  });
+});
+
+describe('the blocked design', () => {
+  it('alternates environments block by block, rotating which one leads, each live once per block', async () => {
+    const events: string[] = [];
+    const records: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a'), fakeDriver('b'), fakeDriver('c')], {
+      plan: { ...plan, replicates: 3 },
+      onEvent: (e) => { if (e.kind === 'environment-start') events.push(`${e.environment}${e.block}`); },
+    }), fakeIO(records));
+    expect(events).toEqual(['a1', 'b1', 'c1', 'b2', 'c2', 'a2', 'c3', 'a3', 'b3']);
+    // Within a turn every point once, in a fresh order per environment and block.
+    const turn = (env: string, block: number) => records.filter((r) => r.environment === env && r.replicate === block).map((r) => r.value);
+    expect(turn('a', 1).slice().sort((x, y) => x - y)).toEqual([100, 4100, 8100]);
+    const orders = new Set(['a', 'b', 'c'].flatMap((e) => [1, 2, 3].map((b) => turn(e, b).join(','))));
+    expect(orders.size).toBeGreaterThan(1);
+    // Replicate = block: records of block 1 all come before any record of block 2.
+    const firstOf2 = records.findIndex((r) => r.replicate === 2);
+    expect(records.slice(firstOf2).every((r) => r.replicate >= 2)).toBe(true);
+  });
+
+  it('environment-major keeps the old order: all of one environment, then the next', async () => {
+    const events: string[] = [];
+    const records: MeasurementRecord[] = [];
+    const major = { ...plan, design: 'environment-major' as const };
+    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: major, onEvent: (e) => { if (e.kind === 'environment-start') events.push(e.environment); } }), fakeIO(records));
+    expect(events).toEqual(['a', 'b']);
+    expect(records.map((r) => r.environment)).toEqual([...Array(6).fill('a'), ...Array(6).fill('b')]);
+    expect(records.filter((r) => r.environment === 'a').map((r) => r.replicate)).toEqual([1, 1, 1, 2, 2, 2]);
+    expect(environmentMajorTurns(major, scheduleSettings(major), ['a', 'b'], new Set()).map((t) => t.tasks.length)).toEqual([6, 6]);
+  });
+
+  it('adds blocks only to points wider than the precision target, up to the maximum', async () => {
+    // -s 4100 alternates 80/100 Mbit/s (never precise); the others are steady.
+    const noisy = (s: number, call: number) => (s === 4100 ? (call % 2 === 0 ? 80 : 100) : 94 + (call % 3) * 0.01);
+    const precise = { ...plan, replicates: 3, precision: { halfWidthPercent: 1, maxReplicates: 6 } };
+    const records: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a')], { plan: precise }), fakeIO(records, undefined, noisy));
+    const countOf = (v: number) => records.filter((r) => r.value === v).length;
+    expect(countOf(100)).toBe(3);
+    expect(countOf(8100)).toBe(3);
+    expect(countOf(4100)).toBe(6);
+    expect(Math.max(...records.map((r) => r.replicate))).toBe(6);
+  });
+
+  it('a resume after an interruption in an added block ends with exactly the tasks an uninterrupted run makes', async () => {
+    const noisy = (s: number, call: number) => (s === 4100 ? (call % 2 === 0 ? 80 : 100) : 94);
+    const precise = { ...plan, replicates: 2, precision: { halfWidthPercent: 1, maxReplicates: 4 } };
+    const whole: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: precise }), fakeIO(whole, undefined, noisy));
+
+    const controller = new AbortController();
+    const first: MeasurementRecord[] = [];
+    let calls = 0;
+    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: precise, signal: controller.signal }), fakeIO(first, () => { if (++calls === whole.length - 1) controller.abort('SIGKILL'); }, noisy));
+    expect(first.length).toBeLessThan(whole.length);
+    const { measuredValues } = await import('../plan/schedule.ts');
+    const done = new Set(first.map((r) => taskKey(r)));
+    const rest: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: precise, done, measured: measuredValues(first) }), fakeIO(rest, undefined, noisy));
+    const keys = (rs: MeasurementRecord[]) => rs.map((r) => taskKey(r)).sort();
+    expect(keys([...first, ...rest])).toEqual(keys(whole));
+    expect(new Set(keys([...first, ...rest])).size).toBe(first.length + rest.length);
   });
 });

@@ -4,7 +4,8 @@
 
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from './environment.ts';
 import { type Endpoint, netperfArgs, netperfErrorText, NetperfOutputError, parseNetperfOutput, protocolOf } from './netperf.ts';
-import { type Plan, scheduleTasks, type Task, taskKey, taskSeconds } from '../plan/plan.ts';
+import { type Plan, type Task, taskSeconds } from '../plan/plan.ts';
+import { blockTurns, type EnvironmentTurn, environmentMajorTurns, maxReplicates, type MeasuredValues, moreBlocksPossible, scheduleSettings } from '../plan/schedule.ts';
 import { type CommandResult, sleep } from '../core/proc.ts';
 import type { EnvironmentDescription, MeasurementRecord } from './records.ts';
 import { RESULTS_FORMAT_VERSION } from './records.ts';
@@ -18,7 +19,7 @@ export interface SweepIO {
 }
 
 export type SweepEvent =
-  | { kind: 'environment-start'; environment: string; tasks: number; skipped: number }
+  | { kind: 'environment-start'; environment: string; block: number | null; tasks: number; skipped: number }
   | { kind: 'environment-ready'; environment: string; description: EnvironmentDescription }
   | { kind: 'environment-failed'; environment: string; error: string }
   | { kind: 'environment-skipped'; environment: string; reason: string }
@@ -32,6 +33,8 @@ export interface SweepRequest {
   environments: readonly EnvironmentDriver[];
   /** Tasks already measured (keys from taskKey): a resumed run skips them. */
   done: ReadonlySet<string>;
+  /** Throughput measured so far (a resumed run's ok records): decides which points later blocks measure. */
+  measured: MeasuredValues;
   context: Omit<EnvironmentContext, 'signal'>;
   signal: AbortSignal;
   onEvent: (event: SweepEvent) => void;
@@ -139,25 +142,46 @@ export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io
 export async function runSweep(request: SweepRequest, io: SweepIO): Promise<SweepOutcome> {
   const { plan, signal, onEvent } = request;
   const outcome: SweepOutcome = { measured: 0, failed: 0, descriptions: {}, environmentErrors: {}, interrupted: false };
-  const perEnvironment = request.environments.map((driver) => {
-    const all = scheduleTasks(plan, driver.name);
-    const todo = all.filter((t) => !request.done.has(taskKey({ environment: t.environment, pointId: t.point.id, replicate: t.replicate })));
-    return { driver, todo, skipped: all.length - todo.length };
-  });
-  const total = perEnvironment.reduce((n, e) => n + e.todo.length, 0);
-  let index = 0;
-  let measuringSeconds = 0;
+  const settings = scheduleSettings(plan);
+  const names = request.environments.map((d) => d.name);
+  const drivers = new Map(request.environments.map((d) => [d.name, d]));
+  const done = new Set(request.done);
+  // Values measured in this session join those of earlier sessions: later blocks are decided on both.
+  const measured = new Map<string, Map<string, Map<number, number>>>();
+  for (const [environment, byPoint] of request.measured) measured.set(environment, new Map([...byPoint].map(([id, byReplicate]) => [id, new Map(byReplicate)])));
+  // An environment that cannot run, or failed to start, sits out the rest of this session (a
+  // resume tries it again): one that never comes up would otherwise cost its timeout every block.
+  const sittingOut = new Set<string>();
+  const progress = { index: 0, total: 0, measuringSeconds: 0 };
 
-  for (const { driver, todo, skipped } of perEnvironment) {
-    if (signal.aborted) break;
-    onEvent({ kind: 'environment-start', environment: driver.name, tasks: todo.length, skipped });
-    if (todo.length === 0) continue;
+  const record = (r: MeasurementRecord) => {
+    io.append(r);
+    const key = `${r.environment}|${r.pointId}|${r.replicate}`;
+    const byPoint = measured.get(r.environment) ?? new Map<string, Map<number, number>>();
+    measured.set(r.environment, byPoint);
+    const byReplicate = byPoint.get(r.pointId) ?? new Map<number, number>();
+    byPoint.set(r.pointId, byReplicate);
+    if (r.status === 'ok' && r.metrics) {
+      byReplicate.set(r.replicate, r.metrics.throughputMbps);
+      done.add(key);
+    } else byReplicate.delete(r.replicate);
+  };
+
+  const runTurn = async (turn: EnvironmentTurn, skipped: number): Promise<'continue' | 'stop'> => {
+    const driver = drivers.get(turn.environment)!;
+    onEvent({ kind: 'environment-start', environment: driver.name, block: turn.block, tasks: turn.tasks.length, skipped });
+    if (turn.tasks.length === 0) return 'continue';
+    if (sittingOut.has(driver.name)) {
+      progress.index += turn.tasks.length;
+      return 'continue';
+    }
     const availability = await driver.available(request.context.settings);
     if (!availability.ok) {
       outcome.environmentErrors[driver.name] = `not available: ${availability.reason}`;
       onEvent({ kind: 'environment-skipped', environment: driver.name, reason: availability.reason });
-      index += todo.length;
-      continue;
+      sittingOut.add(driver.name);
+      progress.index += turn.tasks.length;
+      return 'continue';
     }
     let started: StartedEnvironment | null = null;
     try {
@@ -166,33 +190,37 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
         const grace = request.startGraceMs ?? request.context.readyTimeoutMs + 300_000;
         started = await startWithDeadline(driver, request.context, signal, request.context.readyTimeoutMs + grace);
       } catch (e) {
-        if (signal.aborted) break;
+        if (signal.aborted) return 'stop';
         const message = (e as Error).message;
         outcome.environmentErrors[driver.name] = message;
         onEvent({ kind: 'environment-failed', environment: driver.name, error: message });
-        index += todo.length;
-        continue;
+        sittingOut.add(driver.name);
+        progress.index += turn.tasks.length;
+        return 'continue';
       }
       outcome.descriptions[driver.name] = started.description;
       onEvent({ kind: 'environment-ready', environment: driver.name, description: started.description });
+      // A signal that came while the environment was starting: stop it (finally) and warm nothing up.
+      if (signal.aborted) return 'stop';
       if (plan.warmupSeconds > 0) {
         onEvent({ kind: 'warmup', environment: driver.name, seconds: plan.warmupSeconds });
         const warm = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, started.endpoint, { testLengthSeconds: plan.warmupSeconds, confidence: null });
         await io.netperf(warm, { timeoutMs: (plan.warmupSeconds + 20) * 1000, signal });
       }
-      for (const task of todo) {
-        if (signal.aborted) break;
+      for (const task of turn.tasks) {
+        if (signal.aborted) return 'stop';
         const t0 = io.now().getTime();
-        const record = await measureTask(plan, task, started.endpoint, io, signal, (attempt, error) => onEvent({ kind: 'retry', task, attempt, error }), request.netperfGraceSeconds);
-        if (record === null) break;
-        io.append(record);
-        measuringSeconds += (io.now().getTime() - t0) / 1000;
-        index++;
-        if (record.status === 'ok') outcome.measured++;
+        const r = await measureTask(plan, task, started.endpoint, io, signal, (attempt, error) => onEvent({ kind: 'retry', task, attempt, error }), request.netperfGraceSeconds);
+        if (r === null) return 'stop';
+        record(r);
+        progress.measuringSeconds += (io.now().getTime() - t0) / 1000;
+        progress.index++;
+        if (r.status === 'ok') outcome.measured++;
         else outcome.failed++;
-        const perTask = measuringSeconds / Math.max(1, outcome.measured + outcome.failed);
-        onEvent({ kind: 'measured', index, total, record, etaSeconds: Math.round(perTask * (total - index)) });
+        const perTask = progress.measuringSeconds / Math.max(1, outcome.measured + outcome.failed);
+        onEvent({ kind: 'measured', index: progress.index, total: progress.total, record: r, etaSeconds: Math.round(perTask * (progress.total - progress.index)) });
       }
+      return signal.aborted ? 'stop' : 'continue';
     } finally {
       if (started) {
         try {
@@ -202,6 +230,35 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           outcome.environmentErrors[driver.name] = `teardown failed: ${(e as Error).message} (virtnet cleanup removes what is left)`;
         }
         onEvent({ kind: 'environment-stop', environment: driver.name });
+      }
+    }
+  };
+
+  if (settings.design === 'environment-major') {
+    const turns = environmentMajorTurns(plan, settings, names, done);
+    const all = environmentMajorTurns(plan, settings, names, new Set());
+    progress.total = turns.reduce((n, t) => n + t.tasks.length, 0);
+    for (const [i, turn] of turns.entries()) {
+      if (signal.aborted) break;
+      if ((await runTurn(turn, all[i]!.tasks.length - turn.tasks.length)) === 'stop') break;
+    }
+  } else {
+    // The total the progress line shows: what the plan's replicates still need; blocks added for
+    // precision raise it as they are scheduled.
+    for (let block = 1; block <= settings.replicates; block++) progress.total += blockTurns(plan, settings, names, block, done, measured).reduce((n, t) => n + t.tasks.length, 0);
+    let stopped = false;
+    for (let block = 1; block <= maxReplicates(settings) && !stopped && !signal.aborted; block++) {
+      if (!moreBlocksPossible(plan, settings, names, block, measured)) break;
+      const turns = blockTurns(plan, settings, names, block, done, measured);
+      if (block > settings.replicates) progress.total += turns.reduce((n, t) => n + t.tasks.length, 0);
+      const everything = blockTurns(plan, settings, names, block, new Set(), measured);
+      for (const turn of turns) {
+        if (signal.aborted) break;
+        const planned = everything.find((t) => t.environment === turn.environment)?.tasks.length ?? turn.tasks.length;
+        if ((await runTurn(turn, planned - turn.tasks.length)) === 'stop') {
+          stopped = true;
+          break;
+        }
       }
     }
   }

@@ -1,8 +1,15 @@
 // Plan files on disk: built-in names (env/plans/NAME.json) or a path. I/O at the edge of plan.ts.
+// Read safely (core/safe-read.ts): a regular file of at most PLAN_MAX_BYTES; a symlink only when
+// it stays within the directory that holds it (the plans directory for a built-in name).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { MiB, readRegularFile } from '../core/safe-read.ts';
+import { parseJson } from '../core/schema.ts';
 import { type Plan, PlanError, validatePlan } from './plan.ts';
+
+/** The paper plan is 4 kB; a plan file of a megabyte is no plan. */
+export const PLAN_MAX_BYTES = 1 * MiB;
 
 export function builtInPlanNames(plansDir: string): string[] {
   return ['paper', 'quick'].filter((n) => existsSync(join(plansDir, `${n}.json`)));
@@ -16,12 +23,8 @@ export function loadPlan(nameOrPath: string, plansDir: string): { plan: Plan; so
     const names = builtInPlanNames(plansDir).join(', ');
     throw new PlanError(builtIn ? `unknown plan ${JSON.stringify(nameOrPath)}: expected one of ${names}, or the path of a plan file` : `plan file ${path} does not exist`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new PlanError(`plan file ${path} is not valid JSON: ${(e as Error).message}`);
-  }
+  const text = readRegularFile(path, { maxBytes: PLAN_MAX_BYTES, ...(builtIn ? { within: plansDir } : {}) });
+  const raw = parseJson(text, (reason) => new PlanError(`plan file ${path} is not valid JSON: ${reason}`));
   return { plan: validatePlan(raw, path), source: builtIn ? nameOrPath : basename(path) };
 }
 

@@ -1,59 +1,251 @@
-// Sweep plans: the file format, its validation, and its expansion into ordered measurements.
-// Pure: no I/O. Loading a plan file from disk lives in plan-file.ts.
+// Sweep plans: the file format (a zod schema: every field with its range and meaning), and the
+// expansion of a plan into ordered measurements. Pure: no I/O. Loading a plan file from disk
+// lives in plan-file.ts; env/plans/plan.schema.json is generated from planSchema for editors.
 
-export const PLAN_FORMAT_VERSION = 1;
+import { z } from 'zod';
+import { describeValue, finite, flag, SAFE_NAME, formatVersionField, list, oneOf, parseOrThrow, strict, text, versioned, whole, type VersionedFormat } from '../core/schema.ts';
+
 export const TESTS = ['TCP_STREAM', 'UDP_STREAM'] as const;
 export type TestName = (typeof TESTS)[number];
-/** The swept netperf test-specific option: `-s` (send socket size) or `-m` (message size). */
-export const PARAMETERS = ['sendSocketSize', 'messageSize'] as const;
+/**
+ * The swept netperf test-specific option: `-s` (send socket size), `-m` (message size), or `-r`
+ * (request size: UDP_STREAM sends datagrams of that size whatever `-m` says, as the paper ran it).
+ */
+export const PARAMETERS = ['sendSocketSize', 'messageSize', 'requestSize'] as const;
 export type Parameter = (typeof PARAMETERS)[number];
+/** Each parameter's netperf option, as the command line and every table write it. */
+export const PARAMETER_FLAG: Readonly<Record<Parameter, string>> = { sendSocketSize: '-s', messageSize: '-m', requestSize: '-r' };
+/** The option of a parameter named in a record or diff; an unknown name is returned as it is. */
+export function parameterFlag(parameter: string): string {
+  return Object.hasOwn(PARAMETER_FLAG, parameter) ? PARAMETER_FLAG[parameter as Parameter] : parameter;
+}
 
 /** Largest UDP payload over IPv4: 65535 - 20 (IP header) - 8 (UDP header). */
 export const MAX_UDP_MESSAGE = 65507;
 /** netperf refuses larger send sizes than this for TCP in practice; a sanity bound. */
 export const MAX_TCP_MESSAGE = 64 * 1024 * 1024;
+/** Largest size any sweep may ask for: a sanity bound; the kernel limit is checked by checkPlanAgainstKernel. */
+export const MAX_SOCKET_SIZE = 1 << 30;
 
-export interface Sweep {
-  test: TestName;
-  /** A label for the series, e.g. "from-100": Fig. 4 draws two TCP series. */
-  series: string;
-  vary: Parameter;
-  from: number;
-  to: number;
-  step: number;
-  /** Fixed `-m` when the sweep varies the socket size. */
-  messageSize?: number;
-  /** Fixed `-s` when the sweep varies the message size (unset: the kernel default). */
-  sendSocketSize?: number;
+/**
+ * Bounds that keep a plan (from a file, or from the manifest of a run being resumed) from running
+ * away: the paper plan has 58 points, 174 measurements and 9 minutes of netperf per environment.
+ */
+export const PLAN_LIMITS = {
+  replicates: 1000,
+  testLengthSeconds: 3600,
+  retries: 10,
+  sweeps: 100,
+  /** Points of all sweeps together, counted before they are expanded. */
+  points: 10_000,
+  /** Points x replicates: the tasks of one environment, all held in memory by the scheduler. */
+  measurementsPerEnvironment: 100_000,
+  /** Worst-case netperf time of one environment (every task at its longest): one week. */
+  hoursPerEnvironment: 168,
+} as const;
+
+/**
+ * The plan file format; a change bumps `current` and adds the upgrade of the previous version
+ * (core/schema.ts, VersionedFormat), so plans kept in old run manifests still read.
+ * 2: `design` (blocked by default) and `precision`; a version-1 plan ran environment-major.
+ */
+export const PLAN_FORMAT: VersionedFormat = {
+  current: 2,
+  upgrades: { 1: (plan) => ({ ...plan, design: 'environment-major' }) },
+};
+export const PLAN_FORMAT_VERSION = PLAN_FORMAT.current;
+
+/** A size in bytes: positive, whole, within the sanity bound (tighter limits per test are checked on the sweep). */
+function size(meaning: string) {
+  return z
+    .number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` })
+    .int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` })
+    .min(1, { error: (iss) => `${describeValue(iss.input)} is not a size: expected a whole number of bytes above 0` })
+    .max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` })
+    .meta({ description: meaning });
 }
 
-export interface ConfidenceOptions {
-  /** netperf -I level,width: confidence level in percent (95 or 99) and interval width in percent. */
-  level: number;
-  width: number;
-  /** netperf -i max,min: iteration bounds (netperf allows 3..30). */
-  minIterations: number;
-  maxIterations: number;
+/** The largest value a size may take in a sweep of this test, and why. */
+function sizeLimit(test: TestName, option: Parameter): { max: number; note: string } {
+  if (option === 'sendSocketSize') return { max: MAX_SOCKET_SIZE, note: '' };
+  if (option === 'requestSize') return { max: MAX_UDP_MESSAGE, note: ' (the largest UDP payload over IPv4)' };
+  return test === 'UDP_STREAM' ? { max: MAX_UDP_MESSAGE, note: ' (the largest UDP payload over IPv4)' } : { max: MAX_TCP_MESSAGE, note: '' };
 }
 
-export interface Plan {
-  formatVersion: number;
-  name: string;
-  description: string;
-  /** How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest. */
-  interpretation: string[];
-  testLengthSeconds: number;
-  replicates: number;
-  /** One unrecorded measurement per environment before the sweep (0 disables it). */
-  warmupSeconds: number;
-  confidence: ConfidenceOptions | null;
-  order: { randomize: boolean; seed: number };
-  ports: { control: number; data: number };
-  ipVersion: 4;
-  /** Extra attempts for a failed netperf call before the point is recorded as failed. */
-  retries: number;
-  sweeps: Sweep[];
-}
+const isIn = <T>(values: readonly T[], v: unknown): v is T => values.includes(v as T);
+const isSize = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_SOCKET_SIZE;
+
+export const sweepSchema = strict(
+  {
+    test: oneOf(TESTS, 'The netperf test (-t).'),
+    series: text({ max: 64, pattern: SAFE_NAME }, 'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'),
+    vary: oneOf(PARAMETERS, 'The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size).'),
+    from: size('The first value of the swept option, in bytes.'),
+    to: size('The last value: the sweep visits from, from+step, ... up to and including to when it lands on it.'),
+    step: z
+      .number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` })
+      .int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` })
+      .min(1, { error: (iss) => `${describeValue(iss.input)} never reaches the end: expected a step above 0` })
+      .max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` })
+      .meta({ description: 'The distance between two values of the sweep, in bytes (at least 1).' }),
+    messageSize: size('Fixed -m when the sweep varies the socket size (unset: netperf\'s default).').optional(),
+    sendSocketSize: size('Fixed -s when the sweep varies the message size (unset: the kernel default).').optional(),
+    requestSize: size('Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option.').optional(),
+  },
+  'One series of points: a netperf test with one option swept over a range.',
+)
+  .meta({
+    // For editors: the per-test limits the check below enforces.
+    allOf: [
+      ...(['UDP_STREAM', 'TCP_STREAM'] as const).flatMap((test) => {
+        const { max } = sizeLimit(test, 'messageSize');
+        return [
+          { if: { properties: { test: { const: test }, vary: { const: 'messageSize' } }, required: ['test', 'vary'] }, then: { properties: { from: { maximum: max }, to: { maximum: max } } } },
+          { if: { properties: { test: { const: test } }, required: ['test'] }, then: { properties: { messageSize: { maximum: max } } } },
+        ];
+      }),
+      ...PARAMETERS.map((vary) => ({ if: { properties: { vary: { const: vary } }, required: ['vary'] }, then: { not: { required: [vary] } } })),
+    ],
+  })
+  .superRefine(
+    (s, ctx) => {
+      // Runs beside the field checks (so every problem is reported at once): each rule only looks
+      // at fields that are valid on their own.
+      const test = isIn(TESTS, s.test) ? s.test : undefined;
+      const vary = isIn(PARAMETERS, s.vary) ? s.vary : undefined;
+      if (test === 'TCP_STREAM' && (vary === 'requestSize' || s.requestSize !== undefined)) {
+        ctx.addIssue({ code: 'custom', path: [vary === 'requestSize' ? 'vary' : 'requestSize'], message: 'requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize', input: vary === 'requestSize' ? vary : s.requestSize });
+      }
+      if (test && vary) {
+        const { max, note } = sizeLimit(test, vary);
+        for (const field of ['from', 'to'] as const) {
+          const v = s[field];
+          if (isSize(v) && v > max) ctx.addIssue({ code: 'custom', path: [field], message: `${v} is above ${max}${note}`, input: v });
+        }
+      }
+      for (const field of PARAMETERS) {
+        const v = s[field];
+        if (v === undefined) continue;
+        if (vary === field) {
+          ctx.addIssue({ code: 'custom', path: [field], message: 'is swept by this sweep (vary), so it cannot also be fixed', input: v });
+          continue;
+        }
+        if (!test || !isSize(v)) continue;
+        const { max, note } = sizeLimit(test, field);
+        if (v > max) ctx.addIssue({ code: 'custom', path: [field], message: `${v} is above ${max}${note}`, input: v });
+      }
+      if (isSize(s.from) && isSize(s.to) && Number.isInteger(s.step) && s.step >= 1 && s.from > s.to) {
+        ctx.addIssue({ code: 'custom', path: [], message: `from ${s.from} is above to ${s.to}: the step ${s.step} never reaches the end`, input: s });
+      }
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) },
+  );
+
+export const confidenceSchema = strict(
+  {
+    level: oneOf([95, 99], 'netperf -I level,width: the confidence level, in percent.'),
+    width: finite(0.1, 100, 'netperf -I level,width: the width of the confidence interval, in percent of the mean.'),
+    minIterations: whole(3, 30, 'netperf -i max,min: the fewest iterations of a test (netperf allows 3 to 30).'),
+    maxIterations: whole(3, 30, 'netperf -i max,min: the most iterations of a test, when the interval is not reached sooner.'),
+  },
+  "netperf's own confidence intervals: each measurement iterates until the interval is narrow enough.",
+).superRefine((c, ctx) => {
+  if (c.minIterations > c.maxIterations) {
+    ctx.addIssue({ code: 'custom', path: [], message: `minIterations ${c.minIterations} is above maxIterations ${c.maxIterations}`, input: c });
+  }
+});
+
+const portsSchema = strict(
+  {
+    control: whole(1, 65535, "netserver's control port (netperf -p)."),
+    data: whole(1, 65535, 'The data port of the test connection (netperf -- -P ,PORT).'),
+  },
+  'The ports netperf and netserver use.',
+).superRefine((p, ctx) => {
+  if (p.control === p.data) ctx.addIssue({ code: 'custom', path: [], message: `control and data port are both ${p.control}`, input: p });
+});
+
+/** The plan as written in a file (env/plans/*.json) and in a run's manifest. */
+export const planSchema = strict(
+  {
+    $schema: text({ max: 1000 }, 'The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan.').optional(),
+    $comment: text({ empty: true }, 'A remark for readers of the file; not part of the plan.').optional(),
+    formatVersion: formatVersionField(PLAN_FORMAT.current),
+    name: text({ max: 64, pattern: SAFE_NAME }, 'The plan\'s name, shown in reports and part of default run directory names.'),
+    description: text({ empty: true }, 'What the plan measures, in a sentence or two.').default(''),
+    interpretation: list(text(), { max: 100 }, 'How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest.').default([]),
+    testLengthSeconds: whole(1, PLAN_LIMITS.testLengthSeconds, 'The length of one netperf test (-l), in seconds.'),
+    replicates: whole(1, PLAN_LIMITS.replicates, 'How many times each point is measured, in separate rounds.'),
+    warmupSeconds: whole(0, 3600, 'One unrecorded measurement per environment before the sweep, in seconds (0 disables it).').default(0),
+    confidence: confidenceSchema.nullable().default(null),
+    order: strict(
+      {
+        randomize: flag('Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it).'),
+        seed: whole(0, 2 ** 32 - 1, 'The seed of the shuffle, so the order is reproduced exactly.'),
+      },
+      'The order points run in.',
+    ).default({ randomize: true, seed: 1 }),
+    design: oneOf(
+      ['blocked', 'environment-major'] as const,
+      'blocked: replicate-major; each block starts every environment in turn (the order rotated by one per block) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next.',
+    ).default('blocked'),
+    precision: strict(
+      {
+        halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
+        maxReplicates: whole(1, PLAN_LIMITS.replicates, 'The most blocks (replicates) a point may get.'),
+      },
+      'Precision targets: after `replicates` blocks, only points still wider than the target get further blocks, up to maxReplicates (blocked design only).',
+    ).nullable().default(null),
+    ports: portsSchema.default({ control: 12865, data: 12866 }),
+    ipVersion: z.literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` }).meta({ description: 'The IP version: 4, as in the paper.' }).default(4),
+    retries: whole(0, PLAN_LIMITS.retries, 'Extra attempts for a failed netperf call before the point is recorded as failed.').default(2),
+    sweeps: list(sweepSchema, { min: 1, max: PLAN_LIMITS.sweeps }, 'The series of points to measure; no point may appear in two sweeps.'),
+  },
+  'A virtnet sweep plan: which netperf tests to run over which sizes, how long and how often.',
+)
+  .superRefine(
+    (plan, ctx) => {
+      // Only on a plan valid field by field: the sweeps' sizes and steps are then sound to count.
+      const points = plan.sweeps.reduce((n, s) => n + Math.floor((s.to - s.from) / s.step) + 1, 0);
+      if (points > PLAN_LIMITS.points) {
+        ctx.addIssue({ code: 'custom', path: ['sweeps'], message: `${points} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`, input: plan.sweeps });
+        return;
+      }
+      const duplicates = duplicatePoints(plan.sweeps);
+      if (duplicates.length > 0) ctx.addIssue({ code: 'custom', path: [], message: `duplicate points:\n  - ${duplicates.join('\n  - ')}`, input: plan.sweeps });
+      if (plan.precision !== null && plan.precision.maxReplicates < plan.replicates) {
+        ctx.addIssue({ code: 'custom', path: ['precision', 'maxReplicates'], message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`, input: plan.precision.maxReplicates });
+        return;
+      }
+      if (plan.precision !== null && plan.design !== 'blocked') {
+        ctx.addIssue({ code: 'custom', path: ['precision'], message: 'precision targets add blocks: they need design "blocked"', input: plan.precision });
+        return;
+      }
+      const measurements = points * Math.max(plan.replicates, plan.precision?.maxReplicates ?? 0);
+      if (measurements > PLAN_LIMITS.measurementsPerEnvironment) {
+        ctx.addIssue({ code: 'custom', path: ['replicates'], message: `${points} points x ${measurements / points} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`, input: plan.replicates });
+        return;
+      }
+      const hours = (measurements * taskSeconds(plan) + plan.warmupSeconds) / 3600;
+      if (hours > PLAN_LIMITS.hoursPerEnvironment) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: `${measurements} measurements of up to ${taskSeconds(plan)} s each make up to ${Math.round(hours)} h of netperf per environment, more than the ${PLAN_LIMITS.hoursPerEnvironment} h (one week) allowed: lower replicates, testLengthSeconds or confidence.maxIterations`,
+          input: plan,
+        });
+      }
+    },
+    { when: (payload) => payload.issues.length === 0 },
+  )
+  .transform(({ $schema: _schema, $comment: _comment, ...plan }) => plan);
+
+export type Plan = z.output<typeof planSchema>;
+export type Sweep = Plan['sweeps'][number];
+export type ConfidenceOptions = NonNullable<Plan['confidence']>;
+
+/** A plan of any version this code reads, upgraded to the current one. */
+export const planDocument = versioned(planSchema, PLAN_FORMAT);
 
 /** One point of the matrix: a test with one value of its swept parameter. */
 export interface Point {
@@ -66,6 +258,8 @@ export interface Point {
   sendSocketSize?: number;
   /** `-m` */
   messageSize?: number;
+  /** `-r` (UDP_STREAM: every datagram is this size) */
+  requestSize?: number;
 }
 
 /** One netperf run to make: a point, in one environment, one replicate. */
@@ -79,251 +273,12 @@ export class PlanError extends Error {
   override name = 'PlanError';
 }
 
-// ---------- validation ----------
-
-type Json = unknown;
-
-function describe(value: Json): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === undefined) return 'nothing';
-  return JSON.stringify(value) ?? String(value);
-}
-
-class Checker {
-  readonly problems: string[] = [];
-  private readonly source: string;
-  constructor(source: string) {
-    this.source = source;
-  }
-
-  fail(field: string, message: string): void {
-    this.problems.push(`${field}: ${message}`);
-  }
-
-  object(field: string, value: Json): Record<string, Json> | undefined {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      this.fail(field, `expected an object, got ${describe(value)}`);
-      return undefined;
-    }
-    return value as Record<string, Json>;
-  }
-
-  integer(field: string, value: Json, min: number, max: number): number | undefined {
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      this.fail(field, `expected a whole number, got ${describe(value)}`);
-      return undefined;
-    }
-    if (value < min || value > max) {
-      this.fail(field, `${value} is out of range: expected ${min} to ${max}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  number(field: string, value: Json, min: number, max: number): number | undefined {
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      this.fail(field, `expected a number, got ${describe(value)}`);
-      return undefined;
-    }
-    if (value < min || value > max) {
-      this.fail(field, `${value} is out of range: expected ${min} to ${max}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  string(field: string, value: Json, pattern?: RegExp): string | undefined {
-    if (typeof value !== 'string' || value.length === 0) {
-      this.fail(field, `expected a non-empty string, got ${describe(value)}`);
-      return undefined;
-    }
-    if (pattern && !pattern.test(value)) {
-      this.fail(field, `${describe(value)} does not match ${pattern}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  boolean(field: string, value: Json): boolean | undefined {
-    if (typeof value !== 'boolean') {
-      this.fail(field, `expected true or false, got ${describe(value)}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  oneOf<T extends string>(field: string, value: Json, allowed: readonly T[]): T | undefined {
-    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      this.fail(field, `${describe(value)} is not one of ${allowed.join(', ')}`);
-      return undefined;
-    }
-    return value as T;
-  }
-
-  unknownKeys(field: string, obj: Record<string, Json>, known: readonly string[]): void {
-    for (const key of Object.keys(obj)) {
-      if (!known.includes(key)) this.fail(`${field}${field ? '.' : ''}${key}`, `unknown field (known: ${known.join(', ')})`);
-    }
-  }
-
-  finish(): void {
-    if (this.problems.length > 0) {
-      throw new PlanError(`invalid plan ${this.source}:\n  - ${this.problems.join('\n  - ')}`);
-    }
-  }
-}
-
-const PLAN_KEYS = [
-  '$comment', 'formatVersion', 'name', 'description', 'interpretation', 'testLengthSeconds', 'replicates',
-  'warmupSeconds', 'confidence', 'order', 'ports', 'ipVersion', 'retries', 'sweeps',
-] as const;
-const SWEEP_KEYS = ['test', 'series', 'vary', 'from', 'to', 'step', 'messageSize', 'sendSocketSize'] as const;
-
-/** Largest size any sweep may ask for: a sanity bound; the kernel limit is checked by checkPlanAgainstKernel. */
-const MAX_SOCKET_SIZE = 1 << 30;
-
 /**
  * Validates parsed JSON as a plan. Every problem is collected and reported together, each naming
- * the field path and the offending value, so a user fixes a plan file in one pass.
+ * the field path, the offending value and what was expected, so a user fixes a plan file in one pass.
  */
-export function validatePlan(input: Json, source = '(inline)'): Plan {
-  const c = new Checker(source);
-  const root = c.object('plan', input);
-  if (!root) c.finish();
-  const r = root as Record<string, Json>;
-  c.unknownKeys('', r, PLAN_KEYS);
-
-  const formatVersion = c.integer('formatVersion', r.formatVersion, 1, Number.MAX_SAFE_INTEGER);
-  if (formatVersion !== undefined && formatVersion > PLAN_FORMAT_VERSION) {
-    c.fail('formatVersion', `${formatVersion} is newer than this virtnet understands (${PLAN_FORMAT_VERSION}); upgrade virtnet`);
-  }
-  const name = c.string('name', r.name, /^[A-Za-z0-9._-]+$/);
-  // '' is what a plan without a description validates to: accept it, so re-validating a plan (overridePlan) holds.
-  const description = r.description === undefined || r.description === '' ? '' : c.string('description', r.description);
-  let interpretation: string[] = [];
-  if (r.interpretation !== undefined) {
-    if (!Array.isArray(r.interpretation) || r.interpretation.some((s) => typeof s !== 'string')) {
-      c.fail('interpretation', `expected a list of strings, got ${describe(r.interpretation)}`);
-    } else interpretation = r.interpretation as string[];
-  }
-  const testLengthSeconds = c.integer('testLengthSeconds', r.testLengthSeconds, 1, 3600);
-  const replicates = c.integer('replicates', r.replicates, 1, 1000);
-  const warmupSeconds = r.warmupSeconds === undefined ? 0 : c.integer('warmupSeconds', r.warmupSeconds, 0, 3600);
-  const retries = r.retries === undefined ? 2 : c.integer('retries', r.retries, 0, 10);
-
-  let confidence: ConfidenceOptions | null = null;
-  if (r.confidence !== undefined && r.confidence !== null) {
-    const co = c.object('confidence', r.confidence);
-    if (co) {
-      c.unknownKeys('confidence', co, ['level', 'width', 'minIterations', 'maxIterations']);
-      const level = c.oneOf('confidence.level', String(co.level), ['95', '99']);
-      const width = c.number('confidence.width', co.width, 0.1, 100);
-      const minIterations = c.integer('confidence.minIterations', co.minIterations, 3, 30);
-      const maxIterations = c.integer('confidence.maxIterations', co.maxIterations, 3, 30);
-      if (minIterations !== undefined && maxIterations !== undefined && minIterations > maxIterations) {
-        c.fail('confidence', `minIterations ${minIterations} is above maxIterations ${maxIterations}`);
-      }
-      if (level && width !== undefined && minIterations !== undefined && maxIterations !== undefined) {
-        confidence = { level: Number(level), width, minIterations, maxIterations };
-      }
-    }
-  }
-
-  let order = { randomize: true, seed: 1 };
-  if (r.order !== undefined) {
-    const o = c.object('order', r.order);
-    if (o) {
-      c.unknownKeys('order', o, ['randomize', 'seed']);
-      const randomize = c.boolean('order.randomize', o.randomize);
-      const seed = c.integer('order.seed', o.seed, 0, 2 ** 32 - 1);
-      if (randomize !== undefined && seed !== undefined) order = { randomize, seed };
-    }
-  }
-
-  let ports = { control: 12865, data: 12866 };
-  if (r.ports !== undefined) {
-    const p = c.object('ports', r.ports);
-    if (p) {
-      c.unknownKeys('ports', p, ['control', 'data']);
-      const control = c.integer('ports.control', p.control, 1, 65535);
-      const data = c.integer('ports.data', p.data, 1, 65535);
-      if (control !== undefined && control === data) c.fail('ports', `control and data port are both ${control}`);
-      if (control !== undefined && data !== undefined) ports = { control, data };
-    }
-  }
-  if (r.ipVersion !== undefined && r.ipVersion !== 4) c.fail('ipVersion', `only 4 is supported (the paper used IPv4), got ${describe(r.ipVersion)}`);
-
-  const sweeps: Sweep[] = [];
-  if (!Array.isArray(r.sweeps) || r.sweeps.length === 0) {
-    c.fail('sweeps', `expected a non-empty list of sweeps, got ${describe(r.sweeps)}`);
-  } else {
-    r.sweeps.forEach((raw, i) => {
-      const f = `sweeps[${i}]`;
-      const s = c.object(f, raw);
-      if (!s) return;
-      c.unknownKeys(f, s, SWEEP_KEYS);
-      const test = c.oneOf(`${f}.test`, s.test, TESTS);
-      const series = c.string(`${f}.series`, s.series, /^[A-Za-z0-9._-]+$/);
-      const vary = c.oneOf(`${f}.vary`, s.vary, PARAMETERS);
-      const maxSize = vary === 'messageSize' && test === 'UDP_STREAM' ? MAX_UDP_MESSAGE : vary === 'messageSize' ? MAX_TCP_MESSAGE : MAX_SOCKET_SIZE;
-      const limitNote = maxSize === MAX_UDP_MESSAGE ? ' (the largest UDP payload over IPv4)' : '';
-      const sizeField = (field: string, value: Json, max: number, note: string): number | undefined => {
-        if (typeof value === 'number' && Number.isInteger(value) && value > max) {
-          c.fail(field, `${value} is above ${max}${note}`);
-          return undefined;
-        }
-        if (typeof value === 'number' && Number.isInteger(value) && value <= 0) {
-          c.fail(field, `${value} is not a size: expected a whole number of bytes above 0`);
-          return undefined;
-        }
-        return c.integer(field, value, 1, max);
-      };
-      const from = sizeField(`${f}.from`, s.from, maxSize, limitNote);
-      const to = sizeField(`${f}.to`, s.to, maxSize, limitNote);
-      const step = c.integer(`${f}.step`, s.step, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-      if (step !== undefined && step <= 0) {
-        c.fail(`${f}.step`, `${step} never reaches the end: expected a step above 0`);
-      } else if (from !== undefined && to !== undefined && step !== undefined && from > to) {
-        c.fail(`${f}`, `from ${from} is above to ${to}: the step ${step} never reaches the end`);
-      }
-      let messageSize: number | undefined;
-      let sendSocketSize: number | undefined;
-      if (s.messageSize !== undefined) {
-        if (vary === 'messageSize') c.fail(`${f}.messageSize`, 'is swept by this sweep (vary), so it cannot also be fixed');
-        else messageSize = sizeField(`${f}.messageSize`, s.messageSize, test === 'UDP_STREAM' ? MAX_UDP_MESSAGE : MAX_TCP_MESSAGE, test === 'UDP_STREAM' ? ' (the largest UDP payload over IPv4)' : '');
-      }
-      if (s.sendSocketSize !== undefined) {
-        if (vary === 'sendSocketSize') c.fail(`${f}.sendSocketSize`, 'is swept by this sweep (vary), so it cannot also be fixed');
-        else sendSocketSize = sizeField(`${f}.sendSocketSize`, s.sendSocketSize, MAX_SOCKET_SIZE, '');
-      }
-      if (test && series && vary && from !== undefined && to !== undefined && step !== undefined && step > 0 && from <= to) {
-        const sweep: Sweep = { test, series, vary, from, to, step };
-        if (messageSize !== undefined) sweep.messageSize = messageSize;
-        if (sendSocketSize !== undefined) sweep.sendSocketSize = sendSocketSize;
-        sweeps.push(sweep);
-      }
-    });
-  }
-  c.finish();
-
-  const plan: Plan = {
-    formatVersion: formatVersion!,
-    name: name!,
-    description: description ?? '',
-    interpretation,
-    testLengthSeconds: testLengthSeconds!,
-    replicates: replicates!,
-    warmupSeconds: warmupSeconds!,
-    confidence,
-    order,
-    ports,
-    ipVersion: 4,
-    retries: retries!,
-    sweeps,
-  };
-  // Duplicate points only show once sweeps are expanded.
-  expandPoints(plan, source);
-  return plan;
+export function validatePlan(input: unknown, source = '(inline)'): Plan {
+  return parseOrThrow(planDocument, input, `invalid plan ${source}`, (message) => new PlanError(message));
 }
 
 // ---------- expansion ----------
@@ -339,34 +294,38 @@ export function sweepValues(sweep: Pick<Sweep, 'from' | 'to' | 'step'>): number[
   return values;
 }
 
-/** Every point of the plan in plan order. Two sweeps naming the same point are an error. */
-export function expandPoints(plan: Plan, source = '(inline)'): Point[] {
-  const points: Point[] = [];
+/** "ID appears in sweeps[i] (series A) and in sweeps[j] (series B)" for each point two sweeps name. */
+export function duplicatePoints(sweeps: readonly Sweep[]): string[] {
   const seenIn = new Map<string, string>();
   const duplicates: string[] = [];
-  plan.sweeps.forEach((sweep, i) => {
+  sweeps.forEach((sweep, i) => {
     for (const value of sweepValues(sweep)) {
       const id = pointId(sweep.test, sweep.vary, value);
       const here = `sweeps[${i}] (series ${sweep.series})`;
       const earlier = seenIn.get(id);
-      if (earlier !== undefined) {
-        duplicates.push(`${id} appears in ${earlier} and in ${here}`);
-        continue;
-      }
-      seenIn.set(id, here);
-      const point: Point = { id, test: sweep.test, series: sweep.series, parameter: sweep.vary, value };
-      if (sweep.vary === 'sendSocketSize') {
-        point.sendSocketSize = value;
-        if (sweep.messageSize !== undefined) point.messageSize = sweep.messageSize;
-      } else {
-        point.messageSize = value;
-        if (sweep.sendSocketSize !== undefined) point.sendSocketSize = sweep.sendSocketSize;
+      if (earlier !== undefined) duplicates.push(`${id} appears in ${earlier} and in ${here}`);
+      else seenIn.set(id, here);
+    }
+  });
+  return duplicates;
+}
+
+/** Every point of the plan in plan order. Two sweeps naming the same point are an error. */
+export function expandPoints(plan: Plan, source = '(inline)'): Point[] {
+  const duplicates = duplicatePoints(plan.sweeps);
+  if (duplicates.length > 0) {
+    throw new PlanError(`invalid plan ${source}: duplicate points:\n  - ${duplicates.join('\n  - ')}`);
+  }
+  const points: Point[] = [];
+  for (const sweep of plan.sweeps) {
+    for (const value of sweepValues(sweep)) {
+      const point: Point = { id: pointId(sweep.test, sweep.vary, value), test: sweep.test, series: sweep.series, parameter: sweep.vary, value };
+      for (const option of PARAMETERS) {
+        const fixed = option === sweep.vary ? value : sweep[option];
+        if (fixed !== undefined) point[option] = fixed;
       }
       points.push(point);
     }
-  });
-  if (duplicates.length > 0) {
-    throw new PlanError(`invalid plan ${source}: duplicate points:\n  - ${duplicates.join('\n  - ')}`);
   }
   return points;
 }
@@ -388,64 +347,19 @@ export function checkPlanAgainstKernel(plan: Plan, limits: { wmemMax: number }):
   if (problems.length > 0) throw new PlanError(`plan ${plan.name} does not fit this kernel:\n  - ${problems.join('\n  - ')}`);
 }
 
-// ---------- ordering ----------
-
-/** mulberry32: a tiny seeded PRNG, so a recorded seed reproduces the order exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = items.slice();
-  const random = seededRandom(seed);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-/**
- * The tasks for one environment, in the order they run. Replicate r of every point comes before
- * replicate r+1 of any point, so an interrupted run still has whole sweeps; within a replicate the
- * points are shuffled (seeded per environment and replicate) so slow drift spreads over the curve
- * instead of tilting it.
- */
-export function scheduleTasks(plan: Plan, environment: string): Task[] {
-  const points = expandPoints(plan);
-  const tasks: Task[] = [];
-  for (let replicate = 1; replicate <= plan.replicates; replicate++) {
-    const ordered = plan.order.randomize ? shuffled(points, mixSeed(plan.order.seed, environment, replicate)) : points;
-    for (const point of ordered) tasks.push({ environment, point, replicate });
-  }
-  return tasks;
-}
-
-function mixSeed(seed: number, environment: string, replicate: number): number {
-  let h = seed >>> 0;
-  for (const ch of `${environment}#${replicate}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return h;
-}
-
-export function taskKey(t: { environment: string; pointId: string; replicate: number }): string {
-  return `${t.environment}|${t.pointId}|${t.replicate}`;
-}
-
 /** Worst-case netperf duration of one task: iterations x test length. */
 export function taskSeconds(plan: Plan): number {
   return plan.testLengthSeconds * (plan.confidence ? plan.confidence.maxIterations : 1);
 }
 
-/** Estimated wall time of a plan over some environments, for the banner before a run. */
-export function estimateSeconds(plan: Plan, environments: number, perTaskOverheadSeconds = 0.1, startupSeconds = 5): number {
-  const tasks = expandPoints(plan).length * plan.replicates;
+/**
+ * Estimated wall time of a plan over some environments, for the banner before a run: the plan's
+ * replicates (precision targets may add blocks beyond them, up to `replicates` = their maximum).
+ */
+export function estimateSeconds(plan: Plan, environments: number, replicates = plan.replicates, perTaskOverheadSeconds = 0.1, startupSeconds = 5): number {
+  const tasks = expandPoints(plan).length * replicates;
   const typicalTask = plan.testLengthSeconds * (plan.confidence ? plan.confidence.minIterations : 1);
-  return environments * (tasks * (typicalTask + perTaskOverheadSeconds) + plan.warmupSeconds + startupSeconds);
+  // The blocked design starts every environment once per block.
+  const starts = plan.design === 'blocked' ? replicates : 1;
+  return environments * (tasks * (typicalTask + perTaskOverheadSeconds) + starts * (plan.warmupSeconds + startupSeconds));
 }

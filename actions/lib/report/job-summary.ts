@@ -6,13 +6,12 @@ import { summarizePoints } from '../analyse/aggregate.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { latestRecords } from '../measure/records.ts';
 import { mdCode, mdText } from '../core/text.ts';
+import { parameterFlag } from '../plan/plan.ts';
 
 /** Outside text in a cell or a line of markdown (core/text.ts's mdText). */
 export const mdCell = mdText;
 
-function flag(parameter: string): string {
-  return parameter === 'sendSocketSize' ? '-s' : '-m';
-}
+const flag = parameterFlag;
 
 export interface ProgressCounts {
   status: Manifest['status'];

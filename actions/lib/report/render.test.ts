@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { parse, View } from 'vega';
 import { loadPlan } from '../plan/plan-file.ts';
+import { loadClaims } from '../analyse/claims/file.ts';
 import { normalizeSvgIds, renderSvg } from './render.ts';
 import { analyseRun, runCharts } from './report.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
@@ -24,7 +25,7 @@ describe('renderSvg', () => {
     const { plan } = loadPlan('quick', PLANS);
     for (const [seed, envs] of [[1, ['native', 'docker']], [2, ['native', 'docker']]] as const) {
       const run = syntheticRun({ plan, environments: [...envs], replicates: 2, seed, runId: `r${seed}`, accelerator: 'tcg' });
-      for (const chart of runCharts(run.manifest, analyseRun(run.manifest, run.records))) {
+      for (const chart of runCharts(run.manifest, analyseRun(run.manifest, run.records, loadClaims('paper', PLANS)))) {
         expect(await renderSvg(chart.spec), `${seed} ${chart.id}`).toBe(await plain(chart.spec));
       }
     }

@@ -7,7 +7,8 @@ import { summarizePoints, type PointSummary } from '../analyse/aggregate.ts';
 import { comparePoints, environmentsOf, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpAnomalies, udpDelivery, type UdpAnomaly, type RangeAverage, type RelativePoint, type SignedArea, type SocketSizeRow, type UdpDelivery } from '../analyse/analysis.ts';
 import { ENVIRONMENT_ORDER } from './charts/style.ts';
 import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure } from './charts/figures.ts';
-import { judgeClaims, type ClaimResult, type ClaimsFile, PAPER_CLAIMS } from '../analyse/claims.ts';
+import { claimsScope, judgeClaims, scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
+import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { renderSvg } from './render.ts';
 import { fileNamePart } from '../core/file-names.ts';
@@ -39,6 +40,8 @@ export interface RunAnalysis {
   /** UDP records the receiver counted foreign datagrams in (see analysis.ts). */
   udpAnomalies: UdpAnomaly[];
   claims: ClaimResult[];
+  /** What this run can and cannot test, said before the verdicts. */
+  scope: ClaimsScope;
   tables: Table[];
 }
 
@@ -47,9 +50,11 @@ function orderedEnvironments(names: readonly string[]): string[] {
   return [...known, ...names.filter((n) => !known.includes(n)).sort()];
 }
 
-export function analyseRun(manifest: Manifest, records: readonly MeasurementRecord[], claims: ClaimsFile = PAPER_CLAIMS): RunAnalysis {
+/** The claims file is the caller's (loadClaims in analyse/claims/file.ts): the library does not pick one. */
+export function analyseRun(manifest: Manifest, records: readonly MeasurementRecord[], claimsFile: ClaimsFile): RunAnalysis {
   const points = summarizePoints(records);
   const relative = relativeThroughput(points);
+  const claims = judgeClaims({ manifest, points }, claimsFile);
   return {
     environments: orderedEnvironments(environmentsOf(points)),
     points,
@@ -59,7 +64,8 @@ export function analyseRun(manifest: Manifest, records: readonly MeasurementReco
     delivery: udpDelivery(points),
     sockets: socketSizes(points),
     udpAnomalies: udpAnomalies(records),
-    claims: judgeClaims({ manifest, points }, claims),
+    claims,
+    scope: claimsScope({ manifest, points }, claimsFile, claims),
     tables: [hardwareTable(manifest), softwareTable(manifest)],
   };
 }
@@ -135,20 +141,22 @@ export function comparisonsCsv(a: RunAnalysis): string {
   return `${[header, ...lines].join('\n')}\n`;
 }
 
-export function claimsMarkdown(claims: readonly ClaimResult[]): string {
-  return ['| Claim | Section | Verdict | Evidence |', '|---|---|---|---|', ...claims.map((c) => `| ${mdText(c.text)} | ${mdText(c.section)} | **${mdText(c.verdict)}** | ${mdText(c.evidence)} |`), ''].join('\n');
+/** The claims table in Markdown, opened by what the run can and cannot test; each verdict with its conditions. */
+export function claimsMarkdown(claims: readonly ClaimResult[], scope?: ClaimsScope): string {
+  const table = ['| Claim | Section | Verdict | Evidence |', '|---|---|---|---|', ...claims.map((c) => `| ${mdText(c.text)} | ${mdText(c.section)} | **${mdText(verdictLabel(c))}** | ${mdText(c.evidence)} Judged under: ${mdText(c.conditions)}. |`), ''];
+  return [...(scope ? [scopeMarkdown(scope)] : []), ...table].join('\n');
 }
 
 /** The report's text files (no SVG): CSV, analysis JSON, tables and claims in Markdown, chart specs. */
 export function reportTextFiles(manifest: Manifest, a: RunAnalysis, charts: readonly ChartEntry[]): ReportFile[] {
-  const summary = { runId: manifest.runId, environments: a.environments, udpAnomalies: a.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a.averages, areas: a.areas, claims: a.claims, link: linkSummary(manifest) };
+  const summary = { runId: manifest.runId, environments: a.environments, udpAnomalies: a.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a.averages, areas: a.areas, scope: a.scope, claims: a.claims, link: linkSummary(manifest) };
   const files: ReportFile[] = [
     { path: 'points.csv', content: pointsCsv(a.points) },
     { path: 'relative.csv', content: relativeCsv(a.relative) },
     { path: 'comparisons.csv', content: comparisonsCsv(a) },
     { path: 'udp.csv', content: udpCsv(a.delivery) },
     { path: 'analysis.json', content: `${JSON.stringify(summary, null, 2)}\n` },
-    { path: 'claims.md', content: claimsMarkdown(a.claims) },
+    { path: 'claims.md', content: claimsMarkdown(a.claims, a.scope) },
     { path: 'tables.md', content: `Link: ${linkSummary(manifest)}\n\n${a.tables.map(tableMarkdown).join('\n')}` },
   ];
   for (const chart of charts) files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}\n` });
@@ -157,8 +165,8 @@ export function reportTextFiles(manifest: Manifest, a: RunAnalysis, charts: read
 
 export type SvgRenderer = (spec: TopLevelSpec) => Promise<string>;
 
-export async function buildReportFiles(manifest: Manifest, records: readonly MeasurementRecord[], render: SvgRenderer = renderSvg): Promise<ReportFile[]> {
-  const analysis = analyseRun(manifest, records);
+export async function buildReportFiles(manifest: Manifest, records: readonly MeasurementRecord[], claimsFile: ClaimsFile, render: SvgRenderer = renderSvg): Promise<ReportFile[]> {
+  const analysis = analyseRun(manifest, records, claimsFile);
   const charts = runCharts(manifest, analysis);
   const files = reportTextFiles(manifest, analysis, charts);
   for (const chart of charts) files.push({ path: `charts/${chart.id}.svg`, content: await render(chart.spec) });

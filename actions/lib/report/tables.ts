@@ -51,7 +51,7 @@ export function softwareTable(m: Manifest): Table {
   ];
   for (const env of m.environments) {
     const d = own(m.environmentDescriptions, env);
-    const title = environmentTitle(env);
+    const title = environmentTitle(env, d?.accelerator);
     if (!d) {
       const error = own(m.environmentErrors, env);
       rows.push([title, error ? `failed: ${error}` : '(not started)', '']);
@@ -68,7 +68,9 @@ export function linkSummary(m: Manifest): string {
   const l = m.link;
   if (!l) return 'link not recorded';
   if (l.kind === 'external') return `external server ${l.serverAddress}, ${l.shaping}`;
-  return `namespace testbed: client ${or(l.clientAddress)} (netns ${or(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : 'unshaped, '}${l.shaping}`;
+  const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay each direction (round trip +${(2 * l.oneWayDelayMicroseconds) / 1000} ms)` : 'no added delay';
+  const cc = m.hosts?.client?.sysctls?.['net.ipv4.tcp_congestion_control'];
+  return `namespace testbed: client ${or(l.clientAddress)} (netns ${or(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : 'unshaped, '}${l.shaping}; ${delay}${cc ? `; client TCP congestion control ${cc}` : ''}`;
 }
 
 export function tableMarkdown(t: Table): string {

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { ClaimResult } from '../analyse/claims.ts';
+import type { ClaimResult } from '../analyse/claims/judge.ts';
+import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest } from '../measure/records.ts';
 import { analyseRun, reportTextFiles, runCharts, type ChartEntry, type ReportFile, type RunAnalysis } from '../report/report.ts';
 import { renderSvg } from '../report/render.ts';
@@ -43,8 +44,8 @@ export interface RenderedReport {
  * Analyses a run and renders its report files. `cacheDirs` are directories that may already hold
  * `charts/<id>.vl.json` + `charts/<id>.svg` from an earlier rendering of the same spec.
  */
-export async function renderReport(manifest: Manifest, records: Parameters<typeof analyseRun>[1], cacheDirs: string[] = [], render: (spec: TopLevelSpec) => Promise<string> = renderSvg): Promise<RenderedReport> {
-  return renderAnalysedReport(manifest, analyseRun(manifest, records), cacheDirs, render);
+export async function renderReport(manifest: Manifest, records: Parameters<typeof analyseRun>[1], claims: ClaimsFile, cacheDirs: string[] = [], render: (spec: TopLevelSpec) => Promise<string> = renderSvg): Promise<RenderedReport> {
+  return renderAnalysedReport(manifest, analyseRun(manifest, records, claims), cacheDirs, render);
 }
 
 /** renderReport for a run already analysed. */
@@ -122,6 +123,8 @@ async function eachBounded<T>(items: readonly T[], limit: number, task: (item: T
 }
 
 export interface SiteOptions {
+  /** The claims judged on every run (loadClaims): the site does not pick them. */
+  claims: ClaimsFile;
   /** More pages (e.g. diffs of two runs), written as they are. */
   extraPages?: SitePage[];
   /** Links per run id for the index's Compare column (after the built-in "compare with previous"). */
@@ -161,7 +164,7 @@ export interface SiteResult {
 }
 
 /** Builds the static site in siteDir from run directories (runs in progress or reports/runs/*). */
-export async function buildSite(runDirs: readonly string[], siteDir: string, options: SiteOptions = {}): Promise<SiteResult> {
+export async function buildSite(runDirs: readonly string[], siteDir: string, options: SiteOptions): Promise<SiteResult> {
   const log = options.log ?? (() => {});
   let written = 0;
   let rendered = 0;
@@ -202,7 +205,7 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
     const buildRun = async ({ dir: runDir, run }: (typeof loaded)[number]) => {
       const runId = run.manifest.runId;
       const outDir = dirUnder(siteDir, `runs/${checkRunId(runId)}`);
-      const analysis = analyseRun(run.manifest, run.results.records);
+      const analysis = analyseRun(run.manifest, run.results.records, options.claims);
       claimsById.set(runId, analysis.claims);
       const report = await renderAnalysedReport(run.manifest, analysis, [outDir, ...reportCacheDirs(runDir)], render);
       rendered += report.rendered;
@@ -268,7 +271,7 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
  * Copies a run into reports/runs/<runId>/: manifest.json, results.jsonl and its report files
  * (charts/*.vl.json beside charts/*.svg, CSV, claims). Returns the directory.
  */
-export async function commitRun(runDir: string, reportsDir: string, render?: (spec: TopLevelSpec) => Promise<string>): Promise<{ dir: string; changed: number }> {
+export async function commitRun(runDir: string, reportsDir: string, claims: ClaimsFile, render?: (spec: TopLevelSpec) => Promise<string>): Promise<{ dir: string; changed: number }> {
   const run = loadRun(runDir);
   const runId = checkRunId(run.manifest.runId);
   const dir = dirUnder(reportsDir, `runs/${runId}`);
@@ -277,7 +280,7 @@ export async function commitRun(runDir: string, reportsDir: string, render?: (sp
     const src = join(runDir, f);
     if (existsSync(src) && resolve(src) !== resolve(join(dir, f)) && writeUnder(dir, f, readFileSync(src))) changed++;
   }
-  const report = await renderReport(run.manifest, run.results.records, [dir, ...reportCacheDirs(runDir)], render);
+  const report = await renderReport(run.manifest, run.results.records, claims, [dir, ...reportCacheDirs(runDir)], render);
   changed += writeReportFiles(dir, report.files);
   return { dir, changed };
 }

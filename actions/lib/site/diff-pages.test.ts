@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { judgeClaims } from '../analyse/claims.ts';
+import { loadClaims } from '../analyse/claims/file.ts';
+import { judgeClaims } from '../analyse/claims/judge.ts';
 import { diffRuns } from '../diff/diff.ts';
 import { loadPlan } from '../plan/plan-file.ts';
 import { buildSite } from './build.ts';
@@ -68,7 +69,7 @@ describe('pages', () => {
   const flat = syntheticRun({ plan, environments: envs, replicates: 3, seed: 2, runId: 'run-b', profile: 'flat', createdAt: '2026-01-02T00:00:00.000Z', gitSubject: EVIL });
 
   it('the diff page: interactive charts with SVG fallbacks, the tables, the claims that flipped, escaped strings', () => {
-    const verdicts = (r: typeof paper) => judgeClaims({ manifest: r.manifest, records: r.records });
+    const verdicts = (r: typeof paper) => judgeClaims({ manifest: r.manifest, records: r.records }, loadClaims('paper', PLANS));
     const diff = diffRuns({ label: `a${EVIL}`, manifest: paper.manifest, records: paper.records, verdicts: verdicts(paper) }, { label: 'run-b', manifest: flat.manifest, records: flat.records, verdicts: verdicts(flat) });
     const page = diffSitePage(diff, { a: paper.manifest, b: flat.manifest });
     expect(page.path).toBe('diffs/run-a--run-b/index.html');
@@ -82,7 +83,7 @@ describe('pages', () => {
     }
     expect(body).toContain('<table class="diff-points">');
     expect(body).toContain('<table class="diff-claims-table">');
-    expect(body).toContain('<td>tcp-kvm-unstable</td><td>supported</td><td>refuted</td>');
+    expect(body).toContain('<td>udp-none-beats-native</td><td>inconclusive (TCG, not KVM)</td><td>refuted</td>');
     expect(body).toContain('href="../../runs/run-a/index.html"');
     const html = renderPage(page);
     expect(html).not.toContain(EVIL);
@@ -132,7 +133,7 @@ describe('buildSite with diffs', () => {
 
   it('writes each run\'s diff with its previous run and the requested ones, links them, and rewrites nothing when rebuilt', { timeout: 120_000 }, async () => {
     const site = join(work, 'site');
-    const first = await buildSite(dirs, site, { workers: 1, diffs: ['three:one'], command: ['virtnet', 'report', 'runs/*', '--site', 'site'] });
+    const first = await buildSite(dirs, site, { claims: loadClaims('paper', PLANS), workers: 1, diffs: ['three:one'], command: ['virtnet', 'report', 'runs/*', '--site', 'site'] });
     expect(first.diffs.map((d) => `${d.pair.a}:${d.pair.b}:${d.pair.kind}`)).toEqual(['three:one:requested', 'two:three:previous', 'one:two:previous-same-plan']);
     const before = files(site);
     for (const d of ['diffs/one--two', 'diffs/two--three', 'diffs/three--one']) {
@@ -148,10 +149,10 @@ describe('buildSite with diffs', () => {
     expect(before.get('compare.html')).toContain(`"command":"virtnet report 'runs/*' --site site"`);
     expect(JSON.parse(before.get('diffs/one--two/diff.json')!).claimChanges).toEqual([]);
 
-    const again = await buildSite(dirs, site, { workers: 2, diffs: ['three:one'], command: ['virtnet', 'report', 'runs/*', '--site', 'site'] });
+    const again = await buildSite(dirs, site, { claims: loadClaims('paper', PLANS), workers: 2, diffs: ['three:one'], command: ['virtnet', 'report', 'runs/*', '--site', 'site'] });
     expect(again.written).toBe(0);
     expect(again.rendered).toBe(0);
     expect(files(site)).toEqual(before);
-    await expect(buildSite(dirs, join(work, 'bad'), { diffs: ['one:nine'] })).rejects.toThrow(/--diff "one:nine": no run with id "nine"/);
+    await expect(buildSite(dirs, join(work, 'bad'), { claims: loadClaims('paper', PLANS), diffs: ['one:nine'] })).rejects.toThrow(/--diff "one:nine": no run with id "nine"/);
   });
 });

@@ -12,7 +12,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAPER_CLAIMS, type ClaimsFile } from '../analyse/claims.ts';
+import { loadClaims } from '../analyse/claims/file.ts';
+import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import { loadRun } from '../measure/run-dir.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { loadPlan } from '../plan/plan-file.ts';
@@ -25,6 +26,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const REPO = join(import.meta.dirname, '..', '..', '..');
 const PLANS = join(REPO, 'env', 'plans');
+const PAPER_CLAIMS = loadClaims('paper', PLANS);
 
 /** Up from <out>/<runs|site|reports>/<id>/charts/ to the work directory, then into elsewhere/. */
 const TRAVERSAL = `x/${'../'.repeat(5)}elsewhere/TRAVERSED`;
@@ -265,9 +267,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`hostile-input corpus: every site page in
     const claimsPage: SitePage = { ...runPage({ manifest: first.manifest, analysis: analyseRun(first.manifest, first.results.records, claims), charts: [] }), path: 'extra/claims/index.html' };
 
     const ids = runs.map((r) => r.manifest.runId);
-    const built = await buildSite(runDirs, site, { extraPages: [claimsPage], diffs: [`${ids[3]}:${ids[0]}`, `${ids.at(-1)}:${ids[1]}`], command: ['virtnet', 'report', ...runDirs, '--site', site] });
+    const built = await buildSite(runDirs, site, { claims: PAPER_CLAIMS, extraPages: [claimsPage], diffs: [`${ids[3]}:${ids[0]}`, `${ids.at(-1)}:${ids[1]}`], command: ['virtnet', 'report', ...runDirs, '--site', site] });
     diffCount = built.diffs.length;
-    await commitRun(runDirs[0]!, reports);
+    await commitRun(runDirs[0]!, reports, PAPER_CLAIMS);
     ({ server, url } = await serve(site));
   }, 600_000);
 

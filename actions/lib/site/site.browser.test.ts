@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../plan/plan-file.ts';
+import { loadClaims } from '../analyse/claims/file.ts';
 import { buildSite } from './build.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
 
@@ -55,7 +56,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`site in headless Chromium${existsSync(CH
     const full = syntheticRun({ plan, environments: ['native', 'docker', 'kvm', 'osv'], replicates: 3, seed: 3, accelerator: 'tcg', runId: 'synthetic-tcg', gitSubject: EVIL, hostname: `host${EVIL}` });
     const nativeOnly = syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 4, runId: 'synthetic-native', createdAt: '2026-01-02T00:00:00.000Z', profile: 'flat' });
     const dirs = [writeRun(mkdtempSync(join(work, 'a')), full), writeRun(mkdtempSync(join(work, 'b')), nativeOnly)];
-    const result = await buildSite(dirs, site, { command: ['virtnet', 'report', ...dirs, '--site', site] });
+    const result = await buildSite(dirs, site, { claims: loadClaims('paper', PLANS), command: ['virtnet', 'report', ...dirs, '--site', site] });
     runIds = result.runs.map((r) => r.runId);
     chartCounts = result.runs.map((r) => (readFileSync(r.pagePath, 'utf8').match(/class="vega"/g) ?? []).length);
     ({ server, url } = await serve(site));

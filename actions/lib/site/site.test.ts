@@ -9,9 +9,11 @@ import { checkRunId, indexEntry, indexPage, renderPage, runPage, type SitePage }
 import { analyseRun, runCharts } from '../report/report.ts';
 import { fileNamePart } from '../core/file-names.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
-import { judgeClaims } from '../analyse/claims.ts';
+import { judgeClaims } from '../analyse/claims/judge.ts';
+import { loadClaims } from '../analyse/claims/file.ts';
 
 const PLANS = new URL('../../../env/plans', import.meta.url).pathname;
+const CLAIMS = loadClaims('paper', PLANS);
 const EVIL = '<img src=x onerror=alert(1)>';
 const work = mkdtempSync(join(tmpdir(), 'virtnet-site-unit-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -52,7 +54,7 @@ describe('escaping', () => {
     const { plan } = loadPlan('quick', PLANS);
     const run = syntheticRun({ plan, environments: ['native'], replicates: 2, gitSubject: EVIL, hostname: EVIL });
     run.manifest.plan = { ...run.manifest.plan, name: EVIL };
-    const entry = indexEntry(run.manifest, judgeClaims({ records: run.records }), ['native']);
+    const entry = indexEntry(run.manifest, judgeClaims({ records: run.records }, CLAIMS), ['native']);
     entry.compareLinks = [{ href: 'diffs/a.html', text: 'compare with previous' }];
     const html = renderPage(indexPage([entry]));
     expect(html).not.toContain(EVIL);
@@ -80,7 +82,7 @@ describe('hostile plan values on a run page', () => {
     const { plan } = loadPlan('quick', PLANS);
     const run = syntheticRun({ plan, environments: ['native'], replicates: 1 });
     run.manifest.plan = { ...run.manifest.plan, replicates: `<img src=x onerror=alert(8)>` as never, testLengthSeconds: `"><svg onload=alert(9)>` as never };
-    const analysis = analyseRun(run.manifest, run.records);
+    const analysis = analyseRun(run.manifest, run.records, CLAIMS);
     const page = renderPage(runPage({ manifest: run.manifest, analysis, charts: runCharts(run.manifest, analysis) }));
     expect(page).not.toMatch(/<img src=x|<svg onload/);
     expect(page).toContain('&lt;img src=x onerror=alert(8)&gt; replicates, &quot;&gt;&lt;svg onload=alert(9)&gt; s per test');
@@ -91,7 +93,7 @@ describe('hostile plan values on a run page', () => {
     const series = 'x/../../../../elsewhere/TRAVERSED';
     const hostilePlan = { ...plan, sweeps: plan.sweeps.map((s) => (s.test === 'TCP_STREAM' ? { ...s, series } : s)) };
     const run = syntheticRun({ plan: hostilePlan, environments: ['native'], replicates: 1 });
-    const analysis = analyseRun(run.manifest, run.records);
+    const analysis = analyseRun(run.manifest, run.records, CLAIMS);
     const ids = runCharts(run.manifest, analysis).map((c) => c.id);
     expect(ids).toContain(`fig4a-tcp-absolute-${fileNamePart(series)}`);
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
@@ -107,16 +109,16 @@ describe('buildSite', () => {
     const site1 = join(work, 'site1');
     const extra: SitePage = { path: 'diffs/run-a-run-b.html', title: `Diff ${EVIL}`, banner: null, body: html`<p>diff</p>`, charts: [] };
     const compareLinks = new Map([['run-b', [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }]]]);
-    const first = await buildSite([a, b], site1, { workers: 2, extraPages: [extra], compareLinks });
+    const first = await buildSite([a, b], site1, { claims: CLAIMS, workers: 2, extraPages: [extra], compareLinks });
     expect(first.rendered).toBeGreaterThan(0);
     const before = snapshot(site1);
-    const again = await buildSite([b, a], site1, { extraPages: [extra], compareLinks });
+    const again = await buildSite([b, a], site1, { claims: CLAIMS, extraPages: [extra], compareLinks });
     expect(again.written).toBe(0);
     expect(again.rendered).toBe(0);
     expect(snapshot(site1)).toEqual(before);
     const site2 = join(work, 'site2');
     // In-process rendering this time (site1 used the worker pool): the same bytes either way.
-    await buildSite([b, a], site2, { workers: 1, extraPages: [extra], compareLinks });
+    await buildSite([b, a], site2, { claims: CLAIMS, workers: 1, extraPages: [extra], compareLinks });
     const s2 = snapshot(site2);
     expect([...s2.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [k, v] of before) expect(s2.get(k)!.bytes, k).toBe(v.bytes);
@@ -139,15 +141,15 @@ describe('buildSite', () => {
 
   it('commitRun copies a run with its report into reports/runs/<runId>/ and reuses its SVGs', async () => {
     const reports = join(work, 'reports');
-    const first = await commitRun(a, reports);
+    const first = await commitRun(a, reports, CLAIMS);
     expect(first.dir).toBe(join(reports, 'runs', 'run-a'));
     const files = snapshot(first.dir);
     for (const f of ['manifest.json', 'results.jsonl', 'points.csv', 'claims.md', 'tables.md', 'analysis.json']) expect(files.has(f), f).toBe(true);
     expect([...files.keys()].some((k) => /^charts\/.*\.vl\.json$/.test(k))).toBe(true);
-    const again = await commitRun(a, reports, async () => { throw new Error('should come from the cache'); });
+    const again = await commitRun(a, reports, CLAIMS, async () => { throw new Error('should come from the cache'); });
     expect(again.changed).toBe(0);
     // The site builds from the committed copy alone.
-    const site = await buildSite([first.dir], join(work, 'site3'), { render: async () => { throw new Error('should come from the cache'); } });
+    const site = await buildSite([first.dir], join(work, 'site3'), { claims: CLAIMS, render: async () => { throw new Error('should come from the cache'); } });
     expect(site.rendered).toBe(0);
   });
 });

@@ -10,12 +10,13 @@
 
 import { html, jsonScript, safeHref, type SafeHtml } from '../core/html.ts';
 import type { TopLevelSpec } from 'vega-lite';
-import type { ClaimResult } from '../analyse/claims.ts';
+import { verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
 import { environmentTitle } from '../report/charts/style.ts';
 import { TCG_WARNING, usesTcg } from '../report/charts/figures.ts';
 import type { Manifest } from '../measure/records.ts';
 import type { ChartEntry, RunAnalysis } from '../report/report.ts';
 import { linkSummary, type Table } from '../report/tables.ts';
+import { own } from '../core/own.ts';
 
 export interface SiteChart {
   id: string;
@@ -108,11 +109,17 @@ ${rows}</tbody></table>`;
 }
 
 export function claimsTableHtml(claims: readonly ClaimResult[]): SafeHtml {
-  const rows = claims.map((c) => html`<tr class="verdict-${c.verdict}" id="claim-${c.id}"><td>${c.text}</td><td>${c.section}</td><td class="verdict">${c.verdict}</td><td>${c.evidence}<details><summary>how judged</summary>${c.judged}</details></td></tr>\n`);
+  const rows = claims.map((c) => html`<tr class="verdict-${c.verdict}" id="claim-${c.id}"><td>${c.text}</td><td>${c.section}</td><td class="verdict">${verdictLabel(c)}</td><td>${c.evidence}<p class="conditions">Judged under: ${c.conditions}.</p><details><summary>how judged</summary>${c.judged}${c.note ? ` ${c.note}` : ''}</details></td></tr>\n`);
   return html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run</caption>
 <thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Evidence</th></tr></thead>
 <tbody>
 ${rows}</tbody></table>`;
+}
+
+/** What the run can and cannot test, before its verdicts. */
+export function claimsScopeHtml(scope: ClaimsScope): SafeHtml {
+  const list = (items: readonly string[]) => html`<ul>${items.map((l) => html`<li>${l}</li>`)}</ul>`;
+  return html`<div class="scope"><p><strong>Conditions:</strong> ${scope.conditions}.</p><p><strong>This run can test:</strong></p>${list(scope.canTest)}<p><strong>This run cannot test:</strong></p>${list(scope.cannotTest.length ? scope.cannotTest : ['(nothing this run lacks)'])}</div>\n`;
 }
 
 export function chartHtml(c: SiteChart): SafeHtml {
@@ -171,9 +178,9 @@ const DOWNLOADS: readonly [file: string, note: string][] = [
 
 export function runPage({ manifest: m, analysis: a, charts, diffLinks = [], pickerHref }: RunPageInput): SitePage {
   const siteCharts: SiteChart[] = charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: `charts/${c.id}.svg`, spec: c.spec }));
-  const envList = a.environments.map(environmentTitle).join(', ') || '(none measured)';
+  const envList = a.environments.map((e) => environmentTitle(e, own(m.environmentDescriptions, e)?.accelerator)).join(', ') || '(none measured)';
   const errors = Object.entries(m.environmentErrors ?? {});
-  const body = html`<p class="link"><strong>Testbed link:</strong> ${linkSummary(m)}</p>
+  const body = html`${claimsScopeHtml(a.scope)}<p class="link"><strong>Testbed link:</strong> ${linkSummary(m)}</p>
 <dl class="run-facts">
 <dt>Commit</dt><dd><code>${m.git.commit ?? '(unknown)'}</code>${m.git.dirty ? ' (with uncommitted changes)' : ''} ${m.git.subject ?? ''}</dd>
 <dt>Branch</dt><dd>${m.git.branch ?? '(unknown)'}</dd>

@@ -10,11 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffRuns } from '../diff/diff.ts';
 import { buildDiffFiles } from './standalone-diff.ts';
 import { pointRecords, scaleThroughput, testManifest } from '../testing/diff-fixtures.ts';
+import { CHROMIUM, chromiumMissing, requireService, skipNote } from '../testing/requirements.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+const missing = requireService('chromium', chromiumMissing());
 const EVIL = '<img src=x onerror=alert(1)>';
 
-describe.skipIf(!existsSync(CHROMIUM))(`diff page in headless Chromium${existsSync(CHROMIUM) ? '' : ' (skipped: /usr/bin/chromium missing; apt-get install chromium)'}`, () => {
+describe.skipIf(missing !== null)(`diff page in headless Chromium${skipNote(missing)}`, () => {
   const work = mkdtempSync(join(tmpdir(), 'virtnet-diff-page-'));
   let browser: Browser | null = null;
 

@@ -16,6 +16,8 @@ export function testPlan(overrides: Partial<Plan> = {}): Plan {
     warmupSeconds: 0,
     confidence: null,
     order: { randomize: false, seed: 1 },
+    design: 'blocked',
+    precision: null,
     ports: { control: 12865, data: 12866 },
     ipVersion: 4,
     retries: 0,

@@ -4,7 +4,8 @@
 // git subject say "synthetic". Pure and deterministic for a given seed.
 
 import type { NetperfMetrics } from '../measure/netperf.ts';
-import { expandPoints, seededRandom, type Plan, type Point } from '../plan/plan.ts';
+import { expandPoints, type Plan, type Point } from '../plan/plan.ts';
+import { seededRandom } from '../plan/schedule.ts';
 import type { EnvironmentDescription, HostInfo, Manifest, MeasurementRecord } from '../measure/records.ts';
 import { RESULTS_FORMAT_VERSION } from '../measure/records.ts';
 
@@ -23,6 +24,10 @@ export interface SyntheticOptions {
   hostname?: string;
   /** Relative noise (standard deviation / mean) of each replicate. */
   noise?: number;
+  /** Noiseless mean throughput per environment and point, instead of the profile's (tests shape the data a rule needs). */
+  mean?: (env: string, point: Point) => number;
+  /** UDP okay rate per environment and message size, instead of the profile's. */
+  okRate?: (env: string, x: number) => number;
 }
 
 export interface SyntheticRun {
@@ -99,7 +104,8 @@ export function syntheticRun(options: SyntheticOptions): SyntheticRun {
   const replicates = options.replicates ?? options.plan.replicates;
   const noise = options.noise ?? 0.005;
   const random = seededRandom(seed);
-  const plan: Plan = { ...options.plan, replicates };
+  // Synthetic runs have every replicate of every point: a precision target has nothing to add.
+  const plan: Plan = { ...options.plan, replicates, precision: null };
   const createdAt = options.createdAt ?? '2026-01-01T00:00:00.000Z';
   const runId = options.runId ?? `synthetic-${seed}`;
   const points = expandPoints(plan);
@@ -109,13 +115,13 @@ export function syntheticRun(options: SyntheticOptions): SyntheticRun {
   for (const env of options.environments) {
     for (let replicate = 1; replicate <= replicates; replicate++) {
       for (const point of points) {
-        const m = syntheticMean(env, point, profile);
+        const m = options.mean ? options.mean(env, point) : syntheticMean(env, point, profile);
         const throughput = Math.max(0.01, m * (1 + noise * gaussian(random)));
         const udp = point.test === 'UDP_STREAM';
         const size = udp ? point.value : (point.messageSize ?? 131072);
         const bytes = Math.round((throughput * 1e6 * plan.testLengthSeconds) / 8);
         const recvCalls = Math.max(1, Math.round(bytes / size));
-        const sendCalls = udp ? Math.round(recvCalls / okRate(env, point.value, profile)) : recvCalls;
+        const sendCalls = udp ? Math.round(recvCalls / (options.okRate ?? ((e, x) => okRate(e, x, profile)))(env, point.value)) : recvCalls;
         const requested = point.sendSocketSize ?? -1;
         const effective = requested > 0 ? Math.max(2 * requested, 4608) : 212992;
         const metrics: NetperfMetrics = {

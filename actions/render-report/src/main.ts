@@ -1,20 +1,22 @@
 // render-report: parse inputs, find the runs, commit each through the report library (its data,
 // analysis, claims, figures), optionally build the site, and summarize with the claims table.
 
-import * as core from '@actions/core';
+import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRenderReportInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { compactTable } from '../../lib/report/job-summary.ts';
 import { mdCode, mdText } from '../../lib/core/text.ts';
 import { analyseRun, claimsMarkdown } from '../../lib/report/report.ts';
+import { loadClaims } from '../../lib/analyse/claims/file.ts';
 import { isRunDir } from '../../lib/measure/run-dir.ts';
 import { findRunCopies, missingEnvironments, missingLegsMessage, mostCompleteCopies } from '../../lib/action/run-copies.ts';
 import { buildSite, commitRun } from '../../lib/site/build.ts';
 
-export async function run(): Promise<void> {
+export async function run(io: ActionIO = actionsCore()): Promise<void> {
   try {
-    const settings = parseRenderReportInputs((name) => core.getInput(name), runnerContext(process.env));
+    const settings = parseRenderReportInputs(io.input, runnerContext(io.env));
+    const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
     if (runs.length === 0) {
       const legs = settings.environments.length > 0 ? ` (no data from any leg: ${settings.environments.join(', ')}; see the client jobs' summaries)` : '';
@@ -24,21 +26,21 @@ export async function run(): Promise<void> {
     const dirs: string[] = [];
     let changed = 0;
     for (const run of runs) {
-      const committed = await commitRun(run.dir, settings.reportsDir);
+      const committed = await commitRun(run.dir, settings.reportsDir, claims);
       dirs.push(committed.dir);
       changed += committed.changed;
       const { manifest, results } = run;
-      const analysis = analyseRun(manifest, results.records);
+      const analysis = analyseRun(manifest, results.records, claims);
       lines.push(`### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(', ')}\n`);
       lines.push(`${committed.changed} files written or changed in ${mdCode(committed.dir)}.\n`);
       const missing = missingEnvironments(run, settings.environments);
       if (missing.length > 0) {
         const message = missingLegsMessage(manifest.runId, missing);
-        core.warning(message);
+        io.warning(message);
         lines.push(`**Missing:** ${mdText(message)}\n`);
       }
       lines.push('#### The paper\'s claims\n');
-      lines.push(claimsMarkdown(analysis.claims));
+      lines.push(claimsMarkdown(analysis.claims, analysis.scope));
       lines.push('#### Results\n');
       lines.push(compactTable(results.records));
     }
@@ -46,15 +48,15 @@ export async function run(): Promise<void> {
       const runsDir = join(settings.reportsDir, 'runs');
       const all = readdirSync(runsDir).sort().map((name) => join(runsDir, name)).filter(isRunDir);
       // One worker: the render pool's worker script is not part of this bundle.
-      const site = await buildSite(all, settings.siteDir, { workers: 1, log: (m) => core.info(m) });
-      core.setOutput('site-index', site.indexPath);
+      const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m) => io.info(m) });
+      io.setOutput('site-index', site.indexPath);
       lines.push(`\nSite: ${site.runs.length} runs, ${site.written} files written, index ${mdCode(site.indexPath)}.\n`);
     }
-    await core.summary.addRaw(lines.join('\n')).write();
-    core.setOutput('run-ids', runs.map((r) => r.manifest.runId).join(','));
-    core.setOutput('report-dirs', dirs.join(','));
-    core.setOutput('files', String(changed));
+    await io.appendSummary(lines.join('\n'));
+    io.setOutput('run-ids', runs.map((r) => r.manifest.runId).join(','));
+    io.setOutput('report-dirs', dirs.join(','));
+    io.setOutput('files', String(changed));
   } catch (error) {
-    core.setFailed((error as Error).message);
+    io.setFailed((error as Error).message);
   }
 }

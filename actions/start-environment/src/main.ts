@@ -1,56 +1,67 @@
 // start-environment: parse inputs, start `virtnet serve` detached, wait until the environment
 // answers, save the PID for the post step, set outputs; optionally hold until the client releases it.
 
-import * as core from '@actions/core';
+import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { ENVIRONMENT_NAMES, parseStartEnvironmentInputs, runnerContext } from '../../lib/action/inputs.ts';
-import { NoClientError, spawnServe, waitForEndpoint, waitForRelease } from '../../lib/measure/serve-process.ts';
 import { checkPartnerRerun } from '../../lib/action/rerun.ts';
+import { NoClientError, spawnServe, waitForEndpoint, waitForRelease } from '../../lib/measure/serve-process.ts';
 
 export const STATE_PID = 'serve-pid';
+/** The serve process's start time: the post step signals the PID only while it is still that process. */
+export const STATE_START_TICKS = 'serve-start-ticks';
 export const STATE_ENDPOINT_FILE = 'endpoint-file';
 
-export async function run(): Promise<void> {
+/** The serve process's edge (serve-process.ts); tests pass their own. */
+export interface ServeLauncher {
+  spawn: typeof spawnServe;
+  waitForEndpoint: typeof waitForEndpoint;
+  waitForRelease: typeof waitForRelease;
+}
+
+const realLauncher: ServeLauncher = { spawn: spawnServe, waitForEndpoint, waitForRelease };
+
+export async function run(io: ActionIO = actionsCore(), serve: ServeLauncher = realLauncher): Promise<void> {
   try {
-    const settings = parseStartEnvironmentInputs((name) => core.getInput(name), runnerContext(process.env), ENVIRONMENT_NAMES);
+    const settings = parseStartEnvironmentInputs(io.input, runnerContext(io.env), ENVIRONMENT_NAMES);
     // A re-run of this job without its client would hold the environment for a client that never comes.
-    const rerun = await checkPartnerRerun(settings.partnerJob, settings.githubToken, process.env);
+    const rerun = await checkPartnerRerun(settings.partnerJob, settings.githubToken, io.env);
     if (rerun.kind === 'lone') throw new Error(rerun.message);
-    if (rerun.kind === 'unknown') core.warning(rerun.message);
-    core.info(`starting ${settings.environment} on ${settings.serverAddress} (log: ${settings.logFile})`);
-    const served = spawnServe(settings);
+    if (rerun.kind === 'unknown') io.warning(rerun.message);
+    io.info(`starting ${settings.environment} on ${settings.serverAddress} (log: ${settings.logFile})`);
+    const served = serve.spawn(settings, io.env);
     // Saved before anything else can fail, so the post step stops it whatever happens next.
-    core.saveState(STATE_PID, String(served.pid));
-    core.saveState(STATE_ENDPOINT_FILE, settings.endpointFile);
-    const info = await waitForEndpoint(settings, served, (settings.readyTimeoutSeconds + 60) * 1000);
+    io.saveState(STATE_PID, String(served.pid));
+    io.saveState(STATE_START_TICKS, served.startTicks);
+    io.saveState(STATE_ENDPOINT_FILE, settings.endpointFile);
+    const info = await serve.waitForEndpoint(settings, served, (settings.readyTimeoutSeconds + 60) * 1000);
     const { endpoint } = info;
-    core.info(`${settings.environment} ready at ${endpoint.address}:${endpoint.controlPort} (data port ${endpoint.dataPort}): ${info.description.summary}`);
-    core.setOutput('address', endpoint.address);
-    core.setOutput('control-port', String(endpoint.controlPort));
-    core.setOutput('data-port', String(endpoint.dataPort));
-    core.setOutput('coordinator-port', info.coordinatorPort === null ? '' : String(info.coordinatorPort));
-    core.setOutput('endpoint', JSON.stringify(endpoint));
-    core.setOutput('description', info.description.summary);
+    io.info(`${settings.environment} ready at ${endpoint.address}:${endpoint.controlPort} (data port ${endpoint.dataPort}): ${info.description.summary}`);
+    io.setOutput('address', endpoint.address);
+    io.setOutput('control-port', String(endpoint.controlPort));
+    io.setOutput('data-port', String(endpoint.dataPort));
+    io.setOutput('coordinator-port', info.coordinatorPort === null ? '' : String(info.coordinatorPort));
+    io.setOutput('endpoint', JSON.stringify(endpoint));
+    io.setOutput('description', info.description.summary);
     if (settings.waitForReleaseMinutes > 0) {
       if (info.coordinatorPort === null) throw new Error('input wait-for-release needs the coordinator: set coordinator-port to a port, not 0');
-      core.info(`waiting up to ${settings.waitForReleaseMinutes} min for the client to release ${settings.environment}${settings.clientDeadlineMinutes > 0 ? ` (a client must ask for it within ${settings.clientDeadlineMinutes} min)` : ''}`);
-      const client = settings.clientDeadlineMinutes > 0 ? { askedMarker: `${settings.endpointFile}.asked`, deadlineMs: settings.clientDeadlineMinutes * 60_000 } : null;
+      io.info(`waiting up to ${settings.waitForReleaseMinutes} min for the client to release ${settings.environment}${settings.clientDeadlineMinutes > 0 ? ` (a client must ask for it within ${settings.clientDeadlineMinutes} min)` : ''}`);
       let released: boolean;
       try {
-        released = await waitForRelease(`${settings.endpointFile}.released`, served.pid, settings.waitForReleaseMinutes * 60_000, 1000, client);
+        released = await serve.waitForRelease(settings.endpointFile, served, settings.waitForReleaseMinutes * 60_000, 1000, settings.clientDeadlineMinutes > 0 ? settings.clientDeadlineMinutes * 60_000 : null);
       } catch (e) {
         if (!(e instanceof NoClientError)) throw e;
         // The client job failed before its sweep (checkout, preparation, its own ready-timeout), or it
         // never started: its runner is offline (GitHub keeps a job queued for an offline self-hosted
         // runner up to 24 h; this leg and the testbed's concurrency group wait with it).
         const message = `${e.message}: the client job failed before its sweep (see its log), or has not started because its runner is offline or busy. An offline runner's job stays queued for up to 24 hours before GitHub fails it, and this leg and later runs wait with it: bring the runner back or cancel the run. The post step tears ${settings.environment} down.`;
-        await core.summary.addRaw(`## virtnet: ${settings.environment} was never asked for\n\n${message}\n`).write();
+        await io.appendSummary(`## virtnet: ${settings.environment} was never asked for\n\n${message}\n`);
         throw new Error(message);
       }
-      core.setOutput('released', String(released));
+      io.setOutput('released', String(released));
       if (!released) throw new Error(`the client did not release ${settings.environment} within ${settings.waitForReleaseMinutes} min (wait-for-release); the post step tears it down`);
-      core.info(`${settings.environment} released by the client`);
+      io.info(`${settings.environment} released by the client`);
     }
   } catch (error) {
-    core.setFailed((error as Error).message);
+    io.setFailed((error as Error).message);
   }
 }

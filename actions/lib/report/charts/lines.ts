@@ -22,6 +22,8 @@ export interface LineChartOptions {
   yTitle: string;
   /** The environments' short names present, for the colour scale. */
   environments: readonly string[];
+  /** Each environment's accelerator (TCG guests get their own title). */
+  accelerators?: Readonly<Record<string, string>>;
   /** A reference line (1 for relative throughput). */
   rule?: number;
   yZero?: boolean;
@@ -32,7 +34,7 @@ export interface LineChartOptions {
 const round = (v: number) => Math.round(v * 10000) / 10000;
 
 export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLevelSpec {
-  const scales = environmentScales(o.environments);
+  const scales = environmentScales(o.environments, o.accelerators);
   const values = rows.map((r) => ({ ...r, y: round(r.y), low: round(r.low), high: round(r.high) }));
   const x = { field: 'x', type: 'quantitative' as const, title: o.xTitle };
   const color = { field: 'environment', type: 'nominal' as const, title: 'Environment', scale: scales.color };
@@ -80,8 +82,8 @@ export interface BarRow {
   points: number;
 }
 
-export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: string[]; yTitle: string; environments: readonly string[]; rule?: number }): TopLevelSpec {
-  const scales = environmentScales(o.environments);
+export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: string[]; yTitle: string; environments: readonly string[]; accelerators?: Readonly<Record<string, string>>; rule?: number }): TopLevelSpec {
+  const scales = environmentScales(o.environments, o.accelerators);
   const values = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
   const x = { field: 'environment', type: 'nominal' as const, title: 'Environment', sort: scales.domain, axis: { labels: false, ticks: false } };
   const layer: unknown[] = [

@@ -3,11 +3,13 @@
 
 import type { Parameter } from '../../plan/plan.ts';
 import { oneLine } from '../../core/text.ts';
+import { own } from '../../core/own.ts';
 
 /** x-axis titles by swept parameter, the same on every chart. */
 export const PARAMETER_AXIS_TITLE: Record<Parameter, string> = {
   sendSocketSize: 'Send socket size requested, -s (bytes)',
   messageSize: 'UDP message size, -m (bytes)',
+  requestSize: 'UDP datagram size requested, -r (bytes)',
 };
 
 export const ENVIRONMENT_ORDER = ['native', 'docker', 'kvm', 'osv'] as const;
@@ -19,7 +21,7 @@ export interface EnvironmentStyle {
   dash: number[];
 }
 
-// A Map, not an object: environment names are outside text, and a name such as "constructor" or
+// Maps, not objects: environment names are outside text, and a name such as "constructor" or
 // "toString" must not find a property of Object.prototype.
 export const ENVIRONMENT_STYLE: ReadonlyMap<string, EnvironmentStyle> = new Map([
   ['native', { title: 'Native Linux', color: '#000000', shape: 'circle', dash: [] }],
@@ -30,7 +32,12 @@ export const ENVIRONMENT_STYLE: ReadonlyMap<string, EnvironmentStyle> = new Map(
 
 const FALLBACK_COLORS = ['#E69F00', '#56B4E9', '#CC79A7', '#F0E442'];
 
-export function environmentTitle(name: string): string {
+/** A guest that ran under TCG is named so: its numbers are an emulator's, not KVM's. */
+const TCG_TITLE: ReadonlyMap<string, string> = new Map([['kvm', 'Linux on QEMU (TCG)'], ['osv', 'OSv on QEMU (TCG)']]);
+
+/** An environment's name in legends and tables; `accelerator` from its description in the manifest. */
+export function environmentTitle(name: string, accelerator?: string): string {
+  if (accelerator === 'tcg') return TCG_TITLE.get(name) ?? `${ENVIRONMENT_STYLE.get(name)?.title ?? name} (TCG)`;
   return ENVIRONMENT_STYLE.get(name)?.title ?? name;
 }
 
@@ -43,16 +50,16 @@ export function environmentTitle(name: string): string {
  * line with control and line-separator characters spelled out (core/text.ts), and those names are
  * labelled "<name> (environment)". Pages and tables show names as they are.
  */
-export function environmentLabel(name: string): string {
-  const title = oneLine(environmentTitle(name));
+export function environmentLabel(name: string, accelerator?: string): string {
+  const title = oneLine(environmentTitle(name, accelerator));
   return title === 'if' || title in Object.prototype ? `${title} (environment)` : title;
 }
 
 /** Colour, shape and dash scales for the environments present, in the canonical order. */
-export function environmentScales(present: readonly string[]) {
+export function environmentScales(present: readonly string[], accelerators: Readonly<Record<string, string>> = {}) {
   const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
   const extra = present.filter((e) => !(ENVIRONMENT_ORDER as readonly string[]).includes(e)).sort();
-  const domain = [...known, ...extra].map(environmentLabel);
+  const domain = [...known, ...extra].map((e) => environmentLabel(e, own(accelerators, e)));
   const style = (i: number, name: string): EnvironmentStyle => ENVIRONMENT_STYLE.get(name) ?? { title: name, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
   const names = [...known, ...extra];
   return {

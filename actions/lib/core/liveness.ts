@@ -1,0 +1,71 @@
+// Whether a process is still the one we knew, by PID plus the kernel's start time of the process
+// (field 22 of /proc/PID/stat). One rule for everything that outlives a PID: daemons in the PID
+// registry and their owners, lock holders, serve processes, the owners of containers and guest
+// networks.
+//
+// The rule:
+// - Alive means /proc/PID/stat exists and the process is not a zombie (a zombie has exited; only
+//   its exit status waits to be collected).
+// - With a recorded start time, the start time must match too: a PID the kernel handed to a new
+//   process is not the process we recorded.
+// - Liveness is read from /proc, never asked with kill(PID, 0). /proc/PID/stat is readable by every
+//   user whoever owns the process, so a live process of another user counts as alive: the EPERM that
+//   kill(PID, 0) raises for such a process never turns into "dead", and an unprivileged cleanup can
+//   never take a root run's daemons or locks for leftovers.
+
+import { readFileSync } from 'node:fs';
+
+export interface ProcessIdentity {
+  pid: number;
+  /** Field 22 of /proc/PID/stat: clock ticks after boot when the process started. */
+  startTicks: string;
+}
+
+interface Stat {
+  state: string;
+  startTicks: string;
+}
+
+function readStat(pid: number): Stat | null {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // comm (field 2) is in parentheses and may hold spaces and parentheses; the fields after the
+  // last ')' are space-separated, starting with field 3 (the state).
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  const startTicks = fields[19];
+  return state && startTicks ? { state, startTicks } : null;
+}
+
+/** The kernel's start time of a process, or null if there is no such process. */
+export function processStartTicks(pid: number): string | null {
+  return readStat(pid)?.startTicks ?? null;
+}
+
+/** The identity of a running process (PID and start time), or null if it is gone. */
+export function identityOf(pid: number): ProcessIdentity | null {
+  const stat = readStat(pid);
+  return stat && stat.state !== 'Z' ? { pid, startTicks: stat.startTicks } : null;
+}
+
+/** This process's identity: what locks, the PID registry and container labels record as the owner. */
+export function ownIdentity(): ProcessIdentity {
+  const own = identityOf(process.pid);
+  if (!own) throw new Error(`/proc/${process.pid}/stat is unreadable: virtnet needs Linux with /proc mounted`);
+  return own;
+}
+
+/**
+ * Whether `pid` is a live process and, when a start time is given, the same process as recorded.
+ * A null or absent start time checks the PID alone (records written before start times were kept).
+ */
+export function isAlive(pid: number, startTicks: string | null = null): boolean {
+  const stat = readStat(pid);
+  if (!stat || stat.state === 'Z') return false;
+  return startTicks === null || stat.startTicks === startTicks;
+}

@@ -1,0 +1,53 @@
+// Sweep events as log lines, one wording for the command line (`virtnet run`) and the run-sweep
+// action: each line with its level, so the action can mark failures as errors in the job log.
+
+import type { SweepEvent } from './sweep.ts';
+import { PARAMETER_FLAG } from '../plan/plan.ts';
+
+/** A notice from the session (a resumed run, a lock taken over, a cut-short results line). */
+export type SessionEvent = SweepEvent | { kind: 'notice'; message: string };
+
+export interface EventLine {
+  level: 'info' | 'error';
+  text: string;
+}
+
+/** "1h05m", "4m07s", "12s". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/** The log line of an event. */
+export function describeEvent(event: SessionEvent): EventLine {
+  const info = (text: string): EventLine => ({ level: 'info', text });
+  switch (event.kind) {
+    case 'notice':
+      return info(`  note: ${event.message}`);
+    case 'environment-start': {
+      const block = event.block === null ? '' : ` block ${event.block}`;
+      return info(event.tasks === 0 ? `== ${event.environment}${block}: all ${event.skipped} measurements already done` : `== ${event.environment}${block}: starting (${event.tasks} measurements${event.skipped ? `, ${event.skipped} already done` : ''})`);
+    }
+    case 'environment-ready':
+      return info(`== ${event.environment}: ready in ${event.description.startupSeconds?.toFixed(1) ?? '?'} s: ${event.description.summary}${event.description.accelerator === 'tcg' ? ' [TCG: software emulation, not KVM numbers]' : ''}`);
+    case 'environment-failed':
+      return { level: 'error', text: `== ${event.environment}: FAILED to start: ${event.error}` };
+    case 'environment-skipped':
+      return { level: 'error', text: `== ${event.environment}: skipped: ${event.reason}` };
+    case 'warmup':
+      return info(`   warm-up: ${event.seconds} s TCP_STREAM (not recorded)`);
+    case 'retry':
+      return info(`   retry ${event.attempt}: ${event.task.point.id} replicate ${event.task.replicate}: ${event.error}`);
+    case 'measured': {
+      const r = event.record;
+      const flag = PARAMETER_FLAG[r.parameter];
+      const what = r.status === 'ok' ? `${r.metrics!.throughputMbps.toFixed(2)} Mbit/s` : `FAILED: ${r.error}`;
+      const width = String(event.total).length;
+      return info(`[${String(event.index).padStart(width)}/${event.total}] ${r.environment} ${r.test} ${flag} ${r.value} rep ${r.replicate}: ${what}  ETA ${formatDuration(event.etaSeconds)}`);
+    }
+    case 'environment-stop':
+      return info(`== ${event.environment}: stopped`);
+  }
+}

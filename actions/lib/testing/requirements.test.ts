@@ -1,0 +1,56 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ALLOWED_CI_SKIPS, MissingServiceError, requireService, requireServices, skipNote } from './requirements.ts';
+
+const REPO = resolve(import.meta.dirname, '..', '..', '..');
+
+/** Test files that skip by themselves: they still hold their own skipIf (see the report of this change). */
+const NOT_ROUTED: Record<string, string> = {
+  'env/testbed/testbed.test.ts': 'env/testbed/ is being reworked for the delay line; route its root check through requireService with it',
+  'env/testbed/delay-line.test.ts': 'env/testbed/ is being reworked for the delay line; route its root check through requireService with it',
+  'actions/lib/site/site.browser.test.ts': 'site/ is being reworked for safe HTML; route its Chromium check through requireService with it',
+};
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return ['node_modules', 'dist', '.cache'].includes(e.name) ? [] : testFiles(p);
+    return e.name.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+describe('requireService', () => {
+  it('a service that is there: nothing to skip, also in CI', () => {
+    expect(requireService('dockerd', null, { CI: 'true' })).toBeNull();
+  });
+
+  it('missing on a developer machine: skip, saying why', () => {
+    expect(requireService('dockerd', 'no docker daemon answers', {})).toBe('dockerd: no docker daemon answers');
+    expect(skipNote('dockerd: no docker daemon answers')).toBe(' (skipped: dockerd: no docker daemon answers)');
+    expect(skipNote(null)).toBe('');
+  });
+
+  it('missing with CI=true: fails, unless listed with its reason', () => {
+    for (const ci of ['true', '1']) {
+      expect(() => requireService('chromium', '/usr/bin/chromium is missing', { CI: ci })).toThrow(MissingServiceError);
+      expect(() => requireService('root', 'needs root', { CI: ci })).toThrow(/root is required with CI=true, and it is missing: needs root/);
+    }
+    expect(ALLOWED_CI_SKIPS['osv-image']).toMatch(/internet/);
+    expect(requireService('osv-image', 'no image given', { CI: 'true' })).toBe('osv-image: no image given');
+    expect(() => requireServices([['root', null], ['netserver', 'not installed']], { CI: 'true' })).toThrow(/netserver is required/);
+    expect(requireServices([['root', null], ['netserver', 'not installed']], {})).toBe('netserver: not installed');
+  });
+
+  it('every test file that skips does it through requireService', () => {
+    const offenders: string[] = [];
+    for (const file of ['actions', 'env', 'scripts'].flatMap((d) => testFiles(join(REPO, d)))) {
+      const path = relative(REPO, file);
+      if (path in NOT_ROUTED || path === 'actions/lib/testing/requirements.test.ts') continue;
+      const text = readFileSync(file, 'utf8');
+      const skips = /\.(skipIf|runIf)\(|\bit\.skip\(|\bdescribe\.skip\(|\bt\.skip\(/.test(text);
+      if (skips && !/from '[./]*(?:actions\/lib\/|lib\/|\.\.\/)*testing\/requirements\.ts'/.test(text)) offenders.push(path);
+    }
+    expect(offenders).toEqual([]);
+  });
+});
