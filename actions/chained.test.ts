@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from './lib/core/proc.ts';
+import { SITE_ASSET_NAMES, siteAsset } from './lib/site/assets.ts';
 import { netserverMissing, requireServices, rootMissing, skipNote } from './lib/testing/requirements.ts';
 import { loadRun } from './lib/measure/run-dir.ts';
 import { isServeProcess } from './lib/measure/serve-process.ts';
@@ -177,6 +178,8 @@ describe.skipIf(missing !== null)(`actions chained on a real testbed (as the run
     // The most complete copy was taken, not the early one.
     expect(readFileSync(join(committed, 'results.jsonl'), 'utf8')).toBe(readFileSync(join(runDir, 'results.jsonl'), 'utf8'));
     expect(readFileSync(join(site, 'index.html'), 'utf8')).toContain(runId);
+    // The site's own stylesheet and script, found beside the bundle (dist/assets/).
+    for (const name of SITE_ASSET_NAMES) expect(readFileSync(join(site, 'assets', name)).equals(siteAsset(name)), name).toBe(true);
     expect(r.summary).toContain(`### Run \`${runId}\` (${loadRun(runDir).manifest.status})`);
     expect(r.summary).toContain('| Claim | Section | Verdict | Evidence |');
     expect(r.summary).toMatch(/\| UDP_STREAM -m 1550 \| (\d+\.\d\d|—)/);

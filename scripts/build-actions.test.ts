@@ -3,7 +3,7 @@
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { actionNames, buildActions, REPO_DIR } from './build-actions.ts';
 
@@ -27,7 +27,10 @@ describe('dist check', () => {
     }
     // Nothing extra lingers in a committed dist/ either.
     for (const name of actionNames()) {
-      for (const f of readdirSync(join(REPO_DIR, 'actions', name, 'dist'))) if (!built.includes(join(name, 'dist', f))) stale.push(`actions/${name}/dist/${f} (not built from any source)`);
+      for (const f of readdirSync(join(REPO_DIR, 'actions', name, 'dist'), { recursive: true, withFileTypes: true }).filter((e) => !e.isDirectory())) {
+        const rel = relative(join(REPO_DIR, 'actions'), join(f.parentPath, f.name));
+        if (!built.includes(rel)) stale.push(`actions/${rel} (not built from any source)`);
+      }
     }
     expect(stale, 'out of date: run npm run build:actions and commit actions/*/dist').toEqual([]);
   });

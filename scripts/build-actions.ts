@@ -2,14 +2,16 @@
 // Bundles each action under actions/<name>/ into actions/<name>/dist/: src/index.ts -> index.js,
 // src/post-index.ts -> post.js (when the action has a post step). ESM for node24, one file per
 // entry, no source maps, paths relative to the repository: the same sources give the same bytes,
-// which is what the dist check (npm test and CI) relies on.
+// which is what the dist check (npm test and CI) relies on. A bundled module that reads files of
+// its own `assets/` folder (`new URL('./assets/', import.meta.url)`, e.g. the site's stylesheet and
+// script) gets that folder copied to dist/assets/, where the same line finds it inside the bundle.
 //
 //   node scripts/build-actions.ts            write actions/<name>/dist/
 //   node scripts/build-actions.ts --out DIR  write DIR/<name>/dist/ instead (the dist check)
 
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -40,6 +42,15 @@ export function entryPoints(name: string, repoDir = REPO_DIR): { entry: string; 
   return entries;
 }
 
+/** The line by which a module reads its own assets/ folder (see actions/lib/site/assets.ts). */
+const ASSETS_URL = "new URL('./assets/', import.meta.url)";
+
+/** The assets/ folders (relative to repoDir) of the bundled modules that read theirs. */
+export function assetFolders(bundledInputs: readonly string[], repoDir = REPO_DIR): string[] {
+  const folders = bundledInputs.filter((f) => f.startsWith('actions/') && f.endsWith('.ts') && readFileSync(join(repoDir, f), 'utf8').includes(ASSETS_URL)).map((f) => join(dirname(f), 'assets'));
+  return [...new Set(folders)].sort();
+}
+
 /** Builds every action into <outRoot>/<name>/dist/; returns the files written, relative to outRoot. */
 export async function buildActions(outRoot: string, repoDir = REPO_DIR): Promise<string[]> {
   const written: string[] = [];
@@ -47,8 +58,9 @@ export async function buildActions(outRoot: string, repoDir = REPO_DIR): Promise
     const dist = join(outRoot, name, 'dist');
     rmSync(dist, { recursive: true, force: true });
     mkdirSync(dist, { recursive: true });
+    const inputs = new Set<string>();
     for (const { entry, output } of entryPoints(name, repoDir)) {
-      await build({
+      const result = await build({
         absWorkingDir: repoDir,
         entryPoints: [entry],
         outfile: join(dist, output),
@@ -65,8 +77,21 @@ export async function buildActions(outRoot: string, repoDir = REPO_DIR): Promise
         minify: false,
         charset: 'utf8',
         logLevel: 'warning',
+        metafile: true,
       });
+      for (const input of Object.keys(result.metafile.inputs)) inputs.add(input);
       written.push(join(name, 'dist', output));
+    }
+    const copied = new Map<string, string>();
+    for (const folder of assetFolders([...inputs], repoDir)) {
+      for (const file of readdirSync(join(repoDir, folder)).sort()) {
+        const earlier = copied.get(file);
+        if (earlier !== undefined) throw new Error(`actions/${name}: ${folder}/${file} and ${earlier}/${file} would both be dist/assets/${file}`);
+        copied.set(file, folder);
+        mkdirSync(join(dist, 'assets'), { recursive: true });
+        copyFileSync(join(repoDir, folder, file), join(dist, 'assets', file));
+        written.push(join(name, 'dist', 'assets', file));
+      }
     }
     // The bundles are ESM whatever package.json sits above the action (an action can be used from
     // another repository's checkout).

@@ -4,7 +4,7 @@
 import { judgedSide } from '../../actions/lib/analyse/claims/judge.ts';
 import { alphaFrom, correctionFrom, DEFAULT_DIFF_OPTIONS, diffRuns, hasRegression, thresholdFrom } from '../../actions/lib/diff/diff.ts';
 import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff/format.ts';
-import { buildDiffFiles } from '../../actions/lib/diff/page.ts';
+import { buildDiffFiles } from '../../actions/lib/site/standalone-diff.ts';
 import { gitCli, resolveRunPair, RunSourceError } from '../../actions/lib/diff/run-source.ts';
 import { writeReportFiles } from '../../actions/lib/site/build.ts';
 import { asOptions, parseCommandArgs, UsageError } from './common.ts';

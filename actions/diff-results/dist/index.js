@@ -16,8 +16,8 @@ var __require = /* @__PURE__ */ ((x4) => typeof require !== "undefined" ? requir
 var __commonJS = (cb, mod) => function __require2() {
   try {
     return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
-  } catch (e3) {
-    throw mod = 0, e3;
+  } catch (e) {
+    throw mod = 0, e;
   }
 };
 var __export = (target2, all) => {
@@ -2166,9 +2166,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve2, reject) => {
             this.close((err, data3) => {
-              return err ? reject(err) : resolve3(data3);
+              return err ? reject(err) : resolve2(data3);
             });
           });
         }
@@ -2206,12 +2206,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve2, reject) => {
             this.destroy(err, (err2, data3) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve3(data3);
+              ) : resolve2(data3);
             });
           });
         }
@@ -4478,8 +4478,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve3, reject) => {
-        res = resolve3;
+      const promise2 = new Promise((resolve2, reject) => {
+        res = resolve2;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -4634,14 +4634,14 @@ var require_util2 = __commonJS({
       let reader;
       try {
         reader = body.stream.getReader();
-      } catch (e3) {
-        errorSteps(e3);
+      } catch (e) {
+        errorSteps(e);
         return;
       }
       try {
         successSteps(await readAllBytes(reader));
-      } catch (e3) {
-        errorSteps(e3);
+      } catch (e) {
+        errorSteps(e);
       }
     }
     function isReadableStreamLike(stream2) {
@@ -5699,8 +5699,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
       const successSteps = (data3) => {
         try {
           promise2.resolve(convertBytesToJSValue(data3));
-        } catch (e3) {
-          errorSteps(e3);
+        } catch (e) {
+          errorSteps(e);
         }
       };
       if (object3[kState].body == null) {
@@ -5791,7 +5791,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants6 = require_constants2();
+    var constants7 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5805,7 +5805,7 @@ var require_client_h1 = __commonJS({
       let mod;
       try {
         mod = await WebAssembly.compile(require_llhttp_simd_wasm());
-      } catch (e3) {
+      } catch (e) {
         mod = await WebAssembly.compile(llhttpWasmData || require_llhttp_wasm());
       }
       return await WebAssembly.instantiate(mod, {
@@ -5866,7 +5866,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants7.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5961,11 +5961,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset4 = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants6.ERROR.OK) {
+          if (ret !== constants7.ERROR.OK) {
             const body = data3.subarray(offset4);
-            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants7.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants6.ERROR.PAUSED) {
+            } else if (ret === constants7.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5988,10 +5988,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants6.ERROR.OK) {
+        if (ret === constants7.ERROR.OK) {
           return null;
         }
-        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants7.ERROR.PAUSED || ret === constants7.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6008,7 +6008,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants6.ERROR[ret], data3);
+        return new HTTPParserError(message, constants7.ERROR[ret], data3);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6188,7 +6188,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants6.ERROR.PAUSED : 0;
+        return pause ? constants7.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6210,7 +6210,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants6.ERROR.PAUSED;
+          return constants7.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6246,13 +6246,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert4(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants7.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants7.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants7.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6730,12 +6730,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert4(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve2;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7405,12 +7405,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert4(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve2;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7889,16 +7889,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve3) => {
+        return new Promise((resolve2) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve3;
+            this[kClosedResolve] = resolve2;
           } else {
-            resolve3(null);
+            resolve2(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve3) => {
+        return new Promise((resolve2) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7909,7 +7909,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve3(null);
+            resolve2(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7960,7 +7960,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve3, reject) => {
+        const socket = await new Promise((resolve2, reject) => {
           client[kConnector]({
             host,
             hostname: hostname3,
@@ -7972,7 +7972,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve3(socket2);
+              resolve2(socket2);
             }
           });
         });
@@ -8308,8 +8308,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c4) => c4.close()));
         } else {
-          await new Promise((resolve3) => {
-            this[kClosedResolve] = resolve3;
+          await new Promise((resolve2) => {
+            this[kClosedResolve] = resolve2;
           });
         }
       }
@@ -9578,7 +9578,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve3, reject) => {
+        return await new Promise((resolve2, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9591,7 +9591,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve3(null);
+              resolve2(null);
             }
           }).on("error", noop6).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9610,7 +9610,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type3) {
       assert4(!stream2[kConsume]);
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve2, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9627,7 +9627,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type: type3,
               stream: stream2,
-              resolve: resolve3,
+              resolve: resolve2,
               reject,
               length: 0,
               body: []
@@ -9697,18 +9697,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type: type3, body, resolve: resolve3, stream: stream2, length: length3 } = consume2;
+      const { type: type3, body, resolve: resolve2, stream: stream2, length: length3 } = consume2;
       try {
         if (type3 === "text") {
-          resolve3(chunksDecode(body, length3));
+          resolve2(chunksDecode(body, length3));
         } else if (type3 === "json") {
-          resolve3(JSON.parse(chunksDecode(body, length3)));
+          resolve2(JSON.parse(chunksDecode(body, length3)));
         } else if (type3 === "arrayBuffer") {
-          resolve3(chunksConcat(body, length3).buffer);
+          resolve2(chunksConcat(body, length3).buffer);
         } else if (type3 === "blob") {
-          resolve3(new Blob(body, { type: stream2[kContentType] }));
+          resolve2(new Blob(body, { type: stream2[kContentType] }));
         } else if (type3 === "bytes") {
-          resolve3(chunksConcat(body, length3));
+          resolve2(chunksConcat(body, length3));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9965,9 +9965,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve2, reject) => {
           request2.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve3(data3);
+            return err ? reject(err) : resolve2(data3);
           });
         });
       }
@@ -10190,9 +10190,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve2, reject) => {
           stream2.call(this, opts, factory, (err, data3) => {
-            return err ? reject(err) : resolve3(data3);
+            return err ? reject(err) : resolve2(data3);
           });
         });
       }
@@ -10477,9 +10477,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve2, reject) => {
           upgrade.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve3(data3);
+            return err ? reject(err) : resolve2(data3);
           });
         });
       }
@@ -10571,9 +10571,9 @@ var require_api_connect = __commonJS({
     };
     function connect2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve2, reject) => {
           connect2.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve3(data3);
+            return err ? reject(err) : resolve2(data3);
           });
         });
       }
@@ -13619,8 +13619,8 @@ var require_fetch = __commonJS({
       let requestObject;
       try {
         requestObject = new Request(input2, init2);
-      } catch (e3) {
-        p.reject(e3);
+      } catch (e) {
+        p.reject(e);
         return p.promise;
       }
       const request2 = requestObject[kState];
@@ -14311,14 +14311,14 @@ var require_fetch = __commonJS({
             fetchParams.processRequestEndOfBody();
           }
         };
-        const processBodyError = (e3) => {
+        const processBodyError = (e) => {
           if (isCancelled(fetchParams)) {
             return;
           }
-          if (e3.name === "AbortError") {
+          if (e.name === "AbortError") {
             fetchParams.controller.abort();
           } else {
-            fetchParams.controller.terminate(e3);
+            fetchParams.controller.terminate(e);
           }
         };
         requestBody = (async function* () {
@@ -14436,7 +14436,7 @@ var require_fetch = __commonJS({
       function dispatch2({ body }) {
         const url2 = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve3, reject) => agent.dispatch(
+        return new Promise((resolve2, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14512,7 +14512,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve3({
+              resolve2({
                 status,
                 statusText,
                 headersList,
@@ -14555,7 +14555,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve3({
+              resolve2({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -15035,8 +15035,8 @@ var require_util4 = __commonJS({
         }
       })();
     }
-    function fireAProgressEvent(e3, reader) {
-      const event2 = new ProgressEvent(e3, {
+    function fireAProgressEvent(e, reader) {
+      const event2 = new ProgressEvent(e, {
         bubbles: false,
         cancelable: false
       });
@@ -15577,8 +15577,8 @@ var require_cache = __commonJS({
         let errorData = null;
         try {
           this.#batchCacheOperations(operations);
-        } catch (e3) {
-          errorData = e3;
+        } catch (e) {
+          errorData = e;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15658,8 +15658,8 @@ var require_cache = __commonJS({
         let errorData = null;
         try {
           this.#batchCacheOperations(operations);
-        } catch (e3) {
-          errorData = e3;
+        } catch (e) {
+          errorData = e;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15698,8 +15698,8 @@ var require_cache = __commonJS({
         let requestResponses;
         try {
           requestResponses = this.#batchCacheOperations(operations);
-        } catch (e3) {
-          errorData = e3;
+        } catch (e) {
+          errorData = e;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15834,10 +15834,10 @@ var require_cache = __commonJS({
             resultList.push([operation.request, operation.response]);
           }
           return resultList;
-        } catch (e3) {
+        } catch (e) {
           this.#relevantRequestResponseList.length = 0;
           this.#relevantRequestResponseList = backupCache;
-          throw e3;
+          throw e;
         }
       }
       /**
@@ -16931,8 +16931,8 @@ var require_util7 = __commonJS({
     function isClosed(ws) {
       return ws[kReadyState] === states.CLOSED;
     }
-    function fireEvent(e3, target2, eventFactory = (type3, init2) => new Event(type3, init2), eventInitDict = {}) {
-      const event2 = eventFactory(e3, eventInitDict);
+    function fireEvent(e, target2, eventFactory = (type3, init2) => new Event(type3, init2), eventInitDict = {}) {
+      const event2 = eventFactory(e, eventInitDict);
       target2.dispatchEvent(event2);
     }
     function websocketMessageReceived(ws, type3, data3) {
@@ -17950,8 +17950,8 @@ var require_websocket = __commonJS({
         let urlRecord;
         try {
           urlRecord = new URL(url2, baseURL);
-        } catch (e3) {
-          throw new DOMException(e3, "SyntaxError");
+        } catch (e) {
+          throw new DOMException(e, "SyntaxError");
         }
         if (urlRecord.protocol === "http:") {
           urlRecord.protocol = "ws:";
@@ -18296,8 +18296,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve3) => {
-        setTimeout(resolve3, ms).unref();
+      return new Promise((resolve2) => {
+        setTimeout(resolve2, ms).unref();
       });
     }
     module.exports = {
@@ -18781,8 +18781,8 @@ var require_eventsource = __commonJS({
         try {
           urlRecord = new URL(url2, settings.settingsObject.baseUrl);
           this.#state.origin = urlRecord.origin;
-        } catch (e3) {
-          throw new DOMException(e3, "SyntaxError");
+        } catch (e) {
+          throw new DOMException(e, "SyntaxError");
         }
         this.#url = urlRecord.href;
         let corsAttributeState = ANONYMOUS;
@@ -19293,7 +19293,7 @@ var require_topojson_client = __commonJS({
           }
         });
         arcs.forEach(function(i) {
-          var e3 = ends(i), start = e3[0], end = e3[1], f, g;
+          var e = ends(i), start = e[0], end = e[1], f, g;
           if (f = fragmentByEnd[start]) {
             delete fragmentByEnd[f.end];
             f.push(i);
@@ -19645,22 +19645,22 @@ var require_esblib = __commonJS({
     ));
     var __toCommonJS = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
     var __async = (__this, __arguments, generator) => {
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve2, reject) => {
         var fulfilled = (value4) => {
           try {
             step2(generator.next(value4));
-          } catch (e3) {
-            reject(e3);
+          } catch (e) {
+            reject(e);
           }
         };
         var rejected = (value4) => {
           try {
             step2(generator.throw(value4));
-          } catch (e3) {
-            reject(e3);
+          } catch (e) {
+            reject(e);
           }
         };
-        var step2 = (x22) => x22.done ? resolve3(x22.value) : Promise.resolve(x22.value).then(fulfilled, rejected);
+        var step2 = (x22) => x22.done ? resolve2(x22.value) : Promise.resolve(x22.value).then(fulfilled, rejected);
         step2((generator = generator.apply(__this, __arguments)).next());
       });
     };
@@ -19693,9 +19693,9 @@ var require_esblib = __commonJS({
       var resume = (k2, v2, yes, no) => {
         try {
           var x22 = generator[k2](v2), isAwait = (v2 = x22.value) instanceof __await, done = x22.done;
-          Promise.resolve(isAwait ? v2[0] : v2).then((y4) => isAwait ? resume(k2 === "return" ? k2 : "next", v2[1] ? { done: y4.done, value: y4.value } : y4, yes, no) : yes({ value: y4, done })).catch((e3) => resume("throw", e3, yes, no));
-        } catch (e3) {
-          no(e3);
+          Promise.resolve(isAwait ? v2[0] : v2).then((y4) => isAwait ? resume(k2 === "return" ? k2 : "next", v2[1] ? { done: y4.done, value: y4.value } : y4, yes, no) : yes({ value: y4, done })).catch((e) => resume("throw", e, yes, no));
+        } catch (e) {
+          no(e);
         }
       }, method2 = (k2) => it[k2] = (x22) => new Promise((yes, no) => resume(k2, x22, yes, no)), it = {};
       return generator = generator.apply(__this, __arguments), it[__knownSymbol("asyncIterator")] = () => it, method2("next"), method2("throw"), method2("return"), it;
@@ -19716,10 +19716,10 @@ var require_esblib = __commonJS({
           isAwait = true;
           return {
             done: false,
-            value: new __await(new Promise((resolve3) => {
+            value: new __await(new Promise((resolve2) => {
               var x22 = obj[k2](v2);
               if (!(x22 instanceof Object)) __typeError("Object expected");
-              resolve3(x22);
+              resolve2(x22);
             }), 1)
           };
         };
@@ -19841,8 +19841,8 @@ var require_vendor_core = __commonJS({
           const { ignoreErrors = false } = options;
           try {
             return checkStat(yield (0, promises_1.stat)(path5), options);
-          } catch (e3) {
-            const er = e3;
+          } catch (e) {
+            const er = e;
             if (ignoreErrors || er.code === "EACCES")
               return false;
             throw er;
@@ -19853,8 +19853,8 @@ var require_vendor_core = __commonJS({
           const { ignoreErrors = false } = options;
           try {
             return checkStat((0, fs_1.statSync)(path5), options);
-          } catch (e3) {
-            const er = e3;
+          } catch (e) {
+            const er = e;
             if (ignoreErrors || er.code === "EACCES")
               return false;
             throw er;
@@ -19893,8 +19893,8 @@ var require_vendor_core = __commonJS({
           const { ignoreErrors = false } = options;
           try {
             return checkStat(yield (0, promises_1.stat)(path5), path5, options);
-          } catch (e3) {
-            const er = e3;
+          } catch (e) {
+            const er = e;
             if (ignoreErrors || er.code === "EACCES")
               return false;
             throw er;
@@ -19905,8 +19905,8 @@ var require_vendor_core = __commonJS({
           const { ignoreErrors = false } = options;
           try {
             return checkStat((0, fs_1.statSync)(path5), path5, options);
-          } catch (e3) {
-            const er = e3;
+          } catch (e) {
+            const er = e;
             if (ignoreErrors || er.code === "EACCES")
               return false;
             throw er;
@@ -20568,7 +20568,7 @@ var require_vendor_core = __commonJS({
     var source_default = chalk3;
     var import_which = __toESM2(require_lib(), 1);
     var import_node_process4 = __toESM2(__require("process"), 1);
-    var import_node_fs7 = __toESM2(__require("fs"), 1);
+    var import_node_fs8 = __toESM2(__require("fs"), 1);
     var import_node_os2 = __toESM2(__require("os"), 1);
     var EOL6 = /\r?\n|\r|\n/;
     var EMPTY = "-";
@@ -20615,7 +20615,7 @@ var require_vendor_core = __commonJS({
       return result;
     };
     var parseLines = (input2, sep) => input2.split(EOL6).filter(Boolean).map((l) => parseLine(l, sep));
-    var countWordsByIndex = ({ words }, index6) => words.filter(({ e: e3 }) => e3 < index6).length;
+    var countWordsByIndex = ({ words }, index6) => words.filter(({ e }) => e < index6).length;
     var getBorders = (lines) => lines[0].spaces.reduce((m3, i) => {
       const c4 = countWordsByIndex(lines[0], i);
       if (lines.every((l) => l.spaces.includes(i) && c4 === countWordsByIndex(l, i))) {
@@ -20632,13 +20632,13 @@ var require_vendor_core = __commonJS({
         const row2 = [];
         grid.push(row2);
         for (const n in words) {
-          const { w: w2, s: s2, e: e3 } = words[n];
+          const { w: w2, s: s2, e } = words[n];
           for (const _b in _borders) {
             const a4 = _borders[+_b];
             const b10 = _borders[+_b + 1];
             if (b10 === void 0) break;
             const block = row2[_b] || (row2[_b] = []);
-            if (s2 > a4 && e3 < b10) block.push(w2);
+            if (s2 > a4 && e < b10) block.push(w2);
           }
         }
       }
@@ -20690,8 +20690,8 @@ var require_vendor_core = __commonJS({
           for (const i in headers) {
             const k2 = headers[i];
             const s2 = borders[i];
-            const e3 = borders[+i + 1] || ll;
-            const v = line5.slice(s2, e3).trim();
+            const e = borders[+i + 1] || ll;
+            const v = line5.slice(s2, e).trim();
             props.push([k2, [v || EMPTY]]);
           }
           data22.push(Object.fromEntries(props));
@@ -20908,7 +20908,7 @@ var require_vendor_core = __commonJS({
               if (opts.detached && child.pid) {
                 try {
                   import_node_process3.default.kill(-child.pid);
-                } catch (e3) {
+                } catch (e) {
                   child.kill();
                 }
               }
@@ -20925,8 +20925,8 @@ var require_vendor_core = __commonJS({
             (_c2 = child.stderr) == null ? void 0 : _c2.on("data", (d) => {
               push("stderr", d);
             }).pipe(c4.stderr);
-            child.once("error", (e3) => {
-              error65 = e3;
+            child.once("error", (e) => {
+              error65 = e;
               c4.ee.emit("err", error65, c4);
             }).once("exit", () => {
               var _a32, _b3;
@@ -21004,7 +21004,7 @@ var require_vendor_core = __commonJS({
           let arr = [];
           try {
             arr = JSON.parse(stdout);
-          } catch (e3) {
+          } catch (e) {
             return [];
           }
           return arr.map((p) => ({
@@ -21021,10 +21021,10 @@ var require_vendor_core = __commonJS({
       if (f.length > 3 && f[0] === '"')
         return f[f.length - 1] === '"' ? isBin2(f.slice(1, -1)) : false;
       try {
-        if (!import_node_fs7.default.existsSync(f)) return false;
-        const stat2 = import_node_fs7.default.lstatSync(f);
+        if (!import_node_fs8.default.existsSync(f)) return false;
+        const stat2 = import_node_fs8.default.lstatSync(f);
         return stat2.isFile() || stat2.isSymbolicLink();
-      } catch (e3) {
+      } catch (e) {
         return false;
       }
     };
@@ -21037,7 +21037,7 @@ var require_vendor_core = __commonJS({
       sync = false
     }) => {
       const pFactory = sync ? makePseudoDeferred.bind(null, []) : makeDeferred;
-      const { promise: promise2, resolve: resolve3, reject } = pFactory();
+      const { promise: promise2, resolve: resolve2, reject } = pFactory();
       const result = [];
       const lookupFlow = IS_WIN ? IS_WIN2025_PLUS ? "pwsh" : "wmic" : "ps";
       const {
@@ -21052,7 +21052,7 @@ var require_vendor_core = __commonJS({
           return;
         }
         result.push(...filterProcessList(normalizeOutput(parse22(stdout)), query));
-        resolve3(result);
+        resolve2(result);
         cb(null, result);
       };
       exec({
@@ -21079,8 +21079,8 @@ var require_vendor_core = __commonJS({
     };
     var removeWmicPrefix = (stdout) => {
       const s2 = stdout.indexOf(LOOKUPS.wmic.cmd + import_node_os2.default.EOL);
-      const e3 = stdout.includes(">") ? stdout.trimEnd().lastIndexOf(import_node_os2.default.EOL) : stdout.length;
-      return (s2 > 0 ? stdout.slice(s2 + LOOKUPS.wmic.cmd.length, e3) : stdout.slice(0, e3)).trimStart();
+      const e = stdout.includes(">") ? stdout.trimEnd().lastIndexOf(import_node_os2.default.EOL) : stdout.length;
+      return (s2 > 0 ? stdout.slice(s2 + LOOKUPS.wmic.cmd.length, e) : stdout.slice(0, e)).trimStart();
     };
     var pickTree = (list2, pid, recursive2 = false) => {
       const children4 = list2.filter((p) => p.ppid === pid + "");
@@ -21128,16 +21128,16 @@ var require_vendor_core = __commonJS({
       if (typeof opts == "string" || typeof opts == "number") {
         return kill2(pid, { signal: opts }, next);
       }
-      const { promise: promise2, resolve: resolve3, reject } = makeDeferred();
+      const { promise: promise2, resolve: resolve2, reject } = makeDeferred();
       const {
         timeout = 30,
         signal = "SIGTERM"
       } = opts || {};
       try {
         import_node_process4.default.kill(+pid, signal);
-      } catch (e3) {
-        reject(e3);
-        next == null ? void 0 : next(e3);
+      } catch (e) {
+        reject(e);
+        next == null ? void 0 : next(e);
         return promise2;
       }
       let checkConfident = 0;
@@ -21156,7 +21156,7 @@ var require_vendor_core = __commonJS({
           checkConfident++;
           if (checkConfident === 5) {
             clearTimeout(checkTimeoutTimer);
-            resolve3(pid);
+            resolve2(pid);
             finishCallback == null ? void 0 : finishCallback(null, pid);
           } else {
             checkKilled(finishCallback);
@@ -21170,7 +21170,7 @@ var require_vendor_core = __commonJS({
           next(new Error("Kill process timeout"));
         }, timeout * 1e3);
       } else {
-        resolve3(pid);
+        resolve2(pid);
       }
       return promise2;
     };
@@ -21194,19 +21194,19 @@ var require_vendor_core = __commonJS({
       return m3;
     }, []);
     var makeDeferred = () => {
-      let resolve3;
+      let resolve2;
       let reject;
       const promise2 = new Promise((res, rej) => {
-        resolve3 = res;
+        resolve2 = res;
         reject = rej;
       });
-      return { resolve: resolve3, reject, promise: promise2 };
+      return { resolve: resolve2, reject, promise: promise2 };
     };
     var makePseudoDeferred = (r = {}) => ({
       promise: r,
       resolve: identity7,
-      reject(e3) {
-        throw e3;
+      reject(e) {
+        throw e;
       }
     });
     var noop22 = () => {
@@ -21375,7 +21375,7 @@ var require_core = __commonJS({
     var import_node_buffer = __require("buffer");
     var import_node_child_process = __toESM2(__require("child_process"), 1);
     var import_node_events = __require("events");
-    var import_node_fs7 = __toESM2(__require("fs"), 1);
+    var import_node_fs8 = __toESM2(__require("fs"), 1);
     var import_node_os = __require("os");
     var import_node_process2 = __toESM2(__require("process"), 1);
     var import_node_util2 = __require("util");
@@ -21807,11 +21807,11 @@ ${details}`;
     );
     var _ProcessPromise = class _ProcessPromise2 extends Promise {
       constructor(executor) {
-        let resolve3;
+        let resolve2;
         let reject;
         super((...args) => {
           ;
-          [resolve3 = import_util9.noop, reject = import_util9.noop] = args;
+          [resolve2 = import_util9.noop, reject = import_util9.noop] = args;
           executor(...args);
         });
         this._stage = "initial";
@@ -21824,7 +21824,7 @@ ${details}`;
         const snapshot = executor[SHOT];
         if (snapshot) {
           this._snapshot = snapshot;
-          this._resolve = resolve3;
+          this._resolve = resolve2;
           this._reject = reject;
           if (snapshot.halt) this._stage = "halted";
           try {
@@ -22106,7 +22106,7 @@ ${details}`;
       // prettier-ignore
       _pipe(source4, dest, ...args) {
         if ((0, import_util9.isString)(dest))
-          return this._pipe(source4, import_node_fs7.default.createWriteStream(dest));
+          return this._pipe(source4, import_node_fs8.default.createWriteStream(dest));
         if ((0, import_util9.isStringLiteral)(dest, ...args))
           return this._pipe(
             source4,
@@ -22158,7 +22158,7 @@ ${details}`;
           if (this.isHalted()) ee.once("start", () => dest.run());
           else {
             dest.run();
-            this.catch((e3) => dest.break(e3.exitCode, e3.signal, e3.cause));
+            this.catch((e) => dest.break(e.exitCode, e.signal, e.cause));
           }
           fillSettled();
           return dest;
@@ -22279,7 +22279,7 @@ ${details}`;
         then(res = import_util9.noop, rej = import_util9.noop) {
           return new Promise((_res, _rej) => {
             const end = () => _res(res((0, import_util9.proxyOverride)(stream2, from.output)));
-            stream2.once("error", (e3) => _rej(rej(e3))).once("finish", end).once(EPF, end);
+            stream2.once("error", (e) => _rej(rej(e))).once("finish", end).once(EPF, end);
           });
         },
         run() {
@@ -22435,19 +22435,19 @@ ${details}`;
         if (typeof pid !== "number" && typeof pid !== "string" || !/^\d+$/.test(pid))
           throw new Fail2(`Invalid pid: ${pid}`);
         $2.log({ kind: "kill", pid, signal, verbose: !$2.quiet && $2.verbose });
-        if (import_node_process2.default.platform === "win32" && (yield new Promise((resolve3) => {
-          import_node_child_process.default.exec(`taskkill /pid ${pid} /t /f`, (err) => resolve3(!err));
+        if (import_node_process2.default.platform === "win32" && (yield new Promise((resolve2) => {
+          import_node_child_process.default.exec(`taskkill /pid ${pid} /t /f`, (err) => resolve2(!err));
         })))
           return;
         for (const p of yield import_vendor_core2.ps.tree({ pid, recursive: true })) {
           try {
             import_node_process2.default.kill(+p.pid, signal);
-          } catch (e3) {
+          } catch (e) {
           }
         }
         try {
           import_node_process2.default.kill(-pid, signal);
-        } catch (e3) {
+        } catch (e) {
           try {
             import_node_process2.default.kill(+pid, signal);
           } catch (e22) {
@@ -22630,27 +22630,27 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value4) {
-    return value4 instanceof P ? value4 : new P(function(resolve3) {
-      resolve3(value4);
+    return value4 instanceof P ? value4 : new P(function(resolve2) {
+      resolve2(value4);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value4) {
       try {
         step2(generator.next(value4));
-      } catch (e3) {
-        reject(e3);
+      } catch (e) {
+        reject(e);
       }
     }
     function rejected(value4) {
       try {
         step2(generator["throw"](value4));
-      } catch (e3) {
-        reject(e3);
+      } catch (e) {
+        reject(e);
       }
     }
     function step2(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -22993,7 +22993,7 @@ function actionsCore() {
 }
 
 // actions/diff-results/src/main.ts
-import { existsSync as existsSync6, writeFileSync as writeFileSync3 } from "node:fs";
+import { existsSync as existsSync5, writeFileSync as writeFileSync2 } from "node:fs";
 import { isAbsolute as isAbsolute2, join as join6 } from "node:path";
 
 // actions/lib/core/input.ts
@@ -24509,12 +24509,12 @@ function $constructor(name2, initializer3, proto, params2) {
     inst._zod.traits.add(name2);
     initializer3(inst, def2);
     if (initialized) {
-      const own2 = Object.getPrototypeOf(inst);
+      const own3 = Object.getPrototypeOf(inst);
       const ctorProto = inst._zod.constr.prototype;
-      let up = own2;
+      let up = own3;
       while (up && up !== ctorProto)
         up = Object.getPrototypeOf(up);
-      const target2 = up ?? own2;
+      const target2 = up ?? own3;
       if (!initialized.has(target2)) {
         initialized.add(target2);
         members(target2, protoMembers);
@@ -24783,9 +24783,9 @@ var _parse = (_Err) => {
       throw new $ZodAsyncError();
     }
     if (result.issues.length) {
-      const e3 = new (_params?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
-      captureStackTrace(e3, _params?.callee ?? fn);
-      throw e3;
+      const e = new (_params?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
+      captureStackTrace(e, _params?.callee ?? fn);
+      throw e;
     }
     return result.value;
   };
@@ -24799,9 +24799,9 @@ var _parseAsync = (_Err) => {
     if (result instanceof Promise)
       result = await result;
     if (result.issues.length) {
-      const e3 = new (params2?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
-      captureStackTrace(e3, params2?.callee ?? fn);
-      throw e3;
+      const e = new (params2?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
+      captureStackTrace(e, params2?.callee ?? fn);
+      throw e;
     }
     return result.value;
   };
@@ -24829,8 +24829,8 @@ function failure(Err, issues, ctx) {
       }
       return error65;
     },
-    set error(e3) {
-      error65 = e3;
+    set error(e) {
+      error65 = e;
       issues = void 0;
       ctx = void 0;
     }
@@ -27872,20 +27872,20 @@ function leafPattern(schema) {
     return "(?!)";
   if (minimum !== void 0 || maximum !== void 0)
     return string({ minimum, maximum }).source;
-  const own2 = schema._zod.pattern;
-  return (isInt && own2 === number ? integer : own2)?.source;
+  const own3 = schema._zod.pattern;
+  return (isInt && own3 === number ? integer : own3)?.source;
 }
 function partPattern(schema) {
   const def2 = schema._zod.def;
-  const own2 = schema._zod.pattern?.source;
+  const own3 = schema._zod.pattern?.source;
   const inner = def2.innerType ?? schema._zod.innerType;
   if (inner) {
     const before = inner._zod.pattern?.source;
     const after = partPattern(inner);
-    if (own2 && before && after && after !== before) {
-      return own2.replace(cleanRegex(before), () => cleanRegex(after));
+    if (own3 && before && after && after !== before) {
+      return own3.replace(cleanRegex(before), () => cleanRegex(after));
     }
-    return own2;
+    return own3;
   }
   if (def2.options) {
     const sources = def2.options.map(partPattern);
@@ -28088,7 +28088,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack2, resolve3) {
+function isRecursive(inst, stack2, resolve2) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -28098,7 +28098,7 @@ function isRecursive(inst, stack2, resolve3) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack2, resolve3);
+      const answer = isRecursive(child, stack2, resolve2);
       if (answer > result)
         result = answer;
     }
@@ -28109,7 +28109,7 @@ function isRecursive(inst, stack2, resolve3) {
       const desc = Object.getOwnPropertyDescriptor(sh, key2);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack2, resolve3) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack2, resolve2) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -28173,7 +28173,7 @@ function isRecursive(inst, stack2, resolve3) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def2._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
+      const inner = def2._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
       merge6(inner ? isRecursive(inner, stack2, false) : ASSUMED);
       break;
     }
@@ -30762,15 +30762,15 @@ var error21 = () => {
   };
   const typeEntry = (t) => t ? TypeNames[t] : void 0;
   const typeLabel = (t) => {
-    const e3 = typeEntry(t);
-    if (e3)
-      return e3.label;
+    const e = typeEntry(t);
+    if (e)
+      return e.label;
     return t ?? TypeNames.unknown.label;
   };
   const withDefinite = (t) => `ה${typeLabel(t)}`;
   const verbFor = (t) => {
-    const e3 = typeEntry(t);
-    const gender = e3?.gender ?? "m";
+    const e = typeEntry(t);
+    const gender = e?.gender ?? "m";
     return gender === "f" ? "צריכה להיות" : "צריך להיות";
   };
   const getSizing = (origin) => {
@@ -42858,8 +42858,8 @@ function parseOrThrow(schema, input2, header, makeError) {
 function parseJson(text5, makeError) {
   try {
     return JSON.parse(text5);
-  } catch (e3) {
-    throw makeError(jsonSyntaxReason(e3.message));
+  } catch (e) {
+    throw makeError(jsonSyntaxReason(e.message));
   }
 }
 function jsonSyntaxReason(message) {
@@ -43256,12 +43256,12 @@ function parseResults(text5, file2 = "results.jsonl") {
     let parsed;
     try {
       parsed = JSON.parse(line5);
-    } catch (e3) {
+    } catch (e) {
       if (isLast && !endsWithNewline) {
         truncatedLastLine = lineNo;
         return;
       }
-      throw new RunFormatError(`${file2} line ${lineNo}: not valid JSON (${jsonSyntaxReason(e3.message)})`);
+      throw new RunFormatError(`${file2} line ${lineNo}: not valid JSON (${jsonSyntaxReason(e.message)})`);
     }
     records.push(validateRecord(parsed, `${file2} line ${lineNo}`));
   });
@@ -43408,18 +43408,18 @@ function median(xs) {
   const mid = Math.floor(s2.length / 2);
   return s2.length % 2 ? s2[mid] : (s2[mid - 1] + s2[mid]) / 2;
 }
-function pAbove(e3, c4) {
-  if (!(e3.se > 0)) return e3.value > c4 ? 0 : 1;
-  return 1 - studentTCdf((e3.value - c4) / e3.se, e3.df);
+function pAbove(e, c4) {
+  if (!(e.se > 0)) return e.value > c4 ? 0 : 1;
+  return 1 - studentTCdf((e.value - c4) / e.se, e.df);
 }
-function pBelow(e3, c4) {
-  if (!(e3.se > 0)) return e3.value < c4 ? 0 : 1;
-  return studentTCdf((e3.value - c4) / e3.se, e3.df);
+function pBelow(e, c4) {
+  if (!(e.se > 0)) return e.value < c4 ? 0 : 1;
+  return studentTCdf((e.value - c4) / e.se, e.df);
 }
-function tInterval(e3, level) {
-  if (!(e3.se > 0)) return [e3.value, e3.value];
-  const half = studentTQuantile(1 - (1 - level) / 2, e3.df) * e3.se;
-  return [e3.value - half, e3.value + half];
+function tInterval(e, level) {
+  if (!(e.se > 0)) return [e.value, e.value];
+  const half = studentTQuantile(1 - (1 - level) / 2, e.df) * e.se;
+  return [e.value - half, e.value + half];
 }
 function meanEstimate(xs) {
   if (xs.length < 2) return null;
@@ -43545,6 +43545,11 @@ function summarizePoints(records, level = 0.95) {
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
 }
 
+// actions/lib/core/own.ts
+function own2(obj, key2) {
+  return obj != null && Object.hasOwn(obj, key2) ? obj[key2] : void 0;
+}
+
 // actions/lib/diff/diff.ts
 var DIFF_FORMAT_VERSION = 1;
 var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
@@ -43644,18 +43649,18 @@ function manifestDifferences(a4, b10) {
   const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
   for (const key2 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key2}]`, sweepsA.get(key2), sweepsB.get(key2));
   compare(out, "environments", "environments", a4.environments, b10.environments);
-  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
+  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, own2(a4.environmentErrors, env), own2(b10.environmentErrors, env));
   const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
   const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
   if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
-  else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
+  else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, own2(linkA, k2), own2(linkB, k2));
   for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
-    const da = a4.environmentDescriptions?.[env];
-    const db = b10.environmentDescriptions?.[env];
+    const da = own2(a4.environmentDescriptions, env);
+    const db = own2(b10.environmentDescriptions, env);
     if (!da || !db) continue;
     compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
     compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
-    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, da.details?.[k2], db.details?.[k2]);
+    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, own2(da.details, k2), own2(db.details, k2));
   }
   for (const role of ["client", "server"]) {
     const ha = a4.hosts?.[role];
@@ -43665,7 +43670,7 @@ function manifestDifferences(a4, b10) {
       continue;
     }
     for (const [field3, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
-    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, ha.sysctls?.[k2], hb.sysctls?.[k2]);
+    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, own2(ha.sysctls, k2), own2(hb.sysctls, k2));
   }
   return out;
 }
@@ -43894,9 +43899,9 @@ function inputError(name2, problem) {
 function asInput(name2, check2) {
   try {
     return check2();
-  } catch (e3) {
-    if (e3 instanceof InputError) throw inputError(name2, e3.problem);
-    throw e3;
+  } catch (e) {
+    if (e instanceof InputError) throw inputError(name2, e.problem);
+    throw e;
   }
 }
 function requiredInput(read2, name2) {
@@ -44153,8 +44158,8 @@ function loadClaims(nameOrPath, dir) {
   let raw;
   try {
     raw = JSON.parse(readFileSync(path5, "utf8"));
-  } catch (e3) {
-    throw new ClaimsFormatError(`claims file ${path5} is not valid JSON: ${e3.message}`);
+  } catch (e) {
+    throw new ClaimsFormatError(`claims file ${path5} is not valid JSON: ${e.message}`);
   }
   return parseClaims(raw, path5);
 }
@@ -44194,17 +44199,17 @@ function replicateContrast(a4, b10, f = (y4) => y4) {
   if (same) return { estimate: meanEstimate(fa.map((v, i) => v - fb[i])), method: "paired by replicate" };
   return { estimate: welchEstimate(fa, fb), method: "Welch" };
 }
-function intervalTest(e3, [low, high]) {
-  if (high === null) return { pIn: pAbove(e3, low), pOut: pBelow(e3, low) };
-  return { pIn: Math.max(pAbove(e3, low), pBelow(e3, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e3, low), pAbove(e3, high))) };
+function intervalTest(e, [low, high]) {
+  if (high === null) return { pIn: pAbove(e, low), pOut: pBelow(e, low) };
+  return { pIn: Math.max(pAbove(e, low), pBelow(e, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e, low), pAbove(e, high))) };
 }
 function intervalText(i, unit2) {
   return i[1] === null ? `at least ${show2(unit2, i[0])}` : `${unit2.number(i[0])} to ${unit2.number(i[1])}${unit2.suffix}`;
 }
 var show2 = (u2, v) => `${u2.number(v)}${u2.suffix}`;
-function estimateText(e3, ctx, unit2) {
-  const [lo, hi] = tInterval(e3, ctx.level);
-  return `${unit2.number(e3.value)}, ${fmt(ctx.level * 100, 0)}% CI [${unit2.number(lo)}, ${unit2.number(hi)}]${unit2.suffix}`;
+function estimateText(e, ctx, unit2) {
+  const [lo, hi] = tInterval(e, ctx.level);
+  return `${unit2.number(e.value)}, ${fmt(ctx.level * 100, 0)}% CI [${unit2.number(lo)}, ${unit2.number(hi)}]${unit2.suffix}`;
 }
 var MBIT = { number: (v) => fmt(v), suffix: " x 10^6 bits/s" };
 var FRACTION = { number: (v) => `${fmt(v * 100, 0)}%`, suffix: "" };
@@ -44256,9 +44261,9 @@ function judgeCompare(c4, points2, present, ctx) {
     const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
     const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
     if (r.note) return untestable(label2, [a4, b10], `${label2} (${where2}): ${r.note}`);
-    const e3 = meanEstimate(r.diffs);
-    const { pIn, pOut } = intervalTest(e3, c4.difference);
-    return { label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${estimateText(e3, ctx, unit2)}; the paper: ${intervalText(c4.difference, unit2)}` };
+    const e = meanEstimate(r.diffs);
+    const { pIn, pOut } = intervalTest(e, c4.difference);
+    return { label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${estimateText(e, ctx, unit2)}; the paper: ${intervalText(c4.difference, unit2)}` };
   });
 }
 function judgeEveryPoint(c4, points2, present, ctx) {
@@ -44388,18 +44393,18 @@ function judgeUnstable(c4, points2, present, ctx) {
   };
   const zEnv = deviations(mine);
   const zBase = deviations(base);
-  const e3 = welchEstimate(zEnv, zBase, c4.spreadRatio);
+  const e = welchEstimate(zEnv, zBase, c4.spreadRatio);
   const ratio = mean(zBase) > 0 ? mean(zEnv) / mean(zBase) : Number.POSITIVE_INFINITY;
   return [{
     label: label2,
     environments: [c4.environment, c4.baseline],
-    pSupport: pAbove(e3, 0),
-    pRefute: pBelow(e3, 0),
+    pSupport: pAbove(e, 0),
+    pRefute: pBelow(e, 0),
     text: `mean absolute deviation from a non-decreasing fit: ${c4.environment} ${fmt(mean(zEnv) * 100)}% (${zEnv.length} replicates), ${c4.baseline} ${fmt(mean(zBase) * 100)}% (${zBase.length}); ratio ${fmt(ratio)}; the claim needs at least ${fmt(c4.spreadRatio)}`
   }];
 }
-function pOutside(e3, tol) {
-  return Math.min(1, 2 * Math.min(pAbove(e3, Math.log(1 + tol)), pBelow(e3, Math.log(1 - tol))));
+function pOutside(e, tol) {
+  return Math.min(1, 2 * Math.min(pAbove(e, Math.log(1 + tol)), pBelow(e, Math.log(1 - tol))));
 }
 function judgeConverge(c4, points2, present, ctx) {
   if (!present.has(c4.baseline)) return [];
@@ -44422,7 +44427,7 @@ function judgeConverge(c4, points2, present, ctx) {
       parts.push(untestable(env, [env, c4.baseline], `${env}: no points shared with ${c4.baseline} in ${c4.converge[0]}-${c4.converge[1]} B`));
       continue;
     }
-    const dev = (e3) => Math.exp(e3.value) - 1;
+    const dev = (e) => Math.exp(e.value) - 1;
     const pDiverge = holmAdjust(b10.map((x4) => pOutside(x4.r.estimate, c4.tolerance)));
     const widest = b10.reduce((w2, x4) => w2 === null || Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, null);
     const diverged = pDiverge.some((p) => p < ctx.alpha);
@@ -44444,7 +44449,7 @@ function judgeConverge(c4, points2, present, ctx) {
 }
 function judgeEquivalent(c4, points2, present, ctx) {
   const parts = [];
-  const envs = c4.environments.filter((e3) => present.has(e3));
+  const envs = c4.environments.filter((e) => present.has(e));
   const relative2 = "relative" in c4.margin;
   const m3 = "relative" in c4.margin ? c4.margin.relative : c4.margin.absolute;
   const unit2 = relative2 ? PERCENT : METRIC_UNIT[c4.metric];
@@ -44459,9 +44464,9 @@ function judgeEquivalent(c4, points2, present, ctx) {
         parts.push(untestable(label2, [a4, b10], `${label2} (${where2}): ${note}`));
         continue;
       }
-      const e3 = meanEstimate(relative2 ? r.ratios : r.diffs);
-      const { pIn, pOut } = intervalTest(e3, [-m3, m3]);
-      parts.push({ label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${relative2 ? "relative " : ""}difference ${estimateText(e3, ctx, unit2)}; alike within +-${relative2 ? `${fmt(m3 * 100, 1)}%` : show2(unit2, m3)}` });
+      const e = meanEstimate(relative2 ? r.ratios : r.diffs);
+      const { pIn, pOut } = intervalTest(e, [-m3, m3]);
+      parts.push({ label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${relative2 ? "relative " : ""}difference ${estimateText(e, ctx, unit2)}; alike within +-${relative2 ? `${fmt(m3 * 100, 1)}%` : show2(unit2, m3)}` });
     }
   }
   return parts;
@@ -44478,8 +44483,8 @@ function judgeFades(c4, points2, present, ctx) {
     const shown = pAbove(gapIn, 0);
     const gaps = `mean gap ${show2(unit2, mean(inside.diffs))} in ${c4.inside[0]}-${c4.inside[1]} B (${inside.diffs.length} points), ${show2(unit2, mean(outside.diffs))} in ${c4.outside[0]}-${c4.outside[1]} B (${outside.diffs.length} points)`;
     if (!(shown < ctx.alpha)) return { label: label2, environments: [c4.above, b10], pSupport: null, pRefute: null, note: "no advantage shown", text: `${label2}: ${gaps}; no advantage shown inside (p ${fmtP(shown)}): nothing to fade` };
-    const e3 = welchEstimate(outside.diffs, inside.diffs, 1 - c4.fade);
-    return { label: label2, environments: [c4.above, b10], pSupport: pBelow(e3, 0), pRefute: pAbove(e3, 0), text: `${label2}: ${gaps}; faded means the outside gap is below ${fmt((1 - c4.fade) * 100, 0)}% of the inside gap` };
+    const e = welchEstimate(outside.diffs, inside.diffs, 1 - c4.fade);
+    return { label: label2, environments: [c4.above, b10], pSupport: pBelow(e, 0), pRefute: pAbove(e, 0), text: `${label2}: ${gaps}; faded means the outside gap is below ${fmt((1 - c4.fade) * 100, 0)}% of the inside gap` };
   });
 }
 function judgeReplicates(c4, points2, present, ctx) {
@@ -44563,23 +44568,23 @@ function describeRule(c4, alpha) {
 // actions/lib/analyse/claims/judge.ts
 var TCG_QUALIFIER = "TCG, not KVM";
 function tcgEnvironments(input2) {
-  return Object.entries(input2.manifest?.environmentDescriptions ?? {}).filter(([, d]) => d?.accelerator === "tcg").map(([e3]) => e3).sort();
+  return Object.entries(input2.manifest?.environmentDescriptions ?? {}).filter(([, d]) => d?.accelerator === "tcg").map(([e]) => e).sort();
 }
 function testbedCondition(input2) {
-  const link3 = input2.manifest?.link;
-  if (!link3) return "link not recorded";
-  if (link3.kind === "external") return `a real runner pair (server ${link3.serverAddress}; ${link3.shaping})`;
-  const rate = link3.rateMbit ? `${link3.rateMbit} Mbit/s shaped veth` : "unshaped veth";
-  const delay = link3.oneWayDelayMicroseconds ? `${link3.oneWayDelayMicroseconds} us one-way delay` : "no delay line";
+  const link4 = input2.manifest?.link;
+  if (!link4) return "link not recorded";
+  if (link4.kind === "external") return `a real runner pair (server ${link4.serverAddress}; ${link4.shaping})`;
+  const rate = link4.rateMbit ? `${link4.rateMbit} Mbit/s shaped veth` : "unshaped veth";
+  const delay = link4.oneWayDelayMicroseconds ? `${link4.oneWayDelayMicroseconds} us one-way delay` : "no delay line";
   return `embedded testbed (${rate}, ${delay})`;
 }
 function acceleratorCondition(input2, environments2) {
   const described2 = input2.manifest?.environmentDescriptions;
   if (!described2) return "accelerators not recorded";
-  const said = environments2.flatMap((e3) => {
-    const d = described2[e3];
-    if (!d) return [`${e3} not measured`];
-    return d.accelerator === "none" ? [] : [`${e3} on ${d.accelerator === "tcg" ? "TCG (software emulation)" : "KVM"}`];
+  const said = environments2.flatMap((e) => {
+    const d = described2[e];
+    if (!d) return [`${e} not measured`];
+    return d.accelerator === "none" ? [] : [`${e} on ${d.accelerator === "tcg" ? "TCG (software emulation)" : "KVM"}`];
   });
   return said.length === 0 ? "no guest (no accelerator)" : said.join(", ");
 }
@@ -44611,22 +44616,22 @@ function decide(parts, alpha, tcg) {
   const refutingOnly = shown.filter(({ p }) => p.onlyRefutes);
   const hidden = refutingOnly.slice(MAX_LISTED_REFUTING);
   const lines = shown.filter((x4) => !hidden.includes(x4)).map(({ p, o }) => {
-    const tag = p.environments.some((e3) => tcg.has(e3)) ? "TCG: not judged" : o.kind === "untested" ? "cannot be tested" : o.kind === "undecided" ? `undecided: Holm p ${o.pair[0] === void 0 ? "-" : fmtP(o.pair[0])} that it holds, ${o.pair[1] === void 0 ? "-" : fmtP(o.pair[1])} that it fails` : `${o.kind}, Holm p ${fmtP(o.p)}`;
+    const tag = p.environments.some((e) => tcg.has(e)) ? "TCG: not judged" : o.kind === "untested" ? "cannot be tested" : o.kind === "undecided" ? `undecided: Holm p ${o.pair[0] === void 0 ? "-" : fmtP(o.pair[0])} that it holds, ${o.pair[1] === void 0 ? "-" : fmtP(o.pair[1])} that it fails` : `${o.kind}, Holm p ${fmtP(o.p)}`;
     return `${p.text} (${tag})`;
   });
   if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
-  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i].kind, tcg: p.environments.some((e3) => tcg.has(e3)) }));
+  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i].kind, tcg: p.environments.some((e) => tcg.has(e)) }));
   return { verdict, evidence: `${lines.join(". ")}.`, parts: partOutcomes };
 }
 function judgeClaims(input2, claimsFile) {
   const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
   const present = new Set(environmentsOf(points2));
-  const tcg = new Set(tcgEnvironments(input2).filter((e3) => present.has(e3)));
+  const tcg = new Set(tcgEnvironments(input2).filter((e) => present.has(e)));
   const ctx = { alpha: claimsFile.alpha, level: 1 - claimsFile.alpha };
   return claimsFile.claims.map((claim2) => {
     const needs = claimEnvironments(claim2);
-    const missing = needs.filter((e3) => !present.has(e3));
-    const emulated = needs.filter((e3) => tcg.has(e3));
+    const missing = needs.filter((e) => !present.has(e));
+    const emulated = needs.filter((e) => tcg.has(e));
     const decided = decide(judgeParts(claim2, points2, present, ctx), claimsFile.alpha, tcg);
     let { verdict, evidence } = decided;
     let qualifier = null;
@@ -44636,7 +44641,7 @@ function judgeClaims(input2, claimsFile) {
       qualifier = TCG_QUALIFIER;
       evidence = `${emulated.join(" and ")} ran under TCG (QEMU's software emulation), not KVM: the claim is about KVM, so it is not judged. ${evidence}`;
     }
-    const why = (e3) => input2.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input2.manifest.environmentErrors[e3]})` : e3;
+    const why = (e) => input2.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input2.manifest.environmentErrors[e]})` : e;
     if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`;
     return {
       id: claim2.id,
@@ -44657,6 +44662,188 @@ function judgeClaims(input2, claimsFile) {
 }
 function judgedSide(run4, claimsFile) {
   return { label: run4.label, manifest: run4.manifest, records: run4.records, verdicts: judgeClaims({ manifest: run4.manifest, records: run4.records }, claimsFile) };
+}
+
+// actions/lib/core/html.ts
+var TOKEN = /* @__PURE__ */ Symbol("virtnet html");
+var SafeHtml = class {
+  #html;
+  #kind;
+  /** Not for use outside this module: the constructor refuses any caller without the module's token. */
+  constructor(token, html2, kind = "markup") {
+    if (token !== TOKEN) throw new Error("SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly");
+    this.#html = html2;
+    this.#kind = kind;
+  }
+  get kind() {
+    return this.#kind;
+  }
+  toString() {
+    return this.#html;
+  }
+};
+var SafeUrl = class {
+  #url;
+  constructor(token, url2) {
+    if (token !== TOKEN) throw new Error("SafeUrl is made by safeHref(), never directly");
+    this.#url = url2;
+  }
+  toString() {
+    return this.#url;
+  }
+};
+function escapeHtml(value4) {
+  return String(value4).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+var UnsafeHtmlError = class extends Error {
+  name = "UnsafeHtmlError";
+};
+var URL_ATTRIBUTES = /* @__PURE__ */ new Set(["href", "src", "action", "formaction", "poster", "srcset", "xlink:href", "background", "cite", "data", "ping"]);
+function contexts(strings) {
+  let state = "text";
+  let tagName = "";
+  let closing = false;
+  let tagText = "";
+  let attribute2 = "";
+  const out = [];
+  for (let part = 0; part < strings.length; part++) {
+    const s2 = strings[part];
+    for (let i = 0; i < s2.length; i++) {
+      const c4 = s2[i];
+      switch (state) {
+        case "text": {
+          if (s2.startsWith("<!--", i)) {
+            state = "comment";
+            i += 3;
+          } else if (c4 === "<") {
+            const m3 = /^<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)/.exec(s2.slice(i));
+            if (m3) {
+              state = "tag";
+              closing = m3[1] === "/";
+              tagName = m3[2].toLowerCase();
+              tagText = "";
+              i += m3[0].length - 1;
+            }
+          }
+          break;
+        }
+        case "comment":
+          if (s2.startsWith("-->", i)) {
+            state = "text";
+            i += 2;
+          }
+          break;
+        case "tag":
+          if (c4 === '"' || c4 === "'") {
+            attribute2 = (/([^\s"'>/=]+)\s*=\s*$/.exec(tagText)?.[1] ?? "").toLowerCase();
+            state = c4 === '"' ? "dq" : "sq";
+          } else if (c4 === ">") {
+            state = !closing && (tagName === "script" || tagName === "style") ? "raw" : "text";
+          } else tagText += c4;
+          break;
+        case "dq":
+        case "sq":
+          if (c4 === (state === "dq" ? '"' : "'")) {
+            state = "tag";
+            tagText += '""';
+          }
+          break;
+        case "raw":
+          if (s2.slice(i, i + 2 + tagName.length).toLowerCase() === `</${tagName}`) {
+            state = "tag";
+            closing = true;
+            tagText = "";
+            i += 1 + tagName.length;
+          }
+          break;
+      }
+    }
+    if (part === strings.length - 1) break;
+    switch (state) {
+      case "text":
+      case "comment":
+        out.push("text");
+        break;
+      case "raw":
+        out.push("raw-text");
+        break;
+      case "tag":
+        out.push(/=\s*$/.test(tagText) ? { forbidden: "quote the attribute: an unquoted value can be broken out of by a space" } : "in-tag");
+        break;
+      default:
+        if (attribute2.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute2}) is never safe` });
+        else if (attribute2 === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
+        else out.push(URL_ATTRIBUTES.has(attribute2) ? "url" : "attribute");
+    }
+  }
+  return out;
+}
+var contextCache = /* @__PURE__ */ new WeakMap();
+function renderText(value4) {
+  if (value4 === null || value4 === void 0 || value4 === false) return "";
+  if (value4 instanceof SafeHtml) return value4.toString();
+  if (Array.isArray(value4)) return value4.map(renderText).join("");
+  if (typeof value4 === "string" || typeof value4 === "number" || value4 instanceof SafeUrl) return escapeHtml(value4);
+  throw new UnsafeHtmlError(`cannot put a ${typeof value4} into HTML`);
+}
+function renderAttribute(value4, where2) {
+  if (value4 === null || value4 === void 0 || value4 === false) return "";
+  if (value4 instanceof SafeHtml) throw new UnsafeHtmlError(`markup cannot go into an attribute value ${where2()}`);
+  if (Array.isArray(value4)) return value4.map((v) => renderAttribute(v, where2)).join("");
+  if (typeof value4 === "string" || typeof value4 === "number" || value4 instanceof SafeUrl) return escapeHtml(value4);
+  throw new UnsafeHtmlError(`cannot put a ${typeof value4} into HTML`);
+}
+function html(strings, ...values3) {
+  let ctx = contextCache.get(strings);
+  if (ctx === void 0) {
+    ctx = contexts(strings);
+    contextCache.set(strings, ctx);
+  }
+  let out = strings[0];
+  for (let i = 0; i < values3.length; i++) {
+    const value4 = values3[i];
+    const context3 = ctx[i];
+    const where2 = () => `(after ${JSON.stringify(strings[i].slice(-60))})`;
+    if (typeof context3 === "object") throw new UnsafeHtmlError(`${context3.forbidden} ${where2()}`);
+    if (context3 === "url") {
+      if (!(value4 instanceof SafeUrl)) throw new UnsafeHtmlError(`a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value4))} ${where2()}`);
+      out += escapeHtml(value4);
+    } else if (context3 === "raw-text") {
+      if (!(value4 instanceof SafeHtml && (value4.kind === "script-data" || value4.kind === "trusted"))) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value4))} ${where2()}`);
+      out += value4.toString();
+    } else if (context3 === "in-tag") {
+      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml && value4.kind === "attribute")) throw new UnsafeHtmlError(`inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where2()}`);
+      out += renderText(value4);
+    } else if (context3 === "attribute") out += renderAttribute(value4, where2);
+    else out += renderText(value4);
+    out += strings[i + 1];
+  }
+  return new SafeHtml(TOKEN, out);
+}
+function trustedHtml(markup2) {
+  return new SafeHtml(TOKEN, markup2, "trusted");
+}
+
+// actions/lib/core/text.ts
+var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+function oneLine(value4) {
+  return String(value4).replace(/\r\n|[\r\n\t]/g, " ").replace(INVISIBLE, (c4) => `\\u{${c4.codePointAt(0).toString(16)}}`);
+}
+function mdText(value4) {
+  return oneLine(value4).replace(/[\\`*[\]|]/g, "\\$&").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+function mdBlockText(value4) {
+  return mdText(value4).replace(/^(\s*)([#+=-])/, "$1\\$2").replace(/^(\s*\d+)([.)])/, "$1\\$2");
+}
+function mdCode(value4, max4 = 200) {
+  let v = oneLine(value4);
+  if (v.length > max4) v = `${v.slice(0, max4 - 3)}...`;
+  v = v.replace(/\|/g, "\\|");
+  if (v.trim() === "") return "` `";
+  const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run4) => run4.length));
+  const fence = "`".repeat(longest + 1);
+  const pad4 = v.startsWith("`") || v.endsWith("`") ? " " : "";
+  return `${fence}${pad4}${v}${pad4}${fence}`;
 }
 
 // actions/lib/diff/format.ts
@@ -44695,7 +44882,7 @@ function short(commit) {
 }
 function runLine(r) {
   const subject = r.subject ? ` "${r.subject}"` : "";
-  return `${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`;
+  return oneLine(`${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`);
 }
 function rulesLine(d) {
   const o = d.options;
@@ -44703,7 +44890,7 @@ function rulesLine(d) {
   return `improved/regressed = a change of at least ${o.thresholdPercent}% that is significant at alpha ${o.alpha} (${test2}; fewer than 2 replicates: netperf's own confidence interval if recorded, else undecided)`;
 }
 function curveTitle(c4) {
-  return `${c4.environment} ${c4.test} ${c4.series} (${flag2(c4.parameter)}, bytes)`;
+  return oneLine(`${c4.environment} ${c4.test} ${c4.series} (${flag2(c4.parameter)}, bytes)`);
 }
 function curveLine(c4) {
   const parts = [`${c4.commonPoints} common point${c4.commonPoints === 1 ? "" : "s"}`];
@@ -44724,14 +44911,15 @@ function summaryLine(d) {
   return `${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided (${s2.significant} significant); ${s2.added} added, ${s2.removed} removed`;
 }
 function largestLines(d) {
-  return d.summary.largest.map((l) => `${l.environment} ${l.test} ${flag2(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`);
+  return d.summary.largest.map((l) => oneLine(`${l.environment} ${l.test} ${flag2(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`));
 }
 function oneSidedLine(p) {
-  return `${p.environment} ${p.test} ${p.series} ${flag2(p.parameter)} ${p.value}: ${side(p.stats)}`;
+  return oneLine(`${p.environment} ${p.test} ${p.series} ${flag2(p.parameter)} ${p.value}: ${side(p.stats)}`);
 }
-function table(header, rows, indent = "  ", numericFirst = true) {
+function table(header, cells, indent = "  ", numericFirst = true) {
+  const rows = cells.map((r) => r.map(oneLine));
   const widths = header.map((h2, i) => Math.max(h2.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line5 = (cells) => indent + cells.map((c4, i) => i === 0 && numericFirst ? c4.padStart(widths[i]) : c4.padEnd(widths[i])).join("  ").trimEnd();
+  const line5 = (cells2) => indent + cells2.map((c4, i) => i === 0 && numericFirst ? c4.padStart(widths[i]) : c4.padEnd(widths[i])).join("  ").trimEnd();
   return [line5(header), ...rows.map(line5)];
 }
 function differenceRows(diffs) {
@@ -44774,15 +44962,11 @@ function formatDiffText(d) {
 function claimTextLines(d) {
   if (d.claimChanges === null) return ["Claims: not compared (verdicts not available for both runs)"];
   if (d.claimChanges.length === 0) return ["Claims whose verdict changed: none"];
-  return ["Claims whose verdict changed:", ...d.claimChanges.map((c4) => `  ${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)];
+  return ["Claims whose verdict changed:", ...d.claimChanges.map((c4) => `  ${oneLine(`${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)}`)];
 }
-function md(v) {
-  return v.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
+var md = mdText;
 function code(v) {
-  if (v === null) return "*(absent)*";
-  const clipped = v.length > 200 ? `${v.slice(0, 197)}...` : v;
-  return `\`${clipped.replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
+  return v === null ? "*(absent)*" : mdCode(v);
 }
 function mdTable(header, rows, numericFirst = false) {
   return [`| ${header.map(md).join(" | ")} |`, `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
@@ -44793,37 +44977,37 @@ function formatDiffMarkdown(d) {
   const s2 = d.summary;
   out.push(`## virtnet diff: ${md(d.b.label)} vs ${md(d.a.label)}`, "");
   out.push(`**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`, "");
-  out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md(r.label)}<br>\`${md(r.runId)}\``, `\`${short(r.commit)}\`${r.branch ? ` (${md(r.branch)})` : ""}`, md(r.createdAt), r.status, md(r.plan), md(r.environments.join(", "))])));
+  out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md(r.label)}<br>${mdCode(r.runId)}`, `${mdCode(short(r.commit))}${r.branch ? ` (${md(r.branch)})` : ""}`, md(r.createdAt), md(r.status), md(r.plan), md(r.environments.join(", "))])));
   out.push("", `<sub>${md(rulesLine(d))}</sub>`, "");
   out.push("### Manifest differences", "");
   if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
   else {
     out.push("Listed first: they explain most result changes.", "");
-    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [m3.category, `\`${md(m3.field)}\``, code(m3.a), code(m3.b)])));
+    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [md(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])));
   }
   out.push("", "### Points", "");
   for (const c4 of d.curves) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
     const changed = c4.regressed + c4.improved > 0;
     const headline = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
-    out.push(`<details${changed ? " open" : ""}><summary>${md(headline)}</summary>`, "");
+    out.push(`<details${changed ? " open" : ""}><summary>${escapeHtml(oneLine(headline))}</summary>`, "");
     if (rows.length) {
       out.push(...mdTable([`${flag2(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
         const r = pointRow(p);
-        return [...r.slice(0, 6).map(md), VERDICT_MARK[p.classification]];
+        return [...r.slice(0, 6), VERDICT_MARK[p.classification]];
       }), true));
       out.push("");
     }
-    out.push(md(curveLine(c4)), "", "</details>", "");
+    out.push(mdBlockText(curveLine(c4)), "", "</details>", "");
   }
-  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, "", ...d.added.map((p) => `- ${md(oneSidedLine(p))}`), "");
-  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, "", ...d.removed.map((p) => `- ${md(oneSidedLine(p))}`), "");
+  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, "", ...d.added.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
+  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, "", ...d.removed.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
   out.push("### Summary", "", summaryLine(d) + ".", "");
-  if (s2.largest.length) out.push("Largest changes:", "", ...largestLines(d).map((l) => `- ${md(l)}`), "");
+  if (s2.largest.length) out.push("Largest changes:", "", ...largestLines(d).map((l) => `- ${mdBlockText(l)}`), "");
   out.push("### Claims", "");
   if (d.claimChanges === null) out.push("Not compared: verdicts are not available for both runs.");
   else if (d.claimChanges.length === 0) out.push("No claim changed its verdict.");
-  else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md(c4.id), c4.a ?? "*(absent)*", c4.b ?? "*(absent)*", md(c4.text)])));
+  else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md(c4.id), c4.a === null ? "*(absent)*" : md(c4.a), c4.b === null ? "*(absent)*" : md(c4.b), md(c4.text)])));
   return `${out.join("\n")}
 `;
 }
@@ -44835,22 +45019,32 @@ function formatDiff(d, format5) {
   return format5 === "json" ? formatDiffJson(d) : format5 === "markdown" ? formatDiffMarkdown(d) : formatDiffText(d);
 }
 
+// actions/lib/core/file-names.ts
+import { createHash } from "node:crypto";
+var PLAIN = /^(?!.*--)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+function fileNamePart(text5) {
+  if (PLAIN.test(text5)) return text5;
+  const slug = text5.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 40).replace(/-+$/, "");
+  const hash3 = createHash("sha256").update(text5).digest("hex").slice(0, 16);
+  return `${slug || "x"}--${hash3}`;
+}
+
 // actions/lib/report/charts/style.ts
 var PARAMETER_AXIS_TITLE = {
   sendSocketSize: "Send socket size requested, -s (bytes)",
   messageSize: "UDP message size, -m (bytes)",
   requestSize: "UDP datagram size requested, -r (bytes)"
 };
-var ENVIRONMENT_STYLE = {
-  native: { title: "Native Linux", color: "#000000", shape: "circle", dash: [] },
-  docker: { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] },
-  kvm: { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] },
-  osv: { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }
-};
-var TCG_TITLE = { kvm: "Linux on QEMU (TCG)", osv: "OSv on QEMU (TCG)" };
+var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
+  ["native", { title: "Native Linux", color: "#000000", shape: "circle", dash: [] }],
+  ["docker", { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] }],
+  ["kvm", { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
+  ["osv", { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
+]);
+var TCG_TITLE = /* @__PURE__ */ new Map([["kvm", "Linux on QEMU (TCG)"], ["osv", "OSv on QEMU (TCG)"]]);
 function environmentTitle(name2, accelerator) {
-  if (accelerator === "tcg") return TCG_TITLE[name2] ?? `${ENVIRONMENT_STYLE[name2]?.title ?? name2} (TCG)`;
-  return ENVIRONMENT_STYLE[name2]?.title ?? name2;
+  if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${ENVIRONMENT_STYLE.get(name2)?.title ?? name2} (TCG)`;
+  return ENVIRONMENT_STYLE.get(name2)?.title ?? name2;
 }
 var CHART_CONFIG = {
   font: "DejaVu Sans, Helvetica, Arial, sans-serif",
@@ -44891,9 +45085,9 @@ function diffOverlayChart(diff, environment2, test2) {
   const a4 = runName(diff, "a");
   const b10 = runName(diff, "b");
   const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment2 && p.test === test2)?.parameter ?? "sendSocketSize";
-  const envColor = ENVIRONMENT_STYLE[environment2]?.color ?? "#E69F00";
+  const envColor = ENVIRONMENT_STYLE.get(environment2)?.color ?? "#E69F00";
   const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
-  const x4 = { field: "x", type: "quantitative", title: PARAMETER_AXIS_TITLE[parameter] ?? parameter };
+  const x4 = { field: "x", type: "quantitative", title: (Object.hasOwn(PARAMETER_AXIS_TITLE, parameter) ? PARAMETER_AXIS_TITLE[parameter] : void 0) ?? parameter };
   const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
   const color5 = { field: "side", type: "nominal", title: "Run", scale: runScale, legend };
   const y4 = { field: "mean", type: "quantitative", title: "Throughput (10^6 bits/s)" };
@@ -44958,7 +45152,7 @@ function diffGroups(diff) {
       out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
       continue;
     }
-    const id3 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
+    const id3 = `diff-${fileNamePart(c4.environment)}-${fileNamePart(c4.test.toLowerCase().replace(/_/g, "-"))}`;
     const chart = { id: id3, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
     out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
   }
@@ -44969,6 +45163,88 @@ function diffCharts(diff) {
 }
 function groupCharts(groups) {
   return groups.flatMap((g) => g.chart ? [g.chart] : []);
+}
+
+// actions/lib/diff/page.ts
+function defaultChartHtml(chart) {
+  return html`<figure class="chart" data-chart="${chart.id}"><figcaption>${chart.title}</figcaption></figure>`;
+}
+function table2(header, rows, className) {
+  return html`<table class="${className}"><thead><tr>${header.map((h2) => html`<th>${h2}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r}</tr>`)}</tbody></table>`;
+}
+var td = (v, cls = "") => cls ? html`<td class="${cls}">${v}</td>` : html`<td>${v}</td>`;
+function sideCell(s2) {
+  if (s2.n === 0) return td(`failed (${s2.failed})`);
+  const ci = s2.ciLow !== null && s2.ciHigh !== null ? ` ± ${((s2.ciHigh - s2.ciLow) / 2).toFixed(2)}` : "";
+  return td(`${s2.mean.toFixed(2)}${ci} (${s2.n})`, "num");
+}
+function runRow(name2, r) {
+  return html`<tr><th>${name2}</th>${td(r.label)}${td(r.runId)}${td(r.commit ? r.commit.slice(0, 10) : "no commit")}${td(r.branch ?? "")}${td(r.createdAt)}${td(r.status)}${td(r.plan)}${td(r.environments.join(", "))}</tr>`;
+}
+function curveSummary(c4) {
+  const parts = [`${c4.commonPoints} common points`];
+  if (c4.meanChangePercent !== null) parts.push(`mean change ${formatChange(c4.meanChangePercent)}`);
+  if (c4.areaChangePercent !== null) parts.push(`area between the curves ${formatChange(c4.areaChangePercent)} of A's`);
+  parts.push(`${c4.improved} improved, ${c4.regressed} regressed, ${c4.unchanged} unchanged, ${c4.undecided} undecided`);
+  if (c4.onlyInA || c4.onlyInB) parts.push(`${c4.onlyInB} added, ${c4.onlyInA} removed`);
+  return parts.join("; ");
+}
+function diffPage(d, options = {}) {
+  const chartHtml2 = options.chartHtml ?? defaultChartHtml;
+  const groups = diffGroups(d);
+  const charts = groupCharts(groups);
+  const s2 = d.summary;
+  const title2 = `Diff: ${d.b.label} vs ${d.a.label}`;
+  const out = [];
+  out.push(html`<p class="diff-headline"><strong>${s2.regressed} regressed, ${s2.improved} improved</strong>, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.</p>`);
+  out.push(html`<table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table>`);
+  const correction = d.options.correction === "holm" ? `Holm-corrected across the ${s2.tested} points tested` : "no multiple-comparison correction";
+  out.push(html`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${correction}).</p>`);
+  out.push(html`<section class="diff-manifest"><h2>Manifest differences</h2>`);
+  if (d.manifestDifferences.length === 0) out.push(html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`);
+  else {
+    out.push(html`<p>Listed first: they explain most result changes.</p>`);
+    out.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), html`<td><code>${m3.field}</code></td>`, html`<td><code>${m3.a ?? "(absent)"}</code></td>`, html`<td><code>${m3.b ?? "(absent)"}</code></td>`]), "diff-manifest-table"));
+  }
+  out.push(html`</section>`);
+  for (const group2 of groups) {
+    const { chart } = group2;
+    if (chart) {
+      out.push(html`<section class="diff-curve" id="${chart.id}"><h2>${chart.title}</h2>`);
+      out.push(chartHtml2(chart));
+    } else {
+      const where2 = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
+      out.push(html`<section class="diff-curve diff-one-sided"><h2>${`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`}</h2>`);
+      out.push(html`<p class="diff-one-sided-note">${where2}.</p>`);
+    }
+    for (const c4 of d.curves.filter((c5) => c5.environment === group2.environment && c5.test === group2.test)) {
+      const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
+      out.push(html`<h3>Series ${c4.series}</h3><p class="diff-curve-summary">${curveSummary(c4)}</p>`);
+      if (rows.length) {
+        out.push(table2([`${parameterFlag(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p", "significance", "verdict"], rows.map((p) => [
+          td(String(p.value), "num"),
+          sideCell(p.a),
+          sideCell(p.b),
+          td(formatChange(p.changePercent), "num"),
+          td(formatP(p.pAdjusted), "num"),
+          td(p.significance + (p.method === "netperf-confidence" ? " (netperf CI)" : "")),
+          td(p.classification, `verdict-${p.classification}`)
+        ]), "diff-points"));
+      }
+    }
+    out.push(html`</section>`);
+  }
+  const oneSided2 = (title3, ps3) => ps3.length ? html`<section><h2>${title3}</h2><ul>${ps3.map((p) => html`<li>${`${p.environment} ${p.test} ${p.series} ${p.parameter}=${p.value}: ${p.stats.mean === null ? "failed" : `${p.stats.mean.toFixed(2)} (${p.stats.n})`}`}</li>`)}</ul></section>` : null;
+  for (const section of [oneSided2(`Added (in B only, ${d.added.length})`, d.added), oneSided2(`Removed (in A only, ${d.removed.length})`, d.removed)]) if (section) out.push(section);
+  out.push(html`<section class="diff-summary"><h2>Largest changes</h2>`);
+  out.push(s2.largest.length ? html`<ol>${s2.largest.map((l) => html`<li>${`${l.environment} ${l.test} ${l.parameter}=${l.value}: ${formatChange(l.changePercent)} (${l.classification})`}</li>`)}</ol>` : html`<p>No common points.</p>`);
+  out.push(html`</section>`);
+  out.push(html`<section class="diff-claims"><h2>Claims whose verdict changed</h2>`);
+  if (d.claimChanges === null) out.push(html`<p>Not compared: verdicts are not available for both runs.</p>`);
+  else if (d.claimChanges.length === 0) out.push(html`<p>No claim changed its verdict.</p>`);
+  else out.push(table2(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [td(c4.id), td(c4.a ?? "(absent)"), td(c4.b ?? "(absent)"), td(c4.text)]), "diff-claims-table"));
+  out.push(html`</section>`);
+  return { title: title2, bodyHtml: html`${out.map((part, i) => i === 0 ? part : html`\n${part}`)}`, charts };
 }
 
 // node_modules/vega-util/build/accessor.js
@@ -45337,10 +45613,10 @@ function constant_default(_) {
 // node_modules/vega-util/build/debounce.js
 function debounce(delay, handler) {
   let tid = null;
-  return (e3) => {
+  return (e) => {
     if (tid)
       clearTimeout(tid);
-    tid = setTimeout(() => (handler(e3), tid = null), delay);
+    tid = setTimeout(() => (handler(e), tid = null), delay);
   };
 }
 
@@ -45741,8 +46017,8 @@ function toSet(_) {
 
 // node_modules/vega-util/build/truncate.js
 function truncate(str, length3, align2, ellipsis) {
-  const e3 = ellipsis != null ? ellipsis : "…", s2 = str + "", n = s2.length, l = Math.max(0, length3 - e3.length);
-  return n <= length3 ? s2 : align2 === "left" ? e3 + s2.slice(n - l) : align2 === "center" ? s2.slice(0, Math.ceil(l / 2)) + e3 + s2.slice(n - ~~(l / 2)) : s2.slice(0, l) + e3;
+  const e = ellipsis != null ? ellipsis : "…", s2 = str + "", n = s2.length, l = Math.max(0, length3 - e.length);
+  return n <= length3 ? s2 : align2 === "left" ? e + s2.slice(n - l) : align2 === "center" ? s2.slice(0, Math.ceil(l / 2)) + e + s2.slice(n - ~~(l / 2)) : s2.slice(0, l) + e;
 }
 
 // node_modules/vega-util/build/visitArray.js
@@ -46814,7 +47090,7 @@ function formatLocale(locale4) {
     return format5;
   }
   function formatPrefix2(specifier, value4) {
-    var e3 = Math.max(-8, Math.min(8, Math.floor(exponent(value4) / 3))) * 3, k2 = Math.pow(10, -e3), f = newFormat((specifier = formatSpecifier(specifier), specifier.type = "f", specifier), { suffix: prefixes[8 + e3 / 3] });
+    var e = Math.max(-8, Math.min(8, Math.floor(exponent(value4) / 3))) * 3, k2 = Math.pow(10, -e), f = newFormat((specifier = formatSpecifier(specifier), specifier.type = "f", specifier), { suffix: prefixes[8 + e / 3] });
     return function(value5) {
       return f(k2 * value5);
     };
@@ -49080,9 +49356,9 @@ EventStream.prototype = {
   },
   debounce(delay) {
     const s2 = stream();
-    this.targets().add(stream(null, null, debounce(delay, (e3) => {
-      const df = e3.dataflow;
-      s2.receive(e3);
+    this.targets().add(stream(null, null, debounce(delay, (e) => {
+      const df = e.dataflow;
+      s2.receive(e);
       if (df && df.run) df.run();
     })));
     return s2;
@@ -49099,10 +49375,10 @@ EventStream.prototype = {
   }
 };
 function events(source4, type3, filter3, apply2) {
-  const df = this, s2 = stream(filter3, apply2), send = function(e3) {
-    e3.dataflow = df;
+  const df = this, s2 = stream(filter3, apply2), send = function(e) {
+    e.dataflow = df;
     try {
-      s2.receive(e3);
+      s2.receive(e);
     } catch (error65) {
       df.error(error65);
     } finally {
@@ -49185,16 +49461,16 @@ function onStream(df, stream2, target2, update3, params2, options) {
   let func, op;
   if (!isFunction(target2)) target2 = constant_default(target2);
   if (update3 === void 0) {
-    func = (e3) => df.touch(target2(e3));
+    func = (e) => df.touch(target2(e));
   } else if (isFunction(update3)) {
     op = new Operator(null, update3, params2, false);
-    func = (e3) => {
-      op.evaluate(e3);
-      const t = target2(e3), v = op.value;
+    func = (e) => {
+      op.evaluate(e);
+      const t = target2(e), v = op.value;
       isChangeSet(v) ? df.pulse(t, v, options) : df.update(t, v, opt);
     };
   } else {
-    func = (e3) => df.update(target2(e3), update3, opt);
+    func = (e) => df.update(target2(e), update3, opt);
   }
   stream2.apply(func);
 }
@@ -49852,7 +50128,7 @@ function Dataflow() {
   this._locale = defaultLocale3();
   try {
     this._loader = loader();
-  } catch (e3) {
+  } catch (e) {
   }
   this._touched = UniqueList(id2);
   this._input = {};
@@ -52962,11 +53238,11 @@ function update$1(_) {
     return this.value;
   }
   const ext = _.extents, n = ext.length;
-  let min4 = Infinity, max4 = -Infinity, i, e3;
+  let min4 = Infinity, max4 = -Infinity, i, e;
   for (i = 0; i < n; ++i) {
-    e3 = ext[i];
-    if (e3[0] < min4) min4 = e3[0];
-    if (e3[1] > max4) max4 = e3[1];
+    e = ext[i];
+    if (e[0] < min4) min4 = e[0];
+    if (e[1] > max4) max4 = e[1];
   }
   return [min4, max4];
 }
@@ -55205,7 +55481,7 @@ function nodeCanvas(w2, h2, type3) {
   if (NodeCanvas) {
     try {
       return new NodeCanvas.Canvas(w2, h2, type3);
-    } catch (e3) {
+    } catch (e) {
     }
   }
   return null;
@@ -55935,14 +56211,14 @@ var identity4 = {
   scaleX: 1,
   scaleY: 1
 };
-function decompose(a4, b10, c4, d, e3, f) {
+function decompose(a4, b10, c4, d, e, f) {
   var scaleX, scaleY2, skewX;
   if (scaleX = Math.sqrt(a4 * a4 + b10 * b10)) a4 /= scaleX, b10 /= scaleX;
   if (skewX = a4 * c4 + b10 * d) c4 -= a4 * skewX, d -= b10 * skewX;
   if (scaleY2 = Math.sqrt(c4 * c4 + d * d)) c4 /= scaleY2, d /= scaleY2, skewX /= scaleY2;
   if (a4 * d < b10 * c4) a4 = -a4, b10 = -b10, skewX = -skewX, scaleX = -scaleX;
   return {
-    translateX: e3,
+    translateX: e,
     translateY: f,
     rotate: Math.atan2(b10, a4) * degrees2,
     skewX: Math.atan(skewX) * degrees2,
@@ -58789,13 +59065,13 @@ var ResourceLoader = class {
       img.onerror = () => decrement(loader2);
       img.src = url2;
       return img;
-    }).catch((e3) => {
+    }).catch((e) => {
       decrement(loader2);
       return {
         complete: false,
         width: 0,
         height: 0,
-        src: e3 && e3.url || ""
+        src: e && e.url || ""
       };
     });
   }
@@ -58821,11 +59097,11 @@ function decrement(loader2) {
 function boundStroke(bounds3, item, miter) {
   if (item.stroke && item.opacity !== 0 && item.strokeOpacity !== 0) {
     const sw = item.strokeWidth != null ? +item.strokeWidth : 1;
-    let e3 = (item.strokeCap === "square" ? Math.SQRT2 : 1) * sw / 2;
+    let e = (item.strokeCap === "square" ? Math.SQRT2 : 1) * sw / 2;
     if (miter && (!item.strokeJoin || item.strokeJoin === "miter")) {
-      e3 = Math.max(e3, (item.strokeMiterLimit != null ? +item.strokeMiterLimit : 4) * sw / 2);
+      e = Math.max(e, (item.strokeMiterLimit != null ? +item.strokeMiterLimit : 4) * sw / 2);
     }
-    bounds3.expand(e3);
+    bounds3.expand(e);
   }
   return bounds3;
 }
@@ -58990,21 +59266,21 @@ function intersectBoxLine(box, x4, y4, u2, v) {
     x2: x22,
     y2: y22
   } = box, dx = u2 - x4, dy = v - y4;
-  let t04 = 0, t13 = 1, p, q, r, e3;
-  for (e3 = 0; e3 < 4; ++e3) {
-    if (e3 === 0) {
+  let t04 = 0, t13 = 1, p, q, r, e;
+  for (e = 0; e < 4; ++e) {
+    if (e === 0) {
       p = -dx;
       q = -(x12 - x4);
     }
-    if (e3 === 1) {
+    if (e === 1) {
       p = dx;
       q = x22 - x4;
     }
-    if (e3 === 2) {
+    if (e === 2) {
       p = -dy;
       q = -(y12 - y4);
     }
-    if (e3 === 3) {
+    if (e === 3) {
       p = dy;
       q = y22 - y4;
     }
@@ -60248,9 +60524,9 @@ var Handler = class {
     this._loader.sanitize(href2, {
       context: "href"
     }).then((opt) => {
-      const e3 = new MouseEvent(event2.type, event2), a4 = domCreate(null, "a");
+      const e = new MouseEvent(event2.type, event2), a4 = domCreate(null, "a");
       for (const name2 in opt) a4.setAttribute(name2, opt[name2]);
-      a4.dispatchEvent(e3);
+      a4.dispatchEvent(e);
     }).catch(() => {
     });
   }
@@ -62727,7 +63003,7 @@ function legendGroupLayout(view, item, entry2) {
   }
 }
 function legendTitleOffset(item, entry2, title2, anchor2, y4, lr, noBar) {
-  const grad = item.datum.type !== "symbol", vgrad = title2.datum.vgrad, e3 = grad && (lr || !vgrad) && !noBar ? entry2.items[0] : entry2, s2 = e3.bounds[y4 ? "y2" : "x2"] - item.padding, u2 = vgrad && lr ? s2 : 0, v = vgrad && lr ? 0 : s2, o = y4 <= 0 ? 0 : multiLineOffset(title2);
+  const grad = item.datum.type !== "symbol", vgrad = title2.datum.vgrad, e = grad && (lr || !vgrad) && !noBar ? entry2.items[0] : entry2, s2 = e.bounds[y4 ? "y2" : "x2"] - item.padding, u2 = vgrad && lr ? s2 : 0, v = vgrad && lr ? 0 : s2, o = y4 <= 0 ? 0 : multiLineOffset(title2);
   return Math.round(anchor2 === Start ? u2 : anchor2 === End ? v - o : 0.5 * (s2 - o));
 }
 function translate2(view, item, dx, dy) {
@@ -63046,7 +63322,7 @@ inherits_default(Encode, Transform, {
   transform(_, pulse2) {
     var out = pulse2.fork(pulse2.ADD_REM), fmod = _.mod || false, encoders = _.encoders, encode4 = pulse2.encode;
     if (isArray(encode4)) {
-      if (out.changed() || encode4.every((e3) => encoders[e3])) {
+      if (out.changed() || encode4.every((e) => encoders[e])) {
         encode4 = encode4[0];
         out.encode = null;
       } else {
@@ -67267,9 +67543,9 @@ function timer(callback, delay, time5) {
 function timerFlush() {
   now();
   ++frame;
-  var t = taskHead, e3;
+  var t = taskHead, e;
   while (t) {
-    if ((e3 = clockNow - t._time) >= 0) t._call.call(void 0, e3);
+    if ((e = clockNow - t._time) >= 0) t._call.call(void 0, e);
     t = t._next;
   }
   --frame;
@@ -67449,13 +67725,13 @@ function find2(nodeById, nodeId) {
 function link2(links) {
   var id3 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
   if (links == null) links = [];
-  function defaultStrength(link3) {
-    return 1 / Math.min(count2[link3.source.index], count2[link3.target.index]);
+  function defaultStrength(link4) {
+    return 1 / Math.min(count2[link4.source.index], count2[link4.target.index]);
   }
   function force(alpha) {
     for (var k2 = 0, n = links.length; k2 < iterations2; ++k2) {
-      for (var i = 0, link3, source4, target2, x4, y4, l, b10; i < n; ++i) {
-        link3 = links[i], source4 = link3.source, target2 = link3.target;
+      for (var i = 0, link4, source4, target2, x4, y4, l, b10; i < n; ++i) {
+        link4 = links[i], source4 = link4.source, target2 = link4.target;
         x4 = target2.x + target2.vx - source4.x - source4.vx || jiggle(random2);
         y4 = target2.y + target2.vy - source4.y - source4.vy || jiggle(random2);
         l = Math.sqrt(x4 * x4 + y4 * y4);
@@ -67470,16 +67746,16 @@ function link2(links) {
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link3;
+    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link4;
     for (i = 0, count2 = new Array(n); i < m3; ++i) {
-      link3 = links[i], link3.index = i;
-      if (typeof link3.source !== "object") link3.source = find2(nodeById, link3.source);
-      if (typeof link3.target !== "object") link3.target = find2(nodeById, link3.target);
-      count2[link3.source.index] = (count2[link3.source.index] || 0) + 1;
-      count2[link3.target.index] = (count2[link3.target.index] || 0) + 1;
+      link4 = links[i], link4.index = i;
+      if (typeof link4.source !== "object") link4.source = find2(nodeById, link4.source);
+      if (typeof link4.target !== "object") link4.target = find2(nodeById, link4.target);
+      count2[link4.source.index] = (count2[link4.source.index] || 0) + 1;
+      count2[link4.target.index] = (count2[link4.target.index] || 0) + 1;
     }
     for (i = 0, bias = new Array(m3); i < m3; ++i) {
-      link3 = links[i], bias[i] = count2[link3.source.index] / (count2[link3.source.index] + count2[link3.target.index]);
+      link4 = links[i], bias[i] = count2[link4.source.index] / (count2[link4.source.index] + count2[link4.target.index]);
     }
     strengths = new Array(m3), initializeStrength();
     distances = new Array(m3), initializeDistance();
@@ -68329,13 +68605,13 @@ function shuffle2(array9, random2) {
   return array9;
 }
 function packEncloseRandom(circles, random2) {
-  var i = 0, n = (circles = shuffle2(Array.from(circles), random2)).length, B3 = [], p, e3;
+  var i = 0, n = (circles = shuffle2(Array.from(circles), random2)).length, B3 = [], p, e;
   while (i < n) {
     p = circles[i];
-    if (e3 && enclosesWeak(e3, p)) ++i;
-    else e3 = encloseBasis(B3 = extendBasis(B3, p)), i = 0;
+    if (e && enclosesWeak(e, p)) ++i;
+    else e = encloseBasis(B3 = extendBasis(B3, p)), i = 0;
   }
-  return e3;
+  return e;
 }
 function extendBasis(B3, p) {
   var i, j;
@@ -68518,11 +68794,11 @@ function radiusLeaf(radius2) {
 function packChildrenRandom(padding3, k2, random2) {
   return function(node2) {
     if (children4 = node2.children) {
-      var children4, i, n = children4.length, r = padding3(node2) * k2 || 0, e3;
+      var children4, i, n = children4.length, r = padding3(node2) * k2 || 0, e;
       if (r) for (i = 0; i < n; ++i) children4[i].r += r;
-      e3 = packSiblingsRandom(children4, random2);
+      e = packSiblingsRandom(children4, random2);
       if (r) for (i = 0; i < n; ++i) children4[i].r -= r;
-      node2.r = e3 + r;
+      node2.r = e + r;
     }
   };
 }
@@ -69347,9 +69623,9 @@ inherits_default(TreeLinks, Transform, {
       this.value = out.add;
     } else if (pulse2.changed(pulse2.MOD)) {
       pulse2.visit(pulse2.MOD, (t) => lut[tupleid(t)] = 1);
-      links.forEach((link3) => {
-        if (lut[tupleid(link3.source)] || lut[tupleid(link3.target)]) {
-          out.mod.push(link3);
+      links.forEach((link4) => {
+        if (lut[tupleid(link4.source)] || lut[tupleid(link4.target)]) {
+          out.mod.push(link4);
         }
       });
     }
@@ -70243,15 +70519,15 @@ __export(vega_voronoi_exports, {
 var epsilon$1 = 11102230246251565e-32;
 var splitter = 134217729;
 var resulterrbound = (3 + 8 * epsilon$1) * epsilon$1;
-function sum2(elen, e3, flen, f, h2) {
+function sum2(elen, e, flen, f, h2) {
   let Q, Qnew, hh, bvirt;
-  let enow = e3[0];
+  let enow = e[0];
   let fnow = f[0];
   let eindex = 0;
   let findex = 0;
   if (fnow > enow === fnow > -enow) {
     Q = enow;
-    enow = e3[++eindex];
+    enow = e[++eindex];
   } else {
     Q = fnow;
     fnow = f[++findex];
@@ -70261,7 +70537,7 @@ function sum2(elen, e3, flen, f, h2) {
     if (fnow > enow === fnow > -enow) {
       Qnew = enow + Q;
       hh = Q - (Qnew - enow);
-      enow = e3[++eindex];
+      enow = e[++eindex];
     } else {
       Qnew = fnow + Q;
       hh = Q - (Qnew - fnow);
@@ -70276,7 +70552,7 @@ function sum2(elen, e3, flen, f, h2) {
         Qnew = Q + enow;
         bvirt = Qnew - Q;
         hh = Q - (Qnew - bvirt) + (enow - bvirt);
-        enow = e3[++eindex];
+        enow = e[++eindex];
       } else {
         Qnew = Q + fnow;
         bvirt = Qnew - Q;
@@ -70293,7 +70569,7 @@ function sum2(elen, e3, flen, f, h2) {
     Qnew = Q + enow;
     bvirt = Qnew - Q;
     hh = Q - (Qnew - bvirt) + (enow - bvirt);
-    enow = e3[++eindex];
+    enow = e[++eindex];
     Q = Qnew;
     if (hh !== 0) {
       h2[hindex++] = hh;
@@ -70314,9 +70590,9 @@ function sum2(elen, e3, flen, f, h2) {
   }
   return hindex;
 }
-function estimate(elen, e3) {
-  let Q = e3[0];
-  for (let i = 1; i < elen; i++) Q += e3[i];
+function estimate(elen, e) {
+  let Q = e[0];
+  for (let i = 1; i < elen; i++) Q += e[i];
   return Q;
 }
 function vec(n) {
@@ -70751,20 +71027,20 @@ var Delaunator = class _Delaunator {
         if (start !== -1 && start !== hullNext[start]) break;
       }
       start = hullPrev[start];
-      let e3 = start, q;
-      while (q = hullNext[e3], orient2d(x4, y4, coords[2 * e3], coords[2 * e3 + 1], coords[2 * q], coords[2 * q + 1]) >= 0) {
-        e3 = q;
-        if (e3 === start) {
-          e3 = -1;
+      let e = start, q;
+      while (q = hullNext[e], orient2d(x4, y4, coords[2 * e], coords[2 * e + 1], coords[2 * q], coords[2 * q + 1]) >= 0) {
+        e = q;
+        if (e === start) {
+          e = -1;
           break;
         }
       }
-      if (e3 === -1) continue;
-      let t = this._addTriangle(e3, i, hullNext[e3], -1, -1, hullTri[e3]);
+      if (e === -1) continue;
+      let t = this._addTriangle(e, i, hullNext[e], -1, -1, hullTri[e]);
       hullTri[i] = this._legalize(t + 2);
-      hullTri[e3] = t;
+      hullTri[e] = t;
       hullSize++;
-      let n2 = hullNext[e3];
+      let n2 = hullNext[e];
       while (q = hullNext[n2], orient2d(x4, y4, coords[2 * n2], coords[2 * n2 + 1], coords[2 * q], coords[2 * q + 1]) < 0) {
         t = this._addTriangle(n2, i, q, hullTri[i], -1, hullTri[n2]);
         hullTri[i] = this._legalize(t + 2);
@@ -70772,26 +71048,26 @@ var Delaunator = class _Delaunator {
         hullSize--;
         n2 = q;
       }
-      if (e3 === start) {
-        while (q = hullPrev[e3], orient2d(x4, y4, coords[2 * q], coords[2 * q + 1], coords[2 * e3], coords[2 * e3 + 1]) < 0) {
-          t = this._addTriangle(q, i, e3, -1, hullTri[e3], hullTri[q]);
+      if (e === start) {
+        while (q = hullPrev[e], orient2d(x4, y4, coords[2 * q], coords[2 * q + 1], coords[2 * e], coords[2 * e + 1]) < 0) {
+          t = this._addTriangle(q, i, e, -1, hullTri[e], hullTri[q]);
           this._legalize(t + 2);
           hullTri[q] = t;
-          hullNext[e3] = e3;
+          hullNext[e] = e;
           hullSize--;
-          e3 = q;
+          e = q;
         }
       }
-      this._hullStart = hullPrev[i] = e3;
-      hullNext[e3] = hullPrev[n2] = i;
+      this._hullStart = hullPrev[i] = e;
+      hullNext[e] = hullPrev[n2] = i;
       hullNext[i] = n2;
       hullHash[this._hashKey(x4, y4)] = i;
-      hullHash[this._hashKey(coords[2 * e3], coords[2 * e3 + 1])] = e3;
+      hullHash[this._hashKey(coords[2 * e], coords[2 * e + 1])] = e;
     }
     this.hull = new Uint32Array(hullSize);
-    for (let i = 0, e3 = this._hullStart; i < hullSize; i++) {
-      this.hull[i] = e3;
-      e3 = hullNext[e3];
+    for (let i = 0, e = this._hullStart; i < hullSize; i++) {
+      this.hull[i] = e;
+      e = hullNext[e];
     }
     this.triangles = this._triangles.subarray(0, this.trianglesLen);
     this.halfedges = this._halfedges.subarray(0, this.trianglesLen);
@@ -70847,14 +71123,14 @@ var Delaunator = class _Delaunator {
         triangles[b10] = p02;
         const hbl = halfedges[bl2];
         if (hbl === -1) {
-          let e3 = this._hullStart;
+          let e = this._hullStart;
           do {
-            if (this._hullTri[e3] === bl2) {
-              this._hullTri[e3] = a4;
+            if (this._hullTri[e] === bl2) {
+              this._hullTri[e] = a4;
               break;
             }
-            e3 = this._hullPrev[e3];
-          } while (e3 !== this._hullStart);
+            e = this._hullPrev[e];
+          } while (e !== this._hullStart);
         }
         this._link(a4, hbl);
         this._link(b10, halfedges[ar]);
@@ -71211,14 +71487,14 @@ var Voronoi = class {
     const e0 = inedges[i];
     if (e0 === -1) return null;
     const points2 = [];
-    let e3 = e0;
+    let e = e0;
     do {
-      const t = Math.floor(e3 / 3);
+      const t = Math.floor(e / 3);
       points2.push(circumcenters[t * 2], circumcenters[t * 2 + 1]);
-      e3 = e3 % 3 === 2 ? e3 - 2 : e3 + 1;
-      if (triangles[e3] !== i) break;
-      e3 = halfedges[e3];
-    } while (e3 !== e0 && e3 !== -1);
+      e = e % 3 === 2 ? e - 2 : e + 1;
+      if (triangles[e] !== i) break;
+      e = halfedges[e];
+    } while (e !== e0 && e !== -1);
     return points2;
   }
   _clip(i) {
@@ -71418,7 +71694,7 @@ var Delaunay = class _Delaunay {
     const d = this._delaunator, points2 = this.points;
     if (d.hull && d.hull.length > 2 && collinear2(d)) {
       this.collinear = Int32Array.from({ length: points2.length / 2 }, (_, i) => i).sort((i, j) => points2[2 * i] - points2[2 * j] || points2[2 * i + 1] - points2[2 * j + 1]);
-      const e3 = this.collinear[0], f = this.collinear[this.collinear.length - 1], bounds3 = [points2[2 * e3], points2[2 * e3 + 1], points2[2 * f], points2[2 * f + 1]], r = 1e-8 * Math.hypot(bounds3[3] - bounds3[1], bounds3[2] - bounds3[0]);
+      const e = this.collinear[0], f = this.collinear[this.collinear.length - 1], bounds3 = [points2[2 * e], points2[2 * e + 1], points2[2 * f], points2[2 * f + 1]], r = 1e-8 * Math.hypot(bounds3[3] - bounds3[1], bounds3[2] - bounds3[0]);
       for (let i = 0, n = points2.length / 2; i < n; ++i) {
         const p = jitter(points2[2 * i], points2[2 * i + 1], r);
         points2[2 * i] = p[0];
@@ -71433,9 +71709,9 @@ var Delaunay = class _Delaunay {
     const triangles = this.triangles = this._delaunator.triangles;
     const inedges = this.inedges.fill(-1);
     const hullIndex = this._hullIndex.fill(-1);
-    for (let e3 = 0, n = halfedges.length; e3 < n; ++e3) {
-      const p = triangles[e3 % 3 === 2 ? e3 - 2 : e3 + 1];
-      if (halfedges[e3] === -1 || inedges[p] === -1) inedges[p] = e3;
+    for (let e = 0, n = halfedges.length; e < n; ++e) {
+      const p = triangles[e % 3 === 2 ? e - 2 : e + 1];
+      if (halfedges[e] === -1 || inedges[p] === -1) inedges[p] = e;
     }
     for (let i = 0, n = hull.length; i < n; ++i) {
       hullIndex[hull[i]] = i;
@@ -71465,18 +71741,18 @@ var Delaunay = class _Delaunay {
     }
     const e0 = inedges[i];
     if (e0 === -1) return;
-    let e3 = e0, p02 = -1;
+    let e = e0, p02 = -1;
     do {
-      yield p02 = triangles[e3];
-      e3 = e3 % 3 === 2 ? e3 - 2 : e3 + 1;
-      if (triangles[e3] !== i) return;
-      e3 = halfedges[e3];
-      if (e3 === -1) {
+      yield p02 = triangles[e];
+      e = e % 3 === 2 ? e - 2 : e + 1;
+      if (triangles[e] !== i) return;
+      e = halfedges[e];
+      if (e === -1) {
         const p = hull[(_hullIndex[i] + 1) % hull.length];
         if (p !== p02) yield p;
         return;
       }
-    } while (e3 !== e0);
+    } while (e !== e0);
   }
   find(x4, y4, i = 0) {
     if ((x4 = +x4, x4 !== x4) || (y4 = +y4, y4 !== y4)) return -1;
@@ -71492,22 +71768,22 @@ var Delaunay = class _Delaunay {
     let c4 = i;
     let dc = pow5(x4 - points2[i * 2], 2) + pow5(y4 - points2[i * 2 + 1], 2);
     const e0 = inedges[i];
-    let e3 = e0;
+    let e = e0;
     do {
-      let t = triangles[e3];
+      let t = triangles[e];
       const dt = pow5(x4 - points2[t * 2], 2) + pow5(y4 - points2[t * 2 + 1], 2);
       if (dt < dc) dc = dt, c4 = t;
-      e3 = e3 % 3 === 2 ? e3 - 2 : e3 + 1;
-      if (triangles[e3] !== i) break;
-      e3 = halfedges[e3];
-      if (e3 === -1) {
-        e3 = hull[(_hullIndex[i] + 1) % hull.length];
-        if (e3 !== t) {
-          if (pow5(x4 - points2[e3 * 2], 2) + pow5(y4 - points2[e3 * 2 + 1], 2) < dc) return e3;
+      e = e % 3 === 2 ? e - 2 : e + 1;
+      if (triangles[e] !== i) break;
+      e = halfedges[e];
+      if (e === -1) {
+        e = hull[(_hullIndex[i] + 1) % hull.length];
+        if (e !== t) {
+          if (pow5(x4 - points2[e * 2], 2) + pow5(y4 - points2[e * 2 + 1], 2) < dc) return e;
         }
         break;
       }
-    } while (e3 !== e0);
+    } while (e !== e0);
     return c4;
   }
   render(context3) {
@@ -71937,9 +72213,9 @@ function collideRects(a4, b10) {
   return a4.x + a4.x1 > b10[0].x && a4.x + a4.x0 < b10[1].x && a4.y + a4.y1 > b10[0].y && a4.y + a4.y0 < b10[1].y;
 }
 function archimedeanSpiral(size2) {
-  var e3 = size2[0] / size2[1];
+  var e = size2[0] / size2[1];
   return function(t) {
-    return [e3 * (t *= 0.1) * Math.cos(t), t * Math.sin(t)];
+    return [e * (t *= 0.1) * Math.cos(t), t * Math.sin(t)];
   };
 }
 function rectangularSpiral(size2) {
@@ -72585,26 +72861,26 @@ function cubicInOut(t) {
   return ((t *= 2) <= 1 ? t * t * t : (t -= 2) * t * t + 2) / 2;
 }
 var exponent2 = 3;
-var polyIn = (function custom12(e3) {
-  e3 = +e3;
+var polyIn = (function custom12(e) {
+  e = +e;
   function polyIn2(t) {
-    return Math.pow(t, e3);
+    return Math.pow(t, e);
   }
   polyIn2.exponent = custom12;
   return polyIn2;
 })(exponent2);
-var polyOut = (function custom13(e3) {
-  e3 = +e3;
+var polyOut = (function custom13(e) {
+  e = +e;
   function polyOut2(t) {
-    return 1 - Math.pow(1 - t, e3);
+    return 1 - Math.pow(1 - t, e);
   }
   polyOut2.exponent = custom13;
   return polyOut2;
 })(exponent2);
-var polyInOut = (function custom14(e3) {
-  e3 = +e3;
+var polyInOut = (function custom14(e) {
+  e = +e;
   function polyInOut2(t) {
-    return ((t *= 2) <= 1 ? Math.pow(t, e3) : 2 - Math.pow(2 - t, e3)) / 2;
+    return ((t *= 2) <= 1 ? Math.pow(t, e) : 2 - Math.pow(2 - t, e)) / 2;
   }
   polyInOut2.exponent = custom14;
   return polyInOut2;
@@ -73344,7 +73620,7 @@ function testRegExp(pattern, flags) {
   }
   try {
     new RegExp(tmp);
-  } catch (e3) {
+  } catch (e) {
     throwError({}, MessageInvalidRegExp);
   }
   try {
@@ -74022,7 +74298,7 @@ function stripQuotes(s2) {
 }
 function codegen(opt) {
   opt = opt || {};
-  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants6 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
+  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants7 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
   let globals = {}, fields = {}, memberDepth = 0;
   function visit3(ast) {
     if (isString(ast)) return ast;
@@ -74038,8 +74314,8 @@ function codegen(opt) {
         return id3;
       } else if (hasOwnProperty(forbidden, id3)) {
         return error63("Illegal identifier: " + id3);
-      } else if (hasOwnProperty(constants6, id3)) {
-        return constants6[id3];
+      } else if (hasOwnProperty(constants7, id3)) {
+        return constants7[id3];
       } else if (hasOwnProperty(allowed, id3)) {
         return id3;
       } else {
@@ -74097,7 +74373,7 @@ function codegen(opt) {
     return result;
   }
   codegen3.functions = functions;
-  codegen3.constants = constants6;
+  codegen3.constants = constants7;
   return codegen3;
 }
 
@@ -75675,11 +75951,11 @@ function resizeRenderer(view) {
   });
 }
 function eventExtend(view, event2, item) {
-  var r = view._renderer, el = r && r.canvas(), p, e3, translate4;
+  var r = view._renderer, el = r && r.canvas(), p, e, translate4;
   if (el) {
     translate4 = offset3(view);
-    e3 = event2.changedTouches ? event2.changedTouches[0] : event2;
-    p = point3(e3, el);
+    e = event2.changedTouches ? event2.changedTouches[0] : event2;
+    p = point3(e, el);
     p[0] -= translate4[0];
     p[1] -= translate4[1];
   }
@@ -75781,12 +76057,12 @@ function permit(view, key2, type3) {
   return true;
 }
 function events2(source4, type3, filter3) {
-  var view = this, s2 = new EventStream(filter3), send = function(e3, item) {
+  var view = this, s2 = new EventStream(filter3), send = function(e, item) {
     view.runAsync(null, () => {
       if (source4 === VIEW && prevent(view, type3)) {
-        e3.preventDefault();
+        e.preventDefault();
       }
-      s2.receive(eventExtend(view, e3, item));
+      s2.receive(eventExtend(view, e, item));
     });
   }, sources;
   if (source4 === TIMER) {
@@ -75844,7 +76120,7 @@ function hover(hoverSet, leaveSet) {
   return this;
 }
 function finalize2() {
-  var tooltip2 = this._tooltip, timers = this._timers, handlers = this._handler.handlers(), listeners = this._eventListeners, n, m3, e3, h2, t;
+  var tooltip2 = this._tooltip, timers = this._timers, handlers = this._handler.handlers(), listeners = this._eventListeners, n, m3, e, h2, t;
   n = timers.length;
   while (--n >= 0) {
     timers[n].stop();
@@ -75855,10 +76131,10 @@ function finalize2() {
   }
   n = listeners.length;
   while (--n >= 0) {
-    e3 = listeners[n];
-    m3 = e3.sources.length;
+    e = listeners[n];
+    m3 = e.sources.length;
     while (--m3 >= 0) {
-      e3.sources[m3].removeEventListener(e3.type, e3.handler);
+      e.sources[m3].removeEventListener(e.type, e.handler);
     }
   }
   if (tooltip2) {
@@ -76128,9 +76404,9 @@ function lookup4(view, el, clear2) {
   if (el && clear2) {
     try {
       el.textContent = "";
-    } catch (e3) {
+    } catch (e) {
       el = null;
-      view.error(e3);
+      view.error(e);
     }
   }
   return el;
@@ -76415,8 +76691,8 @@ inherits_default(View, Dataflow, {
           await this._renderer.renderAsync(this._scenegraph.root);
         }
         this._redraw = false;
-      } catch (e3) {
-        this.error(e3);
+      } catch (e) {
+        this.error(e);
       }
     }
     if (postrun) asyncCallback(this, postrun);
@@ -76692,7 +76968,7 @@ function parseStream2(s2) {
     if (i >= 0) {
       try {
         throttle = parseThrottle(s2.substring(i + 1, n - 1));
-      } catch (e3) {
+      } catch (e) {
         throw "Invalid throttle specification: " + s2;
       }
       s2 = s2.slice(0, i).trim();
@@ -77568,8 +77844,8 @@ function getStyle(name2, scope, style2) {
   const s2 = scope.config.style[style2];
   return s2 && s2[name2];
 }
-function anchorExpr(s2, e3, m3) {
-  return `item.anchor === '${Start2}' ? ${s2} : item.anchor === '${End2}' ? ${e3} : ${m3}`;
+function anchorExpr(s2, e, m3) {
+  return `item.anchor === '${Start2}' ? ${s2} : item.anchor === '${End2}' ? ${e} : ${m3}`;
 }
 var alignExpr$1 = anchorExpr(stringValue(Left2), stringValue(Right2), stringValue(Center2));
 function tickBand(_) {
@@ -79651,9 +79927,9 @@ Scope.prototype = Subscope.prototype = {
   parseLambdas() {
     const code2 = Object.keys(this.lambdas);
     for (let i = 0, n = code2.length; i < n; ++i) {
-      const s2 = code2[i], e3 = parser2(s2, this), op = this.lambdas[s2];
-      op.params = e3.$params;
-      op.update = e3.$expr;
+      const s2 = code2[i], e = parser2(s2, this), op = this.lambdas[s2];
+      op.params = e.$params;
+      op.update = e.$expr;
     }
   },
   property(spec) {
@@ -80593,7 +80869,7 @@ function testRegExp2(pattern, flags) {
   }
   try {
     new RegExp(tmp);
-  } catch (e3) {
+  } catch (e) {
     throwError2({}, MessageInvalidRegExp2);
   }
   try {
@@ -81294,8 +81570,8 @@ function setEqual(a4, b10) {
   if (a4.size !== b10.size) {
     return false;
   }
-  for (const e3 of a4) {
-    if (!b10.has(e3)) {
+  for (const e of a4) {
+    if (!b10.has(e)) {
       return false;
     }
   }
@@ -81451,19 +81727,19 @@ function deepEqual(a4, b10) {
     if (a4 instanceof Map && b10 instanceof Map) {
       if (a4.size !== b10.size)
         return false;
-      for (const e3 of a4.entries())
-        if (!b10.has(e3[0]))
+      for (const e of a4.entries())
+        if (!b10.has(e[0]))
           return false;
-      for (const e3 of a4.entries())
-        if (!deepEqual(e3[1], b10.get(e3[0])))
+      for (const e of a4.entries())
+        if (!deepEqual(e[1], b10.get(e[0])))
           return false;
       return true;
     }
     if (a4 instanceof Set && b10 instanceof Set) {
       if (a4.size !== b10.size)
         return false;
-      for (const e3 of a4.entries())
-        if (!b10.has(e3[0]))
+      for (const e of a4.entries())
+        if (!b10.has(e[0]))
           return false;
       return true;
     }
@@ -82363,14 +82639,14 @@ function signalOrStringValue(v) {
   }
   return v == null ? null : stringValue(v);
 }
-function applyMarkConfig(e3, model, propsList) {
+function applyMarkConfig(e, model, propsList) {
   for (const property2 of propsList) {
     const value4 = getMarkConfig(property2, model.markDef, model.config);
     if (value4 !== void 0) {
-      e3[property2] = signalOrValueRef(value4);
+      e[property2] = signalOrValueRef(value4);
     }
   }
-  return e3;
+  return e;
 }
 function getStyles(mark) {
   return [].concat(mark.type, mark.style ?? []);
@@ -87266,8 +87542,8 @@ var PathOverlayNormalizer = class {
   }
   run(spec, normParams, normalize4) {
     const { config: config2 } = normParams;
-    const { params: params2, projection: projection3, mark, name: name2, encoding: e3, ...outerSpec } = spec;
-    const encoding = normalizeEncoding(e3, config2);
+    const { params: params2, projection: projection3, mark, name: name2, encoding: e, ...outerSpec } = spec;
+    const encoding = normalizeEncoding(e, config2);
     const markDef = isMarkDef(mark) ? mark : { type: mark };
     const pointOverlay = getPointOverlay(markDef, config2[markDef.type], encoding);
     const lineOverlay = markDef.type === "area" && getLineOverlay(markDef, config2[markDef.type]);
@@ -88840,11 +89116,11 @@ function assembleTopLevelSignals(model, signals) {
     const store = stringValue(name2 + STORE);
     const hasSg = signals.filter((s2) => s2.name === name2);
     if (hasSg.length === 0) {
-      const resolve3 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
+      const resolve2 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
       const isPoint2 = selCmpt.type === "point" ? ", true, true)" : ")";
       signals.push({
         name: selCmpt.name,
-        update: `${VL_SELECTION_RESOLVE}(${store}, ${stringValue(resolve3)}${isPoint2}`
+        update: `${VL_SELECTION_RESOLVE}(${store}, ${stringValue(resolve2)}${isPoint2}`
       });
     }
     hasSelections = true;
@@ -90418,14 +90694,14 @@ var translate3 = {
     const { x: x4, y: y4 } = selCmpt.project.hasChannel;
     let events3 = eventSelector(selCmpt.translate, "scope");
     if (!boundScales) {
-      events3 = events3.map((e3) => (e3.between[0].markname = name2 + BRUSH, e3));
+      events3 = events3.map((e) => (e.between[0].markname = name2 + BRUSH, e));
     }
     signals.push({
       name: anchor2,
       value: {},
       on: [
         {
-          events: events3.map((e3) => e3.between[0]),
+          events: events3.map((e) => e.between[0]),
           update: `{x: x(unit), y: y(unit)${x4 !== void 0 ? `, extent_x: ${boundScales ? domain3(model, X3) : `slice(${x4.signals.visual})`}` : ""}${y4 !== void 0 ? `, extent_y: ${boundScales ? domain3(model, Y3) : `slice(${y4.signals.visual})`}` : ""}}`
         }
       ]
@@ -90485,7 +90761,7 @@ var zoom3 = {
     const sy = stringValue(model.scaleName(Y3));
     let events3 = eventSelector(selCmpt.zoom, "scope");
     if (!boundScales) {
-      events3 = events3.map((e3) => (e3.markname = name2 + BRUSH, e3));
+      events3 = events3.map((e) => (e.markname = name2 + BRUSH, e));
     }
     signals.push({
       name: name2 + ANCHOR,
@@ -90587,7 +90863,7 @@ function disableDirectManipulation(selCmpt, selDef) {
     delete selCmpt.toggle;
 }
 function isTimerSelection(selCmpt) {
-  return selCmpt.events?.find((e3) => "type" in e3 && e3.type === "timer");
+  return selCmpt.events?.find((e) => "type" in e && e.type === "timer");
 }
 function getName(node2) {
   const name2 = [];
@@ -90720,8 +90996,8 @@ function parseSelectionPredicate(model, pred, dfnode, datum2 = "datum") {
     }
   }
   const fn = selCmpt.project.hasSelectionId ? "vlSelectionIdTest(" : "vlSelectionTest(";
-  const resolve3 = selCmpt.resolve === "global" ? ")" : `, ${stringValue(selCmpt.resolve)})`;
-  const test2 = `${fn}${store}, ${datum2}${resolve3}`;
+  const resolve2 = selCmpt.resolve === "global" ? ")" : `, ${stringValue(selCmpt.resolve)})`;
+  const test2 = `${fn}${store}, ${datum2}${resolve2}`;
   const length3 = `length(data(${store}))`;
   return pred.empty === false ? `${length3} && ${test2}` : `!${length3} || ${test2}`;
 }
@@ -91564,16 +91840,16 @@ function defaultScaleResolve(channel, model) {
   }
   throw new Error("invalid model type for resolve");
 }
-function parseGuideResolve(resolve3, channel) {
-  const channelScaleResolve = resolve3.scale[channel];
+function parseGuideResolve(resolve2, channel) {
+  const channelScaleResolve = resolve2.scale[channel];
   const guide = isXorY(channel) ? "axis" : "legend";
   if (channelScaleResolve === "independent") {
-    if (resolve3[guide][channel] === "shared") {
+    if (resolve2[guide][channel] === "shared") {
       warn2(independentScaleMeansIndependentGuide(channel));
     }
     return "independent";
   }
-  return resolve3[guide][channel] || "shared";
+  return resolve2[guide][channel] || "shared";
 }
 var LEGEND_COMPONENT_PROPERTY_INDEX = {
   ...COMMON_LEGEND_PROPERTY_INDEX,
@@ -91979,15 +92255,15 @@ function parseLegendForChannel(model, channel) {
   return legendCmpt;
 }
 function parseNonUnitLegend(model) {
-  const { legends, resolve: resolve3 } = model.component;
+  const { legends, resolve: resolve2 } = model.component;
   for (const child of model.children) {
     parseLegend2(child);
     for (const channel of keys3(child.component.legends)) {
-      resolve3.legend[channel] = parseGuideResolve(model.component.resolve, channel);
-      if (resolve3.legend[channel] === "shared") {
+      resolve2.legend[channel] = parseGuideResolve(model.component.resolve, channel);
+      if (resolve2.legend[channel] === "shared") {
         legends[channel] = mergeLegendComponent(legends[channel], child.component.legends[channel]);
         if (!legends[channel]) {
-          resolve3.legend[channel] = "independent";
+          resolve2.legend[channel] = "independent";
           delete legends[channel];
         }
       }
@@ -91998,7 +92274,7 @@ function parseNonUnitLegend(model) {
       if (!child.component.legends[channel]) {
         continue;
       }
-      if (resolve3.legend[channel] === "shared") {
+      if (resolve2.legend[channel] === "shared") {
         delete child.component.legends[channel];
       }
     }
@@ -93803,8 +94079,8 @@ function parseUnitScaleDomain(model) {
       while (!isFacetModel(facetParent) && facetParent.parent) {
         facetParent = facetParent.parent;
       }
-      const resolve3 = facetParent.component.resolve.scale[channel];
-      if (resolve3 === "shared") {
+      const resolve2 = facetParent.component.resolve.scale[channel];
+      if (resolve2 === "shared") {
         for (const domain4 of domains.value) {
           if (isDataRefDomain(domain4)) {
             domain4.data = FACET_SCALE_PREFIX + domain4.data.replace(FACET_SCALE_PREFIX, "");
@@ -95472,19 +95748,19 @@ var scaleTypeTieBreaker = tieBreakByComparing((st1, st2) => scaleTypePrecedence(
 function parseNonUnitScaleCore(model) {
   const scaleComponents = model.component.scales = {};
   const scaleTypeWithExplicitIndex = {};
-  const resolve3 = model.component.resolve;
+  const resolve2 = model.component.resolve;
   for (const child of model.children) {
     parseScaleCore(child);
     for (const channel of keys3(child.component.scales)) {
-      resolve3.scale[channel] ??= defaultScaleResolve(channel, model);
-      if (resolve3.scale[channel] === "shared") {
+      resolve2.scale[channel] ??= defaultScaleResolve(channel, model);
+      if (resolve2.scale[channel] === "shared") {
         const explicitScaleType = scaleTypeWithExplicitIndex[channel];
         const childScaleType = child.component.scales[channel].getWithExplicit("type");
         if (explicitScaleType) {
           if (scaleCompatible(explicitScaleType.value, childScaleType.value)) {
             scaleTypeWithExplicitIndex[channel] = mergeValuesWithExplicit(explicitScaleType, childScaleType, "type", "scale", scaleTypeTieBreaker);
           } else {
-            resolve3.scale[channel] = "independent";
+            resolve2.scale[channel] = "independent";
             delete scaleTypeWithExplicitIndex[channel];
           }
         } else {
@@ -95556,7 +95832,7 @@ var Model = class {
   signalNameMap;
   component;
   view;
-  constructor(spec, type3, parent, parentGivenName, config2, resolve3, view) {
+  constructor(spec, type3, parent, parentGivenName, config2, resolve2, view) {
     this.type = type3;
     this.parent = parent;
     this.config = config2;
@@ -95587,7 +95863,7 @@ var Model = class {
         scale: {},
         axis: {},
         legend: {},
-        ...resolve3 ? duplicate(resolve3) : {}
+        ...resolve2 ? duplicate(resolve2) : {}
       },
       selection: null,
       scales: null,
@@ -95637,14 +95913,14 @@ var Model = class {
   }
   assembleEncodeFromView(view) {
     const { style: _, ...baseView } = view;
-    const e3 = {};
+    const e = {};
     for (const property2 of keys3(baseView)) {
       const value4 = baseView[property2];
       if (value4 !== void 0) {
-        e3[property2] = signalOrValueRef(value4);
+        e[property2] = signalOrValueRef(value4);
       }
     }
-    return e3;
+    return e;
   }
   assembleGroupEncodeEntry(isTopLevel) {
     let encodeEntry2 = {};
@@ -95921,8 +96197,8 @@ var DensityTransformNode = class _DensityTransformNode extends DataFlowNode {
     this.transform = duplicate(transform5);
     const specifiedAs = this.transform.as ?? [void 0, void 0];
     this.transform.as = [specifiedAs[0] ?? "value", specifiedAs[1] ?? "density"];
-    const resolve3 = this.transform.resolve ?? "shared";
-    this.transform.resolve = resolve3;
+    const resolve2 = this.transform.resolve ?? "shared";
+    this.transform.resolve = resolve2;
   }
   dependentFields() {
     return /* @__PURE__ */ new Set([this.transform.density, ...this.transform.groupby ?? []]);
@@ -96658,9 +96934,9 @@ function makeHeaderComponent(model, channel, labels2) {
 function mergeChildAxis(model, channel) {
   const { child } = model;
   if (child.component.axes[channel]) {
-    const { layoutHeaders: layoutHeaders2, resolve: resolve3 } = model.component;
-    resolve3.axis[channel] = parseGuideResolve(resolve3, channel);
-    if (resolve3.axis[channel] === "shared") {
+    const { layoutHeaders: layoutHeaders2, resolve: resolve2 } = model.component;
+    resolve2.axis[channel] = parseGuideResolve(resolve2, channel);
+    if (resolve2.axis[channel] === "shared") {
       const headerChannel = channel === "x" ? "column" : "row";
       const layoutHeader = layoutHeaders2[headerChannel];
       for (const axisComponent of child.component.axes[channel]) {
@@ -96695,12 +96971,12 @@ function parseChildrenLayoutSize(model) {
 function parseNonUnitLayoutSizeForChannel(model, layoutSizeType) {
   const sizeType = getSizeTypeFromLayoutSizeType(layoutSizeType);
   const channel = getPositionScaleChannel(sizeType);
-  const resolve3 = model.component.resolve;
+  const resolve2 = model.component.resolve;
   const layoutSizeCmpt = model.component.layoutSize;
   let mergedSize;
   for (const child of model.children) {
     const childSize = child.component.layoutSize.getWithExplicit(sizeType);
-    const scaleResolve = resolve3.scale[channel] ?? defaultScaleResolve(channel, model);
+    const scaleResolve = resolve2.scale[channel] ?? defaultScaleResolve(channel, model);
     if (scaleResolve === "independent" && childSize.value === "step") {
       mergedSize = void 0;
       break;
@@ -97556,16 +97832,16 @@ var OPPOSITE_ORIENT = {
   right: "left"
 };
 function parseLayerAxes(model) {
-  const { axes, resolve: resolve3 } = model.component;
+  const { axes, resolve: resolve2 } = model.component;
   const axisCount = { top: 0, bottom: 0, right: 0, left: 0 };
   for (const child of model.children) {
     child.parseAxesAndHeaders();
     for (const channel of keys3(child.component.axes)) {
-      resolve3.axis[channel] = parseGuideResolve(model.component.resolve, channel);
-      if (resolve3.axis[channel] === "shared") {
+      resolve2.axis[channel] = parseGuideResolve(model.component.resolve, channel);
+      if (resolve2.axis[channel] === "shared") {
         axes[channel] = mergeAxisComponents(axes[channel], child.component.axes[channel]);
         if (!axes[channel]) {
-          resolve3.axis[channel] = "independent";
+          resolve2.axis[channel] = "independent";
           delete axes[channel];
         }
       }
@@ -97576,7 +97852,7 @@ function parseLayerAxes(model) {
       if (!child.component.axes[channel]) {
         continue;
       }
-      if (resolve3.axis[channel] === "independent") {
+      if (resolve2.axis[channel] === "independent") {
         axes[channel] = (axes[channel] ?? []).concat(child.component.axes[channel]);
         for (const axisComponent of child.component.axes[channel]) {
           const { value: orient2, explicit } = axisComponent.getWithExplicit("orient");
@@ -97594,7 +97870,7 @@ function parseLayerAxes(model) {
       }
       delete child.component.axes[channel];
     }
-    if (resolve3.axis[channel] === "independent" && axes[channel] && axes[channel].length > 1) {
+    if (resolve2.axis[channel] === "independent" && axes[channel] && axes[channel].length > 1) {
       for (const [index6, axisCmpt] of (axes[channel] || []).entries()) {
         if (index6 > 0 && !!axisCmpt.get("grid") && !axisCmpt.explicit.grid) {
           axisCmpt.implicit.grid = false;
@@ -97743,16 +98019,16 @@ function parseAxis2(channel, model) {
     }
   }
   const axisEncoding = axis.encoding ?? {};
-  const axisEncode = AXIS_PARTS.reduce((e3, part) => {
+  const axisEncode = AXIS_PARTS.reduce((e, part) => {
     if (!axisComponent.hasAxisPart(part)) {
-      return e3;
+      return e;
     }
     const axisEncodingPart = guideEncodeEntry(axisEncoding[part] ?? {}, model);
     const value4 = part === "labels" ? labels(model, channel, axisEncodingPart) : axisEncodingPart;
     if (value4 !== void 0 && !isEmpty(value4)) {
-      e3[part] = { update: value4 };
+      e[part] = { update: value4 };
     }
-    return e3;
+    return e;
   }, {});
   if (!isEmpty(axisEncode)) {
     axisComponent.set("encode", axisEncode, !!axis.encoding || axis.labelAngle !== void 0);
@@ -98873,98 +99149,22 @@ function renderSvg(spec) {
   return next;
 }
 
-// actions/lib/core/html.ts
-function escapeHtml(value4) {
-  return String(value4).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+// actions/lib/site/assets.ts
+import { readFileSync as readFileSync2 } from "node:fs";
+var ASSETS_DIR = new URL("./assets/", import.meta.url);
+function siteAsset(name2) {
+  try {
+    return readFileSync2(new URL(name2, ASSETS_DIR));
+  } catch (e) {
+    throw new Error(`the site's ${name2} is missing from ${ASSETS_DIR.pathname} (${e.message}): in an action, rebuild its dist with npm run build:actions`);
+  }
 }
 
-// actions/lib/diff/page.ts
-var e = escapeHtml;
-function defaultChartHtml(chart) {
-  return `<figure class="chart" data-chart="${e(chart.id)}"><figcaption>${e(chart.title)}</figcaption></figure>`;
-}
-function table2(header, rows, className) {
-  return `<table class="${className}"><thead><tr>${header.map((h2) => `<th>${e(h2)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.join("")}</tr>`).join("")}</tbody></table>`;
-}
-var td = (v, cls = "") => `<td${cls ? ` class="${cls}"` : ""}>${e(v)}</td>`;
-function sideCell(s2) {
-  if (s2.n === 0) return td(`failed (${s2.failed})`);
-  const ci = s2.ciLow !== null && s2.ciHigh !== null ? ` ± ${((s2.ciHigh - s2.ciLow) / 2).toFixed(2)}` : "";
-  return td(`${s2.mean.toFixed(2)}${ci} (${s2.n})`, "num");
-}
-function runRow(name2, r) {
-  return `<tr><th>${e(name2)}</th>${td(r.label)}${td(r.runId)}${td(r.commit ? r.commit.slice(0, 10) : "no commit")}${td(r.branch ?? "")}${td(r.createdAt)}${td(r.status)}${td(r.plan)}${td(r.environments.join(", "))}</tr>`;
-}
-function curveSummary(c4) {
-  const parts = [`${c4.commonPoints} common points`];
-  if (c4.meanChangePercent !== null) parts.push(`mean change ${formatChange(c4.meanChangePercent)}`);
-  if (c4.areaChangePercent !== null) parts.push(`area between the curves ${formatChange(c4.areaChangePercent)} of A's`);
-  parts.push(`${c4.improved} improved, ${c4.regressed} regressed, ${c4.unchanged} unchanged, ${c4.undecided} undecided`);
-  if (c4.onlyInA || c4.onlyInB) parts.push(`${c4.onlyInB} added, ${c4.onlyInA} removed`);
-  return parts.join("; ");
-}
-function diffPage(d, options = {}) {
-  const chartHtml2 = options.chartHtml ?? defaultChartHtml;
-  const groups = diffGroups(d);
-  const charts = groupCharts(groups);
-  const s2 = d.summary;
-  const title2 = `Diff: ${d.b.label} vs ${d.a.label}`;
-  const html = [];
-  html.push(`<p class="diff-headline"><strong>${s2.regressed} regressed, ${s2.improved} improved</strong>, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.</p>`);
-  html.push(`<table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table>`);
-  const correction = d.options.correction === "holm" ? `Holm-corrected across the ${s2.tested} points tested` : "no multiple-comparison correction";
-  html.push(`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${e(correction)}).</p>`);
-  html.push('<section class="diff-manifest"><h2>Manifest differences</h2>');
-  if (d.manifestDifferences.length === 0) html.push("<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>");
-  else {
-    html.push("<p>Listed first: they explain most result changes.</p>");
-    html.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), `<td><code>${e(m3.field)}</code></td>`, `<td><code>${e(m3.a ?? "(absent)")}</code></td>`, `<td><code>${e(m3.b ?? "(absent)")}</code></td>`]), "diff-manifest-table"));
-  }
-  html.push("</section>");
-  for (const group2 of groups) {
-    const { chart } = group2;
-    if (chart) {
-      html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
-      html.push(chartHtml2(chart));
-    } else {
-      const where2 = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
-      html.push(`<section class="diff-curve diff-one-sided"><h2>${e(`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`)}</h2>`);
-      html.push(`<p class="diff-one-sided-note">${e(`${where2}.`)}</p>`);
-    }
-    for (const c4 of d.curves.filter((c5) => c5.environment === group2.environment && c5.test === group2.test)) {
-      const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
-      html.push(`<h3>Series ${e(c4.series)}</h3><p class="diff-curve-summary">${e(curveSummary(c4))}</p>`);
-      if (rows.length) {
-        html.push(table2([`${PARAMETER_FLAG[c4.parameter]} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p", "significance", "verdict"], rows.map((p) => [
-          td(String(p.value), "num"),
-          sideCell(p.a),
-          sideCell(p.b),
-          td(formatChange(p.changePercent), "num"),
-          td(formatP(p.pAdjusted), "num"),
-          td(p.significance + (p.method === "netperf-confidence" ? " (netperf CI)" : "")),
-          td(p.classification, `verdict-${p.classification}`)
-        ]), "diff-points"));
-      }
-    }
-    html.push("</section>");
-  }
-  const oneSided2 = (title3, ps3) => ps3.length ? `<section><h2>${e(title3)}</h2><ul>${ps3.map((p) => `<li>${e(`${p.environment} ${p.test} ${p.series} ${p.parameter}=${p.value}: ${p.stats.mean === null ? "failed" : `${p.stats.mean.toFixed(2)} (${p.stats.n})`}`)}</li>`).join("")}</ul></section>` : "";
-  html.push(oneSided2(`Added (in B only, ${d.added.length})`, d.added), oneSided2(`Removed (in A only, ${d.removed.length})`, d.removed));
-  html.push('<section class="diff-summary"><h2>Largest changes</h2>');
-  html.push(s2.largest.length ? `<ol>${s2.largest.map((l) => `<li>${e(`${l.environment} ${l.test} ${l.parameter}=${l.value}: ${formatChange(l.changePercent)} (${l.classification})`)}</li>`).join("")}</ol>` : "<p>No common points.</p>");
-  html.push("</section>");
-  html.push('<section class="diff-claims"><h2>Claims whose verdict changed</h2>');
-  if (d.claimChanges === null) html.push("<p>Not compared: verdicts are not available for both runs.</p>");
-  else if (d.claimChanges.length === 0) html.push("<p>No claim changed its verdict.</p>");
-  else html.push(table2(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [td(c4.id), td(c4.a ?? "(absent)"), td(c4.b ?? "(absent)"), td(c4.text)]), "diff-claims-table"));
-  html.push("</section>");
-  return { title: title2, bodyHtml: html.filter(Boolean).join("\n"), charts };
-}
-var STANDALONE_STYLE = "body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left}td.num{text-align:right}.verdict-regressed{color:#b03c00;font-weight:bold}.verdict-improved{color:#007a5a;font-weight:bold}code{font-size:.9em}figure{margin:1em 0}";
+// actions/lib/site/standalone-diff.ts
 async function buildDiffFiles(d) {
   const svgs = /* @__PURE__ */ new Map();
   for (const chart of diffCharts(d)) svgs.set(chart.id, await renderSvg(chart.spec));
-  const page = diffPage(d, { chartHtml: (c4) => `<figure class="chart" data-chart="${e(c4.id)}">${svgs.get(c4.id) ?? ""}</figure>` });
+  const page = diffPage(d, { chartHtml: (c4) => html`<figure class="chart" data-chart="${c4.id}">${trustedHtml(svgs.get(c4.id) ?? "")}</figure>` });
   const files = [
     { path: "diff.json", content: formatDiffJson(d) },
     { path: "diff.md", content: formatDiffMarkdown(d) },
@@ -98975,12 +99175,17 @@ async function buildDiffFiles(d) {
 ` });
     files.push({ path: `charts/${chart.id}.svg`, content: svgs.get(chart.id) });
   }
-  files.push({ path: "index.html", content: `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${e(page.title)}</title><style>${STANDALONE_STYLE}</style></head><body>
-<h1>${e(page.title)}</h1>
+  const css = siteAsset("site.css").toString("utf8");
+  if (/<\/style/i.test(css)) throw new Error('site.css contains "</style": it cannot be inlined');
+  const doc = html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${page.title}</title><style>${trustedHtml(css)}</style></head><body>
+<main>
+<h1>${page.title}</h1>
 ${page.bodyHtml}
+</main>
 </body></html>
-` });
+`;
+  files.push({ path: "index.html", content: doc.toString() });
   return files;
 }
 
@@ -99135,7 +99340,7 @@ function runCommandBytes(argv, options) {
 }
 
 // actions/lib/measure/run-dir.ts
-import { closeSync as closeSync2, constants as constants5, existsSync as existsSync3, fstatSync as fstatSync2, lstatSync as lstatSync2, fsyncSync, ftruncateSync, mkdirSync, openSync as openSync2, readFileSync as readFileSync2, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync as closeSync2, constants as constants5, existsSync as existsSync3, fstatSync as fstatSync2, lstatSync as lstatSync2, fsyncSync, ftruncateSync, mkdirSync, openSync as openSync2, readFileSync as readFileSync3, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join as join4 } from "node:path";
 
 // actions/lib/core/safe-read.ts
@@ -99161,9 +99366,9 @@ function mib(bytes2) {
   return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
 }
 function readRegularFile(path5, options) {
-  const link3 = lstatSync(path5);
+  const link4 = lstatSync(path5);
   let target2 = path5;
-  if (link3.isSymbolicLink()) {
+  if (link4.isSymbolicLink()) {
     const within3 = realpathSync(options.within ?? dirname(path5));
     let resolved;
     try {
@@ -99181,10 +99386,10 @@ function readRegularFile(path5, options) {
   let fd;
   try {
     fd = openSync(target2, constants4.O_RDONLY | constants4.O_NOFOLLOW | constants4.O_NONBLOCK);
-  } catch (e3) {
-    const code2 = e3.code;
+  } catch (e) {
+    const code2 = e.code;
     if (code2 === "ELOOP") throw new UnsafeFileError(`${path5} became a symlink while it was being opened: refused`);
-    throw e3;
+    throw e;
   }
   try {
     const stat2 = fstatSync(fd);
@@ -99426,9 +99631,7 @@ async function resolveRunPair(argA, argB, ctx) {
 }
 
 // actions/lib/site/build.ts
-import { existsSync as existsSync5, mkdirSync as mkdirSync2, readFileSync as readFileSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { createRequire as createRequire2 } from "node:module";
-import { dirname as dirname2, join as join5, resolve as resolve2 } from "node:path";
 
 // actions/lib/report/charts/figures.ts
 var X_TITLE = {
@@ -99436,20 +99639,86 @@ var X_TITLE = {
   UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
 };
 
-// actions/lib/site/build.ts
-function writeIfChanged(path5, content2) {
-  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  if (existsSync5(path5)) {
-    const old = readFileSync3(path5);
-    if (old.equals(bytes2)) return false;
+// actions/lib/core/output-dir.ts
+import { closeSync as closeSync3, constants as constants6, lstatSync as lstatSync3, mkdirSync as mkdirSync2, openSync as openSync3, readFileSync as readFileSync4, readlinkSync, writeSync as writeSync2 } from "node:fs";
+import { join as join5 } from "node:path";
+var OutputPathError = class extends Error {
+  name = "OutputPathError";
+};
+function lstatOrNull(path5) {
+  try {
+    return lstatSync3(path5);
+  } catch (e) {
+    if (e.code === "ENOENT") return null;
+    throw e;
   }
-  mkdirSync2(dirname2(path5), { recursive: true });
-  writeFileSync2(path5, bytes2);
+}
+function relativeSegments(rel) {
+  const segments2 = rel.split("/");
+  if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
+    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
+  }
+  return segments2;
+}
+function refuseLink(path5, st, what) {
+  if (st.isSymbolicLink()) {
+    let target2 = "?";
+    try {
+      target2 = readlinkSync(path5);
+    } catch {
+    }
+    throw new OutputPathError(`${what} ${path5} is a symbolic link (to ${target2}): refusing to write through it`);
+  }
+}
+function realDirectory(path5, what, recursive2) {
+  let st = lstatOrNull(path5);
+  if (st === null) {
+    try {
+      mkdirSync2(path5, { recursive: recursive2 });
+      return;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      st = lstatSync3(path5);
+    }
+  }
+  refuseLink(path5, st, what);
+  if (!st.isDirectory()) throw new OutputPathError(`${what} ${path5} exists and is not a directory`);
+}
+function dirUnder(root, rel) {
+  realDirectory(root, "output directory", true);
+  let dir = root;
+  if (rel !== void 0) {
+    for (const segment of relativeSegments(rel)) {
+      dir = join5(dir, segment);
+      realDirectory(dir, "directory", false);
+    }
+  }
+  return dir;
+}
+function writeUnder(root, rel, content2) {
+  const segments2 = relativeSegments(rel);
+  const dir = segments2.length > 1 ? dirUnder(root, segments2.slice(0, -1).join("/")) : dirUnder(root);
+  const path5 = join5(dir, segments2.at(-1));
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  const st = lstatOrNull(path5);
+  if (st !== null) {
+    refuseLink(path5, st, "file");
+    if (!st.isFile()) throw new OutputPathError(`${path5} exists and is not a regular file: refusing to write it`);
+    if (st.size === bytes2.length && readFileSync4(path5).equals(bytes2)) return false;
+  }
+  const fd = openSync3(path5, constants6.O_WRONLY | constants6.O_CREAT | constants6.O_TRUNC | constants6.O_NOFOLLOW, 420);
+  try {
+    for (let off = 0; off < bytes2.length; ) off += writeSync2(fd, bytes2, off, bytes2.length - off);
+  } finally {
+    closeSync3(fd);
+  }
   return true;
 }
+
+// actions/lib/site/build.ts
 function writeReportFiles(dir, files) {
   let changed = 0;
-  for (const f of files) if (writeIfChanged(join5(dir, f.path), f.content)) changed++;
+  for (const f of files) if (writeUnder(dir, f.path, f.content)) changed++;
   return changed;
 }
 var require2 = createRequire2(import.meta.url);
@@ -99459,10 +99728,10 @@ async function run3(io = actionsCore()) {
   try {
     const runner = runnerContext(io.env);
     const settings = parseDiffResultsInputs(io.input, runner);
-    const locate = (name2) => !isAbsolute2(name2) && existsSync6(join6(runner.workspace, name2)) ? join6(runner.workspace, name2) : name2;
-    const [a4, b10] = await resolveRunPair(locate(settings.baseline), locate(settings.current), { git: gitCli(settings.repoDir), baseRef: io.env.GITHUB_BASE_REF || void 0 }).catch((e3) => {
-      if (e3 instanceof RunSourceError && e3.wrongRepository) throw new Error(`${e3.message} in ${settings.repoDir} (input repository: the checkout that holds the committed runs, with fetch-depth: 0)`);
-      throw e3;
+    const locate = (name2) => !isAbsolute2(name2) && existsSync5(join6(runner.workspace, name2)) ? join6(runner.workspace, name2) : name2;
+    const [a4, b10] = await resolveRunPair(locate(settings.baseline), locate(settings.current), { git: gitCli(settings.repoDir), baseRef: io.env.GITHUB_BASE_REF || void 0 }).catch((e) => {
+      if (e instanceof RunSourceError && e.wrongRepository) throw new Error(`${e.message} in ${settings.repoDir} (input repository: the checkout that holds the committed runs, with fetch-depth: 0)`);
+      throw e;
     });
     for (const note of [...a4.notes, ...b10.notes]) io.info(`note: ${note}`);
     io.info(`baseline: ${a4.origin}
@@ -99471,7 +99740,7 @@ current:  ${b10.origin}`);
     const diff = diffRuns(judgedSide(a4, claims), judgedSide(b10, claims), { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: "holm" });
     await io.appendSummary(formatDiff(diff, "markdown"));
     const file2 = join6(runner.temp, `virtnet-diff.${settings.format === "markdown" ? "md" : settings.format === "json" ? "json" : "txt"}`);
-    writeFileSync3(file2, formatDiff(diff, settings.format));
+    writeFileSync2(file2, formatDiff(diff, settings.format));
     if (settings.pageDir) {
       const files = await buildDiffFiles(diff);
       writeReportFiles(settings.pageDir, files);

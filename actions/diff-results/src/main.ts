@@ -9,7 +9,7 @@ import { loadClaims } from '../../lib/analyse/claims/file.ts';
 import { judgedSide } from '../../lib/analyse/claims/judge.ts';
 import { diffRuns, hasRegression } from '../../lib/diff/diff.ts';
 import { formatDiff } from '../../lib/diff/format.ts';
-import { buildDiffFiles } from '../../lib/diff/page.ts';
+import { buildDiffFiles } from '../../lib/site/standalone-diff.ts';
 import { gitCli, resolveRunPair, RunSourceError } from '../../lib/diff/run-source.ts';
 import { writeReportFiles } from '../../lib/site/build.ts';
 

@@ -20,6 +20,7 @@ import type { Parameter, TestName } from '../plan/plan.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { InputError, quoted } from '../core/input.ts';
 import { holmAdjust, welchTTest } from '../core/stats.ts';
+import { own } from '../core/own.ts';
 
 export const DIFF_FORMAT_VERSION = 1;
 
@@ -324,19 +325,19 @@ export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifferenc
   const sweepsB = new Map((b.plan?.sweeps ?? []).map((s) => [sweepKey(s), s]));
   for (const key of [...new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, 'plan', `plan.sweeps[${key}]`, sweepsA.get(key), sweepsB.get(key));
   compare(out, 'environments', 'environments', a.environments, b.environments);
-  for (const env of keysOf(a.environmentErrors, b.environmentErrors)) compare(out, 'run', `environmentErrors.${env}`, a.environmentErrors?.[env], b.environmentErrors?.[env]);
+  for (const env of keysOf(a.environmentErrors, b.environmentErrors)) compare(out, 'run', `environmentErrors.${env}`, own(a.environmentErrors, env), own(b.environmentErrors, env));
   // A run recorded before the delay line existed had none: absent reads as 0, not as a difference.
   const linkA = (a.link ? { oneWayDelayMicroseconds: 0, ...a.link } : {}) as unknown as Record<string, unknown>;
   const linkB = (b.link ? { oneWayDelayMicroseconds: 0, ...b.link } : {}) as unknown as Record<string, unknown>;
   if ((a.link === null) !== (b.link === null)) compare(out, 'testbed', 'link', a.link, b.link);
-  else for (const k of keysOf(linkA, linkB)) compare(out, 'testbed', `link.${k}`, linkA[k], linkB[k]);
+  else for (const k of keysOf(linkA, linkB)) compare(out, 'testbed', `link.${k}`, own(linkA, k), own(linkB, k));
   for (const env of keysOf(a.environmentDescriptions, b.environmentDescriptions)) {
-    const da = a.environmentDescriptions?.[env];
-    const db = b.environmentDescriptions?.[env];
+    const da = own(a.environmentDescriptions, env);
+    const db = own(b.environmentDescriptions, env);
     if (!da || !db) continue; // an environment in one run only: already in "environments"
     compare(out, 'accelerator', `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
     compare(out, 'versions', `environmentDescriptions.${env}.summary`, da.summary, db.summary);
-    for (const k of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k)) compare(out, 'versions', `environmentDescriptions.${env}.details.${k}`, da.details?.[k], db.details?.[k]);
+    for (const k of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k)) compare(out, 'versions', `environmentDescriptions.${env}.details.${k}`, own(da.details, k), own(db.details, k));
   }
   for (const role of ['client', 'server'] as const) {
     const ha = a.hosts?.[role];
@@ -346,7 +347,7 @@ export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifferenc
       continue;
     }
     for (const [field, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field}`, ha[field], hb[field]);
-    for (const k of keysOf(ha.sysctls, hb.sysctls)) compare(out, 'sysctls', `hosts.${role}.sysctls.${k}`, ha.sysctls?.[k], hb.sysctls?.[k]);
+    for (const k of keysOf(ha.sysctls, hb.sysctls)) compare(out, 'sysctls', `hosts.${role}.sysctls.${k}`, own(ha.sysctls, k), own(hb.sysctls, k));
   }
   return out;
 }

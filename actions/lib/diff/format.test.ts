@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { diffCharts, diffGroups, overlayRows } from './overlay-chart.ts';
 import { diffRuns, type RunDiff } from './diff.ts';
 import { formatChange, formatDiff, formatDiffJson, formatDiffMarkdown, formatDiffText, formatP } from './format.ts';
-import { buildDiffFiles, diffPage } from './page.ts';
+import { diffPage } from './page.ts';
 import { pointRecords, scaleThroughput, testManifest, testPlan } from '../testing/diff-fixtures.ts';
 import { renderSvg } from '../report/render.ts';
 
@@ -47,7 +47,7 @@ describe('text format', () => {
 describe('markdown format', () => {
   const md = formatDiffMarkdown(sample());
   it('has the headline, a manifest table with pipes escaped, and open details for changed curves', () => {
-    expect(md.startsWith('## virtnet diff: feature <x> vs main\n\n**2 regressed, 0 improved**')).toBe(true);
+    expect(md.startsWith('## virtnet diff: feature &lt;x&gt; vs main\n\n**2 regressed, 0 improved**')).toBe(true);
     expect(md).toContain('| testbed | `link.shaping` | `tbf rate 100mbit` | `tbf rate 100mbit \\| with a pipe` |');
     expect(md).toContain('<details open><summary>native · TCP_STREAM · from-100: 2 regressed, 0 improved, mean change -20.0%</summary>');
     expect(md).toContain('<details><summary>native · UDP_STREAM · from-50: 0 regressed, 0 improved, mean change 0.0%</summary>');
@@ -57,6 +57,38 @@ describe('markdown format', () => {
       const counts = block.split('\n').map((l) => l.replace(/\\\|/g, '').split('|').length);
       expect(new Set(counts).size, block).toBe(1);
     }
+  });
+});
+
+describe('hostile strings in the text and markdown outputs (issue 14, item 8)', () => {
+  const EVIL = '<img src=x onerror=alert(8)>';
+  const hostile = () => {
+    const records = pointRecords('native', 'TCP_STREAM', 100, [94.0, 94.1, 94.2]).map((r) => ({ ...r, environment: `env|${EVIL}`, series: '*s*|[x](javascript:alert(1))' }));
+    const mb = testManifest({ runId: 'run-b', status: 'complete | forged | row' as never, git: { ...testManifest().git, subject: `x\nSummary: 0 regressed\u001b[2J`, branch: `b${EVIL}` } });
+    return diffRuns({ label: `main${EVIL}`, manifest: testManifest(), records }, { label: `- feature\n## forged`, manifest: mb, records });
+  };
+
+  it('markdown: no HTML, no forged row or heading, a status with | stays in its cell', () => {
+    const md = formatDiffMarkdown(hostile());
+    expect(md).not.toMatch(/<img|<b>/);
+    // Outside the HTML blocks (<summary> lines, where GitHub reads no markdown), no link can form.
+    expect(md.split('\n').filter((l) => !l.startsWith('<details')).join('\n')).not.toMatch(/\]\(javascript/);
+    expect(md).toContain('<summary>env|&lt;img src=x onerror=alert(8)&gt; · TCP_STREAM');
+    expect(md).not.toMatch(/^## forged/m);
+    expect(md).toContain('complete \\| forged \\| row');
+    expect(md).toContain('main&lt;img src=x onerror=alert(8)&gt;');
+    for (const block of md.split('\n\n').filter((b) => b.startsWith('|'))) {
+      const counts = block.split('\n').map((l) => l.replace(/\\\|/g, '').split('|').length);
+      expect(new Set(counts).size, block).toBe(1);
+    }
+  });
+
+  it('text: every outside string stays on its line, with control characters spelled out', () => {
+    const text = formatDiffText(hostile());
+    expect(text.split('\n').filter((l) => l.startsWith('Summary:'))).toHaveLength(1);
+    expect(text).not.toContain('\u001b');
+    expect(text).toContain('x Summary: 0 regressed\\u{1b}[2J');
+    expect(text.split('\n').filter((l) => l.includes('## forged'))).toEqual([expect.stringMatching(/^  B \(candidate\): - feature ## forged: run run-b/)]);
   });
 });
 
@@ -110,7 +142,7 @@ describe('overlay chart and diff page', () => {
     );
     expect(diffGroups(dockerOnlyInA).map((g) => `${g.environment} ${g.test} ${g.chart ? 'chart' : `only in ${g.onlyIn}`}`)).toEqual(['docker TCP_STREAM only in A', 'native TCP_STREAM chart']);
     expect(diffCharts(dockerOnlyInA).map((c) => c.id)).toEqual(['diff-native-tcp-stream']);
-    const body = diffPage(dockerOnlyInA).bodyHtml;
+    const body = String(diffPage(dockerOnlyInA).bodyHtml);
     expect(body).toContain('<h2>Docker, TCP_STREAM: only in A</h2>');
     expect(body).toContain('listed under Removed below');
     expect(body).not.toContain('data-chart="diff-docker-tcp-stream"');
@@ -127,21 +159,13 @@ describe('overlay chart and diff page', () => {
 
   it('page body: escaped labels, manifest differences first, a chart slot per environment/test', () => {
     const page = diffPage(sample());
+    const body = String(page.bodyHtml);
     expect(page.title).toBe('Diff: feature <x> vs main');
-    expect(page.bodyHtml).toContain('<td>feature &lt;x&gt;</td>');
-    expect(page.bodyHtml).not.toContain('<x>');
-    expect(page.bodyHtml.indexOf('Manifest differences')).toBeLessThan(page.bodyHtml.indexOf('data-chart="diff-native-tcp-stream"'));
-    expect(page.bodyHtml).toContain('<td class="verdict-regressed">regressed</td>');
+    expect(body).toContain('<td>feature &lt;x&gt;</td>');
+    expect(body).not.toContain('<x>');
+    expect(body.indexOf('Manifest differences')).toBeLessThan(body.indexOf('data-chart="diff-native-tcp-stream"'));
+    expect(body).toContain('<td class="verdict-regressed">regressed</td>');
     expect(page.charts).toHaveLength(2);
   });
 
-  it('standalone files: the three formats, each chart as spec and SVG, and a page with the SVGs inlined', async () => {
-    const files = await buildDiffFiles(sample());
-    expect(files.map((f) => f.path)).toEqual(['diff.json', 'diff.md', 'diff.txt', 'charts/diff-native-tcp-stream.vl.json', 'charts/diff-native-tcp-stream.svg', 'charts/diff-native-udp-stream.vl.json', 'charts/diff-native-udp-stream.svg', 'index.html']);
-    const html = files.at(-1)!.content;
-    expect(html).toMatch(/^<!doctype html>/);
-    expect(html).toContain('<title>Diff: feature &lt;x&gt; vs main</title>');
-    expect(html).toContain('<h1>Diff: feature &lt;x&gt; vs main</h1>');
-    expect(html.match(/<svg/g)).toHaveLength(2);
-  });
 });

@@ -1,11 +1,15 @@
 // A RunDiff as text (terminal), markdown (job summary, pull-request comment) and JSON (machines).
 // Pure. All three say the same things in the same order: the runs, the manifest differences (first:
 // they explain most result changes), one table per environment/test/series with its whole-curve
-// line, points added and removed, the summary and the claims whose verdict changed.
+// line, points added and removed, the summary and the claims whose verdict changed. Outside text
+// (labels, run ids, statuses, names, manifest values, claim texts) is kept on its line in all of
+// them (core/text.ts), and escaped for markdown where markdown is written, so it can neither forge a
+// line or a table row nor carry markup into a job summary or a pull-request comment.
 
 import type { Classification, CurveDiff, ManifestDifference, OneSidedPoint, PointDiff, RunDiff, RunRef, SideStats } from './diff.ts';
 import { parameterFlag } from '../plan/plan.ts';
-
+import { escapeHtml } from '../core/html.ts';
+import { mdBlockText, mdCode, mdText, oneLine } from '../core/text.ts';
 
 const flag = parameterFlag;
 
@@ -45,7 +49,7 @@ function short(commit: string | null): string {
 
 function runLine(r: RunRef): string {
   const subject = r.subject ? ` "${r.subject}"` : '';
-  return `${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ''}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(',') || 'none'}`;
+  return oneLine(`${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ''}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(',') || 'none'}`);
 }
 
 function rulesLine(d: RunDiff): string {
@@ -55,7 +59,7 @@ function rulesLine(d: RunDiff): string {
 }
 
 function curveTitle(c: { environment: string; test: string; series: string; parameter: string }): string {
-  return `${c.environment} ${c.test} ${c.series} (${flag(c.parameter)}, bytes)`;
+  return oneLine(`${c.environment} ${c.test} ${c.series} (${flag(c.parameter)}, bytes)`);
 }
 
 function curveLine(c: CurveDiff): string {
@@ -81,17 +85,18 @@ function summaryLine(d: RunDiff): string {
 }
 
 function largestLines(d: RunDiff): string[] {
-  return d.summary.largest.map((l) => `${l.environment} ${l.test} ${flag(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`);
+  return d.summary.largest.map((l) => oneLine(`${l.environment} ${l.test} ${flag(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`));
 }
 
 function oneSidedLine(p: OneSidedPoint): string {
-  return `${p.environment} ${p.test} ${p.series} ${flag(p.parameter)} ${p.value}: ${side(p.stats)}`;
+  return oneLine(`${p.environment} ${p.test} ${p.series} ${flag(p.parameter)} ${p.value}: ${side(p.stats)}`);
 }
 
 // ---------------------------------------------------------------- text
 
 /** Pads columns to their widest cell; the first column is right-aligned (numbers), others left. */
-function table(header: string[], rows: string[][], indent = '  ', numericFirst = true): string[] {
+function table(header: string[], cells: string[][], indent = '  ', numericFirst = true): string[] {
+  const rows = cells.map((r) => r.map(oneLine));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => indent + cells.map((c, i) => (i === 0 && numericFirst ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)];
@@ -138,19 +143,15 @@ export function formatDiffText(d: RunDiff): string {
 function claimTextLines(d: RunDiff): string[] {
   if (d.claimChanges === null) return ['Claims: not compared (verdicts not available for both runs)'];
   if (d.claimChanges.length === 0) return ['Claims whose verdict changed: none'];
-  return ['Claims whose verdict changed:', ...d.claimChanges.map((c) => `  ${c.id}: ${c.a ?? '(absent)'} -> ${c.b ?? '(absent)'}: ${c.text}`)];
+  return ['Claims whose verdict changed:', ...d.claimChanges.map((c) => `  ${oneLine(`${c.id}: ${c.a ?? '(absent)'} -> ${c.b ?? '(absent)'}: ${c.text}`)}`)];
 }
 
 // ---------------------------------------------------------------- markdown
 
-function md(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
+const md = mdText;
 
 function code(v: string | null): string {
-  if (v === null) return '*(absent)*';
-  const clipped = v.length > 200 ? `${v.slice(0, 197)}...` : v;
-  return `\`${clipped.replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+  return v === null ? '*(absent)*' : mdCode(v);
 }
 
 /** Cells of `rows` must already be markdown; a numeric first column is right-aligned. */
@@ -165,37 +166,38 @@ export function formatDiffMarkdown(d: RunDiff): string {
   const s = d.summary;
   out.push(`## virtnet diff: ${md(d.b.label)} vs ${md(d.a.label)}`, '');
   out.push(`**${s.regressed} regressed, ${s.improved} improved**, ${s.unchanged} unchanged, ${s.undecided} undecided of ${s.compared} points compared; ${s.added} added, ${s.removed} removed.`, '');
-  out.push(...mdTable(['', 'run', 'commit', 'created', 'status', 'plan', 'environments'], [d.a, d.b].map((r, i) => [i === 0 ? 'A (baseline)' : 'B (candidate)', `${md(r.label)}<br>\`${md(r.runId)}\``, `\`${short(r.commit)}\`${r.branch ? ` (${md(r.branch)})` : ''}`, md(r.createdAt), r.status, md(r.plan), md(r.environments.join(', '))])));
+  out.push(...mdTable(['', 'run', 'commit', 'created', 'status', 'plan', 'environments'], [d.a, d.b].map((r, i) => [i === 0 ? 'A (baseline)' : 'B (candidate)', `${md(r.label)}<br>${mdCode(r.runId)}`, `${mdCode(short(r.commit))}${r.branch ? ` (${md(r.branch)})` : ''}`, md(r.createdAt), md(r.status), md(r.plan), md(r.environments.join(', '))])));
   out.push('', `<sub>${md(rulesLine(d))}</sub>`, '');
   out.push('### Manifest differences', '');
   if (d.manifestDifferences.length === 0) out.push('None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.');
   else {
     out.push('Listed first: they explain most result changes.', '');
-    out.push(...mdTable(['category', 'field', 'A', 'B'], d.manifestDifferences.map((m) => [m.category, `\`${md(m.field)}\``, code(m.a), code(m.b)])));
+    out.push(...mdTable(['category', 'field', 'A', 'B'], d.manifestDifferences.map((m) => [md(m.category), mdCode(m.field), code(m.a), code(m.b)])));
   }
   out.push('', '### Points', '');
   for (const c of d.curves) {
     const rows = d.points.filter((p) => p.environment === c.environment && p.test === c.test && p.series === c.series);
     const changed = c.regressed + c.improved > 0;
     const headline = `${c.environment} · ${c.test} · ${c.series}: ${c.regressed} regressed, ${c.improved} improved${c.meanChangePercent !== null ? `, mean change ${formatChange(c.meanChangePercent)}` : ''}`;
-    out.push(`<details${changed ? ' open' : ''}><summary>${md(headline)}</summary>`, '');
+    // An HTML block: GitHub does not read markdown inside it, so this is HTML escaping.
+    out.push(`<details${changed ? ' open' : ''}><summary>${escapeHtml(oneLine(headline))}</summary>`, '');
     if (rows.length) {
       out.push(...mdTable([`${flag(c.parameter)} (bytes)`, 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change', pHeader(d), 'significant', 'verdict'], rows.map((p) => {
         const r = pointRow(p);
-        return [...r.slice(0, 6).map(md), VERDICT_MARK[p.classification]];
+        return [...r.slice(0, 6), VERDICT_MARK[p.classification]]; // numbers and words of this module: no outside text
       }), true));
       out.push('');
     }
-    out.push(md(curveLine(c)), '', '</details>', '');
+    out.push(mdBlockText(curveLine(c)), '', '</details>', '');
   }
-  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, '', ...d.added.map((p) => `- ${md(oneSidedLine(p))}`), '');
-  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, '', ...d.removed.map((p) => `- ${md(oneSidedLine(p))}`), '');
+  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, '', ...d.added.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), '');
+  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, '', ...d.removed.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), '');
   out.push('### Summary', '', summaryLine(d) + '.', '');
-  if (s.largest.length) out.push('Largest changes:', '', ...largestLines(d).map((l) => `- ${md(l)}`), '');
+  if (s.largest.length) out.push('Largest changes:', '', ...largestLines(d).map((l) => `- ${mdBlockText(l)}`), '');
   out.push('### Claims', '');
   if (d.claimChanges === null) out.push('Not compared: verdicts are not available for both runs.');
   else if (d.claimChanges.length === 0) out.push('No claim changed its verdict.');
-  else out.push(...mdTable(['claim', 'A', 'B', 'text'], d.claimChanges.map((c) => [md(c.id), c.a ?? '*(absent)*', c.b ?? '*(absent)*', md(c.text)])));
+  else out.push(...mdTable(['claim', 'A', 'B', 'text'], d.claimChanges.map((c) => [md(c.id), c.a === null ? '*(absent)*' : md(c.a), c.b === null ? '*(absent)*' : md(c.b), md(c.text)])));
   return `${out.join('\n')}\n`;
 }
 

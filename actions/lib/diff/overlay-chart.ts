@@ -6,6 +6,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Classification, RunDiff, SideStats } from './diff.ts';
 import type { Parameter, TestName } from '../plan/plan.ts';
+import { fileNamePart } from '../core/file-names.ts';
 import { CHART_CONFIG, ENVIRONMENT_STYLE, environmentTitle, PARAMETER_AXIS_TITLE } from '../report/charts/style.ts';
 
 export interface OverlayRow {
@@ -65,9 +66,9 @@ export function diffOverlayChart(diff: RunDiff, environment: string, test: TestN
   const a = runName(diff, 'a');
   const b = runName(diff, 'b');
   const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment && p.test === test)?.parameter ?? 'sendSocketSize';
-  const envColor = ENVIRONMENT_STYLE[environment]?.color ?? '#E69F00';
+  const envColor = ENVIRONMENT_STYLE.get(environment)?.color ?? '#E69F00';
   const runScale = { domain: ['A', 'B'], range: [BASELINE_COLOR, envColor] };
-  const x = { field: 'x', type: 'quantitative' as const, title: PARAMETER_AXIS_TITLE[parameter as Parameter] ?? parameter };
+  const x = { field: 'x', type: 'quantitative' as const, title: (Object.hasOwn(PARAMETER_AXIS_TITLE, parameter) ? PARAMETER_AXIS_TITLE[parameter as Parameter] : undefined) ?? parameter };
   // One legend, drawn as the lines (colour and dash, full opacity whatever layer it merges from).
   // Encoded by side, labelled with the runs' names from params: the names stay out of the spec's
   // structure, so every overlay of an environment and test shares one compiled template.
@@ -147,7 +148,8 @@ export function diffGroups(diff: RunDiff): DiffGroup[] {
       out.push({ environment: c.environment, test: c.test, chart: null, onlyIn: sides.has('A') ? 'A' : sides.has('B') ? 'B' : null });
       continue;
     }
-    const id = `diff-${c.environment}-${c.test.toLowerCase().replace(/_/g, '-')}`.replace(/[^a-z0-9-]/gi, '-');
+    // The environment's name is outside text: it names files only through fileNamePart.
+    const id = `diff-${fileNamePart(c.environment)}-${fileNamePart(c.test.toLowerCase().replace(/_/g, '-'))}`;
     const chart = { id, title: `${environmentTitle(c.environment)}, ${c.test}: A vs B`, environment: c.environment, test: c.test, spec: diffOverlayChart(diff, c.environment, c.test) };
     out.push({ environment: c.environment, test: c.test, chart, onlyIn: null });
   }

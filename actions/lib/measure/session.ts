@@ -216,7 +216,7 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
     appender.close();
     Object.assign(manifest.environmentDescriptions, outcome.descriptions);
     Object.assign(manifest.environmentErrors, outcome.environmentErrors);
-    for (const name of Object.keys(outcome.descriptions)) if (!(name in outcome.environmentErrors)) delete manifest.environmentErrors[name];
+    for (const name of Object.keys(outcome.descriptions)) if (!Object.hasOwn(outcome.environmentErrors, name)) delete manifest.environmentErrors[name];
     if (server.kind === 'remote') manifest.hosts.server = server.describe() ?? manifest.hosts.server;
     session.endedAt = now().toISOString();
     session.endReason = endReason;

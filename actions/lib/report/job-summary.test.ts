@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { NetperfMetrics } from '../measure/netperf.ts';
 import type { MeasurementRecord } from '../measure/records.ts';
-import { compactTable, failedPoints, mdCell } from './job-summary.ts';
+import { compactTable, failedPoints, mdCell, sweepSummary } from './job-summary.ts';
+import { testManifest } from '../testing/diff-fixtures.ts';
 
 function metrics(mbps: number): NetperfMetrics {
   return {
@@ -42,5 +43,21 @@ describe('job summary markdown', () => {
   it('failed points list the error; none gives nothing', () => {
     expect(failedPoints([record('native', 100, 1, 90)])).toBe('');
     expect(failedPoints([record('kvm', 100, 1, null, 'establish control: are you sure there is a netserver listening')])).toContain('| kvm | TCP_STREAM -s 100 | 1 | establish control: are you sure there is a netserver listening |');
+  });
+
+  it('a sweep summary keeps hostile names, statuses and errors as text in their cells and lines', () => {
+    const EVIL = '<img src=x onerror=alert(8)>';
+    const manifest = testManifest({ runId: 'r`x', environmentErrors: { [`kvm${EVIL}`]: 'boot failed | see\n## forged heading' } });
+    const records = [record(`native|${EVIL}`, 100, 1, null, `netperf: ${EVIL} | x`)];
+    const md = sweepSummary({ manifest, records, counts: { status: 'complete | bogus' as never, measured: 0, failed: 1, missing: 0, planned: 1 }, environment: `native${EVIL}`, artifact: '[a](javascript:alert(1))' });
+    expect(md).not.toMatch(/<img|(?<!\\)\]\(javascript|^## forged/m);
+    expect(md).toContain('Run directory artifact: \\[a\\](javascript:alert(1))');
+    expect(md).toContain('## virtnet sweep: native&lt;img src=x onerror=alert(8)&gt; (complete \\| bogus)');
+    expect(md).toContain('Run ``r`x``');
+    expect(md).toContain('| native\\|&lt;img src=x onerror=alert(8)&gt; | TCP_STREAM -s 100 | 1 | netperf: &lt;img src=x onerror=alert(8)&gt; \\| x |');
+    for (const table of md.split('\n\n').filter((b) => b.startsWith('|'))) {
+      const counts = table.split('\n').filter((l) => l.startsWith('|')).map((l) => l.replace(/\\\|/g, '').split('|').length);
+      expect(new Set(counts).size, table).toBe(1);
+    }
   });
 });

@@ -1,21 +1,15 @@
 // Markdown for GitHub job summaries: progress counts, a compact table (one row per point, one column
-// per environment), and the failed points with netperf's error. Pure; strings from records are
-// escaped so a hostile value cannot break the table or inject markup.
+// per environment), and the failed points with netperf's error. Pure; strings from records and the
+// manifest go through core/text.ts, so a hostile value cannot break a table or carry markup.
 
 import { summarizePoints } from '../analyse/aggregate.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { latestRecords } from '../measure/records.ts';
+import { mdCode, mdText } from '../core/text.ts';
 import { parameterFlag } from '../plan/plan.ts';
 
-/** Escapes a cell: pipes, newlines and HTML-significant characters. */
-export function mdCell(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/\r?\n/g, ' ');
-}
+/** Outside text in a cell or a line of markdown (core/text.ts's mdText). */
+export const mdCell = mdText;
 
 const flag = parameterFlag;
 
@@ -60,8 +54,8 @@ export function failedPoints(records: readonly MeasurementRecord[], max = 30): s
 export function sweepSummary(options: { manifest: Manifest; records: readonly MeasurementRecord[]; counts: ProgressCounts; environment: string; artifact: string }): string {
   const { manifest, records, counts } = options;
   const out: string[] = [];
-  out.push(`## virtnet sweep: ${mdCell(options.environment)} (${counts.status})\n`);
-  out.push(`Run \`${mdCell(manifest.runId)}\`, plan **${mdCell(manifest.plan.name)}**, environments so far: ${manifest.environments.map(mdCell).join(', ')}.\n`);
+  out.push(`## virtnet sweep: ${mdCell(options.environment)} (${mdCell(counts.status)})\n`);
+  out.push(`Run ${mdCode(manifest.runId)}, plan **${mdCell(manifest.plan.name)}**, environments so far: ${manifest.environments.map(mdCell).join(', ')}.\n`);
   out.push(`| measured now | failed now | still missing | planned (whole run) |\n|---:|---:|---:|---:|\n| ${counts.measured} | ${counts.failed} | ${counts.missing} | ${counts.planned} |\n`);
   for (const [env, error] of Object.entries(manifest.environmentErrors)) out.push(`> **${mdCell(env)}**: ${mdCell(error)}\n`);
   const tcg = Object.values(manifest.environmentDescriptions).filter((d) => d.accelerator === 'tcg').map((d) => d.name);

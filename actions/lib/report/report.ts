@@ -11,6 +11,8 @@ import { claimsScope, judgeClaims, scopeMarkdown, verdictLabel, type ClaimResult
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { renderSvg } from './render.ts';
+import { fileNamePart } from '../core/file-names.ts';
+import { mdText } from '../core/text.ts';
 import { hardwareTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
 
 /** The paper's restricted socket range for Fig. 5/7 and the Discussion's areas. */
@@ -77,7 +79,8 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
   const groups: (string[] | null)[] = tcpSeries.map((s) => [s]);
   if (tcpSeries.length > 1) groups.push(null);
   groups.forEach((series, i) => {
-    const id = series ? series[0]! : 'all';
+    // The series is outside text (the plan's): it names files only through fileNamePart.
+    const id = series ? fileNamePart(series[0]!) : 'all';
     const abs = `4${letters[2 * i]}`;
     const rel = `4${letters[2 * i + 1]}`;
     charts.push({ id: `fig${abs}-tcp-absolute-${id}`, title: `Fig. ${abs}: TCP absolute throughput (${series ? series[0] : 'all series'})`, spec: tcpAbsoluteFigure(a.points, series, abs, ctx) });
@@ -93,25 +96,32 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
   }
   if (a.delivery.length > 0) charts.push({ id: 'fig7-udp-okay-rate', title: 'Fig. 7: UDP okay rate', spec: okRateFigure(a.delivery, ctx) });
   if (a.sockets.length > 0) charts.push({ id: 'socket-size-effective', title: 'Requested vs effective send socket size', spec: socketSizeFigure(a.sockets, ctx) });
+  const ids = new Set<string>();
+  for (const c of charts) {
+    if (ids.has(c.id)) throw new Error(`two charts of run ${manifest.runId} would share the file name ${c.id}: rename a series of its plan`);
+    ids.add(c.id);
+  }
   return charts;
 }
 
+/** A text field of a CSV file (RFC 4180): quoted when it holds a comma, quote or line break, so outside names cannot shift columns. */
+const csv = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 const cell = (v: number | null) => (v === null || Number.isNaN(v) ? '' : String(Math.round(v * 1e6) / 1e6));
 
 export function pointsCsv(points: readonly PointSummary[]): string {
   const header = 'environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate';
-  const lines = points.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell(p.throughput.mean), cell(p.throughput.stdev), cell(p.throughput.ciLow), cell(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : '', cell(p.requestedSendSocket), cell(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell(p.okRate)].join(','));
+  const lines = points.map((p) => [csv(p.environment), csv(p.test), csv(p.series), csv(p.parameter), p.value, p.throughput.n, cell(p.throughput.mean), cell(p.throughput.stdev), cell(p.throughput.ciLow), cell(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : '', cell(p.requestedSendSocket), cell(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell(p.okRate)].join(','));
   return `${[header, ...lines].join('\n')}\n`;
 }
 
 export function relativeCsv(relative: readonly RelativePoint[]): string {
   const header = 'environment,test,series,value,relative,ci95_low,ci95_high';
-  return `${[header, ...relative.map((r) => [r.environment, r.test, r.series, r.x, cell(r.relative), cell(r.low), cell(r.high)].join(','))].join('\n')}\n`;
+  return `${[header, ...relative.map((r) => [csv(r.environment), csv(r.test), csv(r.series), r.x, cell(r.relative), cell(r.low), cell(r.high)].join(','))].join('\n')}\n`;
 }
 
 export function udpCsv(delivery: readonly UdpDelivery[]): string {
   const header = 'environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate';
-  return `${[header, ...delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell(d.okRate), d.lost, cell(d.lossRate)].join(','))].join('\n')}\n`;
+  return `${[header, ...delivery.map((d) => [csv(d.environment), d.x, d.sent, d.received, cell(d.okRate), d.lost, cell(d.lossRate)].join(','))].join('\n')}\n`;
 }
 
 /** Every pair of environments at every shared point: difference of means and Welch's test. */
@@ -122,8 +132,8 @@ export function comparisonsCsv(a: RunAnalysis): string {
     a.environments.forEach((ea, i) => {
       for (const eb of a.environments.slice(i + 1)) {
         for (const c of comparePoints(a.points, test, ea, eb)) {
-          const note = c.welch.note ? `"${c.welch.note.replace(/"/g, '""')}"` : '';
-          lines.push([test, c.x, ea, eb, cell(c.meanA), cell(c.meanB), cell(c.difference), cell(c.welch.t), cell(c.welch.df), cell(c.welch.p), note].join(','));
+          const note = c.welch.note ? csv(c.welch.note) : '';
+          lines.push([test, c.x, csv(ea), csv(eb), cell(c.meanA), cell(c.meanB), cell(c.difference), cell(c.welch.t), cell(c.welch.df), cell(c.welch.p), note].join(','));
         }
       }
     });
@@ -133,8 +143,7 @@ export function comparisonsCsv(a: RunAnalysis): string {
 
 /** The claims table in Markdown, opened by what the run can and cannot test; each verdict with its conditions. */
 export function claimsMarkdown(claims: readonly ClaimResult[], scope?: ClaimsScope): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|');
-  const table = ['| Claim | Section | Verdict | Evidence |', '|---|---|---|---|', ...claims.map((c) => `| ${esc(c.text)} | ${esc(c.section)} | **${verdictLabel(c)}** | ${esc(c.evidence)} Judged under: ${esc(c.conditions)}. |`), ''];
+  const table = ['| Claim | Section | Verdict | Evidence |', '|---|---|---|---|', ...claims.map((c) => `| ${mdText(c.text)} | ${mdText(c.section)} | **${mdText(verdictLabel(c))}** | ${mdText(c.evidence)} Judged under: ${mdText(c.conditions)}. |`), ''];
   return [...(scope ? [scopeMarkdown(scope)] : []), ...table].join('\n');
 }
 

@@ -3,6 +3,8 @@
 
 import type { HostInfo, Manifest } from '../measure/records.ts';
 import { environmentTitle } from './charts/style.ts';
+import { own } from '../core/own.ts';
+import { mdText } from '../core/text.ts';
 
 export interface Table {
   id: string;
@@ -45,13 +47,14 @@ export function softwareTable(m: Manifest): Table {
     row('Operating system', (h) => h.distribution),
     row('Kernel', (h) => h.kernel),
     row('netperf', (h) => h.netperfVersion),
-    ...sysctlNames.map((name) => row(name, (h) => or(h.sysctls[name]))),
+    ...sysctlNames.map((name) => row(name, (h) => or(own(h.sysctls, name)))),
   ];
   for (const env of m.environments) {
-    const d = m.environmentDescriptions[env];
+    const d = own(m.environmentDescriptions, env);
     const title = environmentTitle(env, d?.accelerator);
     if (!d) {
-      rows.push([title, m.environmentErrors[env] ? `failed: ${m.environmentErrors[env]}` : '(not started)', '']);
+      const error = own(m.environmentErrors, env);
+      rows.push([title, error ? `failed: ${error}` : '(not started)', '']);
       continue;
     }
     rows.push([title, `${d.summary}; accelerator: ${d.accelerator}${d.startupSeconds !== null ? `; ready in ${d.startupSeconds.toFixed(1)} s` : ''}`, '']);
@@ -71,6 +74,5 @@ export function linkSummary(m: Manifest): string {
 }
 
 export function tableMarkdown(t: Table): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  return [`### ${t.title}`, '', `| ${t.columns.map(esc).join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`), ''].join('\n');
+  return [`### ${mdText(t.title)}`, '', `| ${t.columns.map(mdText).join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(mdText).join(' | ')} |`), ''].join('\n');
 }

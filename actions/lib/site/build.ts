@@ -3,7 +3,7 @@
 // nothing. SVG rendering (the slow part) is cached: a chart whose spec is byte-identical to the one
 // already beside an SVG (in the site, or in the run's committed report) reuses that SVG.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,25 +15,20 @@ import { analyseRun, reportTextFiles, runCharts, type ChartEntry, type ReportFil
 import { renderSvg } from '../report/render.ts';
 import { createRenderPool, type RenderPool } from '../report/render-pool.ts';
 import { loadRun, MANIFEST_FILE, RESULTS_FILE } from '../measure/run-dir.ts';
-import { checkRunId, indexEntry, indexPage, renderPage, runPage, SITE_CSS, SITE_JS, type IndexEntry, type SitePage } from './site.ts';
+import { checkRunId, indexEntry, indexPage, renderPage, runPage, type IndexEntry, type Link, type SitePage } from './site.ts';
+import { SITE_ASSET_NAMES, siteAsset } from './assets.ts';
+import { dirUnder, writeUnder } from '../core/output-dir.ts';
 import { DEFAULT_DIFF_OPTIONS, diffRuns, type DiffOptions } from '../diff/diff.ts';
 import { formatDiffJson, formatDiffMarkdown, formatDiffText } from '../diff/format.ts';
 import { compareLinksFor, diffDir, diffSitePage, parseDiffPairs, PICKER_PATH, pickerPage, runDiffLinks, sitePairs, type RunPair } from './diff-pages.ts';
 
-/** Writes a file unless it already holds exactly this content; returns whether it wrote. */
-export function writeIfChanged(path: string, content: string | Buffer): boolean {
-  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-  if (existsSync(path)) {
-    const old = readFileSync(path);
-    if (old.equals(bytes)) return false;
-  }
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, bytes);
-  return true;
-}
-
+/** A cached file: only a regular file counts (a FIFO, a device or a link is not read, so it can neither hang the build nor bring in another file). */
 function readIfExists(path: string): string | null {
-  return existsSync(path) ? readFileSync(path, 'utf8') : null;
+  try {
+    return lstatSync(path).isFile() ? readFileSync(path, 'utf8') : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface RenderedReport {
@@ -76,10 +71,14 @@ export async function renderAnalysedReport(manifest: Manifest, analysis: RunAnal
   return { manifest, analysis, charts, files, rendered };
 }
 
-/** Writes report files under dir; returns how many changed. */
+/**
+ * Writes report files under dir (made if missing), each only if its content changed; returns how
+ * many changed. Never writes outside dir: a symbolically linked dir, a link inside it or a path
+ * that would leave it is refused (core/output-dir.ts).
+ */
 export function writeReportFiles(dir: string, files: readonly ReportFile[]): number {
   let changed = 0;
-  for (const f of files) if (writeIfChanged(join(dir, f.path), f.content)) changed++;
+  for (const f of files) if (writeUnder(dir, f.path, f.content)) changed++;
   return changed;
 }
 
@@ -129,7 +128,7 @@ export interface SiteOptions {
   /** More pages (e.g. diffs of two runs), written as they are. */
   extraPages?: SitePage[];
   /** Links per run id for the index's Compare column (after the built-in "compare with previous"). */
-  compareLinks?: Record<string, { href: string; text: string }[]>;
+  compareLinks?: ReadonlyMap<string, Link[]>;
   /** Extra diffs to build, as "A:B" run ids (`--diff A:B`); each run's diff with its previous run is always built. */
   diffs?: string[];
   /** Options of every diff (default: DEFAULT_DIFF_OPTIONS). */
@@ -169,9 +168,8 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   const log = options.log ?? (() => {});
   let written = 0;
   let rendered = 0;
-  for (const [name, src] of Object.entries(assetSources())) if (writeIfChanged(join(siteDir, 'assets', name), readFileSync(src))) written++;
-  if (writeIfChanged(join(siteDir, 'assets', 'site.js'), SITE_JS)) written++;
-  if (writeIfChanged(join(siteDir, 'assets', 'site.css'), SITE_CSS)) written++;
+  for (const [name, src] of Object.entries(assetSources())) if (writeUnder(siteDir, `assets/${name}`, readFileSync(src))) written++;
+  for (const name of SITE_ASSET_NAMES) if (writeUnder(siteDir, `assets/${name}`, siteAsset(name))) written++;
   const loaded = runDirs.map((dir) => ({ dir, run: loadRun(dir) }));
   const seen = new Map<string, string>();
   for (const { dir, run } of loaded) {
@@ -206,7 +204,7 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
     const jobs: Job[] = loaded.flatMap((run, i) => [{ run }, ...(diffsAfter.get(i) ?? []).map((pair) => ({ pair }))]);
     const buildRun = async ({ dir: runDir, run }: (typeof loaded)[number]) => {
       const runId = run.manifest.runId;
-      const outDir = join(siteDir, 'runs', runId);
+      const outDir = dirUnder(siteDir, `runs/${checkRunId(runId)}`);
       const analysis = analyseRun(run.manifest, run.results.records, options.claims);
       claimsById.set(runId, analysis.claims);
       const report = await renderAnalysedReport(run.manifest, analysis, [outDir, ...reportCacheDirs(runDir)], render);
@@ -215,13 +213,13 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
       if (resolve(runDir) !== resolve(outDir)) {
         for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
           const src = join(runDir, f);
-          if (existsSync(src) && writeIfChanged(join(outDir, f), readFileSync(src))) written++;
+          if (existsSync(src) && writeUnder(outDir, f, readFileSync(src))) written++;
         }
       }
       const page = runPage({ ...report, diffLinks: runDiffLinks(runId, pairs), pickerHref: pickerHref && `../../${pickerHref}` });
-      if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
+      if (writeUnder(siteDir, page.path, renderPage(page))) written++;
       const entry = indexEntry(run.manifest, report.analysis.claims, report.analysis.environments);
-      entry.compareLinks = [...(builtInLinks[runId] ?? []), ...(options.compareLinks?.[runId] ?? [])];
+      entry.compareLinks = [...(builtInLinks.get(runId) ?? []), ...(options.compareLinks?.get(runId) ?? [])];
       results.push({ entry, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join(siteDir, page.path) } });
       log(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
     };
@@ -233,7 +231,7 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
         options.diffOptions ?? DEFAULT_DIFF_OPTIONS,
       );
       const page = diffSitePage(diff, { a: ra.manifest, b: rb.manifest });
-      const outDir = join(siteDir, diffDir(pair.a, pair.b));
+      const outDir = dirUnder(siteDir, diffDir(pair.a, pair.b));
       const files: ReportFile[] = [
         { path: 'diff.json', content: formatDiffJson(diff) },
         { path: 'diff.md', content: formatDiffMarkdown(diff) },
@@ -249,7 +247,7 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
       }
       rendered += renderedHere;
       written += writeReportFiles(outDir, files);
-      if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
+      if (writeUnder(siteDir, page.path, renderPage(page))) written++;
       diffs.push({ pair, pagePath: join(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
       log(`  site: diff ${pair.a} -> ${pair.b} (${renderedHere} charts rendered, ${page.charts.length - renderedHere} from cache)`);
     };
@@ -260,10 +258,10 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   results.sort((a, b) => position.get(a.run.runId)! - position.get(b.run.runId)!);
   const entries = results.map((r) => r.entry);
   const runs = results.map((r) => r.run);
-  for (const page of options.extraPages ?? []) if (writeIfChanged(join(siteDir, page.path), renderPage(page))) written++;
-  if (pickerHref && writeIfChanged(join(siteDir, PICKER_PATH), renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
+  for (const page of options.extraPages ?? []) if (writeUnder(siteDir, page.path, renderPage(page))) written++;
+  if (pickerHref && writeUnder(siteDir, PICKER_PATH, renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
   const indexPath = join(siteDir, 'index.html');
-  if (writeIfChanged(indexPath, renderPage(indexPage(entries, pickerHref)))) written++;
+  if (writeUnder(siteDir, 'index.html', renderPage(indexPage(entries, pickerHref)))) written++;
   const pairOrder = new Map(pairs.map((p, i) => [p, i]));
   diffs.sort((x, y) => pairOrder.get(x.pair)! - pairOrder.get(y.pair)!);
   return { indexPath, runs, diffs, written, rendered };
@@ -276,11 +274,11 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
 export async function commitRun(runDir: string, reportsDir: string, claims: ClaimsFile, render?: (spec: TopLevelSpec) => Promise<string>): Promise<{ dir: string; changed: number }> {
   const run = loadRun(runDir);
   const runId = checkRunId(run.manifest.runId);
-  const dir = join(reportsDir, 'runs', runId);
+  const dir = dirUnder(reportsDir, `runs/${runId}`);
   let changed = 0;
   for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
     const src = join(runDir, f);
-    if (existsSync(src) && resolve(src) !== resolve(join(dir, f)) && writeIfChanged(join(dir, f), readFileSync(src))) changed++;
+    if (existsSync(src) && resolve(src) !== resolve(join(dir, f)) && writeUnder(dir, f, readFileSync(src))) changed++;
   }
   const report = await renderReport(run.manifest, run.results.records, claims, [dir, ...reportCacheDirs(runDir)], render);
   changed += writeReportFiles(dir, report.files);

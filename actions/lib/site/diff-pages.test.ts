@@ -50,10 +50,13 @@ describe('pairing', () => {
 
   it('links the index and both run pages to each diff', () => {
     const pairs = [{ a: 'a', b: 'b', kind: 'previous-same-plan' as const }, { a: 'b', b: 'c', kind: 'previous' as const }, { a: 'a', b: 'c', kind: 'requested' as const }];
-    expect(compareLinksFor(pairs)).toEqual({
-      b: [{ href: 'diffs/a--b/index.html', text: 'compare with previous' }],
-      c: [{ href: 'diffs/b--c/index.html', text: 'compare with previous (other plan)' }],
-    });
+    expect(compareLinksFor(pairs)).toEqual(new Map([
+      ['b', [{ href: 'diffs/a--b/index.html', text: 'compare with previous' }]],
+      ['c', [{ href: 'diffs/b--c/index.html', text: 'compare with previous (other plan)' }]],
+    ]));
+    // Run ids that are names of Object.prototype's properties are ordinary keys.
+    const proto = [{ a: 'toString', b: 'constructor', kind: 'previous-same-plan' as const }, { a: 'constructor', b: 'hasOwnProperty', kind: 'previous' as const }];
+    expect([...compareLinksFor(proto).keys()]).toEqual(['constructor', 'hasOwnProperty']);
     expect(runDiffLinks('b', pairs).map((l) => l.href)).toEqual(['../../diffs/a--b/index.html', '../../diffs/b--c/index.html']);
     expect(runDiffLinks('a', pairs).map((l) => l.text)).toEqual(['as the previous run of b (this run is A)', 'as the baseline of c (this run is A)']);
   });
@@ -70,17 +73,18 @@ describe('pages', () => {
     const diff = diffRuns({ label: `a${EVIL}`, manifest: paper.manifest, records: paper.records, verdicts: verdicts(paper) }, { label: 'run-b', manifest: flat.manifest, records: flat.records, verdicts: verdicts(flat) });
     const page = diffSitePage(diff, { a: paper.manifest, b: flat.manifest });
     expect(page.path).toBe('diffs/run-a--run-b/index.html');
-    expect(page.banner).toContain('TCG');
+    expect(String(page.banner)).toContain('TCG');
+    const body = String(page.body);
     expect(page.charts.map((c) => c.id)).toContain('diff-kvm-tcp-stream');
     expect(page.charts).toHaveLength(8);
     for (const c of page.charts) {
-      expect(page.body).toContain(`<div class="vega" data-chart="${c.id}"><img src="charts/${c.id}.svg"`);
+      expect(body).toContain(`<div class="vega" data-chart="${c.id}"><img src="charts/${c.id}.svg"`);
       expect(c.specPath).toBe(`charts/${c.id}.vl.json`);
     }
-    expect(page.body).toContain('<table class="diff-points">');
-    expect(page.body).toContain('<table class="diff-claims-table">');
-    expect(page.body).toContain('<td>udp-none-beats-native</td><td>inconclusive (TCG, not KVM)</td><td>refuted</td>');
-    expect(page.body).toContain('href="../../runs/run-a/index.html"');
+    expect(body).toContain('<table class="diff-points">');
+    expect(body).toContain('<table class="diff-claims-table">');
+    expect(body).toContain('<td>udp-none-beats-native</td><td>inconclusive (TCG, not KVM)</td><td>refuted</td>');
+    expect(body).toContain('href="../../runs/run-a/index.html"');
     const html = renderPage(page);
     expect(html).not.toContain(EVIL);
     expect(html).toContain(escapeHtml(`a${EVIL}`));
@@ -100,7 +104,7 @@ describe('pages', () => {
     const data = JSON.parse(html.match(/<script type="application\/json" id="diff-pairs">(.*)<\/script>/)![1]!);
     expect(data).toEqual({ pairs: { 'a:b': 'diffs/a--b/index.html' }, command: `virtnet report 'dir ${EVIL}' --site s` });
     expect(shellWord("it's")).toBe(`'it'\\''s'`);
-    expect(pickerPage({ runs, pairs: [], command: null }).body).toContain('virtnet report RUN_DIR... --site SITE_DIR');
+    expect(String(pickerPage({ runs, pairs: [], command: null }).body)).toContain('virtnet report RUN_DIR... --site SITE_DIR');
   });
 });
 

@@ -8,8 +8,8 @@
 import type { DiffChartEntry } from '../diff/overlay-chart.ts';
 import type { RunDiff } from '../diff/diff.ts';
 import { diffPage } from '../diff/page.ts';
-import { escapeHtml, scriptJson } from '../core/html.ts';
-import { chartHtml, checkRunId, runPagePath, tcgBanner, type SiteChart, type SitePage } from './site.ts';
+import { attribute, html, jsonScript } from '../core/html.ts';
+import { chartHtml, checkRunId, link, runPagePath, tcgBanner, type Link, type SiteChart, type SitePage } from './site.ts';
 import type { Manifest } from '../measure/records.ts';
 
 export interface PairableRun {
@@ -82,17 +82,12 @@ export function diffPagePath(a: string, b: string): string {
   return `${diffDir(a, b)}/index.html`;
 }
 
-export interface Link {
-  href: string;
-  text: string;
-}
-
-/** The index's Compare column: B's link to its diff with its previous run. */
-export function compareLinksFor(pairs: readonly RunPair[]): Record<string, Link[]> {
-  const out: Record<string, Link[]> = {};
+/** The index's Compare column: B's link to its diff with its previous run, by run id. */
+export function compareLinksFor(pairs: readonly RunPair[]): Map<string, Link[]> {
+  const out = new Map<string, Link[]>();
   for (const p of pairs) {
     if (p.kind === 'requested') continue;
-    (out[p.b] ??= []).push({ href: diffPagePath(p.a, p.b), text: p.kind === 'previous-same-plan' ? 'compare with previous' : 'compare with previous (other plan)' });
+    out.set(p.b, [...(out.get(p.b) ?? []), { href: diffPagePath(p.a, p.b), text: p.kind === 'previous-same-plan' ? 'compare with previous' : 'compare with previous (other plan)' }]);
   }
   return out;
 }
@@ -115,10 +110,12 @@ export function diffSiteCharts(charts: readonly DiffChartEntry[]): SiteChart[] {
 export function diffSitePage(diff: RunDiff, manifests: { a: Manifest; b: Manifest }): SitePage {
   const page = diffPage(diff, { chartHtml: (c) => chartHtml(diffSiteCharts([c])[0]!) });
   const siteCharts = diffSiteCharts(page.charts);
-  const run = (id: string) => `<a href="../../${escapeHtml(runPagePath(id))}">${escapeHtml(id)}</a>`;
-  const head = `<p class="diff-nav">A (baseline): ${run(diff.a.runId)} · B (candidate): ${run(diff.b.runId)} · <a href="diff.md">diff.md</a> · <a href="diff.txt">diff.txt</a> · <a href="diff.json">diff.json</a> · <a href="../../compare.html">compare any two runs</a></p>\n`;
+  const run = (id: string) => link({ href: `../../${runPagePath(id)}`, text: id });
+  const here = (file: string) => link({ href: file, text: file });
+  const head = html`<p class="diff-nav">A (baseline): ${run(diff.a.runId)} · B (candidate): ${run(diff.b.runId)} · ${here('diff.md')} · ${here('diff.txt')} · ${here('diff.json')} · ${link({ href: '../../compare.html', text: 'compare any two runs' })}</p>
+`;
   const banner = tcgBanner(manifests.a) ?? tcgBanner(manifests.b);
-  return { path: diffPagePath(diff.a.runId, diff.b.runId), title: page.title, banner, body: head + page.bodyHtml, charts: siteCharts };
+  return { path: diffPagePath(diff.a.runId, diff.b.runId), title: page.title, banner, body: html`${head}${page.bodyHtml}`, charts: siteCharts };
 }
 
 /** Single-quotes a shell word when it needs it, so the printed command can be pasted. */
@@ -142,24 +139,23 @@ export const PICKER_PATH = 'compare.html';
 /** The picker: two selects; site.js goes to the pair's page or prints the command that builds it. Without scripts, the list of built diffs. */
 export function pickerPage({ runs, pairs, command }: PickerInput): SitePage {
   const newest = [...runs].sort((x, y) => byCreation(y, x));
-  const options = newest.map((r) => `<option value="${escapeHtml(r.runId)}">${escapeHtml(`${r.runId} (${r.plan}, ${r.createdAt})`)}</option>`).join('\n');
-  const select = (name: string, label: string, selected: number) =>
-    `<label>${label} <select name="${name}" id="pick-${name}">\n${options.replace(`<option value="${escapeHtml(newest[selected]?.runId ?? '')}">`, `<option value="${escapeHtml(newest[selected]?.runId ?? '')}" selected>`)}\n</select></label>`;
+  const select = (name: string, label: string, selected: number) => html`<label>${label} <select name="${name}" id="pick-${name}">
+${newest.map((r, i) => html`<option value="${r.runId}"${i === selected ? attribute('selected') : null}>${`${r.runId} (${r.plan}, ${r.createdAt})`}</option>\n`)}</select></label>`;
   const data = {
     pairs: Object.fromEntries(pairs.map((p) => [`${p.a}:${p.b}`, diffPagePath(p.a, p.b)])),
     command: (command ?? ['virtnet', 'report', 'RUN_DIR...', '--site', 'SITE_DIR']).map(shellWord).join(' '),
   };
   const built = pairs.length
-    ? `<ul class="diff-list">${pairs.map((p) => `<li><a href="${escapeHtml(diffPagePath(p.a, p.b))}">${escapeHtml(`B ${p.b} vs A ${p.a}`)}</a> (${escapeHtml(p.kind)})</li>`).join('')}</ul>`
-    : '<p>No diffs are built: the site has fewer than two runs.</p>';
-  const body = `<p>Pick a baseline A and a candidate B. Diffs are computed when the site is built, so the page of a pair exists if it was built: each run with its previous run, and pairs asked for with <code>--diff A:B</code>.</p>
+    ? html`<ul class="diff-list">${pairs.map((p) => html`<li>${link({ href: diffPagePath(p.a, p.b), text: `B ${p.b} vs A ${p.a}` })} (${p.kind})</li>`)}</ul>`
+    : html`<p>No diffs are built: the site has fewer than two runs.</p>`;
+  const body = html`<p>Pick a baseline A and a candidate B. Diffs are computed when the site is built, so the page of a pair exists if it was built: each run with its previous run, and pairs asked for with <code>--diff A:B</code>.</p>
 <form id="diff-picker" class="picker">
 ${select('a', 'A (baseline)', Math.min(1, Math.max(0, newest.length - 1)))}
 ${select('b', 'B (candidate)', 0)}
 <button type="submit">Compare</button>
 </form>
 <p id="picker-result" class="picker-result" role="status"></p>
-<script type="application/json" id="diff-pairs">${scriptJson(data)}</script>
+<script type="application/json" id="diff-pairs">${jsonScript(data)}</script>
 <h2>Diffs built</h2>
 ${built}`;
   return { path: PICKER_PATH, title: 'Compare two runs', banner: null, body, charts: [], script: true };

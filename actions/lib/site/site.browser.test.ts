@@ -16,6 +16,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PLANS = new URL('../../../env/plans', import.meta.url).pathname;
 const EVIL = '<img src=x onerror=alert(1)>';
+const VEGA_EMBED_VERSION = (JSON.parse(readFileSync(new URL('../../../node_modules/vega-embed/package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function writeRun(dir: string, run: ReturnType<typeof syntheticRun>): string {
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(run.manifest, null, 2)}\n`);
@@ -83,6 +84,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`site in headless Chromium${existsSync(CH
 
       await page.goto(url, { waitUntil: 'load' });
       expect(await page.locator('#runs tbody tr').count()).toBe(2);
+      // The stylesheet is the site's own file, applied (header background from site.css).
+      expect(await page.locator('header').evaluate((h) => getComputedStyle(h).backgroundColor)).toBe('rgb(34, 34, 34)');
       // The commit subject is shown as text, not as an element.
       expect(await page.locator('#runs').innerText()).toContain(EVIL);
       expect(await page.locator('#runs img').count()).toBe(0);
@@ -102,6 +105,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`site in headless Chromium${existsSync(CH
         // Claims come before the figures.
         const order = await page.evaluate(() => { const c = document.getElementById('claims'); const f = document.querySelector('figure.chart'); return c && f ? c.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING : 0; });
         expect(order).toBeTruthy();
+        // The vega-embed the page runs is the one of the vega-embed dependency.
+        expect(await page.evaluate(() => (window as unknown as { vegaEmbed: { version: string } }).vegaEmbed.version)).toBe(VEGA_EMBED_VERSION);
         if (runId === 'synthetic-tcg') {
           expect(await page.locator('.banner').innerText()).toContain('TCG');
           expect(await page.locator('main').innerText()).toContain(EVIL);

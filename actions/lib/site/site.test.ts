@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../plan/plan-file.ts';
-import { buildSite, commitRun } from './build.ts';
-import { escapeHtml, scriptJson } from '../core/html.ts';
-import { checkRunId, indexEntry, indexPage, renderPage, type SitePage } from './site.ts';
+import { assetSources, buildSite, commitRun } from './build.ts';
+import { escapeHtml, html, scriptJson } from '../core/html.ts';
+import { checkRunId, indexEntry, indexPage, renderPage, runPage, type SitePage } from './site.ts';
+import { analyseRun, runCharts } from '../report/report.ts';
+import { fileNamePart } from '../core/file-names.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
 import { judgeClaims } from '../analyse/claims/judge.ts';
 import { loadClaims } from '../analyse/claims/file.ts';
@@ -61,6 +63,43 @@ describe('escaping', () => {
   });
 });
 
+describe('browser assets', () => {
+  it('vega, vega-lite and vega-embed come from runtime dependencies (a site builds under npm ci --omit=dev)', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const sources = assetSources();
+    expect(Object.keys(sources).sort()).toEqual(['vega-embed.min.js', 'vega-lite.min.js', 'vega.min.js']);
+    for (const [file, path] of Object.entries(sources)) {
+      const name = file.replace(/\.min\.js$/, '');
+      expect(Object.hasOwn(pkg.dependencies, name), `${name} in dependencies`).toBe(true);
+      expect(Object.hasOwn(pkg.devDependencies, name), `${name} not in devDependencies`).toBe(false);
+      expect(path).toContain(`node_modules/${name}/build/${file}`);
+    }
+  });
+});
+
+describe('hostile plan values on a run page', () => {
+  it("escapes the manifest's plan.replicates and plan.testLengthSeconds (issue 14, item 1: they were put in raw)", () => {
+    const { plan } = loadPlan('quick', PLANS);
+    const run = syntheticRun({ plan, environments: ['native'], replicates: 1 });
+    run.manifest.plan = { ...run.manifest.plan, replicates: `<img src=x onerror=alert(8)>` as never, testLengthSeconds: `"><svg onload=alert(9)>` as never };
+    const analysis = analyseRun(run.manifest, run.records, CLAIMS);
+    const page = renderPage(runPage({ manifest: run.manifest, analysis, charts: runCharts(run.manifest, analysis) }));
+    expect(page).not.toMatch(/<img src=x|<svg onload/);
+    expect(page).toContain('&lt;img src=x onerror=alert(8)&gt; replicates, &quot;&gt;&lt;svg onload=alert(9)&gt; s per test');
+  });
+
+  it('names chart files from a series safely, whatever the series (issue 14, item 2)', () => {
+    const { plan } = loadPlan('quick', PLANS);
+    const series = 'x/../../../../elsewhere/TRAVERSED';
+    const hostilePlan = { ...plan, sweeps: plan.sweeps.map((s) => (s.test === 'TCP_STREAM' ? { ...s, series } : s)) };
+    const run = syntheticRun({ plan: hostilePlan, environments: ['native'], replicates: 1 });
+    const analysis = analyseRun(run.manifest, run.records, CLAIMS);
+    const ids = runCharts(run.manifest, analysis).map((c) => c.id);
+    expect(ids).toContain(`fig4a-tcp-absolute-${fileNamePart(series)}`);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+  });
+});
+
 describe('buildSite', () => {
   const { plan } = loadPlan('quick', PLANS);
   const a = writeRun('a', syntheticRun({ plan, environments: ['native', 'docker'], replicates: 2, seed: 1, runId: 'run-a', gitSubject: EVIL }));
@@ -68,17 +107,18 @@ describe('buildSite', () => {
 
   it('is deterministic: a rebuild writes nothing, and a fresh build gives the same bytes', async () => {
     const site1 = join(work, 'site1');
-    const extra: SitePage = { path: 'diffs/run-a-run-b.html', title: `Diff ${EVIL}`, banner: null, body: '<p>diff</p>', charts: [] };
-    const first = await buildSite([a, b], site1, { claims: CLAIMS, workers: 2, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    const extra: SitePage = { path: 'diffs/run-a-run-b.html', title: `Diff ${EVIL}`, banner: null, body: html`<p>diff</p>`, charts: [] };
+    const compareLinks = new Map([['run-b', [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }]]]);
+    const first = await buildSite([a, b], site1, { claims: CLAIMS, workers: 2, extraPages: [extra], compareLinks });
     expect(first.rendered).toBeGreaterThan(0);
     const before = snapshot(site1);
-    const again = await buildSite([b, a], site1, { claims: CLAIMS, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    const again = await buildSite([b, a], site1, { claims: CLAIMS, extraPages: [extra], compareLinks });
     expect(again.written).toBe(0);
     expect(again.rendered).toBe(0);
     expect(snapshot(site1)).toEqual(before);
     const site2 = join(work, 'site2');
     // In-process rendering this time (site1 used the worker pool): the same bytes either way.
-    await buildSite([b, a], site2, { claims: CLAIMS, workers: 1, extraPages: [extra], compareLinks: { 'run-b': [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }] } });
+    await buildSite([b, a], site2, { claims: CLAIMS, workers: 1, extraPages: [extra], compareLinks });
     const s2 = snapshot(site2);
     expect([...s2.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [k, v] of before) expect(s2.get(k)!.bytes, k).toBe(v.bytes);

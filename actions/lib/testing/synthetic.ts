@@ -65,9 +65,9 @@ export function syntheticMean(env: string, point: Point, profile: 'paper' | 'fla
   const link = 100 * (x / (x + frames * (42 + 24)));
   if (profile === 'flat') return link * 0.99;
   const fragmented = x > payload;
-  const factor: Record<string, number> = { native: fragmented ? 1 : 0.93, docker: fragmented ? 0.85 : 0.97, kvm: fragmented ? 0.95 : 0.97, osv: fragmented ? 0.8 : 0.97 };
+  const factor = new Map([['native', fragmented ? 1 : 0.93], ['docker', fragmented ? 0.85 : 0.97], ['kvm', fragmented ? 0.95 : 0.97], ['osv', fragmented ? 0.8 : 0.97]]);
   const drop = fragmented ? 0.12 : 1;
-  return link * (factor[env] ?? 1) * drop;
+  return link * (factor.get(env) ?? 1) * drop;
 }
 
 function okRate(env: string, x: number, profile: 'paper' | 'flat'): number {

@@ -16,8 +16,8 @@ var __require = /* @__PURE__ */ ((x4) => typeof require !== "undefined" ? requir
 var __commonJS = (cb, mod) => function __require2() {
   try {
     return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
-  } catch (e3) {
-    throw mod = 0, e3;
+  } catch (e) {
+    throw mod = 0, e;
   }
 };
 var __export = (target2, all) => {
@@ -4634,14 +4634,14 @@ var require_util2 = __commonJS({
       let reader;
       try {
         reader = body.stream.getReader();
-      } catch (e3) {
-        errorSteps(e3);
+      } catch (e) {
+        errorSteps(e);
         return;
       }
       try {
         successSteps(await readAllBytes(reader));
-      } catch (e3) {
-        errorSteps(e3);
+      } catch (e) {
+        errorSteps(e);
       }
     }
     function isReadableStreamLike(stream2) {
@@ -5699,8 +5699,8 @@ Content-Type: ${value4.type || "application/octet-stream"}\r
       const successSteps = (data3) => {
         try {
           promise2.resolve(convertBytesToJSValue(data3));
-        } catch (e3) {
-          errorSteps(e3);
+        } catch (e) {
+          errorSteps(e);
         }
       };
       if (object3[kState].body == null) {
@@ -5791,7 +5791,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants6 = require_constants2();
+    var constants7 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5805,7 +5805,7 @@ var require_client_h1 = __commonJS({
       let mod;
       try {
         mod = await WebAssembly.compile(require_llhttp_simd_wasm());
-      } catch (e3) {
+      } catch (e) {
         mod = await WebAssembly.compile(llhttpWasmData || require_llhttp_wasm());
       }
       return await WebAssembly.instantiate(mod, {
@@ -5866,7 +5866,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants7.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5961,11 +5961,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset4 = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants6.ERROR.OK) {
+          if (ret !== constants7.ERROR.OK) {
             const body = data3.subarray(offset4);
-            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants7.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants6.ERROR.PAUSED) {
+            } else if (ret === constants7.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5988,10 +5988,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants6.ERROR.OK) {
+        if (ret === constants7.ERROR.OK) {
           return null;
         }
-        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants7.ERROR.PAUSED || ret === constants7.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6008,7 +6008,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants6.ERROR[ret], data3);
+        return new HTTPParserError(message, constants7.ERROR[ret], data3);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6188,7 +6188,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants6.ERROR.PAUSED : 0;
+        return pause ? constants7.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6210,7 +6210,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants6.ERROR.PAUSED;
+          return constants7.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6246,13 +6246,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert4(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants7.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants7.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants7.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -13619,8 +13619,8 @@ var require_fetch = __commonJS({
       let requestObject;
       try {
         requestObject = new Request(input2, init2);
-      } catch (e3) {
-        p.reject(e3);
+      } catch (e) {
+        p.reject(e);
         return p.promise;
       }
       const request2 = requestObject[kState];
@@ -14311,14 +14311,14 @@ var require_fetch = __commonJS({
             fetchParams.processRequestEndOfBody();
           }
         };
-        const processBodyError = (e3) => {
+        const processBodyError = (e) => {
           if (isCancelled(fetchParams)) {
             return;
           }
-          if (e3.name === "AbortError") {
+          if (e.name === "AbortError") {
             fetchParams.controller.abort();
           } else {
-            fetchParams.controller.terminate(e3);
+            fetchParams.controller.terminate(e);
           }
         };
         requestBody = (async function* () {
@@ -15035,8 +15035,8 @@ var require_util4 = __commonJS({
         }
       })();
     }
-    function fireAProgressEvent(e3, reader) {
-      const event2 = new ProgressEvent(e3, {
+    function fireAProgressEvent(e, reader) {
+      const event2 = new ProgressEvent(e, {
         bubbles: false,
         cancelable: false
       });
@@ -15577,8 +15577,8 @@ var require_cache = __commonJS({
         let errorData = null;
         try {
           this.#batchCacheOperations(operations);
-        } catch (e3) {
-          errorData = e3;
+        } catch (e) {
+          errorData = e;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15658,8 +15658,8 @@ var require_cache = __commonJS({
         let errorData = null;
         try {
           this.#batchCacheOperations(operations);
-        } catch (e3) {
-          errorData = e3;
+        } catch (e) {
+          errorData = e;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15698,8 +15698,8 @@ var require_cache = __commonJS({
         let requestResponses;
         try {
           requestResponses = this.#batchCacheOperations(operations);
-        } catch (e3) {
-          errorData = e3;
+        } catch (e) {
+          errorData = e;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15834,10 +15834,10 @@ var require_cache = __commonJS({
             resultList.push([operation.request, operation.response]);
           }
           return resultList;
-        } catch (e3) {
+        } catch (e) {
           this.#relevantRequestResponseList.length = 0;
           this.#relevantRequestResponseList = backupCache;
-          throw e3;
+          throw e;
         }
       }
       /**
@@ -16931,8 +16931,8 @@ var require_util7 = __commonJS({
     function isClosed(ws) {
       return ws[kReadyState] === states.CLOSED;
     }
-    function fireEvent(e3, target2, eventFactory = (type3, init2) => new Event(type3, init2), eventInitDict = {}) {
-      const event2 = eventFactory(e3, eventInitDict);
+    function fireEvent(e, target2, eventFactory = (type3, init2) => new Event(type3, init2), eventInitDict = {}) {
+      const event2 = eventFactory(e, eventInitDict);
       target2.dispatchEvent(event2);
     }
     function websocketMessageReceived(ws, type3, data3) {
@@ -17950,8 +17950,8 @@ var require_websocket = __commonJS({
         let urlRecord;
         try {
           urlRecord = new URL(url2, baseURL);
-        } catch (e3) {
-          throw new DOMException(e3, "SyntaxError");
+        } catch (e) {
+          throw new DOMException(e, "SyntaxError");
         }
         if (urlRecord.protocol === "http:") {
           urlRecord.protocol = "ws:";
@@ -18781,8 +18781,8 @@ var require_eventsource = __commonJS({
         try {
           urlRecord = new URL(url2, settings.settingsObject.baseUrl);
           this.#state.origin = urlRecord.origin;
-        } catch (e3) {
-          throw new DOMException(e3, "SyntaxError");
+        } catch (e) {
+          throw new DOMException(e, "SyntaxError");
         }
         this.#url = urlRecord.href;
         let corsAttributeState = ANONYMOUS;
@@ -19293,7 +19293,7 @@ var require_topojson_client = __commonJS({
           }
         });
         arcs.forEach(function(i) {
-          var e3 = ends(i), start = e3[0], end = e3[1], f, g;
+          var e = ends(i), start = e[0], end = e[1], f, g;
           if (f = fragmentByEnd[start]) {
             delete fragmentByEnd[f.end];
             f.push(i);
@@ -19784,15 +19784,15 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     function fulfilled(value4) {
       try {
         step2(generator.next(value4));
-      } catch (e3) {
-        reject(e3);
+      } catch (e) {
+        reject(e);
       }
     }
     function rejected(value4) {
       try {
         step2(generator["throw"](value4));
-      } catch (e3) {
-        reject(e3);
+      } catch (e) {
+        reject(e);
       }
     }
     function step2(result) {
@@ -20140,7 +20140,7 @@ function actionsCore() {
 
 // actions/render-report/src/main.ts
 import { readdirSync as readdirSync3 } from "node:fs";
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 
 // actions/lib/core/input.ts
 var InputError = class extends Error {
@@ -21651,12 +21651,12 @@ function $constructor(name2, initializer3, proto, params2) {
     inst._zod.traits.add(name2);
     initializer3(inst, def2);
     if (initialized) {
-      const own2 = Object.getPrototypeOf(inst);
+      const own3 = Object.getPrototypeOf(inst);
       const ctorProto = inst._zod.constr.prototype;
-      let up = own2;
+      let up = own3;
       while (up && up !== ctorProto)
         up = Object.getPrototypeOf(up);
-      const target2 = up ?? own2;
+      const target2 = up ?? own3;
       if (!initialized.has(target2)) {
         initialized.add(target2);
         members(target2, protoMembers);
@@ -21925,9 +21925,9 @@ var _parse = (_Err) => {
       throw new $ZodAsyncError();
     }
     if (result.issues.length) {
-      const e3 = new (_params?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
-      captureStackTrace(e3, _params?.callee ?? fn);
-      throw e3;
+      const e = new (_params?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
+      captureStackTrace(e, _params?.callee ?? fn);
+      throw e;
     }
     return result.value;
   };
@@ -21941,9 +21941,9 @@ var _parseAsync = (_Err) => {
     if (result instanceof Promise)
       result = await result;
     if (result.issues.length) {
-      const e3 = new (params2?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
-      captureStackTrace(e3, params2?.callee ?? fn);
-      throw e3;
+      const e = new (params2?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
+      captureStackTrace(e, params2?.callee ?? fn);
+      throw e;
     }
     return result.value;
   };
@@ -21971,8 +21971,8 @@ function failure(Err, issues, ctx) {
       }
       return error65;
     },
-    set error(e3) {
-      error65 = e3;
+    set error(e) {
+      error65 = e;
       issues = void 0;
       ctx = void 0;
     }
@@ -25014,20 +25014,20 @@ function leafPattern(schema) {
     return "(?!)";
   if (minimum !== void 0 || maximum !== void 0)
     return string({ minimum, maximum }).source;
-  const own2 = schema._zod.pattern;
-  return (isInt && own2 === number ? integer : own2)?.source;
+  const own3 = schema._zod.pattern;
+  return (isInt && own3 === number ? integer : own3)?.source;
 }
 function partPattern(schema) {
   const def2 = schema._zod.def;
-  const own2 = schema._zod.pattern?.source;
+  const own3 = schema._zod.pattern?.source;
   const inner = def2.innerType ?? schema._zod.innerType;
   if (inner) {
     const before = inner._zod.pattern?.source;
     const after = partPattern(inner);
-    if (own2 && before && after && after !== before) {
-      return own2.replace(cleanRegex(before), () => cleanRegex(after));
+    if (own3 && before && after && after !== before) {
+      return own3.replace(cleanRegex(before), () => cleanRegex(after));
     }
-    return own2;
+    return own3;
   }
   if (def2.options) {
     const sources = def2.options.map(partPattern);
@@ -27904,15 +27904,15 @@ var error21 = () => {
   };
   const typeEntry = (t) => t ? TypeNames[t] : void 0;
   const typeLabel = (t) => {
-    const e3 = typeEntry(t);
-    if (e3)
-      return e3.label;
+    const e = typeEntry(t);
+    if (e)
+      return e.label;
     return t ?? TypeNames.unknown.label;
   };
   const withDefinite = (t) => `ה${typeLabel(t)}`;
   const verbFor = (t) => {
-    const e3 = typeEntry(t);
-    const gender = e3?.gender ?? "m";
+    const e = typeEntry(t);
+    const gender = e?.gender ?? "m";
     return gender === "f" ? "צריכה להיות" : "צריך להיות";
   };
   const getSizing = (origin) => {
@@ -40000,8 +40000,8 @@ function parseOrThrow(schema, input2, header, makeError) {
 function parseJson(text5, makeError) {
   try {
     return JSON.parse(text5);
-  } catch (e3) {
-    throw makeError(jsonSyntaxReason(e3.message));
+  } catch (e) {
+    throw makeError(jsonSyntaxReason(e.message));
   }
 }
 function jsonSyntaxReason(message) {
@@ -40398,12 +40398,12 @@ function parseResults(text5, file2 = "results.jsonl") {
     let parsed;
     try {
       parsed = JSON.parse(line5);
-    } catch (e3) {
+    } catch (e) {
       if (isLast && !endsWithNewline) {
         truncatedLastLine = lineNo;
         return;
       }
-      throw new RunFormatError(`${file2} line ${lineNo}: not valid JSON (${jsonSyntaxReason(e3.message)})`);
+      throw new RunFormatError(`${file2} line ${lineNo}: not valid JSON (${jsonSyntaxReason(e.message)})`);
     }
     records.push(validateRecord(parsed, `${file2} line ${lineNo}`));
   });
@@ -40550,18 +40550,18 @@ function median(xs) {
   const mid = Math.floor(s2.length / 2);
   return s2.length % 2 ? s2[mid] : (s2[mid - 1] + s2[mid]) / 2;
 }
-function pAbove(e3, c4) {
-  if (!(e3.se > 0)) return e3.value > c4 ? 0 : 1;
-  return 1 - studentTCdf((e3.value - c4) / e3.se, e3.df);
+function pAbove(e, c4) {
+  if (!(e.se > 0)) return e.value > c4 ? 0 : 1;
+  return 1 - studentTCdf((e.value - c4) / e.se, e.df);
 }
-function pBelow(e3, c4) {
-  if (!(e3.se > 0)) return e3.value < c4 ? 0 : 1;
-  return studentTCdf((e3.value - c4) / e3.se, e3.df);
+function pBelow(e, c4) {
+  if (!(e.se > 0)) return e.value < c4 ? 0 : 1;
+  return studentTCdf((e.value - c4) / e.se, e.df);
 }
-function tInterval(e3, level) {
-  if (!(e3.se > 0)) return [e3.value, e3.value];
-  const half = studentTQuantile(1 - (1 - level) / 2, e3.df) * e3.se;
-  return [e3.value - half, e3.value + half];
+function tInterval(e, level) {
+  if (!(e.se > 0)) return [e.value, e.value];
+  const half = studentTQuantile(1 - (1 - level) / 2, e.df) * e.se;
+  return [e.value - half, e.value + half];
 }
 function meanEstimate(xs) {
   if (xs.length < 2) return null;
@@ -40687,6 +40687,11 @@ function summarizePoints(records, level = 0.95) {
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
 }
 
+// actions/lib/core/own.ts
+function own2(obj, key3) {
+  return obj != null && Object.hasOwn(obj, key3) ? obj[key3] : void 0;
+}
+
 // actions/lib/diff/diff.ts
 var DIFF_FORMAT_VERSION = 1;
 var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm" };
@@ -40777,18 +40782,18 @@ function manifestDifferences(a4, b10) {
   const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
   for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
   compare(out, "environments", "environments", a4.environments, b10.environments);
-  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, a4.environmentErrors?.[env], b10.environmentErrors?.[env]);
+  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, own2(a4.environmentErrors, env), own2(b10.environmentErrors, env));
   const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
   const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
   if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
-  else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, linkA[k2], linkB[k2]);
+  else for (const k2 of keysOf(linkA, linkB)) compare(out, "testbed", `link.${k2}`, own2(linkA, k2), own2(linkB, k2));
   for (const env of keysOf(a4.environmentDescriptions, b10.environmentDescriptions)) {
-    const da = a4.environmentDescriptions?.[env];
-    const db = b10.environmentDescriptions?.[env];
+    const da = own2(a4.environmentDescriptions, env);
+    const db = own2(b10.environmentDescriptions, env);
     if (!da || !db) continue;
     compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
     compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
-    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, da.details?.[k2], db.details?.[k2]);
+    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, own2(da.details, k2), own2(db.details, k2));
   }
   for (const role of ["client", "server"]) {
     const ha = a4.hosts?.[role];
@@ -40798,7 +40803,7 @@ function manifestDifferences(a4, b10) {
       continue;
     }
     for (const [field3, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
-    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, ha.sysctls?.[k2], hb.sysctls?.[k2]);
+    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, own2(ha.sysctls, k2), own2(hb.sysctls, k2));
   }
   return out;
 }
@@ -41044,8 +41049,8 @@ function claimsInput(read2, runner) {
 }
 function parseRenderReportInputs(read2, runner) {
   const siteDir = optionalInput(read2, "site-dir");
-  const environments2 = read2("environments").split(",").map((e3) => e3.trim()).filter((e3) => e3 !== "");
-  for (const e3 of environments2) if (!/^[a-z0-9-]{1,40}$/.test(e3)) throw inputError("environments", `expected comma-separated environment names, got ${quoted(e3)}`);
+  const environments2 = read2("environments").split(",").map((e) => e.trim()).filter((e) => e !== "");
+  for (const e of environments2) if (!/^[a-z0-9-]{1,40}$/.test(e)) throw inputError("environments", `expected comma-separated environment names, got ${quoted(e)}`);
   return {
     runsPath: resolvePath(requiredInput(read2, "runs"), runner.workspace),
     reportsDir: resolvePath(read2("reports-dir") || "reports", runner.workspace),
@@ -41055,10 +41060,30 @@ function parseRenderReportInputs(read2, runner) {
   };
 }
 
-// actions/lib/report/job-summary.ts
-function mdCell(text5) {
-  return text5.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+// actions/lib/core/text.ts
+var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+function oneLine(value4) {
+  return String(value4).replace(/\r\n|[\r\n\t]/g, " ").replace(INVISIBLE, (c4) => `\\u{${c4.codePointAt(0).toString(16)}}`);
 }
+function mdText(value4) {
+  return oneLine(value4).replace(/[\\`*[\]|]/g, "\\$&").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+function mdBlockText(value4) {
+  return mdText(value4).replace(/^(\s*)([#+=-])/, "$1\\$2").replace(/^(\s*\d+)([.)])/, "$1\\$2");
+}
+function mdCode(value4, max4 = 200) {
+  let v = oneLine(value4);
+  if (v.length > max4) v = `${v.slice(0, max4 - 3)}...`;
+  v = v.replace(/\|/g, "\\|");
+  if (v.trim() === "") return "` `";
+  const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run3) => run3.length));
+  const fence = "`".repeat(longest + 1);
+  const pad4 = v.startsWith("`") || v.endsWith("`") ? " " : "";
+  return `${fence}${pad4}${v}${pad4}${fence}`;
+}
+
+// actions/lib/report/job-summary.ts
+var mdCell = mdText;
 var flag2 = parameterFlag;
 function compactTable(records, maxRows = 60) {
   const points2 = summarizePoints(records);
@@ -41074,7 +41099,7 @@ function compactTable(records, maxRows = 60) {
   }
   const sorted = [...rows.entries()].sort(([a4], [b10]) => a4 < b10 ? -1 : a4 > b10 ? 1 : 0).map(([, r]) => r);
   const lines = [`| point | ${environments2.map(mdCell).join(" | ")} |`, `|---|${environments2.map(() => "---:").join("|")}|`];
-  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments2.map((e3) => mdCell(r.cells.get(e3) ?? "")).join(" | ")} |`);
+  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments2.map((e) => mdCell(r.cells.get(e) ?? "")).join(" | ")} |`);
   if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments2.map(() => "").join(" | ")} |`);
   return `${lines.join("\n")}
 
@@ -41188,23 +41213,27 @@ var PARAMETER_AXIS_TITLE = {
   requestSize: "UDP datagram size requested, -r (bytes)"
 };
 var ENVIRONMENT_ORDER = ["native", "docker", "kvm", "osv"];
-var ENVIRONMENT_STYLE = {
-  native: { title: "Native Linux", color: "#000000", shape: "circle", dash: [] },
-  docker: { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] },
-  kvm: { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] },
-  osv: { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }
-};
+var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
+  ["native", { title: "Native Linux", color: "#000000", shape: "circle", dash: [] }],
+  ["docker", { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] }],
+  ["kvm", { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
+  ["osv", { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
+]);
 var FALLBACK_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#F0E442"];
-var TCG_TITLE = { kvm: "Linux on QEMU (TCG)", osv: "OSv on QEMU (TCG)" };
+var TCG_TITLE = /* @__PURE__ */ new Map([["kvm", "Linux on QEMU (TCG)"], ["osv", "OSv on QEMU (TCG)"]]);
 function environmentTitle(name2, accelerator) {
-  if (accelerator === "tcg") return TCG_TITLE[name2] ?? `${ENVIRONMENT_STYLE[name2]?.title ?? name2} (TCG)`;
-  return ENVIRONMENT_STYLE[name2]?.title ?? name2;
+  if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${ENVIRONMENT_STYLE.get(name2)?.title ?? name2} (TCG)`;
+  return ENVIRONMENT_STYLE.get(name2)?.title ?? name2;
+}
+function environmentLabel(name2, accelerator) {
+  const title2 = oneLine(environmentTitle(name2, accelerator));
+  return title2 === "if" || title2 in Object.prototype ? `${title2} (environment)` : title2;
 }
 function environmentScales(present, accelerators = {}) {
-  const known = ENVIRONMENT_ORDER.filter((e3) => present.includes(e3));
-  const extra = present.filter((e3) => !ENVIRONMENT_ORDER.includes(e3)).sort();
-  const domain4 = [...known, ...extra].map((e3) => environmentTitle(e3, accelerators[e3]));
-  const style2 = (i, name2) => ENVIRONMENT_STYLE[name2] ?? { title: name2, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
+  const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
+  const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
+  const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
+  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { title: name2, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
   const names = [...known, ...extra];
   return {
     domain: domain4,
@@ -41306,7 +41335,7 @@ function usesTcg(manifest) {
 }
 function figureContext(manifest, environments2) {
   const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1e3} ms one-way delay` : ""}`;
-  const accelerators = Object.fromEntries(Object.entries(manifest.environmentDescriptions ?? {}).map(([e3, d]) => [e3, d.accelerator]));
+  const accelerators = Object.fromEntries(Object.entries(manifest.environmentDescriptions ?? {}).map(([e, d]) => [e, d.accelerator]));
   return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments: environments2, accelerators };
 }
 var X_TITLE = {
@@ -41316,11 +41345,11 @@ var X_TITLE = {
 var THROUGHPUT = "Throughput (10^6 bits/s)";
 var RELATIVE = "Throughput relative to native (ratio)";
 function absoluteRows(points2, test2, series2, ctx) {
-  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentTitle(p.environment, ctx.accelerators[p.environment]), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n }));
+  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n }));
 }
 function relativeRows(relative2, points2, test2, series2, ctx) {
   const n = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
-  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentTitle(r.environment, ctx.accelerators[r.environment]), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null }));
+  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null }));
 }
 var seriesLabel = (series2) => series2 === null ? "all series" : `series ${series2.join(" + ")}`;
 function tcpAbsoluteFigure(points2, series2, figure, ctx) {
@@ -41333,7 +41362,7 @@ function restrictedAverageFigure(averages, ctx) {
   const first = averages[0];
   const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
   return barChart(
-    averages.map((a4) => ({ environment: environmentTitle(a4.environment, ctx.accelerators[a4.environment]), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
+    averages.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
     { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range7}`, subtitle: ctx.subtitle, yTitle: "Average throughput relative to native (ratio)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 1 }
   );
 }
@@ -41341,7 +41370,7 @@ function signedAreaFigure(areas, ctx) {
   const first = areas[0];
   const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
   return barChart(
-    areas.map((a4) => ({ environment: environmentTitle(a4.environment, ctx.accelerators[a4.environment]), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
+    areas.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
     { title: `Signed area between each TCP curve and native's, ${range7} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: "Area (10^6 bits/s x kB; above native > 0)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 0 }
   );
 }
@@ -41353,13 +41382,13 @@ function udpRelativeFigure(relative2, points2, ctx) {
 }
 function okRateFigure(delivery, ctx) {
   return lineChart(
-    delivery.map((d) => ({ environment: environmentTitle(d.environment, ctx.accelerators[d.environment]), x: d.x, y: d.okRate, low: d.okRate, high: d.okRate, n: null })),
+    delivery.map((d) => ({ environment: environmentLabel(d.environment, own2(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.okRate, high: d.okRate, n: null })),
     { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "pooled" }
   );
 }
 function socketSizeFigure(rows, ctx) {
   return lineChart(
-    rows.map((r) => ({ environment: environmentTitle(r.environment, ctx.accelerators[r.environment]), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null })),
+    rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null })),
     { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: [...ctx.subtitle, "Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: "median" }
   );
 }
@@ -41577,17 +41606,17 @@ function replicateContrast(a4, b10, f = (y4) => y4) {
   if (same) return { estimate: meanEstimate(fa.map((v, i) => v - fb[i])), method: "paired by replicate" };
   return { estimate: welchEstimate(fa, fb), method: "Welch" };
 }
-function intervalTest(e3, [low, high]) {
-  if (high === null) return { pIn: pAbove(e3, low), pOut: pBelow(e3, low) };
-  return { pIn: Math.max(pAbove(e3, low), pBelow(e3, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e3, low), pAbove(e3, high))) };
+function intervalTest(e, [low, high]) {
+  if (high === null) return { pIn: pAbove(e, low), pOut: pBelow(e, low) };
+  return { pIn: Math.max(pAbove(e, low), pBelow(e, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e, low), pAbove(e, high))) };
 }
 function intervalText(i, unit2) {
   return i[1] === null ? `at least ${show2(unit2, i[0])}` : `${unit2.number(i[0])} to ${unit2.number(i[1])}${unit2.suffix}`;
 }
 var show2 = (u2, v) => `${u2.number(v)}${u2.suffix}`;
-function estimateText(e3, ctx, unit2) {
-  const [lo, hi] = tInterval(e3, ctx.level);
-  return `${unit2.number(e3.value)}, ${fmt(ctx.level * 100, 0)}% CI [${unit2.number(lo)}, ${unit2.number(hi)}]${unit2.suffix}`;
+function estimateText(e, ctx, unit2) {
+  const [lo, hi] = tInterval(e, ctx.level);
+  return `${unit2.number(e.value)}, ${fmt(ctx.level * 100, 0)}% CI [${unit2.number(lo)}, ${unit2.number(hi)}]${unit2.suffix}`;
 }
 var MBIT = { number: (v) => fmt(v), suffix: " x 10^6 bits/s" };
 var FRACTION = { number: (v) => `${fmt(v * 100, 0)}%`, suffix: "" };
@@ -41639,9 +41668,9 @@ function judgeCompare(c4, points2, present, ctx) {
     const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
     const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
     if (r.note) return untestable(label2, [a4, b10], `${label2} (${where2}): ${r.note}`);
-    const e3 = meanEstimate(r.diffs);
-    const { pIn, pOut } = intervalTest(e3, c4.difference);
-    return { label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${estimateText(e3, ctx, unit2)}; the paper: ${intervalText(c4.difference, unit2)}` };
+    const e = meanEstimate(r.diffs);
+    const { pIn, pOut } = intervalTest(e, c4.difference);
+    return { label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${estimateText(e, ctx, unit2)}; the paper: ${intervalText(c4.difference, unit2)}` };
   });
 }
 function judgeEveryPoint(c4, points2, present, ctx) {
@@ -41771,18 +41800,18 @@ function judgeUnstable(c4, points2, present, ctx) {
   };
   const zEnv = deviations(mine);
   const zBase = deviations(base);
-  const e3 = welchEstimate(zEnv, zBase, c4.spreadRatio);
+  const e = welchEstimate(zEnv, zBase, c4.spreadRatio);
   const ratio = mean(zBase) > 0 ? mean(zEnv) / mean(zBase) : Number.POSITIVE_INFINITY;
   return [{
     label: label2,
     environments: [c4.environment, c4.baseline],
-    pSupport: pAbove(e3, 0),
-    pRefute: pBelow(e3, 0),
+    pSupport: pAbove(e, 0),
+    pRefute: pBelow(e, 0),
     text: `mean absolute deviation from a non-decreasing fit: ${c4.environment} ${fmt(mean(zEnv) * 100)}% (${zEnv.length} replicates), ${c4.baseline} ${fmt(mean(zBase) * 100)}% (${zBase.length}); ratio ${fmt(ratio)}; the claim needs at least ${fmt(c4.spreadRatio)}`
   }];
 }
-function pOutside(e3, tol) {
-  return Math.min(1, 2 * Math.min(pAbove(e3, Math.log(1 + tol)), pBelow(e3, Math.log(1 - tol))));
+function pOutside(e, tol) {
+  return Math.min(1, 2 * Math.min(pAbove(e, Math.log(1 + tol)), pBelow(e, Math.log(1 - tol))));
 }
 function judgeConverge(c4, points2, present, ctx) {
   if (!present.has(c4.baseline)) return [];
@@ -41805,7 +41834,7 @@ function judgeConverge(c4, points2, present, ctx) {
       parts.push(untestable(env, [env, c4.baseline], `${env}: no points shared with ${c4.baseline} in ${c4.converge[0]}-${c4.converge[1]} B`));
       continue;
     }
-    const dev = (e3) => Math.exp(e3.value) - 1;
+    const dev = (e) => Math.exp(e.value) - 1;
     const pDiverge = holmAdjust(b10.map((x4) => pOutside(x4.r.estimate, c4.tolerance)));
     const widest = b10.reduce((w2, x4) => w2 === null || Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, null);
     const diverged = pDiverge.some((p) => p < ctx.alpha);
@@ -41827,7 +41856,7 @@ function judgeConverge(c4, points2, present, ctx) {
 }
 function judgeEquivalent(c4, points2, present, ctx) {
   const parts = [];
-  const envs = c4.environments.filter((e3) => present.has(e3));
+  const envs = c4.environments.filter((e) => present.has(e));
   const relative2 = "relative" in c4.margin;
   const m3 = "relative" in c4.margin ? c4.margin.relative : c4.margin.absolute;
   const unit2 = relative2 ? PERCENT : METRIC_UNIT[c4.metric];
@@ -41842,9 +41871,9 @@ function judgeEquivalent(c4, points2, present, ctx) {
         parts.push(untestable(label2, [a4, b10], `${label2} (${where2}): ${note}`));
         continue;
       }
-      const e3 = meanEstimate(relative2 ? r.ratios : r.diffs);
-      const { pIn, pOut } = intervalTest(e3, [-m3, m3]);
-      parts.push({ label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${relative2 ? "relative " : ""}difference ${estimateText(e3, ctx, unit2)}; alike within +-${relative2 ? `${fmt(m3 * 100, 1)}%` : show2(unit2, m3)}` });
+      const e = meanEstimate(relative2 ? r.ratios : r.diffs);
+      const { pIn, pOut } = intervalTest(e, [-m3, m3]);
+      parts.push({ label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${relative2 ? "relative " : ""}difference ${estimateText(e, ctx, unit2)}; alike within +-${relative2 ? `${fmt(m3 * 100, 1)}%` : show2(unit2, m3)}` });
     }
   }
   return parts;
@@ -41861,8 +41890,8 @@ function judgeFades(c4, points2, present, ctx) {
     const shown = pAbove(gapIn, 0);
     const gaps = `mean gap ${show2(unit2, mean(inside.diffs))} in ${c4.inside[0]}-${c4.inside[1]} B (${inside.diffs.length} points), ${show2(unit2, mean(outside.diffs))} in ${c4.outside[0]}-${c4.outside[1]} B (${outside.diffs.length} points)`;
     if (!(shown < ctx.alpha)) return { label: label2, environments: [c4.above, b10], pSupport: null, pRefute: null, note: "no advantage shown", text: `${label2}: ${gaps}; no advantage shown inside (p ${fmtP(shown)}): nothing to fade` };
-    const e3 = welchEstimate(outside.diffs, inside.diffs, 1 - c4.fade);
-    return { label: label2, environments: [c4.above, b10], pSupport: pBelow(e3, 0), pRefute: pAbove(e3, 0), text: `${label2}: ${gaps}; faded means the outside gap is below ${fmt((1 - c4.fade) * 100, 0)}% of the inside gap` };
+    const e = welchEstimate(outside.diffs, inside.diffs, 1 - c4.fade);
+    return { label: label2, environments: [c4.above, b10], pSupport: pBelow(e, 0), pRefute: pAbove(e, 0), text: `${label2}: ${gaps}; faded means the outside gap is below ${fmt((1 - c4.fade) * 100, 0)}% of the inside gap` };
   });
 }
 function judgeReplicates(c4, points2, present, ctx) {
@@ -41949,23 +41978,23 @@ function verdictLabel(c4) {
   return c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict;
 }
 function tcgEnvironments(input2) {
-  return Object.entries(input2.manifest?.environmentDescriptions ?? {}).filter(([, d]) => d?.accelerator === "tcg").map(([e3]) => e3).sort();
+  return Object.entries(input2.manifest?.environmentDescriptions ?? {}).filter(([, d]) => d?.accelerator === "tcg").map(([e]) => e).sort();
 }
 function testbedCondition(input2) {
-  const link3 = input2.manifest?.link;
-  if (!link3) return "link not recorded";
-  if (link3.kind === "external") return `a real runner pair (server ${link3.serverAddress}; ${link3.shaping})`;
-  const rate = link3.rateMbit ? `${link3.rateMbit} Mbit/s shaped veth` : "unshaped veth";
-  const delay = link3.oneWayDelayMicroseconds ? `${link3.oneWayDelayMicroseconds} us one-way delay` : "no delay line";
+  const link4 = input2.manifest?.link;
+  if (!link4) return "link not recorded";
+  if (link4.kind === "external") return `a real runner pair (server ${link4.serverAddress}; ${link4.shaping})`;
+  const rate = link4.rateMbit ? `${link4.rateMbit} Mbit/s shaped veth` : "unshaped veth";
+  const delay = link4.oneWayDelayMicroseconds ? `${link4.oneWayDelayMicroseconds} us one-way delay` : "no delay line";
   return `embedded testbed (${rate}, ${delay})`;
 }
 function acceleratorCondition(input2, environments2) {
   const described2 = input2.manifest?.environmentDescriptions;
   if (!described2) return "accelerators not recorded";
-  const said = environments2.flatMap((e3) => {
-    const d = described2[e3];
-    if (!d) return [`${e3} not measured`];
-    return d.accelerator === "none" ? [] : [`${e3} on ${d.accelerator === "tcg" ? "TCG (software emulation)" : "KVM"}`];
+  const said = environments2.flatMap((e) => {
+    const d = described2[e];
+    if (!d) return [`${e} not measured`];
+    return d.accelerator === "none" ? [] : [`${e} on ${d.accelerator === "tcg" ? "TCG (software emulation)" : "KVM"}`];
   });
   return said.length === 0 ? "no guest (no accelerator)" : said.join(", ");
 }
@@ -41997,22 +42026,22 @@ function decide(parts, alpha, tcg) {
   const refutingOnly = shown.filter(({ p }) => p.onlyRefutes);
   const hidden = refutingOnly.slice(MAX_LISTED_REFUTING);
   const lines = shown.filter((x4) => !hidden.includes(x4)).map(({ p, o }) => {
-    const tag = p.environments.some((e3) => tcg.has(e3)) ? "TCG: not judged" : o.kind === "untested" ? "cannot be tested" : o.kind === "undecided" ? `undecided: Holm p ${o.pair[0] === void 0 ? "-" : fmtP(o.pair[0])} that it holds, ${o.pair[1] === void 0 ? "-" : fmtP(o.pair[1])} that it fails` : `${o.kind}, Holm p ${fmtP(o.p)}`;
+    const tag = p.environments.some((e) => tcg.has(e)) ? "TCG: not judged" : o.kind === "untested" ? "cannot be tested" : o.kind === "undecided" ? `undecided: Holm p ${o.pair[0] === void 0 ? "-" : fmtP(o.pair[0])} that it holds, ${o.pair[1] === void 0 ? "-" : fmtP(o.pair[1])} that it fails` : `${o.kind}, Holm p ${fmtP(o.p)}`;
     return `${p.text} (${tag})`;
   });
   if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
-  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i].kind, tcg: p.environments.some((e3) => tcg.has(e3)) }));
+  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i].kind, tcg: p.environments.some((e) => tcg.has(e)) }));
   return { verdict, evidence: `${lines.join(". ")}.`, parts: partOutcomes };
 }
 function judgeClaims(input2, claimsFile) {
   const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
   const present = new Set(environmentsOf(points2));
-  const tcg = new Set(tcgEnvironments(input2).filter((e3) => present.has(e3)));
+  const tcg = new Set(tcgEnvironments(input2).filter((e) => present.has(e)));
   const ctx = { alpha: claimsFile.alpha, level: 1 - claimsFile.alpha };
   return claimsFile.claims.map((claim2) => {
     const needs = claimEnvironments(claim2);
-    const missing = needs.filter((e3) => !present.has(e3));
-    const emulated = needs.filter((e3) => tcg.has(e3));
+    const missing = needs.filter((e) => !present.has(e));
+    const emulated = needs.filter((e) => tcg.has(e));
     const decided = decide(judgeParts(claim2, points2, present, ctx), claimsFile.alpha, tcg);
     let { verdict, evidence } = decided;
     let qualifier = null;
@@ -42022,7 +42051,7 @@ function judgeClaims(input2, claimsFile) {
       qualifier = TCG_QUALIFIER;
       evidence = `${emulated.join(" and ")} ran under TCG (QEMU's software emulation), not KVM: the claim is about KVM, so it is not judged. ${evidence}`;
     }
-    const why = (e3) => input2.manifest?.environmentErrors?.[e3] ? `${e3} (it failed: ${input2.manifest.environmentErrors[e3]})` : e3;
+    const why = (e) => input2.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input2.manifest.environmentErrors[e]})` : e;
     if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`;
     return {
       id: claim2.id,
@@ -42044,21 +42073,21 @@ function judgeClaims(input2, claimsFile) {
 function claimsScope(input2, claimsFile, results) {
   const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
   const measured = environmentsOf(points2);
-  const present = [...(input2.manifest?.environments ?? []).filter((e3) => measured.includes(e3)), ...measured.filter((e3) => !input2.manifest?.environments?.includes(e3))];
-  const tcg = tcgEnvironments(input2).filter((e3) => present.includes(e3));
+  const present = [...(input2.manifest?.environments ?? []).filter((e) => measured.includes(e)), ...measured.filter((e) => !input2.manifest?.environments?.includes(e))];
+  const tcg = tcgEnvironments(input2).filter((e) => present.includes(e));
   const canTest = [];
   const cannotTest = [];
   const judgeable = results.filter((r) => r.missing.length === 0 && r.qualifier === null);
   canTest.push(`${judgeable.length} of ${results.length} claims: their environments were measured${tcg.length ? " and none ran under TCG" : ""} (${present.join(", ") || "none"} measured).`);
   const missing = [...new Set(results.flatMap((r) => r.missing))];
-  for (const e3 of missing) {
-    const n = results.filter((r) => r.missing.includes(e3)).length;
-    const error65 = input2.manifest?.environmentErrors?.[e3];
-    cannotTest.push(`${n} claim${n === 1 ? "" : "s"} involving ${e3}: not measured${error65 ? ` (it failed: ${error65})` : ""}.`);
+  for (const e of missing) {
+    const n = results.filter((r) => r.missing.includes(e)).length;
+    const error65 = input2.manifest?.environmentErrors?.[e];
+    cannotTest.push(`${n} claim${n === 1 ? "" : "s"} involving ${e}: not measured${error65 ? ` (it failed: ${error65})` : ""}.`);
   }
-  for (const e3 of tcg) {
-    const n = results.filter((r) => claimEnvironments(claimsFile.claims.find((c4) => c4.id === r.id)).includes(e3)).length;
-    cannotTest.push(`${n} claim${n === 1 ? "" : "s"} involving ${e3}: it ran under TCG (software emulation), not KVM.`);
+  for (const e of tcg) {
+    const n = results.filter((r) => claimEnvironments(claimsFile.claims.find((c4) => c4.id === r.id)).includes(e)).length;
+    cannotTest.push(`${n} claim${n === 1 ? "" : "s"} involving ${e}: it ran under TCG (software emulation), not KVM.`);
   }
   const native = points2.filter((p) => p.environment === "native" && p.test === "TCP_STREAM" && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
   if (native.length >= 4) {
@@ -42071,7 +42100,7 @@ function claimsScope(input2, claimsFile, results) {
   }
   const fewest = Math.min(...points2.filter((p) => p.throughput.n > 0).map((p) => p.throughput.n));
   if (Number.isFinite(fewest) && fewest < 2) cannotTest.push("Any test over replicates: some points have a single replicate.");
-  const accelerators = Object.entries(input2.manifest?.environmentDescriptions ?? {}).map(([e3, d]) => `${e3}: ${d?.accelerator === "tcg" ? "TCG" : d?.accelerator === "kvm" ? "KVM" : "no hypervisor"}`);
+  const accelerators = Object.entries(input2.manifest?.environmentDescriptions ?? {}).map(([e, d]) => `${e}: ${d?.accelerator === "tcg" ? "TCG" : d?.accelerator === "kvm" ? "KVM" : "no hypervisor"}`);
   return { conditions: `${testbedCondition(input2)}; ${accelerators.join(", ") || "accelerators not recorded"}`, canTest, cannotTest };
 }
 function scopeMarkdown(s2) {
@@ -42444,10 +42473,10 @@ function constant_default(_) {
 // node_modules/vega-util/build/debounce.js
 function debounce(delay, handler) {
   let tid = null;
-  return (e3) => {
+  return (e) => {
     if (tid)
       clearTimeout(tid);
-    tid = setTimeout(() => (handler(e3), tid = null), delay);
+    tid = setTimeout(() => (handler(e), tid = null), delay);
   };
 }
 
@@ -42848,8 +42877,8 @@ function toSet(_) {
 
 // node_modules/vega-util/build/truncate.js
 function truncate(str, length3, align2, ellipsis) {
-  const e3 = ellipsis != null ? ellipsis : "…", s2 = str + "", n = s2.length, l = Math.max(0, length3 - e3.length);
-  return n <= length3 ? s2 : align2 === "left" ? e3 + s2.slice(n - l) : align2 === "center" ? s2.slice(0, Math.ceil(l / 2)) + e3 + s2.slice(n - ~~(l / 2)) : s2.slice(0, l) + e3;
+  const e = ellipsis != null ? ellipsis : "…", s2 = str + "", n = s2.length, l = Math.max(0, length3 - e.length);
+  return n <= length3 ? s2 : align2 === "left" ? e + s2.slice(n - l) : align2 === "center" ? s2.slice(0, Math.ceil(l / 2)) + e + s2.slice(n - ~~(l / 2)) : s2.slice(0, l) + e;
 }
 
 // node_modules/vega-util/build/visitArray.js
@@ -43921,7 +43950,7 @@ function formatLocale(locale4) {
     return format5;
   }
   function formatPrefix2(specifier, value4) {
-    var e3 = Math.max(-8, Math.min(8, Math.floor(exponent(value4) / 3))) * 3, k2 = Math.pow(10, -e3), f = newFormat((specifier = formatSpecifier(specifier), specifier.type = "f", specifier), { suffix: prefixes[8 + e3 / 3] });
+    var e = Math.max(-8, Math.min(8, Math.floor(exponent(value4) / 3))) * 3, k2 = Math.pow(10, -e), f = newFormat((specifier = formatSpecifier(specifier), specifier.type = "f", specifier), { suffix: prefixes[8 + e / 3] });
     return function(value5) {
       return f(k2 * value5);
     };
@@ -46187,9 +46216,9 @@ EventStream.prototype = {
   },
   debounce(delay) {
     const s2 = stream();
-    this.targets().add(stream(null, null, debounce(delay, (e3) => {
-      const df = e3.dataflow;
-      s2.receive(e3);
+    this.targets().add(stream(null, null, debounce(delay, (e) => {
+      const df = e.dataflow;
+      s2.receive(e);
       if (df && df.run) df.run();
     })));
     return s2;
@@ -46206,10 +46235,10 @@ EventStream.prototype = {
   }
 };
 function events(source4, type3, filter3, apply2) {
-  const df = this, s2 = stream(filter3, apply2), send = function(e3) {
-    e3.dataflow = df;
+  const df = this, s2 = stream(filter3, apply2), send = function(e) {
+    e.dataflow = df;
     try {
-      s2.receive(e3);
+      s2.receive(e);
     } catch (error65) {
       df.error(error65);
     } finally {
@@ -46292,16 +46321,16 @@ function onStream(df, stream2, target2, update3, params2, options) {
   let func, op;
   if (!isFunction(target2)) target2 = constant_default(target2);
   if (update3 === void 0) {
-    func = (e3) => df.touch(target2(e3));
+    func = (e) => df.touch(target2(e));
   } else if (isFunction(update3)) {
     op = new Operator(null, update3, params2, false);
-    func = (e3) => {
-      op.evaluate(e3);
-      const t = target2(e3), v = op.value;
+    func = (e) => {
+      op.evaluate(e);
+      const t = target2(e), v = op.value;
       isChangeSet(v) ? df.pulse(t, v, options) : df.update(t, v, opt);
     };
   } else {
-    func = (e3) => df.update(target2(e3), update3, opt);
+    func = (e) => df.update(target2(e), update3, opt);
   }
   stream2.apply(func);
 }
@@ -46959,7 +46988,7 @@ function Dataflow() {
   this._locale = defaultLocale3();
   try {
     this._loader = loader();
-  } catch (e3) {
+  } catch (e) {
   }
   this._touched = UniqueList(id2);
   this._input = {};
@@ -50069,11 +50098,11 @@ function update$1(_) {
     return this.value;
   }
   const ext = _.extents, n = ext.length;
-  let min4 = Infinity, max4 = -Infinity, i, e3;
+  let min4 = Infinity, max4 = -Infinity, i, e;
   for (i = 0; i < n; ++i) {
-    e3 = ext[i];
-    if (e3[0] < min4) min4 = e3[0];
-    if (e3[1] > max4) max4 = e3[1];
+    e = ext[i];
+    if (e[0] < min4) min4 = e[0];
+    if (e[1] > max4) max4 = e[1];
   }
   return [min4, max4];
 }
@@ -52312,7 +52341,7 @@ function nodeCanvas(w2, h2, type3) {
   if (NodeCanvas) {
     try {
       return new NodeCanvas.Canvas(w2, h2, type3);
-    } catch (e3) {
+    } catch (e) {
     }
   }
   return null;
@@ -53042,14 +53071,14 @@ var identity4 = {
   scaleX: 1,
   scaleY: 1
 };
-function decompose(a4, b10, c4, d, e3, f) {
+function decompose(a4, b10, c4, d, e, f) {
   var scaleX, scaleY2, skewX;
   if (scaleX = Math.sqrt(a4 * a4 + b10 * b10)) a4 /= scaleX, b10 /= scaleX;
   if (skewX = a4 * c4 + b10 * d) c4 -= a4 * skewX, d -= b10 * skewX;
   if (scaleY2 = Math.sqrt(c4 * c4 + d * d)) c4 /= scaleY2, d /= scaleY2, skewX /= scaleY2;
   if (a4 * d < b10 * c4) a4 = -a4, b10 = -b10, skewX = -skewX, scaleX = -scaleX;
   return {
-    translateX: e3,
+    translateX: e,
     translateY: f,
     rotate: Math.atan2(b10, a4) * degrees2,
     skewX: Math.atan(skewX) * degrees2,
@@ -55896,13 +55925,13 @@ var ResourceLoader = class {
       img.onerror = () => decrement(loader2);
       img.src = url2;
       return img;
-    }).catch((e3) => {
+    }).catch((e) => {
       decrement(loader2);
       return {
         complete: false,
         width: 0,
         height: 0,
-        src: e3 && e3.url || ""
+        src: e && e.url || ""
       };
     });
   }
@@ -55928,11 +55957,11 @@ function decrement(loader2) {
 function boundStroke(bounds3, item, miter) {
   if (item.stroke && item.opacity !== 0 && item.strokeOpacity !== 0) {
     const sw = item.strokeWidth != null ? +item.strokeWidth : 1;
-    let e3 = (item.strokeCap === "square" ? Math.SQRT2 : 1) * sw / 2;
+    let e = (item.strokeCap === "square" ? Math.SQRT2 : 1) * sw / 2;
     if (miter && (!item.strokeJoin || item.strokeJoin === "miter")) {
-      e3 = Math.max(e3, (item.strokeMiterLimit != null ? +item.strokeMiterLimit : 4) * sw / 2);
+      e = Math.max(e, (item.strokeMiterLimit != null ? +item.strokeMiterLimit : 4) * sw / 2);
     }
-    bounds3.expand(e3);
+    bounds3.expand(e);
   }
   return bounds3;
 }
@@ -56097,21 +56126,21 @@ function intersectBoxLine(box, x4, y4, u2, v) {
     x2: x22,
     y2: y22
   } = box, dx = u2 - x4, dy = v - y4;
-  let t04 = 0, t13 = 1, p, q, r, e3;
-  for (e3 = 0; e3 < 4; ++e3) {
-    if (e3 === 0) {
+  let t04 = 0, t13 = 1, p, q, r, e;
+  for (e = 0; e < 4; ++e) {
+    if (e === 0) {
       p = -dx;
       q = -(x12 - x4);
     }
-    if (e3 === 1) {
+    if (e === 1) {
       p = dx;
       q = x22 - x4;
     }
-    if (e3 === 2) {
+    if (e === 2) {
       p = -dy;
       q = -(y12 - y4);
     }
-    if (e3 === 3) {
+    if (e === 3) {
       p = dy;
       q = y22 - y4;
     }
@@ -57355,9 +57384,9 @@ var Handler = class {
     this._loader.sanitize(href2, {
       context: "href"
     }).then((opt) => {
-      const e3 = new MouseEvent(event2.type, event2), a4 = domCreate(null, "a");
+      const e = new MouseEvent(event2.type, event2), a4 = domCreate(null, "a");
       for (const name2 in opt) a4.setAttribute(name2, opt[name2]);
-      a4.dispatchEvent(e3);
+      a4.dispatchEvent(e);
     }).catch(() => {
     });
   }
@@ -59834,7 +59863,7 @@ function legendGroupLayout(view, item, entry2) {
   }
 }
 function legendTitleOffset(item, entry2, title2, anchor2, y4, lr, noBar) {
-  const grad = item.datum.type !== "symbol", vgrad = title2.datum.vgrad, e3 = grad && (lr || !vgrad) && !noBar ? entry2.items[0] : entry2, s2 = e3.bounds[y4 ? "y2" : "x2"] - item.padding, u2 = vgrad && lr ? s2 : 0, v = vgrad && lr ? 0 : s2, o = y4 <= 0 ? 0 : multiLineOffset(title2);
+  const grad = item.datum.type !== "symbol", vgrad = title2.datum.vgrad, e = grad && (lr || !vgrad) && !noBar ? entry2.items[0] : entry2, s2 = e.bounds[y4 ? "y2" : "x2"] - item.padding, u2 = vgrad && lr ? s2 : 0, v = vgrad && lr ? 0 : s2, o = y4 <= 0 ? 0 : multiLineOffset(title2);
   return Math.round(anchor2 === Start ? u2 : anchor2 === End ? v - o : 0.5 * (s2 - o));
 }
 function translate2(view, item, dx, dy) {
@@ -60153,7 +60182,7 @@ inherits_default(Encode, Transform, {
   transform(_, pulse2) {
     var out = pulse2.fork(pulse2.ADD_REM), fmod = _.mod || false, encoders = _.encoders, encode4 = pulse2.encode;
     if (isArray(encode4)) {
-      if (out.changed() || encode4.every((e3) => encoders[e3])) {
+      if (out.changed() || encode4.every((e) => encoders[e])) {
         encode4 = encode4[0];
         out.encode = null;
       } else {
@@ -64374,9 +64403,9 @@ function timer(callback, delay, time5) {
 function timerFlush() {
   now();
   ++frame;
-  var t = taskHead, e3;
+  var t = taskHead, e;
   while (t) {
-    if ((e3 = clockNow - t._time) >= 0) t._call.call(void 0, e3);
+    if ((e = clockNow - t._time) >= 0) t._call.call(void 0, e);
     t = t._next;
   }
   --frame;
@@ -64556,13 +64585,13 @@ function find2(nodeById, nodeId) {
 function link2(links) {
   var id3 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
   if (links == null) links = [];
-  function defaultStrength(link3) {
-    return 1 / Math.min(count2[link3.source.index], count2[link3.target.index]);
+  function defaultStrength(link4) {
+    return 1 / Math.min(count2[link4.source.index], count2[link4.target.index]);
   }
   function force(alpha) {
     for (var k2 = 0, n = links.length; k2 < iterations2; ++k2) {
-      for (var i = 0, link3, source4, target2, x4, y4, l, b10; i < n; ++i) {
-        link3 = links[i], source4 = link3.source, target2 = link3.target;
+      for (var i = 0, link4, source4, target2, x4, y4, l, b10; i < n; ++i) {
+        link4 = links[i], source4 = link4.source, target2 = link4.target;
         x4 = target2.x + target2.vx - source4.x - source4.vx || jiggle(random2);
         y4 = target2.y + target2.vy - source4.y - source4.vy || jiggle(random2);
         l = Math.sqrt(x4 * x4 + y4 * y4);
@@ -64577,16 +64606,16 @@ function link2(links) {
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link3;
+    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link4;
     for (i = 0, count2 = new Array(n); i < m3; ++i) {
-      link3 = links[i], link3.index = i;
-      if (typeof link3.source !== "object") link3.source = find2(nodeById, link3.source);
-      if (typeof link3.target !== "object") link3.target = find2(nodeById, link3.target);
-      count2[link3.source.index] = (count2[link3.source.index] || 0) + 1;
-      count2[link3.target.index] = (count2[link3.target.index] || 0) + 1;
+      link4 = links[i], link4.index = i;
+      if (typeof link4.source !== "object") link4.source = find2(nodeById, link4.source);
+      if (typeof link4.target !== "object") link4.target = find2(nodeById, link4.target);
+      count2[link4.source.index] = (count2[link4.source.index] || 0) + 1;
+      count2[link4.target.index] = (count2[link4.target.index] || 0) + 1;
     }
     for (i = 0, bias = new Array(m3); i < m3; ++i) {
-      link3 = links[i], bias[i] = count2[link3.source.index] / (count2[link3.source.index] + count2[link3.target.index]);
+      link4 = links[i], bias[i] = count2[link4.source.index] / (count2[link4.source.index] + count2[link4.target.index]);
     }
     strengths = new Array(m3), initializeStrength();
     distances = new Array(m3), initializeDistance();
@@ -65436,13 +65465,13 @@ function shuffle2(array9, random2) {
   return array9;
 }
 function packEncloseRandom(circles, random2) {
-  var i = 0, n = (circles = shuffle2(Array.from(circles), random2)).length, B3 = [], p, e3;
+  var i = 0, n = (circles = shuffle2(Array.from(circles), random2)).length, B3 = [], p, e;
   while (i < n) {
     p = circles[i];
-    if (e3 && enclosesWeak(e3, p)) ++i;
-    else e3 = encloseBasis(B3 = extendBasis(B3, p)), i = 0;
+    if (e && enclosesWeak(e, p)) ++i;
+    else e = encloseBasis(B3 = extendBasis(B3, p)), i = 0;
   }
-  return e3;
+  return e;
 }
 function extendBasis(B3, p) {
   var i, j;
@@ -65625,11 +65654,11 @@ function radiusLeaf(radius2) {
 function packChildrenRandom(padding3, k2, random2) {
   return function(node2) {
     if (children4 = node2.children) {
-      var children4, i, n = children4.length, r = padding3(node2) * k2 || 0, e3;
+      var children4, i, n = children4.length, r = padding3(node2) * k2 || 0, e;
       if (r) for (i = 0; i < n; ++i) children4[i].r += r;
-      e3 = packSiblingsRandom(children4, random2);
+      e = packSiblingsRandom(children4, random2);
       if (r) for (i = 0; i < n; ++i) children4[i].r -= r;
-      node2.r = e3 + r;
+      node2.r = e + r;
     }
   };
 }
@@ -66454,9 +66483,9 @@ inherits_default(TreeLinks, Transform, {
       this.value = out.add;
     } else if (pulse2.changed(pulse2.MOD)) {
       pulse2.visit(pulse2.MOD, (t) => lut[tupleid(t)] = 1);
-      links.forEach((link3) => {
-        if (lut[tupleid(link3.source)] || lut[tupleid(link3.target)]) {
-          out.mod.push(link3);
+      links.forEach((link4) => {
+        if (lut[tupleid(link4.source)] || lut[tupleid(link4.target)]) {
+          out.mod.push(link4);
         }
       });
     }
@@ -67350,15 +67379,15 @@ __export(vega_voronoi_exports, {
 var epsilon$1 = 11102230246251565e-32;
 var splitter = 134217729;
 var resulterrbound = (3 + 8 * epsilon$1) * epsilon$1;
-function sum2(elen, e3, flen, f, h2) {
+function sum2(elen, e, flen, f, h2) {
   let Q, Qnew, hh, bvirt;
-  let enow = e3[0];
+  let enow = e[0];
   let fnow = f[0];
   let eindex = 0;
   let findex = 0;
   if (fnow > enow === fnow > -enow) {
     Q = enow;
-    enow = e3[++eindex];
+    enow = e[++eindex];
   } else {
     Q = fnow;
     fnow = f[++findex];
@@ -67368,7 +67397,7 @@ function sum2(elen, e3, flen, f, h2) {
     if (fnow > enow === fnow > -enow) {
       Qnew = enow + Q;
       hh = Q - (Qnew - enow);
-      enow = e3[++eindex];
+      enow = e[++eindex];
     } else {
       Qnew = fnow + Q;
       hh = Q - (Qnew - fnow);
@@ -67383,7 +67412,7 @@ function sum2(elen, e3, flen, f, h2) {
         Qnew = Q + enow;
         bvirt = Qnew - Q;
         hh = Q - (Qnew - bvirt) + (enow - bvirt);
-        enow = e3[++eindex];
+        enow = e[++eindex];
       } else {
         Qnew = Q + fnow;
         bvirt = Qnew - Q;
@@ -67400,7 +67429,7 @@ function sum2(elen, e3, flen, f, h2) {
     Qnew = Q + enow;
     bvirt = Qnew - Q;
     hh = Q - (Qnew - bvirt) + (enow - bvirt);
-    enow = e3[++eindex];
+    enow = e[++eindex];
     Q = Qnew;
     if (hh !== 0) {
       h2[hindex++] = hh;
@@ -67421,9 +67450,9 @@ function sum2(elen, e3, flen, f, h2) {
   }
   return hindex;
 }
-function estimate(elen, e3) {
-  let Q = e3[0];
-  for (let i = 1; i < elen; i++) Q += e3[i];
+function estimate(elen, e) {
+  let Q = e[0];
+  for (let i = 1; i < elen; i++) Q += e[i];
   return Q;
 }
 function vec(n) {
@@ -67858,20 +67887,20 @@ var Delaunator = class _Delaunator {
         if (start !== -1 && start !== hullNext[start]) break;
       }
       start = hullPrev[start];
-      let e3 = start, q;
-      while (q = hullNext[e3], orient2d(x4, y4, coords[2 * e3], coords[2 * e3 + 1], coords[2 * q], coords[2 * q + 1]) >= 0) {
-        e3 = q;
-        if (e3 === start) {
-          e3 = -1;
+      let e = start, q;
+      while (q = hullNext[e], orient2d(x4, y4, coords[2 * e], coords[2 * e + 1], coords[2 * q], coords[2 * q + 1]) >= 0) {
+        e = q;
+        if (e === start) {
+          e = -1;
           break;
         }
       }
-      if (e3 === -1) continue;
-      let t = this._addTriangle(e3, i, hullNext[e3], -1, -1, hullTri[e3]);
+      if (e === -1) continue;
+      let t = this._addTriangle(e, i, hullNext[e], -1, -1, hullTri[e]);
       hullTri[i] = this._legalize(t + 2);
-      hullTri[e3] = t;
+      hullTri[e] = t;
       hullSize++;
-      let n2 = hullNext[e3];
+      let n2 = hullNext[e];
       while (q = hullNext[n2], orient2d(x4, y4, coords[2 * n2], coords[2 * n2 + 1], coords[2 * q], coords[2 * q + 1]) < 0) {
         t = this._addTriangle(n2, i, q, hullTri[i], -1, hullTri[n2]);
         hullTri[i] = this._legalize(t + 2);
@@ -67879,26 +67908,26 @@ var Delaunator = class _Delaunator {
         hullSize--;
         n2 = q;
       }
-      if (e3 === start) {
-        while (q = hullPrev[e3], orient2d(x4, y4, coords[2 * q], coords[2 * q + 1], coords[2 * e3], coords[2 * e3 + 1]) < 0) {
-          t = this._addTriangle(q, i, e3, -1, hullTri[e3], hullTri[q]);
+      if (e === start) {
+        while (q = hullPrev[e], orient2d(x4, y4, coords[2 * q], coords[2 * q + 1], coords[2 * e], coords[2 * e + 1]) < 0) {
+          t = this._addTriangle(q, i, e, -1, hullTri[e], hullTri[q]);
           this._legalize(t + 2);
           hullTri[q] = t;
-          hullNext[e3] = e3;
+          hullNext[e] = e;
           hullSize--;
-          e3 = q;
+          e = q;
         }
       }
-      this._hullStart = hullPrev[i] = e3;
-      hullNext[e3] = hullPrev[n2] = i;
+      this._hullStart = hullPrev[i] = e;
+      hullNext[e] = hullPrev[n2] = i;
       hullNext[i] = n2;
       hullHash[this._hashKey(x4, y4)] = i;
-      hullHash[this._hashKey(coords[2 * e3], coords[2 * e3 + 1])] = e3;
+      hullHash[this._hashKey(coords[2 * e], coords[2 * e + 1])] = e;
     }
     this.hull = new Uint32Array(hullSize);
-    for (let i = 0, e3 = this._hullStart; i < hullSize; i++) {
-      this.hull[i] = e3;
-      e3 = hullNext[e3];
+    for (let i = 0, e = this._hullStart; i < hullSize; i++) {
+      this.hull[i] = e;
+      e = hullNext[e];
     }
     this.triangles = this._triangles.subarray(0, this.trianglesLen);
     this.halfedges = this._halfedges.subarray(0, this.trianglesLen);
@@ -67954,14 +67983,14 @@ var Delaunator = class _Delaunator {
         triangles[b10] = p02;
         const hbl = halfedges[bl2];
         if (hbl === -1) {
-          let e3 = this._hullStart;
+          let e = this._hullStart;
           do {
-            if (this._hullTri[e3] === bl2) {
-              this._hullTri[e3] = a4;
+            if (this._hullTri[e] === bl2) {
+              this._hullTri[e] = a4;
               break;
             }
-            e3 = this._hullPrev[e3];
-          } while (e3 !== this._hullStart);
+            e = this._hullPrev[e];
+          } while (e !== this._hullStart);
         }
         this._link(a4, hbl);
         this._link(b10, halfedges[ar]);
@@ -68318,14 +68347,14 @@ var Voronoi = class {
     const e0 = inedges[i];
     if (e0 === -1) return null;
     const points2 = [];
-    let e3 = e0;
+    let e = e0;
     do {
-      const t = Math.floor(e3 / 3);
+      const t = Math.floor(e / 3);
       points2.push(circumcenters[t * 2], circumcenters[t * 2 + 1]);
-      e3 = e3 % 3 === 2 ? e3 - 2 : e3 + 1;
-      if (triangles[e3] !== i) break;
-      e3 = halfedges[e3];
-    } while (e3 !== e0 && e3 !== -1);
+      e = e % 3 === 2 ? e - 2 : e + 1;
+      if (triangles[e] !== i) break;
+      e = halfedges[e];
+    } while (e !== e0 && e !== -1);
     return points2;
   }
   _clip(i) {
@@ -68525,7 +68554,7 @@ var Delaunay = class _Delaunay {
     const d = this._delaunator, points2 = this.points;
     if (d.hull && d.hull.length > 2 && collinear2(d)) {
       this.collinear = Int32Array.from({ length: points2.length / 2 }, (_, i) => i).sort((i, j) => points2[2 * i] - points2[2 * j] || points2[2 * i + 1] - points2[2 * j + 1]);
-      const e3 = this.collinear[0], f = this.collinear[this.collinear.length - 1], bounds3 = [points2[2 * e3], points2[2 * e3 + 1], points2[2 * f], points2[2 * f + 1]], r = 1e-8 * Math.hypot(bounds3[3] - bounds3[1], bounds3[2] - bounds3[0]);
+      const e = this.collinear[0], f = this.collinear[this.collinear.length - 1], bounds3 = [points2[2 * e], points2[2 * e + 1], points2[2 * f], points2[2 * f + 1]], r = 1e-8 * Math.hypot(bounds3[3] - bounds3[1], bounds3[2] - bounds3[0]);
       for (let i = 0, n = points2.length / 2; i < n; ++i) {
         const p = jitter(points2[2 * i], points2[2 * i + 1], r);
         points2[2 * i] = p[0];
@@ -68540,9 +68569,9 @@ var Delaunay = class _Delaunay {
     const triangles = this.triangles = this._delaunator.triangles;
     const inedges = this.inedges.fill(-1);
     const hullIndex = this._hullIndex.fill(-1);
-    for (let e3 = 0, n = halfedges.length; e3 < n; ++e3) {
-      const p = triangles[e3 % 3 === 2 ? e3 - 2 : e3 + 1];
-      if (halfedges[e3] === -1 || inedges[p] === -1) inedges[p] = e3;
+    for (let e = 0, n = halfedges.length; e < n; ++e) {
+      const p = triangles[e % 3 === 2 ? e - 2 : e + 1];
+      if (halfedges[e] === -1 || inedges[p] === -1) inedges[p] = e;
     }
     for (let i = 0, n = hull.length; i < n; ++i) {
       hullIndex[hull[i]] = i;
@@ -68572,18 +68601,18 @@ var Delaunay = class _Delaunay {
     }
     const e0 = inedges[i];
     if (e0 === -1) return;
-    let e3 = e0, p02 = -1;
+    let e = e0, p02 = -1;
     do {
-      yield p02 = triangles[e3];
-      e3 = e3 % 3 === 2 ? e3 - 2 : e3 + 1;
-      if (triangles[e3] !== i) return;
-      e3 = halfedges[e3];
-      if (e3 === -1) {
+      yield p02 = triangles[e];
+      e = e % 3 === 2 ? e - 2 : e + 1;
+      if (triangles[e] !== i) return;
+      e = halfedges[e];
+      if (e === -1) {
         const p = hull[(_hullIndex[i] + 1) % hull.length];
         if (p !== p02) yield p;
         return;
       }
-    } while (e3 !== e0);
+    } while (e !== e0);
   }
   find(x4, y4, i = 0) {
     if ((x4 = +x4, x4 !== x4) || (y4 = +y4, y4 !== y4)) return -1;
@@ -68599,22 +68628,22 @@ var Delaunay = class _Delaunay {
     let c4 = i;
     let dc = pow5(x4 - points2[i * 2], 2) + pow5(y4 - points2[i * 2 + 1], 2);
     const e0 = inedges[i];
-    let e3 = e0;
+    let e = e0;
     do {
-      let t = triangles[e3];
+      let t = triangles[e];
       const dt = pow5(x4 - points2[t * 2], 2) + pow5(y4 - points2[t * 2 + 1], 2);
       if (dt < dc) dc = dt, c4 = t;
-      e3 = e3 % 3 === 2 ? e3 - 2 : e3 + 1;
-      if (triangles[e3] !== i) break;
-      e3 = halfedges[e3];
-      if (e3 === -1) {
-        e3 = hull[(_hullIndex[i] + 1) % hull.length];
-        if (e3 !== t) {
-          if (pow5(x4 - points2[e3 * 2], 2) + pow5(y4 - points2[e3 * 2 + 1], 2) < dc) return e3;
+      e = e % 3 === 2 ? e - 2 : e + 1;
+      if (triangles[e] !== i) break;
+      e = halfedges[e];
+      if (e === -1) {
+        e = hull[(_hullIndex[i] + 1) % hull.length];
+        if (e !== t) {
+          if (pow5(x4 - points2[e * 2], 2) + pow5(y4 - points2[e * 2 + 1], 2) < dc) return e;
         }
         break;
       }
-    } while (e3 !== e0);
+    } while (e !== e0);
     return c4;
   }
   render(context3) {
@@ -69044,9 +69073,9 @@ function collideRects(a4, b10) {
   return a4.x + a4.x1 > b10[0].x && a4.x + a4.x0 < b10[1].x && a4.y + a4.y1 > b10[0].y && a4.y + a4.y0 < b10[1].y;
 }
 function archimedeanSpiral(size2) {
-  var e3 = size2[0] / size2[1];
+  var e = size2[0] / size2[1];
   return function(t) {
-    return [e3 * (t *= 0.1) * Math.cos(t), t * Math.sin(t)];
+    return [e * (t *= 0.1) * Math.cos(t), t * Math.sin(t)];
   };
 }
 function rectangularSpiral(size2) {
@@ -69692,26 +69721,26 @@ function cubicInOut(t) {
   return ((t *= 2) <= 1 ? t * t * t : (t -= 2) * t * t + 2) / 2;
 }
 var exponent2 = 3;
-var polyIn = (function custom12(e3) {
-  e3 = +e3;
+var polyIn = (function custom12(e) {
+  e = +e;
   function polyIn2(t) {
-    return Math.pow(t, e3);
+    return Math.pow(t, e);
   }
   polyIn2.exponent = custom12;
   return polyIn2;
 })(exponent2);
-var polyOut = (function custom13(e3) {
-  e3 = +e3;
+var polyOut = (function custom13(e) {
+  e = +e;
   function polyOut2(t) {
-    return 1 - Math.pow(1 - t, e3);
+    return 1 - Math.pow(1 - t, e);
   }
   polyOut2.exponent = custom13;
   return polyOut2;
 })(exponent2);
-var polyInOut = (function custom14(e3) {
-  e3 = +e3;
+var polyInOut = (function custom14(e) {
+  e = +e;
   function polyInOut2(t) {
-    return ((t *= 2) <= 1 ? Math.pow(t, e3) : 2 - Math.pow(2 - t, e3)) / 2;
+    return ((t *= 2) <= 1 ? Math.pow(t, e) : 2 - Math.pow(2 - t, e)) / 2;
   }
   polyInOut2.exponent = custom14;
   return polyInOut2;
@@ -70451,7 +70480,7 @@ function testRegExp(pattern, flags) {
   }
   try {
     new RegExp(tmp);
-  } catch (e3) {
+  } catch (e) {
     throwError({}, MessageInvalidRegExp);
   }
   try {
@@ -71129,7 +71158,7 @@ function stripQuotes(s2) {
 }
 function codegen(opt) {
   opt = opt || {};
-  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants6 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
+  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants7 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
   let globals = {}, fields = {}, memberDepth = 0;
   function visit3(ast) {
     if (isString(ast)) return ast;
@@ -71145,8 +71174,8 @@ function codegen(opt) {
         return id3;
       } else if (hasOwnProperty(forbidden, id3)) {
         return error63("Illegal identifier: " + id3);
-      } else if (hasOwnProperty(constants6, id3)) {
-        return constants6[id3];
+      } else if (hasOwnProperty(constants7, id3)) {
+        return constants7[id3];
       } else if (hasOwnProperty(allowed, id3)) {
         return id3;
       } else {
@@ -71204,7 +71233,7 @@ function codegen(opt) {
     return result;
   }
   codegen3.functions = functions;
-  codegen3.constants = constants6;
+  codegen3.constants = constants7;
   return codegen3;
 }
 
@@ -72782,11 +72811,11 @@ function resizeRenderer(view) {
   });
 }
 function eventExtend(view, event2, item) {
-  var r = view._renderer, el = r && r.canvas(), p, e3, translate4;
+  var r = view._renderer, el = r && r.canvas(), p, e, translate4;
   if (el) {
     translate4 = offset3(view);
-    e3 = event2.changedTouches ? event2.changedTouches[0] : event2;
-    p = point3(e3, el);
+    e = event2.changedTouches ? event2.changedTouches[0] : event2;
+    p = point3(e, el);
     p[0] -= translate4[0];
     p[1] -= translate4[1];
   }
@@ -72888,12 +72917,12 @@ function permit(view, key3, type3) {
   return true;
 }
 function events2(source4, type3, filter3) {
-  var view = this, s2 = new EventStream(filter3), send = function(e3, item) {
+  var view = this, s2 = new EventStream(filter3), send = function(e, item) {
     view.runAsync(null, () => {
       if (source4 === VIEW && prevent(view, type3)) {
-        e3.preventDefault();
+        e.preventDefault();
       }
-      s2.receive(eventExtend(view, e3, item));
+      s2.receive(eventExtend(view, e, item));
     });
   }, sources;
   if (source4 === TIMER) {
@@ -72951,7 +72980,7 @@ function hover(hoverSet, leaveSet) {
   return this;
 }
 function finalize2() {
-  var tooltip2 = this._tooltip, timers = this._timers, handlers = this._handler.handlers(), listeners = this._eventListeners, n, m3, e3, h2, t;
+  var tooltip2 = this._tooltip, timers = this._timers, handlers = this._handler.handlers(), listeners = this._eventListeners, n, m3, e, h2, t;
   n = timers.length;
   while (--n >= 0) {
     timers[n].stop();
@@ -72962,10 +72991,10 @@ function finalize2() {
   }
   n = listeners.length;
   while (--n >= 0) {
-    e3 = listeners[n];
-    m3 = e3.sources.length;
+    e = listeners[n];
+    m3 = e.sources.length;
     while (--m3 >= 0) {
-      e3.sources[m3].removeEventListener(e3.type, e3.handler);
+      e.sources[m3].removeEventListener(e.type, e.handler);
     }
   }
   if (tooltip2) {
@@ -73235,9 +73264,9 @@ function lookup4(view, el, clear2) {
   if (el && clear2) {
     try {
       el.textContent = "";
-    } catch (e3) {
+    } catch (e) {
       el = null;
-      view.error(e3);
+      view.error(e);
     }
   }
   return el;
@@ -73522,8 +73551,8 @@ inherits_default(View, Dataflow, {
           await this._renderer.renderAsync(this._scenegraph.root);
         }
         this._redraw = false;
-      } catch (e3) {
-        this.error(e3);
+      } catch (e) {
+        this.error(e);
       }
     }
     if (postrun) asyncCallback(this, postrun);
@@ -73799,7 +73828,7 @@ function parseStream2(s2) {
     if (i >= 0) {
       try {
         throttle = parseThrottle(s2.substring(i + 1, n - 1));
-      } catch (e3) {
+      } catch (e) {
         throw "Invalid throttle specification: " + s2;
       }
       s2 = s2.slice(0, i).trim();
@@ -74675,8 +74704,8 @@ function getStyle(name2, scope, style2) {
   const s2 = scope.config.style[style2];
   return s2 && s2[name2];
 }
-function anchorExpr(s2, e3, m3) {
-  return `item.anchor === '${Start2}' ? ${s2} : item.anchor === '${End2}' ? ${e3} : ${m3}`;
+function anchorExpr(s2, e, m3) {
+  return `item.anchor === '${Start2}' ? ${s2} : item.anchor === '${End2}' ? ${e} : ${m3}`;
 }
 var alignExpr$1 = anchorExpr(stringValue(Left2), stringValue(Right2), stringValue(Center2));
 function tickBand(_) {
@@ -76758,9 +76787,9 @@ Scope.prototype = Subscope.prototype = {
   parseLambdas() {
     const code2 = Object.keys(this.lambdas);
     for (let i = 0, n = code2.length; i < n; ++i) {
-      const s2 = code2[i], e3 = parser2(s2, this), op = this.lambdas[s2];
-      op.params = e3.$params;
-      op.update = e3.$expr;
+      const s2 = code2[i], e = parser2(s2, this), op = this.lambdas[s2];
+      op.params = e.$params;
+      op.update = e.$expr;
     }
   },
   property(spec) {
@@ -77700,7 +77729,7 @@ function testRegExp2(pattern, flags) {
   }
   try {
     new RegExp(tmp);
-  } catch (e3) {
+  } catch (e) {
     throwError2({}, MessageInvalidRegExp2);
   }
   try {
@@ -78401,8 +78430,8 @@ function setEqual(a4, b10) {
   if (a4.size !== b10.size) {
     return false;
   }
-  for (const e3 of a4) {
-    if (!b10.has(e3)) {
+  for (const e of a4) {
+    if (!b10.has(e)) {
       return false;
     }
   }
@@ -78558,19 +78587,19 @@ function deepEqual(a4, b10) {
     if (a4 instanceof Map && b10 instanceof Map) {
       if (a4.size !== b10.size)
         return false;
-      for (const e3 of a4.entries())
-        if (!b10.has(e3[0]))
+      for (const e of a4.entries())
+        if (!b10.has(e[0]))
           return false;
-      for (const e3 of a4.entries())
-        if (!deepEqual(e3[1], b10.get(e3[0])))
+      for (const e of a4.entries())
+        if (!deepEqual(e[1], b10.get(e[0])))
           return false;
       return true;
     }
     if (a4 instanceof Set && b10 instanceof Set) {
       if (a4.size !== b10.size)
         return false;
-      for (const e3 of a4.entries())
-        if (!b10.has(e3[0]))
+      for (const e of a4.entries())
+        if (!b10.has(e[0]))
           return false;
       return true;
     }
@@ -79470,14 +79499,14 @@ function signalOrStringValue(v) {
   }
   return v == null ? null : stringValue(v);
 }
-function applyMarkConfig(e3, model, propsList) {
+function applyMarkConfig(e, model, propsList) {
   for (const property2 of propsList) {
     const value4 = getMarkConfig(property2, model.markDef, model.config);
     if (value4 !== void 0) {
-      e3[property2] = signalOrValueRef(value4);
+      e[property2] = signalOrValueRef(value4);
     }
   }
-  return e3;
+  return e;
 }
 function getStyles(mark) {
   return [].concat(mark.type, mark.style ?? []);
@@ -84373,8 +84402,8 @@ var PathOverlayNormalizer = class {
   }
   run(spec, normParams, normalize4) {
     const { config: config2 } = normParams;
-    const { params: params2, projection: projection3, mark, name: name2, encoding: e3, ...outerSpec } = spec;
-    const encoding = normalizeEncoding(e3, config2);
+    const { params: params2, projection: projection3, mark, name: name2, encoding: e, ...outerSpec } = spec;
+    const encoding = normalizeEncoding(e, config2);
     const markDef = isMarkDef(mark) ? mark : { type: mark };
     const pointOverlay = getPointOverlay(markDef, config2[markDef.type], encoding);
     const lineOverlay = markDef.type === "area" && getLineOverlay(markDef, config2[markDef.type]);
@@ -87525,14 +87554,14 @@ var translate3 = {
     const { x: x4, y: y4 } = selCmpt.project.hasChannel;
     let events3 = eventSelector(selCmpt.translate, "scope");
     if (!boundScales) {
-      events3 = events3.map((e3) => (e3.between[0].markname = name2 + BRUSH, e3));
+      events3 = events3.map((e) => (e.between[0].markname = name2 + BRUSH, e));
     }
     signals.push({
       name: anchor2,
       value: {},
       on: [
         {
-          events: events3.map((e3) => e3.between[0]),
+          events: events3.map((e) => e.between[0]),
           update: `{x: x(unit), y: y(unit)${x4 !== void 0 ? `, extent_x: ${boundScales ? domain3(model, X3) : `slice(${x4.signals.visual})`}` : ""}${y4 !== void 0 ? `, extent_y: ${boundScales ? domain3(model, Y3) : `slice(${y4.signals.visual})`}` : ""}}`
         }
       ]
@@ -87592,7 +87621,7 @@ var zoom3 = {
     const sy = stringValue(model.scaleName(Y3));
     let events3 = eventSelector(selCmpt.zoom, "scope");
     if (!boundScales) {
-      events3 = events3.map((e3) => (e3.markname = name2 + BRUSH, e3));
+      events3 = events3.map((e) => (e.markname = name2 + BRUSH, e));
     }
     signals.push({
       name: name2 + ANCHOR,
@@ -87694,7 +87723,7 @@ function disableDirectManipulation(selCmpt, selDef) {
     delete selCmpt.toggle;
 }
 function isTimerSelection(selCmpt) {
-  return selCmpt.events?.find((e3) => "type" in e3 && e3.type === "timer");
+  return selCmpt.events?.find((e) => "type" in e && e.type === "timer");
 }
 function getName(node2) {
   const name2 = [];
@@ -92744,14 +92773,14 @@ var Model = class {
   }
   assembleEncodeFromView(view) {
     const { style: _, ...baseView } = view;
-    const e3 = {};
+    const e = {};
     for (const property2 of keys3(baseView)) {
       const value4 = baseView[property2];
       if (value4 !== void 0) {
-        e3[property2] = signalOrValueRef(value4);
+        e[property2] = signalOrValueRef(value4);
       }
     }
-    return e3;
+    return e;
   }
   assembleGroupEncodeEntry(isTopLevel) {
     let encodeEntry2 = {};
@@ -94850,16 +94879,16 @@ function parseAxis2(channel, model) {
     }
   }
   const axisEncoding = axis.encoding ?? {};
-  const axisEncode = AXIS_PARTS.reduce((e3, part) => {
+  const axisEncode = AXIS_PARTS.reduce((e, part) => {
     if (!axisComponent.hasAxisPart(part)) {
-      return e3;
+      return e;
     }
     const axisEncodingPart = guideEncodeEntry(axisEncoding[part] ?? {}, model);
     const value4 = part === "labels" ? labels(model, channel, axisEncodingPart) : axisEncodingPart;
     if (value4 !== void 0 && !isEmpty(value4)) {
-      e3[part] = { update: value4 };
+      e[part] = { update: value4 };
     }
-    return e3;
+    return e;
   }, {});
   if (!isEmpty(axisEncode)) {
     axisComponent.set("encode", axisEncode, !!axis.encoding || axis.labelAngle !== void 0);
@@ -95980,6 +96009,16 @@ function renderSvg(spec) {
   return next;
 }
 
+// actions/lib/core/file-names.ts
+import { createHash } from "node:crypto";
+var PLAIN = /^(?!.*--)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+function fileNamePart(text5) {
+  if (PLAIN.test(text5)) return text5;
+  const slug = text5.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 40).replace(/-+$/, "");
+  const hash3 = createHash("sha256").update(text5).digest("hex").slice(0, 16);
+  return `${slug || "x"}--${hash3}`;
+}
+
 // actions/lib/report/tables.ts
 var gib = (bytes2) => `${(bytes2 / 1024 ** 3).toFixed(1)} GiB`;
 var or2 = (v) => v === null || v === void 0 || v === "" ? "(not recorded)" : String(v);
@@ -96010,13 +96049,14 @@ function softwareTable(m3) {
     row2("Operating system", (h2) => h2.distribution),
     row2("Kernel", (h2) => h2.kernel),
     row2("netperf", (h2) => h2.netperfVersion),
-    ...sysctlNames.map((name2) => row2(name2, (h2) => or2(h2.sysctls[name2])))
+    ...sysctlNames.map((name2) => row2(name2, (h2) => or2(own2(h2.sysctls, name2))))
   ];
   for (const env of m3.environments) {
-    const d = m3.environmentDescriptions[env];
+    const d = own2(m3.environmentDescriptions, env);
     const title2 = environmentTitle(env, d?.accelerator);
     if (!d) {
-      rows.push([title2, m3.environmentErrors[env] ? `failed: ${m3.environmentErrors[env]}` : "(not started)", ""]);
+      const error65 = own2(m3.environmentErrors, env);
+      rows.push([title2, error65 ? `failed: ${error65}` : "(not started)", ""]);
       continue;
     }
     rows.push([title2, `${d.summary}; accelerator: ${d.accelerator}${d.startupSeconds !== null ? `; ready in ${d.startupSeconds.toFixed(1)} s` : ""}`, ""]);
@@ -96033,14 +96073,13 @@ function linkSummary(m3) {
   return `namespace testbed: client ${or2(l.clientAddress)} (netns ${or2(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : "unshaped, "}${l.shaping}; ${delay}${cc ? `; client TCP congestion control ${cc}` : ""}`;
 }
 function tableMarkdown(t) {
-  const esc2 = (s2) => s2.replace(/\|/g, "\\|").replace(/\n/g, " ");
-  return [`### ${t.title}`, "", `| ${t.columns.map(esc2).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(esc2).join(" | ")} |`), ""].join("\n");
+  return [`### ${mdText(t.title)}`, "", `| ${t.columns.map(mdText).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(mdText).join(" | ")} |`), ""].join("\n");
 }
 
 // actions/lib/report/report.ts
 var RESTRICTED_RANGE = [0, 6e3];
 function orderedEnvironments(names) {
-  const known = ENVIRONMENT_ORDER.filter((e3) => names.includes(e3));
+  const known = ENVIRONMENT_ORDER.filter((e) => names.includes(e));
   return [...known, ...names.filter((n) => !known.includes(n)).sort()];
 }
 function analyseRun(manifest, records, claimsFile) {
@@ -96069,7 +96108,7 @@ function runCharts(manifest, a4) {
   const groups = tcpSeries.map((s2) => [s2]);
   if (tcpSeries.length > 1) groups.push(null);
   groups.forEach((series2, i) => {
-    const id3 = series2 ? series2[0] : "all";
+    const id3 = series2 ? fileNamePart(series2[0]) : "all";
     const abs4 = `4${letters[2 * i]}`;
     const rel = `4${letters[2 * i + 1]}`;
     charts.push({ id: `fig${abs4}-tcp-absolute-${id3}`, title: `Fig. ${abs4}: TCP absolute throughput (${series2 ? series2[0] : "all series"})`, spec: tcpAbsoluteFigure(a4.points, series2, abs4, ctx) });
@@ -96085,23 +96124,29 @@ function runCharts(manifest, a4) {
   }
   if (a4.delivery.length > 0) charts.push({ id: "fig7-udp-okay-rate", title: "Fig. 7: UDP okay rate", spec: okRateFigure(a4.delivery, ctx) });
   if (a4.sockets.length > 0) charts.push({ id: "socket-size-effective", title: "Requested vs effective send socket size", spec: socketSizeFigure(a4.sockets, ctx) });
+  const ids = /* @__PURE__ */ new Set();
+  for (const c4 of charts) {
+    if (ids.has(c4.id)) throw new Error(`two charts of run ${manifest.runId} would share the file name ${c4.id}: rename a series of its plan`);
+    ids.add(c4.id);
+  }
   return charts;
 }
+var csv2 = (v) => /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 var cell2 = (v) => v === null || Number.isNaN(v) ? "" : String(Math.round(v * 1e6) / 1e6);
 function pointsCsv(points2) {
   const header = "environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate";
-  const lines = points2.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell2(p.throughput.mean), cell2(p.throughput.stdev), cell2(p.throughput.ciLow), cell2(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : "", cell2(p.requestedSendSocket), cell2(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell2(p.okRate)].join(","));
+  const lines = points2.map((p) => [csv2(p.environment), csv2(p.test), csv2(p.series), csv2(p.parameter), p.value, p.throughput.n, cell2(p.throughput.mean), cell2(p.throughput.stdev), cell2(p.throughput.ciLow), cell2(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : "", cell2(p.requestedSendSocket), cell2(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell2(p.okRate)].join(","));
   return `${[header, ...lines].join("\n")}
 `;
 }
 function relativeCsv(relative2) {
   const header = "environment,test,series,value,relative,ci95_low,ci95_high";
-  return `${[header, ...relative2.map((r) => [r.environment, r.test, r.series, r.x, cell2(r.relative), cell2(r.low), cell2(r.high)].join(","))].join("\n")}
+  return `${[header, ...relative2.map((r) => [csv2(r.environment), csv2(r.test), csv2(r.series), r.x, cell2(r.relative), cell2(r.low), cell2(r.high)].join(","))].join("\n")}
 `;
 }
 function udpCsv(delivery) {
   const header = "environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate";
-  return `${[header, ...delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)].join(","))].join("\n")}
+  return `${[header, ...delivery.map((d) => [csv2(d.environment), d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)].join(","))].join("\n")}
 `;
 }
 function comparisonsCsv(a4) {
@@ -96111,8 +96156,8 @@ function comparisonsCsv(a4) {
     a4.environments.forEach((ea2, i) => {
       for (const eb of a4.environments.slice(i + 1)) {
         for (const c4 of comparePoints(a4.points, test2, ea2, eb)) {
-          const note = c4.welch.note ? `"${c4.welch.note.replace(/"/g, '""')}"` : "";
-          lines.push([test2, c4.x, ea2, eb, cell2(c4.meanA), cell2(c4.meanB), cell2(c4.difference), cell2(c4.welch.t), cell2(c4.welch.df), cell2(c4.welch.p), note].join(","));
+          const note = c4.welch.note ? csv2(c4.welch.note) : "";
+          lines.push([test2, c4.x, csv2(ea2), csv2(eb), cell2(c4.meanA), cell2(c4.meanB), cell2(c4.difference), cell2(c4.welch.t), cell2(c4.welch.df), cell2(c4.welch.p), note].join(","));
         }
       }
     });
@@ -96121,8 +96166,7 @@ function comparisonsCsv(a4) {
 `;
 }
 function claimsMarkdown(claims, scope) {
-  const esc2 = (s2) => s2.replace(/\|/g, "\\|");
-  const table3 = ["| Claim | Section | Verdict | Evidence |", "|---|---|---|---|", ...claims.map((c4) => `| ${esc2(c4.text)} | ${esc2(c4.section)} | **${verdictLabel(c4)}** | ${esc2(c4.evidence)} Judged under: ${esc2(c4.conditions)}. |`), ""];
+  const table3 = ["| Claim | Section | Verdict | Evidence |", "|---|---|---|---|", ...claims.map((c4) => `| ${mdText(c4.text)} | ${mdText(c4.section)} | **${mdText(verdictLabel(c4))}** | ${mdText(c4.evidence)} Judged under: ${mdText(c4.conditions)}. |`), ""];
   return [...scope ? [scopeMarkdown(scope)] : [], ...table3].join("\n");
 }
 function reportTextFiles(manifest, a4, charts) {
@@ -96160,8 +96204,8 @@ function loadClaims(nameOrPath, dir) {
   let raw;
   try {
     raw = JSON.parse(readFileSync(path3, "utf8"));
-  } catch (e3) {
-    throw new ClaimsFormatError(`claims file ${path3} is not valid JSON: ${e3.message}`);
+  } catch (e) {
+    throw new ClaimsFormatError(`claims file ${path3} is not valid JSON: ${e.message}`);
   }
   return parseClaims(raw, path3);
 }
@@ -96193,9 +96237,9 @@ function mib(bytes2) {
   return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
 }
 function readRegularFile(path3, options) {
-  const link3 = lstatSync(path3);
+  const link4 = lstatSync(path3);
   let target2 = path3;
-  if (link3.isSymbolicLink()) {
+  if (link4.isSymbolicLink()) {
     const within2 = realpathSync(options.within ?? dirname(path3));
     let resolved;
     try {
@@ -96213,10 +96257,10 @@ function readRegularFile(path3, options) {
   let fd;
   try {
     fd = openSync(target2, constants4.O_RDONLY | constants4.O_NOFOLLOW | constants4.O_NONBLOCK);
-  } catch (e3) {
-    const code2 = e3.code;
+  } catch (e) {
+    const code2 = e.code;
     if (code2 === "ELOOP") throw new UnsafeFileError(`${path3} became a symlink while it was being opened: refused`);
-    throw e3;
+    throw e;
   }
   try {
     const stat2 = fstatSync(fd);
@@ -96297,17 +96341,17 @@ function mostCompleteCopies(runs) {
 }
 function missingEnvironments(run3, expected) {
   const measured = new Set(run3.results.records.map((r) => r.environment));
-  return expected.filter((e3) => !measured.has(e3));
+  return expected.filter((e) => !measured.has(e));
 }
 function missingLegsMessage(runId, missing) {
   return `run ${runId} has no data from ${missing.length === 1 ? "the leg" : "the legs"} ${missing.join(", ")}: ${missing.length === 1 ? "its" : "their"} client job failed before measuring or its artifact upload failed (the client runner keeps the run directory under /var/lib/virtnet/runs/<run key>; see that job's summary)`;
 }
 
 // actions/lib/site/build.ts
-import { existsSync as existsSync4, mkdirSync as mkdirSync2, readFileSync as readFileSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync4, lstatSync as lstatSync4, readFileSync as readFileSync5 } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname as dirname2, join as join6, resolve as resolve2 } from "node:path";
+import { dirname as dirname2, join as join7, resolve as resolve2 } from "node:path";
 
 // actions/lib/report/render-pool.ts
 import { Worker } from "node:worker_threads";
@@ -96327,8 +96371,8 @@ function createRenderPool(size2) {
       if (m3.error !== void 0) p.reject(new Error(`rendering a chart failed: ${m3.error}`));
       else p.resolve(m3.svg);
     });
-    w2.on("error", (e3) => {
-      failed = e3;
+    w2.on("error", (e) => {
+      failed = e;
       for (const [id3, p] of pending) {
         if (p.worker !== i) continue;
         pending.delete(id3);
@@ -96356,11 +96400,180 @@ function createRenderPool(size2) {
 }
 
 // actions/lib/core/html.ts
+var TOKEN = /* @__PURE__ */ Symbol("virtnet html");
+var SafeHtml = class {
+  #html;
+  #kind;
+  /** Not for use outside this module: the constructor refuses any caller without the module's token. */
+  constructor(token, html2, kind = "markup") {
+    if (token !== TOKEN) throw new Error("SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly");
+    this.#html = html2;
+    this.#kind = kind;
+  }
+  get kind() {
+    return this.#kind;
+  }
+  toString() {
+    return this.#html;
+  }
+};
+var SafeUrl = class {
+  #url;
+  constructor(token, url2) {
+    if (token !== TOKEN) throw new Error("SafeUrl is made by safeHref(), never directly");
+    this.#url = url2;
+  }
+  toString() {
+    return this.#url;
+  }
+};
 function escapeHtml(value4) {
   return String(value4).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
+var UnsafeHtmlError = class extends Error {
+  name = "UnsafeHtmlError";
+};
+var URL_ATTRIBUTES = /* @__PURE__ */ new Set(["href", "src", "action", "formaction", "poster", "srcset", "xlink:href", "background", "cite", "data", "ping"]);
+function contexts(strings) {
+  let state = "text";
+  let tagName = "";
+  let closing = false;
+  let tagText = "";
+  let attribute2 = "";
+  const out = [];
+  for (let part = 0; part < strings.length; part++) {
+    const s2 = strings[part];
+    for (let i = 0; i < s2.length; i++) {
+      const c4 = s2[i];
+      switch (state) {
+        case "text": {
+          if (s2.startsWith("<!--", i)) {
+            state = "comment";
+            i += 3;
+          } else if (c4 === "<") {
+            const m3 = /^<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)/.exec(s2.slice(i));
+            if (m3) {
+              state = "tag";
+              closing = m3[1] === "/";
+              tagName = m3[2].toLowerCase();
+              tagText = "";
+              i += m3[0].length - 1;
+            }
+          }
+          break;
+        }
+        case "comment":
+          if (s2.startsWith("-->", i)) {
+            state = "text";
+            i += 2;
+          }
+          break;
+        case "tag":
+          if (c4 === '"' || c4 === "'") {
+            attribute2 = (/([^\s"'>/=]+)\s*=\s*$/.exec(tagText)?.[1] ?? "").toLowerCase();
+            state = c4 === '"' ? "dq" : "sq";
+          } else if (c4 === ">") {
+            state = !closing && (tagName === "script" || tagName === "style") ? "raw" : "text";
+          } else tagText += c4;
+          break;
+        case "dq":
+        case "sq":
+          if (c4 === (state === "dq" ? '"' : "'")) {
+            state = "tag";
+            tagText += '""';
+          }
+          break;
+        case "raw":
+          if (s2.slice(i, i + 2 + tagName.length).toLowerCase() === `</${tagName}`) {
+            state = "tag";
+            closing = true;
+            tagText = "";
+            i += 1 + tagName.length;
+          }
+          break;
+      }
+    }
+    if (part === strings.length - 1) break;
+    switch (state) {
+      case "text":
+      case "comment":
+        out.push("text");
+        break;
+      case "raw":
+        out.push("raw-text");
+        break;
+      case "tag":
+        out.push(/=\s*$/.test(tagText) ? { forbidden: "quote the attribute: an unquoted value can be broken out of by a space" } : "in-tag");
+        break;
+      default:
+        if (attribute2.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute2}) is never safe` });
+        else if (attribute2 === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
+        else out.push(URL_ATTRIBUTES.has(attribute2) ? "url" : "attribute");
+    }
+  }
+  return out;
+}
+var contextCache = /* @__PURE__ */ new WeakMap();
+function renderText(value4) {
+  if (value4 === null || value4 === void 0 || value4 === false) return "";
+  if (value4 instanceof SafeHtml) return value4.toString();
+  if (Array.isArray(value4)) return value4.map(renderText).join("");
+  if (typeof value4 === "string" || typeof value4 === "number" || value4 instanceof SafeUrl) return escapeHtml(value4);
+  throw new UnsafeHtmlError(`cannot put a ${typeof value4} into HTML`);
+}
+function renderAttribute(value4, where2) {
+  if (value4 === null || value4 === void 0 || value4 === false) return "";
+  if (value4 instanceof SafeHtml) throw new UnsafeHtmlError(`markup cannot go into an attribute value ${where2()}`);
+  if (Array.isArray(value4)) return value4.map((v) => renderAttribute(v, where2)).join("");
+  if (typeof value4 === "string" || typeof value4 === "number" || value4 instanceof SafeUrl) return escapeHtml(value4);
+  throw new UnsafeHtmlError(`cannot put a ${typeof value4} into HTML`);
+}
+function html(strings, ...values3) {
+  let ctx = contextCache.get(strings);
+  if (ctx === void 0) {
+    ctx = contexts(strings);
+    contextCache.set(strings, ctx);
+  }
+  let out = strings[0];
+  for (let i = 0; i < values3.length; i++) {
+    const value4 = values3[i];
+    const context3 = ctx[i];
+    const where2 = () => `(after ${JSON.stringify(strings[i].slice(-60))})`;
+    if (typeof context3 === "object") throw new UnsafeHtmlError(`${context3.forbidden} ${where2()}`);
+    if (context3 === "url") {
+      if (!(value4 instanceof SafeUrl)) throw new UnsafeHtmlError(`a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value4))} ${where2()}`);
+      out += escapeHtml(value4);
+    } else if (context3 === "raw-text") {
+      if (!(value4 instanceof SafeHtml && (value4.kind === "script-data" || value4.kind === "trusted"))) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value4))} ${where2()}`);
+      out += value4.toString();
+    } else if (context3 === "in-tag") {
+      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml && value4.kind === "attribute")) throw new UnsafeHtmlError(`inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where2()}`);
+      out += renderText(value4);
+    } else if (context3 === "attribute") out += renderAttribute(value4, where2);
+    else out += renderText(value4);
+    out += strings[i + 1];
+  }
+  return new SafeHtml(TOKEN, out);
+}
+function jsonScript(value4) {
+  return new SafeHtml(TOKEN, scriptJson(value4), "script-data");
+}
+function attribute(name2, value4) {
+  if (!/^[a-z][a-z0-9-]*$/.test(name2) || name2.startsWith("on") || name2 === "style" || URL_ATTRIBUTES.has(name2)) throw new UnsafeHtmlError(`attribute(${JSON.stringify(name2)}): not a plain, safe attribute name (event handlers, style and URL attributes go in the template)`);
+  return new SafeHtml(TOKEN, value4 === void 0 ? ` ${name2}` : ` ${name2}="${escapeHtml(value4)}"`, "attribute");
+}
 function scriptJson(value4) {
   return JSON.stringify(value4).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+var UnsafeUrlError = class extends Error {
+  name = "UnsafeUrlError";
+};
+function safeHref(url2) {
+  const seen = url2.replace(/[\t\n\r]/g, "").replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "");
+  const firstSegment = seen.split(/[/?#]/, 1)[0];
+  if (firstSegment.includes(":")) throw new UnsafeUrlError(`link ${JSON.stringify(url2)} has a scheme: only links relative to the site are allowed`);
+  if (seen.startsWith("//") || seen.includes("\\")) throw new UnsafeUrlError(`link ${JSON.stringify(url2)} could lead to another host: only links relative to the site are allowed`);
+  return new SafeUrl(TOKEN, url2);
 }
 
 // actions/lib/site/site.ts
@@ -96376,119 +96589,114 @@ function relativeRoot(path3) {
   const depth = path3.split("/").length - 1;
   return depth === 0 ? "./" : "../".repeat(depth);
 }
+function link3(l) {
+  return html`<a href="${safeHref(l.href)}">${l.text}</a>`;
+}
 function renderPage(page, siteTitle = "virtnet reports") {
   const root = relativeRoot(page.path);
-  const charts = page.charts.map((c4) => `<script type="application/json" id="spec-${escapeHtml(c4.id)}">${scriptJson(c4.spec)}</script>`).join("\n");
-  return `<!doctype html>
+  const asset = (name2) => safeHref(`${root}assets/${name2}`);
+  const charts = page.charts.map((c4) => html`<script type="application/json" id="spec-${c4.id}">${jsonScript(c4.spec)}</script>\n`);
+  const scripts = page.charts.length > 0 ? html`<script src="${asset("vega.min.js")}"></script>
+<script src="${asset("vega-lite.min.js")}"></script>
+<script src="${asset("vega-embed.min.js")}"></script>
+<script src="${asset("site.js")}"></script>
+` : page.script ? html`<script src="${asset("site.js")}"></script>
+` : null;
+  return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
-<title>${escapeHtml(page.title)} - ${escapeHtml(siteTitle)}</title>
-<link rel="stylesheet" href="${root}assets/site.css">
+<title>${page.title} - ${siteTitle}</title>
+<link rel="stylesheet" href="${asset("site.css")}">
 </head>
 <body>
-<header><a href="${root}index.html">${escapeHtml(siteTitle)}</a></header>
+<header><a href="${safeHref(`${root}index.html`)}">${siteTitle}</a></header>
 <main>
-${page.banner ? `<p class="banner" role="alert">${page.banner}</p>
-` : ""}<h1>${escapeHtml(page.title)}</h1>
+${page.banner ? html`<p class="banner" role="alert">${page.banner}</p>\n` : null}<h1>${page.title}</h1>
 ${page.body}
 </main>
-${charts}
-${page.charts.length > 0 ? `<script src="${root}assets/vega.min.js"></script>
-<script src="${root}assets/vega-lite.min.js"></script>
-<script src="${root}assets/vega-embed.min.js"></script>
-<script src="${root}assets/site.js"></script>
-` : page.script ? `<script src="${root}assets/site.js"></script>
-` : ""}</body>
+${charts}${scripts}</body>
 </html>
-`;
+`.toString();
 }
 function tableHtml(t) {
-  const head = `<tr>${t.columns.map((c4) => `<th scope="col">${escapeHtml(c4)}</th>`).join("")}</tr>`;
-  const rows = t.rows.map((r) => `<tr>${r.map((v, i) => i === 0 ? `<th scope="row">${escapeHtml(v)}</th>` : `<td>${escapeHtml(v)}</td>`).join("")}</tr>`).join("\n");
-  return `<table class="facts" id="${escapeHtml(t.id)}"><caption>${escapeHtml(t.title)}</caption>
+  const head = html`<tr>${t.columns.map((c4) => html`<th scope="col">${c4}</th>`)}</tr>`;
+  const rows = t.rows.map((r) => html`<tr>${r.map((v, i) => i === 0 ? html`<th scope="row">${v}</th>` : html`<td>${v}</td>`)}</tr>\n`);
+  return html`<table class="facts" id="${t.id}"><caption>${t.title}</caption>
 <thead>${head}</thead>
 <tbody>
-${rows}
-</tbody></table>`;
+${rows}</tbody></table>`;
 }
 function claimsTableHtml(claims) {
-  const rows = claims.map((c4) => `<tr class="verdict-${escapeHtml(c4.verdict)}" id="claim-${escapeHtml(c4.id)}"><td>${escapeHtml(c4.text)}</td><td>${escapeHtml(c4.section)}</td><td class="verdict">${escapeHtml(verdictLabel(c4))}</td><td>${escapeHtml(c4.evidence)}<p class="conditions">Judged under: ${escapeHtml(c4.conditions)}.</p><details><summary>how judged</summary>${escapeHtml(c4.judged)}${c4.note ? ` ${escapeHtml(c4.note)}` : ""}</details></td></tr>`).join("\n");
-  return `<table class="claims" id="claims"><caption>The paper's claims, judged on this run</caption>
+  const rows = claims.map((c4) => html`<tr class="verdict-${c4.verdict}" id="claim-${c4.id}"><td>${c4.text}</td><td>${c4.section}</td><td class="verdict">${verdictLabel(c4)}</td><td>${c4.evidence}<p class="conditions">Judged under: ${c4.conditions}.</p><details><summary>how judged</summary>${c4.judged}${c4.note ? ` ${c4.note}` : ""}</details></td></tr>\n`);
+  return html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run</caption>
 <thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Evidence</th></tr></thead>
 <tbody>
-${rows}
-</tbody></table>`;
+${rows}</tbody></table>`;
 }
 function claimsScopeHtml(scope) {
-  const list2 = (items) => `<ul>${items.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`;
-  return `<div class="scope"><p><strong>Conditions:</strong> ${escapeHtml(scope.conditions)}.</p><p><strong>This run can test:</strong></p>${list2(scope.canTest)}<p><strong>This run cannot test:</strong></p>${list2(scope.cannotTest.length ? scope.cannotTest : ["(nothing this run lacks)"])}</div>
-`;
+  const list2 = (items) => html`<ul>${items.map((l) => html`<li>${l}</li>`)}</ul>`;
+  return html`<div class="scope"><p><strong>Conditions:</strong> ${scope.conditions}.</p><p><strong>This run can test:</strong></p>${list2(scope.canTest)}<p><strong>This run cannot test:</strong></p>${list2(scope.cannotTest.length ? scope.cannotTest : ["(nothing this run lacks)"])}</div>\n`;
 }
 function chartHtml(c4) {
-  return `<figure class="chart" id="chart-${escapeHtml(c4.id)}">
-<div class="vega" data-chart="${escapeHtml(c4.id)}"><img src="${escapeHtml(c4.svgPath)}" alt="${escapeHtml(c4.title)}" width="680"></div>
-<figcaption>${escapeHtml(c4.title)} · <a href="${escapeHtml(c4.specPath)}">Vega-Lite spec</a> · <a href="${escapeHtml(c4.svgPath)}">SVG</a></figcaption>
+  return html`<figure class="chart" id="chart-${c4.id}">
+<div class="vega" data-chart="${c4.id}"><img src="${safeHref(c4.svgPath)}" alt="${c4.title}" width="680"></div>
+<figcaption>${c4.title} · <a href="${safeHref(c4.specPath)}">Vega-Lite spec</a> · <a href="${safeHref(c4.svgPath)}">SVG</a></figcaption>
 </figure>`;
 }
 function diffLinksHtml(links, pickerHref) {
-  const items = links.map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a>`);
-  if (pickerHref) items.push(`<a href="${escapeHtml(pickerHref)}">compare any two runs</a>`);
-  return items.length ? `<p class="diff-links"><strong>Diffs:</strong> ${items.join(" · ")}</p>
-` : "";
+  const items = links.map(link3);
+  if (pickerHref) items.push(link3({ href: pickerHref, text: "compare any two runs" }));
+  return items.length ? html`<p class="diff-links"><strong>Diffs:</strong> ${items.map((item, i) => i === 0 ? item : html` · ${item}`)}</p>\n` : null;
 }
 function tcgBanner(manifest) {
-  return usesTcg(manifest) ? escapeHtml(`${TCG_WARNING}. Guest environments here measure an emulator, not the paper's KVM.`) : null;
+  return usesTcg(manifest) ? html`${TCG_WARNING}. Guest environments here measure an emulator, not the paper's KVM.` : null;
 }
 function confidenceNote(a4) {
   const asked = a4.points.filter((p) => p.confidenceAsked);
-  if (asked.length === 0) return "";
+  if (asked.length === 0) return null;
   const missed = asked.filter((p) => p.confidenceMissed > 0);
-  if (missed.length === 0) return `<p class="confidence">netperf's confidence interval was asked for at ${asked.length} points and met at every one.</p>
-`;
-  const items = missed.map((p) => `<li>${escapeHtml(p.environment)} ${escapeHtml(p.test)} ${escapeHtml(p.parameter)}=${p.value}: ${p.confidenceMissed} of ${p.throughput.n} replicates missed the requested width</li>`).join("");
-  return `<div class="confidence"><p>netperf's confidence interval was asked for at ${asked.length} points; it was missed at ${missed.length} (flagged points):</p><ul>${items}</ul></div>
-`;
+  if (missed.length === 0) return html`<p class="confidence">netperf's confidence interval was asked for at ${asked.length} points and met at every one.</p>\n`;
+  const items = missed.map((p) => html`<li>${p.environment} ${p.test} ${p.parameter}=${p.value}: ${p.confidenceMissed} of ${p.throughput.n} replicates missed the requested width</li>`);
+  return html`<div class="confidence"><p>netperf's confidence interval was asked for at ${asked.length} points; it was missed at ${missed.length} (flagged points):</p><ul>${items}</ul></div>\n`;
 }
 function udpAnomalyNote(a4) {
-  if (a4.udpAnomalies.length === 0) return "";
-  const items = a4.udpAnomalies.map((u2) => `<li>${escapeHtml(u2.environment)} -m ${u2.x} replicate ${u2.replicate}: ${escapeHtml(u2.reason)}</li>`).join("");
-  return `<div class="warning"><p><strong>${a4.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>
-`;
+  if (a4.udpAnomalies.length === 0) return null;
+  const items = a4.udpAnomalies.map((u2) => html`<li>${u2.environment} -m ${u2.x} replicate ${u2.replicate}: ${u2.reason}</li>`);
+  return html`<div class="warning"><p><strong>${a4.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>\n`;
 }
+var DOWNLOADS = [
+  ["results.jsonl", " (every measurement, raw netperf output included)"],
+  ["manifest.json", ""],
+  ["points.csv", " (per point and environment: mean, stdev, 95% CI, socket sizes, okay rate)"],
+  ["relative.csv", ""],
+  ["udp.csv", " (UDP messages sent and received per point, summed over replicates: okay rate and loss)"],
+  ["comparisons.csv", " (every pair of environments at every shared point: difference and Welch's t-test)"],
+  ["analysis.json", " (claims, Fig. 5/7 averages, signed areas)"]
+];
 function runPage({ manifest: m3, analysis: a4, charts, diffLinks = [], pickerHref }) {
   const siteCharts = charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: `charts/${c4.id}.svg`, spec: c4.spec }));
-  const envList = a4.environments.map((e3) => environmentTitle(e3, m3.environmentDescriptions[e3]?.accelerator)).join(", ") || "(none measured)";
+  const envList = a4.environments.map((e) => environmentTitle(e, own2(m3.environmentDescriptions, e)?.accelerator)).join(", ") || "(none measured)";
   const errors = Object.entries(m3.environmentErrors ?? {});
-  const body = `${claimsScopeHtml(a4.scope)}<p class="link"><strong>Testbed link:</strong> ${escapeHtml(linkSummary(m3))}</p>
+  const body = html`${claimsScopeHtml(a4.scope)}<p class="link"><strong>Testbed link:</strong> ${linkSummary(m3)}</p>
 <dl class="run-facts">
-<dt>Commit</dt><dd><code>${escapeHtml(m3.git.commit ?? "(unknown)")}</code>${m3.git.dirty ? " (with uncommitted changes)" : ""} ${escapeHtml(m3.git.subject ?? "")}</dd>
-<dt>Branch</dt><dd>${escapeHtml(m3.git.branch ?? "(unknown)")}</dd>
-<dt>Created</dt><dd>${escapeHtml(m3.createdAt)}</dd>
-<dt>Status</dt><dd>${escapeHtml(m3.status)}; ${m3.sessions.length} session(s)</dd>
-<dt>Plan</dt><dd>${escapeHtml(m3.plan.name)} (${escapeHtml(m3.planSource)}): ${m3.plan.replicates} replicates, ${m3.plan.testLengthSeconds} s per test</dd>
-<dt>Environments</dt><dd>${escapeHtml(envList)}</dd>
+<dt>Commit</dt><dd><code>${m3.git.commit ?? "(unknown)"}</code>${m3.git.dirty ? " (with uncommitted changes)" : ""} ${m3.git.subject ?? ""}</dd>
+<dt>Branch</dt><dd>${m3.git.branch ?? "(unknown)"}</dd>
+<dt>Created</dt><dd>${m3.createdAt}</dd>
+<dt>Status</dt><dd>${m3.status}; ${m3.sessions.length} session(s)</dd>
+<dt>Plan</dt><dd>${m3.plan.name} (${m3.planSource}): ${m3.plan.replicates} replicates, ${m3.plan.testLengthSeconds} s per test</dd>
+<dt>Environments</dt><dd>${envList}</dd>
 </dl>
-${diffLinksHtml(diffLinks, pickerHref)}${confidenceNote(a4)}${udpAnomalyNote(a4)}${errors.length ? `<ul class="errors">${errors.map(([e3, msg]) => `<li>${escapeHtml(e3)}: ${escapeHtml(msg)}</li>`).join("")}</ul>
-` : ""}<h2>Claims</h2>
+${diffLinksHtml(diffLinks, pickerHref)}${confidenceNote(a4)}${udpAnomalyNote(a4)}${errors.length ? html`<ul class="errors">${errors.map(([e, msg]) => html`<li>${e}: ${msg}</li>`)}</ul>\n` : null}<h2>Claims</h2>
 ${claimsTableHtml(a4.claims)}
 <h2>Figures</h2>
 <p class="method">Points are means over replicates with two-sided 95% Student-t intervals; relative throughput is mean/native-mean with first-order (delta method) error propagation; Fig. 5/7 averages the relative points in 0-6000 B; the signed area is the trapezoid rule over the points both curves share. Drag to pan and scroll to zoom a chart.</p>
-${siteCharts.map(chartHtml).join("\n")}
-<h2>Tables</h2>
-${a4.tables.map(tableHtml).join("\n")}
-<h2>Data</h2>
+${siteCharts.map((c4) => html`${chartHtml(c4)}\n`)}<h2>Tables</h2>
+${a4.tables.map((t) => html`${tableHtml(t)}\n`)}<h2>Data</h2>
 <ul class="downloads">
-<li><a href="results.jsonl">results.jsonl</a> (every measurement, raw netperf output included)</li>
-<li><a href="manifest.json">manifest.json</a></li>
-<li><a href="points.csv">points.csv</a> (per point and environment: mean, stdev, 95% CI, socket sizes, okay rate)</li>
-<li><a href="relative.csv">relative.csv</a></li>
-<li><a href="udp.csv">udp.csv</a> (UDP messages sent and received per point, summed over replicates: okay rate and loss)</li>
-<li><a href="comparisons.csv">comparisons.csv</a> (every pair of environments at every shared point: difference and Welch's t-test)</li>
-<li><a href="analysis.json">analysis.json</a> (claims, Fig. 5/7 averages, signed areas)</li>
-</ul>`;
+${DOWNLOADS.map(([file2, note]) => html`<li>${link3({ href: file2, text: file2 })}${note}</li>\n`)}</ul>`;
   return { path: runPagePath(m3.runId), title: `Run ${m3.runId}`, banner: tcgBanner(m3), body, charts: siteCharts };
 }
 function indexEntry(m3, claims, environments2) {
@@ -96514,82 +96722,106 @@ function sortEntries(entries2) {
   return [...entries2].sort((a4, b10) => b10.createdAt.localeCompare(a4.createdAt) || a4.runId.localeCompare(b10.runId));
 }
 function indexPage(entries2, pickerHref) {
-  const rows = sortEntries(entries2).map((e3) => {
-    const commit = e3.commit ? `<code>${escapeHtml(e3.commit.slice(0, 12))}</code> ${escapeHtml(e3.subject ?? "")}` : "(unknown)";
-    const compare4 = e3.compareLinks.map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a>`).join(" ");
-    return `<tr data-run="${escapeHtml(e3.runId)}"><td><a href="${escapeHtml(runPagePath(e3.runId))}">${escapeHtml(e3.runId)}</a>${e3.tcg ? ' <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>' : ""}</td><td>${escapeHtml(e3.createdAt)}</td><td>${commit}</td><td>${escapeHtml(e3.branch ?? "")}</td><td>${escapeHtml(e3.plan)}</td><td>${escapeHtml(e3.environments.join(", "))}</td><td>${escapeHtml(e3.machine)}</td><td>${escapeHtml(e3.status)}</td><td>${e3.verdicts.supported} / ${e3.verdicts.refuted} / ${e3.verdicts.inconclusive}</td><td class="compare">${compare4}</td></tr>`;
-  }).join("\n");
-  const body = `<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims. Claims column: supported / refuted / inconclusive.</p>
-${pickerHref ? `<p class="picker-link"><a href="${escapeHtml(pickerHref)}">Compare any two runs</a></p>
-` : ""}<table class="runs" id="runs">
+  const rows = sortEntries(entries2).map((e) => {
+    const commit = e.commit ? html`<code>${e.commit.slice(0, 12)}</code> ${e.subject ?? ""}` : "(unknown)";
+    const compare4 = e.compareLinks.map((l, i) => i === 0 ? link3(l) : html` ${link3(l)}`);
+    return html`<tr data-run="${e.runId}"><td>${link3({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ""}</td><td>${e.plan}</td><td>${e.environments.join(", ")}</td><td>${e.machine}</td><td>${e.status}</td><td>${e.verdicts.supported} / ${e.verdicts.refuted} / ${e.verdicts.inconclusive}</td><td class="compare">${compare4}</td></tr>\n`;
+  });
+  const body = html`<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims. Claims column: supported / refuted / inconclusive.</p>
+${pickerHref ? html`<p class="picker-link">${link3({ href: pickerHref, text: "Compare any two runs" })}</p>\n` : null}<table class="runs" id="runs">
 <thead><tr><th scope="col">Run</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Branch</th><th scope="col">Plan</th><th scope="col">Environments</th><th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Claims</th><th scope="col">Compare</th></tr></thead>
 <tbody>
-${rows}
-</tbody></table>`;
+${rows}</tbody></table>`;
   return { path: "index.html", title: "Runs", banner: null, body, charts: [] };
 }
-var SITE_CSS = `body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:0;color:#111;line-height:1.4}
-header{background:#222;padding:.5rem 1rem}header a{color:#fff;text-decoration:none;font-weight:bold}
-main{max-width:1100px;margin:0 auto;padding:1rem}
-.warning{border-left:4px solid #D55E00;padding:.2rem .6rem;background:#fdf0e8}
-.banner{background:#fff3cd;border:2px solid #b58900;padding:.6rem;font-weight:bold}
-.link{font-size:1.05rem;background:#eef5fb;border-left:4px solid #0072B2;padding:.5rem}
-table{border-collapse:collapse;margin:1rem 0;width:100%}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}
-caption{text-align:left;font-weight:bold;padding:.3rem 0}
-.verdict-supported .verdict{background:#d4edda}.verdict-refuted .verdict{background:#f8d7da}.verdict-inconclusive .verdict{background:#eee}
-.verdict{font-weight:bold}
-.tcg{background:#b58900;color:#fff;padding:0 .3rem;border-radius:3px;font-size:.8rem}
-figure.chart{margin:1.5rem 0}figcaption{font-size:.85rem;color:#444}
-.diff-links,.diff-nav{background:#f4f4f4;padding:.4rem .6rem}
-td.num{text-align:right}td.verdict-regressed{color:#b03c00;font-weight:bold}td.verdict-improved{color:#007a5a;font-weight:bold}
-form.picker{display:flex;gap:1rem;flex-wrap:wrap;align-items:end}.picker-result{font-size:1rem}.picker-result code{display:block;background:#f4f4f4;padding:.4rem;margin-top:.3rem;white-space:pre-wrap;word-break:break-all}
-dl.run-facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:bold}dd{margin:0}
-`;
-var SITE_JS = `(function () {
-  'use strict';
-  var nodes = document.querySelectorAll('.vega[data-chart]');
-  Array.prototype.forEach.call(nodes, function (node) {
-    var id = node.getAttribute('data-chart');
-    var source = document.getElementById('spec-' + id);
-    if (!source || typeof vegaEmbed !== 'function') return;
-    var spec = JSON.parse(source.textContent);
-    var fallback = node.innerHTML;
-    node.innerHTML = '';
-    vegaEmbed(node, spec, { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } })
-      .then(function () { node.setAttribute('data-rendered', 'true'); })
-      .catch(function (err) { node.innerHTML = fallback; node.setAttribute('data-rendered', 'fallback'); console.warn('chart ' + id + ': ' + err); });
-  });
 
-  // The diff picker: go to the pair's page when the site has it, else say which command builds it.
-  // Run ids and the command are put in as text, never as HTML.
-  var picker = document.getElementById('diff-picker');
-  var pairsSource = document.getElementById('diff-pairs');
-  if (picker && pairsSource) {
-    var data = JSON.parse(pairsSource.textContent);
-    var result = document.getElementById('picker-result');
-    picker.addEventListener('submit', function (event) {
-      event.preventDefault();
-      var a = picker.elements.a.value;
-      var b = picker.elements.b.value;
-      result.textContent = '';
-      if (a === b) { result.textContent = 'A and B are the same run: pick two different runs.'; return; }
-      var path = Object.prototype.hasOwnProperty.call(data.pairs, a + ':' + b) ? data.pairs[a + ':' + b] : null;
-      if (path) { window.location.href = path; return; }
-      result.appendChild(document.createTextNode('The diff of B ' + b + ' against A ' + a + ' is not built. Build it with:'));
-      var code = document.createElement('code');
-      code.textContent = data.command + ' --diff ' + a + ':' + b;
-      result.appendChild(code);
-      var reverse = Object.prototype.hasOwnProperty.call(data.pairs, b + ':' + a) ? data.pairs[b + ':' + a] : null;
-      if (reverse) {
-        var link = document.createElement('a');
-        link.href = reverse;
-        link.textContent = 'the reverse diff (A ' + b + ', B ' + a + ') is built';
-        result.appendChild(link);
-      }
-    });
+// actions/lib/site/assets.ts
+import { readFileSync as readFileSync3 } from "node:fs";
+var SITE_ASSET_NAMES = ["site.css", "site.js"];
+var ASSETS_DIR = new URL("./assets/", import.meta.url);
+function siteAsset(name2) {
+  try {
+    return readFileSync3(new URL(name2, ASSETS_DIR));
+  } catch (e) {
+    throw new Error(`the site's ${name2} is missing from ${ASSETS_DIR.pathname} (${e.message}): in an action, rebuild its dist with npm run build:actions`);
   }
-})();
-`;
+}
+
+// actions/lib/core/output-dir.ts
+import { closeSync as closeSync3, constants as constants6, lstatSync as lstatSync3, mkdirSync as mkdirSync2, openSync as openSync3, readFileSync as readFileSync4, readlinkSync, writeSync as writeSync2 } from "node:fs";
+import { join as join6 } from "node:path";
+var OutputPathError = class extends Error {
+  name = "OutputPathError";
+};
+function lstatOrNull(path3) {
+  try {
+    return lstatSync3(path3);
+  } catch (e) {
+    if (e.code === "ENOENT") return null;
+    throw e;
+  }
+}
+function relativeSegments(rel) {
+  const segments2 = rel.split("/");
+  if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
+    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
+  }
+  return segments2;
+}
+function refuseLink(path3, st, what) {
+  if (st.isSymbolicLink()) {
+    let target2 = "?";
+    try {
+      target2 = readlinkSync(path3);
+    } catch {
+    }
+    throw new OutputPathError(`${what} ${path3} is a symbolic link (to ${target2}): refusing to write through it`);
+  }
+}
+function realDirectory(path3, what, recursive2) {
+  let st = lstatOrNull(path3);
+  if (st === null) {
+    try {
+      mkdirSync2(path3, { recursive: recursive2 });
+      return;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      st = lstatSync3(path3);
+    }
+  }
+  refuseLink(path3, st, what);
+  if (!st.isDirectory()) throw new OutputPathError(`${what} ${path3} exists and is not a directory`);
+}
+function dirUnder(root, rel) {
+  realDirectory(root, "output directory", true);
+  let dir = root;
+  if (rel !== void 0) {
+    for (const segment of relativeSegments(rel)) {
+      dir = join6(dir, segment);
+      realDirectory(dir, "directory", false);
+    }
+  }
+  return dir;
+}
+function writeUnder(root, rel, content2) {
+  const segments2 = relativeSegments(rel);
+  const dir = segments2.length > 1 ? dirUnder(root, segments2.slice(0, -1).join("/")) : dirUnder(root);
+  const path3 = join6(dir, segments2.at(-1));
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  const st = lstatOrNull(path3);
+  if (st !== null) {
+    refuseLink(path3, st, "file");
+    if (!st.isFile()) throw new OutputPathError(`${path3} exists and is not a regular file: refusing to write it`);
+    if (st.size === bytes2.length && readFileSync4(path3).equals(bytes2)) return false;
+  }
+  const fd = openSync3(path3, constants6.O_WRONLY | constants6.O_CREAT | constants6.O_TRUNC | constants6.O_NOFOLLOW, 420);
+  try {
+    for (let off = 0; off < bytes2.length; ) off += writeSync2(fd, bytes2, off, bytes2.length - off);
+  } finally {
+    closeSync3(fd);
+  }
+  return true;
+}
 
 // actions/lib/diff/format.ts
 var flag4 = parameterFlag;
@@ -96627,7 +96859,7 @@ function short(commit) {
 }
 function runLine(r) {
   const subject = r.subject ? ` "${r.subject}"` : "";
-  return `${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`;
+  return oneLine(`${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`);
 }
 function rulesLine(d) {
   const o = d.options;
@@ -96635,7 +96867,7 @@ function rulesLine(d) {
   return `improved/regressed = a change of at least ${o.thresholdPercent}% that is significant at alpha ${o.alpha} (${test2}; fewer than 2 replicates: netperf's own confidence interval if recorded, else undecided)`;
 }
 function curveTitle(c4) {
-  return `${c4.environment} ${c4.test} ${c4.series} (${flag4(c4.parameter)}, bytes)`;
+  return oneLine(`${c4.environment} ${c4.test} ${c4.series} (${flag4(c4.parameter)}, bytes)`);
 }
 function curveLine(c4) {
   const parts = [`${c4.commonPoints} common point${c4.commonPoints === 1 ? "" : "s"}`];
@@ -96656,14 +96888,15 @@ function summaryLine(d) {
   return `${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided (${s2.significant} significant); ${s2.added} added, ${s2.removed} removed`;
 }
 function largestLines(d) {
-  return d.summary.largest.map((l) => `${l.environment} ${l.test} ${flag4(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`);
+  return d.summary.largest.map((l) => oneLine(`${l.environment} ${l.test} ${flag4(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`));
 }
 function oneSidedLine(p) {
-  return `${p.environment} ${p.test} ${p.series} ${flag4(p.parameter)} ${p.value}: ${side(p.stats)}`;
+  return oneLine(`${p.environment} ${p.test} ${p.series} ${flag4(p.parameter)} ${p.value}: ${side(p.stats)}`);
 }
-function table(header, rows, indent = "  ", numericFirst = true) {
+function table(header, cells, indent = "  ", numericFirst = true) {
+  const rows = cells.map((r) => r.map(oneLine));
   const widths = header.map((h2, i) => Math.max(h2.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line5 = (cells) => indent + cells.map((c4, i) => i === 0 && numericFirst ? c4.padStart(widths[i]) : c4.padEnd(widths[i])).join("  ").trimEnd();
+  const line5 = (cells2) => indent + cells2.map((c4, i) => i === 0 && numericFirst ? c4.padStart(widths[i]) : c4.padEnd(widths[i])).join("  ").trimEnd();
   return [line5(header), ...rows.map(line5)];
 }
 function differenceRows(diffs) {
@@ -96706,15 +96939,11 @@ function formatDiffText(d) {
 function claimTextLines(d) {
   if (d.claimChanges === null) return ["Claims: not compared (verdicts not available for both runs)"];
   if (d.claimChanges.length === 0) return ["Claims whose verdict changed: none"];
-  return ["Claims whose verdict changed:", ...d.claimChanges.map((c4) => `  ${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)];
+  return ["Claims whose verdict changed:", ...d.claimChanges.map((c4) => `  ${oneLine(`${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)}`)];
 }
-function md2(v) {
-  return v.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
+var md2 = mdText;
 function code(v) {
-  if (v === null) return "*(absent)*";
-  const clipped = v.length > 200 ? `${v.slice(0, 197)}...` : v;
-  return `\`${clipped.replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
+  return v === null ? "*(absent)*" : mdCode(v);
 }
 function mdTable(header, rows, numericFirst = false) {
   return [`| ${header.map(md2).join(" | ")} |`, `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
@@ -96725,37 +96954,37 @@ function formatDiffMarkdown(d) {
   const s2 = d.summary;
   out.push(`## virtnet diff: ${md2(d.b.label)} vs ${md2(d.a.label)}`, "");
   out.push(`**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`, "");
-  out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md2(r.label)}<br>\`${md2(r.runId)}\``, `\`${short(r.commit)}\`${r.branch ? ` (${md2(r.branch)})` : ""}`, md2(r.createdAt), r.status, md2(r.plan), md2(r.environments.join(", "))])));
+  out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md2(r.label)}<br>${mdCode(r.runId)}`, `${mdCode(short(r.commit))}${r.branch ? ` (${md2(r.branch)})` : ""}`, md2(r.createdAt), md2(r.status), md2(r.plan), md2(r.environments.join(", "))])));
   out.push("", `<sub>${md2(rulesLine(d))}</sub>`, "");
   out.push("### Manifest differences", "");
   if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
   else {
     out.push("Listed first: they explain most result changes.", "");
-    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [m3.category, `\`${md2(m3.field)}\``, code(m3.a), code(m3.b)])));
+    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [md2(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])));
   }
   out.push("", "### Points", "");
   for (const c4 of d.curves) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
     const changed = c4.regressed + c4.improved > 0;
     const headline = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
-    out.push(`<details${changed ? " open" : ""}><summary>${md2(headline)}</summary>`, "");
+    out.push(`<details${changed ? " open" : ""}><summary>${escapeHtml(oneLine(headline))}</summary>`, "");
     if (rows.length) {
       out.push(...mdTable([`${flag4(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
         const r = pointRow(p);
-        return [...r.slice(0, 6).map(md2), VERDICT_MARK[p.classification]];
+        return [...r.slice(0, 6), VERDICT_MARK[p.classification]];
       }), true));
       out.push("");
     }
-    out.push(md2(curveLine(c4)), "", "</details>", "");
+    out.push(mdBlockText(curveLine(c4)), "", "</details>", "");
   }
-  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, "", ...d.added.map((p) => `- ${md2(oneSidedLine(p))}`), "");
-  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, "", ...d.removed.map((p) => `- ${md2(oneSidedLine(p))}`), "");
+  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, "", ...d.added.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
+  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, "", ...d.removed.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
   out.push("### Summary", "", summaryLine(d) + ".", "");
-  if (s2.largest.length) out.push("Largest changes:", "", ...largestLines(d).map((l) => `- ${md2(l)}`), "");
+  if (s2.largest.length) out.push("Largest changes:", "", ...largestLines(d).map((l) => `- ${mdBlockText(l)}`), "");
   out.push("### Claims", "");
   if (d.claimChanges === null) out.push("Not compared: verdicts are not available for both runs.");
   else if (d.claimChanges.length === 0) out.push("No claim changed its verdict.");
-  else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md2(c4.id), c4.a ?? "*(absent)*", c4.b ?? "*(absent)*", md2(c4.text)])));
+  else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md2(c4.id), c4.a === null ? "*(absent)*" : md2(c4.a), c4.b === null ? "*(absent)*" : md2(c4.b), md2(c4.text)])));
   return `${out.join("\n")}
 `;
 }
@@ -96795,9 +97024,9 @@ function diffOverlayChart(diff, environment2, test2) {
   const a4 = runName(diff, "a");
   const b10 = runName(diff, "b");
   const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment2 && p.test === test2)?.parameter ?? "sendSocketSize";
-  const envColor = ENVIRONMENT_STYLE[environment2]?.color ?? "#E69F00";
+  const envColor = ENVIRONMENT_STYLE.get(environment2)?.color ?? "#E69F00";
   const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
-  const x4 = { field: "x", type: "quantitative", title: PARAMETER_AXIS_TITLE[parameter] ?? parameter };
+  const x4 = { field: "x", type: "quantitative", title: (Object.hasOwn(PARAMETER_AXIS_TITLE, parameter) ? PARAMETER_AXIS_TITLE[parameter] : void 0) ?? parameter };
   const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
   const color5 = { field: "side", type: "nominal", title: "Run", scale: runScale, legend };
   const y4 = { field: "mean", type: "quantitative", title: "Throughput (10^6 bits/s)" };
@@ -96862,7 +97091,7 @@ function diffGroups(diff) {
       out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
       continue;
     }
-    const id3 = `diff-${c4.environment}-${c4.test.toLowerCase().replace(/_/g, "-")}`.replace(/[^a-z0-9-]/gi, "-");
+    const id3 = `diff-${fileNamePart(c4.environment)}-${fileNamePart(c4.test.toLowerCase().replace(/_/g, "-"))}`;
     const chart = { id: id3, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
     out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
   }
@@ -96873,21 +97102,20 @@ function groupCharts(groups) {
 }
 
 // actions/lib/diff/page.ts
-var e = escapeHtml;
 function defaultChartHtml(chart) {
-  return `<figure class="chart" data-chart="${e(chart.id)}"><figcaption>${e(chart.title)}</figcaption></figure>`;
+  return html`<figure class="chart" data-chart="${chart.id}"><figcaption>${chart.title}</figcaption></figure>`;
 }
 function table2(header, rows, className) {
-  return `<table class="${className}"><thead><tr>${header.map((h2) => `<th>${e(h2)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.join("")}</tr>`).join("")}</tbody></table>`;
+  return html`<table class="${className}"><thead><tr>${header.map((h2) => html`<th>${h2}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r}</tr>`)}</tbody></table>`;
 }
-var td = (v, cls = "") => `<td${cls ? ` class="${cls}"` : ""}>${e(v)}</td>`;
+var td = (v, cls = "") => cls ? html`<td class="${cls}">${v}</td>` : html`<td>${v}</td>`;
 function sideCell(s2) {
   if (s2.n === 0) return td(`failed (${s2.failed})`);
   const ci = s2.ciLow !== null && s2.ciHigh !== null ? ` ± ${((s2.ciHigh - s2.ciLow) / 2).toFixed(2)}` : "";
   return td(`${s2.mean.toFixed(2)}${ci} (${s2.n})`, "num");
 }
 function runRow(name2, r) {
-  return `<tr><th>${e(name2)}</th>${td(r.label)}${td(r.runId)}${td(r.commit ? r.commit.slice(0, 10) : "no commit")}${td(r.branch ?? "")}${td(r.createdAt)}${td(r.status)}${td(r.plan)}${td(r.environments.join(", "))}</tr>`;
+  return html`<tr><th>${name2}</th>${td(r.label)}${td(r.runId)}${td(r.commit ? r.commit.slice(0, 10) : "no commit")}${td(r.branch ?? "")}${td(r.createdAt)}${td(r.status)}${td(r.plan)}${td(r.environments.join(", "))}</tr>`;
 }
 function curveSummary(c4) {
   const parts = [`${c4.commonPoints} common points`];
@@ -96903,33 +97131,33 @@ function diffPage(d, options = {}) {
   const charts = groupCharts(groups);
   const s2 = d.summary;
   const title2 = `Diff: ${d.b.label} vs ${d.a.label}`;
-  const html = [];
-  html.push(`<p class="diff-headline"><strong>${s2.regressed} regressed, ${s2.improved} improved</strong>, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.</p>`);
-  html.push(`<table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table>`);
+  const out = [];
+  out.push(html`<p class="diff-headline"><strong>${s2.regressed} regressed, ${s2.improved} improved</strong>, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.</p>`);
+  out.push(html`<table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table>`);
   const correction = d.options.correction === "holm" ? `Holm-corrected across the ${s2.tested} points tested` : "no multiple-comparison correction";
-  html.push(`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${e(correction)}).</p>`);
-  html.push('<section class="diff-manifest"><h2>Manifest differences</h2>');
-  if (d.manifestDifferences.length === 0) html.push("<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>");
+  out.push(html`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${correction}).</p>`);
+  out.push(html`<section class="diff-manifest"><h2>Manifest differences</h2>`);
+  if (d.manifestDifferences.length === 0) out.push(html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`);
   else {
-    html.push("<p>Listed first: they explain most result changes.</p>");
-    html.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), `<td><code>${e(m3.field)}</code></td>`, `<td><code>${e(m3.a ?? "(absent)")}</code></td>`, `<td><code>${e(m3.b ?? "(absent)")}</code></td>`]), "diff-manifest-table"));
+    out.push(html`<p>Listed first: they explain most result changes.</p>`);
+    out.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), html`<td><code>${m3.field}</code></td>`, html`<td><code>${m3.a ?? "(absent)"}</code></td>`, html`<td><code>${m3.b ?? "(absent)"}</code></td>`]), "diff-manifest-table"));
   }
-  html.push("</section>");
+  out.push(html`</section>`);
   for (const group2 of groups) {
     const { chart } = group2;
     if (chart) {
-      html.push(`<section class="diff-curve" id="${e(chart.id)}"><h2>${e(chart.title)}</h2>`);
-      html.push(chartHtml2(chart));
+      out.push(html`<section class="diff-curve" id="${chart.id}"><h2>${chart.title}</h2>`);
+      out.push(chartHtml2(chart));
     } else {
       const where2 = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
-      html.push(`<section class="diff-curve diff-one-sided"><h2>${e(`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`)}</h2>`);
-      html.push(`<p class="diff-one-sided-note">${e(`${where2}.`)}</p>`);
+      out.push(html`<section class="diff-curve diff-one-sided"><h2>${`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`}</h2>`);
+      out.push(html`<p class="diff-one-sided-note">${where2}.</p>`);
     }
     for (const c4 of d.curves.filter((c5) => c5.environment === group2.environment && c5.test === group2.test)) {
       const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
-      html.push(`<h3>Series ${e(c4.series)}</h3><p class="diff-curve-summary">${e(curveSummary(c4))}</p>`);
+      out.push(html`<h3>Series ${c4.series}</h3><p class="diff-curve-summary">${curveSummary(c4)}</p>`);
       if (rows.length) {
-        html.push(table2([`${PARAMETER_FLAG[c4.parameter]} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p", "significance", "verdict"], rows.map((p) => [
+        out.push(table2([`${parameterFlag(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p", "significance", "verdict"], rows.map((p) => [
           td(String(p.value), "num"),
           sideCell(p.a),
           sideCell(p.b),
@@ -96940,19 +97168,19 @@ function diffPage(d, options = {}) {
         ]), "diff-points"));
       }
     }
-    html.push("</section>");
+    out.push(html`</section>`);
   }
-  const oneSided2 = (title3, ps) => ps.length ? `<section><h2>${e(title3)}</h2><ul>${ps.map((p) => `<li>${e(`${p.environment} ${p.test} ${p.series} ${p.parameter}=${p.value}: ${p.stats.mean === null ? "failed" : `${p.stats.mean.toFixed(2)} (${p.stats.n})`}`)}</li>`).join("")}</ul></section>` : "";
-  html.push(oneSided2(`Added (in B only, ${d.added.length})`, d.added), oneSided2(`Removed (in A only, ${d.removed.length})`, d.removed));
-  html.push('<section class="diff-summary"><h2>Largest changes</h2>');
-  html.push(s2.largest.length ? `<ol>${s2.largest.map((l) => `<li>${e(`${l.environment} ${l.test} ${l.parameter}=${l.value}: ${formatChange(l.changePercent)} (${l.classification})`)}</li>`).join("")}</ol>` : "<p>No common points.</p>");
-  html.push("</section>");
-  html.push('<section class="diff-claims"><h2>Claims whose verdict changed</h2>');
-  if (d.claimChanges === null) html.push("<p>Not compared: verdicts are not available for both runs.</p>");
-  else if (d.claimChanges.length === 0) html.push("<p>No claim changed its verdict.</p>");
-  else html.push(table2(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [td(c4.id), td(c4.a ?? "(absent)"), td(c4.b ?? "(absent)"), td(c4.text)]), "diff-claims-table"));
-  html.push("</section>");
-  return { title: title2, bodyHtml: html.filter(Boolean).join("\n"), charts };
+  const oneSided2 = (title3, ps) => ps.length ? html`<section><h2>${title3}</h2><ul>${ps.map((p) => html`<li>${`${p.environment} ${p.test} ${p.series} ${p.parameter}=${p.value}: ${p.stats.mean === null ? "failed" : `${p.stats.mean.toFixed(2)} (${p.stats.n})`}`}</li>`)}</ul></section>` : null;
+  for (const section of [oneSided2(`Added (in B only, ${d.added.length})`, d.added), oneSided2(`Removed (in A only, ${d.removed.length})`, d.removed)]) if (section) out.push(section);
+  out.push(html`<section class="diff-summary"><h2>Largest changes</h2>`);
+  out.push(s2.largest.length ? html`<ol>${s2.largest.map((l) => html`<li>${`${l.environment} ${l.test} ${l.parameter}=${l.value}: ${formatChange(l.changePercent)} (${l.classification})`}</li>`)}</ol>` : html`<p>No common points.</p>`);
+  out.push(html`</section>`);
+  out.push(html`<section class="diff-claims"><h2>Claims whose verdict changed</h2>`);
+  if (d.claimChanges === null) out.push(html`<p>Not compared: verdicts are not available for both runs.</p>`);
+  else if (d.claimChanges.length === 0) out.push(html`<p>No claim changed its verdict.</p>`);
+  else out.push(table2(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [td(c4.id), td(c4.a ?? "(absent)"), td(c4.b ?? "(absent)"), td(c4.text)]), "diff-claims-table"));
+  out.push(html`</section>`);
+  return { title: title2, bodyHtml: html`${out.map((part, i) => i === 0 ? part : html`\n${part}`)}`, charts };
 }
 
 // actions/lib/site/diff-pages.ts
@@ -97005,10 +97233,10 @@ function diffPagePath(a4, b10) {
   return `${diffDir(a4, b10)}/index.html`;
 }
 function compareLinksFor(pairs) {
-  const out = {};
+  const out = /* @__PURE__ */ new Map();
   for (const p of pairs) {
     if (p.kind === "requested") continue;
-    (out[p.b] ??= []).push({ href: diffPagePath(p.a, p.b), text: p.kind === "previous-same-plan" ? "compare with previous" : "compare with previous (other plan)" });
+    out.set(p.b, [...out.get(p.b) ?? [], { href: diffPagePath(p.a, p.b), text: p.kind === "previous-same-plan" ? "compare with previous" : "compare with previous (other plan)" }]);
   }
   return out;
 }
@@ -97026,11 +97254,12 @@ function diffSiteCharts(charts) {
 function diffSitePage(diff, manifests) {
   const page = diffPage(diff, { chartHtml: (c4) => chartHtml(diffSiteCharts([c4])[0]) });
   const siteCharts = diffSiteCharts(page.charts);
-  const run3 = (id3) => `<a href="../../${escapeHtml(runPagePath(id3))}">${escapeHtml(id3)}</a>`;
-  const head = `<p class="diff-nav">A (baseline): ${run3(diff.a.runId)} · B (candidate): ${run3(diff.b.runId)} · <a href="diff.md">diff.md</a> · <a href="diff.txt">diff.txt</a> · <a href="diff.json">diff.json</a> · <a href="../../compare.html">compare any two runs</a></p>
+  const run3 = (id3) => link3({ href: `../../${runPagePath(id3)}`, text: id3 });
+  const here = (file2) => link3({ href: file2, text: file2 });
+  const head = html`<p class="diff-nav">A (baseline): ${run3(diff.a.runId)} · B (candidate): ${run3(diff.b.runId)} · ${here("diff.md")} · ${here("diff.txt")} · ${here("diff.json")} · ${link3({ href: "../../compare.html", text: "compare any two runs" })}</p>
 `;
   const banner = tcgBanner(manifests.a) ?? tcgBanner(manifests.b);
-  return { path: diffPagePath(diff.a.runId, diff.b.runId), title: page.title, banner, body: head + page.bodyHtml, charts: siteCharts };
+  return { path: diffPagePath(diff.a.runId, diff.b.runId), title: page.title, banner, body: html`${head}${page.bodyHtml}`, charts: siteCharts };
 }
 function shellWord(word) {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -97038,41 +97267,33 @@ function shellWord(word) {
 var PICKER_PATH = "compare.html";
 function pickerPage({ runs, pairs, command }) {
   const newest = [...runs].sort((x4, y4) => byCreation(y4, x4));
-  const options = newest.map((r) => `<option value="${escapeHtml(r.runId)}">${escapeHtml(`${r.runId} (${r.plan}, ${r.createdAt})`)}</option>`).join("\n");
-  const select2 = (name2, label2, selected) => `<label>${label2} <select name="${name2}" id="pick-${name2}">
-${options.replace(`<option value="${escapeHtml(newest[selected]?.runId ?? "")}">`, `<option value="${escapeHtml(newest[selected]?.runId ?? "")}" selected>`)}
-</select></label>`;
+  const select2 = (name2, label2, selected) => html`<label>${label2} <select name="${name2}" id="pick-${name2}">
+${newest.map((r, i) => html`<option value="${r.runId}"${i === selected ? attribute("selected") : null}>${`${r.runId} (${r.plan}, ${r.createdAt})`}</option>\n`)}</select></label>`;
   const data3 = {
     pairs: Object.fromEntries(pairs.map((p) => [`${p.a}:${p.b}`, diffPagePath(p.a, p.b)])),
     command: (command ?? ["virtnet", "report", "RUN_DIR...", "--site", "SITE_DIR"]).map(shellWord).join(" ")
   };
-  const built = pairs.length ? `<ul class="diff-list">${pairs.map((p) => `<li><a href="${escapeHtml(diffPagePath(p.a, p.b))}">${escapeHtml(`B ${p.b} vs A ${p.a}`)}</a> (${escapeHtml(p.kind)})</li>`).join("")}</ul>` : "<p>No diffs are built: the site has fewer than two runs.</p>";
-  const body = `<p>Pick a baseline A and a candidate B. Diffs are computed when the site is built, so the page of a pair exists if it was built: each run with its previous run, and pairs asked for with <code>--diff A:B</code>.</p>
+  const built = pairs.length ? html`<ul class="diff-list">${pairs.map((p) => html`<li>${link3({ href: diffPagePath(p.a, p.b), text: `B ${p.b} vs A ${p.a}` })} (${p.kind})</li>`)}</ul>` : html`<p>No diffs are built: the site has fewer than two runs.</p>`;
+  const body = html`<p>Pick a baseline A and a candidate B. Diffs are computed when the site is built, so the page of a pair exists if it was built: each run with its previous run, and pairs asked for with <code>--diff A:B</code>.</p>
 <form id="diff-picker" class="picker">
 ${select2("a", "A (baseline)", Math.min(1, Math.max(0, newest.length - 1)))}
 ${select2("b", "B (candidate)", 0)}
 <button type="submit">Compare</button>
 </form>
 <p id="picker-result" class="picker-result" role="status"></p>
-<script type="application/json" id="diff-pairs">${scriptJson(data3)}</script>
+<script type="application/json" id="diff-pairs">${jsonScript(data3)}</script>
 <h2>Diffs built</h2>
 ${built}`;
   return { path: PICKER_PATH, title: "Compare two runs", banner: null, body, charts: [], script: true };
 }
 
 // actions/lib/site/build.ts
-function writeIfChanged(path3, content2) {
-  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  if (existsSync4(path3)) {
-    const old = readFileSync3(path3);
-    if (old.equals(bytes2)) return false;
-  }
-  mkdirSync2(dirname2(path3), { recursive: true });
-  writeFileSync2(path3, bytes2);
-  return true;
-}
 function readIfExists(path3) {
-  return existsSync4(path3) ? readFileSync3(path3, "utf8") : null;
+  try {
+    return lstatSync4(path3).isFile() ? readFileSync5(path3, "utf8") : null;
+  } catch {
+    return null;
+  }
 }
 async function renderReport(manifest, records, claims, cacheDirs = [], render = renderSvg) {
   return renderAnalysedReport(manifest, analyseRun(manifest, records, claims), cacheDirs, render);
@@ -97086,8 +97307,8 @@ async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render =
 `;
     let svg = null;
     for (const dir of cacheDirs) {
-      if (readIfExists(join6(dir, "charts", `${chart.id}.vl.json`)) === specText) {
-        svg = readIfExists(join6(dir, "charts", `${chart.id}.svg`));
+      if (readIfExists(join7(dir, "charts", `${chart.id}.vl.json`)) === specText) {
+        svg = readIfExists(join7(dir, "charts", `${chart.id}.svg`));
         if (svg !== null) break;
       }
     }
@@ -97101,22 +97322,22 @@ async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render =
 }
 function writeReportFiles(dir, files) {
   let changed = 0;
-  for (const f of files) if (writeIfChanged(join6(dir, f.path), f.content)) changed++;
+  for (const f of files) if (writeUnder(dir, f.path, f.content)) changed++;
   return changed;
 }
 function reportCacheDirs(runDir) {
-  return [join6(runDir, "report"), runDir];
+  return [join7(runDir, "report"), runDir];
 }
 var require2 = createRequire(import.meta.url);
 function assetSources() {
   const build = (pkg2, file2) => {
     let dir = dirname2(require2.resolve(pkg2));
-    while (!existsSync4(join6(dir, "package.json")) || JSON.parse(readFileSync3(join6(dir, "package.json"), "utf8")).name !== pkg2) {
+    while (!existsSync4(join7(dir, "package.json")) || JSON.parse(readFileSync5(join7(dir, "package.json"), "utf8")).name !== pkg2) {
       const up = dirname2(dir);
       if (up === dir) throw new Error(`cannot find the package root of ${pkg2}`);
       dir = up;
     }
-    const path3 = join6(dir, "build", file2);
+    const path3 = join7(dir, "build", file2);
     if (!existsSync4(path3)) throw new Error(`${pkg2} has no browser build ${file2}: run npm ci`);
     return path3;
   };
@@ -97142,9 +97363,8 @@ async function buildSite(runDirs, siteDir, options) {
   });
   let written = 0;
   let rendered = 0;
-  for (const [name2, src] of Object.entries(assetSources())) if (writeIfChanged(join6(siteDir, "assets", name2), readFileSync3(src))) written++;
-  if (writeIfChanged(join6(siteDir, "assets", "site.js"), SITE_JS)) written++;
-  if (writeIfChanged(join6(siteDir, "assets", "site.css"), SITE_CSS)) written++;
+  for (const [name2, src] of Object.entries(assetSources())) if (writeUnder(siteDir, `assets/${name2}`, readFileSync5(src))) written++;
+  for (const name2 of SITE_ASSET_NAMES) if (writeUnder(siteDir, `assets/${name2}`, siteAsset(name2))) written++;
   const loaded = runDirs.map((dir) => ({ dir, run: loadRun(dir) }));
   const seen = /* @__PURE__ */ new Map();
   for (const { dir, run: run3 } of loaded) {
@@ -97174,7 +97394,7 @@ async function buildSite(runDirs, siteDir, options) {
     const jobs = loaded.flatMap((run3, i) => [{ run: run3 }, ...(diffsAfter.get(i) ?? []).map((pair) => ({ pair }))]);
     const buildRun = async ({ dir: runDir, run: run3 }) => {
       const runId = run3.manifest.runId;
-      const outDir = join6(siteDir, "runs", runId);
+      const outDir = dirUnder(siteDir, `runs/${checkRunId(runId)}`);
       const analysis = analyseRun(run3.manifest, run3.results.records, options.claims);
       claimsById.set(runId, analysis.claims);
       const report = await renderAnalysedReport(run3.manifest, analysis, [outDir, ...reportCacheDirs(runDir)], render);
@@ -97182,15 +97402,15 @@ async function buildSite(runDirs, siteDir, options) {
       written += writeReportFiles(outDir, report.files);
       if (resolve2(runDir) !== resolve2(outDir)) {
         for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-          const src = join6(runDir, f);
-          if (existsSync4(src) && writeIfChanged(join6(outDir, f), readFileSync3(src))) written++;
+          const src = join7(runDir, f);
+          if (existsSync4(src) && writeUnder(outDir, f, readFileSync5(src))) written++;
         }
       }
       const page = runPage({ ...report, diffLinks: runDiffLinks(runId, pairs), pickerHref: pickerHref && `../../${pickerHref}` });
-      if (writeIfChanged(join6(siteDir, page.path), renderPage(page))) written++;
+      if (writeUnder(siteDir, page.path, renderPage(page))) written++;
       const entry2 = indexEntry(run3.manifest, report.analysis.claims, report.analysis.environments);
-      entry2.compareLinks = [...builtInLinks[runId] ?? [], ...options.compareLinks?.[runId] ?? []];
-      results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join6(siteDir, page.path) } });
+      entry2.compareLinks = [...builtInLinks.get(runId) ?? [], ...options.compareLinks?.get(runId) ?? []];
+      results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join7(siteDir, page.path) } });
       log7(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
     };
     const buildDiff = async (pair) => {
@@ -97201,7 +97421,7 @@ async function buildSite(runDirs, siteDir, options) {
         options.diffOptions ?? DEFAULT_DIFF_OPTIONS
       );
       const page = diffSitePage(diff, { a: ra.manifest, b: rb.manifest });
-      const outDir = join6(siteDir, diffDir(pair.a, pair.b));
+      const outDir = dirUnder(siteDir, diffDir(pair.a, pair.b));
       const files = [
         { path: "diff.json", content: formatDiffJson(diff) },
         { path: "diff.md", content: formatDiffMarkdown(diff) },
@@ -97211,15 +97431,15 @@ async function buildSite(runDirs, siteDir, options) {
       for (const chart of page.charts) {
         const specText = `${JSON.stringify(chart.spec, null, 2)}
 `;
-        const cached2 = readIfExists(join6(outDir, chart.specPath)) === specText ? readIfExists(join6(outDir, chart.svgPath)) : null;
+        const cached2 = readIfExists(join7(outDir, chart.specPath)) === specText ? readIfExists(join7(outDir, chart.svgPath)) : null;
         const svg = cached2 ?? await render(chart.spec);
         if (cached2 === null) renderedHere++;
         files.push({ path: chart.specPath, content: specText }, { path: chart.svgPath, content: svg });
       }
       rendered += renderedHere;
       written += writeReportFiles(outDir, files);
-      if (writeIfChanged(join6(siteDir, page.path), renderPage(page))) written++;
-      diffs.push({ pair, pagePath: join6(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
+      if (writeUnder(siteDir, page.path, renderPage(page))) written++;
+      diffs.push({ pair, pagePath: join7(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
       log7(`  site: diff ${pair.a} -> ${pair.b} (${renderedHere} charts rendered, ${page.charts.length - renderedHere} from cache)`);
     };
     await eachBounded(jobs, 2 * workers, (job) => job.run ? buildRun(job.run) : buildDiff(job.pair));
@@ -97229,10 +97449,10 @@ async function buildSite(runDirs, siteDir, options) {
   results.sort((a4, b10) => position2.get(a4.run.runId) - position2.get(b10.run.runId));
   const entries2 = results.map((r) => r.entry);
   const runs = results.map((r) => r.run);
-  for (const page of options.extraPages ?? []) if (writeIfChanged(join6(siteDir, page.path), renderPage(page))) written++;
-  if (pickerHref && writeIfChanged(join6(siteDir, PICKER_PATH), renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
-  const indexPath = join6(siteDir, "index.html");
-  if (writeIfChanged(indexPath, renderPage(indexPage(entries2, pickerHref)))) written++;
+  for (const page of options.extraPages ?? []) if (writeUnder(siteDir, page.path, renderPage(page))) written++;
+  if (pickerHref && writeUnder(siteDir, PICKER_PATH, renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
+  const indexPath = join7(siteDir, "index.html");
+  if (writeUnder(siteDir, "index.html", renderPage(indexPage(entries2, pickerHref)))) written++;
   const pairOrder = new Map(pairs.map((p, i) => [p, i]));
   diffs.sort((x4, y4) => pairOrder.get(x4.pair) - pairOrder.get(y4.pair));
   return { indexPath, runs, diffs, written, rendered };
@@ -97240,11 +97460,11 @@ async function buildSite(runDirs, siteDir, options) {
 async function commitRun(runDir, reportsDir, claims, render) {
   const run3 = loadRun(runDir);
   const runId = checkRunId(run3.manifest.runId);
-  const dir = join6(reportsDir, "runs", runId);
+  const dir = dirUnder(reportsDir, `runs/${runId}`);
   let changed = 0;
   for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-    const src = join6(runDir, f);
-    if (existsSync4(src) && resolve2(src) !== resolve2(join6(dir, f)) && writeIfChanged(join6(dir, f), readFileSync3(src))) changed++;
+    const src = join7(runDir, f);
+    if (existsSync4(src) && resolve2(src) !== resolve2(join7(dir, f)) && writeUnder(dir, f, readFileSync5(src))) changed++;
   }
   const report = await renderReport(run3.manifest, run3.results.records, claims, [dir, ...reportCacheDirs(runDir)], render);
   changed += writeReportFiles(dir, report.files);
@@ -97270,15 +97490,15 @@ async function run2(io = actionsCore()) {
       changed += committed.changed;
       const { manifest, results } = run3;
       const analysis = analyseRun(manifest, results.records, claims);
-      lines.push(`### Run \`${mdCell(manifest.runId)}\` (${mdCell(manifest.status)}): plan ${mdCell(manifest.plan.name)}, ${manifest.environments.map(mdCell).join(", ")}
+      lines.push(`### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(", ")}
 `);
-      lines.push(`${committed.changed} files written or changed in \`${mdCell(committed.dir)}\`.
+      lines.push(`${committed.changed} files written or changed in ${mdCode(committed.dir)}.
 `);
       const missing = missingEnvironments(run3, settings.environments);
       if (missing.length > 0) {
         const message = missingLegsMessage(manifest.runId, missing);
         io.warning(message);
-        lines.push(`**Missing:** ${mdCell(message)}
+        lines.push(`**Missing:** ${mdText(message)}
 `);
       }
       lines.push("#### The paper's claims\n");
@@ -97287,12 +97507,12 @@ async function run2(io = actionsCore()) {
       lines.push(compactTable(results.records));
     }
     if (settings.siteDir) {
-      const runsDir = join7(settings.reportsDir, "runs");
-      const all = readdirSync3(runsDir).sort().map((name2) => join7(runsDir, name2)).filter(isRunDir);
+      const runsDir = join8(settings.reportsDir, "runs");
+      const all = readdirSync3(runsDir).sort().map((name2) => join8(runsDir, name2)).filter(isRunDir);
       const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m3) => io.info(m3) });
       io.setOutput("site-index", site.indexPath);
       lines.push(`
-Site: ${site.runs.length} runs, ${site.written} files written, index \`${mdCell(site.indexPath)}\`.
+Site: ${site.runs.length} runs, ${site.written} files written, index ${mdCode(site.indexPath)}.
 `);
     }
     await io.appendSummary(lines.join("\n"));

@@ -5,7 +5,8 @@ import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRenderReportInputs, runnerContext } from '../../lib/action/inputs.ts';
-import { compactTable, mdCell } from '../../lib/report/job-summary.ts';
+import { compactTable } from '../../lib/report/job-summary.ts';
+import { mdCode, mdText } from '../../lib/core/text.ts';
 import { analyseRun, claimsMarkdown } from '../../lib/report/report.ts';
 import { loadClaims } from '../../lib/analyse/claims/file.ts';
 import { isRunDir } from '../../lib/measure/run-dir.ts';
@@ -30,13 +31,13 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
       changed += committed.changed;
       const { manifest, results } = run;
       const analysis = analyseRun(manifest, results.records, claims);
-      lines.push(`### Run \`${mdCell(manifest.runId)}\` (${mdCell(manifest.status)}): plan ${mdCell(manifest.plan.name)}, ${manifest.environments.map(mdCell).join(', ')}\n`);
-      lines.push(`${committed.changed} files written or changed in \`${mdCell(committed.dir)}\`.\n`);
+      lines.push(`### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(', ')}\n`);
+      lines.push(`${committed.changed} files written or changed in ${mdCode(committed.dir)}.\n`);
       const missing = missingEnvironments(run, settings.environments);
       if (missing.length > 0) {
         const message = missingLegsMessage(manifest.runId, missing);
         io.warning(message);
-        lines.push(`**Missing:** ${mdCell(message)}\n`);
+        lines.push(`**Missing:** ${mdText(message)}\n`);
       }
       lines.push('#### The paper\'s claims\n');
       lines.push(claimsMarkdown(analysis.claims, analysis.scope));
@@ -49,7 +50,7 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
       // One worker: the render pool's worker script is not part of this bundle.
       const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m) => io.info(m) });
       io.setOutput('site-index', site.indexPath);
-      lines.push(`\nSite: ${site.runs.length} runs, ${site.written} files written, index \`${mdCell(site.indexPath)}\`.\n`);
+      lines.push(`\nSite: ${site.runs.length} runs, ${site.written} files written, index ${mdCode(site.indexPath)}.\n`);
     }
     await io.appendSummary(lines.join('\n'));
     io.setOutput('run-ids', runs.map((r) => r.manifest.runId).join(','));

@@ -7,7 +7,8 @@ import type { RangeAverage, RelativePoint, SignedArea, SocketSizeRow, UdpDeliver
 import type { TestName } from '../../plan/plan.ts';
 import type { Manifest } from '../../measure/records.ts';
 import { barChart, lineChart, type LineRow } from './lines.ts';
-import { environmentTitle, PARAMETER_AXIS_TITLE } from './style.ts';
+import { environmentLabel, PARAMETER_AXIS_TITLE } from './style.ts';
+import { own } from '../../core/own.ts';
 
 export interface FigureContext {
   /** "run <id>, plan <name>", then the accelerator warning when a guest ran under TCG: one line each. */
@@ -39,14 +40,14 @@ const RELATIVE = 'Throughput relative to native (ratio)';
 function absoluteRows(points: readonly PointSummary[], test: TestName, series: readonly string[] | null, ctx: FigureContext): LineRow[] {
   return points
     .filter((p) => p.test === test && p.throughput.n > 0 && (!series || series.includes(p.series)))
-    .map((p) => ({ environment: environmentTitle(p.environment, ctx.accelerators[p.environment]), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n }));
+    .map((p) => ({ environment: environmentLabel(p.environment, own(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n }));
 }
 
 function relativeRows(relative: readonly RelativePoint[], points: readonly PointSummary[], test: TestName, series: readonly string[] | null, ctx: FigureContext): LineRow[] {
   const n = new Map(points.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
   return relative
     .filter((r) => r.test === test && (!series || series.includes(r.series)))
-    .map((r) => ({ environment: environmentTitle(r.environment, ctx.accelerators[r.environment]), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null }));
+    .map((r) => ({ environment: environmentLabel(r.environment, own(ctx.accelerators, r.environment)), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null }));
 }
 
 const seriesLabel = (series: readonly string[] | null) => (series === null ? 'all series' : `series ${series.join(' + ')}`);
@@ -66,7 +67,7 @@ export function restrictedAverageFigure(averages: readonly RangeAverage[], ctx: 
   const first = averages[0];
   const range = first ? `${first.from}-${first.to} B` : '0-6000 B';
   return barChart(
-    averages.map((a) => ({ environment: environmentTitle(a.environment, ctx.accelerators[a.environment]), value: a.average, low: a.average - (a.halfWidth ?? 0), high: a.average + (a.halfWidth ?? 0), points: a.points })),
+    averages.map((a) => ({ environment: environmentLabel(a.environment, own(ctx.accelerators, a.environment)), value: a.average, low: a.average - (a.halfWidth ?? 0), high: a.average + (a.halfWidth ?? 0), points: a.points })),
     { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range}`, subtitle: ctx.subtitle, yTitle: 'Average throughput relative to native (ratio)', environments: ctx.environments, accelerators: ctx.accelerators, rule: 1 },
   );
 }
@@ -76,7 +77,7 @@ export function signedAreaFigure(areas: readonly SignedArea[], ctx: FigureContex
   const first = areas[0];
   const range = first ? `${first.from}-${first.to} B` : '0-6000 B';
   return barChart(
-    areas.map((a) => ({ environment: environmentTitle(a.environment, ctx.accelerators[a.environment]), value: a.area / 1000, low: a.area / 1000, high: a.area / 1000, points: a.points })),
+    areas.map((a) => ({ environment: environmentLabel(a.environment, own(ctx.accelerators, a.environment)), value: a.area / 1000, low: a.area / 1000, high: a.area / 1000, points: a.points })),
     { title: `Signed area between each TCP curve and native's, ${range} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: 'Area (10^6 bits/s x kB; above native > 0)', environments: ctx.environments, accelerators: ctx.accelerators, rule: 0 },
   );
 }
@@ -94,7 +95,7 @@ export function udpRelativeFigure(relative: readonly RelativePoint[], points: re
 /** Fig. 7: UDP okay rate (messages received / messages sent) vs message size. */
 export function okRateFigure(delivery: readonly UdpDelivery[], ctx: FigureContext): TopLevelSpec {
   return lineChart(
-    delivery.map((d) => ({ environment: environmentTitle(d.environment, ctx.accelerators[d.environment]), x: d.x, y: d.okRate, low: d.okRate, high: d.okRate, n: null })),
+    delivery.map((d) => ({ environment: environmentLabel(d.environment, own(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.okRate, high: d.okRate, n: null })),
     { title: 'Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)', subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: 'Okay rate (fraction)', environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: 'pooled' },
   );
 }
@@ -102,7 +103,7 @@ export function okRateFigure(delivery: readonly UdpDelivery[], ctx: FigureContex
 /** Requested vs effective send socket size: what the kernel gave (not in the paper). */
 export function socketSizeFigure(rows: readonly SocketSizeRow[], ctx: FigureContext): TopLevelSpec {
   return lineChart(
-    rows.map((r) => ({ environment: environmentTitle(r.environment, ctx.accelerators[r.environment]), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null })),
+    rows.map((r) => ({ environment: environmentLabel(r.environment, own(ctx.accelerators, r.environment)), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null })),
     { title: 'Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)', subtitle: [...ctx.subtitle, 'Linux doubles the request, applies its minimum and clamps to net.core.wmem_max'], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: 'Effective send socket size (bytes)', environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: 'median' },
   );
 }

@@ -2,6 +2,8 @@
 // and distinct in greyscale print through the per-environment point shapes), fixed fonts and sizes.
 
 import type { Parameter } from '../../plan/plan.ts';
+import { oneLine } from '../../core/text.ts';
+import { own } from '../../core/own.ts';
 
 /** x-axis titles by swept parameter, the same on every chart. */
 export const PARAMETER_AXIS_TITLE: Record<Parameter, string> = {
@@ -12,30 +14,53 @@ export const PARAMETER_AXIS_TITLE: Record<Parameter, string> = {
 
 export const ENVIRONMENT_ORDER = ['native', 'docker', 'kvm', 'osv'] as const;
 
-export const ENVIRONMENT_STYLE: Record<string, { title: string; color: string; shape: string; dash: number[] }> = {
-  native: { title: 'Native Linux', color: '#000000', shape: 'circle', dash: [] },
-  docker: { title: 'Docker', color: '#0072B2', shape: 'square', dash: [6, 3] },
-  kvm: { title: 'Linux on QEMU/KVM', color: '#D55E00', shape: 'triangle-up', dash: [2, 2] },
-  osv: { title: 'OSv on QEMU/KVM', color: '#009E73', shape: 'diamond', dash: [8, 2, 2, 2] },
-};
+export interface EnvironmentStyle {
+  title: string;
+  color: string;
+  shape: string;
+  dash: number[];
+}
+
+// Maps, not objects: environment names are outside text, and a name such as "constructor" or
+// "toString" must not find a property of Object.prototype.
+export const ENVIRONMENT_STYLE: ReadonlyMap<string, EnvironmentStyle> = new Map([
+  ['native', { title: 'Native Linux', color: '#000000', shape: 'circle', dash: [] }],
+  ['docker', { title: 'Docker', color: '#0072B2', shape: 'square', dash: [6, 3] }],
+  ['kvm', { title: 'Linux on QEMU/KVM', color: '#D55E00', shape: 'triangle-up', dash: [2, 2] }],
+  ['osv', { title: 'OSv on QEMU/KVM', color: '#009E73', shape: 'diamond', dash: [8, 2, 2, 2] }],
+]);
 
 const FALLBACK_COLORS = ['#E69F00', '#56B4E9', '#CC79A7', '#F0E442'];
 
 /** A guest that ran under TCG is named so: its numbers are an emulator's, not KVM's. */
-const TCG_TITLE: Record<string, string> = { kvm: 'Linux on QEMU (TCG)', osv: 'OSv on QEMU (TCG)' };
+const TCG_TITLE: ReadonlyMap<string, string> = new Map([['kvm', 'Linux on QEMU (TCG)'], ['osv', 'OSv on QEMU (TCG)']]);
 
 /** An environment's name in legends and tables; `accelerator` from its description in the manifest. */
 export function environmentTitle(name: string, accelerator?: string): string {
-  if (accelerator === 'tcg') return TCG_TITLE[name] ?? `${ENVIRONMENT_STYLE[name]?.title ?? name} (TCG)`;
-  return ENVIRONMENT_STYLE[name]?.title ?? name;
+  if (accelerator === 'tcg') return TCG_TITLE.get(name) ?? `${ENVIRONMENT_STYLE.get(name)?.title ?? name} (TCG)`;
+  return ENVIRONMENT_STYLE.get(name)?.title ?? name;
+}
+
+/**
+ * An environment as charts name it (data values, legends), which vega-lite also writes into vega
+ * expressions (a merged legend's values, a sort), as string literals. vega-expression 6 reads a
+ * literal that names a property of Object.prototype ("constructor", "toString", ...) or "if" as an
+ * identifier (its keyword table is a plain object), and refuses a literal holding U+2028 or U+2029
+ * (line terminators to its ES5 scanner): either made the chart fail to render. So a label is on one
+ * line with control and line-separator characters spelled out (core/text.ts), and those names are
+ * labelled "<name> (environment)". Pages and tables show names as they are.
+ */
+export function environmentLabel(name: string, accelerator?: string): string {
+  const title = oneLine(environmentTitle(name, accelerator));
+  return title === 'if' || title in Object.prototype ? `${title} (environment)` : title;
 }
 
 /** Colour, shape and dash scales for the environments present, in the canonical order. */
 export function environmentScales(present: readonly string[], accelerators: Readonly<Record<string, string>> = {}) {
   const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
   const extra = present.filter((e) => !(ENVIRONMENT_ORDER as readonly string[]).includes(e)).sort();
-  const domain = [...known, ...extra].map((e) => environmentTitle(e, accelerators[e]));
-  const style = (i: number, name: string) => ENVIRONMENT_STYLE[name] ?? { title: name, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
+  const domain = [...known, ...extra].map((e) => environmentLabel(e, own(accelerators, e)));
+  const style = (i: number, name: string): EnvironmentStyle => ENVIRONMENT_STYLE.get(name) ?? { title: name, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
   const names = [...known, ...extra];
   return {
     domain,

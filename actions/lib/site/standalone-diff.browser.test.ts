@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffRuns } from './diff.ts';
-import { buildDiffFiles } from './page.ts';
+import { diffRuns } from '../diff/diff.ts';
+import { buildDiffFiles } from './standalone-diff.ts';
 import { pointRecords, scaleThroughput, testManifest } from '../testing/diff-fixtures.ts';
 import { CHROMIUM, chromiumMissing, requireService, skipNote } from '../testing/requirements.ts';
 

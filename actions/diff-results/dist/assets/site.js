@@ -1,0 +1,79 @@
+// @ts-check
+// The site's only script (type-checked by tsc with the rest of the code: `// @ts-check`).
+// 1. Turns every .vega placeholder into an interactive chart (vega-embed); the SVG <img> stays when
+//    scripts cannot run or a chart fails.
+// 2. The diff picker (compare.html): goes to the pair's page when the site has it, else says which
+//    command builds it. Run ids and the command are put in as text, never as HTML.
+// Data comes only from <script type="application/json"> elements, read with JSON.parse.
+
+(function () {
+  'use strict';
+
+  /** @typedef {(el: Element, spec: unknown, options: object) => Promise<unknown>} VegaEmbed */
+  const vegaEmbed = /** @type {{ vegaEmbed?: VegaEmbed }} */ (/** @type {unknown} */ (window)).vegaEmbed;
+
+  /** @param {string} id */
+  function jsonOf(id) {
+    const source = document.getElementById(id);
+    return source && source.textContent !== null ? JSON.parse(source.textContent) : null;
+  }
+
+  for (const node of Array.from(document.querySelectorAll('.vega[data-chart]'))) {
+    const id = node.getAttribute('data-chart') ?? '';
+    const spec = jsonOf(`spec-${id}`);
+    if (spec === null || typeof vegaEmbed !== 'function') continue;
+    const fallback = Array.from(node.childNodes);
+    node.replaceChildren();
+    vegaEmbed(node, spec, { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } })
+      .then(() => node.setAttribute('data-rendered', 'true'))
+      .catch((/** @type {unknown} */ err) => {
+        node.replaceChildren(...fallback);
+        node.setAttribute('data-rendered', 'fallback');
+        console.warn(`chart ${id}: ${String(err)}`);
+      });
+  }
+
+  const picker = document.getElementById('diff-picker');
+  const result = document.getElementById('picker-result');
+  /** @type {{ pairs: Record<string, string>, command: string } | null} */
+  const data = jsonOf('diff-pairs');
+  if (picker instanceof HTMLFormElement && result && data) {
+    // Only a diff page of this site is ever a target, whatever the data says.
+    /** @param {string} key */
+    const pathOf = (key) => {
+      const path = Object.hasOwn(data.pairs, key) ? data.pairs[key] : undefined;
+      return typeof path === 'string' && /^diffs\/[A-Za-z0-9._-]+--[A-Za-z0-9._-]+\/index\.html$/.test(path) ? path : undefined;
+    };
+    /** @param {string} name */
+    const valueOf = (name) => {
+      const field = picker.elements.namedItem(name);
+      return field instanceof HTMLSelectElement ? field.value : '';
+    };
+    picker.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const a = valueOf('a');
+      const b = valueOf('b');
+      result.textContent = '';
+      if (a === b) {
+        result.textContent = 'A and B are the same run: pick two different runs.';
+        return;
+      }
+      const path = pathOf(`${a}:${b}`);
+      if (path !== undefined) {
+        window.location.href = path;
+        return;
+      }
+      result.append(`The diff of B ${b} against A ${a} is not built. Build it with:`);
+      const code = document.createElement('code');
+      code.textContent = `${data.command} --diff ${a}:${b}`;
+      result.append(code);
+      const reverse = pathOf(`${b}:${a}`);
+      if (reverse !== undefined) {
+        const link = document.createElement('a');
+        link.href = reverse;
+        link.textContent = `the reverse diff (A ${b}, B ${a}) is built`;
+        result.append(link);
+      }
+    });
+  }
+})();
