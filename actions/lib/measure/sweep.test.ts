@@ -140,6 +140,16 @@ describe('the blocked design', () => {
     expect(records.slice(firstOf2).every((r) => r.replicate >= 2)).toBe(true);
   });
 
+  it('keeps a lone environment live across its blocks: one start, one stop (a runner pair leg releases the server only once)', async () => {
+    const stops: string[] = [];
+    const events: string[] = [];
+    const records: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a', { stops })], { plan: { ...plan, replicates: 3 }, onEvent: (e) => events.push(e.kind) }), fakeIO(records));
+    expect(records.map((r) => r.replicate)).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
+    expect(events.filter((k) => k === 'environment-ready')).toHaveLength(1);
+    expect(stops).toEqual(['a']);
+  });
+
   it('environment-major keeps the old order: all of one environment, then the next', async () => {
     const events: string[] = [];
     const records: MeasurementRecord[] = [];

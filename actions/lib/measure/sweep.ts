@@ -167,6 +167,23 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
     } else byReplicate.delete(r.replicate);
   };
 
+  // With one environment there is nothing to alternate with: its blocks follow each other, and it
+  // stays live between them (on a runner pair, stopping it would release the server's environment).
+  const keepLive = names.length === 1;
+  let live: StartedEnvironment | null = null;
+  const stopLive = async (name: string) => {
+    const started = live;
+    live = null;
+    if (!started) return;
+    try {
+      await started.stop();
+    } catch (e) {
+      // A failed teardown must not cost the measurements of the environments after it.
+      outcome.environmentErrors[name] = `teardown failed: ${(e as Error).message} (virtnet cleanup removes what is left)`;
+    }
+    onEvent({ kind: 'environment-stop', environment: name });
+  };
+
   const runTurn = async (turn: EnvironmentTurn, skipped: number): Promise<'continue' | 'stop'> => {
     const driver = drivers.get(turn.environment)!;
     onEvent({ kind: 'environment-start', environment: driver.name, block: turn.block, tasks: turn.tasks.length, skipped });
@@ -183,9 +200,9 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
       progress.index += turn.tasks.length;
       return 'continue';
     }
-    let started: StartedEnvironment | null = null;
+    let started: StartedEnvironment | null = live;
     try {
-      try {
+      if (started === null) try {
         // The default grace is wide: a driver may build an image or a guest before its ready timeout starts.
         const grace = request.startGraceMs ?? request.context.readyTimeoutMs + 300_000;
         started = await startWithDeadline(driver, request.context, signal, request.context.readyTimeoutMs + grace);
@@ -198,11 +215,15 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
         progress.index += turn.tasks.length;
         return 'continue';
       }
-      outcome.descriptions[driver.name] = started.description;
-      onEvent({ kind: 'environment-ready', environment: driver.name, description: started.description });
+      const reused = started === live;
+      live = started;
+      if (!reused) {
+        outcome.descriptions[driver.name] = started.description;
+        onEvent({ kind: 'environment-ready', environment: driver.name, description: started.description });
+      }
       // A signal that came while the environment was starting: stop it (finally) and warm nothing up.
       if (signal.aborted) return 'stop';
-      if (plan.warmupSeconds > 0) {
+      if (plan.warmupSeconds > 0 && !reused) {
         onEvent({ kind: 'warmup', environment: driver.name, seconds: plan.warmupSeconds });
         const warm = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, started.endpoint, { testLengthSeconds: plan.warmupSeconds, confidence: null });
         await io.netperf(warm, { timeoutMs: (plan.warmupSeconds + 20) * 1000, signal });
@@ -222,45 +243,42 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
       }
       return signal.aborted ? 'stop' : 'continue';
     } finally {
-      if (started) {
-        try {
-          await started.stop();
-        } catch (e) {
-          // A failed teardown must not cost the measurements of the environments after it.
-          outcome.environmentErrors[driver.name] = `teardown failed: ${(e as Error).message} (virtnet cleanup removes what is left)`;
-        }
-        onEvent({ kind: 'environment-stop', environment: driver.name });
-      }
+      if (!keepLive || signal.aborted) await stopLive(driver.name);
     }
   };
 
-  if (settings.design === 'environment-major') {
-    const turns = environmentMajorTurns(plan, settings, names, done);
-    const all = environmentMajorTurns(plan, settings, names, new Set());
-    progress.total = turns.reduce((n, t) => n + t.tasks.length, 0);
-    for (const [i, turn] of turns.entries()) {
-      if (signal.aborted) break;
-      if ((await runTurn(turn, all[i]!.tasks.length - turn.tasks.length)) === 'stop') break;
-    }
-  } else {
-    // The total the progress line shows: what the plan's replicates still need; blocks added for
-    // precision raise it as they are scheduled.
-    for (let block = 1; block <= settings.replicates; block++) progress.total += blockTurns(plan, settings, names, block, done, measured).reduce((n, t) => n + t.tasks.length, 0);
-    let stopped = false;
-    for (let block = 1; block <= maxReplicates(settings) && !stopped && !signal.aborted; block++) {
-      if (!moreBlocksPossible(plan, settings, names, block, measured)) break;
-      const turns = blockTurns(plan, settings, names, block, done, measured);
-      if (block > settings.replicates) progress.total += turns.reduce((n, t) => n + t.tasks.length, 0);
-      const everything = blockTurns(plan, settings, names, block, new Set(), measured);
-      for (const turn of turns) {
+  try {
+    if (settings.design === 'environment-major') {
+      const turns = environmentMajorTurns(plan, settings, names, done);
+      const all = environmentMajorTurns(plan, settings, names, new Set());
+      progress.total = turns.reduce((n, t) => n + t.tasks.length, 0);
+      for (const [i, turn] of turns.entries()) {
         if (signal.aborted) break;
-        const planned = everything.find((t) => t.environment === turn.environment)?.tasks.length ?? turn.tasks.length;
-        if ((await runTurn(turn, planned - turn.tasks.length)) === 'stop') {
-          stopped = true;
-          break;
+        if ((await runTurn(turn, all[i]!.tasks.length - turn.tasks.length)) === 'stop') break;
+      }
+    } else {
+      // The total the progress line shows: what the plan's replicates still need; blocks added for
+      // precision raise it as they are scheduled.
+      for (let block = 1; block <= settings.replicates; block++) progress.total += blockTurns(plan, settings, names, block, done, measured).reduce((n, t) => n + t.tasks.length, 0);
+      let stopped = false;
+      for (let block = 1; block <= maxReplicates(settings) && !stopped && !signal.aborted; block++) {
+        if (!moreBlocksPossible(plan, settings, names, block, measured)) break;
+        const turns = blockTurns(plan, settings, names, block, done, measured);
+        if (block > settings.replicates) progress.total += turns.reduce((n, t) => n + t.tasks.length, 0);
+        const everything = blockTurns(plan, settings, names, block, new Set(), measured);
+        for (const turn of turns) {
+          if (signal.aborted) break;
+          const planned = everything.find((t) => t.environment === turn.environment)?.tasks.length ?? turn.tasks.length;
+          if ((await runTurn(turn, planned - turn.tasks.length)) === 'stop') {
+            stopped = true;
+            break;
+          }
         }
       }
     }
+  } finally {
+    // The one environment of a single-environment run stays live across blocks: stop it now.
+    if (live) await stopLive(names[0]!);
   }
   outcome.interrupted = signal.aborted;
   return outcome;
