@@ -64,7 +64,7 @@ describe.skipIf(missing !== null)(`virtnet diff on real runs (native, real testb
     expect(text.exitCode, text.stderr).toBe(0);
     expect(text.stdout).toContain(`A (baseline):  ${runA}: run `);
     expect(text.stdout).toMatch(/native TCP_STREAM from-100 \(-s, bytes\)\n\s+-s\s+A mean ± CI95 \(n\)/);
-    expect(text.stdout).toMatch(/native UDP_STREAM from-50 \(-m, bytes\)/);
+    expect(text.stdout).toMatch(/native UDP_STREAM from-50 \(-r, bytes\)/);
     expect(text.stdout).toMatch(/Summary: 8 points compared: \d+ improved, \d+ regressed, \d+ unchanged, \d+ undecided/);
     expect(text.stderr).toBe(`A: ${runA}\nB: ${runB}\n`);
 

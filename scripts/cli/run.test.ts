@@ -57,7 +57,7 @@ describe.skipIf(missing !== null)(`virtnet run (native, real testbed)${skipNote(
       expect(x.metrics!.sendSocketRequested).toBe(x.value);
       expect(x.metrics!.sendSocketFinal).toBeGreaterThanOrEqual(x.value);
     }
-    const udp50 = records.find((x) => x.pointId === 'UDP_STREAM:messageSize=50')!;
+    const udp50 = records.find((x) => x.pointId === 'UDP_STREAM:requestSize=50')!;
     // 50 B payloads pay 42 B of headers + 24 B of framing per frame: ~43 Mbit/s of payload.
     expect(udp50.metrics!.throughputMbps).toBeGreaterThan(25);
     expect(udp50.metrics!.throughputMbps).toBeLessThan(100 * 50 / (50 + 42 + 24) * 1.01);
