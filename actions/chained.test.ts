@@ -182,7 +182,7 @@ describe.skipIf(missing !== null)(`actions chained on a real testbed (as the run
     for (const name of SITE_ASSET_NAMES) expect(readFileSync(join(site, 'assets', name)).equals(siteAsset(name)), name).toBe(true);
     expect(r.summary).toContain(`### Run \`${runId}\` (${loadRun(runDir).manifest.status})`);
     expect(r.summary).toContain('| Claim | Section | Verdict | Evidence |');
-    expect(r.summary).toMatch(/\| UDP_STREAM -m 1550 \| (\d+\.\d\d|—)/);
+    expect(r.summary).toMatch(/\| UDP_STREAM -r 1550 \| (\d+\.\d\d|—)/);
 
     // Rendering the same run again changes no committed file.
     const again = await step(dist('render-report'), { runs: join(temp, 'artifacts'), 'reports-dir': reports }, { timeoutMs: 180_000 });
