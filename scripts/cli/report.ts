@@ -65,7 +65,7 @@ export async function commandReport(args: string[]): Promise<number> {
   for (const runDir of positionals) {
     const run = loadRun(runDir);
     const outDir = values.out ?? join(runDir, 'report');
-    const report = await renderReport(run.manifest, run.results.records, claims, values.out ? [values.out] : reportCacheDirs(runDir));
+    const report = await renderReport(run.manifest, run.results, claims, values.out ? [values.out] : reportCacheDirs(runDir));
     const changed = writeReportFiles(outDir, report.files);
     console.log(`report for run ${run.manifest.runId}: ${report.files.length} files in ${outDir} (${changed} changed)`);
     for (const line of verdictLines(report.analysis.claims, report.analysis.scope)) console.log(line);
@@ -76,7 +76,7 @@ export async function commandReport(args: string[]): Promise<number> {
 /** The end of `virtnet run` and `npm run reproduce`: report files, a one-run site, the verdicts. */
 export async function reportAfterRun(runDir: string, log: (line: string) => void, claims: ClaimsFile = claimsOption(undefined)): Promise<void> {
   const run = loadRun(runDir);
-  const report = await renderReport(run.manifest, run.results.records, claims, reportCacheDirs(runDir));
+  const report = await renderReport(run.manifest, run.results, claims, reportCacheDirs(runDir));
   writeReportFiles(join(runDir, 'report'), report.files);
   log(`  report: ${join(runDir, 'report')}`);
   const site = await buildSite([runDir], join(runDir, 'site'), { claims });

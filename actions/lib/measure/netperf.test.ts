@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { netperfArgs, netperfErrorText, NetperfOutputError, parseNetperfOutput } from './netperf.ts';
+import { netperfArgs, netperfErrorText, NetperfOutputError, parseNetperfOutput, parseRrOutput, rrArgs } from './netperf.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/netperf/${name}`, import.meta.url), 'utf8');
 const endpoint = { address: '198.18.0.1', controlPort: 12865, dataPort: 12866 };
@@ -67,5 +67,25 @@ describe('netperfErrorText', () => {
   });
   it('says when netperf was killed for hanging', () => {
     expect(netperfErrorText('', '', null, true)).toMatch(/did not finish in time/);
+  });
+});
+
+describe('round-trip probes (TCP_RR, UDP_RR)', () => {
+  it('fixes only the remote data port, asks for latency keyvals, and lets UDP cross NAT', () => {
+    expect(rrArgs('TCP_RR', endpoint, 2).join(' ')).toMatch(/^-4 -H 198\.18\.0\.1 -p 12865 -t TCP_RR -l 2 -P 0 -- -k \S*MEAN_LATENCY\S* -P ,12866$/);
+    expect(rrArgs('UDP_RR', { ...endpoint, dataAddress: '198.18.0.1' }, 2).join(' ')).toMatch(/-t UDP_RR -l 2 .* -R 1 -P ,12866 -H 198\.18\.0\.1$/);
+  });
+  it('parses real TCP_RR and UDP_RR keyval output', () => {
+    const tcp = parseRrOutput(fixture('tcp-rr.txt'), 'TCP_RR');
+    expect(tcp).toMatchObject({ protocol: 'TCP', transactionsPerSecond: 12930.76, meanLatencyMicroseconds: 77.2, stddevLatencyMicroseconds: 388.92, p50LatencyMicroseconds: 26, p99LatencyMicroseconds: 2233, minLatencyMicroseconds: 18, requestSize: 1, responseSize: 1 });
+    const udp = parseRrOutput(fixture('udp-rr.txt'), 'UDP_RR');
+    expect(udp).toMatchObject({ protocol: 'UDP', transactionsPerSecond: 7372.05, meanLatencyMicroseconds: 135.52, p99LatencyMicroseconds: 3150, maxLatencyMicroseconds: 79813 });
+  });
+  it('refuses output of the wrong test, a missing latency, stream units and a probe with no transaction', () => {
+    expect(() => parseRrOutput(fixture('tcp-rr.txt'), 'UDP_RR')).toThrow(/PROTOCOL="TCP", expected UDP for UDP_RR/);
+    expect(() => parseRrOutput(fixture('tcp-rr.txt').replace(/^MEAN_LATENCY=.*\n/m, ''), 'TCP_RR')).toThrow(/lacks MEAN_LATENCY/);
+    expect(() => parseRrOutput(fixture('tcp-stream-s100.txt'), 'TCP_RR')).toThrow(NetperfOutputError);
+    expect(() => parseRrOutput(fixture('udp-rr.txt').replace(/^THROUGHPUT=.*$/m, 'THROUGHPUT=0.00'), 'UDP_RR')).toThrow(/completed no transaction/);
+    expect(() => parseRrOutput(fixture('no-netserver.stdout'), 'TCP_RR')).toThrow(NetperfOutputError);
   });
 });

@@ -187,3 +187,78 @@ export function netperfErrorText(stdout: string, stderr: string, exitCode: numbe
 export function protocolOf(test: TestName): 'TCP' | 'UDP' {
   return test === 'TCP_STREAM' ? 'TCP' : 'UDP';
 }
+
+/** The round-trip probes made each time an environment starts (not sweep points). */
+export const RR_TESTS = ['TCP_RR', 'UDP_RR'] as const;
+export type RrTest = (typeof RR_TESTS)[number];
+
+/** OMNI selectors for a request/response probe: latency in microseconds, THROUGHPUT in Trans/s. */
+export const RR_OUTPUT_SELECTORS = ['THROUGHPUT', 'THROUGHPUT_UNITS', 'ELAPSED_TIME', 'PROTOCOL', 'MEAN_LATENCY', 'STDDEV_LATENCY', 'P50_LATENCY', 'P99_LATENCY', 'MIN_LATENCY', 'MAX_LATENCY', 'REQUEST_SIZE', 'RESPONSE_SIZE'] as const;
+
+/**
+ * argv for one round-trip probe: 1-byte request and response (netperf's default), the same data
+ * port rules as the sweep (`-P ,PORT`, see netperfArgs), `-R 1` so UDP crosses NAT port maps.
+ */
+export function rrArgs(test: RrTest, endpoint: Endpoint, testLengthSeconds: number): string[] {
+  const args = ['-4', '-H', endpoint.address, '-p', String(endpoint.controlPort), '-t', test, '-l', String(testLengthSeconds), '-P', '0', '--', '-k', RR_OUTPUT_SELECTORS.join(',')];
+  if (test === 'UDP_RR') args.push('-R', '1');
+  args.push('-P', `,${endpoint.dataPort}`);
+  if (endpoint.dataAddress !== undefined) args.push('-H', endpoint.dataAddress);
+  return args;
+}
+
+const latency = (meaning: string) => finite(0, 1e9, meaning);
+
+/** What one round-trip probe measured. Latencies are per transaction, in microseconds. */
+export const rrMetricsSchema = strict({
+  protocol: oneOf(['TCP', 'UDP']),
+  transactionsPerSecond: finite(0, 1e9, 'Transactions (request + response) per second.'),
+  elapsedSeconds: finite(0, 1e6, 'How long the probe ran, in seconds.'),
+  meanLatencyMicroseconds: latency('Mean round-trip time of one transaction, in microseconds.'),
+  stddevLatencyMicroseconds: latency('Standard deviation of the round-trip time, in microseconds.'),
+  p50LatencyMicroseconds: latency('Median round-trip time, in microseconds.'),
+  p99LatencyMicroseconds: latency('99th percentile of the round-trip time, in microseconds.'),
+  minLatencyMicroseconds: latency('Shortest round trip, in microseconds.').nullable(),
+  maxLatencyMicroseconds: latency('Longest round trip, in microseconds.').nullable(),
+  requestSize: reported('Request size, in bytes.'),
+  responseSize: reported('Response size, in bytes.'),
+});
+
+export type RrMetrics = z.output<typeof rrMetricsSchema>;
+
+/** Parses `netperf -t TCP_RR|UDP_RR ... -- -k RR_OUTPUT_SELECTORS`; throws NetperfOutputError naming what is wrong. */
+export function parseRrOutput(stdout: string, test: RrTest): RrMetrics {
+  const kv = parseKeyValues(stdout);
+  const excerpt = () => JSON.stringify(stdout.slice(0, 300));
+  if (kv.size === 0) throw new NetperfOutputError(`netperf printed no KEY=value results; output began: ${excerpt()}`);
+  const num = (key: string): number => {
+    const raw = kv.get(key);
+    if (raw === undefined) throw new NetperfOutputError(`netperf output lacks ${key}; output began: ${excerpt()}`);
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v)) throw new NetperfOutputError(`netperf output has ${key}=${JSON.stringify(raw)}, not a number`);
+    if (v < 0) throw new NetperfOutputError(`netperf output has a negative ${key}=${raw}`);
+    return v;
+  };
+  const optionalNum = (key: string): number | null => (kv.has(key) ? num(key) : null);
+  const expected = test === 'TCP_RR' ? 'TCP' : 'UDP';
+  const protocol = kv.get('PROTOCOL');
+  if (protocol !== expected) throw new NetperfOutputError(`netperf output has PROTOCOL=${JSON.stringify(protocol)}, expected ${expected} for ${test}`);
+  const units = kv.get('THROUGHPUT_UNITS');
+  if (units !== 'Trans/s') throw new NetperfOutputError(`netperf output has THROUGHPUT_UNITS=${JSON.stringify(units)}, expected Trans/s for ${test}`);
+  const transactionsPerSecond = num('THROUGHPUT');
+  // No transaction completed (a lost UDP datagram stalls UDP_RR): there is no round-trip time.
+  if (transactionsPerSecond === 0) throw new NetperfOutputError(`${test} completed no transaction (THROUGHPUT=0)`);
+  return {
+    protocol: expected,
+    transactionsPerSecond,
+    elapsedSeconds: num('ELAPSED_TIME'),
+    meanLatencyMicroseconds: num('MEAN_LATENCY'),
+    stddevLatencyMicroseconds: num('STDDEV_LATENCY'),
+    p50LatencyMicroseconds: num('P50_LATENCY'),
+    p99LatencyMicroseconds: num('P99_LATENCY'),
+    minLatencyMicroseconds: optionalNum('MIN_LATENCY'),
+    maxLatencyMicroseconds: optionalNum('MAX_LATENCY'),
+    requestSize: num('REQUEST_SIZE'),
+    responseSize: num('RESPONSE_SIZE'),
+  };
+}

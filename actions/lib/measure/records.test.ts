@@ -109,3 +109,24 @@ describe('a hostile results line is refused, naming the line, the field and the 
     expect(parseResults(run.records.map((r) => `${JSON.stringify(r)}\n`).join('')).records).toEqual(run.records);
   });
 });
+
+describe('round-trip probe lines', () => {
+  const probe = {
+    formatVersion: 1, kind: 'rtt-probe', environment: 'native', test: 'TCP_RR', session: 1, block: 1, status: 'ok',
+    startedAt: '2026-11-28T09:00:00.000Z', finishedAt: '2026-11-28T09:00:02.000Z', command: ['netperf', '-t', 'TCP_RR'], stdout: '', stderr: '', error: null,
+    metrics: { protocol: 'TCP', transactionsPerSecond: 2500, elapsedSeconds: 2, meanLatencyMicroseconds: 400, stddevLatencyMicroseconds: 20, p50LatencyMicroseconds: 395, p99LatencyMicroseconds: 480, minLatencyMicroseconds: 380, maxLatencyMicroseconds: 900, requestSize: 1, responseSize: 1 },
+  };
+  it('are read apart from the measurements, which stay exactly as before', () => {
+    const text = `${okLine}\n${JSON.stringify(probe)}\n${JSON.stringify({ ...probe, test: 'UDP_RR', status: 'failed', error: 'no response', metrics: null })}\n`;
+    const parsed = parseResults(text);
+    expect(parsed.records).toHaveLength(1);
+    expect(parsed.probes.map((p) => [p.test, p.status])).toEqual([['TCP_RR', 'ok'], ['UDP_RR', 'failed']]);
+    expect(parseResults(`${okLine}\n`).probes).toEqual([]);
+  });
+  it('are refused, naming the line and the field, when malformed', () => {
+    expect(refusal(() => parseResults(`${JSON.stringify({ ...probe, kind: 'rtt' })}\n`))).toMatch(/line 1.*kind/);
+    expect(refusal(() => parseResults(`${JSON.stringify({ ...probe, metrics: null })}\n`))).toMatch(/line 1.*metrics.*an ok probe needs metrics/);
+    expect(refusal(() => parseResults(`${JSON.stringify({ ...probe, test: 'TCP_STREAM' })}\n`))).toMatch(/line 1.*test/);
+    expect(refusal(() => parseResults(`${JSON.stringify({ ...probe, extra: 1 })}\n`))).toMatch(/line 1.*extra/);
+  });
+});

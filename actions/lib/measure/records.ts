@@ -8,7 +8,7 @@ import {
   describeValue, dictionary, finite, flag, formatVersionField, isoTime, jsonSyntaxReason, list, oneOf, parseJson, parseOrThrow, SAFE_NAME, strict, text, versioned, whole,
   type VersionedFormat,
 } from '../core/schema.ts';
-import { netperfMetricsSchema } from './netperf.ts';
+import { netperfMetricsSchema, RR_TESTS, rrMetricsSchema } from './netperf.ts';
 import { MAX_SOCKET_SIZE, PARAMETERS, PLAN_LIMITS, planDocument, pointId, TESTS } from '../plan/plan.ts';
 
 /** The version of the run directory's formats (manifest.json and results.jsonl) this code writes. */
@@ -60,6 +60,12 @@ export const environmentDescriptionSchema = strict({
   details: dictionary(recorded('A version or setting.'), 'Versions and settings: free-form key -> value, shown in Table 3.'),
   accelerator: oneOf(['none', 'kvm', 'tcg'], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
   startupSeconds: finite(0, 1e6, 'Seconds until netserver answered.').nullable(),
+  roundTrip: strict({
+    tcpMicroseconds: finite(0, 1e9, 'Median over its TCP_RR probes of the mean round-trip time, in microseconds.').nullable(),
+    udpMicroseconds: finite(0, 1e9, 'Median over its UDP_RR probes of the mean round-trip time, in microseconds.').nullable(),
+    tcpProbes: whole(0, COUNT, 'TCP_RR probes that succeeded.'),
+    udpProbes: whole(0, COUNT, 'UDP_RR probes that succeeded.'),
+  }).optional(),
 });
 
 export const sessionSchema = strict({
@@ -122,14 +128,46 @@ export const measurementRecordSchema = strict({
   { when: (payload) => payload.issues.length === 0 },
 );
 
+/**
+ * A round-trip probe: a short TCP_RR or UDP_RR made each time an environment starts, so every run
+ * says what latency each environment adds. Its own kind of results.jsonl line (`kind` tells them
+ * apart; measurement records have none): never a sweep point, never in the curves or the counts.
+ */
+export const rttProbeRecordSchema = strict({
+  formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
+  kind: z.literal('rtt-probe'),
+  environment: name('The environment probed.'),
+  test: oneOf(RR_TESTS),
+  session: whole(1, COUNT, 'The session (manifest.sessions, from 1) that started the environment.'),
+  block: whole(1, COUNT, 'The block whose start this probe followed (null: environment-major design).').nullable(),
+  status: oneOf(['ok', 'failed']),
+  startedAt: isoTime(),
+  finishedAt: isoTime(),
+  command: list(recorded('One argument.'), { min: 1, max: 10_000 }, 'The exact netperf command.'),
+  stdout: recorded("netperf's output, raw."),
+  stderr: recorded("netperf's error output, raw."),
+  error: recorded('Why the probe failed.').nullable(),
+  metrics: rrMetricsSchema.nullable(),
+}).superRefine(
+  (r, ctx) => {
+    if (r.status === 'ok' && r.metrics === null) ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'an ok probe needs metrics', input: null });
+    if (r.status === 'failed' && r.error === null) ctx.addIssue({ code: 'custom', path: ['error'], message: 'a failed probe needs its error', input: null });
+  },
+  { when: (payload) => payload.issues.length === 0 },
+);
+
 export type HostInfo = z.output<typeof hostInfoSchema>;
 export type LinkDescription = z.output<typeof linkSchema>;
 export type EnvironmentDescription = z.output<typeof environmentDescriptionSchema>;
 export type Session = z.output<typeof sessionSchema>;
 export type Manifest = z.output<typeof manifestSchema>;
 export type MeasurementRecord = z.output<typeof measurementRecordSchema>;
+export type RttProbeRecord = z.output<typeof rttProbeRecordSchema>;
+/** Any line of results.jsonl. */
+export type ResultLine = MeasurementRecord | RttProbeRecord;
 
 const recordDocument = versioned(measurementRecordSchema, RECORD_FORMAT);
+const probeDocument = versioned(rttProbeRecordSchema, RECORD_FORMAT);
 const manifestDocument = versioned(manifestSchema, MANIFEST_FORMAT);
 
 export class RunFormatError extends Error {
@@ -143,8 +181,19 @@ export function validateRecord(value: unknown, where: string): MeasurementRecord
   return parseOrThrow(recordDocument, value, where, runFormatError);
 }
 
+/** Validates one parsed results.jsonl line of any kind: a probe says `kind: "rtt-probe"`. */
+export function validateResultLine(value: unknown, where: string): ResultLine {
+  const isProbe = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, 'kind');
+  return isProbe ? parseOrThrow(probeDocument, value, where, runFormatError) : validateRecord(value, where);
+}
+
+export const isProbe = (line: ResultLine): line is RttProbeRecord => 'kind' in line && line.kind === 'rtt-probe';
+
 export interface ParsedResults {
+  /** The sweep's measurements: all that curves, counts and resume look at. */
   records: MeasurementRecord[];
+  /** Round-trip probes, one per RR test per environment start, in file order. */
+  probes: RttProbeRecord[];
   /** A last line cut short by a crash mid-write: reported, then ignored. */
   truncatedLastLine: number | null;
 }
@@ -156,6 +205,7 @@ export interface ParsedResults {
  */
 export function parseResults(text: string, file = 'results.jsonl'): ParsedResults {
   const records: MeasurementRecord[] = [];
+  const probes: RttProbeRecord[] = [];
   const lines = text.split('\n');
   const endsWithNewline = text.endsWith('\n');
   let truncatedLastLine: number | null = null;
@@ -173,9 +223,11 @@ export function parseResults(text: string, file = 'results.jsonl'): ParsedResult
       }
       throw new RunFormatError(`${file} line ${lineNo}: not valid JSON (${jsonSyntaxReason((e as Error).message)})`);
     }
-    records.push(validateRecord(parsed, `${file} line ${lineNo}`));
+    const valid = validateResultLine(parsed, `${file} line ${lineNo}`);
+    if (isProbe(valid)) probes.push(valid);
+    else records.push(valid);
   });
-  return { records, truncatedLastLine };
+  return { records, probes, truncatedLastLine };
 }
 
 /** Validates a parsed manifest.json; `file` names it in messages. */

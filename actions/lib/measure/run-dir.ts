@@ -5,7 +5,7 @@
 import { closeSync, constants, existsSync, fstatSync, lstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MiB, readRegularFile } from '../core/safe-read.ts';
-import { type Manifest, type MeasurementRecord, type ParsedResults, parseManifest, parseResults, RunFormatError } from './records.ts';
+import { type Manifest, type ParsedResults, type ResultLine, parseManifest, parseResults, RunFormatError } from './records.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 /** A manifest is a few kB (the plan, two hosts' facts, the sessions): 16 MiB is far beyond any real one. */
@@ -129,7 +129,7 @@ export class ResultsAppender {
   /** The line number of a partial last line found (and set aside) on open, if any. */
   truncatedLine: number | null = null;
 
-  append(record: MeasurementRecord): void {
+  append(record: ResultLine): void {
     if (this.fd < 0) throw new ResultsWriteError(`${this.path} is closed`);
     const line = `${JSON.stringify(record)}\n`;
     const before = fstatSync(this.fd).size;

@@ -11,6 +11,7 @@ import type { Plan } from '../plan/plan.ts';
 import { type MeasuredValues, measuredValues, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
 import { runCommand } from '../core/proc.ts';
 import { type HostInfo, latestRecords, type LinkDescription, type Manifest, RESULTS_FORMAT_VERSION } from './records.ts';
+import { roundTripOf } from './round-trip.ts';
 import { isRunDir, loadRun, logsDir, ResultsAppender, RUN_LOCK_FILE, writeManifest } from './run-dir.ts';
 import { acquireLock, type Lock } from '../core/lock.ts';
 import { runSweep, type SweepEvent, type SweepOutcome } from './sweep.ts';
@@ -30,6 +31,8 @@ export interface RunRequest {
   readyTimeoutMs: number;
   /** Extra seconds beyond the test length before a netperf call is deemed hung and killed (default 20). */
   netperfGraceSeconds?: number;
+  /** Seconds each round-trip probe runs after an environment starts (default: the sweep's, 2 s; 0: none). */
+  probeSeconds?: number;
   /** Extra time beyond readyTimeoutMs before the sweep gives up on a start() that never returns (default: readyTimeoutMs + 5 min). */
   startGraceMs?: number;
   repoDir: string;
@@ -197,6 +200,8 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
         signal: req.signal,
         netperfGraceSeconds: req.netperfGraceSeconds,
         startGraceMs: req.startGraceMs,
+        probeSeconds: req.probeSeconds,
+        session: manifest.sessions.length,
         onEvent: (e) => {
           if (e.kind === 'measured') session.measuredInSession++;
           req.onEvent(e);
@@ -205,6 +210,7 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
       {
         netperf: (args, o) => runCommand([...client.prefix, 'netperf', ...args], o),
         append: (record) => appender.append(record),
+        appendProbe: (probe) => appender.append(probe),
         now,
       },
     );
@@ -221,6 +227,11 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
     session.endedAt = now().toISOString();
     session.endReason = endReason;
     const loaded = loadRun(req.outDir);
+    // Each environment's round-trip time over every probe of the run so far (earlier sessions too).
+    for (const [name, description] of Object.entries(manifest.environmentDescriptions)) {
+      const roundTrip = roundTripOf(loaded.results.probes, name);
+      if (roundTrip !== null) description.roundTrip = roundTrip;
+    }
     const latest = latestRecords(loaded.results.records);
     const okKeys = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
     const planned = plannedKeys(plan, manifest.environments, measuredValues(latest));

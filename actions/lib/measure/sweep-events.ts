@@ -47,6 +47,13 @@ export function describeEvent(event: SessionEvent): EventLine {
       const width = String(event.total).length;
       return info(`[${String(event.index).padStart(width)}/${event.total}] ${r.environment} ${r.test} ${flag} ${r.value} rep ${r.replicate}: ${what}  ETA ${formatDuration(event.etaSeconds)}`);
     }
+    case 'probe': {
+      const p = event.probe;
+      const m = p.metrics;
+      return m
+        ? info(`   round trip ${p.test}: mean ${m.meanLatencyMicroseconds.toFixed(1)} us (stdev ${m.stddevLatencyMicroseconds.toFixed(1)}, p99 ${m.p99LatencyMicroseconds} us), ${m.transactionsPerSecond.toFixed(0)} trans/s`)
+        : info(`   round trip ${p.test}: FAILED (the sweep goes on): ${p.error}`);
+    }
     case 'environment-stop':
       return info(`== ${event.environment}: stopped`);
   }

@@ -8,7 +8,7 @@ import type { EnvironmentDriver, StartedEnvironment } from './environment.ts';
 import { type Plan, validatePlan } from '../plan/plan.ts';
 import { environmentMajorTurns, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
 import type { CommandResult } from '../core/proc.ts';
-import type { MeasurementRecord } from './records.ts';
+import type { MeasurementRecord, RttProbeRecord } from './records.ts';
 import { runSweep, type SweepIO, type SweepRequest } from './sweep.ts';
 
 const tcpOutput = readFileSync(new URL('./fixtures/netperf/tcp-stream-s100.txt', import.meta.url), 'utf8');
@@ -192,5 +192,43 @@ describe('the blocked design', () => {
     const keys = (rs: MeasurementRecord[]) => rs.map((r) => taskKey(r)).sort();
     expect(keys([...first, ...rest])).toEqual(keys(whole));
     expect(new Set(keys([...first, ...rest])).size).toBe(first.length + rest.length);
+  });
+
+  it('probes each start with TCP_RR and UDP_RR, records a failed probe and goes on, and keeps probes out of the sweep', async () => {
+    const rr = (name: string) => readFileSync(new URL(`./fixtures/netperf/${name}`, import.meta.url), 'utf8');
+    const records: MeasurementRecord[] = [];
+    const probes: RttProbeRecord[] = [];
+    const base = fakeIO(records);
+    let udpCalls = 0;
+    const result = (args: string[], exitCode: number, stdout: string, stderr = ''): CommandResult => ({ argv: args, exitCode, signal: null, stdout, stderr, timedOut: false, aborted: false, durationMs: 1 });
+    const io: SweepIO = {
+      ...base,
+      netperf: async (args, o) => {
+        const test = args[args.indexOf('-t') + 1];
+        if (test === 'TCP_RR') return result(args, 0, rr('tcp-rr.txt'));
+        // The second start's UDP_RR fails as netperf reports a lost datagram.
+        if (test === 'UDP_RR') return ++udpCalls === 2 ? result(args, 1, '', 'netperf: receive_response: no response received. errno 0 counter 0') : result(args, 0, rr('udp-rr.txt'));
+        return base.netperf(args, o);
+      },
+      appendProbe: (p) => probes.push(p),
+    };
+    const outcome = await runSweep(request([fakeDriver('a'), fakeDriver('b')], { session: 3 }), io);
+    const planned = plannedTasks(plan, scheduleSettings(plan), ['a', 'b'], new Map()).length;
+    expect(records).toHaveLength(planned);
+    expect(outcome.measured).toBe(planned);
+    // Two blocks x two environments, each start probed once per test.
+    expect(probes.map((p) => `${p.environment}/${p.block}/${p.test}`).sort()).toEqual(['a/1/TCP_RR', 'a/1/UDP_RR', 'a/2/TCP_RR', 'a/2/UDP_RR', 'b/1/TCP_RR', 'b/1/UDP_RR', 'b/2/TCP_RR', 'b/2/UDP_RR']);
+    const failed = probes.filter((p) => p.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ test: 'UDP_RR', metrics: null, error: expect.stringMatching(/no response received/) });
+    expect(probes.every((p) => p.session === 3 && p.kind === 'rtt-probe' && p.command.join(' ').includes(`-t ${p.test}`))).toBe(true);
+    expect(probes.find((p) => p.status === 'ok' && p.test === 'TCP_RR')?.metrics?.meanLatencyMicroseconds).toBe(77.2);
+  });
+
+  it('makes no probe when the IO cannot record one', async () => {
+    const tests: string[] = [];
+    const io = fakeIO([]);
+    await runSweep(request([fakeDriver('a')]), { ...io, netperf: async (args, o) => (tests.push(args[args.indexOf('-t') + 1]!), io.netperf(args, o)) });
+    expect(tests.filter((t) => t.endsWith('_RR'))).toEqual([]);
   });
 });

@@ -3,11 +3,11 @@
 // through SweepIO so the loop is tested with fakes as well as with real processes.
 
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from './environment.ts';
-import { type Endpoint, netperfArgs, netperfErrorText, NetperfOutputError, parseNetperfOutput, protocolOf } from './netperf.ts';
+import { type Endpoint, netperfArgs, netperfErrorText, NetperfOutputError, parseNetperfOutput, parseRrOutput, protocolOf, RR_TESTS, rrArgs } from './netperf.ts';
 import { type Plan, type Task, taskSeconds } from '../plan/plan.ts';
 import { blockTurns, type EnvironmentTurn, environmentMajorTurns, maxReplicates, type MeasuredValues, moreBlocksPossible, scheduleSettings } from '../plan/schedule.ts';
 import { type CommandResult, sleep } from '../core/proc.ts';
-import type { EnvironmentDescription, MeasurementRecord } from './records.ts';
+import type { EnvironmentDescription, MeasurementRecord, RttProbeRecord } from './records.ts';
 import { RESULTS_FORMAT_VERSION } from './records.ts';
 
 export interface SweepIO {
@@ -15,6 +15,11 @@ export interface SweepIO {
   netperf(args: string[], options: { timeoutMs: number; signal: AbortSignal }): Promise<CommandResult>;
   /** Appends and flushes one record; throws if it cannot (the sweep then stops). */
   append(record: MeasurementRecord): void;
+  /**
+   * Appends and flushes one round-trip probe (a line of its own kind, never a sweep point). Without
+   * it the sweep makes no probes.
+   */
+  appendProbe?(probe: RttProbeRecord): void;
   now(): Date;
 }
 
@@ -26,6 +31,7 @@ export type SweepEvent =
   | { kind: 'warmup'; environment: string; seconds: number }
   | { kind: 'measured'; index: number; total: number; record: MeasurementRecord; etaSeconds: number }
   | { kind: 'retry'; task: Task; attempt: number; error: string }
+  | { kind: 'probe'; probe: RttProbeRecord }
   | { kind: 'environment-stop'; environment: string };
 
 export interface SweepRequest {
@@ -46,6 +52,32 @@ export interface SweepRequest {
    * Default: the ready timeout again plus 5 minutes (room for image builds inside start()).
    */
   startGraceMs?: number;
+  /** Seconds each round-trip probe (TCP_RR, UDP_RR) runs after an environment starts (default 2; 0: none). */
+  probeSeconds?: number;
+  /** The session (manifest.sessions, from 1) the probes are recorded under (default 1). */
+  session?: number;
+}
+
+/** netperf's -l for a probe when the request does not say. */
+export const DEFAULT_PROBE_SECONDS = 2;
+
+/**
+ * One round-trip probe against a started environment. Never throws for netperf's sake: a failed
+ * probe is a record with its error, and the sweep goes on. Null when the run was interrupted.
+ */
+export async function probeRoundTrip(test: RttProbeRecord['test'], endpoint: Endpoint, where: { environment: string; session: number; block: number | null }, seconds: number, io: Pick<SweepIO, 'netperf' | 'now'>, signal: AbortSignal, graceSeconds = 20): Promise<RttProbeRecord | null> {
+  const args = rrArgs(test, endpoint, seconds);
+  const startedAt = io.now().toISOString();
+  const result = await io.netperf(args, { timeoutMs: (seconds + graceSeconds) * 1000, signal });
+  if (signal.aborted) return null;
+  const base = { formatVersion: RESULTS_FORMAT_VERSION, kind: 'rtt-probe' as const, ...where, test, startedAt, finishedAt: io.now().toISOString(), command: ['netperf', ...args], stdout: result.stdout, stderr: result.stderr };
+  if (result.timedOut || result.exitCode !== 0) return { ...base, status: 'failed', error: netperfErrorText(result.stdout, result.stderr, result.exitCode, result.timedOut), metrics: null };
+  try {
+    return { ...base, status: 'ok', error: null, metrics: parseRrOutput(result.stdout, test) };
+  } catch (e) {
+    if (!(e instanceof NetperfOutputError)) throw e;
+    return { ...base, status: 'failed', error: e.message, metrics: null };
+  }
 }
 
 /**
@@ -227,6 +259,17 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
         onEvent({ kind: 'warmup', environment: driver.name, seconds: plan.warmupSeconds });
         const warm = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, started.endpoint, { testLengthSeconds: plan.warmupSeconds, confidence: null });
         await io.netperf(warm, { timeoutMs: (plan.warmupSeconds + 20) * 1000, signal });
+      }
+      // Each start is probed (a resumed run's too): the round-trip time it shows is this start's.
+      const probeSeconds = request.probeSeconds ?? DEFAULT_PROBE_SECONDS;
+      if (io.appendProbe && probeSeconds > 0 && !reused) {
+        for (const test of RR_TESTS) {
+          if (signal.aborted) return 'stop';
+          const probe = await probeRoundTrip(test, started.endpoint, { environment: driver.name, session: request.session ?? 1, block: turn.block }, probeSeconds, io, signal, request.netperfGraceSeconds);
+          if (probe === null) return 'stop';
+          io.appendProbe(probe);
+          onEvent({ kind: 'probe', probe });
+        }
       }
       for (const task of turn.tasks) {
         if (signal.aborted) return 'stop';

@@ -9,11 +9,16 @@ import { ENVIRONMENT_ORDER } from './charts/style.ts';
 import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure } from './charts/figures.ts';
 import { claimsScope, judgeClaims, scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
-import type { Manifest, MeasurementRecord } from '../measure/records.ts';
+import type { Manifest, MeasurementRecord, RttProbeRecord } from '../measure/records.ts';
+import { type RoundTrip, roundTripOf } from '../measure/round-trip.ts';
+import { tcpGoodputCapacityMbit } from '../analyse/capacity.ts';
+import { windowModel, type WindowModelRow } from '../analyse/window-model.ts';
+import { roundTripFigure, withWindowModel } from './charts/round-trip.ts';
 import { renderSvg } from './render.ts';
 import { fileNamePart } from '../core/file-names.ts';
 import { mdText } from '../core/text.ts';
-import { hardwareTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
+import { own } from '../core/own.ts';
+import { hardwareTable, roundTripTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
 
 /** The paper's restricted socket range for Fig. 5/7 and the Discussion's areas. */
 export const RESTRICTED_RANGE: [number, number] = [0, 6000];
@@ -43,6 +48,14 @@ export interface RunAnalysis {
   /** What this run can and cannot test, said before the verdicts. */
   scope: ClaimsScope;
   tables: Table[];
+  /** Round-trip probes (TCP_RR, UDP_RR at each environment start), in file order. */
+  probes: RttProbeRecord[];
+  /** Each environment's round-trip time: from the probes, else as the manifest holds it. */
+  roundTrips: Record<string, RoundTrip>;
+  /** The window/RTT model at each TCP point of an environment with a TCP round-trip time. */
+  windowModel: WindowModelRow[];
+  /** The link's TCP goodput, 10^6 bits/s (null: unshaped or unknown rate). */
+  capacityMbit: number | null;
 }
 
 function orderedEnvironments(names: readonly string[]): string[] {
@@ -51,8 +64,15 @@ function orderedEnvironments(names: readonly string[]): string[] {
 }
 
 /** The claims file is the caller's (loadClaims in analyse/claims/file.ts): the library does not pick one. */
-export function analyseRun(manifest: Manifest, records: readonly MeasurementRecord[], claimsFile: ClaimsFile): RunAnalysis {
+export function analyseRun(manifest: Manifest, records: readonly MeasurementRecord[], claimsFile: ClaimsFile, probes: readonly RttProbeRecord[] = []): RunAnalysis {
   const points = summarizePoints(records);
+  const roundTrips: Record<string, RoundTrip> = {};
+  for (const environment of new Set([...manifest.environments, ...probes.map((p) => p.environment)])) {
+    const rt = roundTripOf(probes, environment) ?? own(manifest.environmentDescriptions, environment)?.roundTrip ?? null;
+    if (rt !== null) roundTrips[environment] = rt;
+  }
+  const capacityMbit = manifest.link?.rateMbit ? tcpGoodputCapacityMbit(manifest.link.rateMbit) : null;
+  const tcpRoundTrips = Object.fromEntries(Object.entries(roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
   const relative = relativeThroughput(points);
   const claims = judgeClaims({ manifest, points }, claimsFile);
   return {
@@ -66,7 +86,11 @@ export function analyseRun(manifest: Manifest, records: readonly MeasurementReco
     udpAnomalies: udpAnomalies(records),
     claims,
     scope: claimsScope({ manifest, points }, claimsFile, claims),
-    tables: [hardwareTable(manifest), softwareTable(manifest)],
+    tables: [hardwareTable(manifest), softwareTable(manifest), ...(Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : [])],
+    probes: [...probes],
+    roundTrips,
+    windowModel: windowModel(points, tcpRoundTrips, capacityMbit),
+    capacityMbit,
   };
 }
 
@@ -83,7 +107,8 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
     const id = series ? fileNamePart(series[0]!) : 'all';
     const abs = `4${letters[2 * i]}`;
     const rel = `4${letters[2 * i + 1]}`;
-    charts.push({ id: `fig${abs}-tcp-absolute-${id}`, title: `Fig. ${abs}: TCP absolute throughput (${series ? series[0] : 'all series'})`, spec: tcpAbsoluteFigure(a.points, series, abs, ctx) });
+    const model = a.windowModel.filter((r) => !series || series.includes(r.series));
+    charts.push({ id: `fig${abs}-tcp-absolute-${id}`, title: `Fig. ${abs}: TCP absolute throughput (${series ? series[0] : 'all series'})`, spec: withWindowModel(tcpAbsoluteFigure(a.points, series, abs, ctx), model, ctx, a.capacityMbit) });
     if (a.relative.some((r) => r.test === 'TCP_STREAM' && (!series || series.includes(r.series)))) {
       charts.push({ id: `fig${rel}-tcp-relative-${id}`, title: `Fig. ${rel}: TCP throughput relative to native (${series ? series[0] : 'all series'})`, spec: tcpRelativeFigure(a.relative, a.points, series, rel, ctx) });
     }
@@ -95,6 +120,7 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
     if (a.relative.some((r) => r.test === 'UDP_STREAM')) charts.push({ id: 'fig6b-udp-relative', title: 'Fig. 6b: UDP throughput relative to native', spec: udpRelativeFigure(a.relative, a.points, ctx) });
   }
   if (a.delivery.length > 0) charts.push({ id: 'fig7-udp-okay-rate', title: 'Fig. 7: UDP okay rate', spec: okRateFigure(a.delivery, ctx) });
+  if (a.probes.some((p) => p.status === 'ok')) charts.push({ id: 'round-trip-time', title: 'Round-trip time per environment (TCP_RR, UDP_RR)', spec: roundTripFigure(a.probes, ctx) });
   if (a.sockets.length > 0) charts.push({ id: 'socket-size-effective', title: 'Requested vs effective send socket size', spec: socketSizeFigure(a.sockets, ctx) });
   const ids = new Set<string>();
   for (const c of charts) {
@@ -122,6 +148,13 @@ export function relativeCsv(relative: readonly RelativePoint[]): string {
 export function udpCsv(delivery: readonly UdpDelivery[]): string {
   const header = 'environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate';
   return `${[header, ...delivery.map((d) => [csv(d.environment), d.x, d.sent, d.received, cell(d.okRate), d.lost, cell(d.lossRate)].join(','))].join('\n')}\n`;
+}
+
+/** One line per round-trip probe: which start, what it measured (latencies in microseconds). */
+export function probesCsv(probes: readonly RttProbeRecord[]): string {
+  const header = 'environment,test,session,block,started_at,status,transactions_per_s,mean_latency_us,stdev_latency_us,p50_latency_us,p99_latency_us,error';
+  const lines = probes.map((p) => [csv(p.environment), p.test, p.session, p.block ?? '', p.startedAt, p.status, cell(p.metrics?.transactionsPerSecond ?? null), cell(p.metrics?.meanLatencyMicroseconds ?? null), cell(p.metrics?.stddevLatencyMicroseconds ?? null), cell(p.metrics?.p50LatencyMicroseconds ?? null), cell(p.metrics?.p99LatencyMicroseconds ?? null), csv(p.error ?? '')].join(','));
+  return `${[header, ...lines].join('\n')}\n`;
 }
 
 /** Every pair of environments at every shared point: difference of means and Welch's test. */
@@ -155,6 +188,7 @@ export function reportTextFiles(manifest: Manifest, a: RunAnalysis, charts: read
     { path: 'relative.csv', content: relativeCsv(a.relative) },
     { path: 'comparisons.csv', content: comparisonsCsv(a) },
     { path: 'udp.csv', content: udpCsv(a.delivery) },
+    ...(a.probes.length > 0 ? [{ path: 'round-trips.csv', content: probesCsv(a.probes) }] : []),
     { path: 'analysis.json', content: `${JSON.stringify(summary, null, 2)}\n` },
     { path: 'claims.md', content: claimsMarkdown(a.claims, a.scope) },
     { path: 'tables.md', content: `Link: ${linkSummary(manifest)}\n\n${a.tables.map(tableMarkdown).join('\n')}` },
@@ -165,8 +199,8 @@ export function reportTextFiles(manifest: Manifest, a: RunAnalysis, charts: read
 
 export type SvgRenderer = (spec: TopLevelSpec) => Promise<string>;
 
-export async function buildReportFiles(manifest: Manifest, records: readonly MeasurementRecord[], claimsFile: ClaimsFile, render: SvgRenderer = renderSvg): Promise<ReportFile[]> {
-  const analysis = analyseRun(manifest, records, claimsFile);
+export async function buildReportFiles(manifest: Manifest, records: readonly MeasurementRecord[], claimsFile: ClaimsFile, render: SvgRenderer = renderSvg, probes: readonly RttProbeRecord[] = []): Promise<ReportFile[]> {
+  const analysis = analyseRun(manifest, records, claimsFile, probes);
   const charts = runCharts(manifest, analysis);
   const files = reportTextFiles(manifest, analysis, charts);
   for (const chart of charts) files.push({ path: `charts/${chart.id}.svg`, content: await render(chart.spec) });

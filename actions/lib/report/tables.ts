@@ -63,6 +63,17 @@ export function softwareTable(m: Manifest): Table {
   return { id: 'table3-software', title: 'Table 3: software configuration (server, client, environments)', columns: ['', 'Server', 'Client'], rows };
 }
 
+/** Each environment's round-trip time: the median over its starts of each probe's mean latency. */
+export function roundTripTable(m: Manifest, roundTrips: Readonly<Record<string, NonNullable<NonNullable<Manifest['environmentDescriptions'][string]>['roundTrip']>>>): Table {
+  const us = (v: number | null, n: number) => (v === null ? '(no successful probe)' : `${v.toFixed(1)} us (${n} probe${n === 1 ? '' : 's'})`);
+  const names = [...m.environments, ...Object.keys(roundTrips).filter((e) => !m.environments.includes(e))];
+  const rows = names.filter((e) => Object.hasOwn(roundTrips, e)).map((e) => {
+    const rt = roundTrips[e]!;
+    return [environmentTitle(e, own(m.environmentDescriptions, e)?.accelerator), us(rt.tcpMicroseconds, rt.tcpProbes), us(rt.udpMicroseconds, rt.udpProbes)];
+  });
+  return { id: 'round-trip-time', title: 'Round-trip time per environment (median over its starts of the TCP_RR / UDP_RR mean latency)', columns: ['Environment', 'TCP_RR', 'UDP_RR'], rows };
+}
+
 /** The link between the hosts, shown prominently: the paper's was a 100 Mbit/s cable. */
 export function linkSummary(m: Manifest): string {
   const l = m.link;

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClaimResult } from '../analyse/claims/judge.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
-import type { Manifest } from '../measure/records.ts';
+import type { Manifest, ParsedResults } from '../measure/records.ts';
 import { analyseRun, reportTextFiles, runCharts, type ChartEntry, type ReportFile, type RunAnalysis } from '../report/report.ts';
 import { renderSvg } from '../report/render.ts';
 import { createRenderPool, type RenderPool } from '../report/render-pool.ts';
@@ -44,8 +44,8 @@ export interface RenderedReport {
  * Analyses a run and renders its report files. `cacheDirs` are directories that may already hold
  * `charts/<id>.vl.json` + `charts/<id>.svg` from an earlier rendering of the same spec.
  */
-export async function renderReport(manifest: Manifest, records: Parameters<typeof analyseRun>[1], claims: ClaimsFile, cacheDirs: string[] = [], render: (spec: TopLevelSpec) => Promise<string> = renderSvg): Promise<RenderedReport> {
-  return renderAnalysedReport(manifest, analyseRun(manifest, records, claims), cacheDirs, render);
+export async function renderReport(manifest: Manifest, results: Pick<ParsedResults, 'records' | 'probes'>, claims: ClaimsFile, cacheDirs: string[] = [], render: (spec: TopLevelSpec) => Promise<string> = renderSvg): Promise<RenderedReport> {
+  return renderAnalysedReport(manifest, analyseRun(manifest, results.records, claims, results.probes), cacheDirs, render);
 }
 
 /** renderReport for a run already analysed. */
@@ -205,7 +205,7 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
     const buildRun = async ({ dir: runDir, run }: (typeof loaded)[number]) => {
       const runId = run.manifest.runId;
       const outDir = dirUnder(siteDir, `runs/${checkRunId(runId)}`);
-      const analysis = analyseRun(run.manifest, run.results.records, options.claims);
+      const analysis = analyseRun(run.manifest, run.results.records, options.claims, run.results.probes);
       claimsById.set(runId, analysis.claims);
       const report = await renderAnalysedReport(run.manifest, analysis, [outDir, ...reportCacheDirs(runDir)], render);
       rendered += report.rendered;
@@ -280,7 +280,7 @@ export async function commitRun(runDir: string, reportsDir: string, claims: Clai
     const src = join(runDir, f);
     if (existsSync(src) && resolve(src) !== resolve(join(dir, f)) && writeUnder(dir, f, readFileSync(src))) changed++;
   }
-  const report = await renderReport(run.manifest, run.results.records, claims, [dir, ...reportCacheDirs(runDir)], render);
+  const report = await renderReport(run.manifest, run.results, claims, [dir, ...reportCacheDirs(runDir)], render);
   changed += writeReportFiles(dir, report.files);
   return { dir, changed };
 }

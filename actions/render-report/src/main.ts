@@ -30,7 +30,7 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
       dirs.push(committed.dir);
       changed += committed.changed;
       const { manifest, results } = run;
-      const analysis = analyseRun(manifest, results.records, claims);
+      const analysis = analyseRun(manifest, results.records, claims, results.probes);
       lines.push(`### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(', ')}\n`);
       lines.push(`${committed.changed} files written or changed in ${mdCode(committed.dir)}.\n`);
       const missing = missingEnvironments(run, settings.environments);
