@@ -42929,6 +42929,21 @@ var netperfMetricsSchema = strict({
     achievedWidth: finite(-1, 1e6, "The full width of the interval achieved, in percent of the mean.")
   }).nullable()
 });
+var RR_TESTS = ["TCP_RR", "UDP_RR"];
+var latency = (meaning) => finite(0, 1e9, meaning);
+var rrMetricsSchema = strict({
+  protocol: oneOf2(["TCP", "UDP"]),
+  transactionsPerSecond: finite(0, 1e9, "Transactions (request + response) per second."),
+  elapsedSeconds: finite(0, 1e6, "How long the probe ran, in seconds."),
+  meanLatencyMicroseconds: latency("Mean round-trip time of one transaction, in microseconds."),
+  stddevLatencyMicroseconds: latency("Standard deviation of the round-trip time, in microseconds."),
+  p50LatencyMicroseconds: latency("Median round-trip time, in microseconds."),
+  p99LatencyMicroseconds: latency("99th percentile of the round-trip time, in microseconds."),
+  minLatencyMicroseconds: latency("Shortest round trip, in microseconds.").nullable(),
+  maxLatencyMicroseconds: latency("Longest round trip, in microseconds.").nullable(),
+  requestSize: reported("Request size, in bytes."),
+  responseSize: reported("Response size, in bytes.")
+});
 
 // actions/lib/plan/plan.ts
 var TESTS = ["TCP_STREAM", "UDP_STREAM"];
@@ -43176,7 +43191,13 @@ var environmentDescriptionSchema = strict({
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
   details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
   accelerator: oneOf2(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
-  startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable()
+  startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable(),
+  roundTrip: strict({
+    tcpMicroseconds: finite(0, 1e9, "Median over its TCP_RR probes of the mean round-trip time, in microseconds.").nullable(),
+    udpMicroseconds: finite(0, 1e9, "Median over its UDP_RR probes of the mean round-trip time, in microseconds.").nullable(),
+    tcpProbes: whole(0, COUNT, "TCP_RR probes that succeeded."),
+    udpProbes: whole(0, COUNT, "UDP_RR probes that succeeded.")
+  }).optional()
 });
 var sessionSchema = strict({
   startedAt: isoTime(),
@@ -43235,7 +43256,30 @@ var measurementRecordSchema = strict({
   },
   { when: (payload) => payload.issues.length === 0 }
 );
+var rttProbeRecordSchema = strict({
+  formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
+  kind: external_exports.literal("rtt-probe"),
+  environment: name("The environment probed."),
+  test: oneOf2(RR_TESTS),
+  session: whole(1, COUNT, "The session (manifest.sessions, from 1) that started the environment."),
+  block: whole(1, COUNT, "The block whose start this probe followed (null: environment-major design).").nullable(),
+  status: oneOf2(["ok", "failed"]),
+  startedAt: isoTime(),
+  finishedAt: isoTime(),
+  command: list(recorded("One argument."), { min: 1, max: 1e4 }, "The exact netperf command."),
+  stdout: recorded("netperf's output, raw."),
+  stderr: recorded("netperf's error output, raw."),
+  error: recorded("Why the probe failed.").nullable(),
+  metrics: rrMetricsSchema.nullable()
+}).superRefine(
+  (r, ctx) => {
+    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok probe needs metrics", input: null });
+    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed probe needs its error", input: null });
+  },
+  { when: (payload) => payload.issues.length === 0 }
+);
 var recordDocument = versioned(measurementRecordSchema, RECORD_FORMAT);
+var probeDocument = versioned(rttProbeRecordSchema, RECORD_FORMAT);
 var manifestDocument = versioned(manifestSchema, MANIFEST_FORMAT);
 var RunFormatError = class extends Error {
   name = "RunFormatError";
@@ -43244,8 +43288,14 @@ var runFormatError = (message) => new RunFormatError(message);
 function validateRecord(value4, where2) {
   return parseOrThrow(recordDocument, value4, where2, runFormatError);
 }
+function validateResultLine(value4, where2) {
+  const isProbe2 = typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && Object.hasOwn(value4, "kind");
+  return isProbe2 ? parseOrThrow(probeDocument, value4, where2, runFormatError) : validateRecord(value4, where2);
+}
+var isProbe = (line5) => "kind" in line5 && line5.kind === "rtt-probe";
 function parseResults(text5, file2 = "results.jsonl") {
   const records = [];
+  const probes = [];
   const lines = text5.split("\n");
   const endsWithNewline = text5.endsWith("\n");
   let truncatedLastLine = null;
@@ -43263,9 +43313,11 @@ function parseResults(text5, file2 = "results.jsonl") {
       }
       throw new RunFormatError(`${file2} line ${lineNo}: not valid JSON (${jsonSyntaxReason(e.message)})`);
     }
-    records.push(validateRecord(parsed, `${file2} line ${lineNo}`));
+    const valid = validateResultLine(parsed, `${file2} line ${lineNo}`);
+    if (isProbe(valid)) probes.push(valid);
+    else records.push(valid);
   });
-  return { records, truncatedLastLine };
+  return { records, probes, truncatedLastLine };
 }
 function validateManifest(value4, file2 = "manifest.json") {
   if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && value4.kind !== "virtnet-run") {

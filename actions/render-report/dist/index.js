@@ -40071,6 +40071,21 @@ var netperfMetricsSchema = strict({
     achievedWidth: finite(-1, 1e6, "The full width of the interval achieved, in percent of the mean.")
   }).nullable()
 });
+var RR_TESTS = ["TCP_RR", "UDP_RR"];
+var latency = (meaning) => finite(0, 1e9, meaning);
+var rrMetricsSchema = strict({
+  protocol: oneOf(["TCP", "UDP"]),
+  transactionsPerSecond: finite(0, 1e9, "Transactions (request + response) per second."),
+  elapsedSeconds: finite(0, 1e6, "How long the probe ran, in seconds."),
+  meanLatencyMicroseconds: latency("Mean round-trip time of one transaction, in microseconds."),
+  stddevLatencyMicroseconds: latency("Standard deviation of the round-trip time, in microseconds."),
+  p50LatencyMicroseconds: latency("Median round-trip time, in microseconds."),
+  p99LatencyMicroseconds: latency("99th percentile of the round-trip time, in microseconds."),
+  minLatencyMicroseconds: latency("Shortest round trip, in microseconds.").nullable(),
+  maxLatencyMicroseconds: latency("Longest round trip, in microseconds.").nullable(),
+  requestSize: reported("Request size, in bytes."),
+  responseSize: reported("Response size, in bytes.")
+});
 
 // actions/lib/plan/plan.ts
 var TESTS = ["TCP_STREAM", "UDP_STREAM"];
@@ -40318,7 +40333,13 @@ var environmentDescriptionSchema = strict({
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
   details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
   accelerator: oneOf(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
-  startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable()
+  startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable(),
+  roundTrip: strict({
+    tcpMicroseconds: finite(0, 1e9, "Median over its TCP_RR probes of the mean round-trip time, in microseconds.").nullable(),
+    udpMicroseconds: finite(0, 1e9, "Median over its UDP_RR probes of the mean round-trip time, in microseconds.").nullable(),
+    tcpProbes: whole(0, COUNT, "TCP_RR probes that succeeded."),
+    udpProbes: whole(0, COUNT, "UDP_RR probes that succeeded.")
+  }).optional()
 });
 var sessionSchema = strict({
   startedAt: isoTime(),
@@ -40377,7 +40398,30 @@ var measurementRecordSchema = strict({
   },
   { when: (payload) => payload.issues.length === 0 }
 );
+var rttProbeRecordSchema = strict({
+  formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
+  kind: external_exports.literal("rtt-probe"),
+  environment: name("The environment probed."),
+  test: oneOf(RR_TESTS),
+  session: whole(1, COUNT, "The session (manifest.sessions, from 1) that started the environment."),
+  block: whole(1, COUNT, "The block whose start this probe followed (null: environment-major design).").nullable(),
+  status: oneOf(["ok", "failed"]),
+  startedAt: isoTime(),
+  finishedAt: isoTime(),
+  command: list(recorded("One argument."), { min: 1, max: 1e4 }, "The exact netperf command."),
+  stdout: recorded("netperf's output, raw."),
+  stderr: recorded("netperf's error output, raw."),
+  error: recorded("Why the probe failed.").nullable(),
+  metrics: rrMetricsSchema.nullable()
+}).superRefine(
+  (r, ctx) => {
+    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok probe needs metrics", input: null });
+    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed probe needs its error", input: null });
+  },
+  { when: (payload) => payload.issues.length === 0 }
+);
 var recordDocument = versioned(measurementRecordSchema, RECORD_FORMAT);
+var probeDocument = versioned(rttProbeRecordSchema, RECORD_FORMAT);
 var manifestDocument = versioned(manifestSchema, MANIFEST_FORMAT);
 var RunFormatError = class extends Error {
   name = "RunFormatError";
@@ -40386,8 +40430,14 @@ var runFormatError = (message) => new RunFormatError(message);
 function validateRecord(value4, where2) {
   return parseOrThrow(recordDocument, value4, where2, runFormatError);
 }
+function validateResultLine(value4, where2) {
+  const isProbe2 = typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && Object.hasOwn(value4, "kind");
+  return isProbe2 ? parseOrThrow(probeDocument, value4, where2, runFormatError) : validateRecord(value4, where2);
+}
+var isProbe = (line5) => "kind" in line5 && line5.kind === "rtt-probe";
 function parseResults(text5, file2 = "results.jsonl") {
   const records = [];
+  const probes = [];
   const lines = text5.split("\n");
   const endsWithNewline = text5.endsWith("\n");
   let truncatedLastLine = null;
@@ -40405,9 +40455,11 @@ function parseResults(text5, file2 = "results.jsonl") {
       }
       throw new RunFormatError(`${file2} line ${lineNo}: not valid JSON (${jsonSyntaxReason(e.message)})`);
     }
-    records.push(validateRecord(parsed, `${file2} line ${lineNo}`));
+    const valid = validateResultLine(parsed, `${file2} line ${lineNo}`);
+    if (isProbe(valid)) probes.push(valid);
+    else records.push(valid);
   });
-  return { records, truncatedLastLine };
+  return { records, probes, truncatedLastLine };
 }
 function validateManifest(value4, file2 = "manifest.json") {
   if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && value4.kind !== "virtnet-run") {
@@ -42105,6 +42157,130 @@ function claimsScope(input2, claimsFile, results) {
 }
 function scopeMarkdown(s2) {
   return [`**Conditions:** ${s2.conditions}.`, "", "**This run can test:**", ...s2.canTest.map((l) => `- ${l}`), "", "**This run cannot test:**", ...s2.cannotTest.length ? s2.cannotTest.map((l) => `- ${l}`) : ["- (nothing this run lacks)"], ""].join("\n");
+}
+
+// actions/lib/measure/round-trip.ts
+function probeLatencies(probes, environment2, test2) {
+  return probes.filter((p) => p.environment === environment2 && p.test === test2 && p.status === "ok" && p.metrics !== null).map((p) => p.metrics.meanLatencyMicroseconds);
+}
+function roundTripOf(probes, environment2) {
+  if (!probes.some((p) => p.environment === environment2)) return null;
+  const tcp = probeLatencies(probes, environment2, "TCP_RR");
+  const udp = probeLatencies(probes, environment2, "UDP_RR");
+  const round5 = (v) => Math.round(v * 1e3) / 1e3;
+  return { tcpMicroseconds: tcp.length > 0 ? round5(median(tcp)) : null, udpMicroseconds: udp.length > 0 ? round5(median(udp)) : null, tcpProbes: tcp.length, udpProbes: udp.length };
+}
+
+// actions/lib/analyse/capacity.ts
+function tcpGoodputCapacityMbit(rateMbit) {
+  return rateMbit * 1448 / 1538;
+}
+
+// actions/lib/analyse/window-model.ts
+function windowLimitedThroughputMbit(windowBytes, roundTripMicroseconds, capacityMbit) {
+  if (!(roundTripMicroseconds > 0)) throw new Error(`window model: round-trip time must be > 0 us, got ${roundTripMicroseconds}`);
+  const limited = windowBytes * 8 / roundTripMicroseconds;
+  return capacityMbit === null ? limited : Math.min(capacityMbit, limited);
+}
+function windowModel(points2, roundTripMicroseconds, capacityMbit) {
+  const rows = [];
+  for (const p of points2) {
+    if (p.test !== "TCP_STREAM" || p.parameter !== "sendSocketSize" || p.effectiveSendSocket === null) continue;
+    const rtt = Object.hasOwn(roundTripMicroseconds, p.environment) ? roundTripMicroseconds[p.environment] : null;
+    if (rtt === null || rtt === void 0 || !(rtt > 0)) continue;
+    rows.push({ environment: p.environment, series: p.series, x: p.value, window: p.effectiveSendSocket, roundTripMicroseconds: rtt, throughputMbps: windowLimitedThroughputMbit(p.effectiveSendSocket, rtt, capacityMbit) });
+  }
+  return rows.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.series.localeCompare(b10.series) || a4.x - b10.x);
+}
+
+// actions/lib/report/charts/round-trip.ts
+var round2 = (v) => Math.round(v * 1e3) / 1e3;
+var LATENCY = "Mean round-trip time per probe (microseconds)";
+function roundTripFigure(probes, ctx) {
+  const scales2 = environmentScales(ctx.environments, ctx.accelerators);
+  const ok = probes.filter((p) => p.status === "ok" && p.metrics !== null);
+  const label2 = (e) => environmentLabel(e, own2(ctx.accelerators, e));
+  const values3 = ok.map((p) => ({
+    environment: label2(p.environment),
+    test: p.test,
+    kind: "probe",
+    y: round2(p.metrics.meanLatencyMicroseconds),
+    stdev: round2(p.metrics.stddevLatencyMicroseconds),
+    p99: p.metrics.p99LatencyMicroseconds,
+    transactions: round2(p.metrics.transactionsPerSecond),
+    when: p.startedAt,
+    start: p.block === null ? `session ${p.session}` : `session ${p.session}, block ${p.block}`
+  }));
+  const medians = [];
+  for (const environment2 of new Set(ok.map((p) => p.environment))) {
+    for (const test2 of ["TCP_RR", "UDP_RR"]) {
+      const ys = ok.filter((p) => p.environment === environment2 && p.test === test2).map((p) => p.metrics.meanLatencyMicroseconds);
+      if (ys.length > 0) medians.push({ environment: label2(environment2), test: test2, kind: "median", y: round2(median(ys)), probes: ys.length });
+    }
+  }
+  const failed = probes.length - ok.length;
+  const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain };
+  const xOffset = { field: "test", type: "nominal", title: "Probe", sort: ["TCP_RR", "UDP_RR"] };
+  const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color, legend: null };
+  const y4 = { field: "y", type: "quantitative", title: LATENCY, scale: { zero: true } };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: "Round-trip time per environment: TCP_RR and UDP_RR mean latency at each start",
+      subtitle: [...ctx.subtitle, `filled: TCP_RR, hollow: UDP_RR; one mark per probe (1-byte request and response), line: median${failed > 0 ? `; ${failed} failed probe(s) not drawn` : ""}`]
+    },
+    width: 360,
+    height: 260,
+    config: CHART_CONFIG,
+    encoding: { x: x4, xOffset, color: color5 },
+    layer: [
+      {
+        data: { values: medians },
+        mark: { type: "tick", thickness: 2, aria: false },
+        encoding: { y: y4, tooltip: [{ field: "environment", title: "Environment" }, { field: "test", title: "Probe" }, { field: "y", title: "Median of mean latency (us)" }, { field: "probes", title: "Probes" }] }
+      },
+      {
+        data: { values: values3 },
+        mark: { type: "point", size: 50, aria: false },
+        encoding: {
+          y: y4,
+          fill: { condition: { test: "datum.test === 'TCP_RR'", field: "environment", type: "nominal", scale: scales2.color, legend: null }, value: "transparent" },
+          tooltip: [
+            { field: "environment", title: "Environment" },
+            { field: "test", title: "Probe" },
+            { field: "y", title: "Mean latency (us)" },
+            { field: "stdev", title: "Stdev (us)" },
+            { field: "p99", title: "p99 (us)" },
+            { field: "transactions", title: "Transactions/s" },
+            { field: "start", title: "Start" },
+            { field: "when", title: "Started at" }
+          ]
+        }
+      }
+    ]
+  };
+}
+function withWindowModel(spec, rows, ctx, capacityMbit) {
+  if (rows.length === 0) return spec;
+  const values3 = rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), series: r.series, x: r.x, y: round2(r.throughputMbps), window: r.window, rtt: r.roundTripMicroseconds }));
+  const cap = capacityMbit === null ? "window / RTT" : `min(${round2(capacityMbit)}, window / RTT)`;
+  const layer = {
+    data: { values: values3 },
+    mark: { type: "line", strokeDash: [3, 3], strokeWidth: 1.2, opacity: 0.8, aria: false },
+    encoding: {
+      y: { field: "y", type: "quantitative" },
+      detail: { field: "series", type: "nominal" },
+      tooltip: [
+        { field: "environment", title: "Environment (model)" },
+        { field: "x", title: "Send socket size requested (bytes)" },
+        { field: "window", title: "Effective send socket size (bytes)" },
+        { field: "rtt", title: "TCP_RR round-trip time (us)" },
+        { field: "y", title: `Model ${cap} (10^6 bits/s)` }
+      ]
+    }
+  };
+  const s2 = spec;
+  return { ...spec, title: { ...s2.title, subtitle: [...s2.title.subtitle, `short dashes: model ${cap}, window = effective send socket size, RTT = median TCP_RR mean latency`] }, layer: [...s2.layer, layer] };
 }
 
 // node_modules/vega-util/build/accessor.js
@@ -52377,7 +52553,7 @@ __export(d3_interpolate_exports, {
   interpolateRgb: () => rgb2,
   interpolateRgbBasis: () => rgbBasis,
   interpolateRgbBasisClosed: () => rgbBasisClosed,
-  interpolateRound: () => round2,
+  interpolateRound: () => round3,
   interpolateString: () => string4,
   interpolateTransformCss: () => interpolateTransformCss,
   interpolateTransformSvg: () => interpolateTransformSvg,
@@ -53057,7 +53233,7 @@ function hue(a4, b10) {
     return x4 - 360 * Math.floor(x4 / 360);
   };
 }
-function round2(a4, b10) {
+function round3(a4, b10) {
   return a4 = +a4, b10 = +b10, function(t) {
     return Math.round(a4 * (1 - t) + b10 * t);
   };
@@ -53403,7 +53579,7 @@ function transformer$2() {
     return arguments.length ? (range7 = Array.from(_), rescale()) : range7.slice();
   };
   scale6.rangeRound = function(_) {
-    return range7 = Array.from(_), interpolate$1 = round2, rescale();
+    return range7 = Array.from(_), interpolate$1 = round3, rescale();
   };
   scale6.clamp = function(_) {
     return arguments.length ? (clamp3 = _ ? true : identity$1, rescale()) : clamp3 !== identity$1;
@@ -53852,7 +54028,7 @@ function transformer$1() {
     };
   }
   scale6.range = range7(value);
-  scale6.rangeRound = range7(round2);
+  scale6.rangeRound = range7(round3);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -53916,7 +54092,7 @@ function transformer() {
     };
   }
   scale6.range = range7(value);
-  scale6.rangeRound = range7(round2);
+  scale6.rangeRound = range7(round3);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -54342,18 +54518,18 @@ function invertRangeExtent(scale6) {
 }
 function band() {
   const scale6 = ordinal().unknown(void 0), domain4 = scale6.domain, ordinalRange = scale6.range;
-  let range$1 = [0, 1], step2, bandwidth2, round4 = false, paddingInner2 = 0, paddingOuter2 = 0, align2 = 0.5;
+  let range$1 = [0, 1], step2, bandwidth2, round5 = false, paddingInner2 = 0, paddingOuter2 = 0, align2 = 0.5;
   delete scale6.unknown;
   function rescale() {
     const n = domain4().length, reverse3 = range$1[1] < range$1[0], stop2 = range$1[1 - reverse3], space = bandSpace(n, paddingInner2, paddingOuter2);
     let start = range$1[reverse3 - 0];
     step2 = (stop2 - start) / (space || 1);
-    if (round4) {
+    if (round5) {
       step2 = Math.floor(step2);
     }
     start += (stop2 - start - step2 * (n - paddingInner2)) * align2;
     bandwidth2 = step2 * (1 - paddingInner2);
-    if (round4) {
+    if (round5) {
       start = Math.round(start);
       bandwidth2 = Math.round(bandwidth2);
     }
@@ -54378,7 +54554,7 @@ function band() {
   };
   scale6.rangeRound = function(_) {
     range$1 = [+_[0], +_[1]];
-    round4 = true;
+    round5 = true;
     return rescale();
   };
   scale6.bandwidth = function() {
@@ -54389,10 +54565,10 @@ function band() {
   };
   scale6.round = function(_) {
     if (arguments.length) {
-      round4 = !!_;
+      round5 = !!_;
       return rescale();
     } else {
-      return round4;
+      return round5;
     }
   };
   scale6.padding = function(_) {
@@ -54454,7 +54630,7 @@ function band() {
     return value4 ? value4[0] : value4;
   };
   scale6.copy = function() {
-    return band().domain(domain4()).range(range$1).round(round4).paddingInner(paddingInner2).paddingOuter(paddingOuter2).align(align2);
+    return band().domain(domain4()).range(range$1).round(round5).paddingInner(paddingInner2).paddingOuter(paddingOuter2).align(align2);
   };
   return rescale();
 }
@@ -60571,7 +60747,7 @@ function configureBins(scale6, _, count2) {
   return count2;
 }
 function configureRange(scale6, _, count2) {
-  var type3 = scale6.type, round4 = _.round || false, range7 = _.range;
+  var type3 = scale6.type, round5 = _.round || false, range7 = _.range;
   if (_.rangeStep != null) {
     range7 = configureRangeStep(type3, _, count2);
   } else if (_.scheme) {
@@ -60590,9 +60766,9 @@ function configureRange(scale6, _, count2) {
   if (range7 && _.interpolate && scale6.interpolate) {
     scale6.interpolate(interpolate(_.interpolate, _.interpolateGamma));
   } else if (isFunction(scale6.round)) {
-    scale6.round(round4);
+    scale6.round(round5);
   } else if (isFunction(scale6.rangeRound)) {
-    scale6.interpolate(round4 ? round2 : value);
+    scale6.interpolate(round5 ? round3 : value);
   }
   if (range7) scale6.range(flip(range7, _.reverse));
 }
@@ -65686,14 +65862,14 @@ function treemapDice(parent, x02, y02, x12, y12) {
   }
 }
 function partition4() {
-  var dx = 1, dy = 1, padding3 = 0, round4 = false;
+  var dx = 1, dy = 1, padding3 = 0, round5 = false;
   function partition6(root) {
     var n = root.height + 1;
     root.x0 = root.y0 = padding3;
     root.x1 = dx;
     root.y1 = dy / n;
     root.eachBefore(positionNode(dy, n));
-    if (round4) root.eachBefore(roundNode);
+    if (round5) root.eachBefore(roundNode);
     return root;
   }
   function positionNode(dy2, n) {
@@ -65711,7 +65887,7 @@ function partition4() {
     };
   }
   partition6.round = function(x4) {
-    return arguments.length ? (round4 = !!x4, partition6) : round4;
+    return arguments.length ? (round5 = !!x4, partition6) : round5;
   };
   partition6.size = function(x4) {
     return arguments.length ? (dx = +x4[0], dy = +x4[1], partition6) : [dx, dy];
@@ -66018,14 +66194,14 @@ var squarify = (function custom10(ratio) {
   return squarify2;
 })(phi);
 function index3() {
-  var tile = squarify, round4 = false, dx = 1, dy = 1, paddingStack = [0], paddingInner2 = constantZero, paddingTop = constantZero, paddingRight = constantZero, paddingBottom = constantZero, paddingLeft = constantZero;
+  var tile = squarify, round5 = false, dx = 1, dy = 1, paddingStack = [0], paddingInner2 = constantZero, paddingTop = constantZero, paddingRight = constantZero, paddingBottom = constantZero, paddingLeft = constantZero;
   function treemap(root) {
     root.x0 = root.y0 = 0;
     root.x1 = dx;
     root.y1 = dy;
     root.eachBefore(positionNode);
     paddingStack = [0];
-    if (round4) root.eachBefore(roundNode);
+    if (round5) root.eachBefore(roundNode);
     return root;
   }
   function positionNode(node2) {
@@ -66048,7 +66224,7 @@ function index3() {
     }
   }
   treemap.round = function(x4) {
-    return arguments.length ? (round4 = !!x4, treemap) : round4;
+    return arguments.length ? (round5 = !!x4, treemap) : round5;
   };
   treemap.size = function(x4) {
     return arguments.length ? (dx = +x4[0], dy = +x4[1], treemap) : [dx, dy];
@@ -96064,6 +96240,15 @@ function softwareTable(m3) {
   }
   return { id: "table3-software", title: "Table 3: software configuration (server, client, environments)", columns: ["", "Server", "Client"], rows };
 }
+function roundTripTable(m3, roundTrips) {
+  const us = (v, n) => v === null ? "(no successful probe)" : `${v.toFixed(1)} us (${n} probe${n === 1 ? "" : "s"})`;
+  const names = [...m3.environments, ...Object.keys(roundTrips).filter((e) => !m3.environments.includes(e))];
+  const rows = names.filter((e) => Object.hasOwn(roundTrips, e)).map((e) => {
+    const rt = roundTrips[e];
+    return [environmentTitle(e, own2(m3.environmentDescriptions, e)?.accelerator), us(rt.tcpMicroseconds, rt.tcpProbes), us(rt.udpMicroseconds, rt.udpProbes)];
+  });
+  return { id: "round-trip-time", title: "Round-trip time per environment (median over its starts of the TCP_RR / UDP_RR mean latency)", columns: ["Environment", "TCP_RR", "UDP_RR"], rows };
+}
 function linkSummary(m3) {
   const l = m3.link;
   if (!l) return "link not recorded";
@@ -96082,8 +96267,15 @@ function orderedEnvironments(names) {
   const known = ENVIRONMENT_ORDER.filter((e) => names.includes(e));
   return [...known, ...names.filter((n) => !known.includes(n)).sort()];
 }
-function analyseRun(manifest, records, claimsFile) {
+function analyseRun(manifest, records, claimsFile, probes = []) {
   const points2 = summarizePoints(records);
+  const roundTrips = {};
+  for (const environment2 of /* @__PURE__ */ new Set([...manifest.environments, ...probes.map((p) => p.environment)])) {
+    const rt = roundTripOf(probes, environment2) ?? own2(manifest.environmentDescriptions, environment2)?.roundTrip ?? null;
+    if (rt !== null) roundTrips[environment2] = rt;
+  }
+  const capacityMbit = manifest.link?.rateMbit ? tcpGoodputCapacityMbit(manifest.link.rateMbit) : null;
+  const tcpRoundTrips = Object.fromEntries(Object.entries(roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
   const relative2 = relativeThroughput(points2);
   const claims = judgeClaims({ manifest, points: points2 }, claimsFile);
   return {
@@ -96097,7 +96289,11 @@ function analyseRun(manifest, records, claimsFile) {
     udpAnomalies: udpAnomalies(records),
     claims,
     scope: claimsScope({ manifest, points: points2 }, claimsFile, claims),
-    tables: [hardwareTable(manifest), softwareTable(manifest)]
+    tables: [hardwareTable(manifest), softwareTable(manifest), ...Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []],
+    probes: [...probes],
+    roundTrips,
+    windowModel: windowModel(points2, tcpRoundTrips, capacityMbit),
+    capacityMbit
   };
 }
 function runCharts(manifest, a4) {
@@ -96111,7 +96307,8 @@ function runCharts(manifest, a4) {
     const id3 = series2 ? fileNamePart(series2[0]) : "all";
     const abs4 = `4${letters[2 * i]}`;
     const rel = `4${letters[2 * i + 1]}`;
-    charts.push({ id: `fig${abs4}-tcp-absolute-${id3}`, title: `Fig. ${abs4}: TCP absolute throughput (${series2 ? series2[0] : "all series"})`, spec: tcpAbsoluteFigure(a4.points, series2, abs4, ctx) });
+    const model = a4.windowModel.filter((r) => !series2 || series2.includes(r.series));
+    charts.push({ id: `fig${abs4}-tcp-absolute-${id3}`, title: `Fig. ${abs4}: TCP absolute throughput (${series2 ? series2[0] : "all series"})`, spec: withWindowModel(tcpAbsoluteFigure(a4.points, series2, abs4, ctx), model, ctx, a4.capacityMbit) });
     if (a4.relative.some((r) => r.test === "TCP_STREAM" && (!series2 || series2.includes(r.series)))) {
       charts.push({ id: `fig${rel}-tcp-relative-${id3}`, title: `Fig. ${rel}: TCP throughput relative to native (${series2 ? series2[0] : "all series"})`, spec: tcpRelativeFigure(a4.relative, a4.points, series2, rel, ctx) });
     }
@@ -96123,6 +96320,7 @@ function runCharts(manifest, a4) {
     if (a4.relative.some((r) => r.test === "UDP_STREAM")) charts.push({ id: "fig6b-udp-relative", title: "Fig. 6b: UDP throughput relative to native", spec: udpRelativeFigure(a4.relative, a4.points, ctx) });
   }
   if (a4.delivery.length > 0) charts.push({ id: "fig7-udp-okay-rate", title: "Fig. 7: UDP okay rate", spec: okRateFigure(a4.delivery, ctx) });
+  if (a4.probes.some((p) => p.status === "ok")) charts.push({ id: "round-trip-time", title: "Round-trip time per environment (TCP_RR, UDP_RR)", spec: roundTripFigure(a4.probes, ctx) });
   if (a4.sockets.length > 0) charts.push({ id: "socket-size-effective", title: "Requested vs effective send socket size", spec: socketSizeFigure(a4.sockets, ctx) });
   const ids = /* @__PURE__ */ new Set();
   for (const c4 of charts) {
@@ -96147,6 +96345,12 @@ function relativeCsv(relative2) {
 function udpCsv(delivery) {
   const header = "environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate";
   return `${[header, ...delivery.map((d) => [csv2(d.environment), d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)].join(","))].join("\n")}
+`;
+}
+function probesCsv(probes) {
+  const header = "environment,test,session,block,started_at,status,transactions_per_s,mean_latency_us,stdev_latency_us,p50_latency_us,p99_latency_us,error";
+  const lines = probes.map((p) => [csv2(p.environment), p.test, p.session, p.block ?? "", p.startedAt, p.status, cell2(p.metrics?.transactionsPerSecond ?? null), cell2(p.metrics?.meanLatencyMicroseconds ?? null), cell2(p.metrics?.stddevLatencyMicroseconds ?? null), cell2(p.metrics?.p50LatencyMicroseconds ?? null), cell2(p.metrics?.p99LatencyMicroseconds ?? null), csv2(p.error ?? "")].join(","));
+  return `${[header, ...lines].join("\n")}
 `;
 }
 function comparisonsCsv(a4) {
@@ -96176,6 +96380,7 @@ function reportTextFiles(manifest, a4, charts) {
     { path: "relative.csv", content: relativeCsv(a4.relative) },
     { path: "comparisons.csv", content: comparisonsCsv(a4) },
     { path: "udp.csv", content: udpCsv(a4.delivery) },
+    ...a4.probes.length > 0 ? [{ path: "round-trips.csv", content: probesCsv(a4.probes) }] : [],
     { path: "analysis.json", content: `${JSON.stringify(summary2, null, 2)}
 ` },
     { path: "claims.md", content: claimsMarkdown(a4.claims, a4.scope) },
@@ -96998,7 +97203,7 @@ var BASELINE_COLOR = "#7f7f7f";
 var RUN_A_PARAM = "run_a";
 var RUN_B_PARAM = "run_b";
 var MARK_COLOR = { regressed: "#D55E00", improved: "#009E73" };
-function round3(v) {
+function round4(v) {
   return Math.round(v * 1e3) / 1e3;
 }
 function runName(diff, which2) {
@@ -97006,7 +97211,7 @@ function runName(diff, which2) {
 }
 function row(diff, side2, series2, x4, s2, change2, verdict) {
   if (s2.n === 0 || s2.mean === null) return null;
-  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round3(s2.mean), low: round3(Math.max(0, s2.ciLow ?? s2.mean)), high: round3(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round4(s2.mean), low: round4(Math.max(0, s2.ciLow ?? s2.mean)), high: round4(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
 }
 function overlayRows(diff, environment2, test2) {
   const mine = (xs) => xs.filter((p) => p.environment === environment2 && p.test === test2);
@@ -97295,8 +97500,8 @@ function readIfExists(path3) {
     return null;
   }
 }
-async function renderReport(manifest, records, claims, cacheDirs = [], render = renderSvg) {
-  return renderAnalysedReport(manifest, analyseRun(manifest, records, claims), cacheDirs, render);
+async function renderReport(manifest, results, claims, cacheDirs = [], render = renderSvg) {
+  return renderAnalysedReport(manifest, analyseRun(manifest, results.records, claims, results.probes), cacheDirs, render);
 }
 async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render = renderSvg) {
   const charts = runCharts(manifest, analysis);
@@ -97395,7 +97600,7 @@ async function buildSite(runDirs, siteDir, options) {
     const buildRun = async ({ dir: runDir, run: run3 }) => {
       const runId = run3.manifest.runId;
       const outDir = dirUnder(siteDir, `runs/${checkRunId(runId)}`);
-      const analysis = analyseRun(run3.manifest, run3.results.records, options.claims);
+      const analysis = analyseRun(run3.manifest, run3.results.records, options.claims, run3.results.probes);
       claimsById.set(runId, analysis.claims);
       const report = await renderAnalysedReport(run3.manifest, analysis, [outDir, ...reportCacheDirs(runDir)], render);
       rendered += report.rendered;
@@ -97466,7 +97671,7 @@ async function commitRun(runDir, reportsDir, claims, render) {
     const src = join7(runDir, f);
     if (existsSync4(src) && resolve2(src) !== resolve2(join7(dir, f)) && writeUnder(dir, f, readFileSync5(src))) changed++;
   }
-  const report = await renderReport(run3.manifest, run3.results.records, claims, [dir, ...reportCacheDirs(runDir)], render);
+  const report = await renderReport(run3.manifest, run3.results, claims, [dir, ...reportCacheDirs(runDir)], render);
   changed += writeReportFiles(dir, report.files);
   return { dir, changed };
 }
@@ -97489,7 +97694,7 @@ async function run2(io = actionsCore()) {
       dirs.push(committed.dir);
       changed += committed.changed;
       const { manifest, results } = run3;
-      const analysis = analyseRun(manifest, results.records, claims);
+      const analysis = analyseRun(manifest, results.records, claims, results.probes);
       lines.push(`### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(", ")}
 `);
       lines.push(`${committed.changed} files written or changed in ${mdCode(committed.dir)}.

@@ -45,7 +45,7 @@ export function roundTripFigure(probes: readonly RttProbeRecord[], ctx: FigureCo
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'Round-trip time per environment: TCP_RR and UDP_RR mean latency at each start',
-      subtitle: [...ctx.subtitle, `filled: TCP_RR, hollow: UDP_RR; one mark per probe (1-byte request and response), bar: median${failed > 0 ? `; ${failed} failed probe(s) not drawn` : ''}`],
+      subtitle: [...ctx.subtitle, `filled: TCP_RR, hollow: UDP_RR; one mark per probe (1-byte request and response), line: median${failed > 0 ? `; ${failed} failed probe(s) not drawn` : ''}`],
     },
     width: 360,
     height: 260,
