@@ -146,16 +146,25 @@ export class ResultsAppender {
       }
       const err = e as NodeJS.ErrnoException;
       throw new ResultsWriteError(
-        `could not write to ${this.path} (${err.code ?? err.message}${err.code === 'ENOSPC' ? ': no space left on the device' : ''}): the run stops here; the ${this.lineCount()} records before this one are on disk, and the run can be resumed once the problem is fixed`,
+        `could not write to ${this.path} (${err.code ?? err.message}${err.code === 'ENOSPC' ? ': no space left on the device' : ''}): the run stops here; ${this.onDisk()}, and the run can be resumed once the problem is fixed`,
       );
     }
   }
 
-  private lineCount(): number {
+  /** What is on disk: measurements, and round-trip probes (lines of their own kind). */
+  private onDisk(): string {
     try {
-      return readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0).length;
+      const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
+      const probes = lines.filter((l) => {
+        try {
+          return (JSON.parse(l) as { kind?: unknown }).kind === 'rtt-probe';
+        } catch {
+          return false;
+        }
+      }).length;
+      return `the ${lines.length - probes} records${probes > 0 ? ` (and ${probes} round-trip probes)` : ''} before this one are on disk`;
     } catch {
-      return 0;
+      return 'the records before this one are on disk';
     }
   }
 
