@@ -28,7 +28,7 @@ export function verdictTable(claims: readonly ClaimResult[]): string {
 }
 
 export function readmeVerdictTable(runDir: string): string {
-  const analysis = JSON.parse(readRegularFile(join(runDir, 'analysis.json'), { maxBytes: 64 * MiB }).toString('utf8')) as { claims: ClaimResult[] };
+  const analysis = JSON.parse(readRegularFile(join(runDir, 'analysis.json'), { maxBytes: 64 * MiB })) as { claims: ClaimResult[] };
   return verdictTable(analysis.claims);
 }
 
