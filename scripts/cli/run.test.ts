@@ -39,6 +39,9 @@ describe.skipIf(missing !== null)(`virtnet run (native, real testbed)${skipNote(
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/8 measurements planned/);
     expect(r.stdout).toMatch(/\[8\/8\] native/);
+    // The end of the run: the precision reached per environment (one replicate: no interval yet).
+    expect(r.stdout).toContain('precision reached (95% CI half-width, percent of the mean; no precision target in the plan):');
+    expect(r.stdout).toMatch(/\n {4}native {2}no point has 2 replicates: no interval \(8 points\)\n/);
     const run = loadRun(out);
     expect(run.manifest.status).toBe('complete');
     expect(run.manifest.sessions).toHaveLength(1);
