@@ -51,7 +51,7 @@ describe('OSv build executor', () => {
     const plan = { ...localPlan(), image: join(work, 'images', 'broken.img'), metadataFile: join(work, 'images', 'broken.img.virtnet.json') };
     plan.steps = [{ kind: 'run', name: 'fail', argv: ['sh', '-c', 'exit 3'], cwd: work }, ...plan.steps];
     writeFileSync(join(work, 'trace'), '');
-    await expect(executeOsvBuild(plan, () => {})).rejects.toThrow('fail: sh -c exit 3 exited with 3');
+    await expect(executeOsvBuild(plan, () => {})).rejects.toThrow('fail: sh -c exit 3: exited with 3');
     expect(existsSync(plan.image)).toBe(false);
     expect(readFileSync(join(work, 'trace'), 'utf8')).toBe('');
   });

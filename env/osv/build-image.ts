@@ -2,10 +2,10 @@
 // inputs returns the cached image at once. Used by scripts/build-osv-image.ts (the command line)
 // and by the build-osv-image action.
 
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
+import { mustRun, runCommand } from '../../actions/lib/core/proc.ts';
 import type { BuildStep, CheckZipStep, OsvBuildPlan, OsvImageMetadata, RunStep } from './build-plan.ts';
 import { contentSha256, filesOutside, readZipFiles } from './zip-content.ts';
 
@@ -13,25 +13,26 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-function runStep(step: RunStep): Promise<void> {
-  return new Promise((done, fail) => {
-    const [file, ...args] = step.argv;
-    const env: NodeJS.ProcessEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ...step.env };
-    if (step.pathPrepend) env.PATH = [step.pathPrepend, process.env.PATH].filter(Boolean).join(delimiter);
+/** A build step may run for most of an hour on a 2-core machine (OSv's own make); past this it is stuck. */
+const STEP_TIMEOUT_MS = 3 * 60 * 60 * 1000;
+
+async function runStep(step: RunStep): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ...step.env };
+  if (step.pathPrepend) env.PATH = [step.pathPrepend, process.env.PATH].filter(Boolean).join(delimiter);
+  try {
     // Builds print for minutes; their output goes straight to ours so a CI log shows progress.
-    const child = spawn(file!, args, { cwd: step.cwd, stdio: ['ignore', 'inherit', 'inherit'], env });
-    child.once('error', (e) => fail(new Error(`${step.name}: ${e.message}`)));
-    child.once('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`${step.name}: ${step.argv.join(' ')} exited with ${code ?? signal}`))));
-  });
+    await mustRun(step.argv, { cwd: step.cwd, env, timeoutMs: STEP_TIMEOUT_MS, passOutput: true });
+  } catch (e) {
+    throw new Error(`${step.name}: ${(e as Error).message}`);
+  }
 }
 
-function succeeds(argv: string[], cwd: string): Promise<boolean> {
-  return new Promise((done) => {
-    const [file, ...args] = argv;
-    const child = spawn(file!, args, { cwd: existsSync(cwd) ? cwd : '/', stdio: 'ignore' });
-    child.once('error', () => done(false));
-    child.once('exit', (code) => done(code === 0));
-  });
+async function succeeds(argv: string[], cwd: string): Promise<boolean> {
+  try {
+    return (await runCommand(argv, { cwd: existsSync(cwd) ? cwd : '/', timeoutMs: 60_000 })).exitCode === 0;
+  } catch {
+    return false; // not installed
+  }
 }
 
 /** Refuses a zip that does not hold exactly the pinned files, naming it and both hashes. */
