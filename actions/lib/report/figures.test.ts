@@ -90,7 +90,11 @@ describe('absolute throughput charts', () => {
     const udp = (environment: string, value: number, samples: number[]) => point(environment, value, samples, { test: 'UDP_STREAM', parameter: 'requestSize', pointId: `UDP_STREAM:requestSize=${value}`, effectiveSendSocket: null });
     const spec = udpAbsoluteFigure([udp('native', 50, [40, 41, 42]), udp('native', 1950, [90, 91, 92])], ctx);
     expect(layer(spec, 'capacity')!.data!.values).toEqual([{ x: 50, capacity: 43.1034 }, { x: 1950, capacity: 94.0212 }]);
-    expect(marksIn(await renderSvg(spec), 'capacity')).toBe(1);
+    const svg = await renderSvg(spec);
+    expect(marksIn(svg, 'capacity')).toBe(1);
+    // The run swept -r (datagram size, as the paper ran it): the axis says so.
+    expect(svg).toContain('UDP datagram size requested, -r (bytes)');
+    expect(svg).not.toContain('-m (bytes)');
   });
 });
 

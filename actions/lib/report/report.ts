@@ -6,7 +6,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { summarizePoints, type PointSummary } from '../analyse/aggregate.ts';
 import { comparePoints, environmentsOf, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpAnomalies, udpDelivery, type UdpAnomaly, type RangeAverage, type RelativePoint, type SignedArea, type SocketSizeRow, type UdpDelivery } from '../analyse/analysis.ts';
 import { ENVIRONMENT_ORDER } from './charts/style.ts';
-import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpEffectiveSizeFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure } from './charts/figures.ts';
+import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpEffectiveSizeFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure, udpXTitle } from './charts/figures.ts';
 import { precisionReached, type EnvironmentPrecision } from '../analyse/precision.ts';
 import { claimsScope, judgeClaims, scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
@@ -103,7 +103,7 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
     charts.push({ id: 'fig6a-udp-absolute', title: 'Fig. 6a: UDP absolute throughput', spec: udpAbsoluteFigure(a.points, ctx) });
     if (a.relative.some((r) => r.test === 'UDP_STREAM')) charts.push({ id: 'fig6b-udp-relative', title: 'Fig. 6b: UDP throughput relative to native', spec: udpRelativeFigure(a.relative, a.points, ctx) });
   }
-  if (a.delivery.length > 0) charts.push({ id: 'fig7-udp-okay-rate', title: 'Fig. 7: UDP okay rate', spec: okRateFigure(a.delivery, ctx) });
+  if (a.delivery.length > 0) charts.push({ id: 'fig7-udp-okay-rate', title: 'Fig. 7: UDP okay rate', spec: okRateFigure(a.delivery, ctx, udpXTitle(a.points)) });
   if (a.sockets.length > 0) charts.push({ id: 'socket-size-effective', title: 'Requested vs effective send socket size', spec: socketSizeFigure(a.sockets, ctx) });
   const ids = new Set<string>();
   for (const c of charts) {

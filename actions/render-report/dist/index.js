@@ -41397,6 +41397,11 @@ var X_TITLE = {
   UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
 };
 var THROUGHPUT = "Throughput (10^6 bits/s)";
+function udpXTitle(points2) {
+  const parameters = new Set(points2.filter((p) => p.test === "UDP_STREAM").map((p) => p.parameter));
+  const [only] = parameters;
+  return parameters.size === 1 && only !== void 0 ? PARAMETER_AXIS_TITLE[only] : X_TITLE.UDP_STREAM;
+}
 var RELATIVE = "Throughput relative to native (ratio)";
 var CAPACITY_HEADROOM = 1.05;
 var RELATIVE_CLIP = { min: 0.5, max: 1.5 };
@@ -41481,15 +41486,15 @@ function signedAreaFigure(areas, ctx) {
 function udpAbsoluteFigure(points2, ctx) {
   const rows = absoluteRows(points2, "UDP_STREAM", null, ctx);
   const capacity = capacityLine("UDP_STREAM", rows.map((r) => r.x), ctx);
-  return lineChart(rows, { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
+  return lineChart(rows, { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
 }
 function udpRelativeFigure(relative2, points2, ctx) {
-  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP });
+  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP });
 }
-function okRateFigure(delivery, ctx) {
+function okRateFigure(delivery, ctx, xTitle = X_TITLE.UDP_STREAM) {
   return lineChart(
     delivery.map((d) => ({ environment: environmentLabel(d.environment, own2(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.low ?? d.okRate, high: d.high ?? d.okRate, n: d.replicateRates.length, samples: d.replicateRates })),
-    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: [...ctx.subtitle, "interval: 95% t interval from the replicates' own okay rates, around the pooled rate"], xTitle: X_TITLE.UDP_STREAM, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "95% CI", clip: OK_RATE_CLIP }
+    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: [...ctx.subtitle, "interval: 95% t interval from the replicates' own okay rates, around the pooled rate"], xTitle, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "95% CI", clip: OK_RATE_CLIP }
   );
 }
 function socketSizeFigure(rows, ctx) {
@@ -96273,7 +96278,7 @@ function runCharts(manifest, a4) {
     charts.push({ id: "fig6a-udp-absolute", title: "Fig. 6a: UDP absolute throughput", spec: udpAbsoluteFigure(a4.points, ctx) });
     if (a4.relative.some((r) => r.test === "UDP_STREAM")) charts.push({ id: "fig6b-udp-relative", title: "Fig. 6b: UDP throughput relative to native", spec: udpRelativeFigure(a4.relative, a4.points, ctx) });
   }
-  if (a4.delivery.length > 0) charts.push({ id: "fig7-udp-okay-rate", title: "Fig. 7: UDP okay rate", spec: okRateFigure(a4.delivery, ctx) });
+  if (a4.delivery.length > 0) charts.push({ id: "fig7-udp-okay-rate", title: "Fig. 7: UDP okay rate", spec: okRateFigure(a4.delivery, ctx, udpXTitle(a4.points)) });
   if (a4.sockets.length > 0) charts.push({ id: "socket-size-effective", title: "Requested vs effective send socket size", spec: socketSizeFigure(a4.sockets, ctx) });
   const ids = /* @__PURE__ */ new Set();
   for (const c4 of charts) {

@@ -38,6 +38,13 @@ const X_TITLE: Record<TestName, string> = {
   UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize,
 };
 const THROUGHPUT = 'Throughput (10^6 bits/s)';
+
+/** The UDP charts' x title from what the run swept: -m (message size) or -r (datagram size, as the paper ran it). */
+export function udpXTitle(points: readonly PointSummary[]): string {
+  const parameters = new Set(points.filter((p) => p.test === 'UDP_STREAM').map((p) => p.parameter));
+  const [only] = parameters;
+  return parameters.size === 1 && only !== undefined ? PARAMETER_AXIS_TITLE[only] : X_TITLE.UDP_STREAM;
+}
 const RELATIVE = 'Throughput relative to native (ratio)';
 /** Absolute intervals are cut 5% of the capacity beyond what can be or was measured (absoluteClip). */
 const CAPACITY_HEADROOM = 1.05;
@@ -160,19 +167,19 @@ export function signedAreaFigure(areas: readonly SignedArea[], ctx: FigureContex
 export function udpAbsoluteFigure(points: readonly PointSummary[], ctx: FigureContext): TopLevelSpec {
   const rows = absoluteRows(points, 'UDP_STREAM', null, ctx);
   const capacity = capacityLine('UDP_STREAM', rows.map((r) => r.x), ctx);
-  return lineChart(rows, { title: 'Fig. 6a: UDP_STREAM throughput received vs message size', subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
+  return lineChart(rows, { title: 'Fig. 6a: UDP_STREAM throughput received vs message size', subtitle: ctx.subtitle, xTitle: udpXTitle(points), yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
 }
 
 /** Fig. 6b: UDP throughput relative to native. */
 export function udpRelativeFigure(relative: readonly RelativePoint[], points: readonly PointSummary[], ctx: FigureContext): TopLevelSpec {
-  return lineChart(relativeRows(relative, points, 'UDP_STREAM', null, ctx), { title: 'Fig. 6b: UDP_STREAM throughput relative to native', subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: '95% CI (delta method)', clip: RELATIVE_CLIP });
+  return lineChart(relativeRows(relative, points, 'UDP_STREAM', null, ctx), { title: 'Fig. 6b: UDP_STREAM throughput relative to native', subtitle: ctx.subtitle, xTitle: udpXTitle(points), yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: '95% CI (delta method)', clip: RELATIVE_CLIP });
 }
 
 /** Fig. 7: UDP okay rate (messages received / messages sent) vs message size. */
-export function okRateFigure(delivery: readonly UdpDelivery[], ctx: FigureContext): TopLevelSpec {
+export function okRateFigure(delivery: readonly UdpDelivery[], ctx: FigureContext, xTitle: string = X_TITLE.UDP_STREAM): TopLevelSpec {
   return lineChart(
     delivery.map((d) => ({ environment: environmentLabel(d.environment, own(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.low ?? d.okRate, high: d.high ?? d.okRate, n: d.replicateRates.length, samples: d.replicateRates })),
-    { title: 'Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)', subtitle: [...ctx.subtitle, 'interval: 95% t interval from the replicates\' own okay rates, around the pooled rate'], xTitle: X_TITLE.UDP_STREAM, yTitle: 'Okay rate (fraction)', environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: '95% CI', clip: OK_RATE_CLIP },
+    { title: 'Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)', subtitle: [...ctx.subtitle, 'interval: 95% t interval from the replicates\' own okay rates, around the pooled rate'], xTitle, yTitle: 'Okay rate (fraction)', environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: '95% CI', clip: OK_RATE_CLIP },
   );
 }
 
