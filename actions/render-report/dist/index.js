@@ -41083,6 +41083,146 @@ function mdCode(value4, max4 = 200) {
   return `${fence}${pad4}${v}${pad4}${fence}`;
 }
 
+// actions/lib/plan/schedule.ts
+function halfWidthPercent(values3) {
+  const s2 = summarize(values3);
+  if (s2.ciHalfWidth === null) return Number.POSITIVE_INFINITY;
+  if (s2.mean === 0) return s2.ciHalfWidth === 0 ? 0 : Number.POSITIVE_INFINITY;
+  return 100 * s2.ciHalfWidth / Math.abs(s2.mean);
+}
+
+// actions/lib/analyse/precision.ts
+function median3(sorted) {
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+function precisionReached(points2, environments2) {
+  return environments2.map((environment2) => {
+    const measured = points2.filter((p) => p.environment === environment2 && p.throughput.n > 0);
+    const widths = measured.filter((p) => p.throughput.n >= 2).map((p) => ({ point: p.pointId, width: halfWidthPercent(p.samples) }));
+    const sorted = widths.map((w2) => w2.width).sort((a4, b10) => a4 - b10);
+    const worst = widths.reduce((w2, x4) => w2 === null || x4.width > w2.width ? x4 : w2, null);
+    return {
+      environment: environment2,
+      points: measured.length,
+      withoutInterval: measured.length - widths.length,
+      medianHalfWidthPercent: sorted.length ? median3(sorted) : null,
+      worstHalfWidthPercent: worst?.width ?? null,
+      worstPoint: worst?.point ?? null
+    };
+  });
+}
+
+// actions/lib/report/charts/style.ts
+var PARAMETER_AXIS_TITLE = {
+  sendSocketSize: "Send socket size requested, -s (bytes)",
+  messageSize: "UDP message size, -m (bytes)",
+  requestSize: "UDP datagram size requested, -r (bytes)"
+};
+var ENVIRONMENT_ORDER = ["native", "docker", "kvm", "osv"];
+var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
+  ["native", { title: "Native Linux", color: "#000000", shape: "circle", dash: [] }],
+  ["docker", { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] }],
+  ["kvm", { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
+  ["osv", { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
+]);
+var FALLBACK_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#F0E442"];
+var TCG_TITLE = /* @__PURE__ */ new Map([["kvm", "Linux on QEMU (TCG)"], ["osv", "OSv on QEMU (TCG)"]]);
+function environmentTitle(name2, accelerator) {
+  if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${ENVIRONMENT_STYLE.get(name2)?.title ?? name2} (TCG)`;
+  return ENVIRONMENT_STYLE.get(name2)?.title ?? name2;
+}
+function environmentLabel(name2, accelerator) {
+  const title2 = oneLine(environmentTitle(name2, accelerator));
+  return title2 === "if" || title2 in Object.prototype ? `${title2} (environment)` : title2;
+}
+function environmentScales(present, accelerators = {}) {
+  const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
+  const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
+  const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
+  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { title: name2, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
+  const names = [...known, ...extra];
+  return {
+    domain: domain4,
+    color: { domain: domain4, range: names.map((n, i) => style2(i, n).color) },
+    shape: { domain: domain4, range: names.map((n, i) => style2(i, n).shape) },
+    dash: { domain: domain4, range: names.map((n, i) => style2(i, n).dash) }
+  };
+}
+var CHART_CONFIG = {
+  font: "DejaVu Sans, Helvetica, Arial, sans-serif",
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom", labelLimit: 240 },
+  title: { fontSize: 14, anchor: "start" },
+  view: { stroke: "#cccccc" }
+};
+
+// actions/lib/report/tables.ts
+var gib = (bytes2) => `${(bytes2 / 1024 ** 3).toFixed(1)} GiB`;
+var or = (v) => v === null || v === void 0 || v === "" ? "(not recorded)" : String(v);
+function hostCell(h2, pick4) {
+  return h2 ? pick4(h2) : "(not recorded)";
+}
+function hardwareTable(m3) {
+  const { client, server } = m3.hosts;
+  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
+  return {
+    id: "table2-hardware",
+    title: "Table 2: hardware of the server and client hosts",
+    columns: ["", "Server", "Client"],
+    rows: [
+      row2("Hostname", (h2) => h2.hostname),
+      row2("CPU", (h2) => h2.cpuModel),
+      row2("Cores", (h2) => String(h2.cores)),
+      row2("Memory", (h2) => gib(h2.memoryBytes)),
+      row2("Hardware virtualization", (h2) => h2.virtualizationFlags.length ? h2.virtualizationFlags.join(", ") : "none (no vmx/svm: QEMU guests use TCG)")
+    ]
+  };
+}
+function softwareTable(m3) {
+  const { client, server } = m3.hosts;
+  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
+  const sysctlNames = [.../* @__PURE__ */ new Set([...Object.keys(server?.sysctls ?? {}), ...Object.keys(client?.sysctls ?? {})])].sort();
+  const rows = [
+    row2("Operating system", (h2) => h2.distribution),
+    row2("Kernel", (h2) => h2.kernel),
+    row2("netperf", (h2) => h2.netperfVersion),
+    ...sysctlNames.map((name2) => row2(name2, (h2) => or(own2(h2.sysctls, name2))))
+  ];
+  for (const env of m3.environments) {
+    const d = own2(m3.environmentDescriptions, env);
+    const title2 = environmentTitle(env, d?.accelerator);
+    if (!d) {
+      const error65 = own2(m3.environmentErrors, env);
+      rows.push([title2, error65 ? `failed: ${error65}` : "(not started)", ""]);
+      continue;
+    }
+    rows.push([title2, `${d.summary}; accelerator: ${d.accelerator}${d.startupSeconds !== null ? `; ready in ${d.startupSeconds.toFixed(1)} s` : ""}`, ""]);
+    for (const [k2, v] of Object.entries(d.details).sort(([a4], [b10]) => a4.localeCompare(b10))) rows.push([`${title2}: ${k2}`, v, ""]);
+  }
+  return { id: "table3-software", title: "Table 3: software configuration (server, client, environments)", columns: ["", "Server", "Client"], rows };
+}
+function linkSummary(m3) {
+  const l = m3.link;
+  if (!l) return "link not recorded";
+  if (l.kind === "external") return `external server ${l.serverAddress}, ${l.shaping}`;
+  const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay each direction (round trip +${2 * l.oneWayDelayMicroseconds / 1e3} ms)` : "no added delay";
+  const cc = m3.hosts?.client?.sysctls?.["net.ipv4.tcp_congestion_control"];
+  return `namespace testbed: client ${or(l.clientAddress)} (netns ${or(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : "unshaped, "}${l.shaping}; ${delay}${cc ? `; client TCP congestion control ${cc}` : ""}`;
+}
+var percentCell = (v) => v === null ? "no interval" : Number.isFinite(v) ? `${v.toFixed(2)}%` : "unbounded";
+function precisionTable(precision, targetPercent, m3) {
+  return {
+    id: "precision-reached",
+    title: `Precision reached: 95% CI half-width in percent of the mean, over each environment's points (${targetPercent === null ? "the plan sets no precision target" : `the plan's target: ${targetPercent}%`})`,
+    columns: ["Environment", "Points with an interval", "Median half-width", "Worst half-width", "Worst point"],
+    rows: precision.map((p) => [environmentTitle(p.environment, own2(m3.environmentDescriptions, p.environment)?.accelerator), `${p.points - p.withoutInterval} of ${p.points}`, percentCell(p.medianHalfWidthPercent), percentCell(p.worstHalfWidthPercent), p.worstPoint ?? ""])
+  };
+}
+function tableMarkdown(t) {
+  return [`### ${mdText(t.title)}`, "", `| ${t.columns.map(mdText).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(mdText).join(" | ")} |`), ""].join("\n");
+}
+
 // actions/lib/report/job-summary.ts
 var mdCell = mdText;
 var flag2 = parameterFlag;
@@ -41207,50 +41347,6 @@ function udpAnomalies(records) {
   }
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.x - b10.x || a4.replicate - b10.replicate);
 }
-
-// actions/lib/report/charts/style.ts
-var PARAMETER_AXIS_TITLE = {
-  sendSocketSize: "Send socket size requested, -s (bytes)",
-  messageSize: "UDP message size, -m (bytes)",
-  requestSize: "UDP datagram size requested, -r (bytes)"
-};
-var ENVIRONMENT_ORDER = ["native", "docker", "kvm", "osv"];
-var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
-  ["native", { title: "Native Linux", color: "#000000", shape: "circle", dash: [] }],
-  ["docker", { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] }],
-  ["kvm", { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
-  ["osv", { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
-]);
-var FALLBACK_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#F0E442"];
-var TCG_TITLE = /* @__PURE__ */ new Map([["kvm", "Linux on QEMU (TCG)"], ["osv", "OSv on QEMU (TCG)"]]);
-function environmentTitle(name2, accelerator) {
-  if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${ENVIRONMENT_STYLE.get(name2)?.title ?? name2} (TCG)`;
-  return ENVIRONMENT_STYLE.get(name2)?.title ?? name2;
-}
-function environmentLabel(name2, accelerator) {
-  const title2 = oneLine(environmentTitle(name2, accelerator));
-  return title2 === "if" || title2 in Object.prototype ? `${title2} (environment)` : title2;
-}
-function environmentScales(present, accelerators = {}) {
-  const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
-  const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
-  const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
-  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { title: name2, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
-  const names = [...known, ...extra];
-  return {
-    domain: domain4,
-    color: { domain: domain4, range: names.map((n, i) => style2(i, n).color) },
-    shape: { domain: domain4, range: names.map((n, i) => style2(i, n).shape) },
-    dash: { domain: domain4, range: names.map((n, i) => style2(i, n).dash) }
-  };
-}
-var CHART_CONFIG = {
-  font: "DejaVu Sans, Helvetica, Arial, sans-serif",
-  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom", labelLimit: 240 },
-  title: { fontSize: 14, anchor: "start" },
-  view: { stroke: "#cccccc" }
-};
 
 // actions/lib/report/charts/lines.ts
 var REPLICATES_NOTE = "faint dots just right of each mark: the single replicates; the mark: their mean";
@@ -41502,36 +41598,6 @@ function socketSizeFigure(rows, ctx) {
     rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null, samples: [] })),
     { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: [...ctx.subtitle, "Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: "median" }
   );
-}
-
-// actions/lib/plan/schedule.ts
-function halfWidthPercent(values3) {
-  const s2 = summarize(values3);
-  if (s2.ciHalfWidth === null) return Number.POSITIVE_INFINITY;
-  if (s2.mean === 0) return s2.ciHalfWidth === 0 ? 0 : Number.POSITIVE_INFINITY;
-  return 100 * s2.ciHalfWidth / Math.abs(s2.mean);
-}
-
-// actions/lib/analyse/precision.ts
-function median3(sorted) {
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-function precisionReached(points2, environments2) {
-  return environments2.map((environment2) => {
-    const measured = points2.filter((p) => p.environment === environment2 && p.throughput.n > 0);
-    const widths = measured.filter((p) => p.throughput.n >= 2).map((p) => ({ point: p.pointId, width: halfWidthPercent(p.samples) }));
-    const sorted = widths.map((w2) => w2.width).sort((a4, b10) => a4 - b10);
-    const worst = widths.reduce((w2, x4) => w2 === null || x4.width > w2.width ? x4 : w2, null);
-    return {
-      environment: environment2,
-      points: measured.length,
-      withoutInterval: measured.length - widths.length,
-      medianHalfWidthPercent: sorted.length ? median3(sorted) : null,
-      worstHalfWidthPercent: worst?.width ?? null,
-      worstPoint: worst?.point ?? null
-    };
-  });
 }
 
 // actions/lib/analyse/claims/schema.ts
@@ -55839,7 +55905,7 @@ var sa = (item) => item.startAngle || 0;
 var ea = (item) => item.endAngle || 0;
 var pa = (item) => item.padAngle || 0;
 var ir = (item) => item.innerRadius || 0;
-var or = (item) => item.outerRadius || 0;
+var or2 = (item) => item.outerRadius || 0;
 var cr = (item) => item.cornerRadius || 0;
 var tl = (item) => value$1(item.cornerRadiusTopLeft, item.cornerRadius) || 0;
 var tr = (item) => value$1(item.cornerRadiusTopRight, item.cornerRadius) || 0;
@@ -55849,7 +55915,7 @@ var sz = (item) => value$1(item.size, 64);
 var ts = (item) => item.size || 1;
 var def = (item) => !(item.defined === false);
 var type = (item) => symbols2(item.shape || "circle");
-var arcShape = arc().startAngle(sa).endAngle(ea).padAngle(pa).innerRadius(ir).outerRadius(or).cornerRadius(cr);
+var arcShape = arc().startAngle(sa).endAngle(ea).padAngle(pa).innerRadius(ir).outerRadius(or2).cornerRadius(cr);
 var areavShape = area().x(x2).y1(y2).y0(yh).defined(def);
 var areahShape = area().y(y2).x1(x2).x0(xw).defined(def);
 var lineShape = line().x(x2).y(y2).defined(def);
@@ -96158,72 +96224,6 @@ function fileNamePart(text5) {
   const slug = text5.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 40).replace(/-+$/, "");
   const hash3 = createHash("sha256").update(text5).digest("hex").slice(0, 16);
   return `${slug || "x"}--${hash3}`;
-}
-
-// actions/lib/report/tables.ts
-var gib = (bytes2) => `${(bytes2 / 1024 ** 3).toFixed(1)} GiB`;
-var or2 = (v) => v === null || v === void 0 || v === "" ? "(not recorded)" : String(v);
-function hostCell(h2, pick4) {
-  return h2 ? pick4(h2) : "(not recorded)";
-}
-function hardwareTable(m3) {
-  const { client, server } = m3.hosts;
-  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
-  return {
-    id: "table2-hardware",
-    title: "Table 2: hardware of the server and client hosts",
-    columns: ["", "Server", "Client"],
-    rows: [
-      row2("Hostname", (h2) => h2.hostname),
-      row2("CPU", (h2) => h2.cpuModel),
-      row2("Cores", (h2) => String(h2.cores)),
-      row2("Memory", (h2) => gib(h2.memoryBytes)),
-      row2("Hardware virtualization", (h2) => h2.virtualizationFlags.length ? h2.virtualizationFlags.join(", ") : "none (no vmx/svm: QEMU guests use TCG)")
-    ]
-  };
-}
-function softwareTable(m3) {
-  const { client, server } = m3.hosts;
-  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
-  const sysctlNames = [.../* @__PURE__ */ new Set([...Object.keys(server?.sysctls ?? {}), ...Object.keys(client?.sysctls ?? {})])].sort();
-  const rows = [
-    row2("Operating system", (h2) => h2.distribution),
-    row2("Kernel", (h2) => h2.kernel),
-    row2("netperf", (h2) => h2.netperfVersion),
-    ...sysctlNames.map((name2) => row2(name2, (h2) => or2(own2(h2.sysctls, name2))))
-  ];
-  for (const env of m3.environments) {
-    const d = own2(m3.environmentDescriptions, env);
-    const title2 = environmentTitle(env, d?.accelerator);
-    if (!d) {
-      const error65 = own2(m3.environmentErrors, env);
-      rows.push([title2, error65 ? `failed: ${error65}` : "(not started)", ""]);
-      continue;
-    }
-    rows.push([title2, `${d.summary}; accelerator: ${d.accelerator}${d.startupSeconds !== null ? `; ready in ${d.startupSeconds.toFixed(1)} s` : ""}`, ""]);
-    for (const [k2, v] of Object.entries(d.details).sort(([a4], [b10]) => a4.localeCompare(b10))) rows.push([`${title2}: ${k2}`, v, ""]);
-  }
-  return { id: "table3-software", title: "Table 3: software configuration (server, client, environments)", columns: ["", "Server", "Client"], rows };
-}
-function linkSummary(m3) {
-  const l = m3.link;
-  if (!l) return "link not recorded";
-  if (l.kind === "external") return `external server ${l.serverAddress}, ${l.shaping}`;
-  const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay each direction (round trip +${2 * l.oneWayDelayMicroseconds / 1e3} ms)` : "no added delay";
-  const cc = m3.hosts?.client?.sysctls?.["net.ipv4.tcp_congestion_control"];
-  return `namespace testbed: client ${or2(l.clientAddress)} (netns ${or2(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : "unshaped, "}${l.shaping}; ${delay}${cc ? `; client TCP congestion control ${cc}` : ""}`;
-}
-var percentCell = (v) => v === null ? "no interval" : Number.isFinite(v) ? `${v.toFixed(2)}%` : "unbounded";
-function precisionTable(precision, targetPercent, m3) {
-  return {
-    id: "precision-reached",
-    title: `Precision reached: 95% CI half-width in percent of the mean, over each environment's points (${targetPercent === null ? "the plan sets no precision target" : `the plan's target: ${targetPercent}%`})`,
-    columns: ["Environment", "Points with an interval", "Median half-width", "Worst half-width", "Worst point"],
-    rows: precision.map((p) => [environmentTitle(p.environment, own2(m3.environmentDescriptions, p.environment)?.accelerator), `${p.points - p.withoutInterval} of ${p.points}`, percentCell(p.medianHalfWidthPercent), percentCell(p.worstHalfWidthPercent), p.worstPoint ?? ""])
-  };
-}
-function tableMarkdown(t) {
-  return [`### ${mdText(t.title)}`, "", `| ${t.columns.map(mdText).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(mdText).join(" | ")} |`), ""].join("\n");
 }
 
 // actions/lib/report/report.ts
