@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { mustRun, runCommand } from '../../actions/lib/core/proc.ts';
+import { assertTrustedPaths, UntrustedPathError } from '../../actions/lib/core/trusted-path.ts';
 import type { BuildStep, CheckZipStep, OsvBuildPlan, OsvImageMetadata, RunStep } from './build-plan.ts';
 import { contentSha256, filesOutside, readZipFiles } from './zip-content.ts';
 
@@ -64,10 +65,21 @@ function describeStep(step: BuildStep): string {
   return `content sha256 of ${step.file} = ${step.contentSha256}`;
 }
 
-/** True when the image and its metadata are there and were built from exactly this plan's inputs. */
+const CACHE_ADVICE = 'Check who else can write the OSv image cache; delete the entry (or fix its owner and mode) to let the next build replace it.';
+
+/**
+ * True when the image and its metadata are there and were built from exactly this plan's inputs.
+ * The cache outlives jobs, so an entry is used only if nobody but us (or root) could have written
+ * it, and only if the image still has the hash recorded when it was built: otherwise this throws.
+ */
 export function isCachedOsvImage(plan: OsvBuildPlan): boolean {
   if (!existsSync(plan.image) || !existsSync(plan.metadataFile)) return false;
-  return (JSON.parse(readFileSync(plan.metadataFile, 'utf8')) as OsvImageMetadata).key === plan.key;
+  assertTrustedPaths([dirname(plan.image), plan.image, plan.metadataFile], 'OSv image cache', CACHE_ADVICE);
+  const metadata = JSON.parse(readFileSync(plan.metadataFile, 'utf8')) as OsvImageMetadata;
+  if (metadata.key !== plan.key) return false;
+  const actual = sha256File(plan.image);
+  if (metadata.imageSha256 !== actual) throw new UntrustedPathError(`OSv image cache: ${plan.image} has sha256 ${actual}, but ${plan.metadataFile} recorded ${metadata.imageSha256 ?? 'none'} when it was built: refusing to use it. ${CACHE_ADVICE}`);
+  return true;
 }
 
 export async function executeOsvBuild(plan: OsvBuildPlan, log: (line: string) => void = console.error): Promise<{ image: string; cached: boolean; seconds: number }> {
@@ -77,6 +89,8 @@ export async function executeOsvBuild(plan: OsvBuildPlan, log: (line: string) =>
     return { image: plan.image, cached: true, seconds: (performance.now() - t0) / 1000 };
   }
   mkdirSync(join(plan.image, '..'), { recursive: true });
+  // A build writes the image where the next job will trust it: not into a directory others can write.
+  assertTrustedPaths([dirname(plan.image)], 'OSv image cache', CACHE_ADVICE);
   for (const [i, step] of plan.steps.entries()) {
     if (step.kind === 'run' && step.skipIfExists && existsSync(step.skipIfExists)) {
       log(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);

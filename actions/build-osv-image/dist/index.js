@@ -20109,7 +20109,7 @@ var require_vendor_core = __commonJS({
     var source_default = chalk3;
     var import_which = __toESM2(require_lib(), 1);
     var import_node_process4 = __toESM2(__require("process"), 1);
-    var import_node_fs3 = __toESM2(__require("fs"), 1);
+    var import_node_fs4 = __toESM2(__require("fs"), 1);
     var import_node_os2 = __toESM2(__require("os"), 1);
     var EOL5 = /\r?\n|\r|\n/;
     var EMPTY = "-";
@@ -20562,8 +20562,8 @@ var require_vendor_core = __commonJS({
       if (f.length > 3 && f[0] === '"')
         return f[f.length - 1] === '"' ? isBin(f.slice(1, -1)) : false;
       try {
-        if (!import_node_fs3.default.existsSync(f)) return false;
-        const stat2 = import_node_fs3.default.lstatSync(f);
+        if (!import_node_fs4.default.existsSync(f)) return false;
+        const stat2 = import_node_fs4.default.lstatSync(f);
         return stat2.isFile() || stat2.isSymbolicLink();
       } catch (e) {
         return false;
@@ -20794,7 +20794,7 @@ var require_util9 = __commonJS({
       toCamelCase: () => toCamelCase
     });
     module.exports = __toCommonJS(util_exports2);
-    var import_node_path3 = __toESM2(__require("path"), 1);
+    var import_node_path4 = __toESM2(__require("path"), 1);
     var import_node_process = __toESM2(__require("process"), 1);
     var import_vendor_core = require_vendor_core();
     function noop() {
@@ -20816,10 +20816,10 @@ var require_util9 = __commonJS({
       const pathKey = import_node_process.default.platform === "win32" ? Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path" : "PATH";
       const pathValue = dirs.map(
         (c) => c && [
-          import_node_path3.default.resolve(c, "node_modules", ".bin"),
-          import_node_path3.default.resolve(c)
+          import_node_path4.default.resolve(c, "node_modules", ".bin"),
+          import_node_path4.default.resolve(c)
         ]
-      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path3.default.delimiter);
+      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path4.default.delimiter);
       return __spreadProps(__spreadValues({}, env), {
         [pathKey]: pathValue
       });
@@ -20899,7 +20899,7 @@ var require_core = __commonJS({
       kill: () => kill2,
       log: () => log2,
       os: () => os6,
-      path: () => import_node_path3.default,
+      path: () => import_node_path4.default,
       ps: () => import_vendor_core3.ps,
       quote: () => import_util22.quote,
       quotePowerShell: () => import_util22.quotePowerShell,
@@ -20916,7 +20916,7 @@ var require_core = __commonJS({
     var import_node_buffer = __require("buffer");
     var import_node_child_process2 = __toESM2(__require("child_process"), 1);
     var import_node_events = __require("events");
-    var import_node_fs3 = __toESM2(__require("fs"), 1);
+    var import_node_fs4 = __toESM2(__require("fs"), 1);
     var import_node_os = __require("os");
     var import_node_process2 = __toESM2(__require("process"), 1);
     var import_node_util2 = __require("util");
@@ -21260,7 +21260,7 @@ ${details}`;
     var import_vendor_core2 = require_vendor_core();
     var import_util9 = require_util9();
     var import_internals = require_internals();
-    var import_node_path3 = __toESM2(__require("path"), 1);
+    var import_node_path4 = __toESM2(__require("path"), 1);
     var os6 = __toESM2(__require("os"), 1);
     var import_vendor_core3 = require_vendor_core();
     var import_util22 = require_util9();
@@ -21647,7 +21647,7 @@ ${details}`;
       // prettier-ignore
       _pipe(source, dest, ...args) {
         if ((0, import_util9.isString)(dest))
-          return this._pipe(source, import_node_fs3.default.createWriteStream(dest));
+          return this._pipe(source, import_node_fs4.default.createWriteStream(dest));
         if ((0, import_util9.isStringLiteral)(dest, ...args))
           return this._pipe(
             source,
@@ -42830,7 +42830,7 @@ function parseBuildOsvImageInputs(read, runner, defaultCommit) {
 // env/osv/build-image.ts
 import { createHash as createHash2 } from "node:crypto";
 import { chmodSync, existsSync as existsSync2, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { delimiter, dirname as dirname2, join } from "node:path";
 
 // actions/lib/core/proc.ts
 import { spawn } from "node:child_process";
@@ -42988,6 +42988,51 @@ async function mustRun(argv, options = {}) {
   return result;
 }
 
+// actions/lib/core/trusted-path.ts
+import { lstatSync } from "node:fs";
+import { dirname } from "node:path";
+var UntrustedPathError = class extends Error {
+  name = "UntrustedPathError";
+};
+var octal = (mode) => `0${(mode & 4095).toString(8)}`;
+function trustProblem(path3, facts, uid, role = "entry") {
+  const what = role === "parent" ? `${path3} (the directory that holds it)` : path3;
+  if (role === "entry" && facts.kind === "symlink") return `${what} is a symlink`;
+  if (role === "entry" && facts.kind === "other") return `${what} is neither a file nor a directory`;
+  if (facts.uid !== uid && facts.uid !== 0) return `${what} is owned by uid ${facts.uid}, not by uid ${uid} (us) or root`;
+  const writableByOthers = (facts.mode & 18) !== 0;
+  const sticky = (facts.mode & 512) !== 0;
+  if (writableByOthers && !(role === "parent" && sticky)) return `${what} is writable by ${(facts.mode & 2) !== 0 ? "every user" : "its group"} (mode ${octal(facts.mode)})`;
+  return null;
+}
+function factsOf(stat2) {
+  const kind = stat2.isSymbolicLink() ? "symlink" : stat2.isDirectory() ? "directory" : stat2.isFile() ? "file" : "other";
+  return { kind, uid: stat2.uid, mode: stat2.mode & 4095 };
+}
+function untrustedPathProblem(path3, uid = process.getuid?.() ?? 0) {
+  let stat2;
+  try {
+    stat2 = lstatSync(path3);
+  } catch (e) {
+    return `${path3} cannot be examined: ${e.code ?? e.message}`;
+  }
+  const own3 = trustProblem(path3, factsOf(stat2), uid);
+  if (own3) return own3;
+  const parent = dirname(path3);
+  if (parent === path3) return null;
+  try {
+    return trustProblem(parent, factsOf(lstatSync(parent)), uid, "parent");
+  } catch (e) {
+    return `${parent} cannot be examined: ${e.code ?? e.message}`;
+  }
+}
+function assertTrustedPaths(paths, what, advice, uid) {
+  for (const path3 of paths) {
+    const problem = untrustedPathProblem(path3, uid);
+    if (problem) throw new UntrustedPathError(`${what}: ${problem}: refusing to use it (another user could have altered it). ${advice}`);
+  }
+}
+
 // env/osv/zip-content.ts
 import { createHash } from "node:crypto";
 import { crc32, inflateRawSync } from "node:zlib";
@@ -43090,7 +43135,7 @@ async function executeStep(step) {
     mkdirSync(step.cwd, { recursive: true });
     await runStep(step);
   } else if (step.kind === "write") {
-    mkdirSync(dirname(step.path), { recursive: true });
+    mkdirSync(dirname2(step.path), { recursive: true });
     writeFileSync(step.path, step.text);
     chmodSync(step.path, step.mode);
   } else {
@@ -43102,9 +43147,15 @@ function describeStep(step) {
   if (step.kind === "write") return `write ${step.path}`;
   return `content sha256 of ${step.file} = ${step.contentSha256}`;
 }
+var CACHE_ADVICE = "Check who else can write the OSv image cache; delete the entry (or fix its owner and mode) to let the next build replace it.";
 function isCachedOsvImage(plan) {
   if (!existsSync2(plan.image) || !existsSync2(plan.metadataFile)) return false;
-  return JSON.parse(readFileSync(plan.metadataFile, "utf8")).key === plan.key;
+  assertTrustedPaths([dirname2(plan.image), plan.image, plan.metadataFile], "OSv image cache", CACHE_ADVICE);
+  const metadata = JSON.parse(readFileSync(plan.metadataFile, "utf8"));
+  if (metadata.key !== plan.key) return false;
+  const actual = sha256File(plan.image);
+  if (metadata.imageSha256 !== actual) throw new UntrustedPathError(`OSv image cache: ${plan.image} has sha256 ${actual}, but ${plan.metadataFile} recorded ${metadata.imageSha256 ?? "none"} when it was built: refusing to use it. ${CACHE_ADVICE}`);
+  return true;
 }
 async function executeOsvBuild(plan, log2 = console.error) {
   const t0 = performance.now();
@@ -43113,6 +43164,7 @@ async function executeOsvBuild(plan, log2 = console.error) {
     return { image: plan.image, cached: true, seconds: (performance.now() - t0) / 1e3 };
   }
   mkdirSync(join(plan.image, ".."), { recursive: true });
+  assertTrustedPaths([dirname2(plan.image)], "OSv image cache", CACHE_ADVICE);
   for (const [i, step] of plan.steps.entries()) {
     if (step.kind === "run" && step.skipIfExists && existsSync2(step.skipIfExists)) {
       log2(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);
