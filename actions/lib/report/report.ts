@@ -120,7 +120,7 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
     }
   });
   if (a.points.some((p) => p.test === 'TCP_STREAM' && p.parameter === 'sendSocketSize' && p.throughput.n > 0 && p.effectiveSendSocket !== null)) {
-    charts.push({ id: 'fig4-tcp-absolute-effective-size', title: 'Fig. 4 (effective size): TCP absolute throughput vs the send socket size the kernel gave', spec: tcpEffectiveSizeFigure(a.points, '4 (effective size)', ctx) });
+    charts.push({ id: 'fig4-tcp-absolute-effective-size', title: 'Fig. 4 (effective size): TCP absolute throughput vs the send socket size the kernel gave', spec: withWindowModel(tcpEffectiveSizeFigure(a.points, '4 (effective size)', ctx), a.windowModel.map((r) => ({ ...r, x: r.window })), ctx, a.capacityMbit) });
   }
   if (a.averages.length > 0) charts.push({ id: 'fig5-tcp-average-relative', title: 'Fig. 5/7: average relative TCP throughput, 0-6000 B', spec: restrictedAverageFigure(a.averages, ctx) });
   if (a.areas.length > 0) charts.push({ id: 'tcp-signed-area', title: 'Signed area vs native, 0-6000 B', spec: signedAreaFigure(a.areas, ctx) });
