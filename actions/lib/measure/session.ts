@@ -13,6 +13,7 @@ import { runCommand } from '../core/proc.ts';
 import { type HostInfo, latestRecords, type LinkDescription, type Manifest, RESULTS_FORMAT_VERSION } from './records.ts';
 import { isRunDir, loadRun, logsDir, ResultsAppender, RUN_LOCK_FILE, writeManifest } from './run-dir.ts';
 import { acquireLock, type Lock } from '../core/lock.ts';
+import { hostSampler } from './host-sampler.ts';
 import { runSweep, type SweepEvent, type SweepOutcome } from './sweep.ts';
 
 export interface RunRequest {
@@ -32,6 +33,11 @@ export interface RunRequest {
   netperfGraceSeconds?: number;
   /** Extra time beyond readyTimeoutMs before the sweep gives up on a start() that never returns (default: readyTimeoutMs + 5 min). */
   startGraceMs?: number;
+  /**
+   * Processes that belong to the measurement though this process did not start them (the
+   * testbed's delay line): their CPU time is not counted as interference (measure/interference.ts).
+   */
+  ownPids?: () => readonly number[];
   repoDir: string;
   signal: AbortSignal;
   onEvent: (event: SweepEvent | { kind: 'notice'; message: string }) => void;
@@ -206,6 +212,7 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
         netperf: (args, o) => runCommand([...client.prefix, 'netperf', ...args], o),
         append: (record) => appender.append(record),
         now,
+        sampleHost: hostSampler(req.ownPids),
       },
     );
     if (outcome.interrupted) endReason = `interrupted (${String(req.signal.reason ?? 'abort')})`;
