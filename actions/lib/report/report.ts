@@ -13,7 +13,7 @@ import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { renderSvg } from './render.ts';
 import { fileNamePart } from '../core/file-names.ts';
 import { mdText } from '../core/text.ts';
-import { hardwareTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
+import { hardwareTable, interferenceTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
 
 /** The paper's restricted socket range for Fig. 5/7 and the Discussion's areas. */
 export const RESTRICTED_RANGE: [number, number] = [0, 6000];
@@ -66,7 +66,7 @@ export function analyseRun(manifest: Manifest, records: readonly MeasurementReco
     udpAnomalies: udpAnomalies(records),
     claims,
     scope: claimsScope({ manifest, points }, claimsFile, claims),
-    tables: [hardwareTable(manifest), softwareTable(manifest)],
+    tables: [hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null)],
   };
 }
 

@@ -12,6 +12,8 @@ export interface LineRow {
   low: number;
   high: number;
   n: number | null;
+  /** Some measurement behind the point was flagged as disturbed by the host: drawn hollow. */
+  flagged?: boolean;
 }
 
 export interface LineChartOptions {
@@ -36,6 +38,7 @@ const round = (v: number) => Math.round(v * 10000) / 10000;
 export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLevelSpec {
   const scales = environmentScales(o.environments, o.accelerators);
   const values = rows.map((r) => ({ ...r, y: round(r.y), low: round(r.low), high: round(r.high) }));
+  const anyFlagged = rows.some((r) => r.flagged);
   const x = { field: 'x', type: 'quantitative' as const, title: o.xTitle };
   const color = { field: 'environment', type: 'nominal' as const, title: 'Environment', scale: scales.color };
   const y = { field: 'y', type: 'quantitative' as const, title: o.yTitle, scale: { zero: o.yZero ?? false } };
@@ -44,12 +47,14 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
     { mark: { type: 'line', strokeWidth: 1.5, aria: false }, encoding: { y, strokeDash: { field: 'environment', type: 'nominal', scale: scales.dash, title: 'Environment' } } },
     {
       // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
-      mark: { type: 'point', filled: true, size: 40, aria: false },
+      mark: { type: 'point', filled: true, size: 40, strokeWidth: 1.5, aria: false },
       // Drag to pan, wheel to zoom (interactive page only; the SVG is the static fallback).
       params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x', 'y'] }, bind: 'scales' }],
       encoding: {
         y,
         shape: { field: 'environment', type: 'nominal', scale: scales.shape, title: 'Environment' },
+        // A point with a measurement taken while the host was busy is drawn hollow: its outline in the environment's colour.
+        ...(anyFlagged ? { stroke: { field: 'environment', type: 'nominal', scale: scales.color, legend: null }, fillOpacity: { condition: { test: 'datum.flagged', value: 0 }, value: 1 } } : {}),
         tooltip: [
           { field: 'environment', title: 'Environment' },
           { field: 'x', title: o.xTitle },
@@ -57,6 +62,7 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
           { field: 'low', title: `${o.intervalTitle ?? '95% CI'} low` },
           { field: 'high', title: `${o.intervalTitle ?? '95% CI'} high` },
           { field: 'n', title: 'Replicates' },
+          ...(anyFlagged ? [{ field: 'flagged', title: 'Disturbed (hollow)' }] : []),
         ],
       },
     },
