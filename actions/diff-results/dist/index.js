@@ -43571,6 +43571,7 @@ function summarizePoints(records, level = 0.95) {
       samples,
       replicates: ok.map((r) => r.replicate),
       failed: group2.length - ok.length,
+      flagged: ok.filter((r) => r.interference?.flagged).length,
       effectiveSendSocket: median2(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median2(requested),
       okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,

@@ -40713,6 +40713,7 @@ function summarizePoints(records, level = 0.95) {
       samples,
       replicates: ok.map((r) => r.replicate),
       failed: group2.length - ok.length,
+      flagged: ok.filter((r) => r.interference?.flagged).length,
       effectiveSendSocket: median2(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median2(requested),
       okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
@@ -41293,6 +41294,7 @@ var round = (v) => Math.round(v * 1e4) / 1e4;
 function lineChart(rows, o) {
   const scales2 = environmentScales(o.environments, o.accelerators);
   const values3 = rows.map((r) => ({ ...r, y: round(r.y), low: round(r.low), high: round(r.high) }));
+  const anyFlagged = rows.some((r) => r.flagged);
   const x4 = { field: "x", type: "quantitative", title: o.xTitle };
   const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
   const y4 = { field: "y", type: "quantitative", title: o.yTitle, scale: { zero: o.yZero ?? false } };
@@ -41301,19 +41303,22 @@ function lineChart(rows, o) {
     { mark: { type: "line", strokeWidth: 1.5, aria: false }, encoding: { y: y4, strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" } } },
     {
       // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
-      mark: { type: "point", filled: true, size: 40, aria: false },
+      mark: { type: "point", filled: true, size: 40, strokeWidth: 1.5, aria: false },
       // Drag to pan, wheel to zoom (interactive page only; the SVG is the static fallback).
       params: [{ name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" }],
       encoding: {
         y: y4,
         shape: { field: "environment", type: "nominal", scale: scales2.shape, title: "Environment" },
+        // A point with a measurement taken while the host was busy is drawn hollow: its outline in the environment's colour.
+        ...anyFlagged ? { stroke: { field: "environment", type: "nominal", scale: scales2.color, legend: null }, fillOpacity: { condition: { test: "datum.flagged", value: 0 }, value: 1 } } : {},
         tooltip: [
           { field: "environment", title: "Environment" },
           { field: "x", title: o.xTitle },
           { field: "y", title: o.yTitle },
           { field: "low", title: `${o.intervalTitle ?? "95% CI"} low` },
           { field: "high", title: `${o.intervalTitle ?? "95% CI"} high` },
-          { field: "n", title: "Replicates" }
+          { field: "n", title: "Replicates" },
+          ...anyFlagged ? [{ field: "flagged", title: "Disturbed (hollow)" }] : []
         ]
       }
     }
@@ -41383,7 +41388,7 @@ var X_TITLE = {
 var THROUGHPUT = "Throughput (10^6 bits/s)";
 var RELATIVE = "Throughput relative to native (ratio)";
 function absoluteRows(points2, test2, series2, ctx) {
-  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n }));
+  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, flagged: p.flagged > 0 }));
 }
 function relativeRows(relative2, points2, test2, series2, ctx) {
   const n = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
@@ -96102,6 +96107,37 @@ function softwareTable(m3) {
   }
   return { id: "table3-software", title: "Table 3: software configuration (server, client, environments)", columns: ["", "Server", "Client"], rows };
 }
+function reasonKind(reason) {
+  return reason.replace(/\s+[\d.]+%?(?=\s)/, "");
+}
+function interferenceTable(records, thresholds) {
+  const sampled = records.filter((r) => r.interference !== void 0);
+  if (sampled.length === 0) return null;
+  const environments2 = [...new Set(sampled.map((r) => r.environment))];
+  const rows = environments2.map((env) => {
+    const mine = sampled.filter((r) => r.environment === env);
+    const flagged = mine.filter((r) => r.interference.flagged);
+    const why = /* @__PURE__ */ new Map();
+    for (const r of flagged) for (const reason of r.interference.reasons) why.set(reasonKind(reason), (why.get(reasonKind(reason)) ?? 0) + 1);
+    const remeasured = mine.filter((r) => (r.interference.remeasurement ?? 0) > 0).length;
+    const worst = Math.max(...mine.map((r) => r.interference.othersBusyPercent));
+    const steal = Math.max(...mine.map((r) => r.interference.stealPercent));
+    return [
+      env,
+      `${flagged.length} of ${mine.length}`,
+      flagged.length === 0 ? "" : [...why].map(([k2, n]) => `${k2} (${n})`).join("; "),
+      String(remeasured),
+      `${worst}%`,
+      `${steal}%`
+    ];
+  });
+  return {
+    id: "interference",
+    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, load > ${thresholds.maxLoadPerCore} per core; hollow on the charts)`,
+    columns: ["Environment", "Flagged", "Why (measurements)", "Re-measurements", "Most busy by others", "Most steal"],
+    rows
+  };
+}
 function linkSummary(m3) {
   const l = m3.link;
   if (!l) return "link not recorded";
@@ -96135,7 +96171,7 @@ function analyseRun(manifest, records, claimsFile) {
     udpAnomalies: udpAnomalies(records),
     claims,
     scope: claimsScope({ manifest, points: points2 }, claimsFile, claims),
-    tables: [hardwareTable(manifest), softwareTable(manifest)]
+    tables: [hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null)]
   };
 }
 function runCharts(manifest, a4) {

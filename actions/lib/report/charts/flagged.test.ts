@@ -4,15 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import { summarizePoints } from '../../analyse/aggregate.ts';
 import { INTERFERENCE_DEFAULTS } from '../../plan/plan.ts';
-import type { MeasurementRecord } from '../../measure/records.ts';
+import type { MeasurementRecord, RecordedInterference } from '../../measure/records.ts';
 import { pointRecords, testManifest } from '../../testing/diff-fixtures.ts';
 import { interferenceTable } from '../tables.ts';
 import { figureContext, tcpAbsoluteFigure } from './figures.ts';
 import { compileToVega } from '../render.ts';
 
-const quiet = { userPercent: 20, systemPercent: 10, iowaitPercent: 0, stealPercent: 0, othersBusyPercent: 3, loadAverage1: 0.4, cores: 2, remeasurement: 0, flagged: false, reasons: [] };
-const busy = { ...quiet, othersBusyPercent: 91.5, loadAverage1: 3.4, flagged: true, reasons: ['others busy 91.5% > 50%', 'load 1.7 per core > 1.5'] };
-const withInterference = (records: MeasurementRecord[], pick: (r: MeasurementRecord) => typeof quiet): MeasurementRecord[] => records.map((r) => ({ ...r, interference: pick(r) }));
+const quiet: RecordedInterference = { userPercent: 20, systemPercent: 10, iowaitPercent: 0, stealPercent: 0, othersBusyPercent: 3, loadAverage1: 0.4, cores: 2, remeasurement: 0, flagged: false, reasons: [] };
+const busy: RecordedInterference = { ...quiet, othersBusyPercent: 91.5, loadAverage1: 3.4, flagged: true, reasons: ['others busy 91.5% > 50%', 'load 1.7 per core > 1.5'] };
+const withInterference = (records: MeasurementRecord[], pick: (r: MeasurementRecord) => RecordedInterference): MeasurementRecord[] => records.map((r) => ({ ...r, interference: pick(r) }));
 
 const records = [
   ...withInterference(pointRecords('native', 'TCP_STREAM', 100, [90, 91, 92]), (r) => (r.replicate === 2 ? busy : quiet)),
