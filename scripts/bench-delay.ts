@@ -10,13 +10,14 @@
 // machine moves them.
 
 import { loadavg } from 'node:os';
+import { processCpuSeconds } from '../actions/lib/core/liveness.ts';
 import { runCommand } from '../actions/lib/core/proc.ts';
 import { mean, stdev } from '../actions/lib/core/stats.ts';
 import type { Endpoint } from '../actions/lib/measure/netperf.ts';
 import { netperfArgs, parseNetperfOutput } from '../actions/lib/measure/netperf.ts';
 import { expandPoints } from '../actions/lib/plan/plan.ts';
 import { loadPlan } from '../actions/lib/plan/plan-file.ts';
-import { delayLineState, processCpuSeconds } from '../env/testbed/delay-line.ts';
+import { delayLineState } from '../env/testbed/delay-line.ts';
 import { CALIBRATED_ONE_WAY_DELAY_US, type Testbed, testbedUp } from '../env/testbed/testbed.ts';
 import { calibrationCheck, type ThroughputPoint } from '../env/testbed/calibration.ts';
 import { PLANS_DIR } from './cli/common.ts';

@@ -4,9 +4,9 @@
 // it to OSv's netperf app.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkZip, executeOsvBuild } from './build-image.ts';
 import { type CheckZipStep, installedCheck, osvBuildPlan, type OsvBuildPlan, PINNED_NETPERF, type RunStep } from './build-plan.ts';
@@ -47,11 +47,28 @@ describe('OSv build executor', () => {
     expect(readFileSync(join(work, 'trace'), 'utf8')).toBe('first\nsecond\n');
   });
 
+  it('refuses a cached image that changed after it was built, or that others could have written, and keeps it as it is', async () => {
+    const plan = localPlan();
+    await executeOsvBuild(plan, () => {});
+    const built = readFileSync(plan.image);
+    writeFileSync(plan.image, 'QFI\u00fb a swapped image');
+    await expect(executeOsvBuild(plan, () => {})).rejects.toThrow(/OSv image cache: .* has sha256 [0-9a-f]{64}, but .* recorded [0-9a-f]{64} when it was built: refusing to use it/);
+    writeFileSync(plan.image, built);
+    expect((await executeOsvBuild(plan, () => {})).cached).toBe(true);
+    chmodSync(plan.metadataFile, 0o666);
+    await expect(executeOsvBuild(plan, () => {})).rejects.toThrow(/OSv image cache: .*\.virtnet\.json is writable by every user \(mode 0666\): refusing to use it/);
+    chmodSync(plan.metadataFile, 0o644);
+    chmodSync(dirname(plan.image), 0o777);
+    await expect(executeOsvBuild(plan, () => {})).rejects.toThrow(/is writable by every user \(mode 0777\)/);
+    chmodSync(dirname(plan.image), 0o755);
+    expect(readFileSync(plan.image)).toEqual(built);
+  });
+
   it('stops at the first failing step, naming it, and keeps no image', async () => {
     const plan = { ...localPlan(), image: join(work, 'images', 'broken.img'), metadataFile: join(work, 'images', 'broken.img.virtnet.json') };
     plan.steps = [{ kind: 'run', name: 'fail', argv: ['sh', '-c', 'exit 3'], cwd: work }, ...plan.steps];
     writeFileSync(join(work, 'trace'), '');
-    await expect(executeOsvBuild(plan, () => {})).rejects.toThrow('fail: sh -c exit 3 exited with 3');
+    await expect(executeOsvBuild(plan, () => {})).rejects.toThrow('fail: sh -c exit 3: exited with 3');
     expect(existsSync(plan.image)).toBe(false);
     expect(readFileSync(join(work, 'trace'), 'utf8')).toBe('');
   });

@@ -2,10 +2,11 @@
 // inputs returns the cached image at once. Used by scripts/build-osv-image.ts (the command line)
 // and by the build-osv-image action.
 
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
+import { mustRun, runCommand } from '../../actions/lib/core/proc.ts';
+import { assertTrustedPaths, UntrustedPathError } from '../../actions/lib/core/trusted-path.ts';
 import type { BuildStep, CheckZipStep, OsvBuildPlan, OsvImageMetadata, RunStep } from './build-plan.ts';
 import { contentSha256, filesOutside, readZipFiles } from './zip-content.ts';
 
@@ -13,25 +14,26 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-function runStep(step: RunStep): Promise<void> {
-  return new Promise((done, fail) => {
-    const [file, ...args] = step.argv;
-    const env: NodeJS.ProcessEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ...step.env };
-    if (step.pathPrepend) env.PATH = [step.pathPrepend, process.env.PATH].filter(Boolean).join(delimiter);
+/** A build step may run for most of an hour on a 2-core machine (OSv's own make); past this it is stuck. */
+const STEP_TIMEOUT_MS = 3 * 60 * 60 * 1000;
+
+async function runStep(step: RunStep): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ...step.env };
+  if (step.pathPrepend) env.PATH = [step.pathPrepend, process.env.PATH].filter(Boolean).join(delimiter);
+  try {
     // Builds print for minutes; their output goes straight to ours so a CI log shows progress.
-    const child = spawn(file!, args, { cwd: step.cwd, stdio: ['ignore', 'inherit', 'inherit'], env });
-    child.once('error', (e) => fail(new Error(`${step.name}: ${e.message}`)));
-    child.once('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`${step.name}: ${step.argv.join(' ')} exited with ${code ?? signal}`))));
-  });
+    await mustRun(step.argv, { cwd: step.cwd, env, timeoutMs: STEP_TIMEOUT_MS, passOutput: true });
+  } catch (e) {
+    throw new Error(`${step.name}: ${(e as Error).message}`);
+  }
 }
 
-function succeeds(argv: string[], cwd: string): Promise<boolean> {
-  return new Promise((done) => {
-    const [file, ...args] = argv;
-    const child = spawn(file!, args, { cwd: existsSync(cwd) ? cwd : '/', stdio: 'ignore' });
-    child.once('error', () => done(false));
-    child.once('exit', (code) => done(code === 0));
-  });
+async function succeeds(argv: string[], cwd: string): Promise<boolean> {
+  try {
+    return (await runCommand(argv, { cwd: existsSync(cwd) ? cwd : '/', timeoutMs: 60_000 })).exitCode === 0;
+  } catch {
+    return false; // not installed
+  }
 }
 
 /** Refuses a zip that does not hold exactly the pinned files, naming it and both hashes. */
@@ -63,10 +65,21 @@ function describeStep(step: BuildStep): string {
   return `content sha256 of ${step.file} = ${step.contentSha256}`;
 }
 
-/** True when the image and its metadata are there and were built from exactly this plan's inputs. */
+const CACHE_ADVICE = 'Check who else can write the OSv image cache; delete the entry (or fix its owner and mode) to let the next build replace it.';
+
+/**
+ * True when the image and its metadata are there and were built from exactly this plan's inputs.
+ * The cache outlives jobs, so an entry is used only if nobody but us (or root) could have written
+ * it, and only if the image still has the hash recorded when it was built: otherwise this throws.
+ */
 export function isCachedOsvImage(plan: OsvBuildPlan): boolean {
   if (!existsSync(plan.image) || !existsSync(plan.metadataFile)) return false;
-  return (JSON.parse(readFileSync(plan.metadataFile, 'utf8')) as OsvImageMetadata).key === plan.key;
+  assertTrustedPaths([dirname(plan.image), plan.image, plan.metadataFile], 'OSv image cache', CACHE_ADVICE);
+  const metadata = JSON.parse(readFileSync(plan.metadataFile, 'utf8')) as OsvImageMetadata;
+  if (metadata.key !== plan.key) return false;
+  const actual = sha256File(plan.image);
+  if (metadata.imageSha256 !== actual) throw new UntrustedPathError(`OSv image cache: ${plan.image} has sha256 ${actual}, but ${plan.metadataFile} recorded ${metadata.imageSha256 ?? 'none'} when it was built: refusing to use it. ${CACHE_ADVICE}`);
+  return true;
 }
 
 export async function executeOsvBuild(plan: OsvBuildPlan, log: (line: string) => void = console.error): Promise<{ image: string; cached: boolean; seconds: number }> {
@@ -76,6 +89,8 @@ export async function executeOsvBuild(plan: OsvBuildPlan, log: (line: string) =>
     return { image: plan.image, cached: true, seconds: (performance.now() - t0) / 1000 };
   }
   mkdirSync(join(plan.image, '..'), { recursive: true });
+  // A build writes the image where the next job will trust it: not into a directory others can write.
+  assertTrustedPaths([dirname(plan.image)], 'OSv image cache', CACHE_ADVICE);
   for (const [i, step] of plan.steps.entries()) {
     if (step.kind === 'run' && step.skipIfExists && existsSync(step.skipIfExists)) {
       log(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { runCommand } from '../../actions/lib/core/proc.ts';
+import { untrustedPathProblem } from '../../actions/lib/core/trusted-path.ts';
 import { type Availability, type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { cleanupQemuGuests, type GuestLaunch, portablePath, qemuVersionFrom, startQemuGuest } from '../qemu/guest.ts';
 import type { BootSpec } from '../qemu/qemu-command.ts';
@@ -77,16 +78,20 @@ export async function startOsv(ctx: EnvironmentContext, overrides: { boot?: Boot
   if (!overrides.boot) {
     if (!image) throw new EnvironmentError(`osv: ${NO_IMAGE_REASON}`);
     if (!existsSync(image)) throw new EnvironmentError(`osv: the OSv image ${image} does not exist`);
+    // Images live in a cache that outlives jobs: boot only one nobody else could have swapped.
+    const untrusted = [image, metadataPathFor(image)].filter(existsSync).map((p) => untrustedPathProblem(p)).find(Boolean);
+    if (untrusted) throw new EnvironmentError(`osv: ${untrusted}: refusing to boot it (another user could have altered it)`);
   }
   const boot: BootSpec = overrides.boot ?? { kind: 'disk', image: image!, format: imageFormat(readFileSync(image!).subarray(0, 4)) };
+  const meta = image && !overrides.boot ? readImageMetadata(image) : null;
+  const imageSha256 = boot.kind === 'disk' ? await sha256OfFile(boot.image) : 'not an OSv image (test boot)';
+  if (meta?.imageSha256 && meta.imageSha256 !== imageSha256) throw new EnvironmentError(`osv: the image ${image} has sha256 ${imageSha256}, but its build metadata recorded ${meta.imageSha256}: it changed after it was built; rebuild it (scripts/build-osv-image.ts)`);
   const launch = osvGuestLaunch(boot);
   if (overrides.readyMarker) launch.readyMarker = overrides.readyMarker;
   const guest = await startQemuGuest(ctx, launch);
   const tcg = guest.accelerator.accelerator === 'tcg';
   const qemu = await runCommand(['qemu-system-x86_64', '--version'], { timeoutMs: 10_000 });
   const version = qemuVersionFrom(qemu.stdout);
-  const meta = image && !overrides.boot ? readImageMetadata(image) : null;
-  const imageSha256 = boot.kind === 'disk' ? await sha256OfFile(boot.image) : 'not an OSv image (test boot)';
   const osvCommit = meta?.osvCommit ?? 'unknown (no build metadata beside the image)';
   return {
     endpoint: guest.endpoint,

@@ -1,8 +1,10 @@
+import { isAlive } from '../../actions/lib/core/liveness.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Daemon, processStartTicks, runCommand } from '../../actions/lib/core/proc.ts';
-import { processRunning, delayLineRules, delayLineState, delayLineStats, formatDelay, parseDelay, parseDelayLineStats } from './delay-line.ts';
-import { isRoot, testIndex } from './for-tests.ts';
+import { delayLineRules, delayLineState, delayLineStats, formatDelay, parseDelay, parseDelayLineStats } from './delay-line.ts';
+import { requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
+import { testIndex } from './for-tests.ts';
 import { testbedDown, testbedLayout, testbedStatus, testbedUp } from './testbed.ts';
 
 describe('parseDelay', () => {
@@ -41,7 +43,9 @@ describe('delayLineRules', () => {
   });
 });
 
-describe.skipIf(!isRoot())('the delay line on a real testbed (needs root)', () => {
+const missing = requireServices([['root', rootMissing()]]);
+
+describe.skipIf(missing !== null)(`the delay line on a real testbed (needs root)${skipNote(missing)}`, () => {
   const index = testIndex(8);
   const l = testbedLayout(index);
   const port = 12865 + 100 + index; // a control port of its own: no other netserver answers here
@@ -85,10 +89,10 @@ describe.skipIf(!isRoot())('the delay line on a real testbed (needs root)', () =
       const changed = await testbedUp({ index, rateMbit: 100, oneWayDelayMicroseconds: 200 });
       expect(changed.delayLinePid).not.toBe(first.delayLinePid);
       const changedTicks = processStartTicks(changed.delayLinePid!);
-      expect(processRunning(first.delayLinePid!, firstTicks)).toBe(false);
+      expect(isAlive(first.delayLinePid!, firstTicks)).toBe(false);
       const off = await testbedUp({ index, rateMbit: 100 });
       expect(off.delayLinePid).toBeNull();
-      expect(processRunning(changed.delayLinePid!, changedTicks)).toBe(false);
+      expect(isAlive(changed.delayLinePid!, changedTicks)).toBe(false);
       const rules = await runCommand(['ip', 'netns', 'exec', l.clientNamespace, 'iptables', '-t', 'mangle', '-S'], { timeoutMs: 10_000 });
       expect(rules.stdout).not.toContain('NFQUEUE');
       const again = await roundTrip(1);
@@ -98,7 +102,7 @@ describe.skipIf(!isRoot())('the delay line on a real testbed (needs root)', () =
       const log = delayLineState(index)!.log;
       const lastTicks = processStartTicks(last.delayLinePid!);
       await testbedDown(index);
-      expect(processRunning(last.delayLinePid!, lastTicks)).toBe(false);
+      expect(isAlive(last.delayLinePid!, lastTicks)).toBe(false);
       expect(delayLineState(index)).toBeNull();
       expect(readFileSync(log, 'utf8')).toMatch(/^stats packets=/m); // it was stopped, and said goodbye
       expect(await testbedStatus(index)).toMatchObject({ up: false, namespace: false, serverInterface: false, delayLine: null });

@@ -4,11 +4,11 @@
 // that started it and a Ctrl-C in that terminal), `testbed down` and `virtnet cleanup` stop it by
 // the PID and start time recorded in the state directory.
 
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { mustRun, processStartTicks, runCommand, sleep, stateDir, waitUntil } from '../../actions/lib/core/proc.ts';
+import { isAlive, processStartTicks } from '../../actions/lib/core/liveness.ts';
+import { mustRun, runCommand, sleep, spawnDetached, stateDir, waitUntil } from '../../actions/lib/core/proc.ts';
 
 /** The NFQUEUE number: queues are per network namespace, so every testbed can use the same one. */
 export const DELAY_LINE_QUEUE = 1;
@@ -134,22 +134,9 @@ export function registeredDelayLines(): number[] {
   return readdirSync(registryDir()).flatMap((f) => (/^\d+\.json$/.test(f) ? [Number(f.slice(0, -5))] : []));
 }
 
-/**
- * Whether the process is alive and the same one (start time). A zombie is not: a delay line whose
- * run was SIGKILLed is reparented, and its new parent may be slow to reap it.
- */
-export function processRunning(pid: number, startTicks: string | null): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const afterName = stat.slice(stat.lastIndexOf(')') + 2);
-    return !afterName.startsWith('Z') && startTicks !== null && processStartTicks(pid) === startTicks;
-  } catch {
-    return false;
-  }
-}
-
+/** Alive and the same process (start time; a zombie is not alive: a delay line whose run was SIGKILLed is reparented, and its new parent may be slow to reap it). */
 function isRunning(state: DelayLineState): boolean {
-  return processRunning(state.pid, state.startTicks);
+  return state.startTicks !== '' && isAlive(state.pid, state.startTicks);
 }
 
 function logTail(path: string, lines = 5): string {
@@ -184,11 +171,12 @@ export async function startDelayLine(options: { index: number; clientNamespace: 
   const fd = openSync(log, 'w');
   // Detached: its own session, so a Ctrl-C meant for a run reaches the run (which tears down in
   // order) and not the link under it; `ip netns exec` execs the program, so this PID is the program's.
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  const pid = child.pid;
-  child.unref();
-  if (pid === undefined) throw new Error(`delay line: could not start ${argv.join(' ')}`);
+  let pid: number;
+  try {
+    pid = spawnDetached(argv, { logFd: fd }).pid;
+  } finally {
+    closeSync(fd);
+  }
   await sleep(5);
   const startTicks = processStartTicks(pid);
   const state: DelayLineState = { index, pid, startTicks: startTicks ?? '', argv, oneWayDelayMicroseconds, cpu, log };
@@ -273,16 +261,4 @@ export async function delayLineStats(index: number): Promise<DelayLineStats | nu
     }
   }
   return null;
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat; null if gone. */
-export function processCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
 }

@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { runCommand } from '../../actions/lib/core/proc.ts';
 import { Daemon } from '../../actions/lib/core/proc.ts';
 import { parseNetperfOutput, netperfArgs } from '../../actions/lib/measure/netperf.ts';
-import { isRoot, testIndex } from './for-tests.ts';
+import { requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
+import { testIndex } from './for-tests.ts';
 import { testbedDown, testbedLayout, testbedStatus, testbedUp } from './testbed.ts';
 
-describe.skipIf(!isRoot())('testbed (needs root for namespaces)', () => {
+const missing = requireServices([['root', rootMissing()]]);
+
+describe.skipIf(missing !== null)(`testbed (needs root for namespaces)${skipNote(missing)}`, () => {
   const index = testIndex(0);
 
   it('comes up idempotently, shapes the link like 100BASE-TX, and goes down without a trace', async () => {

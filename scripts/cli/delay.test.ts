@@ -2,6 +2,7 @@
 // stops the run with a clear error and loses nothing; a SIGKILLed run's delay line is removed by
 // `virtnet cleanup`. Real netperf, netserver and namespaces.
 
+import { isAlive } from '../../actions/lib/core/liveness.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,6 @@ import { processStartTicks, runCommand, waitUntil } from '../../actions/lib/core
 import { expandPoints } from '../../actions/lib/plan/plan.ts';
 import { taskKey } from '../../actions/lib/plan/schedule.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
-import { processRunning } from '../../env/testbed/delay-line.ts';
 import { requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
 import { testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
@@ -120,11 +120,11 @@ describe.skipIf(missing !== null)(`virtnet run --delay (real processes)${skipNot
     const ticks = processStartTicks(pid);
     run.child.kill('SIGKILL');
     await run.exited;
-    expect(processRunning(pid, ticks)).toBe(true); // the delay line outlives the run that started it
+    expect(isAlive(pid, ticks)).toBe(true); // the delay line outlives the run that started it
     const cleanup = await virtnet('cleanup', '--index', String(index));
     expect(cleanup.exitCode, cleanup.stderr).toBe(0);
     expect(cleanup.stdout).toContain(`delay line of testbed ${index} (PID ${pid})`);
-    expect(processRunning(pid, ticks)).toBe(false);
+    expect(isAlive(pid, ticks)).toBe(false);
     expect(await testbedStatus(index)).toMatchObject({ up: false, delayLine: null });
   });
 

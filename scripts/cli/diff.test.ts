@@ -234,7 +234,7 @@ describe('virtnet diff and report --diff on synthetic runs (no testbed)', () => 
     expect(readFileSync(join(site, 'compare.html'), 'utf8')).toContain('--diff flat:paper-shaped"');
     const bad = await virtnet('report', paper, flat, '--site', site, '--diff', 'flat:nope');
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toMatch(/--diff "flat:nope": no run with id "nope" among the runs given \(flat, paper-shaped\)/);
+    expect(bad.stderr).toMatch(/--diff: "flat:nope": no run with id "nope" among the runs given \(flat, paper-shaped\)/);
     const noSite = await virtnet('report', paper, '--diff', 'a:b');
     expect(noSite.exitCode).toBe(2);
     expect(noSite.stderr).toMatch(/--diff only goes with --site/);

@@ -1,6 +1,7 @@
 // virtnet report <RUN_DIR...> [--out DIR] [--site DIR [--diff A:B]...] [--commit [--reports DIR]]
 
 import { join } from 'node:path';
+import { InputError, phrase } from '../../actions/lib/core/input.ts';
 import { loadClaims } from '../../actions/lib/analyse/claims/file.ts';
 import { verdictLabel, type ClaimResult, type ClaimsScope } from '../../actions/lib/analyse/claims/judge.ts';
 import type { ClaimsFile } from '../../actions/lib/analyse/claims/schema.ts';
@@ -50,7 +51,7 @@ export async function commandReport(args: string[]): Promise<number> {
     try {
       result = await buildSite(positionals, values.site, { claims, log: (m) => console.log(m), diffs, command });
     } catch (e) {
-      if ((e as Error).message.startsWith('--diff ')) throw new UsageError((e as Error).message);
+      if (e instanceof InputError && e.field === 'diff') throw new UsageError(phrase('--diff', e.problem));
       throw e;
     }
     for (const run of result.runs) {

@@ -1080,14 +1080,14 @@ var require_util = __commonJS({
         }
         const port2 = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port2}`;
-        let path = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path3 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path && path[0] !== "/") {
-          path = `/${path}`;
+        if (path3 && path3[0] !== "/") {
+          path3 = `/${path3}`;
         }
-        return new URL(`${origin}${path}`);
+        return new URL(`${origin}${path3}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1538,39 +1538,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path);
+        debuglog("sending request to %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path, origin },
+          request: { method, path: path3, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path,
+          path3,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path);
+        debuglog("trailers received from %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path, origin },
+          request: { method, path: path3, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path,
+          path3,
           error63.message
         );
       });
@@ -1619,9 +1619,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path, origin }
+            request: { method, path: path3, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path);
+          debuglog("sending request to %s %s/%s", method, origin, path3);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1684,7 +1684,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path,
+        path: path3,
         method,
         body,
         headers,
@@ -1699,11 +1699,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path !== "string") {
+        if (typeof path3 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path[0] !== "/" && !(path.startsWith("http://") || path.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path)) {
+        } else if (invalidPathRegex.test(path3)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1769,7 +1769,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path, query) : path;
+        this.path = query ? buildURL(path3, query) : path3;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6462,7 +6462,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path, host, upgrade, blocking, reset } = request;
+      const { method, path: path3, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6543,7 +6543,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path} HTTP/1.1\r
+      let header = `${method} ${path3} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7072,7 +7072,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path3, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7169,7 +7169,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path;
+      headers[HTTP2_HEADER_PATH] = path3;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7522,9 +7522,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path = search ? `${pathname}${search}` : pathname;
+        const path3 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path;
+        this.opts.path = path3;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8763,10 +8763,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path = "/",
+          path: path3 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path;
+        opts.path = origin + path3;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10738,20 +10738,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path) {
-      if (typeof path !== "string") {
-        return path;
+    function safeUrl(path3) {
+      if (typeof path3 !== "string") {
+        return path3;
       }
-      const pathSegments = path.split("?");
+      const pathSegments = path3.split("?");
       if (pathSegments.length !== 2) {
-        return path;
+        return path3;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path);
+    function matchKey(mockDispatch2, { path: path3, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path3);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10773,7 +10773,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path }) => matchValue(safeUrl(path), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10811,9 +10811,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path, method, body, headers, query } = opts;
+      const { path: path3, method, body, headers, query } = opts;
       return {
-        path,
+        path: path3,
         method,
         body,
         headers,
@@ -11276,10 +11276,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path,
+            Path: path3,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16158,9 +16158,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path) {
-      for (let i = 0; i < path.length; ++i) {
-        const code = path.charCodeAt(i);
+    function validateCookiePath(path3) {
+      for (let i = 0; i < path3.length; ++i) {
+        const code = path3.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19080,11 +19080,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path = opts.path;
+          let path3 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path = `/${path}`;
+            path3 = `/${path3}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path);
+          url2 = new URL(util.parseOrigin(url2).origin + path3);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19152,6 +19152,2860 @@ var require_undici = __commonJS({
     module.exports.mockErrors = mockErrors;
     var { EventSource } = require_eventsource();
     module.exports.EventSource = EventSource;
+  }
+});
+
+// node_modules/zx/build/esblib.cjs
+var require_esblib = __commonJS({
+  "node_modules/zx/build/esblib.cjs"(exports, module) {
+    var __create2 = Object.create;
+    var __defProp2 = Object.defineProperty;
+    var __getOwnPropDesc2 = Object.getOwnPropertyDescriptor;
+    var __getOwnPropNames2 = Object.getOwnPropertyNames;
+    var __getProtoOf2 = Object.getPrototypeOf;
+    var __hasOwnProp2 = Object.prototype.hasOwnProperty;
+    var __export2 = (target, all) => {
+      for (var name2 in all)
+        __defProp2(target, name2, { get: all[name2], enumerable: true });
+    };
+    var __copyProps2 = (to, from, except, desc) => {
+      if (from && typeof from === "object" || typeof from === "function") {
+        for (let key of __getOwnPropNames2(from))
+          if (!__hasOwnProp2.call(to, key) && key !== except)
+            __defProp2(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc2(from, key)) || desc.enumerable });
+      }
+      return to;
+    };
+    var __toESM2 = (mod, isNodeMode, target) => (target = mod != null ? __create2(__getProtoOf2(mod)) : {}, __copyProps2(
+      // If the importer is in node compatibility mode or this is not an ESM
+      // file that has been converted to a CommonJS file using a Babel-
+      // compatible transform (i.e. "__esModule" has not been set), then set
+      // "default" to the CommonJS "module.exports" for node compatibility.
+      isNodeMode || !mod || !mod.__esModule ? __defProp2(target, "default", { value: mod, enumerable: true }) : target,
+      mod
+    ));
+    var __toCommonJS = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
+    var __async = (__this, __arguments, generator) => {
+      return new Promise((resolve, reject) => {
+        var fulfilled = (value) => {
+          try {
+            step(generator.next(value));
+          } catch (e) {
+            reject(e);
+          }
+        };
+        var rejected = (value) => {
+          try {
+            step(generator.throw(value));
+          } catch (e) {
+            reject(e);
+          }
+        };
+        var step = (x2) => x2.done ? resolve(x2.value) : Promise.resolve(x2.value).then(fulfilled, rejected);
+        step((generator = generator.apply(__this, __arguments)).next());
+      });
+    };
+    var __defProps = Object.defineProperties;
+    var __getOwnPropDescs = Object.getOwnPropertyDescriptors;
+    var __getOwnPropSymbols = Object.getOwnPropertySymbols;
+    var __propIsEnum = Object.prototype.propertyIsEnumerable;
+    var __knownSymbol = (name2, symbol2) => (symbol2 = Symbol[name2]) ? symbol2 : /* @__PURE__ */ Symbol.for("Symbol." + name2);
+    var __typeError = (msg) => {
+      throw TypeError(msg);
+    };
+    var __defNormalProp = (obj, key, value) => key in obj ? __defProp2(obj, key, { enumerable: true, configurable: true, writable: true, value }) : obj[key] = value;
+    var __spreadValues = (a, b) => {
+      for (var prop in b || (b = {}))
+        if (__hasOwnProp2.call(b, prop))
+          __defNormalProp(a, prop, b[prop]);
+      if (__getOwnPropSymbols)
+        for (var prop of __getOwnPropSymbols(b)) {
+          if (__propIsEnum.call(b, prop))
+            __defNormalProp(a, prop, b[prop]);
+        }
+      return a;
+    };
+    var __spreadProps = (a, b) => __defProps(a, __getOwnPropDescs(b));
+    var __await = function(promise2, isYieldStar) {
+      this[0] = promise2;
+      this[1] = isYieldStar;
+    };
+    var __asyncGenerator = (__this, __arguments, generator) => {
+      var resume = (k2, v2, yes, no) => {
+        try {
+          var x2 = generator[k2](v2), isAwait = (v2 = x2.value) instanceof __await, done = x2.done;
+          Promise.resolve(isAwait ? v2[0] : v2).then((y) => isAwait ? resume(k2 === "return" ? k2 : "next", v2[1] ? { done: y.done, value: y.value } : y, yes, no) : yes({ value: y, done })).catch((e) => resume("throw", e, yes, no));
+        } catch (e) {
+          no(e);
+        }
+      }, method = (k2) => it[k2] = (x2) => new Promise((yes, no) => resume(k2, x2, yes, no)), it = {};
+      return generator = generator.apply(__this, __arguments), it[__knownSymbol("asyncIterator")] = () => it, method("next"), method("throw"), method("return"), it;
+    };
+    var __yieldStar = (value) => {
+      var obj = value[__knownSymbol("asyncIterator")], isAwait = false, method, it = {};
+      if (obj == null) {
+        obj = value[__knownSymbol("iterator")]();
+        method = (k2) => it[k2] = (x2) => obj[k2](x2);
+      } else {
+        obj = obj.call(value);
+        method = (k2) => it[k2] = (v2) => {
+          if (isAwait) {
+            isAwait = false;
+            if (k2 === "throw") throw v2;
+            return v2;
+          }
+          isAwait = true;
+          return {
+            done: false,
+            value: new __await(new Promise((resolve) => {
+              var x2 = obj[k2](v2);
+              if (!(x2 instanceof Object)) __typeError("Object expected");
+              resolve(x2);
+            }), 1)
+          };
+        };
+      }
+      return it[__knownSymbol("iterator")] = () => it, method("next"), "throw" in obj ? method("throw") : it.throw = (x2) => {
+        throw x2;
+      }, "return" in obj && method("return"), it;
+    };
+    var __forAwait = (obj, it, method) => (it = obj[__knownSymbol("asyncIterator")]) ? it.call(obj) : (obj = obj[__knownSymbol("iterator")](), it = {}, method = (key, fn) => (fn = obj[key]) && (it[key] = (arg) => new Promise((yes, no, done) => (arg = fn.call(obj, arg), done = arg.done, Promise.resolve(arg.value).then((value) => yes({ value, done }), no)))), method("next"), method("return"), it);
+    var __pow = Math.pow;
+    var __reExport = (target, mod, secondTarget) => (__copyProps2(target, mod, "default"), secondTarget && __copyProps2(secondTarget, mod, "default"));
+    var __commonJS2 = (cb, mod) => function __require2() {
+      return mod || (0, cb[__getOwnPropNames2(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
+    };
+    var __esm = (fn, res) => function __init() {
+      return fn && (res = (0, fn[__getOwnPropNames2(fn)[0]])(fn = 0)), res;
+    };
+    var __accessCheck = (obj, member, msg) => member.has(obj) || __typeError("Cannot " + msg);
+    var __privateGet = (obj, member, getter) => (__accessCheck(obj, member, "read from private field"), getter ? getter.call(obj) : member.get(obj));
+    var __privateAdd = (obj, member, value) => member.has(obj) ? __typeError("Cannot add the same private member more than once") : member instanceof WeakSet ? member.add(obj) : member.set(obj, value);
+    var __privateSet = (obj, member, value, setter) => (__accessCheck(obj, member, "write to private field"), setter ? setter.call(obj, value) : member.set(obj, value), value);
+    module.exports = {
+      __create: __create2,
+      __defProp: __defProp2,
+      __getOwnPropDesc: __getOwnPropDesc2,
+      __getOwnPropNames: __getOwnPropNames2,
+      __getProtoOf: __getProtoOf2,
+      __hasOwnProp: __hasOwnProp2,
+      __export: __export2,
+      __copyProps: __copyProps2,
+      __toESM: __toESM2,
+      __toCommonJS,
+      __async,
+      __defProps,
+      __getOwnPropDescs,
+      __getOwnPropSymbols,
+      __propIsEnum,
+      __knownSymbol,
+      __typeError,
+      __defNormalProp,
+      __spreadValues,
+      __spreadProps,
+      __await,
+      __asyncGenerator,
+      __yieldStar,
+      __forAwait,
+      __pow,
+      __reExport,
+      __commonJS: __commonJS2,
+      __esm,
+      __accessCheck,
+      __privateGet,
+      __privateAdd,
+      __privateSet
+    };
+  }
+});
+
+// node_modules/zx/build/internals.cjs
+var require_internals = __commonJS({
+  "node_modules/zx/build/internals.cjs"(exports, module) {
+    "use strict";
+    var {
+      __export: __export2,
+      __toCommonJS
+    } = require_esblib();
+    var internals_exports = {};
+    __export2(internals_exports, {
+      bus: () => bus3
+    });
+    module.exports = __toCommonJS(internals_exports);
+    var locked = false;
+    var lock = () => locked = true;
+    var store = /* @__PURE__ */ new Map();
+    var override = store.set.bind(store);
+    function wrap(name2, api) {
+      if (locked) throw new Error("bus is locked");
+      override(name2, api);
+      return new Proxy(api, {
+        get(_, key) {
+          var _a3, _b;
+          return store.get(name2)[key] || ((_b = (_a3 = store.get(name2)) == null ? void 0 : _a3.default) == null ? void 0 : _b[key]);
+        },
+        apply(_, self, args) {
+          return store.get(name2).apply(self, args);
+        }
+      });
+    }
+    var bus3 = {
+      override,
+      wrap,
+      lock
+    };
+  }
+});
+
+// node_modules/zx/build/vendor-core.cjs
+var require_vendor_core = __commonJS({
+  "node_modules/zx/build/vendor-core.cjs"(exports, module) {
+    "use strict";
+    var {
+      __create: __create2,
+      __spreadValues,
+      __spreadProps,
+      __commonJS: __commonJS2,
+      __export: __export2,
+      __toESM: __toESM2,
+      __toCommonJS,
+      __async
+    } = require_esblib();
+    var require_posix = __commonJS2({
+      "node_modules/isexe/dist/cjs/posix.js"(exports2) {
+        "use strict";
+        Object.defineProperty(exports2, "__esModule", { value: true });
+        exports2.sync = exports2.isexe = void 0;
+        var fs_1 = __require("fs");
+        var promises_1 = __require("fs").promises;
+        var isexe = (_0, ..._1) => __async(null, [_0, ..._1], function* (path3, options = {}) {
+          const { ignoreErrors = false } = options;
+          try {
+            return checkStat(yield (0, promises_1.stat)(path3), options);
+          } catch (e) {
+            const er = e;
+            if (ignoreErrors || er.code === "EACCES")
+              return false;
+            throw er;
+          }
+        });
+        exports2.isexe = isexe;
+        var sync = (path3, options = {}) => {
+          const { ignoreErrors = false } = options;
+          try {
+            return checkStat((0, fs_1.statSync)(path3), options);
+          } catch (e) {
+            const er = e;
+            if (ignoreErrors || er.code === "EACCES")
+              return false;
+            throw er;
+          }
+        };
+        exports2.sync = sync;
+        var checkStat = (stat2, options) => stat2.isFile() && checkMode(stat2, options);
+        var checkMode = (stat2, options) => {
+          var _a3, _b, _c, _d, _e, _f, _g, _h;
+          const myUid = (_b = options.uid) != null ? _b : (_a3 = process.getuid) == null ? void 0 : _a3.call(process);
+          const myGroups = (_e = (_d = options.groups) != null ? _d : (_c = process.getgroups) == null ? void 0 : _c.call(process)) != null ? _e : [];
+          const myGid = (_h = (_g = options.gid) != null ? _g : (_f = process.getgid) == null ? void 0 : _f.call(process)) != null ? _h : myGroups[0];
+          if (myUid === void 0 || myGid === void 0) {
+            throw new Error("cannot get uid or gid");
+          }
+          const groups = /* @__PURE__ */ new Set([myGid, ...myGroups]);
+          const mod = stat2.mode;
+          const uid = stat2.uid;
+          const gid = stat2.gid;
+          const u = parseInt("100", 8);
+          const g2 = parseInt("010", 8);
+          const o = parseInt("001", 8);
+          const ug = u | g2;
+          return !!(mod & o || mod & g2 && groups.has(gid) || mod & u && uid === myUid || mod & ug && myUid === 0);
+        };
+      }
+    });
+    var require_win32 = __commonJS2({
+      "node_modules/isexe/dist/cjs/win32.js"(exports2) {
+        "use strict";
+        Object.defineProperty(exports2, "__esModule", { value: true });
+        exports2.sync = exports2.isexe = void 0;
+        var fs_1 = __require("fs");
+        var promises_1 = __require("fs").promises;
+        var isexe = (_0, ..._1) => __async(null, [_0, ..._1], function* (path3, options = {}) {
+          const { ignoreErrors = false } = options;
+          try {
+            return checkStat(yield (0, promises_1.stat)(path3), path3, options);
+          } catch (e) {
+            const er = e;
+            if (ignoreErrors || er.code === "EACCES")
+              return false;
+            throw er;
+          }
+        });
+        exports2.isexe = isexe;
+        var sync = (path3, options = {}) => {
+          const { ignoreErrors = false } = options;
+          try {
+            return checkStat((0, fs_1.statSync)(path3), path3, options);
+          } catch (e) {
+            const er = e;
+            if (ignoreErrors || er.code === "EACCES")
+              return false;
+            throw er;
+          }
+        };
+        exports2.sync = sync;
+        var checkPathExt = (path3, options) => {
+          const { pathExt = process.env.PATHEXT || "" } = options;
+          const peSplit = pathExt.split(";");
+          if (peSplit.indexOf("") !== -1) {
+            return true;
+          }
+          for (let i = 0; i < peSplit.length; i++) {
+            const p = peSplit[i].toLowerCase();
+            const ext = path3.substring(path3.length - p.length).toLowerCase();
+            if (p && ext === p) {
+              return true;
+            }
+          }
+          return false;
+        };
+        var checkStat = (stat2, path3, options) => stat2.isFile() && checkPathExt(path3, options);
+      }
+    });
+    var require_options = __commonJS2({
+      "node_modules/isexe/dist/cjs/options.js"(exports2) {
+        "use strict";
+        Object.defineProperty(exports2, "__esModule", { value: true });
+      }
+    });
+    var require_cjs = __commonJS2({
+      "node_modules/isexe/dist/cjs/index.js"(exports2) {
+        "use strict";
+        var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+          if (k2 === void 0) k2 = k;
+          var desc = Object.getOwnPropertyDescriptor(m, k);
+          if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+            desc = { enumerable: true, get: function() {
+              return m[k];
+            } };
+          }
+          Object.defineProperty(o, k2, desc);
+        }) : (function(o, m, k, k2) {
+          if (k2 === void 0) k2 = k;
+          o[k2] = m[k];
+        }));
+        var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+          Object.defineProperty(o, "default", { enumerable: true, value: v });
+        }) : function(o, v) {
+          o["default"] = v;
+        });
+        var __importStar = exports2 && exports2.__importStar || function(mod) {
+          if (mod && mod.__esModule) return mod;
+          var result = {};
+          if (mod != null) {
+            for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result, mod, k);
+          }
+          __setModuleDefault(result, mod);
+          return result;
+        };
+        var __exportStar = exports2 && exports2.__exportStar || function(m, exports3) {
+          for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports3, p)) __createBinding(exports3, m, p);
+        };
+        Object.defineProperty(exports2, "__esModule", { value: true });
+        exports2.sync = exports2.isexe = exports2.posix = exports2.win32 = void 0;
+        var posix = __importStar(require_posix());
+        exports2.posix = posix;
+        var win32 = __importStar(require_win32());
+        exports2.win32 = win32;
+        __exportStar(require_options(), exports2);
+        var platform2 = process.env._ISEXE_TEST_PLATFORM_ || process.platform;
+        var impl = platform2 === "win32" ? win32 : posix;
+        exports2.isexe = impl.isexe;
+        exports2.sync = impl.sync;
+      }
+    });
+    var require_lib = __commonJS2({
+      "node_modules/which/lib/index.js"(exports2, module2) {
+        "use strict";
+        var { isexe, sync: isexeSync } = require_cjs();
+        var { join: join3, delimiter: delimiter2, sep, posix } = __require("path");
+        var isWindows = process.platform === "win32";
+        var rSlash = new RegExp(`[${posix.sep}${sep === posix.sep ? "" : sep}]`.replace(/(\\)/g, "\\$1"));
+        var rRel = new RegExp(`^\\.${rSlash.source}`);
+        var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
+        var getPathInfo = (cmd, {
+          path: optPath = process.env.PATH,
+          pathExt: optPathExt = process.env.PATHEXT,
+          delimiter: optDelimiter = delimiter2
+        }) => {
+          const pathEnv = cmd.match(rSlash) ? [""] : [
+            // windows always checks the cwd first
+            ...isWindows ? [process.cwd()] : [],
+            ...(optPath || /* istanbul ignore next: very unusual */
+            "").split(optDelimiter)
+          ];
+          if (isWindows) {
+            const pathExtExe = optPathExt || [".EXE", ".CMD", ".BAT", ".COM"].join(optDelimiter);
+            const pathExt = pathExtExe.split(optDelimiter).flatMap((item) => [item, item.toLowerCase()]);
+            if (cmd.includes(".") && pathExt[0] !== "") {
+              pathExt.unshift("");
+            }
+            return { pathEnv, pathExt, pathExtExe };
+          }
+          return { pathEnv, pathExt: [""] };
+        };
+        var getPathPart = (raw, cmd) => {
+          const pathPart = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
+          const prefix = !pathPart && rRel.test(cmd) ? cmd.slice(0, 2) : "";
+          return prefix + join3(pathPart, cmd);
+        };
+        var which22 = (_0, ..._1) => __async(null, [_0, ..._1], function* (cmd, opt = {}) {
+          const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
+          const found = [];
+          for (const envPart of pathEnv) {
+            const p = getPathPart(envPart, cmd);
+            for (const ext of pathExt) {
+              const withExt = p + ext;
+              const is = yield isexe(withExt, { pathExt: pathExtExe, ignoreErrors: true });
+              if (is) {
+                if (!opt.all) {
+                  return withExt;
+                }
+                found.push(withExt);
+              }
+            }
+          }
+          if (opt.all && found.length) {
+            return found;
+          }
+          if (opt.nothrow) {
+            return null;
+          }
+          throw getNotFoundError(cmd);
+        });
+        var whichSync = (cmd, opt = {}) => {
+          const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
+          const found = [];
+          for (const pathEnvPart of pathEnv) {
+            const p = getPathPart(pathEnvPart, cmd);
+            for (const ext of pathExt) {
+              const withExt = p + ext;
+              const is = isexeSync(withExt, { pathExt: pathExtExe, ignoreErrors: true });
+              if (is) {
+                if (!opt.all) {
+                  return withExt;
+                }
+                found.push(withExt);
+              }
+            }
+          }
+          if (opt.all && found.length) {
+            return found;
+          }
+          if (opt.nothrow) {
+            return null;
+          }
+          throw getNotFoundError(cmd);
+        };
+        module2.exports = which22;
+        which22.sync = whichSync;
+      }
+    });
+    var vendor_core_exports = {};
+    __export2(vendor_core_exports, {
+      VoidStream: () => VoidStream,
+      buildCmd: () => buildCmd,
+      chalk: () => chalk22,
+      exec: () => exec,
+      isStringLiteral: () => isStringLiteral2,
+      ps: () => ps3,
+      which: () => which4
+    });
+    module.exports = __toCommonJS(vendor_core_exports);
+    var ANSI_BACKGROUND_OFFSET = 10;
+    var wrapAnsi16 = (offset = 0) => (code) => `\x1B[${code + offset}m`;
+    var wrapAnsi256 = (offset = 0) => (code) => `\x1B[${38 + offset};5;${code}m`;
+    var wrapAnsi16m = (offset = 0) => (red, green, blue) => `\x1B[${38 + offset};2;${red};${green};${blue}m`;
+    var styles = {
+      modifier: {
+        reset: [0, 0],
+        // 21 isn't widely supported and 22 does the same thing
+        bold: [1, 22],
+        dim: [2, 22],
+        italic: [3, 23],
+        underline: [4, 24],
+        overline: [53, 55],
+        inverse: [7, 27],
+        hidden: [8, 28],
+        strikethrough: [9, 29]
+      },
+      color: {
+        black: [30, 39],
+        red: [31, 39],
+        green: [32, 39],
+        yellow: [33, 39],
+        blue: [34, 39],
+        magenta: [35, 39],
+        cyan: [36, 39],
+        white: [37, 39],
+        // Bright color
+        blackBright: [90, 39],
+        gray: [90, 39],
+        // Alias of `blackBright`
+        grey: [90, 39],
+        // Alias of `blackBright`
+        redBright: [91, 39],
+        greenBright: [92, 39],
+        yellowBright: [93, 39],
+        blueBright: [94, 39],
+        magentaBright: [95, 39],
+        cyanBright: [96, 39],
+        whiteBright: [97, 39]
+      },
+      bgColor: {
+        bgBlack: [40, 49],
+        bgRed: [41, 49],
+        bgGreen: [42, 49],
+        bgYellow: [43, 49],
+        bgBlue: [44, 49],
+        bgMagenta: [45, 49],
+        bgCyan: [46, 49],
+        bgWhite: [47, 49],
+        // Bright color
+        bgBlackBright: [100, 49],
+        bgGray: [100, 49],
+        // Alias of `bgBlackBright`
+        bgGrey: [100, 49],
+        // Alias of `bgBlackBright`
+        bgRedBright: [101, 49],
+        bgGreenBright: [102, 49],
+        bgYellowBright: [103, 49],
+        bgBlueBright: [104, 49],
+        bgMagentaBright: [105, 49],
+        bgCyanBright: [106, 49],
+        bgWhiteBright: [107, 49]
+      }
+    };
+    var modifierNames = Object.keys(styles.modifier);
+    var foregroundColorNames = Object.keys(styles.color);
+    var backgroundColorNames = Object.keys(styles.bgColor);
+    var colorNames = [...foregroundColorNames, ...backgroundColorNames];
+    function assembleStyles() {
+      const codes = /* @__PURE__ */ new Map();
+      for (const [groupName, group] of Object.entries(styles)) {
+        for (const [styleName, style] of Object.entries(group)) {
+          styles[styleName] = {
+            open: `\x1B[${style[0]}m`,
+            close: `\x1B[${style[1]}m`
+          };
+          group[styleName] = styles[styleName];
+          codes.set(style[0], style[1]);
+        }
+        Object.defineProperty(styles, groupName, {
+          value: group,
+          enumerable: false
+        });
+      }
+      Object.defineProperty(styles, "codes", {
+        value: codes,
+        enumerable: false
+      });
+      styles.color.close = "\x1B[39m";
+      styles.bgColor.close = "\x1B[49m";
+      styles.color.ansi = wrapAnsi16();
+      styles.color.ansi256 = wrapAnsi256();
+      styles.color.ansi16m = wrapAnsi16m();
+      styles.bgColor.ansi = wrapAnsi16(ANSI_BACKGROUND_OFFSET);
+      styles.bgColor.ansi256 = wrapAnsi256(ANSI_BACKGROUND_OFFSET);
+      styles.bgColor.ansi16m = wrapAnsi16m(ANSI_BACKGROUND_OFFSET);
+      Object.defineProperties(styles, {
+        rgbToAnsi256: {
+          value(red, green, blue) {
+            if (red === green && green === blue) {
+              if (red < 8) {
+                return 16;
+              }
+              if (red > 248) {
+                return 231;
+              }
+              return Math.round((red - 8) / 247 * 24) + 232;
+            }
+            return 16 + 36 * Math.round(red / 255 * 5) + 6 * Math.round(green / 255 * 5) + Math.round(blue / 255 * 5);
+          },
+          enumerable: false
+        },
+        hexToRgb: {
+          value(hex3) {
+            const matches = /[a-f\d]{6}|[a-f\d]{3}/i.exec(hex3.toString(16));
+            if (!matches) {
+              return [0, 0, 0];
+            }
+            let [colorString] = matches;
+            if (colorString.length === 3) {
+              colorString = [...colorString].map((character) => character + character).join("");
+            }
+            const integer2 = Number.parseInt(colorString, 16);
+            return [
+              /* eslint-disable no-bitwise */
+              integer2 >> 16 & 255,
+              integer2 >> 8 & 255,
+              integer2 & 255
+              /* eslint-enable no-bitwise */
+            ];
+          },
+          enumerable: false
+        },
+        hexToAnsi256: {
+          value: (hex3) => styles.rgbToAnsi256(...styles.hexToRgb(hex3)),
+          enumerable: false
+        },
+        ansi256ToAnsi: {
+          value(code) {
+            if (code < 8) {
+              return 30 + code;
+            }
+            if (code < 16) {
+              return 90 + (code - 8);
+            }
+            let red;
+            let green;
+            let blue;
+            if (code >= 232) {
+              red = ((code - 232) * 10 + 8) / 255;
+              green = red;
+              blue = red;
+            } else {
+              code -= 16;
+              const remainder = code % 36;
+              red = Math.floor(code / 36) / 5;
+              green = Math.floor(remainder / 6) / 5;
+              blue = remainder % 6 / 5;
+            }
+            const value = Math.max(red, green, blue) * 2;
+            if (value === 0) {
+              return 30;
+            }
+            let result = 30 + (Math.round(blue) << 2 | Math.round(green) << 1 | Math.round(red));
+            if (value === 2) {
+              result += 60;
+            }
+            return result;
+          },
+          enumerable: false
+        },
+        rgbToAnsi: {
+          value: (red, green, blue) => styles.ansi256ToAnsi(styles.rgbToAnsi256(red, green, blue)),
+          enumerable: false
+        },
+        hexToAnsi: {
+          value: (hex3) => styles.ansi256ToAnsi(styles.hexToAnsi256(hex3)),
+          enumerable: false
+        }
+      });
+      return styles;
+    }
+    var ansiStyles = assembleStyles();
+    var ansi_styles_default = ansiStyles;
+    var import_node_process = __toESM2(__require("process"), 1);
+    var import_node_os = __toESM2(__require("os"), 1);
+    var import_node_tty = __toESM2(__require("tty"), 1);
+    function hasFlag(flag2, argv = globalThis.Deno ? globalThis.Deno.args : import_node_process.default.argv) {
+      const prefix = flag2.startsWith("-") ? "" : flag2.length === 1 ? "-" : "--";
+      const position = argv.indexOf(prefix + flag2);
+      const terminatorPosition = argv.indexOf("--");
+      return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
+    }
+    var { env } = import_node_process.default;
+    var flagForceColor;
+    if (hasFlag("no-color") || hasFlag("no-colors") || hasFlag("color=false") || hasFlag("color=never")) {
+      flagForceColor = 0;
+    } else if (hasFlag("color") || hasFlag("colors") || hasFlag("color=true") || hasFlag("color=always")) {
+      flagForceColor = 1;
+    }
+    function envForceColor() {
+      if ("FORCE_COLOR" in env) {
+        if (env.FORCE_COLOR === "true") {
+          return 1;
+        }
+        if (env.FORCE_COLOR === "false") {
+          return 0;
+        }
+        return env.FORCE_COLOR.length === 0 ? 1 : Math.min(Number.parseInt(env.FORCE_COLOR, 10), 3);
+      }
+    }
+    function translateLevel(level) {
+      if (level === 0) {
+        return false;
+      }
+      return {
+        level,
+        hasBasic: true,
+        has256: level >= 2,
+        has16m: level >= 3
+      };
+    }
+    function _supportsColor(haveStream, { streamIsTTY, sniffFlags = true } = {}) {
+      const noFlagForceColor = envForceColor();
+      if (noFlagForceColor !== void 0) {
+        flagForceColor = noFlagForceColor;
+      }
+      const forceColor = sniffFlags ? flagForceColor : noFlagForceColor;
+      if (forceColor === 0) {
+        return 0;
+      }
+      if (sniffFlags) {
+        if (hasFlag("color=16m") || hasFlag("color=full") || hasFlag("color=truecolor")) {
+          return 3;
+        }
+        if (hasFlag("color=256")) {
+          return 2;
+        }
+      }
+      if ("TF_BUILD" in env && "AGENT_NAME" in env) {
+        return 1;
+      }
+      if (haveStream && !streamIsTTY && forceColor === void 0) {
+        return 0;
+      }
+      const min = forceColor || 0;
+      if (env.TERM === "dumb") {
+        return min;
+      }
+      if (import_node_process.default.platform === "win32") {
+        const osRelease = import_node_os.default.release().split(".");
+        if (Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
+          return Number(osRelease[2]) >= 14931 ? 3 : 2;
+        }
+        return 1;
+      }
+      if ("CI" in env) {
+        if (["GITHUB_ACTIONS", "GITEA_ACTIONS", "CIRCLECI"].some((key) => key in env)) {
+          return 3;
+        }
+        if (["TRAVIS", "APPVEYOR", "GITLAB_CI", "BUILDKITE", "DRONE"].some((sign) => sign in env) || env.CI_NAME === "codeship") {
+          return 1;
+        }
+        return min;
+      }
+      if ("TEAMCITY_VERSION" in env) {
+        return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
+      }
+      if (env.COLORTERM === "truecolor") {
+        return 3;
+      }
+      if (env.TERM === "xterm-kitty") {
+        return 3;
+      }
+      if (env.TERM === "xterm-ghostty") {
+        return 3;
+      }
+      if (env.TERM === "wezterm") {
+        return 3;
+      }
+      if ("TERM_PROGRAM" in env) {
+        const version2 = Number.parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
+        switch (env.TERM_PROGRAM) {
+          case "iTerm.app": {
+            return version2 >= 3 ? 3 : 2;
+          }
+          case "Apple_Terminal": {
+            return 2;
+          }
+        }
+      }
+      if (/-256(color)?$/i.test(env.TERM)) {
+        return 2;
+      }
+      if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
+        return 1;
+      }
+      if ("COLORTERM" in env) {
+        return 1;
+      }
+      return min;
+    }
+    function createSupportsColor(stream, options = {}) {
+      const level = _supportsColor(stream, __spreadValues({
+        streamIsTTY: stream && stream.isTTY
+      }, options));
+      return translateLevel(level);
+    }
+    var supportsColor = {
+      stdout: createSupportsColor({ isTTY: import_node_tty.default.isatty(1) }),
+      stderr: createSupportsColor({ isTTY: import_node_tty.default.isatty(2) })
+    };
+    var supports_color_default = supportsColor;
+    function stringReplaceAll(string4, substring, replacer) {
+      let index = string4.indexOf(substring);
+      if (index === -1) {
+        return string4;
+      }
+      const substringLength = substring.length;
+      let endIndex = 0;
+      let returnValue = "";
+      do {
+        returnValue += string4.slice(endIndex, index) + substring + replacer;
+        endIndex = index + substringLength;
+        index = string4.indexOf(substring, endIndex);
+      } while (index !== -1);
+      returnValue += string4.slice(endIndex);
+      return returnValue;
+    }
+    function stringEncaseCRLFWithFirstIndex(string4, prefix, postfix, index) {
+      let endIndex = 0;
+      let returnValue = "";
+      do {
+        const gotCR = string4[index - 1] === "\r";
+        returnValue += string4.slice(endIndex, gotCR ? index - 1 : index) + prefix + (gotCR ? "\r\n" : "\n") + postfix;
+        endIndex = index + 1;
+        index = string4.indexOf("\n", endIndex);
+      } while (index !== -1);
+      returnValue += string4.slice(endIndex);
+      return returnValue;
+    }
+    var { stdout: stdoutColor, stderr: stderrColor } = supports_color_default;
+    var GENERATOR = /* @__PURE__ */ Symbol("GENERATOR");
+    var STYLER = /* @__PURE__ */ Symbol("STYLER");
+    var IS_EMPTY = /* @__PURE__ */ Symbol("IS_EMPTY");
+    var levelMapping = [
+      "ansi",
+      "ansi",
+      "ansi256",
+      "ansi16m"
+    ];
+    var styles2 = /* @__PURE__ */ Object.create(null);
+    var applyOptions = (object2, options = {}) => {
+      if (options.level && !(Number.isInteger(options.level) && options.level >= 0 && options.level <= 3)) {
+        throw new Error("The `level` option should be an integer from 0 to 3");
+      }
+      const colorLevel = stdoutColor ? stdoutColor.level : 0;
+      object2.level = options.level === void 0 ? colorLevel : options.level;
+    };
+    var chalkFactory = (options) => {
+      const chalk32 = (...strings) => strings.join(" ");
+      applyOptions(chalk32, options);
+      Object.setPrototypeOf(chalk32, createChalk.prototype);
+      return chalk32;
+    };
+    function createChalk(options) {
+      return chalkFactory(options);
+    }
+    Object.setPrototypeOf(createChalk.prototype, Function.prototype);
+    for (const [styleName, style] of Object.entries(ansi_styles_default)) {
+      styles2[styleName] = {
+        get() {
+          const builder = createBuilder(this, createStyler(style.open, style.close, this[STYLER]), this[IS_EMPTY]);
+          Object.defineProperty(this, styleName, { value: builder });
+          return builder;
+        }
+      };
+    }
+    styles2.visible = {
+      get() {
+        const builder = createBuilder(this, this[STYLER], true);
+        Object.defineProperty(this, "visible", { value: builder });
+        return builder;
+      }
+    };
+    var getModelAnsi = (model, level, type, ...arguments_) => {
+      if (model === "rgb") {
+        if (level === "ansi16m") {
+          return ansi_styles_default[type].ansi16m(...arguments_);
+        }
+        if (level === "ansi256") {
+          return ansi_styles_default[type].ansi256(ansi_styles_default.rgbToAnsi256(...arguments_));
+        }
+        return ansi_styles_default[type].ansi(ansi_styles_default.rgbToAnsi(...arguments_));
+      }
+      if (model === "hex") {
+        return getModelAnsi("rgb", level, type, ...ansi_styles_default.hexToRgb(...arguments_));
+      }
+      return ansi_styles_default[type][model](...arguments_);
+    };
+    var usedModels = ["rgb", "hex", "ansi256"];
+    for (const model of usedModels) {
+      styles2[model] = {
+        get() {
+          const { level } = this;
+          return function(...arguments_) {
+            const styler = createStyler(getModelAnsi(model, levelMapping[level], "color", ...arguments_), ansi_styles_default.color.close, this[STYLER]);
+            return createBuilder(this, styler, this[IS_EMPTY]);
+          };
+        }
+      };
+      const bgModel = "bg" + model[0].toUpperCase() + model.slice(1);
+      styles2[bgModel] = {
+        get() {
+          const { level } = this;
+          return function(...arguments_) {
+            const styler = createStyler(getModelAnsi(model, levelMapping[level], "bgColor", ...arguments_), ansi_styles_default.bgColor.close, this[STYLER]);
+            return createBuilder(this, styler, this[IS_EMPTY]);
+          };
+        }
+      };
+    }
+    var proto = Object.defineProperties(() => {
+    }, __spreadProps(__spreadValues({}, styles2), {
+      level: {
+        enumerable: true,
+        get() {
+          return this[GENERATOR].level;
+        },
+        set(level) {
+          this[GENERATOR].level = level;
+        }
+      }
+    }));
+    var createStyler = (open3, close, parent) => {
+      let openAll;
+      let closeAll;
+      if (parent === void 0) {
+        openAll = open3;
+        closeAll = close;
+      } else {
+        openAll = parent.openAll + open3;
+        closeAll = close + parent.closeAll;
+      }
+      return {
+        open: open3,
+        close,
+        openAll,
+        closeAll,
+        parent
+      };
+    };
+    var createBuilder = (self, _styler, _isEmpty) => {
+      const builder = (...arguments_) => applyStyle(builder, arguments_.length === 1 ? "" + arguments_[0] : arguments_.join(" "));
+      Object.setPrototypeOf(builder, proto);
+      builder[GENERATOR] = self;
+      builder[STYLER] = _styler;
+      builder[IS_EMPTY] = _isEmpty;
+      return builder;
+    };
+    var applyStyle = (self, string4) => {
+      if (self.level <= 0 || !string4) {
+        return self[IS_EMPTY] ? "" : string4;
+      }
+      let styler = self[STYLER];
+      if (styler === void 0) {
+        return string4;
+      }
+      const { openAll, closeAll } = styler;
+      if (string4.includes("\x1B")) {
+        while (styler !== void 0) {
+          string4 = stringReplaceAll(string4, styler.close, styler.open);
+          styler = styler.parent;
+        }
+      }
+      const lfIndex = string4.indexOf("\n");
+      if (lfIndex !== -1) {
+        string4 = stringEncaseCRLFWithFirstIndex(string4, closeAll, openAll, lfIndex);
+      }
+      return openAll + string4 + closeAll;
+    };
+    Object.defineProperties(createChalk.prototype, styles2);
+    var chalk3 = createChalk();
+    var chalkStderr = createChalk({ level: stderrColor ? stderrColor.level : 0 });
+    var source_default = chalk3;
+    var import_which = __toESM2(require_lib(), 1);
+    var import_node_process4 = __toESM2(__require("process"), 1);
+    var import_node_fs4 = __toESM2(__require("fs"), 1);
+    var import_node_os2 = __toESM2(__require("os"), 1);
+    var EOL5 = /\r?\n|\r|\n/;
+    var EMPTY = "-";
+    var parseLine = (line, sep = " ") => {
+      if (typeof line !== "string") throw new Error("parseLine: line must be a string");
+      const result = {
+        spaces: [],
+        words: []
+      };
+      const capture = () => {
+        if (word) {
+          result.words.push({
+            s,
+            e: s + word.length - 1,
+            w: word
+          });
+          word = "";
+          s = -1;
+        }
+      };
+      let bb;
+      let word = "";
+      let s = -1;
+      for (const i in [...line]) {
+        const prev = line[+i - 1];
+        const char = line[i];
+        if (bb) {
+          word += char;
+          if (char === bb && prev !== "\\") {
+            bb = void 0;
+          }
+          continue;
+        }
+        if (char === sep) {
+          result.spaces.push(+i);
+          capture();
+          continue;
+        }
+        if (s === -1) s = +i;
+        if (char === '"' || char === "'") bb = char;
+        word += char;
+      }
+      capture();
+      return result;
+    };
+    var parseLines = (input2, sep) => input2.split(EOL5).filter(Boolean).map((l) => parseLine(l, sep));
+    var countWordsByIndex = ({ words }, index) => words.filter(({ e }) => e < index).length;
+    var getBorders = (lines) => lines[0].spaces.reduce((m, i) => {
+      const c = countWordsByIndex(lines[0], i);
+      if (lines.every((l) => l.spaces.includes(i) && c === countWordsByIndex(l, i))) {
+        m.push(i);
+      }
+      return m;
+    }, []);
+    var parseUnixGrid = (input2) => {
+      const lines = parseLines(input2);
+      const borders = getBorders(lines);
+      const _borders = [Number.NEGATIVE_INFINITY, ...borders, Number.POSITIVE_INFINITY];
+      const grid = [];
+      for (const { words } of lines) {
+        const row = [];
+        grid.push(row);
+        for (const n in words) {
+          const { w, s, e } = words[n];
+          for (const _b in _borders) {
+            const a = _borders[+_b];
+            const b = _borders[+_b + 1];
+            if (b === void 0) break;
+            const block = row[_b] || (row[_b] = []);
+            if (s > a && e < b) block.push(w);
+          }
+        }
+      }
+      return gridToData(grid);
+    };
+    var gridToData = (grid) => {
+      const data = [];
+      const [headers, ...body] = grid;
+      for (const row of body) {
+        const entry = {};
+        data.push(entry);
+        for (const i in headers) {
+          const keys = headers[i];
+          if (keys.length === 0) continue;
+          if (keys.length > row[i].length) {
+            throw new Error("Malformed grid: row has more columns than headers");
+          }
+          for (const k in keys) {
+            const key = keys[k];
+            const to = +k + 1 === keys.length ? Number.POSITIVE_INFINITY : +k + 1;
+            entry[key] = row[i].slice(+k, to);
+          }
+        }
+      }
+      return data;
+    };
+    var parseWinGrid = (input2, debug2 = false) => {
+      const lines = input2.split(/\r*\n+/).filter(Boolean);
+      const headline = lines.shift();
+      const headers = headline.trim().split(/\s\s+/);
+      const hl = headers.length;
+      const ll = headline.length;
+      if (debug2) {
+        console.log("Headers:", headers);
+        console.log("Line lengths:", lines.map((l) => l.length));
+      }
+      if (lines.every((l) => ll / l.length < 2)) {
+        const spaces = Array.from({ length: ll }).map(
+          (_, i) => lines.every((l) => l[i] === " ")
+        );
+        const borders = spaces.reduce((m, v, i, a) => {
+          if (v && !a[i - 1]) m.push(i);
+          return m;
+        }, [0]);
+        const data2 = [];
+        debug2 && console.log("Borders:", borders);
+        for (const line of lines) {
+          const props = [];
+          for (const i in headers) {
+            const k = headers[i];
+            const s = borders[i];
+            const e = borders[+i + 1] || ll;
+            const v = line.slice(s, e).trim();
+            props.push([k, [v || EMPTY]]);
+          }
+          data2.push(Object.fromEntries(props));
+        }
+        return data2;
+      }
+      let w = "";
+      let p;
+      const body = input2.slice(headline.length);
+      const vals = [];
+      const data = [];
+      const cap = (v) => {
+        const _v = w.trim() || (vals.length === 0 ? v : w.trim());
+        if (!_v) return;
+        vals.push(_v);
+        if (vals.length === hl) {
+          data.push(Object.fromEntries(headers.map((h, i) => [h, [vals[i]]])));
+          vals.length = 0;
+        }
+        w = "";
+      };
+      for (const c of body) {
+        w += c;
+        if (c === " ") {
+          if (p === "\n") {
+            cap(EMPTY);
+          } else if (p === " ") {
+            cap();
+          }
+        } else if (c === "\n") {
+          cap();
+        }
+        p = c;
+      }
+      cap();
+      return data;
+    };
+    var parsers = {
+      unix: parseUnixGrid,
+      win: parseWinGrid
+    };
+    var parse3 = (input2, { format = "unix", debug: debug2 = false } = {}) => {
+      const parser = parsers[format];
+      if (!parser) throw new Error(`unsupported format: ${format}`);
+      return parser(input2, debug2);
+    };
+    var cp = __toESM2(__require("child_process"), 1);
+    var import_node_process3 = __toESM2(__require("process"), 1);
+    var import_node_events = __toESM2(__require("events"), 1);
+    var import_node_stream = __require("stream");
+    var import_node_process2 = __toESM2(__require("process"), 1);
+    var g = !import_node_process2.default.versions.deno && global || globalThis;
+    var immediate = g.setImmediate || ((f) => g.setTimeout(f, 0));
+    var noop = () => {
+    };
+    var randomId = () => Math.random().toString(36).slice(2);
+    var isPromiseLike = (value) => typeof (value == null ? void 0 : value.then) === "function";
+    var isStringLiteral2 = (pieces, ...rest) => {
+      var _a3;
+      return (pieces == null ? void 0 : pieces.length) > 0 && ((_a3 = pieces.raw) == null ? void 0 : _a3.length) === pieces.length && // Object.isFrozen(pieces) &&
+      rest.length + 1 === pieces.length;
+    };
+    var assign = (target, ...extras) => Object.defineProperties(target, extras.reduce((m, extra) => __spreadValues(__spreadValues({}, m), Object.fromEntries(Object.entries(Object.getOwnPropertyDescriptors(extra)).filter(([, v]) => !Object.prototype.hasOwnProperty.call(v, "value") || v.value !== void 0))), {}));
+    var buildCmd = (quote22, pieces, args, subs = substitute) => {
+      if (args.some(isPromiseLike))
+        return Promise.all(args).then((args2) => buildCmd(quote22, pieces, args2, subs));
+      let cmd = pieces[0], i = 0;
+      while (i < args.length) {
+        const s = Array.isArray(args[i]) ? args[i].map((x) => quote22(subs(x))).join(" ") : quote22(subs(args[i]));
+        cmd += s + pieces[++i];
+      }
+      return cmd;
+    };
+    var substitute = (arg) => typeof (arg == null ? void 0 : arg.stdout) === "string" ? arg.stdout.replace(/\n$/, "") : `${arg}`;
+    var defaults2 = {
+      get id() {
+        return randomId();
+      },
+      cmd: "",
+      get cwd() {
+        return import_node_process3.default.cwd();
+      },
+      sync: false,
+      args: [],
+      input: null,
+      env: import_node_process3.default.env,
+      get ee() {
+        return new import_node_events.default();
+      },
+      get ac() {
+        return g.AbortController && new AbortController();
+      },
+      get signal() {
+        var _a3;
+        return (_a3 = this.ac) == null ? void 0 : _a3.signal;
+      },
+      on: {},
+      detached: import_node_process3.default.platform !== "win32",
+      shell: true,
+      spawn: cp.spawn,
+      spawnSync: cp.spawnSync,
+      spawnOpts: {},
+      get store() {
+        return createStore();
+      },
+      callback: noop,
+      get stdin() {
+        return new VoidStream();
+      },
+      get stdout() {
+        return new VoidStream();
+      },
+      get stderr() {
+        return new VoidStream();
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+      run: immediate,
+      stack: ""
+    };
+    var normalizeCtx = (...ctxs) => assign(
+      __spreadValues({}, defaults2),
+      { get signal() {
+        var _a3;
+        return (_a3 = this.ac) == null ? void 0 : _a3.signal;
+      } },
+      ...ctxs
+    );
+    var processInput = (child, input2) => {
+      if (input2 && child.stdin && !child.stdin.destroyed) {
+        if (input2 instanceof import_node_stream.Readable) {
+          input2.pipe(child.stdin);
+        } else {
+          child.stdin.write(input2);
+          child.stdin.end();
+        }
+      }
+    };
+    var VoidStream = class extends import_node_stream.Transform {
+      _transform(chunk, _, cb) {
+        this.emit("data", chunk);
+        cb();
+      }
+    };
+    var buildSpawnOpts = ({ spawnOpts, stdio, cwd, shell, input: input2, env: env2, detached, signal }) => __spreadProps(__spreadValues({}, spawnOpts), {
+      env: env2,
+      cwd,
+      stdio,
+      shell,
+      input: input2,
+      windowsHide: true,
+      detached,
+      signal
+    });
+    var toggleListeners = (pos, ee, on = {}) => {
+      for (const [name2, listener] of Object.entries(on)) {
+        ee[pos](name2, listener);
+      }
+      if (pos === "on")
+        ee.once("end", () => toggleListeners("off", ee, on));
+    };
+    var createStore = () => ({
+      stdout: [],
+      stderr: [],
+      stdall: []
+    });
+    var invoke = (c) => {
+      var _a3, _b;
+      const now = Date.now();
+      const stdio = [c.stdin, c.stdout, c.stderr];
+      const push = (kind, data) => {
+        c.store[kind].push(data);
+        c.store.stdall.push(data);
+        c.ee.emit(kind, data, c);
+        c.ee.emit("stdall", data, c);
+      };
+      try {
+        if (c.sync) {
+          toggleListeners("on", c.ee, c.on);
+          const opts = buildSpawnOpts(c);
+          const r = c.spawnSync(c.cmd, c.args, opts);
+          c.ee.emit("start", r, c);
+          if (((_a3 = r.stdout) == null ? void 0 : _a3.length) > 0) {
+            c.stdout.write(r.stdout);
+            push("stdout", r.stdout);
+          }
+          if (((_b = r.stderr) == null ? void 0 : _b.length) > 0) {
+            c.stderr.write(r.stderr);
+            push("stderr", r.stderr);
+          }
+          c.callback(null, c.fulfilled = __spreadProps(__spreadValues({}, r), {
+            get stdout() {
+              return c.store.stdout.join("");
+            },
+            get stderr() {
+              return c.store.stderr.join("");
+            },
+            get stdall() {
+              return c.store.stdall.join("");
+            },
+            stdio,
+            duration: Date.now() - now,
+            ctx: c
+          }));
+          c.ee.emit("end", c.fulfilled, c);
+        } else {
+          c.run(() => {
+            var _a22, _b2, _c;
+            toggleListeners("on", c.ee, c.on);
+            let error63 = null;
+            let aborted2 = false;
+            const opts = buildSpawnOpts(c);
+            const child = c.spawn(c.cmd, c.args, opts);
+            const onAbort = (event) => {
+              if (opts.detached && child.pid) {
+                try {
+                  import_node_process3.default.kill(-child.pid);
+                } catch (e) {
+                  child.kill();
+                }
+              }
+              aborted2 = true;
+              c.ee.emit("abort", event, c);
+            };
+            c.child = child;
+            c.ee.emit("start", child, c);
+            (_a22 = opts.signal) == null ? void 0 : _a22.addEventListener("abort", onAbort);
+            processInput(child, c.input || c.stdin);
+            (_b2 = child.stdout) == null ? void 0 : _b2.on("data", (d) => {
+              push("stdout", d);
+            }).pipe(c.stdout);
+            (_c = child.stderr) == null ? void 0 : _c.on("data", (d) => {
+              push("stderr", d);
+            }).pipe(c.stderr);
+            child.once("error", (e) => {
+              error63 = e;
+              c.ee.emit("err", error63, c);
+            }).once("exit", () => {
+              var _a32, _b3;
+              if (aborted2) {
+                (_a32 = child.stdout) == null ? void 0 : _a32.destroy();
+                (_b3 = child.stderr) == null ? void 0 : _b3.destroy();
+              }
+            }).once("close", (status, signal) => {
+              var _a32;
+              c.fulfilled = {
+                error: error63,
+                status,
+                signal,
+                get stdout() {
+                  return c.store.stdout.join("");
+                },
+                get stderr() {
+                  return c.store.stderr.join("");
+                },
+                get stdall() {
+                  return c.store.stdall.join("");
+                },
+                stdio,
+                duration: Date.now() - now,
+                ctx: c
+              };
+              (_a32 = opts.signal) == null ? void 0 : _a32.removeEventListener("abort", onAbort);
+              c.callback(error63, c.fulfilled);
+              c.ee.emit("end", c.fulfilled, c);
+            });
+          }, c);
+        }
+      } catch (error63) {
+        c.callback(
+          error63,
+          c.fulfilled = {
+            error: error63,
+            status: null,
+            signal: null,
+            stdout: "",
+            stderr: "",
+            stdall: "",
+            stdio,
+            duration: Date.now() - now,
+            ctx: c
+          }
+        );
+        c.ee.emit("err", error63, c);
+        c.ee.emit("end", c.fulfilled, c);
+      }
+      return c;
+    };
+    var exec = (ctx) => invoke(normalizeCtx(ctx));
+    var IS_WIN = import_node_process4.default.platform === "win32";
+    var IS_WIN2025_PLUS = IS_WIN && Number.parseInt(import_node_os2.default.release().split(".")[2], 10) >= 26e3;
+    var LOOKUPS = {
+      wmic: {
+        cmd: "wmic process get ProcessId,ParentProcessId,CommandLine",
+        args: [],
+        parse(stdout) {
+          return parse3(removeWmicPrefix(stdout), { format: "win" });
+        }
+      },
+      ps: {
+        cmd: "ps",
+        args: ["-lx"],
+        parse(stdout) {
+          return parse3(stdout, { format: "unix" });
+        }
+      },
+      pwsh: {
+        cmd: "pwsh",
+        args: ["-NoProfile", "-Command", '"Get-CimInstance Win32_Process | Select-Object ProcessId,ParentProcessId,CommandLine | ConvertTo-Json -Compress"'],
+        parse(stdout) {
+          let arr = [];
+          try {
+            arr = JSON.parse(stdout);
+          } catch (e) {
+            return [];
+          }
+          return arr.map((p) => ({
+            ProcessId: [p.ProcessId + ""],
+            ParentProcessId: [p.ParentProcessId + ""],
+            CommandLine: p.CommandLine ? [p.CommandLine] : []
+          }));
+        }
+      }
+    };
+    var isBin = (f) => {
+      if (f === "") return false;
+      if (!f.includes("/") && !f.includes("\\")) return true;
+      if (f.length > 3 && f[0] === '"')
+        return f[f.length - 1] === '"' ? isBin(f.slice(1, -1)) : false;
+      try {
+        if (!import_node_fs4.default.existsSync(f)) return false;
+        const stat2 = import_node_fs4.default.lstatSync(f);
+        return stat2.isFile() || stat2.isSymbolicLink();
+      } catch (e) {
+        return false;
+      }
+    };
+    var lookup = (query = {}, cb = noop2) => _lookup({ query, cb, sync: false });
+    var lookupSync = (query = {}, cb = noop2) => _lookup({ query, cb, sync: true });
+    lookup.sync = lookupSync;
+    var _lookup = ({
+      query = {},
+      cb = noop2,
+      sync = false
+    }) => {
+      const pFactory = sync ? makePseudoDeferred.bind(null, []) : makeDeferred;
+      const { promise: promise2, resolve, reject } = pFactory();
+      const result = [];
+      const lookupFlow = IS_WIN ? IS_WIN2025_PLUS ? "pwsh" : "wmic" : "ps";
+      const {
+        parse: parse22,
+        cmd,
+        args
+      } = LOOKUPS[lookupFlow];
+      const callback = (err, { stdout }) => {
+        if (err) {
+          reject(err);
+          cb(err);
+          return;
+        }
+        result.push(...filterProcessList(normalizeOutput(parse22(stdout)), query));
+        resolve(result);
+        cb(null, result);
+      };
+      exec({
+        cmd,
+        args,
+        callback,
+        sync,
+        run(cb2) {
+          cb2();
+        }
+      });
+      return Object.assign(promise2, result);
+    };
+    var filterProcessList = (processList, query = {}) => {
+      const pidList = (query.pid === void 0 ? [] : [query.pid].flat(1)).map((v) => v + "");
+      const filters = [
+        (p) => query.command ? new RegExp(query.command, "i").test(p.command) : true,
+        (p) => query.arguments ? new RegExp(query.arguments, "i").test(p.arguments.join(" ")) : true,
+        (p) => query.ppid ? query.ppid + "" === p.ppid : true
+      ];
+      return processList.filter(
+        (p) => (pidList.length === 0 || pidList.includes(p.pid)) && filters.every((f) => f(p))
+      );
+    };
+    var removeWmicPrefix = (stdout) => {
+      const s = stdout.indexOf(LOOKUPS.wmic.cmd + import_node_os2.default.EOL);
+      const e = stdout.includes(">") ? stdout.trimEnd().lastIndexOf(import_node_os2.default.EOL) : stdout.length;
+      return (s > 0 ? stdout.slice(s + LOOKUPS.wmic.cmd.length, e) : stdout.slice(0, e)).trimStart();
+    };
+    var pickTree = (list2, pid, recursive2 = false) => {
+      const children = list2.filter((p) => p.ppid === pid + "");
+      return [
+        ...children,
+        ...children.flatMap((p) => recursive2 ? pickTree(list2, p.pid, true) : [])
+      ];
+    };
+    var _tree = ({
+      cb = noop2,
+      opts,
+      sync = false
+    }) => {
+      if (typeof opts === "string" || typeof opts === "number") {
+        return _tree({ opts: { pid: opts }, cb, sync });
+      }
+      const onError = (err) => cb(err);
+      const onData = (all) => {
+        if (opts === void 0) return all;
+        const { pid, recursive: recursive2 = false } = opts;
+        const list2 = pickTree(all, pid, recursive2);
+        cb(null, list2);
+        return list2;
+      };
+      try {
+        const all = _lookup({ sync });
+        return sync ? onData(all) : all.then(onData, (err) => {
+          onError(err);
+          throw err;
+        });
+      } catch (err) {
+        onError(err);
+        return Promise.reject(err);
+      }
+    };
+    var tree = (opts, cb) => __async(null, null, function* () {
+      return _tree({ opts, cb });
+    });
+    var treeSync = (opts, cb) => _tree({ opts, cb, sync: true });
+    tree.sync = treeSync;
+    var kill2 = (pid, opts, next) => {
+      if (typeof opts == "function") {
+        return kill2(pid, void 0, opts);
+      }
+      if (typeof opts == "string" || typeof opts == "number") {
+        return kill2(pid, { signal: opts }, next);
+      }
+      const { promise: promise2, resolve, reject } = makeDeferred();
+      const {
+        timeout = 30,
+        signal = "SIGTERM"
+      } = opts || {};
+      try {
+        import_node_process4.default.kill(+pid, signal);
+      } catch (e) {
+        reject(e);
+        next == null ? void 0 : next(e);
+        return promise2;
+      }
+      let checkConfident = 0;
+      let checkTimeoutTimer;
+      let checkIsTimeout = false;
+      const checkKilled = (finishCallback) => lookup({ pid }, (err, list2 = []) => {
+        if (checkIsTimeout) return;
+        if (err) {
+          clearTimeout(checkTimeoutTimer);
+          reject(err);
+          finishCallback == null ? void 0 : finishCallback(err, pid);
+        } else if (list2.length > 0) {
+          checkConfident = checkConfident - 1 || 0;
+          checkKilled(finishCallback);
+        } else {
+          checkConfident++;
+          if (checkConfident === 5) {
+            clearTimeout(checkTimeoutTimer);
+            resolve(pid);
+            finishCallback == null ? void 0 : finishCallback(null, pid);
+          } else {
+            checkKilled(finishCallback);
+          }
+        }
+      });
+      if (next) {
+        checkKilled(next);
+        checkTimeoutTimer = setTimeout(() => {
+          checkIsTimeout = true;
+          next(new Error("Kill process timeout"));
+        }, timeout * 1e3);
+      } else {
+        resolve(pid);
+      }
+      return promise2;
+    };
+    var normalizeOutput = (data) => data.reduce((m, d) => {
+      var _a3, _b;
+      const pid = (_a3 = d.PID || d.ProcessId) == null ? void 0 : _a3[0];
+      const ppid = (_b = d.PPID || d.ParentProcessId) == null ? void 0 : _b[0];
+      const _cmd = d.CMD || d.CommandLine || d.COMMAND || [];
+      const cmd = _cmd.length === 1 ? _cmd[0].split(/\s+/) : _cmd;
+      if (pid && cmd.length > 0) {
+        const c = cmd.findIndex((_v, i) => isBin(cmd.slice(0, i).join(" ")));
+        const command = (c === -1 ? cmd : cmd.slice(0, c)).join(" ");
+        const args = c === -1 ? [] : cmd.slice(c);
+        m.push({
+          pid,
+          ppid,
+          command,
+          arguments: args
+        });
+      }
+      return m;
+    }, []);
+    var makeDeferred = () => {
+      let resolve;
+      let reject;
+      const promise2 = new Promise((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { resolve, reject, promise: promise2 };
+    };
+    var makePseudoDeferred = (r = {}) => ({
+      promise: r,
+      resolve: identity,
+      reject(e) {
+        throw e;
+      }
+    });
+    var noop2 = () => {
+    };
+    var identity = (v) => v;
+    var index_default = { kill: kill2, lookup, lookupSync, tree, treeSync };
+    var import_internals = require_internals();
+    var chalk22 = import_internals.bus.wrap("chalk", source_default);
+    var which4 = import_internals.bus.wrap("which", import_which.default);
+    var ps3 = import_internals.bus.wrap("ps", index_default);
+  }
+});
+
+// node_modules/zx/build/util.cjs
+var require_util9 = __commonJS({
+  "node_modules/zx/build/util.cjs"(exports, module) {
+    "use strict";
+    var {
+      __spreadValues,
+      __spreadProps,
+      __export: __export2,
+      __toESM: __toESM2,
+      __toCommonJS
+    } = require_esblib();
+    var util_exports2 = {};
+    __export2(util_exports2, {
+      bufArrJoin: () => bufArrJoin,
+      bufToString: () => bufToString,
+      getLast: () => getLast,
+      getLines: () => getLines,
+      identity: () => identity,
+      isString: () => isString,
+      isStringLiteral: () => import_vendor_core.isStringLiteral,
+      iteratorToArray: () => iteratorToArray,
+      noop: () => noop,
+      once: () => once,
+      parseBool: () => parseBool,
+      parseDuration: () => parseDuration,
+      preferLocalBin: () => preferLocalBin,
+      proxyOverride: () => proxyOverride,
+      quote: () => quote3,
+      quotePowerShell: () => quotePowerShell3,
+      randomId: () => randomId,
+      toCamelCase: () => toCamelCase
+    });
+    module.exports = __toCommonJS(util_exports2);
+    var import_node_path4 = __toESM2(__require("path"), 1);
+    var import_node_process = __toESM2(__require("process"), 1);
+    var import_vendor_core = require_vendor_core();
+    function noop() {
+    }
+    function identity(v) {
+      return v;
+    }
+    function randomId() {
+      return Math.random().toString(36).slice(2);
+    }
+    function isString(obj) {
+      return typeof obj === "string";
+    }
+    var utf8Decoder = new TextDecoder("utf-8");
+    var bufToString = (buf) => isString(buf) ? buf : utf8Decoder.decode(buf);
+    var bufArrJoin = (arr) => arr.reduce((acc, buf) => acc + bufToString(buf), "");
+    var getLast = (arr) => arr[arr.length - 1];
+    function preferLocalBin(env, ...dirs) {
+      const pathKey = import_node_process.default.platform === "win32" ? Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path" : "PATH";
+      const pathValue = dirs.map(
+        (c) => c && [
+          import_node_path4.default.resolve(c, "node_modules", ".bin"),
+          import_node_path4.default.resolve(c)
+        ]
+      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path4.default.delimiter);
+      return __spreadProps(__spreadValues({}, env), {
+        [pathKey]: pathValue
+      });
+    }
+    function quote3(arg) {
+      if (arg === "") return `$''`;
+      if (/^[\w/.\-@:=]+$/.test(arg)) return arg;
+      return `$'` + arg.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\f/g, "\\f").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t").replace(/\v/g, "\\v").replace(/\0/g, "\\0") + `'`;
+    }
+    function quotePowerShell3(arg) {
+      if (arg === "") return `''`;
+      if (/^[\w/.\-]+$/.test(arg)) return arg;
+      return `'` + arg.replace(/'/g, "''") + `'`;
+    }
+    function parseDuration(d) {
+      if (typeof d === "number") {
+        if (isNaN(d) || d < 0) throw new Error(`Invalid duration: "${d}".`);
+        return d;
+      }
+      const [m, v, u] = d.match(/^(\d+)(m?s?)$/) || [];
+      if (!m) throw new Error(`Unknown duration: "${d}".`);
+      return +v * ({ s: 1e3, ms: 1, m: 6e4 }[u] || 1);
+    }
+    var once = (fn) => {
+      let called = false;
+      let result;
+      return (...args) => called ? result : (called = true, result = fn(...args));
+    };
+    var proxyOverride = (origin, ...fallbacks) => new Proxy(origin, {
+      get(target, key) {
+        var _a3, _b;
+        return (_b = (_a3 = fallbacks.find((f) => key in f)) == null ? void 0 : _a3[key]) != null ? _b : Reflect.get(target, key);
+      }
+    });
+    var toCamelCase = (str) => str.toLowerCase().replace(/([a-z])[_-]+([a-z])/g, (_, p1, p2) => p1 + p2.toUpperCase());
+    var parseBool = (v) => v === "true" || v !== "false" && v;
+    var getLines = (chunk, next, delimiter2) => {
+      const lines = ((next.pop() || "") + bufToString(chunk)).split(delimiter2);
+      next.push(lines.pop());
+      return lines;
+    };
+    var iteratorToArray = (it) => {
+      const arr = [];
+      let entry;
+      while (!(entry = it.next()).done) arr.push(entry.value);
+      return arr;
+    };
+  }
+});
+
+// node_modules/zx/build/core.cjs
+var require_core = __commonJS({
+  "node_modules/zx/build/core.cjs"(exports, module) {
+    "use strict";
+    var {
+      __spreadValues,
+      __spreadProps,
+      __export: __export2,
+      __toESM: __toESM2,
+      __toCommonJS,
+      __async,
+      __await,
+      __asyncGenerator,
+      __yieldStar,
+      __forAwait
+    } = require_esblib();
+    var core_exports4 = {};
+    __export2(core_exports4, {
+      $: () => $2,
+      Fail: () => Fail2,
+      ProcessOutput: () => ProcessOutput2,
+      ProcessPromise: () => ProcessPromise2,
+      bus: () => import_internals.bus,
+      cd: () => cd2,
+      chalk: () => import_vendor_core3.chalk,
+      defaults: () => defaults2,
+      kill: () => kill2,
+      log: () => log2,
+      os: () => os6,
+      path: () => import_node_path4.default,
+      ps: () => import_vendor_core3.ps,
+      quote: () => import_util22.quote,
+      quotePowerShell: () => import_util22.quotePowerShell,
+      resolveDefaults: () => resolveDefaults2,
+      syncProcessCwd: () => syncProcessCwd2,
+      useBash: () => useBash2,
+      usePowerShell: () => usePowerShell2,
+      usePwsh: () => usePwsh2,
+      which: () => import_vendor_core3.which,
+      within: () => within2
+    });
+    module.exports = __toCommonJS(core_exports4);
+    var import_node_async_hooks = __require("async_hooks");
+    var import_node_buffer = __require("buffer");
+    var import_node_child_process2 = __toESM2(__require("child_process"), 1);
+    var import_node_events = __require("events");
+    var import_node_fs4 = __toESM2(__require("fs"), 1);
+    var import_node_os = __require("os");
+    var import_node_process2 = __toESM2(__require("process"), 1);
+    var import_node_util2 = __require("util");
+    var EXIT_CODES = {
+      2: "Misuse of shell builtins",
+      126: "Invoked command cannot execute",
+      127: "Command not found",
+      128: "Invalid exit argument",
+      129: "Hangup",
+      130: "Interrupt",
+      131: "Quit and dump core",
+      132: "Illegal instruction",
+      133: "Trace/breakpoint trap",
+      134: "Process aborted",
+      135: 'Bus error: "access to undefined portion of memory object"',
+      136: 'Floating point exception: "erroneous arithmetic operation"',
+      137: "Kill (terminate immediately)",
+      138: "User-defined 1",
+      139: "Segmentation violation",
+      140: "User-defined 2",
+      141: "Write to pipe with no one reading",
+      142: "Signal raised by alarm",
+      143: "Termination (request to terminate)",
+      145: "Child process terminated, stopped (or continued*)",
+      146: "Continue if stopped",
+      147: "Stop executing temporarily",
+      148: "Terminal stop signal",
+      149: 'Background process attempting to read from tty ("in")',
+      150: 'Background process attempting to write to tty ("out")',
+      151: "Urgent data available on socket",
+      152: "CPU time limit exceeded",
+      153: "File size limit exceeded",
+      154: 'Signal raised by timer counting virtual time: "virtual timer expired"',
+      155: "Profiling timer expired",
+      157: "Pollable event",
+      159: "Bad syscall"
+    };
+    var ERRNO_CODES = {
+      0: "Success",
+      1: "Not super-user",
+      2: "No such file or directory",
+      3: "No such process",
+      4: "Interrupted system call",
+      5: "I/O error",
+      6: "No such device or address",
+      7: "Arg list too long",
+      8: "Exec format error",
+      9: "Bad file number",
+      10: "No children",
+      11: "No more processes",
+      12: "Not enough core",
+      13: "Permission denied",
+      14: "Bad address",
+      15: "Block device required",
+      16: "Mount device busy",
+      17: "File exists",
+      18: "Cross-device link",
+      19: "No such device",
+      20: "Not a directory",
+      21: "Is a directory",
+      22: "Invalid argument",
+      23: "Too many open files in system",
+      24: "Too many open files",
+      25: "Not a typewriter",
+      26: "Text file busy",
+      27: "File too large",
+      28: "No space left on device",
+      29: "Illegal seek",
+      30: "Read only file system",
+      31: "Too many links",
+      32: "Broken pipe",
+      33: "Math arg out of domain of func",
+      34: "Math result not representable",
+      35: "File locking deadlock error",
+      36: "File or path name too long",
+      37: "No record locks available",
+      38: "Function not implemented",
+      39: "Directory not empty",
+      40: "Too many symbolic links",
+      42: "No message of desired type",
+      43: "Identifier removed",
+      44: "Channel number out of range",
+      45: "Level 2 not synchronized",
+      46: "Level 3 halted",
+      47: "Level 3 reset",
+      48: "Link number out of range",
+      49: "Protocol driver not attached",
+      50: "No CSI structure available",
+      51: "Level 2 halted",
+      52: "Invalid exchange",
+      53: "Invalid request descriptor",
+      54: "Exchange full",
+      55: "No anode",
+      56: "Invalid request code",
+      57: "Invalid slot",
+      59: "Bad font file fmt",
+      60: "Device not a stream",
+      61: "No data (for no delay io)",
+      62: "Timer expired",
+      63: "Out of streams resources",
+      64: "Machine is not on the network",
+      65: "Package not installed",
+      66: "The object is remote",
+      67: "The link has been severed",
+      68: "Advertise error",
+      69: "Srmount error",
+      70: "Communication error on send",
+      71: "Protocol error",
+      72: "Multihop attempted",
+      73: "Cross mount point (not really error)",
+      74: "Trying to read unreadable message",
+      75: "Value too large for defined data type",
+      76: "Given log. name not unique",
+      77: "f.d. invalid for this operation",
+      78: "Remote address changed",
+      79: "Can   access a needed shared lib",
+      80: "Accessing a corrupted shared lib",
+      81: ".lib section in a.out corrupted",
+      82: "Attempting to link in too many libs",
+      83: "Attempting to exec a shared library",
+      84: "Illegal byte sequence",
+      86: "Streams pipe error",
+      87: "Too many users",
+      88: "Socket operation on non-socket",
+      89: "Destination address required",
+      90: "Message too long",
+      91: "Protocol wrong type for socket",
+      92: "Protocol not available",
+      93: "Unknown protocol",
+      94: "Socket type not supported",
+      95: "Not supported",
+      96: "Protocol family not supported",
+      97: "Address family not supported by protocol family",
+      98: "Address already in use",
+      99: "Address not available",
+      100: "Network interface is not configured",
+      101: "Network is unreachable",
+      102: "Connection reset by network",
+      103: "Connection aborted",
+      104: "Connection reset by peer",
+      105: "No buffer space available",
+      106: "Socket is already connected",
+      107: "Socket is not connected",
+      108: "Can't send after socket shutdown",
+      109: "Too many references",
+      110: "Connection timed out",
+      111: "Connection refused",
+      112: "Host is down",
+      113: "Host is unreachable",
+      114: "Socket already connected",
+      115: "Connection already in progress",
+      116: "Stale file handle",
+      122: "Quota exceeded",
+      123: "No medium (in tape drive)",
+      125: "Operation canceled",
+      130: "Previous owner died",
+      131: "State not recoverable"
+    };
+    var DOCS_URL = "https://google.github.io/zx";
+    var _Fail = class _Fail2 extends Error {
+      static formatExitMessage(code, signal, stderr, from, details = "") {
+        if (code == 0 && signal == null) return `exit code: ${code}`;
+        const codeInfo = _Fail2.getExitCodeInfo(code);
+        let message = `${stderr}
+    at ${from}
+    exit code: ${code}${codeInfo ? " (" + codeInfo + ")" : ""}`;
+        if (signal != null) message += `
+    signal: ${signal}`;
+        if (details) message += `
+    details: 
+${details}`;
+        return message;
+      }
+      static formatErrorMessage(err, from) {
+        return `${err.message}
+    errno: ${err.errno} (${_Fail2.getErrnoMessage(err.errno)})
+    code: ${err.code}
+    at ${from}`;
+      }
+      static formatErrorDetails(lines = [], lim = 20) {
+        if (lines.length < lim) return lines.join("\n");
+        let errors = lines.filter((l) => /(fail|error|not ok|exception)/i.test(l));
+        if (errors.length === 0) errors = lines;
+        return errors.slice(0, lim).join("\n") + (errors.length > lim ? "\n..." : "");
+      }
+      static getExitCodeInfo(exitCode) {
+        return EXIT_CODES[exitCode];
+      }
+      static getCallerLocationFromString(stackString = "unknown") {
+        const lines = stackString.split(/^\s*(at\s)?/m).filter((s) => s == null ? void 0 : s.includes(":"));
+        const i = lines.findIndex((l) => l.includes("Proxy.set"));
+        const offset = i < 0 ? i : i + 2;
+        return (lines.find((l) => l.includes("file://")) || lines[offset] || stackString).trim();
+      }
+      static getCallerLocation(err = new Error("zx error")) {
+        return _Fail2.getCallerLocationFromString(err.stack);
+      }
+      static getErrnoMessage(errno) {
+        return ERRNO_CODES[-errno] || "Unknown error";
+      }
+    };
+    _Fail.DOCS_URL = DOCS_URL;
+    _Fail.EXIT_CODES = EXIT_CODES;
+    _Fail.ERRNO_CODES = ERRNO_CODES;
+    var Fail2 = _Fail;
+    var import_vendor_core = require_vendor_core();
+    var import_node_util = __require("util");
+    var import_node_process = __toESM2(__require("process"), 1);
+    var formatters = {
+      cmd({ cmd }) {
+        return formatCmd(cmd);
+      },
+      stdout({ data }) {
+        return data;
+      },
+      stderr({ data }) {
+        return data;
+      },
+      custom({ data }) {
+        return data;
+      },
+      fetch(entry) {
+        const init = entry.init ? " " + (0, import_node_util.inspect)(entry.init) : "";
+        return `$ ${import_vendor_core.chalk.greenBright("fetch")} ${entry.url}${init}
+`;
+      },
+      cd(entry) {
+        return `$ ${import_vendor_core.chalk.greenBright("cd")} ${entry.dir}
+`;
+      },
+      retry(entry) {
+        const attempt = `Attempt: ${entry.attempt}${entry.total == Infinity ? "" : `/${entry.total}`}`;
+        const delay = entry.delay > 0 ? `; next in ${entry.delay}ms` : "";
+        return `${import_vendor_core.chalk.bgRed.white(" FAIL ")} ${attempt}${delay}
+`;
+      },
+      end() {
+        return "";
+      },
+      kill() {
+        return "";
+      }
+    };
+    var log2 = function(entry) {
+      var _a3;
+      if (!entry.verbose) return;
+      const stream = log2.output || import_node_process.default.stderr;
+      const format = ((_a3 = log2.formatters) == null ? void 0 : _a3[entry.kind]) || formatters[entry.kind];
+      if (!format) return;
+      stream.write(format(entry));
+    };
+    var SPACE_RE = /\s/;
+    var SYNTAX = "()[]{}<>;:+|&=";
+    var CMD_BREAK = "|&;><";
+    var RESERVED_WORDS = /* @__PURE__ */ new Set([
+      "if",
+      "then",
+      "else",
+      "elif",
+      "fi",
+      "case",
+      "esac",
+      "for",
+      "select",
+      "while",
+      "until",
+      "do",
+      "done",
+      "in",
+      "EOF"
+    ]);
+    function formatCmd(cmd) {
+      if (cmd == void 0) return import_vendor_core.chalk.grey("undefined");
+      let q = "";
+      let out = "$ ";
+      let buf = "";
+      let mode = "";
+      let pos = 0;
+      const cap = () => {
+        const word = buf.trim();
+        if (word) {
+          pos++;
+          if (mode === "syntax") {
+            if (CMD_BREAK.includes(word)) {
+              pos = 0;
+            }
+            out += import_vendor_core.chalk.red(buf);
+          } else if (mode === "quote" || mode === "dollar") {
+            out += import_vendor_core.chalk.yellowBright(buf);
+          } else if (RESERVED_WORDS.has(word)) {
+            out += import_vendor_core.chalk.cyanBright(buf);
+          } else if (pos === 1) {
+            out += import_vendor_core.chalk.greenBright(buf);
+            pos = Infinity;
+          } else {
+            out += buf;
+          }
+        } else {
+          out += buf;
+        }
+        mode = "";
+        buf = "";
+      };
+      for (const c of [...cmd]) {
+        if (!q) {
+          if (c === "$") {
+            cap();
+            mode = "dollar";
+            buf += c;
+            cap();
+          } else if (c === "'" || c === '"') {
+            cap();
+            mode = "quote";
+            q = c;
+            buf += c;
+          } else if (SPACE_RE.test(c)) {
+            cap();
+            buf += c;
+          } else if (SYNTAX.includes(c)) {
+            const isEnv = c === "=" && pos === 0;
+            isEnv && (pos = 1);
+            cap();
+            mode = "syntax";
+            buf += c;
+            cap();
+            isEnv && (pos = -1);
+          } else {
+            buf += c;
+          }
+        } else {
+          buf += c;
+          if (c === q) {
+            cap();
+            q = "";
+          }
+        }
+      }
+      cap();
+      return out.replaceAll("\n", import_vendor_core.chalk.reset("\n> ")) + "\n";
+    }
+    var import_vendor_core2 = require_vendor_core();
+    var import_util9 = require_util9();
+    var import_internals = require_internals();
+    var import_node_path4 = __toESM2(__require("path"), 1);
+    var os6 = __toESM2(__require("os"), 1);
+    var import_vendor_core3 = require_vendor_core();
+    var import_util22 = require_util9();
+    var CWD = /* @__PURE__ */ Symbol("processCwd");
+    var SYNC = /* @__PURE__ */ Symbol("syncExec");
+    var EPF = /* @__PURE__ */ Symbol("end-piped-from");
+    var SHOT = /* @__PURE__ */ Symbol("snapshot");
+    var EOL5 = import_node_buffer.Buffer.from(import_node_os.EOL);
+    var BR_CC = "\n".charCodeAt(0);
+    var DLMTR = /\r?\n/;
+    var SIGTERM = "SIGTERM";
+    var ENV_PREFIX = "ZX_";
+    var ENV_OPTS = /* @__PURE__ */ new Set([
+      "cwd",
+      "preferLocal",
+      "detached",
+      "verbose",
+      "quiet",
+      "timeout",
+      "timeoutSignal",
+      "killSignal",
+      "prefix",
+      "postfix",
+      "shell"
+    ]);
+    var defaults2 = resolveDefaults2({
+      [CWD]: import_node_process2.default.cwd(),
+      [SYNC]: false,
+      verbose: false,
+      env: import_node_process2.default.env,
+      sync: false,
+      shell: true,
+      stdio: "pipe",
+      nothrow: false,
+      quiet: false,
+      detached: false,
+      preferLocal: false,
+      spawn: import_node_child_process2.default.spawn,
+      spawnSync: import_node_child_process2.default.spawnSync,
+      log: log2,
+      kill: kill2,
+      killSignal: SIGTERM,
+      timeoutSignal: SIGTERM
+    });
+    var storage = new import_node_async_hooks.AsyncLocalStorage();
+    var getStore = () => storage.getStore() || defaults2;
+    var getSnapshot = (opts, from, pieces, args) => __spreadProps(__spreadValues({}, opts), {
+      ac: opts.ac || new AbortController(),
+      ee: new import_node_events.EventEmitter(),
+      from,
+      pieces,
+      args,
+      cmd: ""
+    });
+    function within2(callback) {
+      return storage.run(__spreadValues({}, getStore()), callback);
+    }
+    var $2 = new Proxy(
+      // prettier-ignore
+      function(pieces, ...args) {
+        const opts = getStore();
+        if (!Array.isArray(pieces)) {
+          return function(...args2) {
+            return within2(() => Object.assign($2, opts, pieces).apply(this, args2));
+          };
+        }
+        const from = Fail2.getCallerLocation();
+        const cb = () => cb[SHOT] = getSnapshot(opts, from, pieces, args);
+        const pp = new ProcessPromise2(cb);
+        if (!pp.isHalted()) pp.run();
+        return pp.sync ? pp.output : pp;
+      },
+      {
+        set(t, key, value) {
+          return Reflect.set(
+            key in Function.prototype ? t : getStore(),
+            key === "sync" ? SYNC : key,
+            value
+          );
+        },
+        get(t, key) {
+          return key === "sync" ? $2({ sync: true }) : Reflect.get(key in Function.prototype ? t : getStore(), key);
+        }
+      }
+    );
+    var _ProcessPromise = class _ProcessPromise2 extends Promise {
+      constructor(executor) {
+        let resolve;
+        let reject;
+        super((...args) => {
+          ;
+          [resolve = import_util9.noop, reject = import_util9.noop] = args;
+          executor(...args);
+        });
+        this._stage = "initial";
+        this._id = (0, import_util9.randomId)();
+        this._piped = false;
+        this._stdin = new import_vendor_core2.VoidStream();
+        this._zurk = null;
+        this._output = null;
+        this.writable = true;
+        const snapshot = executor[SHOT];
+        if (snapshot) {
+          this._snapshot = snapshot;
+          this._resolve = resolve;
+          this._reject = reject;
+          if (snapshot.halt) this._stage = "halted";
+          try {
+            this.build();
+          } catch (err) {
+            this.finalize(ProcessOutput2.fromError(err), true);
+          }
+        } else _ProcessPromise2.disarm(this);
+      }
+      // prettier-ignore
+      build() {
+        const $22 = this._snapshot;
+        if (!$22.shell)
+          throw new Fail2(`No shell is available: ${Fail2.DOCS_URL}/shell`);
+        if (!$22.quote)
+          throw new Fail2(`No quote function is defined: ${Fail2.DOCS_URL}/quotes`);
+        if ($22.pieces.some((p) => p == null))
+          throw new Fail2(`Malformed command at ${$22.from}`);
+        $22.cmd = (0, import_vendor_core2.buildCmd)(
+          $22.quote,
+          $22.pieces,
+          $22.args
+        );
+      }
+      run() {
+        var _a3, _b;
+        _ProcessPromise2.bus.runBack(this);
+        if (this.isRunning() || this.isSettled()) return this;
+        this._stage = "running";
+        const self = this;
+        const $22 = self._snapshot;
+        const id = self.id;
+        const cwd = $22.cwd || $22[CWD];
+        if ($22.preferLocal) {
+          const dirs = $22.preferLocal === true ? [$22.cwd, $22[CWD]] : [$22.preferLocal].flat();
+          $22.env = (0, import_util9.preferLocalBin)($22.env, ...dirs);
+        }
+        this._zurk = (0, import_vendor_core2.exec)({
+          cmd: self.fullCmd,
+          cwd,
+          input: (_b = (_a3 = $22.input) == null ? void 0 : _a3.stdout) != null ? _b : $22.input,
+          stdin: self._stdin,
+          sync: self.sync,
+          signal: self.signal,
+          shell: (0, import_util9.isString)($22.shell) ? $22.shell : true,
+          id,
+          env: $22.env,
+          spawn: $22.spawn,
+          spawnSync: $22.spawnSync,
+          store: $22.store,
+          stdio: $22.stdio,
+          detached: $22.detached,
+          ee: $22.ee,
+          run(cb, ctx) {
+            var _a22, _b2;
+            ((_b2 = (_a22 = self.cmd).then) == null ? void 0 : _b2.call(
+              _a22,
+              (cmd) => {
+                $22.cmd = cmd;
+                ctx.cmd = self.fullCmd;
+                cb();
+              },
+              (error63) => self.finalize(ProcessOutput2.fromError(error63))
+            )) || cb();
+          },
+          on: {
+            start: () => {
+              $22.log({ kind: "cmd", cmd: $22.cmd, cwd, verbose: self.isVerbose(), id });
+              self.timeout($22.timeout, $22.timeoutSignal);
+            },
+            stdout: (data) => {
+              $22.log({ kind: "stdout", data, verbose: !self._piped && self.isVerbose(), id });
+            },
+            stderr: (data) => {
+              $22.log({ kind: "stderr", data, verbose: !self.isQuiet(), id });
+            },
+            end: (data, c) => {
+              const { error: _error, status, signal: __signal, duration: duration3, ctx: { store } } = data;
+              const { stdout, stderr } = store;
+              const { cause, exitCode, signal: _signal } = self._breakerData || {};
+              const signal = _signal != null ? _signal : __signal;
+              const code = exitCode != null ? exitCode : status;
+              const error63 = cause != null ? cause : _error;
+              const output2 = new ProcessOutput2({
+                code,
+                signal,
+                error: error63,
+                duration: duration3,
+                store,
+                from: $22.from
+              });
+              $22.log({ kind: "end", signal, exitCode: code, duration: duration3, error: error63, verbose: self.isVerbose(), id });
+              if (stdout.length && (0, import_util9.getLast)((0, import_util9.getLast)(stdout)) !== BR_CC) c.on.stdout(EOL5, c);
+              if (stderr.length && (0, import_util9.getLast)((0, import_util9.getLast)(stderr)) !== BR_CC) c.on.stderr(EOL5, c);
+              self.finalize(output2);
+            }
+          }
+        });
+        return this;
+      }
+      break(exitCode, signal, cause) {
+        if (!this.isRunning()) return;
+        this._breakerData = { exitCode, signal, cause };
+        this.kill(signal);
+      }
+      finalize(output2, legacy = false) {
+        if (this.isSettled()) return;
+        this._output = output2;
+        _ProcessPromise2.bus.unpipeBack(this);
+        if (output2.ok || this.isNothrow()) {
+          this._stage = "fulfilled";
+          this._resolve(output2);
+        } else {
+          this._stage = "rejected";
+          if (legacy) {
+            this._resolve(output2);
+            throw output2.cause || output2;
+          }
+          this._reject(output2);
+          if (this.sync) throw output2;
+        }
+      }
+      abort(reason) {
+        if (this.isSettled()) throw new Fail2("Too late to abort the process.");
+        if (this.signal !== this.ac.signal)
+          throw new Fail2("The signal is controlled by another process.");
+        if (!this.child)
+          throw new Fail2("Trying to abort a process without creating one.");
+        this.ac.abort(reason);
+      }
+      kill(signal) {
+        if (this.isSettled()) throw new Fail2("Too late to kill the process.");
+        if (!this.child)
+          throw new Fail2("Trying to kill a process without creating one.");
+        if (!this.pid) throw new Fail2("The process pid is undefined.");
+        return $2.kill(this.pid, signal || this._snapshot.killSignal || $2.killSignal);
+      }
+      // Configurators
+      stdio(stdin, stdout = "pipe", stderr = "pipe") {
+        this._snapshot.stdio = Array.isArray(stdin) ? stdin : [stdin, stdout, stderr];
+        return this;
+      }
+      nothrow(v = true) {
+        this._snapshot.nothrow = v;
+        return this;
+      }
+      quiet(v = true) {
+        this._snapshot.quiet = v;
+        return this;
+      }
+      verbose(v = true) {
+        this._snapshot.verbose = v;
+        return this;
+      }
+      timeout(d = 0, signal = $2.timeoutSignal) {
+        if (this.isSettled()) return this;
+        const $22 = this._snapshot;
+        $22.timeout = (0, import_util9.parseDuration)(d);
+        $22.timeoutSignal = signal;
+        if (this._timeoutId) clearTimeout(this._timeoutId);
+        if ($22.timeout && this.isRunning()) {
+          this._timeoutId = setTimeout(() => this.kill($22.timeoutSignal), $22.timeout);
+          this.finally(() => clearTimeout(this._timeoutId)).catch(import_util9.noop);
+        }
+        return this;
+      }
+      /**
+       *  @deprecated Use $({halt: true})`cmd` instead.
+       */
+      halt() {
+        return this;
+      }
+      // Getters
+      get id() {
+        return this._id;
+      }
+      get pid() {
+        var _a3;
+        return (_a3 = this.child) == null ? void 0 : _a3.pid;
+      }
+      get cmd() {
+        return this._snapshot.cmd;
+      }
+      get fullCmd() {
+        const { prefix = "", postfix = "", cmd } = this._snapshot;
+        return prefix + cmd + postfix;
+      }
+      get child() {
+        var _a3;
+        return (_a3 = this._zurk) == null ? void 0 : _a3.child;
+      }
+      get stdin() {
+        var _a3;
+        return (_a3 = this.child) == null ? void 0 : _a3.stdin;
+      }
+      get stdout() {
+        var _a3;
+        return (_a3 = this.child) == null ? void 0 : _a3.stdout;
+      }
+      get stderr() {
+        var _a3;
+        return (_a3 = this.child) == null ? void 0 : _a3.stderr;
+      }
+      get exitCode() {
+        return this.then(
+          (o) => o.exitCode,
+          (o) => o.exitCode
+        );
+      }
+      get signal() {
+        return this._snapshot.signal || this.ac.signal;
+      }
+      get ac() {
+        return this._snapshot.ac;
+      }
+      get output() {
+        return this._output;
+      }
+      get stage() {
+        return this._stage;
+      }
+      get sync() {
+        return this._snapshot[SYNC];
+      }
+      get [Symbol.toStringTag]() {
+        return "ProcessPromise";
+      }
+      [Symbol.toPrimitive]() {
+        return this.toString();
+      }
+      // Output formatters
+      json() {
+        return this.then((o) => o.json());
+      }
+      text(encoding) {
+        return this.then((o) => o.text(encoding));
+      }
+      lines(delimiter2) {
+        return this.then((o) => o.lines(delimiter2));
+      }
+      buffer() {
+        return this.then((o) => o.buffer());
+      }
+      blob(type) {
+        return this.then((o) => o.blob(type));
+      }
+      // Status checkers
+      isQuiet() {
+        return this._snapshot.quiet;
+      }
+      isVerbose() {
+        return this._snapshot.verbose && !this.isQuiet();
+      }
+      isNothrow() {
+        return this._snapshot.nothrow;
+      }
+      isHalted() {
+        return this.stage === "halted" && !this.sync;
+      }
+      isSettled() {
+        return !!this.output;
+      }
+      isRunning() {
+        return this.stage === "running";
+      }
+      // Piping
+      // prettier-ignore
+      get pipe() {
+        const getPipeMethod = (kind) => this._pipe.bind(this, kind);
+        const stdout = getPipeMethod("stdout");
+        const stderr = getPipeMethod("stderr");
+        const stdall = getPipeMethod("stdall");
+        return Object.assign(stdout, { stdout, stderr, stdall });
+      }
+      unpipe(to) {
+        _ProcessPromise2.bus.unpipe(this, to);
+        return this;
+      }
+      // prettier-ignore
+      _pipe(source, dest, ...args) {
+        if ((0, import_util9.isString)(dest))
+          return this._pipe(source, import_node_fs4.default.createWriteStream(dest));
+        if ((0, import_util9.isStringLiteral)(dest, ...args))
+          return this._pipe(
+            source,
+            $2({
+              halt: true,
+              signal: this.signal
+            })(dest, ...args)
+          );
+        const isP = dest instanceof _ProcessPromise2;
+        if (isP && dest.isSettled()) throw new Fail2("Cannot pipe to a settled process.");
+        if (!isP && dest.writableEnded) throw new Fail2("Cannot pipe to a closed stream.");
+        this._piped = true;
+        _ProcessPromise2.bus.pipe(this, dest);
+        const { ee } = this._snapshot;
+        const output2 = this.output;
+        const from = new import_vendor_core2.VoidStream();
+        const check2 = () => {
+          var _a3;
+          return !!((_a3 = _ProcessPromise2.bus.refs.get(this)) == null ? void 0 : _a3.has(dest));
+        };
+        const end = () => {
+          if (!check2()) return;
+          setImmediate(() => {
+            _ProcessPromise2.bus.unpipe(this, dest);
+            _ProcessPromise2.bus.sources(dest).length === 0 && from.end();
+          });
+        };
+        const fill = () => {
+          for (const chunk of this._zurk.store[source]) from.write(chunk);
+        };
+        const fillSettled = () => {
+          if (!output2) return;
+          if (isP && !output2.ok) dest.break(output2.exitCode, output2.signal, output2.cause);
+          fill();
+          end();
+        };
+        if (!output2) {
+          const onData = (chunk) => check2() && from.write(chunk);
+          ee.once(source, () => {
+            fill();
+            ee.on(source, onData);
+          }).once("end", () => {
+            ee.removeListener(source, onData);
+            end();
+          });
+        }
+        if (isP) {
+          from.pipe(dest._stdin);
+          if (this.isHalted()) ee.once("start", () => dest.run());
+          else {
+            dest.run();
+            this.catch((e) => dest.break(e.exitCode, e.signal, e.cause));
+          }
+          fillSettled();
+          return dest;
+        }
+        from.once("end", () => dest.emit(EPF)).pipe(dest);
+        fillSettled();
+        return _ProcessPromise2.promisifyStream(dest, this);
+      }
+      // Promise API
+      then(onfulfilled, onrejected) {
+        return super.then(onfulfilled, onrejected);
+      }
+      catch(onrejected) {
+        return super.catch(onrejected);
+      }
+      // Async iterator API
+      [Symbol.asyncIterator]() {
+        return __asyncGenerator(this, null, function* () {
+          const memo2 = [];
+          const dlmtr = this._snapshot.delimiter || $2.delimiter || DLMTR;
+          for (const chunk of this._zurk.store.stdout) {
+            yield* __yieldStar((0, import_util9.getLines)(chunk, memo2, dlmtr));
+          }
+          try {
+            for (var iter = __forAwait(this.stdout || []), more, temp, error63; more = !(temp = yield new __await(iter.next())).done; more = false) {
+              const chunk = temp.value;
+              yield* __yieldStar((0, import_util9.getLines)(chunk, memo2, dlmtr));
+            }
+          } catch (temp2) {
+            error63 = [temp2];
+          } finally {
+            try {
+              more && (temp = iter.return) && (yield new __await(temp.call(iter)));
+            } finally {
+              if (error63)
+                throw error63[0];
+            }
+          }
+          if (memo2[0]) yield memo2[0];
+          yield new __await(this);
+        });
+      }
+      emit(event, ...args) {
+        return this;
+      }
+      on(event, cb) {
+        this._stdin.on(event, cb);
+        return this;
+      }
+      once(event, cb) {
+        this._stdin.once(event, cb);
+        return this;
+      }
+      write(data, encoding, cb) {
+        this._stdin.write(data, encoding, cb);
+        return this;
+      }
+      end(chunk, cb) {
+        this._stdin.end(chunk, cb);
+        return this;
+      }
+      removeListener(event, cb) {
+        this._stdin.removeListener(event, cb);
+        return this;
+      }
+      // prettier-ignore
+      static disarm(p, toggle = true) {
+        Object.getOwnPropertyNames(_ProcessPromise2.prototype).forEach((k) => {
+          if (k in Promise.prototype) return;
+          if (!toggle) {
+            Reflect.deleteProperty(p, k);
+            return;
+          }
+          Object.defineProperty(p, k, { configurable: true, get() {
+            throw new Fail2("Inappropriate usage. Apply $ instead of direct instantiation.");
+          } });
+        });
+      }
+    };
+    _ProcessPromise.bus = {
+      refs: /* @__PURE__ */ new Map(),
+      streams: /* @__PURE__ */ new WeakMap(),
+      pipe(from, to) {
+        const set2 = this.refs.get(from) || this.refs.set(from, /* @__PURE__ */ new Set()).get(from);
+        set2.add(to);
+      },
+      unpipe(from, to) {
+        const set2 = this.refs.get(from);
+        if (!set2) return;
+        if (to) set2.delete(to);
+        if (set2.size) return;
+        this.refs.delete(from);
+        from._piped = false;
+      },
+      unpipeBack(to, from) {
+        if (from) return this.unpipe(from, to);
+        for (const _from of this.refs.keys()) {
+          this.unpipe(_from, to);
+        }
+      },
+      runBack(p) {
+        var _a3;
+        for (const from of this.sources(p)) {
+          if (from instanceof _ProcessPromise) from.run();
+          else (_a3 = this.streams.get(from)) == null ? void 0 : _a3.run();
+        }
+      },
+      sources(p) {
+        const refs = [];
+        for (const [from, set2] of this.refs.entries()) {
+          set2.has(p) && refs.push(from);
+        }
+        return refs;
+      }
+    };
+    _ProcessPromise.promisifyStream = (stream, from) => {
+      const proxy = _ProcessPromise.bus.streams.get(stream) || (0, import_util9.proxyOverride)(stream, {
+        then(res = import_util9.noop, rej = import_util9.noop) {
+          return new Promise((_res, _rej) => {
+            const end = () => _res(res((0, import_util9.proxyOverride)(stream, from.output)));
+            stream.once("error", (e) => _rej(rej(e))).once("finish", end).once(EPF, end);
+          });
+        },
+        run() {
+          from.run();
+        },
+        pipe(...args) {
+          const dest = stream.pipe.apply(stream, args);
+          return dest instanceof _ProcessPromise ? dest : _ProcessPromise.promisifyStream(dest, from);
+        }
+      });
+      _ProcessPromise.bus.streams.set(stream, proxy);
+      return proxy;
+    };
+    var ProcessPromise2 = _ProcessPromise;
+    var _ProcessOutput = class _ProcessOutput2 extends Error {
+      // prettier-ignore
+      constructor(code = null, signal = null, stdout = "", stderr = "", stdall = "", message = "", duration3 = 0, error63 = null, from = "", store = { stdout: [stdout], stderr: [stderr], stdall: [stdall] }) {
+        super(message);
+        const dto = code !== null && typeof code === "object" ? code : { code, signal, duration: duration3, error: error63, from, store };
+        Object.defineProperties(this, {
+          _dto: { value: dto, enumerable: false },
+          cause: { get() {
+            return dto.error;
+          }, enumerable: false },
+          stdout: { get: (0, import_util9.once)(() => (0, import_util9.bufArrJoin)(dto.store.stdout)) },
+          stderr: { get: (0, import_util9.once)(() => (0, import_util9.bufArrJoin)(dto.store.stderr)) },
+          stdall: { get: (0, import_util9.once)(() => (0, import_util9.bufArrJoin)(dto.store.stdall)) },
+          message: { get: (0, import_util9.once)(
+            () => dto.error || message ? _ProcessOutput2.getErrorMessage(dto.error || new Error(message), dto.from) : _ProcessOutput2.getExitMessage(
+              dto.code,
+              dto.signal,
+              this.stderr,
+              dto.from,
+              this.stderr.trim() ? "" : _ProcessOutput2.getErrorDetails(this.lines())
+            )
+          ) }
+        });
+      }
+      get exitCode() {
+        return this._dto.code;
+      }
+      get signal() {
+        return this._dto.signal;
+      }
+      get duration() {
+        return this._dto.duration;
+      }
+      get [Symbol.toStringTag]() {
+        return "ProcessOutput";
+      }
+      get ok() {
+        return !this._dto.error && this.exitCode === 0;
+      }
+      json() {
+        return JSON.parse(this.stdall);
+      }
+      buffer() {
+        return import_node_buffer.Buffer.from(this.stdall);
+      }
+      blob(type = "text/plain") {
+        if (!globalThis.Blob)
+          throw new Fail2(
+            "Blob is not supported in this environment. Provide a polyfill"
+          );
+        return new Blob([this.buffer()], { type });
+      }
+      text(encoding = "utf8") {
+        return encoding === "utf8" ? this.toString() : this.buffer().toString(encoding);
+      }
+      lines(delimiter2) {
+        return (0, import_util9.iteratorToArray)(this[Symbol.iterator](delimiter2));
+      }
+      toString() {
+        return this.stdall;
+      }
+      valueOf() {
+        return this.stdall.trim();
+      }
+      [Symbol.toPrimitive]() {
+        return this.valueOf();
+      }
+      // prettier-ignore
+      *[Symbol.iterator](dlmtr = this._dto.delimiter || $2.delimiter || DLMTR) {
+        const memo2 = [];
+        for (const chunk of this._dto.store.stdall) {
+          yield* __yieldStar((0, import_util9.getLines)(chunk, memo2, dlmtr));
+        }
+        if (memo2[0]) yield memo2[0];
+      }
+      [import_node_util2.inspect.custom]() {
+        const codeInfo = _ProcessOutput2.getExitCodeInfo(this.exitCode);
+        return `ProcessOutput {
+  stdout: ${import_vendor_core2.chalk.green((0, import_node_util2.inspect)(this.stdout))},
+  stderr: ${import_vendor_core2.chalk.red((0, import_node_util2.inspect)(this.stderr))},
+  signal: ${(0, import_node_util2.inspect)(this.signal)},
+  exitCode: ${(this.ok ? import_vendor_core2.chalk.green : import_vendor_core2.chalk.red)(this.exitCode)}${codeInfo ? import_vendor_core2.chalk.grey(" (" + codeInfo + ")") : ""},
+  duration: ${this.duration}
+}`;
+      }
+      static fromError(error63) {
+        const output2 = new _ProcessOutput2();
+        output2._dto.error = error63;
+        return output2;
+      }
+    };
+    _ProcessOutput.getExitMessage = Fail2.formatExitMessage;
+    _ProcessOutput.getErrorMessage = Fail2.formatErrorMessage;
+    _ProcessOutput.getErrorDetails = Fail2.formatErrorDetails;
+    _ProcessOutput.getExitCodeInfo = Fail2.getExitCodeInfo;
+    var ProcessOutput2 = _ProcessOutput;
+    var useBash2 = () => setShell("bash", false);
+    var usePwsh2 = () => setShell("pwsh");
+    var usePowerShell2 = () => setShell("powershell.exe");
+    function setShell(n, ps3 = true) {
+      $2.shell = import_vendor_core2.which.sync(n);
+      $2.prefix = ps3 ? "" : "set -euo pipefail;";
+      $2.postfix = ps3 ? "; exit $LastExitCode" : "";
+      $2.quote = ps3 ? import_util9.quotePowerShell : import_util9.quote;
+    }
+    try {
+      const { shell, prefix, postfix } = $2;
+      useBash2();
+      if ((0, import_util9.isString)(shell)) $2.shell = shell;
+      if ((0, import_util9.isString)(prefix)) $2.prefix = prefix;
+      if ((0, import_util9.isString)(postfix)) $2.postfix = postfix;
+    } catch (err) {
+    }
+    var cwdSyncHook;
+    function syncProcessCwd2(flag2 = true) {
+      cwdSyncHook = cwdSyncHook || (0, import_node_async_hooks.createHook)({
+        init: syncCwd,
+        before: syncCwd,
+        promiseResolve: syncCwd,
+        after: syncCwd,
+        destroy: syncCwd
+      });
+      if (flag2) cwdSyncHook.enable();
+      else cwdSyncHook.disable();
+    }
+    function syncCwd() {
+      if ($2[CWD] != import_node_process2.default.cwd()) import_node_process2.default.chdir($2[CWD]);
+    }
+    function cd2(dir) {
+      if (dir instanceof ProcessOutput2) {
+        dir = dir.toString().trim();
+      }
+      $2.log({ kind: "cd", dir, verbose: !$2.quiet && $2.verbose });
+      import_node_process2.default.chdir(dir);
+      $2[CWD] = import_node_process2.default.cwd();
+    }
+    function kill2(_0) {
+      return __async(this, arguments, function* (pid, signal = $2.killSignal || SIGTERM) {
+        if (typeof pid !== "number" && typeof pid !== "string" || !/^\d+$/.test(pid))
+          throw new Fail2(`Invalid pid: ${pid}`);
+        $2.log({ kind: "kill", pid, signal, verbose: !$2.quiet && $2.verbose });
+        if (import_node_process2.default.platform === "win32" && (yield new Promise((resolve) => {
+          import_node_child_process2.default.exec(`taskkill /pid ${pid} /t /f`, (err) => resolve(!err));
+        })))
+          return;
+        for (const p of yield import_vendor_core2.ps.tree({ pid, recursive: true })) {
+          try {
+            import_node_process2.default.kill(+p.pid, signal);
+          } catch (e) {
+          }
+        }
+        try {
+          import_node_process2.default.kill(-pid, signal);
+        } catch (e) {
+          try {
+            import_node_process2.default.kill(+pid, signal);
+          } catch (e2) {
+          }
+        }
+      });
+    }
+    function resolveDefaults2(defs = defaults2, prefix = ENV_PREFIX, env = import_node_process2.default.env, allowed = ENV_OPTS) {
+      return Object.entries(env).reduce((m, [k, v]) => {
+        if (v && k.startsWith(prefix)) {
+          const _k = (0, import_util9.toCamelCase)(k.slice(prefix.length));
+          const _v = (0, import_util9.parseBool)(v);
+          if (allowed.has(_k)) m[_k] = _v;
+        }
+        return m;
+      }, defs);
+    }
   }
 });
 
@@ -20531,10 +23385,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path) {
-  if (!path)
+function getElementAtPath(obj, path3) {
+  if (!path3)
     return obj;
-  return path.reduce((acc, key) => acc?.[key], obj);
+  return path3.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -20874,11 +23728,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path, issues) {
+function prefixIssues(path3, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path);
+    iss.path.unshift(path3);
     return iss;
   });
 }
@@ -21340,16 +24194,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path = []) => {
+  const processError = (error64, path3 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path3, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else {
-        const fullpath = [...path, ...issue3.path];
+        const fullpath = [...path3, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -21388,17 +24242,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path = []) => {
+  const processError = (error64, path3 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path3, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else {
-        const fullpath = [...path, ...issue3.path];
+        const fullpath = [...path3, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -21437,8 +24291,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path) {
+  const path3 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path3) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -38576,13 +41430,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path = ref.slice(1).split("/").filter(Boolean);
-  if (path.length === 0) {
+  const path3 = ref.slice(1).split("/").filter(Boolean);
+  if (path3.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path[0] === defsKey) {
-    const key = path[1] === void 0 ? void 0 : decodeJSONPointerSegment(path[1]);
+  if (path3[0] === defsKey) {
+    const key = path3[1] === void 0 ? void 0 : decodeJSONPointerSegment(path3[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -39217,7 +42071,7 @@ function visit(schema, fnOrHandlers) {
     return h ? h(node2, rewritten) : node2;
   };
   const cache = /* @__PURE__ */ new Map();
-  function run2(s) {
+  function run3(s) {
     const cached2 = cache.get(s);
     if (cached2 === RESOLVING) {
       return new $ZodLazy({
@@ -39243,21 +42097,21 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newShape = {};
         for (const k of keys) {
-          const mapped = run2(oldShape[k]);
+          const mapped = run3(oldShape[k]);
           if (mapped !== oldShape[k])
             changed = true;
           newShape[k] = mapped;
         }
         let newCatchall = def.catchall;
         if (def.catchall) {
-          newCatchall = run2(def.catchall);
+          newCatchall = run3(def.catchall);
           if (newCatchall !== def.catchall)
             changed = true;
         }
         return changed ? clone(s, { ...def, shape: newShape, catchall: newCatchall }) : s;
       }
       case "array": {
-        const mapped = run2(def.element);
+        const mapped = run3(def.element);
         return mapped === def.element ? s : clone(s, { ...def, element: mapped });
       }
       case "tuple": {
@@ -39265,14 +42119,14 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newItems = [];
         for (const item of oldItems) {
-          const mapped = run2(item);
+          const mapped = run3(item);
           if (mapped !== item)
             changed = true;
           newItems.push(mapped);
         }
         let newRest = def.rest;
         if (def.rest) {
-          newRest = run2(def.rest);
+          newRest = run3(def.rest);
           if (newRest !== def.rest)
             changed = true;
         }
@@ -39280,12 +42134,12 @@ function visit(schema, fnOrHandlers) {
       }
       case "record":
       case "map": {
-        const newKey = run2(def.keyType);
-        const newVal = run2(def.valueType);
+        const newKey = run3(def.keyType);
+        const newVal = run3(def.valueType);
         return newKey === def.keyType && newVal === def.valueType ? s : clone(s, { ...def, keyType: newKey, valueType: newVal });
       }
       case "set": {
-        const newVal = run2(def.valueType);
+        const newVal = run3(def.valueType);
         return newVal === def.valueType ? s : clone(s, { ...def, valueType: newVal });
       }
       case "union": {
@@ -39293,7 +42147,7 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newOptions = [];
         for (const opt of oldOptions) {
-          const mapped = run2(opt);
+          const mapped = run3(opt);
           if (mapped !== opt)
             changed = true;
           newOptions.push(mapped);
@@ -39301,8 +42155,8 @@ function visit(schema, fnOrHandlers) {
         return changed ? clone(s, { ...def, options: newOptions }) : s;
       }
       case "intersection": {
-        const newLeft = run2(def.left);
-        const newRight = run2(def.right);
+        const newLeft = run3(def.left);
+        const newRight = run3(def.right);
         return newLeft === def.left && newRight === def.right ? s : clone(s, { ...def, left: newLeft, right: newRight });
       }
       case "optional":
@@ -39314,23 +42168,23 @@ function visit(schema, fnOrHandlers) {
       case "nonoptional":
       case "promise":
       case "success": {
-        const newInner = run2(def.innerType);
+        const newInner = run3(def.innerType);
         return newInner === def.innerType ? s : clone(s, { ...def, innerType: newInner });
       }
       case "pipe": {
-        const newIn = run2(def.in);
-        const newOut = run2(def.out);
+        const newIn = run3(def.in);
+        const newOut = run3(def.out);
         return newIn === def.in && newOut === def.out ? s : clone(s, { ...def, in: newIn, out: newOut });
       }
       case "function": {
-        const newInput = run2(def.input);
-        const newOutput = run2(def.output);
+        const newInput = run3(def.input);
+        const newOutput = run3(def.output);
         return newInput === def.input && newOutput === def.output ? s : clone(s, { ...def, input: newInput, output: newOutput });
       }
       case "lazy": {
         const original = def.getter;
         const { _cachedInner, ...rest } = def;
-        return clone(s, { ...rest, getter: () => run2(original()) });
+        return clone(s, { ...rest, getter: () => run3(original()) });
       }
       // A leaf by choice: `parts` are regex fragments, not data positions.
       case "template_literal":
@@ -39361,7 +42215,7 @@ function visit(schema, fnOrHandlers) {
       }
     }
   }
-  return run2(schema);
+  return run3(schema);
 }
 
 // node_modules/zod/v4/classic/deep-partial.js
@@ -39990,8 +42844,8 @@ function runnerContext(env) {
   if (!workspace) throw new InputError("GITHUB_WORKSPACE", "is not set", "GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)");
   return { workspace, temp: env.RUNNER_TEMP || "/tmp" };
 }
-function resolvePath(path, base) {
-  return path.startsWith("/") ? path : `${base.replace(/\/+$/, "")}/${path}`;
+function resolvePath(path3, base) {
+  return path3.startsWith("/") ? path3 : `${base.replace(/\/+$/, "")}/${path3}`;
 }
 var OSV_VARIANTS = ["netperf-app", "host-netserver"];
 function parseBuildOsvImageInputs(read, runner, defaultCommit) {
@@ -40008,10 +42862,210 @@ function parseBuildOsvImageInputs(read, runner, defaultCommit) {
 }
 
 // env/osv/build-image.ts
-import { spawn } from "node:child_process";
 import { createHash as createHash2 } from "node:crypto";
 import { chmodSync, existsSync as existsSync2, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { delimiter, dirname as dirname2, join } from "node:path";
+
+// actions/lib/core/proc.ts
+import { spawn } from "node:child_process";
+
+// node_modules/zx/build/deno.js
+import { createRequire } from "node:module";
+import * as process2 from "node:process";
+if (globalThis.Deno) {
+  globalThis.require = createRequire(import.meta.url);
+  globalThis.__filename = new URL(import.meta.url).pathname;
+  globalThis.__dirname = new URL(".", import.meta.url).pathname;
+  globalThis.module = new Proxy({}, { set() {
+    return true;
+  } });
+  const p = globalThis.process = globalThis.process || process2;
+  p.version || (p.version = "v18.0.0");
+  p.version || (p.version = { node: "18.0.0" });
+  p.env || (p.env = globalThis.Deno.env.toObject());
+  p.argv || (p.argv = [globalThis.Deno.execPath(), globalThis.Deno.mainModule.replace("file://", ""), ...globalThis.Deno.args]);
+}
+
+// node_modules/zx/build/core.js
+var __module__ = __toESM(require_core(), 1);
+var {
+  $,
+  Fail,
+  ProcessOutput,
+  ProcessPromise,
+  bus: bus2,
+  cd,
+  chalk: chalk2,
+  defaults,
+  kill,
+  log,
+  os: os5,
+  path: path2,
+  ps: ps2,
+  quote: quote2,
+  quotePowerShell: quotePowerShell2,
+  resolveDefaults,
+  syncProcessCwd,
+  useBash,
+  usePowerShell,
+  usePwsh,
+  which: which3,
+  within
+} = globalThis.Deno ? globalThis.require("./core.cjs") : __module__;
+
+// actions/lib/core/proc.ts
+function keepNothing() {
+  const chunks = [];
+  chunks.push = () => 0;
+  return chunks;
+}
+function spawnArgv(argv, options) {
+  const [file2, ...args] = argv;
+  const shell = $({
+    // zx insists on a shell to render its command line; the spawn below ignores that line.
+    shell: "bash",
+    spawn: ((_shell, _line, spawnOptions) => spawn(file2, args, { ...spawnOptions, shell: false })),
+    prefix: "",
+    postfix: "",
+    quiet: true,
+    verbose: false,
+    nothrow: true,
+    preferLocal: false,
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    stdio: options.stdio,
+    detached: options.detached ?? false,
+    ...options.input !== void 0 ? { input: options.input } : {},
+    store: { stdout: keepNothing(), stderr: keepNothing(), stdall: keepNothing() }
+  });
+  return shell`exec ${argv}`;
+}
+var Collector = class {
+  chunks = [];
+  add(chunk) {
+    this.chunks.push(chunk);
+  }
+  bytes() {
+    return Buffer.concat(this.chunks);
+  }
+  text() {
+    return this.bytes().toString("utf8");
+  }
+};
+function destroyOutput(child) {
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+}
+function notFoundError(file2) {
+  return new Error(`${file2}: command not found (is it installed? npm run reproduce installs the system packages)`);
+}
+async function run(argv, options) {
+  const [file2] = argv;
+  if (!file2) throw new Error("runCommand: empty argv");
+  const base = { argv: [...argv], exitCode: null, signal: null, stderr: "", timedOut: false, durationMs: 0 };
+  if (options.signal?.aborted) return { ...base, stdout: Buffer.alloc(0), aborted: true };
+  const started = performance.now();
+  const hasInput = options.input !== void 0 && options.input.length > 0;
+  const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, input: hasInput ? options.input : void 0, stdio: [hasInput ? "pipe" : "ignore", options.passOutput ? "inherit" : "pipe", options.passOutput ? "inherit" : "pipe"] });
+  const child = running.child;
+  const stdout = new Collector();
+  const stderr = new Collector();
+  child?.stdout?.on("data", (d) => stdout.add(d));
+  child?.stderr?.on("data", (d) => stderr.add(d));
+  child?.stdin?.on("error", () => {
+  });
+  let timedOut = false;
+  let aborted2 = false;
+  const kill2 = () => {
+    if (!child) return;
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (child.exitCode !== null || child.signalCode !== null) destroyOutput(child);
+    else child.once("exit", () => destroyOutput(child));
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill2();
+  }, options.timeoutMs);
+  const onAbort = () => {
+    aborted2 = true;
+    kill2();
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  let output2;
+  try {
+    output2 = await running;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+  const cause = output2.cause;
+  if (cause) {
+    if (cause.code === "ENOENT") throw notFoundError(file2);
+    throw cause;
+  }
+  const result = { ...base, exitCode: output2.exitCode, signal: output2.signal, stdout: stdout.bytes(), stderr: stderr.text(), timedOut, aborted: aborted2, durationMs: performance.now() - started };
+  return result;
+}
+async function runCommand(argv, options) {
+  const result = await run(argv, options);
+  return { ...result, stdout: result.stdout.toString("utf8") };
+}
+async function mustRun(argv, options = {}) {
+  const timeoutMs = options.timeoutMs ?? 6e4;
+  const result = await runCommand(argv, { ...options, timeoutMs });
+  if (result.aborted) throw new Error(`${argv.join(" ")}: aborted`);
+  if (result.timedOut) throw new Error(`${argv.join(" ")}: timed out after ${timeoutMs} ms`);
+  if (result.exitCode !== 0) {
+    const why = (result.stderr || result.stdout).trim().split("\n").slice(-3).join(" | ");
+    throw new Error(`${argv.join(" ")}: exited with ${result.exitCode ?? result.signal}${why ? `: ${why}` : ""}`);
+  }
+  return result;
+}
+
+// actions/lib/core/trusted-path.ts
+import { lstatSync } from "node:fs";
+import { dirname } from "node:path";
+var UntrustedPathError = class extends Error {
+  name = "UntrustedPathError";
+};
+var octal = (mode) => `0${(mode & 4095).toString(8)}`;
+function trustProblem(path3, facts, uid, role = "entry") {
+  const what = role === "parent" ? `${path3} (the directory that holds it)` : path3;
+  if (role === "entry" && facts.kind === "symlink") return `${what} is a symlink`;
+  if (role === "entry" && facts.kind === "other") return `${what} is neither a file nor a directory`;
+  if (facts.uid !== uid && facts.uid !== 0) return `${what} is owned by uid ${facts.uid}, not by uid ${uid} (us) or root`;
+  const writableByOthers = (facts.mode & 18) !== 0;
+  const sticky = (facts.mode & 512) !== 0;
+  if (writableByOthers && !(role === "parent" && sticky)) return `${what} is writable by ${(facts.mode & 2) !== 0 ? "every user" : "its group"} (mode ${octal(facts.mode)})`;
+  return null;
+}
+function factsOf(stat2) {
+  const kind = stat2.isSymbolicLink() ? "symlink" : stat2.isDirectory() ? "directory" : stat2.isFile() ? "file" : "other";
+  return { kind, uid: stat2.uid, mode: stat2.mode & 4095 };
+}
+function untrustedPathProblem(path3, uid = process.getuid?.() ?? 0) {
+  let stat2;
+  try {
+    stat2 = lstatSync(path3);
+  } catch (e) {
+    return `${path3} cannot be examined: ${e.code ?? e.message}`;
+  }
+  const own3 = trustProblem(path3, factsOf(stat2), uid);
+  if (own3) return own3;
+  const parent = dirname(path3);
+  if (parent === path3) return null;
+  try {
+    return trustProblem(parent, factsOf(lstatSync(parent)), uid, "parent");
+  } catch (e) {
+    return `${parent} cannot be examined: ${e.code ?? e.message}`;
+  }
+}
+function assertTrustedPaths(paths, what, advice, uid) {
+  for (const path3 of paths) {
+    const problem = untrustedPathProblem(path3, uid);
+    if (problem) throw new UntrustedPathError(`${what}: ${problem}: refusing to use it (another user could have altered it). ${advice}`);
+  }
+}
 
 // env/osv/zip-content.ts
 import { createHash } from "node:crypto";
@@ -40052,19 +43106,19 @@ function readZipFiles(zip, what) {
     const commentLength = zip.readUInt16LE(at + 32);
     const externalAttributes = zip.readUInt32LE(at + 38);
     const localOffset = zip.readUInt32LE(at + 42);
-    const path = zip.subarray(at + 46, at + 46 + nameLength).toString(flags & 2048 ? "utf8" : "latin1");
+    const path3 = zip.subarray(at + 46, at + 46 + nameLength).toString(flags & 2048 ? "utf8" : "latin1");
     at += 46 + nameLength + extraLength + commentLength;
-    if (path.endsWith("/")) continue;
-    if (flags & 1) throw new Error(`${what}: ${path} is encrypted`);
-    if (localOffset + 30 > zip.length || zip.readUInt32LE(localOffset) !== LOCAL_HEADER) throw new Error(`${what}: local header of ${path} is damaged`);
+    if (path3.endsWith("/")) continue;
+    if (flags & 1) throw new Error(`${what}: ${path3} is encrypted`);
+    if (localOffset + 30 > zip.length || zip.readUInt32LE(localOffset) !== LOCAL_HEADER) throw new Error(`${what}: local header of ${path3} is damaged`);
     const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
     const stored = zip.subarray(dataStart, dataStart + compressedSize);
     let content;
     if (method === 0) content = Buffer.from(stored);
     else if (method === 8) content = inflateRawSync(stored);
-    else throw new Error(`${what}: ${path} uses compression method ${method} (only stored and deflated are supported)`);
-    if (content.length !== size2 || crc32(content) !== crc) throw new Error(`${what}: ${path} does not match its recorded size and CRC (damaged archive)`);
-    files.push({ path, mode: modeOf(madeBy, externalAttributes), content });
+    else throw new Error(`${what}: ${path3} uses compression method ${method} (only stored and deflated are supported)`);
+    if (content.length !== size2 || crc32(content) !== crc) throw new Error(`${what}: ${path3} does not match its recorded size and CRC (damaged archive)`);
+    files.push({ path: path3, mode: modeOf(madeBy, externalAttributes), content });
   }
   return files;
 }
@@ -40082,26 +43136,25 @@ function filesOutside(files, topFolder) {
 }
 
 // env/osv/build-image.ts
-function sha256File(path) {
-  return createHash2("sha256").update(readFileSync(path)).digest("hex");
+function sha256File(path3) {
+  return createHash2("sha256").update(readFileSync(path3)).digest("hex");
 }
-function runStep(step) {
-  return new Promise((done, fail) => {
-    const [file2, ...args] = step.argv;
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive", ...step.env };
-    if (step.pathPrepend) env.PATH = [step.pathPrepend, process.env.PATH].filter(Boolean).join(delimiter);
-    const child = spawn(file2, args, { cwd: step.cwd, stdio: ["ignore", "inherit", "inherit"], env });
-    child.once("error", (e) => fail(new Error(`${step.name}: ${e.message}`)));
-    child.once("exit", (code, signal) => code === 0 ? done() : fail(new Error(`${step.name}: ${step.argv.join(" ")} exited with ${code ?? signal}`)));
-  });
+var STEP_TIMEOUT_MS = 3 * 60 * 60 * 1e3;
+async function runStep(step) {
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive", ...step.env };
+  if (step.pathPrepend) env.PATH = [step.pathPrepend, process.env.PATH].filter(Boolean).join(delimiter);
+  try {
+    await mustRun(step.argv, { cwd: step.cwd, env, timeoutMs: STEP_TIMEOUT_MS, passOutput: true });
+  } catch (e) {
+    throw new Error(`${step.name}: ${e.message}`);
+  }
 }
-function succeeds(argv, cwd) {
-  return new Promise((done) => {
-    const [file2, ...args] = argv;
-    const child = spawn(file2, args, { cwd: existsSync2(cwd) ? cwd : "/", stdio: "ignore" });
-    child.once("error", () => done(false));
-    child.once("exit", (code) => done(code === 0));
-  });
+async function succeeds(argv, cwd) {
+  try {
+    return (await runCommand(argv, { cwd: existsSync2(cwd) ? cwd : "/", timeoutMs: 6e4 })).exitCode === 0;
+  } catch {
+    return false;
+  }
 }
 function checkZip(step) {
   if (!existsSync2(step.file)) throw new Error(`${step.name}: ${step.file} does not exist`);
@@ -40116,7 +43169,7 @@ async function executeStep(step) {
     mkdirSync(step.cwd, { recursive: true });
     await runStep(step);
   } else if (step.kind === "write") {
-    mkdirSync(dirname(step.path), { recursive: true });
+    mkdirSync(dirname2(step.path), { recursive: true });
     writeFileSync(step.path, step.text);
     chmodSync(step.path, step.mode);
   } else {
@@ -40128,27 +43181,34 @@ function describeStep(step) {
   if (step.kind === "write") return `write ${step.path}`;
   return `content sha256 of ${step.file} = ${step.contentSha256}`;
 }
+var CACHE_ADVICE = "Check who else can write the OSv image cache; delete the entry (or fix its owner and mode) to let the next build replace it.";
 function isCachedOsvImage(plan) {
   if (!existsSync2(plan.image) || !existsSync2(plan.metadataFile)) return false;
-  return JSON.parse(readFileSync(plan.metadataFile, "utf8")).key === plan.key;
+  assertTrustedPaths([dirname2(plan.image), plan.image, plan.metadataFile], "OSv image cache", CACHE_ADVICE);
+  const metadata = JSON.parse(readFileSync(plan.metadataFile, "utf8"));
+  if (metadata.key !== plan.key) return false;
+  const actual = sha256File(plan.image);
+  if (metadata.imageSha256 !== actual) throw new UntrustedPathError(`OSv image cache: ${plan.image} has sha256 ${actual}, but ${plan.metadataFile} recorded ${metadata.imageSha256 ?? "none"} when it was built: refusing to use it. ${CACHE_ADVICE}`);
+  return true;
 }
-async function executeOsvBuild(plan, log = console.error) {
+async function executeOsvBuild(plan, log2 = console.error) {
   const t0 = performance.now();
   if (isCachedOsvImage(plan)) {
-    log(`osv image: cached ${plan.image} (key ${plan.key})`);
+    log2(`osv image: cached ${plan.image} (key ${plan.key})`);
     return { image: plan.image, cached: true, seconds: (performance.now() - t0) / 1e3 };
   }
   mkdirSync(join(plan.image, ".."), { recursive: true });
+  assertTrustedPaths([dirname2(plan.image)], "OSv image cache", CACHE_ADVICE);
   for (const [i, step] of plan.steps.entries()) {
     if (step.kind === "run" && step.skipIfExists && existsSync2(step.skipIfExists)) {
-      log(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);
+      log2(`[${i + 1}/${plan.steps.length}] ${step.name}: already there`);
       continue;
     }
     if (step.kind === "run" && step.skipIfSucceeds && await succeeds(step.skipIfSucceeds, step.cwd)) {
-      log(`[${i + 1}/${plan.steps.length}] ${step.name}: already done`);
+      log2(`[${i + 1}/${plan.steps.length}] ${step.name}: already done`);
       continue;
     }
-    log(`[${i + 1}/${plan.steps.length}] ${step.name}: ${describeStep(step)}`);
+    log2(`[${i + 1}/${plan.steps.length}] ${step.name}: ${describeStep(step)}`);
     await executeStep(step);
   }
   renameSync(`${plan.image}.partial`, plan.image);
@@ -40156,7 +43216,7 @@ async function executeOsvBuild(plan, log = console.error) {
   const metadata = { ...plan.metadata, builtAt: (/* @__PURE__ */ new Date()).toISOString(), buildSeconds, imageSha256: sha256File(plan.image) };
   writeFileSync(plan.metadataFile, `${JSON.stringify(metadata, null, 2)}
 `);
-  log(`osv image: built ${plan.image} in ${buildSeconds.toFixed(0)} s`);
+  log2(`osv image: built ${plan.image} in ${buildSeconds.toFixed(0)} s`);
   return { image: plan.image, cached: false, seconds: buildSeconds };
 }
 
@@ -40302,44 +43362,44 @@ function osvBuildPlan(request) {
   const src = request.sourceDir;
   const out = request.outDir;
   const jobs = `-j${request.jobs}`;
-  const run2 = (name2, argv, cwd = src, extra = {}) => ({ kind: "run", name: name2, argv, cwd, ...extra });
+  const run3 = (name2, argv, cwd = src, extra = {}) => ({ kind: "run", name: name2, argv, cwd, ...extra });
   const packagesInstalled = { skipIfSucceeds: installedCheck(OSV_BUILD_PACKAGES) };
   const steps = [
-    run2("update the package lists", ["apt-get", "update"], out, packagesInstalled),
-    run2("install build packages", ["apt-get", "install", "-y", "--no-install-recommends", ...OSV_BUILD_PACKAGES], out, packagesInstalled),
-    run2("clone OSv", ["git", "clone", "--no-checkout", repository, src], out, { skipIfExists: join2(src, ".git") }),
-    run2("fetch the pinned commit", ["git", "fetch", "origin", commit]),
-    run2("check out the pinned commit", ["git", "checkout", "--force", "--detach", commit]),
+    run3("update the package lists", ["apt-get", "update"], out, packagesInstalled),
+    run3("install build packages", ["apt-get", "install", "-y", "--no-install-recommends", ...OSV_BUILD_PACKAGES], out, packagesInstalled),
+    run3("clone OSv", ["git", "clone", "--no-checkout", repository, src], out, { skipIfExists: join2(src, ".git") }),
+    run3("fetch the pinned commit", ["git", "fetch", "origin", commit]),
+    run3("check out the pinned commit", ["git", "checkout", "--force", "--detach", commit]),
     // `git submodule update` checks out what the superproject's index records, so recording the
     // chosen osv-apps commit there (not committed; the checkout above resets it) makes git clone,
     // fetch and check out exactly that commit in apps/.
-    run2("select the osv-apps commit", ["git", "update-index", "--cacheinfo", `160000,${appsCommit},apps`]),
-    run2("init submodules", ["git", "submodule", "update", "--init", "--force", ...OSV_SUBMODULES]),
-    run2("check the apps submodule", ["sh", "-c", 'test "$(git -C apps rev-parse HEAD)" = "$0" || { echo "apps is at $(git -C apps rev-parse HEAD), expected $0" >&2; exit 1; }', appsCommit])
+    run3("select the osv-apps commit", ["git", "update-index", "--cacheinfo", `160000,${appsCommit},apps`]),
+    run3("init submodules", ["git", "submodule", "update", "--init", "--force", ...OSV_SUBMODULES]),
+    run3("check the apps submodule", ["sh", "-c", 'test "$(git -C apps rev-parse HEAD)" = "$0" || { echo "apps is at $(git -C apps rev-parse HEAD), expected $0" >&2; exit 1; }', appsCommit])
   ];
   const tools = join2(out, "build-tools");
   const zip = request.netperfZip ?? netperfDownloadPath(out);
   if (netperfApp) {
     steps.push(
       ...netperfSteps(request, zip, tools),
-      run2("build OSv with the netperf app", ["./scripts/build", jobs, "fs=rofs", "image=netperf"], src, {
+      run3("build OSv with the netperf app", ["./scripts/build", jobs, "fs=rofs", "image=netperf"], src, {
         env: { VIRTNET_NETPERF_URL: PINNED_NETPERF.url, VIRTNET_NETPERF_ZIP: zip },
         pathPrepend: tools
       })
     );
   } else {
     steps.push(
-      run2("clean the previous manifest", ["rm", "-f", "build/last/append.manifest", "build/last/append_cmdline"]),
-      run2("build the OSv kernel", ["./scripts/build", jobs, "fs=rofs", "image=empty"]),
+      run3("clean the previous manifest", ["rm", "-f", "build/last/append.manifest", "build/last/append_cmdline"]),
+      run3("build the OSv kernel", ["./scripts/build", jobs, "fs=rofs", "image=empty"]),
       // manifest_from_host.sh calls lddtree, a Python script that needs the distribution's
       // python3-pyelftools: a python3 from a version manager earlier on PATH lacks it.
-      run2("manifest of the host netserver", ["env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "./scripts/manifest_from_host.sh", "-w", "netserver"]),
-      run2("build the image with the host netserver", ["./scripts/build", jobs, "fs=rofs", "image=empty", "--append-manifest"]),
-      run2("set the command line", ["./scripts/imgedit.py", "setargs", "build/last/usr.img", commandLine])
+      run3("manifest of the host netserver", ["env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "./scripts/manifest_from_host.sh", "-w", "netserver"]),
+      run3("build the image with the host netserver", ["./scripts/build", jobs, "fs=rofs", "image=empty", "--append-manifest"]),
+      run3("set the command line", ["./scripts/imgedit.py", "setargs", "build/last/usr.img", commandLine])
     );
   }
   const image = join2(out, `osv-${request.variant}-${key}.img`);
-  steps.push(run2("keep the image", ["cp", "--", join2(src, "build/last/usr.img"), `${image}.partial`]));
+  steps.push(run3("keep the image", ["cp", "--", join2(src, "build/last/usr.img"), `${image}.partial`]));
   return {
     key,
     inputs,
@@ -40364,7 +43424,7 @@ function osvBuildPlan(request) {
 }
 
 // actions/build-osv-image/src/main.ts
-async function run(io = actionsCore()) {
+async function run2(io = actionsCore()) {
   try {
     const settings = parseBuildOsvImageInputs(io.input, runnerContext(io.env), PINNED_OSV.commit);
     const hostNetserver = "/usr/bin/netserver";
@@ -40392,4 +43452,4 @@ async function run(io = actionsCore()) {
 }
 
 // actions/build-osv-image/src/index.ts
-await run();
+await run2();

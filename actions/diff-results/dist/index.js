@@ -21373,7 +21373,7 @@ var require_core = __commonJS({
     module.exports = __toCommonJS(core_exports4);
     var import_node_async_hooks = __require("async_hooks");
     var import_node_buffer = __require("buffer");
-    var import_node_child_process = __toESM2(__require("child_process"), 1);
+    var import_node_child_process2 = __toESM2(__require("child_process"), 1);
     var import_node_events = __require("events");
     var import_node_fs8 = __toESM2(__require("fs"), 1);
     var import_node_os = __require("os");
@@ -21757,8 +21757,8 @@ ${details}`;
       quiet: false,
       detached: false,
       preferLocal: false,
-      spawn: import_node_child_process.default.spawn,
-      spawnSync: import_node_child_process.default.spawnSync,
+      spawn: import_node_child_process2.default.spawn,
+      spawnSync: import_node_child_process2.default.spawnSync,
       log: log8,
       kill: kill2,
       killSignal: SIGTERM,
@@ -22436,7 +22436,7 @@ ${details}`;
           throw new Fail2(`Invalid pid: ${pid}`);
         $2.log({ kind: "kill", pid, signal, verbose: !$2.quiet && $2.verbose });
         if (import_node_process2.default.platform === "win32" && (yield new Promise((resolve2) => {
-          import_node_child_process.default.exec(`taskkill /pid ${pid} /t /f`, (err) => resolve2(!err));
+          import_node_child_process2.default.exec(`taskkill /pid ${pid} /t /f`, (err) => resolve2(!err));
         })))
           return;
         for (const p of yield import_vendor_core2.ps.tree({ pid, recursive: true })) {
@@ -99231,6 +99231,9 @@ ${page.bodyHtml}
 // actions/lib/diff/run-source.ts
 import { existsSync as existsSync4, statSync } from "node:fs";
 
+// actions/lib/core/proc.ts
+import { spawn } from "node:child_process";
+
 // node_modules/zx/build/deno.js
 import { createRequire } from "node:module";
 import * as process2 from "node:process";
@@ -99282,8 +99285,11 @@ function keepNothing() {
   return chunks;
 }
 function spawnArgv(argv, options) {
+  const [file2, ...args] = argv;
   const shell = $({
-    shell: BASH,
+    // zx insists on a shell to render its command line; the spawn below ignores that line.
+    shell: "bash",
+    spawn: ((_shell, _line, spawnOptions) => spawn(file2, args, { ...spawnOptions, shell: false })),
     prefix: "",
     postfix: "",
     quiet: true,
@@ -99299,7 +99305,6 @@ function spawnArgv(argv, options) {
   });
   return shell`exec ${argv}`;
 }
-var BASH = typeof $.shell === "string" ? $.shell : "bash";
 var Collector = class {
   chunks = [];
   add(chunk) {
@@ -99316,9 +99321,6 @@ function destroyOutput(child) {
   child.stdout?.destroy();
   child.stderr?.destroy();
 }
-function commandNotFound(file2, exitCode, stderr) {
-  return exitCode === 127 && stderr.includes(`exec: ${file2}: not found`);
-}
 function notFoundError(file2) {
   return new Error(`${file2}: command not found (is it installed? npm run reproduce installs the system packages)`);
 }
@@ -99329,7 +99331,7 @@ async function run2(argv, options) {
   if (options.signal?.aborted) return { ...base, stdout: Buffer.alloc(0), aborted: true };
   const started = performance.now();
   const hasInput = options.input !== void 0 && options.input.length > 0;
-  const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, input: hasInput ? options.input : void 0, stdio: [hasInput ? "pipe" : "ignore", "pipe", "pipe"] });
+  const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, input: hasInput ? options.input : void 0, stdio: [hasInput ? "pipe" : "ignore", options.passOutput ? "inherit" : "pipe", options.passOutput ? "inherit" : "pipe"] });
   const child = running.child;
   const stdout = new Collector();
   const stderr = new Collector();
@@ -99367,7 +99369,6 @@ async function run2(argv, options) {
     throw cause;
   }
   const result = { ...base, exitCode: output4.exitCode, signal: output4.signal, stdout: stdout.bytes(), stderr: stderr.text(), timedOut, aborted: aborted2, durationMs: performance.now() - started };
-  if (commandNotFound(file2, result.exitCode, result.stderr)) throw notFoundError(file2);
   return result;
 }
 async function runCommand(argv, options) {

@@ -24,6 +24,8 @@ export interface ProcessIdentity {
 interface Stat {
   state: string;
   startTicks: string;
+  /** utime + stime (fields 14 and 15), in clock ticks. */
+  cpuTicks: number;
 }
 
 function readStat(pid: number): Stat | null {
@@ -39,12 +41,18 @@ function readStat(pid: number): Stat | null {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const state = fields[0];
   const startTicks = fields[19];
-  return state && startTicks ? { state, startTicks } : null;
+  return state && startTicks ? { state, startTicks, cpuTicks: Number(fields[11]) + Number(fields[12]) } : null;
 }
 
 /** The kernel's start time of a process, or null if there is no such process. */
 export function processStartTicks(pid: number): string | null {
   return readStat(pid)?.startTicks ?? null;
+}
+
+/** CPU seconds (user + system) a process has used so far, or null if it is gone. USER_HZ is 100 on Linux. */
+export function processCpuSeconds(pid: number): number | null {
+  const stat = readStat(pid);
+  return stat ? stat.cpuTicks / 100 : null;
 }
 
 /** The identity of a running process (PID and start time), or null if it is gone. */

@@ -94,6 +94,20 @@ describe('commands', () => {
     expect(r.stdout).toBe(`${work}\nx y\n`);
   });
 
+  it('runs argv without a shell: words reach the program as given, and no shell adds to its environment', async () => {
+    const r = await runCommand(['printf', '%s|', 'a b', '$HOME', '*', '; echo no'], { timeoutMs: 10_000 });
+    expect(r.stdout).toBe('a b|$HOME|*|; echo no|');
+    // A shell in between (even one that execs the program) exports PWD, SHLVL and _ to it.
+    const env = await runCommand(['env'], { timeoutMs: 10_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    expect(env.stdout.trim().split('\n')).toEqual([`PATH=${process.env.PATH ?? '/usr/bin:/bin'}`]);
+  });
+
+  it('a daemon whose program does not exist says so in its output', async () => {
+    const d = daemon(['virtnet-no-such-daemon'], { label: 'test:missing' });
+    await d.waitForExit();
+    expect(d.output).toContain('could not start virtnet-no-such-daemon: command not found');
+  });
+
   it('names a missing program, and reports a failing one with its stderr', async () => {
     await expect(runCommand(['virtnet-no-such-program', '-x'], { timeoutMs: 10_000 })).rejects.toThrow('virtnet-no-such-program: command not found');
     const r = await runCommand(['sh', '-c', 'echo oops >&2; exit 3'], { timeoutMs: 10_000 });

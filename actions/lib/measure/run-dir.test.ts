@@ -2,14 +2,14 @@
 // out of the run, oversize files, all refused by name within moments; big honest files still read.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UnsafeFileError } from '../core/safe-read.ts';
 import { loadPlan } from '../plan/plan-file.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
-import { loadRun, MANIFEST_FILE, RESULTS_FILE, ResultsAppender, ResultsWriteError } from './run-dir.ts';
+import { assertRunDirTrusted, loadRun, MANIFEST_FILE, RESULTS_FILE, ResultsAppender, ResultsWriteError } from './run-dir.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'virtnet-run-dir-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -119,5 +119,20 @@ describe('ResultsAppender', () => {
     symlinkSync('elsewhere.jsonl', join(dir, RESULTS_FILE));
     expect(() => new ResultsAppender(dir)).toThrow(ResultsWriteError);
     expect(() => new ResultsAppender(dir)).toThrow(`${join(dir, RESULTS_FILE)} is a symlink: records are appended only to a regular file`);
+  });
+});
+
+describe('assertRunDirTrusted: a run directory kept between jobs is appended to only if nobody else could have written it', () => {
+  it('accepts our own run directory and refuses one whose results others can write, changing nothing', () => {
+    const dir = runDir('kept-between-jobs');
+    chmodSync(dir, 0o755);
+    expect(() => assertRunDirTrusted(dir)).not.toThrow();
+    chmodSync(join(dir, RESULTS_FILE), 0o666);
+    expect(() => assertRunDirTrusted(dir)).toThrow(`run directory: ${join(dir, RESULTS_FILE)} is writable by every user (mode 0666): refusing to use it`);
+    chmodSync(join(dir, RESULTS_FILE), 0o644);
+    chmodSync(dir, 0o775);
+    expect(() => assertRunDirTrusted(dir)).toThrow(`run directory: ${dir} is writable by its group (mode 0775)`);
+    chmodSync(dir, 0o755);
+    expect(loadRun(dir).results.records).toHaveLength(synthetic.records.length);
   });
 });

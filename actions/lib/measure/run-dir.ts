@@ -2,6 +2,7 @@
 // each record flushed to disk before the next measurement starts). This is the only module that
 // writes them.
 
+import { assertTrustedPaths } from '../core/trusted-path.ts';
 import { closeSync, constants, existsSync, fstatSync, lstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MiB, readRegularFile } from '../core/safe-read.ts';
@@ -28,6 +29,17 @@ export interface LoadedRun {
 
 export function isRunDir(dir: string): boolean {
   return existsSync(join(dir, MANIFEST_FILE));
+}
+
+/**
+ * For a run directory that outlived the job that wrote it (a client runner keeps them between
+ * jobs and appends each environment to the same run): refuses it unless nobody but us (or root)
+ * could have written the directory, its manifest, its results or its logs, since a forged record
+ * appended there would be reported as measured. Nothing in it is changed or removed.
+ */
+export function assertRunDirTrusted(dir: string): void {
+  const paths = [dir, ...[MANIFEST_FILE, RESULTS_FILE, LOGS_DIR].map((f) => join(dir, f)).filter((p) => existsSync(p))];
+  assertTrustedPaths(paths, 'run directory', `It is kept as it is; fix its owner and mode (chown, chmod go-w) if it is ours, or give the job another run directory.`);
 }
 
 /**

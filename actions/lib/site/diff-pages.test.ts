@@ -34,7 +34,7 @@ describe('pairing', () => {
 
   it('parses --diff A:B and names what is wrong', () => {
     expect(parseDiffPairs(['a:b'], ['a', 'b'])).toEqual([{ a: 'a', b: 'b', kind: 'requested' }]);
-    expect(() => parseDiffPairs(['a-b'], ['a', 'b'])).toThrow(/--diff "a-b": expected A:B/);
+    expect(() => parseDiffPairs(['a-b'], ['a', 'b'])).toThrow(/^diff: "a-b": expected A:B/);
     expect(() => parseDiffPairs(['a:b:c'], ['a', 'b'])).toThrow(/expected A:B/);
     expect(() => parseDiffPairs(['a:z'], ['a', 'b'])).toThrow(/no run with id "z" among the runs given \(a, b\)/);
     expect(() => parseDiffPairs(['a:a'], ['a'])).toThrow(/A and B are the same run/);
@@ -153,6 +153,6 @@ describe('buildSite with diffs', () => {
     expect(again.written).toBe(0);
     expect(again.rendered).toBe(0);
     expect(files(site)).toEqual(before);
-    await expect(buildSite(dirs, join(work, 'bad'), { claims: loadClaims('paper', PLANS), diffs: ['one:nine'] })).rejects.toThrow(/--diff "one:nine": no run with id "nine"/);
+    await expect(buildSite(dirs, join(work, 'bad'), { claims: loadClaims('paper', PLANS), diffs: ['one:nine'] })).rejects.toThrow(/^diff: "one:nine": no run with id "nine"/);
   });
 });

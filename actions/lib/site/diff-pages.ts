@@ -9,6 +9,7 @@ import type { DiffChartEntry } from '../diff/overlay-chart.ts';
 import type { RunDiff } from '../diff/diff.ts';
 import { diffPage } from '../diff/page.ts';
 import { attribute, html, jsonScript } from '../core/html.ts';
+import { InputError, quoted } from '../core/input.ts';
 import { chartHtml, checkRunId, link, runPagePath, tcgBanner, type Link, type SiteChart, type SitePage } from './site.ts';
 import type { Manifest } from '../measure/records.ts';
 
@@ -47,15 +48,15 @@ export function previousRunPairs(runs: readonly PairableRun[]): RunPair[] {
   return pairs;
 }
 
-/** `--diff A:B` values: run ids cannot contain ':', so each value splits at its only colon. */
+/** Requested pairs (`--diff A:B`): run ids cannot contain ':', so each value splits at its only colon. A bad one is an InputError of field `diff`. */
 export function parseDiffPairs(values: readonly string[], runIds: readonly string[]): RunPair[] {
   const known = new Set(runIds);
   return values.map((value) => {
     const parts = value.split(':');
-    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new Error(`--diff ${JSON.stringify(value)}: expected A:B, two run ids separated by one colon`);
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new InputError('diff', `${quoted(value)}: expected A:B, two run ids separated by one colon`);
     const [a, b] = parts as [string, string];
-    for (const id of [a, b]) if (!known.has(id)) throw new Error(`--diff ${JSON.stringify(value)}: no run with id ${JSON.stringify(id)} among the runs given (${runIds.length ? [...runIds].sort().join(', ') : 'none'})`);
-    if (a === b) throw new Error(`--diff ${JSON.stringify(value)}: A and B are the same run`);
+    for (const id of [a, b]) if (!known.has(id)) throw new InputError('diff', `${quoted(value)}: no run with id ${quoted(id)} among the runs given (${runIds.length ? [...runIds].sort().join(', ') : 'none'})`);
+    if (a === b) throw new InputError('diff', `${quoted(value)}: A and B are the same run`);
     return { a, b, kind: 'requested' as const };
   });
 }

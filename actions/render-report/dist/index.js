@@ -97280,10 +97280,10 @@ function parseDiffPairs(values3, runIds) {
   const known = new Set(runIds);
   return values3.map((value4) => {
     const parts = value4.split(":");
-    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new Error(`--diff ${JSON.stringify(value4)}: expected A:B, two run ids separated by one colon`);
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new InputError("diff", `${quoted(value4)}: expected A:B, two run ids separated by one colon`);
     const [a4, b10] = parts;
-    for (const id3 of [a4, b10]) if (!known.has(id3)) throw new Error(`--diff ${JSON.stringify(value4)}: no run with id ${JSON.stringify(id3)} among the runs given (${runIds.length ? [...runIds].sort().join(", ") : "none"})`);
-    if (a4 === b10) throw new Error(`--diff ${JSON.stringify(value4)}: A and B are the same run`);
+    for (const id3 of [a4, b10]) if (!known.has(id3)) throw new InputError("diff", `${quoted(value4)}: no run with id ${quoted(id3)} among the runs given (${runIds.length ? [...runIds].sort().join(", ") : "none"})`);
+    if (a4 === b10) throw new InputError("diff", `${quoted(value4)}: A and B are the same run`);
     return { a: a4, b: b10, kind: "requested" };
   });
 }

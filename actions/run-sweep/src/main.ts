@@ -11,7 +11,7 @@ import { loadPlan, overridePlan } from '../../lib/plan/plan-file.ts';
 import { executeRun, type RunSummary } from '../../lib/measure/session.ts';
 import { describeEvent } from '../../lib/measure/sweep-events.ts';
 import type { HostInfo } from '../../lib/measure/records.ts';
-import { isRunDir, loadRun } from '../../lib/measure/run-dir.ts';
+import { assertRunDirTrusted, isRunDir, loadRun } from '../../lib/measure/run-dir.ts';
 import { externalEnvironment } from '../../../env/external/external.ts';
 
 /** Where the run directory goes (artifact-upload.ts); tests pass their own. */
@@ -29,6 +29,7 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
     if (rerun.kind === 'lone') throw new Error(rerun.message);
     if (rerun.kind === 'unknown') io.warning(rerun.message);
     const resume = isRunDir(settings.runDir);
+    if (resume) assertRunDirTrusted(settings.runDir);
     const { plan: loaded, source } = loadPlan(settings.plan, `${settings.virtnetDir}/env/plans`);
     const plan = overridePlan(loaded, { replicates: settings.replicates ?? undefined, testLengthSeconds: settings.testLengthSeconds ?? undefined }, source);
     if (resume) io.info(`appending ${settings.environment} to the run in ${settings.runDir} (its plan is kept: ${loadRun(settings.runDir).manifest.plan.name})`);

@@ -20914,7 +20914,7 @@ var require_core = __commonJS({
     module.exports = __toCommonJS(core_exports4);
     var import_node_async_hooks = __require("async_hooks");
     var import_node_buffer = __require("buffer");
-    var import_node_child_process = __toESM2(__require("child_process"), 1);
+    var import_node_child_process2 = __toESM2(__require("child_process"), 1);
     var import_node_events = __require("events");
     var import_node_fs3 = __toESM2(__require("fs"), 1);
     var import_node_os = __require("os");
@@ -21298,8 +21298,8 @@ ${details}`;
       quiet: false,
       detached: false,
       preferLocal: false,
-      spawn: import_node_child_process.default.spawn,
-      spawnSync: import_node_child_process.default.spawnSync,
+      spawn: import_node_child_process2.default.spawn,
+      spawnSync: import_node_child_process2.default.spawnSync,
       log: log2,
       kill: kill2,
       killSignal: SIGTERM,
@@ -21977,7 +21977,7 @@ ${details}`;
           throw new Fail2(`Invalid pid: ${pid}`);
         $2.log({ kind: "kill", pid, signal, verbose: !$2.quiet && $2.verbose });
         if (import_node_process2.default.platform === "win32" && (yield new Promise((resolve) => {
-          import_node_child_process.default.exec(`taskkill /pid ${pid} /t /f`, (err) => resolve(!err));
+          import_node_child_process2.default.exec(`taskkill /pid ${pid} /t /f`, (err) => resolve(!err));
         })))
           return;
         for (const p of yield import_vendor_core2.ps.tree({ pid, recursive: true })) {
@@ -43080,12 +43080,15 @@ function readStat(pid) {
   const fields = text2.slice(text2.lastIndexOf(")") + 2).split(" ");
   const state = fields[0];
   const startTicks = fields[19];
-  return state && startTicks ? { state, startTicks } : null;
+  return state && startTicks ? { state, startTicks, cpuTicks: Number(fields[11]) + Number(fields[12]) } : null;
 }
 function identityOf(pid) {
   const stat2 = readStat(pid);
   return stat2 && stat2.state !== "Z" ? { pid, startTicks: stat2.startTicks } : null;
 }
+
+// actions/lib/core/proc.ts
+import { spawn } from "node:child_process";
 
 // node_modules/zx/build/deno.js
 import { createRequire } from "node:module";
@@ -43138,8 +43141,11 @@ function keepNothing() {
   return chunks;
 }
 function spawnArgv(argv, options) {
+  const [file2, ...args] = argv;
   const shell = $({
-    shell: BASH,
+    // zx insists on a shell to render its command line; the spawn below ignores that line.
+    shell: "bash",
+    spawn: ((_shell, _line, spawnOptions) => spawn(file2, args, { ...spawnOptions, shell: false })),
     prefix: "",
     postfix: "",
     quiet: true,
@@ -43155,7 +43161,6 @@ function spawnArgv(argv, options) {
   });
   return shell`exec ${argv}`;
 }
-var BASH = typeof $.shell === "string" ? $.shell : "bash";
 function spawnDetached(argv, options) {
   const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, stdio: ["ignore", options.logFd, options.logFd], detached: true });
   const child = running.child;

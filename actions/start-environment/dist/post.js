@@ -22549,7 +22549,7 @@ function readStat(pid) {
   const fields = text2.slice(text2.lastIndexOf(")") + 2).split(" ");
   const state = fields[0];
   const startTicks = fields[19];
-  return state && startTicks ? { state, startTicks } : null;
+  return state && startTicks ? { state, startTicks, cpuTicks: Number(fields[11]) + Number(fields[12]) } : null;
 }
 function identityOf(pid) {
   const stat2 = readStat(pid);
@@ -22601,7 +22601,6 @@ var {
 } = globalThis.Deno ? globalThis.require("./core.cjs") : __module__;
 
 // actions/lib/core/proc.ts
-var BASH = typeof $.shell === "string" ? $.shell : "bash";
 function sleep(ms, signal) {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
