@@ -255,7 +255,7 @@ export const planSchema = strict(
         ctx.addIssue({
           code: 'custom',
           path: [],
-          message: `${measurements} measurements of up to ${taskSeconds(plan)} s each make up to ${Math.round(hours)} h of netperf per environment, more than the ${PLAN_LIMITS.hoursPerEnvironment} h (one week) allowed: lower replicates, testLengthSeconds or confidence.maxIterations`,
+          message: `${measurements} measurements${plan.interference.remeasureFlagged > 0 ? ` (each taken up to ${1 + plan.interference.remeasureFlagged} times: interference.remeasureFlagged)` : ''} of up to ${taskSeconds(plan)} s each make up to ${Math.round(hours)} h of netperf per environment, more than the ${PLAN_LIMITS.hoursPerEnvironment} h (one week) allowed: lower replicates, testLengthSeconds, confidence.maxIterations or interference.remeasureFlagged`,
           input: plan,
         });
       }
