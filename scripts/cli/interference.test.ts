@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Daemon, runCommand, sleep } from '../../actions/lib/core/proc.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
+import { parseProcStat } from '../../actions/lib/measure/interference.ts';
 import { netserverMissing, requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
 import { testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
@@ -50,6 +51,13 @@ describe.skipIf(missing !== null)(`interference on record (native, real testbed,
       interference: { maxStealPercent: 5, maxOthersBusyPercent: 75, maxLoadPerCore: 1000, remeasureFlagged: 0 },
       sweeps: [{ test: 'TCP_STREAM', series: 'big', vary: 'sendSocketSize', from: 16384, to: 65536, step: 24576 }],
     };
+    // What the rest of the machine does before the run (nothing of this test runs yet), for the messages.
+    const stat = () => parseProcStat(readFileSync('/proc/stat', 'utf8')).cpu;
+    const s0 = stat();
+    await sleep(2000);
+    const s1 = stat();
+    const total = Object.keys(s0).reduce((n, k) => n + s1[k as keyof typeof s0] - s0[k as keyof typeof s0], 0);
+    const background = Math.round((100 * (total - (s1.idle - s0.idle) - (s1.iowait - s0.iowait))) / total);
     const planFile = join(work, 'plan.json');
     writeFileSync(planFile, JSON.stringify(plan));
     const out = join(work, 'run');
@@ -79,7 +87,7 @@ describe.skipIf(missing !== null)(`interference on record (native, real testbed,
     expect(outside.length, shown(records)).toBeGreaterThanOrEqual(8);
     for (const x of records) expect(x.interference, x.pointId).toBeDefined();
     expect(inside.every((x) => x.interference!.flagged && x.interference!.reasons.some((why) => why.startsWith('others busy'))), `inside the load window:\n${shown(inside)}`).toBe(true);
-    expect(outside.filter((x) => x.interference!.flagged).length, `outside the load window (the machine must be otherwise quiet):\n${shown(outside)}`).toBe(0);
+    expect(outside.filter((x) => x.interference!.flagged).length, `outside the load window (the machine must be otherwise quiet; before the run it was ${background}% busy):\n${shown(outside)}`).toBe(0);
     // Every flagged measurement overlaps the load window.
     for (const x of records.filter((y) => y.interference!.flagged)) {
       expect(time(x.finishedAt) > loadStart && time(x.startedAt) < loadEnd, shown([x])).toBe(true);
