@@ -33,7 +33,7 @@ export interface Interference {
   systemPercent: number;
   iowaitPercent: number;
   stealPercent: number;
-  /** Busy CPU time (everything but idle and iowait) not used by the run's own processes. */
+  /** Process time (user, nice, system) and steal not used by the run's own processes; irq and softirq time left out. */
   othersBusyPercent: number;
   loadAverage1: number;
   cores: number;
@@ -118,7 +118,9 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
 export function interferenceOf(before: HostSample, after: HostSample, thresholds: InterferenceThresholds): Interference {
   const d = Object.fromEntries(CPU_FIELDS.map((f) => [f, Math.max(0, after.cpu[f] - before.cpu[f])])) as unknown as CpuTimes;
   const total = CPU_FIELDS.reduce((sum, f) => sum + d[f], 0);
-  const busy = total - d.idle - d.iowait;
+  // Process time plus steal: irq and softirq time is mostly the packet processing of the link
+  // being measured (no process is charged for it), so it is not counted as anyone else's.
+  const busy = d.user + d.nice + d.system + d.steal;
   const own = Math.max(0, after.ownTicks - before.ownTicks);
   const result = {
     userPercent: round(percent(d.user + d.nice, total), 1),
