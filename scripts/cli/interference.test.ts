@@ -98,7 +98,7 @@ describe.skipIf(missing !== null)(`interference on record (native, real testbed,
 
     const flagged = records.filter((x) => x.interference!.flagged).length;
     const tables = readFileSync(join(out, 'report/tables.md'), 'utf8');
-    expect(tables).toContain(`| native | ${flagged} of 15 | others busy > 75% (${flagged}) |`);
+    expect(tables).toContain(`| native | ${flagged} of 15 | others busy &gt; 75% (${flagged}) |`);
     const chart = JSON.parse(readFileSync(join(out, 'report/charts/fig4a-tcp-absolute-big.vl.json'), 'utf8')) as { data: { values: { flagged: boolean }[] } };
     expect(chart.data.values.some((v) => v.flagged)).toBe(true);
     expect((await testbedStatus(index)).up).toBe(false);

@@ -42716,7 +42716,7 @@ var interferenceSchema = strict(
     systemPercent: share("System time (with irq and softirq) as a share of the machine's CPU time, in percent."),
     iowaitPercent: share("Time idle waiting for I/O as a share of the machine's CPU time, in percent."),
     stealPercent: share("Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."),
-    othersBusyPercent: share("Busy CPU time not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent."),
+    othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
     loadAverage1: finite(0, 1e6, "The 1-minute load average at the end of the measurement."),
     cores: whole(1, 1e6, "Logical CPUs of the sampled host."),
     remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged.").default(0),

@@ -47,10 +47,13 @@ export const PLAN_LIMITS = {
 } as const;
 
 /**
- * When a measurement counts as disturbed by the host (measure/interference.ts). A quiet native
- * measurement on a 2-core machine (netperf + netserver at 100 Mbit/s line rate, TCP and UDP) used
- * QUIET_OWN_PERCENT of the machine itself; what others used then stayed far below
- * maxOthersBusyPercent, which only a second program busy on at least one core reaches.
+ * When a measurement counts as disturbed by the host (measure/interference.ts). Measured on this
+ * project's 2-core VM, native over the 100 Mbit/s testbed: a quiet measurement (TCP at line rate)
+ * had user 1.5-5% and system 8-24% (with the link's softirq) of the machine; netperf + netserver +
+ * the CLI themselves used 4-10% (UDP with 18 B messages, CPU-bound: 50-80%), and others 1.5-9.7%.
+ * With two busy loops per core others reached 82-88%; another program's test run beside it, 26-69%.
+ * So others above 50% (one core's worth) is a disturbance a quiet run never shows. No steal was
+ * seen (a VM of its own); the load average lags a minute, so it is a coarse second signal.
  */
 export const INTERFERENCE_DEFAULTS = {
   maxStealPercent: 5,
