@@ -16,13 +16,13 @@ import { mean, stdev } from '../actions/lib/core/stats.ts';
 import type { Endpoint } from '../actions/lib/measure/netperf.ts';
 import { netperfArgs, parseNetperfOutput } from '../actions/lib/measure/netperf.ts';
 import { expandPoints } from '../actions/lib/plan/plan.ts';
+import { tcpGoodputCapacityMbit } from '../actions/lib/analyse/capacity.ts';
 import { loadPlan } from '../actions/lib/plan/plan-file.ts';
 import { delayLineState } from '../env/testbed/delay-line.ts';
 import { CALIBRATED_ONE_WAY_DELAY_US, type Testbed, testbedUp } from '../env/testbed/testbed.ts';
 import { calibrationCheck, type ThroughputPoint } from '../env/testbed/calibration.ts';
 import { PLANS_DIR } from './cli/common.ts';
 
-const THEORETICAL_TCP_GOODPUT = (100 * 1448) / 1538;
 const fmt = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 const load = () => `load ${loadavg()[0]!.toFixed(2)}`;
 
@@ -109,9 +109,9 @@ export async function benchPlateauAndCost(ctx: DelayBenchContext, oneWayUs = CAL
   await new Promise((r) => setTimeout(r, 5000));
   const idle = (processCpuSeconds(pid)! - idle0) / 5;
   const m = mean(values);
-  const offset = (100 * (m - THEORETICAL_TCP_GOODPUT)) / THEORETICAL_TCP_GOODPUT;
+  const offset = (100 * (m - tcpGoodputCapacityMbit(100))) / tcpGoodputCapacityMbit(100);
   console.log(`(f) TCP plateau with the default delay (${oneWayUs} us one way), default socket sizes, ${samples} x ${seconds} s: ${values.map((v) => fmt(v, 2)).join(', ')} Mbit/s (${loadAtLineRate})`);
-  console.log(`    mean ${fmt(m, 3)} (stdev ${fmt(stdev(values), 3)}) vs ${fmt(THEORETICAL_TCP_GOODPUT, 3)}: ${fmt(offset, 2)}% (target within 1%: ${Math.abs(offset) <= 1 ? 'met' : 'NOT met'})`);
+  console.log(`    mean ${fmt(m, 3)} (stdev ${fmt(stdev(values), 3)}) vs ${fmt(tcpGoodputCapacityMbit(100), 3)}: ${fmt(offset, 2)}% (target within 1%: ${Math.abs(offset) <= 1 ? 'met' : 'NOT met'})`);
   console.log(`(g) delay line CPU cost: ${fmt(cpu / wall, 2)} CPU-s per s of line-rate TCP (${fmt(cpu, 1)} s over ${fmt(wall, 1)} s, pinned to ${ctx.delayLineCpu ?? delayLineState(ctx.index)!.cpu ?? 'no CPU'}); idle: ${fmt(idle, 3)} CPU-s per s (${load()})\n`);
 }
 

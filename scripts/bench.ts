@@ -22,6 +22,7 @@ import { type Plan, type Point, validatePlan } from '../actions/lib/plan/plan.ts
 import { runCommand } from '../actions/lib/core/proc.ts';
 import { executeRun, localHosts, netperfProbe } from '../actions/lib/measure/session.ts';
 import { mean, summarize } from '../actions/lib/core/stats.ts';
+import { tcpGoodputCapacityMbit } from '../actions/lib/analyse/capacity.ts';
 import { measureTask, type SweepIO } from '../actions/lib/measure/sweep.ts';
 import type { EnvironmentContext } from '../actions/lib/measure/environment.ts';
 import { nativeEnvironment } from '../env/native/native.ts';
@@ -30,7 +31,6 @@ import { testbedDown, testbedUp } from '../env/testbed/testbed.ts';
 import { REPO_DIR } from './cli/common.ts';
 import { benchAccuracy, benchCalibrate, benchPlateauAndCost, benchRegime } from './bench-delay.ts';
 
-const THEORETICAL_TCP_GOODPUT = (100 * 1448) / 1538; // 100BASE-TX, MTU 1500, TCP timestamps
 
 const { values } = parseArgs({
   options: {
@@ -152,7 +152,7 @@ try {
     }
     const s = summarize(samples);
     console.log(`(c) TCP plateau on the shaped link (TCP_STREAM, default socket sizes, 5 x 5 s): ${samples.map((v) => fmt(v)).join(', ')} Mbit/s`);
-    console.log(`  mean ${fmt(s.mean, 3)} +/- ${fmt(s.ciHalfWidth ?? 0, 3)} (95% CI) vs theoretical ${fmt(THEORETICAL_TCP_GOODPUT, 3)}: ${fmt((100 * (s.mean - THEORETICAL_TCP_GOODPUT)) / THEORETICAL_TCP_GOODPUT, 2)}% (target within 1%)\n`);
+    console.log(`  mean ${fmt(s.mean, 3)} +/- ${fmt(s.ciHalfWidth ?? 0, 3)} (95% CI) vs theoretical ${fmt(tcpGoodputCapacityMbit(100), 3)}: ${fmt((100 * (s.mean - tcpGoodputCapacityMbit(100))) / tcpGoodputCapacityMbit(100), 2)}% (target within 1%)\n`);
   }
 
   if (only.has('d')) {

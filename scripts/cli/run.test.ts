@@ -39,6 +39,9 @@ describe.skipIf(missing !== null)(`virtnet run (native, real testbed)${skipNote(
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/8 measurements planned/);
     expect(r.stdout).toMatch(/\[8\/8\] native/);
+    // The end of the run: the precision reached per environment (one replicate: no interval yet).
+    expect(r.stdout).toContain('precision reached (95% CI half-width, percent of the mean; no precision target in the plan):');
+    expect(r.stdout).toMatch(/\n {4}native {2}no point has 2 replicates: no interval \(8 points\)\n/);
     const run = loadRun(out);
     expect(run.manifest.status).toBe('complete');
     expect(run.manifest.sessions).toHaveLength(1);
@@ -63,8 +66,10 @@ describe.skipIf(missing !== null)(`virtnet run (native, real testbed)${skipNote(
     expect(udp50.command).toEqual(expect.arrayContaining(['-m', '3100', '-r', '50']));
     expect(udp50.metrics!.messageSize).toBe(3100);
     expect(udp50.metrics!.bytesSent / udp50.metrics!.sendCalls).toBe(50);
-    // 50 B payloads pay 42 B of headers + 24 B of framing per frame: ~43 Mbit/s of payload.
-    expect(udp50.metrics!.throughputMbps).toBeGreaterThan(25);
+    // 50 B payloads pay 42 B of headers + 24 B of framing per frame: ~43 Mbit/s of payload at most.
+    // Below that the sender is CPU-bound (a send call per 50 B): 15-17 Mbit/s was seen on this
+    // 2-core machine under other load, so the floor only says datagrams flowed.
+    expect(udp50.metrics!.throughputMbps).toBeGreaterThan(5);
     expect(udp50.metrics!.throughputMbps).toBeLessThan(100 * 50 / (50 + 42 + 24) * 1.01);
     const svg = readFileSync(join(out, 'report/charts/fig4a-tcp-absolute-from-100.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);

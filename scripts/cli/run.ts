@@ -10,6 +10,8 @@ import type { LinkDescription } from '../../actions/lib/measure/records.ts';
 import { checkNewRunDir, executeRun, localHosts, type RunHosts, RunSetupError, type RunSummary } from '../../actions/lib/measure/session.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { describeEvent } from '../../actions/lib/measure/sweep-events.ts';
+import { summarizePoints } from '../../actions/lib/analyse/aggregate.ts';
+import { precisionLines, precisionReached } from '../../actions/lib/analyse/precision.ts';
 import { acceleratorRequest } from '../../actions/lib/measure/environment.ts';
 import type { EnvironmentDriver } from '../../actions/lib/measure/environment.ts';
 import { parseEnvironmentList } from '../../env/registry.ts';
@@ -209,6 +211,9 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   }
   log(`\nrun ${summary.status}: ${summary.measured} measured, ${summary.failed} failed, ${summary.missing} of ${summary.planned} planned measurements still missing`);
   for (const [env, error] of Object.entries(summary.outcome.environmentErrors)) log(`  ${env}: ${error}`);
+  // How far the replicates went: per environment, the median and worst interval against the plan's target.
+  const finished = loadRun(settings.outDir);
+  for (const line of precisionLines(precisionReached(summarizePoints(finished.results.records), finished.manifest.environments), finished.manifest.plan.precision?.halfWidthPercent ?? null)) log(`  ${line}`);
   if (!values['no-report'] && !controller.signal.aborted) {
     // The report (RUN/report), the claims' verdicts and a one-run site (RUN/site); see cli/report.ts.
     await reportAfterRun(settings.outDir, log);

@@ -43575,6 +43575,7 @@ function summarizePoints(records, level = 0.95) {
       effectiveSendSocket: median2(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median2(requested),
       okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
+      okRates: first.test === "UDP_STREAM" ? metrics.filter((m3) => m3.sendCalls > 0).map((m3) => m3.recvCalls / m3.sendCalls) : [],
       sendCalls,
       recvCalls,
       confidenceAsked: metrics.some((m3) => m3.confidence !== null),
@@ -45088,7 +45089,7 @@ function environmentTitle(name2, accelerator) {
 var CHART_CONFIG = {
   font: "DejaVu Sans, Helvetica, Arial, sans-serif",
   axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom" },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom", labelLimit: 240 },
   title: { fontSize: 14, anchor: "start" },
   view: { stroke: "#cccccc" }
 };

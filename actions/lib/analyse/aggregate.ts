@@ -25,6 +25,8 @@ export interface PointSummary {
   requestedSendSocket: number | null;
   /** UDP: datagrams received / datagrams sent, summed over replicates. */
   okRate: number | null;
+  /** UDP: each ok replicate's own okay rate (received / sent), in replicate order, for an interval. */
+  okRates: number[];
   sendCalls: number;
   recvCalls: number;
   /** netperf's own confidence result, when the plan asked for one: replicates that missed the width. */
@@ -77,6 +79,7 @@ export function summarizePoints(records: readonly MeasurementRecord[], level = 0
       effectiveSendSocket: median(metrics.map((m) => m.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median(requested),
       okRate: first.test === 'UDP_STREAM' && sendCalls > 0 ? recvCalls / sendCalls : null,
+      okRates: first.test === 'UDP_STREAM' ? metrics.filter((m) => m.sendCalls > 0).map((m) => m.recvCalls / m.sendCalls) : [],
       sendCalls,
       recvCalls,
       confidenceAsked: metrics.some((m) => m.confidence !== null),

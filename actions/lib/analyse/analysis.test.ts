@@ -7,7 +7,7 @@ function point(environment: string, value: number, samples: number[], extra: Par
   return {
     environment, test: 'TCP_STREAM', series: 's', parameter: 'sendSocketSize', value, pointId: `TCP_STREAM:sendSocketSize=${value}`,
     throughput: summarize(samples), samples, replicates: samples.map((_, i) => i + 1), failed: 0, flagged: 0, effectiveSendSocket: Math.max(2 * value, 4608), requestedSendSocket: value,
-    okRate: null, sendCalls: 0, recvCalls: 0, confidenceMissed: 0, confidenceAsked: false, ...extra,
+    okRate: null, okRates: [], sendCalls: 0, recvCalls: 0, confidenceMissed: 0, confidenceAsked: false, ...extra,
   };
 }
 
@@ -73,6 +73,15 @@ describe('UDP delivery and socket sizes', () => {
     expect(d.okRate).toBeCloseTo(0.9, 10);
     expect(d.lost).toBe(100);
     expect(d.lossRate).toBeCloseTo(0.1, 10);
+    expect([d.low, d.high]).toEqual([null, null]);
+  });
+  it('gives the okay rate a t interval from the replicates\' own rates, around the pooled rate', () => {
+    const d = udpDelivery([point('osv', 50, [10, 10, 10], { test: 'UDP_STREAM', parameter: 'messageSize', sendCalls: 3000, recvCalls: 2700, okRates: [0.85, 0.9, 0.95] })])[0]!;
+    const half = summarize([0.85, 0.9, 0.95]).ciHalfWidth!;
+    expect(half).toBeCloseTo(4.303 * 0.05 / Math.sqrt(3), 3);
+    expect(d.low).toBeCloseTo(0.9 - half, 10);
+    expect(d.high).toBeCloseTo(0.9 + half, 10);
+    expect(d.replicateRates).toEqual([0.85, 0.9, 0.95]);
   });
   it('shows what the kernel gave per requested size', () => {
     const rows = socketSizes([point('native', 100, [1]), point('native', 4100, [1])]);

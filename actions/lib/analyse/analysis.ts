@@ -21,7 +21,7 @@
 import type { PointSummary } from './aggregate.ts';
 import type { TestName } from '../plan/plan.ts';
 import type { MeasurementRecord } from '../measure/records.ts';
-import { mean, stdev, studentTCdf, studentTQuantile, welchTTest, type WelchResult } from '../core/stats.ts';
+import { mean, stdev, summarize, studentTCdf, studentTQuantile, welchTTest, type WelchResult } from '../core/stats.ts';
 
 export const BASELINE = 'native';
 
@@ -142,6 +142,11 @@ export interface UdpDelivery {
   /** Datagrams sent that never arrived (sent - received, never below 0). */
   lost: number;
   lossRate: number;
+  /** The 95% t interval of the okay rate from the replicates' own rates, set around the pooled rate; null below 2 replicates. */
+  low: number | null;
+  high: number | null;
+  /** Each replicate's okay rate. */
+  replicateRates: number[];
 }
 
 /** UDP okay rate per point: messages received / messages sent, from the receive and send call counts. */
@@ -151,7 +156,8 @@ export function udpDelivery(points: readonly PointSummary[]): UdpDelivery[] {
     .map((p) => {
       const okRate = p.recvCalls / p.sendCalls;
       const lost = Math.max(0, p.sendCalls - p.recvCalls);
-      return { environment: p.environment, x: p.value, sent: p.sendCalls, received: p.recvCalls, okRate, lost, lossRate: lost / p.sendCalls };
+      const half = summarize(p.okRates).ciHalfWidth;
+      return { environment: p.environment, x: p.value, sent: p.sendCalls, received: p.recvCalls, okRate, lost, lossRate: lost / p.sendCalls, low: half === null ? null : okRate - half, high: half === null ? null : okRate + half, replicateRates: p.okRates };
     });
 }
 

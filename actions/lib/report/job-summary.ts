@@ -7,6 +7,8 @@ import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { latestRecords } from '../measure/records.ts';
 import { mdCode, mdText } from '../core/text.ts';
 import { parameterFlag } from '../plan/plan.ts';
+import { precisionReached } from '../analyse/precision.ts';
+import { precisionTable, tableMarkdown } from './tables.ts';
 
 /** Outside text in a cell or a line of markdown (core/text.ts's mdText). */
 export const mdCell = mdText;
@@ -62,6 +64,9 @@ export function sweepSummary(options: { manifest: Manifest; records: readonly Me
   if (tcg.length > 0) out.push(`> **TCG**: ${tcg.map(mdCell).join(', ')} ran under software emulation: not KVM numbers.\n`);
   out.push('### Results\n');
   out.push(compactTable(records));
+  // The precision reached so far, per environment measured, beside the plan's target.
+  const environments = [...new Set(records.map((r) => r.environment))];
+  if (environments.length > 0) out.push(tableMarkdown(precisionTable(precisionReached(summarizePoints(records), environments), manifest.plan.precision?.halfWidthPercent ?? null, manifest)));
   const failed = failedPoints(records);
   if (failed) out.push(`### Failed points\n\n${failed}`);
   out.push(`\nRun directory artifact: ${mdCell(options.artifact)}\n`);

@@ -6,14 +6,15 @@ import type { TopLevelSpec } from 'vega-lite';
 import { summarizePoints, type PointSummary } from '../analyse/aggregate.ts';
 import { comparePoints, environmentsOf, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpAnomalies, udpDelivery, type UdpAnomaly, type RangeAverage, type RelativePoint, type SignedArea, type SocketSizeRow, type UdpDelivery } from '../analyse/analysis.ts';
 import { ENVIRONMENT_ORDER } from './charts/style.ts';
-import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure } from './charts/figures.ts';
+import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpEffectiveSizeFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure, udpXTitle } from './charts/figures.ts';
+import { precisionReached, type EnvironmentPrecision } from '../analyse/precision.ts';
 import { claimsScope, judgeClaims, scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { renderSvg } from './render.ts';
 import { fileNamePart } from '../core/file-names.ts';
 import { mdText } from '../core/text.ts';
-import { hardwareTable, interferenceTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
+import { hardwareTable, interferenceTable, precisionTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
 
 /** The paper's restricted socket range for Fig. 5/7 and the Discussion's areas. */
 export const RESTRICTED_RANGE: [number, number] = [0, 6000];
@@ -42,6 +43,8 @@ export interface RunAnalysis {
   claims: ClaimResult[];
   /** What this run can and cannot test, said before the verdicts. */
   scope: ClaimsScope;
+  /** Per environment, how wide its points' intervals came out (against the plan's target). */
+  precision: EnvironmentPrecision[];
   tables: Table[];
 }
 
@@ -55,8 +58,10 @@ export function analyseRun(manifest: Manifest, records: readonly MeasurementReco
   const points = summarizePoints(records);
   const relative = relativeThroughput(points);
   const claims = judgeClaims({ manifest, points }, claimsFile);
+  const environments = orderedEnvironments(environmentsOf(points));
+  const precision = precisionReached(points, environments);
   return {
-    environments: orderedEnvironments(environmentsOf(points)),
+    environments,
     points,
     relative,
     averages: restrictedAverage(relative, 'TCP_STREAM', ...RESTRICTED_RANGE),
@@ -66,7 +71,8 @@ export function analyseRun(manifest: Manifest, records: readonly MeasurementReco
     udpAnomalies: udpAnomalies(records),
     claims,
     scope: claimsScope({ manifest, points }, claimsFile, claims),
-    tables: [hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null)],
+    precision,
+    tables: [precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest), hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null)],
   };
 }
 
@@ -88,13 +94,16 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
       charts.push({ id: `fig${rel}-tcp-relative-${id}`, title: `Fig. ${rel}: TCP throughput relative to native (${series ? series[0] : 'all series'})`, spec: tcpRelativeFigure(a.relative, a.points, series, rel, ctx) });
     }
   });
+  if (a.points.some((p) => p.test === 'TCP_STREAM' && p.parameter === 'sendSocketSize' && p.throughput.n > 0 && p.effectiveSendSocket !== null)) {
+    charts.push({ id: 'fig4-tcp-absolute-effective-size', title: 'Fig. 4 (effective size): TCP absolute throughput vs the send socket size the kernel gave', spec: tcpEffectiveSizeFigure(a.points, '4 (effective size)', ctx) });
+  }
   if (a.averages.length > 0) charts.push({ id: 'fig5-tcp-average-relative', title: 'Fig. 5/7: average relative TCP throughput, 0-6000 B', spec: restrictedAverageFigure(a.averages, ctx) });
   if (a.areas.length > 0) charts.push({ id: 'tcp-signed-area', title: 'Signed area vs native, 0-6000 B', spec: signedAreaFigure(a.areas, ctx) });
   if (a.points.some((p) => p.test === 'UDP_STREAM' && p.throughput.n > 0)) {
     charts.push({ id: 'fig6a-udp-absolute', title: 'Fig. 6a: UDP absolute throughput', spec: udpAbsoluteFigure(a.points, ctx) });
     if (a.relative.some((r) => r.test === 'UDP_STREAM')) charts.push({ id: 'fig6b-udp-relative', title: 'Fig. 6b: UDP throughput relative to native', spec: udpRelativeFigure(a.relative, a.points, ctx) });
   }
-  if (a.delivery.length > 0) charts.push({ id: 'fig7-udp-okay-rate', title: 'Fig. 7: UDP okay rate', spec: okRateFigure(a.delivery, ctx) });
+  if (a.delivery.length > 0) charts.push({ id: 'fig7-udp-okay-rate', title: 'Fig. 7: UDP okay rate', spec: okRateFigure(a.delivery, ctx, udpXTitle(a.points)) });
   if (a.sockets.length > 0) charts.push({ id: 'socket-size-effective', title: 'Requested vs effective send socket size', spec: socketSizeFigure(a.sockets, ctx) });
   const ids = new Set<string>();
   for (const c of charts) {
@@ -149,7 +158,7 @@ export function claimsMarkdown(claims: readonly ClaimResult[], scope?: ClaimsSco
 
 /** The report's text files (no SVG): CSV, analysis JSON, tables and claims in Markdown, chart specs. */
 export function reportTextFiles(manifest: Manifest, a: RunAnalysis, charts: readonly ChartEntry[]): ReportFile[] {
-  const summary = { runId: manifest.runId, environments: a.environments, udpAnomalies: a.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a.averages, areas: a.areas, scope: a.scope, claims: a.claims, link: linkSummary(manifest) };
+  const summary = { runId: manifest.runId, environments: a.environments, udpAnomalies: a.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a.averages, areas: a.areas, precision: a.precision, scope: a.scope, claims: a.claims, link: linkSummary(manifest) };
   const files: ReportFile[] = [
     { path: 'points.csv', content: pointsCsv(a.points) },
     { path: 'relative.csv', content: relativeCsv(a.relative) },

@@ -5,6 +5,7 @@ import type { HostInfo, Manifest, MeasurementRecord } from '../measure/records.t
 import { environmentTitle } from './charts/style.ts';
 import { own } from '../core/own.ts';
 import { mdText } from '../core/text.ts';
+import type { EnvironmentPrecision } from '../analyse/precision.ts';
 
 export interface Table {
   id: string;
@@ -110,6 +111,18 @@ export function linkSummary(m: Manifest): string {
   const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay each direction (round trip +${(2 * l.oneWayDelayMicroseconds) / 1000} ms)` : 'no added delay';
   const cc = m.hosts?.client?.sysctls?.['net.ipv4.tcp_congestion_control'];
   return `namespace testbed: client ${or(l.clientAddress)} (netns ${or(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : 'unshaped, '}${l.shaping}; ${delay}${cc ? `; client TCP congestion control ${cc}` : ''}`;
+}
+
+const percentCell = (v: number | null) => (v === null ? 'no interval' : Number.isFinite(v) ? `${v.toFixed(2)}%` : 'unbounded');
+
+/** The precision reached: per environment, median and worst 95% half-width of its points, beside the plan's target. */
+export function precisionTable(precision: readonly EnvironmentPrecision[], targetPercent: number | null, m: Pick<Manifest, 'environmentDescriptions'>): Table {
+  return {
+    id: 'precision-reached',
+    title: `Precision reached: 95% CI half-width in percent of the mean, over each environment's points (${targetPercent === null ? 'the plan sets no precision target' : `the plan's target: ${targetPercent}%`})`,
+    columns: ['Environment', 'Points with an interval', 'Median half-width', 'Worst half-width', 'Worst point'],
+    rows: precision.map((p) => [environmentTitle(p.environment, own(m.environmentDescriptions, p.environment)?.accelerator), `${p.points - p.withoutInterval} of ${p.points}`, percentCell(p.medianHalfWidthPercent), percentCell(p.worstHalfWidthPercent), p.worstPoint ?? '']),
+  };
 }
 
 export function tableMarkdown(t: Table): string {

@@ -40717,6 +40717,7 @@ function summarizePoints(records, level = 0.95) {
       effectiveSendSocket: median2(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median2(requested),
       okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
+      okRates: first.test === "UDP_STREAM" ? metrics.filter((m3) => m3.sendCalls > 0).map((m3) => m3.recvCalls / m3.sendCalls) : [],
       sendCalls,
       recvCalls,
       confidenceAsked: metrics.some((m3) => m3.confidence !== null),
@@ -41121,6 +41122,177 @@ function mdCode(value4, max4 = 200) {
   return `${fence}${pad4}${v}${pad4}${fence}`;
 }
 
+// actions/lib/plan/schedule.ts
+function halfWidthPercent(values3) {
+  const s2 = summarize(values3);
+  if (s2.ciHalfWidth === null) return Number.POSITIVE_INFINITY;
+  if (s2.mean === 0) return s2.ciHalfWidth === 0 ? 0 : Number.POSITIVE_INFINITY;
+  return 100 * s2.ciHalfWidth / Math.abs(s2.mean);
+}
+
+// actions/lib/analyse/precision.ts
+function median3(sorted) {
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+function precisionReached(points2, environments2) {
+  return environments2.map((environment2) => {
+    const measured = points2.filter((p) => p.environment === environment2 && p.throughput.n > 0);
+    const widths = measured.filter((p) => p.throughput.n >= 2).map((p) => ({ point: p.pointId, width: halfWidthPercent(p.samples) }));
+    const sorted = widths.map((w2) => w2.width).sort((a4, b10) => a4 - b10);
+    const worst = widths.reduce((w2, x4) => w2 === null || x4.width > w2.width ? x4 : w2, null);
+    return {
+      environment: environment2,
+      points: measured.length,
+      withoutInterval: measured.length - widths.length,
+      medianHalfWidthPercent: sorted.length ? median3(sorted) : null,
+      worstHalfWidthPercent: worst?.width ?? null,
+      worstPoint: worst?.point ?? null
+    };
+  });
+}
+
+// actions/lib/report/charts/style.ts
+var PARAMETER_AXIS_TITLE = {
+  sendSocketSize: "Send socket size requested, -s (bytes)",
+  messageSize: "UDP message size, -m (bytes)",
+  requestSize: "UDP datagram size requested, -r (bytes)"
+};
+var ENVIRONMENT_ORDER = ["native", "docker", "kvm", "osv"];
+var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
+  ["native", { title: "Native Linux", color: "#000000", shape: "circle", dash: [] }],
+  ["docker", { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] }],
+  ["kvm", { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
+  ["osv", { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
+]);
+var FALLBACK_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#F0E442"];
+var TCG_TITLE = /* @__PURE__ */ new Map([["kvm", "Linux on QEMU (TCG)"], ["osv", "OSv on QEMU (TCG)"]]);
+function environmentTitle(name2, accelerator) {
+  if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${ENVIRONMENT_STYLE.get(name2)?.title ?? name2} (TCG)`;
+  return ENVIRONMENT_STYLE.get(name2)?.title ?? name2;
+}
+function environmentLabel(name2, accelerator) {
+  const title2 = oneLine(environmentTitle(name2, accelerator));
+  return title2 === "if" || title2 in Object.prototype ? `${title2} (environment)` : title2;
+}
+function environmentScales(present, accelerators = {}) {
+  const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
+  const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
+  const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
+  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { title: name2, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
+  const names = [...known, ...extra];
+  return {
+    domain: domain4,
+    color: { domain: domain4, range: names.map((n, i) => style2(i, n).color) },
+    shape: { domain: domain4, range: names.map((n, i) => style2(i, n).shape) },
+    dash: { domain: domain4, range: names.map((n, i) => style2(i, n).dash) }
+  };
+}
+var CHART_CONFIG = {
+  font: "DejaVu Sans, Helvetica, Arial, sans-serif",
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom", labelLimit: 240 },
+  title: { fontSize: 14, anchor: "start" },
+  view: { stroke: "#cccccc" }
+};
+
+// actions/lib/report/tables.ts
+var gib = (bytes2) => `${(bytes2 / 1024 ** 3).toFixed(1)} GiB`;
+var or = (v) => v === null || v === void 0 || v === "" ? "(not recorded)" : String(v);
+function hostCell(h2, pick4) {
+  return h2 ? pick4(h2) : "(not recorded)";
+}
+function hardwareTable(m3) {
+  const { client, server } = m3.hosts;
+  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
+  return {
+    id: "table2-hardware",
+    title: "Table 2: hardware of the server and client hosts",
+    columns: ["", "Server", "Client"],
+    rows: [
+      row2("Hostname", (h2) => h2.hostname),
+      row2("CPU", (h2) => h2.cpuModel),
+      row2("Cores", (h2) => String(h2.cores)),
+      row2("Memory", (h2) => gib(h2.memoryBytes)),
+      row2("Hardware virtualization", (h2) => h2.virtualizationFlags.length ? h2.virtualizationFlags.join(", ") : "none (no vmx/svm: QEMU guests use TCG)")
+    ]
+  };
+}
+function softwareTable(m3) {
+  const { client, server } = m3.hosts;
+  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
+  const sysctlNames = [.../* @__PURE__ */ new Set([...Object.keys(server?.sysctls ?? {}), ...Object.keys(client?.sysctls ?? {})])].sort();
+  const rows = [
+    row2("Operating system", (h2) => h2.distribution),
+    row2("Kernel", (h2) => h2.kernel),
+    row2("netperf", (h2) => h2.netperfVersion),
+    ...sysctlNames.map((name2) => row2(name2, (h2) => or(own2(h2.sysctls, name2))))
+  ];
+  for (const env of m3.environments) {
+    const d = own2(m3.environmentDescriptions, env);
+    const title2 = environmentTitle(env, d?.accelerator);
+    if (!d) {
+      const error65 = own2(m3.environmentErrors, env);
+      rows.push([title2, error65 ? `failed: ${error65}` : "(not started)", ""]);
+      continue;
+    }
+    rows.push([title2, `${d.summary}; accelerator: ${d.accelerator}${d.startupSeconds !== null ? `; ready in ${d.startupSeconds.toFixed(1)} s` : ""}`, ""]);
+    for (const [k2, v] of Object.entries(d.details).sort(([a4], [b10]) => a4.localeCompare(b10))) rows.push([`${title2}: ${k2}`, v, ""]);
+  }
+  return { id: "table3-software", title: "Table 3: software configuration (server, client, environments)", columns: ["", "Server", "Client"], rows };
+}
+function reasonKind(reason) {
+  return reason.replace(/\s+[\d.]+%?(?=\s)/, "");
+}
+function interferenceTable(records, thresholds) {
+  const sampled = records.filter((r) => r.interference !== void 0);
+  if (sampled.length === 0) return null;
+  const environments2 = [...new Set(sampled.map((r) => r.environment))];
+  const rows = environments2.map((env) => {
+    const mine = sampled.filter((r) => r.environment === env);
+    const flagged = mine.filter((r) => r.interference.flagged);
+    const why = /* @__PURE__ */ new Map();
+    for (const r of flagged) for (const reason of r.interference.reasons) why.set(reasonKind(reason), (why.get(reasonKind(reason)) ?? 0) + 1);
+    const remeasured = mine.filter((r) => (r.interference.remeasurement ?? 0) > 0).length;
+    const worst = Math.max(...mine.map((r) => r.interference.othersBusyPercent));
+    const steal = Math.max(...mine.map((r) => r.interference.stealPercent));
+    return [
+      env,
+      `${flagged.length} of ${mine.length}`,
+      flagged.length === 0 ? "" : [...why].map(([k2, n]) => `${k2} (${n})`).join("; "),
+      String(remeasured),
+      `${worst}%`,
+      `${steal}%`
+    ];
+  });
+  return {
+    id: "interference",
+    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, load > ${thresholds.maxLoadPerCore} per core; hollow on the charts)`,
+    columns: ["Environment", "Flagged", "Why (measurements)", "Re-measurements", "Most busy by others", "Most steal"],
+    rows
+  };
+}
+function linkSummary(m3) {
+  const l = m3.link;
+  if (!l) return "link not recorded";
+  if (l.kind === "external") return `external server ${l.serverAddress}, ${l.shaping}`;
+  const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay each direction (round trip +${2 * l.oneWayDelayMicroseconds / 1e3} ms)` : "no added delay";
+  const cc = m3.hosts?.client?.sysctls?.["net.ipv4.tcp_congestion_control"];
+  return `namespace testbed: client ${or(l.clientAddress)} (netns ${or(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : "unshaped, "}${l.shaping}; ${delay}${cc ? `; client TCP congestion control ${cc}` : ""}`;
+}
+var percentCell = (v) => v === null ? "no interval" : Number.isFinite(v) ? `${v.toFixed(2)}%` : "unbounded";
+function precisionTable(precision, targetPercent, m3) {
+  return {
+    id: "precision-reached",
+    title: `Precision reached: 95% CI half-width in percent of the mean, over each environment's points (${targetPercent === null ? "the plan sets no precision target" : `the plan's target: ${targetPercent}%`})`,
+    columns: ["Environment", "Points with an interval", "Median half-width", "Worst half-width", "Worst point"],
+    rows: precision.map((p) => [environmentTitle(p.environment, own2(m3.environmentDescriptions, p.environment)?.accelerator), `${p.points - p.withoutInterval} of ${p.points}`, percentCell(p.medianHalfWidthPercent), percentCell(p.worstHalfWidthPercent), p.worstPoint ?? ""])
+  };
+}
+function tableMarkdown(t) {
+  return [`### ${mdText(t.title)}`, "", `| ${t.columns.map(mdText).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(mdText).join(" | ")} |`), ""].join("\n");
+}
+
 // actions/lib/report/job-summary.ts
 var mdCell = mdText;
 var flag2 = parameterFlag;
@@ -41208,7 +41380,8 @@ function udpDelivery(points2) {
   return points2.filter((p) => p.test === "UDP_STREAM" && p.sendCalls > 0).map((p) => {
     const okRate = p.recvCalls / p.sendCalls;
     const lost = Math.max(0, p.sendCalls - p.recvCalls);
-    return { environment: p.environment, x: p.value, sent: p.sendCalls, received: p.recvCalls, okRate, lost, lossRate: lost / p.sendCalls };
+    const half = summarize(p.okRates).ciHalfWidth;
+    return { environment: p.environment, x: p.value, sent: p.sendCalls, received: p.recvCalls, okRate, lost, lossRate: lost / p.sendCalls, low: half === null ? null : okRate - half, high: half === null ? null : okRate + half, replicateRates: p.okRates };
   });
 }
 function socketSizes(points2) {
@@ -41245,62 +41418,45 @@ function udpAnomalies(records) {
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.x - b10.x || a4.replicate - b10.replicate);
 }
 
-// actions/lib/report/charts/style.ts
-var PARAMETER_AXIS_TITLE = {
-  sendSocketSize: "Send socket size requested, -s (bytes)",
-  messageSize: "UDP message size, -m (bytes)",
-  requestSize: "UDP datagram size requested, -r (bytes)"
-};
-var ENVIRONMENT_ORDER = ["native", "docker", "kvm", "osv"];
-var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
-  ["native", { title: "Native Linux", color: "#000000", shape: "circle", dash: [] }],
-  ["docker", { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] }],
-  ["kvm", { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
-  ["osv", { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
-]);
-var FALLBACK_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#F0E442"];
-var TCG_TITLE = /* @__PURE__ */ new Map([["kvm", "Linux on QEMU (TCG)"], ["osv", "OSv on QEMU (TCG)"]]);
-function environmentTitle(name2, accelerator) {
-  if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${ENVIRONMENT_STYLE.get(name2)?.title ?? name2} (TCG)`;
-  return ENVIRONMENT_STYLE.get(name2)?.title ?? name2;
-}
-function environmentLabel(name2, accelerator) {
-  const title2 = oneLine(environmentTitle(name2, accelerator));
-  return title2 === "if" || title2 in Object.prototype ? `${title2} (environment)` : title2;
-}
-function environmentScales(present, accelerators = {}) {
-  const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
-  const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
-  const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
-  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { title: name2, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
-  const names = [...known, ...extra];
-  return {
-    domain: domain4,
-    color: { domain: domain4, range: names.map((n, i) => style2(i, n).color) },
-    shape: { domain: domain4, range: names.map((n, i) => style2(i, n).shape) },
-    dash: { domain: domain4, range: names.map((n, i) => style2(i, n).dash) }
-  };
-}
-var CHART_CONFIG = {
-  font: "DejaVu Sans, Helvetica, Arial, sans-serif",
-  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom" },
-  title: { fontSize: 14, anchor: "start" },
-  view: { stroke: "#cccccc" }
-};
-
 // actions/lib/report/charts/lines.ts
+var REPLICATES_NOTE = "faint dots just right of each mark: the single replicates; the mark: their mean";
+function clipNote(clip4, format5 = (v) => String(Number(v.toFixed(2)))) {
+  const bounds3 = [Number.isFinite(clip4.max) ? `▲ above ${format5(clip4.max)}` : null, Number.isFinite(clip4.min) ? `▼ below ${format5(clip4.min)}` : null].filter((b10) => b10 !== null);
+  return `${bounds3.join(", ")}: the interval reaches beyond the axis and is cut there (the tooltip gives its ends)`;
+}
 var round = (v) => Math.round(v * 1e4) / 1e4;
 function lineChart(rows, o) {
   const scales2 = environmentScales(o.environments, o.accelerators);
-  const values3 = rows.map((r) => ({ ...r, y: round(r.y), low: round(r.low), high: round(r.high) }));
+  const clip4 = o.clip ?? { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
+  const values3 = rows.map((r) => ({
+    ...r,
+    y: round(r.y),
+    low: round(r.low),
+    high: round(r.high),
+    samples: r.samples.map(round),
+    // The interval as drawn: cut at the clip bounds; lowClipped/highClipped place the triangles.
+    barLow: round(Math.max(r.low, clip4.min)),
+    barHigh: round(Math.min(r.high, clip4.max)),
+    lowClipped: r.low < clip4.min,
+    highClipped: r.high > clip4.max
+  }));
+  const notes = [...o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : [], ...rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : [], ...values3.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip4)] : []];
   const anyFlagged = rows.some((r) => r.flagged);
   const x4 = { field: "x", type: "quantitative", title: o.xTitle };
   const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
   const y4 = { field: "y", type: "quantitative", title: o.yTitle, scale: { zero: o.yZero ?? false } };
+  const intervalTitle = o.intervalTitle ?? "95% CI";
   const layer = [
-    { mark: { type: "errorbar", ticks: true, aria: false }, encoding: { y: { field: "low", type: "quantitative", title: o.yTitle }, y2: { field: "high" } } },
-    { mark: { type: "line", strokeWidth: 1.5, aria: false }, encoding: { y: y4, strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" } } },
+    { mark: { type: "errorbar", ticks: true, aria: false }, encoding: { y: { field: "barLow", type: "quantitative", title: o.yTitle }, y2: { field: "barHigh" } } },
+    // Each replicate, faint and small, at its point's x: how far the mean is from what was measured.
+    { name: "replicates", transform: [{ flatten: ["samples"], as: ["sample"] }], mark: { type: "point", filled: true, size: 14, opacity: 0.4, xOffset: 6, aria: false }, encoding: { y: { field: "sample", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "sample", title: "Replicate" }] } },
+    ...["high", "low"].map((end) => ({
+      name: `clipped_${end}`,
+      transform: [{ filter: `datum.${end}Clipped` }],
+      mark: { type: "point", shape: end === "high" ? "triangle-up" : "triangle-down", filled: true, size: 60, aria: false },
+      encoding: { y: { field: end === "high" ? "barHigh" : "barLow", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "low", title: `${intervalTitle} low` }, { field: "high", title: `${intervalTitle} high` }] }
+    })),
+    ...o.connect === false ? [] : [{ mark: { type: "line", strokeWidth: 1.5, aria: false }, encoding: { y: y4, strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" } } }],
     {
       // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
       mark: { type: "point", filled: true, size: 40, strokeWidth: 1.5, aria: false },
@@ -41315,18 +41471,20 @@ function lineChart(rows, o) {
           { field: "environment", title: "Environment" },
           { field: "x", title: o.xTitle },
           { field: "y", title: o.yTitle },
-          { field: "low", title: `${o.intervalTitle ?? "95% CI"} low` },
-          { field: "high", title: `${o.intervalTitle ?? "95% CI"} high` },
+          { field: "low", title: `${intervalTitle} low` },
+          { field: "high", title: `${intervalTitle} high` },
           { field: "n", title: "Replicates" },
-          ...anyFlagged ? [{ field: "flagged", title: "Disturbed (hollow)" }] : []
+          ...anyFlagged ? [{ field: "flagged", title: "Disturbed (hollow)" }] : [],
+          ...o.extraTooltip ?? []
         ]
       }
     }
   ];
   if (o.rule !== void 0) layer.unshift({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null, color: null } });
+  if (o.capacity && o.capacity.values.length > 0) layer.unshift(capacityLayer(o.capacity, o.xTitle, o.yTitle));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: o.title, subtitle: o.subtitle },
+    title: { text: o.title, subtitle: [...o.subtitle, ...notes] },
     width: 560,
     height: 300,
     data: { values: values3 },
@@ -41334,6 +41492,10 @@ function lineChart(rows, o) {
     encoding: { x: x4, color: color5 },
     layer
   };
+}
+function capacityLayer(capacity, xTitle, yTitle) {
+  const values3 = [...capacity.values].sort((a4, b10) => a4.x - b10.x).map((v) => ({ x: v.x, capacity: round(v.y) }));
+  return { name: "capacity", data: { values: values3 }, mark: { type: "line", color: "#888888", strokeDash: [6, 4], strokeWidth: 1.2, aria: false }, encoding: { x: { field: "x", type: "quantitative", title: xTitle }, y: { field: "capacity", type: "quantitative", title: yTitle }, color: null } };
 }
 function barChart(rows, o) {
   const scales2 = environmentScales(o.environments, o.accelerators);
@@ -41371,6 +41533,25 @@ function barChart(rows, o) {
   };
 }
 
+// actions/lib/analyse/capacity.ts
+var tcpGoodputCapacityMbit = (rateMbit) => rateMbit * 1448 / 1538;
+var ETHERNET_OVERHEAD = 38;
+var ETHERNET_MIN_PAYLOAD = 46;
+var IP_HEADER = 20;
+var UDP_HEADER = 8;
+var FRAGMENT_PAYLOAD = 1480;
+function udpGoodputCapacityMbit(rateMbit, datagramBytes) {
+  if (!(datagramBytes > 0)) throw new Error(`udpGoodputCapacityMbit: datagram size must be positive, got ${datagramBytes}`);
+  const ipPayload = datagramBytes + UDP_HEADER;
+  const fragments = Math.ceil(ipPayload / FRAGMENT_PAYLOAD);
+  let wire = 0;
+  for (let i = 0; i < fragments; i++) {
+    const carried = Math.min(FRAGMENT_PAYLOAD, ipPayload - i * FRAGMENT_PAYLOAD);
+    wire += Math.max(ETHERNET_MIN_PAYLOAD, IP_HEADER + carried) + ETHERNET_OVERHEAD;
+  }
+  return rateMbit * datagramBytes / wire;
+}
+
 // actions/lib/report/charts/figures.ts
 var TCG_WARNING = "TCG: QEMU guests ran under emulation (no hardware virtualization), not comparable to KVM";
 function usesTcg(manifest) {
@@ -41379,27 +41560,82 @@ function usesTcg(manifest) {
 function figureContext(manifest, environments2) {
   const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1e3} ms one-way delay` : ""}`;
   const accelerators = Object.fromEntries(Object.entries(manifest.environmentDescriptions ?? {}).map(([e, d]) => [e, d.accelerator]));
-  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments: environments2, accelerators };
+  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments: environments2, accelerators, linkRateMbit: manifest.link?.rateMbit ?? null };
 }
 var X_TITLE = {
   TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
   UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
 };
 var THROUGHPUT = "Throughput (10^6 bits/s)";
+function udpXTitle(points2) {
+  const parameters = new Set(points2.filter((p) => p.test === "UDP_STREAM").map((p) => p.parameter));
+  const [only] = parameters;
+  return parameters.size === 1 && only !== void 0 ? PARAMETER_AXIS_TITLE[only] : X_TITLE.UDP_STREAM;
+}
 var RELATIVE = "Throughput relative to native (ratio)";
+var CAPACITY_HEADROOM = 1.05;
+var RELATIVE_CLIP = { min: 0.5, max: 1.5 };
+var OK_RATE_CLIP = { min: 0, max: 1 };
+function capacityLine(test2, xs, ctx) {
+  if (ctx.linkRateMbit === null || xs.length === 0) return void 0;
+  const rate = ctx.linkRateMbit;
+  const unique2 = [...new Set(xs)].sort((a4, b10) => a4 - b10);
+  if (test2 === "TCP_STREAM") {
+    const y4 = tcpGoodputCapacityMbit(rate);
+    return { label: `the link's capacity, its TCP goodput (${y4.toFixed(2)} at ${rate} Mbit/s)`, values: unique2.map((x4) => ({ x: x4, y: y4 })) };
+  }
+  return { label: `the link's capacity, its UDP payload goodput per datagram size (${rate} Mbit/s, MTU 1500)`, values: unique2.map((x4) => ({ x: x4, y: udpGoodputCapacityMbit(rate, x4) })) };
+}
+function absoluteClip(capacity, rows) {
+  const top = capacity ? Math.max(...capacity.values.map((v) => v.y)) : null;
+  const lowest = Math.min(...rows.flatMap((r) => [r.y, ...r.samples]));
+  return { min: top === null || !Number.isFinite(lowest) ? 0 : Math.max(0, lowest - (CAPACITY_HEADROOM - 1) * top), max: top === null ? Number.POSITIVE_INFINITY : top * CAPACITY_HEADROOM };
+}
 function absoluteRows(points2, test2, series2, ctx) {
-  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, flagged: p.flagged > 0 }));
+  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, flagged: p.flagged > 0 }));
 }
 function relativeRows(relative2, points2, test2, series2, ctx) {
   const n = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
-  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null }));
+  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null, samples: [] }));
 }
 var seriesLabel = (series2) => series2 === null ? "all series" : `series ${series2.join(" + ")}`;
 function tcpAbsoluteFigure(points2, series2, figure, ctx) {
-  return lineChart(absoluteRows(points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators });
+  const rows = absoluteRows(points2, "TCP_STREAM", series2, ctx);
+  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
+  return lineChart(rows, { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
+}
+function tcpEffectiveSizeFigure(points2, figure, ctx) {
+  const tcp = points2.filter((p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null);
+  const rows = tcp.map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.effectiveSendSocket, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, requested: p.value }));
+  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
+  return lineChart(rows, {
+    title: `Fig. ${figure}: TCP_STREAM throughput vs effective send socket size (all series)`,
+    subtitle: [...ctx.subtitle, ...sharedSizeNotes(tcp)],
+    xTitle: "Effective send socket size, LSS_SIZE_END (bytes)",
+    yTitle: THROUGHPUT,
+    environments: ctx.environments,
+    accelerators: ctx.accelerators,
+    capacity,
+    clip: absoluteClip(capacity, rows),
+    connect: false,
+    extraTooltip: [{ field: "requested", title: PARAMETER_AXIS_TITLE.sendSocketSize }]
+  });
+}
+function sharedSizeNotes(points2) {
+  const byEffective = /* @__PURE__ */ new Map();
+  for (const p of points2) {
+    if (p.effectiveSendSocket === null) continue;
+    const set8 = byEffective.get(p.effectiveSendSocket) ?? /* @__PURE__ */ new Set();
+    set8.add(p.value);
+    byEffective.set(p.effectiveSendSocket, set8);
+  }
+  return [...byEffective.entries()].filter(([, requested]) => requested.size > 1).sort(([a4], [b10]) => a4 - b10).map(([effective, requested]) => {
+    const r = [...requested].sort((a4, b10) => a4 - b10);
+    return `-s ${r[0]}...${r[r.length - 1]} (${r.length} sizes) all gave ${effective} B: one condition`;
+  });
 }
 function tcpRelativeFigure(relative2, points2, series2, figure, ctx) {
-  return lineChart(relativeRows(relative2, points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)" });
+  return lineChart(relativeRows(relative2, points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP });
 }
 function restrictedAverageFigure(averages, ctx) {
   const first = averages[0];
@@ -41418,20 +41654,22 @@ function signedAreaFigure(areas, ctx) {
   );
 }
 function udpAbsoluteFigure(points2, ctx) {
-  return lineChart(absoluteRows(points2, "UDP_STREAM", null, ctx), { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators });
+  const rows = absoluteRows(points2, "UDP_STREAM", null, ctx);
+  const capacity = capacityLine("UDP_STREAM", rows.map((r) => r.x), ctx);
+  return lineChart(rows, { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
 }
 function udpRelativeFigure(relative2, points2, ctx) {
-  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)" });
+  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP });
 }
-function okRateFigure(delivery, ctx) {
+function okRateFigure(delivery, ctx, xTitle = X_TITLE.UDP_STREAM) {
   return lineChart(
-    delivery.map((d) => ({ environment: environmentLabel(d.environment, own2(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.okRate, high: d.okRate, n: null })),
-    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: ctx.subtitle, xTitle: X_TITLE.UDP_STREAM, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "pooled" }
+    delivery.map((d) => ({ environment: environmentLabel(d.environment, own2(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.low ?? d.okRate, high: d.high ?? d.okRate, n: d.replicateRates.length, samples: d.replicateRates })),
+    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: [...ctx.subtitle, "interval: 95% t interval from the replicates' own okay rates, around the pooled rate"], xTitle, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "95% CI", clip: OK_RATE_CLIP }
   );
 }
 function socketSizeFigure(rows, ctx) {
   return lineChart(
-    rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null })),
+    rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null, samples: [] })),
     { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: [...ctx.subtitle, "Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: "median" }
   );
 }
@@ -43765,7 +44003,7 @@ function mean2(values3, valueof) {
   }
   if (count2) return sum3 / count2;
 }
-function median3(values3, valueof) {
+function median4(values3, valueof) {
   return quantile(values3, 0.5, valueof);
 }
 function* flatten(arrays) {
@@ -48074,7 +48312,7 @@ function loess(data3, x4, y4, bandwidth2) {
     if (iter === maxiters) {
       break;
     }
-    const medianResidual = median3(residuals);
+    const medianResidual = median4(residuals);
     if (Math.abs(medianResidual) < epsilon) break;
     for (let i = 0, arg, w2; i < n; ++i) {
       arg = residuals[i] / (6 * medianResidual);
@@ -49760,7 +49998,7 @@ inherits_default(Generate, Transform, {
 });
 var Methods = {
   value: "value",
-  median: median3,
+  median: median4,
   mean: mean2,
   min,
   max
@@ -55741,7 +55979,7 @@ var sa = (item) => item.startAngle || 0;
 var ea = (item) => item.endAngle || 0;
 var pa = (item) => item.padAngle || 0;
 var ir = (item) => item.innerRadius || 0;
-var or = (item) => item.outerRadius || 0;
+var or2 = (item) => item.outerRadius || 0;
 var cr = (item) => item.cornerRadius || 0;
 var tl = (item) => value$1(item.cornerRadiusTopLeft, item.cornerRadius) || 0;
 var tr = (item) => value$1(item.cornerRadiusTopRight, item.cornerRadius) || 0;
@@ -55751,7 +55989,7 @@ var sz = (item) => value$1(item.size, 64);
 var ts = (item) => item.size || 1;
 var def = (item) => !(item.defined === false);
 var type = (item) => symbols2(item.shape || "circle");
-var arcShape = arc().startAngle(sa).endAngle(ea).padAngle(pa).innerRadius(ir).outerRadius(or).cornerRadius(cr);
+var arcShape = arc().startAngle(sa).endAngle(ea).padAngle(pa).innerRadius(ir).outerRadius(or2).cornerRadius(cr);
 var areavShape = area().x(x2).y1(y2).y0(yh).defined(def);
 var areahShape = area().y(y2).x1(x2).x0(xw).defined(def);
 var lineShape = line().x(x2).y(y2).defined(def);
@@ -68137,10 +68375,10 @@ function quicksort(ids, dists, left, right) {
       ids[j + 1] = temp2;
     }
   } else {
-    const median4 = left + right >> 1;
+    const median5 = left + right >> 1;
     let i = left + 1;
     let j = right;
-    swap2(ids, median4, i);
+    swap2(ids, median5, i);
     if (dists[ids[left]] > dists[ids[right]]) swap2(ids, left, right);
     if (dists[ids[i]] > dists[ids[right]]) swap2(ids, i, right);
     if (dists[ids[left]] > dists[ids[i]]) swap2(ids, left, i);
@@ -96062,94 +96300,6 @@ function fileNamePart(text5) {
   return `${slug || "x"}--${hash3}`;
 }
 
-// actions/lib/report/tables.ts
-var gib = (bytes2) => `${(bytes2 / 1024 ** 3).toFixed(1)} GiB`;
-var or2 = (v) => v === null || v === void 0 || v === "" ? "(not recorded)" : String(v);
-function hostCell(h2, pick4) {
-  return h2 ? pick4(h2) : "(not recorded)";
-}
-function hardwareTable(m3) {
-  const { client, server } = m3.hosts;
-  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
-  return {
-    id: "table2-hardware",
-    title: "Table 2: hardware of the server and client hosts",
-    columns: ["", "Server", "Client"],
-    rows: [
-      row2("Hostname", (h2) => h2.hostname),
-      row2("CPU", (h2) => h2.cpuModel),
-      row2("Cores", (h2) => String(h2.cores)),
-      row2("Memory", (h2) => gib(h2.memoryBytes)),
-      row2("Hardware virtualization", (h2) => h2.virtualizationFlags.length ? h2.virtualizationFlags.join(", ") : "none (no vmx/svm: QEMU guests use TCG)")
-    ]
-  };
-}
-function softwareTable(m3) {
-  const { client, server } = m3.hosts;
-  const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
-  const sysctlNames = [.../* @__PURE__ */ new Set([...Object.keys(server?.sysctls ?? {}), ...Object.keys(client?.sysctls ?? {})])].sort();
-  const rows = [
-    row2("Operating system", (h2) => h2.distribution),
-    row2("Kernel", (h2) => h2.kernel),
-    row2("netperf", (h2) => h2.netperfVersion),
-    ...sysctlNames.map((name2) => row2(name2, (h2) => or2(own2(h2.sysctls, name2))))
-  ];
-  for (const env of m3.environments) {
-    const d = own2(m3.environmentDescriptions, env);
-    const title2 = environmentTitle(env, d?.accelerator);
-    if (!d) {
-      const error65 = own2(m3.environmentErrors, env);
-      rows.push([title2, error65 ? `failed: ${error65}` : "(not started)", ""]);
-      continue;
-    }
-    rows.push([title2, `${d.summary}; accelerator: ${d.accelerator}${d.startupSeconds !== null ? `; ready in ${d.startupSeconds.toFixed(1)} s` : ""}`, ""]);
-    for (const [k2, v] of Object.entries(d.details).sort(([a4], [b10]) => a4.localeCompare(b10))) rows.push([`${title2}: ${k2}`, v, ""]);
-  }
-  return { id: "table3-software", title: "Table 3: software configuration (server, client, environments)", columns: ["", "Server", "Client"], rows };
-}
-function reasonKind(reason) {
-  return reason.replace(/\s+[\d.]+%?(?=\s)/, "");
-}
-function interferenceTable(records, thresholds) {
-  const sampled = records.filter((r) => r.interference !== void 0);
-  if (sampled.length === 0) return null;
-  const environments2 = [...new Set(sampled.map((r) => r.environment))];
-  const rows = environments2.map((env) => {
-    const mine = sampled.filter((r) => r.environment === env);
-    const flagged = mine.filter((r) => r.interference.flagged);
-    const why = /* @__PURE__ */ new Map();
-    for (const r of flagged) for (const reason of r.interference.reasons) why.set(reasonKind(reason), (why.get(reasonKind(reason)) ?? 0) + 1);
-    const remeasured = mine.filter((r) => (r.interference.remeasurement ?? 0) > 0).length;
-    const worst = Math.max(...mine.map((r) => r.interference.othersBusyPercent));
-    const steal = Math.max(...mine.map((r) => r.interference.stealPercent));
-    return [
-      env,
-      `${flagged.length} of ${mine.length}`,
-      flagged.length === 0 ? "" : [...why].map(([k2, n]) => `${k2} (${n})`).join("; "),
-      String(remeasured),
-      `${worst}%`,
-      `${steal}%`
-    ];
-  });
-  return {
-    id: "interference",
-    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, load > ${thresholds.maxLoadPerCore} per core; hollow on the charts)`,
-    columns: ["Environment", "Flagged", "Why (measurements)", "Re-measurements", "Most busy by others", "Most steal"],
-    rows
-  };
-}
-function linkSummary(m3) {
-  const l = m3.link;
-  if (!l) return "link not recorded";
-  if (l.kind === "external") return `external server ${l.serverAddress}, ${l.shaping}`;
-  const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay each direction (round trip +${2 * l.oneWayDelayMicroseconds / 1e3} ms)` : "no added delay";
-  const cc = m3.hosts?.client?.sysctls?.["net.ipv4.tcp_congestion_control"];
-  return `namespace testbed: client ${or2(l.clientAddress)} (netns ${or2(l.clientNamespace)}) <-> server ${l.serverAddress}; ${l.rateMbit ? `${l.rateMbit} Mbit/s, ` : "unshaped, "}${l.shaping}; ${delay}${cc ? `; client TCP congestion control ${cc}` : ""}`;
-}
-function tableMarkdown(t) {
-  return [`### ${mdText(t.title)}`, "", `| ${t.columns.map(mdText).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(mdText).join(" | ")} |`), ""].join("\n");
-}
-
 // actions/lib/report/report.ts
 var RESTRICTED_RANGE = [0, 6e3];
 function orderedEnvironments(names) {
@@ -96160,8 +96310,10 @@ function analyseRun(manifest, records, claimsFile) {
   const points2 = summarizePoints(records);
   const relative2 = relativeThroughput(points2);
   const claims = judgeClaims({ manifest, points: points2 }, claimsFile);
+  const environments2 = orderedEnvironments(environmentsOf(points2));
+  const precision = precisionReached(points2, environments2);
   return {
-    environments: orderedEnvironments(environmentsOf(points2)),
+    environments: environments2,
     points: points2,
     relative: relative2,
     averages: restrictedAverage(relative2, "TCP_STREAM", ...RESTRICTED_RANGE),
@@ -96171,7 +96323,8 @@ function analyseRun(manifest, records, claimsFile) {
     udpAnomalies: udpAnomalies(records),
     claims,
     scope: claimsScope({ manifest, points: points2 }, claimsFile, claims),
-    tables: [hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null)]
+    precision,
+    tables: [precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest), hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null)]
   };
 }
 function runCharts(manifest, a4) {
@@ -96190,13 +96343,16 @@ function runCharts(manifest, a4) {
       charts.push({ id: `fig${rel}-tcp-relative-${id3}`, title: `Fig. ${rel}: TCP throughput relative to native (${series2 ? series2[0] : "all series"})`, spec: tcpRelativeFigure(a4.relative, a4.points, series2, rel, ctx) });
     }
   });
+  if (a4.points.some((p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null)) {
+    charts.push({ id: "fig4-tcp-absolute-effective-size", title: "Fig. 4 (effective size): TCP absolute throughput vs the send socket size the kernel gave", spec: tcpEffectiveSizeFigure(a4.points, "4 (effective size)", ctx) });
+  }
   if (a4.averages.length > 0) charts.push({ id: "fig5-tcp-average-relative", title: "Fig. 5/7: average relative TCP throughput, 0-6000 B", spec: restrictedAverageFigure(a4.averages, ctx) });
   if (a4.areas.length > 0) charts.push({ id: "tcp-signed-area", title: "Signed area vs native, 0-6000 B", spec: signedAreaFigure(a4.areas, ctx) });
   if (a4.points.some((p) => p.test === "UDP_STREAM" && p.throughput.n > 0)) {
     charts.push({ id: "fig6a-udp-absolute", title: "Fig. 6a: UDP absolute throughput", spec: udpAbsoluteFigure(a4.points, ctx) });
     if (a4.relative.some((r) => r.test === "UDP_STREAM")) charts.push({ id: "fig6b-udp-relative", title: "Fig. 6b: UDP throughput relative to native", spec: udpRelativeFigure(a4.relative, a4.points, ctx) });
   }
-  if (a4.delivery.length > 0) charts.push({ id: "fig7-udp-okay-rate", title: "Fig. 7: UDP okay rate", spec: okRateFigure(a4.delivery, ctx) });
+  if (a4.delivery.length > 0) charts.push({ id: "fig7-udp-okay-rate", title: "Fig. 7: UDP okay rate", spec: okRateFigure(a4.delivery, ctx, udpXTitle(a4.points)) });
   if (a4.sockets.length > 0) charts.push({ id: "socket-size-effective", title: "Requested vs effective send socket size", spec: socketSizeFigure(a4.sockets, ctx) });
   const ids = /* @__PURE__ */ new Set();
   for (const c4 of charts) {
@@ -96244,7 +96400,7 @@ function claimsMarkdown(claims, scope) {
   return [...scope ? [scopeMarkdown(scope)] : [], ...table3].join("\n");
 }
 function reportTextFiles(manifest, a4, charts) {
-  const summary2 = { runId: manifest.runId, environments: a4.environments, udpAnomalies: a4.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a4.averages, areas: a4.areas, scope: a4.scope, claims: a4.claims, link: linkSummary(manifest) };
+  const summary2 = { runId: manifest.runId, environments: a4.environments, udpAnomalies: a4.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a4.averages, areas: a4.areas, precision: a4.precision, scope: a4.scope, claims: a4.claims, link: linkSummary(manifest) };
   const files = [
     { path: "points.csv", content: pointsCsv(a4.points) },
     { path: "relative.csv", content: relativeCsv(a4.relative) },

@@ -24,9 +24,9 @@ describe('flagged measurements', () => {
   it('are counted per point and drawn hollow: the point layer fills only unflagged points', () => {
     const points = summarizePoints(records);
     expect(points.map((p) => [p.environment, p.value, p.flagged])).toEqual([['docker', 100, 0], ['native', 100, 1], ['native', 4100, 0]]);
-    const spec = tcpAbsoluteFigure(points, null, '4a', figureContext(testManifest(), ['native', 'docker'])) as unknown as { data: { values: { x: number; environment: string; flagged: boolean }[] }; layer: { mark: { type: string }; encoding: Record<string, unknown> }[] };
+    const spec = tcpAbsoluteFigure(points, null, '4a', figureContext(testManifest(), ['native', 'docker'])) as unknown as { data: { values: { x: number; environment: string; flagged: boolean }[] }; layer: { mark: { type: string }; params?: unknown; encoding: Record<string, unknown> }[] };
     expect(spec.data.values.filter((v) => v.flagged).map((v) => v.x)).toEqual([100]);
-    const pointLayer = spec.layer.find((l) => l.mark.type === 'point')!;
+    const pointLayer = spec.layer.find((l) => l.mark.type === 'point' && 'params' in l)!;
     expect(pointLayer.encoding.fillOpacity).toEqual({ condition: { test: 'datum.flagged', value: 0 }, value: 1 });
     expect(pointLayer.encoding.stroke).toMatchObject({ field: 'environment' });
     // And Vega-Lite takes it: the fill opacity reaches the compiled point marks.
@@ -35,8 +35,8 @@ describe('flagged measurements', () => {
 
   it('leave a chart without any as it was', () => {
     const clean = records.map(({ interference: _, ...r }) => r);
-    const spec = tcpAbsoluteFigure(summarizePoints(clean), null, '4a', figureContext(testManifest(), ['native', 'docker'])) as unknown as { layer: { mark: { type: string }; encoding: Record<string, unknown> }[] };
-    expect(spec.layer.find((l) => l.mark.type === 'point')!.encoding.fillOpacity).toBeUndefined();
+    const spec = tcpAbsoluteFigure(summarizePoints(clean), null, '4a', figureContext(testManifest(), ['native', 'docker'])) as unknown as { layer: { mark: { type: string }; params?: unknown; encoding: Record<string, unknown> }[] };
+    expect(spec.layer.find((l) => l.mark.type === 'point' && 'params' in l)!.encoding.fillOpacity).toBeUndefined();
   });
 
   it('are listed per environment with the thresholds crossed; a run recorded before sampling has no table', () => {

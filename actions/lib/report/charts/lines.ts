@@ -12,6 +12,8 @@ export interface LineRow {
   low: number;
   high: number;
   n: number | null;
+  /** Each replicate's value, drawn as a faint dot at the mean's x; [] for none. */
+  samples: number[];
   /** Some measurement behind the point was flagged as disturbed by the host: drawn hollow. */
   flagged?: boolean;
 }
@@ -31,20 +33,57 @@ export interface LineChartOptions {
   yZero?: boolean;
   /** Error bars drawn only when some row has an interval. */
   intervalTitle?: string;
+  /** The link's payload capacity, drawn as a grey dashed line through these points (one y for TCP, per x for UDP). */
+  capacity?: { label: string; values: readonly { x: number; y: number }[] };
+  /** Intervals are cut at these bounds, a triangle marking each cut end, so one wide interval cannot swamp the chart. */
+  clip?: { min: number; max: number };
+  /** Draw the line between points (default); false where several points share an x. */
+  connect?: boolean;
+  /** More fields of the rows shown in the points' tooltips. */
+  extraTooltip?: readonly { field: string; title: string }[];
+}
+
+/** The subtitle lines that explain the marks: replicate dots, clipped intervals. */
+export const REPLICATES_NOTE = 'faint dots just right of each mark: the single replicates; the mark: their mean';
+export function clipNote(clip: { min: number; max: number }, format: (v: number) => string = (v) => String(Number(v.toFixed(2)))): string {
+  const bounds = [Number.isFinite(clip.max) ? `\u25B2 above ${format(clip.max)}` : null, Number.isFinite(clip.min) ? `\u25BC below ${format(clip.min)}` : null].filter((b) => b !== null);
+  return `${bounds.join(', ')}: the interval reaches beyond the axis and is cut there (the tooltip gives its ends)`;
 }
 
 const round = (v: number) => Math.round(v * 10000) / 10000;
 
 export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLevelSpec {
   const scales = environmentScales(o.environments, o.accelerators);
-  const values = rows.map((r) => ({ ...r, y: round(r.y), low: round(r.low), high: round(r.high) }));
+  const clip = o.clip ?? { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
+  const values = rows.map((r) => ({
+    ...r,
+    y: round(r.y),
+    low: round(r.low),
+    high: round(r.high),
+    samples: r.samples.map(round),
+    // The interval as drawn: cut at the clip bounds; lowClipped/highClipped place the triangles.
+    barLow: round(Math.max(r.low, clip.min)),
+    barHigh: round(Math.min(r.high, clip.max)),
+    lowClipped: r.low < clip.min,
+    highClipped: r.high > clip.max,
+  }));
+  const notes = [...(o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : []), ...(rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : []), ...(values.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip)] : [])];
   const anyFlagged = rows.some((r) => r.flagged);
   const x = { field: 'x', type: 'quantitative' as const, title: o.xTitle };
   const color = { field: 'environment', type: 'nominal' as const, title: 'Environment', scale: scales.color };
   const y = { field: 'y', type: 'quantitative' as const, title: o.yTitle, scale: { zero: o.yZero ?? false } };
+  const intervalTitle = o.intervalTitle ?? '95% CI';
   const layer: unknown[] = [
-    { mark: { type: 'errorbar', ticks: true, aria: false }, encoding: { y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } } },
-    { mark: { type: 'line', strokeWidth: 1.5, aria: false }, encoding: { y, strokeDash: { field: 'environment', type: 'nominal', scale: scales.dash, title: 'Environment' } } },
+    { mark: { type: 'errorbar', ticks: true, aria: false }, encoding: { y: { field: 'barLow', type: 'quantitative', title: o.yTitle }, y2: { field: 'barHigh' } } },
+    // Each replicate, faint and small, at its point's x: how far the mean is from what was measured.
+    { name: 'replicates', transform: [{ flatten: ['samples'], as: ['sample'] }], mark: { type: 'point', filled: true, size: 14, opacity: 0.4, xOffset: 6, aria: false }, encoding: { y: { field: 'sample', type: 'quantitative' }, tooltip: [{ field: 'environment', title: 'Environment' }, { field: 'x', title: o.xTitle }, { field: 'sample', title: 'Replicate' }] } },
+    ...(['high', 'low'] as const).map((end) => ({
+      name: `clipped_${end}`,
+      transform: [{ filter: `datum.${end}Clipped` }],
+      mark: { type: 'point', shape: end === 'high' ? 'triangle-up' : 'triangle-down', filled: true, size: 60, aria: false },
+      encoding: { y: { field: end === 'high' ? 'barHigh' : 'barLow', type: 'quantitative' }, tooltip: [{ field: 'environment', title: 'Environment' }, { field: 'x', title: o.xTitle }, { field: 'low', title: `${intervalTitle} low` }, { field: 'high', title: `${intervalTitle} high` }] },
+    })),
+    ...(o.connect === false ? [] : [{ mark: { type: 'line', strokeWidth: 1.5, aria: false }, encoding: { y, strokeDash: { field: 'environment', type: 'nominal', scale: scales.dash, title: 'Environment' } } }]),
     {
       // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
       mark: { type: 'point', filled: true, size: 40, strokeWidth: 1.5, aria: false },
@@ -59,18 +98,20 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
           { field: 'environment', title: 'Environment' },
           { field: 'x', title: o.xTitle },
           { field: 'y', title: o.yTitle },
-          { field: 'low', title: `${o.intervalTitle ?? '95% CI'} low` },
-          { field: 'high', title: `${o.intervalTitle ?? '95% CI'} high` },
+          { field: 'low', title: `${intervalTitle} low` },
+          { field: 'high', title: `${intervalTitle} high` },
           { field: 'n', title: 'Replicates' },
           ...(anyFlagged ? [{ field: 'flagged', title: 'Disturbed (hollow)' }] : []),
+          ...(o.extraTooltip ?? []),
         ],
       },
     },
   ];
   if (o.rule !== undefined) layer.unshift({ data: { values: [{ rule: o.rule }] }, mark: { type: 'rule', color: '#888888', strokeDash: [4, 4] }, encoding: { y: { field: 'rule', type: 'quantitative' }, x: null, color: null } });
+  if (o.capacity && o.capacity.values.length > 0) layer.unshift(capacityLayer(o.capacity, o.xTitle, o.yTitle));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: o.title, subtitle: o.subtitle },
+    title: { text: o.title, subtitle: [...o.subtitle, ...notes] },
     width: 560,
     height: 300,
     data: { values },
@@ -78,6 +119,12 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
     encoding: { x, color },
     layer,
   } as TopLevelSpec;
+}
+
+/** The capacity line (its label goes into the subtitle: on the chart it would sit on the data, which reaches it). */
+function capacityLayer(capacity: NonNullable<LineChartOptions['capacity']>, xTitle: string, yTitle: string): unknown {
+  const values = [...capacity.values].sort((a, b) => a.x - b.x).map((v) => ({ x: v.x, capacity: round(v.y) }));
+  return { name: 'capacity', data: { values }, mark: { type: 'line', color: '#888888', strokeDash: [6, 4], strokeWidth: 1.2, aria: false }, encoding: { x: { field: 'x', type: 'quantitative', title: xTitle }, y: { field: 'capacity', type: 'quantitative', title: yTitle }, color: null } };
 }
 
 export interface BarRow {

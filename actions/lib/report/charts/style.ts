@@ -73,7 +73,7 @@ export function environmentScales(present: readonly string[], accelerators: Read
 export const CHART_CONFIG = {
   font: 'DejaVu Sans, Helvetica, Arial, sans-serif',
   axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#e6e6e6' },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom' },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom', labelLimit: 240 },
   title: { fontSize: 14, anchor: 'start' },
   view: { stroke: '#cccccc' },
 } as const;
