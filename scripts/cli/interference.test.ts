@@ -64,10 +64,10 @@ describe.skipIf(missing !== null)(`interference on record (native, real testbed,
     let ended = false;
     const running = runCommand([process.execPath, CLI, 'run', '--plan', planFile, '--env', 'native', '--out', out, '--index', String(index)], { timeoutMs: 300_000 }).finally(() => (ended = true));
 
-    // Quiet for the first 4 measurements, loaded (two busy loops per CPU) for the next 5, quiet again for the last 6.
+    // Quiet for the first 4 measurements, loaded (four busy loops per CPU, so that they win most of the CPU time even against other work) for the next 5, quiet again for the last 6.
     await untilRecorded(out, 4, () => ended, 120_000);
     const loadStart = Date.now();
-    for (let i = 0; i < 2 * availableParallelism(); i++) loads.push(new Daemon(['sh', '-c', 'while :; do :; done'], { label: 'test:busy-loop' }));
+    for (let i = 0; i < 4 * availableParallelism(); i++) loads.push(new Daemon(['sh', '-c', 'while :; do :; done'], { label: 'test:busy-loop' }));
     const loadPids = loads.map((d) => d.pid!);
     await untilRecorded(out, 9, () => ended, 60_000);
     for (const d of loads.splice(0)) await d.stop(1000);
