@@ -157,6 +157,9 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   let madeTestbed = false;
   let linkFailure: string | null = null;
   let stopWatching = () => {};
+  // Processes of the measurement this command did not start as its children: the testbed's
+  // (detached) delay line. Their CPU time is not interference.
+  let linkPids: number[] = [];
   try {
     if (external) {
       serverAddress = external;
@@ -169,6 +172,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       serverAddress = testbed.layout.serverAddress;
       hosts = localHosts(testbed.clientPrefix);
       link = testbed.link;
+      linkPids = testbed.delayLinePid === null ? [] : [testbed.delayLinePid];
       log(`  testbed ${index}: ${testbed.layout.clientAddress} (client namespace) <-> ${serverAddress} (server); ${link.shaping}; delay ${formatDelay(delay)}; client TCP ${testbed.congestionControl}`);
       // Without its delay line the link drops every packet (no queue bypass): stop the run at
       // once, discarding the measurement in flight; everything recorded before stays.
@@ -191,6 +195,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       settings: envSettings,
       readyTimeoutMs: readyTimeout * 1000,
       netperfGraceSeconds: netperfGrace,
+      ownPids: () => linkPids,
       repoDir: REPO_DIR,
       signal: controller.signal,
       onEvent: (e) => log(describeEvent(e).text),

@@ -18,6 +18,8 @@ export interface PointSummary {
   /** The replicate index of each sample: two environments measured in the same replicates (blocks) are compared pair by pair. */
   replicates: number[];
   failed: number;
+  /** Ok replicates whose measurement was flagged as disturbed by the host (record.interference). */
+  flagged: number;
   /** Send socket size the kernel gave (LSS_SIZE_END), per replicate median; null when not reported. */
   effectiveSendSocket: number | null;
   requestedSendSocket: number | null;
@@ -73,6 +75,7 @@ export function summarizePoints(records: readonly MeasurementRecord[], level = 0
       samples,
       replicates: ok.map((r) => r.replicate),
       failed: group.length - ok.length,
+      flagged: ok.filter((r) => r.interference?.flagged).length,
       effectiveSendSocket: median(metrics.map((m) => m.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median(requested),
       okRate: first.test === 'UDP_STREAM' && sendCalls > 0 ? recvCalls / sendCalls : null,

@@ -7,7 +7,7 @@ import { tcpGoodputCapacityMbit, udpGoodputCapacityMbit } from './capacity.ts';
 function point(environment: string, value: number, samples: number[]): PointSummary {
   return {
     environment, test: 'TCP_STREAM', series: 's', parameter: 'sendSocketSize', value, pointId: `TCP_STREAM:sendSocketSize=${value}`,
-    throughput: summarize(samples), samples, replicates: samples.map((_, i) => i + 1), failed: 0, effectiveSendSocket: null, requestedSendSocket: value,
+    throughput: summarize(samples), samples, replicates: samples.map((_, i) => i + 1), failed: 0, flagged: 0, effectiveSendSocket: null, requestedSendSocket: value,
     okRate: null, okRates: [], sendCalls: 0, recvCalls: 0, confidenceMissed: 0, confidenceAsked: false,
   };
 }

@@ -21,7 +21,7 @@ describe('the window/RTT model', () => {
 
   const point = (environment: string, value: number, effective: number | null, test: PointSummary['test'] = 'TCP_STREAM'): PointSummary => ({
     environment, test, series: 's', parameter: test === 'TCP_STREAM' ? 'sendSocketSize' : 'messageSize', value, pointId: `${test}:x=${value}`,
-    throughput: { n: 1, mean: 90, stdev: null, ciLow: null, ciHigh: null } as unknown as PointSummary['throughput'], samples: [90], replicates: [1], failed: 0,
+    throughput: { n: 1, mean: 90, stdev: null, ciLow: null, ciHigh: null } as unknown as PointSummary['throughput'], samples: [90], replicates: [1], failed: 0, flagged: 0,
     effectiveSendSocket: effective, requestedSendSocket: value, okRate: null, okRates: [], sendCalls: 1, recvCalls: 1, confidenceMissed: 0, confidenceAsked: false,
   });
 

@@ -100,6 +100,29 @@ export const manifestSchema = strict({
   environmentErrors: dictionary(recorded('Why the environment stopped.')),
 });
 
+const share = (meaning: string) => finite(0, 100, meaning);
+
+/**
+ * What the host did while the measurement ran (measure/interference.ts), from /proc/stat before
+ * and after the netperf call and /proc/loadavg at its end. On the embedded testbed both ends share
+ * the sampled host; on a runner pair it is the client's host only.
+ */
+export const interferenceSchema = strict(
+  {
+    userPercent: share("User time (with nice) as a share of the machine's CPU time over the measurement, in percent."),
+    systemPercent: share("System time (with irq and softirq) as a share of the machine's CPU time, in percent."),
+    iowaitPercent: share("Time idle waiting for I/O as a share of the machine's CPU time, in percent."),
+    stealPercent: share("Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."),
+    othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
+    loadAverage1: finite(0, 1e6, 'The 1-minute load average at the end of the measurement.'),
+    cores: whole(1, 1_000_000, 'Logical CPUs of the sampled host.'),
+    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged.").default(0),
+    flagged: flag('Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured.'),
+    reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".'),
+  },
+  'What the host did while the measurement ran; absent in runs recorded before it was sampled.',
+);
+
 export const measurementRecordSchema = strict({
   formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
   environment: name('The environment measured.'),
@@ -118,6 +141,7 @@ export const measurementRecordSchema = strict({
   stderr: recorded("netperf's error output, raw."),
   error: recorded('Why the measurement failed.').nullable(),
   metrics: netperfMetricsSchema.nullable(),
+  interference: interferenceSchema.optional(),
 }).superRefine(
   (r, ctx) => {
     const expected = pointId(r.test, r.parameter, r.value);
@@ -165,6 +189,7 @@ export type MeasurementRecord = z.output<typeof measurementRecordSchema>;
 export type RttProbeRecord = z.output<typeof rttProbeRecordSchema>;
 /** Any line of results.jsonl. */
 export type ResultLine = MeasurementRecord | RttProbeRecord;
+export type RecordedInterference = z.output<typeof interferenceSchema>;
 
 const recordDocument = versioned(measurementRecordSchema, RECORD_FORMAT);
 const probeDocument = versioned(rttProbeRecordSchema, RECORD_FORMAT);
@@ -244,9 +269,17 @@ export function parseManifest(text: string, file = 'manifest.json'): Manifest {
   return validateManifest(parseJson(text, (reason) => new RunFormatError(`${file}: not valid JSON (${reason})`)), file);
 }
 
-/** The latest record per (environment, point, replicate): a resumed or retried task counts once. */
+/**
+ * The latest record per (environment, point, replicate): a resumed or retried task counts once.
+ * A re-measurement of a flagged point that failed does not displace the flagged measurement
+ * before it (both stay in results.jsonl).
+ */
 export function latestRecords(records: readonly MeasurementRecord[]): MeasurementRecord[] {
   const byKey = new Map<string, MeasurementRecord>();
-  for (const r of records) byKey.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
+  for (const r of records) {
+    const key = `${r.environment}|${r.pointId}|${r.replicate}`;
+    if (r.status === 'failed' && (r.interference?.remeasurement ?? 0) > 0 && byKey.get(key)?.status === 'ok') continue;
+    byKey.set(key, r);
+  }
   return [...byKey.values()];
 }

@@ -14,6 +14,7 @@ import { type HostInfo, latestRecords, type LinkDescription, type Manifest, RESU
 import { roundTripOf } from './round-trip.ts';
 import { isRunDir, loadRun, logsDir, ResultsAppender, RUN_LOCK_FILE, writeManifest } from './run-dir.ts';
 import { acquireLock, type Lock } from '../core/lock.ts';
+import { hostSampler } from './host-sampler.ts';
 import { runSweep, type SweepEvent, type SweepOutcome } from './sweep.ts';
 
 export interface RunRequest {
@@ -35,6 +36,11 @@ export interface RunRequest {
   probeSeconds?: number;
   /** Extra time beyond readyTimeoutMs before the sweep gives up on a start() that never returns (default: readyTimeoutMs + 5 min). */
   startGraceMs?: number;
+  /**
+   * Processes that belong to the measurement though this process did not start them (the
+   * testbed's delay line): their CPU time is not counted as interference (measure/interference.ts).
+   */
+  ownPids?: () => readonly number[];
   repoDir: string;
   signal: AbortSignal;
   onEvent: (event: SweepEvent | { kind: 'notice'; message: string }) => void;
@@ -212,6 +218,7 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
         append: (record) => appender.append(record),
         appendProbe: (probe) => appender.append(probe),
         now,
+        sampleHost: hostSampler(req.ownPids),
       },
     );
     if (outcome.interrupted) endReason = `interrupted (${String(req.signal.reason ?? 'abort')})`;

@@ -40,12 +40,15 @@ export function describeEvent(event: SessionEvent): EventLine {
       return info(`   warm-up: ${event.seconds} s TCP_STREAM (not recorded)`);
     case 'retry':
       return info(`   retry ${event.attempt}: ${event.task.point.id} replicate ${event.task.replicate}: ${event.error}`);
+    case 'remeasure':
+      return info(`   re-measuring ${event.task.point.id} replicate ${event.task.replicate} (${event.remeasurement}): the last one was flagged: ${event.reasons.join(', ')}`);
     case 'measured': {
       const r = event.record;
+      const disturbed = r.interference?.flagged ? `  [flagged: ${r.interference.reasons.join(', ')}]` : '';
       const flag = PARAMETER_FLAG[r.parameter];
       const what = r.status === 'ok' ? `${r.metrics!.throughputMbps.toFixed(2)} Mbit/s` : `FAILED: ${r.error}`;
       const width = String(event.total).length;
-      return info(`[${String(event.index).padStart(width)}/${event.total}] ${r.environment} ${r.test} ${flag} ${r.value} rep ${r.replicate}: ${what}  ETA ${formatDuration(event.etaSeconds)}`);
+      return info(`[${String(event.index).padStart(width)}/${event.total}] ${r.environment} ${r.test} ${flag} ${r.value} rep ${r.replicate}: ${what}${disturbed}  ETA ${formatDuration(event.etaSeconds)}`);
     }
     case 'probe': {
       const p = event.probe;

@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentDriver, StartedEnvironment } from './environment.ts';
 import { type Plan, validatePlan } from '../plan/plan.ts';
-import { environmentMajorTurns, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
+import { environmentMajorTurns, measuredValues, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
 import type { CommandResult } from '../core/proc.ts';
-import type { MeasurementRecord, RttProbeRecord } from './records.ts';
+import { latestRecords, type MeasurementRecord, type RttProbeRecord, validateRecord } from './records.ts';
+import { describeEvent } from './sweep-events.ts';
 import { runSweep, type SweepIO, type SweepRequest } from './sweep.ts';
 
 const tcpOutput = readFileSync(new URL('./fixtures/netperf/tcp-stream-s100.txt', import.meta.url), 'utf8');
@@ -230,5 +231,72 @@ describe('the blocked design', () => {
     const io = fakeIO([]);
     await runSweep(request([fakeDriver('a')]), { ...io, netperf: async (args, o) => (tests.push(args[args.indexOf('-t') + 1]!), io.netperf(args, o)) });
     expect(tests.filter((t) => t.endsWith('_RR'))).toEqual([]);
+  });
+});
+
+describe('interference on record', () => {
+  /**
+   * A host whose CPUs another program keeps busy during the netperf calls `busy` names (by call
+   * number): each sample adds 100 ticks of idle, or of user time, since the one before.
+   */
+  function disturbedHost(io: SweepIO, busy: (call: number) => boolean, fails: (call: number) => boolean = () => false): SweepIO {
+    let calls = 0;
+    let ticks = { user: 0, idle: 0 };
+    return {
+      ...io,
+      netperf: async (args, o) => {
+        calls++;
+        const r = await io.netperf(args, o);
+        return fails(calls) ? { ...r, exitCode: 1, stdout: '', stderr: 'netperf: connection refused' } : r;
+      },
+      sampleHost: () => {
+        const b = busy(calls);
+        ticks = { user: ticks.user + (b ? 100 : 0), idle: ticks.idle + (b ? 0 : 100) };
+        return { cpu: { user: ticks.user, nice: 0, system: 0, idle: ticks.idle, iowait: 0, irq: 0, softirq: 0, steal: 0 }, cores: 2, ownTicks: 0, loadAverage1: 0.2 };
+      },
+    };
+  }
+  const one = { ...plan, replicates: 1, order: { randomize: false, seed: 1 } };
+
+  it('flags the measurements taken while the host was busy, and records every measurement', async () => {
+    const records: MeasurementRecord[] = [];
+    const lines: string[] = [];
+    await runSweep(request([fakeDriver('a')], { plan: one, onEvent: (e) => { if (e.kind === 'measured') lines.push(describeEvent(e).text); } }), disturbedHost(fakeIO(records), (call) => call === 2));
+    expect(records.map((r) => r.interference?.flagged)).toEqual([false, true, false]);
+    expect(records[1]!.interference).toMatchObject({ othersBusyPercent: 100, userPercent: 100, remeasurement: 0, reasons: ['others busy 100% > 50%'] });
+    expect(lines[1]).toMatch(/\[flagged: others busy 100% > 50%\]/);
+    expect(lines[0]).not.toMatch(/flagged/);
+    // What is appended reads back through the record schema, and a record without it still does.
+    for (const r of records) expect(validateRecord(JSON.parse(JSON.stringify(r)), 'results.jsonl line 1').interference).toEqual(r.interference);
+    const { interference: _, ...older } = records[0]!;
+    expect(validateRecord(JSON.parse(JSON.stringify(older)), 'results.jsonl line 1').interference).toBeUndefined();
+    expect(() => validateRecord({ ...JSON.parse(JSON.stringify(records[0])), interference: { ...records[0]!.interference, stealPercent: 140 } }, 'results.jsonl line 7')).toThrow(/results.jsonl line 7.*interference\.stealPercent/s);
+  });
+
+  it('re-measures a flagged point a bounded number of times; the latest counts, nothing is lost, and a resume redoes nothing', async () => {
+    const again = { ...one, interference: { ...one.interference, remeasureFlagged: 2 } };
+    const records: MeasurementRecord[] = [];
+    // Call 1 (-s 100) is disturbed and so is its first re-measurement (call 2); call 3 is quiet.
+    // Call 4 (-s 4100) is disturbed through both its re-measurements: three records, the last counts.
+    await runSweep(request([fakeDriver('a')], { plan: again }), disturbedHost(fakeIO(records), (call) => call <= 2 || (call >= 4 && call <= 6)));
+    expect(records.map((r) => [r.value, r.interference?.remeasurement, r.interference?.flagged])).toEqual([
+      [100, 0, true], [100, 1, true], [100, 2, false],
+      [4100, 0, true], [4100, 1, true], [4100, 2, true],
+      [8100, 0, false],
+    ]);
+    const latest = latestRecords(records);
+    expect(latest.map((r) => [r.value, r.interference?.remeasurement])).toEqual([[100, 2], [4100, 2], [8100, 0]]);
+    const done = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+    const resumed: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a')], { plan: again, done, measured: measuredValues(latest) }), disturbedHost(fakeIO(resumed), () => true));
+    expect(resumed).toEqual([]);
+  });
+
+  it('keeps a failed re-measurement on record without letting it displace the flagged measurement', async () => {
+    const again = { ...one, interference: { ...one.interference, remeasureFlagged: 3 } };
+    const records: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a')], { plan: again }), disturbedHost(fakeIO(records), (call) => call === 1, (call) => call === 2));
+    expect(records.map((r) => [r.value, r.status, r.interference?.remeasurement])).toEqual([[100, 'ok', 0], [100, 'failed', 1], [4100, 'ok', 0], [8100, 'ok', 0]]);
+    expect(latestRecords(records).find((r) => r.value === 100)).toMatchObject({ status: 'ok', interference: { flagged: true, remeasurement: 0 } });
   });
 });

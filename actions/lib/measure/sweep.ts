@@ -9,6 +9,7 @@ import { blockTurns, type EnvironmentTurn, environmentMajorTurns, maxReplicates,
 import { type CommandResult, sleep } from '../core/proc.ts';
 import type { EnvironmentDescription, MeasurementRecord, RttProbeRecord } from './records.ts';
 import { RESULTS_FORMAT_VERSION } from './records.ts';
+import { type HostSample, interferenceOf } from './interference.ts';
 
 export interface SweepIO {
   /** Runs netperf on the client with these arguments. */
@@ -21,6 +22,11 @@ export interface SweepIO {
    */
   appendProbe?(probe: RttProbeRecord): void;
   now(): Date;
+  /**
+   * Looks at the host (host-sampler.ts), just before and just after each netperf call; absent or
+   * null: the record carries no interference.
+   */
+  sampleHost?(): HostSample | null;
 }
 
 export type SweepEvent =
@@ -32,6 +38,7 @@ export type SweepEvent =
   | { kind: 'measured'; index: number; total: number; record: MeasurementRecord; etaSeconds: number }
   | { kind: 'retry'; task: Task; attempt: number; error: string }
   | { kind: 'probe'; probe: RttProbeRecord }
+  | { kind: 'remeasure'; task: Task; remeasurement: number; reasons: string[] }
   | { kind: 'environment-stop'; environment: string };
 
 export interface SweepRequest {
@@ -131,9 +138,12 @@ export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io
     // netserver, a container's restart policy) time to come back.
     if (attempt > 1) await sleep(retryDelayMs * (attempt - 1), signal);
     if (signal.aborted) return null;
+    const before = io.sampleHost?.() ?? null;
     const result = await io.netperf(args, { timeoutMs, signal });
     // A call cut short by our own abort is not a measurement: leave the task for the resume.
     if (signal.aborted) return null;
+    const after = before === null ? null : (io.sampleHost?.() ?? null);
+    const interference = before !== null && after !== null ? { ...interferenceOf(before, after, plan.interference), remeasurement: 0 } : null;
     let error: string | null = null;
     let metrics = null;
     if (result.timedOut || result.exitCode !== 0) {
@@ -162,6 +172,7 @@ export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io
       command: ['netperf', ...args],
       stdout: result.stdout,
       stderr: result.stderr,
+      ...(interference === null ? {} : { interference }),
     };
     if (error === null && metrics !== null) return { ...base, status: 'ok', error: null, metrics };
     last = { result, error: error ?? 'unknown error' };
@@ -273,16 +284,35 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
       }
       for (const task of turn.tasks) {
         if (signal.aborted) return 'stop';
-        const t0 = io.now().getTime();
-        const r = await measureTask(plan, task, started.endpoint, io, signal, (attempt, error) => onEvent({ kind: 'retry', task, attempt, error }), request.netperfGraceSeconds);
+        let t0 = io.now().getTime();
+        const onRetry = (attempt: number, error: string) => onEvent({ kind: 'retry', task, attempt, error });
+        const reportRecord = (r: MeasurementRecord) => {
+          if (r.status === 'ok') outcome.measured++;
+          else outcome.failed++;
+          progress.measuringSeconds += (io.now().getTime() - t0) / 1000;
+          const perTask = progress.measuringSeconds / Math.max(1, outcome.measured + outcome.failed);
+          onEvent({ kind: 'measured', index: progress.index, total: progress.total, record: r, etaSeconds: Math.round(perTask * (progress.total - progress.index)) });
+        };
+        let r = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds);
         if (r === null) return 'stop';
         record(r);
-        progress.measuringSeconds += (io.now().getTime() - t0) / 1000;
         progress.index++;
-        if (r.status === 'ok') outcome.measured++;
-        else outcome.failed++;
-        const perTask = progress.measuringSeconds / Math.max(1, outcome.measured + outcome.failed);
-        onEvent({ kind: 'measured', index: progress.index, total: progress.total, record: r, etaSeconds: Math.round(perTask * (progress.total - progress.index)) });
+        reportRecord(r);
+        // A disturbed measurement is kept and taken again, a bounded number of times: the latest
+        // ok one counts (latestRecords); a failed re-measurement is kept but does not displace it.
+        for (let n = 1; n <= plan.interference.remeasureFlagged && r.status === 'ok' && r.interference?.flagged; n++) {
+          if (signal.aborted) return 'stop';
+          onEvent({ kind: 'remeasure', task, remeasurement: n, reasons: r.interference.reasons });
+          t0 = io.now().getTime();
+          const again = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds);
+          if (again === null) return 'stop';
+          const marked: MeasurementRecord = again.interference ? { ...again, interference: { ...again.interference, remeasurement: n } } : again;
+          if (marked.status === 'ok') record(marked);
+          else io.append(marked);
+          reportRecord(marked);
+          if (marked.status !== 'ok') break;
+          r = marked;
+        }
       }
       return signal.aborted ? 'stop' : 'continue';
     } finally {

@@ -63,7 +63,16 @@ describe('plan validation names the field and the value', () => {
     ['more measurements than a scheduler should hold', { ...quick, replicates: 1000, sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 1, to: 200, step: 1 }] }, /replicates: 200 points x 1000 replicates \(at most\) make 200000 measurements per environment, more than the 100000 allowed/],
     ['a plan that runs for a year', { ...quick, replicates: 1000, testLengthSeconds: 3600 }, /8000 measurements of up to 3600 s each make up to 8000 h of netperf per environment, more than the 168 h \(one week\) allowed/],
     ['netperf iterations that make it run for weeks', { ...quick, replicates: 100, testLengthSeconds: 60, confidence: { level: 99, width: 5, minIterations: 3, maxIterations: 30 } }, /800 measurements of up to 1800 s each make up to 400 h/],
+    // Interference thresholds (issue 11.5):
+    ['a steal threshold above 100%', { ...quick, interference: { maxStealPercent: 140 } }, /interference\.maxStealPercent: 140 is out of range: expected 0 to 100/],
+    ['unbounded re-measurements', { ...quick, interference: { remeasureFlagged: 50 } }, /interference\.remeasureFlagged: 50 is out of range: expected 0 to 5/],
+    ['an unknown threshold', { ...quick, interference: { maxLoad: 2 } }, /interference\.maxLoad: unknown field/],
+    ['re-measurements that make it run for weeks', { ...quick, replicates: 100, testLengthSeconds: 600, interference: { remeasureFlagged: 2 } }, /800 measurements \(each taken up to 3 times: interference\.remeasureFlagged\) of up to 600 s each make up to 400 h/],
   ];
+  it('takes the interference thresholds field by field, the rest from their defaults', () => {
+    expect(validatePlan(quick).interference).toEqual({ maxStealPercent: 5, maxOthersBusyPercent: 50, maxLoadPerCore: 1.5, remeasureFlagged: 0 });
+    expect(validatePlan({ ...quick, interference: { remeasureFlagged: 2 } }).interference).toEqual({ maxStealPercent: 5, maxOthersBusyPercent: 50, maxLoadPerCore: 1.5, remeasureFlagged: 2 });
+  });
   it.each(cases)('%s', (_, input, message) => {
     expect(() => validatePlan(input, 'test.json')).toThrow(PlanError);
     expect(() => validatePlan(input, 'test.json')).toThrow(message);

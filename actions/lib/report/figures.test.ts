@@ -19,7 +19,7 @@ const ctx: FigureContext = { subtitle: ['test run'], environments: ['native', 'd
 function point(environment: string, value: number, samples: number[], extra: Partial<PointSummary> = {}): PointSummary {
   return {
     environment, test: 'TCP_STREAM', series: 's', parameter: 'sendSocketSize', value, pointId: `TCP_STREAM:sendSocketSize=${value}`,
-    throughput: summarize(samples), samples, replicates: samples.map((_, i) => i + 1), failed: 0, effectiveSendSocket: Math.max(2 * value, 4608), requestedSendSocket: value,
+    throughput: summarize(samples), samples, replicates: samples.map((_, i) => i + 1), failed: 0, flagged: 0, effectiveSendSocket: Math.max(2 * value, 4608), requestedSendSocket: value,
     okRate: null, okRates: [], sendCalls: 0, recvCalls: 0, confidenceMissed: 0, confidenceAsked: false, ...extra,
   };
 }

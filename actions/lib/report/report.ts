@@ -19,7 +19,7 @@ import { renderSvg } from './render.ts';
 import { fileNamePart } from '../core/file-names.ts';
 import { mdText } from '../core/text.ts';
 import { own } from '../core/own.ts';
-import { hardwareTable, precisionTable, roundTripTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
+import { hardwareTable, interferenceTable, precisionTable, roundTripTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
 
 /** The paper's restricted socket range for Fig. 5/7 and the Discussion's areas. */
 export const RESTRICTED_RANGE: [number, number] = [0, 6000];
@@ -92,7 +92,7 @@ export function analyseRun(manifest: Manifest, records: readonly MeasurementReco
     claims,
     scope: claimsScope({ manifest, points }, claimsFile, claims),
     precision,
-    tables: [precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest), hardwareTable(manifest), softwareTable(manifest), ...(Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : [])],
+    tables: [precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest), hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null), ...(Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : [])],
     probes: [...probes],
     roundTrips,
     windowModel: windowModel(points, tcpRoundTrips, capacityMbit),

@@ -1,7 +1,7 @@
 // Tables 2 and 3 of the paper (server hardware; software versions), generated from the manifest for
 // both hosts, plus the testbed link. Pure: manifest in, rows out; html/markdown rendering elsewhere.
 
-import type { HostInfo, Manifest } from '../measure/records.ts';
+import type { HostInfo, Manifest, MeasurementRecord } from '../measure/records.ts';
 import { environmentTitle } from './charts/style.ts';
 import { own } from '../core/own.ts';
 import { mdText } from '../core/text.ts';
@@ -73,6 +73,45 @@ export function roundTripTable(m: Manifest, roundTrips: Readonly<Record<string, 
     return [environmentTitle(e, own(m.environmentDescriptions, e)?.accelerator), us(rt.tcpMicroseconds, rt.tcpProbes), us(rt.udpMicroseconds, rt.udpProbes)];
   });
   return { id: 'round-trip-time', title: 'Round-trip time per environment (median over its starts of the TCP_RR / UDP_RR mean latency)', columns: ['Environment', 'TCP_RR', 'UDP_RR'], rows };
+}
+
+/** "others busy 91.5% > 50%" -> "others busy > 50%": the reasons counted by the threshold crossed. */
+function reasonKind(reason: string): string {
+  return reason.replace(/\s+[\d.]+%?(?=\s)/, '');
+}
+
+/**
+ * How many measurements of each environment were taken while the host was disturbed (flagged
+ * against the plan's thresholds), and why; every record counts, re-measured ones too. Null for a
+ * run recorded before the host was sampled.
+ */
+export function interferenceTable(records: readonly MeasurementRecord[], thresholds: Manifest['plan']['interference']): Table | null {
+  const sampled = records.filter((r) => r.interference !== undefined);
+  if (sampled.length === 0) return null;
+  const environments = [...new Set(sampled.map((r) => r.environment))];
+  const rows = environments.map((env) => {
+    const mine = sampled.filter((r) => r.environment === env);
+    const flagged = mine.filter((r) => r.interference!.flagged);
+    const why = new Map<string, number>();
+    for (const r of flagged) for (const reason of r.interference!.reasons) why.set(reasonKind(reason), (why.get(reasonKind(reason)) ?? 0) + 1);
+    const remeasured = mine.filter((r) => (r.interference!.remeasurement ?? 0) > 0).length;
+    const worst = Math.max(...mine.map((r) => r.interference!.othersBusyPercent));
+    const steal = Math.max(...mine.map((r) => r.interference!.stealPercent));
+    return [
+      env,
+      `${flagged.length} of ${mine.length}`,
+      flagged.length === 0 ? '' : [...why].map(([k, n]) => `${k} (${n})`).join('; '),
+      String(remeasured),
+      `${worst}%`,
+      `${steal}%`,
+    ];
+  });
+  return {
+    id: 'interference',
+    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, load > ${thresholds.maxLoadPerCore} per core; hollow on the charts)`,
+    columns: ['Environment', 'Flagged', 'Why (measurements)', 'Re-measurements', 'Most busy by others', 'Most steal'],
+    rows,
+  };
 }
 
 /** The link between the hosts, shown prominently: the paper's was a 100 Mbit/s cable. */

@@ -2,7 +2,7 @@
 // of a run that the regression tests diff against. Test-only (imported by *.test.ts files).
 
 import type { NetperfMetrics } from '../measure/netperf.ts';
-import { pointId, type Parameter, type Plan, type TestName } from '../plan/plan.ts';
+import { INTERFERENCE_DEFAULTS, pointId, type Parameter, type Plan, type TestName } from '../plan/plan.ts';
 import type { HostInfo, Manifest, MeasurementRecord } from '../measure/records.ts';
 
 export function testPlan(overrides: Partial<Plan> = {}): Plan {
@@ -18,6 +18,7 @@ export function testPlan(overrides: Partial<Plan> = {}): Plan {
     order: { randomize: false, seed: 1 },
     design: 'blocked',
     precision: null,
+    interference: { ...INTERFERENCE_DEFAULTS },
     ports: { control: 12865, data: 12866 },
     ipVersion: 4,
     retries: 0,

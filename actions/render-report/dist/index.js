@@ -40107,7 +40107,15 @@ var PLAN_LIMITS = {
   /** Points x replicates: the tasks of one environment, all held in memory by the scheduler. */
   measurementsPerEnvironment: 1e5,
   /** Worst-case netperf time of one environment (every task at its longest): one week. */
-  hoursPerEnvironment: 168
+  hoursPerEnvironment: 168,
+  /** Re-measurements of a point whose measurement was flagged as disturbed. */
+  remeasureFlagged: 5
+};
+var INTERFERENCE_DEFAULTS = {
+  maxStealPercent: 5,
+  maxOthersBusyPercent: 50,
+  maxLoadPerCore: 1.5,
+  remeasureFlagged: 0
 };
 var PLAN_FORMAT = {
   current: 2,
@@ -40232,6 +40240,15 @@ var planSchema = strict(
       },
       "Precision targets: after `replicates` blocks, only points still wider than the target get further blocks, up to maxReplicates (blocked design only)."
     ).nullable().default(null),
+    interference: strict(
+      {
+        maxStealPercent: finite(0, 100, "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.").default(INTERFERENCE_DEFAULTS.maxStealPercent),
+        maxOthersBusyPercent: finite(0, 100, "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).").default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
+        maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, per logical CPU, is above this (the load average lags: it reflects the last minute, not only the measurement).").default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.").default(INTERFERENCE_DEFAULTS.remeasureFlagged)
+      },
+      "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
+    ).default(INTERFERENCE_DEFAULTS),
     ports: portsSchema.default({ control: 12865, data: 12866 }),
     ipVersion: external_exports.literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` }).meta({ description: "The IP version: 4, as in the paper." }).default(4),
     retries: whole(0, PLAN_LIMITS.retries, "Extra attempts for a failed netperf call before the point is recorded as failed.").default(2),
@@ -40261,12 +40278,12 @@ var planSchema = strict(
       ctx.addIssue({ code: "custom", path: ["replicates"], message: `${points2} points x ${measurements / points2} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`, input: plan.replicates });
       return;
     }
-    const hours = (measurements * taskSeconds(plan) + plan.warmupSeconds) / 3600;
+    const hours = (measurements * (1 + plan.interference.remeasureFlagged) * taskSeconds(plan) + plan.warmupSeconds) / 3600;
     if (hours > PLAN_LIMITS.hoursPerEnvironment) {
       ctx.addIssue({
         code: "custom",
         path: [],
-        message: `${measurements} measurements of up to ${taskSeconds(plan)} s each make up to ${Math.round(hours)} h of netperf per environment, more than the ${PLAN_LIMITS.hoursPerEnvironment} h (one week) allowed: lower replicates, testLengthSeconds or confidence.maxIterations`,
+        message: `${measurements} measurements${plan.interference.remeasureFlagged > 0 ? ` (each taken up to ${1 + plan.interference.remeasureFlagged} times: interference.remeasureFlagged)` : ""} of up to ${taskSeconds(plan)} s each make up to ${Math.round(hours)} h of netperf per environment, more than the ${PLAN_LIMITS.hoursPerEnvironment} h (one week) allowed: lower replicates, testLengthSeconds, confidence.maxIterations or interference.remeasureFlagged`,
         input: plan
       });
     }
@@ -40371,6 +40388,22 @@ var manifestSchema = strict({
   /** Errors that stopped an environment (it never became ready, ...): environment -> message. */
   environmentErrors: dictionary(recorded("Why the environment stopped."))
 });
+var share = (meaning) => finite(0, 100, meaning);
+var interferenceSchema = strict(
+  {
+    userPercent: share("User time (with nice) as a share of the machine's CPU time over the measurement, in percent."),
+    systemPercent: share("System time (with irq and softirq) as a share of the machine's CPU time, in percent."),
+    iowaitPercent: share("Time idle waiting for I/O as a share of the machine's CPU time, in percent."),
+    stealPercent: share("Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."),
+    othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
+    loadAverage1: finite(0, 1e6, "The 1-minute load average at the end of the measurement."),
+    cores: whole(1, 1e6, "Logical CPUs of the sampled host."),
+    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged.").default(0),
+    flagged: flag("Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."),
+    reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
+  },
+  "What the host did while the measurement ran; absent in runs recorded before it was sampled."
+);
 var measurementRecordSchema = strict({
   formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
   environment: name("The environment measured."),
@@ -40388,7 +40421,8 @@ var measurementRecordSchema = strict({
   stdout: recorded("netperf's output, raw."),
   stderr: recorded("netperf's error output, raw."),
   error: recorded("Why the measurement failed.").nullable(),
-  metrics: netperfMetricsSchema.nullable()
+  metrics: netperfMetricsSchema.nullable(),
+  interference: interferenceSchema.optional()
 }).superRefine(
   (r, ctx) => {
     const expected = pointId(r.test, r.parameter, r.value);
@@ -40472,7 +40506,11 @@ function parseManifest(text5, file2 = "manifest.json") {
 }
 function latestRecords(records) {
   const byKey2 = /* @__PURE__ */ new Map();
-  for (const r of records) byKey2.set(`${r.environment}|${r.pointId}|${r.replicate}`, r);
+  for (const r of records) {
+    const key3 = `${r.environment}|${r.pointId}|${r.replicate}`;
+    if (r.status === "failed" && (r.interference?.remeasurement ?? 0) > 0 && byKey2.get(key3)?.status === "ok") continue;
+    byKey2.set(key3, r);
+  }
   return [...byKey2.values()];
 }
 
@@ -40727,6 +40765,7 @@ function summarizePoints(records, level = 0.95) {
       samples,
       replicates: ok.map((r) => r.replicate),
       failed: group2.length - ok.length,
+      flagged: ok.filter((r) => r.interference?.flagged).length,
       effectiveSendSocket: median2(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median2(requested),
       okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
@@ -41263,6 +41302,37 @@ function roundTripTable(m3, roundTrips) {
   });
   return { id: "round-trip-time", title: "Round-trip time per environment (median over its starts of the TCP_RR / UDP_RR mean latency)", columns: ["Environment", "TCP_RR", "UDP_RR"], rows };
 }
+function reasonKind(reason) {
+  return reason.replace(/\s+[\d.]+%?(?=\s)/, "");
+}
+function interferenceTable(records, thresholds) {
+  const sampled = records.filter((r) => r.interference !== void 0);
+  if (sampled.length === 0) return null;
+  const environments2 = [...new Set(sampled.map((r) => r.environment))];
+  const rows = environments2.map((env) => {
+    const mine = sampled.filter((r) => r.environment === env);
+    const flagged = mine.filter((r) => r.interference.flagged);
+    const why = /* @__PURE__ */ new Map();
+    for (const r of flagged) for (const reason of r.interference.reasons) why.set(reasonKind(reason), (why.get(reasonKind(reason)) ?? 0) + 1);
+    const remeasured = mine.filter((r) => (r.interference.remeasurement ?? 0) > 0).length;
+    const worst = Math.max(...mine.map((r) => r.interference.othersBusyPercent));
+    const steal = Math.max(...mine.map((r) => r.interference.stealPercent));
+    return [
+      env,
+      `${flagged.length} of ${mine.length}`,
+      flagged.length === 0 ? "" : [...why].map(([k2, n]) => `${k2} (${n})`).join("; "),
+      String(remeasured),
+      `${worst}%`,
+      `${steal}%`
+    ];
+  });
+  return {
+    id: "interference",
+    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, load > ${thresholds.maxLoadPerCore} per core; hollow on the charts)`,
+    columns: ["Environment", "Flagged", "Why (measurements)", "Re-measurements", "Most busy by others", "Most steal"],
+    rows
+  };
+}
 function linkSummary(m3) {
   const l = m3.link;
   if (!l) return "link not recorded";
@@ -41432,6 +41502,7 @@ function lineChart(rows, o) {
     highClipped: r.high > clip4.max
   }));
   const notes = [...o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : [], ...rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : [], ...values3.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip4)] : []];
+  const anyFlagged = rows.some((r) => r.flagged);
   const x4 = { field: "x", type: "quantitative", title: o.xTitle };
   const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
   const y4 = { field: "y", type: "quantitative", title: o.yTitle, scale: { zero: o.yZero ?? false } };
@@ -41449,12 +41520,14 @@ function lineChart(rows, o) {
     ...o.connect === false ? [] : [{ mark: { type: "line", strokeWidth: 1.5, aria: false }, encoding: { y: y4, strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" } } }],
     {
       // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
-      mark: { type: "point", filled: true, size: 40, aria: false },
+      mark: { type: "point", filled: true, size: 40, strokeWidth: 1.5, aria: false },
       // Drag to pan, wheel to zoom (interactive page only; the SVG is the static fallback).
       params: [{ name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" }],
       encoding: {
         y: y4,
         shape: { field: "environment", type: "nominal", scale: scales2.shape, title: "Environment" },
+        // A point with a measurement taken while the host was busy is drawn hollow: its outline in the environment's colour.
+        ...anyFlagged ? { stroke: { field: "environment", type: "nominal", scale: scales2.color, legend: null }, fillOpacity: { condition: { test: "datum.flagged", value: 0 }, value: 1 } } : {},
         tooltip: [
           { field: "environment", title: "Environment" },
           { field: "x", title: o.xTitle },
@@ -41462,6 +41535,7 @@ function lineChart(rows, o) {
           { field: "low", title: `${intervalTitle} low` },
           { field: "high", title: `${intervalTitle} high` },
           { field: "n", title: "Replicates" },
+          ...anyFlagged ? [{ field: "flagged", title: "Disturbed (hollow)" }] : [],
           ...o.extraTooltip ?? []
         ]
       }
@@ -41579,7 +41653,7 @@ function absoluteClip(capacity, rows) {
   return { min: top === null || !Number.isFinite(lowest) ? 0 : Math.max(0, lowest - (CAPACITY_HEADROOM - 1) * top), max: top === null ? Number.POSITIVE_INFINITY : top * CAPACITY_HEADROOM };
 }
 function absoluteRows(points2, test2, series2, ctx) {
-  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples }));
+  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, flagged: p.flagged > 0 }));
 }
 function relativeRows(relative2, points2, test2, series2, ctx) {
   const n = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
@@ -42361,9 +42435,9 @@ function claimsScope(input2, claimsFile, results) {
   if (native.length >= 4) {
     const smallest = native[0];
     const plateau = median(native.slice(Math.floor(2 * native.length / 3)).map((p) => p.throughput.mean));
-    const share = smallest.throughput.mean / plateau;
-    const figures = `native TCP at -s ${smallest.value}: ${smallest.throughput.mean.toFixed(1)} of its ${plateau.toFixed(1)} x 10^6 bits/s plateau (${(share * 100).toFixed(0)}%)`;
-    if (share >= 0.95) cannotTest.push(`The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${figures}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`);
+    const share2 = smallest.throughput.mean / plateau;
+    const figures = `native TCP at -s ${smallest.value}: ${smallest.throughput.mean.toFixed(1)} of its ${plateau.toFixed(1)} x 10^6 bits/s plateau (${(share2 * 100).toFixed(0)}%)`;
+    if (share2 >= 0.95) cannotTest.push(`The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${figures}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`);
     else canTest.push(`The window-limited TCP regime: ${figures}.`);
   }
   const fewest = Math.min(...points2.filter((p) => p.throughput.n > 0).map((p) => p.throughput.n));
@@ -96437,7 +96511,7 @@ function analyseRun(manifest, records, claimsFile, probes = []) {
     claims,
     scope: claimsScope({ manifest, points: points2 }, claimsFile, claims),
     precision,
-    tables: [precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest), hardwareTable(manifest), softwareTable(manifest), ...Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []],
+    tables: [precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest), hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null), ...Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []],
     probes: [...probes],
     roundTrips,
     windowModel: windowModel(points2, tcpRoundTrips, capacityMbit),

@@ -42500,7 +42500,15 @@ var PLAN_LIMITS = {
   /** Points x replicates: the tasks of one environment, all held in memory by the scheduler. */
   measurementsPerEnvironment: 1e5,
   /** Worst-case netperf time of one environment (every task at its longest): one week. */
-  hoursPerEnvironment: 168
+  hoursPerEnvironment: 168,
+  /** Re-measurements of a point whose measurement was flagged as disturbed. */
+  remeasureFlagged: 5
+};
+var INTERFERENCE_DEFAULTS = {
+  maxStealPercent: 5,
+  maxOthersBusyPercent: 50,
+  maxLoadPerCore: 1.5,
+  remeasureFlagged: 0
 };
 var PLAN_FORMAT = {
   current: 2,
@@ -42625,6 +42633,15 @@ var planSchema = strict(
       },
       "Precision targets: after `replicates` blocks, only points still wider than the target get further blocks, up to maxReplicates (blocked design only)."
     ).nullable().default(null),
+    interference: strict(
+      {
+        maxStealPercent: finite(0, 100, "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.").default(INTERFERENCE_DEFAULTS.maxStealPercent),
+        maxOthersBusyPercent: finite(0, 100, "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).").default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
+        maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, per logical CPU, is above this (the load average lags: it reflects the last minute, not only the measurement).").default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.").default(INTERFERENCE_DEFAULTS.remeasureFlagged)
+      },
+      "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
+    ).default(INTERFERENCE_DEFAULTS),
     ports: portsSchema.default({ control: 12865, data: 12866 }),
     ipVersion: external_exports.literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` }).meta({ description: "The IP version: 4, as in the paper." }).default(4),
     retries: whole(0, PLAN_LIMITS.retries, "Extra attempts for a failed netperf call before the point is recorded as failed.").default(2),
@@ -42654,12 +42671,12 @@ var planSchema = strict(
       ctx.addIssue({ code: "custom", path: ["replicates"], message: `${points} points x ${measurements / points} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`, input: plan.replicates });
       return;
     }
-    const hours = (measurements * taskSeconds(plan) + plan.warmupSeconds) / 3600;
+    const hours = (measurements * (1 + plan.interference.remeasureFlagged) * taskSeconds(plan) + plan.warmupSeconds) / 3600;
     if (hours > PLAN_LIMITS.hoursPerEnvironment) {
       ctx.addIssue({
         code: "custom",
         path: [],
-        message: `${measurements} measurements of up to ${taskSeconds(plan)} s each make up to ${Math.round(hours)} h of netperf per environment, more than the ${PLAN_LIMITS.hoursPerEnvironment} h (one week) allowed: lower replicates, testLengthSeconds or confidence.maxIterations`,
+        message: `${measurements} measurements${plan.interference.remeasureFlagged > 0 ? ` (each taken up to ${1 + plan.interference.remeasureFlagged} times: interference.remeasureFlagged)` : ""} of up to ${taskSeconds(plan)} s each make up to ${Math.round(hours)} h of netperf per environment, more than the ${PLAN_LIMITS.hoursPerEnvironment} h (one week) allowed: lower replicates, testLengthSeconds, confidence.maxIterations or interference.remeasureFlagged`,
         input: plan
       });
     }
@@ -42764,6 +42781,22 @@ var manifestSchema = strict({
   /** Errors that stopped an environment (it never became ready, ...): environment -> message. */
   environmentErrors: dictionary(recorded("Why the environment stopped."))
 });
+var share = (meaning) => finite(0, 100, meaning);
+var interferenceSchema = strict(
+  {
+    userPercent: share("User time (with nice) as a share of the machine's CPU time over the measurement, in percent."),
+    systemPercent: share("System time (with irq and softirq) as a share of the machine's CPU time, in percent."),
+    iowaitPercent: share("Time idle waiting for I/O as a share of the machine's CPU time, in percent."),
+    stealPercent: share("Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."),
+    othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
+    loadAverage1: finite(0, 1e6, "The 1-minute load average at the end of the measurement."),
+    cores: whole(1, 1e6, "Logical CPUs of the sampled host."),
+    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged.").default(0),
+    flagged: flag("Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."),
+    reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
+  },
+  "What the host did while the measurement ran; absent in runs recorded before it was sampled."
+);
 var measurementRecordSchema = strict({
   formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
   environment: name("The environment measured."),
@@ -42781,7 +42814,8 @@ var measurementRecordSchema = strict({
   stdout: recorded("netperf's output, raw."),
   stderr: recorded("netperf's error output, raw."),
   error: recorded("Why the measurement failed.").nullable(),
-  metrics: netperfMetricsSchema.nullable()
+  metrics: netperfMetricsSchema.nullable(),
+  interference: interferenceSchema.optional()
 }).superRefine(
   (r, ctx) => {
     const expected = pointId(r.test, r.parameter, r.value);

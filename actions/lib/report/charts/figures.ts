@@ -78,7 +78,7 @@ function absoluteClip(capacity: ReturnType<typeof capacityLine>, rows: readonly 
 function absoluteRows(points: readonly PointSummary[], test: TestName, series: readonly string[] | null, ctx: FigureContext): LineRow[] {
   return points
     .filter((p) => p.test === test && p.throughput.n > 0 && (!series || series.includes(p.series)))
-    .map((p) => ({ environment: environmentLabel(p.environment, own(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples }));
+    .map((p) => ({ environment: environmentLabel(p.environment, own(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, flagged: p.flagged > 0 }));
 }
 
 function relativeRows(relative: readonly RelativePoint[], points: readonly PointSummary[], test: TestName, series: readonly string[] | null, ctx: FigureContext): LineRow[] {

@@ -14,6 +14,8 @@ export interface LineRow {
   n: number | null;
   /** Each replicate's value, drawn as a faint dot at the mean's x; [] for none. */
   samples: number[];
+  /** Some measurement behind the point was flagged as disturbed by the host: drawn hollow. */
+  flagged?: boolean;
 }
 
 export interface LineChartOptions {
@@ -66,6 +68,7 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
     highClipped: r.high > clip.max,
   }));
   const notes = [...(o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : []), ...(rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : []), ...(values.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip)] : [])];
+  const anyFlagged = rows.some((r) => r.flagged);
   const x = { field: 'x', type: 'quantitative' as const, title: o.xTitle };
   const color = { field: 'environment', type: 'nominal' as const, title: 'Environment', scale: scales.color };
   const y = { field: 'y', type: 'quantitative' as const, title: o.yTitle, scale: { zero: o.yZero ?? false } };
@@ -83,12 +86,14 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
     ...(o.connect === false ? [] : [{ mark: { type: 'line', strokeWidth: 1.5, aria: false }, encoding: { y, strokeDash: { field: 'environment', type: 'nominal', scale: scales.dash, title: 'Environment' } } }]),
     {
       // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
-      mark: { type: 'point', filled: true, size: 40, aria: false },
+      mark: { type: 'point', filled: true, size: 40, strokeWidth: 1.5, aria: false },
       // Drag to pan, wheel to zoom (interactive page only; the SVG is the static fallback).
       params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x', 'y'] }, bind: 'scales' }],
       encoding: {
         y,
         shape: { field: 'environment', type: 'nominal', scale: scales.shape, title: 'Environment' },
+        // A point with a measurement taken while the host was busy is drawn hollow: its outline in the environment's colour.
+        ...(anyFlagged ? { stroke: { field: 'environment', type: 'nominal', scale: scales.color, legend: null }, fillOpacity: { condition: { test: 'datum.flagged', value: 0 }, value: 1 } } : {}),
         tooltip: [
           { field: 'environment', title: 'Environment' },
           { field: 'x', title: o.xTitle },
@@ -96,6 +101,7 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
           { field: 'low', title: `${intervalTitle} low` },
           { field: 'high', title: `${intervalTitle} high` },
           { field: 'n', title: 'Replicates' },
+          ...(anyFlagged ? [{ field: 'flagged', title: 'Disturbed (hollow)' }] : []),
           ...(o.extraTooltip ?? []),
         ],
       },

@@ -1,0 +1,89 @@
+// The interference arithmetic on recorded /proc texts: shares of the machine's CPU time between two
+// /proc/stat samples, the run's own CPU time from /proc/PID/stat, and the thresholds' flags.
+
+import { describe, expect, it } from 'vitest';
+import { type HostSample, interferenceOf, parseLoadAverage, parsePidStat, parseProcStat, ProcFormatError, treeTicks } from './interference.ts';
+import { INTERFERENCE_DEFAULTS } from '../plan/plan.ts';
+
+// Recorded on a 2-core VM, 2.3 s apart, while netperf ran at line rate and another program kept
+// both cores busy (user 59%, system 41% of the machine).
+const STAT_BEFORE = `cpu  1295452 5679 835326 347141 4369 0 78009 0 0 0
+cpu0 647090 2696 412161 182180 861 0 37903 0 0 0
+cpu1 648362 2983 423164 164961 3508 0 40106 0 0 0
+intr 54769286 0 0 0
+ctxt 145215938
+btime 1764300000
+processes 15600
+procs_running 2
+procs_blocked 0
+`;
+const STAT_AFTER = `cpu  1295725 5679 835506 347141 4369 0 78019 10 0 0
+cpu0 647226 2696 412251 182180 861 0 37908 5 0 0
+cpu1 648499 2983 423255 164961 3508 0 40111 5 0 0
+intr 54779286 0 0 0
+`;
+
+const thresholds = { ...INTERFERENCE_DEFAULTS };
+const sample = (stat: string, ownTicks: number, loadAverage1: number): HostSample => ({ ...parseProcStat(stat), ownTicks, loadAverage1 });
+
+describe('parseProcStat', () => {
+  it('reads the aggregate line and counts the CPUs', () => {
+    const { cpu, cores } = parseProcStat(STAT_BEFORE);
+    expect(cores).toBe(2);
+    expect(cpu).toEqual({ user: 1295452, nice: 5679, system: 835326, idle: 347141, iowait: 4369, irq: 0, softirq: 78009, steal: 0 });
+  });
+
+  it('refuses a text without a cpu line, naming the file', () => {
+    expect(() => parseProcStat('intr 1 2 3\n')).toThrow(ProcFormatError);
+    expect(() => parseProcStat('cpu  1 2 x 4 5 6 7 8\n')).toThrow(/\/proc\/stat: unreadable "cpu" line/);
+  });
+});
+
+describe('parseLoadAverage', () => {
+  it('reads the 1-minute figure', () => {
+    expect(parseLoadAverage('2.93 1.98 2.28 2/97 15600\n')).toBe(2.93);
+    expect(() => parseLoadAverage('')).toThrow(/\/proc\/loadavg/);
+  });
+});
+
+describe('parsePidStat and treeTicks', () => {
+  // utime 10, stime 5, cutime 2, cstime 1 after a command name with spaces and parentheses.
+  const line = (pid: number, ppid: number, comm: string, utime: number) => `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 100 0 0 0 ${utime} 5 2 1 20 0 1 0 100 0 0`;
+
+  it('counts fields from the last parenthesis and sums utime, stime, cutime and cstime', () => {
+    expect(parsePidStat(line(42, 1, 'a (b) c', 10))).toEqual({ pid: 42, ppid: 1, ticks: 18 });
+    expect(() => parsePidStat('garbage')).toThrow(ProcFormatError);
+  });
+
+  it('sums a process and its descendants once, and leaves out everything else', () => {
+    const procs = [line(10, 1, 'node', 100), line(11, 10, 'netperf', 20), line(12, 11, 'sh', 30), line(13, 1, 'busy', 500), line(14, 1, 'delay line', 40)].map(parsePidStat);
+    expect(treeTicks(procs, [10])).toBe(108 + 28 + 38);
+    expect(treeTicks(procs, [10, 14, 11])).toBe(108 + 28 + 38 + 48);
+    expect(treeTicks(procs, [99])).toBe(0);
+  });
+});
+
+describe('interferenceOf', () => {
+  it('computes shares of the machine CPU time between the samples and flags what others used', () => {
+    // 473 ticks in all: user 273, system 180 + softirq 10, steal 10, idle 0; the run's own 40.
+    // Others: user + system + steal - own = 423 (softirq is the link's packet processing, not theirs).
+    const i = interferenceOf(sample(STAT_BEFORE, 1000, 0.5), sample(STAT_AFTER, 1040, 0.9), thresholds);
+    expect(i).toMatchObject({ userPercent: 57.7, systemPercent: 40.2, iowaitPercent: 0, stealPercent: 2.1, othersBusyPercent: 89.4, loadAverage1: 0.9, cores: 2 });
+    expect(i.flagged).toBe(true);
+    expect(i.reasons).toEqual(['others busy 89.4% > 50%']);
+  });
+
+  it('does not flag a quiet measurement, and names every threshold crossed', () => {
+    const quiet = `cpu  1000 0 500 8000 0 0 100 0 0 0\ncpu0 1 0 0 0 0 0 0 0\ncpu1 1 0 0 0 0 0 0 0\n`;
+    const later = (user: number, system: number, idle: number, steal: number) => `cpu  ${1000 + user} 0 ${500 + system} ${8000 + idle} 0 0 100 ${steal} 0 0\ncpu0 1\ncpu1 1\n`;
+    const calm = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 350, 0), 40, 0.4), thresholds);
+    expect(calm).toMatchObject({ othersBusyPercent: 2.5, flagged: false, reasons: [] });
+    const stolen = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 100, 250), 40, 3.4), thresholds);
+    expect(stolen.reasons).toEqual(['steal 62.5% > 5%', 'others busy 65% > 50%', 'load 1.7 per core > 1.5']);
+  });
+
+  it('never reports negative shares when the counters did not move', () => {
+    const s = sample(STAT_BEFORE, 10, 0);
+    expect(interferenceOf(s, { ...s, ownTicks: 20 }, thresholds)).toMatchObject({ userPercent: 0, othersBusyPercent: 0, flagged: false });
+  });
+});

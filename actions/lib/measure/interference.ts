@@ -1,0 +1,140 @@
+// What the host did while a measurement ran: CPU time shares from two /proc/stat samples, the
+// CPU time of the run's own processes from their /proc/PID/stat, the load average at the end, and
+// whether any of it crosses the plan's thresholds. Pure: the reading of /proc is in host-sampler.ts.
+
+import type { InterferenceThresholds } from '../plan/plan.ts';
+
+/** The machine's CPU time by kind, in clock ticks (USER_HZ), summed over all CPUs (/proc/stat's "cpu" line). */
+export interface CpuTimes {
+  user: number;
+  nice: number;
+  system: number;
+  idle: number;
+  iowait: number;
+  irq: number;
+  softirq: number;
+  steal: number;
+}
+
+/** One look at the host: taken just before and just after each netperf call. */
+export interface HostSample {
+  cpu: CpuTimes;
+  /** Logical CPUs (the "cpuN" lines of /proc/stat). */
+  cores: number;
+  /** CPU ticks used so far by the run's own processes (this process, its descendants, those it reaped). */
+  ownTicks: number;
+  /** The 1-minute load average (/proc/loadavg). */
+  loadAverage1: number;
+}
+
+/** What is recorded with a measurement (measurementRecordSchema's `interference`). */
+export interface Interference {
+  userPercent: number;
+  systemPercent: number;
+  iowaitPercent: number;
+  stealPercent: number;
+  /** Process time (user, nice, system) and steal not used by the run's own processes; irq and softirq time left out. */
+  othersBusyPercent: number;
+  loadAverage1: number;
+  cores: number;
+  flagged: boolean;
+  reasons: string[];
+}
+
+export class ProcFormatError extends Error {
+  override name = 'ProcFormatError';
+}
+
+const CPU_FIELDS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
+
+/** The aggregate CPU times and the number of CPUs of a /proc/stat text. */
+export function parseProcStat(text: string): { cpu: CpuTimes; cores: number } {
+  const lines = text.split('\n');
+  const total = lines.find((l) => /^cpu\s/.test(l));
+  if (total === undefined) throw new ProcFormatError(`/proc/stat: no "cpu" line in ${JSON.stringify(text.slice(0, 80))}`);
+  const numbers = total.trim().split(/\s+/).slice(1).map(Number);
+  // Kernels before 2.6.11 had no steal column; guest and guest_nice (after steal) are already in user and nice.
+  if (numbers.length < 7 || numbers.some((n) => !Number.isFinite(n) || n < 0)) throw new ProcFormatError(`/proc/stat: unreadable "cpu" line ${JSON.stringify(total)}`);
+  const cpu = Object.fromEntries(CPU_FIELDS.map((f, i) => [f, numbers[i] ?? 0])) as unknown as CpuTimes;
+  const cores = lines.filter((l) => /^cpu\d+\s/.test(l)).length;
+  return { cpu, cores: Math.max(1, cores) };
+}
+
+/** The 1-minute load average of a /proc/loadavg text ("2.93 1.98 2.28 2/97 15600"). */
+export function parseLoadAverage(text: string): number {
+  const word = text.trim().split(/\s+/)[0] ?? '';
+  const first = Number(word);
+  if (!/^\d+(\.\d+)?$/.test(word)) throw new ProcFormatError(`/proc/loadavg: unreadable ${JSON.stringify(text.slice(0, 80))}`);
+  return first;
+}
+
+/** A process's parent and the CPU ticks it and its reaped children used (utime+stime+cutime+cstime). */
+export interface ProcessTicks {
+  pid: number;
+  ppid: number;
+  ticks: number;
+}
+
+/** Reads one /proc/PID/stat line; the command name may hold spaces and parentheses, so fields count from the last ")". */
+export function parsePidStat(text: string): ProcessTicks {
+  const close = text.lastIndexOf(')');
+  const pid = Number(text.slice(0, text.indexOf('(')).trim());
+  // After ")": state(3) ppid(4) ... utime(14) stime(15) cutime(16) cstime(17): index = field - 3.
+  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const ppid = Number(rest[1]);
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(rest[i]), 0);
+  if (close < 0 || !Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isFinite(ticks)) throw new ProcFormatError(`/proc/PID/stat: unreadable ${JSON.stringify(text.slice(0, 80))}`);
+  return { pid, ppid, ticks };
+}
+
+/**
+ * CPU ticks of the processes rooted at `roots` and all their descendants (each counted once),
+ * including what reaped children left in their parents' cutime and cstime.
+ */
+export function treeTicks(processes: readonly ProcessTicks[], roots: readonly number[]): number {
+  const children = new Map<number, ProcessTicks[]>();
+  for (const p of processes) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  const seen = new Set<number>();
+  const queue = roots.filter((pid) => byPid.has(pid));
+  let ticks = 0;
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    ticks += byPid.get(pid)!.ticks;
+    for (const c of children.get(pid) ?? []) queue.push(c.pid);
+  }
+  return ticks;
+}
+
+const percent = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : 0);
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+/**
+ * The interference over one measurement, from the samples before and after it, flagged against
+ * the plan's thresholds. Shares are of the machine's CPU time (all CPUs together).
+ */
+export function interferenceOf(before: HostSample, after: HostSample, thresholds: InterferenceThresholds): Interference {
+  const d = Object.fromEntries(CPU_FIELDS.map((f) => [f, Math.max(0, after.cpu[f] - before.cpu[f])])) as unknown as CpuTimes;
+  const total = CPU_FIELDS.reduce((sum, f) => sum + d[f], 0);
+  // Process time plus steal: irq and softirq time is mostly the packet processing of the link
+  // being measured (no process is charged for it), so it is not counted as anyone else's.
+  const busy = d.user + d.nice + d.system + d.steal;
+  const own = Math.max(0, after.ownTicks - before.ownTicks);
+  const result = {
+    userPercent: round(percent(d.user + d.nice, total), 1),
+    systemPercent: round(percent(d.system + d.irq + d.softirq, total), 1),
+    iowaitPercent: round(percent(d.iowait, total), 1),
+    stealPercent: round(percent(d.steal, total), 1),
+    othersBusyPercent: round(Math.max(0, percent(busy - own, total)), 1),
+    loadAverage1: after.loadAverage1,
+    cores: after.cores,
+  };
+  const reasons: string[] = [];
+  if (result.stealPercent > thresholds.maxStealPercent) reasons.push(`steal ${result.stealPercent}% > ${thresholds.maxStealPercent}%`);
+  if (result.othersBusyPercent > thresholds.maxOthersBusyPercent) reasons.push(`others busy ${result.othersBusyPercent}% > ${thresholds.maxOthersBusyPercent}%`);
+  const perCore = after.loadAverage1 / Math.max(1, after.cores);
+  if (perCore > thresholds.maxLoadPerCore) reasons.push(`load ${round(perCore, 2)} per core > ${thresholds.maxLoadPerCore}`);
+  return { ...result, flagged: reasons.length > 0, reasons };
+}
