@@ -21,9 +21,10 @@ import { netperfArgs, parseNetperfOutput } from '../actions/lib/measure/netperf.
 import { type Plan, type Point, validatePlan } from '../actions/lib/plan/plan.ts';
 import { runCommand } from '../actions/lib/core/proc.ts';
 import { executeRun, localHosts, netperfProbe } from '../actions/lib/measure/session.ts';
+import { loadRun } from '../actions/lib/measure/run-dir.ts';
 import { mean, summarize } from '../actions/lib/core/stats.ts';
 import { tcpGoodputCapacityMbit } from '../actions/lib/analyse/capacity.ts';
-import { measureTask, type SweepIO } from '../actions/lib/measure/sweep.ts';
+import { DEFAULT_PROBE_SECONDS, measureTask, type SweepIO } from '../actions/lib/measure/sweep.ts';
 import type { EnvironmentContext } from '../actions/lib/measure/environment.ts';
 import { nativeEnvironment } from '../env/native/native.ts';
 import { ENVIRONMENTS } from '../env/registry.ts';
@@ -133,8 +134,10 @@ try {
       readyTimeoutMs: 30_000, repoDir: REPO_DIR, signal: new AbortController().signal, onEvent: () => {},
     });
     const wall = (performance.now() - started) / 1000;
-    const netperfSeconds = tasks * plan.testLengthSeconds + plan.warmupSeconds;
-    console.log(`(b) sweep efficiency: ${tasks} measurements x ${plan.testLengthSeconds} s + ${plan.warmupSeconds} s warm-up = ${netperfSeconds} s of netperf; the whole run took ${fmt(wall)} s (status ${summary.status})`);
+    // The round-trip probes after each start (a TCP_RR and a UDP_RR) are measurements too.
+    const probes = loadRun(join(work, 'efficiency')).results.probes.length;
+    const netperfSeconds = tasks * plan.testLengthSeconds + plan.warmupSeconds + probes * DEFAULT_PROBE_SECONDS;
+    console.log(`(b) sweep efficiency: ${tasks} measurements x ${plan.testLengthSeconds} s + ${plan.warmupSeconds} s warm-up + ${probes} round-trip probes x ${DEFAULT_PROBE_SECONDS} s = ${netperfSeconds} s of netperf; the whole run took ${fmt(wall)} s (status ${summary.status})`);
     console.log(`  sweep efficiency = ${fmt(wall / netperfSeconds, 3)} (target <= 1.10)\n`);
   }
 
@@ -214,8 +217,9 @@ try {
     });
     const wall = (performance.now() - started) / 1000;
     const tasks = summary.measured + summary.failed;
-    const netperfSeconds = tasks * plan.testLengthSeconds + starts * plan.warmupSeconds;
-    console.log(`(i) blocked design on ${usable.map((d) => d.name).join(',')}: ${plan.replicates} blocks, ${starts} environment starts, ${tasks} measurements x ${plan.testLengthSeconds} s + ${starts} x ${plan.warmupSeconds} s warm-up = ${netperfSeconds} s of netperf; the run took ${fmt(wall)} s (status ${summary.status})`);
+    const probes = loadRun(join(work, 'blocked')).results.probes.length;
+    const netperfSeconds = tasks * plan.testLengthSeconds + starts * plan.warmupSeconds + probes * DEFAULT_PROBE_SECONDS;
+    console.log(`(i) blocked design on ${usable.map((d) => d.name).join(',')}: ${plan.replicates} blocks, ${starts} environment starts, ${tasks} measurements x ${plan.testLengthSeconds} s + ${starts} x ${plan.warmupSeconds} s warm-up + ${probes} round-trip probes x ${DEFAULT_PROBE_SECONDS} s = ${netperfSeconds} s of netperf; the run took ${fmt(wall)} s (status ${summary.status})`);
     console.log(`  efficiency with restarts = ${fmt(wall / netperfSeconds, 3)} (target <= 1.05)\n`);
   }
 } finally {
