@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { netperfArgs, parseNetperfOutput } from '../actions/lib/measure/netperf.ts';
-import { type Plan, type Point, validatePlan } from '../actions/lib/plan/plan.ts';
+import { PLAN_FORMAT_VERSION, type Plan, type Point, validatePlan } from '../actions/lib/plan/plan.ts';
 import { runCommand } from '../actions/lib/core/proc.ts';
 import { executeRun, localHosts, netperfProbe } from '../actions/lib/measure/session.ts';
 import { loadRun } from '../actions/lib/measure/run-dir.ts';
@@ -60,7 +60,8 @@ const context = (settings: Record<string, string> = {}): EnvironmentContext => (
 });
 
 function basePlan(overrides: Partial<Plan> & { sweeps: Plan['sweeps'] }): Plan {
-  return validatePlan({ formatVersion: 1, name: 'bench', testLengthSeconds: 2, replicates: 1, warmupSeconds: 0, retries: 2, order: { randomize: false, seed: 1 }, ...overrides });
+  // The current format: a version-1 plan is read as environment-major, whatever design it names.
+  return validatePlan({ formatVersion: PLAN_FORMAT_VERSION, name: 'bench', testLengthSeconds: 2, replicates: 1, warmupSeconds: 0, retries: 2, order: { randomize: false, seed: 1 }, ...overrides });
 }
 
 try {

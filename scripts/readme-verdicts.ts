@@ -13,7 +13,7 @@ import { MiB, readRegularFile } from '../actions/lib/core/safe-read.ts';
 import { mdText } from '../actions/lib/core/text.ts';
 
 /** Sentences that state a run-wide condition rather than a number: the report opens with them. */
-const CONDITION = /^(Not measured in this run: [^.]*\.|\S+ ran under TCG \(QEMU's software emulation\), not KVM: the claim is about KVM, so it is not judged\.)\s*/;
+const CONDITION = /^(Not measured in this run: [^.]*\.|[^.]*? ran under TCG \(QEMU's software emulation\), not KVM:[^.]*\.)\s*/;
 
 export function keyNumber(evidence: string, max = 180): string {
   let rest = evidence;
