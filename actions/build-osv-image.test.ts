@@ -1,6 +1,7 @@
 // build-osv-image's bundle run as the runner runs it, on its cache path (building OSv needs the
 // internet, which these machines do not have; env/osv's tests cover the build plan itself).
 
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,8 @@ describe('build-osv-image action', () => {
 
     mkdirSync(join(plan.image, '..'), { recursive: true });
     writeFileSync(plan.image, 'qcow2 stand-in');
-    writeFileSync(metadataPathFor(plan.image), JSON.stringify({ ...plan.metadata, key: plan.key }));
+    // As a build leaves it: the metadata records the image's hash, which the cache checks before use.
+    writeFileSync(metadataPathFor(plan.image), JSON.stringify({ ...plan.metadata, key: plan.key, imageSha256: createHash('sha256').update('qcow2 stand-in').digest('hex') }));
     const hit = await runAction(script, { inputs: { 'cache-dir': cacheDir, 'cache-only': 'true' }, workspace: REPO, runnerTemp: temp, timeoutMs: 30_000 });
     expect(hit.stdout + hit.stderr).not.toMatch(/::error::/);
     expect(hit.exitCode).toBe(0);
