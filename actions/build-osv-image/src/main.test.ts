@@ -1,5 +1,6 @@
 // build-osv-image's main as a function: the cache decides (no OSv build here: that needs internet).
 
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,7 +26,8 @@ describe('build-osv-image main', () => {
   it('a cached image built from the same inputs is used as it is', async () => {
     mkdirSync(dirname(plan.image), { recursive: true });
     writeFileSync(plan.image, 'qcow2');
-    writeFileSync(plan.metadataFile, JSON.stringify({ key: plan.key }));
+    // As a build leaves it: the image's hash recorded, which the cache checks before use.
+    writeFileSync(plan.metadataFile, JSON.stringify({ key: plan.key, imageSha256: createHash('sha256').update('qcow2').digest('hex') }));
     const io = recordingIO({ 'cache-dir': cacheDir, 'cache-only': 'true' }, { env });
     await run(io);
     expect(io.failed).toBeNull();

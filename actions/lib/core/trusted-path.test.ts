@@ -2,7 +2,10 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { requireService, rootMissing, skipNote } from '../testing/requirements.ts';
 import { assertTrustedPaths, trustProblem, untrustedPathProblem } from './trusted-path.ts';
+
+const rootMissingHere = requireService('root', rootMissing());
 
 const work = mkdtempSync(join(tmpdir(), 'virtnet-trust-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -49,7 +52,7 @@ describe('untrustedPathProblem on real files', () => {
     expect(() => assertTrustedPaths([dir, link], 'OSv image cache', 'Delete it.')).toThrow(`OSv image cache: ${link} is a symlink: refusing to use it (another user could have altered it). Delete it.`);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('refuses an entry another user owns (needs root to chown)', () => {
+  it.skipIf(rootMissingHere !== null)(`refuses an entry another user owns (needs root to chown)${skipNote(rootMissingHere)}`, () => {
     const file = join(work, 'theirs');
     writeFileSync(file, 'x', { mode: 0o644 });
     chownSync(file, 65534, 65534);
