@@ -335,7 +335,9 @@ export function spawnDetached(argv: readonly string[], options: { logFd: number;
   const child = running.child;
   if (child?.pid === undefined) throw new Error(`could not start ${argv.slice(0, 3).join(' ')}`);
   let code: number | null = null;
-  void running.then((output) => (code = output.exitCode ?? (output.signal ? 128 : 1)));
+  // From the child's own exit event: it comes as soon as Node reaps the process, before zx's result.
+  child.once('exit', (exitCode, signal) => (code ??= exitCode ?? (signal ? 128 : 1)));
+  void running.then((output) => (code ??= output.exitCode ?? (output.signal ? 128 : 1)));
   child.unref();
   return { pid: child.pid, exitCode: () => code };
 }

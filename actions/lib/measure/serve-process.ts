@@ -89,7 +89,14 @@ export async function waitForEndpoint(settings: ServeSettings, served: SpawnedSe
     if (info && info.pid === served.pid) return info;
     const code = served.exited();
     if (code !== null || identityOf(served.pid) === null) {
-      throw new Error(`virtnet serve exited (code ${code ?? '?'}) before ${settings.environment} was ready:\n${tail(settings.logFile)}`);
+      // A process that has exited but is not reaped yet is already gone to identityOf; its exit
+      // code arrives when Node reaps it, a moment later (bounded: 1 s).
+      let exitCode = code;
+      for (let j = 0; exitCode === null && j < 20; j++) {
+        await sleep(50);
+        exitCode = served.exited();
+      }
+      throw new Error(`virtnet serve exited (code ${exitCode ?? '?'}) before ${settings.environment} was ready:\n${tail(settings.logFile)}`);
     }
     await sleep(100);
   }

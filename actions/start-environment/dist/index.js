@@ -43210,7 +43210,8 @@ function spawnDetached(argv, options) {
   const child = running.child;
   if (child?.pid === void 0) throw new Error(`could not start ${argv.slice(0, 3).join(" ")}`);
   let code = null;
-  void running.then((output2) => code = output2.exitCode ?? (output2.signal ? 128 : 1));
+  child.once("exit", (exitCode, signal) => code ??= exitCode ?? (signal ? 128 : 1));
+  void running.then((output2) => code ??= output2.exitCode ?? (output2.signal ? 128 : 1));
   child.unref();
   return { pid: child.pid, exitCode: () => code };
 }
@@ -43276,7 +43277,12 @@ async function waitForEndpoint(settings, served, timeoutMs) {
     if (info2 && info2.pid === served.pid) return info2;
     const code = served.exited();
     if (code !== null || identityOf(served.pid) === null) {
-      throw new Error(`virtnet serve exited (code ${code ?? "?"}) before ${settings.environment} was ready:
+      let exitCode = code;
+      for (let j = 0; exitCode === null && j < 20; j++) {
+        await sleep(50);
+        exitCode = served.exited();
+      }
+      throw new Error(`virtnet serve exited (code ${exitCode ?? "?"}) before ${settings.environment} was ready:
 ${tail(settings.logFile)}`);
     }
     await sleep(100);
