@@ -21,27 +21,45 @@ export interface ProcessIdentity {
   startTicks: string;
 }
 
-interface Stat {
+/** What virtnet reads from one /proc/PID/stat line. */
+export interface ProcessStat {
+  pid: number;
+  ppid: number;
+  /** Field 3: R, S, D, Z, ... */
   state: string;
+  /** Field 22, kept as text: clock ticks after boot when the process started. */
   startTicks: string;
   /** utime + stime (fields 14 and 15), in clock ticks. */
   cpuTicks: number;
+  /** cutime + cstime (fields 16 and 17): what its reaped children used, in clock ticks. */
+  reapedChildrenTicks: number;
 }
 
-function readStat(pid: number): Stat | null {
+/**
+ * Parses a /proc/PID/stat line, or null if it is not one. comm (field 2) is in parentheses and may
+ * hold spaces and parentheses, so the fields are counted from the last ')': field 3 (the state) first.
+ */
+export function parseProcessStat(text: string): ProcessStat | null {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  const pid = Number(text.slice(0, text.indexOf('(')).trim());
+  const fields = text.slice(close + 1).trim().split(/\s+/);
+  const [state, ppidText] = fields;
+  const ppid = Number(ppidText);
+  const startTicks = fields[19];
+  const cpuTicks = Number(fields[11]) + Number(fields[12]);
+  const reapedChildrenTicks = Number(fields[13]) + Number(fields[14]);
+  if (!state || !startTicks || !Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isFinite(cpuTicks) || !Number.isFinite(reapedChildrenTicks)) return null;
+  return { pid, ppid, state, startTicks, cpuTicks, reapedChildrenTicks };
+}
+
+function readStat(pid: number): ProcessStat | null {
   if (!Number.isSafeInteger(pid) || pid <= 0) return null;
-  let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return parseProcessStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null;
   }
-  // comm (field 2) is in parentheses and may hold spaces and parentheses; the fields after the
-  // last ')' are space-separated, starting with field 3 (the state).
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const state = fields[0];
-  const startTicks = fields[19];
-  return state && startTicks ? { state, startTicks, cpuTicks: Number(fields[11]) + Number(fields[12]) } : null;
 }
 
 /** The kernel's start time of a process, or null if there is no such process. */

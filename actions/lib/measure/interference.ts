@@ -2,6 +2,7 @@
 // CPU time of the run's own processes from their /proc/PID/stat, the load average at the end, and
 // whether any of it crosses the plan's thresholds. Pure: the reading of /proc is in host-sampler.ts.
 
+import { parseProcessStat } from '../core/liveness.ts';
 import type { InterferenceThresholds } from '../plan/plan.ts';
 
 /** The machine's CPU time by kind, in clock ticks (USER_HZ), summed over all CPUs (/proc/stat's "cpu" line). */
@@ -75,16 +76,11 @@ export interface ProcessTicks {
   ticks: number;
 }
 
-/** Reads one /proc/PID/stat line; the command name may hold spaces and parentheses, so fields count from the last ")". */
+/** Reads one /proc/PID/stat line (core/liveness.ts parses it): a process's ticks with those of its reaped children. */
 export function parsePidStat(text: string): ProcessTicks {
-  const close = text.lastIndexOf(')');
-  const pid = Number(text.slice(0, text.indexOf('(')).trim());
-  // After ")": state(3) ppid(4) ... utime(14) stime(15) cutime(16) cstime(17): index = field - 3.
-  const rest = text.slice(close + 1).trim().split(/\s+/);
-  const ppid = Number(rest[1]);
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(rest[i]), 0);
-  if (close < 0 || !Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isFinite(ticks)) throw new ProcFormatError(`/proc/PID/stat: unreadable ${JSON.stringify(text.slice(0, 80))}`);
-  return { pid, ppid, ticks };
+  const stat = parseProcessStat(text);
+  if (!stat) throw new ProcFormatError(`/proc/PID/stat: unreadable ${JSON.stringify(text.slice(0, 80))}`);
+  return { pid: stat.pid, ppid: stat.ppid, ticks: stat.cpuTicks + stat.reapedChildrenTicks };
 }
 
 /**

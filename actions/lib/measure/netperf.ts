@@ -116,10 +116,11 @@ export function parseKeyValues(stdout: string): Map<string, string> {
 }
 
 /**
- * Parses `netperf ... -- -k SELECTORS` output into metrics. Throws NetperfOutputError naming the
- * missing or malformed selector, with the start of the output, when the output is not what we asked for.
+ * The KEY=value results of `-k` output, with readers for numbers that name the key (and quote the
+ * start of the output) when it is missing or not a number. `nonNegative`: every number read must be
+ * >= 0 (stream output has -1 for socket sizes not requested; RR output has no negative field).
  */
-export function parseNetperfOutput(stdout: string): NetperfMetrics {
+function resultReader(stdout: string, options: { nonNegative: boolean }) {
   const kv = parseKeyValues(stdout);
   const excerpt = () => JSON.stringify(stdout.slice(0, 300));
   if (kv.size === 0) throw new NetperfOutputError(`netperf printed no KEY=value results; output began: ${excerpt()}`);
@@ -128,9 +129,19 @@ export function parseNetperfOutput(stdout: string): NetperfMetrics {
     if (raw === undefined) throw new NetperfOutputError(`netperf output lacks ${key}; output began: ${excerpt()}`);
     const v = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(v)) throw new NetperfOutputError(`netperf output has ${key}=${JSON.stringify(raw)}, not a number`);
+    if (options.nonNegative && v < 0) throw new NetperfOutputError(`netperf output has a negative ${key}=${raw}`);
     return v;
   };
   const optionalNum = (key: string): number | null => (kv.has(key) ? num(key) : null);
+  return { kv, num, optionalNum };
+}
+
+/**
+ * Parses `netperf ... -- -k SELECTORS` output into metrics. Throws NetperfOutputError naming the
+ * missing or malformed selector, with the start of the output, when the output is not what we asked for.
+ */
+export function parseNetperfOutput(stdout: string): NetperfMetrics {
+  const { kv, num, optionalNum } = resultReader(stdout, { nonNegative: false });
   const protocol = kv.get('PROTOCOL');
   if (protocol !== 'TCP' && protocol !== 'UDP') throw new NetperfOutputError(`netperf output has PROTOCOL=${JSON.stringify(protocol)}, expected TCP or UDP`);
   const units = kv.get('THROUGHPUT_UNITS');
@@ -228,18 +239,7 @@ export type RrMetrics = z.output<typeof rrMetricsSchema>;
 
 /** Parses `netperf -t TCP_RR|UDP_RR ... -- -k RR_OUTPUT_SELECTORS`; throws NetperfOutputError naming what is wrong. */
 export function parseRrOutput(stdout: string, test: RrTest): RrMetrics {
-  const kv = parseKeyValues(stdout);
-  const excerpt = () => JSON.stringify(stdout.slice(0, 300));
-  if (kv.size === 0) throw new NetperfOutputError(`netperf printed no KEY=value results; output began: ${excerpt()}`);
-  const num = (key: string): number => {
-    const raw = kv.get(key);
-    if (raw === undefined) throw new NetperfOutputError(`netperf output lacks ${key}; output began: ${excerpt()}`);
-    const v = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(v)) throw new NetperfOutputError(`netperf output has ${key}=${JSON.stringify(raw)}, not a number`);
-    if (v < 0) throw new NetperfOutputError(`netperf output has a negative ${key}=${raw}`);
-    return v;
-  };
-  const optionalNum = (key: string): number | null => (kv.has(key) ? num(key) : null);
+  const { kv, num, optionalNum } = resultReader(stdout, { nonNegative: true });
   const expected = test === 'TCP_RR' ? 'TCP' : 'UDP';
   const protocol = kv.get('PROTOCOL');
   if (protocol !== expected) throw new NetperfOutputError(`netperf output has PROTOCOL=${JSON.stringify(protocol)}, expected ${expected} for ${test}`);

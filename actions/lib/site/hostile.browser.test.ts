@@ -7,10 +7,10 @@
 // counted as refused and must be refused with a message naming it. The corpus size is printed.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClaims } from '../analyse/claims/file.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
@@ -23,6 +23,7 @@ import { buildSite, commitRun } from './build.ts';
 import { runPage, type SitePage } from './site.ts';
 
 import { CHROMIUM, chromiumMissing, requireService, skipNote } from '../testing/requirements.ts';
+import { serveDirectory } from '../testing/static-server.ts';
 
 // With CI=true a missing Chromium fails this file instead of skipping it (testing/requirements.ts).
 const missing = requireService('chromium', chromiumMissing());
@@ -142,25 +143,6 @@ const FIELDS: readonly Field[] = [
   },
 ];
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.csv': 'text/csv', '.jsonl': 'application/x-ndjson', '.md': 'text/markdown', '.txt': 'text/plain' };
-
-function serve(root: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    let file = join(root, path);
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!file.startsWith(root) || !existsSync(file)) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    resolve({ server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/` });
-  }));
-}
-
 /** Every file under dir (relative paths), links listed as links, not followed. */
 function files(dir: string): string[] {
   const out: string[] = [];
@@ -274,7 +256,7 @@ describe.skipIf(missing !== null)(`hostile-input corpus: every site page in head
     const built = await buildSite(runDirs, site, { claims: PAPER_CLAIMS, extraPages: [claimsPage], diffs: [`${ids[3]}:${ids[0]}`, `${ids.at(-1)}:${ids[1]}`], command: ['virtnet', 'report', ...runDirs, '--site', site] });
     diffCount = built.diffs.length;
     await commitRun(runDirs[0]!, reports, PAPER_CLAIMS);
-    ({ server, url } = await serve(site));
+    ({ server, url } = await serveDirectory(site));
   }, 600_000);
 
   afterAll(() => {

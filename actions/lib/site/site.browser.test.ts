@@ -2,10 +2,10 @@
 // Chromium (driven by playwright-core), and check every chart renders, the claims table is there,
 // outside strings are escaped and the pages log no errors.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../plan/plan-file.ts';
 import { loadClaims } from '../analyse/claims/file.ts';
@@ -13,6 +13,7 @@ import { buildSite } from './build.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
 
 import { CHROMIUM, chromiumMissing, requireService, skipNote } from '../testing/requirements.ts';
+import { serveDirectory } from '../testing/static-server.ts';
 
 // With CI=true a missing Chromium fails this file instead of skipping it (testing/requirements.ts).
 const missing = requireService('chromium', chromiumMissing());
@@ -25,25 +26,6 @@ function writeRun(dir: string, run: ReturnType<typeof syntheticRun>): string {
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(run.manifest, null, 2)}\n`);
   writeFileSync(join(dir, 'results.jsonl'), run.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   return dir;
-}
-
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.csv': 'text/csv', '.jsonl': 'application/x-ndjson' };
-
-function serve(root: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    let file = join(root, path);
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!file.startsWith(root) || !existsSync(file)) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    resolve({ server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/` });
-  }));
 }
 
 describe.skipIf(missing !== null)(`site in headless Chromium${skipNote(missing)}`, () => {
@@ -62,7 +44,7 @@ describe.skipIf(missing !== null)(`site in headless Chromium${skipNote(missing)}
     const result = await buildSite(dirs, site, { claims: loadClaims('paper', PLANS), command: ['virtnet', 'report', ...dirs, '--site', site] });
     runIds = result.runs.map((r) => r.runId);
     chartCounts = result.runs.map((r) => (readFileSync(r.pagePath, 'utf8').match(/class="vega"/g) ?? []).length);
-    ({ server, url } = await serve(site));
+    ({ server, url } = await serveDirectory(site));
   });
 
   afterAll(() => {

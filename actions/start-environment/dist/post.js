@@ -22538,18 +22538,26 @@ import { closeSync, existsSync as existsSync2, openSync, readFileSync as readFil
 
 // actions/lib/core/liveness.ts
 import { readFileSync } from "node:fs";
+function parseProcessStat(text2) {
+  const close = text2.lastIndexOf(")");
+  if (close < 0) return null;
+  const pid = Number(text2.slice(0, text2.indexOf("(")).trim());
+  const fields = text2.slice(close + 1).trim().split(/\s+/);
+  const [state, ppidText] = fields;
+  const ppid = Number(ppidText);
+  const startTicks = fields[19];
+  const cpuTicks = Number(fields[11]) + Number(fields[12]);
+  const reapedChildrenTicks = Number(fields[13]) + Number(fields[14]);
+  if (!state || !startTicks || !Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isFinite(cpuTicks) || !Number.isFinite(reapedChildrenTicks)) return null;
+  return { pid, ppid, state, startTicks, cpuTicks, reapedChildrenTicks };
+}
 function readStat(pid) {
   if (!Number.isSafeInteger(pid) || pid <= 0) return null;
-  let text2;
   try {
-    text2 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return parseProcessStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return null;
   }
-  const fields = text2.slice(text2.lastIndexOf(")") + 2).split(" ");
-  const state = fields[0];
-  const startTicks = fields[19];
-  return state && startTicks ? { state, startTicks, cpuTicks: Number(fields[11]) + Number(fields[12]) } : null;
 }
 function identityOf(pid) {
   const stat2 = readStat(pid);
