@@ -27,6 +27,8 @@ export interface RunRequest {
   serverAddress: string;
   /** Which host is the client and which the server, as the manifest describes them. */
   hosts: RunHosts;
+  /** The runner pair's name (manifest.runnerPair); null or absent on the embedded testbed. */
+  runnerPair?: string | null;
   link: LinkDescription;
   settings: Record<string, string>;
   readyTimeoutMs: number;
@@ -152,6 +154,7 @@ export async function executeRun(req: RunRequest): Promise<RunSummary> {
         plan: req.plan,
         environments: req.environments.map((e) => e.name),
         hosts: { client: null, server: null },
+        runnerPair: req.runnerPair ?? null,
         link: req.link,
         environmentDescriptions: {},
         sessions: [],

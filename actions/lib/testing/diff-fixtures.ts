@@ -59,6 +59,7 @@ export function testManifest(overrides: Partial<Manifest> = {}): Manifest {
     plan: testPlan(),
     environments: ['native'],
     hosts: { client: testHost('client'), server: testHost('server') },
+    runnerPair: null,
     link: { kind: 'veth-testbed', shaping: 'tbf rate 100mbit', rateMbit: 100, serverAddress: '198.18.40.1', clientAddress: '198.18.40.2', clientNamespace: 'vnet40-client' },
     environmentDescriptions: {
       native: { name: 'native', summary: 'netserver 2.7.0 on the host', details: { netserver: '2.7.0', pid: '100' }, accelerator: 'none', startupSeconds: 0.3 },

@@ -22,6 +22,8 @@ export interface SyntheticOptions {
   gitSubject?: string;
   gitCommit?: string;
   hostname?: string;
+  /** The runner pair's name (manifest.runnerPair); default null, the embedded testbed. */
+  runnerPair?: string | null;
   /** Relative noise (standard deviation / mean) of each replicate. */
   noise?: number;
   /** Noiseless mean throughput per environment and point, instead of the profile's (tests shape the data a rule needs). */
@@ -183,6 +185,7 @@ export function syntheticRun(options: SyntheticOptions): SyntheticRun {
     plan,
     environments: [...options.environments],
     hosts: { client: host('client', hostname), server: host('server', hostname) },
+    runnerPair: options.runnerPair ?? null,
     link: { kind: 'veth-testbed', shaping: 'tbf rate 100mbit burst 64kbit, stab overhead 24 (Ethernet framing), gso_max_segs 1, both directions', rateMbit: 100, serverAddress: '198.18.0.1', clientAddress: '198.18.0.2', clientNamespace: 'vnet0-client' },
     environmentDescriptions: Object.fromEntries(options.environments.map((e) => [e, description(e, options.accelerator ?? 'kvm')])),
     sessions: [{ startedAt: createdAt, endedAt: new Date(t0 + clock * 1000).toISOString(), endReason: 'completed', measuredInSession: records.length }],

@@ -42775,6 +42775,12 @@ var manifestSchema = strict({
   plan: planDocument,
   environments: list(name("An environment."), { max: 100 }),
   hosts: strict({ client: hostInfoSchema.nullable(), server: hostInfoSchema.nullable() }),
+  /**
+   * The runner pair that measured, by its name in the list of pairs (runners labelled
+   * virtnet-server-<pair> and virtnet-client-<pair>); null on the embedded testbed, by a single
+   * unnamed pair, and in runs recorded before pairs existed.
+   */
+  runnerPair: name("The runner pair that measured.").nullable().default(null),
   link: linkSchema.nullable(),
   environmentDescriptions: dictionary(environmentDescriptionSchema),
   /** Every start and stop of the run: more than one means it was interrupted and resumed. */
