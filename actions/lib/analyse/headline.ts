@@ -83,7 +83,7 @@ function throughputOver(points: readonly PointSummary[], test: TestName, from: n
 }
 
 /** The sizes from which a TCP curve counts as its plateau: PLATEAU_FRACTION of the largest size measured. */
-export function plateauFrom(points: readonly PointSummary[]): number | null {
+export function plateauFrom(points: readonly Pick<PointSummary, 'test' | 'value'>[]): number | null {
   const sizes = points.filter((p) => p.test === 'TCP_STREAM').map((p) => p.value);
   return sizes.length === 0 ? null : PLATEAU_FRACTION * Math.max(...sizes);
 }

@@ -2,8 +2,9 @@
 // itself, and the picker page for any two runs. Pure: no I/O, no clock (site-build.ts writes).
 //
 // Each run is compared with the run before it (by createdAt, ties by run id) with the same plan
-// name, or else with the run before it whatever its plan, so the index's "compare with previous"
-// compares like with like whenever it can. Any other pair is built on request (`--diff A:B`).
+// name on the same testbed (runner pair or embedded link), else with the same plan name, or else
+// with the run before it whatever its plan, so the index's "compare with previous" compares like
+// with like whenever it can; the history pages mark the diffs of comparable runs (same plan and testbed). Any other pair is built on request (`--diff A:B`).
 
 import type { DiffChartEntry } from '../diff/overlay-chart.ts';
 import type { RunDiff } from '../diff/diff.ts';
@@ -17,13 +18,15 @@ export interface PairableRun {
   runId: string;
   createdAt: string;
   plan: string;
+  /** Where it was measured (history.ts testbedOf): a run is compared with the previous run of its plan on its testbed first. */
+  testbed?: string;
 }
 
 export interface RunPair {
   /** The baseline (the earlier run for "previous" pairs). */
   a: string;
   b: string;
-  /** previous-same-plan: B's previous run with its plan; previous: B's previous run (no earlier run had its plan); requested: asked for with --diff. */
+  /** previous-same-plan: B's previous run with its plan (on its testbed if there is one); previous: B's previous run (no earlier run had its plan); requested: asked for with --diff. */
   kind: 'previous-same-plan' | 'previous' | 'requested';
 }
 
@@ -37,6 +40,12 @@ export function previousRunPairs(runs: readonly PairableRun[]): RunPair[] {
   const pairs: RunPair[] = [];
   ordered.forEach((run, i) => {
     if (i === 0) return;
+    for (let j = i - 1; j >= 0; j--) {
+      if (ordered[j]!.plan === run.plan && ordered[j]!.testbed === run.testbed) {
+        pairs.push({ a: ordered[j]!.runId, b: run.runId, kind: 'previous-same-plan' });
+        return;
+      }
+    }
     for (let j = i - 1; j >= 0; j--) {
       if (ordered[j]!.plan === run.plan) {
         pairs.push({ a: ordered[j]!.runId, b: run.runId, kind: 'previous-same-plan' });
@@ -103,14 +112,14 @@ export function runDiffLinks(runId: string, pairs: readonly RunPair[]): Link[] {
   return links;
 }
 
-export function diffSiteCharts(charts: readonly DiffChartEntry[]): SiteChart[] {
-  return charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: `charts/${c.id}.svg`, spec: c.spec }));
+export function diffSiteCharts(charts: readonly DiffChartEntry[], noSvg?: ReadonlySet<string>): SiteChart[] {
+  return charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: noSvg?.has(c.id) ? null : `charts/${c.id}.svg`, spec: c.spec }));
 }
 
-/** The site page of one diff: run links and downloads, then diffPage's body with interactive charts (SVG fallback). */
-export function diffSitePage(diff: RunDiff, manifests: { a: Manifest; b: Manifest }): SitePage {
-  const page = diffPage(diff, { chartHtml: (c) => chartHtml(diffSiteCharts([c])[0]!) });
-  const siteCharts = diffSiteCharts(page.charts);
+/** The site page of one diff: run links and downloads, then diffPage's body with interactive charts (SVG fallback, except for the charts in noSvg). */
+export function diffSitePage(diff: RunDiff, manifests: { a: Manifest; b: Manifest }, noSvg?: ReadonlySet<string>): SitePage {
+  const page = diffPage(diff, { chartHtml: (c) => chartHtml(diffSiteCharts([c], noSvg)[0]!) });
+  const siteCharts = diffSiteCharts(page.charts, noSvg);
   const run = (id: string) => link({ href: `../../${runPagePath(id)}`, text: id });
   const here = (file: string) => link({ href: file, text: file });
   const head = html`<p class="diff-nav">A (baseline): ${run(diff.a.runId)} · B (candidate): ${run(diff.b.runId)} · ${here('diff.md')} · ${here('diff.txt')} · ${here('diff.json')} · ${link({ href: '../../compare.html', text: 'compare any two runs' })}</p>

@@ -124,7 +124,11 @@ describe('buildSite', () => {
     for (const [k, v] of before) expect(s2.get(k)!.bytes, k).toBe(v.bytes);
     // Index: newest first, compare links in their column, the extra page written.
     const index = readFileSync(join(site1, 'index.html'), 'utf8');
-    expect(index.indexOf('run-b')).toBeLessThan(index.indexOf('run-a'));
+    // The history overview first, then the table of runs, newest first.
+    expect(index.indexOf('id="overview"')).toBeGreaterThan(-1);
+    expect(index.indexOf('id="overview"')).toBeLessThan(index.indexOf('id="runs"'));
+    const table = index.slice(index.indexOf('id="runs"'));
+    expect(table.indexOf('run-b')).toBeLessThan(table.indexOf('run-a'));
     expect(index).toContain('compare with previous');
     expect(readFileSync(join(site1, 'diffs/run-a-run-b.html'), 'utf8')).toContain('../assets/site.css');
     // The run page: claims first, TCG banner, raw data beside it, a spec beside every SVG.

@@ -23,7 +23,8 @@ export interface SiteChart {
   title: string;
   /** Paths relative to the page's directory. */
   specPath: string;
-  svgPath: string;
+  /** Null when the site was built without rendering SVGs it had no cached copy of (SiteOptions.svg 'reuse'): the chart is drawn in the browser only. */
+  svgPath: string | null;
   spec: TopLevelSpec;
 }
 
@@ -123,6 +124,12 @@ export function claimsScopeHtml(scope: ClaimsScope): SafeHtml {
 }
 
 export function chartHtml(c: SiteChart): SafeHtml {
+  if (c.svgPath === null) {
+    return html`<figure class="chart" id="chart-${c.id}">
+<div class="vega" data-chart="${c.id}"><p class="no-svg">${c.title}: drawn in the browser (this site was built without pre-rendered SVGs); without scripts, open the Vega-Lite spec.</p></div>
+<figcaption>${c.title} · <a href="${safeHref(c.specPath)}">Vega-Lite spec</a></figcaption>
+</figure>`;
+  }
   return html`<figure class="chart" id="chart-${c.id}">
 <div class="vega" data-chart="${c.id}"><img src="${safeHref(c.svgPath)}" alt="${c.title}" width="680"></div>
 <figcaption>${c.title} · <a href="${safeHref(c.specPath)}">Vega-Lite spec</a> · <a href="${safeHref(c.svgPath)}">SVG</a></figcaption>
@@ -136,6 +143,8 @@ export interface RunPageInput {
   /** Links to the diffs this run is in (relative to the run page), and to the picker. */
   diffLinks?: readonly Link[];
   pickerHref?: string;
+  /** Charts with no SVG fallback (see SiteChart.svgPath). */
+  noSvg?: ReadonlySet<string>;
 }
 
 /** The run page's line of links to its diffs. */
@@ -176,8 +185,8 @@ const DOWNLOADS: readonly [file: string, note: string][] = [
   ['analysis.json', ' (claims, Fig. 5/7 averages, signed areas)'],
 ];
 
-export function runPage({ manifest: m, analysis: a, charts, diffLinks = [], pickerHref }: RunPageInput): SitePage {
-  const siteCharts: SiteChart[] = charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: `charts/${c.id}.svg`, spec: c.spec }));
+export function runPage({ manifest: m, analysis: a, charts, diffLinks = [], pickerHref, noSvg }: RunPageInput): SitePage {
+  const siteCharts: SiteChart[] = charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: noSvg?.has(c.id) ? null : `charts/${c.id}.svg`, spec: c.spec }));
   const envList = a.environments.map((e) => environmentTitle(e, own(m.environmentDescriptions, e)?.accelerator)).join(', ') || '(none measured)';
   const errors = Object.entries(m.environmentErrors ?? {});
   const body = html`${claimsScopeHtml(a.scope)}<p class="link"><strong>Testbed link:</strong> ${linkSummary(m)}</p>
@@ -207,6 +216,10 @@ export interface IndexEntry {
   subject: string | null;
   branch: string | null;
   plan: string;
+  /** The runner pair's name; null on the embedded testbed and in runs before pairs. */
+  pair: string | null;
+  /** testbedOf(manifest). */
+  testbed: string;
   environments: string[];
   machine: string;
   status: string;
@@ -227,6 +240,8 @@ export function indexEntry(m: Manifest, claims: readonly ClaimResult[], environm
     subject: m.git.subject,
     branch: m.git.branch,
     plan: m.plan.name,
+    pair: m.runnerPair ?? null,
+    testbed: testbedOf(m),
     environments: [...environments],
     machine: s ? `${s.hostname}: ${s.cpuModel}, ${s.cores} cores, ${s.kernel}` : '(not recorded)',
     status: m.status,
@@ -236,22 +251,39 @@ export function indexEntry(m: Manifest, claims: readonly ClaimResult[], environm
   };
 }
 
+export const NO_PAIR = '(no runner pair)';
+
+/** Where a run was measured, as the history's testbed filter names it: a runner pair, or the embedded testbed's rate and delay. */
+export function testbedOf(m: Pick<Manifest, 'runnerPair' | 'link'>): string {
+  if (m.runnerPair) return `runner pair ${m.runnerPair}`;
+  const l = m.link;
+  if (!l) return 'testbed not recorded';
+  if (l.kind === 'external') return 'external link (unnamed pair)';
+  const rate = l.rateMbit ? `${l.rateMbit} Mbit/s` : 'unshaped';
+  const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay` : 'no added delay';
+  return `embedded testbed, ${rate}, ${delay}`;
+}
+
 /** Newest first; ties by run id, so the order never depends on the input order. */
 export function sortEntries(entries: readonly IndexEntry[]): IndexEntry[] {
   return [...entries].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.runId.localeCompare(b.runId));
 }
 
-/** pickerHref: the page that diffs any two runs, linked above the table when the site has one. */
-export function indexPage(entries: readonly IndexEntry[], pickerHref?: string): SitePage {
+/**
+ * pickerHref: the page that diffs any two runs, linked above the table when the site has one.
+ * overview: the history's small multiples (history.ts), above the table; pairsHref: the page comparing runner pairs.
+ */
+export function indexPage(entries: readonly IndexEntry[], pickerHref?: string, overview: SafeHtml | null = null, pairsHref?: string): SitePage {
   const rows = sortEntries(entries).map((e) => {
     const commit = e.commit ? html`<code>${e.commit.slice(0, 12)}</code> ${e.subject ?? ''}` : '(unknown)';
     const compare = e.compareLinks.map((l, i) => (i === 0 ? link(l) : html` ${link(l)}`));
-    return html`<tr data-run="${e.runId}"><td>${link({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ''}</td><td>${e.plan}</td><td>${e.environments.join(', ')}</td><td>${e.machine}</td><td>${e.status}</td><td>${e.verdicts.supported} / ${e.verdicts.refuted} / ${e.verdicts.inconclusive}</td><td class="compare">${compare}</td></tr>\n`;
+    return html`<tr data-run="${e.runId}" data-plan="${e.plan}" data-pair="${e.pair ?? NO_PAIR}" data-testbed="${e.testbed}"><td>${link({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ''}</td><td>${e.plan}</td><td>${e.environments.join(', ')}</td><td>${e.machine}</td><td>${e.status}</td><td>${e.verdicts.supported} / ${e.verdicts.refuted} / ${e.verdicts.inconclusive}</td><td class="compare">${compare}</td></tr>\n`;
   });
   const body = html`<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims. Claims column: supported / refuted / inconclusive.</p>
-${pickerHref ? html`<p class="picker-link">${link({ href: pickerHref, text: 'Compare any two runs' })}</p>\n` : null}<table class="runs" id="runs">
+${overview}${pickerHref ? html`<p class="picker-link">${link({ href: pickerHref, text: 'Compare any two runs' })}</p>\n` : null}${pairsHref ? html`<p class="pairs-link">${link({ href: pairsHref, text: 'Runner pairs compared: the same claims judged per pair' })}</p>\n` : null}<h2 id="runs-heading">Runs</h2>
+<table class="runs" id="runs">
 <thead><tr><th scope="col">Run</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Branch</th><th scope="col">Plan</th><th scope="col">Environments</th><th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Claims</th><th scope="col">Compare</th></tr></thead>
 <tbody>
 ${rows}</tbody></table>`;
-  return { path: 'index.html', title: 'Runs', banner: null, body, charts: [] };
+  return { path: 'index.html', title: 'Runs', banner: null, body, charts: [], script: overview !== null };
 }
