@@ -19,6 +19,7 @@ import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { loadPlan } from '../plan/plan-file.ts';
 import { analyseRun } from '../report/report.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
+import { HEADLINE_METRICS } from '../analyse/headline.ts';
 import { buildSite, commitRun } from './build.ts';
 import { runPage, type SitePage } from './site.ts';
 
@@ -176,7 +177,8 @@ function findInjected(): string[] {
       if (!(src && /^(\.\.\/|\.\/)*assets\/(vega|vega-lite|vega-embed|site)(\.min)?\.js$/.test(src)) && !json) bad.push(`script ${src ?? el.id}`);
     }
     if (tag === 'link' && !(el.getAttribute('rel') === 'icon' && el.getAttribute('href') === 'data:,') && !/^(\.\.\/|\.\/)*assets\/site\.css$/.test(el.getAttribute('href') ?? '')) bad.push(`link ${el.getAttribute('href')}`);
-    if (tag === 'svg' && !el.closest('.vega')) bad.push('svg outside a chart');
+    // Charts: vega's, the history's own (history.ts: svg.history in its figure, and the legend's swatches).
+    if (tag === 'svg' && !el.closest('.vega') && !(el.matches('figure.overview-chart svg.history, figure.history-chart svg.history, .history-legend svg.swatch'))) bad.push('svg outside a chart');
     for (const attr of ['href', 'src', 'action', 'formaction', 'xlink:href']) {
       const v = el.getAttribute(attr);
       if (v !== null && /^\s*(javascript|data|vbscript):/i.test(v) && !(tag === 'link' && v === 'data:,')) bad.push(`${describe(el)} ${attr}=${v}`);
@@ -294,9 +296,9 @@ describe.skipIf(missing !== null)(`hostile-input corpus: every site page in head
       page.on('dialog', (d) => { problems.push(`${where}: dialog ${d.type()} ${JSON.stringify(d.message())}`); void d.dismiss(); });
       page.on('pageerror', (e) => problems.push(`${where}: script error ${e.message}`));
       const pages = files(site).filter((f) => f.endsWith('.html'));
-      // The index, the picker, the claims page, a page per run and per diff.
+      // The index, the picker, the claims page, the pair page, a history page per headline metric, a page per run and per diff.
       expect(diffCount).toBeGreaterThanOrEqual(VALUES.length - 1);
-      expect(pages.length).toBe(3 + VALUES.length + diffCount);
+      expect(pages.length).toBe(4 + HEADLINE_METRICS.length + VALUES.length + diffCount);
       for (const path of pages) {
         where = path;
         await page.goto(url + path, { waitUntil: 'load' });
