@@ -2,11 +2,15 @@
 // Report benchmark: prints how long it takes to analyse and render the full report of a large
 // synthetic run (4 environments, the paper plan, 10 replicates) and to build a site of 100 runs.
 // Targets (issue 4): under 2 s and under 20 s on a 2-core machine. Figures only, no assertions.
+// 2b. The history (issue 15): a site of 1000 synthetic runs built from scratch, then one run added
+//    to it. Targets: under 60 s and under 3 s on a 2-core machine. The site is built with
+//    svg 'reuse' (no SVG fallbacks rendered: rendering is ~50 ms a chart, 13 per run and 8 per diff,
+//    far beyond a minute for a thousand runs); the charts are drawn in the browser.
 // 3. The committed reproductions (reports/runs/): each one's wall time over its sessions and the
 //    precision it reached per environment (target for the paper plan: median <= 1%, worst <= 3%,
 //    four environments in at most 45 minutes). These were measured when the run was made; this
 //    prints them from the run, it does not measure again.
-// Usage: node scripts/bench-report.ts [--runs N]
+// Usage: node scripts/bench-report.ts [--runs N] [--history-runs N] [--only history]
 
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -22,14 +26,31 @@ import { buildSite } from '../actions/lib/site/build.ts';
 import { syntheticRun } from '../actions/lib/testing/synthetic.ts';
 import { PLANS_DIR, REPO_DIR } from './cli/common.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' }, 'history-runs': { type: 'string', default: '1000' }, only: { type: 'string' } } });
 const siteRuns = Number(values.runs);
+const historyRuns = Number(values['history-runs']);
+const only = values.only ?? null;
 const { plan } = loadPlan('paper', PLANS_DIR);
 const claims = loadClaims('paper', PLANS_DIR);
 const ALL = ['native', 'docker', 'kvm', 'osv'];
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 console.log(`bench-report: ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine inflates these figures)`);
+
+/** The history bench's runs: the paper plan, 3 replicates, 1-4 environments in turn, one run an hour, every third run on a second runner pair. */
+function writeHistoryRun(root: string, i: number): string {
+  const run = syntheticRun({ plan, environments: ALL.slice(0, 1 + (i % 4)), replicates: 3, seed: 5000 + i, runId: `history-${String(i).padStart(4, '0')}`, runnerPair: i % 3 === 2 ? 'second' : null, createdAt: new Date(Date.UTC(2026, 0, 1) + i * 3600_000).toISOString() });
+  const dir = join(root, 'runs', run.manifest.runId);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(run.manifest));
+  writeFileSync(join(dir, 'results.jsonl'), run.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  return dir;
+}
+
+if (only === 'history') {
+  await historyBench();
+  process.exit(0);
+}
 
 // 1. One large run, in memory: analysis (summaries, claims, tables) + every chart rendered to SVG.
 const big = syntheticRun({ plan, environments: ALL, replicates: 10, seed: 42 });
@@ -63,6 +84,30 @@ try {
   console.log(`site of ${siteRuns} runs, rebuilt unchanged: ${seconds(performance.now() - t)} (${warm.rendered} charts rendered, ${warm.written} files written)`);
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+await historyBench();
+
+async function historyBench(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'virtnet-bench-history-'));
+  try {
+    const dirs: string[] = [];
+    for (let i = 0; i < historyRuns; i++) dirs.push(writeHistoryRun(root, i));
+    const site = join(root, 'site');
+    const shape = `paper plan, 3 replicates, 1-4 environments, 2 testbeds; svg 'reuse'`;
+    let t0 = performance.now();
+    let cpu = process.cpuUsage();
+    const cold = await buildSite(dirs, site, { claims, svg: 'reuse' });
+    const cpuOf = (c: NodeJS.CpuUsage) => `${((c.user + c.system) / 1e6).toFixed(1)} s CPU`;
+    console.log(`history site of ${historyRuns} runs (${shape}), from scratch: ${seconds(performance.now() - t0)} (${cpuOf(process.cpuUsage(cpu))}; ${cold.runsBuilt} runs and ${cold.diffsBuilt} diffs built, ${cold.written} files; target < 60 s)`);
+    const added = writeHistoryRun(root, historyRuns);
+    t0 = performance.now();
+    cpu = process.cpuUsage();
+    const more = await buildSite([...dirs, added], site, { claims, svg: 'reuse' });
+    console.log(`history site: one run added to ${historyRuns}: ${seconds(performance.now() - t0)} (${cpuOf(process.cpuUsage(cpu))}; ${more.runsBuilt} runs and ${more.diffsBuilt} diffs built, ${more.written} files written; target < 3 s)`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 // 3. The committed reproductions: wall time and precision reached, as recorded.

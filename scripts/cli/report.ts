@@ -1,4 +1,4 @@
-// virtnet report <RUN_DIR...> [--out DIR] [--site DIR [--diff A:B]...] [--commit [--reports DIR]]
+// virtnet report <RUN_DIR...> [--out DIR] [--site DIR [--diff A:B]... [--no-svg]] [--commit [--reports DIR]]
 
 import { join } from 'node:path';
 import { InputError, phrase } from '../../actions/lib/core/input.ts';
@@ -13,6 +13,8 @@ export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      repo
   virtnet report <RUN_DIR...> --site DIR        a static site: an index of runs, a page per run, each run's
                                                 diff with its previous run and a picker for any two runs
       [--diff A:B]...                           also build the diff of run id B against run id A
+      [--no-svg]                                no SVG fallbacks but those already rendered (charts drawn in
+                                                the browser): a site of a thousand new runs in a minute
   virtnet report <RUN_DIR...> --commit [--reports DIR]
                                                 copy each run with its report into DIR/runs/<runId>/ (default: reports)
       [--claims NAME|FILE]                      the claims judged: a built-in name (paper) or a claims file (default: paper)`;
@@ -30,12 +32,13 @@ export function verdictLines(claims: readonly ClaimResult[], scope?: ClaimsScope
 }
 
 export async function commandReport(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' }, site: { type: 'string' }, commit: { type: 'boolean' }, reports: { type: 'string' }, diff: { type: 'string', multiple: true }, claims: { type: 'string' } }, true);
+  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' }, site: { type: 'string' }, commit: { type: 'boolean' }, reports: { type: 'string' }, diff: { type: 'string', multiple: true }, claims: { type: 'string' }, 'no-svg': { type: 'boolean' } }, true);
   if (positionals.length === 0) throw new UsageError('expected at least one run directory');
   if (values.out && positionals.length > 1) throw new UsageError('--out takes one run; give one run directory');
   if (values.reports && !values.commit) throw new UsageError('--reports only goes with --commit');
   const diffs = values.diff ?? [];
   if (diffs.length > 0 && !values.site) throw new UsageError('--diff only goes with --site');
+  if (values['no-svg'] && !values.site) throw new UsageError('--no-svg only goes with --site');
   const claims = claimsOption(values.claims);
   if (values.commit) {
     const reportsDir = values.reports ?? 'reports';
@@ -46,10 +49,10 @@ export async function commandReport(args: string[]): Promise<number> {
   }
   if (values.site) {
     // The picker prints this command (plus --diff A:B) for a pair the site lacks.
-    const command = ['virtnet', 'report', ...positionals, '--site', values.site, ...diffs.flatMap((d) => ['--diff', d]), ...(values.claims ? ['--claims', values.claims] : [])];
+    const command = ['virtnet', 'report', ...positionals, '--site', values.site, ...diffs.flatMap((d) => ['--diff', d]), ...(values.claims ? ['--claims', values.claims] : []), ...(values['no-svg'] ? ['--no-svg'] : [])];
     let result;
     try {
-      result = await buildSite(positionals, values.site, { claims, log: (m) => console.log(m), diffs, command });
+      result = await buildSite(positionals, values.site, { claims, log: (m) => console.log(m), diffs, command, svg: values['no-svg'] ? 'reuse' : 'render' });
     } catch (e) {
       if (e instanceof InputError && e.field === 'diff') throw new UsageError(phrase('--diff', e.problem));
       throw e;

@@ -24,10 +24,20 @@ import { checkRunId, indexEntry, renderPage, runPage, type IndexEntry, type Link
 /** Raised whenever what a page shows for the same input changes: every cached digest is then stale. */
 export const SITE_CACHE_VERSION = 'virtnet-site-cache-1';
 
+/** A file's hash with the facts it was taken at: while they are the same, the file is not read again (as git's index does). */
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  sha256: string;
+}
+
 export interface RunDigest {
   version: string;
   key: string;
   pageKey: string;
+  /** results.jsonl as hashed into key (null: no results file). */
+  results: FileStamp | null;
   entry: IndexEntry;
   claims: ClaimResult[];
   history: HistoryRun;
@@ -55,6 +65,7 @@ export interface RunJob {
   runId: string;
   key: string;
   pageKey: string;
+  results: FileStamp | null;
   links: Link[];
   pickerHref: string | undefined;
 }
@@ -138,7 +149,7 @@ export class JobRunner {
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
     const entry = indexEntry(run.manifest, analysis.claims, analysis.environments);
     const roundTrips = Object.fromEntries(Object.entries(analysis.roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
-    const digest: RunDigest = { version: SITE_CACHE_VERSION, key: job.key, pageKey: job.pageKey, entry, claims: analysis.claims, history: historyRun(run.manifest, headlineMetrics(analysis.points, roundTrips)) };
+    const digest: RunDigest = { version: SITE_CACHE_VERSION, key: job.key, pageKey: job.pageKey, results: job.results, entry, claims: analysis.claims, history: historyRun(run.manifest, headlineMetrics(analysis.points, roundTrips)) };
     if (writeUnder(siteDir, runCachePath(runId), `${JSON.stringify(digest)}\n`)) written++;
     this.#remember(runId, { run, claims: analysis.claims });
     const fromCache = report.charts.length - report.rendered - report.noSvg.size;
@@ -170,9 +181,9 @@ export class JobRunner {
       const cachedSvg = readIfExists(join(outDir, chart.specPath)) === specText ? readIfExists(join(outDir, svgPath)) : null;
       const svg = cachedSvg ?? (this.render ? await this.render(chart.spec) : null);
       if (cachedSvg === null && svg !== null) rendered++;
-      files.push({ path: chart.specPath, content: specText });
+      // As for a run's charts (report-files.ts): a chart without an SVG has its spec in the page only.
       if (svg === null) noSvg.add(chart.id);
-      else files.push({ path: svgPath, content: svg });
+      else files.push({ path: chart.specPath, content: specText }, { path: svgPath, content: svg });
     }
     if (noSvg.size) page = diffSitePage(diff, { a: ra.run.manifest, b: rb.run.manifest }, noSvg);
     let written = writeReportFiles(outDir, files);

@@ -23,7 +23,7 @@ import { comparable, historyPage, overviewHtml, pairsPage, PAIRS_PATH, type Hist
 import { checkRunId, indexPage, renderPage, runPagePath, testbedOf, type Link, type SitePage } from './site.ts';
 import { SITE_ASSET_NAMES, siteAsset } from './assets.ts';
 import { compareLinksFor, diffPagePath, parseDiffPairs, PICKER_PATH, pickerPage, runDiffLinks, sitePairs, type RunPair } from './diff-pages.ts';
-import { diffCachePath, doOnWorkers, localRunner, runCachePath, SITE_CACHE_VERSION, type DiffDigest, type Job, type JobContext, type JobResult, type RunDigest } from './build-jobs.ts';
+import { diffCachePath, doOnWorkers, localRunner, runCachePath, SITE_CACHE_VERSION, type DiffDigest, type FileStamp, type Job, type JobContext, type JobResult, type RunDigest } from './build-jobs.ts';
 import { readIfExists, renderReport, reportCacheDirs, writeReportFiles } from './report-files.ts';
 
 export { readIfExists, renderAnalysedReport, renderReport, reportCacheDirs, writeReportFiles, type RenderedReport } from './report-files.ts';
@@ -129,16 +129,34 @@ const hashOf = (...parts: (string | Buffer)[]) => {
   return h.digest('hex');
 };
 
-/** A cache file, or null when missing, unreadable, of another version or another key. */
-function readDigest<T extends { version: string; key: string }>(path: string, key: string): T | null {
+/** A cache file, or null when missing, unreadable, of another version or (key not null) another key. */
+function readDigest<T extends { version: string; key: string }>(path: string, key: string | null): T | null {
   const text = readIfExists(path);
   if (text === null) return null;
   try {
     const value = JSON.parse(text) as T;
-    return value && value.version === SITE_CACHE_VERSION && value.key === key ? value : null;
+    return value && value.version === SITE_CACHE_VERSION && (key === null || value.key === key) ? value : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * results.jsonl's hash, taken again only when its size, modification time or inode differ from the
+ * stamp the cache holds (a run's results are appended to, never rewritten in place at the same size
+ * and time). Null when there is no regular file (loadRun says why when it reads the run).
+ */
+function resultsStamp(path: string, previous: FileStamp | null): FileStamp | null {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return null;
+  }
+  if (!st.isFile()) return null;
+  if (previous && previous.size === st.size && previous.mtimeMs === st.mtimeMs && previous.ino === st.ino) return previous;
+  const bytes = bytesIfExists(path);
+  return bytes === null ? null : { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256: hashOf(bytes) };
 }
 
 /** A file's bytes for a cache key: only a regular file (a link or a FIFO counts as absent; loadRun says why when it reads the run). */
@@ -164,21 +182,23 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   const renderSvgs = options.svg !== 'reuse';
   const claimsHash = hashOf(SITE_CACHE_VERSION, JSON.stringify(options.claims), renderSvgs ? 'render' : 'reuse');
   // 1. Each run's key and, when its key is cached, its digest; else its manifest (for pairing).
-  type Scanned = { dir: string; key: string; cached: RunDigest | null; runId: string; createdAt: string; plan: string; testbed: string };
+  type Scanned = { dir: string; key: string; results: FileStamp | null; cached: RunDigest | null; runId: string; createdAt: string; plan: string; testbed: string };
   const scanned: Scanned[] = runDirs.map((dir) => {
     const manifestBytes = bytesIfExists(join(dir, MANIFEST_FILE));
-    const resultsBytes = bytesIfExists(join(dir, RESULTS_FILE));
-    const key = hashOf(claimsHash, manifestBytes ?? 'no manifest', resultsBytes ?? 'no results');
     let runId: unknown = null;
     try {
       runId = manifestBytes === null ? null : (JSON.parse(manifestBytes.toString('utf8')) as { runId?: unknown }).runId;
     } catch {
       // Not JSON: parsing the manifest below says so, with the file's name.
     }
-    const cached = typeof runId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? readDigest<RunDigest>(join(siteDir, runCachePath(runId)), key) : null;
-    if (cached) return { dir, key, cached, runId: cached.history.runId, createdAt: cached.history.createdAt, plan: cached.history.plan, testbed: cached.history.testbed };
+    const cachePath = typeof runId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? join(siteDir, runCachePath(runId)) : null;
+    const previous = cachePath === null ? null : readDigest<RunDigest>(cachePath, null);
+    const results = resultsStamp(join(dir, RESULTS_FILE), previous?.results ?? null);
+    const key = hashOf(claimsHash, manifestBytes ?? 'no manifest', results?.sha256 ?? 'no results');
+    const cached = previous !== null && previous.key === key ? previous : null;
+    if (cached) return { dir, key, results, cached, runId: cached.history.runId, createdAt: cached.history.createdAt, plan: cached.history.plan, testbed: cached.history.testbed };
     const manifest = manifestBytes === null ? loadRun(dir).manifest : parseManifest(readRegularFile(join(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join(dir, MANIFEST_FILE));
-    return { dir, key, cached: null, runId: manifest.runId, createdAt: manifest.createdAt, plan: manifest.plan?.name ?? '?', testbed: testbedOf(manifest) };
+    return { dir, key, results, cached: null, runId: manifest.runId, createdAt: manifest.createdAt, plan: manifest.plan?.name ?? '?', testbed: testbedOf(manifest) };
   });
   const seen = new Map<string, string>();
   for (const { dir, runId } of scanned) {
@@ -214,7 +234,7 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
     if (scan.cached && scan.cached.pageKey === pageKey && existsSync(join(siteDir, runPagePath(scan.runId)))) digests.set(scan.runId, scan.cached);
     else {
       building.add(scan.runId);
-      jobs.push({ kind: 'run', dir: scan.dir, runId: scan.runId, key: scan.key, pageKey, links, pickerHref });
+      jobs.push({ kind: 'run', dir: scan.dir, runId: scan.runId, key: scan.key, pageKey, results: scan.results, links, pickerHref });
     }
     for (const pair of diffsAfter.get(i) ?? []) {
       const [a, b] = [byId.get(pair.a)!, byId.get(pair.b)!];

@@ -62,7 +62,10 @@ export async function renderAnalysedReport(manifest: Manifest, analysis: RunAnal
     if (svg === null) noSvg.add(chart.id);
     else files.push({ path: `charts/${chart.id}.svg`, content: svg });
   }
-  return { manifest, analysis, charts, files, rendered, noSvg };
+  // A chart without an SVG is drawn from the spec inside its page: no spec file beside it (a site
+  // of a thousand runs built this way writes a third of the files).
+  const kept = noSvg.size ? files.filter((f) => !(f.path.startsWith('charts/') && f.path.endsWith('.vl.json') && noSvg.has(f.path.slice('charts/'.length, -'.vl.json'.length)))) : files;
+  return { manifest, analysis, charts, files: kept, rendered, noSvg };
 }
 
 /**

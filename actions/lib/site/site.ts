@@ -126,8 +126,8 @@ export function claimsScopeHtml(scope: ClaimsScope): SafeHtml {
 export function chartHtml(c: SiteChart): SafeHtml {
   if (c.svgPath === null) {
     return html`<figure class="chart" id="chart-${c.id}">
-<div class="vega" data-chart="${c.id}"><p class="no-svg">${c.title}: drawn in the browser (this site was built without pre-rendered SVGs); without scripts, open the Vega-Lite spec.</p></div>
-<figcaption>${c.title} · <a href="${safeHref(c.specPath)}">Vega-Lite spec</a></figcaption>
+<div class="vega" data-chart="${c.id}"><p class="no-svg">${c.title}: drawn in the browser from the Vega-Lite spec in this page (the site was built without pre-rendered SVGs).</p></div>
+<figcaption>${c.title}</figcaption>
 </figure>`;
   }
   return html`<figure class="chart" id="chart-${c.id}">
