@@ -99732,10 +99732,19 @@ async function resolveRunPair(argA, argB, ctx) {
 // actions/lib/site/build.ts
 import { createRequire as createRequire2 } from "node:module";
 
-// actions/lib/report/charts/figures.ts
-var X_TITLE = {
-  TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
-  UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
+// actions/lib/analyse/headline.ts
+var PLATEAU_FRACTION = 0.75;
+var TCP_RANGE = [0, 6e3];
+var UDP_SMALL_MAX = 1400;
+var UDP_LARGE_MIN = 1500;
+var METRIC_INFO = {
+  "tcp-mean": { title: "TCP throughput, mean over 0-6000 B", unit: "10^6 bits/s", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] },
+  "tcp-plateau": { title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`, unit: "10^6 bits/s", test: "TCP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
+  "udp-small": { title: `UDP throughput at <= ${UDP_SMALL_MAX} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: 0, to: UDP_SMALL_MAX },
+  "udp-large": { title: `UDP throughput at >= ${UDP_LARGE_MIN} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: UDP_LARGE_MIN, to: Number.POSITIVE_INFINITY },
+  "udp-ok": { title: "UDP okay rate (received / sent)", unit: "fraction", test: "UDP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
+  rtt: { title: "TCP round-trip time", unit: "microseconds", test: null, from: 0, to: 0 },
+  relative: { title: "TCP throughput relative to native, 0-6000 B (Fig. 5)", unit: "ratio", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] }
 };
 
 // actions/lib/core/output-dir.ts
@@ -99814,12 +99823,20 @@ function writeUnder(root, rel, content2) {
   return true;
 }
 
-// actions/lib/site/build.ts
+// actions/lib/report/charts/figures.ts
+var X_TITLE = {
+  TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
+  UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
+};
+
+// actions/lib/site/report-files.ts
 function writeReportFiles(dir, files) {
   let changed = 0;
   for (const f of files) if (writeUnder(dir, f.path, f.content)) changed++;
   return changed;
 }
+
+// actions/lib/site/build.ts
 var require2 = createRequire2(import.meta.url);
 
 // actions/diff-results/src/main.ts

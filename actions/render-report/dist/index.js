@@ -1209,19 +1209,19 @@ var require_util = __commonJS({
       let key3;
       let val;
       let kLen = 0;
-      for (let n = 0; n < headers.length; n += 2) {
-        key3 = headers[n];
-        val = headers[n + 1];
+      for (let n2 = 0; n2 < headers.length; n2 += 2) {
+        key3 = headers[n2];
+        val = headers[n2 + 1];
         typeof key3 !== "string" && (key3 = key3.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
         kLen = key3.length;
         if (kLen === 14 && key3[7] === "-" && (key3 === "content-length" || key3.toLowerCase() === "content-length")) {
           hasContentLength = true;
         } else if (kLen === 19 && key3[7] === "-" && (key3 === "content-disposition" || key3.toLowerCase() === "content-disposition")) {
-          contentDispositionIdx = n + 1;
+          contentDispositionIdx = n2 + 1;
         }
-        ret[n] = key3;
-        ret[n + 1] = val;
+        ret[n2] = key3;
+        ret[n2 + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
         ret[contentDispositionIdx] = Buffer.from(ret[contentDispositionIdx]).toString("latin1");
@@ -2166,9 +2166,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             this.close((err, data3) => {
-              return err ? reject(err) : resolve3(data3);
+              return err ? reject(err) : resolve4(data3);
             });
           });
         }
@@ -2206,12 +2206,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             this.destroy(err, (err2, data3) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve3(data3);
+              ) : resolve4(data3);
             });
           });
         }
@@ -3797,9 +3797,9 @@ var require_webidl = __commonJS({
       }
       return x4;
     };
-    webidl.util.IntegerPart = function(n) {
-      const r = Math.floor(Math.abs(n));
-      if (n < 0) {
+    webidl.util.IntegerPart = function(n2) {
+      const r = Math.floor(Math.abs(n2));
+      if (n2 < 0) {
         return -1 * r;
       }
       return r;
@@ -4478,8 +4478,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve3, reject) => {
-        res = resolve3;
+      const promise2 = new Promise((resolve4, reject) => {
+        res = resolve4;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -4971,12 +4971,12 @@ var require_file = __commonJS({
     var { webidl } = require_webidl();
     var FileLike = class _FileLike {
       constructor(blobLike, fileName, options = {}) {
-        const n = fileName;
+        const n2 = fileName;
         const t = options.type;
         const d = options.lastModified ?? Date.now();
         this[kState] = {
           blobLike,
-          name: n,
+          name: n2,
           type: t,
           lastModified: d
         };
@@ -6561,9 +6561,9 @@ upgrade: ${upgrade}\r
         header += "connection: close\r\n";
       }
       if (Array.isArray(headers)) {
-        for (let n = 0; n < headers.length; n += 2) {
-          const key3 = headers[n + 0];
-          const val = headers[n + 1];
+        for (let n2 = 0; n2 < headers.length; n2 += 2) {
+          const key3 = headers[n2 + 0];
+          const val = headers[n2 + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
               header += `${key3}: ${val[i]}\r
@@ -6730,12 +6730,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert4(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve4;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7079,9 +7079,9 @@ var require_client_h2 = __commonJS({
         return false;
       }
       const headers = {};
-      for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key3 = reqHeaders[n + 0];
-        const val = reqHeaders[n + 1];
+      for (let n2 = 0; n2 < reqHeaders.length; n2 += 2) {
+        const key3 = reqHeaders[n2 + 0];
+        const val = reqHeaders[n2 + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
             if (headers[key3]) {
@@ -7405,12 +7405,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert4(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve4;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7889,16 +7889,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve3;
+            this[kClosedResolve] = resolve4;
           } else {
-            resolve3(null);
+            resolve4(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7909,7 +7909,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve3(null);
+            resolve4(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7960,7 +7960,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve3, reject) => {
+        const socket = await new Promise((resolve4, reject) => {
           client[kConnector]({
             host,
             hostname: hostname3,
@@ -7972,7 +7972,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve3(socket2);
+              resolve4(socket2);
             }
           });
         });
@@ -8308,8 +8308,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c4) => c4.close()));
         } else {
-          await new Promise((resolve3) => {
-            this[kClosedResolve] = resolve3;
+          await new Promise((resolve4) => {
+            this[kClosedResolve] = resolve4;
           });
         }
       }
@@ -9578,7 +9578,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve3, reject) => {
+        return await new Promise((resolve4, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9591,7 +9591,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve3(null);
+              resolve4(null);
             }
           }).on("error", noop6).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9610,7 +9610,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type3) {
       assert4(!stream2[kConsume]);
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve4, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9627,7 +9627,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type: type3,
               stream: stream2,
-              resolve: resolve3,
+              resolve: resolve4,
               reject,
               length: 0,
               body: []
@@ -9652,8 +9652,8 @@ var require_readable = __commonJS({
       if (state.bufferIndex) {
         const start = state.bufferIndex;
         const end = state.buffer.length;
-        for (let n = start; n < end; n++) {
-          consumePush(consume2, state.buffer[n]);
+        for (let n2 = start; n2 < end; n2++) {
+          consumePush(consume2, state.buffer[n2]);
         }
       } else {
         for (const chunk of state.buffer) {
@@ -9697,18 +9697,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type: type3, body, resolve: resolve3, stream: stream2, length: length3 } = consume2;
+      const { type: type3, body, resolve: resolve4, stream: stream2, length: length3 } = consume2;
       try {
         if (type3 === "text") {
-          resolve3(chunksDecode(body, length3));
+          resolve4(chunksDecode(body, length3));
         } else if (type3 === "json") {
-          resolve3(JSON.parse(chunksDecode(body, length3)));
+          resolve4(JSON.parse(chunksDecode(body, length3)));
         } else if (type3 === "arrayBuffer") {
-          resolve3(chunksConcat(body, length3).buffer);
+          resolve4(chunksConcat(body, length3).buffer);
         } else if (type3 === "blob") {
-          resolve3(new Blob(body, { type: stream2[kContentType] }));
+          resolve4(new Blob(body, { type: stream2[kContentType] }));
         } else if (type3 === "bytes") {
-          resolve3(chunksConcat(body, length3));
+          resolve4(chunksConcat(body, length3));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9965,9 +9965,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           request2.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve3(data3);
+            return err ? reject(err) : resolve4(data3);
           });
         });
       }
@@ -10190,9 +10190,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           stream2.call(this, opts, factory, (err, data3) => {
-            return err ? reject(err) : resolve3(data3);
+            return err ? reject(err) : resolve4(data3);
           });
         });
       }
@@ -10477,9 +10477,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           upgrade.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve3(data3);
+            return err ? reject(err) : resolve4(data3);
           });
         });
       }
@@ -10571,9 +10571,9 @@ var require_api_connect = __commonJS({
     };
     function connect2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           connect2.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve3(data3);
+            return err ? reject(err) : resolve4(data3);
           });
         });
       }
@@ -14436,7 +14436,7 @@ var require_fetch = __commonJS({
       function dispatch2({ body }) {
         const url2 = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve3, reject) => agent.dispatch(
+        return new Promise((resolve4, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14512,7 +14512,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve3({
+              resolve4({
                 status,
                 statusText,
                 headersList,
@@ -14555,7 +14555,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve3({
+              resolve4({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -17673,34 +17673,34 @@ var require_receiver = __commonJS({
        * @param {number} n
        * @returns {Buffer}
        */
-      consume(n) {
-        if (n > this.#byteOffset) {
+      consume(n2) {
+        if (n2 > this.#byteOffset) {
           throw new Error("Called consume() before buffers satiated.");
-        } else if (n === 0) {
+        } else if (n2 === 0) {
           return emptyBuffer;
         }
-        if (this.#buffers[0].length === n) {
+        if (this.#buffers[0].length === n2) {
           this.#byteOffset -= this.#buffers[0].length;
           return this.#buffers.shift();
         }
-        const buffer = Buffer.allocUnsafe(n);
+        const buffer = Buffer.allocUnsafe(n2);
         let offset4 = 0;
-        while (offset4 !== n) {
+        while (offset4 !== n2) {
           const next = this.#buffers[0];
           const { length: length3 } = next;
-          if (length3 + offset4 === n) {
+          if (length3 + offset4 === n2) {
             buffer.set(this.#buffers.shift(), offset4);
             break;
-          } else if (length3 + offset4 > n) {
-            buffer.set(next.subarray(0, n - offset4), offset4);
-            this.#buffers[0] = next.subarray(n - offset4);
+          } else if (length3 + offset4 > n2) {
+            buffer.set(next.subarray(0, n2 - offset4), offset4);
+            this.#buffers[0] = next.subarray(n2 - offset4);
             break;
           } else {
             buffer.set(this.#buffers.shift(), offset4);
             offset4 += next.length;
           }
         }
-        this.#byteOffset -= n;
+        this.#byteOffset -= n2;
         return buffer;
       }
       writeFragments(fragment) {
@@ -18296,8 +18296,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve3) => {
-        setTimeout(resolve3, ms).unref();
+      return new Promise((resolve4) => {
+        setTimeout(resolve4, ms).unref();
       });
     }
     module.exports = {
@@ -19170,10 +19170,10 @@ var require_topojson_client = __commonJS({
         var x02, y02, kx2 = transform6.scale[0], ky2 = transform6.scale[1], dx = transform6.translate[0], dy = transform6.translate[1];
         return function(input2, i) {
           if (!i) x02 = y02 = 0;
-          var j = 2, n = input2.length, output4 = new Array(n);
+          var j = 2, n2 = input2.length, output4 = new Array(n2);
           output4[0] = (x02 += input2[0]) * kx2 + dx;
           output4[1] = (y02 += input2[1]) * ky2 + dy;
-          while (j < n) output4[j] = input2[j], ++j;
+          while (j < n2) output4[j] = input2[j], ++j;
           return output4;
         };
       }
@@ -19200,8 +19200,8 @@ var require_topojson_client = __commonJS({
           }
         }
         topology.arcs.forEach(function(arc5) {
-          var i = -1, n = arc5.length, p;
-          while (++i < n) {
+          var i = -1, n2 = arc5.length, p;
+          while (++i < n2) {
             p = t(arc5[i], i);
             if (p[0] < x02) x02 = p[0];
             if (p[0] > x12) x12 = p[0];
@@ -19214,8 +19214,8 @@ var require_topojson_client = __commonJS({
         }
         return [x02, y02, x12, y12];
       }
-      function reverse3(array9, n) {
-        var t, j = array9.length, i = j - n;
+      function reverse3(array9, n2) {
+        var t, j = array9.length, i = j - n2;
         while (i < --j) t = array9[i], array9[i++] = array9[j], array9[j] = t;
       }
       function feature2(topology, o) {
@@ -19232,17 +19232,17 @@ var require_topojson_client = __commonJS({
         var transformPoint = transform5(topology.transform), arcs = topology.arcs;
         function arc5(i, points2) {
           if (points2.length) points2.pop();
-          for (var a4 = arcs[i < 0 ? ~i : i], k2 = 0, n = a4.length; k2 < n; ++k2) {
+          for (var a4 = arcs[i < 0 ? ~i : i], k2 = 0, n2 = a4.length; k2 < n2; ++k2) {
             points2.push(transformPoint(a4[k2], k2));
           }
-          if (i < 0) reverse3(points2, n);
+          if (i < 0) reverse3(points2, n2);
         }
         function point5(p) {
           return transformPoint(p);
         }
         function line5(arcs2) {
           var points2 = [];
-          for (var i = 0, n = arcs2.length; i < n; ++i) arc5(arcs2[i], points2);
+          for (var i = 0, n2 = arcs2.length; i < n2; ++i) arc5(arcs2[i], points2);
           if (points2.length < 2) points2.push(points2[0]);
           return points2;
         }
@@ -19352,9 +19352,9 @@ var require_topojson_client = __commonJS({
         return object3(topology, meshArcs.apply(this, arguments));
       }
       function meshArcs(topology, object4, filter3) {
-        var arcs, i, n;
+        var arcs, i, n2;
         if (arguments.length > 1) arcs = extractArcs(topology, object4, filter3);
-        else for (i = 0, arcs = new Array(n = topology.arcs.length); i < n; ++i) arcs[i] = i;
+        else for (i = 0, arcs = new Array(n2 = topology.arcs.length); i < n2; ++i) arcs[i] = i;
         return { type: "MultiLineString", arcs: stitch(topology, arcs) };
       }
       function extractArcs(topology, object4, filter3) {
@@ -19398,8 +19398,8 @@ var require_topojson_client = __commonJS({
         return arcs;
       }
       function planarRingArea(ring) {
-        var i = -1, n = ring.length, a4, b10 = ring[n - 1], area6 = 0;
-        while (++i < n) a4 = b10, b10 = ring[i], area6 += a4[0] * b10[1] - a4[1] * b10[0];
+        var i = -1, n2 = ring.length, a4, b10 = ring[n2 - 1], area6 = 0;
+        while (++i < n2) a4 = b10, b10 = ring[i], area6 += a4[0] * b10[1] - a4[1] * b10[0];
         return Math.abs(area6);
       }
       function merge6(topology) {
@@ -19458,7 +19458,7 @@ var require_topojson_client = __commonJS({
         return {
           type: "MultiPolygon",
           arcs: groups.map(function(polygons2) {
-            var arcs = [], n;
+            var arcs = [], n2;
             polygons2.forEach(function(polygon) {
               polygon.forEach(function(ring) {
                 ring.forEach(function(arc5) {
@@ -19469,8 +19469,8 @@ var require_topojson_client = __commonJS({
               });
             });
             arcs = stitch(topology, arcs);
-            if ((n = arcs.length) > 1) {
-              for (var i = 1, k2 = area6(arcs[0]), ki, t; i < n; ++i) {
+            if ((n2 = arcs.length) > 1) {
+              for (var i = 1, k2 = area6(arcs[0]), ki, t; i < n2; ++i) {
                 if ((ki = area6(arcs[i])) > k2) {
                   t = arcs[0], arcs[0] = arcs[i], arcs[i] = t, k2 = ki;
                 }
@@ -19528,9 +19528,9 @@ var require_topojson_client = __commonJS({
         for (var i in indexesByArc) {
           for (var indexes = indexesByArc[i], m3 = indexes.length, j = 0; j < m3; ++j) {
             for (var k2 = j + 1; k2 < m3; ++k2) {
-              var ij = indexes[j], ik = indexes[k2], n;
-              if ((n = neighbors2[ij])[i = bisect2(n, ik)] !== ik) n.splice(i, 0, ik);
-              if ((n = neighbors2[ik])[i = bisect2(n, ij)] !== ij) n.splice(i, 0, ij);
+              var ij = indexes[j], ik = indexes[k2], n2;
+              if ((n2 = neighbors2[ij])[i = bisect2(n2, ik)] !== ik) n2.splice(i, 0, ik);
+              if ((n2 = neighbors2[ik])[i = bisect2(n2, ij)] !== ij) n2.splice(i, 0, ij);
             }
           }
         }
@@ -19541,20 +19541,20 @@ var require_topojson_client = __commonJS({
         var x02, y02, kx2 = transform6.scale[0], ky2 = transform6.scale[1], dx = transform6.translate[0], dy = transform6.translate[1];
         return function(input2, i) {
           if (!i) x02 = y02 = 0;
-          var j = 2, n = input2.length, output4 = new Array(n), x12 = Math.round((input2[0] - dx) / kx2), y12 = Math.round((input2[1] - dy) / ky2);
+          var j = 2, n2 = input2.length, output4 = new Array(n2), x12 = Math.round((input2[0] - dx) / kx2), y12 = Math.round((input2[1] - dy) / ky2);
           output4[0] = x12 - x02, x02 = x12;
           output4[1] = y12 - y02, y02 = y12;
-          while (j < n) output4[j] = input2[j], ++j;
+          while (j < n2) output4[j] = input2[j], ++j;
           return output4;
         };
       }
       function quantize4(topology, transform6) {
         if (topology.transform) throw new Error("already quantized");
         if (!transform6 || !transform6.scale) {
-          if (!((n = Math.floor(transform6)) >= 2)) throw new Error("n must be ≥2");
+          if (!((n2 = Math.floor(transform6)) >= 2)) throw new Error("n must be ≥2");
           box = topology.bbox || bbox(topology);
-          var x02 = box[0], y02 = box[1], x12 = box[2], y12 = box[3], n;
-          transform6 = { scale: [x12 - x02 ? (x12 - x02) / (n - 1) : 1, y12 - y02 ? (y12 - y02) / (n - 1) : 1], translate: [x02, y02] };
+          var x02 = box[0], y02 = box[1], x12 = box[2], y12 = box[3], n2;
+          transform6 = { scale: [x12 - x02 ? (x12 - x02) / (n2 - 1) : 1, y12 - y02 ? (y12 - y02) / (n2 - 1) : 1], translate: [x02, y02] };
         } else {
           box = topology.bbox;
         }
@@ -19583,9 +19583,9 @@ var require_topojson_client = __commonJS({
           return output4;
         }
         function quantizeArc(input2) {
-          var i = 0, j = 1, n2 = input2.length, p, output4 = new Array(n2);
+          var i = 0, j = 1, n3 = input2.length, p, output4 = new Array(n3);
           output4[0] = t(input2[0], 0);
-          while (++i < n2) if ((p = t(input2[i], i))[0] || p[1]) output4[j++] = p;
+          while (++i < n3) if ((p = t(input2[i], i))[0] || p[1]) output4[j++] = p;
           if (j === 1) output4[j++] = [0, 0];
           output4.length = j;
           return output4;
@@ -19776,11 +19776,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value4) {
-    return value4 instanceof P ? value4 : new P(function(resolve3) {
-      resolve3(value4);
+    return value4 instanceof P ? value4 : new P(function(resolve4) {
+      resolve4(value4);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value4) {
       try {
         step2(generator.next(value4));
@@ -19796,7 +19796,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -20140,7 +20140,7 @@ function actionsCore() {
 
 // actions/render-report/src/main.ts
 import { readdirSync as readdirSync3 } from "node:fs";
-import { join as join8 } from "node:path";
+import { join as join10 } from "node:path";
 
 // actions/lib/core/input.ts
 var InputError = class extends Error {
@@ -23529,10 +23529,10 @@ function capSize(inst, size2) {
   const cap = Math.min(...caps.map((c4) => c4[0]));
   const parse9 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
-    const n = size2(payload.value);
-    if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
+    const n2 = size2(payload.value);
+    if (n2 > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
       for (const [max4, ch2] of sizeCaps(inst._zod.def.checks)) {
-        if (n > max4 && ch2._zod.def.when(payload)) {
+        if (n2 > max4 && ch2._zod.def.when(payload)) {
           const start = payload.issues.length;
           ch2._zod.check(payload);
           payload.issues[start].continue = false;
@@ -25230,7 +25230,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack2, resolve3) {
+function isRecursive(inst, stack2, resolve4) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -25240,7 +25240,7 @@ function isRecursive(inst, stack2, resolve3) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack2, resolve3);
+      const answer = isRecursive(child, stack2, resolve4);
       if (answer > result)
         result = answer;
     }
@@ -25251,7 +25251,7 @@ function isRecursive(inst, stack2, resolve3) {
       const desc = Object.getOwnPropertyDescriptor(sh, key3);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack2, resolve3) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack2, resolve4) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -25315,7 +25315,7 @@ function isRecursive(inst, stack2, resolve3) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def2._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
+      const inner = def2._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
       merge6(inner ? isRecursive(inner, stack2, false) : ASSUMED);
       break;
     }
@@ -33425,8 +33425,8 @@ function generateMultipleOfCheck(doc, ctx, def2, accessor2) {
   }
 }
 function generateNumberFormatCheck(doc, def2, accessor2) {
-  const format5 = def2.format;
-  switch (format5) {
+  const format6 = def2.format;
+  switch (format6) {
     case "safeint":
       doc.write(`if (!Number.isSafeInteger(${accessor2})) return INVALID;`);
       break;
@@ -33443,16 +33443,16 @@ function generateNumberFormatCheck(doc, def2, accessor2) {
       doc.write(`if (!Number.isFinite(${accessor2})) return INVALID;`);
       break;
     default: {
-      void format5;
-      throw new ZodCompileUnsupportedError(`number format ${format5}`);
+      void format6;
+      throw new ZodCompileUnsupportedError(`number format ${format6}`);
     }
   }
 }
 function generateBigIntFormatCheck(doc, def2, accessor2) {
-  const format5 = def2.format;
-  if (!format5)
+  const format6 = def2.format;
+  if (!format6)
     return;
-  switch (format5) {
+  switch (format6) {
     case "int64":
       doc.write(`if (${accessor2} < -9223372036854775808n || ${accessor2} > 9223372036854775807n) return INVALID;`);
       break;
@@ -33460,8 +33460,8 @@ function generateBigIntFormatCheck(doc, def2, accessor2) {
       doc.write(`if (${accessor2} < 0n || ${accessor2} > 18446744073709551615n) return INVALID;`);
       break;
     default: {
-      void format5;
-      throw new ZodCompileUnsupportedError(`bigint format ${format5}`);
+      void format6;
+      throw new ZodCompileUnsupportedError(`bigint format ${format6}`);
     }
   }
 }
@@ -33642,8 +33642,8 @@ function generateStringFormatCheck(doc, ctx, def2, accessor2, needsValue = true)
     doc.write(`if (!${patternConst}.test(${accessor2})) return INVALID;`);
     return accessor2;
   }
-  const format5 = def2.format;
-  switch (format5) {
+  const format6 = def2.format;
+  switch (format6) {
     case "regex":
       throw new ZodCompileUnsupportedError("regex format without a pattern");
     case "lowercase":
@@ -33666,8 +33666,8 @@ function generateStringFormatCheck(doc, ctx, def2, accessor2, needsValue = true)
       break;
     }
     default: {
-      void format5;
-      throw new ZodCompileUnsupportedError(`string format ${format5}`);
+      void format6;
+      throw new ZodCompileUnsupportedError(`string format ${format6}`);
     }
   }
   return accessor2;
@@ -35758,12 +35758,12 @@ function _stringbool(Classes, _params) {
   return codec2;
 }
 // @__NO_SIDE_EFFECTS__
-function _stringFormat(Class2, format5, fnOrRegex, _params = {}) {
+function _stringFormat(Class2, format6, fnOrRegex, _params = {}) {
   const params2 = normalizeParams(_params);
   const def2 = {
     check: "string_format",
     type: "string",
-    format: format5,
+    format: format6,
     fn: typeof fnOrRegex === "function" ? fnOrRegex : (val) => fnOrRegex.test(val),
     ...params2
   };
@@ -36329,9 +36329,9 @@ var addPattern = (agg, pattern) => {
 var intersectMime = (agg, mime) => {
   agg.mime = agg.mime ? agg.mime.filter((m3) => mime.includes(m3)) : [...mime];
 };
-var setFormat = (agg, format5) => {
-  agg.format = format5;
-  if (format5.includes("int"))
+var setFormat = (agg, format6) => {
+  agg.format = format6;
+  if (format6.includes("int"))
     agg.isInt = true;
 };
 var minContributor = (agg, def2) => narrowMin(agg, "minimum", def2.minimum);
@@ -36409,16 +36409,16 @@ var exactPattern = (p) => exactPatterns.get(p) ?? p;
 var stringProcessor = (schema, ctx, _json, _params) => {
   const json3 = _json;
   json3.type = "string";
-  const { minimum, maximum, format: format5, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
+  const { minimum, maximum, format: format6, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
   if (typeof minimum === "number")
     json3.minLength = minimum;
   if (typeof maximum === "number")
     json3.maxLength = maximum;
-  if (format5) {
-    json3.format = formatMap[format5] ?? format5;
+  if (format6) {
+    json3.format = formatMap[format6] ?? format6;
     if (json3.format === "")
       delete json3.format;
-    if (format5 === "time" || laxFormat) {
+    if (format6 === "time" || laxFormat) {
       delete json3.format;
     }
   }
@@ -36796,7 +36796,7 @@ function stringifyKeyNames(bySchema, json3, visited) {
   const values3 = json3.enum ?? (json3.const !== void 0 ? [json3.const] : void 0);
   if (!numericType && !values3?.some((v) => typeof v === "number"))
     return json3;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format5, id: id3, ...rest } = json3;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format6, id: id3, ...rest } = json3;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -37932,8 +37932,8 @@ var ZodCustomStringFormat = /* @__PURE__ */ $constructor("ZodCustomStringFormat"
   $ZodCustomStringFormat.init(inst, def2);
   ZodStringFormat.init(inst, def2);
 });
-function stringFormat(format5, fnOrRegex, _params = {}) {
-  return _stringFormat(ZodCustomStringFormat, format5, fnOrRegex, _params);
+function stringFormat(format6, fnOrRegex, _params = {}) {
+  return _stringFormat(ZodCustomStringFormat, format6, fnOrRegex, _params);
 }
 function hostname2(_params) {
   return _stringFormat(ZodCustomStringFormat, "hostname", hostname, _params);
@@ -37946,11 +37946,11 @@ function currencyCode2(_params) {
 }
 function hash(alg, params2) {
   const enc = params2?.enc ?? "hex";
-  const format5 = `${alg}_${enc}`;
-  const regex = regexes_exports[format5];
+  const format6 = `${alg}_${enc}`;
+  const regex = regexes_exports[format6];
   if (!regex)
-    throw new Error(`Unrecognized hash format: ${format5}`);
-  return _stringFormat(ZodCustomStringFormat, format5, regex, params2);
+    throw new Error(`Unrecognized hash format: ${format6}`);
+  return _stringFormat(ZodCustomStringFormat, format6, regex, params2);
 }
 var ZodNumber = /* @__PURE__ */ $constructor(
   "ZodNumber",
@@ -38198,17 +38198,17 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def2) => {
   inst._zod.processJSONSchema = (ctx, json3, params2) => arrayProcessor(inst, ctx, json3, params2);
   inst.element = def2.element;
 }, {
-  min(n, params2) {
-    return this.check(_minLength(n, params2));
+  min(n2, params2) {
+    return this.check(_minLength(n2, params2));
   },
   nonempty(params2) {
     return this.check(_minLength(1, params2));
   },
-  max(n, params2) {
-    return this.check(_maxLength(n, params2));
+  max(n2, params2) {
+    return this.check(_maxLength(n2, params2));
   },
-  length(n, params2) {
-    return this.check(_length(n, params2));
+  length(n2, params2) {
+    return this.check(_length(n2, params2));
   },
   unwrap() {
     return this.element;
@@ -39165,8 +39165,8 @@ function containsRef(value4) {
     return Object.values(sub).some(containsRef);
   });
 }
-function plural(n) {
-  return n === 1 ? "element" : "elements";
+function plural(n2) {
+  return n2 === 1 ? "element" : "elements";
 }
 function checkArrayGuards(arraySchema, guards) {
   const guard = z.transform((value4) => value4).check((payload) => {
@@ -39315,58 +39315,58 @@ function convertBaseSchema(schema, ctx) {
     case "string": {
       let stringSchema = z.string();
       if (schema.format) {
-        const format5 = schema.format;
-        if (format5 === "email") {
+        const format6 = schema.format;
+        if (format6 === "email") {
           stringSchema = stringSchema.check(z.email());
-        } else if (format5 === "uri" || format5 === "uri-reference") {
+        } else if (format6 === "uri" || format6 === "uri-reference") {
           stringSchema = stringSchema.check(z.url());
-        } else if (format5 === "uuid" || format5 === "guid") {
+        } else if (format6 === "uuid" || format6 === "guid") {
           stringSchema = stringSchema.check(z.uuid());
-        } else if (format5 === "date-time") {
+        } else if (format6 === "date-time") {
           stringSchema = stringSchema.check(z.iso.datetime({ offset: true }));
-        } else if (format5 === "date") {
+        } else if (format6 === "date") {
           stringSchema = stringSchema.check(z.iso.date());
-        } else if (format5 === "time") {
+        } else if (format6 === "time") {
           stringSchema = stringSchema.check(z.regex(fullTime));
-        } else if (format5 === "duration") {
+        } else if (format6 === "duration") {
           stringSchema = stringSchema.check(z.iso.duration());
-        } else if (format5 === "hostname") {
+        } else if (format6 === "hostname") {
           stringSchema = stringSchema.check(z.hostname());
-        } else if (format5 === "ipv4") {
+        } else if (format6 === "ipv4") {
           stringSchema = stringSchema.check(z.ipv4());
-        } else if (format5 === "ipv6") {
+        } else if (format6 === "ipv6") {
           stringSchema = stringSchema.check(z.ipv6());
-        } else if (format5 === "mac") {
+        } else if (format6 === "mac") {
           stringSchema = stringSchema.check(z.mac());
-        } else if (format5 === "cidr") {
+        } else if (format6 === "cidr") {
           stringSchema = stringSchema.check(z.cidrv4());
-        } else if (format5 === "cidr-v6") {
+        } else if (format6 === "cidr-v6") {
           stringSchema = stringSchema.check(z.cidrv6());
-        } else if (format5 === "base64") {
+        } else if (format6 === "base64") {
           stringSchema = stringSchema.check(z.base64());
-        } else if (format5 === "base64url") {
+        } else if (format6 === "base64url") {
           stringSchema = stringSchema.check(z.base64url());
-        } else if (format5 === "e164") {
+        } else if (format6 === "e164") {
           stringSchema = stringSchema.check(z.e164());
-        } else if (format5 === "credit_card") {
+        } else if (format6 === "credit_card") {
           stringSchema = stringSchema.check(z.creditCard());
-        } else if (format5 === "iban") {
+        } else if (format6 === "iban") {
           stringSchema = stringSchema.check(z.iban());
-        } else if (format5 === "jwt") {
+        } else if (format6 === "jwt") {
           stringSchema = stringSchema.check(z.jwt());
-        } else if (format5 === "emoji") {
+        } else if (format6 === "emoji") {
           stringSchema = stringSchema.check(z.emoji());
-        } else if (format5 === "nanoid") {
+        } else if (format6 === "nanoid") {
           stringSchema = stringSchema.check(z.nanoid());
-        } else if (format5 === "cuid") {
+        } else if (format6 === "cuid") {
           stringSchema = stringSchema.check(z.cuid());
-        } else if (format5 === "cuid2") {
+        } else if (format6 === "cuid2") {
           stringSchema = stringSchema.check(z.cuid2());
-        } else if (format5 === "ulid") {
+        } else if (format6 === "ulid") {
           stringSchema = stringSchema.check(z.ulid());
-        } else if (format5 === "xid") {
+        } else if (format6 === "xid") {
           stringSchema = stringSchema.check(z.xid());
-        } else if (format5 === "ksuid") {
+        } else if (format6 === "ksuid") {
           stringSchema = stringSchema.check(z.ksuid());
         }
       }
@@ -40016,27 +40016,27 @@ function jsonSyntaxReason(message) {
 function formatVersionField(current2) {
   return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current2}` }).max(current2, { error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current2}); upgrade virtnet` }).meta({ description: `The version of the format (${current2}); a reader upgrades older versions and refuses newer ones.` });
 }
-function oldestReadable(format5) {
-  let oldest = format5.current;
-  while (format5.upgrades[oldest - 1]) oldest--;
+function oldestReadable(format6) {
+  let oldest = format6.current;
+  while (format6.upgrades[oldest - 1]) oldest--;
   return oldest;
 }
-function versioned(schema, format5) {
+function versioned(schema, format6) {
   return external_exports.preprocess((input2, ctx) => {
     if (typeof input2 !== "object" || input2 === null || Array.isArray(input2)) return input2;
     const version4 = input2.formatVersion;
-    if (typeof version4 !== "number" || !Number.isInteger(version4) || version4 < 1 || version4 === format5.current) return input2;
-    if (version4 > format5.current) {
-      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is newer than this virtnet reads (${format5.current}); upgrade virtnet`, input: version4 });
+    if (typeof version4 !== "number" || !Number.isInteger(version4) || version4 < 1 || version4 === format6.current) return input2;
+    if (version4 > format6.current) {
+      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is newer than this virtnet reads (${format6.current}); upgrade virtnet`, input: version4 });
       return external_exports.NEVER;
     }
-    const oldest = oldestReadable(format5);
+    const oldest = oldestReadable(format6);
     if (version4 < oldest) {
-      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is older than any format this virtnet reads (${oldest} to ${format5.current})`, input: version4 });
+      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is older than any format this virtnet reads (${oldest} to ${format6.current})`, input: version4 });
       return external_exports.NEVER;
     }
     let doc = input2;
-    for (let v = version4; v < format5.current; v++) doc = { ...format5.upgrades[v](doc), formatVersion: v + 1 };
+    for (let v = version4; v < format6.current; v++) doc = { ...format6.upgrades[v](doc), formatVersion: v + 1 };
     return doc;
   }, schema);
 }
@@ -40257,7 +40257,7 @@ var planSchema = strict(
   "A virtnet sweep plan: which netperf tests to run over which sizes, how long and how often."
 ).superRefine(
   (plan, ctx) => {
-    const points2 = plan.sweeps.reduce((n, s2) => n + Math.floor((s2.to - s2.from) / s2.step) + 1, 0);
+    const points2 = plan.sweeps.reduce((n2, s2) => n2 + Math.floor((s2.to - s2.from) / s2.step) + 1, 0);
     if (points2 > PLAN_LIMITS.points) {
       ctx.addIssue({ code: "custom", path: ["sweeps"], message: `${points2} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`, input: plan.sweeps });
       return;
@@ -40609,12 +40609,12 @@ function bisectTQuantile(p, df) {
   return (lo + hi) / 2;
 }
 function summarize(xs, level = 0.95) {
-  const n = xs.length;
+  const n2 = xs.length;
   const m3 = mean(xs);
   const s2 = stdev(xs);
-  if (n < 2) return { n, mean: m3, stdev: s2, ciHalfWidth: null, ciLow: null, ciHigh: null, level };
-  const half = studentTQuantile(1 - (1 - level) / 2, n - 1) * (s2 / Math.sqrt(n));
-  return { n, mean: m3, stdev: s2, ciHalfWidth: half, ciLow: m3 - half, ciHigh: m3 + half, level };
+  if (n2 < 2) return { n: n2, mean: m3, stdev: s2, ciHalfWidth: null, ciLow: null, ciHigh: null, level };
+  const half = studentTQuantile(1 - (1 - level) / 2, n2 - 1) * (s2 / Math.sqrt(n2));
+  return { n: n2, mean: m3, stdev: s2, ciHalfWidth: half, ciLow: m3 - half, ciHigh: m3 + half, level };
 }
 function welchTTest(a4, b10) {
   if (a4.length < 2 || b10.length < 2) return { t: Number.NaN, df: Number.NaN, p: null, note: `too few replicates (${a4.length} and ${b10.length}; need at least 2 each)` };
@@ -40677,8 +40677,8 @@ function regularizedGammaP(a4, x4) {
   if (x4 < a4 + 1) {
     let term = 1 / a4;
     let sum3 = term;
-    for (let n = 1; n < 500; n++) {
-      term *= x4 / (a4 + n);
+    for (let n2 = 1; n2 < 500; n2++) {
+      term *= x4 / (a4 + n2);
       sum3 += term;
       if (Math.abs(term) < Math.abs(sum3) * 1e-15) break;
     }
@@ -40796,8 +40796,8 @@ var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm
 var DiffOptionsError = class extends InputError {
   name = "DiffOptionsError";
 };
-var THRESHOLD = { ok: (n) => Number.isFinite(n) && n >= 0 && n <= 1e3, expected: "a number from 0 to 1000 such as 5 or 2.5" };
-var ALPHA = { ok: (n) => Number.isFinite(n) && n > 0 && n < 1, expected: "a probability strictly between 0 and 1" };
+var THRESHOLD = { ok: (n2) => Number.isFinite(n2) && n2 >= 0 && n2 <= 1e3, expected: "a number from 0 to 1000 such as 5 or 2.5" };
+var ALPHA = { ok: (n2) => Number.isFinite(n2) && n2 > 0 && n2 < 1, expected: "a probability strictly between 0 and 1" };
 var CORRECTIONS = ["holm", "none"];
 function checked(field3, rule4, value4, shown) {
   if (!rule4.ok(value4)) throw new DiffOptionsError(field3, `expected ${rule4.expected}, got ${shown}`);
@@ -41241,9 +41241,9 @@ function environmentScales(present, accelerators = {}) {
   const names = [...known, ...extra];
   return {
     domain: domain4,
-    color: { domain: domain4, range: names.map((n, i) => style2(i, n).color) },
-    shape: { domain: domain4, range: names.map((n, i) => style2(i, n).shape) },
-    dash: { domain: domain4, range: names.map((n, i) => style2(i, n).dash) }
+    color: { domain: domain4, range: names.map((n2, i) => style2(i, n2).color) },
+    shape: { domain: domain4, range: names.map((n2, i) => style2(i, n2).shape) },
+    dash: { domain: domain4, range: names.map((n2, i) => style2(i, n2).dash) }
   };
 }
 var CHART_CONFIG = {
@@ -41300,7 +41300,7 @@ function softwareTable(m3) {
   return { id: "table3-software", title: "Table 3: software configuration (server, client, environments)", columns: ["", "Server", "Client"], rows };
 }
 function roundTripTable(m3, roundTrips) {
-  const us = (v, n) => v === null ? "(no successful probe)" : `${v.toFixed(1)} us (${n} probe${n === 1 ? "" : "s"})`;
+  const us = (v, n2) => v === null ? "(no successful probe)" : `${v.toFixed(1)} us (${n2} probe${n2 === 1 ? "" : "s"})`;
   const names = [...m3.environments, ...Object.keys(roundTrips).filter((e) => !m3.environments.includes(e))];
   const rows = names.filter((e) => Object.hasOwn(roundTrips, e)).map((e) => {
     const rt = roundTrips[e];
@@ -41326,7 +41326,7 @@ function interferenceTable(records, thresholds) {
     return [
       env,
       `${flagged.length} of ${mine.length}`,
-      flagged.length === 0 ? "" : [...why].map(([k2, n]) => `${k2} (${n})`).join("; "),
+      flagged.length === 0 ? "" : [...why].map(([k2, n2]) => `${k2} (${n2})`).join("; "),
       String(remeasured),
       `${worst}%`,
       `${steal}%`
@@ -41487,8 +41487,8 @@ function udpAnomalies(records) {
 
 // actions/lib/report/charts/lines.ts
 var REPLICATES_NOTE = "faint dots just right of each mark: the single replicates; the mark: their mean";
-function clipNote(clip4, format5 = (v) => String(Number(v.toFixed(2)))) {
-  const bounds3 = [Number.isFinite(clip4.max) ? `▲ above ${format5(clip4.max)}` : null, Number.isFinite(clip4.min) ? `▼ below ${format5(clip4.min)}` : null].filter((b10) => b10 !== null);
+function clipNote(clip4, format6 = (v) => String(Number(v.toFixed(2)))) {
+  const bounds3 = [Number.isFinite(clip4.max) ? `▲ above ${format6(clip4.max)}` : null, Number.isFinite(clip4.min) ? `▼ below ${format6(clip4.min)}` : null].filter((b10) => b10 !== null);
   return `${bounds3.join(", ")}: the interval reaches beyond the axis and is cut there (the tooltip gives its ends)`;
 }
 var round = (v) => Math.round(v * 1e4) / 1e4;
@@ -41662,8 +41662,8 @@ function absoluteRows(points2, test2, series2, ctx) {
   return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, flagged: p.flagged > 0 }));
 }
 function relativeRows(relative2, points2, test2, series2, ctx) {
-  const n = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
-  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n.get(`${r.environment}|${r.test}|${r.x}`) ?? null, samples: [] }));
+  const n2 = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
+  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n2.get(`${r.environment}|${r.test}|${r.x}`) ?? null, samples: [] }));
 }
 var seriesLabel = (series2) => series2 === null ? "all series" : `series ${series2.join(" + ")}`;
 function tcpAbsoluteFigure(points2, series2, figure, ctx) {
@@ -41987,9 +41987,9 @@ function pairedOverPoints(points2, test2, series2, range7, a4, b10, metric) {
     let va = metric === "okRate" ? p.okRate : p.throughput.mean;
     let vb = metric === "okRate" ? q.okRate : q.throughput.mean;
     if (metric === "relativeThroughput") {
-      const n = native.get(pointKey2(p));
-      va = n && n.throughput.mean > 0 ? va / n.throughput.mean : null;
-      vb = n && n.throughput.mean > 0 ? vb / n.throughput.mean : null;
+      const n2 = native.get(pointKey2(p));
+      va = n2 && n2.throughput.mean > 0 ? va / n2.throughput.mean : null;
+      vb = n2 && n2.throughput.mean > 0 ? vb / n2.throughput.mean : null;
     }
     if (va === null || vb === null) continue;
     diffs.push(va - vb);
@@ -42429,13 +42429,13 @@ function claimsScope(input2, claimsFile, results) {
   canTest.push(`${judgeable.length} of ${results.length} claims: their environments were measured${tcg.length ? " and none ran under TCG" : ""} (${present.join(", ") || "none"} measured).`);
   const missing = [...new Set(results.flatMap((r) => r.missing))];
   for (const e of missing) {
-    const n = results.filter((r) => r.missing.includes(e)).length;
+    const n2 = results.filter((r) => r.missing.includes(e)).length;
     const error65 = input2.manifest?.environmentErrors?.[e];
-    cannotTest.push(`${n} claim${n === 1 ? "" : "s"} involving ${e}: not measured${error65 ? ` (it failed: ${error65})` : ""}.`);
+    cannotTest.push(`${n2} claim${n2 === 1 ? "" : "s"} involving ${e}: not measured${error65 ? ` (it failed: ${error65})` : ""}.`);
   }
   for (const e of tcg) {
-    const n = results.filter((r) => claimEnvironments(claimsFile.claims.find((c4) => c4.id === r.id)).includes(e)).length;
-    cannotTest.push(`${n} claim${n === 1 ? "" : "s"} involving ${e}: it ran under TCG (software emulation), not KVM.`);
+    const n2 = results.filter((r) => claimEnvironments(claimsFile.claims.find((c4) => c4.id === r.id)).includes(e)).length;
+    cannotTest.push(`${n2} claim${n2 === 1 ? "" : "s"} involving ${e}: it ran under TCG (software emulation), not KVM.`);
   }
   const native = points2.filter((p) => p.environment === "native" && p.test === "TCP_STREAM" && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
   if (native.length >= 4) {
@@ -42612,7 +42612,7 @@ function error63(message) {
 
 // node_modules/vega-util/build/splitAccessPath.js
 function splitAccessPath(p) {
-  const path3 = [], n = p.length;
+  const path3 = [], n2 = p.length;
   let q = null, b10 = 0, s2 = "";
   let i;
   let j;
@@ -42623,7 +42623,7 @@ function splitAccessPath(p) {
     s2 = "";
     i = j + 1;
   }
-  for (i = j = 0; j < n; ++j) {
+  for (i = j = 0; j < n2; ++j) {
     c4 = p[j];
     if (c4 === "\\") {
       s2 += p.substring(i, j++);
@@ -42920,11 +42920,11 @@ var comparator = (fields, orders) => fields.length === 1 ? compare1(fields[0], o
 var compare1 = (field3, order) => function(a4, b10) {
   return ascending(field3(a4), field3(b10)) * order;
 };
-var compareN = (fields, orders, n) => {
+var compareN = (fields, orders, n2) => {
   orders.push(0);
   return function(a4, b10) {
     let f, c4 = 0, i = -1;
-    while (c4 === 0 && ++i < n) {
+    while (c4 === 0 && ++i < n2) {
       f = fields[i];
       c4 = ascending(f(a4), f(b10));
     }
@@ -42959,16 +42959,16 @@ function extend2(_, ...args) {
 
 // node_modules/vega-util/build/extent.js
 function extent(array9, f) {
-  let i = 0, n;
+  let i = 0, n2;
   let v;
   let min4;
   let max4;
-  if (array9 && (n = array9.length)) {
+  if (array9 && (n2 = array9.length)) {
     if (f == null) {
-      for (v = array9[i]; i < n && (v == null || v !== v); v = array9[++i])
+      for (v = array9[i]; i < n2 && (v == null || v !== v); v = array9[++i])
         ;
       min4 = max4 = v;
-      for (; i < n; ++i) {
+      for (; i < n2; ++i) {
         v = array9[i];
         if (v != null) {
           if (v < min4)
@@ -42978,10 +42978,10 @@ function extent(array9, f) {
         }
       }
     } else {
-      for (v = f(array9[i]); i < n && (v == null || v !== v); v = f(array9[++i]))
+      for (v = f(array9[i]); i < n2 && (v == null || v !== v); v = f(array9[++i]))
         ;
       min4 = max4 = v;
-      for (; i < n; ++i) {
+      for (; i < n2; ++i) {
         v = f(array9[i]);
         if (v != null) {
           if (v < min4)
@@ -42997,23 +42997,23 @@ function extent(array9, f) {
 
 // node_modules/vega-util/build/extentIndex.js
 function extentIndex(array9, f) {
-  const n = array9.length;
+  const n2 = array9.length;
   let i = -1, u2, v;
   let a4;
   let b10;
   let c4;
   if (f == null) {
-    while (++i < n) {
+    while (++i < n2) {
       b10 = array9[i];
       if (b10 != null && b10 >= b10) {
         a4 = c4 = b10;
         break;
       }
     }
-    if (i === n)
+    if (i === n2)
       return [-1, -1];
     u2 = v = i;
-    while (++i < n) {
+    while (++i < n2) {
       b10 = array9[i];
       if (b10 != null) {
         if (a4 > b10) {
@@ -43027,17 +43027,17 @@ function extentIndex(array9, f) {
       }
     }
   } else {
-    while (++i < n) {
+    while (++i < n2) {
       b10 = f(array9[i], i, array9);
       if (b10 != null && b10 >= b10) {
         a4 = c4 = b10;
         break;
       }
     }
-    if (i === n)
+    if (i === n2)
       return [-1, -1];
     u2 = v = i;
-    while (++i < n) {
+    while (++i < n2) {
       b10 = f(array9[i], i, array9);
       if (b10 != null) {
         if (a4 > b10) {
@@ -43295,8 +43295,8 @@ function repeat(str, reps) {
 
 // node_modules/vega-util/build/pad.js
 function pad(str, length3, padchar, align2) {
-  const c4 = padchar || " ", s2 = str + "", n = length3 - s2.length;
-  return n <= 0 ? s2 : align2 === "left" ? repeat(c4, n) + s2 : align2 === "center" ? repeat(c4, ~~(n / 2)) + s2 + repeat(c4, Math.ceil(n / 2)) : s2 + repeat(c4, n);
+  const c4 = padchar || " ", s2 = str + "", n2 = length3 - s2.length;
+  return n2 <= 0 ? s2 : align2 === "left" ? repeat(c4, n2) + s2 : align2 === "center" ? repeat(c4, ~~(n2 / 2)) + s2 + repeat(c4, Math.ceil(n2 / 2)) : s2 + repeat(c4, n2);
 }
 
 // node_modules/vega-util/build/span.js
@@ -43336,24 +43336,24 @@ function toString(_) {
 
 // node_modules/vega-util/build/toSet.js
 function toSet(_) {
-  const s2 = {}, n = _.length;
-  for (let i = 0; i < n; ++i)
+  const s2 = {}, n2 = _.length;
+  for (let i = 0; i < n2; ++i)
     s2[_[i] + ""] = true;
   return s2;
 }
 
 // node_modules/vega-util/build/truncate.js
 function truncate(str, length3, align2, ellipsis) {
-  const e = ellipsis != null ? ellipsis : "…", s2 = str + "", n = s2.length, l = Math.max(0, length3 - e.length);
-  return n <= length3 ? s2 : align2 === "left" ? e + s2.slice(n - l) : align2 === "center" ? s2.slice(0, Math.ceil(l / 2)) + e + s2.slice(n - ~~(l / 2)) : s2.slice(0, l) + e;
+  const e = ellipsis != null ? ellipsis : "…", s2 = str + "", n2 = s2.length, l = Math.max(0, length3 - e.length);
+  return n2 <= length3 ? s2 : align2 === "left" ? e + s2.slice(n2 - l) : align2 === "center" ? s2.slice(0, Math.ceil(l / 2)) + e + s2.slice(n2 - ~~(l / 2)) : s2.slice(0, l) + e;
 }
 
 // node_modules/vega-util/build/visitArray.js
 function visitArray(array9, filter3, visitor) {
   if (array9) {
     if (filter3) {
-      const n = array9.length;
-      for (let i = 0; i < n; ++i) {
+      const n2 = array9.length;
+      for (let i = 0; i < n2; ++i) {
         const t = filter3(array9[i]);
         if (t)
           visitor(t, i, array9);
@@ -43658,7 +43658,7 @@ function dsv(delimiter) {
     return rows;
   }
   function parseRows(text5, f) {
-    var rows = [], N = text5.length, I = 0, n = 0, t, eof = N <= 0, eol = false;
+    var rows = [], N = text5.length, I = 0, n2 = 0, t, eof = N <= 0, eol = false;
     if (text5.charCodeAt(N - 1) === NEWLINE) --N;
     if (text5.charCodeAt(N - 1) === RETURN) --N;
     function token() {
@@ -43688,7 +43688,7 @@ function dsv(delimiter) {
     while ((t = token()) !== EOF) {
       var row2 = [];
       while (t !== EOL5 && t !== EOF) row2.push(t), t = token();
-      if (f && (row2 = f(row2, n++)) == null) continue;
+      if (f && (row2 = f(row2, n2++)) == null) continue;
       rows.push(row2);
     }
     return rows;
@@ -43700,7 +43700,7 @@ function dsv(delimiter) {
       }).join(delimiter);
     });
   }
-  function format5(rows, columns) {
+  function format6(rows, columns) {
     if (columns == null) columns = inferColumns(rows);
     return [columns.map(formatValue3).join(delimiter)].concat(preformatBody(rows, columns)).join("\n");
   }
@@ -43720,7 +43720,7 @@ function dsv(delimiter) {
   return {
     parse: parse9,
     parseRows,
-    format: format5,
+    format: format6,
     formatBody,
     formatRows,
     formatRow,
@@ -43853,13 +43853,13 @@ function Blur2(blur) {
   };
 }
 function blurh(blur, T, S, w2, h2) {
-  for (let y4 = 0, n = w2 * h2; y4 < n; ) {
+  for (let y4 = 0, n2 = w2 * h2; y4 < n2; ) {
     blur(T, S, y4, y4 += w2, 1);
   }
 }
 function blurv(blur, T, S, w2, h2) {
-  for (let x4 = 0, n = w2 * h2; x4 < w2; ++x4) {
-    blur(T, S, x4, x4 + n, w2);
+  for (let x4 = 0, n2 = w2 * h2; x4 < w2; ++x4) {
+    blur(T, S, x4, x4 + n2, w2);
   }
 }
 function blurfImage(radius2) {
@@ -43956,17 +43956,17 @@ var Adder = class {
   }
   valueOf() {
     const p = this._partials;
-    let n = this._n, x4, y4, lo, hi = 0;
-    if (n > 0) {
-      hi = p[--n];
-      while (n > 0) {
+    let n2 = this._n, x4, y4, lo, hi = 0;
+    if (n2 > 0) {
+      hi = p[--n2];
+      while (n2 > 0) {
         x4 = hi;
-        y4 = p[--n];
+        y4 = p[--n2];
         hi = x4 + y4;
         lo = y4 - (hi - x4);
         if (lo) break;
       }
-      if (n > 0 && (lo < 0 && p[n - 1] < 0 || lo > 0 && p[n - 1] > 0)) {
+      if (n2 > 0 && (lo < 0 && p[n2 - 1] < 0 || lo > 0 && p[n2 - 1] > 0)) {
         y4 = lo * 2;
         x4 = hi + y4;
         if (y4 == x4 - hi) hi = x4;
@@ -44061,15 +44061,15 @@ function ticks(start, stop2, count2) {
   if (start === stop2) return [start];
   const reverse3 = stop2 < start, [i1, i2, inc] = reverse3 ? tickSpec(stop2, start, count2) : tickSpec(start, stop2, count2);
   if (!(i2 >= i1)) return [];
-  const n = i2 - i1 + 1, ticks2 = new Array(n);
+  const n2 = i2 - i1 + 1, ticks3 = new Array(n2);
   if (reverse3) {
-    if (inc < 0) for (let i = 0; i < n; ++i) ticks2[i] = (i2 - i) / -inc;
-    else for (let i = 0; i < n; ++i) ticks2[i] = (i2 - i) * inc;
+    if (inc < 0) for (let i = 0; i < n2; ++i) ticks3[i] = (i2 - i) / -inc;
+    else for (let i = 0; i < n2; ++i) ticks3[i] = (i2 - i) * inc;
   } else {
-    if (inc < 0) for (let i = 0; i < n; ++i) ticks2[i] = (i1 + i) / -inc;
-    else for (let i = 0; i < n; ++i) ticks2[i] = (i1 + i) * inc;
+    if (inc < 0) for (let i = 0; i < n2; ++i) ticks3[i] = (i1 + i) / -inc;
+    else for (let i = 0; i < n2; ++i) ticks3[i] = (i1 + i) * inc;
   }
-  return ticks2;
+  return ticks3;
 }
 function tickIncrement(start, stop2, count2) {
   stop2 = +stop2, start = +start, count2 = +count2;
@@ -44124,13 +44124,13 @@ function quickselect(array9, k2, left = 0, right = Infinity, compare4) {
   compare4 = compare4 === void 0 ? ascendingDefined : compareDefined(compare4);
   while (right > left) {
     if (right - left > 600) {
-      const n = right - left + 1;
+      const n2 = right - left + 1;
       const m3 = k2 - left + 1;
-      const z2 = Math.log(n);
+      const z2 = Math.log(n2);
       const s2 = 0.5 * Math.exp(2 * z2 / 3);
-      const sd = 0.5 * Math.sqrt(z2 * s2 * (n - s2) / n) * (m3 - n / 2 < 0 ? -1 : 1);
-      const newLeft = Math.max(left, Math.floor(k2 - m3 * s2 / n + sd));
-      const newRight = Math.min(right, Math.floor(k2 + (n - m3) * s2 / n + sd));
+      const sd = 0.5 * Math.sqrt(z2 * s2 * (n2 - s2) / n2) * (m3 - n2 / 2 < 0 ? -1 : 1);
+      const newLeft = Math.max(left, Math.floor(k2 - m3 * s2 / n2 + sd));
+      const newRight = Math.min(right, Math.floor(k2 + (n2 - m3) * s2 / n2 + sd));
       quickselect(array9, k2, newLeft, newRight, compare4);
     }
     const t = array9[k2];
@@ -44157,17 +44157,17 @@ function swap(array9, i, j) {
 }
 function quantile(values3, p, valueof) {
   values3 = Float64Array.from(numbers(values3, valueof));
-  if (!(n = values3.length) || isNaN(p = +p)) return;
-  if (p <= 0 || n < 2) return min(values3);
+  if (!(n2 = values3.length) || isNaN(p = +p)) return;
+  if (p <= 0 || n2 < 2) return min(values3);
   if (p >= 1) return max(values3);
-  var n, i = (n - 1) * p, i0 = Math.floor(i), value0 = max(quickselect(values3, i0).subarray(0, i0 + 1)), value1 = min(values3.subarray(i0 + 1));
+  var n2, i = (n2 - 1) * p, i0 = Math.floor(i), value0 = max(quickselect(values3, i0).subarray(0, i0 + 1)), value1 = min(values3.subarray(i0 + 1));
   return value0 + (value1 - value0) * (i - i0);
 }
 function quantileSorted(values3, p, valueof = number4) {
-  if (!(n = values3.length) || isNaN(p = +p)) return;
-  if (p <= 0 || n < 2) return +valueof(values3[0], 0, values3);
-  if (p >= 1) return +valueof(values3[n - 1], n - 1, values3);
-  var n, i = (n - 1) * p, i0 = Math.floor(i), value0 = +valueof(values3[i0], i0, values3), value1 = +valueof(values3[i0 + 1], i0 + 1, values3);
+  if (!(n2 = values3.length) || isNaN(p = +p)) return;
+  if (p <= 0 || n2 < 2) return +valueof(values3[0], 0, values3);
+  if (p >= 1) return +valueof(values3[n2 - 1], n2 - 1, values3);
+  var n2, i = (n2 - 1) * p, i0 = Math.floor(i), value0 = +valueof(values3[i0], i0, values3), value1 = +valueof(values3[i0 + 1], i0 + 1, values3);
   return value0 + (value1 - value0) * (i - i0);
 }
 function mean2(values3, valueof) {
@@ -44201,9 +44201,9 @@ function merge3(arrays) {
   return Array.from(flatten(arrays));
 }
 function range2(start, stop2, step2) {
-  start = +start, stop2 = +stop2, step2 = (n = arguments.length) < 2 ? (stop2 = start, start = 0, 1) : n < 3 ? 1 : +step2;
-  var i = -1, n = Math.max(0, Math.ceil((stop2 - start) / step2)) | 0, range7 = new Array(n);
-  while (++i < n) {
+  start = +start, stop2 = +stop2, step2 = (n2 = arguments.length) < 2 ? (stop2 = start, start = 0, 1) : n2 < 3 ? 1 : +step2;
+  var i = -1, n2 = Math.max(0, Math.ceil((stop2 - start) / step2)) | 0, range7 = new Array(n2);
+  while (++i < n2) {
     range7[i] = start + i * step2;
   }
   return range7;
@@ -44307,7 +44307,7 @@ FormatSpecifier.prototype.toString = function() {
   return this.fill + this.align + this.sign + this.symbol + (this.zero ? "0" : "") + (this.width === void 0 ? "" : Math.max(1, this.width | 0)) + (this.comma ? "," : "") + (this.precision === void 0 ? "" : "." + Math.max(0, this.precision | 0)) + (this.trim ? "~" : "") + this.type;
 };
 function formatTrim(s2) {
-  out: for (var n = s2.length, i = 1, i0 = -1, i1; i < n; ++i) {
+  out: for (var n2 = s2.length, i = 1, i0 = -1, i1; i < n2; ++i) {
     switch (s2[i]) {
       case ".":
         i0 = i1 = i;
@@ -44328,8 +44328,8 @@ var prefixExponent;
 function formatPrefixAuto(x4, p) {
   var d = formatDecimalParts(x4, p);
   if (!d) return prefixExponent = void 0, x4.toPrecision(p);
-  var coefficient = d[0], exponent3 = d[1], i = exponent3 - (prefixExponent = Math.max(-8, Math.min(8, Math.floor(exponent3 / 3))) * 3) + 1, n = coefficient.length;
-  return i === n ? coefficient : i > n ? coefficient + new Array(i - n + 1).join("0") : i > 0 ? coefficient.slice(0, i) + "." + coefficient.slice(i) : "0." + new Array(1 - i).join("0") + formatDecimalParts(x4, Math.max(0, p + i - 1))[0];
+  var coefficient = d[0], exponent3 = d[1], i = exponent3 - (prefixExponent = Math.max(-8, Math.min(8, Math.floor(exponent3 / 3))) * 3) + 1, n2 = coefficient.length;
+  return i === n2 ? coefficient : i > n2 ? coefficient + new Array(i - n2 + 1).join("0") : i > 0 ? coefficient.slice(0, i) + "." + coefficient.slice(i) : "0." + new Array(1 - i).join("0") + formatDecimalParts(x4, Math.max(0, p + i - 1))[0];
 }
 function formatRounded(x4, p) {
   var d = formatDecimalParts(x4, p);
@@ -44368,8 +44368,8 @@ function formatLocale(locale4) {
     var prefix = (options && options.prefix !== void 0 ? options.prefix : "") + (symbol3 === "$" ? currencyPrefix : symbol3 === "#" && /[boxX]/.test(type3) ? "0" + type3.toLowerCase() : ""), suffix = (symbol3 === "$" ? currencySuffix : /[%p]/.test(type3) ? percent : "") + (options && options.suffix !== void 0 ? options.suffix : "");
     var formatType = formatTypes[type3], maybeSuffix = /[defgprs%]/.test(type3);
     precision = precision === void 0 ? 6 : /[gprs]/.test(type3) ? Math.max(1, Math.min(21, precision)) : Math.max(0, Math.min(20, precision));
-    function format5(value4) {
-      var valuePrefix = prefix, valueSuffix = suffix, i, n, c4;
+    function format6(value4) {
+      var valuePrefix = prefix, valueSuffix = suffix, i, n2, c4;
       if (type3 === "c") {
         valueSuffix = formatType(value4) + valueSuffix;
         value4 = "";
@@ -44382,8 +44382,8 @@ function formatLocale(locale4) {
         valuePrefix = (valueNegative ? sign3 === "(" ? sign3 : minus : sign3 === "-" || sign3 === "(" ? "" : sign3) + valuePrefix;
         valueSuffix = (type3 === "s" && !isNaN(value4) && prefixExponent !== void 0 ? prefixes[8 + prefixExponent / 3] : "") + valueSuffix + (valueNegative && sign3 === "(" ? ")" : "");
         if (maybeSuffix) {
-          i = -1, n = value4.length;
-          while (++i < n) {
+          i = -1, n2 = value4.length;
+          while (++i < n2) {
             if (c4 = value4.charCodeAt(i), 48 > c4 || c4 > 57) {
               valueSuffix = (c4 === 46 ? decimal + value4.slice(i + 1) : value4.slice(i)) + valueSuffix;
               value4 = value4.slice(0, i);
@@ -44411,10 +44411,10 @@ function formatLocale(locale4) {
       }
       return numerals(value4);
     }
-    format5.toString = function() {
+    format6.toString = function() {
       return specifier + "";
     };
-    return format5;
+    return format6;
   }
   function formatPrefix2(specifier, value4) {
     var e = Math.max(-8, Math.min(8, Math.floor(exponent(value4) / 3))) * 3, k2 = Math.pow(10, -e), f = newFormat((specifier = formatSpecifier(specifier), specifier.type = "f", specifier), { suffix: prefixes[8 + e / 3] });
@@ -44746,12 +44746,12 @@ function ticker(year, month, week2, day, hour, minute) {
     [month, 3, 3 * durationMonth],
     [year, 1, durationYear]
   ];
-  function ticks2(start, stop2, count2) {
+  function ticks3(start, stop2, count2) {
     const reverse3 = stop2 < start;
     if (reverse3) [start, stop2] = [stop2, start];
     const interval4 = count2 && typeof count2.range === "function" ? count2 : tickInterval(start, stop2, count2);
-    const ticks3 = interval4 ? interval4.range(start, +stop2 + 1) : [];
-    return reverse3 ? ticks3.reverse() : ticks3;
+    const ticks4 = interval4 ? interval4.range(start, +stop2 + 1) : [];
+    return reverse3 ? ticks4.reverse() : ticks4;
   }
   function tickInterval(start, stop2, count2) {
     const target2 = Math.abs(stop2 - start) / count2;
@@ -44761,7 +44761,7 @@ function ticker(year, month, week2, day, hour, minute) {
     const [t, step2] = tickIntervals[target2 / tickIntervals[i - 1][2] < tickIntervals[i][2] / target2 ? i - 1 : i];
     return t.every(step2);
   }
-  return [ticks2, tickInterval];
+  return [ticks3, tickInterval];
 }
 var [utcTicks, utcTickInterval] = ticker(utcYear, utcMonth, utcSunday, unixDay, utcHour, utcMinute);
 var [timeTicks, timeTickInterval] = ticker(timeYear, timeMonth, timeSunday, timeDay, timeHour, timeMinute);
@@ -44817,9 +44817,9 @@ var defaultSpecifiers = {
   [`${HOURS}-${MINUTES}`]: "%H:%M"
 };
 function timeUnitSpecifier(units, specifiers) {
-  const s2 = extend2({}, defaultSpecifiers, specifiers), u2 = timeUnits(units), n = u2.length;
+  const s2 = extend2({}, defaultSpecifiers, specifiers), u2 = timeUnits(units), n2 = u2.length;
   let fmt2 = "", start = 0, end, key3;
-  for (start = 0; start < n; ) {
+  for (start = 0; start < n2; ) {
     for (end = u2.length; end > start; --end) {
       key3 = u2.slice(start, end).join("-");
       if (s2[key3] != null) {
@@ -45306,14 +45306,14 @@ function formatLocale2(locale4) {
   utcFormats.c = newFormat(locale_dateTime, utcFormats);
   function newFormat(specifier, formats4) {
     return function(date7) {
-      var string5 = [], i = -1, j = 0, n = specifier.length, c4, pad4, format5;
+      var string5 = [], i = -1, j = 0, n2 = specifier.length, c4, pad4, format6;
       if (!(date7 instanceof Date)) date7 = /* @__PURE__ */ new Date(+date7);
-      while (++i < n) {
+      while (++i < n2) {
         if (specifier.charCodeAt(i) === 37) {
           string5.push(specifier.slice(j, i));
           if ((pad4 = pads[c4 = specifier.charAt(++i)]) != null) c4 = specifier.charAt(++i);
           else pad4 = c4 === "e" ? " " : "0";
-          if (format5 = formats4[c4]) c4 = format5(date7, pad4);
+          if (format6 = formats4[c4]) c4 = format6(date7, pad4);
           string5.push(c4);
           j = i + 1;
         }
@@ -45364,8 +45364,8 @@ function formatLocale2(locale4) {
     };
   }
   function parseSpecifier(d, specifier, string5, j) {
-    var i = 0, n = specifier.length, m3 = string5.length, c4, parse9;
-    while (i < n) {
+    var i = 0, n2 = specifier.length, m3 = string5.length, c4, parse9;
+    while (i < n2) {
       if (j >= m3) return -1;
       c4 = specifier.charCodeAt(i++);
       if (c4 === 37) {
@@ -45379,24 +45379,24 @@ function formatLocale2(locale4) {
     return j;
   }
   function parsePeriod(d, string5, i) {
-    var n = periodRe.exec(string5.slice(i));
-    return n ? (d.p = periodLookup.get(n[0].toLowerCase()), i + n[0].length) : -1;
+    var n2 = periodRe.exec(string5.slice(i));
+    return n2 ? (d.p = periodLookup.get(n2[0].toLowerCase()), i + n2[0].length) : -1;
   }
   function parseShortWeekday(d, string5, i) {
-    var n = shortWeekdayRe.exec(string5.slice(i));
-    return n ? (d.w = shortWeekdayLookup.get(n[0].toLowerCase()), i + n[0].length) : -1;
+    var n2 = shortWeekdayRe.exec(string5.slice(i));
+    return n2 ? (d.w = shortWeekdayLookup.get(n2[0].toLowerCase()), i + n2[0].length) : -1;
   }
   function parseWeekday(d, string5, i) {
-    var n = weekdayRe.exec(string5.slice(i));
-    return n ? (d.w = weekdayLookup.get(n[0].toLowerCase()), i + n[0].length) : -1;
+    var n2 = weekdayRe.exec(string5.slice(i));
+    return n2 ? (d.w = weekdayLookup.get(n2[0].toLowerCase()), i + n2[0].length) : -1;
   }
   function parseShortMonth(d, string5, i) {
-    var n = shortMonthRe.exec(string5.slice(i));
-    return n ? (d.m = shortMonthLookup.get(n[0].toLowerCase()), i + n[0].length) : -1;
+    var n2 = shortMonthRe.exec(string5.slice(i));
+    return n2 ? (d.m = shortMonthLookup.get(n2[0].toLowerCase()), i + n2[0].length) : -1;
   }
   function parseMonth(d, string5, i) {
-    var n = monthRe.exec(string5.slice(i));
-    return n ? (d.m = monthLookup.get(n[0].toLowerCase()), i + n[0].length) : -1;
+    var n2 = monthRe.exec(string5.slice(i));
+    return n2 ? (d.m = monthLookup.get(n2[0].toLowerCase()), i + n2[0].length) : -1;
   }
   function parseLocaleDateTime(d, string5, i) {
     return parseSpecifier(d, locale_dateTime, string5, i);
@@ -45492,84 +45492,84 @@ function formatLookup(names) {
   return new Map(names.map((name2, i) => [name2.toLowerCase(), i]));
 }
 function parseWeekdayNumberSunday(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 1));
-  return n ? (d.w = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 1));
+  return n2 ? (d.w = +n2[0], i + n2[0].length) : -1;
 }
 function parseWeekdayNumberMonday(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 1));
-  return n ? (d.u = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 1));
+  return n2 ? (d.u = +n2[0], i + n2[0].length) : -1;
 }
 function parseWeekNumberSunday(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 2));
-  return n ? (d.U = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 2));
+  return n2 ? (d.U = +n2[0], i + n2[0].length) : -1;
 }
 function parseWeekNumberISO(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 2));
-  return n ? (d.V = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 2));
+  return n2 ? (d.V = +n2[0], i + n2[0].length) : -1;
 }
 function parseWeekNumberMonday(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 2));
-  return n ? (d.W = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 2));
+  return n2 ? (d.W = +n2[0], i + n2[0].length) : -1;
 }
 function parseFullYear(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 4));
-  return n ? (d.y = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 4));
+  return n2 ? (d.y = +n2[0], i + n2[0].length) : -1;
 }
 function parseYear(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 2));
-  return n ? (d.y = +n[0] + (+n[0] > 68 ? 1900 : 2e3), i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 2));
+  return n2 ? (d.y = +n2[0] + (+n2[0] > 68 ? 1900 : 2e3), i + n2[0].length) : -1;
 }
 function parseZone(d, string5, i) {
-  var n = /^(Z)|([+-]\d\d)(?::?(\d\d))?/.exec(string5.slice(i, i + 6));
-  return n ? (d.Z = n[1] ? 0 : -(n[2] + (n[3] || "00")), i + n[0].length) : -1;
+  var n2 = /^(Z)|([+-]\d\d)(?::?(\d\d))?/.exec(string5.slice(i, i + 6));
+  return n2 ? (d.Z = n2[1] ? 0 : -(n2[2] + (n2[3] || "00")), i + n2[0].length) : -1;
 }
 function parseQuarter(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 1));
-  return n ? (d.q = n[0] * 3 - 3, i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 1));
+  return n2 ? (d.q = n2[0] * 3 - 3, i + n2[0].length) : -1;
 }
 function parseMonthNumber(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 2));
-  return n ? (d.m = n[0] - 1, i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 2));
+  return n2 ? (d.m = n2[0] - 1, i + n2[0].length) : -1;
 }
 function parseDayOfMonth(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 2));
-  return n ? (d.d = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 2));
+  return n2 ? (d.d = +n2[0], i + n2[0].length) : -1;
 }
 function parseDayOfYear(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 3));
-  return n ? (d.m = 0, d.d = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 3));
+  return n2 ? (d.m = 0, d.d = +n2[0], i + n2[0].length) : -1;
 }
 function parseHour24(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 2));
-  return n ? (d.H = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 2));
+  return n2 ? (d.H = +n2[0], i + n2[0].length) : -1;
 }
 function parseMinutes(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 2));
-  return n ? (d.M = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 2));
+  return n2 ? (d.M = +n2[0], i + n2[0].length) : -1;
 }
 function parseSeconds(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 2));
-  return n ? (d.S = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 2));
+  return n2 ? (d.S = +n2[0], i + n2[0].length) : -1;
 }
 function parseMilliseconds(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 3));
-  return n ? (d.L = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 3));
+  return n2 ? (d.L = +n2[0], i + n2[0].length) : -1;
 }
 function parseMicroseconds(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i, i + 6));
-  return n ? (d.L = Math.floor(n[0] / 1e3), i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i, i + 6));
+  return n2 ? (d.L = Math.floor(n2[0] / 1e3), i + n2[0].length) : -1;
 }
 function parseLiteralPercent(d, string5, i) {
-  var n = percentRe.exec(string5.slice(i, i + 1));
-  return n ? i + n[0].length : -1;
+  var n2 = percentRe.exec(string5.slice(i, i + 1));
+  return n2 ? i + n2[0].length : -1;
 }
 function parseUnixTimestamp(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i));
-  return n ? (d.Q = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i));
+  return n2 ? (d.Q = +n2[0], i + n2[0].length) : -1;
 }
 function parseUnixTimestampSeconds(d, string5, i) {
-  var n = numberRe.exec(string5.slice(i));
-  return n ? (d.s = +n[0], i + n[0].length) : -1;
+  var n2 = numberRe.exec(string5.slice(i));
+  return n2 ? (d.s = +n2[0], i + n2[0].length) : -1;
 }
 function formatDayOfMonth(d, p) {
   return pad3(d.getDate(), p, 2);
@@ -45774,9 +45774,9 @@ function rightmostDigit(str, dec) {
   }
 }
 function numberLocale(locale4) {
-  const format5 = memoize(locale4.format), formatPrefix2 = locale4.formatPrefix;
+  const format6 = memoize(locale4.format), formatPrefix2 = locale4.formatPrefix;
   return {
-    format: format5,
+    format: format6,
     formatPrefix: formatPrefix2,
     formatFloat(spec) {
       const s2 = formatSpecifier(spec || ",");
@@ -45791,13 +45791,13 @@ function numberLocale(locale4) {
             break;
         }
         return trimZeroes(
-          format5(s2),
+          format6(s2),
           // number format
-          format5(".1f")(1)[1]
+          format6(".1f")(1)[1]
           // decimal point character
         );
       } else {
-        return format5(s2);
+        return format6(s2);
       }
     },
     formatSpan(start, stop2, count2, specifier) {
@@ -45831,7 +45831,7 @@ function numberLocale(locale4) {
           }
         }
       }
-      return format5(specifier);
+      return format6(specifier);
     }
   };
 }
@@ -45849,12 +45849,12 @@ function numberFormatLocale(definition3) {
 function numberFormatDefaultLocale(definition3) {
   return arguments.length ? defaultNumberLocale = numberFormatLocale(definition3) : defaultNumberLocale;
 }
-function timeMultiFormat(format5, interval4, spec) {
+function timeMultiFormat(format6, interval4, spec) {
   spec = spec || {};
   if (!isObject2(spec)) {
     error63(`Invalid time multi-format specifier: ${spec}`);
   }
-  const second2 = interval4(SECONDS), minute = interval4(MINUTES), hour = interval4(HOURS), day = interval4(DATE), week2 = interval4(WEEK), month = interval4(MONTH), quarter2 = interval4(QUARTER), year = interval4(YEAR), L = format5(spec[MILLISECONDS] || ".%L"), S = format5(spec[SECONDS] || ":%S"), M2 = format5(spec[MINUTES] || "%I:%M"), H = format5(spec[HOURS] || "%I %p"), d = format5(spec[DATE] || spec[DAY] || "%a %d"), w2 = format5(spec[WEEK] || "%b %d"), m3 = format5(spec[MONTH] || "%B"), q = format5(spec[QUARTER] || "%B"), y4 = format5(spec[YEAR] || "%Y");
+  const second2 = interval4(SECONDS), minute = interval4(MINUTES), hour = interval4(HOURS), day = interval4(DATE), week2 = interval4(WEEK), month = interval4(MONTH), quarter2 = interval4(QUARTER), year = interval4(YEAR), L = format6(spec[MILLISECONDS] || ".%L"), S = format6(spec[SECONDS] || ":%S"), M2 = format6(spec[MINUTES] || "%I:%M"), H = format6(spec[HOURS] || "%I %p"), d = format6(spec[DATE] || spec[DAY] || "%a %d"), w2 = format6(spec[WEEK] || "%b %d"), m3 = format6(spec[MONTH] || "%B"), q = format6(spec[QUARTER] || "%B"), y4 = format6(spec[YEAR] || "%Y");
   return (date7) => (second2(date7) < date7 ? L : minute(date7) < date7 ? S : hour(date7) < date7 ? M2 : day(date7) < date7 ? H : month(date7) < date7 ? week2(date7) < date7 ? d : w2 : year(date7) < date7 ? quarter2(date7) < date7 ? m3 : q : y4)(date7);
 }
 function timeLocale(locale4) {
@@ -45995,8 +45995,8 @@ var typeTests = [isBoolean2, isInteger, isNumber2, isDate2];
 var typeList = ["boolean", "integer", "number", "date"];
 function inferType(values3, field3) {
   if (!values3 || !values3.length) return "unknown";
-  const n = values3.length, m3 = typeTests.length, a4 = typeTests.map((_, i) => i + 1);
-  for (let i = 0, t = 0, j, value4; i < n; ++i) {
+  const n2 = values3.length, m3 = typeTests.length, a4 = typeTests.map((_, i) => i + 1);
+  for (let i = 0, t = 0, j, value4; i < n2; ++i) {
     value4 = field3 ? values3[i][field3] : values3[i];
     for (j = 0; j < m3; ++j) {
       if (a4[j] && isValid(value4) && !typeTests[j](value4)) {
@@ -46015,50 +46015,50 @@ function inferTypes(data3, fields) {
   }, {});
 }
 function delimitedFormat(delimiter) {
-  const parse9 = function(data3, format5) {
+  const parse9 = function(data3, format6) {
     const delim = {
       delimiter
     };
-    return dsv2(data3, format5 ? extend2(format5, delim) : delim);
+    return dsv2(data3, format6 ? extend2(format6, delim) : delim);
   };
   parse9.responseType = "text";
   return parse9;
 }
-function dsv2(data3, format5) {
-  if (format5.header) {
-    data3 = format5.header.map(stringValue).join(format5.delimiter) + "\n" + data3;
+function dsv2(data3, format6) {
+  if (format6.header) {
+    data3 = format6.header.map(stringValue).join(format6.delimiter) + "\n" + data3;
   }
-  return dsv(format5.delimiter).parse(data3 + "");
+  return dsv(format6.delimiter).parse(data3 + "");
 }
 dsv2.responseType = "text";
 function isBuffer(_) {
   return typeof Buffer === "function" && isFunction(Buffer.isBuffer) ? Buffer.isBuffer(_) : false;
 }
-function json2(data3, format5) {
-  const prop = format5 && format5.property ? field(format5.property) : identity;
-  return isObject2(data3) && !isBuffer(data3) ? parseJSON(prop(data3), format5) : prop(JSON.parse(data3));
+function json2(data3, format6) {
+  const prop = format6 && format6.property ? field(format6.property) : identity;
+  return isObject2(data3) && !isBuffer(data3) ? parseJSON(prop(data3), format6) : prop(JSON.parse(data3));
 }
 json2.responseType = "json";
-function parseJSON(data3, format5) {
+function parseJSON(data3, format6) {
   if (!isArray(data3) && isIterable(data3)) {
     data3 = [...data3];
   }
-  return format5 && format5.copy ? JSON.parse(JSON.stringify(data3)) : data3;
+  return format6 && format6.copy ? JSON.parse(JSON.stringify(data3)) : data3;
 }
 var filters = {
   interior: (a4, b10) => a4 !== b10,
   exterior: (a4, b10) => a4 === b10
 };
-function topojson(data3, format5) {
+function topojson(data3, format6) {
   let method2, object3, property2, filter3;
-  data3 = json2(data3, format5);
-  if (format5 && format5.feature) {
+  data3 = json2(data3, format6);
+  if (format6 && format6.feature) {
     method2 = import_topojson_client.feature;
-    property2 = format5.feature;
-  } else if (format5 && format5.mesh) {
+    property2 = format6.feature;
+  } else if (format6 && format6.mesh) {
     method2 = import_topojson_client.mesh;
-    property2 = format5.mesh;
-    filter3 = filters[format5.filter];
+    property2 = format6.mesh;
+    filter3 = filters[format6.filter];
   } else {
     error63("Missing TopoJSON feature or mesh parameter.");
   }
@@ -46099,7 +46099,7 @@ function parse3(data3, types, timeParser, utcParser) {
   const locale4 = timeFormatDefaultLocale();
   timeParser = timeParser || locale4.timeParse;
   utcParser = utcParser || locale4.utcParse;
-  let fields = data3.columns || Object.keys(data3[0]), datum2, field3, i, j, n, m3;
+  let fields = data3.columns || Object.keys(data3[0]), datum2, field3, i, j, n2, m3;
   if (types === "auto") types = inferTypes(data3, fields);
   fields = Object.keys(types);
   const parsers = fields.map((field4) => {
@@ -46119,7 +46119,7 @@ function parse3(data3, types, timeParser, utcParser) {
     }
     return typeParsers[type3];
   });
-  for (i = 0, n = data3.length, m3 = fields.length; i < n; ++i) {
+  for (i = 0, n2 = data3.length, m3 = fields.length; i < n2; ++i) {
     datum2 = data3[i];
     for (j = 0; j < m3; ++j) {
       field3 = fields[j];
@@ -46198,13 +46198,13 @@ function changeset() {
   return {
     constructor: changeset,
     insert(t) {
-      const d = array_default(t), n = d.length;
-      for (let i = 0; i < n; ++i) add6.push(d[i]);
+      const d = array_default(t), n2 = d.length;
+      for (let i = 0; i < n2; ++i) add6.push(d[i]);
       return this;
     },
     remove(t) {
-      const a4 = isFunction(t) ? remp : rem2, d = array_default(t), n = d.length;
-      for (let i = 0; i < n; ++i) a4.push(d[i]);
+      const a4 = isFunction(t) ? remp : rem2, d = array_default(t), n2 = d.length;
+      for (let i = 0; i < n2; ++i) a4.push(d[i]);
       return this;
     },
     modify(t, field3, value4) {
@@ -46242,21 +46242,21 @@ function changeset() {
     },
     pulse(pulse2, tuples) {
       const cur = {}, out = {};
-      let i, n, m3, f, t, id3;
-      for (i = 0, n = tuples.length; i < n; ++i) {
+      let i, n2, m3, f, t, id3;
+      for (i = 0, n2 = tuples.length; i < n2; ++i) {
         cur[tupleid(tuples[i])] = 1;
       }
-      for (i = 0, n = rem2.length; i < n; ++i) {
+      for (i = 0, n2 = rem2.length; i < n2; ++i) {
         t = rem2[i];
         cur[tupleid(t)] = -1;
       }
-      for (i = 0, n = remp.length; i < n; ++i) {
+      for (i = 0, n2 = remp.length; i < n2; ++i) {
         f = remp[i];
         tuples.forEach((t4) => {
           if (f(t4)) cur[tupleid(t4)] = -1;
         });
       }
-      for (i = 0, n = add6.length; i < n; ++i) {
+      for (i = 0, n2 = add6.length; i < n2; ++i) {
         t = add6[i];
         id3 = tupleid(t);
         if (cur[id3]) {
@@ -46265,7 +46265,7 @@ function changeset() {
           pulse2.add.push(ingest$1(add6[i]));
         }
       }
-      for (i = 0, n = tuples.length; i < n; ++i) {
+      for (i = 0, n2 = tuples.length; i < n2; ++i) {
         t = tuples[i];
         if (cur[tupleid(t)] < 0) pulse2.rem.push(t);
       }
@@ -46277,7 +46277,7 @@ function changeset() {
         }
         if (!reflow2) out[tupleid(t4)] = t4;
       }
-      for (i = 0, n = mod.length; i < n; ++i) {
+      for (i = 0, n2 = mod.length; i < n2; ++i) {
         m3 = mod[i];
         t = m3.tuple;
         f = m3.field;
@@ -46287,7 +46287,7 @@ function changeset() {
           pulse2.modifies(f);
         }
       }
-      for (i = 0, n = modp.length; i < n; ++i) {
+      for (i = 0, n2 = modp.length; i < n2; ++i) {
         m3 = modp[i];
         f = m3.filter;
         tuples.forEach((t4) => {
@@ -46460,7 +46460,7 @@ Operator.prototype = {
   parameters(params2, react, initonly) {
     react = react !== false;
     const argval = this._argval = this._argval || new Parameters(), argops = this._argops = this._argops || [], deps = [];
-    let name2, value4, n, i;
+    let name2, value4, n2, i;
     const add6 = (name3, index6, value5) => {
       if (value5 instanceof Operator) {
         if (value5 !== this) {
@@ -46489,8 +46489,8 @@ Operator.prototype = {
         });
         this.source = value4;
       } else if (isArray(value4)) {
-        argval.set(name2, -1, Array(n = value4.length));
-        for (i = 0; i < n; ++i) add6(name2, i, value4[i]);
+        argval.set(name2, -1, Array(n2 = value4.length));
+        for (i = 0; i < n2; ++i) add6(name2, i, value4[i]);
       } else {
         add6(name2, -1, value4);
       }
@@ -46508,15 +46508,15 @@ Operator.prototype = {
     const argval = this._argval || NO_PARAMS, argops = this._argops;
     let item, i, op, mod;
     if (argops) {
-      const n = argops.length;
-      for (i = 0; i < n; ++i) {
+      const n2 = argops.length;
+      for (i = 0; i < n2; ++i) {
         item = argops[i];
         op = item.op;
         mod = op.modified() && op.stamp === stamp;
         argval.set(item.name, item.index, op.value, mod);
       }
       if (argops.initonly) {
-        for (i = 0; i < n; ++i) {
+        for (i = 0; i < n2; ++i) {
           item = argops[i];
           item.op.targets().remove(this);
         }
@@ -46532,9 +46532,9 @@ Operator.prototype = {
    */
   detach() {
     const argops = this._argops;
-    let i, n, item, op;
+    let i, n2, item, op;
     if (argops) {
-      for (i = 0, n = argops.length; i < n; ++i) {
+      for (i = 0, n2 = argops.length; i < n2; ++i) {
         item = argops[i];
         op = item.op;
         if (op._targets) {
@@ -46611,8 +46611,8 @@ function add(init2, update3, params2, react) {
   return op;
 }
 function connect(target2, sources) {
-  const targetRank = target2.rank, n = sources.length;
-  for (let i = 0; i < n; ++i) {
+  const targetRank = target2.rank, n2 = sources.length;
+  for (let i = 0; i < n2; ++i) {
     if (targetRank < sources[i].rank) {
       this.rerank(target2);
       return;
@@ -46643,8 +46643,8 @@ EventStream.prototype = {
   },
   receive(evt) {
     if (this._filter(evt)) {
-      const val = this.value = this._apply(evt), trg = this._targets, n = trg ? trg.length : 0;
-      for (let i = 0; i < n; ++i) trg[i].receive(val);
+      const val = this.value = this._apply(evt), trg = this._targets, n2 = trg ? trg.length : 0;
+      for (let i = 0; i < n2; ++i) trg[i].receive(val);
       if (this._consume) {
         evt.preventDefault();
         evt.stopPropagation();
@@ -46664,7 +46664,7 @@ EventStream.prototype = {
   merge() {
     const s2 = stream();
     this.targets().add(s2);
-    for (let i = 0, n = arguments.length; i < n; ++i) {
+    for (let i = 0, n2 = arguments.length; i < n2; ++i) {
       arguments[i].targets().add(s2);
     }
     return s2;
@@ -46718,30 +46718,30 @@ function events(source4, type3, filter3, apply2) {
   } else {
     sources = array_default(source4);
   }
-  const n = sources.length;
-  for (let i = 0; i < n; ++i) {
+  const n2 = sources.length;
+  for (let i = 0; i < n2; ++i) {
     sources[i].addEventListener(type3, send);
   }
   return s2;
 }
-function parse4(data3, format5) {
+function parse4(data3, format6) {
   const locale4 = this.locale();
-  return read(data3, format5, locale4.timeParse, locale4.utcParse);
+  return read(data3, format6, locale4.timeParse, locale4.utcParse);
 }
-function ingest(target2, data3, format5) {
-  data3 = this.parse(data3, format5);
+function ingest(target2, data3, format6) {
+  data3 = this.parse(data3, format6);
   return this.pulse(target2, this.changeset().insert(data3));
 }
-async function request(url2, format5) {
+async function request(url2, format6) {
   const df = this;
   let status = 0, data3;
   try {
     data3 = await df.loader().load(url2, {
       context: "dataflow",
-      response: responseType(format5 && format5.type)
+      response: responseType(format6 && format6.type)
     });
     try {
-      data3 = df.parse(data3, format5);
+      data3 = df.parse(data3, format6);
     } catch (err) {
       status = -2;
       df.warn("Data ingestion failed", url2, err);
@@ -46755,10 +46755,10 @@ async function request(url2, format5) {
     status
   };
 }
-async function preload(target2, url2, format5) {
+async function preload(target2, url2, format6) {
   const df = this, pending = df._pending || loadPending(df);
   pending.requests += 1;
-  const res = await df.request(url2, format5);
+  const res = await df.request(url2, format6);
   df.pulse(target2, df.changeset().remove(truthy).insert(res.data || []));
   pending.done();
   return res;
@@ -47235,14 +47235,14 @@ inherits_default(MultiPulse, Pulse, {
     error63("MultiPulse does not support materialization.");
   },
   visit(flags, visitor) {
-    const p = this, pulses = p.pulses, n = pulses.length;
+    const p = this, pulses = p.pulses, n2 = pulses.length;
     let i = 0;
     if (flags & p.SOURCE) {
-      for (; i < n; ++i) {
+      for (; i < n2; ++i) {
         pulses[i].visit(flags, visitor);
       }
     } else {
-      for (; i < n; ++i) {
+      for (; i < n2; ++i) {
         if (pulses[i].stamp === p.stamp) {
           pulses[i].visit(flags, visitor);
         }
@@ -47728,18 +47728,18 @@ function quartiles(array9, f) {
   return quantiles2(array9, [0.25, 0.5, 0.75], f);
 }
 function estimateBandwidth(array9, f) {
-  const n = array9.length, d = deviation(array9, f), q = quartiles(array9, f), h2 = (q[2] - q[0]) / 1.34, v = Math.min(d, h2) || d || Math.abs(q[0]) || 1;
-  return 1.06 * v * Math.pow(n, -0.2);
+  const n2 = array9.length, d = deviation(array9, f), q = quartiles(array9, f), h2 = (q[2] - q[0]) / 1.34, v = Math.min(d, h2) || d || Math.abs(q[0]) || 1;
+  return 1.06 * v * Math.pow(n2, -0.2);
 }
 function bin2(_) {
   const maxb = _.maxbins || 20, base = _.base || 10, logb = Math.log(base), div = _.divide || [5, 2];
-  let min4 = _.extent[0], max4 = _.extent[1], step2, level, minstep, v, i, n;
+  let min4 = _.extent[0], max4 = _.extent[1], step2, level, minstep, v, i, n2;
   const span = _.span || max4 - min4 || Math.abs(min4) || 1;
   if (_.step) {
     step2 = _.step;
   } else if (_.steps) {
     v = span / maxb;
-    for (i = 0, n = _.steps.length; i < n && _.steps[i] < v; ++i) ;
+    for (i = 0, n2 = _.steps.length; i < n2 && _.steps[i] < v; ++i) ;
     step2 = _.steps[Math.max(0, i - 1)];
   } else {
     level = Math.ceil(Math.log(maxb) / logb);
@@ -47748,7 +47748,7 @@ function bin2(_) {
     while (Math.ceil(span / step2) > maxb) {
       step2 *= base;
     }
-    for (i = 0, n = div.length; i < n; ++i) {
+    for (i = 0, n2 = div.length; i < n2; ++i) {
       v = step2 / div[i];
       if (v >= minstep && span / v <= maxb) step2 = v;
     }
@@ -47772,22 +47772,22 @@ function setRandom(r) {
 }
 function bootstrapCI(array9, samples, alpha, f) {
   if (!array9.length) return [void 0, void 0];
-  const values3 = Float64Array.from(numbers2(array9, f)), n = values3.length, m3 = samples;
+  const values3 = Float64Array.from(numbers2(array9, f)), n2 = values3.length, m3 = samples;
   let a4, i, j, mu;
   for (j = 0, mu = Array(m3); j < m3; ++j) {
-    for (a4 = 0, i = 0; i < n; ++i) {
-      a4 += values3[~~(random() * n)];
+    for (a4 = 0, i = 0; i < n2; ++i) {
+      a4 += values3[~~(random() * n2)];
     }
-    mu[j] = a4 / n;
+    mu[j] = a4 / n2;
   }
   mu.sort(ascending2);
   return [quantile(mu, alpha / 2), quantile(mu, 1 - alpha / 2)];
 }
 function dotbin(array9, step2, smooth, f) {
   f = f || ((_) => _);
-  const n = array9.length, v = new Float64Array(n);
+  const n2 = array9.length, v = new Float64Array(n2);
   let i = 0, j = 1, a4 = f(array9[0]), b10 = a4, w2 = a4 + step2, x4;
-  for (; j < n; ++j) {
+  for (; j < n2; ++j) {
     x4 = f(array9[j]);
     if (x4 >= w2) {
       b10 = (a4 + b10) / 2;
@@ -47802,10 +47802,10 @@ function dotbin(array9, step2, smooth, f) {
   return smooth ? smoothing(v, step2 + step2 / 4) : v;
 }
 function smoothing(v, thresh) {
-  const n = v.length;
+  const n2 = v.length;
   let a4 = 0, b10 = 1, c4, d;
   while (v[a4] === v[b10]) ++b10;
-  while (b10 < n) {
+  while (b10 < n2) {
     c4 = b10 + 1;
     while (v[b10] === v[c4]) ++c4;
     if (v[b10] - v[b10 - 1] < thresh) {
@@ -48033,12 +48033,12 @@ function gaussian(mean3, stdev2) {
 }
 function kde(support, bandwidth2) {
   const kernel = gaussian();
-  let n = 0;
+  let n2 = 0;
   const dist2 = {
     data(_) {
       if (arguments.length) {
         support = _;
-        n = _ ? _.length : 0;
+        n2 = _ ? _.length : 0;
         return dist2.bandwidth(bandwidth2);
       } else {
         return support;
@@ -48051,21 +48051,21 @@ function kde(support, bandwidth2) {
       return dist2;
     },
     sample() {
-      return support[~~(random() * n)] + bandwidth2 * kernel.sample();
+      return support[~~(random() * n2)] + bandwidth2 * kernel.sample();
     },
     pdf(x4) {
       let y4 = 0, i = 0;
-      for (; i < n; ++i) {
+      for (; i < n2; ++i) {
         y4 += kernel.pdf((x4 - support[i]) / bandwidth2);
       }
-      return y4 / bandwidth2 / n;
+      return y4 / bandwidth2 / n2;
     },
     cdf(x4) {
       let y4 = 0, i = 0;
-      for (; i < n; ++i) {
+      for (; i < n2; ++i) {
         y4 += kernel.cdf((x4 - support[i]) / bandwidth2);
       }
-      return y4 / n;
+      return y4 / n2;
     },
     icdf() {
       throw Error("KDE icdf not supported.");
@@ -48241,11 +48241,11 @@ function uniform(min4, max4) {
   return dist2.min(min4).max(max4);
 }
 function constant(data3, x4, y4) {
-  let mean3 = 0, n = 0;
+  let mean3 = 0, n2 = 0;
   for (const d of data3) {
     const val = y4(d);
     if (x4(d) == null || val == null || isNaN(val)) continue;
-    mean3 += (val - mean3) / ++n;
+    mean3 += (val - mean3) / ++n2;
   }
   return {
     coef: [mean3],
@@ -48265,7 +48265,7 @@ function points(data3, x4, y4, sort3) {
   if (sort3) {
     data3.sort((a4, b10) => x4(a4) - x4(b10));
   }
-  const n = data3.length, X4 = new Float64Array(n), Y4 = new Float64Array(n);
+  const n2 = data3.length, X4 = new Float64Array(n2), Y4 = new Float64Array(n2);
   let i = 0, ux = 0, uy = 0, xv, yv, d;
   for (d of data3) {
     X4[i] = xv = +x4(d);
@@ -48274,7 +48274,7 @@ function points(data3, x4, y4, sort3) {
     ux += (xv - ux) / i;
     uy += (yv - uy) / i;
   }
-  for (i = 0; i < n; ++i) {
+  for (i = 0; i < n2; ++i) {
     X4[i] -= ux;
     Y4[i] -= uy;
   }
@@ -48300,13 +48300,13 @@ function rSquared(data3, x4, y4, uY, predict) {
   return 1 - SSE / SST;
 }
 function linear(data3, x4, y4) {
-  let X4 = 0, Y4 = 0, XY = 0, X23 = 0, n = 0;
+  let X4 = 0, Y4 = 0, XY = 0, X23 = 0, n2 = 0;
   visitPoints(data3, x4, y4, (dx, dy) => {
-    ++n;
-    X4 += (dx - X4) / n;
-    Y4 += (dy - Y4) / n;
-    XY += (dx * dy - XY) / n;
-    X23 += (dx * dx - X23) / n;
+    ++n2;
+    X4 += (dx - X4) / n2;
+    Y4 += (dy - Y4) / n2;
+    XY += (dx * dy - XY) / n2;
+    X23 += (dx * dx - X23) / n2;
   });
   const coef = ols(X4, Y4, XY, X23), predict = (x5) => coef[0] + coef[1] * x5;
   return {
@@ -48316,14 +48316,14 @@ function linear(data3, x4, y4) {
   };
 }
 function log3(data3, x4, y4) {
-  let X4 = 0, Y4 = 0, XY = 0, X23 = 0, n = 0;
+  let X4 = 0, Y4 = 0, XY = 0, X23 = 0, n2 = 0;
   visitPoints(data3, x4, y4, (dx, dy) => {
-    ++n;
+    ++n2;
     dx = Math.log(dx);
-    X4 += (dx - X4) / n;
-    Y4 += (dy - Y4) / n;
-    XY += (dx * dy - XY) / n;
-    X23 += (dx * dx - X23) / n;
+    X4 += (dx - X4) / n2;
+    Y4 += (dy - Y4) / n2;
+    XY += (dx * dy - XY) / n2;
+    X23 += (dx * dx - X23) / n2;
   });
   const coef = ols(X4, Y4, XY, X23), predict = (x5) => coef[0] + coef[1] * Math.log(x5);
   return {
@@ -48334,15 +48334,15 @@ function log3(data3, x4, y4) {
 }
 function exp2(data3, x4, y4) {
   const [xv, yv, ux, uy] = points(data3, x4, y4);
-  let YL = 0, XY = 0, XYL = 0, X2Y = 0, n = 0, dx, ly2, xy;
+  let YL = 0, XY = 0, XYL = 0, X2Y = 0, n2 = 0, dx, ly2, xy;
   visitPoints(data3, x4, y4, (_, dy) => {
-    dx = xv[n++];
+    dx = xv[n2++];
     ly2 = Math.log(dy);
     xy = dx * dy;
-    YL += (dy * ly2 - YL) / n;
-    XY += (xy - XY) / n;
-    XYL += (xy * ly2 - XYL) / n;
-    X2Y += (dx * xy - X2Y) / n;
+    YL += (dy * ly2 - YL) / n2;
+    XY += (xy - XY) / n2;
+    XYL += (xy * ly2 - XYL) / n2;
+    X2Y += (dx * xy - X2Y) / n2;
   });
   const [c0, c1] = ols(XY / uy, YL / uy, XYL / uy, X2Y / uy), predict = (x5) => Math.exp(c0 + c1 * (x5 - ux));
   return {
@@ -48352,15 +48352,15 @@ function exp2(data3, x4, y4) {
   };
 }
 function pow2(data3, x4, y4) {
-  let X4 = 0, Y4 = 0, XY = 0, X23 = 0, YS = 0, n = 0;
+  let X4 = 0, Y4 = 0, XY = 0, X23 = 0, YS = 0, n2 = 0;
   visitPoints(data3, x4, y4, (dx, dy) => {
     const lx2 = Math.log(dx), ly2 = Math.log(dy);
-    ++n;
-    X4 += (lx2 - X4) / n;
-    Y4 += (ly2 - Y4) / n;
-    XY += (lx2 * ly2 - XY) / n;
-    X23 += (lx2 * lx2 - X23) / n;
-    YS += (dy - YS) / n;
+    ++n2;
+    X4 += (lx2 - X4) / n2;
+    Y4 += (ly2 - Y4) / n2;
+    XY += (lx2 * ly2 - XY) / n2;
+    X23 += (lx2 * lx2 - X23) / n2;
+    YS += (dy - YS) / n2;
   });
   const coef = ols(X4, Y4, XY, X23), predict = (x5) => coef[0] * Math.pow(x5, coef[1]);
   coef[0] = Math.exp(coef[0]);
@@ -48371,9 +48371,9 @@ function pow2(data3, x4, y4) {
   };
 }
 function quad(data3, x4, y4) {
-  const [xv, yv, ux, uy] = points(data3, x4, y4), n = xv.length;
+  const [xv, yv, ux, uy] = points(data3, x4, y4), n2 = xv.length;
   let X23 = 0, X32 = 0, X4 = 0, XY = 0, X2Y = 0, i, dx, dy, x22;
-  for (i = 0; i < n; ) {
+  for (i = 0; i < n2; ) {
     dx = xv[i];
     dy = yv[i++];
     x22 = dx * dx;
@@ -48397,16 +48397,16 @@ function poly(data3, x4, y4, order) {
   if (order === 0) return constant(data3, x4, y4);
   if (order === 1) return linear(data3, x4, y4);
   if (order === 2) return quad(data3, x4, y4);
-  const [xv, yv, ux, uy] = points(data3, x4, y4), n = xv.length, lhs = [], rhs = [], k2 = order + 1;
+  const [xv, yv, ux, uy] = points(data3, x4, y4), n2 = xv.length, lhs = [], rhs = [], k2 = order + 1;
   let i, j, l, v, c4;
   for (i = 0; i < k2; ++i) {
-    for (l = 0, v = 0; l < n; ++l) {
+    for (l = 0, v = 0; l < n2; ++l) {
       v += Math.pow(xv[l], i) * yv[l];
     }
     lhs.push(v);
     c4 = new Float64Array(k2);
     for (j = 0; j < k2; ++j) {
-      for (l = 0, v = 0; l < n; ++l) {
+      for (l = 0, v = 0; l < n2; ++l) {
         v += Math.pow(xv[l], i + j);
       }
       c4[j] = v;
@@ -48443,42 +48443,42 @@ function uncenter(k2, a4, x4, y4) {
   return z2;
 }
 function gaussianElimination(matrix) {
-  const n = matrix.length - 1, coef = [];
+  const n2 = matrix.length - 1, coef = [];
   let i, j, k2, r, t;
-  for (i = 0; i < n; ++i) {
+  for (i = 0; i < n2; ++i) {
     r = i;
-    for (j = i + 1; j < n; ++j) {
+    for (j = i + 1; j < n2; ++j) {
       if (Math.abs(matrix[i][j]) > Math.abs(matrix[i][r])) {
         r = j;
       }
     }
-    for (k2 = i; k2 < n + 1; ++k2) {
+    for (k2 = i; k2 < n2 + 1; ++k2) {
       t = matrix[k2][i];
       matrix[k2][i] = matrix[k2][r];
       matrix[k2][r] = t;
     }
-    for (j = i + 1; j < n; ++j) {
-      for (k2 = n; k2 >= i; k2--) {
+    for (j = i + 1; j < n2; ++j) {
+      for (k2 = n2; k2 >= i; k2--) {
         matrix[k2][j] -= matrix[k2][i] * matrix[i][j] / matrix[i][i];
       }
     }
   }
-  for (j = n - 1; j >= 0; --j) {
+  for (j = n2 - 1; j >= 0; --j) {
     t = 0;
-    for (k2 = j + 1; k2 < n; ++k2) {
+    for (k2 = j + 1; k2 < n2; ++k2) {
       t += matrix[k2][j] * coef[k2];
     }
-    coef[j] = (matrix[n][j] - t) / matrix[j][j];
+    coef[j] = (matrix[n2][j] - t) / matrix[j][j];
   }
   return coef;
 }
 var maxiters = 2;
 var epsilon = 1e-12;
 function loess(data3, x4, y4, bandwidth2) {
-  const [xv, yv, ux, uy] = points(data3, x4, y4, true), n = xv.length, bw = Math.max(2, ~~(bandwidth2 * n)), yhat = new Float64Array(n), residuals = new Float64Array(n), robustWeights = new Float64Array(n).fill(1);
+  const [xv, yv, ux, uy] = points(data3, x4, y4, true), n2 = xv.length, bw = Math.max(2, ~~(bandwidth2 * n2)), yhat = new Float64Array(n2), residuals = new Float64Array(n2), robustWeights = new Float64Array(n2).fill(1);
   for (let iter = -1; ++iter <= maxiters; ) {
     const interval4 = [0, bw - 1];
-    for (let i = 0; i < n; ++i) {
+    for (let i = 0; i < n2; ++i) {
       const dx = xv[i], i0 = interval4[0], i1 = interval4[1], edge = dx - xv[i0] > xv[i1] - dx ? i0 : i1;
       let W = 0, X4 = 0, Y4 = 0, XY = 0, X23 = 0;
       const denom = 1 / Math.abs(xv[edge] - dx || 1);
@@ -48500,7 +48500,7 @@ function loess(data3, x4, y4, bandwidth2) {
     }
     const medianResidual = median4(residuals);
     if (Math.abs(medianResidual) < epsilon) break;
-    for (let i = 0, arg, w2; i < n; ++i) {
+    for (let i = 0, arg, w2; i < n2; ++i) {
       arg = residuals[i] / (6 * medianResidual);
       robustWeights[i] = arg >= 1 ? epsilon : (w2 = 1 - arg * arg) * w2;
     }
@@ -48521,9 +48521,9 @@ function updateInterval(xv, i, interval4) {
   }
 }
 function output2(xv, yhat, ux, uy) {
-  const n = xv.length, out = [];
+  const n2 = xv.length, out = [];
   let i = 0, cnt = 0, prev = [], v;
-  for (; i < n; ++i) {
+  for (; i < n2; ++i) {
     v = xv[i] + ux;
     if (prev[0] === v) {
       prev[1] += (yhat[i] - prev[1]) / ++cnt;
@@ -48575,8 +48575,8 @@ function sampleCurve(f, extent2, minSteps, maxSteps) {
 function scaleY(init2, points2) {
   let ymin = init2;
   let ymax = init2;
-  const n = points2.length;
-  for (let i = 0; i < n; ++i) {
+  const n2 = points2.length;
+  for (let i = 0; i < n2; ++i) {
     const y4 = points2[i][1];
     if (y4 < ymin) ymin = y4;
     if (y4 > ymax) ymax = y4;
@@ -48591,9 +48591,9 @@ function angleDelta(p, q, r, sx, sy) {
 // node_modules/vega-transforms/build/vega-transforms.js
 function multikey(f) {
   return (x4) => {
-    const n = f.length;
+    const n2 = f.length;
     let i = 1, k2 = String(f[0](x4));
-    for (; i < n; ++i) {
+    for (; i < n2; ++i) {
       k2 += "|" + f[i](x4);
     }
     return k2;
@@ -48870,12 +48870,12 @@ prototype$1.rem = function(v) {
 prototype$1.values = function() {
   this._get = null;
   if (this._rem.length === 0) return this._add;
-  const a4 = this._add, r = this._rem, k2 = this._key, n = a4.length, m3 = r.length, x4 = Array(n - m3), map4 = {};
+  const a4 = this._add, r = this._rem, k2 = this._key, n2 = a4.length, m3 = r.length, x4 = Array(n2 - m3), map4 = {};
   let i, j, v;
   for (i = 0; i < m3; ++i) {
     map4[k2(r[i])] = 1;
   }
-  for (i = 0, j = 0; i < n; ++i) {
+  for (i = 0, j = 0; i < n2; ++i) {
     if (map4[k2(v = a4[i])]) {
       map4[k2(v)] = 0;
     } else {
@@ -48887,9 +48887,9 @@ prototype$1.values = function() {
 };
 prototype$1.distinct = function(get6) {
   const v = this.values(), map4 = {};
-  let n = v.length, count2 = 0, s2;
-  while (--n >= 0) {
-    s2 = get6(v[n]) + "";
+  let n2 = v.length, count2 = 0, s2;
+  while (--n2 >= 0) {
+    s2 = get6(v[n2]) + "";
     if (!hasOwnProperty(map4, s2)) {
       map4[s2] = 1;
       ++count2;
@@ -49033,12 +49033,12 @@ inherits_default(Aggregate, Transform, {
     return aggr.changes(out);
   },
   cross() {
-    const aggr = this, curr = aggr.value, dims = aggr._dnames, vals2 = dims.map(() => ({})), n = dims.length;
+    const aggr = this, curr = aggr.value, dims = aggr._dnames, vals2 = dims.map(() => ({})), n2 = dims.length;
     function collect2(cells) {
       let key3, i, t, v;
       for (key3 in cells) {
         t = cells[key3].tuple;
-        for (i = 0; i < n; ++i) {
+        for (i = 0; i < n2; ++i) {
           vals2[i][v = t[dims[i]]] = v;
         }
       }
@@ -49050,7 +49050,7 @@ inherits_default(Aggregate, Transform, {
       for (const k2 in v) {
         const key3 = base ? base + "|" + k2 : k2;
         tuple2[name2] = v[k2];
-        if (index6 < n) generate2(key3, tuple2, index6);
+        if (index6 < n2) generate2(key3, tuple2, index6);
         else if (!curr[key3]) aggr.cell(key3, tuple2);
       }
     }
@@ -49059,9 +49059,9 @@ inherits_default(Aggregate, Transform, {
   init(_) {
     const inputs = this._inputs = [], outputs = this._outputs = [], inputMap = {};
     function inputVisit(get6) {
-      const fields2 = array_default(accessorFields(get6)), n2 = fields2.length;
+      const fields2 = array_default(accessorFields(get6)), n3 = fields2.length;
       let i2 = 0, f;
-      for (; i2 < n2; ++i2) {
+      for (; i2 < n3; ++i2) {
         if (!inputMap[f = fields2[i2]]) {
           inputMap[f] = 1;
           inputs.push(f);
@@ -49079,12 +49079,12 @@ inherits_default(Aggregate, Transform, {
     this._countOnly = true;
     this._counts = [];
     this._measures = [];
-    const fields = _.fields || [null], ops2 = _.ops || ["count"], aggregate_params = _.aggregate_params || [null], as = _.as || [], n = fields.length, map4 = {};
+    const fields = _.fields || [null], ops2 = _.ops || ["count"], aggregate_params = _.aggregate_params || [null], as = _.as || [], n2 = fields.length, map4 = {};
     let field3, op, aggregate_param, m3, mname, outname, i;
-    if (n !== ops2.length) {
+    if (n2 !== ops2.length) {
       error63("Unmatched number of fields and aggregate ops.");
     }
-    for (i = 0; i < n; ++i) {
+    for (i = 0; i < n2; ++i) {
       field3 = fields[i];
       op = ops2[i];
       aggregate_param = aggregate_params[i] || null;
@@ -49137,9 +49137,9 @@ inherits_default(Aggregate, Transform, {
       store: false
     };
     if (!this._countOnly) {
-      const measures = this._measures, n = measures.length;
-      cell3.agg = Array(n);
-      for (let i = 0; i < n; ++i) {
+      const measures = this._measures, n2 = measures.length;
+      cell3.agg = Array(n2);
+      for (let i = 0; i < n2; ++i) {
         cell3.agg[i] = new measures[i](cell3);
       }
     }
@@ -49149,8 +49149,8 @@ inherits_default(Aggregate, Transform, {
     return cell3;
   },
   newtuple(t, p) {
-    const names = this._dnames, dims = this._dims, n = dims.length, x4 = {};
-    for (let i = 0; i < n; ++i) {
+    const names = this._dnames, dims = this._dims, n2 = dims.length, x4 = {};
+    for (let i = 0; i < n2; ++i) {
       x4[names[i]] = dims[i](t);
     }
     return p ? replace(p.tuple, x4) : ingest$1(x4);
@@ -49170,7 +49170,7 @@ inherits_default(Aggregate, Transform, {
     if (this._countOnly) return;
     if (cell3.store) cell3.data.add(t);
     const agg = cell3.agg;
-    for (let i = 0, n = agg.length; i < n; ++i) {
+    for (let i = 0, n2 = agg.length; i < n2; ++i) {
       agg[i].add(agg[i].get(t), t);
     }
   },
@@ -49180,7 +49180,7 @@ inherits_default(Aggregate, Transform, {
     if (this._countOnly) return;
     if (cell3.store) cell3.data.rem(t);
     const agg = cell3.agg;
-    for (let i = 0, n = agg.length; i < n; ++i) {
+    for (let i = 0, n2 = agg.length; i < n2; ++i) {
       agg[i].rem(agg[i].get(t), t);
     }
   },
@@ -49189,12 +49189,12 @@ inherits_default(Aggregate, Transform, {
     if (cell3.store) {
       cell3.data.values();
     }
-    for (let i = 0, n = counts.length; i < n; ++i) {
+    for (let i = 0, n2 = counts.length; i < n2; ++i) {
       tuple2[counts[i]] = cell3.num;
     }
     if (!this._countOnly) {
       const agg = cell3.agg;
-      for (let i = 0, n = agg.length; i < n; ++i) {
+      for (let i = 0, n2 = agg.length; i < n2; ++i) {
         agg[i].set(tuple2);
       }
     }
@@ -49202,16 +49202,16 @@ inherits_default(Aggregate, Transform, {
   },
   changes(out) {
     const adds = this._adds, mods = this._mods, prev = this._prev, drop = this._drop, add6 = out.add, rem2 = out.rem, mod = out.mod;
-    let cell3, key3, i, n;
+    let cell3, key3, i, n2;
     if (prev) for (key3 in prev) {
       cell3 = prev[key3];
       if (!drop || cell3.num) rem2.push(cell3.tuple);
     }
-    for (i = 0, n = this._alen; i < n; ++i) {
+    for (i = 0, n2 = this._alen; i < n2; ++i) {
       add6.push(this.celltuple(adds[i]));
       adds[i] = null;
     }
-    for (i = 0, n = this._mlen; i < n; ++i) {
+    for (i = 0, n2 = this._mlen; i < n2; ++i) {
       cell3 = mods[i];
       (cell3.num === 0 && drop ? rem2 : mod).push(this.celltuple(cell3));
       mods[i] = null;
@@ -49432,7 +49432,7 @@ inherits_default(CountPattern, Transform, {
   transform(_, pulse2) {
     const process2 = (update3) => (tuple2) => {
       var tokens = tokenize(get6(tuple2), _.case, match3) || [], t;
-      for (var i = 0, n = tokens.length; i < n; ++i) {
+      for (var i = 0, n2 = tokens.length; i < n2; ++i) {
         if (!stop2.test(t = tokens[i])) update3(t);
       }
     };
@@ -49519,10 +49519,10 @@ inherits_default(Cross, Transform, {
   }
 });
 function cross(input2, a4, b10, filter3) {
-  var data3 = [], t = {}, n = input2.length, i = 0, j, left;
-  for (; i < n; ++i) {
+  var data3 = [], t = {}, n2 = input2.length, i = 0, j, left;
+  for (; i < n2; ++i) {
     t[a4] = left = input2[i];
-    for (j = 0; j < n; ++j) {
+    for (j = 0; j < n2; ++j) {
       t[b10] = input2[j];
       if (filter3(t)) {
         data3.push(ingest$1(t));
@@ -49705,11 +49705,11 @@ function fieldNames(fields, as) {
 }
 function partition$1(data3, groupby, field3) {
   const groups = [], get6 = (f) => f(t);
-  let map4, i, n, t, k2, g;
+  let map4, i, n2, t, k2, g;
   if (groupby == null) {
     groups.push(data3.map(field3));
   } else {
-    for (map4 = {}, i = 0, n = data3.length; i < n; ++i) {
+    for (map4 = {}, i = 0, n2 = data3.length; i < n2; ++i) {
       t = data3[i];
       k2 = groupby.map(get6);
       g = map4[k2];
@@ -49759,9 +49759,9 @@ inherits_default(DotBin, Transform, {
     if (this.value && !(_.modified() || pulse2.changed())) {
       return pulse2;
     }
-    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(pulse2.source, _.groupby, identity), smooth = _.smooth || false, field3 = _.field, step2 = _.step || autostep(source4, field3), sort3 = stableCompare((a4, b10) => field3(a4) - field3(b10)), as = _.as || Output, n = groups.length;
+    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(pulse2.source, _.groupby, identity), smooth = _.smooth || false, field3 = _.field, step2 = _.step || autostep(source4, field3), sort3 = stableCompare((a4, b10) => field3(a4) - field3(b10)), as = _.as || Output, n2 = groups.length;
     let min4 = Infinity, max4 = -Infinity, i = 0, j;
-    for (; i < n; ++i) {
+    for (; i < n2; ++i) {
       const g = groups[i].sort(sort3);
       j = -1;
       for (const v of dotbin(g, step2, smooth, field3)) {
@@ -49884,7 +49884,7 @@ function Facet(params2) {
   const a4 = this._targets = [];
   a4.active = 0;
   a4.forEach = (f) => {
-    for (let i = 0, n = a4.active; i < n; ++i) {
+    for (let i = 0, n2 = a4.active; i < n2; ++i) {
       f(a4[i], i, a4);
     }
   };
@@ -49927,12 +49927,12 @@ inherits_default(Facet, Transform, {
     }
   },
   initTargets(act) {
-    const a4 = this._targets, n = a4.length, m3 = act ? act.length : 0;
+    const a4 = this._targets, n2 = a4.length, m3 = act ? act.length : 0;
     let i = 0;
     for (; i < m3; ++i) {
       a4[i] = act[i];
     }
-    for (; i < n && a4[i] != null; ++i) {
+    for (; i < n2 && a4[i] != null; ++i) {
       a4[i] = null;
     }
     a4.active = m3;
@@ -50113,10 +50113,10 @@ Fold.Definition = {
 };
 inherits_default(Fold, Transform, {
   transform(_, pulse2) {
-    const out = pulse2.fork(pulse2.NO_SOURCE), fields = _.fields, fnames = fields.map(accessorName), as = _.as || ["key", "value"], k2 = as[0], v = as[1], n = fields.length;
+    const out = pulse2.fork(pulse2.NO_SOURCE), fields = _.fields, fnames = fields.map(accessorName), as = _.as || ["key", "value"], k2 = as[0], v = as[1], n2 = fields.length;
     out.rem = this.value;
     pulse2.visit(pulse2.SOURCE, (t) => {
-      for (let i = 0, d; i < n; ++i) {
+      for (let i = 0, d; i < n2; ++i) {
         d = derive(t);
         d[k2] = fnames[i];
         d[v] = fields[i](t);
@@ -50240,7 +50240,7 @@ function getField(_) {
 }
 inherits_default(Impute, Transform, {
   transform(_, pulse2) {
-    var out = pulse2.fork(pulse2.ALL), impute = getValue(_), field3 = getField(_), fName = accessorName(_.field), kName = accessorName(_.key), gNames = (_.groupby || []).map(accessorName), groups = partition(pulse2.source, _.groupby, _.key, _.keyvals), curr = [], prev = this.value, m3 = groups.domain.length, group2, value4, gVals, kVal, g, i, j, l, n, t;
+    var out = pulse2.fork(pulse2.ALL), impute = getValue(_), field3 = getField(_), fName = accessorName(_.field), kName = accessorName(_.key), gNames = (_.groupby || []).map(accessorName), groups = partition(pulse2.source, _.groupby, _.key, _.keyvals), curr = [], prev = this.value, m3 = groups.domain.length, group2, value4, gVals, kVal, g, i, j, l, n2, t;
     for (g = 0, l = groups.length; g < l; ++g) {
       group2 = groups[g];
       gVals = group2.values;
@@ -50251,7 +50251,7 @@ inherits_default(Impute, Transform, {
         t = {
           _impute: true
         };
-        for (i = 0, n = gVals.length; i < n; ++i) t[gNames[i]] = gVals[i];
+        for (i = 0, n2 = gVals.length; i < n2; ++i) t[gNames[i]] = gVals[i];
         t[kName] = kVal;
         t[fName] = Number.isNaN(value4) ? value4 = impute(group2, field3) : value4;
         curr.push(ingest$1(t));
@@ -50264,9 +50264,9 @@ inherits_default(Impute, Transform, {
   }
 });
 function partition(data3, groupby, key3, keyvals) {
-  var get6 = (f) => f(t), groups = [], domain4 = keyvals ? keyvals.slice() : [], kMap = {}, gMap = {}, gVals, gKey, group2, i, j, k2, n, t;
+  var get6 = (f) => f(t), groups = [], domain4 = keyvals ? keyvals.slice() : [], kMap = {}, gMap = {}, gVals, gKey, group2, i, j, k2, n2, t;
   domain4.forEach((k3, i2) => kMap[k3] = i2 + 1);
-  for (i = 0, n = data3.length; i < n; ++i) {
+  for (i = 0, n2 = data3.length; i < n2; ++i) {
     t = data3[i];
     k2 = key3(t);
     j = kMap[k2] || (kMap[k2] = domain4.push(k2));
@@ -50333,12 +50333,12 @@ inherits_default(JoinAggregate, Aggregate, {
   },
   changes() {
     const adds = this._adds, mods = this._mods;
-    let i, n;
-    for (i = 0, n = this._alen; i < n; ++i) {
+    let i, n2;
+    for (i = 0, n2 = this._alen; i < n2; ++i) {
       this.celltuple(adds[i]);
       adds[i] = null;
     }
-    for (i = 0, n = this._mlen; i < n; ++i) {
+    for (i = 0, n2 = this._mlen; i < n2; ++i) {
       this.celltuple(mods[i]);
       mods[i] = null;
     }
@@ -50517,19 +50517,19 @@ Lookup.Definition = {
 };
 inherits_default(Lookup, Transform, {
   transform(_, pulse2) {
-    const keys4 = _.fields, index6 = _.index, values3 = _.values, defaultValue = _.default == null ? null : _.default, reset3 = _.modified(), n = keys4.length;
+    const keys4 = _.fields, index6 = _.index, values3 = _.values, defaultValue = _.default == null ? null : _.default, reset3 = _.modified(), n2 = keys4.length;
     let flag5 = reset3 ? pulse2.SOURCE : pulse2.ADD, out = pulse2, as = _.as, set8, m3, mods;
     if (values3) {
       m3 = values3.length;
-      if (n > 1 && !as) {
+      if (n2 > 1 && !as) {
         error63('Multi-field lookup requires explicit "as" parameter.');
       }
-      if (as && as.length !== n * m3) {
+      if (as && as.length !== n2 * m3) {
         error63('The "as" parameter has too few output field names.');
       }
       as = as || values3.map(accessorName);
       set8 = function(t) {
-        for (var i = 0, k2 = 0, j, v; i < n; ++i) {
+        for (var i = 0, k2 = 0, j, v; i < n2; ++i) {
           v = index6.get(keys4[i](t));
           if (v == null) for (j = 0; j < m3; ++j, ++k2) t[as[k2]] = defaultValue;
           else for (j = 0; j < m3; ++j, ++k2) t[as[k2]] = values3[j](v);
@@ -50540,7 +50540,7 @@ inherits_default(Lookup, Transform, {
         error63("Missing output field names.");
       }
       set8 = function(t) {
-        for (var i = 0, v; i < n; ++i) {
+        for (var i = 0, v; i < n2; ++i) {
           v = index6.get(keys4[i](t));
           t[as[i]] = v == null ? defaultValue : v;
         }
@@ -50564,9 +50564,9 @@ function update$1(_) {
   if (this.value && !_.modified()) {
     return this.value;
   }
-  const ext = _.extents, n = ext.length;
+  const ext = _.extents, n2 = ext.length;
   let min4 = Infinity, max4 = -Infinity, i, e;
-  for (i = 0; i < n; ++i) {
+  for (i = 0; i < n2; ++i) {
     e = ext[i];
     if (e[0] < min4) min4 = e[0];
     if (e[1] > max4) max4 = e[1];
@@ -50739,7 +50739,7 @@ inherits_default(Project, Transform, {
   }
 });
 function project(s2, t, fields, as) {
-  for (let i = 0, n = fields.length; i < n; ++i) {
+  for (let i = 0, n2 = fields.length; i < n2; ++i) {
     t[as[i]] = fields[i](s2);
   }
   return t;
@@ -50793,10 +50793,10 @@ inherits_default(Quantile, Transform, {
       out.source = this.value;
       return out;
     }
-    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range2(step2 / 2, 1 - EPSILON, step2), n = p.length;
+    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range2(step2 / 2, 1 - EPSILON, step2), n2 = p.length;
     groups.forEach((g) => {
       const q = quantiles2(g, p);
-      for (let i = 0; i < n; ++i) {
+      for (let i = 0; i < n2; ++i) {
         const t = {};
         for (let i2 = 0; i2 < names.length; ++i2) {
           t[names[i2]] = g.dims[i2];
@@ -50897,12 +50897,12 @@ inherits_default(Sample, Transform, {
       cap = -1;
     }
     if (mod && res.length > num2) {
-      const n = res.length - num2;
-      for (let i = 0; i < n; ++i) {
+      const n2 = res.length - num2;
+      for (let i = 0; i < n2; ++i) {
         map4[tupleid(res[i])] = -1;
         out.rem.push(res[i]);
       }
-      res = res.slice(n);
+      res = res.slice(n2);
     }
     if (pulse2.mod.length) {
       pulse2.visit(pulse2.MOD, (t) => {
@@ -51231,7 +51231,7 @@ var WindowOps = {
   }
 };
 function find(field3, data3, index6) {
-  for (let n = data3.length; index6 < n; ++index6) {
+  for (let n2 = data3.length; index6 < n2; ++index6) {
     const v = field3(data3[index6]);
     if (v != null) return index6;
   }
@@ -51298,8 +51298,8 @@ function cell(measures, counts, countOnly) {
     count: counts
   };
   if (!countOnly) {
-    var n = measures.length, a4 = cell3.agg = Array(n), i = 0;
-    for (; i < n; ++i) a4[i] = new measures[i](cell3);
+    var n2 = measures.length, a4 = cell3.agg = Array(n2), i = 0;
+    for (; i < n2; ++i) a4[i] = new measures[i](cell3);
   }
   if (cell3.store) {
     var store = cell3.data = new TupleStore();
@@ -51308,7 +51308,7 @@ function cell(measures, counts, countOnly) {
     cell3.num += 1;
     if (countOnly) return;
     if (store) store.add(t);
-    for (let i2 = 0; i2 < n; ++i2) {
+    for (let i2 = 0; i2 < n2; ++i2) {
       a4[i2].add(a4[i2].get(t), t);
     }
   };
@@ -51316,20 +51316,20 @@ function cell(measures, counts, countOnly) {
     cell3.num -= 1;
     if (countOnly) return;
     if (store) store.rem(t);
-    for (let i2 = 0; i2 < n; ++i2) {
+    for (let i2 = 0; i2 < n2; ++i2) {
       a4[i2].rem(a4[i2].get(t), t);
     }
   };
   cell3.set = function(t) {
-    let i2, n2;
+    let i2, n3;
     if (store) store.values();
-    for (i2 = 0, n2 = counts.length; i2 < n2; ++i2) t[counts[i2]] = cell3.num;
-    if (!countOnly) for (i2 = 0, n2 = a4.length; i2 < n2; ++i2) a4[i2].set(t);
+    for (i2 = 0, n3 = counts.length; i2 < n3; ++i2) t[counts[i2]] = cell3.num;
+    if (!countOnly) for (i2 = 0, n3 = a4.length; i2 < n3; ++i2) a4[i2].set(t);
   };
   cell3.init = function() {
     cell3.num = 0;
     if (store) store.reset();
-    for (let i2 = 0; i2 < n; ++i2) a4[i2].init();
+    for (let i2 = 0; i2 < n2; ++i2) a4[i2].init();
   };
   return cell3;
 }
@@ -51403,7 +51403,7 @@ inherits_default(Window, Transform, {
       pulse2.visit(pulse2.REM, (t) => group2(t).remove(t));
       pulse2.visit(pulse2.ADD, (t) => group2(t).add(t));
     }
-    for (let i = 0, n = this._mlen; i < n; ++i) {
+    for (let i = 0, n2 = this._mlen; i < n2; ++i) {
       processPartition(this._mods[i], state, cmp, _);
     }
     this._mlen = 0;
@@ -51424,7 +51424,7 @@ inherits_default(Window, Transform, {
   }
 });
 function processPartition(list2, state, cmp, _) {
-  const sort3 = _.sort, range7 = sort3 && !_.ignorePeers, frame2 = _.frame || [null, 0], data3 = list2.data(cmp), n = data3.length, b10 = range7 ? bisector(sort3) : null, w2 = {
+  const sort3 = _.sort, range7 = sort3 && !_.ignorePeers, frame2 = _.frame || [null, 0], data3 = list2.data(cmp), n2 = data3.length, b10 = range7 ? bisector(sort3) : null, w2 = {
     i0: 0,
     i1: 0,
     p0: 0,
@@ -51434,8 +51434,8 @@ function processPartition(list2, state, cmp, _) {
     compare: sort3 || constant_default(-1)
   };
   state.init();
-  for (let i = 0; i < n; ++i) {
-    setWindow(w2, frame2, i, n);
+  for (let i = 0; i < n2; ++i) {
+    setWindow(w2, frame2, i, n2);
     if (range7) adjustRange(w2, b10);
     state.update(w2, data3[i]);
   }
@@ -51443,19 +51443,19 @@ function processPartition(list2, state, cmp, _) {
 function clamp(x4, lo, hi) {
   return x4 < lo ? lo : x4 > hi ? hi : x4;
 }
-function setWindow(w2, f, i, n) {
+function setWindow(w2, f, i, n2) {
   w2.p0 = w2.i0;
   w2.p1 = w2.i1;
   const start = f[0] == null ? 0 : i + f[0];
-  const endExclusive = f[1] == null ? n : i + f[1] + 1;
-  w2.i0 = clamp(start, 0, n);
-  w2.i1 = clamp(endExclusive, 0, n);
+  const endExclusive = f[1] == null ? n2 : i + f[1] + 1;
+  w2.i0 = clamp(start, 0, n2);
+  w2.i1 = clamp(endExclusive, 0, n2);
   w2.index = i;
 }
 function adjustRange(w2, bisect2) {
-  const r0 = w2.i0, r1 = w2.i1 - 1, c4 = w2.compare, d = w2.data, n = d.length - 1;
+  const r0 = w2.i0, r1 = w2.i1 - 1, c4 = w2.compare, d = w2.data, n2 = d.length - 1;
   if (r0 > 0 && !c4(d[r0], d[r0 - 1])) w2.i0 = bisect2.left(d, d[r0]);
-  if (r1 < n && !c4(d[r1], d[r1 + 1])) w2.i1 = bisect2.right(d, d[r1]);
+  if (r1 < n2 && !c4(d[r1], d[r1 + 1])) w2.i1 = bisect2.right(d, d[r1]);
 }
 
 // node_modules/vega-view-transforms/build/vega-view-transforms.js
@@ -51476,7 +51476,7 @@ var epsilon2 = 1e-6;
 var tauEpsilon = tau - epsilon2;
 function append(strings) {
   this._ += strings[0];
-  for (let i = 1, n = strings.length; i < n; ++i) {
+  for (let i = 1, n2 = strings.length; i < n2; ++i) {
     this._ += arguments[i] + strings[i];
   }
 }
@@ -51487,7 +51487,7 @@ function appendRound(digits) {
   const k2 = 10 ** d;
   return function(strings) {
     this._ += strings[0];
-    for (let i = 1, n = strings.length; i < n; ++i) {
+    for (let i = 1, n2 = strings.length; i < n2; ++i) {
       this._ += Math.round(arguments[i] * k2) / k2 + strings[i];
     }
   };
@@ -51801,10 +51801,10 @@ function line(x$12, y$12) {
   x$12 = typeof x$12 === "function" ? x$12 : x$12 === void 0 ? x : constant2(x$12);
   y$12 = typeof y$12 === "function" ? y$12 : y$12 === void 0 ? y : constant2(y$12);
   function line5(data3) {
-    var i, n = (data3 = array3(data3)).length, d, defined0 = false, buffer;
+    var i, n2 = (data3 = array3(data3)).length, d, defined0 = false, buffer;
     if (context3 == null) output4 = curve2(buffer = path3());
-    for (i = 0; i <= n; ++i) {
-      if (!(i < n && defined2(d = data3[i], i, data3)) === defined0) {
+    for (i = 0; i <= n2; ++i) {
+      if (!(i < n2 && defined2(d = data3[i], i, data3)) === defined0) {
         if (defined0 = !defined0) output4.lineStart();
         else output4.lineEnd();
       }
@@ -51835,10 +51835,10 @@ function area(x02, y02, y12) {
   y02 = typeof y02 === "function" ? y02 : y02 === void 0 ? constant2(0) : constant2(+y02);
   y12 = typeof y12 === "function" ? y12 : y12 === void 0 ? y : constant2(+y12);
   function area6(data3) {
-    var i, j, k2, n = (data3 = array3(data3)).length, d, defined0 = false, buffer, x0z = new Array(n), y0z = new Array(n);
+    var i, j, k2, n2 = (data3 = array3(data3)).length, d, defined0 = false, buffer, x0z = new Array(n2), y0z = new Array(n2);
     if (context3 == null) output4 = curve2(buffer = path3());
-    for (i = 0; i <= n; ++i) {
-      if (!(i < n && defined2(d = data3[i], i, data3)) === defined0) {
+    for (i = 0; i <= n2; ++i) {
+      if (!(i < n2 && defined2(d = data3[i], i, data3)) === defined0) {
         if (defined0 = !defined0) {
           j = i;
           output4.areaStart();
@@ -52360,9 +52360,9 @@ var cardinalOpen = (function custom5(tension) {
 function point$1(that, x4, y4) {
   var x12 = that._x1, y12 = that._y1, x22 = that._x2, y22 = that._y2;
   if (that._l01_a > epsilon3) {
-    var a4 = 2 * that._l01_2a + 3 * that._l01_a * that._l12_a + that._l12_2a, n = 3 * that._l01_a * (that._l01_a + that._l12_a);
-    x12 = (x12 * a4 - that._x0 * that._l12_2a + that._x2 * that._l01_2a) / n;
-    y12 = (y12 * a4 - that._y0 * that._l12_2a + that._y2 * that._l01_2a) / n;
+    var a4 = 2 * that._l01_2a + 3 * that._l01_a * that._l12_a + that._l12_2a, n2 = 3 * that._l01_a * (that._l01_a + that._l12_a);
+    x12 = (x12 * a4 - that._x0 * that._l12_2a + that._x2 * that._l01_2a) / n2;
+    y12 = (y12 * a4 - that._y0 * that._l12_2a + that._y2 * that._l01_2a) / n2;
   }
   if (that._l23_a > epsilon3) {
     var b10 = 2 * that._l23_2a + 3 * that._l23_a * that._l12_a + that._l12_2a, m3 = 3 * that._l23_a * (that._l23_a + that._l12_a);
@@ -52692,19 +52692,19 @@ Natural.prototype = {
     this._y = [];
   },
   lineEnd: function() {
-    var x4 = this._x, y4 = this._y, n = x4.length;
-    if (n) {
+    var x4 = this._x, y4 = this._y, n2 = x4.length;
+    if (n2) {
       this._line ? this._context.lineTo(x4[0], y4[0]) : this._context.moveTo(x4[0], y4[0]);
-      if (n === 2) {
+      if (n2 === 2) {
         this._context.lineTo(x4[1], y4[1]);
       } else {
         var px2 = controlPoints(x4), py2 = controlPoints(y4);
-        for (var i0 = 0, i1 = 1; i1 < n; ++i0, ++i1) {
+        for (var i0 = 0, i1 = 1; i1 < n2; ++i0, ++i1) {
           this._context.bezierCurveTo(px2[0][i0], py2[0][i0], px2[1][i0], py2[1][i0], x4[i1], y4[i1]);
         }
       }
     }
-    if (this._line || this._line !== 0 && n === 1) this._context.closePath();
+    if (this._line || this._line !== 0 && n2 === 1) this._context.closePath();
     this._line = 1 - this._line;
     this._x = this._y = null;
   },
@@ -52714,15 +52714,15 @@ Natural.prototype = {
   }
 };
 function controlPoints(x4) {
-  var i, n = x4.length - 1, m3, a4 = new Array(n), b10 = new Array(n), r = new Array(n);
+  var i, n2 = x4.length - 1, m3, a4 = new Array(n2), b10 = new Array(n2), r = new Array(n2);
   a4[0] = 0, b10[0] = 2, r[0] = x4[0] + 2 * x4[1];
-  for (i = 1; i < n - 1; ++i) a4[i] = 1, b10[i] = 4, r[i] = 4 * x4[i] + 2 * x4[i + 1];
-  a4[n - 1] = 2, b10[n - 1] = 7, r[n - 1] = 8 * x4[n - 1] + x4[n];
-  for (i = 1; i < n; ++i) m3 = a4[i] / b10[i - 1], b10[i] -= m3, r[i] -= m3 * r[i - 1];
-  a4[n - 1] = r[n - 1] / b10[n - 1];
-  for (i = n - 2; i >= 0; --i) a4[i] = (r[i] - a4[i + 1]) / b10[i];
-  b10[n - 1] = (x4[n] + a4[n - 1]) / 2;
-  for (i = 0; i < n - 1; ++i) b10[i] = 2 * x4[i + 1] - a4[i + 1];
+  for (i = 1; i < n2 - 1; ++i) a4[i] = 1, b10[i] = 4, r[i] = 4 * x4[i] + 2 * x4[i + 1];
+  a4[n2 - 1] = 2, b10[n2 - 1] = 7, r[n2 - 1] = 8 * x4[n2 - 1] + x4[n2];
+  for (i = 1; i < n2; ++i) m3 = a4[i] / b10[i - 1], b10[i] -= m3, r[i] -= m3 * r[i - 1];
+  a4[n2 - 1] = r[n2 - 1] / b10[n2 - 1];
+  for (i = n2 - 2; i >= 0; --i) a4[i] = (r[i] - a4[i + 1]) / b10[i];
+  b10[n2 - 1] = (x4[n2] + a4[n2 - 1]) / 2;
+  for (i = 0; i < n2 - 1; ++i) b10[i] = 2 * x4[i + 1] - a4[i + 1];
   return [a4, b10];
 }
 function natural(context3) {
@@ -53054,13 +53054,13 @@ function color_formatHsl() {
 function color_formatRgb() {
   return this.rgb().formatRgb();
 }
-function color(format5) {
+function color(format6) {
   var m3, l;
-  format5 = (format5 + "").trim().toLowerCase();
-  return (m3 = reHex.exec(format5)) ? (l = m3[1].length, m3 = parseInt(m3[1], 16), l === 6 ? rgbn(m3) : l === 3 ? new Rgb(m3 >> 8 & 15 | m3 >> 4 & 240, m3 >> 4 & 15 | m3 & 240, (m3 & 15) << 4 | m3 & 15, 1) : l === 8 ? rgba(m3 >> 24 & 255, m3 >> 16 & 255, m3 >> 8 & 255, (m3 & 255) / 255) : l === 4 ? rgba(m3 >> 12 & 15 | m3 >> 8 & 240, m3 >> 8 & 15 | m3 >> 4 & 240, m3 >> 4 & 15 | m3 & 240, ((m3 & 15) << 4 | m3 & 15) / 255) : null) : (m3 = reRgbInteger.exec(format5)) ? new Rgb(m3[1], m3[2], m3[3], 1) : (m3 = reRgbPercent.exec(format5)) ? new Rgb(m3[1] * 255 / 100, m3[2] * 255 / 100, m3[3] * 255 / 100, 1) : (m3 = reRgbaInteger.exec(format5)) ? rgba(m3[1], m3[2], m3[3], m3[4]) : (m3 = reRgbaPercent.exec(format5)) ? rgba(m3[1] * 255 / 100, m3[2] * 255 / 100, m3[3] * 255 / 100, m3[4]) : (m3 = reHslPercent.exec(format5)) ? hsla(m3[1], m3[2] / 100, m3[3] / 100, 1) : (m3 = reHslaPercent.exec(format5)) ? hsla(m3[1], m3[2] / 100, m3[3] / 100, m3[4]) : named.hasOwnProperty(format5) ? rgbn(named[format5]) : format5 === "transparent" ? new Rgb(NaN, NaN, NaN, 0) : null;
+  format6 = (format6 + "").trim().toLowerCase();
+  return (m3 = reHex.exec(format6)) ? (l = m3[1].length, m3 = parseInt(m3[1], 16), l === 6 ? rgbn(m3) : l === 3 ? new Rgb(m3 >> 8 & 15 | m3 >> 4 & 240, m3 >> 4 & 15 | m3 & 240, (m3 & 15) << 4 | m3 & 15, 1) : l === 8 ? rgba(m3 >> 24 & 255, m3 >> 16 & 255, m3 >> 8 & 255, (m3 & 255) / 255) : l === 4 ? rgba(m3 >> 12 & 15 | m3 >> 8 & 240, m3 >> 8 & 15 | m3 >> 4 & 240, m3 >> 4 & 15 | m3 & 240, ((m3 & 15) << 4 | m3 & 15) / 255) : null) : (m3 = reRgbInteger.exec(format6)) ? new Rgb(m3[1], m3[2], m3[3], 1) : (m3 = reRgbPercent.exec(format6)) ? new Rgb(m3[1] * 255 / 100, m3[2] * 255 / 100, m3[3] * 255 / 100, 1) : (m3 = reRgbaInteger.exec(format6)) ? rgba(m3[1], m3[2], m3[3], m3[4]) : (m3 = reRgbaPercent.exec(format6)) ? rgba(m3[1] * 255 / 100, m3[2] * 255 / 100, m3[3] * 255 / 100, m3[4]) : (m3 = reHslPercent.exec(format6)) ? hsla(m3[1], m3[2] / 100, m3[3] / 100, 1) : (m3 = reHslaPercent.exec(format6)) ? hsla(m3[1], m3[2] / 100, m3[3] / 100, m3[4]) : named.hasOwnProperty(format6) ? rgbn(named[format6]) : format6 === "transparent" ? new Rgb(NaN, NaN, NaN, 0) : null;
 }
-function rgbn(n) {
-  return new Rgb(n >> 16 & 255, n >> 8 & 255, n & 255, 1);
+function rgbn(n2) {
+  return new Rgb(n2 >> 16 & 255, n2 >> 8 & 255, n2 & 255, 1);
 }
 function rgba(r, g, b10, a4) {
   if (a4 <= 0) r = g = b10 = NaN;
@@ -53342,17 +53342,17 @@ function basis2(t13, v0, v1, v2, v3) {
   return ((1 - 3 * t13 + 3 * t22 - t32) * v0 + (4 - 6 * t22 + 3 * t32) * v1 + (1 + 3 * t13 + 3 * t22 - 3 * t32) * v2 + t32 * v3) / 6;
 }
 function basis$1(values3) {
-  var n = values3.length - 1;
+  var n2 = values3.length - 1;
   return function(t) {
-    var i = t <= 0 ? t = 0 : t >= 1 ? (t = 1, n - 1) : Math.floor(t * n), v1 = values3[i], v2 = values3[i + 1], v0 = i > 0 ? values3[i - 1] : 2 * v1 - v2, v3 = i < n - 1 ? values3[i + 2] : 2 * v2 - v1;
-    return basis2((t - i / n) * n, v0, v1, v2, v3);
+    var i = t <= 0 ? t = 0 : t >= 1 ? (t = 1, n2 - 1) : Math.floor(t * n2), v1 = values3[i], v2 = values3[i + 1], v0 = i > 0 ? values3[i - 1] : 2 * v1 - v2, v3 = i < n2 - 1 ? values3[i + 2] : 2 * v2 - v1;
+    return basis2((t - i / n2) * n2, v0, v1, v2, v3);
   };
 }
 function basisClosed2(values3) {
-  var n = values3.length;
+  var n2 = values3.length;
   return function(t) {
-    var i = Math.floor(((t %= 1) < 0 ? ++t : t) * n), v0 = values3[(i + n - 1) % n], v1 = values3[i % n], v2 = values3[(i + 1) % n], v3 = values3[(i + 2) % n];
-    return basis2((t - i / n) * n, v0, v1, v2, v3);
+    var i = Math.floor(((t %= 1) < 0 ? ++t : t) * n2), v0 = values3[(i + n2 - 1) % n2], v1 = values3[i % n2], v2 = values3[(i + 1) % n2], v3 = values3[(i + 2) % n2];
+    return basis2((t - i / n2) * n2, v0, v1, v2, v3);
   };
 }
 var constant3 = (x4) => () => x4;
@@ -53396,8 +53396,8 @@ var rgb2 = (function rgbGamma(y4) {
 })(1);
 function rgbSpline(spline) {
   return function(colors3) {
-    var n = colors3.length, r = new Array(n), g = new Array(n), b10 = new Array(n), i, color5;
-    for (i = 0; i < n; ++i) {
+    var n2 = colors3.length, r = new Array(n2), g = new Array(n2), b10 = new Array(n2), i, color5;
+    for (i = 0; i < n2; ++i) {
       color5 = rgb(colors3[i]);
       r[i] = color5.r || 0;
       g[i] = color5.g || 0;
@@ -53419,9 +53419,9 @@ var rgbBasis = rgbSpline(basis$1);
 var rgbBasisClosed = rgbSpline(basisClosed2);
 function numberArray(a4, b10) {
   if (!b10) b10 = [];
-  var n = a4 ? Math.min(b10.length, a4.length) : 0, c4 = b10.slice(), i;
+  var n2 = a4 ? Math.min(b10.length, a4.length) : 0, c4 = b10.slice(), i;
   return function(t) {
-    for (i = 0; i < n; ++i) c4[i] = a4[i] * (1 - t) + b10[i] * t;
+    for (i = 0; i < n2; ++i) c4[i] = a4[i] * (1 - t) + b10[i] * t;
     return c4;
   };
 }
@@ -53512,9 +53512,9 @@ function value(a4, b10) {
   return b10 == null || t === "boolean" ? constant3(b10) : (t === "number" ? number5 : t === "string" ? (c4 = color(b10)) ? (b10 = c4, rgb2) : string4 : b10 instanceof color ? rgb2 : b10 instanceof Date ? date5 : isNumberArray(b10) ? numberArray : Array.isArray(b10) ? genericArray : typeof b10.valueOf !== "function" && typeof b10.toString !== "function" || isNaN(b10) ? object2 : number5)(a4, b10);
 }
 function discrete(range7) {
-  var n = range7.length;
+  var n2 = range7.length;
   return function(t) {
-    return range7[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
+    return range7[Math.max(0, Math.min(n2 - 1, Math.floor(t * n2)))];
   };
 }
 function hue(a4, b10) {
@@ -53611,8 +53611,8 @@ function interpolateTransform(parse9, pxComma, pxParen, degParen) {
     scale6(a4.scaleX, a4.scaleY, b10.scaleX, b10.scaleY, s2, q);
     a4 = b10 = null;
     return function(t) {
-      var i = -1, n = q.length, o;
-      while (++i < n) s2[(o = q[i]).i] = o.x(t);
+      var i = -1, n2 = q.length, o;
+      while (++i < n2) s2[(o = q[i]).i] = o.x(t);
       return s2.join("");
     };
   };
@@ -53721,16 +53721,16 @@ var cubehelix_default = cubehelix2(hue$1);
 var cubehelixLong = cubehelix2(nogamma);
 function piecewise(interpolate3, values3) {
   if (values3 === void 0) values3 = interpolate3, interpolate3 = value;
-  var i = 0, n = values3.length - 1, v = values3[0], I = new Array(n < 0 ? 0 : n);
-  while (i < n) I[i] = interpolate3(v, v = values3[++i]);
+  var i = 0, n2 = values3.length - 1, v = values3[0], I = new Array(n2 < 0 ? 0 : n2);
+  while (i < n2) I[i] = interpolate3(v, v = values3[++i]);
   return function(t) {
-    var i2 = Math.max(0, Math.min(n - 1, Math.floor(t *= n)));
+    var i2 = Math.max(0, Math.min(n2 - 1, Math.floor(t *= n2)));
     return I[i2](t - i2);
   };
 }
-function quantize(interpolator, n) {
-  var samples = new Array(n);
-  for (var i = 0; i < n; ++i) samples[i] = interpolator(i / (n - 1));
+function quantize(interpolator, n2) {
+  var samples = new Array(n2);
+  for (var i = 0; i < n2; ++i) samples[i] = interpolator(i / (n2 - 1));
   return samples;
 }
 
@@ -53851,9 +53851,9 @@ function copy$1(source4, target2) {
 function transformer$2() {
   var domain4 = unit, range7 = unit, interpolate$1 = value, transform5, untransform, unknown2, clamp3 = identity$1, piecewise2, output4, input2;
   function rescale() {
-    var n = Math.min(domain4.length, range7.length);
-    if (clamp3 !== identity$1) clamp3 = clamper(domain4[0], domain4[n - 1]);
-    piecewise2 = n > 2 ? polymap : bimap;
+    var n2 = Math.min(domain4.length, range7.length);
+    if (clamp3 !== identity$1) clamp3 = clamper(domain4[0], domain4[n2 - 1]);
+    piecewise2 = n2 > 2 ? polymap : bimap;
     output4 = input2 = null;
     return scale6;
   }
@@ -54052,9 +54052,9 @@ function loggish(transform5) {
     let j = logs(v);
     let k2;
     let t;
-    const n = count2 == null ? 10 : +count2;
+    const n2 = count2 == null ? 10 : +count2;
     let z2 = [];
-    if (!(base % 1) && j - i < n) {
+    if (!(base % 1) && j - i < n2) {
       i = Math.floor(i), j = Math.ceil(j);
       if (u2 > 0) for (; i <= j; ++i) {
         for (k2 = 1; k2 < base; ++k2) {
@@ -54072,9 +54072,9 @@ function loggish(transform5) {
           z2.push(t);
         }
       }
-      if (z2.length * 2 < n) z2 = ticks(u2, v, n);
+      if (z2.length * 2 < n2) z2 = ticks(u2, v, n2);
     } else {
-      z2 = ticks(i, j, Math.min(j - i, n)).map(pows);
+      z2 = ticks(i, j, Math.min(j - i, n2)).map(pows);
     }
     return r ? z2.reverse() : z2;
   };
@@ -54166,9 +54166,9 @@ function sqrt2() {
 function quantile2() {
   var domain4 = [], range7 = [], thresholds = [], unknown2;
   function rescale() {
-    var i = 0, n = Math.max(1, range7.length);
-    thresholds = new Array(n - 1);
-    while (++i < n) thresholds[i - 1] = quantileSorted(domain4, i / n);
+    var i = 0, n2 = Math.max(1, range7.length);
+    thresholds = new Array(n2 - 1);
+    while (++i < n2) thresholds[i - 1] = quantileSorted(domain4, i / n2);
     return scale6;
   }
   function scale6(x4) {
@@ -54203,25 +54203,25 @@ function quantile2() {
   return initRange.apply(scale6, arguments);
 }
 function quantize2() {
-  var x02 = 0, x12 = 1, n = 1, domain4 = [0.5], range7 = [0, 1], unknown2;
+  var x02 = 0, x12 = 1, n2 = 1, domain4 = [0.5], range7 = [0, 1], unknown2;
   function scale6(x4) {
-    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n)] : unknown2;
+    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n2)] : unknown2;
   }
   function rescale() {
     var i = -1;
-    domain4 = new Array(n);
-    while (++i < n) domain4[i] = ((i + 1) * x12 - (i - n) * x02) / (n + 1);
+    domain4 = new Array(n2);
+    while (++i < n2) domain4[i] = ((i + 1) * x12 - (i - n2) * x02) / (n2 + 1);
     return scale6;
   }
   scale6.domain = function(_) {
     return arguments.length ? ([x02, x12] = _, x02 = +x02, x12 = +x12, rescale()) : [x02, x12];
   };
   scale6.range = function(_) {
-    return arguments.length ? (n = (range7 = Array.from(_)).length - 1, rescale()) : range7.slice();
+    return arguments.length ? (n2 = (range7 = Array.from(_)).length - 1, rescale()) : range7.slice();
   };
   scale6.invertExtent = function(y4) {
     var i = range7.indexOf(y4);
-    return i < 0 ? [NaN, NaN] : i < 1 ? [x02, domain4[0]] : i >= n ? [domain4[n - 1], x12] : [domain4[i - 1], domain4[i]];
+    return i < 0 ? [NaN, NaN] : i < 1 ? [x02, domain4[0]] : i >= n2 ? [domain4[n2 - 1], x12] : [domain4[i - 1], domain4[i]];
   };
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : scale6;
@@ -54235,15 +54235,15 @@ function quantize2() {
   return initRange.apply(linearish(scale6), arguments);
 }
 function threshold() {
-  var domain4 = [0.5], range7 = [0, 1], unknown2, n = 1;
+  var domain4 = [0.5], range7 = [0, 1], unknown2, n2 = 1;
   function scale6(x4) {
-    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n)] : unknown2;
+    return x4 != null && x4 <= x4 ? range7[bisectRight(domain4, x4, 0, n2)] : unknown2;
   }
   scale6.domain = function(_) {
-    return arguments.length ? (domain4 = Array.from(_), n = Math.min(domain4.length, range7.length - 1), scale6) : domain4.slice();
+    return arguments.length ? (domain4 = Array.from(_), n2 = Math.min(domain4.length, range7.length - 1), scale6) : domain4.slice();
   };
   scale6.range = function(_) {
-    return arguments.length ? (range7 = Array.from(_), n = Math.min(domain4.length, range7.length - 1), scale6) : range7.slice();
+    return arguments.length ? (range7 = Array.from(_), n2 = Math.min(domain4.length, range7.length - 1), scale6) : range7.slice();
   };
   scale6.invertExtent = function(y4) {
     var i = range7.indexOf(y4);
@@ -54263,9 +54263,9 @@ function date6(t) {
 function number6(t) {
   return t instanceof Date ? +t : Math.round(t);
 }
-function calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, second2, format5) {
+function calendar(ticks3, tickInterval, year, month, week2, day, hour, minute, second2, format6) {
   var scale6 = continuous(), invert2 = scale6.invert, domain4 = scale6.domain;
-  var formatMillisecond = format5(".%L"), formatSecond = format5(":%S"), formatMinute = format5("%I:%M"), formatHour = format5("%I %p"), formatDay = format5("%a %d"), formatWeek = format5("%b %d"), formatMonth = format5("%B"), formatYear3 = format5("%Y");
+  var formatMillisecond = format6(".%L"), formatSecond = format6(":%S"), formatMinute = format6("%I:%M"), formatHour = format6("%I %p"), formatDay = format6("%a %d"), formatWeek = format6("%b %d"), formatMonth = format6("%B"), formatYear3 = format6("%Y");
   function tickFormat3(date7) {
     return (second2(date7) < date7 ? formatMillisecond : minute(date7) < date7 ? formatSecond : hour(date7) < date7 ? formatMinute : day(date7) < date7 ? formatHour : month(date7) < date7 ? week2(date7) < date7 ? formatDay : formatWeek : year(date7) < date7 ? formatMonth : formatYear3)(date7);
   }
@@ -54277,10 +54277,10 @@ function calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, s
   };
   scale6.ticks = function(interval4) {
     var d = domain4();
-    return ticks2(d[0], d[d.length - 1], interval4 == null ? 10 : interval4);
+    return ticks3(d[0], d[d.length - 1], interval4 == null ? 10 : interval4);
   };
   scale6.tickFormat = function(count2, specifier) {
-    return specifier == null ? tickFormat3 : format5(specifier);
+    return specifier == null ? tickFormat3 : format6(specifier);
   };
   scale6.nice = function(interval4) {
     var d = domain4();
@@ -54288,7 +54288,7 @@ function calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, s
     return interval4 ? domain4(nice(d, interval4)) : scale6;
   };
   scale6.copy = function() {
-    return copy$1(scale6, calendar(ticks2, tickInterval, year, month, week2, day, hour, minute, second2, format5));
+    return copy$1(scale6, calendar(ticks3, tickInterval, year, month, week2, day, hour, minute, second2, format6));
   };
   return scale6;
 }
@@ -54426,8 +54426,8 @@ function divergingSqrt() {
 
 // node_modules/d3-scale-chromatic/dist/d3-scale-chromatic.mjs
 function colors(specifier) {
-  var n = specifier.length / 6 | 0, colors3 = new Array(n), i = 0;
-  while (i < n) colors3[i] = "#" + specifier.slice(i * 6, ++i * 6);
+  var n2 = specifier.length / 6 | 0, colors3 = new Array(n2), i = 0;
+  while (i < n2) colors3[i] = "#" + specifier.slice(i * 6, ++i * 6);
   return colors3;
 }
 var category10 = colors("1f77b4ff7f0e2ca02cd627289467bd8c564be377c27f7f7fbcbd2217becf");
@@ -54738,9 +54738,9 @@ var c = rgb();
 var pi_1_3 = Math.PI / 3;
 var pi_2_3 = Math.PI * 2 / 3;
 function ramp(range7) {
-  var n = range7.length;
+  var n2 = range7.length;
   return function(t) {
-    return range7[Math.max(0, Math.min(n - 1, Math.floor(t * n)))];
+    return range7[Math.max(0, Math.min(n2 - 1, Math.floor(t * n2)))];
   };
 }
 var viridis = ramp(colors("44015444025645045745055946075a46085c460a5d460b5e470d60470e6147106347116447136548146748166848176948186a481a6c481b6d481c6e481d6f481f70482071482173482374482475482576482677482878482979472a7a472c7a472d7b472e7c472f7d46307e46327e46337f463480453581453781453882443983443a83443b84433d84433e85423f854240864241864142874144874045884046883f47883f48893e49893e4a893e4c8a3d4d8a3d4e8a3c4f8a3c508b3b518b3b528b3a538b3a548c39558c39568c38588c38598c375a8c375b8d365c8d365d8d355e8d355f8d34608d34618d33628d33638d32648e32658e31668e31678e31688e30698e306a8e2f6b8e2f6c8e2e6d8e2e6e8e2e6f8e2d708e2d718e2c718e2c728e2c738e2b748e2b758e2a768e2a778e2a788e29798e297a8e297b8e287c8e287d8e277e8e277f8e27808e26818e26828e26828e25838e25848e25858e24868e24878e23888e23898e238a8d228b8d228c8d228d8d218e8d218f8d21908d21918c20928c20928c20938c1f948c1f958b1f968b1f978b1f988b1f998a1f9a8a1e9b8a1e9c891e9d891f9e891f9f881fa0881fa1881fa1871fa28720a38620a48621a58521a68522a78522a88423a98324aa8325ab8225ac8226ad8127ad8128ae8029af7f2ab07f2cb17e2db27d2eb37c2fb47c31b57b32b67a34b67935b77937b87838b9773aba763bbb753dbc743fbc7340bd7242be7144bf7046c06f48c16e4ac16d4cc26c4ec36b50c46a52c56954c56856c66758c7655ac8645cc8635ec96260ca6063cb5f65cb5e67cc5c69cd5b6ccd5a6ece5870cf5773d05675d05477d1537ad1517cd2507fd34e81d34d84d44b86d54989d5488bd6468ed64590d74393d74195d84098d83e9bd93c9dd93ba0da39a2da37a5db36a8db34aadc32addc30b0dd2fb2dd2db5de2bb8de29bade28bddf26c0df25c2df23c5e021c8e020cae11fcde11dd0e11cd2e21bd5e21ad8e219dae319dde318dfe318e2e418e5e419e7e419eae51aece51befe51cf1e51df4e61ef6e620f8e621fbe723fde725"));
@@ -54789,13 +54789,13 @@ function invertRange(scale6) {
 function invertRangeExtent(scale6) {
   return function(_) {
     const range7 = scale6.range();
-    let lo = _[0], hi = _[1], min4 = -1, max4, t, i, n;
+    let lo = _[0], hi = _[1], min4 = -1, max4, t, i, n2;
     if (hi < lo) {
       t = lo;
       lo = hi;
       hi = t;
     }
-    for (i = 0, n = range7.length; i < n; ++i) {
+    for (i = 0, n2 = range7.length; i < n2; ++i) {
       if (range7[i] >= lo && range7[i] <= hi) {
         if (min4 < 0) min4 = i;
         max4 = i;
@@ -54812,19 +54812,19 @@ function band() {
   let range$1 = [0, 1], step2, bandwidth2, round5 = false, paddingInner2 = 0, paddingOuter2 = 0, align2 = 0.5;
   delete scale6.unknown;
   function rescale() {
-    const n = domain4().length, reverse3 = range$1[1] < range$1[0], stop2 = range$1[1 - reverse3], space = bandSpace(n, paddingInner2, paddingOuter2);
+    const n2 = domain4().length, reverse3 = range$1[1] < range$1[0], stop2 = range$1[1 - reverse3], space = bandSpace(n2, paddingInner2, paddingOuter2);
     let start = range$1[reverse3 - 0];
     step2 = (stop2 - start) / (space || 1);
     if (round5) {
       step2 = Math.floor(step2);
     }
-    start += (stop2 - start - step2 * (n - paddingInner2)) * align2;
+    start += (stop2 - start - step2 * (n2 - paddingInner2)) * align2;
     bandwidth2 = step2 * (1 - paddingInner2);
     if (round5) {
       start = Math.round(start);
       bandwidth2 = Math.round(bandwidth2);
     }
-    const values3 = range2(n).map((i) => start + step2 * i);
+    const values3 = range2(n2).map((i) => start + step2 * i);
     return ordinalRange(reverse3 ? values3.reverse() : values3);
   }
   scale6.domain = function(_) {
@@ -54897,7 +54897,7 @@ function band() {
   };
   scale6.invertRange = function(_) {
     if (_[0] == null || _[1] == null) return;
-    const reverse3 = range$1[1] < range$1[0], values3 = reverse3 ? ordinalRange().reverse() : ordinalRange(), n = values3.length - 1;
+    const reverse3 = range$1[1] < range$1[0], values3 = reverse3 ? ordinalRange().reverse() : ordinalRange(), n2 = values3.length - 1;
     let lo = +_[0], hi = +_[1], a4, b10, t;
     if (lo !== lo || hi !== hi) return;
     if (hi < lo) {
@@ -54911,8 +54911,8 @@ function band() {
     if (lo - values3[a4] > bandwidth2 + 1e-10) ++a4;
     if (reverse3) {
       t = a4;
-      a4 = n - b10;
-      b10 = n - t;
+      a4 = n2 - b10;
+      b10 = n2 - t;
     }
     return a4 > b10 ? void 0 : domain4().slice(a4, b10 + 1);
   };
@@ -55065,8 +55065,8 @@ function interpolateColors(colors3, type3, gamma2) {
   return piecewise(interpolate(type3 || "rgb", gamma2), colors3);
 }
 function quantizeInterpolator(interpolator, count2) {
-  const samples = new Array(count2), n = count2 + 1;
-  for (let i = 0; i < count2; ) samples[i] = interpolator(++i / n);
+  const samples = new Array(count2), n2 = count2 + 1;
+  for (let i = 0; i < count2; ) samples[i] = interpolator(++i / n2);
   return samples;
 }
 function scaleFraction(scale$12, min4, max4) {
@@ -55163,8 +55163,8 @@ var discrete2 = {
 };
 function colors2(palette) {
   if (isArray(palette)) return palette;
-  const n = palette.length / 6 | 0, c4 = new Array(n);
-  for (let i = 0; i < n; ) {
+  const n2 = palette.length / 6 | 0, c4 = new Array(n2);
+  for (let i = 0; i < n2; ) {
     c4[i] = "#" + palette.slice(i * 6, ++i * 6);
   }
   return c4;
@@ -55214,7 +55214,7 @@ function tickCount(scale6, count2, minStep) {
   }
   return count2;
 }
-function validTicks(scale6, ticks2, count2) {
+function validTicks(scale6, ticks3, count2) {
   let range7 = scale6.range(), lo = range7[0], hi = peek(range7), cmp = ascending3;
   if (lo > hi) {
     range7 = hi;
@@ -55224,52 +55224,52 @@ function validTicks(scale6, ticks2, count2) {
   }
   lo = Math.floor(lo);
   hi = Math.ceil(hi);
-  ticks2 = ticks2.map((v) => [v, scale6(v)]).filter((_) => lo <= _[1] && _[1] <= hi).sort(cmp).map((_) => _[0]);
-  if (count2 > 0 && ticks2.length > 1) {
-    const endpoints = [ticks2[0], peek(ticks2)];
-    while (ticks2.length > count2 && ticks2.length >= 3) {
-      ticks2 = ticks2.filter((_, i) => !(i % 2));
+  ticks3 = ticks3.map((v) => [v, scale6(v)]).filter((_) => lo <= _[1] && _[1] <= hi).sort(cmp).map((_) => _[0]);
+  if (count2 > 0 && ticks3.length > 1) {
+    const endpoints = [ticks3[0], peek(ticks3)];
+    while (ticks3.length > count2 && ticks3.length >= 3) {
+      ticks3 = ticks3.filter((_, i) => !(i % 2));
     }
-    if (ticks2.length < 3) {
-      ticks2 = endpoints;
+    if (ticks3.length < 3) {
+      ticks3 = endpoints;
     }
   }
-  return ticks2;
+  return ticks3;
 }
 function tickValues(scale6, count2) {
   return scale6.bins ? validTicks(scale6, scale6.bins, count2) : scale6.ticks ? scale6.ticks(count2) : scale6.domain();
 }
 function tickFormat2(locale4, scale6, count2, specifier, formatType, noSkip) {
   const type3 = scale6.type;
-  let format5 = defaultFormatter;
+  let format6 = defaultFormatter;
   if (type3 === Time || formatType === Time) {
-    format5 = locale4.timeFormat(specifier);
+    format6 = locale4.timeFormat(specifier);
   } else if (type3 === UTC || formatType === UTC) {
-    format5 = locale4.utcFormat(specifier);
+    format6 = locale4.utcFormat(specifier);
   } else if (isLogarithmic(type3)) {
     const varfmt = locale4.formatFloat(specifier);
     if (noSkip || scale6.bins) {
-      format5 = varfmt;
+      format6 = varfmt;
     } else {
       const test2 = tickLog(scale6, count2, false);
-      format5 = (_) => test2(_) ? varfmt(_) : "";
+      format6 = (_) => test2(_) ? varfmt(_) : "";
     }
   } else if (scale6.tickFormat) {
     const d = scale6.domain();
-    format5 = locale4.formatSpan(d[0], d[d.length - 1], count2, specifier);
+    format6 = locale4.formatSpan(d[0], d[d.length - 1], count2, specifier);
   } else if (specifier) {
-    format5 = locale4.format(specifier);
+    format6 = locale4.format(specifier);
   }
-  return format5;
+  return format6;
 }
 function tickLog(scale6, count2, values3) {
-  const ticks2 = tickValues(scale6, count2), base = scale6.base(), logb = Math.log(base), k2 = Math.max(1, base * count2 / ticks2.length);
+  const ticks3 = tickValues(scale6, count2), base = scale6.base(), logb = Math.log(base), k2 = Math.max(1, base * count2 / ticks3.length);
   const test2 = (d) => {
     let i = d / Math.pow(base, Math.round(Math.log(d) / logb));
     if (i * base < base - 0.5) i *= base;
     return i <= k2;
   };
-  return values3 ? ticks2.filter(test2) : test2;
+  return values3 ? ticks3.filter(test2) : test2;
 }
 var symbols = {
   [Quantile2]: "quantiles",
@@ -55284,9 +55284,9 @@ function labelValues(scale6, count2) {
   return scale6.bins ? binValues(scale6.bins) : scale6.type === Log ? tickLog(scale6, count2, true) : symbols[scale6.type] ? thresholdValues(scale6[symbols[scale6.type]]()) : tickValues(scale6, count2);
 }
 function thresholdFormat(locale4, scale6, specifier) {
-  const _ = scale6[formats2[scale6.type]](), n = _.length;
-  let d = n > 1 ? _[1] - _[0] : _[0], i;
-  for (i = 1; i < n; ++i) {
+  const _ = scale6[formats2[scale6.type]](), n2 = _.length;
+  let d = n2 > 1 ? _[1] - _[0] : _[0], i;
+  for (i = 1; i < n2; ++i) {
     d = Math.min(d, _[i] - _[i - 1]);
   }
   return locale4.formatSpan(0, d, 3 * 10, specifier);
@@ -55303,17 +55303,17 @@ function binValues(bins2) {
 }
 var isDiscreteRange = (scale6) => symbols[scale6.type] || scale6.bins;
 function labelFormat(locale4, scale6, count2, type3, specifier, formatType, noSkip) {
-  const format5 = formats2[scale6.type] && formatType !== Time && formatType !== UTC ? thresholdFormat(locale4, scale6, specifier) : tickFormat2(locale4, scale6, count2, specifier, formatType, noSkip);
-  return type3 === SymbolLegend && isDiscreteRange(scale6) ? formatRange(format5) : type3 === DiscreteLegend ? formatDiscrete(format5) : formatPoint(format5);
+  const format6 = formats2[scale6.type] && formatType !== Time && formatType !== UTC ? thresholdFormat(locale4, scale6, specifier) : tickFormat2(locale4, scale6, count2, specifier, formatType, noSkip);
+  return type3 === SymbolLegend && isDiscreteRange(scale6) ? formatRange(format6) : type3 === DiscreteLegend ? formatDiscrete(format6) : formatPoint(format6);
 }
-var formatRange = (format5) => (value4, index6, array9) => {
-  const limit = get2(array9[index6 + 1], get2(array9.max, Infinity)), lo = formatValue(value4, format5), hi = formatValue(limit, format5);
+var formatRange = (format6) => (value4, index6, array9) => {
+  const limit = get2(array9[index6 + 1], get2(array9.max, Infinity)), lo = formatValue(value4, format6), hi = formatValue(limit, format6);
   return lo && hi ? lo + " – " + hi : hi ? "< " + hi : "≥ " + lo;
 };
 var get2 = (value4, dflt) => value4 != null ? value4 : dflt;
-var formatDiscrete = (format5) => (value4, index6) => index6 ? format5(value4) : null;
-var formatPoint = (format5) => (value4) => format5(value4);
-var formatValue = (value4, format5) => Number.isFinite(value4) ? format5(value4) : null;
+var formatDiscrete = (format6) => (value4, index6) => index6 ? format6(value4) : null;
+var formatPoint = (format6) => (value4) => format6(value4);
+var formatValue = (value4, format6) => Number.isFinite(value4) ? format6(value4) : null;
 function labelFraction(scale6) {
   const domain4 = scale6.domain(), count2 = domain4.length - 1;
   let lo = +domain4[0], hi = +peek(domain4), span = hi - lo;
@@ -55336,11 +55336,11 @@ function domainCaption(locale4, scale6, opt) {
   opt = opt || {};
   const max4 = Math.max(3, opt.maxlen || 7), fmt2 = format3(locale4, scale6, opt.format, opt.formatType);
   if (isDiscretizing(scale6.type)) {
-    const v = labelValues(scale6).slice(1).map(fmt2), n = v.length;
-    return `${n} boundar${n === 1 ? "y" : "ies"}: ${v.join(", ")}`;
+    const v = labelValues(scale6).slice(1).map(fmt2), n2 = v.length;
+    return `${n2} boundar${n2 === 1 ? "y" : "ies"}: ${v.join(", ")}`;
   } else if (isDiscrete(scale6.type)) {
-    const d = scale6.domain(), n = d.length, v = n > max4 ? d.slice(0, max4 - 2).map(fmt2).join(", ") + ", ending with " + d.slice(-1).map(fmt2) : d.map(fmt2).join(", ");
-    return `${n} value${n === 1 ? "" : "s"}: ${v}`;
+    const d = scale6.domain(), n2 = d.length, v = n2 > max4 ? d.slice(0, max4 - 2).map(fmt2).join(", ") + ", ending with " + d.slice(-1).map(fmt2) : d.map(fmt2).join(", ");
+    return `${n2} value${n2 === 1 ? "" : "s"}: ${v}`;
   } else {
     const d = scale6.domain();
     return `values from ${fmt2(d[0])} to ${fmt2(peek(d))}`;
@@ -55637,7 +55637,7 @@ function scale$1(current2, sX, sY) {
   } else if (c4 === "v" || c4 === "V") {
     temp[1] = sY * current2[1];
   } else {
-    for (var i = 1, n = current2.length; i < n; ++i) {
+    for (var i = 1, n2 = current2.length; i < n2; ++i) {
       temp[i] = (i % 2 == 1 ? sX : sY) * current2[i];
     }
   }
@@ -56093,10 +56093,10 @@ function vg_trail() {
     r1 = r2;
   }
   function trail3(data3) {
-    var i, n = data3.length, d, defined0 = false, buffer;
+    var i, n2 = data3.length, d, defined0 = false, buffer;
     if (context3 == null) context3 = buffer = path();
-    for (i = 0; i <= n; ++i) {
-      if (!(i < n && defined2(d = data3[i], i, data3)) === defined0) {
+    for (i = 0; i <= n2; ++i) {
+      if (!(i < n2 && defined2(d = data3[i], i, data3)) === defined0) {
         if (defined0 = !defined0) ready = 0;
       }
       if (defined0) point5(+x4(d, i, data3), +y4(d, i, data3), +size2(d, i, data3));
@@ -56630,8 +56630,8 @@ function value2(value4, dflt) {
   return value4 == null ? dflt : value4;
 }
 function addStops(gradient4, stops) {
-  const n = stops.length;
-  for (let i = 0; i < n; ++i) {
+  const n2 = stops.length;
+  for (let i = 0; i < n2; ++i) {
     gradient4.addColorStop(stops[i].offset, stops[i].color);
   }
   return gradient4;
@@ -56694,8 +56694,8 @@ function compare3(a4, b10) {
 }
 function zorder(scene) {
   if (!scene.zdirty) return scene.zitems;
-  var items = scene.items, output4 = [], item, i, n;
-  for (i = 0, n = items.length; i < n; ++i) {
+  var items = scene.items, output4 = [], item, i, n2;
+  for (i = 0, n2 = items.length; i < n2; ++i) {
     item = items[i];
     item.index = i;
     if (item.zindex) output4.push(item);
@@ -56704,16 +56704,16 @@ function zorder(scene) {
   return scene.zitems = output4.sort(compare3);
 }
 function visit2(scene, visitor) {
-  var items = scene.items, i, n;
+  var items = scene.items, i, n2;
   if (!items || !items.length) return;
   const zitems = zorder(scene);
   if (zitems && zitems.length) {
-    for (i = 0, n = items.length; i < n; ++i) {
+    for (i = 0, n2 = items.length; i < n2; ++i) {
       if (!items[i].zindex) visitor(items[i]);
     }
     items = zitems;
   }
-  for (i = 0, n = items.length; i < n; ++i) {
+  for (i = 0, n2 = items.length; i < n2; ++i) {
     visitor(items[i]);
   }
 }
@@ -57490,7 +57490,7 @@ var DUMMY = {
   mark: null
 };
 function boundMark(mark, bounds3, opt) {
-  var type3 = Marks[mark.marktype], bound2 = type3.bound, items = mark.items, hasItems = items && items.length, i, n, item, b10;
+  var type3 = Marks[mark.marktype], bound2 = type3.bound, items = mark.items, hasItems = items && items.length, i, n2, item, b10;
   if (type3.nested) {
     if (hasItems) {
       item = items[0];
@@ -57504,7 +57504,7 @@ function boundMark(mark, bounds3, opt) {
   }
   bounds3 = bounds3 || mark.bounds && mark.bounds.clear() || new Bounds();
   if (hasItems) {
-    for (i = 0, n = items.length; i < n; ++i) {
+    for (i = 0, n2 = items.length; i < n2; ++i) {
       bounds3.union(boundItem(items[i], bound2, opt));
     }
   }
@@ -57605,9 +57605,9 @@ function sceneFromJSON(json3) {
   return initialize(scene);
 }
 function initialize(scene) {
-  var type3 = scene.marktype, items = scene.items, parent, i, n;
+  var type3 = scene.marktype, items = scene.items, parent, i, n2;
   if (items) {
-    for (i = 0, n = items.length; i < n; ++i) {
+    for (i = 0, n2 = items.length; i < n2; ++i) {
       parent = type3 ? "mark" : "group";
       items[i][parent] = scene;
       if (items[i].zindex) items[i][parent].zdirty = true;
@@ -57669,8 +57669,8 @@ function domCreate(doc, tag, ns) {
 }
 function domFind(el, tag) {
   tag = tag.toLowerCase();
-  var nodes = el.childNodes, i = 0, n = nodes.length;
-  for (; i < n; ++i) if (nodes[i].tagName.toLowerCase() === tag) {
+  var nodes = el.childNodes, i = 0, n2 = nodes.length;
+  for (; i < n2; ++i) if (nodes[i].tagName.toLowerCase() === tag) {
     return nodes[i];
   }
 }
@@ -58533,8 +58533,8 @@ var serializeXML = (node2) => _serialize(markup(), node2) + "";
 function _serialize(m3, node2) {
   m3.open(node2.tagName);
   if (node2.hasAttributes()) {
-    const attrs = node2.attributes, n = attrs.length;
-    for (let i = 0; i < n; ++i) {
+    const attrs = node2.attributes, n2 = attrs.length;
+    for (let i = 0; i < n2; ++i) {
       m3.attr(attrs[i].name, attrs[i].value);
     }
   }
@@ -58713,8 +58713,8 @@ var SVGRenderer = class extends Renderer {
     const items = this._dirty;
     if (!items.length || !this._dirtyID) return true;
     const id3 = ++this._dirtyID;
-    let item, mark, type3, mdef, i, n, o;
-    for (i = 0, n = items.length; i < n; ++i) {
+    let item, mark, type3, mdef, i, n2, o;
+    for (i = 0, n2 = items.length; i < n2; ++i) {
       item = items[i];
       mark = item.mark;
       if (mark.marktype !== type3) {
@@ -58874,7 +58874,7 @@ function dirtyParents(item, id3) {
   }
 }
 function updateGradient(el, grad, index6) {
-  let i, n, stop2;
+  let i, n2, stop2;
   if (grad.gradient === "radial") {
     let pt = domChild(el, index6++, "pattern", svgns);
     setAttributes(pt, {
@@ -58910,7 +58910,7 @@ function updateGradient(el, grad, index6) {
       y2: grad.y2
     });
   }
-  for (i = 0, n = grad.stops.length; i < n; ++i) {
+  for (i = 0, n2 = grad.stops.length; i < n2; ++i) {
     stop2 = domChild(el, i, "stop", svgns);
     stop2.setAttribute("offset", grad.stops[i].offset);
     stop2.setAttribute("stop-color", grad.stops[i].color);
@@ -59512,14 +59512,14 @@ function intersect2(scene, bounds3, filter3) {
 }
 function intersectMark(mark, box, filter3, hits) {
   if (visitMark(mark, box, filter3)) {
-    const items = mark.items, type3 = mark.marktype, n = items.length;
+    const items = mark.items, type3 = mark.marktype, n2 = items.length;
     let i = 0;
     if (type3 === "group") {
-      for (; i < n; ++i) {
+      for (; i < n2; ++i) {
         intersectGroup(items[i], box, filter3, hits);
       }
     } else {
-      for (const test2 = Marks[type3].isect; i < n; ++i) {
+      for (const test2 = Marks[type3].isect; i < n2; ++i) {
         const item = items[i];
         if (intersectItem(item, box, test2)) hits.push(item);
       }
@@ -59534,11 +59534,11 @@ function intersectGroup(group2, box, filter3, hits) {
   if (filter3 && filter3(group2.mark) && intersectItem(group2, box, Marks.group.isect)) {
     hits.push(group2);
   }
-  const marks = group2.items, n = marks && marks.length;
-  if (n) {
+  const marks = group2.items, n2 = marks && marks.length;
+  if (n2) {
     const x4 = group2.x || 0, y4 = group2.y || 0;
     box.translate(-x4, -y4);
-    for (let i = 0; i < n; ++i) {
+    for (let i = 0; i < n2; ++i) {
       intersectMark(marks[i], box, filter3, hits);
     }
     box.translate(x4, y4);
@@ -59739,7 +59739,7 @@ var methods = {
 };
 var intersect3 = (a4, b10, sep) => sep > Math.max(b10.x1 - a4.x2, a4.x1 - b10.x2, b10.y1 - a4.y2, a4.y1 - b10.y2);
 var hasOverlap = (items, pad4) => {
-  for (var i = 1, n = items.length, a4 = items[0].bounds, b10; i < n; a4 = b10, ++i) {
+  for (var i = 1, n2 = items.length, a4 = items[0].bounds, b10; i < n2; a4 = b10, ++i) {
     if (intersect3(a4, b10 = items[i].bounds, pad4)) return true;
   }
 };
@@ -59898,7 +59898,7 @@ function axisTitleLayout(view, title2, offset4, pad4, dl, isYAxis2, sign3, bound
 var min3 = (a4, b10) => Math.floor(Math.min(a4, b10));
 var max3 = (a4, b10) => Math.ceil(Math.max(a4, b10));
 function gridLayoutGroups(group2) {
-  var groups = group2.items, n = groups.length, i = 0, mark, items;
+  var groups = group2.items, n2 = groups.length, i = 0, mark, items;
   const views = {
     marks: [],
     rowheaders: [],
@@ -59908,7 +59908,7 @@ function gridLayoutGroups(group2) {
     rowtitle: null,
     coltitle: null
   };
-  for (; i < n; ++i) {
+  for (; i < n2; ++i) {
     mark = groups[i];
     items = mark.items;
     if (mark.marktype === Group) {
@@ -59957,10 +59957,10 @@ function offsetValue(v) {
   return v < 0 ? Math.ceil(-v) : 0;
 }
 function gridLayout(view, groups, opt) {
-  var dirty = !opt.nodirty, bbox = opt.bounds === Flush ? bboxFlush : bboxFull, bounds3 = tempBounds2.set(0, 0, 0, 0), alignCol = get4(opt.align, Column), alignRow = get4(opt.align, Row), padCol = get4(opt.padding, Column), padRow = get4(opt.padding, Row), ncols = opt.columns || groups.length, nrows = ncols <= 0 ? 1 : Math.ceil(groups.length / ncols), n = groups.length, xOffset = Array(n), xExtent = Array(ncols), xMax = 0, yOffset = Array(n), yExtent = Array(nrows), yMax = 0, dx = Array(n), dy = Array(n), boxes = Array(n), m3, i, c4, r, b10, g, px2, py2, x4, y4, offset4;
+  var dirty = !opt.nodirty, bbox = opt.bounds === Flush ? bboxFlush : bboxFull, bounds3 = tempBounds2.set(0, 0, 0, 0), alignCol = get4(opt.align, Column), alignRow = get4(opt.align, Row), padCol = get4(opt.padding, Column), padRow = get4(opt.padding, Row), ncols = opt.columns || groups.length, nrows = ncols <= 0 ? 1 : Math.ceil(groups.length / ncols), n2 = groups.length, xOffset = Array(n2), xExtent = Array(ncols), xMax = 0, yOffset = Array(n2), yExtent = Array(nrows), yMax = 0, dx = Array(n2), dy = Array(n2), boxes = Array(n2), m3, i, c4, r, b10, g, px2, py2, x4, y4, offset4;
   for (i = 0; i < ncols; ++i) xExtent[i] = 0;
   for (i = 0; i < nrows; ++i) yExtent[i] = 0;
-  for (i = 0; i < n; ++i) {
+  for (i = 0; i < n2; ++i) {
     g = groups[i];
     b10 = boxes[i] = bbox(g);
     g.x = g.x || 0;
@@ -59977,29 +59977,29 @@ function gridLayout(view, groups, opt) {
     yOffset[i] = padRow + offsetValue(b10.y1);
     if (dirty) view.dirty(groups[i]);
   }
-  for (i = 0; i < n; ++i) {
+  for (i = 0; i < n2; ++i) {
     if (i % ncols === 0) xOffset[i] = 0;
     if (i < ncols) yOffset[i] = 0;
   }
   if (alignCol === Each) {
     for (c4 = 1; c4 < ncols; ++c4) {
-      for (offset4 = 0, i = c4; i < n; i += ncols) {
+      for (offset4 = 0, i = c4; i < n2; i += ncols) {
         if (offset4 < xOffset[i]) offset4 = xOffset[i];
       }
-      for (i = c4; i < n; i += ncols) {
+      for (i = c4; i < n2; i += ncols) {
         xOffset[i] = offset4 + xExtent[c4 - 1];
       }
     }
   } else if (alignCol === All) {
-    for (offset4 = 0, i = 0; i < n; ++i) {
+    for (offset4 = 0, i = 0; i < n2; ++i) {
       if (i % ncols && offset4 < xOffset[i]) offset4 = xOffset[i];
     }
-    for (i = 0; i < n; ++i) {
+    for (i = 0; i < n2; ++i) {
       if (i % ncols) xOffset[i] = offset4 + xMax;
     }
   } else {
     for (alignCol = false, c4 = 1; c4 < ncols; ++c4) {
-      for (i = c4; i < n; i += ncols) {
+      for (i = c4; i < n2; i += ncols) {
         xOffset[i] += xExtent[c4 - 1];
       }
     }
@@ -60014,10 +60014,10 @@ function gridLayout(view, groups, opt) {
       }
     }
   } else if (alignRow === All) {
-    for (offset4 = 0, i = ncols; i < n; ++i) {
+    for (offset4 = 0, i = ncols; i < n2; ++i) {
       if (offset4 < yOffset[i]) offset4 = yOffset[i];
     }
-    for (i = ncols; i < n; ++i) {
+    for (i = ncols; i < n2; ++i) {
       yOffset[i] = offset4 + yMax;
     }
   } else {
@@ -60027,31 +60027,31 @@ function gridLayout(view, groups, opt) {
       }
     }
   }
-  for (x4 = 0, i = 0; i < n; ++i) {
+  for (x4 = 0, i = 0; i < n2; ++i) {
     x4 = xOffset[i] + (i % ncols ? x4 : 0);
     dx[i] += x4 - groups[i].x;
   }
   for (c4 = 0; c4 < ncols; ++c4) {
-    for (y4 = 0, i = c4; i < n; i += ncols) {
+    for (y4 = 0, i = c4; i < n2; i += ncols) {
       y4 += yOffset[i];
       dy[i] += y4 - groups[i].y;
     }
   }
   if (alignCol && get4(opt.center, Column) && nrows > 1) {
-    for (i = 0; i < n; ++i) {
+    for (i = 0; i < n2; ++i) {
       b10 = alignCol === All ? xMax : xExtent[i % ncols];
       x4 = b10 - boxes[i].x2 - groups[i].x - dx[i];
       if (x4 > 0) dx[i] += x4 / 2;
     }
   }
   if (alignRow && get4(opt.center, Row) && ncols !== 1) {
-    for (i = 0; i < n; ++i) {
+    for (i = 0; i < n2; ++i) {
       b10 = alignRow === All ? yMax : yExtent[~~(i / ncols)];
       y4 = b10 - boxes[i].y2 - groups[i].y - dy[i];
       if (y4 > 0) dy[i] += y4 / 2;
     }
   }
-  for (i = 0; i < n; ++i) {
+  for (i = 0; i < n2; ++i) {
     bounds3.union(boxes[i].translate(dx[i], dy[i]));
   }
   x4 = get4(opt.anchor, X);
@@ -60073,10 +60073,10 @@ function gridLayout(view, groups, opt) {
   x4 = Math.round(x4);
   y4 = Math.round(y4);
   bounds3.clear();
-  for (i = 0; i < n; ++i) {
+  for (i = 0; i < n2; ++i) {
     groups[i].mark.bounds.clear();
   }
-  for (i = 0; i < n; ++i) {
+  for (i = 0; i < n2; ++i) {
     g = groups[i];
     g.x += dx[i] += x4;
     g.y += dy[i] += y4;
@@ -60127,9 +60127,9 @@ function boundFull(item, field3) {
   return item.bounds[field3];
 }
 function layoutHeaders(view, headers, groups, ncols, limit, offset4, agg, isX2, bound2, bf, start, stride, back, band2) {
-  var n = groups.length, init2 = 0, edge = 0, i, j, k2, m3, b10, h2, g, x4, y4;
-  if (!n) return init2;
-  for (i = start; i < n; i += stride) {
+  var n2 = groups.length, init2 = 0, edge = 0, i, j, k2, m3, b10, h2, g, x4, y4;
+  if (!n2) return init2;
+  for (i = start; i < n2; i += stride) {
     if (groups[i]) init2 = agg(init2, bound2(groups[i], bf));
   }
   if (!headers.length) return init2;
@@ -60431,8 +60431,8 @@ function shouldReflow(group2) {
   return group2 && group2.mark.role !== "legend-entry";
 }
 function layoutGroup(view, group2, _) {
-  var items = group2.items, width2 = Math.max(0, group2.width || 0), height2 = Math.max(0, group2.height || 0), viewBounds2 = new Bounds().set(0, 0, width2, height2), xBounds = viewBounds2.clone(), yBounds = viewBounds2.clone(), legends = [], title2, mark, orient2, b10, i, n;
-  for (i = 0, n = items.length; i < n; ++i) {
+  var items = group2.items, width2 = Math.max(0, group2.width || 0), height2 = Math.max(0, group2.height || 0), viewBounds2 = new Bounds().set(0, 0, width2, height2), xBounds = viewBounds2.clone(), yBounds = viewBounds2.clone(), legends = [], title2, mark, orient2, b10, i, n2;
+  for (i = 0, n2 = items.length; i < n2; ++i) {
     mark = items[i];
     switch (mark.role) {
       case AxisRole:
@@ -60554,27 +60554,27 @@ inherits_default(AxisTicks, Transform, {
     if (this.value && !_.modified()) {
       return pulse2.StopPropagation;
     }
-    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), ticks2 = this.value, scale6 = _.scale, tally = _.count == null ? _.values ? _.values.length : 10 : _.count, count2 = tickCount(scale6, tally, _.minstep), format5 = _.format || tickFormat2(locale4, scale6, count2, _.formatSpecifier, _.formatType, !!_.values), values3 = _.values ? validTicks(scale6, _.values, count2) : tickValues(scale6, count2);
-    if (ticks2) out.rem = ticks2;
-    ticks2 = values3.map((value4, i) => ingest$1({
+    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), ticks3 = this.value, scale6 = _.scale, tally = _.count == null ? _.values ? _.values.length : 10 : _.count, count2 = tickCount(scale6, tally, _.minstep), format6 = _.format || tickFormat2(locale4, scale6, count2, _.formatSpecifier, _.formatType, !!_.values), values3 = _.values ? validTicks(scale6, _.values, count2) : tickValues(scale6, count2);
+    if (ticks3) out.rem = ticks3;
+    ticks3 = values3.map((value4, i) => ingest$1({
       index: i / (values3.length - 1 || 1),
       tickIndex: i,
       value: value4,
-      label: format5(value4)
+      label: format6(value4)
     }));
-    if (_.extra && ticks2.length) {
-      ticks2.push(ingest$1({
+    if (_.extra && ticks3.length) {
+      ticks3.push(ingest$1({
         index: -1,
         tickIndex: -1,
         extra: {
-          value: ticks2[0].value
+          value: ticks3[0].value
         },
         label: ""
       }));
     }
-    out.source = ticks2;
-    out.add = ticks2;
-    this.value = ticks2;
+    out.source = ticks3;
+    out.add = ticks3;
+    this.value = ticks3;
     return out;
   }
 });
@@ -60703,7 +60703,7 @@ inherits_default(LegendEntries, Transform, {
     if (this.value != null && !_.modified()) {
       return pulse2.StopPropagation;
     }
-    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format5 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction3, size2, offset4, ellipsis;
+    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format6 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction3, size2, offset4, ellipsis;
     if (items) out.rem = items;
     if (type3 === SymbolLegend) {
       if (limit && values3.length > limit) {
@@ -60723,7 +60723,7 @@ inherits_default(LegendEntries, Transform, {
       }
       items = items.map((value4, index6) => ingest$1({
         index: index6,
-        label: format5(value4, index6, items),
+        label: format6(value4, index6, items),
         value: value4,
         offset: offset4,
         size: size2(value4, _)
@@ -60745,7 +60745,7 @@ inherits_default(LegendEntries, Transform, {
       }
       items = values3.map((value4, index6) => ingest$1({
         index: index6,
-        label: format5(value4, index6, values3),
+        label: format6(value4, index6, values3),
         value: value4,
         perc: fraction3(value4)
       }));
@@ -60754,7 +60754,7 @@ inherits_default(LegendEntries, Transform, {
       fraction3 = labelFraction(scale6);
       items = values3.map((value4, index6) => ingest$1({
         index: index6,
-        label: format5(value4, index6, values3),
+        label: format6(value4, index6, values3),
         value: value4,
         perc: index6 ? fraction3(value4) : 0,
         perc2: index6 === size2 ? 1 : fraction3(values3[index6 + 1])
@@ -60902,11 +60902,11 @@ Pie.Definition = {
 };
 inherits_default(Pie, Transform, {
   transform(_, pulse2) {
-    var as = _.as || ["startAngle", "endAngle"], startAngle = as[0], endAngle = as[1], field3 = _.field || one, start = _.startAngle || 0, stop2 = _.endAngle != null ? _.endAngle : 2 * Math.PI, data3 = pulse2.source, values3 = data3.map(field3), n = values3.length, a4 = start, k2 = (stop2 - start) / sum(values3), index6 = range2(n), i, t, v;
+    var as = _.as || ["startAngle", "endAngle"], startAngle = as[0], endAngle = as[1], field3 = _.field || one, start = _.startAngle || 0, stop2 = _.endAngle != null ? _.endAngle : 2 * Math.PI, data3 = pulse2.source, values3 = data3.map(field3), n2 = values3.length, a4 = start, k2 = (stop2 - start) / sum(values3), index6 = range2(n2), i, t, v;
     if (_.sort) {
       index6.sort((a5, b10) => values3[a5] - values3[b10]);
     }
-    for (i = 0; i < n; ++i) {
+    for (i = 0; i < n2; ++i) {
       v = values3[index6[i]];
       t = data3[index6[i]];
       t[startAngle] = a4;
@@ -60944,11 +60944,11 @@ inherits_default(Scale, Transform, {
   }
 });
 function scaleKey(_) {
-  var t = _.type, d = "", n;
+  var t = _.type, d = "", n2;
   if (t === Sequential) return Sequential + "-" + Linear2;
   if (isContinuousColor(_)) {
-    n = _.rawDomain ? _.rawDomain.length : _.domain ? _.domain.length + +(_.domainMid != null) : 0;
-    d = n === 2 ? Sequential + "-" : n === 3 ? Diverging + "-" : "";
+    n2 = _.rawDomain ? _.rawDomain.length : _.domain ? _.domain.length + +(_.domainMid != null) : 0;
+    d = n2 === 2 ? Sequential + "-" : n2 === 3 ? Diverging + "-" : "";
   }
   return (d + t || Linear2).toLowerCase();
 }
@@ -60959,20 +60959,20 @@ function isContinuousColor(_) {
 function configureDomain(scale6, _, df) {
   const raw = rawDomain(scale6, _.domainRaw, df);
   if (raw > -1) return raw;
-  var domain4 = _.domain, type3 = scale6.type, zero7 = _.zero || _.zero === void 0 && includeZero(scale6), n, mid;
+  var domain4 = _.domain, type3 = scale6.type, zero7 = _.zero || _.zero === void 0 && includeZero(scale6), n2, mid;
   if (!domain4) return 0;
   if (zero7 || _.domainMin != null || _.domainMax != null || _.domainMid != null) {
-    n = (domain4 = domain4.slice()).length - 1 || 1;
+    n2 = (domain4 = domain4.slice()).length - 1 || 1;
     if (zero7) {
       if (domain4[0] > 0) domain4[0] = 0;
-      if (domain4[n] < 0) domain4[n] = 0;
+      if (domain4[n2] < 0) domain4[n2] = 0;
     }
     if (_.domainMin != null) domain4[0] = _.domainMin;
-    if (_.domainMax != null) domain4[n] = _.domainMax;
+    if (_.domainMax != null) domain4[n2] = _.domainMax;
     if (_.domainMid != null) {
       mid = _.domainMid;
-      const i = mid > domain4[n] ? n + 1 : mid < domain4[0] ? 0 : n;
-      if (i !== n) df.warn("Scale domainMid exceeds domain min or max.", mid);
+      const i = mid > domain4[n2] ? n2 + 1 : mid < domain4[0] ? 0 : n2;
+      if (i !== n2) df.warn("Scale domainMid exceeds domain min or max.", mid);
       domain4.splice(i, 0, mid);
     }
   }
@@ -61136,9 +61136,9 @@ Stack.Definition = {
 };
 inherits_default(Stack, Transform, {
   transform(_, pulse2) {
-    var as = _.as || DefOutput, y02 = as[0], y12 = as[1], sort3 = stableCompare(_.sort), field3 = _.field || one, stack2 = _.offset === Center ? stackCenter : _.offset === Normalize ? stackNormalize : stackZero, groups, i, n, max4;
+    var as = _.as || DefOutput, y02 = as[0], y12 = as[1], sort3 = stableCompare(_.sort), field3 = _.field || one, stack2 = _.offset === Center ? stackCenter : _.offset === Normalize ? stackNormalize : stackZero, groups, i, n2, max4;
     groups = partition2(pulse2.source, _.groupby, sort3, field3);
-    for (i = 0, n = groups.length, max4 = groups.max; i < n; ++i) {
+    for (i = 0, n2 = groups.length, max4 = groups.max; i < n2; ++i) {
       stack2(groups[i], max4, field3, y02, y12);
     }
     return pulse2.reflow(_.modified()).modifies(as);
@@ -61175,11 +61175,11 @@ function stackZero(group2, max4, field3, y02, y12) {
   }
 }
 function partition2(data3, groupby, sort3, field3) {
-  var groups = [], get6 = (f) => f(t), map4, i, n, m3, t, k2, g, s2, max4;
+  var groups = [], get6 = (f) => f(t), map4, i, n2, m3, t, k2, g, s2, max4;
   if (groupby == null) {
     groups.push(data3.slice());
   } else {
-    for (map4 = {}, i = 0, n = data3.length; i < n; ++i) {
+    for (map4 = {}, i = 0, n2 = data3.length; i < n2; ++i) {
       t = data3[i];
       k2 = JSON.stringify(groupby.map(get6));
       g = map4[k2];
@@ -61192,7 +61192,7 @@ function partition2(data3, groupby, sort3, field3) {
   }
   for (k2 = 0, max4 = 0, m3 = groups.length; k2 < m3; ++k2) {
     g = groups[k2];
-    for (i = 0, s2 = 0, n = g.length; i < n; ++i) {
+    for (i = 0, s2 = 0, n2 = g.length; i < n2; ++i) {
       s2 += Math.abs(field3(g[i]));
     }
     g.sum = s2;
@@ -61260,8 +61260,8 @@ var streamObjectType = {
     streamGeometry(object3.geometry, stream2);
   },
   FeatureCollection: function(object3, stream2) {
-    var features = object3.features, i = -1, n = features.length;
-    while (++i < n) streamGeometry(features[i].geometry, stream2);
+    var features = object3.features, i = -1, n2 = features.length;
+    while (++i < n2) streamGeometry(features[i].geometry, stream2);
   }
 };
 var streamGeometryType = {
@@ -61273,38 +61273,38 @@ var streamGeometryType = {
     stream2.point(object3[0], object3[1], object3[2]);
   },
   MultiPoint: function(object3, stream2) {
-    var coordinates = object3.coordinates, i = -1, n = coordinates.length;
-    while (++i < n) object3 = coordinates[i], stream2.point(object3[0], object3[1], object3[2]);
+    var coordinates = object3.coordinates, i = -1, n2 = coordinates.length;
+    while (++i < n2) object3 = coordinates[i], stream2.point(object3[0], object3[1], object3[2]);
   },
   LineString: function(object3, stream2) {
     streamLine(object3.coordinates, stream2, 0);
   },
   MultiLineString: function(object3, stream2) {
-    var coordinates = object3.coordinates, i = -1, n = coordinates.length;
-    while (++i < n) streamLine(coordinates[i], stream2, 0);
+    var coordinates = object3.coordinates, i = -1, n2 = coordinates.length;
+    while (++i < n2) streamLine(coordinates[i], stream2, 0);
   },
   Polygon: function(object3, stream2) {
     streamPolygon(object3.coordinates, stream2);
   },
   MultiPolygon: function(object3, stream2) {
-    var coordinates = object3.coordinates, i = -1, n = coordinates.length;
-    while (++i < n) streamPolygon(coordinates[i], stream2);
+    var coordinates = object3.coordinates, i = -1, n2 = coordinates.length;
+    while (++i < n2) streamPolygon(coordinates[i], stream2);
   },
   GeometryCollection: function(object3, stream2) {
-    var geometries = object3.geometries, i = -1, n = geometries.length;
-    while (++i < n) streamGeometry(geometries[i], stream2);
+    var geometries = object3.geometries, i = -1, n2 = geometries.length;
+    while (++i < n2) streamGeometry(geometries[i], stream2);
   }
 };
 function streamLine(coordinates, stream2, closed) {
-  var i = -1, n = coordinates.length - closed, coordinate;
+  var i = -1, n2 = coordinates.length - closed, coordinate;
   stream2.lineStart();
-  while (++i < n) coordinate = coordinates[i], stream2.point(coordinate[0], coordinate[1], coordinate[2]);
+  while (++i < n2) coordinate = coordinates[i], stream2.point(coordinate[0], coordinate[1], coordinate[2]);
   stream2.lineEnd();
 }
 function streamPolygon(coordinates, stream2) {
-  var i = -1, n = coordinates.length;
+  var i = -1, n2 = coordinates.length;
   stream2.polygonStart();
-  while (++i < n) streamLine(coordinates[i], stream2, 1);
+  while (++i < n2) streamLine(coordinates[i], stream2, 1);
   stream2.polygonEnd();
 }
 function geoStream(object3, stream2) {
@@ -61507,13 +61507,13 @@ function rangeContains(range7, x4) {
   return range7[0] <= range7[1] ? range7[0] <= x4 && x4 <= range7[1] : x4 < range7[0] || range7[1] < x4;
 }
 function bounds2(feature2) {
-  var i, n, a4, b10, merged, deltaMax, delta;
+  var i, n2, a4, b10, merged, deltaMax, delta;
   phi1 = lambda1 = -(lambda0$1 = phi0 = Infinity);
   ranges = [];
   geoStream(feature2, boundsStream$1);
-  if (n = ranges.length) {
+  if (n2 = ranges.length) {
     ranges.sort(rangeCompare);
-    for (i = 1, a4 = ranges[0], merged = [a4]; i < n; ++i) {
+    for (i = 1, a4 = ranges[0], merged = [a4]; i < n2; ++i) {
       b10 = ranges[i];
       if (rangeContains(a4, b10[0]) || rangeContains(a4, b10[1])) {
         if (angle(a4[0], b10[1]) > angle(a4[0], a4[1])) a4[1] = b10[1];
@@ -61522,7 +61522,7 @@ function bounds2(feature2) {
         merged.push(a4 = b10);
       }
     }
-    for (deltaMax = -Infinity, n = merged.length - 1, i = 0, a4 = merged[n]; i <= n; a4 = b10, ++i) {
+    for (deltaMax = -Infinity, n2 = merged.length - 1, i = 0, a4 = merged[n2]; i <= n2; a4 = b10, ++i) {
       b10 = merged[i];
       if ((delta = angle(a4[1], b10[0])) > deltaMax) deltaMax = delta, lambda0$1 = b10[0], lambda1 = a4[1];
     }
@@ -61753,14 +61753,14 @@ function Intersection(point5, points2, other, entry2) {
   this.n = this.p = null;
 }
 function clipRejoin(segments2, compareIntersection2, startInside, interpolate3, stream2) {
-  var subject = [], clip4 = [], i, n;
+  var subject = [], clip4 = [], i, n2;
   segments2.forEach(function(segment) {
-    if ((n2 = segment.length - 1) <= 0) return;
-    var n2, p02 = segment[0], p1 = segment[n2], x4;
+    if ((n3 = segment.length - 1) <= 0) return;
+    var n3, p02 = segment[0], p1 = segment[n3], x4;
     if (pointEqual(p02, p1)) {
       if (!p02[2] && !p1[2]) {
         stream2.lineStart();
-        for (i = 0; i < n2; ++i) stream2.point((p02 = segment[i])[0], p02[1]);
+        for (i = 0; i < n3; ++i) stream2.point((p02 = segment[i])[0], p02[1]);
         stream2.lineEnd();
         return;
       }
@@ -61775,7 +61775,7 @@ function clipRejoin(segments2, compareIntersection2, startInside, interpolate3, 
   clip4.sort(compareIntersection2);
   link(subject);
   link(clip4);
-  for (i = 0, n = clip4.length; i < n; ++i) {
+  for (i = 0, n2 = clip4.length; i < n2; ++i) {
     clip4[i].e = startInside = !startInside;
   }
   var start = subject[0], points2, point5;
@@ -61788,7 +61788,7 @@ function clipRejoin(segments2, compareIntersection2, startInside, interpolate3, 
       current2.v = current2.o.v = true;
       if (current2.e) {
         if (isSubject) {
-          for (i = 0, n = points2.length; i < n; ++i) stream2.point((point5 = points2[i])[0], point5[1]);
+          for (i = 0, n2 = points2.length; i < n2; ++i) stream2.point((point5 = points2[i])[0], point5[1]);
         } else {
           interpolate3(current2.x, current2.n.x, 1, stream2);
         }
@@ -61810,9 +61810,9 @@ function clipRejoin(segments2, compareIntersection2, startInside, interpolate3, 
   }
 }
 function link(array9) {
-  if (!(n = array9.length)) return;
-  var n, i = 0, a4 = array9[0], b10;
-  while (++i < n) {
+  if (!(n2 = array9.length)) return;
+  var n2, i = 0, a4 = array9[0], b10;
+  while (++i < n2) {
     a4.n = b10 = array9[i];
     b10.p = a4;
     a4 = b10;
@@ -61828,7 +61828,7 @@ function polygonContains(polygon, point5) {
   var sum3 = new Adder();
   if (sinPhi === 1) phi2 = halfPi2 + epsilon4;
   else if (sinPhi === -1) phi2 = -halfPi2 - epsilon4;
-  for (var i = 0, n = polygon.length; i < n; ++i) {
+  for (var i = 0, n2 = polygon.length; i < n2; ++i) {
     if (!(m3 = (ring = polygon[i]).length)) continue;
     var ring, m3, point0 = ring[m3 - 1], lambda0 = longitude(point0), phi02 = point0[1] / 2 + quarterPi, sinPhi0 = sin2(phi02), cosPhi0 = cos2(phi02);
     for (var j = 0; j < m3; ++j, lambda0 = lambda12, sinPhi0 = sinPhi1, cosPhi0 = cosPhi1, point0 = point1) {
@@ -61914,11 +61914,11 @@ function clip2(pointVisible, clipLine2, interpolate3, start) {
     function ringEnd() {
       pointRing(ring[0][0], ring[0][1]);
       ringSink.lineEnd();
-      var clean = ringSink.clean(), ringSegments = ringBuffer.result(), i, n = ringSegments.length, m3, segment, point6;
+      var clean = ringSink.clean(), ringSegments = ringBuffer.result(), i, n2 = ringSegments.length, m3, segment, point6;
       ring.pop();
       polygon.push(ring);
       ring = null;
-      if (!n) return;
+      if (!n2) return;
       if (clean & 1) {
         segment = ringSegments[0];
         if ((m3 = segment.length - 1) > 0) {
@@ -61929,7 +61929,7 @@ function clip2(pointVisible, clipLine2, interpolate3, start) {
         }
         return;
       }
-      if (n > 1 && clean & 2) ringSegments.push(ringSegments.pop().concat(ringSegments.shift()));
+      if (n2 > 1 && clean & 2) ringSegments.push(ringSegments.pop().concat(ringSegments.shift()));
       segments2.push(ringSegments.filter(validSegment));
     }
     return clip4;
@@ -62201,7 +62201,7 @@ function clipRectangle(x02, y02, x12, y12) {
     }
     function polygonInside() {
       var winding = 0;
-      for (var i = 0, n = polygon.length; i < n; ++i) {
+      for (var i = 0, n2 = polygon.length; i < n2; ++i) {
         for (var ring2 = polygon[i], j = 1, m3 = ring2.length, point6 = ring2[0], a0, a1, b02 = point6[0], b12 = point6[1]; j < m3; ++j) {
           a0 = b02, a1 = b12, point6 = ring2[j], b02 = point6[0], b12 = point6[1];
           if (a1 <= y12) {
@@ -62999,18 +62999,18 @@ function cylindricalEqualAreaRaw(phi02) {
   return forward;
 }
 function conicEqualAreaRaw(y02, y12) {
-  var sy0 = sin2(y02), n = (sy0 + sin2(y12)) / 2;
-  if (abs2(n) < epsilon4) return cylindricalEqualAreaRaw(y02);
-  var c4 = 1 + sy0 * (2 * n - sy0), r0 = sqrt4(c4) / n;
+  var sy0 = sin2(y02), n2 = (sy0 + sin2(y12)) / 2;
+  if (abs2(n2) < epsilon4) return cylindricalEqualAreaRaw(y02);
+  var c4 = 1 + sy0 * (2 * n2 - sy0), r0 = sqrt4(c4) / n2;
   function project3(x4, y4) {
-    var r = sqrt4(c4 - 2 * n * sin2(y4)) / n;
-    return [r * sin2(x4 *= n), r0 - r * cos2(x4)];
+    var r = sqrt4(c4 - 2 * n2 * sin2(y4)) / n2;
+    return [r * sin2(x4 *= n2), r0 - r * cos2(x4)];
   }
   project3.invert = function(x4, y4) {
     var r0y = r0 - y4, l = atan22(x4, abs2(r0y)) * sign2(r0y);
-    if (r0y * n < 0)
+    if (r0y * n2 < 0)
       l -= pi3 * sign2(x4) * sign2(r0y);
-    return [l / n, asin2((c4 - (x4 * x4 + r0y * r0y) * n * n) / (2 * n))];
+    return [l / n2, asin2((c4 - (x4 * x4 + r0y * r0y) * n2 * n2) / (2 * n2))];
   };
   return project3;
 }
@@ -63021,31 +63021,31 @@ function albers() {
   return conicEqualArea().parallels([29.5, 45.5]).scale(1070).translate([480, 250]).rotate([96, 0]).center([-0.6, 38.7]);
 }
 function multiplex(streams) {
-  var n = streams.length;
+  var n2 = streams.length;
   return {
     point: function(x4, y4) {
       var i = -1;
-      while (++i < n) streams[i].point(x4, y4);
+      while (++i < n2) streams[i].point(x4, y4);
     },
     sphere: function() {
       var i = -1;
-      while (++i < n) streams[i].sphere();
+      while (++i < n2) streams[i].sphere();
     },
     lineStart: function() {
       var i = -1;
-      while (++i < n) streams[i].lineStart();
+      while (++i < n2) streams[i].lineStart();
     },
     lineEnd: function() {
       var i = -1;
-      while (++i < n) streams[i].lineEnd();
+      while (++i < n2) streams[i].lineEnd();
     },
     polygonStart: function() {
       var i = -1;
-      while (++i < n) streams[i].polygonStart();
+      while (++i < n2) streams[i].polygonStart();
     },
     polygonEnd: function() {
       var i = -1;
-      while (++i < n) streams[i].polygonEnd();
+      while (++i < n2) streams[i].polygonEnd();
     }
   };
 }
@@ -63170,22 +63170,22 @@ function tany(y4) {
   return tan((halfPi2 + y4) / 2);
 }
 function conicConformalRaw(y02, y12) {
-  var cy0 = cos2(y02), n = y02 === y12 ? sin2(y02) : log5(cy0 / cos2(y12)) / log5(tany(y12) / tany(y02)), f = cy0 * pow4(tany(y02), n) / n;
-  if (!n) return mercatorRaw;
+  var cy0 = cos2(y02), n2 = y02 === y12 ? sin2(y02) : log5(cy0 / cos2(y12)) / log5(tany(y12) / tany(y02)), f = cy0 * pow4(tany(y02), n2) / n2;
+  if (!n2) return mercatorRaw;
   function project3(x4, y4) {
     if (f > 0) {
       if (y4 < -halfPi2 + epsilon4) y4 = -halfPi2 + epsilon4;
     } else {
       if (y4 > halfPi2 - epsilon4) y4 = halfPi2 - epsilon4;
     }
-    var r = f / pow4(tany(y4), n);
-    return [r * sin2(n * x4), f - r * cos2(n * x4)];
+    var r = f / pow4(tany(y4), n2);
+    return [r * sin2(n2 * x4), f - r * cos2(n2 * x4)];
   }
   project3.invert = function(x4, y4) {
-    var fy = f - y4, r = sign2(n) * sqrt4(x4 * x4 + fy * fy), l = atan22(x4, abs2(fy)) * sign2(fy);
-    if (fy * n < 0)
+    var fy = f - y4, r = sign2(n2) * sqrt4(x4 * x4 + fy * fy), l = atan22(x4, abs2(fy)) * sign2(fy);
+    if (fy * n2 < 0)
       l -= pi3 * sign2(x4) * sign2(fy);
-    return [l / n, 2 * atan(pow4(f / r, 1 / n)) - halfPi2];
+    return [l / n2, 2 * atan(pow4(f / r, 1 / n2)) - halfPi2];
   };
   return project3;
 }
@@ -63200,17 +63200,17 @@ function equirectangular() {
   return projection(equirectangularRaw).scale(152.63);
 }
 function conicEquidistantRaw(y02, y12) {
-  var cy0 = cos2(y02), n = y02 === y12 ? sin2(y02) : (cy0 - cos2(y12)) / (y12 - y02), g = cy0 / n + y02;
-  if (abs2(n) < epsilon4) return equirectangularRaw;
+  var cy0 = cos2(y02), n2 = y02 === y12 ? sin2(y02) : (cy0 - cos2(y12)) / (y12 - y02), g = cy0 / n2 + y02;
+  if (abs2(n2) < epsilon4) return equirectangularRaw;
   function project3(x4, y4) {
-    var gy = g - y4, nx = n * x4;
+    var gy = g - y4, nx = n2 * x4;
     return [gy * sin2(nx), g - gy * cos2(nx)];
   }
   project3.invert = function(x4, y4) {
     var gy = g - y4, l = atan22(x4, abs2(gy)) * sign2(gy);
-    if (gy * n < 0)
+    if (gy * n2 < 0)
       l -= pi3 * sign2(x4) * sign2(gy);
-    return [l / n, g - sign2(n) * sqrt4(x4 * x4 + gy * gy)];
+    return [l / n2, g - sign2(n2) * sqrt4(x4 * x4 + gy * gy)];
   };
   return project3;
 }
@@ -63517,7 +63517,7 @@ function contours() {
       else holes.push(ring);
     });
     holes.forEach((hole) => {
-      for (var i = 0, n = polygons.length, polygon; i < n; ++i) {
+      for (var i = 0, n2 = polygons.length, polygon; i < n2; ++i) {
         if (contains((polygon = polygons[i])[0], hole) !== -1) {
           polygon.push(hole);
           return;
@@ -63638,18 +63638,18 @@ function contours() {
   return contours2;
 }
 function area4(ring) {
-  var i = 0, n = ring.length, area6 = ring[n - 1][1] * ring[0][0] - ring[n - 1][0] * ring[0][1];
-  while (++i < n) area6 += ring[i - 1][1] * ring[i][0] - ring[i - 1][0] * ring[i][1];
+  var i = 0, n2 = ring.length, area6 = ring[n2 - 1][1] * ring[0][0] - ring[n2 - 1][0] * ring[0][1];
+  while (++i < n2) area6 += ring[i - 1][1] * ring[i][0] - ring[i - 1][0] * ring[i][1];
   return area6;
 }
 function contains(ring, hole) {
-  var i = -1, n = hole.length, c4;
-  while (++i < n) if (c4 = ringContains(ring, hole[i])) return c4;
+  var i = -1, n2 = hole.length, c4;
+  while (++i < n2) if (c4 = ringContains(ring, hole[i])) return c4;
   return 0;
 }
 function ringContains(ring, point5) {
   var x4 = point5[0], y4 = point5[1], contains3 = -1;
-  for (var i = 0, n = ring.length, j = n - 1; i < n; j = i++) {
+  for (var i = 0, n2 = ring.length, j = n2 - 1; i < n2; j = i++) {
     var pi6 = ring[i], xi = pi6[0], yi = pi6[1], pj = ring[j], xj = pj[0], yj = pj[1];
     if (segmentContains(pi6, pj, point5)) return 0;
     if (yi > y4 !== yj > y4 && x4 < (xj - xi) * (y4 - yi) / (yj - yi) + xi) contains3 = -contains3;
@@ -63784,38 +63784,38 @@ function number8(_) {
 function density2D() {
   var x4 = (d) => d[0], y4 = (d) => d[1], weight = one, bandwidth2 = [-1, -1], dx = 960, dy = 500, k2 = 2;
   function density(data3, counts) {
-    const rx = radius(bandwidth2[0], data3, x4) >> k2, ry = radius(bandwidth2[1], data3, y4) >> k2, ox = rx ? rx + 2 : 0, oy = ry ? ry + 2 : 0, n = 2 * ox + (dx >> k2), m3 = 2 * oy + (dy >> k2), values0 = new Float32Array(n * m3), values1 = new Float32Array(n * m3);
+    const rx = radius(bandwidth2[0], data3, x4) >> k2, ry = radius(bandwidth2[1], data3, y4) >> k2, ox = rx ? rx + 2 : 0, oy = ry ? ry + 2 : 0, n2 = 2 * ox + (dx >> k2), m3 = 2 * oy + (dy >> k2), values0 = new Float32Array(n2 * m3), values1 = new Float32Array(n2 * m3);
     let values3 = values0;
     data3.forEach((d) => {
       const xi = ox + (+x4(d) >> k2), yi = oy + (+y4(d) >> k2);
-      if (xi >= 0 && xi < n && yi >= 0 && yi < m3) {
-        values0[xi + yi * n] += +weight(d);
+      if (xi >= 0 && xi < n2 && yi >= 0 && yi < m3) {
+        values0[xi + yi * n2] += +weight(d);
       }
     });
     if (rx > 0 && ry > 0) {
-      blurX(n, m3, values0, values1, rx);
-      blurY(n, m3, values1, values0, ry);
-      blurX(n, m3, values0, values1, rx);
-      blurY(n, m3, values1, values0, ry);
-      blurX(n, m3, values0, values1, rx);
-      blurY(n, m3, values1, values0, ry);
+      blurX(n2, m3, values0, values1, rx);
+      blurY(n2, m3, values1, values0, ry);
+      blurX(n2, m3, values0, values1, rx);
+      blurY(n2, m3, values1, values0, ry);
+      blurX(n2, m3, values0, values1, rx);
+      blurY(n2, m3, values1, values0, ry);
     } else if (rx > 0) {
-      blurX(n, m3, values0, values1, rx);
-      blurX(n, m3, values1, values0, rx);
-      blurX(n, m3, values0, values1, rx);
+      blurX(n2, m3, values0, values1, rx);
+      blurX(n2, m3, values1, values0, rx);
+      blurX(n2, m3, values0, values1, rx);
       values3 = values1;
     } else if (ry > 0) {
-      blurY(n, m3, values0, values1, ry);
-      blurY(n, m3, values1, values0, ry);
-      blurY(n, m3, values0, values1, ry);
+      blurY(n2, m3, values0, values1, ry);
+      blurY(n2, m3, values1, values0, ry);
+      blurY(n2, m3, values0, values1, ry);
       values3 = values1;
     }
     const s2 = counts ? Math.pow(2, -2 * k2) : 1 / sum(values3);
-    for (let i = 0, sz2 = n * m3; i < sz2; ++i) values3[i] *= s2;
+    for (let i = 0, sz2 = n2 * m3; i < sz2; ++i) values3[i] *= s2;
     return {
       values: values3,
       scale: 1 << k2,
-      width: n,
+      width: n2,
       height: m3,
       x1: ox,
       y1: oy,
@@ -63853,34 +63853,34 @@ function density2D() {
   };
   return density;
 }
-function blurX(n, m3, source4, target2, r) {
+function blurX(n2, m3, source4, target2, r) {
   const w2 = (r << 1) + 1;
   for (let j = 0; j < m3; ++j) {
-    for (let i = 0, sr = 0; i < n + r; ++i) {
-      if (i < n) {
-        sr += source4[i + j * n];
+    for (let i = 0, sr = 0; i < n2 + r; ++i) {
+      if (i < n2) {
+        sr += source4[i + j * n2];
       }
       if (i >= r) {
         if (i >= w2) {
-          sr -= source4[i - w2 + j * n];
+          sr -= source4[i - w2 + j * n2];
         }
-        target2[i - r + j * n] = sr / Math.min(i + 1, n - 1 + w2 - i, w2);
+        target2[i - r + j * n2] = sr / Math.min(i + 1, n2 - 1 + w2 - i, w2);
       }
     }
   }
 }
-function blurY(n, m3, source4, target2, r) {
+function blurY(n2, m3, source4, target2, r) {
   const w2 = (r << 1) + 1;
-  for (let i = 0; i < n; ++i) {
+  for (let i = 0; i < n2; ++i) {
     for (let j = 0, sr = 0; j < m3 + r; ++j) {
       if (j < m3) {
-        sr += source4[i + j * n];
+        sr += source4[i + j * n2];
       }
       if (j >= r) {
         if (j >= w2) {
-          sr -= source4[i + (j - w2) * n];
+          sr -= source4[i + (j - w2) * n2];
         }
-        target2[i + (j - r) * n] = sr / Math.min(j + 1, m3 - 1 + w2 - j, w2);
+        target2[i + (j - r) * n2] = sr / Math.min(j + 1, m3 - 1 + w2 - j, w2);
       }
     }
   }
@@ -63954,11 +63954,11 @@ inherits_default(KDE2D, Transform, {
   }
 });
 function partition3(data3, groupby) {
-  var groups = [], get6 = (f) => f(t), map4, i, n, t, k2, g;
+  var groups = [], get6 = (f) => f(t), map4, i, n2, t, k2, g;
   if (groupby == null) {
     groups.push(data3);
   } else {
-    for (map4 = {}, i = 0, n = data3.length; i < n; ++i) {
+    for (map4 = {}, i = 0, n2 = data3.length; i < n2; ++i) {
       t = data3[i];
       k2 = groupby.map(get6);
       g = map4[k2];
@@ -64402,10 +64402,10 @@ function dependency(f) {
   return set8.$x || set8.$y || set8.$value || set8.$max;
 }
 function toCanvas(grid, obj, color5, opacity2) {
-  const n = grid.width, m3 = grid.height, x12 = grid.x1 || 0, y12 = grid.y1 || 0, x22 = grid.x2 || n, y22 = grid.y2 || m3, val = grid.values, value4 = val ? (i) => val[i] : zero, can = canvas(x22 - x12, y22 - y12), ctx = can.getContext("2d"), img = ctx.getImageData(0, 0, x22 - x12, y22 - y12), pix = img.data;
+  const n2 = grid.width, m3 = grid.height, x12 = grid.x1 || 0, y12 = grid.y1 || 0, x22 = grid.x2 || n2, y22 = grid.y2 || m3, val = grid.values, value4 = val ? (i) => val[i] : zero, can = canvas(x22 - x12, y22 - y12), ctx = can.getContext("2d"), img = ctx.getImageData(0, 0, x22 - x12, y22 - y12), pix = img.data;
   for (let j = y12, k2 = 0; j < y22; ++j) {
     obj.$y = j - y12;
-    for (let i = x12, r = j * n; i < x22; ++i, k2 += 4) {
+    for (let i = x12, r = j * n2; i < x22; ++i, k2 += 4) {
       obj.$x = i - x12;
       obj.$value = value4(i + r);
       const v = color5(obj);
@@ -64502,11 +64502,11 @@ function add4(tree2, x4, y4, d) {
 }
 function addAll(data3) {
   if (!Array.isArray(data3)) data3 = Array.from(data3);
-  const n = data3.length;
-  const xz = new Float64Array(n);
-  const yz = new Float64Array(n);
+  const n2 = data3.length;
+  const xz = new Float64Array(n2);
+  const yz = new Float64Array(n2);
   let x02 = Infinity, y02 = x02, x12 = -x02, y12 = x12;
-  for (let i = 0, d, x4, y4; i < n; ++i) {
+  for (let i = 0, d, x4, y4; i < n2; ++i) {
     if (isNaN(x4 = +this._x.call(null, d = data3[i])) || isNaN(y4 = +this._y.call(null, d))) {
       xz[i] = NaN;
       continue;
@@ -64520,7 +64520,7 @@ function addAll(data3) {
   }
   if (x02 > x12 || y02 > y12) return this;
   this.cover(x02, y02).cover(x12, y12);
-  for (let i = 0; i < n; ++i) {
+  for (let i = 0; i < n2; ++i) {
     add4(this, xz[i], yz[i], data3[i]);
   }
   return this;
@@ -64639,7 +64639,7 @@ function tree_remove(d) {
   return this;
 }
 function removeAll(data3) {
-  for (var i = 0, n = data3.length; i < n; ++i) this.remove(data3[i]);
+  for (var i = 0, n2 = data3.length; i < n2; ++i) this.remove(data3[i]);
   return this;
 }
 function tree_root() {
@@ -64752,7 +64752,7 @@ treeProto.y = tree_y;
 var noop5 = { value: () => {
 } };
 function dispatch() {
-  for (var i = 0, n = arguments.length, _ = {}, t; i < n; ++i) {
+  for (var i = 0, n2 = arguments.length, _ = {}, t; i < n2; ++i) {
     if (!(t = arguments[i] + "") || t in _ || /[\s.]/.test(t)) throw new Error("illegal type: " + t);
     _[t] = [];
   }
@@ -64772,13 +64772,13 @@ function parseTypenames(typenames, types) {
 Dispatch.prototype = dispatch.prototype = {
   constructor: Dispatch,
   on: function(typename, callback) {
-    var _ = this._, T = parseTypenames(typename + "", _), t, i = -1, n = T.length;
+    var _ = this._, T = parseTypenames(typename + "", _), t, i = -1, n2 = T.length;
     if (arguments.length < 2) {
-      while (++i < n) if ((t = (typename = T[i]).type) && (t = get5(_[t], typename.name))) return t;
+      while (++i < n2) if ((t = (typename = T[i]).type) && (t = get5(_[t], typename.name))) return t;
       return;
     }
     if (callback != null && typeof callback !== "function") throw new Error("invalid callback: " + callback);
-    while (++i < n) {
+    while (++i < n2) {
       if (t = (typename = T[i]).type) _[t] = set5(_[t], typename.name, callback);
       else if (callback == null) for (t in _) _[t] = set5(_[t], typename.name, null);
     }
@@ -64790,24 +64790,24 @@ Dispatch.prototype = dispatch.prototype = {
     return new Dispatch(copy3);
   },
   call: function(type3, that) {
-    if ((n = arguments.length - 2) > 0) for (var args = new Array(n), i = 0, n, t; i < n; ++i) args[i] = arguments[i + 2];
+    if ((n2 = arguments.length - 2) > 0) for (var args = new Array(n2), i = 0, n2, t; i < n2; ++i) args[i] = arguments[i + 2];
     if (!this._.hasOwnProperty(type3)) throw new Error("unknown type: " + type3);
-    for (t = this._[type3], i = 0, n = t.length; i < n; ++i) t[i].value.apply(that, args);
+    for (t = this._[type3], i = 0, n2 = t.length; i < n2; ++i) t[i].value.apply(that, args);
   },
   apply: function(type3, that, args) {
     if (!this._.hasOwnProperty(type3)) throw new Error("unknown type: " + type3);
-    for (var t = this._[type3], i = 0, n = t.length; i < n; ++i) t[i].value.apply(that, args);
+    for (var t = this._[type3], i = 0, n2 = t.length; i < n2; ++i) t[i].value.apply(that, args);
   }
 };
 function get5(type3, name2) {
-  for (var i = 0, n = type3.length, c4; i < n; ++i) {
+  for (var i = 0, n2 = type3.length, c4; i < n2; ++i) {
     if ((c4 = type3[i]).name === name2) {
       return c4.value;
     }
   }
 }
 function set5(type3, name2, callback) {
-  for (var i = 0, n = type3.length; i < n; ++i) {
+  for (var i = 0, n2 = type3.length; i < n2; ++i) {
     if (type3[i].name === name2) {
       type3[i] = noop5, type3 = type3.slice(0, i).concat(type3.slice(i + 1));
       break;
@@ -64940,11 +64940,11 @@ function center(x4, y4) {
   if (x4 == null) x4 = 0;
   if (y4 == null) y4 = 0;
   function force() {
-    var i, n = nodes.length, node2, sx = 0, sy = 0;
-    for (i = 0; i < n; ++i) {
+    var i, n2 = nodes.length, node2, sx = 0, sy = 0;
+    for (i = 0; i < n2; ++i) {
       node2 = nodes[i], sx += node2.x, sy += node2.y;
     }
-    for (sx = (sx / n - x4) * strength, sy = (sy / n - y4) * strength, i = 0; i < n; ++i) {
+    for (sx = (sx / n2 - x4) * strength, sy = (sy / n2 - y4) * strength, i = 0; i < n2; ++i) {
       node2 = nodes[i], node2.x -= sx, node2.y -= sy;
     }
   }
@@ -64980,10 +64980,10 @@ function collide(radius2) {
   var nodes, radii, random2, strength = 1, iterations2 = 1;
   if (typeof radius2 !== "function") radius2 = constant4(radius2 == null ? 1 : +radius2);
   function force() {
-    var i, n = nodes.length, tree2, node2, xi, yi, ri, ri2;
+    var i, n2 = nodes.length, tree2, node2, xi, yi, ri, ri2;
     for (var k2 = 0; k2 < iterations2; ++k2) {
       tree2 = quadtree(nodes, x$2, y$2).visitAfter(prepare2);
-      for (i = 0; i < n; ++i) {
+      for (i = 0; i < n2; ++i) {
         node2 = nodes[i];
         ri = radii[node2.index], ri2 = ri * ri;
         xi = node2.x + node2.vx;
@@ -65021,9 +65021,9 @@ function collide(radius2) {
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length, node2;
-    radii = new Array(n);
-    for (i = 0; i < n; ++i) node2 = nodes[i], radii[node2.index] = +radius2(node2, i, nodes);
+    var i, n2 = nodes.length, node2;
+    radii = new Array(n2);
+    for (i = 0; i < n2; ++i) node2 = nodes[i], radii[node2.index] = +radius2(node2, i, nodes);
   }
   force.initialize = function(_nodes, _random) {
     nodes = _nodes;
@@ -65056,8 +65056,8 @@ function link2(links) {
     return 1 / Math.min(count2[link4.source.index], count2[link4.target.index]);
   }
   function force(alpha) {
-    for (var k2 = 0, n = links.length; k2 < iterations2; ++k2) {
-      for (var i = 0, link4, source4, target2, x4, y4, l, b10; i < n; ++i) {
+    for (var k2 = 0, n2 = links.length; k2 < iterations2; ++k2) {
+      for (var i = 0, link4, source4, target2, x4, y4, l, b10; i < n2; ++i) {
         link4 = links[i], source4 = link4.source, target2 = link4.target;
         x4 = target2.x + target2.vx - source4.x - source4.vx || jiggle(random2);
         y4 = target2.y + target2.vy - source4.y - source4.vy || jiggle(random2);
@@ -65073,8 +65073,8 @@ function link2(links) {
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link4;
-    for (i = 0, count2 = new Array(n); i < m3; ++i) {
+    var i, n2 = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link4;
+    for (i = 0, count2 = new Array(n2); i < m3; ++i) {
       link4 = links[i], link4.index = i;
       if (typeof link4.source !== "object") link4.source = find2(nodeById, link4.source);
       if (typeof link4.target !== "object") link4.target = find2(nodeById, link4.target);
@@ -65089,13 +65089,13 @@ function link2(links) {
   }
   function initializeStrength() {
     if (!nodes) return;
-    for (var i = 0, n = links.length; i < n; ++i) {
+    for (var i = 0, n2 = links.length; i < n2; ++i) {
       strengths[i] = +strength(links[i], i, links);
     }
   }
   function initializeDistance() {
     if (!nodes) return;
-    for (var i = 0, n = links.length; i < n; ++i) {
+    for (var i = 0, n2 = links.length; i < n2; ++i) {
       distances[i] = +distance(links[i], i, links);
     }
   }
@@ -65148,14 +65148,14 @@ function simulation(nodes) {
     }
   }
   function tick2(iterations2) {
-    var i, n = nodes.length, node2;
+    var i, n2 = nodes.length, node2;
     if (iterations2 === void 0) iterations2 = 1;
     for (var k2 = 0; k2 < iterations2; ++k2) {
       alpha += (alphaTarget - alpha) * alphaDecay;
       forces.forEach(function(force) {
         force(alpha);
       });
-      for (i = 0; i < n; ++i) {
+      for (i = 0; i < n2; ++i) {
         node2 = nodes[i];
         if (node2.fx == null) node2.x += node2.vx *= velocityDecay;
         else node2.x = node2.fx, node2.vx = 0;
@@ -65166,7 +65166,7 @@ function simulation(nodes) {
     return simulation3;
   }
   function initializeNodes() {
-    for (var i = 0, n = nodes.length, node2; i < n; ++i) {
+    for (var i = 0, n2 = nodes.length, node2; i < n2; ++i) {
       node2 = nodes[i], node2.index = i;
       if (node2.fx != null) node2.x = node2.fx;
       if (node2.fy != null) node2.y = node2.fy;
@@ -65218,10 +65218,10 @@ function simulation(nodes) {
       return arguments.length > 1 ? (_ == null ? forces.delete(name2) : forces.set(name2, initializeForce(_)), simulation3) : forces.get(name2);
     },
     find: function(x4, y4, radius2) {
-      var i = 0, n = nodes.length, dx, dy, d2, node2, closest;
+      var i = 0, n2 = nodes.length, dx, dy, d2, node2, closest;
       if (radius2 == null) radius2 = Infinity;
       else radius2 *= radius2;
-      for (i = 0; i < n; ++i) {
+      for (i = 0; i < n2; ++i) {
         node2 = nodes[i];
         dx = x4 - node2.x;
         dy = y4 - node2.y;
@@ -65238,14 +65238,14 @@ function simulation(nodes) {
 function manyBody() {
   var nodes, node2, random2, alpha, strength = constant4(-30), strengths, distanceMin2 = 1, distanceMax2 = Infinity, theta2 = 0.81;
   function force(_) {
-    var i, n = nodes.length, tree2 = quadtree(nodes, x$1, y$1).visitAfter(accumulate);
-    for (alpha = _, i = 0; i < n; ++i) node2 = nodes[i], tree2.visit(apply2);
+    var i, n2 = nodes.length, tree2 = quadtree(nodes, x$1, y$1).visitAfter(accumulate);
+    for (alpha = _, i = 0; i < n2; ++i) node2 = nodes[i], tree2.visit(apply2);
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length, node3;
-    strengths = new Array(n);
-    for (i = 0; i < n; ++i) node3 = nodes[i], strengths[node3.index] = +strength(node3, i, nodes);
+    var i, n2 = nodes.length, node3;
+    strengths = new Array(n2);
+    for (i = 0; i < n2; ++i) node3 = nodes[i], strengths[node3.index] = +strength(node3, i, nodes);
   }
   function accumulate(quad2) {
     var strength2 = 0, q, c4, weight = 0, x4, y4, i;
@@ -65316,16 +65316,16 @@ function x3(x4) {
   var strength = constant4(0.1), nodes, strengths, xz;
   if (typeof x4 !== "function") x4 = constant4(x4 == null ? 0 : +x4);
   function force(alpha) {
-    for (var i = 0, n = nodes.length, node2; i < n; ++i) {
+    for (var i = 0, n2 = nodes.length, node2; i < n2; ++i) {
       node2 = nodes[i], node2.vx += (xz[i] - node2.x) * strengths[i] * alpha;
     }
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length;
-    strengths = new Array(n);
-    xz = new Array(n);
-    for (i = 0; i < n; ++i) {
+    var i, n2 = nodes.length;
+    strengths = new Array(n2);
+    xz = new Array(n2);
+    for (i = 0; i < n2; ++i) {
       strengths[i] = isNaN(xz[i] = +x4(nodes[i], i, nodes)) ? 0 : +strength(nodes[i], i, nodes);
     }
   }
@@ -65345,16 +65345,16 @@ function y3(y4) {
   var strength = constant4(0.1), nodes, strengths, yz;
   if (typeof y4 !== "function") y4 = constant4(y4 == null ? 0 : +y4);
   function force(alpha) {
-    for (var i = 0, n = nodes.length, node2; i < n; ++i) {
+    for (var i = 0, n2 = nodes.length, node2; i < n2; ++i) {
       node2 = nodes[i], node2.vy += (yz[i] - node2.y) * strengths[i] * alpha;
     }
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length;
-    strengths = new Array(n);
-    yz = new Array(n);
-    for (i = 0; i < n; ++i) {
+    var i, n2 = nodes.length;
+    strengths = new Array(n2);
+    yz = new Array(n2);
+    for (i = 0; i < n2; ++i) {
       strengths[i] = isNaN(yz[i] = +y4(nodes[i], i, nodes)) ? 0 : +strength(nodes[i], i, nodes);
     }
   }
@@ -65570,7 +65570,7 @@ inherits_default(Force, Transform, {
       if (arg.name !== Forces || arg.op._argval.force !== "link") {
         continue;
       }
-      for (var ops2 = arg.op._argops, i = 0, n = ops2.length, op; i < n; ++i) {
+      for (var ops2 = arg.op._argops, i = 0, n2 = ops2.length, op; i < n2; ++i) {
         if (ops2[i].name === "links" && (op = ops2[i].op.source)) {
           dataflow.pulse(op, dataflow.changeset().reflow());
           break;
@@ -65592,17 +65592,17 @@ function simulation2(nodes, _) {
   return setup(sim, _, true).on("end", () => stopped = true);
 }
 function setup(sim, _, init2, pulse2) {
-  var f = array_default(_.forces), i, n, p, name2;
-  for (i = 0, n = ForceParams.length; i < n; ++i) {
+  var f = array_default(_.forces), i, n2, p, name2;
+  for (i = 0, n2 = ForceParams.length; i < n2; ++i) {
     p = ForceParams[i];
     if (p !== Forces && _.modified(p)) sim[p](_[p]);
   }
-  for (i = 0, n = f.length; i < n; ++i) {
+  for (i = 0, n2 = f.length; i < n2; ++i) {
     name2 = Forces + i;
     p = init2 || _.modified(Forces, i) ? getForce(f[i]) : pulse2 && modified(f[i], pulse2) ? sim.force(name2) : null;
     if (p) sim.force(name2, p);
   }
-  for (n = sim.numForces || 0; i < n; ++i) {
+  for (n2 = sim.numForces || 0; i < n2; ++i) {
     sim.force(Forces + i, null);
   }
   sim.numForces = f.length;
@@ -65732,11 +65732,11 @@ function node_eachBefore(callback, that) {
   return this;
 }
 function node_eachAfter(callback, that) {
-  var node2 = this, nodes = [node2], next = [], children4, i, n, index6 = -1;
+  var node2 = this, nodes = [node2], next = [], children4, i, n2, index6 = -1;
   while (node2 = nodes.pop()) {
     next.push(node2);
     if (children4 = node2.children) {
-      for (i = 0, n = children4.length; i < n; ++i) {
+      for (i = 0, n2 = children4.length; i < n2; ++i) {
         nodes.push(children4[i]);
       }
     }
@@ -65822,13 +65822,13 @@ function node_links() {
   return links;
 }
 function* node_iterator() {
-  var node2 = this, current2, next = [node2], children4, i, n;
+  var node2 = this, current2, next = [node2], children4, i, n2;
   do {
     current2 = next.reverse(), next = [];
     while (node2 = current2.pop()) {
       yield node2;
       if (children4 = node2.children) {
-        for (i = 0, n = children4.length; i < n; ++i) {
+        for (i = 0, n2 = children4.length; i < n2; ++i) {
           next.push(children4[i]);
         }
       }
@@ -65842,11 +65842,11 @@ function hierarchy(data3, children4) {
   } else if (children4 === void 0) {
     children4 = objectChildren;
   }
-  var root = new Node$1(data3), node2, nodes = [root], child, childs, i, n;
+  var root = new Node$1(data3), node2, nodes = [root], child, childs, i, n2;
   while (node2 = nodes.pop()) {
-    if ((childs = children4(node2.data)) && (n = (childs = Array.from(childs)).length)) {
+    if ((childs = children4(node2.data)) && (n2 = (childs = Array.from(childs)).length)) {
       node2.children = childs;
-      for (i = n - 1; i >= 0; --i) {
+      for (i = n2 - 1; i >= 0; --i) {
         nodes.push(child = childs[i] = new Node$1(childs[i]));
         child.parent = node2;
         child.depth = node2.depth + 1;
@@ -65932,8 +65932,8 @@ function shuffle2(array9, random2) {
   return array9;
 }
 function packEncloseRandom(circles, random2) {
-  var i = 0, n = (circles = shuffle2(Array.from(circles), random2)).length, B3 = [], p, e;
-  while (i < n) {
+  var i = 0, n2 = (circles = shuffle2(Array.from(circles), random2)).length, B3 = [], p, e;
+  while (i < n2) {
     p = circles[i];
     if (e && enclosesWeak(e, p)) ++i;
     else e = encloseBasis(B3 = extendBasis(B3, p)), i = 0;
@@ -66041,18 +66041,18 @@ function Node(circle3) {
   this.previous = null;
 }
 function packSiblingsRandom(circles, random2) {
-  if (!(n = (circles = array5(circles)).length)) return 0;
-  var a4, b10, c4, n, aa, ca, i, j, k2, sj, sk;
+  if (!(n2 = (circles = array5(circles)).length)) return 0;
+  var a4, b10, c4, n2, aa, ca, i, j, k2, sj, sk;
   a4 = circles[0], a4.x = 0, a4.y = 0;
-  if (!(n > 1)) return a4.r;
+  if (!(n2 > 1)) return a4.r;
   b10 = circles[1], a4.x = -b10.r, b10.x = a4.r, b10.y = 0;
-  if (!(n > 2)) return a4.r + b10.r;
+  if (!(n2 > 2)) return a4.r + b10.r;
   place(b10, a4, c4 = circles[2]);
   a4 = new Node(a4), b10 = new Node(b10), c4 = new Node(c4);
   a4.next = c4.previous = b10;
   b10.next = a4.previous = c4;
   c4.next = b10.previous = a4;
-  pack: for (i = 3; i < n; ++i) {
+  pack: for (i = 3; i < n2; ++i) {
     place(a4._, b10._, c4 = circles[i]), c4 = new Node(c4);
     j = b10.next, k2 = a4.previous, sj = b10._.r, sk = a4._.r;
     do {
@@ -66082,7 +66082,7 @@ function packSiblingsRandom(circles, random2) {
   a4 = [b10._], c4 = b10;
   while ((c4 = c4.next) !== b10) a4.push(c4._);
   c4 = packEncloseRandom(a4, random2);
-  for (i = 0; i < n; ++i) a4 = circles[i], a4.x -= c4.x, a4.y -= c4.y;
+  for (i = 0; i < n2; ++i) a4 = circles[i], a4.x -= c4.x, a4.y -= c4.y;
   return c4.r;
 }
 function defaultRadius(d) {
@@ -66121,10 +66121,10 @@ function radiusLeaf(radius2) {
 function packChildrenRandom(padding3, k2, random2) {
   return function(node2) {
     if (children4 = node2.children) {
-      var children4, i, n = children4.length, r = padding3(node2) * k2 || 0, e;
-      if (r) for (i = 0; i < n; ++i) children4[i].r += r;
+      var children4, i, n2 = children4.length, r = padding3(node2) * k2 || 0, e;
+      if (r) for (i = 0; i < n2; ++i) children4[i].r += r;
       e = packSiblingsRandom(children4, random2);
-      if (r) for (i = 0; i < n; ++i) children4[i].r -= r;
+      if (r) for (i = 0; i < n2; ++i) children4[i].r -= r;
       node2.r = e + r;
     }
   };
@@ -66146,8 +66146,8 @@ function roundNode(node2) {
   node2.y1 = Math.round(node2.y1);
 }
 function treemapDice(parent, x02, y02, x12, y12) {
-  var nodes = parent.children, node2, i = -1, n = nodes.length, k2 = parent.value && (x12 - x02) / parent.value;
-  while (++i < n) {
+  var nodes = parent.children, node2, i = -1, n2 = nodes.length, k2 = parent.value && (x12 - x02) / parent.value;
+  while (++i < n2) {
     node2 = nodes[i], node2.y0 = y02, node2.y1 = y12;
     node2.x0 = x02, node2.x1 = x02 += node2.value * k2;
   }
@@ -66155,18 +66155,18 @@ function treemapDice(parent, x02, y02, x12, y12) {
 function partition4() {
   var dx = 1, dy = 1, padding3 = 0, round5 = false;
   function partition6(root) {
-    var n = root.height + 1;
+    var n2 = root.height + 1;
     root.x0 = root.y0 = padding3;
     root.x1 = dx;
-    root.y1 = dy / n;
-    root.eachBefore(positionNode(dy, n));
+    root.y1 = dy / n2;
+    root.eachBefore(positionNode(dy, n2));
     if (round5) root.eachBefore(roundNode);
     return root;
   }
-  function positionNode(dy2, n) {
+  function positionNode(dy2, n2) {
     return function(node2) {
       if (node2.children) {
-        treemapDice(node2, node2.x0, dy2 * (node2.depth + 1) / n, node2.x1, dy2 * (node2.depth + 2) / n);
+        treemapDice(node2, node2.x0, dy2 * (node2.depth + 1) / n2, node2.x1, dy2 * (node2.depth + 2) / n2);
       }
       var x02 = node2.x0, y02 = node2.y0, x12 = node2.x1 - padding3, y12 = node2.y1 - padding3;
       if (x12 < x02) x02 = x12 = (x02 + x12) / 2;
@@ -66200,7 +66200,7 @@ function defaultParentId(d) {
 function stratify() {
   var id3 = defaultId, parentId = defaultParentId, path3;
   function stratify2(data3) {
-    var nodes = Array.from(data3), currentId = id3, currentParentId = parentId, n, d, i, root, parent, node2, nodeId, nodeKey, nodeByKey = /* @__PURE__ */ new Map();
+    var nodes = Array.from(data3), currentId = id3, currentParentId = parentId, n2, d, i, root, parent, node2, nodeId, nodeKey, nodeByKey = /* @__PURE__ */ new Map();
     if (path3 != null) {
       const I = nodes.map((d2, i2) => normalize2(path3(d2, i2, data3)));
       const P = I.map(parentof);
@@ -66216,7 +66216,7 @@ function stratify() {
       currentId = (_, i2) => I[i2];
       currentParentId = (_, i2) => P[i2];
     }
-    for (i = 0, n = nodes.length; i < n; ++i) {
+    for (i = 0, n2 = nodes.length; i < n2; ++i) {
       d = nodes[i], node2 = nodes[i] = new Node$1(d);
       if ((nodeId = currentId(d, i, data3)) != null && (nodeId += "")) {
         nodeKey = node2.id = nodeId;
@@ -66226,7 +66226,7 @@ function stratify() {
         node2.parent = nodeId;
       }
     }
-    for (i = 0; i < n; ++i) {
+    for (i = 0; i < n2; ++i) {
       node2 = nodes[i];
       if (nodeId = node2.parent) {
         parent = nodeByKey.get(nodeId);
@@ -66243,7 +66243,7 @@ function stratify() {
     if (!root) throw new Error("no root");
     if (path3 != null) {
       while (root.data === imputed && root.children.length === 1) {
-        root = root.children[0], --n;
+        root = root.children[0], --n2;
       }
       for (let i2 = nodes.length - 1; i2 >= 0; --i2) {
         node2 = nodes[i2];
@@ -66254,10 +66254,10 @@ function stratify() {
     root.parent = preroot;
     root.eachBefore(function(node3) {
       node3.depth = node3.parent.depth + 1;
-      --n;
+      --n2;
     }).eachBefore(computeHeight);
     root.parent = null;
-    if (n > 0) throw new Error("cycle");
+    if (n2 > 0) throw new Error("cycle");
     return root;
   }
   stratify2.id = function(x4) {
@@ -66337,11 +66337,11 @@ function TreeNode(node2, i) {
 }
 TreeNode.prototype = Object.create(Node$1.prototype);
 function treeRoot(root) {
-  var tree2 = new TreeNode(root, 0), node2, nodes = [tree2], child, children4, i, n;
+  var tree2 = new TreeNode(root, 0), node2, nodes = [tree2], child, children4, i, n2;
   while (node2 = nodes.pop()) {
     if (children4 = node2._.children) {
-      node2.children = new Array(n = children4.length);
-      for (i = n - 1; i >= 0; --i) {
+      node2.children = new Array(n2 = children4.length);
+      for (i = n2 - 1; i >= 0; --i) {
         nodes.push(child = node2.children[i] = new TreeNode(children4[i], i));
         child.parent = node2;
       }
@@ -66438,25 +66438,25 @@ function tree() {
   return tree2;
 }
 function treemapSlice(parent, x02, y02, x12, y12) {
-  var nodes = parent.children, node2, i = -1, n = nodes.length, k2 = parent.value && (y12 - y02) / parent.value;
-  while (++i < n) {
+  var nodes = parent.children, node2, i = -1, n2 = nodes.length, k2 = parent.value && (y12 - y02) / parent.value;
+  while (++i < n2) {
     node2 = nodes[i], node2.x0 = x02, node2.x1 = x12;
     node2.y0 = y02, node2.y1 = y02 += node2.value * k2;
   }
 }
 var phi = (1 + Math.sqrt(5)) / 2;
 function squarifyRatio(ratio, parent, x02, y02, x12, y12) {
-  var rows = [], nodes = parent.children, row2, nodeValue, i0 = 0, i1 = 0, n = nodes.length, dx, dy, value4 = parent.value, sumValue, minValue, maxValue, newRatio, minRatio, alpha, beta;
-  while (i0 < n) {
+  var rows = [], nodes = parent.children, row2, nodeValue, i0 = 0, i1 = 0, n2 = nodes.length, dx, dy, value4 = parent.value, sumValue, minValue, maxValue, newRatio, minRatio, alpha, beta;
+  while (i0 < n2) {
     dx = x12 - x02, dy = y12 - y02;
     do
       sumValue = nodes[i1++].value;
-    while (!sumValue && i1 < n);
+    while (!sumValue && i1 < n2);
     minValue = maxValue = sumValue;
     alpha = Math.max(dy / dx, dx / dy) / (value4 * ratio);
     beta = sumValue * sumValue * alpha;
     minRatio = Math.max(maxValue / beta, beta / minValue);
-    for (; i1 < n; ++i1) {
+    for (; i1 < n2; ++i1) {
       sumValue += nodeValue = nodes[i1].value;
       if (nodeValue < minValue) minValue = nodeValue;
       if (nodeValue > maxValue) maxValue = nodeValue;
@@ -66547,11 +66547,11 @@ function index3() {
   return treemap;
 }
 function binary(parent, x02, y02, x12, y12) {
-  var nodes = parent.children, i, n = nodes.length, sum3, sums = new Array(n + 1);
-  for (sums[0] = sum3 = i = 0; i < n; ++i) {
+  var nodes = parent.children, i, n2 = nodes.length, sum3, sums = new Array(n2 + 1);
+  for (sums[0] = sum3 = i = 0; i < n2; ++i) {
     sums[i + 1] = sum3 += nodes[i].value;
   }
-  partition6(0, n, parent.value, x02, y02, x12, y12);
+  partition6(0, n2, parent.value, x02, y02, x12, y12);
   function partition6(i2, j, value4, x03, y03, x13, y13) {
     if (i2 >= j - 1) {
       var node2 = nodes[i2];
@@ -66584,10 +66584,10 @@ function sliceDice(parent, x02, y02, x12, y12) {
 var resquarify = (function custom11(ratio) {
   function resquarify2(parent, x02, y02, x12, y12) {
     if ((rows = parent._squarify) && rows.ratio === ratio) {
-      var rows, row2, nodes, i, j = -1, n, m3 = rows.length, value4 = parent.value;
+      var rows, row2, nodes, i, j = -1, n2, m3 = rows.length, value4 = parent.value;
       while (++j < m3) {
         row2 = rows[j], nodes = row2.children;
-        for (i = row2.value = 0, n = nodes.length; i < n; ++i) row2.value += nodes[i].value;
+        for (i = row2.value = 0, n2 = nodes.length; i < n2; ++i) row2.value += nodes[i].value;
         if (row2.dice) treemapDice(row2, x02, y02, x12, value4 ? y02 += (y12 - y02) * row2.value / value4 : y12);
         else treemapSlice(row2, x02, y02, value4 ? x02 += (x12 - x02) * row2.value / value4 : x12, y12);
         value4 -= row2.value;
@@ -66631,7 +66631,7 @@ Nest.Definition = {
     "type": "boolean"
   }]
 };
-var children = (n) => n.values;
+var children = (n2) => n2.values;
 inherits_default(Nest, Transform, {
   transform(_, pulse2) {
     if (!pulse2.source) {
@@ -66647,9 +66647,9 @@ inherits_default(Nest, Transform, {
         });
       }
       this.value = tree2 = hierarchy({
-        values: array_default(_.keys).reduce((n, k2) => {
-          n.key(k2);
-          return n;
+        values: array_default(_.keys).reduce((n2, k2) => {
+          n2.key(k2);
+          return n2;
         }, nest()).entries(out.source)
       }, children);
       if (gen) {
@@ -66676,9 +66676,9 @@ function nest() {
     if (depth >= keys4.length) {
       return array9;
     }
-    const n = array9.length, key3 = keys4[depth++], valuesByKey = {}, result = {};
+    const n2 = array9.length, key3 = keys4[depth++], valuesByKey = {}, result = {};
     let i = -1, keyValue, value4, values3;
-    while (++i < n) {
+    while (++i < n2) {
       keyValue = key3(value4 = array9[i]) + "";
       if (values3 = valuesByKey[keyValue]) {
         values3.push(value4);
@@ -66731,17 +66731,17 @@ inherits_default(HierarchyLayout, Transform, {
   }
 });
 function setParams(layout, params2, _) {
-  for (let p, i = 0, n = params2.length; i < n; ++i) {
+  for (let p, i = 0, n2 = params2.length; i < n2; ++i) {
     p = params2[i];
     if (p in _) layout[p](_[p]);
   }
 }
 function setFields(node2, fields, as) {
-  const t = node2.data, n = fields.length - 1;
-  for (let i = 0; i < n; ++i) {
+  const t = node2.data, n2 = fields.length - 1;
+  for (let i = 0; i < n2; ++i) {
     t[as[i]] = node2[fields[i]];
   }
-  t[as[n]] = node2.children ? node2.children.length : 0;
+  t[as[n2]] = node2.children ? node2.children.length : 0;
 }
 var Output$3 = ["x", "y", "r", "depth", "children"];
 function Pack(params2) {
@@ -67224,9 +67224,9 @@ function scaler(width2, height2, padding3) {
 function placeAreaLabelNaive($, bitmaps, avoidBaseMark, markIndex) {
   const width2 = $.width, height2 = $.height;
   return function(d) {
-    const items = d.datum.datum.items[markIndex].items, n = items.length, textHeight = d.datum.fontSize, textWidth = textMetrics.width(d.datum, d.datum.text);
+    const items = d.datum.datum.items[markIndex].items, n2 = items.length, textHeight = d.datum.fontSize, textWidth = textMetrics.width(d.datum, d.datum.text);
     let maxAreaWidth = 0, x12, x22, y12, y22, x4, y4, areaWidth;
-    for (let i = 0; i < n; ++i) {
+    for (let i = 0; i < n2; ++i) {
       x12 = items[i].x;
       y12 = items[i].y;
       x22 = items[i].x2 === void 0 ? x12 : items[i].x2;
@@ -67289,9 +67289,9 @@ function placeAreaLabelReducedSearch($, bitmaps, avoidBaseMark, markIndex) {
     }
   }
   return function(d) {
-    const items = d.datum.datum.items[markIndex].items, n = items.length, textHeight = d.datum.fontSize, textWidth = textMetrics.width(d.datum, d.datum.text);
+    const items = d.datum.datum.items[markIndex].items, n2 = items.length, textHeight = d.datum.fontSize, textWidth = textMetrics.width(d.datum, d.datum.text);
     let maxSize = avoidBaseMark ? textHeight : 0, labelPlaced = false, labelPlaced2 = false, maxAreaWidth = 0, x12, x22, y12, y22, x4, y4, _x3, _y3, _x1, _xMid, _x22, _y1, _yMid, _y22, areaWidth, result, swapTmp;
-    for (let i = 0; i < n; ++i) {
+    for (let i = 0; i < n2; ++i) {
       x12 = items[i].x;
       y12 = items[i].y;
       x22 = items[i].x2 === void 0 ? x12 : items[i].x2;
@@ -67357,9 +67357,9 @@ var Y_DIR = [-1, 1, -1, 1];
 function placeAreaLabelFloodFill($, bitmaps, avoidBaseMark, markIndex) {
   const width2 = $.width, height2 = $.height, bm0 = bitmaps[0], bm1 = bitmaps[1], bm2 = $.bitmap();
   return function(d) {
-    const items = d.datum.datum.items[markIndex].items, n = items.length, textHeight = d.datum.fontSize, textWidth = textMetrics.width(d.datum, d.datum.text), stack2 = [];
+    const items = d.datum.datum.items[markIndex].items, n2 = items.length, textHeight = d.datum.fontSize, textWidth = textMetrics.width(d.datum, d.datum.text), stack2 = [];
     let maxSize = avoidBaseMark ? textHeight : 0, labelPlaced = false, labelPlaced2 = false, maxAreaWidth = 0, x12, x22, y12, y22, x4, y4, _x3, _y3, lo, hi, mid, areaWidth;
-    for (let i = 0; i < n; ++i) {
+    for (let i = 0; i < n2; ++i) {
       x12 = items[i].x;
       y12 = items[i].y;
       x22 = items[i].x2 === void 0 ? x12 : items[i].x2;
@@ -67422,14 +67422,14 @@ function placeAreaLabelFloodFill($, bitmaps, avoidBaseMark, markIndex) {
 var Aligns = ["right", "center", "left"];
 var Baselines = ["bottom", "middle", "top"];
 function placeMarkLabel($, bitmaps, anchors, offsets2) {
-  const width2 = $.width, height2 = $.height, bm0 = bitmaps[0], bm1 = bitmaps[1], n = offsets2.length;
+  const width2 = $.width, height2 = $.height, bm0 = bitmaps[0], bm1 = bitmaps[1], n2 = offsets2.length;
   return function(d) {
     const boundary = d.boundary, textHeight = d.datum.fontSize;
     if (boundary[2] < 0 || boundary[5] < 0 || boundary[0] > width2 || boundary[3] > height2) {
       return false;
     }
     let textWidth = d.textWidth ?? 0, dx, dy, isInside2, sizeFactor, insideFactor, x12, x22, y12, y22, xc, yc, _x1, _x22, _y1, _y22;
-    for (let i = 0; i < n; ++i) {
+    for (let i = 0; i < n2; ++i) {
       dx = (anchors[i] & 3) - 1;
       dy = (anchors[i] >>> 2 & 3) - 1;
       isInside2 = dx === 0 && dy === 0 || offsets2[i] < 0;
@@ -67529,15 +67529,15 @@ function labelLayout(texts, size2, compare4, offset4, anchor2, avoidMarks, avoid
   return data3;
 }
 function getOffsets(_, count2) {
-  const offsets2 = new Float64Array(count2), n = _.length;
-  for (let i = 0; i < n; ++i) offsets2[i] = _[i] || 0;
-  for (let i = n; i < count2; ++i) offsets2[i] = offsets2[n - 1];
+  const offsets2 = new Float64Array(count2), n2 = _.length;
+  for (let i = 0; i < n2; ++i) offsets2[i] = _[i] || 0;
+  for (let i = n2; i < count2; ++i) offsets2[i] = offsets2[n2 - 1];
   return offsets2;
 }
 function getAnchors(_, count2) {
-  const anchors = new Int8Array(count2), n = _.length;
-  for (let i = 0; i < n; ++i) anchors[i] |= anchorCode[_[i]];
-  for (let i = n; i < count2; ++i) anchors[i] = anchors[n - 1];
+  const anchors = new Int8Array(count2), n2 = _.length;
+  for (let i = 0; i < n2; ++i) anchors[i] |= anchorCode[_[i]];
+  for (let i = n2; i < count2; ++i) anchors[i] = anchors[n2 - 1];
   return anchors;
 }
 function markType(item) {
@@ -67660,11 +67660,11 @@ __export(vega_regression_exports, {
 function partition5(data3, groupby) {
   var groups = [], get6 = function(f) {
     return f(t);
-  }, map4, i, n, t, k2, g;
+  }, map4, i, n2, t, k2, g;
   if (groupby == null) {
     groups.push(data3);
   } else {
-    for (map4 = {}, i = 0, n = data3.length; i < n; ++i) {
+    for (map4 = {}, i = 0, n2 = data3.length; i < n2; ++i) {
       t = data3[i];
       k2 = groupby.map(get6);
       g = map4[k2];
@@ -67800,8 +67800,8 @@ inherits_default(Regression, Transform, {
         }
       }
       groups.forEach((g) => {
-        const n = g.length;
-        if (n <= dof) {
+        const n2 = g.length;
+        if (n2 <= dof) {
           pulse2.dataflow.warn("Skipping regression with more parameters than data points.");
           return;
         }
@@ -67922,8 +67922,8 @@ function estimate(elen, e) {
   for (let i = 1; i < elen; i++) Q += e[i];
   return Q;
 }
-function vec(n) {
-  return new Float64Array(n);
+function vec(n2) {
+  return new Float64Array(n2);
 }
 var ccwerrboundA = (3 + 16 * epsilon$1) * epsilon$1;
 var ccwerrboundB = (2 + 12 * epsilon$1) * epsilon$1;
@@ -68197,9 +68197,9 @@ var Delaunator = class _Delaunator {
    */
   // @ts-expect-error TS2322
   static from(points2, getX = defaultGetX, getY = defaultGetY) {
-    const n = points2.length;
-    const coords = new Float64Array(n * 2);
-    for (let i = 0; i < n; i++) {
+    const n2 = points2.length;
+    const coords = new Float64Array(n2 * 2);
+    for (let i = 0; i < n2; i++) {
       const p = points2[i];
       coords[2 * i] = getX(p);
       coords[2 * i + 1] = getY(p);
@@ -68213,19 +68213,19 @@ var Delaunator = class _Delaunator {
    * @param {T} coords
    */
   constructor(coords) {
-    const n = coords.length >> 1;
-    if (n > 0 && typeof coords[0] !== "number") throw new Error("Expected coords to contain numbers.");
+    const n2 = coords.length >> 1;
+    if (n2 > 0 && typeof coords[0] !== "number") throw new Error("Expected coords to contain numbers.");
     this.coords = coords;
-    const maxTriangles = Math.max(2 * n - 5, 0);
+    const maxTriangles = Math.max(2 * n2 - 5, 0);
     this._triangles = new Uint32Array(maxTriangles * 3);
     this._halfedges = new Int32Array(maxTriangles * 3);
-    this._hashSize = Math.ceil(Math.sqrt(n));
-    this._hullPrev = new Uint32Array(n);
-    this._hullNext = new Uint32Array(n);
-    this._hullTri = new Uint32Array(n);
+    this._hashSize = Math.ceil(Math.sqrt(n2));
+    this._hullPrev = new Uint32Array(n2);
+    this._hullNext = new Uint32Array(n2);
+    this._hullTri = new Uint32Array(n2);
     this._hullHash = new Int32Array(this._hashSize);
-    this._ids = new Uint32Array(n);
-    this._dists = new Float64Array(n);
+    this._ids = new Uint32Array(n2);
+    this._dists = new Float64Array(n2);
     this.trianglesLen = 0;
     this._cx = 0;
     this._cy = 0;
@@ -68241,12 +68241,12 @@ var Delaunator = class _Delaunator {
    */
   update() {
     const { coords, _hullPrev: hullPrev, _hullNext: hullNext, _hullTri: hullTri, _hullHash: hullHash } = this;
-    const n = coords.length >> 1;
+    const n2 = coords.length >> 1;
     let minX = Infinity;
     let minY = Infinity;
     let maxX = -Infinity;
     let maxY2 = -Infinity;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n2; i++) {
       const x4 = coords[2 * i];
       const y4 = coords[2 * i + 1];
       if (x4 < minX) minX = x4;
@@ -68258,7 +68258,7 @@ var Delaunator = class _Delaunator {
     const cx = (minX + maxX) / 2;
     const cy = (minY + maxY2) / 2;
     let i0 = 0, i1 = 0, i2 = 0;
-    for (let i = 0, minDist = Infinity; i < n; i++) {
+    for (let i = 0, minDist = Infinity; i < n2; i++) {
       const d = dist(cx, cy, coords[2 * i], coords[2 * i + 1]);
       if (d < minDist) {
         i0 = i;
@@ -68267,7 +68267,7 @@ var Delaunator = class _Delaunator {
     }
     const i0x = coords[2 * i0];
     const i0y = coords[2 * i0 + 1];
-    for (let i = 0, minDist = Infinity; i < n; i++) {
+    for (let i = 0, minDist = Infinity; i < n2; i++) {
       if (i === i0) continue;
       const d = dist(i0x, i0y, coords[2 * i], coords[2 * i + 1]);
       if (d < minDist && d > 0) {
@@ -68278,7 +68278,7 @@ var Delaunator = class _Delaunator {
     let i1x = coords[2 * i1];
     let i1y = coords[2 * i1 + 1];
     let minRadius = Infinity;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n2; i++) {
       if (i === i0 || i === i1) continue;
       const r = circumradius(i0x, i0y, i1x, i1y, coords[2 * i], coords[2 * i + 1]);
       if (r < minRadius) {
@@ -68289,13 +68289,13 @@ var Delaunator = class _Delaunator {
     let i2x = coords[2 * i2];
     let i2y = coords[2 * i2 + 1];
     if (minRadius === Infinity) {
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < n2; i++) {
         this._dists[i] = coords[2 * i] - coords[0] || coords[2 * i + 1] - coords[1];
       }
-      quicksort(this._ids, this._dists, 0, n - 1);
-      const hull = new Uint32Array(n);
+      quicksort(this._ids, this._dists, 0, n2 - 1);
+      const hull = new Uint32Array(n2);
       let j = 0;
-      for (let i = 0, d0 = -Infinity; i < n; i++) {
+      for (let i = 0, d0 = -Infinity; i < n2; i++) {
         const id3 = this._ids[i];
         const d = this._dists[id3];
         if (d > d0) {
@@ -68322,10 +68322,10 @@ var Delaunator = class _Delaunator {
     const center2 = circumcenter(i0x, i0y, i1x, i1y, i2x, i2y);
     this._cx = center2.x;
     this._cy = center2.y;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n2; i++) {
       this._dists[i] = dist(coords[2 * i], coords[2 * i + 1], center2.x, center2.y);
     }
-    quicksort(this._ids, this._dists, 0, n - 1);
+    quicksort(this._ids, this._dists, 0, n2 - 1);
     this._hullStart = i0;
     let hullSize = 3;
     hullNext[i0] = hullPrev[i2] = i1;
@@ -68367,13 +68367,13 @@ var Delaunator = class _Delaunator {
       hullTri[i] = this._legalize(t + 2);
       hullTri[e] = t;
       hullSize++;
-      let n2 = hullNext[e];
-      while (q = hullNext[n2], orient2d(x4, y4, coords[2 * n2], coords[2 * n2 + 1], coords[2 * q], coords[2 * q + 1]) < 0) {
-        t = this._addTriangle(n2, i, q, hullTri[i], -1, hullTri[n2]);
+      let n3 = hullNext[e];
+      while (q = hullNext[n3], orient2d(x4, y4, coords[2 * n3], coords[2 * n3 + 1], coords[2 * q], coords[2 * q + 1]) < 0) {
+        t = this._addTriangle(n3, i, q, hullTri[i], -1, hullTri[n3]);
         hullTri[i] = this._legalize(t + 2);
-        hullNext[n2] = n2;
+        hullNext[n3] = n3;
         hullSize--;
-        n2 = q;
+        n3 = q;
       }
       if (e === start) {
         while (q = hullPrev[e], orient2d(x4, y4, coords[2 * q], coords[2 * q + 1], coords[2 * e], coords[2 * e + 1]) < 0) {
@@ -68386,8 +68386,8 @@ var Delaunator = class _Delaunator {
         }
       }
       this._hullStart = hullPrev[i] = e;
-      hullNext[e] = hullPrev[n2] = i;
-      hullNext[i] = n2;
+      hullNext[e] = hullPrev[n3] = i;
+      hullNext[i] = n3;
       hullHash[this._hashKey(x4, y4)] = i;
       hullHash[this._hashKey(coords[2 * e], coords[2 * e + 1])] = e;
     }
@@ -68674,7 +68674,7 @@ var Voronoi = class {
     const { delaunay: { points: points2, hull, triangles }, vectors } = this;
     let bx, by;
     const circumcenters = this.circumcenters = this._circumcenters.subarray(0, triangles.length / 3 * 2);
-    for (let i = 0, j = 0, n = triangles.length, x4, y4; i < n; i += 3, j += 2) {
+    for (let i = 0, j = 0, n2 = triangles.length, x4, y4; i < n2; i += 3, j += 2) {
       const t13 = triangles[i] * 2;
       const t22 = triangles[i + 1] * 2;
       const t32 = triangles[i + 2] * 2;
@@ -68725,7 +68725,7 @@ var Voronoi = class {
     const buffer = context3 == null ? context3 = new Path2() : void 0;
     const { delaunay: { halfedges, inedges, hull }, circumcenters, vectors } = this;
     if (hull.length <= 1) return null;
-    for (let i = 0, n = halfedges.length; i < n; ++i) {
+    for (let i = 0, n2 = halfedges.length; i < n2; ++i) {
       const j = halfedges[i];
       if (j < i) continue;
       const ti = Math.floor(i / 3) * 2;
@@ -68758,9 +68758,9 @@ var Voronoi = class {
     const points2 = this._clip(i);
     if (points2 === null || !points2.length) return;
     context3.moveTo(points2[0], points2[1]);
-    let n = points2.length;
-    while (points2[0] === points2[n - 2] && points2[1] === points2[n - 1] && n > 1) n -= 2;
-    for (let i2 = 2; i2 < n; i2 += 2) {
+    let n2 = points2.length;
+    while (points2[0] === points2[n2 - 2] && points2[1] === points2[n2 - 1] && n2 > 1) n2 -= 2;
+    for (let i2 = 2; i2 < n2; i2 += 2) {
       if (points2[i2] !== points2[i2 - 2] || points2[i2 + 1] !== points2[i2 - 1])
         context3.lineTo(points2[i2], points2[i2 + 1]);
     }
@@ -68769,7 +68769,7 @@ var Voronoi = class {
   }
   *cellPolygons() {
     const { delaunay: { points: points2 } } = this;
-    for (let i = 0, n = points2.length / 2; i < n; ++i) {
+    for (let i = 0, n2 = points2.length / 2; i < n2; ++i) {
       const cell3 = this.cellPolygon(i);
       if (cell3) cell3.index = i, yield cell3;
     }
@@ -68835,12 +68835,12 @@ var Voronoi = class {
     return this._simplify(V[v] || V[v + 1] ? this._clipInfinite(i, points2, V[v], V[v + 1], V[v + 2], V[v + 3]) : this._clipFinite(i, points2));
   }
   _clipFinite(i, points2) {
-    const n = points2.length;
+    const n2 = points2.length;
     let P = null;
-    let x02, y02, x12 = points2[n - 2], y12 = points2[n - 1];
+    let x02, y02, x12 = points2[n2 - 2], y12 = points2[n2 - 1];
     let c0, c1 = this._regioncode(x12, y12);
     let e0, e1 = 0;
-    for (let j = 0; j < n; j += 2) {
+    for (let j = 0; j < n2; j += 2) {
       x02 = x12, y02 = y12, x12 = points2[j], y12 = points2[j + 1];
       c0 = c1, c1 = this._regioncode(x12, y12);
       if (c0 === 0 && c1 === 0) {
@@ -68894,9 +68894,9 @@ var Voronoi = class {
     if (p = this._project(P[0], P[1], vx0, vy0)) P.unshift(p[0], p[1]);
     if (p = this._project(P[P.length - 2], P[P.length - 1], vxn, vyn)) P.push(p[0], p[1]);
     if (P = this._clipFinite(i, P)) {
-      for (let j = 0, n = P.length, c0, c1 = this._edgecode(P[n - 2], P[n - 1]); j < n; j += 2) {
+      for (let j = 0, n2 = P.length, c0, c1 = this._edgecode(P[n2 - 2], P[n2 - 1]); j < n2; j += 2) {
         c0 = c1, c1 = this._edgecode(P[j], P[j + 1]);
-        if (c0 && c1) j = this._edge(i, c0, c1, P, j), n = P.length;
+        if (c0 && c1) j = this._edge(i, c0, c1, P, j), n2 = P.length;
       }
     } else if (this.contains(i, (this.xmin + this.xmax) / 2, (this.ymin + this.ymax) / 2)) {
       P = [this.xmin, this.ymin, this.xmax, this.ymin, this.xmax, this.ymax, this.xmin, this.ymax];
@@ -69022,7 +69022,7 @@ var Delaunay = class _Delaunay {
     if (d.hull && d.hull.length > 2 && collinear2(d)) {
       this.collinear = Int32Array.from({ length: points2.length / 2 }, (_, i) => i).sort((i, j) => points2[2 * i] - points2[2 * j] || points2[2 * i + 1] - points2[2 * j + 1]);
       const e = this.collinear[0], f = this.collinear[this.collinear.length - 1], bounds3 = [points2[2 * e], points2[2 * e + 1], points2[2 * f], points2[2 * f + 1]], r = 1e-8 * Math.hypot(bounds3[3] - bounds3[1], bounds3[2] - bounds3[0]);
-      for (let i = 0, n = points2.length / 2; i < n; ++i) {
+      for (let i = 0, n2 = points2.length / 2; i < n2; ++i) {
         const p = jitter(points2[2 * i], points2[2 * i + 1], r);
         points2[2 * i] = p[0];
         points2[2 * i + 1] = p[1];
@@ -69036,11 +69036,11 @@ var Delaunay = class _Delaunay {
     const triangles = this.triangles = this._delaunator.triangles;
     const inedges = this.inedges.fill(-1);
     const hullIndex = this._hullIndex.fill(-1);
-    for (let e = 0, n = halfedges.length; e < n; ++e) {
+    for (let e = 0, n2 = halfedges.length; e < n2; ++e) {
       const p = triangles[e % 3 === 2 ? e - 2 : e + 1];
       if (halfedges[e] === -1 || inedges[p] === -1) inedges[p] = e;
     }
-    for (let i = 0, n = hull.length; i < n; ++i) {
+    for (let i = 0, n2 = hull.length; i < n2; ++i) {
       hullIndex[hull[i]] = i;
     }
     if (hull.length <= 2 && hull.length > 0) {
@@ -69116,7 +69116,7 @@ var Delaunay = class _Delaunay {
   render(context3) {
     const buffer = context3 == null ? context3 = new Path2() : void 0;
     const { points: points2, halfedges, triangles } = this;
-    for (let i = 0, n = halfedges.length; i < n; ++i) {
+    for (let i = 0, n2 = halfedges.length; i < n2; ++i) {
       const j = halfedges[i];
       if (j < i) continue;
       const ti = triangles[i] * 2;
@@ -69132,7 +69132,7 @@ var Delaunay = class _Delaunay {
     r = r == void 0 ? 2 : +r;
     const buffer = context3 == null ? context3 = new Path2() : void 0;
     const { points: points2 } = this;
-    for (let i = 0, n = points2.length & -2; i < n; i += 2) {
+    for (let i = 0, n2 = points2.length & -2; i < n2; i += 2) {
       const x4 = points2[i], y4 = points2[i + 1];
       context3.moveTo(x4 + r, y4);
       context3.arc(x4, y4, r, 0, tau5);
@@ -69142,9 +69142,9 @@ var Delaunay = class _Delaunay {
   renderHull(context3) {
     const buffer = context3 == null ? context3 = new Path2() : void 0;
     const { hull, points: points2 } = this;
-    const h2 = hull[0] * 2, n = hull.length;
+    const h2 = hull[0] * 2, n2 = hull.length;
     context3.moveTo(points2[h2], points2[h2 + 1]);
-    for (let i = 1; i < n; ++i) {
+    for (let i = 1; i < n2; ++i) {
       const h3 = 2 * hull[i];
       context3.lineTo(points2[h3], points2[h3 + 1]);
     }
@@ -69170,7 +69170,7 @@ var Delaunay = class _Delaunay {
   }
   *trianglePolygons() {
     const { triangles } = this;
-    for (let i = 0, n = triangles.length / 3; i < n; ++i) {
+    for (let i = 0, n2 = triangles.length / 3; i < n2; ++i) {
       yield this.trianglePolygon(i);
     }
   }
@@ -69181,9 +69181,9 @@ var Delaunay = class _Delaunay {
   }
 };
 function flatArray(points2, fx, fy, that) {
-  const n = points2.length;
-  const array9 = new Float64Array(n * 2);
-  for (let i = 0; i < n; ++i) {
+  const n2 = points2.length;
+  const array9 = new Float64Array(n2 * 2);
+  for (let i = 0; i < n2; ++i) {
     const p = points2[i];
     array9[i * 2] = fx.call(that, p, i, points2);
     array9[i * 2 + 1] = fy.call(that, p, i, points2);
@@ -69246,7 +69246,7 @@ inherits_default(Voronoi2, Transform, {
     let s2 = _.size;
     s2 = s2 ? [0, 0, s2[0], s2[1]] : (s2 = _.extent) ? [s2[0][0], s2[0][1], s2[1][0], s2[1][1]] : defaultExtent;
     const voronoi = this.value = Delaunay.from(data3, _.x, _.y).voronoi(s2);
-    for (let i = 0, n = data3.length; i < n; ++i) {
+    for (let i = 0, n2 = data3.length; i < n2; ++i) {
       const polygon = voronoi.cellPolygon(i);
       data3[i][as] = polygon && !isPoint(polygon) ? toPathString(polygon) : null;
     }
@@ -69255,9 +69255,9 @@ inherits_default(Voronoi2, Transform, {
 });
 function toPathString(p) {
   const x4 = p[0][0], y4 = p[0][1];
-  let n = p.length - 1;
-  for (; p[n][0] === x4 && p[n][1] === y4; --n) ;
-  return "M" + p.slice(0, n + 1).join("L") + "Z";
+  let n2 = p.length - 1;
+  for (; p[n2][0] === x4 && p[n2][1] === y4; --n2) ;
+  return "M" + p.slice(0, n2 + 1).join("L") + "Z";
 }
 function isPoint(p) {
   return p.length === 2 && p[0][0] === p[1][0] && p[0][1] === p[1][1];
@@ -69274,7 +69274,7 @@ var ch = 1 << 11;
 function cloud() {
   var size2 = [256, 256], text5, font2, fontSize2, fontStyle, fontWeight, rotate2, padding3, spiral = archimedeanSpiral, words = [], random2 = Math.random, cloud2 = {};
   cloud2.layout = function() {
-    var contextAndRatio = getContext2(canvas()), board = zeroArray((size2[0] >> 5) * size2[1]), bounds3 = null, n = words.length, i = -1, tags = [], data3 = words.map((d2) => ({
+    var contextAndRatio = getContext2(canvas()), board = zeroArray((size2[0] >> 5) * size2[1]), bounds3 = null, n2 = words.length, i = -1, tags = [], data3 = words.map((d2) => ({
       text: text5(d2),
       font: font2(d2),
       style: fontStyle(d2),
@@ -69292,7 +69292,7 @@ function cloud() {
       sprite: null,
       datum: d2
     })).sort((a4, b10) => b10.size - a4.size);
-    while (++i < n) {
+    while (++i < n2) {
       var d = data3[i];
       d.x = size2[0] * (random2() + 0.5) >> 1;
       d.y = size2[1] * (random2() + 0.5) >> 1;
@@ -69446,9 +69446,9 @@ function cloudSprite(contextAndRatio, d, data3, di) {
   if (d.sprite) return;
   var c4 = contextAndRatio.context, ratio = contextAndRatio.ratio;
   c4.clearRect(0, 0, (cw << 5) / ratio, ch / ratio);
-  var x4 = 0, y4 = 0, maxh = 0, n = data3.length, w2, w32, h2, i, j;
+  var x4 = 0, y4 = 0, maxh = 0, n2 = data3.length, w2, w32, h2, i, j;
   --di;
-  while (++di < n) {
+  while (++di < n2) {
     d = data3[di];
     c4.save();
     c4.font = d.style + " " + d.weight + " " + ~~((d.size + 1) / ratio) + "px " + d.font;
@@ -69566,9 +69566,9 @@ function rectangularSpiral(size2) {
     return [x4, y4];
   };
 }
-function zeroArray(n) {
+function zeroArray(n2) {
   var a4 = [], i = -1;
-  while (++i < n) a4[i] = 0;
+  while (++i < n2) a4[i] = 0;
   return a4;
 }
 function functor(d) {
@@ -69668,8 +69668,8 @@ inherits_default(Wordcloud, Transform, {
       t[as[3]] = 0;
     });
     const words = layout.words(data3).text(_.text).size(_.size || [500, 500]).padding(_.padding || 1).spiral(_.spiral || "archimedean").rotate(_.rotate || 0).font(_.font || "sans-serif").fontStyle(_.fontStyle || "normal").fontWeight(_.fontWeight || "normal").fontSize(fontSize2).random(random).layout();
-    const size2 = layout.size(), dx = size2[0] >> 1, dy = size2[1] >> 1, n = words.length;
-    for (let i = 0, w2, t; i < n; ++i) {
+    const size2 = layout.size(), dx = size2[0] >> 1, dy = size2[1] >> 1, n2 = words.length;
+    for (let i = 0, w2, t; i < n2; ++i) {
       w2 = words[i];
       t = w2.datum;
       t[as[0]] = w2.x + dx;
@@ -69690,29 +69690,29 @@ __export(vega_crossfilter_exports, {
   crossfilter: () => CrossFilter,
   resolvefilter: () => ResolveFilter
 });
-var array8 = (n) => new Uint8Array(n);
-var array16 = (n) => new Uint16Array(n);
-var array32 = (n) => new Uint32Array(n);
+var array8 = (n2) => new Uint8Array(n2);
+var array16 = (n2) => new Uint16Array(n2);
+var array32 = (n2) => new Uint32Array(n2);
 function Bitmaps() {
   let width2 = 8, data3 = [], seen = array32(0), curr = array6(0, width2), prev = array6(0, width2);
   return {
     data: () => data3,
     seen: () => seen = lengthen(seen, data3.length),
     add(array9) {
-      for (let i = 0, j = data3.length, n = array9.length, t; i < n; ++i) {
+      for (let i = 0, j = data3.length, n2 = array9.length, t; i < n2; ++i) {
         t = array9[i];
         t._index = j++;
         data3.push(t);
       }
     },
     remove(num2, map4) {
-      const n = data3.length, copy3 = Array(n - num2), reindex = data3;
+      const n2 = data3.length, copy3 = Array(n2 - num2), reindex = data3;
       let t, i, j;
-      for (i = 0; !map4[i] && i < n; ++i) {
+      for (i = 0; !map4[i] && i < n2; ++i) {
         copy3[i] = data3[i];
         reindex[i] = i;
       }
-      for (j = i; i < n; ++i) {
+      for (j = i; i < n2; ++i) {
         t = data3[i];
         if (!map4[i]) {
           reindex[i] = j;
@@ -69739,12 +69739,12 @@ function Bitmaps() {
     clear(k2, one4) {
       curr[k2] &= ~one4;
     },
-    resize(n, m3) {
+    resize(n2, m3) {
       const k2 = curr.length;
-      if (n > k2 || m3 > width2) {
+      if (n2 > k2 || m3 > width2) {
         width2 = Math.max(m3, width2);
-        curr = array6(n, width2, curr);
-        prev = array6(n, width2);
+        curr = array6(n2, width2, curr);
+        prev = array6(n2, width2);
       }
     }
   };
@@ -69755,8 +69755,8 @@ function lengthen(array9, length3, copy3) {
   copy3.set(array9);
   return copy3;
 }
-function array6(n, m3, array9) {
-  const copy3 = (m3 < 257 ? array8 : m3 < 65537 ? array16 : array32)(n);
+function array6(n2, m3, array9) {
+  const copy3 = (m3 < 257 ? array8 : m3 < 65537 ? array16 : array32)(n2);
   if (array9) copy3.set(array9);
   return copy3;
 }
@@ -69809,32 +69809,32 @@ function SortedIndex() {
     };
   }
   function remove2(num2, map4) {
-    const n = size2;
+    const n2 = size2;
     let idx, i, j;
-    for (i = 0; !map4[index6[i]] && i < n; ++i) ;
-    for (j = i; i < n; ++i) {
+    for (i = 0; !map4[index6[i]] && i < n2; ++i) ;
+    for (j = i; i < n2; ++i) {
       if (!map4[idx = index6[i]]) {
         index6[j] = idx;
         value4[j] = value4[i];
         ++j;
       }
     }
-    size2 = n - num2;
+    size2 = n2 - num2;
   }
   function reindex(map4) {
-    for (let i = 0, n = size2; i < n; ++i) {
+    for (let i = 0, n2 = size2; i < n2; ++i) {
       index6[i] = map4[index6[i]];
     }
   }
   function bisect2(range7, array9) {
-    let n;
+    let n2;
     if (array9) {
-      n = array9.length;
+      n2 = array9.length;
     } else {
       array9 = value4;
-      n = size2;
+      n2 = size2;
     }
-    return [bisectLeft(array9, range7[0], 0, n), bisectLeft(array9, range7[1], 0, n)];
+    return [bisectLeft(array9, range7[0], 0, n2), bisectLeft(array9, range7[1], 0, n2)];
   }
   return {
     insert: insert2,
@@ -69918,7 +69918,7 @@ inherits_default(CrossFilter, Transform, {
   },
   reinit(_, pulse2) {
     const output4 = pulse2.materialize().fork(), fields = _.fields, query = _.query, indices = this._indices, dims = this._dims, bits = this.value, curr = bits.curr(), prev = bits.prev(), all = bits.all(), out = output4.rem = output4.add, mod = output4.mod, m3 = query.length, adds = {};
-    let add6, index6, key3, mods, remMap, modMap, i, n, f;
+    let add6, index6, key3, mods, remMap, modMap, i, n2, f;
     prev.set(curr);
     if (pulse2.rem.length) {
       remMap = this.remove(_, pulse2, output4);
@@ -69928,7 +69928,7 @@ inherits_default(CrossFilter, Transform, {
     }
     if (pulse2.mod.length) {
       modMap = {};
-      for (mods = pulse2.mod, i = 0, n = mods.length; i < n; ++i) {
+      for (mods = pulse2.mod, i = 0, n2 = mods.length; i < n2; ++i) {
         modMap[mods[i]._index] = 1;
       }
     }
@@ -69943,7 +69943,7 @@ inherits_default(CrossFilter, Transform, {
         dims[i] = Dimension(index6, i, query[i]).onAdd(add6, curr);
       }
     }
-    for (i = 0, n = bits.data().length; i < n; ++i) {
+    for (i = 0, n2 = bits.data().length; i < n2; ++i) {
       if (remMap[i]) {
         continue;
       } else if (prev[i] !== curr[i]) {
@@ -69977,9 +69977,9 @@ inherits_default(CrossFilter, Transform, {
     return output4;
   },
   insert(_, pulse2, output4) {
-    const tuples = pulse2.add, bits = this.value, dims = this._dims, indices = this._indices, fields = _.fields, adds = {}, out = output4.add, n = bits.size() + tuples.length, m3 = dims.length;
+    const tuples = pulse2.add, bits = this.value, dims = this._dims, indices = this._indices, fields = _.fields, adds = {}, out = output4.add, n2 = bits.size() + tuples.length, m3 = dims.length;
     let k2 = bits.size(), j, key3, add6;
-    bits.resize(n, m3);
+    bits.resize(n2, m3);
     bits.add(tuples);
     const curr = bits.curr(), prev = bits.prev(), all = bits.all();
     for (j = 0; j < m3; ++j) {
@@ -69987,23 +69987,23 @@ inherits_default(CrossFilter, Transform, {
       add6 = adds[key3] || (adds[key3] = indices[key3].insert(fields[j], tuples, k2));
       dims[j].onAdd(add6, curr);
     }
-    for (; k2 < n; ++k2) {
+    for (; k2 < n2; ++k2) {
       prev[k2] = all;
       if (curr[k2] !== all) out.push(k2);
     }
   },
   modify(pulse2, output4) {
     const out = output4.mod, bits = this.value, curr = bits.curr(), all = bits.all(), tuples = pulse2.mod;
-    let i, n, k2;
-    for (i = 0, n = tuples.length; i < n; ++i) {
+    let i, n2, k2;
+    for (i = 0, n2 = tuples.length; i < n2; ++i) {
       k2 = tuples[i]._index;
       if (curr[k2] !== all) out.push(k2);
     }
   },
   remove(_, pulse2, output4) {
     const indices = this._indices, bits = this.value, curr = bits.curr(), prev = bits.prev(), all = bits.all(), map4 = {}, out = output4.rem, tuples = pulse2.rem;
-    let i, n, k2, f;
-    for (i = 0, n = tuples.length; i < n; ++i) {
+    let i, n2, k2, f;
+    for (i = 0, n2 = tuples.length; i < n2; ++i) {
       k2 = tuples[i]._index;
       map4[k2] = 1;
       prev[k2] = f = curr[k2];
@@ -70011,9 +70011,9 @@ inherits_default(CrossFilter, Transform, {
       if (f !== all) out.push(k2);
     }
     for (k2 in indices) {
-      indices[k2].remove(n, map4);
+      indices[k2].remove(n2, map4);
     }
-    this.reindex(pulse2, n, map4);
+    this.reindex(pulse2, n2, map4);
     return map4;
   },
   // reindex filters and indices after propagation completes
@@ -70348,9 +70348,9 @@ function ASTNode(type3) {
   this.type = type3;
 }
 ASTNode.prototype.visit = function(visitor) {
-  let c4, i, n;
+  let c4, i, n2;
   if (visitor(this)) return 1;
-  for (c4 = children2(this), i = 0, n = c4.length; i < n; ++i) {
+  for (c4 = children2(this), i = 0, n2 = c4.length; i < n2; ++i) {
     if (c4[i].visit(visitor)) return 1;
   }
 };
@@ -71620,8 +71620,8 @@ function Functions(codegen3) {
   };
 }
 function stripQuotes(s2) {
-  const n = s2 && s2.length - 1;
-  return n && (s2[0] === '"' && s2[n] === '"' || s2[0] === "'" && s2[n] === "'") ? s2.slice(1, -1) : s2;
+  const n2 = s2 && s2.length - 1;
+  return n2 && (s2[0] === '"' && s2[n2] === '"' || s2[0] === "'" && s2[n2] === "'") ? s2.slice(1, -1) : s2;
 }
 function codegen(opt) {
   opt = opt || {};
@@ -71634,9 +71634,9 @@ function codegen(opt) {
     return generator(ast);
   }
   const Generators = {
-    Literal: (n) => n.raw,
-    Identifier: (n) => {
-      const id3 = n.name;
+    Literal: (n2) => n2.raw,
+    Identifier: (n2) => {
+      const id3 = n2.name;
       if (memberDepth > 0) {
         return id3;
       } else if (hasOwnProperty(forbidden, id3)) {
@@ -71650,43 +71650,43 @@ function codegen(opt) {
         return outputGlobal(id3);
       }
     },
-    MemberExpression: (n) => {
-      const d = !n.computed, o = visit3(n.object);
+    MemberExpression: (n2) => {
+      const d = !n2.computed, o = visit3(n2.object);
       if (d) memberDepth += 1;
-      const p = visit3(n.property);
+      const p = visit3(n2.property);
       if (o === fieldvar) {
         fields[stripQuotes(p)] = 1;
       }
       if (d) memberDepth -= 1;
       return o + (d ? "." + p : "[" + p + "]");
     },
-    CallExpression: (n) => {
-      if (n.callee.type !== "Identifier") {
-        error63("Illegal callee type: " + n.callee.type);
+    CallExpression: (n2) => {
+      if (n2.callee.type !== "Identifier") {
+        error63("Illegal callee type: " + n2.callee.type);
       }
-      const callee = n.callee.name, args = n.arguments, fn = hasOwnProperty(functions, callee) && functions[callee];
+      const callee = n2.callee.name, args = n2.arguments, fn = hasOwnProperty(functions, callee) && functions[callee];
       if (!fn) error63("Unrecognized function: " + callee);
       return isFunction(fn) ? fn(args) : fn + "(" + args.map(visit3).join(",") + ")";
     },
-    ArrayExpression: (n) => "[" + n.elements.map(visit3).join(",") + "]",
-    BinaryExpression: (n) => "(" + visit3(n.left) + " " + n.operator + " " + visit3(n.right) + ")",
-    UnaryExpression: (n) => "(" + n.operator + visit3(n.argument) + ")",
-    ConditionalExpression: (n) => "(" + visit3(n.test) + "?" + visit3(n.consequent) + ":" + visit3(n.alternate) + ")",
-    LogicalExpression: (n) => "(" + visit3(n.left) + n.operator + visit3(n.right) + ")",
-    ObjectExpression: (n) => {
-      for (const prop of n.properties) {
+    ArrayExpression: (n2) => "[" + n2.elements.map(visit3).join(",") + "]",
+    BinaryExpression: (n2) => "(" + visit3(n2.left) + " " + n2.operator + " " + visit3(n2.right) + ")",
+    UnaryExpression: (n2) => "(" + n2.operator + visit3(n2.argument) + ")",
+    ConditionalExpression: (n2) => "(" + visit3(n2.test) + "?" + visit3(n2.consequent) + ":" + visit3(n2.alternate) + ")",
+    LogicalExpression: (n2) => "(" + visit3(n2.left) + n2.operator + visit3(n2.right) + ")",
+    ObjectExpression: (n2) => {
+      for (const prop of n2.properties) {
         const keyName = prop.key.type === "Literal" ? String(prop.key.value) : prop.key.name;
         if (DisallowedObjectProperties.has(keyName)) {
           error63("Illegal property: " + keyName);
         }
       }
-      return "{" + n.properties.map(visit3).join(",") + "}";
+      return "{" + n2.properties.map(visit3).join(",") + "}";
     },
-    Property: (n) => {
+    Property: (n2) => {
       memberDepth += 1;
-      const k2 = visit3(n.key);
+      const k2 = visit3(n2.key);
       memberDepth -= 1;
-      return k2 + ":" + visit3(n.value);
+      return k2 + ":" + visit3(n2.value);
     }
   };
   function codegen3(ast) {
@@ -71856,8 +71856,8 @@ var TYPE_PRED_VALID = "E-VALID";
 var TYPE_PRED_ONE_OF = "E-ONE";
 var UNIT_INDEX = "index:unit";
 function testPoint(datum2, entry2) {
-  var fields = entry2.fields, values3 = entry2.values, n = fields.length, i = 0, dval, f;
-  for (; i < n; ++i) {
+  var fields = entry2.fields, values3 = entry2.values, n2 = fields.length, i = 0, dval, f;
+  for (; i < n2; ++i) {
     f = fields[i];
     dval = getter2(f)(datum2);
     if (isDate(dval)) dval = toNumber(dval);
@@ -71894,8 +71894,8 @@ function testPoint(datum2, entry2) {
   return true;
 }
 function selectionTest(name2, datum2, op) {
-  var data3 = this.context.data[name2], entries2 = data3 ? data3.values.value : [], unitIdx = data3 ? data3[UNIT_INDEX] && data3[UNIT_INDEX].value : void 0, intersect5 = op === Intersect, n = entries2.length, i = 0, entry2, miss, count2, unit2, b10;
-  for (; i < n; ++i) {
+  var data3 = this.context.data[name2], entries2 = data3 ? data3.values.value : [], unitIdx = data3 ? data3[UNIT_INDEX] && data3[UNIT_INDEX].value : void 0, intersect5 = op === Intersect, n2 = entries2.length, i = 0, entry2, miss, count2, unit2, b10;
+  for (; i < n2; ++i) {
     entry2 = entries2[i];
     if (unitIdx && intersect5) {
       miss = miss || {};
@@ -71910,7 +71910,7 @@ function selectionTest(name2, datum2, op) {
       if (intersect5 ^ b10) return b10;
     }
   }
-  return n && intersect5;
+  return n2 && intersect5;
 }
 var bisect = bisector2($selectionId);
 var bisectLeft2 = bisect.left;
@@ -71939,8 +71939,8 @@ function selectionTuples(array9, base) {
   }, base));
 }
 function selectionResolve(name2, op, isMulti, vl5) {
-  var data3 = this.context.data[name2], entries2 = data3 ? data3.values.value : [], resolved = {}, multiRes = {}, types = {}, entry2, fields, values3, unit2, field3, value4, res, resUnit, type3, union3, n = entries2.length, i = 0, j, m3;
-  for (; i < n; ++i) {
+  var data3 = this.context.data[name2], entries2 = data3 ? data3.values.value : [], resolved = {}, multiRes = {}, types = {}, entry2, fields, values3, unit2, field3, value4, res, resUnit, type3, union3, n2 = entries2.length, i = 0, j, m3;
+  for (; i < n2; ++i) {
     entry2 = entries2[i];
     unit2 = entry2.unit;
     fields = entry2.fields;
@@ -71998,8 +71998,8 @@ var ops = {
   [`${SelectionId}_intersect`]: intersection2,
   E_union: function(base, value4) {
     if (!base.length) return value4;
-    var i = 0, n = value4.length;
-    for (; i < n; ++i) if (!base.includes(value4[i])) base.push(value4[i]);
+    var i = 0, n2 = value4.length;
+    for (; i < n2; ++i) if (!base.includes(value4[i])) base.push(value4[i]);
     return base;
   },
   E_intersect: function(base, value4) {
@@ -72107,10 +72107,10 @@ function encode3(item, name2, retval) {
 }
 function interpolateLinear(values3, frac) {
   if (!isArray(values3) || !values3.length) return void 0;
-  const n = values3.length, lo = values3[0], f = +frac;
-  if (n === 1 || !(f > 0)) return lo;
+  const n2 = values3.length, lo = values3[0], f = +frac;
+  if (n2 === 1 || !(f > 0)) return lo;
   if (f >= 1) return peek(values3);
-  const pos = f * (n - 1), i = Math.floor(pos), t = pos - i;
+  const pos = f * (n2 - 1), i = Math.floor(pos), t = pos - i;
   return t ? values3[i] + t * (values3[i + 1] - values3[i]) : values3[i];
 }
 var wrap = (method2) => function(value4, spec) {
@@ -72279,7 +72279,7 @@ function equal2(a4, b10) {
   return a4 === b10 || a4 !== a4 && b10 !== b10 ? true : isArray(a4) ? isArray(b10) && a4.length === b10.length ? equalArray(a4, b10) : false : isObject2(a4) && isObject2(b10) ? equalObject(a4, b10) : false;
 }
 function equalArray(a4, b10) {
-  for (let i = 0, n = a4.length; i < n; ++i) {
+  for (let i = 0, n2 = a4.length; i < n2; ++i) {
     if (!equal2(a4[i], b10[i])) return false;
   }
   return true;
@@ -72440,8 +72440,8 @@ function treePath(name2, source4, target2) {
   return s2 && t ? s2.path(t).map(datum) : void 0;
 }
 function treeAncestors(name2, node2) {
-  const n = treeNodes(name2, this)[node2];
-  return n ? n.ancestors().map(datum) : void 0;
+  const n2 = treeNodes(name2, this)[node2];
+  return n2 ? n2.ancestors().map(datum) : void 0;
 }
 var _window = () => typeof window !== "undefined" && window || null;
 function screen() {
@@ -72876,7 +72876,7 @@ function parseParameters(spec, params2) {
 }
 function parseParameter(spec, ctx, params2) {
   if (!spec || !isObject2(spec)) return spec;
-  for (let i = 0, n = PARSERS.length, p; i < n; ++i) {
+  for (let i = 0, n2 = PARSERS.length, p; i < n2; ++i) {
     p = PARSERS[i];
     if (hasOwnProperty(spec, p.key)) {
       return p.parse(spec, ctx, params2);
@@ -73420,7 +73420,7 @@ function events2(source4, type3, filter3) {
     if (!sources) {
       view.warn("Can not resolve event source: " + source4);
     } else {
-      for (var i = 0, n = sources.length; i < n; ++i) {
+      for (var i = 0, n2 = sources.length; i < n2; ++i) {
         sources[i].addEventListener(type3, send);
       }
       trackEventListener(view, sources, type3, send);
@@ -73447,18 +73447,18 @@ function hover(hoverSet, leaveSet) {
   return this;
 }
 function finalize2() {
-  var tooltip2 = this._tooltip, timers = this._timers, handlers = this._handler.handlers(), listeners = this._eventListeners, n, m3, e, h2, t;
-  n = timers.length;
-  while (--n >= 0) {
-    timers[n].stop();
+  var tooltip2 = this._tooltip, timers = this._timers, handlers = this._handler.handlers(), listeners = this._eventListeners, n2, m3, e, h2, t;
+  n2 = timers.length;
+  while (--n2 >= 0) {
+    timers[n2].stop();
   }
   if (this._resizeObserver) {
     this._resizeObserver.disconnect();
     this._resizeObserver = null;
   }
-  n = listeners.length;
-  while (--n >= 0) {
-    e = listeners[n];
+  n2 = listeners.length;
+  while (--n2 >= 0) {
+    e = listeners[n2];
     m3 = e.sources.length;
     while (--m3 >= 0) {
       e.sources[m3].removeEventListener(e.type, e.handler);
@@ -73467,10 +73467,10 @@ function finalize2() {
   if (tooltip2) {
     tooltip2.call(this, this._handler, null, null, null);
   }
-  n = handlers.length;
-  while (--n >= 0) {
-    t = handlers[n].type;
-    h2 = handlers[n].handler;
+  n2 = handlers.length;
+  while (--n2 >= 0) {
+    t = handlers[n2].type;
+    h2 = handlers[n2].handler;
     this._handler.off(t, h2);
   }
   return this;
@@ -73605,7 +73605,7 @@ function select(bind3, el, param2, value4) {
   });
   bind3.elements = [node2];
   bind3.set = (value5) => {
-    for (let i = 0, n = param2.options.length; i < n; ++i) {
+    for (let i = 0, n2 = param2.options.length; i < n2; ++i) {
       if (valuesEqual(param2.options[i], value5)) {
         node2.selectedIndex = i;
         return;
@@ -73633,8 +73633,8 @@ function radio(bind3, el, param2, value4) {
     return input2;
   });
   bind3.set = (value5) => {
-    const nodes = bind3.elements, n = nodes.length;
-    for (let i = 0; i < n; ++i) {
+    const nodes = bind3.elements, n2 = nodes.length;
+    for (let i = 0; i < n2; ++i) {
       if (valuesEqual(nodes[i].value, value5)) nodes[i].checked = true;
     }
   };
@@ -74232,9 +74232,9 @@ function isMarkType(type3) {
   return MARKS[type3];
 }
 function find3(s2, i, endChar, pushChar, popChar) {
-  const n = s2.length;
+  const n2 = s2.length;
   let count2 = 0, c4;
-  for (; i < n; ++i) {
+  for (; i < n2; ++i) {
     c4 = s2[i];
     if (!count2 && c4 === endChar) return i;
     else if (popChar && popChar.includes(c4)) --count2;
@@ -74243,9 +74243,9 @@ function find3(s2, i, endChar, pushChar, popChar) {
   return i;
 }
 function parseMerge(s2) {
-  const output4 = [], n = s2.length;
+  const output4 = [], n2 = s2.length;
   let start = 0, i = 0;
-  while (i < n) {
+  while (i < n2) {
     i = find3(s2, i, COMMA, LBRACK + LBRACE, RBRACK + RBRACE);
     output4.push(s2.substring(start, i).trim());
     start = ++i;
@@ -74259,10 +74259,10 @@ function parseSelector(s2) {
   return s2[0] === "[" ? parseBetween(s2) : parseStream2(s2);
 }
 function parseBetween(s2) {
-  const n = s2.length;
+  const n2 = s2.length;
   let i = 1, b10;
   i = find3(s2, i, RBRACK, LBRACK, RBRACK);
-  if (i === n) {
+  if (i === n2) {
     throw "Empty between selector: " + s2;
   }
   b10 = parseMerge(s2.substring(1, i));
@@ -74289,47 +74289,47 @@ function parseStream2(s2) {
   const stream2 = {
     source: DEFAULT_SOURCE
   }, source4 = [];
-  let throttle = [0, 0], markname = 0, start = 0, n = s2.length, i = 0, j, filter3;
-  if (s2[n - 1] === RBRACE) {
+  let throttle = [0, 0], markname = 0, start = 0, n2 = s2.length, i = 0, j, filter3;
+  if (s2[n2 - 1] === RBRACE) {
     i = s2.lastIndexOf(LBRACE);
     if (i >= 0) {
       try {
-        throttle = parseThrottle(s2.substring(i + 1, n - 1));
+        throttle = parseThrottle(s2.substring(i + 1, n2 - 1));
       } catch (e) {
         throw "Invalid throttle specification: " + s2;
       }
       s2 = s2.slice(0, i).trim();
-      n = s2.length;
+      n2 = s2.length;
     } else throw "Unmatched right brace: " + s2;
     i = 0;
   }
-  if (!n) throw s2;
+  if (!n2) throw s2;
   if (s2[0] === NAME) markname = ++i;
   j = find3(s2, i, COLON);
-  if (j < n) {
+  if (j < n2) {
     source4.push(s2.substring(start, j).trim());
     start = i = ++j;
   }
   i = find3(s2, i, LBRACK);
-  if (i === n) {
-    source4.push(s2.substring(start, n).trim());
+  if (i === n2) {
+    source4.push(s2.substring(start, n2).trim());
   } else {
     source4.push(s2.substring(start, i).trim());
     filter3 = [];
     start = ++i;
-    if (start === n) throw "Unmatched left bracket: " + s2;
+    if (start === n2) throw "Unmatched left bracket: " + s2;
   }
-  while (i < n) {
+  while (i < n2) {
     i = find3(s2, i, RBRACK);
-    if (i === n) throw "Unmatched left bracket: " + s2;
+    if (i === n2) throw "Unmatched left bracket: " + s2;
     filter3.push(s2.substring(start, i).trim());
-    if (i < n - 1 && s2[++i] !== LBRACK) throw "Expected left bracket: " + s2;
+    if (i < n2 - 1 && s2[++i] !== LBRACK) throw "Expected left bracket: " + s2;
     start = ++i;
   }
-  if (!(n = source4.length) || ILLEGAL2.test(source4[n - 1])) {
+  if (!(n2 = source4.length) || ILLEGAL2.test(source4[n2 - 1])) {
     throw "Invalid event selector: " + s2;
   }
-  if (n > 1) {
+  if (n2 > 1) {
     stream2.type = source4[1];
     if (markname) {
       stream2.markname = source4[0].slice(1);
@@ -75671,8 +75671,8 @@ function parseTransform(spec, scope) {
   return t;
 }
 function parseParameters2(def2, spec, scope) {
-  const params2 = {}, n = def2.params.length;
-  for (let i = 0; i < n; ++i) {
+  const params2 = {}, n2 = def2.params.length;
+  for (let i = 0; i < n2; ++i) {
     const pdef = def2.params[i];
     params2[pdef.name] = parseParameter2(pdef, spec, scope);
   }
@@ -75721,9 +75721,9 @@ function parseSubParameters(def2, spec, scope) {
   }
 }
 function parseSubParameter(def2, value4, scope) {
-  const n = def2.params.length;
+  const n2 = def2.params.length;
   let pdef;
-  for (let i = 0; i < n; ++i) {
+  for (let i = 0; i < n2; ++i) {
     pdef = def2.params[i];
     for (const k2 in pdef.key) {
       if (pdef.key[k2] !== value4[k2]) {
@@ -75787,13 +75787,13 @@ function DataScope(scope, input2, output4, values3, aggr) {
   this.index = {};
 }
 DataScope.fromEntries = function(scope, entries2) {
-  const n = entries2.length, values3 = entries2[n - 1], output4 = entries2[n - 2];
+  const n2 = entries2.length, values3 = entries2[n2 - 1], output4 = entries2[n2 - 2];
   let input2 = entries2[0], aggr = null, i = 1;
   if (input2 && input2.type === "load") {
     input2 = entries2[1];
   }
   scope.add(entries2[0]);
-  for (; i < n; ++i) {
+  for (; i < n2; ++i) {
     entries2[i].params.pulse = ref(entries2[i - 1]);
     scope.add(entries2[i]);
     if (entries2[i].type === "aggregate") aggr = entries2[i];
@@ -75807,7 +75807,7 @@ function addSortField(scope, p, sort3) {
   const as = aggrField(sort3.op, sort3.field);
   let s2;
   if (p.ops) {
-    for (let i = 0, n = p.as.length; i < n; ++i) {
+    for (let i = 0, n2 = p.as.length; i < n2; ++i) {
       if (p.as[i] === as) return;
     }
   } else {
@@ -76337,7 +76337,7 @@ function parseData(data3, scope) {
 }
 function analyze(data3, scope, ops2) {
   const output4 = [];
-  let source4 = null, modify2 = false, generate2 = false, upstream, i, n, t, m3;
+  let source4 = null, modify2 = false, generate2 = false, upstream, i, n2, t, m3;
   if (data3.values) {
     if (isSignal(data3.values) || hasSignal(data3.format)) {
       output4.push(load2(scope, data3));
@@ -76362,7 +76362,7 @@ function analyze(data3, scope, ops2) {
     source4 = upstream = array_default(data3.source).map((d) => ref(scope.getData(d).output));
     output4.push(null);
   }
-  for (i = 0, n = ops2.length; i < n; ++i) {
+  for (i = 0, n2 = ops2.length; i < n2; ++i) {
     t = ops2[i];
     m3 = t.metadata;
     if (!source4 && !m3.source) {
@@ -76375,12 +76375,12 @@ function analyze(data3, scope, ops2) {
     else if (m3.changes) source4 = null;
   }
   if (upstream) {
-    n = upstream.length - 1;
+    n2 = upstream.length - 1;
     output4[0] = Relay2({
       derive: modify2,
-      pulse: n ? upstream : upstream[0]
+      pulse: n2 ? upstream : upstream[0]
     });
-    if (modify2 || n) {
+    if (modify2 || n2) {
       output4.splice(1, 0, collect());
     }
   }
@@ -77253,7 +77253,7 @@ Scope.prototype = Subscope.prototype = {
   },
   parseLambdas() {
     const code2 = Object.keys(this.lambdas);
-    for (let i = 0, n = code2.length; i < n; ++i) {
+    for (let i = 0, n2 = code2.length; i < n2; ++i) {
       const s2 = code2[i], e = parser2(s2, this), op = this.lambdas[s2];
       op.params = e.$params;
       op.update = e.$expr;
@@ -77335,9 +77335,9 @@ function propertyLambda(spec) {
   return (isArray(spec) ? arrayLambda : objectLambda)(spec);
 }
 function arrayLambda(array9) {
-  const n = array9.length;
+  const n2 = array9.length;
   let code2 = "[";
-  for (let i = 0; i < n; ++i) {
+  for (let i = 0; i < n2; ++i) {
     const value4 = array9[i];
     code2 += (i > 0 ? "," : "") + (isObject2(value4) ? value4.signal || propertyLambda(value4) : stringValue(value4));
   }
@@ -77597,9 +77597,9 @@ function ASTNode2(type3) {
   this.type = type3;
 }
 ASTNode2.prototype.visit = function(visitor) {
-  let c4, i, n;
+  let c4, i, n2;
   if (visitor(this)) return 1;
-  for (c4 = children3(this), i = 0, n = c4.length; i < n; ++i) {
+  for (c4 = children3(this), i = 0, n2 = c4.length; i < n2; ++i) {
     if (c4[i].visit(visitor)) return 1;
   }
 };
@@ -81451,14 +81451,14 @@ function widthHeightValueOrSignalRef(channel, value4) {
 function isCustomFormatType(formatType) {
   return formatType && formatType !== "number" && formatType !== "time";
 }
-function customFormatExpr(formatType, field3, format5) {
-  return `${formatType}(${field3}${format5 ? `, ${stringify(format5)}` : ""})`;
+function customFormatExpr(formatType, field3, format6) {
+  return `${formatType}(${field3}${format6 ? `, ${stringify(format6)}` : ""})`;
 }
-function formatSignalRef({ fieldOrDatumDef, format: format5, formatType, expr: expr2, normalizeStack, config: config2 }) {
+function formatSignalRef({ fieldOrDatumDef, format: format6, formatType, expr: expr2, normalizeStack, config: config2 }) {
   if (isCustomFormatType(formatType)) {
     return formatCustomType({
       fieldOrDatumDef,
-      format: format5,
+      format: format6,
       formatType,
       expr: expr2,
       config: config2
@@ -81466,7 +81466,7 @@ function formatSignalRef({ fieldOrDatumDef, format: format5, formatType, expr: e
   }
   const field3 = fieldToFormat(fieldOrDatumDef, expr2, normalizeStack);
   const type3 = channelDefType(fieldOrDatumDef);
-  if (format5 === void 0 && formatType === void 0 && config2.customFormatTypes) {
+  if (format6 === void 0 && formatType === void 0 && config2.customFormatTypes) {
     if (type3 === "quantitative") {
       if (normalizeStack && config2.normalizedNumberFormatType)
         return formatCustomType({
@@ -81510,22 +81510,22 @@ function formatSignalRef({ fieldOrDatumDef, format: format5, formatType, expr: e
     const signal = timeFormatExpression({
       field: field3,
       timeUnit,
-      format: format5,
+      format: format6,
       formatType: config2.timeFormatType,
       rawTimeFormat: config2.timeFormat,
       isUTCScale: isUTCUnit || isScaleFieldDef(fieldOrDatumDef) && fieldOrDatumDef.scale?.type === ScaleType.UTC
     });
     return signal ? { signal } : void 0;
   }
-  format5 = numberFormat({ type: type3, specifiedFormat: format5, config: config2, normalizeStack });
+  format6 = numberFormat({ type: type3, specifiedFormat: format6, config: config2, normalizeStack });
   if (isFieldDef(fieldOrDatumDef) && isBinning(fieldOrDatumDef.bin)) {
     const endField = vgField(fieldOrDatumDef, { expr: expr2, binSuffix: "end" });
     return {
-      signal: binFormatExpression(field3, endField, format5, formatType, config2)
+      signal: binFormatExpression(field3, endField, format6, formatType, config2)
     };
-  } else if (format5 || channelDefType(fieldOrDatumDef) === "quantitative") {
+  } else if (format6 || channelDefType(fieldOrDatumDef) === "quantitative") {
     return {
-      signal: `${formatExpr(field3, format5)}`
+      signal: `${formatExpr(field3, format6)}`
     };
   } else {
     return { signal: `isValid(${field3}) ? ${field3} : ""+${field3}` };
@@ -81545,21 +81545,21 @@ function fieldToFormat(fieldOrDatumDef, expr2, normalizeStack) {
     return datumDefToExpr(fieldOrDatumDef);
   }
 }
-function formatCustomType({ fieldOrDatumDef, format: format5, formatType, expr: expr2, normalizeStack, config: config2, field: field3 }) {
+function formatCustomType({ fieldOrDatumDef, format: format6, formatType, expr: expr2, normalizeStack, config: config2, field: field3 }) {
   field3 ??= fieldToFormat(fieldOrDatumDef, expr2, normalizeStack);
   if (field3 !== "datum.value" && // For axis/legend, we can't correctly know the end of the bin from `datum`
   isFieldDef(fieldOrDatumDef) && isBinning(fieldOrDatumDef.bin)) {
     const endField = vgField(fieldOrDatumDef, { expr: expr2, binSuffix: "end" });
     return {
-      signal: binFormatExpression(field3, endField, format5, formatType, config2)
+      signal: binFormatExpression(field3, endField, format6, formatType, config2)
     };
   }
-  return { signal: customFormatExpr(formatType, field3, format5) };
+  return { signal: customFormatExpr(formatType, field3, format6) };
 }
-function guideFormat(fieldOrDatumDef, type3, format5, formatType, config2, omitTimeFormatConfig) {
+function guideFormat(fieldOrDatumDef, type3, format6, formatType, config2, omitTimeFormatConfig) {
   if (isString(formatType) && isCustomFormatType(formatType)) {
     return void 0;
-  } else if (format5 === void 0 && formatType === void 0 && config2.customFormatTypes) {
+  } else if (format6 === void 0 && formatType === void 0 && config2.customFormatTypes) {
     if (channelDefType(fieldOrDatumDef) === "quantitative") {
       if (config2.normalizedNumberFormatType && isPositionFieldOrDatumDef(fieldOrDatumDef) && fieldOrDatumDef.stack === "normalize") {
         return void 0;
@@ -81581,9 +81581,9 @@ function guideFormat(fieldOrDatumDef, type3, format5, formatType, config2, omitT
     if (timeUnit === void 0 && config2.customFormatTypes && config2.timeFormatType) {
       return void 0;
     }
-    return timeFormat3({ specifiedFormat: format5, timeUnit, config: config2, omitTimeFormatConfig });
+    return timeFormat3({ specifiedFormat: format6, timeUnit, config: config2, omitTimeFormatConfig });
   }
-  return numberFormat({ type: type3, specifiedFormat: format5, config: config2 });
+  return numberFormat({ type: type3, specifiedFormat: format6, config: config2 });
 }
 function guideFormatType(formatType, fieldOrDatumDef, scaleType2) {
   if (formatType && (isSignalRef(formatType) || formatType === "number" || formatType === "time")) {
@@ -81614,30 +81614,30 @@ function timeFormat3({ specifiedFormat, timeUnit, config: config2, omitTimeForma
   }
   return omitTimeFormatConfig ? void 0 : config2.timeFormat;
 }
-function formatExpr(field3, format5) {
-  return `format(${field3}, "${format5 || ""}")`;
+function formatExpr(field3, format6) {
+  return `format(${field3}, "${format6 || ""}")`;
 }
-function binNumberFormatExpr(field3, format5, formatType, config2) {
+function binNumberFormatExpr(field3, format6, formatType, config2) {
   if (isCustomFormatType(formatType)) {
-    return customFormatExpr(formatType, field3, format5);
+    return customFormatExpr(formatType, field3, format6);
   }
-  return formatExpr(field3, (isString(format5) ? format5 : void 0) ?? config2.numberFormat);
+  return formatExpr(field3, (isString(format6) ? format6 : void 0) ?? config2.numberFormat);
 }
-function binFormatExpression(startField, endField, format5, formatType, config2) {
-  if (format5 === void 0 && formatType === void 0 && config2.customFormatTypes && config2.numberFormatType) {
+function binFormatExpression(startField, endField, format6, formatType, config2) {
+  if (format6 === void 0 && formatType === void 0 && config2.customFormatTypes && config2.numberFormatType) {
     return binFormatExpression(startField, endField, config2.numberFormat, config2.numberFormatType, config2);
   }
-  const start = binNumberFormatExpr(startField, format5, formatType, config2);
-  const end = binNumberFormatExpr(endField, format5, formatType, config2);
+  const start = binNumberFormatExpr(startField, format6, formatType, config2);
+  const end = binNumberFormatExpr(endField, format6, formatType, config2);
   return `${fieldValidPredicate(startField, false)} ? "null" : ${start} + "${BIN_RANGE_DELIMITER}" + ${end}`;
 }
-function timeFormatExpression({ field: field3, timeUnit, format: format5, formatType, rawTimeFormat, isUTCScale }) {
-  if (!timeUnit || format5) {
+function timeFormatExpression({ field: field3, timeUnit, format: format6, formatType, rawTimeFormat, isUTCScale }) {
+  if (!timeUnit || format6) {
     if (!timeUnit && formatType) {
-      return `${formatType}(${field3}, ${stringify(format5)})`;
+      return `${formatType}(${field3}, ${stringify(format6)})`;
     }
-    format5 = isString(format5) ? format5 : rawTimeFormat;
-    return `${isUTCScale ? "utc" : "time"}Format(${field3}, ${stringify(format5)})`;
+    format6 = isString(format6) ? format6 : rawTimeFormat;
+    return `${isUTCScale ? "utc" : "time"}Format(${field3}, ${stringify(format6)})`;
   } else {
     return formatExpression(timeUnit, field3, isUTCScale);
   }
@@ -81955,12 +81955,12 @@ function defaultTitle(fieldDef, config2) {
 }
 function getFormatMixins(fieldDef) {
   if (isStringFieldOrDatumDef(fieldDef)) {
-    const { format: format5, formatType } = fieldDef;
-    return { format: format5, formatType };
+    const { format: format6, formatType } = fieldDef;
+    return { format: format6, formatType };
   } else {
     const guide = getGuide(fieldDef) ?? {};
-    const { format: format5, formatType } = guide;
-    return { format: format5, formatType };
+    const { format: format6, formatType } = guide;
+    return { format: format6, formatType };
   }
 }
 function defaultType$2(fieldDef, channel) {
@@ -82033,7 +82033,7 @@ function initChannelDef(channelDef, channel, config2, opt = {}) {
 }
 function initFieldOrDatumDef(fd, channel, config2, opt) {
   if (isStringFieldOrDatumDef(fd)) {
-    const { format: format5, formatType, ...rest } = fd;
+    const { format: format6, formatType, ...rest } = fd;
     if (isCustomFormatType(formatType) && !config2.customFormatTypes) {
       warn2(customFormatTypeNotAllowed(channel));
       return initFieldOrDatumDef(rest, channel, config2, opt);
@@ -82041,7 +82041,7 @@ function initFieldOrDatumDef(fd, channel, config2, opt) {
   } else {
     const guideType = isPositionFieldOrDatumDef(fd) ? "axis" : isMarkPropFieldOrDatumDef(fd) ? "legend" : isFacetFieldDef(fd) ? "header" : null;
     if (guideType && fd[guideType]) {
-      const { format: format5, formatType, ...newGuide } = fd[guideType];
+      const { format: format6, formatType, ...newGuide } = fd[guideType];
       if (isCustomFormatType(formatType) && !config2.customFormatTypes) {
         warn2(customFormatTypeNotAllowed(channel));
         return initFieldOrDatumDef({ ...fd, [guideType]: newGuide }, channel, config2, opt);
@@ -85081,7 +85081,7 @@ var CoreNormalizer = class extends SpecMapper {
     const encoding = replaceRepeaterInEncoding(spec.encoding, params2.repeater);
     const specWithReplacedEncoding = {
       ...spec,
-      ...spec.name ? { name: [params2.repeaterPrefix, spec.name].filter((n) => n).join("_") } : {},
+      ...spec.name ? { name: [params2.repeaterPrefix, spec.name].filter((n2) => n2).join("_") } : {},
       ...encoding ? { encoding } : {}
     };
     if (parentEncoding || parentProjection) {
@@ -85258,7 +85258,7 @@ var CoreNormalizer = class extends SpecMapper {
     };
     return super.mapLayer({
       ...rest,
-      ...spec.name ? { name: [params2.repeaterPrefix, spec.name].filter((n) => n).join("_") } : {}
+      ...spec.name ? { name: [params2.repeaterPrefix, spec.name].filter((n2) => n2).join("_") } : {}
     }, params2);
   }
 };
@@ -86443,11 +86443,11 @@ function assembleTopLevelSignals(model, signals) {
     const store = stringValue(name2 + STORE);
     const hasSg = signals.filter((s2) => s2.name === name2);
     if (hasSg.length === 0) {
-      const resolve3 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
+      const resolve4 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
       const isPoint2 = selCmpt.type === "point" ? ", true, true)" : ")";
       signals.push({
         name: selCmpt.name,
-        update: `${VL_SELECTION_RESOLVE}(${store}, ${stringValue(resolve3)}${isPoint2}`
+        update: `${VL_SELECTION_RESOLVE}(${store}, ${stringValue(resolve4)}${isPoint2}`
       });
     }
     hasSelections = true;
@@ -86900,8 +86900,8 @@ function textRef(channelDef, config2, expr2 = "datum") {
       return signalOrValueRef(channelDef.value);
     }
     if (isFieldOrDatumDef(channelDef)) {
-      const { format: format5, formatType } = getFormatMixins(channelDef);
-      return formatSignalRef({ fieldOrDatumDef: channelDef, format: format5, formatType, expr: expr2, config: config2 });
+      const { format: format6, formatType } = getFormatMixins(channelDef);
+      return formatSignalRef({ fieldOrDatumDef: channelDef, format: format6, formatType, expr: expr2, config: config2 });
     }
   }
   return void 0;
@@ -86969,16 +86969,16 @@ function tooltipData(encoding, stack2, config2, { reactiveGeom } = {}) {
       if (isBinned(fieldDef.bin) && fieldDef2) {
         const startField = vgField(fieldDef, { expr: expr2 });
         const endField = vgField(fieldDef2, { expr: expr2 });
-        const { format: format5, formatType } = getFormatMixins(fieldDef);
-        value4 = binFormatExpression(startField, endField, format5, formatType, formatConfig);
+        const { format: format6, formatType } = getFormatMixins(fieldDef);
+        value4 = binFormatExpression(startField, endField, format6, formatType, formatConfig);
         toSkip.add(channel2);
       }
     }
     if ((isXorY(channel) || channel === THETA || channel === RADIUS) && stack2 && stack2.fieldChannel === channel && stack2.offset === "normalize") {
-      const { format: format5, formatType } = getFormatMixins(fieldDef);
+      const { format: format6, formatType } = getFormatMixins(fieldDef);
       value4 = formatSignalRef({
         fieldOrDatumDef: fieldDef,
-        format: format5,
+        format: format6,
         formatType,
         expr: expr2,
         config: formatConfig,
@@ -87874,7 +87874,7 @@ var clear = {
   topLevelSignals: (model, selCmpt, signals) => {
     if (inputBindings.defined(selCmpt)) {
       for (const proj of selCmpt.project.items) {
-        const idx = signals.findIndex((n) => n.name === varName(`${selCmpt.name}_${proj.field}`));
+        const idx = signals.findIndex((n2) => n2.name === varName(`${selCmpt.name}_${proj.field}`));
         if (idx !== -1) {
           signals[idx].on.push({ events: selCmpt.clear, update: "null" });
         }
@@ -87890,18 +87890,18 @@ var clear = {
     }
     if (selCmpt.type === "interval") {
       for (const proj of selCmpt.project.items) {
-        const vIdx = signals.findIndex((n) => n.name === proj.signals.visual);
+        const vIdx = signals.findIndex((n2) => n2.name === proj.signals.visual);
         addClear(vIdx, "[0, 0]");
         if (vIdx === -1) {
-          const dIdx = signals.findIndex((n) => n.name === proj.signals.data);
+          const dIdx = signals.findIndex((n2) => n2.name === proj.signals.data);
           addClear(dIdx, "null");
         }
       }
     } else {
-      let tIdx = signals.findIndex((n) => n.name === selCmpt.name + TUPLE);
+      let tIdx = signals.findIndex((n2) => n2.name === selCmpt.name + TUPLE);
       addClear(tIdx, "null");
       if (toggle.defined(selCmpt)) {
-        tIdx = signals.findIndex((n) => n.name === selCmpt.name + TOGGLE);
+        tIdx = signals.findIndex((n2) => n2.name === selCmpt.name + TOGGLE);
         addClear(tIdx, "false");
       }
     }
@@ -88323,8 +88323,8 @@ function parseSelectionPredicate(model, pred, dfnode, datum2 = "datum") {
     }
   }
   const fn = selCmpt.project.hasSelectionId ? "vlSelectionIdTest(" : "vlSelectionTest(";
-  const resolve3 = selCmpt.resolve === "global" ? ")" : `, ${stringValue(selCmpt.resolve)})`;
-  const test2 = `${fn}${store}, ${datum2}${resolve3}`;
+  const resolve4 = selCmpt.resolve === "global" ? ")" : `, ${stringValue(selCmpt.resolve)})`;
+  const test2 = `${fn}${store}, ${datum2}${resolve4}`;
   const length3 = `length(data(${store}))`;
   return pred.empty === false ? `${length3} && ${test2}` : `!${length3} || ${test2}`;
 }
@@ -88601,7 +88601,7 @@ function getAxisConfig(property2, styleConfigIndex, style2, axisConfigs = {}) {
 }
 var axisRules = {
   scale: ({ model, channel }) => model.scaleName(channel),
-  format: ({ format: format5 }) => format5,
+  format: ({ format: format6 }) => format6,
   // we already calculate this in parse
   formatType: ({ formatType }) => formatType,
   // we already calculate this in parse
@@ -88621,7 +88621,7 @@ var axisRules = {
     const size2 = sizeType ? model.getSizeSignalRef(sizeType) : void 0;
     return axis.tickCount ?? defaultTickCount({ fieldOrDatumDef, scaleType: scaleType2, size: size2, values: axis.values });
   },
-  tickMinStep: ({ axis, format: format5, fieldOrDatumDef }) => axis.tickMinStep ?? defaultTickMinStep({ format: format5, fieldOrDatumDef }),
+  tickMinStep: ({ axis, format: format6, fieldOrDatumDef }) => axis.tickMinStep ?? defaultTickMinStep({ format: format6, fieldOrDatumDef }),
   title: ({ axis, model, channel }) => {
     if (axis.title !== void 0) {
       return axis.title;
@@ -88767,8 +88767,8 @@ function defaultTickCount({ fieldOrDatumDef, scaleType: scaleType2, size: size2,
   }
   return void 0;
 }
-function defaultTickMinStep({ format: format5, fieldOrDatumDef }) {
-  if (format5 === "d") {
+function defaultTickMinStep({ format: format6, fieldOrDatumDef }) {
+  if (format6 === "d") {
     return 1;
   }
   if (isFieldDef(fieldOrDatumDef)) {
@@ -88960,10 +88960,10 @@ function getSort$1(facetFieldDef, channel) {
   }
 }
 function assembleLabelTitle(facetFieldDef, channel, config2) {
-  const { format: format5, formatType, labelAngle, labelAnchor, labelOrient, labelExpr } = getHeaderProperties(["format", "formatType", "labelAngle", "labelAnchor", "labelOrient", "labelExpr"], facetFieldDef.header, config2, channel);
+  const { format: format6, formatType, labelAngle, labelAnchor, labelOrient, labelExpr } = getHeaderProperties(["format", "formatType", "labelAngle", "labelAnchor", "labelOrient", "labelExpr"], facetFieldDef.header, config2, channel);
   const titleTextExpr = formatSignalRef({
     fieldOrDatumDef: facetFieldDef,
-    format: format5,
+    format: format6,
     formatType,
     expr: "parent",
     config: config2
@@ -89167,16 +89167,16 @@ function defaultScaleResolve(channel, model) {
   }
   throw new Error("invalid model type for resolve");
 }
-function parseGuideResolve(resolve3, channel) {
-  const channelScaleResolve = resolve3.scale[channel];
+function parseGuideResolve(resolve4, channel) {
+  const channelScaleResolve = resolve4.scale[channel];
   const guide = isXorY(channel) ? "axis" : "legend";
   if (channelScaleResolve === "independent") {
-    if (resolve3[guide][channel] === "shared") {
+    if (resolve4[guide][channel] === "shared") {
       warn2(independentScaleMeansIndependentGuide(channel));
     }
     return "independent";
   }
-  return resolve3[guide][channel] || "shared";
+  return resolve4[guide][channel] || "shared";
 }
 var LEGEND_COMPONENT_PROPERTY_INDEX = {
   ...COMMON_LEGEND_PROPERTY_INDEX,
@@ -89279,17 +89279,17 @@ function labels$1(specifiedlabelsSpec, { fieldOrDatumDef, model, channel, legend
   const config2 = model.config;
   const condition = isFieldDef(fieldOrDatumDef) ? selectedCondition(model, legendCmpt, fieldOrDatumDef) : void 0;
   const opacity2 = condition ? [{ test: condition, value: 1 }, { value: config2.legend.unselectedOpacity }] : void 0;
-  const { format: format5, formatType } = legend;
+  const { format: format6, formatType } = legend;
   let text5 = void 0;
   if (isCustomFormatType(formatType)) {
     text5 = formatCustomType({
       fieldOrDatumDef,
       field: "datum.value",
-      format: format5,
+      format: format6,
       formatType,
       config: config2
     });
-  } else if (format5 === void 0 && formatType === void 0 && config2.customFormatTypes) {
+  } else if (format6 === void 0 && formatType === void 0 && config2.customFormatTypes) {
     if (fieldOrDatumDef.type === "quantitative" && config2.numberFormatType) {
       text5 = formatCustomType({
         fieldOrDatumDef,
@@ -89348,8 +89348,8 @@ function selectedCondition(model, legendCmpt, fieldDef) {
 var legendRules = {
   direction: ({ direction }) => direction,
   format: ({ fieldOrDatumDef, legend, config: config2 }) => {
-    const { format: format5, formatType } = legend;
-    return guideFormat(fieldOrDatumDef, fieldOrDatumDef.type, format5, formatType, config2, false);
+    const { format: format6, formatType } = legend;
+    return guideFormat(fieldOrDatumDef, fieldOrDatumDef.type, format6, formatType, config2, false);
   },
   formatType: ({ legend, fieldOrDatumDef, scaleType: scaleType2 }) => {
     const { formatType } = legend;
@@ -89582,15 +89582,15 @@ function parseLegendForChannel(model, channel) {
   return legendCmpt;
 }
 function parseNonUnitLegend(model) {
-  const { legends, resolve: resolve3 } = model.component;
+  const { legends, resolve: resolve4 } = model.component;
   for (const child of model.children) {
     parseLegend2(child);
     for (const channel of keys3(child.component.legends)) {
-      resolve3.legend[channel] = parseGuideResolve(model.component.resolve, channel);
-      if (resolve3.legend[channel] === "shared") {
+      resolve4.legend[channel] = parseGuideResolve(model.component.resolve, channel);
+      if (resolve4.legend[channel] === "shared") {
         legends[channel] = mergeLegendComponent(legends[channel], child.component.legends[channel]);
         if (!legends[channel]) {
-          resolve3.legend[channel] = "independent";
+          resolve4.legend[channel] = "independent";
           delete legends[channel];
         }
       }
@@ -89601,7 +89601,7 @@ function parseNonUnitLegend(model) {
       if (!child.component.legends[channel]) {
         continue;
       }
-      if (resolve3.legend[channel] === "shared") {
+      if (resolve4.legend[channel] === "shared") {
         delete child.component.legends[channel];
       }
     }
@@ -90505,20 +90505,20 @@ var SourceNode = class extends DataFlowNode {
   constructor(data3) {
     super(null);
     data3 ??= { name: "source" };
-    let format5;
+    let format6;
     if (!isGenerator(data3)) {
-      format5 = data3.format ? { ...omit2(data3.format, ["parse"]) } : {};
+      format6 = data3.format ? { ...omit2(data3.format, ["parse"]) } : {};
     }
     if (isInlineData(data3)) {
       this._data = { values: data3.values };
     } else if (isUrlData(data3)) {
       this._data = { url: data3.url };
-      if (!format5.type) {
+      if (!format6.type) {
         let defaultExtension = /(?:\.([^.]+))?$/.exec(data3.url)[1];
         if (!contains2(["json", "csv", "tsv", "dsv", "topojson"], defaultExtension)) {
           defaultExtension = "json";
         }
-        format5.type = defaultExtension;
+        format6.type = defaultExtension;
       }
     } else if (isSphereGenerator(data3)) {
       this._data = { values: [{ type: "Sphere" }] };
@@ -90529,8 +90529,8 @@ var SourceNode = class extends DataFlowNode {
     if (data3.name) {
       this._name = data3.name;
     }
-    if (format5 && !isEmpty(format5)) {
-      this._data.format = format5;
+    if (format6 && !isEmpty(format6)) {
+      this._data.format = format6;
     }
   }
   dependentFields() {
@@ -91267,8 +91267,8 @@ function cloneSubtree(facet) {
       } else if (copy3 instanceof AggregateNode || copy3 instanceof StackNode || copy3 instanceof WindowTransformNode || copy3 instanceof JoinAggregateTransformNode) {
         copy3.addDimensions(facet.fields);
       }
-      for (const n of node2.children.flatMap(clone2)) {
-        n.parent = copy3;
+      for (const n2 of node2.children.flatMap(clone2)) {
+        n2.parent = copy3;
       }
       return [copy3];
     }
@@ -91406,8 +91406,8 @@ function parseUnitScaleDomain(model) {
       while (!isFacetModel(facetParent) && facetParent.parent) {
         facetParent = facetParent.parent;
       }
-      const resolve3 = facetParent.component.resolve.scale[channel];
-      if (resolve3 === "shared") {
+      const resolve4 = facetParent.component.resolve.scale[channel];
+      if (resolve4 === "shared") {
         for (const domain4 of domains.value) {
           if (isDataRefDomain(domain4)) {
             domain4.data = FACET_SCALE_PREFIX + domain4.data.replace(FACET_SCALE_PREFIX, "");
@@ -93075,19 +93075,19 @@ var scaleTypeTieBreaker = tieBreakByComparing((st1, st2) => scaleTypePrecedence(
 function parseNonUnitScaleCore(model) {
   const scaleComponents = model.component.scales = {};
   const scaleTypeWithExplicitIndex = {};
-  const resolve3 = model.component.resolve;
+  const resolve4 = model.component.resolve;
   for (const child of model.children) {
     parseScaleCore(child);
     for (const channel of keys3(child.component.scales)) {
-      resolve3.scale[channel] ??= defaultScaleResolve(channel, model);
-      if (resolve3.scale[channel] === "shared") {
+      resolve4.scale[channel] ??= defaultScaleResolve(channel, model);
+      if (resolve4.scale[channel] === "shared") {
         const explicitScaleType = scaleTypeWithExplicitIndex[channel];
         const childScaleType = child.component.scales[channel].getWithExplicit("type");
         if (explicitScaleType) {
           if (scaleCompatible(explicitScaleType.value, childScaleType.value)) {
             scaleTypeWithExplicitIndex[channel] = mergeValuesWithExplicit(explicitScaleType, childScaleType, "type", "scale", scaleTypeTieBreaker);
           } else {
-            resolve3.scale[channel] = "independent";
+            resolve4.scale[channel] = "independent";
             delete scaleTypeWithExplicitIndex[channel];
           }
         } else {
@@ -93159,7 +93159,7 @@ var Model = class {
   signalNameMap;
   component;
   view;
-  constructor(spec, type3, parent, parentGivenName, config2, resolve3, view) {
+  constructor(spec, type3, parent, parentGivenName, config2, resolve4, view) {
     this.type = type3;
     this.parent = parent;
     this.config = config2;
@@ -93190,7 +93190,7 @@ var Model = class {
         scale: {},
         axis: {},
         legend: {},
-        ...resolve3 ? duplicate(resolve3) : {}
+        ...resolve4 ? duplicate(resolve4) : {}
       },
       selection: null,
       scales: null,
@@ -93524,8 +93524,8 @@ var DensityTransformNode = class _DensityTransformNode extends DataFlowNode {
     this.transform = duplicate(transform5);
     const specifiedAs = this.transform.as ?? [void 0, void 0];
     this.transform.as = [specifiedAs[0] ?? "value", specifiedAs[1] ?? "density"];
-    const resolve3 = this.transform.resolve ?? "shared";
-    this.transform.resolve = resolve3;
+    const resolve4 = this.transform.resolve ?? "shared";
+    this.transform.resolve = resolve4;
   }
   dependentFields() {
     return /* @__PURE__ */ new Set([this.transform.density, ...this.transform.groupby ?? []]);
@@ -94261,9 +94261,9 @@ function makeHeaderComponent(model, channel, labels2) {
 function mergeChildAxis(model, channel) {
   const { child } = model;
   if (child.component.axes[channel]) {
-    const { layoutHeaders: layoutHeaders2, resolve: resolve3 } = model.component;
-    resolve3.axis[channel] = parseGuideResolve(resolve3, channel);
-    if (resolve3.axis[channel] === "shared") {
+    const { layoutHeaders: layoutHeaders2, resolve: resolve4 } = model.component;
+    resolve4.axis[channel] = parseGuideResolve(resolve4, channel);
+    if (resolve4.axis[channel] === "shared") {
       const headerChannel = channel === "x" ? "column" : "row";
       const layoutHeader = layoutHeaders2[headerChannel];
       for (const axisComponent of child.component.axes[channel]) {
@@ -94298,12 +94298,12 @@ function parseChildrenLayoutSize(model) {
 function parseNonUnitLayoutSizeForChannel(model, layoutSizeType) {
   const sizeType = getSizeTypeFromLayoutSizeType(layoutSizeType);
   const channel = getPositionScaleChannel(sizeType);
-  const resolve3 = model.component.resolve;
+  const resolve4 = model.component.resolve;
   const layoutSizeCmpt = model.component.layoutSize;
   let mergedSize;
   for (const child of model.children) {
     const childSize = child.component.layoutSize.getWithExplicit(sizeType);
-    const scaleResolve = resolve3.scale[channel] ?? defaultScaleResolve(channel, model);
+    const scaleResolve = resolve4.scale[channel] ?? defaultScaleResolve(channel, model);
     if (scaleResolve === "independent" && childSize.value === "step") {
       mergedSize = void 0;
       break;
@@ -95091,19 +95091,19 @@ function labels(model, channel, specifiedLabelsSpec) {
   const { encoding, config: config2 } = model;
   const fieldOrDatumDef = getFieldOrDatumDef(encoding[channel]) ?? getFieldOrDatumDef(encoding[getSecondaryRangeChannel(channel)]);
   const axis = model.axis(channel) || {};
-  const { format: format5, formatType } = axis;
+  const { format: format6, formatType } = axis;
   if (isCustomFormatType(formatType)) {
     return {
       text: formatCustomType({
         fieldOrDatumDef,
         field: "datum.value",
-        format: format5,
+        format: format6,
         formatType,
         config: config2
       }),
       ...specifiedLabelsSpec
     };
-  } else if (format5 === void 0 && formatType === void 0 && config2.customFormatTypes) {
+  } else if (format6 === void 0 && formatType === void 0 && config2.customFormatTypes) {
     if (channelDefType(fieldOrDatumDef) === "quantitative") {
       if (isPositionFieldOrDatumDef(fieldOrDatumDef) && fieldOrDatumDef.stack === "normalize" && config2.normalizedNumberFormatType) {
         return {
@@ -95159,16 +95159,16 @@ var OPPOSITE_ORIENT = {
   right: "left"
 };
 function parseLayerAxes(model) {
-  const { axes, resolve: resolve3 } = model.component;
+  const { axes, resolve: resolve4 } = model.component;
   const axisCount = { top: 0, bottom: 0, right: 0, left: 0 };
   for (const child of model.children) {
     child.parseAxesAndHeaders();
     for (const channel of keys3(child.component.axes)) {
-      resolve3.axis[channel] = parseGuideResolve(model.component.resolve, channel);
-      if (resolve3.axis[channel] === "shared") {
+      resolve4.axis[channel] = parseGuideResolve(model.component.resolve, channel);
+      if (resolve4.axis[channel] === "shared") {
         axes[channel] = mergeAxisComponents(axes[channel], child.component.axes[channel]);
         if (!axes[channel]) {
-          resolve3.axis[channel] = "independent";
+          resolve4.axis[channel] = "independent";
           delete axes[channel];
         }
       }
@@ -95179,7 +95179,7 @@ function parseLayerAxes(model) {
       if (!child.component.axes[channel]) {
         continue;
       }
-      if (resolve3.axis[channel] === "independent") {
+      if (resolve4.axis[channel] === "independent") {
         axes[channel] = (axes[channel] ?? []).concat(child.component.axes[channel]);
         for (const axisComponent of child.component.axes[channel]) {
           const { value: orient2, explicit } = axisComponent.getWithExplicit("orient");
@@ -95197,7 +95197,7 @@ function parseLayerAxes(model) {
       }
       delete child.component.axes[channel];
     }
-    if (resolve3.axis[channel] === "independent" && axes[channel] && axes[channel].length > 1) {
+    if (resolve4.axis[channel] === "independent" && axes[channel] && axes[channel].length > 1) {
       for (const [index6, axisCmpt] of (axes[channel] || []).entries()) {
         if (index6 > 0 && !!axisCmpt.get("grid") && !axisCmpt.explicit.grid) {
           axisCmpt.implicit.grid = false;
@@ -95309,7 +95309,7 @@ function parseAxis2(channel, model) {
   axis = axis || {};
   const labelAngle = getLabelAngle(fieldOrDatumDef, axis, channel, config2.style, axisConfigs);
   const formatType = guideFormatType(axis.formatType, fieldOrDatumDef, scaleType2);
-  const format5 = guideFormat(fieldOrDatumDef, fieldOrDatumDef.type, axis.format, axis.formatType, config2, true);
+  const format6 = guideFormat(fieldOrDatumDef, fieldOrDatumDef.type, axis.format, axis.formatType, config2, true);
   const ruleParams = {
     fieldOrDatumDef,
     axis,
@@ -95318,7 +95318,7 @@ function parseAxis2(channel, model) {
     scaleType: scaleType2,
     orient: orient2,
     labelAngle,
-    format: format5,
+    format: format6,
     formatType,
     mark,
     config: config2
@@ -96374,9 +96374,9 @@ function normalizeSvgIds(svg) {
   return svg.replace(/\b(clip|gradient|pattern)(\d+)\b/g, (whole2, kind) => {
     let next = ids.get(whole2);
     if (next === void 0) {
-      const n = (counts.get(kind) ?? 0) + 1;
-      counts.set(kind, n);
-      next = `${kind}${n}`;
+      const n2 = (counts.get(kind) ?? 0) + 1;
+      counts.set(kind, n2);
+      next = `${kind}${n2}`;
       ids.set(whole2, next);
     }
     return next;
@@ -96490,7 +96490,7 @@ function fileNamePart(text5) {
 var RESTRICTED_RANGE = [0, 6e3];
 function orderedEnvironments(names) {
   const known = ENVIRONMENT_ORDER.filter((e) => names.includes(e));
-  return [...known, ...names.filter((n) => !known.includes(n)).sort()];
+  return [...known, ...names.filter((n2) => !known.includes(n2)).sort()];
 }
 function analyseRun(manifest, records, claimsFile, probes = []) {
   const points2 = summarizePoints(records);
@@ -96708,11 +96708,11 @@ function readRegularFile(path3, options) {
     let length3 = 0;
     for (; ; ) {
       const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length3, options.maxBytes - length3) + 1));
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      length3 += n;
+      const n2 = readSync(fd, chunk, 0, chunk.length, null);
+      if (n2 === 0) break;
+      length3 += n2;
       if (length3 > options.maxBytes) throw new UnsafeFileError(`${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
-      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      chunks.push(n2 === chunk.length ? chunk : chunk.subarray(0, n2));
     }
     return (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3)).toString("utf8");
   } finally {
@@ -96752,7 +96752,7 @@ import { join as join5 } from "node:path";
 function findRunCopies(path3) {
   if (isRunDir(path3)) return [loadRun(path3)];
   const dirs = [];
-  const children4 = (dir) => readdirSync2(dir).sort().map((n) => join5(dir, n)).filter((p) => statSync(p).isDirectory());
+  const children4 = (dir) => readdirSync2(dir).sort().map((n2) => join5(dir, n2)).filter((p) => statSync(p).isDirectory());
   for (const child of children4(path3)) {
     if (isRunDir(child)) dirs.push(child);
     else for (const grandchild of children4(child)) if (isRunDir(grandchild)) dirs.push(grandchild);
@@ -96784,10 +96784,67 @@ function missingLegsMessage(runId, missing) {
 }
 
 // actions/lib/site/build.ts
-import { existsSync as existsSync4, lstatSync as lstatSync4, readFileSync as readFileSync5 } from "node:fs";
+import { createHash as createHash2 } from "node:crypto";
+import { existsSync as existsSync5, lstatSync as lstatSync5, readFileSync as readFileSync7 } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname as dirname2, join as join7, resolve as resolve2 } from "node:path";
+import { dirname as dirname2, join as join9, resolve as resolve3 } from "node:path";
+
+// actions/lib/analyse/headline.ts
+var HEADLINE_METRICS = ["tcp-mean", "tcp-plateau", "udp-small", "udp-large", "udp-ok", "rtt", "relative"];
+var PLATEAU_FRACTION = 0.75;
+var TCP_RANGE = [0, 6e3];
+var UDP_SMALL_MAX = 1400;
+var UDP_LARGE_MIN = 1500;
+var METRIC_INFO = {
+  "tcp-mean": { title: "TCP throughput, mean over 0-6000 B", unit: "10^6 bits/s", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] },
+  "tcp-plateau": { title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`, unit: "10^6 bits/s", test: "TCP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
+  "udp-small": { title: `UDP throughput at <= ${UDP_SMALL_MAX} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: 0, to: UDP_SMALL_MAX },
+  "udp-large": { title: `UDP throughput at >= ${UDP_LARGE_MIN} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: UDP_LARGE_MIN, to: Number.POSITIVE_INFINITY },
+  "udp-ok": { title: "UDP okay rate (received / sent)", unit: "fraction", test: "UDP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
+  rtt: { title: "TCP round-trip time", unit: "microseconds", test: null, from: 0, to: 0 },
+  relative: { title: "TCP throughput relative to native, 0-6000 B (Fig. 5)", unit: "ratio", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] }
+};
+function rangeMean(values3) {
+  const k2 = values3.length;
+  if (k2 === 0) return null;
+  const value4 = values3.reduce((s2, v) => s2 + v.value, 0) / k2;
+  const known = values3.every((v) => v.half !== null);
+  const half = known ? Math.sqrt(values3.reduce((s2, v) => s2 + v.half ** 2, 0)) / k2 : null;
+  return { value: value4, low: half === null ? null : value4 - half, high: half === null ? null : value4 + half, points: k2 };
+}
+function throughputOver(points2, test2, from, to) {
+  return rangeMean(points2.filter((p) => p.test === test2 && p.value >= from && p.value <= to).map((p) => ({ value: p.throughput.mean, half: p.throughput.ciHalfWidth })));
+}
+function plateauFrom(points2) {
+  const sizes = points2.filter((p) => p.test === "TCP_STREAM").map((p) => p.value);
+  return sizes.length === 0 ? null : PLATEAU_FRACTION * Math.max(...sizes);
+}
+function headlineMetrics(points2, roundTripMicroseconds = {}) {
+  const measured = points2.filter((p) => p.throughput.n > 0);
+  const environments2 = [.../* @__PURE__ */ new Set([...measured.map((p) => p.environment), ...Object.keys(roundTripMicroseconds)])].sort();
+  const relative2 = new Map(restrictedAverage(relativeThroughput(measured), "TCP_STREAM", ...TCP_RANGE).map((r) => [r.environment, r]));
+  const out = [];
+  for (const env of environments2) {
+    const mine = measured.filter((p) => p.environment === env);
+    const metrics = {};
+    const set8 = (metric, v) => {
+      if (v !== null && Number.isFinite(v.value)) metrics[metric] = v;
+    };
+    set8("tcp-mean", throughputOver(mine, "TCP_STREAM", ...TCP_RANGE));
+    const plateau = plateauFrom(mine);
+    set8("tcp-plateau", plateau === null ? null : throughputOver(mine, "TCP_STREAM", plateau, Number.POSITIVE_INFINITY));
+    set8("udp-small", throughputOver(mine, "UDP_STREAM", 0, UDP_SMALL_MAX));
+    set8("udp-large", throughputOver(mine, "UDP_STREAM", UDP_LARGE_MIN, Number.POSITIVE_INFINITY));
+    set8("udp-ok", rangeMean(mine.filter((p) => p.test === "UDP_STREAM" && p.okRate !== null).map((p) => ({ value: p.okRate, half: summarize(p.okRates).ciHalfWidth }))));
+    const rtt = Object.hasOwn(roundTripMicroseconds, env) ? roundTripMicroseconds[env] : null;
+    if (typeof rtt === "number" && Number.isFinite(rtt)) metrics.rtt = { value: rtt, low: null, high: null, points: 0 };
+    const r = relative2.get(env);
+    if (r) set8("relative", { value: r.average, low: r.halfWidth === null ? null : r.average - r.halfWidth, high: r.halfWidth === null ? null : r.average + r.halfWidth, points: r.points });
+    out.push({ environment: env, metrics });
+  }
+  return out;
+}
 
 // actions/lib/report/render-pool.ts
 import { Worker } from "node:worker_threads";
@@ -96824,8 +96881,8 @@ function createRenderPool(size2) {
       const worker = load3.indexOf(Math.min(...load3));
       const id3 = nextId++;
       load3[worker]++;
-      return new Promise((resolve3, reject) => {
-        pending.set(id3, { resolve: resolve3, reject, worker, spec });
+      return new Promise((resolve4, reject) => {
+        pending.set(id3, { resolve: resolve4, reject, worker, spec });
         workers[worker].postMessage({ id: id3, spec });
       });
     },
@@ -96833,6 +96890,82 @@ function createRenderPool(size2) {
       await Promise.all(workers.map((w2) => w2.terminate()));
     }
   };
+}
+
+// actions/lib/core/output-dir.ts
+import { closeSync as closeSync3, constants as constants6, lstatSync as lstatSync3, mkdirSync as mkdirSync2, openSync as openSync3, readFileSync as readFileSync3, readlinkSync, writeSync as writeSync2 } from "node:fs";
+import { join as join6 } from "node:path";
+var OutputPathError = class extends Error {
+  name = "OutputPathError";
+};
+function lstatOrNull(path3) {
+  try {
+    return lstatSync3(path3);
+  } catch (e) {
+    if (e.code === "ENOENT") return null;
+    throw e;
+  }
+}
+function relativeSegments(rel) {
+  const segments2 = rel.split("/");
+  if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
+    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
+  }
+  return segments2;
+}
+function refuseLink(path3, st, what) {
+  if (st.isSymbolicLink()) {
+    let target2 = "?";
+    try {
+      target2 = readlinkSync(path3);
+    } catch {
+    }
+    throw new OutputPathError(`${what} ${path3} is a symbolic link (to ${target2}): refusing to write through it`);
+  }
+}
+function realDirectory(path3, what, recursive2) {
+  let st = lstatOrNull(path3);
+  if (st === null) {
+    try {
+      mkdirSync2(path3, { recursive: recursive2 });
+      return;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      st = lstatSync3(path3);
+    }
+  }
+  refuseLink(path3, st, what);
+  if (!st.isDirectory()) throw new OutputPathError(`${what} ${path3} exists and is not a directory`);
+}
+function dirUnder(root, rel) {
+  realDirectory(root, "output directory", true);
+  let dir = root;
+  if (rel !== void 0) {
+    for (const segment of relativeSegments(rel)) {
+      dir = join6(dir, segment);
+      realDirectory(dir, "directory", false);
+    }
+  }
+  return dir;
+}
+function writeUnder(root, rel, content2) {
+  const segments2 = relativeSegments(rel);
+  const dir = segments2.length > 1 ? dirUnder(root, segments2.slice(0, -1).join("/")) : dirUnder(root);
+  const path3 = join6(dir, segments2.at(-1));
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  const st = lstatOrNull(path3);
+  if (st !== null) {
+    refuseLink(path3, st, "file");
+    if (!st.isFile()) throw new OutputPathError(`${path3} exists and is not a regular file: refusing to write it`);
+    if (st.size === bytes2.length && readFileSync3(path3).equals(bytes2)) return false;
+  }
+  const fd = openSync3(path3, constants6.O_WRONLY | constants6.O_CREAT | constants6.O_TRUNC | constants6.O_NOFOLLOW, 420);
+  try {
+    for (let off = 0; off < bytes2.length; ) off += writeSync2(fd, bytes2, off, bytes2.length - off);
+  } finally {
+    closeSync3(fd);
+  }
+  return true;
 }
 
 // actions/lib/core/html.ts
@@ -97077,6 +97210,12 @@ function claimsScopeHtml(scope) {
   return html`<div class="scope"><p><strong>Conditions:</strong> ${scope.conditions}.</p><p><strong>This run can test:</strong></p>${list2(scope.canTest)}<p><strong>This run cannot test:</strong></p>${list2(scope.cannotTest.length ? scope.cannotTest : ["(nothing this run lacks)"])}</div>\n`;
 }
 function chartHtml(c4) {
+  if (c4.svgPath === null) {
+    return html`<figure class="chart" id="chart-${c4.id}">
+<div class="vega" data-chart="${c4.id}"><p class="no-svg">${c4.title}: drawn in the browser from the Vega-Lite spec in this page (the site was built without pre-rendered SVGs).</p></div>
+<figcaption>${c4.title}</figcaption>
+</figure>`;
+  }
   return html`<figure class="chart" id="chart-${c4.id}">
 <div class="vega" data-chart="${c4.id}"><img src="${safeHref(c4.svgPath)}" alt="${c4.title}" width="680"></div>
 <figcaption>${c4.title} · <a href="${safeHref(c4.specPath)}">Vega-Lite spec</a> · <a href="${safeHref(c4.svgPath)}">SVG</a></figcaption>
@@ -97112,8 +97251,8 @@ var DOWNLOADS = [
   ["comparisons.csv", " (every pair of environments at every shared point: difference and Welch's t-test)"],
   ["analysis.json", " (claims, Fig. 5/7 averages, signed areas)"]
 ];
-function runPage({ manifest: m3, analysis: a4, charts, diffLinks = [], pickerHref }) {
-  const siteCharts = charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: `charts/${c4.id}.svg`, spec: c4.spec }));
+function runPage({ manifest: m3, analysis: a4, charts, diffLinks = [], pickerHref, noSvg }) {
+  const siteCharts = charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: noSvg?.has(c4.id) ? null : `charts/${c4.id}.svg`, spec: c4.spec }));
   const envList = a4.environments.map((e) => environmentTitle(e, own2(m3.environmentDescriptions, e)?.accelerator)).join(", ") || "(none measured)";
   const errors = Object.entries(m3.environmentErrors ?? {});
   const body = html`${claimsScopeHtml(a4.scope)}<p class="link"><strong>Testbed link:</strong> ${linkSummary(m3)}</p>
@@ -97146,6 +97285,8 @@ function indexEntry(m3, claims, environments2) {
     subject: m3.git.subject,
     branch: m3.git.branch,
     plan: m3.plan.name,
+    pair: m3.runnerPair ?? null,
+    testbed: testbedOf(m3),
     environments: [...environments2],
     machine: s2 ? `${s2.hostname}: ${s2.cpuModel}, ${s2.cores} cores, ${s2.kernel}` : "(not recorded)",
     status: m3.status,
@@ -97154,109 +97295,354 @@ function indexEntry(m3, claims, environments2) {
     compareLinks: []
   };
 }
+var NO_PAIR = "(no runner pair)";
+function testbedOf(m3) {
+  if (m3.runnerPair) return `runner pair ${m3.runnerPair}`;
+  const l = m3.link;
+  if (!l) return "testbed not recorded";
+  if (l.kind === "external") return "external link (unnamed pair)";
+  const rate = l.rateMbit ? `${l.rateMbit} Mbit/s` : "unshaped";
+  const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay` : "no added delay";
+  return `embedded testbed, ${rate}, ${delay}`;
+}
 function sortEntries(entries2) {
   return [...entries2].sort((a4, b10) => b10.createdAt.localeCompare(a4.createdAt) || a4.runId.localeCompare(b10.runId));
 }
-function indexPage(entries2, pickerHref) {
+function indexPage(entries2, pickerHref, overview = null, pairsHref) {
   const rows = sortEntries(entries2).map((e) => {
     const commit = e.commit ? html`<code>${e.commit.slice(0, 12)}</code> ${e.subject ?? ""}` : "(unknown)";
     const compare4 = e.compareLinks.map((l, i) => i === 0 ? link3(l) : html` ${link3(l)}`);
-    return html`<tr data-run="${e.runId}"><td>${link3({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ""}</td><td>${e.plan}</td><td>${e.environments.join(", ")}</td><td>${e.machine}</td><td>${e.status}</td><td>${e.verdicts.supported} / ${e.verdicts.refuted} / ${e.verdicts.inconclusive}</td><td class="compare">${compare4}</td></tr>\n`;
+    return html`<tr data-run="${e.runId}" data-plan="${e.plan}" data-pair="${e.pair ?? NO_PAIR}" data-testbed="${e.testbed}"><td>${link3({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ""}</td><td>${e.plan}</td><td>${e.environments.join(", ")}</td><td>${e.machine}</td><td>${e.status}</td><td>${e.verdicts.supported} / ${e.verdicts.refuted} / ${e.verdicts.inconclusive}</td><td class="compare">${compare4}</td></tr>\n`;
   });
   const body = html`<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims. Claims column: supported / refuted / inconclusive.</p>
-${pickerHref ? html`<p class="picker-link">${link3({ href: pickerHref, text: "Compare any two runs" })}</p>\n` : null}<table class="runs" id="runs">
+${overview}${pickerHref ? html`<p class="picker-link">${link3({ href: pickerHref, text: "Compare any two runs" })}</p>\n` : null}${pairsHref ? html`<p class="pairs-link">${link3({ href: pairsHref, text: "Runner pairs compared: the same claims judged per pair" })}</p>\n` : null}<h2 id="runs-heading">Runs</h2>
+<table class="runs" id="runs">
 <thead><tr><th scope="col">Run</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Branch</th><th scope="col">Plan</th><th scope="col">Environments</th><th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Claims</th><th scope="col">Compare</th></tr></thead>
 <tbody>
 ${rows}</tbody></table>`;
-  return { path: "index.html", title: "Runs", banner: null, body, charts: [] };
+  return { path: "index.html", title: "Runs", banner: null, body, charts: [], script: overview !== null };
+}
+
+// actions/lib/site/history.ts
+function historyRun(m3, headline) {
+  return { runId: m3.runId, createdAt: m3.createdAt, plan: m3.plan?.name ?? "?", pair: m3.runnerPair ?? null, testbed: testbedOf(m3), headline };
+}
+function comparable(a4, b10) {
+  return a4.plan === b10.plan && a4.testbed === b10.testbed;
+}
+function diffMarks(diff, diffPath) {
+  const out = [];
+  const environments2 = [...new Set(diff.points.map((p) => p.environment))].sort();
+  for (const environment2 of environments2) {
+    const mine = diff.points.filter((p) => p.environment === environment2);
+    const plateau = plateauFrom(mine);
+    for (const metric of HEADLINE_METRICS) {
+      const info3 = METRIC_INFO[metric];
+      if (info3.test === null) continue;
+      const from = metric === "tcp-plateau" ? plateau ?? Number.POSITIVE_INFINITY : info3.from;
+      const inRange = mine.filter((p) => p.test === info3.test && p.value >= from && p.value <= info3.to);
+      const regressed = inRange.some((p) => p.classification === "regressed");
+      const improved = inRange.some((p) => p.classification === "improved");
+      if (regressed || improved) out.push({ runId: diff.b.runId, against: diff.a.runId, environment: environment2, metric, regressed, improved, diffPath });
+    }
+  }
+  return out;
+}
+function orderEnvironments(names) {
+  const set8 = new Set(names);
+  const known = ENVIRONMENT_ORDER.filter((e) => set8.has(e));
+  const extra = [...set8].filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
+  return [...known, ...extra];
+}
+function byTime(a4, b10) {
+  return a4.createdAt.localeCompare(b10.createdAt) || a4.runId.localeCompare(b10.runId);
+}
+function metricHistory(runs, marks, metric) {
+  const ordered = [...runs].sort(byTime);
+  const markAt = /* @__PURE__ */ new Map();
+  for (const m3 of marks) if (m3.metric === metric) markAt.set(`${m3.runId}
+${m3.environment}`, m3);
+  const series2 = /* @__PURE__ */ new Map();
+  ordered.forEach((run3, index6) => {
+    for (const { environment: environment2, metrics } of run3.headline) {
+      const value4 = metrics[metric];
+      if (!value4) continue;
+      const key3 = JSON.stringify([environment2, run3.plan, run3.testbed]);
+      let s2 = series2.get(key3);
+      if (!s2) series2.set(key3, s2 = { environment: environment2, plan: run3.plan, pair: run3.pair, testbed: run3.testbed, points: [] });
+      s2.points.push({ runId: run3.runId, index: index6, value: value4, mark: markAt.get(`${run3.runId}
+${environment2}`) ?? null });
+    }
+  });
+  const order = orderEnvironments([...series2.values()].map((s2) => s2.environment));
+  const rank2 = new Map(order.map((e, i) => [e, i]));
+  const sorted = [...series2.values()].sort((a4, b10) => rank2.get(a4.environment) - rank2.get(b10.environment) || a4.plan.localeCompare(b10.plan) || a4.testbed.localeCompare(b10.testbed));
+  return { metric, runs: ordered.length, series: sorted };
+}
+var OVERVIEW_SIZE = { width: 320, height: 150, pointLinks: false };
+var HISTORY_SIZE = { width: 900, height: 340, pointLinks: true };
+var n = (v) => (Math.round(v * 10) / 10).toString();
+function ticks2(lo, hi) {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / 4;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step2 = [1, 2, 5, 10].map((f) => f * mag).find((s2) => s2 >= raw);
+  const out = [];
+  for (let v = Math.ceil(lo / step2) * step2; v <= hi + step2 * 1e-9 && out.length < 12; v += step2) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+function format5(v, metric) {
+  if (metric === "udp-ok" || metric === "relative") return v.toFixed(3);
+  if (metric === "rtt") return `${v.toFixed(0)} us`;
+  return v.toFixed(2);
+}
+function valueText(v, metric) {
+  return v.low === null || v.high === null ? `${format5(v.value, metric)} (no interval)` : `${format5(v.value, metric)} [${format5(v.low, metric)}, ${format5(v.high, metric)}]`;
+}
+function historySvg(h2, size2, root) {
+  const { width: width2, height: height2 } = size2;
+  const left = 52;
+  const right = 8;
+  const top = 8;
+  const bottom = 22;
+  const values3 = h2.series.flatMap((s2) => s2.points.flatMap((p) => [p.value.value, p.value.low ?? p.value.value, p.value.high ?? p.value.value]));
+  let lo = values3.length ? Math.min(...values3) : 0;
+  let hi = values3.length ? Math.max(...values3) : 1;
+  if (hi === lo) [lo, hi] = [lo - Math.abs(lo) * 0.05 - 0.5, hi + Math.abs(hi) * 0.05 + 0.5];
+  const pad4 = (hi - lo) * 0.05;
+  lo -= pad4;
+  hi += pad4;
+  const plotW = width2 - left - right;
+  const plotH = height2 - top - bottom;
+  const x4 = (index6) => left + (h2.runs <= 1 ? plotW / 2 : index6 / (h2.runs - 1) * plotW);
+  const y4 = (v) => top + plotH - (v - lo) / (hi - lo) * plotH;
+  const scales2 = environmentScales(orderEnvironments(h2.series.map((s2) => s2.environment)));
+  const order = orderEnvironments(h2.series.map((s2) => s2.environment));
+  const colour = (env) => scales2.color.range[order.indexOf(env)] ?? "#777777";
+  const grid = ticks2(lo, hi).map((t) => html`<line class="grid" x1="${n(left)}" x2="${n(width2 - right)}" y1="${n(y4(t))}" y2="${n(y4(t))}"></line><text class="tick" x="${n(left - 4)}" y="${n(y4(t) + 4)}" text-anchor="end">${format5(t, h2.metric).replace(/ us$/, "")}</text>`);
+  const series2 = h2.series.map((s2) => {
+    const c4 = colour(s2.environment);
+    const stretches = [];
+    let current2 = [];
+    for (const p of s2.points) {
+      if (p.value.low !== null && p.value.high !== null) current2.push(p);
+      else if (current2.length) {
+        stretches.push(current2);
+        current2 = [];
+      }
+    }
+    if (current2.length) stretches.push(current2);
+    const bands = stretches.map((st) => {
+      const upper = st.map((p) => `${n(x4(p.index))},${n(y4(p.value.high))}`);
+      const lower = [...st].reverse().map((p) => `${n(x4(p.index))},${n(y4(p.value.low))}`);
+      return st.length === 1 ? html`<line class="band-bar" x1="${n(x4(st[0].index))}" x2="${n(x4(st[0].index))}" y1="${n(y4(st[0].value.low))}" y2="${n(y4(st[0].value.high))}" stroke="${c4}"></line>` : html`<polygon class="band" points="${[...upper, ...lower].join(" ")}" fill="${c4}"></polygon>`;
+    });
+    const line5 = s2.points.length > 1 ? html`<polyline class="line" points="${s2.points.map((p) => `${n(x4(p.index))},${n(y4(p.value.value))}`).join(" ")}" stroke="${c4}"></polyline>` : null;
+    const marks = s2.points.filter((p) => p.mark).map((p) => {
+      const m3 = p.mark;
+      const kind = m3.regressed && m3.improved ? "both" : m3.regressed ? "regressed" : "improved";
+      const cx = x4(p.index);
+      const cy = y4(p.value.value);
+      const shape2 = m3.regressed ? `${n(cx - 6)},${n(cy - 5)} ${n(cx + 6)},${n(cy - 5)} ${n(cx)},${n(cy + 7)}` : `${n(cx - 6)},${n(cy + 5)} ${n(cx + 6)},${n(cy + 5)} ${n(cx)},${n(cy - 7)}`;
+      const title2 = `${kind === "both" ? "significant regression and improvement" : kind === "regressed" ? "significant regression" : "significant improvement"} against ${m3.against} (diff)`;
+      const poly2 = html`<polygon class="mark mark-${kind}" data-run="${p.runId}" points="${shape2}"><title>${title2}</title></polygon>`;
+      return size2.pointLinks ? html`<a href="${safeHref(`${root}${m3.diffPath}`)}">${poly2}</a>` : poly2;
+    });
+    const dots = s2.points.map((p) => {
+      const title2 = `${p.runId} · ${environmentTitle(s2.environment)} · ${valueText(p.value, h2.metric)}`;
+      const dot = html`<circle class="point" data-run="${p.runId}" cx="${n(x4(p.index))}" cy="${n(y4(p.value.value))}" r="${size2.pointLinks ? 3.5 : 1.8}" fill="${c4}"><title>${title2}</title></circle>`;
+      return size2.pointLinks ? html`<a class="point-link" href="${safeHref(`${root}${runPagePath(p.runId)}`)}">${dot}</a>` : dot;
+    });
+    return html`<g class="series" data-env="${s2.environment}" data-plan="${s2.plan}" data-pair="${s2.pair ?? NO_PAIR}" data-testbed="${s2.testbed}">${bands}${line5}${dots}${marks}</g>`;
+  });
+  const info3 = METRIC_INFO[h2.metric];
+  const empty = h2.series.length === 0 ? html`<text class="empty" x="${n(left + plotW / 2)}" y="${n(top + plotH / 2)}" text-anchor="middle">no run measured this</text>` : null;
+  return html`<svg class="history" xmlns="http://www.w3.org/2000/svg" width="${width2}" height="${height2}" viewBox="0 0 ${width2} ${height2}" role="img" aria-label="${info3.title} over ${h2.runs} runs"><rect class="frame" x="${left}" y="${top}" width="${plotW}" height="${plotH}"></rect>${grid}<text class="axis" x="${n(left + plotW / 2)}" y="${n(height2 - 6)}" text-anchor="middle">runs, oldest to newest (${h2.runs})</text>${series2}${empty}</svg>`;
+}
+function historyPagePath(metric) {
+  return `history/${metric}.html`;
+}
+function filterValues(runs) {
+  const sorted = (xs) => [...new Set(xs)].sort();
+  return { plans: sorted(runs.map((r) => r.plan)), pairs: sorted(runs.map((r) => r.pair ?? NO_PAIR)), testbeds: sorted(runs.map((r) => r.testbed)) };
+}
+function filtersHtml(f) {
+  const select2 = (name2, label2, values3) => html`<label>${label2} <select name="${name2}" data-filter="${name2}"><option value="">all</option>${values3.map((v) => html`<option value="${v}">${v}</option>`)}</select></label>`;
+  return html`<form class="history-filters" id="history-filters">${select2("plan", "Plan", f.plans)} ${select2("pair", "Runner pair", f.pairs)} ${select2("testbed", "Testbed", f.testbeds)}</form>\n`;
+}
+function legendHtml(runs) {
+  const order = orderEnvironments(runs.flatMap((r) => r.headline.map((e) => e.environment)));
+  const scales2 = environmentScales(order);
+  return html`<p class="history-legend">${order.map((e, i) => html`<span class="legend-item"><svg class="swatch" width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="${scales2.color.range[i] ?? "#777777"}"></rect></svg>${environmentTitle(e)}</span> `)}<span class="legend-item">▼ significant regression, ▲ significant improvement (diff with the previous comparable run)</span></p>\n`;
+}
+function overviewHtml(data3) {
+  if (data3.runs.length === 0) return html``;
+  const charts = HEADLINE_METRICS.map((metric) => {
+    const h2 = metricHistory(data3.runs, data3.marks, metric);
+    return html`<figure class="overview-chart" id="overview-${metric}"><a class="overview-link" href="${safeHref(historyPagePath(metric))}">${historySvg(h2, OVERVIEW_SIZE, "")}</a><figcaption>${link3({ href: historyPagePath(metric), text: METRIC_INFO[metric].title })} (${METRIC_INFO[metric].unit})</figcaption></figure>\n`;
+  });
+  return html`<section class="overview" id="overview"><h2>History</h2>
+${filtersHtml(filterValues(data3.runs))}${legendHtml(data3.runs)}<div class="small-multiples">
+${charts}</div></section>
+`;
+}
+function historyPage(data3, metric) {
+  const h2 = metricHistory(data3.runs, data3.marks, metric);
+  const info3 = METRIC_INFO[metric];
+  const others = HEADLINE_METRICS.filter((m3) => m3 !== metric).map((m3) => link3({ href: `${m3}.html`, text: METRIC_INFO[m3].title }));
+  const body = html`<p>Each point is one run's value for one environment, with its 95% interval as a band; click a point for its run. Lines join runs of the same plan on the same testbed; triangles mark where the diff with the previous comparable run found a significant change in this metric's range (click one for the diff). Runs are ordered by when they were made.</p>
+${filtersHtml(filterValues(data3.runs))}${legendHtml(data3.runs)}<figure class="history-chart" id="history-${metric}">${historySvg(h2, HISTORY_SIZE, "../")}<figcaption>${info3.title} (${info3.unit})</figcaption></figure>
+<p class="history-nav">Other metrics: ${others.map((l, i) => i === 0 ? l : html` · ${l}`)}</p>
+`;
+  return { path: historyPagePath(metric), title: `History: ${info3.title}`, banner: null, body, charts: [], script: true };
+}
+var PAIRS_PATH = "pairs.html";
+function pairsPage(runs) {
+  const plans = [...new Set(runs.map((r) => r.plan))].sort();
+  const sections = plans.map((plan) => {
+    const latest = /* @__PURE__ */ new Map();
+    for (const r of [...runs].filter((r2) => r2.plan === plan).sort(byTime)) latest.set(r.testbed, r);
+    const columns = [...latest.entries()].sort(([a4], [b10]) => a4.localeCompare(b10)).map(([, r]) => r);
+    const claimIds = [];
+    const seen = /* @__PURE__ */ new Set();
+    for (const r of columns) for (const c4 of r.claims) if (!seen.has(c4.id)) {
+      seen.add(c4.id);
+      claimIds.push({ id: c4.id, text: c4.text });
+    }
+    const head = html`<tr><th scope="col">Claim</th>${columns.map((r) => html`<th scope="col">${r.pair ?? r.testbed}<br>${link3({ href: runPagePath(r.runId), text: r.runId })}<br><span class="when">${r.createdAt}</span></th>`)}</tr>`;
+    const rows = claimIds.map(({ id: id3, text: text5 }) => html`<tr><th scope="row">${text5}</th>${columns.map((r) => {
+      const c4 = r.claims.find((x4) => x4.id === id3);
+      return c4 ? html`<td class="verdict verdict-${c4.verdict}">${verdictLabel(c4)}</td>` : html`<td class="verdict">(not judged)</td>`;
+    })}</tr>\n`);
+    return html`<h2>Plan ${plan}</h2>
+<table class="pairs" data-plan="${plan}"><thead>${head}</thead>
+<tbody>
+${rows}</tbody></table>
+`;
+  });
+  const body = html`<p>For each plan, the latest run on each runner pair (or testbed, for runs without a pair) with the paper's claims judged on it, side by side: the same claims, judged per pair.</p>
+${runs.length ? sections : html`<p>No runs.</p>`}`;
+  return { path: PAIRS_PATH, title: "Runner pairs compared", banner: null, body, charts: [] };
 }
 
 // actions/lib/site/assets.ts
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 var SITE_ASSET_NAMES = ["site.css", "site.js"];
 var ASSETS_DIR = new URL("./assets/", import.meta.url);
 function siteAsset(name2) {
   try {
-    return readFileSync3(new URL(name2, ASSETS_DIR));
+    return readFileSync4(new URL(name2, ASSETS_DIR));
   } catch (e) {
     throw new Error(`the site's ${name2} is missing from ${ASSETS_DIR.pathname} (${e.message}): in an action, rebuild its dist with npm run build:actions`);
   }
 }
 
-// actions/lib/core/output-dir.ts
-import { closeSync as closeSync3, constants as constants6, lstatSync as lstatSync3, mkdirSync as mkdirSync2, openSync as openSync3, readFileSync as readFileSync4, readlinkSync, writeSync as writeSync2 } from "node:fs";
-import { join as join6 } from "node:path";
-var OutputPathError = class extends Error {
-  name = "OutputPathError";
-};
-function lstatOrNull(path3) {
-  try {
-    return lstatSync3(path3);
-  } catch (e) {
-    if (e.code === "ENOENT") return null;
-    throw e;
-  }
+// actions/lib/diff/overlay-chart.ts
+var BASELINE_COLOR = "#7f7f7f";
+var RUN_A_PARAM = "run_a";
+var RUN_B_PARAM = "run_b";
+var MARK_COLOR = { regressed: "#D55E00", improved: "#009E73" };
+function round4(v) {
+  return Math.round(v * 1e3) / 1e3;
 }
-function relativeSegments(rel) {
-  const segments2 = rel.split("/");
-  if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
-    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
-  }
-  return segments2;
+function runName(diff, which2) {
+  return which2 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
 }
-function refuseLink(path3, st, what) {
-  if (st.isSymbolicLink()) {
-    let target2 = "?";
-    try {
-      target2 = readlinkSync(path3);
-    } catch {
+function row(diff, side2, series2, x4, s2, change2, verdict) {
+  if (s2.n === 0 || s2.mean === null) return null;
+  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round4(s2.mean), low: round4(Math.max(0, s2.ciLow ?? s2.mean)), high: round4(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+}
+function overlayRows(diff, environment2, test2) {
+  const mine = (xs) => xs.filter((p) => p.environment === environment2 && p.test === test2);
+  const rows = [];
+  for (const p of mine(diff.points)) {
+    const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
+    rows.push(row(diff, "A", p.series, p.value, p.a, change2, p.classification), row(diff, "B", p.series, p.value, p.b, change2, p.classification));
+  }
+  for (const p of mine(diff.removed)) rows.push(row(diff, "A", p.series, p.value, p.stats, "n/a", "only in A"));
+  for (const p of mine(diff.added)) rows.push(row(diff, "B", p.series, p.value, p.stats, "n/a", "only in B"));
+  return rows.filter((r) => r !== null).sort((x4, y4) => x4.side.localeCompare(y4.side) || x4.series.localeCompare(y4.series) || x4.x - y4.x);
+}
+function diffOverlayChart(diff, environment2, test2) {
+  const rows = overlayRows(diff, environment2, test2);
+  const a4 = runName(diff, "a");
+  const b10 = runName(diff, "b");
+  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment2 && p.test === test2)?.parameter ?? "sendSocketSize";
+  const envColor = ENVIRONMENT_STYLE.get(environment2)?.color ?? "#E69F00";
+  const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
+  const x4 = { field: "x", type: "quantitative", title: (Object.hasOwn(PARAMETER_AXIS_TITLE, parameter) ? PARAMETER_AXIS_TITLE[parameter] : void 0) ?? parameter };
+  const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
+  const color5 = { field: "side", type: "nominal", title: "Run", scale: runScale, legend };
+  const y4 = { field: "mean", type: "quantitative", title: "Throughput (10^6 bits/s)" };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: `${environmentTitle(environment2)}, ${test2}: A vs B`,
+      subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"]
+    },
+    width: 560,
+    height: 300,
+    data: { values: rows },
+    params: [{ name: RUN_A_PARAM, value: a4 }, { name: RUN_B_PARAM, value: b10 }],
+    config: CHART_CONFIG,
+    encoding: { x: x4, detail: { field: "series", type: "nominal" } },
+    layer: [
+      {
+        mark: { type: "line", strokeWidth: 1.5 },
+        encoding: { y: y4, color: color5, strokeDash: { field: "side", type: "nominal", scale: { domain: ["A", "B"], range: [[6, 3], [1, 0]] }, title: "Run", legend } }
+      },
+      {
+        // Drawn after the lines so the legend shows the lines' dashes; translucent, so lines show through.
+        mark: { type: "area", opacity: 0.15, line: false },
+        encoding: { y: { field: "low", type: "quantitative", title: y4.title }, y2: { field: "high" }, color: color5 }
+      },
+      {
+        mark: { type: "point", filled: true, size: 30 },
+        encoding: {
+          y: y4,
+          color: color5,
+          tooltip: [
+            { field: "run", title: "Run" },
+            { field: "series", title: "Series" },
+            { field: "x", title: x4.title },
+            { field: "mean", title: "Mean (10^6 bits/s)" },
+            { field: "low", title: "95% CI low" },
+            { field: "high", title: "95% CI high" },
+            { field: "n", title: "Replicates" },
+            { field: "change", title: "Change B vs A" },
+            { field: "verdict", title: "Verdict" }
+          ]
+        }
+      },
+      // Ring B's points that regressed or improved, so a reader finds them without the table.
+      ...["regressed", "improved"].map((verdict) => ({
+        transform: [{ filter: { and: [{ field: "side", equal: "B" }, { field: "verdict", equal: verdict }] } }],
+        mark: { type: "point", filled: false, size: 160, strokeWidth: 2, color: MARK_COLOR[verdict] },
+        encoding: { y: y4, color: { value: MARK_COLOR[verdict] } }
+      }))
+    ]
+  };
+}
+function diffGroups(diff) {
+  const seen = /* @__PURE__ */ new Set();
+  const out = [];
+  for (const c4 of diff.curves) {
+    const key3 = `${c4.environment}|${c4.test}`;
+    if (seen.has(key3)) continue;
+    seen.add(key3);
+    const sides = new Set(overlayRows(diff, c4.environment, c4.test).map((r) => r.side));
+    if (sides.size < 2) {
+      out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
+      continue;
     }
-    throw new OutputPathError(`${what} ${path3} is a symbolic link (to ${target2}): refusing to write through it`);
+    const id3 = `diff-${fileNamePart(c4.environment)}-${fileNamePart(c4.test.toLowerCase().replace(/_/g, "-"))}`;
+    const chart = { id: id3, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
+    out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
   }
+  return out;
 }
-function realDirectory(path3, what, recursive2) {
-  let st = lstatOrNull(path3);
-  if (st === null) {
-    try {
-      mkdirSync2(path3, { recursive: recursive2 });
-      return;
-    } catch (e) {
-      if (e.code !== "EEXIST") throw e;
-      st = lstatSync3(path3);
-    }
-  }
-  refuseLink(path3, st, what);
-  if (!st.isDirectory()) throw new OutputPathError(`${what} ${path3} exists and is not a directory`);
-}
-function dirUnder(root, rel) {
-  realDirectory(root, "output directory", true);
-  let dir = root;
-  if (rel !== void 0) {
-    for (const segment of relativeSegments(rel)) {
-      dir = join6(dir, segment);
-      realDirectory(dir, "directory", false);
-    }
-  }
-  return dir;
-}
-function writeUnder(root, rel, content2) {
-  const segments2 = relativeSegments(rel);
-  const dir = segments2.length > 1 ? dirUnder(root, segments2.slice(0, -1).join("/")) : dirUnder(root);
-  const path3 = join6(dir, segments2.at(-1));
-  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  const st = lstatOrNull(path3);
-  if (st !== null) {
-    refuseLink(path3, st, "file");
-    if (!st.isFile()) throw new OutputPathError(`${path3} exists and is not a regular file: refusing to write it`);
-    if (st.size === bytes2.length && readFileSync4(path3).equals(bytes2)) return false;
-  }
-  const fd = openSync3(path3, constants6.O_WRONLY | constants6.O_CREAT | constants6.O_TRUNC | constants6.O_NOFOLLOW, 420);
-  try {
-    for (let off = 0; off < bytes2.length; ) off += writeSync2(fd, bytes2, off, bytes2.length - off);
-  } finally {
-    closeSync3(fd);
-  }
-  return true;
+function groupCharts(groups) {
+  return groups.flatMap((g) => g.chart ? [g.chart] : []);
 }
 
 // actions/lib/diff/format.ts
@@ -97429,114 +97815,6 @@ function formatDiffJson(d) {
 `;
 }
 
-// actions/lib/diff/overlay-chart.ts
-var BASELINE_COLOR = "#7f7f7f";
-var RUN_A_PARAM = "run_a";
-var RUN_B_PARAM = "run_b";
-var MARK_COLOR = { regressed: "#D55E00", improved: "#009E73" };
-function round4(v) {
-  return Math.round(v * 1e3) / 1e3;
-}
-function runName(diff, which2) {
-  return which2 === "a" ? `A: ${diff.a.label}` : `B: ${diff.b.label}`;
-}
-function row(diff, side2, series2, x4, s2, change2, verdict) {
-  if (s2.n === 0 || s2.mean === null) return null;
-  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round4(s2.mean), low: round4(Math.max(0, s2.ciLow ?? s2.mean)), high: round4(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
-}
-function overlayRows(diff, environment2, test2) {
-  const mine = (xs) => xs.filter((p) => p.environment === environment2 && p.test === test2);
-  const rows = [];
-  for (const p of mine(diff.points)) {
-    const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
-    rows.push(row(diff, "A", p.series, p.value, p.a, change2, p.classification), row(diff, "B", p.series, p.value, p.b, change2, p.classification));
-  }
-  for (const p of mine(diff.removed)) rows.push(row(diff, "A", p.series, p.value, p.stats, "n/a", "only in A"));
-  for (const p of mine(diff.added)) rows.push(row(diff, "B", p.series, p.value, p.stats, "n/a", "only in B"));
-  return rows.filter((r) => r !== null).sort((x4, y4) => x4.side.localeCompare(y4.side) || x4.series.localeCompare(y4.series) || x4.x - y4.x);
-}
-function diffOverlayChart(diff, environment2, test2) {
-  const rows = overlayRows(diff, environment2, test2);
-  const a4 = runName(diff, "a");
-  const b10 = runName(diff, "b");
-  const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment2 && p.test === test2)?.parameter ?? "sendSocketSize";
-  const envColor = ENVIRONMENT_STYLE.get(environment2)?.color ?? "#E69F00";
-  const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
-  const x4 = { field: "x", type: "quantitative", title: (Object.hasOwn(PARAMETER_AXIS_TITLE, parameter) ? PARAMETER_AXIS_TITLE[parameter] : void 0) ?? parameter };
-  const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
-  const color5 = { field: "side", type: "nominal", title: "Run", scale: runScale, legend };
-  const y4 = { field: "mean", type: "quantitative", title: "Throughput (10^6 bits/s)" };
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: {
-      text: `${environmentTitle(environment2)}, ${test2}: A vs B`,
-      subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"]
-    },
-    width: 560,
-    height: 300,
-    data: { values: rows },
-    params: [{ name: RUN_A_PARAM, value: a4 }, { name: RUN_B_PARAM, value: b10 }],
-    config: CHART_CONFIG,
-    encoding: { x: x4, detail: { field: "series", type: "nominal" } },
-    layer: [
-      {
-        mark: { type: "line", strokeWidth: 1.5 },
-        encoding: { y: y4, color: color5, strokeDash: { field: "side", type: "nominal", scale: { domain: ["A", "B"], range: [[6, 3], [1, 0]] }, title: "Run", legend } }
-      },
-      {
-        // Drawn after the lines so the legend shows the lines' dashes; translucent, so lines show through.
-        mark: { type: "area", opacity: 0.15, line: false },
-        encoding: { y: { field: "low", type: "quantitative", title: y4.title }, y2: { field: "high" }, color: color5 }
-      },
-      {
-        mark: { type: "point", filled: true, size: 30 },
-        encoding: {
-          y: y4,
-          color: color5,
-          tooltip: [
-            { field: "run", title: "Run" },
-            { field: "series", title: "Series" },
-            { field: "x", title: x4.title },
-            { field: "mean", title: "Mean (10^6 bits/s)" },
-            { field: "low", title: "95% CI low" },
-            { field: "high", title: "95% CI high" },
-            { field: "n", title: "Replicates" },
-            { field: "change", title: "Change B vs A" },
-            { field: "verdict", title: "Verdict" }
-          ]
-        }
-      },
-      // Ring B's points that regressed or improved, so a reader finds them without the table.
-      ...["regressed", "improved"].map((verdict) => ({
-        transform: [{ filter: { and: [{ field: "side", equal: "B" }, { field: "verdict", equal: verdict }] } }],
-        mark: { type: "point", filled: false, size: 160, strokeWidth: 2, color: MARK_COLOR[verdict] },
-        encoding: { y: y4, color: { value: MARK_COLOR[verdict] } }
-      }))
-    ]
-  };
-}
-function diffGroups(diff) {
-  const seen = /* @__PURE__ */ new Set();
-  const out = [];
-  for (const c4 of diff.curves) {
-    const key3 = `${c4.environment}|${c4.test}`;
-    if (seen.has(key3)) continue;
-    seen.add(key3);
-    const sides = new Set(overlayRows(diff, c4.environment, c4.test).map((r) => r.side));
-    if (sides.size < 2) {
-      out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
-      continue;
-    }
-    const id3 = `diff-${fileNamePart(c4.environment)}-${fileNamePart(c4.test.toLowerCase().replace(/_/g, "-"))}`;
-    const chart = { id: id3, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
-    out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
-  }
-  return out;
-}
-function groupCharts(groups) {
-  return groups.flatMap((g) => g.chart ? [g.chart] : []);
-}
-
 // actions/lib/diff/page.ts
 function defaultChartHtml(chart) {
   return html`<figure class="chart" data-chart="${chart.id}"><figcaption>${chart.title}</figcaption></figure>`;
@@ -97629,6 +97907,12 @@ function previousRunPairs(runs) {
   ordered.forEach((run3, i) => {
     if (i === 0) return;
     for (let j = i - 1; j >= 0; j--) {
+      if (ordered[j].plan === run3.plan && ordered[j].testbed === run3.testbed) {
+        pairs.push({ a: ordered[j].runId, b: run3.runId, kind: "previous-same-plan" });
+        return;
+      }
+    }
+    for (let j = i - 1; j >= 0; j--) {
       if (ordered[j].plan === run3.plan) {
         pairs.push({ a: ordered[j].runId, b: run3.runId, kind: "previous-same-plan" });
         return;
@@ -97684,12 +97968,12 @@ function runDiffLinks(runId, pairs) {
   }
   return links;
 }
-function diffSiteCharts(charts) {
-  return charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: `charts/${c4.id}.svg`, spec: c4.spec }));
+function diffSiteCharts(charts, noSvg) {
+  return charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: noSvg?.has(c4.id) ? null : `charts/${c4.id}.svg`, spec: c4.spec }));
 }
-function diffSitePage(diff, manifests) {
-  const page = diffPage(diff, { chartHtml: (c4) => chartHtml(diffSiteCharts([c4])[0]) });
-  const siteCharts = diffSiteCharts(page.charts);
+function diffSitePage(diff, manifests, noSvg) {
+  const page = diffPage(diff, { chartHtml: (c4) => chartHtml(diffSiteCharts([c4], noSvg)[0]) });
+  const siteCharts = diffSiteCharts(page.charts, noSvg);
   const run3 = (id3) => link3({ href: `../../${runPagePath(id3)}`, text: id3 });
   const here = (file2) => link3({ href: file2, text: file2 });
   const head = html`<p class="diff-nav">A (baseline): ${run3(diff.a.runId)} · B (candidate): ${run3(diff.b.runId)} · ${here("diff.md")} · ${here("diff.txt")} · ${here("diff.json")} · ${link3({ href: "../../compare.html", text: "compare any two runs" })}</p>
@@ -97723,7 +98007,14 @@ ${built}`;
   return { path: PICKER_PATH, title: "Compare two runs", banner: null, body, charts: [], script: true };
 }
 
-// actions/lib/site/build.ts
+// actions/lib/site/build-jobs.ts
+import { Worker as Worker2 } from "node:worker_threads";
+import { existsSync as existsSync4, readFileSync as readFileSync6 } from "node:fs";
+import { join as join8, resolve as resolve2 } from "node:path";
+
+// actions/lib/site/report-files.ts
+import { lstatSync as lstatSync4, readFileSync as readFileSync5 } from "node:fs";
+import { join as join7 } from "node:path";
 function readIfExists(path3) {
   try {
     return lstatSync4(path3).isFile() ? readFileSync5(path3, "utf8") : null;
@@ -97738,6 +98029,7 @@ async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render =
   const charts = runCharts(manifest, analysis);
   const files = reportTextFiles(manifest, analysis, charts);
   let rendered = 0;
+  const noSvg = /* @__PURE__ */ new Set();
   for (const chart of charts) {
     const specText = `${JSON.stringify(chart.spec, null, 2)}
 `;
@@ -97748,13 +98040,15 @@ async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render =
         if (svg !== null) break;
       }
     }
-    if (svg === null) {
+    if (svg === null && render !== null) {
       svg = await render(chart.spec);
       rendered++;
     }
-    files.push({ path: `charts/${chart.id}.svg`, content: svg });
+    if (svg === null) noSvg.add(chart.id);
+    else files.push({ path: `charts/${chart.id}.svg`, content: svg });
   }
-  return { manifest, analysis, charts, files, rendered };
+  const kept = noSvg.size ? files.filter((f) => !(f.path.startsWith("charts/") && f.path.endsWith(".vl.json") && noSvg.has(f.path.slice("charts/".length, -".vl.json".length)))) : files;
+  return { manifest, analysis, charts, files: kept, rendered, noSvg };
 }
 function writeReportFiles(dir, files) {
   let changed = 0;
@@ -97764,17 +98058,155 @@ function writeReportFiles(dir, files) {
 function reportCacheDirs(runDir) {
   return [join7(runDir, "report"), runDir];
 }
+
+// actions/lib/site/build-jobs.ts
+var SITE_CACHE_VERSION = "virtnet-site-cache-1";
+function runCachePath(runId) {
+  return `cache/runs/${checkRunId(runId)}.json`;
+}
+function diffCachePath(pair) {
+  return `cache/${diffDir(pair.a, pair.b)}.json`;
+}
+var JobRunner = class {
+  #recent = /* @__PURE__ */ new Map();
+  #claims = /* @__PURE__ */ new Map();
+  context;
+  render;
+  constructor(context3, render) {
+    this.context = context3;
+    this.render = render;
+  }
+  #remember(runId, value4) {
+    this.#recent.delete(runId);
+    this.#recent.set(runId, value4);
+    this.#claims.set(runId, value4.claims);
+    if (this.#recent.size > 16) this.#recent.delete(this.#recent.keys().next().value);
+  }
+  #loaded(runId, dir, known) {
+    const hit2 = this.#recent.get(runId);
+    if (hit2) return hit2;
+    const run3 = loadRun(dir);
+    const claims = known ?? this.#claims.get(runId) ?? analyseRun(run3.manifest, run3.results.records, this.context.claims, run3.results.probes).claims;
+    const value4 = { run: run3, claims };
+    this.#remember(runId, value4);
+    return value4;
+  }
+  async do(job) {
+    return job.kind === "run" ? this.#run(job) : this.#diff(job);
+  }
+  async #run(job) {
+    const { siteDir } = this.context;
+    const runId = job.runId;
+    let written = 0;
+    const run3 = loadRun(job.dir);
+    if (run3.manifest.runId !== runId) throw new Error(`${job.dir}: its run id changed while the site was built (${runId} -> ${run3.manifest.runId})`);
+    const outDir = dirUnder(siteDir, `runs/${checkRunId(runId)}`);
+    const analysis = analyseRun(run3.manifest, run3.results.records, this.context.claims, run3.results.probes);
+    const report = await renderAnalysedReport(run3.manifest, analysis, [outDir, ...reportCacheDirs(job.dir)], this.render);
+    written += writeReportFiles(outDir, report.files);
+    if (resolve2(job.dir) !== resolve2(outDir)) {
+      for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
+        const src = join8(job.dir, f);
+        if (existsSync4(src) && writeUnder(outDir, f, readFileSync6(src))) written++;
+      }
+    }
+    const page = runPage({ ...report, diffLinks: job.links, pickerHref: job.pickerHref && `../../${job.pickerHref}`, noSvg: report.noSvg });
+    if (writeUnder(siteDir, page.path, renderPage(page))) written++;
+    const entry2 = indexEntry(run3.manifest, analysis.claims, analysis.environments);
+    const roundTrips = Object.fromEntries(Object.entries(analysis.roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
+    const digest = { version: SITE_CACHE_VERSION, key: job.key, pageKey: job.pageKey, results: job.results, entry: entry2, claims: analysis.claims, history: historyRun(run3.manifest, headlineMetrics(analysis.points, roundTrips)) };
+    if (writeUnder(siteDir, runCachePath(runId), `${JSON.stringify(digest)}
+`)) written++;
+    this.#remember(runId, { run: run3, claims: analysis.claims });
+    const fromCache = report.charts.length - report.rendered - report.noSvg.size;
+    return { kind: "run", runId, digest, written, rendered: report.rendered, message: `  site: run ${runId} (${report.rendered} charts rendered, ${fromCache} from cache${report.noSvg.size ? `, ${report.noSvg.size} without SVG` : ""})` };
+  }
+  async #diff(job) {
+    const { siteDir } = this.context;
+    const { pair } = job;
+    const ra = this.#loaded(pair.a, job.dirA, job.claimsA);
+    const rb = this.#loaded(pair.b, job.dirB, job.claimsB);
+    const diff = diffRuns(
+      { label: pair.a, manifest: ra.run.manifest, records: ra.run.results.records, verdicts: ra.claims },
+      { label: pair.b, manifest: rb.run.manifest, records: rb.run.results.records, verdicts: rb.claims },
+      this.context.diffOptions
+    );
+    const outDir = dirUnder(siteDir, diffDir(pair.a, pair.b));
+    const files = [
+      { path: "diff.json", content: formatDiffJson(diff) },
+      { path: "diff.md", content: formatDiffMarkdown(diff) },
+      { path: "diff.txt", content: formatDiffText(diff) }
+    ];
+    let page = diffSitePage(diff, { a: ra.run.manifest, b: rb.run.manifest });
+    let rendered = 0;
+    const noSvg = /* @__PURE__ */ new Set();
+    for (const chart of page.charts) {
+      const specText = `${JSON.stringify(chart.spec, null, 2)}
+`;
+      const svgPath = `charts/${chart.id}.svg`;
+      const cachedSvg = readIfExists(join8(outDir, chart.specPath)) === specText ? readIfExists(join8(outDir, svgPath)) : null;
+      const svg = cachedSvg ?? (this.render ? await this.render(chart.spec) : null);
+      if (cachedSvg === null && svg !== null) rendered++;
+      if (svg === null) noSvg.add(chart.id);
+      else files.push({ path: chart.specPath, content: specText }, { path: svgPath, content: svg });
+    }
+    if (noSvg.size) page = diffSitePage(diff, { a: ra.run.manifest, b: rb.run.manifest }, noSvg);
+    let written = writeReportFiles(outDir, files);
+    if (writeUnder(siteDir, page.path, renderPage(page))) written++;
+    const digest = { version: SITE_CACHE_VERSION, key: job.key, regressed: diff.summary.regressed, improved: diff.summary.improved, marks: diffMarks(diff, diffPagePath(pair.a, pair.b)) };
+    if (writeUnder(siteDir, diffCachePath(pair), `${JSON.stringify(digest)}
+`)) written++;
+    const fromCache = page.charts.length - rendered - noSvg.size;
+    return { kind: "diff", pair, digest, written, rendered, message: `  site: diff ${pair.a} -> ${pair.b} (${rendered} charts rendered, ${fromCache} from cache${noSvg.size ? `, ${noSvg.size} without SVG` : ""})` };
+  }
+};
+function localRunner(context3, render) {
+  return new JobRunner(context3, context3.renderSvgs ? render ?? renderSvg : null);
+}
+async function doOnWorkers(context3, chunks, onResult) {
+  const local = localRunner(context3);
+  await Promise.all(chunks.map(async (chunk) => {
+    let done = 0;
+    await new Promise((resolveChunk) => {
+      let worker;
+      try {
+        worker = new Worker2(new URL("./build-worker.ts", import.meta.url), { workerData: { context: context3, jobs: chunk } });
+      } catch {
+        resolveChunk();
+        return;
+      }
+      let settled = false;
+      const finish = () => {
+        if (settled) return;
+        settled = true;
+        void worker.terminate();
+        resolveChunk();
+      };
+      worker.on("message", (m3) => {
+        if (m3.result) {
+          done++;
+          onResult(m3.result);
+        } else finish();
+      });
+      worker.on("error", finish);
+      worker.on("exit", finish);
+    });
+    for (const job of chunk.slice(done)) onResult(await local.do(job));
+  }));
+}
+
+// actions/lib/site/build.ts
 var require2 = createRequire(import.meta.url);
 function assetSources() {
   const build = (pkg2, file2) => {
     let dir = dirname2(require2.resolve(pkg2));
-    while (!existsSync4(join7(dir, "package.json")) || JSON.parse(readFileSync5(join7(dir, "package.json"), "utf8")).name !== pkg2) {
+    while (!existsSync5(join9(dir, "package.json")) || JSON.parse(readFileSync7(join9(dir, "package.json"), "utf8")).name !== pkg2) {
       const up = dirname2(dir);
       if (up === dir) throw new Error(`cannot find the package root of ${pkg2}`);
       dir = up;
     }
-    const path3 = join7(dir, "build", file2);
-    if (!existsSync4(path3)) throw new Error(`${pkg2} has no browser build ${file2}: run npm ci`);
+    const path3 = join9(dir, "build", file2);
+    if (!existsSync5(path3)) throw new Error(`${pkg2} has no browser build ${file2}: run npm ci`);
     return path3;
   };
   return {
@@ -97783,115 +98215,151 @@ function assetSources() {
     "vega-embed.min.js": build("vega-embed", "vega-embed.min.js")
   };
 }
-async function eachBounded(items, limit, task) {
-  const inFlight = /* @__PURE__ */ new Set();
-  for (const item of items) {
-    const p = task(item);
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p)).catch(() => {
-    });
-    if (inFlight.size >= limit) await Promise.race(inFlight);
+var hashOf = (...parts) => {
+  const h2 = createHash2("sha256");
+  for (const p of parts) h2.update(p).update("\0");
+  return h2.digest("hex");
+};
+function readDigest(path3, key3) {
+  const text5 = readIfExists(path3);
+  if (text5 === null) return null;
+  try {
+    const value4 = JSON.parse(text5);
+    return value4 && value4.version === SITE_CACHE_VERSION && (key3 === null || value4.key === key3) ? value4 : null;
+  } catch {
+    return null;
   }
-  await Promise.all(inFlight);
 }
+function resultsStamp(path3, previous) {
+  let st;
+  try {
+    st = lstatSync5(path3);
+  } catch {
+    return null;
+  }
+  if (!st.isFile()) return null;
+  if (previous && previous.size === st.size && previous.mtimeMs === st.mtimeMs && previous.ino === st.ino) return previous;
+  const bytes2 = bytesIfExists(path3);
+  return bytes2 === null ? null : { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256: hashOf(bytes2) };
+}
+function bytesIfExists(path3) {
+  try {
+    return lstatSync5(path3).isFile() ? readFileSync7(path3) : null;
+  } catch {
+    return null;
+  }
+}
+var WORKER_THRESHOLD = 8;
 async function buildSite(runDirs, siteDir, options) {
   const log7 = options.log ?? (() => {
   });
   let written = 0;
   let rendered = 0;
-  for (const [name2, src] of Object.entries(assetSources())) if (writeUnder(siteDir, `assets/${name2}`, readFileSync5(src))) written++;
+  for (const [name2, src] of Object.entries(assetSources())) if (writeUnder(siteDir, `assets/${name2}`, readFileSync7(src))) written++;
   for (const name2 of SITE_ASSET_NAMES) if (writeUnder(siteDir, `assets/${name2}`, siteAsset(name2))) written++;
-  const loaded = runDirs.map((dir) => ({ dir, run: loadRun(dir) }));
+  const diffOptions = options.diffOptions ?? DEFAULT_DIFF_OPTIONS;
+  const renderSvgs = options.svg !== "reuse";
+  const claimsHash = hashOf(SITE_CACHE_VERSION, JSON.stringify(options.claims), renderSvgs ? "render" : "reuse");
+  const scanned = runDirs.map((dir) => {
+    const manifestBytes = bytesIfExists(join9(dir, MANIFEST_FILE));
+    let runId = null;
+    try {
+      runId = manifestBytes === null ? null : JSON.parse(manifestBytes.toString("utf8")).runId;
+    } catch {
+    }
+    const cachePath = typeof runId === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? join9(siteDir, runCachePath(runId)) : null;
+    const previous = cachePath === null ? null : readDigest(cachePath, null);
+    const results = resultsStamp(join9(dir, RESULTS_FILE), previous?.results ?? null);
+    const key3 = hashOf(claimsHash, manifestBytes ?? "no manifest", results?.sha256 ?? "no results");
+    const cached2 = previous !== null && previous.key === key3 ? previous : null;
+    if (cached2) return { dir, key: key3, results, cached: cached2, runId: cached2.history.runId, createdAt: cached2.history.createdAt, plan: cached2.history.plan, testbed: cached2.history.testbed };
+    const manifest = manifestBytes === null ? loadRun(dir).manifest : parseManifest(readRegularFile(join9(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join9(dir, MANIFEST_FILE));
+    return { dir, key: key3, results, cached: null, runId: manifest.runId, createdAt: manifest.createdAt, plan: manifest.plan?.name ?? "?", testbed: testbedOf(manifest) };
+  });
   const seen = /* @__PURE__ */ new Map();
-  for (const { dir, run: run3 } of loaded) {
-    const runId = checkRunId(run3.manifest.runId);
+  for (const { dir, runId } of scanned) {
+    checkRunId(runId);
     const earlier = seen.get(runId);
     if (earlier !== void 0) throw new Error(`run id ${runId} appears twice: in ${earlier} and in ${dir}`);
     seen.set(runId, dir);
   }
-  const pairable = loaded.map(({ run: run3 }) => ({ runId: run3.manifest.runId, createdAt: run3.manifest.createdAt, plan: run3.manifest.plan?.name ?? "?" }));
+  const pairable = scanned.map(({ runId, createdAt, plan, testbed }) => ({ runId, createdAt, plan, testbed }));
   const pairs = sitePairs(pairable, parseDiffPairs(options.diffs ?? [], pairable.map((r) => r.runId)));
-  const pickerHref = loaded.length > 1 ? PICKER_PATH : void 0;
+  const pickerHref = scanned.length > 1 ? PICKER_PATH : void 0;
   const builtInLinks = compareLinksFor(pairs);
-  const diffs = [];
-  const workers = options.render ? 1 : Math.max(1, options.workers ?? availableParallelism());
-  let pool = null;
-  const render = options.render ?? (workers > 1 && loaded.length > 1 ? (spec) => (pool ??= createRenderPool(workers)).render(spec) : renderSvg);
-  const results = [];
-  const position2 = new Map(loaded.map(({ run: run3 }, i) => [run3.manifest.runId, i]));
-  try {
-    const byId = new Map(loaded.map(({ run: run3 }) => [run3.manifest.runId, run3]));
-    const claimsById = /* @__PURE__ */ new Map();
-    const diffsAfter = /* @__PURE__ */ new Map();
-    for (const pair of pairs) {
-      const later = Math.max(position2.get(pair.a), position2.get(pair.b));
-      diffsAfter.set(later, [...diffsAfter.get(later) ?? [], pair]);
-    }
-    const jobs = loaded.flatMap((run3, i) => [{ run: run3 }, ...(diffsAfter.get(i) ?? []).map((pair) => ({ pair }))]);
-    const buildRun = async ({ dir: runDir, run: run3 }) => {
-      const runId = run3.manifest.runId;
-      const outDir = dirUnder(siteDir, `runs/${checkRunId(runId)}`);
-      const analysis = analyseRun(run3.manifest, run3.results.records, options.claims, run3.results.probes);
-      claimsById.set(runId, analysis.claims);
-      const report = await renderAnalysedReport(run3.manifest, analysis, [outDir, ...reportCacheDirs(runDir)], render);
-      rendered += report.rendered;
-      written += writeReportFiles(outDir, report.files);
-      if (resolve2(runDir) !== resolve2(outDir)) {
-        for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-          const src = join7(runDir, f);
-          if (existsSync4(src) && writeUnder(outDir, f, readFileSync5(src))) written++;
-        }
-      }
-      const page = runPage({ ...report, diffLinks: runDiffLinks(runId, pairs), pickerHref: pickerHref && `../../${pickerHref}` });
-      if (writeUnder(siteDir, page.path, renderPage(page))) written++;
-      const entry2 = indexEntry(run3.manifest, report.analysis.claims, report.analysis.environments);
-      entry2.compareLinks = [...builtInLinks.get(runId) ?? [], ...options.compareLinks?.get(runId) ?? []];
-      results.push({ entry: entry2, run: { runId, dir: runDir, claims: report.analysis.claims, pagePath: join7(siteDir, page.path) } });
-      log7(`  site: run ${runId} (${report.rendered} charts rendered, ${report.charts.length - report.rendered} from cache)`);
-    };
-    const buildDiff = async (pair) => {
-      const [ra, rb] = [byId.get(pair.a), byId.get(pair.b)];
-      const diff = diffRuns(
-        { label: pair.a, manifest: ra.manifest, records: ra.results.records, verdicts: claimsById.get(pair.a) },
-        { label: pair.b, manifest: rb.manifest, records: rb.results.records, verdicts: claimsById.get(pair.b) },
-        options.diffOptions ?? DEFAULT_DIFF_OPTIONS
-      );
-      const page = diffSitePage(diff, { a: ra.manifest, b: rb.manifest });
-      const outDir = dirUnder(siteDir, diffDir(pair.a, pair.b));
-      const files = [
-        { path: "diff.json", content: formatDiffJson(diff) },
-        { path: "diff.md", content: formatDiffMarkdown(diff) },
-        { path: "diff.txt", content: formatDiffText(diff) }
-      ];
-      let renderedHere = 0;
-      for (const chart of page.charts) {
-        const specText = `${JSON.stringify(chart.spec, null, 2)}
-`;
-        const cached2 = readIfExists(join7(outDir, chart.specPath)) === specText ? readIfExists(join7(outDir, chart.svgPath)) : null;
-        const svg = cached2 ?? await render(chart.spec);
-        if (cached2 === null) renderedHere++;
-        files.push({ path: chart.specPath, content: specText }, { path: chart.svgPath, content: svg });
-      }
-      rendered += renderedHere;
-      written += writeReportFiles(outDir, files);
-      if (writeUnder(siteDir, page.path, renderPage(page))) written++;
-      diffs.push({ pair, pagePath: join7(siteDir, page.path), regressed: diff.summary.regressed, improved: diff.summary.improved });
-      log7(`  site: diff ${pair.a} -> ${pair.b} (${renderedHere} charts rendered, ${page.charts.length - renderedHere} from cache)`);
-    };
-    await eachBounded(jobs, 2 * workers, (job) => job.run ? buildRun(job.run) : buildDiff(job.pair));
-  } finally {
-    if (pool) await pool.close();
+  const byId = new Map(scanned.map((r) => [r.runId, r]));
+  const digests = /* @__PURE__ */ new Map();
+  const diffDigests = /* @__PURE__ */ new Map();
+  const pairKey = (p) => `${p.a}
+${p.b}`;
+  const inTime = [...scanned].sort((x4, y4) => x4.createdAt.localeCompare(y4.createdAt) || x4.runId.localeCompare(y4.runId));
+  const timeIndex = new Map(inTime.map((r, i) => [r.runId, i]));
+  const diffsAfter = /* @__PURE__ */ new Map();
+  for (const pair of pairs) {
+    const later = Math.max(timeIndex.get(pair.a), timeIndex.get(pair.b));
+    diffsAfter.set(later, [...diffsAfter.get(later) ?? [], pair]);
   }
-  results.sort((a4, b10) => position2.get(a4.run.runId) - position2.get(b10.run.runId));
-  const entries2 = results.map((r) => r.entry);
-  const runs = results.map((r) => r.run);
+  const jobs = [];
+  const building = /* @__PURE__ */ new Set();
+  inTime.forEach((scan, i) => {
+    const links = runDiffLinks(scan.runId, pairs);
+    const pageKey = hashOf(scan.key, JSON.stringify(links), pickerHref ?? "");
+    if (scan.cached && scan.cached.pageKey === pageKey && existsSync5(join9(siteDir, runPagePath(scan.runId)))) digests.set(scan.runId, scan.cached);
+    else {
+      building.add(scan.runId);
+      jobs.push({ kind: "run", dir: scan.dir, runId: scan.runId, key: scan.key, pageKey, results: scan.results, links, pickerHref });
+    }
+    for (const pair of diffsAfter.get(i) ?? []) {
+      const [a4, b10] = [byId.get(pair.a), byId.get(pair.b)];
+      const key3 = hashOf(SITE_CACHE_VERSION, a4.key, b10.key, JSON.stringify(diffOptions), renderSvgs ? "render" : "reuse");
+      const cached2 = readDigest(join9(siteDir, diffCachePath(pair)), key3);
+      if (cached2 && existsSync5(join9(siteDir, diffPagePath(pair.a, pair.b)))) diffDigests.set(pairKey(pair), cached2);
+      else jobs.push({ kind: "diff", pair, dirA: a4.dir, dirB: b10.dir, key: key3, claimsA: a4.cached?.claims ?? null, claimsB: b10.cached?.claims ?? null });
+    }
+  });
+  const context3 = { siteDir, claims: options.claims, diffOptions, renderSvgs };
+  const onResult = (r) => {
+    written += r.written;
+    rendered += r.rendered;
+    if (r.kind === "run") digests.set(r.runId, r.digest);
+    else diffDigests.set(pairKey(r.pair), r.digest);
+    log7(r.message);
+  };
+  const workers = options.render ? 1 : Math.max(1, options.workers ?? availableParallelism());
+  if (workers > 1 && building.size >= WORKER_THRESHOLD) {
+    const size2 = Math.ceil(jobs.length / workers);
+    const chunks = Array.from({ length: workers }, (_, i) => jobs.slice(i * size2, (i + 1) * size2)).filter((c4) => c4.length > 0);
+    await doOnWorkers(context3, chunks, onResult);
+  } else {
+    let pool = null;
+    const render = options.render ?? (renderSvgs && workers > 1 && jobs.length > 1 ? (spec) => (pool ??= createRenderPool(workers)).render(spec) : void 0);
+    try {
+      const runner = localRunner(context3, render);
+      for (const job of jobs) onResult(await runner.do(job));
+    } finally {
+      if (pool) await pool.close();
+    }
+  }
+  const digestOf = (runId) => digests.get(runId);
+  const runs = scanned.map((s2) => ({ runId: s2.runId, dir: s2.dir, claims: digestOf(s2.runId).claims, pagePath: join9(siteDir, runPagePath(s2.runId)) }));
+  const entries2 = scanned.map((s2) => ({ ...digestOf(s2.runId).entry, compareLinks: [...builtInLinks.get(s2.runId) ?? [], ...options.compareLinks?.get(s2.runId) ?? []] }));
   for (const page of options.extraPages ?? []) if (writeUnder(siteDir, page.path, renderPage(page))) written++;
   if (pickerHref && writeUnder(siteDir, PICKER_PATH, renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
-  const indexPath = join7(siteDir, "index.html");
-  if (writeUnder(siteDir, "index.html", renderPage(indexPage(entries2, pickerHref)))) written++;
-  const pairOrder = new Map(pairs.map((p, i) => [p, i]));
-  diffs.sort((x4, y4) => pairOrder.get(x4.pair) - pairOrder.get(y4.pair));
-  return { indexPath, runs, diffs, written, rendered };
+  const marks = [];
+  for (const pair of pairs) {
+    if (pair.kind !== "requested" && comparable(digestOf(pair.a).history, digestOf(pair.b).history)) marks.push(...diffDigests.get(pairKey(pair)).marks);
+  }
+  const history = { runs: scanned.map((s2) => digestOf(s2.runId).history), marks };
+  for (const metric of HEADLINE_METRICS) {
+    const page = historyPage(history, metric);
+    if (writeUnder(siteDir, page.path, renderPage(page))) written++;
+  }
+  if (writeUnder(siteDir, PAIRS_PATH, renderPage(pairsPage(scanned.map((s2) => ({ ...digestOf(s2.runId).history, claims: digestOf(s2.runId).claims })))))) written++;
+  const indexPath = join9(siteDir, "index.html");
+  if (writeUnder(siteDir, "index.html", renderPage(indexPage(entries2, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH)))) written++;
+  const diffs = pairs.map((pair) => ({ pair, pagePath: join9(siteDir, diffPagePath(pair.a, pair.b)), regressed: diffDigests.get(pairKey(pair)).regressed, improved: diffDigests.get(pairKey(pair)).improved }));
+  const diffsBuilt = jobs.filter((j) => j.kind === "diff").length;
+  return { indexPath, runs, diffs, written, rendered, runsBuilt: building.size, diffsBuilt };
 }
 async function commitRun(runDir, reportsDir, claims, render) {
   const run3 = loadRun(runDir);
@@ -97899,8 +98367,8 @@ async function commitRun(runDir, reportsDir, claims, render) {
   const dir = dirUnder(reportsDir, `runs/${runId}`);
   let changed = 0;
   for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-    const src = join7(runDir, f);
-    if (existsSync4(src) && resolve2(src) !== resolve2(join7(dir, f)) && writeUnder(dir, f, readFileSync5(src))) changed++;
+    const src = join9(runDir, f);
+    if (existsSync5(src) && resolve3(src) !== resolve3(join9(dir, f)) && writeUnder(dir, f, readFileSync7(src))) changed++;
   }
   const report = await renderReport(run3.manifest, run3.results, claims, [dir, ...reportCacheDirs(runDir)], render);
   changed += writeReportFiles(dir, report.files);
@@ -97943,8 +98411,8 @@ async function run2(io = actionsCore()) {
       lines.push(compactTable(results.records));
     }
     if (settings.siteDir) {
-      const runsDir = join8(settings.reportsDir, "runs");
-      const all = readdirSync3(runsDir).sort().map((name2) => join8(runsDir, name2)).filter(isRunDir);
+      const runsDir = join10(settings.reportsDir, "runs");
+      const all = readdirSync3(runsDir).sort().map((name2) => join10(runsDir, name2)).filter(isRunDir);
       const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m3) => io.info(m3) });
       io.setOutput("site-index", site.indexPath);
       lines.push(`

@@ -2,7 +2,9 @@
 // The site's only script (type-checked by tsc with the rest of the code: `// @ts-check`).
 // 1. Turns every .vega placeholder into an interactive chart (vega-embed); the SVG <img> stays when
 //    scripts cannot run or a chart fails.
-// 2. The diff picker (compare.html): goes to the pair's page when the site has it, else says which
+// 2. The history filters (index and history pages): hide the chart series and run-table rows whose
+//    plan, runner pair or testbed (data-* attributes) do not match the selects.
+// 3. The diff picker (compare.html): goes to the pair's page when the site has it, else says which
 //    command builds it. Run ids and the command are put in as text, never as HTML.
 // Data comes only from <script type="application/json"> elements, read with JSON.parse.
 
@@ -31,6 +33,26 @@
         node.setAttribute('data-rendered', 'fallback');
         console.warn(`chart ${id}: ${String(err)}`);
       });
+  }
+
+  const filters = document.getElementById('history-filters');
+  if (filters instanceof HTMLFormElement) {
+    const selects = Array.from(filters.querySelectorAll('select[data-filter]'));
+    const apply = () => {
+      /** @type {[string, string][]} */
+      const wanted = [];
+      for (const select of selects) {
+        if (select instanceof HTMLSelectElement && select.value !== '') wanted.push([select.getAttribute('data-filter') ?? '', select.value]);
+      }
+      for (const el of Array.from(document.querySelectorAll('g.series, table.runs tr[data-run]'))) {
+        const match = wanted.every(([name, value]) => el.getAttribute(`data-${name}`) === value);
+        if (match) el.removeAttribute('data-filtered-out');
+        else el.setAttribute('data-filtered-out', '');
+      }
+    };
+    filters.addEventListener('change', apply);
+    filters.addEventListener('submit', (event) => event.preventDefault());
+    apply();
   }
 
   const picker = document.getElementById('diff-picker');
