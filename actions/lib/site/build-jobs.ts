@@ -21,7 +21,7 @@ import { diffMarks, historyRun, type HistoryMark, type HistoryRun } from './hist
 import { readIfExists, renderAnalysedReport, reportCacheDirs, writeReportFiles } from './report-files.ts';
 import { checkRunId, indexEntry, renderPage, runPage, type IndexEntry, type Link } from './site.ts';
 
-/** Raised whenever what a page shows for the same input changes: every cached digest is then stale. */
+/** The cache's format: raised when a digest's shape changes (a change of the code is caught by build.ts codeFingerprint). */
 export const SITE_CACHE_VERSION = 'virtnet-site-cache-1';
 
 /** A file's hash with the facts it was taken at: while they are the same, the file is not read again (as git's index does). */

@@ -5,7 +5,8 @@
 // is cached by spec (report-files.ts).
 
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +23,7 @@ import { DEFAULT_DIFF_OPTIONS, type DiffOptions } from '../diff/diff.ts';
 import { comparable, historyPage, overviewHtml, pairsPage, PAIRS_PATH, type HistoryMark } from './history.ts';
 import { checkRunId, indexPage, renderPage, runPagePath, testbedOf, type Link, type SitePage } from './site.ts';
 import { SITE_ASSET_NAMES, siteAsset } from './assets.ts';
-import { compareLinksFor, diffPagePath, parseDiffPairs, PICKER_PATH, pickerPage, runDiffLinks, sitePairs, type RunPair } from './diff-pages.ts';
+import { compareLinksFor, diffPagePath, parseDiffPairs, PICKER_PATH, pickerPage, diffLinksByRun, sitePairs, type RunPair } from './diff-pages.ts';
 import { diffCachePath, doOnWorkers, localRunner, runCachePath, SITE_CACHE_VERSION, type DiffDigest, type FileStamp, type Job, type JobContext, type JobResult, type RunDigest } from './build-jobs.ts';
 import { readIfExists, renderReport, reportCacheDirs, writeReportFiles } from './report-files.ts';
 
@@ -142,11 +143,12 @@ function readDigest<T extends { version: string; key: string }>(path: string, ke
 }
 
 /**
- * results.jsonl's hash, taken again only when its size, modification time or inode differ from the
- * stamp the cache holds (a run's results are appended to, never rewritten in place at the same size
- * and time). Null when there is no regular file (loadRun says why when it reads the run).
+ * A file's hash, taken again only when its size, modification time or inode differ from the stamp
+ * the cache holds (as git's index does: a run's files are appended to or replaced, never rewritten
+ * in place at the same size and time). Null when there is no regular file (loadRun says why when it
+ * reads the run).
  */
-function resultsStamp(path: string, previous: FileStamp | null): FileStamp | null {
+function fileStamp(path: string, previous: FileStamp | null): FileStamp | null {
   let st;
   try {
     st = lstatSync(path);
@@ -159,6 +161,25 @@ function resultsStamp(path: string, previous: FileStamp | null): FileStamp | nul
   return bytes === null ? null : { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256: hashOf(bytes) };
 }
 
+/** The cache's index: per run directory (by the hash of its path, so no path of the machine is in the site), its manifest's stamp and its digest. */
+interface CacheIndex {
+  version: string;
+  runs: Record<string, { manifest: FileStamp; digest: RunDigest }>;
+}
+
+const CACHE_INDEX = 'cache/index.json';
+
+function readCacheIndex(siteDir: string): CacheIndex['runs'] {
+  const text = readIfExists(join(siteDir, CACHE_INDEX));
+  try {
+    const value = text === null ? null : (JSON.parse(text) as CacheIndex);
+    if (value && value.version === SITE_CACHE_VERSION && typeof value.runs === 'object' && value.runs !== null) return value.runs;
+  } catch {
+    // A damaged index is no index: every run is looked up by its own cache file.
+  }
+  return {};
+}
+
 /** A file's bytes for a cache key: only a regular file (a link or a FIFO counts as absent; loadRun says why when it reads the run). */
 function bytesIfExists(path: string): Buffer | null {
   try {
@@ -166,6 +187,26 @@ function bytesIfExists(path: string): Buffer | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The code that makes the pages, as a hash: part of every cache key, so a site built by other code
+ * is rebuilt whole. In an action's bundle, the bundle itself; from the sources, every library module
+ * (actions/lib/**.ts but tests), a few milliseconds to read.
+ */
+let fingerprint: string | null = null;
+export function codeFingerprint(): string {
+  if (fingerprint !== null) return fingerprint;
+  const self = fileURLToPath(import.meta.url);
+  const h = createHash('sha256');
+  if (!self.endsWith('.ts')) h.update(readFileSync(self));
+  else {
+    const lib = dirname(dirname(self));
+    const files = (readdirSync(lib, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort();
+    for (const f of files) h.update(f).update('\0').update(readFileSync(join(lib, f))).update('\0');
+    for (const name of SITE_ASSET_NAMES) h.update(siteAsset(name));
+  }
+  return (fingerprint = h.digest('hex'));
 }
 
 /** Below this many runs to build, worker threads cost more than they save. */
@@ -180,24 +221,36 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   for (const name of SITE_ASSET_NAMES) if (writeUnder(siteDir, `assets/${name}`, siteAsset(name))) written++;
   const diffOptions = options.diffOptions ?? DEFAULT_DIFF_OPTIONS;
   const renderSvgs = options.svg !== 'reuse';
-  const claimsHash = hashOf(SITE_CACHE_VERSION, JSON.stringify(options.claims), renderSvgs ? 'render' : 'reuse');
+  const claimsHash = hashOf(SITE_CACHE_VERSION, codeFingerprint(), JSON.stringify(options.claims), renderSvgs ? 'render' : 'reuse');
   // 1. Each run's key and, when its key is cached, its digest; else its manifest (for pairing).
   type Scanned = { dir: string; key: string; results: FileStamp | null; cached: RunDigest | null; runId: string; createdAt: string; plan: string; testbed: string };
+  const cacheIndex = readCacheIndex(siteDir);
+  const stamps = new Map<string, { dirKey: string; manifest: FileStamp }>();
   const scanned: Scanned[] = runDirs.map((dir) => {
-    const manifestBytes = bytesIfExists(join(dir, MANIFEST_FILE));
-    let runId: unknown = null;
-    try {
-      runId = manifestBytes === null ? null : (JSON.parse(manifestBytes.toString('utf8')) as { runId?: unknown }).runId;
-    } catch {
-      // Not JSON: parsing the manifest below says so, with the file's name.
+    // The index of the cache first: no file of the run is read when neither changed since.
+    const dirKey = hashOf(resolve(dir));
+    const indexed = Object.hasOwn(cacheIndex, dirKey) ? cacheIndex[dirKey]! : null;
+    const manifestStamp = fileStamp(join(dir, MANIFEST_FILE), indexed?.manifest ?? null);
+    if (manifestStamp === null) loadRun(dir); // says why there is no manifest to read
+    let previous = indexed?.digest ?? null;
+    let results = fileStamp(join(dir, RESULTS_FILE), previous?.results ?? null);
+    let key = hashOf(claimsHash, manifestStamp!.sha256, results?.sha256 ?? 'no results');
+    if (previous === null || previous.key !== key) {
+      // Not in the index (a new run, a moved directory): the run's own cache file, found by its id.
+      let runId: unknown = null;
+      try {
+        runId = (JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as { runId?: unknown }).runId;
+      } catch {
+        // Not JSON: parsing the manifest below says so, with the file's name.
+      }
+      previous = typeof runId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? readDigest<RunDigest>(join(siteDir, runCachePath(runId)), null) : null;
+      results = fileStamp(join(dir, RESULTS_FILE), previous?.results ?? null);
+      key = hashOf(claimsHash, manifestStamp!.sha256, results?.sha256 ?? 'no results');
     }
-    const cachePath = typeof runId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? join(siteDir, runCachePath(runId)) : null;
-    const previous = cachePath === null ? null : readDigest<RunDigest>(cachePath, null);
-    const results = resultsStamp(join(dir, RESULTS_FILE), previous?.results ?? null);
-    const key = hashOf(claimsHash, manifestBytes ?? 'no manifest', results?.sha256 ?? 'no results');
     const cached = previous !== null && previous.key === key ? previous : null;
+    stamps.set(dir, { dirKey, manifest: manifestStamp! });
     if (cached) return { dir, key, results, cached, runId: cached.history.runId, createdAt: cached.history.createdAt, plan: cached.history.plan, testbed: cached.history.testbed };
-    const manifest = manifestBytes === null ? loadRun(dir).manifest : parseManifest(readRegularFile(join(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join(dir, MANIFEST_FILE));
+    const manifest = parseManifest(readRegularFile(join(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join(dir, MANIFEST_FILE));
     return { dir, key, results, cached: null, runId: manifest.runId, createdAt: manifest.createdAt, plan: manifest.plan?.name ?? '?', testbed: testbedOf(manifest) };
   });
   const seen = new Map<string, string>();
@@ -228,8 +281,9 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   }
   const jobs: Job[] = [];
   const building = new Set<string>();
+  const linksByRun = diffLinksByRun(pairs);
   inTime.forEach((scan, i) => {
-    const links = runDiffLinks(scan.runId, pairs);
+    const links = linksByRun.get(scan.runId) ?? [];
     const pageKey = hashOf(scan.key, JSON.stringify(links), pickerHref ?? '');
     if (scan.cached && scan.cached.pageKey === pageKey && existsSync(join(siteDir, runPagePath(scan.runId)))) digests.set(scan.runId, scan.cached);
     else {
@@ -291,6 +345,9 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   const indexPath = join(siteDir, 'index.html');
   if (writeUnder(siteDir, 'index.html', renderPage(indexPage(entries, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH)))) written++;
   const diffs: SiteDiff[] = pairs.map((pair) => ({ pair, pagePath: join(siteDir, diffPagePath(pair.a, pair.b)), regressed: diffDigests.get(pairKey(pair))!.regressed, improved: diffDigests.get(pairKey(pair))!.improved }));
+  const indexed: [string, CacheIndex['runs'][string]][] = scanned.map((r) => [stamps.get(r.dir)!.dirKey, { manifest: stamps.get(r.dir)!.manifest, digest: digestOf(r.runId) }]);
+  const index: CacheIndex = { version: SITE_CACHE_VERSION, runs: Object.fromEntries(indexed.sort(([x], [y]) => x.localeCompare(y))) };
+  if (writeUnder(siteDir, CACHE_INDEX, `${JSON.stringify(index)}\n`)) written++;
   const diffsBuilt = jobs.filter((j) => j.kind === 'diff').length;
   return { indexPath, runs, diffs, written, rendered, runsBuilt: building.size, diffsBuilt };
 }

@@ -104,12 +104,22 @@ export function compareLinksFor(pairs: readonly RunPair[]): Map<string, Link[]> 
 
 /** A run page's links to every diff it is in, relative to runs/<runId>/index.html. */
 export function runDiffLinks(runId: string, pairs: readonly RunPair[]): Link[] {
-  const links: Link[] = [];
+  return diffLinksByRun(pairs).get(runId) ?? [];
+}
+
+/** runDiffLinks of every run at once, in one pass over the pairs (a site of a thousand runs asks for all). */
+export function diffLinksByRun(pairs: readonly RunPair[]): Map<string, Link[]> {
+  const out = new Map<string, Link[]>();
+  const add = (runId: string, l: Link) => {
+    const list = out.get(runId);
+    if (list) list.push(l);
+    else out.set(runId, [l]);
+  };
   for (const p of pairs) {
-    if (p.b === runId) links.push({ href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === 'requested' ? 'against' : 'against the previous run'} ${p.a} (this run is B)` });
-    else if (p.a === runId) links.push({ href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === 'requested' ? 'as the baseline of' : 'as the previous run of'} ${p.b} (this run is A)` });
+    add(p.b, { href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === 'requested' ? 'against' : 'against the previous run'} ${p.a} (this run is B)` });
+    add(p.a, { href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === 'requested' ? 'as the baseline of' : 'as the previous run of'} ${p.b} (this run is A)` });
   }
-  return links;
+  return out;
 }
 
 export function diffSiteCharts(charts: readonly DiffChartEntry[], noSvg?: ReadonlySet<string>): SiteChart[] {

@@ -147,6 +147,9 @@ export interface ChartSize {
   pointLinks: boolean;
 }
 
+/** The overview draws a series' dots only when it has fewer points than this. */
+export const OVERVIEW_DOTS_BELOW = 60;
+
 export const OVERVIEW_SIZE: ChartSize = { width: 320, height: 150, pointLinks: false };
 export const HISTORY_SIZE: ChartSize = { width: 900, height: 340, pointLinks: true };
 
@@ -225,7 +228,10 @@ export function historySvg(h: MetricHistory, size: ChartSize, root: string): Saf
       const poly = html`<polygon class="mark mark-${kind}" data-run="${p.runId}" points="${shape}"><title>${title}</title></polygon>`;
       return size.pointLinks ? html`<a href="${safeHref(`${root}${m.diffPath}`)}">${poly}</a>` : poly;
     });
-    const dots = s.points.map((p) => {
+    // The overview draws the dots of short series only (without titles): a thousand runs' dots are
+    // for the history pages, where they are links.
+    const dots = !size.pointLinks && s.points.length >= OVERVIEW_DOTS_BELOW ? [] : s.points.map((p) => {
+      if (!size.pointLinks) return html`<circle class="point" cx="${n(x(p.index))}" cy="${n(y(p.value.value))}" r="1.8" fill="${c}"></circle>`;
       const title = `${p.runId} · ${environmentTitle(s.environment)} · ${valueText(p.value, h.metric)}`;
       const dot = html`<circle class="point" data-run="${p.runId}" cx="${n(x(p.index))}" cy="${n(y(p.value.value))}" r="${size.pointLinks ? 3.5 : 1.8}" fill="${c}"><title>${title}</title></circle>`;
       return size.pointLinks ? html`<a class="point-link" href="${safeHref(`${root}${runPagePath(p.runId)}`)}">${dot}</a>` : dot;
