@@ -12,7 +12,7 @@ import { UsageError } from './cli/common.ts';
 const USAGE = `virtnet: netperf across native Linux, Docker, a QEMU/KVM Linux guest and OSv
 
 usage:
-  virtnet run --plan <quick|paper|FILE> --env <native[,docker,kvm,osv]|all> --out <DIR> [options]
+  virtnet run --plan <quick|paper|FILE> --env <native[,docker,kvm,osv,VARIANT]|all> --out <DIR> [options]
   virtnet run --resume <DIR>
   virtnet testbed up|down|status [--rate MBIT|off] [--delay D|off] [--cc NAME] [--index N]
   virtnet report <RUN_DIR...> [--out DIR] [--site DIR] [--commit [--reports DIR]] [--claims NAME|FILE]
@@ -23,7 +23,10 @@ usage:
 
 run options:
   --plan NAME|FILE      sweep plan: a built-in name (paper, quick) or a plan JSON file
-  --env LIST            environments, comma-separated, measured one at a time (default: native)
+  --env LIST            environments and variants, comma-separated, measured one at a time
+                        (default: native): native, docker, kvm, osv, all (those four), and the
+                        variants docker-host, kvm-e1000, kvm-vhost, osv-vhost (env/variants.json)
+  --variants FILE       more variants: a JSON file of the form of env/variants.json
   --out DIR             run directory to create (default: runs/<time>-<plan>)
   --resume DIR          continue an interrupted run: keep its measurements, make the missing ones
   --replicates N        override the plan's replicates

@@ -15,6 +15,7 @@ import { precisionLines, precisionReached } from '../../actions/lib/analyse/prec
 import { acceleratorRequest } from '../../actions/lib/measure/environment.ts';
 import type { EnvironmentDriver } from '../../actions/lib/measure/environment.ts';
 import { parseEnvironmentList } from '../../env/registry.ts';
+import { loadVariants } from '../../env/variants.ts';
 import { testbedDown, testbedUp } from '../../env/testbed/testbed.ts';
 import { formatDelay, watchDelayLine } from '../../env/testbed/delay-line.ts';
 import { congestionControlOption, delayOption } from './testbed.ts';
@@ -28,6 +29,7 @@ export function testbedLockPath(index: number): string {
 const OPTIONS = {
   plan: { type: 'string' },
   env: { type: 'string' },
+  variants: { type: 'string' },
   out: { type: 'string' },
   resume: { type: 'string' },
   replicates: { type: 'string' },
@@ -58,12 +60,14 @@ interface Settings {
 
 function resolveSettings(values: Record<string, string | boolean | undefined>): Settings {
   const str = (k: string) => values[k] as string | undefined;
+  // Built-in variants (env/variants.json), and a user's file of more (README: Environment variants).
+  const variants = asOptions(() => loadVariants(str('variants') ?? null));
   if (str('resume') !== undefined) {
     const dir = str('resume')!;
     if (str('plan')) throw new UsageError('--resume takes the plan from the run; drop --plan');
     if (str('out') && str('out') !== dir) throw new UsageError('--resume DIR continues DIR; drop --out');
     const run = loadRun(dir);
-    const environments = asOptions(() => parseEnvironmentList(str('env') ?? run.manifest.environments.join(',')));
+    const environments = asOptions(() => parseEnvironmentList(str('env') ?? run.manifest.environments.join(','), variants));
     return { plan: null, planSource: run.manifest.planSource, environments, outDir: dir, resume: true };
   }
   if (!str('plan')) throw new UsageError('--plan is required: quick, paper, or a plan file');
@@ -78,7 +82,7 @@ function resolveSettings(values: Record<string, string | boolean | undefined>): 
     },
     source,
   );
-  const environments = asOptions(() => parseEnvironmentList(str('env') ?? 'native'));
+  const environments = asOptions(() => parseEnvironmentList(str('env') ?? 'native', variants));
   const outDir = str('out') ?? join('runs', `${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}-${plan.name}`);
   // Before the testbed comes up: a directory the run cannot go into stops nothing but this command.
   try {
