@@ -34,11 +34,14 @@ const MODULE_PATHS: Record<string, string> = {
   e1000: 'kernel/drivers/net/ethernet/intel/e1000/e1000.ko',
 };
 
-/** The line /init prints once eth0 is configured, just before it execs netserver. */
+/**
+ * The line /init prints once eth0 is configured, just before it execs netserver; it ends with the
+ * driver that runs eth0 (`nic driver virtio_net`, `nic driver e1000`), as the guest's kernel says.
+ */
 export const GUEST_READY_MARKER = 'VIRTNET-GUEST-READY';
 
 /** Bump when the layout of the initramfs or the /init script changes in a way the key misses. */
-const BUILDER_VERSION = 3;
+const BUILDER_VERSION = 4;
 
 /**
  * Load order from each module's `depends=` field (modinfo -F depends): every module after the
@@ -125,7 +128,7 @@ else
   ip addr add "$IP" dev eth0
   [ -n "$GW" ] && ip route add default via "$GW"
 fi
-echo "${GUEST_READY_MARKER} $(ip -4 -o addr show dev eth0 | awk '{print $4}') netserver port $PORT"
+echo "${GUEST_READY_MARKER} $(ip -4 -o addr show dev eth0 | awk '{print $4}') netserver port $PORT nic driver $(basename "$(readlink /sys/class/net/eth0/device/driver)")"
 exec /usr/bin/netserver -D -f -4 -p "$PORT"
 `;
 }
@@ -141,6 +144,11 @@ case "$1" in
 esac
 exit 0
 `;
+
+/** The driver of the guest's eth0 named on its ready line, or null. */
+export function nicDriverFromConsole(console: string): string | null {
+  return new RegExp(`${GUEST_READY_MARKER} .* nic driver (\\S+)`).exec(console)?.[1] ?? null;
+}
 
 /** The kernel command line for a guest at `address` (ADDR/LEN or dhcp) behind `gateway`. */
 export function kernelCommandLine(options: { address: string; gateway: string | null; port: number; quiet: boolean }): string {

@@ -7,7 +7,8 @@ import { runCommand } from '../../actions/lib/core/proc.ts';
 import { type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { cleanupQemuGuests, type GuestLaunch, qemuVersionFrom, startQemuGuest, vhostUnavailableReason } from '../qemu/guest.ts';
 import type { GuestOptions } from '../variants.ts';
-import { ensureGuestImage, GUEST_READY_MARKER, type GuestImage, kernelCommandLine } from './guest-image.ts';
+import { readFileSync } from 'node:fs';
+import { ensureGuestImage, GUEST_READY_MARKER, type GuestImage, kernelCommandLine, nicDriverFromConsole } from './guest-image.ts';
 
 /** Console lines after which the guest cannot come up: give up at once instead of at the timeout. */
 export const LINUX_FAILURE_MARKERS = [/Kernel panic - not syncing/, /virtnet-init: no eth0/];
@@ -33,6 +34,14 @@ export function linuxGuestLaunch(image: Pick<GuestImage, 'kernel' | 'initrd'>, o
     cpus: 1,
     dhcp: options.dhcp ?? false,
   };
+}
+
+function consoleText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 async function qemuVersion(): Promise<string> {
@@ -91,6 +100,7 @@ export async function startKvm(ctx: EnvironmentContext, overrides: { extraAppend
         guestImageKey: image.key,
         guestImageSha256: image.imageSha256,
         guestModules: image.modules.join(' '),
+        guestNicDriver: nicDriverFromConsole(consoleText(guest.consoleLog)) ?? 'unknown (not on the console)',
         guestNetserver: image.netserver,
         guestBuild: built.built ? `built in ${built.seconds.toFixed(1)} s` : `cached (built ${image.builtAt} in ${image.buildSeconds.toFixed(1)} s)`,
       },
