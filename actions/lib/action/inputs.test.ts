@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENT_NAMES, InputError, OSV_VARIANTS, parseBuildOsvImageInputs, parseDiffResultsInputs, parseRenderReportInputs, parseRunSweepInputs, parseStartEnvironmentInputs, readerFrom, runnerContext } from './inputs.ts';
-import { environmentNames } from '../../../env/registry.ts';
+import { ENVIRONMENT_BASES, ENVIRONMENT_NAMES, InputError, OSV_VARIANTS, parseBuildOsvImageInputs, parseDiffResultsInputs, parseRenderReportInputs, parseRunSweepInputs, parseStartEnvironmentInputs, readerFrom, runnerContext } from './inputs.ts';
+import { environmentNames, knownEnvironmentNames } from '../../../env/registry.ts';
+import { builtInVariants } from '../../../env/variants.ts';
 import { OSV_VARIANTS as ENV_OSV_VARIANTS } from '../../../env/osv/build-plan.ts';
 
 const runner = { workspace: '/ws', temp: '/rt' };
@@ -38,7 +39,7 @@ describe('start-environment inputs', () => {
   });
   it.each([
     [{ environment: '' }, 'input environment is required but was not given'],
-    [{ environment: 'vmware' }, 'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv'],
+    [{ environment: 'vmware' }, 'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, osv-vhost'],
     [{ 'server-address': 'server.local' }, 'input server-address: expected an IPv4 address such as 198.18.0.1, got "server.local"'],
     [{ 'server-address': '198.18.0.256' }, 'input server-address: expected an IPv4 address such as 198.18.0.1, got "198.18.0.256"'],
     [{ 'control-port': '70000' }, 'input control-port: 70000 is out of range: expected 1 to 65535'],
@@ -106,7 +107,13 @@ describe('render-report, diff-results and build-osv-image inputs', () => {
   it('the OSv variants are env/osv\'s', () => {
     expect([...OSV_VARIANTS]).toEqual([...ENV_OSV_VARIANTS]);
   });
-  it('every registered environment can be named in an action', () => {
-    for (const name of environmentNames()) expect(ENVIRONMENT_NAMES).toContain(name);
+  it('every registered environment and built-in variant can be named in an action, with its base', () => {
+    expect([...ENVIRONMENT_NAMES]).toEqual(knownEnvironmentNames());
+    for (const name of environmentNames()) expect(ENVIRONMENT_BASES[name]).toBe(name);
+    for (const v of builtInVariants()) expect(ENVIRONMENT_BASES[v.name], v.name).toBe(v.base);
+  });
+  it('a variant of osv needs the OSv image too', () => {
+    expect(error(() => parseStartEnvironmentInputs(readerFrom({ environment: 'osv-vhost', 'server-address': '198.18.0.1' }), runner, envs))).toBe('input osv-image is required for environment osv-vhost (the build-osv-image action outputs it)');
+    expect(parseStartEnvironmentInputs(readerFrom({ environment: 'docker-host', 'server-address': '198.18.0.1' }), runner, envs).environment).toBe('docker-host');
   });
 });

@@ -40350,6 +40350,10 @@ var environmentDescriptionSchema = strict({
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
   details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
   accelerator: oneOf(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
+  variant: strict({
+    base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
+    options: dictionary(recorded("A value."), "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost.")
+  }, "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants.").optional(),
   startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable(),
   roundTrip: strict({
     tcpMicroseconds: finite(0, 1e9, "Median over its TCP_RR probes of the mean round-trip time, in microseconds.").nullable(),
@@ -41121,6 +41125,17 @@ var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
 ]);
 
 // actions/lib/action/inputs.ts
+var ENVIRONMENT_BASES = {
+  native: "native",
+  docker: "docker",
+  kvm: "kvm",
+  osv: "osv",
+  "docker-host": "docker",
+  "kvm-e1000": "kvm",
+  "kvm-vhost": "kvm",
+  "osv-vhost": "osv"
+};
+var ENVIRONMENT_NAMES = Object.keys(ENVIRONMENT_BASES);
 function inputError(name2, problem) {
   return new InputError(name2, problem, phrase(`input ${name2}`, problem));
 }
@@ -41237,7 +41252,7 @@ function environmentScales(present, accelerators = {}) {
   const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
   const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
   const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
-  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { title: name2, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
+  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { title: name2, color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
   const names = [...known, ...extra];
   return {
     domain: domain4,
@@ -42422,7 +42437,8 @@ function claimsScope(input2, claimsFile, results) {
   const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
   const measured = environmentsOf(points2);
   const present = [...(input2.manifest?.environments ?? []).filter((e) => measured.includes(e)), ...measured.filter((e) => !input2.manifest?.environments?.includes(e))];
-  const tcg = tcgEnvironments(input2).filter((e) => present.includes(e));
+  const involved = new Set(claimsFile.claims.flatMap((c4) => claimEnvironments(c4)));
+  const tcg = tcgEnvironments(input2).filter((e) => present.includes(e) && involved.has(e));
   const canTest = [];
   const cannotTest = [];
   const judgeable = results.filter((r) => r.missing.length === 0 && r.qualifier === null);

@@ -42743,6 +42743,10 @@ var environmentDescriptionSchema = strict({
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
   details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
   accelerator: oneOf(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
+  variant: strict({
+    base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
+    options: dictionary(recorded("A value."), "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost.")
+  }, "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants.").optional(),
   startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable(),
   roundTrip: strict({
     tcpMicroseconds: finite(0, 1e9, "Median over its TCP_RR probes of the mean round-trip time, in microseconds.").nullable(),
@@ -42976,7 +42980,17 @@ var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
 ]);
 
 // actions/lib/action/inputs.ts
-var ENVIRONMENT_NAMES = ["native", "docker", "kvm", "osv"];
+var ENVIRONMENT_BASES = {
+  native: "native",
+  docker: "docker",
+  kvm: "kvm",
+  osv: "osv",
+  "docker-host": "docker",
+  "kvm-e1000": "kvm",
+  "kvm-vhost": "kvm",
+  "osv-vhost": "osv"
+};
+var ENVIRONMENT_NAMES = Object.keys(ENVIRONMENT_BASES);
 function inputError(name2, problem) {
   return new InputError(name2, problem, phrase(`input ${name2}`, problem));
 }
@@ -43043,7 +43057,7 @@ function parseStartEnvironmentInputs(read, runner, environments) {
   const testbedIndex = intInput(read, "testbed-index", { ...SERVE_LIMITS.testbedIndex, fallback: SERVE_DEFAULTS.testbedIndex });
   const virtnetDir = resolvePath(read("virtnet-dir") || runner.workspace, runner.workspace);
   const osvImage = optionalInput(read, "osv-image");
-  if (environment === "osv" && osvImage === null) throw inputError("osv-image", "is required for environment osv (the build-osv-image action outputs it)");
+  if (ENVIRONMENT_BASES[environment] === "osv" && osvImage === null) throw inputError("osv-image", `is required for environment ${environment} (the build-osv-image action outputs it)`);
   const accel = read("accel");
   return {
     environment,

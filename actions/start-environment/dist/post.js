@@ -42744,6 +42744,10 @@ var environmentDescriptionSchema = strict({
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
   details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
   accelerator: oneOf(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
+  variant: strict({
+    base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
+    options: dictionary(recorded("A value."), "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost.")
+  }, "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants.").optional(),
   startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable(),
   roundTrip: strict({
     tcpMicroseconds: finite(0, 1e9, "Median over its TCP_RR probes of the mean round-trip time, in microseconds.").nullable(),
@@ -42936,6 +42940,19 @@ async function stopServe(serve, graceMs) {
   if (isServeProcess(serve)) process.kill(pid, "SIGKILL");
   return { kind: "killed", seconds: (performance.now() - started) / 1e3 };
 }
+
+// actions/lib/action/inputs.ts
+var ENVIRONMENT_BASES = {
+  native: "native",
+  docker: "docker",
+  kvm: "kvm",
+  osv: "osv",
+  "docker-host": "docker",
+  "kvm-e1000": "kvm",
+  "kvm-vhost": "kvm",
+  "osv-vhost": "osv"
+};
+var ENVIRONMENT_NAMES = Object.keys(ENVIRONMENT_BASES);
 
 // actions/start-environment/src/main.ts
 var STATE_PID = "serve-pid";
