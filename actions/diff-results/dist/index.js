@@ -99703,10 +99703,12 @@ async function resolveRef2(git, ref2, label2) {
 async function resolvePrevious(git, other) {
   const head = await git.resolveCommit("HEAD");
   if (!head) throw new RunSourceError(`previous: needs a git repository with committed runs under ${COMMITTED_RUNS_DIR}/ (no commit at HEAD here)`, { wrongRepository: true });
-  const older = (await committedRuns(git, head)).filter((r) => r.runId !== other.manifest.runId && r.manifest.createdAt < other.manifest.createdAt);
-  if (older.length === 0) throw new RunSourceError(`previous: no run committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`);
+  const pair = other.manifest.runnerPair ?? null;
+  const older = (await committedRuns(git, head)).filter((r) => r.runId !== other.manifest.runId && r.manifest.createdAt < other.manifest.createdAt && (r.manifest.runnerPair ?? null) === pair);
+  const ofPair = pair === null ? "" : ` of runner pair ${pair}`;
+  if (older.length === 0) throw new RunSourceError(`previous: no run${ofPair} committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`);
   const run4 = newestFirst(older)[0];
-  return loadCommitted(git, run4, "previous", [`previous: run ${run4.runId} (created ${run4.manifest.createdAt}), the newest committed run older than ${other.manifest.runId}`]);
+  return loadCommitted(git, run4, "previous", [`previous: run ${run4.runId} (created ${run4.manifest.createdAt}), the newest committed run${ofPair} older than ${other.manifest.runId}`]);
 }
 async function resolvePrBase(git, baseRef) {
   if (!baseRef) throw new RunSourceError("pr-base: GITHUB_BASE_REF is not set (GitHub sets it in pull_request workflows only); give the base as a ref instead, e.g. origin/main");
