@@ -10,9 +10,9 @@ import { runCommand, sleep, waitUntil } from '../../actions/lib/core/proc.ts';
 import type { EnvironmentDescription } from '../../actions/lib/measure/records.ts';
 import type { Availability, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
-import { type DockerRunner, prepareImage } from './image.ts';
+import { type DockerRunner, imageId, type PreparedImage, prepareImage } from './image.ts';
 import {
-  configFileOf, containerName, dockerRunArgs, isLeftBehind, netserverCommand, OWNER_LABEL, parseImageBuildSetting,
+  configFileOf, containerName, dockerRunArgs, type ImageBuildSetting, isLeftBehind, netserverCommand, OWNER_LABEL, parseImageBuildSetting,
   parseOwnerLabel, parseTestbedIndex, PROJECT_LABEL, proxiesFor, TESTBED_LABEL, userlandProxyState, type UserlandProxyState,
 } from './spec.ts';
 
@@ -100,6 +100,48 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     return { ok: true };
   }
 
+  // What the daemon and an image say of themselves does not change while this process runs: asked
+  // once, not at every start (the blocked design starts the container once per block, and these
+  // calls took ~0.8 s of each start).
+  type DaemonFacts = { versions: string; info: string };
+  let daemonFacts: Promise<DaemonFacts> | null = null;
+  const netserverVersions = new Map<string, Promise<string>>();
+  function remembered<T>(get: () => Promise<T>, forget: () => void): Promise<T> {
+    const p = get();
+    p.catch(forget);
+    return p;
+  }
+  const askDaemon = (): Promise<DaemonFacts> =>
+    (daemonFacts ??= remembered(async () => {
+      const [versions, info] = await Promise.all([
+        docker(['version', '--format', '{{json .}}'], { timeoutMs: 30_000 }),
+        docker(['info', '--format', '{{json .}}'], { timeoutMs: 30_000 }),
+      ]);
+      return { versions: versions.stdout, info: info.stdout };
+    }, () => { daemonFacts = null; }));
+  const netserverVersionIn = (imageId: string, containerId: string): Promise<string> => {
+    let p = netserverVersions.get(imageId);
+    if (!p) {
+      p = remembered(async () => {
+        const nsv = await docker(['exec', containerId, 'netserver', '-V'], { timeoutMs: 30_000 });
+        return nsv.stdout.trim().replace(/^Netperf version\s*/, '') || 'unknown';
+      }, () => netserverVersions.delete(imageId));
+      netserverVersions.set(imageId, p);
+    }
+    return p;
+  };
+
+  // Choosing and building the image asks the daemon several questions; within one process a
+  // later start reuses the answer as long as the image is still there under the same id.
+  const preparedImages = new Map<string, PreparedImage>();
+  async function preparedImage(setting: ImageBuildSetting, ctx: EnvironmentContext): Promise<PreparedImage> {
+    const known = preparedImages.get(setting);
+    if (known && (await imageId(docker, known.tag)) === known.id) return known;
+    const image = await prepareImage(docker, { setting, cacheDir, log: ctx.log, signal: ctx.signal });
+    preparedImages.set(setting, image);
+    return image;
+  }
+
   async function removeContainer(id: string): Promise<void> {
     const r = await docker(['rm', '--force', '--volumes', id], { timeoutMs: 60_000 });
     if (r.exitCode !== 0 && !/No such container/i.test(r.stderr)) throw new Error(`docker rm ${id}: ${lastLine(r.stderr)}`);
@@ -111,7 +153,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     const setting = parseImageBuildSetting(ctx.settings.dockerBuild ?? env.VIRTNET_DOCKER_BUILD);
     let image;
     try {
-      image = await prepareImage(docker, { setting, cacheDir, log: ctx.log, signal: ctx.signal });
+      image = await preparedImage(setting, ctx);
     } catch (e) {
       throw new EnvironmentError(`docker: ${(e as Error).message}`);
     }
@@ -185,19 +227,20 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     let description: EnvironmentDescription;
     try {
       // Belt and braces after the daemon check: no docker-proxy may relay our ports.
-      const ps = await runCommand(['ps', '-eo', 'args'], { timeoutMs: 10_000 });
+      // Independent questions, asked at once.
+      const [ps, daemon, net, netserver] = await Promise.all([
+        runCommand(['ps', '-eo', 'args'], { timeoutMs: 10_000 }),
+        askDaemon(),
+        docker(['container', 'inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}}', id], { timeoutMs: 30_000 }),
+        netserverVersionIn(image.id, id),
+      ]);
       const proxies = proxiesFor(ps.stdout.split('\n'), ctx.serverAddress);
       if (proxies.length > 0 && !allowProxy(ctx.settings)) {
         return await keepLogsAndFail(`docker-proxy relays the published ports (${proxies.length} processes, e.g. ${proxies[0]}); restart dockerd with --userland-proxy=false`);
       }
-      const versions = await docker(['version', '--format', '{{json .}}'], { timeoutMs: 30_000 });
-      const v = JSON.parse(versions.stdout.trim() || '{}') as { Client?: { Version?: string; ApiVersion?: string }; Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string } };
-      const info = await docker(['info', '--format', '{{json .}}'], { timeoutMs: 30_000 });
-      const i = JSON.parse(info.stdout.trim() || '{}') as { Driver?: string; CgroupVersion?: string; CgroupDriver?: string; OperatingSystem?: string };
-      const net = await docker(['container', 'inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}}', id], { timeoutMs: 30_000 });
+      const v = JSON.parse(daemon.versions.trim() || '{}') as { Client?: { Version?: string; ApiVersion?: string }; Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string } };
+      const i = JSON.parse(daemon.info.trim() || '{}') as { Driver?: string; CgroupVersion?: string; CgroupDriver?: string; OperatingSystem?: string };
       const [networkMode = 'unknown', containerAddress = 'unknown'] = net.stdout.trim().split(' ');
-      const nsv = await docker(['exec', id, 'netserver', '-V'], { timeoutMs: 30_000 });
-      const netserver = nsv.stdout.trim().replace(/^Netperf version\s*/, '') || 'unknown';
       const proxy = localUserlandProxy(env);
       const { control, data } = ctx.ports;
       const ports = `${ctx.serverAddress}:${control}->${control}/tcp, ${ctx.serverAddress}:${data}->${data}/tcp, ${ctx.serverAddress}:${data}->${data}/udp`;
