@@ -40114,7 +40114,7 @@ var PLAN_LIMITS = {
 var INTERFERENCE_DEFAULTS = {
   maxStealPercent: 5,
   maxOthersBusyPercent: 50,
-  maxLoadPerCore: 1.5,
+  maxLoadPerCore: null,
   remeasureFlagged: 0
 };
 var PLAN_FORMAT = {
@@ -40244,7 +40244,7 @@ var planSchema = strict(
       {
         maxStealPercent: finite(0, 100, "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.").default(INTERFERENCE_DEFAULTS.maxStealPercent),
         maxOthersBusyPercent: finite(0, 100, "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).").default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
-        maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, per logical CPU, is above this (the load average lags: it reflects the last minute, not only the measurement).").default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads).").nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
         remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.").default(INTERFERENCE_DEFAULTS.remeasureFlagged)
       },
       "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
@@ -41354,7 +41354,7 @@ function interferenceTable(records, thresholds) {
   });
   return {
     id: "interference",
-    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, load > ${thresholds.maxLoadPerCore} per core; hollow on the charts)`,
+    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, ${thresholds.maxLoadPerCore === null ? "load recorded, not flagged" : `load beside the run's own > ${thresholds.maxLoadPerCore} per core`}; hollow on the charts)`,
     columns: ["Environment", "Flagged", "Why (measurements)", "Re-measurements", "Most busy by others", "Most steal"],
     rows
   };
