@@ -40,6 +40,8 @@ run options:
   --cc NAME             TCP congestion control of the client, the sender (default cubic, the paper's)
   --index N             testbed index 0-63 (default 0; tests use others)
   --server ADDRESS      measure an external server (a real two-host testbed): no namespace testbed
+  --pair NAME           the runner pair that measures, recorded in the manifest (runnerPair); its
+                        name in .github/runner-pairs.json (a resumed run keeps its pair)
   --osv-image PATH      OSv image for --env osv (also VIRTNET_OSV_IMAGE)
   --accel auto|kvm|tcg  accelerator for QEMU guests (default auto: kvm only with vmx/svm)
   --guest-network tap|user  QEMU guests' network: tap on a bridge with DNAT port maps, like

@@ -20,6 +20,7 @@ import { testbedDown, testbedUp } from '../../env/testbed/testbed.ts';
 import { formatDelay, watchDelayLine } from '../../env/testbed/delay-line.ts';
 import { congestionControlOption, delayOption } from './testbed.ts';
 import { reportAfterRun } from './report.ts';
+import { pairNameFrom } from '../../actions/lib/measure/runner-pairs.ts';
 import { asOptions, formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError } from './common.ts';
 
 export function testbedLockPath(index: number): string {
@@ -41,6 +42,7 @@ const OPTIONS = {
   cc: { type: 'string' },
   index: { type: 'string' },
   server: { type: 'string' },
+  pair: { type: 'string' },
   'osv-image': { type: 'string' },
   accel: { type: 'string' },
   'guest-network': { type: 'string' },
@@ -110,6 +112,8 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   const index = testbedIndexOption(values.index);
   const rate = rateOption(values.rate, 100);
   const accel = asOptions(() => acceleratorRequest('accel', values.accel ?? 'auto'));
+  // The runner pair that measures (manifest.runnerPair), by its name in .github/runner-pairs.json.
+  const runnerPair = values.pair === undefined ? undefined : asOptions(() => pairNameFrom('pair', values.pair!));
   const readyTimeout = intOption('ready-timeout', values['ready-timeout'], 1, 3600) ?? 120;
   const netperfGrace = intOption('netperf-grace', values['netperf-grace'], 1, 3600) ?? 20;
   const osvImage = values['osv-image'] ?? process.env.VIRTNET_OSV_IMAGE;
@@ -195,6 +199,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       environments: settings.environments,
       serverAddress,
       hosts,
+      runnerPair,
       link,
       settings: envSettings,
       readyTimeoutMs: readyTimeout * 1000,

@@ -42810,6 +42810,26 @@ var recordDocument = versioned(measurementRecordSchema, RECORD_FORMAT);
 var probeDocument = versioned(rttProbeRecordSchema, RECORD_FORMAT);
 var manifestDocument = versioned(manifestSchema, MANIFEST_FORMAT);
 
+// actions/lib/measure/runner-pairs.ts
+var PAIR_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit" };
+var IPV4 = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
+var MAX_PAIRS = 32;
+var runnerPairSchema = strict({
+  name: text({ max: 40, pattern: PAIR_NAME }, "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."),
+  serverAddress: text({ max: 15, pattern: IPV4 }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
+  description: text({ max: 200, empty: true }, "Free text for people: which machines these are.").optional()
+});
+var runnerPairsSchema = strict({
+  $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
+  pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
+}).superRefine((file2, ctx) => {
+  const seen = /* @__PURE__ */ new Set();
+  file2.pairs.forEach((pair, i) => {
+    if (seen.has(pair.name)) ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} is listed twice: each pair needs a name of its own`, input: pair.name });
+    seen.add(pair.name);
+  });
+});
+
 // actions/lib/measure/serve-protocol.ts
 var SERVE_LIMITS = {
   testbedIndex: { min: 0, max: 63 },

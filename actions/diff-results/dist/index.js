@@ -43940,6 +43940,26 @@ function hasRegression(diff) {
   return diff.summary.regressed > 0;
 }
 
+// actions/lib/measure/runner-pairs.ts
+var PAIR_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit" };
+var IPV4 = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
+var MAX_PAIRS = 32;
+var runnerPairSchema = strict({
+  name: text({ max: 40, pattern: PAIR_NAME }, "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."),
+  serverAddress: text({ max: 15, pattern: IPV4 }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
+  description: text({ max: 200, empty: true }, "Free text for people: which machines these are.").optional()
+});
+var runnerPairsSchema = strict({
+  $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
+  pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
+}).superRefine((file2, ctx) => {
+  const seen = /* @__PURE__ */ new Set();
+  file2.pairs.forEach((pair, i) => {
+    if (seen.has(pair.name)) ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} is listed twice: each pair needs a name of its own`, input: pair.name });
+    seen.add(pair.name);
+  });
+});
+
 // actions/lib/measure/serve-protocol.ts
 var SERVE_LIMITS = {
   testbedIndex: { min: 0, max: 63 },
@@ -99698,10 +99718,12 @@ async function resolveRef2(git, ref2, label2) {
 async function resolvePrevious(git, other) {
   const head = await git.resolveCommit("HEAD");
   if (!head) throw new RunSourceError(`previous: needs a git repository with committed runs under ${COMMITTED_RUNS_DIR}/ (no commit at HEAD here)`, { wrongRepository: true });
-  const older = (await committedRuns(git, head)).filter((r) => r.runId !== other.manifest.runId && r.manifest.createdAt < other.manifest.createdAt);
-  if (older.length === 0) throw new RunSourceError(`previous: no run committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`);
+  const pair = other.manifest.runnerPair ?? null;
+  const older = (await committedRuns(git, head)).filter((r) => r.runId !== other.manifest.runId && r.manifest.createdAt < other.manifest.createdAt && (r.manifest.runnerPair ?? null) === pair);
+  const ofPair = pair === null ? "" : ` of runner pair ${pair}`;
+  if (older.length === 0) throw new RunSourceError(`previous: no run${ofPair} committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`);
   const run4 = newestFirst(older)[0];
-  return loadCommitted(git, run4, "previous", [`previous: run ${run4.runId} (created ${run4.manifest.createdAt}), the newest committed run older than ${other.manifest.runId}`]);
+  return loadCommitted(git, run4, "previous", [`previous: run ${run4.runId} (created ${run4.manifest.createdAt}), the newest committed run${ofPair} older than ${other.manifest.runId}`]);
 }
 async function resolvePrBase(git, baseRef) {
   if (!baseRef) throw new RunSourceError("pr-base: GITHUB_BASE_REF is not set (GitHub sets it in pull_request workflows only); give the base as a ref instead, e.g. origin/main");

@@ -59,8 +59,9 @@ describe('run-sweep inputs', () => {
     expect(parseRunSweepInputs(readerFrom(base), runner, envs)).toEqual({
       environment: 'docker', serverAddress: '198.18.0.1', coordinatorPort: 12867, release: true, plan: 'paper', replicates: null, testLengthSeconds: null,
       runDir: '/rt/virtnet-run', readyTimeoutSeconds: 900, artifactName: 'virtnet-run-docker', upload: true, virtnetDir: '/ws',
-      runKey: null, releaseKey: null, partnerJob: null, githubToken: null,
+      runKey: null, releaseKey: null, partnerJob: null, githubToken: null, runnerPair: null,
     });
+    expect(parseRunSweepInputs(readerFrom({ ...base, 'runner-pair': 'n3530_b' }), runner, envs)).toMatchObject({ runnerPair: 'n3530_b' });
     expect(parseRunSweepInputs(readerFrom({ ...base, 'run-key': '9-1', 'release-key': 'a'.repeat(32), 'partner-job': 'Serve docker' }), runner, envs)).toMatchObject({ runKey: '9-1', releaseKey: 'a'.repeat(32), partnerJob: 'Serve docker' });
     expect(parseRunSweepInputs(readerFrom({ ...base, plan: 'plans/mine.json', replicates: '5', 'test-length': '20', release: 'false', upload: 'False' }), runner, envs)).toMatchObject({ plan: '/ws/plans/mine.json', replicates: 5, testLengthSeconds: 20, release: false, upload: false });
   });
@@ -72,6 +73,7 @@ describe('run-sweep inputs', () => {
     [{ replicates: '0' }, 'input replicates: 0 is out of range: expected 1 to 1000'],
     [{ 'test-length': 'long' }, 'input test-length: expected a whole number, got "long"'],
     [{ release: 'yes' }, 'input release: expected true or false, got "yes"'],
+    [{ 'runner-pair': 'pair.one' }, `input runner-pair: expected a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit, got "pair.one"`],
     [{ 'artifact-name': 'my run' }, `input artifact-name: expected 1-100 letters, digits, '.', '-' or '_', got "my run"`],
   ])('refuses %j', (bad, message) => {
     expect(error(() => parseRunSweepInputs(readerFrom({ ...base, ...bad }), runner, envs))).toBe(message);

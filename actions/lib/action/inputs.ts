@@ -7,6 +7,7 @@
 import { InputError, oneOf, phrase, quoted, wholeNumber } from '../core/input.ts';
 import { alphaFrom, DEFAULT_DIFF_OPTIONS, thresholdFrom } from '../diff/diff.ts';
 import { acceleratorRequest } from '../measure/environment.ts';
+import { pairNameFrom } from '../measure/runner-pairs.ts';
 import { releaseKeyFrom, runKeyFrom, SERVE_DEFAULTS, SERVE_LIMITS, type ServeRequest } from '../measure/serve-protocol.ts';
 
 export { InputError };
@@ -245,6 +246,8 @@ export interface RunSweepSettings {
   partnerJob: string | null;
   /** Token for the jobs API (the lone re-run check). */
   githubToken: string | null;
+  /** The runner pair that measures (manifest.runnerPair); null: none named. */
+  runnerPair: string | null;
 }
 
 export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, environments: readonly string[]): RunSweepSettings {
@@ -269,7 +272,14 @@ export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, en
     releaseKey: secretInput(read, 'release-key'),
     partnerJob: optionalInput(read, 'partner-job'),
     githubToken: optionalInput(read, 'github-token'),
+    runnerPair: optionalPairInput(read, 'runner-pair'),
   };
+}
+
+/** A runner pair's name (runner-pairs.ts); '' is none. */
+export function optionalPairInput(read: InputReader, name: string): string | null {
+  const value = read(name);
+  return value === '' ? null : asInput(name, () => pairNameFrom(name, value));
 }
 
 // ---------------------------------------------------------------------------------------------

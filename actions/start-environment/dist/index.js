@@ -42869,6 +42869,26 @@ function acceleratorRequest(field, text2) {
   return found;
 }
 
+// actions/lib/measure/runner-pairs.ts
+var PAIR_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit" };
+var IPV4 = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
+var MAX_PAIRS = 32;
+var runnerPairSchema = strict({
+  name: text({ max: 40, pattern: PAIR_NAME }, "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."),
+  serverAddress: text({ max: 15, pattern: IPV4 }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
+  description: text({ max: 200, empty: true }, "Free text for people: which machines these are.").optional()
+});
+var runnerPairsSchema = strict({
+  $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
+  pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
+}).superRefine((file2, ctx) => {
+  const seen = /* @__PURE__ */ new Set();
+  file2.pairs.forEach((pair, i) => {
+    if (seen.has(pair.name)) ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} is listed twice: each pair needs a name of its own`, input: pair.name });
+    seen.add(pair.name);
+  });
+});
+
 // actions/lib/measure/serve-protocol.ts
 import { join } from "node:path";
 var ServeProtocolError = class extends Error {
@@ -43021,14 +43041,14 @@ function environmentInput(read, name2, known) {
   if (!known.includes(value)) throw inputError(name2, `unknown environment ${quoted(value)}: expected one of ${known.join(", ")}`);
   return value;
 }
-var IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+var IPV42 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 function ipv4Input(read, name2, fallback) {
   const value = read(name2);
   if (value === "") {
     if (fallback === null) return requiredInput(read, name2);
     return fallback;
   }
-  if (!IPV4.test(value)) throw inputError(name2, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
+  if (!IPV42.test(value)) throw inputError(name2, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
   return value;
 }
 function portInput(read, name2, fallback, allowZero = false) {
