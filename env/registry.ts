@@ -1,11 +1,13 @@
-// Every environment virtnet can measure, by name, in the order `all` runs them.
+// Every environment virtnet can measure, by name: the four base environments in the order `all`
+// runs them, and the variants (env/variants.ts) made of them, each resolved to a driver.
 
 import { InputError, quoted } from '../actions/lib/core/input.ts';
 import type { EnvironmentDriver } from '../actions/lib/measure/environment.ts';
 import { nativeEnvironment } from './native/native.ts';
-import { dockerEnvironment } from './docker/docker.ts';
-import { kvmEnvironment } from './kvm/kvm.ts';
-import { osvEnvironment } from './osv/osv.ts';
+import { createDockerEnvironment, dockerEnvironment } from './docker/docker.ts';
+import { createKvmEnvironment, kvmEnvironment } from './kvm/kvm.ts';
+import { createOsvEnvironment, osvEnvironment } from './osv/osv.ts';
+import { type Base, completeOptions, type DockerOptions, type GuestOptions, loadVariants, type Variant } from './variants.ts';
 
 // The paper's order: the host, the container, the Linux guest, the unikernel.
 export const ENVIRONMENTS: readonly EnvironmentDriver[] = [
@@ -19,30 +21,75 @@ export function environmentNames(): string[] {
   return ENVIRONMENTS.map((e) => e.name);
 }
 
-/** The driver of an environment name; an InputError (field "environment") for any other name. */
-export function findEnvironment(name: string): EnvironmentDriver {
-  const driver = ENVIRONMENTS.find((e) => e.name === name);
-  if (!driver) {
-    const problem = `unknown environment ${quoted(name)}: expected one of ${environmentNames().join(', ')}`;
-    throw new InputError('environment', problem, problem);
-  }
-  return driver;
+/**
+ * A variant's driver: its base's driver made with its options, under its name, whose started
+ * environment records its base and options in the manifest (environmentDescriptions[name].variant).
+ */
+export function variantDriver(variant: Variant): EnvironmentDriver {
+  const { name, title } = variant;
+  const o = variant.options;
+  const driver = ((): EnvironmentDriver => {
+    switch (variant.base) {
+      case 'native':
+        return { ...nativeEnvironment, name, title };
+      case 'docker':
+        return createDockerEnvironment({ name, title, network: o.network as DockerOptions['network'] });
+      case 'kvm':
+        return createKvmEnvironment({ name, title, nic: o.nic as GuestOptions['nic'], vhost: o.vhost as GuestOptions['vhost'] });
+      case 'osv':
+        return createOsvEnvironment({ name, title, vhost: o.vhost as GuestOptions['vhost'] });
+    }
+  })();
+  return withVariant(driver, variant.base, o);
+}
+
+/** The driver, whose started environment's description carries its base and options. */
+function withVariant(driver: EnvironmentDriver, base: Base, options: Record<string, string>): EnvironmentDriver {
+  return {
+    ...driver,
+    start: async (ctx) => {
+      const started = await driver.start(ctx);
+      return { ...started, description: { ...started.description, name: driver.name, variant: { base, options: { ...options } } } };
+    },
+  };
+}
+
+/** The base environments as drivers that record their (default) options, like any variant. */
+const BASE_DRIVERS: readonly EnvironmentDriver[] = ENVIRONMENTS.map((d) => withVariant(d, d.name as Base, completeOptions(d.name as Base)));
+
+/** Every environment name that resolves: the bases, then the variants in their files' order. */
+export function knownEnvironmentNames(variants: readonly Variant[] = loadVariants()): string[] {
+  return [...environmentNames(), ...variants.map((v) => v.name)];
 }
 
 /**
- * Parses a comma-separated list of environments (`native,docker`, or `all`) into drivers, refusing
- * unknown and repeated names: an InputError with the field "env" (the CLI's --env).
+ * The driver of an environment or variant name; an InputError (field "environment") for any other
+ * name. `variants`: the built-in ones by default; loadVariants(FILE) adds a user's.
  */
-export function parseEnvironmentList(value: string): EnvironmentDriver[] {
+export function findEnvironment(name: string, variants: readonly Variant[] = loadVariants()): EnvironmentDriver {
+  const base = BASE_DRIVERS.find((e) => e.name === name);
+  if (base) return base;
+  const variant = variants.find((v) => v.name === name);
+  if (variant) return variantDriver(variant);
+  const problem = `unknown environment ${quoted(name)}: expected one of ${knownEnvironmentNames(variants).join(', ')} (or a variant defined in a --variants file)`;
+  throw new InputError('environment', problem, problem);
+}
+
+/**
+ * Parses a comma-separated list of environments and variants (`native,docker,docker-host`, or
+ * `all` for the four bases) into drivers, refusing unknown and repeated names: an InputError with
+ * the field "env" (the CLI's --env).
+ */
+export function parseEnvironmentList(value: string, variants: readonly Variant[] = loadVariants()): EnvironmentDriver[] {
   const names = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (names.length === 0) throw new InputError('env', `expected a comma-separated list of ${environmentNames().join(', ')} (or all), got ${quoted(value)}`);
-  if (names.length === 1 && names[0] === 'all') return [...ENVIRONMENTS];
+  if (names.length === 0) throw new InputError('env', `expected a comma-separated list of ${knownEnvironmentNames(variants).join(', ')} (or all), got ${quoted(value)}`);
+  if (names.length === 1 && names[0] === 'all') return [...BASE_DRIVERS];
   const seen = new Set<string>();
   return names.map((n) => {
     if (seen.has(n)) throw new InputError('env', `${n} is listed twice`);
     seen.add(n);
     try {
-      return findEnvironment(n);
+      return findEnvironment(n, variants);
     } catch (e) {
       throw new InputError('env', (e as InputError).problem);
     }

@@ -14,7 +14,7 @@
 //          --candidates US,US,... (for cal)
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { netperfArgs, parseNetperfOutput } from '../actions/lib/measure/netperf.ts';
@@ -209,19 +209,38 @@ try {
       ],
     });
     let starts = 0;
+    // Where the time beyond netperf's own goes: each environment's start (start -> ready) and stop
+    // (the last event before -> stopped), and netperf's set-up and teardown around each test.
+    let startingSeconds = 0;
+    let stoppingSeconds = 0;
+    let lastEventAt = performance.now();
+    let startAskedAt = lastEventAt;
     const started = performance.now();
     const summary = await executeRun({
       outDir: join(work, 'blocked'), plan, planSource: 'bench', resume: false, environments: usable,
       serverAddress: server, hosts: localHosts(testbed.clientPrefix), link: testbed.link, settings: { accel: 'auto', testbedIndex: String(index) },
       readyTimeoutMs: 60_000, repoDir: REPO_DIR, signal: new AbortController().signal,
-      onEvent: (e) => { if (e.kind === 'environment-ready') starts++; },
+      onEvent: (e) => {
+        const at = performance.now();
+        if (e.kind === 'environment-start') startAskedAt = at;
+        if (e.kind === 'environment-ready') {
+          starts++;
+          startingSeconds += (at - startAskedAt) / 1000;
+        }
+        if (e.kind === 'environment-stop') stoppingSeconds += (at - lastEventAt) / 1000;
+        lastEventAt = at;
+      },
     });
     const wall = (performance.now() - started) / 1000;
     const tasks = summary.measured + summary.failed;
-    const probes = loadRun(join(work, 'blocked')).results.probes.length;
+    const run = loadRun(join(work, 'blocked'));
+    const probes = run.results.probes.length;
     const netperfSeconds = tasks * plan.testLengthSeconds + starts * plan.warmupSeconds + probes * DEFAULT_PROBE_SECONDS;
     console.log(`(i) blocked design on ${usable.map((d) => d.name).join(',')}: ${plan.replicates} blocks, ${starts} environment starts, ${tasks} measurements x ${plan.testLengthSeconds} s + ${starts} x ${plan.warmupSeconds} s warm-up + ${probes} round-trip probes x ${DEFAULT_PROBE_SECONDS} s = ${netperfSeconds} s of netperf; the run took ${fmt(wall)} s (status ${summary.status})`);
-    console.log(`  efficiency with restarts = ${fmt(wall / netperfSeconds, 3)} (target <= 1.05)\n`);
+    const span = (r: { startedAt: string; finishedAt: string }) => (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000;
+    const netperfAround = [...run.results.records, ...run.results.probes].reduce((sum, r) => sum + span(r), 0) - (tasks * plan.testLengthSeconds + probes * DEFAULT_PROBE_SECONDS);
+    console.log(`  efficiency with restarts = ${fmt(wall / netperfSeconds, 3)} (target <= 1.05)`);
+    console.log(`  beyond netperf's test time: environment starts ${fmt(startingSeconds)} s, stops ${fmt(stoppingSeconds)} s, netperf set-up and teardown around the tests ${fmt(netperfAround)} s, the rest ${fmt(wall - netperfSeconds - startingSeconds - stoppingSeconds - netperfAround)} s (load ${loadavg()[0]!.toFixed(2)})\n`);
   }
 } finally {
   await testbedDown(index);

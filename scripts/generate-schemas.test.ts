@@ -15,4 +15,8 @@ describe('generated JSON Schema files', () => {
     expect(plans).toEqual(expect.arrayContaining(['paper.json', 'quick.json']));
     for (const file of plans) expect(JSON.parse(readFileSync(join(REPO, 'env', 'plans', file), 'utf8')).$schema, file).toBe('./plan.schema.json');
   });
+
+  it('the runner pairs file names its schema, so editors check it', () => {
+    expect(JSON.parse(readFileSync(join(REPO, '.github', 'runner-pairs.json'), 'utf8')).$schema).toBe('./runner-pairs.schema.json');
+  });
 });

@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { planSchema } from '../actions/lib/plan/plan.ts';
 import { ClaimsFileSchema } from '../actions/lib/analyse/claims/schema.ts';
+import { variantsFileSchema } from '../env/variants.ts';
+import { runnerPairsSchema } from '../actions/lib/measure/runner-pairs.ts';
 
 export interface GeneratedSchema {
   /** Where the file goes, relative to the repository. */
@@ -18,6 +20,8 @@ export interface GeneratedSchema {
 /** Every generated schema: one line each. */
 export const GENERATED_SCHEMAS: readonly GeneratedSchema[] = [
   { file: 'env/plans/plan.schema.json', title: 'virtnet sweep plan', schema: planSchema },
+  { file: 'env/variants.schema.json', title: 'virtnet environment variants: named environments, each a base environment with options', schema: variantsFileSchema },
+  { file: '.github/runner-pairs.schema.json', title: 'virtnet runner pairs: the self-hosted runner pairs that measure, one run each', schema: runnerPairsSchema },
   { file: 'env/plans/claims.schema.json', title: "virtnet claims file: the paper's claims and how each is judged", schema: ClaimsFileSchema },
 ];
 

@@ -12,7 +12,7 @@ import { UsageError } from './cli/common.ts';
 const USAGE = `virtnet: netperf across native Linux, Docker, a QEMU/KVM Linux guest and OSv
 
 usage:
-  virtnet run --plan <quick|paper|FILE> --env <native[,docker,kvm,osv]|all> --out <DIR> [options]
+  virtnet run --plan <quick|paper|FILE> --env <native[,docker,kvm,osv,VARIANT]|all> --out <DIR> [options]
   virtnet run --resume <DIR>
   virtnet testbed up|down|status [--rate MBIT|off] [--delay D|off] [--cc NAME] [--index N]
   virtnet report <RUN_DIR...> [--out DIR] [--site DIR] [--commit [--reports DIR]] [--claims NAME|FILE]
@@ -23,7 +23,10 @@ usage:
 
 run options:
   --plan NAME|FILE      sweep plan: a built-in name (paper, quick) or a plan JSON file
-  --env LIST            environments, comma-separated, measured one at a time (default: native)
+  --env LIST            environments and variants, comma-separated, measured one at a time
+                        (default: native): native, docker, kvm, osv, all (those four), and the
+                        variants docker-host, kvm-e1000, kvm-vhost, osv-vhost (env/variants.json)
+  --variants FILE       more variants: a JSON file of the form of env/variants.json
   --out DIR             run directory to create (default: runs/<time>-<plan>)
   --resume DIR          continue an interrupted run: keep its measurements, make the missing ones
   --replicates N        override the plan's replicates
@@ -37,6 +40,8 @@ run options:
   --cc NAME             TCP congestion control of the client, the sender (default cubic, the paper's)
   --index N             testbed index 0-63 (default 0; tests use others)
   --server ADDRESS      measure an external server (a real two-host testbed): no namespace testbed
+  --pair NAME           the runner pair that measures, recorded in the manifest (runnerPair); its
+                        name in .github/runner-pairs.json (a resumed run keeps its pair)
   --osv-image PATH      OSv image for --env osv (also VIRTNET_OSV_IMAGE)
   --accel auto|kvm|tcg  accelerator for QEMU guests (default auto: kvm only with vmx/svm)
   --guest-network tap|user  QEMU guests' network: tap on a bridge with DNAT port maps, like

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { actionProblems, describeAction, describeReusableWorkflow, type WorkflowContext, workflowProblems } from './workflow-rules.ts';
+import { actionProblems, describeAction, describeReusableWorkflow, pairProblems, type WorkflowContext, workflowProblems } from './workflow-rules.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const WORKFLOWS = join(REPO, '.github', 'workflows');
@@ -32,9 +32,12 @@ function isKnownFalsePositive(message: string, kind: string): boolean {
   return kind === 'expression' && message.startsWith('undefined variable "vars"');
 }
 
-/** The schema validator predates concurrency.queue too: the key is removed before it validates (the rules check it). */
+/**
+ * The schema validator predates concurrency.queue too: the key is removed before it validates (the
+ * rules check it), from the workflow's group and from each job's.
+ */
 function withoutConcurrencyQueue(text: string): string {
-  return text.replace(/^(concurrency:\n(?:[ \t]+.*\n)*?)[ \t]+queue:[ \t]*\S+[ \t]*\n/m, '$1');
+  return text.replace(/^([ \t]*)(concurrency:\n(?:\1[ \t]+.*\n)*?)\1[ \t]+queue:[ \t]*\S+[ \t]*\n/gm, '$1$2');
 }
 
 function context(): WorkflowContext {
@@ -165,7 +168,9 @@ jobs:
         with:
           artifact_name: \${{ needs.site.outputs.name }}
 `);
-    const problems = workflowProblems('gh.yml', doc, ctx2);
+    // The pair structure has its own test below.
+    const withoutPairs = (file: string, d: unknown) => workflowProblems(file, d, ctx2).filter((p) => !pairProblems(file, d, ctx2).includes(p));
+    const problems = withoutPairs('gh.yml', doc);
     const expected = [
       'gh.yml: runs on pull_request and reaches a self-hosted runner',
       'gh.yml: concurrency: a testbed group without queue: max',
@@ -180,12 +185,85 @@ jobs:
 
     // With a pull request trigger the guard means something; without one it is always true.
     const pushOnly = parse('on: push\npermissions: {}\njobs:\n  s:\n    runs-on: ubuntu-latest\n    permissions: {}\n    if: github.event.pull_request.head.repo.full_name == github.repository\n    steps:\n      - run: echo\n');
-    expect(workflowProblems('push.yml', pushOnly, ctx2)).toEqual([expect.stringMatching(/^push\.yml: jobs\.s: if: tests github\.event\.pull_request, but this workflow has no pull request trigger: the guard is always true/)]);
+    expect(withoutPairs('push.yml', pushOnly)).toEqual([expect.stringMatching(/^push\.yml: jobs\.s: if: tests github\.event\.pull_request, but this workflow has no pull request trigger: the guard is always true/)]);
     // A called workflow sees its caller's event: a pull request guard there is dead too.
     const called = parse('on:\n  workflow_call:\npermissions: {}\njobs:\n  s:\n    runs-on: [self-hosted, x]\n    permissions: {}\n    if: github.event_name != \'pull_request\'\n    steps:\n      - run: echo\n');
-    expect(workflowProblems('called.yml', called, ctx2)).toEqual([]);
+    expect(withoutPairs('called.yml', called)).toEqual([]);
     const calledGuard = parse('on:\n  workflow_call:\npermissions: {}\njobs:\n  s:\n    runs-on: [self-hosted, x]\n    permissions: {}\n    if: github.event.pull_request.head.repo.fork == false\n    steps:\n      - run: echo\n');
-    expect(workflowProblems('called.yml', calledGuard, ctx2)).toEqual([expect.stringMatching(/^called\.yml: jobs\.s: if: tests github\.event\.pull_request, but a called workflow sees its caller's event/)]);
+    expect(withoutPairs('called.yml', calledGuard)).toEqual([expect.stringMatching(/^called\.yml: jobs\.s: if: tests github\.event\.pull_request, but a called workflow sees its caller's event/)]);
+  });
+
+  it('checks the runner-pair structure: pair labels, one matrix entry per pair from the one list, a queueing group per pair, one environment at a time per pair', () => {
+    const ctx3: WorkflowContext = {
+      localActions: {},
+      reusableWorkflows: {
+        './.github/workflows/pair.yml': { inputs: { pair: { required: true, hasDefault: false }, 'server-address': { required: true, hasDefault: false } }, selfHostedJobs: [], calls: ['./.github/workflows/leg.yml'] },
+        './.github/workflows/leg.yml': { inputs: { pair: { required: true, hasDefault: false } }, selfHostedJobs: ['server'] },
+      },
+    };
+    const top = (measure: string, planStep = 'node scripts/runner-pairs.ts .github/runner-pairs.json') => parse(`
+on: push
+permissions: {}
+concurrency: virtnet-pair-a
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    permissions: {}
+    outputs:
+      pairs: \${{ steps.pairs.outputs.matrix }}
+    steps:
+      - id: pairs
+        run: ${planStep}
+${measure}`);
+    const good = `  measure:
+    needs: plan
+    permissions: {}
+    strategy:
+      matrix:
+        pair: \${{ fromJSON(needs.plan.outputs.pairs) }}
+    concurrency:
+      group: virtnet-pair-\${{ matrix.pair.name }}
+      queue: max
+    uses: ./.github/workflows/pair.yml
+    with:
+      pair: \${{ matrix.pair.name }}
+      server-address: \${{ matrix.pair.server-address }}
+`;
+    expect(pairProblems('top.yml', top(good), ctx3)).toEqual([]);
+    // The matrix not from the one list; the pairs one after another; no pair passed on; one group for all pairs.
+    const bad = good
+      .replace('fromJSON(needs.plan.outputs.pairs)', "fromJSON('[{\"name\":\"a\"}]')")
+      .replace('    strategy:\n', '    strategy:\n      max-parallel: 1\n')
+      .replace('pair: ${{ matrix.pair.name }}', 'pair: a')
+      .replace('server-address: ${{ matrix.pair.server-address }}', 'server-address: ${{ vars.VIRTNET_SERVER_ADDRESS }}')
+      .replace('virtnet-pair-${{ matrix.pair.name }}', 'virtnet-testbed');
+    const found = pairProblems('top.yml', top(bad), ctx3);
+    const expectedPairs = [
+      'top.yml: jobs.measure: strategy.matrix.pair must be ${{ fromJSON(needs.<job>.outputs.<name>) }} of a job whose output is the matrix output of a step running node scripts/runner-pairs.ts',
+      'top.yml: jobs.measure: max-parallel',
+      'top.yml: jobs.measure: pass the pair on',
+      "top.yml: jobs.measure: pass the pair's own server address on",
+      'top.yml: jobs.measure: needs a concurrency group per pair',
+    ];
+    for (const e of expectedPairs) expect(found.some((p) => p.startsWith(e)), `${e}\n in:\n${found.join('\n')}`).toBe(true);
+    expect(found).toHaveLength(expectedPairs.length);
+    // A matrix output that does not come from scripts/runner-pairs.ts is not the one list.
+    expect(pairProblems('top.yml', top(good, "echo 'matrix=[]' >> \"$GITHUB_OUTPUT\""), ctx3)[0]).toMatch(/strategy\.matrix\.pair must be/);
+    // A group per pair that does not queue drops a later run's pending measurement.
+    expect(pairProblems('top.yml', top(good.replace('      queue: max\n', '')), ctx3)).toEqual([expect.stringMatching(/the pair's concurrency group must queue/)]);
+    // The same group at the workflow's level and a job's is a deadlock.
+    const deadlock = parse('on: push\npermissions: {}\nconcurrency: g\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions: {}\n    concurrency: g\n    steps:\n      - run: echo\n');
+    expect(pairProblems('d.yml', deadlock, ctx3)).toEqual([expect.stringMatching(/^d\.yml: jobs\.a: concurrency group "g" is also the workflow's: GitHub cancels such a run as a deadlock/)]);
+
+    // Called workflows: runs-on carries the pair's label; a called leg gets the pair and runs one at a time.
+    const called = (body: string) => parse(`on:\n  workflow_call:\n    inputs:\n      pair:\n        type: string\n        required: true\npermissions: {}\njobs:\n${body}`);
+    expect(pairProblems('leg.yml', called('  server:\n    runs-on:\n      - self-hosted\n      - virtnet-server-${{ inputs.pair }}\n    permissions: {}\n    steps:\n      - run: echo\n'), ctx3)).toEqual([]);
+    expect(pairProblems('leg.yml', called('  server:\n    runs-on: [self-hosted, virtnet-server]\n    permissions: {}\n    steps:\n      - run: echo\n'), ctx3)).toEqual([expect.stringMatching(/^leg\.yml: jobs\.server: runs-on \["self-hosted","virtnet-server"\] has no pair label/)]);
+    const legs = '  legs:\n    permissions: {}\n    strategy:\n      matrix:\n        environment: [native, docker]\n    uses: ./.github/workflows/leg.yml\n    with:\n      pair: ${{ inputs.pair }}\n';
+    expect(pairProblems('pair.yml', called(legs), ctx3)).toEqual([expect.stringMatching(/^pair\.yml: jobs\.legs: a matrix of measurements on one pair needs max-parallel: 1/)]);
+    expect(pairProblems('pair.yml', called(legs.replace('    strategy:\n', '    strategy:\n      max-parallel: 1\n').replace('${{ inputs.pair }}', 'a')), ctx3)).toEqual([expect.stringMatching(/^pair\.yml: jobs\.legs: pass the pair on/)]);
+    // A self-hosted job in a workflow that is not called per pair.
+    expect(pairProblems('top.yml', parse('on: push\npermissions: {}\njobs:\n  osv:\n    runs-on: [self-hosted, "virtnet-server-${{ inputs.pair }}"]\n    permissions: {}\n    steps:\n      - run: echo\n'), ctx3)).toEqual([expect.stringMatching(/a self-hosted job belongs in a workflow called once per pair/)]);
   });
 
   it('flags a write token that reaches more than the pushing step, and npm install scripts beside it', () => {
@@ -229,6 +307,7 @@ jobs:
     const found = await lint('on: push\nconcurrency:\n  group: g\n  queu: max\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n', 'x.yml');
     expect(found.filter((r) => !isKnownFalsePositive(r.message, r.kind)).map((r) => r.message).join('\n')).toMatch(/unexpected key "queu"/);
     expect(withoutConcurrencyQueue('concurrency:\n  group: g\n  cancel-in-progress: false\n  queue: max\njobs:\n')).toBe('concurrency:\n  group: g\n  cancel-in-progress: false\njobs:\n');
+    expect(withoutConcurrencyQueue('jobs:\n  a:\n    concurrency:\n      group: g\n      queue: max\n    uses: ./w.yml\n')).toBe('jobs:\n  a:\n    concurrency:\n      group: g\n    uses: ./w.yml\n');
   });
 
   it('flags an action that is not node24, lacks its bundle, or hides teardown behind success', () => {

@@ -4,7 +4,8 @@
 // dead fork guards, the write token only where it pushes and no npm install scripts beside it), what
 // GitHub really does (Pages artifacts named per attempt, no configure-pages, a queueing testbed
 // group, no `chromium` apt name on Ubuntu, run artifacts named per attempt) and the consistency of
-// local action and reusable-workflow calls with their declared inputs. Pure: takes parsed YAML,
+// local action and reusable-workflow calls with their declared inputs, and the runner-pair structure
+// (pairProblems: pair labels, one matrix entry per pair from the one list, a group per pair). Pure: takes parsed YAML,
 // returns problems as "file: where: what" lines.
 
 type Json = unknown;
@@ -20,6 +21,8 @@ export interface LocalAction {
   inputs: Record<string, { required: boolean; hasDefault: boolean }>;
   /** For a reusable workflow: its jobs that run on self-hosted runners. */
   selfHostedJobs?: string[];
+  /** For a reusable workflow: the local reusable workflows its jobs call (./.github/workflows/<file>). */
+  calls?: string[];
 }
 
 export interface WorkflowContext {
@@ -49,7 +52,16 @@ export function describeReusableWorkflow(doc: Json): LocalAction | null {
   const call = on.workflow_call;
   const jobs = isObj(doc) && isObj(doc.jobs) ? doc.jobs : {};
   const selfHostedJobs = Object.entries(jobs).filter(([, job]) => isObj(job) && runnerLabels(job).includes('self-hosted')).map(([name]) => name);
-  return { ...describeAction(isObj(call) ? { inputs: call.inputs } : {}), selfHostedJobs };
+  const calls = Object.values(jobs).flatMap((job) => (isObj(job) && typeof job.uses === 'string' && job.uses.startsWith('./') ? [job.uses] : []));
+  return { ...describeAction(isObj(call) ? { inputs: call.inputs } : {}), selfHostedJobs, calls };
+}
+
+/** Whether the reusable workflow `uses` runs a job on a self-hosted runner, itself or through the workflows it calls. */
+export function reachesSelfHostedRunner(uses: string, context: WorkflowContext, seen = new Set<string>()): boolean {
+  const called = context.reusableWorkflows[uses];
+  if (!called || seen.has(uses)) return false;
+  seen.add(uses);
+  return (called.selfHostedJobs?.length ?? 0) > 0 || (called.calls ?? []).some((next) => reachesSelfHostedRunner(next, context, seen));
 }
 
 /** The events a workflow runs on, by name. */
@@ -82,7 +94,7 @@ function workflowLevelProblems(file: string, doc: Obj, context: WorkflowContext)
   const problems: string[] = [];
   const events = triggers(doc);
   const jobs = isObj(doc.jobs) ? doc.jobs : {};
-  const reachesSelfHosted = Object.values(jobs).some((job) => isObj(job) && (runnerLabels(job).includes('self-hosted') || (typeof job.uses === 'string' && (context.reusableWorkflows[job.uses]?.selfHostedJobs?.length ?? 0) > 0)));
+  const reachesSelfHosted = Object.values(jobs).some((job) => isObj(job) && (runnerLabels(job).includes('self-hosted') || (typeof job.uses === 'string' && reachesSelfHostedRunner(job.uses, context))));
   const prEvents = events.filter((e) => PR_EVENTS.includes(e));
   if (prEvents.length > 0 && reachesSelfHosted) {
     problems.push(`${file}: runs on ${prEvents.join(', ')} and reaches a self-hosted runner: a fork's pull request would run its code there; keep self-hosted jobs in workflows without pull request triggers`);
@@ -161,6 +173,7 @@ export function workflowProblems(file: string, doc: Json, context: WorkflowConte
   if (!isObj(doc)) return [`${file}: not a YAML mapping`];
   if (!('permissions' in doc)) problems.push(`${file}: no top-level permissions: (set permissions: {} and grant per job)`);
   problems.push(...workflowLevelProblems(file, doc, context));
+  problems.push(...pairProblems(file, doc, context));
   const isCalled = triggers(doc).includes('workflow_call');
   const jobs = isObj(doc.jobs) ? doc.jobs : {};
   if (Object.keys(jobs).length === 0) problems.push(`${file}: no jobs`);
@@ -189,6 +202,77 @@ export function workflowProblems(file: string, doc: Json, context: WorkflowConte
         else if (!PINNED.test(step.uses)) problems.push(`${file}: ${at}: uses ${step.uses}: pin third-party actions to a full 40-hex commit (with the tag in a comment)`);
       }
     });
+  }
+  return problems;
+}
+
+// ---- runner pairs ------------------------------------------------------------------------------
+
+/** A runner label of the pair given to a called workflow: virtnet-server-${{ inputs.pair }} or virtnet-client-${{ inputs.pair }}. */
+const PAIR_LABEL = /^virtnet-(server|client)-\$\{\{\s*inputs\.pair\s*\}\}$/;
+const expression = (inner: string) => new RegExp(`^\\$\\{\\{\\s*${inner}\\s*\\}\\}$`);
+const MATRIX_PAIR_NAME = /\$\{\{\s*matrix\.pair\.name\s*\}\}/;
+
+function groupOf(concurrency: Json): string {
+  if (typeof concurrency === 'string') return concurrency;
+  return isObj(concurrency) ? textOf(concurrency.group) : '';
+}
+
+/**
+ * Whether the matrix value `fromJSON(needs.P.outputs.O)` comes from the one list of pairs: job P's
+ * output O is a step's `matrix` output, and that step runs scripts/runner-pairs.ts.
+ */
+function fromPairList(value: Json, jobs: Obj): boolean {
+  const m = /^\$\{\{\s*fromJSON\(\s*needs\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\)\s*\}\}$/.exec(textOf(value));
+  if (!m) return false;
+  const producer = jobs[m[1]!];
+  if (!isObj(producer) || !isObj(producer.outputs)) return false;
+  const step = /^\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.matrix\s*\}\}$/.exec(textOf(producer.outputs[m[2]!]));
+  const steps = Array.isArray(producer.steps) ? producer.steps.filter(isObj) : [];
+  return step !== null && steps.some((s) => s.id === step[1] && /\bnode\s+scripts\/runner-pairs\.ts\b/.test(textOf(s.run)));
+}
+
+/**
+ * The pair structure: every self-hosted job runs on its pair's labels; the top-level workflow's
+ * measure job is a matrix over the pairs read from the one list (scripts/runner-pairs.ts), in a
+ * concurrency group per pair that queues, passing the pair on; a called workflow passes its pair on
+ * and measures one environment at a time; no job-level group repeats the workflow's (a deadlock).
+ */
+export function pairProblems(file: string, doc: Json, context: WorkflowContext): string[] {
+  if (!isObj(doc)) return [];
+  const problems: string[] = [];
+  const jobs = isObj(doc.jobs) ? doc.jobs : {};
+  const isCalled = triggers(doc).includes('workflow_call');
+  const on = doc.on ?? doc[true as unknown as string];
+  const callInputs = isObj(on) && isObj(on.workflow_call) && isObj(on.workflow_call.inputs) ? on.workflow_call.inputs : {};
+  const workflowGroup = groupOf(doc.concurrency);
+  for (const [name, job] of Object.entries(jobs)) {
+    if (!isObj(job)) continue;
+    const where = `${file}: jobs.${name}`;
+    const labels = runnerLabels(job);
+    if (labels.includes('self-hosted')) {
+      if (!labels.some((l) => PAIR_LABEL.test(l))) problems.push(`${where}: runs-on ${JSON.stringify(labels)} has no pair label (virtnet-server-\${{ inputs.pair }} or virtnet-client-\${{ inputs.pair }}): with several runner pairs a job must run on its own pair's runners`);
+      if (!isCalled || !isObj(callInputs.pair) || callInputs.pair.required !== true) problems.push(`${where}: a self-hosted job belongs in a workflow called once per pair, with a required input pair (measure-pair.yml, measure-environment.yml)`);
+    }
+    const group = groupOf(job.concurrency);
+    if (group !== '' && group === workflowGroup) problems.push(`${where}: concurrency group ${JSON.stringify(group)} is also the workflow's: GitHub cancels such a run as a deadlock`);
+    if (typeof job.uses !== 'string' || !reachesSelfHostedRunner(job.uses, context)) continue;
+    const given = isObj(job.with) ? job.with : {};
+    const strategy = isObj(job.strategy) ? job.strategy : {};
+    const matrix = isObj(strategy.matrix) ? strategy.matrix : {};
+    if (isCalled) {
+      if (!expression('inputs\\.pair').test(textOf(given.pair))) problems.push(`${where}: pass the pair on (with: pair: \${{ inputs.pair }})`);
+      if (Object.keys(matrix).length > 0 && strategy['max-parallel'] !== 1) problems.push(`${where}: a matrix of measurements on one pair needs max-parallel: 1 (one environment at a time on the pair)`);
+      continue;
+    }
+    // The top-level workflow: one entry per pair, from the one list.
+    if (!fromPairList(matrix.pair, jobs)) problems.push(`${where}: strategy.matrix.pair must be \${{ fromJSON(needs.<job>.outputs.<name>) }} of a job whose output is the matrix output of a step running node scripts/runner-pairs.ts (the one list of pairs)`);
+    if (strategy['max-parallel'] === 1) problems.push(`${where}: max-parallel: 1 measures the pairs one after another; each pair's own matrix keeps its environments one at a time`);
+    if (!expression('matrix\\.pair\\.name').test(textOf(given.pair))) problems.push(`${where}: pass the pair on (with: pair: \${{ matrix.pair.name }})`);
+    if (!expression('matrix\\.pair\\.server-address').test(textOf(given['server-address']))) problems.push(`${where}: pass the pair's own server address on (with: server-address: \${{ matrix.pair.server-address }})`);
+    const concurrency = isObj(job.concurrency) ? job.concurrency : {};
+    if (!MATRIX_PAIR_NAME.test(group)) problems.push(`${where}: needs a concurrency group per pair (concurrency: group: ...\${{ matrix.pair.name }})`);
+    else if (concurrency['cancel-in-progress'] === true || concurrency.queue !== 'max') problems.push(`${where}: the pair's concurrency group must queue (queue: max, no cancel-in-progress): otherwise a later run's pending measurement is cancelled`);
   }
   return problems;
 }

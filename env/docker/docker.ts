@@ -1,5 +1,6 @@
 // Docker: netserver in a container on docker's default bridge network, its ports published on the
-// server's testbed address like the paper's `docker run -p`. dockerd must run without the userland
+// server's testbed address like the paper's `docker run -p`; or, as the docker-host variant, in the
+// server's own network namespace (`--network host`). dockerd must run without the userland
 // proxy, so the published ports are kernel DNAT and we measure the network path, not docker-proxy.
 
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,10 +11,10 @@ import { runCommand, sleep, waitUntil } from '../../actions/lib/core/proc.ts';
 import type { EnvironmentDescription } from '../../actions/lib/measure/records.ts';
 import type { Availability, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
-import { type DockerRunner, prepareImage } from './image.ts';
+import { type DockerRunner, imageId, type PreparedImage, prepareImage } from './image.ts';
 import {
-  configFileOf, containerName, dockerRunArgs, isLeftBehind, netserverCommand, OWNER_LABEL, parseImageBuildSetting,
-  parseOwnerLabel, parseTestbedIndex, PROJECT_LABEL, proxiesFor, TESTBED_LABEL, userlandProxyState, type UserlandProxyState,
+  configFileOf, containerName, dockerRunArgs, type ImageBuildSetting, isLeftBehind, netserverCommand, OWNER_LABEL, parseImageBuildSetting,
+  parseOwnerLabel, parseTestbedIndex, PROJECT_LABEL, type ContainerNetwork, proxiesFor, TESTBED_LABEL, userlandProxyState, type UserlandProxyState,
 } from './spec.ts';
 
 export interface DockerEnvironmentOptions {
@@ -21,6 +22,11 @@ export interface DockerEnvironmentOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the offline image context is assembled; default .cache/docker in the repository. */
   cacheDir?: string;
+  /** The environment's name and title (a variant's, such as docker-host); default docker. */
+  name?: string;
+  title?: string;
+  /** The container's network; default bridge (the paper's). */
+  network?: ContainerNetwork;
 }
 
 /** A published port held by another process: retry `docker run` for up to 120 x 0.5 s. */
@@ -74,6 +80,10 @@ function truthy(value: string | undefined): boolean {
 
 export function createDockerEnvironment(options: DockerEnvironmentOptions = {}): EnvironmentDriver {
   const env = options.env ?? process.env;
+  const envName = options.name ?? 'docker';
+  const network: ContainerNetwork = options.network ?? 'bridge';
+  // Host networking publishes no port: docker-proxy has nothing to relay.
+  const publishes = network === 'bridge';
   const cacheDir = options.cacheDir ?? env.VIRTNET_DOCKER_CACHE_DIR ?? DEFAULT_CACHE_DIR;
   const docker: DockerRunner = (args, o = {}) => runCommand(['docker', ...args], { timeoutMs: o.timeoutMs ?? 30_000, input: o.input, signal: o.signal, env });
   const daemonName = () => env.DOCKER_HOST ?? 'the default socket (unix:///var/run/docker.sock)';
@@ -91,13 +101,55 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       return { ok: false, reason: `no docker daemon answers at ${daemonName()}: ${why}; start one as root with scripts/start-dockerd.sh` };
     }
     const proxy = localUserlandProxy(env);
-    if (proxy.state === 'enabled' && !allowProxy(settings)) {
+    if (publishes && proxy.state === 'enabled' && !allowProxy(settings)) {
       return {
         ok: false,
         reason: `dockerd runs with the userland proxy (${proxy.source}): published ports would be relayed by docker-proxy, which loses most UDP datagrams; restart dockerd with --userland-proxy=false (scripts/start-dockerd.sh does), or set VIRTNET_DOCKER_ALLOW_USERLAND_PROXY=1 to measure through it anyway`,
       };
     }
     return { ok: true };
+  }
+
+  // What the daemon and an image say of themselves does not change while this process runs: asked
+  // once, not at every start (the blocked design starts the container once per block, and these
+  // calls took ~0.8 s of each start).
+  type DaemonFacts = { versions: string; info: string };
+  let daemonFacts: Promise<DaemonFacts> | null = null;
+  const netserverVersions = new Map<string, Promise<string>>();
+  function remembered<T>(get: () => Promise<T>, forget: () => void): Promise<T> {
+    const p = get();
+    p.catch(forget);
+    return p;
+  }
+  const askDaemon = (): Promise<DaemonFacts> =>
+    (daemonFacts ??= remembered(async () => {
+      const [versions, info] = await Promise.all([
+        docker(['version', '--format', '{{json .}}'], { timeoutMs: 30_000 }),
+        docker(['info', '--format', '{{json .}}'], { timeoutMs: 30_000 }),
+      ]);
+      return { versions: versions.stdout, info: info.stdout };
+    }, () => { daemonFacts = null; }));
+  const netserverVersionIn = (imageId: string, containerId: string): Promise<string> => {
+    let p = netserverVersions.get(imageId);
+    if (!p) {
+      p = remembered(async () => {
+        const nsv = await docker(['exec', containerId, 'netserver', '-V'], { timeoutMs: 30_000 });
+        return nsv.stdout.trim().replace(/^Netperf version\s*/, '') || 'unknown';
+      }, () => netserverVersions.delete(imageId));
+      netserverVersions.set(imageId, p);
+    }
+    return p;
+  };
+
+  // Choosing and building the image asks the daemon several questions; within one process a
+  // later start reuses the answer as long as the image is still there under the same id.
+  const preparedImages = new Map<string, PreparedImage>();
+  async function preparedImage(setting: ImageBuildSetting, ctx: EnvironmentContext): Promise<PreparedImage> {
+    const known = preparedImages.get(setting);
+    if (known && (await imageId(docker, known.tag)) === known.id) return known;
+    const image = await prepareImage(docker, { setting, cacheDir, log: ctx.log, signal: ctx.signal });
+    preparedImages.set(setting, image);
+    return image;
   }
 
   async function removeContainer(id: string): Promise<void> {
@@ -111,7 +163,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     const setting = parseImageBuildSetting(ctx.settings.dockerBuild ?? env.VIRTNET_DOCKER_BUILD);
     let image;
     try {
-      image = await prepareImage(docker, { setting, cacheDir, log: ctx.log, signal: ctx.signal });
+      image = await preparedImage(setting, ctx);
     } catch (e) {
       throw new EnvironmentError(`docker: ${(e as Error).message}`);
     }
@@ -125,7 +177,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     }
 
     const owner = ownIdentity();
-    const runArgs = dockerRunArgs({ name, image: image.tag, serverAddress: ctx.serverAddress, ports: ctx.ports, testbedIndex, owner });
+    const runArgs = dockerRunArgs({ name, image: image.tag, serverAddress: ctx.serverAddress, ports: ctx.ports, testbedIndex, owner, network });
     const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
     let started = performance.now();
     let portBusyRetries = 0;
@@ -158,12 +210,12 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
 
     const keepLogsAndFail = async (message: string): Promise<never> => {
       mkdirSync(ctx.logDir, { recursive: true });
-      const logFile = join(ctx.logDir, 'docker-netserver.log');
+      const logFile = join(ctx.logDir, `${envName}-netserver.log`);
       const logs = await docker(['logs', '--timestamps', id], { timeoutMs: 30_000 }).catch(() => null);
       const state = await docker(['container', 'inspect', '--format', '{{json .State}}', id], { timeoutMs: 30_000 }).catch(() => null);
       writeFileSync(logFile, `# docker logs ${name} (${id})\n${logs?.stdout ?? ''}${logs?.stderr ?? ''}\n# state\n${state?.stdout ?? '(unknown)'}\n`);
       await stop().catch(() => {});
-      throw new EnvironmentError(`docker: ${message}`, logFile);
+      throw new EnvironmentError(`${envName}: ${message}`, logFile);
     };
 
     let exited: string | null = null;
@@ -185,25 +237,30 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     let description: EnvironmentDescription;
     try {
       // Belt and braces after the daemon check: no docker-proxy may relay our ports.
-      const ps = await runCommand(['ps', '-eo', 'args'], { timeoutMs: 10_000 });
+      // Independent questions, asked at once.
+      const [ps, daemon, net, netserver] = await Promise.all([
+        runCommand(['ps', '-eo', 'args'], { timeoutMs: 10_000 }),
+        askDaemon(),
+        docker(['container', 'inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}}', id], { timeoutMs: 30_000 }),
+        netserverVersionIn(image.id, id),
+      ]);
       const proxies = proxiesFor(ps.stdout.split('\n'), ctx.serverAddress);
-      if (proxies.length > 0 && !allowProxy(ctx.settings)) {
+      if (publishes && proxies.length > 0 && !allowProxy(ctx.settings)) {
         return await keepLogsAndFail(`docker-proxy relays the published ports (${proxies.length} processes, e.g. ${proxies[0]}); restart dockerd with --userland-proxy=false`);
       }
-      const versions = await docker(['version', '--format', '{{json .}}'], { timeoutMs: 30_000 });
-      const v = JSON.parse(versions.stdout.trim() || '{}') as { Client?: { Version?: string; ApiVersion?: string }; Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string } };
-      const info = await docker(['info', '--format', '{{json .}}'], { timeoutMs: 30_000 });
-      const i = JSON.parse(info.stdout.trim() || '{}') as { Driver?: string; CgroupVersion?: string; CgroupDriver?: string; OperatingSystem?: string };
-      const net = await docker(['container', 'inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}}', id], { timeoutMs: 30_000 });
-      const [networkMode = 'unknown', containerAddress = 'unknown'] = net.stdout.trim().split(' ');
-      const nsv = await docker(['exec', id, 'netserver', '-V'], { timeoutMs: 30_000 });
-      const netserver = nsv.stdout.trim().replace(/^Netperf version\s*/, '') || 'unknown';
+      const v = JSON.parse(daemon.versions.trim() || '{}') as { Client?: { Version?: string; ApiVersion?: string }; Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string } };
+      const i = JSON.parse(daemon.info.trim() || '{}') as { Driver?: string; CgroupVersion?: string; CgroupDriver?: string; OperatingSystem?: string };
+      const [networkMode = 'unknown', bridgeAddress = ''] = net.stdout.trim().split(' ');
+      // In the host's namespace the container has no address of its own: netserver binds the testbed's.
+      const containerAddress = network === 'host' ? `${ctx.serverAddress} (the server's own namespace)` : bridgeAddress || 'unknown';
       const proxy = localUserlandProxy(env);
       const { control, data } = ctx.ports;
-      const ports = `${ctx.serverAddress}:${control}->${control}/tcp, ${ctx.serverAddress}:${data}->${data}/tcp, ${ctx.serverAddress}:${data}->${data}/udp`;
+      const ports = publishes
+        ? `${ctx.serverAddress}:${control}->${control}/tcp, ${ctx.serverAddress}:${data}->${data}/tcp, ${ctx.serverAddress}:${data}->${data}/udp`
+        : `none published (host network: netserver listens on ${ctx.serverAddress}:${control})`;
       const server = v.Server?.Version ?? 'unknown';
       description = {
-        name: 'docker',
+        name: envName,
         summary: `Docker ${server} (client ${v.Client?.Version ?? '?'}), ${networkMode} network, ${image.build} image ${image.id.replace(/^sha256:/, '').slice(0, 12)}, netserver ${netserver}`,
         details: {
           dockerClient: v.Client?.Version ?? 'unknown',
@@ -227,7 +284,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
           containerStartSeconds: containerStartedSeconds.toFixed(2),
           portBusyRetries: String(portBusyRetries),
           command: ['docker', ...runArgs].join(' '),
-          containerCommand: netserverCommand(control).join(' '),
+          containerCommand: netserverCommand(control, publishes ? null : ctx.serverAddress).join(' '),
         },
         accelerator: 'none',
         startupSeconds,
@@ -265,7 +322,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     return removed;
   }
 
-  return { name: 'docker', title: 'Docker', available, start, cleanup };
+  return { name: envName, title: options.title ?? 'Docker', available, start, cleanup };
 }
 
 export const dockerEnvironment: EnvironmentDriver = createDockerEnvironment();

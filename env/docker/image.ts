@@ -38,7 +38,8 @@ function firstLine(r: CommandResult): string {
   return (r.stderr || r.stdout).trim().split('\n').filter((l) => l.trim() !== '').slice(-1)[0] ?? `exit ${r.exitCode}`;
 }
 
-async function imageId(docker: DockerRunner, tag: string): Promise<string | null> {
+/** The id of the image tagged `tag`, or null if there is none. */
+export async function imageId(docker: DockerRunner, tag: string): Promise<string | null> {
   const r = await docker(['image', 'inspect', '--format', '{{.Id}}', tag], { timeoutMs: 30_000 });
   return r.exitCode === 0 ? r.stdout.trim() : null;
 }

@@ -32,6 +32,17 @@ describe('docker run command', () => {
   it('runs netserver in the foreground without forking, as the paper', () => {
     expect(args.slice(args.indexOf('virtnet-netserver:offline-0123'))).toEqual(['virtnet-netserver:offline-0123', 'netserver', '-D', '-f', '-4', '-p', '12865']);
   });
+
+  it('docker-host: the host network, nothing published, netserver bound to the testbed address', () => {
+    const host = dockerRunArgs({
+      name: containerName(17), image: 'virtnet-netserver:offline-0123', serverAddress: '198.18.17.1',
+      ports: { control: 12865, data: 12866 }, testbedIndex: 17, owner: { pid: 4242, startTicks: '99' }, network: 'host',
+    });
+    expect(host[host.indexOf('--network') + 1]).toBe('host');
+    expect(host).not.toContain('--publish');
+    expect(host).toContain('virtnet.testbed=17');
+    expect(host.slice(host.indexOf('virtnet-netserver:offline-0123'))).toEqual(['virtnet-netserver:offline-0123', 'netserver', '-D', '-f', '-4', '-L', '198.18.17.1', '-p', '12865']);
+  });
 });
 
 describe('settings', () => {

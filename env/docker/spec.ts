@@ -39,34 +39,44 @@ export interface RunSpec {
   ports: { control: number; data: number };
   testbedIndex: number;
   owner: { pid: number; startTicks: string };
+  /** Default bridge. */
+  network?: ContainerNetwork;
 }
 
-/** The netserver command inside the container: foreground (-D), no fork per test (-f), IPv4. */
-export function netserverCommand(controlPort: number): string[] {
-  return ['netserver', '-D', '-f', '-4', '-p', String(controlPort)];
+/** The container's network: docker's default bridge with published ports, or the host's namespace. */
+export type ContainerNetwork = 'bridge' | 'host';
+
+/**
+ * The netserver command inside the container: foreground (-D), no fork per test (-f), IPv4. In the
+ * host's namespace it binds the testbed address only (-L), as native's netserver does, so it never
+ * answers on another testbed's address or collides with a netserver listening elsewhere.
+ */
+export function netserverCommand(controlPort: number, bindAddress: string | null = null): string[] {
+  return ['netserver', '-D', '-f', '-4', ...(bindAddress ? ['-L', bindAddress] : []), '-p', String(controlPort)];
 }
 
 /**
  * `docker run` like the paper's container: default bridge network, the control port and the data
  * port (TCP and UDP) published on the server's testbed address only. The data port keeps its
  * number on both sides because netperf tells netserver which port to listen on and then connects
- * to that same port on the published address.
+ * to that same port on the published address. With the host network nothing is published: the
+ * container shares the server's namespace and netserver binds the testbed address itself.
  */
 export function dockerRunArgs(spec: RunSpec): string[] {
   const a = spec.serverAddress;
   const { control, data } = spec.ports;
+  const host = spec.network === 'host';
   return [
     'run', '--detach',
     '--name', spec.name,
     '--label', `${PROJECT_LABEL}=1`,
     '--label', `${TESTBED_LABEL}=${spec.testbedIndex}`,
     '--label', `${OWNER_LABEL}=${spec.owner.pid}:${spec.owner.startTicks}`,
-    '--network', 'bridge',
-    '--publish', `${a}:${control}:${control}/tcp`,
-    '--publish', `${a}:${data}:${data}/tcp`,
-    '--publish', `${a}:${data}:${data}/udp`,
+    ...(host
+      ? ['--network', 'host']
+      : ['--network', 'bridge', '--publish', `${a}:${control}:${control}/tcp`, '--publish', `${a}:${data}:${data}/tcp`, '--publish', `${a}:${data}:${data}/udp`]),
     spec.image,
-    ...netserverCommand(control),
+    ...netserverCommand(control, host ? a : null),
   ];
 }
 

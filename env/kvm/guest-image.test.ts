@@ -1,7 +1,7 @@
 // The pure parts of the Linux guest build: module order, ldd/apt parsing, /init, the cache key.
 
 import { describe, expect, it } from 'vitest';
-import { GUEST_READY_MARKER, guestImageKey, type GuestImageInputs, initScript, kernelCommandLine, kernelPackageFromDepends, moduleLoadOrder, parseAptShow, parseLdd, parseModinfoDepends, VIRTIO_NET_MODULES } from './guest-image.ts';
+import { GUEST_NIC_MODULES, GUEST_READY_MARKER, guestImageKey, nicDriverFromConsole, type GuestImageInputs, initScript, kernelCommandLine, kernelPackageFromDepends, moduleLoadOrder, parseAptShow, parseLdd, parseModinfoDepends, VIRTIO_NET_MODULES } from './guest-image.ts';
 
 // `modinfo -F depends` of each module of linux-image-6.1.0-56-amd64 (6.1.192-2).
 const DEBIAN_6_1_DEPENDS: Record<string, string> = {
@@ -57,6 +57,13 @@ describe('guest boot', () => {
     const exec = init.indexOf('exec /usr/bin/netserver -D -f -4 -p "$PORT"');
     expect(marker).toBeGreaterThan(init.indexOf('ip addr add "$IP" dev eth0'));
     expect(exec).toBeGreaterThan(marker);
+  });
+
+  it("names the driver that runs eth0 on the ready line; the guest carries virtio-net's modules and e1000", () => {
+    expect(initScript(['e1000'])).toContain('nic driver $(basename "$(readlink /sys/class/net/eth0/device/driver)")');
+    expect(nicDriverFromConsole(`[    3.1] x\n${GUEST_READY_MARKER} 192.168.54.2/24 netserver port 12865 nic driver e1000\n`)).toBe('e1000');
+    expect(nicDriverFromConsole(`${GUEST_READY_MARKER} 192.168.54.2/24 netserver port 12865\n`)).toBeNull();
+    expect(GUEST_NIC_MODULES).toEqual([...VIRTIO_NET_MODULES, 'e1000']);
   });
 
   it('passes address, gateway and port on the kernel command line', () => {

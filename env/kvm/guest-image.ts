@@ -1,5 +1,5 @@
 // The Linux guest, built by the project from distribution packages: Debian's own kernel
-// (linux-image-*-amd64, the version apt offers), its virtio network modules, and an initramfs
+// (linux-image-*-amd64, the version apt offers), its virtio-net and e1000 modules, and an initramfs
 // holding busybox-static, the host's netserver with the libraries it links, and an /init that
 // brings eth0 up and execs netserver. It boots straight to a running netserver in seconds.
 // The result is cached under a key hashed from every input, so it is rebuilt only when one changes.
@@ -14,6 +14,13 @@ import { hasPvhNote, payloadCandidates } from './vmlinux.ts';
 /** The modules eth0 needs, as the package ships them (it has no modules.dep). */
 export const VIRTIO_NET_MODULES = ['virtio_ring', 'virtio', 'virtio_pci_legacy_dev', 'virtio_pci_modern_dev', 'virtio_pci', 'failover', 'net_failover', 'virtio_net'] as const;
 
+/**
+ * Every NIC driver the guest carries: virtio-net, and e1000 for the kvm-e1000 variant (Debian's
+ * kernel builds it as a module, CONFIG_E1000=m, with no dependencies). /init loads them all; only
+ * the driver of the NIC QEMU gave the guest finds a device, which becomes eth0.
+ */
+export const GUEST_NIC_MODULES = [...VIRTIO_NET_MODULES, 'e1000'] as const;
+
 /** Where in the kernel package each module lives. */
 const MODULE_PATHS: Record<string, string> = {
   virtio_ring: 'kernel/drivers/virtio/virtio_ring.ko',
@@ -24,13 +31,17 @@ const MODULE_PATHS: Record<string, string> = {
   failover: 'kernel/net/core/failover.ko',
   net_failover: 'kernel/drivers/net/net_failover.ko',
   virtio_net: 'kernel/drivers/net/virtio_net.ko',
+  e1000: 'kernel/drivers/net/ethernet/intel/e1000/e1000.ko',
 };
 
-/** The line /init prints once eth0 is configured, just before it execs netserver. */
+/**
+ * The line /init prints once eth0 is configured, just before it execs netserver; it ends with the
+ * driver that runs eth0 (`nic driver virtio_net`, `nic driver e1000`), as the guest's kernel says.
+ */
 export const GUEST_READY_MARKER = 'VIRTNET-GUEST-READY';
 
 /** Bump when the layout of the initramfs or the /init script changes in a way the key misses. */
-const BUILDER_VERSION = 3;
+const BUILDER_VERSION = 4;
 
 /**
  * Load order from each module's `depends=` field (modinfo -F depends): every module after the
@@ -84,7 +95,7 @@ export function parseAptShow(output: string): { version: string; sha256: string 
 }
 
 /**
- * /init: mount proc/sys/dev, load the virtio modules in order, configure eth0 from the kernel
+ * /init: mount proc/sys/dev, load the NIC modules in order, configure eth0 from the kernel
  * command line (virtnet.ip=ADDR/LEN virtnet.gw=ADDR, or virtnet.ip=dhcp), print the ready marker
  * on the console, exec netserver in the foreground on virtnet.port.
  */
@@ -108,7 +119,7 @@ for w in $(cat /proc/cmdline); do
 done
 n=0
 while [ ! -e /sys/class/net/eth0 ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done
-[ -e /sys/class/net/eth0 ] || echo "virtnet-init: no eth0 after loading the virtio modules"
+[ -e /sys/class/net/eth0 ] || echo "virtnet-init: no eth0 after loading the NIC modules"
 ip link set lo up
 ip link set eth0 up
 if [ "$IP" = dhcp ]; then
@@ -117,7 +128,7 @@ else
   ip addr add "$IP" dev eth0
   [ -n "$GW" ] && ip route add default via "$GW"
 fi
-echo "${GUEST_READY_MARKER} $(ip -4 -o addr show dev eth0 | awk '{print $4}') netserver port $PORT"
+echo "${GUEST_READY_MARKER} $(ip -4 -o addr show dev eth0 | awk '{print $4}') netserver port $PORT nic driver $(basename "$(readlink /sys/class/net/eth0/device/driver)")"
 exec /usr/bin/netserver -D -f -4 -p "$PORT"
 `;
 }
@@ -133,6 +144,11 @@ case "$1" in
 esac
 exit 0
 `;
+
+/** The driver of the guest's eth0 named on its ready line, or null. */
+export function nicDriverFromConsole(console: string): string | null {
+  return new RegExp(`${GUEST_READY_MARKER} .* nic driver (\\S+)`).exec(console)?.[1] ?? null;
+}
 
 /** The kernel command line for a guest at `address` (ADDR/LEN or dhcp) behind `gateway`. */
 export function kernelCommandLine(options: { address: string; gateway: string | null; port: number; quiet: boolean }): string {
@@ -265,7 +281,7 @@ export async function ensureGuestImage(options: { cacheDir?: string; log?: (line
     kernelPackage: pkg.name,
     kernelPackageVersion: pkg.version,
     kernelPackageSha256: pkg.sha256,
-    modules: VIRTIO_NET_MODULES,
+    modules: GUEST_NIC_MODULES,
     hostFiles: host.hashes,
     initScript: initScript(['@']),
     udhcpcScript: UDHCPC_SCRIPT,
@@ -285,14 +301,14 @@ export async function ensureGuestImage(options: { cacheDir?: string; log?: (line
     const deb = await downloadPackage(join(root, 'debs'), pkg);
     const extracted = join(work, 'pkg');
     mkdirSync(extracted);
-    // Only the kernel and the eight modules: extracting the whole package costs more than the rest of the build.
-    const wanted = ['./boot/vmlinuz-*', ...VIRTIO_NET_MODULES.map((m) => `./lib/modules/*/${MODULE_PATHS[m]}`)];
+    // Only the kernel and the NIC modules: extracting the whole package costs more than the rest of the build.
+    const wanted = ['./boot/vmlinuz-*', ...GUEST_NIC_MODULES.map((m) => `./lib/modules/*/${MODULE_PATHS[m]}`)];
     await mustRun(['sh', '-c', `dpkg-deb --fsys-tarfile "$0" | tar -x -C "$1" --wildcards ${wanted.map((w) => `'${w}'`).join(' ')}`, deb, extracted], { timeoutMs: 300_000 });
     const vmlinuz = (await mustRun(['sh', '-c', 'ls "$0"/boot/vmlinuz-*', extracted])).stdout.trim().split('\n')[0]!;
     const kernelVersion = basename(vmlinuz).replace(/^vmlinuz-/, '');
     const moduleDir = join(extracted, 'lib/modules', kernelVersion);
     const depends: Record<string, string[]> = {};
-    for (const m of VIRTIO_NET_MODULES) {
+    for (const m of GUEST_NIC_MODULES) {
       depends[m] = parseModinfoDepends((await mustRun(['modinfo', '-F', 'depends', join(moduleDir, MODULE_PATHS[m]!)])).stdout);
     }
     const order = moduleLoadOrder(depends);

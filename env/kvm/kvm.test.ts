@@ -87,7 +87,10 @@ describe.skipIf(missing !== null)(`kvm: Linux guest on QEMU (TCG here), real tes
     expect(kvm.summary).toMatch(/TCG software emulation \(NOT KVM/);
     expect(kvm.details.kernelVersion).toMatch(/^6\.1\.0-\d+-amd64$/);
     expect(kvm.details.guestImageSha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(kvm.details.vhostNet).toMatch(/^(on|off \(\/dev\/vhost-net is missing on this host\))$/);
+    expect(kvm.details.vhostNet).toMatch(/^(on \(vhost auto\)|off \(vhost auto: \/dev\/vhost-net is missing on this host\))$/);
+    expect(kvm.details.nic).toBe('virtio (QEMU device virtio-net-pci)');
+    expect(kvm.details.guestNicDriver).toBe('virtio_net');
+    expect(kvm.variant).toEqual({ base: 'kvm', options: { nic: 'virtio', vhost: 'auto' } });
     expect(kvm.startupSeconds).toBeGreaterThan(0);
     const records = run.results.records.filter((r) => r.status === 'ok');
     expect(records).toHaveLength(8);

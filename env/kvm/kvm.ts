@@ -5,15 +5,20 @@
 import { existsSync } from 'node:fs';
 import { runCommand } from '../../actions/lib/core/proc.ts';
 import { type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
-import { cleanupQemuGuests, type GuestLaunch, qemuVersionFrom, startQemuGuest } from '../qemu/guest.ts';
-import { ensureGuestImage, GUEST_READY_MARKER, type GuestImage, kernelCommandLine } from './guest-image.ts';
+import { cleanupQemuGuests, type GuestLaunch, qemuVersionFrom, startQemuGuest, vhostUnavailableReason } from '../qemu/guest.ts';
+import type { GuestOptions } from '../variants.ts';
+import { readFileSync } from 'node:fs';
+import { ensureGuestImage, GUEST_READY_MARKER, type GuestImage, kernelCommandLine, nicDriverFromConsole } from './guest-image.ts';
 
 /** Console lines after which the guest cannot come up: give up at once instead of at the timeout. */
 export const LINUX_FAILURE_MARKERS = [/Kernel panic - not syncing/, /virtnet-init: no eth0/];
 
-export function linuxGuestLaunch(image: Pick<GuestImage, 'kernel' | 'initrd'>, options: { port: number; extraAppend?: string; readyMarker?: RegExp; dhcp?: boolean; name?: string }): GuestLaunch {
+export function linuxGuestLaunch(image: Pick<GuestImage, 'kernel' | 'initrd'>, options: { port: number; extraAppend?: string; readyMarker?: RegExp; dhcp?: boolean; name?: string; base?: string } & Partial<GuestOptions>): GuestLaunch {
   return {
     name: options.name ?? 'kvm',
+    base: options.base ?? 'kvm',
+    nic: options.nic ?? 'virtio',
+    vhost: options.vhost ?? 'auto',
     boot: (plan) => ({
       kind: 'kernel',
       kernel: image.kernel,
@@ -31,12 +36,26 @@ export function linuxGuestLaunch(image: Pick<GuestImage, 'kernel' | 'initrd'>, o
   };
 }
 
+function consoleText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 async function qemuVersion(): Promise<string> {
   const r = await runCommand(['qemu-system-x86_64', '--version'], { timeoutMs: 10_000 }).catch(() => null);
   return r ? qemuVersionFrom(r.stdout) : 'unknown';
 }
 
-async function available() {
+/** The kvm environment, or a variant of it: its name and title, NIC and vhost-net. */
+export interface KvmEnvironmentOptions extends Partial<GuestOptions> {
+  name?: string;
+  title?: string;
+}
+
+async function available(options: Partial<GuestOptions> = {}) {
   const r = await runCommand(['qemu-system-x86_64', '--version'], { timeoutMs: 10_000 }).catch((e: Error) => e);
   if (r instanceof Error) return { ok: false as const, reason: `QEMU is not installed: ${r.message}` };
   if (process.getuid?.() !== 0) return { ok: false as const, reason: 'the guest network (bridge, tap, iptables port maps) needs root' };
@@ -45,28 +64,33 @@ async function available() {
     const w = await runCommand(['sh', '-c', `command -v ${tool}`], { timeoutMs: 5000 });
     if (w.exitCode !== 0) return { ok: false as const, reason: `${tool} is not installed (npm run reproduce installs the system packages)` };
   }
+  if (options.vhost === 'on') {
+    const why = vhostUnavailableReason();
+    if (why) return { ok: false as const, reason: `vhost-net asked for (vhost on), but ${why}` };
+  }
   return { ok: true as const };
 }
 
 /** Test seam: the boot of a real run, with a kernel command line or marker changed to provoke failures. */
-export async function startKvm(ctx: EnvironmentContext, overrides: { extraAppend?: string; readyMarker?: RegExp } = {}): Promise<StartedEnvironment> {
+export async function startKvm(ctx: EnvironmentContext, overrides: { extraAppend?: string; readyMarker?: RegExp } = {}, options: KvmEnvironmentOptions = {}): Promise<StartedEnvironment> {
+  const name = options.name ?? 'kvm';
   const started = performance.now();
   let built;
   try {
     built = await ensureGuestImage({ log: ctx.log });
   } catch (e) {
-    throw new EnvironmentError(`kvm: could not build the guest: ${(e as Error).message}`);
+    throw new EnvironmentError(`${name}: could not build the guest: ${(e as Error).message}`);
   }
   const image = built.image;
-  const guest = await startQemuGuest(ctx, linuxGuestLaunch(image, { port: ctx.ports.control, ...overrides }));
+  const guest = await startQemuGuest(ctx, linuxGuestLaunch(image, { port: ctx.ports.control, name, nic: options.nic, vhost: options.vhost, ...overrides }));
   const tcg = guest.accelerator.accelerator === 'tcg';
   const version = await qemuVersion();
   return {
     endpoint: guest.endpoint,
     stop: guest.stop,
     description: {
-      name: 'kvm',
-      summary: `Debian Linux ${image.kernelVersion} guest (initramfs + netserver) on QEMU ${version}, ${tcg ? 'TCG software emulation (NOT KVM: no hardware virtualisation here)' : 'KVM'}, tap + bridge + DNAT`,
+      name,
+      summary: `Debian Linux ${image.kernelVersion} guest (initramfs + netserver) on QEMU ${version}, ${tcg ? 'TCG software emulation (NOT KVM: no hardware virtualisation here)' : 'KVM'}, ${guest.details.nic?.split(' ')[0] ?? 'virtio'} NIC, vhost-net ${guest.details.vhostNet?.split(' ')[0] ?? 'off'}, tap + bridge + DNAT`,
       details: {
         ...guest.details,
         qemu: version,
@@ -76,6 +100,7 @@ export async function startKvm(ctx: EnvironmentContext, overrides: { extraAppend
         guestImageKey: image.key,
         guestImageSha256: image.imageSha256,
         guestModules: image.modules.join(' '),
+        guestNicDriver: nicDriverFromConsole(consoleText(guest.consoleLog)) ?? 'unknown (not on the console)',
         guestNetserver: image.netserver,
         guestBuild: built.built ? `built in ${built.seconds.toFixed(1)} s` : `cached (built ${image.builtAt} in ${image.buildSeconds.toFixed(1)} s)`,
       },
@@ -86,10 +111,15 @@ export async function startKvm(ctx: EnvironmentContext, overrides: { extraAppend
   };
 }
 
-export const kvmEnvironment: EnvironmentDriver = {
-  name: 'kvm',
-  title: 'Linux guest (QEMU/KVM)',
-  available,
-  start: (ctx) => startKvm(ctx),
-  cleanup: (onlyIndex = null) => cleanupQemuGuests('kvm', onlyIndex),
-};
+export function createKvmEnvironment(options: KvmEnvironmentOptions = {}): EnvironmentDriver {
+  return {
+    name: options.name ?? 'kvm',
+    title: options.title ?? 'Linux guest (QEMU/KVM)',
+    available: () => available(options),
+    start: (ctx) => startKvm(ctx, {}, options),
+    // QEMU is labelled by the base (kvm:qemu), so this finds what any kvm variant left.
+    cleanup: (onlyIndex = null) => cleanupQemuGuests('kvm', onlyIndex),
+  };
+}
+
+export const kvmEnvironment: EnvironmentDriver = createKvmEnvironment();

@@ -9,7 +9,8 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { runCommand } from '../../actions/lib/core/proc.ts';
 import { untrustedPathProblem } from '../../actions/lib/core/trusted-path.ts';
 import { type Availability, type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
-import { cleanupQemuGuests, type GuestLaunch, portablePath, qemuVersionFrom, startQemuGuest } from '../qemu/guest.ts';
+import { cleanupQemuGuests, type GuestLaunch, portablePath, qemuVersionFrom, startQemuGuest, vhostUnavailableReason } from '../qemu/guest.ts';
+import type { GuestOptions } from '../variants.ts';
 import type { BootSpec } from '../qemu/qemu-command.ts';
 import { type OsvImageMetadata, metadataPathFor } from './build-plan.ts';
 
@@ -29,9 +30,19 @@ export function imageFormat(header: Buffer): 'qcow2' | 'raw' {
   return header.subarray(0, 4).equals(Buffer.from([0x51, 0x46, 0x49, 0xfb])) ? 'qcow2' : 'raw';
 }
 
-export function osvGuestLaunch(boot: BootSpec): GuestLaunch {
+/** The osv environment, or a variant of it: its name and title, and vhost-net (OSv's NIC is virtio-net). */
+export interface OsvEnvironmentOptions {
+  name?: string;
+  title?: string;
+  vhost?: GuestOptions['vhost'];
+}
+
+export function osvGuestLaunch(boot: BootSpec, options: OsvEnvironmentOptions = {}): GuestLaunch {
   return {
-    name: 'osv',
+    name: options.name ?? 'osv',
+    base: 'osv',
+    nic: 'virtio',
+    vhost: options.vhost ?? 'auto',
     boot: () => boot,
     readyMarker: OSV_READY_MARKER,
     failureMarkers: OSV_FAILURE_MARKERS,
@@ -58,7 +69,11 @@ export function readImageMetadata(image: string): OsvImageMetadata | null {
   }
 }
 
-async function available(settings: Record<string, string>): Promise<Availability> {
+async function available(settings: Record<string, string>, options: OsvEnvironmentOptions = {}): Promise<Availability> {
+  if (options.vhost === 'on') {
+    const why = vhostUnavailableReason();
+    if (why) return { ok: false, reason: `vhost-net asked for (vhost on), but ${why}` };
+  }
   const image = osvImageSetting(settings);
   if (!image) return { ok: false, reason: NO_IMAGE_REASON };
   if (!existsSync(image)) return { ok: false, reason: `the OSv image ${image} does not exist` };
@@ -72,7 +87,7 @@ async function available(settings: Record<string, string>): Promise<Availability
  * Test seam: `boot` replaces the OSv image boot (a test boots the Linux guest asking for DHCP in
  * its place, to exercise readiness and teardown where no OSv image exists).
  */
-export async function startOsv(ctx: EnvironmentContext, overrides: { boot?: BootSpec; readyMarker?: RegExp } = {}): Promise<StartedEnvironment> {
+export async function startOsv(ctx: EnvironmentContext, overrides: { boot?: BootSpec; readyMarker?: RegExp } = {}, options: OsvEnvironmentOptions = {}): Promise<StartedEnvironment> {
   const started = performance.now();
   const image = osvImageSetting(ctx.settings);
   if (!overrides.boot) {
@@ -86,7 +101,7 @@ export async function startOsv(ctx: EnvironmentContext, overrides: { boot?: Boot
   const meta = image && !overrides.boot ? readImageMetadata(image) : null;
   const imageSha256 = boot.kind === 'disk' ? await sha256OfFile(boot.image) : 'not an OSv image (test boot)';
   if (meta?.imageSha256 && meta.imageSha256 !== imageSha256) throw new EnvironmentError(`osv: the image ${image} has sha256 ${imageSha256}, but its build metadata recorded ${meta.imageSha256}: it changed after it was built; rebuild it (scripts/build-osv-image.ts)`);
-  const launch = osvGuestLaunch(boot);
+  const launch = osvGuestLaunch(boot, options);
   if (overrides.readyMarker) launch.readyMarker = overrides.readyMarker;
   const guest = await startQemuGuest(ctx, launch);
   const tcg = guest.accelerator.accelerator === 'tcg';
@@ -97,8 +112,8 @@ export async function startOsv(ctx: EnvironmentContext, overrides: { boot?: Boot
     endpoint: guest.endpoint,
     stop: guest.stop,
     description: {
-      name: 'osv',
-      summary: `OSv ${meta?.osvVersion ?? osvCommit.slice(0, 12)} (${meta?.variant ?? 'image'}) on QEMU ${version}, ${tcg ? 'TCG software emulation (NOT KVM: no hardware virtualisation here)' : 'KVM'}, tap + bridge + DNAT`,
+      name: launch.name,
+      summary: `OSv ${meta?.osvVersion ?? osvCommit.slice(0, 12)} (${meta?.variant ?? 'image'}) on QEMU ${version}, ${tcg ? 'TCG software emulation (NOT KVM: no hardware virtualisation here)' : 'KVM'}, vhost-net ${guest.details.vhostNet?.split(' ')[0] ?? 'off'}, tap + bridge + DNAT`,
       details: {
         ...guest.details,
         qemu: version,
@@ -116,10 +131,15 @@ export async function startOsv(ctx: EnvironmentContext, overrides: { boot?: Boot
   };
 }
 
-export const osvEnvironment: EnvironmentDriver = {
-  name: 'osv',
-  title: 'OSv (QEMU/KVM)',
-  available,
-  start: (ctx) => startOsv(ctx),
-  cleanup: (onlyIndex = null) => cleanupQemuGuests('osv', onlyIndex),
-};
+export function createOsvEnvironment(options: OsvEnvironmentOptions = {}): EnvironmentDriver {
+  return {
+    name: options.name ?? 'osv',
+    title: options.title ?? 'OSv (QEMU/KVM)',
+    available: (settings) => available(settings, options),
+    start: (ctx) => startOsv(ctx, {}, options),
+    // QEMU is labelled by the base (osv:qemu), so this finds what any osv variant left.
+    cleanup: (onlyIndex = null) => cleanupQemuGuests('osv', onlyIndex),
+  };
+}
+
+export const osvEnvironment: EnvironmentDriver = createOsvEnvironment();

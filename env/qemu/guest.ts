@@ -11,7 +11,7 @@ import { type EnvironmentContext, EnvironmentError } from '../../actions/lib/mea
 import { type AcceleratorChoice, chooseAccelerator, parseAcceleratorRequest } from './accelerator.ts';
 import { removeDhcpFiles, startDhcpServer } from './dhcp.ts';
 import { cleanupGuestNetworks, type GuestNetworkPlan, guestNetworkDown, guestNetworkPlan, guestNetworkUp } from './network.ts';
-import { type BootSpec, buildQemuCommand, type NetSpec } from './qemu-command.ts';
+import { type BootSpec, buildQemuCommand, type GuestNic, NIC_DEVICES, type NetSpec } from './qemu-command.ts';
 
 
 /**
@@ -24,8 +24,17 @@ export function portablePath(arg: string): string {
 }
 
 export interface GuestLaunch {
-  /** The environment's name: labels QEMU's PID (`<name>:qemu`) and names the console log. */
+  /** The environment's name (a variant's, such as kvm-e1000): names the console log. */
   name: string;
+  /**
+   * The base environment (kvm, osv): labels QEMU's PID (`<base>:qemu`), so the base's cleanup
+   * finds what any of its variants left. Default: the name.
+   */
+  base?: string;
+  /** The guest's NIC; default virtio. */
+  nic?: GuestNic;
+  /** vhost-net on the tap: on (an error where the host lacks /dev/vhost-net), off, or auto (where the host has it); default auto. */
+  vhost?: VhostRequest;
   /** What to boot, given the guest network (a kernel command line carries the guest's address). */
   boot: (plan: GuestNetworkPlan) => BootSpec;
   /** A line on the serial console that says the guest's netserver is starting. */
@@ -48,6 +57,27 @@ export interface RunningGuest {
   bootSeconds: number;
   details: Record<string, string>;
   stop(): Promise<void>;
+}
+
+export type VhostRequest = 'auto' | 'on' | 'off';
+
+export const VHOST_NET_DEVICE = '/dev/vhost-net';
+
+/** Why a guest that asks for vhost-net cannot have it here, or null when it can. */
+export function vhostUnavailableReason(hasDevice: boolean = existsSync(VHOST_NET_DEVICE)): string | null {
+  return hasDevice ? null : `${VHOST_NET_DEVICE} is missing: this host's kernel has no vhost_net (load it with modprobe vhost_net where it is built as a module)`;
+}
+
+/** Whether the tap gets vhost=on: the request against what the host has. Throws for on without the device. */
+export function decideVhost(request: VhostRequest, nic: GuestNic, hasDevice: boolean): boolean {
+  if (request === 'off') return false;
+  if (request === 'on') {
+    if (nic !== 'virtio') throw new Error(`vhost-net serves virtio-net only, not the ${nic} NIC`);
+    const why = vhostUnavailableReason(hasDevice);
+    if (why) throw new Error(`vhost-net was asked for (vhost on), but ${why}`);
+    return true;
+  }
+  return nic === 'virtio' && hasDevice;
 }
 
 export function hostAcceleratorFacts(): { cpuinfo: string; kvmDevice: boolean } {
@@ -76,6 +106,12 @@ function consoleText(path: string): string {
   } catch {
     return '';
   }
+}
+
+function vhostDetail(request: VhostRequest, nic: GuestNic, vhost: boolean): string {
+  if (vhost) return `on (vhost ${request})`;
+  if (request === 'off') return 'off (vhost off)';
+  return nic === 'virtio' ? `off (vhost auto: ${VHOST_NET_DEVICE} is missing on this host)` : `off (vhost auto: the ${nic} NIC cannot use vhost-net)`;
 }
 
 /** The console line holding `pattern`, without the kernel's timestamp. */
@@ -116,20 +152,23 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
   try {
     let net: NetSpec;
     let vhost = false;
+    const nic = launch.nic ?? 'virtio';
+    const vhostRequest = launch.vhost ?? 'auto';
     if (mode === 'tap') {
       const facts = await guestNetworkUp(plan);
       networkUp = true;
-      vhost = facts.vhostNet;
+      vhost = decideVhost(vhostRequest, nic, facts.vhostNet);
       net = { kind: 'tap', tap: plan.tap, mac: plan.mac, vhost };
     } else {
+      if (vhostRequest === 'on') throw new Error('vhost-net was asked for (vhost on), but the user-mode network has no tap for it: use --guest-network tap');
       const forwards = plan.portMaps.map((m) => ({ protocol: m.protocol, hostAddress: ctx.serverAddress, port: m.port }));
       net = { kind: 'user', mac: plan.mac, network: `${plan.bridgeAddress.replace(/\.1$/, '.0')}/${plan.prefixLength}`, hostAddress: plan.bridgeAddress, guestAddress: plan.guestAddress, forwards };
     }
     if (launch.dhcp && mode === 'tap') dhcp = startDhcpServer(plan, launch.name);
-    const argv = buildQemuCommand({ boot: launch.boot(plan), accelerator: accelerator.accelerator, memoryMb: launch.memoryMb, cpus: launch.cpus, net, consoleLog, rng: launch.rng });
+    const argv = buildQemuCommand({ boot: launch.boot(plan), accelerator: accelerator.accelerator, memoryMb: launch.memoryMb, cpus: launch.cpus, net, nic, consoleLog, rng: launch.rng });
     ctx.log(`${launch.name}: booting under ${accelerator.accelerator.toUpperCase()} (${accelerator.reason})`);
     const started = performance.now();
-    qemu = new Daemon(argv, { label: `${launch.name}:qemu`, testbedIndex: index });
+    qemu = new Daemon(argv, { label: `${launch.base ?? launch.name}:qemu`, testbedIndex: index });
     let markerSeen = false;
     const q = qemu;
     const d = dhcp;
@@ -162,7 +201,8 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
       accelerator: accelerator.accelerator,
       acceleratorReason: accelerator.reason,
       network: mode === 'tap' ? `tap ${plan.tap} on bridge ${plan.bridge} (${plan.bridgeAddress}/${plan.prefixLength}), guest ${plan.guestAddress}, DNAT ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}` : `QEMU user-mode network, host forwards ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}`,
-      vhostNet: mode === 'user' ? 'not applicable (user-mode network)' : vhost ? 'on' : 'off (/dev/vhost-net is missing on this host)',
+      nic: `${nic} (QEMU device ${NIC_DEVICES[nic]})`,
+      vhostNet: mode === 'user' ? 'not applicable (user-mode network)' : vhostDetail(vhostRequest, nic, vhost),
       guestMac: plan.mac,
       memoryMb: String(launch.memoryMb),
       vcpus: String(launch.cpus),

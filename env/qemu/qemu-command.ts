@@ -18,6 +18,12 @@ export type NetSpec =
    */
   | { kind: 'user'; mac: string; network: string; hostAddress: string; guestAddress: string; forwards: { protocol: 'tcp' | 'udp'; hostAddress: string; port: number }[] };
 
+/** The NIC QEMU gives the guest: paravirtual virtio-net, or an emulated Intel 82540EM (e1000). */
+export type GuestNic = 'virtio' | 'e1000';
+
+/** QEMU's device model for each NIC. */
+export const NIC_DEVICES: Readonly<Record<GuestNic, string>> = { virtio: 'virtio-net-pci', e1000: 'e1000' };
+
 export interface QemuCommandSpec {
   binary?: string;
   boot: BootSpec;
@@ -25,6 +31,8 @@ export interface QemuCommandSpec {
   memoryMb: number;
   cpus: number;
   net: NetSpec;
+  /** Default virtio. vhost-net (NetSpec tap's vhost) serves virtio-net only. */
+  nic?: GuestNic;
   /** The serial console (ttyS0) is written to this file: it holds the readiness marker and any panic. */
   consoleLog: string;
   /** OSv seeds its random device from virtio-rng, as OSv's own run.py gives it. */
@@ -63,7 +71,9 @@ export function buildQemuCommand(spec: QemuCommandSpec): string[] {
     const forwards = net.forwards.map((f) => `,hostfwd=${f.protocol}:${f.hostAddress}:${f.port}-${net.guestAddress}:${f.port}`).join('');
     argv.push('-netdev', `user,id=net0,net=${net.network},host=${net.hostAddress},dhcpstart=${net.guestAddress}${forwards}`);
   }
-  argv.push('-device', `virtio-net-pci,netdev=net0,mac=${net.mac}`);
+  const nic = spec.nic ?? 'virtio';
+  if (net.kind === 'tap' && net.vhost && nic !== 'virtio') throw new Error(`QEMU command: vhost-net serves virtio-net only, not the ${nic} NIC`);
+  argv.push('-device', `${NIC_DEVICES[nic]},netdev=net0,mac=${net.mac}`);
   if (spec.rng) argv.push('-device', 'virtio-rng-pci');
   return argv;
 }

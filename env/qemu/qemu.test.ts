@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chooseAccelerator, hardwareVirtualizationFlags, parseAcceleratorRequest } from './accelerator.ts';
 import { prefixToNetmask, udhcpdConfig } from './dhcp.ts';
-import { lineMatching, networkModeSetting, testbedIndexSetting } from './guest.ts';
+import { decideVhost, lineMatching, networkModeSetting, testbedIndexSetting, vhostUnavailableReason } from './guest.ts';
 import { guestNetworkPlan, iptablesDeleteArgv, iptablesInsertArgv, netperfPortMaps, ourGuestLinks, ourRulesInSave } from './network.ts';
 import { buildQemuCommand, type QemuCommandSpec } from './qemu-command.ts';
 
@@ -76,6 +76,25 @@ describe('QEMU command', () => {
     expect(joined).toContain('-netdev tap,id=net0,ifname=vnet9tap,script=no,downscript=no,vhost=on');
     expect(argv.at(-1)).toBe('virtio-rng-pci');
     expect(joined).not.toContain('-kernel');
+  });
+
+  it('gives the guest an emulated e1000 NIC instead of virtio-net when asked, and refuses vhost-net for it', () => {
+    const argv = buildQemuCommand({ ...base, nic: 'e1000' });
+    expect(argv.join(' ')).toContain('-device e1000,netdev=net0,mac=52:54:00:19:09:02');
+    expect(argv.join(' ')).not.toContain('virtio-net-pci');
+    expect(() => buildQemuCommand({ ...base, nic: 'e1000', net: { kind: 'tap', tap: 'vnet9tap', mac: '52:54:00:19:09:02', vhost: true } })).toThrow('vhost-net serves virtio-net only, not the e1000 NIC');
+    expect(buildQemuCommand(base).join(' ')).toContain('-device virtio-net-pci,netdev=net0,mac=52:54:00:19:09:02');
+  });
+
+  it('decides vhost-net from the request and the host: on needs /dev/vhost-net, auto takes it where it is', () => {
+    expect(decideVhost('auto', 'virtio', true)).toBe(true);
+    expect(decideVhost('auto', 'virtio', false)).toBe(false);
+    expect(decideVhost('auto', 'e1000', true)).toBe(false);
+    expect(decideVhost('off', 'virtio', true)).toBe(false);
+    expect(decideVhost('on', 'virtio', true)).toBe(true);
+    expect(() => decideVhost('on', 'virtio', false)).toThrow(/^vhost-net was asked for \(vhost on\), but \/dev\/vhost-net is missing: this host's kernel has no vhost_net/);
+    expect(() => decideVhost('on', 'e1000', true)).toThrow('vhost-net serves virtio-net only, not the e1000 NIC');
+    expect(vhostUnavailableReason(true)).toBeNull();
   });
 
   it('builds user-mode networking with host forwards to the same guest ports', () => {

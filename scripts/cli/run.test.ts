@@ -35,7 +35,7 @@ const missing = requireServices([['root', rootMissing()], ['netserver', await ne
 describe.skipIf(missing !== null)(`virtnet run (native, real testbed)${skipNote(missing)}`, () => {
   it('measures the quick plan, writes the run and its charts, and leaves nothing running', async () => {
     const out = join(work, 'quick');
-    const r = await virtnet('run', '--plan', 'quick', '--env', 'native', '--out', out, '--index', String(index));
+    const r = await virtnet('run', '--plan', 'quick', '--env', 'native', '--out', out, '--index', String(index), '--pair', 'bench-a');
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/8 measurements planned/);
     expect(r.stdout).toMatch(/\[8\/8\] native/);
@@ -45,6 +45,7 @@ describe.skipIf(missing !== null)(`virtnet run (native, real testbed)${skipNote(
     const run = loadRun(out);
     expect(run.manifest.status).toBe('complete');
     expect(run.manifest.sessions).toHaveLength(1);
+    expect(run.manifest.runnerPair).toBe('bench-a');
     expect(run.manifest.hosts.server?.netperfVersion).toBe('2.7.0');
     expect(run.manifest.hosts.client?.sysctls['net.core.wmem_max']).toMatch(/^\d+$/);
     expect(run.manifest.link?.rateMbit).toBe(100);
@@ -99,6 +100,7 @@ describe('virtnet run refuses bad input before starting anything', () => {
     ['a bad replicates value', ['--plan', 'quick', '--replicates', 'three'], /--replicates: expected a whole number, got "three"/],
     ['an unknown option', ['--plan', 'quick', '--colour'], /Unknown option '--colour'/],
     ['a missing plan', [], /--plan is required/],
+    ['a bad pair name', ['--plan', 'quick', '--pair', 'a b'], /--pair: expected a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit, got "a b"/],
     ['a bad rate', ['--plan', 'quick', '--rate=-5'], /--rate: expected a rate in Mbit\/s/],
     ['a run dir that is not a run', ['--resume', '/'], /is not a virtnet run: it has no manifest\.json/],
   ];

@@ -15,10 +15,12 @@ import { precisionLines, precisionReached } from '../../actions/lib/analyse/prec
 import { acceleratorRequest } from '../../actions/lib/measure/environment.ts';
 import type { EnvironmentDriver } from '../../actions/lib/measure/environment.ts';
 import { parseEnvironmentList } from '../../env/registry.ts';
+import { loadVariants } from '../../env/variants.ts';
 import { testbedDown, testbedUp } from '../../env/testbed/testbed.ts';
 import { formatDelay, watchDelayLine } from '../../env/testbed/delay-line.ts';
 import { congestionControlOption, delayOption } from './testbed.ts';
 import { reportAfterRun } from './report.ts';
+import { pairNameFrom } from '../../actions/lib/measure/runner-pairs.ts';
 import { asOptions, formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError } from './common.ts';
 
 export function testbedLockPath(index: number): string {
@@ -28,6 +30,7 @@ export function testbedLockPath(index: number): string {
 const OPTIONS = {
   plan: { type: 'string' },
   env: { type: 'string' },
+  variants: { type: 'string' },
   out: { type: 'string' },
   resume: { type: 'string' },
   replicates: { type: 'string' },
@@ -39,6 +42,7 @@ const OPTIONS = {
   cc: { type: 'string' },
   index: { type: 'string' },
   server: { type: 'string' },
+  pair: { type: 'string' },
   'osv-image': { type: 'string' },
   accel: { type: 'string' },
   'guest-network': { type: 'string' },
@@ -58,12 +62,14 @@ interface Settings {
 
 function resolveSettings(values: Record<string, string | boolean | undefined>): Settings {
   const str = (k: string) => values[k] as string | undefined;
+  // Built-in variants (env/variants.json), and a user's file of more (README: Environment variants).
+  const variants = asOptions(() => loadVariants(str('variants') ?? null));
   if (str('resume') !== undefined) {
     const dir = str('resume')!;
     if (str('plan')) throw new UsageError('--resume takes the plan from the run; drop --plan');
     if (str('out') && str('out') !== dir) throw new UsageError('--resume DIR continues DIR; drop --out');
     const run = loadRun(dir);
-    const environments = asOptions(() => parseEnvironmentList(str('env') ?? run.manifest.environments.join(',')));
+    const environments = asOptions(() => parseEnvironmentList(str('env') ?? run.manifest.environments.join(','), variants));
     return { plan: null, planSource: run.manifest.planSource, environments, outDir: dir, resume: true };
   }
   if (!str('plan')) throw new UsageError('--plan is required: quick, paper, or a plan file');
@@ -78,7 +84,7 @@ function resolveSettings(values: Record<string, string | boolean | undefined>): 
     },
     source,
   );
-  const environments = asOptions(() => parseEnvironmentList(str('env') ?? 'native'));
+  const environments = asOptions(() => parseEnvironmentList(str('env') ?? 'native', variants));
   const outDir = str('out') ?? join('runs', `${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}-${plan.name}`);
   // Before the testbed comes up: a directory the run cannot go into stops nothing but this command.
   try {
@@ -106,6 +112,8 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   const index = testbedIndexOption(values.index);
   const rate = rateOption(values.rate, 100);
   const accel = asOptions(() => acceleratorRequest('accel', values.accel ?? 'auto'));
+  // The runner pair that measures (manifest.runnerPair), by its name in .github/runner-pairs.json.
+  const runnerPair = values.pair === undefined ? undefined : asOptions(() => pairNameFrom('pair', values.pair!));
   const readyTimeout = intOption('ready-timeout', values['ready-timeout'], 1, 3600) ?? 120;
   const netperfGrace = intOption('netperf-grace', values['netperf-grace'], 1, 3600) ?? 20;
   const osvImage = values['osv-image'] ?? process.env.VIRTNET_OSV_IMAGE;
@@ -191,6 +199,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       environments: settings.environments,
       serverAddress,
       hosts,
+      runnerPair,
       link,
       settings: envSettings,
       readyTimeoutMs: readyTimeout * 1000,

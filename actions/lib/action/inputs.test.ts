@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENT_NAMES, InputError, OSV_VARIANTS, parseBuildOsvImageInputs, parseDiffResultsInputs, parseRenderReportInputs, parseRunSweepInputs, parseStartEnvironmentInputs, readerFrom, runnerContext } from './inputs.ts';
-import { environmentNames } from '../../../env/registry.ts';
+import { ENVIRONMENT_BASES, ENVIRONMENT_NAMES, InputError, OSV_VARIANTS, parseBuildOsvImageInputs, parseDiffResultsInputs, parseRenderReportInputs, parseRunSweepInputs, parseStartEnvironmentInputs, readerFrom, runnerContext } from './inputs.ts';
+import { environmentNames, knownEnvironmentNames } from '../../../env/registry.ts';
+import { builtInVariants } from '../../../env/variants.ts';
 import { OSV_VARIANTS as ENV_OSV_VARIANTS } from '../../../env/osv/build-plan.ts';
 
 const runner = { workspace: '/ws', temp: '/rt' };
@@ -38,7 +39,7 @@ describe('start-environment inputs', () => {
   });
   it.each([
     [{ environment: '' }, 'input environment is required but was not given'],
-    [{ environment: 'vmware' }, 'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv'],
+    [{ environment: 'vmware' }, 'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, osv-vhost'],
     [{ 'server-address': 'server.local' }, 'input server-address: expected an IPv4 address such as 198.18.0.1, got "server.local"'],
     [{ 'server-address': '198.18.0.256' }, 'input server-address: expected an IPv4 address such as 198.18.0.1, got "198.18.0.256"'],
     [{ 'control-port': '70000' }, 'input control-port: 70000 is out of range: expected 1 to 65535'],
@@ -58,8 +59,9 @@ describe('run-sweep inputs', () => {
     expect(parseRunSweepInputs(readerFrom(base), runner, envs)).toEqual({
       environment: 'docker', serverAddress: '198.18.0.1', coordinatorPort: 12867, release: true, plan: 'paper', replicates: null, testLengthSeconds: null,
       runDir: '/rt/virtnet-run', readyTimeoutSeconds: 900, artifactName: 'virtnet-run-docker', upload: true, virtnetDir: '/ws',
-      runKey: null, releaseKey: null, partnerJob: null, githubToken: null,
+      runKey: null, releaseKey: null, partnerJob: null, githubToken: null, runnerPair: null,
     });
+    expect(parseRunSweepInputs(readerFrom({ ...base, 'runner-pair': 'n3530_b' }), runner, envs)).toMatchObject({ runnerPair: 'n3530_b' });
     expect(parseRunSweepInputs(readerFrom({ ...base, 'run-key': '9-1', 'release-key': 'a'.repeat(32), 'partner-job': 'Serve docker' }), runner, envs)).toMatchObject({ runKey: '9-1', releaseKey: 'a'.repeat(32), partnerJob: 'Serve docker' });
     expect(parseRunSweepInputs(readerFrom({ ...base, plan: 'plans/mine.json', replicates: '5', 'test-length': '20', release: 'false', upload: 'False' }), runner, envs)).toMatchObject({ plan: '/ws/plans/mine.json', replicates: 5, testLengthSeconds: 20, release: false, upload: false });
   });
@@ -71,6 +73,7 @@ describe('run-sweep inputs', () => {
     [{ replicates: '0' }, 'input replicates: 0 is out of range: expected 1 to 1000'],
     [{ 'test-length': 'long' }, 'input test-length: expected a whole number, got "long"'],
     [{ release: 'yes' }, 'input release: expected true or false, got "yes"'],
+    [{ 'runner-pair': 'pair.one' }, `input runner-pair: expected a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit, got "pair.one"`],
     [{ 'artifact-name': 'my run' }, `input artifact-name: expected 1-100 letters, digits, '.', '-' or '_', got "my run"`],
   ])('refuses %j', (bad, message) => {
     expect(error(() => parseRunSweepInputs(readerFrom({ ...base, ...bad }), runner, envs))).toBe(message);
@@ -106,7 +109,13 @@ describe('render-report, diff-results and build-osv-image inputs', () => {
   it('the OSv variants are env/osv\'s', () => {
     expect([...OSV_VARIANTS]).toEqual([...ENV_OSV_VARIANTS]);
   });
-  it('every registered environment can be named in an action', () => {
-    for (const name of environmentNames()) expect(ENVIRONMENT_NAMES).toContain(name);
+  it('every registered environment and built-in variant can be named in an action, with its base', () => {
+    expect([...ENVIRONMENT_NAMES]).toEqual(knownEnvironmentNames());
+    for (const name of environmentNames()) expect(ENVIRONMENT_BASES[name]).toBe(name);
+    for (const v of builtInVariants()) expect(ENVIRONMENT_BASES[v.name], v.name).toBe(v.base);
+  });
+  it('a variant of osv needs the OSv image too', () => {
+    expect(error(() => parseStartEnvironmentInputs(readerFrom({ environment: 'osv-vhost', 'server-address': '198.18.0.1' }), runner, envs))).toBe('input osv-image is required for environment osv-vhost (the build-osv-image action outputs it)');
+    expect(parseStartEnvironmentInputs(readerFrom({ environment: 'docker-host', 'server-address': '198.18.0.1' }), runner, envs).environment).toBe('docker-host');
   });
 });

@@ -7,6 +7,7 @@
 import { InputError, oneOf, phrase, quoted, wholeNumber } from '../core/input.ts';
 import { alphaFrom, DEFAULT_DIFF_OPTIONS, thresholdFrom } from '../diff/diff.ts';
 import { acceleratorRequest } from '../measure/environment.ts';
+import { pairNameFrom } from '../measure/runner-pairs.ts';
 import { releaseKeyFrom, runKeyFrom, SERVE_DEFAULTS, SERVE_LIMITS, type ServeRequest } from '../measure/serve-protocol.ts';
 
 export { InputError };
@@ -15,10 +16,22 @@ export { InputError };
 export type InputReader = (name: string) => string;
 
 /**
- * The environments an action may name. The actions do not bundle the drivers (the server's checkout
- * runs them), so the names are listed here; a test keeps this list a superset of env/registry.ts.
+ * The environments an action may name, each with its base environment: the four, then the built-in
+ * variants of env/variants.json. The actions do not bundle the drivers (the server's checkout runs
+ * them), so the names are listed here; a test keeps this list equal to env/registry.ts's.
  */
-export const ENVIRONMENT_NAMES = ['native', 'docker', 'kvm', 'osv'] as const;
+export const ENVIRONMENT_BASES: Readonly<Record<string, 'native' | 'docker' | 'kvm' | 'osv'>> = {
+  native: 'native',
+  docker: 'docker',
+  kvm: 'kvm',
+  osv: 'osv',
+  'docker-host': 'docker',
+  'kvm-e1000': 'kvm',
+  'kvm-vhost': 'kvm',
+  'osv-vhost': 'osv',
+};
+
+export const ENVIRONMENT_NAMES: readonly string[] = Object.keys(ENVIRONMENT_BASES);
 
 /** A reader over a plain object, for tests and for scripts that call an action's logic directly. */
 export function readerFrom(values: Record<string, string | undefined>): InputReader {
@@ -179,7 +192,7 @@ export function parseStartEnvironmentInputs(read: InputReader, runner: RunnerCon
   const testbedIndex = intInput(read, 'testbed-index', { ...SERVE_LIMITS.testbedIndex, fallback: SERVE_DEFAULTS.testbedIndex });
   const virtnetDir = resolvePath(read('virtnet-dir') || runner.workspace, runner.workspace);
   const osvImage = optionalInput(read, 'osv-image');
-  if (environment === 'osv' && osvImage === null) throw inputError('osv-image', 'is required for environment osv (the build-osv-image action outputs it)');
+  if (ENVIRONMENT_BASES[environment] === 'osv' && osvImage === null) throw inputError('osv-image', `is required for environment ${environment} (the build-osv-image action outputs it)`);
   const accel = read('accel');
   return {
     environment,
@@ -233,6 +246,8 @@ export interface RunSweepSettings {
   partnerJob: string | null;
   /** Token for the jobs API (the lone re-run check). */
   githubToken: string | null;
+  /** The runner pair that measures (manifest.runnerPair); null: none named. */
+  runnerPair: string | null;
 }
 
 export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, environments: readonly string[]): RunSweepSettings {
@@ -257,7 +272,14 @@ export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, en
     releaseKey: secretInput(read, 'release-key'),
     partnerJob: optionalInput(read, 'partner-job'),
     githubToken: optionalInput(read, 'github-token'),
+    runnerPair: optionalPairInput(read, 'runner-pair'),
   };
+}
+
+/** A runner pair's name (runner-pairs.ts); '' is none. */
+export function optionalPairInput(read: InputReader, name: string): string | null {
+  const value = read(name);
+  return value === '' ? null : asInput(name, () => pairNameFrom(name, value));
 }
 
 // ---------------------------------------------------------------------------------------------

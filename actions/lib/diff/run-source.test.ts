@@ -24,12 +24,12 @@ function commit(message: string): string {
 }
 
 /** Writes a run (one TCP point at the given throughput) as the pipeline commits it. */
-function writeRun(dir: string, runId: string, createdAt: string, measuredCommit: string | null, throughput: number): void {
+function writeRun(dir: string, runId: string, createdAt: string, measuredCommit: string | null, throughput: number, runnerPair: string | null = null): void {
   const path = join(dir, runId);
   mkdirSync(path, { recursive: true });
   // Multi-byte text, so reading several manifests in one git stream must count bytes, not characters.
   const subject = `résumé ✓ ${runId}`;
-  writeFileSync(join(path, 'manifest.json'), `${JSON.stringify(testManifest({ runId, createdAt, git: { commit: measuredCommit, dirty: false, branch: 'main', subject } }), null, 2)}\n`);
+  writeFileSync(join(path, 'manifest.json'), `${JSON.stringify(testManifest({ runId, createdAt, runnerPair, git: { commit: measuredCommit, dirty: false, branch: 'main', subject } }), null, 2)}\n`);
   const records = pointRecords('native', 'TCP_STREAM', 100, [throughput, throughput + 0.1, throughput + 0.2]);
   writeFileSync(join(path, 'results.jsonl'), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
@@ -100,6 +100,13 @@ describe('resolving runs from git refs', () => {
     try {
       const [p] = await resolveRunPair('previous', dir, ctx());
       expect(p.manifest.runId).toBe('r2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // A run of a runner pair: only that pair's runs are its baseline (every committed run here has none).
+    writeRun(join(dir, '..'), dir.split('/').pop()!, '2026-01-02T12:00:00.000Z', null, 90, 'epyc');
+    try {
+      await expect(resolveRunPair('previous', dir, ctx())).rejects.toThrow(/^previous: no run of runner pair epyc committed under reports\/runs\/ on this branch is older than run /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

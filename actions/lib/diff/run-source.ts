@@ -205,14 +205,20 @@ async function resolveRef(git: GitReader, ref: string, label: string): Promise<R
   return loadCommitted(git, run, label, notes);
 }
 
-/** "previous": the newest run committed on this branch (HEAD's tree) created before the other side. */
+/**
+ * "previous": the newest run committed on this branch (HEAD's tree) created before the other side,
+ * measured by the same runner pair (or, for a run of no pair, by none): another pair's machines
+ * are no baseline.
+ */
 async function resolvePrevious(git: GitReader, other: ResolvedRun): Promise<ResolvedRun> {
   const head = await git.resolveCommit('HEAD');
   if (!head) throw new RunSourceError(`previous: needs a git repository with committed runs under ${COMMITTED_RUNS_DIR}/ (no commit at HEAD here)`, { wrongRepository: true });
-  const older = (await committedRuns(git, head)).filter((r) => r.runId !== other.manifest.runId && r.manifest.createdAt < other.manifest.createdAt);
-  if (older.length === 0) throw new RunSourceError(`previous: no run committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`);
+  const pair = other.manifest.runnerPair ?? null;
+  const older = (await committedRuns(git, head)).filter((r) => r.runId !== other.manifest.runId && r.manifest.createdAt < other.manifest.createdAt && (r.manifest.runnerPair ?? null) === pair);
+  const ofPair = pair === null ? '' : ` of runner pair ${pair}`;
+  if (older.length === 0) throw new RunSourceError(`previous: no run${ofPair} committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`);
   const run = newestFirst(older)[0]!;
-  return loadCommitted(git, run, 'previous', [`previous: run ${run.runId} (created ${run.manifest.createdAt}), the newest committed run older than ${other.manifest.runId}`]);
+  return loadCommitted(git, run, 'previous', [`previous: run ${run.runId} (created ${run.manifest.createdAt}), the newest committed run${ofPair} older than ${other.manifest.runId}`]);
 }
 
 /**

@@ -78,8 +78,23 @@ describe('interferenceOf', () => {
     const later = (user: number, system: number, idle: number, steal: number) => `cpu  ${1000 + user} 0 ${500 + system} ${8000 + idle} 0 0 100 ${steal} 0 0\ncpu0 1\ncpu1 1\n`;
     const calm = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 350, 0), 40, 0.4), thresholds);
     expect(calm).toMatchObject({ othersBusyPercent: 2.5, flagged: false, reasons: [] });
-    const stolen = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 100, 250), 40, 3.4), thresholds);
-    expect(stolen.reasons).toEqual(['steal 62.5% > 5%', 'others busy 65% > 50%', 'load 1.7 per core > 1.5']);
+    const stolen = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 100, 250), 40, 3.4), { ...thresholds, maxLoadPerCore: 1.5 });
+    // 400 ticks on 2 CPUs, 40 of them the run's own: 0.2 CPUs; (3.4 - 0.2) / 2 = 1.6 per core.
+    expect(stolen.reasons).toEqual(['steal 62.5% > 5%', 'others busy 65% > 50%', "load 1.6 per core beside the run's own 0.2 busy CPUs > 1.5"]);
+  });
+
+  it('flags on the load average only when asked, and only on the load beyond the run\'s own busy CPUs', () => {
+    const quiet = `cpu  1000 0 500 8000 0 0 100 0 0 0\ncpu0 1 0 0 0 0 0 0 0\ncpu1 1 0 0 0 0 0 0 0\n`;
+    // A TCG guest of the run's own keeps both CPUs busy (360 of 400 ticks: 1.8 CPUs), load 3.0.
+    const guestBusy = `cpu  1340 0 520 8040 0 0 100 0 0 0\ncpu0 1\ncpu1 1\n`;
+    expect(thresholds.maxLoadPerCore).toBeNull();
+    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 360, 3.0), thresholds)).toMatchObject({ loadAverage1: 3, flagged: false, reasons: [] });
+    const asked = { ...thresholds, maxLoadPerCore: 0.5 };
+    // (3.0 - 1.8) / 2 = 0.6 per core beside the guest: over 0.5, under 1.5.
+    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 360, 3.0), asked).reasons).toEqual(["load 0.6 per core beside the run's own 1.8 busy CPUs > 0.5"]);
+    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 360, 3.0), { ...thresholds, maxLoadPerCore: 1.5 }).flagged).toBe(false);
+    // The same load with nothing of the run's own busy: 1.5 per core, flagged at 0.5.
+    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 0, 3.0), asked).reasons).toEqual(expect.arrayContaining(["load 1.5 per core beside the run's own 0 busy CPUs > 0.5"]));
   });
 
   it('never reports negative shares when the counters did not move', () => {

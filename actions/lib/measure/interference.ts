@@ -130,7 +130,11 @@ export function interferenceOf(before: HostSample, after: HostSample, thresholds
   const reasons: string[] = [];
   if (result.stealPercent > thresholds.maxStealPercent) reasons.push(`steal ${result.stealPercent}% > ${thresholds.maxStealPercent}%`);
   if (result.othersBusyPercent > thresholds.maxOthersBusyPercent) reasons.push(`others busy ${result.othersBusyPercent}% > ${thresholds.maxOthersBusyPercent}%`);
-  const perCore = after.loadAverage1 / Math.max(1, after.cores);
-  if (perCore > thresholds.maxLoadPerCore) reasons.push(`load ${round(perCore, 2)} per core > ${thresholds.maxLoadPerCore}`);
+  if (thresholds.maxLoadPerCore !== null) {
+    // The load average counts the run's own runnable threads too: take away the CPUs they kept busy.
+    const ownCores = total > 0 ? (own * after.cores) / total : 0;
+    const perCore = Math.max(0, after.loadAverage1 - ownCores) / Math.max(1, after.cores);
+    if (perCore > thresholds.maxLoadPerCore) reasons.push(`load ${round(perCore, 2)} per core beside the run's own ${round(ownCores, 1)} busy CPUs > ${thresholds.maxLoadPerCore}`);
+  }
   return { ...result, flagged: reasons.length > 0, reasons };
 }

@@ -59,6 +59,10 @@ export const environmentDescriptionSchema = strict({
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
   details: dictionary(recorded('A version or setting.'), 'Versions and settings: free-form key -> value, shown in Table 3.'),
   accelerator: oneOf(['none', 'kvm', 'tcg'], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
+  variant: strict({
+    base: name('The base environment (native, docker, kvm, osv) this environment is a configuration of.'),
+    options: dictionary(recorded('A value.'), "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost."),
+  }, 'What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants.').optional(),
   startupSeconds: finite(0, 1e6, 'Seconds until netserver answered.').nullable(),
   roundTrip: strict({
     tcpMicroseconds: finite(0, 1e9, 'Median over its TCP_RR probes of the mean round-trip time, in microseconds.').nullable(),

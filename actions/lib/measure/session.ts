@@ -123,6 +123,10 @@ export async function executeRun(req: RunRequest): Promise<RunSummary> {
       if (runLock.tookOverFrom !== null) req.onEvent({ kind: 'notice', message: `the run was last written by PID ${runLock.tookOverFrom}, which is gone (killed?); continuing it` });
       const loaded = loadRun(req.outDir);
       manifest = loaded.manifest;
+      // One run is one pair's: measurements of two pairs' machines in one run would be compared as one.
+      if (req.runnerPair != null && req.runnerPair !== manifest.runnerPair) {
+        throw new Error(`the run in ${req.outDir} was measured ${manifest.runnerPair === null ? 'without a runner pair' : `by runner pair ${manifest.runnerPair}`}; it cannot be continued by runner pair ${req.runnerPair}`);
+      }
       // A session that never recorded its end was killed outright (SIGKILL, a crash, power loss).
       manifest.sessions.forEach((earlier, i) => {
         if (earlier.endReason !== null) return;

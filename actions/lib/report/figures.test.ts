@@ -12,6 +12,7 @@ import { syntheticRun } from '../testing/synthetic.ts';
 import { okRateFigure, tcpAbsoluteFigure, tcpEffectiveSizeFigure, udpAbsoluteFigure, type FigureContext } from './charts/figures.ts';
 import { renderSvg } from './render.ts';
 import { analyseRun, reportTextFiles, runCharts } from './report.ts';
+import { environmentScales } from './charts/style.ts';
 
 const PLANS = new URL('../../../env/plans', import.meta.url).pathname;
 const ctx: FigureContext = { subtitle: ['test run'], environments: ['native', 'docker'], accelerators: {}, linkRateMbit: 100 };
@@ -148,5 +149,22 @@ describe('the report', () => {
     expect(files.find((f) => f.path === 'tables.md')!.content).toContain('Precision reached');
     expect(JSON.parse(files.find((f) => f.path === 'analysis.json')!.content).precision).toHaveLength(2);
     expect(files.map((f) => f.path)).toContain('charts/fig4-tcp-absolute-effective-size.vl.json');
+  });
+});
+
+describe('environments beyond the paper four (variants)', () => {
+  it('the four come first in the paper order with their colours, then the others by name in the fallback colours', () => {
+    const scales = environmentScales(['kvm-e1000', 'osv', 'docker-host', 'native'], { 'kvm-e1000': 'tcg' });
+    expect(scales.domain).toEqual(['Native Linux', 'OSv on QEMU/KVM', 'docker-host', 'kvm-e1000 (TCG)']);
+    expect(scales.color.range).toEqual(['#000000', '#009E73', '#E69F00', '#56B4E9']);
+  });
+
+  it('a run of variants alone is analysed and charted, relative to native where native ran', () => {
+    const run = syntheticRun({ plan: loadPlan('quick', PLANS).plan, environments: ['native', 'docker-host', 'kvm-e1000'], replicates: 2, seed: 9 });
+    const analysis = analyseRun(run.manifest, run.records, loadClaims('paper', PLANS));
+    expect([...new Set(analysis.relative.map((r) => r.environment))].sort()).toEqual(['docker-host', 'kvm-e1000', 'native']);
+    const charts = runCharts(run.manifest, analysis);
+    expect(charts.length).toBeGreaterThan(0);
+    expect(JSON.stringify(charts.map((c) => c.spec))).toContain('docker-host');
   });
 });

@@ -108,7 +108,7 @@ export function interferenceTable(records: readonly MeasurementRecord[], thresho
   });
   return {
     id: 'interference',
-    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, load > ${thresholds.maxLoadPerCore} per core; hollow on the charts)`,
+    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, ${thresholds.maxLoadPerCore === null ? 'load recorded, not flagged' : `load beside the run's own > ${thresholds.maxLoadPerCore} per core`}; hollow on the charts)`,
     columns: ['Environment', 'Flagged', 'Why (measurements)', 'Re-measurements', 'Most busy by others', 'Most steal'],
     rows,
   };

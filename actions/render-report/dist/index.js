@@ -40114,7 +40114,7 @@ var PLAN_LIMITS = {
 var INTERFERENCE_DEFAULTS = {
   maxStealPercent: 5,
   maxOthersBusyPercent: 50,
-  maxLoadPerCore: 1.5,
+  maxLoadPerCore: null,
   remeasureFlagged: 0
 };
 var PLAN_FORMAT = {
@@ -40244,7 +40244,7 @@ var planSchema = strict(
       {
         maxStealPercent: finite(0, 100, "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.").default(INTERFERENCE_DEFAULTS.maxStealPercent),
         maxOthersBusyPercent: finite(0, 100, "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).").default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
-        maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, per logical CPU, is above this (the load average lags: it reflects the last minute, not only the measurement).").default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads).").nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
         remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.").default(INTERFERENCE_DEFAULTS.remeasureFlagged)
       },
       "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
@@ -40350,6 +40350,10 @@ var environmentDescriptionSchema = strict({
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
   details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
   accelerator: oneOf(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
+  variant: strict({
+    base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
+    options: dictionary(recorded("A value."), "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost.")
+  }, "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants.").optional(),
   startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable(),
   roundTrip: strict({
     tcpMicroseconds: finite(0, 1e9, "Median over its TCP_RR probes of the mean round-trip time, in microseconds.").nullable(),
@@ -41066,6 +41070,26 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   };
 }
 
+// actions/lib/measure/runner-pairs.ts
+var PAIR_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit" };
+var IPV4 = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
+var MAX_PAIRS = 32;
+var runnerPairSchema = strict({
+  name: text({ max: 40, pattern: PAIR_NAME }, "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."),
+  serverAddress: text({ max: 15, pattern: IPV4 }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
+  description: text({ max: 200, empty: true }, "Free text for people: which machines these are.").optional()
+});
+var runnerPairsSchema = strict({
+  $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
+  pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
+}).superRefine((file2, ctx) => {
+  const seen = /* @__PURE__ */ new Set();
+  file2.pairs.forEach((pair, i) => {
+    if (seen.has(pair.name)) ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} is listed twice: each pair needs a name of its own`, input: pair.name });
+    seen.add(pair.name);
+  });
+});
+
 // actions/lib/measure/serve-protocol.ts
 var SERVE_LIMITS = {
   testbedIndex: { min: 0, max: 63 },
@@ -41121,6 +41145,17 @@ var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
 ]);
 
 // actions/lib/action/inputs.ts
+var ENVIRONMENT_BASES = {
+  native: "native",
+  docker: "docker",
+  kvm: "kvm",
+  osv: "osv",
+  "docker-host": "docker",
+  "kvm-e1000": "kvm",
+  "kvm-vhost": "kvm",
+  "osv-vhost": "osv"
+};
+var ENVIRONMENT_NAMES = Object.keys(ENVIRONMENT_BASES);
 function inputError(name2, problem) {
   return new InputError(name2, problem, phrase(`input ${name2}`, problem));
 }
@@ -41237,7 +41272,7 @@ function environmentScales(present, accelerators = {}) {
   const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
   const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
   const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
-  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { title: name2, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
+  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { title: name2, color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
   const names = [...known, ...extra];
   return {
     domain: domain4,
@@ -41334,7 +41369,7 @@ function interferenceTable(records, thresholds) {
   });
   return {
     id: "interference",
-    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, load > ${thresholds.maxLoadPerCore} per core; hollow on the charts)`,
+    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, ${thresholds.maxLoadPerCore === null ? "load recorded, not flagged" : `load beside the run's own > ${thresholds.maxLoadPerCore} per core`}; hollow on the charts)`,
     columns: ["Environment", "Flagged", "Why (measurements)", "Re-measurements", "Most busy by others", "Most steal"],
     rows
   };
@@ -42422,7 +42457,8 @@ function claimsScope(input2, claimsFile, results) {
   const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
   const measured = environmentsOf(points2);
   const present = [...(input2.manifest?.environments ?? []).filter((e) => measured.includes(e)), ...measured.filter((e) => !input2.manifest?.environments?.includes(e))];
-  const tcg = tcgEnvironments(input2).filter((e) => present.includes(e));
+  const involved = new Set(claimsFile.claims.flatMap((c4) => claimEnvironments(c4)));
+  const tcg = tcgEnvironments(input2).filter((e) => present.includes(e) && involved.has(e));
   const canTest = [];
   const cannotTest = [];
   const judgeable = results.filter((r) => r.missing.length === 0 && r.qualifier === null);

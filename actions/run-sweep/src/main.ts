@@ -47,6 +47,7 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
         environments: [driver],
         serverAddress: settings.serverAddress,
         hosts: { client: { prefix: [] }, server: { kind: 'remote', describe: () => serverHost } },
+        runnerPair: settings.runnerPair,
         link: { kind: 'external', shaping: 'as cabled (not shaped by virtnet)', rateMbit: null, serverAddress: settings.serverAddress, clientAddress: null, clientNamespace: null },
         settings: {},
         readyTimeoutMs: settings.readyTimeoutSeconds * 1000,

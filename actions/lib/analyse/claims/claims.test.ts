@@ -209,4 +209,14 @@ describe('conditions and scope', () => {
     const limited = syntheticRun({ plan, environments: ['native'], replicates: 3, seed: 3, mean: (_e, p) => (p.test === 'TCP_STREAM' ? 94 * Math.min(1, 0.5 + p.value / 12000) : 90) });
     expect(claimsScope(limited, CLAIMS, judgeClaims(limited, CLAIMS)).canTest.join('\n')).toMatch(/The window-limited TCP regime: native TCP at -s 100: 47\.\d of its 94\.0 x 10\^6 bits\/s plateau \(51%\)/);
   });
+
+  it('a variant is measured and listed, but no claim involves it: only the paper environments count for TCG', () => {
+    const run = syntheticRun({ plan, environments: ['native', 'docker', 'kvm-e1000'], replicates: 2, seed: 5 });
+    run.manifest.environmentDescriptions['kvm-e1000'] = { name: 'kvm-e1000', summary: 'guest', details: {}, accelerator: 'tcg', startupSeconds: 1, variant: { base: 'kvm', options: { nic: 'e1000', vhost: 'off' } } };
+    const results = judgeClaims(run, CLAIMS);
+    const scope = claimsScope(run, CLAIMS, results);
+    expect(scope.canTest[0]).toMatch(/claims: their environments were measured \(native, docker, kvm-e1000 measured\)\.$/);
+    expect(scope.cannotTest.join('\n')).not.toMatch(/kvm-e1000/);
+    expect(results.flatMap((r) => r.missing)).not.toContain('kvm-e1000');
+  });
 });

@@ -209,7 +209,9 @@ export function claimsScope(input: ClaimsInput, claimsFile: ClaimsFile, results:
   const measured = environmentsOf(points);
   // In the run's own order when it has one.
   const present = [...(input.manifest?.environments ?? []).filter((e) => measured.includes(e)), ...measured.filter((e) => !input.manifest?.environments?.includes(e))];
-  const tcg = tcgEnvironments(input).filter((e) => present.includes(e));
+  // The claims name the paper's environments; a variant (kvm-e1000 on TCG, say) is measured but judges none.
+  const involved = new Set(claimsFile.claims.flatMap((c) => claimEnvironments(c)));
+  const tcg = tcgEnvironments(input).filter((e) => present.includes(e) && involved.has(e));
   const canTest: string[] = [];
   const cannotTest: string[] = [];
   const judgeable = results.filter((r) => r.missing.length === 0 && r.qualifier === null);

@@ -60,7 +60,9 @@ export function environmentScales(present: readonly string[], accelerators: Read
   const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
   const extra = present.filter((e) => !(ENVIRONMENT_ORDER as readonly string[]).includes(e)).sort();
   const domain = [...known, ...extra].map((e) => environmentLabel(e, own(accelerators, e)));
-  const style = (i: number, name: string): EnvironmentStyle => ENVIRONMENT_STYLE.get(name) ?? { title: name, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
+  // Others (variants such as docker-host) take the fallback colours in name order, counted among
+  // themselves, so a variant keeps its colour whichever of the four ran beside it.
+  const style = (i: number, name: string): EnvironmentStyle => ENVIRONMENT_STYLE.get(name) ?? { title: name, color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
   const names = [...known, ...extra];
   return {
     domain,
