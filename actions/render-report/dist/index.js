@@ -20139,7 +20139,7 @@ function actionsCore() {
 }
 
 // actions/render-report/src/main.ts
-import { readdirSync as readdirSync3 } from "node:fs";
+import { readdirSync as readdirSync4 } from "node:fs";
 import { join as join10 } from "node:path";
 
 // actions/lib/core/input.ts
@@ -96821,7 +96821,8 @@ function missingLegsMessage(runId, missing) {
 
 // actions/lib/site/build.ts
 import { createHash as createHash2 } from "node:crypto";
-import { existsSync as existsSync5, lstatSync as lstatSync5, readFileSync as readFileSync7 } from "node:fs";
+import { existsSync as existsSync5, lstatSync as lstatSync5, readdirSync as readdirSync3, readFileSync as readFileSync7 } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname as dirname2, join as join9, resolve as resolve3 } from "node:path";
@@ -97415,6 +97416,7 @@ ${environment2}`) ?? null });
   const sorted = [...series2.values()].sort((a4, b10) => rank2.get(a4.environment) - rank2.get(b10.environment) || a4.plan.localeCompare(b10.plan) || a4.testbed.localeCompare(b10.testbed));
   return { metric, runs: ordered.length, series: sorted };
 }
+var OVERVIEW_DOTS_BELOW = 60;
 var OVERVIEW_SIZE = { width: 320, height: 150, pointLinks: false };
 var HISTORY_SIZE = { width: 900, height: 340, pointLinks: true };
 var n = (v) => (Math.round(v * 10) / 10).toString();
@@ -97484,7 +97486,8 @@ function historySvg(h2, size2, root) {
       const poly2 = html`<polygon class="mark mark-${kind}" data-run="${p.runId}" points="${shape2}"><title>${title2}</title></polygon>`;
       return size2.pointLinks ? html`<a href="${safeHref(`${root}${m3.diffPath}`)}">${poly2}</a>` : poly2;
     });
-    const dots = s2.points.map((p) => {
+    const dots = !size2.pointLinks && s2.points.length >= OVERVIEW_DOTS_BELOW ? [] : s2.points.map((p) => {
+      if (!size2.pointLinks) return html`<circle class="point" cx="${n(x4(p.index))}" cy="${n(y4(p.value.value))}" r="1.8" fill="${c4}"></circle>`;
       const title2 = `${p.runId} · ${environmentTitle(s2.environment)} · ${valueText(p.value, h2.metric)}`;
       const dot = html`<circle class="point" data-run="${p.runId}" cx="${n(x4(p.index))}" cy="${n(y4(p.value.value))}" r="${size2.pointLinks ? 3.5 : 1.8}" fill="${c4}"><title>${title2}</title></circle>`;
       return size2.pointLinks ? html`<a class="point-link" href="${safeHref(`${root}${runPagePath(p.runId)}`)}">${dot}</a>` : dot;
@@ -97996,13 +97999,18 @@ function compareLinksFor(pairs) {
   }
   return out;
 }
-function runDiffLinks(runId, pairs) {
-  const links = [];
+function diffLinksByRun(pairs) {
+  const out = /* @__PURE__ */ new Map();
+  const add6 = (runId, l) => {
+    const list2 = out.get(runId);
+    if (list2) list2.push(l);
+    else out.set(runId, [l]);
+  };
   for (const p of pairs) {
-    if (p.b === runId) links.push({ href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === "requested" ? "against" : "against the previous run"} ${p.a} (this run is B)` });
-    else if (p.a === runId) links.push({ href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === "requested" ? "as the baseline of" : "as the previous run of"} ${p.b} (this run is A)` });
+    add6(p.b, { href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === "requested" ? "against" : "against the previous run"} ${p.a} (this run is B)` });
+    add6(p.a, { href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === "requested" ? "as the baseline of" : "as the previous run of"} ${p.b} (this run is A)` });
   }
-  return links;
+  return out;
 }
 function diffSiteCharts(charts, noSvg) {
   return charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: noSvg?.has(c4.id) ? null : `charts/${c4.id}.svg`, spec: c4.spec }));
@@ -98266,7 +98274,7 @@ function readDigest(path3, key3) {
     return null;
   }
 }
-function resultsStamp(path3, previous) {
+function fileStamp(path3, previous) {
   let st;
   try {
     st = lstatSync5(path3);
@@ -98278,12 +98286,36 @@ function resultsStamp(path3, previous) {
   const bytes2 = bytesIfExists(path3);
   return bytes2 === null ? null : { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256: hashOf(bytes2) };
 }
+var CACHE_INDEX = "cache/index.json";
+function readCacheIndex(siteDir) {
+  const text5 = readIfExists(join9(siteDir, CACHE_INDEX));
+  try {
+    const value4 = text5 === null ? null : JSON.parse(text5);
+    if (value4 && value4.version === SITE_CACHE_VERSION && typeof value4.runs === "object" && value4.runs !== null) return value4.runs;
+  } catch {
+  }
+  return {};
+}
 function bytesIfExists(path3) {
   try {
     return lstatSync5(path3).isFile() ? readFileSync7(path3) : null;
   } catch {
     return null;
   }
+}
+var fingerprint = null;
+function codeFingerprint() {
+  if (fingerprint !== null) return fingerprint;
+  const self2 = fileURLToPath(import.meta.url);
+  const h2 = createHash2("sha256");
+  if (!self2.endsWith(".ts")) h2.update(readFileSync7(self2));
+  else {
+    const lib = dirname2(dirname2(self2));
+    const files = readdirSync3(lib, { recursive: true }).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
+    for (const f of files) h2.update(f).update("\0").update(readFileSync7(join9(lib, f))).update("\0");
+    for (const name2 of SITE_ASSET_NAMES) h2.update(siteAsset(name2));
+  }
+  return fingerprint = h2.digest("hex");
 }
 var WORKER_THRESHOLD = 8;
 async function buildSite(runDirs, siteDir, options) {
@@ -98295,21 +98327,31 @@ async function buildSite(runDirs, siteDir, options) {
   for (const name2 of SITE_ASSET_NAMES) if (writeUnder(siteDir, `assets/${name2}`, siteAsset(name2))) written++;
   const diffOptions = options.diffOptions ?? DEFAULT_DIFF_OPTIONS;
   const renderSvgs = options.svg !== "reuse";
-  const claimsHash = hashOf(SITE_CACHE_VERSION, JSON.stringify(options.claims), renderSvgs ? "render" : "reuse");
+  const claimsHash = hashOf(SITE_CACHE_VERSION, codeFingerprint(), JSON.stringify(options.claims), renderSvgs ? "render" : "reuse");
+  const cacheIndex = readCacheIndex(siteDir);
+  const stamps = /* @__PURE__ */ new Map();
   const scanned = runDirs.map((dir) => {
-    const manifestBytes = bytesIfExists(join9(dir, MANIFEST_FILE));
-    let runId = null;
-    try {
-      runId = manifestBytes === null ? null : JSON.parse(manifestBytes.toString("utf8")).runId;
-    } catch {
+    const dirKey = hashOf(resolve3(dir));
+    const indexed2 = Object.hasOwn(cacheIndex, dirKey) ? cacheIndex[dirKey] : null;
+    const manifestStamp = fileStamp(join9(dir, MANIFEST_FILE), indexed2?.manifest ?? null);
+    if (manifestStamp === null) loadRun(dir);
+    let previous = indexed2?.digest ?? null;
+    let results = fileStamp(join9(dir, RESULTS_FILE), previous?.results ?? null);
+    let key3 = hashOf(claimsHash, manifestStamp.sha256, results?.sha256 ?? "no results");
+    if (previous === null || previous.key !== key3) {
+      let runId = null;
+      try {
+        runId = JSON.parse(readFileSync7(join9(dir, MANIFEST_FILE), "utf8")).runId;
+      } catch {
+      }
+      previous = typeof runId === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? readDigest(join9(siteDir, runCachePath(runId)), null) : null;
+      results = fileStamp(join9(dir, RESULTS_FILE), previous?.results ?? null);
+      key3 = hashOf(claimsHash, manifestStamp.sha256, results?.sha256 ?? "no results");
     }
-    const cachePath = typeof runId === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? join9(siteDir, runCachePath(runId)) : null;
-    const previous = cachePath === null ? null : readDigest(cachePath, null);
-    const results = resultsStamp(join9(dir, RESULTS_FILE), previous?.results ?? null);
-    const key3 = hashOf(claimsHash, manifestBytes ?? "no manifest", results?.sha256 ?? "no results");
     const cached2 = previous !== null && previous.key === key3 ? previous : null;
+    stamps.set(dir, { dirKey, manifest: manifestStamp });
     if (cached2) return { dir, key: key3, results, cached: cached2, runId: cached2.history.runId, createdAt: cached2.history.createdAt, plan: cached2.history.plan, testbed: cached2.history.testbed };
-    const manifest = manifestBytes === null ? loadRun(dir).manifest : parseManifest(readRegularFile(join9(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join9(dir, MANIFEST_FILE));
+    const manifest = parseManifest(readRegularFile(join9(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join9(dir, MANIFEST_FILE));
     return { dir, key: key3, results, cached: null, runId: manifest.runId, createdAt: manifest.createdAt, plan: manifest.plan?.name ?? "?", testbed: testbedOf(manifest) };
   });
   const seen = /* @__PURE__ */ new Map();
@@ -98337,8 +98379,9 @@ ${p.b}`;
   }
   const jobs = [];
   const building = /* @__PURE__ */ new Set();
+  const linksByRun = diffLinksByRun(pairs);
   inTime.forEach((scan, i) => {
-    const links = runDiffLinks(scan.runId, pairs);
+    const links = linksByRun.get(scan.runId) ?? [];
     const pageKey = hashOf(scan.key, JSON.stringify(links), pickerHref ?? "");
     if (scan.cached && scan.cached.pageKey === pageKey && existsSync5(join9(siteDir, runPagePath(scan.runId)))) digests.set(scan.runId, scan.cached);
     else {
@@ -98394,6 +98437,10 @@ ${p.b}`;
   const indexPath = join9(siteDir, "index.html");
   if (writeUnder(siteDir, "index.html", renderPage(indexPage(entries2, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH)))) written++;
   const diffs = pairs.map((pair) => ({ pair, pagePath: join9(siteDir, diffPagePath(pair.a, pair.b)), regressed: diffDigests.get(pairKey(pair)).regressed, improved: diffDigests.get(pairKey(pair)).improved }));
+  const indexed = scanned.map((r) => [stamps.get(r.dir).dirKey, { manifest: stamps.get(r.dir).manifest, digest: digestOf(r.runId) }]);
+  const index6 = { version: SITE_CACHE_VERSION, runs: Object.fromEntries(indexed.sort(([x4], [y4]) => x4.localeCompare(y4))) };
+  if (writeUnder(siteDir, CACHE_INDEX, `${JSON.stringify(index6)}
+`)) written++;
   const diffsBuilt = jobs.filter((j) => j.kind === "diff").length;
   return { indexPath, runs, diffs, written, rendered, runsBuilt: building.size, diffsBuilt };
 }
@@ -98448,7 +98495,7 @@ async function run2(io = actionsCore()) {
     }
     if (settings.siteDir) {
       const runsDir = join10(settings.reportsDir, "runs");
-      const all = readdirSync3(runsDir).sort().map((name2) => join10(runsDir, name2)).filter(isRunDir);
+      const all = readdirSync4(runsDir).sort().map((name2) => join10(runsDir, name2)).filter(isRunDir);
       const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m3) => io.info(m3) });
       io.setOutput("site-index", site.indexPath);
       lines.push(`
