@@ -25,7 +25,7 @@ export function claimsOption(value: string | undefined): ClaimsFile {
 }
 
 /** One line per claim, for the terminal, after what the run can and cannot test. */
-export function verdictLines(claims: readonly ClaimResult[], scope?: ClaimsScope): string[] {
+export function verdictLines(claims: readonly Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'>[], scope?: ClaimsScope): string[] {
   const width = Math.max(...claims.map((c) => verdictLabel(c).length));
   const reach = scope ? [`  conditions: ${scope.conditions}`, ...scope.canTest.map((l) => `  can test: ${l}`), ...scope.cannotTest.map((l) => `  cannot test: ${l}`)] : [];
   return [...reach, ...claims.map((c) => `  ${verdictLabel(c).padEnd(width)}  ${c.id}: ${c.text}`)];

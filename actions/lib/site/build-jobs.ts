@@ -21,8 +21,15 @@ import { diffMarks, historyRun, type HistoryMark, type HistoryRun } from './hist
 import { readIfExists, renderAnalysedReport, reportCacheDirs, writeReportFiles } from './report-files.ts';
 import { checkRunId, indexEntry, renderPage, runPage, type IndexEntry, type Link } from './site.ts';
 
+/** What the site keeps of a claim judged on a run: the pair page, diffs and the CLI's verdict lines need no more (the evidence is on the run page). */
+export type Verdict = Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'>;
+
+export function verdictsOf(claims: readonly ClaimResult[]): Verdict[] {
+  return claims.map(({ id, text, verdict, qualifier }) => ({ id, text, verdict, qualifier }));
+}
+
 /** The cache's format: raised when a digest's shape changes (a change of the code is caught by build.ts codeFingerprint). */
-export const SITE_CACHE_VERSION = 'virtnet-site-cache-1';
+export const SITE_CACHE_VERSION = 'virtnet-site-cache-2';
 
 /** A file's hash with the facts it was taken at: while they are the same, the file is not read again (as git's index does). */
 export interface FileStamp {
@@ -39,7 +46,7 @@ export interface RunDigest {
   /** results.jsonl as hashed into key (null: no results file). */
   results: FileStamp | null;
   entry: IndexEntry;
-  claims: ClaimResult[];
+  claims: Verdict[];
   history: HistoryRun;
 }
 
@@ -77,8 +84,8 @@ export interface DiffJob {
   dirB: string;
   key: string;
   /** Claims of a side whose run is not built by this job's runner (from the cache), when known. */
-  claimsA: ClaimResult[] | null;
-  claimsB: ClaimResult[] | null;
+  claimsA: Verdict[] | null;
+  claimsB: Verdict[] | null;
 }
 
 export type Job = RunJob | DiffJob;
@@ -97,8 +104,8 @@ export function diffCachePath(pair: RunPair): string {
 
 /** Does jobs one after another; keeps the last runs it read, for the diffs that follow them. */
 export class JobRunner {
-  readonly #recent = new Map<string, { run: LoadedRun; claims: ClaimResult[] }>();
-  readonly #claims = new Map<string, ClaimResult[]>();
+  readonly #recent = new Map<string, { run: LoadedRun; claims: Verdict[] }>();
+  readonly #claims = new Map<string, Verdict[]>();
 
   private readonly context: JobContext;
   private readonly render: ((spec: TopLevelSpec) => Promise<string>) | null;
@@ -108,18 +115,18 @@ export class JobRunner {
     this.render = render;
   }
 
-  #remember(runId: string, value: { run: LoadedRun; claims: ClaimResult[] }): void {
+  #remember(runId: string, value: { run: LoadedRun; claims: Verdict[] }): void {
     this.#recent.delete(runId);
     this.#recent.set(runId, value);
     this.#claims.set(runId, value.claims);
     if (this.#recent.size > 16) this.#recent.delete(this.#recent.keys().next().value!);
   }
 
-  #loaded(runId: string, dir: string, known: ClaimResult[] | null): { run: LoadedRun; claims: ClaimResult[] } {
+  #loaded(runId: string, dir: string, known: Verdict[] | null): { run: LoadedRun; claims: Verdict[] } {
     const hit = this.#recent.get(runId);
     if (hit) return hit;
     const run = loadRun(dir);
-    const claims = known ?? this.#claims.get(runId) ?? analyseRun(run.manifest, run.results.records, this.context.claims, run.results.probes).claims;
+    const claims = known ?? this.#claims.get(runId) ?? verdictsOf(analyseRun(run.manifest, run.results.records, this.context.claims, run.results.probes).claims);
     const value = { run, claims };
     this.#remember(runId, value);
     return value;
@@ -149,9 +156,9 @@ export class JobRunner {
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
     const entry = indexEntry(run.manifest, analysis.claims, analysis.environments);
     const roundTrips = Object.fromEntries(Object.entries(analysis.roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
-    const digest: RunDigest = { version: SITE_CACHE_VERSION, key: job.key, pageKey: job.pageKey, results: job.results, entry, claims: analysis.claims, history: historyRun(run.manifest, headlineMetrics(analysis.points, roundTrips)) };
+    const digest: RunDigest = { version: SITE_CACHE_VERSION, key: job.key, pageKey: job.pageKey, results: job.results, entry, claims: verdictsOf(analysis.claims), history: historyRun(run.manifest, headlineMetrics(analysis.points, roundTrips)) };
     if (writeUnder(siteDir, runCachePath(runId), `${JSON.stringify(digest)}\n`)) written++;
-    this.#remember(runId, { run, claims: analysis.claims });
+    this.#remember(runId, { run, claims: digest.claims });
     const fromCache = report.charts.length - report.rendered - report.noSvg.size;
     return { kind: 'run', runId, digest, written, rendered: report.rendered, message: `  site: run ${runId} (${report.rendered} charts rendered, ${fromCache} from cache${report.noSvg.size ? `, ${report.noSvg.size} without SVG` : ''})` };
   }

@@ -11,7 +11,6 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { ClaimResult } from '../analyse/claims/judge.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import { HEADLINE_METRICS } from '../analyse/headline.ts';
 import { createRenderPool, type RenderPool } from '../report/render-pool.ts';
@@ -24,7 +23,7 @@ import { comparable, historyPage, overviewHtml, pairsPage, PAIRS_PATH, type Hist
 import { checkRunId, indexPage, renderPage, runPagePath, testbedOf, type Link, type SitePage } from './site.ts';
 import { SITE_ASSET_NAMES, siteAsset } from './assets.ts';
 import { compareLinksFor, diffPagePath, parseDiffPairs, PICKER_PATH, pickerPage, diffLinksByRun, sitePairs, type RunPair } from './diff-pages.ts';
-import { diffCachePath, doOnWorkers, localRunner, runCachePath, SITE_CACHE_VERSION, type DiffDigest, type FileStamp, type Job, type JobContext, type JobResult, type RunDigest } from './build-jobs.ts';
+import { diffCachePath, doOnWorkers, localRunner, runCachePath, SITE_CACHE_VERSION, type DiffDigest, type FileStamp, type Job, type JobContext, type JobResult, type RunDigest, type Verdict } from './build-jobs.ts';
 import { readIfExists, renderReport, reportCacheDirs, writeReportFiles } from './report-files.ts';
 
 export { readIfExists, renderAnalysedReport, renderReport, reportCacheDirs, writeReportFiles, type RenderedReport } from './report-files.ts';
@@ -93,7 +92,8 @@ export interface SiteOptions {
 export interface SiteRun {
   runId: string;
   dir: string;
-  claims: ClaimResult[];
+  /** The verdicts (id, text, verdict, qualifier); the whole judgement is on the run page. */
+  claims: Verdict[];
   pagePath: string;
 }
 

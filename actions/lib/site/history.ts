@@ -308,7 +308,7 @@ export interface PairRun {
   plan: string;
   pair: string | null;
   testbed: string;
-  claims: readonly ClaimResult[];
+  claims: readonly Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'>[];
 }
 
 export const PAIRS_PATH = 'pairs.html';

@@ -98104,7 +98104,10 @@ function reportCacheDirs(runDir) {
 }
 
 // actions/lib/site/build-jobs.ts
-var SITE_CACHE_VERSION = "virtnet-site-cache-1";
+function verdictsOf(claims) {
+  return claims.map(({ id: id3, text: text5, verdict, qualifier }) => ({ id: id3, text: text5, verdict, qualifier }));
+}
+var SITE_CACHE_VERSION = "virtnet-site-cache-2";
 function runCachePath(runId) {
   return `cache/runs/${checkRunId(runId)}.json`;
 }
@@ -98130,7 +98133,7 @@ var JobRunner = class {
     const hit2 = this.#recent.get(runId);
     if (hit2) return hit2;
     const run3 = loadRun(dir);
-    const claims = known ?? this.#claims.get(runId) ?? analyseRun(run3.manifest, run3.results.records, this.context.claims, run3.results.probes).claims;
+    const claims = known ?? this.#claims.get(runId) ?? verdictsOf(analyseRun(run3.manifest, run3.results.records, this.context.claims, run3.results.probes).claims);
     const value4 = { run: run3, claims };
     this.#remember(runId, value4);
     return value4;
@@ -98158,10 +98161,10 @@ var JobRunner = class {
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
     const entry2 = indexEntry(run3.manifest, analysis.claims, analysis.environments);
     const roundTrips = Object.fromEntries(Object.entries(analysis.roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
-    const digest = { version: SITE_CACHE_VERSION, key: job.key, pageKey: job.pageKey, results: job.results, entry: entry2, claims: analysis.claims, history: historyRun(run3.manifest, headlineMetrics(analysis.points, roundTrips)) };
+    const digest = { version: SITE_CACHE_VERSION, key: job.key, pageKey: job.pageKey, results: job.results, entry: entry2, claims: verdictsOf(analysis.claims), history: historyRun(run3.manifest, headlineMetrics(analysis.points, roundTrips)) };
     if (writeUnder(siteDir, runCachePath(runId), `${JSON.stringify(digest)}
 `)) written++;
-    this.#remember(runId, { run: run3, claims: analysis.claims });
+    this.#remember(runId, { run: run3, claims: digest.claims });
     const fromCache = report.charts.length - report.rendered - report.noSvg.size;
     return { kind: "run", runId, digest, written, rendered: report.rendered, message: `  site: run ${runId} (${report.rendered} charts rendered, ${fromCache} from cache${report.noSvg.size ? `, ${report.noSvg.size} without SVG` : ""})` };
   }
