@@ -98,6 +98,9 @@ describe.skipIf(missing !== null)(`history pages in headless Chromium${skipNote(
       await page.locator(`g.series[data-env="docker-host"] a.point-link:has(circle[data-run="${target}"])`).click();
       await page.waitForURL(new RegExp(`runs/${target}/index\\.html$`));
       expect(await page.locator('h1').textContent()).toBe(`Run ${target}`);
+      // Built without SVGs (svg 'reuse'): the run's charts are drawn in the browser from the specs in the page.
+      await page.waitForSelector('.vega[data-rendered="true"] svg.marks', { timeout: 60_000 });
+      expect(await page.locator('.vega img').count()).toBe(0);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
