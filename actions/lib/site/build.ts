@@ -14,7 +14,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import { HEADLINE_METRICS } from '../analyse/headline.ts';
 import { createRenderPool, type RenderPool } from '../report/render-pool.ts';
-import { loadRun, MANIFEST_FILE, MANIFEST_MAX_BYTES, RESULTS_FILE } from '../measure/run-dir.ts';
+import { loadRun, MANIFEST_FILE, MANIFEST_MAX_BYTES, RESULTS_FILE, RESULTS_MAX_BYTES } from '../measure/run-dir.ts';
 import { parseManifest } from '../measure/records.ts';
 import { readRegularFile } from '../core/safe-read.ts';
 import { dirUnder, writeUnder } from '../core/output-dir.ts';
@@ -180,6 +180,29 @@ function readCacheIndex(siteDir: string): CacheIndex['runs'] {
   return {};
 }
 
+/** results.jsonl's stamp; when it is not a regular file of its own (a link inside the run), hashed as loadRun reads it, each time. */
+function resultsStamp(dir: string, previous: FileStamp | null): FileStamp | null {
+  const path = join(dir, RESULTS_FILE);
+  const stamp = fileStamp(path, previous);
+  if (stamp !== null) return stamp;
+  try {
+    lstatSync(path);
+  } catch {
+    return null; // no results yet
+  }
+  try {
+    return { size: -1, mtimeMs: -1, ino: -1, sha256: hashOf(readRegularFile(path, { maxBytes: RESULTS_MAX_BYTES, within: dir })) };
+  } catch {
+    return { size: -1, mtimeMs: -1, ino: -1, sha256: 'unreadable' }; // loadRun says why when the run is built
+  }
+}
+
+/** The manifest's hash when it is not a regular file of its own (never taken from a stamp). */
+function unstampedManifest(dir: string): FileStamp {
+  const manifest = loadRun(dir).manifest;
+  return { size: -1, mtimeMs: -1, ino: -1, sha256: hashOf(JSON.stringify(manifest)) };
+}
+
 /** A file's bytes for a cache key: only a regular file (a link or a FIFO counts as absent; loadRun says why when it reads the run). */
 function bytesIfExists(path: string): Buffer | null {
   try {
@@ -230,11 +253,11 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
     // The index of the cache first: no file of the run is read when neither changed since.
     const dirKey = hashOf(resolve(dir));
     const indexed = Object.hasOwn(cacheIndex, dirKey) ? cacheIndex[dirKey]! : null;
-    const manifestStamp = fileStamp(join(dir, MANIFEST_FILE), indexed?.manifest ?? null);
-    if (manifestStamp === null) loadRun(dir); // says why there is no manifest to read
+    // Not a regular file: loadRun says why it cannot be read, or reads it (a link inside the run) and it is hashed each time.
+    const manifestStamp = fileStamp(join(dir, MANIFEST_FILE), indexed?.manifest ?? null) ?? unstampedManifest(dir);
     let previous = indexed?.digest ?? null;
-    let results = fileStamp(join(dir, RESULTS_FILE), previous?.results ?? null);
-    let key = hashOf(claimsHash, manifestStamp!.sha256, results?.sha256 ?? 'no results');
+    let results = resultsStamp(dir, previous?.results ?? null);
+    let key = hashOf(claimsHash, manifestStamp.sha256, results?.sha256 ?? 'no results');
     if (previous === null || previous.key !== key) {
       // Not in the index (a new run, a moved directory): the run's own cache file, found by its id.
       let runId: unknown = null;
@@ -244,11 +267,11 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
         // Not JSON: parsing the manifest below says so, with the file's name.
       }
       previous = typeof runId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? readDigest<RunDigest>(join(siteDir, runCachePath(runId)), null) : null;
-      results = fileStamp(join(dir, RESULTS_FILE), previous?.results ?? null);
-      key = hashOf(claimsHash, manifestStamp!.sha256, results?.sha256 ?? 'no results');
+      results = resultsStamp(dir, previous?.results ?? null);
+      key = hashOf(claimsHash, manifestStamp.sha256, results?.sha256 ?? 'no results');
     }
     const cached = previous !== null && previous.key === key ? previous : null;
-    stamps.set(dir, { dirKey, manifest: manifestStamp! });
+    stamps.set(dir, { dirKey, manifest: manifestStamp });
     if (cached) return { dir, key, results, cached, runId: cached.history.runId, createdAt: cached.history.createdAt, plan: cached.history.plan, testbed: cached.history.testbed };
     const manifest = parseManifest(readRegularFile(join(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join(dir, MANIFEST_FILE));
     return { dir, key, results, cached: null, runId: manifest.runId, createdAt: manifest.createdAt, plan: manifest.plan?.name ?? '?', testbed: testbedOf(manifest) };

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,31 @@ describe('buildSite', () => {
     for (const svg of charts) expect(before.has(svg.replace(/\.svg$/, '.vl.json'))).toBe(true);
     for (const svg of charts) expect(before.get(svg)!.bytes).toMatch(/^<svg/);
     expect(readFileSync(join(site1, 'runs/run-a/index.html'), 'utf8')).not.toContain(EVIL);
+  });
+
+  it('incremental: only a changed or added run is built again, with its diff and its previous run\'s page; a results file linked inside its run is followed', async () => {
+    const site = join(work, 'site-incremental');
+    const one = writeRun('inc-1', syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 11, runId: 'inc-1' }));
+    const two = writeRun('inc-2', syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 12, runId: 'inc-2', createdAt: '2026-01-02T00:00:00.000Z' }));
+    const first = await buildSite([one, two], site, { claims: CLAIMS, svg: 'reuse' });
+    expect([first.runsBuilt, first.diffsBuilt]).toEqual([2, 1]);
+    const same = await buildSite([one, two], site, { claims: CLAIMS, svg: 'reuse' });
+    expect([same.runsBuilt, same.diffsBuilt, same.written]).toEqual([0, 0, 0]);
+    const three = writeRun('inc-3', syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 13, runId: 'inc-3', createdAt: '2026-01-03T00:00:00.000Z' }));
+    const added = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'reuse' });
+    // inc-3 and inc-2 (its page now links the new diff); the diff inc-2 -> inc-3.
+    expect([added.runsBuilt, added.diffsBuilt]).toEqual([2, 1]);
+    expect(readFileSync(join(site, 'runs/inc-2/index.html'), 'utf8')).toContain('as the previous run of inc-3');
+    // The results replaced by a link to another file inside the run: followed, and its content is the key.
+    const other = syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 99, runId: 'inc-3', createdAt: '2026-01-03T00:00:00.000Z' });
+    writeFileSync(join(three, 'other.jsonl'), other.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    rmSync(join(three, 'results.jsonl'));
+    symlinkSync('other.jsonl', join(three, 'results.jsonl'));
+    const linked = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'reuse' });
+    expect([linked.runsBuilt, linked.diffsBuilt]).toEqual([1, 1]);
+    writeFileSync(join(three, 'other.jsonl'), syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 100, runId: 'inc-3' }).records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const relinked = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'reuse' });
+    expect([relinked.runsBuilt, relinked.diffsBuilt]).toEqual([1, 1]);
   });
 
   it('commitRun copies a run with its report into reports/runs/<runId>/ and reuses its SVGs', async () => {

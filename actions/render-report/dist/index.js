@@ -98299,6 +98299,25 @@ function readCacheIndex(siteDir) {
   }
   return {};
 }
+function resultsStamp(dir, previous) {
+  const path3 = join9(dir, RESULTS_FILE);
+  const stamp = fileStamp(path3, previous);
+  if (stamp !== null) return stamp;
+  try {
+    lstatSync5(path3);
+  } catch {
+    return null;
+  }
+  try {
+    return { size: -1, mtimeMs: -1, ino: -1, sha256: hashOf(readRegularFile(path3, { maxBytes: RESULTS_MAX_BYTES, within: dir })) };
+  } catch {
+    return { size: -1, mtimeMs: -1, ino: -1, sha256: "unreadable" };
+  }
+}
+function unstampedManifest(dir) {
+  const manifest = loadRun(dir).manifest;
+  return { size: -1, mtimeMs: -1, ino: -1, sha256: hashOf(JSON.stringify(manifest)) };
+}
 function bytesIfExists(path3) {
   try {
     return lstatSync5(path3).isFile() ? readFileSync7(path3) : null;
@@ -98336,10 +98355,9 @@ async function buildSite(runDirs, siteDir, options) {
   const scanned = runDirs.map((dir) => {
     const dirKey = hashOf(resolve3(dir));
     const indexed2 = Object.hasOwn(cacheIndex, dirKey) ? cacheIndex[dirKey] : null;
-    const manifestStamp = fileStamp(join9(dir, MANIFEST_FILE), indexed2?.manifest ?? null);
-    if (manifestStamp === null) loadRun(dir);
+    const manifestStamp = fileStamp(join9(dir, MANIFEST_FILE), indexed2?.manifest ?? null) ?? unstampedManifest(dir);
     let previous = indexed2?.digest ?? null;
-    let results = fileStamp(join9(dir, RESULTS_FILE), previous?.results ?? null);
+    let results = resultsStamp(dir, previous?.results ?? null);
     let key3 = hashOf(claimsHash, manifestStamp.sha256, results?.sha256 ?? "no results");
     if (previous === null || previous.key !== key3) {
       let runId = null;
@@ -98348,7 +98366,7 @@ async function buildSite(runDirs, siteDir, options) {
       } catch {
       }
       previous = typeof runId === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? readDigest(join9(siteDir, runCachePath(runId)), null) : null;
-      results = fileStamp(join9(dir, RESULTS_FILE), previous?.results ?? null);
+      results = resultsStamp(dir, previous?.results ?? null);
       key3 = hashOf(claimsHash, manifestStamp.sha256, results?.sha256 ?? "no results");
     }
     const cached2 = previous !== null && previous.key === key3 ? previous : null;
