@@ -222,6 +222,20 @@ describe('mismatched runs', () => {
     expect(manifestDifferences(old, delayed).map((m) => m.field)).toEqual(['link.oneWayDelayMicroseconds']);
   });
 
+  it("lists another runner pair and a changed variant option, and reads runs from before either as having none", () => {
+    const old = testManifest();
+    const desc = old.environmentDescriptions.native!;
+    const withVariant = (options: Record<string, string>) => testManifest({ environmentDescriptions: { native: { ...desc, variant: { base: 'docker', options } } } });
+    expect(manifestDifferences(withVariant({ network: 'bridge' }), withVariant({ network: 'host' })).map((m) => [m.category, m.field, m.a, m.b])).toEqual([
+      ['environments', 'environmentDescriptions.native.variant.options.network', 'bridge', 'host'],
+    ]);
+    expect(manifestDifferences(old, withVariant({ network: 'host' })).map((m) => m.field)).toEqual([
+      'environmentDescriptions.native.variant.base', 'environmentDescriptions.native.variant.options.network',
+    ]);
+    expect(manifestDifferences(old, testManifest({ runnerPair: null }))).toEqual([]);
+    expect(manifestDifferences(testManifest({ runnerPair: 'n3530' }), testManifest({ runnerPair: 'epyc' })).map((m) => [m.category, m.field, m.a, m.b])).toEqual([['hardware', 'runnerPair', 'n3530', 'epyc']]);
+  });
+
   it('diffs runs whose plans differ: the diff lists the manifest differences before anything else', () => {
     const a = baselineRecords();
     const b = baselineRecords().filter((r) => r.test === 'TCP_STREAM');

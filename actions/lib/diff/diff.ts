@@ -325,6 +325,8 @@ export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifferenc
   const sweepsB = new Map((b.plan?.sweeps ?? []).map((s) => [sweepKey(s), s]));
   for (const key of [...new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, 'plan', `plan.sweeps[${key}]`, sweepsA.get(key), sweepsB.get(key));
   compare(out, 'environments', 'environments', a.environments, b.environments);
+  // Another runner pair is other machines (null: the embedded testbed, or a run from before pairs).
+  compare(out, 'hardware', 'runnerPair', a.runnerPair ?? null, b.runnerPair ?? null);
   for (const env of keysOf(a.environmentErrors, b.environmentErrors)) compare(out, 'run', `environmentErrors.${env}`, own(a.environmentErrors, env), own(b.environmentErrors, env));
   // A run recorded before the delay line existed had none: absent reads as 0, not as a difference.
   const linkA = (a.link ? { oneWayDelayMicroseconds: 0, ...a.link } : {}) as unknown as Record<string, unknown>;
@@ -336,6 +338,9 @@ export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifferenc
     const db = own(b.environmentDescriptions, env);
     if (!da || !db) continue; // an environment in one run only: already in "environments"
     compare(out, 'accelerator', `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
+    // A variant's base and options are its configuration (a run from before variants had none).
+    compare(out, 'environments', `environmentDescriptions.${env}.variant.base`, da.variant?.base, db.variant?.base);
+    for (const k of keysOf(da.variant?.options ?? {}, db.variant?.options ?? {})) compare(out, 'environments', `environmentDescriptions.${env}.variant.options.${k}`, own(da.variant?.options ?? {}, k), own(db.variant?.options ?? {}, k));
     compare(out, 'versions', `environmentDescriptions.${env}.summary`, da.summary, db.summary);
     for (const k of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k)) compare(out, 'versions', `environmentDescriptions.${env}.details.${k}`, own(da.details, k), own(db.details, k));
   }

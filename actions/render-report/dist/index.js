@@ -40884,6 +40884,7 @@ function manifestDifferences(a4, b10) {
   const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
   for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
   compare(out, "environments", "environments", a4.environments, b10.environments);
+  compare(out, "hardware", "runnerPair", a4.runnerPair ?? null, b10.runnerPair ?? null);
   for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, own2(a4.environmentErrors, env), own2(b10.environmentErrors, env));
   const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
   const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
@@ -40894,6 +40895,8 @@ function manifestDifferences(a4, b10) {
     const db = own2(b10.environmentDescriptions, env);
     if (!da || !db) continue;
     compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
+    compare(out, "environments", `environmentDescriptions.${env}.variant.base`, da.variant?.base, db.variant?.base);
+    for (const k2 of keysOf(da.variant?.options ?? {}, db.variant?.options ?? {})) compare(out, "environments", `environmentDescriptions.${env}.variant.options.${k2}`, own2(da.variant?.options ?? {}, k2), own2(db.variant?.options ?? {}, k2));
     compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
     for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, own2(da.details, k2), own2(db.details, k2));
   }
