@@ -127,14 +127,18 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
         docker(['version', '--format', '{{json .}}'], { timeoutMs: 30_000 }),
         docker(['info', '--format', '{{json .}}'], { timeoutMs: 30_000 }),
       ]);
-      return { versions: versions.stdout, info: info.stdout };
+      // A failed answer reads as unknown in this start's description, and is asked again next time.
+      if (versions.exitCode !== 0 || info.exitCode !== 0) daemonFacts = null;
+      return { versions: versions.exitCode === 0 ? versions.stdout : '', info: info.exitCode === 0 ? info.stdout : '' };
     }, () => { daemonFacts = null; }));
   const netserverVersionIn = (imageId: string, containerId: string): Promise<string> => {
     let p = netserverVersions.get(imageId);
     if (!p) {
       p = remembered(async () => {
         const nsv = await docker(['exec', containerId, 'netserver', '-V'], { timeoutMs: 30_000 });
-        return nsv.stdout.trim().replace(/^Netperf version\s*/, '') || 'unknown';
+        const version = nsv.stdout.trim().replace(/^Netperf version\s*/, '');
+        if (nsv.exitCode !== 0 || version === '') netserverVersions.delete(imageId); // unknown now, asked again next start
+        return (nsv.exitCode === 0 && version) || 'unknown';
       }, () => netserverVersions.delete(imageId));
       netserverVersions.set(imageId, p);
     }
