@@ -5,6 +5,7 @@
 // the serve protocol's limits), shared with the command line.
 
 import { InputError, oneOf, phrase, quoted, wholeNumber } from '../core/input.ts';
+import { IPV4_ADDRESS } from '../core/schema.ts';
 import { alphaFrom, DEFAULT_DIFF_OPTIONS, thresholdFrom } from '../diff/diff.ts';
 import { acceleratorRequest } from '../measure/environment.ts';
 import { pairNameFrom } from '../measure/runner-pairs.ts';
@@ -98,8 +99,6 @@ export function environmentInput(read: InputReader, name: string, known: readonl
   return value;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
 /** netperf runs with -4: the server address must be a dotted IPv4 address, not a host name. */
 export function ipv4Input(read: InputReader, name: string, fallback: string | null): string {
   const value = read(name);
@@ -107,7 +106,7 @@ export function ipv4Input(read: InputReader, name: string, fallback: string | nu
     if (fallback === null) return requiredInput(read, name);
     return fallback;
   }
-  if (!IPV4.test(value)) throw inputError(name, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
+  if (!IPV4_ADDRESS.re.test(value)) throw inputError(name, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
   return value;
 }
 

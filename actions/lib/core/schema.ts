@@ -76,6 +76,9 @@ export function describeValue(value: unknown): string {
  */
 export const SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
 
+/** A dotted IPv4 address (netperf runs with -4: a host name or IPv6 address will not do). */
+export const IPV4_ADDRESS = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: 'a dotted IPv4 address such as 198.18.0.1' };
+
 /** A field's meaning, shown by editors from the generated JSON Schema. */
 type Meaning = string | undefined;
 const described = <S extends z.ZodType>(schema: S, meaning: Meaning): S => (meaning ? schema.meta({ description: meaning }) : schema);

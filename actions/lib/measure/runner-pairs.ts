@@ -7,7 +7,7 @@
 
 import { z } from 'zod';
 import { InputError, quoted } from '../core/input.ts';
-import { list, parseJson, parseOrThrow, strict, text } from '../core/schema.ts';
+import { IPV4_ADDRESS, list, parseJson, parseOrThrow, strict, text } from '../core/schema.ts';
 
 /**
  * A pair's name: it becomes part of runner labels, a concurrency group, the run key and artifact
@@ -15,14 +15,13 @@ import { list, parseJson, parseOrThrow, strict, text } from '../core/schema.ts';
  */
 export const PAIR_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit" };
 
-const IPV4 = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: 'a dotted IPv4 address such as 198.18.0.1' };
 
 /** The most pairs one file lists: each is a matrix entry and a caller of two nested workflows. */
 export const MAX_PAIRS = 32;
 
 export const runnerPairSchema = strict({
   name: text({ max: 40, pattern: PAIR_NAME }, 'The pair\'s name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair.'),
-  serverAddress: text({ max: 15, pattern: IPV4 }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
+  serverAddress: text({ max: 15, pattern: IPV4_ADDRESS }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
   description: text({ max: 200, empty: true }, 'Free text for people: which machines these are.').optional(),
 });
 

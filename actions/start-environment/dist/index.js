@@ -42308,6 +42308,7 @@ function describeValue(value) {
   }
 }
 var SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
+var IPV4_ADDRESS = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
 var described = (schema, meaning) => meaning ? schema.meta({ description: meaning }) : schema;
 function whole(min, max, meaning) {
   const range = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}` };
@@ -42871,11 +42872,10 @@ function acceleratorRequest(field, text2) {
 
 // actions/lib/measure/runner-pairs.ts
 var PAIR_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit" };
-var IPV4 = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
 var MAX_PAIRS = 32;
 var runnerPairSchema = strict({
   name: text({ max: 40, pattern: PAIR_NAME }, "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."),
-  serverAddress: text({ max: 15, pattern: IPV4 }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
+  serverAddress: text({ max: 15, pattern: IPV4_ADDRESS }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
   description: text({ max: 200, empty: true }, "Free text for people: which machines these are.").optional()
 });
 var runnerPairsSchema = strict({
@@ -43041,14 +43041,13 @@ function environmentInput(read, name2, known) {
   if (!known.includes(value)) throw inputError(name2, `unknown environment ${quoted(value)}: expected one of ${known.join(", ")}`);
   return value;
 }
-var IPV42 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 function ipv4Input(read, name2, fallback) {
   const value = read(name2);
   if (value === "") {
     if (fallback === null) return requiredInput(read, name2);
     return fallback;
   }
-  if (!IPV42.test(value)) throw inputError(name2, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
+  if (!IPV4_ADDRESS.re.test(value)) throw inputError(name2, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
   return value;
 }
 function portInput(read, name2, fallback, allowZero = false) {

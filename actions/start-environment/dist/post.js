@@ -42363,6 +42363,7 @@ function describeValue(value) {
   }
 }
 var SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
+var IPV4_ADDRESS = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
 var described = (schema, meaning) => meaning ? schema.meta({ description: meaning }) : schema;
 function whole(min, max, meaning) {
   const range = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}` };
@@ -42948,11 +42949,10 @@ async function stopServe(serve, graceMs) {
 
 // actions/lib/measure/runner-pairs.ts
 var PAIR_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit" };
-var IPV4 = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
 var MAX_PAIRS = 32;
 var runnerPairSchema = strict({
   name: text({ max: 40, pattern: PAIR_NAME }, "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."),
-  serverAddress: text({ max: 15, pattern: IPV4 }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
+  serverAddress: text({ max: 15, pattern: IPV4_ADDRESS }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
   description: text({ max: 200, empty: true }, "Free text for people: which machines these are.").optional()
 });
 var runnerPairsSchema = strict({
