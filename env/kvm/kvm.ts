@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { runCommand } from '../../actions/lib/core/proc.ts';
 import { type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
-import { cleanupQemuGuests, type GuestLaunch, qemuVersionFrom, startQemuGuest, vhostUnavailableReason } from '../qemu/guest.ts';
+import { cleanupQemuGuests, type GuestLaunch, qemuVersionFrom, startQemuGuest, vhostRefusal } from '../qemu/guest.ts';
 import type { GuestOptions } from '../variants.ts';
 import { readFileSync } from 'node:fs';
 import { ensureGuestImage, GUEST_READY_MARKER, type GuestImage, kernelCommandLine, nicDriverFromConsole } from './guest-image.ts';
@@ -64,10 +64,8 @@ async function available(options: Partial<GuestOptions> = {}) {
     const w = await runCommand(['sh', '-c', `command -v ${tool}`], { timeoutMs: 5000 });
     if (w.exitCode !== 0) return { ok: false as const, reason: `${tool} is not installed (npm run reproduce installs the system packages)` };
   }
-  if (options.vhost === 'on') {
-    const why = vhostUnavailableReason();
-    if (why) return { ok: false as const, reason: `vhost-net asked for (vhost on), but ${why}` };
-  }
+  const vhostRefused = vhostRefusal(options.vhost);
+  if (vhostRefused) return { ok: false as const, reason: vhostRefused };
   return { ok: true as const };
 }
 

@@ -9,7 +9,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { runCommand } from '../../actions/lib/core/proc.ts';
 import { untrustedPathProblem } from '../../actions/lib/core/trusted-path.ts';
 import { type Availability, type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
-import { cleanupQemuGuests, type GuestLaunch, portablePath, qemuVersionFrom, startQemuGuest, vhostUnavailableReason } from '../qemu/guest.ts';
+import { cleanupQemuGuests, type GuestLaunch, portablePath, qemuVersionFrom, startQemuGuest, vhostRefusal } from '../qemu/guest.ts';
 import type { GuestOptions } from '../variants.ts';
 import type { BootSpec } from '../qemu/qemu-command.ts';
 import { type OsvImageMetadata, metadataPathFor } from './build-plan.ts';
@@ -70,10 +70,8 @@ export function readImageMetadata(image: string): OsvImageMetadata | null {
 }
 
 async function available(settings: Record<string, string>, options: OsvEnvironmentOptions = {}): Promise<Availability> {
-  if (options.vhost === 'on') {
-    const why = vhostUnavailableReason();
-    if (why) return { ok: false, reason: `vhost-net asked for (vhost on), but ${why}` };
-  }
+  const vhostRefused = vhostRefusal(options.vhost);
+  if (vhostRefused) return { ok: false, reason: vhostRefused };
   const image = osvImageSetting(settings);
   if (!image) return { ok: false, reason: NO_IMAGE_REASON };
   if (!existsSync(image)) return { ok: false, reason: `the OSv image ${image} does not exist` };

@@ -68,6 +68,13 @@ export function vhostUnavailableReason(hasDevice: boolean = existsSync(VHOST_NET
   return hasDevice ? null : `${VHOST_NET_DEVICE} is missing: this host's kernel has no vhost_net (load it with modprobe vhost_net where it is built as a module)`;
 }
 
+/** Why a guest environment asking for `request` cannot start here (its available() says so), or null. */
+export function vhostRefusal(request: VhostRequest | undefined): string | null {
+  if (request !== 'on') return null;
+  const why = vhostUnavailableReason();
+  return why && `vhost-net asked for (vhost on), but ${why}`;
+}
+
 /** Whether the tap gets vhost=on: the request against what the host has. Throws for on without the device. */
 export function decideVhost(request: VhostRequest, nic: GuestNic, hasDevice: boolean): boolean {
   if (request === 'off') return false;
