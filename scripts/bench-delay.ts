@@ -14,6 +14,7 @@ import { processCpuSeconds } from '../actions/lib/core/liveness.ts';
 import { runCommand } from '../actions/lib/core/proc.ts';
 import { mean, stdev } from '../actions/lib/core/stats.ts';
 import type { Endpoint } from '../actions/lib/measure/netperf.ts';
+import type { Point } from '../actions/lib/plan/plan.ts';
 import { netperfArgs, parseNetperfOutput } from '../actions/lib/measure/netperf.ts';
 import { expandPoints } from '../actions/lib/plan/plan.ts';
 import { tcpGoodputCapacityMbit } from '../actions/lib/analyse/capacity.ts';
@@ -52,10 +53,12 @@ async function tcpRoundTrip(testbed: Testbed, endpoint: Endpoint, seconds: numbe
   return { meanUs: v('MEAN_LATENCY'), stdevUs: v('STDDEV_LATENCY'), p50Us: v('P50_LATENCY'), p99Us: v('P99_LATENCY') };
 }
 
-async function tcpStream(testbed: Testbed, endpoint: Endpoint, sendSocketSize: number | undefined, seconds: number): Promise<number> {
-  const args = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072, sendSocketSize }, endpoint, { testLengthSeconds: seconds, confidence: null });
+type StreamOptions = Pick<Point, 'sendSocketSize' | 'messageSize' | 'remoteSocketSize'>;
+
+async function tcpStream(testbed: Testbed, endpoint: Endpoint, options: StreamOptions, seconds: number): Promise<number> {
+  const args = netperfArgs({ test: 'TCP_STREAM', ...options }, endpoint, { testLengthSeconds: seconds, confidence: null });
   const r = await runCommand([...testbed.clientPrefix, 'netperf', ...args], { timeoutMs: (seconds + 30) * 1000 });
-  if (r.exitCode !== 0) throw new Error(`TCP_STREAM -s ${sendSocketSize ?? 'default'} failed: ${r.stderr || r.stdout}`);
+  if (r.exitCode !== 0) throw new Error(`TCP_STREAM -s ${options.sendSocketSize ?? 'default'} failed: ${r.stderr || r.stdout}`);
   return parseNetperfOutput(r.stdout).throughputMbps;
 }
 
@@ -108,7 +111,7 @@ export async function benchPlateauAndCost(ctx: DelayBenchContext, oneWayUs = CAL
   for (let i = 0; i < samples; i++) {
     const cpu0 = processCpuSeconds(pid)!;
     const t0 = performance.now();
-    values.push(await tcpStream(testbed, ctx.endpoint, undefined, seconds));
+    values.push(await tcpStream(testbed, ctx.endpoint, { messageSize: 131072 }, seconds));
     wall += (performance.now() - t0) / 1000;
     cpu += processCpuSeconds(pid)! - cpu0;
   }
@@ -123,25 +126,33 @@ export async function benchPlateauAndCost(ctx: DelayBenchContext, oneWayUs = CAL
   console.log(`(g) delay line CPU cost: ${fmt(cpu / wall, 2)} CPU-s per s of line-rate TCP (${fmt(cpu, 1)} s over ${fmt(wall, 1)} s, pinned to ${ctx.delayLineCpu ?? delayLineState(ctx.index)!.cpu ?? 'no CPU'}); idle: ${fmt(idle, 3)} CPU-s per s (${load()})\n`);
 }
 
-/** The paper's TCP_STREAM socket sizes (both series of its Fig. 4), from the paper plan. */
-function paperSocketSizes(): number[] {
+/**
+ * The paper plan's TCP_STREAM points, one per requested -s (both series of its Fig. 4), with the
+ * plan's other options (-m, -S): the regime is measured as a run measures it.
+ */
+function paperTcpPoints(): StreamOptions[] {
   const { plan } = loadPlan('paper', PLANS_DIR);
-  return [...new Set(expandPoints(plan).filter((p) => p.test === 'TCP_STREAM').map((p) => p.sendSocketSize!))].sort((a, b) => a - b);
+  const bySize = new Map<number, StreamOptions>();
+  for (const p of expandPoints(plan)) {
+    if (p.test === 'TCP_STREAM' && p.sendSocketSize !== undefined) bySize.set(p.sendSocketSize, { sendSocketSize: p.sendSocketSize, messageSize: p.messageSize, remoteSocketSize: p.remoteSocketSize });
+  }
+  return [...bySize.values()].sort((a, b) => a.sendSocketSize! - b.sendSocketSize!);
 }
 
-/** Native TCP vs requested -s with one delay; the plateau (default socket sizes) measured in the same passes. */
-export async function measureRegime(ctx: DelayBenchContext, oneWayUs: number, replicates = 2, seconds = 3, sizes = paperSocketSizes()): Promise<{ points: ThroughputPoint[]; plateau: number }> {
+/** Native TCP vs requested -s with one delay; the plateau (default send socket size, the plan's other options) measured in the same passes. */
+export async function measureRegime(ctx: DelayBenchContext, oneWayUs: number, replicates = 2, seconds = 3, points = paperTcpPoints()): Promise<{ points: ThroughputPoint[]; plateau: number }> {
   const testbed = await withDelay(ctx, oneWayUs);
   await tcpRoundTrip(testbed, ctx.endpoint, 1);
-  const bySize = new Map<number, number[]>(sizes.map((s) => [s, []]));
+  const plateauOptions: StreamOptions = { ...points[0]!, sendSocketSize: undefined };
+  const bySize = new Map<number, number[]>(points.map((p) => [p.sendSocketSize!, []]));
   const plateau: number[] = [];
   for (let rep = 0; rep < replicates; rep++) {
-    const order = rep % 2 === 0 ? sizes : [...sizes].reverse();
-    plateau.push(await tcpStream(testbed, ctx.endpoint, undefined, seconds));
-    for (const s of order) bySize.get(s)!.push(await tcpStream(testbed, ctx.endpoint, s, seconds));
-    plateau.push(await tcpStream(testbed, ctx.endpoint, undefined, seconds));
+    const order = rep % 2 === 0 ? points : [...points].reverse();
+    plateau.push(await tcpStream(testbed, ctx.endpoint, plateauOptions, seconds));
+    for (const p of order) bySize.get(p.sendSocketSize!)!.push(await tcpStream(testbed, ctx.endpoint, p, seconds));
+    plateau.push(await tcpStream(testbed, ctx.endpoint, plateauOptions, seconds));
   }
-  return { points: sizes.map((s) => ({ requested: s, mbps: mean(bySize.get(s)!) })), plateau: mean(plateau) };
+  return { points: points.map((p) => ({ requested: p.sendSocketSize!, mbps: mean(bySize.get(p.sendSocketSize!)!) })), plateau: mean(plateau) };
 }
 
 function printCheck(oneWayUs: number, points: ThroughputPoint[], plateau: number): boolean {

@@ -28,7 +28,7 @@ export const DEFAULT_CONGESTION_CONTROL = 'cubic';
  * window-limited at -s 100, converged between -s 5000 and 7000); env/testbed/README.md has the
  * measured curve.
  */
-export const CALIBRATED_ONE_WAY_DELAY_US = 150;
+export const CALIBRATED_ONE_WAY_DELAY_US = 200;
 /** See env/testbed/README.md (the delay line) for the measurements behind this choice. */
 export const DELAY_LINE_CPU: number | null = null;
 export const MAX_TESTBED_INDEX = 63;

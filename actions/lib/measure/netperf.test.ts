@@ -17,6 +17,11 @@ describe('netperfArgs', () => {
     expect(s).toMatch(/-m 1450 -R 1 -P ,12866$/);
     expect(s).not.toContain('-s ');
   });
+  it("sets netserver's socket buffers (-S) only when the point fixes them", () => {
+    const args = netperfArgs({ test: 'TCP_STREAM', sendSocketSize: 1100, messageSize: 131072, remoteSocketSize: 131072 }, endpoint, { testLengthSeconds: 2, confidence: null });
+    expect(args.join(' ')).toMatch(/ -s 1100 -m 131072 -S 131072 -P ,12866$/);
+    expect(netperfArgs({ test: 'TCP_STREAM', sendSocketSize: 1100 }, endpoint, { testLengthSeconds: 2, confidence: null })).not.toContain('-S');
+  });
   it('binds the data socket to the server address only when the endpoint says so', () => {
     const args = netperfArgs({ test: 'UDP_STREAM', messageSize: 50 }, { ...endpoint, dataAddress: '198.18.0.1' }, { testLengthSeconds: 1, confidence: null });
     expect(args.join(' ')).toMatch(/-P ,12866 -H 198\.18\.0\.1$/);

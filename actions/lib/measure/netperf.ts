@@ -44,7 +44,7 @@ export interface NetperfOptions {
  * - `-R 1` lets UDP_STREAM cross routed and NAT paths (it sets SO_DONTROUTE otherwise).
  * - `-f m` fixes the units at 10^6 bits/s so every record is comparable.
  */
-export function netperfArgs(point: Pick<Point, 'test' | 'sendSocketSize' | 'messageSize' | 'requestSize'>, endpoint: Endpoint, options: NetperfOptions): string[] {
+export function netperfArgs(point: Pick<Point, 'test' | 'sendSocketSize' | 'messageSize' | 'requestSize' | 'remoteSocketSize'>, endpoint: Endpoint, options: NetperfOptions): string[] {
   const args = ['-4', '-H', endpoint.address, '-p', String(endpoint.controlPort), '-t', point.test, '-l', String(options.testLengthSeconds), '-f', 'm', '-P', '0'];
   if (options.confidence) {
     const c = options.confidence;
@@ -56,6 +56,7 @@ export function netperfArgs(point: Pick<Point, 'test' | 'sendSocketSize' | 'mess
   // UDP_STREAM honours -r: every send call is that many bytes, whatever -m (and the classic
   // output's message size) says. The record keeps bytes sent / send calls as the datagram size.
   if (point.requestSize !== undefined) args.push('-r', String(point.requestSize));
+  if (point.remoteSocketSize !== undefined) args.push('-S', String(point.remoteSocketSize));
   if (point.test === 'UDP_STREAM') args.push('-R', '1');
   args.push('-P', `,${endpoint.dataPort}`);
   if (endpoint.dataAddress !== undefined) args.push('-H', endpoint.dataAddress);

@@ -31,6 +31,12 @@ describe('the paper plan', () => {
     expect(scheduleTasks(plan, 'native')).toHaveLength(58 * plan.replicates);
   });
 
+  it("fixes TCP's receive buffer (-S) on the TCP points only, and says why", () => {
+    expect(points.filter((p) => p.test === 'TCP_STREAM').every((p) => p.remoteSocketSize === 131072)).toBe(true);
+    expect(points.filter((p) => p.test === 'UDP_STREAM').every((p) => p.remoteSocketSize === undefined)).toBe(true);
+    expect(plan.interpretation.join(' ')).toMatch(/-S 131072[\s\S]*autotuning/);
+  });
+
   it('writes down its reading of the UDP "request size"', () => {
     expect(plan.interpretation.join(' ')).toMatch(/-m 3100 -r N/);
     expect(plan.sweeps.find((s) => s.test === 'UDP_STREAM')).toMatchObject({ vary: 'requestSize', messageSize: 3100 });
@@ -107,6 +113,11 @@ describe('plan validation names the field and the value', () => {
     expect(validatePlan({ formatVersion, name, testLengthSeconds, replicates, sweeps })).toMatchObject({
       description: '', interpretation: [], warmupSeconds: 0, confidence: null, order: { randomize: true, seed: 1 }, ports: { control: 12865, data: 12866 }, ipVersion: 4, retries: 2,
     });
+  });
+
+  it('refuses a remote socket size that is not a size, naming the field', () => {
+    expect(() => validatePlan(withSweep({ remoteSocketSize: 0 }), 'r.json')).toThrow(/sweeps\[0\]\.remoteSocketSize: 0 is not a size/);
+    expect(() => validatePlan(withSweep({ remoteSocketSize: 'big' }), 'r.json')).toThrow(/sweeps\[0\]\.remoteSocketSize: expected a whole number, got "big"/);
   });
 
   it('refuses duplicate points across sweeps', () => {

@@ -112,6 +112,7 @@ export const sweepSchema = strict(
     messageSize: size('Fixed -m when the sweep varies the socket size (unset: netperf\'s default).').optional(),
     sendSocketSize: size('Fixed -s when the sweep varies the message size (unset: the kernel default).').optional(),
     requestSize: size('Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option.').optional(),
+    remoteSocketSize: size("Fixed -S: netserver's send and receive socket buffers (unset: the server's defaults, with receive-buffer autotuning).").optional(),
   },
   'One series of points: a netperf test with one option swept over a range.',
 )
@@ -291,6 +292,8 @@ export interface Point {
   messageSize?: number;
   /** `-r` (UDP_STREAM: every datagram is this size) */
   requestSize?: number;
+  /** `-S`: netserver's socket buffers; undefined leaves the server's defaults (and autotuning). */
+  remoteSocketSize?: number;
 }
 
 /** One netperf run to make: a point, in one environment, one replicate. */
@@ -355,6 +358,7 @@ export function expandPoints(plan: Plan, source = '(inline)'): Point[] {
         const fixed = option === sweep.vary ? value : sweep[option];
         if (fixed !== undefined) point[option] = fixed;
       }
+      if (sweep.remoteSocketSize !== undefined) point.remoteSocketSize = sweep.remoteSocketSize;
       points.push(point);
     }
   }
