@@ -99,13 +99,19 @@ describe.skipIf(missing !== null)(`two runner pairs measured at once (two testbe
     const done: Leg[] = [];
     for (const environment of ENVIRONMENTS) {
       const server = step(pair, dist('start-environment'), { environment, 'server-address': address, 'testbed-index': String(pair.testbed.layout.index), 'ready-timeout': '90', 'wait-for-release': '4', 'run-key': pair.runKey, 'release-key': RELEASE_KEY }, { timeoutMs: 300_000 });
-      if (pair.name === 'beta-2' && environment === 'native') {
-        // A client of the other pair (its run key) that landed on this pair's client runner, as when
-        // GitHub mixes up jobs of a matrix of called workflows: refused by this pair's coordinator.
-        const r = await step(pair, dist('run-sweep'), { environment, 'server-address': address, plan: 'quick', 'run-dir': join(pair.temp, 'misrouted'), 'ready-timeout': '20', release: 'false', 'run-key': other.runKey, 'release-key': RELEASE_KEY, 'runner-pair': other.name, upload: 'false' }, { client: true, timeoutMs: 90_000 });
+      // A client of the other pair (its run key) that landed on this pair's client runner, as when
+      // GitHub mixes up jobs of a matrix of called workflows: refused by this pair's coordinator. It
+      // runs beside this pair's own client, so the pair does not wait for its refusal (the pairs'
+      // measurements are to overlap).
+      const misrouted =
+        pair.name === 'beta-2' && environment === 'native'
+          ? step(pair, dist('run-sweep'), { environment, 'server-address': address, plan: 'quick', 'run-dir': join(pair.temp, 'misrouted'), 'ready-timeout': '20', release: 'false', 'run-key': other.runKey, 'release-key': RELEASE_KEY, 'runner-pair': other.name, upload: 'false' }, { client: true, timeoutMs: 90_000 })
+          : null;
+      const client = await step(pair, dist('run-sweep'), { environment, 'server-address': address, plan: 'quick', 'run-dir': pair.runDir, 'ready-timeout': '120', 'run-key': pair.runKey, 'release-key': RELEASE_KEY, 'runner-pair': pair.name, upload: 'false' }, { client: true, timeoutMs: 240_000 });
+      if (misrouted) {
+        const r = await misrouted;
         crossPair = { exitCode: r.exitCode, stdout: r.stdout };
       }
-      const client = await step(pair, dist('run-sweep'), { environment, 'server-address': address, plan: 'quick', 'run-dir': pair.runDir, 'ready-timeout': '120', 'run-key': pair.runKey, 'release-key': RELEASE_KEY, 'runner-pair': pair.name, upload: 'false' }, { client: true, timeoutMs: 240_000 });
       const s = await server;
       // The server job's post step: the environment is torn down before the next one starts.
       const post = await step(pair, dist('start-environment', 'post.js'), {}, { state: s.state, timeoutMs: 180_000 });

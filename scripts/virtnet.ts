@@ -8,6 +8,7 @@ import { commandCleanup } from './cli/cleanup.ts';
 import { commandDiff } from './cli/diff.ts';
 import { commandServe } from './cli/serve.ts';
 import { UsageError } from './cli/common.ts';
+import { CALIBRATED_ONE_WAY_DELAY_US } from '../env/testbed/testbed.ts';
 
 const USAGE = `virtnet: netperf across native Linux, Docker, a QEMU/KVM Linux guest and OSv
 
@@ -35,7 +36,7 @@ run options:
   --no-shuffle          run points in plan order
   --rate MBIT|off       testbed link rate (default 100, the paper's cable)
   --delay D|off         one-way delay added in each direction of the testbed link, e.g. 0.15ms or
-                        150us (default off; npm run reproduce uses the calibrated 150us); a resumed
+                        150us (default off; npm run reproduce uses the calibrated ${CALIBRATED_ONE_WAY_DELAY_US}us); a resumed
                         run keeps its delay
   --cc NAME             TCP congestion control of the client, the sender (default cubic, the paper's)
   --index N             testbed index 0-63 (default 0; tests use others)
