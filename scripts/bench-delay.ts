@@ -134,7 +134,7 @@ function paperTcpPoints(): StreamOptions[] {
   const { plan } = loadPlan('paper', PLANS_DIR);
   const bySize = new Map<number, StreamOptions>();
   for (const p of expandPoints(plan)) {
-    if (p.test === 'TCP_STREAM' && p.sendSocketSize !== undefined) bySize.set(p.sendSocketSize, { sendSocketSize: p.sendSocketSize, messageSize: p.messageSize, remoteSocketSize: p.remoteSocketSize });
+    if (p.test === 'TCP_STREAM' && p.sendSocketSize !== undefined) bySize.set(p.sendSocketSize, p);
   }
   return [...bySize.values()].sort((a, b) => a.sendSocketSize! - b.sendSocketSize!);
 }
