@@ -5,7 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { summarizePoints, type PointSummary } from '../analyse/aggregate.ts';
 import { comparePoints, environmentsOf, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpAnomalies, udpDelivery, type UdpAnomaly, type RangeAverage, type RelativePoint, type SignedArea, type SocketSizeRow, type UdpDelivery } from '../analyse/analysis.ts';
-import { ENVIRONMENT_ORDER } from './charts/style.ts';
+import { orderedEnvironments } from '../analyse/environment-names.ts';
 import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpEffectiveSizeFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure, udpXTitle } from './charts/figures.ts';
 import { precisionReached, type EnvironmentPrecision } from '../analyse/precision.ts';
 import { claimsScope, judgeClaims, scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
@@ -59,11 +59,6 @@ export interface RunAnalysis {
   windowModel: WindowModelRow[];
   /** The link's TCP goodput, 10^6 bits/s (null: unshaped or unknown rate). */
   capacityMbit: number | null;
-}
-
-function orderedEnvironments(names: readonly string[]): string[] {
-  const known = ENVIRONMENT_ORDER.filter((e) => names.includes(e)) as string[];
-  return [...known, ...names.filter((n) => !known.includes(n)).sort()];
 }
 
 /** The claims file is the caller's (loadClaims in analyse/claims/file.ts): the library does not pick one. */

@@ -18,7 +18,8 @@ import type { ClaimResult } from '../analyse/claims/judge.ts';
 import { verdictLabel } from '../analyse/claims/judge.ts';
 import type { RunDiff } from '../diff/diff.ts';
 import type { Manifest } from '../measure/records.ts';
-import { ENVIRONMENT_ORDER, environmentScales, environmentTitle } from '../report/charts/style.ts';
+import { environmentScales } from '../report/charts/style.ts';
+import { ENVIRONMENT_ORDER, environmentTitle } from '../analyse/environment-names.ts';
 import { link, NO_PAIR, runPagePath, testbedOf, type SitePage } from './site.ts';
 
 export { NO_PAIR, testbedOf };

@@ -11,7 +11,7 @@
 import { html, jsonScript, safeHref, type SafeHtml } from '../core/html.ts';
 import type { TopLevelSpec } from 'vega-lite';
 import { verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
-import { environmentTitle } from '../report/charts/style.ts';
+import { environmentTitle } from '../analyse/environment-names.ts';
 import { TCG_WARNING, usesTcg } from '../report/charts/figures.ts';
 import type { Manifest } from '../measure/records.ts';
 import type { ChartEntry, RunAnalysis } from '../report/report.ts';

@@ -8,7 +8,7 @@ import { ClaimsFormatError, parseClaims, type ClaimsFile } from './schema.ts';
 import type { Part } from './rules.ts';
 import { loadPlan } from '../../plan/plan-file.ts';
 import { syntheticRun } from '../../testing/synthetic.ts';
-import { environmentTitle } from '../../report/charts/style.ts';
+import { environmentTitle } from '../environment-names.ts';
 import { analyseRun, runCharts } from '../../report/report.ts';
 import { softwareTable } from '../../report/tables.ts';
 
