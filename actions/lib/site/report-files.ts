@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, ParsedResults } from '../measure/records.ts';
-import { analyseRun, reportTextFiles, runCharts, type ChartEntry, type ReportFile, type RunAnalysis } from '../report/report.ts';
+import { reportTextFiles, runCharts, type ChartEntry, type ReportFile } from '../report/report.ts';
+import { analyseRun, type RunAnalysis } from '../analyse/run.ts';
 import { renderSvg } from '../report/render.ts';
 import { writeUnder } from '../core/output-dir.ts';
 

@@ -14,8 +14,9 @@ import { verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/cla
 import { environmentTitle } from '../analyse/environment-names.ts';
 import { TCG_WARNING, usesTcg } from '../report/charts/figures.ts';
 import type { Manifest } from '../measure/records.ts';
-import type { ChartEntry, RunAnalysis } from '../report/report.ts';
-import { linkSummary, type Table } from '../report/tables.ts';
+import type { ChartEntry } from '../report/report.ts';
+import type { RunAnalysis } from '../analyse/run.ts';
+import { linkSummary, type Table } from '../analyse/tables.ts';
 import { own } from '../core/own.ts';
 
 export interface SiteChart {

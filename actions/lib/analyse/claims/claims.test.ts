@@ -9,8 +9,9 @@ import type { Part } from './rules.ts';
 import { loadPlan } from '../../plan/plan-file.ts';
 import { syntheticRun } from '../../testing/synthetic.ts';
 import { environmentTitle } from '../environment-names.ts';
-import { analyseRun, runCharts } from '../../report/report.ts';
-import { softwareTable } from '../../report/tables.ts';
+import { runCharts } from '../../report/report.ts';
+import { analyseRun } from '../run.ts';
+import { softwareTable } from '../tables.ts';
 
 const PLANS = new URL('../../../../env/plans', import.meta.url).pathname;
 const CLAIMS = loadClaims('paper', PLANS);
