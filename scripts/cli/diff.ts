@@ -6,7 +6,7 @@ import { alphaFrom, correctionFrom, DEFAULT_DIFF_OPTIONS, diffRuns, hasRegressio
 import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff/format.ts';
 import { buildDiffFiles } from '../../actions/lib/site/standalone-diff.ts';
 import { gitCli, resolveRunPair, RunSourceError } from '../../actions/lib/diff/run-source.ts';
-import { writeReportFiles } from '../../actions/lib/site/build.ts';
+import { writeReportFiles } from '../../actions/lib/report/report-files.ts';
 import { asOptions, parseCommandArgs, UsageError } from './common.ts';
 import { claimsOption } from './report.ts';
 

@@ -6,7 +6,8 @@ import { loadClaims } from '../../actions/lib/analyse/claims/file.ts';
 import { verdictLabel, type ClaimResult, type ClaimsScope } from '../../actions/lib/analyse/claims/judge.ts';
 import type { ClaimsFile } from '../../actions/lib/analyse/claims/schema.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
-import { buildSite, commitRun, renderReport, reportCacheDirs, writeReportFiles } from '../../actions/lib/site/build.ts';
+import { buildSite } from '../../actions/lib/site/build.ts';
+import { commitRun, renderReport, reportCacheDirs, writeReportFiles } from '../../actions/lib/report/report-files.ts';
 import { parseCommandArgs, PLANS_DIR, UsageError } from './common.ts';
 
 export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      report files (charts, CSV, claims) into RUN_DIR/report or DIR

@@ -19,8 +19,9 @@ import { diffRuns, type DiffOptions } from '../diff/diff.ts';
 import { formatDiffJson, formatDiffMarkdown, formatDiffText } from '../diff/format.ts';
 import { diffDir, diffPagePath, diffSitePage, type RunPair } from './diff-pages.ts';
 import { diffMarks, historyRun, type HistoryMark, type HistoryRun } from './history.ts';
-import { readIfExists, renderAnalysedReport, reportCacheDirs, writeReportFiles } from './report-files.ts';
-import { checkRunId, indexEntry, renderPage, runPage, type IndexEntry, type Link } from './site.ts';
+import { readIfExists, renderAnalysedReport, reportCacheDirs, writeReportFiles } from '../report/report-files.ts';
+import { checkRunId } from '../core/file-names.ts';
+import { indexEntry, renderPage, runPage, type IndexEntry, type Link } from './site.ts';
 
 /** What the site keeps of a claim judged on a run: the pair page, diffs and the CLI's verdict lines need no more (the evidence is on the run page). */
 export type Verdict = Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'>;
@@ -189,7 +190,7 @@ export class JobRunner {
       const cachedSvg = readIfExists(join(outDir, chart.specPath)) === specText ? readIfExists(join(outDir, svgPath)) : null;
       const svg = cachedSvg ?? (this.render ? await this.render(chart.spec) : null);
       if (cachedSvg === null && svg !== null) rendered++;
-      // As for a run's charts (report-files.ts): a chart without an SVG has its spec in the page only.
+      // As for a run's charts (report/report-files.ts): a chart without an SVG has its spec in the page only.
       if (svg === null) noSvg.add(chart.id);
       else files.push({ path: chart.specPath, content: specText }, { path: svgPath, content: svg });
     }

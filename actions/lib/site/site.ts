@@ -11,6 +11,7 @@
 import { html, jsonScript, safeHref, type SafeHtml } from '../core/html.ts';
 import type { TopLevelSpec } from 'vega-lite';
 import { verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
+import { checkRunId } from '../core/file-names.ts';
 import { environmentTitle } from '../analyse/environment-names.ts';
 import { TCG_WARNING, usesTcg } from '../report/charts/figures.ts';
 import type { Manifest } from '../measure/records.ts';
@@ -45,14 +46,6 @@ export interface SitePage {
 export interface Link {
   href: string;
   text: string;
-}
-
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** Run ids become directory names: refuse anything that could escape the site or be ambiguous. */
-export function checkRunId(runId: string): string {
-  if (!SAFE_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`);
-  return runId;
 }
 
 export function runPagePath(runId: string): string {

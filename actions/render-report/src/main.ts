@@ -12,7 +12,8 @@ import { analyseRun } from '../../lib/analyse/run.ts';
 import { loadClaims } from '../../lib/analyse/claims/file.ts';
 import { isRunDir } from '../../lib/measure/run-dir.ts';
 import { findRunCopies, missingEnvironments, missingLegsMessage, mostCompleteCopies } from '../../lib/action/run-copies.ts';
-import { buildSite, commitRun } from '../../lib/site/build.ts';
+import { buildSite } from '../../lib/site/build.ts';
+import { commitRun } from '../../lib/report/report-files.ts';
 
 export async function run(io: ActionIO = actionsCore()): Promise<void> {
   try {

@@ -1,17 +1,19 @@
-// A run's report files (CSV, specs, claims, SVGs) rendered and written: used by the site build, its
-// workers (build-jobs.ts) and `virtnet report`. SVG rendering (the slow part) is cached: a chart
+// A run's report files (CSV, specs, claims, SVGs) rendered and written, and a run committed with its
+// report (commitRun): used by `virtnet report`, the render-report action, the diff and the site build. SVG rendering (the slow part) is cached: a chart
 // whose spec is byte-identical to the one already beside an SVG (in the site, or in the run's
 // committed report) reuses that SVG.
 
-import { lstatSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, ParsedResults } from '../measure/records.ts';
-import { reportTextFiles, runCharts, type ChartEntry, type ReportFile } from '../report/report.ts';
+import { loadRun, MANIFEST_FILE, RESULTS_FILE } from '../measure/run-dir.ts';
+import { reportTextFiles, runCharts, type ChartEntry, type ReportFile } from './report.ts';
 import { analyseRun, type RunAnalysis } from '../analyse/run.ts';
-import { renderSvg } from '../report/render.ts';
-import { writeUnder } from '../core/output-dir.ts';
+import { renderSvg } from './render.ts';
+import { dirUnder, writeUnder } from '../core/output-dir.ts';
+import { checkRunId } from '../core/file-names.ts';
 
 /** A cached file: only a regular file counts (a FIFO, a device or a link is not read, so it can neither hang the build nor bring in another file). */
 export function readIfExists(path: string): string | null {
@@ -85,3 +87,20 @@ export function reportCacheDirs(runDir: string): string[] {
   return [join(runDir, 'report'), runDir];
 }
 
+/**
+ * Copies a run into reports/runs/<runId>/: manifest.json, results.jsonl and its report files
+ * (charts/*.vl.json beside charts/*.svg, CSV, claims). Returns the directory.
+ */
+export async function commitRun(runDir: string, reportsDir: string, claims: ClaimsFile, render?: (spec: TopLevelSpec) => Promise<string>): Promise<{ dir: string; changed: number }> {
+  const run = loadRun(runDir);
+  const runId = checkRunId(run.manifest.runId);
+  const dir = dirUnder(reportsDir, `runs/${runId}`);
+  let changed = 0;
+  for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
+    const src = join(runDir, f);
+    if (existsSync(src) && resolve(src) !== resolve(join(dir, f)) && writeUnder(dir, f, readFileSync(src))) changed++;
+  }
+  const report = await renderReport(run.manifest, run.results, claims, [dir, ...reportCacheDirs(runDir)], render);
+  changed += writeReportFiles(dir, report.files);
+  return { dir, changed };
+}
