@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netserverMissing, requireServices, rootMissing, skipNote } from './lib/testing/requirements.ts';
 import { loadRun, type LoadedRun } from './lib/measure/run-dir.ts';
-import { isServeProcess } from './lib/measure/serve-process.ts';
+import { isServeProcess } from './start-environment/src/serve-process.ts';
 import { runCommand } from './lib/core/proc.ts';
 import { runAction } from './testing/run-action.ts';
 import { testbedForTests, testIndex } from '../env/testbed/for-tests.ts';

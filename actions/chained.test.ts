@@ -13,7 +13,7 @@ import { runCommand } from './lib/core/proc.ts';
 import { SITE_ASSET_NAMES, siteAsset } from './lib/site/assets.ts';
 import { netserverMissing, requireServices, rootMissing, skipNote } from './lib/testing/requirements.ts';
 import { loadRun } from './lib/measure/run-dir.ts';
-import { isServeProcess } from './lib/measure/serve-process.ts';
+import { isServeProcess } from './start-environment/src/serve-process.ts';
 import { startFakeResultsService } from './testing/fake-results-service.ts';
 import { runAction } from './testing/run-action.ts';
 import { testbedForTests, testIndex } from '../env/testbed/for-tests.ts';

@@ -4,7 +4,7 @@
 import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { ENVIRONMENT_NAMES, parseStartEnvironmentInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { checkPartnerRerun } from '../../lib/action/rerun.ts';
-import { NoClientError, spawnServe, waitForEndpoint, waitForRelease } from '../../lib/measure/serve-process.ts';
+import { NoClientError, spawnServe, waitForEndpoint, waitForRelease } from './serve-process.ts';
 
 export const STATE_PID = 'serve-pid';
 /** The serve process's start time: the post step signals the PID only while it is still that process. */

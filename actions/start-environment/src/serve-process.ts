@@ -1,13 +1,13 @@
 // The start-environment action's edge: run `virtnet serve` detached (so the environment outlives
 // the action's main step), wait for its endpoint file, and later stop it by PID. What is started
-// and what is read back is the serve protocol (serve-protocol.ts). Every wait is bounded; a PID is
+// and what is read back is the serve protocol (lib/measure/serve-protocol.ts). Every wait is bounded; a PID is
 // signalled only while /proc shows it is still our serve process.
 
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { identityOf, type ProcessIdentity } from '../core/liveness.ts';
-import { sleep, spawnDetached } from '../core/proc.ts';
-import { askedMarker, type EndpointFile, parseEndpointFile, RELEASE_KEY_ENV, releasedMarker, type ServeRequest, serveArgv } from './serve-protocol.ts';
+import { identityOf, type ProcessIdentity } from '../../lib/core/liveness.ts';
+import { sleep, spawnDetached } from '../../lib/core/proc.ts';
+import { askedMarker, type EndpointFile, parseEndpointFile, RELEASE_KEY_ENV, releasedMarker, type ServeRequest, serveArgv } from '../../lib/measure/serve-protocol.ts';
 
 /** What the action starts `virtnet serve` with: the request plus where the checkout and the log are. */
 export interface ServeSettings extends ServeRequest {
