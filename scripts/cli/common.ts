@@ -4,6 +4,8 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { InputError, phrase, wholeNumber } from '../../actions/lib/core/input.ts';
+import { loadClaims } from '../../actions/lib/analyse/claims/file.ts';
+import type { ClaimsFile } from '../../actions/lib/analyse/claims/schema.ts';
 
 export { formatDuration } from '../../actions/lib/measure/sweep-events.ts';
 
@@ -53,4 +55,9 @@ export function rateOption(value: string | undefined, fallback: number | null): 
 
 export function testbedIndexOption(value: string | undefined): number {
   return intOption('index', value ?? process.env.VIRTNET_TESTBED_INDEX, 0, 63) ?? 0;
+}
+
+/** --claims: a built-in claims name (env/plans/<name>-claims.json) or a file, read through the schema. */
+export function claimsOption(value: string | undefined): ClaimsFile {
+  return loadClaims(value ?? 'paper', PLANS_DIR);
 }

@@ -7,8 +7,7 @@ import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/dif
 import { buildDiffFiles } from '../../actions/lib/site/standalone-diff.ts';
 import { gitCli, resolveRunPair, RunSourceError } from '../../actions/lib/diff/run-source.ts';
 import { writeReportFiles } from '../../actions/lib/report/report-files.ts';
-import { asOptions, parseCommandArgs, UsageError } from './common.ts';
-import { claimsOption } from './report.ts';
+import { asOptions, claimsOption, parseCommandArgs, UsageError } from './common.ts';
 
 /** Exit status when --fail-on-regression finds a regression (1 is an error, 2 a usage error). */
 export const EXIT_REGRESSION = 3;

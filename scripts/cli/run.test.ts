@@ -10,7 +10,7 @@ import { loadPlan } from '../../actions/lib/plan/plan-file.ts';
 import { syntheticRun } from '../../actions/lib/testing/synthetic.ts';
 import { PLANS_DIR } from './common.ts';
 import { netserverMissing, requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
-import { testIndex } from '../../env/testbed/for-tests.ts';
+import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
