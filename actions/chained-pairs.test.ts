@@ -16,8 +16,8 @@ import { netserverMissing, requireServices, rootMissing, skipNote } from './lib/
 import { loadRun, type LoadedRun } from './lib/measure/run-dir.ts';
 import { isServeProcess } from './start-environment/src/serve-process.ts';
 import { runCommand } from './lib/core/proc.ts';
-import { runAction } from './testing/run-action.ts';
-import { testbedForTests, testIndex } from '../env/testbed/for-tests.ts';
+import { runAction } from './lib/testing/run-action.ts';
+import { testbedForTests, testIndex } from './lib/testing/testbeds.ts';
 import { type Testbed, testbedDown } from '../env/testbed/testbed.ts';
 import { containerName } from '../env/docker/spec.ts';
 import { dockerEnvironment } from '../env/docker/docker.ts';

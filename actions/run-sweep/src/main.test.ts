@@ -15,7 +15,7 @@ import { loadRun } from '../../lib/measure/run-dir.ts';
 import type { CoordinatorStatus } from '../../lib/measure/serve-protocol.ts';
 import { recordingIO } from '../../lib/testing/action-io.ts';
 import { netserverMissing, requireService, skipNote } from '../../lib/testing/requirements.ts';
-import { testIndex } from '../../../env/testbed/for-tests.ts';
+import { testIndex } from '../../lib/testing/testbeds.ts';
 import { run } from './main.ts';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
