@@ -1,15 +1,16 @@
-// run-sweep: parse inputs, sweep the served environment as an external endpoint with executeRun,
-// release it, write the job summary and outputs, upload the run directory.
+// run-sweep: parse inputs, sweep the served environment as an external endpoint with executeRun
+// (its progress folded per environment in the log: sweep-log.ts), release it, write the job summary
+// and outputs, upload the run directory.
 
 import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { ENVIRONMENT_NAMES, parseRunSweepInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { uploadRunDir } from '../../lib/action/artifact-upload.ts';
 import { checkPartnerRerun } from '../../lib/action/rerun.ts';
+import { sweepLog } from '../../lib/action/sweep-log.ts';
 import { askCoordinator, releaseRequest } from '../../lib/measure/coordinator.ts';
 import { sweepSummary } from '../../lib/report/job-summary.ts';
 import { loadPlan, overridePlan } from '../../lib/plan/plan-file.ts';
 import { executeRun, type RunSummary } from '../../lib/measure/session.ts';
-import { describeEvent } from '../../lib/measure/sweep-events.ts';
 import type { HostInfo } from '../../lib/measure/records.ts';
 import { assertRunDirTrusted, isRunDir, loadRun } from '../../lib/measure/run-dir.ts';
 import { externalEnvironment } from '../../../env/external/external.ts';
@@ -38,6 +39,7 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
     let serverHost: HostInfo | null = null;
     const driver = externalEnvironment({ name: settings.environment, coordinatorPort, releaseOnStop: settings.release, runKey: settings.runKey, releaseKey: settings.releaseKey, onServerHost: (host) => (serverHost = host) });
     let summary: RunSummary;
+    const log = sweepLog(io);
     try {
       summary = await executeRun({
         outDir: settings.runDir,
@@ -53,13 +55,10 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
         readyTimeoutMs: settings.readyTimeoutSeconds * 1000,
         repoDir: settings.virtnetDir,
         signal: controller.signal,
-        onEvent: (e) => {
-          const line = describeEvent(e);
-          if (line.level === 'error') io.error(line.text.trim());
-          else io.info(line.text);
-        },
+        onEvent: log.onEvent,
       });
     } finally {
+      log.close();
       // The driver releases on stop; this also releases when the sweep never got that far.
       if (settings.release && coordinatorPort !== null) {
         await askCoordinator(settings.serverAddress, coordinatorPort, releaseRequest(settings.environment, settings.runKey, settings.releaseKey), 5000).catch(() => null);
