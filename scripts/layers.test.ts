@@ -38,7 +38,8 @@ const WORKER_URL = /new URL\(\s*['"](\.[^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/
  */
 export function relativeImports(text: string, workers = true): string[] {
   const found: string[] = [];
-  for (const pattern of workers ? [...MODULE_IMPORTS, WORKER_URL] : MODULE_IMPORTS) for (const m of text.matchAll(pattern)) found.push(m[1]!);
+  const patterns = workers ? [...MODULE_IMPORTS, WORKER_URL] : MODULE_IMPORTS;
+  for (const pattern of patterns) for (const m of text.matchAll(pattern)) found.push(m[1]!);
   return found;
 }
 
@@ -102,13 +103,16 @@ function projectSources(): string[] {
   return ['actions', 'env', 'scripts'].flatMap((d) => sources(join(REPO, d)));
 }
 
+const inside = (dir: string, file: string) => !relative(dir, file).startsWith('..');
+
 /** Each source's relative module imports that name another source. */
 function importGraph(files: readonly string[]): Map<string, string[]> {
   const known = new Set(files);
-  return new Map(files.map((f) => [f, relativeImports(readFileSync(f, 'utf8'), false).map((spec) => resolve(dirname(f), spec)).filter((t) => known.has(t))]));
+  const targets = (f: string) => relativeImports(readFileSync(f, 'utf8'), false).map((spec) => resolve(dirname(f), spec));
+  return new Map(files.map((f) => [f, targets(f).filter((t) => known.has(t))]));
 }
 
-/** The import circles of a graph: its strongly connected parts of two or more files, or one that imports itself (Tarjan). */
+/** A graph's import circles: its strongly connected parts of two files or more, or a file importing itself (Tarjan). */
 export function circles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
@@ -140,7 +144,7 @@ export function circles(graph: ReadonlyMap<string, readonly string[]>): string[]
   return found;
 }
 
-/** Every file `from` reaches through imports, itself left out unless it is on a circle. */
+/** Every file `from` reaches through imports (itself only when it is on a circle). */
 function reachable(graph: ReadonlyMap<string, readonly string[]>, from: string): Set<string> {
   const seen = new Set<string>();
   const todo = [...(graph.get(from) ?? [])];
@@ -172,12 +176,42 @@ const HOMES: Record<string, string> = {
 
 export function homeProblems(files: readonly string[], homes: Readonly<Record<string, string>>): string[] {
   const problems: string[] = [];
+  const texts = new Map(files.map((f) => [f, readFileSync(f, 'utf8')]));
   for (const [name, home] of Object.entries(homes)) {
-    const declared = new RegExp(`(?:^|\\n)export\\s+(?:declare\\s+)?(?:async\\s+)?(?:function\\*?|const|let|interface|type|class|enum)\\s+${name}\\b`);
+    const kinds = '(?:function\\*?|const|let|interface|type|class|enum)';
+    const declared = new RegExp(`(?:^|\\n)export\\s+(?:declare\\s+)?(?:async\\s+)?${kinds}\\s+${name}\\b`);
     const handedOn = new RegExp(`(?:^|\\n)\\s*export\\s+(?:type\\s+)?\\{[^}]*\\b${name}\\b[^}]*\\}\\s*from`);
-    const declaring = files.filter((f) => declared.test(readFileSync(f, 'utf8'))).map((f) => relative(REPO, f));
-    if (declaring.length !== 1 || declaring[0] !== home) problems.push(`${name}: declared in ${declaring.join(', ') || 'no file'}, its home is ${home}`);
-    for (const f of files.filter((f) => handedOn.test(readFileSync(f, 'utf8')))) problems.push(`${relative(REPO, f)} re-exports ${name}: import it from ${home}`);
+    const declaring = files.filter((f) => declared.test(texts.get(f)!)).map((f) => relative(REPO, f));
+    if (declaring.length !== 1 || declaring[0] !== home) {
+      problems.push(`${name}: declared in ${declaring.join(', ') || 'no file'}, its home is ${home}`);
+    }
+    for (const f of files.filter((f) => handedOn.test(texts.get(f)!))) {
+      problems.push(`${relative(REPO, f)} re-exports ${name}: import it from ${home}`);
+    }
+  }
+  return problems;
+}
+
+/** Test helpers outside actions/lib/testing/, and sources other than tests and benches that import it. */
+function testingProblems(files: readonly string[], graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const problems: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory() || ['node_modules', 'dist', 'fixtures'].includes(e.name)) continue;
+      const p = join(dir, e.name);
+      if (e.name === 'testing' && p !== TESTING) problems.push(`${relative(REPO, p)}/: test helpers live in actions/lib/testing/`);
+      walk(p);
+    }
+  };
+  for (const d of ['actions', 'env', 'scripts']) walk(join(REPO, d));
+  const importsVitest = /(?:^|\n)\s*import\s[^;]*?\sfrom\s+['"]vitest['"]/;
+  for (const f of files.filter((f) => !inside(TESTING, f))) {
+    const where = relative(REPO, f);
+    if (importsVitest.test(readFileSync(f, 'utf8'))) problems.push(`${where}: a test helper (it imports vitest) outside actions/lib/testing/`);
+    const bench = /^scripts\/bench[^/]*\.ts$/.test(where);
+    if (!bench && (graph.get(f) ?? []).some((t) => inside(TESTING, t))) {
+      problems.push(`${where}: imports actions/lib/testing/, which is for tests and benches only`);
+    }
   }
   return problems;
 }
@@ -195,14 +229,15 @@ describe('the whole project', () => {
     expect(circles(graph).map((c) => c.map((f) => relative(REPO, f)).join(' -> '))).toEqual([]);
   });
 
-  it('keeps each act in its stage: analysing a run in analyse/, its report on disk in report/, the serve process beside its action', () => {
+  it('keeps each act in its stage: a run analysed in analyse/, its report on disk in report/, serve-process beside its action', () => {
     expect(homeProblems(files, HOMES)).toEqual([]);
   });
 
   it('does single-run work without the site builder: analyse/ and report/ reach nothing of site/, the diffs not site/build.ts', () => {
     const site = join(LIB, 'site');
     for (const file of files.filter((f) => ['analyse', 'report'].includes(stageOf(f) ?? ''))) {
-      expect([...reachable(graph, file)].filter((t) => !relative(site, t).startsWith('..')).map((t) => relative(REPO, t)), relative(REPO, file)).toEqual([]);
+      const reached = [...reachable(graph, file)].filter((t) => inside(site, t)).map((t) => relative(REPO, t));
+      expect(reached, relative(REPO, file)).toEqual([]);
     }
     for (const entry of ['actions/diff-results/src/main.ts', 'scripts/cli/diff.ts']) {
       expect(reachable(graph, join(REPO, entry)).has(join(site, 'build.ts')), entry).toBe(false);
@@ -210,24 +245,6 @@ describe('the whole project', () => {
   });
 
   it('keeps test helpers in one home, actions/lib/testing/, imported by tests and benches alone', () => {
-    const misplaced: string[] = [];
-    const walk = (dir: string) => {
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
-        if (!e.isDirectory() || ['node_modules', 'dist', 'fixtures'].includes(e.name)) continue;
-        const p = join(dir, e.name);
-        if (e.name === 'testing' && p !== TESTING) misplaced.push(`${relative(REPO, p)}/: test helpers live in actions/lib/testing/`);
-        walk(p);
-      }
-    };
-    for (const d of ['actions', 'env', 'scripts']) walk(join(REPO, d));
-    for (const f of files) {
-      const where = relative(REPO, f);
-      const inTesting = !relative(TESTING, f).startsWith('..');
-      if (!inTesting && /(?:^|\n)\s*import\s[^;]*?\sfrom\s+['"]vitest['"]/.test(readFileSync(f, 'utf8'))) misplaced.push(`${where}: a test helper (it imports vitest) outside actions/lib/testing/`);
-      const bench = /^scripts\/bench[^/]*\.ts$/.test(where);
-      if (!inTesting && !bench && (graph.get(f) ?? []).some((t) => !relative(TESTING, t).startsWith('..'))) misplaced.push(`${where}: imports actions/lib/testing/, which is for tests and benches only`);
-    }
-    expect(misplaced).toEqual([]);
+    expect(testingProblems(files, graph)).toEqual([]);
   });
 });
-
