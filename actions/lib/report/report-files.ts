@@ -1,7 +1,7 @@
 // A run's report files (CSV, specs, claims, SVGs) rendered and written, and a run committed with its
-// report (commitRun): used by `virtnet report`, the render-report action, the diff and the site build. SVG rendering (the slow part) is cached: a chart
-// whose spec is byte-identical to the one already beside an SVG (in the site, or in the run's
-// committed report) reuses that SVG.
+// report (commitRun): used by `virtnet report`, the render-report action, the diff and the site
+// build. SVG rendering (the slow part) is cached: a chart whose spec is byte-identical to the one
+// already beside an SVG (in the site, or in the run's committed report) reuses that SVG.
 
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
