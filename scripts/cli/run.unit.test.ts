@@ -29,9 +29,10 @@ describe('virtnet run refuses bad input before starting anything', () => {
   const cases: [string, string[], RegExp][] = [
     ['an unknown plan', ['--plan', 'nosuch'], /unknown plan "nosuch": expected one of paper, quick/],
     ['an unknown environment', ['--plan', 'quick', '--env', 'native,xen'], /--env: unknown environment "xen": expected one of native/],
+    ['a mistyped environment', ['--plan', 'quick', '--env', 'dokcer'], /--env: unknown environment "dokcer" \(did you mean docker\?\): expected one of native/],
     ['a repeated environment', ['--plan', 'quick', '--env', 'native,native'], /--env: native is listed twice/],
     ['a bad replicates value', ['--plan', 'quick', '--replicates', 'three'], /--replicates: expected a whole number, got "three"/],
-    ['an unknown option', ['--plan', 'quick', '--colour'], /Unknown option '--colour'/],
+    ['an unknown option', ['--plan', 'quick', '--replicate', '3'], /unknown option --replicate \(did you mean --replicates\?\); this command takes --plan, /],
     ['a missing plan', [], /--plan is required/],
     ['a bad pair name', ['--plan', 'quick', '--pair', 'a b'], /--pair: expected a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit, got "a b"/],
     ['a bad rate', ['--plan', 'quick', '--rate=-5'], /--rate: expected a rate in Mbit\/s/],
