@@ -2,7 +2,7 @@
 // behind it and the conditions it was judged under (the testbed, the accelerators). Pure: the
 // claims file is loaded by the caller (file.ts) and passed in.
 //
-// Rules common to every kind (the kinds' own rules: rules.ts):
+// Rules common to every kind (each kind's own rule: kinds/*.ts, listed in kinds.ts):
 // - A claim that involves an environment that ran under TCG (QEMU's software emulation) is
 //   "inconclusive (TCG, not KVM)": an emulator's numbers say nothing about the paper's KVM.
 // - A claim that needs an environment the run lacks is never supported, and never refuted by the
@@ -15,8 +15,8 @@ import { summarizePoints } from '../aggregate.ts';
 import { environmentsOf } from '../analysis.ts';
 import { holmAdjust, median } from '../../core/stats.ts';
 import type { Manifest, MeasurementRecord } from '../../measure/records.ts';
-import { claimEnvironments, type Claim, type ClaimsFile } from './schema.ts';
-import { describeRule, fmtP, judgeParts, type Part } from './rules.ts';
+import { claimEnvironments, kindOf, type Claim, type ClaimsFile } from './schema.ts';
+import { fmtP, type Part } from './rules.ts';
 
 export type Verdict = 'supported' | 'refuted' | 'inconclusive';
 
@@ -163,7 +163,7 @@ export function judgeClaims(input: ClaimsInput, claimsFile: ClaimsFile): ClaimRe
     const needs = claimEnvironments(claim);
     const missing = needs.filter((e) => !present.has(e));
     const emulated = needs.filter((e) => tcg.has(e));
-    const decided = decide(judgeParts(claim, points, present, ctx), claimsFile.alpha, tcg);
+    const decided = decide(kindOf(claim).judge(claim, points, present, ctx), claimsFile.alpha, tcg);
     let { verdict, evidence } = decided;
     let qualifier: string | null = null;
     if (missing.length > 0 && verdict === 'supported') verdict = 'inconclusive';
@@ -182,7 +182,7 @@ export function judgeClaims(input: ClaimsInput, claimsFile: ClaimsFile): ClaimRe
       verdict,
       qualifier,
       evidence,
-      judged: describeRule(claim, claimsFile.alpha),
+      judged: kindOf(claim).describe(claim, claimsFile.alpha),
       conditions: claimConditions(input, claim),
       missing,
       note: claim.note ?? null,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadClaims } from './file.ts';
 import { judgeClaims, verdictLabel, type ClaimResult } from './judge.ts';
 import type { Claim } from './schema.ts';
-import { residualsFromRise } from './rules.ts';
+import { residualsFromRise } from './kinds/unstable.ts';
 import { loadPlan } from '../../plan/plan-file.ts';
 import type { Point } from '../../plan/plan.ts';
 import { syntheticRun, type SyntheticOptions, type SyntheticRun } from '../../testing/synthetic.ts';
