@@ -115,7 +115,7 @@ describe('judging', () => {
     expect(decide([part('a', 0.03)], 0.05, new Set()).verdict).toBe('supported');
     const three = decide([part('a', 0.03), part('b', 0.03), part('c', 0.03)], 0.05, new Set());
     expect(three.verdict).toBe('inconclusive');
-    expect(three.evidence).toMatch(/a \(undecided: Holm p 0\.090 that it holds, 1\.0 that it fails\)/);
+    expect(three.evidence).toMatch(/a \(undecided: shown neither to hold \(Holm-adjusted p 0\.090\) nor to fail \(1\.0\)\)/);
     // One part clearly failing refutes, whatever the others do.
     expect(decide([part('a', 0.001), part('b', 0.9999)], 0.05, new Set()).verdict).toBe('refuted');
   });
@@ -148,7 +148,7 @@ describe('judging', () => {
 describe('TCG, not KVM', () => {
   const kvmData = (accelerator: 'kvm' | 'tcg') => syntheticRun({ plan, environments: ALL, replicates: 3, seed: 11, accelerator });
 
-  it('a claim involving a guest that ran under TCG is inconclusive (TCG, not KVM), never supported or refuted', () => {
+  it('a part involving a guest that ran under TCG is shown, not judged: it never supports, and the judged parts still refute', () => {
     const onKvm = byId(judgeClaims(kvmData('kvm'), CLAIMS));
     const onTcg = byId(judgeClaims(kvmData('tcg'), CLAIMS));
     // The same numbers decide these claims under KVM ...
@@ -159,16 +159,26 @@ describe('TCG, not KVM', () => {
     for (const c of CLAIMS.claims) {
       const r = onTcg[c.id]!;
       if (r.evidence.includes('ran under TCG')) {
-        expect(r.verdict, c.id).toBe('inconclusive');
-        expect(verdictLabel(r), c.id).toBe('inconclusive (TCG, not KVM)');
+        expect(r.verdict, c.id).not.toBe('supported');
+        expect(r.qualifier, c.id).toMatch(/not judged: TCG/);
         expect(r.conditions, c.id).toMatch(/on TCG \(software emulation\)/);
+        // Refuted only by a part that was judged.
+        if (r.verdict === 'refuted') expect(r.parts.some((p) => !p.tcg && p.outcome === 'fails'), c.id).toBe(true);
       } else {
         // ... and claims on native and docker alone are judged as before.
         expect(r, c.id).toEqual(onKvm[c.id]);
       }
     }
-    expect(onTcg['udp-none-beats-native']!.evidence).toMatch(/^kvm and osv ran under TCG .*native - docker .*\(fails, Holm p [^)]+\)\. native - kvm .*\(TCG: not judged\)/);
+    // Under KVM: supported; under TCG the guest's parts decide nothing, and nothing else stands against it.
+    expect(verdictLabel(onTcg['tcp-kvm-fall-3000-4000']!)).toBe('inconclusive (kvm not judged: TCG)');
+    expect(onTcg['tcp-kvm-fall-3000-4000']!.onlyTcg).toBe(true);
+    expect(verdictLabel(onTcg['udp-drop-at-1500']!)).toBe('inconclusive (holds for native and docker; kvm and osv not judged: TCG)');
+    // native - docker fails: the claim about every virtual environment is refuted whatever kvm and osv do.
+    expect(verdictLabel(onTcg['udp-none-beats-native']!)).toBe('refuted (fails for native and docker; kvm and osv not judged: TCG)');
+    expect(onTcg['udp-none-beats-native']!.evidence).toMatch(/^kvm and osv ran under TCG .*native - docker .*\(fails, Holm-adjusted p [^)]+\)\. native - kvm .*\(TCG: not judged; on its own it [^)]+\)/);
     expect(onTcg['tcp-300-native-above-docker-about-4']!.qualifier).toBeNull();
+    // The preamble never says an OSv-only claim is about KVM.
+    expect(onTcg['tcp-300-osv-above-native-about-4']!.evidence).toMatch(/^osv ran under TCG \(QEMU's software emulation\), not on KVM as in the paper: its parts are shown but not judged\./);
   });
 
   it('legends and tables name a TCG guest "Linux on QEMU (TCG)" / "OSv on QEMU (TCG)"', () => {
@@ -190,7 +200,7 @@ describe('conditions and scope', () => {
 
   it('every verdict states the testbed (rate and delay, or a real runner pair) and the accelerators', () => {
     const r = byId(judgeClaims(run, CLAIMS));
-    expect(r['tcp-300-native-above-docker-about-4']!.conditions).toBe('embedded testbed (100 Mbit/s shaped veth, no delay line); no guest (no accelerator)');
+    expect(r['tcp-300-native-above-docker-about-4']!.conditions).toBe('embedded testbed (100 Mbit/s shaped veth, no delay line); no loss emulated (a packet is lost only when a queue overflows); no guest (no accelerator)');
     const tcg = byId(judgeClaims(syntheticRun({ plan, environments: ALL, replicates: 2, seed: 3, accelerator: 'tcg' }), CLAIMS));
     expect(tcg['tcp-fig5-osv-best-average-ratio']!.conditions).toMatch(/osv on TCG \(software emulation\), kvm on TCG \(software emulation\)$/);
     const link = run.manifest.link!;
@@ -205,7 +215,8 @@ describe('conditions and scope', () => {
     expect(scope.cannotTest.join('\n')).toMatch(/claims involving kvm: not measured/);
     expect(scope.cannotTest.join('\n')).toMatch(/The window-limited TCP regime.*native TCP at -s 100: 94\.\d of its 94\.\d x 10\^6 bits\/s plateau \(100%\)/);
     const n = results.filter((r) => r.missing.length === 0).length;
-    expect(scope.canTest[0]).toBe(`${n} of ${results.length} claims: their environments were measured (native, docker measured).`);
+    expect(scope.canTest[0]).toBe(`${n} of ${results.length} claims in full: their environments were measured (native, docker measured).`);
+    expect(scope.canTest[1]).toMatch(/^\d+ more in part: the parts on environments measured are judged, and one shown to fail refutes a claim about every part \(.*udp-drop-at-1500/);
     const limited = syntheticRun({ plan, environments: ['native'], replicates: 3, seed: 3, mean: (_e, p) => (p.test === 'TCP_STREAM' ? 94 * Math.min(1, 0.5 + p.value / 12000) : 90) });
     expect(claimsScope(limited, CLAIMS, judgeClaims(limited, CLAIMS)).canTest.join('\n')).toMatch(/The window-limited TCP regime: native TCP at -s 100: 47\.\d of its 94\.0 x 10\^6 bits\/s plateau \(51%\)/);
   });
@@ -215,7 +226,7 @@ describe('conditions and scope', () => {
     run.manifest.environmentDescriptions['kvm-e1000'] = { name: 'kvm-e1000', summary: 'guest', details: {}, accelerator: 'tcg', startupSeconds: 1, variant: { base: 'kvm', options: { nic: 'e1000', vhost: 'off' } } };
     const results = judgeClaims(run, CLAIMS);
     const scope = claimsScope(run, CLAIMS, results);
-    expect(scope.canTest[0]).toMatch(/claims: their environments were measured \(native, docker, kvm-e1000 measured\)\.$/);
+    expect(scope.canTest[0]).toMatch(/claims in full: their environments were measured \(native, docker, kvm-e1000 measured\)\.$/);
     expect(scope.cannotTest.join('\n')).not.toMatch(/kvm-e1000/);
     expect(results.flatMap((r) => r.missing)).not.toContain('kvm-e1000');
   });

@@ -21,6 +21,10 @@ export const METRICS = ['throughput', 'relativeThroughput', 'okRate'] as const;
 export type Metric = (typeof METRICS)[number];
 export type Interval = [number, number | null];
 
+/** A claim about every part ("in every environment", "above both") or about some part ("at some point"). */
+export const QUANTIFIERS = ['every', 'some'] as const;
+export type Quantifier = (typeof QUANTIFIERS)[number];
+
 export const common = {
   id,
   text: z.string().min(1).describe('The claim in the paper\'s words'),
@@ -28,6 +32,7 @@ export const common = {
   test: z.enum(TESTS),
   note: z.string().min(1).optional().describe('Why a number was read the way it was, or what else the paper says on it'),
   contradicts: z.array(id).min(1).optional().describe('Ids of claims of the paper that say the opposite'),
+  quantifier: z.enum(QUANTIFIERS).optional().describe('The claim\'s shape. every (the default): it holds when every part holds, and one part shown to fail on an environment that can be judged refutes it. some: one part shown to hold supports it, and only every part shown to fail refutes it'),
 };
 
 /** One series of the plan (a sweep's `series`), when the paper gives numbers per series; absent: every series of the test. */

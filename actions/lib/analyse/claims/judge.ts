@@ -3,46 +3,61 @@
 // claims file is loaded by the caller (file.ts) and passed in.
 //
 // Rules common to every kind (each kind's own rule: kinds/*.ts, listed in kinds.ts):
-// - A claim that involves an environment that ran under TCG (QEMU's software emulation) is
-//   "inconclusive (TCG, not KVM)": an emulator's numbers say nothing about the paper's KVM.
-// - A claim that needs an environment the run lacks is never supported, and never refuted by the
-//   absence; a present counterexample still refutes.
-// - Holm's correction across the parts of one claim, at the file's alpha, for both the parts that
-//   must hold and the parts that may fail.
+// - A part that involves an environment that ran under TCG (QEMU's software emulation) is shown but
+//   not judged: an emulator's numbers say nothing about the paper's KVM. It stays out of the Holm
+//   families, so it neither dilutes nor decides the others.
+// - By the claim's shape: a claim about every part ("in every environment", "above both") is
+//   refuted by a part shown to fail on any environment that can be judged, and supported only when
+//   every part, on every environment it names, is shown to hold; a claim about some part is
+//   supported by one part shown to hold, and refuted only when every part is shown to fail.
+//   Otherwise inconclusive, with a qualifier per environment ("holds for native and docker; kvm and
+//   osv not judged: TCG").
+// - A claim that needs an environment the run lacks is never decided by the absence: a present
+//   counterexample still refutes a claim about every part, a present example still supports one
+//   about some part.
+// - Holm's correction across the judged parts of one claim, at the file's alpha, for both the parts
+//   that must hold and the parts that may fail.
 
 import type { PointSummary } from '../aggregate.ts';
 import { summarizePoints } from '../aggregate.ts';
 import { environmentsOf } from '../analysis.ts';
 import { holmAdjust, median } from '../../core/stats.ts';
 import type { Manifest, MeasurementRecord } from '../../measure/records.ts';
-import { claimEnvironments, kindOf, type Claim, type ClaimsFile } from './schema.ts';
+import { claimEnvironments, kindOf, type Claim, type ClaimsFile, type Quantifier } from './schema.ts';
 import { fmtP, type Part } from './rules.ts';
+import { claimLimits } from './limits.ts';
 
 export type Verdict = 'supported' | 'refuted' | 'inconclusive';
-
-export const TCG_QUALIFIER = 'TCG, not KVM';
 
 export interface ClaimResult {
   id: string;
   text: string;
   section: string;
   kind: Claim['kind'];
+  /** every: all parts must hold, one failing refutes; some: one holding supports. */
+  quantifier: Quantifier;
   verdict: Verdict;
-  /** Why an inconclusive verdict could not be anything else, when it is a condition of the run ("TCG, not KVM"); else null. */
+  /** Per environment, when some were not judged (TCG) or not measured: "holds for native and docker; kvm and osv not judged: TCG"; else null. */
   qualifier: string | null;
+  /** Inconclusive only because parts ran under TCG: the judged parts say nothing against the claim. */
+  onlyTcg: boolean;
+  /** The finding in plain words, the statistics after: what decided the verdict, or what stood in its way. */
+  finding: string;
   /** The numbers behind the verdict: each part with its outcome. */
   evidence: string;
   /** How the claim is judged, in words (from its kind and parameters). */
   judged: string;
-  /** What the verdict was judged under: the testbed and the accelerators of the claim's environments. */
+  /** What the verdict was judged under: the link, the round trips, the loss model and the accelerators of the claim's environments. */
   conditions: string;
+  /** Where a condition of this run makes the paper's effect impossible to see. */
+  limits: string[];
   /** Environments the claim needs that the run lacks. */
   missing: string[];
   /** Why a number was read the way it was, from the claims file. */
   note: string | null;
   /** Claims of the paper that say the opposite. */
   contradicts: string[];
-  /** Each part's outcome after Holm's correction (parts with a TCG guest are computed but not judged). */
+  /** Each part's outcome after Holm's correction (parts with a TCG guest in a family of their own, marked and not judged). */
   parts: PartOutcome[];
 }
 
@@ -52,9 +67,29 @@ export interface PartOutcome {
   tcg: boolean;
 }
 
-/** "inconclusive (TCG, not KVM)", or the bare verdict. */
+/** "inconclusive (holds for native; osv not judged: TCG)", or the bare verdict. */
 export function verdictLabel(c: Pick<ClaimResult, 'verdict' | 'qualifier'>): string {
   return c.qualifier ? `${c.verdict} (${c.qualifier})` : c.verdict;
+}
+
+/** How many claims got each verdict, and how many inconclusive ones only for TCG. */
+export interface VerdictCounts {
+  supported: number;
+  refuted: number;
+  inconclusive: number;
+  onlyTcg: number;
+}
+
+export function countVerdicts(claims: readonly Pick<ClaimResult, 'verdict' | 'onlyTcg'>[]): VerdictCounts {
+  const n = (v: Verdict) => claims.filter((c) => c.verdict === v).length;
+  return { supported: n('supported'), refuted: n('refuted'), inconclusive: n('inconclusive'), onlyTcg: claims.filter((c) => c.verdict === 'inconclusive' && c.onlyTcg).length };
+}
+
+/** The counts in one line, for the terminal, the report, the job summary and the README. */
+export function countsLine(claims: readonly Pick<ClaimResult, 'verdict' | 'onlyTcg'>[]): string {
+  const c = countVerdicts(claims);
+  const tcg = c.inconclusive === 0 ? '' : ` (${c.onlyTcg} of them only because a guest ran under TCG)`;
+  return `${claims.length} claims: ${c.supported} supported, ${c.refuted} refuted, ${c.inconclusive} inconclusive${tcg}`;
 }
 
 /** What a loaded run gives: its manifest and records, or summaries already computed. */
@@ -86,6 +121,23 @@ export function testbedCondition(input: RunFacts): string {
   return `embedded testbed (${rate}, ${delay})`;
 }
 
+/** The loss model: the embedded testbed loses a packet only when a queue overflows. */
+function lossCondition(input: RunFacts): string | null {
+  const link = input.manifest?.link;
+  if (!link) return null;
+  return link.kind === 'external' ? 'losses as the real link has them' : 'no loss emulated (a packet is lost only when a queue overflows)';
+}
+
+/** Each environment's measured round trip (TCP_RR), where the manifest has it. */
+function roundTripCondition(input: RunFacts, environments: readonly string[]): string | null {
+  const described = input.manifest?.environmentDescriptions ?? {};
+  const said = environments.flatMap((e) => {
+    const us = described[e]?.roundTrip?.tcpMicroseconds;
+    return typeof us === 'number' ? [`${e} ${Math.round(us)} us`] : [];
+  });
+  return said.length === 0 ? null : `round trip (TCP_RR) ${said.join(', ')}`;
+}
+
 function acceleratorCondition(input: RunFacts, environments: readonly string[]): string {
   const described = input.manifest?.environmentDescriptions;
   if (!described) return 'accelerators not recorded';
@@ -98,7 +150,8 @@ function acceleratorCondition(input: RunFacts, environments: readonly string[]):
 }
 
 export function claimConditions(input: RunFacts, claim: Claim): string {
-  return `${testbedCondition(input)}; ${acceleratorCondition(input, claimEnvironments(claim))}`;
+  const envs = claimEnvironments(claim);
+  return [testbedCondition(input), lossCondition(input), roundTripCondition(input, envs), acceleratorCondition(input, envs)].filter((s) => s !== null).join('; ');
 }
 
 /** Parts that can only refute (single points of a pooled test) are listed up to this many. */
@@ -106,13 +159,17 @@ const MAX_LISTED_REFUTING = 5;
 
 interface Decided {
   verdict: Verdict;
+  /** Inconclusive, and the judged parts would let the TCG parts decide. */
+  onlyTcg: boolean;
   evidence: string;
+  finding: string;
   parts: PartOutcome[];
 }
 
-/** Holm across the parts, both families; every part's outcome in the evidence. */
-export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<string>): Decided {
-  if (parts.length === 0) return { verdict: 'inconclusive', evidence: 'Nothing to compare: none of the claim\'s comparisons has its environments in this run.', parts: [] };
+type Outcome = { kind: 'holds' | 'fails'; p: number; pair: null } | { kind: 'undecided' | 'untested'; p: null; pair: readonly [number | undefined, number | undefined] };
+
+/** Holm across one family of parts, for holding and failing; each part's outcome. */
+function outcomesOf(parts: readonly Part[], alpha: number): Outcome[] {
   const index = (pick: (p: Part) => number | null, include: (p: Part) => boolean) => {
     const list = parts.map((p, i) => ({ i, p: include(p) ? pick(p) : null })).filter((x): x is { i: number; p: number } => x.p !== null);
     const adjusted = holmAdjust(list.map((x) => x.p));
@@ -120,37 +177,99 @@ export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<s
   };
   const support = index((p) => p.pSupport, (p) => !p.onlyRefutes);
   const refute = index((p) => p.pRefute, () => true);
-  const outcome = parts.map((p, i) => {
+  return parts.map((p, i) => {
     const s = support.get(i);
     const r = refute.get(i);
-    if (r !== undefined && r < alpha) return { kind: 'fails' as const, p: r, pair: null };
-    if (s !== undefined && s < alpha) return { kind: 'holds' as const, p: s, pair: null };
-    return { kind: p.note ? ('untested' as const) : ('undecided' as const), p: null, pair: [s, r] as const };
+    if (r !== undefined && r < alpha) return { kind: 'fails', p: r, pair: null };
+    if (s !== undefined && s < alpha) return { kind: 'holds', p: s, pair: null };
+    return { kind: p.note ? 'untested' : 'undecided', p: null, pair: [s, r] };
   });
-  const mustHold = parts.map((p, i) => ({ p, o: outcome[i]! })).filter(({ p }) => !p.onlyRefutes);
+}
+
+const listed = (names: readonly string[]) => (names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`);
+
+/**
+ * Decides a claim from its parts by its shape. TCG parts are a family of their own, shown but never
+ * deciding; every judged part's outcome is in the evidence.
+ */
+export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<string>, quantifier: Quantifier = 'every'): Decided {
+  if (parts.length === 0) return { verdict: 'inconclusive', onlyTcg: false, finding: 'Nothing to compare: none of the claim\'s comparisons has its environments in this run.', evidence: 'Nothing to compare: none of the claim\'s comparisons has its environments in this run.', parts: [] };
+  const emulated = (p: Part) => p.environments.some((e) => tcg.has(e));
+  const judgedIdx = parts.map((p, i) => ({ p, i })).filter(({ p }) => !emulated(p));
+  const tcgIdx = parts.map((p, i) => ({ p, i })).filter(({ p }) => emulated(p));
+  const outcome: Outcome[] = new Array(parts.length);
+  for (const family of [judgedIdx, tcgIdx]) outcomesOf(family.map((x) => x.p), alpha).forEach((o, k) => (outcome[family[k]!.i] = o));
+  const judged = judgedIdx.map(({ p, i }) => ({ p, o: outcome[i]! }));
+  const mustHold = judged.filter(({ p }) => !p.onlyRefutes);
+  const anyTcg = tcgIdx.length > 0;
   let verdict: Verdict = 'inconclusive';
-  if (outcome.some((o) => o.kind === 'fails')) verdict = 'refuted';
-  else if (mustHold.length > 0 && mustHold.every(({ o }) => o.kind === 'holds')) verdict = 'supported';
+  let onlyTcg = false;
+  if (quantifier === 'every') {
+    if (judged.some(({ o }) => o.kind === 'fails')) verdict = 'refuted';
+    else if (!anyTcg && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === 'holds')) verdict = 'supported';
+    else onlyTcg = anyTcg && mustHold.every(({ o }) => o.kind === 'holds');
+  } else {
+    if (mustHold.some(({ o }) => o.kind === 'holds')) verdict = 'supported';
+    else if (!anyTcg && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === 'fails')) verdict = 'refuted';
+    else onlyTcg = anyTcg && mustHold.every(({ o }) => o.kind === 'fails');
+  }
   // Parts that can only refute are listed when they do, the first few of them (a long list of
   // quiet points says nothing).
   const shown = parts.map((p, i) => ({ p, o: outcome[i]! })).filter(({ p, o }) => !p.onlyRefutes || o.kind === 'fails');
   const refutingOnly = shown.filter(({ p }) => p.onlyRefutes);
   const hidden = refutingOnly.slice(MAX_LISTED_REFUTING);
+  const decisive = (o: Outcome) => (quantifier === 'every' ? o.kind === 'fails' || verdict === 'supported' : o.kind === 'holds' || verdict === 'refuted');
   const lines = shown
     .filter((x) => !hidden.includes(x))
     .map(({ p, o }) => {
-      const tag = p.environments.some((e) => tcg.has(e))
-        ? 'TCG: not judged'
-        : o.kind === 'untested'
-          ? 'cannot be tested'
-          : o.kind === 'undecided'
-            ? `undecided: Holm p ${o.pair![0] === undefined ? '-' : fmtP(o.pair![0])} that it holds, ${o.pair![1] === undefined ? '-' : fmtP(o.pair![1])} that it fails`
-            : `${o.kind}, Holm p ${fmtP(o.p!)}`;
+      const p1 = (v: number | undefined) => (v === undefined ? 'none' : fmtP(v));
+      let tag: string;
+      if (emulated(p)) tag = `TCG: not judged; on its own it ${o.kind === 'holds' ? 'would hold' : o.kind === 'fails' ? 'would fail' : o.kind === 'untested' ? 'cannot be tested' : 'is undecided'}`;
+      else if (o.kind === 'untested') tag = 'cannot be tested';
+      else if (o.kind === 'undecided') tag = `undecided: shown neither to hold (Holm-adjusted p ${p1(o.pair[0])}) nor to fail (${p1(o.pair[1])})`;
+      else tag = `${o.kind === 'holds' ? 'holds' : 'fails'}, Holm-adjusted p ${fmtP(o.p!)}${decisive(o) ? '' : quantifier === 'every' ? '' : ', not enough on its own'}`;
       return `${p.text} (${tag})`;
     });
   if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
-  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i]!.kind, tcg: p.environments.some((e) => tcg.has(e)) }));
-  return { verdict, evidence: `${lines.join('. ')}.`, parts: partOutcomes };
+  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i]!.kind, tcg: emulated(p) }));
+  // The finding: the parts that decided the verdict, else what each judged part showed.
+  const by = (kind: Outcome['kind']) => judged.filter(({ o }) => o.kind === kind).map(({ p }) => p.finding ?? p.label);
+  let finding: string;
+  if (verdict === 'refuted') finding = quantifier === 'every' ? `Shown to fail: ${by('fails').join('; ')}.` : `Every part shown to fail: ${by('fails').join('; ')}.`;
+  else if (verdict === 'supported') finding = quantifier === 'every' ? `Every part shown to hold: ${by('holds').join('; ')}.` : `Shown to hold: ${by('holds').join('; ')}.`;
+  else {
+    const said = (['holds', 'fails', 'undecided', 'untested'] as const)
+      .map((k) => ({ k, list: by(k) }))
+      .filter(({ list }) => list.length > 0)
+      .map(({ k, list }) => `${k === 'holds' ? 'Holds' : k === 'fails' ? 'Fails' : k === 'undecided' ? 'Undecided' : 'Cannot be tested'}: ${list.join('; ')}.`);
+    const tcgEnvs = [...new Set(tcgIdx.flatMap(({ p }) => p.environments.filter((e) => tcg.has(e))))].sort();
+    if (tcgEnvs.length > 0) said.push(`Not judged (${listed(tcgEnvs)} under TCG): ${tcgIdx.length} part${tcgIdx.length === 1 ? '' : 's'}.`);
+    finding = said.join(' ');
+  }
+  return { verdict, onlyTcg, finding, evidence: `${lines.join('. ')}.`, parts: partOutcomes };
+}
+
+/** Per environment of the claim: what its judged parts showed, or why it was not judged. */
+function qualifierOf(envs: readonly string[], parts: readonly Part[], outcomes: readonly PartOutcome[], tcg: ReadonlySet<string>, missing: readonly string[]): string {
+  const groups = new Map<string, string[]>();
+  const add = (status: string, env: string) => groups.set(status, [...(groups.get(status) ?? []), env]);
+  for (const env of envs) {
+    if (missing.includes(env)) add('not measured', env);
+    else if (tcg.has(env)) add('not judged: TCG', env);
+    else {
+      const mine = outcomes.filter((o, i) => !o.tcg && parts[i]!.environments.includes(env) && !parts[i]!.onlyRefutes);
+      const failing = outcomes.some((o, i) => !o.tcg && parts[i]!.environments.includes(env) && o.outcome === 'fails');
+      if (failing) add('fails for', env);
+      else if (mine.length > 0 && mine.every((o) => o.outcome === 'holds')) add('holds for', env);
+      else if (mine.some((o) => o.outcome === 'undecided')) add('undecided for', env);
+      else if (mine.length > 0) add('cannot be tested for', env);
+    }
+  }
+  const order = ['holds for', 'fails for', 'undecided for', 'cannot be tested for', 'not judged: TCG', 'not measured'];
+  return order
+    .filter((s) => groups.has(s))
+    .map((s) => (s.endsWith(' for') ? `${s} ${listed(groups.get(s)!)}` : `${listed(groups.get(s)!)} ${s}`))
+    .join('; ');
 }
 
 /** Judges every claim on one run. */
@@ -163,15 +282,16 @@ export function judgeClaims(input: ClaimsInput, claimsFile: ClaimsFile): ClaimRe
     const needs = claimEnvironments(claim);
     const missing = needs.filter((e) => !present.has(e));
     const emulated = needs.filter((e) => tcg.has(e));
-    const decided = decide(kindOf(claim).judge(claim, points, present, ctx), claimsFile.alpha, tcg);
-    let { verdict, evidence } = decided;
-    let qualifier: string | null = null;
-    if (missing.length > 0 && verdict === 'supported') verdict = 'inconclusive';
-    if (emulated.length > 0) {
-      verdict = 'inconclusive';
-      qualifier = TCG_QUALIFIER;
-      evidence = `${emulated.join(' and ')} ran under TCG (QEMU's software emulation), not KVM: the claim is about KVM, so it is not judged. ${evidence}`;
-    }
+    const quantifier = claim.quantifier ?? 'every';
+    const parts = kindOf(claim).judge(claim, points, present, ctx);
+    const decided = decide(parts, claimsFile.alpha, tcg, quantifier);
+    let { verdict, evidence, onlyTcg } = decided;
+    // An absent environment decides nothing: it cannot complete a claim about every part, nor
+    // refute one about some part.
+    if (missing.length > 0 && verdict === (quantifier === 'every' ? 'supported' : 'refuted')) verdict = 'inconclusive';
+    if (missing.length > 0) onlyTcg = false;
+    const qualifier = emulated.length > 0 || missing.length > 0 ? qualifierOf(needs, parts, decided.parts, tcg, missing) || null : null;
+    if (emulated.length > 0) evidence = `${listed(emulated)} ran under TCG (QEMU's software emulation), not on KVM as in the paper: ${emulated.length === 1 ? 'its' : 'their'} parts are shown but not judged. ${evidence}`;
     const why = (e: string) => (input.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input.manifest.environmentErrors[e]})` : e);
     if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(', ')}. ${evidence}`;
     return {
@@ -179,11 +299,15 @@ export function judgeClaims(input: ClaimsInput, claimsFile: ClaimsFile): ClaimRe
       text: claim.text,
       section: claim.section,
       kind: claim.kind,
+      quantifier,
       verdict,
       qualifier,
+      onlyTcg: verdict === 'inconclusive' && onlyTcg,
+      finding: decided.finding,
       evidence,
       judged: kindOf(claim).describe(claim, claimsFile.alpha),
       conditions: claimConditions(input, claim),
+      limits: claimLimits(input, claim, points),
       missing,
       note: claim.note ?? null,
       contradicts: claim.contradicts ?? [],
@@ -214,8 +338,11 @@ export function claimsScope(input: ClaimsInput, claimsFile: ClaimsFile, results:
   const tcg = tcgEnvironments(input).filter((e) => present.includes(e) && involved.has(e));
   const canTest: string[] = [];
   const cannotTest: string[] = [];
-  const judgeable = results.filter((r) => r.missing.length === 0 && r.qualifier === null);
-  canTest.push(`${judgeable.length} of ${results.length} claims: their environments were measured${tcg.length ? ' and none ran under TCG' : ''} (${present.join(', ') || 'none'} measured).`);
+  const tcgOf = (r: ClaimResult) => claimEnvironments(claimsFile.claims.find((c) => c.id === r.id)!).some((e) => tcg.includes(e));
+  const whole = results.filter((r) => r.missing.length === 0 && !tcgOf(r));
+  canTest.push(`${whole.length} of ${results.length} claims in full: their environments were measured${tcg.length ? ' and none ran under TCG' : ''} (${present.join(', ') || 'none'} measured).`);
+  const partly = results.filter((r) => !whole.includes(r) && r.parts.some((p) => !p.tcg && p.outcome !== 'untested'));
+  if (partly.length > 0) canTest.push(`${partly.length} more in part: the parts on environments measured${tcg.length ? ' without TCG' : ''} are judged, and one shown to fail refutes a claim about every part (${partly.map((r) => r.id).join(', ')}).`);
   const missing = [...new Set(results.flatMap((r) => r.missing))];
   for (const e of missing) {
     const n = results.filter((r) => r.missing.includes(e)).length;

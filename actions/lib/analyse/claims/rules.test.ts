@@ -49,13 +49,13 @@ describe('compare: the mean gap over a range against the interval the paper stat
   it('holds inside "4 to 20"', () => {
     const r = judge(id, run(osvBy(10)));
     expectVerdict(r, 'supported');
-    expect(r.evidence).toMatch(/^osv - native \(from-100, 4 points, 2100-5100 B\): mean 10\.\d\d, 95% CI \[\d+\.\d\d, \d+\.\d\d\] x 10\^6 bits\/s; the paper: 4\.00 to 20\.00 x 10\^6 bits\/s \(holds, Holm p [^)]+\)\. osv - docker/);
+    expect(r.evidence).toMatch(/^osv - native \(from-100, 4 points, 2100-5100 B\): mean 10\.\d\d, 95% CI \[\d+\.\d\d, \d+\.\d\d\] x 10\^6 bits\/s; the paper: 4\.00 to 20\.00 x 10\^6 bits\/s \(holds, Holm-adjusted p [^)]+\)\. osv - docker/);
   });
   it('fails below the 4 and above the 20 (both ends are checked)', () => {
     expectVerdict(judge(id, run(osvBy(1))), 'refuted');
     const above = judge(id, run(osvBy(30)));
     expectVerdict(above, 'refuted');
-    expect(above.evidence).toMatch(/mean 30\.\d\d.*\(fails, Holm p/);
+    expect(above.evidence).toMatch(/mean 30\.\d\d.*\(fails, Holm-adjusted p/);
   });
   it('is judged on the series the paper gives the number for, not pooled', () => {
     // The gap is in the 300 B series only: Fig. 4a's claim (the 100 B series) fails.
@@ -235,7 +235,7 @@ describe('replicates-agree: the paper\'s "three replicates identical"', () => {
     const records = data.records.map((r) => (r.environment === 'native' && r.replicate === 2 && r.test === 'TCP_STREAM' && r.value === 7100 ? { ...r, metrics: { ...r.metrics!, throughputMbps: r.metrics!.throughputMbps * 0.8 } } : r));
     const r = judge(id, { ...data, records });
     expectVerdict(r, 'refuted');
-    expect(r.evidence).toMatch(/native at 7100 B \(from-100\): 1\d\.\d\d% \(fails, Holm p/);
+    expect(r.evidence).toMatch(/native at 7100 B \(from-100\): 1\d\.\d\d% \(fails, Holm-adjusted p/);
   });
   it('decides nothing at a far stricter alpha', () => expectVerdict(judge(id, run(same, { noise: 0.007 }), 1e-9), 'inconclusive'));
 });

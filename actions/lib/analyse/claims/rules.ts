@@ -28,6 +28,8 @@ export interface Part {
   environments: string[];
   /** Its numbers, for the evidence. */
   text: string;
+  /** What it found, in plain words first and its statistics after ("native above docker by 0.09 x 10^6 bits/s, 95% CI ..."), for the finding; else the label. */
+  finding?: string;
   /** One-sided p that the part holds; null when it cannot be tested (see note). */
   pSupport: number | null;
   /** One-sided p that the part fails. */

@@ -9,7 +9,7 @@ import type { Part, RuleContext } from './rules.ts';
 
 export const CLAIMS_FORMAT_VERSION = 2;
 
-export { METRICS, type Interval, type Metric } from './fields.ts';
+export { METRICS, QUANTIFIERS, type Interval, type Metric, type Quantifier } from './fields.ts';
 
 /** The kinds' schemas as a tuple, in the table's order (a mapped type over a type parameter keeps the tuple). */
 type SchemasOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: T[I] extends { schema: infer S } ? S : never };

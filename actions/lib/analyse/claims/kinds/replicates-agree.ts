@@ -22,6 +22,15 @@ export type ReplicatesClaim = z.infer<typeof ReplicatesClaimSchema>;
  * environment pooled over its points (chi-square with the summed degrees of freedom: holds when
  * clearly below the maximum, fails when clearly above), and per point (fails when clearly above).
  */
+/**
+ * The one-sided 1 - alpha upper confidence bound of a standard deviation from its pooled variance
+ * on df degrees of freedom: df s^2 / sigma^2 is chi-square(df), so sigma < s sqrt(df / q) with q
+ * the chi-square quantile at alpha (the lower tail: a small q gives the large sigma).
+ */
+export function replicateSpreadUpperBound(pooledVariance: number, df: number, alpha: number): number {
+  return Math.sqrt((df * pooledVariance) / chiSquareQuantile(alpha, df));
+}
+
 export function judgeReplicates(c: ReplicatesClaim, points: readonly PointSummary[], present: ReadonlySet<string>, ctx: RuleContext): Part[] {
   const parts: Part[] = [];
   const tau = c.maximumSpread;
@@ -36,7 +45,7 @@ export function judgeReplicates(c: ReplicatesClaim, points: readonly PointSummar
     const df = ps.reduce((s, p) => s + p.throughput.n - 1, 0);
     const pooled = ps.reduce((s, p) => s + (p.throughput.n - 1) * relVar(p), 0) / df;
     const x = (df * pooled) / tau ** 2;
-    const upper = Math.sqrt((df * pooled) / chiSquareQuantile(1 - ctx.alpha, df));
+    const upper = replicateSpreadUpperBound(pooled, df, ctx.alpha);
     const worst = ps.reduce((w, p) => (relVar(p) > relVar(w) ? p : w), ps[0]!);
     parts.push({
       label: `${env} pooled`,
