@@ -80,13 +80,16 @@ export interface VerdictCounts {
   onlyTcg: number;
 }
 
-export function countVerdicts(claims: readonly Pick<ClaimResult, 'verdict' | 'onlyTcg'>[]): VerdictCounts {
+/** Counted claims: a verdict, and whether an inconclusive one is so only for TCG (absent in analyses older than that field). */
+type Counted = Pick<ClaimResult, 'verdict'> & { onlyTcg?: boolean };
+
+export function countVerdicts(claims: readonly Counted[]): VerdictCounts {
   const n = (v: Verdict) => claims.filter((c) => c.verdict === v).length;
-  return { supported: n('supported'), refuted: n('refuted'), inconclusive: n('inconclusive'), onlyTcg: claims.filter((c) => c.verdict === 'inconclusive' && c.onlyTcg).length };
+  return { supported: n('supported'), refuted: n('refuted'), inconclusive: n('inconclusive'), onlyTcg: claims.filter((c) => c.verdict === 'inconclusive' && c.onlyTcg === true).length };
 }
 
 /** The counts in one line, for the terminal, the report, the job summary and the README. */
-export function countsLine(claims: readonly Pick<ClaimResult, 'verdict' | 'onlyTcg'>[]): string {
+export function countsLine(claims: readonly Counted[]): string {
   const c = countVerdicts(claims);
   const tcg = c.inconclusive === 0 ? '' : ` (${c.onlyTcg} of them only because a guest ran under TCG)`;
   return `${claims.length} claims: ${c.supported} supported, ${c.refuted} refuted, ${c.inconclusive} inconclusive${tcg}`;
@@ -233,7 +236,7 @@ export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<s
   if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
   const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i]!.kind, tcg: emulated(p) }));
   // The finding: the parts that decided the verdict, else what each judged part showed.
-  const by = (kind: Outcome['kind']) => judged.filter(({ o }) => o.kind === kind).map(({ p }) => p.finding ?? p.label);
+  const by = (kind: Outcome['kind']) => judged.filter(({ o }) => o.kind === kind).map(({ p }) => p.finding ?? p.text);
   let finding: string;
   if (verdict === 'refuted') finding = quantifier === 'every' ? `Shown to fail: ${by('fails').join('; ')}.` : `Every part shown to fail: ${by('fails').join('; ')}.`;
   else if (verdict === 'supported') finding = quantifier === 'every' ? `Every part shown to hold: ${by('holds').join('; ')}.` : `Shown to hold: ${by('holds').join('; ')}.`;

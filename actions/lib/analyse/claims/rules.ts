@@ -168,3 +168,14 @@ export const ofSeries = (series: string | undefined) => (series !== undefined ? 
 
 /** The rule every kind's parts are decided by, in words. */
 export const HOLM = (alpha: number) => `One-sided tests at alpha ${alpha} with Holm's correction across the claim's parts: supported when every part is shown to hold, refuted when any part is shown to fail, otherwise inconclusive.`;
+
+/**
+ * A difference a - b in plain words, its statistics after: "docker within 0.77 x 10^6 bits/s of
+ * native (native - docker: mean 0.19, 95% CI [-0.40, 0.77])", or "osv above native by 3.10 ...".
+ */
+export function gapInWords(a: string, b: string, e: TEstimate, ctx: RuleContext, unit: Unit, mean = 'mean '): string {
+  const [lo, hi] = tInterval(e, ctx.level);
+  const stats = `${a} - ${b}: ${mean}${estimateText(e, ctx, unit)}`;
+  if (lo <= 0 && hi >= 0) return `${b} within ${show(unit, Math.max(Math.abs(lo), Math.abs(hi)))} of ${a} (${stats})`;
+  return `${a} ${e.value > 0 ? 'above' : 'below'} ${b} by ${show(unit, Math.abs(e.value))} (${stats})`;
+}

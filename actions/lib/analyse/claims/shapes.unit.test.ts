@@ -36,7 +36,7 @@ describe('a claim about every part', () => {
     const r = judgeOn(drop, udp({ native: 0.03, docker: 0.03, kvm: 0.9, osv: 0.9 }), 'tcg');
     expect(verdictLabel(r)).toBe('refuted (fails for native and docker; kvm and osv not judged: TCG)');
     expect(r.onlyTcg).toBe(false);
-    expect(r.finding).toMatch(/^Shown to fail: native 1450->1550 B \(from-50\)[^;]*; docker 1450->1550 B/);
+    expect(r.finding).toMatch(/^Shown to fail: native falls [23]\.\d% from 1450 to 1550 B \(from-50; 95% CI \[[^\]]+\]\); the claim needs a fall of at least 50%; docker falls [23]\.\d%/);
   });
   it('is inconclusive, only for TCG, when every judged part holds', () => {
     const r = judgeOn(drop, udp({ native: 0.9, docker: 0.9, kvm: 0.03, osv: 0.03 }), 'tcg');
@@ -58,7 +58,7 @@ describe('a claim about some part', () => {
   it('is supported by one judged part that holds, whatever the TCG parts do', () => {
     const r = judgeOn(some, udp({ native: 0.9, docker: 0.03, kvm: 0.03, osv: 0.03 }), 'tcg');
     expect(verdictLabel(r)).toBe('supported (holds for native; fails for docker; kvm and osv not judged: TCG)');
-    expect(r.finding).toMatch(/^Shown to hold: native 1450->1550 B/);
+    expect(r.finding).toMatch(/^Shown to hold: native falls 90\.0% from 1450 to 1550 B/);
     expect(r.evidence).toMatch(/docker 1450->1550 B .*\(fails, Holm-adjusted p [^)]+, not enough on its own\)/);
   });
   it('is refuted only when every part, on every environment, fails', () => {

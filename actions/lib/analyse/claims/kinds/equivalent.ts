@@ -5,7 +5,7 @@ import type { PointSummary } from '../../aggregate.ts';
 import { common, environment, fraction, range, series } from '../fields.ts';
 import { defineKind } from '../kind.ts';
 import { meanEstimate } from '../../../core/stats.ts';
-import { HOLM, ofSeries, percentOf, METRIC_UNIT, PERCENT, estimateText, fmt, intervalTest, pairedOverPoints, rangeText, seriesText, show, untestable, type Part, type RuleContext } from '../rules.ts';
+import { gapInWords, HOLM, ofSeries, percentOf, METRIC_UNIT, PERCENT, estimateText, fmt, intervalTest, pairedOverPoints, rangeText, seriesText, show, untestable, type Part, type RuleContext } from '../rules.ts';
 
 export const EquivalentClaimSchema = z.strictObject({
   ...common,
@@ -39,7 +39,7 @@ export function judgeEquivalent(c: EquivalentClaim, points: readonly PointSummar
       }
       const e = meanEstimate(relative ? r.ratios : r.diffs)!;
       const { pIn, pOut } = intervalTest(e, [-m, m]);
-      parts.push({ label, environments: [a, b], pSupport: pIn, pRefute: pOut, text: `${label} (${where}): mean ${relative ? 'relative ' : ''}difference ${estimateText(e, ctx, unit)}; alike within +-${relative ? `${fmt(m * 100, 1)}%` : show(unit, m)}` });
+      parts.push({ label, environments: [a, b], pSupport: pIn, pRefute: pOut, finding: `${gapInWords(a, b, e, ctx, unit, `mean ${relative ? 'relative ' : ''}difference `)} over ${where}; alike means within +-${relative ? `${fmt(m * 100, 1)}%` : show(unit, m)}`, text: `${label} (${where}): mean ${relative ? 'relative ' : ''}difference ${estimateText(e, ctx, unit)}; alike within +-${relative ? `${fmt(m * 100, 1)}%` : show(unit, m)}` });
     }
   }
   return parts;

@@ -51,6 +51,7 @@ export function judgeReplicates(c: ReplicatesClaim, points: readonly PointSummar
       label: `${env} pooled`,
       environments: [env],
       pSupport: chiSquareCdf(x, df),
+      finding: `${env}'s replicates differ by ${fmt(Math.sqrt(pooled) * 100)}% of the mean (standard deviation pooled over ${ps.length} points; ${fmt((1 - ctx.alpha) * 100, 0)}% upper bound ${fmt(upper * 100)}%); negligible means at most ${fmt(tau * 100, 1)}%`,
       pRefute: 1 - chiSquareCdf(x, df),
       text: `${env}: replicate standard deviation ${fmt(Math.sqrt(pooled) * 100)}% of the mean pooled over ${ps.length} points (${df} df; ${fmt((1 - ctx.alpha) * 100, 0)}% upper bound ${fmt(upper * 100)}%), largest ${fmt(Math.sqrt(relVar(worst)) * 100)}% at ${worst.value} B (${worst.series}); negligible means at most ${fmt(tau * 100, 1)}%`,
     });

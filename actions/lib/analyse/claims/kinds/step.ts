@@ -42,12 +42,19 @@ export function judgeStep(c: StepClaim, points: readonly PointSummary[], present
       const [low, high] = c.fall;
       const { pIn, pOut } = intervalTest(r.estimate, [high === null ? Number.NEGATIVE_INFINITY : Math.log(1 - high), Math.log(1 - low)]);
       const [lo, hi] = tInterval(r.estimate, ctx.level);
+      // A fall is 1 - after/before; a negative one is a rise, said as one with its interval turned round.
+      const fall = fallOf(r.estimate.value);
+      const level = `${fmt(ctx.level * 100, 0)}% CI`;
+      const amount = `${fmt(Math.abs(fall) * 100, 1)}%`;
+      const ci = fall >= 0 ? `${level} [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%]` : `${level} [${fmt(-fallOf(lo) * 100, 1)}%, ${fmt(-fallOf(hi) * 100, 1)}%]`;
+      const change = `a ${fall >= 0 ? 'fall' : 'rise'} of ${amount}, ${ci}`;
       parts.push({
         label,
         environments: [env],
         pSupport: pIn,
         pRefute: pOut,
-        text: `${label}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, ${fallOf(r.estimate.value) >= 0 ? 'a fall' : 'a rise, a fall'} of ${fmt(fallOf(r.estimate.value) * 100, 1)}%, ${fmt(ctx.level * 100, 0)}% CI [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%] (${r.method}); the paper: a fall of ${intervalText(c.fall, FRACTION)}`,
+        text: `${label}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, ${change} (${r.method}); the paper: a fall of ${intervalText(c.fall, FRACTION)}`,
+        finding: `${env} ${fall >= 0 ? 'falls' : 'rises'} ${amount} from ${step.from} to ${step.to} B (${step.series}; ${ci}); the claim needs a fall of ${intervalText(c.fall, FRACTION)}`,
       });
     }
   }
