@@ -31,7 +31,7 @@ describe('the claims file', () => {
   it('is valid, and holds the claims the paper makes, the missing ones included', () => {
     const ids = CLAIMS.claims.map((c) => c.id);
     for (const id of [
-      'tcp-100-osv-above-native-docker-4-to-20', 'tcp-300-osv-above-native-about-4', 'tcp-300-native-above-docker-about-4', 'tcp-kvm-fall-3000-4000', 'tcp-kvm-unstable', 'tcp-converge-beyond-6000',
+      'tcp-100-osv-above-native-docker-4-to-20', 'tcp-300-osv-above-native-about-4', 'tcp-300-native-above-docker-about-4', 'tcp-kvm-fall-3000-4000', 'tcp-kvm-unstable', 'tcp-converge-after-5000',
       'tcp-300-kvm-above-native-docker-every-point', 'tcp-300-kvm-below-osv-before-4000-above-after', 'tcp-fig5-osv-best-average-ratio', 'tcp-fig5-native-above-docker-average-ratio', 'tcp-replicates-identical',
       'udp-gradual-rise-below-1450', 'udp-drop-at-1500', 'udp-alike-below-1400', 'udp-docker-kvm-okay-rate-alike', 'udp-osv-okay-advantage-fades', 'udp-none-beats-native', 'udp-virtual-above-native-below-1400',
     ]) expect(ids).toContain(id);
@@ -58,8 +58,8 @@ describe('the claims file', () => {
       message = (e as Error).message;
     }
     expect(message).toMatch(/^env\/plans\/paper-claims\.json is not a valid claims file:/);
-    expect(message).toMatch(/claims\[4\] \(tcp-kvm-unstable\)\.minimumSpread: unknown field \(value 1\.5\); a unstable claim has .*spreadRatio/);
-    expect(message).toMatch(/claims\[4\] \(tcp-kvm-unstable\)\.spreadRatio: missing: expected number \(got nothing\)/);
+    expect(message).toMatch(/claims\[5\] \(tcp-kvm-unstable\)\.minimumSpread: unknown field \(value 1\.5\); a unstable claim has .*spreadRatio/);
+    expect(message).toMatch(/claims\[5\] \(tcp-kvm-unstable\)\.spreadRatio: missing: expected number \(got nothing\)/);
   });
 
   it('refuses wrong values, unknown kinds, duplicate ids and dangling references, all at once', () => {
@@ -78,19 +78,19 @@ describe('the claims file', () => {
       }
     })();
     expect(message).toMatch(/alpha: Too big: expected number to be <0\.5 \(got 0\.7\)/);
-    expect(message).toMatch(/claims\[15\] \(udp-drop-at-1500\)\.fall: expected \[low, high\] with low < high, or \[low, null\] \(got \[0\.5,0\.2\]\)/);
-    expect(message).toMatch(/claims\[15\] \(udp-drop-at-1500\)\.steps\[0\]\.from: expected number, received string \(got "1450"\)/);
-    expect(message).toMatch(/claims\[25\] \(tcp-100-osv-above-native-docker-4-to-20\)\.kind: got "guess", expected one of compare, every-point, step, rise, unstable, converge, equivalent, fades, replicates-agree/);
+    expect(message).toMatch(/claims\[19\] \(udp-drop-at-1500\)\.fall: expected \[low, high\] with low < high, or \[low, null\] \(got \[0\.5,0\.2\]\)/);
+    expect(message).toMatch(/claims\[19\] \(udp-drop-at-1500\)\.steps\[0\]\.from: expected number, received string \(got "1450"\)/);
+    expect(message).toMatch(/claims\[29\] \(tcp-100-osv-above-native-docker-4-to-20\)\.kind: got "guess", expected one of compare, every-point, step, rise, unstable, converge, equivalent, fades, replicates-agree, series-alike/);
   });
 
   it('refuses duplicate ids and references to claims that do not exist', () => {
     const raw = rawWith('tcp-kvm-fall-3000-4000', (c) => (c.contradicts = ['no-such-claim'])) as { claims: Record<string, unknown>[] };
     raw.claims.push({ ...raw.claims[1] });
-    expect(() => parseClaims(raw, 'x.json')).toThrow(/claims\[25\] \(tcp-100-native-above-docker-before-5000\)\.id: duplicate id \(got "tcp-100-native-above-docker-before-5000"\)\n.*claims\[2\] \(tcp-kvm-fall-3000-4000\)\.contradicts\[0\]: no claim has this id \(got "no-such-claim"\)/s);
+    expect(() => parseClaims(raw, 'x.json')).toThrow(/claims\[29\] \(tcp-100-native-above-docker-before-5000\)\.id: duplicate id \(got "tcp-100-native-above-docker-before-5000"\)\n.*claims\[3\] \(tcp-kvm-fall-3000-4000\)\.contradicts\[0\]: no claim has this id \(got "no-such-claim"\)/s);
   });
 
   it('needs a compare claim to say who is above whom', () => {
-    expect(() => parseClaims(rawWith('udp-kvm-best-virtual', (c) => delete c.below), 'x.json')).toThrow(/claims\[17\] \(udp-kvm-best-virtual\)\.below: missing: "above" and "below" go together/);
+    expect(() => parseClaims(rawWith('udp-kvm-best-virtual', (c) => delete c.below), 'x.json')).toThrow(/claims\[21\] \(udp-kvm-best-virtual\)\.below: missing: "above" and "below" go together/);
     expect(() => parseClaims(rawWith('udp-kvm-best-virtual', (c) => (c.order = ['kvm', 'osv'])), 'x.json')).toThrow(/\.order: give either "above" and "below" or "order", not both/);
   });
 

@@ -32,6 +32,13 @@ export const common = {
   test: z.enum(TESTS),
   note: z.string().min(1).optional().describe('Why a number was read the way it was, or what else the paper says on it'),
   contradicts: z.array(id).min(1).optional().describe('Ids of claims of the paper that say the opposite'),
+  otherReading: z
+    .strictObject({
+      reading: z.string().min(1).describe('The other reading, in words (e.g. "over 2000-5000 B, where Fig. 4b\'s curves part")'),
+      fields: z.record(z.string(), z.unknown()).describe('The claim\'s fields as that reading sets them (e.g. {"range": [2000, 5000]}); the claim with them must be valid'),
+    })
+    .optional()
+    .describe('Another defensible reading of the paper\'s words: judged too, its verdict shown where it differs'),
   quantifier: z.enum(QUANTIFIERS).optional().describe('The claim\'s shape. every (the default): it holds when every part holds, and one part shown to fail on an environment that can be judged refutes it. some: one part shown to hold supports it, and only every part shown to fail refutes it'),
 };
 

@@ -23,7 +23,7 @@ import { summarizePoints } from '../aggregate.ts';
 import { environmentsOf } from '../analysis.ts';
 import { holmAdjust, median } from '../../core/stats.ts';
 import type { Manifest, MeasurementRecord } from '../../measure/records.ts';
-import { claimEnvironments, kindOf, type Claim, type ClaimsFile, type Quantifier } from './schema.ts';
+import { claimEnvironments, kindOf, otherReadingClaim, type Claim, type ClaimsFile, type Quantifier } from './schema.ts';
 import { fmtP, type Part } from './rules.ts';
 import { claimLimits } from './limits.ts';
 
@@ -57,6 +57,8 @@ export interface ClaimResult {
   note: string | null;
   /** Claims of the paper that say the opposite. */
   contradicts: string[];
+  /** The claim's other defensible reading, judged the same way: its verdict and finding; null when it has none. */
+  otherReading: { reading: string; verdict: Verdict; qualifier: string | null; finding: string } | null;
   /** Each part's outcome after Holm's correction (parts with a TCG guest in a family of their own, marked and not judged). */
   parts: PartOutcome[];
 }
@@ -229,14 +231,14 @@ export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<s
       let tag: string;
       if (emulated(p)) tag = `TCG: not judged; on its own it ${o.kind === 'holds' ? 'would hold' : o.kind === 'fails' ? 'would fail' : o.kind === 'untested' ? 'cannot be tested' : 'is undecided'}`;
       else if (o.kind === 'untested') tag = 'cannot be tested';
-      else if (o.kind === 'undecided') tag = `undecided: shown neither to hold (Holm-adjusted p ${p1(o.pair[0])}) nor to fail (${p1(o.pair[1])})`;
+      else if (o.kind === 'undecided') tag = `undecided: shown neither to hold (Holm-adjusted p ${p1(o.pair[0])}) nor to fail (${p1(o.pair[1])})${p.underpowered ? `; ${p.underpowered}` : ''}`;
       else tag = `${o.kind === 'holds' ? 'holds' : 'fails'}, Holm-adjusted p ${fmtP(o.p!)}${decisive(o) ? '' : quantifier === 'every' ? '' : ', not enough on its own'}`;
       return `${p.text} (${tag})`;
     });
   if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
   const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i]!.kind, tcg: emulated(p) }));
   // The finding: the parts that decided the verdict, else what each judged part showed.
-  const by = (kind: Outcome['kind']) => judged.filter(({ o }) => o.kind === kind).map(({ p }) => p.finding ?? p.text);
+  const by = (kind: Outcome['kind']) => judged.filter(({ o }) => o.kind === kind).map(({ p }) => `${p.finding ?? p.text}${kind === 'undecided' && p.underpowered ? ` (${p.underpowered})` : ''}`);
   let finding: string;
   if (verdict === 'refuted') finding = quantifier === 'every' ? `Shown to fail: ${by('fails').join('; ')}.` : `Every part shown to fail: ${by('fails').join('; ')}.`;
   else if (verdict === 'supported') finding = quantifier === 'every' ? `Every part shown to hold: ${by('holds').join('; ')}.` : `Shown to hold: ${by('holds').join('; ')}.`;
@@ -278,10 +280,25 @@ function qualifierOf(envs: readonly string[], parts: readonly Part[], outcomes: 
 /** Judges every claim on one run. */
 export function judgeClaims(input: ClaimsInput, claimsFile: ClaimsFile): ClaimResult[] {
   const points = input.points ?? summarizePoints(input.records ?? input.results?.records ?? []);
+  return claimsFile.claims.map((claim) => {
+    const result = judgeClaim(input, claimsFile.alpha, points, claim);
+    const other = otherReadingClaim(claim);
+    if (!other) return result;
+    const read = judgeClaim(input, claimsFile.alpha, points, other);
+    const otherReading = { reading: claim.otherReading!.reading, verdict: read.verdict, qualifier: read.qualifier, finding: read.finding };
+    const differs = read.verdict !== result.verdict;
+    const evidence = differs ? `${result.evidence} Read otherwise (${otherReading.reading}): ${verdictLabel(read)}. ${read.evidence}` : result.evidence;
+    const finding = differs ? `${result.finding} Read otherwise (${otherReading.reading}), ${verdictLabel(read)}: ${read.finding}` : result.finding;
+    return { ...result, evidence, finding, otherReading };
+  });
+}
+
+function judgeClaim(input: ClaimsInput, alpha: number, points: readonly PointSummary[], claim: Claim): ClaimResult {
   const present = new Set(environmentsOf(points));
   const tcg = new Set(tcgEnvironments(input).filter((e) => present.has(e)));
-  const ctx = { alpha: claimsFile.alpha, level: 1 - claimsFile.alpha };
-  return claimsFile.claims.map((claim) => {
+  const ctx = { alpha, level: 1 - alpha };
+  const claimsFile = { alpha };
+  {
     const needs = claimEnvironments(claim);
     const missing = needs.filter((e) => !present.has(e));
     const emulated = needs.filter((e) => tcg.has(e));
@@ -314,9 +331,10 @@ export function judgeClaims(input: ClaimsInput, claimsFile: ClaimsFile): ClaimRe
       missing,
       note: claim.note ?? null,
       contradicts: claim.contradicts ?? [],
+      otherReading: null,
       parts: decided.parts,
     };
-  });
+  }
 }
 
 /** What a run can and cannot test, said before its verdicts. */

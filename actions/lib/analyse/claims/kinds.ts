@@ -7,7 +7,8 @@ import { everyPoint } from './kinds/every-point.ts';
 import { fades } from './kinds/fades.ts';
 import { replicatesAgree } from './kinds/replicates-agree.ts';
 import { rise } from './kinds/rise.ts';
+import { seriesAlike } from './kinds/series-alike.ts';
 import { step } from './kinds/step.ts';
 import { unstable } from './kinds/unstable.ts';
 
-export const KINDS = [compare, everyPoint, step, rise, unstable, converge, equivalent, fades, replicatesAgree] as const;
+export const KINDS = [compare, everyPoint, step, rise, unstable, converge, equivalent, fades, replicatesAgree, seriesAlike] as const;

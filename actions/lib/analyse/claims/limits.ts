@@ -38,7 +38,7 @@ export function tcpRegime(points: readonly PointSummary[]): { lineRate: boolean;
   if (total <= 0 || step.rise / total < ONE_STEP_SHARE) return null;
   return {
     lineRate: false,
-    text: `the window-limited regime appears here as one step (native ${mbit(step.from.throughput.mean)} to ${mbit(step.to.throughput.mean)} x 10^6 bits/s between ${step.from.value} and ${step.to.value} B, ${((step.rise / total) * 100).toFixed(0)}% of its whole rise: whole segments in flight), not the paper's gradual change over 2000-6000 B, so differences that need the gradual change cannot show`,
+    text: `the window-limited regime appears as one step (native ${mbit(step.from.throughput.mean)} to ${mbit(step.to.throughput.mean)} x 10^6 bits/s between ${step.from.value} and ${step.to.value} B, ${((step.rise / total) * 100).toFixed(0)}% of its whole rise: whole segments in flight), not the paper's gradual change over 2000-6000 B, so differences that need the gradual change cannot show`,
   };
 }
 

@@ -18,7 +18,7 @@
 
 import type { PointSummary } from '../aggregate.ts';
 import { MIN_REPLICATES_TO_DECIDE } from '../analysis.ts';
-import { meanEstimate, pAbove, pBelow, tInterval, welchEstimate, type TEstimate } from '../../core/stats.ts';
+import { meanEstimate, pAbove, pBelow, studentTQuantile, tInterval, welchEstimate, type TEstimate } from '../../core/stats.ts';
 import type { Interval, Metric } from './fields.ts';
 
 export interface Part {
@@ -34,6 +34,8 @@ export interface Part {
   pSupport: number | null;
   /** One-sided p that the part fails. */
   pRefute: number | null;
+  /** Set when the test could not have detected the paper's effect: the smallest effect it could have, in words. */
+  underpowered?: string;
   /** A part that can only refute the claim (e.g. one point of a pooled test); it never needs to hold. */
   onlyRefutes?: boolean;
   /** Why the part cannot be tested. */
@@ -178,4 +180,24 @@ export function gapInWords(a: string, b: string, e: TEstimate, ctx: RuleContext,
   const stats = `${a} - ${b}: ${mean}${estimateText(e, ctx, unit)}`;
   if (lo <= 0 && hi >= 0) return `${b} within ${show(unit, Math.max(Math.abs(lo), Math.abs(hi)))} of ${a} (${stats})`;
   return `${a} ${e.value > 0 ? 'above' : 'below'} ${b} by ${show(unit, Math.abs(e.value))} (${stats})`;
+}
+
+/** The power a test needs to call a difference detectable. */
+export const POWER = 0.8;
+
+/**
+ * The smallest true difference a one-sided t test at alpha detects with 80% power, given the
+ * estimate's standard error and degrees of freedom: (t(1 - alpha) + t(power)) x se.
+ */
+export function smallestDetectable(e: TEstimate, alpha: number): number {
+  return (studentTQuantile(1 - alpha, e.df) + studentTQuantile(POWER, e.df)) * e.se;
+}
+
+/** "underpowered: ..." when the paper's effect (the low end of its interval, above 0) is below what the test could detect. */
+export function powerNote(e: TEstimate, paper: Interval, ctx: RuleContext, unit: Unit): string | undefined {
+  const effect = paper[0];
+  if (!(effect > 0)) return undefined;
+  const detectable = smallestDetectable(e, ctx.alpha);
+  if (detectable <= effect) return undefined;
+  return `underpowered: with ${e.df + 1} observations this test detects (${fmt(POWER * 100, 0)}% power, alpha ${ctx.alpha}) a difference of ${show(unit, detectable)} or more, and the paper's effect is ${show(unit, effect)}`;
 }

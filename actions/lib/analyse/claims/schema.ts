@@ -33,6 +33,11 @@ export const ClaimsFileSchema = z
       seen.add(c.id);
     });
     file.claims.forEach((c, i) => {
+      if (!c.otherReading) return;
+      const read = ClaimSchema.safeParse(otherReadingOf(c));
+      if (!read.success) for (const issue of read.error.issues) ctx.addIssue({ code: 'custom', path: ['claims', i, 'otherReading', 'fields', ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))], message: `the claim read this way is not valid: ${issue.message}` });
+    });
+    file.claims.forEach((c, i) => {
       (c.contradicts ?? []).forEach((other, j) => {
         if (!seen.has(other)) ctx.addIssue({ code: 'custom', path: ['claims', i, 'contradicts', j], message: 'no claim has this id' });
       });
@@ -40,6 +45,16 @@ export const ClaimsFileSchema = z
   });
 
 export type ClaimsFile = z.infer<typeof ClaimsFileSchema>;
+
+/** The claim as its other reading sets it (unparsed: parse with ClaimSchema). */
+export function otherReadingOf(c: { otherReading?: { fields: Record<string, unknown> } }): unknown {
+  return { ...c, ...c.otherReading?.fields, otherReading: undefined };
+}
+
+/** The claim as its other reading sets it, or null when it has none. */
+export function otherReadingClaim(c: Claim): Claim | null {
+  return c.otherReading ? ClaimSchema.parse(otherReadingOf(c)) : null;
+}
 export type Claim = z.infer<typeof ClaimSchema>;
 export type Kind = Claim['kind'];
 export type ClaimOf<K extends Kind> = Extract<Claim, { kind: K }>;

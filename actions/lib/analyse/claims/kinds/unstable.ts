@@ -2,19 +2,20 @@
 
 import { z } from 'zod';
 import type { PointSummary } from '../../aggregate.ts';
-import { common, environment, range } from '../fields.ts';
+import { common, environments, range, series } from '../fields.ts';
 import { defineKind } from '../kind.ts';
 import { MIN_REPLICATES_TO_DECIDE } from '../../analysis.ts';
 import { isotonicFit, mean, median, pAbove, pBelow, welchEstimate } from '../../../core/stats.ts';
-import { fmt, pointsOf, untestable, type Part, type RuleContext } from '../rules.ts';
+import { fmt, HOLM, ofSeries, pointsOf, untestable, type Part, type RuleContext } from '../rules.ts';
 
 export const UnstableClaimSchema = z.strictObject({
   ...common,
   kind: z.literal('unstable'),
-  environment,
-  baseline: environment,
+  environments: environments.describe('The less steady ones: each is compared with each baseline'),
+  baselines: environments.describe('The steadier ones ("not as stable as the others": every other environment)'),
+  series,
   range,
-  spreadRatio: z.number().gt(1).describe('The environment\'s spread around a gradually increasing curve must be at least this many times the baseline\'s'),
+  spreadRatio: z.number().gte(1).describe('Each environment\'s spread around a gradually increasing curve must be more than this many times each baseline\'s (1: simply more)'),
 });
 
 export type UnstableClaim = z.infer<typeof UnstableClaimSchema>;
@@ -43,14 +44,23 @@ export function residualsFromRise(ps: readonly PointSummary[]): number[] {
  * (absolute deviations of the residuals from their median), with Welch's t on those deviations,
  * one-sided against `spreadRatio` times the baseline's mean deviation.
  */
-export function judgeUnstable(c: UnstableClaim, points: readonly PointSummary[], present: ReadonlySet<string>, ctx: RuleContext): Part[] {
-  if (!present.has(c.environment) || !present.has(c.baseline)) return [];
-  const label = `${c.environment} vs ${c.baseline}`;
-  const mine = pointsOf(points, c.environment, c.test, undefined, c.range);
-  const base = pointsOf(points, c.baseline, c.test, undefined, c.range);
+export function judgeUnstable(c: UnstableClaim, points: readonly PointSummary[], present: ReadonlySet<string>, _ctx: RuleContext): Part[] {
+  const parts: Part[] = [];
+  for (const env of c.environments) {
+    for (const baseline of c.baselines) {
+      if (env !== baseline && present.has(env) && present.has(baseline)) parts.push(unstablePart(c, points, env, baseline));
+    }
+  }
+  return parts;
+}
+
+function unstablePart(c: UnstableClaim, points: readonly PointSummary[], env: string, baseline: string): Part {
+  const label = `${env} vs ${baseline}`;
+  const mine = pointsOf(points, env, c.test, c.series, c.range);
+  const base = pointsOf(points, baseline, c.test, c.series, c.range);
   const fewest = Math.min(...[...mine, ...base].map((p) => p.throughput.n));
-  if (mine.length < 2 || base.length < 2) return [untestable(label, [c.environment, c.baseline], `${label}: too few points in ${c.range[0]}-${c.range[1]} B`)];
-  if (fewest < MIN_REPLICATES_TO_DECIDE) return [untestable(label, [c.environment, c.baseline], `${label}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`)];
+  if (mine.length < 2 || base.length < 2) return untestable(label, [env, baseline], `${label}: too few points in ${c.range[0]}-${c.range[1]} B`);
+  if (fewest < MIN_REPLICATES_TO_DECIDE) return untestable(label, [env, baseline], `${label}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`);
   const deviations = (ps: readonly PointSummary[]) => {
     const r = residualsFromRise(ps);
     const m = median(r);
@@ -60,18 +70,19 @@ export function judgeUnstable(c: UnstableClaim, points: readonly PointSummary[],
   const zBase = deviations(base);
   const e = welchEstimate(zEnv, zBase, c.spreadRatio)!;
   const ratio = mean(zBase) > 0 ? mean(zEnv) / mean(zBase) : Number.POSITIVE_INFINITY;
-  return [{
+  return {
     label,
-    environments: [c.environment, c.baseline],
+    environments: [env, baseline],
     pSupport: pAbove(e, 0),
     pRefute: pBelow(e, 0),
-    text: `mean absolute deviation from a non-decreasing fit: ${c.environment} ${fmt(mean(zEnv) * 100)}% (${zEnv.length} replicates), ${c.baseline} ${fmt(mean(zBase) * 100)}% (${zBase.length}); ratio ${fmt(ratio)}; the claim needs at least ${fmt(c.spreadRatio)}`,
-  }];
+    text: `mean absolute deviation from a non-decreasing fit: ${env} ${fmt(mean(zEnv) * 100)}% (${zEnv.length} replicates), ${baseline} ${fmt(mean(zBase) * 100)}% (${zBase.length}); ratio ${fmt(ratio)}; the claim needs more than ${fmt(c.spreadRatio)}`,
+    finding: `${env} swings ${fmt(ratio)} times as far as ${baseline} around a rising curve (mean absolute deviation ${fmt(mean(zEnv) * 100)}% against ${fmt(mean(zBase) * 100)}%); the claim needs more than ${fmt(c.spreadRatio)} times`,
+  };
 }
 
 export const unstable = defineKind({
   schema: UnstableClaimSchema,
-  environments: (c) => [c.environment, c.baseline],
+  environments: (c) => [...new Set([...c.environments, ...c.baselines])],
   judge: judgeUnstable,
-  describe: (c, alpha) => `Instability as a variance comparison with ${c.baseline}: each replicate's relative deviation from a non-decreasing (isotonic) fit of its series over ${c.range[0]}-${c.range[1]} B, then Levene's test in the Brown-Forsythe form (absolute deviations from the median) with Welch's t, one-sided: supported when ${c.environment}'s mean deviation is above ${fmt(c.spreadRatio)} x ${c.baseline}'s, refuted when below, at alpha ${alpha}.`,
+  describe: (c, alpha) => `Instability as a variance comparison, each of ${c.environments.join(', ')} against each of ${c.baselines.join(', ')}: each replicate's relative deviation from a non-decreasing (isotonic) fit of its series${ofSeries(c.series)} over ${c.range[0]}-${c.range[1]} B, then Levene's test in the Brown-Forsythe form (absolute deviations from the median) with Welch's t, one-sided: a pair holds when the first's mean deviation is shown above ${fmt(c.spreadRatio)} x the second's, fails when shown below. ${HOLM(alpha)}`,
 });
