@@ -21,11 +21,11 @@
 import type { PointSummary } from '../aggregate.ts';
 import { summarizePoints } from '../aggregate.ts';
 import { environmentsOf } from '../analysis.ts';
-import { holmAdjust, median } from '../../core/stats.ts';
+import { holmAdjust } from '../../core/stats.ts';
 import type { Manifest, MeasurementRecord } from '../../measure/records.ts';
 import { claimEnvironments, kindOf, otherReadingClaim, type Claim, type ClaimsFile, type Quantifier } from './schema.ts';
 import { fmtP, type Part } from './rules.ts';
-import { claimLimits } from './limits.ts';
+import { claimLimits, nativeTcpRegime, regimeFigures, regimeLimit } from './limits.ts';
 
 export type Verdict = 'supported' | 'refuted' | 'inconclusive';
 
@@ -93,8 +93,8 @@ export function countVerdicts(claims: readonly Counted[]): VerdictCounts {
 /** The counts in one line, for the terminal, the report, the job summary and the README. */
 export function countsLine(claims: readonly Counted[]): string {
   const c = countVerdicts(claims);
-  const tcg = c.inconclusive === 0 ? '' : ` (${c.onlyTcg} of them only because a guest ran under TCG)`;
-  return `${claims.length} claims: ${c.supported} supported, ${c.refuted} refuted, ${c.inconclusive} inconclusive${tcg}`;
+  const tcg = c.onlyTcg === 0 ? '' : ` (${c.onlyTcg} of them only because a guest ran under TCG)`;
+  return `${claims.length} claim${claims.length === 1 ? '' : 's'}: ${c.supported} supported, ${c.refuted} refuted, ${c.inconclusive} inconclusive${tcg}`;
 }
 
 /** What a loaded run gives: its manifest and records, or summaries already computed. */
@@ -197,7 +197,7 @@ const listed = (names: readonly string[]) => (names.length <= 1 ? names.join('')
  * Decides a claim from its parts by its shape. TCG parts are a family of their own, shown but never
  * deciding; every judged part's outcome is in the evidence.
  */
-export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<string>, quantifier: Quantifier = 'every'): Decided {
+export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<string>, quantifier: Quantifier = 'every', missing: readonly string[] = []): Decided {
   if (parts.length === 0) return { verdict: 'inconclusive', onlyTcg: false, finding: 'Nothing to compare: none of the claim\'s comparisons has its environments in this run.', evidence: 'Nothing to compare: none of the claim\'s comparisons has its environments in this run.', parts: [] };
   const emulated = (p: Part) => p.environments.some((e) => tcg.has(e));
   const judgedIdx = parts.map((p, i) => ({ p, i })).filter(({ p }) => !emulated(p));
@@ -211,12 +211,12 @@ export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<s
   let onlyTcg = false;
   if (quantifier === 'every') {
     if (judged.some(({ o }) => o.kind === 'fails')) verdict = 'refuted';
-    else if (!anyTcg && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === 'holds')) verdict = 'supported';
-    else onlyTcg = anyTcg && mustHold.every(({ o }) => o.kind === 'holds');
+    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === 'holds')) verdict = 'supported';
+    else onlyTcg = anyTcg && missing.length === 0 && mustHold.every(({ o }) => o.kind === 'holds');
   } else {
     if (mustHold.some(({ o }) => o.kind === 'holds')) verdict = 'supported';
-    else if (!anyTcg && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === 'fails')) verdict = 'refuted';
-    else onlyTcg = anyTcg && mustHold.every(({ o }) => o.kind === 'fails');
+    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === 'fails')) verdict = 'refuted';
+    else onlyTcg = anyTcg && missing.length === 0 && mustHold.every(({ o }) => o.kind === 'fails');
   }
   // Parts that can only refute are listed when they do, the first few of them (a long list of
   // quiet points says nothing).
@@ -249,6 +249,7 @@ export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<s
       .map(({ k, list }) => `${k === 'holds' ? 'Holds' : k === 'fails' ? 'Fails' : k === 'undecided' ? 'Undecided' : 'Cannot be tested'}: ${list.join('; ')}.`);
     const tcgEnvs = [...new Set(tcgIdx.flatMap(({ p }) => p.environments.filter((e) => tcg.has(e))))].sort();
     if (tcgEnvs.length > 0) said.push(`Not judged (${listed(tcgEnvs)} under TCG): ${tcgIdx.length} part${tcgIdx.length === 1 ? '' : 's'}.`);
+    if (missing.length > 0) said.push(`Not measured: ${listed(missing)}.`);
     finding = said.join(' ');
   }
   return { verdict, onlyTcg, finding, evidence: `${lines.join('. ')}.`, parts: partOutcomes };
@@ -304,12 +305,11 @@ function judgeClaim(input: ClaimsInput, alpha: number, points: readonly PointSum
     const emulated = needs.filter((e) => tcg.has(e));
     const quantifier = claim.quantifier ?? 'every';
     const parts = kindOf(claim).judge(claim, points, present, ctx);
-    const decided = decide(parts, claimsFile.alpha, tcg, quantifier);
-    let { verdict, evidence, onlyTcg } = decided;
     // An absent environment decides nothing: it cannot complete a claim about every part, nor
     // refute one about some part.
-    if (missing.length > 0 && verdict === (quantifier === 'every' ? 'supported' : 'refuted')) verdict = 'inconclusive';
-    if (missing.length > 0) onlyTcg = false;
+    const decided = decide(parts, claimsFile.alpha, tcg, quantifier, missing);
+    const { verdict, onlyTcg } = decided;
+    let { evidence } = decided;
     const qualifier = emulated.length > 0 || missing.length > 0 ? qualifierOf(needs, parts, decided.parts, tcg, missing) || null : null;
     if (emulated.length > 0) evidence = `${listed(emulated)} ran under TCG (QEMU's software emulation), not on KVM as in the paper: ${emulated.length === 1 ? 'its' : 'their'} parts are shown but not judged. ${evidence}`;
     const why = (e: string) => (input.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input.manifest.environmentErrors[e]})` : e);
@@ -374,14 +374,11 @@ export function claimsScope(input: ClaimsInput, claimsFile: ClaimsFile, results:
     const n = results.filter((r) => claimEnvironments(claimsFile.claims.find((c) => c.id === r.id)!).includes(e)).length;
     cannotTest.push(`${n} claim${n === 1 ? '' : 's'} involving ${e}: it ran under TCG (software emulation), not KVM.`);
   }
-  const native = points.filter((p) => p.environment === 'native' && p.test === 'TCP_STREAM' && p.throughput.n > 0).sort((a, b) => a.value - b.value);
-  if (native.length >= 4) {
-    const smallest = native[0]!;
-    const plateau = median(native.slice(Math.floor((2 * native.length) / 3)).map((p) => p.throughput.mean));
-    const share = smallest.throughput.mean / plateau;
-    const figures = `native TCP at -s ${smallest.value}: ${smallest.throughput.mean.toFixed(1)} of its ${plateau.toFixed(1)} x 10^6 bits/s plateau (${(share * 100).toFixed(0)}%)`;
-    if (share >= 0.95) cannotTest.push(`The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${figures}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`);
-    else canTest.push(`The window-limited TCP regime: ${figures}.`);
+  const regime = nativeTcpRegime(points);
+  if (regime?.lineRate) cannotTest.push(`The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${regimeFigures(regime)}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`);
+  else if (regime) {
+    canTest.push(`The window-limited TCP regime: ${regimeFigures(regime)}.`);
+    if (regime.oneStep) cannotTest.push(`The paper's gradual change over 2000-6000 B: ${regimeLimit(regime)}.`);
   }
   const fewest = Math.min(...points.filter((p) => p.throughput.n > 0).map((p) => p.throughput.n));
   if (Number.isFinite(fewest) && fewest < 2) cannotTest.push('Any test over replicates: some points have a single replicate.');

@@ -19,27 +19,47 @@ const ONE_STEP_SHARE = 0.6;
 
 const mbit = (v: number) => v.toFixed(1);
 
-/** Native TCP: whether the window-limited regime is there, and its shape, in words; null when it is gradual. */
-export function tcpRegime(points: readonly PointSummary[]): { lineRate: boolean; text: string } | null {
+/** Native TCP across socket sizes: where it starts against its plateau, and its largest step. */
+export interface TcpRegime {
+  /** The smallest socket size measured. */
+  first: PointSummary;
+  /** The median of the largest third of the sizes. */
+  plateau: number;
+  /** first / plateau: at LINE_RATE_SHARE or more the link shows no window-limited regime. */
+  share: number;
+  lineRate: boolean;
+  /** The window-limited rise when one step between neighbouring sizes carries most of it; else null. */
+  oneStep: { from: PointSummary; to: PointSummary; share: number } | null;
+}
+
+export function nativeTcpRegime(points: readonly PointSummary[]): TcpRegime | null {
   const native = points.filter((p) => p.environment === 'native' && p.test === 'TCP_STREAM' && p.throughput.n > 0).sort((a, b) => a.value - b.value);
   if (native.length < 4) return null;
   const first = native[0]!;
   const plateau = median(native.slice(Math.floor((2 * native.length) / 3)).map((p) => p.throughput.mean));
   const share = first.throughput.mean / plateau;
-  if (share >= LINE_RATE_SHARE) {
-    return { lineRate: true, text: `native TCP is at ${(share * 100).toFixed(0)}% of its ${mbit(plateau)} x 10^6 bits/s plateau from -s ${first.value} (${mbit(first.throughput.mean)}): this link shows no window-limited regime, where the paper's TCP differences live, so the claim only asks whether the environments differ at line rate` };
-  }
   let step = { from: first, to: first, rise: 0 };
   for (let i = 1; i < native.length; i++) {
     const rise = native[i]!.throughput.mean - native[i - 1]!.throughput.mean;
     if (rise > step.rise) step = { from: native[i - 1]!, to: native[i]!, rise };
   }
   const total = plateau - first.throughput.mean;
-  if (total <= 0 || step.rise / total < ONE_STEP_SHARE) return null;
-  return {
-    lineRate: false,
-    text: `the window-limited regime appears as one step (native ${mbit(step.from.throughput.mean)} to ${mbit(step.to.throughput.mean)} x 10^6 bits/s between ${step.from.value} and ${step.to.value} B, ${((step.rise / total) * 100).toFixed(0)}% of its whole rise: whole segments in flight), not the paper's gradual change over 2000-6000 B, so differences that need the gradual change cannot show`,
-  };
+  const lineRate = share >= LINE_RATE_SHARE;
+  const oneStep = !lineRate && total > 0 && step.rise / total >= ONE_STEP_SHARE ? { from: step.from, to: step.to, share: step.rise / total } : null;
+  return { first, plateau, share, lineRate, oneStep };
+}
+
+/** "native TCP at -s 100: 69.2 of its 94.1 x 10^6 bits/s plateau (74%)". */
+export function regimeFigures(r: TcpRegime): string {
+  return `native TCP at -s ${r.first.value}: ${mbit(r.first.throughput.mean)} of its ${mbit(r.plateau)} x 10^6 bits/s plateau (${(r.share * 100).toFixed(0)}%)`;
+}
+
+/** Why the regime cannot show the paper's TCP differences, in words; null when it can. */
+export function regimeLimit(r: TcpRegime): string | null {
+  if (r.lineRate) return `${regimeFigures(r)}: this link shows no window-limited regime, where the paper's TCP differences live, so the claim only asks whether the environments differ at line rate`;
+  if (!r.oneStep) return null;
+  const { from, to, share } = r.oneStep;
+  return `the window-limited regime appears as one step (native ${mbit(from.throughput.mean)} to ${mbit(to.throughput.mean)} x 10^6 bits/s between ${from.value} and ${to.value} B, ${(share * 100).toFixed(0)}% of its whole rise: whole segments in flight), not the paper's gradual change over 2000-6000 B, so differences that need the gradual change cannot show`;
 }
 
 function roundTripOf(input: RunFacts, env: string): number | null {
@@ -53,8 +73,9 @@ export function claimLimits(input: RunFacts, claim: Claim, points: readonly Poin
   const envs = claimEnvironments(claim);
   const embedded = input.manifest?.link?.kind === 'veth-testbed';
   if (claim.test === 'TCP_STREAM' && claim.kind !== 'replicates-agree') {
-    const regime = tcpRegime(points);
-    if (regime) limits.push(`On this link ${regime.text}.`);
+    const regime = nativeTcpRegime(points);
+    const limit = regime && regimeLimit(regime);
+    if (limit) limits.push(`On this link ${limit}.`);
     const native = roundTripOf(input, 'native');
     const docker = roundTripOf(input, 'docker');
     if (embedded && envs.includes('native') && envs.includes('docker') && native !== null && docker !== null) {
@@ -65,7 +86,7 @@ export function claimLimits(input: RunFacts, claim: Claim, points: readonly Poin
     }
   }
   if (claim.test === 'UDP_STREAM' && embedded && claim.kind === 'step' && claim.steps.some((s) => s.from < 1500 && s.to >= 1500)) {
-    limits.push('The embedded link loses no packet (no loss emulated; it runs at its framing capacity at 1450 B): the paper\'s collapse at 1500 B, where a datagram becomes two fragments and a lost fragment loses it on a real NIC, cannot appear here.');
+    limits.push('The embedded link loses no packet on the wire (no loss emulated: a packet is lost only when a queue overflows): the paper\'s collapse at 1500 B, where a datagram becomes two fragments and a lost fragment loses it on a real NIC, cannot appear here.');
   }
   return limits;
 }

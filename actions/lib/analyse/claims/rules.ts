@@ -178,8 +178,8 @@ export const HOLM = (alpha: number) => `One-sided tests at alpha ${alpha} with H
 export function gapInWords(a: string, b: string, e: TEstimate, ctx: RuleContext, unit: Unit, mean = 'mean '): string {
   const [lo, hi] = tInterval(e, ctx.level);
   const stats = `${a} - ${b}: ${mean}${estimateText(e, ctx, unit)}`;
-  if (lo <= 0 && hi >= 0) return `${b} within ${show(unit, Math.max(Math.abs(lo), Math.abs(hi)))} of ${a} (${stats})`;
-  return `${a} ${e.value > 0 ? 'above' : 'below'} ${b} by ${show(unit, Math.abs(e.value))} (${stats})`;
+  if (lo <= 0 && hi >= 0) return `${b} within ${show(unit, Math.max(Math.abs(lo), Math.abs(hi))).replace(/^\+/, '')} of ${a} (${stats})`;
+  return `${a} ${e.value > 0 ? 'above' : 'below'} ${b} by ${show(unit, Math.abs(e.value)).replace(/^\+/, '')} (${stats})`;
 }
 
 /** The power a test needs to call a difference detectable. */

@@ -92,5 +92,6 @@ describe('the counts', () => {
     const claims = [c('supported'), c('refuted'), c('refuted'), c('inconclusive', true), c('inconclusive')];
     expect(countVerdicts(claims)).toEqual({ supported: 1, refuted: 2, inconclusive: 2, onlyTcg: 1 });
     expect(countsLine(claims)).toBe('5 claims: 1 supported, 2 refuted, 2 inconclusive (1 of them only because a guest ran under TCG)');
+    expect(countsLine([c('inconclusive')])).toBe('1 claim: 0 supported, 0 refuted, 1 inconclusive');
   });
 });
