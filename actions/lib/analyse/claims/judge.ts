@@ -159,6 +159,9 @@ export function claimConditions(input: RunFacts, claim: Claim): string {
   return [testbedCondition(input), lossCondition(input), roundTripCondition(input, envs), acceleratorCondition(input, envs)].filter((s) => s !== null).join('; ');
 }
 
+/** Parts listed in a finding, per outcome, before "and N more". */
+const MAX_IN_FINDING = 6;
+
 /** Parts that can only refute (single points of a pooled test) are listed up to this many. */
 const MAX_LISTED_REFUTING = 5;
 
@@ -238,17 +241,22 @@ export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<s
   if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
   const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i]!.kind, tcg: emulated(p) }));
   // The finding: the parts that decided the verdict, else what each judged part showed.
-  const by = (kind: Outcome['kind']) => judged.filter(({ o }) => o.kind === kind).map(({ p }) => `${p.finding ?? p.text}${kind === 'undecided' && p.underpowered ? ` (${p.underpowered})` : ''}`);
+  // Parts that can only refute say something only when they do.
+  const by = (kind: Outcome['kind']) => judged.filter(({ p, o }) => o.kind === kind && (!p.onlyRefutes || kind === 'fails')).map(({ p }) => `${p.finding ?? p.text}${kind === 'undecided' && p.underpowered ? ` (${p.underpowered})` : ''}`);
+  // A long list (every step of a rise) is cut after a few, saying how many more: all are in the evidence.
+  const few = (list: readonly string[]) => (list.length <= MAX_IN_FINDING ? list.join('; ') : `${list.slice(0, MAX_IN_FINDING).join('; ')}; and ${list.length - MAX_IN_FINDING} more parts like these (all in the evidence)`);
   let finding: string;
-  if (verdict === 'refuted') finding = quantifier === 'every' ? `Shown to fail: ${by('fails').join('; ')}.` : `Every part shown to fail: ${by('fails').join('; ')}.`;
-  else if (verdict === 'supported') finding = quantifier === 'every' ? `Every part shown to hold: ${by('holds').join('; ')}.` : `Shown to hold: ${by('holds').join('; ')}.`;
+  if (verdict === 'refuted') finding = quantifier === 'every' ? `Shown to fail: ${few(by('fails'))}.` : `Every part shown to fail: ${few(by('fails'))}.`;
+  else if (verdict === 'supported') finding = quantifier === 'every' ? `Every part shown to hold: ${few(by('holds'))}.` : `Shown to hold: ${few(by('holds'))}.`;
   else {
     const said = (['holds', 'fails', 'undecided', 'untested'] as const)
       .map((k) => ({ k, list: by(k) }))
       .filter(({ list }) => list.length > 0)
-      .map(({ k, list }) => `${k === 'holds' ? 'Holds' : k === 'fails' ? 'Fails' : k === 'undecided' ? 'Undecided' : 'Cannot be tested'}: ${list.join('; ')}.`);
+      .map(({ k, list }) => `${k === 'holds' ? 'Holds' : k === 'fails' ? 'Fails' : k === 'undecided' ? 'Undecided' : 'Cannot be tested'}: ${few(list)}.`);
+    // The TCG parts' own numbers, said as such: not judged, but not hidden either.
     const tcgEnvs = [...new Set(tcgIdx.flatMap(({ p }) => p.environments.filter((e) => tcg.has(e))))].sort();
-    if (tcgEnvs.length > 0) said.push(`Not judged (${listed(tcgEnvs)} under TCG): ${tcgIdx.length} part${tcgIdx.length === 1 ? '' : 's'}.`);
+    const tcgSaid = tcgIdx.filter(({ p, i }) => !p.onlyRefutes || outcome[i]!.kind === 'fails').map(({ p }) => p.finding ?? p.text);
+    if (tcgEnvs.length > 0) said.push(`Not judged (${listed(tcgEnvs)} under TCG): ${few(tcgSaid)}.`);
     if (missing.length > 0) said.push(`Not measured: ${listed(missing)}.`);
     finding = said.join(' ');
   }

@@ -34,6 +34,7 @@ describe('the other reading of a claim', () => {
     expect(r.otherReading).toEqual(expect.objectContaining({ reading: 'over 2000-5000 B, the part of Fig. 4b where the curves part', verdict: 'supported' }));
     expect(r.finding).toMatch(/^Undecided: docker within [\d.]+ x 10\^6 bits\/s of native .* over from-100, 5 points, 100-4100 B;.* Read otherwise \(over 2000-5000 B, the part of Fig\. 4b where the curves part\), supported: Every part shown to hold: native above docker by [23]\.\d\d x 10\^6 bits\/s \(native - docker: mean [23]\.\d\d, 95% CI/);
     expect(r.evidence).toMatch(/Read otherwise \(over 2000-5000 B[^)]*\): supported\. native - docker \(from-100, 3 points, 2100-4100 B\)/);
+    expect(r.otherReading!.finding).toMatch(/; with 95% confidence \(one-sided\) at least [\d.]+ x 10\^6 bits\/s\.$/);
   });
 
   it('is not repeated where both readings agree', () => {
@@ -41,6 +42,8 @@ describe('the other reading of a claim', () => {
     expect(r.verdict).toBe('refuted');
     expect(r.otherReading?.verdict).toBe('refuted');
     expect(r.finding).not.toMatch(/Read otherwise/);
+    // The one-sided bound the test decides by, against the threshold (the 95% two-sided interval may reach past it).
+    expect(r.finding).toMatch(/; with 95% confidence \(one-sided\) below [\d.]+ x 10\^6 bits\/s, short of the 1\.00 x 10\^6 bits\/s needed/);
   });
 
   it('must make a valid claim, else the file is refused naming the claim and the field', () => {
@@ -53,7 +56,10 @@ describe('the other reading of a claim', () => {
 describe('an undecided comparison that could not have detected the paper\'s effect', () => {
   it('says "underpowered" and the smallest effect it could have detected', () => {
     const r = judge(byId('tcp-100-native-above-docker-before-5000'), gapIn2000to5000);
-    expect(r.evidence).toMatch(/\(undecided: shown neither to hold \(Holm-adjusted p [\d.]+\) nor to fail \([\d.]+\); underpowered: with 5 observations this test detects \(80% power, alpha 0\.05\) a difference of [\d.]+ x 10\^6 bits\/s or more, and the paper's effect is 1\.00 x 10\^6 bits\/s\)/);
+    expect(r.evidence).toMatch(/\(undecided: shown neither to hold \(Holm-adjusted p [\d.]+\) nor to fail \([\d.]+\); underpowered: at its precision \(standard error [\d.]+ x 10\^6 bits\/s, 4 df\) this test detects \(80% power, alpha 0\.05\) a difference of [\d.]+ x 10\^6 bits\/s or more, and the paper's effect is 1\.00 x 10\^6 bits\/s\)/);
+    // (t(0.95, 4) + t(0.8, 4)) x se: 2.132 + 0.941 standard errors.
+    const se = Number(/standard error ([\d.]+) x 10/.exec(r.evidence)![1]);
+    expect(Number(/a difference of ([\d.]+) x 10\^6/.exec(r.evidence)![1])).toBeCloseTo(3.073 * se, 1);
     const detectable = Number(/a difference of ([\d.]+) x 10\^6/.exec(r.evidence)![1]);
     expect(detectable).toBeGreaterThan(1);
     // Where the test is precise enough, nothing is said.

@@ -199,5 +199,22 @@ export function powerNote(e: TEstimate, paper: Interval, ctx: RuleContext, unit:
   if (!(effect > 0)) return undefined;
   const detectable = smallestDetectable(e, ctx.alpha);
   if (detectable <= effect) return undefined;
-  return `underpowered: with ${e.df + 1} observations this test detects (${fmt(POWER * 100, 0)}% power, alpha ${ctx.alpha}) a difference of ${show(unit, detectable)} or more, and the paper's effect is ${show(unit, effect)}`;
+  return `underpowered: at its precision (standard error ${show(unit, e.se)}, ${fmt(e.df, Number.isInteger(e.df) ? 0 : 1)} df) this test detects (${fmt(POWER * 100, 0)}% power, alpha ${ctx.alpha}) a difference of ${show(unit, detectable)} or more, and the paper's effect is ${show(unit, effect)}`;
+}
+
+/**
+ * Where the paper's interval stands against this part's own one-sided bounds at 1 - alpha (the
+ * tests' own level: a 95% two-sided interval can reach past a bound the one-sided test is below):
+ * "; with 95% confidence (one-sided) below 0.94, short of the 1.00 needed"; empty when the
+ * bounds straddle an end of the interval.
+ */
+export function boundsAgainst(e: TEstimate, [low, high]: Interval, ctx: RuleContext, unit: Unit): string {
+  const t = studentTQuantile(1 - ctx.alpha, e.df);
+  const lower = e.value - t * e.se;
+  const upper = e.value + t * e.se;
+  const level = `with ${fmt((1 - ctx.alpha) * 100, 0)}% confidence (one-sided)`;
+  if (upper < low) return `; ${level} below ${show(unit, upper)}, short of the ${show(unit, low)} needed`;
+  if (high !== null && lower > high) return `; ${level} above ${show(unit, lower)}, beyond the ${show(unit, high)} allowed`;
+  if (lower > low && (high === null || upper < high)) return high === null ? `; ${level} at least ${show(unit, lower)}` : `; ${level} between ${show(unit, lower)} and ${show(unit, upper)}`;
+  return '';
 }

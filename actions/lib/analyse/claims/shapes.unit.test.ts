@@ -86,6 +86,23 @@ describe('the Holm families', () => {
   });
 });
 
+describe('the finding', () => {
+  it('names the parts that decided, in plain words, a long list cut after six with how many more', () => {
+    const parts: Part[] = Array.from({ length: 8 }, (_, i) => ({ label: `p${i}`, environments: ['native'], text: `p${i} numbers`, finding: `p${i} holds in words`, pSupport: 1e-6, pRefute: 1 }));
+    const d = decide(parts, 0.05, new Set());
+    expect(d.verdict).toBe('supported');
+    expect(d.finding).toBe('Every part shown to hold: p0 holds in words; p1 holds in words; p2 holds in words; p3 holds in words; p4 holds in words; p5 holds in words; and 2 more parts like these (all in the evidence).');
+    // Every part is in the evidence.
+    for (let i = 0; i < 8; i++) expect(d.evidence).toContain(`p${i} numbers (holds, Holm-adjusted p`);
+  });
+  it('leaves out parts that can only refute, unless they do', () => {
+    const pooled: Part = { label: 'pooled', environments: ['native'], text: 'pooled', finding: 'pooled in words', pSupport: 0.9, pRefute: 0.9 };
+    const point: Part = { label: 'point', environments: ['native'], text: 'point', finding: 'point in words', pSupport: null, pRefute: 0.9, onlyRefutes: true };
+    expect(decide([pooled, point], 0.05, new Set()).finding).toBe('Undecided: pooled in words.');
+    expect(decide([pooled, { ...point, pRefute: 1e-6 }], 0.05, new Set()).finding).toBe('Shown to fail: point in words.');
+  });
+});
+
 describe('the counts', () => {
   it('say how many inconclusive claims are so only for TCG', () => {
     const c = (verdict: ClaimResult['verdict'], onlyTcg = false) => ({ verdict, onlyTcg });

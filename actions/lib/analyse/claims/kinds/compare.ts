@@ -5,7 +5,7 @@ import type { PointSummary } from '../../aggregate.ts';
 import { common, environment, environments, interval, METRICS, range, series } from '../fields.ts';
 import { defineKind } from '../kind.ts';
 import { meanEstimate } from '../../../core/stats.ts';
-import { gapInWords, HOLM, powerNote, ofSeries, METRIC_UNIT, estimateText, intervalTest, intervalText, pairedOverPoints, rangeText, seriesText, untestable, type Part, type RuleContext } from '../rules.ts';
+import { boundsAgainst, gapInWords, HOLM, powerNote, ofSeries, METRIC_UNIT, estimateText, intervalTest, intervalText, pairedOverPoints, rangeText, seriesText, untestable, type Part, type RuleContext } from '../rules.ts';
 
 export const CompareClaimSchema = z.strictObject({
   ...common,
@@ -43,7 +43,7 @@ export function judgeCompare(c: CompareClaim, points: readonly PointSummary[], p
       if (r.note) return untestable(label, [a, b], `${label} (${where}): ${r.note}`);
       const e = meanEstimate(r.diffs)!;
       const { pIn, pOut } = intervalTest(e, c.difference);
-      return { label, environments: [a, b], pSupport: pIn, pRefute: pOut, underpowered: powerNote(e, c.difference, ctx, unit), text: `${label} (${where}): mean ${estimateText(e, ctx, unit)}; the paper: ${intervalText(c.difference, unit)}`, finding: `${gapInWords(a, b, e, ctx, unit)} over ${where}; the claim needs ${a} above ${b} by ${intervalText(c.difference, unit)}` };
+      return { label, environments: [a, b], pSupport: pIn, pRefute: pOut, underpowered: powerNote(e, c.difference, ctx, unit), text: `${label} (${where}): mean ${estimateText(e, ctx, unit)}; the paper: ${intervalText(c.difference, unit)}`, finding: `${gapInWords(a, b, e, ctx, unit)} over ${where}; the claim needs ${a} above ${b} by ${intervalText(c.difference, unit)}${boundsAgainst(e, c.difference, ctx, unit)}` };
     });
 }
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { PointSummary } from '../../aggregate.ts';
 import { common, environment, interval, range, series } from '../fields.ts';
 import { defineKind } from '../kind.ts';
-import { gapInWords, HOLM, ofSeries, MBIT, byPoint, estimateText, intervalTest, intervalText, pointKey, pointsOf, replicateContrast, seriesText, untestable, type Part, type RuleContext } from '../rules.ts';
+import { gapInWords, HOLM, powerNote, ofSeries, MBIT, byPoint, estimateText, intervalTest, intervalText, pointKey, pointsOf, replicateContrast, seriesText, untestable, type Part, type RuleContext } from '../rules.ts';
 
 export const EveryPointClaimSchema = z.strictObject({
   ...common,
@@ -36,7 +36,7 @@ export function judgeEveryPoint(c: EveryPointClaim, points: readonly PointSummar
         continue;
       }
       const { pIn, pOut } = intervalTest(r.estimate, c.difference);
-      parts.push({ label: at, environments: [part.above, part.below], pSupport: pIn, pRefute: pOut, text: `${at}: ${estimateText(r.estimate, ctx, MBIT)} (${r.method})`, finding: `at ${p.value} B (${p.series}) ${gapInWords(part.above, part.below, r.estimate, ctx, MBIT, '')}` });
+      parts.push({ label: at, environments: [part.above, part.below], pSupport: pIn, pRefute: pOut, underpowered: powerNote(r.estimate, c.difference, ctx, MBIT), text: `${at}: ${estimateText(r.estimate, ctx, MBIT)} (${r.method})`, finding: `at ${p.value} B (${p.series}) ${gapInWords(part.above, part.below, r.estimate, ctx, MBIT, '')}` });
     }
   }
   return parts;

@@ -43,7 +43,15 @@ export function judgeRise(c: RiseClaim, points: readonly PointSummary[], present
       }
       const [low, high] = c.rise;
       const { pIn, pOut } = intervalTest(overall.estimate, [Math.log(1 + low), high === null ? null : Math.log(1 + high)]);
-      const rise: Part = { label, environments: [env], pSupport: pIn, pRefute: pOut, text: `${label}: ${fmt(first.throughput.mean)} -> ${fmt(last.throughput.mean)} x 10^6 bits/s, a rise of ${pct(Math.exp(overall.estimate.value) - 1)}` };
+      const change = Math.exp(overall.estimate.value) - 1;
+      const rise: Part = {
+        label,
+        environments: [env],
+        pSupport: pIn,
+        pRefute: pOut,
+        text: `${label}: ${fmt(first.throughput.mean)} -> ${fmt(last.throughput.mean)} x 10^6 bits/s, a ${change >= 0 ? 'rise' : 'fall'} of ${fmt(Math.abs(change) * 100, 1)}%`,
+        finding: `${env} ${change >= 0 ? 'rises' : 'falls'} ${fmt(Math.abs(change) * 100, 1)}% from ${first.value} to ${last.value} B (${series}; ${fmt(first.throughput.mean)} -> ${fmt(last.throughput.mean)} x 10^6 bits/s); the claim needs a rise of ${intervalText(c.rise, FRACTION)} and no step between neighbouring sizes falling by more than ${percentOf(c.maximumStepFall)}`,
+      };
       parts.push(rise);
       // Each step must not fall by more than the maximum: only a step that clearly falls refutes,
       // and every step must clearly not fall for the rise to be gradual.
@@ -57,7 +65,7 @@ export function judgeRise(c: RiseClaim, points: readonly PointSummary[], present
         }
         const text = `${stepLabel}: ${pct(Math.exp(step.estimate.value) - 1)}`;
         if (worst === null || step.estimate.value < worst.value) worst = { text, value: step.estimate.value };
-        parts.push({ label: stepLabel, environments: [env], pSupport: pAbove(step.estimate, floor), pRefute: pBelow(step.estimate, floor), text });
+        parts.push({ label: stepLabel, environments: [env], pSupport: pAbove(step.estimate, floor), pRefute: pBelow(step.estimate, floor), text, finding: `${env} ${ps[i - 1]!.value}->${ps[i]!.value} B: ${pct(Math.exp(step.estimate.value) - 1)}` });
       }
       if (worst) rise.text += `; the lowest step: ${worst.text}`;
     }
