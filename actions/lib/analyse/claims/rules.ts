@@ -48,7 +48,8 @@ export interface RuleContext {
   level: number;
 }
 
-export const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+/** A number to `digits` places; a value that rounds to zero is 0, never -0.00. */
+export const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits).replace(/^-(0\.?0*)$/, '$1') : String(v));
 export const pct = (v: number, digits = 1) => `${v >= 0 ? '+' : ''}${fmt(v * 100, digits)}%`;
 export const fmtP = (p: number) => (p < 1e-4 ? '< 0.0001' : p.toPrecision(2));
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadClaims } from './file.ts';
 import { countsLine, countVerdicts, decide, judgeClaims, verdictLabel, type ClaimResult } from './judge.ts';
 import type { Claim } from './schema.ts';
-import type { Part } from './rules.ts';
+import { fmt, type Part } from './rules.ts';
 import { loadPlan } from '../../plan/plan-file.ts';
 import type { Point } from '../../plan/plan.ts';
 import { syntheticRun } from '../../testing/synthetic.ts';
@@ -94,6 +94,12 @@ describe('the finding', () => {
     expect(d.finding).toBe('Every part shown to hold: p0 holds in words; p1 holds in words; p2 holds in words; p3 holds in words; p4 holds in words; p5 holds in words; and 2 more parts like these (all in the evidence).');
     // Every part is in the evidence.
     for (let i = 0; i < 8; i++) expect(d.evidence).toContain(`p${i} numbers (holds, Holm-adjusted p`);
+  });
+  it('never prints a negative zero', () => {
+    expect(fmt(-0.001)).toBe('0.00');
+    expect(fmt(-0.004, 2)).toBe('0.00');
+    expect(fmt(-0.006, 2)).toBe('-0.01');
+    expect(fmt(-0.4, 0)).toBe('0');
   });
   it('leaves out parts that can only refute, unless they do', () => {
     const pooled: Part = { label: 'pooled', environments: ['native'], text: 'pooled', finding: 'pooled in words', pSupport: 0.9, pRefute: 0.9 };
