@@ -3,8 +3,8 @@
 // what the run's report says: the counts, then each of the paper's claims (its words hold the
 // paper's number), our verdict and what the run shows in plain words, whole (never cut: the
 // statistics follow in the finding, the full evidence is one link away in the run's claims.md).
-// scripts/readme-verdicts.test.ts checks that the table in the README is this script's output for
-// the run its marker names.
+// scripts/readme-verdicts.unit.test.ts checks that the table in the README is this script's output
+// for the run its marker names.
 // Usage: node scripts/readme-verdicts.ts reports/runs/<runId>
 
 import { join } from 'node:path';
