@@ -11,4 +11,15 @@ import { seriesAlike } from './kinds/series-alike.ts';
 import { step } from './kinds/step.ts';
 import { unstable } from './kinds/unstable.ts';
 
-export const KINDS = [compare, everyPoint, step, rise, unstable, converge, equivalent, fades, replicatesAgree, seriesAlike] as const;
+export const KINDS = [
+  compare,
+  everyPoint,
+  step,
+  rise,
+  unstable,
+  converge,
+  equivalent,
+  fades,
+  replicatesAgree,
+  seriesAlike,
+] as const;

@@ -33,7 +33,9 @@ export interface TcpRegime {
 }
 
 export function nativeTcpRegime(points: readonly PointSummary[]): TcpRegime | null {
-  const native = points.filter((p) => p.environment === 'native' && p.test === 'TCP_STREAM' && p.throughput.n > 0).sort((a, b) => a.value - b.value);
+  const native = points
+    .filter((p) => p.environment === 'native' && p.test === 'TCP_STREAM' && p.throughput.n > 0)
+    .sort((a, b) => a.value - b.value);
   if (native.length < 4) return null;
   const first = native[0]!;
   const plateau = median(native.slice(Math.floor((2 * native.length) / 3)).map((p) => p.throughput.mean));
@@ -45,7 +47,10 @@ export function nativeTcpRegime(points: readonly PointSummary[]): TcpRegime | nu
   }
   const total = plateau - first.throughput.mean;
   const lineRate = share >= LINE_RATE_SHARE;
-  const oneStep = !lineRate && total > 0 && step.rise / total >= ONE_STEP_SHARE ? { from: step.from, to: step.to, share: step.rise / total } : null;
+  const oneStep =
+    !lineRate && total > 0 && step.rise / total >= ONE_STEP_SHARE
+      ? { from: step.from, to: step.to, share: step.rise / total }
+      : null;
   return { first, plateau, share, lineRate, oneStep };
 }
 
@@ -56,7 +61,8 @@ export function regimeFigures(r: TcpRegime): string {
 
 /** Why the regime cannot show the paper's TCP differences, in words; null when it can. */
 export function regimeLimit(r: TcpRegime): string | null {
-  if (r.lineRate) return `${regimeFigures(r)}: this link shows no window-limited regime, where the paper's TCP differences live, so the claim only asks whether the environments differ at line rate`;
+  if (r.lineRate)
+    return `${regimeFigures(r)}: this link shows no window-limited regime, where the paper's TCP differences live, so the claim only asks whether the environments differ at line rate`;
   if (!r.oneStep) return null;
   const { from, to, share } = r.oneStep;
   return `the window-limited regime appears as one step (native ${mbit(from.throughput.mean)} to ${mbit(to.throughput.mean)} x 10^6 bits/s between ${from.value} and ${to.value} B, ${(share * 100).toFixed(0)}% of its whole rise: whole segments in flight), not the paper's gradual change over 2000-6000 B, so differences that need the gradual change cannot show`;
@@ -81,12 +87,21 @@ export function claimLimits(input: RunFacts, claim: Claim, points: readonly Poin
     if (embedded && envs.includes('native') && envs.includes('docker') && native !== null && docker !== null) {
       const gap = Math.abs(docker - native);
       if (gap <= Math.max(SAME_ROUND_TRIP_US, SAME_ROUND_TRIP_SHARE * native)) {
-        limits.push(`Native and Docker round trips differ by ${gap.toFixed(0)} us (${native.toFixed(0)} vs ${docker.toFixed(0)} us): a cost of Docker's bridge and NAT on the round trip, the way it would lower TCP throughput where the window limits it, cannot show here.`);
+        limits.push(
+          `Native and Docker round trips differ by ${gap.toFixed(0)} us (${native.toFixed(0)} vs ${docker.toFixed(0)} us): a cost of Docker's bridge and NAT on the round trip, the way it would lower TCP throughput where the window limits it, cannot show here.`,
+        );
       }
     }
   }
-  if (claim.test === 'UDP_STREAM' && embedded && claim.kind === 'step' && claim.steps.some((s) => s.from < 1500 && s.to >= 1500)) {
-    limits.push('The embedded link loses no packet on the wire (no loss emulated: a packet is lost only when a queue overflows): the paper\'s collapse at 1500 B, where a datagram becomes two fragments and a lost fragment loses it on a real NIC, cannot appear here.');
+  if (
+    claim.test === 'UDP_STREAM' &&
+    embedded &&
+    claim.kind === 'step' &&
+    claim.steps.some((s) => s.from < 1500 && s.to >= 1500)
+  ) {
+    limits.push(
+      "The embedded link loses no packet on the wire (no loss emulated: a packet is lost only when a queue overflows): the paper's collapse at 1500 B, where a datagram becomes two fragments and a lost fragment loses it on a real NIC, cannot appear here.",
+    );
   }
   return limits;
 }

@@ -24,7 +24,12 @@ const udp = (fall: Record<string, number>) => (env: string, p: Point) => {
   return p.value <= 1472 ? before : before * (1 - (fall[env] ?? 0));
 };
 
-function judgeOn(claim: Claim, mean: (env: string, p: Point) => number, accelerator: 'kvm' | 'tcg', environments = ALL): ClaimResult {
+function judgeOn(
+  claim: Claim,
+  mean: (env: string, p: Point) => number,
+  accelerator: 'kvm' | 'tcg',
+  environments = ALL,
+): ClaimResult {
   const run = syntheticRun({ plan, environments, replicates: 3, seed: 5, noise: 0.003, accelerator, mean });
   return judgeClaims(run, { formatVersion: 2, alpha: CLAIMS.alpha, claims: [claim] })[0]!;
 }
@@ -36,7 +41,9 @@ describe('a claim about every part', () => {
     const r = judgeOn(drop, udp({ native: 0.03, docker: 0.03, kvm: 0.9, osv: 0.9 }), 'tcg');
     expect(verdictLabel(r)).toBe('refuted (fails for native and docker; kvm and osv not judged: TCG)');
     expect(r.onlyTcg).toBe(false);
-    expect(r.finding).toMatch(/^Shown to fail: native falls [23]\.\d% from 1450 to 1550 B \(from-50; 95% CI \[[^\]]+\]\); the claim needs a fall of at least 50%; docker falls [23]\.\d%/);
+    expect(r.finding).toMatch(
+      /^Shown to fail: native falls [23]\.\d% from 1450 to 1550 B \(from-50; 95% CI \[[^\]]+\]\); the claim needs a fall of at least 50%; docker falls [23]\.\d%/,
+    );
   });
   it('is inconclusive, only for TCG, when every judged part holds', () => {
     const r = judgeOn(drop, udp({ native: 0.9, docker: 0.9, kvm: 0.03, osv: 0.03 }), 'tcg');
@@ -71,14 +78,24 @@ describe('a claim about some part', () => {
 });
 
 describe('the Holm families', () => {
-  const part = (label: string, env: string, pRefute: number): Part => ({ label, environments: [env], text: label, pSupport: 1 - pRefute, pRefute });
+  const part = (label: string, env: string, pRefute: number): Part => ({
+    label,
+    environments: [env],
+    text: label,
+    pSupport: 1 - pRefute,
+    pRefute,
+  });
   it('leave the TCG parts out: they neither dilute a judged part nor decide', () => {
     const parts = [part('native', 'native', 0.03), part('kvm', 'kvm', 0.5), part('osv', 'osv', 0.5)];
     // With the TCG parts in the family, Holm would multiply 0.03 by 3.
     expect(decide(parts, 0.05, new Set()).verdict).toBe('inconclusive');
     const tcg = decide(parts, 0.05, new Set(['kvm', 'osv']));
     expect(tcg.verdict).toBe('refuted');
-    expect(tcg.parts.map((p) => `${p.label}: ${p.outcome}${p.tcg ? ' (TCG)' : ''}`)).toEqual(['native: fails', 'kvm: undecided (TCG)', 'osv: undecided (TCG)']);
+    expect(tcg.parts.map((p) => `${p.label}: ${p.outcome}${p.tcg ? ' (TCG)' : ''}`)).toEqual([
+      'native: fails',
+      'kvm: undecided (TCG)',
+      'osv: undecided (TCG)',
+    ]);
     // A TCG part clearly failing on its own is shown, and decides nothing.
     const only = decide([part('native', 'native', 0.9), part('kvm', 'kvm', 0.0001)], 0.05, new Set(['kvm']));
     expect(only.verdict).toBe('inconclusive');
@@ -88,10 +105,19 @@ describe('the Holm families', () => {
 
 describe('the finding', () => {
   it('names the parts that decided, in plain words, a long list cut after six with how many more', () => {
-    const parts: Part[] = Array.from({ length: 8 }, (_, i) => ({ label: `p${i}`, environments: ['native'], text: `p${i} numbers`, finding: `p${i} holds in words`, pSupport: 1e-6, pRefute: 1 }));
+    const parts: Part[] = Array.from({ length: 8 }, (_, i) => ({
+      label: `p${i}`,
+      environments: ['native'],
+      text: `p${i} numbers`,
+      finding: `p${i} holds in words`,
+      pSupport: 1e-6,
+      pRefute: 1,
+    }));
     const d = decide(parts, 0.05, new Set());
     expect(d.verdict).toBe('supported');
-    expect(d.finding).toBe('Every part shown to hold: p0 holds in words; p1 holds in words; p2 holds in words; p3 holds in words; p4 holds in words; p5 holds in words; and 2 more parts like these (all in the evidence).');
+    expect(d.finding).toBe(
+      'Every part shown to hold: p0 holds in words; p1 holds in words; p2 holds in words; p3 holds in words; p4 holds in words; p5 holds in words; and 2 more parts like these (all in the evidence).',
+    );
     // Every part is in the evidence.
     for (let i = 0; i < 8; i++) expect(d.evidence).toContain(`p${i} numbers (holds, Holm-adjusted p`);
   });
@@ -102,10 +128,27 @@ describe('the finding', () => {
     expect(fmt(-0.4, 0)).toBe('0');
   });
   it('leaves out parts that can only refute, unless they do', () => {
-    const pooled: Part = { label: 'pooled', environments: ['native'], text: 'pooled', finding: 'pooled in words', pSupport: 0.9, pRefute: 0.9 };
-    const point: Part = { label: 'point', environments: ['native'], text: 'point', finding: 'point in words', pSupport: null, pRefute: 0.9, onlyRefutes: true };
+    const pooled: Part = {
+      label: 'pooled',
+      environments: ['native'],
+      text: 'pooled',
+      finding: 'pooled in words',
+      pSupport: 0.9,
+      pRefute: 0.9,
+    };
+    const point: Part = {
+      label: 'point',
+      environments: ['native'],
+      text: 'point',
+      finding: 'point in words',
+      pSupport: null,
+      pRefute: 0.9,
+      onlyRefutes: true,
+    };
     expect(decide([pooled, point], 0.05, new Set()).finding).toBe('Undecided: pooled in words.');
-    expect(decide([pooled, { ...point, pRefute: 1e-6 }], 0.05, new Set()).finding).toBe('Shown to fail: point in words.');
+    expect(decide([pooled, { ...point, pRefute: 1e-6 }], 0.05, new Set()).finding).toBe(
+      'Shown to fail: point in words.',
+    );
   });
 });
 
@@ -114,7 +157,9 @@ describe('the counts', () => {
     const c = (verdict: ClaimResult['verdict'], onlyTcg = false) => ({ verdict, onlyTcg });
     const claims = [c('supported'), c('refuted'), c('refuted'), c('inconclusive', true), c('inconclusive')];
     expect(countVerdicts(claims)).toEqual({ supported: 1, refuted: 2, inconclusive: 2, onlyTcg: 1 });
-    expect(countsLine(claims)).toBe('5 claims: 1 supported, 2 refuted, 2 inconclusive (1 of them only because a guest ran under TCG)');
+    expect(countsLine(claims)).toBe(
+      '5 claims: 1 supported, 2 refuted, 2 inconclusive (1 of them only because a guest ran under TCG)',
+    );
     expect(countsLine([c('inconclusive')])).toBe('1 claim: 0 supported, 0 refuted, 1 inconclusive');
   });
 });

@@ -12,7 +12,9 @@ export const ReplicatesClaimSchema = z.strictObject({
   ...common,
   kind: z.literal('replicates-agree'),
   environments,
-  maximumSpread: fraction.describe('Largest replicate standard deviation, as a fraction of the point\'s mean, that is "negligible"'),
+  maximumSpread: fraction.describe(
+    'Largest replicate standard deviation, as a fraction of the point\'s mean, that is "negligible"',
+  ),
 });
 
 export type ReplicatesClaim = z.infer<typeof ReplicatesClaimSchema>;
@@ -31,12 +33,19 @@ export function replicateSpreadUpperBound(pooledVariance: number, df: number, al
   return Math.sqrt((df * pooledVariance) / chiSquareQuantile(alpha, df));
 }
 
-export function judgeReplicates(c: ReplicatesClaim, points: readonly PointSummary[], present: ReadonlySet<string>, ctx: RuleContext): Part[] {
+export function judgeReplicates(
+  c: ReplicatesClaim,
+  points: readonly PointSummary[],
+  present: ReadonlySet<string>,
+  ctx: RuleContext,
+): Part[] {
   const parts: Part[] = [];
   const tau = c.maximumSpread;
   for (const env of c.environments) {
     if (!present.has(env)) continue;
-    const ps = pointsOf(points, env, c.test, undefined).filter((p) => p.throughput.n >= MIN_REPLICATES_TO_DECIDE && p.throughput.mean > 0);
+    const ps = pointsOf(points, env, c.test, undefined).filter(
+      (p) => p.throughput.n >= MIN_REPLICATES_TO_DECIDE && p.throughput.mean > 0,
+    );
     if (ps.length === 0) {
       parts.push(untestable(env, [env], `${env}: no point with at least ${MIN_REPLICATES_TO_DECIDE} replicates`));
       continue;
@@ -57,7 +66,14 @@ export function judgeReplicates(c: ReplicatesClaim, points: readonly PointSummar
     });
     for (const p of ps) {
       const k = p.throughput.n - 1;
-      parts.push({ label: `${env} at ${p.value} B (${p.series})`, environments: [env], onlyRefutes: true, pSupport: null, pRefute: 1 - chiSquareCdf((k * relVar(p)) / tau ** 2, k), text: `${env} at ${p.value} B (${p.series}): ${fmt(Math.sqrt(relVar(p)) * 100)}%` });
+      parts.push({
+        label: `${env} at ${p.value} B (${p.series})`,
+        environments: [env],
+        onlyRefutes: true,
+        pSupport: null,
+        pRefute: 1 - chiSquareCdf((k * relVar(p)) / tau ** 2, k),
+        text: `${env} at ${p.value} B (${p.series}): ${fmt(Math.sqrt(relVar(p)) * 100)}%`,
+      });
     }
   }
   return parts;
@@ -67,5 +83,6 @@ export const replicatesAgree = defineKind({
   schema: ReplicatesClaimSchema,
   environments: (c) => [...c.environments],
   judge: judgeReplicates,
-  describe: (c, alpha) => `Per environment, the replicate standard deviation as a fraction of each point's mean: pooled over its points (chi-square) it must be shown below ${percentOf(c.maximumSpread)}; any point, or the pool, shown above it refutes. ${HOLM(alpha)}`,
+  describe: (c, alpha) =>
+    `Per environment, the replicate standard deviation as a fraction of each point's mean: pooled over its points (chi-square) it must be shown below ${percentOf(c.maximumSpread)}; any point, or the pool, shown above it refutes. ${HOLM(alpha)}`,
 });

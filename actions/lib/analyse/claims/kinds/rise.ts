@@ -5,7 +5,20 @@ import type { PointSummary } from '../../aggregate.ts';
 import { common, environments, fraction, interval, range, series } from '../fields.ts';
 import { defineKind } from '../kind.ts';
 import { pAbove, pBelow } from '../../../core/stats.ts';
-import { FRACTION, HOLM, percentOf, fmt, intervalTest, intervalText, pct, pointsOf, replicateContrast, untestable, type Part, type RuleContext } from '../rules.ts';
+import {
+  FRACTION,
+  HOLM,
+  percentOf,
+  fmt,
+  intervalTest,
+  intervalText,
+  pct,
+  pointsOf,
+  replicateContrast,
+  untestable,
+  type Part,
+  type RuleContext,
+} from '../rules.ts';
 
 export const RiseClaimSchema = z.strictObject({
   ...common,
@@ -13,14 +26,23 @@ export const RiseClaimSchema = z.strictObject({
   environments,
   series,
   range,
-  rise: interval.refine(([low]) => low > -1, 'expected a rise above -1 (last/first - 1)').describe('The rise from the first to the last point, last/first - 1'),
-  maximumStepFall: fraction.describe('No step between neighbouring points may fall by more than this fraction ("gradual")'),
+  rise: interval
+    .refine(([low]) => low > -1, 'expected a rise above -1 (last/first - 1)')
+    .describe('The rise from the first to the last point, last/first - 1'),
+  maximumStepFall: fraction.describe(
+    'No step between neighbouring points may fall by more than this fraction ("gradual")',
+  ),
 });
 
 export type RiseClaim = z.infer<typeof RiseClaimSchema>;
 
 /** A gradual rise: the last point above the first by the interval, and no step down by more than maximumStepFall. */
-export function judgeRise(c: RiseClaim, points: readonly PointSummary[], present: ReadonlySet<string>, ctx: RuleContext): Part[] {
+export function judgeRise(
+  c: RiseClaim,
+  points: readonly PointSummary[],
+  present: ReadonlySet<string>,
+  ctx: RuleContext,
+): Part[] {
   const parts: Part[] = [];
   const floor = Math.log(1 - c.maximumStepFall);
   for (const env of c.environments) {
@@ -42,7 +64,10 @@ export function judgeRise(c: RiseClaim, points: readonly PointSummary[], present
         continue;
       }
       const [low, high] = c.rise;
-      const { pIn, pOut } = intervalTest(overall.estimate, [Math.log(1 + low), high === null ? null : Math.log(1 + high)]);
+      const { pIn, pOut } = intervalTest(overall.estimate, [
+        Math.log(1 + low),
+        high === null ? null : Math.log(1 + high),
+      ]);
       const change = Math.exp(overall.estimate.value) - 1;
       const rise: Part = {
         label,
@@ -65,7 +90,14 @@ export function judgeRise(c: RiseClaim, points: readonly PointSummary[], present
         }
         const text = `${stepLabel}: ${pct(Math.exp(step.estimate.value) - 1)}`;
         if (worst === null || step.estimate.value < worst.value) worst = { text, value: step.estimate.value };
-        parts.push({ label: stepLabel, environments: [env], pSupport: pAbove(step.estimate, floor), pRefute: pBelow(step.estimate, floor), text, finding: `${env} ${ps[i - 1]!.value}->${ps[i]!.value} B: ${pct(Math.exp(step.estimate.value) - 1)}` });
+        parts.push({
+          label: stepLabel,
+          environments: [env],
+          pSupport: pAbove(step.estimate, floor),
+          pRefute: pBelow(step.estimate, floor),
+          text,
+          finding: `${env} ${ps[i - 1]!.value}->${ps[i]!.value} B: ${pct(Math.exp(step.estimate.value) - 1)}`,
+        });
       }
       if (worst) rise.text += `; the lowest step: ${worst.text}`;
     }
@@ -77,5 +109,6 @@ export const rise = defineKind({
   schema: RiseClaimSchema,
   environments: (c) => [...c.environments],
   judge: judgeRise,
-  describe: (c, alpha) => `Per environment and series, over ${c.range[0]}-${c.range[1]} B: the last point above the first by ${intervalText(c.rise, FRACTION)} (log ratio over replicates), and no step from one point to the next falling by more than ${percentOf(c.maximumStepFall)} (each step must be shown not to). ${HOLM(alpha)}`,
+  describe: (c, alpha) =>
+    `Per environment and series, over ${c.range[0]}-${c.range[1]} B: the last point above the first by ${intervalText(c.rise, FRACTION)} (log ratio over replicates), and no step from one point to the next falling by more than ${percentOf(c.maximumStepFall)} (each step must be shown not to). ${HOLM(alpha)}`,
 });

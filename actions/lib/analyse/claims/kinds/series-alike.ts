@@ -8,15 +8,30 @@ import { common, environments, fraction, range } from '../fields.ts';
 import { defineKind } from '../kind.ts';
 import { MIN_REPLICATES_TO_DECIDE } from '../../analysis.ts';
 import { meanEstimate } from '../../../core/stats.ts';
-import { fmt, gapInWords, HOLM, intervalTest, PERCENT, percentOf, pointsOf, untestable, type Part, type RuleContext } from '../rules.ts';
+import {
+  fmt,
+  gapInWords,
+  HOLM,
+  intervalTest,
+  PERCENT,
+  percentOf,
+  pointsOf,
+  untestable,
+  type Part,
+  type RuleContext,
+} from '../rules.ts';
 
 export const SeriesAlikeClaimSchema = z.strictObject({
   ...common,
   kind: z.literal('series-alike'),
   environments,
-  series: z.tuple([z.string().min(1), z.string().min(1)]).describe('[repeat, original]: the series that repeats, and the one it repeats'),
+  series: z
+    .tuple([z.string().min(1), z.string().min(1)])
+    .describe('[repeat, original]: the series that repeats, and the one it repeats'),
   range,
-  margin: fraction.describe('How far apart "similar" may be: the mean relative difference (repeat / original - 1) over the paired points'),
+  margin: fraction.describe(
+    'How far apart "similar" may be: the mean relative difference (repeat / original - 1) over the paired points',
+  ),
 });
 
 export type SeriesAlikeClaim = z.infer<typeof SeriesAlikeClaimSchema>;
@@ -26,7 +41,12 @@ export type SeriesAlikeClaim = z.infer<typeof SeriesAlikeClaimSchema>;
  * range (the grids are offset: 300, 1300, ... against 100, 1100, ...), the mean relative difference
  * by two one-sided tests against +-margin (k - 1 df over the pairs).
  */
-export function judgeSeriesAlike(c: SeriesAlikeClaim, points: readonly PointSummary[], present: ReadonlySet<string>, ctx: RuleContext): Part[] {
+export function judgeSeriesAlike(
+  c: SeriesAlikeClaim,
+  points: readonly PointSummary[],
+  present: ReadonlySet<string>,
+  ctx: RuleContext,
+): Part[] {
   const [repeat, original] = c.series;
   const parts: Part[] = [];
   for (const env of c.environments) {
@@ -35,9 +55,18 @@ export function judgeSeriesAlike(c: SeriesAlikeClaim, points: readonly PointSumm
     const b = pointsOf(points, env, c.test, original, c.range);
     const k = Math.min(a.length, b.length);
     const label = `${env} ${repeat} vs ${original}`;
-    const ratios = a.slice(0, k).map((p, i) => (b[i]!.throughput.mean > 0 ? p.throughput.mean / b[i]!.throughput.mean - 1 : Number.NaN));
+    const ratios = a
+      .slice(0, k)
+      .map((p, i) => (b[i]!.throughput.mean > 0 ? p.throughput.mean / b[i]!.throughput.mean - 1 : Number.NaN));
     const fewest = Math.min(...[...a.slice(0, k), ...b.slice(0, k)].map((p) => p.throughput.n));
-    const problem = k < 2 ? `${k} paired point${k === 1 ? '' : 's'} in ${c.range[0]}-${c.range[1]} B (need at least 2)` : fewest < MIN_REPLICATES_TO_DECIDE ? `too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})` : ratios.some((r) => !Number.isFinite(r)) ? 'a point of zero throughput: no ratio' : null;
+    const problem =
+      k < 2
+        ? `${k} paired point${k === 1 ? '' : 's'} in ${c.range[0]}-${c.range[1]} B (need at least 2)`
+        : fewest < MIN_REPLICATES_TO_DECIDE
+          ? `too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`
+          : ratios.some((r) => !Number.isFinite(r))
+            ? 'a point of zero throughput: no ratio'
+            : null;
     if (problem) {
       parts.push(untestable(label, [env], `${label}: ${problem}`));
       continue;
@@ -61,5 +90,6 @@ export const seriesAlike = defineKind({
   schema: SeriesAlikeClaimSchema,
   environments: (c) => [...c.environments],
   judge: judgeSeriesAlike,
-  describe: (c, alpha) => `Per environment, the series ${c.series[0]} against ${c.series[1]}, point by point in order over ${c.range[0]}-${c.range[1]} B: the mean relative difference by two one-sided tests (TOST) against +-${percentOf(c.margin)}: similar when shown inside, not similar when shown outside. ${HOLM(alpha)}`,
+  describe: (c, alpha) =>
+    `Per environment, the series ${c.series[0]} against ${c.series[1]}, point by point in order over ${c.range[0]}-${c.range[1]} B: the mean relative difference by two one-sided tests (TOST) against +-${percentOf(c.margin)}: similar when shown inside, not similar when shown outside. ${HOLM(alpha)}`,
 });

@@ -15,7 +15,12 @@ export const UnstableClaimSchema = z.strictObject({
   baselines: environments.describe('The steadier ones ("not as stable as the others": every other environment)'),
   series,
   range,
-  spreadRatio: z.number().gte(1).describe('Each environment\'s spread around a gradually increasing curve must be more than this many times each baseline\'s (1: simply more)'),
+  spreadRatio: z
+    .number()
+    .gte(1)
+    .describe(
+      "Each environment's spread around a gradually increasing curve must be more than this many times each baseline's (1: simply more)",
+    ),
 });
 
 export type UnstableClaim = z.infer<typeof UnstableClaimSchema>;
@@ -31,7 +36,10 @@ export function residualsFromRise(ps: readonly PointSummary[]): number[] {
   const out: number[] = [];
   for (const list of bySeries.values()) {
     list.sort((a, b) => a.value - b.value);
-    const fit = isotonicFit(list.map((p) => p.throughput.mean), list.map((p) => p.throughput.n));
+    const fit = isotonicFit(
+      list.map((p) => p.throughput.mean),
+      list.map((p) => p.throughput.n),
+    );
     list.forEach((p, i) => {
       if (fit[i]! > 0) for (const y of p.samples) out.push(y / fit[i]! - 1);
     });
@@ -44,11 +52,17 @@ export function residualsFromRise(ps: readonly PointSummary[]): number[] {
  * (absolute deviations of the residuals from their median), with Welch's t on those deviations,
  * one-sided against `spreadRatio` times the baseline's mean deviation.
  */
-export function judgeUnstable(c: UnstableClaim, points: readonly PointSummary[], present: ReadonlySet<string>, _ctx: RuleContext): Part[] {
+export function judgeUnstable(
+  c: UnstableClaim,
+  points: readonly PointSummary[],
+  present: ReadonlySet<string>,
+  _ctx: RuleContext,
+): Part[] {
   const parts: Part[] = [];
   for (const env of c.environments) {
     for (const baseline of c.baselines) {
-      if (env !== baseline && present.has(env) && present.has(baseline)) parts.push(unstablePart(c, points, env, baseline));
+      if (env !== baseline && present.has(env) && present.has(baseline))
+        parts.push(unstablePart(c, points, env, baseline));
     }
   }
   return parts;
@@ -59,8 +73,14 @@ function unstablePart(c: UnstableClaim, points: readonly PointSummary[], env: st
   const mine = pointsOf(points, env, c.test, c.series, c.range);
   const base = pointsOf(points, baseline, c.test, c.series, c.range);
   const fewest = Math.min(...[...mine, ...base].map((p) => p.throughput.n));
-  if (mine.length < 2 || base.length < 2) return untestable(label, [env, baseline], `${label}: too few points in ${c.range[0]}-${c.range[1]} B`);
-  if (fewest < MIN_REPLICATES_TO_DECIDE) return untestable(label, [env, baseline], `${label}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`);
+  if (mine.length < 2 || base.length < 2)
+    return untestable(label, [env, baseline], `${label}: too few points in ${c.range[0]}-${c.range[1]} B`);
+  if (fewest < MIN_REPLICATES_TO_DECIDE)
+    return untestable(
+      label,
+      [env, baseline],
+      `${label}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`,
+    );
   const deviations = (ps: readonly PointSummary[]) => {
     const r = residualsFromRise(ps);
     const m = median(r);
@@ -84,5 +104,6 @@ export const unstable = defineKind({
   schema: UnstableClaimSchema,
   environments: (c) => [...new Set([...c.environments, ...c.baselines])],
   judge: judgeUnstable,
-  describe: (c, alpha) => `Instability as a variance comparison, each of ${c.environments.join(', ')} against each of ${c.baselines.join(', ')}: each replicate's relative deviation from a non-decreasing (isotonic) fit of its series${ofSeries(c.series)} over ${c.range[0]}-${c.range[1]} B, then Levene's test in the Brown-Forsythe form (absolute deviations from the median) with Welch's t, one-sided: a pair holds when the first's mean deviation is shown above ${fmt(c.spreadRatio)} x the second's, fails when shown below. ${HOLM(alpha)}`,
+  describe: (c, alpha) =>
+    `Instability as a variance comparison, each of ${c.environments.join(', ')} against each of ${c.baselines.join(', ')}: each replicate's relative deviation from a non-decreasing (isotonic) fit of its series${ofSeries(c.series)} over ${c.range[0]}-${c.range[1]} B, then Levene's test in the Brown-Forsythe form (absolute deviations from the median) with Welch's t, one-sided: a pair holds when the first's mean deviation is shown above ${fmt(c.spreadRatio)} x the second's, fails when shown below. ${HOLM(alpha)}`,
 });
