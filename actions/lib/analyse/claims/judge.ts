@@ -243,8 +243,8 @@ export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<s
   // The finding: the parts that decided the verdict, else what each judged part showed.
   // Parts that can only refute say something only when they do.
   const by = (kind: Outcome['kind']) => judged.filter(({ p, o }) => o.kind === kind && (!p.onlyRefutes || kind === 'fails')).map(({ p }) => `${p.finding ?? p.text}${kind === 'undecided' && p.underpowered ? ` (${p.underpowered})` : ''}`);
-  // A long list (every step of a rise) is cut after a few, saying how many more: all are in the evidence.
-  const few = (list: readonly string[]) => (list.length <= MAX_IN_FINDING ? list.join('; ') : `${list.slice(0, MAX_IN_FINDING).join('; ')}; and ${list.length - MAX_IN_FINDING} more parts like these (all in the evidence)`);
+  // A long list (every step of a rise) is cut after a few, saying how many more (analysis.json has each part).
+  const few = (list: readonly string[]) => (list.length <= MAX_IN_FINDING ? list.join('; ') : `${list.slice(0, MAX_IN_FINDING).join('; ')}; and ${list.length - MAX_IN_FINDING} more parts like these (each part's outcome: analysis.json)`);
   let finding: string;
   if (verdict === 'refuted') finding = quantifier === 'every' ? `Shown to fail: ${few(by('fails'))}.` : `Every part shown to fail: ${few(by('fails'))}.`;
   else if (verdict === 'supported') finding = quantifier === 'every' ? `Every part shown to hold: ${few(by('holds'))}.` : `Shown to hold: ${few(by('holds'))}.`;
