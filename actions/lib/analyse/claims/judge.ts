@@ -267,10 +267,13 @@ export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<s
 function qualifierOf(envs: readonly string[], parts: readonly Part[], outcomes: readonly PartOutcome[], tcg: ReadonlySet<string>, missing: readonly string[]): string {
   const groups = new Map<string, string[]>();
   const add = (status: string, env: string) => groups.set(status, [...(groups.get(status) ?? []), env]);
+  // The reference every pair shares (native in "none beats native", the baseline of a convergence)
+  // takes its partners' outcomes: it is said through them ("fails for docker"), not on its own.
+  const reference = (env: string) => parts.length > 1 && parts.every((p) => p.environments.length > 1 && p.environments.includes(env));
   for (const env of envs) {
     if (missing.includes(env)) add('not measured', env);
     else if (tcg.has(env)) add('not judged: TCG', env);
-    else {
+    else if (!reference(env)) {
       const mine = outcomes.filter((o, i) => !o.tcg && parts[i]!.environments.includes(env) && !parts[i]!.onlyRefutes);
       const failing = outcomes.some((o, i) => !o.tcg && parts[i]!.environments.includes(env) && o.outcome === 'fails');
       if (failing) add('fails for', env);
