@@ -7,7 +7,7 @@ import type { PointSummary } from '../analyse/aggregate.ts';
 import { comparePoints, type RelativePoint, type UdpDelivery } from '../analyse/analysis.ts';
 import { analyseRun, RESTRICTED_RANGE, type RunAnalysis } from '../analyse/run.ts';
 import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpEffectiveSizeFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure, udpXTitle } from './charts/figures.ts';
-import { scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
+import { countsLine, scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, MeasurementRecord, RttProbeRecord } from '../measure/records.ts';
 import { roundTripFigure, withWindowModel } from './charts/round-trip.ts';
@@ -112,7 +112,11 @@ export function comparisonsCsv(a: RunAnalysis): string {
 
 /** The claims table in Markdown, opened by what the run can and cannot test; each verdict with its conditions. */
 export function claimsMarkdown(claims: readonly ClaimResult[], scope?: ClaimsScope): string {
-  const table = ['| Claim | Section | Verdict | Evidence |', '|---|---|---|---|', ...claims.map((c) => `| ${mdText(c.text)} | ${mdText(c.section)} | **${mdText(verdictLabel(c))}** | ${mdText(c.evidence)} Judged under: ${mdText(c.conditions)}. |`), ''];
+  const row = (c: ClaimResult) => {
+    const limits = c.limits.length ? ` **What this testbed cannot show:** ${mdText(c.limits.join(' '))}` : '';
+    return `| ${mdText(c.text)} | ${mdText(c.section)} | **${mdText(verdictLabel(c))}** | ${mdText(c.finding)}${limits} **Evidence:** ${mdText(c.evidence)} **Judged under:** ${mdText(c.conditions)}. |`;
+  };
+  const table = [`**Verdicts:** ${countsLine(claims)}.`, '', '| Claim | Section | Verdict | Finding and evidence |', '|---|---|---|---|', ...claims.map(row), ''];
   return [...(scope ? [scopeMarkdown(scope)] : []), ...table].join('\n');
 }
 
