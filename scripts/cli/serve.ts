@@ -16,6 +16,7 @@ import type { StartedEnvironment } from '../../actions/lib/measure/environment.t
 import { findEnvironment } from '../../env/registry.ts';
 import { testbedLayout } from '../../env/testbed/testbed.ts';
 import { asOptions, parseCommandArgs, UsageError } from './common.ts';
+import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 
 /** A bad environment variable is command-line misuse too, named as it is set. */
 function asEnvironmentVariable<T>(parse: () => T): T {
@@ -30,7 +31,7 @@ function asEnvironmentVariable<T>(parse: () => T): T {
 function writeAtomically(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
+  writeFileSafely(tmp, content);
   renameSync(tmp, path);
 }
 
