@@ -6,15 +6,15 @@ import { loadClaims } from '../../actions/lib/analyse/claims/file.ts';
 import { verdictLabel, type ClaimResult, type ClaimsScope } from '../../actions/lib/analyse/claims/judge.ts';
 import type { ClaimsFile } from '../../actions/lib/analyse/claims/schema.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
-import { buildSite, commitRun, renderReport, reportCacheDirs, writeReportFiles } from '../../actions/lib/site/build.ts';
+import { buildSite, commitRun, renderReport, writeReportFiles } from '../../actions/lib/site/build.ts';
 import { parseCommandArgs, PLANS_DIR, UsageError } from './common.ts';
 
 export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      report files (charts, CSV, claims) into RUN_DIR/report or DIR
   virtnet report <RUN_DIR...> --site DIR        a static site: an index of runs, a page per run, each run's
                                                 diff with its previous run and a picker for any two runs
       [--diff A:B]...                           also build the diff of run id B against run id A
-      [--no-svg]                                no SVG fallbacks but those already rendered (charts drawn in
-                                                the browser): a site of a thousand new runs in a minute
+      [--no-svg]                                no SVG fallbacks (charts drawn in the browser): a site of a
+                                                thousand new runs in a minute
   virtnet report <RUN_DIR...> --commit [--reports DIR]
                                                 copy each run with its report into DIR/runs/<runId>/ (default: reports)
       [--claims NAME|FILE]                      the claims judged: a built-in name (paper) or a claims file (default: paper)`;
@@ -52,7 +52,7 @@ export async function commandReport(args: string[]): Promise<number> {
     const command = ['virtnet', 'report', ...positionals, '--site', values.site, ...diffs.flatMap((d) => ['--diff', d]), ...(values.claims ? ['--claims', values.claims] : []), ...(values['no-svg'] ? ['--no-svg'] : [])];
     let result;
     try {
-      result = await buildSite(positionals, values.site, { claims, log: (m) => console.log(m), diffs, command, svg: values['no-svg'] ? 'reuse' : 'render' });
+      result = await buildSite(positionals, values.site, { claims, log: (m) => console.log(m), diffs, command, svg: values['no-svg'] ? 'none' : 'render' });
     } catch (e) {
       if (e instanceof InputError && e.field === 'diff') throw new UsageError(phrase('--diff', e.problem));
       throw e;
@@ -69,7 +69,7 @@ export async function commandReport(args: string[]): Promise<number> {
   for (const runDir of positionals) {
     const run = loadRun(runDir);
     const outDir = values.out ?? join(runDir, 'report');
-    const report = await renderReport(run.manifest, run.results, claims, values.out ? [values.out] : reportCacheDirs(runDir));
+    const report = await renderReport(run.manifest, run.results, claims);
     const changed = writeReportFiles(outDir, report.files);
     console.log(`report for run ${run.manifest.runId}: ${report.files.length} files in ${outDir} (${changed} changed)`);
     for (const line of verdictLines(report.analysis.claims, report.analysis.scope)) console.log(line);
@@ -80,7 +80,7 @@ export async function commandReport(args: string[]): Promise<number> {
 /** The end of `virtnet run` and `npm run reproduce`: report files, a one-run site, the verdicts. */
 export async function reportAfterRun(runDir: string, log: (line: string) => void, claims: ClaimsFile = claimsOption(undefined)): Promise<void> {
   const run = loadRun(runDir);
-  const report = await renderReport(run.manifest, run.results, claims, reportCacheDirs(runDir));
+  const report = await renderReport(run.manifest, run.results, claims);
   writeReportFiles(join(runDir, 'report'), report.files);
   log(`  report: ${join(runDir, 'report')}`);
   const site = await buildSite([runDir], join(runDir, 'site'), { claims });
