@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ClaimResult } from '../actions/lib/analyse/claims/judge.ts';
 import { verdictLabel } from '../actions/lib/analyse/claims/judge.ts';
 import { MiB, readRegularFile } from '../actions/lib/core/safe-read.ts';
-import { mdText } from '../actions/lib/core/text.ts';
+import { mdText } from '../actions/lib/core/escape.ts';
 
 /** Sentences that state a run-wide condition rather than a number: the report opens with them. */
 const CONDITION = /^(Not measured in this run: [^.]*\.|[^.]*? ran under TCG \(QEMU's software emulation\), not KVM:[^.]*\.)\s*/;

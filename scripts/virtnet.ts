@@ -7,7 +7,7 @@ import { commandReport } from './cli/report.ts';
 import { commandCleanup } from './cli/cleanup.ts';
 import { commandDiff } from './cli/diff.ts';
 import { commandServe } from './cli/serve.ts';
-import { UsageError } from './cli/common.ts';
+import { UsageError, print, printError } from './cli/common.ts';
 import { CALIBRATED_ONE_WAY_DELAY_US } from '../env/testbed/testbed.ts';
 
 const USAGE = `virtnet: netperf across native Linux, Docker, a QEMU/KVM Linux guest and OSv
@@ -84,12 +84,12 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(USAGE);
+    print(USAGE);
     return name ? 0 : 2;
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
-    process.stderr.write(`virtnet: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(commands).join(', ')}\n\n${USAGE}`);
+    printError(`virtnet: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(commands).join(', ')}\n\n${USAGE}`);
     return 2;
   }
   try {
@@ -97,11 +97,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as Error;
     if (err instanceof UsageError) {
-      process.stderr.write(`virtnet ${name}: ${err.message}\n(see virtnet --help)\n`);
+      printError(`virtnet ${name}: ${err.message}\n(see virtnet --help)\n`);
       return 2;
     }
-    process.stderr.write(`virtnet ${name}: ${err.message}\n`);
-    if (process.env.VIRTNET_DEBUG) process.stderr.write(`${err.stack}\n`);
+    printError(`virtnet ${name}: ${err.message}\n`);
+    if (process.env.VIRTNET_DEBUG) printError(`${err.stack}\n`);
     return 1;
   }
 }
