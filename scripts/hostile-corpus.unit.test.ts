@@ -15,6 +15,7 @@ import * as core from '@actions/core';
 import { actionsCore } from '../actions/lib/action/io.ts';
 import { acquireLock } from '../actions/lib/core/lock.ts';
 import { writeUnder } from '../actions/lib/core/output-dir.ts';
+import { writeFileSafely } from '../actions/lib/core/safe-write.ts';
 import { loadClaims } from '../actions/lib/analyse/claims/file.ts';
 import { ResultsAppender, logsDir } from '../actions/lib/measure/run-dir.ts';
 import { pointsCsv, probesCsv, relativeCsv, reportTextFiles, udpCsv, comparisonsCsv, analyseRun, runCharts } from '../actions/lib/report/report.ts';
@@ -144,6 +145,26 @@ try { writeManifest(${JSON.stringify(dir)}, JSON.parse(readFileSync(${JSON.strin
     });
   }
 
+  for (const kind of ['symlink', 'FIFO'] as const) {
+    hostile(`results.jsonl as a ${kind} (the appender)`, () => {
+      const dir = fresh('results-plant');
+      const target = victim();
+      PLANTS[kind](join(dir, 'results.jsonl'), target);
+      expect(() => new ResultsAppender(dir)).toThrow(/results\.jsonl is a (symlink to .*outside|FIFO)/);
+      expect(readFileSync(target, 'utf8')).toBe('KEEP\n');
+    });
+  }
+
+  hostile('a driver log (logs/native-netserver.log) as a symlink, a hard link and a FIFO', () => {
+    for (const kind of plantKinds) {
+      const logs = logsDir(fresh('driver-log'));
+      const target = victim();
+      PLANTS[kind](join(logs, 'native-netserver.log'), target);
+      expect(() => writeFileSafely(join(logs, 'native-netserver.log'), 'netserver: bind failed\n'), kind).toThrow(/native-netserver\.log is a /);
+      expect(readFileSync(target, 'utf8')).toBe('KEEP\n');
+    }
+  });
+
   hostile('results.jsonl as a hard link to a file outside (the appender)', () => {
     const dir = fresh('results-link');
     const target = victim();
@@ -179,6 +200,40 @@ try { writeManifest(${JSON.stringify(dir)}, JSON.parse(readFileSync(${JSON.strin
 });
 
 describe('files the tool reads in a run or output directory: regular files only, bounded', () => {
+  for (const file of ['manifest.json', 'results.jsonl']) {
+    hostile(`${file} as a FIFO (loadRun): refused at once`, () => {
+      const dir = runDirWith('read-fifo');
+      rmSync(join(dir, file));
+      execFileSync('mkfifo', [join(dir, file)]);
+      const r = inChild(`import { loadRun } from ${JSON.stringify(join(REPO, 'actions/lib/measure/run-dir.ts'))};
+try { loadRun(${JSON.stringify(dir)}); console.log('READ'); } catch (e) { console.log('REFUSED ' + e.message); }`);
+      expect(r.timedOut, 'the run reader hung on a FIFO').toBe(false);
+      expect(r.stdout).toMatch(new RegExp(`^REFUSED .*${file.replace('.', '\\.')} is a FIFO`));
+    });
+
+    hostile(`${file} as a symlink to a secret outside (loadRun): refused without quoting it`, () => {
+      const dir = runDirWith('read-link');
+      const secret = join(outside, `secret-${dirs}`);
+      writeFileSync(secret, 'root:$y$j9T$TopSecretHash:19000:0:99999:7:::\n');
+      rmSync(join(dir, file));
+      symlinkSync(secret, join(dir, file));
+      const r = inChild(`import { loadRun } from ${JSON.stringify(join(REPO, 'actions/lib/measure/run-dir.ts'))};
+try { loadRun(${JSON.stringify(dir)}); console.log('READ'); } catch (e) { console.log('REFUSED ' + e.message); }`);
+      expect(r.stdout).toMatch(/^REFUSED .* is a symlink to .*outside/);
+      expect(r.stdout).not.toContain('TopSecret');
+    });
+
+    hostile(`${file} as a symlink to /dev/zero (loadRun): refused before a byte is read`, () => {
+      const dir = runDirWith('read-zero');
+      rmSync(join(dir, file));
+      symlinkSync('/dev/zero', join(dir, file));
+      const r = inChild(`import { loadRun } from ${JSON.stringify(join(REPO, 'actions/lib/measure/run-dir.ts'))};
+try { loadRun(${JSON.stringify(dir)}); console.log('READ'); } catch (e) { console.log('REFUSED ' + e.message); }`, 30_000);
+      expect(r.timedOut).toBe(false);
+      expect(r.stdout).toMatch(/^REFUSED .* is a symlink to \/dev\/zero, outside/);
+    });
+  }
+
   hostile('run.lock as a FIFO: refused at once, never waited on', () => {
     const dir = fresh('lock-fifo');
     execFileSync('mkfifo', [join(dir, 'run.lock')]);
