@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { InputError, phrase } from '../../actions/lib/core/input.ts';
 import { oneLine } from '../../actions/lib/core/escape.ts';
 import { loadClaims } from '../../actions/lib/analyse/claims/file.ts';
-import { verdictLabel, type ClaimResult, type ClaimsScope } from '../../actions/lib/analyse/claims/judge.ts';
+import { countsLine, verdictLabel, type ClaimResult, type ClaimsScope } from '../../actions/lib/analyse/claims/judge.ts';
 import type { ClaimsFile } from '../../actions/lib/analyse/claims/schema.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { buildSite, commitRun, renderReport, writeReportFiles } from '../../actions/lib/site/build.ts';
@@ -26,11 +26,11 @@ export function claimsOption(value: string | undefined): ClaimsFile {
 }
 
 /** One line per claim, for the terminal, after what the run can and cannot test. */
-export function verdictLines(claims: readonly Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'>[], scope?: ClaimsScope): string[] {
+export function verdictLines(claims: readonly (Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'> & { onlyTcg?: boolean })[], scope?: ClaimsScope): string[] {
   const width = Math.max(...claims.map((c) => verdictLabel(c).length));
   // Each outside field on its own line only (oneLine): a claim text cannot forge a verdict line.
   const reach = scope ? [`  conditions: ${oneLine(scope.conditions)}`, ...scope.canTest.map((l) => `  can test: ${oneLine(l)}`), ...scope.cannotTest.map((l) => `  cannot test: ${oneLine(l)}`)] : [];
-  return [...reach, ...claims.map((c) => `  ${verdictLabel(c).padEnd(width)}  ${oneLine(c.id)}: ${oneLine(c.text)}`)];
+  return [...reach, ...claims.map((c) => `  ${verdictLabel(c).padEnd(width)}  ${oneLine(c.id)}: ${oneLine(c.text)}`), `  ${countsLine(claims)}`];
 }
 
 export async function commandReport(args: string[]): Promise<number> {
