@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { actionProblems, describeAction, describeReusableWorkflow, pairProblems, type WorkflowContext, workflowProblems } from './workflow-rules.ts';
+import { actionProblems, CALLED_WORKFLOW_GUARD, calledWorkflowProblems, describeAction, describeReusableWorkflow, pairProblems, type WorkflowContext, workflowProblems } from './workflow-rules.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const WORKFLOWS = join(REPO, '.github', 'workflows');
@@ -24,11 +24,14 @@ const RUNNER_LABELS = ['virtnet-server', 'virtnet-client'];
  * groups now allow larger queues"; actionlint's own support is rhysd/actionlint#654, unreleased):
  * it reports the key as unknown, with the same message as for a misspelt key, so that one message is
  * set aside and virtnet's rules check the key instead (single or max, never with
- * cancel-in-progress: true). Everything else must be clean.
+ * cancel-in-progress: true). Nor does it know github.workflow_ref (GITHUB_WORKFLOW_REF, in GitHub's
+ * contexts reference), the called workflows' guard: that one property is set aside, and virtnet's
+ * rules check the guard word for word (calledWorkflowProblems). Everything else must be clean.
  */
 function isKnownFalsePositive(message: string, kind: string): boolean {
   if (kind === 'runner-label') return RUNNER_LABELS.some((l) => message.startsWith(`label "${l}" is unknown`));
   if (kind === 'syntax-check') return message === 'unexpected key "queue" for "concurrency" section. expected one of "cancel-in-progress", "group"';
+  if (kind === 'expression' && message.startsWith('property "workflow_ref" is not defined in object type {action: string;')) return true;
   return kind === 'expression' && message.startsWith('undefined variable "vars"');
 }
 
@@ -173,9 +176,9 @@ jobs:
         with:
           artifact_name: \${{ needs.site.outputs.name }}
 `);
-    // The pair structure has its own test below.
+    // The pair structure and the called workflows' guard have their own tests below.
     const withoutPairs = (file: string, d: unknown) => {
-      const pairs = new Set(pairProblems(file, d, ctx2));
+      const pairs = new Set([...pairProblems(file, d, ctx2), ...calledWorkflowProblems(file, d)]);
       return workflowProblems(file, d, ctx2).filter((p) => !pairs.has(p));
     };
     const problems = withoutPairs('gh.yml', doc);
@@ -199,6 +202,39 @@ jobs:
     expect(withoutPairs('called.yml', called)).toEqual([]);
     const calledGuard = parse('on:\n  workflow_call:\npermissions: {}\njobs:\n  s:\n    runs-on: [self-hosted, x]\n    permissions: {}\n    if: github.event.pull_request.head.repo.fork == false\n    steps:\n      - run: echo\n');
     expect(withoutPairs('called.yml', calledGuard)).toEqual([expect.stringMatching(/^called\.yml: jobs\.s: if: tests github\.event\.pull_request, but a called workflow sees its caller's event/)]);
+  });
+
+  it('flags a called workflow that loses its guard, or checks out without the commit it was given', () => {
+    const guarded = (extra: string) => `\${{ ${extra}${CALLED_WORKFLOW_GUARD} }}`;
+    const workflow = (jobIf: string | null, checkoutWith: string, check = true, input = true) => parse(`
+on:
+  workflow_call:
+    inputs:
+${input ? '      commit:\n        type: string\n        required: true\n' : '      other:\n        type: string\n'}permissions: {}
+jobs:
+  s:
+    runs-on: [self-hosted, x]
+    permissions: {}
+${jobIf === null ? '' : `    if: ${JSON.stringify(jobIf)}\n`}    steps:
+${check ? '      - env:\n          COMMIT: ${{ inputs.commit }}\n        run: \'[[ "$COMMIT" =~ ^[0-9a-f]{40}$ ]]\'\n' : ''}      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1
+        with:
+${checkoutWith}          persist-credentials: false
+`);
+    const ref = '          ref: ${{ inputs.commit }}\n';
+    // As the repository's own workflows have it: the guard alone, or and'ed; the checkout of the given commit.
+    expect(calledWorkflowProblems('ok.yml', workflow(guarded(''), ref))).toEqual([]);
+    expect(calledWorkflowProblems('ok.yml', workflow(guarded("inputs.x == 'true' && "), ref))).toEqual([]);
+    // Each way to lose it.
+    expect(calledWorkflowProblems('c.yml', workflow(null, ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be \(or and\) the guard/)]);
+    expect(calledWorkflowProblems('c.yml', workflow('${{ !cancelled() }}', ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded('always() || '), ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(`\${{ ${CALLED_WORKFLOW_GUARD.replace('refs/heads/{1}', '{1}')} }}`, ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ''))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s\.steps\[1\]: checkout must take ref: \$\{\{ inputs\.commit \}\}/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), '          ref: ${{ github.ref }}\n'))).toEqual([expect.stringMatching(/checkout must take ref/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ref, false))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s\.steps\[0\]: a step before the checkout must refuse an inputs\.commit that is not 40 hex digits/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ref, true, false))).toEqual([expect.stringMatching(/^c\.yml: on\.workflow_call\.inputs\.commit: a called workflow must require the commit/)]);
+    // The repository's own called workflows keep it (their lint test above runs every rule).
+    for (const file of ['measure-environment.yml', 'measure-pair.yml']) expect(calledWorkflowProblems(file, parse(readFileSync(join(WORKFLOWS, file), 'utf8')))).toEqual([]);
   });
 
   it('checks the runner-pair structure: pair labels, one matrix entry per pair from the one list, a queueing group per pair, one environment at a time per pair', () => {

@@ -5,8 +5,10 @@
 // GitHub really does (Pages artifacts named per attempt, no configure-pages, a queueing testbed
 // group, no `chromium` apt name on Ubuntu, run artifacts named per attempt) and the consistency of
 // local action and reusable-workflow calls with their declared inputs, and the runner-pair structure
-// (pairProblems: pair labels, one matrix entry per pair from the one list, a group per pair). Pure: takes parsed YAML,
-// returns problems as "file: where: what" lines.
+// (pairProblems: pair labels, one matrix entry per pair from the one list, a group per pair), and the
+// guard of every called workflow (calledWorkflowProblems: each job runs only when called by
+// reproduce.yml of the default branch, and checks out the commit it was given). Pure: takes parsed
+// YAML, returns problems as "file: where: what" lines.
 
 type Json = unknown;
 type Obj = Record<string, Json>;
@@ -168,12 +170,70 @@ function checkCall(file: string, where: string, uses: string, withBlock: Json, t
   return problems;
 }
 
+// ---- called workflows ------------------------------------------------------------------------------
+
+/**
+ * The job-level guard of every called workflow: the run's top-level workflow is this repository's
+ * reproduce.yml on its default branch. In a called workflow the github context is the caller's,
+ * and github.workflow_ref names the top-level workflow file and its ref (GitHub's contexts
+ * reference), so a fork's workflow (refs/pull/N/merge), another branch's or another file's call
+ * fails it and the job never reaches a runner.
+ */
+export const CALLED_WORKFLOW_GUARD = "github.workflow_ref == format('{0}/.github/workflows/reproduce.yml@refs/heads/{1}', github.repository, github.event.repository.default_branch)";
+/** The input holding the commit a called workflow checks out. */
+export const COMMIT_INPUT = 'commit';
+const COMMIT_REF = /^\$\{\{\s*inputs\.commit\s*\}\}$/;
+
+/** An `if:` as one line of words, without its ${{ }}. */
+function condition(value: Json): string {
+  const text = textOf(value).replace(/\s+/g, ' ').trim();
+  const m = /^\$\{\{(.*)\}\}$/.exec(text);
+  return (m ? m[1]! : text).trim();
+}
+
+/**
+ * A called workflow's jobs: each `if:` must be the guard, or the guard and'ed with other
+ * conditions (no `||`, which could let the job run without it); each checkout must take
+ * `ref: ${{ inputs.commit }}` (the caller's ref would be a pull request's merge commit), after a
+ * step that refuses a commit that is not 40 hex digits; the workflow must require that input.
+ */
+export function calledWorkflowProblems(file: string, doc: Json): string[] {
+  if (!isObj(doc) || !triggers(doc).includes('workflow_call')) return [];
+  const problems: string[] = [];
+  const call = isObj(doc.on) ? doc.on.workflow_call : null;
+  const inputs = isObj(call) && isObj(call.inputs) ? call.inputs : {};
+  const commit = inputs[COMMIT_INPUT];
+  if (!(isObj(commit) && commit.required === true && commit.type === 'string')) problems.push(`${file}: on.workflow_call.inputs.${COMMIT_INPUT}: a called workflow must require the commit to check out (type: string, required: true)`);
+  const jobs = isObj(doc.jobs) ? doc.jobs : {};
+  for (const [name, job] of Object.entries(jobs)) {
+    if (!isObj(job)) continue;
+    const where = `jobs.${name}`;
+    const cond = condition(job.if);
+    const parts = cond.split('&&').map((p) => p.trim().replace(/^\((.*)\)$/, '$1').trim());
+    if (cond.includes('||') || !parts.includes(CALLED_WORKFLOW_GUARD)) {
+      problems.push(`${file}: ${where}: if: must be (or and) the guard \${{ ${CALLED_WORKFLOW_GUARD} }}: without it a fork's workflow that calls this one reaches the runners`);
+    }
+    const steps = Array.isArray(job.steps) ? job.steps.filter(isObj) : [];
+    let checked = false;
+    steps.forEach((step, i) => {
+      const at = `${where}.steps[${i}]${typeof step.name === 'string' ? ` (${step.name})` : ''}`;
+      if (typeof step.run === 'string' && step.run.includes('[0-9a-f]{40}') && textOf(step.env).includes('inputs.commit')) checked = true;
+      if (!usesAction(step, 'actions/checkout')) return;
+      const ref = isObj(step.with) ? textOf(step.with.ref) : '';
+      if (!COMMIT_REF.test(ref.trim())) problems.push(`${file}: ${at}: checkout must take ref: \${{ inputs.${COMMIT_INPUT} }}: without it a called workflow checks out the caller's ref (a pull request's merge commit)`);
+      else if (!checked) problems.push(`${file}: ${at}: a step before the checkout must refuse an inputs.${COMMIT_INPUT} that is not 40 hex digits ([0-9a-f]{40})`);
+    });
+  }
+  return problems;
+}
+
 export function workflowProblems(file: string, doc: Json, context: WorkflowContext): string[] {
   const problems: string[] = [];
   if (!isObj(doc)) return [`${file}: not a YAML mapping`];
   if (!('permissions' in doc)) problems.push(`${file}: no top-level permissions: (set permissions: {} and grant per job)`);
   problems.push(...workflowLevelProblems(file, doc, context));
   problems.push(...pairProblems(file, doc, context));
+  problems.push(...calledWorkflowProblems(file, doc));
   const isCalled = triggers(doc).includes('workflow_call');
   const jobs = isObj(doc.jobs) ? doc.jobs : {};
   if (Object.keys(jobs).length === 0) problems.push(`${file}: no jobs`);
