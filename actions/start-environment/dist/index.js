@@ -5791,7 +5791,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5866,7 +5866,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert2(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5961,11 +5961,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5988,10 +5988,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6008,7 +6008,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert2(this.ptr != null);
@@ -6188,7 +6188,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6210,7 +6210,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6246,13 +6246,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert2(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -20109,7 +20109,7 @@ var require_vendor_core = __commonJS({
     var source_default = chalk3;
     var import_which = __toESM2(require_lib(), 1);
     var import_node_process4 = __toESM2(__require("process"), 1);
-    var import_node_fs3 = __toESM2(__require("fs"), 1);
+    var import_node_fs5 = __toESM2(__require("fs"), 1);
     var import_node_os2 = __toESM2(__require("os"), 1);
     var EOL5 = /\r?\n|\r|\n/;
     var EMPTY = "-";
@@ -20562,8 +20562,8 @@ var require_vendor_core = __commonJS({
       if (f.length > 3 && f[0] === '"')
         return f[f.length - 1] === '"' ? isBin(f.slice(1, -1)) : false;
       try {
-        if (!import_node_fs3.default.existsSync(f)) return false;
-        const stat2 = import_node_fs3.default.lstatSync(f);
+        if (!import_node_fs5.default.existsSync(f)) return false;
+        const stat2 = import_node_fs5.default.lstatSync(f);
         return stat2.isFile() || stat2.isSymbolicLink();
       } catch (e) {
         return false;
@@ -20794,7 +20794,7 @@ var require_util9 = __commonJS({
       toCamelCase: () => toCamelCase
     });
     module.exports = __toCommonJS(util_exports2);
-    var import_node_path3 = __toESM2(__require("path"), 1);
+    var import_node_path4 = __toESM2(__require("path"), 1);
     var import_node_process = __toESM2(__require("process"), 1);
     var import_vendor_core = require_vendor_core();
     function noop() {
@@ -20816,10 +20816,10 @@ var require_util9 = __commonJS({
       const pathKey = import_node_process.default.platform === "win32" ? Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path" : "PATH";
       const pathValue = dirs.map(
         (c) => c && [
-          import_node_path3.default.resolve(c, "node_modules", ".bin"),
-          import_node_path3.default.resolve(c)
+          import_node_path4.default.resolve(c, "node_modules", ".bin"),
+          import_node_path4.default.resolve(c)
         ]
-      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path3.default.delimiter);
+      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path4.default.delimiter);
       return __spreadProps(__spreadValues({}, env), {
         [pathKey]: pathValue
       });
@@ -20899,7 +20899,7 @@ var require_core = __commonJS({
       kill: () => kill2,
       log: () => log2,
       os: () => os6,
-      path: () => import_node_path3.default,
+      path: () => import_node_path4.default,
       ps: () => import_vendor_core3.ps,
       quote: () => import_util22.quote,
       quotePowerShell: () => import_util22.quotePowerShell,
@@ -20916,7 +20916,7 @@ var require_core = __commonJS({
     var import_node_buffer = __require("buffer");
     var import_node_child_process2 = __toESM2(__require("child_process"), 1);
     var import_node_events = __require("events");
-    var import_node_fs3 = __toESM2(__require("fs"), 1);
+    var import_node_fs5 = __toESM2(__require("fs"), 1);
     var import_node_os = __require("os");
     var import_node_process2 = __toESM2(__require("process"), 1);
     var import_node_util2 = __require("util");
@@ -21260,7 +21260,7 @@ ${details}`;
     var import_vendor_core2 = require_vendor_core();
     var import_util9 = require_util9();
     var import_internals = require_internals();
-    var import_node_path3 = __toESM2(__require("path"), 1);
+    var import_node_path4 = __toESM2(__require("path"), 1);
     var os6 = __toESM2(__require("os"), 1);
     var import_vendor_core3 = require_vendor_core();
     var import_util22 = require_util9();
@@ -21647,7 +21647,7 @@ ${details}`;
       // prettier-ignore
       _pipe(source, dest, ...args) {
         if ((0, import_util9.isString)(dest))
-          return this._pipe(source, import_node_fs3.default.createWriteStream(dest));
+          return this._pipe(source, import_node_fs5.default.createWriteStream(dest));
         if ((0, import_util9.isStringLiteral)(dest, ...args))
           return this._pipe(
             source,
@@ -22515,12 +22515,20 @@ function getState(name2) {
   return process.env[`STATE_${name2}`] || "";
 }
 
+// actions/lib/core/escape.ts
+var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+var spelled = (c) => `\\u{${c.codePointAt(0).toString(16)}}`;
+function workflowLogText(value) {
+  return String(value).split(/\r\n|\r|\n/).map((line) => line.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")).join("\n");
+}
+
 // actions/lib/action/io.ts
 function actionsCore() {
   return {
     input: (name2) => getInput(name2),
     env: process.env,
-    info: (m) => info(m),
+    // A log line is written as it is: the one sink that @actions/core does not escape (escape.ts).
+    info: (m) => info(workflowLogText(m)),
     warning: (m) => warning(m),
     error: (m) => error(m),
     setOutput: (name2, value) => setOutput(name2, value),
@@ -42895,8 +42903,8 @@ import { join } from "node:path";
 var ServeProtocolError = class extends Error {
   name = "ServeProtocolError";
 };
-function parseWith(schema, value, what) {
-  return parseOrThrow(schema, value, what, (message) => new ServeProtocolError(message));
+function parseWith(schema, value, what2) {
+  return parseOrThrow(schema, value, what2, (message) => new ServeProtocolError(message));
 }
 var SERVE_DEFAULTS = {
   testbedIndex: 0,
@@ -43148,7 +43156,7 @@ async function checkPartnerRerun(partner, token, env, fetchImpl = fetch) {
 }
 
 // actions/lib/measure/serve-process.ts
-import { closeSync, existsSync as existsSync2, openSync, readFileSync as readFileSync2 } from "node:fs";
+import { closeSync as closeSync3, existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
 import { join as join2 } from "node:path";
 
 // actions/lib/core/liveness.ts
@@ -43226,6 +43234,122 @@ var {
   within
 } = globalThis.Deno ? globalThis.require("./core.cjs") : __module__;
 
+// actions/lib/core/safe-read.ts
+import { closeSync, constants as constants3, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
+import { dirname, relative, isAbsolute } from "node:path";
+var MiB = 1024 * 1024;
+var UnsafeFileError = class extends Error {
+  name = "UnsafeFileError";
+};
+function kindOf(stat2) {
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice()) return "a character device";
+  if (stat2.isBlockDevice()) return "a block device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+function isInside(dir, path3) {
+  const rel = relative(dir, path3);
+  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
+}
+function mib(bytes) {
+  return bytes < MiB ? `${bytes} bytes` : `${(bytes / MiB).toFixed(1)} MiB`;
+}
+function readRegularFile(path3, options) {
+  return readRegularBytes(path3, options).toString("utf8");
+}
+function readRegularBytes(path3, options) {
+  const link = lstatSync(path3);
+  let target = path3;
+  if (link.isSymbolicLink()) {
+    const within2 = realpathSync(options.within ?? dirname(path3));
+    let resolved;
+    try {
+      resolved = realpathSync(path3);
+    } catch {
+      throw new UnsafeFileError(`${path3} is a symlink that leads nowhere: refused`);
+    }
+    if (!isInside(within2, resolved)) {
+      throw new UnsafeFileError(`${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`);
+    }
+    target = resolved;
+  }
+  const before = lstatSync(target);
+  if (!before.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(before)}, not a regular file: refused`);
+  let fd;
+  try {
+    fd = openSync(target, constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new UnsafeFileError(`${path3} became a symlink while it was being opened: refused`);
+    throw e;
+  }
+  try {
+    const stat2 = fstatSync(fd);
+    if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(stat2)}, not a regular file: refused`);
+    if (stat2.size > options.maxBytes) {
+      throw new UnsafeFileError(`${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
+    }
+    const chunks = [];
+    let length = 0;
+    for (; ; ) {
+      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length, options.maxBytes - length) + 1));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > options.maxBytes) throw new UnsafeFileError(`${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// actions/lib/core/safe-write.ts
+import { closeSync as closeSync2, constants as constants4, fstatSync as fstatSync2, ftruncateSync, lstatSync as lstatSync2, openSync as openSync2, writeSync } from "node:fs";
+function what(stat2) {
+  if (stat2.isSymbolicLink()) return "a symbolic link";
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice() || stat2.isBlockDevice()) return "a device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  if (!stat2.isFile()) return "not a regular file";
+  if (stat2.nlink > 1) return `a hard link (one of ${stat2.nlink} names of one file)`;
+  return null;
+}
+function refuse(path3, stat2) {
+  throw new UnsafeFileError(`${path3} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`);
+}
+function openForWriting(path3, options = {}) {
+  let before = null;
+  try {
+    before = lstatSync2(path3);
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+  }
+  if (before !== null && what(before) !== null) refuse(path3, before);
+  let fd;
+  try {
+    fd = openSync2(path3, constants4.O_WRONLY | constants4.O_CREAT | constants4.O_NOFOLLOW | constants4.O_NONBLOCK | (options.append ? constants4.O_APPEND : 0), options.mode ?? 420);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new UnsafeFileError(`${path3} became a symbolic link while it was being opened: refusing to write it`);
+    if (code === "ENXIO") throw new UnsafeFileError(`${path3} became a FIFO (named pipe) while it was being opened: refusing to write it`);
+    throw e;
+  }
+  try {
+    const stat2 = fstatSync2(fd);
+    if (what(stat2) !== null) refuse(path3, stat2);
+    if (!options.append) ftruncateSync(fd, 0);
+    return fd;
+  } catch (e) {
+    closeSync2(fd);
+    throw e;
+  }
+}
+
 // actions/lib/core/proc.ts
 function keepNothing() {
   const chunks = [];
@@ -43275,13 +43399,15 @@ function sleep(ms, signal) {
 }
 
 // actions/lib/measure/serve-process.ts
+var LOG_MAX_BYTES = 64 * MiB;
+var ENDPOINT_MAX_BYTES = MiB;
 function nodeFor(virtnetDir, fallback = process.execPath) {
   const pinned = join2(virtnetDir, "node_modules", ".bin", "node");
   return existsSync2(pinned) ? pinned : fallback;
 }
 function tail(path3, lines = 15) {
   try {
-    return readFileSync2(path3, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    return readRegularFile(path3, { maxBytes: LOG_MAX_BYTES }).trimEnd().split("\n").slice(-lines).join("\n");
   } catch {
     return "(no log)";
   }
@@ -43299,21 +43425,22 @@ function isServeProcess(serve) {
 }
 function spawnServe(settings, env = process.env) {
   const argv = serveArgv(settings, nodeFor(settings.virtnetDir), settings.virtnetDir);
-  const log2 = openSync(settings.logFile, "a");
+  const log2 = openForWriting(settings.logFile, { append: true });
   try {
     const childEnv = settings.releaseKey ? { ...env, [RELEASE_KEY_ENV]: settings.releaseKey } : env;
     const { pid, exitCode } = spawnDetached(argv, { logFd: log2, cwd: settings.virtnetDir, env: childEnv });
     const identity = identityOf(pid);
     return { pid, startTicks: identity?.startTicks ?? "", exited: exitCode };
   } finally {
-    closeSync(log2);
+    closeSync3(log2);
   }
 }
 function readEndpointFile(path3) {
   let text2;
   try {
-    text2 = readFileSync2(path3, "utf8");
-  } catch {
+    text2 = readRegularFile(path3, { maxBytes: ENDPOINT_MAX_BYTES });
+  } catch (e) {
+    if (e instanceof UnsafeFileError) throw e;
     return null;
   }
   return parseEndpointFile(text2, path3);

@@ -22515,12 +22515,20 @@ function getState(name2) {
   return process.env[`STATE_${name2}`] || "";
 }
 
+// actions/lib/core/escape.ts
+var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+var spelled = (c) => `\\u{${c.codePointAt(0).toString(16)}}`;
+function workflowLogText(value) {
+  return String(value).split(/\r\n|\r|\n/).map((line) => line.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")).join("\n");
+}
+
 // actions/lib/action/io.ts
 function actionsCore() {
   return {
     input: (name2) => getInput(name2),
     env: process.env,
-    info: (m) => info(m),
+    // A log line is written as it is: the one sink that @actions/core does not escape (escape.ts).
+    info: (m) => info(workflowLogText(m)),
     warning: (m) => warning(m),
     error: (m) => error(m),
     setOutput: (name2, value) => setOutput(name2, value),
@@ -22534,7 +22542,7 @@ function actionsCore() {
 }
 
 // actions/lib/measure/serve-process.ts
-import { closeSync, existsSync as existsSync2, openSync, readFileSync as readFileSync2 } from "node:fs";
+import { closeSync, existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
 
 // actions/lib/core/liveness.ts
 import { readFileSync } from "node:fs";
@@ -22607,6 +22615,9 @@ var {
   which: which3,
   within
 } = globalThis.Deno ? globalThis.require("./core.cjs") : __module__;
+
+// actions/lib/core/safe-read.ts
+var MiB = 1024 * 1024;
 
 // actions/lib/core/proc.ts
 function sleep(ms, signal) {
@@ -42924,6 +42935,7 @@ var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
 ]);
 
 // actions/lib/measure/serve-process.ts
+var LOG_MAX_BYTES = 64 * MiB;
 function isServeProcess(serve) {
   const pid = typeof serve === "number" ? serve : serve.pid;
   const now = identityOf(pid);
