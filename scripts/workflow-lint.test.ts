@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { actionProblems, describeAction, describeReusableWorkflow, pairProblems, type WorkflowContext, workflowProblems } from './workflow-rules.ts';
+import { actionProblems, defaultBranchProblems, describeAction, describeReusableWorkflow, pairProblems, type WorkflowContext, workflowProblems } from './workflow-rules.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const WORKFLOWS = join(REPO, '.github', 'workflows');
@@ -81,6 +81,13 @@ describe('workflows', () => {
   }
 });
 
+describe('the workflows together', () => {
+  it('name one default branch: in every push trigger and in the plan job\'s PUSH_BRANCH check', () => {
+    const docs = Object.fromEntries(workflowFiles.map((f) => [f, parse(readFileSync(join(WORKFLOWS, f), 'utf8'))]));
+    expect(defaultBranchProblems(docs)).toEqual([]);
+  });
+});
+
 describe('action.yml files', () => {
   it('exist for the five actions', () => {
     expect(actionNames).toEqual(['build-osv-image', 'diff-results', 'render-report', 'run-sweep', 'start-environment']);
@@ -138,7 +145,7 @@ jobs:
   it('flags what GitHub would really break: self-hosted runners reachable from pull requests, dead fork guards, dropped queued runs, Pages re-runs, configure-pages, chromium on Ubuntu, run artifacts per attempt', () => {
     const ctx2: WorkflowContext = { localActions: { './actions/run-sweep': { inputs: { 'artifact-name': { required: false, hasDefault: false } } } }, reusableWorkflows: { './.github/workflows/leg.yml': { inputs: {}, selfHostedJobs: ['server'] } } };
     const doc = parse(`
-on: [pull_request, push]
+on: [pull_request, workflow_dispatch]
 permissions: {}
 concurrency:
   group: testbed
@@ -192,7 +199,7 @@ jobs:
     expect(problems).toHaveLength(expected.length);
 
     // With a pull request trigger the guard means something; without one it is always true.
-    const pushOnly = parse('on: push\npermissions: {}\njobs:\n  s:\n    runs-on: ubuntu-latest\n    permissions: {}\n    if: github.event.pull_request.head.repo.full_name == github.repository\n    steps:\n      - run: echo\n');
+    const pushOnly = parse('on:\n  push:\n    paths-ignore: [\'reports/**\']\npermissions: {}\njobs:\n  s:\n    runs-on: ubuntu-latest\n    permissions: {}\n    if: github.event.pull_request.head.repo.full_name == github.repository\n    steps:\n      - run: echo\n');
     expect(withoutPairs('push.yml', pushOnly)).toEqual([expect.stringMatching(/^push\.yml: jobs\.s: if: tests github\.event\.pull_request, but this workflow has no pull request trigger: the guard is always true/)]);
     // A called workflow sees its caller's event: a pull request guard there is dead too.
     const called = parse('on:\n  workflow_call:\npermissions: {}\njobs:\n  s:\n    runs-on: [self-hosted, x]\n    permissions: {}\n    if: github.event_name != \'pull_request\'\n    steps:\n      - run: echo\n');
@@ -276,7 +283,7 @@ ${measure}`);
 
   it('flags a write token that reaches more than the pushing step, and npm install scripts beside it', () => {
     const doc = parse(`
-on: push
+on: workflow_dispatch
 permissions: {}
 concurrency:
   group: g
@@ -309,6 +316,83 @@ jobs:
     ];
     expectEachProblem(problems, expected);
     expect(problems).toHaveLength(expected.length);
+  });
+
+  it('flags a guard by an environment\'s name, a push trigger without paths-ignore for the report commits, and cancel-in-progress on pushes', () => {
+    const doc = parse(`
+on:
+  push:
+    branches: [main]
+concurrency:
+  group: ci-\${{ github.ref }}
+  cancel-in-progress: true
+permissions: {}
+jobs:
+  server:
+    runs-on: ubuntu-latest
+    permissions: {}
+    if: \${{ inputs.environment != 'osv' }}
+    steps:
+      - if: \${{ inputs.environment == 'osv' && inputs.osv-image == '' }}
+        run: exit 1
+      - if: \${{ 'kvm' == matrix.environment }}
+        run: exit 1
+      - if: \${{ inputs.base == 'osv' && inputs.osv-image == '' }}
+        run: exit 1
+`);
+    const problems = workflowProblems('w.yml', doc, { localActions: {}, reusableWorkflows: {} });
+    const expected = [
+      "w.yml: on.push: paths-ignore must list 'reports/**'",
+      'w.yml: concurrency: cancel-in-progress: true on a workflow that runs on pushes to the default branch',
+      "w.yml: jobs.server: if: compares the environment's name; compare its base (inputs.base)",
+      "w.yml: jobs.server.steps[0]: if: compares the environment's name",
+      "w.yml: jobs.server.steps[1]: if: compares the environment's name",
+    ];
+    expectEachProblem(problems, expected);
+    expect(problems).toHaveLength(expected.length);
+    // As ci.yml has it: pull requests cancel, pushes never do, report commits start nothing.
+    const fixed = parse(`
+on:
+  pull_request:
+  push:
+    branches: [main]
+    paths-ignore: ['reports/**']
+concurrency:
+  group: ci-\${{ github.event_name == 'pull_request' && github.ref || github.run_id }}
+  cancel-in-progress: \${{ github.event_name == 'pull_request' }}
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    permissions: {}
+    steps:
+      - run: echo
+`);
+    expect(workflowProblems('ci.yml', fixed, { localActions: {}, reusableWorkflows: {} })).toEqual([]);
+  });
+
+  it('flags default branches that disagree, a filter of several branches, and a default-branch check without PUSH_BRANCH', () => {
+    const reproduce = (trigger: string, pushBranch: string | null) => parse(`
+on:
+  push:
+    branches: ${trigger}
+jobs:
+  plan:
+    steps:
+      - env:
+          DEFAULT_BRANCH: \${{ github.event.repository.default_branch }}
+${pushBranch === null ? '' : `          PUSH_BRANCH: ${pushBranch}\n`}        run: |
+          if [ "$REF" != "refs/heads/$DEFAULT_BRANCH" ]; then exit 1; fi
+${pushBranch === null ? '' : '          if [ "$DEFAULT_BRANCH" != "$PUSH_BRANCH" ]; then exit 1; fi\n'}`);
+    const ci = (branches: string) => parse(`on:\n  push:\n    branches: ${branches}\njobs: {}\n`);
+    expect(defaultBranchProblems({ 'reproduce.yml': reproduce('[main]', 'main'), 'ci.yml': ci('[main]') })).toEqual([]);
+    expect(defaultBranchProblems({ 'reproduce.yml': reproduce('[trunk]', 'main'), 'ci.yml': ci('[main]') })).toEqual([
+      'workflows name different default branches: trunk (reproduce.yml on.push.branches); main (reproduce.yml jobs.plan.steps[0] PUSH_BRANCH, ci.yml on.push.branches)',
+    ]);
+    expectEachProblem(defaultBranchProblems({ 'reproduce.yml': reproduce('[main]', null), 'ci.yml': ci('[main, dev]') }), [
+      'reproduce.yml: checks the default branch but carries no PUSH_BRANCH',
+      'ci.yml: on.push.branches: ["main","dev"]: expected exactly the default branch, by name',
+    ]);
   });
 
   it('the set-aside for concurrency.queue is exactly that message: a misspelt key is still reported', async () => {

@@ -64,6 +64,20 @@ export function reachesSelfHostedRunner(uses: string, context: WorkflowContext, 
   return (called.selfHostedJobs?.length ?? 0) > 0 || (called.calls ?? []).some((next) => reachesSelfHostedRunner(next, context, seen));
 }
 
+/** The push trigger's settings, or null without one ({} for a bare `push`). */
+function pushTrigger(doc: Obj): Obj | null {
+  const on = doc.on ?? doc[true as unknown as string];
+  if (on === 'push' || (Array.isArray(on) && on.includes('push'))) return {};
+  if (!isObj(on) || !('push' in on)) return null;
+  return isObj(on.push) ? on.push : {};
+}
+
+/**
+ * An `if:` that decides by an environment's name: `inputs.environment == 'osv'` misses osv-vhost,
+ * whose base is osv. Guards compare the base (inputs.base), which env/variants.json gives each variant.
+ */
+const GUARD_BY_NAME = /\b(inputs|matrix)\.environment\s*[!=]=\s*'[^']*'|'[^']*'\s*[!=]=\s*(inputs|matrix)\.environment\b/;
+
 /** The events a workflow runs on, by name. */
 function triggers(doc: Obj): string[] {
   const on = doc.on ?? doc[true as unknown as string]; // YAML 1.1 parsers read a bare `on` as true
@@ -99,6 +113,14 @@ function workflowLevelProblems(file: string, doc: Obj, context: WorkflowContext)
   if (prEvents.length > 0 && reachesSelfHosted) {
     problems.push(`${file}: runs on ${prEvents.join(', ')} and reaches a self-hosted runner: a fork's pull request would run its code there; keep self-hosted jobs in workflows without pull request triggers`);
   }
+  const push = pushTrigger(doc);
+  if (push !== null) {
+    const ignored = Array.isArray(push['paths-ignore']) ? push['paths-ignore'].map(String) : [];
+    if (!ignored.includes('reports/**')) problems.push(`${file}: on.push: paths-ignore must list 'reports/**': the commit job of reproduce.yml pushes only reports/runs/<run>/, and each such push would start this workflow again`);
+    if (isObj(doc.concurrency) && doc.concurrency['cancel-in-progress'] === true) {
+      problems.push(`${file}: concurrency: cancel-in-progress: true on a workflow that runs on pushes to the default branch cancels the run of the commit before, hiding its result; cancel only for pull requests (cancel-in-progress: \${{ github.event_name == 'pull_request' }})`);
+    }
+  }
   const concurrency = doc.concurrency;
   if (isObj(concurrency)) {
     const queue = concurrency.queue;
@@ -119,12 +141,14 @@ function jobLevelProblems(file: string, where: string, job: Obj, doc: Obj, isCal
   if (guard.includes('github.event.pull_request') && (isCalled || !events.some((e) => PR_EVENTS.includes(e)))) {
     problems.push(`${file}: ${where}: if: tests github.event.pull_request, but ${isCalled ? 'a called workflow sees its caller\'s event' : 'this workflow has no pull request trigger'}: the guard is always true and protects nothing; remove it`);
   }
+  if (GUARD_BY_NAME.test(guard)) problems.push(`${file}: ${where}: if: compares the environment's name; compare its base (inputs.base), so that a variant (osv-vhost) is guarded like its base (osv)`);
   const writes = grantsWrite(job.permissions);
   const labels = runnerLabels(job);
   const steps = Array.isArray(job.steps) ? job.steps.filter(isObj) : [];
   steps.forEach((step, i) => {
     const at = `${where}.steps[${i}]${typeof step.name === 'string' ? ` (${step.name})` : ''}`;
     const run = typeof step.run === 'string' ? step.run : '';
+    if (GUARD_BY_NAME.test(textOf(step.if))) problems.push(`${file}: ${at}: if: compares the environment's name; compare its base (inputs.base), so that a variant (osv-vhost) is guarded like its base (osv)`);
     if (usesAction(step, 'actions/configure-pages')) problems.push(`${file}: ${at}: actions/configure-pages is not needed to deploy an artifact (deploy-pages does it) and runs on node20: remove it`);
     if (usesAction(step, 'actions/upload-pages-artifact')) {
       const name = isObj(step.with) ? textOf(step.with.name) : '';
@@ -296,5 +320,46 @@ export function actionProblems(file: string, doc: Json, fileExists: (relativeToA
       if (!isObj(spec) || typeof spec.description !== 'string' || spec.description.trim() === '') problems.push(`${file}: ${section}.${name} has no description`);
     }
   }
+  return problems;
+}
+
+// ---- the default branch, by name -------------------------------------------------------------------
+
+/**
+ * GitHub reads a push trigger's branch filter before any expression is evaluated, so the default
+ * branch is written by name: in every push trigger, and in the PUSH_BRANCH of the step that checks
+ * it against the repository's real default branch. All must name one branch, each trigger only that
+ * one, and a workflow that checks github.event.repository.default_branch on a push must carry the
+ * check (PUSH_BRANCH), or a renamed default branch makes its pushes start nothing, silently.
+ */
+export function defaultBranchProblems(docs: Record<string, Json>): string[] {
+  const problems: string[] = [];
+  const names = new Map<string, string[]>();
+  const note = (name: string, where: string) => names.set(name, [...(names.get(name) ?? []), where]);
+  for (const [file, doc] of Object.entries(docs)) {
+    if (!isObj(doc)) continue;
+    const push = pushTrigger(doc);
+    if (push === null) continue;
+    const branches = Array.isArray(push.branches) ? push.branches.map(String) : [];
+    if (branches.length !== 1) problems.push(`${file}: on.push.branches: ${JSON.stringify(branches)}: expected exactly the default branch, by name`);
+    branches.forEach((b) => note(b, `${file} on.push.branches`));
+    const jobs = isObj(doc.jobs) ? doc.jobs : {};
+    let checksDefault = false;
+    let carriesPushBranch = false;
+    for (const [jobName, job] of Object.entries(jobs)) {
+      const steps = isObj(job) && Array.isArray(job.steps) ? job.steps.filter(isObj) : [];
+      steps.forEach((step, i) => {
+        const env = isObj(step.env) ? step.env : {};
+        if (Object.values(env).some((v) => /github\.event\.repository\.default_branch/.test(textOf(v))) && /\$DEFAULT_BRANCH\b/.test(textOf(step.run))) checksDefault = true;
+        if (typeof env.PUSH_BRANCH === 'string') {
+          carriesPushBranch = true;
+          if (!/"\$PUSH_BRANCH"/.test(textOf(step.run))) problems.push(`${file}: jobs.${jobName}.steps[${i}]: PUSH_BRANCH is set but the step does not compare it with the default branch`);
+          note(env.PUSH_BRANCH, `${file} jobs.${jobName}.steps[${i}] PUSH_BRANCH`);
+        }
+      });
+    }
+    if (checksDefault && !carriesPushBranch) problems.push(`${file}: checks the default branch but carries no PUSH_BRANCH: after a rename of the default branch its pushes start nothing and nobody is told; compare PUSH_BRANCH (the name on.push.branches gives) with github.event.repository.default_branch`);
+  }
+  if (names.size > 1) problems.push(`workflows name different default branches: ${[...names].map(([n, w]) => `${n} (${w.join(', ')})`).join('; ')}`);
   return problems;
 }
