@@ -188,6 +188,7 @@ jobs:
     const problems = withoutPairs('gh.yml', doc);
     const expected = [
       'gh.yml: runs on pull_request and reaches a self-hosted runner',
+      'gh.yml: no queue watchdog',
       'gh.yml: concurrency: a testbed group without queue: max',
       'gh.yml: jobs.guarded.steps[0]: Ubuntu has no chromium package',
       "gh.yml: jobs.guarded.steps[1]: run-sweep's artifact-name must include github.run_attempt",
@@ -392,6 +393,51 @@ ${pushBranch === null ? '' : '          if [ "$DEFAULT_BRANCH" != "$PUSH_BRANCH"
     expectEachProblem(defaultBranchProblems({ 'reproduce.yml': reproduce('[main]', null), 'ci.yml': ci('[main, dev]') }), [
       'reproduce.yml: checks the default branch but carries no PUSH_BRANCH',
       'ci.yml: on.push.branches: ["main","dev"]: expected exactly the default branch, by name',
+    ]);
+  });
+
+  it('asks for a queue watchdog beside the measurements of a workflow that reaches self-hosted runners', () => {
+    const ctx3: WorkflowContext = { localActions: {}, reusableWorkflows: { './.github/workflows/pair.yml': { inputs: {}, selfHostedJobs: ['server'] } } };
+    const workflow = (watchdog: string) => parse(`
+on: workflow_dispatch
+permissions: {}
+jobs:
+  measure:
+    permissions: {}
+    uses: ./.github/workflows/pair.yml
+${watchdog}`);
+    const onlyWatchdog = (d: unknown) => workflowProblems('w.yml', d, ctx3).filter((p) => /watchdog|cancels the run|GitHub-hosted|timeout-minutes|needs measure/.test(p));
+    expect(onlyWatchdog(workflow(''))).toEqual([expect.stringMatching(/^w\.yml: no queue watchdog: a job for an offline self-hosted runner stays queued 24-48 hours/)]);
+    const good = `  watchdog:
+    runs-on: ubuntu-latest
+    permissions: {}
+    timeout-minutes: 360
+    outputs:
+      cancel: \${{ steps.w.outputs.cancel }}
+    steps:
+      - id: w
+        env:
+          QUEUE_BOUND_MINUTES: '30'
+        run: node scripts/queue-watchdog.ts
+  cancel:
+    needs: watchdog
+    if: \${{ needs.watchdog.outputs.cancel == 'true' }}
+    runs-on: ubuntu-latest
+    permissions:
+      actions: write
+    steps:
+      - env:
+          GH_TOKEN: \${{ github.token }}
+        run: gh run cancel "$RUN_ID"
+`;
+    expect(onlyWatchdog(workflow(good))).toEqual([]);
+    const bad = good.replace('runs-on: ubuntu-latest\n    permissions: {}\n    timeout-minutes: 360', 'runs-on: [self-hosted, x]\n    needs: measure\n    permissions: {}').replace("QUEUE_BOUND_MINUTES: '30'", 'OTHER: x').replace('gh run cancel', 'echo');
+    expectEachProblem(onlyWatchdog(workflow(bad)), [
+      'w.yml: jobs.watchdog: the watchdog must run on a GitHub-hosted runner',
+      'w.yml: jobs.watchdog: needs measure: the watchdog would start only after the measurements',
+      'w.yml: jobs.watchdog: timeout-minutes undefined',
+      "w.yml: jobs.watchdog: the watchdog's bound is set in the workflow: env QUEUE_BOUND_MINUTES",
+      'w.yml: jobs.watchdog: no job cancels the run when the watchdog says so',
     ]);
   });
 

@@ -172,9 +172,10 @@ function jobLevelProblems(file: string, where: string, job: Obj, doc: Obj, isCal
     if (writes) {
       if (/\bnpm\s+(ci|install|i)\b/.test(run) && !run.includes('--ignore-scripts')) problems.push(`${file}: ${at}: npm install scripts must not run in a job holding a write permission: add --ignore-scripts (or move the install to a read-only job)`);
       if (usesAction(step, 'actions/checkout') && !(isObj(step.with) && step.with['persist-credentials'] === false)) problems.push(`${file}: ${at}: in a job holding a write permission, checkout must not persist the token (persist-credentials: false); give it to the step that pushes`);
-      const pushes = /\bgit\s+push\b|commit-run\.sh/.test(run);
+      // The steps that use a write token: the one that pushes, and the one that cancels a stuck run.
+      const writesWithToken = /\bgit\s+push\b|commit-run\.sh|\bgh\s+run\s+cancel\b/.test(run);
       const given = [textOf(step.env), textOf(step.with)].some((t) => TOKEN.test(t));
-      if (given && !pushes) problems.push(`${file}: ${at}: a token reaches a step that does not push; in a job holding a write permission only the pushing step gets it`);
+      if (given && !writesWithToken) problems.push(`${file}: ${at}: a token reaches a step that does not push; in a job holding a write permission only the pushing step gets it`);
     }
   });
   if (writes && TOKEN.test(textOf(job.env))) problems.push(`${file}: ${where}: a token in the job's env reaches every step; give it to the step that pushes`);
@@ -198,6 +199,7 @@ export function workflowProblems(file: string, doc: Json, context: WorkflowConte
   if (!('permissions' in doc)) problems.push(`${file}: no top-level permissions: (set permissions: {} and grant per job)`);
   problems.push(...workflowLevelProblems(file, doc, context));
   problems.push(...pairProblems(file, doc, context));
+  problems.push(...watchdogProblems(file, doc, context));
   const isCalled = triggers(doc).includes('workflow_call');
   const jobs = isObj(doc.jobs) ? doc.jobs : {};
   if (Object.keys(jobs).length === 0) problems.push(`${file}: no jobs`);
@@ -361,5 +363,40 @@ export function defaultBranchProblems(docs: Record<string, Json>): string[] {
     if (checksDefault && !carriesPushBranch) problems.push(`${file}: checks the default branch but carries no PUSH_BRANCH: after a rename of the default branch its pushes start nothing and nobody is told; compare PUSH_BRANCH (the name on.push.branches gives) with github.event.repository.default_branch`);
   }
   if (names.size > 1) problems.push(`workflows name different default branches: ${[...names].map(([n, w]) => `${n} (${w.join(', ')})`).join('; ')}`);
+  return problems;
+}
+
+// ---- the queue watchdog ----------------------------------------------------------------------------
+
+/**
+ * A top-level workflow whose jobs reach self-hosted runners has a queue watchdog: a job on a
+ * GitHub-hosted runner that runs scripts/queue-watchdog.ts beside the measurements (it needs no job
+ * that reaches a self-hosted runner, so it runs while they wait), with its bound set in the workflow
+ * (QUEUE_BOUND_MINUTES, minutes) and within a hosted job's 6 hours; and a job that cancels the run
+ * (gh run cancel) when the watchdog's output says so. Without it, a job for an offline runner waits
+ * 24-48 hours and the pair's later legs wait after it.
+ */
+export function watchdogProblems(file: string, doc: Json, context: WorkflowContext): string[] {
+  if (!isObj(doc) || triggers(doc).includes('workflow_call')) return [];
+  const jobs = isObj(doc.jobs) ? doc.jobs : {};
+  const reaching = Object.entries(jobs).filter(([, job]) => isObj(job) && typeof job.uses === 'string' && reachesSelfHostedRunner(job.uses, context)).map(([name]) => name);
+  if (reaching.length === 0) return [];
+  const stepsOf = (job: Obj) => (Array.isArray(job.steps) ? job.steps.filter(isObj) : []);
+  const watchers = Object.entries(jobs).filter(([, job]) => isObj(job) && stepsOf(job).some((st) => /\bnode\s+scripts\/queue-watchdog\.ts\b/.test(textOf(st.run))));
+  if (watchers.length === 0) return [`${file}: no queue watchdog: a job for an offline self-hosted runner stays queued 24-48 hours and the pair's later legs wait behind it; add a job running node scripts/queue-watchdog.ts beside the measurements`];
+  const problems: string[] = [];
+  const [name, watcher] = watchers[0] as [string, Obj];
+  const where = `${file}: jobs.${name}`;
+  if (runnerLabels(watcher).includes('self-hosted')) problems.push(`${where}: the watchdog must run on a GitHub-hosted runner: a self-hosted one may be the runner that is offline`);
+  const needs = Array.isArray(watcher.needs) ? watcher.needs.map(String) : typeof watcher.needs === 'string' ? [watcher.needs] : [];
+  const late = needs.filter((n) => reaching.includes(n));
+  if (late.length > 0) problems.push(`${where}: needs ${late.join(', ')}: the watchdog would start only after the measurements it must watch`);
+  const timeout = watcher['timeout-minutes'];
+  if (typeof timeout !== 'number' || timeout > 360) problems.push(`${where}: timeout-minutes ${JSON.stringify(timeout)}: a GitHub-hosted job runs at most 360 minutes; set it`);
+  const step = stepsOf(watcher).find((st) => /\bnode\s+scripts\/queue-watchdog\.ts\b/.test(textOf(st.run)))!;
+  const bound = isObj(step.env) ? textOf(step.env.QUEUE_BOUND_MINUTES) : '';
+  if (!/^[1-9][0-9]*$/.test(bound)) problems.push(`${where}: the watchdog's bound is set in the workflow: env QUEUE_BOUND_MINUTES, whole minutes (default 30), got ${JSON.stringify(bound)}`);
+  const cancels = Object.values(jobs).some((job) => isObj(job) && (job.needs === name || (Array.isArray(job.needs) && job.needs.includes(name))) && textOf(job.if).includes(`needs.${name}.outputs.`) && stepsOf(job).some((st) => /\bgh\s+run\s+cancel\b/.test(textOf(st.run))));
+  if (!cancels) problems.push(`${where}: no job cancels the run when the watchdog says so (needs: ${name}, if: on its output, a step running gh run cancel)`);
   return problems;
 }
