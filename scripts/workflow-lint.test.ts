@@ -441,6 +441,33 @@ ${watchdog}`);
     ]);
   });
 
+  it('flags a fixed release wait and a host prepared before start-environment (no heartbeats meanwhile)', () => {
+    const doc = parse(`
+on: workflow_dispatch
+permissions: {}
+jobs:
+  server:
+    runs-on: ubuntu-latest
+    permissions: {}
+    steps:
+      - run: bash scripts/prepare.sh --role server
+      - uses: ./actions/start-environment
+        with:
+          wait-for-release: '330'
+      - uses: ./actions/start-environment
+        with:
+          wait-for-release: plan
+          prepare: bash scripts/prepare.sh --role server
+`);
+    const ctx4: WorkflowContext = { localActions: { './actions/start-environment': { inputs: { 'wait-for-release': { required: false, hasDefault: true }, prepare: { required: false, hasDefault: false } } } }, reusableWorkflows: {} };
+    const problems = workflowProblems('w.yml', doc, ctx4);
+    expect(problems).toEqual([
+      "w.yml: jobs.server.steps[1]: wait-for-release: 330: a fixed wait holds the pair that long after a lost release; use wait-for-release: plan (the plan's worst-case sweep with the stated margin)",
+      "w.yml: jobs.server.steps[1]: the host is prepared in a step before start-environment, when no heartbeat answers the client: give the command to start-environment's prepare input",
+      "w.yml: jobs.server.steps[2]: the host is prepared in a step before start-environment, when no heartbeat answers the client: give the command to start-environment's prepare input",
+    ]);
+  });
+
   it('the set-aside for concurrency.queue is exactly that message: a misspelt key is still reported', async () => {
     const found = await lint('on: push\nconcurrency:\n  group: g\n  queu: max\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n', 'x.yml');
     expect(found.filter((r) => !isKnownFalsePositive(r.message, r.kind)).map((r) => r.message).join('\n')).toMatch(/unexpected key "queu"/);

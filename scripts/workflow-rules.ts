@@ -162,6 +162,12 @@ function jobLevelProblems(file: string, where: string, job: Obj, doc: Obj, isCal
       const output = producer && isObj(producer.outputs) ? textOf(producer.outputs[m![2]!]) : '';
       if (!output.includes('github.run_attempt')) problems.push(`${file}: ${at}: deploy-pages must deploy the artifact of the attempt that uploaded it (artifact_name: \${{ needs.<job>.outputs.<name> }}, that output naming it with github.run_attempt), so that a re-run of the deploy job alone finds exactly one`);
     }
+    if (step.uses === './actions/start-environment' || step.uses === './actions/start-environment/') {
+      const wait = isObj(step.with) ? textOf(step.with['wait-for-release']) : '';
+      if (wait !== '' && wait !== '0' && wait !== 'plan') problems.push(`${file}: ${at}: wait-for-release: ${wait}: a fixed wait holds the pair that long after a lost release; use wait-for-release: plan (the plan's worst-case sweep with the stated margin)`);
+      const preparedBefore = steps.slice(0, i).some((earlier) => /\bprepare\.sh\b[^\n]*--role\s+server\b/.test(textOf(earlier.run)));
+      if (preparedBefore) problems.push(`${file}: ${at}: the host is prepared in a step before start-environment, when no heartbeat answers the client: give the command to start-environment's prepare input`);
+    }
     if (step.uses === './actions/run-sweep' || step.uses === './actions/run-sweep/') {
       const name = isObj(step.with) ? textOf(step.with['artifact-name']) : '';
       if (!name.includes('github.run_attempt')) problems.push(`${file}: ${at}: run-sweep's artifact-name must include github.run_attempt: artifacts of earlier attempts persist, and two of one name are downloaded into one folder`);
