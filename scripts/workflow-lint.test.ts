@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { actionProblems, defaultBranchProblems, describeAction, describeReusableWorkflow, pairProblems, type WorkflowContext, workflowProblems } from './workflow-rules.ts';
+import { actionProblems, defaultBranchProblems, describeAction, describeReusableWorkflow, pagesProblems, pairProblems, type WorkflowContext, workflowProblems } from './workflow-rules.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const WORKFLOWS = join(REPO, '.github', 'workflows');
@@ -466,6 +466,52 @@ jobs:
       "w.yml: jobs.server.steps[1]: the host is prepared in a step before start-environment, when no heartbeat answers the client: give the command to start-environment's prepare input",
       "w.yml: jobs.server.steps[2]: the host is prepared in a step before start-environment, when no heartbeat answers the client: give the command to start-environment's prepare input",
     ]);
+  });
+
+  it('asks for a site that only moves forward: built from the tip after the commit job, one queueing group, deployed on the gate', () => {
+    const old = parse(`
+on: workflow_dispatch
+permissions: {}
+jobs:
+  report:
+    runs-on: ubuntu-latest
+    permissions: {}
+    outputs:
+      artifact: github-pages-\${{ github.run_attempt }}
+    steps:
+      - uses: actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9
+        with:
+          name: github-pages-\${{ github.run_attempt }}
+  commit:
+    runs-on: ubuntu-latest
+    permissions: {}
+    steps:
+      - run: bash scripts/commit-run.sh reports/runs/x msg main
+  pages:
+    needs: report
+    concurrency:
+      group: virtnet-pages-\${{ github.run_id }}
+    runs-on: ubuntu-latest
+    permissions: {}
+    steps:
+      - uses: actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128
+        with:
+          artifact_name: \${{ needs.report.outputs.artifact }}
+`);
+    expect(pagesProblems('w.yml', old)).toEqual([
+      'w.yml: jobs.pages: the site must be built after the commit job (needs: commit), from the tip it pushed to',
+      'w.yml: jobs.pages: one fixed concurrency group for every run\'s deployment, queueing (queue: max, no cancel-in-progress), so two runs never build and deploy side by side',
+      'w.yml: jobs.pages: check out the default branch (ref: ${{ github.event.repository.default_branch }}): the tip\'s code renders the tip\'s runs',
+      "w.yml: jobs.pages: build and upload the site in this job: a re-run must rebuild from the tip, not redeploy an older attempt's artifact",
+      'w.yml: jobs.pages: run scripts/site-state.sh fetch (the deployed state, the pending runs) before rendering and record after it',
+    ]);
+    const reproduce = parse(readFileSync(join(WORKFLOWS, 'reproduce.yml'), 'utf8'));
+    expect(pagesProblems('reproduce.yml', reproduce)).toEqual([]);
+    // The gate's output must guard both the upload and the deployment.
+    const pages = (reproduce as { jobs: Record<string, { steps: Record<string, unknown>[] }> }).jobs.pages!;
+    const ungated = structuredClone(reproduce) as typeof reproduce & { jobs: Record<string, { steps: Record<string, unknown>[] }> };
+    ungated.jobs.pages!.steps = pages.steps.map((st) => (typeof st.uses === 'string' && st.uses.startsWith('actions/deploy-pages@') ? { ...st, if: undefined } : st));
+    expect(pagesProblems('reproduce.yml', ungated)).toEqual([expect.stringMatching(/^reproduce\.yml: jobs\.pages: upload and deploy only when site-state\.sh record says deploy/)]);
   });
 
   it('the set-aside for concurrency.queue is exactly that message: a misspelt key is still reported', async () => {

@@ -160,7 +160,9 @@ function jobLevelProblems(file: string, where: string, job: Obj, doc: Obj, isCal
       const jobs = isObj(doc.jobs) ? doc.jobs : {};
       const producer = m && isObj(jobs[m[1]!]) ? (jobs[m[1]!] as Obj) : null;
       const output = producer && isObj(producer.outputs) ? textOf(producer.outputs[m![2]!]) : '';
-      if (!output.includes('github.run_attempt')) problems.push(`${file}: ${at}: deploy-pages must deploy the artifact of the attempt that uploaded it (artifact_name: \${{ needs.<job>.outputs.<name> }}, that output naming it with github.run_attempt), so that a re-run of the deploy job alone finds exactly one`);
+      // Or uploaded by this very job, under this very name (named per attempt).
+      const uploadedHere = name.includes('github.run_attempt') && steps.slice(0, i).some((s2) => usesAction(s2, 'actions/upload-pages-artifact') && isObj(s2.with) && textOf(s2.with.name) === name);
+      if (!output.includes('github.run_attempt') && !uploadedHere) problems.push(`${file}: ${at}: deploy-pages must deploy the artifact of the attempt that uploaded it (artifact_name: \${{ needs.<job>.outputs.<name> }}, that output naming it with github.run_attempt), so that a re-run of the deploy job alone finds exactly one`);
     }
     if (step.uses === './actions/start-environment' || step.uses === './actions/start-environment/') {
       const wait = isObj(step.with) ? textOf(step.with['wait-for-release']) : '';
@@ -206,6 +208,7 @@ export function workflowProblems(file: string, doc: Json, context: WorkflowConte
   problems.push(...workflowLevelProblems(file, doc, context));
   problems.push(...pairProblems(file, doc, context));
   problems.push(...watchdogProblems(file, doc, context));
+  problems.push(...pagesProblems(file, doc));
   const isCalled = triggers(doc).includes('workflow_call');
   const jobs = isObj(doc.jobs) ? doc.jobs : {};
   if (Object.keys(jobs).length === 0) problems.push(`${file}: no jobs`);
@@ -404,5 +407,50 @@ export function watchdogProblems(file: string, doc: Json, context: WorkflowConte
   if (!/^[1-9][0-9]*$/.test(bound)) problems.push(`${where}: the watchdog's bound is set in the workflow: env QUEUE_BOUND_MINUTES, whole minutes (default 30), got ${JSON.stringify(bound)}`);
   const cancels = Object.values(jobs).some((job) => isObj(job) && (job.needs === name || (Array.isArray(job.needs) && job.needs.includes(name))) && textOf(job.if).includes(`needs.${name}.outputs.`) && stepsOf(job).some((st) => /\bgh\s+run\s+cancel\b/.test(textOf(st.run))));
   if (!cancels) problems.push(`${where}: no job cancels the run when the watchdog says so (needs: ${name}, if: on its output, a step running gh run cancel)`);
+  return problems;
+}
+
+// ---- a site that only moves forward ----------------------------------------------------------------
+
+/**
+ * The job that deploys Pages in a workflow that commits runs (a step runs scripts/commit-run.sh):
+ * it runs after the commit job; it is in a concurrency group that queues and never cancels; it
+ * checks out the default branch (the tip's code and runs together) and builds the site itself,
+ * uploading it in the same job (so a re-run rebuilds from the tip, never redeploys an older
+ * artifact); and it runs scripts/site-state.sh fetch before and record after rendering, deploying
+ * only on record's deploy output.
+ */
+export function pagesProblems(file: string, doc: Json): string[] {
+  if (!isObj(doc)) return [];
+  const jobs = isObj(doc.jobs) ? doc.jobs : {};
+  const stepsOf = (job: Json) => (isObj(job) && Array.isArray(job.steps) ? job.steps.filter(isObj) : []);
+  const committer = Object.entries(jobs).find(([, job]) => stepsOf(job).some((st) => /commit-run\.sh/.test(textOf(st.run))))?.[0];
+  if (committer === undefined) return [];
+  const problems: string[] = [];
+  for (const [name, job] of Object.entries(jobs)) {
+    const steps = stepsOf(job);
+    const deployAt = steps.findIndex((st) => usesAction(st, 'actions/deploy-pages'));
+    if (!isObj(job) || deployAt < 0) continue;
+    const where = `${file}: jobs.${name}`;
+    const needs = Array.isArray(job.needs) ? job.needs.map(String) : typeof job.needs === 'string' ? [job.needs] : [];
+    if (!needs.includes(committer)) problems.push(`${where}: the site must be built after the commit job (needs: ${committer}), from the tip it pushed to`);
+    const concurrency = isObj(job.concurrency) ? job.concurrency : {};
+    if (groupOf(job.concurrency) === '' || /\$\{\{/.test(groupOf(job.concurrency)) || concurrency['cancel-in-progress'] === true || concurrency.queue !== 'max') {
+      problems.push(`${where}: one fixed concurrency group for every run's deployment, queueing (queue: max, no cancel-in-progress), so two runs never build and deploy side by side`);
+    }
+    const checkout = steps.find((st) => usesAction(st, 'actions/checkout'));
+    const ref = checkout && isObj(checkout.with) ? textOf(checkout.with.ref) : '';
+    if (!/github\.event\.repository\.default_branch/.test(ref)) problems.push(`${where}: check out the default branch (ref: \${{ github.event.repository.default_branch }}): the tip's code renders the tip's runs`);
+    const uploadAt = steps.findIndex((st) => usesAction(st, 'actions/upload-pages-artifact'));
+    if (uploadAt < 0 || uploadAt > deployAt) problems.push(`${where}: build and upload the site in this job: a re-run must rebuild from the tip, not redeploy an older attempt's artifact`);
+    const fetchAt = steps.findIndex((st) => /site-state\.sh\s+fetch\b/.test(textOf(st.run)));
+    const record = steps.findIndex((st) => /site-state\.sh\s+record\b/.test(textOf(st.run)));
+    if (fetchAt < 0 || record < 0 || fetchAt > record) problems.push(`${where}: run scripts/site-state.sh fetch (the deployed state, the pending runs) before rendering and record after it`);
+    else {
+      const gate = typeof steps[record]!.id === 'string' ? steps[record]!.id : '';
+      const guarded = (st: Obj) => gate !== '' && new RegExp(`steps\\.${gate}\\.outputs\\.deploy\\s*==\\s*'true'`).test(textOf(st.if));
+      if (!guarded(steps[deployAt]!) || (uploadAt >= 0 && !guarded(steps[uploadAt]!))) problems.push(`${where}: upload and deploy only when site-state.sh record says deploy (if: steps.<id>.outputs.deploy == 'true'), so an older tip never replaces a newer site`);
+    }
+  }
   return problems;
 }
