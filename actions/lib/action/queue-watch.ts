@@ -9,9 +9,10 @@
 //
 // What it relies on from GitHub's documentation (REST "Workflow jobs"): a job's `status` is queued
 // while it waits for a runner (other states: in_progress, completed, waiting for an environment's
-// rules, requested, pending); `labels` are its runs-on labels. A job held back by max-parallel or by
-// the pair's concurrency group is not yet waiting for a runner, so the wait is measured from when
-// the watchdog first saw the job queued, not from its created_at.
+// rules, requested, pending); `labels` are its runs-on labels. A job waiting in a concurrency group
+// is `pending`, not queued ("Control the concurrency of workflows and jobs"), and one held back by
+// max-parallel is not created yet: neither waits for a runner, so neither counts. The wait is
+// measured from when the watchdog first saw the job queued, not from its created_at.
 
 import type { RunJob } from './run-jobs.ts';
 
