@@ -28,6 +28,8 @@ export interface ExternalOptions {
    * counts ctx.readyTimeoutMs from the server's last heartbeat (waits.ts SignOfLife). Default: ctx.readyTimeoutMs.
    */
   readyLimitMs?: number;
+  /** Called once the coordinator offers the wanted environment of this run (the client reached the server). */
+  onLive?: () => void;
   /** Receives the server host's metadata when the coordinator offers it. */
   onServerHost?: (host: NonNullable<CoordinatorStatus['host']>) => void;
 }
@@ -70,6 +72,7 @@ export function externalEnvironment(options: ExternalOptions): EnvironmentDriver
                 // The server knows where its netserver binds the data socket (native: its own address).
                 if (answer.status.endpoint.dataAddress !== undefined) endpoint.dataAddress = answer.status.endpoint.dataAddress;
                 if (answer.status.host) options.onServerHost?.(answer.status.host);
+                options.onLive?.();
                 break;
               }
               lastProblem = problem;
