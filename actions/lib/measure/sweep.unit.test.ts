@@ -1,0 +1,302 @@
+// The sweep loop's fault handling with fakes (no processes): the deadline on a start() that never
+// returns, a teardown that throws, an abort mid-measurement, and a resume's skip set. The same
+// faults with real processes are in faults.system.test.ts and scripts/cli/faults.system.test.ts.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { EnvironmentDriver, StartedEnvironment } from './environment.ts';
+import { type Plan, validatePlan } from '../plan/plan.ts';
+import { environmentMajorTurns, measuredValues, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
+import type { CommandResult } from '../core/proc.ts';
+import { latestRecords, type MeasurementRecord, type RttProbeRecord, validateRecord } from './records.ts';
+import { describeEvent } from './sweep-events.ts';
+import { runSweep, type SweepIO, type SweepRequest } from './sweep.ts';
+
+const tcpOutput = readFileSync(new URL('./fixtures/netperf/tcp-stream-s100.txt', import.meta.url), 'utf8');
+const plan: Plan = validatePlan({
+  formatVersion: 2, name: 'fake', testLengthSeconds: 1, replicates: 2, retries: 0, order: { randomize: true, seed: 3 },
+  sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 100, to: 8100, step: 4000, messageSize: 131072 }],
+});
+
+function fakeDriver(name: string, behaviour: { startMs?: number; stopThrows?: boolean; stops?: string[] } = {}): EnvironmentDriver {
+  return {
+    name, title: name, available: async () => ({ ok: true }), cleanup: async () => [],
+    start: async () => {
+      await new Promise((r) => setTimeout(r, behaviour.startMs ?? 0));
+      const started: StartedEnvironment = {
+        endpoint: { address: '198.18.0.1', controlPort: 12865, dataPort: 12866 },
+        description: { name, summary: name, details: {}, accelerator: 'none', startupSeconds: 0 },
+        stop: async () => {
+          behaviour.stops?.push(name);
+          if (behaviour.stopThrows) throw new Error('ip link del: device busy');
+        },
+      };
+      return started;
+    },
+  };
+}
+
+/** A fake netperf; `throughput` (by -s value and call number) replaces the fixture's 94.07 Mbit/s. */
+function fakeIO(records: MeasurementRecord[], onNetperf?: () => void, throughput?: (socketSize: number, call: number) => number): SweepIO {
+  let calls = 0;
+  return {
+    netperf: async (args): Promise<CommandResult> => {
+      onNetperf?.();
+      calls++;
+      const s = Number(args[args.indexOf('-s') + 1]);
+      const stdout = throughput ? tcpOutput.replace(/^THROUGHPUT=.*$/m, `THROUGHPUT=${throughput(s, calls).toFixed(2)}`) : tcpOutput;
+      return { argv: args, exitCode: 0, signal: null, stdout, stderr: '', timedOut: false, aborted: false, durationMs: 1 };
+    },
+    append: (r) => records.push(r),
+    now: () => new Date(),
+  };
+}
+
+function request(environments: EnvironmentDriver[], extra: Partial<SweepRequest> = {}): SweepRequest {
+  return {
+    plan, environments, done: new Set(), measured: new Map(), signal: new AbortController().signal, onEvent: () => {},
+    context: { serverAddress: '198.18.0.1', ports: plan.ports, logDir: '/nonexistent', probe: async () => true, readyTimeoutMs: 100, settings: {}, log: () => {} },
+    ...extra,
+  };
+}
+
+describe('runSweep under faults', () => {
+  it('abandons a start() past its deadline, stops it when it comes up late, and measures the next environment', async () => {
+    const stops: string[] = [];
+    const records: MeasurementRecord[] = [];
+    const outcome = await runSweep(request([fakeDriver('slow', { startMs: 600, stops }), fakeDriver('fast')], { startGraceMs: 100 }), fakeIO(records));
+    expect(outcome.environmentErrors.slow).toBe('slow: did not become ready within 0.2 s; gave up waiting for it');
+    expect(records.map((r) => r.environment)).toEqual(Array(6).fill('fast'));
+    await new Promise((r) => setTimeout(r, 700));
+    expect(stops).toEqual(['slow']);
+  });
+
+  it('records a teardown that throws and still measures the environments after it', async () => {
+    const records: MeasurementRecord[] = [];
+    const outcome = await runSweep(request([fakeDriver('a', { stopThrows: true }), fakeDriver('b')]), fakeIO(records));
+    expect(outcome.environmentErrors.a).toBe('teardown failed: ip link del: device busy (virtnet cleanup removes what is left)');
+    expect(records.filter((r) => r.environment === 'b')).toHaveLength(6);
+  });
+
+  it('does not record the measurement an abort cut short, and stops the environment', async () => {
+    const controller = new AbortController();
+    const records: MeasurementRecord[] = [];
+    const stops: string[] = [];
+    let calls = 0;
+    const outcome = await runSweep(request([fakeDriver('a', { stops })], { signal: controller.signal }), fakeIO(records, () => {
+      if (++calls === 3) controller.abort('SIGINT');
+    }));
+    expect(records).toHaveLength(2);
+    expect(outcome.interrupted).toBe(true);
+    expect(stops).toEqual(['a']);
+  });
+
+  it('runs no warm-up and no measurement when the signal came during the start (Ctrl-C while an environment starts)', async () => {
+    const controller = new AbortController();
+    const driver = fakeDriver('a', { stops: [] });
+    const stops: string[] = [];
+    const slowStart: EnvironmentDriver = {
+      ...driver,
+      start: async (ctx) => {
+        const started = await driver.start(ctx);
+        controller.abort('SIGINT'); // the start finishes, but the user has asked to stop meanwhile
+        return { ...started, stop: async () => void stops.push('a') };
+      },
+    };
+    const events: string[] = [];
+    let netperfCalls = 0;
+    const outcome = await runSweep(request([slowStart], { plan: { ...plan, warmupSeconds: 2 }, signal: controller.signal, onEvent: (e) => events.push(e.kind) }), fakeIO([], () => netperfCalls++));
+    expect(netperfCalls).toBe(0);
+    expect(events).not.toContain('warmup');
+    expect(outcome).toMatchObject({ interrupted: true, measured: 0 });
+    expect(stops).toEqual(['a']);
+  });
+
+  it('skips exactly the done set on resume, in the same seeded order', async () => {
+    const all = plannedTasks(plan, scheduleSettings(plan), ['a', 'b'], new Map());
+    const key = (t: (typeof all)[number]) => taskKey({ environment: t.environment, pointId: t.point.id, replicate: t.replicate });
+    const done = new Set(all.filter((_, i) => i % 2 === 0).map(key));
+    const records: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { done }), fakeIO(records));
+    expect(records.map((r) => taskKey(r))).toEqual(all.filter((_, i) => i % 2 === 1).map(key));
+  });
+});
+
+describe('the blocked design', () => {
+  it('alternates environments block by block, rotating which one leads, each live once per block', async () => {
+    const events: string[] = [];
+    const records: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a'), fakeDriver('b'), fakeDriver('c')], {
+      plan: { ...plan, replicates: 3 },
+      onEvent: (e) => { if (e.kind === 'environment-start') events.push(`${e.environment}${e.block}`); },
+    }), fakeIO(records));
+    expect(events).toEqual(['a1', 'b1', 'c1', 'b2', 'c2', 'a2', 'c3', 'a3', 'b3']);
+    // Within a turn every point once, in a fresh order per environment and block.
+    const turn = (env: string, block: number) => records.filter((r) => r.environment === env && r.replicate === block).map((r) => r.value);
+    expect(turn('a', 1).slice().sort((x, y) => x - y)).toEqual([100, 4100, 8100]);
+    const orders = new Set(['a', 'b', 'c'].flatMap((e) => [1, 2, 3].map((b) => turn(e, b).join(','))));
+    expect(orders.size).toBeGreaterThan(1);
+    // Replicate = block: records of block 1 all come before any record of block 2.
+    const firstOf2 = records.findIndex((r) => r.replicate === 2);
+    expect(records.slice(firstOf2).every((r) => r.replicate >= 2)).toBe(true);
+  });
+
+  it('keeps a lone environment live across its blocks: one start, one stop (a runner pair leg releases the server only once)', async () => {
+    const stops: string[] = [];
+    const events: string[] = [];
+    const records: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a', { stops })], { plan: { ...plan, replicates: 3 }, onEvent: (e) => events.push(e.kind) }), fakeIO(records));
+    expect(records.map((r) => r.replicate)).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
+    expect(events.filter((k) => k === 'environment-ready')).toHaveLength(1);
+    expect(stops).toEqual(['a']);
+  });
+
+  it('environment-major keeps the old order: all of one environment, then the next', async () => {
+    const events: string[] = [];
+    const records: MeasurementRecord[] = [];
+    const major = { ...plan, design: 'environment-major' as const };
+    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: major, onEvent: (e) => { if (e.kind === 'environment-start') events.push(e.environment); } }), fakeIO(records));
+    expect(events).toEqual(['a', 'b']);
+    expect(records.map((r) => r.environment)).toEqual([...Array(6).fill('a'), ...Array(6).fill('b')]);
+    expect(records.filter((r) => r.environment === 'a').map((r) => r.replicate)).toEqual([1, 1, 1, 2, 2, 2]);
+    expect(environmentMajorTurns(major, scheduleSettings(major), ['a', 'b'], new Set()).map((t) => t.tasks.length)).toEqual([6, 6]);
+  });
+
+  it('adds blocks only to points wider than the precision target, up to the maximum', async () => {
+    // -s 4100 alternates 80/100 Mbit/s (never precise); the others are steady.
+    const noisy = (s: number, call: number) => (s === 4100 ? (call % 2 === 0 ? 80 : 100) : 94 + (call % 3) * 0.01);
+    const precise = { ...plan, replicates: 3, precision: { halfWidthPercent: 1, maxReplicates: 6 } };
+    const records: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a')], { plan: precise }), fakeIO(records, undefined, noisy));
+    const countOf = (v: number) => records.filter((r) => r.value === v).length;
+    expect(countOf(100)).toBe(3);
+    expect(countOf(8100)).toBe(3);
+    expect(countOf(4100)).toBe(6);
+    expect(Math.max(...records.map((r) => r.replicate))).toBe(6);
+  });
+
+  it('a resume after an interruption in an added block ends with exactly the tasks an uninterrupted run makes', async () => {
+    const noisy = (s: number, call: number) => (s === 4100 ? (call % 2 === 0 ? 80 : 100) : 94);
+    const precise = { ...plan, replicates: 2, precision: { halfWidthPercent: 1, maxReplicates: 4 } };
+    const whole: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: precise }), fakeIO(whole, undefined, noisy));
+
+    const controller = new AbortController();
+    const first: MeasurementRecord[] = [];
+    let calls = 0;
+    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: precise, signal: controller.signal }), fakeIO(first, () => { if (++calls === whole.length - 1) controller.abort('SIGKILL'); }, noisy));
+    expect(first.length).toBeLessThan(whole.length);
+    const { measuredValues } = await import('../plan/schedule.ts');
+    const done = new Set(first.map((r) => taskKey(r)));
+    const rest: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: precise, done, measured: measuredValues(first) }), fakeIO(rest, undefined, noisy));
+    const keys = (rs: MeasurementRecord[]) => rs.map((r) => taskKey(r)).sort();
+    expect(keys([...first, ...rest])).toEqual(keys(whole));
+    expect(new Set(keys([...first, ...rest])).size).toBe(first.length + rest.length);
+  });
+
+  it('probes each start with TCP_RR and UDP_RR, records a failed probe and goes on, and keeps probes out of the sweep', async () => {
+    const rr = (name: string) => readFileSync(new URL(`./fixtures/netperf/${name}`, import.meta.url), 'utf8');
+    const records: MeasurementRecord[] = [];
+    const probes: RttProbeRecord[] = [];
+    const base = fakeIO(records);
+    let udpCalls = 0;
+    const result = (args: string[], exitCode: number, stdout: string, stderr = ''): CommandResult => ({ argv: args, exitCode, signal: null, stdout, stderr, timedOut: false, aborted: false, durationMs: 1 });
+    const io: SweepIO = {
+      ...base,
+      netperf: async (args, o) => {
+        const test = args[args.indexOf('-t') + 1];
+        if (test === 'TCP_RR') return result(args, 0, rr('tcp-rr.txt'));
+        // The second start's UDP_RR fails as netperf reports a lost datagram.
+        if (test === 'UDP_RR') return ++udpCalls === 2 ? result(args, 1, '', 'netperf: receive_response: no response received. errno 0 counter 0') : result(args, 0, rr('udp-rr.txt'));
+        return base.netperf(args, o);
+      },
+      appendProbe: (p) => probes.push(p),
+    };
+    const outcome = await runSweep(request([fakeDriver('a'), fakeDriver('b')], { session: 3 }), io);
+    const planned = plannedTasks(plan, scheduleSettings(plan), ['a', 'b'], new Map()).length;
+    expect(records).toHaveLength(planned);
+    expect(outcome.measured).toBe(planned);
+    // Two blocks x two environments, each start probed once per test.
+    expect(probes.map((p) => `${p.environment}/${p.block}/${p.test}`).sort()).toEqual(['a/1/TCP_RR', 'a/1/UDP_RR', 'a/2/TCP_RR', 'a/2/UDP_RR', 'b/1/TCP_RR', 'b/1/UDP_RR', 'b/2/TCP_RR', 'b/2/UDP_RR']);
+    const failed = probes.filter((p) => p.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ test: 'UDP_RR', metrics: null, error: expect.stringMatching(/no response received/) });
+    expect(probes.every((p) => p.session === 3 && p.kind === 'rtt-probe' && p.command.join(' ').includes(`-t ${p.test}`))).toBe(true);
+    expect(probes.find((p) => p.status === 'ok' && p.test === 'TCP_RR')?.metrics?.meanLatencyMicroseconds).toBe(77.2);
+  });
+
+  it('makes no probe when the IO cannot record one', async () => {
+    const tests: string[] = [];
+    const io = fakeIO([]);
+    await runSweep(request([fakeDriver('a')]), { ...io, netperf: async (args, o) => (tests.push(args[args.indexOf('-t') + 1]!), io.netperf(args, o)) });
+    expect(tests.filter((t) => t.endsWith('_RR'))).toEqual([]);
+  });
+});
+
+describe('interference on record', () => {
+  /**
+   * A host whose CPUs another program keeps busy during the netperf calls `busy` names (by call
+   * number): each sample adds 100 ticks of idle, or of user time, since the one before.
+   */
+  function disturbedHost(io: SweepIO, busy: (call: number) => boolean, fails: (call: number) => boolean = () => false): SweepIO {
+    let calls = 0;
+    let ticks = { user: 0, idle: 0 };
+    return {
+      ...io,
+      netperf: async (args, o) => {
+        calls++;
+        const r = await io.netperf(args, o);
+        return fails(calls) ? { ...r, exitCode: 1, stdout: '', stderr: 'netperf: connection refused' } : r;
+      },
+      sampleHost: () => {
+        const b = busy(calls);
+        ticks = { user: ticks.user + (b ? 100 : 0), idle: ticks.idle + (b ? 0 : 100) };
+        return { cpu: { user: ticks.user, nice: 0, system: 0, idle: ticks.idle, iowait: 0, irq: 0, softirq: 0, steal: 0 }, cores: 2, ownTicks: 0, loadAverage1: 0.2 };
+      },
+    };
+  }
+  const one = { ...plan, replicates: 1, order: { randomize: false, seed: 1 } };
+
+  it('flags the measurements taken while the host was busy, and records every measurement', async () => {
+    const records: MeasurementRecord[] = [];
+    const lines: string[] = [];
+    await runSweep(request([fakeDriver('a')], { plan: one, onEvent: (e) => { if (e.kind === 'measured') lines.push(describeEvent(e).text); } }), disturbedHost(fakeIO(records), (call) => call === 2));
+    expect(records.map((r) => r.interference?.flagged)).toEqual([false, true, false]);
+    expect(records[1]!.interference).toMatchObject({ othersBusyPercent: 100, userPercent: 100, remeasurement: 0, reasons: ['others busy 100% > 50%'] });
+    expect(lines[1]).toMatch(/\[flagged: others busy 100% > 50%\]/);
+    expect(lines[0]).not.toMatch(/flagged/);
+    // What is appended reads back through the record schema, and a record without it still does.
+    for (const r of records) expect(validateRecord(JSON.parse(JSON.stringify(r)), 'results.jsonl line 1').interference).toEqual(r.interference);
+    const { interference: _, ...older } = records[0]!;
+    expect(validateRecord(JSON.parse(JSON.stringify(older)), 'results.jsonl line 1').interference).toBeUndefined();
+    expect(() => validateRecord({ ...JSON.parse(JSON.stringify(records[0])), interference: { ...records[0]!.interference, stealPercent: 140 } }, 'results.jsonl line 7')).toThrow(/results.jsonl line 7.*interference\.stealPercent/s);
+  });
+
+  it('re-measures a flagged point a bounded number of times; the latest counts, nothing is lost, and a resume redoes nothing', async () => {
+    const again = { ...one, interference: { ...one.interference, remeasureFlagged: 2 } };
+    const records: MeasurementRecord[] = [];
+    // Call 1 (-s 100) is disturbed and so is its first re-measurement (call 2); call 3 is quiet.
+    // Call 4 (-s 4100) is disturbed through both its re-measurements: three records, the last counts.
+    await runSweep(request([fakeDriver('a')], { plan: again }), disturbedHost(fakeIO(records), (call) => call <= 2 || (call >= 4 && call <= 6)));
+    expect(records.map((r) => [r.value, r.interference?.remeasurement, r.interference?.flagged])).toEqual([
+      [100, 0, true], [100, 1, true], [100, 2, false],
+      [4100, 0, true], [4100, 1, true], [4100, 2, true],
+      [8100, 0, false],
+    ]);
+    const latest = latestRecords(records);
+    expect(latest.map((r) => [r.value, r.interference?.remeasurement])).toEqual([[100, 2], [4100, 2], [8100, 0]]);
+    const done = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+    const resumed: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a')], { plan: again, done, measured: measuredValues(latest) }), disturbedHost(fakeIO(resumed), () => true));
+    expect(resumed).toEqual([]);
+  });
+
+  it('keeps a failed re-measurement on record without letting it displace the flagged measurement', async () => {
+    const again = { ...one, interference: { ...one.interference, remeasureFlagged: 3 } };
+    const records: MeasurementRecord[] = [];
+    await runSweep(request([fakeDriver('a')], { plan: again }), disturbedHost(fakeIO(records), (call) => call === 1, (call) => call === 2));
+    expect(records.map((r) => [r.value, r.status, r.interference?.remeasurement])).toEqual([[100, 'ok', 0], [100, 'failed', 1], [4100, 'ok', 0], [8100, 'ok', 0]]);
+    expect(latestRecords(records).find((r) => r.value === 100)).toMatchObject({ status: 'ok', interference: { flagged: true, remeasurement: 0 } });
+  });
+});
