@@ -71,25 +71,17 @@ export async function commandServe(args: string[]): Promise<number> {
   if (!availability.ok) throw new Error(`${driver.name} is not available on this machine: ${availability.reason}`);
   let started: StartedEnvironment | null = null;
   let coordinator: RunningCoordinator | null = null;
+  // The phase the heartbeats tell: the environment's last log line while it starts.
+  let phase = `starting ${driver.name}`;
   try {
-    say(`virtnet serve: starting ${driver.name} on ${serverAddress} (ports ${ports.control}/${ports.data}), ready within ${readyTimeoutS} s`);
-    started = await driver.start({
-      serverAddress,
-      ports,
-      logDir,
-      probe: netperfProbe([], controller.signal),
-      readyTimeoutMs: readyTimeoutS * 1000,
-      settings,
-      log: (m) => say(`  ${m}`),
-      signal: controller.signal,
-    });
-    if (controller.signal.aborted) return 143;
-    const holdUntil = new Date(Date.now() + holdMinutes * 60_000);
+    // The coordinator answers from the start, with heartbeats until the environment is ready: a
+    // client's ready wait counts from the last one (waits.ts), so a slow boot is not a dead server.
     if (coordinatorPort > 0) {
       coordinator = await startCoordinator({
         address: serverAddress,
         port: coordinatorPort,
-        status: { environment: driver.name, endpoint: started.endpoint, released: false, description: started.description, host: await collectHostInfo('server'), runKey },
+        status: null,
+        starting: () => ({ environment: driver.name, runKey, phase: phase.slice(0, 200), at: new Date().toISOString() }),
         releaseKey,
         onRelease: () => {
           say(`virtnet serve: ${driver.name} released by the client`);
@@ -102,6 +94,23 @@ export async function commandServe(args: string[]): Promise<number> {
         },
       });
     }
+    say(`virtnet serve: starting ${driver.name} on ${serverAddress} (ports ${ports.control}/${ports.data}), ready within ${readyTimeoutS} s`);
+    started = await driver.start({
+      serverAddress,
+      ports,
+      logDir,
+      probe: netperfProbe([], controller.signal),
+      readyTimeoutMs: readyTimeoutS * 1000,
+      settings,
+      log: (m) => {
+        phase = `starting ${driver.name}: ${m}`;
+        say(`  ${m}`);
+      },
+      signal: controller.signal,
+    });
+    if (controller.signal.aborted) return 143;
+    const holdUntil = new Date(Date.now() + holdMinutes * 60_000);
+    coordinator?.live({ environment: driver.name, endpoint: started.endpoint, released: false, description: started.description, host: await collectHostInfo('server'), runKey });
     const content = {
       pid: process.pid,
       environment: driver.name,
