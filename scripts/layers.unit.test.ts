@@ -166,7 +166,6 @@ const HOMES: Record<string, string> = {
   renderReport: 'actions/lib/report/report-files.ts',
   renderAnalysedReport: 'actions/lib/report/report-files.ts',
   writeReportFiles: 'actions/lib/report/report-files.ts',
-  reportCacheDirs: 'actions/lib/report/report-files.ts',
   commitRun: 'actions/lib/report/report-files.ts',
   checkRunId: 'actions/lib/core/file-names.ts',
   spawnServe: 'actions/start-environment/src/serve-process.ts',

@@ -12,6 +12,7 @@ import type { EnvironmentDescription } from '../../actions/lib/measure/records.t
 import type { Availability, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { type DockerRunner, imageId, type PreparedImage, prepareImage } from './image.ts';
+import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 import {
   configFileOf, containerName, dockerRunArgs, type ImageBuildSetting, isLeftBehind, netserverCommand, OWNER_LABEL, parseImageBuildSetting,
   parseOwnerLabel, parseTestbedIndex, PROJECT_LABEL, type ContainerNetwork, proxiesFor, TESTBED_LABEL, userlandProxyState, type UserlandProxyState,
@@ -219,7 +220,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       const logFile = join(ctx.logDir, `${envName}-netserver.log`);
       const logs = await docker(['logs', '--timestamps', id], { timeoutMs: 30_000 }).catch(() => null);
       const state = await docker(['container', 'inspect', '--format', '{{json .State}}', id], { timeoutMs: 30_000 }).catch(() => null);
-      writeFileSync(logFile, `# docker logs ${name} (${id})\n${logs?.stdout ?? ''}${logs?.stderr ?? ''}\n# state\n${state?.stdout ?? '(unknown)'}\n`);
+      writeFileSafely(logFile, `# docker logs ${name} (${id})\n${logs?.stdout ?? ''}${logs?.stderr ?? ''}\n# state\n${state?.stdout ?? '(unknown)'}\n`);
       await stop().catch(() => {});
       throw new EnvironmentError(`${envName}: ${message}`, logFile);
     };

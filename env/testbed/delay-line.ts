@@ -9,6 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { isAlive, processStartTicks } from '../../actions/lib/core/liveness.ts';
 import { mustRun, runCommand, sleep, spawnDetached, stateDir, waitUntil } from '../../actions/lib/core/proc.ts';
+import { MiB, readRegularFile } from '../../actions/lib/core/safe-read.ts';
+import { openForWriting, writeFileSafely } from '../../actions/lib/core/safe-write.ts';
+
+/** The delay line logs a line a second at most (its stats): a run of days stays far below this. */
+const DELAY_LINE_LOG_MAX_BYTES = 256 * MiB;
 
 /** The NFQUEUE number: queues are per network namespace, so every testbed can use the same one. */
 export const DELAY_LINE_QUEUE = 1;
@@ -122,7 +127,7 @@ function logFile(index: number): string {
 /** The registered delay line of a testbed (running or not), or null. */
 export function delayLineState(index: number): DelayLineState | null {
   try {
-    return JSON.parse(readFileSync(stateFile(index), 'utf8')) as DelayLineState;
+    return JSON.parse(readRegularFile(stateFile(index), { maxBytes: MiB })) as DelayLineState;
   } catch {
     return null;
   }
@@ -141,7 +146,7 @@ function isRunning(state: DelayLineState): boolean {
 
 function logTail(path: string, lines = 5): string {
   try {
-    return readFileSync(path, 'utf8').trim().split('\n').filter((l) => !l.startsWith('stats ')).slice(-lines).join(' | ');
+    return readRegularFile(path, { maxBytes: DELAY_LINE_LOG_MAX_BYTES }).trim().split('\n').filter((l) => !l.startsWith('stats ')).slice(-lines).join(' | ');
   } catch {
     return '';
   }
@@ -168,7 +173,7 @@ export async function startDelayLine(options: { index: number; clientNamespace: 
   mkdirSync(registryDir(), { recursive: true });
   const log = logFile(index);
   const argv = delayLineArgv(binary, clientNamespace, oneWayDelayMicroseconds, cpu);
-  const fd = openSync(log, 'w');
+  const fd = openForWriting(log);
   // Detached: its own session, so a Ctrl-C meant for a run reaches the run (which tears down in
   // order) and not the link under it; `ip netns exec` execs the program, so this PID is the program's.
   let pid: number;
@@ -180,9 +185,9 @@ export async function startDelayLine(options: { index: number; clientNamespace: 
   await sleep(5);
   const startTicks = processStartTicks(pid);
   const state: DelayLineState = { index, pid, startTicks: startTicks ?? '', argv, oneWayDelayMicroseconds, cpu, log };
-  if (startTicks !== null) writeFileSync(stateFile(index), JSON.stringify(state, null, 2));
+  if (startTicks !== null) writeFileSafely(stateFile(index), JSON.stringify(state, null, 2));
   try {
-    await waitUntil(`delay line of testbed ${index}`, async () => /^ready /m.test(readFileSync(log, 'utf8')), {
+    await waitUntil(`delay line of testbed ${index}`, async () => /^ready /m.test(readRegularFile(log, { maxBytes: DELAY_LINE_LOG_MAX_BYTES })), {
       timeoutMs: 10_000,
       intervalMs: 20,
       giveUp: () => (startTicks !== null && isRunning(state) ? null : `exited before it was ready: ${logTail(log) || 'no output'}`),
@@ -257,7 +262,7 @@ export async function delayLineStats(index: number): Promise<DelayLineStats | nu
     await sleep(10);
     if (statSync(state.log).size > before) {
       await sleep(10);
-      return parseDelayLineStats(readFileSync(state.log, 'utf8'));
+      return parseDelayLineStats(readRegularFile(state.log, { maxBytes: DELAY_LINE_LOG_MAX_BYTES }));
     }
   }
   return null;

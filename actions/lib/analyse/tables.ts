@@ -4,7 +4,7 @@
 import type { HostInfo, Manifest, MeasurementRecord } from '../measure/records.ts';
 import { environmentTitle } from './environment-names.ts';
 import { own } from '../core/own.ts';
-import { mdText } from '../core/text.ts';
+import { mdText } from '../core/escape.ts';
 import type { EnvironmentPrecision } from './precision.ts';
 
 export interface Table {

@@ -26,7 +26,7 @@ export interface SiteChart {
   title: string;
   /** Paths relative to the page's directory. */
   specPath: string;
-  /** Null when the site was built without rendering SVGs it had no cached copy of (SiteOptions.svg 'reuse'): the chart is drawn in the browser only. */
+  /** Null when the site was built without rendering SVGs (SiteOptions.svg 'none'): the chart is drawn in the browser only. */
   svgPath: string | null;
   spec: TopLevelSpec;
 }

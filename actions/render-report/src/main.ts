@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRenderReportInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { compactTable } from '../../lib/report/job-summary.ts';
-import { mdCode, mdText } from '../../lib/core/text.ts';
+import { mdCode, mdText } from '../../lib/core/escape.ts';
 import { claimsMarkdown } from '../../lib/report/report.ts';
 import { analyseRun } from '../../lib/analyse/run.ts';
 import { loadClaims } from '../../lib/analyse/claims/file.ts';

@@ -22515,12 +22515,20 @@ function getState(name2) {
   return process.env[`STATE_${name2}`] || "";
 }
 
+// actions/lib/core/escape.ts
+var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+var spelled = (c) => `\\u{${c.codePointAt(0).toString(16)}}`;
+function workflowLogText(value) {
+  return String(value).split(/\r\n|\r|\n/).map((line) => line.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")).join("\n");
+}
+
 // actions/lib/action/io.ts
 function actionsCore() {
   return {
     input: (name2) => getInput(name2),
     env: process.env,
-    info: (m) => info(m),
+    // A log line is written as it is: the one sink that @actions/core does not escape (escape.ts).
+    info: (m) => info(workflowLogText(m)),
     warning: (m) => warning(m),
     error: (m) => error(m),
     setOutput: (name2, value) => setOutput(name2, value),
@@ -22534,7 +22542,7 @@ function actionsCore() {
 }
 
 // actions/lib/measure/serve-process.ts
-import { closeSync, existsSync as existsSync2, openSync, readFileSync as readFileSync2 } from "node:fs";
+import { closeSync, existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
 
 // actions/lib/core/liveness.ts
 import { readFileSync } from "node:fs";
@@ -22607,6 +22615,9 @@ var {
   which: which3,
   within
 } = globalThis.Deno ? globalThis.require("./core.cjs") : __module__;
+
+// actions/lib/core/safe-read.ts
+var MiB = 1024 * 1024;
 
 // actions/lib/core/proc.ts
 function sleep(ms, signal) {
@@ -42918,12 +42929,19 @@ var coordinatorStatusSchema = strict({
   /** The run this environment serves (the workflow's run key); absent or null: any run. */
   runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable().optional()
 });
+var heartbeatSchema = strict({
+  environment: environmentName("The environment being started."),
+  runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable(),
+  phase: text({ max: 200 }, "What the server is doing: preparing the host, starting the environment, its last log line."),
+  at: isoTime("When the server answered.")
+});
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
   strict({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
-  strict({ ok: external_exports.literal(false), error: text({ max: 1e3 }) })
+  strict({ ok: external_exports.literal(false), error: text({ max: 1e3 }), heartbeat: heartbeatSchema.optional() })
 ]);
 
 // actions/lib/measure/serve-process.ts
+var LOG_MAX_BYTES = 64 * MiB;
 function isServeProcess(serve) {
   const pid = typeof serve === "number" ? serve : serve.pid;
   const now = identityOf(pid);
@@ -42960,10 +42978,14 @@ var runnerPairsSchema = strict({
   $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
   pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
 }).superRefine((file2, ctx) => {
-  const seen = /* @__PURE__ */ new Set();
+  const seen = /* @__PURE__ */ new Map();
   file2.pairs.forEach((pair, i) => {
-    if (seen.has(pair.name)) ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} is listed twice: each pair needs a name of its own`, input: pair.name });
-    seen.add(pair.name);
+    const first = seen.get(pair.name.toLowerCase());
+    if (first !== void 0) {
+      const twice = first === pair.name ? "is listed twice" : `differs from ${quoted(first)} only in case, and GitHub's runner labels and concurrency groups ignore case`;
+      ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`, input: pair.name });
+    }
+    seen.set(pair.name.toLowerCase(), first ?? pair.name);
   });
 });
 
@@ -42979,6 +43001,12 @@ var ENVIRONMENT_BASES = {
   "osv-vhost": "osv"
 };
 var ENVIRONMENT_NAMES = Object.keys(ENVIRONMENT_BASES);
+
+// actions/lib/plan/plan-file.ts
+var PLAN_MAX_BYTES = 1 * MiB;
+
+// actions/lib/measure/waits.ts
+var RELEASE_RETRY = { firstMs: 1e3, maxPauseMs: 3e4, budgetMs: 2 * 6e4 };
 
 // actions/start-environment/src/main.ts
 var STATE_PID = "serve-pid";
