@@ -275,7 +275,7 @@ try { loadClaims(${JSON.stringify(join(dir, 'my-claims.json'))}, '.'); console.l
     const site = fresh('site-cache');
     mkdirSync(join(site, 'cache'));
     execFileSync('truncate', ['-s', '700M', join(site, 'cache', 'index.json')]);
-    const r = inChild(`import { readIfExists } from ${JSON.stringify(join(REPO, 'actions/lib/site/report-files.ts'))};
+    const r = inChild(`import { readIfExists } from ${JSON.stringify(join(REPO, 'actions/lib/site/build.ts'))};
 const before = process.resourceUsage().maxRSS;
 const text = readIfExists(${JSON.stringify(join(site, 'cache', 'index.json'))});
 console.log(JSON.stringify({ read: text !== null, grewKiB: process.resourceUsage().maxRSS - before }));`, 60_000);

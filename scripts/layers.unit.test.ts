@@ -167,6 +167,7 @@ const HOMES: Record<string, string> = {
   renderAnalysedReport: 'actions/lib/report/report-files.ts',
   writeReportFiles: 'actions/lib/report/report-files.ts',
   commitRun: 'actions/lib/report/report-files.ts',
+  readIfExists: 'actions/lib/site/build.ts',
   checkRunId: 'actions/lib/core/file-names.ts',
   spawnServe: 'actions/start-environment/src/serve-process.ts',
   stopServe: 'actions/start-environment/src/serve-process.ts',

@@ -15,20 +15,8 @@ import { reportTextFiles, runCharts, type ChartEntry, type ReportFile } from './
 import { analyseRun, type RunAnalysis } from '../analyse/run.ts';
 import { renderSvg } from './render.ts';
 import { dirUnder, writeUnder } from '../core/output-dir.ts';
-import { MiB, readRegularBytes, readRegularFileIfExists } from '../core/safe-read.ts';
+import { readRegularBytes } from '../core/safe-read.ts';
 import { checkRunId } from '../core/file-names.ts';
-
-/** The site's own cache files (digests, the index of a thousand runs) are well below this. */
-const SITE_CACHE_MAX_BYTES = 64 * MiB;
-
-/** A cache file of the site's, or null: only a regular file of at most SITE_CACHE_MAX_BYTES counts (a FIFO, a device, a link out or a huge file is not read, so it can neither hang the build, exhaust its memory nor bring in another file). */
-export function readIfExists(path: string): string | null {
-  try {
-    return readRegularFileIfExists(path, { maxBytes: SITE_CACHE_MAX_BYTES });
-  } catch {
-    return null;
-  }
-}
 
 export interface RenderedReport {
   manifest: Manifest;

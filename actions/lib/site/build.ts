@@ -16,7 +16,7 @@ import { HEADLINE_METRICS } from '../analyse/headline.ts';
 import { createRenderPool, type RenderPool } from '../report/render-pool.ts';
 import { loadRun, MANIFEST_FILE, MANIFEST_MAX_BYTES, RESULTS_FILE, RESULTS_MAX_BYTES, RUN_FILE_MAX_BYTES } from '../measure/run-dir.ts';
 import { parseManifest } from '../measure/records.ts';
-import { readRegularBytes, readRegularFile } from '../core/safe-read.ts';
+import { MiB, readRegularBytes, readRegularFile, readRegularFileIfExists } from '../core/safe-read.ts';
 import { writeUnder } from '../core/output-dir.ts';
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions } from '../diff/diff.ts';
 import { comparable, historyPage, overviewHtml, pairsPage, PAIRS_PATH, type HistoryMark } from './history.ts';
@@ -25,7 +25,18 @@ import { indexPage, renderPage, runPagePath, testbedOf, type Link, type SitePage
 import { SITE_ASSET_NAMES, siteAsset } from './assets.ts';
 import { compareLinksFor, diffPagePath, parseDiffPairs, PICKER_PATH, pickerPage, diffLinksByRun, sitePairs, type RunPair } from './diff-pages.ts';
 import { diffCachePath, doOnWorkers, localRunner, runCachePath, SITE_CACHE_VERSION, type DiffDigest, type FileStamp, type Job, type JobContext, type JobResult, type RunDigest, type Verdict } from './build-jobs.ts';
-import { readIfExists } from '../report/report-files.ts';
+
+/** The site's own cache files (digests, the index of a thousand runs) are well below this. */
+const SITE_CACHE_MAX_BYTES = 64 * MiB;
+
+/** A cache file of the site's, or null: only a regular file of at most SITE_CACHE_MAX_BYTES counts (a FIFO, a device, a link out or a huge file is not read, so it can neither hang the build, exhaust its memory nor bring in another file). */
+export function readIfExists(path: string): string | null {
+  try {
+    return readRegularFileIfExists(path, { maxBytes: SITE_CACHE_MAX_BYTES });
+  } catch {
+    return null;
+  }
+}
 
 const require = createRequire(import.meta.url);
 
