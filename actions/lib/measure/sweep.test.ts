@@ -10,6 +10,7 @@ import { environmentMajorTurns, measuredValues, plannedTasks, scheduleSettings, 
 import type { CommandResult } from '../core/proc.ts';
 import { latestRecords, type MeasurementRecord, type RttProbeRecord, validateRecord } from './records.ts';
 import { describeEvent } from './sweep-events.ts';
+import { summarizePoints } from '../analyse/aggregate.ts';
 import { runSweep, type SweepIO, type SweepRequest } from './sweep.ts';
 
 const tcpOutput = readFileSync(new URL('./fixtures/netperf/tcp-stream-s100.txt', import.meta.url), 'utf8');
@@ -290,6 +291,50 @@ describe('interference on record', () => {
     const resumed: MeasurementRecord[] = [];
     await runSweep(request([fakeDriver('a')], { plan: again, done, measured: measuredValues(latest) }), disturbedHost(fakeIO(resumed), () => true));
     expect(resumed).toEqual([]);
+  });
+
+  it('flags a measurement whose path waited for a CPU, re-measures it, keeps it with its reason, and leaves it out of every mean', async () => {
+    const plan2 = { ...one, interference: { ...one.interference, maxWaitPercent: 10, maxLateReleasePercent: 5, remeasureFlagged: 2 } };
+    const records: MeasurementRecord[] = [];
+    const roots: (readonly number[])[] = [];
+    let calls = 0;
+    const base = disturbedHost(fakeIO(records, undefined, (_, call) => (call === 2 ? 60 : 94)), () => false);
+    const io: SweepIO = {
+      ...base,
+      netperf: async (args, o) => {
+        calls++;
+        return base.netperf(args, o);
+      },
+      // Call 2 (-s 4100, first try): the delay line waited for a CPU half the time, and released late.
+      watchPath: async (pathPids) => {
+        roots.push(pathPids);
+        return { stop: async () => (calls === 2 ? { waitPercent: { 'delay-line': 48.5, netperf: 3 }, lateReleasePercent: 22 } : { waitPercent: { 'delay-line': 1.5, netperf: 0.4 }, lateReleasePercent: 0.1 }) };
+      },
+    };
+    const driver = fakeDriver('a');
+    const start = driver.start;
+    driver.start = async (ctx) => ({ ...(await start(ctx)), pathPids: () => [4242] });
+    const events: string[] = [];
+    await runSweep(request([driver], { plan: plan2, onEvent: (e) => { if (e.kind === 'remeasure') events.push(e.reasons.join('; ')); } }), io);
+    expect(roots.every((r) => r.length === 1 && r[0] === 4242)).toBe(true);
+    expect(records.map((r) => [r.value, r.metrics?.throughputMbps, r.interference?.flagged, r.interference?.remeasurement])).toEqual([
+      [100, 94, false, 0], [4100, 60, true, 0], [4100, 94, false, 1], [8100, 94, false, 0],
+    ]);
+    expect(records[1]!.interference).toMatchObject({
+      waitPercent: { 'delay-line': 48.5, netperf: 3 },
+      lateReleasePercent: 22,
+      reasons: ['delay-line waited for a CPU 48.5% of the time > 10%', 'delay line released 22% of packets >= 100 us late > 5%'],
+    });
+    expect(events).toEqual([records[1]!.interference!.reasons.join('; ')]);
+    // Read back through the schema, and summarised: the disturbed 60 Mbit/s is in no mean.
+    const reread = records.map((r, i) => validateRecord(JSON.parse(JSON.stringify(r)), `results.jsonl line ${i + 1}`));
+    const point = summarizePoints(reread).find((p) => p.value === 4100)!;
+    expect([point.samples, point.throughput.mean]).toEqual([[94], 94]);
+    // Had the re-measurement been disturbed too, the replicate would have no value at all.
+    const bothFlagged = reread.map((r) => (r.value === 4100 ? { ...r, interference: { ...r.interference!, flagged: true } } : r));
+    const lost = summarizePoints(bothFlagged).find((p) => p.value === 4100)!;
+    expect([lost.samples, lost.flagged, lost.failed]).toEqual([[], 1, 0]);
+    expect(measuredValues(bothFlagged).get('a')!.get('TCP_STREAM:sendSocketSize=4100')!.size).toBe(0);
   });
 
   it('keeps a failed re-measurement on record without letting it displace the flagged measurement', async () => {

@@ -10,6 +10,7 @@ import { type CommandResult, sleep } from '../core/proc.ts';
 import type { EnvironmentDescription, MeasurementRecord, RttProbeRecord } from './records.ts';
 import { RESULTS_FORMAT_VERSION } from './records.ts';
 import { type HostSample, interferenceOf } from './interference.ts';
+import type { PathWatch } from './host-sampler.ts';
 
 export interface SweepIO {
   /** Runs netperf on the client with these arguments. */
@@ -27,6 +28,12 @@ export interface SweepIO {
    * null: the record carries no interference.
    */
   sampleHost?(): HostSample | null;
+  /**
+   * Starts watching the measured path for one netperf call (host-sampler.ts: each process's wait
+   * for a CPU, the delay line's late releases); `pathPids` are the started environment's own
+   * processes beyond this one's descendants. Absent or null: no path signal is recorded.
+   */
+  watchPath?(pathPids: readonly number[]): Promise<PathWatch | null>;
 }
 
 export type SweepEvent =
@@ -127,7 +134,7 @@ export interface SweepOutcome {
 }
 
 /** Measures one task, retrying a failed netperf call a bounded number of times. */
-export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io: SweepIO, signal: AbortSignal, onRetry: (attempt: number, error: string) => void, graceSeconds = 20, retryDelayMs = 1000): Promise<MeasurementRecord | null> {
+export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io: SweepIO, signal: AbortSignal, onRetry: (attempt: number, error: string) => void, graceSeconds = 20, retryDelayMs = 1000, pathPids: readonly number[] = []): Promise<MeasurementRecord | null> {
   const args = netperfArgs(task.point, endpoint, { testLengthSeconds: plan.testLengthSeconds, confidence: plan.confidence });
   const timeoutMs = (taskSeconds(plan) + graceSeconds) * 1000;
   const startedAt = io.now().toISOString();
@@ -139,11 +146,18 @@ export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io
     if (attempt > 1) await sleep(retryDelayMs * (attempt - 1), signal);
     if (signal.aborted) return null;
     const before = io.sampleHost?.() ?? null;
-    const result = await io.netperf(args, { timeoutMs, signal });
+    const watch = (await io.watchPath?.(pathPids)) ?? null;
+    let result: CommandResult;
+    let path = null;
+    try {
+      result = await io.netperf(args, { timeoutMs, signal });
+    } finally {
+      path = watch === null ? null : await watch.stop();
+    }
     // A call cut short by our own abort is not a measurement: leave the task for the resume.
     if (signal.aborted) return null;
     const after = before === null ? null : (io.sampleHost?.() ?? null);
-    const interference = before !== null && after !== null ? { ...interferenceOf(before, after, plan.interference), remeasurement: 0 } : null;
+    const interference = before !== null && after !== null ? { ...interferenceOf(before, after, plan.interference, path), remeasurement: 0 } : null;
     let error: string | null = null;
     let metrics = null;
     if (result.timedOut || result.exitCode !== 0) {
@@ -205,7 +219,9 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
     const byReplicate = byPoint.get(r.pointId) ?? new Map<number, number>();
     byPoint.set(r.pointId, byReplicate);
     if (r.status === 'ok' && r.metrics) {
-      byReplicate.set(r.replicate, r.metrics.throughputMbps);
+      // Done either way (a resume does not measure it again); a flagged value decides nothing.
+      if (r.interference?.flagged) byReplicate.delete(r.replicate);
+      else byReplicate.set(r.replicate, r.metrics.throughputMbps);
       done.add(key);
     } else byReplicate.delete(r.replicate);
   };
@@ -293,7 +309,7 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           const perTask = progress.measuringSeconds / Math.max(1, outcome.measured + outcome.failed);
           onEvent({ kind: 'measured', index: progress.index, total: progress.total, record: r, etaSeconds: Math.round(perTask * (progress.total - progress.index)) });
         };
-        let r = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds);
+        let r = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds, undefined, started.pathPids?.() ?? []);
         if (r === null) return 'stop';
         record(r);
         progress.index++;
@@ -304,7 +320,7 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           if (signal.aborted) return 'stop';
           onEvent({ kind: 'remeasure', task, remeasurement: n, reasons: r.interference.reasons });
           t0 = io.now().getTime();
-          const again = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds);
+          const again = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds, undefined, started.pathPids?.() ?? []);
           if (again === null) return 'stop';
           const marked: MeasurementRecord = again.interference ? { ...again, interference: { ...again.interference, remeasurement: n } } : again;
           if (marked.status === 'ok') record(marked);

@@ -62,6 +62,8 @@ export const INTERFERENCE_DEFAULTS = {
   maxStealPercent: 5,
   maxOthersBusyPercent: 50,
   maxLoadPerCore: null,
+  maxWaitPercent: null,
+  maxLateReleasePercent: null,
   remeasureFlagged: 0,
 } as const;
 
@@ -223,6 +225,8 @@ export const planSchema = strict(
         maxStealPercent: finite(0, 100, 'Flag a measurement when the hypervisor stole more than this share of the machine\'s CPU time while it ran, in percent.').default(INTERFERENCE_DEFAULTS.maxStealPercent),
         maxOthersBusyPercent: finite(0, 100, 'Flag a measurement when processes other than the run\'s own (netperf, netserver, the guest, the delay line) kept more than this share of the machine\'s CPU time busy while it ran, in percent (50 on 2 cores: one core\'s worth).').default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
         maxLoadPerCore: finite(0, 1000, 'Flag a measurement when the 1-minute load average at its end, less the CPUs the run\'s own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run\'s own threads).').nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxWaitPercent: finite(0, 100_000, 'Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest\'s QEMU threads, the delay line) waited for a CPU longer than this share of the measurement\'s wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.').nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
+        maxLateReleasePercent: finite(0, 100, 'Flag a measurement when the testbed\'s delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.').nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
         remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, 'Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.').default(INTERFERENCE_DEFAULTS.remeasureFlagged),
       },
       'What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client\'s host is sampled.',

@@ -180,8 +180,8 @@ export function taskKey(t: { environment: string; pointId: string; replicate: nu
   return `${t.environment}|${t.pointId}|${t.replicate}`;
 }
 
-/** Collects ok throughput values (latest record per task) into MeasuredValues. */
-export function measuredValues(records: Iterable<{ environment: string; pointId: string; replicate: number; status: string; metrics: { throughputMbps: number } | null }>): Map<string, Map<string, Map<number, number>>> {
+/** Collects ok, unflagged throughput values (latest record per task) into MeasuredValues. */
+export function measuredValues(records: Iterable<{ environment: string; pointId: string; replicate: number; status: string; metrics: { throughputMbps: number } | null; interference?: { flagged: boolean } }>): Map<string, Map<string, Map<number, number>>> {
   const out = new Map<string, Map<string, Map<number, number>>>();
   for (const r of records) {
     const byPoint = out.get(r.environment) ?? new Map<string, Map<number, number>>();
@@ -189,7 +189,9 @@ export function measuredValues(records: Iterable<{ environment: string; pointId:
     const byReplicate = byPoint.get(r.pointId) ?? new Map<number, number>();
     byPoint.set(r.pointId, byReplicate);
     // The latest record of a task wins, as everywhere else: a failed retry after an ok one removes it.
-    if (r.status === 'ok' && r.metrics) byReplicate.set(r.replicate, r.metrics.throughputMbps);
+    // A flagged (disturbed) measurement is no value: the point's interval, and so its need for
+    // more blocks, is judged on clean replicates only, as the analysis does.
+    if (r.status === 'ok' && r.metrics && !r.interference?.flagged) byReplicate.set(r.replicate, r.metrics.throughputMbps);
     else byReplicate.delete(r.replicate);
   }
   return out;
