@@ -166,7 +166,7 @@ describe('the blocked design', () => {
   it('adds blocks only to points wider than the precision target, up to the maximum', async () => {
     // -s 4100 alternates 80/100 Mbit/s (never precise); the others are steady.
     const noisy = (s: number, call: number) => (s === 4100 ? (call % 2 === 0 ? 80 : 100) : 94 + (call % 3) * 0.01);
-    const precise = { ...plan, replicates: 3, precision: { halfWidthPercent: 1, maxReplicates: 6 } };
+    const precise = { ...plan, replicates: 3, precision: { halfWidthPercent: 1, maxReplicates: 6, budgetMinutes: null } };
     const records: MeasurementRecord[] = [];
     await runSweep(request([fakeDriver('a')], { plan: precise }), fakeIO(records, undefined, noisy));
     const countOf = (v: number) => records.filter((r) => r.value === v).length;
@@ -178,7 +178,7 @@ describe('the blocked design', () => {
 
   it('a resume after an interruption in an added block ends with exactly the tasks an uninterrupted run makes', async () => {
     const noisy = (s: number, call: number) => (s === 4100 ? (call % 2 === 0 ? 80 : 100) : 94);
-    const precise = { ...plan, replicates: 2, precision: { halfWidthPercent: 1, maxReplicates: 4 } };
+    const precise = { ...plan, replicates: 2, precision: { halfWidthPercent: 1, maxReplicates: 4, budgetMinutes: null } };
     const whole: MeasurementRecord[] = [];
     await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: precise }), fakeIO(whole, undefined, noisy));
 

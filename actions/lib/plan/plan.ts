@@ -211,14 +211,15 @@ export const planSchema = strict(
     ).default({ randomize: true, seed: 1 }),
     design: oneOf(
       ['blocked', 'environment-major'] as const,
-      'blocked: replicate-major; each block starts every environment in turn (the order rotated by one per block) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next.',
+      'blocked: replicate-major; each block starts every environment in turn (in a balanced Williams order: each environment in each position equally often over the blocks) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next.',
     ).default('blocked'),
     precision: strict(
       {
         halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
         maxReplicates: whole(1, PLAN_LIMITS.replicates, 'The most blocks (replicates) a point may get.'),
+        budgetMinutes: finite(0, PLAN_LIMITS.hoursPerEnvironment * 60, 'The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit.').nullable().default(null),
       },
-      'Precision targets: after `replicates` blocks, only points still wider than the target get further blocks, up to maxReplicates (blocked design only).',
+      'Precision targets: after `replicates` blocks, only points still wider than the target (in any environment: every environment measures them, so comparisons stay paired) get further blocks, up to maxReplicates and within budgetMinutes (blocked design only).',
     ).nullable().default(null),
     interference: strict(
       {
