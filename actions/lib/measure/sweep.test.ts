@@ -164,8 +164,10 @@ describe('the blocked design', () => {
   });
 
   it('adds blocks only to points wider than the precision target, up to the maximum', async () => {
-    // -s 4100 alternates 80/100 Mbit/s (never precise); the others are steady.
-    const noisy = (s: number, call: number) => (s === 4100 ? (call % 2 === 0 ? 80 : 100) : 94 + (call % 3) * 0.01);
+    // -s 4100 alternates 94/95.5 Mbit/s (wider than 1% until its 6th replicate; no replicate an
+    // outlier: 1.5 Mbit/s is within 3.5 robust SDs); the others are steady.
+    let at4100 = 0;
+    const noisy = (s: number, call: number) => (s === 4100 ? (at4100++ % 2 === 0 ? 94 : 95.5) : 94 + (call % 3) * 0.01);
     const precise = { ...plan, replicates: 3, precision: { halfWidthPercent: 1, maxReplicates: 6, budgetMinutes: null } };
     const records: MeasurementRecord[] = [];
     await runSweep(request([fakeDriver('a')], { plan: precise }), fakeIO(records, undefined, noisy));
@@ -177,7 +179,8 @@ describe('the blocked design', () => {
   });
 
   it('a resume after an interruption in an added block ends with exactly the tasks an uninterrupted run makes', async () => {
-    const noisy = (s: number, call: number) => (s === 4100 ? (call % 2 === 0 ? 80 : 100) : 94);
+    // -s 4100 scatters without an outlier (see the test before).
+    const noisy = (s: number, call: number) => (s === 4100 ? (call % 2 === 0 ? 94 : 95.5) : 94);
     const precise = { ...plan, replicates: 2, precision: { halfWidthPercent: 1, maxReplicates: 4, budgetMinutes: null } };
     const whole: MeasurementRecord[] = [];
     await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: precise }), fakeIO(whole, undefined, noisy));
@@ -335,6 +338,23 @@ describe('interference on record', () => {
     const lost = summarizePoints(bothFlagged).find((p) => p.value === 4100)!;
     expect([lost.samples, lost.flagged, lost.failed]).toEqual([[], 1, 0]);
     expect(measuredValues(bothFlagged).get('a')!.get('TCP_STREAM:sendSocketSize=4100')!.size).toBe(0);
+  });
+
+  it('re-measures a replicate far outside its point\'s others once, while the environment is live, and says why', async () => {
+    const three = { ...one, replicates: 3 };
+    const records: MeasurementRecord[] = [];
+    const events: string[] = [];
+    // Call 5 is -s 4100's second replicate: 57.7 Mbit/s among replicates at 94.
+    await runSweep(request([fakeDriver('a')], { plan: three, onEvent: (e) => { if (e.kind === 'remeasure') events.push(`${e.task.point.value}#${e.task.replicate}: ${e.reasons.join('; ')}`); } }), fakeIO(records, undefined, (_, call) => (call === 5 ? 57.7 : 94)));
+    expect(records.map((r) => [r.value, r.replicate, r.metrics!.throughputMbps])).toEqual([
+      [100, 1, 94], [4100, 1, 94], [8100, 1, 94], [100, 2, 94], [4100, 2, 57.7], [8100, 2, 94], [100, 3, 94], [4100, 3, 94], [8100, 3, 94], [4100, 2, 94],
+    ]);
+    expect(events).toEqual([expect.stringMatching(/^4100#2: replicate 2: 57\.7 is [\d.]+ robust SDs below the median 94 of its point's 3 clean replicates/)]);
+    expect(records[9]!.remeasuredBecause).toEqual([events[0]!.replace(/^4100#2: /, '')]);
+    const latest = summarizePoints(latestRecords(records)).find((p) => p.value === 4100)!;
+    expect(latest.samples).toEqual([94, 94, 94]);
+    // Both records stay in the file and read back through the schema.
+    for (const r of records) validateRecord(JSON.parse(JSON.stringify(r)), 'results.jsonl');
   });
 
   it('keeps a failed re-measurement on record without letting it displace the flagged measurement', async () => {

@@ -5,7 +5,8 @@
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from './environment.ts';
 import { type Endpoint, netperfArgs, netperfErrorText, NetperfOutputError, parseNetperfOutput, parseRrOutput, protocolOf, RR_TESTS, rrArgs } from './netperf.ts';
 import { type Plan, type Task, taskSeconds } from '../plan/plan.ts';
-import { blockTurns, type EnvironmentTurn, environmentMajorTurns, maxReplicates, type MeasuredValues, moreBlocksPossible, scheduleSettings } from '../plan/schedule.ts';
+import { replicateOutliers } from '../plan/outliers.ts';
+import { blockTurns, type EnvironmentTurn, environmentMajorTurns, maxReplicates, type MeasuredValues, moreBlocksPossible, scheduleSettings, taskKey } from '../plan/schedule.ts';
 import { type CommandResult, sleep } from '../core/proc.ts';
 import type { EnvironmentDescription, MeasurementRecord, RttProbeRecord } from './records.ts';
 import { RESULTS_FORMAT_VERSION } from './records.ts';
@@ -210,6 +211,8 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
   // resume tries it again): one that never comes up would otherwise cost its timeout every block.
   const sittingOut = new Set<string>();
   const progress = { index: 0, total: 0, measuringSeconds: 0 };
+  // Replicates re-measured as outliers in this session: each at most once.
+  const outlierRedone = new Set<string>();
 
   const record = (r: MeasurementRecord) => {
     io.append(r);
@@ -322,12 +325,34 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           t0 = io.now().getTime();
           const again = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds, undefined, started.pathPids?.() ?? []);
           if (again === null) return 'stop';
-          const marked: MeasurementRecord = again.interference ? { ...again, interference: { ...again.interference, remeasurement: n } } : again;
+          const marked: MeasurementRecord = { ...again, remeasuredBecause: r.interference.reasons, ...(again.interference ? { interference: { ...again.interference, remeasurement: n } } : {}) };
           if (marked.status === 'ok') record(marked);
           else io.append(marked);
           reportRecord(marked);
           if (marked.status !== 'ok') break;
           r = marked;
+        }
+      }
+      // Replicate consistency, while the environment is still live: a clean replicate far outside
+      // its point's others (plan/outliers.ts) is measured again, once per session, and said so.
+      for (const point of new Map(turn.tasks.map((t) => [t.point.id, t.point])).values()) {
+        for (const outlier of replicateOutliers(measured.get(driver.name)?.get(point.id) ?? new Map())) {
+          const key = taskKey({ environment: driver.name, pointId: point.id, replicate: outlier.replicate });
+          if (outlierRedone.has(key)) continue;
+          outlierRedone.add(key);
+          if (signal.aborted) return 'stop';
+          const task = { environment: driver.name, point, replicate: outlier.replicate };
+          onEvent({ kind: 'remeasure', task, remeasurement: 1, reasons: [outlier.reason] });
+          const t0 = io.now().getTime();
+          const again = await measureTask(plan, task, started.endpoint, io, signal, (attempt, error) => onEvent({ kind: 'retry', task, attempt, error }), request.netperfGraceSeconds, undefined, started.pathPids?.() ?? []);
+          if (again === null) return 'stop';
+          const marked: MeasurementRecord = { ...again, remeasuredBecause: [outlier.reason], ...(again.interference ? { interference: { ...again.interference, remeasurement: 1 } } : {}) };
+          if (marked.status === 'ok') record(marked);
+          else io.append(marked);
+          if (marked.status === 'ok') outcome.measured++;
+          else outcome.failed++;
+          progress.measuringSeconds += (io.now().getTime() - t0) / 1000;
+          onEvent({ kind: 'measured', index: progress.index, total: progress.total, record: marked, etaSeconds: 0 });
         }
       }
       return signal.aborted ? 'stop' : 'continue';
