@@ -2,6 +2,7 @@
 // runs them, and the variants (env/variants.ts) made of them, each resolved to a driver.
 
 import { InputError, quoted } from '../actions/lib/core/input.ts';
+import { didYouMean } from '../actions/lib/core/text.ts';
 import type { EnvironmentDriver } from '../actions/lib/measure/environment.ts';
 import { nativeEnvironment } from './native/native.ts';
 import { createDockerEnvironment, dockerEnvironment } from './docker/docker.ts';
@@ -71,7 +72,7 @@ export function findEnvironment(name: string, variants: readonly Variant[] = loa
   if (base) return base;
   const variant = variants.find((v) => v.name === name);
   if (variant) return variantDriver(variant);
-  const problem = `unknown environment ${quoted(name)}: expected one of ${knownEnvironmentNames(variants).join(', ')} (or a variant defined in a --variants file)`;
+  const problem = `unknown environment ${quoted(name)}${didYouMean(name, knownEnvironmentNames(variants))}: expected one of ${knownEnvironmentNames(variants).join(', ')} (or a variant defined in a --variants file)`;
   throw new InputError('environment', problem, problem);
 }
 

@@ -1,6 +1,6 @@
 // JSON Schema files generated from the zod schemas, so editors complete and check the JSON files
 // that reference them with "$schema". `node scripts/generate-schemas.ts` rewrites them;
-// scripts/generate-schemas.test.ts fails when one is stale.
+// scripts/generate-schemas.unit.test.ts fails when one is stale.
 
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -2,7 +2,7 @@
 // The README's verdict table, made from a committed run's analysis.json so that it says exactly
 // what the run's report says: each of the paper's claims (its words hold the paper's number), our
 // verdict, and our key number (the first measured figure of the verdict's evidence, without the
-// run-wide conditions that the report states once). scripts/readme.test.ts checks that the table in
+// run-wide conditions that the report states once). scripts/readme-verdicts.unit.test.ts checks that the table in
 // the README is this script's output for the run its marker names.
 // Usage: node scripts/readme-verdicts.ts reports/runs/<runId>
 

@@ -146,13 +146,15 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
   };
 
   // Choosing and building the image asks the daemon several questions; within one process a
-  // later start reuses the answer as long as the image is still there under the same id.
-  const preparedImages = new Map<string, PreparedImage>();
+  // later start reuses the answer as long as the image is still there under the same id. What is
+  // remembered is "this image exists", so a reuse always reads as cached: a start that finds it
+  // did not build it, whatever the start that made it did.
+  const existingImages = new Map<string, PreparedImage>();
   async function preparedImage(setting: ImageBuildSetting, ctx: EnvironmentContext): Promise<PreparedImage> {
-    const known = preparedImages.get(setting);
+    const known = existingImages.get(setting);
     if (known && (await imageId(docker, known.tag)) === known.id) return known;
     const image = await prepareImage(docker, { setting, cacheDir, log: ctx.log, signal: ctx.signal });
-    preparedImages.set(setting, image);
+    existingImages.set(setting, { ...image, cached: true, buildSeconds: null });
     return image;
   }
 

@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { InputError, phrase, wholeNumber } from '../../actions/lib/core/input.ts';
+import { didYouMean } from '../../actions/lib/core/text.ts';
 
 export { formatDuration } from '../../actions/lib/measure/sweep-events.ts';
 
@@ -32,7 +33,13 @@ export function parseCommandArgs<T extends ParseArgsOptionsConfig>(args: string[
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+    const message = (e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '');
+    const unknown = /^Unknown option '(--?[^']+)'/.exec(message);
+    if (unknown) {
+      const known = Object.keys(options).map((o) => `--${o}`);
+      throw new UsageError(`unknown option ${unknown[1]}${didYouMean(unknown[1]!, known)}; this command takes ${known.join(', ')}`);
+    }
+    throw new UsageError(message);
   }
 }
 

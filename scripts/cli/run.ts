@@ -1,5 +1,6 @@
 // virtnet run: bring up the testbed (or use an external server), sweep, tear down, report.
 
+import { plural } from '../../actions/lib/core/text.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock } from '../../actions/lib/core/lock.ts';
@@ -137,7 +138,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   };
   const measurements = expandPoints(plan).length * plan.replicates * settings.environments.length;
   log(`virtnet run: plan ${plan.name} (${settings.planSource}), environments ${settings.environments.map((e) => e.name).join(', ')}`);
-  log(`  ${measurements} measurements planned (${expandPoints(plan).length} points x ${plan.replicates} replicates x ${settings.environments.length} environments), ${plan.testLengthSeconds} s each; estimated ${formatDuration(estimateSeconds(plan, settings.environments.length))}${settings.resume ? ' before skipping those already done' : ''}`);
+  log(`  ${plural(measurements, 'measurement')} planned (${plural(expandPoints(plan).length, 'point')} x ${plural(plan.replicates, 'replicate')} x ${plural(settings.environments.length, 'environment')}), ${plan.testLengthSeconds} s each; estimated ${formatDuration(estimateSeconds(plan, settings.environments.length))}${settings.resume ? ' before skipping those already done' : ''}`);
   log(`  run directory: ${settings.outDir}`);
 
   const controller = new AbortController();

@@ -217,7 +217,7 @@ export function scriptJson(value: unknown): string {
 
 /**
  * The escape hatch: markup that did not come from a template but is safe for a stated reason. Each
- * use in the library is listed in TRUSTED_HTML_USES; html.test.ts fails on a use not listed there.
+ * use in the library is listed in TRUSTED_HTML_USES; html.unit.test.ts fails on a use not listed there.
  */
 export function trustedHtml(markup: string): SafeHtml {
   return new SafeHtml(TOKEN, markup, 'trusted');

@@ -70,11 +70,12 @@ export const INTERFERENCE_DEFAULTS = {
 /**
  * The plan file format; a change bumps `current` and adds the upgrade of the previous version
  * (core/schema.ts, VersionedFormat), so plans kept in old run manifests still read.
- * 2: `design` (blocked by default) and `precision`; a version-1 plan ran environment-major.
+ * 2: `design` (blocked by default) and `precision`; a version-1 plan ran environment-major, unless
+ * it names a design itself: that is honoured (and checked like any other), not silently replaced.
  */
 export const PLAN_FORMAT: VersionedFormat = {
   current: 2,
-  upgrades: { 1: (plan) => ({ ...plan, design: 'environment-major' }) },
+  upgrades: { 1: (plan) => (plan.design === undefined ? { ...plan, design: 'environment-major' } : plan) },
 };
 export const PLAN_FORMAT_VERSION = PLAN_FORMAT.current;
 

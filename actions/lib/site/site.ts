@@ -8,6 +8,7 @@
 // function returning a SitePage, passed to buildSite as an extra page; the index keeps a column
 // per run for links to such pages (IndexEntry.compareLinks).
 
+import { plural } from '../core/text.ts';
 import { html, jsonScript, safeHref, type SafeHtml } from '../core/html.ts';
 import type { TopLevelSpec } from 'vega-lite';
 import { verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
@@ -196,7 +197,7 @@ export function runPage({ manifest: m, analysis: a, charts, diffLinks = [], pick
 <dt>Branch</dt><dd>${m.git.branch ?? '(unknown)'}</dd>
 <dt>Created</dt><dd>${m.createdAt}</dd>
 <dt>Status</dt><dd>${m.status}; ${m.sessions.length} session(s)</dd>
-<dt>Plan</dt><dd>${m.plan.name} (${m.planSource}): ${m.plan.replicates} replicates, ${m.plan.testLengthSeconds} s per test</dd>
+<dt>Plan</dt><dd>${m.plan.name} (${m.planSource}): ${plural(m.plan.replicates, 'replicate')}, ${m.plan.testLengthSeconds} s per test</dd>
 <dt>Environments</dt><dd>${envList}</dd>
 </dl>
 ${diffLinksHtml(diffLinks, pickerHref)}${confidenceNote(a)}${udpAnomalyNote(a)}${errors.length ? html`<ul class="errors">${errors.map(([e, msg]) => html`<li>${e}: ${msg}</li>`)}</ul>\n` : null}<h2>Claims</h2>

@@ -176,6 +176,27 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
     expect(await dnatRulesFor(address)).toEqual([]);
   });
 
+  it('from no image: the first start of a process builds it and says how long, the next reads cached', async () => {
+    // What a new machine sees: none of the project's images exists when the process starts.
+    const ours = await docker('images', '--quiet', '--filter', 'label=virtnet=1');
+    const ids = [...new Set(ours.stdout.split('\n').filter((l) => l.trim() !== ''))];
+    if (ids.length > 0) expect((await docker('rmi', '--force', ...ids)).exitCode).toBe(0);
+    const fresh = createDockerEnvironment();
+    const first = await fresh.start(context(driverIndex));
+    let second: Awaited<ReturnType<typeof fresh.start>> | null = null;
+    try {
+      expect(first.description.details.imageBuildSeconds).toMatch(/^\d+\.\d$/);
+      await first.stop();
+      second = await fresh.start(context(driverIndex));
+      expect(second.description.details.imageBuildSeconds).toBe('cached');
+      expect(second.description.details.imageId).toBe(first.description.details.imageId);
+    } finally {
+      await first.stop();
+      await second?.stop();
+    }
+    expect(await containersOn(driverIndex)).toEqual([]);
+  });
+
   it('keeps the container log and removes the container when netserver never answers', async () => {
     const index = driverIndex;
     const ctx = context(index, { probe: async () => false, readyTimeoutMs: 1500 });

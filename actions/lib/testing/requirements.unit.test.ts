@@ -5,13 +5,6 @@ import { ALLOWED_CI_SKIPS, MissingServiceError, requireService, requireServices,
 
 const REPO = resolve(import.meta.dirname, '..', '..', '..');
 
-/** Test files that skip by themselves: they still hold their own skipIf (see the report of this change). */
-const NOT_ROUTED: Record<string, string> = {
-  'env/testbed/testbed.test.ts': 'env/testbed/ is being reworked for the delay line; route its root check through requireService with it',
-  'env/testbed/delay-line.test.ts': 'env/testbed/ is being reworked for the delay line; route its root check through requireService with it',
-  'actions/lib/site/site.browser.test.ts': 'site/ is being reworked for safe HTML; route its Chromium check through requireService with it',
-};
-
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
@@ -46,11 +39,25 @@ describe('requireService', () => {
     const offenders: string[] = [];
     for (const file of ['actions', 'env', 'scripts'].flatMap((d) => testFiles(join(REPO, d)))) {
       const path = relative(REPO, file);
-      if (path in NOT_ROUTED || path === 'actions/lib/testing/requirements.test.ts') continue;
+      if (path === 'actions/lib/testing/requirements.unit.test.ts') continue;
       const text = readFileSync(file, 'utf8');
       const skips = /\.(skipIf|runIf)\(|\bit\.skip\(|\bdescribe\.skip\(|\bt\.skip\(/.test(text);
       if (skips && !/from '[./]*(?:actions\/lib\/|lib\/|\.\.\/)*testing\/requirements\.ts'/.test(text)) offenders.push(path);
     }
     expect(offenders).toEqual([]);
+  });
+
+  // The two tiers: `npm run test:unit` runs *.unit.test.ts in parallel, without root and without
+  // scripts/prepare.sh; `npm test` runs those and then *.system.test.ts one file at a time.
+  it('every test file is named by its tier, and a unit file asks for no service', () => {
+    const unnamed: string[] = [];
+    const unitAsking: string[] = [];
+    for (const file of ['actions', 'env', 'scripts'].flatMap((d) => testFiles(join(REPO, d)))) {
+      const path = relative(REPO, file);
+      if (!/\.(unit|system)\.test\.ts$/.test(path)) unnamed.push(path);
+      if (path.endsWith('.unit.test.ts') && path !== 'actions/lib/testing/requirements.unit.test.ts' && /testing\/requirements\.ts'/.test(readFileSync(file, 'utf8'))) unitAsking.push(path);
+    }
+    expect(unnamed, 'name each test file *.unit.test.ts (pure, no root) or *.system.test.ts').toEqual([]);
+    expect(unitAsking, 'a unit test needs no service: move what needs one to a *.system.test.ts file').toEqual([]);
   });
 });

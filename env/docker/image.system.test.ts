@@ -1,5 +1,5 @@
 // How the image is chosen and built, against a scripted docker CLI (the real builds run in
-// docker.test.ts). The offline inputs are the host's real netserver and its libraries.
+// docker.system.test.ts). The offline inputs are the host's real netserver and its libraries.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

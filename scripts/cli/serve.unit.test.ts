@@ -1,5 +1,5 @@
 // virtnet serve refuses bad arguments before starting anything (the serving itself is exercised
-// end to end by actions/chained.test.ts through the start-environment action).
+// end to end by actions/chained.system.test.ts through the start-environment action).
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

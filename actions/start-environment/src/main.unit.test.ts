@@ -1,5 +1,5 @@
 // start-environment's main and post step as functions: inputs through a recorder, the serve
-// process through a fake launcher (the real one runs in actions/chained.test.ts).
+// process through a fake launcher (the real one runs in actions/chained.system.test.ts).
 
 import { describe, expect, it } from 'vitest';
 import type { EndpointFile } from '../../lib/measure/serve-protocol.ts';

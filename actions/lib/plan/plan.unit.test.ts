@@ -162,6 +162,10 @@ describe('plan format 2: design and precision', () => {
     expect(v1).toMatchObject({ formatVersion: 2, design: 'environment-major', precision: null });
     expect(validatePlan({ ...quick, design: undefined }).design).toBe('blocked');
   });
+  it('honours a design that a version-1 plan names itself, and checks it like any other', () => {
+    expect(validatePlan({ ...quick, formatVersion: 1, design: 'blocked' }).design).toBe('blocked');
+    expect(() => validatePlan({ ...quick, formatVersion: 1, design: 'rotated' }, 'old.json')).toThrow(/old\.json: design: /);
+  });
   it('refuses a precision target below the replicates or without blocks, naming the field', () => {
     expect(() => validatePlan({ ...quick, replicates: 3, precision: { halfWidthPercent: 1, maxReplicates: 2 } }, 't.json')).toThrow(/precision\.maxReplicates: 2 is below replicates \(3\)/);
     expect(() => validatePlan({ ...quick, design: 'environment-major', precision: { halfWidthPercent: 1, maxReplicates: 5 } }, 't.json')).toThrow(/precision: precision targets add blocks: they need design "blocked"/);

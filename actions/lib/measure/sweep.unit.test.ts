@@ -1,6 +1,6 @@
 // The sweep loop's fault handling with fakes (no processes): the deadline on a start() that never
 // returns, a teardown that throws, an abort mid-measurement, and a resume's skip set. The same
-// faults with real processes are in faults.test.ts and scripts/cli/faults.test.ts.
+// faults with real processes are in faults.system.test.ts and scripts/cli/faults.system.test.ts.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

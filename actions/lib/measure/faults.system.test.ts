@@ -1,7 +1,7 @@
 // Fault injection at the library level, with real processes on a real testbed: netperf hanging on
 // a server that never answers, an environment that never becomes ready, a start() that never
 // returns, netserver killed in the middle of a point, and a disk that fills up mid-run.
-// (Signals, SIGKILL, cleanup, locks and bad input through the real CLI are in scripts/cli/faults.test.ts.)
+// (Signals, SIGKILL, cleanup, locks and bad input through the real CLI are in scripts/cli/faults.system.test.ts.)
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
 // `virtnet diff --out` writes shows the headline, both overlay charts drawn, the tables with the
 // regressed points marked, outside strings as text, and logs no errors.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';

@@ -104,7 +104,7 @@ describe('the claims file', () => {
     expect(loadClaims(mine, PLANS).claims.map((c) => c.id)).toEqual([CLAIMS.claims[0]!.id]);
   });
 
-  it('points editors at the generated JSON Schema (scripts/generate-schemas.test.ts keeps it current)', () => {
+  it('points editors at the generated JSON Schema (scripts/generate-schemas.unit.test.ts keeps it current)', () => {
     expect(JSON.parse(readFileSync(join(PLANS, 'paper-claims.json'), 'utf8')).$schema).toBe('./claims.schema.json');
   });
 });
@@ -120,7 +120,7 @@ describe('judging', () => {
     expect(decide([part('a', 0.001), part('b', 0.9999)], 0.05, new Set()).verdict).toBe('refuted');
   });
 
-  it('uses the file\'s alpha: a stricter one decides less (each rule: rules.test.ts)', () => {
+  it('uses the file\'s alpha: a stricter one decides less (each rule: rules.unit.test.ts)', () => {
     const run = syntheticRun({ plan, environments: ALL, replicates: 3, seed: 21, noise: 0.02 });
     const decided = (alpha: number) => judgeClaims(run, { ...CLAIMS, alpha }).filter((r) => r.verdict !== 'inconclusive').length;
     expect(decided(1e-9)).toBeLessThan(decided(0.2));

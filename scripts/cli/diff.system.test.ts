@@ -3,7 +3,7 @@
 // through git refs in a temporary repository with committed reports/runs/.
 
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +15,6 @@ import { summarizePoints } from '../../actions/lib/analyse/aggregate.ts';
 import { netserverMissing, requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
 import { testIndex } from '../../env/testbed/for-tests.ts';
 import { testbedDown } from '../../env/testbed/testbed.ts';
-import { loadPlan } from '../../actions/lib/plan/plan-file.ts';
-import { syntheticRun } from '../../actions/lib/testing/synthetic.ts';
-import { PLANS_DIR } from './common.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
 const index = testIndex(0);
@@ -171,90 +168,3 @@ describe.skipIf(missing !== null)(`virtnet diff on real runs (native, real testb
   });
 });
 
-describe('virtnet diff refuses bad input with a clear message', () => {
-  const cases: [string, string[], number, RegExp][] = [
-    ['one run only', ['diff', '/'], 2, /expected two runs, A \(the baseline\) and B/],
-    ['an unknown format', ['diff', 'a', 'b', '--format', 'html'], 2, /--format: expected one of text, markdown, json, got "html"/],
-    ['a bad alpha', ['diff', 'a', 'b', '--alpha', '5'], 2, /--alpha: expected a probability strictly between 0 and 1, got "5"/],
-    ['a bad threshold', ['diff', 'a', 'b', '--threshold', 'ten'], 2, /--threshold: expected a number from 0 to 1000 such as 5 or 2.5, got "ten"/],
-    ['a bad correction', ['diff', 'a', 'b', '--correction', 'bonferroni'], 2, /--correction: expected holm or none, got "bonferroni"/],
-    ['a directory that is not a run', ['diff', '/', '/'], 1, /virtnet diff: \/ is a directory but not a virtnet run: it has no manifest\.json/],
-    ['pr-base outside a pull request', ['diff', 'pr-base', '/'], 1, /pr-base: GITHUB_BASE_REF is not set/],
-  ];
-  it.each(cases)('%s', async (_, args, code, message) => {
-    const r = await virtnet(...args);
-    expect(r.exitCode).toBe(code);
-    expect(r.stderr).toMatch(message);
-    expect(r.stdout).toBe('');
-  });
-
-  it('lists diff in the usage text', async () => {
-    const r = await virtnet('--help');
-    expect(r.stdout).toContain('virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P] [--fail-on-regression]');
-    expect(existsSync(CLI)).toBe(true);
-  });
-});
-
-describe('virtnet diff and report --diff on synthetic runs (no testbed)', () => {
-  const syntheticDir = join(work, 'synthetic');
-  const write = (r: ReturnType<typeof syntheticRun>) => {
-    const dir = join(syntheticDir, r.manifest.runId);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(r.manifest));
-    writeFileSync(join(dir, 'results.jsonl'), r.records.map((x) => `${JSON.stringify(x)}\n`).join(''));
-    return dir;
-  };
-  const { plan } = loadPlan('quick', PLANS_DIR);
-  const envs = ['native', 'docker', 'kvm', 'osv'];
-  // The paper's shapes, then every environment flat like native: KVM's TCP curve is no longer shown
-  // unstable (the quick plan's few points leave it inconclusive rather than refuted).
-  const paper = write(syntheticRun({ plan, environments: envs, replicates: 3, seed: 1, runId: 'paper-shaped' }));
-  const flat = write(syntheticRun({ plan, environments: envs, replicates: 3, seed: 2, runId: 'flat', profile: 'flat', createdAt: '2026-01-02T00:00:00.000Z' }));
-
-  it('lists the claims whose verdict changed in every format', async () => {
-    const { exitCode, diff } = await diffJson(paper, flat);
-    expect(exitCode).toBe(0);
-    expect(diff.claimChanges).toContainEqual(expect.objectContaining({ id: 'tcp-kvm-unstable', a: 'supported', b: 'inconclusive' }));
-    const text = await virtnet('diff', paper, flat);
-    expect(text.stdout).toMatch(/Claims whose verdict changed:\n( {2}.*\n)* {2}tcp-kvm-unstable: supported -> inconclusive: /);
-    const markdown = await virtnet('diff', paper, flat, '--format', 'markdown');
-    expect(markdown.stdout).toMatch(/\| tcp-kvm-unstable \| supported \| inconclusive \|/);
-    const same = await diffJson(paper, paper);
-    expect(same.diff.claimChanges).toEqual([]);
-  });
-
-  it('report --site builds the diff pages, --diff adds a pair, bad pairs are usage errors', async () => {
-    const site = join(work, 'synthetic-site');
-    const r = await virtnet('report', paper, flat, '--site', site, '--diff', 'flat:paper-shaped');
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/diff paper-shaped -> flat: \d+ regressed, \d+ improved: /);
-    expect(r.stdout).toMatch(/diff flat -> paper-shaped: /);
-    expect(r.stdout).toMatch(/site: 2 runs, 2 diffs, /);
-    expect(readFileSync(join(site, 'diffs/paper-shaped--flat/index.html'), 'utf8')).toContain('<td>tcp-kvm-unstable</td><td>supported</td><td>inconclusive</td>');
-    expect(readFileSync(join(site, 'compare.html'), 'utf8')).toContain('--diff flat:paper-shaped"');
-    const bad = await virtnet('report', paper, flat, '--site', site, '--diff', 'flat:nope');
-    expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toMatch(/--diff: "flat:nope": no run with id "nope" among the runs given \(flat, paper-shaped\)/);
-    const noSite = await virtnet('report', paper, '--diff', 'a:b');
-    expect(noSite.exitCode).toBe(2);
-    expect(noSite.stderr).toMatch(/--diff only goes with --site/);
-  }, 120_000);
-
-  it('--claims names the claims file: another file is judged, a bad one is refused naming the claim, field and value', async () => {
-    const paperClaims = JSON.parse(readFileSync(join(PLANS_DIR, 'paper-claims.json'), 'utf8'));
-    const mine = join(work, 'one-claim.json');
-    writeFileSync(mine, JSON.stringify({ ...paperClaims, claims: paperClaims.claims.filter((c: { id: string }) => c.id === 'tcp-kvm-unstable') }));
-    const out = join(work, 'one-claim-report');
-    const ok = await virtnet('report', paper, '--out', out, '--claims', mine);
-    expect(ok.exitCode, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/ supported {2}tcp-kvm-unstable: /);
-    expect(readFileSync(join(out, 'claims.md'), 'utf8').match(/^\| [^|]+ \| III/gm)).toHaveLength(1);
-    const bad = join(work, 'bad-claims.json');
-    writeFileSync(bad, JSON.stringify({ ...paperClaims, claims: paperClaims.claims.map((c: { id: string; spreadRatio?: number }) => (c.id === 'tcp-kvm-unstable' ? { ...c, spreadRatio: undefined, minimumDrop: 0.05 } : c)) }));
-    const refused = await virtnet('diff', paper, flat, '--claims', bad);
-    expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toContain(`${bad} is not a valid claims file:`);
-    expect(refused.stderr).toMatch(/claims\[4\] \(tcp-kvm-unstable\)\.minimumDrop: unknown field \(value 0\.05\)/);
-    expect(refused.stderr).toMatch(/claims\[4\] \(tcp-kvm-unstable\)\.spreadRatio: missing: expected number/);
-  }, 120_000);
-});
