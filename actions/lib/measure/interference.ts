@@ -142,21 +142,30 @@ export function interferenceOf(before: HostSample, after: HostSample, thresholds
     if (perCore > thresholds.maxLoadPerCore) reasons.push(`load ${round(perCore, 2)} per core beside the run's own ${round(ownCores, 1)} busy CPUs > ${thresholds.maxLoadPerCore}`);
   }
   if (path === null) return { ...result, flagged: reasons.length > 0, reasons };
-  reasons.push(...pathReasons(path, thresholds));
+  reasons.push(...pathReasons(path, thresholds, result.othersBusyPercent));
   return { ...result, waitPercent: path.waitPercent, lateReleasePercent: path.lateReleasePercent, flagged: reasons.length > 0, reasons };
 }
 
-/** The thresholds the measured path crossed: a process that waited too long for a CPU, a delay line that released late. */
-export function pathReasons(path: PathDisturbance, thresholds: Pick<InterferenceThresholds, 'maxWaitPercent' | 'maxLateReleasePercent'>): string[] {
+/**
+ * The thresholds the measured path crossed: a process that waited too long for a CPU, a delay line
+ * that released late, while other processes kept more than `pathOthersBusyPercent` of the machine
+ * busy. The condition is what tells a disturbance from the path's own contention: at UDP -r 50
+ * the delay line, netperf and netserver keep both cores busy among themselves, so on a quiet
+ * machine the delay line waits 40-50% of the time and a third of its releases are late while
+ * others keep 0-20% busy; a disturbance is another program taking CPU from the path.
+ */
+export function pathReasons(path: PathDisturbance, thresholds: Pick<InterferenceThresholds, 'maxWaitPercent' | 'maxLateReleasePercent' | 'pathOthersBusyPercent'>, othersBusyPercent: number): string[] {
+  if (othersBusyPercent <= thresholds.pathOthersBusyPercent) return [];
   const reasons: string[] = [];
+  const beside = `with others busy ${othersBusyPercent}% > ${thresholds.pathOthersBusyPercent}%`;
   if (thresholds.maxWaitPercent !== null) {
     for (const [process, wait] of Object.entries(path.waitPercent)) {
-      if (wait > thresholds.maxWaitPercent) reasons.push(`${process} waited for a CPU ${wait}% of the time > ${thresholds.maxWaitPercent}%`);
+      if (wait > thresholds.maxWaitPercent) reasons.push(`${process} waited for a CPU ${wait}% of the time > ${thresholds.maxWaitPercent}% ${beside}`);
     }
   }
   const late = path.lateReleasePercent;
   if (thresholds.maxLateReleasePercent !== null && late !== null && late > thresholds.maxLateReleasePercent) {
-    reasons.push(`delay line released ${late}% of packets >= 100 us late > ${thresholds.maxLateReleasePercent}%`);
+    reasons.push(`delay line released ${late}% of packets >= 100 us late > ${thresholds.maxLateReleasePercent}% ${beside}`);
   }
   return reasons;
 }

@@ -73,13 +73,22 @@ describe('lateReleasePercent and pathReasons', () => {
     expect(lateReleasePercent({ released: 5, late: 0 }, { released: 5, late: 0 })).toBeNull();
   });
 
-  it('names each process that waited too long and a late delay line; null thresholds flag nothing', () => {
+  it('names each process that waited too long and a late delay line while others were busy; null thresholds flag nothing', () => {
     const path = { waitPercent: { 'delay-line': 31.5, netperf: 2, netserver: 12 }, lateReleasePercent: 7.5 };
-    expect(pathReasons(path, { maxWaitPercent: 10, maxLateReleasePercent: 5 })).toEqual([
-      'delay-line waited for a CPU 31.5% of the time > 10%',
-      'netserver waited for a CPU 12% of the time > 10%',
-      'delay line released 7.5% of packets >= 100 us late > 5%',
+    const thresholds = { maxWaitPercent: 10, maxLateReleasePercent: 5, pathOthersBusyPercent: 10 };
+    expect(pathReasons(path, thresholds, 51.3)).toEqual([
+      'delay-line waited for a CPU 31.5% of the time > 10% with others busy 51.3% > 10%',
+      'netserver waited for a CPU 12% of the time > 10% with others busy 51.3% > 10%',
+      'delay line released 7.5% of packets >= 100 us late > 5% with others busy 51.3% > 10%',
     ]);
-    expect(pathReasons(path, { maxWaitPercent: null, maxLateReleasePercent: null })).toEqual([]);
+    expect(pathReasons(path, { ...thresholds, maxWaitPercent: null, maxLateReleasePercent: null }, 51.3)).toEqual([]);
+  });
+
+  it('does not call the path\'s contention with itself a disturbance (UDP -r 50 on a quiet machine)', () => {
+    // Recorded: docker UDP -r 50, others busy 12.9%, 15.3%; a disturbed one at 53%.
+    const selfBound = { waitPercent: { 'delay-line': 47.5, netperf: 5.3, netserver: 18.1 }, lateReleasePercent: 34.84 };
+    const thresholds = { maxWaitPercent: 10, maxLateReleasePercent: 5, pathOthersBusyPercent: 15 };
+    expect(pathReasons(selfBound, thresholds, 12.9)).toEqual([]);
+    expect(pathReasons(selfBound, thresholds, 53)).toHaveLength(3);
   });
 });

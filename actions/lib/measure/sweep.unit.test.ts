@@ -297,11 +297,12 @@ describe('interference on record', () => {
   });
 
   it('flags a measurement whose path waited for a CPU, re-measures it, keeps it with its reason, and leaves it out of every mean', async () => {
-    const plan2 = { ...one, interference: { ...one.interference, maxWaitPercent: 10, maxLateReleasePercent: 5, remeasureFlagged: 2 } };
+    const plan2 = { ...one, interference: { ...one.interference, maxWaitPercent: 10, maxLateReleasePercent: 5, pathOthersBusyPercent: 10, remeasureFlagged: 2 } };
     const records: MeasurementRecord[] = [];
     const roots: (readonly number[])[] = [];
     let calls = 0;
-    const base = disturbedHost(fakeIO(records, undefined, (_, call) => (call === 2 ? 60 : 94)), () => false);
+    // The host is busy with another program during call 2 as well (others busy 100%).
+    const base = disturbedHost(fakeIO(records, undefined, (_, call) => (call === 2 ? 60 : 94)), (call) => call === 2);
     const io: SweepIO = {
       ...base,
       netperf: async (args, o) => {
@@ -326,7 +327,11 @@ describe('interference on record', () => {
     expect(records[1]!.interference).toMatchObject({
       waitPercent: { 'delay-line': 48.5, netperf: 3 },
       lateReleasePercent: 22,
-      reasons: ['delay-line waited for a CPU 48.5% of the time > 10%', 'delay line released 22% of packets >= 100 us late > 5%'],
+      reasons: [
+        'others busy 100% > 50%',
+        'delay-line waited for a CPU 48.5% of the time > 10% with others busy 100% > 10%',
+        'delay line released 22% of packets >= 100 us late > 5% with others busy 100% > 10%',
+      ],
     });
     expect(events).toEqual([records[1]!.interference!.reasons.join('; ')]);
     // Read back through the schema, and summarised: the disturbed 60 Mbit/s is in no mean.

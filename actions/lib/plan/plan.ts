@@ -64,6 +64,7 @@ export const INTERFERENCE_DEFAULTS = {
   maxLoadPerCore: null,
   maxWaitPercent: null,
   maxLateReleasePercent: null,
+  pathOthersBusyPercent: 15,
   remeasureFlagged: 0,
 } as const;
 
@@ -229,6 +230,7 @@ export const planSchema = strict(
         maxLoadPerCore: finite(0, 1000, 'Flag a measurement when the 1-minute load average at its end, less the CPUs the run\'s own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run\'s own threads).').nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
         maxWaitPercent: finite(0, 100_000, 'Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest\'s QEMU threads, the delay line) waited for a CPU longer than this share of the measurement\'s wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.').nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
         maxLateReleasePercent: finite(0, 100, 'Flag a measurement when the testbed\'s delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.').nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
+        pathOthersBusyPercent: finite(0, 100, 'maxWaitPercent and maxLateReleasePercent flag only while processes other than the run\'s own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.').default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
         remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, 'Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.').default(INTERFERENCE_DEFAULTS.remeasureFlagged),
       },
       'What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client\'s host is sampled.',
