@@ -34,14 +34,16 @@ function processes(): ProcessEntry[] {
 
 /**
  * A sampler of this host. `ownPids`: processes that belong to the measurement though this process
- * did not start them (the testbed's delay line); their CPU time is not counted as interference.
+ * did not start them (the testbed's delay line), and `pathPids` per call (the environment's own,
+ * such as a container's netserver); their CPU time is not counted as interference.
  * Returns null where /proc cannot be read (not Linux): the record then carries no interference.
  */
-export function hostSampler(ownPids: () => readonly number[] = () => []): () => HostSample | null {
-  return () => {
+export function hostSampler(ownPids: () => readonly number[] = () => []): (pathPids?: readonly number[]) => HostSample | null {
+  return (pathPids = []) => {
     try {
       const { cpu, cores } = parseProcStat(readFileSync('/proc/stat', 'utf8'));
-      const ownTicks = treeTicks(processes(), [process.pid, ...ownPids()]);
+      // The environment's own processes (a container's netserver) are the run's too, not others'.
+      const ownTicks = treeTicks(processes(), [process.pid, ...ownPids(), ...pathPids]);
       return { cpu, cores, ownTicks, loadAverage1: parseLoadAverage(readFileSync('/proc/loadavg', 'utf8')) };
     } catch {
       return null;

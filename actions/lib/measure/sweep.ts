@@ -28,7 +28,7 @@ export interface SweepIO {
    * Looks at the host (host-sampler.ts), just before and just after each netperf call; absent or
    * null: the record carries no interference.
    */
-  sampleHost?(): HostSample | null;
+  sampleHost?(pathPids?: readonly number[]): HostSample | null;
   /**
    * Starts watching the measured path for one netperf call (host-sampler.ts: each process's wait
    * for a CPU, the delay line's late releases); `pathPids` are the started environment's own
@@ -146,7 +146,7 @@ export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io
     // netserver, a container's restart policy) time to come back.
     if (attempt > 1) await sleep(retryDelayMs * (attempt - 1), signal);
     if (signal.aborted) return null;
-    const before = io.sampleHost?.() ?? null;
+    const before = io.sampleHost?.(pathPids) ?? null;
     const watch = (await io.watchPath?.(pathPids)) ?? null;
     let result: CommandResult;
     let path = null;
@@ -157,7 +157,7 @@ export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io
     }
     // A call cut short by our own abort is not a measurement: leave the task for the resume.
     if (signal.aborted) return null;
-    const after = before === null ? null : (io.sampleHost?.() ?? null);
+    const after = before === null ? null : (io.sampleHost?.(pathPids) ?? null);
     const interference = before !== null && after !== null ? { ...interferenceOf(before, after, plan.interference, path), remeasurement: 0 } : null;
     let error: string | null = null;
     let metrics = null;
