@@ -334,9 +334,12 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
         }
       }
       // Replicate consistency, while the environment is still live: a clean replicate far outside
-      // its point's others (plan/outliers.ts) is measured again, once per session, and said so.
+      // its point's others (plan/outliers.ts) is measured again, once per session, and said so. In
+      // a block the precision target added, only that block's replicate: the earlier ones decided
+      // which points this block measures, and must stay what decided it (a resume recomputes it).
+      const redoable = (replicate: number) => turn.block === null || turn.block <= settings.replicates || replicate === turn.block;
       for (const point of new Map(turn.tasks.map((t) => [t.point.id, t.point])).values()) {
-        for (const outlier of replicateOutliers(measured.get(driver.name)?.get(point.id) ?? new Map())) {
+        for (const outlier of replicateOutliers(measured.get(driver.name)?.get(point.id) ?? new Map()).filter((o) => redoable(o.replicate))) {
           const key = taskKey({ environment: driver.name, pointId: point.id, replicate: outlier.replicate });
           if (outlierRedone.has(key)) continue;
           outlierRedone.add(key);
