@@ -16,7 +16,8 @@
 // Options: --index N (testbed, default 1), --only a,b,c,d,e,f,g,h,i,j[,cal], --delay-cpu N|none,
 //          --candidates US,US,... (for cal), --j-plan short|paper|FILE (default short: 12 points;
 //          paper: the whole paper plan, about 2 x 25 min), --j-on S, --j-off S (disturbance
-//          length and the quiet before each; default 15 and 20)
+//          length and the quiet before each; default 15 and 20), --keep (leave the runs in the
+//          bench's temporary directory)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     'j-plan': { type: 'string', default: 'short' },
     'j-on': { type: 'string', default: '15' },
     'j-off': { type: 'string', default: '20' },
+    keep: { type: 'boolean', default: false },
     'delay-cpu': { type: 'string' },
     candidates: { type: 'string', default: '100,125,150,175,200' },
   },
@@ -296,5 +298,7 @@ try {
   }
 } finally {
   await testbedDown(index);
-  rmSync(work, { recursive: true, force: true });
+  // --keep leaves the runs (bench j's undisturbed and disturbed run directories) for a closer look.
+  if (values.keep) console.log(`runs kept in ${work}`);
+  else rmSync(work, { recursive: true, force: true });
 }
