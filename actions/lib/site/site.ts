@@ -11,7 +11,7 @@
 import { plural } from '../core/text.ts';
 import { html, jsonScript, safeHref, type SafeHtml } from '../core/html.ts';
 import type { TopLevelSpec } from 'vega-lite';
-import { verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
+import { countsLine, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
 import { environmentTitle } from '../report/charts/style.ts';
 import { TCG_WARNING, usesTcg } from '../report/charts/figures.ts';
 import type { Manifest } from '../measure/records.ts';
@@ -112,9 +112,12 @@ ${rows}</tbody></table>`;
 }
 
 export function claimsTableHtml(claims: readonly ClaimResult[]): SafeHtml {
-  const rows = claims.map((c) => html`<tr class="verdict-${c.verdict}" id="claim-${c.id}"><td>${c.text}</td><td>${c.section}</td><td class="verdict">${verdictLabel(c)}</td><td>${c.evidence}<p class="conditions">Judged under: ${c.conditions}.</p><details><summary>how judged</summary>${c.judged}${c.note ? ` ${c.note}` : ''}</details></td></tr>\n`);
-  return html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run</caption>
-<thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Evidence</th></tr></thead>
+  // Analyses written before findings and limits existed have neither: the evidence stands alone.
+  const finding = (c: ClaimResult) => (c.finding ? html`<p class="finding">${c.finding}</p>` : '');
+  const limits = (c: ClaimResult) => ((c.limits ?? []).length ? html`<p class="limits">What this testbed cannot show: ${c.limits.join(' ')}</p>` : '');
+  const rows = claims.map((c) => html`<tr class="verdict-${c.verdict}" id="claim-${c.id}"><td>${c.text}</td><td>${c.section}</td><td class="verdict">${verdictLabel(c)}</td><td>${finding(c)}${limits(c)}<details><summary>evidence</summary>${c.evidence}</details><p class="conditions">Judged under: ${c.conditions}.</p><details><summary>how judged</summary>${c.judged}${c.note ? ` ${c.note}` : ''}</details></td></tr>\n`);
+  return html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run: ${countsLine(claims)}</caption>
+<thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Finding and evidence</th></tr></thead>
 <tbody>
 ${rows}</tbody></table>`;
 }
