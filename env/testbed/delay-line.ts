@@ -4,7 +4,7 @@
 // that started it and a Ctrl-C in that terminal), `testbed down` and `virtnet cleanup` stop it by
 // the PID and start time recorded in the state directory.
 
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { isAlive, processStartTicks } from '../../actions/lib/core/liveness.ts';
@@ -86,6 +86,9 @@ export interface DelayLineStats {
   lateMaxUs: number;
   maxDepth: number;
   netlinkOverruns: number;
+  /** Packets released at least 100 us (1 ms) after they were due, since the program started. */
+  lateAtLeast100Us: number;
+  lateAtLeast1000Us: number;
 }
 
 /** The last "stats ..." line the program printed, or null. */
@@ -98,6 +101,7 @@ export function parseDelayLineStats(log: string): DelayLineStats | null {
     packets: v.packets ?? 0, released: v.released ?? 0, held: v.held ?? 0,
     lateP50Us: v.late_p50_us ?? 0, lateP90Us: v.late_p90_us ?? 0, lateP99Us: v.late_p99_us ?? 0, lateMaxUs: v.late_max_us ?? 0,
     maxDepth: v.max_depth ?? 0, netlinkOverruns: v.netlink_overruns ?? 0,
+    lateAtLeast100Us: v.late_ge_100us ?? 0, lateAtLeast1000Us: v.late_ge_1000us ?? 0,
   };
 }
 
@@ -257,12 +261,14 @@ export async function delayLineStats(index: number): Promise<DelayLineStats | nu
   if (!state || !isRunning(state)) return null;
   const before = statSync(state.log).size;
   process.kill(state.pid, 'SIGUSR1');
-  // The program looks at its signal flag at least once a second (its idle poll is bounded).
-  for (let i = 0; i < 150; i++) {
-    await sleep(10);
+  // The program looks at its signal flag at least once a second (its idle poll is bounded, and
+  // the signal cuts it short); while traffic flows, within microseconds. Read as soon as the whole
+  // line is there: the run asks around every measurement.
+  for (let i = 0; i < 1500; i++) {
+    await sleep(1);
     if (statSync(state.log).size > before) {
-      await sleep(10);
-      return parseDelayLineStats(readRegularFile(state.log, { maxBytes: DELAY_LINE_LOG_MAX_BYTES }));
+      const log = readRegularFile(state.log, { maxBytes: DELAY_LINE_LOG_MAX_BYTES });
+      if (log.endsWith('\n')) return parseDelayLineStats(log);
     }
   }
   return null;

@@ -18,7 +18,7 @@ import type { EnvironmentDriver } from '../../actions/lib/measure/environment.ts
 import { parseEnvironmentList } from '../../env/registry.ts';
 import { loadVariants } from '../../env/variants.ts';
 import { CALIBRATED_ONE_WAY_DELAY_US, testbedDown, testbedLockPath, testbedUp } from '../../env/testbed/testbed.ts';
-import { formatDelay, watchDelayLine } from '../../env/testbed/delay-line.ts';
+import { delayLineStats, formatDelay, watchDelayLine } from '../../env/testbed/delay-line.ts';
 import { congestionControlOption, delayOption } from './testbed.ts';
 import { reportAfterRun } from './report.ts';
 import { pairNameFrom } from '../../actions/lib/measure/runner-pairs.ts';
@@ -212,6 +212,11 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       readyTimeoutMs: readyTimeout * 1000,
       netperfGraceSeconds: netperfGrace,
       ownPids: () => linkPids,
+      linkReleases: async () => {
+        if (linkPids.length === 0) return null;
+        const stats = await delayLineStats(index);
+        return stats === null ? null : { released: stats.released, late: stats.lateAtLeast100Us };
+      },
       repoDir: REPO_DIR,
       signal: controller.signal,
       onEvent: (e) => log(describeEvent(e).text),

@@ -20,6 +20,7 @@ import type { ChartEntry } from '../report/report.ts';
 import type { RunAnalysis } from '../analyse/run.ts';
 import { linkSummary, type Table } from '../analyse/tables.ts';
 import { own } from '../core/own.ts';
+import { parameterFlag } from '../plan/plan.ts';
 
 export interface SiteChart {
   id: string;
@@ -169,7 +170,7 @@ export function confidenceNote(a: RunAnalysis): SafeHtml | null {
 /** UDP measurements the receiver counted foreign datagrams in: their throughput and okay rate are inflated. */
 export function udpAnomalyNote(a: RunAnalysis): SafeHtml | null {
   if (a.udpAnomalies.length === 0) return null;
-  const items = a.udpAnomalies.map((u) => html`<li>${u.environment} -m ${u.x} replicate ${u.replicate}: ${u.reason}</li>`);
+  const items = a.udpAnomalies.map((u) => html`<li>${u.environment} ${parameterFlag(u.parameter)} ${u.x} replicate ${u.replicate}: ${u.reason}</li>`);
   return html`<div class="warning"><p><strong>${a.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>\n`;
 }
 
