@@ -138,6 +138,11 @@ export function sweepLog(io: LogIO, now: () => number = Date.now): SweepLog {
       case 'notice':
         write(event);
         return;
+      default: {
+        // A new kind of event must be placed (in the fold, at debug level, or as a summary) here.
+        const unplaced: never = event;
+        write(unplaced);
+      }
     }
   };
   return { onEvent, close };
