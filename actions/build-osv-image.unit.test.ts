@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { metadataPathFor, osvBuildPlan, PINNED_OSV } from '../env/osv/build-plan.ts';
-import { runAction } from './testing/run-action.ts';
+import { runAction } from './lib/testing/run-action.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const temp = mkdtempSync(join(tmpdir(), 'virtnet-osv-action-'));

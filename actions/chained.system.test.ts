@@ -12,10 +12,10 @@ import { runCommand } from './lib/core/proc.ts';
 import { SITE_ASSET_NAMES, siteAsset } from './lib/site/assets.ts';
 import { netserverMissing, requireServices, rootMissing, skipNote } from './lib/testing/requirements.ts';
 import { loadRun } from './lib/measure/run-dir.ts';
-import { isServeProcess } from './lib/measure/serve-process.ts';
-import { startFakeResultsService } from './testing/fake-results-service.ts';
-import { runAction } from './testing/run-action.ts';
-import { testbedForTests, testIndex } from '../env/testbed/for-tests.ts';
+import { isServeProcess } from './start-environment/src/serve-process.ts';
+import { startFakeResultsService } from './lib/testing/fake-results-service.ts';
+import { runAction } from './lib/testing/run-action.ts';
+import { testbedForTests, testIndex } from './lib/testing/testbeds.ts';
 import { type Testbed, testbedDown } from '../env/testbed/testbed.ts';
 
 const REPO = join(import.meta.dirname, '..');

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runAction } from './testing/run-action.ts';
+import { runAction } from './lib/testing/run-action.ts';
 const REPO = join(import.meta.dirname, '..');
 const dist = (action: string, entry = 'index.js') => join(REPO, 'actions', action, 'dist', entry);
 

@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from './lib/core/proc.ts';
 import { askCoordinator, releaseRequest, releaseWithRetry } from './lib/measure/coordinator.ts';
-import { isServeProcess } from './lib/measure/serve-process.ts';
+import { isServeProcess } from './start-environment/src/serve-process.ts';
 import { recordingIO } from './lib/testing/action-io.ts';
 import { netserverMissing, requireServices, rootMissing, skipNote } from './lib/testing/requirements.ts';
 import { run, STATE_PID } from './start-environment/src/main.ts';
 import { runPost } from './start-environment/src/post.ts';
-import { testbedForTests } from '../env/testbed/for-tests.ts';
+import { testbedForTests } from './lib/testing/testbeds.ts';
 import type { Testbed } from '../env/testbed/testbed.ts';
 
 const REPO = join(import.meta.dirname, '..');

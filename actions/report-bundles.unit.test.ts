@@ -12,7 +12,7 @@ import { loadPlan } from './lib/plan/plan-file.ts';
 import { SITE_ASSET_NAMES, siteAsset } from './lib/site/assets.ts';
 import { assetSources } from './lib/site/build.ts';
 import { syntheticRun } from './lib/testing/synthetic.ts';
-import { runAction } from './testing/run-action.ts';
+import { runAction } from './lib/testing/run-action.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const dist = (action: string) => join(REPO, 'actions', action, 'dist', 'index.js');

@@ -14,7 +14,7 @@ import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import type { EnvironmentContext } from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
-import { testIndex } from '../testbed/for-tests.ts';
+import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { type Testbed, testbedDown, testbedLayout, testbedStatus, testbedUp } from '../testbed/testbed.ts';
 import { createDockerEnvironment, dockerEnvironment } from './docker.ts';
 import { containerName } from './spec.ts';

@@ -13,7 +13,7 @@ import { netperfProbe } from '../../actions/lib/measure/session.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { guestNetworkDown, ruleComment } from '../qemu/network.ts';
 import { requireService, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
-import { testbedForTests, testIndex } from '../testbed/for-tests.ts';
+import { testbedForTests, testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedLayout } from '../testbed/testbed.ts';
 import { kvmEnvironment, startKvm } from './kvm.ts';
 

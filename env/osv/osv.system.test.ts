@@ -13,7 +13,7 @@ import type { EnvironmentContext } from '../../actions/lib/measure/environment.t
 import { ensureGuestImage, kernelCommandLine } from '../kvm/guest-image.ts';
 import { guestNetworkDown, ruleComment } from '../qemu/network.ts';
 import { requireService, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
-import { testbedForTests, testIndex } from '../testbed/for-tests.ts';
+import { testbedForTests, testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedLayout } from '../testbed/testbed.ts';
 import { NO_IMAGE_REASON, osvEnvironment, osvImageSetting, startOsv } from './osv.ts';
 

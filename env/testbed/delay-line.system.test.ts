@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Daemon, processStartTicks, runCommand } from '../../actions/lib/core/proc.ts';
 import { delayLineState, delayLineStats } from './delay-line.ts';
 import { requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
-import { testIndex } from './for-tests.ts';
+import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedLayout, testbedStatus, testbedUp } from './testbed.ts';
 
 const missing = requireServices([['root', rootMissing()]]);

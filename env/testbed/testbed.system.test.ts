@@ -3,7 +3,7 @@ import { runCommand } from '../../actions/lib/core/proc.ts';
 import { Daemon } from '../../actions/lib/core/proc.ts';
 import { parseNetperfOutput, netperfArgs } from '../../actions/lib/measure/netperf.ts';
 import { requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
-import { testIndex } from './for-tests.ts';
+import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedLayout, testbedStatus, testbedUp } from './testbed.ts';
 
 const missing = requireServices([['root', rootMissing()]]);

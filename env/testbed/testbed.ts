@@ -3,8 +3,9 @@
 // 198.18.0.0/15, the RFC 2544 benchmarking range, so test traffic never leaves the machine.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LinkDescription } from '../../actions/lib/measure/records.ts';
-import { mustRun, runCommand } from '../../actions/lib/core/proc.ts';
+import { mustRun, runCommand, stateDir } from '../../actions/lib/core/proc.ts';
 import { delayLineArgv, delayLineBinary, delayLineProblem, delayLineState, ensureDelayLineRules, formatDelay, registeredDelayLines, startDelayLine, stopDelayLine } from './delay-line.ts';
 
 export interface TestbedConfig {
@@ -34,6 +35,11 @@ export const DELAY_LINE_CPU: number | null = null;
 export const MAX_TESTBED_INDEX = 63;
 /** Every name the project creates starts with this, so cleanup touches nothing else. */
 export const NAME_PREFIX = 'vnet';
+
+/** The lock whoever uses testbed `index` holds (a run, `virtnet testbed`, a cleanup of it). */
+export function testbedLockPath(index: number): string {
+  return join(stateDir(), `testbed-${index}.lock`);
+}
 
 export interface TestbedLayout {
   index: number;

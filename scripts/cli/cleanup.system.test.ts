@@ -12,7 +12,7 @@ import { dockerEnvironment } from '../../env/docker/docker.ts';
 import { containerName } from '../../env/docker/spec.ts';
 import { kvmEnvironment } from '../../env/kvm/kvm.ts';
 import { guestNetworkDown, guestNetworkPlan, guestNetworkUp, ruleComment } from '../../env/qemu/network.ts';
-import { testIndex } from '../../env/testbed/for-tests.ts';
+import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedLayout, testbedStatus } from '../../env/testbed/testbed.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;

@@ -3,10 +3,9 @@
 // registered under that PID.
 
 import { ENVIRONMENTS } from '../../env/registry.ts';
-import { listTestbeds, testbedDown } from '../../env/testbed/testbed.ts';
+import { listTestbeds, testbedDown, testbedLockPath } from '../../env/testbed/testbed.ts';
 import { acquireLock, LockError } from '../../actions/lib/core/lock.ts';
 import { parseCommandArgs, testbedIndexOption, say } from './common.ts';
-import { testbedLockPath } from './run.ts';
 
 export interface CleanupReport {
   removed: string[];

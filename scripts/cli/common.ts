@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { InputError, phrase, wholeNumber } from '../../actions/lib/core/input.ts';
 import { terminalText } from '../../actions/lib/core/escape.ts';
 import { didYouMean } from '../../actions/lib/core/text.ts';
+import { loadClaims } from '../../actions/lib/analyse/claims/file.ts';
+import type { ClaimsFile } from '../../actions/lib/analyse/claims/schema.ts';
 
 export { formatDuration } from '../../actions/lib/measure/sweep-events.ts';
 
@@ -84,4 +86,9 @@ export function say(line: string): void {
 /** One line on stderr, through the terminal sink. */
 export function sayError(line: string): void {
   printError(`${line}\n`);
+}
+
+/** --claims: a built-in claims name (env/plans/<name>-claims.json) or a file, read through the schema. */
+export function claimsOption(value: string | undefined): ClaimsFile {
+  return loadClaims(value ?? 'paper', PLANS_DIR);
 }

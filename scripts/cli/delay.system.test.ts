@@ -14,7 +14,7 @@ import { expandPoints } from '../../actions/lib/plan/plan.ts';
 import { taskKey } from '../../actions/lib/plan/schedule.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
-import { testIndex } from '../../env/testbed/for-tests.ts';
+import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;

@@ -13,7 +13,7 @@ import { runCommand } from '../../actions/lib/core/proc.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { summarizePoints } from '../../actions/lib/analyse/aggregate.ts';
 import { netserverMissing, requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
-import { testIndex } from '../../env/testbed/for-tests.ts';
+import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown } from '../../env/testbed/testbed.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;

@@ -6,9 +6,8 @@ import { alphaFrom, correctionFrom, DEFAULT_DIFF_OPTIONS, diffRuns, hasRegressio
 import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/diff/format.ts';
 import { buildDiffFiles } from '../../actions/lib/site/standalone-diff.ts';
 import { gitCli, resolveRunPair, RunSourceError } from '../../actions/lib/diff/run-source.ts';
-import { writeReportFiles } from '../../actions/lib/site/build.ts';
-import { asOptions, parseCommandArgs, UsageError, print, printError } from './common.ts';
-import { claimsOption } from './report.ts';
+import { writeReportFiles } from '../../actions/lib/report/report-files.ts';
+import { asOptions, claimsOption, parseCommandArgs, UsageError, print, printError } from './common.ts';
 
 /** Exit status when --fail-on-regression finds a regression (1 is an error, 2 a usage error). */
 export const EXIT_REGRESSION = 3;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../actions/lib/core/proc.ts';
-import { testIndex } from '../../env/testbed/for-tests.ts';
+import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'virtnet-cli-faults-'));

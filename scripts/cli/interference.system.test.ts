@@ -18,7 +18,7 @@ import { Daemon, runCommand, sleep } from '../../actions/lib/core/proc.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { parseProcStat } from '../../actions/lib/measure/interference.ts';
 import { netserverMissing, requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
-import { testIndex } from '../../env/testbed/for-tests.ts';
+import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;

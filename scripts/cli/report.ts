@@ -3,12 +3,12 @@
 import { join } from 'node:path';
 import { InputError, phrase } from '../../actions/lib/core/input.ts';
 import { oneLine } from '../../actions/lib/core/escape.ts';
-import { loadClaims } from '../../actions/lib/analyse/claims/file.ts';
 import { countsLine, verdictLabel, type ClaimResult, type ClaimsScope } from '../../actions/lib/analyse/claims/judge.ts';
 import type { ClaimsFile } from '../../actions/lib/analyse/claims/schema.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
-import { buildSite, commitRun, renderReport, writeReportFiles } from '../../actions/lib/site/build.ts';
-import { parseCommandArgs, PLANS_DIR, UsageError, say } from './common.ts';
+import { buildSite } from '../../actions/lib/site/build.ts';
+import { commitRun, renderReport, writeReportFiles } from '../../actions/lib/report/report-files.ts';
+import { claimsOption, parseCommandArgs, UsageError, say } from './common.ts';
 
 export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      report files (charts, CSV, claims) into RUN_DIR/report or DIR
   virtnet report <RUN_DIR...> --site DIR        a static site: an index of runs, a page per run, each run's
@@ -19,11 +19,6 @@ export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      repo
   virtnet report <RUN_DIR...> --commit [--reports DIR]
                                                 copy each run with its report into DIR/runs/<runId>/ (default: reports)
       [--claims NAME|FILE]                      the claims judged: a built-in name (paper) or a claims file (default: paper)`;
-
-/** --claims: a built-in claims name (env/plans/<name>-claims.json) or a file, read through the schema. */
-export function claimsOption(value: string | undefined): ClaimsFile {
-  return loadClaims(value ?? 'paper', PLANS_DIR);
-}
 
 /** One line per claim, for the terminal, after what the run can and cannot test. */
 export function verdictLines(claims: readonly (Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'> & { onlyTcg?: boolean })[], scope?: ClaimsScope): string[] {

@@ -13,7 +13,7 @@ import { plannedKeys } from '../../actions/lib/measure/session.ts';
 import { taskKey } from '../../actions/lib/plan/schedule.ts';
 import { measuredValues } from '../../actions/lib/plan/schedule.ts';
 import { netserverMissing, requireServices, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
-import { testIndex } from '../../env/testbed/for-tests.ts';
+import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { acquireLock } from '../../actions/lib/core/lock.ts';
 import { checkPlanAgainstKernel, estimateSeconds, expandPoints, type Plan } from '../../actions/lib/plan/plan.ts';
 import { loadPlan, overridePlan } from '../../actions/lib/plan/plan-file.ts';
-import { killOrphanedDaemons, stateDir } from '../../actions/lib/core/proc.ts';
+import { killOrphanedDaemons } from '../../actions/lib/core/proc.ts';
 import type { LinkDescription } from '../../actions/lib/measure/records.ts';
 import { checkNewRunDir, executeRun, localHosts, type RunHosts, RunSetupError, type RunSummary } from '../../actions/lib/measure/session.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
@@ -17,16 +17,12 @@ import { acceleratorRequest } from '../../actions/lib/measure/environment.ts';
 import type { EnvironmentDriver } from '../../actions/lib/measure/environment.ts';
 import { parseEnvironmentList } from '../../env/registry.ts';
 import { loadVariants } from '../../env/variants.ts';
-import { CALIBRATED_ONE_WAY_DELAY_US, testbedDown, testbedUp } from '../../env/testbed/testbed.ts';
+import { CALIBRATED_ONE_WAY_DELAY_US, testbedDown, testbedLockPath, testbedUp } from '../../env/testbed/testbed.ts';
 import { delayLineStats, formatDelay, watchDelayLine } from '../../env/testbed/delay-line.ts';
 import { congestionControlOption, delayOption } from './testbed.ts';
 import { reportAfterRun } from './report.ts';
 import { pairNameFrom } from '../../actions/lib/measure/runner-pairs.ts';
 import { asOptions, formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError, say, sayError } from './common.ts';
-
-export function testbedLockPath(index: number): string {
-  return join(stateDir(), `testbed-${index}.lock`);
-}
 
 const OPTIONS = {
   plan: { type: 'string' },

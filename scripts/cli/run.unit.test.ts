@@ -9,7 +9,7 @@ import { ResultsAppender, writeManifest } from '../../actions/lib/measure/run-di
 import { loadPlan } from '../../actions/lib/plan/plan-file.ts';
 import { syntheticRun } from '../../actions/lib/testing/synthetic.ts';
 import { PLANS_DIR } from './common.ts';
-import { testIndex } from '../../env/testbed/for-tests.ts';
+import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedStatus } from '../../env/testbed/testbed.ts';
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
 // An index of its own, which no system test brings up: the refusals below assert it stays down.

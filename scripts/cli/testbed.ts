@@ -2,9 +2,8 @@
 
 import { acquireLock } from '../../actions/lib/core/lock.ts';
 import { formatDelay, parseDelay } from '../../env/testbed/delay-line.ts';
-import { testbedDown, testbedStatus, testbedUp } from '../../env/testbed/testbed.ts';
+import { testbedDown, testbedLockPath, testbedStatus, testbedUp } from '../../env/testbed/testbed.ts';
 import { parseCommandArgs, rateOption, testbedIndexOption, UsageError, say } from './common.ts';
-import { testbedLockPath } from './run.ts';
 
 /** --delay: a one-way delay ("0.2ms", "200us", "off") in microseconds, or undefined when not given. */
 export function delayOption(value: string | undefined): number | undefined {

@@ -11,7 +11,7 @@ import { diffRuns, hasRegression } from '../../lib/diff/diff.ts';
 import { formatDiff } from '../../lib/diff/format.ts';
 import { buildDiffFiles } from '../../lib/site/standalone-diff.ts';
 import { gitCli, resolveRunPair, RunSourceError } from '../../lib/diff/run-source.ts';
-import { writeReportFiles } from '../../lib/site/build.ts';
+import { writeReportFiles } from '../../lib/report/report-files.ts';
 
 export async function run(io: ActionIO = actionsCore()): Promise<void> {
   try {

@@ -1,5 +1,6 @@
 // What an action's main needs from the runner, behind one small interface: its inputs, the
-// environment, the log, outputs, saved state, the job summary and failing the step. In an action
+// environment, the log (with folded groups and debug lines), outputs, saved state, the job summary
+// and failing the step. In an action
 // it is @actions/core (actionsCore()); tests pass a recorder (testing/action-io.ts), so each
 // action's main is tested as a function, not only through its bundle.
 
@@ -11,8 +12,13 @@ export interface ActionIO {
   input: InputReader;
   env: NodeJS.ProcessEnv;
   info(message: string): void;
+  /** Shown only when the run is re-run with debug logging. */
+  debug(message: string): void;
   warning(message: string): void;
   error(message: string): void;
+  /** Folds the lines that follow, up to endGroup, under `title` (groups do not nest). */
+  startGroup(title: string): void;
+  endGroup(): void;
   setOutput(name: string, value: string): void;
   saveState(name: string, value: string): void;
   getState(name: string): string;
@@ -28,8 +34,11 @@ export function actionsCore(): ActionIO {
     env: process.env,
     // A log line is written as it is: the one sink that @actions/core does not escape (escape.ts).
     info: (m) => core.info(workflowLogText(m)),
+    debug: (m) => core.debug(workflowLogText(m)),
     warning: (m) => core.warning(m),
     error: (m) => core.error(m),
+    startGroup: (title) => core.startGroup(title),
+    endGroup: () => core.endGroup(),
     setOutput: (name, value) => core.setOutput(name, value),
     saveState: (name, value) => core.saveState(name, value),
     getState: (name) => core.getState(name),

@@ -1,5 +1,6 @@
 // File names from outside text: a sweep's series and an environment's name become parts of chart
-// file names, so they are made into names that cannot leave their directory or collide.
+// file names, so they are made into names that cannot leave their directory or collide; a run id
+// names a directory as it is, or is refused.
 
 import { createHash } from 'node:crypto';
 
@@ -22,4 +23,12 @@ export function fileNamePart(text: string): string {
     .replace(/-+$/, '');
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
   return `${slug || 'x'}--${hash}`;
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Run ids become directory names: refuse anything that could escape the site or be ambiguous. */
+export function checkRunId(runId: string): string {
+  if (!SAFE_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`);
+  return runId;
 }

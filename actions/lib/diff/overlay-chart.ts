@@ -7,7 +7,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { Classification, RunDiff, SideStats } from './diff.ts';
 import type { Parameter, TestName } from '../plan/plan.ts';
 import { fileNamePart } from '../core/file-names.ts';
-import { CHART_CONFIG, ENVIRONMENT_STYLE, environmentTitle, PARAMETER_AXIS_TITLE } from '../report/charts/style.ts';
+import { CHART_CONFIG, ENVIRONMENT_STYLE, PARAMETER_AXIS_TITLE } from '../report/charts/style.ts';
+import { environmentTitle } from '../analyse/environment-names.ts';
 
 export interface OverlayRow {
   /** Which run: the encodings use this, so a chart's shape does not depend on the runs' labels. */

@@ -7,7 +7,7 @@
 // own with the SVGs inlined, for `virtnet diff --out` and CI artifacts.
 
 import { type DiffChartEntry, diffGroups, groupCharts } from './overlay-chart.ts';
-import { environmentTitle } from '../report/charts/style.ts';
+import { environmentTitle } from '../analyse/environment-names.ts';
 import type { CurveDiff, PointDiff, RunDiff, RunRef } from './diff.ts';
 import { formatChange, formatP } from './format.ts';
 import { html, type SafeHtml } from '../core/html.ts';

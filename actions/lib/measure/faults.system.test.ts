@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from './environment.ts';
 import { EnvironmentError } from './environment.ts';
 import { nativeEnvironment } from '../../../env/native/native.ts';
-import { testbedForTests, testIndex } from '../../../env/testbed/for-tests.ts';
+import { testbedForTests, testIndex } from '../testing/testbeds.ts';
 import { netserverMissing, requireServices, rootMissing, skipNote } from '../testing/requirements.ts';
 import { type Testbed, testbedDown } from '../../../env/testbed/testbed.ts';
 import { type Plan, validatePlan } from '../plan/plan.ts';

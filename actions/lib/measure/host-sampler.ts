@@ -8,7 +8,8 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { type HostSample, parseLoadAverage, parsePidStat, parseProcStat, type ProcessTicks, treeTicks } from './interference.ts';
-import { lateReleasePercent, parseSchedstat, type PathDisturbance, type PathThread, processName, type ReleaseCounters, tallyWait, type WaitTally, waitPercentByProcess } from './schedstat.ts';
+import { lateReleasePercent, parseSchedstat, type PathThread, processName, type ReleaseCounters, tallyWait, type WaitTally, waitPercentByProcess } from './schedstat.ts';
+import type { PathDisturbance } from './interference.ts';
 import { parseProcessStat } from '../core/liveness.ts';
 
 interface ProcessEntry extends ProcessTicks {

@@ -4,7 +4,6 @@
 
 import { parseProcessStat } from '../core/liveness.ts';
 import type { InterferenceThresholds } from '../plan/plan.ts';
-import type { PathDisturbance } from './schedstat.ts';
 
 /** The machine's CPU time by kind, in clock ticks (USER_HZ), summed over all CPUs (/proc/stat's "cpu" line). */
 export interface CpuTimes {
@@ -45,6 +44,14 @@ export interface Interference {
   lateReleasePercent?: number | null;
   flagged: boolean;
   reasons: string[];
+}
+
+/** What the measured path went through during one netperf call (recorded in the record's interference). */
+export interface PathDisturbance {
+  /** Per process on the path: time waiting for a CPU, in percent of the measurement's wall time. */
+  waitPercent: Record<string, number>;
+  /** Share of the delay line's releases at least 100 us late, in percent; null without a delay line or traffic. */
+  lateReleasePercent: number | null;
 }
 
 export class ProcFormatError extends Error {

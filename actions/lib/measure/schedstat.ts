@@ -103,10 +103,3 @@ export function processName(statText: string): string | null {
   return comm;
 }
 
-/** What the measured path went through during one netperf call (recorded in the record's interference). */
-export interface PathDisturbance {
-  /** Per process on the path: time waiting for a CPU, in percent of the measurement's wall time. */
-  waitPercent: Record<string, number>;
-  /** Share of the delay line's releases at least 100 us late, in percent; null without a delay line or traffic. */
-  lateReleasePercent: number | null;
-}

@@ -4,7 +4,7 @@
 // environment, and the coordinator's messages between the client and the server. Pure: every file
 // and message is parsed here through a zod schema (worded by core/schema.ts; the environment and
 // host descriptions are the manifest's own schemas, records.ts); reading and writing are at the edges
-// (serve-process.ts, scripts/cli/serve.ts, coordinator.ts).
+// (the start-environment action's serve-process.ts, scripts/cli/serve.ts, coordinator.ts).
 
 import { join } from 'node:path';
 import { z } from 'zod';

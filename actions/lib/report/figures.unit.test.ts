@@ -11,7 +11,8 @@ import { loadClaims } from '../analyse/claims/file.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
 import { okRateFigure, tcpAbsoluteFigure, tcpEffectiveSizeFigure, udpAbsoluteFigure, type FigureContext } from './charts/figures.ts';
 import { renderSvg } from './render.ts';
-import { analyseRun, reportTextFiles, runCharts } from './report.ts';
+import { reportTextFiles, runCharts } from './report.ts';
+import { analyseRun } from '../analyse/run.ts';
 import { environmentScales } from './charts/style.ts';
 
 const PLANS = new URL('../../../env/plans', import.meta.url).pathname;

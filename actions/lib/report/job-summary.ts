@@ -8,7 +8,7 @@ import { latestRecords } from '../measure/records.ts';
 import { mdCode, mdText } from '../core/escape.ts';
 import { parameterFlag } from '../plan/plan.ts';
 import { precisionReached } from '../analyse/precision.ts';
-import { precisionTable, tableMarkdown } from './tables.ts';
+import { precisionTable, tableMarkdown } from '../analyse/tables.ts';
 
 /** Outside text in a cell or a line of markdown (core/escape.ts's mdText). */
 export const mdCell = mdText;

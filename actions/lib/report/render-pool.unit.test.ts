@@ -3,7 +3,8 @@ import { loadPlan } from '../plan/plan-file.ts';
 import { loadClaims } from '../analyse/claims/file.ts';
 import { createRenderPool } from './render-pool.ts';
 import { renderSvg } from './render.ts';
-import { analyseRun, runCharts } from './report.ts';
+import { runCharts } from './report.ts';
+import { analyseRun } from '../analyse/run.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
 
 describe('createRenderPool', () => {

@@ -1,28 +1,20 @@
-// A run -> its analysis and report files (Vega-Lite specs beside their SVGs, the data as CSV, the
-// claims' verdicts, Tables 2 and 3). Pure but for rendering, which is deterministic: the same run
+// A run's analysis (analyse/run.ts) -> its report files (Vega-Lite specs beside their SVGs, the data
+// as CSV, the claims' verdicts, Tables 2 and 3). Pure but for rendering, which is deterministic: the same run
 // gives byte-identical files.
 
 import type { TopLevelSpec } from 'vega-lite';
-import { summarizePoints, type PointSummary } from '../analyse/aggregate.ts';
-import { comparePoints, environmentsOf, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpAnomalies, udpDelivery, type UdpAnomaly, type RangeAverage, type RelativePoint, type SignedArea, type SocketSizeRow, type UdpDelivery } from '../analyse/analysis.ts';
-import { ENVIRONMENT_ORDER } from './charts/style.ts';
+import type { PointSummary } from '../analyse/aggregate.ts';
+import { comparePoints, type RelativePoint, type UdpDelivery } from '../analyse/analysis.ts';
+import { analyseRun, RESTRICTED_RANGE, type RunAnalysis } from '../analyse/run.ts';
 import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpEffectiveSizeFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure, udpXTitle } from './charts/figures.ts';
-import { precisionReached, type EnvironmentPrecision } from '../analyse/precision.ts';
-import { claimsScope, countsLine, judgeClaims, scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
+import { countsLine, scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, MeasurementRecord, RttProbeRecord } from '../measure/records.ts';
-import { type RoundTrip, roundTripOf } from '../measure/round-trip.ts';
-import { tcpGoodputCapacityMbit } from '../analyse/capacity.ts';
-import { windowModel, type WindowModelRow } from '../analyse/window-model.ts';
 import { roundTripFigure, withWindowModel } from './charts/round-trip.ts';
 import { renderSvg } from './render.ts';
 import { fileNamePart } from '../core/file-names.ts';
 import { csvLine, type CsvValue, mdText } from '../core/escape.ts';
-import { own } from '../core/own.ts';
-import { hardwareTable, interferenceTable, precisionTable, roundTripTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
-
-/** The paper's restricted socket range for Fig. 5/7 and the Discussion's areas. */
-export const RESTRICTED_RANGE: [number, number] = [0, 6000];
+import { linkSummary, tableMarkdown } from '../analyse/tables.ts';
 
 export interface ReportFile {
   path: string;
@@ -33,71 +25,6 @@ export interface ChartEntry {
   id: string;
   title: string;
   spec: TopLevelSpec;
-}
-
-export interface RunAnalysis {
-  environments: string[];
-  points: PointSummary[];
-  relative: RelativePoint[];
-  averages: RangeAverage[];
-  areas: SignedArea[];
-  delivery: UdpDelivery[];
-  sockets: SocketSizeRow[];
-  /** UDP records the receiver counted foreign datagrams in (see analysis.ts). */
-  udpAnomalies: UdpAnomaly[];
-  claims: ClaimResult[];
-  /** What this run can and cannot test, said before the verdicts. */
-  scope: ClaimsScope;
-  /** Per environment, how wide its points' intervals came out (against the plan's target). */
-  precision: EnvironmentPrecision[];
-  tables: Table[];
-  /** Round-trip probes (TCP_RR, UDP_RR at each environment start), in file order. */
-  probes: RttProbeRecord[];
-  /** Each environment's round-trip time: from the probes, else as the manifest holds it. */
-  roundTrips: Record<string, RoundTrip>;
-  /** The window/RTT model at each TCP point of an environment with a TCP round-trip time. */
-  windowModel: WindowModelRow[];
-  /** The link's TCP goodput, 10^6 bits/s (null: unshaped or unknown rate). */
-  capacityMbit: number | null;
-}
-
-function orderedEnvironments(names: readonly string[]): string[] {
-  const known = ENVIRONMENT_ORDER.filter((e) => names.includes(e)) as string[];
-  return [...known, ...names.filter((n) => !known.includes(n)).sort()];
-}
-
-/** The claims file is the caller's (loadClaims in analyse/claims/file.ts): the library does not pick one. */
-export function analyseRun(manifest: Manifest, records: readonly MeasurementRecord[], claimsFile: ClaimsFile, probes: readonly RttProbeRecord[] = []): RunAnalysis {
-  const points = summarizePoints(records);
-  const roundTrips: Record<string, RoundTrip> = {};
-  for (const environment of new Set([...manifest.environments, ...probes.map((p) => p.environment)])) {
-    const rt = roundTripOf(probes, environment) ?? own(manifest.environmentDescriptions, environment)?.roundTrip ?? null;
-    if (rt !== null) roundTrips[environment] = rt;
-  }
-  const capacityMbit = manifest.link?.rateMbit ? tcpGoodputCapacityMbit(manifest.link.rateMbit) : null;
-  const tcpRoundTrips = Object.fromEntries(Object.entries(roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
-  const relative = relativeThroughput(points);
-  const claims = judgeClaims({ manifest, points }, claimsFile);
-  const environments = orderedEnvironments(environmentsOf(points));
-  const precision = precisionReached(points, environments);
-  return {
-    environments,
-    points,
-    relative,
-    averages: restrictedAverage(relative, 'TCP_STREAM', ...RESTRICTED_RANGE),
-    areas: signedAreas(points, 'TCP_STREAM', ...RESTRICTED_RANGE),
-    delivery: udpDelivery(points),
-    sockets: socketSizes(points),
-    udpAnomalies: udpAnomalies(records),
-    claims,
-    scope: claimsScope({ manifest, points }, claimsFile, claims),
-    precision,
-    tables: [precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest), hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null), ...(Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : [])],
-    probes: [...probes],
-    roundTrips,
-    windowModel: windowModel(points, tcpRoundTrips, capacityMbit),
-    capacityMbit,
-  };
 }
 
 /** Every figure the run's data allows, in the paper's order. */

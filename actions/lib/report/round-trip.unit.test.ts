@@ -6,7 +6,8 @@ import { loadPlan } from '../plan/plan-file.ts';
 import { loadClaims } from '../analyse/claims/file.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
 import type { RttProbeRecord } from '../measure/records.ts';
-import { analyseRun, reportTextFiles, runCharts } from './report.ts';
+import { reportTextFiles, runCharts } from './report.ts';
+import { analyseRun } from '../analyse/run.ts';
 import { renderSvg } from './render.ts';
 
 const PLANS = new URL('../../../env/plans', import.meta.url).pathname;

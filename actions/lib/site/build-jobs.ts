@@ -12,15 +12,17 @@ import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import { headlineMetrics } from '../analyse/headline.ts';
 import { loadRun, MANIFEST_FILE, RESULTS_FILE, RUN_FILE_MAX_BYTES, type LoadedRun } from '../measure/run-dir.ts';
 import { readRegularBytes } from '../core/safe-read.ts';
-import { analyseRun, type ReportFile } from '../report/report.ts';
+import type { ReportFile } from '../report/report.ts';
+import { analyseRun } from '../analyse/run.ts';
 import { renderSvg } from '../report/render.ts';
 import { dirUnder, writeUnder } from '../core/output-dir.ts';
 import { diffRuns, type DiffOptions } from '../diff/diff.ts';
 import { formatDiffJson, formatDiffMarkdown, formatDiffText } from '../diff/format.ts';
 import { diffDir, diffPagePath, diffSitePage, type RunPair } from './diff-pages.ts';
 import { diffMarks, historyRun, type HistoryMark, type HistoryRun } from './history.ts';
-import { renderAnalysedReport, writeReportFiles } from './report-files.ts';
-import { checkRunId, indexEntry, renderPage, runPage, type IndexEntry, type Link } from './site.ts';
+import { renderAnalysedReport, writeReportFiles } from '../report/report-files.ts';
+import { checkRunId } from '../core/file-names.ts';
+import { indexEntry, renderPage, runPage, type IndexEntry, type Link } from './site.ts';
 
 /** What the site keeps of a claim judged on a run: the pair page, diffs and the CLI's verdict lines need no more (the evidence is on the run page). */
 export type Verdict = Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier' | 'onlyTcg'>;
@@ -185,8 +187,8 @@ export class JobRunner {
     for (const chart of page.charts) {
       const specText = `${JSON.stringify(chart.spec, null, 2)}\n`;
       const svgPath = `charts/${chart.id}.svg`;
-      // Drawn from the spec, never taken from the directory (report-files.ts says why); without
-      // rendering, as for a run's charts, a chart without an SVG has its spec in the page only.
+      // Drawn from the spec, never taken from the directory (report/report-files.ts says why);
+      // without rendering, as for a run's charts, a chart without an SVG has its spec in the page only.
       const svg = this.render ? await this.render(chart.spec) : null;
       if (svg !== null) rendered++;
       if (svg === null) noSvg.add(chart.id);

@@ -1,8 +1,8 @@
-// Writing reports and the static site to disk: the I/O edge of report.ts and site.ts.
+// Writing the static site to disk: the I/O edge of site.ts.
 // Files are written only when their content changes, so regenerating an unchanged run touches
 // nothing; a run or diff whose inputs are unchanged is not even read again (the site's cache, below).
 // The per-run and per-diff work is in build-jobs.ts (on worker threads for many runs); SVG rendering
-// is cached by spec (report-files.ts).
+// is cached by spec (report/report-files.ts).
 
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
@@ -16,17 +16,27 @@ import { HEADLINE_METRICS } from '../analyse/headline.ts';
 import { createRenderPool, type RenderPool } from '../report/render-pool.ts';
 import { loadRun, MANIFEST_FILE, MANIFEST_MAX_BYTES, RESULTS_FILE, RESULTS_MAX_BYTES, RUN_FILE_MAX_BYTES } from '../measure/run-dir.ts';
 import { parseManifest } from '../measure/records.ts';
-import { readRegularBytes, readRegularFile } from '../core/safe-read.ts';
-import { dirUnder, writeUnder } from '../core/output-dir.ts';
+import { MiB, readRegularBytes, readRegularFile, readRegularFileIfExists } from '../core/safe-read.ts';
+import { writeUnder } from '../core/output-dir.ts';
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions } from '../diff/diff.ts';
 import { comparable, historyPage, overviewHtml, pairsPage, PAIRS_PATH, type HistoryMark } from './history.ts';
-import { checkRunId, indexPage, renderPage, runPagePath, testbedOf, type Link, type SitePage } from './site.ts';
+import { checkRunId } from '../core/file-names.ts';
+import { indexPage, renderPage, runPagePath, testbedOf, type Link, type SitePage } from './site.ts';
 import { SITE_ASSET_NAMES, siteAsset } from './assets.ts';
 import { compareLinksFor, diffPagePath, parseDiffPairs, PICKER_PATH, pickerPage, diffLinksByRun, sitePairs, type RunPair } from './diff-pages.ts';
 import { diffCachePath, doOnWorkers, localRunner, runCachePath, SITE_CACHE_VERSION, type DiffDigest, type FileStamp, type Job, type JobContext, type JobResult, type RunDigest, type Verdict } from './build-jobs.ts';
-import { readIfExists, renderReport, writeReportFiles } from './report-files.ts';
 
-export { readIfExists, renderAnalysedReport, renderReport, writeReportFiles, type RenderedReport } from './report-files.ts';
+/** The site's own cache files (digests, the index of a thousand runs) are well below this. */
+const SITE_CACHE_MAX_BYTES = 64 * MiB;
+
+/** A cache file of the site's, or null: only a regular file of at most SITE_CACHE_MAX_BYTES counts (a FIFO, a device, a link out or a huge file is not read, so it can neither hang the build, exhaust its memory nor bring in another file). */
+export function readIfExists(path: string): string | null {
+  try {
+    return readRegularFileIfExists(path, { maxBytes: SITE_CACHE_MAX_BYTES });
+  } catch {
+    return null;
+  }
+}
 
 const require = createRequire(import.meta.url);
 
@@ -374,22 +384,3 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   const diffsBuilt = jobs.filter((j) => j.kind === 'diff').length;
   return { indexPath, runs, diffs, written, rendered, runsBuilt: building.size, diffsBuilt };
 }
-
-/**
- * Copies a run into reports/runs/<runId>/: manifest.json, results.jsonl and its report files
- * (charts/*.vl.json beside charts/*.svg, CSV, claims). Returns the directory.
- */
-export async function commitRun(runDir: string, reportsDir: string, claims: ClaimsFile, render?: (spec: TopLevelSpec) => Promise<string>): Promise<{ dir: string; changed: number }> {
-  const run = loadRun(runDir);
-  const runId = checkRunId(run.manifest.runId);
-  const dir = dirUnder(reportsDir, `runs/${runId}`);
-  let changed = 0;
-  for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-    const src = join(runDir, f);
-    if (existsSync(src) && resolve(src) !== resolve(join(dir, f)) && writeUnder(dir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f]!, within: runDir }))) changed++;
-  }
-  const report = await renderReport(run.manifest, run.results, claims, render);
-  changed += writeReportFiles(dir, report.files);
-  return { dir, changed };
-}
-

@@ -11,7 +11,8 @@ import type { RunDiff } from '../diff/diff.ts';
 import { diffPage } from '../diff/page.ts';
 import { attribute, html, jsonScript } from '../core/html.ts';
 import { InputError, quoted } from '../core/input.ts';
-import { chartHtml, checkRunId, link, runPagePath, tcgBanner, type Link, type SiteChart, type SitePage } from './site.ts';
+import { checkRunId } from '../core/file-names.ts';
+import { chartHtml, link, runPagePath, tcgBanner, type Link, type SiteChart, type SitePage } from './site.ts';
 import type { Manifest } from '../measure/records.ts';
 
 export interface PairableRun {

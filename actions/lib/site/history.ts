@@ -18,7 +18,8 @@ import type { ClaimResult } from '../analyse/claims/judge.ts';
 import { verdictLabel } from '../analyse/claims/judge.ts';
 import type { RunDiff } from '../diff/diff.ts';
 import type { Manifest } from '../measure/records.ts';
-import { ENVIRONMENT_ORDER, environmentScales, environmentTitle } from '../report/charts/style.ts';
+import { environmentScales } from '../report/charts/style.ts';
+import { environmentTitle, orderedEnvironments } from '../analyse/environment-names.ts';
 import { link, NO_PAIR, runPagePath, testbedOf, type SitePage } from './site.ts';
 
 export { NO_PAIR, testbedOf };
@@ -84,10 +85,7 @@ export function diffMarks(diff: RunDiff, diffPath: string): HistoryMark[] {
 
 /** Environments in the paper's order, then any others by name. */
 export function orderEnvironments(names: Iterable<string>): string[] {
-  const set = new Set(names);
-  const known = ENVIRONMENT_ORDER.filter((e) => set.has(e));
-  const extra = [...set].filter((e) => !(ENVIRONMENT_ORDER as readonly string[]).includes(e)).sort();
-  return [...known, ...extra];
+  return orderedEnvironments([...new Set(names)]);
 }
 
 export function byTime(a: Pick<HistoryRun, 'createdAt' | 'runId'>, b: Pick<HistoryRun, 'createdAt' | 'runId'>): number {

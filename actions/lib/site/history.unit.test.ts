@@ -3,7 +3,7 @@ import { loadPlan } from '../plan/plan-file.ts';
 import { loadClaims } from '../analyse/claims/file.ts';
 import { summarizePoints } from '../analyse/aggregate.ts';
 import { headlineMetrics, type Headline } from '../analyse/headline.ts';
-import { analyseRun } from '../report/report.ts';
+import { analyseRun } from '../analyse/run.ts';
 import { diffRuns } from '../diff/diff.ts';
 import { syntheticMean, syntheticRun } from '../testing/synthetic.ts';
 import { comparable, diffMarks, historyPage, historyRun, historySvg, HISTORY_SIZE, metricHistory, orderEnvironments, overviewHtml, pairsPage, testbedOf, ticks, type HistoryRun } from './history.ts';

@@ -17,10 +17,11 @@ import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import { loadRun } from '../measure/run-dir.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { loadPlan } from '../plan/plan-file.ts';
-import { analyseRun } from '../report/report.ts';
+import { analyseRun } from '../analyse/run.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
 import { HEADLINE_METRICS } from '../analyse/headline.ts';
-import { buildSite, commitRun } from './build.ts';
+import { buildSite } from './build.ts';
+import { commitRun } from '../report/report-files.ts';
 import { runPage, type SitePage } from './site.ts';
 
 import { CHROMIUM, chromiumMissing, requireService, skipNote } from '../testing/requirements.ts';

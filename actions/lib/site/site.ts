@@ -12,11 +12,13 @@ import { plural } from '../core/text.ts';
 import { html, jsonScript, safeHref, type SafeHtml } from '../core/html.ts';
 import type { TopLevelSpec } from 'vega-lite';
 import { countsLine, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
-import { environmentTitle } from '../report/charts/style.ts';
+import { checkRunId } from '../core/file-names.ts';
+import { environmentTitle } from '../analyse/environment-names.ts';
 import { TCG_WARNING, usesTcg } from '../report/charts/figures.ts';
 import type { Manifest } from '../measure/records.ts';
-import type { ChartEntry, RunAnalysis } from '../report/report.ts';
-import { linkSummary, type Table } from '../report/tables.ts';
+import type { ChartEntry } from '../report/report.ts';
+import type { RunAnalysis } from '../analyse/run.ts';
+import { linkSummary, type Table } from '../analyse/tables.ts';
 import { own } from '../core/own.ts';
 import { parameterFlag } from '../plan/plan.ts';
 
@@ -46,14 +48,6 @@ export interface SitePage {
 export interface Link {
   href: string;
   text: string;
-}
-
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** Run ids become directory names: refuse anything that could escape the site or be ambiguous. */
-export function checkRunId(runId: string): string {
-  if (!SAFE_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`);
-  return runId;
 }
 
 export function runPagePath(runId: string): string {

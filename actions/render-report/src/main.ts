@@ -7,11 +7,13 @@ import { join } from 'node:path';
 import { parseRenderReportInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { compactTable } from '../../lib/report/job-summary.ts';
 import { mdCode, mdText } from '../../lib/core/escape.ts';
-import { analyseRun, claimsMarkdown } from '../../lib/report/report.ts';
+import { claimsMarkdown } from '../../lib/report/report.ts';
+import { analyseRun } from '../../lib/analyse/run.ts';
 import { loadClaims } from '../../lib/analyse/claims/file.ts';
 import { isRunDir } from '../../lib/measure/run-dir.ts';
 import { findRunCopies, missingEnvironments, missingLegsMessage, mostCompleteCopies } from '../../lib/action/run-copies.ts';
-import { buildSite, commitRun } from '../../lib/site/build.ts';
+import { buildSite } from '../../lib/site/build.ts';
+import { commitRun } from '../../lib/report/report-files.ts';
 
 export async function run(io: ActionIO = actionsCore()): Promise<void> {
   try {
@@ -47,8 +49,16 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
     if (settings.siteDir) {
       const runsDir = join(settings.reportsDir, 'runs');
       const all = readdirSync(runsDir).sort().map((name) => join(runsDir, name)).filter(isRunDir);
-      // One worker: the render pool's worker script is not part of this bundle.
-      const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m) => io.info(m) });
+      // One worker: the render pool's worker script is not part of this bundle. A line per run and
+      // per diff, folded: the summary line after the group says what came of them.
+      io.startGroup(`site: building from ${all.length} committed runs`);
+      let site: Awaited<ReturnType<typeof buildSite>>;
+      try {
+        site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m) => io.info(m) });
+      } finally {
+        io.endGroup();
+      }
+      io.info(`site: ${site.runs.length} runs, ${site.diffs.length} diffs, ${site.written} files written, ${site.rendered} charts rendered`);
       io.setOutput('site-index', site.indexPath);
       lines.push(`\nSite: ${site.runs.length} runs, ${site.written} files written, index ${mdCode(site.indexPath)}.\n`);
     }

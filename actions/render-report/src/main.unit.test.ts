@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../../lib/plan/plan-file.ts';
-import { recordingIO } from '../../lib/testing/action-io.ts';
+import { type FoldedGroup, foldedLog, recordingIO } from '../../lib/testing/action-io.ts';
 import { syntheticRun } from '../../lib/testing/synthetic.ts';
 import { run } from './main.ts';
 
@@ -35,6 +35,12 @@ describe('render-report main', () => {
     expect(existsSync(join(work, 'reports', 'runs', 'run-one', 'points.csv'))).toBe(true);
     expect(io.outputs['site-index']).toBe(join(work, 'site', 'index.html'));
     expect(existsSync(io.outputs['site-index']!)).toBe(true);
+    // The site build's line per run is folded; its summary line follows the group.
+    const folded = foldedLog(io.log);
+    const group = folded.findIndex((e) => 'group' in e && e.group === 'site: building from 1 committed runs');
+    expect(group).toBeGreaterThanOrEqual(0);
+    expect((folded[group] as FoldedGroup).lines.map((l) => l.message)).toContainEqual(expect.stringContaining('run-one'));
+    expect(folded[group + 1]).toEqual({ level: 'info', message: expect.stringMatching(/^site: 1 runs, 0 diffs, \d+ files written, \d+ charts rendered$/) });
     expect(io.summary).toContain('## virtnet report');
     expect(io.summary).toContain('Run `run-one`');
     expect(io.summary).toMatch(/supported|refuted|inconclusive/);

@@ -1,17 +1,18 @@
-// run-sweep: parse inputs, sweep the served environment as an external endpoint with executeRun,
-// release it, write the job summary and outputs, upload the run directory.
+// run-sweep: parse inputs, sweep the served environment as an external endpoint with executeRun
+// (its progress folded per environment in the log: sweep-log.ts), release it, write the job summary
+// and outputs, upload the run directory.
 
 import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { ENVIRONMENT_NAMES, parseRunSweepInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { uploadRunDir } from '../../lib/action/artifact-upload.ts';
 import { checkPartnerRerun } from '../../lib/action/rerun.ts';
+import { sweepLog } from '../../lib/action/sweep-log.ts';
 import { askCoordinator, releaseRequest, releaseWithRetry } from '../../lib/measure/coordinator.ts';
 import { releasePauses } from '../../lib/measure/waits.ts';
 import { sleep } from '../../lib/core/proc.ts';
 import { sweepSummary } from '../../lib/report/job-summary.ts';
 import { loadPlan, overridePlan } from '../../lib/plan/plan-file.ts';
 import { executeRun, type RunSummary } from '../../lib/measure/session.ts';
-import { describeEvent } from '../../lib/measure/sweep-events.ts';
 import type { HostInfo } from '../../lib/measure/records.ts';
 import { assertRunDirTrusted, isRunDir, loadRun } from '../../lib/measure/run-dir.ts';
 import { externalEnvironment } from '../../../env/external/external.ts';
@@ -42,6 +43,7 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
     let reachedServer = false;
     const driver = externalEnvironment({ name: settings.environment, coordinatorPort, releaseOnStop: settings.release, runKey: settings.runKey, releaseKey: settings.releaseKey, readyLimitMs: settings.readyLimitSeconds * 1000, onLive: () => (reachedServer = true), onServerHost: (host) => (serverHost = host) });
     let summary: RunSummary;
+    const log = sweepLog(io);
     try {
       summary = await executeRun({
         outDir: settings.runDir,
@@ -57,13 +59,10 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
         readyTimeoutMs: settings.readyTimeoutSeconds * 1000,
         repoDir: settings.virtnetDir,
         signal: controller.signal,
-        onEvent: (e) => {
-          const line = describeEvent(e);
-          if (line.level === 'error') io.error(line.text.trim());
-          else io.info(line.text);
-        },
+        onEvent: log.onEvent,
       });
     } finally {
+      log.close();
       // The driver releases on stop; this also releases when the sweep never got that far, and,
       // once the server was reached, retries a release lost on the cable with doubling pauses for a
       // bounded time (waits.ts), so the server tears down now rather than at the end of its release

@@ -4,7 +4,7 @@
 import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { ENVIRONMENT_NAMES, parseStartEnvironmentInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { checkPartnerRerun } from '../../lib/action/rerun.ts';
-import { NoClientError, spawnServe, waitForEndpoint, waitForRelease } from '../../lib/measure/serve-process.ts';
+import { NoClientError, spawnServe, waitForEndpoint, waitForRelease } from './serve-process.ts';
 import { startCoordinator } from '../../lib/measure/coordinator.ts';
 import { runCommand } from '../../lib/core/proc.ts';
 import { loadPlan, overridePlan } from '../../lib/plan/plan-file.ts';

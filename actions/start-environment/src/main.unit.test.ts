@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { EndpointFile } from '../../lib/measure/serve-protocol.ts';
-import type { ServeSettings, SpawnedServe, StopOutcome } from '../../lib/measure/serve-process.ts';
+import type { ServeSettings, SpawnedServe, StopOutcome } from './serve-process.ts';
 import { recordingIO } from '../../lib/testing/action-io.ts';
 import { run, type ServeLauncher, STATE_ENDPOINT_FILE, STATE_PID, STATE_START_TICKS } from './main.ts';
 import { runPost } from './post.ts';

@@ -2,7 +2,7 @@
 // Only ever warns: a post step that fails would hide the job's real outcome.
 
 import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
-import { stopServe } from '../../lib/measure/serve-process.ts';
+import { stopServe } from './serve-process.ts';
 import { STATE_PID, STATE_START_TICKS } from './main.ts';
 
 export async function runPost(io: ActionIO = actionsCore(), stop: typeof stopServe = stopServe): Promise<void> {

@@ -8,9 +8,10 @@ import { ClaimsFormatError, parseClaims, type ClaimsFile } from './schema.ts';
 import type { Part } from './rules.ts';
 import { loadPlan } from '../../plan/plan-file.ts';
 import { syntheticRun } from '../../testing/synthetic.ts';
-import { environmentTitle } from '../../report/charts/style.ts';
-import { analyseRun, runCharts } from '../../report/report.ts';
-import { softwareTable } from '../../report/tables.ts';
+import { environmentTitle } from '../environment-names.ts';
+import { runCharts } from '../../report/report.ts';
+import { analyseRun } from '../run.ts';
+import { softwareTable } from '../tables.ts';
 
 const PLANS = new URL('../../../../env/plans', import.meta.url).pathname;
 const CLAIMS = loadClaims('paper', PLANS);

@@ -6,7 +6,7 @@ import { summarizePoints } from '../../analyse/aggregate.ts';
 import { INTERFERENCE_DEFAULTS } from '../../plan/plan.ts';
 import type { MeasurementRecord, RecordedInterference } from '../../measure/records.ts';
 import { pointRecords, testManifest } from '../../testing/diff-fixtures.ts';
-import { interferenceTable } from '../tables.ts';
+import { interferenceTable } from '../../analyse/tables.ts';
 import { figureContext, tcpAbsoluteFigure } from './figures.ts';
 import { compileToVega } from '../render.ts';
 

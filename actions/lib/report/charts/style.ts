@@ -4,6 +4,7 @@
 import type { Parameter } from '../../plan/plan.ts';
 import { oneLine } from '../../core/escape.ts';
 import { own } from '../../core/own.ts';
+import { ENVIRONMENT_ORDER, environmentTitle } from '../../analyse/environment-names.ts';
 
 /** x-axis titles by swept parameter, the same on every chart. */
 export const PARAMETER_AXIS_TITLE: Record<Parameter, string> = {
@@ -12,34 +13,22 @@ export const PARAMETER_AXIS_TITLE: Record<Parameter, string> = {
   requestSize: 'UDP datagram size requested, -r (bytes)',
 };
 
-export const ENVIRONMENT_ORDER = ['native', 'docker', 'kvm', 'osv'] as const;
-
 export interface EnvironmentStyle {
-  title: string;
   color: string;
   shape: string;
   dash: number[];
 }
 
-// Maps, not objects: environment names are outside text, and a name such as "constructor" or
+// A Map, not an object: environment names are outside text, and a name such as "constructor" or
 // "toString" must not find a property of Object.prototype.
 export const ENVIRONMENT_STYLE: ReadonlyMap<string, EnvironmentStyle> = new Map([
-  ['native', { title: 'Native Linux', color: '#000000', shape: 'circle', dash: [] }],
-  ['docker', { title: 'Docker', color: '#0072B2', shape: 'square', dash: [6, 3] }],
-  ['kvm', { title: 'Linux on QEMU/KVM', color: '#D55E00', shape: 'triangle-up', dash: [2, 2] }],
-  ['osv', { title: 'OSv on QEMU/KVM', color: '#009E73', shape: 'diamond', dash: [8, 2, 2, 2] }],
+  ['native', { color: '#000000', shape: 'circle', dash: [] }],
+  ['docker', { color: '#0072B2', shape: 'square', dash: [6, 3] }],
+  ['kvm', { color: '#D55E00', shape: 'triangle-up', dash: [2, 2] }],
+  ['osv', { color: '#009E73', shape: 'diamond', dash: [8, 2, 2, 2] }],
 ]);
 
 const FALLBACK_COLORS = ['#E69F00', '#56B4E9', '#CC79A7', '#F0E442'];
-
-/** A guest that ran under TCG is named so: its numbers are an emulator's, not KVM's. */
-const TCG_TITLE: ReadonlyMap<string, string> = new Map([['kvm', 'Linux on QEMU (TCG)'], ['osv', 'OSv on QEMU (TCG)']]);
-
-/** An environment's name in legends and tables; `accelerator` from its description in the manifest. */
-export function environmentTitle(name: string, accelerator?: string): string {
-  if (accelerator === 'tcg') return TCG_TITLE.get(name) ?? `${ENVIRONMENT_STYLE.get(name)?.title ?? name} (TCG)`;
-  return ENVIRONMENT_STYLE.get(name)?.title ?? name;
-}
 
 /**
  * An environment as charts name it (data values, legends), which vega-lite also writes into vega
@@ -62,7 +51,7 @@ export function environmentScales(present: readonly string[], accelerators: Read
   const domain = [...known, ...extra].map((e) => environmentLabel(e, own(accelerators, e)));
   // Others (variants such as docker-host) take the fallback colours in name order, counted among
   // themselves, so a variant keeps its colour whichever of the four ran beside it.
-  const style = (i: number, name: string): EnvironmentStyle => ENVIRONMENT_STYLE.get(name) ?? { title: name, color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
+  const style = (i: number, name: string): EnvironmentStyle => ENVIRONMENT_STYLE.get(name) ?? { color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
   const names = [...known, ...extra];
   return {
     domain,

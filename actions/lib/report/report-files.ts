@@ -1,28 +1,22 @@
-// A run's report files (CSV, specs, claims, SVGs) rendered and written: used by the site build, its
-// workers (build-jobs.ts) and `virtnet report`. Every SVG is drawn here from its spec, never taken
-// from a directory: an SVG found beside a run (RUN/report, RUN, a committed run) is supplied, not
-// ours, and an SVG is a document that can carry script. Drawing costs ~50 ms a chart; a site that
-// cannot afford it for many runs is built with svg 'none' (the browser draws from the spec).
+// A run's report files (CSV, specs, claims, SVGs) rendered and written, and a run committed with its
+// report (commitRun): used by `virtnet report`, the render-report action, the diff and the site
+// build. Every SVG is drawn here from its spec, never taken from a directory: an SVG found beside a
+// run (RUN/report, RUN, a committed run) is supplied, not ours, and an SVG is a document that can
+// carry script. Drawing costs ~50 ms a chart; a site that cannot afford it for many runs is built
+// with svg 'none' (the browser draws from the spec).
 
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, ParsedResults } from '../measure/records.ts';
-import { analyseRun, reportTextFiles, runCharts, type ChartEntry, type ReportFile, type RunAnalysis } from '../report/report.ts';
-import { renderSvg } from '../report/render.ts';
-import { writeUnder } from '../core/output-dir.ts';
-import { MiB, readRegularFileIfExists } from '../core/safe-read.ts';
-
-/** The site's own cache files (digests, the index of a thousand runs) are well below this. */
-const SITE_CACHE_MAX_BYTES = 64 * MiB;
-
-/** A cache file of the site's, or null: only a regular file of at most SITE_CACHE_MAX_BYTES counts (a FIFO, a device, a link out or a huge file is not read, so it can neither hang the build, exhaust its memory nor bring in another file). */
-export function readIfExists(path: string): string | null {
-  try {
-    return readRegularFileIfExists(path, { maxBytes: SITE_CACHE_MAX_BYTES });
-  } catch {
-    return null;
-  }
-}
+import { loadRun, MANIFEST_FILE, RESULTS_FILE, RUN_FILE_MAX_BYTES } from '../measure/run-dir.ts';
+import { reportTextFiles, runCharts, type ChartEntry, type ReportFile } from './report.ts';
+import { analyseRun, type RunAnalysis } from '../analyse/run.ts';
+import { renderSvg } from './render.ts';
+import { dirUnder, writeUnder } from '../core/output-dir.ts';
+import { readRegularBytes } from '../core/safe-read.ts';
+import { checkRunId } from '../core/file-names.ts';
 
 export interface RenderedReport {
   manifest: Manifest;
@@ -69,4 +63,22 @@ export function writeReportFiles(dir: string, files: readonly ReportFile[]): num
   let changed = 0;
   for (const f of files) if (writeUnder(dir, f.path, f.content)) changed++;
   return changed;
+}
+
+/**
+ * Copies a run into reports/runs/<runId>/: manifest.json, results.jsonl and its report files
+ * (charts/*.vl.json beside charts/*.svg, CSV, claims). Returns the directory.
+ */
+export async function commitRun(runDir: string, reportsDir: string, claims: ClaimsFile, render?: (spec: TopLevelSpec) => Promise<string>): Promise<{ dir: string; changed: number }> {
+  const run = loadRun(runDir);
+  const runId = checkRunId(run.manifest.runId);
+  const dir = dirUnder(reportsDir, `runs/${runId}`);
+  let changed = 0;
+  for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
+    const src = join(runDir, f);
+    if (existsSync(src) && resolve(src) !== resolve(join(dir, f)) && writeUnder(dir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f]!, within: runDir }))) changed++;
+  }
+  const report = await renderReport(run.manifest, run.results, claims, render);
+  changed += writeReportFiles(dir, report.files);
+  return { dir, changed };
 }

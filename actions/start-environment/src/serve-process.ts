@@ -1,15 +1,15 @@
 // The start-environment action's edge: run `virtnet serve` detached (so the environment outlives
 // the action's main step), wait for its endpoint file, and later stop it by PID. What is started
-// and what is read back is the serve protocol (serve-protocol.ts). Every wait is bounded; a PID is
+// and what is read back is the serve protocol (lib/measure/serve-protocol.ts). Every wait is bounded; a PID is
 // signalled only while /proc shows it is still our serve process.
 
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { identityOf, type ProcessIdentity } from '../core/liveness.ts';
-import { sleep, spawnDetached } from '../core/proc.ts';
-import { askedMarker, type EndpointFile, parseEndpointFile, RELEASE_KEY_ENV, releasedMarker, type ServeRequest, serveArgv } from './serve-protocol.ts';
-import { MiB, readRegularFile, UnsafeFileError } from '../core/safe-read.ts';
-import { openForWriting } from '../core/safe-write.ts';
+import { identityOf, type ProcessIdentity } from '../../lib/core/liveness.ts';
+import { sleep, spawnDetached } from '../../lib/core/proc.ts';
+import { askedMarker, type EndpointFile, parseEndpointFile, RELEASE_KEY_ENV, releasedMarker, type ServeRequest, serveArgv } from '../../lib/measure/serve-protocol.ts';
+import { MiB, readRegularFile, UnsafeFileError } from '../../lib/core/safe-read.ts';
+import { openForWriting } from '../../lib/core/safe-write.ts';
 
 /** The serve process's log and endpoint file are read only to say why it failed or where it listens. */
 const LOG_MAX_BYTES = 64 * MiB;

@@ -4,7 +4,7 @@
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand } from '../lib/core/proc.ts';
+import { runCommand } from '../core/proc.ts';
 
 export interface ActionResult {
   exitCode: number | null;

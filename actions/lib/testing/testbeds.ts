@@ -2,7 +2,7 @@
 // (index 0) or with each other, and every one is torn down after the file, also on failure.
 
 import { afterAll } from 'vitest';
-import { type Testbed, testbedDown, testbedUp } from './testbed.ts';
+import { type Testbed, testbedDown, testbedUp } from '../../../env/testbed/testbed.ts';
 
 /** Indexes 8..63 are for tests; VIRTNET_TEST_INDEX_BASE lets parallel checkouts use disjoint ranges. */
 export function testIndex(offset: number): number {

@@ -2,10 +2,10 @@
 // both hosts, plus the testbed link. Pure: manifest in, rows out; html/markdown rendering elsewhere.
 
 import type { HostInfo, Manifest, MeasurementRecord } from '../measure/records.ts';
-import { environmentTitle } from './charts/style.ts';
+import { environmentTitle } from './environment-names.ts';
 import { own } from '../core/own.ts';
 import { mdText } from '../core/escape.ts';
-import type { EnvironmentPrecision } from '../analyse/precision.ts';
+import type { EnvironmentPrecision } from './precision.ts';
 
 export interface Table {
   id: string;

@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processStartTicks } from '../core/liveness.ts';
+import { processStartTicks } from '../../lib/core/liveness.ts';
 import { NoClientError, type ServeSettings, waitForRelease } from './serve-process.ts';
-import { serveArgv } from './serve-protocol.ts';
+import { serveArgv } from '../../lib/measure/serve-protocol.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'virtnet-serve-process-'));
 // Its own process group, so that ending it also ends its sleep.
