@@ -22040,6 +22040,9 @@ function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
+function issue(name2, message = "") {
+  issueCommand(name2, {}, message);
+}
 var CMD_STRING = "::";
 var Command = class {
   constructor(command, properties, message) {
@@ -22495,6 +22498,9 @@ function setFailed(message) {
   process.exitCode = ExitCode.Failure;
   error(message);
 }
+function debug(message) {
+  issueCommand("debug", {}, message);
+}
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
@@ -22503,6 +22509,12 @@ function warning(message, properties = {}) {
 }
 function info(message) {
   process.stdout.write(message + os4.EOL);
+}
+function startGroup(name2) {
+  issue("group", name2);
+}
+function endGroup() {
+  issue("endgroup");
 }
 function saveState(name2, value) {
   const filePath = process.env["GITHUB_STATE"] || "";
@@ -22529,8 +22541,11 @@ function actionsCore() {
     env: process.env,
     // A log line is written as it is: the one sink that @actions/core does not escape (escape.ts).
     info: (m) => info(workflowLogText(m)),
+    debug: (m) => debug(workflowLogText(m)),
     warning: (m) => warning(m),
     error: (m) => error(m),
+    startGroup: (title) => startGroup(title),
+    endGroup: () => endGroup(),
     setOutput: (name2, value) => setOutput(name2, value),
     saveState: (name2, value) => saveState(name2, value),
     getState: (name2) => getState(name2),

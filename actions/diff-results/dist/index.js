@@ -3674,8 +3674,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context3) {
-      const plural3 = context3.types.length === 1 ? "" : " one of";
-      const message = `${context3.argument} could not be converted to${plural3}: ${context3.types.join(", ")}.`;
+      const plural2 = context3.types.length === 1 ? "" : " one of";
+      const message = `${context3.argument} could not be converted to${plural2}: ${context3.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context3.prefix,
         message
@@ -11238,9 +11238,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural3) {
+      constructor(singular, plural2) {
         this.singular = singular;
-        this.plural = plural3;
+        this.plural = plural2;
       }
       pluralize(count2) {
         const one4 = count2 === 1;
@@ -22499,6 +22499,9 @@ function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
+function issue(name2, message = "") {
+  issueCommand(name2, {}, message);
+}
 var CMD_STRING = "::";
 var Command = class {
   constructor(command, properties, message) {
@@ -22954,6 +22957,9 @@ function setFailed(message) {
   process.exitCode = ExitCode.Failure;
   error(message);
 }
+function debug(message) {
+  issueCommand("debug", {}, message);
+}
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
@@ -22962,6 +22968,12 @@ function warning(message, properties = {}) {
 }
 function info(message) {
   process.stdout.write(message + os4.EOL);
+}
+function startGroup(name2) {
+  issue("group", name2);
+}
+function endGroup() {
+  issue("endgroup");
 }
 function saveState(name2, value4) {
   const filePath = process.env["GITHUB_STATE"] || "";
@@ -23007,8 +23019,11 @@ function actionsCore() {
     env: process.env,
     // A log line is written as it is: the one sink that @actions/core does not escape (escape.ts).
     info: (m3) => info(workflowLogText(m3)),
+    debug: (m3) => debug(workflowLogText(m3)),
     warning: (m3) => warning(m3),
     error: (m3) => error(m3),
+    startGroup: (title2) => startGroup(title2),
+    endGroup: () => endGroup(),
     setOutput: (name2, value4) => setOutput(name2, value4),
     saveState: (name2, value4) => saveState(name2, value4),
     getState: (name2) => getState(name2),
@@ -33759,8 +33774,8 @@ var error44 = () => {
       case "not_multiple_of":
         return `Número inválido: deve ser múltiplo de ${issue3.divisor}`;
       case "unrecognized_keys": {
-        const plural3 = issue3.keys.length > 1 ? "s" : "";
-        return `Chave${plural3} inválida${plural3}: ${joinValues(issue3.keys, ", ")}`;
+        const plural2 = issue3.keys.length > 1 ? "s" : "";
+        return `Chave${plural2} inválida${plural2}: ${joinValues(issue3.keys, ", ")}`;
       }
       case "invalid_key":
         return `Entrada inválida n${translateOriginWithArticle(issue3.origin, "definite")}`;
@@ -33904,8 +33919,8 @@ var error45 = () => {
       case "not_multiple_of":
         return `Número inválido: deve ser múltiplo de ${issue3.divisor}`;
       case "unrecognized_keys": {
-        const plural3 = issue3.keys.length > 1 ? "s" : "";
-        return `Chave${plural3} inválida${plural3}: ${joinValues(issue3.keys, ", ")}`;
+        const plural2 = issue3.keys.length > 1 ? "s" : "";
+        return `Chave${plural2} inválida${plural2}: ${joinValues(issue3.keys, ", ")}`;
       }
       case "invalid_key":
         return `Entrada inválida n${translateOriginWithArticle(issue3.origin, "definite")}`;
@@ -44171,9 +44186,9 @@ function readRegularFile(path5, options) {
   return readRegularBytes(path5, options).toString("utf8");
 }
 function readRegularBytes(path5, options) {
-  const link4 = lstatSync(path5);
+  const link3 = lstatSync(path5);
   let target2 = path5;
-  if (link4.isSymbolicLink()) {
+  if (link3.isSymbolicLink()) {
     const within3 = realpathSync(options.within ?? dirname(path5));
     let resolved;
     try {
@@ -45187,17 +45202,17 @@ function tcgEnvironments(input2) {
   return Object.entries(input2.manifest?.environmentDescriptions ?? {}).filter(([, d]) => d?.accelerator === "tcg").map(([e]) => e).sort();
 }
 function testbedCondition(input2) {
-  const link4 = input2.manifest?.link;
-  if (!link4) return "link not recorded";
-  if (link4.kind === "external") return `a real runner pair (server ${link4.serverAddress}; ${link4.shaping})`;
-  const rate = link4.rateMbit ? `${link4.rateMbit} Mbit/s shaped veth` : "unshaped veth";
-  const delay = link4.oneWayDelayMicroseconds ? `${link4.oneWayDelayMicroseconds} us one-way delay` : "no delay line";
+  const link3 = input2.manifest?.link;
+  if (!link3) return "link not recorded";
+  if (link3.kind === "external") return `a real runner pair (server ${link3.serverAddress}; ${link3.shaping})`;
+  const rate = link3.rateMbit ? `${link3.rateMbit} Mbit/s shaped veth` : "unshaped veth";
+  const delay = link3.oneWayDelayMicroseconds ? `${link3.oneWayDelayMicroseconds} us one-way delay` : "no delay line";
   return `embedded testbed (${rate}, ${delay})`;
 }
 function lossCondition(input2) {
-  const link4 = input2.manifest?.link;
-  if (!link4) return null;
-  return link4.kind === "external" ? "losses as the real link has them" : "no loss emulated (a packet is lost only when a queue overflows)";
+  const link3 = input2.manifest?.link;
+  if (!link3) return null;
+  return link3.kind === "external" ? "losses as the real link has them" : "no loss emulated (a packet is lost only when a queue overflows)";
 }
 function roundTripCondition(input2, environments2) {
   const described2 = input2.manifest?.environmentDescriptions ?? {};
@@ -45408,7 +45423,7 @@ function contexts(strings) {
   let tagName = "";
   let closing = false;
   let tagText = "";
-  let attribute2 = "";
+  let attribute = "";
   const out = [];
   for (let part = 0; part < strings.length; part++) {
     const s2 = strings[part];
@@ -45439,7 +45454,7 @@ function contexts(strings) {
           break;
         case "tag":
           if (c4 === '"' || c4 === "'") {
-            attribute2 = (/([^\s"'>/=]+)\s*=\s*$/.exec(tagText)?.[1] ?? "").toLowerCase();
+            attribute = (/([^\s"'>/=]+)\s*=\s*$/.exec(tagText)?.[1] ?? "").toLowerCase();
             state = c4 === '"' ? "dq" : "sq";
           } else if (c4 === ">") {
             state = !closing && (tagName === "script" || tagName === "style") ? "raw" : "text";
@@ -45475,9 +45490,9 @@ function contexts(strings) {
         out.push(/=\s*$/.test(tagText) ? { forbidden: "quote the attribute: an unquoted value can be broken out of by a space" } : "in-tag");
         break;
       default:
-        if (attribute2.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute2}) is never safe` });
-        else if (attribute2 === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
-        else out.push(URL_ATTRIBUTES.has(attribute2) ? "url" : "attribute");
+        if (attribute.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute}) is never safe` });
+        else if (attribute === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
+        else out.push(URL_ATTRIBUTES.has(attribute) ? "url" : "attribute");
     }
   }
   return out;
@@ -45711,6 +45726,19 @@ function fileNamePart(text5) {
   return `${slug || "x"}--${hash3}`;
 }
 
+// actions/lib/analyse/environment-names.ts
+var TITLE = /* @__PURE__ */ new Map([
+  ["native", "Native Linux"],
+  ["docker", "Docker"],
+  ["kvm", "Linux on QEMU/KVM"],
+  ["osv", "OSv on QEMU/KVM"]
+]);
+var TCG_TITLE = /* @__PURE__ */ new Map([["kvm", "Linux on QEMU (TCG)"], ["osv", "OSv on QEMU (TCG)"]]);
+function environmentTitle(name2, accelerator) {
+  if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${TITLE.get(name2) ?? name2} (TCG)`;
+  return TITLE.get(name2) ?? name2;
+}
+
 // actions/lib/report/charts/style.ts
 var PARAMETER_AXIS_TITLE = {
   sendSocketSize: "Send socket size requested, -s (bytes)",
@@ -45718,16 +45746,11 @@ var PARAMETER_AXIS_TITLE = {
   requestSize: "UDP datagram size requested, -r (bytes)"
 };
 var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
-  ["native", { title: "Native Linux", color: "#000000", shape: "circle", dash: [] }],
-  ["docker", { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] }],
-  ["kvm", { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
-  ["osv", { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
+  ["native", { color: "#000000", shape: "circle", dash: [] }],
+  ["docker", { color: "#0072B2", shape: "square", dash: [6, 3] }],
+  ["kvm", { color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
+  ["osv", { color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
 ]);
-var TCG_TITLE = /* @__PURE__ */ new Map([["kvm", "Linux on QEMU (TCG)"], ["osv", "OSv on QEMU (TCG)"]]);
-function environmentTitle(name2, accelerator) {
-  if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${ENVIRONMENT_STYLE.get(name2)?.title ?? name2} (TCG)`;
-  return ENVIRONMENT_STYLE.get(name2)?.title ?? name2;
-}
 var CHART_CONFIG = {
   font: "DejaVu Sans, Helvetica, Arial, sans-serif",
   axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
@@ -45872,7 +45895,7 @@ function curveSummary(c4) {
   return parts.join("; ");
 }
 function diffPage(d, options = {}) {
-  const chartHtml2 = options.chartHtml ?? defaultChartHtml;
+  const chartHtml = options.chartHtml ?? defaultChartHtml;
   const groups = diffGroups(d);
   const charts = groupCharts(groups);
   const s2 = d.summary;
@@ -45893,7 +45916,7 @@ function diffPage(d, options = {}) {
     const { chart } = group2;
     if (chart) {
       out.push(html`<section class="diff-curve" id="${chart.id}"><h2>${chart.title}</h2>`);
-      out.push(chartHtml2(chart));
+      out.push(chartHtml(chart));
     } else {
       const where2 = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
       out.push(html`<section class="diff-curve diff-one-sided"><h2>${`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`}</h2>`);
@@ -68407,13 +68430,13 @@ function find2(nodeById, nodeId) {
 function link2(links) {
   var id3 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
   if (links == null) links = [];
-  function defaultStrength(link4) {
-    return 1 / Math.min(count2[link4.source.index], count2[link4.target.index]);
+  function defaultStrength(link3) {
+    return 1 / Math.min(count2[link3.source.index], count2[link3.target.index]);
   }
   function force(alpha) {
     for (var k2 = 0, n = links.length; k2 < iterations2; ++k2) {
-      for (var i = 0, link4, source4, target2, x4, y4, l, b10; i < n; ++i) {
-        link4 = links[i], source4 = link4.source, target2 = link4.target;
+      for (var i = 0, link3, source4, target2, x4, y4, l, b10; i < n; ++i) {
+        link3 = links[i], source4 = link3.source, target2 = link3.target;
         x4 = target2.x + target2.vx - source4.x - source4.vx || jiggle(random2);
         y4 = target2.y + target2.vy - source4.y - source4.vy || jiggle(random2);
         l = Math.sqrt(x4 * x4 + y4 * y4);
@@ -68428,16 +68451,16 @@ function link2(links) {
   }
   function initialize3() {
     if (!nodes) return;
-    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link4;
+    var i, n = nodes.length, m3 = links.length, nodeById = new Map(nodes.map((d, i2) => [id3(d, i2, nodes), d])), link3;
     for (i = 0, count2 = new Array(n); i < m3; ++i) {
-      link4 = links[i], link4.index = i;
-      if (typeof link4.source !== "object") link4.source = find2(nodeById, link4.source);
-      if (typeof link4.target !== "object") link4.target = find2(nodeById, link4.target);
-      count2[link4.source.index] = (count2[link4.source.index] || 0) + 1;
-      count2[link4.target.index] = (count2[link4.target.index] || 0) + 1;
+      link3 = links[i], link3.index = i;
+      if (typeof link3.source !== "object") link3.source = find2(nodeById, link3.source);
+      if (typeof link3.target !== "object") link3.target = find2(nodeById, link3.target);
+      count2[link3.source.index] = (count2[link3.source.index] || 0) + 1;
+      count2[link3.target.index] = (count2[link3.target.index] || 0) + 1;
     }
     for (i = 0, bias = new Array(m3); i < m3; ++i) {
-      link4 = links[i], bias[i] = count2[link4.source.index] / (count2[link4.source.index] + count2[link4.target.index]);
+      link3 = links[i], bias[i] = count2[link3.source.index] / (count2[link3.source.index] + count2[link3.target.index]);
     }
     strengths = new Array(m3), initializeStrength();
     distances = new Array(m3), initializeDistance();
@@ -70305,9 +70328,9 @@ inherits_default(TreeLinks, Transform, {
       this.value = out.add;
     } else if (pulse2.changed(pulse2.MOD)) {
       pulse2.visit(pulse2.MOD, (t) => lut[tupleid(t)] = 1);
-      links.forEach((link4) => {
-        if (lut[tupleid(link4.source)] || lut[tupleid(link4.target)]) {
-          out.mod.push(link4);
+      links.forEach((link3) => {
+        if (lut[tupleid(link3.source)] || lut[tupleid(link3.target)]) {
+          out.mod.push(link3);
         }
       });
     }
@@ -99738,7 +99761,7 @@ function normalizeSvgIds(svg) {
   });
 }
 var SOURCE2 = "virtnet_source";
-var TITLE = "virtnet_title";
+var TITLE2 = "virtnet_title";
 var SUBTITLE = "virtnet_subtitle";
 var templates = /* @__PURE__ */ new Map();
 var MAX_TEMPLATES = 256;
@@ -99767,8 +99790,8 @@ function template(spec) {
     if (!compiled.data?.some((d) => d.name === SOURCE2)) return null;
     if (!parts.paramValues.every((p) => compiled.signals?.some((sig) => sig.name === p.name))) return null;
     if (compiled.title && typeof compiled.title === "object") {
-      compiled.signals = [...compiled.signals ?? [], { name: TITLE, value: parts.text }, { name: SUBTITLE, value: parts.subtitle }];
-      compiled.title = { ...compiled.title, text: { signal: TITLE }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
+      compiled.signals = [...compiled.signals ?? [], { name: TITLE2, value: parts.text }, { name: SUBTITLE, value: parts.subtitle }];
+      compiled.title = { ...compiled.title, text: { signal: TITLE2 }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
     }
     entry2 = { runtime: parse8(compiled) };
     templates.set(key2, entry2);
@@ -99815,7 +99838,7 @@ async function draw3(spec) {
   try {
     view.data(SOURCE2, t.values);
     for (const p of t.paramValues) view.signal(p.name, p.value);
-    if (t.text !== null) view.signal(TITLE, t.text);
+    if (t.text !== null) view.signal(TITLE2, t.text);
     if (t.subtitle !== null) view.signal(SUBTITLE, t.subtitle);
     return await view.toSVG();
   } finally {
@@ -100377,40 +100400,18 @@ async function resolveRunPair(argA, argB, ctx) {
   return [a4, b10];
 }
 
-// actions/lib/site/build.ts
-import { createRequire as createRequire2 } from "node:module";
-
-// actions/lib/analyse/headline.ts
-var PLATEAU_FRACTION = 0.75;
-var TCP_RANGE = [0, 6e3];
-var UDP_SMALL_MAX = 1400;
-var UDP_LARGE_MIN = 1500;
-var METRIC_INFO = {
-  "tcp-mean": { title: "TCP throughput, mean over 0-6000 B", unit: "10^6 bits/s", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] },
-  "tcp-plateau": { title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`, unit: "10^6 bits/s", test: "TCP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
-  "udp-small": { title: `UDP throughput at <= ${UDP_SMALL_MAX} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: 0, to: UDP_SMALL_MAX },
-  "udp-large": { title: `UDP throughput at >= ${UDP_LARGE_MIN} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: UDP_LARGE_MIN, to: Number.POSITIVE_INFINITY },
-  "udp-ok": { title: "UDP okay rate (received / sent)", unit: "fraction", test: "UDP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
-  rtt: { title: "TCP round-trip time", unit: "microseconds", test: null, from: 0, to: 0 },
-  relative: { title: "TCP throughput relative to native, 0-6000 B (Fig. 5)", unit: "ratio", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] }
-};
-
 // actions/lib/report/charts/figures.ts
 var X_TITLE = {
   TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
   UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
 };
 
-// actions/lib/site/report-files.ts
-var SITE_CACHE_MAX_BYTES = 64 * MiB;
+// actions/lib/report/report-files.ts
 function writeReportFiles(dir, files) {
   let changed = 0;
   for (const f of files) if (writeUnder(dir, f.path, f.content)) changed++;
   return changed;
 }
-
-// actions/lib/site/build.ts
-var require2 = createRequire2(import.meta.url);
 
 // actions/diff-results/src/main.ts
 async function run3(io = actionsCore()) {

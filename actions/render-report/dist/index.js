@@ -2166,9 +2166,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve5, reject) => {
             this.close((err, data3) => {
-              return err ? reject(err) : resolve4(data3);
+              return err ? reject(err) : resolve5(data3);
             });
           });
         }
@@ -2206,12 +2206,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve5, reject) => {
             this.destroy(err, (err2, data3) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve4(data3);
+              ) : resolve5(data3);
             });
           });
         }
@@ -4478,8 +4478,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve4, reject) => {
-        res = resolve4;
+      const promise2 = new Promise((resolve5, reject) => {
+        res = resolve5;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -6730,12 +6730,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve5, reject) => {
         assert4(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve5;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7405,12 +7405,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve5, reject) => {
         assert4(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve5;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7889,16 +7889,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve4) => {
+        return new Promise((resolve5) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve4;
+            this[kClosedResolve] = resolve5;
           } else {
-            resolve4(null);
+            resolve5(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve4) => {
+        return new Promise((resolve5) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7909,7 +7909,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve4(null);
+            resolve5(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7960,7 +7960,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve4, reject) => {
+        const socket = await new Promise((resolve5, reject) => {
           client[kConnector]({
             host,
             hostname: hostname3,
@@ -7972,7 +7972,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve4(socket2);
+              resolve5(socket2);
             }
           });
         });
@@ -8308,8 +8308,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c4) => c4.close()));
         } else {
-          await new Promise((resolve4) => {
-            this[kClosedResolve] = resolve4;
+          await new Promise((resolve5) => {
+            this[kClosedResolve] = resolve5;
           });
         }
       }
@@ -9578,7 +9578,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve4, reject) => {
+        return await new Promise((resolve5, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9591,7 +9591,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve4(null);
+              resolve5(null);
             }
           }).on("error", noop6).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9610,7 +9610,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type3) {
       assert4(!stream2[kConsume]);
-      return new Promise((resolve4, reject) => {
+      return new Promise((resolve5, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9627,7 +9627,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type: type3,
               stream: stream2,
-              resolve: resolve4,
+              resolve: resolve5,
               reject,
               length: 0,
               body: []
@@ -9697,18 +9697,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type: type3, body, resolve: resolve4, stream: stream2, length: length3 } = consume2;
+      const { type: type3, body, resolve: resolve5, stream: stream2, length: length3 } = consume2;
       try {
         if (type3 === "text") {
-          resolve4(chunksDecode(body, length3));
+          resolve5(chunksDecode(body, length3));
         } else if (type3 === "json") {
-          resolve4(JSON.parse(chunksDecode(body, length3)));
+          resolve5(JSON.parse(chunksDecode(body, length3)));
         } else if (type3 === "arrayBuffer") {
-          resolve4(chunksConcat(body, length3).buffer);
+          resolve5(chunksConcat(body, length3).buffer);
         } else if (type3 === "blob") {
-          resolve4(new Blob(body, { type: stream2[kContentType] }));
+          resolve5(new Blob(body, { type: stream2[kContentType] }));
         } else if (type3 === "bytes") {
-          resolve4(chunksConcat(body, length3));
+          resolve5(chunksConcat(body, length3));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9965,9 +9965,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           request2.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve4(data3);
+            return err ? reject(err) : resolve5(data3);
           });
         });
       }
@@ -10190,9 +10190,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           stream2.call(this, opts, factory, (err, data3) => {
-            return err ? reject(err) : resolve4(data3);
+            return err ? reject(err) : resolve5(data3);
           });
         });
       }
@@ -10477,9 +10477,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           upgrade.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve4(data3);
+            return err ? reject(err) : resolve5(data3);
           });
         });
       }
@@ -10571,9 +10571,9 @@ var require_api_connect = __commonJS({
     };
     function connect2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           connect2.call(this, opts, (err, data3) => {
-            return err ? reject(err) : resolve4(data3);
+            return err ? reject(err) : resolve5(data3);
           });
         });
       }
@@ -14436,7 +14436,7 @@ var require_fetch = __commonJS({
       function dispatch2({ body }) {
         const url2 = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve4, reject) => agent.dispatch(
+        return new Promise((resolve5, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14512,7 +14512,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve4({
+              resolve5({
                 status,
                 statusText,
                 headersList,
@@ -14555,7 +14555,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve4({
+              resolve5({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18296,8 +18296,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve4) => {
-        setTimeout(resolve4, ms).unref();
+      return new Promise((resolve5) => {
+        setTimeout(resolve5, ms).unref();
       });
     }
     module.exports = {
@@ -19645,6 +19645,9 @@ function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
+function issue(name2, message = "") {
+  issueCommand(name2, {}, message);
+}
 var CMD_STRING = "::";
 var Command = class {
   constructor(command, properties, message) {
@@ -19776,11 +19779,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value4) {
-    return value4 instanceof P ? value4 : new P(function(resolve4) {
-      resolve4(value4);
+    return value4 instanceof P ? value4 : new P(function(resolve5) {
+      resolve5(value4);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value4) {
       try {
         step3(generator.next(value4));
@@ -19796,7 +19799,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step3(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step3((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -20100,6 +20103,9 @@ function setFailed(message) {
   process.exitCode = ExitCode.Failure;
   error(message);
 }
+function debug(message) {
+  issueCommand("debug", {}, message);
+}
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
@@ -20108,6 +20114,12 @@ function warning(message, properties = {}) {
 }
 function info(message) {
   process.stdout.write(message + os4.EOL);
+}
+function startGroup(name2) {
+  issue("group", name2);
+}
+function endGroup() {
+  issue("endgroup");
 }
 function saveState(name2, value4) {
   const filePath = process.env["GITHUB_STATE"] || "";
@@ -20164,8 +20176,11 @@ function actionsCore() {
     env: process.env,
     // A log line is written as it is: the one sink that @actions/core does not escape (escape.ts).
     info: (m3) => info(workflowLogText(m3)),
+    debug: (m3) => debug(workflowLogText(m3)),
     warning: (m3) => warning(m3),
     error: (m3) => error(m3),
+    startGroup: (title2) => startGroup(title2),
+    endGroup: () => endGroup(),
     setOutput: (name2, value4) => setOutput(name2, value4),
     saveState: (name2, value4) => saveState(name2, value4),
     getState: (name2) => getState(name2),
@@ -20178,7 +20193,7 @@ function actionsCore() {
 
 // actions/render-report/src/main.ts
 import { readdirSync as readdirSync4 } from "node:fs";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 
 // actions/lib/core/input.ts
 var InputError = class extends Error {
@@ -25268,7 +25283,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack2, resolve4) {
+function isRecursive(inst, stack2, resolve5) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -25278,7 +25293,7 @@ function isRecursive(inst, stack2, resolve4) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack2, resolve4);
+      const answer = isRecursive(child, stack2, resolve5);
       if (answer > result)
         result = answer;
     }
@@ -25289,7 +25304,7 @@ function isRecursive(inst, stack2, resolve4) {
       const desc = Object.getOwnPropertyDescriptor(sh, key3);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack2, resolve4) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack2, resolve5) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -25353,7 +25368,7 @@ function isRecursive(inst, stack2, resolve4) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def2._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
+      const inner = def2._cachedInner ?? (resolve5 ? inst._zod.innerType : void 0);
       merge6(inner ? isRecursive(inner, stack2, false) : ASSUMED);
       break;
     }
@@ -41286,51 +41301,25 @@ function precisionReached(points2, environments2) {
   });
 }
 
-// actions/lib/report/charts/style.ts
-var PARAMETER_AXIS_TITLE = {
-  sendSocketSize: "Send socket size requested, -s (bytes)",
-  messageSize: "UDP message size, -m (bytes)",
-  requestSize: "UDP datagram size requested, -r (bytes)"
-};
+// actions/lib/analyse/environment-names.ts
 var ENVIRONMENT_ORDER = ["native", "docker", "kvm", "osv"];
-var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
-  ["native", { title: "Native Linux", color: "#000000", shape: "circle", dash: [] }],
-  ["docker", { title: "Docker", color: "#0072B2", shape: "square", dash: [6, 3] }],
-  ["kvm", { title: "Linux on QEMU/KVM", color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
-  ["osv", { title: "OSv on QEMU/KVM", color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
+var TITLE = /* @__PURE__ */ new Map([
+  ["native", "Native Linux"],
+  ["docker", "Docker"],
+  ["kvm", "Linux on QEMU/KVM"],
+  ["osv", "OSv on QEMU/KVM"]
 ]);
-var FALLBACK_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#F0E442"];
 var TCG_TITLE = /* @__PURE__ */ new Map([["kvm", "Linux on QEMU (TCG)"], ["osv", "OSv on QEMU (TCG)"]]);
 function environmentTitle(name2, accelerator) {
-  if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${ENVIRONMENT_STYLE.get(name2)?.title ?? name2} (TCG)`;
-  return ENVIRONMENT_STYLE.get(name2)?.title ?? name2;
+  if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${TITLE.get(name2) ?? name2} (TCG)`;
+  return TITLE.get(name2) ?? name2;
 }
-function environmentLabel(name2, accelerator) {
-  const title2 = oneLine(environmentTitle(name2, accelerator));
-  return title2 === "if" || title2 in Object.prototype ? `${title2} (environment)` : title2;
+function orderedEnvironments(names) {
+  const known = ENVIRONMENT_ORDER.filter((e) => names.includes(e));
+  return [...known, ...names.filter((n2) => !known.includes(n2)).sort()];
 }
-function environmentScales(present, accelerators = {}) {
-  const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
-  const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
-  const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
-  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { title: name2, color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
-  const names = [...known, ...extra];
-  return {
-    domain: domain4,
-    color: { domain: domain4, range: names.map((n2, i) => style2(i, n2).color) },
-    shape: { domain: domain4, range: names.map((n2, i) => style2(i, n2).shape) },
-    dash: { domain: domain4, range: names.map((n2, i) => style2(i, n2).dash) }
-  };
-}
-var CHART_CONFIG = {
-  font: "DejaVu Sans, Helvetica, Arial, sans-serif",
-  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom", labelLimit: 240 },
-  title: { fontSize: 14, anchor: "start" },
-  view: { stroke: "#cccccc" }
-};
 
-// actions/lib/report/tables.ts
+// actions/lib/analyse/tables.ts
 var gib = (bytes2) => `${(bytes2 / 1024 ** 3).toFixed(1)} GiB`;
 var or = (v) => v === null || v === void 0 || v === "" ? "(not recorded)" : String(v);
 function hostCell(h2, pick4) {
@@ -41577,262 +41566,6 @@ function udpAnomalies(records) {
     if (reasons.length > 0) out.push({ environment: r.environment, parameter: r.parameter, x: r.value, replicate: r.replicate, datagram, reason: reasons.join("; ") });
   }
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.x - b10.x || a4.replicate - b10.replicate);
-}
-
-// actions/lib/report/charts/lines.ts
-var REPLICATES_NOTE = "faint dots just right of each mark: the single replicates; the mark: their mean";
-function clipNote(clip4, format6 = (v) => String(Number(v.toFixed(2)))) {
-  const bounds3 = [Number.isFinite(clip4.max) ? `▲ above ${format6(clip4.max)}` : null, Number.isFinite(clip4.min) ? `▼ below ${format6(clip4.min)}` : null].filter((b10) => b10 !== null);
-  return `${bounds3.join(", ")}: the interval reaches beyond the axis and is cut there (the tooltip gives its ends)`;
-}
-var round = (v) => Math.round(v * 1e4) / 1e4;
-function lineChart(rows, o) {
-  const scales2 = environmentScales(o.environments, o.accelerators);
-  const clip4 = o.clip ?? { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
-  const values3 = rows.map((r) => ({
-    ...r,
-    y: round(r.y),
-    low: round(r.low),
-    high: round(r.high),
-    samples: r.samples.map(round),
-    // The interval as drawn: cut at the clip bounds; lowClipped/highClipped place the triangles.
-    barLow: round(Math.max(r.low, clip4.min)),
-    barHigh: round(Math.min(r.high, clip4.max)),
-    lowClipped: r.low < clip4.min,
-    highClipped: r.high > clip4.max
-  }));
-  const notes = [...o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : [], ...rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : [], ...values3.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip4)] : []];
-  const anyFlagged = rows.some((r) => r.flagged);
-  const x4 = { field: "x", type: "quantitative", title: o.xTitle };
-  const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
-  const y4 = { field: "y", type: "quantitative", title: o.yTitle, scale: { zero: o.yZero ?? false } };
-  const intervalTitle = o.intervalTitle ?? "95% CI";
-  const layer = [
-    { mark: { type: "errorbar", ticks: true, aria: false }, encoding: { y: { field: "barLow", type: "quantitative", title: o.yTitle }, y2: { field: "barHigh" } } },
-    // Each replicate, faint and small, at its point's x: how far the mean is from what was measured.
-    { name: "replicates", transform: [{ flatten: ["samples"], as: ["sample"] }], mark: { type: "point", filled: true, size: 14, opacity: 0.4, xOffset: 6, aria: false }, encoding: { y: { field: "sample", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "sample", title: "Replicate" }] } },
-    ...["high", "low"].map((end) => ({
-      name: `clipped_${end}`,
-      transform: [{ filter: `datum.${end}Clipped` }],
-      mark: { type: "point", shape: end === "high" ? "triangle-up" : "triangle-down", filled: true, size: 60, aria: false },
-      encoding: { y: { field: end === "high" ? "barHigh" : "barLow", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "low", title: `${intervalTitle} low` }, { field: "high", title: `${intervalTitle} high` }] }
-    })),
-    ...o.connect === false ? [] : [{ mark: { type: "line", strokeWidth: 1.5, aria: false }, encoding: { y: y4, strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" } } }],
-    {
-      // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
-      mark: { type: "point", filled: true, size: 40, strokeWidth: 1.5, aria: false },
-      // Drag to pan, wheel to zoom (interactive page only; the SVG is the static fallback).
-      params: [{ name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" }],
-      encoding: {
-        y: y4,
-        shape: { field: "environment", type: "nominal", scale: scales2.shape, title: "Environment" },
-        // A point with a measurement taken while the host was busy is drawn hollow: its outline in the environment's colour.
-        ...anyFlagged ? { stroke: { field: "environment", type: "nominal", scale: scales2.color, legend: null }, fillOpacity: { condition: { test: "datum.flagged", value: 0 }, value: 1 } } : {},
-        tooltip: [
-          { field: "environment", title: "Environment" },
-          { field: "x", title: o.xTitle },
-          { field: "y", title: o.yTitle },
-          { field: "low", title: `${intervalTitle} low` },
-          { field: "high", title: `${intervalTitle} high` },
-          { field: "n", title: "Replicates" },
-          ...anyFlagged ? [{ field: "flagged", title: "Disturbed (hollow)" }] : [],
-          ...o.extraTooltip ?? []
-        ]
-      }
-    }
-  ];
-  if (o.rule !== void 0) layer.unshift({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null, color: null } });
-  if (o.capacity && o.capacity.values.length > 0) layer.unshift(capacityLayer(o.capacity, o.xTitle, o.yTitle));
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: o.title, subtitle: [...o.subtitle, ...notes] },
-    width: 560,
-    height: 300,
-    data: { values: values3 },
-    config: CHART_CONFIG,
-    encoding: { x: x4, color: color5 },
-    layer
-  };
-}
-function capacityLayer(capacity, xTitle, yTitle) {
-  const values3 = [...capacity.values].sort((a4, b10) => a4.x - b10.x).map((v) => ({ x: v.x, capacity: round(v.y) }));
-  return { name: "capacity", data: { values: values3 }, mark: { type: "line", color: "#888888", strokeDash: [6, 4], strokeWidth: 1.2, aria: false }, encoding: { x: { field: "x", type: "quantitative", title: xTitle }, y: { field: "capacity", type: "quantitative", title: yTitle }, color: null } };
-}
-function barChart(rows, o) {
-  const scales2 = environmentScales(o.environments, o.accelerators);
-  const values3 = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
-  const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain, axis: { labels: false, ticks: false } };
-  const layer = [
-    {
-      mark: { type: "bar", aria: false },
-      encoding: {
-        y: { field: "value", type: "quantitative", title: o.yTitle },
-        color: { field: "environment", type: "nominal", title: "Environment", scale: scales2.color },
-        tooltip: [
-          { field: "environment", title: "Environment" },
-          { field: "value", title: o.yTitle },
-          { field: "low", title: "95% CI low" },
-          { field: "high", title: "95% CI high" },
-          { field: "points", title: "Points averaged" }
-        ]
-      }
-    },
-    { mark: { type: "errorbar", ticks: true, color: "#777777", aria: false }, encoding: { y: { field: "low", type: "quantitative", title: o.yTitle }, y2: { field: "high" } } },
-    // The value above each bar: differences of a few percent do not show in bar heights.
-    { mark: { type: "text", dy: -8, fontSize: 11 }, encoding: { y: { field: "high", type: "quantitative" }, text: { field: "value", type: "quantitative", format: ".3~f" } } }
-  ];
-  if (o.rule !== void 0) layer.push({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null } });
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: o.title, subtitle: o.subtitle },
-    width: 360,
-    height: 260,
-    data: { values: values3 },
-    config: CHART_CONFIG,
-    encoding: { x: x4 },
-    layer
-  };
-}
-
-// actions/lib/analyse/capacity.ts
-var tcpGoodputCapacityMbit = (rateMbit) => rateMbit * 1448 / 1538;
-var ETHERNET_OVERHEAD = 38;
-var ETHERNET_MIN_PAYLOAD = 46;
-var IP_HEADER = 20;
-var UDP_HEADER = 8;
-var FRAGMENT_PAYLOAD = 1480;
-function udpGoodputCapacityMbit(rateMbit, datagramBytes) {
-  if (!(datagramBytes > 0)) throw new Error(`udpGoodputCapacityMbit: datagram size must be positive, got ${datagramBytes}`);
-  const ipPayload = datagramBytes + UDP_HEADER;
-  const fragments = Math.ceil(ipPayload / FRAGMENT_PAYLOAD);
-  let wire = 0;
-  for (let i = 0; i < fragments; i++) {
-    const carried = Math.min(FRAGMENT_PAYLOAD, ipPayload - i * FRAGMENT_PAYLOAD);
-    wire += Math.max(ETHERNET_MIN_PAYLOAD, IP_HEADER + carried) + ETHERNET_OVERHEAD;
-  }
-  return rateMbit * datagramBytes / wire;
-}
-
-// actions/lib/report/charts/figures.ts
-var TCG_WARNING = "TCG: QEMU guests ran under emulation (no hardware virtualization), not comparable to KVM";
-function usesTcg(manifest) {
-  return Object.values(manifest.environmentDescriptions ?? {}).some((d) => d.accelerator === "tcg");
-}
-function figureContext(manifest, environments2) {
-  const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1e3} ms one-way delay` : ""}`;
-  const accelerators = Object.fromEntries(Object.entries(manifest.environmentDescriptions ?? {}).map(([e, d]) => [e, d.accelerator]));
-  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments: environments2, accelerators, linkRateMbit: manifest.link?.rateMbit ?? null };
-}
-var X_TITLE = {
-  TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
-  UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
-};
-var THROUGHPUT = "Throughput (10^6 bits/s)";
-function udpXTitle(points2) {
-  const parameters = new Set(points2.filter((p) => p.test === "UDP_STREAM").map((p) => p.parameter));
-  const [only] = parameters;
-  return parameters.size === 1 && only !== void 0 ? PARAMETER_AXIS_TITLE[only] : X_TITLE.UDP_STREAM;
-}
-var RELATIVE = "Throughput relative to native (ratio)";
-var CAPACITY_HEADROOM = 1.05;
-var RELATIVE_CLIP = { min: 0.5, max: 1.5 };
-var OK_RATE_CLIP = { min: 0, max: 1 };
-function capacityLine(test2, xs, ctx) {
-  if (ctx.linkRateMbit === null || xs.length === 0) return void 0;
-  const rate = ctx.linkRateMbit;
-  const unique2 = [...new Set(xs)].sort((a4, b10) => a4 - b10);
-  if (test2 === "TCP_STREAM") {
-    const y4 = tcpGoodputCapacityMbit(rate);
-    return { label: `the link's capacity, its TCP goodput (${y4.toFixed(2)} at ${rate} Mbit/s)`, values: unique2.map((x4) => ({ x: x4, y: y4 })) };
-  }
-  return { label: `the link's capacity, its UDP payload goodput per datagram size (${rate} Mbit/s, MTU 1500)`, values: unique2.map((x4) => ({ x: x4, y: udpGoodputCapacityMbit(rate, x4) })) };
-}
-function absoluteClip(capacity, rows) {
-  const top = capacity ? Math.max(...capacity.values.map((v) => v.y)) : null;
-  const lowest = Math.min(...rows.flatMap((r) => [r.y, ...r.samples]));
-  return { min: top === null || !Number.isFinite(lowest) ? 0 : Math.max(0, lowest - (CAPACITY_HEADROOM - 1) * top), max: top === null ? Number.POSITIVE_INFINITY : top * CAPACITY_HEADROOM };
-}
-function absoluteRows(points2, test2, series2, ctx) {
-  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, flagged: p.flagged > 0 }));
-}
-function relativeRows(relative2, points2, test2, series2, ctx) {
-  const n2 = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
-  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n2.get(`${r.environment}|${r.test}|${r.x}`) ?? null, samples: [] }));
-}
-var seriesLabel = (series2) => series2 === null ? "all series" : `series ${series2.join(" + ")}`;
-function tcpAbsoluteFigure(points2, series2, figure, ctx) {
-  const rows = absoluteRows(points2, "TCP_STREAM", series2, ctx);
-  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
-  return lineChart(rows, { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
-}
-function tcpEffectiveSizeFigure(points2, figure, ctx) {
-  const tcp = points2.filter((p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null);
-  const rows = tcp.map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.effectiveSendSocket, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, requested: p.value }));
-  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
-  return lineChart(rows, {
-    title: `Fig. ${figure}: TCP_STREAM throughput vs effective send socket size (all series)`,
-    subtitle: [...ctx.subtitle, ...sharedSizeNotes(tcp)],
-    xTitle: "Effective send socket size, LSS_SIZE_END (bytes)",
-    yTitle: THROUGHPUT,
-    environments: ctx.environments,
-    accelerators: ctx.accelerators,
-    capacity,
-    clip: absoluteClip(capacity, rows),
-    connect: false,
-    extraTooltip: [{ field: "requested", title: PARAMETER_AXIS_TITLE.sendSocketSize }]
-  });
-}
-function sharedSizeNotes(points2) {
-  const byEffective = /* @__PURE__ */ new Map();
-  for (const p of points2) {
-    if (p.effectiveSendSocket === null) continue;
-    const set8 = byEffective.get(p.effectiveSendSocket) ?? /* @__PURE__ */ new Set();
-    set8.add(p.value);
-    byEffective.set(p.effectiveSendSocket, set8);
-  }
-  return [...byEffective.entries()].filter(([, requested]) => requested.size > 1).sort(([a4], [b10]) => a4 - b10).map(([effective, requested]) => {
-    const r = [...requested].sort((a4, b10) => a4 - b10);
-    return `-s ${r[0]}...${r[r.length - 1]} (${r.length} sizes) all gave ${effective} B: one condition`;
-  });
-}
-function tcpRelativeFigure(relative2, points2, series2, figure, ctx) {
-  return lineChart(relativeRows(relative2, points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP });
-}
-function restrictedAverageFigure(averages, ctx) {
-  const first = averages[0];
-  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
-  return barChart(
-    averages.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
-    { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range7}`, subtitle: ctx.subtitle, yTitle: "Average throughput relative to native (ratio)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 1 }
-  );
-}
-function signedAreaFigure(areas, ctx) {
-  const first = areas[0];
-  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
-  return barChart(
-    areas.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
-    { title: `Signed area between each TCP curve and native's, ${range7} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: "Area (10^6 bits/s x kB; above native > 0)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 0 }
-  );
-}
-function udpAbsoluteFigure(points2, ctx) {
-  const rows = absoluteRows(points2, "UDP_STREAM", null, ctx);
-  const capacity = capacityLine("UDP_STREAM", rows.map((r) => r.x), ctx);
-  return lineChart(rows, { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
-}
-function udpRelativeFigure(relative2, points2, ctx) {
-  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP });
-}
-function okRateFigure(delivery, ctx, xTitle = X_TITLE.UDP_STREAM) {
-  return lineChart(
-    delivery.map((d) => ({ environment: environmentLabel(d.environment, own2(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.low ?? d.okRate, high: d.high ?? d.okRate, n: d.replicateRates.length, samples: d.replicateRates })),
-    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: [...ctx.subtitle, "interval: 95% t interval from the replicates' own okay rates, around the pooled rate"], xTitle, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "95% CI", clip: OK_RATE_CLIP }
-  );
-}
-function socketSizeFigure(rows, ctx) {
-  return lineChart(
-    rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null, samples: [] })),
-    { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: [...ctx.subtitle, "Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: "median" }
-  );
 }
 
 // actions/lib/analyse/claims/fields.ts
@@ -43000,16 +42733,23 @@ function scopeMarkdown(s2) {
   return [`**Conditions:** ${s2.conditions}.`, "", "**This run can test:**", ...s2.canTest.map((l) => `- ${l}`), "", "**This run cannot test:**", ...s2.cannotTest.length ? s2.cannotTest.map((l) => `- ${l}`) : ["- (nothing this run lacks)"], ""].join("\n");
 }
 
-// actions/lib/measure/round-trip.ts
-function probeLatencies(probes, environment2, test2) {
-  return probes.filter((p) => p.environment === environment2 && p.test === test2 && p.status === "ok" && p.metrics !== null).map((p) => p.metrics.meanLatencyMicroseconds);
-}
-function roundTripOf2(probes, environment2) {
-  if (!probes.some((p) => p.environment === environment2)) return null;
-  const tcp = probeLatencies(probes, environment2, "TCP_RR");
-  const udp = probeLatencies(probes, environment2, "UDP_RR");
-  const round5 = (v) => Math.round(v * 1e3) / 1e3;
-  return { tcpMicroseconds: tcp.length > 0 ? round5(median(tcp)) : null, udpMicroseconds: udp.length > 0 ? round5(median(udp)) : null, tcpProbes: tcp.length, udpProbes: udp.length };
+// actions/lib/analyse/capacity.ts
+var tcpGoodputCapacityMbit = (rateMbit) => rateMbit * 1448 / 1538;
+var ETHERNET_OVERHEAD = 38;
+var ETHERNET_MIN_PAYLOAD = 46;
+var IP_HEADER = 20;
+var UDP_HEADER = 8;
+var FRAGMENT_PAYLOAD = 1480;
+function udpGoodputCapacityMbit(rateMbit, datagramBytes) {
+  if (!(datagramBytes > 0)) throw new Error(`udpGoodputCapacityMbit: datagram size must be positive, got ${datagramBytes}`);
+  const ipPayload = datagramBytes + UDP_HEADER;
+  const fragments = Math.ceil(ipPayload / FRAGMENT_PAYLOAD);
+  let wire = 0;
+  for (let i = 0; i < fragments; i++) {
+    const carried = Math.min(FRAGMENT_PAYLOAD, ipPayload - i * FRAGMENT_PAYLOAD);
+    wire += Math.max(ETHERNET_MIN_PAYLOAD, IP_HEADER + carried) + ETHERNET_OVERHEAD;
+  }
+  return rateMbit * datagramBytes / wire;
 }
 
 // actions/lib/analyse/window-model.ts
@@ -43027,6 +42767,328 @@ function windowModel(points2, roundTripMicroseconds, capacityMbit) {
     rows.push({ environment: p.environment, series: p.series, x: p.value, window: p.effectiveSendSocket, roundTripMicroseconds: rtt, throughputMbps: windowLimitedThroughputMbit(p.effectiveSendSocket, rtt, capacityMbit) });
   }
   return rows.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.series.localeCompare(b10.series) || a4.x - b10.x);
+}
+
+// actions/lib/measure/round-trip.ts
+function probeLatencies(probes, environment2, test2) {
+  return probes.filter((p) => p.environment === environment2 && p.test === test2 && p.status === "ok" && p.metrics !== null).map((p) => p.metrics.meanLatencyMicroseconds);
+}
+function roundTripOf2(probes, environment2) {
+  if (!probes.some((p) => p.environment === environment2)) return null;
+  const tcp = probeLatencies(probes, environment2, "TCP_RR");
+  const udp = probeLatencies(probes, environment2, "UDP_RR");
+  const round5 = (v) => Math.round(v * 1e3) / 1e3;
+  return { tcpMicroseconds: tcp.length > 0 ? round5(median(tcp)) : null, udpMicroseconds: udp.length > 0 ? round5(median(udp)) : null, tcpProbes: tcp.length, udpProbes: udp.length };
+}
+
+// actions/lib/analyse/run.ts
+var RESTRICTED_RANGE = [0, 6e3];
+function analyseRun(manifest, records, claimsFile, probes = []) {
+  const points2 = summarizePoints(records);
+  const roundTrips = {};
+  for (const environment2 of /* @__PURE__ */ new Set([...manifest.environments, ...probes.map((p) => p.environment)])) {
+    const rt = roundTripOf2(probes, environment2) ?? own2(manifest.environmentDescriptions, environment2)?.roundTrip ?? null;
+    if (rt !== null) roundTrips[environment2] = rt;
+  }
+  const capacityMbit = manifest.link?.rateMbit ? tcpGoodputCapacityMbit(manifest.link.rateMbit) : null;
+  const tcpRoundTrips = Object.fromEntries(Object.entries(roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
+  const relative2 = relativeThroughput(points2);
+  const claims = judgeClaims({ manifest, points: points2 }, claimsFile);
+  const environments2 = orderedEnvironments(environmentsOf(points2));
+  const precision = precisionReached(points2, environments2);
+  return {
+    environments: environments2,
+    points: points2,
+    relative: relative2,
+    averages: restrictedAverage(relative2, "TCP_STREAM", ...RESTRICTED_RANGE),
+    areas: signedAreas(points2, "TCP_STREAM", ...RESTRICTED_RANGE),
+    delivery: udpDelivery(points2),
+    sockets: socketSizes(points2),
+    udpAnomalies: udpAnomalies(records),
+    claims,
+    scope: claimsScope({ manifest, points: points2 }, claimsFile, claims),
+    precision,
+    tables: [precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest), hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null), ...Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []],
+    probes: [...probes],
+    roundTrips,
+    windowModel: windowModel(points2, tcpRoundTrips, capacityMbit),
+    capacityMbit
+  };
+}
+
+// actions/lib/report/charts/style.ts
+var PARAMETER_AXIS_TITLE = {
+  sendSocketSize: "Send socket size requested, -s (bytes)",
+  messageSize: "UDP message size, -m (bytes)",
+  requestSize: "UDP datagram size requested, -r (bytes)"
+};
+var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
+  ["native", { color: "#000000", shape: "circle", dash: [] }],
+  ["docker", { color: "#0072B2", shape: "square", dash: [6, 3] }],
+  ["kvm", { color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
+  ["osv", { color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
+]);
+var FALLBACK_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#F0E442"];
+function environmentLabel(name2, accelerator) {
+  const title2 = oneLine(environmentTitle(name2, accelerator));
+  return title2 === "if" || title2 in Object.prototype ? `${title2} (environment)` : title2;
+}
+function environmentScales(present, accelerators = {}) {
+  const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
+  const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
+  const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
+  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
+  const names = [...known, ...extra];
+  return {
+    domain: domain4,
+    color: { domain: domain4, range: names.map((n2, i) => style2(i, n2).color) },
+    shape: { domain: domain4, range: names.map((n2, i) => style2(i, n2).shape) },
+    dash: { domain: domain4, range: names.map((n2, i) => style2(i, n2).dash) }
+  };
+}
+var CHART_CONFIG = {
+  font: "DejaVu Sans, Helvetica, Arial, sans-serif",
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom", labelLimit: 240 },
+  title: { fontSize: 14, anchor: "start" },
+  view: { stroke: "#cccccc" }
+};
+
+// actions/lib/report/charts/lines.ts
+var REPLICATES_NOTE = "faint dots just right of each mark: the single replicates; the mark: their mean";
+function clipNote(clip4, format6 = (v) => String(Number(v.toFixed(2)))) {
+  const bounds3 = [Number.isFinite(clip4.max) ? `▲ above ${format6(clip4.max)}` : null, Number.isFinite(clip4.min) ? `▼ below ${format6(clip4.min)}` : null].filter((b10) => b10 !== null);
+  return `${bounds3.join(", ")}: the interval reaches beyond the axis and is cut there (the tooltip gives its ends)`;
+}
+var round = (v) => Math.round(v * 1e4) / 1e4;
+function lineChart(rows, o) {
+  const scales2 = environmentScales(o.environments, o.accelerators);
+  const clip4 = o.clip ?? { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
+  const values3 = rows.map((r) => ({
+    ...r,
+    y: round(r.y),
+    low: round(r.low),
+    high: round(r.high),
+    samples: r.samples.map(round),
+    // The interval as drawn: cut at the clip bounds; lowClipped/highClipped place the triangles.
+    barLow: round(Math.max(r.low, clip4.min)),
+    barHigh: round(Math.min(r.high, clip4.max)),
+    lowClipped: r.low < clip4.min,
+    highClipped: r.high > clip4.max
+  }));
+  const notes = [...o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : [], ...rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : [], ...values3.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip4)] : []];
+  const anyFlagged = rows.some((r) => r.flagged);
+  const x4 = { field: "x", type: "quantitative", title: o.xTitle };
+  const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
+  const y4 = { field: "y", type: "quantitative", title: o.yTitle, scale: { zero: o.yZero ?? false } };
+  const intervalTitle = o.intervalTitle ?? "95% CI";
+  const layer = [
+    { mark: { type: "errorbar", ticks: true, aria: false }, encoding: { y: { field: "barLow", type: "quantitative", title: o.yTitle }, y2: { field: "barHigh" } } },
+    // Each replicate, faint and small, at its point's x: how far the mean is from what was measured.
+    { name: "replicates", transform: [{ flatten: ["samples"], as: ["sample"] }], mark: { type: "point", filled: true, size: 14, opacity: 0.4, xOffset: 6, aria: false }, encoding: { y: { field: "sample", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "sample", title: "Replicate" }] } },
+    ...["high", "low"].map((end) => ({
+      name: `clipped_${end}`,
+      transform: [{ filter: `datum.${end}Clipped` }],
+      mark: { type: "point", shape: end === "high" ? "triangle-up" : "triangle-down", filled: true, size: 60, aria: false },
+      encoding: { y: { field: end === "high" ? "barHigh" : "barLow", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "low", title: `${intervalTitle} low` }, { field: "high", title: `${intervalTitle} high` }] }
+    })),
+    ...o.connect === false ? [] : [{ mark: { type: "line", strokeWidth: 1.5, aria: false }, encoding: { y: y4, strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" } } }],
+    {
+      // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
+      mark: { type: "point", filled: true, size: 40, strokeWidth: 1.5, aria: false },
+      // Drag to pan, wheel to zoom (interactive page only; the SVG is the static fallback).
+      params: [{ name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" }],
+      encoding: {
+        y: y4,
+        shape: { field: "environment", type: "nominal", scale: scales2.shape, title: "Environment" },
+        // A point with a measurement taken while the host was busy is drawn hollow: its outline in the environment's colour.
+        ...anyFlagged ? { stroke: { field: "environment", type: "nominal", scale: scales2.color, legend: null }, fillOpacity: { condition: { test: "datum.flagged", value: 0 }, value: 1 } } : {},
+        tooltip: [
+          { field: "environment", title: "Environment" },
+          { field: "x", title: o.xTitle },
+          { field: "y", title: o.yTitle },
+          { field: "low", title: `${intervalTitle} low` },
+          { field: "high", title: `${intervalTitle} high` },
+          { field: "n", title: "Replicates" },
+          ...anyFlagged ? [{ field: "flagged", title: "Disturbed (hollow)" }] : [],
+          ...o.extraTooltip ?? []
+        ]
+      }
+    }
+  ];
+  if (o.rule !== void 0) layer.unshift({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null, color: null } });
+  if (o.capacity && o.capacity.values.length > 0) layer.unshift(capacityLayer(o.capacity, o.xTitle, o.yTitle));
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: o.title, subtitle: [...o.subtitle, ...notes] },
+    width: 560,
+    height: 300,
+    data: { values: values3 },
+    config: CHART_CONFIG,
+    encoding: { x: x4, color: color5 },
+    layer
+  };
+}
+function capacityLayer(capacity, xTitle, yTitle) {
+  const values3 = [...capacity.values].sort((a4, b10) => a4.x - b10.x).map((v) => ({ x: v.x, capacity: round(v.y) }));
+  return { name: "capacity", data: { values: values3 }, mark: { type: "line", color: "#888888", strokeDash: [6, 4], strokeWidth: 1.2, aria: false }, encoding: { x: { field: "x", type: "quantitative", title: xTitle }, y: { field: "capacity", type: "quantitative", title: yTitle }, color: null } };
+}
+function barChart(rows, o) {
+  const scales2 = environmentScales(o.environments, o.accelerators);
+  const values3 = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
+  const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain, axis: { labels: false, ticks: false } };
+  const layer = [
+    {
+      mark: { type: "bar", aria: false },
+      encoding: {
+        y: { field: "value", type: "quantitative", title: o.yTitle },
+        color: { field: "environment", type: "nominal", title: "Environment", scale: scales2.color },
+        tooltip: [
+          { field: "environment", title: "Environment" },
+          { field: "value", title: o.yTitle },
+          { field: "low", title: "95% CI low" },
+          { field: "high", title: "95% CI high" },
+          { field: "points", title: "Points averaged" }
+        ]
+      }
+    },
+    { mark: { type: "errorbar", ticks: true, color: "#777777", aria: false }, encoding: { y: { field: "low", type: "quantitative", title: o.yTitle }, y2: { field: "high" } } },
+    // The value above each bar: differences of a few percent do not show in bar heights.
+    { mark: { type: "text", dy: -8, fontSize: 11 }, encoding: { y: { field: "high", type: "quantitative" }, text: { field: "value", type: "quantitative", format: ".3~f" } } }
+  ];
+  if (o.rule !== void 0) layer.push({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null } });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: o.title, subtitle: o.subtitle },
+    width: 360,
+    height: 260,
+    data: { values: values3 },
+    config: CHART_CONFIG,
+    encoding: { x: x4 },
+    layer
+  };
+}
+
+// actions/lib/report/charts/figures.ts
+var TCG_WARNING = "TCG: QEMU guests ran under emulation (no hardware virtualization), not comparable to KVM";
+function usesTcg(manifest) {
+  return Object.values(manifest.environmentDescriptions ?? {}).some((d) => d.accelerator === "tcg");
+}
+function figureContext(manifest, environments2) {
+  const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1e3} ms one-way delay` : ""}`;
+  const accelerators = Object.fromEntries(Object.entries(manifest.environmentDescriptions ?? {}).map(([e, d]) => [e, d.accelerator]));
+  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments: environments2, accelerators, linkRateMbit: manifest.link?.rateMbit ?? null };
+}
+var X_TITLE = {
+  TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
+  UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
+};
+var THROUGHPUT = "Throughput (10^6 bits/s)";
+function udpXTitle(points2) {
+  const parameters = new Set(points2.filter((p) => p.test === "UDP_STREAM").map((p) => p.parameter));
+  const [only] = parameters;
+  return parameters.size === 1 && only !== void 0 ? PARAMETER_AXIS_TITLE[only] : X_TITLE.UDP_STREAM;
+}
+var RELATIVE = "Throughput relative to native (ratio)";
+var CAPACITY_HEADROOM = 1.05;
+var RELATIVE_CLIP = { min: 0.5, max: 1.5 };
+var OK_RATE_CLIP = { min: 0, max: 1 };
+function capacityLine(test2, xs, ctx) {
+  if (ctx.linkRateMbit === null || xs.length === 0) return void 0;
+  const rate = ctx.linkRateMbit;
+  const unique2 = [...new Set(xs)].sort((a4, b10) => a4 - b10);
+  if (test2 === "TCP_STREAM") {
+    const y4 = tcpGoodputCapacityMbit(rate);
+    return { label: `the link's capacity, its TCP goodput (${y4.toFixed(2)} at ${rate} Mbit/s)`, values: unique2.map((x4) => ({ x: x4, y: y4 })) };
+  }
+  return { label: `the link's capacity, its UDP payload goodput per datagram size (${rate} Mbit/s, MTU 1500)`, values: unique2.map((x4) => ({ x: x4, y: udpGoodputCapacityMbit(rate, x4) })) };
+}
+function absoluteClip(capacity, rows) {
+  const top = capacity ? Math.max(...capacity.values.map((v) => v.y)) : null;
+  const lowest = Math.min(...rows.flatMap((r) => [r.y, ...r.samples]));
+  return { min: top === null || !Number.isFinite(lowest) ? 0 : Math.max(0, lowest - (CAPACITY_HEADROOM - 1) * top), max: top === null ? Number.POSITIVE_INFINITY : top * CAPACITY_HEADROOM };
+}
+function absoluteRows(points2, test2, series2, ctx) {
+  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, flagged: p.flagged > 0 }));
+}
+function relativeRows(relative2, points2, test2, series2, ctx) {
+  const n2 = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
+  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n2.get(`${r.environment}|${r.test}|${r.x}`) ?? null, samples: [] }));
+}
+var seriesLabel = (series2) => series2 === null ? "all series" : `series ${series2.join(" + ")}`;
+function tcpAbsoluteFigure(points2, series2, figure, ctx) {
+  const rows = absoluteRows(points2, "TCP_STREAM", series2, ctx);
+  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
+  return lineChart(rows, { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
+}
+function tcpEffectiveSizeFigure(points2, figure, ctx) {
+  const tcp = points2.filter((p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null);
+  const rows = tcp.map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.effectiveSendSocket, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, requested: p.value }));
+  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
+  return lineChart(rows, {
+    title: `Fig. ${figure}: TCP_STREAM throughput vs effective send socket size (all series)`,
+    subtitle: [...ctx.subtitle, ...sharedSizeNotes(tcp)],
+    xTitle: "Effective send socket size, LSS_SIZE_END (bytes)",
+    yTitle: THROUGHPUT,
+    environments: ctx.environments,
+    accelerators: ctx.accelerators,
+    capacity,
+    clip: absoluteClip(capacity, rows),
+    connect: false,
+    extraTooltip: [{ field: "requested", title: PARAMETER_AXIS_TITLE.sendSocketSize }]
+  });
+}
+function sharedSizeNotes(points2) {
+  const byEffective = /* @__PURE__ */ new Map();
+  for (const p of points2) {
+    if (p.effectiveSendSocket === null) continue;
+    const set8 = byEffective.get(p.effectiveSendSocket) ?? /* @__PURE__ */ new Set();
+    set8.add(p.value);
+    byEffective.set(p.effectiveSendSocket, set8);
+  }
+  return [...byEffective.entries()].filter(([, requested]) => requested.size > 1).sort(([a4], [b10]) => a4 - b10).map(([effective, requested]) => {
+    const r = [...requested].sort((a4, b10) => a4 - b10);
+    return `-s ${r[0]}...${r[r.length - 1]} (${r.length} sizes) all gave ${effective} B: one condition`;
+  });
+}
+function tcpRelativeFigure(relative2, points2, series2, figure, ctx) {
+  return lineChart(relativeRows(relative2, points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP });
+}
+function restrictedAverageFigure(averages, ctx) {
+  const first = averages[0];
+  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
+  return barChart(
+    averages.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
+    { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range7}`, subtitle: ctx.subtitle, yTitle: "Average throughput relative to native (ratio)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 1 }
+  );
+}
+function signedAreaFigure(areas, ctx) {
+  const first = areas[0];
+  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
+  return barChart(
+    areas.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
+    { title: `Signed area between each TCP curve and native's, ${range7} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: "Area (10^6 bits/s x kB; above native > 0)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 0 }
+  );
+}
+function udpAbsoluteFigure(points2, ctx) {
+  const rows = absoluteRows(points2, "UDP_STREAM", null, ctx);
+  const capacity = capacityLine("UDP_STREAM", rows.map((r) => r.x), ctx);
+  return lineChart(rows, { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
+}
+function udpRelativeFigure(relative2, points2, ctx) {
+  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP });
+}
+function okRateFigure(delivery, ctx, xTitle = X_TITLE.UDP_STREAM) {
+  return lineChart(
+    delivery.map((d) => ({ environment: environmentLabel(d.environment, own2(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.low ?? d.okRate, high: d.high ?? d.okRate, n: d.replicateRates.length, samples: d.replicateRates })),
+    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: [...ctx.subtitle, "interval: 95% t interval from the replicates' own okay rates, around the pooled rate"], xTitle, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "95% CI", clip: OK_RATE_CLIP }
+  );
+}
+function socketSizeFigure(rows, ctx) {
+  return lineChart(
+    rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null, samples: [] })),
+    { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: [...ctx.subtitle, "Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: "median" }
+  );
 }
 
 // actions/lib/report/charts/round-trip.ts
@@ -86988,11 +87050,11 @@ function assembleTopLevelSignals(model, signals) {
     const store = stringValue(name2 + STORE);
     const hasSg = signals.filter((s2) => s2.name === name2);
     if (hasSg.length === 0) {
-      const resolve4 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
+      const resolve5 = selCmpt.resolve === "global" ? "union" : selCmpt.resolve;
       const isPoint2 = selCmpt.type === "point" ? ", true, true)" : ")";
       signals.push({
         name: selCmpt.name,
-        update: `${VL_SELECTION_RESOLVE}(${store}, ${stringValue(resolve4)}${isPoint2}`
+        update: `${VL_SELECTION_RESOLVE}(${store}, ${stringValue(resolve5)}${isPoint2}`
       });
     }
     hasSelections = true;
@@ -88868,8 +88930,8 @@ function parseSelectionPredicate(model, pred, dfnode, datum2 = "datum") {
     }
   }
   const fn = selCmpt.project.hasSelectionId ? "vlSelectionIdTest(" : "vlSelectionTest(";
-  const resolve4 = selCmpt.resolve === "global" ? ")" : `, ${stringValue(selCmpt.resolve)})`;
-  const test2 = `${fn}${store}, ${datum2}${resolve4}`;
+  const resolve5 = selCmpt.resolve === "global" ? ")" : `, ${stringValue(selCmpt.resolve)})`;
+  const test2 = `${fn}${store}, ${datum2}${resolve5}`;
   const length3 = `length(data(${store}))`;
   return pred.empty === false ? `${length3} && ${test2}` : `!${length3} || ${test2}`;
 }
@@ -89712,16 +89774,16 @@ function defaultScaleResolve(channel, model) {
   }
   throw new Error("invalid model type for resolve");
 }
-function parseGuideResolve(resolve4, channel) {
-  const channelScaleResolve = resolve4.scale[channel];
+function parseGuideResolve(resolve5, channel) {
+  const channelScaleResolve = resolve5.scale[channel];
   const guide = isXorY(channel) ? "axis" : "legend";
   if (channelScaleResolve === "independent") {
-    if (resolve4[guide][channel] === "shared") {
+    if (resolve5[guide][channel] === "shared") {
       warn2(independentScaleMeansIndependentGuide(channel));
     }
     return "independent";
   }
-  return resolve4[guide][channel] || "shared";
+  return resolve5[guide][channel] || "shared";
 }
 var LEGEND_COMPONENT_PROPERTY_INDEX = {
   ...COMMON_LEGEND_PROPERTY_INDEX,
@@ -90127,15 +90189,15 @@ function parseLegendForChannel(model, channel) {
   return legendCmpt;
 }
 function parseNonUnitLegend(model) {
-  const { legends, resolve: resolve4 } = model.component;
+  const { legends, resolve: resolve5 } = model.component;
   for (const child of model.children) {
     parseLegend2(child);
     for (const channel of keys3(child.component.legends)) {
-      resolve4.legend[channel] = parseGuideResolve(model.component.resolve, channel);
-      if (resolve4.legend[channel] === "shared") {
+      resolve5.legend[channel] = parseGuideResolve(model.component.resolve, channel);
+      if (resolve5.legend[channel] === "shared") {
         legends[channel] = mergeLegendComponent(legends[channel], child.component.legends[channel]);
         if (!legends[channel]) {
-          resolve4.legend[channel] = "independent";
+          resolve5.legend[channel] = "independent";
           delete legends[channel];
         }
       }
@@ -90146,7 +90208,7 @@ function parseNonUnitLegend(model) {
       if (!child.component.legends[channel]) {
         continue;
       }
-      if (resolve4.legend[channel] === "shared") {
+      if (resolve5.legend[channel] === "shared") {
         delete child.component.legends[channel];
       }
     }
@@ -91951,8 +92013,8 @@ function parseUnitScaleDomain(model) {
       while (!isFacetModel(facetParent) && facetParent.parent) {
         facetParent = facetParent.parent;
       }
-      const resolve4 = facetParent.component.resolve.scale[channel];
-      if (resolve4 === "shared") {
+      const resolve5 = facetParent.component.resolve.scale[channel];
+      if (resolve5 === "shared") {
         for (const domain4 of domains.value) {
           if (isDataRefDomain(domain4)) {
             domain4.data = FACET_SCALE_PREFIX + domain4.data.replace(FACET_SCALE_PREFIX, "");
@@ -93620,19 +93682,19 @@ var scaleTypeTieBreaker = tieBreakByComparing((st1, st2) => scaleTypePrecedence(
 function parseNonUnitScaleCore(model) {
   const scaleComponents = model.component.scales = {};
   const scaleTypeWithExplicitIndex = {};
-  const resolve4 = model.component.resolve;
+  const resolve5 = model.component.resolve;
   for (const child of model.children) {
     parseScaleCore(child);
     for (const channel of keys3(child.component.scales)) {
-      resolve4.scale[channel] ??= defaultScaleResolve(channel, model);
-      if (resolve4.scale[channel] === "shared") {
+      resolve5.scale[channel] ??= defaultScaleResolve(channel, model);
+      if (resolve5.scale[channel] === "shared") {
         const explicitScaleType = scaleTypeWithExplicitIndex[channel];
         const childScaleType = child.component.scales[channel].getWithExplicit("type");
         if (explicitScaleType) {
           if (scaleCompatible(explicitScaleType.value, childScaleType.value)) {
             scaleTypeWithExplicitIndex[channel] = mergeValuesWithExplicit(explicitScaleType, childScaleType, "type", "scale", scaleTypeTieBreaker);
           } else {
-            resolve4.scale[channel] = "independent";
+            resolve5.scale[channel] = "independent";
             delete scaleTypeWithExplicitIndex[channel];
           }
         } else {
@@ -93704,7 +93766,7 @@ var Model = class {
   signalNameMap;
   component;
   view;
-  constructor(spec, type3, parent, parentGivenName, config2, resolve4, view) {
+  constructor(spec, type3, parent, parentGivenName, config2, resolve5, view) {
     this.type = type3;
     this.parent = parent;
     this.config = config2;
@@ -93735,7 +93797,7 @@ var Model = class {
         scale: {},
         axis: {},
         legend: {},
-        ...resolve4 ? duplicate(resolve4) : {}
+        ...resolve5 ? duplicate(resolve5) : {}
       },
       selection: null,
       scales: null,
@@ -94069,8 +94131,8 @@ var DensityTransformNode = class _DensityTransformNode extends DataFlowNode {
     this.transform = duplicate(transform5);
     const specifiedAs = this.transform.as ?? [void 0, void 0];
     this.transform.as = [specifiedAs[0] ?? "value", specifiedAs[1] ?? "density"];
-    const resolve4 = this.transform.resolve ?? "shared";
-    this.transform.resolve = resolve4;
+    const resolve5 = this.transform.resolve ?? "shared";
+    this.transform.resolve = resolve5;
   }
   dependentFields() {
     return /* @__PURE__ */ new Set([this.transform.density, ...this.transform.groupby ?? []]);
@@ -94806,9 +94868,9 @@ function makeHeaderComponent(model, channel, labels2) {
 function mergeChildAxis(model, channel) {
   const { child } = model;
   if (child.component.axes[channel]) {
-    const { layoutHeaders: layoutHeaders2, resolve: resolve4 } = model.component;
-    resolve4.axis[channel] = parseGuideResolve(resolve4, channel);
-    if (resolve4.axis[channel] === "shared") {
+    const { layoutHeaders: layoutHeaders2, resolve: resolve5 } = model.component;
+    resolve5.axis[channel] = parseGuideResolve(resolve5, channel);
+    if (resolve5.axis[channel] === "shared") {
       const headerChannel = channel === "x" ? "column" : "row";
       const layoutHeader = layoutHeaders2[headerChannel];
       for (const axisComponent of child.component.axes[channel]) {
@@ -94843,12 +94905,12 @@ function parseChildrenLayoutSize(model) {
 function parseNonUnitLayoutSizeForChannel(model, layoutSizeType) {
   const sizeType = getSizeTypeFromLayoutSizeType(layoutSizeType);
   const channel = getPositionScaleChannel(sizeType);
-  const resolve4 = model.component.resolve;
+  const resolve5 = model.component.resolve;
   const layoutSizeCmpt = model.component.layoutSize;
   let mergedSize;
   for (const child of model.children) {
     const childSize = child.component.layoutSize.getWithExplicit(sizeType);
-    const scaleResolve = resolve4.scale[channel] ?? defaultScaleResolve(channel, model);
+    const scaleResolve = resolve5.scale[channel] ?? defaultScaleResolve(channel, model);
     if (scaleResolve === "independent" && childSize.value === "step") {
       mergedSize = void 0;
       break;
@@ -95704,16 +95766,16 @@ var OPPOSITE_ORIENT = {
   right: "left"
 };
 function parseLayerAxes(model) {
-  const { axes, resolve: resolve4 } = model.component;
+  const { axes, resolve: resolve5 } = model.component;
   const axisCount = { top: 0, bottom: 0, right: 0, left: 0 };
   for (const child of model.children) {
     child.parseAxesAndHeaders();
     for (const channel of keys3(child.component.axes)) {
-      resolve4.axis[channel] = parseGuideResolve(model.component.resolve, channel);
-      if (resolve4.axis[channel] === "shared") {
+      resolve5.axis[channel] = parseGuideResolve(model.component.resolve, channel);
+      if (resolve5.axis[channel] === "shared") {
         axes[channel] = mergeAxisComponents(axes[channel], child.component.axes[channel]);
         if (!axes[channel]) {
-          resolve4.axis[channel] = "independent";
+          resolve5.axis[channel] = "independent";
           delete axes[channel];
         }
       }
@@ -95724,7 +95786,7 @@ function parseLayerAxes(model) {
       if (!child.component.axes[channel]) {
         continue;
       }
-      if (resolve4.axis[channel] === "independent") {
+      if (resolve5.axis[channel] === "independent") {
         axes[channel] = (axes[channel] ?? []).concat(child.component.axes[channel]);
         for (const axisComponent of child.component.axes[channel]) {
           const { value: orient2, explicit } = axisComponent.getWithExplicit("orient");
@@ -95742,7 +95804,7 @@ function parseLayerAxes(model) {
       }
       delete child.component.axes[channel];
     }
-    if (resolve4.axis[channel] === "independent" && axes[channel] && axes[channel].length > 1) {
+    if (resolve5.axis[channel] === "independent" && axes[channel] && axes[channel].length > 1) {
       for (const [index6, axisCmpt] of (axes[channel] || []).entries()) {
         if (index6 > 0 && !!axisCmpt.get("grid") && !axisCmpt.explicit.grid) {
           axisCmpt.implicit.grid = false;
@@ -96928,7 +96990,7 @@ function normalizeSvgIds(svg) {
   });
 }
 var SOURCE2 = "virtnet_source";
-var TITLE = "virtnet_title";
+var TITLE2 = "virtnet_title";
 var SUBTITLE = "virtnet_subtitle";
 var templates = /* @__PURE__ */ new Map();
 var MAX_TEMPLATES = 256;
@@ -96957,8 +97019,8 @@ function template(spec) {
     if (!compiled.data?.some((d) => d.name === SOURCE2)) return null;
     if (!parts.paramValues.every((p) => compiled.signals?.some((sig) => sig.name === p.name))) return null;
     if (compiled.title && typeof compiled.title === "object") {
-      compiled.signals = [...compiled.signals ?? [], { name: TITLE, value: parts.text }, { name: SUBTITLE, value: parts.subtitle }];
-      compiled.title = { ...compiled.title, text: { signal: TITLE }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
+      compiled.signals = [...compiled.signals ?? [], { name: TITLE2, value: parts.text }, { name: SUBTITLE, value: parts.subtitle }];
+      compiled.title = { ...compiled.title, text: { signal: TITLE2 }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
     }
     entry2 = { runtime: parse8(compiled) };
     templates.set(key3, entry2);
@@ -97005,7 +97067,7 @@ async function draw3(spec) {
   try {
     view.data(SOURCE2, t.values);
     for (const p of t.paramValues) view.signal(p.name, p.value);
-    if (t.text !== null) view.signal(TITLE, t.text);
+    if (t.text !== null) view.signal(TITLE2, t.text);
     if (t.subtitle !== null) view.signal(SUBTITLE, t.subtitle);
     return await view.toSVG();
   } finally {
@@ -97030,45 +97092,13 @@ function fileNamePart(text5) {
   const hash3 = createHash("sha256").update(text5).digest("hex").slice(0, 16);
   return `${slug || "x"}--${hash3}`;
 }
+var SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+function checkRunId(runId) {
+  if (!SAFE_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`);
+  return runId;
+}
 
 // actions/lib/report/report.ts
-var RESTRICTED_RANGE = [0, 6e3];
-function orderedEnvironments(names) {
-  const known = ENVIRONMENT_ORDER.filter((e) => names.includes(e));
-  return [...known, ...names.filter((n2) => !known.includes(n2)).sort()];
-}
-function analyseRun(manifest, records, claimsFile, probes = []) {
-  const points2 = summarizePoints(records);
-  const roundTrips = {};
-  for (const environment2 of /* @__PURE__ */ new Set([...manifest.environments, ...probes.map((p) => p.environment)])) {
-    const rt = roundTripOf2(probes, environment2) ?? own2(manifest.environmentDescriptions, environment2)?.roundTrip ?? null;
-    if (rt !== null) roundTrips[environment2] = rt;
-  }
-  const capacityMbit = manifest.link?.rateMbit ? tcpGoodputCapacityMbit(manifest.link.rateMbit) : null;
-  const tcpRoundTrips = Object.fromEntries(Object.entries(roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
-  const relative2 = relativeThroughput(points2);
-  const claims = judgeClaims({ manifest, points: points2 }, claimsFile);
-  const environments2 = orderedEnvironments(environmentsOf(points2));
-  const precision = precisionReached(points2, environments2);
-  return {
-    environments: environments2,
-    points: points2,
-    relative: relative2,
-    averages: restrictedAverage(relative2, "TCP_STREAM", ...RESTRICTED_RANGE),
-    areas: signedAreas(points2, "TCP_STREAM", ...RESTRICTED_RANGE),
-    delivery: udpDelivery(points2),
-    sockets: socketSizes(points2),
-    udpAnomalies: udpAnomalies(records),
-    claims,
-    scope: claimsScope({ manifest, points: points2 }, claimsFile, claims),
-    precision,
-    tables: [precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest), hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null), ...Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []],
-    probes: [...probes],
-    roundTrips,
-    windowModel: windowModel(points2, tcpRoundTrips, capacityMbit),
-    capacityMbit
-  };
-}
 function runCharts(manifest, a4) {
   const ctx = figureContext(manifest, a4.environments);
   const charts = [];
@@ -97473,11 +97503,11 @@ function missingLegsMessage(runId, missing) {
 
 // actions/lib/site/build.ts
 import { createHash as createHash2 } from "node:crypto";
-import { existsSync as existsSync5, lstatSync as lstatSync5, readdirSync as readdirSync3, readFileSync as readFileSync3 } from "node:fs";
+import { existsSync as existsSync6, lstatSync as lstatSync5, readdirSync as readdirSync3, readFileSync as readFileSync3 } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname as dirname3, join as join8, resolve as resolve3 } from "node:path";
+import { dirname as dirname3, join as join9, resolve as resolve4 } from "node:path";
 
 // actions/lib/analyse/headline.ts
 var HEADLINE_METRICS = ["tcp-mean", "tcp-plateau", "udp-small", "udp-large", "udp-ok", "rtt", "relative"];
@@ -97570,8 +97600,8 @@ function createRenderPool(size2) {
       const worker = load3.indexOf(Math.min(...load3));
       const id3 = nextId++;
       load3[worker]++;
-      return new Promise((resolve4, reject) => {
-        pending.set(id3, { resolve: resolve4, reject, worker, spec });
+      return new Promise((resolve5, reject) => {
+        pending.set(id3, { resolve: resolve5, reject, worker, spec });
         workers[worker].postMessage({ id: id3, spec });
       });
     },
@@ -97764,11 +97794,6 @@ function plural2(count2, singular, pluralForm = `${singular}s`) {
 }
 
 // actions/lib/site/site.ts
-var SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-function checkRunId(runId) {
-  if (!SAFE_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`);
-  return runId;
-}
 function runPagePath(runId) {
   return `runs/${checkRunId(runId)}/index.html`;
 }
@@ -97969,10 +97994,7 @@ function diffMarks(diff, diffPath) {
   return out;
 }
 function orderEnvironments(names) {
-  const set8 = new Set(names);
-  const known = ENVIRONMENT_ORDER.filter((e) => set8.has(e));
-  const extra = [...set8].filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
-  return [...known, ...extra];
+  return orderedEnvironments([...new Set(names)]);
 }
 function byTime(a4, b10) {
   return a4.createdAt.localeCompare(b10.createdAt) || a4.runId.localeCompare(b10.runId);
@@ -98636,18 +98658,12 @@ ${built}`;
 
 // actions/lib/site/build-jobs.ts
 import { Worker as Worker2 } from "node:worker_threads";
+import { existsSync as existsSync5 } from "node:fs";
+import { join as join8, resolve as resolve3 } from "node:path";
+
+// actions/lib/report/report-files.ts
 import { existsSync as existsSync4 } from "node:fs";
 import { join as join7, resolve as resolve2 } from "node:path";
-
-// actions/lib/site/report-files.ts
-var SITE_CACHE_MAX_BYTES = 64 * MiB;
-function readIfExists(path3) {
-  try {
-    return readRegularFileIfExists(path3, { maxBytes: SITE_CACHE_MAX_BYTES });
-  } catch {
-    return null;
-  }
-}
 async function renderReport(manifest, results, claims, render = renderSvg) {
   return renderAnalysedReport(manifest, analyseRun(manifest, results.records, claims, results.probes), render);
 }
@@ -98671,6 +98687,19 @@ function writeReportFiles(dir, files) {
   let changed = 0;
   for (const f of files) if (writeUnder(dir, f.path, f.content)) changed++;
   return changed;
+}
+async function commitRun(runDir, reportsDir, claims, render) {
+  const run3 = loadRun(runDir);
+  const runId = checkRunId(run3.manifest.runId);
+  const dir = dirUnder(reportsDir, `runs/${runId}`);
+  let changed = 0;
+  for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
+    const src = join7(runDir, f);
+    if (existsSync4(src) && resolve2(src) !== resolve2(join7(dir, f)) && writeUnder(dir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f], within: runDir }))) changed++;
+  }
+  const report = await renderReport(run3.manifest, run3.results, claims, render);
+  changed += writeReportFiles(dir, report.files);
+  return { dir, changed };
 }
 
 // actions/lib/site/build-jobs.ts
@@ -98721,10 +98750,10 @@ var JobRunner = class {
     const analysis = analyseRun(run3.manifest, run3.results.records, this.context.claims, run3.results.probes);
     const report = await renderAnalysedReport(run3.manifest, analysis, this.render);
     written += writeReportFiles(outDir, report.files);
-    if (resolve2(job.dir) !== resolve2(outDir)) {
+    if (resolve3(job.dir) !== resolve3(outDir)) {
       for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-        const src = join7(job.dir, f);
-        if (existsSync4(src) && writeUnder(outDir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f], within: job.dir }))) written++;
+        const src = join8(job.dir, f);
+        if (existsSync5(src) && writeUnder(outDir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f], within: job.dir }))) written++;
       }
     }
     const page = runPage({ ...report, diffLinks: job.links, pickerHref: job.pickerHref && `../../${job.pickerHref}`, noSvg: report.noSvg });
@@ -98810,17 +98839,25 @@ async function doOnWorkers(context3, chunks, onResult) {
 }
 
 // actions/lib/site/build.ts
+var SITE_CACHE_MAX_BYTES = 64 * MiB;
+function readIfExists(path3) {
+  try {
+    return readRegularFileIfExists(path3, { maxBytes: SITE_CACHE_MAX_BYTES });
+  } catch {
+    return null;
+  }
+}
 var require2 = createRequire(import.meta.url);
 function assetSources() {
   const build = (pkg2, file2) => {
     let dir = dirname3(require2.resolve(pkg2));
-    while (!existsSync5(join8(dir, "package.json")) || JSON.parse(readFileSync3(join8(dir, "package.json"), "utf8")).name !== pkg2) {
+    while (!existsSync6(join9(dir, "package.json")) || JSON.parse(readFileSync3(join9(dir, "package.json"), "utf8")).name !== pkg2) {
       const up = dirname3(dir);
       if (up === dir) throw new Error(`cannot find the package root of ${pkg2}`);
       dir = up;
     }
-    const path3 = join8(dir, "build", file2);
-    if (!existsSync5(path3)) throw new Error(`${pkg2} has no browser build ${file2}: run npm ci`);
+    const path3 = join9(dir, "build", file2);
+    if (!existsSync6(path3)) throw new Error(`${pkg2} has no browser build ${file2}: run npm ci`);
     return path3;
   };
   return {
@@ -98858,7 +98895,7 @@ function fileStamp(path3, previous) {
 }
 var CACHE_INDEX = "cache/index.json";
 function readCacheIndex(siteDir) {
-  const text5 = readIfExists(join8(siteDir, CACHE_INDEX));
+  const text5 = readIfExists(join9(siteDir, CACHE_INDEX));
   try {
     const value4 = text5 === null ? null : JSON.parse(text5);
     if (value4 && value4.version === SITE_CACHE_VERSION && typeof value4.runs === "object" && value4.runs !== null) return value4.runs;
@@ -98867,7 +98904,7 @@ function readCacheIndex(siteDir) {
   return {};
 }
 function resultsStamp(dir, previous) {
-  const path3 = join8(dir, RESULTS_FILE);
+  const path3 = join9(dir, RESULTS_FILE);
   const stamp = fileStamp(path3, previous);
   if (stamp !== null) return stamp;
   try {
@@ -98901,7 +98938,7 @@ function codeFingerprint() {
   else {
     const lib = dirname3(dirname3(self2));
     const files = readdirSync3(lib, { recursive: true }).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
-    for (const f of files) h2.update(f).update("\0").update(readFileSync3(join8(lib, f))).update("\0");
+    for (const f of files) h2.update(f).update("\0").update(readFileSync3(join9(lib, f))).update("\0");
     for (const name2 of SITE_ASSET_NAMES) h2.update(siteAsset(name2));
   }
   return fingerprint = h2.digest("hex");
@@ -98920,26 +98957,26 @@ async function buildSite(runDirs, siteDir, options) {
   const cacheIndex = readCacheIndex(siteDir);
   const stamps = /* @__PURE__ */ new Map();
   const scanned = runDirs.map((dir) => {
-    const dirKey = hashOf(resolve3(dir));
+    const dirKey = hashOf(resolve4(dir));
     const indexed2 = Object.hasOwn(cacheIndex, dirKey) ? cacheIndex[dirKey] : null;
-    const manifestStamp = fileStamp(join8(dir, MANIFEST_FILE), indexed2?.manifest ?? null) ?? unstampedManifest(dir);
+    const manifestStamp = fileStamp(join9(dir, MANIFEST_FILE), indexed2?.manifest ?? null) ?? unstampedManifest(dir);
     let previous = indexed2?.digest ?? null;
     let results = resultsStamp(dir, previous?.results ?? null);
     let key3 = hashOf(claimsHash, manifestStamp.sha256, results?.sha256 ?? "no results");
     if (previous === null || previous.key !== key3) {
       let runId = null;
       try {
-        runId = JSON.parse(readRegularFile(join8(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir })).runId;
+        runId = JSON.parse(readRegularFile(join9(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir })).runId;
       } catch {
       }
-      previous = typeof runId === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? readDigest(join8(siteDir, runCachePath(runId)), null) : null;
+      previous = typeof runId === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? readDigest(join9(siteDir, runCachePath(runId)), null) : null;
       results = resultsStamp(dir, previous?.results ?? null);
       key3 = hashOf(claimsHash, manifestStamp.sha256, results?.sha256 ?? "no results");
     }
     const cached2 = previous !== null && previous.key === key3 ? previous : null;
     stamps.set(dir, { dirKey, manifest: manifestStamp });
     if (cached2) return { dir, key: key3, results, cached: cached2, runId: cached2.history.runId, createdAt: cached2.history.createdAt, plan: cached2.history.plan, testbed: cached2.history.testbed };
-    const manifest = parseManifest(readRegularFile(join8(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join8(dir, MANIFEST_FILE));
+    const manifest = parseManifest(readRegularFile(join9(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join9(dir, MANIFEST_FILE));
     return { dir, key: key3, results, cached: null, runId: manifest.runId, createdAt: manifest.createdAt, plan: manifest.plan?.name ?? "?", testbed: testbedOf(manifest) };
   });
   const seen = /* @__PURE__ */ new Map();
@@ -98971,7 +99008,7 @@ ${p.b}`;
   inTime.forEach((scan, i) => {
     const links = linksByRun.get(scan.runId) ?? [];
     const pageKey = hashOf(scan.key, JSON.stringify(links), pickerHref ?? "");
-    if (scan.cached && scan.cached.pageKey === pageKey && existsSync5(join8(siteDir, runPagePath(scan.runId)))) digests.set(scan.runId, scan.cached);
+    if (scan.cached && scan.cached.pageKey === pageKey && existsSync6(join9(siteDir, runPagePath(scan.runId)))) digests.set(scan.runId, scan.cached);
     else {
       building.add(scan.runId);
       jobs.push({ kind: "run", dir: scan.dir, runId: scan.runId, key: scan.key, pageKey, results: scan.results, links, pickerHref });
@@ -98979,8 +99016,8 @@ ${p.b}`;
     for (const pair of diffsAfter.get(i) ?? []) {
       const [a4, b10] = [byId.get(pair.a), byId.get(pair.b)];
       const key3 = hashOf(SITE_CACHE_VERSION, a4.key, b10.key, JSON.stringify(diffOptions), renderSvgs ? "render" : "none");
-      const cached2 = readDigest(join8(siteDir, diffCachePath(pair)), key3);
-      if (cached2 && existsSync5(join8(siteDir, diffPagePath(pair.a, pair.b)))) diffDigests.set(pairKey(pair), cached2);
+      const cached2 = readDigest(join9(siteDir, diffCachePath(pair)), key3);
+      if (cached2 && existsSync6(join9(siteDir, diffPagePath(pair.a, pair.b)))) diffDigests.set(pairKey(pair), cached2);
       else jobs.push({ kind: "diff", pair, dirA: a4.dir, dirB: b10.dir, key: key3, claimsA: a4.cached?.claims ?? null, claimsB: b10.cached?.claims ?? null });
     }
   });
@@ -99008,7 +99045,7 @@ ${p.b}`;
     }
   }
   const digestOf = (runId) => digests.get(runId);
-  const runs = scanned.map((s2) => ({ runId: s2.runId, dir: s2.dir, claims: digestOf(s2.runId).claims, pagePath: join8(siteDir, runPagePath(s2.runId)) }));
+  const runs = scanned.map((s2) => ({ runId: s2.runId, dir: s2.dir, claims: digestOf(s2.runId).claims, pagePath: join9(siteDir, runPagePath(s2.runId)) }));
   const entries2 = scanned.map((s2) => ({ ...digestOf(s2.runId).entry, compareLinks: [...builtInLinks.get(s2.runId) ?? [], ...options.compareLinks?.get(s2.runId) ?? []] }));
   for (const page of options.extraPages ?? []) if (writeUnder(siteDir, page.path, renderPage(page))) written++;
   if (pickerHref && writeUnder(siteDir, PICKER_PATH, renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
@@ -99022,28 +99059,15 @@ ${p.b}`;
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
   }
   if (writeUnder(siteDir, PAIRS_PATH, renderPage(pairsPage(scanned.map((s2) => ({ ...digestOf(s2.runId).history, claims: digestOf(s2.runId).claims })))))) written++;
-  const indexPath = join8(siteDir, "index.html");
+  const indexPath = join9(siteDir, "index.html");
   if (writeUnder(siteDir, "index.html", renderPage(indexPage(entries2, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH)))) written++;
-  const diffs = pairs.map((pair) => ({ pair, pagePath: join8(siteDir, diffPagePath(pair.a, pair.b)), regressed: diffDigests.get(pairKey(pair)).regressed, improved: diffDigests.get(pairKey(pair)).improved }));
+  const diffs = pairs.map((pair) => ({ pair, pagePath: join9(siteDir, diffPagePath(pair.a, pair.b)), regressed: diffDigests.get(pairKey(pair)).regressed, improved: diffDigests.get(pairKey(pair)).improved }));
   const indexed = scanned.map((r) => [stamps.get(r.dir).dirKey, { manifest: stamps.get(r.dir).manifest, digest: digestOf(r.runId) }]);
   const index6 = { version: SITE_CACHE_VERSION, runs: Object.fromEntries(indexed.sort(([x4], [y4]) => x4.localeCompare(y4))) };
   if (writeUnder(siteDir, CACHE_INDEX, `${JSON.stringify(index6)}
 `)) written++;
   const diffsBuilt = jobs.filter((j) => j.kind === "diff").length;
   return { indexPath, runs, diffs, written, rendered, runsBuilt: building.size, diffsBuilt };
-}
-async function commitRun(runDir, reportsDir, claims, render) {
-  const run3 = loadRun(runDir);
-  const runId = checkRunId(run3.manifest.runId);
-  const dir = dirUnder(reportsDir, `runs/${runId}`);
-  let changed = 0;
-  for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-    const src = join8(runDir, f);
-    if (existsSync5(src) && resolve3(src) !== resolve3(join8(dir, f)) && writeUnder(dir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f], within: runDir }))) changed++;
-  }
-  const report = await renderReport(run3.manifest, run3.results, claims, render);
-  changed += writeReportFiles(dir, report.files);
-  return { dir, changed };
 }
 
 // actions/render-report/src/main.ts
@@ -99082,9 +99106,16 @@ async function run2(io = actionsCore()) {
       lines.push(compactTable(results.records));
     }
     if (settings.siteDir) {
-      const runsDir = join9(settings.reportsDir, "runs");
-      const all = readdirSync4(runsDir).sort().map((name2) => join9(runsDir, name2)).filter(isRunDir);
-      const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m3) => io.info(m3) });
+      const runsDir = join10(settings.reportsDir, "runs");
+      const all = readdirSync4(runsDir).sort().map((name2) => join10(runsDir, name2)).filter(isRunDir);
+      io.startGroup(`site: building from ${all.length} committed runs`);
+      let site;
+      try {
+        site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m3) => io.info(m3) });
+      } finally {
+        io.endGroup();
+      }
+      io.info(`site: ${site.runs.length} runs, ${site.diffs.length} diffs, ${site.written} files written, ${site.rendered} charts rendered`);
       io.setOutput("site-index", site.indexPath);
       lines.push(`
 Site: ${site.runs.length} runs, ${site.written} files written, index ${mdCode(site.indexPath)}.
