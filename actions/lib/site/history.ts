@@ -332,9 +332,9 @@ export function pairsPage(runs: readonly PairRun[]): SitePage {
       return c ? html`<td class="verdict verdict-${c.verdict}">${verdictLabel(c)}</td>` : html`<td class="verdict">(not judged)</td>`;
     })}</tr>\n`);
     return html`<h2>Plan ${plan}</h2>
-<table class="pairs" data-plan="${plan}"><thead>${head}</thead>
+<div class="scroll"><table class="pairs" data-plan="${plan}"><thead>${head}</thead>
 <tbody>
-${rows}</tbody></table>
+${rows}</tbody></table></div>
 `;
   });
   const body = html`<p>For each plan, the latest run on each runner pair (or testbed, for runs without a pair) with the paper's claims judged on it, side by side: the same claims, judged per pair.</p>

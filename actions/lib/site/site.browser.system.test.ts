@@ -87,9 +87,15 @@ describe.skipIf(missing !== null)(`site in headless Chromium${skipNote(missing)}
         expect(await page.locator('.vega img').count()).toBe(0);
         const claims = page.locator('#claims tbody tr');
         expect(await claims.count()).toBeGreaterThanOrEqual(7);
-        // Claims come before the figures.
-        const order = await page.evaluate(() => { const c = document.getElementById('claims'); const f = document.querySelector('figure.chart'); return c && f ? c.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING : 0; });
-        expect(order).toBeTruthy();
+        // The verdict strip comes before the figures, the claims' evidence after them.
+        const order = await page.evaluate(() => {
+          const strip = document.getElementById('verdicts');
+          const claims = document.getElementById('claims');
+          const figure = document.querySelector('figure.chart');
+          if (!strip || !claims || !figure) return false;
+          return Boolean(strip.compareDocumentPosition(figure) & Node.DOCUMENT_POSITION_FOLLOWING) && Boolean(figure.compareDocumentPosition(claims) & Node.DOCUMENT_POSITION_FOLLOWING);
+        });
+        expect(order).toBe(true);
         // The vega-embed the page runs is the one of the vega-embed dependency.
         expect(await page.evaluate(() => (window as unknown as { vegaEmbed: { version: string } }).vegaEmbed.version)).toBe(VEGA_EMBED_VERSION);
         if (runId === 'synthetic-tcg') {

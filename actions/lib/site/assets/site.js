@@ -20,10 +20,47 @@
     return source && source.textContent !== null ? JSON.parse(source.textContent) : null;
   }
 
+  /**
+   * Words of `text` in lines of at most `max` characters (a word longer than that is a line of its own).
+   * @param {string} text @param {number} max @returns {string[]}
+   */
+  function wrap(text, max) {
+    /** @type {string[]} */
+    const lines = [];
+    let line = '';
+    for (const word of text.split(' ')) {
+      if (line !== '' && line.length + 1 + word.length > max) {
+        lines.push(line);
+        line = word;
+      } else line = line === '' ? word : `${line} ${word}`;
+    }
+    if (line !== '') lines.push(line);
+    return lines;
+  }
+
+  /**
+   * The spec drawn at the width of its box: the plot fills the column (a chart's own width is for the
+   * SVG file), and on a narrow screen its title and subtitle wrap instead of widening the page.
+   * @param {any} spec @param {number} width
+   */
+  function fitted(spec, width) {
+    if (typeof spec !== 'object' || spec === null || !(width > 0)) return spec;
+    const out = { ...spec, width: 'container', autosize: { type: 'fit-x', contains: 'padding', resize: true } };
+    const title = spec.title;
+    // About 7 px a character at the title's 14 px, 6.5 at the subtitle's 12 px.
+    if (title && typeof title === 'object' && typeof title.text === 'string') {
+      const lines = (/** @type {unknown} */ s, /** @type {number} */ px) =>
+        (Array.isArray(s) ? s : typeof s === 'string' ? [s] : []).flatMap((l) => wrap(String(l), Math.max(20, Math.floor(width / px))));
+      out.title = { ...title, text: lines(title.text, 8), ...(title.subtitle === undefined ? {} : { subtitle: lines(title.subtitle, 7) }) };
+    }
+    return out;
+  }
+
   for (const node of Array.from(document.querySelectorAll('.vega[data-chart]'))) {
     const id = node.getAttribute('data-chart') ?? '';
-    const spec = jsonOf(`spec-${id}`);
-    if (spec === null || typeof vegaEmbed !== 'function') continue;
+    const raw = jsonOf(`spec-${id}`);
+    if (raw === null || typeof vegaEmbed !== 'function') continue;
+    const spec = fitted(raw, node.clientWidth);
     const fallback = Array.from(node.childNodes);
     node.replaceChildren();
     vegaEmbed(node, spec, { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } })
