@@ -30,7 +30,8 @@ function defaultChartHtml(chart: DiffChartEntry): SafeHtml {
 }
 
 function table(header: string[], rows: SafeHtml[][], className: string): SafeHtml {
-  return html`<table class="${className}"><thead><tr>${header.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r}</tr>`)}</tbody></table>`;
+  // In a box of its own that scrolls: a wide table never widens the page (site.css .scroll).
+  return html`<div class="scroll"><table class="${className}"><thead><tr>${header.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r}</tr>`)}</tbody></table></div>`;
 }
 
 const td = (v: string, cls = ''): SafeHtml => (cls ? html`<td class="${cls}">${v}</td>` : html`<td>${v}</td>`);
@@ -62,7 +63,7 @@ export function diffPage(d: RunDiff, options: DiffPageOptions = {}): DiffPage {
   const title = `Diff: ${d.b.label} vs ${d.a.label}`;
   const out: SafeHtml[] = [];
   out.push(html`<p class="diff-headline"><strong>${s.regressed} regressed, ${s.improved} improved</strong>, ${s.unchanged} unchanged, ${s.undecided} undecided of ${s.compared} points compared; ${s.added} added, ${s.removed} removed.</p>`);
-  out.push(html`<table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow('A (baseline)', d.a)}${runRow('B (candidate)', d.b)}</tbody></table>`);
+  out.push(html`<div class="scroll"><table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow('A (baseline)', d.a)}${runRow('B (candidate)', d.b)}</tbody></table></div>`);
   const correction = d.options.correction === 'holm' ? `Holm-corrected across the ${s.tested} points tested` : 'no multiple-comparison correction';
   out.push(html`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${correction}).</p>`);
 

@@ -3,7 +3,7 @@
 // 1. Turns every .vega placeholder into an interactive chart (vega-embed); the SVG <img> stays when
 //    scripts cannot run or a chart fails.
 // 2. The history filters (index and history pages): hide the chart series and run-table rows whose
-//    plan, runner pair or testbed (data-* attributes) do not match the selects.
+//    plan, runner pair or testbed (data-* attributes) do not match the selects; kept in the URL's query.
 // 3. The diff picker (compare.html): goes to the pair's page when the site has it, else says which
 //    command builds it. Run ids and the command are put in as text, never as HTML.
 // Data comes only from <script type="application/json"> elements, read with JSON.parse.
@@ -87,7 +87,29 @@
         else el.setAttribute('data-filtered-out', '');
       }
     };
-    filters.addEventListener('change', apply);
+    // The filters live in the URL (?plan=...&pair=...&testbed=...): a filtered view can be linked and
+    // survives a reload. Only values a select offers are taken from it.
+    const query = new URLSearchParams(window.location.search);
+    for (const select of selects) {
+      if (!(select instanceof HTMLSelectElement)) continue;
+      const value = query.get(select.getAttribute('data-filter') ?? '');
+      if (value !== null && Array.from(select.options).some((o) => o.value === value)) select.value = value;
+    }
+    const remember = () => {
+      const next = new URLSearchParams(window.location.search);
+      for (const select of selects) {
+        if (!(select instanceof HTMLSelectElement)) continue;
+        const name = select.getAttribute('data-filter') ?? '';
+        if (select.value === '') next.delete(name);
+        else next.set(name, select.value);
+      }
+      const search = next.toString();
+      window.history.replaceState(null, '', `${window.location.pathname}${search ? `?${search}` : ''}${window.location.hash}`);
+    };
+    filters.addEventListener('change', () => {
+      apply();
+      remember();
+    });
     filters.addEventListener('submit', (event) => event.preventDefault());
     apply();
   }
