@@ -150,7 +150,7 @@ describe.skipIf(missing !== null)(`site in headless Chromium${skipNote(missing)}
       expect(await native.textContent()).toContain('A: synthetic-tcg');
       expect(await native.textContent()).toContain('B: synthetic-native');
       // The tables: runs, manifest differences, the points of every common curve, claims that changed.
-      expect(await page.locator('h1').textContent()).toBe('Diff: synthetic-native vs synthetic-tcg');
+      expect(await page.locator('h1').textContent()).toBe('Diff: synthetic-tcg → synthetic-native');
       expect(await page.locator('table.diff-runs tbody tr').count()).toBe(2);
       expect(await page.locator('table.diff-manifest-table tbody tr').count()).toBeGreaterThan(0);
       // Native is in both runs: its three curves (TCP from-100 and from-300, UDP) have point tables.

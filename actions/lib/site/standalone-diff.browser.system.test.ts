@@ -43,7 +43,7 @@ describe.skipIf(missing !== null)(`diff page in headless Chromium${skipNote(miss
     let dialogs = 0;
     page.on('dialog', (d) => { dialogs++; void d.dismiss(); });
     await page.goto(`file://${join(work, 'index.html')}`);
-    expect(await page.locator('h1').textContent()).toBe(`Diff: feature${EVIL} vs main`);
+    expect(await page.locator('h1').textContent()).toBe(`Diff: main → feature${EVIL}`);
     expect(await page.locator('.diff-headline').textContent()).toMatch(/^2 regressed, 0 improved, 3 unchanged/);
     expect(await page.locator('.diff-manifest-table tbody tr').count()).toBe(1);
     expect(await page.locator('.diff-manifest-table tbody tr td').nth(1).textContent()).toBe('link.rateMbit');
