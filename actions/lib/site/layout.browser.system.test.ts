@@ -91,7 +91,7 @@ describe.skipIf(missing !== null)(`site layout at 1400 and 390 px in headless Ch
   });
 
   it('builds every kind of page from the committed runs', () => {
-    for (const kind of [/^index\.html$/, /^runs\/[^/]+\/index\.html$/, /^diffs\/[^/]+\/index\.html$/, /^history\/[^/]+\.html$/, /^pairs\.html$/, /^compare\.html$/]) {
+    for (const kind of [/^index\.html$/, /^runs\/[^/]+\/index\.html$/, /^diffs\/[^/]+\/index\.html$/, /^history\/[^/]+\.html$/, /^pairs\.html$/, /^compare\.html$/, /^regressions\.html$/]) {
       expect(pages.some((p) => kind.test(p)), String(kind)).toBe(true);
     }
   });

@@ -344,7 +344,7 @@ export function sortEntries(entries: readonly IndexEntry[]): IndexEntry[] {
  * pickerHref: the page that diffs any two runs, linked above the table when the site has one.
  * overview: the history's small multiples (history.ts), above the table; pairsHref: the page comparing runner pairs.
  */
-export function indexPage(entries: readonly IndexEntry[], pickerHref?: string, overview: SafeHtml | null = null, pairsHref?: string): SitePage {
+export function indexPage(entries: readonly IndexEntry[], pickerHref?: string, overview: SafeHtml | null = null, pairsHref?: string, regressionsHref?: string): SitePage {
   const rows = sortEntries(entries).map((e) => {
     const subject = e.subject ? firstLine(e.subject) : '';
     const commit = e.commit ? html`<code>${e.commit.slice(0, 12)}</code> <span class="subject" title="${subject}">${subject}</span>` : '(unknown)';
@@ -352,7 +352,7 @@ export function indexPage(entries: readonly IndexEntry[], pickerHref?: string, o
     return html`<tr data-run="${e.runId}" data-plan="${e.plan}" data-pair="${e.pair ?? NO_PAIR}" data-testbed="${e.testbed}"><td>${link({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ''}</td><td>${e.plan}</td><td>${e.environments.join(', ')}</td><td>${e.machine}</td><td>${e.status}</td><td class="claims-counts">${verdictNumbersHtml(e.verdicts)}</td><td class="compare">${compare}</td></tr>\n`;
   });
   const body = html`<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims.</p>
-${overview}${pickerHref ? html`<p class="picker-link">${link({ href: pickerHref, text: 'Compare any two runs' })}</p>\n` : null}${pairsHref ? html`<p class="pairs-link">${link({ href: pairsHref, text: 'Runner pairs compared: the same claims judged per pair' })}</p>\n` : null}<h2 id="runs-heading">Runs</h2>
+${overview}${pickerHref ? html`<p class="picker-link">${link({ href: pickerHref, text: 'Compare any two runs' })}</p>\n` : null}${pairsHref ? html`<p class="pairs-link">${link({ href: pairsHref, text: 'Runner pairs compared: the same claims judged per pair' })}</p>\n` : null}${regressionsHref ? html`<p class="regressions-link">${link({ href: regressionsHref, text: 'Regressions and improvements between consecutive comparable runs (with an Atom feed)' })}</p>\n` : null}<h2 id="runs-heading">Runs</h2>
 <p class="verdict-legend">Claims column: ${verdictNumbersHtml({ supported: 'supported', refuted: 'refuted', inconclusive: 'inconclusive' })}</p>
 <div class="scroll"><table class="runs" id="runs">
 <thead><tr><th scope="col">Run</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Branch</th><th scope="col">Plan</th><th scope="col">Environments</th><th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Claims</th><th scope="col">Compare</th></tr></thead>
