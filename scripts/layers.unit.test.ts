@@ -1,6 +1,6 @@
 // The library's stages and their direction, checked on every source's imports: a module may import
 // from its own stage or a stage below it, never from one above, and the library never imports env/
-// or scripts/ (env/ builds on the library, not the reverse). README "Code layout" explains the cut.
+// or scripts/ (env/ builds on the library, not the reverse). actions/README.md "Code layout" explains the cut.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
