@@ -180,7 +180,8 @@ describe.skipIf(missing !== null)(`actions chained on a real testbed (as the run
     // The site's own stylesheet and script, found beside the bundle (dist/assets/).
     for (const name of SITE_ASSET_NAMES) expect(readFileSync(join(site, 'assets', name)).equals(siteAsset(name)), name).toBe(true);
     expect(r.summary).toContain(`### Run \`${runId}\` (${loadRun(runDir).manifest.status})`);
-    expect(r.summary).toContain('| Claim | Section | Verdict | Evidence |');
+    expect(r.summary).toContain('| Claim | Section | Verdict | Finding and evidence |');
+    expect(r.summary).toMatch(/\*\*Verdicts:\*\* \d+ claims: \d+ supported, \d+ refuted, \d+ inconclusive/);
     expect(r.summary).toMatch(/\| UDP_STREAM -r 1550 \| (\d+\.\d\d|—)/);
 
     // Rendering the same run again changes no committed file.

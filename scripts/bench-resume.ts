@@ -47,7 +47,8 @@ async function session(args: string[], killAfterSeconds: number | null): Promise
 }
 
 const common = ['--index', values.index!, '--no-report'];
-const first = ['run', '--plan', 'paper', '--env', values.env!, '--out', out, '--test-length', values['test-length']!, '--replicates', values.replicates!, ...common];
+// The bare link, as this bench was first measured: --plan paper alone now brings the calibrated delay.
+const first = ['run', '--plan', 'paper', '--delay', 'off', '--env', values.env!, '--out', out, '--test-length', values['test-length']!, '--replicates', values.replicates!, ...common];
 console.log(`bench-resume: paper plan, --env ${values.env} --test-length ${values['test-length']} --replicates ${values.replicates}, ${kills} SIGKILLs after ${minDelay}-${maxDelay} s (seed ${values.seed}), testbed ${values.index}`);
 console.log(`  run directory: ${out}`);
 const t0 = performance.now();

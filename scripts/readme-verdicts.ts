@@ -1,35 +1,35 @@
 #!/usr/bin/env node
 // The README's verdict table, made from a committed run's analysis.json so that it says exactly
-// what the run's report says: each of the paper's claims (its words hold the paper's number), our
-// verdict, and our key number (the first measured figure of the verdict's evidence, without the
-// run-wide conditions that the report states once). scripts/readme-verdicts.unit.test.ts checks that the table in
-// the README is this script's output for the run its marker names.
+// what the run's report says: the counts, then each of the paper's claims (its words hold the
+// paper's number), our verdict and what the run shows in plain words, whole (never cut: the
+// statistics follow in the finding, the full evidence is one link away in the run's claims.md).
+// scripts/readme-verdicts.unit.test.ts checks that the table in the README is this script's output
+// for the run its marker names.
 // Usage: node scripts/readme-verdicts.ts reports/runs/<runId>
 
 import { join } from 'node:path';
 import type { ClaimResult } from '../actions/lib/analyse/claims/judge.ts';
-import { verdictLabel } from '../actions/lib/analyse/claims/judge.ts';
+import { countsLine, verdictLabel } from '../actions/lib/analyse/claims/judge.ts';
 import { MiB, readRegularFile } from '../actions/lib/core/safe-read.ts';
 import { mdText } from '../actions/lib/core/text.ts';
 
-/** Sentences that state a run-wide condition rather than a number: the report opens with them. */
-const CONDITION = /^(Not measured in this run: [^.]*\.|[^.]*? ran under TCG \(QEMU's software emulation\), not KVM:[^.]*\.)\s*/;
+type Judged = Pick<ClaimResult, 'section' | 'text' | 'verdict' | 'qualifier' | 'onlyTcg' | 'finding' | 'limits'>;
 
-export function keyNumber(evidence: string, max = 180): string {
-  let rest = evidence;
-  for (let i = 0; i < 4 && CONDITION.test(rest); i++) rest = rest.replace(CONDITION, '');
-  const first = rest.split(/(?<=\.)\s+(?=[A-Za-z])/)[0] ?? rest;
-  return first.length > max ? `${first.slice(0, max - 1)}…` : first;
+/** What the run shows for one claim: the finding, then what the testbed cannot show. */
+export function findingCell(c: Judged): string {
+  return [c.finding, ...(c.limits.length ? [`Cannot show here: ${c.limits.join(' ')}`] : [])].join(' ');
 }
 
-export function verdictTable(claims: readonly ClaimResult[]): string {
-  const rows = claims.map((c) => `| ${mdText(c.section)} | ${mdText(c.text)} | ${mdText(verdictLabel(c))} | ${mdText(keyNumber(c.evidence))} |`);
-  return ['| section | the paper says | verdict | our key number |', '| --- | --- | --- | --- |', ...rows].join('\n');
+/** The counts, then one row per claim; `evidence` is where the full evidence is (the run's claims.md). */
+export function verdictTable(claims: readonly Judged[], evidence: string): string {
+  const rows = claims.map((c) => `| ${mdText(c.section)} | ${mdText(c.text)} | ${mdText(verdictLabel(c))} | ${mdText(findingCell(c))} |`);
+  return [`**${countsLine(claims)}.** The evidence of each, its conditions and how it is judged: [claims.md](${evidence}).`, '', '| section | the paper says | verdict | what this run shows |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
-export function readmeVerdictTable(runDir: string): string {
-  const analysis = JSON.parse(readRegularFile(join(runDir, 'analysis.json'), { maxBytes: 64 * MiB })) as { claims: ClaimResult[] };
-  return verdictTable(analysis.claims);
+/** The table for a committed run directory (reports/runs/<runId>), linking its claims.md. */
+export function readmeVerdictTable(runDir: string, linkDir = runDir): string {
+  const analysis = JSON.parse(readRegularFile(join(runDir, 'analysis.json'), { maxBytes: 64 * MiB })) as { claims: Judged[] };
+  return verdictTable(analysis.claims, `${linkDir.replace(/\/+$/, '')}/claims.md`);
 }
 
 if (import.meta.main) {

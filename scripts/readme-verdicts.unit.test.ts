@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { keyNumber, readmeVerdictTable } from './readme-verdicts.ts';
+import { readmeVerdictTable, verdictTable } from './readme-verdicts.ts';
 import { REPO_DIR } from './cli/common.ts';
 
 const MARKER = /<!-- verdicts: (reports\/runs\/[A-Za-z0-9._-]+) -->\n([\s\S]*?)\n<!-- \/verdicts -->/;
@@ -14,12 +14,18 @@ describe('the README verdict table', () => {
     const readme = readFileSync(join(REPO_DIR, 'README.md'), 'utf8');
     const m = MARKER.exec(readme);
     expect(m, 'README.md has no <!-- verdicts: reports/runs/ID --> ... <!-- /verdicts --> block').not.toBeNull();
-    expect(m![2]).toBe(readmeVerdictTable(join(REPO_DIR, m![1]!)));
+    expect(m![2]).toBe(readmeVerdictTable(join(REPO_DIR, m![1]!), m![1]!));
   });
 
-  it('takes the first measured figure of the evidence, without the run-wide conditions', () => {
-    expect(keyNumber("Not measured in this run: osv. kvm ran under TCG (QEMU's software emulation), not KVM: the claim is about KVM, so it is not judged. kvm - docker: mean -2.84 x 10^6 bits/s. Further detail.")).toBe('kvm - docker: mean -2.84 x 10^6 bits/s.');
-    expect(keyNumber("kvm and osv ran under TCG (QEMU's software emulation), not KVM: the claims about them are not judged. docker vs native: +1.2%.")).toBe('docker vs native: +1.2%.');
-    expect(keyNumber('x'.repeat(300), 10)).toBe(`${'x'.repeat(9)}…`);
+  it('opens with the counts and gives each finding whole, with what the testbed cannot show', () => {
+    const long = `native - docker: ${'0.12345 '.repeat(40).trim()}`;
+    const table = verdictTable([
+      { section: 'IV', text: 'claim a', verdict: 'refuted', qualifier: null, onlyTcg: false, finding: long, limits: ['The link loses nothing.'] },
+      { section: 'IV', text: 'claim b', verdict: 'inconclusive', qualifier: 'kvm not judged: TCG', onlyTcg: true, finding: 'Not judged.', limits: [] },
+    ], 'reports/runs/x/claims.md');
+    expect(table.split('\n')[0]).toBe('**2 claims: 0 supported, 1 refuted, 1 inconclusive (1 of them only because a guest ran under TCG).** The evidence of each, its conditions and how it is judged: [claims.md](reports/runs/x/claims.md).');
+    expect(table).toContain(`| IV | claim a | refuted | ${long} Cannot show here: The link loses nothing. |`);
+    expect(table).toContain('| IV | claim b | inconclusive (kvm not judged: TCG) | Not judged. |');
+    expect(table).not.toContain('…');
   });
 });

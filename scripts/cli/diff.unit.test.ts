@@ -58,19 +58,19 @@ describe('virtnet diff and report --diff on synthetic runs (no testbed)', () => 
   };
   const { plan } = loadPlan('quick', PLANS_DIR);
   const envs = ['native', 'docker', 'kvm', 'osv'];
-  // The paper's shapes, then every environment flat like native: KVM's TCP curve is no longer shown
-  // unstable (the quick plan's few points leave it inconclusive rather than refuted).
+  // The paper's shapes, then every environment flat like native: "none performs as well as native"
+  // (UDP), undecided on the paper's few quick points, is refuted when Docker equals native.
   const paper = write(syntheticRun({ plan, environments: envs, replicates: 3, seed: 1, runId: 'paper-shaped' }));
   const flat = write(syntheticRun({ plan, environments: envs, replicates: 3, seed: 2, runId: 'flat', profile: 'flat', createdAt: '2026-01-02T00:00:00.000Z' }));
 
   it('lists the claims whose verdict changed in every format', async () => {
     const { exitCode, diff } = await diffJson(paper, flat);
     expect(exitCode).toBe(0);
-    expect(diff.claimChanges).toContainEqual(expect.objectContaining({ id: 'tcp-kvm-unstable', a: 'supported', b: 'inconclusive' }));
+    expect(diff.claimChanges).toContainEqual(expect.objectContaining({ id: 'udp-none-beats-native', a: 'inconclusive', b: 'refuted' }));
     const text = await virtnet('diff', paper, flat);
-    expect(text.stdout).toMatch(/Claims whose verdict changed:\n( {2}.*\n)* {2}tcp-kvm-unstable: supported -> inconclusive: /);
+    expect(text.stdout).toMatch(/Claims whose verdict changed:\n( {2}.*\n)* {2}udp-none-beats-native: inconclusive -> refuted: /);
     const markdown = await virtnet('diff', paper, flat, '--format', 'markdown');
-    expect(markdown.stdout).toMatch(/\| tcp-kvm-unstable \| supported \| inconclusive \|/);
+    expect(markdown.stdout).toMatch(/\| udp-none-beats-native \| inconclusive \| refuted \|/);
     const same = await diffJson(paper, paper);
     expect(same.diff.claimChanges).toEqual([]);
   });
@@ -82,7 +82,7 @@ describe('virtnet diff and report --diff on synthetic runs (no testbed)', () => 
     expect(r.stdout).toMatch(/diff paper-shaped -> flat: \d+ regressed, \d+ improved: /);
     expect(r.stdout).toMatch(/diff flat -> paper-shaped: /);
     expect(r.stdout).toMatch(/site: 2 runs, 2 diffs, /);
-    expect(readFileSync(join(site, 'diffs/paper-shaped--flat/index.html'), 'utf8')).toContain('<td>tcp-kvm-unstable</td><td>supported</td><td>inconclusive</td>');
+    expect(readFileSync(join(site, 'diffs/paper-shaped--flat/index.html'), 'utf8')).toContain('<td>udp-none-beats-native</td><td>inconclusive</td><td>refuted</td>');
     expect(readFileSync(join(site, 'compare.html'), 'utf8')).toContain('--diff flat:paper-shaped"');
     const bad = await virtnet('report', paper, flat, '--site', site, '--diff', 'flat:nope');
     expect(bad.exitCode).toBe(2);
@@ -95,18 +95,19 @@ describe('virtnet diff and report --diff on synthetic runs (no testbed)', () => 
   it('--claims names the claims file: another file is judged, a bad one is refused naming the claim, field and value', async () => {
     const paperClaims = JSON.parse(readFileSync(join(PLANS_DIR, 'paper-claims.json'), 'utf8'));
     const mine = join(work, 'one-claim.json');
-    writeFileSync(mine, JSON.stringify({ ...paperClaims, claims: paperClaims.claims.filter((c: { id: string }) => c.id === 'tcp-kvm-unstable') }));
+    writeFileSync(mine, JSON.stringify({ ...paperClaims, claims: paperClaims.claims.filter((c: { id: string }) => c.id === 'tcp-replicates-identical') }));
     const out = join(work, 'one-claim-report');
     const ok = await virtnet('report', paper, '--out', out, '--claims', mine);
     expect(ok.exitCode, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/ supported {2}tcp-kvm-unstable: /);
+    expect(ok.stdout).toMatch(/ supported {2}tcp-replicates-identical: /);
+    expect(ok.stdout).toMatch(/\n {2}1 claim: 1 supported, 0 refuted, 0 inconclusive\n/);
     expect(readFileSync(join(out, 'claims.md'), 'utf8').match(/^\| [^|]+ \| III/gm)).toHaveLength(1);
     const bad = join(work, 'bad-claims.json');
     writeFileSync(bad, JSON.stringify({ ...paperClaims, claims: paperClaims.claims.map((c: { id: string; spreadRatio?: number }) => (c.id === 'tcp-kvm-unstable' ? { ...c, spreadRatio: undefined, minimumDrop: 0.05 } : c)) }));
     const refused = await virtnet('diff', paper, flat, '--claims', bad);
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain(`${bad} is not a valid claims file:`);
-    expect(refused.stderr).toMatch(/claims\[4\] \(tcp-kvm-unstable\)\.minimumDrop: unknown field \(value 0\.05\)/);
-    expect(refused.stderr).toMatch(/claims\[4\] \(tcp-kvm-unstable\)\.spreadRatio: missing: expected number/);
+    expect(refused.stderr).toMatch(/claims\[5\] \(tcp-kvm-unstable\)\.minimumDrop: unknown field \(value 0\.05\)/);
+    expect(refused.stderr).toMatch(/claims\[5\] \(tcp-kvm-unstable\)\.spreadRatio: missing: expected number/);
   }, 120_000);
 });

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { InputError, phrase } from '../../actions/lib/core/input.ts';
 import { loadClaims } from '../../actions/lib/analyse/claims/file.ts';
-import { verdictLabel, type ClaimResult, type ClaimsScope } from '../../actions/lib/analyse/claims/judge.ts';
+import { countsLine, verdictLabel, type ClaimResult, type ClaimsScope } from '../../actions/lib/analyse/claims/judge.ts';
 import type { ClaimsFile } from '../../actions/lib/analyse/claims/schema.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { buildSite, commitRun, renderReport, reportCacheDirs, writeReportFiles } from '../../actions/lib/site/build.ts';
@@ -25,10 +25,10 @@ export function claimsOption(value: string | undefined): ClaimsFile {
 }
 
 /** One line per claim, for the terminal, after what the run can and cannot test. */
-export function verdictLines(claims: readonly Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'>[], scope?: ClaimsScope): string[] {
+export function verdictLines(claims: readonly (Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'> & { onlyTcg?: boolean })[], scope?: ClaimsScope): string[] {
   const width = Math.max(...claims.map((c) => verdictLabel(c).length));
   const reach = scope ? [`  conditions: ${scope.conditions}`, ...scope.canTest.map((l) => `  can test: ${l}`), ...scope.cannotTest.map((l) => `  cannot test: ${l}`)] : [];
-  return [...reach, ...claims.map((c) => `  ${verdictLabel(c).padEnd(width)}  ${c.id}: ${c.text}`)];
+  return [...reach, ...claims.map((c) => `  ${verdictLabel(c).padEnd(width)}  ${c.id}: ${c.text}`), `  ${countsLine(claims)}`];
 }
 
 export async function commandReport(args: string[]): Promise<number> {

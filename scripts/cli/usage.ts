@@ -29,8 +29,9 @@ export const COMMAND_USAGE: Record<string, CommandUsage> = {
   --no-shuffle          run points in plan order
   --rate MBIT|off       testbed link rate (default 100, the paper's cable)
   --delay D|off         one-way delay added in each direction of the testbed link, e.g. 0.15ms or
-                        150us (default off; npm run reproduce uses the calibrated ${CALIBRATED_ONE_WAY_DELAY_US}us); a resumed
-                        run keeps its delay
+                        150us (default: the calibrated ${CALIBRATED_ONE_WAY_DELAY_US}us for --plan paper on the testbed, where
+                        its TCP claims need it, else off; npm run reproduce adds it to any plan); a
+                        resumed run keeps its delay
   --cc NAME             TCP congestion control of the client, the sender (default cubic, the paper's)
   --index N             testbed index 0-63 (default 0; tests use others)
   --server ADDRESS      measure an external server (a real two-host testbed): no namespace testbed

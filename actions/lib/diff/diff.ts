@@ -29,7 +29,7 @@ export interface ClaimVerdict {
   id: string;
   text: string;
   verdict: 'supported' | 'refuted' | 'inconclusive';
-  /** Why an inconclusive verdict could be nothing else ("TCG, not KVM"): shown with the verdict. */
+  /** Per environment, where some were not judged ("kvm and osv not judged: TCG"): shown with the verdict. */
   qualifier?: string | null;
 }
 
@@ -188,7 +188,7 @@ export interface CurveDiff {
 export interface ClaimChange {
   id: string;
   text: string;
-  /** The verdict with its qualifier, e.g. "inconclusive (TCG, not KVM)"; null when the claim is absent. */
+  /** The verdict with its qualifier, e.g. "inconclusive (kvm not judged: TCG)"; null when the claim is absent. */
   a: string | null;
   b: string | null;
 }
@@ -490,8 +490,10 @@ function claimChanges(a: readonly ClaimVerdict[] | undefined, b: readonly ClaimV
   const byB = new Map(b.map((c) => [c.id, c]));
   const ids = [...new Set([...byA.keys(), ...byB.keys()])].sort();
   return ids
-    .map((id) => ({ id, text: (byB.get(id) ?? byA.get(id))!.text, a: label(byA.get(id)), b: label(byB.get(id)) }))
-    .filter((c) => c.a !== c.b);
+    // A change is a change of verdict (or a claim only one side has); the qualifier, which names
+    // each environment's state, is shown with it but shifts with noise on its own.
+    .filter((id) => byA.get(id)?.verdict !== byB.get(id)?.verdict)
+    .map((id) => ({ id, text: (byB.get(id) ?? byA.get(id))!.text, a: label(byA.get(id)), b: label(byB.get(id)) }));
 }
 
 export function diffRuns(inputA: DiffInput, inputB: DiffInput, options: DiffOptions = DEFAULT_DIFF_OPTIONS): RunDiff {

@@ -8,7 +8,7 @@ import { comparePoints, environmentsOf, relativeThroughput, restrictedAverage, s
 import { ENVIRONMENT_ORDER } from './charts/style.ts';
 import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpEffectiveSizeFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure, udpXTitle } from './charts/figures.ts';
 import { precisionReached, type EnvironmentPrecision } from '../analyse/precision.ts';
-import { claimsScope, judgeClaims, scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
+import { claimsScope, countsLine, judgeClaims, scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, MeasurementRecord, RttProbeRecord } from '../measure/records.ts';
 import { type RoundTrip, roundTripOf } from '../measure/round-trip.ts';
@@ -185,7 +185,11 @@ export function comparisonsCsv(a: RunAnalysis): string {
 
 /** The claims table in Markdown, opened by what the run can and cannot test; each verdict with its conditions. */
 export function claimsMarkdown(claims: readonly ClaimResult[], scope?: ClaimsScope): string {
-  const table = ['| Claim | Section | Verdict | Evidence |', '|---|---|---|---|', ...claims.map((c) => `| ${mdText(c.text)} | ${mdText(c.section)} | **${mdText(verdictLabel(c))}** | ${mdText(c.evidence)} Judged under: ${mdText(c.conditions)}. |`), ''];
+  const row = (c: ClaimResult) => {
+    const limits = c.limits.length ? ` **What this testbed cannot show:** ${mdText(c.limits.join(' '))}` : '';
+    return `| ${mdText(c.text)} | ${mdText(c.section)} | **${mdText(verdictLabel(c))}** | ${mdText(c.finding)}${limits} **Evidence:** ${mdText(c.evidence)} **Judged under:** ${mdText(c.conditions)}. |`;
+  };
+  const table = [`**Verdicts:** ${countsLine(claims)}.`, '', '| Claim | Section | Verdict | Finding and evidence |', '|---|---|---|---|', ...claims.map(row), ''];
   return [...(scope ? [scopeMarkdown(scope)] : []), ...table].join('\n');
 }
 

@@ -22,10 +22,10 @@ import { readIfExists, renderAnalysedReport, reportCacheDirs, writeReportFiles }
 import { checkRunId, indexEntry, renderPage, runPage, type IndexEntry, type Link } from './site.ts';
 
 /** What the site keeps of a claim judged on a run: the pair page, diffs and the CLI's verdict lines need no more (the evidence is on the run page). */
-export type Verdict = Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'>;
+export type Verdict = Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier' | 'onlyTcg'>;
 
 export function verdictsOf(claims: readonly ClaimResult[]): Verdict[] {
-  return claims.map(({ id, text, verdict, qualifier }) => ({ id, text, verdict, qualifier }));
+  return claims.map(({ id, text, verdict, qualifier, onlyTcg }) => ({ id, text, verdict, qualifier, onlyTcg: onlyTcg ?? false }));
 }
 
 /** The cache's format: raised when a digest's shape changes (a change of the code is caught by build.ts codeFingerprint). */

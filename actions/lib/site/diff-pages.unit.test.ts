@@ -83,7 +83,8 @@ describe('pages', () => {
     }
     expect(body).toContain('<table class="diff-points">');
     expect(body).toContain('<table class="diff-claims-table">');
-    expect(body).toContain('<td>udp-none-beats-native</td><td>inconclusive (TCG, not KVM)</td><td>refuted</td>');
+    // A flipped claim shows both verdicts with their qualifiers (here the TCG guests' parts, not judged).
+    expect(body).toContain('<td>tcp-100-osv-above-native-docker-4-to-20</td><td>inconclusive (osv not judged: TCG)</td><td>refuted</td>');
     expect(body).toContain('href="../../runs/run-a/index.html"');
     const html = renderPage(page);
     expect(html).not.toContain(EVIL);

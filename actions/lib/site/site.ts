@@ -11,7 +11,7 @@
 import { plural } from '../core/text.ts';
 import { html, jsonScript, safeHref, type SafeHtml } from '../core/html.ts';
 import type { TopLevelSpec } from 'vega-lite';
-import { verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
+import { countsLine, countVerdicts, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
 import { environmentTitle } from '../report/charts/style.ts';
 import { TCG_WARNING, usesTcg } from '../report/charts/figures.ts';
 import type { Manifest } from '../measure/records.ts';
@@ -117,9 +117,12 @@ ${rows}</tbody></table>`);
 }
 
 export function claimsTableHtml(claims: readonly ClaimResult[]): SafeHtml {
-  const rows = claims.map((c) => html`<tr class="verdict-${c.verdict}" id="claim-${c.id}"><td>${c.text}</td><td>${c.section}</td><td class="verdict">${verdictLabel(c)}</td><td>${c.evidence}<p class="conditions">Judged under: ${c.conditions}.</p><details><summary>how judged</summary>${c.judged}${c.note ? ` ${c.note}` : ''}</details></td></tr>\n`);
-  return scrollBox(html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run</caption>
-<thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Evidence</th></tr></thead>
+  // Analyses written before findings and limits existed have neither: the evidence stands alone.
+  const finding = (c: ClaimResult) => (c.finding ? html`<p class="finding">${c.finding}</p>` : '');
+  const limits = (c: ClaimResult) => ((c.limits ?? []).length ? html`<p class="limits">What this testbed cannot show: ${c.limits.join(' ')}</p>` : '');
+  const rows = claims.map((c) => html`<tr class="verdict-${c.verdict}" id="claim-${c.id}"><td>${c.text}</td><td>${c.section}</td><td class="verdict">${verdictLabel(c)}</td><td>${finding(c)}${limits(c)}<details><summary>evidence</summary>${c.evidence}</details><p class="conditions">Judged under: ${c.conditions}.</p><details><summary>how judged</summary>${c.judged}${c.note ? ` ${c.note}` : ''}</details></td></tr>\n`);
+  return scrollBox(html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run: ${countsLine(claims)}</caption>
+<thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Finding and evidence</th></tr></thead>
 <tbody>
 ${rows}</tbody></table>`);
 }
@@ -134,16 +137,24 @@ function firstLine(text: string): string {
   return text.split('\n')[0]!.trim();
 }
 
-/** A claim this run could judge: all its environments measured, none of them under TCG. */
-export function judgedHere(c: Pick<ClaimResult, 'missing' | 'qualifier'>): boolean {
-  return c.missing.length === 0 && c.qualifier === null;
+/**
+ * A claim this run could judge: it has a verdict, or it is inconclusive with all its environments
+ * measured and not only for TCG (the data left it undecided). An analysis older than onlyTcg marked
+ * a TCG claim by its qualifier alone.
+ */
+export function judgedHere(c: Pick<ClaimResult, 'verdict' | 'missing' | 'qualifier'> & { onlyTcg?: boolean }): boolean {
+  if (c.verdict !== 'inconclusive') return true;
+  return c.missing.length === 0 && !(c.onlyTcg ?? c.qualifier !== null);
 }
 
 const FINDING_MAX = 200;
 
-/** The evidence's first measured part, on one line: what the run found, without the paper's side or the test. */
-export function oneLineFinding(evidence: string): string {
-  const first = evidence.split(/; the paper|\. Judged under/)[0]!.trim();
+/**
+ * What the run found, on one line: the claim's finding in words, or (an analysis written before
+ * findings existed) the evidence's first measured part, without the paper's side or the test.
+ */
+export function oneLineFinding(c: Pick<ClaimResult, 'evidence'> & { finding?: string }): string {
+  const first = (c.finding || c.evidence.split(/; the paper|\. Judged under/)[0]!).trim();
   return first.length <= FINDING_MAX ? first : `${first.slice(0, FINDING_MAX - 1)}\u2026`;
 }
 
@@ -160,12 +171,11 @@ const STRIP_MAX = 6;
  * it found, refuted first (what a reader most needs to know), at most STRIP_MAX of them.
  */
 export function verdictStripHtml(claims: readonly ClaimResult[]): SafeHtml {
-  const counts = { supported: 0, refuted: 0, inconclusive: 0 };
-  for (const c of claims) counts[c.verdict]++;
+  const counts = countVerdicts(claims);
   const order = { refuted: 0, supported: 1, inconclusive: 2 } as const;
   const judged = claims.filter(judgedHere).sort((a, b) => order[a.verdict] - order[b.verdict]);
   const shown = judged.slice(0, STRIP_MAX);
-  const items = shown.map((c) => html`<li class="v-${c.verdict}"><a class="mark" href="${safeHref(`#claim-${c.id}`)}">${c.verdict}</a> ${c.text} <span class="finding">${oneLineFinding(c.evidence)}</span></li>\n`);
+  const items = shown.map((c) => html`<li class="v-${c.verdict}"><a class="mark" href="${safeHref(`#claim-${c.id}`)}">${c.verdict}</a> ${c.text} <span class="finding">${oneLineFinding(c)}</span></li>\n`);
   const rest = judged.length - shown.length;
   const notJudged = claims.length - judged.length;
   const list = judged.length === 0

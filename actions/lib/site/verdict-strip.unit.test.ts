@@ -6,29 +6,34 @@ import { judgedHere, oneLineFinding, verdictStripHtml } from './site.ts';
 
 function claim(id: string, verdict: ClaimResult['verdict'], extra: Partial<ClaimResult> = {}): ClaimResult {
   return {
-    id, text: `claim ${id}`, section: 'III', kind: 'difference' as ClaimResult['kind'], verdict, qualifier: null,
-    evidence: `native - docker (from-100, 3 points): mean 0.45 x 10^6 bits/s; the paper: at least 1.00. Judged under: x.`,
-    judged: '', conditions: '', missing: [], note: null, contradicts: [], parts: [], ...extra,
+    id, text: `claim ${id}`, section: 'III', kind: 'difference' as ClaimResult['kind'], quantifier: 'every', verdict, qualifier: null, onlyTcg: false,
+    finding: '', evidence: `native - docker (from-100, 3 points): mean 0.45 x 10^6 bits/s; the paper: at least 1.00. Judged under: x.`,
+    judged: '', conditions: '', limits: [], missing: [], note: null, contradicts: [], otherReading: null, parts: [], ...extra,
   };
 }
 
 describe('verdict strip', () => {
-  it('keeps the evidence\'s first measured part, without the paper\'s side, and cuts a long one', () => {
-    expect(oneLineFinding('a - b: mean 1; the paper: 2 (fails). Judged under: y.')).toBe('a - b: mean 1');
-    expect(oneLineFinding('only a finding. Judged under: y.')).toBe('only a finding');
-    const long = oneLineFinding(`${'x'.repeat(500)}; the paper`);
+  it('says the claim\'s finding, else the evidence\'s first measured part without the paper\'s side, and cuts a long one', () => {
+    expect(oneLineFinding({ finding: 'Docker is as fast as native.', evidence: 'a - b: mean 1; the paper: 2' })).toBe('Docker is as fast as native.');
+    expect(oneLineFinding({ evidence: 'a - b: mean 1; the paper: 2 (fails). Judged under: y.' })).toBe('a - b: mean 1');
+    expect(oneLineFinding({ evidence: 'only a finding. Judged under: y.' })).toBe('only a finding');
+    const long = oneLineFinding({ evidence: `${'x'.repeat(500)}; the paper` });
     expect(long).toHaveLength(200);
     expect(long.endsWith('\u2026')).toBe(true);
   });
 
   it('judges here only a claim with every environment measured and none under TCG', () => {
     expect(judgedHere(claim('a', 'refuted'))).toBe(true);
-    expect(judgedHere(claim('b', 'inconclusive', { qualifier: 'TCG, not KVM' }))).toBe(false);
+    expect(judgedHere(claim('b', 'inconclusive', { qualifier: 'kvm not judged: TCG', onlyTcg: true }))).toBe(false);
+    // Undecided by the data, everything measured: judged here, inconclusive.
+    expect(judgedHere(claim('d', 'inconclusive'))).toBe(true);
+    // A verdict on the parts judged, with a TCG guest beside them: judged here.
+    expect(judgedHere(claim('e', 'refuted', { qualifier: 'fails for docker; kvm not judged: TCG' }))).toBe(true);
     expect(judgedHere(claim('c', 'inconclusive', { missing: ['kvm'] }))).toBe(false);
   });
 
   it('counts every verdict, lists the judged claims refuted first with their finding, and says how many it could not judge', () => {
-    const html = verdictStripHtml([claim('s', 'supported'), claim('t', 'inconclusive', { qualifier: 'TCG, not KVM' }), claim('r', 'refuted'), claim('u', 'inconclusive', { missing: ['osv'] })]).toString();
+    const html = verdictStripHtml([claim('s', 'supported'), claim('t', 'inconclusive', { qualifier: 'TCG, not KVM', onlyTcg: true }), claim('r', 'refuted'), claim('u', 'inconclusive', { missing: ['osv'] })]).toString();
     expect(html).toContain('<span class="count v-supported">1 supported</span>');
     expect(html).toContain('<span class="count v-refuted">1 refuted</span>');
     expect(html).toContain('<span class="count v-inconclusive">2 inconclusive</span>');
@@ -44,7 +49,7 @@ describe('verdict strip', () => {
     const html = verdictStripHtml(many).toString();
     expect(html.match(/<li /g)).toHaveLength(6);
     expect(html).toContain('3 more claims judged here');
-    const none = verdictStripHtml([claim('t', 'inconclusive', { qualifier: 'TCG, not KVM' })]).toString();
+    const none = verdictStripHtml([claim('t', 'inconclusive', { qualifier: 'TCG, not KVM', onlyTcg: true })]).toString();
     expect(none).toContain('No claim could be judged on this run');
     expect(none).not.toContain('<li');
   });

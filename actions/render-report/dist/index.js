@@ -3674,8 +3674,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context3) {
-      const plural2 = context3.types.length === 1 ? "" : " one of";
-      const message = `${context3.argument} could not be converted to${plural2}: ${context3.types.join(", ")}.`;
+      const plural3 = context3.types.length === 1 ? "" : " one of";
+      const message = `${context3.argument} could not be converted to${plural3}: ${context3.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context3.prefix,
         message
@@ -11238,9 +11238,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural2) {
+      constructor(singular, plural3) {
         this.singular = singular;
-        this.plural = plural2;
+        this.plural = plural3;
       }
       pluralize(count2) {
         const one4 = count2 === 1;
@@ -19783,22 +19783,22 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
   return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value4) {
       try {
-        step2(generator.next(value4));
+        step3(generator.next(value4));
       } catch (e) {
         reject(e);
       }
     }
     function rejected(value4) {
       try {
-        step2(generator["throw"](value4));
+        step3(generator["throw"](value4));
       } catch (e) {
         reject(e);
       }
     }
-    function step2(result) {
+    function step3(result) {
       result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
-    step2((generator = generator.apply(thisArg, _arguments || [])).next());
+    step3((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 var { access, appendFile, writeFile } = promises;
@@ -20877,8 +20877,8 @@ function cleanRegex(source4) {
   const end = source4.endsWith("$") ? source4.length - 1 : source4.length;
   return source4.slice(start, end);
 }
-function floatSafeRemainder(val, step2) {
-  const ratio = val / step2;
+function floatSafeRemainder(val, step3) {
+  const ratio = val / step3;
   const roundedRatio = Math.round(ratio);
   const tolerance = 4 * Number.EPSILON * Math.max(Math.abs(ratio), 1);
   if (Math.abs(ratio - roundedRatio) < tolerance)
@@ -30874,8 +30874,8 @@ var error44 = () => {
       case "not_multiple_of":
         return `Número inválido: deve ser múltiplo de ${issue3.divisor}`;
       case "unrecognized_keys": {
-        const plural2 = issue3.keys.length > 1 ? "s" : "";
-        return `Chave${plural2} inválida${plural2}: ${joinValues(issue3.keys, ", ")}`;
+        const plural3 = issue3.keys.length > 1 ? "s" : "";
+        return `Chave${plural3} inválida${plural3}: ${joinValues(issue3.keys, ", ")}`;
       }
       case "invalid_key":
         return `Entrada inválida n${translateOriginWithArticle(issue3.origin, "definite")}`;
@@ -31019,8 +31019,8 @@ var error45 = () => {
       case "not_multiple_of":
         return `Número inválido: deve ser múltiplo de ${issue3.divisor}`;
       case "unrecognized_keys": {
-        const plural2 = issue3.keys.length > 1 ? "s" : "";
-        return `Chave${plural2} inválida${plural2}: ${joinValues(issue3.keys, ", ")}`;
+        const plural3 = issue3.keys.length > 1 ? "s" : "";
+        return `Chave${plural3} inválida${plural3}: ${joinValues(issue3.keys, ", ")}`;
       }
       case "invalid_key":
         return `Entrada inválida n${translateOriginWithArticle(issue3.origin, "definite")}`;
@@ -40120,7 +40120,7 @@ var INTERFERENCE_DEFAULTS = {
 };
 var PLAN_FORMAT = {
   current: 2,
-  upgrades: { 1: (plan) => ({ ...plan, design: "environment-major" }) }
+  upgrades: { 1: (plan) => plan.design === void 0 ? { ...plan, design: "environment-major" } : plan }
 };
 var PLAN_FORMAT_VERSION = PLAN_FORMAT.current;
 function size(meaning) {
@@ -41016,7 +41016,7 @@ function claimChanges(a4, b10) {
   const byA = new Map(a4.map((c4) => [c4.id, c4]));
   const byB = new Map(b10.map((c4) => [c4.id, c4]));
   const ids = [.../* @__PURE__ */ new Set([...byA.keys(), ...byB.keys()])].sort();
-  return ids.map((id3) => ({ id: id3, text: (byB.get(id3) ?? byA.get(id3)).text, a: label(byA.get(id3)), b: label(byB.get(id3)) })).filter((c4) => c4.a !== c4.b);
+  return ids.filter((id3) => byA.get(id3)?.verdict !== byB.get(id3)?.verdict).map((id3) => ({ id: id3, text: (byB.get(id3) ?? byA.get(id3)).text, a: label(byA.get(id3)), b: label(byB.get(id3)) }));
 }
 function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   validateDiffOptions(options);
@@ -41217,6 +41217,9 @@ function mdCode(value4, max4 = 200) {
   const fence = "`".repeat(longest + 1);
   const pad4 = v.startsWith("`") || v.endsWith("`") ? " " : "";
   return `${fence}${pad4}${v}${pad4}${fence}`;
+}
+function plural2(count2, singular, pluralForm = `${singular}s`) {
+  return `${count2} ${count2 === 1 ? singular : pluralForm}`;
 }
 
 // actions/lib/plan/schedule.ts
@@ -41780,8 +41783,7 @@ function socketSizeFigure(rows, ctx) {
   );
 }
 
-// actions/lib/analyse/claims/schema.ts
-var CLAIMS_FORMAT_VERSION = 2;
+// actions/lib/analyse/claims/fields.ts
 var id = external_exports.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected an id of lower-case letters, digits and dashes");
 var environment = external_exports.string().regex(/^[a-z][a-z0-9-]*$/, "expected an environment name such as native, docker, kvm or osv");
 var environments = external_exports.array(environment).min(1);
@@ -41790,182 +41792,35 @@ var range = external_exports.tuple([bytes, bytes]).refine(([from, to]) => from <
 var fraction = external_exports.number().gt(0).lt(1);
 var interval = external_exports.tuple([external_exports.number(), external_exports.number().nullable()]).refine(([low, high]) => high === null || low < high, "expected [low, high] with low < high, or [low, null]").describe("[low, high]: the interval the paper's words imply; high null when it bounds only from below");
 var METRICS = ["throughput", "relativeThroughput", "okRate"];
+var QUANTIFIERS = ["every", "some"];
 var common = {
   id,
   text: external_exports.string().min(1).describe("The claim in the paper's words"),
   section: external_exports.string().min(1).describe("Where the paper makes it: section and figure"),
   test: external_exports.enum(TESTS),
   note: external_exports.string().min(1).optional().describe("Why a number was read the way it was, or what else the paper says on it"),
-  contradicts: external_exports.array(id).min(1).optional().describe("Ids of claims of the paper that say the opposite")
+  contradicts: external_exports.array(id).min(1).optional().describe("Ids of claims of the paper that say the opposite"),
+  otherReading: external_exports.strictObject({
+    reading: external_exports.string().min(1).describe(`The other reading, in words (e.g. "over 2000-5000 B, where Fig. 4b's curves part")`),
+    fields: external_exports.record(external_exports.string(), external_exports.unknown()).describe(
+      `The claim's fields as that reading sets them (e.g. {"range": [2000, 5000]}); the claim with them must be valid`
+    )
+  }).optional().describe("Another defensible reading of the paper's words: judged too, its verdict shown where it differs"),
+  quantifier: external_exports.enum(QUANTIFIERS).optional().describe(
+    "The claim's shape. every (the default): it holds when every part holds, and one part shown to fail on an environment that can be judged refutes it. some: one part shown to hold supports it, and only every part shown to fail refutes it"
+  )
 };
-var series = external_exports.string().min(1).optional().describe("One series of the plan (a sweep's series, e.g. from-100) when the paper gives numbers per series; absent: every series of the test");
-var CompareClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("compare"),
-  series,
-  range,
-  metric: external_exports.enum(METRICS),
-  above: environments.optional().describe("Every environment in above beats every one in below"),
-  below: environments.optional(),
-  order: external_exports.array(environment).min(2).optional().describe("Instead of above and below: each environment beats the next"),
-  difference: interval.describe("The mean gap over the range (above - below), in the metric's unit")
-});
-var EveryPointClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("every-point"),
-  series,
-  parts: external_exports.array(external_exports.strictObject({ above: environment, below: environment, range })).min(1).describe("At every point of each part's range, above beats below"),
-  difference: interval.describe("The gap at each point, 10^6 bits/s")
-});
-var StepClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("step"),
-  environments,
-  steps: external_exports.array(external_exports.strictObject({ series: external_exports.string().min(1), from: bytes, to: bytes })).min(1).describe("The steps of the plan's grids that straddle the paper's step, each from one point to the next"),
-  fall: interval.refine(([low, high]) => low > 0 && low < 1 && (high === null || high < 1), "expected fractions of the value before the step, between 0 and 1").describe("The fall 1 - after/before, as a fraction")
-});
-var RiseClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("rise"),
-  environments,
-  series,
-  range,
-  rise: interval.refine(([low]) => low > -1, "expected a rise above -1 (last/first - 1)").describe("The rise from the first to the last point, last/first - 1"),
-  maximumStepFall: fraction.describe('No step between neighbouring points may fall by more than this fraction ("gradual")')
-});
-var UnstableClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("unstable"),
-  environment,
-  baseline: environment,
-  range,
-  spreadRatio: external_exports.number().gt(1).describe("The environment's spread around a gradually increasing curve must be at least this many times the baseline's")
-});
-var ConvergeClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("converge"),
-  environments,
-  baseline: environment,
-  diverge: range.describe("Where the curves must first be shown to diverge from the baseline's"),
-  converge: range.describe("Where every point must lie within the tolerance of the baseline"),
-  tolerance: fraction.describe("Largest relative deviation from the baseline that counts as converged")
-});
-var EquivalentClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("equivalent"),
-  environments: external_exports.array(environment).min(2).describe("Every pair of these is alike"),
-  series,
-  range,
-  metric: external_exports.enum(["throughput", "okRate"]),
-  margin: external_exports.union([external_exports.strictObject({ relative: fraction }), external_exports.strictObject({ absolute: external_exports.number().gt(0) })]).describe(`How far apart "alike" may be on average over the range: a fraction of the second environment's value, or an absolute amount`)
-});
-var FadesClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("fades"),
-  above: environment,
-  below: environments,
-  metric: external_exports.enum(["throughput", "okRate"]),
-  inside: range.describe("Where the advantage is claimed"),
-  outside: range.describe("Where it is claimed to have faded"),
-  fade: fraction.describe("Faded: the mean gap outside is less than (1 - fade) times the mean gap inside")
-});
-var ReplicatesClaimSchema = external_exports.strictObject({
-  ...common,
-  kind: external_exports.literal("replicates-agree"),
-  environments,
-  maximumSpread: fraction.describe(`Largest replicate standard deviation, as a fraction of the point's mean, that is "negligible"`)
-});
-var KIND_SCHEMAS = [CompareClaimSchema, EveryPointClaimSchema, StepClaimSchema, RiseClaimSchema, UnstableClaimSchema, ConvergeClaimSchema, EquivalentClaimSchema, FadesClaimSchema, ReplicatesClaimSchema];
-var ClaimSchema = external_exports.discriminatedUnion("kind", KIND_SCHEMAS).superRefine((c4, ctx) => {
-  if (c4.kind !== "compare") return;
-  const pairs = c4.above !== void 0 || c4.below !== void 0;
-  if (pairs && c4.order !== void 0) ctx.addIssue({ code: "custom", path: ["order"], message: 'give either "above" and "below" or "order", not both' });
-  else if (pairs && (c4.above === void 0 || c4.below === void 0)) ctx.addIssue({ code: "custom", path: [c4.above === void 0 ? "above" : "below"], message: 'missing: "above" and "below" go together' });
-  else if (!pairs && c4.order === void 0) ctx.addIssue({ code: "custom", path: ["above"], message: 'missing: a compare claim needs "above" and "below", or "order"' });
-});
-var ClaimsFileSchema = external_exports.strictObject({
-  $schema: external_exports.string().optional(),
-  $comment: external_exports.string().optional(),
-  formatVersion: external_exports.literal(CLAIMS_FORMAT_VERSION),
-  alpha: external_exports.number().gt(0).lt(0.5).describe("Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"),
-  notes: external_exports.array(external_exports.string().min(1)).optional().describe("What the reader should know about the claims as a whole (where the paper contradicts itself)"),
-  claims: external_exports.array(ClaimSchema).min(1)
-}).superRefine((file2, ctx) => {
-  const seen = /* @__PURE__ */ new Set();
-  file2.claims.forEach((c4, i) => {
-    if (seen.has(c4.id)) ctx.addIssue({ code: "custom", path: ["claims", i, "id"], message: "duplicate id" });
-    seen.add(c4.id);
-  });
-  file2.claims.forEach((c4, i) => {
-    (c4.contradicts ?? []).forEach((other, j) => {
-      if (!seen.has(other)) ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
-    });
-  });
-});
-var CLAIM_KINDS = KIND_SCHEMAS.map((s2) => s2.shape.kind.value);
-var ClaimsFormatError = class extends Error {
-  name = "ClaimsFormatError";
-};
-function valueAt(root, path3) {
-  let v = root;
-  for (const key3 of path3) v = v !== null && typeof v === "object" ? v[key3] : void 0;
-  return v;
-}
-function where(root, path3) {
-  let text5 = "";
-  path3.forEach((key3, i) => {
-    text5 += typeof key3 === "number" ? `[${key3}]` : `${text5 ? "." : ""}${String(key3)}`;
-    if (i === 1 && path3[0] === "claims") {
-      const claimId = valueAt(root, path3.slice(0, 2))?.id;
-      if (typeof claimId === "string") text5 += ` (${claimId})`;
-    }
-  });
-  return text5 || "(the file)";
-}
-var show = (v) => v === void 0 ? "nothing" : JSON.stringify(v);
-function formatClaimsIssues(root, issues) {
-  return issues.map((issue3) => {
-    if (issue3.code === "unrecognized_keys") {
-      const kind = valueAt(root, issue3.path)?.kind;
-      const schema = KIND_SCHEMAS.find((s2) => s2.shape.kind.value === kind);
-      const fields = schema ? `; a ${String(kind)} claim has ${Object.keys(schema.shape).join(", ")}` : "";
-      return issue3.keys.map((key3) => `${where(root, [...issue3.path, key3])}: unknown field (value ${show(valueAt(root, [...issue3.path, key3]))})${fields}`).join("\n");
-    }
-    const value4 = valueAt(root, issue3.path);
-    if (issue3.code === "invalid_union" && "discriminator" in issue3) return `${where(root, issue3.path)}: got ${show(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
-    const message = value4 === void 0 && issue3.code === "invalid_type" ? `missing: expected ${issue3.expected}` : issue3.message.replace(/^Invalid input: /, "");
-    return `${where(root, issue3.path)}: ${message} (got ${show(value4)})`;
-  });
-}
-function parseClaims(value4, source4) {
-  const result = ClaimsFileSchema.safeParse(value4);
-  if (result.success) return result.data;
-  const lines = formatClaimsIssues(value4, result.error.issues).flatMap((l) => l.split("\n"));
-  throw new ClaimsFormatError(`${source4} is not a valid claims file:
-  - ${lines.join("\n  - ")}`);
-}
-function claimEnvironments(c4) {
-  switch (c4.kind) {
-    case "compare":
-      return [.../* @__PURE__ */ new Set([...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])];
-    case "every-point":
-      return [...new Set(c4.parts.flatMap((p) => [p.above, p.below]))];
-    case "step":
-    case "rise":
-    case "replicates-agree":
-    case "equivalent":
-      return [...c4.environments];
-    case "unstable":
-      return [c4.environment, c4.baseline];
-    case "converge":
-      return [c4.baseline, ...c4.environments];
-    case "fades":
-      return [c4.above, ...c4.below];
-  }
+var series = external_exports.string().min(1).optional().describe(
+  "One series of the plan (a sweep's series, e.g. from-100) when the paper gives numbers per series; absent: every series of the test"
+);
+
+// actions/lib/analyse/claims/kind.ts
+function defineKind(kind) {
+  return kind;
 }
 
 // actions/lib/analyse/claims/rules.ts
-var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits) : String(v);
+var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits).replace(/^-(0\.?0*)$/, "$1") : String(v);
 var pct = (v, digits = 1) => `${v >= 0 ? "+" : ""}${fmt(v * 100, digits)}%`;
 var fmtP = (p) => p < 1e-4 ? "< 0.0001" : p.toPrecision(2);
 function pointsOf(points2, env, test2, series2, range7) {
@@ -41998,9 +41853,9 @@ function intervalTest(e, [low, high]) {
   return { pIn: Math.max(pAbove(e, low), pBelow(e, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e, low), pAbove(e, high))) };
 }
 function intervalText(i, unit2) {
-  return i[1] === null ? `at least ${show2(unit2, i[0])}` : `${unit2.number(i[0])} to ${unit2.number(i[1])}${unit2.suffix}`;
+  return i[1] === null ? `at least ${show(unit2, i[0])}` : `${unit2.number(i[0])} to ${unit2.number(i[1])}${unit2.suffix}`;
 }
-var show2 = (u2, v) => `${u2.number(v)}${u2.suffix}`;
+var show = (u2, v) => `${u2.number(v)}${u2.suffix}`;
 function estimateText(e, ctx, unit2) {
   const [lo, hi] = tInterval(e, ctx.level);
   return `${unit2.number(e.value)}, ${fmt(ctx.level * 100, 0)}% CI [${unit2.number(lo)}, ${unit2.number(hi)}]${unit2.suffix}`;
@@ -42044,6 +41899,69 @@ function pairedOverPoints(points2, test2, series2, range7, a4, b10, metric) {
 function untestable(label2, environments2, note) {
   return { label: label2, environments: environments2, text: note, pSupport: null, pRefute: null, note };
 }
+var percentOf = (v) => show(FRACTION, v);
+var ofSeries = (series2) => series2 !== void 0 ? ` of series ${series2}` : "";
+var HOLM = (alpha) => `One-sided tests at alpha ${alpha} with Holm's correction across the claim's parts: supported when every part is shown to hold, refuted when any part is shown to fail, otherwise inconclusive.`;
+function gapInWords(a4, b10, e, ctx, unit2, mean3 = "mean ") {
+  const [lo, hi] = tInterval(e, ctx.level);
+  const stats = `${a4} - ${b10}: ${mean3}${estimateText(e, ctx, unit2)}`;
+  if (lo <= 0 && hi >= 0) return `${b10} within ${show(unit2, Math.max(Math.abs(lo), Math.abs(hi))).replace(/^\+/, "")} of ${a4} (${stats})`;
+  return `${a4} ${e.value > 0 ? "above" : "below"} ${b10} by ${show(unit2, Math.abs(e.value)).replace(/^\+/, "")} (${stats})`;
+}
+var POWER = 0.8;
+function smallestDetectable(e, alpha) {
+  return (studentTQuantile(1 - alpha, e.df) + studentTQuantile(POWER, e.df)) * e.se;
+}
+function powerNote(e, paper, ctx, unit2) {
+  const effect = paper[0];
+  if (!(effect > 0)) return void 0;
+  const detectable = smallestDetectable(e, ctx.alpha);
+  if (detectable <= effect) return void 0;
+  return `underpowered: at its precision (standard error ${show(unit2, e.se)}, ${fmt(e.df, Number.isInteger(e.df) ? 0 : 1)} df) this test detects (${fmt(POWER * 100, 0)}% power, alpha ${ctx.alpha}) a difference of ${show(unit2, detectable)} or more, and the paper's effect is ${show(unit2, effect)}`;
+}
+function boundsAgainst(e, [low, high], ctx, unit2) {
+  const t = studentTQuantile(1 - ctx.alpha, e.df);
+  const lower = e.value - t * e.se;
+  const upper = e.value + t * e.se;
+  const level = `with ${fmt((1 - ctx.alpha) * 100, 0)}% confidence (one-sided)`;
+  if (upper < low) return `; ${level} below ${show(unit2, upper)}, short of the ${show(unit2, low)} needed`;
+  if (high !== null && lower > high) return `; ${level} above ${show(unit2, lower)}, beyond the ${show(unit2, high)} allowed`;
+  if (lower > low && (high === null || upper < high)) return high === null ? `; ${level} at least ${show(unit2, lower)}` : `; ${level} between ${show(unit2, lower)} and ${show(unit2, upper)}`;
+  return "";
+}
+
+// actions/lib/analyse/claims/kinds/compare.ts
+var CompareClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("compare"),
+  series,
+  range,
+  metric: external_exports.enum(METRICS),
+  above: environments.optional().describe("Every environment in above beats every one in below"),
+  below: environments.optional(),
+  order: external_exports.array(environment).min(2).optional().describe("Instead of above and below: each environment beats the next"),
+  difference: interval.describe("The mean gap over the range (above - below), in the metric's unit")
+}).superRefine((c4, ctx) => {
+  const pairs = c4.above !== void 0 || c4.below !== void 0;
+  if (pairs && c4.order !== void 0)
+    ctx.addIssue({
+      code: "custom",
+      path: ["order"],
+      message: 'give either "above" and "below" or "order", not both'
+    });
+  else if (pairs && (c4.above === void 0 || c4.below === void 0))
+    ctx.addIssue({
+      code: "custom",
+      path: [c4.above === void 0 ? "above" : "below"],
+      message: 'missing: "above" and "below" go together'
+    });
+  else if (!pairs && c4.order === void 0)
+    ctx.addIssue({
+      code: "custom",
+      path: ["above"],
+      message: 'missing: a compare claim needs "above" and "below", or "order"'
+    });
+});
 function comparePairs(c4) {
   if (c4.order) return c4.order.slice(1).map((b10, i) => [c4.order[i], b10]);
   return (c4.above ?? []).flatMap((a4) => (c4.below ?? []).map((b10) => [a4, b10]));
@@ -42057,9 +41975,159 @@ function judgeCompare(c4, points2, present, ctx) {
     if (r.note) return untestable(label2, [a4, b10], `${label2} (${where2}): ${r.note}`);
     const e = meanEstimate(r.diffs);
     const { pIn, pOut } = intervalTest(e, c4.difference);
-    return { label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${estimateText(e, ctx, unit2)}; the paper: ${intervalText(c4.difference, unit2)}` };
+    return {
+      label: label2,
+      environments: [a4, b10],
+      pSupport: pIn,
+      pRefute: pOut,
+      underpowered: powerNote(e, c4.difference, ctx, unit2),
+      text: `${label2} (${where2}): mean ${estimateText(e, ctx, unit2)}; the paper: ${intervalText(c4.difference, unit2)}`,
+      finding: `${gapInWords(a4, b10, e, ctx, unit2)} over ${where2}; the claim needs ${a4} above ${b10} by ${intervalText(c4.difference, unit2)}${boundsAgainst(e, c4.difference, ctx, unit2)}`
+    };
   });
 }
+var compare2 = defineKind({
+  schema: CompareClaimSchema,
+  environments: (c4) => [.../* @__PURE__ */ new Set([...c4.above ?? [], ...c4.below ?? [], ...c4.order ?? []])],
+  judge: judgeCompare,
+  describe: (c4, alpha) => `For each pair, the mean over the shared points${ofSeries(c4.series)} in ${c4.range[0]}-${c4.range[1]} B of the difference in ${c4.metric === "relativeThroughput" ? "throughput relative to native (Fig. 5 averages ratios)" : c4.metric === "okRate" ? "okay rate (messages received / sent, pooled over replicates)" : "throughput"}, paired over points (t, k - 1 df); a pair holds when the mean is shown to be ${intervalText(c4.difference, METRIC_UNIT[c4.metric])}, fails when shown to be outside that. ${HOLM(alpha)}`
+});
+
+// actions/lib/analyse/claims/kinds/converge.ts
+var ConvergeClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("converge"),
+  environments,
+  baseline: environment,
+  diverge: range.describe("Where the curves must first be shown to diverge from the baseline's"),
+  converge: range.describe("Where every point must lie within the tolerance of the baseline"),
+  tolerance: fraction.describe("Largest relative deviation from the baseline that counts as converged")
+});
+function pOutside(e, tol) {
+  return Math.min(1, 2 * Math.min(pAbove(e, Math.log(1 + tol)), pBelow(e, Math.log(1 - tol))));
+}
+function judgeConverge(c4, points2, present, ctx) {
+  if (!present.has(c4.baseline)) return [];
+  const parts = [];
+  const baseline3 = byPoint(points2, c4.baseline, c4.test, void 0);
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    const contrasts = (range7) => pointsOf(points2, env, c4.test, void 0, range7).filter((p) => baseline3.has(pointKey2(p))).map((p) => ({ p, r: replicateContrast(p, baseline3.get(pointKey2(p)), Math.log) }));
+    const before = contrasts(c4.diverge);
+    const after = contrasts(c4.converge);
+    const tested = (list2) => list2.filter((x4) => x4.r.estimate !== null);
+    const untested = [...before, ...after].find((x4) => x4.r.estimate === null);
+    if (untested && untested.r.estimate === null) {
+      parts.push(untestable(env, [env, c4.baseline], `${env}: ${untested.r.note}`));
+      continue;
+    }
+    const b10 = tested(before);
+    const a4 = tested(after);
+    if (a4.length === 0) {
+      parts.push(
+        untestable(
+          env,
+          [env, c4.baseline],
+          `${env}: no points shared with ${c4.baseline} in ${c4.converge[0]}-${c4.converge[1]} B`
+        )
+      );
+      continue;
+    }
+    const dev = (e) => Math.exp(e.value) - 1;
+    const pDiverge = holmAdjust(b10.map((x4) => pOutside(x4.r.estimate, c4.tolerance)));
+    const widest = b10.reduce(
+      (w2, x4) => w2 === null || Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2,
+      null
+    );
+    const diverged = pDiverge.some((p) => p < ctx.alpha);
+    const pIn = a4.map((x4) => intervalTest(x4.r.estimate, [Math.log(1 - c4.tolerance), Math.log(1 + c4.tolerance)]).pIn);
+    const worstIndex = pIn.indexOf(Math.max(...pIn));
+    const worst = a4[worstIndex];
+    const pOut = Math.min(...holmAdjust(a4.map((x4) => pOutside(x4.r.estimate, c4.tolerance))));
+    const largest = a4.reduce((w2, x4) => Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, a4[0]);
+    const divergence = widest ? `largest deviation below ${c4.diverge[1]} B: ${pct(dev(widest.r.estimate))} at ${widest.p.value} B (${widest.p.series}), ${diverged ? `beyond +-${fmt(c4.tolerance * 100, 0)}% (Holm p ${fmtP(Math.min(...pDiverge))})` : "not shown beyond the tolerance"}` : `no points below ${c4.diverge[1]} B`;
+    const convergence = `beyond ${c4.converge[0]} B (${a4.length} points): largest deviation ${pct(dev(largest.r.estimate))} at ${largest.p.value} B (${largest.p.series}); least certainly within +-${fmt(c4.tolerance * 100, 0)}%: ${worst.p.value} B (${worst.p.series}), p ${fmtP(pIn[worstIndex])}`;
+    const text5 = `${env} vs ${c4.baseline}: ${divergence}; ${convergence}`;
+    if (!diverged) {
+      parts.push({
+        label: env,
+        environments: [env, c4.baseline],
+        text: `${text5}. No divergence shown: nothing to converge from`,
+        pSupport: null,
+        pRefute: null,
+        note: "no divergence shown"
+      });
+      continue;
+    }
+    parts.push({ label: env, environments: [env, c4.baseline], pSupport: Math.max(...pIn), pRefute: pOut, text: text5 });
+  }
+  return parts;
+}
+var converge = defineKind({
+  schema: ConvergeClaimSchema,
+  environments: (c4) => [c4.baseline, ...c4.environments],
+  judge: judgeConverge,
+  describe: (c4, alpha) => `Per environment against ${c4.baseline} (log ratio over replicates at each point): a deviation beyond +-${percentOf(c4.tolerance)} must first be shown somewhere in ${c4.diverge[0]}-${c4.diverge[1]} B (Holm across those points), else inconclusive (nothing to converge from); then the worst point in ${c4.converge[0]}-${c4.converge[1]} B decides: every point within +-${percentOf(c4.tolerance)} by two one-sided tests holds, any point clearly outside fails. ${HOLM(alpha)}`
+});
+
+// actions/lib/analyse/claims/kinds/equivalent.ts
+var EquivalentClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("equivalent"),
+  environments: external_exports.array(environment).min(2).describe("Every pair of these is alike"),
+  series,
+  range,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  margin: external_exports.union([external_exports.strictObject({ relative: fraction }), external_exports.strictObject({ absolute: external_exports.number().gt(0) })]).describe(
+    `How far apart "alike" may be on average over the range: a fraction of the second environment's value, or an absolute amount`
+  )
+});
+function judgeEquivalent(c4, points2, present, ctx) {
+  const parts = [];
+  const envs = c4.environments.filter((e) => present.has(e));
+  const relative2 = "relative" in c4.margin;
+  const m3 = "relative" in c4.margin ? c4.margin.relative : c4.margin.absolute;
+  const unit2 = relative2 ? PERCENT : METRIC_UNIT[c4.metric];
+  for (let i = 0; i < envs.length; i++) {
+    for (const b10 of envs.slice(i + 1)) {
+      const a4 = envs[i];
+      const label2 = `${a4} vs ${b10}`;
+      const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
+      const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
+      const note = r.note ?? (relative2 && r.ratios.some((v) => !Number.isFinite(v)) ? `a point where ${b10} is 0: no ratio` : null);
+      if (note) {
+        parts.push(untestable(label2, [a4, b10], `${label2} (${where2}): ${note}`));
+        continue;
+      }
+      const e = meanEstimate(relative2 ? r.ratios : r.diffs);
+      const { pIn, pOut } = intervalTest(e, [-m3, m3]);
+      parts.push({
+        label: label2,
+        environments: [a4, b10],
+        pSupport: pIn,
+        pRefute: pOut,
+        finding: `${gapInWords(a4, b10, e, ctx, unit2, `mean ${relative2 ? "relative " : ""}difference `)} over ${where2}; alike means within +-${relative2 ? `${fmt(m3 * 100, 1)}%` : show(unit2, m3)}`,
+        text: `${label2} (${where2}): mean ${relative2 ? "relative " : ""}difference ${estimateText(e, ctx, unit2)}; alike within +-${relative2 ? `${fmt(m3 * 100, 1)}%` : show(unit2, m3)}`
+      });
+    }
+  }
+  return parts;
+}
+var equivalent = defineKind({
+  schema: EquivalentClaimSchema,
+  environments: (c4) => [...c4.environments],
+  judge: judgeEquivalent,
+  describe: (c4, alpha) => `Every pair: the mean over shared points${ofSeries(c4.series)} in ${c4.range[0]}-${c4.range[1]} B of the ${"relative" in c4.margin ? `relative difference (a/b - 1) in ${c4.metric}` : `difference in ${c4.metric}`}, by two one-sided tests (TOST) against +-${"relative" in c4.margin ? percentOf(c4.margin.relative) : show(METRIC_UNIT[c4.metric], c4.margin.absolute)}: alike when shown inside, not alike when shown outside. ${HOLM(alpha)}`
+});
+
+// actions/lib/analyse/claims/kinds/every-point.ts
+var EveryPointClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("every-point"),
+  series,
+  parts: external_exports.array(external_exports.strictObject({ above: environment, below: environment, range })).min(1).describe("At every point of each part's range, above beats below"),
+  difference: interval.describe("The gap at each point, 10^6 bits/s")
+});
 function judgeEveryPoint(c4, points2, present, ctx) {
   const parts = [];
   for (const part of c4.parts) {
@@ -42068,7 +42136,13 @@ function judgeEveryPoint(c4, points2, present, ctx) {
     const shared = pointsOf(points2, part.above, c4.test, c4.series, part.range).filter((p) => below.has(pointKey2(p)));
     const label2 = `${part.above} - ${part.below}`;
     if (shared.length === 0) {
-      parts.push(untestable(label2, [part.above, part.below], `${label2} (${seriesText(c4.series)}, ${part.range[0]}-${part.range[1]} B): no shared points`));
+      parts.push(
+        untestable(
+          label2,
+          [part.above, part.below],
+          `${label2} (${seriesText(c4.series)}, ${part.range[0]}-${part.range[1]} B): no shared points`
+        )
+      );
       continue;
     }
     for (const p of shared) {
@@ -42079,44 +42153,150 @@ function judgeEveryPoint(c4, points2, present, ctx) {
         continue;
       }
       const { pIn, pOut } = intervalTest(r.estimate, c4.difference);
-      parts.push({ label: at, environments: [part.above, part.below], pSupport: pIn, pRefute: pOut, text: `${at}: ${estimateText(r.estimate, ctx, MBIT)} (${r.method})` });
-    }
-  }
-  return parts;
-}
-var fallOf = (logRatio) => 1 - Math.exp(logRatio);
-function judgeStep(c4, points2, present, ctx) {
-  const parts = [];
-  for (const env of c4.environments) {
-    if (!present.has(env)) continue;
-    for (const step2 of c4.steps) {
-      const label2 = `${env} ${step2.from}->${step2.to} B (${step2.series})`;
-      const mine = byPoint(points2, env, c4.test, step2.series);
-      const before = mine.get(`${step2.series}|${step2.from}`);
-      const after = mine.get(`${step2.series}|${step2.to}`);
-      if (!before || !after) {
-        parts.push(untestable(label2, [env], `${label2}: ${!before ? step2.from : step2.to} B not measured in series ${step2.series}`));
-        continue;
-      }
-      const r = replicateContrast(after, before, Math.log);
-      if (r.estimate === null) {
-        parts.push(untestable(label2, [env], `${label2}: ${r.note}`));
-        continue;
-      }
-      const [low, high] = c4.fall;
-      const { pIn, pOut } = intervalTest(r.estimate, [high === null ? Number.NEGATIVE_INFINITY : Math.log(1 - high), Math.log(1 - low)]);
-      const [lo, hi] = tInterval(r.estimate, ctx.level);
       parts.push({
-        label: label2,
-        environments: [env],
+        label: at,
+        environments: [part.above, part.below],
         pSupport: pIn,
         pRefute: pOut,
-        text: `${label2}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, ${fallOf(r.estimate.value) >= 0 ? "a fall" : "a rise, a fall"} of ${fmt(fallOf(r.estimate.value) * 100, 1)}%, ${fmt(ctx.level * 100, 0)}% CI [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%] (${r.method}); the paper: a fall of ${intervalText(c4.fall, FRACTION)}`
+        underpowered: powerNote(r.estimate, c4.difference, ctx, MBIT),
+        text: `${at}: ${estimateText(r.estimate, ctx, MBIT)} (${r.method})`,
+        finding: `at ${p.value} B (${p.series}) ${gapInWords(part.above, part.below, r.estimate, ctx, MBIT, "")}`
       });
     }
   }
   return parts;
 }
+var everyPoint = defineKind({
+  schema: EveryPointClaimSchema,
+  environments: (c4) => [...new Set(c4.parts.flatMap((p) => [p.above, p.below]))],
+  judge: judgeEveryPoint,
+  describe: (c4, alpha) => `At every shared point${ofSeries(c4.series)} of each part's range, the difference over replicates (paired by replicate when both have the same replicates, else Welch) must be ${intervalText(c4.difference, MBIT)}; one point clearly outside refutes. ${HOLM(alpha)}`
+});
+
+// actions/lib/analyse/claims/kinds/fades.ts
+var FadesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("fades"),
+  above: environment,
+  below: environments,
+  metric: external_exports.enum(["throughput", "okRate"]),
+  inside: range.describe("Where the advantage is claimed"),
+  outside: range.describe("Where it is claimed to have faded"),
+  fade: fraction.describe("Faded: the mean gap outside is less than (1 - fade) times the mean gap inside")
+});
+function judgeFades(c4, points2, present, ctx) {
+  if (!present.has(c4.above)) return [];
+  const unit2 = METRIC_UNIT[c4.metric];
+  return c4.below.filter((b10) => present.has(b10)).map((b10) => {
+    const label2 = `${c4.above} - ${b10}`;
+    const inside = pairedOverPoints(points2, c4.test, void 0, c4.inside, c4.above, b10, c4.metric);
+    const outside = pairedOverPoints(points2, c4.test, void 0, c4.outside, c4.above, b10, c4.metric);
+    if (inside.note || outside.note)
+      return untestable(
+        label2,
+        [c4.above, b10],
+        `${label2}: ${inside.note ? `inside ${c4.inside[0]}-${c4.inside[1]} B: ${inside.note}` : `outside ${c4.outside[0]}-${c4.outside[1]} B: ${outside.note}`}`
+      );
+    const gapIn = meanEstimate(inside.diffs);
+    const shown = pAbove(gapIn, 0);
+    const gaps = `mean gap ${show(unit2, mean(inside.diffs))} in ${c4.inside[0]}-${c4.inside[1]} B (${inside.diffs.length} points), ${show(unit2, mean(outside.diffs))} in ${c4.outside[0]}-${c4.outside[1]} B (${outside.diffs.length} points)`;
+    if (!(shown < ctx.alpha))
+      return {
+        label: label2,
+        environments: [c4.above, b10],
+        pSupport: null,
+        pRefute: null,
+        note: "no advantage shown",
+        text: `${label2}: ${gaps}; no advantage shown inside (p ${fmtP(shown)}): nothing to fade`
+      };
+    const e = welchEstimate(outside.diffs, inside.diffs, 1 - c4.fade);
+    return {
+      label: label2,
+      environments: [c4.above, b10],
+      pSupport: pBelow(e, 0),
+      pRefute: pAbove(e, 0),
+      text: `${label2}: ${gaps}; faded means the outside gap is below ${fmt((1 - c4.fade) * 100, 0)}% of the inside gap`
+    };
+  });
+}
+var fades = defineKind({
+  schema: FadesClaimSchema,
+  environments: (c4) => [c4.above, ...c4.below],
+  judge: judgeFades,
+  describe: (c4, alpha) => `Per pair: an advantage of ${c4.above} in ${c4.inside[0]}-${c4.inside[1]} B must be shown first (mean per-point gap above 0), else inconclusive; it has faded when the mean gap in ${c4.outside[0]}-${c4.outside[1]} B is below ${percentOf(1 - c4.fade)} of the inside gap (Welch over the per-point gaps). ${HOLM(alpha)}`
+});
+
+// actions/lib/analyse/claims/kinds/replicates-agree.ts
+var ReplicatesClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("replicates-agree"),
+  environments,
+  maximumSpread: fraction.describe(
+    `Largest replicate standard deviation, as a fraction of the point's mean, that is "negligible"`
+  )
+});
+function replicateSpreadUpperBound(pooledVariance, df, alpha) {
+  return Math.sqrt(df * pooledVariance / chiSquareQuantile(alpha, df));
+}
+function judgeReplicates(c4, points2, present, ctx) {
+  const parts = [];
+  const tau7 = c4.maximumSpread;
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    const ps = pointsOf(points2, env, c4.test, void 0).filter(
+      (p) => p.throughput.n >= MIN_REPLICATES_TO_DECIDE && p.throughput.mean > 0
+    );
+    if (ps.length === 0) {
+      parts.push(untestable(env, [env], `${env}: no point with at least ${MIN_REPLICATES_TO_DECIDE} replicates`));
+      continue;
+    }
+    const relVar = (p) => (stdev(p.samples) / p.throughput.mean) ** 2;
+    const df = ps.reduce((s2, p) => s2 + p.throughput.n - 1, 0);
+    const pooled = ps.reduce((s2, p) => s2 + (p.throughput.n - 1) * relVar(p), 0) / df;
+    const x4 = df * pooled / tau7 ** 2;
+    const upper = replicateSpreadUpperBound(pooled, df, ctx.alpha);
+    const worst = ps.reduce((w2, p) => relVar(p) > relVar(w2) ? p : w2, ps[0]);
+    parts.push({
+      label: `${env} pooled`,
+      environments: [env],
+      pSupport: chiSquareCdf(x4, df),
+      finding: `${env}'s replicates differ by ${fmt(Math.sqrt(pooled) * 100)}% of the mean (standard deviation pooled over ${ps.length} points; ${fmt((1 - ctx.alpha) * 100, 0)}% upper bound ${fmt(upper * 100)}%); negligible means at most ${fmt(tau7 * 100, 1)}%`,
+      pRefute: 1 - chiSquareCdf(x4, df),
+      text: `${env}: replicate standard deviation ${fmt(Math.sqrt(pooled) * 100)}% of the mean pooled over ${ps.length} points (${df} df; ${fmt((1 - ctx.alpha) * 100, 0)}% upper bound ${fmt(upper * 100)}%), largest ${fmt(Math.sqrt(relVar(worst)) * 100)}% at ${worst.value} B (${worst.series}); negligible means at most ${fmt(tau7 * 100, 1)}%`
+    });
+    for (const p of ps) {
+      const k2 = p.throughput.n - 1;
+      parts.push({
+        label: `${env} at ${p.value} B (${p.series})`,
+        environments: [env],
+        onlyRefutes: true,
+        pSupport: null,
+        pRefute: 1 - chiSquareCdf(k2 * relVar(p) / tau7 ** 2, k2),
+        text: `${env} at ${p.value} B (${p.series}): ${fmt(Math.sqrt(relVar(p)) * 100)}%`
+      });
+    }
+  }
+  return parts;
+}
+var replicatesAgree = defineKind({
+  schema: ReplicatesClaimSchema,
+  environments: (c4) => [...c4.environments],
+  judge: judgeReplicates,
+  describe: (c4, alpha) => `Per environment, the replicate standard deviation as a fraction of each point's mean: pooled over its points (chi-square) it must be shown below ${percentOf(c4.maximumSpread)}; any point, or the pool, shown above it refutes. ${HOLM(alpha)}`
+});
+
+// actions/lib/analyse/claims/kinds/rise.ts
+var RiseClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("rise"),
+  environments,
+  series,
+  range,
+  rise: interval.refine(([low]) => low > -1, "expected a rise above -1 (last/first - 1)").describe("The rise from the first to the last point, last/first - 1"),
+  maximumStepFall: fraction.describe(
+    'No step between neighbouring points may fall by more than this fraction ("gradual")'
+  )
+});
 function judgeRise(c4, points2, present, ctx) {
   const parts = [];
   const floor2 = Math.log(1 - c4.maximumStepFall);
@@ -42139,47 +42319,216 @@ function judgeRise(c4, points2, present, ctx) {
         continue;
       }
       const [low, high] = c4.rise;
-      const { pIn, pOut } = intervalTest(overall.estimate, [Math.log(1 + low), high === null ? null : Math.log(1 + high)]);
-      const rise = { label: label2, environments: [env], pSupport: pIn, pRefute: pOut, text: `${label2}: ${fmt(first.throughput.mean)} -> ${fmt(last.throughput.mean)} x 10^6 bits/s, a rise of ${pct(Math.exp(overall.estimate.value) - 1)}` };
-      parts.push(rise);
+      const { pIn, pOut } = intervalTest(overall.estimate, [
+        Math.log(1 + low),
+        high === null ? null : Math.log(1 + high)
+      ]);
+      const change2 = Math.exp(overall.estimate.value) - 1;
+      const rise2 = {
+        label: label2,
+        environments: [env],
+        pSupport: pIn,
+        pRefute: pOut,
+        text: `${label2}: ${fmt(first.throughput.mean)} -> ${fmt(last.throughput.mean)} x 10^6 bits/s, a ${change2 >= 0 ? "rise" : "fall"} of ${fmt(Math.abs(change2) * 100, 1)}%`,
+        finding: `${env} ${change2 >= 0 ? "rises" : "falls"} ${fmt(Math.abs(change2) * 100, 1)}% from ${first.value} to ${last.value} B (${series2}; ${fmt(first.throughput.mean)} -> ${fmt(last.throughput.mean)} x 10^6 bits/s); the claim needs a rise of ${intervalText(c4.rise, FRACTION)} and no step between neighbouring sizes falling by more than ${percentOf(c4.maximumStepFall)}`
+      };
+      parts.push(rise2);
       let worst = null;
       for (let i = 1; i < ps.length; i++) {
-        const step2 = replicateContrast(ps[i], ps[i - 1], Math.log);
+        const step3 = replicateContrast(ps[i], ps[i - 1], Math.log);
         const stepLabel = `${env} ${ps[i - 1].value}->${ps[i].value} B (${series2})`;
-        if (step2.estimate === null) {
-          parts.push(untestable(stepLabel, [env], `${stepLabel}: ${step2.note}`));
+        if (step3.estimate === null) {
+          parts.push(untestable(stepLabel, [env], `${stepLabel}: ${step3.note}`));
           continue;
         }
-        const text5 = `${stepLabel}: ${pct(Math.exp(step2.estimate.value) - 1)}`;
-        if (worst === null || step2.estimate.value < worst.value) worst = { text: text5, value: step2.estimate.value };
-        parts.push({ label: stepLabel, environments: [env], pSupport: pAbove(step2.estimate, floor2), pRefute: pBelow(step2.estimate, floor2), text: text5 });
+        const text5 = `${stepLabel}: ${pct(Math.exp(step3.estimate.value) - 1)}`;
+        if (worst === null || step3.estimate.value < worst.value) worst = { text: text5, value: step3.estimate.value };
+        parts.push({
+          label: stepLabel,
+          environments: [env],
+          pSupport: pAbove(step3.estimate, floor2),
+          pRefute: pBelow(step3.estimate, floor2),
+          text: text5,
+          finding: `${env} ${ps[i - 1].value}->${ps[i].value} B: ${pct(Math.exp(step3.estimate.value) - 1)}`
+        });
       }
-      if (worst) rise.text += `; the lowest step: ${worst.text}`;
+      if (worst) rise2.text += `; the lowest step: ${worst.text}`;
     }
   }
   return parts;
 }
+var rise = defineKind({
+  schema: RiseClaimSchema,
+  environments: (c4) => [...c4.environments],
+  judge: judgeRise,
+  describe: (c4, alpha) => `Per environment and series, over ${c4.range[0]}-${c4.range[1]} B: the last point above the first by ${intervalText(c4.rise, FRACTION)} (log ratio over replicates), and no step from one point to the next falling by more than ${percentOf(c4.maximumStepFall)} (each step must be shown not to). ${HOLM(alpha)}`
+});
+
+// actions/lib/analyse/claims/kinds/series-alike.ts
+var SeriesAlikeClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("series-alike"),
+  environments,
+  series: external_exports.tuple([external_exports.string().min(1), external_exports.string().min(1)]).describe("[repeat, original]: the series that repeats, and the one it repeats"),
+  range,
+  margin: fraction.describe(
+    'How far apart "similar" may be: the mean relative difference (repeat / original - 1) over the paired points'
+  )
+});
+function judgeSeriesAlike(c4, points2, present, ctx) {
+  const [repeat2, original] = c4.series;
+  const parts = [];
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    const a4 = pointsOf(points2, env, c4.test, repeat2, c4.range);
+    const b10 = pointsOf(points2, env, c4.test, original, c4.range);
+    const k2 = Math.min(a4.length, b10.length);
+    const label2 = `${env} ${repeat2} vs ${original}`;
+    const ratios = a4.slice(0, k2).map((p, i) => b10[i].throughput.mean > 0 ? p.throughput.mean / b10[i].throughput.mean - 1 : Number.NaN);
+    const fewest = Math.min(...[...a4.slice(0, k2), ...b10.slice(0, k2)].map((p) => p.throughput.n));
+    const problem = k2 < 2 ? `${k2} paired point${k2 === 1 ? "" : "s"} in ${c4.range[0]}-${c4.range[1]} B (need at least 2)` : fewest < MIN_REPLICATES_TO_DECIDE ? `too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})` : ratios.some((r) => !Number.isFinite(r)) ? "a point of zero throughput: no ratio" : null;
+    if (problem) {
+      parts.push(untestable(label2, [env], `${label2}: ${problem}`));
+      continue;
+    }
+    const e = meanEstimate(ratios);
+    const { pIn, pOut } = intervalTest(e, [-c4.margin, c4.margin]);
+    const where2 = `${k2} paired points, ${a4[0].value}-${a4[k2 - 1].value} B against ${b10[0].value}-${b10[k2 - 1].value} B`;
+    parts.push({
+      label: label2,
+      environments: [env],
+      pSupport: pIn,
+      pRefute: pOut,
+      text: `${label2} (${where2}): mean relative difference ${fmt(e.value * 100, 1)}%; similar within +-${fmt(c4.margin * 100, 1)}%`,
+      finding: `for ${env}, ${gapInWords(repeat2, original, e, ctx, PERCENT, "mean relative difference ")} over ${where2}; similar means within +-${fmt(c4.margin * 100, 1)}%`
+    });
+  }
+  return parts;
+}
+var seriesAlike = defineKind({
+  schema: SeriesAlikeClaimSchema,
+  environments: (c4) => [...c4.environments],
+  judge: judgeSeriesAlike,
+  describe: (c4, alpha) => `Per environment, the series ${c4.series[0]} against ${c4.series[1]}, point by point in order over ${c4.range[0]}-${c4.range[1]} B: the mean relative difference by two one-sided tests (TOST) against +-${percentOf(c4.margin)}: similar when shown inside, not similar when shown outside. ${HOLM(alpha)}`
+});
+
+// actions/lib/analyse/claims/kinds/step.ts
+var StepClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("step"),
+  environments,
+  steps: external_exports.array(external_exports.strictObject({ series: external_exports.string().min(1), from: bytes, to: bytes })).min(1).describe("The steps of the plan's grids that straddle the paper's step, each from one point to the next"),
+  fall: interval.refine(
+    ([low, high]) => low > 0 && low < 1 && (high === null || high < 1),
+    "expected fractions of the value before the step, between 0 and 1"
+  ).describe("The fall 1 - after/before, as a fraction")
+});
+var fallOf = (logRatio) => 1 - Math.exp(logRatio);
+function judgeStep(c4, points2, present, ctx) {
+  const parts = [];
+  for (const env of c4.environments) {
+    if (!present.has(env)) continue;
+    for (const step3 of c4.steps) {
+      const label2 = `${env} ${step3.from}->${step3.to} B (${step3.series})`;
+      const mine = byPoint(points2, env, c4.test, step3.series);
+      const before = mine.get(`${step3.series}|${step3.from}`);
+      const after = mine.get(`${step3.series}|${step3.to}`);
+      if (!before || !after) {
+        parts.push(
+          untestable(
+            label2,
+            [env],
+            `${label2}: ${!before ? step3.from : step3.to} B not measured in series ${step3.series}`
+          )
+        );
+        continue;
+      }
+      const r = replicateContrast(after, before, Math.log);
+      if (r.estimate === null) {
+        parts.push(untestable(label2, [env], `${label2}: ${r.note}`));
+        continue;
+      }
+      const [low, high] = c4.fall;
+      const { pIn, pOut } = intervalTest(r.estimate, [
+        high === null ? Number.NEGATIVE_INFINITY : Math.log(1 - high),
+        Math.log(1 - low)
+      ]);
+      const [lo, hi] = tInterval(r.estimate, ctx.level);
+      const fall = fallOf(r.estimate.value);
+      const level = `${fmt(ctx.level * 100, 0)}% CI`;
+      const amount = `${fmt(Math.abs(fall) * 100, 1)}%`;
+      const ci = fall >= 0 ? `${level} [${fmt(fallOf(hi) * 100, 1)}%, ${fmt(fallOf(lo) * 100, 1)}%]` : `${level} [${fmt(-fallOf(lo) * 100, 1)}%, ${fmt(-fallOf(hi) * 100, 1)}%]`;
+      const change2 = `a ${fall >= 0 ? "fall" : "rise"} of ${amount}, ${ci}`;
+      parts.push({
+        label: label2,
+        environments: [env],
+        pSupport: pIn,
+        pRefute: pOut,
+        text: `${label2}: ${fmt(before.throughput.mean)} -> ${fmt(after.throughput.mean)} x 10^6 bits/s, ${change2} (${r.method}); the paper: a fall of ${intervalText(c4.fall, FRACTION)}`,
+        finding: `${env} ${fall >= 0 ? "falls" : "rises"} ${amount} from ${step3.from} to ${step3.to} B (${step3.series}; ${ci}); the claim needs a fall of ${intervalText(c4.fall, FRACTION)}`
+      });
+    }
+  }
+  return parts;
+}
+var step = defineKind({
+  schema: StepClaimSchema,
+  environments: (c4) => [...c4.environments],
+  judge: judgeStep,
+  describe: (c4, alpha) => `Each step (${c4.steps.map((s2) => `${s2.from}->${s2.to} B of ${s2.series}`).join(", ")}) per environment: the fall 1 - after/before from the log ratio over replicates (paired by replicate when possible), holding when the fall is ${intervalText(c4.fall, FRACTION)}. ${HOLM(alpha)}`
+});
+
+// actions/lib/analyse/claims/kinds/unstable.ts
+var UnstableClaimSchema = external_exports.strictObject({
+  ...common,
+  kind: external_exports.literal("unstable"),
+  environments: environments.describe("The less steady ones: each is compared with each baseline"),
+  baselines: environments.describe('The steadier ones ("not as stable as the others": every other environment)'),
+  series,
+  range,
+  spreadRatio: external_exports.number().gte(1).describe(
+    "Each environment's spread around a gradually increasing curve must be more than this many times each baseline's (1: simply more)"
+  )
+});
 function residualsFromRise(ps) {
   const bySeries = /* @__PURE__ */ new Map();
   for (const p of ps) if (p.throughput.n > 0) bySeries.set(p.series, [...bySeries.get(p.series) ?? [], p]);
   const out = [];
   for (const list2 of bySeries.values()) {
     list2.sort((a4, b10) => a4.value - b10.value);
-    const fit3 = isotonicFit(list2.map((p) => p.throughput.mean), list2.map((p) => p.throughput.n));
+    const fit3 = isotonicFit(
+      list2.map((p) => p.throughput.mean),
+      list2.map((p) => p.throughput.n)
+    );
     list2.forEach((p, i) => {
       if (fit3[i] > 0) for (const y4 of p.samples) out.push(y4 / fit3[i] - 1);
     });
   }
   return out;
 }
-function judgeUnstable(c4, points2, present, ctx) {
-  if (!present.has(c4.environment) || !present.has(c4.baseline)) return [];
-  const label2 = `${c4.environment} vs ${c4.baseline}`;
-  const mine = pointsOf(points2, c4.environment, c4.test, void 0, c4.range);
-  const base = pointsOf(points2, c4.baseline, c4.test, void 0, c4.range);
+function judgeUnstable(c4, points2, present, _ctx) {
+  const parts = [];
+  for (const env of c4.environments) {
+    for (const baseline3 of c4.baselines) {
+      if (env !== baseline3 && present.has(env) && present.has(baseline3))
+        parts.push(unstablePart(c4, points2, env, baseline3));
+    }
+  }
+  return parts;
+}
+function unstablePart(c4, points2, env, baseline3) {
+  const label2 = `${env} vs ${baseline3}`;
+  const mine = pointsOf(points2, env, c4.test, c4.series, c4.range);
+  const base = pointsOf(points2, baseline3, c4.test, c4.series, c4.range);
   const fewest = Math.min(...[...mine, ...base].map((p) => p.throughput.n));
-  if (mine.length < 2 || base.length < 2) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few points in ${c4.range[0]}-${c4.range[1]} B`)];
-  if (fewest < MIN_REPLICATES_TO_DECIDE) return [untestable(label2, [c4.environment, c4.baseline], `${label2}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`)];
+  if (mine.length < 2 || base.length < 2)
+    return untestable(label2, [env, baseline3], `${label2}: too few points in ${c4.range[0]}-${c4.range[1]} B`);
+  if (fewest < MIN_REPLICATES_TO_DECIDE)
+    return untestable(
+      label2,
+      [env, baseline3],
+      `${label2}: too few replicates (${fewest} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`
+    );
   const deviations = (ps) => {
     const r = residualsFromRise(ps);
     const m3 = median(r);
@@ -42189,180 +42538,196 @@ function judgeUnstable(c4, points2, present, ctx) {
   const zBase = deviations(base);
   const e = welchEstimate(zEnv, zBase, c4.spreadRatio);
   const ratio = mean(zBase) > 0 ? mean(zEnv) / mean(zBase) : Number.POSITIVE_INFINITY;
-  return [{
+  return {
     label: label2,
-    environments: [c4.environment, c4.baseline],
+    environments: [env, baseline3],
     pSupport: pAbove(e, 0),
     pRefute: pBelow(e, 0),
-    text: `mean absolute deviation from a non-decreasing fit: ${c4.environment} ${fmt(mean(zEnv) * 100)}% (${zEnv.length} replicates), ${c4.baseline} ${fmt(mean(zBase) * 100)}% (${zBase.length}); ratio ${fmt(ratio)}; the claim needs at least ${fmt(c4.spreadRatio)}`
-  }];
+    text: `mean absolute deviation from a non-decreasing fit: ${env} ${fmt(mean(zEnv) * 100)}% (${zEnv.length} replicates), ${baseline3} ${fmt(mean(zBase) * 100)}% (${zBase.length}); ratio ${fmt(ratio)}; the claim needs more than ${fmt(c4.spreadRatio)}`,
+    finding: `${env} swings ${fmt(ratio)} times as far as ${baseline3} around a rising curve (mean absolute deviation ${fmt(mean(zEnv) * 100)}% against ${fmt(mean(zBase) * 100)}%); the claim needs more than ${fmt(c4.spreadRatio)} times`
+  };
 }
-function pOutside(e, tol) {
-  return Math.min(1, 2 * Math.min(pAbove(e, Math.log(1 + tol)), pBelow(e, Math.log(1 - tol))));
+var unstable = defineKind({
+  schema: UnstableClaimSchema,
+  environments: (c4) => [.../* @__PURE__ */ new Set([...c4.environments, ...c4.baselines])],
+  judge: judgeUnstable,
+  describe: (c4, alpha) => `Instability as a variance comparison, each of ${c4.environments.join(", ")} against each of ${c4.baselines.join(", ")}: each replicate's relative deviation from a non-decreasing (isotonic) fit of its series${ofSeries(c4.series)} over ${c4.range[0]}-${c4.range[1]} B, then Levene's test in the Brown-Forsythe form (absolute deviations from the median) with Welch's t, one-sided: a pair holds when the first's mean deviation is shown above ${fmt(c4.spreadRatio)} x the second's, fails when shown below. ${HOLM(alpha)}`
+});
+
+// actions/lib/analyse/claims/kinds.ts
+var KINDS = [
+  compare2,
+  everyPoint,
+  step,
+  rise,
+  unstable,
+  converge,
+  equivalent,
+  fades,
+  replicatesAgree,
+  seriesAlike
+];
+
+// actions/lib/analyse/claims/schema.ts
+var CLAIMS_FORMAT_VERSION = 2;
+var KIND_SCHEMAS = KINDS.map((k2) => k2.schema);
+var ClaimSchema = external_exports.discriminatedUnion("kind", KIND_SCHEMAS);
+var ClaimsFileSchema = external_exports.strictObject({
+  $schema: external_exports.string().optional(),
+  $comment: external_exports.string().optional(),
+  formatVersion: external_exports.literal(CLAIMS_FORMAT_VERSION),
+  alpha: external_exports.number().gt(0).lt(0.5).describe("Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"),
+  notes: external_exports.array(external_exports.string().min(1)).optional().describe("What the reader should know about the claims as a whole (where the paper contradicts itself)"),
+  claims: external_exports.array(ClaimSchema).min(1)
+}).superRefine((file2, ctx) => {
+  const seen = /* @__PURE__ */ new Set();
+  file2.claims.forEach((c4, i) => {
+    if (seen.has(c4.id)) ctx.addIssue({ code: "custom", path: ["claims", i, "id"], message: "duplicate id" });
+    seen.add(c4.id);
+  });
+  file2.claims.forEach((c4, i) => {
+    if (!c4.otherReading) return;
+    const read2 = ClaimSchema.safeParse(otherReadingOf(c4));
+    if (!read2.success) for (const issue3 of read2.error.issues) ctx.addIssue({ code: "custom", path: ["claims", i, "otherReading", "fields", ...issue3.path.map((k2) => typeof k2 === "symbol" ? String(k2) : k2)], message: `the claim read this way is not valid: ${issue3.message}` });
+  });
+  file2.claims.forEach((c4, i) => {
+    (c4.contradicts ?? []).forEach((other, j) => {
+      if (!seen.has(other)) ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
+    });
+  });
+});
+function otherReadingOf(c4) {
+  return { ...c4, ...c4.otherReading?.fields, otherReading: void 0 };
 }
-function judgeConverge(c4, points2, present, ctx) {
-  if (!present.has(c4.baseline)) return [];
-  const parts = [];
-  const baseline3 = byPoint(points2, c4.baseline, c4.test, void 0);
-  for (const env of c4.environments) {
-    if (!present.has(env)) continue;
-    const contrasts = (range7) => pointsOf(points2, env, c4.test, void 0, range7).filter((p) => baseline3.has(pointKey2(p))).map((p) => ({ p, r: replicateContrast(p, baseline3.get(pointKey2(p)), Math.log) }));
-    const before = contrasts(c4.diverge);
-    const after = contrasts(c4.converge);
-    const tested = (list2) => list2.filter((x4) => x4.r.estimate !== null);
-    const untested = [...before, ...after].find((x4) => x4.r.estimate === null);
-    if (untested && untested.r.estimate === null) {
-      parts.push(untestable(env, [env, c4.baseline], `${env}: ${untested.r.note}`));
-      continue;
-    }
-    const b10 = tested(before);
-    const a4 = tested(after);
-    if (a4.length === 0) {
-      parts.push(untestable(env, [env, c4.baseline], `${env}: no points shared with ${c4.baseline} in ${c4.converge[0]}-${c4.converge[1]} B`));
-      continue;
-    }
-    const dev = (e) => Math.exp(e.value) - 1;
-    const pDiverge = holmAdjust(b10.map((x4) => pOutside(x4.r.estimate, c4.tolerance)));
-    const widest = b10.reduce((w2, x4) => w2 === null || Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, null);
-    const diverged = pDiverge.some((p) => p < ctx.alpha);
-    const pIn = a4.map((x4) => intervalTest(x4.r.estimate, [Math.log(1 - c4.tolerance), Math.log(1 + c4.tolerance)]).pIn);
-    const worstIndex = pIn.indexOf(Math.max(...pIn));
-    const worst = a4[worstIndex];
-    const pOut = Math.min(...holmAdjust(a4.map((x4) => pOutside(x4.r.estimate, c4.tolerance))));
-    const largest = a4.reduce((w2, x4) => Math.abs(dev(x4.r.estimate)) > Math.abs(dev(w2.r.estimate)) ? x4 : w2, a4[0]);
-    const divergence = widest ? `largest deviation below ${c4.diverge[1]} B: ${pct(dev(widest.r.estimate))} at ${widest.p.value} B (${widest.p.series}), ${diverged ? `beyond +-${fmt(c4.tolerance * 100, 0)}% (Holm p ${fmtP(Math.min(...pDiverge))})` : "not shown beyond the tolerance"}` : `no points below ${c4.diverge[1]} B`;
-    const convergence = `beyond ${c4.converge[0]} B (${a4.length} points): largest deviation ${pct(dev(largest.r.estimate))} at ${largest.p.value} B (${largest.p.series}); least certainly within +-${fmt(c4.tolerance * 100, 0)}%: ${worst.p.value} B (${worst.p.series}), p ${fmtP(pIn[worstIndex])}`;
-    const text5 = `${env} vs ${c4.baseline}: ${divergence}; ${convergence}`;
-    if (!diverged) {
-      parts.push({ label: env, environments: [env, c4.baseline], text: `${text5}. No divergence shown: nothing to converge from`, pSupport: null, pRefute: null, note: "no divergence shown" });
-      continue;
-    }
-    parts.push({ label: env, environments: [env, c4.baseline], pSupport: Math.max(...pIn), pRefute: pOut, text: text5 });
-  }
-  return parts;
+function otherReadingClaim(c4) {
+  return c4.otherReading ? ClaimSchema.parse(otherReadingOf(c4)) : null;
 }
-function judgeEquivalent(c4, points2, present, ctx) {
-  const parts = [];
-  const envs = c4.environments.filter((e) => present.has(e));
-  const relative2 = "relative" in c4.margin;
-  const m3 = "relative" in c4.margin ? c4.margin.relative : c4.margin.absolute;
-  const unit2 = relative2 ? PERCENT : METRIC_UNIT[c4.metric];
-  for (let i = 0; i < envs.length; i++) {
-    for (const b10 of envs.slice(i + 1)) {
-      const a4 = envs[i];
-      const label2 = `${a4} vs ${b10}`;
-      const r = pairedOverPoints(points2, c4.test, c4.series, c4.range, a4, b10, c4.metric);
-      const where2 = `${seriesText(c4.series)}, ${rangeText(r.xs)}`;
-      const note = r.note ?? (relative2 && r.ratios.some((v) => !Number.isFinite(v)) ? `a point where ${b10} is 0: no ratio` : null);
-      if (note) {
-        parts.push(untestable(label2, [a4, b10], `${label2} (${where2}): ${note}`));
-        continue;
-      }
-      const e = meanEstimate(relative2 ? r.ratios : r.diffs);
-      const { pIn, pOut } = intervalTest(e, [-m3, m3]);
-      parts.push({ label: label2, environments: [a4, b10], pSupport: pIn, pRefute: pOut, text: `${label2} (${where2}): mean ${relative2 ? "relative " : ""}difference ${estimateText(e, ctx, unit2)}; alike within +-${relative2 ? `${fmt(m3 * 100, 1)}%` : show2(unit2, m3)}` });
-    }
-  }
-  return parts;
+var CLAIM_KINDS = KIND_SCHEMAS.map((s2) => s2.shape.kind.value);
+var ClaimsFormatError = class extends Error {
+  name = "ClaimsFormatError";
+};
+function valueAt(root, path3) {
+  let v = root;
+  for (const key3 of path3) v = v !== null && typeof v === "object" ? v[key3] : void 0;
+  return v;
 }
-function judgeFades(c4, points2, present, ctx) {
-  if (!present.has(c4.above)) return [];
-  const unit2 = METRIC_UNIT[c4.metric];
-  return c4.below.filter((b10) => present.has(b10)).map((b10) => {
-    const label2 = `${c4.above} - ${b10}`;
-    const inside = pairedOverPoints(points2, c4.test, void 0, c4.inside, c4.above, b10, c4.metric);
-    const outside = pairedOverPoints(points2, c4.test, void 0, c4.outside, c4.above, b10, c4.metric);
-    if (inside.note || outside.note) return untestable(label2, [c4.above, b10], `${label2}: ${inside.note ? `inside ${c4.inside[0]}-${c4.inside[1]} B: ${inside.note}` : `outside ${c4.outside[0]}-${c4.outside[1]} B: ${outside.note}`}`);
-    const gapIn = meanEstimate(inside.diffs);
-    const shown = pAbove(gapIn, 0);
-    const gaps = `mean gap ${show2(unit2, mean(inside.diffs))} in ${c4.inside[0]}-${c4.inside[1]} B (${inside.diffs.length} points), ${show2(unit2, mean(outside.diffs))} in ${c4.outside[0]}-${c4.outside[1]} B (${outside.diffs.length} points)`;
-    if (!(shown < ctx.alpha)) return { label: label2, environments: [c4.above, b10], pSupport: null, pRefute: null, note: "no advantage shown", text: `${label2}: ${gaps}; no advantage shown inside (p ${fmtP(shown)}): nothing to fade` };
-    const e = welchEstimate(outside.diffs, inside.diffs, 1 - c4.fade);
-    return { label: label2, environments: [c4.above, b10], pSupport: pBelow(e, 0), pRefute: pAbove(e, 0), text: `${label2}: ${gaps}; faded means the outside gap is below ${fmt((1 - c4.fade) * 100, 0)}% of the inside gap` };
+function where(root, path3) {
+  let text5 = "";
+  path3.forEach((key3, i) => {
+    text5 += typeof key3 === "number" ? `[${key3}]` : `${text5 ? "." : ""}${String(key3)}`;
+    if (i === 1 && path3[0] === "claims") {
+      const claimId = valueAt(root, path3.slice(0, 2))?.id;
+      if (typeof claimId === "string") text5 += ` (${claimId})`;
+    }
+  });
+  return text5 || "(the file)";
+}
+var show2 = (v) => v === void 0 ? "nothing" : JSON.stringify(v);
+function formatClaimsIssues(root, issues) {
+  return issues.map((issue3) => {
+    if (issue3.code === "unrecognized_keys") {
+      const kind = valueAt(root, issue3.path)?.kind;
+      const schema = KIND_SCHEMAS.find((s2) => s2.shape.kind.value === kind);
+      const fields = schema ? `; a ${String(kind)} claim has ${Object.keys(schema.shape).join(", ")}` : "";
+      return issue3.keys.map((key3) => `${where(root, [...issue3.path, key3])}: unknown field (value ${show2(valueAt(root, [...issue3.path, key3]))})${fields}`).join("\n");
+    }
+    const value4 = valueAt(root, issue3.path);
+    if (issue3.code === "invalid_union" && "discriminator" in issue3) return `${where(root, issue3.path)}: got ${show2(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
+    const message = value4 === void 0 && issue3.code === "invalid_type" ? `missing: expected ${issue3.expected}` : issue3.message.replace(/^Invalid input: /, "");
+    return `${where(root, issue3.path)}: ${message} (got ${show2(value4)})`;
   });
 }
-function judgeReplicates(c4, points2, present, ctx) {
-  const parts = [];
-  const tau7 = c4.maximumSpread;
-  for (const env of c4.environments) {
-    if (!present.has(env)) continue;
-    const ps = pointsOf(points2, env, c4.test, void 0).filter((p) => p.throughput.n >= MIN_REPLICATES_TO_DECIDE && p.throughput.mean > 0);
-    if (ps.length === 0) {
-      parts.push(untestable(env, [env], `${env}: no point with at least ${MIN_REPLICATES_TO_DECIDE} replicates`));
-      continue;
-    }
-    const relVar = (p) => (stdev(p.samples) / p.throughput.mean) ** 2;
-    const df = ps.reduce((s2, p) => s2 + p.throughput.n - 1, 0);
-    const pooled = ps.reduce((s2, p) => s2 + (p.throughput.n - 1) * relVar(p), 0) / df;
-    const x4 = df * pooled / tau7 ** 2;
-    const upper = Math.sqrt(df * pooled / chiSquareQuantile(1 - ctx.alpha, df));
-    const worst = ps.reduce((w2, p) => relVar(p) > relVar(w2) ? p : w2, ps[0]);
-    parts.push({
-      label: `${env} pooled`,
-      environments: [env],
-      pSupport: chiSquareCdf(x4, df),
-      pRefute: 1 - chiSquareCdf(x4, df),
-      text: `${env}: replicate standard deviation ${fmt(Math.sqrt(pooled) * 100)}% of the mean pooled over ${ps.length} points (${df} df; ${fmt((1 - ctx.alpha) * 100, 0)}% upper bound ${fmt(upper * 100)}%), largest ${fmt(Math.sqrt(relVar(worst)) * 100)}% at ${worst.value} B (${worst.series}); negligible means at most ${fmt(tau7 * 100, 1)}%`
-    });
-    for (const p of ps) {
-      const k2 = p.throughput.n - 1;
-      parts.push({ label: `${env} at ${p.value} B (${p.series})`, environments: [env], onlyRefutes: true, pSupport: null, pRefute: 1 - chiSquareCdf(k2 * relVar(p) / tau7 ** 2, k2), text: `${env} at ${p.value} B (${p.series}): ${fmt(Math.sqrt(relVar(p)) * 100)}%` });
-    }
-  }
-  return parts;
+function parseClaims(value4, source4) {
+  const result = ClaimsFileSchema.safeParse(value4);
+  if (result.success) return result.data;
+  const lines = formatClaimsIssues(value4, result.error.issues).flatMap((l) => l.split("\n"));
+  throw new ClaimsFormatError(`${source4} is not a valid claims file:
+  - ${lines.join("\n  - ")}`);
 }
-function judgeParts(c4, points2, present, ctx) {
-  switch (c4.kind) {
-    case "compare":
-      return judgeCompare(c4, points2, present, ctx);
-    case "every-point":
-      return judgeEveryPoint(c4, points2, present, ctx);
-    case "step":
-      return judgeStep(c4, points2, present, ctx);
-    case "rise":
-      return judgeRise(c4, points2, present, ctx);
-    case "unstable":
-      return judgeUnstable(c4, points2, present, ctx);
-    case "converge":
-      return judgeConverge(c4, points2, present, ctx);
-    case "equivalent":
-      return judgeEquivalent(c4, points2, present, ctx);
-    case "fades":
-      return judgeFades(c4, points2, present, ctx);
-    case "replicates-agree":
-      return judgeReplicates(c4, points2, present, ctx);
-  }
+function claimEnvironments(c4) {
+  return kindOf(c4).environments(c4);
 }
-var fraction2 = (v) => show2(FRACTION, v);
-function describeRule(c4, alpha) {
-  const holm = `One-sided tests at alpha ${alpha} with Holm's correction across the claim's parts: supported when every part is shown to hold, refuted when any part is shown to fail, otherwise inconclusive.`;
-  const series2 = "series" in c4 && c4.series !== void 0 ? ` of series ${c4.series}` : "";
-  switch (c4.kind) {
-    case "compare":
-      return `For each pair, the mean over the shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the difference in ${c4.metric === "relativeThroughput" ? "throughput relative to native (Fig. 5 averages ratios)" : c4.metric === "okRate" ? "okay rate (messages received / sent, pooled over replicates)" : "throughput"}, paired over points (t, k - 1 df); a pair holds when the mean is shown to be ${intervalText(c4.difference, METRIC_UNIT[c4.metric])}, fails when shown to be outside that. ${holm}`;
-    case "every-point":
-      return `At every shared point${series2} of each part's range, the difference over replicates (paired by replicate when both have the same replicates, else Welch) must be ${intervalText(c4.difference, MBIT)}; one point clearly outside refutes. ${holm}`;
-    case "step":
-      return `Each step (${c4.steps.map((s2) => `${s2.from}->${s2.to} B of ${s2.series}`).join(", ")}) per environment: the fall 1 - after/before from the log ratio over replicates (paired by replicate when possible), holding when the fall is ${intervalText(c4.fall, FRACTION)}. ${holm}`;
-    case "rise":
-      return `Per environment and series, over ${c4.range[0]}-${c4.range[1]} B: the last point above the first by ${intervalText(c4.rise, FRACTION)} (log ratio over replicates), and no step from one point to the next falling by more than ${fraction2(c4.maximumStepFall)} (each step must be shown not to). ${holm}`;
-    case "unstable":
-      return `Instability as a variance comparison with ${c4.baseline}: each replicate's relative deviation from a non-decreasing (isotonic) fit of its series over ${c4.range[0]}-${c4.range[1]} B, then Levene's test in the Brown-Forsythe form (absolute deviations from the median) with Welch's t, one-sided: supported when ${c4.environment}'s mean deviation is above ${fmt(c4.spreadRatio)} x ${c4.baseline}'s, refuted when below, at alpha ${alpha}.`;
-    case "converge":
-      return `Per environment against ${c4.baseline} (log ratio over replicates at each point): a deviation beyond +-${fraction2(c4.tolerance)} must first be shown somewhere in ${c4.diverge[0]}-${c4.diverge[1]} B (Holm across those points), else inconclusive (nothing to converge from); then the worst point in ${c4.converge[0]}-${c4.converge[1]} B decides: every point within +-${fraction2(c4.tolerance)} by two one-sided tests holds, any point clearly outside fails. ${holm}`;
-    case "equivalent":
-      return `Every pair: the mean over shared points${series2} in ${c4.range[0]}-${c4.range[1]} B of the ${"relative" in c4.margin ? `relative difference (a/b - 1) in ${c4.metric}` : `difference in ${c4.metric}`}, by two one-sided tests (TOST) against +-${"relative" in c4.margin ? fraction2(c4.margin.relative) : show2(METRIC_UNIT[c4.metric], c4.margin.absolute)}: alike when shown inside, not alike when shown outside. ${holm}`;
-    case "fades":
-      return `Per pair: an advantage of ${c4.above} in ${c4.inside[0]}-${c4.inside[1]} B must be shown first (mean per-point gap above 0), else inconclusive; it has faded when the mean gap in ${c4.outside[0]}-${c4.outside[1]} B is below ${fraction2(1 - c4.fade)} of the inside gap (Welch over the per-point gaps). ${holm}`;
-    case "replicates-agree":
-      return `Per environment, the replicate standard deviation as a fraction of each point's mean: pooled over its points (chi-square) it must be shown below ${fraction2(c4.maximumSpread)}; any point, or the pool, shown above it refutes. ${holm}`;
+function kindOf(c4) {
+  const kind = KINDS.find((k2) => k2.schema.shape.kind.value === c4.kind);
+  if (!kind) throw new Error(`no claim kind ${JSON.stringify(c4.kind)}: expected one of ${CLAIM_KINDS.join(", ")}`);
+  return kind;
+}
+
+// actions/lib/analyse/claims/limits.ts
+var SAME_ROUND_TRIP_US = 5;
+var SAME_ROUND_TRIP_SHARE = 0.01;
+var LINE_RATE_SHARE = 0.95;
+var ONE_STEP_SHARE = 0.6;
+var mbit = (v) => v.toFixed(1);
+function nativeTcpRegime(points2) {
+  const native = points2.filter((p) => p.environment === "native" && p.test === "TCP_STREAM" && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
+  if (native.length < 4) return null;
+  const first = native[0];
+  const plateau = median(native.slice(Math.floor(2 * native.length / 3)).map((p) => p.throughput.mean));
+  const share2 = first.throughput.mean / plateau;
+  let step3 = { from: first, to: first, rise: 0 };
+  for (let i = 1; i < native.length; i++) {
+    const rise2 = native[i].throughput.mean - native[i - 1].throughput.mean;
+    if (rise2 > step3.rise) step3 = { from: native[i - 1], to: native[i], rise: rise2 };
   }
+  const total = plateau - first.throughput.mean;
+  const lineRate = share2 >= LINE_RATE_SHARE;
+  const oneStep = !lineRate && total > 0 && step3.rise / total >= ONE_STEP_SHARE ? { from: step3.from, to: step3.to, share: step3.rise / total } : null;
+  return { first, plateau, share: share2, lineRate, oneStep };
+}
+function regimeFigures(r) {
+  return `native TCP at -s ${r.first.value}: ${mbit(r.first.throughput.mean)} of its ${mbit(r.plateau)} x 10^6 bits/s plateau (${(r.share * 100).toFixed(0)}%)`;
+}
+function regimeLimit(r) {
+  if (r.lineRate)
+    return `${regimeFigures(r)}: this link shows no window-limited regime, where the paper's TCP differences live, so the claim only asks whether the environments differ at line rate`;
+  if (!r.oneStep) return null;
+  const { from, to, share: share2 } = r.oneStep;
+  return `the window-limited regime appears as one step (native ${mbit(from.throughput.mean)} to ${mbit(to.throughput.mean)} x 10^6 bits/s between ${from.value} and ${to.value} B, ${(share2 * 100).toFixed(0)}% of its whole rise: whole segments in flight), not the paper's gradual change over 2000-6000 B, so differences that need the gradual change cannot show`;
+}
+function roundTripOf(input2, env) {
+  const us = input2.manifest?.environmentDescriptions?.[env]?.roundTrip?.tcpMicroseconds;
+  return typeof us === "number" ? us : null;
+}
+function claimLimits(input2, claim2, points2) {
+  const limits = [];
+  const envs = claimEnvironments(claim2);
+  const embedded = input2.manifest?.link?.kind === "veth-testbed";
+  if (claim2.test === "TCP_STREAM" && claim2.kind !== "replicates-agree") {
+    const regime = nativeTcpRegime(points2);
+    const limit = regime && regimeLimit(regime);
+    if (limit) limits.push(`On this link ${limit}.`);
+    const native = roundTripOf(input2, "native");
+    const docker = roundTripOf(input2, "docker");
+    if (embedded && envs.includes("native") && envs.includes("docker") && native !== null && docker !== null) {
+      const gap = Math.abs(docker - native);
+      if (gap <= Math.max(SAME_ROUND_TRIP_US, SAME_ROUND_TRIP_SHARE * native)) {
+        limits.push(
+          `Native and Docker round trips differ by ${gap.toFixed(0)} us (${native.toFixed(0)} vs ${docker.toFixed(0)} us): a cost of Docker's bridge and NAT on the round trip, the way it would lower TCP throughput where the window limits it, cannot show here.`
+        );
+      }
+    }
+  }
+  if (claim2.test === "UDP_STREAM" && embedded && claim2.kind === "step" && claim2.steps.some((s2) => s2.from < 1500 && s2.to >= 1500)) {
+    limits.push(
+      "The embedded link loses no packet on the wire (no loss emulated: a packet is lost only when a queue overflows): the paper's collapse at 1500 B, where a datagram becomes two fragments and a lost fragment loses it on a real NIC, cannot appear here."
+    );
+  }
+  return limits;
 }
 
 // actions/lib/analyse/claims/judge.ts
-var TCG_QUALIFIER = "TCG, not KVM";
 function verdictLabel(c4) {
   return c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict;
+}
+function countVerdicts(claims) {
+  const n2 = (v) => claims.filter((c4) => c4.verdict === v).length;
+  return { supported: n2("supported"), refuted: n2("refuted"), inconclusive: n2("inconclusive"), onlyTcg: claims.filter((c4) => c4.verdict === "inconclusive" && c4.onlyTcg === true).length };
+}
+function countsLine(claims) {
+  const c4 = countVerdicts(claims);
+  const tcg = c4.onlyTcg === 0 ? "" : ` (${c4.onlyTcg} of them only because a guest ran under TCG)`;
+  return `${claims.length} claim${claims.length === 1 ? "" : "s"}: ${c4.supported} supported, ${c4.refuted} refuted, ${c4.inconclusive} inconclusive${tcg}`;
 }
 function tcgEnvironments(input2) {
   return Object.entries(input2.manifest?.environmentDescriptions ?? {}).filter(([, d]) => d?.accelerator === "tcg").map(([e]) => e).sort();
@@ -42375,6 +42740,19 @@ function testbedCondition(input2) {
   const delay = link4.oneWayDelayMicroseconds ? `${link4.oneWayDelayMicroseconds} us one-way delay` : "no delay line";
   return `embedded testbed (${rate}, ${delay})`;
 }
+function lossCondition(input2) {
+  const link4 = input2.manifest?.link;
+  if (!link4) return null;
+  return link4.kind === "external" ? "losses as the real link has them" : "no loss emulated (a packet is lost only when a queue overflows)";
+}
+function roundTripCondition(input2, environments2) {
+  const described2 = input2.manifest?.environmentDescriptions ?? {};
+  const said = environments2.flatMap((e) => {
+    const us = described2[e]?.roundTrip?.tcpMicroseconds;
+    return typeof us === "number" ? [`${e} ${Math.round(us)} us`] : [];
+  });
+  return said.length === 0 ? null : `round trip (TCP_RR) ${said.join(", ")}`;
+}
 function acceleratorCondition(input2, environments2) {
   const described2 = input2.manifest?.environmentDescriptions;
   if (!described2) return "accelerators not recorded";
@@ -42386,11 +42764,12 @@ function acceleratorCondition(input2, environments2) {
   return said.length === 0 ? "no guest (no accelerator)" : said.join(", ");
 }
 function claimConditions(input2, claim2) {
-  return `${testbedCondition(input2)}; ${acceleratorCondition(input2, claimEnvironments(claim2))}`;
+  const envs = claimEnvironments(claim2);
+  return [testbedCondition(input2), lossCondition(input2), roundTripCondition(input2, envs), acceleratorCondition(input2, envs)].filter((s2) => s2 !== null).join("; ");
 }
+var MAX_IN_FINDING = 6;
 var MAX_LISTED_REFUTING = 5;
-function decide(parts, alpha, tcg) {
-  if (parts.length === 0) return { verdict: "inconclusive", evidence: "Nothing to compare: none of the claim's comparisons has its environments in this run.", parts: [] };
+function outcomesOf(parts, alpha) {
   const index6 = (pick4, include) => {
     const list2 = parts.map((p, i) => ({ i, p: include(p) ? pick4(p) : null })).filter((x4) => x4.p !== null);
     const adjusted = holmAdjust(list2.map((x4) => x4.p));
@@ -42398,46 +42777,115 @@ function decide(parts, alpha, tcg) {
   };
   const support = index6((p) => p.pSupport, (p) => !p.onlyRefutes);
   const refute = index6((p) => p.pRefute, () => true);
-  const outcome = parts.map((p, i) => {
+  return parts.map((p, i) => {
     const s2 = support.get(i);
     const r = refute.get(i);
     if (r !== void 0 && r < alpha) return { kind: "fails", p: r, pair: null };
     if (s2 !== void 0 && s2 < alpha) return { kind: "holds", p: s2, pair: null };
     return { kind: p.note ? "untested" : "undecided", p: null, pair: [s2, r] };
   });
-  const mustHold = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p }) => !p.onlyRefutes);
+}
+var listed = (names) => names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+function decide(parts, alpha, tcg, quantifier = "every", missing = []) {
+  if (parts.length === 0) return { verdict: "inconclusive", onlyTcg: false, finding: "Nothing to compare: none of the claim's comparisons has its environments in this run.", evidence: "Nothing to compare: none of the claim's comparisons has its environments in this run.", parts: [] };
+  const emulated = (p) => p.environments.some((e) => tcg.has(e));
+  const judgedIdx = parts.map((p, i) => ({ p, i })).filter(({ p }) => !emulated(p));
+  const tcgIdx = parts.map((p, i) => ({ p, i })).filter(({ p }) => emulated(p));
+  const outcome = new Array(parts.length);
+  for (const family of [judgedIdx, tcgIdx]) outcomesOf(family.map((x4) => x4.p), alpha).forEach((o, k2) => outcome[family[k2].i] = o);
+  const judged = judgedIdx.map(({ p, i }) => ({ p, o: outcome[i] }));
+  const mustHold = judged.filter(({ p }) => !p.onlyRefutes);
+  const anyTcg = tcgIdx.length > 0;
   let verdict = "inconclusive";
-  if (outcome.some((o) => o.kind === "fails")) verdict = "refuted";
-  else if (mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "holds")) verdict = "supported";
+  let onlyTcg = false;
+  if (quantifier === "every") {
+    if (judged.some(({ o }) => o.kind === "fails")) verdict = "refuted";
+    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "holds")) verdict = "supported";
+    else onlyTcg = anyTcg && missing.length === 0 && mustHold.every(({ o }) => o.kind === "holds");
+  } else {
+    if (mustHold.some(({ o }) => o.kind === "holds")) verdict = "supported";
+    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "fails")) verdict = "refuted";
+    else onlyTcg = anyTcg && missing.length === 0 && mustHold.every(({ o }) => o.kind === "fails");
+  }
   const shown = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p, o }) => !p.onlyRefutes || o.kind === "fails");
   const refutingOnly = shown.filter(({ p }) => p.onlyRefutes);
   const hidden = refutingOnly.slice(MAX_LISTED_REFUTING);
+  const decisive = (o) => quantifier === "every" ? o.kind === "fails" || verdict === "supported" : o.kind === "holds" || verdict === "refuted";
   const lines = shown.filter((x4) => !hidden.includes(x4)).map(({ p, o }) => {
-    const tag = p.environments.some((e) => tcg.has(e)) ? "TCG: not judged" : o.kind === "untested" ? "cannot be tested" : o.kind === "undecided" ? `undecided: Holm p ${o.pair[0] === void 0 ? "-" : fmtP(o.pair[0])} that it holds, ${o.pair[1] === void 0 ? "-" : fmtP(o.pair[1])} that it fails` : `${o.kind}, Holm p ${fmtP(o.p)}`;
+    const p1 = (v) => v === void 0 ? "none" : fmtP(v);
+    let tag;
+    if (emulated(p)) tag = `TCG: not judged; on its own it ${o.kind === "holds" ? "would hold" : o.kind === "fails" ? "would fail" : o.kind === "untested" ? "cannot be tested" : "is undecided"}`;
+    else if (o.kind === "untested") tag = "cannot be tested";
+    else if (o.kind === "undecided") tag = `undecided: shown neither to hold (Holm-adjusted p ${p1(o.pair[0])}) nor to fail (${p1(o.pair[1])})${p.underpowered ? `; ${p.underpowered}` : ""}`;
+    else tag = `${o.kind === "holds" ? "holds" : "fails"}, Holm-adjusted p ${fmtP(o.p)}${decisive(o) ? "" : quantifier === "every" ? "" : ", not enough on its own"}`;
     return `${p.text} (${tag})`;
   });
   if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
-  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i].kind, tcg: p.environments.some((e) => tcg.has(e)) }));
-  return { verdict, evidence: `${lines.join(". ")}.`, parts: partOutcomes };
+  const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i].kind, tcg: emulated(p) }));
+  const by = (kind) => judged.filter(({ p, o }) => o.kind === kind && (!p.onlyRefutes || kind === "fails")).map(({ p }) => `${p.finding ?? p.text}${kind === "undecided" && p.underpowered ? ` (${p.underpowered})` : ""}`);
+  const few = (list2) => list2.length <= MAX_IN_FINDING ? list2.join("; ") : `${list2.slice(0, MAX_IN_FINDING).join("; ")}; and ${list2.length - MAX_IN_FINDING} more parts like these (each part's outcome: analysis.json)`;
+  let finding;
+  if (verdict === "refuted") finding = quantifier === "every" ? `Shown to fail: ${few(by("fails"))}.` : `Every part shown to fail: ${few(by("fails"))}.`;
+  else if (verdict === "supported") finding = quantifier === "every" ? `Every part shown to hold: ${few(by("holds"))}.` : `Shown to hold: ${few(by("holds"))}.`;
+  else {
+    const said = ["holds", "fails", "undecided", "untested"].map((k2) => ({ k: k2, list: by(k2) })).filter(({ list: list2 }) => list2.length > 0).map(({ k: k2, list: list2 }) => `${k2 === "holds" ? "Holds" : k2 === "fails" ? "Fails" : k2 === "undecided" ? "Undecided" : "Cannot be tested"}: ${few(list2)}.`);
+    const tcgEnvs = [...new Set(tcgIdx.flatMap(({ p }) => p.environments.filter((e) => tcg.has(e))))].sort();
+    const tcgSaid = tcgIdx.filter(({ p, i }) => !p.onlyRefutes || outcome[i].kind === "fails").map(({ p }) => p.finding ?? p.text);
+    if (tcgEnvs.length > 0) said.push(`Not judged (${listed(tcgEnvs)} under TCG): ${few(tcgSaid)}.`);
+    if (missing.length > 0) said.push(`Not measured: ${listed(missing)}.`);
+    finding = said.join(" ");
+  }
+  return { verdict, onlyTcg, finding, evidence: `${lines.join(". ")}.`, parts: partOutcomes };
+}
+function qualifierOf(envs, parts, outcomes, tcg, missing) {
+  const groups = /* @__PURE__ */ new Map();
+  const add6 = (status, env) => groups.set(status, [...groups.get(status) ?? [], env]);
+  const reference = (env) => parts.length > 1 && parts.every((p) => p.environments.length > 1 && p.environments.includes(env));
+  for (const env of envs) {
+    if (missing.includes(env)) add6("not measured", env);
+    else if (tcg.has(env)) add6("not judged: TCG", env);
+    else if (!reference(env)) {
+      const mine = outcomes.filter((o, i) => !o.tcg && parts[i].environments.includes(env) && !parts[i].onlyRefutes);
+      const failing = outcomes.some((o, i) => !o.tcg && parts[i].environments.includes(env) && o.outcome === "fails");
+      if (failing) add6("fails for", env);
+      else if (mine.length > 0 && mine.every((o) => o.outcome === "holds")) add6("holds for", env);
+      else if (mine.some((o) => o.outcome === "undecided")) add6("undecided for", env);
+      else if (mine.length > 0) add6("cannot be tested for", env);
+    }
+  }
+  const order = ["holds for", "fails for", "undecided for", "cannot be tested for", "not judged: TCG", "not measured"];
+  return order.filter((s2) => groups.has(s2)).map((s2) => s2.endsWith(" for") ? `${s2} ${listed(groups.get(s2))}` : `${listed(groups.get(s2))} ${s2}`).join("; ");
 }
 function judgeClaims(input2, claimsFile) {
   const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
+  return claimsFile.claims.map((claim2) => {
+    const result = judgeClaim(input2, claimsFile.alpha, points2, claim2);
+    const other = otherReadingClaim(claim2);
+    if (!other) return result;
+    const read2 = judgeClaim(input2, claimsFile.alpha, points2, other);
+    const otherReading = { reading: claim2.otherReading.reading, verdict: read2.verdict, qualifier: read2.qualifier, finding: read2.finding };
+    const differs = read2.verdict !== result.verdict;
+    const evidence = differs ? `${result.evidence} Read otherwise (${otherReading.reading}): ${verdictLabel(read2)}. ${read2.evidence}` : result.evidence;
+    const finding = differs ? `${result.finding} Read otherwise (${otherReading.reading}), ${verdictLabel(read2)}: ${read2.finding}` : result.finding;
+    return { ...result, evidence, finding, otherReading };
+  });
+}
+function judgeClaim(input2, alpha, points2, claim2) {
   const present = new Set(environmentsOf(points2));
   const tcg = new Set(tcgEnvironments(input2).filter((e) => present.has(e)));
-  const ctx = { alpha: claimsFile.alpha, level: 1 - claimsFile.alpha };
-  return claimsFile.claims.map((claim2) => {
+  const ctx = { alpha, level: 1 - alpha };
+  const claimsFile = { alpha };
+  {
     const needs = claimEnvironments(claim2);
     const missing = needs.filter((e) => !present.has(e));
     const emulated = needs.filter((e) => tcg.has(e));
-    const decided = decide(judgeParts(claim2, points2, present, ctx), claimsFile.alpha, tcg);
-    let { verdict, evidence } = decided;
-    let qualifier = null;
-    if (missing.length > 0 && verdict === "supported") verdict = "inconclusive";
-    if (emulated.length > 0) {
-      verdict = "inconclusive";
-      qualifier = TCG_QUALIFIER;
-      evidence = `${emulated.join(" and ")} ran under TCG (QEMU's software emulation), not KVM: the claim is about KVM, so it is not judged. ${evidence}`;
-    }
+    const quantifier = claim2.quantifier ?? "every";
+    const parts = kindOf(claim2).judge(claim2, points2, present, ctx);
+    const decided = decide(parts, claimsFile.alpha, tcg, quantifier, missing);
+    const { verdict, onlyTcg } = decided;
+    let { evidence } = decided;
+    const qualifier = emulated.length > 0 || missing.length > 0 ? qualifierOf(needs, parts, decided.parts, tcg, missing) || null : null;
+    if (emulated.length > 0) evidence = `${listed(emulated)} ran under TCG (QEMU's software emulation), not on KVM as in the paper: ${emulated.length === 1 ? "its" : "their"} parts are shown but not judged. ${evidence}`;
     const why = (e) => input2.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input2.manifest.environmentErrors[e]})` : e;
     if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`;
     return {
@@ -42445,17 +42893,22 @@ function judgeClaims(input2, claimsFile) {
       text: claim2.text,
       section: claim2.section,
       kind: claim2.kind,
+      quantifier,
       verdict,
       qualifier,
+      onlyTcg: verdict === "inconclusive" && onlyTcg,
+      finding: decided.finding,
       evidence,
-      judged: describeRule(claim2, claimsFile.alpha),
+      judged: kindOf(claim2).describe(claim2, claimsFile.alpha),
       conditions: claimConditions(input2, claim2),
+      limits: claimLimits(input2, claim2, points2),
       missing,
       note: claim2.note ?? null,
       contradicts: claim2.contradicts ?? [],
+      otherReading: null,
       parts: decided.parts
     };
-  });
+  }
 }
 function claimsScope(input2, claimsFile, results) {
   const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
@@ -42465,8 +42918,11 @@ function claimsScope(input2, claimsFile, results) {
   const tcg = tcgEnvironments(input2).filter((e) => present.includes(e) && involved.has(e));
   const canTest = [];
   const cannotTest = [];
-  const judgeable = results.filter((r) => r.missing.length === 0 && r.qualifier === null);
-  canTest.push(`${judgeable.length} of ${results.length} claims: their environments were measured${tcg.length ? " and none ran under TCG" : ""} (${present.join(", ") || "none"} measured).`);
+  const tcgOf = (r) => claimEnvironments(claimsFile.claims.find((c4) => c4.id === r.id)).some((e) => tcg.includes(e));
+  const whole2 = results.filter((r) => r.missing.length === 0 && !tcgOf(r));
+  canTest.push(`${whole2.length} of ${results.length} claims in full: their environments were measured${tcg.length ? " and none ran under TCG" : ""} (${present.join(", ") || "none"} measured).`);
+  const partly = results.filter((r) => !whole2.includes(r) && r.parts.some((p) => !p.tcg && p.outcome !== "untested"));
+  if (partly.length > 0) canTest.push(`${partly.length} more in part: the parts on environments measured${tcg.length ? " without TCG" : ""} are judged, and one shown to fail refutes a claim about every part (${partly.map((r) => r.id).join(", ")}).`);
   const missing = [...new Set(results.flatMap((r) => r.missing))];
   for (const e of missing) {
     const n2 = results.filter((r) => r.missing.includes(e)).length;
@@ -42477,14 +42933,11 @@ function claimsScope(input2, claimsFile, results) {
     const n2 = results.filter((r) => claimEnvironments(claimsFile.claims.find((c4) => c4.id === r.id)).includes(e)).length;
     cannotTest.push(`${n2} claim${n2 === 1 ? "" : "s"} involving ${e}: it ran under TCG (software emulation), not KVM.`);
   }
-  const native = points2.filter((p) => p.environment === "native" && p.test === "TCP_STREAM" && p.throughput.n > 0).sort((a4, b10) => a4.value - b10.value);
-  if (native.length >= 4) {
-    const smallest = native[0];
-    const plateau = median(native.slice(Math.floor(2 * native.length / 3)).map((p) => p.throughput.mean));
-    const share2 = smallest.throughput.mean / plateau;
-    const figures = `native TCP at -s ${smallest.value}: ${smallest.throughput.mean.toFixed(1)} of its ${plateau.toFixed(1)} x 10^6 bits/s plateau (${(share2 * 100).toFixed(0)}%)`;
-    if (share2 >= 0.95) cannotTest.push(`The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${figures}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`);
-    else canTest.push(`The window-limited TCP regime: ${figures}.`);
+  const regime = nativeTcpRegime(points2);
+  if (regime?.lineRate) cannotTest.push(`The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${regimeFigures(regime)}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`);
+  else if (regime) {
+    canTest.push(`The window-limited TCP regime: ${regimeFigures(regime)}.`);
+    if (regime.oneStep) cannotTest.push(`The paper's gradual change over 2000-6000 B: ${regimeLimit(regime)}.`);
   }
   const fewest = Math.min(...points2.filter((p) => p.throughput.n > 0).map((p) => p.throughput.n));
   if (Number.isFinite(fewest) && fewest < 2) cannotTest.push("Any test over replicates: some points have a single replicate.");
@@ -42499,7 +42952,7 @@ function scopeMarkdown(s2) {
 function probeLatencies(probes, environment2, test2) {
   return probes.filter((p) => p.environment === environment2 && p.test === test2 && p.status === "ok" && p.metrics !== null).map((p) => p.metrics.meanLatencyMicroseconds);
 }
-function roundTripOf(probes, environment2) {
+function roundTripOf2(probes, environment2) {
   if (!probes.some((p) => p.environment === environment2)) return null;
   const tcp = probeLatencies(probes, environment2, "TCP_RR");
   const udp = probeLatencies(probes, environment2, "UDP_RR");
@@ -42937,7 +43390,7 @@ function isFunction(value4) {
 
 // node_modules/vega-util/build/compare.js
 var DESCENDING = "descending";
-function compare2(inputFields, inputOrders, inputOpt) {
+function compare3(inputFields, inputOrders, inputOpt) {
   const opt = inputOpt || {};
   const orders = array_default(inputOrders) || [];
   const ord = [], get6 = [], fmap = {}, gen = opt.comparator || comparator;
@@ -43304,7 +43757,7 @@ function lruCache_default(maxsize) {
 function isArrayConstructor(ctor) {
   return ctor === Array || typeof ctor === "function" && ctor.prototype && ArrayBuffer.isView(ctor.prototype);
 }
-function merge2(compare4, array0, array1, output4) {
+function merge2(compare5, array0, array1, output4) {
   const n0 = array0.length, n1 = array1.length;
   if (!n1)
     return array0;
@@ -43314,7 +43767,7 @@ function merge2(compare4, array0, array1, output4) {
   const merged = output4 || (isArrayConstructor(ctor) ? new ctor(n0 + n1) : new Array(n0 + n1));
   let i0 = 0, i1 = 0, i = 0;
   for (; i0 < n0 && i1 < n1; ++i) {
-    merged[i] = compare4(array0[i0], array1[i1]) > 0 ? array1[i1++] : array0[i0++];
+    merged[i] = compare5(array0[i0], array1[i1]) > 0 ? array1[i1++] : array0[i0++];
   }
   for (; i0 < n0; ++i0, ++i) {
     merged[i] = array0[i0];
@@ -43467,7 +43920,7 @@ __export(vega_module_exports, {
   changeset: () => changeset,
   clampRange: () => clampRange,
   codegenExpression: () => codegen,
-  compare: () => compare2,
+  compare: () => compare3,
   constant: () => constant_default,
   cumulativeLogNormal: () => cumulativeLogNormal,
   cumulativeNormal: () => cumulativeNormal,
@@ -43904,12 +44357,12 @@ function blurv(blur, T, S, w2, h2) {
 }
 function blurfImage(radius2) {
   const blur = blurf(radius2);
-  return (T, S, start, stop2, step2) => {
-    start <<= 2, stop2 <<= 2, step2 <<= 2;
-    blur(T, S, start + 0, stop2 + 0, step2);
-    blur(T, S, start + 1, stop2 + 1, step2);
-    blur(T, S, start + 2, stop2 + 2, step2);
-    blur(T, S, start + 3, stop2 + 3, step2);
+  return (T, S, start, stop2, step3) => {
+    start <<= 2, stop2 <<= 2, step3 <<= 2;
+    blur(T, S, start + 0, stop2 + 0, step3);
+    blur(T, S, start + 1, stop2 + 1, step3);
+    blur(T, S, start + 2, stop2 + 2, step3);
+    blur(T, S, start + 3, stop2 + 3, step3);
   };
 }
 function blurf(radius2) {
@@ -43917,15 +44370,15 @@ function blurf(radius2) {
   if (radius0 === radius2) return bluri(radius2);
   const t = radius2 - radius0;
   const w2 = 2 * radius2 + 1;
-  return (T, S, start, stop2, step2) => {
-    if (!((stop2 -= step2) >= start)) return;
+  return (T, S, start, stop2, step3) => {
+    if (!((stop2 -= step3) >= start)) return;
     let sum3 = radius0 * S[start];
-    const s0 = step2 * radius0;
-    const s1 = s0 + step2;
-    for (let i = start, j = start + s0; i < j; i += step2) {
+    const s0 = step3 * radius0;
+    const s1 = s0 + step3;
+    for (let i = start, j = start + s0; i < j; i += step3) {
       sum3 += S[Math.min(stop2, i)];
     }
-    for (let i = start, j = stop2; i <= j; i += step2) {
+    for (let i = start, j = stop2; i <= j; i += step3) {
       sum3 += S[Math.min(stop2, i + s0)];
       T[i] = (sum3 + t * (S[Math.max(start, i - s1)] + S[Math.min(stop2, i + s1)])) / w2;
       sum3 -= S[Math.max(start, i - s0)];
@@ -43934,14 +44387,14 @@ function blurf(radius2) {
 }
 function bluri(radius2) {
   const w2 = 2 * radius2 + 1;
-  return (T, S, start, stop2, step2) => {
-    if (!((stop2 -= step2) >= start)) return;
+  return (T, S, start, stop2, step3) => {
+    if (!((stop2 -= step3) >= start)) return;
     let sum3 = radius2 * S[start];
-    const s2 = step2 * radius2;
-    for (let i = start, j = start + s2; i < j; i += step2) {
+    const s2 = step3 * radius2;
+    for (let i = start, j = start + s2; i < j; i += step3) {
       sum3 += S[Math.min(stop2, i)];
     }
-    for (let i = start, j = stop2; i <= j; i += step2) {
+    for (let i = start, j = stop2; i <= j; i += step3) {
       sum3 += S[Math.min(stop2, i + s2)];
       T[i] = sum3 / w2;
       sum3 -= S[Math.max(start, i - s2)];
@@ -44058,13 +44511,13 @@ function keyof2(value4) {
 function permute(source4, keys4) {
   return Array.from(keys4, (key3) => source4[key3]);
 }
-function compareDefined(compare4 = ascending2) {
-  if (compare4 === ascending2) return ascendingDefined;
-  if (typeof compare4 !== "function") throw new TypeError("compare is not a function");
+function compareDefined(compare5 = ascending2) {
+  if (compare5 === ascending2) return ascendingDefined;
+  if (typeof compare5 !== "function") throw new TypeError("compare is not a function");
   return (a4, b10) => {
-    const x4 = compare4(a4, b10);
+    const x4 = compare5(a4, b10);
     if (x4 || x4 === 0) return x4;
-    return (compare4(b10, b10) === 0) - (compare4(a4, a4) === 0);
+    return (compare5(b10, b10) === 0) - (compare5(a4, a4) === 0);
   };
 }
 function ascendingDefined(a4, b10) {
@@ -44076,7 +44529,7 @@ var e10 = Math.sqrt(50);
 var e5 = Math.sqrt(10);
 var e2 = Math.sqrt(2);
 function tickSpec(start, stop2, count2) {
-  const step2 = (stop2 - start) / Math.max(0, count2), power = Math.floor(Math.log10(step2)), error65 = step2 / Math.pow(10, power), factor = error65 >= e10 ? 10 : error65 >= e5 ? 5 : error65 >= e2 ? 2 : 1;
+  const step3 = (stop2 - start) / Math.max(0, count2), power = Math.floor(Math.log10(step3)), error65 = step3 / Math.pow(10, power), factor = error65 >= e10 ? 10 : error65 >= e5 ? 5 : error65 >= e2 ? 2 : 1;
   let i1, i2, inc;
   if (power < 0) {
     inc = Math.pow(10, -power) / factor;
@@ -44156,12 +44609,12 @@ function min(values3, valueof) {
   }
   return min4;
 }
-function quickselect(array9, k2, left = 0, right = Infinity, compare4) {
+function quickselect(array9, k2, left = 0, right = Infinity, compare5) {
   k2 = Math.floor(k2);
   left = Math.floor(Math.max(0, left));
   right = Math.floor(Math.min(array9.length - 1, right));
   if (!(left <= k2 && k2 <= right)) return array9;
-  compare4 = compare4 === void 0 ? ascendingDefined : compareDefined(compare4);
+  compare5 = compare5 === void 0 ? ascendingDefined : compareDefined(compare5);
   while (right > left) {
     if (right - left > 600) {
       const n2 = right - left + 1;
@@ -44171,19 +44624,19 @@ function quickselect(array9, k2, left = 0, right = Infinity, compare4) {
       const sd = 0.5 * Math.sqrt(z2 * s2 * (n2 - s2) / n2) * (m3 - n2 / 2 < 0 ? -1 : 1);
       const newLeft = Math.max(left, Math.floor(k2 - m3 * s2 / n2 + sd));
       const newRight = Math.min(right, Math.floor(k2 + (n2 - m3) * s2 / n2 + sd));
-      quickselect(array9, k2, newLeft, newRight, compare4);
+      quickselect(array9, k2, newLeft, newRight, compare5);
     }
     const t = array9[k2];
     let i = left;
     let j = right;
     swap(array9, left, k2);
-    if (compare4(array9[right], t) > 0) swap(array9, left, right);
+    if (compare5(array9[right], t) > 0) swap(array9, left, right);
     while (i < j) {
       swap(array9, i, j), ++i, --j;
-      while (compare4(array9[i], t) < 0) ++i;
-      while (compare4(array9[j], t) > 0) --j;
+      while (compare5(array9[i], t) < 0) ++i;
+      while (compare5(array9[j], t) > 0) --j;
     }
-    if (compare4(array9[left], t) === 0) swap(array9, left, j);
+    if (compare5(array9[left], t) === 0) swap(array9, left, j);
     else ++j, swap(array9, j, right);
     if (j <= k2) left = j + 1;
     if (k2 <= j) right = j - 1;
@@ -44240,11 +44693,11 @@ function* flatten(arrays) {
 function merge3(arrays) {
   return Array.from(flatten(arrays));
 }
-function range2(start, stop2, step2) {
-  start = +start, stop2 = +stop2, step2 = (n2 = arguments.length) < 2 ? (stop2 = start, start = 0, 1) : n2 < 3 ? 1 : +step2;
-  var i = -1, n2 = Math.max(0, Math.ceil((stop2 - start) / step2)) | 0, range7 = new Array(n2);
+function range2(start, stop2, step3) {
+  start = +start, stop2 = +stop2, step3 = (n2 = arguments.length) < 2 ? (stop2 = start, start = 0, 1) : n2 < 3 ? 1 : +step3;
+  var i = -1, n2 = Math.max(0, Math.ceil((stop2 - start) / step3)) | 0, range7 = new Array(n2);
   while (++i < n2) {
-    range7[i] = start + i * step2;
+    range7[i] = start + i * step3;
   }
   return range7;
 }
@@ -44481,15 +44934,15 @@ function defaultLocale(definition3) {
   formatPrefix = locale.formatPrefix;
   return locale;
 }
-function precisionFixed(step2) {
-  return Math.max(0, -exponent(Math.abs(step2)));
+function precisionFixed(step3) {
+  return Math.max(0, -exponent(Math.abs(step3)));
 }
-function precisionPrefix(step2, value4) {
-  return Math.max(0, Math.max(-8, Math.min(8, Math.floor(exponent(value4) / 3))) * 3 - exponent(Math.abs(step2)));
+function precisionPrefix(step3, value4) {
+  return Math.max(0, Math.max(-8, Math.min(8, Math.floor(exponent(value4) / 3))) * 3 - exponent(Math.abs(step3)));
 }
-function precisionRound(step2, max4) {
-  step2 = Math.abs(step2), max4 = Math.abs(max4) - step2;
-  return Math.max(0, exponent(max4) - exponent(step2)) + 1;
+function precisionRound(step3, max4) {
+  step3 = Math.abs(step3), max4 = Math.abs(max4) - step3;
+  return Math.max(0, exponent(max4) - exponent(step3)) + 1;
 }
 
 // node_modules/d3-time/dist/d3-time.mjs
@@ -44509,30 +44962,30 @@ function timeInterval(floori, offseti, count2, field3) {
     const d0 = interval4(date7), d1 = interval4.ceil(date7);
     return date7 - d0 < d1 - date7 ? d0 : d1;
   };
-  interval4.offset = (date7, step2) => {
-    return offseti(date7 = /* @__PURE__ */ new Date(+date7), step2 == null ? 1 : Math.floor(step2)), date7;
+  interval4.offset = (date7, step3) => {
+    return offseti(date7 = /* @__PURE__ */ new Date(+date7), step3 == null ? 1 : Math.floor(step3)), date7;
   };
-  interval4.range = (start, stop2, step2) => {
+  interval4.range = (start, stop2, step3) => {
     const range7 = [];
     start = interval4.ceil(start);
-    step2 = step2 == null ? 1 : Math.floor(step2);
-    if (!(start < stop2) || !(step2 > 0)) return range7;
+    step3 = step3 == null ? 1 : Math.floor(step3);
+    if (!(start < stop2) || !(step3 > 0)) return range7;
     let previous;
     do
-      range7.push(previous = /* @__PURE__ */ new Date(+start)), offseti(start, step2), floori(start);
+      range7.push(previous = /* @__PURE__ */ new Date(+start)), offseti(start, step3), floori(start);
     while (previous < start && start < stop2);
     return range7;
   };
   interval4.filter = (test2) => {
     return timeInterval((date7) => {
       if (date7 >= date7) while (floori(date7), !test2(date7)) date7.setTime(date7 - 1);
-    }, (date7, step2) => {
+    }, (date7, step3) => {
       if (date7 >= date7) {
-        if (step2 < 0) while (++step2 <= 0) {
+        if (step3 < 0) while (++step3 <= 0) {
           while (offseti(date7, -1), !test2(date7)) {
           }
         }
-        else while (--step2 >= 0) {
+        else while (--step3 >= 0) {
           while (offseti(date7, 1), !test2(date7)) {
           }
         }
@@ -44545,16 +44998,16 @@ function timeInterval(floori, offseti, count2, field3) {
       floori(t0), floori(t1);
       return Math.floor(count2(t0, t1));
     };
-    interval4.every = (step2) => {
-      step2 = Math.floor(step2);
-      return !isFinite(step2) || !(step2 > 0) ? null : !(step2 > 1) ? interval4 : interval4.filter(field3 ? (d) => field3(d) % step2 === 0 : (d) => interval4.count(0, d) % step2 === 0);
+    interval4.every = (step3) => {
+      step3 = Math.floor(step3);
+      return !isFinite(step3) || !(step3 > 0) ? null : !(step3 > 1) ? interval4 : interval4.filter(field3 ? (d) => field3(d) % step3 === 0 : (d) => interval4.count(0, d) % step3 === 0);
     };
   }
   return interval4;
 }
 var millisecond = timeInterval(() => {
-}, (date7, step2) => {
-  date7.setTime(+date7 + step2);
+}, (date7, step3) => {
+  date7.setTime(+date7 + step3);
 }, (start, end) => {
   return end - start;
 });
@@ -44564,8 +45017,8 @@ millisecond.every = (k2) => {
   if (!(k2 > 1)) return millisecond;
   return timeInterval((date7) => {
     date7.setTime(Math.floor(date7 / k2) * k2);
-  }, (date7, step2) => {
-    date7.setTime(+date7 + step2 * k2);
+  }, (date7, step3) => {
+    date7.setTime(+date7 + step3 * k2);
   }, (start, end) => {
     return (end - start) / k2;
   });
@@ -44580,8 +45033,8 @@ var durationMonth = durationDay * 30;
 var durationYear = durationDay * 365;
 var second = timeInterval((date7) => {
   date7.setTime(date7 - date7.getMilliseconds());
-}, (date7, step2) => {
-  date7.setTime(+date7 + step2 * durationSecond);
+}, (date7, step3) => {
+  date7.setTime(+date7 + step3 * durationSecond);
 }, (start, end) => {
   return (end - start) / durationSecond;
 }, (date7) => {
@@ -44590,8 +45043,8 @@ var second = timeInterval((date7) => {
 var seconds = second.range;
 var timeMinute = timeInterval((date7) => {
   date7.setTime(date7 - date7.getMilliseconds() - date7.getSeconds() * durationSecond);
-}, (date7, step2) => {
-  date7.setTime(+date7 + step2 * durationMinute);
+}, (date7, step3) => {
+  date7.setTime(+date7 + step3 * durationMinute);
 }, (start, end) => {
   return (end - start) / durationMinute;
 }, (date7) => {
@@ -44600,8 +45053,8 @@ var timeMinute = timeInterval((date7) => {
 var timeMinutes = timeMinute.range;
 var utcMinute = timeInterval((date7) => {
   date7.setUTCSeconds(0, 0);
-}, (date7, step2) => {
-  date7.setTime(+date7 + step2 * durationMinute);
+}, (date7, step3) => {
+  date7.setTime(+date7 + step3 * durationMinute);
 }, (start, end) => {
   return (end - start) / durationMinute;
 }, (date7) => {
@@ -44610,8 +45063,8 @@ var utcMinute = timeInterval((date7) => {
 var utcMinutes = utcMinute.range;
 var timeHour = timeInterval((date7) => {
   date7.setTime(date7 - date7.getMilliseconds() - date7.getSeconds() * durationSecond - date7.getMinutes() * durationMinute);
-}, (date7, step2) => {
-  date7.setTime(+date7 + step2 * durationHour);
+}, (date7, step3) => {
+  date7.setTime(+date7 + step3 * durationHour);
 }, (start, end) => {
   return (end - start) / durationHour;
 }, (date7) => {
@@ -44620,8 +45073,8 @@ var timeHour = timeInterval((date7) => {
 var timeHours = timeHour.range;
 var utcHour = timeInterval((date7) => {
   date7.setUTCMinutes(0, 0, 0);
-}, (date7, step2) => {
-  date7.setTime(+date7 + step2 * durationHour);
+}, (date7, step3) => {
+  date7.setTime(+date7 + step3 * durationHour);
 }, (start, end) => {
   return (end - start) / durationHour;
 }, (date7) => {
@@ -44630,15 +45083,15 @@ var utcHour = timeInterval((date7) => {
 var utcHours = utcHour.range;
 var timeDay = timeInterval(
   (date7) => date7.setHours(0, 0, 0, 0),
-  (date7, step2) => date7.setDate(date7.getDate() + step2),
+  (date7, step3) => date7.setDate(date7.getDate() + step3),
   (start, end) => (end - start - (end.getTimezoneOffset() - start.getTimezoneOffset()) * durationMinute) / durationDay,
   (date7) => date7.getDate() - 1
 );
 var timeDays = timeDay.range;
 var utcDay = timeInterval((date7) => {
   date7.setUTCHours(0, 0, 0, 0);
-}, (date7, step2) => {
-  date7.setUTCDate(date7.getUTCDate() + step2);
+}, (date7, step3) => {
+  date7.setUTCDate(date7.getUTCDate() + step3);
 }, (start, end) => {
   return (end - start) / durationDay;
 }, (date7) => {
@@ -44647,8 +45100,8 @@ var utcDay = timeInterval((date7) => {
 var utcDays = utcDay.range;
 var unixDay = timeInterval((date7) => {
   date7.setUTCHours(0, 0, 0, 0);
-}, (date7, step2) => {
-  date7.setUTCDate(date7.getUTCDate() + step2);
+}, (date7, step3) => {
+  date7.setUTCDate(date7.getUTCDate() + step3);
 }, (start, end) => {
   return (end - start) / durationDay;
 }, (date7) => {
@@ -44659,8 +45112,8 @@ function timeWeekday(i) {
   return timeInterval((date7) => {
     date7.setDate(date7.getDate() - (date7.getDay() + 7 - i) % 7);
     date7.setHours(0, 0, 0, 0);
-  }, (date7, step2) => {
-    date7.setDate(date7.getDate() + step2 * 7);
+  }, (date7, step3) => {
+    date7.setDate(date7.getDate() + step3 * 7);
   }, (start, end) => {
     return (end - start - (end.getTimezoneOffset() - start.getTimezoneOffset()) * durationMinute) / durationWeek;
   });
@@ -44683,8 +45136,8 @@ function utcWeekday(i) {
   return timeInterval((date7) => {
     date7.setUTCDate(date7.getUTCDate() - (date7.getUTCDay() + 7 - i) % 7);
     date7.setUTCHours(0, 0, 0, 0);
-  }, (date7, step2) => {
-    date7.setUTCDate(date7.getUTCDate() + step2 * 7);
+  }, (date7, step3) => {
+    date7.setUTCDate(date7.getUTCDate() + step3 * 7);
   }, (start, end) => {
     return (end - start) / durationWeek;
   });
@@ -44706,8 +45159,8 @@ var utcSaturdays = utcSaturday.range;
 var timeMonth = timeInterval((date7) => {
   date7.setDate(1);
   date7.setHours(0, 0, 0, 0);
-}, (date7, step2) => {
-  date7.setMonth(date7.getMonth() + step2);
+}, (date7, step3) => {
+  date7.setMonth(date7.getMonth() + step3);
 }, (start, end) => {
   return end.getMonth() - start.getMonth() + (end.getFullYear() - start.getFullYear()) * 12;
 }, (date7) => {
@@ -44717,8 +45170,8 @@ var timeMonths = timeMonth.range;
 var utcMonth = timeInterval((date7) => {
   date7.setUTCDate(1);
   date7.setUTCHours(0, 0, 0, 0);
-}, (date7, step2) => {
-  date7.setUTCMonth(date7.getUTCMonth() + step2);
+}, (date7, step3) => {
+  date7.setUTCMonth(date7.getUTCMonth() + step3);
 }, (start, end) => {
   return end.getUTCMonth() - start.getUTCMonth() + (end.getUTCFullYear() - start.getUTCFullYear()) * 12;
 }, (date7) => {
@@ -44728,8 +45181,8 @@ var utcMonths = utcMonth.range;
 var timeYear = timeInterval((date7) => {
   date7.setMonth(0, 1);
   date7.setHours(0, 0, 0, 0);
-}, (date7, step2) => {
-  date7.setFullYear(date7.getFullYear() + step2);
+}, (date7, step3) => {
+  date7.setFullYear(date7.getFullYear() + step3);
 }, (start, end) => {
   return end.getFullYear() - start.getFullYear();
 }, (date7) => {
@@ -44740,16 +45193,16 @@ timeYear.every = (k2) => {
     date7.setFullYear(Math.floor(date7.getFullYear() / k2) * k2);
     date7.setMonth(0, 1);
     date7.setHours(0, 0, 0, 0);
-  }, (date7, step2) => {
-    date7.setFullYear(date7.getFullYear() + step2 * k2);
+  }, (date7, step3) => {
+    date7.setFullYear(date7.getFullYear() + step3 * k2);
   });
 };
 var timeYears = timeYear.range;
 var utcYear = timeInterval((date7) => {
   date7.setUTCMonth(0, 1);
   date7.setUTCHours(0, 0, 0, 0);
-}, (date7, step2) => {
-  date7.setUTCFullYear(date7.getUTCFullYear() + step2);
+}, (date7, step3) => {
+  date7.setUTCFullYear(date7.getUTCFullYear() + step3);
 }, (start, end) => {
   return end.getUTCFullYear() - start.getUTCFullYear();
 }, (date7) => {
@@ -44760,8 +45213,8 @@ utcYear.every = (k2) => {
     date7.setUTCFullYear(Math.floor(date7.getUTCFullYear() / k2) * k2);
     date7.setUTCMonth(0, 1);
     date7.setUTCHours(0, 0, 0, 0);
-  }, (date7, step2) => {
-    date7.setUTCFullYear(date7.getUTCFullYear() + step2 * k2);
+  }, (date7, step3) => {
+    date7.setUTCFullYear(date7.getUTCFullYear() + step3 * k2);
   });
 };
 var utcYears = utcYear.range;
@@ -44795,11 +45248,11 @@ function ticker(year, month, week2, day, hour, minute) {
   }
   function tickInterval(start, stop2, count2) {
     const target2 = Math.abs(stop2 - start) / count2;
-    const i = bisector(([, , step3]) => step3).right(tickIntervals, target2);
+    const i = bisector(([, , step4]) => step4).right(tickIntervals, target2);
     if (i === tickIntervals.length) return year.every(tickStep(start / durationYear, stop2 / durationYear, count2));
     if (i === 0) return millisecond.every(Math.max(tickStep(start, stop2, count2), 1));
-    const [t, step2] = tickIntervals[target2 / tickIntervals[i - 1][2] < tickIntervals[i][2] / target2 ? i - 1 : i];
-    return t.every(step2);
+    const [t, step3] = tickIntervals[target2 / tickIntervals[i - 1][2] < tickIntervals[i][2] / target2 ? i - 1 : i];
+    return t.every(step3);
   }
   return [ticks3, tickInterval];
 }
@@ -44962,8 +45415,8 @@ function utcDate(y4, m3, d, H, M2, S, L) {
 }
 var REFERENCE_YEAR = 2012;
 var ISOWEEK_REFERENCE_YEAR = 2015;
-function floor(units, step2, get6, inv, newDate2) {
-  const s2 = step2 || 1, b10 = peek(units), _ = (unit2, p, key3) => {
+function floor(units, step3, get6, inv, newDate2) {
+  const s2 = step3 || 1, b10 = peek(units), _ = (unit2, p, key3) => {
     key3 = key3 || unit2;
     return getUnit(get6[key3], inv[key3], unit2 === b10 && s2, p);
   };
@@ -44974,8 +45427,8 @@ function floor(units, step2, get6, inv, newDate2) {
     return newDate2(year, m3(t), d(t, year), H(t), M2(t), S(t), L(t));
   };
 }
-function getUnit(f, inv, step2, phase) {
-  const u2 = step2 <= 1 ? f : phase ? (d, y4) => phase + step2 * Math.floor((f(d, y4) - phase) / step2) : (d, y4) => step2 * Math.floor(f(d, y4) / step2);
+function getUnit(f, inv, step3, phase) {
+  const u2 = step3 <= 1 ? f : phase ? (d, y4) => phase + step3 * Math.floor((f(d, y4) - phase) / step3) : (d, y4) => step3 * Math.floor(f(d, y4) / step3);
   return inv ? (d, y4) => inv(u2(d, y4), y4) : u2;
 }
 function weekday(week2, day, firstDay) {
@@ -45009,8 +45462,8 @@ var localInv = {
   [WEEK]: (w2, y4) => weekday(w2, 0, localFirst(y4)),
   [ISOWEEK]: (w2, y4) => isoWeekday(localISOWeekOneDate(y4), w2, 0)
 };
-function timeFloor(units, step2) {
-  return floor(units, step2 || 1, localGet, localInv, localDate);
+function timeFloor(units, step3) {
+  return floor(units, step3 || 1, localGet, localInv, localDate);
 }
 var utcGet = {
   [YEAR]: (d) => d.getUTCFullYear(),
@@ -45034,8 +45487,8 @@ var utcInv = {
   [WEEK]: (w2, y4) => weekday(w2, 0, utcFirst(y4)),
   [ISOWEEK]: (w2, y4) => isoWeekday(utcISOWeekOneDate(y4), w2, 0)
 };
-function utcFloor(units, step2) {
-  return floor(units, step2 || 1, utcGet, utcInv, utcDate);
+function utcFloor(units, step3) {
+  return floor(units, step3 || 1, utcGet, utcInv, utcDate);
 }
 var timeIntervals = {
   [YEAR]: timeYear,
@@ -45071,23 +45524,23 @@ function timeInterval2(unit2) {
 function utcInterval(unit2) {
   return utcIntervals[unit2];
 }
-function offset(ival, date7, step2) {
-  return ival ? ival.offset(date7, step2) : void 0;
+function offset(ival, date7, step3) {
+  return ival ? ival.offset(date7, step3) : void 0;
 }
-function timeOffset(unit2, date7, step2) {
-  return offset(timeInterval2(unit2), date7, step2);
+function timeOffset(unit2, date7, step3) {
+  return offset(timeInterval2(unit2), date7, step3);
 }
-function utcOffset(unit2, date7, step2) {
-  return offset(utcInterval(unit2), date7, step2);
+function utcOffset(unit2, date7, step3) {
+  return offset(utcInterval(unit2), date7, step3);
 }
-function sequence(ival, start, stop2, step2) {
-  return ival ? ival.range(start, stop2, step2) : void 0;
+function sequence(ival, start, stop2, step3) {
+  return ival ? ival.range(start, stop2, step3) : void 0;
 }
-function timeSequence(unit2, start, stop2, step2) {
-  return sequence(timeInterval2(unit2), start, stop2, step2);
+function timeSequence(unit2, start, stop2, step3) {
+  return sequence(timeInterval2(unit2), start, stop2, step3);
 }
-function utcSequence(unit2, start, stop2, step2) {
-  return sequence(utcInterval(unit2), start, stop2, step2);
+function utcSequence(unit2, start, stop2, step3) {
+  return sequence(utcInterval(unit2), start, stop2, step3);
 }
 var durationSecond2 = 1e3;
 var durationMinute2 = durationSecond2 * 60;
@@ -45107,20 +45560,20 @@ var Year = [YEAR];
 var intervals = [[Seconds, 1, durationSecond2], [Seconds, 5, 5 * durationSecond2], [Seconds, 15, 15 * durationSecond2], [Seconds, 30, 30 * durationSecond2], [Minutes, 1, durationMinute2], [Minutes, 5, 5 * durationMinute2], [Minutes, 15, 15 * durationMinute2], [Minutes, 30, 30 * durationMinute2], [Hours, 1, durationHour2], [Hours, 3, 3 * durationHour2], [Hours, 6, 6 * durationHour2], [Hours, 12, 12 * durationHour2], [Day, 1, durationDay2], [Week, 1, durationWeek2], [Month, 1, durationMonth2], [Month, 3, 3 * durationMonth2], [Year, 1, durationYear2]];
 function bin(opt) {
   const ext = opt.extent, max4 = opt.maxbins || 40, target2 = Math.abs(span_default(ext)) / max4;
-  let i = bisector((i2) => i2[2]).right(intervals, target2), units, step2;
+  let i = bisector((i2) => i2[2]).right(intervals, target2), units, step3;
   if (i === intervals.length) {
-    units = Year, step2 = tickStep(ext[0] / durationYear2, ext[1] / durationYear2, max4);
+    units = Year, step3 = tickStep(ext[0] / durationYear2, ext[1] / durationYear2, max4);
   } else if (i) {
     i = intervals[target2 / intervals[i - 1][2] < intervals[i][2] / target2 ? i - 1 : i];
     units = i[0];
-    step2 = i[1];
+    step3 = i[1];
   } else {
     units = Milli;
-    step2 = Math.max(tickStep(ext[0], ext[1], max4), 1);
+    step3 = Math.max(tickStep(ext[0], ext[1], max4), 1);
   }
   return {
     units,
-    step: step2
+    step: step3
   };
 }
 var localGetters = {
@@ -45205,11 +45658,11 @@ function detectTimeUnits(data3, field3, utc) {
   const mismatch = grains.findIndex((g) => !g.aligned(dates, getters)), required3 = grains.findIndex((g) => !g.skippable && !g.aligned(dates, getters)), index6 = required3 > mismatch + 1 ? required3 : mismatch;
   const {
     units,
-    step: step2
+    step: step3
   } = grains[index6 - 1];
   return {
     units,
-    step: step2
+    step: step3
   };
 }
 
@@ -45842,12 +46295,12 @@ function numberLocale(locale4) {
     },
     formatSpan(start, stop2, count2, specifier) {
       specifier = formatSpecifier(specifier == null ? ",f" : specifier);
-      const step2 = tickStep(start, stop2, count2), value4 = Math.max(Math.abs(start), Math.abs(stop2));
+      const step3 = tickStep(start, stop2, count2), value4 = Math.max(Math.abs(start), Math.abs(stop2));
       let precision;
       if (specifier.precision == null) {
         switch (specifier.type) {
           case "s": {
-            if (!isNaN(precision = precisionPrefix(step2, value4))) {
+            if (!isNaN(precision = precisionPrefix(step3, value4))) {
               specifier.precision = precision;
             }
             return formatPrefix2(specifier, value4);
@@ -45857,14 +46310,14 @@ function numberLocale(locale4) {
           case "g":
           case "p":
           case "r": {
-            if (!isNaN(precision = precisionRound(step2, value4))) {
+            if (!isNaN(precision = precisionRound(step3, value4))) {
               specifier.precision = precision - (specifier.type === "e");
             }
             break;
           }
           case "f":
           case "%": {
-            if (!isNaN(precision = precisionFixed(step2))) {
+            if (!isNaN(precision = precisionFixed(step3))) {
               specifier.precision = precision - (specifier.type === "%") * 2;
             }
             break;
@@ -47773,37 +48226,37 @@ function estimateBandwidth(array9, f) {
 }
 function bin2(_) {
   const maxb = _.maxbins || 20, base = _.base || 10, logb = Math.log(base), div = _.divide || [5, 2];
-  let min4 = _.extent[0], max4 = _.extent[1], step2, level, minstep, v, i, n2;
+  let min4 = _.extent[0], max4 = _.extent[1], step3, level, minstep, v, i, n2;
   const span = _.span || max4 - min4 || Math.abs(min4) || 1;
   if (_.step) {
-    step2 = _.step;
+    step3 = _.step;
   } else if (_.steps) {
     v = span / maxb;
     for (i = 0, n2 = _.steps.length; i < n2 && _.steps[i] < v; ++i) ;
-    step2 = _.steps[Math.max(0, i - 1)];
+    step3 = _.steps[Math.max(0, i - 1)];
   } else {
     level = Math.ceil(Math.log(maxb) / logb);
     minstep = _.minstep || 0;
-    step2 = Math.max(minstep, Math.pow(base, Math.round(Math.log(span) / logb) - level));
-    while (Math.ceil(span / step2) > maxb) {
-      step2 *= base;
+    step3 = Math.max(minstep, Math.pow(base, Math.round(Math.log(span) / logb) - level));
+    while (Math.ceil(span / step3) > maxb) {
+      step3 *= base;
     }
     for (i = 0, n2 = div.length; i < n2; ++i) {
-      v = step2 / div[i];
-      if (v >= minstep && span / v <= maxb) step2 = v;
+      v = step3 / div[i];
+      if (v >= minstep && span / v <= maxb) step3 = v;
     }
   }
-  v = Math.log(step2);
+  v = Math.log(step3);
   const precision = v >= 0 ? 0 : ~~(-v / logb) + 1, eps = Math.pow(base, -precision - 1);
   if (_.nice || _.nice === void 0) {
-    v = Math.floor(min4 / step2 + eps) * step2;
-    min4 = min4 < v ? v - step2 : v;
-    max4 = Math.ceil(max4 / step2) * step2;
+    v = Math.floor(min4 / step3 + eps) * step3;
+    min4 = min4 < v ? v - step3 : v;
+    max4 = Math.ceil(max4 / step3) * step3;
   }
   return {
     start: min4,
-    stop: max4 === min4 ? min4 + step2 : max4,
-    step: step2
+    stop: max4 === min4 ? min4 + step3 : max4,
+    step: step3
   };
 }
 var random = Math.random;
@@ -47823,23 +48276,23 @@ function bootstrapCI(array9, samples, alpha, f) {
   mu.sort(ascending2);
   return [quantile(mu, alpha / 2), quantile(mu, 1 - alpha / 2)];
 }
-function dotbin(array9, step2, smooth, f) {
+function dotbin(array9, step3, smooth, f) {
   f = f || ((_) => _);
   const n2 = array9.length, v = new Float64Array(n2);
-  let i = 0, j = 1, a4 = f(array9[0]), b10 = a4, w2 = a4 + step2, x4;
+  let i = 0, j = 1, a4 = f(array9[0]), b10 = a4, w2 = a4 + step3, x4;
   for (; j < n2; ++j) {
     x4 = f(array9[j]);
     if (x4 >= w2) {
       b10 = (a4 + b10) / 2;
       for (; i < j; ++i) v[i] = b10;
-      w2 = x4 + step2;
+      w2 = x4 + step3;
       a4 = x4;
     }
     b10 = x4;
   }
   b10 = (a4 + b10) / 2;
   for (; i < j; ++i) v[i] = b10;
-  return smooth ? smoothing(v, step2 + step2 / 4) : v;
+  return smooth ? smoothing(v, step3 + step3 / 4) : v;
 }
 function smoothing(v, thresh) {
   const n2 = v.length;
@@ -49331,7 +49784,7 @@ Bin.Definition = {
 };
 inherits_default(Bin, Transform, {
   transform(_, pulse2) {
-    const band2 = _.interval !== false, bins2 = this._bins(_), start = bins2.start, step2 = bins2.step, as = _.as || ["bin0", "bin1"], b02 = as[0], b12 = as[1];
+    const band2 = _.interval !== false, bins2 = this._bins(_), start = bins2.start, step3 = bins2.step, as = _.as || ["bin0", "bin1"], b02 = as[0], b12 = as[1];
     let flag5;
     if (_.modified()) {
       pulse2 = pulse2.reflow(true);
@@ -49342,7 +49795,7 @@ inherits_default(Bin, Transform, {
     pulse2.visit(flag5, band2 ? (t) => {
       const v = bins2(t);
       t[b02] = v;
-      t[b12] = v == null ? null : start + step2 * (1 + (v - start) / step2);
+      t[b12] = v == null ? null : start + step3 * (1 + (v - start) / step3);
     } : (t) => t[b02] = bins2(t));
     return pulse2.modifies(band2 ? as : b02);
   },
@@ -49350,20 +49803,20 @@ inherits_default(Bin, Transform, {
     if (this.value && !_.modified()) {
       return this.value;
     }
-    const field3 = _.field, bins2 = bin2(_), step2 = bins2.step;
-    let start = bins2.start, stop2 = start + Math.ceil((bins2.stop - start) / step2) * step2, a4, d;
+    const field3 = _.field, bins2 = bin2(_), step3 = bins2.step;
+    let start = bins2.start, stop2 = start + Math.ceil((bins2.stop - start) / step3) * step3, a4, d;
     if ((a4 = _.anchor) != null) {
-      d = a4 - (start + step2 * Math.floor((a4 - start) / step2));
+      d = a4 - (start + step3 * Math.floor((a4 - start) / step3));
       start += d;
       stop2 += d;
     }
     const f = function(t) {
       let v = toNumber(field3(t));
-      return v == null ? null : v < start ? -Infinity : v > stop2 ? Infinity : (v = Math.max(start, Math.min(v, stop2 - step2)), start + step2 * Math.floor(EPSILON$1 + (v - start) / step2));
+      return v == null ? null : v < start ? -Infinity : v > stop2 ? Infinity : (v = Math.max(start, Math.min(v, stop2 - step3)), start + step3 * Math.floor(EPSILON$1 + (v - start) / step3));
     };
     f.start = start;
     f.stop = stop2;
-    f.step = step2;
+    f.step = step3;
     return this.value = accessor(f, accessorFields(field3), _.name || "bin_" + accessorName(field3));
   }
 });
@@ -49374,17 +49827,17 @@ function SortedList(idFunc, source4, input2) {
     add: (t) => add6.push(t),
     remove: (t) => rem2[$(t)] = ++cnt,
     size: () => data3.length,
-    data: (compare4, resort) => {
+    data: (compare5, resort) => {
       if (cnt) {
         data3 = data3.filter((t) => !rem2[$(t)]);
         rem2 = {};
         cnt = 0;
       }
-      if (resort && compare4) {
-        data3.sort(compare4);
+      if (resort && compare5) {
+        data3.sort(compare5);
       }
       if (add6.length) {
-        data3 = compare4 ? merge2(compare4, data3, add6.sort(compare4)) : data3.concat(add6);
+        data3 = compare5 ? merge2(compare5, data3, add6.sort(compare5)) : data3.concat(add6);
         add6 = [];
       }
       return data3;
@@ -49421,7 +49874,7 @@ function Compare(params2) {
 }
 inherits_default(Compare, Operator);
 function update$5(_) {
-  return this.value && !_.modified() ? this.value : compare2(_.fields, _.orders);
+  return this.value && !_.modified() ? this.value : compare3(_.fields, _.orders);
 }
 function CountPattern(params2) {
   Transform.call(this, null, params2);
@@ -49799,12 +50252,12 @@ inherits_default(DotBin, Transform, {
     if (this.value && !(_.modified() || pulse2.changed())) {
       return pulse2;
     }
-    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(pulse2.source, _.groupby, identity), smooth = _.smooth || false, field3 = _.field, step2 = _.step || autostep(source4, field3), sort3 = stableCompare((a4, b10) => field3(a4) - field3(b10)), as = _.as || Output, n2 = groups.length;
+    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(pulse2.source, _.groupby, identity), smooth = _.smooth || false, field3 = _.field, step3 = _.step || autostep(source4, field3), sort3 = stableCompare((a4, b10) => field3(a4) - field3(b10)), as = _.as || Output, n2 = groups.length;
     let min4 = Infinity, max4 = -Infinity, i = 0, j;
     for (; i < n2; ++i) {
       const g = groups[i].sort(sort3);
       j = -1;
-      for (const v of dotbin(g, step2, smooth, field3)) {
+      for (const v of dotbin(g, step3, smooth, field3)) {
         if (v < min4) min4 = v;
         if (v > max4) max4 = v;
         g[++j][as] = v;
@@ -49813,7 +50266,7 @@ inherits_default(DotBin, Transform, {
     this.value = {
       start: min4,
       stop: max4,
-      step: step2
+      step: step3
     };
     return pulse2.reflow(true).modifies(as);
   }
@@ -50833,7 +51286,7 @@ inherits_default(Quantile, Transform, {
       out.source = this.value;
       return out;
     }
-    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step2 = _.step || 0.01, p = _.probs || range2(step2 / 2, 1 - EPSILON, step2), n2 = p.length;
+    const source4 = pulse2.materialize(pulse2.SOURCE).source, groups = partition$1(source4, _.groupby, _.field), names = (_.groupby || []).map(accessorName), values3 = [], step3 = _.step || 0.01, p = _.probs || range2(step3 / 2, 1 - EPSILON, step3), n2 = p.length;
     groups.forEach((g) => {
       const q = quantiles2(g, p);
       for (let i = 0; i < n2; ++i) {
@@ -51064,7 +51517,7 @@ TimeUnit.Definition = {
 };
 inherits_default(TimeUnit, Transform, {
   transform(_, pulse2) {
-    const field3 = _.field, band2 = _.interval !== false, utc = _.timezone === "utc", floor2 = this._floor(_, pulse2), offset4 = (utc ? utcInterval : timeInterval2)(floor2.unit).offset, as = _.as || OUTPUT, u0 = as[0], u1 = as[1], step2 = floor2.step;
+    const field3 = _.field, band2 = _.interval !== false, utc = _.timezone === "utc", floor2 = this._floor(_, pulse2), offset4 = (utc ? utcInterval : timeInterval2)(floor2.unit).offset, as = _.as || OUTPUT, u0 = as[0], u1 = as[1], step3 = floor2.step;
     let min4 = floor2.start || Infinity, max4 = floor2.stop || -Infinity, flag5 = pulse2.ADD;
     if (_.modified() || pulse2.changed(pulse2.REM) || pulse2.modified(accessorFields(field3))) {
       pulse2 = pulse2.reflow(true);
@@ -51080,7 +51533,7 @@ inherits_default(TimeUnit, Transform, {
         if (band2) t[u1] = null;
       } else {
         t[u0] = a4 = b10 = floor2(v);
-        if (band2) t[u1] = b10 = offset4(a4, step2);
+        if (band2) t[u1] = b10 = offset4(a4, step3);
         if (a4 < min4) min4 = a4;
         if (b10 > max4) max4 = b10;
       }
@@ -51096,7 +51549,7 @@ inherits_default(TimeUnit, Transform, {
     }
     const {
       units,
-      step: step2
+      step: step3
     } = _.inferUnits ? detectTimeUnits(pulse2.materialize(pulse2.SOURCE).source, _.field, utc) : _.units ? {
       units: _.units,
       step: _.step || 1
@@ -51104,10 +51557,10 @@ inherits_default(TimeUnit, Transform, {
       extent: _.extent || extent(pulse2.materialize(pulse2.SOURCE).source, _.field),
       maxbins: _.maxbins
     });
-    const tunits = timeUnits(units), prev = this.value || {}, floor2 = (utc ? utcFloor : timeFloor)(tunits, step2);
+    const tunits = timeUnits(units), prev = this.value || {}, floor2 = (utc ? utcFloor : timeFloor)(tunits, step3);
     floor2.unit = peek(tunits);
     floor2.units = tunits;
-    floor2.step = step2;
+    floor2.step = step3;
     floor2.start = prev.start;
     floor2.stop = prev.stop;
     return this.value = floor2;
@@ -52813,7 +53266,7 @@ Step.prototype = {
     this._x = x4, this._y = y4;
   }
 };
-function step(context3) {
+function step2(context3) {
   return new Step(context3, 0.5);
 }
 function stepBefore(context3) {
@@ -53930,12 +54383,12 @@ function continuous() {
   return transformer$2()(identity$1, identity$1);
 }
 function tickFormat(start, stop2, count2, specifier) {
-  var step2 = tickStep(start, stop2, count2), precision;
+  var step3 = tickStep(start, stop2, count2), precision;
   specifier = formatSpecifier(specifier == null ? ",f" : specifier);
   switch (specifier.type) {
     case "s": {
       var value4 = Math.max(Math.abs(start), Math.abs(stop2));
-      if (specifier.precision == null && !isNaN(precision = precisionPrefix(step2, value4))) specifier.precision = precision;
+      if (specifier.precision == null && !isNaN(precision = precisionPrefix(step3, value4))) specifier.precision = precision;
       return formatPrefix(specifier, value4);
     }
     case "":
@@ -53943,12 +54396,12 @@ function tickFormat(start, stop2, count2, specifier) {
     case "g":
     case "p":
     case "r": {
-      if (specifier.precision == null && !isNaN(precision = precisionRound(step2, Math.max(Math.abs(start), Math.abs(stop2))))) specifier.precision = precision - (specifier.type === "e");
+      if (specifier.precision == null && !isNaN(precision = precisionRound(step3, Math.max(Math.abs(start), Math.abs(stop2))))) specifier.precision = precision - (specifier.type === "e");
       break;
     }
     case "f":
     case "%": {
-      if (specifier.precision == null && !isNaN(precision = precisionFixed(step2))) specifier.precision = precision - (specifier.type === "%") * 2;
+      if (specifier.precision == null && !isNaN(precision = precisionFixed(step3))) specifier.precision = precision - (specifier.type === "%") * 2;
       break;
     }
   }
@@ -53972,28 +54425,28 @@ function linearish(scale6) {
     var start = d[i0];
     var stop2 = d[i1];
     var prestep;
-    var step2;
+    var step3;
     var maxIter = 10;
     if (stop2 < start) {
-      step2 = start, start = stop2, stop2 = step2;
-      step2 = i0, i0 = i1, i1 = step2;
+      step3 = start, start = stop2, stop2 = step3;
+      step3 = i0, i0 = i1, i1 = step3;
     }
     while (maxIter-- > 0) {
-      step2 = tickIncrement(start, stop2, count2);
-      if (step2 === prestep) {
+      step3 = tickIncrement(start, stop2, count2);
+      if (step3 === prestep) {
         d[i0] = start;
         d[i1] = stop2;
         return domain4(d);
-      } else if (step2 > 0) {
-        start = Math.floor(start / step2) * step2;
-        stop2 = Math.ceil(stop2 / step2) * step2;
-      } else if (step2 < 0) {
-        start = Math.ceil(start * step2) / step2;
-        stop2 = Math.floor(stop2 * step2) / step2;
+      } else if (step3 > 0) {
+        start = Math.floor(start / step3) * step3;
+        stop2 = Math.ceil(stop2 / step3) * step3;
+      } else if (step3 < 0) {
+        start = Math.ceil(start * step3) / step3;
+        stop2 = Math.floor(stop2 * step3) / step3;
       } else {
         break;
       }
-      prestep = step2;
+      prestep = step3;
     }
     return scale6;
   };
@@ -54849,22 +55302,22 @@ function invertRangeExtent(scale6) {
 }
 function band() {
   const scale6 = ordinal().unknown(void 0), domain4 = scale6.domain, ordinalRange = scale6.range;
-  let range$1 = [0, 1], step2, bandwidth2, round5 = false, paddingInner2 = 0, paddingOuter2 = 0, align2 = 0.5;
+  let range$1 = [0, 1], step3, bandwidth2, round5 = false, paddingInner2 = 0, paddingOuter2 = 0, align2 = 0.5;
   delete scale6.unknown;
   function rescale() {
     const n2 = domain4().length, reverse3 = range$1[1] < range$1[0], stop2 = range$1[1 - reverse3], space = bandSpace(n2, paddingInner2, paddingOuter2);
     let start = range$1[reverse3 - 0];
-    step2 = (stop2 - start) / (space || 1);
+    step3 = (stop2 - start) / (space || 1);
     if (round5) {
-      step2 = Math.floor(step2);
+      step3 = Math.floor(step3);
     }
-    start += (stop2 - start - step2 * (n2 - paddingInner2)) * align2;
-    bandwidth2 = step2 * (1 - paddingInner2);
+    start += (stop2 - start - step3 * (n2 - paddingInner2)) * align2;
+    bandwidth2 = step3 * (1 - paddingInner2);
     if (round5) {
       start = Math.round(start);
       bandwidth2 = Math.round(bandwidth2);
     }
-    const values3 = range2(n2).map((i) => start + step2 * i);
+    const values3 = range2(n2).map((i) => start + step3 * i);
     return ordinalRange(reverse3 ? values3.reverse() : values3);
   }
   scale6.domain = function(_) {
@@ -54892,7 +55345,7 @@ function band() {
     return bandwidth2;
   };
   scale6.step = function() {
-    return step2;
+    return step3;
   };
   scale6.round = function(_) {
     if (arguments.length) {
@@ -55231,7 +55684,7 @@ var defaultFormatter = (value4) => isArray(value4) ? value4.map((v) => String(v)
 var ascending3 = (a4, b10) => a4[1] - b10[1];
 var descending2 = (a4, b10) => b10[1] - a4[1];
 function tickCount(scale6, count2, minStep) {
-  let step2;
+  let step3;
   if (isNumber(count2)) {
     if (scale6.bins) {
       count2 = Math.max(count2, scale6.bins.length);
@@ -55245,12 +55698,12 @@ function tickCount(scale6, count2, minStep) {
     }
   }
   if (isObject2(count2)) {
-    step2 = count2.step;
+    step3 = count2.step;
     count2 = count2.interval;
   }
   if (isString(count2)) {
     count2 = scale6.type === Time ? timeInterval2(count2) : scale6.type == UTC ? utcInterval(count2) : error63("Only time and utc scales accept interval strings.");
-    if (step2) count2 = count2.every(step2);
+    if (step3) count2 = count2.every(step3);
   }
   return count2;
 }
@@ -55499,7 +55952,7 @@ var lookup = {
     curve: natural
   },
   "step": {
-    curve: step
+    curve: step2
   },
   "step-after": {
     curve: stepAfter
@@ -56729,7 +57182,7 @@ function stroke(context3, item, opacity2) {
     return false;
   }
 }
-function compare3(a4, b10) {
+function compare4(a4, b10) {
   return a4.zindex - b10.zindex || a4.index - b10.index;
 }
 function zorder(scene) {
@@ -56741,7 +57194,7 @@ function zorder(scene) {
     if (item.zindex) output4.push(item);
   }
   scene.zdirty = false;
-  return scene.zitems = output4.sort(compare3);
+  return scene.zitems = output4.sort(compare4);
 }
 function visit2(scene, visitor) {
   var items = scene.items, i, n2;
@@ -60743,7 +61196,7 @@ inherits_default(LegendEntries, Transform, {
     if (this.value != null && !_.modified()) {
       return pulse2.StopPropagation;
     }
-    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format6 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction3, size2, offset4, ellipsis;
+    var locale4 = pulse2.dataflow.locale(), out = pulse2.fork(pulse2.NO_SOURCE | pulse2.NO_FIELDS), items = this.value, type3 = _.type || SymbolLegend, scale6 = _.scale, limit = +_.limit, count2 = tickCount(scale6, _.count == null ? 5 : _.count, _.minstep), lskip = !!_.values || type3 === SymbolLegend, format6 = _.format || labelFormat(locale4, scale6, count2, type3, _.formatSpecifier, _.formatType, lskip), values3 = _.values || labelValues(scale6, count2), domain4, fraction2, size2, offset4, ellipsis;
     if (items) out.rem = items;
     if (type3 === SymbolLegend) {
       if (limit && values3.length > limit) {
@@ -60779,7 +61232,7 @@ inherits_default(LegendEntries, Transform, {
         }));
       }
     } else if (type3 === GradientLegend) {
-      domain4 = scale6.domain(), fraction3 = scaleFraction(scale6, domain4[0], peek(domain4));
+      domain4 = scale6.domain(), fraction2 = scaleFraction(scale6, domain4[0], peek(domain4));
       if (values3.length < 3 && !_.values && domain4[0] !== peek(domain4)) {
         values3 = [domain4[0], peek(domain4)];
       }
@@ -60787,17 +61240,17 @@ inherits_default(LegendEntries, Transform, {
         index: index6,
         label: format6(value4, index6, values3),
         value: value4,
-        perc: fraction3(value4)
+        perc: fraction2(value4)
       }));
     } else {
       size2 = values3.length - 1;
-      fraction3 = labelFraction(scale6);
+      fraction2 = labelFraction(scale6);
       items = values3.map((value4, index6) => ingest$1({
         index: index6,
         label: format6(value4, index6, values3),
         value: value4,
-        perc: index6 ? fraction3(value4) : 0,
-        perc2: index6 === size2 ? 1 : fraction3(values3[index6 + 1])
+        perc: index6 ? fraction2(value4) : 0,
+        perc2: index6 === size2 ? 1 : fraction2(values3[index6 + 1])
       }));
     }
     out.source = items;
@@ -61055,12 +61508,12 @@ function domainCheck(type3, domain4, df) {
 function configureBins(scale6, _, count2) {
   let bins2 = _.bins;
   if (bins2 && !isArray(bins2)) {
-    const domain4 = scale6.domain(), lo = domain4[0], hi = peek(domain4), step2 = bins2.step;
+    const domain4 = scale6.domain(), lo = domain4[0], hi = peek(domain4), step3 = bins2.step;
     let start = bins2.start == null ? lo : bins2.start, stop2 = bins2.stop == null ? hi : bins2.stop;
-    if (!step2) error63("Scale bins parameter missing step property.");
-    if (start < lo) start = step2 * Math.ceil(lo / step2);
-    if (stop2 > hi) stop2 = step2 * Math.floor(hi / step2);
-    bins2 = range2(start, stop2 + step2 / 2, step2);
+    if (!step3) error63("Scale bins parameter missing step property.");
+    if (start < lo) start = step3 * Math.ceil(lo / step3);
+    if (stop2 > hi) stop2 = step3 * Math.floor(hi / step3);
+    bins2 = range2(start, stop2 + step3 / 2, step3);
   }
   if (bins2) {
     scale6.bins = bins2;
@@ -61740,16 +62193,16 @@ function rotation(rotate2) {
 }
 function circleStream(stream2, radius2, delta, direction, t04, t13) {
   if (!delta) return;
-  var cosRadius = cos2(radius2), sinRadius = sin2(radius2), step2 = direction * delta;
+  var cosRadius = cos2(radius2), sinRadius = sin2(radius2), step3 = direction * delta;
   if (t04 == null) {
     t04 = radius2 + direction * tau3;
-    t13 = radius2 - step2 / 2;
+    t13 = radius2 - step3 / 2;
   } else {
     t04 = circleRadius(cosRadius, t04);
     t13 = circleRadius(cosRadius, t13);
     if (direction > 0 ? t04 < t13 : t04 > t13) t04 += direction * tau3;
   }
-  for (var point5, t = t04; direction > 0 ? t > t13 : t < t13; t -= step2) {
+  for (var point5, t = t04; direction > 0 ? t > t13 : t < t13; t -= step3) {
     point5 = spherical([cosRadius, -sinRadius * cos2(t), -sinRadius * sin2(t)]);
     stream2.point(point5[0], point5[1]);
   }
@@ -63708,8 +64161,8 @@ function within(p, q, r) {
 }
 function quantize3(k2, nice3, zero7) {
   return function(values3) {
-    var ex = extent(values3), start = zero7 ? Math.min(ex[0], 0) : ex[0], stop2 = ex[1], span = stop2 - start, step2 = nice3 ? tickStep(start, stop2, k2) : span / (k2 + 1);
-    return range2(start + step2, stop2, step2);
+    var ex = extent(values3), start = zero7 ? Math.min(ex[0], 0) : ex[0], stop2 = ex[1], span = stop2 - start, step3 = nice3 ? tickStep(start, stop2, k2) : span / (k2 + 1);
+    return range2(start + step3, stop2, step3);
   };
 }
 function Isocontour(params2) {
@@ -65177,9 +65630,9 @@ function y$1(d) {
 var initialRadius = 10;
 var initialAngle = Math.PI * (3 - Math.sqrt(5));
 function simulation(nodes) {
-  var simulation3, alpha = 1, alphaMin = 1e-3, alphaDecay = 1 - Math.pow(alphaMin, 1 / 300), alphaTarget = 0, velocityDecay = 0.6, forces = /* @__PURE__ */ new Map(), stepper = timer(step2), event2 = dispatch("tick", "end"), random2 = lcg2();
+  var simulation3, alpha = 1, alphaMin = 1e-3, alphaDecay = 1 - Math.pow(alphaMin, 1 / 300), alphaTarget = 0, velocityDecay = 0.6, forces = /* @__PURE__ */ new Map(), stepper = timer(step3), event2 = dispatch("tick", "end"), random2 = lcg2();
   if (nodes == null) nodes = [];
-  function step2() {
+  function step3() {
     tick2();
     event2.call("tick", simulation3);
     if (alpha < alphaMin) {
@@ -65228,7 +65681,7 @@ function simulation(nodes) {
   return simulation3 = {
     tick: tick2,
     restart: function() {
-      return stepper.restart(step2), simulation3;
+      return stepper.restart(step3), simulation3;
     },
     stop: function() {
       return stepper.stop(), simulation3;
@@ -65801,10 +66254,10 @@ function node_sum(value4) {
     node2.value = sum3;
   });
 }
-function node_sort(compare4) {
+function node_sort(compare5) {
   return this.eachBefore(function(node2) {
     if (node2.children) {
-      node2.children.sort(compare4);
+      node2.children.sort(compare5);
     }
   });
 }
@@ -67531,7 +67984,7 @@ var placeAreaLabel = {
   "reduced-search": placeAreaLabelReducedSearch,
   "floodfill": placeAreaLabelFloodFill
 };
-function labelLayout(texts, size2, compare4, offset4, anchor2, avoidMarks, avoidBaseMark, lineAnchor, markIndex, padding3, method2) {
+function labelLayout(texts, size2, compare5, offset4, anchor2, avoidMarks, avoidBaseMark, lineAnchor, markIndex, padding3, method2) {
   if (!texts.length) return texts;
   const positions = Math.max(offset4.length, anchor2.length), offsets2 = getOffsets(offset4, positions), anchors = getAnchors(anchor2, positions), marktype = markType(texts[0].datum), grouptype = marktype === "group" && texts[0].datum.items[markIndex].marktype, isGroupArea = grouptype === "area", boundary = markBoundary(marktype, grouptype, lineAnchor, markIndex), infPadding = padding3 === null || padding3 === Infinity, isNaiveGroupArea = isGroupArea && method2 === "naive";
   let maxTextWidth = -1, maxTextHeight = -1;
@@ -67554,8 +68007,8 @@ function labelLayout(texts, size2, compare4, offset4, anchor2, avoidMarks, avoid
   const $ = scaler(size2[0], size2[1], padding3);
   let bitmaps;
   if (!isNaiveGroupArea) {
-    if (compare4) {
-      data3.sort((a4, b10) => compare4(a4.datum, b10.datum));
+    if (compare5) {
+      data3.sort((a4, b10) => compare5(a4.datum, b10.datum));
     }
     let labelInside = false;
     for (let i = 0; i < anchors.length && !labelInside; ++i) {
@@ -72444,18 +72897,18 @@ function scale3(name2, value4, group2) {
 function scaleGradient(scale6, p02, p1, count2, group2) {
   scale6 = getScale(scale6, (group2 || this).context);
   const gradient4 = Gradient(p02, p1);
-  let stops = scale6.domain(), min4 = stops[0], max4 = peek(stops), fraction3 = identity;
+  let stops = scale6.domain(), min4 = stops[0], max4 = peek(stops), fraction2 = identity;
   if (!(max4 - min4)) {
     scale6 = (scale6.interpolator ? scale("sequential")().interpolator(scale6.interpolator()) : scale("linear")().interpolate(scale6.interpolate()).range(scale6.range())).domain([min4 = 0, max4 = 1]);
   } else {
-    fraction3 = scaleFraction(scale6, min4, max4);
+    fraction2 = scaleFraction(scale6, min4, max4);
   }
   if (scale6.ticks) {
     stops = scale6.ticks(+count2 || 15);
     if (min4 !== stops[0]) stops.unshift(min4);
     if (max4 !== peek(stops)) stops.push(max4);
   }
-  stops.forEach((_) => gradient4.stop(fraction3(_), scale6(_)));
+  stops.forEach((_) => gradient4.stop(fraction2(_), scale6(_)));
   return gradient4;
 }
 function geoShape(projection3, geojson, group2) {
@@ -72973,7 +73426,7 @@ function getField2(_, ctx) {
 }
 function getCompare(_, ctx) {
   const k2 = "c:" + _.$compare + "_" + _.$order, c4 = array_default(_.$compare).map((_2) => _2 && _2.$tupleid ? tupleid : _2);
-  return ctx.fn[k2] || (ctx.fn[k2] = compare2(c4, _.$order, ctx.expr.codegen));
+  return ctx.fn[k2] || (ctx.fn[k2] = compare3(c4, _.$order, ctx.expr.codegen));
 }
 function getEncode(_, ctx) {
   const spec = _.$encode, encode4 = {};
@@ -73681,13 +74134,13 @@ function radio(bind3, el, param2, value4) {
 }
 function range5(bind3, el, param2, value4) {
   value4 = value4 !== void 0 ? value4 : (+param2.max + +param2.min) / 2;
-  const max4 = param2.max != null ? param2.max : Math.max(100, +value4) || 100, min4 = param2.min || Math.min(0, max4, +value4) || 0, step2 = param2.step || tickStep(min4, max4, 100);
+  const max4 = param2.max != null ? param2.max : Math.max(100, +value4) || 100, min4 = param2.min || Math.min(0, max4, +value4) || 0, step3 = param2.step || tickStep(min4, max4, 100);
   const node2 = element2("input", {
     type: "range",
     name: param2.signal,
     min: min4,
     max: max4,
-    step: step2
+    step: step3
   });
   node2.value = value4;
   const span = element2("span", {}, +value4);
@@ -80644,10 +81097,10 @@ function durationExpr(timeUnit, wrap2 = (x4) => x4) {
       seconds: 0,
       milliseconds: 0
     };
-    const { step: step2, part } = getDateTimePartAndStep(smallestUnitPart, normalizedTimeUnit.step);
+    const { step: step3, part } = getDateTimePartAndStep(smallestUnitPart, normalizedTimeUnit.step);
     const endDate = {
       ...startDate,
-      [part]: +startDate[part] + step2
+      [part]: +startDate[part] + step3
     };
     return `${wrap2(dateTimeToExpr(endDate))} - ${wrap2(dateTimeToExpr(startDate))}`;
   }
@@ -80665,18 +81118,18 @@ var DATE_PARTS = {
 function isDatePart(timeUnit) {
   return hasOwnProperty(DATE_PARTS, timeUnit);
 }
-function getDateTimePartAndStep(timeUnit, step2 = 1) {
+function getDateTimePartAndStep(timeUnit, step3 = 1) {
   if (isDatePart(timeUnit)) {
-    return { part: timeUnit, step: step2 };
+    return { part: timeUnit, step: step3 };
   }
   switch (timeUnit) {
     case "day":
     case "dayofyear":
-      return { part: "date", step: step2 };
+      return { part: "date", step: step3 };
     case "quarter":
-      return { part: "month", step: step2 * 3 };
+      return { part: "month", step: step3 * 3 };
     case "week":
-      return { part: "date", step: step2 * 7 };
+      return { part: "date", step: step3 * 7 };
   }
 }
 function isSelectionPredicate(predicate) {
@@ -84004,9 +84457,9 @@ function isVConcatSpec(spec) {
 function isHConcatSpec(spec) {
   return hasProperty(spec, "hconcat");
 }
-function getStepFor({ step: step2, offsetIsDiscrete }) {
+function getStepFor({ step: step3, offsetIsDiscrete }) {
   if (offsetIsDiscrete) {
-    return step2.for ?? "offset";
+    return step3.for ?? "offset";
   } else {
     return "position";
   }
@@ -85744,9 +86197,9 @@ function makeImplicit(value4) {
     value: value4
   };
 }
-function tieBreakByComparing(compare4) {
+function tieBreakByComparing(compare5) {
   return (v1, v2, property2, propertyOf) => {
-    const diff = compare4(v1.value, v2.value);
+    const diff = compare5(v1.value, v2.value);
     if (diff > 0) {
       return v1;
     } else if (diff < 0) {
@@ -86149,9 +86602,9 @@ var OFFSETTED_RECT_END_SUFFIX = "offsetted_rect_end";
 function offsetExpr({ timeUnit, field: field3, reverse: reverse3 }) {
   const { unit: unit2, utc } = timeUnit;
   const smallestUnit = getSmallestTimeUnitPart(unit2);
-  const { part, step: step2 } = getDateTimePartAndStep(smallestUnit, timeUnit.step);
+  const { part, step: step3 } = getDateTimePartAndStep(smallestUnit, timeUnit.step);
   const offsetFn = utc ? "utcOffset" : "timeOffset";
-  const expr2 = `${offsetFn}('${part}', ${accessWithDatumToUnescapedPath(field3)}, ${reverse3 ? -step2 : step2})`;
+  const expr2 = `${offsetFn}('${part}', ${accessWithDatumToUnescapedPath(field3)}, ${reverse3 ? -step3 : step3})`;
   return expr2;
 }
 function offsetedRectFormulas([startField, endField], rectBandPosition, timeUnit) {
@@ -86180,8 +86633,8 @@ function offsetedRectFormulas([startField, endField], rectBandPosition, timeUnit
   }
   return [];
 }
-function interpolateExpr([start, end], fraction3) {
-  return `${1 - fraction3} * ${start} + ${fraction3} * ${end}`;
+function interpolateExpr([start, end], fraction2) {
+  return `${1 - fraction2} * ${start} + ${fraction2} * ${end}`;
 }
 var TUPLE_FIELDS = "_tuple_fields";
 var SelectionProjectionComponent = class {
@@ -92429,9 +92882,9 @@ function parseRangeForChannel(channel, model) {
   if (isStep(sizeValue)) {
     if (isXorY(channel)) {
       if (hasDiscreteDomain(scaleType2)) {
-        const step2 = getPositionStep(sizeValue, model, channel);
-        if (step2) {
-          return makeExplicit({ step: step2 });
+        const step3 = getPositionStep(sizeValue, model, channel);
+        if (step3) {
+          return makeExplicit({ step: step3 });
         }
       } else {
         warn2(stepDropped(sizeChannel));
@@ -92441,9 +92894,9 @@ function parseRangeForChannel(channel, model) {
       const positionScaleCmpt = model.getScaleComponent(positionChannel);
       const positionScaleType = positionScaleCmpt.get("type");
       if (positionScaleType === "band") {
-        const step2 = getOffsetStep(sizeValue, scaleType2);
-        if (step2) {
-          return makeExplicit(step2);
+        const step3 = getOffsetStep(sizeValue, scaleType2);
+        if (step3) {
+          return makeExplicit(step3);
         }
       }
     }
@@ -92493,8 +92946,8 @@ function defaultRange(channel, model) {
       if (contains2(["point", "band"], scaleType2)) {
         const positionSize = getDiscretePositionSize(channel, size2, config2.view);
         if (isStep(positionSize)) {
-          const step2 = getPositionStep(positionSize, model, channel);
-          return { step: step2 };
+          const step3 = getPositionStep(positionSize, model, channel);
+          return { step: step3 };
         }
       }
       return fullWidthOrHeightRange(channel, model, scaleType2);
@@ -92559,12 +93012,12 @@ function defaultRange(channel, model) {
       return [config2.scale.minOpacity, config2.scale.maxOpacity];
   }
 }
-function getPositionStep(step2, model, channel) {
+function getPositionStep(step3, model, channel) {
   const { encoding } = model;
   const mergedScaleCmpt = model.getScaleComponent(channel);
   const offsetChannel = getOffsetScaleChannel(channel);
   const offsetDef = encoding[offsetChannel];
-  const stepFor = getStepFor({ step: step2, offsetIsDiscrete: isFieldOrDatumDef(offsetDef) && isDiscrete$1(offsetDef.type) });
+  const stepFor = getStepFor({ step: step3, offsetIsDiscrete: isFieldOrDatumDef(offsetDef) && isDiscrete$1(offsetDef.type) });
   if (stepFor === "offset" && channelHasFieldOrDatum(encoding, offsetChannel)) {
     const offsetScaleCmpt = model.getScaleComponent(offsetChannel);
     const offsetScaleName = model.scaleName(offsetChannel);
@@ -92576,16 +93029,16 @@ function getPositionStep(step2, model, channel) {
     }
     const paddingInner2 = mergedScaleCmpt.get("paddingInner") ?? mergedScaleCmpt.get("padding");
     return {
-      signal: `${step2.step} * ${stepCount} / (1-${exprFromSignalRefOrValue(paddingInner2)})`
+      signal: `${step3.step} * ${stepCount} / (1-${exprFromSignalRefOrValue(paddingInner2)})`
     };
   } else {
-    return step2.step;
+    return step3.step;
   }
 }
-function getOffsetStep(step2, offsetScaleType) {
-  const stepFor = getStepFor({ step: step2, offsetIsDiscrete: hasDiscreteDomain(offsetScaleType) });
+function getOffsetStep(step3, offsetScaleType) {
+  const stepFor = getStepFor({ step: step3, offsetIsDiscrete: hasDiscreteDomain(offsetScaleType) });
   if (stepFor === "offset") {
-    return { step: step2.step };
+    return { step: step3.step };
   }
   return void 0;
 }
@@ -92601,9 +93054,9 @@ function getOffsetRange(channel, model, offsetScaleType) {
   if (positionScaleType === "band") {
     const size2 = getDiscretePositionSize(positionChannel, model.size, model.config.view);
     if (isStep(size2)) {
-      const step2 = getOffsetStep(size2, offsetScaleType);
-      if (step2) {
-        return step2;
+      const step3 = getOffsetStep(size2, offsetScaleType);
+      if (step3) {
+        return step3;
       }
     }
     return [0, { signal: `bandwidth('${positionScaleName}')` }];
@@ -92655,8 +93108,8 @@ function interpolateRange2(rangeMin2, rangeMax2, cardinality) {
   const f = () => {
     const rMax = signalOrStringValue(rangeMax2);
     const rMin = signalOrStringValue(rangeMin2);
-    const step2 = `(${rMax} - ${rMin}) / (${cardinality} - 1)`;
-    return `sequence(${rMin}, ${rMax} + ${step2}, ${step2})`;
+    const step3 = `(${rMax} - ${rMin}) / (${cardinality} - 1)`;
+    return `sequence(${rMin}, ${rMax} + ${step3}, ${step3})`;
   };
   if (isSignalRef(rangeMax2)) {
     return new SignalRefWrapper(f);
@@ -93812,8 +94265,8 @@ var ImputeNode = class _ImputeNode extends DataFlowNode {
     return /* @__PURE__ */ new Set([this.transform.impute]);
   }
   processSequence(keyvals) {
-    const { start = 0, stop: stop2, step: step2 } = keyvals;
-    const result = [start, stop2, ...step2 ? [step2] : []].join(",");
+    const { start = 0, stop: stop2, step: step3 } = keyvals;
+    const result = [start, stop2, ...step3 ? [step3] : []].join(",");
     return { signal: `sequence(${result})` };
   }
   static makeFromTransform(parent, imputeTransform) {
@@ -96536,7 +96989,7 @@ function analyseRun(manifest, records, claimsFile, probes = []) {
   const points2 = summarizePoints(records);
   const roundTrips = {};
   for (const environment2 of /* @__PURE__ */ new Set([...manifest.environments, ...probes.map((p) => p.environment)])) {
-    const rt = roundTripOf(probes, environment2) ?? own2(manifest.environmentDescriptions, environment2)?.roundTrip ?? null;
+    const rt = roundTripOf2(probes, environment2) ?? own2(manifest.environmentDescriptions, environment2)?.roundTrip ?? null;
     if (rt !== null) roundTrips[environment2] = rt;
   }
   const capacityMbit = manifest.link?.rateMbit ? tcpGoodputCapacityMbit(manifest.link.rateMbit) : null;
@@ -96641,7 +97094,11 @@ function comparisonsCsv(a4) {
 `;
 }
 function claimsMarkdown(claims, scope) {
-  const table3 = ["| Claim | Section | Verdict | Evidence |", "|---|---|---|---|", ...claims.map((c4) => `| ${mdText(c4.text)} | ${mdText(c4.section)} | **${mdText(verdictLabel(c4))}** | ${mdText(c4.evidence)} Judged under: ${mdText(c4.conditions)}. |`), ""];
+  const row2 = (c4) => {
+    const limits = c4.limits.length ? ` **What this testbed cannot show:** ${mdText(c4.limits.join(" "))}` : "";
+    return `| ${mdText(c4.text)} | ${mdText(c4.section)} | **${mdText(verdictLabel(c4))}** | ${mdText(c4.finding)}${limits} **Evidence:** ${mdText(c4.evidence)} **Judged under:** ${mdText(c4.conditions)}. |`;
+  };
+  const table3 = [`**Verdicts:** ${countsLine(claims)}.`, "", "| Claim | Section | Verdict | Finding and evidence |", "|---|---|---|---|", ...claims.map(row2), ""];
   return [...scope ? [scopeMarkdown(scope)] : [], ...table3].join("\n");
 }
 function reportTextFiles(manifest, a4, charts) {
@@ -96697,7 +97154,7 @@ var MiB = 1024 * 1024;
 var UnsafeFileError = class extends Error {
   name = "UnsafeFileError";
 };
-function kindOf(stat2) {
+function kindOf2(stat2) {
   if (stat2.isFIFO()) return "a FIFO (named pipe)";
   if (stat2.isCharacterDevice()) return "a character device";
   if (stat2.isBlockDevice()) return "a block device";
@@ -96729,7 +97186,7 @@ function readRegularFile(path3, options) {
     target2 = resolved;
   }
   const before = lstatSync(target2);
-  if (!before.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(before)}, not a regular file: refused`);
+  if (!before.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf2(before)}, not a regular file: refused`);
   let fd;
   try {
     fd = openSync(target2, constants4.O_RDONLY | constants4.O_NOFOLLOW | constants4.O_NONBLOCK);
@@ -96740,7 +97197,7 @@ function readRegularFile(path3, options) {
   }
   try {
     const stat2 = fstatSync(fd);
-    if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(stat2)}, not a regular file: refused`);
+    if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf2(stat2)}, not a regular file: refused`);
     if (stat2.size > options.maxBytes) {
       throw new UnsafeFileError(`${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
     }
@@ -97240,9 +97697,11 @@ function tableHtml(t) {
 ${rows}</tbody></table>`;
 }
 function claimsTableHtml(claims) {
-  const rows = claims.map((c4) => html`<tr class="verdict-${c4.verdict}" id="claim-${c4.id}"><td>${c4.text}</td><td>${c4.section}</td><td class="verdict">${verdictLabel(c4)}</td><td>${c4.evidence}<p class="conditions">Judged under: ${c4.conditions}.</p><details><summary>how judged</summary>${c4.judged}${c4.note ? ` ${c4.note}` : ""}</details></td></tr>\n`);
-  return html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run</caption>
-<thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Evidence</th></tr></thead>
+  const finding = (c4) => c4.finding ? html`<p class="finding">${c4.finding}</p>` : "";
+  const limits = (c4) => (c4.limits ?? []).length ? html`<p class="limits">What this testbed cannot show: ${c4.limits.join(" ")}</p>` : "";
+  const rows = claims.map((c4) => html`<tr class="verdict-${c4.verdict}" id="claim-${c4.id}"><td>${c4.text}</td><td>${c4.section}</td><td class="verdict">${verdictLabel(c4)}</td><td>${finding(c4)}${limits(c4)}<details><summary>evidence</summary>${c4.evidence}</details><p class="conditions">Judged under: ${c4.conditions}.</p><details><summary>how judged</summary>${c4.judged}${c4.note ? ` ${c4.note}` : ""}</details></td></tr>\n`);
+  return html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run: ${countsLine(claims)}</caption>
+<thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Finding and evidence</th></tr></thead>
 <tbody>
 ${rows}</tbody></table>`;
 }
@@ -97302,7 +97761,7 @@ function runPage({ manifest: m3, analysis: a4, charts, diffLinks = [], pickerHre
 <dt>Branch</dt><dd>${m3.git.branch ?? "(unknown)"}</dd>
 <dt>Created</dt><dd>${m3.createdAt}</dd>
 <dt>Status</dt><dd>${m3.status}; ${m3.sessions.length} session(s)</dd>
-<dt>Plan</dt><dd>${m3.plan.name} (${m3.planSource}): ${m3.plan.replicates} replicates, ${m3.plan.testLengthSeconds} s per test</dd>
+<dt>Plan</dt><dd>${m3.plan.name} (${m3.planSource}): ${plural2(m3.plan.replicates, "replicate")}, ${m3.plan.testLengthSeconds} s per test</dd>
 <dt>Environments</dt><dd>${envList}</dd>
 </dl>
 ${diffLinksHtml(diffLinks, pickerHref)}${confidenceNote(a4)}${udpAnomalyNote(a4)}${errors.length ? html`<ul class="errors">${errors.map(([e, msg]) => html`<li>${e}: ${msg}</li>`)}</ul>\n` : null}<h2>Claims</h2>
@@ -97352,8 +97811,8 @@ function sortEntries(entries2) {
 function indexPage(entries2, pickerHref, overview = null, pairsHref) {
   const rows = sortEntries(entries2).map((e) => {
     const commit = e.commit ? html`<code>${e.commit.slice(0, 12)}</code> ${e.subject ?? ""}` : "(unknown)";
-    const compare4 = e.compareLinks.map((l, i) => i === 0 ? link3(l) : html` ${link3(l)}`);
-    return html`<tr data-run="${e.runId}" data-plan="${e.plan}" data-pair="${e.pair ?? NO_PAIR}" data-testbed="${e.testbed}"><td>${link3({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ""}</td><td>${e.plan}</td><td>${e.environments.join(", ")}</td><td>${e.machine}</td><td>${e.status}</td><td>${e.verdicts.supported} / ${e.verdicts.refuted} / ${e.verdicts.inconclusive}</td><td class="compare">${compare4}</td></tr>\n`;
+    const compare5 = e.compareLinks.map((l, i) => i === 0 ? link3(l) : html` ${link3(l)}`);
+    return html`<tr data-run="${e.runId}" data-plan="${e.plan}" data-pair="${e.pair ?? NO_PAIR}" data-testbed="${e.testbed}"><td>${link3({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ""}</td><td>${e.plan}</td><td>${e.environments.join(", ")}</td><td>${e.machine}</td><td>${e.status}</td><td>${e.verdicts.supported} / ${e.verdicts.refuted} / ${e.verdicts.inconclusive}</td><td class="compare">${compare5}</td></tr>\n`;
   });
   const body = html`<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims. Claims column: supported / refuted / inconclusive.</p>
 ${overview}${pickerHref ? html`<p class="picker-link">${link3({ href: pickerHref, text: "Compare any two runs" })}</p>\n` : null}${pairsHref ? html`<p class="pairs-link">${link3({ href: pairsHref, text: "Runner pairs compared: the same claims judged per pair" })}</p>\n` : null}<h2 id="runs-heading">Runs</h2>
@@ -97428,9 +97887,9 @@ function ticks2(lo, hi) {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / 4;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step2 = [1, 2, 5, 10].map((f) => f * mag).find((s2) => s2 >= raw);
+  const step3 = [1, 2, 5, 10].map((f) => f * mag).find((s2) => s2 >= raw);
   const out = [];
-  for (let v = Math.ceil(lo / step2) * step2; v <= hi + step2 * 1e-9 && out.length < 12; v += step2) out.push(Number(v.toPrecision(12)));
+  for (let v = Math.ceil(lo / step3) * step3; v <= hi + step3 * 1e-9 && out.length < 12; v += step3) out.push(Number(v.toPrecision(12)));
   return out;
 }
 function format5(v, metric) {
@@ -98109,7 +98568,7 @@ function reportCacheDirs(runDir) {
 
 // actions/lib/site/build-jobs.ts
 function verdictsOf(claims) {
-  return claims.map(({ id: id3, text: text5, verdict, qualifier }) => ({ id: id3, text: text5, verdict, qualifier }));
+  return claims.map(({ id: id3, text: text5, verdict, qualifier, onlyTcg }) => ({ id: id3, text: text5, verdict, qualifier, onlyTcg: onlyTcg ?? false }));
 }
 var SITE_CACHE_VERSION = "virtnet-site-cache-2";
 function runCachePath(runId) {

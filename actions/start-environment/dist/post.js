@@ -42519,7 +42519,7 @@ var INTERFERENCE_DEFAULTS = {
 };
 var PLAN_FORMAT = {
   current: 2,
-  upgrades: { 1: (plan) => ({ ...plan, design: "environment-major" }) }
+  upgrades: { 1: (plan) => plan.design === void 0 ? { ...plan, design: "environment-major" } : plan }
 };
 var PLAN_FORMAT_VERSION = PLAN_FORMAT.current;
 function size(meaning) {

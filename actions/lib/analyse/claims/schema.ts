@@ -3,132 +3,19 @@
 // silently judged on a default. Types derive from the schema. Pure: parsing, no file I/O (file.ts).
 
 import { z } from 'zod';
-import { TESTS } from '../../plan/plan.ts';
+import type { PointSummary } from '../aggregate.ts';
+import { KINDS } from './kinds.ts';
+import type { Part, RuleContext } from './rules.ts';
 
 export const CLAIMS_FORMAT_VERSION = 2;
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected an id of lower-case letters, digits and dashes');
-const environment = z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected an environment name such as native, docker, kvm or osv');
-const environments = z.array(environment).min(1);
-const bytes = z.number().int().nonnegative();
-/** [from, to] in bytes of the swept size, both included. */
-const range = z.tuple([bytes, bytes]).refine(([from, to]) => from <= to, 'expected [from, to] with from <= to').describe('[from, to] in bytes of the swept size, both included');
-const fraction = z.number().gt(0).lt(1);
-/**
- * [low, high]: the interval the paper's number implies, in the metric's unit; high null when the
- * paper bounds it only from below ("above", "at least").
- */
-const interval = z.tuple([z.number(), z.number().nullable()]).refine(([low, high]) => high === null || low < high, 'expected [low, high] with low < high, or [low, null]').describe('[low, high]: the interval the paper\'s words imply; high null when it bounds only from below');
+export { METRICS, QUANTIFIERS, type Interval, type Metric, type Quantifier } from './fields.ts';
 
-export const METRICS = ['throughput', 'relativeThroughput', 'okRate'] as const;
-export type Metric = (typeof METRICS)[number];
+/** The kinds' schemas as a tuple, in the table's order (a mapped type over a type parameter keeps the tuple). */
+type SchemasOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: T[I] extends { schema: infer S } ? S : never };
+const KIND_SCHEMAS = KINDS.map((k) => k.schema) as unknown as SchemasOf<typeof KINDS>;
 
-const common = {
-  id,
-  text: z.string().min(1).describe('The claim in the paper\'s words'),
-  section: z.string().min(1).describe('Where the paper makes it: section and figure'),
-  test: z.enum(TESTS),
-  note: z.string().min(1).optional().describe('Why a number was read the way it was, or what else the paper says on it'),
-  contradicts: z.array(id).min(1).optional().describe('Ids of claims of the paper that say the opposite'),
-};
-
-/** One series of the plan (a sweep's `series`), when the paper gives numbers per series; absent: every series of the test. */
-const series = z.string().min(1).optional().describe('One series of the plan (a sweep\'s series, e.g. from-100) when the paper gives numbers per series; absent: every series of the test');
-
-export const CompareClaimSchema = z.strictObject({
-  ...common,
-  kind: z.literal('compare'),
-  series,
-  range,
-  metric: z.enum(METRICS),
-  above: environments.optional().describe('Every environment in above beats every one in below'),
-  below: environments.optional(),
-  order: z.array(environment).min(2).optional().describe('Instead of above and below: each environment beats the next'),
-  difference: interval.describe('The mean gap over the range (above - below), in the metric\'s unit'),
-});
-
-export const EveryPointClaimSchema = z.strictObject({
-  ...common,
-  kind: z.literal('every-point'),
-  series,
-  parts: z.array(z.strictObject({ above: environment, below: environment, range })).min(1).describe('At every point of each part\'s range, above beats below'),
-  difference: interval.describe('The gap at each point, 10^6 bits/s'),
-});
-
-export const StepClaimSchema = z.strictObject({
-  ...common,
-  kind: z.literal('step'),
-  environments,
-  steps: z.array(z.strictObject({ series: z.string().min(1), from: bytes, to: bytes })).min(1).describe('The steps of the plan\'s grids that straddle the paper\'s step, each from one point to the next'),
-  fall: interval.refine(([low, high]) => low > 0 && low < 1 && (high === null || high < 1), 'expected fractions of the value before the step, between 0 and 1').describe('The fall 1 - after/before, as a fraction'),
-});
-
-export const RiseClaimSchema = z.strictObject({
-  ...common,
-  kind: z.literal('rise'),
-  environments,
-  series,
-  range,
-  rise: interval.refine(([low]) => low > -1, 'expected a rise above -1 (last/first - 1)').describe('The rise from the first to the last point, last/first - 1'),
-  maximumStepFall: fraction.describe('No step between neighbouring points may fall by more than this fraction ("gradual")'),
-});
-
-export const UnstableClaimSchema = z.strictObject({
-  ...common,
-  kind: z.literal('unstable'),
-  environment,
-  baseline: environment,
-  range,
-  spreadRatio: z.number().gt(1).describe('The environment\'s spread around a gradually increasing curve must be at least this many times the baseline\'s'),
-});
-
-export const ConvergeClaimSchema = z.strictObject({
-  ...common,
-  kind: z.literal('converge'),
-  environments,
-  baseline: environment,
-  diverge: range.describe('Where the curves must first be shown to diverge from the baseline\'s'),
-  converge: range.describe('Where every point must lie within the tolerance of the baseline'),
-  tolerance: fraction.describe('Largest relative deviation from the baseline that counts as converged'),
-});
-
-export const EquivalentClaimSchema = z.strictObject({
-  ...common,
-  kind: z.literal('equivalent'),
-  environments: z.array(environment).min(2).describe('Every pair of these is alike'),
-  series,
-  range,
-  metric: z.enum(['throughput', 'okRate']),
-  margin: z.union([z.strictObject({ relative: fraction }), z.strictObject({ absolute: z.number().gt(0) })]).describe('How far apart "alike" may be on average over the range: a fraction of the second environment\'s value, or an absolute amount'),
-});
-
-export const FadesClaimSchema = z.strictObject({
-  ...common,
-  kind: z.literal('fades'),
-  above: environment,
-  below: environments,
-  metric: z.enum(['throughput', 'okRate']),
-  inside: range.describe('Where the advantage is claimed'),
-  outside: range.describe('Where it is claimed to have faded'),
-  fade: fraction.describe('Faded: the mean gap outside is less than (1 - fade) times the mean gap inside'),
-});
-
-export const ReplicatesClaimSchema = z.strictObject({
-  ...common,
-  kind: z.literal('replicates-agree'),
-  environments,
-  maximumSpread: fraction.describe('Largest replicate standard deviation, as a fraction of the point\'s mean, that is "negligible"'),
-});
-
-const KIND_SCHEMAS = [CompareClaimSchema, EveryPointClaimSchema, StepClaimSchema, RiseClaimSchema, UnstableClaimSchema, ConvergeClaimSchema, EquivalentClaimSchema, FadesClaimSchema, ReplicatesClaimSchema] as const;
-
-export const ClaimSchema = z.discriminatedUnion('kind', KIND_SCHEMAS).superRefine((c, ctx) => {
-  if (c.kind !== 'compare') return;
-  const pairs = c.above !== undefined || c.below !== undefined;
-  if (pairs && c.order !== undefined) ctx.addIssue({ code: 'custom', path: ['order'], message: 'give either "above" and "below" or "order", not both' });
-  else if (pairs && (c.above === undefined || c.below === undefined)) ctx.addIssue({ code: 'custom', path: [c.above === undefined ? 'above' : 'below'], message: 'missing: "above" and "below" go together' });
-  else if (!pairs && c.order === undefined) ctx.addIssue({ code: 'custom', path: ['above'], message: 'missing: a compare claim needs "above" and "below", or "order"' });
-});
+export const ClaimSchema = z.discriminatedUnion('kind', KIND_SCHEMAS);
 
 export const ClaimsFileSchema = z
   .strictObject({
@@ -146,6 +33,11 @@ export const ClaimsFileSchema = z
       seen.add(c.id);
     });
     file.claims.forEach((c, i) => {
+      if (!c.otherReading) return;
+      const read = ClaimSchema.safeParse(otherReadingOf(c));
+      if (!read.success) for (const issue of read.error.issues) ctx.addIssue({ code: 'custom', path: ['claims', i, 'otherReading', 'fields', ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))], message: `the claim read this way is not valid: ${issue.message}` });
+    });
+    file.claims.forEach((c, i) => {
       (c.contradicts ?? []).forEach((other, j) => {
         if (!seen.has(other)) ctx.addIssue({ code: 'custom', path: ['claims', i, 'contradicts', j], message: 'no claim has this id' });
       });
@@ -153,19 +45,28 @@ export const ClaimsFileSchema = z
   });
 
 export type ClaimsFile = z.infer<typeof ClaimsFileSchema>;
+
+/** The claim as its other reading sets it (unparsed: parse with ClaimSchema). */
+export function otherReadingOf(c: { otherReading?: { fields: Record<string, unknown> } }): unknown {
+  return { ...c, ...c.otherReading?.fields, otherReading: undefined };
+}
+
+/** The claim as its other reading sets it, or null when it has none. */
+export function otherReadingClaim(c: Claim): Claim | null {
+  return c.otherReading ? ClaimSchema.parse(otherReadingOf(c)) : null;
+}
 export type Claim = z.infer<typeof ClaimSchema>;
 export type Kind = Claim['kind'];
 export type ClaimOf<K extends Kind> = Extract<Claim, { kind: K }>;
-export type CompareClaim = ClaimOf<'compare'>;
-export type EveryPointClaim = ClaimOf<'every-point'>;
-export type StepClaim = ClaimOf<'step'>;
-export type RiseClaim = ClaimOf<'rise'>;
-export type UnstableClaim = ClaimOf<'unstable'>;
-export type ConvergeClaim = ClaimOf<'converge'>;
-export type EquivalentClaim = ClaimOf<'equivalent'>;
-export type FadesClaim = ClaimOf<'fades'>;
-export type ReplicatesClaim = ClaimOf<'replicates-agree'>;
-export type Interval = [number, number | null];
+export type { CompareClaim } from './kinds/compare.ts';
+export type { ConvergeClaim } from './kinds/converge.ts';
+export type { EquivalentClaim } from './kinds/equivalent.ts';
+export type { EveryPointClaim } from './kinds/every-point.ts';
+export type { FadesClaim } from './kinds/fades.ts';
+export type { ReplicatesClaim } from './kinds/replicates-agree.ts';
+export type { RiseClaim } from './kinds/rise.ts';
+export type { StepClaim } from './kinds/step.ts';
+export type { UnstableClaim } from './kinds/unstable.ts';
 
 export const CLAIM_KINDS: readonly Kind[] = KIND_SCHEMAS.map((s) => s.shape.kind.value);
 
@@ -220,21 +121,12 @@ export function parseClaims(value: unknown, source: string): ClaimsFile {
 
 /** The environments a claim needs. */
 export function claimEnvironments(c: Claim): string[] {
-  switch (c.kind) {
-    case 'compare':
-      return [...new Set([...(c.above ?? []), ...(c.below ?? []), ...(c.order ?? [])])];
-    case 'every-point':
-      return [...new Set(c.parts.flatMap((p) => [p.above, p.below]))];
-    case 'step':
-    case 'rise':
-    case 'replicates-agree':
-    case 'equivalent':
-      return [...c.environments];
-    case 'unstable':
-      return [c.environment, c.baseline];
-    case 'converge':
-      return [c.baseline, ...c.environments];
-    case 'fades':
-      return [c.above, ...c.below];
-  }
+  return kindOf(c).environments(c);
+}
+
+/** The table's entry for a claim's kind, typed for any claim (each entry is typed for its own). */
+export function kindOf(c: Claim): { environments: (c: Claim) => string[]; judge: (c: Claim, points: readonly PointSummary[], present: ReadonlySet<string>, ctx: RuleContext) => Part[]; describe: (c: Claim, alpha: number) => string } {
+  const kind = KINDS.find((k) => k.schema.shape.kind.value === c.kind);
+  if (!kind) throw new Error(`no claim kind ${JSON.stringify(c.kind)}: expected one of ${CLAIM_KINDS.join(', ')}`);
+  return kind as never;
 }
