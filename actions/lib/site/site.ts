@@ -19,6 +19,9 @@ import type { ChartEntry, RunAnalysis } from '../report/report.ts';
 import { linkSummary, type Table } from '../report/tables.ts';
 import { own } from '../core/own.ts';
 import { chartNotes } from '../report/charts/lines.ts';
+import { judgedHere, oneLineFinding } from '../report/findings.ts';
+
+export { judgedHere, oneLineFinding } from '../report/findings.ts';
 
 export interface SiteChart {
   id: string;
@@ -135,27 +138,6 @@ export function verdictNumbersHtml(v: Record<'supported' | 'refuted' | 'inconclu
 /** A commit message's subject line: the index shows one line a row. */
 function firstLine(text: string): string {
   return text.split('\n')[0]!.trim();
-}
-
-/**
- * A claim this run could judge: it has a verdict, or it is inconclusive with all its environments
- * measured and not only for TCG (the data left it undecided). An analysis older than onlyTcg marked
- * a TCG claim by its qualifier alone.
- */
-export function judgedHere(c: Pick<ClaimResult, 'verdict' | 'missing' | 'qualifier'> & { onlyTcg?: boolean }): boolean {
-  if (c.verdict !== 'inconclusive') return true;
-  return c.missing.length === 0 && !(c.onlyTcg ?? c.qualifier !== null);
-}
-
-const FINDING_MAX = 200;
-
-/**
- * What the run found, on one line: the claim's finding in words, or (an analysis written before
- * findings existed) the evidence's first measured part, without the paper's side or the test.
- */
-export function oneLineFinding(c: Pick<ClaimResult, 'evidence'> & { finding?: string }): string {
-  const first = (c.finding || c.evidence.split(/; the paper|\. Judged under/)[0]!).trim();
-  return first.length <= FINDING_MAX ? first : `${first.slice(0, FINDING_MAX - 1)}\u2026`;
 }
 
 /** Supported, refuted, inconclusive: each count in its verdict's colour (site.css), with its word, so colour is never the only cue. */
