@@ -146,7 +146,7 @@ export function verdictCountsHtml(v: Record<'supported' | 'refuted' | 'inconclus
 }
 
 /** How many of the judged-here claims the strip lists before pointing to the table: the figures stay above the fold. */
-const STRIP_MAX = 6;
+const STRIP_MAX = 4;
 
 /**
  * The run page's first block: the verdicts counted, then the claims this run could judge with what

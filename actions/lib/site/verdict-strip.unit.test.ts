@@ -44,11 +44,11 @@ describe('verdict strip', () => {
     expect(html).toContain('2 claims this run could not judge');
   });
 
-  it('lists at most six claims and says how many more there are; with none judged it says why', () => {
+  it('lists at most four claims and says how many more there are; with none judged it says why', () => {
     const many = Array.from({ length: 9 }, (_, i) => claim(`c${i}`, 'supported'));
     const html = verdictStripHtml(many).toString();
-    expect(html.match(/<li /g)).toHaveLength(6);
-    expect(html).toContain('3 more claims judged here');
+    expect(html.match(/<li /g)).toHaveLength(4);
+    expect(html).toContain('5 more claims judged here');
     const none = verdictStripHtml([claim('t', 'inconclusive', { qualifier: 'TCG, not KVM', onlyTcg: true })]).toString();
     expect(none).toContain('No claim could be judged on this run');
     expect(none).not.toContain('<li');
