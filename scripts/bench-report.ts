@@ -4,7 +4,7 @@
 // Targets (issue 4): under 2 s and under 20 s on a 2-core machine. Figures only, no assertions.
 // 2b. The history (issue 15): a site of 1000 synthetic runs built from scratch, then one run added
 //    to it. Targets: under 60 s and under 3 s on a 2-core machine. The site is built with
-//    svg 'reuse' (no SVG fallbacks rendered: rendering is ~50 ms a chart, 13 per run and 8 per diff,
+//    svg 'none' (no SVG fallbacks rendered: rendering is ~50 ms a chart, 13 per run and 8 per diff,
 //    far beyond a minute for a thousand runs); the charts are drawn in the browser.
 // 3. The committed reproductions (reports/runs/): each one's wall time over its sessions and the
 //    precision it reached per environment (target for the paper plan: median <= 1%, worst <= 3%,
@@ -94,16 +94,16 @@ async function historyBench(): Promise<void> {
     const dirs: string[] = [];
     for (let i = 0; i < historyRuns; i++) dirs.push(writeHistoryRun(root, i));
     const site = join(root, 'site');
-    const shape = `paper plan, 3 replicates, 1-4 environments, 2 testbeds; svg 'reuse'`;
+    const shape = `paper plan, 3 replicates, 1-4 environments, 2 testbeds; svg 'none'`;
     let t0 = performance.now();
     let cpu = process.cpuUsage();
-    const cold = await buildSite(dirs, site, { claims, svg: 'reuse' });
+    const cold = await buildSite(dirs, site, { claims, svg: 'none' });
     const cpuOf = (c: NodeJS.CpuUsage) => `${((c.user + c.system) / 1e6).toFixed(1)} s CPU`;
     console.log(`history site of ${historyRuns} runs (${shape}), from scratch: ${seconds(performance.now() - t0)} (${cpuOf(process.cpuUsage(cpu))}; ${cold.runsBuilt} runs and ${cold.diffsBuilt} diffs built, ${cold.written} files; target < 60 s)`);
     const added = writeHistoryRun(root, historyRuns);
     t0 = performance.now();
     cpu = process.cpuUsage();
-    const more = await buildSite([...dirs, added], site, { claims, svg: 'reuse' });
+    const more = await buildSite([...dirs, added], site, { claims, svg: 'none' });
     console.log(`history site: one run added to ${historyRuns}: ${seconds(performance.now() - t0)} (${cpuOf(process.cpuUsage(cpu))}; ${more.runsBuilt} runs and ${more.diffsBuilt} diffs built, ${more.written} files written; target < 3 s)`);
   } finally {
     rmSync(root, { recursive: true, force: true });

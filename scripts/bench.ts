@@ -8,10 +8,16 @@
 //  (d) each available environment's start-up time, until netserver answers
 //  (e)-(h) the testbed's delay line: accuracy, plateau kept, CPU cost, the regime with the default
 //      delay and the calibration check (scripts/bench-delay.ts); `cal` scans candidate delays
-//  (i) blocked-design efficiency: a native,docker run in rotated blocks, every environment restart
-//      and warm-up inside the wall time (target <= 1.05)
-// Options: --index N (testbed, default 1), --only a,b,c,d,e,f,g,h,i[,cal], --delay-cpu N|none,
-//          --candidates US,US,... (for cal)
+//  (i) blocked-design efficiency: a native,docker run in balanced blocks, every environment
+//      restart and warm-up inside the wall time (target <= 1.05)
+//  (j) interference detection: native,docker with the calibrated delay, undisturbed and then
+//      disturbed by the bench at known times (scripts/bench-interference.ts): recall >= 95%,
+//      false flags <= 2%, each disturbed point's mean within its undisturbed interval
+// Options: --index N (testbed, default 1), --only a,b,c,d,e,f,g,h,i,j[,cal], --delay-cpu N|none,
+//          --candidates US,US,... (for cal), --j-plan short|paper|FILE (default short: 12 points;
+//          paper: the whole paper plan, about 2 x 25 min), --j-on S, --j-off S (disturbance
+//          length and the quiet before each; default 15 and 20), --keep (leave the runs in the
+//          bench's temporary directory)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,15 +34,21 @@ import { DEFAULT_PROBE_SECONDS, measureTask, type SweepIO } from '../actions/lib
 import type { EnvironmentContext } from '../actions/lib/measure/environment.ts';
 import { nativeEnvironment } from '../env/native/native.ts';
 import { ENVIRONMENTS } from '../env/registry.ts';
-import { testbedDown, testbedUp } from '../env/testbed/testbed.ts';
-import { REPO_DIR } from './cli/common.ts';
+import { CALIBRATED_ONE_WAY_DELAY_US, testbedDown, testbedUp } from '../env/testbed/testbed.ts';
+import { PLANS_DIR, REPO_DIR } from './cli/common.ts';
+import { loadPlan } from '../actions/lib/plan/plan-file.ts';
+import { benchInterference } from './bench-interference.ts';
 import { benchAccuracy, benchCalibrate, benchPlateauAndCost, benchRegime } from './bench-delay.ts';
 
 
 const { values } = parseArgs({
   options: {
     index: { type: 'string', default: '1' },
-    only: { type: 'string', default: 'a,b,c,d,e,f,g,h,i' },
+    only: { type: 'string', default: 'a,b,c,d,e,f,g,h,i,j' },
+    'j-plan': { type: 'string', default: 'short' },
+    'j-on': { type: 'string', default: '15' },
+    'j-off': { type: 'string', default: '20' },
+    keep: { type: 'boolean', default: false },
     'delay-cpu': { type: 'string' },
     candidates: { type: 'string', default: '100,125,150,175,200' },
   },
@@ -79,10 +91,21 @@ try {
       { id: 'UDP_STREAM:messageSize=1450', test: 'UDP_STREAM', series: 'b', parameter: 'messageSize', value: 1450, messageSize: 1450 },
     ];
     const env = await nativeEnvironment.start(context());
-    const io: SweepIO = { netperf: (args, o) => runCommand([...testbed.clientPrefix, 'netperf', ...args], o), append: () => {}, now: () => new Date() };
+    // Both paths' exact argv are kept: the bench says whether they differ at all.
+    const argvs = { harness: new Set<string>(), direct: new Set<string>() };
+    const io: SweepIO = {
+      netperf: (args, o) => {
+        argvs.harness.add(args.join(' '));
+        return runCommand([...testbed.clientPrefix, 'netperf', ...args], o);
+      },
+      append: () => {},
+      now: () => new Date(),
+    };
     const signal = new AbortController().signal;
     const direct = async (p: Point) => {
-      const r = await runCommand([...testbed.clientPrefix, 'netperf', ...netperfArgs(p, env.endpoint, { testLengthSeconds: plan.testLengthSeconds, confidence: null })], { timeoutMs: 60_000 });
+      const args = netperfArgs(p, env.endpoint, { testLengthSeconds: plan.testLengthSeconds, confidence: null });
+      argvs.direct.add(args.join(' '));
+      const r = await runCommand([...testbed.clientPrefix, 'netperf', ...args], { timeoutMs: 60_000 });
       return parseNetperfOutput(r.stdout).throughputMbps;
     };
     const viaHarness = async (p: Point) => {
@@ -91,27 +114,38 @@ try {
       return rec.metrics!.throughputMbps;
     };
     const ratios: number[] = [];
-    console.log('(a) harness fidelity: virtnet measurement path / netperf run directly (3 s tests, 3 pairs per point, order alternating)');
+    // Which test of a back-to-back pair reads higher, whichever path made it: the order effect.
+    const firstOverSecond: number[] = [];
+    // The first test of a point follows another point's test; the bench takes it (direct, not
+    // counted) and compares it with the point's counted tests: the change-of-point effect.
+    const changeOfPoint: number[] = [];
+    // ABBA after that unrecorded first test: each path first in half of the pairs, and no counted
+    // test right after a change of point (with 3 pairs, h-d, d-h, h-d, and no such test, the
+    // harness went first twice, and always first after a change of point).
+    console.log('(a) harness fidelity: virtnet measurement path / netperf run directly (3 s tests; per point one uncounted test, then 4 pairs in ABBA order)');
     try {
       for (const p of points) {
         const h: number[] = [];
         const d: number[] = [];
-        for (let i = 0; i < 3; i++) {
-          if (i % 2 === 0) {
-            h.push(await viaHarness(p));
-            d.push(await direct(p));
-          } else {
-            d.push(await direct(p));
-            h.push(await viaHarness(p));
-          }
+        const entry = await direct(p);
+        for (let i = 0; i < 4; i++) {
+          const harnessFirst = i === 0 || i === 3;
+          const first = harnessFirst ? await viaHarness(p) : await direct(p);
+          const second = harnessFirst ? await direct(p) : await viaHarness(p);
+          (harnessFirst ? h : d).push(first);
+          (harnessFirst ? d : h).push(second);
+          firstOverSecond.push(first / second);
         }
         const ratio = mean(h) / mean(d);
         ratios.push(ratio);
+        changeOfPoint.push(entry / mean([...h, ...d]));
         console.log(`    ${p.id.padEnd(32)} harness ${fmt(mean(h))}  direct ${fmt(mean(d))} Mbit/s  ratio ${fmt(ratio, 4)}`);
       }
     } finally {
       await env.stop();
     }
+    const same = argvs.harness.size === argvs.direct.size && [...argvs.harness].every((a) => argvs.direct.has(a));
+    console.log(`  the two paths ran ${same ? 'byte-identical netperf command lines' : 'DIFFERENT command lines'} (${argvs.harness.size} distinct); first / second test of a pair, whichever path: ${fmt(mean(firstOverSecond), 4)}; a point's first test (right after another point's) / its counted tests: ${fmt(mean(changeOfPoint), 4)} (per point ${changeOfPoint.map((x) => fmt(x, 3)).join(', ')}; load ${loadavg()[0]!.toFixed(2)})`);
     console.log(`  harness fidelity = ${fmt(mean(ratios), 4)} (min ${fmt(Math.min(...ratios), 4)}; target >= 0.99)\n`);
   }
 
@@ -242,7 +276,29 @@ try {
     console.log(`  efficiency with restarts = ${fmt(wall / netperfSeconds, 3)} (target <= 1.05)`);
     console.log(`  beyond netperf's test time: environment starts ${fmt(startingSeconds)} s, stops ${fmt(stoppingSeconds)} s, netperf set-up and teardown around the tests ${fmt(netperfAround)} s, the rest ${fmt(wall - netperfSeconds - startingSeconds - stoppingSeconds - netperfAround)} s (load ${loadavg()[0]!.toFixed(2)})\n`);
   }
+  if (only.has('j')) {
+    // The paper plan's thresholds and re-measurement, on a testbed with the calibrated delay.
+    await testbedDown(index);
+    const delayed = await testbedUp({ index, rateMbit: 100, oneWayDelayMicroseconds: CALIBRATED_ONE_WAY_DELAY_US });
+    const paper = loadPlan('paper', PLANS_DIR).plan;
+    const which = values['j-plan']!;
+    const plan = which === 'short'
+      ? validatePlan({
+        ...paper, name: 'bench-j-short', formatVersion: PLAN_FORMAT_VERSION, replicates: 3,
+        precision: { halfWidthPercent: 1, maxReplicates: 4, budgetMinutes: 1 },
+        sweeps: [
+          { test: 'TCP_STREAM', series: 'from-100', vary: 'sendSocketSize', from: 100, to: 20000, step: 3300, messageSize: 131072, remoteSocketSize: 131072 },
+          { test: 'UDP_STREAM', series: 'from-50', vary: 'requestSize', from: 50, to: 1950, step: 475, messageSize: 3100 },
+        ],
+      })
+      : loadPlan(which, PLANS_DIR).plan;
+    const drivers = [];
+    for (const d of ENVIRONMENTS.filter((e) => e.name === 'native' || e.name === 'docker')) if ((await d.available(context().settings)).ok) drivers.push(d);
+    await benchInterference({ index, testbed: delayed, work, drivers, plan, onSeconds: Number(values['j-on']), offSeconds: Number(values['j-off']) });
+  }
 } finally {
   await testbedDown(index);
-  rmSync(work, { recursive: true, force: true });
+  // --keep leaves the runs (bench j's undisturbed and disturbed run directories) for a closer look.
+  if (values.keep) console.log(`runs kept in ${work}`);
+  else rmSync(work, { recursive: true, force: true });
 }

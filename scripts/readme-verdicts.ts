@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ClaimResult } from '../actions/lib/analyse/claims/judge.ts';
 import { countsLine, verdictLabel } from '../actions/lib/analyse/claims/judge.ts';
 import { MiB, readRegularFile } from '../actions/lib/core/safe-read.ts';
-import { mdText } from '../actions/lib/core/text.ts';
+import { mdText } from '../actions/lib/core/escape.ts';
 
 type Judged = Pick<ClaimResult, 'section' | 'text' | 'verdict' | 'qualifier' | 'onlyTcg' | 'finding' | 'limits'>;
 

@@ -8,6 +8,7 @@
 import { ENVIRONMENTS } from '../env/registry.ts';
 import { CALIBRATED_ONE_WAY_DELAY_US } from '../env/testbed/testbed.ts';
 import { runFromArgs } from './cli/run.ts';
+import { say, sayError } from './cli/common.ts';
 
 const passThrough = process.argv.slice(2);
 const has = (flag: string) => passThrough.some((a) => a === flag || a.startsWith(`${flag}=`));
@@ -19,7 +20,7 @@ if (!has('--env') && !has('--resume')) {
   for (const env of ENVIRONMENTS) {
     const a = await env.available({});
     if (a.ok) usable.push(env.name);
-    else console.log(`reproduce: leaving out ${env.name}: ${a.reason}`);
+    else say(`reproduce: leaving out ${env.name}: ${a.reason}`);
   }
   args.push('--env', usable.join(','));
 }
@@ -30,6 +31,6 @@ try {
   const { code } = await runFromArgs(args);
   process.exitCode = code;
 } catch (e) {
-  console.error(`reproduce: ${(e as Error).message}`);
+  sayError(`reproduce: ${(e as Error).message}`);
   process.exitCode = 1;
 }

@@ -8,7 +8,7 @@ import { commandReport } from './cli/report.ts';
 import { commandCleanup } from './cli/cleanup.ts';
 import { commandDiff } from './cli/diff.ts';
 import { commandServe } from './cli/serve.ts';
-import { UsageError } from './cli/common.ts';
+import { print, printError, UsageError } from './cli/common.ts';
 import { didYouMean } from '../actions/lib/core/text.ts';
 import { commandUsage, fullUsage } from './cli/usage.ts';
 
@@ -30,28 +30,28 @@ const HELP = ['--help', '-h'];
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
-    process.stderr.write(fullUsage());
+    printError(fullUsage());
     return 2;
   }
   if (name === 'help' || HELP.includes(name)) {
     const about = rest[0];
-    if (about !== undefined && Object.hasOwn(commands, about)) process.stdout.write(commandUsage(about));
-    else process.stdout.write(fullUsage());
+    if (about !== undefined && Object.hasOwn(commands, about)) print(commandUsage(about));
+    else print(fullUsage());
     return 0;
   }
   if (name === '--version' || name === '-V' || name === 'version') {
-    process.stdout.write(`virtnet ${version()} (Node.js ${process.versions.node})\n`);
+    print(`virtnet ${version()} (Node.js ${process.versions.node})\n`);
     return 0;
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
     const known = Object.keys(commands);
-    process.stderr.write(`virtnet: unknown command ${JSON.stringify(name)}${didYouMean(name, known)}; expected one of ${known.join(', ')} (virtnet --help lists them)\n`);
+    printError(`virtnet: unknown command ${JSON.stringify(name)}${didYouMean(name, known)}; expected one of ${known.join(', ')} (virtnet --help lists them)\n`);
     return 2;
   }
   // --help anywhere among a command's arguments prints that command's usage and does nothing else.
   if (rest.some((a) => HELP.includes(a))) {
-    process.stdout.write(commandUsage(name));
+    print(commandUsage(name));
     return 0;
   }
   try {
@@ -59,11 +59,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as Error;
     if (err instanceof UsageError) {
-      process.stderr.write(`virtnet ${name}: ${err.message}\n(see virtnet ${name} --help)\n`);
+      printError(`virtnet ${name}: ${err.message}\n(see virtnet ${name} --help)\n`);
       return 2;
     }
-    process.stderr.write(`virtnet ${name}: ${err.message}\n`);
-    if (process.env.VIRTNET_DEBUG) process.stderr.write(`${err.stack}\n`);
+    printError(`virtnet ${name}: ${err.message}\n`);
+    if (process.env.VIRTNET_DEBUG) printError(`${err.stack}\n`);
     return 1;
   }
 }

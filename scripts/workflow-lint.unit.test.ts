@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { actionProblems, describeAction, describeReusableWorkflow, pairProblems, type WorkflowContext, workflowProblems } from './workflow-rules.ts';
+import { actionProblems, CALLED_WORKFLOW_GUARD, calledWorkflowProblems, defaultBranchProblems, describeAction, describeReusableWorkflow, pagesProblems, pairProblems, type WorkflowContext, workflowProblems } from './workflow-rules.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const WORKFLOWS = join(REPO, '.github', 'workflows');
@@ -24,11 +24,14 @@ const RUNNER_LABELS = ['virtnet-server', 'virtnet-client'];
  * groups now allow larger queues"; actionlint's own support is rhysd/actionlint#654, unreleased):
  * it reports the key as unknown, with the same message as for a misspelt key, so that one message is
  * set aside and virtnet's rules check the key instead (single or max, never with
- * cancel-in-progress: true). Everything else must be clean.
+ * cancel-in-progress: true). Nor does it know github.workflow_ref (GITHUB_WORKFLOW_REF, in GitHub's
+ * contexts reference), the called workflows' guard: that one property is set aside, and virtnet's
+ * rules check the guard word for word (calledWorkflowProblems). Everything else must be clean.
  */
 function isKnownFalsePositive(message: string, kind: string): boolean {
   if (kind === 'runner-label') return RUNNER_LABELS.some((l) => message.startsWith(`label "${l}" is unknown`));
   if (kind === 'syntax-check') return message === 'unexpected key "queue" for "concurrency" section. expected one of "cancel-in-progress", "group"';
+  if (kind === 'expression' && message.startsWith('property "workflow_ref" is not defined in object type {action: string;')) return true;
   return kind === 'expression' && message.startsWith('undefined variable "vars"');
 }
 
@@ -79,6 +82,13 @@ describe('workflows', () => {
       expect(workflowProblems(file, parse(text), context())).toEqual([]);
     });
   }
+});
+
+describe('the workflows together', () => {
+  it('name one default branch: in every push trigger and in the plan job\'s PUSH_BRANCH check', () => {
+    const docs = Object.fromEntries(workflowFiles.map((f) => [f, parse(readFileSync(join(WORKFLOWS, f), 'utf8'))]));
+    expect(defaultBranchProblems(docs)).toEqual([]);
+  });
 });
 
 describe('action.yml files', () => {
@@ -138,7 +148,7 @@ jobs:
   it('flags what GitHub would really break: self-hosted runners reachable from pull requests, dead fork guards, dropped queued runs, Pages re-runs, configure-pages, chromium on Ubuntu, run artifacts per attempt', () => {
     const ctx2: WorkflowContext = { localActions: { './actions/run-sweep': { inputs: { 'artifact-name': { required: false, hasDefault: false } } } }, reusableWorkflows: { './.github/workflows/leg.yml': { inputs: {}, selfHostedJobs: ['server'] } } };
     const doc = parse(`
-on: [pull_request, push]
+on: [pull_request, workflow_dispatch]
 permissions: {}
 concurrency:
   group: testbed
@@ -173,14 +183,15 @@ jobs:
         with:
           artifact_name: \${{ needs.site.outputs.name }}
 `);
-    // The pair structure has its own test below.
+    // The pair structure and the called workflows' guard have their own tests below.
     const withoutPairs = (file: string, d: unknown) => {
-      const pairs = new Set(pairProblems(file, d, ctx2));
+      const pairs = new Set([...pairProblems(file, d, ctx2), ...calledWorkflowProblems(file, d)]);
       return workflowProblems(file, d, ctx2).filter((p) => !pairs.has(p));
     };
     const problems = withoutPairs('gh.yml', doc);
     const expected = [
       'gh.yml: runs on pull_request and reaches a self-hosted runner',
+      'gh.yml: no queue watchdog',
       'gh.yml: concurrency: a testbed group without queue: max',
       'gh.yml: jobs.guarded.steps[0]: Ubuntu has no chromium package',
       "gh.yml: jobs.guarded.steps[1]: run-sweep's artifact-name must include github.run_attempt",
@@ -192,13 +203,46 @@ jobs:
     expect(problems).toHaveLength(expected.length);
 
     // With a pull request trigger the guard means something; without one it is always true.
-    const pushOnly = parse('on: push\npermissions: {}\njobs:\n  s:\n    runs-on: ubuntu-latest\n    permissions: {}\n    if: github.event.pull_request.head.repo.full_name == github.repository\n    steps:\n      - run: echo\n');
+    const pushOnly = parse('on:\n  push:\n    paths-ignore: [\'reports/**\']\npermissions: {}\njobs:\n  s:\n    runs-on: ubuntu-latest\n    permissions: {}\n    if: github.event.pull_request.head.repo.full_name == github.repository\n    steps:\n      - run: echo\n');
     expect(withoutPairs('push.yml', pushOnly)).toEqual([expect.stringMatching(/^push\.yml: jobs\.s: if: tests github\.event\.pull_request, but this workflow has no pull request trigger: the guard is always true/)]);
     // A called workflow sees its caller's event: a pull request guard there is dead too.
     const called = parse('on:\n  workflow_call:\npermissions: {}\njobs:\n  s:\n    runs-on: [self-hosted, x]\n    permissions: {}\n    if: github.event_name != \'pull_request\'\n    steps:\n      - run: echo\n');
     expect(withoutPairs('called.yml', called)).toEqual([]);
     const calledGuard = parse('on:\n  workflow_call:\npermissions: {}\njobs:\n  s:\n    runs-on: [self-hosted, x]\n    permissions: {}\n    if: github.event.pull_request.head.repo.fork == false\n    steps:\n      - run: echo\n');
     expect(withoutPairs('called.yml', calledGuard)).toEqual([expect.stringMatching(/^called\.yml: jobs\.s: if: tests github\.event\.pull_request, but a called workflow sees its caller's event/)]);
+  });
+
+  it('flags a called workflow that loses its guard, or checks out without the commit it was given', () => {
+    const guarded = (extra: string) => `\${{ ${extra}${CALLED_WORKFLOW_GUARD} }}`;
+    const workflow = (jobIf: string | null, checkoutWith: string, check = true, input = true) => parse(`
+on:
+  workflow_call:
+    inputs:
+${input ? '      commit:\n        type: string\n        required: true\n' : '      other:\n        type: string\n'}permissions: {}
+jobs:
+  s:
+    runs-on: [self-hosted, x]
+    permissions: {}
+${jobIf === null ? '' : `    if: ${JSON.stringify(jobIf)}\n`}    steps:
+${check ? '      - env:\n          COMMIT: ${{ inputs.commit }}\n        run: \'[[ "$COMMIT" =~ ^[0-9a-f]{40}$ ]]\'\n' : ''}      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1
+        with:
+${checkoutWith}          persist-credentials: false
+`);
+    const ref = '          ref: ${{ inputs.commit }}\n';
+    // As the repository's own workflows have it: the guard alone, or and'ed; the checkout of the given commit.
+    expect(calledWorkflowProblems('ok.yml', workflow(guarded(''), ref))).toEqual([]);
+    expect(calledWorkflowProblems('ok.yml', workflow(guarded("inputs.x == 'true' && "), ref))).toEqual([]);
+    // Each way to lose it.
+    expect(calledWorkflowProblems('c.yml', workflow(null, ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be \(or and\) the guard/)]);
+    expect(calledWorkflowProblems('c.yml', workflow('${{ !cancelled() }}', ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded('always() || '), ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(`\${{ ${CALLED_WORKFLOW_GUARD.replace('refs/heads/{1}', '{1}')} }}`, ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ''))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s\.steps\[1\]: checkout must take ref: \$\{\{ inputs\.commit \}\}/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), '          ref: ${{ github.ref }}\n'))).toEqual([expect.stringMatching(/checkout must take ref/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ref, false))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s\.steps\[0\]: a step before the checkout must refuse an inputs\.commit that is not 40 hex digits/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ref, true, false))).toEqual([expect.stringMatching(/^c\.yml: on\.workflow_call\.inputs\.commit: a called workflow must require the commit/)]);
+    // The repository's own called workflows keep it (their lint test above runs every rule).
+    for (const file of ['measure-environment.yml', 'measure-pair.yml']) expect(calledWorkflowProblems(file, parse(readFileSync(join(WORKFLOWS, file), 'utf8')))).toEqual([]);
   });
 
   it('checks the runner-pair structure: pair labels, one matrix entry per pair from the one list, a queueing group per pair, one environment at a time per pair', () => {
@@ -276,7 +320,7 @@ ${measure}`);
 
   it('flags a write token that reaches more than the pushing step, and npm install scripts beside it', () => {
     const doc = parse(`
-on: push
+on: workflow_dispatch
 permissions: {}
 concurrency:
   group: g
@@ -309,6 +353,201 @@ jobs:
     ];
     expectEachProblem(problems, expected);
     expect(problems).toHaveLength(expected.length);
+  });
+
+  it('flags a guard by an environment\'s name, a push trigger without paths-ignore for the report commits, and cancel-in-progress on pushes', () => {
+    const doc = parse(`
+on:
+  push:
+    branches: [main]
+concurrency:
+  group: ci-\${{ github.ref }}
+  cancel-in-progress: true
+permissions: {}
+jobs:
+  server:
+    runs-on: ubuntu-latest
+    permissions: {}
+    if: \${{ inputs.environment != 'osv' }}
+    steps:
+      - if: \${{ inputs.environment == 'osv' && inputs.osv-image == '' }}
+        run: exit 1
+      - if: \${{ 'kvm' == matrix.environment }}
+        run: exit 1
+      - if: \${{ inputs.base == 'osv' && inputs.osv-image == '' }}
+        run: exit 1
+`);
+    const problems = workflowProblems('w.yml', doc, { localActions: {}, reusableWorkflows: {} });
+    const expected = [
+      "w.yml: on.push: paths-ignore must list 'reports/**'",
+      'w.yml: concurrency: cancel-in-progress: true on a workflow that runs on pushes to the default branch',
+      "w.yml: jobs.server: if: compares the environment's name; compare its base (inputs.base)",
+      "w.yml: jobs.server.steps[0]: if: compares the environment's name",
+      "w.yml: jobs.server.steps[1]: if: compares the environment's name",
+    ];
+    expectEachProblem(problems, expected);
+    expect(problems).toHaveLength(expected.length);
+    // As ci.yml has it: pull requests cancel, pushes never do, report commits start nothing.
+    const fixed = parse(`
+on:
+  pull_request:
+  push:
+    branches: [main]
+    paths-ignore: ['reports/**']
+concurrency:
+  group: ci-\${{ github.event_name == 'pull_request' && github.ref || github.run_id }}
+  cancel-in-progress: \${{ github.event_name == 'pull_request' }}
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    permissions: {}
+    steps:
+      - run: echo
+`);
+    expect(workflowProblems('ci.yml', fixed, { localActions: {}, reusableWorkflows: {} })).toEqual([]);
+  });
+
+  it('flags default branches that disagree, a filter of several branches, and a default-branch check without PUSH_BRANCH', () => {
+    const reproduce = (trigger: string, pushBranch: string | null) => parse(`
+on:
+  push:
+    branches: ${trigger}
+jobs:
+  plan:
+    steps:
+      - env:
+          DEFAULT_BRANCH: \${{ github.event.repository.default_branch }}
+${pushBranch === null ? '' : `          PUSH_BRANCH: ${pushBranch}\n`}        run: |
+          if [ "$REF" != "refs/heads/$DEFAULT_BRANCH" ]; then exit 1; fi
+${pushBranch === null ? '' : '          if [ "$DEFAULT_BRANCH" != "$PUSH_BRANCH" ]; then exit 1; fi\n'}`);
+    const ci = (branches: string) => parse(`on:\n  push:\n    branches: ${branches}\njobs: {}\n`);
+    expect(defaultBranchProblems({ 'reproduce.yml': reproduce('[main]', 'main'), 'ci.yml': ci('[main]') })).toEqual([]);
+    expect(defaultBranchProblems({ 'reproduce.yml': reproduce('[trunk]', 'main'), 'ci.yml': ci('[main]') })).toEqual([
+      'workflows name different default branches: trunk (reproduce.yml on.push.branches); main (reproduce.yml jobs.plan.steps[0] PUSH_BRANCH, ci.yml on.push.branches)',
+    ]);
+    expectEachProblem(defaultBranchProblems({ 'reproduce.yml': reproduce('[main]', null), 'ci.yml': ci('[main, dev]') }), [
+      'reproduce.yml: checks the default branch but carries no PUSH_BRANCH',
+      'ci.yml: on.push.branches: ["main","dev"]: expected exactly the default branch, by name',
+    ]);
+  });
+
+  it('asks for a queue watchdog beside the measurements of a workflow that reaches self-hosted runners', () => {
+    const ctx3: WorkflowContext = { localActions: {}, reusableWorkflows: { './.github/workflows/pair.yml': { inputs: {}, selfHostedJobs: ['server'] } } };
+    const workflow = (watchdog: string) => parse(`
+on: workflow_dispatch
+permissions: {}
+jobs:
+  measure:
+    permissions: {}
+    uses: ./.github/workflows/pair.yml
+${watchdog}`);
+    const onlyWatchdog = (d: unknown) => workflowProblems('w.yml', d, ctx3).filter((p) => /watchdog|cancels the run|GitHub-hosted|timeout-minutes|needs measure/.test(p));
+    expect(onlyWatchdog(workflow(''))).toEqual([expect.stringMatching(/^w\.yml: no queue watchdog: a job for an offline self-hosted runner stays queued 24-48 hours/)]);
+    const good = `  watchdog:
+    runs-on: ubuntu-latest
+    permissions: {}
+    timeout-minutes: 360
+    outputs:
+      cancel: \${{ steps.w.outputs.cancel }}
+    steps:
+      - id: w
+        env:
+          QUEUE_BOUND_MINUTES: '30'
+        run: node scripts/queue-watchdog.ts
+  cancel:
+    needs: watchdog
+    if: \${{ needs.watchdog.outputs.cancel == 'true' }}
+    runs-on: ubuntu-latest
+    permissions:
+      actions: write
+    steps:
+      - env:
+          GH_TOKEN: \${{ github.token }}
+        run: gh run cancel "$RUN_ID"
+`;
+    expect(onlyWatchdog(workflow(good))).toEqual([]);
+    const bad = good.replace('runs-on: ubuntu-latest\n    permissions: {}\n    timeout-minutes: 360', 'runs-on: [self-hosted, x]\n    needs: measure\n    permissions: {}').replace("QUEUE_BOUND_MINUTES: '30'", 'OTHER: x').replace('gh run cancel', 'echo');
+    expectEachProblem(onlyWatchdog(workflow(bad)), [
+      'w.yml: jobs.watchdog: the watchdog must run on a GitHub-hosted runner',
+      'w.yml: jobs.watchdog: needs measure: the watchdog would start only after the measurements',
+      'w.yml: jobs.watchdog: timeout-minutes undefined',
+      "w.yml: jobs.watchdog: the watchdog's bound is set in the workflow: env QUEUE_BOUND_MINUTES",
+      'w.yml: jobs.watchdog: no job cancels the run when the watchdog says so',
+    ]);
+  });
+
+  it('flags a fixed release wait and a host prepared before start-environment (no heartbeats meanwhile)', () => {
+    const doc = parse(`
+on: workflow_dispatch
+permissions: {}
+jobs:
+  server:
+    runs-on: ubuntu-latest
+    permissions: {}
+    steps:
+      - run: bash scripts/prepare.sh --role server
+      - uses: ./actions/start-environment
+        with:
+          wait-for-release: '330'
+      - uses: ./actions/start-environment
+        with:
+          wait-for-release: plan
+          prepare: bash scripts/prepare.sh --role server
+`);
+    const ctx4: WorkflowContext = { localActions: { './actions/start-environment': { inputs: { 'wait-for-release': { required: false, hasDefault: true }, prepare: { required: false, hasDefault: false } } } }, reusableWorkflows: {} };
+    const problems = workflowProblems('w.yml', doc, ctx4);
+    expect(problems).toEqual([
+      "w.yml: jobs.server.steps[1]: wait-for-release: 330: a fixed wait holds the pair that long after a lost release; use wait-for-release: plan (the plan's worst-case sweep with the stated margin)",
+      "w.yml: jobs.server.steps[1]: the host is prepared in a step before start-environment, when no heartbeat answers the client: give the command to start-environment's prepare input",
+      "w.yml: jobs.server.steps[2]: the host is prepared in a step before start-environment, when no heartbeat answers the client: give the command to start-environment's prepare input",
+    ]);
+  });
+
+  it('asks for a site that only moves forward: built from the tip after the commit job, one queueing group, deployed on the gate', () => {
+    const old = parse(`
+on: workflow_dispatch
+permissions: {}
+jobs:
+  report:
+    runs-on: ubuntu-latest
+    permissions: {}
+    outputs:
+      artifact: github-pages-\${{ github.run_attempt }}
+    steps:
+      - uses: actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9
+        with:
+          name: github-pages-\${{ github.run_attempt }}
+  commit:
+    runs-on: ubuntu-latest
+    permissions: {}
+    steps:
+      - run: bash scripts/commit-run.sh reports/runs/x msg main
+  pages:
+    needs: report
+    concurrency:
+      group: virtnet-pages-\${{ github.run_id }}
+    runs-on: ubuntu-latest
+    permissions: {}
+    steps:
+      - uses: actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128
+        with:
+          artifact_name: \${{ needs.report.outputs.artifact }}
+`);
+    expect(pagesProblems('w.yml', old)).toEqual([
+      'w.yml: jobs.pages: the site must be built after the commit job (needs: commit), from the tip it pushed to',
+      'w.yml: jobs.pages: one fixed concurrency group for every run\'s deployment, queueing (queue: max, no cancel-in-progress), so two runs never build and deploy side by side',
+      'w.yml: jobs.pages: check out the default branch (ref: ${{ github.event.repository.default_branch }}): the tip\'s code renders the tip\'s runs',
+      "w.yml: jobs.pages: build and upload the site in this job: a re-run must rebuild from the tip, not redeploy an older attempt's artifact",
+      'w.yml: jobs.pages: run scripts/site-state.sh fetch (the deployed state, the pending runs) before rendering and record after it',
+    ]);
+    const reproduce = parse(readFileSync(join(WORKFLOWS, 'reproduce.yml'), 'utf8'));
+    expect(pagesProblems('reproduce.yml', reproduce)).toEqual([]);
+    // The gate's output must guard both the upload and the deployment.
+    const pages = (reproduce as { jobs: Record<string, { steps: Record<string, unknown>[] }> }).jobs.pages!;
+    const ungated = structuredClone(reproduce) as typeof reproduce & { jobs: Record<string, { steps: Record<string, unknown>[] }> };
+    ungated.jobs.pages!.steps = pages.steps.map((st) => (typeof st.uses === 'string' && st.uses.startsWith('actions/deploy-pages@') ? { ...st, if: undefined } : st));
+    expect(pagesProblems('reproduce.yml', ungated)).toEqual([expect.stringMatching(/^reproduce\.yml: jobs\.pages: upload and deploy only when site-state\.sh record says deploy/)]);
   });
 
   it('the set-aside for concurrency.queue is exactly that message: a misspelt key is still reported', async () => {

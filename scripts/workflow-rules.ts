@@ -5,8 +5,10 @@
 // GitHub really does (Pages artifacts named per attempt, no configure-pages, a queueing testbed
 // group, no `chromium` apt name on Ubuntu, run artifacts named per attempt) and the consistency of
 // local action and reusable-workflow calls with their declared inputs, and the runner-pair structure
-// (pairProblems: pair labels, one matrix entry per pair from the one list, a group per pair). Pure: takes parsed YAML,
-// returns problems as "file: where: what" lines.
+// (pairProblems: pair labels, one matrix entry per pair from the one list, a group per pair), and the
+// guard of every called workflow (calledWorkflowProblems: each job runs only when called by
+// reproduce.yml of the default branch, and checks out the commit it was given). Pure: takes parsed
+// YAML, returns problems as "file: where: what" lines.
 
 type Json = unknown;
 type Obj = Record<string, Json>;
@@ -64,6 +66,20 @@ export function reachesSelfHostedRunner(uses: string, context: WorkflowContext, 
   return (called.selfHostedJobs?.length ?? 0) > 0 || (called.calls ?? []).some((next) => reachesSelfHostedRunner(next, context, seen));
 }
 
+/** The push trigger's settings, or null without one ({} for a bare `push`). */
+function pushTrigger(doc: Obj): Obj | null {
+  const on = doc.on ?? doc[true as unknown as string];
+  if (on === 'push' || (Array.isArray(on) && on.includes('push'))) return {};
+  if (!isObj(on) || !('push' in on)) return null;
+  return isObj(on.push) ? on.push : {};
+}
+
+/**
+ * An `if:` that decides by an environment's name: `inputs.environment == 'osv'` misses osv-vhost,
+ * whose base is osv. Guards compare the base (inputs.base), which env/variants.json gives each variant.
+ */
+const GUARD_BY_NAME = /\b(inputs|matrix)\.environment\s*[!=]=\s*'[^']*'|'[^']*'\s*[!=]=\s*(inputs|matrix)\.environment\b/;
+
 /** The events a workflow runs on, by name. */
 function triggers(doc: Obj): string[] {
   const on = doc.on ?? doc[true as unknown as string]; // YAML 1.1 parsers read a bare `on` as true
@@ -99,6 +115,14 @@ function workflowLevelProblems(file: string, doc: Obj, context: WorkflowContext)
   if (prEvents.length > 0 && reachesSelfHosted) {
     problems.push(`${file}: runs on ${prEvents.join(', ')} and reaches a self-hosted runner: a fork's pull request would run its code there; keep self-hosted jobs in workflows without pull request triggers`);
   }
+  const push = pushTrigger(doc);
+  if (push !== null) {
+    const ignored = Array.isArray(push['paths-ignore']) ? push['paths-ignore'].map(String) : [];
+    if (!ignored.includes('reports/**')) problems.push(`${file}: on.push: paths-ignore must list 'reports/**': the commit job of reproduce.yml pushes only reports/runs/<run>/, and each such push would start this workflow again`);
+    if (isObj(doc.concurrency) && doc.concurrency['cancel-in-progress'] === true) {
+      problems.push(`${file}: concurrency: cancel-in-progress: true on a workflow that runs on pushes to the default branch cancels the run of the commit before, hiding its result; cancel only for pull requests (cancel-in-progress: \${{ github.event_name == 'pull_request' }})`);
+    }
+  }
   const concurrency = doc.concurrency;
   if (isObj(concurrency)) {
     const queue = concurrency.queue;
@@ -119,12 +143,14 @@ function jobLevelProblems(file: string, where: string, job: Obj, doc: Obj, isCal
   if (guard.includes('github.event.pull_request') && (isCalled || !events.some((e) => PR_EVENTS.includes(e)))) {
     problems.push(`${file}: ${where}: if: tests github.event.pull_request, but ${isCalled ? 'a called workflow sees its caller\'s event' : 'this workflow has no pull request trigger'}: the guard is always true and protects nothing; remove it`);
   }
+  if (GUARD_BY_NAME.test(guard)) problems.push(`${file}: ${where}: if: compares the environment's name; compare its base (inputs.base), so that a variant (osv-vhost) is guarded like its base (osv)`);
   const writes = grantsWrite(job.permissions);
   const labels = runnerLabels(job);
   const steps = Array.isArray(job.steps) ? job.steps.filter(isObj) : [];
   steps.forEach((step, i) => {
     const at = `${where}.steps[${i}]${typeof step.name === 'string' ? ` (${step.name})` : ''}`;
     const run = typeof step.run === 'string' ? step.run : '';
+    if (GUARD_BY_NAME.test(textOf(step.if))) problems.push(`${file}: ${at}: if: compares the environment's name; compare its base (inputs.base), so that a variant (osv-vhost) is guarded like its base (osv)`);
     if (usesAction(step, 'actions/configure-pages')) problems.push(`${file}: ${at}: actions/configure-pages is not needed to deploy an artifact (deploy-pages does it) and runs on node20: remove it`);
     if (usesAction(step, 'actions/upload-pages-artifact')) {
       const name = isObj(step.with) ? textOf(step.with.name) : '';
@@ -136,7 +162,15 @@ function jobLevelProblems(file: string, where: string, job: Obj, doc: Obj, isCal
       const jobs = isObj(doc.jobs) ? doc.jobs : {};
       const producer = m && isObj(jobs[m[1]!]) ? (jobs[m[1]!] as Obj) : null;
       const output = producer && isObj(producer.outputs) ? textOf(producer.outputs[m![2]!]) : '';
-      if (!output.includes('github.run_attempt')) problems.push(`${file}: ${at}: deploy-pages must deploy the artifact of the attempt that uploaded it (artifact_name: \${{ needs.<job>.outputs.<name> }}, that output naming it with github.run_attempt), so that a re-run of the deploy job alone finds exactly one`);
+      // Or uploaded by this very job, under this very name (named per attempt).
+      const uploadedHere = name.includes('github.run_attempt') && steps.slice(0, i).some((s2) => usesAction(s2, 'actions/upload-pages-artifact') && isObj(s2.with) && textOf(s2.with.name) === name);
+      if (!output.includes('github.run_attempt') && !uploadedHere) problems.push(`${file}: ${at}: deploy-pages must deploy the artifact of the attempt that uploaded it (artifact_name: \${{ needs.<job>.outputs.<name> }}, that output naming it with github.run_attempt), so that a re-run of the deploy job alone finds exactly one`);
+    }
+    if (step.uses === './actions/start-environment' || step.uses === './actions/start-environment/') {
+      const wait = isObj(step.with) ? textOf(step.with['wait-for-release']) : '';
+      if (wait !== '' && wait !== '0' && wait !== 'plan') problems.push(`${file}: ${at}: wait-for-release: ${wait}: a fixed wait holds the pair that long after a lost release; use wait-for-release: plan (the plan's worst-case sweep with the stated margin)`);
+      const preparedBefore = steps.slice(0, i).some((earlier) => /\bprepare\.sh\b[^\n]*--role\s+server\b/.test(textOf(earlier.run)));
+      if (preparedBefore) problems.push(`${file}: ${at}: the host is prepared in a step before start-environment, when no heartbeat answers the client: give the command to start-environment's prepare input`);
     }
     if (step.uses === './actions/run-sweep' || step.uses === './actions/run-sweep/') {
       const name = isObj(step.with) ? textOf(step.with['artifact-name']) : '';
@@ -148,9 +182,10 @@ function jobLevelProblems(file: string, where: string, job: Obj, doc: Obj, isCal
     if (writes) {
       if (/\bnpm\s+(ci|install|i)\b/.test(run) && !run.includes('--ignore-scripts')) problems.push(`${file}: ${at}: npm install scripts must not run in a job holding a write permission: add --ignore-scripts (or move the install to a read-only job)`);
       if (usesAction(step, 'actions/checkout') && !(isObj(step.with) && step.with['persist-credentials'] === false)) problems.push(`${file}: ${at}: in a job holding a write permission, checkout must not persist the token (persist-credentials: false); give it to the step that pushes`);
-      const pushes = /\bgit\s+push\b|commit-run\.sh/.test(run);
+      // The steps that use a write token: the one that pushes, and the one that cancels a stuck run.
+      const writesWithToken = /\bgit\s+push\b|commit-run\.sh|\bgh\s+run\s+cancel\b/.test(run);
       const given = [textOf(step.env), textOf(step.with)].some((t) => TOKEN.test(t));
-      if (given && !pushes) problems.push(`${file}: ${at}: a token reaches a step that does not push; in a job holding a write permission only the pushing step gets it`);
+      if (given && !writesWithToken) problems.push(`${file}: ${at}: a token reaches a step that does not push; in a job holding a write permission only the pushing step gets it`);
     }
   });
   if (writes && TOKEN.test(textOf(job.env))) problems.push(`${file}: ${where}: a token in the job's env reaches every step; give it to the step that pushes`);
@@ -168,12 +203,72 @@ function checkCall(file: string, where: string, uses: string, withBlock: Json, t
   return problems;
 }
 
+// ---- called workflows ------------------------------------------------------------------------------
+
+/**
+ * The job-level guard of every called workflow: the run's top-level workflow is this repository's
+ * reproduce.yml on its default branch. In a called workflow the github context is the caller's,
+ * and github.workflow_ref names the top-level workflow file and its ref (GitHub's contexts
+ * reference), so a fork's workflow (refs/pull/N/merge), another branch's or another file's call
+ * fails it and the job never reaches a runner.
+ */
+export const CALLED_WORKFLOW_GUARD = "github.workflow_ref == format('{0}/.github/workflows/reproduce.yml@refs/heads/{1}', github.repository, github.event.repository.default_branch)";
+/** The input holding the commit a called workflow checks out. */
+export const COMMIT_INPUT = 'commit';
+const COMMIT_REF = /^\$\{\{\s*inputs\.commit\s*\}\}$/;
+
+/** An `if:` as one line of words, without its ${{ }}. */
+function condition(value: Json): string {
+  const text = textOf(value).replace(/\s+/g, ' ').trim();
+  const m = /^\$\{\{(.*)\}\}$/.exec(text);
+  return (m ? m[1]! : text).trim();
+}
+
+/**
+ * A called workflow's jobs: each `if:` must be the guard, or the guard and'ed with other
+ * conditions (no `||`, which could let the job run without it); each checkout must take
+ * `ref: ${{ inputs.commit }}` (the caller's ref would be a pull request's merge commit), after a
+ * step that refuses a commit that is not 40 hex digits; the workflow must require that input.
+ */
+export function calledWorkflowProblems(file: string, doc: Json): string[] {
+  if (!isObj(doc) || !triggers(doc).includes('workflow_call')) return [];
+  const problems: string[] = [];
+  const call = isObj(doc.on) ? doc.on.workflow_call : null;
+  const inputs = isObj(call) && isObj(call.inputs) ? call.inputs : {};
+  const commit = inputs[COMMIT_INPUT];
+  if (!(isObj(commit) && commit.required === true && commit.type === 'string')) problems.push(`${file}: on.workflow_call.inputs.${COMMIT_INPUT}: a called workflow must require the commit to check out (type: string, required: true)`);
+  const jobs = isObj(doc.jobs) ? doc.jobs : {};
+  for (const [name, job] of Object.entries(jobs)) {
+    if (!isObj(job)) continue;
+    const where = `jobs.${name}`;
+    const cond = condition(job.if);
+    const parts = cond.split('&&').map((p) => p.trim().replace(/^\((.*)\)$/, '$1').trim());
+    if (cond.includes('||') || !parts.includes(CALLED_WORKFLOW_GUARD)) {
+      problems.push(`${file}: ${where}: if: must be (or and) the guard \${{ ${CALLED_WORKFLOW_GUARD} }}: without it a fork's workflow that calls this one reaches the runners`);
+    }
+    const steps = Array.isArray(job.steps) ? job.steps.filter(isObj) : [];
+    let checked = false;
+    steps.forEach((step, i) => {
+      const at = `${where}.steps[${i}]${typeof step.name === 'string' ? ` (${step.name})` : ''}`;
+      if (typeof step.run === 'string' && step.run.includes('[0-9a-f]{40}') && textOf(step.env).includes('inputs.commit')) checked = true;
+      if (!usesAction(step, 'actions/checkout')) return;
+      const ref = isObj(step.with) ? textOf(step.with.ref) : '';
+      if (!COMMIT_REF.test(ref.trim())) problems.push(`${file}: ${at}: checkout must take ref: \${{ inputs.${COMMIT_INPUT} }}: without it a called workflow checks out the caller's ref (a pull request's merge commit)`);
+      else if (!checked) problems.push(`${file}: ${at}: a step before the checkout must refuse an inputs.${COMMIT_INPUT} that is not 40 hex digits ([0-9a-f]{40})`);
+    });
+  }
+  return problems;
+}
+
 export function workflowProblems(file: string, doc: Json, context: WorkflowContext): string[] {
   const problems: string[] = [];
   if (!isObj(doc)) return [`${file}: not a YAML mapping`];
   if (!('permissions' in doc)) problems.push(`${file}: no top-level permissions: (set permissions: {} and grant per job)`);
   problems.push(...workflowLevelProblems(file, doc, context));
   problems.push(...pairProblems(file, doc, context));
+  problems.push(...calledWorkflowProblems(file, doc));
+  problems.push(...watchdogProblems(file, doc, context));
+  problems.push(...pagesProblems(file, doc));
   const isCalled = triggers(doc).includes('workflow_call');
   const jobs = isObj(doc.jobs) ? doc.jobs : {};
   if (Object.keys(jobs).length === 0) problems.push(`${file}: no jobs`);
@@ -294,6 +389,127 @@ export function actionProblems(file: string, doc: Json, fileExists: (relativeToA
     const entries = isObj(doc[section]) ? (doc[section] as Obj) : {};
     for (const [name, spec] of Object.entries(entries)) {
       if (!isObj(spec) || typeof spec.description !== 'string' || spec.description.trim() === '') problems.push(`${file}: ${section}.${name} has no description`);
+    }
+  }
+  return problems;
+}
+
+// ---- the default branch, by name -------------------------------------------------------------------
+
+/**
+ * GitHub reads a push trigger's branch filter before any expression is evaluated, so the default
+ * branch is written by name: in every push trigger, and in the PUSH_BRANCH of the step that checks
+ * it against the repository's real default branch. All must name one branch, each trigger only that
+ * one, and a workflow that checks github.event.repository.default_branch on a push must carry the
+ * check (PUSH_BRANCH), or a renamed default branch makes its pushes start nothing, silently.
+ */
+export function defaultBranchProblems(docs: Record<string, Json>): string[] {
+  const problems: string[] = [];
+  const names = new Map<string, string[]>();
+  const note = (name: string, where: string) => names.set(name, [...(names.get(name) ?? []), where]);
+  for (const [file, doc] of Object.entries(docs)) {
+    if (!isObj(doc)) continue;
+    const push = pushTrigger(doc);
+    if (push === null) continue;
+    const branches = Array.isArray(push.branches) ? push.branches.map(String) : [];
+    if (branches.length !== 1) problems.push(`${file}: on.push.branches: ${JSON.stringify(branches)}: expected exactly the default branch, by name`);
+    branches.forEach((b) => note(b, `${file} on.push.branches`));
+    const jobs = isObj(doc.jobs) ? doc.jobs : {};
+    let checksDefault = false;
+    let carriesPushBranch = false;
+    for (const [jobName, job] of Object.entries(jobs)) {
+      const steps = isObj(job) && Array.isArray(job.steps) ? job.steps.filter(isObj) : [];
+      steps.forEach((step, i) => {
+        const env = isObj(step.env) ? step.env : {};
+        if (Object.values(env).some((v) => /github\.event\.repository\.default_branch/.test(textOf(v))) && /\$DEFAULT_BRANCH\b/.test(textOf(step.run))) checksDefault = true;
+        if (typeof env.PUSH_BRANCH === 'string') {
+          carriesPushBranch = true;
+          if (!/"\$PUSH_BRANCH"/.test(textOf(step.run))) problems.push(`${file}: jobs.${jobName}.steps[${i}]: PUSH_BRANCH is set but the step does not compare it with the default branch`);
+          note(env.PUSH_BRANCH, `${file} jobs.${jobName}.steps[${i}] PUSH_BRANCH`);
+        }
+      });
+    }
+    if (checksDefault && !carriesPushBranch) problems.push(`${file}: checks the default branch but carries no PUSH_BRANCH: after a rename of the default branch its pushes start nothing and nobody is told; compare PUSH_BRANCH (the name on.push.branches gives) with github.event.repository.default_branch`);
+  }
+  if (names.size > 1) problems.push(`workflows name different default branches: ${[...names].map(([n, w]) => `${n} (${w.join(', ')})`).join('; ')}`);
+  return problems;
+}
+
+// ---- the queue watchdog ----------------------------------------------------------------------------
+
+/**
+ * A top-level workflow whose jobs reach self-hosted runners has a queue watchdog: a job on a
+ * GitHub-hosted runner that runs scripts/queue-watchdog.ts beside the measurements (it needs no job
+ * that reaches a self-hosted runner, so it runs while they wait), with its bound set in the workflow
+ * (QUEUE_BOUND_MINUTES, minutes) and within a hosted job's 6 hours; and a job that cancels the run
+ * (gh run cancel) when the watchdog's output says so. Without it, a job for an offline runner waits
+ * 24-48 hours and the pair's later legs wait after it.
+ */
+export function watchdogProblems(file: string, doc: Json, context: WorkflowContext): string[] {
+  if (!isObj(doc) || triggers(doc).includes('workflow_call')) return [];
+  const jobs = isObj(doc.jobs) ? doc.jobs : {};
+  const reaching = Object.entries(jobs).filter(([, job]) => isObj(job) && typeof job.uses === 'string' && reachesSelfHostedRunner(job.uses, context)).map(([name]) => name);
+  if (reaching.length === 0) return [];
+  const stepsOf = (job: Obj) => (Array.isArray(job.steps) ? job.steps.filter(isObj) : []);
+  const watchers = Object.entries(jobs).filter(([, job]) => isObj(job) && stepsOf(job).some((st) => /\bnode\s+scripts\/queue-watchdog\.ts\b/.test(textOf(st.run))));
+  if (watchers.length === 0) return [`${file}: no queue watchdog: a job for an offline self-hosted runner stays queued 24-48 hours and the pair's later legs wait behind it; add a job running node scripts/queue-watchdog.ts beside the measurements`];
+  const problems: string[] = [];
+  const [name, watcher] = watchers[0] as [string, Obj];
+  const where = `${file}: jobs.${name}`;
+  if (runnerLabels(watcher).includes('self-hosted')) problems.push(`${where}: the watchdog must run on a GitHub-hosted runner: a self-hosted one may be the runner that is offline`);
+  const needs = Array.isArray(watcher.needs) ? watcher.needs.map(String) : typeof watcher.needs === 'string' ? [watcher.needs] : [];
+  const late = needs.filter((n) => reaching.includes(n));
+  if (late.length > 0) problems.push(`${where}: needs ${late.join(', ')}: the watchdog would start only after the measurements it must watch`);
+  const timeout = watcher['timeout-minutes'];
+  if (typeof timeout !== 'number' || timeout > 360) problems.push(`${where}: timeout-minutes ${JSON.stringify(timeout)}: a GitHub-hosted job runs at most 360 minutes; set it`);
+  const step = stepsOf(watcher).find((st) => /\bnode\s+scripts\/queue-watchdog\.ts\b/.test(textOf(st.run)))!;
+  const bound = isObj(step.env) ? textOf(step.env.QUEUE_BOUND_MINUTES) : '';
+  if (!/^[1-9][0-9]*$/.test(bound)) problems.push(`${where}: the watchdog's bound is set in the workflow: env QUEUE_BOUND_MINUTES, whole minutes (default 30), got ${JSON.stringify(bound)}`);
+  const cancels = Object.values(jobs).some((job) => isObj(job) && (job.needs === name || (Array.isArray(job.needs) && job.needs.includes(name))) && textOf(job.if).includes(`needs.${name}.outputs.`) && stepsOf(job).some((st) => /\bgh\s+run\s+cancel\b/.test(textOf(st.run))));
+  if (!cancels) problems.push(`${where}: no job cancels the run when the watchdog says so (needs: ${name}, if: on its output, a step running gh run cancel)`);
+  return problems;
+}
+
+// ---- a site that only moves forward ----------------------------------------------------------------
+
+/**
+ * The job that deploys Pages in a workflow that commits runs (a step runs scripts/commit-run.sh):
+ * it runs after the commit job; it is in a concurrency group that queues and never cancels; it
+ * checks out the default branch (the tip's code and runs together) and builds the site itself,
+ * uploading it in the same job (so a re-run rebuilds from the tip, never redeploys an older
+ * artifact); and it runs scripts/site-state.sh fetch before and record after rendering, deploying
+ * only on record's deploy output.
+ */
+export function pagesProblems(file: string, doc: Json): string[] {
+  if (!isObj(doc)) return [];
+  const jobs = isObj(doc.jobs) ? doc.jobs : {};
+  const stepsOf = (job: Json) => (isObj(job) && Array.isArray(job.steps) ? job.steps.filter(isObj) : []);
+  const committer = Object.entries(jobs).find(([, job]) => stepsOf(job).some((st) => /commit-run\.sh/.test(textOf(st.run))))?.[0];
+  if (committer === undefined) return [];
+  const problems: string[] = [];
+  for (const [name, job] of Object.entries(jobs)) {
+    const steps = stepsOf(job);
+    const deployAt = steps.findIndex((st) => usesAction(st, 'actions/deploy-pages'));
+    if (!isObj(job) || deployAt < 0) continue;
+    const where = `${file}: jobs.${name}`;
+    const needs = Array.isArray(job.needs) ? job.needs.map(String) : typeof job.needs === 'string' ? [job.needs] : [];
+    if (!needs.includes(committer)) problems.push(`${where}: the site must be built after the commit job (needs: ${committer}), from the tip it pushed to`);
+    const concurrency = isObj(job.concurrency) ? job.concurrency : {};
+    if (groupOf(job.concurrency) === '' || /\$\{\{/.test(groupOf(job.concurrency)) || concurrency['cancel-in-progress'] === true || concurrency.queue !== 'max') {
+      problems.push(`${where}: one fixed concurrency group for every run's deployment, queueing (queue: max, no cancel-in-progress), so two runs never build and deploy side by side`);
+    }
+    const checkout = steps.find((st) => usesAction(st, 'actions/checkout'));
+    const ref = checkout && isObj(checkout.with) ? textOf(checkout.with.ref) : '';
+    if (!/github\.event\.repository\.default_branch/.test(ref)) problems.push(`${where}: check out the default branch (ref: \${{ github.event.repository.default_branch }}): the tip's code renders the tip's runs`);
+    const uploadAt = steps.findIndex((st) => usesAction(st, 'actions/upload-pages-artifact'));
+    if (uploadAt < 0 || uploadAt > deployAt) problems.push(`${where}: build and upload the site in this job: a re-run must rebuild from the tip, not redeploy an older attempt's artifact`);
+    const fetchAt = steps.findIndex((st) => /site-state\.sh\s+fetch\b/.test(textOf(st.run)));
+    const record = steps.findIndex((st) => /site-state\.sh\s+record\b/.test(textOf(st.run)));
+    if (fetchAt < 0 || record < 0 || fetchAt > record) problems.push(`${where}: run scripts/site-state.sh fetch (the deployed state, the pending runs) before rendering and record after it`);
+    else {
+      const gate = typeof steps[record]!.id === 'string' ? steps[record]!.id : '';
+      const guarded = (st: Obj) => gate !== '' && new RegExp(`steps\\.${gate}\\.outputs\\.deploy\\s*==\\s*'true'`).test(textOf(st.if));
+      if (!guarded(steps[deployAt]!) || (uploadAt >= 0 && !guarded(steps[uploadAt]!))) problems.push(`${where}: upload and deploy only when site-state.sh record says deploy (if: steps.<id>.outputs.deploy == 'true'), so an older tip never replaces a newer site`);
     }
   }
   return problems;

@@ -12,6 +12,7 @@ import type { EnvironmentDescription } from '../../actions/lib/measure/records.t
 import type { Availability, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { type DockerRunner, imageId, type PreparedImage, prepareImage } from './image.ts';
+import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 import {
   configFileOf, containerName, dockerRunArgs, type ImageBuildSetting, isLeftBehind, netserverCommand, OWNER_LABEL, parseImageBuildSetting,
   parseOwnerLabel, parseTestbedIndex, PROJECT_LABEL, type ContainerNetwork, proxiesFor, TESTBED_LABEL, userlandProxyState, type UserlandProxyState,
@@ -219,7 +220,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       const logFile = join(ctx.logDir, `${envName}-netserver.log`);
       const logs = await docker(['logs', '--timestamps', id], { timeoutMs: 30_000 }).catch(() => null);
       const state = await docker(['container', 'inspect', '--format', '{{json .State}}', id], { timeoutMs: 30_000 }).catch(() => null);
-      writeFileSync(logFile, `# docker logs ${name} (${id})\n${logs?.stdout ?? ''}${logs?.stderr ?? ''}\n# state\n${state?.stdout ?? '(unknown)'}\n`);
+      writeFileSafely(logFile, `# docker logs ${name} (${id})\n${logs?.stdout ?? ''}${logs?.stderr ?? ''}\n# state\n${state?.stdout ?? '(unknown)'}\n`);
       await stop().catch(() => {});
       throw new EnvironmentError(`${envName}: ${message}`, logFile);
     };
@@ -241,13 +242,14 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
 
     // Anything failing from here on must not leave the container running.
     let description: EnvironmentDescription;
+    const containerPids: number[] = [];
     try {
       // Belt and braces after the daemon check: no docker-proxy may relay our ports.
       // Independent questions, asked at once.
       const [ps, daemon, net, netserver] = await Promise.all([
         runCommand(['ps', '-eo', 'args'], { timeoutMs: 10_000 }),
         askDaemon(),
-        docker(['container', 'inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}}', id], { timeoutMs: 30_000 }),
+        docker(['container', 'inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}} {{.State.Pid}}', id], { timeoutMs: 30_000 }),
         netserverVersionIn(image.id, id),
       ]);
       const proxies = proxiesFor(ps.stdout.split('\n'), ctx.serverAddress);
@@ -256,7 +258,10 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       }
       const v = JSON.parse(daemon.versions.trim() || '{}') as { Client?: { Version?: string; ApiVersion?: string }; Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string } };
       const i = JSON.parse(daemon.info.trim() || '{}') as { Driver?: string; CgroupVersion?: string; CgroupDriver?: string; OperatingSystem?: string };
-      const [networkMode = 'unknown', bridgeAddress = ''] = net.stdout.trim().split(' ');
+      const [networkMode = 'unknown', bridgeAddress = '', initPid = ''] = net.stdout.trim().split(' ');
+      // The container's netserver runs under containerd, not under this process: named, so the
+      // sweep watches its wait for a CPU (and its children's, which serve the tests).
+      if (/^[1-9]\d*$/.test(initPid)) containerPids.push(Number(initPid));
       // In the host's namespace the container has no address of its own: netserver binds the testbed's.
       const containerAddress = network === 'host' ? `${ctx.serverAddress} (the server's own namespace)` : bridgeAddress || 'unknown';
       const proxy = localUserlandProxy(env);
@@ -299,7 +304,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       if (e instanceof EnvironmentError) throw e;
       return keepLogsAndFail(`could not describe the running container: ${(e as Error).message}`);
     }
-    return { endpoint, stop, description };
+    return { endpoint, stop, description, pathPids: () => containerPids };
   }
 
   async function cleanup(onlyIndex: number | null = null): Promise<string[]> {

@@ -5,7 +5,8 @@
 
 import { askCoordinator, type CoordinatorStatus, releaseRequest } from '../../actions/lib/measure/coordinator.ts';
 import type { Endpoint } from '../../actions/lib/measure/netperf.ts';
-import { waitUntil } from '../../actions/lib/core/proc.ts';
+import { sleep, waitUntil } from '../../actions/lib/core/proc.ts';
+import { SignOfLife } from '../../actions/lib/measure/waits.ts';
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 
@@ -22,6 +23,13 @@ export interface ExternalOptions {
   /** The per-run secret the coordinator asks for to release (with runKey). */
   releaseKey?: string | null;
   pollIntervalMs?: number;
+  /**
+   * The most the client waits for the environment in all; within it, the wait for the coordinator
+   * counts ctx.readyTimeoutMs from the server's last heartbeat (waits.ts SignOfLife). Default: ctx.readyTimeoutMs.
+   */
+  readyLimitMs?: number;
+  /** Called once the coordinator offers the wanted environment of this run (the client reached the server). */
+  onLive?: () => void;
   /** Receives the server host's metadata when the coordinator offers it. */
   onServerHost?: (host: NonNullable<CoordinatorStatus['host']>) => void;
 }
@@ -46,27 +54,39 @@ export function externalEnvironment(options: ExternalOptions): EnvironmentDriver
     try {
       if (options.coordinatorPort !== null) {
         const port = options.coordinatorPort;
-        await waitUntil(`server coordinator ${ctx.serverAddress}:${port} offering ${options.name}`, async () => {
+        const runKey = options.runKey ?? null;
+        const limitMs = Math.max(options.readyLimitMs ?? ctx.readyTimeoutMs, ctx.readyTimeoutMs);
+        const life = new SignOfLife(performance.now(), ctx.readyTimeoutMs, limitMs);
+        for (let i = 0; i < limitMs / interval + 10; i++) {
+          if (ctx.signal?.aborted) throw new Error(`aborted (${String(ctx.signal.reason)})`);
           try {
             const answer = await askCoordinator(ctx.serverAddress, port, 'status', 3000);
             if (!answer.ok) {
               lastProblem = answer.error;
-              return false;
+              // A heartbeat of this environment for this run: the server is alive and getting there.
+              if (answer.heartbeat && answer.heartbeat.environment === options.name && (runKey === null || answer.heartbeat.runKey === runKey)) life.heard(performance.now());
+            } else {
+              const problem = statusProblem(answer.status, options.name, ctx.ports, runKey);
+              if (problem === null) {
+                status = answer.status;
+                // The server knows where its netserver binds the data socket (native: its own address).
+                if (answer.status.endpoint.dataAddress !== undefined) endpoint.dataAddress = answer.status.endpoint.dataAddress;
+                if (answer.status.host) options.onServerHost?.(answer.status.host);
+                options.onLive?.();
+                break;
+              }
+              lastProblem = problem;
+              if (problem.includes('already released')) throw new Error(problem);
             }
-            const problem = statusProblem(answer.status, options.name, ctx.ports, options.runKey ?? null);
-            if (problem) lastProblem = problem;
-            else {
-              status = answer.status;
-              // The server knows where its netserver binds the data socket (native: its own address).
-              if (answer.status.endpoint.dataAddress !== undefined) endpoint.dataAddress = answer.status.endpoint.dataAddress;
-              if (answer.status.host) options.onServerHost?.(answer.status.host);
-            }
-            return problem === null;
           } catch (e) {
+            if ((e as Error).message.includes('already released')) throw e;
             lastProblem = (e as Error).message;
-            return false;
           }
-        }, { timeoutMs: ctx.readyTimeoutMs, intervalMs: interval, signal: ctx.signal, giveUp: () => (lastProblem.includes('already released') ? lastProblem : null) });
+          const over = life.expired(performance.now());
+          if (over !== null) throw new Error(`server coordinator ${ctx.serverAddress}:${port} offering ${options.name}: ${over}`);
+          await sleep(interval, ctx.signal);
+        }
+        if (status === null) throw new Error(`server coordinator ${ctx.serverAddress}:${port} offering ${options.name}: not ready after ${Math.round(limitMs / 1000)} s`);
       }
       await waitUntil(`netserver of ${options.name} at ${ctx.serverAddress}:${ctx.ports.control}`, () => ctx.probe(endpoint), { timeoutMs: ctx.readyTimeoutMs, intervalMs: interval, signal: ctx.signal });
     } catch (e) {

@@ -5,9 +5,8 @@
 import { existsSync } from 'node:fs';
 import { runCommand } from '../../actions/lib/core/proc.ts';
 import { type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
-import { cleanupQemuGuests, type GuestLaunch, qemuVersionFrom, startQemuGuest, vhostRefusal } from '../qemu/guest.ts';
+import { cleanupQemuGuests, consoleText, type GuestLaunch, qemuVersionFrom, startQemuGuest, vhostRefusal } from '../qemu/guest.ts';
 import type { GuestOptions } from '../variants.ts';
-import { readFileSync } from 'node:fs';
 import { ensureGuestImage, GUEST_READY_MARKER, type GuestImage, kernelCommandLine, nicDriverFromConsole } from './guest-image.ts';
 
 /** Console lines after which the guest cannot come up: give up at once instead of at the timeout. */
@@ -34,14 +33,6 @@ export function linuxGuestLaunch(image: Pick<GuestImage, 'kernel' | 'initrd'>, o
     cpus: 1,
     dhcp: options.dhcp ?? false,
   };
-}
-
-function consoleText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 async function qemuVersion(): Promise<string> {

@@ -3,8 +3,8 @@
 
 import { Daemon, killOrphanedDaemons, mustRun, runCommand, waitUntil } from '../../actions/lib/core/proc.ts';
 import { type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 
 export async function netserverVersion(): Promise<string> {
   const r = await runCommand(['netserver', '-V'], { timeoutMs: 5000 }).catch(() => null);
@@ -38,7 +38,7 @@ async function start(ctx: EnvironmentContext): Promise<StartedEnvironment> {
   } catch (e) {
     await stop();
     const logFile = join(ctx.logDir, 'native-netserver.log');
-    writeFileSync(logFile, daemon.output);
+    writeFileSafely(logFile, daemon.output);
     throw new EnvironmentError(`native: ${(e as Error).message}`, logFile);
   }
   const kernel = (await mustRun(['uname', '-r'])).stdout.trim();

@@ -7,6 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon, stateDir } from '../../actions/lib/core/proc.ts';
 import type { GuestNetworkPlan } from './network.ts';
+import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 
 export function udhcpdConfig(plan: GuestNetworkPlan, leaseFile: string): string {
   const netmask = prefixToNetmask(plan.prefixLength);
@@ -47,7 +48,7 @@ export function removeDhcpFiles(plan: GuestNetworkPlan): void {
 export function startDhcpServer(plan: GuestNetworkPlan, owner: string): Daemon {
   const { conf, leases } = dhcpFiles(plan);
   mkdirSync(join(stateDir(), 'dhcp'), { recursive: true });
-  writeFileSync(conf, udhcpdConfig(plan, leases));
-  writeFileSync(leases, '');
+  writeFileSafely(conf, udhcpdConfig(plan, leases));
+  writeFileSafely(leases, '');
   return new Daemon(['busybox', 'udhcpd', '-f', conf], { label: `${owner}:udhcpd`, testbedIndex: plan.index });
 }

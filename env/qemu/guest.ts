@@ -3,7 +3,7 @@
 // marker on the serial console plus a netperf control probe through the port maps, all bounded by
 // the context's timeout; on any failure everything is torn down and the console log is kept.
 
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon, killOrphanedDaemons, waitUntil } from '../../actions/lib/core/proc.ts';
 import type { Endpoint } from '../../actions/lib/measure/netperf.ts';
@@ -12,6 +12,8 @@ import { type AcceleratorChoice, chooseAccelerator, parseAcceleratorRequest } fr
 import { removeDhcpFiles, startDhcpServer } from './dhcp.ts';
 import { cleanupGuestNetworks, type GuestNetworkPlan, guestNetworkDown, guestNetworkPlan, guestNetworkUp } from './network.ts';
 import { type BootSpec, buildQemuCommand, type GuestNic, NIC_DEVICES, type NetSpec } from './qemu-command.ts';
+import { readRegularFile } from '../../actions/lib/core/safe-read.ts';
+import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 
 
 /**
@@ -107,9 +109,13 @@ export function networkModeSetting(settings: Record<string, string>): NetworkMod
   throw new Error(`guest network: expected tap or user, got ${JSON.stringify(v)}`);
 }
 
-function consoleText(path: string): string {
+/** A guest's console log: boot messages and the ready marker, a few hundred kB at most in practice. */
+export const CONSOLE_LOG_MAX_BYTES = 64 * 1024 * 1024;
+
+/** The guest's console log as far as it goes (read the safe way: the log is in the run directory). */
+export function consoleText(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readRegularFile(path, { maxBytes: CONSOLE_LOG_MAX_BYTES });
   } catch {
     return '';
   }
@@ -138,7 +144,10 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
   const accelerator = chooseAccelerator(parseAcceleratorRequest(ctx.settings.accel), hostAcceleratorFacts());
   const plan = guestNetworkPlan(index, ctx.ports);
   const consoleLog = join(ctx.logDir, `${launch.name}-console.log`);
+  // QEMU opens the console log itself, following links: an empty file of ours is put there first
+  // (the safe way), which QEMU then opens as it is.
   rmSync(consoleLog, { force: true });
+  writeFileSafely(consoleLog, '');
   const endpoint: Endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
 
   let qemu: Daemon | null = null;
@@ -222,7 +231,7 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
   } catch (e) {
     await stop();
     // QEMU's own complaints (a bad option, a busy tap) are not on the guest console: keep them too.
-    if (qemu?.output.trim()) writeFileSync(join(ctx.logDir, `${launch.name}-qemu.log`), qemu.output);
+    if (qemu?.output.trim()) writeFileSafely(join(ctx.logDir, `${launch.name}-qemu.log`), qemu.output);
     const message = `${launch.name}: ${(e as Error).message}`;
     throw new EnvironmentError(message, existsSync(consoleLog) ? consoleLog : null);
   }

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { identityOf, isAlive } from '../../actions/lib/core/liveness.ts';
 import { mustRun, runCommand, stateDir } from '../../actions/lib/core/proc.ts';
 import { NAME_PREFIX, testbedLayout } from '../testbed/testbed.ts';
+import { MiB, readRegularFile } from '../../actions/lib/core/safe-read.ts';
+import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 
 export type Protocol = 'tcp' | 'udp';
 
@@ -149,7 +151,7 @@ function readStates(): NetworkState[] {
   const states: NetworkState[] = [];
   for (const f of readdirSync(dir)) {
     try {
-      states.push(JSON.parse(readFileSync(join(dir, f), 'utf8')) as NetworkState);
+      states.push(JSON.parse(readRegularFile(join(dir, f), { maxBytes: MiB })) as NetworkState);
     } catch {
       rmSync(join(dir, f), { force: true });
     }
@@ -193,7 +195,7 @@ export async function guestNetworkUp(plan: GuestNetworkPlan): Promise<GuestNetwo
   const earliest = readStates()[0]?.previousIpForward;
   const state: NetworkState = { index: plan.index, owner: process.pid, ownerStartTicks: identityOf(process.pid)?.startTicks, previousIpForward: previous?.previousIpForward ?? earliest ?? ipForwardNow };
   mkdirSync(join(stateDir(), 'guest-networks'), { recursive: true });
-  writeFileSync(stateFile(plan.index), JSON.stringify(state));
+  writeFileSafely(stateFile(plan.index), JSON.stringify(state));
   try {
     if (!(await linkExists(plan.bridge))) await mustRun(['ip', 'link', 'add', plan.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
     await mustRun(['ip', 'addr', 'replace', `${plan.bridgeAddress}/${plan.prefixLength}`, 'dev', plan.bridge]);

@@ -4,11 +4,16 @@
 // that started it and a Ctrl-C in that terminal), `testbed down` and `virtnet cleanup` stop it by
 // the PID and start time recorded in the state directory.
 
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { isAlive, processStartTicks } from '../../actions/lib/core/liveness.ts';
 import { mustRun, runCommand, sleep, spawnDetached, stateDir, waitUntil } from '../../actions/lib/core/proc.ts';
+import { MiB, readRegularFile } from '../../actions/lib/core/safe-read.ts';
+import { openForWriting, writeFileSafely } from '../../actions/lib/core/safe-write.ts';
+
+/** The delay line logs a line a second at most (its stats): a run of days stays far below this. */
+const DELAY_LINE_LOG_MAX_BYTES = 256 * MiB;
 
 /** The NFQUEUE number: queues are per network namespace, so every testbed can use the same one. */
 export const DELAY_LINE_QUEUE = 1;
@@ -81,6 +86,9 @@ export interface DelayLineStats {
   lateMaxUs: number;
   maxDepth: number;
   netlinkOverruns: number;
+  /** Packets released at least 100 us (1 ms) after they were due, since the program started. */
+  lateAtLeast100Us: number;
+  lateAtLeast1000Us: number;
 }
 
 /** The last "stats ..." line the program printed, or null. */
@@ -93,6 +101,7 @@ export function parseDelayLineStats(log: string): DelayLineStats | null {
     packets: v.packets ?? 0, released: v.released ?? 0, held: v.held ?? 0,
     lateP50Us: v.late_p50_us ?? 0, lateP90Us: v.late_p90_us ?? 0, lateP99Us: v.late_p99_us ?? 0, lateMaxUs: v.late_max_us ?? 0,
     maxDepth: v.max_depth ?? 0, netlinkOverruns: v.netlink_overruns ?? 0,
+    lateAtLeast100Us: v.late_ge_100us ?? 0, lateAtLeast1000Us: v.late_ge_1000us ?? 0,
   };
 }
 
@@ -122,7 +131,7 @@ function logFile(index: number): string {
 /** The registered delay line of a testbed (running or not), or null. */
 export function delayLineState(index: number): DelayLineState | null {
   try {
-    return JSON.parse(readFileSync(stateFile(index), 'utf8')) as DelayLineState;
+    return JSON.parse(readRegularFile(stateFile(index), { maxBytes: MiB })) as DelayLineState;
   } catch {
     return null;
   }
@@ -141,7 +150,7 @@ function isRunning(state: DelayLineState): boolean {
 
 function logTail(path: string, lines = 5): string {
   try {
-    return readFileSync(path, 'utf8').trim().split('\n').filter((l) => !l.startsWith('stats ')).slice(-lines).join(' | ');
+    return readRegularFile(path, { maxBytes: DELAY_LINE_LOG_MAX_BYTES }).trim().split('\n').filter((l) => !l.startsWith('stats ')).slice(-lines).join(' | ');
   } catch {
     return '';
   }
@@ -168,7 +177,7 @@ export async function startDelayLine(options: { index: number; clientNamespace: 
   mkdirSync(registryDir(), { recursive: true });
   const log = logFile(index);
   const argv = delayLineArgv(binary, clientNamespace, oneWayDelayMicroseconds, cpu);
-  const fd = openSync(log, 'w');
+  const fd = openForWriting(log);
   // Detached: its own session, so a Ctrl-C meant for a run reaches the run (which tears down in
   // order) and not the link under it; `ip netns exec` execs the program, so this PID is the program's.
   let pid: number;
@@ -180,9 +189,9 @@ export async function startDelayLine(options: { index: number; clientNamespace: 
   await sleep(5);
   const startTicks = processStartTicks(pid);
   const state: DelayLineState = { index, pid, startTicks: startTicks ?? '', argv, oneWayDelayMicroseconds, cpu, log };
-  if (startTicks !== null) writeFileSync(stateFile(index), JSON.stringify(state, null, 2));
+  if (startTicks !== null) writeFileSafely(stateFile(index), JSON.stringify(state, null, 2));
   try {
-    await waitUntil(`delay line of testbed ${index}`, async () => /^ready /m.test(readFileSync(log, 'utf8')), {
+    await waitUntil(`delay line of testbed ${index}`, async () => /^ready /m.test(readRegularFile(log, { maxBytes: DELAY_LINE_LOG_MAX_BYTES })), {
       timeoutMs: 10_000,
       intervalMs: 20,
       giveUp: () => (startTicks !== null && isRunning(state) ? null : `exited before it was ready: ${logTail(log) || 'no output'}`),
@@ -252,12 +261,14 @@ export async function delayLineStats(index: number): Promise<DelayLineStats | nu
   if (!state || !isRunning(state)) return null;
   const before = statSync(state.log).size;
   process.kill(state.pid, 'SIGUSR1');
-  // The program looks at its signal flag at least once a second (its idle poll is bounded).
-  for (let i = 0; i < 150; i++) {
-    await sleep(10);
+  // The program looks at its signal flag at least once a second (its idle poll is bounded, and
+  // the signal cuts it short); while traffic flows, within microseconds. Read as soon as the whole
+  // line is there: the run asks around every measurement.
+  for (let i = 0; i < 1500; i++) {
+    await sleep(1);
     if (statSync(state.log).size > before) {
-      await sleep(10);
-      return parseDelayLineStats(readFileSync(state.log, 'utf8'));
+      const log = readRegularFile(state.log, { maxBytes: DELAY_LINE_LOG_MAX_BYTES });
+      if (log.endsWith('\n')) return parseDelayLineStats(log);
     }
   }
   return null;

@@ -33,8 +33,8 @@ describe('delayLineRules', () => {
   });
 
   it('reads the program\'s last stats line', () => {
-    const log = 'ready queue=1 delay_us=150 cpu=-1 idle_ms=50 pid=7\nstats packets=1 released=1 held=0 late_p50_us=0 late_p90_us=1 late_p99_us=2 late_max_us=3 max_depth=1 netlink_overruns=0 ring_overflows=0\nstats packets=10 released=9 held=1 late_p50_us=1 late_p90_us=4 late_p99_us=30 late_max_us=900 max_depth=5 netlink_overruns=2 ring_overflows=0\n';
-    expect(parseDelayLineStats(log)).toEqual({ packets: 10, released: 9, held: 1, lateP50Us: 1, lateP90Us: 4, lateP99Us: 30, lateMaxUs: 900, maxDepth: 5, netlinkOverruns: 2 });
+    const log = 'ready queue=1 delay_us=150 cpu=-1 idle_ms=50 pid=7\nstats packets=1 released=1 held=0 late_p50_us=0 late_p90_us=1 late_p99_us=2 late_max_us=3 max_depth=1 netlink_overruns=0 ring_overflows=0\nstats packets=10 released=9 held=1 late_p50_us=1 late_p90_us=4 late_p99_us=30 late_max_us=900 max_depth=5 netlink_overruns=2 ring_overflows=0 late_ge_100us=3 late_ge_1000us=0\n';
+    expect(parseDelayLineStats(log)).toEqual({ packets: 10, released: 9, held: 1, lateP50Us: 1, lateP90Us: 4, lateP99Us: 30, lateMaxUs: 900, maxDepth: 5, netlinkOverruns: 2, lateAtLeast100Us: 3, lateAtLeast1000Us: 0 });
     expect(parseDelayLineStats('ready\n')).toBeNull();
   });
 });

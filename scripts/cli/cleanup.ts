@@ -5,7 +5,7 @@
 import { ENVIRONMENTS } from '../../env/registry.ts';
 import { listTestbeds, testbedDown } from '../../env/testbed/testbed.ts';
 import { acquireLock, LockError } from '../../actions/lib/core/lock.ts';
-import { parseCommandArgs, testbedIndexOption } from './common.ts';
+import { parseCommandArgs, testbedIndexOption, say } from './common.ts';
 import { testbedLockPath } from './run.ts';
 
 export interface CleanupReport {
@@ -44,7 +44,7 @@ export async function commandCleanup(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, { index: { type: 'string' } });
   const onlyIndex = values.index === undefined ? null : testbedIndexOption(values.index);
   const { removed, kept } = await cleanupEverything(onlyIndex);
-  console.log(removed.length > 0 ? `removed:\n  ${removed.join('\n  ')}` : 'nothing of virtnet was left behind');
-  if (kept.length > 0) console.log(`kept (in use by a live run):\n  ${kept.join('\n  ')}`);
+  say(removed.length > 0 ? `removed:\n  ${removed.join('\n  ')}` : 'nothing of virtnet was left behind');
+  if (kept.length > 0) say(`kept (in use by a live run):\n  ${kept.join('\n  ')}`);
   return 0;
 }

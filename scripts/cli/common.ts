@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { InputError, phrase, wholeNumber } from '../../actions/lib/core/input.ts';
+import { terminalText } from '../../actions/lib/core/escape.ts';
 import { didYouMean } from '../../actions/lib/core/text.ts';
 
 export { formatDuration } from '../../actions/lib/measure/sweep-events.ts';
@@ -60,4 +61,27 @@ export function rateOption(value: string | undefined, fallback: number | null): 
 
 export function testbedIndexOption(value: string | undefined): number {
   return intOption('index', value ?? process.env.VIRTNET_TESTBED_INDEX, 0, 63) ?? 0;
+}
+
+/**
+ * The CLI's terminal sink: everything it prints goes through terminalText (core/escape.ts), so no
+ * outside text (a claim, a run's labels, an error quoting a file) can send a control sequence.
+ */
+export function print(text: string): void {
+  process.stdout.write(terminalText(text));
+}
+
+/** print() for stderr. */
+export function printError(text: string): void {
+  process.stderr.write(terminalText(text));
+}
+
+/** One line on stdout, through the terminal sink. */
+export function say(line: string): void {
+  print(`${line}\n`);
+}
+
+/** One line on stderr, through the terminal sink. */
+export function sayError(line: string): void {
+  printError(`${line}\n`);
 }

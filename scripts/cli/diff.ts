@@ -7,7 +7,7 @@ import { DIFF_FORMATS, type DiffFormat, formatDiff } from '../../actions/lib/dif
 import { buildDiffFiles } from '../../actions/lib/site/standalone-diff.ts';
 import { gitCli, resolveRunPair, RunSourceError } from '../../actions/lib/diff/run-source.ts';
 import { writeReportFiles } from '../../actions/lib/site/build.ts';
-import { asOptions, parseCommandArgs, UsageError } from './common.ts';
+import { asOptions, parseCommandArgs, UsageError, print, printError } from './common.ts';
 import { claimsOption } from './report.ts';
 
 /** Exit status when --fail-on-regression finds a regression (1 is an error, 2 a usage error). */
@@ -40,18 +40,18 @@ export async function commandDiff(args: string[]): Promise<number> {
     throw e;
   });
   // Notes go to stderr so that stdout stays exactly the requested format.
-  for (const note of [...a.notes, ...b.notes]) process.stderr.write(`note: ${note}\n`);
-  process.stderr.write(`A: ${a.origin}\nB: ${b.origin}\n`);
+  for (const note of [...a.notes, ...b.notes]) printError(`note: ${note}\n`);
+  printError(`A: ${a.origin}\nB: ${b.origin}\n`);
 
   const diff = diffRuns(judgedSide(a, claims), judgedSide(b, claims), options);
-  process.stdout.write(formatDiff(diff, format, { onlyChanged: values['only-changed'] === true }));
+  print(formatDiff(diff, format, { onlyChanged: values['only-changed'] === true }));
   if (values.out) {
     const files = await buildDiffFiles(diff);
     writeReportFiles(values.out, files);
-    process.stderr.write(`diff page and charts: ${files.length} files in ${values.out}\n`);
+    printError(`diff page and charts: ${files.length} files in ${values.out}\n`);
   }
   if (values['fail-on-regression'] && hasRegression(diff)) {
-    process.stderr.write(`virtnet diff: ${diff.summary.regressed} regressed point${diff.summary.regressed === 1 ? '' : 's'} (--fail-on-regression)\n`);
+    printError(`virtnet diff: ${diff.summary.regressed} regressed point${diff.summary.regressed === 1 ? '' : 's'} (--fail-on-regression)\n`);
     return EXIT_REGRESSION;
   }
   return 0;

@@ -2,19 +2,20 @@
 
 import { join } from 'node:path';
 import { InputError, phrase } from '../../actions/lib/core/input.ts';
+import { oneLine } from '../../actions/lib/core/escape.ts';
 import { loadClaims } from '../../actions/lib/analyse/claims/file.ts';
 import { countsLine, verdictLabel, type ClaimResult, type ClaimsScope } from '../../actions/lib/analyse/claims/judge.ts';
 import type { ClaimsFile } from '../../actions/lib/analyse/claims/schema.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
-import { buildSite, commitRun, renderReport, reportCacheDirs, writeReportFiles } from '../../actions/lib/site/build.ts';
-import { parseCommandArgs, PLANS_DIR, UsageError } from './common.ts';
+import { buildSite, commitRun, renderReport, writeReportFiles } from '../../actions/lib/site/build.ts';
+import { parseCommandArgs, PLANS_DIR, UsageError, say } from './common.ts';
 
 export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      report files (charts, CSV, claims) into RUN_DIR/report or DIR
   virtnet report <RUN_DIR...> --site DIR        a static site: an index of runs, a page per run, each run's
                                                 diff with its previous run and a picker for any two runs
       [--diff A:B]...                           also build the diff of run id B against run id A
-      [--no-svg]                                no SVG fallbacks but those already rendered (charts drawn in
-                                                the browser): a site of a thousand new runs in a minute
+      [--no-svg]                                no SVG fallbacks (charts drawn in the browser): a site of a
+                                                thousand new runs in a minute
   virtnet report <RUN_DIR...> --commit [--reports DIR]
                                                 copy each run with its report into DIR/runs/<runId>/ (default: reports)
       [--claims NAME|FILE]                      the claims judged: a built-in name (paper) or a claims file (default: paper)`;
@@ -27,8 +28,9 @@ export function claimsOption(value: string | undefined): ClaimsFile {
 /** One line per claim, for the terminal, after what the run can and cannot test. */
 export function verdictLines(claims: readonly (Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'> & { onlyTcg?: boolean })[], scope?: ClaimsScope): string[] {
   const width = Math.max(...claims.map((c) => verdictLabel(c).length));
-  const reach = scope ? [`  conditions: ${scope.conditions}`, ...scope.canTest.map((l) => `  can test: ${l}`), ...scope.cannotTest.map((l) => `  cannot test: ${l}`)] : [];
-  return [...reach, ...claims.map((c) => `  ${verdictLabel(c).padEnd(width)}  ${c.id}: ${c.text}`), `  ${countsLine(claims)}`];
+  // Each outside field on its own line only (oneLine): a claim text cannot forge a verdict line.
+  const reach = scope ? [`  conditions: ${oneLine(scope.conditions)}`, ...scope.canTest.map((l) => `  can test: ${oneLine(l)}`), ...scope.cannotTest.map((l) => `  cannot test: ${oneLine(l)}`)] : [];
+  return [...reach, ...claims.map((c) => `  ${verdictLabel(c).padEnd(width)}  ${oneLine(c.id)}: ${oneLine(c.text)}`), `  ${countsLine(claims)}`];
 }
 
 export async function commandReport(args: string[]): Promise<number> {
@@ -44,7 +46,7 @@ export async function commandReport(args: string[]): Promise<number> {
     const reportsDir = values.reports ?? 'reports';
     for (const runDir of positionals) {
       const { dir, changed } = await commitRun(runDir, reportsDir, claims);
-      console.log(`run ${runDir} -> ${dir} (${changed} files changed); rebuild the site with: virtnet report ${join(reportsDir, 'runs')}/* --site ${join(reportsDir, 'site')}`);
+      say(`run ${runDir} -> ${dir} (${changed} files changed); rebuild the site with: virtnet report ${join(reportsDir, 'runs')}/* --site ${join(reportsDir, 'site')}`);
     }
   }
   if (values.site) {
@@ -52,27 +54,27 @@ export async function commandReport(args: string[]): Promise<number> {
     const command = ['virtnet', 'report', ...positionals, '--site', values.site, ...diffs.flatMap((d) => ['--diff', d]), ...(values.claims ? ['--claims', values.claims] : []), ...(values['no-svg'] ? ['--no-svg'] : [])];
     let result;
     try {
-      result = await buildSite(positionals, values.site, { claims, log: (m) => console.log(m), diffs, command, svg: values['no-svg'] ? 'reuse' : 'render' });
+      result = await buildSite(positionals, values.site, { claims, log: (m) => say(m), diffs, command, svg: values['no-svg'] ? 'none' : 'render' });
     } catch (e) {
       if (e instanceof InputError && e.field === 'diff') throw new UsageError(phrase('--diff', e.problem));
       throw e;
     }
     for (const run of result.runs) {
-      console.log(`claims of run ${run.runId}:`);
-      for (const line of verdictLines(run.claims)) console.log(line);
+      say(`claims of run ${run.runId}:`);
+      for (const line of verdictLines(run.claims)) say(line);
     }
-    for (const d of result.diffs) console.log(`diff ${d.pair.a} -> ${d.pair.b}: ${d.regressed} regressed, ${d.improved} improved: ${d.pagePath}`);
-    console.log(`site: ${result.runs.length} runs, ${result.diffs.length} diffs, ${result.written} files written, ${result.rendered} charts rendered; index: ${result.indexPath}`);
+    for (const d of result.diffs) say(`diff ${d.pair.a} -> ${d.pair.b}: ${d.regressed} regressed, ${d.improved} improved: ${d.pagePath}`);
+    say(`site: ${result.runs.length} runs, ${result.diffs.length} diffs, ${result.written} files written, ${result.rendered} charts rendered; index: ${result.indexPath}`);
     return 0;
   }
   if (values.commit) return 0;
   for (const runDir of positionals) {
     const run = loadRun(runDir);
     const outDir = values.out ?? join(runDir, 'report');
-    const report = await renderReport(run.manifest, run.results, claims, values.out ? [values.out] : reportCacheDirs(runDir));
+    const report = await renderReport(run.manifest, run.results, claims);
     const changed = writeReportFiles(outDir, report.files);
-    console.log(`report for run ${run.manifest.runId}: ${report.files.length} files in ${outDir} (${changed} changed)`);
-    for (const line of verdictLines(report.analysis.claims, report.analysis.scope)) console.log(line);
+    say(`report for run ${run.manifest.runId}: ${report.files.length} files in ${outDir} (${changed} changed)`);
+    for (const line of verdictLines(report.analysis.claims, report.analysis.scope)) say(line);
   }
   return 0;
 }
@@ -80,7 +82,7 @@ export async function commandReport(args: string[]): Promise<number> {
 /** The end of `virtnet run` and `npm run reproduce`: report files, a one-run site, the verdicts. */
 export async function reportAfterRun(runDir: string, log: (line: string) => void, claims: ClaimsFile = claimsOption(undefined)): Promise<void> {
   const run = loadRun(runDir);
-  const report = await renderReport(run.manifest, run.results, claims, reportCacheDirs(runDir));
+  const report = await renderReport(run.manifest, run.results, claims);
   writeReportFiles(join(runDir, 'report'), report.files);
   log(`  report: ${join(runDir, 'report')}`);
   const site = await buildSite([runDir], join(runDir, 'site'), { claims });

@@ -18,11 +18,11 @@ import type { EnvironmentDriver } from '../../actions/lib/measure/environment.ts
 import { parseEnvironmentList } from '../../env/registry.ts';
 import { loadVariants } from '../../env/variants.ts';
 import { CALIBRATED_ONE_WAY_DELAY_US, testbedDown, testbedUp } from '../../env/testbed/testbed.ts';
-import { formatDelay, watchDelayLine } from '../../env/testbed/delay-line.ts';
+import { delayLineStats, formatDelay, watchDelayLine } from '../../env/testbed/delay-line.ts';
 import { congestionControlOption, delayOption } from './testbed.ts';
 import { reportAfterRun } from './report.ts';
 import { pairNameFrom } from '../../actions/lib/measure/runner-pairs.ts';
-import { asOptions, formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError } from './common.ts';
+import { asOptions, formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError, say, sayError } from './common.ts';
 
 export function testbedLockPath(index: number): string {
   return join(stateDir(), `testbed-${index}.lock`);
@@ -144,7 +144,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   if (values.server && (delay > 0 || values.cc)) throw new UsageError(`--${delay > 0 ? 'delay' : 'cc'} shapes the namespace testbed; with --server the link and the client are as they are`);
   checkPlanAgainstKernel(plan, { wmemMax: Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8')) });
   const log = (line: string) => {
-    if (!values.quiet) console.log(line);
+    if (!values.quiet) say(line);
   };
   const measurements = expandPoints(plan).length * plan.replicates * settings.environments.length;
   log(`virtnet run: plan ${plan.name} (${settings.planSource}), environments ${settings.environments.map((e) => e.name).join(', ')}`);
@@ -156,7 +156,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
     if (controller.signal.aborted) {
       // A second signal while tearing down: the user wants out now. Every record is already on
       // disk; what teardown did not reach, `virtnet cleanup` removes.
-      console.error(`\n${signal} again: exiting without finishing the teardown; run virtnet cleanup, then virtnet run --resume ${settings.outDir}`);
+      sayError(`\n${signal} again: exiting without finishing the teardown; run virtnet cleanup, then virtnet run --resume ${settings.outDir}`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
     log(`\n${signal}: stopping after tearing down; the run can be resumed with: virtnet run --resume ${settings.outDir}`);
@@ -216,6 +216,11 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       readyTimeoutMs: readyTimeout * 1000,
       netperfGraceSeconds: netperfGrace,
       ownPids: () => linkPids,
+      linkReleases: async () => {
+        if (linkPids.length === 0) return null;
+        const stats = await delayLineStats(index);
+        return stats === null ? null : { released: stats.released, late: stats.lateAtLeast100Us };
+      },
       repoDir: REPO_DIR,
       signal: controller.signal,
       onEvent: (e) => log(describeEvent(e).text),
@@ -240,7 +245,7 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   }
   log(`  results: ${join(settings.outDir, 'results.jsonl')}`);
   if (linkFailure !== null) {
-    console.error(`virtnet run: FAILED: ${linkFailure}. Without it the testbed link drops every packet, so the run stopped; the measurement in progress was discarded, the ${summary.measured + summary.failed} recorded in this session are kept. Continue with: virtnet run --resume ${settings.outDir}`);
+    sayError(`virtnet run: FAILED: ${linkFailure}. Without it the testbed link drops every packet, so the run stopped; the measurement in progress was discarded, the ${summary.measured + summary.failed} recorded in this session are kept. Continue with: virtnet run --resume ${settings.outDir}`);
     return { code: 1, summary };
   }
   const signalCode = controller.signal.reason === 'SIGINT' ? 130 : controller.signal.reason === 'SIGTERM' ? 143 : null;

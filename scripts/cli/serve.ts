@@ -15,7 +15,8 @@ import { InputError } from '../../actions/lib/core/input.ts';
 import type { StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { findEnvironment } from '../../env/registry.ts';
 import { testbedLayout } from '../../env/testbed/testbed.ts';
-import { asOptions, parseCommandArgs, UsageError } from './common.ts';
+import { asOptions, parseCommandArgs, UsageError, say } from './common.ts';
+import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 
 /** A bad environment variable is command-line misuse too, named as it is set. */
 function asEnvironmentVariable<T>(parse: () => T): T {
@@ -30,7 +31,7 @@ function asEnvironmentVariable<T>(parse: () => T): T {
 function writeAtomically(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
+  writeFileSafely(tmp, content);
   renameSync(tmp, path);
 }
 
@@ -60,7 +61,7 @@ export async function commandServe(args: string[]): Promise<number> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) return;
-    console.log(`virtnet serve: ${signal}: tearing ${driver.name} down`);
+    say(`virtnet serve: ${signal}: tearing ${driver.name} down`);
     controller.abort(signal);
   };
   process.on('SIGTERM', onSignal);
@@ -70,8 +71,30 @@ export async function commandServe(args: string[]): Promise<number> {
   if (!availability.ok) throw new Error(`${driver.name} is not available on this machine: ${availability.reason}`);
   let started: StartedEnvironment | null = null;
   let coordinator: RunningCoordinator | null = null;
+  // The phase the heartbeats tell: the environment's last log line while it starts.
+  let phase = `starting ${driver.name}`;
   try {
-    console.log(`virtnet serve: starting ${driver.name} on ${serverAddress} (ports ${ports.control}/${ports.data}), ready within ${readyTimeoutS} s`);
+    // The coordinator answers from the start, with heartbeats until the environment is ready: a
+    // client's ready wait counts from the last one (waits.ts), so a slow boot is not a dead server.
+    if (coordinatorPort > 0) {
+      coordinator = await startCoordinator({
+        address: serverAddress,
+        port: coordinatorPort,
+        status: null,
+        starting: () => ({ environment: driver.name, runKey, phase: phase.slice(0, 200), at: new Date().toISOString() }),
+        releaseKey,
+        onRelease: () => {
+          say(`virtnet serve: ${driver.name} released by the client`);
+          writeAtomically(releasedMarker(endpointFile), `${new Date().toISOString()}\n`);
+        },
+        onStatus: () => {
+          if (existsSync(askedMarker(endpointFile))) return;
+          say(`virtnet serve: a client asked for ${driver.name}'s status`);
+          writeAtomically(askedMarker(endpointFile), `${new Date().toISOString()}\n`);
+        },
+      });
+    }
+    say(`virtnet serve: starting ${driver.name} on ${serverAddress} (ports ${ports.control}/${ports.data}), ready within ${readyTimeoutS} s`);
     started = await driver.start({
       serverAddress,
       ports,
@@ -79,28 +102,15 @@ export async function commandServe(args: string[]): Promise<number> {
       probe: netperfProbe([], controller.signal),
       readyTimeoutMs: readyTimeoutS * 1000,
       settings,
-      log: (m) => console.log(`  ${m}`),
+      log: (m) => {
+        phase = `starting ${driver.name}: ${m}`;
+        say(`  ${m}`);
+      },
       signal: controller.signal,
     });
     if (controller.signal.aborted) return 143;
     const holdUntil = new Date(Date.now() + holdMinutes * 60_000);
-    if (coordinatorPort > 0) {
-      coordinator = await startCoordinator({
-        address: serverAddress,
-        port: coordinatorPort,
-        status: { environment: driver.name, endpoint: started.endpoint, released: false, description: started.description, host: await collectHostInfo('server'), runKey },
-        releaseKey,
-        onRelease: () => {
-          console.log(`virtnet serve: ${driver.name} released by the client`);
-          writeAtomically(releasedMarker(endpointFile), `${new Date().toISOString()}\n`);
-        },
-        onStatus: () => {
-          if (existsSync(askedMarker(endpointFile))) return;
-          console.log(`virtnet serve: a client asked for ${driver.name}'s status`);
-          writeAtomically(askedMarker(endpointFile), `${new Date().toISOString()}\n`);
-        },
-      });
-    }
+    coordinator?.live({ environment: driver.name, endpoint: started.endpoint, released: false, description: started.description, host: await collectHostInfo('server'), runKey });
     const content = {
       pid: process.pid,
       environment: driver.name,
@@ -111,16 +121,16 @@ export async function commandServe(args: string[]): Promise<number> {
       holdUntil: holdUntil.toISOString(),
     };
     writeAtomically(endpointFile, endpointFileText(content));
-    console.log(`virtnet serve: ${driver.name} ready: ${started.description.summary}; holding until SIGTERM or ${holdUntil.toISOString()}`);
+    say(`virtnet serve: ${driver.name} ready: ${started.description.summary}; holding until SIGTERM or ${holdUntil.toISOString()}`);
     await sleep(holdMinutes * 60_000, controller.signal);
-    if (!controller.signal.aborted) console.log(`virtnet serve: hold timeout of ${holdMinutes} min reached: tearing ${driver.name} down`);
+    if (!controller.signal.aborted) say(`virtnet serve: hold timeout of ${holdMinutes} min reached: tearing ${driver.name} down`);
     return 0;
   } finally {
     await coordinator?.close();
     if (started) await started.stop();
     if (existsSync(endpointFile)) rmSync(endpointFile, { force: true });
     rmSync(askedMarker(endpointFile), { force: true });
-    console.log(`virtnet serve: ${driver.name} stopped`);
+    say(`virtnet serve: ${driver.name} stopped`);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }

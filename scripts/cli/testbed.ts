@@ -3,7 +3,7 @@
 import { acquireLock } from '../../actions/lib/core/lock.ts';
 import { formatDelay, parseDelay } from '../../env/testbed/delay-line.ts';
 import { testbedDown, testbedStatus, testbedUp } from '../../env/testbed/testbed.ts';
-import { parseCommandArgs, rateOption, testbedIndexOption, UsageError } from './common.ts';
+import { parseCommandArgs, rateOption, testbedIndexOption, UsageError, say } from './common.ts';
 import { testbedLockPath } from './run.ts';
 
 /** --delay: a one-way delay ("0.2ms", "200us", "off") in microseconds, or undefined when not given. */
@@ -32,7 +32,7 @@ export async function commandTestbed(args: string[]): Promise<number> {
       const testbed = await testbedUp({ index, rateMbit: rateOption(values.rate, 100), oneWayDelayMicroseconds: delayOption(values.delay) ?? 0, congestionControl: congestionControlOption(values.cc) });
       const l = testbed.layout;
       const delay = testbed.delayLinePid === null ? 'no delay line' : `delay ${formatDelay(testbed.link.oneWayDelayMicroseconds ?? 0)} (delay line PID ${testbed.delayLinePid})`;
-      console.log(`testbed ${index} up: client namespace ${l.clientNamespace} (${l.clientAddress}) <-> server ${l.serverInterface} (${l.serverAddress}); link: ${testbed.link.shaping}; ${delay}; client TCP congestion control ${testbed.congestionControl}`);
+      say(`testbed ${index} up: client namespace ${l.clientNamespace} (${l.clientAddress}) <-> server ${l.serverInterface} (${l.serverAddress}); link: ${testbed.link.shaping}; ${delay}; client TCP congestion control ${testbed.congestionControl}`);
       return 0;
     }
     case 'down': {
@@ -40,7 +40,7 @@ export async function commandTestbed(args: string[]): Promise<number> {
       const lock = acquireLock(testbedLockPath(index), `testbed ${index}`);
       try {
         const removed = await testbedDown(index);
-        console.log(removed.length > 0 ? `testbed ${index} down: removed ${removed.join(', ')}` : `testbed ${index}: nothing to remove`);
+        say(removed.length > 0 ? `testbed ${index} down: removed ${removed.join(', ')}` : `testbed ${index}: nothing to remove`);
       } finally {
         lock.release();
       }
@@ -48,7 +48,7 @@ export async function commandTestbed(args: string[]): Promise<number> {
     }
     case 'status': {
       const s = await testbedStatus(index);
-      console.log(JSON.stringify(s, null, 2));
+      say(JSON.stringify(s, null, 2));
       return s.up ? 0 : 3;
     }
     default:

@@ -5791,7 +5791,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants7 = require_constants2();
+    var constants6 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5866,7 +5866,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants7.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5961,11 +5961,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset4 = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants7.ERROR.OK) {
+          if (ret !== constants6.ERROR.OK) {
             const body = data3.subarray(offset4);
-            if (ret === constants7.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants7.ERROR.PAUSED) {
+            } else if (ret === constants6.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5988,10 +5988,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants7.ERROR.OK) {
+        if (ret === constants6.ERROR.OK) {
           return null;
         }
-        if (ret === constants7.ERROR.PAUSED || ret === constants7.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6008,7 +6008,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants7.ERROR[ret], data3);
+        return new HTTPParserError(message, constants6.ERROR[ret], data3);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6188,7 +6188,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants7.ERROR.PAUSED : 0;
+        return pause ? constants6.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6210,7 +6210,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants7.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6246,13 +6246,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert4(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants7.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants7.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants7.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -20568,7 +20568,7 @@ var require_vendor_core = __commonJS({
     var source_default = chalk3;
     var import_which = __toESM2(require_lib(), 1);
     var import_node_process4 = __toESM2(__require("process"), 1);
-    var import_node_fs8 = __toESM2(__require("fs"), 1);
+    var import_node_fs9 = __toESM2(__require("fs"), 1);
     var import_node_os2 = __toESM2(__require("os"), 1);
     var EOL6 = /\r?\n|\r|\n/;
     var EMPTY = "-";
@@ -21021,8 +21021,8 @@ var require_vendor_core = __commonJS({
       if (f.length > 3 && f[0] === '"')
         return f[f.length - 1] === '"' ? isBin2(f.slice(1, -1)) : false;
       try {
-        if (!import_node_fs8.default.existsSync(f)) return false;
-        const stat2 = import_node_fs8.default.lstatSync(f);
+        if (!import_node_fs9.default.existsSync(f)) return false;
+        const stat2 = import_node_fs9.default.lstatSync(f);
         return stat2.isFile() || stat2.isSymbolicLink();
       } catch (e) {
         return false;
@@ -21375,7 +21375,7 @@ var require_core = __commonJS({
     var import_node_buffer = __require("buffer");
     var import_node_child_process2 = __toESM2(__require("child_process"), 1);
     var import_node_events = __require("events");
-    var import_node_fs8 = __toESM2(__require("fs"), 1);
+    var import_node_fs9 = __toESM2(__require("fs"), 1);
     var import_node_os = __require("os");
     var import_node_process2 = __toESM2(__require("process"), 1);
     var import_node_util2 = __require("util");
@@ -22106,7 +22106,7 @@ ${details}`;
       // prettier-ignore
       _pipe(source4, dest, ...args) {
         if ((0, import_util9.isString)(dest))
-          return this._pipe(source4, import_node_fs8.default.createWriteStream(dest));
+          return this._pipe(source4, import_node_fs9.default.createWriteStream(dest));
         if ((0, import_util9.isStringLiteral)(dest, ...args))
           return this._pipe(
             source4,
@@ -22974,12 +22974,39 @@ function getState(name2) {
   return process.env[`STATE_${name2}`] || "";
 }
 
+// actions/lib/core/escape.ts
+var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+var spelled = (c4) => `\\u{${c4.codePointAt(0).toString(16)}}`;
+function oneLine(value4) {
+  return String(value4).replace(/\r\n|[\r\n\t]/g, " ").replace(INVISIBLE, spelled);
+}
+function workflowLogText(value4) {
+  return String(value4).split(/\r\n|\r|\n/).map((line5) => line5.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")).join("\n");
+}
+function mdText(value4) {
+  return oneLine(value4).replace(/[\\`*[\]|]/g, "\\$&").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+function mdBlockText(value4) {
+  return mdText(value4).replace(/^(\s*)([#+=-])/, "$1\\$2").replace(/^(\s*\d+)([.)])/, "$1\\$2");
+}
+function mdCode(value4, max4 = 200) {
+  let v = oneLine(value4);
+  if (v.length > max4) v = `${v.slice(0, max4 - 3)}...`;
+  v = v.replace(/\|/g, "\\|");
+  if (v.trim() === "") return "` `";
+  const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run4) => run4.length));
+  const fence = "`".repeat(longest + 1);
+  const pad4 = v.startsWith("`") || v.endsWith("`") ? " " : "";
+  return `${fence}${pad4}${v}${pad4}${fence}`;
+}
+
 // actions/lib/action/io.ts
 function actionsCore() {
   return {
     input: (name2) => getInput(name2),
     env: process.env,
-    info: (m3) => info(m3),
+    // A log line is written as it is: the one sink that @actions/core does not escape (escape.ts).
+    info: (m3) => info(workflowLogText(m3)),
     warning: (m3) => warning(m3),
     error: (m3) => error(m3),
     setOutput: (name2, value4) => setOutput(name2, value4),
@@ -22993,7 +23020,7 @@ function actionsCore() {
 }
 
 // actions/diff-results/src/main.ts
-import { existsSync as existsSync5, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync5, writeFileSync } from "node:fs";
 import { isAbsolute as isAbsolute2, join as join6 } from "node:path";
 
 // actions/lib/core/input.ts
@@ -42974,6 +43001,9 @@ var INTERFERENCE_DEFAULTS = {
   maxStealPercent: 5,
   maxOthersBusyPercent: 50,
   maxLoadPerCore: null,
+  maxWaitPercent: null,
+  maxLateReleasePercent: null,
+  pathOthersBusyPercent: 15,
   remeasureFlagged: 0
 };
 var PLAN_FORMAT = {
@@ -43091,20 +43121,24 @@ var planSchema = strict(
     ).default({ randomize: true, seed: 1 }),
     design: oneOf2(
       ["blocked", "environment-major"],
-      "blocked: replicate-major; each block starts every environment in turn (the order rotated by one per block) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next."
+      "blocked: replicate-major; each block starts every environment in turn (in a balanced Williams order: each environment in each position equally often over the blocks) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next."
     ).default("blocked"),
     precision: strict(
       {
         halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
-        maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get.")
+        maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get."),
+        budgetMinutes: finite(0, PLAN_LIMITS.hoursPerEnvironment * 60, "The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit.").nullable().default(null)
       },
-      "Precision targets: after `replicates` blocks, only points still wider than the target get further blocks, up to maxReplicates (blocked design only)."
+      "Precision targets: after `replicates` blocks, only points still wider than the target (in any environment: every environment measures them, so comparisons stay paired) get further blocks, up to maxReplicates and within budgetMinutes (blocked design only)."
     ).nullable().default(null),
     interference: strict(
       {
         maxStealPercent: finite(0, 100, "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.").default(INTERFERENCE_DEFAULTS.maxStealPercent),
         maxOthersBusyPercent: finite(0, 100, "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).").default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
         maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads).").nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxWaitPercent: finite(0, 1e5, "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
+        maxLateReleasePercent: finite(0, 100, "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
+        pathOthersBusyPercent: finite(0, 100, "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.").default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
         remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.").default(INTERFERENCE_DEFAULTS.remeasureFlagged)
       },
       "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
@@ -43268,7 +43302,9 @@ var interferenceSchema = strict(
     othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
     loadAverage1: finite(0, 1e6, "The 1-minute load average at the end of the measurement."),
     cores: whole(1, 1e6, "Logical CPUs of the sampled host."),
-    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged.").default(0),
+    waitPercent: dictionary(finite(0, 1e6, "Percent."), "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled.").optional(),
+    lateReleasePercent: finite(0, 100, "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled.").nullable().optional(),
+    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged + 1, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause).").default(0),
     flagged: flag("Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."),
     reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
   },
@@ -43292,7 +43328,8 @@ var measurementRecordSchema = strict({
   stderr: recorded("netperf's error output, raw."),
   error: recorded("Why the measurement failed.").nullable(),
   metrics: netperfMetricsSchema.nullable(),
-  interference: interferenceSchema.optional()
+  interference: interferenceSchema.optional(),
+  remeasuredBecause: list(text({ max: 400 }), { max: 10 }, "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement.").optional()
 }).superRefine(
   (r, ctx) => {
     const expected = pointId(r.test, r.parameter, r.value);
@@ -43618,7 +43655,8 @@ function summarizePoints(records, level = 0.95) {
   const out = [];
   for (const group2 of groups.values()) {
     const first = group2[0];
-    const ok = group2.filter((r) => r.status === "ok" && r.metrics !== null).sort((a4, b10) => a4.replicate - b10.replicate);
+    const valid = group2.filter((r) => r.status === "ok" && r.metrics !== null);
+    const ok = valid.filter((r) => !r.interference?.flagged).sort((a4, b10) => a4.replicate - b10.replicate);
     const metrics = ok.map((r) => r.metrics);
     const samples = metrics.map((m3) => m3.throughputMbps);
     const sendCalls = metrics.reduce((s2, m3) => s2 + m3.sendCalls, 0);
@@ -43634,8 +43672,8 @@ function summarizePoints(records, level = 0.95) {
       throughput: summarize(samples, level),
       samples,
       replicates: ok.map((r) => r.replicate),
-      failed: group2.length - ok.length,
-      flagged: ok.filter((r) => r.interference?.flagged).length,
+      failed: group2.length - valid.length,
+      flagged: valid.length - ok.length,
       effectiveSendSocket: median2(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median2(requested),
       okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
@@ -43957,10 +43995,14 @@ var runnerPairsSchema = strict({
   $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
   pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
 }).superRefine((file2, ctx) => {
-  const seen = /* @__PURE__ */ new Set();
+  const seen = /* @__PURE__ */ new Map();
   file2.pairs.forEach((pair, i) => {
-    if (seen.has(pair.name)) ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} is listed twice: each pair needs a name of its own`, input: pair.name });
-    seen.add(pair.name);
+    const first = seen.get(pair.name.toLowerCase());
+    if (first !== void 0) {
+      const twice = first === pair.name ? "is listed twice" : `differs from ${quoted(first)} only in case, and GitHub's runner labels and concurrency groups ignore case`;
+      ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`, input: pair.name });
+    }
+    seen.set(pair.name.toLowerCase(), first ?? pair.name);
   });
 });
 
@@ -44013,9 +44055,15 @@ var coordinatorStatusSchema = strict({
   /** The run this environment serves (the workflow's run key); absent or null: any run. */
   runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable().optional()
 });
+var heartbeatSchema = strict({
+  environment: environmentName("The environment being started."),
+  runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable(),
+  phase: text({ max: 200 }, "What the server is doing: preparing the host, starting the environment, its last log line."),
+  at: isoTime("When the server answered.")
+});
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
   strict({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
-  strict({ ok: external_exports.literal(false), error: text({ max: 1e3 }) })
+  strict({ ok: external_exports.literal(false), error: text({ max: 1e3 }), heartbeat: heartbeatSchema.optional() })
 ]);
 
 // actions/lib/action/inputs.ts
@@ -44094,8 +44142,81 @@ function parseDiffResultsInputs(read2, runner) {
 }
 
 // actions/lib/analyse/claims/file.ts
-import { existsSync as existsSync2, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync as existsSync2, readdirSync } from "node:fs";
+import { dirname as dirname2, join } from "node:path";
+
+// actions/lib/core/safe-read.ts
+import { closeSync, constants as constants3, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
+import { dirname, relative, isAbsolute } from "node:path";
+var MiB = 1024 * 1024;
+var UnsafeFileError = class extends Error {
+  name = "UnsafeFileError";
+};
+function kindOf(stat2) {
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice()) return "a character device";
+  if (stat2.isBlockDevice()) return "a block device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+function isInside(dir, path5) {
+  const rel = relative(dir, path5);
+  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
+}
+function mib(bytes2) {
+  return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
+}
+function readRegularFile(path5, options) {
+  return readRegularBytes(path5, options).toString("utf8");
+}
+function readRegularBytes(path5, options) {
+  const link4 = lstatSync(path5);
+  let target2 = path5;
+  if (link4.isSymbolicLink()) {
+    const within3 = realpathSync(options.within ?? dirname(path5));
+    let resolved;
+    try {
+      resolved = realpathSync(path5);
+    } catch {
+      throw new UnsafeFileError(`${path5} is a symlink that leads nowhere: refused`);
+    }
+    if (!isInside(within3, resolved)) {
+      throw new UnsafeFileError(`${path5} is a symlink to ${resolved}, outside ${within3}: refused (a symlink is followed only within the directory that holds it)`);
+    }
+    target2 = resolved;
+  }
+  const before = lstatSync(target2);
+  if (!before.isFile()) throw new UnsafeFileError(`${path5} is ${kindOf(before)}, not a regular file: refused`);
+  let fd;
+  try {
+    fd = openSync(target2, constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK);
+  } catch (e) {
+    const code2 = e.code;
+    if (code2 === "ELOOP") throw new UnsafeFileError(`${path5} became a symlink while it was being opened: refused`);
+    throw e;
+  }
+  try {
+    const stat2 = fstatSync(fd);
+    if (!stat2.isFile()) throw new UnsafeFileError(`${path5} is ${kindOf(stat2)}, not a regular file: refused`);
+    if (stat2.size > options.maxBytes) {
+      throw new UnsafeFileError(`${path5} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
+    }
+    const chunks = [];
+    let length3 = 0;
+    for (; ; ) {
+      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length3, options.maxBytes - length3) + 1));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      length3 += n;
+      if (length3 > options.maxBytes) throw new UnsafeFileError(`${path5} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 // actions/lib/analyse/claims/fields.ts
 var id = external_exports.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected an id of lower-case letters, digits and dashes");
@@ -44965,9 +45086,9 @@ function parseClaims(value4, source4) {
   - ${lines.join("\n  - ")}`);
 }
 function claimEnvironments(c4) {
-  return kindOf(c4).environments(c4);
+  return kindOf2(c4).environments(c4);
 }
-function kindOf(c4) {
+function kindOf2(c4) {
   const kind = KINDS.find((k2) => k2.schema.shape.kind.value === c4.kind);
   if (!kind) throw new Error(`no claim kind ${JSON.stringify(c4.kind)}: expected one of ${CLAIM_KINDS.join(", ")}`);
   return kind;
@@ -44975,6 +45096,7 @@ function kindOf(c4) {
 
 // actions/lib/analyse/claims/file.ts
 var SUFFIX = "-claims.json";
+var CLAIMS_MAX_BYTES = 4 * MiB;
 function builtInClaimsNames(dir) {
   return existsSync2(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
 }
@@ -44986,8 +45108,9 @@ function loadClaims(nameOrPath, dir) {
   }
   let raw;
   try {
-    raw = JSON.parse(readFileSync(path5, "utf8"));
+    raw = JSON.parse(readRegularFile(path5, { maxBytes: CLAIMS_MAX_BYTES, within: dirname2(path5) }));
   } catch (e) {
+    if (e instanceof UnsafeFileError) throw new ClaimsFormatError(`claims file ${e.message}`);
     throw new ClaimsFormatError(`claims file ${path5} is not valid JSON: ${e.message}`);
   }
   return parseClaims(raw, path5);
@@ -45211,7 +45334,7 @@ function judgeClaim(input2, alpha, points2, claim2) {
     const missing = needs.filter((e) => !present.has(e));
     const emulated = needs.filter((e) => tcg.has(e));
     const quantifier = claim2.quantifier ?? "every";
-    const parts = kindOf(claim2).judge(claim2, points2, present, ctx);
+    const parts = kindOf2(claim2).judge(claim2, points2, present, ctx);
     const decided = decide(parts, claimsFile.alpha, tcg, quantifier, missing);
     const { verdict, onlyTcg } = decided;
     let { evidence } = decided;
@@ -45230,7 +45353,7 @@ function judgeClaim(input2, alpha, points2, claim2) {
       onlyTcg: verdict === "inconclusive" && onlyTcg,
       finding: decided.finding,
       evidence,
-      judged: kindOf(claim2).describe(claim2, claimsFile.alpha),
+      judged: kindOf2(claim2).describe(claim2, claimsFile.alpha),
       conditions: claimConditions(input2, claim2),
       limits: claimLimits(input2, claim2, points2),
       missing,
@@ -45403,28 +45526,6 @@ function html(strings, ...values3) {
 }
 function trustedHtml(markup2) {
   return new SafeHtml(TOKEN, markup2, "trusted");
-}
-
-// actions/lib/core/text.ts
-var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
-function oneLine(value4) {
-  return String(value4).replace(/\r\n|[\r\n\t]/g, " ").replace(INVISIBLE, (c4) => `\\u{${c4.codePointAt(0).toString(16)}}`);
-}
-function mdText(value4) {
-  return oneLine(value4).replace(/[\\`*[\]|]/g, "\\$&").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-function mdBlockText(value4) {
-  return mdText(value4).replace(/^(\s*)([#+=-])/, "$1\\$2").replace(/^(\s*\d+)([.)])/, "$1\\$2");
-}
-function mdCode(value4, max4 = 200) {
-  let v = oneLine(value4);
-  if (v.length > max4) v = `${v.slice(0, max4 - 3)}...`;
-  v = v.replace(/\|/g, "\\|");
-  if (v.trim() === "") return "` `";
-  const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run4) => run4.length));
-  const fence = "`".repeat(longest + 1);
-  const pad4 = v.startsWith("`") || v.endsWith("`") ? " " : "";
-  return `${fence}${pad4}${v}${pad4}${fence}`;
 }
 
 // actions/lib/diff/format.ts
@@ -57052,7 +57153,7 @@ function ordinal() {
   initRange.apply(scale6, arguments);
   return scale6;
 }
-function constants3(x4) {
+function constants4(x4) {
   return function() {
     return x4;
   };
@@ -57067,7 +57168,7 @@ function identity$1(x4) {
 function normalize(a4, b10) {
   return (b10 -= a4 = +a4) ? function(x4) {
     return (x4 - a4) / b10;
-  } : constants3(isNaN(b10) ? NaN : 0.5);
+  } : constants4(isNaN(b10) ? NaN : 0.5);
 }
 function clamper(a4, b10) {
   var t;
@@ -74879,7 +74980,7 @@ function stripQuotes(s2) {
 }
 function codegen(opt) {
   opt = opt || {};
-  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants7 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
+  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants6 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
   let globals = {}, fields = {}, memberDepth = 0;
   function visit3(ast) {
     if (isString(ast)) return ast;
@@ -74895,8 +74996,8 @@ function codegen(opt) {
         return id3;
       } else if (hasOwnProperty(forbidden, id3)) {
         return error63("Illegal identifier: " + id3);
-      } else if (hasOwnProperty(constants7, id3)) {
-        return constants7[id3];
+      } else if (hasOwnProperty(constants6, id3)) {
+        return constants6[id3];
       } else if (hasOwnProperty(allowed, id3)) {
         return id3;
       } else {
@@ -74954,7 +75055,7 @@ function codegen(opt) {
     return result;
   }
   codegen3.functions = functions;
-  codegen3.constants = constants7;
+  codegen3.constants = constants6;
   return codegen3;
 }
 
@@ -99731,11 +99832,11 @@ function renderSvg(spec) {
 }
 
 // actions/lib/site/assets.ts
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync } from "node:fs";
 var ASSETS_DIR = new URL("./assets/", import.meta.url);
 function siteAsset(name2) {
   try {
-    return readFileSync2(new URL(name2, ASSETS_DIR));
+    return readFileSync(new URL(name2, ASSETS_DIR));
   } catch (e) {
     throw new Error(`the site's ${name2} is missing from ${ASSETS_DIR.pathname} (${e.message}): in an action, rebuild its dist with npm run build:actions`);
   }
@@ -99819,6 +99920,66 @@ var {
   which: which3,
   within: within2
 } = globalThis.Deno ? globalThis.require("./core.cjs") : __module__;
+
+// actions/lib/core/safe-write.ts
+import { closeSync as closeSync2, constants as constants5, fstatSync as fstatSync2, ftruncateSync, lstatSync as lstatSync2, openSync as openSync2, writeSync } from "node:fs";
+function what(stat2) {
+  if (stat2.isSymbolicLink()) return "a symbolic link";
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice() || stat2.isBlockDevice()) return "a device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  if (!stat2.isFile()) return "not a regular file";
+  if (stat2.nlink > 1) return `a hard link (one of ${stat2.nlink} names of one file)`;
+  return null;
+}
+function refuse(path5, stat2) {
+  throw new UnsafeFileError(`${path5} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`);
+}
+function openForWriting(path5, options = {}) {
+  let before = null;
+  try {
+    before = lstatSync2(path5);
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+  }
+  if (before !== null && what(before) !== null) refuse(path5, before);
+  let fd;
+  try {
+    fd = openSync2(path5, constants5.O_WRONLY | constants5.O_CREAT | constants5.O_NOFOLLOW | constants5.O_NONBLOCK | (options.append ? constants5.O_APPEND : 0), options.mode ?? 420);
+  } catch (e) {
+    const code2 = e.code;
+    if (code2 === "ELOOP") throw new UnsafeFileError(`${path5} became a symbolic link while it was being opened: refusing to write it`);
+    if (code2 === "ENXIO") throw new UnsafeFileError(`${path5} became a FIFO (named pipe) while it was being opened: refusing to write it`);
+    throw e;
+  }
+  try {
+    const stat2 = fstatSync2(fd);
+    if (what(stat2) !== null) refuse(path5, stat2);
+    if (!options.append) ftruncateSync(fd, 0);
+    return fd;
+  } catch (e) {
+    closeSync2(fd);
+    throw e;
+  }
+}
+function writeAllSync(fd, content2) {
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  let offset4 = 0;
+  while (offset4 < bytes2.length) {
+    const n = writeSync(fd, bytes2, offset4, bytes2.length - offset4);
+    if (n <= 0) throw Object.assign(new Error("write made no progress"), { code: "EIO" });
+    offset4 += n;
+  }
+}
+function writeFileSafely(path5, content2, options = {}) {
+  const fd = openForWriting(path5, options);
+  try {
+    writeAllSync(fd, content2);
+  } finally {
+    closeSync2(fd);
+  }
+}
 
 // actions/lib/core/proc.ts
 function keepNothing() {
@@ -99922,77 +100083,78 @@ function runCommandBytes(argv, options) {
 }
 
 // actions/lib/measure/run-dir.ts
-import { closeSync as closeSync2, constants as constants5, existsSync as existsSync3, fstatSync as fstatSync2, lstatSync as lstatSync2, fsyncSync, ftruncateSync, mkdirSync, openSync as openSync2, readFileSync as readFileSync3, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
-import { join as join4 } from "node:path";
+import { closeSync as closeSync3, existsSync as existsSync3, fstatSync as fstatSync3, lstatSync as lstatSync4, fsyncSync, ftruncateSync as ftruncateSync2, mkdirSync as mkdirSync2, renameSync, rmSync } from "node:fs";
+import { join as join5 } from "node:path";
 
-// actions/lib/core/safe-read.ts
-import { closeSync, constants as constants4, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
-import { dirname, relative, isAbsolute } from "node:path";
-var MiB = 1024 * 1024;
-var UnsafeFileError = class extends Error {
-  name = "UnsafeFileError";
+// actions/lib/core/output-dir.ts
+import { lstatSync as lstatSync3, mkdirSync, readlinkSync } from "node:fs";
+import { join as join4 } from "node:path";
+var OutputPathError = class extends Error {
+  name = "OutputPathError";
 };
-function kindOf2(stat2) {
-  if (stat2.isFIFO()) return "a FIFO (named pipe)";
-  if (stat2.isCharacterDevice()) return "a character device";
-  if (stat2.isBlockDevice()) return "a block device";
-  if (stat2.isSocket()) return "a socket";
-  if (stat2.isDirectory()) return "a directory";
-  return "not a regular file";
-}
-function isInside(dir, path5) {
-  const rel = relative(dir, path5);
-  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
-}
-function mib(bytes2) {
-  return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
-}
-function readRegularFile(path5, options) {
-  const link4 = lstatSync(path5);
-  let target2 = path5;
-  if (link4.isSymbolicLink()) {
-    const within3 = realpathSync(options.within ?? dirname(path5));
-    let resolved;
-    try {
-      resolved = realpathSync(path5);
-    } catch {
-      throw new UnsafeFileError(`${path5} is a symlink that leads nowhere: refused`);
-    }
-    if (!isInside(within3, resolved)) {
-      throw new UnsafeFileError(`${path5} is a symlink to ${resolved}, outside ${within3}: refused (a symlink is followed only within the directory that holds it)`);
-    }
-    target2 = resolved;
-  }
-  const before = lstatSync(target2);
-  if (!before.isFile()) throw new UnsafeFileError(`${path5} is ${kindOf2(before)}, not a regular file: refused`);
-  let fd;
+function lstatOrNull(path5) {
   try {
-    fd = openSync(target2, constants4.O_RDONLY | constants4.O_NOFOLLOW | constants4.O_NONBLOCK);
+    return lstatSync3(path5);
   } catch (e) {
-    const code2 = e.code;
-    if (code2 === "ELOOP") throw new UnsafeFileError(`${path5} became a symlink while it was being opened: refused`);
+    if (e.code === "ENOENT") return null;
     throw e;
   }
-  try {
-    const stat2 = fstatSync(fd);
-    if (!stat2.isFile()) throw new UnsafeFileError(`${path5} is ${kindOf2(stat2)}, not a regular file: refused`);
-    if (stat2.size > options.maxBytes) {
-      throw new UnsafeFileError(`${path5} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
-    }
-    const chunks = [];
-    let length3 = 0;
-    for (; ; ) {
-      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length3, options.maxBytes - length3) + 1));
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      length3 += n;
-      if (length3 > options.maxBytes) throw new UnsafeFileError(`${path5} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
-      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-    }
-    return (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3)).toString("utf8");
-  } finally {
-    closeSync(fd);
+}
+function relativeSegments(rel) {
+  const segments2 = rel.split("/");
+  if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
+    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
   }
+  return segments2;
+}
+function refuseLink(path5, st, what2) {
+  if (st.isSymbolicLink()) {
+    let target2 = "?";
+    try {
+      target2 = readlinkSync(path5);
+    } catch {
+    }
+    throw new OutputPathError(`${what2} ${path5} is a symbolic link (to ${target2}): refusing to write through it`);
+  }
+}
+function realDirectory(path5, what2, recursive2) {
+  let st = lstatOrNull(path5);
+  if (st === null) {
+    try {
+      mkdirSync(path5, { recursive: recursive2 });
+      return;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      st = lstatSync3(path5);
+    }
+  }
+  refuseLink(path5, st, what2);
+  if (!st.isDirectory()) throw new OutputPathError(`${what2} ${path5} exists and is not a directory`);
+}
+function dirUnder(root, rel) {
+  realDirectory(root, "output directory", true);
+  let dir = root;
+  if (rel !== void 0) {
+    for (const segment of relativeSegments(rel)) {
+      dir = join4(dir, segment);
+      realDirectory(dir, "directory", false);
+    }
+  }
+  return dir;
+}
+function writeUnder(root, rel, content2) {
+  const segments2 = relativeSegments(rel);
+  const dir = segments2.length > 1 ? dirUnder(root, segments2.slice(0, -1).join("/")) : dirUnder(root);
+  const path5 = join4(dir, segments2.at(-1));
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  const st = lstatOrNull(path5);
+  if (st !== null) {
+    refuseLink(path5, st, "file");
+    if (!st.isFile()) throw new OutputPathError(`${path5} exists and is not a regular file: refusing to write it`);
+    if (st.size === bytes2.length && readRegularBytes(path5, { maxBytes: bytes2.length }).equals(bytes2)) return false;
+  }
+  writeFileSafely(path5, bytes2);
+  return true;
 }
 
 // actions/lib/measure/run-dir.ts
@@ -100000,21 +100162,22 @@ var MANIFEST_FILE = "manifest.json";
 var MANIFEST_MAX_BYTES = 16 * MiB;
 var RESULTS_MAX_BYTES = 500 * MiB;
 var RESULTS_FILE = "results.jsonl";
+var RUN_FILE_MAX_BYTES = { [MANIFEST_FILE]: MANIFEST_MAX_BYTES, [RESULTS_FILE]: RESULTS_MAX_BYTES };
 function isRunDir(dir) {
-  return existsSync3(join4(dir, MANIFEST_FILE));
+  return existsSync3(join5(dir, MANIFEST_FILE));
 }
 function loadRun(dir) {
-  const manifestPath = join4(dir, MANIFEST_FILE);
+  const manifestPath = join5(dir, MANIFEST_FILE);
   if (!existsSync3(dir)) throw new RunFormatError(`${dir}: no such directory`);
   if (!existsSync3(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
   const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
-  const resultsPath = join4(dir, RESULTS_FILE);
+  const resultsPath = join5(dir, RESULTS_FILE);
   const text5 = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : "";
   return { dir, manifest, results: parseResults(text5, resultsPath) };
 }
 function lexists(path5) {
   try {
-    lstatSync2(path5);
+    lstatSync4(path5);
     return true;
   } catch {
     return false;
@@ -100148,9 +100311,9 @@ async function runsOfCommit(git, commit) {
   }
   return { runs: [...seen.values()], how: "measuring" };
 }
-function pickNewest(runs, what) {
+function pickNewest(runs, what2) {
   const sorted = newestFirst(runs);
-  const notes = sorted.length > 1 ? [`${what}: ${sorted.length} runs found (${sorted.map((r) => r.runId).join(", ")}); using the newest, ${sorted[0].runId}`] : [];
+  const notes = sorted.length > 1 ? [`${what2}: ${sorted.length} runs found (${sorted.map((r) => r.runId).join(", ")}); using the newest, ${sorted[0].runId}`] : [];
   return { run: sorted[0], notes };
 }
 async function resolveRef2(git, ref2, label2) {
@@ -100232,82 +100395,6 @@ var METRIC_INFO = {
   relative: { title: "TCP throughput relative to native, 0-6000 B (Fig. 5)", unit: "ratio", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] }
 };
 
-// actions/lib/core/output-dir.ts
-import { closeSync as closeSync3, constants as constants6, lstatSync as lstatSync3, mkdirSync as mkdirSync2, openSync as openSync3, readFileSync as readFileSync4, readlinkSync, writeSync as writeSync2 } from "node:fs";
-import { join as join5 } from "node:path";
-var OutputPathError = class extends Error {
-  name = "OutputPathError";
-};
-function lstatOrNull(path5) {
-  try {
-    return lstatSync3(path5);
-  } catch (e) {
-    if (e.code === "ENOENT") return null;
-    throw e;
-  }
-}
-function relativeSegments(rel) {
-  const segments2 = rel.split("/");
-  if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
-    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
-  }
-  return segments2;
-}
-function refuseLink(path5, st, what) {
-  if (st.isSymbolicLink()) {
-    let target2 = "?";
-    try {
-      target2 = readlinkSync(path5);
-    } catch {
-    }
-    throw new OutputPathError(`${what} ${path5} is a symbolic link (to ${target2}): refusing to write through it`);
-  }
-}
-function realDirectory(path5, what, recursive2) {
-  let st = lstatOrNull(path5);
-  if (st === null) {
-    try {
-      mkdirSync2(path5, { recursive: recursive2 });
-      return;
-    } catch (e) {
-      if (e.code !== "EEXIST") throw e;
-      st = lstatSync3(path5);
-    }
-  }
-  refuseLink(path5, st, what);
-  if (!st.isDirectory()) throw new OutputPathError(`${what} ${path5} exists and is not a directory`);
-}
-function dirUnder(root, rel) {
-  realDirectory(root, "output directory", true);
-  let dir = root;
-  if (rel !== void 0) {
-    for (const segment of relativeSegments(rel)) {
-      dir = join5(dir, segment);
-      realDirectory(dir, "directory", false);
-    }
-  }
-  return dir;
-}
-function writeUnder(root, rel, content2) {
-  const segments2 = relativeSegments(rel);
-  const dir = segments2.length > 1 ? dirUnder(root, segments2.slice(0, -1).join("/")) : dirUnder(root);
-  const path5 = join5(dir, segments2.at(-1));
-  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  const st = lstatOrNull(path5);
-  if (st !== null) {
-    refuseLink(path5, st, "file");
-    if (!st.isFile()) throw new OutputPathError(`${path5} exists and is not a regular file: refusing to write it`);
-    if (st.size === bytes2.length && readFileSync4(path5).equals(bytes2)) return false;
-  }
-  const fd = openSync3(path5, constants6.O_WRONLY | constants6.O_CREAT | constants6.O_TRUNC | constants6.O_NOFOLLOW, 420);
-  try {
-    for (let off = 0; off < bytes2.length; ) off += writeSync2(fd, bytes2, off, bytes2.length - off);
-  } finally {
-    closeSync3(fd);
-  }
-  return true;
-}
-
 // actions/lib/report/charts/figures.ts
 var X_TITLE = {
   TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
@@ -100315,6 +100402,7 @@ var X_TITLE = {
 };
 
 // actions/lib/site/report-files.ts
+var SITE_CACHE_MAX_BYTES = 64 * MiB;
 function writeReportFiles(dir, files) {
   let changed = 0;
   for (const f of files) if (writeUnder(dir, f.path, f.content)) changed++;
@@ -100341,7 +100429,7 @@ current:  ${b10.origin}`);
     const diff = diffRuns(judgedSide(a4, claims), judgedSide(b10, claims), { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: "holm" });
     await io.appendSummary(formatDiff(diff, "markdown"));
     const file2 = join6(runner.temp, `virtnet-diff.${settings.format === "markdown" ? "md" : settings.format === "json" ? "json" : "txt"}`);
-    writeFileSync2(file2, formatDiff(diff, settings.format));
+    writeFileSync(file2, formatDiff(diff, settings.format));
     if (settings.pageDir) {
       const files = await buildDiffFiles(diff);
       writeReportFiles(settings.pageDir, files);

@@ -169,8 +169,16 @@ export interface StartEnvironmentSettings extends ServeRequest {
   coordinatorPort: number;
   /** Upper bound on how long the environment stays up if the post step never comes. */
   holdTimeoutMinutes: number;
-  /** 0: return as soon as the environment is ready; N: then also wait up to N minutes for the client's release. */
-  waitForReleaseMinutes: number;
+  /**
+   * 0: return as soon as the environment is ready; N: then also wait up to N minutes for the
+   * client's release; 'plan': the plan's worst-case sweep time with the stated margin (waits.ts).
+   */
+  waitForRelease: number | 'plan';
+  /** The sweep plan (a built-in name or a file in the workspace) with its overrides: for wait-for-release: plan. */
+  plan: { name: string; replicates: number | null; testLengthSeconds: number | null } | null;
+  /** A command run before the environment starts (the host's preparation), while the coordinator sends heartbeats. */
+  prepare: string | null;
+  prepareTimeoutMinutes: number;
   /** The virtnet checkout whose scripts/virtnet.ts serves the environment. */
   virtnetDir: string;
   logFile: string;
@@ -186,7 +194,22 @@ export interface StartEnvironmentSettings extends ServeRequest {
   githubToken: string | null;
 }
 
+/** A built-in plan name, or a plan file inside the workspace (no absolute path, no '..' segment). */
+function planInput(read: InputReader, name: string, runner: RunnerContext): string {
+  const plan = requiredInput(read, name);
+  if (plan.startsWith('/') || plan.split('/').includes('..')) throw inputError(name, `expected a built-in plan name or a path inside the workspace, got ${quoted(plan)}`);
+  return /^[a-z0-9-]+$/.test(plan) ? plan : resolvePath(plan, runner.workspace);
+}
+
+/** The plan and its overrides (start-environment's plan, replicates, test-length); null without a plan. */
+function planOverrides(read: InputReader, runner: RunnerContext): StartEnvironmentSettings['plan'] {
+  const replicates = optionalIntInput(read, 'replicates', { min: 1, max: 1000 });
+  const testLengthSeconds = optionalIntInput(read, 'test-length', { min: 1, max: 3600 });
+  return read('plan') === '' ? null : { name: planInput(read, 'plan', runner), replicates, testLengthSeconds };
+}
+
 export function parseStartEnvironmentInputs(read: InputReader, runner: RunnerContext, environments: readonly string[]): StartEnvironmentSettings {
+  if (read('wait-for-release') === 'plan' && read('plan') === '') throw inputError('wait-for-release', "is 'plan', but no plan input says which plan");
   const environment = environmentInput(read, 'environment', environments);
   const testbedIndex = intInput(read, 'testbed-index', { ...SERVE_LIMITS.testbedIndex, fallback: SERVE_DEFAULTS.testbedIndex });
   const virtnetDir = resolvePath(read('virtnet-dir') || runner.workspace, runner.workspace);
@@ -202,7 +225,10 @@ export function parseStartEnvironmentInputs(read: InputReader, runner: RunnerCon
     coordinatorPort: portInput(read, 'coordinator-port', SERVE_DEFAULTS.coordinatorPort, true),
     readyTimeoutSeconds: intInput(read, 'ready-timeout', { ...SERVE_LIMITS.readyTimeoutSeconds, fallback: SERVE_DEFAULTS.readyTimeoutSeconds }),
     holdTimeoutMinutes: intInput(read, 'hold-timeout', { ...SERVE_LIMITS.holdTimeoutMinutes, fallback: SERVE_DEFAULTS.holdTimeoutMinutes }),
-    waitForReleaseMinutes: intInput(read, 'wait-for-release', { min: 0, max: 24 * 60, fallback: 0 }),
+    waitForRelease: read('wait-for-release') === 'plan' ? 'plan' : intInput(read, 'wait-for-release', { min: 0, max: 24 * 60, fallback: 0 }),
+    plan: planOverrides(read, runner),
+    prepare: optionalInput(read, 'prepare'),
+    prepareTimeoutMinutes: intInput(read, 'prepare-timeout', { min: 1, max: 6 * 60, fallback: 30 }),
     accelerator: accel === '' ? SERVE_DEFAULTS.accelerator : asInput('accel', () => acceleratorRequest('accel', accel)),
     osvImage: osvImage === null ? null : resolvePath(osvImage, runner.workspace),
     virtnetDir,
@@ -232,7 +258,10 @@ export interface RunSweepSettings {
   testLengthSeconds: number | null;
   /** Run directory: created if new, appended to (a new environment, or the missing points) if it holds a run. */
   runDir: string;
+  /** Seconds without a sign of the server (a heartbeat, or the environment itself) before the client gives up. */
   readyTimeoutSeconds: number;
+  /** Seconds the client waits for a ready environment in all, heartbeats or not. */
+  readyLimitSeconds: number;
   /** Artifact name for the run directory; '' never happens: defaults to virtnet-run-<environment>. */
   artifactName: string;
   upload: boolean;
@@ -251,19 +280,18 @@ export interface RunSweepSettings {
 
 export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, environments: readonly string[]): RunSweepSettings {
   const environment = environmentInput(read, 'environment', environments);
-  const plan = requiredInput(read, 'plan');
-  // A plan file is a path inside the workspace: no absolute path, no '..' segment.
-  if (plan.startsWith('/') || plan.split('/').includes('..')) throw inputError('plan', `expected a built-in plan name or a path inside the workspace, got ${quoted(plan)}`);
+  const plan = planInput(read, 'plan', runner);
   return {
     environment,
     serverAddress: ipv4Input(read, 'server-address', null),
     coordinatorPort: portInput(read, 'coordinator-port', 12867, true),
     release: boolInput(read, 'release', true),
-    plan: /^[a-z0-9-]+$/.test(plan) ? plan : resolvePath(plan, runner.workspace),
+    plan,
     replicates: optionalIntInput(read, 'replicates', { min: 1, max: 1000 }),
     testLengthSeconds: optionalIntInput(read, 'test-length', { min: 1, max: 3600 }),
     runDir: resolvePath(read('run-dir') || `${runner.temp}/virtnet-run`, runner.workspace),
     readyTimeoutSeconds: intInput(read, 'ready-timeout', { min: 1, max: 24 * 3600, fallback: 900 }),
+    readyLimitSeconds: intInput(read, 'ready-limit', { min: 1, max: 24 * 3600, fallback: 3600 }),
     artifactName: nameInput(read, 'artifact-name', `virtnet-run-${environment}`),
     upload: boolInput(read, 'upload', true),
     virtnetDir: resolvePath(read('virtnet-dir') || runner.workspace, runner.workspace),

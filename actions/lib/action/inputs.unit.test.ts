@@ -22,7 +22,7 @@ describe('start-environment inputs', () => {
   it('fills defaults into a typed settings object', () => {
     expect(parseStartEnvironmentInputs(readerFrom(base), runner, envs)).toEqual({
       environment: 'native', serverAddress: '198.18.0.1', testbedIndex: 0, controlPort: 12865, dataPort: 12866, coordinatorPort: 12867,
-      readyTimeoutSeconds: 300, holdTimeoutMinutes: 360, waitForReleaseMinutes: 0, accelerator: 'auto', osvImage: null, virtnetDir: '/ws',
+      readyTimeoutSeconds: 300, holdTimeoutMinutes: 360, waitForRelease: 0, plan: null, prepare: null, prepareTimeoutMinutes: 30, accelerator: 'auto', osvImage: null, virtnetDir: '/ws',
       endpointFile: '/rt/virtnet-endpoint-native.json', logFile: '/rt/virtnet-serve-native.log',
       clientDeadlineMinutes: 0, runKey: null, releaseKey: null, partnerJob: null, githubToken: null,
     });
@@ -35,7 +35,9 @@ describe('start-environment inputs', () => {
   });
   it('reads every input', () => {
     const s = parseStartEnvironmentInputs(readerFrom({ ...base, environment: 'osv', 'osv-image': 'img/usr.img', 'testbed-index': '5', 'control-port': '2000', 'data-port': '2001', 'coordinator-port': '0', 'ready-timeout': '60', 'hold-timeout': '30', 'wait-for-release': '20', accel: 'tcg', 'virtnet-dir': '/opt/virtnet' }), runner, envs);
-    expect(s).toMatchObject({ environment: 'osv', osvImage: '/ws/img/usr.img', testbedIndex: 5, controlPort: 2000, dataPort: 2001, coordinatorPort: 0, readyTimeoutSeconds: 60, holdTimeoutMinutes: 30, waitForReleaseMinutes: 20, accelerator: 'tcg', virtnetDir: '/opt/virtnet' });
+    expect(s).toMatchObject({ environment: 'osv', osvImage: '/ws/img/usr.img', testbedIndex: 5, controlPort: 2000, dataPort: 2001, coordinatorPort: 0, readyTimeoutSeconds: 60, holdTimeoutMinutes: 30, waitForRelease: 20, accelerator: 'tcg', virtnetDir: '/opt/virtnet' });
+    const fromPlan = parseStartEnvironmentInputs(readerFrom({ ...base, 'wait-for-release': 'plan', plan: 'env/plans/mine.json', replicates: '3', 'test-length': '5', prepare: 'bash scripts/prepare.sh --role server', 'prepare-timeout': '45' }), runner, envs);
+    expect(fromPlan).toMatchObject({ waitForRelease: 'plan', plan: { name: '/ws/env/plans/mine.json', replicates: 3, testLengthSeconds: 5 }, prepare: 'bash scripts/prepare.sh --role server', prepareTimeoutMinutes: 45 });
   });
   it.each([
     [{ environment: '' }, 'input environment is required but was not given'],
@@ -48,6 +50,9 @@ describe('start-environment inputs', () => {
     [{ accel: 'hvf' }, 'input accel: expected auto, kvm or tcg, got "hvf"'],
     [{ environment: 'osv' }, 'input osv-image is required for environment osv (the build-osv-image action outputs it)'],
     [{ 'wait-for-release': '-1' }, 'input wait-for-release: -1 is out of range: expected 0 to 1440'],
+    [{ 'wait-for-release': 'plan' }, "input wait-for-release is 'plan', but no plan input says which plan"],
+    [{ 'wait-for-release': 'plan', plan: '../x.json' }, 'input plan: expected a built-in plan name or a path inside the workspace, got "../x.json"'],
+    [{ 'prepare-timeout': '0' }, 'input prepare-timeout: 0 is out of range: expected 1 to 360'],
   ])('refuses %j', (bad, message) => {
     expect(error(() => parseStartEnvironmentInputs(readerFrom({ ...base, ...bad }), runner, envs))).toBe(message);
   });
@@ -58,7 +63,7 @@ describe('run-sweep inputs', () => {
   it('fills defaults; a plan path is resolved against the workspace, a name is kept', () => {
     expect(parseRunSweepInputs(readerFrom(base), runner, envs)).toEqual({
       environment: 'docker', serverAddress: '198.18.0.1', coordinatorPort: 12867, release: true, plan: 'paper', replicates: null, testLengthSeconds: null,
-      runDir: '/rt/virtnet-run', readyTimeoutSeconds: 900, artifactName: 'virtnet-run-docker', upload: true, virtnetDir: '/ws',
+      runDir: '/rt/virtnet-run', readyTimeoutSeconds: 900, readyLimitSeconds: 3600, artifactName: 'virtnet-run-docker', upload: true, virtnetDir: '/ws',
       runKey: null, releaseKey: null, partnerJob: null, githubToken: null, runnerPair: null,
     });
     expect(parseRunSweepInputs(readerFrom({ ...base, 'runner-pair': 'n3530_b' }), runner, envs)).toMatchObject({ runnerPair: 'n3530_b' });

@@ -4,6 +4,7 @@
 // action's main is tested as a function, not only through its bundle.
 
 import * as core from '@actions/core';
+import { workflowLogText } from '../core/escape.ts';
 import type { InputReader } from './inputs.ts';
 
 export interface ActionIO {
@@ -25,7 +26,8 @@ export function actionsCore(): ActionIO {
   return {
     input: (name) => core.getInput(name),
     env: process.env,
-    info: (m) => core.info(m),
+    // A log line is written as it is: the one sink that @actions/core does not escape (escape.ts).
+    info: (m) => core.info(workflowLogText(m)),
     warning: (m) => core.warning(m),
     error: (m) => core.error(m),
     setOutput: (name, value) => core.setOutput(name, value),

@@ -5,14 +5,9 @@
 // at once when it does not ("re-run all jobs"). The decision is pure; the API call is the edge, and
 // when it cannot be made (no token, no network) the job goes on with a warning.
 
-/** What the jobs API says of one job (GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs). */
-export interface RunJob {
-  name: string;
-  /** The attempt this job last ran in (filter=latest gives each job's latest execution). */
-  run_attempt: number;
-  status: string;
-  conclusion: string | null;
-}
+import { fetchRunJobs, type RunJob, runContext } from './run-jobs.ts';
+
+export type { RunJob };
 
 /** Whether `name` is the partner job: its own name, or as a called workflow's job ("Measure native / Serve native"). */
 export function isJobNamed(name: string, partner: string): boolean {
@@ -31,37 +26,6 @@ export function loneRerunProblem(jobs: readonly RunJob[], partner: string, attem
   const latest = found.reduce((a, b) => (b.run_attempt > a.run_attempt ? b : a));
   if (latest.run_attempt >= attempt) return null;
   return `this job was re-run without its partner job "${latest.name}" (which last ran in attempt ${latest.run_attempt}${latest.conclusion ? ` and ${latest.conclusion === 'success' ? 'succeeded' : `ended ${latest.conclusion}`}` : ''}): a measure leg's server and client only work together, so this attempt cannot measure anything. Re-run all jobs of the workflow run (or both jobs of the leg: "Re-run failed jobs" when both failed).`;
-}
-
-/** The runner's variables the check needs. */
-export interface RunContext {
-  apiUrl: string;
-  repository: string;
-  runId: string;
-  attempt: number;
-}
-
-export function runContext(env: NodeJS.ProcessEnv): RunContext | null {
-  const attempt = Number(env.GITHUB_RUN_ATTEMPT);
-  if (!env.GITHUB_API_URL || !env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID || !Number.isSafeInteger(attempt) || attempt < 1) return null;
-  return { apiUrl: env.GITHUB_API_URL, repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID, attempt };
-}
-
-/** The latest execution of every job of the run (at most 3 pages of 100), bounded in time. */
-export async function fetchRunJobs(run: RunContext, token: string, fetchImpl: typeof fetch = fetch, timeoutMs = 15_000): Promise<RunJob[]> {
-  const jobs: RunJob[] = [];
-  for (let page = 1; page <= 3; page++) {
-    const url = `${run.apiUrl.replace(/\/+$/, '')}/repos/${run.repository}/actions/runs/${encodeURIComponent(run.runId)}/jobs?filter=latest&per_page=100&page=${page}`;
-    const response = await fetchImpl(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }, signal: AbortSignal.timeout(timeoutMs) });
-    if (!response.ok) throw new Error(`the jobs API answered ${response.status} ${response.statusText}`.trim());
-    const body = (await response.json()) as { total_count?: number; jobs?: unknown[] };
-    for (const j of body.jobs ?? []) {
-      const job = j as Partial<RunJob>;
-      if (typeof job.name === 'string' && typeof job.run_attempt === 'number') jobs.push({ name: job.name, run_attempt: job.run_attempt, status: String(job.status ?? ''), conclusion: typeof job.conclusion === 'string' ? job.conclusion : null });
-    }
-    if ((body.jobs?.length ?? 0) < 100 || jobs.length >= (body.total_count ?? 0)) break;
-  }
-  return jobs;
 }
 
 export type RerunCheck = { kind: 'ok' } | { kind: 'lone'; message: string } | { kind: 'unknown'; message: string };

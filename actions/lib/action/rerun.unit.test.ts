@@ -34,12 +34,15 @@ describe('lone re-run against a stand-in jobs API', () => {
   let server: Server;
   let url = '';
   let answer: { status: number; body: unknown } = { status: 200, body: {} };
+  /** When set, answers by page number (the query's page=N), like the real API's pagination. */
+  let pages: ((page: number) => unknown) | null = null;
   const seen: string[] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
       seen.push(`${req.url} ${req.headers.authorization}`);
       res.writeHead(answer.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer.body));
+      const page = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page'));
+      res.end(JSON.stringify(pages ? pages(page) : answer.body));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -61,6 +64,25 @@ describe('lone re-run against a stand-in jobs API', () => {
     expect(r.kind).toBe('lone');
     expect(r.kind === 'lone' && r.message).toMatch(/"Measure kvm \/ Sweep kvm" \(which last ran in attempt 1 and ended failure\)/);
     expect(seen).toEqual(['/repos/o/r/actions/runs/42/jobs?filter=latest&per_page=100&page=1 Bearer tok']);
+  });
+
+  it('reads every page: a partner listed after the first 300 jobs is still found', async () => {
+    seen.length = 0;
+    // 350 jobs of a run with many pairs; the partner (attempt 1) is job 340, on the fourth page.
+    const all = Array.from({ length: 350 }, (_, i) => (i === 340 ? job('Measure on p9 / native / Serve native on p9', 1, 'failure') : job(`Measure on p${i} / x / Sweep x on p${i}`, 2, null, 'queued')));
+    pages = (page) => ({ total_count: all.length, jobs: all.slice((page - 1) * 100, page * 100) });
+    try {
+      const r = await checkPartnerRerun('Serve native on p9', 'tok', env('2'));
+      expect(r.kind).toBe('lone');
+      expect(seen.map((s) => /[?&]page=(\d+)/.exec(s)![1])).toEqual(['1', '2', '3', '4']);
+      // A run larger than the bound is an error (a warning for the job), never a silent pass.
+      seen.length = 0;
+      pages = () => ({ total_count: 99_999, jobs: Array.from({ length: 100 }, () => job('Measure on a / x / Sweep x on a', 2, null, 'queued')) });
+      expect(await checkPartnerRerun('Serve native on p9', 'tok', env('2'))).toMatchObject({ kind: 'unknown', message: expect.stringMatching(/lists more than 5000 jobs/) });
+      expect(seen).toHaveLength(50);
+    } finally {
+      pages = null;
+    }
   });
 
   it('an API that refuses (no actions: read) or a missing token is a warning, not a failure', async () => {

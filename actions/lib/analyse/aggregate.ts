@@ -18,7 +18,7 @@ export interface PointSummary {
   /** The replicate index of each sample: two environments measured in the same replicates (blocks) are compared pair by pair. */
   replicates: number[];
   failed: number;
-  /** Ok replicates whose measurement was flagged as disturbed by the host (record.interference). */
+  /** Ok replicates whose measurement was flagged as disturbed by the host (record.interference): left out of samples and every mean. */
   flagged: number;
   /** Send socket size the kernel gave (LSS_SIZE_END), per replicate median; null when not reported. */
   effectiveSendSocket: number | null;
@@ -58,7 +58,10 @@ export function summarizePoints(records: readonly MeasurementRecord[], level = 0
   const out: PointSummary[] = [];
   for (const group of groups.values()) {
     const first = group[0]!;
-    const ok = group.filter((r) => r.status === 'ok' && r.metrics !== null).sort((a, b) => a.replicate - b.replicate);
+    // A measurement flagged as disturbed stays in results.jsonl with its reasons but never enters a
+    // mean: the point is summarised over its clean replicates only.
+    const valid = group.filter((r) => r.status === 'ok' && r.metrics !== null);
+    const ok = valid.filter((r) => !r.interference?.flagged).sort((a, b) => a.replicate - b.replicate);
     const metrics = ok.map((r) => r.metrics!);
     const samples = metrics.map((m) => m.throughputMbps);
     const sendCalls = metrics.reduce((s, m) => s + m.sendCalls, 0);
@@ -74,8 +77,8 @@ export function summarizePoints(records: readonly MeasurementRecord[], level = 0
       throughput: summarize(samples, level),
       samples,
       replicates: ok.map((r) => r.replicate),
-      failed: group.length - ok.length,
-      flagged: ok.filter((r) => r.interference?.flagged).length,
+      failed: group.length - valid.length,
+      flagged: valid.length - ok.length,
       effectiveSendSocket: median(metrics.map((m) => m.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median(requested),
       okRate: first.test === 'UDP_STREAM' && sendCalls > 0 ? recvCalls / sendCalls : null,

@@ -19,7 +19,7 @@
 //   as noise.
 
 import type { PointSummary } from './aggregate.ts';
-import type { TestName } from '../plan/plan.ts';
+import type { Parameter, TestName } from '../plan/plan.ts';
 import type { MeasurementRecord } from '../measure/records.ts';
 import { mean, stdev, summarize, studentTCdf, studentTQuantile, welchTTest, type WelchResult } from '../core/stats.ts';
 
@@ -263,27 +263,64 @@ export function compareRange(points: readonly PointSummary[], test: TestName, a:
 
 export interface UdpAnomaly {
   environment: string;
+  /** The swept option of the point (its label: `-r 550`, `-m 1450`). */
+  parameter: Parameter;
   x: number;
   replicate: number;
+  /** The size of every datagram the point sends, and the netperf option that set it. */
+  datagram: SentDatagram;
   /** Why the record cannot be taken at face value. */
   reason: string;
 }
 
+/** The datagram a UDP_STREAM measurement sends: `-r` when its command gives one, else `-m`. */
+export interface SentDatagram {
+  option: '-r' | '-m';
+  bytes: number;
+}
+
+/** The last value of a test-specific option (after `--`) of a netperf command; "-r 500,500" gives 500. */
+function testOption(command: readonly string[], option: string): number | null {
+  const from = command.indexOf('--');
+  let found: number | null = null;
+  for (let i = Math.max(0, from) + 1; i < command.length - 1; i++) {
+    if (command[i] !== option) continue;
+    const value = Number((command[i + 1] ?? '').split(',')[0]);
+    if (Number.isInteger(value) && value > 0) found = value;
+  }
+  return found;
+}
+
+/**
+ * The size of each datagram a UDP_STREAM record's sender sent. netperf's UDP_STREAM sends `-r`
+ * bytes per call whenever `-r` is given, whatever `-m` (and LOCAL_SEND_SIZE) says; without `-r`
+ * it sends `-m`, or its default send size, which LOCAL_SEND_SIZE reports.
+ */
+export function sentDatagram(record: Pick<MeasurementRecord, 'command' | 'metrics'>): SentDatagram | null {
+  const request = testOption(record.command, '-r');
+  if (request !== null) return { option: '-r', bytes: request };
+  const message = testOption(record.command, '-m') ?? record.metrics?.messageSize ?? null;
+  return message !== null && message > 0 ? { option: '-m', bytes: message } : null;
+}
+
 /**
  * UDP records whose receiver counted datagrams the sender of this test did not send: more
- * messages received than sent, or received bytes that are not a whole number of this test's
- * messages. Seen when tests follow each other on one data port and the previous test's datagrams,
- * still queued on the link, arrive at the next one: its throughput and okay rate are then inflated.
+ * messages received than sent, or received bytes that are not a whole number of the datagrams
+ * this test sends (`-r` when the point sets it, `-m` otherwise). Seen when tests follow each other
+ * on one data port and the previous test's datagrams, still queued on the link, arrive at the next
+ * one: its throughput and okay rate are then inflated.
  */
 export function udpAnomalies(records: readonly MeasurementRecord[]): UdpAnomaly[] {
   const out: UdpAnomaly[] = [];
   for (const r of records) {
     const m = r.metrics;
-    if (r.test !== 'UDP_STREAM' || r.status !== 'ok' || !m || m.messageSize <= 0) continue;
+    if (r.test !== 'UDP_STREAM' || r.status !== 'ok' || !m) continue;
+    const datagram = sentDatagram(r);
+    if (datagram === null) continue;
     const reasons: string[] = [];
     if (m.recvCalls > m.sendCalls) reasons.push(`received ${m.recvCalls} messages of ${m.sendCalls} sent`);
-    if (m.bytesReceived !== m.recvCalls * m.messageSize) reasons.push(`received ${m.bytesReceived} B in ${m.recvCalls} messages, not ${m.messageSize} B each`);
-    if (reasons.length > 0) out.push({ environment: r.environment, x: r.value, replicate: r.replicate, reason: reasons.join('; ') });
+    if (m.bytesReceived !== m.recvCalls * datagram.bytes) reasons.push(`received ${m.bytesReceived} B in ${m.recvCalls} messages, not ${datagram.bytes} B each (${datagram.option} ${datagram.bytes})`);
+    if (reasons.length > 0) out.push({ environment: r.environment, parameter: r.parameter, x: r.value, replicate: r.replicate, datagram, reason: reasons.join('; ') });
   }
   return out.sort((a, b) => a.environment.localeCompare(b.environment) || a.x - b.x || a.replicate - b.replicate);
 }

@@ -94,13 +94,13 @@ describe('udpAnomalies', () => {
   it('flags UDP records that received datagrams their sender did not send', () => {
     const rec = (replicate: number, sendCalls: number, recvCalls: number, bytesReceived: number) => ({
       formatVersion: 1, environment: 'native', pointId: 'UDP_STREAM:messageSize=150', test: 'UDP_STREAM' as const, series: 's', parameter: 'messageSize' as const, value: 150, replicate,
-      status: 'ok' as const, attempts: 1, startedAt: '', finishedAt: '', command: [], stdout: '', stderr: '', error: null,
+      status: 'ok' as const, attempts: 1, startedAt: '', finishedAt: '', command: ['netperf', '--', '-m', '150'], stdout: '', stderr: '', error: null,
       metrics: { messageSize: 150, sendCalls, recvCalls, bytesReceived } as never,
     });
     // Measured on the testbed: 1 s UDP tests back to back on one data port.
     const found = udpAnomalies([rec(1, 49959, 134341, 10169350), rec(2, 53672, 53425, 8013750)]);
     expect(found).toHaveLength(1);
     expect(found[0]!.replicate).toBe(1);
-    expect(found[0]!.reason).toMatch(/received 134341 messages of 49959 sent; received 10169350 B in 134341 messages, not 150 B each/);
+    expect(found[0]!.reason).toMatch(/received 134341 messages of 49959 sent; received 10169350 B in 134341 messages, not 150 B each \(-m 150\)/);
   });
 });

@@ -1,10 +1,18 @@
 // A lock file per testbed (and per run directory), so two runs never measure over the same link or
 // append to the same results at once. The holder's PID and process start time are written inside;
-// a lock whose holder is gone is taken over (and said so).
+// a lock whose holder is gone is taken over (and said so). A run directory's lock lives in a
+// directory an outsider may have filled, so the lock file is read and its temporary file written
+// only the safe ways (safe-read.ts, safe-write.ts): a FIFO, a device or a link there is refused,
+// never waited on, read without end or written through.
 
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, rmSync, fsyncSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isAlive, ownIdentity } from './liveness.ts';
+import { readRegularFile, UnsafeFileError } from './safe-read.ts';
+import { openForWriting, writeAllSync } from './safe-write.ts';
+
+/** A lock holds a PID and a start time: a few dozen bytes. */
+const LOCK_MAX_BYTES = 4096;
 
 export class LockError extends Error {
   override name = 'LockError';
@@ -21,9 +29,10 @@ interface Holder {
 function readHolder(path: string): Holder | null {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFile(path, { maxBytes: LOCK_MAX_BYTES });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (e instanceof UnsafeFileError) throw new LockError(`lock ${e.message}; a lock is a small regular file this tool writes: remove it if nothing else is using the directory`);
     throw e;
   }
   const [pid, startTicks] = text.trim().split(/\s+/);
@@ -41,10 +50,16 @@ function holderAlive(holder: Holder): boolean {
  */
 function createLockFile(path: string): boolean {
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
+  let fd: number;
+  try {
+    fd = openForWriting(tmp);
+  } catch (e) {
+    if (e instanceof UnsafeFileError) throw new LockError(`lock's temporary file ${e.message}`);
+    throw e;
+  }
   try {
     const own = ownIdentity();
-    writeSync(fd, `${own.pid} ${own.startTicks}\n`);
+    writeAllSync(fd, `${own.pid} ${own.startTicks}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -1,10 +1,13 @@
 // Writing into an output directory (a run's report/, a site, reports/runs/<id>/, a diff's --out)
-// without ever writing outside it: paths are relative and made of plain segments, and no directory
-// on the way (the output directory included) nor the file itself may be a symbolic link. Outside
-// text never names a path here unchecked; this is the check that holds even if it did.
+// without ever writing outside it: paths are relative and made of plain segments, no directory
+// on the way (the output directory included) may be a symbolic link, and the file itself is opened
+// by core/safe-write.ts (no symlink, no hard link, no FIFO or device). Outside text never names a
+// path here unchecked; this is the check that holds even if it did.
 
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, type Stats, writeSync } from 'node:fs';
+import { lstatSync, mkdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { readRegularBytes } from './safe-read.ts';
+import { writeFileSafely } from './safe-write.ts';
 
 export class OutputPathError extends Error {
   override name = 'OutputPathError';
@@ -82,14 +85,8 @@ export function writeUnder(root: string, rel: string, content: string | Buffer):
   if (st !== null) {
     refuseLink(path, st, 'file');
     if (!st.isFile()) throw new OutputPathError(`${path} exists and is not a regular file: refusing to write it`);
-    if (st.size === bytes.length && readFileSync(path).equals(bytes)) return false;
+    if (st.size === bytes.length && readRegularBytes(path, { maxBytes: bytes.length }).equals(bytes)) return false;
   }
-  // O_NOFOLLOW: a link made after the check above still is not followed.
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
-  try {
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSafely(path, bytes);
   return true;
 }

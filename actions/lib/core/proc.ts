@@ -23,6 +23,8 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { $, type Options } from 'zx/core';
 import { identityOf, isAlive } from './liveness.ts';
+import { MiB, readRegularFile } from './safe-read.ts';
+import { writeFileSafely } from './safe-write.ts';
 
 // The liveness rule lives in liveness.ts; start times are re-exported for callers that record them.
 export { processStartTicks } from './liveness.ts';
@@ -221,7 +223,7 @@ function track(pid: number, label: string, argv: readonly string[], testbedIndex
   mkdirSync(trackedDir(), { recursive: true });
   const entry: TrackedProcess = { pid, label, argv: [...argv], startTicks: identity.startTicks, owner: process.pid, ownerStartTicks: identityOf(process.pid)?.startTicks };
   if (testbedIndex !== null) entry.testbedIndex = testbedIndex;
-  writeFileSync(join(trackedDir(), `${pid}.json`), JSON.stringify(entry));
+  writeFileSafely(join(trackedDir(), `${pid}.json`), JSON.stringify(entry));
 }
 
 function untrack(pid: number): void {
@@ -244,7 +246,7 @@ export function killOrphanedDaemons(labelPrefix = '', testbedIndex: number | nul
   for (const file of files) {
     let entry: TrackedProcess;
     try {
-      entry = JSON.parse(readFileSync(join(trackedDir(), file), 'utf8')) as TrackedProcess;
+      entry = JSON.parse(readRegularFile(join(trackedDir(), file), { maxBytes: MiB })) as TrackedProcess;
     } catch {
       rmSync(join(trackedDir(), file), { force: true });
       continue;

@@ -53,6 +53,22 @@ function mib(bytes: number): string {
  * UnsafeFileError naming the path and why; a missing file keeps Node's ENOENT error.
  */
 export function readRegularFile(path: string, options: SafeReadOptions): string {
+  return readRegularBytes(path, options).toString('utf8');
+}
+
+/** readRegularFile, or null when nothing is at the path (a dangling symlink is refused, not absent). */
+export function readRegularFileIfExists(path: string, options: SafeReadOptions): string | null {
+  try {
+    lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  return readRegularFile(path, options);
+}
+
+/** readRegularFile's bytes, for files that are copied as they are. */
+export function readRegularBytes(path: string, options: SafeReadOptions): Buffer {
   const link = lstatSync(path);
   let target = path;
   if (link.isSymbolicLink()) {
@@ -96,7 +112,7 @@ export function readRegularFile(path: string, options: SafeReadOptions): string 
       if (length > options.maxBytes) throw new UnsafeFileError(`${path} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
       chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
     }
-    return (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)).toString('utf8');
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
   } finally {
     closeSync(fd);
   }

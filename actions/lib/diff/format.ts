@@ -3,13 +3,13 @@
 // they explain most result changes), one table per environment/test/series with its whole-curve
 // line, points added and removed, the summary and the claims whose verdict changed. Outside text
 // (labels, run ids, statuses, names, manifest values, claim texts) is kept on its line in all of
-// them (core/text.ts), and escaped for markdown where markdown is written, so it can neither forge a
+// them (core/escape.ts), and escaped for markdown where markdown is written, so it can neither forge a
 // line or a table row nor carry markup into a job summary or a pull-request comment.
 
 import type { Classification, CurveDiff, ManifestDifference, OneSidedPoint, PointDiff, RunDiff, RunRef, SideStats } from './diff.ts';
 import { parameterFlag } from '../plan/plan.ts';
 import { escapeHtml } from '../core/html.ts';
-import { mdBlockText, mdCode, mdText, oneLine } from '../core/text.ts';
+import { mdBlockText, mdCode, mdText, oneLine } from '../core/escape.ts';
 
 const flag = parameterFlag;
 

@@ -10,10 +10,10 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { type CoordinatorRequest, type CoordinatorResponse, type CoordinatorStatus, MAX_REQUEST_BYTES, parseCoordinatorRequest, parseCoordinatorResponse, releaseRequest } from './serve-protocol.ts';
+import { type CoordinatorRequest, type CoordinatorResponse, type CoordinatorStatus, type Heartbeat, MAX_REQUEST_BYTES, parseCoordinatorRequest, parseCoordinatorResponse, releaseRequest } from './serve-protocol.ts';
 
 export { parseCoordinatorRequest, releaseRequest };
-export type { CoordinatorRequest, CoordinatorResponse, CoordinatorStatus };
+export type { CoordinatorRequest, CoordinatorResponse, CoordinatorStatus, Heartbeat };
 
 function sameSecret(a: string, b: string): boolean {
   // Hashes of equal length, so the comparison takes the same time whatever was sent.
@@ -39,18 +39,29 @@ export function answerRequest(status: CoordinatorStatus, request: CoordinatorReq
   return { ok: true, status: { ...status, released: true } };
 }
 
+/** The answer to every request while the environment is not ready: no release, a heartbeat for status. */
+export function startingAnswer(request: CoordinatorRequest, heartbeat: Heartbeat): CoordinatorResponse {
+  const notYet = `${heartbeat.environment} is not ready yet: ${heartbeat.phase}`;
+  return request.kind === 'status' ? { ok: false, error: notYet, heartbeat } : { ok: false, error: `cannot release ${request.environment}: ${notYet}` };
+}
+
 export interface RunningCoordinator {
   server: Server;
   port: number;
+  /** The environment is ready: from now on the coordinator answers with its status and accepts a release. */
+  live(status: CoordinatorStatus): void;
   close(): Promise<void>;
 }
 
 /**
  * Listens on address:port; onRelease runs once, on the first valid release; onStatus on every
- * status request (the server job learns that a client is there).
+ * status request (the server job learns that a client is there). Started with `starting` instead
+ * of a status, it answers every status request with a heartbeat (starting() says the phase) until
+ * live() gives it the status.
  */
-export async function startCoordinator(options: { address: string; port: number; status: CoordinatorStatus; onRelease: () => void; onStatus?: () => void; releaseKey?: string | null }): Promise<RunningCoordinator> {
+export async function startCoordinator(options: { address: string; port: number; status: CoordinatorStatus | null; starting?: () => Heartbeat; onRelease: () => void; onStatus?: () => void; releaseKey?: string | null }): Promise<RunningCoordinator> {
   let status = options.status;
+  if (status === null && !options.starting) throw new Error('startCoordinator: a coordinator without a status needs starting() for its heartbeats');
   const handle = (socket: Socket) => {
     let buffer = '';
     socket.setEncoding('utf8');
@@ -67,12 +78,12 @@ export async function startCoordinator(options: { address: string; port: number;
       let response: CoordinatorResponse;
       try {
         const request = parseCoordinatorRequest(buffer.slice(0, newline));
-        response = answerRequest(status, request, options.releaseKey ?? null);
+        response = status === null ? startingAnswer(request, options.starting!()) : answerRequest(status, request, options.releaseKey ?? null);
         if (request.kind === 'status') options.onStatus?.();
       } catch (e) {
         response = { ok: false, error: (e as Error).message };
       }
-      if (response.ok && response.status.released && !status.released) {
+      if (response.ok && status !== null && response.status.released && !status.released) {
         status = response.status;
         options.onRelease();
       }
@@ -89,8 +100,32 @@ export async function startCoordinator(options: { address: string; port: number;
   return {
     server,
     port,
+    live: (ready) => {
+      if (status === null) status = ready;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Releases the environment, retrying on connection errors and timeouts with the pauses given
+ * (waits.ts releasePauses: doubling, bounded in all). An answer, yes or no, ends it: a refusal
+ * will not change by asking again. Returns the last answer, or the last error's message.
+ */
+export async function releaseWithRetry(ask: () => Promise<CoordinatorResponse>, pauses: readonly number[], sleep: (ms: number) => Promise<void>, log: (line: string) => void = () => {}): Promise<CoordinatorResponse | { error: string }> {
+  let lastError = 'not tried';
+  for (let attempt = 0; attempt <= pauses.length; attempt++) {
+    try {
+      return await ask();
+    } catch (e) {
+      lastError = (e as Error).message;
+      if (attempt < pauses.length) {
+        log(`release attempt ${attempt + 1} failed (${lastError}); trying again in ${Math.round(pauses[attempt]! / 1000)} s`);
+        await sleep(pauses[attempt]!);
+      }
+    }
+  }
+  return { error: `${lastError} (${pauses.length + 1} attempts)` };
 }
 
 /** Sends one request and returns the answer, checked against its schema; throws on connection errors, timeouts and malformed answers. */

@@ -24,6 +24,11 @@ export interface EnvironmentContext {
 export interface StartedEnvironment {
   endpoint: Endpoint;
   description: EnvironmentDescription;
+  /**
+   * Processes on the measured path that are not this process's descendants (a container's
+   * netserver, under containerd): their wait for a CPU is watched during each measurement.
+   */
+  pathPids?: () => readonly number[];
   /** Idempotent; safe to call after a failed start. */
   stop(): Promise<void>;
 }

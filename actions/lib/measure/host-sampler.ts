@@ -1,18 +1,30 @@
 // Sampling the host around each measurement: /proc/stat, /proc/loadavg and the CPU time of the
-// run's own processes (/proc/PID/stat of this process and its descendants). The arithmetic is in
-// interference.ts. On the embedded testbed netperf and netserver share this host, so one sample
+// run's own processes (/proc/PID/stat of this process and its descendants); and, while netperf
+// runs, how long each process on the measured path waited for a CPU (/proc/PID/task/TID/schedstat)
+// and how late the delay line released packets. The arithmetic is in interference.ts and
+// schedstat.ts. On the embedded testbed netperf and netserver share this host, so one sample
 // covers both ends; on a runner pair this samples the client's host only (the server's host is
 // not sampled).
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { type HostSample, parseLoadAverage, parsePidStat, parseProcStat, type ProcessTicks, treeTicks } from './interference.ts';
+import { lateReleasePercent, parseSchedstat, type PathDisturbance, type PathThread, processName, type ReleaseCounters, tallyWait, type WaitTally, waitPercentByProcess } from './schedstat.ts';
+import { parseProcessStat } from '../core/liveness.ts';
 
-function processTicks(): ProcessTicks[] {
-  const out: ProcessTicks[] = [];
+interface ProcessEntry extends ProcessTicks {
+  name: string;
+  startTicks: string;
+}
+
+function processes(): ProcessEntry[] {
+  const out: ProcessEntry[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      out.push(parsePidStat(readFileSync(`/proc/${name}/stat`, 'utf8')));
+      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const stat = parseProcessStat(text);
+      if (stat === null) continue;
+      out.push({ ...parsePidStat(text), name: processName(text) ?? '?', startTicks: stat.startTicks });
     } catch {
       // Gone between the listing and the read, or not ours to read: it is not one of ours then.
     }
@@ -22,17 +34,110 @@ function processTicks(): ProcessTicks[] {
 
 /**
  * A sampler of this host. `ownPids`: processes that belong to the measurement though this process
- * did not start them (the testbed's delay line); their CPU time is not counted as interference.
+ * did not start them (the testbed's delay line), and `pathPids` per call (the environment's own,
+ * such as a container's netserver); their CPU time is not counted as interference.
  * Returns null where /proc cannot be read (not Linux): the record then carries no interference.
  */
-export function hostSampler(ownPids: () => readonly number[] = () => []): () => HostSample | null {
-  return () => {
+export function hostSampler(ownPids: () => readonly number[] = () => []): (pathPids?: readonly number[]) => HostSample | null {
+  return (pathPids = []) => {
     try {
       const { cpu, cores } = parseProcStat(readFileSync('/proc/stat', 'utf8'));
-      const ownTicks = treeTicks(processTicks(), [process.pid, ...ownPids()]);
+      // The environment's own processes (a container's netserver) are the run's too, not others'.
+      const ownTicks = treeTicks(processes(), [process.pid, ...ownPids(), ...pathPids]);
       return { cpu, cores, ownTicks, loadAverage1: parseLoadAverage(readFileSync('/proc/loadavg', 'utf8')) };
     } catch {
       return null;
     }
+  };
+}
+
+/** The processes rooted at `roots` and all their descendants, each once. */
+function descendants(all: readonly ProcessEntry[], roots: readonly number[]): ProcessEntry[] {
+  const children = new Map<number, ProcessEntry[]>();
+  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const byPid = new Map(all.map((p) => [p.pid, p]));
+  const seen = new Map<number, ProcessEntry>();
+  const queue = roots.filter((pid) => byPid.has(pid));
+  for (let guard = 0; queue.length > 0 && guard < 100_000; guard++) {
+    const pid = queue.pop()!;
+    if (seen.has(pid)) continue;
+    seen.set(pid, byPid.get(pid)!);
+    for (const c of children.get(pid) ?? []) queue.push(c.pid);
+  }
+  return [...seen.values()];
+}
+
+/**
+ * Every thread of the measured path and its wait so far: this process's descendants (netperf, a
+ * native netserver, a QEMU guest), the processes that belong to the run though it did not start
+ * them (`ownPids`: the delay line) and those an environment names (`pathPids`: a container's
+ * netserver), with their descendants (netserver's child serving the test). This process itself
+ * (the CLI, which only waits for netperf) is not on the path.
+ */
+function lookAtPath(roots: readonly number[]): PathThread[] {
+  const path = descendants(processes(), [process.pid, ...roots]).filter((p) => p.pid !== process.pid);
+  const threads: PathThread[] = [];
+  for (const p of path) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${p.pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const { waitNs } = parseSchedstat(readFileSync(`/proc/${p.pid}/task/${tid}/schedstat`, 'utf8'), `/proc/${p.pid}/task/${tid}/schedstat`);
+        threads.push({ process: p.name, pid: p.pid, tid: Number(tid), startTicks: p.startTicks, waitNs });
+      } catch {
+        // The thread ended between the listing and the read: its last look keeps its wait.
+      }
+    }
+  }
+  return threads;
+}
+
+export interface PathWatch {
+  /** Ends the watch (after netperf returned) and gives what the path went through. */
+  stop(): Promise<PathDisturbance>;
+}
+
+/**
+ * Watches the measured path: a baseline look before netperf starts, a look every `intervalMs`
+ * while it runs (netperf and netserver's test child exit with the test, so their waits are taken
+ * while they live), a last look at the end; and the delay line's release counters (`releases`)
+ * before and after. Returns null where /proc cannot be read.
+ */
+export function pathWatcher(options: { ownPids?: () => readonly number[]; releases?: () => Promise<ReleaseCounters | null>; intervalMs?: number } = {}): (pathPids: readonly number[]) => Promise<PathWatch | null> {
+  const intervalMs = options.intervalMs ?? 200;
+  return async (pathPids) => {
+    const roots = () => [...(options.ownPids?.() ?? []), ...pathPids];
+    let tally: WaitTally;
+    try {
+      tally = tallyWait(new Map(), lookAtPath(roots()), true);
+    } catch {
+      return null;
+    }
+    const releasesBefore = (await options.releases?.()) ?? null;
+    const started = process.hrtime.bigint();
+    const look = () => {
+      try {
+        tally = tallyWait(tally, lookAtPath(roots()), false);
+      } catch {
+        // A look that could not be taken leaves the tally as it was; the next one catches up.
+      }
+    };
+    const timer = setInterval(look, intervalMs);
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        look();
+        const wallNs = Number(process.hrtime.bigint() - started);
+        const releasesAfter = releasesBefore === null ? null : ((await options.releases?.()) ?? null);
+        return {
+          waitPercent: waitPercentByProcess(tally, wallNs),
+          lateReleasePercent: releasesBefore !== null && releasesAfter !== null ? lateReleasePercent(releasesBefore, releasesAfter) : null,
+        };
+      },
+    };
   };
 }

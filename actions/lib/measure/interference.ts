@@ -4,6 +4,7 @@
 
 import { parseProcessStat } from '../core/liveness.ts';
 import type { InterferenceThresholds } from '../plan/plan.ts';
+import type { PathDisturbance } from './schedstat.ts';
 
 /** The machine's CPU time by kind, in clock ticks (USER_HZ), summed over all CPUs (/proc/stat's "cpu" line). */
 export interface CpuTimes {
@@ -38,6 +39,10 @@ export interface Interference {
   othersBusyPercent: number;
   loadAverage1: number;
   cores: number;
+  /** Per process on the measured path: time it waited for a CPU, in percent of the measurement's wall time. */
+  waitPercent?: Record<string, number>;
+  /** Share of the delay line's releases at least 100 us late, in percent; null: no delay line or no traffic. */
+  lateReleasePercent?: number | null;
   flagged: boolean;
   reasons: string[];
 }
@@ -111,7 +116,7 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
  * The interference over one measurement, from the samples before and after it, flagged against
  * the plan's thresholds. Shares are of the machine's CPU time (all CPUs together).
  */
-export function interferenceOf(before: HostSample, after: HostSample, thresholds: InterferenceThresholds): Interference {
+export function interferenceOf(before: HostSample, after: HostSample, thresholds: InterferenceThresholds, path: PathDisturbance | null = null): Interference {
   const d = Object.fromEntries(CPU_FIELDS.map((f) => [f, Math.max(0, after.cpu[f] - before.cpu[f])])) as unknown as CpuTimes;
   const total = CPU_FIELDS.reduce((sum, f) => sum + d[f], 0);
   // Process time plus steal: irq and softirq time is mostly the packet processing of the link
@@ -136,5 +141,31 @@ export function interferenceOf(before: HostSample, after: HostSample, thresholds
     const perCore = Math.max(0, after.loadAverage1 - ownCores) / Math.max(1, after.cores);
     if (perCore > thresholds.maxLoadPerCore) reasons.push(`load ${round(perCore, 2)} per core beside the run's own ${round(ownCores, 1)} busy CPUs > ${thresholds.maxLoadPerCore}`);
   }
-  return { ...result, flagged: reasons.length > 0, reasons };
+  if (path === null) return { ...result, flagged: reasons.length > 0, reasons };
+  reasons.push(...pathReasons(path, thresholds, result.othersBusyPercent));
+  return { ...result, waitPercent: path.waitPercent, lateReleasePercent: path.lateReleasePercent, flagged: reasons.length > 0, reasons };
+}
+
+/**
+ * The thresholds the measured path crossed: a process that waited too long for a CPU, a delay line
+ * that released late, while other processes kept more than `pathOthersBusyPercent` of the machine
+ * busy. The condition is what tells a disturbance from the path's own contention: at UDP -r 50
+ * the delay line, netperf and netserver keep both cores busy among themselves, so on a quiet
+ * machine the delay line waits 40-50% of the time and a third of its releases are late while
+ * others keep 0-20% busy; a disturbance is another program taking CPU from the path.
+ */
+export function pathReasons(path: PathDisturbance, thresholds: Pick<InterferenceThresholds, 'maxWaitPercent' | 'maxLateReleasePercent' | 'pathOthersBusyPercent'>, othersBusyPercent: number): string[] {
+  if (othersBusyPercent <= thresholds.pathOthersBusyPercent) return [];
+  const reasons: string[] = [];
+  const beside = `with others busy ${othersBusyPercent}% > ${thresholds.pathOthersBusyPercent}%`;
+  if (thresholds.maxWaitPercent !== null) {
+    for (const [process, wait] of Object.entries(path.waitPercent)) {
+      if (wait > thresholds.maxWaitPercent) reasons.push(`${process} waited for a CPU ${wait}% of the time > ${thresholds.maxWaitPercent}% ${beside}`);
+    }
+  }
+  const late = path.lateReleasePercent;
+  if (thresholds.maxLateReleasePercent !== null && late !== null && late > thresholds.maxLateReleasePercent) {
+    reasons.push(`delay line released ${late}% of packets >= 100 us late > ${thresholds.maxLateReleasePercent}% ${beside}`);
+  }
+  return reasons;
 }

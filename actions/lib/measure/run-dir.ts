@@ -3,9 +3,11 @@
 // writes them.
 
 import { assertTrustedPaths } from '../core/trusted-path.ts';
-import { closeSync, constants, existsSync, fstatSync, lstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, fsyncSync, ftruncateSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { MiB, readRegularFile } from '../core/safe-read.ts';
+import { dirUnder } from '../core/output-dir.ts';
+import { MiB, readRegularFile, UnsafeFileError } from '../core/safe-read.ts';
+import { openForWriting, writeAllSync, writeFileSafely } from '../core/safe-write.ts';
 import { type Manifest, type ParsedResults, type ResultLine, parseManifest, parseResults, RunFormatError } from './records.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -17,6 +19,8 @@ export const MANIFEST_MAX_BYTES = 16 * MiB;
  */
 export const RESULTS_MAX_BYTES = 500 * MiB;
 export const RESULTS_FILE = 'results.jsonl';
+/** The most bytes each of a run's data files may hold, by name: what copies of a run read them with. */
+export const RUN_FILE_MAX_BYTES: Readonly<Record<string, number>> = { [MANIFEST_FILE]: MANIFEST_MAX_BYTES, [RESULTS_FILE]: RESULTS_MAX_BYTES };
 export const LOGS_DIR = 'logs';
 /** Held while a process measures into the run directory (PID inside). */
 export const RUN_LOCK_FILE = 'run.lock';
@@ -72,9 +76,9 @@ export function writeManifest(dir: string, manifest: Manifest): void {
   const path = join(dir, MANIFEST_FILE);
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    const fd = openSync(tmp, 'w');
+    const fd = openForWriting(tmp);
     try {
-      writeAll(fd, `${JSON.stringify(manifest, null, 2)}\n`);
+      writeAllSync(fd, `${JSON.stringify(manifest, null, 2)}\n`);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -84,18 +88,7 @@ export function writeManifest(dir: string, manifest: Manifest): void {
     // The previous manifest.json is untouched; do not leave a half-written temporary beside it.
     rmSync(tmp, { force: true });
     const err = e as NodeJS.ErrnoException;
-    throw new ResultsWriteError(`could not write ${path} (${err.code ?? err.message}); the previous manifest is kept`);
-  }
-}
-
-/** writeSync may write less than asked (a disk filling up): keep writing the rest, or throw. */
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text);
-  let offset = 0;
-  while (offset < bytes.length) {
-    const n = writeSync(fd, bytes, offset, bytes.length - offset);
-    if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
-    offset += n;
+    throw new ResultsWriteError(`could not write ${path} (${err instanceof UnsafeFileError ? err.message : (err.code ?? err.message)}); the previous manifest is kept`);
   }
 }
 
@@ -111,17 +104,21 @@ export class ResultsAppender {
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, RESULTS_FILE);
-    // What is there is checked before it is opened (a FIFO would block the open), and opened
-    // without following a symlink or waiting on a FIFO swapped in since.
+    // What is there is checked before it is opened (a FIFO would block the open), and opened the
+    // one safe way (core/safe-write.ts: no symlink, hard link, FIFO or device, even one swapped in).
     const existing = lexists(this.path) ? readRegularFile(this.path, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : '';
     try {
-      this.fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
+      this.fd = openForWriting(this.path, { append: true });
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP' || code === 'ENXIO') throw new ResultsWriteError(`${this.path} is ${code === 'ELOOP' ? 'a symlink' : 'a FIFO'}: records are appended only to a regular file`);
+      if (e instanceof UnsafeFileError) throw new ResultsWriteError(e.message);
       throw e;
     }
-    this.sealTruncatedTail(existing);
+    try {
+      this.sealTruncatedTail(existing);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
   }
 
   /**
@@ -133,7 +130,7 @@ export class ResultsAppender {
     if (text.length === 0 || text.endsWith('\n')) return;
     const cut = text.lastIndexOf('\n') + 1;
     const lineNo = text.slice(0, cut).split('\n').length;
-    writeFileSync(`${this.path}.partial-line-${lineNo}`, text.slice(cut));
+    writeFileSafely(`${this.path}.partial-line-${lineNo}`, text.slice(cut));
     ftruncateSync(this.fd, Buffer.byteLength(text.slice(0, cut)));
     this.truncatedLine = lineNo;
   }
@@ -146,7 +143,7 @@ export class ResultsAppender {
     const line = `${JSON.stringify(record)}\n`;
     const before = fstatSync(this.fd).size;
     try {
-      writeAll(this.fd, line);
+      writeAllSync(this.fd, line);
       fsyncSync(this.fd);
     } catch (e) {
       // A record written in part would be a broken line: cut the file back to the last whole record.
@@ -166,7 +163,7 @@ export class ResultsAppender {
   /** What is on disk: measurements, and round-trip probes (lines of their own kind). */
   private onDisk(): string {
     try {
-      const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
+      const lines = readRegularFile(this.path, { maxBytes: RESULTS_MAX_BYTES }).split('\n').filter((l) => l.length > 0);
       const probes = lines.filter((l) => {
         try {
           return (JSON.parse(l) as { kind?: unknown }).kind === 'rtt-probe';
@@ -186,8 +183,7 @@ export class ResultsAppender {
   }
 }
 
+/** The run's logs/ (made if missing): a real directory, never a symlink to elsewhere (core/output-dir.ts). */
 export function logsDir(runDir: string): string {
-  const dir = join(runDir, LOGS_DIR);
-  mkdirSync(dir, { recursive: true });
-  return dir;
+  return dirUnder(runDir, LOGS_DIR);
 }

@@ -118,7 +118,7 @@ describe('ResultsAppender', () => {
     writeFileSync(join(dir, 'elsewhere.jsonl'), '');
     symlinkSync('elsewhere.jsonl', join(dir, RESULTS_FILE));
     expect(() => new ResultsAppender(dir)).toThrow(ResultsWriteError);
-    expect(() => new ResultsAppender(dir)).toThrow(`${join(dir, RESULTS_FILE)} is a symlink: records are appended only to a regular file`);
+    expect(() => new ResultsAppender(dir)).toThrow(`${join(dir, RESULTS_FILE)} is a symbolic link: refusing to write it`);
   });
 });
 

@@ -29,10 +29,16 @@ export const runnerPairsSchema = strict({
   $schema: text({ max: 1000 }, 'The JSON Schema of this file, for editors (./runner-pairs.schema.json).').optional(),
   pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, 'The runner pairs; each measures every requested environment, one at a time, into a run of its own.'),
 }).superRefine((file, ctx) => {
-  const seen = new Set<string>();
+  // GitHub compares concurrency group names and runner labels without regard to case: "N3530" and
+  // "n3530" would share one group and one set of runners, so names are unique in lower case.
+  const seen = new Map<string, string>();
   file.pairs.forEach((pair, i) => {
-    if (seen.has(pair.name)) ctx.addIssue({ code: 'custom', path: ['pairs', i, 'name'], message: `${quoted(pair.name)} is listed twice: each pair needs a name of its own`, input: pair.name });
-    seen.add(pair.name);
+    const first = seen.get(pair.name.toLowerCase());
+    if (first !== undefined) {
+      const twice = first === pair.name ? 'is listed twice' : `differs from ${quoted(first)} only in case, and GitHub's runner labels and concurrency groups ignore case`;
+      ctx.addIssue({ code: 'custom', path: ['pairs', i, 'name'], message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`, input: pair.name });
+    }
+    seen.set(pair.name.toLowerCase(), first ?? pair.name);
   });
 });
 

@@ -36,6 +36,7 @@ describe('runner pairs', () => {
     ['a bad name', { pairs: [{ name: 'my pair', serverAddress: '198.18.0.1' }] }, `${FILE}: pairs[0].name: "my pair" does not fit: expected a pair name`],
     ['a host name for an address', { pairs: [{ name: 'a', serverAddress: 'server.lan' }] }, `${FILE}: pairs[0].serverAddress: "server.lan" does not fit: expected a dotted IPv4 address`],
     ['a name listed twice', { pairs: [{ name: 'a', serverAddress: '198.18.0.1' }, { name: 'a', serverAddress: '198.18.0.5' }] }, `${FILE}: pairs[1].name: "a" is listed twice`],
+    ['a name that differs from another only in case', { pairs: [{ name: 'N3530', serverAddress: '198.18.0.1' }, { name: 'n3530', serverAddress: '198.18.0.5' }] }, `${FILE}: pairs[1].name: "n3530" differs from "N3530" only in case`],
     ['an unknown field', { pairs: [{ name: 'a', serverAddress: '198.18.0.1', labels: ['x'] }] }, `${FILE}: pairs[0].labels: unknown field`],
     ['no pairs', { pairs: [] }, `${FILE}: pairs: expected a non-empty list`],
   ])('refuses %s, naming the file, the field and the value', (_, doc, start) => {

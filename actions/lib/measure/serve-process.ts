@@ -8,6 +8,12 @@ import { join } from 'node:path';
 import { identityOf, type ProcessIdentity } from '../core/liveness.ts';
 import { sleep, spawnDetached } from '../core/proc.ts';
 import { askedMarker, type EndpointFile, parseEndpointFile, RELEASE_KEY_ENV, releasedMarker, type ServeRequest, serveArgv } from './serve-protocol.ts';
+import { MiB, readRegularFile, UnsafeFileError } from '../core/safe-read.ts';
+import { openForWriting } from '../core/safe-write.ts';
+
+/** The serve process's log and endpoint file are read only to say why it failed or where it listens. */
+const LOG_MAX_BYTES = 64 * MiB;
+const ENDPOINT_MAX_BYTES = MiB;
 
 /** What the action starts `virtnet serve` with: the request plus where the checkout and the log are. */
 export interface ServeSettings extends ServeRequest {
@@ -27,7 +33,7 @@ export function nodeFor(virtnetDir: string, fallback = process.execPath): string
 
 function tail(path: string, lines = 15): string {
   try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return readRegularFile(path, { maxBytes: LOG_MAX_BYTES }).trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
     return '(no log)';
   }
@@ -57,7 +63,7 @@ export interface SpawnedServe extends ProcessIdentity {
 /** Starts the serve process in its own session with output to the log file; returns at once. */
 export function spawnServe(settings: ServeSettings, env: NodeJS.ProcessEnv = process.env): SpawnedServe {
   const argv = serveArgv(settings, nodeFor(settings.virtnetDir), settings.virtnetDir);
-  const log = openSync(settings.logFile, 'a');
+  const log = openForWriting(settings.logFile, { append: true });
   try {
     // The release key goes through the environment, never argv: /proc/<pid>/cmdline is world-readable.
     const childEnv = settings.releaseKey ? { ...env, [RELEASE_KEY_ENV]: settings.releaseKey } : env;
@@ -74,8 +80,9 @@ export function spawnServe(settings: ServeSettings, env: NodeJS.ProcessEnv = pro
 export function readEndpointFile(path: string): EndpointFile | null {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
+    text = readRegularFile(path, { maxBytes: ENDPOINT_MAX_BYTES });
+  } catch (e) {
+    if (e instanceof UnsafeFileError) throw e;
     return null;
   }
   return parseEndpointFile(text, path);

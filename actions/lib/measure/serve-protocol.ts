@@ -258,9 +258,23 @@ export const coordinatorStatusSchema = strict({
 
 export type CoordinatorStatus = z.infer<typeof coordinatorStatusSchema>;
 
+/**
+ * A sign of life while the environment is not ready yet: the server answers status requests from
+ * the moment its job prepares the host, through the environment's boot, so that the client's ready
+ * wait counts from the last heartbeat (waits.ts), not from its own start.
+ */
+export const heartbeatSchema = strict({
+  environment: environmentName('The environment being started.'),
+  runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable(),
+  phase: text({ max: 200 }, 'What the server is doing: preparing the host, starting the environment, its last log line.'),
+  at: isoTime('When the server answered.'),
+});
+
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
 export const coordinatorResponseSchema = z.discriminatedUnion('ok', [
   strict({ ok: z.literal(true), status: coordinatorStatusSchema }),
-  strict({ ok: z.literal(false), error: text({ max: 1000 }) }),
+  strict({ ok: z.literal(false), error: text({ max: 1000 }), heartbeat: heartbeatSchema.optional() }),
 ]);
 
 export type CoordinatorResponse = z.infer<typeof coordinatorResponseSchema>;

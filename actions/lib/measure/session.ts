@@ -14,7 +14,8 @@ import { type HostInfo, latestRecords, type LinkDescription, type Manifest, RESU
 import { roundTripOf } from './round-trip.ts';
 import { isRunDir, loadRun, logsDir, ResultsAppender, RUN_LOCK_FILE, writeManifest } from './run-dir.ts';
 import { acquireLock, type Lock } from '../core/lock.ts';
-import { hostSampler } from './host-sampler.ts';
+import { hostSampler, pathWatcher } from './host-sampler.ts';
+import type { ReleaseCounters } from './schedstat.ts';
 import { runSweep, type SweepEvent, type SweepOutcome } from './sweep.ts';
 
 export interface RunRequest {
@@ -43,6 +44,8 @@ export interface RunRequest {
    * testbed's delay line): their CPU time is not counted as interference (measure/interference.ts).
    */
   ownPids?: () => readonly number[];
+  /** The testbed's delay line's release counters (its stats line), read before and after each measurement; absent: none. */
+  linkReleases?: () => Promise<ReleaseCounters | null>;
   repoDir: string;
   signal: AbortSignal;
   onEvent: (event: SweepEvent | { kind: 'notice'; message: string }) => void;
@@ -226,6 +229,7 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
         appendProbe: (probe) => appender.append(probe),
         now,
         sampleHost: hostSampler(req.ownPids),
+        watchPath: pathWatcher({ ownPids: req.ownPids, releases: req.linkReleases }),
       },
     );
     if (outcome.interrupted) endReason = `interrupted (${String(req.signal.reason ?? 'abort')})`;

@@ -41,7 +41,7 @@ export function describeEvent(event: SessionEvent): EventLine {
     case 'retry':
       return info(`   retry ${event.attempt}: ${event.task.point.id} replicate ${event.task.replicate}: ${event.error}`);
     case 'remeasure':
-      return info(`   re-measuring ${event.task.point.id} replicate ${event.task.replicate} (${event.remeasurement}): the last one was flagged: ${event.reasons.join(', ')}`);
+      return info(`   re-measuring ${event.task.point.id} replicate ${event.task.replicate} (${event.remeasurement}): ${event.reasons.join(', ')}`);
     case 'measured': {
       const r = event.record;
       const disturbed = r.interference?.flagged ? `  [flagged: ${r.interference.reasons.join(', ')}]` : '';

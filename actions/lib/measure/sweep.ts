@@ -5,11 +5,13 @@
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from './environment.ts';
 import { type Endpoint, netperfArgs, netperfErrorText, NetperfOutputError, parseNetperfOutput, parseRrOutput, protocolOf, RR_TESTS, rrArgs } from './netperf.ts';
 import { type Plan, type Task, taskSeconds } from '../plan/plan.ts';
-import { blockTurns, type EnvironmentTurn, environmentMajorTurns, maxReplicates, type MeasuredValues, moreBlocksPossible, scheduleSettings } from '../plan/schedule.ts';
+import { replicateOutliers } from '../plan/outliers.ts';
+import { blockTurns, type EnvironmentTurn, environmentMajorTurns, maxReplicates, type MeasuredValues, moreBlocksPossible, scheduleSettings, taskKey } from '../plan/schedule.ts';
 import { type CommandResult, sleep } from '../core/proc.ts';
 import type { EnvironmentDescription, MeasurementRecord, RttProbeRecord } from './records.ts';
 import { RESULTS_FORMAT_VERSION } from './records.ts';
 import { type HostSample, interferenceOf } from './interference.ts';
+import type { PathWatch } from './host-sampler.ts';
 
 export interface SweepIO {
   /** Runs netperf on the client with these arguments. */
@@ -26,7 +28,13 @@ export interface SweepIO {
    * Looks at the host (host-sampler.ts), just before and just after each netperf call; absent or
    * null: the record carries no interference.
    */
-  sampleHost?(): HostSample | null;
+  sampleHost?(pathPids?: readonly number[]): HostSample | null;
+  /**
+   * Starts watching the measured path for one netperf call (host-sampler.ts: each process's wait
+   * for a CPU, the delay line's late releases); `pathPids` are the started environment's own
+   * processes beyond this one's descendants. Absent or null: no path signal is recorded.
+   */
+  watchPath?(pathPids: readonly number[]): Promise<PathWatch | null>;
 }
 
 export type SweepEvent =
@@ -127,7 +135,7 @@ export interface SweepOutcome {
 }
 
 /** Measures one task, retrying a failed netperf call a bounded number of times. */
-export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io: SweepIO, signal: AbortSignal, onRetry: (attempt: number, error: string) => void, graceSeconds = 20, retryDelayMs = 1000): Promise<MeasurementRecord | null> {
+export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io: SweepIO, signal: AbortSignal, onRetry: (attempt: number, error: string) => void, graceSeconds = 20, retryDelayMs = 1000, pathPids: readonly number[] = []): Promise<MeasurementRecord | null> {
   const args = netperfArgs(task.point, endpoint, { testLengthSeconds: plan.testLengthSeconds, confidence: plan.confidence });
   const timeoutMs = (taskSeconds(plan) + graceSeconds) * 1000;
   const startedAt = io.now().toISOString();
@@ -138,12 +146,19 @@ export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io
     // netserver, a container's restart policy) time to come back.
     if (attempt > 1) await sleep(retryDelayMs * (attempt - 1), signal);
     if (signal.aborted) return null;
-    const before = io.sampleHost?.() ?? null;
-    const result = await io.netperf(args, { timeoutMs, signal });
+    const before = io.sampleHost?.(pathPids) ?? null;
+    const watch = (await io.watchPath?.(pathPids)) ?? null;
+    let result: CommandResult;
+    let path = null;
+    try {
+      result = await io.netperf(args, { timeoutMs, signal });
+    } finally {
+      path = watch === null ? null : await watch.stop();
+    }
     // A call cut short by our own abort is not a measurement: leave the task for the resume.
     if (signal.aborted) return null;
-    const after = before === null ? null : (io.sampleHost?.() ?? null);
-    const interference = before !== null && after !== null ? { ...interferenceOf(before, after, plan.interference), remeasurement: 0 } : null;
+    const after = before === null ? null : (io.sampleHost?.(pathPids) ?? null);
+    const interference = before !== null && after !== null ? { ...interferenceOf(before, after, plan.interference, path), remeasurement: 0 } : null;
     let error: string | null = null;
     let metrics = null;
     if (result.timedOut || result.exitCode !== 0) {
@@ -196,6 +211,8 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
   // resume tries it again): one that never comes up would otherwise cost its timeout every block.
   const sittingOut = new Set<string>();
   const progress = { index: 0, total: 0, measuringSeconds: 0 };
+  // Replicates re-measured as outliers in this session: each at most once.
+  const outlierRedone = new Set<string>();
 
   const record = (r: MeasurementRecord) => {
     io.append(r);
@@ -205,7 +222,9 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
     const byReplicate = byPoint.get(r.pointId) ?? new Map<number, number>();
     byPoint.set(r.pointId, byReplicate);
     if (r.status === 'ok' && r.metrics) {
-      byReplicate.set(r.replicate, r.metrics.throughputMbps);
+      // Done either way (a resume does not measure it again); a flagged value decides nothing.
+      if (r.interference?.flagged) byReplicate.delete(r.replicate);
+      else byReplicate.set(r.replicate, r.metrics.throughputMbps);
       done.add(key);
     } else byReplicate.delete(r.replicate);
   };
@@ -293,7 +312,7 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           const perTask = progress.measuringSeconds / Math.max(1, outcome.measured + outcome.failed);
           onEvent({ kind: 'measured', index: progress.index, total: progress.total, record: r, etaSeconds: Math.round(perTask * (progress.total - progress.index)) });
         };
-        let r = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds);
+        let r = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds, undefined, started.pathPids?.() ?? []);
         if (r === null) return 'stop';
         record(r);
         progress.index++;
@@ -304,14 +323,39 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           if (signal.aborted) return 'stop';
           onEvent({ kind: 'remeasure', task, remeasurement: n, reasons: r.interference.reasons });
           t0 = io.now().getTime();
-          const again = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds);
+          const again = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds, undefined, started.pathPids?.() ?? []);
           if (again === null) return 'stop';
-          const marked: MeasurementRecord = again.interference ? { ...again, interference: { ...again.interference, remeasurement: n } } : again;
+          const marked: MeasurementRecord = { ...again, remeasuredBecause: r.interference.reasons, ...(again.interference ? { interference: { ...again.interference, remeasurement: n } } : {}) };
           if (marked.status === 'ok') record(marked);
           else io.append(marked);
           reportRecord(marked);
           if (marked.status !== 'ok') break;
           r = marked;
+        }
+      }
+      // Replicate consistency, while the environment is still live: a clean replicate far outside
+      // its point's others (plan/outliers.ts) is measured again, once per session, and said so. In
+      // a block the precision target added, only that block's replicate: the earlier ones decided
+      // which points this block measures, and must stay what decided it (a resume recomputes it).
+      const redoable = (replicate: number) => turn.block === null || turn.block <= settings.replicates || replicate === turn.block;
+      for (const point of new Map(turn.tasks.map((t) => [t.point.id, t.point])).values()) {
+        for (const outlier of replicateOutliers(measured.get(driver.name)?.get(point.id) ?? new Map()).filter((o) => redoable(o.replicate))) {
+          const key = taskKey({ environment: driver.name, pointId: point.id, replicate: outlier.replicate });
+          if (outlierRedone.has(key)) continue;
+          outlierRedone.add(key);
+          if (signal.aborted) return 'stop';
+          const task = { environment: driver.name, point, replicate: outlier.replicate };
+          onEvent({ kind: 'remeasure', task, remeasurement: 1, reasons: [outlier.reason] });
+          const t0 = io.now().getTime();
+          const again = await measureTask(plan, task, started.endpoint, io, signal, (attempt, error) => onEvent({ kind: 'retry', task, attempt, error }), request.netperfGraceSeconds, undefined, started.pathPids?.() ?? []);
+          if (again === null) return 'stop';
+          const marked: MeasurementRecord = { ...again, remeasuredBecause: [outlier.reason], ...(again.interference ? { interference: { ...again.interference, remeasurement: 1 } } : {}) };
+          if (marked.status === 'ok') record(marked);
+          else io.append(marked);
+          if (marked.status === 'ok') outcome.measured++;
+          else outcome.failed++;
+          progress.measuringSeconds += (io.now().getTime() - t0) / 1000;
+          onEvent({ kind: 'measured', index: progress.index, total: progress.total, record: marked, etaSeconds: 0 });
         }
       }
       return signal.aborted ? 'stop' : 'continue';

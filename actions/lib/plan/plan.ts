@@ -62,6 +62,9 @@ export const INTERFERENCE_DEFAULTS = {
   maxStealPercent: 5,
   maxOthersBusyPercent: 50,
   maxLoadPerCore: null,
+  maxWaitPercent: null,
+  maxLateReleasePercent: null,
+  pathOthersBusyPercent: 15,
   remeasureFlagged: 0,
 } as const;
 
@@ -210,20 +213,24 @@ export const planSchema = strict(
     ).default({ randomize: true, seed: 1 }),
     design: oneOf(
       ['blocked', 'environment-major'] as const,
-      'blocked: replicate-major; each block starts every environment in turn (the order rotated by one per block) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next.',
+      'blocked: replicate-major; each block starts every environment in turn (in a balanced Williams order: each environment in each position equally often over the blocks) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next.',
     ).default('blocked'),
     precision: strict(
       {
         halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
         maxReplicates: whole(1, PLAN_LIMITS.replicates, 'The most blocks (replicates) a point may get.'),
+        budgetMinutes: finite(0, PLAN_LIMITS.hoursPerEnvironment * 60, 'The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit.').nullable().default(null),
       },
-      'Precision targets: after `replicates` blocks, only points still wider than the target get further blocks, up to maxReplicates (blocked design only).',
+      'Precision targets: after `replicates` blocks, only points still wider than the target (in any environment: every environment measures them, so comparisons stay paired) get further blocks, up to maxReplicates and within budgetMinutes (blocked design only).',
     ).nullable().default(null),
     interference: strict(
       {
         maxStealPercent: finite(0, 100, 'Flag a measurement when the hypervisor stole more than this share of the machine\'s CPU time while it ran, in percent.').default(INTERFERENCE_DEFAULTS.maxStealPercent),
         maxOthersBusyPercent: finite(0, 100, 'Flag a measurement when processes other than the run\'s own (netperf, netserver, the guest, the delay line) kept more than this share of the machine\'s CPU time busy while it ran, in percent (50 on 2 cores: one core\'s worth).').default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
         maxLoadPerCore: finite(0, 1000, 'Flag a measurement when the 1-minute load average at its end, less the CPUs the run\'s own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run\'s own threads).').nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxWaitPercent: finite(0, 100_000, 'Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest\'s QEMU threads, the delay line) waited for a CPU longer than this share of the measurement\'s wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.').nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
+        maxLateReleasePercent: finite(0, 100, 'Flag a measurement when the testbed\'s delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.').nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
+        pathOthersBusyPercent: finite(0, 100, 'maxWaitPercent and maxLateReleasePercent flag only while processes other than the run\'s own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.').default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
         remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, 'Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.').default(INTERFERENCE_DEFAULTS.remeasureFlagged),
       },
       'What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client\'s host is sampled.',

@@ -76,8 +76,8 @@ describe('plan validation names the field and the value', () => {
     ['re-measurements that make it run for weeks', { ...quick, replicates: 100, testLengthSeconds: 600, interference: { remeasureFlagged: 2 } }, /800 measurements \(each taken up to 3 times: interference\.remeasureFlagged\) of up to 600 s each make up to 400 h/],
   ];
   it('takes the interference thresholds field by field, the rest from their defaults', () => {
-    expect(validatePlan(quick).interference).toEqual({ maxStealPercent: 5, maxOthersBusyPercent: 50, maxLoadPerCore: null, remeasureFlagged: 0 });
-    expect(validatePlan({ ...quick, interference: { remeasureFlagged: 2 } }).interference).toEqual({ maxStealPercent: 5, maxOthersBusyPercent: 50, maxLoadPerCore: null, remeasureFlagged: 2 });
+    expect(validatePlan(quick).interference).toEqual({ maxStealPercent: 5, maxOthersBusyPercent: 50, maxLoadPerCore: null, maxWaitPercent: null, maxLateReleasePercent: null, pathOthersBusyPercent: 15, remeasureFlagged: 0 });
+    expect(validatePlan({ ...quick, interference: { remeasureFlagged: 2 } }).interference).toEqual({ maxStealPercent: 5, maxOthersBusyPercent: 50, maxLoadPerCore: null, maxWaitPercent: null, maxLateReleasePercent: null, pathOthersBusyPercent: 15, remeasureFlagged: 2 });
   });
   it.each(cases)('%s', (_, input, message) => {
     expect(() => validatePlan(input, 'test.json')).toThrow(PlanError);

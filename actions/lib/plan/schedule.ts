@@ -1,16 +1,23 @@
 // The order of a run: which environment is live when, and which points it measures then. Pure.
 //
 // Blocked (the default for runs of several environments): replicate-major. Block b starts each
-// environment in turn, in an order rotated by one place per block, measures every point once in a
-// fresh seeded random order, and stops it. Host interference then falls on every environment
-// alike instead of on whichever one happened to be live (environment-major runs all of one
-// environment, then all of the next, so a two-minute disturbance reads as an environment effect).
-// Comparisons pair the environments within a block.
+// environment in turn, measures every point once in a fresh seeded random order, and stops it.
+// Host interference then falls on every environment alike instead of on whichever one happened to
+// be live (environment-major runs all of one environment, then all of the next, so a two-minute
+// disturbance reads as an environment effect). Comparisons pair the environments within a block.
+//
+// The order of environments within a block is a row of a Williams design (a balanced Latin
+// square): over every n blocks of n environments (2n when n is odd) each environment runs in each
+// position equally often and follows each other environment equally often, so neither a drift
+// within a block nor the environment run just before favours one of them.
 //
 // Precision targets: after the plan's `replicates` blocks, only points whose 95% interval is still
 // wider than the target get further blocks, up to `maxReplicates`: time goes where the noise is.
-// Which points a block measures depends only on the blocks before it, so a resumed run asks for
-// exactly what an uninterrupted one would have.
+// A point that needs a further block in one environment gets it in every environment that has it,
+// in the same block, so the comparisons stay paired block by block and the extra blocks interleave
+// the environments instead of adding late measurements to one of them; and the extra blocks stop at
+// the plan's time budget, the widest points first. Which points a block measures depends only on
+// the blocks before it, so a resumed run asks for exactly what an uninterrupted one would have.
 
 import { summarize } from '../core/stats.ts';
 import type { Plan, Point, Task } from './plan.ts';
@@ -23,6 +30,8 @@ export interface PrecisionTarget {
   halfWidthPercent: number;
   /** Blocks (replicates) a point may get at most. */
   maxReplicates: number;
+  /** The most netperf time the blocks beyond `replicates` may add per environment, in minutes; null: no limit. */
+  budgetMinutes?: number | null;
 }
 
 /** What the schedule needs of a plan (the plan's `design` and `precision` fields). */
@@ -31,6 +40,8 @@ export interface ScheduleSettings {
   replicates: number;
   precision: PrecisionTarget | null;
   order: { randomize: boolean; seed: number };
+  /** The length of one measurement: what the precision budget is counted in. */
+  testLengthSeconds: number;
 }
 
 /** One environment's turn: start it, measure these tasks in this order, stop it. */
@@ -45,7 +56,7 @@ export interface EnvironmentTurn {
 export type MeasuredValues = ReadonlyMap<string, ReadonlyMap<string, ReadonlyMap<number, number>>>;
 
 export function scheduleSettings(plan: Plan): ScheduleSettings {
-  return { design: plan.design, replicates: plan.replicates, precision: plan.precision, order: plan.order };
+  return { design: plan.design, replicates: plan.replicates, precision: plan.precision, order: plan.order, testLengthSeconds: plan.testLengthSeconds };
 }
 
 /** The most blocks a point can get. */
@@ -53,12 +64,25 @@ export function maxReplicates(settings: Pick<ScheduleSettings, 'replicates' | 'p
   return Math.max(settings.replicates, settings.precision?.maxReplicates ?? 0);
 }
 
-/** Block b's environment order: the list rotated by b-1 places, so each environment leads in turn. */
+/**
+ * The rows of a Williams design for n items: a Latin square (each item once per row and once per
+ * position) in which each item follows every other item equally often. For even n, n rows from the
+ * first row 0, 1, n-1, 2, n-2, ... shifted by one per row; for odd n, those n rows and their mirror
+ * images (2n rows). Item i stands for the i-th environment.
+ */
+export function williamsRows(n: number): number[][] {
+  if (n <= 0) return [];
+  const first: number[] = [0];
+  for (let k = 1, low = 1, high = n - 1; k < n; k++) first.push(k % 2 === 1 ? low++ : high--);
+  const rows = Array.from({ length: n }, (_, r) => first.map((x) => (x + r) % n));
+  return n % 2 === 0 ? rows : [...rows, ...rows.map((row) => [...row].reverse())];
+}
+
+/** Block b's environment order: row b-1 of a Williams design, cycled, so the order is balanced over the blocks. */
 export function environmentOrder(environments: readonly string[], block: number): string[] {
-  const n = environments.length;
-  if (n === 0) return [];
-  const shift = (block - 1) % n;
-  return [...environments.slice(shift), ...environments.slice(0, shift)];
+  const rows = williamsRows(environments.length);
+  if (rows.length === 0) return [];
+  return rows[(block - 1) % rows.length]!.map((i) => environments[i]!);
 }
 
 /** mulberry32: a tiny seeded PRNG, so a recorded seed reproduces the order exactly. */
@@ -113,16 +137,50 @@ export function needsBlock(settings: ScheduleSettings, block: number, valuesByRe
   return halfWidthPercent(earlier) > settings.precision.halfWidthPercent;
 }
 
+/** Measurements the plan's time budget allows beyond its replicates, per environment; Infinity without a budget. */
+export function extraBudget(settings: Pick<ScheduleSettings, 'precision' | 'testLengthSeconds'>): number {
+  const minutes = settings.precision?.budgetMinutes ?? null;
+  return minutes === null ? Number.POSITIVE_INFINITY : Math.floor((minutes * 60) / settings.testLengthSeconds);
+}
+
+/** The widest half-width (percent of the mean) a point has in any environment, over the blocks before `block`. */
+function widest(point: Point, environments: readonly string[], block: number, measured: MeasuredValues): number {
+  let worst = 0;
+  for (const e of environments) {
+    const values = [...(measured.get(e)?.get(point.id) ?? new Map<number, number>()).entries()].filter(([r]) => r < block).map(([, v]) => v);
+    worst = Math.max(worst, halfWidthPercent(values));
+  }
+  return worst;
+}
+
 /**
- * The turns of one block, in the order they run: every environment (rotated), each with the points
- * that need this block and are not done yet, shuffled. Environments with nothing to do are left out.
+ * The points block `block` measures, in every environment alike. Within the plan's replicates:
+ * all. Beyond them: the points still wider than the target in any environment (paired: all
+ * environments measure them), the widest first, as many as the time budget has left after the
+ * extra blocks before this one.
+ */
+export function blockPoints(plan: Plan, settings: ScheduleSettings, environments: readonly string[], block: number, measured: MeasuredValues): Point[] {
+  const points = expandPoints(plan);
+  if (block <= settings.replicates) return points;
+  const wantedIn = (b: number) => points.filter((p) => environments.some((e) => needsBlock(settings, b, measured.get(e)?.get(p.id))));
+  let left = extraBudget(settings);
+  for (let b = settings.replicates + 1; b < block && left > 0; b++) left -= Math.min(left, wantedIn(b).length);
+  const wanted = wantedIn(block);
+  if (wanted.length <= left) return wanted;
+  const ranked = wanted.map((p) => ({ p, width: widest(p, environments, block, measured) })).sort((a, b) => b.width - a.width || a.p.id.localeCompare(b.p.id));
+  const kept = new Set(ranked.slice(0, Math.max(0, left)).map((x) => x.p.id));
+  return wanted.filter((p) => kept.has(p.id));
+}
+
+/**
+ * The turns of one block, in the order they run: every environment (in the block's Williams
+ * order), each with the block's points that are not done yet, shuffled. Environments with nothing
+ * to do are left out.
  */
 export function blockTurns(plan: Plan, settings: ScheduleSettings, environments: readonly string[], block: number, done: ReadonlySet<string>, measured: MeasuredValues): EnvironmentTurn[] {
-  const points = expandPoints(plan);
+  const wanted = blockPoints(plan, settings, environments, block, measured);
   const turns: EnvironmentTurn[] = [];
   for (const environment of environmentOrder(environments, block)) {
-    const byPoint = measured.get(environment);
-    const wanted = points.filter((p) => needsBlock(settings, block, byPoint?.get(p.id)));
     const tasks = ordered(wanted, settings, environment, block)
       .map((point) => ({ environment, point, replicate: block }))
       .filter((t) => !done.has(taskKey({ environment, pointId: t.point.id, replicate: block })));
@@ -138,8 +196,7 @@ export function blockTurns(plan: Plan, settings: ScheduleSettings, environments:
 export function moreBlocksPossible(plan: Plan, settings: ScheduleSettings, environments: readonly string[], block: number, measured: MeasuredValues): boolean {
   if (block <= settings.replicates) return true;
   if (settings.precision === null || block > settings.precision.maxReplicates) return false;
-  const points = expandPoints(plan);
-  return environments.some((e) => points.some((p) => needsBlock(settings, block, measured.get(e)?.get(p.id))));
+  return blockPoints(plan, settings, environments, block, measured).length > 0;
 }
 
 /**
@@ -180,8 +237,8 @@ export function taskKey(t: { environment: string; pointId: string; replicate: nu
   return `${t.environment}|${t.pointId}|${t.replicate}`;
 }
 
-/** Collects ok throughput values (latest record per task) into MeasuredValues. */
-export function measuredValues(records: Iterable<{ environment: string; pointId: string; replicate: number; status: string; metrics: { throughputMbps: number } | null }>): Map<string, Map<string, Map<number, number>>> {
+/** Collects ok, unflagged throughput values (latest record per task) into MeasuredValues. */
+export function measuredValues(records: Iterable<{ environment: string; pointId: string; replicate: number; status: string; metrics: { throughputMbps: number } | null; interference?: { flagged: boolean } }>): Map<string, Map<string, Map<number, number>>> {
   const out = new Map<string, Map<string, Map<number, number>>>();
   for (const r of records) {
     const byPoint = out.get(r.environment) ?? new Map<string, Map<number, number>>();
@@ -189,7 +246,9 @@ export function measuredValues(records: Iterable<{ environment: string; pointId:
     const byReplicate = byPoint.get(r.pointId) ?? new Map<number, number>();
     byPoint.set(r.pointId, byReplicate);
     // The latest record of a task wins, as everywhere else: a failed retry after an ok one removes it.
-    if (r.status === 'ok' && r.metrics) byReplicate.set(r.replicate, r.metrics.throughputMbps);
+    // A flagged (disturbed) measurement is no value: the point's interval, and so its need for
+    // more blocks, is judged on clean replicates only, as the analysis does.
+    if (r.status === 'ok' && r.metrics && !r.interference?.flagged) byReplicate.set(r.replicate, r.metrics.throughputMbps);
     else byReplicate.delete(r.replicate);
   }
   return out;

@@ -1,18 +1,18 @@
 // Markdown for GitHub job summaries: progress counts, a compact table (one row per point, one column
 // per environment), and the failed points with netperf's error. Pure; strings from records and the
-// manifest go through core/text.ts, so a hostile value cannot break a table or carry markup.
+// manifest go through core/escape.ts, so a hostile value cannot break a table or carry markup.
 
 import { summarizePoints } from '../analyse/aggregate.ts';
 import type { Manifest, MeasurementRecord } from '../measure/records.ts';
 import { latestRecords } from '../measure/records.ts';
-import { mdCode, mdText } from '../core/text.ts';
+import { mdCode, mdText } from '../core/escape.ts';
 import { parameterFlag } from '../plan/plan.ts';
 import { precisionReached } from '../analyse/precision.ts';
 import { precisionTable, tableMarkdown } from './tables.ts';
 import { countVerdicts, verdictLabel, type ClaimResult } from '../analyse/claims/judge.ts';
 import { judgedHere, oneLineFinding } from './findings.ts';
 
-/** Outside text in a cell or a line of markdown (core/text.ts's mdText). */
+/** Outside text in a cell or a line of markdown (core/escape.ts's mdText). */
 export const mdCell = mdText;
 
 const flag = parameterFlag;

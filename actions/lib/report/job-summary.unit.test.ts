@@ -44,7 +44,7 @@ describe('job summary markdown', () => {
   it('a sweep summary shows the precision reached per environment beside the plan\'s target', () => {
     const manifest = testManifest();
     const records = [record('native', 100, 1, 90), record('native', 100, 2, 92), record('native', 100, 3, 94), record('native', 4100, 1, 93)];
-    const md = sweepSummary({ manifest: { ...manifest, plan: { ...manifest.plan, precision: { halfWidthPercent: 1, maxReplicates: 6 } } }, records, counts: { status: 'complete', measured: 4, failed: 0, missing: 0, planned: 4 }, environment: 'native', artifact: 'a' });
+    const md = sweepSummary({ manifest: { ...manifest, plan: { ...manifest.plan, precision: { halfWidthPercent: 1, maxReplicates: 6, budgetMinutes: null } } }, records, counts: { status: 'complete', measured: 4, failed: 0, missing: 0, planned: 4 }, environment: 'native', artifact: 'a' });
     expect(md).toContain("### Precision reached: 95% CI half-width in percent of the mean, over each environment's points (the plan's target: 1%)");
     // 90, 92, 94: t(0.975, 2) x 2 / sqrt(3) = 4.97 Mbit/s, 5.40% of 92.
     expect(md).toContain('| Native Linux | 1 of 2 | 5.40% | 5.40% | TCP_STREAM-s-100 |');

@@ -17,7 +17,7 @@ import { windowModel, type WindowModelRow } from '../analyse/window-model.ts';
 import { roundTripFigure, withWindowModel } from './charts/round-trip.ts';
 import { renderSvg } from './render.ts';
 import { fileNamePart } from '../core/file-names.ts';
-import { mdText } from '../core/text.ts';
+import { csvLine, type CsvValue, mdText } from '../core/escape.ts';
 import { own } from '../core/own.ts';
 import { hardwareTable, interferenceTable, precisionTable, roundTripTable, softwareTable, tableMarkdown, linkSummary, type Table } from './tables.ts';
 
@@ -139,48 +139,41 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
   return charts;
 }
 
-/** A text field of a CSV file (RFC 4180): quoted when it holds a comma, quote or line break, so outside names cannot shift columns. */
-const csv = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-const cell = (v: number | null) => (v === null || Number.isNaN(v) ? '' : String(Math.round(v * 1e6) / 1e6));
+// Every cell of every CSV goes through csvLine (core/escape.ts): quoted when it must be, never a formula.
+const cell = (v: number | null) => (v === null || Number.isNaN(v) ? '' : Math.round(v * 1e6) / 1e6);
+const csvFile = (header: string, rows: readonly CsvValue[][]) => `${[header, ...rows.map(csvLine)].join('\n')}\n`;
 
 export function pointsCsv(points: readonly PointSummary[]): string {
   const header = 'environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate';
-  const lines = points.map((p) => [csv(p.environment), csv(p.test), csv(p.series), csv(p.parameter), p.value, p.throughput.n, cell(p.throughput.mean), cell(p.throughput.stdev), cell(p.throughput.ciLow), cell(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : '', cell(p.requestedSendSocket), cell(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell(p.okRate)].join(','));
-  return `${[header, ...lines].join('\n')}\n`;
+  return csvFile(header, points.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell(p.throughput.mean), cell(p.throughput.stdev), cell(p.throughput.ciLow), cell(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : '', cell(p.requestedSendSocket), cell(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell(p.okRate)]));
 }
 
 export function relativeCsv(relative: readonly RelativePoint[]): string {
-  const header = 'environment,test,series,value,relative,ci95_low,ci95_high';
-  return `${[header, ...relative.map((r) => [csv(r.environment), csv(r.test), csv(r.series), r.x, cell(r.relative), cell(r.low), cell(r.high)].join(','))].join('\n')}\n`;
+  return csvFile('environment,test,series,value,relative,ci95_low,ci95_high', relative.map((r) => [r.environment, r.test, r.series, r.x, cell(r.relative), cell(r.low), cell(r.high)]));
 }
 
 export function udpCsv(delivery: readonly UdpDelivery[]): string {
-  const header = 'environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate';
-  return `${[header, ...delivery.map((d) => [csv(d.environment), d.x, d.sent, d.received, cell(d.okRate), d.lost, cell(d.lossRate)].join(','))].join('\n')}\n`;
+  return csvFile('environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate', delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell(d.okRate), d.lost, cell(d.lossRate)]));
 }
 
 /** One line per round-trip probe: which start, what it measured (latencies in microseconds). */
 export function probesCsv(probes: readonly RttProbeRecord[]): string {
   const header = 'environment,test,session,block,started_at,status,transactions_per_s,mean_latency_us,stdev_latency_us,p50_latency_us,p99_latency_us,error';
-  const lines = probes.map((p) => [csv(p.environment), p.test, p.session, p.block ?? '', p.startedAt, p.status, cell(p.metrics?.transactionsPerSecond ?? null), cell(p.metrics?.meanLatencyMicroseconds ?? null), cell(p.metrics?.stddevLatencyMicroseconds ?? null), cell(p.metrics?.p50LatencyMicroseconds ?? null), cell(p.metrics?.p99LatencyMicroseconds ?? null), csv(p.error ?? '')].join(','));
-  return `${[header, ...lines].join('\n')}\n`;
+  return csvFile(header, probes.map((p) => [p.environment, p.test, p.session, p.block ?? '', p.startedAt, p.status, cell(p.metrics?.transactionsPerSecond ?? null), cell(p.metrics?.meanLatencyMicroseconds ?? null), cell(p.metrics?.stddevLatencyMicroseconds ?? null), cell(p.metrics?.p50LatencyMicroseconds ?? null), cell(p.metrics?.p99LatencyMicroseconds ?? null), p.error ?? '']));
 }
 
 /** Every pair of environments at every shared point: difference of means and Welch's test. */
 export function comparisonsCsv(a: RunAnalysis): string {
   const header = 'test,value,a,b,mean_a,mean_b,difference,welch_t,welch_df,welch_p,note';
-  const lines: string[] = [];
+  const rows: CsvValue[][] = [];
   for (const test of ['TCP_STREAM', 'UDP_STREAM'] as const) {
     a.environments.forEach((ea, i) => {
       for (const eb of a.environments.slice(i + 1)) {
-        for (const c of comparePoints(a.points, test, ea, eb)) {
-          const note = c.welch.note ? csv(c.welch.note) : '';
-          lines.push([test, c.x, csv(ea), csv(eb), cell(c.meanA), cell(c.meanB), cell(c.difference), cell(c.welch.t), cell(c.welch.df), cell(c.welch.p), note].join(','));
-        }
+        for (const c of comparePoints(a.points, test, ea, eb)) rows.push([test, c.x, ea, eb, cell(c.meanA), cell(c.meanB), cell(c.difference), cell(c.welch.t), cell(c.welch.df), cell(c.welch.p), c.welch.note ?? '']);
       }
     });
   }
-  return `${[header, ...lines].join('\n')}\n`;
+  return csvFile(header, rows);
 }
 
 /** The claims table in Markdown, opened by what the run can and cannot test; each verdict with its conditions. */
@@ -204,7 +197,7 @@ export function reportTextFiles(manifest: Manifest, a: RunAnalysis, charts: read
     ...(a.probes.length > 0 ? [{ path: 'round-trips.csv', content: probesCsv(a.probes) }] : []),
     { path: 'analysis.json', content: `${JSON.stringify(summary, null, 2)}\n` },
     { path: 'claims.md', content: claimsMarkdown(a.claims, a.scope) },
-    { path: 'tables.md', content: `Link: ${linkSummary(manifest)}\n\n${a.tables.map(tableMarkdown).join('\n')}` },
+    { path: 'tables.md', content: `Link: ${mdText(linkSummary(manifest))}\n\n${a.tables.map(tableMarkdown).join('\n')}` },
   ];
   for (const chart of charts) files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}\n` });
   return files;

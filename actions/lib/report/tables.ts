@@ -4,7 +4,7 @@
 import type { HostInfo, Manifest, MeasurementRecord } from '../measure/records.ts';
 import { environmentTitle } from './charts/style.ts';
 import { own } from '../core/own.ts';
-import { mdText } from '../core/text.ts';
+import { mdText } from '../core/escape.ts';
 import type { EnvironmentPrecision } from '../analyse/precision.ts';
 
 export interface Table {
@@ -108,7 +108,7 @@ export function interferenceTable(records: readonly MeasurementRecord[], thresho
   });
   return {
     id: 'interference',
-    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, ${thresholds.maxLoadPerCore === null ? 'load recorded, not flagged' : `load beside the run's own > ${thresholds.maxLoadPerCore} per core`}; hollow on the charts)`,
+    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, ${thresholds.maxLoadPerCore === null ? 'load recorded, not flagged' : `load beside the run's own > ${thresholds.maxLoadPerCore} per core`}${thresholds.maxWaitPercent === null ? '' : `, a process on the path waiting for a CPU > ${thresholds.maxWaitPercent}% of the time`}${thresholds.maxLateReleasePercent === null ? '' : `, delay line releases >= 100 us late > ${thresholds.maxLateReleasePercent}%`}; flagged measurements are in no mean, their points hollow on the charts)`,
     columns: ['Environment', 'Flagged', 'Why (measurements)', 'Re-measurements', 'Most busy by others', 'Most steal'],
     rows,
   };

@@ -10,7 +10,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ClaimResult } from '../analyse/claims/judge.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import { headlineMetrics } from '../analyse/headline.ts';
-import { loadRun, MANIFEST_FILE, RESULTS_FILE, type LoadedRun } from '../measure/run-dir.ts';
+import { loadRun, MANIFEST_FILE, RESULTS_FILE, RUN_FILE_MAX_BYTES, type LoadedRun } from '../measure/run-dir.ts';
+import { readRegularBytes } from '../core/safe-read.ts';
 import { analyseRun, type ReportFile } from '../report/report.ts';
 import { renderSvg } from '../report/render.ts';
 import { dirUnder, writeUnder } from '../core/output-dir.ts';
@@ -18,7 +19,7 @@ import { diffRuns, type DiffOptions } from '../diff/diff.ts';
 import { formatDiffJson, formatDiffMarkdown, formatDiffText } from '../diff/format.ts';
 import { diffDir, diffPagePath, diffSitePage, type RunPair } from './diff-pages.ts';
 import { diffMarks, historyRun, type HistoryMark, type HistoryRun } from './history.ts';
-import { readIfExists, renderAnalysedReport, reportCacheDirs, writeReportFiles } from './report-files.ts';
+import { renderAnalysedReport, writeReportFiles } from './report-files.ts';
 import { checkRunId, indexEntry, renderPage, runPage, type IndexEntry, type Link } from './site.ts';
 
 /** What the site keeps of a claim judged on a run: the pair page, diffs and the CLI's verdict lines need no more (the evidence is on the run page). */
@@ -144,12 +145,12 @@ export class JobRunner {
     if (run.manifest.runId !== runId) throw new Error(`${job.dir}: its run id changed while the site was built (${runId} -> ${run.manifest.runId})`);
     const outDir = dirUnder(siteDir, `runs/${checkRunId(runId)}`);
     const analysis = analyseRun(run.manifest, run.results.records, this.context.claims, run.results.probes);
-    const report = await renderAnalysedReport(run.manifest, analysis, [outDir, ...reportCacheDirs(job.dir)], this.render);
+    const report = await renderAnalysedReport(run.manifest, analysis, this.render);
     written += writeReportFiles(outDir, report.files);
     if (resolve(job.dir) !== resolve(outDir)) {
       for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
         const src = join(job.dir, f);
-        if (existsSync(src) && writeUnder(outDir, f, readFileSync(src))) written++;
+        if (existsSync(src) && writeUnder(outDir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f]!, within: job.dir }))) written++;
       }
     }
     const page = runPage({ ...report, diffLinks: job.links, pickerHref: job.pickerHref && `../../${job.pickerHref}`, noSvg: report.noSvg });
@@ -159,8 +160,7 @@ export class JobRunner {
     const digest: RunDigest = { version: SITE_CACHE_VERSION, key: job.key, pageKey: job.pageKey, results: job.results, entry, claims: verdictsOf(analysis.claims), history: historyRun(run.manifest, headlineMetrics(analysis.points, roundTrips)) };
     if (writeUnder(siteDir, runCachePath(runId), `${JSON.stringify(digest)}\n`)) written++;
     this.#remember(runId, { run, claims: digest.claims });
-    const fromCache = report.charts.length - report.rendered - report.noSvg.size;
-    return { kind: 'run', runId, digest, written, rendered: report.rendered, message: `  site: run ${runId} (${report.rendered} charts rendered, ${fromCache} from cache${report.noSvg.size ? `, ${report.noSvg.size} without SVG` : ''})` };
+    return { kind: 'run', runId, digest, written, rendered: report.rendered, message: `  site: run ${runId} (${report.rendered} charts rendered${report.noSvg.size ? `, ${report.noSvg.size} without SVG` : ''})` };
   }
 
   async #diff(job: DiffJob): Promise<JobResult> {
@@ -185,10 +185,10 @@ export class JobRunner {
     for (const chart of page.charts) {
       const specText = `${JSON.stringify(chart.spec, null, 2)}\n`;
       const svgPath = `charts/${chart.id}.svg`;
-      const cachedSvg = readIfExists(join(outDir, chart.specPath)) === specText ? readIfExists(join(outDir, svgPath)) : null;
-      const svg = cachedSvg ?? (this.render ? await this.render(chart.spec) : null);
-      if (cachedSvg === null && svg !== null) rendered++;
-      // As for a run's charts (report-files.ts): a chart without an SVG has its spec in the page only.
+      // Drawn from the spec, never taken from the directory (report-files.ts says why); without
+      // rendering, as for a run's charts, a chart without an SVG has its spec in the page only.
+      const svg = this.render ? await this.render(chart.spec) : null;
+      if (svg !== null) rendered++;
       if (svg === null) noSvg.add(chart.id);
       else files.push({ path: chart.specPath, content: specText }, { path: svgPath, content: svg });
     }
@@ -197,8 +197,7 @@ export class JobRunner {
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
     const digest: DiffDigest = { version: SITE_CACHE_VERSION, key: job.key, regressed: diff.summary.regressed, improved: diff.summary.improved, marks: diffMarks(diff, diffPagePath(pair.a, pair.b)) };
     if (writeUnder(siteDir, diffCachePath(pair), `${JSON.stringify(digest)}\n`)) written++;
-    const fromCache = page.charts.length - rendered - noSvg.size;
-    return { kind: 'diff', pair, digest, written, rendered, message: `  site: diff ${pair.a} -> ${pair.b} (${rendered} charts rendered, ${fromCache} from cache${noSvg.size ? `, ${noSvg.size} without SVG` : ''})` };
+    return { kind: 'diff', pair, digest, written, rendered, message: `  site: diff ${pair.a} -> ${pair.b} (${rendered} charts rendered${noSvg.size ? `, ${noSvg.size} without SVG` : ''})` };
   }
 }
 

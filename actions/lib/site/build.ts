@@ -14,9 +14,9 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import { HEADLINE_METRICS } from '../analyse/headline.ts';
 import { createRenderPool, type RenderPool } from '../report/render-pool.ts';
-import { loadRun, MANIFEST_FILE, MANIFEST_MAX_BYTES, RESULTS_FILE, RESULTS_MAX_BYTES } from '../measure/run-dir.ts';
+import { loadRun, MANIFEST_FILE, MANIFEST_MAX_BYTES, RESULTS_FILE, RESULTS_MAX_BYTES, RUN_FILE_MAX_BYTES } from '../measure/run-dir.ts';
 import { parseManifest } from '../measure/records.ts';
-import { readRegularFile } from '../core/safe-read.ts';
+import { readRegularBytes, readRegularFile } from '../core/safe-read.ts';
 import { dirUnder, writeUnder } from '../core/output-dir.ts';
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions } from '../diff/diff.ts';
 import { comparable, historyPage, overviewHtml, pairsPage, PAIRS_PATH, type HistoryMark } from './history.ts';
@@ -25,9 +25,9 @@ import { SITE_ASSET_NAMES, siteAsset } from './assets.ts';
 import { atomFeed, FEED_PATH, REGRESSIONS_PATH, regressionsPage, type ChangeEntry } from './regressions.ts';
 import { compareLinksFor, diffPagePath, parseDiffPairs, PICKER_PATH, pickerPage, diffLinksByRun, sitePairs, type RunPair } from './diff-pages.ts';
 import { diffCachePath, doOnWorkers, localRunner, runCachePath, SITE_CACHE_VERSION, type DiffDigest, type FileStamp, type Job, type JobContext, type JobResult, type RunDigest, type Verdict } from './build-jobs.ts';
-import { readIfExists, renderReport, reportCacheDirs, writeReportFiles } from './report-files.ts';
+import { readIfExists, renderReport, writeReportFiles } from './report-files.ts';
 
-export { readIfExists, renderAnalysedReport, renderReport, reportCacheDirs, writeReportFiles, type RenderedReport } from './report-files.ts';
+export { readIfExists, renderAnalysedReport, renderReport, writeReportFiles, type RenderedReport } from './report-files.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -79,12 +79,12 @@ export interface SiteOptions {
   command?: string[];
   render?: (spec: TopLevelSpec) => Promise<string>;
   /**
-   * 'render' (default): every chart gets an SVG fallback, rendered unless a cached one has the same
-   * spec. 'reuse': only cached SVGs (the site's own, a committed run's report) are used; the other
-   * charts are drawn in the browser only. Rendering costs about 50 ms a chart (13 per run, 8 per
-   * diff): a site of a thousand new runs is built in a minute only with 'reuse'.
+   * 'render' (default): every chart of a run or diff that is built gets an SVG fallback, drawn from
+   * its spec (never taken from a directory: report-files.ts says why). 'none': no SVG, every chart
+   * is drawn in the browser only. Rendering costs about 50 ms a chart (13 per run, 8 per diff): a
+   * site of a thousand new runs is built in a minute only with 'none'.
    */
-  svg?: 'render' | 'reuse';
+  svg?: 'render' | 'none';
   /** Worker threads for SVG rendering (default: the machine's parallelism; 1 renders in-process). Ignored with `render`. */
   workers?: number;
   log?: (message: string) => void;
@@ -207,7 +207,7 @@ function unstampedManifest(dir: string): FileStamp {
 /** A file's bytes for a cache key: only a regular file (a link or a FIFO counts as absent; loadRun says why when it reads the run). */
 function bytesIfExists(path: string): Buffer | null {
   try {
-    return lstatSync(path).isFile() ? readFileSync(path) : null;
+    return lstatSync(path).isFile() ? readRegularBytes(path, { maxBytes: RESULTS_MAX_BYTES }) : null;
   } catch {
     return null;
   }
@@ -244,8 +244,8 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   for (const [name, src] of Object.entries(assetSources())) if (writeUnder(siteDir, `assets/${name}`, readFileSync(src))) written++;
   for (const name of SITE_ASSET_NAMES) if (writeUnder(siteDir, `assets/${name}`, siteAsset(name))) written++;
   const diffOptions = options.diffOptions ?? DEFAULT_DIFF_OPTIONS;
-  const renderSvgs = options.svg !== 'reuse';
-  const claimsHash = hashOf(SITE_CACHE_VERSION, codeFingerprint(), JSON.stringify(options.claims), renderSvgs ? 'render' : 'reuse');
+  const renderSvgs = options.svg !== 'none';
+  const claimsHash = hashOf(SITE_CACHE_VERSION, codeFingerprint(), JSON.stringify(options.claims), renderSvgs ? 'render' : 'none');
   // 1. Each run's key and, when its key is cached, its digest; else its manifest (for pairing).
   type Scanned = { dir: string; key: string; results: FileStamp | null; cached: RunDigest | null; runId: string; createdAt: string; plan: string; testbed: string };
   const cacheIndex = readCacheIndex(siteDir);
@@ -263,7 +263,7 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
       // Not in the index (a new run, a moved directory): the run's own cache file, found by its id.
       let runId: unknown = null;
       try {
-        runId = (JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as { runId?: unknown }).runId;
+        runId = (JSON.parse(readRegularFile(join(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir })) as { runId?: unknown }).runId;
       } catch {
         // Not JSON: parsing the manifest below says so, with the file's name.
       }
@@ -316,7 +316,7 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
     }
     for (const pair of diffsAfter.get(i) ?? []) {
       const [a, b] = [byId.get(pair.a)!, byId.get(pair.b)!];
-      const key = hashOf(SITE_CACHE_VERSION, a.key, b.key, JSON.stringify(diffOptions), renderSvgs ? 'render' : 'reuse');
+      const key = hashOf(SITE_CACHE_VERSION, a.key, b.key, JSON.stringify(diffOptions), renderSvgs ? 'render' : 'none');
       const cached = readDigest<DiffDigest>(join(siteDir, diffCachePath(pair)), key);
       if (cached && existsSync(join(siteDir, diffPagePath(pair.a, pair.b)))) diffDigests.set(pairKey(pair), cached);
       else jobs.push({ kind: 'diff', pair, dirA: a.dir, dirB: b.dir, key, claimsA: a.cached?.claims ?? null, claimsB: b.cached?.claims ?? null });
@@ -395,9 +395,9 @@ export async function commitRun(runDir: string, reportsDir: string, claims: Clai
   let changed = 0;
   for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
     const src = join(runDir, f);
-    if (existsSync(src) && resolve(src) !== resolve(join(dir, f)) && writeUnder(dir, f, readFileSync(src))) changed++;
+    if (existsSync(src) && resolve(src) !== resolve(join(dir, f)) && writeUnder(dir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f]!, within: runDir }))) changed++;
   }
-  const report = await renderReport(run.manifest, run.results, claims, [dir, ...reportCacheDirs(runDir)], render);
+  const report = await renderReport(run.manifest, run.results, claims, render);
   changed += writeReportFiles(dir, report.files);
   return { dir, changed };
 }

@@ -56,7 +56,7 @@ describe.skipIf(missing !== null)(`history pages in headless Chromium${skipNote(
         dirs.push(writeRun(mkdtempSync(join(work, 'run-')), run));
       }
     }
-    await buildSite(dirs, join(work, 'site'), { claims: loadClaims('paper', PLANS), svg: 'reuse' });
+    await buildSite(dirs, join(work, 'site'), { claims: loadClaims('paper', PLANS), svg: 'none' });
     ({ server, url } = await serveDirectory(join(work, 'site')));
   });
 
@@ -103,7 +103,7 @@ describe.skipIf(missing !== null)(`history pages in headless Chromium${skipNote(
       await page.locator(`g.series[data-env="docker-host"] a.point-link:has(circle[data-run="${target}"])`).click();
       await page.waitForURL(new RegExp(`runs/${target}/index\\.html$`));
       expect(await page.locator('h1').textContent()).toBe(`Run ${target}`);
-      // Built without SVGs (svg 'reuse'): the run's charts are drawn in the browser from the specs in the page.
+      // Built without SVGs (svg 'none'): the run's charts are drawn in the browser from the specs in the page.
       await page.waitForSelector('.vega[data-rendered="true"] svg.marks', { timeout: 60_000 });
       expect(await page.locator('.vega img').count()).toBe(0);
       expect(errors).toEqual([]);
@@ -117,7 +117,7 @@ describe.skipIf(missing !== null)(`history pages in headless Chromium${skipNote(
     const dirs = readdirSync(COMMITTED).sort().map((name) => join(COMMITTED, name));
     expect(dirs.length).toBeGreaterThan(0);
     const site = join(work, 'committed-site');
-    await buildSite(dirs, site, { claims: loadClaims('paper', PLANS), svg: 'reuse' });
+    await buildSite(dirs, site, { claims: loadClaims('paper', PLANS), svg: 'none' });
     const index = readFileSync(join(site, 'index.html'), 'utf8');
     expect(index.indexOf('id="overview"')).toBeLessThan(index.indexOf('id="runs"'));
     const served = await serveDirectory(site);

@@ -1,21 +1,24 @@
 // A run's report files (CSV, specs, claims, SVGs) rendered and written: used by the site build, its
-// workers (build-jobs.ts) and `virtnet report`. SVG rendering (the slow part) is cached: a chart
-// whose spec is byte-identical to the one already beside an SVG (in the site, or in the run's
-// committed report) reuses that SVG.
+// workers (build-jobs.ts) and `virtnet report`. Every SVG is drawn here from its spec, never taken
+// from a directory: an SVG found beside a run (RUN/report, RUN, a committed run) is supplied, not
+// ours, and an SVG is a document that can carry script. Drawing costs ~50 ms a chart; a site that
+// cannot afford it for many runs is built with svg 'none' (the browser draws from the spec).
 
-import { lstatSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, ParsedResults } from '../measure/records.ts';
 import { analyseRun, reportTextFiles, runCharts, type ChartEntry, type ReportFile, type RunAnalysis } from '../report/report.ts';
 import { renderSvg } from '../report/render.ts';
 import { writeUnder } from '../core/output-dir.ts';
+import { MiB, readRegularFileIfExists } from '../core/safe-read.ts';
 
-/** A cached file: only a regular file counts (a FIFO, a device or a link is not read, so it can neither hang the build nor bring in another file). */
+/** The site's own cache files (digests, the index of a thousand runs) are well below this. */
+const SITE_CACHE_MAX_BYTES = 64 * MiB;
+
+/** A cache file of the site's, or null: only a regular file of at most SITE_CACHE_MAX_BYTES counts (a FIFO, a device, a link out or a huge file is not read, so it can neither hang the build, exhaust its memory nor bring in another file). */
 export function readIfExists(path: string): string | null {
   try {
-    return lstatSync(path).isFile() ? readFileSync(path, 'utf8') : null;
+    return readRegularFileIfExists(path, { maxBytes: SITE_CACHE_MAX_BYTES });
   } catch {
     return null;
   }
@@ -26,41 +29,30 @@ export interface RenderedReport {
   analysis: RunAnalysis;
   charts: ChartEntry[];
   files: ReportFile[];
-  /** Charts rendered now (the others came from the cache). */
+  /** Charts drawn (all of them, unless render was null). */
   rendered: number;
-  /** Charts left without an SVG: no cached copy, and rendering was off (render null). */
+  /** Charts left without an SVG: rendering was off (render null). */
   noSvg: Set<string>;
 }
 
-/**
- * Analyses a run and renders its report files. `cacheDirs` are directories that may already hold
- * `charts/<id>.vl.json` + `charts/<id>.svg` from an earlier rendering of the same spec.
- */
-export async function renderReport(manifest: Manifest, results: Pick<ParsedResults, 'records' | 'probes'>, claims: ClaimsFile, cacheDirs: string[] = [], render: (spec: TopLevelSpec) => Promise<string> = renderSvg): Promise<RenderedReport> {
-  return renderAnalysedReport(manifest, analyseRun(manifest, results.records, claims, results.probes), cacheDirs, render);
+/** Analyses a run and renders its report files, every chart drawn by `render`. */
+export async function renderReport(manifest: Manifest, results: Pick<ParsedResults, 'records' | 'probes'>, claims: ClaimsFile, render: (spec: TopLevelSpec) => Promise<string> = renderSvg): Promise<RenderedReport> {
+  return renderAnalysedReport(manifest, analyseRun(manifest, results.records, claims, results.probes), render);
 }
 
-/** renderReport for a run already analysed. `render` null: only SVGs found in cacheDirs, the other charts get none. */
-export async function renderAnalysedReport(manifest: Manifest, analysis: RunAnalysis, cacheDirs: string[] = [], render: ((spec: TopLevelSpec) => Promise<string>) | null = renderSvg): Promise<RenderedReport> {
+/** renderReport for a run already analysed. `render` null: no chart gets an SVG (the page draws each from its spec). */
+export async function renderAnalysedReport(manifest: Manifest, analysis: RunAnalysis, render: ((spec: TopLevelSpec) => Promise<string>) | null = renderSvg): Promise<RenderedReport> {
   const charts = runCharts(manifest, analysis);
   const files = reportTextFiles(manifest, analysis, charts);
   let rendered = 0;
   const noSvg = new Set<string>();
   for (const chart of charts) {
-    const specText = `${JSON.stringify(chart.spec, null, 2)}\n`;
-    let svg: string | null = null;
-    for (const dir of cacheDirs) {
-      if (readIfExists(join(dir, 'charts', `${chart.id}.vl.json`)) === specText) {
-        svg = readIfExists(join(dir, 'charts', `${chart.id}.svg`));
-        if (svg !== null) break;
-      }
+    if (render === null) {
+      noSvg.add(chart.id);
+      continue;
     }
-    if (svg === null && render !== null) {
-      svg = await render(chart.spec);
-      rendered++;
-    }
-    if (svg === null) noSvg.add(chart.id);
-    else files.push({ path: `charts/${chart.id}.svg`, content: svg });
+    files.push({ path: `charts/${chart.id}.svg`, content: await render(chart.spec) });
+    rendered++;
   }
   // A chart without an SVG is drawn from the spec inside its page: no spec file beside it (a site
   // of a thousand runs built this way writes a third of the files).
@@ -78,9 +70,3 @@ export function writeReportFiles(dir: string, files: readonly ReportFile[]): num
   for (const f of files) if (writeUnder(dir, f.path, f.content)) changed++;
   return changed;
 }
-
-/** Where a run's report lives beside its data: <run>/report for a run directory, the run itself in reports/runs. */
-export function reportCacheDirs(runDir: string): string[] {
-  return [join(runDir, 'report'), runDir];
-}
-

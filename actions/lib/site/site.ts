@@ -22,13 +22,14 @@ import { chartNotes } from '../report/charts/lines.ts';
 import { judgedHere, oneLineFinding } from '../report/findings.ts';
 
 export { judgedHere, oneLineFinding } from '../report/findings.ts';
+import { parameterFlag } from '../plan/plan.ts';
 
 export interface SiteChart {
   id: string;
   title: string;
   /** Paths relative to the page's directory. */
   specPath: string;
-  /** Null when the site was built without rendering SVGs it had no cached copy of (SiteOptions.svg 'reuse'): the chart is drawn in the browser only. */
+  /** Null when the site was built without rendering SVGs (SiteOptions.svg 'none'): the chart is drawn in the browser only. */
   svgPath: string | null;
   spec: TopLevelSpec;
 }
@@ -230,7 +231,7 @@ export function confidenceNote(a: RunAnalysis): SafeHtml | null {
 /** UDP measurements the receiver counted foreign datagrams in: their throughput and okay rate are inflated. */
 export function udpAnomalyNote(a: RunAnalysis): SafeHtml | null {
   if (a.udpAnomalies.length === 0) return null;
-  const items = a.udpAnomalies.map((u) => html`<li>${u.environment} -m ${u.x} replicate ${u.replicate}: ${u.reason}</li>`);
+  const items = a.udpAnomalies.map((u) => html`<li>${u.environment} ${parameterFlag(u.parameter)} ${u.x} replicate ${u.replicate}: ${u.reason}</li>`);
   return html`<div class="warning"><p><strong>${a.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>\n`;
 }
 

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../plan/plan-file.ts';
 import { assetSources, buildSite, commitRun } from './build.ts';
+import { renderSvg } from '../report/render.ts';
 import { escapeHtml, html, scriptJson } from '../core/html.ts';
 import { checkRunId, indexEntry, indexPage, renderPage, runPage, type SitePage } from './site.ts';
 import { analyseRun, runCharts } from '../report/report.ts';
@@ -151,12 +152,12 @@ describe('buildSite', () => {
     const site = join(work, 'site-incremental');
     const one = writeRun('inc-1', syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 11, runId: 'inc-1' }));
     const two = writeRun('inc-2', syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 12, runId: 'inc-2', createdAt: '2026-01-02T00:00:00.000Z' }));
-    const first = await buildSite([one, two], site, { claims: CLAIMS, svg: 'reuse' });
+    const first = await buildSite([one, two], site, { claims: CLAIMS, svg: 'none' });
     expect([first.runsBuilt, first.diffsBuilt]).toEqual([2, 1]);
-    const same = await buildSite([one, two], site, { claims: CLAIMS, svg: 'reuse' });
+    const same = await buildSite([one, two], site, { claims: CLAIMS, svg: 'none' });
     expect([same.runsBuilt, same.diffsBuilt, same.written]).toEqual([0, 0, 0]);
     const three = writeRun('inc-3', syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 13, runId: 'inc-3', createdAt: '2026-01-03T00:00:00.000Z' }));
-    const added = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'reuse' });
+    const added = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'none' });
     // inc-3 and inc-2 (its page now links the new diff); the diff inc-2 -> inc-3.
     expect([added.runsBuilt, added.diffsBuilt]).toEqual([2, 1]);
     expect(readFileSync(join(site, 'runs/inc-2/index.html'), 'utf8')).toContain('as the previous run of inc-3');
@@ -165,24 +166,31 @@ describe('buildSite', () => {
     writeFileSync(join(three, 'other.jsonl'), other.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
     rmSync(join(three, 'results.jsonl'));
     symlinkSync('other.jsonl', join(three, 'results.jsonl'));
-    const linked = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'reuse' });
+    const linked = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'none' });
     expect([linked.runsBuilt, linked.diffsBuilt]).toEqual([1, 1]);
     writeFileSync(join(three, 'other.jsonl'), syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 100, runId: 'inc-3' }).records.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    const relinked = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'reuse' });
+    const relinked = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'none' });
     expect([relinked.runsBuilt, relinked.diffsBuilt]).toEqual([1, 1]);
   });
 
-  it('commitRun copies a run with its report into reports/runs/<runId>/ and reuses its SVGs', async () => {
+  it('commitRun copies a run with its report into reports/runs/<runId>/, every SVG drawn again (never taken from a directory)', async () => {
     const reports = join(work, 'reports');
     const first = await commitRun(a, reports, CLAIMS);
     expect(first.dir).toBe(join(reports, 'runs', 'run-a'));
     const files = snapshot(first.dir);
     for (const f of ['manifest.json', 'results.jsonl', 'points.csv', 'claims.md', 'tables.md', 'analysis.json']) expect(files.has(f), f).toBe(true);
-    expect([...files.keys()].some((k) => /^charts\/.*\.vl\.json$/.test(k))).toBe(true);
-    const again = await commitRun(a, reports, CLAIMS, async () => { throw new Error('should come from the cache'); });
+    const specs = [...files.keys()].filter((k) => /^charts\/.*\.vl\.json$/.test(k));
+    expect(specs.length).toBeGreaterThan(0);
+    // Drawn again, to the same bytes: nothing changes.
+    let drawn = 0;
+    const again = await commitRun(a, reports, CLAIMS, async (spec) => {
+      drawn++;
+      return renderSvg(spec);
+    });
     expect(again.changed).toBe(0);
-    // The site builds from the committed copy alone.
-    const site = await buildSite([first.dir], join(work, 'site3'), { claims: CLAIMS, render: async () => { throw new Error('should come from the cache'); } });
-    expect(site.rendered).toBe(0);
+    expect(drawn).toBe(specs.length);
+    // The site builds from the committed copy alone, drawing its SVGs itself.
+    const site = await buildSite([first.dir], join(work, 'site3'), { claims: CLAIMS, render: renderSvg });
+    expect(site.rendered).toBe(specs.length);
   });
 });

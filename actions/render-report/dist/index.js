@@ -5791,7 +5791,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants7 = require_constants2();
+    var constants6 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5866,7 +5866,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants7.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5961,11 +5961,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset4 = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants7.ERROR.OK) {
+          if (ret !== constants6.ERROR.OK) {
             const body = data3.subarray(offset4);
-            if (ret === constants7.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants7.ERROR.PAUSED) {
+            } else if (ret === constants6.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5988,10 +5988,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants7.ERROR.OK) {
+        if (ret === constants6.ERROR.OK) {
           return null;
         }
-        if (ret === constants7.ERROR.PAUSED || ret === constants7.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6008,7 +6008,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants7.ERROR[ret], data3);
+        return new HTTPParserError(message, constants6.ERROR[ret], data3);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6188,7 +6188,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants7.ERROR.PAUSED : 0;
+        return pause ? constants6.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6210,7 +6210,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants7.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6246,13 +6246,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert4(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants7.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants7.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants7.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -20120,12 +20120,50 @@ function getState(name2) {
   return process.env[`STATE_${name2}`] || "";
 }
 
+// actions/lib/core/escape.ts
+var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+var spelled = (c4) => `\\u{${c4.codePointAt(0).toString(16)}}`;
+function oneLine(value4) {
+  return String(value4).replace(/\r\n|[\r\n\t]/g, " ").replace(INVISIBLE, spelled);
+}
+function workflowLogText(value4) {
+  return String(value4).split(/\r\n|\r|\n/).map((line5) => line5.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")).join("\n");
+}
+var CSV_NUMBER = /^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?%?$/i;
+function csvCell(value4) {
+  if (value4 === null || value4 === void 0) return "";
+  if (typeof value4 === "number" || typeof value4 === "boolean") return String(value4);
+  let text5 = String(value4);
+  if (!CSV_NUMBER.test(text5) && /^[=+\-@\t\r]/.test(text5)) text5 = `'${text5}`;
+  return /[",\r\n]/.test(text5) ? `"${text5.replace(/"/g, '""')}"` : text5;
+}
+function csvLine(cells) {
+  return cells.map(csvCell).join(",");
+}
+function mdText(value4) {
+  return oneLine(value4).replace(/[\\`*[\]|]/g, "\\$&").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+function mdBlockText(value4) {
+  return mdText(value4).replace(/^(\s*)([#+=-])/, "$1\\$2").replace(/^(\s*\d+)([.)])/, "$1\\$2");
+}
+function mdCode(value4, max4 = 200) {
+  let v = oneLine(value4);
+  if (v.length > max4) v = `${v.slice(0, max4 - 3)}...`;
+  v = v.replace(/\|/g, "\\|");
+  if (v.trim() === "") return "` `";
+  const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run3) => run3.length));
+  const fence = "`".repeat(longest + 1);
+  const pad4 = v.startsWith("`") || v.endsWith("`") ? " " : "";
+  return `${fence}${pad4}${v}${pad4}${fence}`;
+}
+
 // actions/lib/action/io.ts
 function actionsCore() {
   return {
     input: (name2) => getInput(name2),
     env: process.env,
-    info: (m3) => info(m3),
+    // A log line is written as it is: the one sink that @actions/core does not escape (escape.ts).
+    info: (m3) => info(workflowLogText(m3)),
     warning: (m3) => warning(m3),
     error: (m3) => error(m3),
     setOutput: (name2, value4) => setOutput(name2, value4),
@@ -20140,7 +20178,7 @@ function actionsCore() {
 
 // actions/render-report/src/main.ts
 import { readdirSync as readdirSync4 } from "node:fs";
-import { join as join10 } from "node:path";
+import { join as join9 } from "node:path";
 
 // actions/lib/core/input.ts
 var InputError = class extends Error {
@@ -40116,6 +40154,9 @@ var INTERFERENCE_DEFAULTS = {
   maxStealPercent: 5,
   maxOthersBusyPercent: 50,
   maxLoadPerCore: null,
+  maxWaitPercent: null,
+  maxLateReleasePercent: null,
+  pathOthersBusyPercent: 15,
   remeasureFlagged: 0
 };
 var PLAN_FORMAT = {
@@ -40233,20 +40274,24 @@ var planSchema = strict(
     ).default({ randomize: true, seed: 1 }),
     design: oneOf(
       ["blocked", "environment-major"],
-      "blocked: replicate-major; each block starts every environment in turn (the order rotated by one per block) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next."
+      "blocked: replicate-major; each block starts every environment in turn (in a balanced Williams order: each environment in each position equally often over the blocks) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next."
     ).default("blocked"),
     precision: strict(
       {
         halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
-        maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get.")
+        maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get."),
+        budgetMinutes: finite(0, PLAN_LIMITS.hoursPerEnvironment * 60, "The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit.").nullable().default(null)
       },
-      "Precision targets: after `replicates` blocks, only points still wider than the target get further blocks, up to maxReplicates (blocked design only)."
+      "Precision targets: after `replicates` blocks, only points still wider than the target (in any environment: every environment measures them, so comparisons stay paired) get further blocks, up to maxReplicates and within budgetMinutes (blocked design only)."
     ).nullable().default(null),
     interference: strict(
       {
         maxStealPercent: finite(0, 100, "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.").default(INTERFERENCE_DEFAULTS.maxStealPercent),
         maxOthersBusyPercent: finite(0, 100, "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).").default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
         maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads).").nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxWaitPercent: finite(0, 1e5, "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
+        maxLateReleasePercent: finite(0, 100, "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
+        pathOthersBusyPercent: finite(0, 100, "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.").default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
         remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.").default(INTERFERENCE_DEFAULTS.remeasureFlagged)
       },
       "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
@@ -40410,7 +40455,9 @@ var interferenceSchema = strict(
     othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
     loadAverage1: finite(0, 1e6, "The 1-minute load average at the end of the measurement."),
     cores: whole(1, 1e6, "Logical CPUs of the sampled host."),
-    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged.").default(0),
+    waitPercent: dictionary(finite(0, 1e6, "Percent."), "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled.").optional(),
+    lateReleasePercent: finite(0, 100, "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled.").nullable().optional(),
+    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged + 1, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause).").default(0),
     flagged: flag("Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."),
     reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
   },
@@ -40434,7 +40481,8 @@ var measurementRecordSchema = strict({
   stderr: recorded("netperf's error output, raw."),
   error: recorded("Why the measurement failed.").nullable(),
   metrics: netperfMetricsSchema.nullable(),
-  interference: interferenceSchema.optional()
+  interference: interferenceSchema.optional(),
+  remeasuredBecause: list(text({ max: 400 }), { max: 10 }, "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement.").optional()
 }).superRefine(
   (r, ctx) => {
     const expected = pointId(r.test, r.parameter, r.value);
@@ -40760,7 +40808,8 @@ function summarizePoints(records, level = 0.95) {
   const out = [];
   for (const group2 of groups.values()) {
     const first = group2[0];
-    const ok = group2.filter((r) => r.status === "ok" && r.metrics !== null).sort((a4, b10) => a4.replicate - b10.replicate);
+    const valid = group2.filter((r) => r.status === "ok" && r.metrics !== null);
+    const ok = valid.filter((r) => !r.interference?.flagged).sort((a4, b10) => a4.replicate - b10.replicate);
     const metrics = ok.map((r) => r.metrics);
     const samples = metrics.map((m3) => m3.throughputMbps);
     const sendCalls = metrics.reduce((s2, m3) => s2 + m3.sendCalls, 0);
@@ -40776,8 +40825,8 @@ function summarizePoints(records, level = 0.95) {
       throughput: summarize(samples, level),
       samples,
       replicates: ok.map((r) => r.replicate),
-      failed: group2.length - ok.length,
-      flagged: ok.filter((r) => r.interference?.flagged).length,
+      failed: group2.length - valid.length,
+      flagged: valid.length - ok.length,
       effectiveSendSocket: median2(metrics.map((m3) => m3.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median2(requested),
       okRate: first.test === "UDP_STREAM" && sendCalls > 0 ? recvCalls / sendCalls : null,
@@ -41087,10 +41136,14 @@ var runnerPairsSchema = strict({
   $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
   pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
 }).superRefine((file2, ctx) => {
-  const seen = /* @__PURE__ */ new Set();
+  const seen = /* @__PURE__ */ new Map();
   file2.pairs.forEach((pair, i) => {
-    if (seen.has(pair.name)) ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} is listed twice: each pair needs a name of its own`, input: pair.name });
-    seen.add(pair.name);
+    const first = seen.get(pair.name.toLowerCase());
+    if (first !== void 0) {
+      const twice = first === pair.name ? "is listed twice" : `differs from ${quoted(first)} only in case, and GitHub's runner labels and concurrency groups ignore case`;
+      ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`, input: pair.name });
+    }
+    seen.set(pair.name.toLowerCase(), first ?? pair.name);
   });
 });
 
@@ -41143,9 +41196,15 @@ var coordinatorStatusSchema = strict({
   /** The run this environment serves (the workflow's run key); absent or null: any run. */
   runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable().optional()
 });
+var heartbeatSchema = strict({
+  environment: environmentName("The environment being started."),
+  runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable(),
+  phase: text({ max: 200 }, "What the server is doing: preparing the host, starting the environment, its last log line."),
+  at: isoTime("When the server answered.")
+});
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
   strict({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
-  strict({ ok: external_exports.literal(false), error: text({ max: 1e3 }) })
+  strict({ ok: external_exports.literal(false), error: text({ max: 1e3 }), heartbeat: heartbeatSchema.optional() })
 ]);
 
 // actions/lib/action/inputs.ts
@@ -41195,31 +41254,6 @@ function parseRenderReportInputs(read2, runner) {
     environments: environments2,
     claims: claimsInput(read2, runner)
   };
-}
-
-// actions/lib/core/text.ts
-var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
-function oneLine(value4) {
-  return String(value4).replace(/\r\n|[\r\n\t]/g, " ").replace(INVISIBLE, (c4) => `\\u{${c4.codePointAt(0).toString(16)}}`);
-}
-function mdText(value4) {
-  return oneLine(value4).replace(/[\\`*[\]|]/g, "\\$&").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-function mdBlockText(value4) {
-  return mdText(value4).replace(/^(\s*)([#+=-])/, "$1\\$2").replace(/^(\s*\d+)([.)])/, "$1\\$2");
-}
-function mdCode(value4, max4 = 200) {
-  let v = oneLine(value4);
-  if (v.length > max4) v = `${v.slice(0, max4 - 3)}...`;
-  v = v.replace(/\|/g, "\\|");
-  if (v.trim() === "") return "` `";
-  const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run3) => run3.length));
-  const fence = "`".repeat(longest + 1);
-  const pad4 = v.startsWith("`") || v.endsWith("`") ? " " : "";
-  return `${fence}${pad4}${v}${pad4}${fence}`;
-}
-function plural2(count2, singular, pluralForm = `${singular}s`) {
-  return `${count2} ${count2 === 1 ? singular : pluralForm}`;
 }
 
 // actions/lib/plan/schedule.ts
@@ -41376,7 +41410,7 @@ function interferenceTable(records, thresholds) {
   });
   return {
     id: "interference",
-    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, ${thresholds.maxLoadPerCore === null ? "load recorded, not flagged" : `load beside the run's own > ${thresholds.maxLoadPerCore} per core`}; hollow on the charts)`,
+    title: `Host interference: measurements flagged (thresholds: steal > ${thresholds.maxStealPercent}%, others busy > ${thresholds.maxOthersBusyPercent}%, ${thresholds.maxLoadPerCore === null ? "load recorded, not flagged" : `load beside the run's own > ${thresholds.maxLoadPerCore} per core`}${thresholds.maxWaitPercent === null ? "" : `, a process on the path waiting for a CPU > ${thresholds.maxWaitPercent}% of the time`}${thresholds.maxLateReleasePercent === null ? "" : `, delay line releases >= 100 us late > ${thresholds.maxLateReleasePercent}%`}; flagged measurements are in no mean, their points hollow on the charts)`,
     columns: ["Environment", "Flagged", "Why (measurements)", "Re-measurements", "Most busy by others", "Most steal"],
     rows
   };
@@ -41514,15 +41548,33 @@ function comparePoints(points2, test2, a4, b10, metric = "throughput") {
 function metricValue(p, metric) {
   return metric === "throughput" ? p.throughput.mean : p.okRate;
 }
+function testOption(command, option) {
+  const from = command.indexOf("--");
+  let found = null;
+  for (let i = Math.max(0, from) + 1; i < command.length - 1; i++) {
+    if (command[i] !== option) continue;
+    const value4 = Number((command[i + 1] ?? "").split(",")[0]);
+    if (Number.isInteger(value4) && value4 > 0) found = value4;
+  }
+  return found;
+}
+function sentDatagram(record2) {
+  const request2 = testOption(record2.command, "-r");
+  if (request2 !== null) return { option: "-r", bytes: request2 };
+  const message = testOption(record2.command, "-m") ?? record2.metrics?.messageSize ?? null;
+  return message !== null && message > 0 ? { option: "-m", bytes: message } : null;
+}
 function udpAnomalies(records) {
   const out = [];
   for (const r of records) {
     const m3 = r.metrics;
-    if (r.test !== "UDP_STREAM" || r.status !== "ok" || !m3 || m3.messageSize <= 0) continue;
+    if (r.test !== "UDP_STREAM" || r.status !== "ok" || !m3) continue;
+    const datagram = sentDatagram(r);
+    if (datagram === null) continue;
     const reasons = [];
     if (m3.recvCalls > m3.sendCalls) reasons.push(`received ${m3.recvCalls} messages of ${m3.sendCalls} sent`);
-    if (m3.bytesReceived !== m3.recvCalls * m3.messageSize) reasons.push(`received ${m3.bytesReceived} B in ${m3.recvCalls} messages, not ${m3.messageSize} B each`);
-    if (reasons.length > 0) out.push({ environment: r.environment, x: r.value, replicate: r.replicate, reason: reasons.join("; ") });
+    if (m3.bytesReceived !== m3.recvCalls * datagram.bytes) reasons.push(`received ${m3.bytesReceived} B in ${m3.recvCalls} messages, not ${datagram.bytes} B each (${datagram.option} ${datagram.bytes})`);
+    if (reasons.length > 0) out.push({ environment: r.environment, parameter: r.parameter, x: r.value, replicate: r.replicate, datagram, reason: reasons.join("; ") });
   }
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.x - b10.x || a4.replicate - b10.replicate);
 }
@@ -72118,7 +72170,7 @@ function stripQuotes(s2) {
 }
 function codegen(opt) {
   opt = opt || {};
-  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants7 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
+  const allowed = opt.allowed ? toSet(opt.allowed) : {}, forbidden = opt.forbidden ? toSet(opt.forbidden) : {}, constants6 = opt.constants || Constants, functions = (opt.functions || Functions)(visit3), globalvar = opt.globalvar, fieldvar = opt.fieldvar, outputGlobal = isFunction(globalvar) ? globalvar : (id3) => `${globalvar}["${id3}"]`;
   let globals = {}, fields = {}, memberDepth = 0;
   function visit3(ast) {
     if (isString(ast)) return ast;
@@ -72134,8 +72186,8 @@ function codegen(opt) {
         return id3;
       } else if (hasOwnProperty(forbidden, id3)) {
         return error63("Illegal identifier: " + id3);
-      } else if (hasOwnProperty(constants7, id3)) {
-        return constants7[id3];
+      } else if (hasOwnProperty(constants6, id3)) {
+        return constants6[id3];
       } else if (hasOwnProperty(allowed, id3)) {
         return id3;
       } else {
@@ -72193,7 +72245,7 @@ function codegen(opt) {
     return result;
   }
   codegen3.functions = functions;
-  codegen3.constants = constants7;
+  codegen3.constants = constants6;
   return codegen3;
 }
 
@@ -97053,45 +97105,34 @@ function runCharts(manifest, a4) {
   }
   return charts;
 }
-var csv2 = (v) => /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-var cell2 = (v) => v === null || Number.isNaN(v) ? "" : String(Math.round(v * 1e6) / 1e6);
+var cell2 = (v) => v === null || Number.isNaN(v) ? "" : Math.round(v * 1e6) / 1e6;
+var csvFile = (header, rows) => `${[header, ...rows.map(csvLine)].join("\n")}
+`;
 function pointsCsv(points2) {
   const header = "environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate";
-  const lines = points2.map((p) => [csv2(p.environment), csv2(p.test), csv2(p.series), csv2(p.parameter), p.value, p.throughput.n, cell2(p.throughput.mean), cell2(p.throughput.stdev), cell2(p.throughput.ciLow), cell2(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : "", cell2(p.requestedSendSocket), cell2(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell2(p.okRate)].join(","));
-  return `${[header, ...lines].join("\n")}
-`;
+  return csvFile(header, points2.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell2(p.throughput.mean), cell2(p.throughput.stdev), cell2(p.throughput.ciLow), cell2(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : "", cell2(p.requestedSendSocket), cell2(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell2(p.okRate)]));
 }
 function relativeCsv(relative2) {
-  const header = "environment,test,series,value,relative,ci95_low,ci95_high";
-  return `${[header, ...relative2.map((r) => [csv2(r.environment), csv2(r.test), csv2(r.series), r.x, cell2(r.relative), cell2(r.low), cell2(r.high)].join(","))].join("\n")}
-`;
+  return csvFile("environment,test,series,value,relative,ci95_low,ci95_high", relative2.map((r) => [r.environment, r.test, r.series, r.x, cell2(r.relative), cell2(r.low), cell2(r.high)]));
 }
 function udpCsv(delivery) {
-  const header = "environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate";
-  return `${[header, ...delivery.map((d) => [csv2(d.environment), d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)].join(","))].join("\n")}
-`;
+  return csvFile("environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate", delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)]));
 }
 function probesCsv(probes) {
   const header = "environment,test,session,block,started_at,status,transactions_per_s,mean_latency_us,stdev_latency_us,p50_latency_us,p99_latency_us,error";
-  const lines = probes.map((p) => [csv2(p.environment), p.test, p.session, p.block ?? "", p.startedAt, p.status, cell2(p.metrics?.transactionsPerSecond ?? null), cell2(p.metrics?.meanLatencyMicroseconds ?? null), cell2(p.metrics?.stddevLatencyMicroseconds ?? null), cell2(p.metrics?.p50LatencyMicroseconds ?? null), cell2(p.metrics?.p99LatencyMicroseconds ?? null), csv2(p.error ?? "")].join(","));
-  return `${[header, ...lines].join("\n")}
-`;
+  return csvFile(header, probes.map((p) => [p.environment, p.test, p.session, p.block ?? "", p.startedAt, p.status, cell2(p.metrics?.transactionsPerSecond ?? null), cell2(p.metrics?.meanLatencyMicroseconds ?? null), cell2(p.metrics?.stddevLatencyMicroseconds ?? null), cell2(p.metrics?.p50LatencyMicroseconds ?? null), cell2(p.metrics?.p99LatencyMicroseconds ?? null), p.error ?? ""]));
 }
 function comparisonsCsv(a4) {
   const header = "test,value,a,b,mean_a,mean_b,difference,welch_t,welch_df,welch_p,note";
-  const lines = [];
+  const rows = [];
   for (const test2 of ["TCP_STREAM", "UDP_STREAM"]) {
     a4.environments.forEach((ea2, i) => {
       for (const eb of a4.environments.slice(i + 1)) {
-        for (const c4 of comparePoints(a4.points, test2, ea2, eb)) {
-          const note = c4.welch.note ? csv2(c4.welch.note) : "";
-          lines.push([test2, c4.x, csv2(ea2), csv2(eb), cell2(c4.meanA), cell2(c4.meanB), cell2(c4.difference), cell2(c4.welch.t), cell2(c4.welch.df), cell2(c4.welch.p), note].join(","));
-        }
+        for (const c4 of comparePoints(a4.points, test2, ea2, eb)) rows.push([test2, c4.x, ea2, eb, cell2(c4.meanA), cell2(c4.meanB), cell2(c4.difference), cell2(c4.welch.t), cell2(c4.welch.df), cell2(c4.welch.p), c4.welch.note ?? ""]);
       }
     });
   }
-  return `${[header, ...lines].join("\n")}
-`;
+  return csvFile(header, rows);
 }
 function claimsMarkdown(claims, scope) {
   const row2 = (c4) => {
@@ -97112,7 +97153,7 @@ function reportTextFiles(manifest, a4, charts) {
     { path: "analysis.json", content: `${JSON.stringify(summary2, null, 2)}
 ` },
     { path: "claims.md", content: claimsMarkdown(a4.claims, a4.scope) },
-    { path: "tables.md", content: `Link: ${linkSummary(manifest)}
+    { path: "tables.md", content: `Link: ${mdText(linkSummary(manifest))}
 
 ${a4.tables.map(tableMarkdown).join("\n")}` }
   ];
@@ -97122,30 +97163,8 @@ ${a4.tables.map(tableMarkdown).join("\n")}` }
 }
 
 // actions/lib/analyse/claims/file.ts
-import { existsSync as existsSync2, readdirSync, readFileSync } from "node:fs";
-import { join as join3 } from "node:path";
-var SUFFIX = "-claims.json";
-function builtInClaimsNames(dir) {
-  return existsSync2(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
-}
-function loadClaims(nameOrPath, dir) {
-  const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
-  const path3 = builtIn ? join3(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
-  if (!existsSync2(path3)) {
-    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path3} does not exist`);
-  }
-  let raw;
-  try {
-    raw = JSON.parse(readFileSync(path3, "utf8"));
-  } catch (e) {
-    throw new ClaimsFormatError(`claims file ${path3} is not valid JSON: ${e.message}`);
-  }
-  return parseClaims(raw, path3);
-}
-
-// actions/lib/measure/run-dir.ts
-import { closeSync as closeSync2, constants as constants5, existsSync as existsSync3, fstatSync as fstatSync2, lstatSync as lstatSync2, fsyncSync, ftruncateSync, mkdirSync, openSync as openSync2, readFileSync as readFileSync2, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
-import { join as join4 } from "node:path";
+import { existsSync as existsSync2, readdirSync } from "node:fs";
+import { dirname as dirname2, join as join3 } from "node:path";
 
 // actions/lib/core/safe-read.ts
 import { closeSync, constants as constants4, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
@@ -97170,6 +97189,18 @@ function mib(bytes2) {
   return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
 }
 function readRegularFile(path3, options) {
+  return readRegularBytes(path3, options).toString("utf8");
+}
+function readRegularFileIfExists(path3, options) {
+  try {
+    lstatSync(path3);
+  } catch (e) {
+    if (e.code === "ENOENT") return null;
+    throw e;
+  }
+  return readRegularFile(path3, options);
+}
+function readRegularBytes(path3, options) {
   const link4 = lstatSync(path3);
   let target2 = path3;
   if (link4.isSymbolicLink()) {
@@ -97211,10 +97242,169 @@ function readRegularFile(path3, options) {
       if (length3 > options.maxBytes) throw new UnsafeFileError(`${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
       chunks.push(n2 === chunk.length ? chunk : chunk.subarray(0, n2));
     }
-    return (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3)).toString("utf8");
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
   } finally {
     closeSync(fd);
   }
+}
+
+// actions/lib/analyse/claims/file.ts
+var SUFFIX = "-claims.json";
+var CLAIMS_MAX_BYTES = 4 * MiB;
+function builtInClaimsNames(dir) {
+  return existsSync2(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
+}
+function loadClaims(nameOrPath, dir) {
+  const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
+  const path3 = builtIn ? join3(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
+  if (!existsSync2(path3)) {
+    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path3} does not exist`);
+  }
+  let raw;
+  try {
+    raw = JSON.parse(readRegularFile(path3, { maxBytes: CLAIMS_MAX_BYTES, within: dirname2(path3) }));
+  } catch (e) {
+    if (e instanceof UnsafeFileError) throw new ClaimsFormatError(`claims file ${e.message}`);
+    throw new ClaimsFormatError(`claims file ${path3} is not valid JSON: ${e.message}`);
+  }
+  return parseClaims(raw, path3);
+}
+
+// actions/lib/measure/run-dir.ts
+import { closeSync as closeSync3, existsSync as existsSync3, fstatSync as fstatSync3, lstatSync as lstatSync4, fsyncSync, ftruncateSync as ftruncateSync2, mkdirSync as mkdirSync2, renameSync, rmSync } from "node:fs";
+import { join as join5 } from "node:path";
+
+// actions/lib/core/output-dir.ts
+import { lstatSync as lstatSync3, mkdirSync, readlinkSync } from "node:fs";
+import { join as join4 } from "node:path";
+
+// actions/lib/core/safe-write.ts
+import { closeSync as closeSync2, constants as constants5, fstatSync as fstatSync2, ftruncateSync, lstatSync as lstatSync2, openSync as openSync2, writeSync } from "node:fs";
+function what(stat2) {
+  if (stat2.isSymbolicLink()) return "a symbolic link";
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice() || stat2.isBlockDevice()) return "a device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  if (!stat2.isFile()) return "not a regular file";
+  if (stat2.nlink > 1) return `a hard link (one of ${stat2.nlink} names of one file)`;
+  return null;
+}
+function refuse(path3, stat2) {
+  throw new UnsafeFileError(`${path3} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`);
+}
+function openForWriting(path3, options = {}) {
+  let before = null;
+  try {
+    before = lstatSync2(path3);
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+  }
+  if (before !== null && what(before) !== null) refuse(path3, before);
+  let fd;
+  try {
+    fd = openSync2(path3, constants5.O_WRONLY | constants5.O_CREAT | constants5.O_NOFOLLOW | constants5.O_NONBLOCK | (options.append ? constants5.O_APPEND : 0), options.mode ?? 420);
+  } catch (e) {
+    const code2 = e.code;
+    if (code2 === "ELOOP") throw new UnsafeFileError(`${path3} became a symbolic link while it was being opened: refusing to write it`);
+    if (code2 === "ENXIO") throw new UnsafeFileError(`${path3} became a FIFO (named pipe) while it was being opened: refusing to write it`);
+    throw e;
+  }
+  try {
+    const stat2 = fstatSync2(fd);
+    if (what(stat2) !== null) refuse(path3, stat2);
+    if (!options.append) ftruncateSync(fd, 0);
+    return fd;
+  } catch (e) {
+    closeSync2(fd);
+    throw e;
+  }
+}
+function writeAllSync(fd, content2) {
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  let offset4 = 0;
+  while (offset4 < bytes2.length) {
+    const n2 = writeSync(fd, bytes2, offset4, bytes2.length - offset4);
+    if (n2 <= 0) throw Object.assign(new Error("write made no progress"), { code: "EIO" });
+    offset4 += n2;
+  }
+}
+function writeFileSafely(path3, content2, options = {}) {
+  const fd = openForWriting(path3, options);
+  try {
+    writeAllSync(fd, content2);
+  } finally {
+    closeSync2(fd);
+  }
+}
+
+// actions/lib/core/output-dir.ts
+var OutputPathError = class extends Error {
+  name = "OutputPathError";
+};
+function lstatOrNull(path3) {
+  try {
+    return lstatSync3(path3);
+  } catch (e) {
+    if (e.code === "ENOENT") return null;
+    throw e;
+  }
+}
+function relativeSegments(rel) {
+  const segments2 = rel.split("/");
+  if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
+    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
+  }
+  return segments2;
+}
+function refuseLink(path3, st, what2) {
+  if (st.isSymbolicLink()) {
+    let target2 = "?";
+    try {
+      target2 = readlinkSync(path3);
+    } catch {
+    }
+    throw new OutputPathError(`${what2} ${path3} is a symbolic link (to ${target2}): refusing to write through it`);
+  }
+}
+function realDirectory(path3, what2, recursive2) {
+  let st = lstatOrNull(path3);
+  if (st === null) {
+    try {
+      mkdirSync(path3, { recursive: recursive2 });
+      return;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      st = lstatSync3(path3);
+    }
+  }
+  refuseLink(path3, st, what2);
+  if (!st.isDirectory()) throw new OutputPathError(`${what2} ${path3} exists and is not a directory`);
+}
+function dirUnder(root, rel) {
+  realDirectory(root, "output directory", true);
+  let dir = root;
+  if (rel !== void 0) {
+    for (const segment of relativeSegments(rel)) {
+      dir = join4(dir, segment);
+      realDirectory(dir, "directory", false);
+    }
+  }
+  return dir;
+}
+function writeUnder(root, rel, content2) {
+  const segments2 = relativeSegments(rel);
+  const dir = segments2.length > 1 ? dirUnder(root, segments2.slice(0, -1).join("/")) : dirUnder(root);
+  const path3 = join4(dir, segments2.at(-1));
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  const st = lstatOrNull(path3);
+  if (st !== null) {
+    refuseLink(path3, st, "file");
+    if (!st.isFile()) throw new OutputPathError(`${path3} exists and is not a regular file: refusing to write it`);
+    if (st.size === bytes2.length && readRegularBytes(path3, { maxBytes: bytes2.length }).equals(bytes2)) return false;
+  }
+  writeFileSafely(path3, bytes2);
+  return true;
 }
 
 // actions/lib/measure/run-dir.ts
@@ -97222,21 +97412,22 @@ var MANIFEST_FILE = "manifest.json";
 var MANIFEST_MAX_BYTES = 16 * MiB;
 var RESULTS_MAX_BYTES = 500 * MiB;
 var RESULTS_FILE = "results.jsonl";
+var RUN_FILE_MAX_BYTES = { [MANIFEST_FILE]: MANIFEST_MAX_BYTES, [RESULTS_FILE]: RESULTS_MAX_BYTES };
 function isRunDir(dir) {
-  return existsSync3(join4(dir, MANIFEST_FILE));
+  return existsSync3(join5(dir, MANIFEST_FILE));
 }
 function loadRun(dir) {
-  const manifestPath = join4(dir, MANIFEST_FILE);
+  const manifestPath = join5(dir, MANIFEST_FILE);
   if (!existsSync3(dir)) throw new RunFormatError(`${dir}: no such directory`);
   if (!existsSync3(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
   const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
-  const resultsPath = join4(dir, RESULTS_FILE);
+  const resultsPath = join5(dir, RESULTS_FILE);
   const text5 = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : "";
   return { dir, manifest, results: parseResults(text5, resultsPath) };
 }
 function lexists(path3) {
   try {
-    lstatSync2(path3);
+    lstatSync4(path3);
     return true;
   } catch {
     return false;
@@ -97245,11 +97436,11 @@ function lexists(path3) {
 
 // actions/lib/action/run-copies.ts
 import { readdirSync as readdirSync2, statSync } from "node:fs";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 function findRunCopies(path3) {
   if (isRunDir(path3)) return [loadRun(path3)];
   const dirs = [];
-  const children4 = (dir) => readdirSync2(dir).sort().map((n2) => join5(dir, n2)).filter((p) => statSync(p).isDirectory());
+  const children4 = (dir) => readdirSync2(dir).sort().map((n2) => join6(dir, n2)).filter((p) => statSync(p).isDirectory());
   for (const child of children4(path3)) {
     if (isRunDir(child)) dirs.push(child);
     else for (const grandchild of children4(child)) if (isRunDir(grandchild)) dirs.push(grandchild);
@@ -97282,11 +97473,11 @@ function missingLegsMessage(runId, missing) {
 
 // actions/lib/site/build.ts
 import { createHash as createHash2 } from "node:crypto";
-import { existsSync as existsSync5, lstatSync as lstatSync5, readdirSync as readdirSync3, readFileSync as readFileSync7 } from "node:fs";
+import { existsSync as existsSync5, lstatSync as lstatSync5, readdirSync as readdirSync3, readFileSync as readFileSync3 } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname as dirname2, join as join9, resolve as resolve3 } from "node:path";
+import { dirname as dirname3, join as join8, resolve as resolve3 } from "node:path";
 
 // actions/lib/analyse/headline.ts
 var HEADLINE_METRICS = ["tcp-mean", "tcp-plateau", "udp-small", "udp-large", "udp-ok", "rtt", "relative"];
@@ -97388,82 +97579,6 @@ function createRenderPool(size2) {
       await Promise.all(workers.map((w2) => w2.terminate()));
     }
   };
-}
-
-// actions/lib/core/output-dir.ts
-import { closeSync as closeSync3, constants as constants6, lstatSync as lstatSync3, mkdirSync as mkdirSync2, openSync as openSync3, readFileSync as readFileSync3, readlinkSync, writeSync as writeSync2 } from "node:fs";
-import { join as join6 } from "node:path";
-var OutputPathError = class extends Error {
-  name = "OutputPathError";
-};
-function lstatOrNull(path3) {
-  try {
-    return lstatSync3(path3);
-  } catch (e) {
-    if (e.code === "ENOENT") return null;
-    throw e;
-  }
-}
-function relativeSegments(rel) {
-  const segments2 = rel.split("/");
-  if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
-    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
-  }
-  return segments2;
-}
-function refuseLink(path3, st, what) {
-  if (st.isSymbolicLink()) {
-    let target2 = "?";
-    try {
-      target2 = readlinkSync(path3);
-    } catch {
-    }
-    throw new OutputPathError(`${what} ${path3} is a symbolic link (to ${target2}): refusing to write through it`);
-  }
-}
-function realDirectory(path3, what, recursive2) {
-  let st = lstatOrNull(path3);
-  if (st === null) {
-    try {
-      mkdirSync2(path3, { recursive: recursive2 });
-      return;
-    } catch (e) {
-      if (e.code !== "EEXIST") throw e;
-      st = lstatSync3(path3);
-    }
-  }
-  refuseLink(path3, st, what);
-  if (!st.isDirectory()) throw new OutputPathError(`${what} ${path3} exists and is not a directory`);
-}
-function dirUnder(root, rel) {
-  realDirectory(root, "output directory", true);
-  let dir = root;
-  if (rel !== void 0) {
-    for (const segment of relativeSegments(rel)) {
-      dir = join6(dir, segment);
-      realDirectory(dir, "directory", false);
-    }
-  }
-  return dir;
-}
-function writeUnder(root, rel, content2) {
-  const segments2 = relativeSegments(rel);
-  const dir = segments2.length > 1 ? dirUnder(root, segments2.slice(0, -1).join("/")) : dirUnder(root);
-  const path3 = join6(dir, segments2.at(-1));
-  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  const st = lstatOrNull(path3);
-  if (st !== null) {
-    refuseLink(path3, st, "file");
-    if (!st.isFile()) throw new OutputPathError(`${path3} exists and is not a regular file: refusing to write it`);
-    if (st.size === bytes2.length && readFileSync3(path3).equals(bytes2)) return false;
-  }
-  const fd = openSync3(path3, constants6.O_WRONLY | constants6.O_CREAT | constants6.O_TRUNC | constants6.O_NOFOLLOW, 420);
-  try {
-    for (let off = 0; off < bytes2.length; ) off += writeSync2(fd, bytes2, off, bytes2.length - off);
-  } finally {
-    closeSync3(fd);
-  }
-  return true;
 }
 
 // actions/lib/core/html.ts
@@ -97643,6 +97758,11 @@ function safeHref(url2) {
   return new SafeUrl(TOKEN, url2);
 }
 
+// actions/lib/core/text.ts
+function plural2(count2, singular, pluralForm = `${singular}s`) {
+  return `${count2} ${count2 === 1 ? singular : pluralForm}`;
+}
+
 // actions/lib/site/site.ts
 var SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 function checkRunId(runId) {
@@ -97739,7 +97859,7 @@ function confidenceNote(a4) {
 }
 function udpAnomalyNote(a4) {
   if (a4.udpAnomalies.length === 0) return null;
-  const items = a4.udpAnomalies.map((u2) => html`<li>${u2.environment} -m ${u2.x} replicate ${u2.replicate}: ${u2.reason}</li>`);
+  const items = a4.udpAnomalies.map((u2) => html`<li>${u2.environment} ${parameterFlag(u2.parameter)} ${u2.x} replicate ${u2.replicate}: ${u2.reason}</li>`);
   return html`<div class="warning"><p><strong>${a4.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>\n`;
 }
 var DOWNLOADS = [
@@ -98028,12 +98148,12 @@ ${runs.length ? sections : html`<p>No runs.</p>`}`;
 }
 
 // actions/lib/site/assets.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync } from "node:fs";
 var SITE_ASSET_NAMES = ["site.css", "site.js"];
 var ASSETS_DIR = new URL("./assets/", import.meta.url);
 function siteAsset(name2) {
   try {
-    return readFileSync4(new URL(name2, ASSETS_DIR));
+    return readFileSync(new URL(name2, ASSETS_DIR));
   } catch (e) {
     throw new Error(`the site's ${name2} is missing from ${ASSETS_DIR.pathname} (${e.message}): in an action, rebuild its dist with npm run build:actions`);
   }
@@ -98516,43 +98636,33 @@ ${built}`;
 
 // actions/lib/site/build-jobs.ts
 import { Worker as Worker2 } from "node:worker_threads";
-import { existsSync as existsSync4, readFileSync as readFileSync6 } from "node:fs";
-import { join as join8, resolve as resolve2 } from "node:path";
+import { existsSync as existsSync4 } from "node:fs";
+import { join as join7, resolve as resolve2 } from "node:path";
 
 // actions/lib/site/report-files.ts
-import { lstatSync as lstatSync4, readFileSync as readFileSync5 } from "node:fs";
-import { join as join7 } from "node:path";
+var SITE_CACHE_MAX_BYTES = 64 * MiB;
 function readIfExists(path3) {
   try {
-    return lstatSync4(path3).isFile() ? readFileSync5(path3, "utf8") : null;
+    return readRegularFileIfExists(path3, { maxBytes: SITE_CACHE_MAX_BYTES });
   } catch {
     return null;
   }
 }
-async function renderReport(manifest, results, claims, cacheDirs = [], render = renderSvg) {
-  return renderAnalysedReport(manifest, analyseRun(manifest, results.records, claims, results.probes), cacheDirs, render);
+async function renderReport(manifest, results, claims, render = renderSvg) {
+  return renderAnalysedReport(manifest, analyseRun(manifest, results.records, claims, results.probes), render);
 }
-async function renderAnalysedReport(manifest, analysis, cacheDirs = [], render = renderSvg) {
+async function renderAnalysedReport(manifest, analysis, render = renderSvg) {
   const charts = runCharts(manifest, analysis);
   const files = reportTextFiles(manifest, analysis, charts);
   let rendered = 0;
   const noSvg = /* @__PURE__ */ new Set();
   for (const chart of charts) {
-    const specText = `${JSON.stringify(chart.spec, null, 2)}
-`;
-    let svg = null;
-    for (const dir of cacheDirs) {
-      if (readIfExists(join7(dir, "charts", `${chart.id}.vl.json`)) === specText) {
-        svg = readIfExists(join7(dir, "charts", `${chart.id}.svg`));
-        if (svg !== null) break;
-      }
+    if (render === null) {
+      noSvg.add(chart.id);
+      continue;
     }
-    if (svg === null && render !== null) {
-      svg = await render(chart.spec);
-      rendered++;
-    }
-    if (svg === null) noSvg.add(chart.id);
-    else files.push({ path: `charts/${chart.id}.svg`, content: svg });
+    files.push({ path: `charts/${chart.id}.svg`, content: await render(chart.spec) });
+    rendered++;
   }
   const kept = noSvg.size ? files.filter((f) => !(f.path.startsWith("charts/") && f.path.endsWith(".vl.json") && noSvg.has(f.path.slice("charts/".length, -".vl.json".length)))) : files;
   return { manifest, analysis, charts, files: kept, rendered, noSvg };
@@ -98561,9 +98671,6 @@ function writeReportFiles(dir, files) {
   let changed = 0;
   for (const f of files) if (writeUnder(dir, f.path, f.content)) changed++;
   return changed;
-}
-function reportCacheDirs(runDir) {
-  return [join7(runDir, "report"), runDir];
 }
 
 // actions/lib/site/build-jobs.ts
@@ -98612,12 +98719,12 @@ var JobRunner = class {
     if (run3.manifest.runId !== runId) throw new Error(`${job.dir}: its run id changed while the site was built (${runId} -> ${run3.manifest.runId})`);
     const outDir = dirUnder(siteDir, `runs/${checkRunId(runId)}`);
     const analysis = analyseRun(run3.manifest, run3.results.records, this.context.claims, run3.results.probes);
-    const report = await renderAnalysedReport(run3.manifest, analysis, [outDir, ...reportCacheDirs(job.dir)], this.render);
+    const report = await renderAnalysedReport(run3.manifest, analysis, this.render);
     written += writeReportFiles(outDir, report.files);
     if (resolve2(job.dir) !== resolve2(outDir)) {
       for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-        const src = join8(job.dir, f);
-        if (existsSync4(src) && writeUnder(outDir, f, readFileSync6(src))) written++;
+        const src = join7(job.dir, f);
+        if (existsSync4(src) && writeUnder(outDir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f], within: job.dir }))) written++;
       }
     }
     const page = runPage({ ...report, diffLinks: job.links, pickerHref: job.pickerHref && `../../${job.pickerHref}`, noSvg: report.noSvg });
@@ -98628,8 +98735,7 @@ var JobRunner = class {
     if (writeUnder(siteDir, runCachePath(runId), `${JSON.stringify(digest)}
 `)) written++;
     this.#remember(runId, { run: run3, claims: digest.claims });
-    const fromCache = report.charts.length - report.rendered - report.noSvg.size;
-    return { kind: "run", runId, digest, written, rendered: report.rendered, message: `  site: run ${runId} (${report.rendered} charts rendered, ${fromCache} from cache${report.noSvg.size ? `, ${report.noSvg.size} without SVG` : ""})` };
+    return { kind: "run", runId, digest, written, rendered: report.rendered, message: `  site: run ${runId} (${report.rendered} charts rendered${report.noSvg.size ? `, ${report.noSvg.size} without SVG` : ""})` };
   }
   async #diff(job) {
     const { siteDir } = this.context;
@@ -98654,9 +98760,8 @@ var JobRunner = class {
       const specText = `${JSON.stringify(chart.spec, null, 2)}
 `;
       const svgPath = `charts/${chart.id}.svg`;
-      const cachedSvg = readIfExists(join8(outDir, chart.specPath)) === specText ? readIfExists(join8(outDir, svgPath)) : null;
-      const svg = cachedSvg ?? (this.render ? await this.render(chart.spec) : null);
-      if (cachedSvg === null && svg !== null) rendered++;
+      const svg = this.render ? await this.render(chart.spec) : null;
+      if (svg !== null) rendered++;
       if (svg === null) noSvg.add(chart.id);
       else files.push({ path: chart.specPath, content: specText }, { path: svgPath, content: svg });
     }
@@ -98666,8 +98771,7 @@ var JobRunner = class {
     const digest = { version: SITE_CACHE_VERSION, key: job.key, regressed: diff.summary.regressed, improved: diff.summary.improved, marks: diffMarks(diff, diffPagePath(pair.a, pair.b)) };
     if (writeUnder(siteDir, diffCachePath(pair), `${JSON.stringify(digest)}
 `)) written++;
-    const fromCache = page.charts.length - rendered - noSvg.size;
-    return { kind: "diff", pair, digest, written, rendered, message: `  site: diff ${pair.a} -> ${pair.b} (${rendered} charts rendered, ${fromCache} from cache${noSvg.size ? `, ${noSvg.size} without SVG` : ""})` };
+    return { kind: "diff", pair, digest, written, rendered, message: `  site: diff ${pair.a} -> ${pair.b} (${rendered} charts rendered${noSvg.size ? `, ${noSvg.size} without SVG` : ""})` };
   }
 };
 function localRunner(context3, render) {
@@ -98709,13 +98813,13 @@ async function doOnWorkers(context3, chunks, onResult) {
 var require2 = createRequire(import.meta.url);
 function assetSources() {
   const build = (pkg2, file2) => {
-    let dir = dirname2(require2.resolve(pkg2));
-    while (!existsSync5(join9(dir, "package.json")) || JSON.parse(readFileSync7(join9(dir, "package.json"), "utf8")).name !== pkg2) {
-      const up = dirname2(dir);
+    let dir = dirname3(require2.resolve(pkg2));
+    while (!existsSync5(join8(dir, "package.json")) || JSON.parse(readFileSync3(join8(dir, "package.json"), "utf8")).name !== pkg2) {
+      const up = dirname3(dir);
       if (up === dir) throw new Error(`cannot find the package root of ${pkg2}`);
       dir = up;
     }
-    const path3 = join9(dir, "build", file2);
+    const path3 = join8(dir, "build", file2);
     if (!existsSync5(path3)) throw new Error(`${pkg2} has no browser build ${file2}: run npm ci`);
     return path3;
   };
@@ -98754,7 +98858,7 @@ function fileStamp(path3, previous) {
 }
 var CACHE_INDEX = "cache/index.json";
 function readCacheIndex(siteDir) {
-  const text5 = readIfExists(join9(siteDir, CACHE_INDEX));
+  const text5 = readIfExists(join8(siteDir, CACHE_INDEX));
   try {
     const value4 = text5 === null ? null : JSON.parse(text5);
     if (value4 && value4.version === SITE_CACHE_VERSION && typeof value4.runs === "object" && value4.runs !== null) return value4.runs;
@@ -98763,7 +98867,7 @@ function readCacheIndex(siteDir) {
   return {};
 }
 function resultsStamp(dir, previous) {
-  const path3 = join9(dir, RESULTS_FILE);
+  const path3 = join8(dir, RESULTS_FILE);
   const stamp = fileStamp(path3, previous);
   if (stamp !== null) return stamp;
   try {
@@ -98783,7 +98887,7 @@ function unstampedManifest(dir) {
 }
 function bytesIfExists(path3) {
   try {
-    return lstatSync5(path3).isFile() ? readFileSync7(path3) : null;
+    return lstatSync5(path3).isFile() ? readRegularBytes(path3, { maxBytes: RESULTS_MAX_BYTES }) : null;
   } catch {
     return null;
   }
@@ -98793,11 +98897,11 @@ function codeFingerprint() {
   if (fingerprint !== null) return fingerprint;
   const self2 = fileURLToPath(import.meta.url);
   const h2 = createHash2("sha256");
-  if (!self2.endsWith(".ts")) h2.update(readFileSync7(self2));
+  if (!self2.endsWith(".ts")) h2.update(readFileSync3(self2));
   else {
-    const lib = dirname2(dirname2(self2));
+    const lib = dirname3(dirname3(self2));
     const files = readdirSync3(lib, { recursive: true }).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
-    for (const f of files) h2.update(f).update("\0").update(readFileSync7(join9(lib, f))).update("\0");
+    for (const f of files) h2.update(f).update("\0").update(readFileSync3(join8(lib, f))).update("\0");
     for (const name2 of SITE_ASSET_NAMES) h2.update(siteAsset(name2));
   }
   return fingerprint = h2.digest("hex");
@@ -98808,34 +98912,34 @@ async function buildSite(runDirs, siteDir, options) {
   });
   let written = 0;
   let rendered = 0;
-  for (const [name2, src] of Object.entries(assetSources())) if (writeUnder(siteDir, `assets/${name2}`, readFileSync7(src))) written++;
+  for (const [name2, src] of Object.entries(assetSources())) if (writeUnder(siteDir, `assets/${name2}`, readFileSync3(src))) written++;
   for (const name2 of SITE_ASSET_NAMES) if (writeUnder(siteDir, `assets/${name2}`, siteAsset(name2))) written++;
   const diffOptions = options.diffOptions ?? DEFAULT_DIFF_OPTIONS;
-  const renderSvgs = options.svg !== "reuse";
-  const claimsHash = hashOf(SITE_CACHE_VERSION, codeFingerprint(), JSON.stringify(options.claims), renderSvgs ? "render" : "reuse");
+  const renderSvgs = options.svg !== "none";
+  const claimsHash = hashOf(SITE_CACHE_VERSION, codeFingerprint(), JSON.stringify(options.claims), renderSvgs ? "render" : "none");
   const cacheIndex = readCacheIndex(siteDir);
   const stamps = /* @__PURE__ */ new Map();
   const scanned = runDirs.map((dir) => {
     const dirKey = hashOf(resolve3(dir));
     const indexed2 = Object.hasOwn(cacheIndex, dirKey) ? cacheIndex[dirKey] : null;
-    const manifestStamp = fileStamp(join9(dir, MANIFEST_FILE), indexed2?.manifest ?? null) ?? unstampedManifest(dir);
+    const manifestStamp = fileStamp(join8(dir, MANIFEST_FILE), indexed2?.manifest ?? null) ?? unstampedManifest(dir);
     let previous = indexed2?.digest ?? null;
     let results = resultsStamp(dir, previous?.results ?? null);
     let key3 = hashOf(claimsHash, manifestStamp.sha256, results?.sha256 ?? "no results");
     if (previous === null || previous.key !== key3) {
       let runId = null;
       try {
-        runId = JSON.parse(readFileSync7(join9(dir, MANIFEST_FILE), "utf8")).runId;
+        runId = JSON.parse(readRegularFile(join8(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir })).runId;
       } catch {
       }
-      previous = typeof runId === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? readDigest(join9(siteDir, runCachePath(runId)), null) : null;
+      previous = typeof runId === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? readDigest(join8(siteDir, runCachePath(runId)), null) : null;
       results = resultsStamp(dir, previous?.results ?? null);
       key3 = hashOf(claimsHash, manifestStamp.sha256, results?.sha256 ?? "no results");
     }
     const cached2 = previous !== null && previous.key === key3 ? previous : null;
     stamps.set(dir, { dirKey, manifest: manifestStamp });
     if (cached2) return { dir, key: key3, results, cached: cached2, runId: cached2.history.runId, createdAt: cached2.history.createdAt, plan: cached2.history.plan, testbed: cached2.history.testbed };
-    const manifest = parseManifest(readRegularFile(join9(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join9(dir, MANIFEST_FILE));
+    const manifest = parseManifest(readRegularFile(join8(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join8(dir, MANIFEST_FILE));
     return { dir, key: key3, results, cached: null, runId: manifest.runId, createdAt: manifest.createdAt, plan: manifest.plan?.name ?? "?", testbed: testbedOf(manifest) };
   });
   const seen = /* @__PURE__ */ new Map();
@@ -98867,16 +98971,16 @@ ${p.b}`;
   inTime.forEach((scan, i) => {
     const links = linksByRun.get(scan.runId) ?? [];
     const pageKey = hashOf(scan.key, JSON.stringify(links), pickerHref ?? "");
-    if (scan.cached && scan.cached.pageKey === pageKey && existsSync5(join9(siteDir, runPagePath(scan.runId)))) digests.set(scan.runId, scan.cached);
+    if (scan.cached && scan.cached.pageKey === pageKey && existsSync5(join8(siteDir, runPagePath(scan.runId)))) digests.set(scan.runId, scan.cached);
     else {
       building.add(scan.runId);
       jobs.push({ kind: "run", dir: scan.dir, runId: scan.runId, key: scan.key, pageKey, results: scan.results, links, pickerHref });
     }
     for (const pair of diffsAfter.get(i) ?? []) {
       const [a4, b10] = [byId.get(pair.a), byId.get(pair.b)];
-      const key3 = hashOf(SITE_CACHE_VERSION, a4.key, b10.key, JSON.stringify(diffOptions), renderSvgs ? "render" : "reuse");
-      const cached2 = readDigest(join9(siteDir, diffCachePath(pair)), key3);
-      if (cached2 && existsSync5(join9(siteDir, diffPagePath(pair.a, pair.b)))) diffDigests.set(pairKey(pair), cached2);
+      const key3 = hashOf(SITE_CACHE_VERSION, a4.key, b10.key, JSON.stringify(diffOptions), renderSvgs ? "render" : "none");
+      const cached2 = readDigest(join8(siteDir, diffCachePath(pair)), key3);
+      if (cached2 && existsSync5(join8(siteDir, diffPagePath(pair.a, pair.b)))) diffDigests.set(pairKey(pair), cached2);
       else jobs.push({ kind: "diff", pair, dirA: a4.dir, dirB: b10.dir, key: key3, claimsA: a4.cached?.claims ?? null, claimsB: b10.cached?.claims ?? null });
     }
   });
@@ -98904,7 +99008,7 @@ ${p.b}`;
     }
   }
   const digestOf = (runId) => digests.get(runId);
-  const runs = scanned.map((s2) => ({ runId: s2.runId, dir: s2.dir, claims: digestOf(s2.runId).claims, pagePath: join9(siteDir, runPagePath(s2.runId)) }));
+  const runs = scanned.map((s2) => ({ runId: s2.runId, dir: s2.dir, claims: digestOf(s2.runId).claims, pagePath: join8(siteDir, runPagePath(s2.runId)) }));
   const entries2 = scanned.map((s2) => ({ ...digestOf(s2.runId).entry, compareLinks: [...builtInLinks.get(s2.runId) ?? [], ...options.compareLinks?.get(s2.runId) ?? []] }));
   for (const page of options.extraPages ?? []) if (writeUnder(siteDir, page.path, renderPage(page))) written++;
   if (pickerHref && writeUnder(siteDir, PICKER_PATH, renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
@@ -98918,9 +99022,9 @@ ${p.b}`;
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
   }
   if (writeUnder(siteDir, PAIRS_PATH, renderPage(pairsPage(scanned.map((s2) => ({ ...digestOf(s2.runId).history, claims: digestOf(s2.runId).claims })))))) written++;
-  const indexPath = join9(siteDir, "index.html");
+  const indexPath = join8(siteDir, "index.html");
   if (writeUnder(siteDir, "index.html", renderPage(indexPage(entries2, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH)))) written++;
-  const diffs = pairs.map((pair) => ({ pair, pagePath: join9(siteDir, diffPagePath(pair.a, pair.b)), regressed: diffDigests.get(pairKey(pair)).regressed, improved: diffDigests.get(pairKey(pair)).improved }));
+  const diffs = pairs.map((pair) => ({ pair, pagePath: join8(siteDir, diffPagePath(pair.a, pair.b)), regressed: diffDigests.get(pairKey(pair)).regressed, improved: diffDigests.get(pairKey(pair)).improved }));
   const indexed = scanned.map((r) => [stamps.get(r.dir).dirKey, { manifest: stamps.get(r.dir).manifest, digest: digestOf(r.runId) }]);
   const index6 = { version: SITE_CACHE_VERSION, runs: Object.fromEntries(indexed.sort(([x4], [y4]) => x4.localeCompare(y4))) };
   if (writeUnder(siteDir, CACHE_INDEX, `${JSON.stringify(index6)}
@@ -98934,10 +99038,10 @@ async function commitRun(runDir, reportsDir, claims, render) {
   const dir = dirUnder(reportsDir, `runs/${runId}`);
   let changed = 0;
   for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
-    const src = join9(runDir, f);
-    if (existsSync5(src) && resolve3(src) !== resolve3(join9(dir, f)) && writeUnder(dir, f, readFileSync7(src))) changed++;
+    const src = join8(runDir, f);
+    if (existsSync5(src) && resolve3(src) !== resolve3(join8(dir, f)) && writeUnder(dir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f], within: runDir }))) changed++;
   }
-  const report = await renderReport(run3.manifest, run3.results, claims, [dir, ...reportCacheDirs(runDir)], render);
+  const report = await renderReport(run3.manifest, run3.results, claims, render);
   changed += writeReportFiles(dir, report.files);
   return { dir, changed };
 }
@@ -98978,8 +99082,8 @@ async function run2(io = actionsCore()) {
       lines.push(compactTable(results.records));
     }
     if (settings.siteDir) {
-      const runsDir = join10(settings.reportsDir, "runs");
-      const all = readdirSync4(runsDir).sort().map((name2) => join10(runsDir, name2)).filter(isRunDir);
+      const runsDir = join9(settings.reportsDir, "runs");
+      const all = readdirSync4(runsDir).sort().map((name2) => join9(runsDir, name2)).filter(isRunDir);
       const site = await buildSite(all, settings.siteDir, { claims, workers: 1, log: (m3) => io.info(m3) });
       io.setOutput("site-index", site.indexPath);
       lines.push(`

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseRenderReportInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { claimsSummary, compactTable, KEY_FIGURE } from '../../lib/report/job-summary.ts';
 import { runPagePath } from '../../lib/site/site.ts';
-import { mdCode, mdText } from '../../lib/core/text.ts';
+import { mdCode, mdText } from '../../lib/core/escape.ts';
 import { analyseRun } from '../../lib/report/report.ts';
 import { loadClaims } from '../../lib/analyse/claims/file.ts';
 import { isRunDir } from '../../lib/measure/run-dir.ts';

@@ -5,7 +5,9 @@ import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { ENVIRONMENT_NAMES, parseRunSweepInputs, runnerContext } from '../../lib/action/inputs.ts';
 import { uploadRunDir } from '../../lib/action/artifact-upload.ts';
 import { checkPartnerRerun } from '../../lib/action/rerun.ts';
-import { askCoordinator, releaseRequest } from '../../lib/measure/coordinator.ts';
+import { askCoordinator, releaseRequest, releaseWithRetry } from '../../lib/measure/coordinator.ts';
+import { releasePauses } from '../../lib/measure/waits.ts';
+import { sleep } from '../../lib/core/proc.ts';
 import { sweepSummary } from '../../lib/report/job-summary.ts';
 import { loadPlan, overridePlan } from '../../lib/plan/plan-file.ts';
 import { executeRun, type RunSummary } from '../../lib/measure/session.ts';
@@ -36,7 +38,9 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
     const coordinatorPort = settings.coordinatorPort === 0 ? null : settings.coordinatorPort;
     // The server is another host: it describes itself through the coordinator when the environment starts.
     let serverHost: HostInfo | null = null;
-    const driver = externalEnvironment({ name: settings.environment, coordinatorPort, releaseOnStop: settings.release, runKey: settings.runKey, releaseKey: settings.releaseKey, onServerHost: (host) => (serverHost = host) });
+    // Whether the coordinator ever offered this run's environment: only then is there a release to retry.
+    let reachedServer = false;
+    const driver = externalEnvironment({ name: settings.environment, coordinatorPort, releaseOnStop: settings.release, runKey: settings.runKey, releaseKey: settings.releaseKey, readyLimitMs: settings.readyLimitSeconds * 1000, onLive: () => (reachedServer = true), onServerHost: (host) => (serverHost = host) });
     let summary: RunSummary;
     try {
       summary = await executeRun({
@@ -60,9 +64,18 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
         },
       });
     } finally {
-      // The driver releases on stop; this also releases when the sweep never got that far.
+      // The driver releases on stop; this also releases when the sweep never got that far, and,
+      // once the server was reached, retries a release lost on the cable with doubling pauses for a
+      // bounded time (waits.ts), so the server tears down now rather than at the end of its release
+      // wait. A server never reached gets one try: there is nothing of this run to release.
       if (settings.release && coordinatorPort !== null) {
-        await askCoordinator(settings.serverAddress, coordinatorPort, releaseRequest(settings.environment, settings.runKey, settings.releaseKey), 5000).catch(() => null);
+        const ask = () => askCoordinator(settings.serverAddress, coordinatorPort, releaseRequest(settings.environment, settings.runKey, settings.releaseKey), 5000);
+        const outcome = await releaseWithRetry(ask, reachedServer ? releasePauses() : [], (ms) => sleep(ms), (line) => io.info(line));
+        // A server that never offered this run's environment has nothing of it to release: no word then.
+        if (reachedServer) {
+          if (!('ok' in outcome)) io.warning(`could not release ${settings.environment} on ${settings.serverAddress}: ${outcome.error}; the server tears it down at the end of its release wait`);
+          else if (!outcome.ok) io.warning(`the server refused the release of ${settings.environment}: ${outcome.error}`);
+        }
       }
     }
     // The summary and the outputs first: a stalled or failed upload must not lose them.

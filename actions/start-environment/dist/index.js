@@ -5791,7 +5791,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5866,7 +5866,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert2(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5961,11 +5961,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5988,10 +5988,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6008,7 +6008,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert2(this.ptr != null);
@@ -6188,7 +6188,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6210,7 +6210,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6246,13 +6246,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert2(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -19528,7 +19528,7 @@ var require_vendor_core = __commonJS({
       "node_modules/which/lib/index.js"(exports2, module2) {
         "use strict";
         var { isexe, sync: isexeSync } = require_cjs();
-        var { join: join3, delimiter, sep, posix } = __require("path");
+        var { join: join4, delimiter, sep, posix } = __require("path");
         var isWindows = process.platform === "win32";
         var rSlash = new RegExp(`[${posix.sep}${sep === posix.sep ? "" : sep}]`.replace(/(\\)/g, "\\$1"));
         var rRel = new RegExp(`^\\.${rSlash.source}`);
@@ -19557,7 +19557,7 @@ var require_vendor_core = __commonJS({
         var getPathPart = (raw, cmd) => {
           const pathPart = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
           const prefix = !pathPart && rRel.test(cmd) ? cmd.slice(0, 2) : "";
-          return prefix + join3(pathPart, cmd);
+          return prefix + join4(pathPart, cmd);
         };
         var which22 = (_0, ..._1) => __async(null, [_0, ..._1], function* (cmd, opt = {}) {
           const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
@@ -20109,7 +20109,7 @@ var require_vendor_core = __commonJS({
     var source_default = chalk3;
     var import_which = __toESM2(require_lib(), 1);
     var import_node_process4 = __toESM2(__require("process"), 1);
-    var import_node_fs3 = __toESM2(__require("fs"), 1);
+    var import_node_fs6 = __toESM2(__require("fs"), 1);
     var import_node_os2 = __toESM2(__require("os"), 1);
     var EOL5 = /\r?\n|\r|\n/;
     var EMPTY = "-";
@@ -20562,8 +20562,8 @@ var require_vendor_core = __commonJS({
       if (f.length > 3 && f[0] === '"')
         return f[f.length - 1] === '"' ? isBin(f.slice(1, -1)) : false;
       try {
-        if (!import_node_fs3.default.existsSync(f)) return false;
-        const stat2 = import_node_fs3.default.lstatSync(f);
+        if (!import_node_fs6.default.existsSync(f)) return false;
+        const stat2 = import_node_fs6.default.lstatSync(f);
         return stat2.isFile() || stat2.isSymbolicLink();
       } catch (e) {
         return false;
@@ -20794,7 +20794,7 @@ var require_util9 = __commonJS({
       toCamelCase: () => toCamelCase
     });
     module.exports = __toCommonJS(util_exports2);
-    var import_node_path3 = __toESM2(__require("path"), 1);
+    var import_node_path5 = __toESM2(__require("path"), 1);
     var import_node_process = __toESM2(__require("process"), 1);
     var import_vendor_core = require_vendor_core();
     function noop() {
@@ -20816,10 +20816,10 @@ var require_util9 = __commonJS({
       const pathKey = import_node_process.default.platform === "win32" ? Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path" : "PATH";
       const pathValue = dirs.map(
         (c) => c && [
-          import_node_path3.default.resolve(c, "node_modules", ".bin"),
-          import_node_path3.default.resolve(c)
+          import_node_path5.default.resolve(c, "node_modules", ".bin"),
+          import_node_path5.default.resolve(c)
         ]
-      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path3.default.delimiter);
+      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path5.default.delimiter);
       return __spreadProps(__spreadValues({}, env), {
         [pathKey]: pathValue
       });
@@ -20899,7 +20899,7 @@ var require_core = __commonJS({
       kill: () => kill2,
       log: () => log2,
       os: () => os6,
-      path: () => import_node_path3.default,
+      path: () => import_node_path5.default,
       ps: () => import_vendor_core3.ps,
       quote: () => import_util22.quote,
       quotePowerShell: () => import_util22.quotePowerShell,
@@ -20916,7 +20916,7 @@ var require_core = __commonJS({
     var import_node_buffer = __require("buffer");
     var import_node_child_process2 = __toESM2(__require("child_process"), 1);
     var import_node_events = __require("events");
-    var import_node_fs3 = __toESM2(__require("fs"), 1);
+    var import_node_fs6 = __toESM2(__require("fs"), 1);
     var import_node_os = __require("os");
     var import_node_process2 = __toESM2(__require("process"), 1);
     var import_node_util2 = __require("util");
@@ -21260,7 +21260,7 @@ ${details}`;
     var import_vendor_core2 = require_vendor_core();
     var import_util9 = require_util9();
     var import_internals = require_internals();
-    var import_node_path3 = __toESM2(__require("path"), 1);
+    var import_node_path5 = __toESM2(__require("path"), 1);
     var os6 = __toESM2(__require("os"), 1);
     var import_vendor_core3 = require_vendor_core();
     var import_util22 = require_util9();
@@ -21647,7 +21647,7 @@ ${details}`;
       // prettier-ignore
       _pipe(source, dest, ...args) {
         if ((0, import_util9.isString)(dest))
-          return this._pipe(source, import_node_fs3.default.createWriteStream(dest));
+          return this._pipe(source, import_node_fs6.default.createWriteStream(dest));
         if ((0, import_util9.isStringLiteral)(dest, ...args))
           return this._pipe(
             source,
@@ -22515,12 +22515,20 @@ function getState(name2) {
   return process.env[`STATE_${name2}`] || "";
 }
 
+// actions/lib/core/escape.ts
+var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+var spelled = (c) => `\\u{${c.codePointAt(0).toString(16)}}`;
+function workflowLogText(value) {
+  return String(value).split(/\r\n|\r|\n/).map((line) => line.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")).join("\n");
+}
+
 // actions/lib/action/io.ts
 function actionsCore() {
   return {
     input: (name2) => getInput(name2),
     env: process.env,
-    info: (m) => info(m),
+    // A log line is written as it is: the one sink that @actions/core does not escape (escape.ts).
+    info: (m) => info(workflowLogText(m)),
     warning: (m) => warning(m),
     error: (m) => error(m),
     setOutput: (name2, value) => setOutput(name2, value),
@@ -42063,7 +42071,7 @@ function visit(schema, fnOrHandlers) {
     return h ? h(node2, rewritten) : node2;
   };
   const cache = /* @__PURE__ */ new Map();
-  function run2(s) {
+  function run3(s) {
     const cached2 = cache.get(s);
     if (cached2 === RESOLVING) {
       return new $ZodLazy({
@@ -42089,21 +42097,21 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newShape = {};
         for (const k of keys) {
-          const mapped = run2(oldShape[k]);
+          const mapped = run3(oldShape[k]);
           if (mapped !== oldShape[k])
             changed = true;
           newShape[k] = mapped;
         }
         let newCatchall = def.catchall;
         if (def.catchall) {
-          newCatchall = run2(def.catchall);
+          newCatchall = run3(def.catchall);
           if (newCatchall !== def.catchall)
             changed = true;
         }
         return changed ? clone(s, { ...def, shape: newShape, catchall: newCatchall }) : s;
       }
       case "array": {
-        const mapped = run2(def.element);
+        const mapped = run3(def.element);
         return mapped === def.element ? s : clone(s, { ...def, element: mapped });
       }
       case "tuple": {
@@ -42111,14 +42119,14 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newItems = [];
         for (const item of oldItems) {
-          const mapped = run2(item);
+          const mapped = run3(item);
           if (mapped !== item)
             changed = true;
           newItems.push(mapped);
         }
         let newRest = def.rest;
         if (def.rest) {
-          newRest = run2(def.rest);
+          newRest = run3(def.rest);
           if (newRest !== def.rest)
             changed = true;
         }
@@ -42126,12 +42134,12 @@ function visit(schema, fnOrHandlers) {
       }
       case "record":
       case "map": {
-        const newKey = run2(def.keyType);
-        const newVal = run2(def.valueType);
+        const newKey = run3(def.keyType);
+        const newVal = run3(def.valueType);
         return newKey === def.keyType && newVal === def.valueType ? s : clone(s, { ...def, keyType: newKey, valueType: newVal });
       }
       case "set": {
-        const newVal = run2(def.valueType);
+        const newVal = run3(def.valueType);
         return newVal === def.valueType ? s : clone(s, { ...def, valueType: newVal });
       }
       case "union": {
@@ -42139,7 +42147,7 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newOptions = [];
         for (const opt of oldOptions) {
-          const mapped = run2(opt);
+          const mapped = run3(opt);
           if (mapped !== opt)
             changed = true;
           newOptions.push(mapped);
@@ -42147,8 +42155,8 @@ function visit(schema, fnOrHandlers) {
         return changed ? clone(s, { ...def, options: newOptions }) : s;
       }
       case "intersection": {
-        const newLeft = run2(def.left);
-        const newRight = run2(def.right);
+        const newLeft = run3(def.left);
+        const newRight = run3(def.right);
         return newLeft === def.left && newRight === def.right ? s : clone(s, { ...def, left: newLeft, right: newRight });
       }
       case "optional":
@@ -42160,23 +42168,23 @@ function visit(schema, fnOrHandlers) {
       case "nonoptional":
       case "promise":
       case "success": {
-        const newInner = run2(def.innerType);
+        const newInner = run3(def.innerType);
         return newInner === def.innerType ? s : clone(s, { ...def, innerType: newInner });
       }
       case "pipe": {
-        const newIn = run2(def.in);
-        const newOut = run2(def.out);
+        const newIn = run3(def.in);
+        const newOut = run3(def.out);
         return newIn === def.in && newOut === def.out ? s : clone(s, { ...def, in: newIn, out: newOut });
       }
       case "function": {
-        const newInput = run2(def.input);
-        const newOutput = run2(def.output);
+        const newInput = run3(def.input);
+        const newOutput = run3(def.output);
         return newInput === def.input && newOutput === def.output ? s : clone(s, { ...def, input: newInput, output: newOutput });
       }
       case "lazy": {
         const original = def.getter;
         const { _cachedInner, ...rest } = def;
-        return clone(s, { ...rest, getter: () => run2(original()) });
+        return clone(s, { ...rest, getter: () => run3(original()) });
       }
       // A leaf by choice: `parts` are regex fragments, not data positions.
       case "template_literal":
@@ -42207,7 +42215,7 @@ function visit(schema, fnOrHandlers) {
       }
     }
   }
-  return run2(schema);
+  return run3(schema);
 }
 
 // node_modules/zod/v4/classic/deep-partial.js
@@ -42509,6 +42517,9 @@ var INTERFERENCE_DEFAULTS = {
   maxStealPercent: 5,
   maxOthersBusyPercent: 50,
   maxLoadPerCore: null,
+  maxWaitPercent: null,
+  maxLateReleasePercent: null,
+  pathOthersBusyPercent: 15,
   remeasureFlagged: 0
 };
 var PLAN_FORMAT = {
@@ -42626,20 +42637,24 @@ var planSchema = strict(
     ).default({ randomize: true, seed: 1 }),
     design: oneOf(
       ["blocked", "environment-major"],
-      "blocked: replicate-major; each block starts every environment in turn (the order rotated by one per block) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next."
+      "blocked: replicate-major; each block starts every environment in turn (in a balanced Williams order: each environment in each position equally often over the blocks) and measures every point once in a fresh seeded order, so host interference falls on all environments alike. environment-major: all replicates of one environment, then the next."
     ).default("blocked"),
     precision: strict(
       {
         halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
-        maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get.")
+        maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get."),
+        budgetMinutes: finite(0, PLAN_LIMITS.hoursPerEnvironment * 60, "The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit.").nullable().default(null)
       },
-      "Precision targets: after `replicates` blocks, only points still wider than the target get further blocks, up to maxReplicates (blocked design only)."
+      "Precision targets: after `replicates` blocks, only points still wider than the target (in any environment: every environment measures them, so comparisons stay paired) get further blocks, up to maxReplicates and within budgetMinutes (blocked design only)."
     ).nullable().default(null),
     interference: strict(
       {
         maxStealPercent: finite(0, 100, "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.").default(INTERFERENCE_DEFAULTS.maxStealPercent),
         maxOthersBusyPercent: finite(0, 100, "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).").default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
         maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads).").nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxWaitPercent: finite(0, 1e5, "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
+        maxLateReleasePercent: finite(0, 100, "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
+        pathOthersBusyPercent: finite(0, 100, "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.").default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
         remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.").default(INTERFERENCE_DEFAULTS.remeasureFlagged)
       },
       "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
@@ -42686,6 +42701,12 @@ var planSchema = strict(
   { when: (payload) => payload.issues.length === 0 }
 ).transform(({ $schema: _schema, $comment: _comment, ...plan }) => plan);
 var planDocument = versioned(planSchema, PLAN_FORMAT);
+var PlanError = class extends Error {
+  name = "PlanError";
+};
+function validatePlan(input2, source = "(inline)") {
+  return parseOrThrow(planDocument, input2, `invalid plan ${source}`, (message) => new PlanError(message));
+}
 function pointId(test, parameter, value) {
   return `${test}:${parameter}=${value}`;
 }
@@ -42707,6 +42728,26 @@ function duplicatePoints(sweeps) {
     }
   });
   return duplicates;
+}
+function expandPoints(plan, source = "(inline)") {
+  const duplicates = duplicatePoints(plan.sweeps);
+  if (duplicates.length > 0) {
+    throw new PlanError(`invalid plan ${source}: duplicate points:
+  - ${duplicates.join("\n  - ")}`);
+  }
+  const points = [];
+  for (const sweep of plan.sweeps) {
+    for (const value of sweepValues(sweep)) {
+      const point = { id: pointId(sweep.test, sweep.vary, value), test: sweep.test, series: sweep.series, parameter: sweep.vary, value };
+      for (const option of PARAMETERS) {
+        const fixed = option === sweep.vary ? value : sweep[option];
+        if (fixed !== void 0) point[option] = fixed;
+      }
+      if (sweep.remoteSocketSize !== void 0) point.remoteSocketSize = sweep.remoteSocketSize;
+      points.push(point);
+    }
+  }
+  return points;
 }
 function taskSeconds(plan) {
   return plan.testLengthSeconds * (plan.confidence ? plan.confidence.maxIterations : 1);
@@ -42803,7 +42844,9 @@ var interferenceSchema = strict(
     othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
     loadAverage1: finite(0, 1e6, "The 1-minute load average at the end of the measurement."),
     cores: whole(1, 1e6, "Logical CPUs of the sampled host."),
-    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged.").default(0),
+    waitPercent: dictionary(finite(0, 1e6, "Percent."), "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled.").optional(),
+    lateReleasePercent: finite(0, 100, "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled.").nullable().optional(),
+    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged + 1, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause).").default(0),
     flagged: flag("Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."),
     reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
   },
@@ -42827,7 +42870,8 @@ var measurementRecordSchema = strict({
   stderr: recorded("netperf's error output, raw."),
   error: recorded("Why the measurement failed.").nullable(),
   metrics: netperfMetricsSchema.nullable(),
-  interference: interferenceSchema.optional()
+  interference: interferenceSchema.optional(),
+  remeasuredBecause: list(text({ max: 400 }), { max: 10 }, "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement.").optional()
 }).superRefine(
   (r, ctx) => {
     const expected = pointId(r.test, r.parameter, r.value);
@@ -42883,10 +42927,14 @@ var runnerPairsSchema = strict({
   $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
   pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
 }).superRefine((file2, ctx) => {
-  const seen = /* @__PURE__ */ new Set();
+  const seen = /* @__PURE__ */ new Map();
   file2.pairs.forEach((pair, i) => {
-    if (seen.has(pair.name)) ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} is listed twice: each pair needs a name of its own`, input: pair.name });
-    seen.add(pair.name);
+    const first = seen.get(pair.name.toLowerCase());
+    if (first !== void 0) {
+      const twice = first === pair.name ? "is listed twice" : `differs from ${quoted(first)} only in case, and GitHub's runner labels and concurrency groups ignore case`;
+      ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`, input: pair.name });
+    }
+    seen.set(pair.name.toLowerCase(), first ?? pair.name);
   });
 });
 
@@ -42895,8 +42943,8 @@ import { join } from "node:path";
 var ServeProtocolError = class extends Error {
   name = "ServeProtocolError";
 };
-function parseWith(schema, value, what) {
-  return parseOrThrow(schema, value, what, (message) => new ServeProtocolError(message));
+function parseWith(schema, value, what2) {
+  return parseOrThrow(schema, value, what2, (message) => new ServeProtocolError(message));
 }
 var SERVE_DEFAULTS = {
   testbedIndex: 0,
@@ -42983,6 +43031,12 @@ var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((
     external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment, runKey, releaseKey]) => ({ kind: "release", environment, runKey, releaseKey }))
   ])
 );
+function parseCoordinatorRequest(line) {
+  const parsed = requestSchema.safeParse(line);
+  if (parsed.success) return parsed.data;
+  const first = line.trim().split(/\s+/)[0]?.slice(0, 20) ?? "";
+  throw new ServeProtocolError(`coordinator: unknown request ${quoted(first)}: expected "status" or "release <environment> [<run key> <release key>]"`);
+}
 var coordinatorStatusSchema = strict({
   environment: environmentName("The environment that is live."),
   endpoint: endpointSchema,
@@ -42995,9 +43049,15 @@ var coordinatorStatusSchema = strict({
   /** The run this environment serves (the workflow's run key); absent or null: any run. */
   runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable().optional()
 });
+var heartbeatSchema = strict({
+  environment: environmentName("The environment being started."),
+  runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable(),
+  phase: text({ max: 200 }, "What the server is doing: preparing the host, starting the environment, its last log line."),
+  at: isoTime("When the server answered.")
+});
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
   strict({ ok: external_exports.literal(true), status: coordinatorStatusSchema }),
-  strict({ ok: external_exports.literal(false), error: text({ max: 1e3 }) })
+  strict({ ok: external_exports.literal(false), error: text({ max: 1e3 }), heartbeat: heartbeatSchema.optional() })
 ]);
 
 // actions/lib/action/inputs.ts
@@ -43037,6 +43097,9 @@ function intInput(read, name2, range) {
   if (value === "") return range.fallback;
   return asInput(name2, () => wholeNumber(name2, value, range));
 }
+function optionalIntInput(read, name2, range) {
+  return read(name2) === "" ? null : intInput(read, name2, { ...range, fallback: 0 });
+}
 function environmentInput(read, name2, known) {
   const value = requiredInput(read, name2);
   if (!known.includes(value)) throw inputError(name2, `unknown environment ${quoted(value)}: expected one of ${known.join(", ")}`);
@@ -43072,7 +43135,18 @@ function runnerContext(env) {
 function resolvePath(path3, base) {
   return path3.startsWith("/") ? path3 : `${base.replace(/\/+$/, "")}/${path3}`;
 }
+function planInput(read, name2, runner) {
+  const plan = requiredInput(read, name2);
+  if (plan.startsWith("/") || plan.split("/").includes("..")) throw inputError(name2, `expected a built-in plan name or a path inside the workspace, got ${quoted(plan)}`);
+  return /^[a-z0-9-]+$/.test(plan) ? plan : resolvePath(plan, runner.workspace);
+}
+function planOverrides(read, runner) {
+  const replicates = optionalIntInput(read, "replicates", { min: 1, max: 1e3 });
+  const testLengthSeconds = optionalIntInput(read, "test-length", { min: 1, max: 3600 });
+  return read("plan") === "" ? null : { name: planInput(read, "plan", runner), replicates, testLengthSeconds };
+}
 function parseStartEnvironmentInputs(read, runner, environments) {
+  if (read("wait-for-release") === "plan" && read("plan") === "") throw inputError("wait-for-release", "is 'plan', but no plan input says which plan");
   const environment = environmentInput(read, "environment", environments);
   const testbedIndex = intInput(read, "testbed-index", { ...SERVE_LIMITS.testbedIndex, fallback: SERVE_DEFAULTS.testbedIndex });
   const virtnetDir = resolvePath(read("virtnet-dir") || runner.workspace, runner.workspace);
@@ -43088,7 +43162,10 @@ function parseStartEnvironmentInputs(read, runner, environments) {
     coordinatorPort: portInput(read, "coordinator-port", SERVE_DEFAULTS.coordinatorPort, true),
     readyTimeoutSeconds: intInput(read, "ready-timeout", { ...SERVE_LIMITS.readyTimeoutSeconds, fallback: SERVE_DEFAULTS.readyTimeoutSeconds }),
     holdTimeoutMinutes: intInput(read, "hold-timeout", { ...SERVE_LIMITS.holdTimeoutMinutes, fallback: SERVE_DEFAULTS.holdTimeoutMinutes }),
-    waitForReleaseMinutes: intInput(read, "wait-for-release", { min: 0, max: 24 * 60, fallback: 0 }),
+    waitForRelease: read("wait-for-release") === "plan" ? "plan" : intInput(read, "wait-for-release", { min: 0, max: 24 * 60, fallback: 0 }),
+    plan: planOverrides(read, runner),
+    prepare: optionalInput(read, "prepare"),
+    prepareTimeoutMinutes: intInput(read, "prepare-timeout", { min: 1, max: 6 * 60, fallback: 30 }),
     accelerator: accel === "" ? SERVE_DEFAULTS.accelerator : asInput("accel", () => acceleratorRequest("accel", accel)),
     osvImage: osvImage === null ? null : resolvePath(osvImage, runner.workspace),
     virtnetDir,
@@ -43100,6 +43177,51 @@ function parseStartEnvironmentInputs(read, runner, environments) {
     partnerJob: optionalInput(read, "partner-job"),
     githubToken: optionalInput(read, "github-token")
   };
+}
+
+// actions/lib/action/run-jobs.ts
+function runContext(env) {
+  const attempt = Number(env.GITHUB_RUN_ATTEMPT);
+  if (!env.GITHUB_API_URL || !env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID || !Number.isSafeInteger(attempt) || attempt < 1) return null;
+  return { apiUrl: env.GITHUB_API_URL, repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID, attempt };
+}
+var PER_PAGE = 100;
+var MAX_PAGES = 50;
+function apiHeaders(token) {
+  return { authorization: `Bearer ${token}`, accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" };
+}
+function jobOf(raw) {
+  const j = raw;
+  if (typeof j?.name !== "string" || typeof j.run_attempt !== "number") return null;
+  const time3 = (v) => typeof v === "string" ? v : null;
+  return {
+    name: j.name,
+    run_attempt: j.run_attempt,
+    status: String(j.status ?? ""),
+    conclusion: typeof j.conclusion === "string" ? j.conclusion : null,
+    labels: Array.isArray(j.labels) ? j.labels.map(String) : [],
+    created_at: time3(j.created_at),
+    started_at: time3(j.started_at),
+    runner_name: time3(j.runner_name)
+  };
+}
+async function fetchRunJobs(run3, token, fetchImpl = fetch, timeoutMs = 15e3) {
+  const jobs = [];
+  let seen = 0;
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const url2 = `${run3.apiUrl.replace(/\/+$/, "")}/repos/${run3.repository}/actions/runs/${encodeURIComponent(run3.runId)}/jobs?filter=latest&per_page=${PER_PAGE}&page=${page}`;
+    const response = await fetchImpl(url2, { headers: apiHeaders(token), signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) throw new Error(`the jobs API answered ${response.status} ${response.statusText}`.trim());
+    const body = await response.json();
+    const listed = body.jobs ?? [];
+    seen += listed.length;
+    for (const raw of listed) {
+      const job = jobOf(raw);
+      if (job) jobs.push(job);
+    }
+    if (listed.length < PER_PAGE || seen >= (body.total_count ?? 0)) return jobs;
+  }
+  throw new Error(`the jobs API lists more than ${MAX_PAGES * PER_PAGE} jobs for run ${run3.runId}: more than this check reads`);
 }
 
 // actions/lib/action/rerun.ts
@@ -43114,41 +43236,21 @@ function loneRerunProblem(jobs, partner, attempt) {
   if (latest.run_attempt >= attempt) return null;
   return `this job was re-run without its partner job "${latest.name}" (which last ran in attempt ${latest.run_attempt}${latest.conclusion ? ` and ${latest.conclusion === "success" ? "succeeded" : `ended ${latest.conclusion}`}` : ""}): a measure leg's server and client only work together, so this attempt cannot measure anything. Re-run all jobs of the workflow run (or both jobs of the leg: "Re-run failed jobs" when both failed).`;
 }
-function runContext(env) {
-  const attempt = Number(env.GITHUB_RUN_ATTEMPT);
-  if (!env.GITHUB_API_URL || !env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID || !Number.isSafeInteger(attempt) || attempt < 1) return null;
-  return { apiUrl: env.GITHUB_API_URL, repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID, attempt };
-}
-async function fetchRunJobs(run2, token, fetchImpl = fetch, timeoutMs = 15e3) {
-  const jobs = [];
-  for (let page = 1; page <= 3; page++) {
-    const url2 = `${run2.apiUrl.replace(/\/+$/, "")}/repos/${run2.repository}/actions/runs/${encodeURIComponent(run2.runId)}/jobs?filter=latest&per_page=100&page=${page}`;
-    const response = await fetchImpl(url2, { headers: { authorization: `Bearer ${token}`, accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" }, signal: AbortSignal.timeout(timeoutMs) });
-    if (!response.ok) throw new Error(`the jobs API answered ${response.status} ${response.statusText}`.trim());
-    const body = await response.json();
-    for (const j of body.jobs ?? []) {
-      const job = j;
-      if (typeof job.name === "string" && typeof job.run_attempt === "number") jobs.push({ name: job.name, run_attempt: job.run_attempt, status: String(job.status ?? ""), conclusion: typeof job.conclusion === "string" ? job.conclusion : null });
-    }
-    if ((body.jobs?.length ?? 0) < 100 || jobs.length >= (body.total_count ?? 0)) break;
-  }
-  return jobs;
-}
 async function checkPartnerRerun(partner, token, env, fetchImpl = fetch) {
   if (!partner) return { kind: "ok" };
-  const run2 = runContext(env);
-  if (!run2 || run2.attempt <= 1) return { kind: "ok" };
-  if (!token) return { kind: "unknown", message: `attempt ${run2.attempt}: cannot tell whether "${partner}" was re-run too (no github-token); if it was not, this job waits in vain: re-run all jobs` };
+  const run3 = runContext(env);
+  if (!run3 || run3.attempt <= 1) return { kind: "ok" };
+  if (!token) return { kind: "unknown", message: `attempt ${run3.attempt}: cannot tell whether "${partner}" was re-run too (no github-token); if it was not, this job waits in vain: re-run all jobs` };
   try {
-    const problem = loneRerunProblem(await fetchRunJobs(run2, token, fetchImpl), partner, run2.attempt);
+    const problem = loneRerunProblem(await fetchRunJobs(run3, token, fetchImpl), partner, run3.attempt);
     return problem === null ? { kind: "ok" } : { kind: "lone", message: problem };
   } catch (e) {
-    return { kind: "unknown", message: `attempt ${run2.attempt}: cannot tell whether "${partner}" was re-run too (${e.message}; the job needs permissions: actions: read); if it was not, this job waits in vain: re-run all jobs` };
+    return { kind: "unknown", message: `attempt ${run3.attempt}: cannot tell whether "${partner}" was re-run too (${e.message}; the job needs permissions: actions: read); if it was not, this job waits in vain: re-run all jobs` };
   }
 }
 
 // actions/lib/measure/serve-process.ts
-import { closeSync, existsSync as existsSync2, openSync, readFileSync as readFileSync2 } from "node:fs";
+import { closeSync as closeSync3, existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
 import { join as join2 } from "node:path";
 
 // actions/lib/core/liveness.ts
@@ -43226,6 +43328,122 @@ var {
   within
 } = globalThis.Deno ? globalThis.require("./core.cjs") : __module__;
 
+// actions/lib/core/safe-read.ts
+import { closeSync, constants as constants3, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
+import { dirname, relative, isAbsolute } from "node:path";
+var MiB = 1024 * 1024;
+var UnsafeFileError = class extends Error {
+  name = "UnsafeFileError";
+};
+function kindOf(stat2) {
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice()) return "a character device";
+  if (stat2.isBlockDevice()) return "a block device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+function isInside(dir, path3) {
+  const rel = relative(dir, path3);
+  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
+}
+function mib(bytes) {
+  return bytes < MiB ? `${bytes} bytes` : `${(bytes / MiB).toFixed(1)} MiB`;
+}
+function readRegularFile(path3, options) {
+  return readRegularBytes(path3, options).toString("utf8");
+}
+function readRegularBytes(path3, options) {
+  const link = lstatSync(path3);
+  let target = path3;
+  if (link.isSymbolicLink()) {
+    const within2 = realpathSync(options.within ?? dirname(path3));
+    let resolved;
+    try {
+      resolved = realpathSync(path3);
+    } catch {
+      throw new UnsafeFileError(`${path3} is a symlink that leads nowhere: refused`);
+    }
+    if (!isInside(within2, resolved)) {
+      throw new UnsafeFileError(`${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`);
+    }
+    target = resolved;
+  }
+  const before = lstatSync(target);
+  if (!before.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(before)}, not a regular file: refused`);
+  let fd;
+  try {
+    fd = openSync(target, constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new UnsafeFileError(`${path3} became a symlink while it was being opened: refused`);
+    throw e;
+  }
+  try {
+    const stat2 = fstatSync(fd);
+    if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(stat2)}, not a regular file: refused`);
+    if (stat2.size > options.maxBytes) {
+      throw new UnsafeFileError(`${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
+    }
+    const chunks = [];
+    let length = 0;
+    for (; ; ) {
+      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length, options.maxBytes - length) + 1));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > options.maxBytes) throw new UnsafeFileError(`${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// actions/lib/core/safe-write.ts
+import { closeSync as closeSync2, constants as constants4, fstatSync as fstatSync2, ftruncateSync, lstatSync as lstatSync2, openSync as openSync2, writeSync } from "node:fs";
+function what(stat2) {
+  if (stat2.isSymbolicLink()) return "a symbolic link";
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice() || stat2.isBlockDevice()) return "a device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  if (!stat2.isFile()) return "not a regular file";
+  if (stat2.nlink > 1) return `a hard link (one of ${stat2.nlink} names of one file)`;
+  return null;
+}
+function refuse(path3, stat2) {
+  throw new UnsafeFileError(`${path3} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`);
+}
+function openForWriting(path3, options = {}) {
+  let before = null;
+  try {
+    before = lstatSync2(path3);
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+  }
+  if (before !== null && what(before) !== null) refuse(path3, before);
+  let fd;
+  try {
+    fd = openSync2(path3, constants4.O_WRONLY | constants4.O_CREAT | constants4.O_NOFOLLOW | constants4.O_NONBLOCK | (options.append ? constants4.O_APPEND : 0), options.mode ?? 420);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new UnsafeFileError(`${path3} became a symbolic link while it was being opened: refusing to write it`);
+    if (code === "ENXIO") throw new UnsafeFileError(`${path3} became a FIFO (named pipe) while it was being opened: refusing to write it`);
+    throw e;
+  }
+  try {
+    const stat2 = fstatSync2(fd);
+    if (what(stat2) !== null) refuse(path3, stat2);
+    if (!options.append) ftruncateSync(fd, 0);
+    return fd;
+  } catch (e) {
+    closeSync2(fd);
+    throw e;
+  }
+}
+
 // actions/lib/core/proc.ts
 function keepNothing() {
   const chunks = [];
@@ -43253,6 +43471,76 @@ function spawnArgv(argv, options) {
   });
   return shell`exec ${argv}`;
 }
+var Collector = class {
+  chunks = [];
+  add(chunk) {
+    this.chunks.push(chunk);
+  }
+  bytes() {
+    return Buffer.concat(this.chunks);
+  }
+  text() {
+    return this.bytes().toString("utf8");
+  }
+};
+function destroyOutput(child) {
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+}
+function notFoundError(file2) {
+  return new Error(`${file2}: command not found (is it installed? npm run reproduce installs the system packages)`);
+}
+async function run(argv, options) {
+  const [file2] = argv;
+  if (!file2) throw new Error("runCommand: empty argv");
+  const base = { argv: [...argv], exitCode: null, signal: null, stderr: "", timedOut: false, durationMs: 0 };
+  if (options.signal?.aborted) return { ...base, stdout: Buffer.alloc(0), aborted: true };
+  const started = performance.now();
+  const hasInput = options.input !== void 0 && options.input.length > 0;
+  const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, input: hasInput ? options.input : void 0, stdio: [hasInput ? "pipe" : "ignore", options.passOutput ? "inherit" : "pipe", options.passOutput ? "inherit" : "pipe"] });
+  const child = running.child;
+  const stdout = new Collector();
+  const stderr = new Collector();
+  child?.stdout?.on("data", (d) => stdout.add(d));
+  child?.stderr?.on("data", (d) => stderr.add(d));
+  child?.stdin?.on("error", () => {
+  });
+  let timedOut = false;
+  let aborted2 = false;
+  const kill2 = () => {
+    if (!child) return;
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (child.exitCode !== null || child.signalCode !== null) destroyOutput(child);
+    else child.once("exit", () => destroyOutput(child));
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill2();
+  }, options.timeoutMs);
+  const onAbort = () => {
+    aborted2 = true;
+    kill2();
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  let output2;
+  try {
+    output2 = await running;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+  const cause = output2.cause;
+  if (cause) {
+    if (cause.code === "ENOENT") throw notFoundError(file2);
+    throw cause;
+  }
+  const result = { ...base, exitCode: output2.exitCode, signal: output2.signal, stdout: stdout.bytes(), stderr: stderr.text(), timedOut, aborted: aborted2, durationMs: performance.now() - started };
+  return result;
+}
+async function runCommand(argv, options) {
+  const result = await run(argv, options);
+  return { ...result, stdout: result.stdout.toString("utf8") };
+}
 function spawnDetached(argv, options) {
   const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, stdio: ["ignore", options.logFd, options.logFd], detached: true });
   const child = running.child;
@@ -43275,13 +43563,15 @@ function sleep(ms, signal) {
 }
 
 // actions/lib/measure/serve-process.ts
+var LOG_MAX_BYTES = 64 * MiB;
+var ENDPOINT_MAX_BYTES = MiB;
 function nodeFor(virtnetDir, fallback = process.execPath) {
   const pinned = join2(virtnetDir, "node_modules", ".bin", "node");
   return existsSync2(pinned) ? pinned : fallback;
 }
 function tail(path3, lines = 15) {
   try {
-    return readFileSync2(path3, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    return readRegularFile(path3, { maxBytes: LOG_MAX_BYTES }).trimEnd().split("\n").slice(-lines).join("\n");
   } catch {
     return "(no log)";
   }
@@ -43299,21 +43589,22 @@ function isServeProcess(serve) {
 }
 function spawnServe(settings, env = process.env) {
   const argv = serveArgv(settings, nodeFor(settings.virtnetDir), settings.virtnetDir);
-  const log2 = openSync(settings.logFile, "a");
+  const log2 = openForWriting(settings.logFile, { append: true });
   try {
     const childEnv = settings.releaseKey ? { ...env, [RELEASE_KEY_ENV]: settings.releaseKey } : env;
     const { pid, exitCode } = spawnDetached(argv, { logFd: log2, cwd: settings.virtnetDir, env: childEnv });
     const identity = identityOf(pid);
     return { pid, startTicks: identity?.startTicks ?? "", exited: exitCode };
   } finally {
-    closeSync(log2);
+    closeSync3(log2);
   }
 }
 function readEndpointFile(path3) {
   let text2;
   try {
-    text2 = readFileSync2(path3, "utf8");
-  } catch {
+    text2 = readRegularFile(path3, { maxBytes: ENDPOINT_MAX_BYTES });
+  } catch (e) {
+    if (e instanceof UnsafeFileError) throw e;
     return null;
   }
   return parseEndpointFile(text2, path3);
@@ -43357,17 +43648,177 @@ async function waitForRelease(endpointFile, serve, timeoutMs, pollMs = 1e3, clie
   return existsSync2(marker);
 }
 
+// actions/lib/measure/coordinator.ts
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createConnection, createServer } from "node:net";
+function sameSecret(a, b) {
+  return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
+}
+function answerRequest(status, request, releaseKey = null) {
+  if (request.kind === "status") return { ok: true, status };
+  if (request.environment !== status.environment) {
+    return { ok: false, error: `cannot release ${request.environment}: the live environment is ${status.environment}` };
+  }
+  const runKey = status.runKey ?? null;
+  if (runKey !== null && request.runKey !== void 0 && request.runKey !== runKey) {
+    return { ok: false, error: `cannot release ${request.environment}: it serves run ${runKey}, not run ${request.runKey}` };
+  }
+  if (releaseKey !== null && (request.releaseKey === void 0 || request.runKey === void 0 || !sameSecret(request.releaseKey, releaseKey))) {
+    return { ok: false, error: `cannot release ${request.environment}: ${request.releaseKey === void 0 ? "no release key given" : "wrong release key"} (the workflow hands this run's key to its client job)` };
+  }
+  return { ok: true, status: { ...status, released: true } };
+}
+function startingAnswer(request, heartbeat) {
+  const notYet = `${heartbeat.environment} is not ready yet: ${heartbeat.phase}`;
+  return request.kind === "status" ? { ok: false, error: notYet, heartbeat } : { ok: false, error: `cannot release ${request.environment}: ${notYet}` };
+}
+async function startCoordinator(options) {
+  let status = options.status;
+  if (status === null && !options.starting) throw new Error("startCoordinator: a coordinator without a status needs starting() for its heartbeats");
+  const handle = (socket) => {
+    let buffer = "";
+    socket.setEncoding("utf8");
+    socket.setTimeout(5e3, () => socket.destroy());
+    socket.on("error", () => {
+    });
+    socket.on("data", (chunk) => {
+      buffer += chunk;
+      if (buffer.length > MAX_REQUEST_BYTES) {
+        socket.end(`${JSON.stringify({ ok: false, error: "request too long" })}
+`);
+        return;
+      }
+      const newline = buffer.indexOf("\n");
+      if (newline < 0) return;
+      let response;
+      try {
+        const request = parseCoordinatorRequest(buffer.slice(0, newline));
+        response = status === null ? startingAnswer(request, options.starting()) : answerRequest(status, request, options.releaseKey ?? null);
+        if (request.kind === "status") options.onStatus?.();
+      } catch (e) {
+        response = { ok: false, error: e.message };
+      }
+      if (response.ok && status !== null && response.status.released && !status.released) {
+        status = response.status;
+        options.onRelease();
+      }
+      socket.end(`${JSON.stringify(response)}
+`);
+    });
+  };
+  const server = createServer(handle);
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.address, () => resolve());
+  });
+  const address = server.address();
+  const port2 = typeof address === "object" && address !== null ? address.port : options.port;
+  return {
+    server,
+    port: port2,
+    live: (ready) => {
+      if (status === null) status = ready;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve()))
+  };
+}
+
+// actions/lib/plan/plan-file.ts
+import { existsSync as existsSync3 } from "node:fs";
+import { basename, join as join3 } from "node:path";
+var PLAN_MAX_BYTES = 1 * MiB;
+function builtInPlanNames(plansDir) {
+  return ["paper", "quick"].filter((n) => existsSync3(join3(plansDir, `${n}.json`)));
+}
+function loadPlan(nameOrPath, plansDir) {
+  const builtIn = /^[a-z0-9-]+$/.test(nameOrPath) && !nameOrPath.endsWith(".json");
+  const path3 = builtIn ? join3(plansDir, `${nameOrPath}.json`) : nameOrPath;
+  if (!existsSync3(path3)) {
+    const names = builtInPlanNames(plansDir).join(", ");
+    throw new PlanError(builtIn ? `unknown plan ${JSON.stringify(nameOrPath)}: expected one of ${names}, or the path of a plan file` : `plan file ${path3} does not exist`);
+  }
+  const text2 = readRegularFile(path3, { maxBytes: PLAN_MAX_BYTES, ...builtIn ? { within: plansDir } : {} });
+  const raw = parseJson(text2, (reason) => new PlanError(`plan file ${path3} is not valid JSON: ${reason}`));
+  return { plan: validatePlan(raw, path3), source: builtIn ? nameOrPath : basename(path3) };
+}
+function overridePlan(plan, overrides, source) {
+  const next = { ...plan };
+  if (overrides.replicates !== void 0) next.replicates = overrides.replicates;
+  if (overrides.testLengthSeconds !== void 0) next.testLengthSeconds = overrides.testLengthSeconds;
+  if (overrides.warmupSeconds !== void 0) next.warmupSeconds = overrides.warmupSeconds;
+  if (overrides.seed !== void 0 || overrides.randomize !== void 0) {
+    next.order = { randomize: overrides.randomize ?? plan.order.randomize, seed: overrides.seed ?? plan.order.seed };
+  }
+  return validatePlan(next, `${source} (with command-line overrides)`);
+}
+
+// actions/lib/plan/schedule.ts
+function scheduleSettings(plan) {
+  return { design: plan.design, replicates: plan.replicates, precision: plan.precision, order: plan.order, testLengthSeconds: plan.testLengthSeconds };
+}
+function maxReplicates(settings) {
+  return Math.max(settings.replicates, settings.precision?.maxReplicates ?? 0);
+}
+
+// actions/lib/measure/waits.ts
+var RELEASE_MARGIN = { factor: 1.25, minutes: 15 };
+var TASK_OVERHEAD_SECONDS = 2;
+var START_SECONDS = 90;
+function worstSweepSeconds(plan) {
+  const blocks = maxReplicates(scheduleSettings(plan));
+  const tasks = expandPoints(plan).length * blocks * (1 + (plan.interference?.remeasureFlagged ?? 0));
+  const starts = plan.design === "blocked" ? blocks : 1;
+  return tasks * (taskSeconds(plan) + TASK_OVERHEAD_SECONDS) + starts * (plan.warmupSeconds + START_SECONDS);
+}
+function releaseWaitMinutes(plan) {
+  return Math.ceil(worstSweepSeconds(plan) * RELEASE_MARGIN.factor / 60) + RELEASE_MARGIN.minutes;
+}
+var RELEASE_RETRY = { firstMs: 1e3, maxPauseMs: 3e4, budgetMs: 2 * 6e4 };
+
 // actions/start-environment/src/main.ts
 var STATE_PID = "serve-pid";
 var STATE_START_TICKS = "serve-start-ticks";
 var STATE_ENDPOINT_FILE = "endpoint-file";
-var realLauncher = { spawn: spawnServe, waitForEndpoint, waitForRelease };
-async function run(io = actionsCore(), serve = realLauncher) {
+async function runPrepare(command, settings) {
+  const result = await runCommand(["bash", "-c", command], { timeoutMs: settings.prepareTimeoutMinutes * 6e4, cwd: settings.virtnetDir, passOutput: true });
+  if (result.timedOut) return `did not end within ${settings.prepareTimeoutMinutes} min (prepare-timeout)`;
+  return result.exitCode === 0 ? null : `exited with ${result.exitCode ?? result.signal}`;
+}
+var realLauncher = { spawn: spawnServe, waitForEndpoint, waitForRelease, prepare: runPrepare };
+async function prepareWithHeartbeats(io, settings, serve) {
+  if (settings.prepare === null) return;
+  const coordinator = settings.coordinatorPort === 0 ? null : await startCoordinator({
+    address: settings.serverAddress,
+    port: settings.coordinatorPort,
+    status: null,
+    starting: () => ({ environment: settings.environment, runKey: settings.runKey, phase: "preparing the host (npm packages, system packages)", at: (/* @__PURE__ */ new Date()).toISOString() }),
+    onRelease: () => {
+    }
+  });
+  io.info(`preparing the host: ${settings.prepare}${coordinator ? ` (heartbeats on ${settings.serverAddress}:${coordinator.port})` : ""}`);
+  try {
+    const problem = await serve.prepare(settings.prepare, settings);
+    if (problem !== null) throw new Error(`the host's preparation (${settings.prepare}) ${problem}; see the log above`);
+  } finally {
+    await coordinator?.close();
+  }
+}
+function releaseWait(io, settings) {
+  if (settings.waitForRelease !== "plan") return settings.waitForRelease;
+  const { plan: loaded, source } = loadPlan(settings.plan.name, `${settings.virtnetDir}/env/plans`);
+  const plan = overridePlan(loaded, { replicates: settings.plan.replicates ?? void 0, testLengthSeconds: settings.plan.testLengthSeconds ?? void 0 }, source);
+  const minutes = releaseWaitMinutes(plan);
+  io.info(`release wait: ${minutes} min = plan ${plan.name}'s worst-case sweep of one environment (${Math.ceil(worstSweepSeconds(plan) / 60)} min) x ${RELEASE_MARGIN.factor} + ${RELEASE_MARGIN.minutes} min`);
+  return minutes;
+}
+async function run2(io = actionsCore(), serve = realLauncher) {
   try {
     const settings = parseStartEnvironmentInputs(io.input, runnerContext(io.env), ENVIRONMENT_NAMES);
     const rerun = await checkPartnerRerun(settings.partnerJob, settings.githubToken, io.env);
     if (rerun.kind === "lone") throw new Error(rerun.message);
     if (rerun.kind === "unknown") io.warning(rerun.message);
+    const waitMinutes = releaseWait(io, settings);
+    await prepareWithHeartbeats(io, settings, serve);
     io.info(`starting ${settings.environment} on ${settings.serverAddress} (log: ${settings.logFile})`);
     const served = serve.spawn(settings, io.env);
     io.saveState(STATE_PID, String(served.pid));
@@ -43382,12 +43833,12 @@ async function run(io = actionsCore(), serve = realLauncher) {
     io.setOutput("coordinator-port", info2.coordinatorPort === null ? "" : String(info2.coordinatorPort));
     io.setOutput("endpoint", JSON.stringify(endpoint));
     io.setOutput("description", info2.description.summary);
-    if (settings.waitForReleaseMinutes > 0) {
+    if (waitMinutes > 0) {
       if (info2.coordinatorPort === null) throw new Error("input wait-for-release needs the coordinator: set coordinator-port to a port, not 0");
-      io.info(`waiting up to ${settings.waitForReleaseMinutes} min for the client to release ${settings.environment}${settings.clientDeadlineMinutes > 0 ? ` (a client must ask for it within ${settings.clientDeadlineMinutes} min)` : ""}`);
+      io.info(`waiting up to ${waitMinutes} min for the client to release ${settings.environment}${settings.clientDeadlineMinutes > 0 ? ` (a client must ask for it within ${settings.clientDeadlineMinutes} min)` : ""}`);
       let released;
       try {
-        released = await serve.waitForRelease(settings.endpointFile, served, settings.waitForReleaseMinutes * 6e4, 1e3, settings.clientDeadlineMinutes > 0 ? settings.clientDeadlineMinutes * 6e4 : null);
+        released = await serve.waitForRelease(settings.endpointFile, served, waitMinutes * 6e4, 1e3, settings.clientDeadlineMinutes > 0 ? settings.clientDeadlineMinutes * 6e4 : null);
       } catch (e) {
         if (!(e instanceof NoClientError)) throw e;
         const message = `${e.message}: the client job failed before its sweep (see its log), or has not started because its runner is offline or busy. An offline runner's job stays queued for up to 24 hours before GitHub fails it, and this leg and later runs wait with it: bring the runner back or cancel the run. The post step tears ${settings.environment} down.`;
@@ -43398,7 +43849,7 @@ ${message}
         throw new Error(message);
       }
       io.setOutput("released", String(released));
-      if (!released) throw new Error(`the client did not release ${settings.environment} within ${settings.waitForReleaseMinutes} min (wait-for-release); the post step tears it down`);
+      if (!released) throw new Error(`the client did not release ${settings.environment} within ${waitMinutes} min (wait-for-release); the post step tears it down`);
       io.info(`${settings.environment} released by the client`);
     }
   } catch (error63) {
@@ -43407,4 +43858,4 @@ ${message}
 }
 
 // actions/start-environment/src/index.ts
-await run();
+await run2();

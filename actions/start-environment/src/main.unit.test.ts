@@ -7,6 +7,21 @@ import type { ServeSettings, SpawnedServe, StopOutcome } from '../../lib/measure
 import { recordingIO } from '../../lib/testing/action-io.ts';
 import { run, type ServeLauncher, STATE_ENDPOINT_FILE, STATE_PID, STATE_START_TICKS } from './main.ts';
 import { runPost } from './post.ts';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { askCoordinator } from '../../lib/measure/coordinator.ts';
+import { loadPlan, overridePlan } from '../../lib/plan/plan-file.ts';
+import { RELEASE_MARGIN, releaseWaitMinutes } from '../../lib/measure/waits.ts';
+
+/** A port nobody listens on right now (the kernel picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 const env = { GITHUB_WORKSPACE: '/ws', RUNNER_TEMP: '/rt' };
 const inputs = { environment: 'native', 'server-address': '198.18.0.1' };
@@ -17,7 +32,7 @@ const endpoint: EndpointFile = {
   startedAt: '2026-01-01T00:00:00.000Z', holdUntil: '2026-01-01T06:00:00.000Z',
 };
 
-function launcher(behaviour: { endpoint?: EndpointFile | Error; released?: boolean } = {}) {
+function launcher(behaviour: { endpoint?: EndpointFile | Error; released?: boolean; prepare?: (command: string) => Promise<string | null> } = {}) {
   const calls: string[] = [];
   let spawnedWith: ServeSettings | null = null;
   const serve: ServeLauncher = {
@@ -35,6 +50,10 @@ function launcher(behaviour: { endpoint?: EndpointFile | Error; released?: boole
     waitForRelease: async (file, served, timeoutMs) => {
       calls.push(`wait-release ${file} ${served.pid} ${timeoutMs}`);
       return behaviour.released ?? true;
+    },
+    prepare: async (command) => {
+      calls.push(`prepare ${command}`);
+      return behaviour.prepare ? behaviour.prepare(command) : null;
     },
   };
   return { serve, calls, spawned: () => spawnedWith };
@@ -87,6 +106,49 @@ describe('start-environment main', () => {
     await run(late, launcher({ released: false }).serve);
     expect(late.outputs.released).toBe('false');
     expect(late.failed).toBe('the client did not release native within 3 min (wait-for-release); the post step tears it down');
+  });
+
+  it('prepares the host first, answering status requests with heartbeats meanwhile, then hands the port to serve', async () => {
+    const port = await freePort();
+    let heard: unknown = null;
+    const fake = launcher({
+      prepare: async () => {
+        heard = await askCoordinator('127.0.0.1', port, 'status', 3000);
+        const release = await askCoordinator('127.0.0.1', port, 'release native', 3000);
+        expect(release).toEqual({ ok: false, error: expect.stringMatching(/^cannot release native: native is not ready yet: preparing the host/) });
+        return null;
+      },
+    });
+    const io = recordingIO({ ...inputs, 'server-address': '127.0.0.1', 'coordinator-port': String(port), 'run-key': '42-1', prepare: 'bash scripts/prepare.sh --role server' }, { env });
+    await run(io, fake.serve);
+    expect(io.failed).toBeNull();
+    expect(fake.calls).toEqual(['prepare bash scripts/prepare.sh --role server', 'spawn', 'wait-endpoint']);
+    expect(heard).toEqual({ ok: false, error: expect.stringMatching(/^native is not ready yet: preparing the host/), heartbeat: { environment: 'native', runKey: '42-1', phase: expect.stringMatching(/^preparing the host/), at: expect.any(String) } });
+    // The port is free again for serve's own coordinator.
+    await expect(askCoordinator('127.0.0.1', port, 'status', 1000)).rejects.toThrow(/ECONNREFUSED/);
+
+    const failing = recordingIO({ ...inputs, 'server-address': '127.0.0.1', 'coordinator-port': String(port), prepare: 'false' }, { env });
+    const broken = launcher({ prepare: async () => 'exited with 1' });
+    await run(failing, broken.serve);
+    expect(failing.failed).toBe("the host's preparation (false) exited with 1; see the log above");
+    expect(broken.calls).toEqual(['prepare false']);
+  });
+
+  it("waits for the release as long as the plan's worst-case sweep with the stated margin (wait-for-release: plan)", async () => {
+    const repo = join(import.meta.dirname, '..', '..', '..');
+    const io = recordingIO({ ...inputs, 'wait-for-release': 'plan', plan: 'quick', replicates: '2' }, { env: { ...env, GITHUB_WORKSPACE: repo } });
+    const fake = launcher();
+    await run(io, fake.serve);
+    expect(io.failed).toBeNull();
+    const { plan, source } = loadPlan('quick', join(repo, 'env', 'plans'));
+    const minutes = releaseWaitMinutes(overridePlan(plan, { replicates: 2 }, source));
+    expect(minutes).toBeGreaterThan(RELEASE_MARGIN.minutes);
+    expect(fake.calls.at(-1)).toBe(`wait-release /rt/virtnet-endpoint-native.json 4242 ${minutes * 60_000}`);
+    expect(io.log.map((l) => l.message)).toContainEqual(expect.stringMatching(new RegExp(`^release wait: ${minutes} min = plan quick's worst-case sweep of one environment \\(\\d+ min\\) x 1.25 \\+ 15 min$`)));
+
+    const none = recordingIO({ ...inputs, 'wait-for-release': 'plan' }, { env });
+    await run(none, launcher().serve);
+    expect(none.failed).toBe("input wait-for-release is 'plan', but no plan input says which plan");
   });
 
   it('refuses to wait for a release without the coordinator', async () => {

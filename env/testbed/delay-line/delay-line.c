@@ -114,12 +114,21 @@ static uint64_t late_percentile(double p) {
   return LATE_BUCKETS - 1;
 }
 
+// Releases at least `from_us` late since the start: cumulative, so a reader takes the difference
+// between two stats lines to see how late releases were during one measurement.
+static uint64_t late_at_least(int from_us) {
+  uint64_t n = 0;
+  for (int i = from_us; i < LATE_BUCKETS; i++) n += late_hist[i];
+  return n;
+}
+
 static void print_stats(void) {
-  printf("stats packets=%llu released=%llu held=%u late_p50_us=%llu late_p90_us=%llu late_p99_us=%llu late_max_us=%llu max_depth=%llu netlink_overruns=%llu ring_overflows=%llu\n",
+  printf("stats packets=%llu released=%llu held=%u late_p50_us=%llu late_p90_us=%llu late_p99_us=%llu late_max_us=%llu max_depth=%llu netlink_overruns=%llu ring_overflows=%llu late_ge_100us=%llu late_ge_1000us=%llu\n",
          (unsigned long long)packets_seen, (unsigned long long)packets_released, ring_count,
          (unsigned long long)late_percentile(0.5), (unsigned long long)late_percentile(0.9),
          (unsigned long long)late_percentile(0.99), (unsigned long long)late_percentile(1.0),
-         (unsigned long long)max_depth, (unsigned long long)netlink_overruns, (unsigned long long)ring_overflows);
+         (unsigned long long)max_depth, (unsigned long long)netlink_overruns, (unsigned long long)ring_overflows,
+         (unsigned long long)late_at_least(100), (unsigned long long)late_at_least(1000));
   fflush(stdout);
 }
 

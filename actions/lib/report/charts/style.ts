@@ -2,7 +2,7 @@
 // and distinct in greyscale print through the per-environment point shapes), fixed fonts and sizes.
 
 import type { Parameter } from '../../plan/plan.ts';
-import { oneLine } from '../../core/text.ts';
+import { oneLine } from '../../core/escape.ts';
 import { own } from '../../core/own.ts';
 
 /** x-axis titles by swept parameter, the same on every chart. */
@@ -47,7 +47,7 @@ export function environmentTitle(name: string, accelerator?: string): string {
  * literal that names a property of Object.prototype ("constructor", "toString", ...) or "if" as an
  * identifier (its keyword table is a plain object), and refuses a literal holding U+2028 or U+2029
  * (line terminators to its ES5 scanner): either made the chart fail to render. So a label is on one
- * line with control and line-separator characters spelled out (core/text.ts), and those names are
+ * line with control and line-separator characters spelled out (core/escape.ts), and those names are
  * labelled "<name> (environment)". Pages and tables show names as they are.
  */
 export function environmentLabel(name: string, accelerator?: string): string {
