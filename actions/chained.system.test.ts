@@ -180,8 +180,9 @@ describe.skipIf(missing !== null)(`actions chained on a real testbed (as the run
     // The site's own stylesheet and script, found beside the bundle (dist/assets/).
     for (const name of SITE_ASSET_NAMES) expect(readFileSync(join(site, 'assets', name)).equals(siteAsset(name)), name).toBe(true);
     expect(r.summary).toContain(`### Run \`${runId}\` (${loadRun(runDir).manifest.status})`);
-    expect(r.summary).toContain('| Claim | Section | Verdict | Finding and evidence |');
-    expect(r.summary).toMatch(/\*\*Verdicts:\*\* \d+ claims: \d+ supported, \d+ refuted, \d+ inconclusive/);
+    // The claims lead with their counts and marks; the judged ones in a table, the others collapsed (job-summary.ts claimsSummary).
+    expect(r.summary).toMatch(/\*\*✅ \d+ supported · ❌ \d+ refuted · ⚪ \d+ inconclusive\*\* of \d+ claims/);
+    expect(r.summary).toMatch(/\| verdict \| claim \| (finding|why) \|/);
     expect(r.summary).toMatch(/\| UDP_STREAM -r 1550 \| (\d+\.\d\d|—)/);
 
     // Rendering the same run again changes no committed file.

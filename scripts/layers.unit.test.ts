@@ -3,7 +3,7 @@
 // or scripts/ (env/ builds on the library, not the reverse). testing/, the one home of test helpers,
 // stands above them all: it may build testbeds with env/, and only tests and benches import it.
 // Across the whole project no files import each other in a circle, and the acts moved to their
-// stage stay there (HOMES). README "Code layout" explains the cut.
+// stage stay there (HOMES). actions/README.md "Code layout" explains the cut.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';

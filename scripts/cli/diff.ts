@@ -1,4 +1,4 @@
-// virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P]
+// virtnet diff <A> <B> [--format text|markdown|json] [--only-changed] [--threshold PCT] [--alpha P]
 //                      [--correction holm|none] [--fail-on-regression] [--repo DIR] [--out DIR] [--claims NAME|FILE]
 
 import { judgedSide } from '../../actions/lib/analyse/claims/judge.ts';
@@ -15,6 +15,7 @@ export const EXIT_REGRESSION = 3;
 export async function commandDiff(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     format: { type: 'string' },
+    'only-changed': { type: 'boolean' },
     threshold: { type: 'string' },
     alpha: { type: 'string' },
     correction: { type: 'string' },
@@ -42,7 +43,7 @@ export async function commandDiff(args: string[]): Promise<number> {
   printError(`A: ${a.origin}\nB: ${b.origin}\n`);
 
   const diff = diffRuns(judgedSide(a, claims), judgedSide(b, claims), options);
-  print(formatDiff(diff, format));
+  print(formatDiff(diff, format, { onlyChanged: values['only-changed'] === true }));
   if (values.out) {
     const files = await buildDiffFiles(diff);
     writeReportFiles(values.out, files);

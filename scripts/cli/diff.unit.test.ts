@@ -42,7 +42,7 @@ describe('virtnet diff refuses bad input with a clear message', () => {
 
   it('lists diff in the usage text', async () => {
     const r = await virtnet('--help');
-    expect(r.stdout).toContain('virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P] [--fail-on-regression]');
+    expect(r.stdout).toContain('virtnet diff <A> <B> [--format text|markdown|json] [--only-changed] [--threshold PCT] [--alpha P] [--fail-on-regression]');
     expect(existsSync(CLI)).toBe(true);
   });
 });

@@ -59,11 +59,12 @@ export const COMMAND_USAGE: Record<string, CommandUsage> = {
 ${REPORT_USAGE}`,
   },
   diff: {
-    synopsis: ['virtnet diff <A> <B> [--format text|markdown|json] [--threshold PCT] [--alpha P] [--fail-on-regression]'],
+    synopsis: ['virtnet diff <A> <B> [--format text|markdown|json] [--only-changed] [--threshold PCT] [--alpha P] [--fail-on-regression]'],
     options: `diff: A is the baseline, B the candidate; each a run directory, a git ref or commit (its run
 committed under reports/runs/), previous (the newest committed run older than the other side) or
 pr-base (the run at the merge base with $GITHUB_BASE_REF)
   --format F            text (default), markdown (job summary, PR comment) or json
+  --only-changed        only the curves with a regressed or improved point (text and markdown)
   --threshold PCT       smallest change that counts as improved/regressed (default 5)
   --alpha P             significance level, Holm-corrected across points (default 0.05)
   --correction holm|none  multiple-comparison correction (default holm)

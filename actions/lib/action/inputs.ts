@@ -319,6 +319,8 @@ export interface RenderReportSettings {
   reportsDir: string;
   /** If set, the static site is built there from every run under <reportsDir>/runs. */
   siteDir: string | null;
+  /** Where the site is published (https, no trailing slash): the job summary links each run's page and shows its key figure. */
+  siteUrl: string | null;
   /** The environments the workflow measured: one with no data in a run is named as missing. */
   environments: string[];
   /** The claims judged: a built-in name (env/plans/<name>-claims.json of the workspace) or a claims file. */
@@ -336,6 +338,19 @@ function claimsInput(read: InputReader, runner: RunnerContext): ClaimsInput {
   return { nameOrPath: /^[a-z0-9-]+$/.test(text) ? text : resolvePath(text, runner.workspace), dir: resolvePath('env/plans', runner.workspace) };
 }
 
+function siteUrlInput(read: InputReader): string | null {
+  const text = optionalInput(read, 'site-url');
+  if (text === null) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw inputError('site-url', `expected the published site's https URL, got ${quoted(text)}`);
+  }
+  if (url.protocol !== 'https:' || url.search || url.hash) throw inputError('site-url', `expected an https URL without query or fragment, got ${quoted(text)}`);
+  return url.href.replace(/\/+$/, '');
+}
+
 export function parseRenderReportInputs(read: InputReader, runner: RunnerContext): RenderReportSettings {
   const siteDir = optionalInput(read, 'site-dir');
   const environments = read('environments').split(',').map((e) => e.trim()).filter((e) => e !== '');
@@ -344,6 +359,7 @@ export function parseRenderReportInputs(read: InputReader, runner: RunnerContext
     runsPath: resolvePath(requiredInput(read, 'runs'), runner.workspace),
     reportsDir: resolvePath(read('reports-dir') || 'reports', runner.workspace),
     siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
+    siteUrl: siteUrlInput(read),
     environments,
     claims: claimsInput(read, runner),
   };

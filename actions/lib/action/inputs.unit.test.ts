@@ -88,8 +88,11 @@ describe('run-sweep inputs', () => {
 describe('render-report, diff-results and build-osv-image inputs', () => {
   it('render-report', () => {
     const paper = { nameOrPath: 'paper', dir: '/ws/env/plans' };
-    expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({ runsPath: '/ws/downloaded', reportsDir: '/ws/reports', siteDir: null, environments: [], claims: paper });
-    expect(parseRenderReportInputs(readerFrom({ runs: '/abs', 'reports-dir': 'r', 'site-dir': '/tmp/site', environments: 'native, docker', claims: 'my/claims.json' }), runner)).toEqual({ runsPath: '/abs', reportsDir: '/ws/r', siteDir: '/tmp/site', environments: ['native', 'docker'], claims: { nameOrPath: '/ws/my/claims.json', dir: '/ws/env/plans' } });
+    expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({ runsPath: '/ws/downloaded', reportsDir: '/ws/reports', siteDir: null, siteUrl: null, environments: [], claims: paper });
+    expect(parseRenderReportInputs(readerFrom({ runs: '/abs', 'reports-dir': 'r', 'site-dir': '/tmp/site', environments: 'native, docker', claims: 'my/claims.json' }), runner)).toEqual({ runsPath: '/abs', reportsDir: '/ws/r', siteDir: '/tmp/site', siteUrl: null, environments: ['native', 'docker'], claims: { nameOrPath: '/ws/my/claims.json', dir: '/ws/env/plans' } });
+    expect(parseRenderReportInputs(readerFrom({ runs: 'x', 'site-url': 'https://example.org/virtnet/' }), runner).siteUrl).toBe('https://example.org/virtnet');
+    expect(error(() => parseRenderReportInputs(readerFrom({ runs: 'x', 'site-url': 'http://example.org' }), runner))).toBe('input site-url: expected an https URL without query or fragment, got "http://example.org"');
+    expect(error(() => parseRenderReportInputs(readerFrom({ runs: 'x', 'site-url': 'pages' }), runner))).toBe('input site-url: expected the published site\'s https URL, got "pages"');
     expect(error(() => parseRenderReportInputs(readerFrom({ runs: 'x', environments: 'native,<b>' }), runner))).toBe('input environments: expected comma-separated environment names, got "<b>"');
     expect(error(() => parseRenderReportInputs(readerFrom({}), runner))).toBe('input runs is required but was not given');
   });

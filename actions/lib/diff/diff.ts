@@ -304,15 +304,24 @@ const HOST_FIELDS: [keyof NonNullable<Manifest['hosts']['client']>, DifferenceCa
   ['kernel', 'kernel'], ['distribution', 'versions'], ['netperfVersion', 'versions'],
 ];
 
-/** Environment details that name a run's own process or container, not its configuration. */
-const PER_RUN_DETAILS = new Set(['pid', 'container', 'imageBuildSeconds', 'imageBuildReason']);
+/**
+ * Environment details that differ on every run and say nothing of its configuration: its own process
+ * and container ids, log paths, start and build times (the noise a reader would have to skip).
+ */
+const PER_RUN_DETAILS = new Set(['pid', 'qemuPid', 'container', 'consoleLog', 'imageBuildSeconds', 'imageBuildReason', 'bootSeconds', 'containerStartSeconds', 'guestBuild']);
+
+/** A host's memory as the kernel reports it moves by a few MB between boots of one machine: compared in whole GiB. */
+function memoryGiB(bytes: unknown): string | null {
+  return typeof bytes === 'number' && Number.isFinite(bytes) ? `${Math.round(bytes / 2 ** 30)} GiB` : text(bytes);
+}
 
 const PLAN_FIELDS = ['name', 'testLengthSeconds', 'replicates', 'warmupSeconds', 'confidence', 'order', 'ports', 'ipVersion', 'retries'] as const;
 
 /**
  * Every configuration difference between two manifests that can move results: plan, environments,
  * testbed link, accelerators, versions, kernel, hardware, sysctls. Not compared: run ids, times,
- * sessions, startup times, per-run process and container ids (they differ on every run) and git
+ * sessions, startup and boot times, per-run process and container ids and log paths (PER_RUN_DETAILS:
+ * they differ on every run), memory below a GiB, and git
  * (shown in the run header).
  */
 export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifference[] {
@@ -351,7 +360,10 @@ export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifferenc
       if (!ha !== !hb) compare(out, 'hardware', `hosts.${role}`, ha ? 'recorded' : null, hb ? 'recorded' : null);
       continue;
     }
-    for (const [field, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field}`, ha[field], hb[field]);
+    for (const [field, category] of HOST_FIELDS) {
+      if (field === 'memoryBytes') compare(out, category, `hosts.${role}.memory`, memoryGiB(ha[field]), memoryGiB(hb[field]));
+      else compare(out, category, `hosts.${role}.${field}`, ha[field], hb[field]);
+    }
     for (const k of keysOf(ha.sysctls, hb.sysctls)) compare(out, 'sysctls', `hosts.${role}.sysctls.${k}`, own(ha.sysctls, k), own(hb.sysctls, k));
   }
   return out;

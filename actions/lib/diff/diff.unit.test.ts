@@ -211,6 +211,22 @@ describe('mismatched runs', () => {
     expect(external).toEqual(['link', 'hosts.server']);
   });
 
+  it('leaves out what differs on every run: process ids, log paths, boot and build times, memory by a few MB', () => {
+    const kvm = (details: Record<string, string>, memoryBytes: number) => testManifest({
+      hosts: { client: testHost('client', { memoryBytes }), server: testHost('server') },
+      environmentDescriptions: { kvm: { name: 'kvm', summary: 'guest', details, accelerator: 'kvm', startupSeconds: 3 } },
+    });
+    const a = kvm({ qemuPid: '5869', consoleLog: 'runs/a/logs/kvm-console.log', bootSeconds: '2.86', guestBuild: 'cached (built in 9.1 s)', kernelVersion: '6.1.0' }, 25_276_026_880);
+    const b = kvm({ qemuPid: '6012', consoleLog: 'runs/b/logs/kvm-console.log', bootSeconds: '3.02', guestBuild: 'cached (built in 8.7 s)', kernelVersion: '6.1.0' }, 25_275_000_000);
+    expect(manifestDifferences(a, b)).toEqual([]);
+    // A real change beside the noise still shows, and so does another machine's memory.
+    const c = kvm({ qemuPid: '7000', consoleLog: 'x', bootSeconds: '1', guestBuild: 'y', kernelVersion: '6.12.0' }, 8 * 2 ** 30);
+    expect(manifestDifferences(a, c).map((m) => [m.field, m.a, m.b])).toEqual([
+      ['environmentDescriptions.kvm.details.kernelVersion', '6.1.0', '6.12.0'],
+      ['hosts.client.memory', '24 GiB', '8 GiB'],
+    ]);
+  });
+
   it('lists a changed link delay, and reads a run recorded before the delay line as having none', () => {
     const old = testManifest(); // no oneWayDelayMicroseconds: recorded before the delay line existed
     const none = testManifest({ link: { ...old.link!, oneWayDelayMicroseconds: 0 } });

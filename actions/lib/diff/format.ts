@@ -48,7 +48,9 @@ function short(commit: string | null): string {
 }
 
 function runLine(r: RunRef): string {
-  const subject = r.subject ? ` "${r.subject}"` : '';
+  // The subject's first 60 characters: enough to recognise the commit, short enough for one terminal line.
+  const first = r.subject ? oneLine(r.subject) : '';
+  const subject = first ? ` "${first.length > 60 ? `${first.slice(0, 59)}\u2026` : first}"` : '';
   return oneLine(`${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ''}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(',') || 'none'}`);
 }
 
@@ -88,6 +90,32 @@ function largestLines(d: RunDiff): string[] {
   return d.summary.largest.map((l) => oneLine(`${l.environment} ${l.test} ${flag(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`));
 }
 
+/** The points that changed, what a reader wants first: regressions, then improvements, each the largest change first. */
+export function changedPoints(d: RunDiff): PointDiff[] {
+  const rank = (p: PointDiff) => (p.classification === 'regressed' ? 0 : 1);
+  return d.points
+    .filter((p) => p.classification === 'regressed' || p.classification === 'improved')
+    .sort((x, y) => rank(x) - rank(y) || Math.abs(y.changePercent ?? 0) - Math.abs(x.changePercent ?? 0));
+}
+
+/** What the formats print: everything, or (--only-changed) only the curves with a regressed or improved point. */
+export interface FormatOptions {
+  onlyChanged?: boolean;
+}
+
+function curvesShown(d: RunDiff, o: FormatOptions): CurveDiff[] {
+  return o.onlyChanged ? d.curves.filter((c) => c.regressed + c.improved > 0) : d.curves;
+}
+
+function changedRow(p: PointDiff): string[] {
+  return [p.classification, oneLine(`${p.environment} ${p.test} ${p.series}`), `${flag(p.parameter)} ${p.value}`, side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted)];
+}
+const CHANGED_HEADER = ['verdict', 'curve', 'point', 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change'];
+
+/** A manifest value in the terminal: long ones (commands, sweeps) cut, so a line stays readable; --format json has them whole. */
+const TEXT_VALUE_MAX = 60;
+const cut = (v: string) => (v.length > TEXT_VALUE_MAX ? `${v.slice(0, TEXT_VALUE_MAX - 1)}\u2026` : v);
+
 function oneSidedLine(p: OneSidedPoint): string {
   return oneLine(`${p.environment} ${p.test} ${p.series} ${flag(p.parameter)} ${p.value}: ${side(p.stats)}`);
 }
@@ -106,20 +134,21 @@ function differenceRows(diffs: readonly ManifestDifference[]): string[][] {
   return diffs.map((m) => [m.category, m.field, m.a ?? '(absent)', m.b ?? '(absent)']);
 }
 
-export function formatDiffText(d: RunDiff): string {
+export function formatDiffText(d: RunDiff, o: FormatOptions = {}): string {
   const out: string[] = [];
   out.push('virtnet diff');
   out.push(`  A (baseline):  ${runLine(d.a)}`);
   out.push(`  B (candidate): ${runLine(d.b)}`);
   out.push(`  ${rulesLine(d)}`);
-  out.push('');
-  if (d.manifestDifferences.length === 0) {
-    out.push('Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)');
-  } else {
-    out.push(`Manifest differences (${d.manifestDifferences.length}; listed first: they explain most result changes):`);
-    out.push(...table(['category', 'field', 'A', 'B'], differenceRows(d.manifestDifferences), '  ', false));
-  }
-  for (const c of d.curves) {
+  out.push('', `Summary: ${summaryLine(d)}`);
+  // What changed first; then the curves, the claims, and the manifests that may explain it.
+  const changed = changedPoints(d);
+  if (changed.length) {
+    out.push('', `Changed points (${d.summary.regressed} regressed, ${d.summary.improved} improved):`);
+    out.push(...table([...CHANGED_HEADER, pHeader(d)], changed.map(changedRow), '  ', false));
+  } else out.push('', 'Changed points: none regressed or improved');
+  out.push(...['', ...claimTextLines(d)]);
+  for (const c of curvesShown(d, o)) {
     const rows = d.points.filter((p) => p.environment === c.environment && p.test === c.test && p.series === c.series);
     out.push('');
     out.push(curveTitle(c));
@@ -134,9 +163,14 @@ export function formatDiffText(d: RunDiff): string {
     out.push('', `Removed (in A only, ${d.removed.length}):`);
     out.push(...d.removed.map((p) => `  ${oneSidedLine(p)}`));
   }
-  out.push('', `Summary: ${summaryLine(d)}`);
-  if (d.summary.largest.length) out.push('Largest changes:', ...largestLines(d).map((l) => `  ${l}`));
-  out.push(...claimTextLines(d));
+  if (d.summary.largest.length) out.push('', 'Largest changes:', ...largestLines(d).map((l) => `  ${l}`));
+  out.push('');
+  if (d.manifestDifferences.length === 0) {
+    out.push('Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)');
+  } else {
+    out.push(`Manifest differences (${d.manifestDifferences.length}; values over ${TEXT_VALUE_MAX} characters cut, --format json has them whole):`);
+    out.push(...table(['category', 'field', 'A', 'B'], differenceRows(d.manifestDifferences).map((r) => r.map(cut)), '  ', false));
+  }
   return `${out.join('\n')}\n`;
 }
 
@@ -161,21 +195,23 @@ function mdTable(header: string[], rows: string[][], numericFirst = false): stri
 
 const VERDICT_MARK: Record<Classification, string> = { improved: '**improved**', regressed: '**regressed**', unchanged: 'unchanged', undecided: '*undecided*' };
 
-export function formatDiffMarkdown(d: RunDiff): string {
+export function formatDiffMarkdown(d: RunDiff, o: FormatOptions = {}): string {
   const out: string[] = [];
   const s = d.summary;
-  out.push(`## virtnet diff: ${md(d.b.label)} vs ${md(d.a.label)}`, '');
+  out.push(`## virtnet diff: ${md(d.a.label)} → ${md(d.b.label)}`, '');
   out.push(`**${s.regressed} regressed, ${s.improved} improved**, ${s.unchanged} unchanged, ${s.undecided} undecided of ${s.compared} points compared; ${s.added} added, ${s.removed} removed.`, '');
+  const changed = changedPoints(d);
+  if (changed.length) {
+    out.push('### Changed points', '');
+    out.push(...mdTable([...CHANGED_HEADER, pHeader(d)], changed.map((p) => {
+      const r = changedRow(p);
+      return [VERDICT_MARK[p.classification], md(r[1]!), md(r[2]!), ...r.slice(3).map(md)];
+    })), '');
+  }
   out.push(...mdTable(['', 'run', 'commit', 'created', 'status', 'plan', 'environments'], [d.a, d.b].map((r, i) => [i === 0 ? 'A (baseline)' : 'B (candidate)', `${md(r.label)}<br>${mdCode(r.runId)}`, `${mdCode(short(r.commit))}${r.branch ? ` (${md(r.branch)})` : ''}`, md(r.createdAt), md(r.status), md(r.plan), md(r.environments.join(', '))])));
   out.push('', `<sub>${md(rulesLine(d))}</sub>`, '');
-  out.push('### Manifest differences', '');
-  if (d.manifestDifferences.length === 0) out.push('None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.');
-  else {
-    out.push('Listed first: they explain most result changes.', '');
-    out.push(...mdTable(['category', 'field', 'A', 'B'], d.manifestDifferences.map((m) => [md(m.category), mdCode(m.field), code(m.a), code(m.b)])));
-  }
-  out.push('', '### Points', '');
-  for (const c of d.curves) {
+  out.push('### Points', '');
+  for (const c of curvesShown(d, o)) {
     const rows = d.points.filter((p) => p.environment === c.environment && p.test === c.test && p.series === c.series);
     const changed = c.regressed + c.improved > 0;
     const headline = `${c.environment} · ${c.test} · ${c.series}: ${c.regressed} regressed, ${c.improved} improved${c.meanChangePercent !== null ? `, mean change ${formatChange(c.meanChangePercent)}` : ''}`;
@@ -198,6 +234,13 @@ export function formatDiffMarkdown(d: RunDiff): string {
   if (d.claimChanges === null) out.push('Not compared: verdicts are not available for both runs.');
   else if (d.claimChanges.length === 0) out.push('No claim changed its verdict.');
   else out.push(...mdTable(['claim', 'A', 'B', 'text'], d.claimChanges.map((c) => [md(c.id), c.a === null ? '*(absent)*' : md(c.a), c.b === null ? '*(absent)*' : md(c.b), md(c.text)])));
+  out.push('', '### Manifest differences', '');
+  if (d.manifestDifferences.length === 0) out.push('None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.');
+  else {
+    out.push(`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`, '');
+    out.push(...mdTable(['category', 'field', 'A', 'B'], d.manifestDifferences.map((m) => [md(m.category), mdCode(m.field), code(m.a), code(m.b)])));
+    out.push('', '</details>');
+  }
   return `${out.join('\n')}\n`;
 }
 
@@ -215,6 +258,6 @@ export function formatDiffJson(d: RunDiff): string {
 export const DIFF_FORMATS = ['text', 'markdown', 'json'] as const;
 export type DiffFormat = (typeof DIFF_FORMATS)[number];
 
-export function formatDiff(d: RunDiff, format: DiffFormat): string {
-  return format === 'json' ? formatDiffJson(d) : format === 'markdown' ? formatDiffMarkdown(d) : formatDiffText(d);
+export function formatDiff(d: RunDiff, format: DiffFormat, o: FormatOptions = {}): string {
+  return format === 'json' ? formatDiffJson(d) : format === 'markdown' ? formatDiffMarkdown(d, o) : formatDiffText(d, o);
 }

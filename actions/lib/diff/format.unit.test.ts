@@ -30,8 +30,8 @@ describe('number formatting', () => {
 
 describe('text format', () => {
   const text = formatDiffText(sample());
-  it('shows the manifest differences before any point table, then tables, added/removed, summary, claims', () => {
-    const order = ['A (baseline):  main', 'Manifest differences (2;', 'plan.replicates', 'native TCP_STREAM from-100', 'native UDP_STREAM from-50', 'Added (in B only, 1)', 'Removed (in A only, 1)', 'Summary: 3 points compared: 0 improved, 2 regressed, 1 unchanged', 'Largest changes:', 'Claims: not compared'];
+  it('leads with what changed: summary, the changed points, claims; then the curves, added/removed, and the manifest differences last', () => {
+    const order = ['A (baseline):  main', 'Summary: 3 points compared: 0 improved, 2 regressed, 1 unchanged', 'Changed points (2 regressed, 0 improved):', 'regressed  native TCP_STREAM from-100', 'Claims: not compared', 'native TCP_STREAM from-100 (-s, bytes)', 'native UDP_STREAM from-50 (-m, bytes)', 'Added (in B only, 1)', 'Removed (in A only, 1)', 'Largest changes:', 'Manifest differences (2;', 'plan.replicates'];
     const at = order.map((s) => text.indexOf(s));
     expect(at.every((i) => i >= 0), JSON.stringify(at)).toBe(true);
     expect([...at].sort((x, y) => x - y)).toEqual(at);
@@ -44,10 +44,25 @@ describe('text format', () => {
   });
 });
 
+describe('--only-changed', () => {
+  it('prints only the curves with a regressed or improved point, in text and markdown', () => {
+    const text = formatDiffText(sample(), { onlyChanged: true });
+    expect(text).toContain('native TCP_STREAM from-100 (-s, bytes)');
+    expect(text).not.toContain('native UDP_STREAM from-50 (-m, bytes)');
+    const md = formatDiffMarkdown(sample(), { onlyChanged: true });
+    expect(md).toContain('native · TCP_STREAM · from-100');
+    expect(md).not.toContain('native · UDP_STREAM · from-50:');
+  });
+});
+
 describe('markdown format', () => {
   const md = formatDiffMarkdown(sample());
   it('has the headline, a manifest table with pipes escaped, and open details for changed curves', () => {
-    expect(md.startsWith('## virtnet diff: feature &lt;x&gt; vs main\n\n**2 regressed, 0 improved**')).toBe(true);
+    expect(md.startsWith('## virtnet diff: main → feature &lt;x&gt;\n\n**2 regressed, 0 improved**')).toBe(true);
+    // The changed points come first, the manifest differences last and collapsed.
+    expect(md.indexOf('### Changed points')).toBeLessThan(md.indexOf('### Points'));
+    expect(md.indexOf('### Manifest differences')).toBeGreaterThan(md.indexOf('### Claims'));
+    expect(md).toContain('<details><summary>2 configuration differences');
     expect(md).toContain('| testbed | `link.shaping` | `tbf rate 100mbit` | `tbf rate 100mbit \\| with a pipe` |');
     expect(md).toContain('<details open><summary>native · TCP_STREAM · from-100: 2 regressed, 0 improved, mean change -20.0%</summary>');
     expect(md).toContain('<details><summary>native · UDP_STREAM · from-50: 0 regressed, 0 improved, mean change 0.0%</summary>');
@@ -157,13 +172,16 @@ describe('overlay chart and diff page', () => {
     expect(svg).toContain('B: feature &lt;x&gt;');
   });
 
-  it('page body: escaped labels, manifest differences first, a chart slot per environment/test', () => {
+  it('page body: escaped labels, the changed points first, manifest differences last and collapsed, a chart slot per environment/test', () => {
     const page = diffPage(sample());
     const body = String(page.bodyHtml);
-    expect(page.title).toBe('Diff: feature <x> vs main');
+    expect(page.title).toBe('Diff: main → feature <x>');
     expect(body).toContain('<td>feature &lt;x&gt;</td>');
     expect(body).not.toContain('<x>');
-    expect(body.indexOf('Manifest differences')).toBeLessThan(body.indexOf('data-chart="diff-native-tcp-stream"'));
+    expect(body.indexOf('<h2>Changed points</h2>')).toBeGreaterThan(-1);
+    expect(body.indexOf('<h2>Changed points</h2>')).toBeLessThan(body.indexOf('data-chart="diff-native-tcp-stream"'));
+    expect(body.indexOf('Manifest differences')).toBeGreaterThan(body.indexOf('data-chart="diff-native-tcp-stream"'));
+    expect(body).toContain('<details><summary>2 configuration differences');
     expect(body).toContain('<td class="verdict-regressed">regressed</td>');
     expect(page.charts).toHaveLength(2);
   });

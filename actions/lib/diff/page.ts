@@ -9,7 +9,7 @@
 import { type DiffChartEntry, diffGroups, groupCharts } from './overlay-chart.ts';
 import { environmentTitle } from '../analyse/environment-names.ts';
 import type { CurveDiff, PointDiff, RunDiff, RunRef } from './diff.ts';
-import { formatChange, formatP } from './format.ts';
+import { changedPoints, formatChange, formatP } from './format.ts';
 import { html, type SafeHtml } from '../core/html.ts';
 import { parameterFlag } from '../plan/plan.ts';
 
@@ -30,7 +30,8 @@ function defaultChartHtml(chart: DiffChartEntry): SafeHtml {
 }
 
 function table(header: string[], rows: SafeHtml[][], className: string): SafeHtml {
-  return html`<table class="${className}"><thead><tr>${header.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r}</tr>`)}</tbody></table>`;
+  // In a box of its own that scrolls: a wide table never widens the page (site.css .scroll).
+  return html`<div class="scroll"><table class="${className}"><thead><tr>${header.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r}</tr>`)}</tbody></table></div>`;
 }
 
 const td = (v: string, cls = ''): SafeHtml => (cls ? html`<td class="${cls}">${v}</td>` : html`<td>${v}</td>`);
@@ -59,20 +60,22 @@ export function diffPage(d: RunDiff, options: DiffPageOptions = {}): DiffPage {
   const groups = diffGroups(d);
   const charts = groupCharts(groups);
   const s = d.summary;
-  const title = `Diff: ${d.b.label} vs ${d.a.label}`;
+  const title = `Diff: ${d.a.label} → ${d.b.label}`;
   const out: SafeHtml[] = [];
   out.push(html`<p class="diff-headline"><strong>${s.regressed} regressed, ${s.improved} improved</strong>, ${s.unchanged} unchanged, ${s.undecided} undecided of ${s.compared} points compared; ${s.added} added, ${s.removed} removed.</p>`);
-  out.push(html`<table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow('A (baseline)', d.a)}${runRow('B (candidate)', d.b)}</tbody></table>`);
+  // What changed first: the regressed and improved points, largest first; then the runs, the curves, the manifests.
+  const changed = changedPoints(d);
+  if (changed.length) {
+    out.push(html`<section class="diff-changed"><h2>Changed points</h2>`);
+    out.push(table(['verdict', 'curve', 'point', 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change', d.options.correction === 'holm' ? 'p (Holm)' : 'p'], changed.map((p) => [
+      td(p.classification, `verdict-${p.classification}`), td(`${environmentTitle(p.environment)} ${p.test} ${p.series}`), td(`${parameterFlag(p.parameter)} ${p.value}`), sideCell(p.a), sideCell(p.b), td(formatChange(p.changePercent), 'num'), td(formatP(p.pAdjusted), 'num'),
+    ]), 'diff-changed-table'));
+    out.push(html`</section>`);
+  }
+  out.push(html`<div class="scroll"><table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow('A (baseline)', d.a)}${runRow('B (candidate)', d.b)}</tbody></table></div>`);
   const correction = d.options.correction === 'holm' ? `Holm-corrected across the ${s.tested} points tested` : 'no multiple-comparison correction';
   out.push(html`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${correction}).</p>`);
 
-  out.push(html`<section class="diff-manifest"><h2>Manifest differences</h2>`);
-  if (d.manifestDifferences.length === 0) out.push(html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`);
-  else {
-    out.push(html`<p>Listed first: they explain most result changes.</p>`);
-    out.push(table(['category', 'field', 'A', 'B'], d.manifestDifferences.map((m) => [td(m.category), html`<td><code>${m.field}</code></td>`, html`<td><code>${m.a ?? '(absent)'}</code></td>`, html`<td><code>${m.b ?? '(absent)'}</code></td>`]), 'diff-manifest-table'));
-  }
-  out.push(html`</section>`);
 
   for (const group of groups) {
     const { chart } = group;
@@ -107,6 +110,16 @@ export function diffPage(d: RunDiff, options: DiffPageOptions = {}): DiffPage {
   if (d.claimChanges === null) out.push(html`<p>Not compared: verdicts are not available for both runs.</p>`);
   else if (d.claimChanges.length === 0) out.push(html`<p>No claim changed its verdict.</p>`);
   else out.push(table(['claim', 'A', 'B', 'text'], d.claimChanges.map((c) => [td(c.id), td(c.a ?? '(absent)'), td(c.b ?? '(absent)'), td(c.text)]), 'diff-claims-table'));
+  out.push(html`</section>`);
+
+  // Last and collapsed: the configuration differences that may explain a change (per-run noise left out, diff.ts).
+  out.push(html`<section class="diff-manifest"><h2>Manifest differences</h2>`);
+  if (d.manifestDifferences.length === 0) out.push(html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`);
+  else {
+    out.push(html`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`);
+    out.push(table(['category', 'field', 'A', 'B'], d.manifestDifferences.map((m) => [td(m.category), html`<td><code>${m.field}</code></td>`, html`<td><code>${m.a ?? '(absent)'}</code></td>`, html`<td><code>${m.b ?? '(absent)'}</code></td>`]), 'diff-manifest-table'));
+    out.push(html`</details>`);
+  }
   out.push(html`</section>`);
   return { title, bodyHtml: html`${out.map((part, i) => (i === 0 ? part : html`\n${part}`))}`, charts };
 }

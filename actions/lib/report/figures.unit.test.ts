@@ -11,6 +11,7 @@ import { loadClaims } from '../analyse/claims/file.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
 import { okRateFigure, tcpAbsoluteFigure, tcpEffectiveSizeFigure, udpAbsoluteFigure, type FigureContext } from './charts/figures.ts';
 import { renderSvg } from './render.ts';
+import { chartNotes } from './charts/lines.ts';
 import { reportTextFiles, runCharts } from './report.ts';
 import { analyseRun } from '../analyse/run.ts';
 import { environmentScales } from './charts/style.ts';
@@ -30,7 +31,7 @@ interface Layer { name?: string; mark: { type: string; shape?: string; opacity?:
 const layers = (spec: object) => (spec as { layer: Layer[] }).layer;
 const layer = (spec: object, name: string) => layers(spec).find((l) => l.name === name);
 const rows = (spec: object) => (spec as { data: { values: Record<string, unknown>[] } }).data.values;
-const subtitle = (spec: object) => (spec as { title: { subtitle: string[] } }).title.subtitle;
+const notes = (spec: object) => chartNotes(spec);
 
 /** The number of marks vega drew for the named layer (`<g class="mark-... role-mark NAME_marks">`), or null when it drew none of that layer. */
 function marksIn(svg: string, name: string): number | null {
@@ -63,7 +64,7 @@ describe('absolute throughput charts', () => {
     expect(layer(spec, 'clipped_low')!.mark.shape).toBe('triangle-down');
     // The error bar is drawn from the cut ends.
     expect(layers(spec).find((l) => l.mark.type === 'errorbar')!.encoding.y).toMatchObject({ field: 'barLow' });
-    expect(subtitle(spec)).toEqual(expect.arrayContaining([expect.stringContaining('TCP goodput (94.15 at 100 Mbit/s)'), expect.stringContaining('faint dots'), expect.stringContaining('\u25B2 above 98.86, \u25BC below 5.29')]));
+    expect(notes(spec)).toEqual(expect.arrayContaining([expect.stringContaining('TCP goodput (94.15 at 100 Mbit/s)'), expect.stringContaining('faint dots'), expect.stringContaining('\u25B2 above 98.86, \u25BC below 5.29')]));
 
     const svg = await renderSvg(spec);
     expect(marksIn(svg, 'capacity')).toBe(1);
@@ -76,7 +77,7 @@ describe('absolute throughput charts', () => {
 
   it('says nothing of cuts and draws no triangle when every interval fits', async () => {
     const spec = tcpAbsoluteFigure(points.filter((p) => p.value === 4100), null, '4e', ctx);
-    expect(subtitle(spec).join('\n')).not.toContain('\u25B2');
+    expect(notes(spec).join('\n')).not.toContain('\u25B2');
     const svg = await renderSvg(spec);
     expect(marksIn(svg, 'clipped_high')).toBe(0);
     expect(marksIn(svg, 'clipped_low')).toBe(0);
@@ -107,7 +108,7 @@ describe('Fig. 4 over the effective send socket size', () => {
     const spec = tcpEffectiveSizeFigure(points, '4 (effective size)', ctx);
     expect([...new Set(rows(spec).map((r) => r.x))]).toEqual([4608, 8200, 16200]);
     expect(rows(spec).filter((r) => r.x === 4608).map((r) => r.requested)).toEqual([100, 100, 300, 300, 500, 500, 1100, 1100, 2300, 2300]);
-    expect(subtitle(spec)).toContain('-s 100...2300 (5 sizes) all gave 4608 B: one condition');
+    expect(notes(spec)).toContain('-s 100...2300 (5 sizes) all gave 4608 B: one condition');
     expect(layers(spec).some((l) => l.mark.type === 'line' && l.name !== 'capacity')).toBe(false);
     expect(layer(spec, 'capacity')).toBeDefined();
     const svg = await renderSvg(spec);

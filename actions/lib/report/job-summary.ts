@@ -9,6 +9,8 @@ import { mdCode, mdText } from '../core/escape.ts';
 import { parameterFlag } from '../plan/plan.ts';
 import { precisionReached } from '../analyse/precision.ts';
 import { precisionTable, tableMarkdown } from '../analyse/tables.ts';
+import { countVerdicts, verdictLabel, type ClaimResult } from '../analyse/claims/judge.ts';
+import { judgedHere, oneLineFinding } from './findings.ts';
 
 /** Outside text in a cell or a line of markdown (core/escape.ts's mdText). */
 export const mdCell = mdText;
@@ -70,5 +72,42 @@ export function sweepSummary(options: { manifest: Manifest; records: readonly Me
   const failed = failedPoints(records);
   if (failed) out.push(`### Failed points\n\n${failed}`);
   out.push(`\nRun directory artifact: ${mdCell(options.artifact)}\n`);
+  return out.join('\n');
+}
+
+/** The figure a job summary shows (Fig. 4a, the paper's first TCP figure): its chart id in a run's report. */
+export const KEY_FIGURE = 'fig4a-tcp-absolute-from-100';
+
+/** A mark beside each verdict, so a reader scanning the summary sees it before reading the word. */
+export const VERDICT_MARK: Record<ClaimResult['verdict'], string> = { supported: '✅', refuted: '❌', inconclusive: '⚪' };
+
+export interface ClaimsSummaryLinks {
+  /** The run's page on the published site (absolute URL), when the site is published. */
+  runPageUrl?: string | null;
+  /** The key figure's SVG on the published site: GitHub shows an image only from a URL, not from the runner's disk. */
+  figureUrl?: string | null;
+}
+
+/**
+ * The claims in a job summary, findings first: the counts with their marks, the claims this run could
+ * judge with their one-line finding, then (collapsed) the claims it could not, a link to the run's
+ * page and the key figure. The whole evidence is in the run's claims.md and on its page.
+ */
+export function claimsSummary(claims: readonly ClaimResult[], links: ClaimsSummaryLinks = {}): string {
+  const c = countVerdicts(claims);
+  const out: string[] = [];
+  out.push(`**${VERDICT_MARK.supported} ${c.supported} supported · ${VERDICT_MARK.refuted} ${c.refuted} refuted · ${VERDICT_MARK.inconclusive} ${c.inconclusive} inconclusive** of ${claims.length} claim${claims.length === 1 ? '' : 's'}${c.onlyTcg ? ` (${c.onlyTcg} inconclusive only because a guest ran under TCG)` : ''}.`, '');
+  if (links.runPageUrl) out.push(`[The run's page: figures, every claim with its evidence, tables](${links.runPageUrl})`, '');
+  if (links.figureUrl) out.push(`![Fig. 4a: TCP_STREAM throughput vs send socket size](${links.figureUrl})`, '');
+  const judged = claims.filter(judgedHere);
+  const rest = claims.filter((x) => !judgedHere(x));
+  const row = (x: ClaimResult) => `| ${VERDICT_MARK[x.verdict]} ${mdCell(verdictLabel(x))} | ${mdCell(x.text)} | ${mdCell(oneLineFinding(x))} |`;
+  if (judged.length) out.push('| verdict | claim | finding |', '|---|---|---|', ...judged.map(row), '');
+  else out.push('_No claim could be judged on this run: the environments they need were not measured or ran under TCG._', '');
+  if (rest.length) {
+    // An HTML block: GitHub reads no markdown inside <summary>, so its text is escaped as HTML (mdCell does).
+    out.push(`<details><summary>${rest.length} claim${rest.length === 1 ? '' : 's'} this run could not judge</summary>`, '');
+    out.push('| verdict | claim | why |', '|---|---|---|', ...rest.map((x) => `| ${VERDICT_MARK[x.verdict]} ${mdCell(verdictLabel(x))} | ${mdCell(x.text)} | ${mdCell(x.missing.length ? `not measured: ${x.missing.join(', ')}` : oneLineFinding(x))} |`), '', '</details>', '');
+  }
   return out.join('\n');
 }

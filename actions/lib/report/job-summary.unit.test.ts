@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { NetperfMetrics } from '../measure/netperf.ts';
 import type { MeasurementRecord } from '../measure/records.ts';
-import { compactTable, failedPoints, mdCell, sweepSummary } from './job-summary.ts';
+import { claimsSummary, compactTable, failedPoints, mdCell, sweepSummary } from './job-summary.ts';
+import type { ClaimResult } from '../analyse/claims/judge.ts';
 import { testManifest } from '../testing/diff-fixtures.ts';
 
 function metrics(mbps: number): NetperfMetrics {
@@ -68,5 +69,30 @@ describe('job summary markdown', () => {
       const counts = table.split('\n').filter((l) => l.startsWith('|')).map((l) => l.replace(/\\\|/g, '').split('|').length);
       expect(new Set(counts).size, table).toBe(1);
     }
+  });
+});
+
+describe('claims in the job summary', () => {
+  const claim = (id: string, verdict: ClaimResult['verdict'], extra: Partial<ClaimResult> = {}): ClaimResult => ({
+    id, text: `claim ${id} | with a pipe`, section: 'III', kind: 'difference' as ClaimResult['kind'], quantifier: 'every', verdict, qualifier: null, onlyTcg: false,
+    finding: `finding of ${id}`, evidence: 'e', judged: '', conditions: '', limits: [], missing: [], note: null, contradicts: [], otherReading: null, parts: [], ...extra,
+  });
+  const claims = [claim('r', 'refuted'), claim('t', 'inconclusive', { qualifier: 'kvm not judged: TCG', onlyTcg: true }), claim('m', 'inconclusive', { missing: ['osv'] })];
+
+  it('opens with the counts and their marks, lists the judged claims with their finding, collapses the others', () => {
+    const md = claimsSummary(claims);
+    expect(md.startsWith('**✅ 0 supported · ❌ 1 refuted · ⚪ 2 inconclusive** of 3 claims (1 inconclusive only because a guest ran under TCG).')).toBe(true);
+    expect(md).toContain('| ❌ refuted | claim r \\| with a pipe | finding of r |');
+    const details = md.slice(md.indexOf('<details><summary>2 claims this run could not judge</summary>'));
+    expect(details).toContain('claim t');
+    expect(details).toContain('not measured: osv');
+    expect(md.indexOf('claim t')).toBeGreaterThan(md.indexOf('<details>'));
+    expect(md).not.toContain('](');
+  });
+
+  it('links the run\'s page and shows the key figure when the site is published', () => {
+    const md = claimsSummary(claims, { runPageUrl: 'https://example.org/runs/x/index.html', figureUrl: 'https://example.org/runs/x/charts/fig4a.svg' });
+    expect(md).toContain('](https://example.org/runs/x/index.html)');
+    expect(md).toContain('![Fig. 4a: TCP_STREAM throughput vs send socket size](https://example.org/runs/x/charts/fig4a.svg)');
   });
 });

@@ -4,6 +4,7 @@
 import { compile, type TopLevelSpec } from 'vega-lite';
 import * as vega from 'vega';
 import { parse, View, type Spec as VegaSpec } from 'vega';
+import { chartNotes } from './charts/lines.ts';
 
 /**
  * Vega numbers clip paths and gradients with a counter global to the process (vega issues 2573,
@@ -158,8 +159,21 @@ async function draw(spec: TopLevelSpec): Promise<string> {
 // Draws one at a time per thread: it is single-threaded work anyway, and it keeps memory flat.
 let queue: Promise<unknown> = Promise.resolve();
 
+/**
+ * The chart's notes (what its marks mean, charts/lines.ts) go into the SVG as its <desc>: the page
+ * shows them under the chart, and an SVG opened on its own still says them. They are kept out of
+ * the drawn spec, so charts that differ only in their notes share one template.
+ */
+function withDescription(svg: string, notes: readonly string[]): string {
+  if (notes.length === 0) return svg;
+  const text = notes.join('; ').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return svg.replace(/^(<svg\b[^>]*>)/, `$1<desc>${text}</desc>`);
+}
+
 export function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const next = queue.then(async () => `${normalizeSvgIds(await draw(spec))}\n`);
+  const notes = chartNotes(spec);
+  const { usermeta: _meta, description: _description, ...drawn } = spec as TopLevelSpec & { usermeta?: unknown; description?: unknown };
+  const next = queue.then(async () => `${withDescription(normalizeSvgIds(await draw(drawn as TopLevelSpec)), notes)}\n`);
   queue = next.catch(() => {});
   return next;
 }

@@ -32,7 +32,7 @@ export function verdictsOf(claims: readonly ClaimResult[]): Verdict[] {
 }
 
 /** The cache's format: raised when a digest's shape changes (a change of the code is caught by build.ts codeFingerprint). */
-export const SITE_CACHE_VERSION = 'virtnet-site-cache-2';
+export const SITE_CACHE_VERSION = 'virtnet-site-cache-3';
 
 /** A file's hash with the facts it was taken at: while they are the same, the file is not read again (as git's index does). */
 export interface FileStamp {

@@ -23,6 +23,7 @@ import { comparable, historyPage, overviewHtml, pairsPage, PAIRS_PATH, type Hist
 import { checkRunId } from '../core/file-names.ts';
 import { indexPage, renderPage, runPagePath, testbedOf, type Link, type SitePage } from './site.ts';
 import { SITE_ASSET_NAMES, siteAsset } from './assets.ts';
+import { atomFeed, FEED_PATH, REGRESSIONS_PATH, regressionsPage, type ChangeEntry } from './regressions.ts';
 import { compareLinksFor, diffPagePath, parseDiffPairs, PICKER_PATH, pickerPage, diffLinksByRun, sitePairs, type RunPair } from './diff-pages.ts';
 import { diffCachePath, doOnWorkers, localRunner, runCachePath, SITE_CACHE_VERSION, type DiffDigest, type FileStamp, type Job, type JobContext, type JobResult, type RunDigest, type Verdict } from './build-jobs.ts';
 
@@ -366,8 +367,14 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   for (const page of options.extraPages ?? []) if (writeUnder(siteDir, page.path, renderPage(page))) written++;
   if (pickerHref && writeUnder(siteDir, PICKER_PATH, renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
   const marks: HistoryMark[] = [];
+  const changes: ChangeEntry[] = [];
   for (const pair of pairs) {
-    if (pair.kind !== 'requested' && comparable(digestOf(pair.a).history, digestOf(pair.b).history)) marks.push(...diffDigests.get(pairKey(pair))!.marks);
+    if (pair.kind !== 'requested' && comparable(digestOf(pair.a).history, digestOf(pair.b).history)) {
+      const digest = diffDigests.get(pairKey(pair))!;
+      marks.push(...digest.marks);
+      const side = (runId: string) => ({ runId, createdAt: digestOf(runId).history.createdAt });
+      changes.push({ a: side(pair.a), b: side(pair.b), diffPath: diffPagePath(pair.a, pair.b), regressed: digest.regressed, improved: digest.improved, marks: digest.marks });
+    }
   }
   const history = { runs: scanned.map((s) => digestOf(s.runId).history), marks };
   for (const metric of HEADLINE_METRICS) {
@@ -376,7 +383,9 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   }
   if (writeUnder(siteDir, PAIRS_PATH, renderPage(pairsPage(scanned.map((s) => ({ ...digestOf(s.runId).history, claims: digestOf(s.runId).claims })))))) written++;
   const indexPath = join(siteDir, 'index.html');
-  if (writeUnder(siteDir, 'index.html', renderPage(indexPage(entries, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH)))) written++;
+  if (writeUnder(siteDir, REGRESSIONS_PATH, renderPage(regressionsPage(changes)))) written++;
+  if (writeUnder(siteDir, FEED_PATH, atomFeed(changes))) written++;
+  if (writeUnder(siteDir, 'index.html', renderPage(indexPage(entries, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH, REGRESSIONS_PATH)))) written++;
   const diffs: SiteDiff[] = pairs.map((pair) => ({ pair, pagePath: join(siteDir, diffPagePath(pair.a, pair.b)), regressed: diffDigests.get(pairKey(pair))!.regressed, improved: diffDigests.get(pairKey(pair))!.improved }));
   const indexed: [string, CacheIndex['runs'][string]][] = scanned.map((r) => [stamps.get(r.dir)!.dirKey, { manifest: stamps.get(r.dir)!.manifest, digest: digestOf(r.runId) }]);
   const index: CacheIndex = { version: SITE_CACHE_VERSION, runs: Object.fromEntries(indexed.sort(([x], [y]) => x.localeCompare(y))) };

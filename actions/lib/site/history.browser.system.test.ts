@@ -83,6 +83,11 @@ describe.skipIf(missing !== null)(`history pages in headless Chromium${skipNote(
       expect(await page.locator('table#runs tr[data-run]:visible').count()).toBe(6);
       for (const id of await page.locator('table#runs tr[data-run]:visible').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')))) expect(id).toMatch(/^hist-big-/);
       expect(await page.locator('#overview-tcp-mean g.series:visible').count()).toBe(3);
+      // The filter is kept in the URL: a reload (or the link) opens the same filtered view.
+      expect(new URL(page.url()).searchParams.get('pair')).toBe('big');
+      await page.reload({ waitUntil: 'load' });
+      expect(await page.locator('#history-filters select[data-filter="pair"]').inputValue()).toBe('big');
+      expect(await page.locator('table#runs tr[data-run]:visible').count()).toBe(6);
       // The overview chart leads to its history page.
       await page.locator('#overview-tcp-mean a.overview-link').click();
       await page.waitForURL(/history\/tcp-mean\.html$/);

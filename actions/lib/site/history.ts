@@ -96,6 +96,8 @@ export interface SeriesPoint {
   runId: string;
   /** Position of the run among all runs, oldest 0. */
   index: number;
+  /** When the run was made (its manifest's createdAt), in ms since the epoch: the x axis. */
+  at: number;
   value: HeadlineValue;
   mark: HistoryMark | null;
 }
@@ -111,6 +113,9 @@ export interface Series {
 export interface MetricHistory {
   metric: HeadlineMetric;
   runs: number;
+  /** The oldest and newest run's time (ms since the epoch): the x axis' ends. */
+  from: number;
+  to: number;
   series: Series[];
 }
 
@@ -127,13 +132,32 @@ export function metricHistory(runs: readonly HistoryRun[], marks: readonly Histo
       const key = JSON.stringify([environment, run.plan, run.testbed]);
       let s = series.get(key);
       if (!s) series.set(key, (s = { environment, plan: run.plan, pair: run.pair, testbed: run.testbed, points: [] }));
-      s.points.push({ runId: run.runId, index, value, mark: markAt.get(`${run.runId}\n${environment}`) ?? null });
+      s.points.push({ runId: run.runId, index, at: timeOf(run), value, mark: markAt.get(`${run.runId}\n${environment}`) ?? null });
     }
   });
   const order = orderEnvironments([...series.values()].map((s) => s.environment));
   const rank = new Map(order.map((e, i) => [e, i]));
   const sorted = [...series.values()].sort((a, b) => rank.get(a.environment)! - rank.get(b.environment)! || a.plan.localeCompare(b.plan) || a.testbed.localeCompare(b.testbed));
-  return { metric, runs: ordered.length, series: sorted };
+  const times = ordered.map(timeOf);
+  return { metric, runs: ordered.length, from: times.length ? Math.min(...times) : 0, to: times.length ? Math.max(...times) : 0, series: sorted };
+}
+
+/** A run's createdAt as ms since the epoch; 0 for a date that does not parse (drawn at the left edge). */
+function timeOf(run: Pick<HistoryRun, 'createdAt'>): number {
+  const t = Date.parse(run.createdAt);
+  return Number.isFinite(t) ? t : 0;
+}
+
+const DAY = 86_400_000;
+
+/** Up to `count` dates spread over [from, to] with their labels: days (UTC), or hours when the runs span under two days. */
+export function dateTicks(from: number, to: number, count: number): { at: number; label: string }[] {
+  const label = (t: number) => {
+    const iso = new Date(t).toISOString();
+    return to - from < 2 * DAY ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(0, 10);
+  };
+  if (!(to > from)) return [{ at: from, label: label(from) }];
+  return Array.from({ length: count }, (_, i) => from + ((to - from) * i) / (count - 1)).map((at) => ({ at, label: label(at) }));
 }
 
 // ---------------------------------------------------------------- drawing
@@ -190,7 +214,8 @@ export function historySvg(h: MetricHistory, size: ChartSize, root: string): Saf
   hi += pad;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const x = (index: number) => left + (h.runs <= 1 ? plotW / 2 : (index / (h.runs - 1)) * plotW);
+  // x is the run's date: runs made close together sit close together, and a gap of weeks shows.
+  const x = (at: number) => left + (h.to > h.from ? ((at - h.from) / (h.to - h.from)) * plotW : plotW / 2);
   const y = (v: number) => top + plotH - ((v - lo) / (hi - lo)) * plotH;
   const scales = environmentScales(orderEnvironments(h.series.map((s) => s.environment)));
   const order = orderEnvironments(h.series.map((s) => s.environment));
@@ -210,16 +235,16 @@ export function historySvg(h: MetricHistory, size: ChartSize, root: string): Saf
     }
     if (current.length) stretches.push(current);
     const bands = stretches.map((st) => {
-      const upper = st.map((p) => `${n(x(p.index))},${n(y(p.value.high!))}`);
-      const lower = [...st].reverse().map((p) => `${n(x(p.index))},${n(y(p.value.low!))}`);
+      const upper = st.map((p) => `${n(x(p.at))},${n(y(p.value.high!))}`);
+      const lower = [...st].reverse().map((p) => `${n(x(p.at))},${n(y(p.value.low!))}`);
       // A single point's band is a short bar, so it still shows.
-      return st.length === 1 ? html`<line class="band-bar" x1="${n(x(st[0]!.index))}" x2="${n(x(st[0]!.index))}" y1="${n(y(st[0]!.value.low!))}" y2="${n(y(st[0]!.value.high!))}" stroke="${c}"></line>` : html`<polygon class="band" points="${[...upper, ...lower].join(' ')}" fill="${c}"></polygon>`;
+      return st.length === 1 ? html`<line class="band-bar" x1="${n(x(st[0]!.at))}" x2="${n(x(st[0]!.at))}" y1="${n(y(st[0]!.value.low!))}" y2="${n(y(st[0]!.value.high!))}" stroke="${c}"></line>` : html`<polygon class="band" points="${[...upper, ...lower].join(' ')}" fill="${c}"></polygon>`;
     });
-    const line = s.points.length > 1 ? html`<polyline class="line" points="${s.points.map((p) => `${n(x(p.index))},${n(y(p.value.value))}`).join(' ')}" stroke="${c}"></polyline>` : null;
+    const line = s.points.length > 1 ? html`<polyline class="line" points="${s.points.map((p) => `${n(x(p.at))},${n(y(p.value.value))}`).join(' ')}" stroke="${c}"></polyline>` : null;
     const marks = s.points.filter((p) => p.mark).map((p) => {
       const m = p.mark!;
       const kind = m.regressed && m.improved ? 'both' : m.regressed ? 'regressed' : 'improved';
-      const cx = x(p.index);
+      const cx = x(p.at);
       const cy = y(p.value.value);
       const shape = m.regressed ? `${n(cx - 6)},${n(cy - 5)} ${n(cx + 6)},${n(cy - 5)} ${n(cx)},${n(cy + 7)}` : `${n(cx - 6)},${n(cy + 5)} ${n(cx + 6)},${n(cy + 5)} ${n(cx)},${n(cy - 7)}`;
       const title = `${kind === 'both' ? 'significant regression and improvement' : kind === 'regressed' ? 'significant regression' : 'significant improvement'} against ${m.against} (diff)`;
@@ -229,16 +254,22 @@ export function historySvg(h: MetricHistory, size: ChartSize, root: string): Saf
     // The overview draws the dots of short series only (without titles): a thousand runs' dots are
     // for the history pages, where they are links.
     const dots = !size.pointLinks && s.points.length >= OVERVIEW_DOTS_BELOW ? [] : s.points.map((p) => {
-      if (!size.pointLinks) return html`<circle class="point" cx="${n(x(p.index))}" cy="${n(y(p.value.value))}" r="1.8" fill="${c}"></circle>`;
+      if (!size.pointLinks) return html`<circle class="point" cx="${n(x(p.at))}" cy="${n(y(p.value.value))}" r="1.8" fill="${c}"></circle>`;
       const title = `${p.runId} · ${environmentTitle(s.environment)} · ${valueText(p.value, h.metric)}`;
-      const dot = html`<circle class="point" data-run="${p.runId}" cx="${n(x(p.index))}" cy="${n(y(p.value.value))}" r="${size.pointLinks ? 3.5 : 1.8}" fill="${c}"><title>${title}</title></circle>`;
+      const dot = html`<circle class="point" data-run="${p.runId}" cx="${n(x(p.at))}" cy="${n(y(p.value.value))}" r="${size.pointLinks ? 3.5 : 1.8}" fill="${c}"><title>${title}</title></circle>`;
       return size.pointLinks ? html`<a class="point-link" href="${safeHref(`${root}${runPagePath(p.runId)}`)}">${dot}</a>` : dot;
     });
     return html`<g class="series" data-env="${s.environment}" data-plan="${s.plan}" data-pair="${s.pair ?? NO_PAIR}" data-testbed="${s.testbed}">${bands}${line}${dots}${marks}</g>`;
   });
   const info = METRIC_INFO[h.metric];
+  // Date labels under the plot: first and last anchored inside it; on the overview only those two.
+  const marks = dateTicks(h.from, h.to, size.pointLinks ? 5 : 2);
+  const dates = h.runs === 0 ? null : marks.map((t, i) => {
+    const anchor = marks.length === 1 ? 'middle' : i === 0 ? 'start' : i === marks.length - 1 ? 'end' : 'middle';
+    return html`<text class="tick date" x="${n(marks.length === 1 ? left + plotW / 2 : x(t.at))}" y="${n(height - 6)}" text-anchor="${anchor}">${t.label}</text>`;
+  });
   const empty = h.series.length === 0 ? html`<text class="empty" x="${n(left + plotW / 2)}" y="${n(top + plotH / 2)}" text-anchor="middle">no run measured this</text>` : null;
-  return html`<svg class="history" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${info.title} over ${h.runs} runs"><rect class="frame" x="${left}" y="${top}" width="${plotW}" height="${plotH}"></rect>${grid}<text class="axis" x="${n(left + plotW / 2)}" y="${n(height - 6)}" text-anchor="middle">runs, oldest to newest (${h.runs})</text>${series}${empty}</svg>`;
+  return html`<svg class="history" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${info.title} over ${h.runs} runs"><rect class="frame" x="${left}" y="${top}" width="${plotW}" height="${plotH}"></rect>${grid}${dates}${series}${empty}</svg>`;
 }
 
 export function historyPagePath(metric: HeadlineMetric): string {
@@ -330,9 +361,9 @@ export function pairsPage(runs: readonly PairRun[]): SitePage {
       return c ? html`<td class="verdict verdict-${c.verdict}">${verdictLabel(c)}</td>` : html`<td class="verdict">(not judged)</td>`;
     })}</tr>\n`);
     return html`<h2>Plan ${plan}</h2>
-<table class="pairs" data-plan="${plan}"><thead>${head}</thead>
+<div class="scroll"><table class="pairs" data-plan="${plan}"><thead>${head}</thead>
 <tbody>
-${rows}</tbody></table>
+${rows}</tbody></table></div>
 `;
   });
   const body = html`<p>For each plan, the latest run on each runner pair (or testbed, for runs without a pair) with the paper's claims judged on it, side by side: the same claims, judged per pair.</p>

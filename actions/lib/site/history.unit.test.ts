@@ -6,7 +6,7 @@ import { headlineMetrics, type Headline } from '../analyse/headline.ts';
 import { analyseRun } from '../analyse/run.ts';
 import { diffRuns } from '../diff/diff.ts';
 import { syntheticMean, syntheticRun } from '../testing/synthetic.ts';
-import { comparable, diffMarks, historyPage, historyRun, historySvg, HISTORY_SIZE, metricHistory, orderEnvironments, overviewHtml, pairsPage, testbedOf, ticks, type HistoryRun } from './history.ts';
+import { comparable, diffMarks, historyPage, historyRun, historySvg, HISTORY_SIZE, metricHistory, dateTicks, orderEnvironments, overviewHtml, pairsPage, testbedOf, ticks, type HistoryRun } from './history.ts';
 import { previousRunPairs } from './diff-pages.ts';
 
 const PLANS = new URL('../../../env/plans', import.meta.url).pathname;
@@ -23,6 +23,22 @@ describe('history data', () => {
     expect(testbedOf({ runnerPair: null, link: { ...link, oneWayDelayMicroseconds: 5000 } })).toBe('embedded testbed, 100 Mbit/s, 5000 us one-way delay');
     expect(testbedOf({ runnerPair: 'modern', link })).toBe('runner pair modern');
     expect(testbedOf({ runnerPair: null, link: null })).toBe('testbed not recorded');
+  });
+
+  it('draws runs at their dates: the axis is labelled with dates, and a gap of days shows as a gap', () => {
+    const runs = [
+      hrun('a', '2026-01-01T00:00:00.000Z', [{ environment: 'native', metrics: { 'tcp-mean': value(94) } }]),
+      hrun('b', '2026-01-02T00:00:00.000Z', [{ environment: 'native', metrics: { 'tcp-mean': value(93) } }]),
+      hrun('c', '2026-01-11T00:00:00.000Z', [{ environment: 'native', metrics: { 'tcp-mean': value(92) } }]),
+    ];
+    const svg = historySvg(metricHistory(runs, [], 'tcp-mean'), HISTORY_SIZE, '../').toString();
+    expect(svg).toContain('>2026-01-01</text>');
+    expect(svg).toContain('>2026-01-11</text>');
+    const xs = [...svg.matchAll(/<circle class="point" data-run="(\w)" cx="([\d.]+)"/g)].map((m) => Number(m[2]));
+    expect(xs).toHaveLength(3);
+    // a and b are one day apart, b and c nine: c is nine times as far from b as b from a.
+    expect((xs[2]! - xs[1]!) / (xs[1]! - xs[0]!)).toBeCloseTo(9, 5);
+    expect(dateTicks(Date.parse('2026-01-01T10:00:00Z'), Date.parse('2026-01-01T16:00:00Z'), 2).map((t) => t.label)).toEqual(['01-01 10:00', '01-01 16:00']);
   });
 
   it('orders environments as the paper does, then any other (a variant) by name', () => {

@@ -87,9 +87,15 @@ describe.skipIf(missing !== null)(`site in headless Chromium${skipNote(missing)}
         expect(await page.locator('.vega img').count()).toBe(0);
         const claims = page.locator('#claims tbody tr');
         expect(await claims.count()).toBeGreaterThanOrEqual(7);
-        // Claims come before the figures.
-        const order = await page.evaluate(() => { const c = document.getElementById('claims'); const f = document.querySelector('figure.chart'); return c && f ? c.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING : 0; });
-        expect(order).toBeTruthy();
+        // The verdict strip comes before the figures, the claims' evidence after them.
+        const order = await page.evaluate(() => {
+          const strip = document.getElementById('verdicts');
+          const claims = document.getElementById('claims');
+          const figure = document.querySelector('figure.chart');
+          if (!strip || !claims || !figure) return false;
+          return Boolean(strip.compareDocumentPosition(figure) & Node.DOCUMENT_POSITION_FOLLOWING) && Boolean(figure.compareDocumentPosition(claims) & Node.DOCUMENT_POSITION_FOLLOWING);
+        });
+        expect(order).toBe(true);
         // The vega-embed the page runs is the one of the vega-embed dependency.
         expect(await page.evaluate(() => (window as unknown as { vegaEmbed: { version: string } }).vegaEmbed.version)).toBe(VEGA_EMBED_VERSION);
         if (runId === 'synthetic-tcg') {
@@ -97,10 +103,11 @@ describe.skipIf(missing !== null)(`site in headless Chromium${skipNote(missing)}
           expect(await page.locator('main').innerText()).toContain(EVIL);
           expect(await page.locator('main img').count()).toBe(0);
           expect(await page.locator('#table2-hardware').innerText()).toContain(`host${EVIL}`);
-          expect(await page.locator('#claims').innerText()).toContain('supported');
+          // The claims table is collapsed (<details>): its text is there, not rendered.
+          expect(await page.locator('#claims').textContent()).toContain('supported');
         } else {
           expect(await page.locator('.banner').count()).toBe(0);
-          expect(await page.locator('#claims').innerText()).toContain('inconclusive');
+          expect(await page.locator('#claims').textContent()).toContain('inconclusive');
         }
       }
       expect(dialogs).toEqual([]);
@@ -144,7 +151,7 @@ describe.skipIf(missing !== null)(`site in headless Chromium${skipNote(missing)}
       expect(await native.textContent()).toContain('A: synthetic-tcg');
       expect(await native.textContent()).toContain('B: synthetic-native');
       // The tables: runs, manifest differences, the points of every common curve, claims that changed.
-      expect(await page.locator('h1').textContent()).toBe('Diff: synthetic-native vs synthetic-tcg');
+      expect(await page.locator('h1').textContent()).toBe('Diff: synthetic-tcg → synthetic-native');
       expect(await page.locator('table.diff-runs tbody tr').count()).toBe(2);
       expect(await page.locator('table.diff-manifest-table tbody tr').count()).toBeGreaterThan(0);
       // Native is in both runs: its three curves (TCP from-100 and from-300, UDP) have point tables.
@@ -152,7 +159,8 @@ describe.skipIf(missing !== null)(`site in headless Chromium${skipNote(missing)}
       expect(await page.locator('.diff-claims').textContent()).toMatch(/Claims whose verdict changed/);
       expect(await page.locator('table.diff-claims-table tbody tr').count()).toBeGreaterThan(0);
       // The hostname with markup differs between the runs: shown as text in the manifest differences.
-      expect(await page.locator('table.diff-manifest-table').innerText()).toContain(`host${EVIL}`);
+      // Collapsed (<details>): the text is there as text, not rendered until opened.
+      expect(await page.locator('table.diff-manifest-table').textContent()).toContain(`host${EVIL}`);
       expect(await page.locator('main img').count()).toBe(0);
       expect(await page.locator('.banner').innerText()).toContain('TCG');
 

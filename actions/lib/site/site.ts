@@ -11,7 +11,7 @@
 import { plural } from '../core/text.ts';
 import { html, jsonScript, safeHref, type SafeHtml } from '../core/html.ts';
 import type { TopLevelSpec } from 'vega-lite';
-import { countsLine, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
+import { countsLine, countVerdicts, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
 import { checkRunId } from '../core/file-names.ts';
 import { environmentTitle } from '../analyse/environment-names.ts';
 import { TCG_WARNING, usesTcg } from '../report/charts/figures.ts';
@@ -20,6 +20,10 @@ import type { ChartEntry } from '../report/report.ts';
 import type { RunAnalysis } from '../analyse/run.ts';
 import { linkSummary, type Table } from '../analyse/tables.ts';
 import { own } from '../core/own.ts';
+import { chartNotes } from '../report/charts/lines.ts';
+import { judgedHere, oneLineFinding } from '../report/findings.ts';
+
+export { judgedHere, oneLineFinding } from '../report/findings.ts';
 import { parameterFlag } from '../plan/plan.ts';
 
 export interface SiteChart {
@@ -96,13 +100,18 @@ ${charts}${scripts}</body>
 `.toString();
 }
 
+/** A table too wide for a phone scrolls inside its own box, never the page. */
+export function scrollBox(table: SafeHtml): SafeHtml {
+  return html`<div class="scroll">${table}</div>`;
+}
+
 export function tableHtml(t: Table): SafeHtml {
   const head = html`<tr>${t.columns.map((c) => html`<th scope="col">${c}</th>`)}</tr>`;
   const rows = t.rows.map((r) => html`<tr>${r.map((v, i) => (i === 0 ? html`<th scope="row">${v}</th>` : html`<td>${v}</td>`))}</tr>\n`);
-  return html`<table class="facts" id="${t.id}"><caption>${t.title}</caption>
+  return scrollBox(html`<table class="facts" id="${t.id}"><caption>${t.title}</caption>
 <thead>${head}</thead>
 <tbody>
-${rows}</tbody></table>`;
+${rows}</tbody></table>`);
 }
 
 export function claimsTableHtml(claims: readonly ClaimResult[]): SafeHtml {
@@ -110,10 +119,50 @@ export function claimsTableHtml(claims: readonly ClaimResult[]): SafeHtml {
   const finding = (c: ClaimResult) => (c.finding ? html`<p class="finding">${c.finding}</p>` : '');
   const limits = (c: ClaimResult) => ((c.limits ?? []).length ? html`<p class="limits">What this testbed cannot show: ${c.limits.join(' ')}</p>` : '');
   const rows = claims.map((c) => html`<tr class="verdict-${c.verdict}" id="claim-${c.id}"><td>${c.text}</td><td>${c.section}</td><td class="verdict">${verdictLabel(c)}</td><td>${finding(c)}${limits(c)}<details><summary>evidence</summary>${c.evidence}</details><p class="conditions">Judged under: ${c.conditions}.</p><details><summary>how judged</summary>${c.judged}${c.note ? ` ${c.note}` : ''}</details></td></tr>\n`);
-  return html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run: ${countsLine(claims)}</caption>
+  return scrollBox(html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run: ${countsLine(claims)}</caption>
 <thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Finding and evidence</th></tr></thead>
 <tbody>
-${rows}</tbody></table>`;
+${rows}</tbody></table>`);
+}
+
+/** The three counts as the index's column shows them, each in its verdict's colour: supported / refuted / inconclusive. */
+export function verdictNumbersHtml(v: Record<'supported' | 'refuted' | 'inconclusive', number | string>): SafeHtml {
+  return html`<span class="count v-supported" title="supported">${v.supported}</span> / <span class="count v-refuted" title="refuted">${v.refuted}</span> / <span class="count v-inconclusive" title="inconclusive">${v.inconclusive}</span>`;
+}
+
+/** A commit message's subject line: the index shows one line a row. */
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim();
+}
+
+/** Supported, refuted, inconclusive: each count in its verdict's colour (site.css), with its word, so colour is never the only cue. */
+export function verdictCountsHtml(v: Record<'supported' | 'refuted' | 'inconclusive', number>): SafeHtml {
+  return html`<span class="counts"><span class="count v-supported">${v.supported} supported</span> <span class="count v-refuted">${v.refuted} refuted</span> <span class="count v-inconclusive">${v.inconclusive} inconclusive</span></span>`;
+}
+
+/** How many of the judged-here claims the strip lists before pointing to the table: the figures stay above the fold. */
+const STRIP_MAX = 4;
+
+/**
+ * The run page's first block: the verdicts counted, then the claims this run could judge with what
+ * it found, refuted first (what a reader most needs to know), at most STRIP_MAX of them.
+ */
+export function verdictStripHtml(claims: readonly ClaimResult[]): SafeHtml {
+  const counts = countVerdicts(claims);
+  const order = { refuted: 0, supported: 1, inconclusive: 2 } as const;
+  const judged = claims.filter(judgedHere).sort((a, b) => order[a.verdict] - order[b.verdict]);
+  const shown = judged.slice(0, STRIP_MAX);
+  const items = shown.map((c) => html`<li class="v-${c.verdict}"><a class="mark" href="${safeHref(`#claim-${c.id}`)}">${c.verdict}</a> ${c.text} <span class="finding">${oneLineFinding(c)}</span></li>\n`);
+  const rest = judged.length - shown.length;
+  const notJudged = claims.length - judged.length;
+  const list = judged.length === 0
+    ? html`<p class="none">No claim could be judged on this run: the environments they need were not measured or ran under TCG.</p>\n`
+    : html`<ul class="judged">\n${items}</ul>\n`;
+  const tail = [rest > 0 ? `${plural(rest, 'more claim')} judged here` : null, notJudged > 0 ? `${plural(notJudged, 'claim')} this run could not judge` : null].filter((t) => t !== null);
+  return html`<section class="verdict-strip" id="verdicts" aria-label="Verdicts">
+<p>${verdictCountsHtml(counts)} <span class="of">of ${plural(claims.length, 'claim')}</span></p>
+${list}${tail.length ? html`<p class="more">${tail.join('; ')}: <a href="#claims-section">all claims with their evidence</a></p>\n` : null}</section>
+`;
 }
 
 /** What the run can and cannot test, before its verdicts. */
@@ -122,16 +171,22 @@ export function claimsScopeHtml(scope: ClaimsScope): SafeHtml {
   return html`<div class="scope"><p><strong>Conditions:</strong> ${scope.conditions}.</p><p><strong>This run can test:</strong></p>${list(scope.canTest)}<p><strong>This run cannot test:</strong></p>${list(scope.cannotTest.length ? scope.cannotTest : ['(nothing this run lacks)'])}</div>\n`;
 }
 
+/** The chart's notes (what its marks mean) under it, where the chart itself shows one short subtitle. */
+function notesHtml(c: SiteChart): SafeHtml | null {
+  const notes = chartNotes(c.spec);
+  return notes.length ? html`<span class="notes">${notes.join('; ')}.</span> ` : null;
+}
+
 export function chartHtml(c: SiteChart): SafeHtml {
   if (c.svgPath === null) {
     return html`<figure class="chart" id="chart-${c.id}">
 <div class="vega" data-chart="${c.id}"><p class="no-svg">${c.title}: drawn in the browser from the Vega-Lite spec in this page (the site was built without pre-rendered SVGs).</p></div>
-<figcaption>${c.title}</figcaption>
+<figcaption>${notesHtml(c)}${c.title}</figcaption>
 </figure>`;
   }
   return html`<figure class="chart" id="chart-${c.id}">
 <div class="vega" data-chart="${c.id}"><img src="${safeHref(c.svgPath)}" alt="${c.title}" width="680"></div>
-<figcaption>${c.title} · <a href="${safeHref(c.specPath)}">Vega-Lite spec</a> · <a href="${safeHref(c.svgPath)}">SVG</a></figcaption>
+<figcaption>${notesHtml(c)}<a href="${safeHref(c.specPath)}">Vega-Lite spec</a> · <a href="${safeHref(c.svgPath)}">SVG</a></figcaption>
 </figure>`;
 }
 
@@ -188,7 +243,16 @@ export function runPage({ manifest: m, analysis: a, charts, diffLinks = [], pick
   const siteCharts: SiteChart[] = charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: noSvg?.has(c.id) ? null : `charts/${c.id}.svg`, spec: c.spec }));
   const envList = a.environments.map((e) => environmentTitle(e, own(m.environmentDescriptions, e)?.accelerator)).join(', ') || '(none measured)';
   const errors = Object.entries(m.environmentErrors ?? {});
-  const body = html`${claimsScopeHtml(a.scope)}<p class="link"><strong>Testbed link:</strong> ${linkSummary(m)}</p>
+  // Findings first: the verdicts, then the figures; the evidence, tables and the run's facts after.
+  const body = html`${verdictStripHtml(a.claims)}<h2 id="figures">Figures</h2>
+${siteCharts.map((c) => html`${chartHtml(c)}\n`)}<p class="method">Points are means over replicates with two-sided 95% Student-t intervals; relative throughput is mean/native-mean with first-order (delta method) error propagation; Fig. 5/7 averages the relative points in 0-6000 B; the signed area is the trapezoid rule over the points both curves share. Drag to pan and scroll to zoom a chart.</p>
+<h2 id="claims-section">Claims</h2>
+<details class="evidence"><summary>The ${plural(a.claims.length, 'claim')} with their evidence, and what this run can and cannot test</summary>
+${claimsScopeHtml(a.scope)}${claimsTableHtml(a.claims)}
+</details>
+<h2>Tables</h2>
+${a.tables.map((t) => html`${tableHtml(t)}\n`)}<h2 id="run-facts">Run</h2>
+<p class="link"><strong>Testbed link:</strong> ${linkSummary(m)}</p>
 <dl class="run-facts">
 <dt>Commit</dt><dd><code>${m.git.commit ?? '(unknown)'}</code>${m.git.dirty ? ' (with uncommitted changes)' : ''} ${m.git.subject ?? ''}</dd>
 <dt>Branch</dt><dd>${m.git.branch ?? '(unknown)'}</dd>
@@ -197,12 +261,7 @@ export function runPage({ manifest: m, analysis: a, charts, diffLinks = [], pick
 <dt>Plan</dt><dd>${m.plan.name} (${m.planSource}): ${plural(m.plan.replicates, 'replicate')}, ${m.plan.testLengthSeconds} s per test</dd>
 <dt>Environments</dt><dd>${envList}</dd>
 </dl>
-${diffLinksHtml(diffLinks, pickerHref)}${confidenceNote(a)}${udpAnomalyNote(a)}${errors.length ? html`<ul class="errors">${errors.map(([e, msg]) => html`<li>${e}: ${msg}</li>`)}</ul>\n` : null}<h2>Claims</h2>
-${claimsTableHtml(a.claims)}
-<h2>Figures</h2>
-<p class="method">Points are means over replicates with two-sided 95% Student-t intervals; relative throughput is mean/native-mean with first-order (delta method) error propagation; Fig. 5/7 averages the relative points in 0-6000 B; the signed area is the trapezoid rule over the points both curves share. Drag to pan and scroll to zoom a chart.</p>
-${siteCharts.map((c) => html`${chartHtml(c)}\n`)}<h2>Tables</h2>
-${a.tables.map((t) => html`${tableHtml(t)}\n`)}<h2>Data</h2>
+${diffLinksHtml(diffLinks, pickerHref)}${confidenceNote(a)}${udpAnomalyNote(a)}${errors.length ? html`<ul class="errors">${errors.map(([e, msg]) => html`<li>${e}: ${msg}</li>`)}</ul>\n` : null}<h2>Data</h2>
 <ul class="downloads">
 ${DOWNLOADS.map(([file, note]) => html`<li>${link({ href: file, text: file })}${note}</li>\n`)}</ul>`;
   return { path: runPagePath(m.runId), title: `Run ${m.runId}`, banner: tcgBanner(m), body, charts: siteCharts };
@@ -272,17 +331,19 @@ export function sortEntries(entries: readonly IndexEntry[]): IndexEntry[] {
  * pickerHref: the page that diffs any two runs, linked above the table when the site has one.
  * overview: the history's small multiples (history.ts), above the table; pairsHref: the page comparing runner pairs.
  */
-export function indexPage(entries: readonly IndexEntry[], pickerHref?: string, overview: SafeHtml | null = null, pairsHref?: string): SitePage {
+export function indexPage(entries: readonly IndexEntry[], pickerHref?: string, overview: SafeHtml | null = null, pairsHref?: string, regressionsHref?: string): SitePage {
   const rows = sortEntries(entries).map((e) => {
-    const commit = e.commit ? html`<code>${e.commit.slice(0, 12)}</code> ${e.subject ?? ''}` : '(unknown)';
+    const subject = e.subject ? firstLine(e.subject) : '';
+    const commit = e.commit ? html`<code>${e.commit.slice(0, 12)}</code> <span class="subject" title="${subject}">${subject}</span>` : '(unknown)';
     const compare = e.compareLinks.map((l, i) => (i === 0 ? link(l) : html` ${link(l)}`));
-    return html`<tr data-run="${e.runId}" data-plan="${e.plan}" data-pair="${e.pair ?? NO_PAIR}" data-testbed="${e.testbed}"><td>${link({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ''}</td><td>${e.plan}</td><td>${e.environments.join(', ')}</td><td>${e.machine}</td><td>${e.status}</td><td>${e.verdicts.supported} / ${e.verdicts.refuted} / ${e.verdicts.inconclusive}</td><td class="compare">${compare}</td></tr>\n`;
+    return html`<tr data-run="${e.runId}" data-plan="${e.plan}" data-pair="${e.pair ?? NO_PAIR}" data-testbed="${e.testbed}"><td>${link({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ''}</td><td>${e.plan}</td><td>${e.environments.join(', ')}</td><td>${e.machine}</td><td>${e.status}</td><td class="claims-counts">${verdictNumbersHtml(e.verdicts)}</td><td class="compare">${compare}</td></tr>\n`;
   });
-  const body = html`<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims. Claims column: supported / refuted / inconclusive.</p>
-${overview}${pickerHref ? html`<p class="picker-link">${link({ href: pickerHref, text: 'Compare any two runs' })}</p>\n` : null}${pairsHref ? html`<p class="pairs-link">${link({ href: pairsHref, text: 'Runner pairs compared: the same claims judged per pair' })}</p>\n` : null}<h2 id="runs-heading">Runs</h2>
-<table class="runs" id="runs">
+  const body = html`<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims.</p>
+${overview}${pickerHref ? html`<p class="picker-link">${link({ href: pickerHref, text: 'Compare any two runs' })}</p>\n` : null}${pairsHref ? html`<p class="pairs-link">${link({ href: pairsHref, text: 'Runner pairs compared: the same claims judged per pair' })}</p>\n` : null}${regressionsHref ? html`<p class="regressions-link">${link({ href: regressionsHref, text: 'Regressions and improvements between consecutive comparable runs (with an Atom feed)' })}</p>\n` : null}<h2 id="runs-heading">Runs</h2>
+<p class="verdict-legend">Claims column: ${verdictNumbersHtml({ supported: 'supported', refuted: 'refuted', inconclusive: 'inconclusive' })}</p>
+<div class="scroll"><table class="runs" id="runs">
 <thead><tr><th scope="col">Run</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Branch</th><th scope="col">Plan</th><th scope="col">Environments</th><th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Claims</th><th scope="col">Compare</th></tr></thead>
 <tbody>
-${rows}</tbody></table>`;
+${rows}</tbody></table></div>`;
   return { path: 'index.html', title: 'Runs', banner: null, body, charts: [], script: overview !== null };
 }

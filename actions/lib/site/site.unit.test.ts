@@ -134,9 +134,13 @@ describe('buildSite', () => {
     expect(table.indexOf('run-b')).toBeLessThan(table.indexOf('run-a'));
     expect(index).toContain('compare with previous');
     expect(readFileSync(join(site1, 'diffs/run-a-run-b.html'), 'utf8')).toContain('../assets/site.css');
-    // The run page: claims first, TCG banner, raw data beside it, a spec beside every SVG.
+    // The run page: findings first (the verdict strip, then the figures, then the claims' evidence, collapsed),
+    // TCG banner, raw data beside it, a spec beside every SVG.
     const page = readFileSync(join(site1, 'runs/run-b/index.html'), 'utf8');
-    expect(page.indexOf('id="claims"')).toBeLessThan(page.indexOf('class="chart"'));
+    expect(page.indexOf('class="verdict-strip"')).toBeGreaterThan(-1);
+    expect(page.indexOf('class="verdict-strip"')).toBeLessThan(page.indexOf('class="chart"'));
+    expect(page.indexOf('class="chart"')).toBeLessThan(page.indexOf('id="claims"'));
+    expect(page.slice(page.indexOf('<details class="evidence">'))).toContain('id="claims"');
     expect(page).toContain('class="banner"');
     for (const f of ['results.jsonl', 'manifest.json', 'points.csv']) expect(before.has(`runs/run-b/${f}`)).toBe(true);
     const charts = [...before.keys()].filter((k) => k.startsWith('runs/run-b/charts/') && k.endsWith('.svg'));

@@ -35,7 +35,7 @@ describe.skipIf(missing !== null)(`diff page in headless Chromium${skipNote(miss
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('shows the headline, manifest differences, both charts and the marked tables, without errors', async () => {
+  it('shows the headline, the changed points, manifest differences, both charts and the marked tables, without errors', async () => {
     const page = await browser!.newPage();
     const errors: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
@@ -43,7 +43,7 @@ describe.skipIf(missing !== null)(`diff page in headless Chromium${skipNote(miss
     let dialogs = 0;
     page.on('dialog', (d) => { dialogs++; void d.dismiss(); });
     await page.goto(`file://${join(work, 'index.html')}`);
-    expect(await page.locator('h1').textContent()).toBe(`Diff: feature${EVIL} vs main`);
+    expect(await page.locator('h1').textContent()).toBe(`Diff: main → feature${EVIL}`);
     expect(await page.locator('.diff-headline').textContent()).toMatch(/^2 regressed, 0 improved, 3 unchanged/);
     expect(await page.locator('.diff-manifest-table tbody tr').count()).toBe(1);
     expect(await page.locator('.diff-manifest-table tbody tr td').nth(1).textContent()).toBe('link.rateMbit');
@@ -57,7 +57,9 @@ describe.skipIf(missing !== null)(`diff page in headless Chromium${skipNote(miss
       expect(await charts.nth(i).locator('path').count()).toBeGreaterThan(5);
     }
     expect(await charts.first().textContent()).toContain(`B: feature${EVIL}`);
-    expect(await page.locator('td.verdict-regressed').count()).toBe(2);
+    // The regressed points lead the page in their own table, and are marked again in their curve's table.
+    expect(await page.locator('table.diff-changed-table td.verdict-regressed').count()).toBe(2);
+    expect(await page.locator('table.diff-points td.verdict-regressed').count()).toBe(2);
     expect(await page.locator('table.diff-points tbody tr').count()).toBe(5);
     // The label with markup stayed text: no <img> was created and no script ran.
     expect(await page.locator('img').count()).toBe(0);

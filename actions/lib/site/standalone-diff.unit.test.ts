@@ -12,8 +12,8 @@ describe('the standalone diff files', () => {
     expect(files.map((f) => f.path)).toEqual(['diff.json', 'diff.md', 'diff.txt', 'charts/diff-native-tcp-stream.vl.json', 'charts/diff-native-tcp-stream.svg', 'charts/diff-native-udp-stream.vl.json', 'charts/diff-native-udp-stream.svg', 'index.html']);
     const html = files.at(-1)!.content;
     expect(html).toMatch(/^<!doctype html>/);
-    expect(html).toContain('<title>Diff: feature &lt;x&gt; vs main</title>');
-    expect(html).toContain('<h1>Diff: feature &lt;x&gt; vs main</h1>');
+    expect(html).toContain('<title>Diff: main → feature &lt;x&gt;</title>');
+    expect(html).toContain('<h1>Diff: main → feature &lt;x&gt;</h1>');
     expect(html).not.toContain('<x>');
     expect(html.match(/<svg/g)).toHaveLength(2);
     expect(html).toContain(`<style>${siteAsset('site.css').toString('utf8')}</style>`);

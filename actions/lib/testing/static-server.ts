@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.csv': 'text/csv', '.jsonl': 'application/x-ndjson', '.md': 'text/markdown', '.txt': 'text/plain' };
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.csv': 'text/csv', '.jsonl': 'application/x-ndjson', '.md': 'text/markdown', '.txt': 'text/plain', '.xml': 'application/atom+xml' };
 
 export function serveDirectory(root: string): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {

@@ -5,9 +5,9 @@ import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRenderReportInputs, runnerContext } from '../../lib/action/inputs.ts';
-import { compactTable } from '../../lib/report/job-summary.ts';
+import { claimsSummary, compactTable, KEY_FIGURE } from '../../lib/report/job-summary.ts';
+import { runPagePath } from '../../lib/site/site.ts';
 import { mdCode, mdText } from '../../lib/core/escape.ts';
-import { claimsMarkdown } from '../../lib/report/report.ts';
 import { analyseRun } from '../../lib/analyse/run.ts';
 import { loadClaims } from '../../lib/analyse/claims/file.ts';
 import { isRunDir } from '../../lib/measure/run-dir.ts';
@@ -42,7 +42,9 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
         lines.push(`**Missing:** ${mdText(message)}\n`);
       }
       lines.push('#### The paper\'s claims\n');
-      lines.push(claimsMarkdown(analysis.claims, analysis.scope));
+      const page = settings.siteUrl ? `${settings.siteUrl}/${runPagePath(manifest.runId)}` : null;
+      const figure = settings.siteUrl ? `${settings.siteUrl}/runs/${manifest.runId}/charts/${KEY_FIGURE}.svg` : null;
+      lines.push(claimsSummary(analysis.claims, { runPageUrl: page, figureUrl: figure }));
       lines.push('#### Results\n');
       lines.push(compactTable(results.records));
     }

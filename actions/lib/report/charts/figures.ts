@@ -12,7 +12,7 @@ import { own } from '../../core/own.ts';
 import { tcpGoodputCapacityMbit, udpGoodputCapacityMbit } from '../../analyse/capacity.ts';
 
 export interface FigureContext {
-  /** "run <id>, plan <name>", then the accelerator warning when a guest ran under TCG: one line each. */
+  /** One short line: "run <id>, plan <name>, link", and "TCG guests" when a guest ran under TCG. */
   subtitle: string[];
   environments: readonly string[];
   /** Each environment's accelerator: a TCG guest is titled "... on QEMU (TCG)" in legends. */
@@ -22,6 +22,8 @@ export interface FigureContext {
 }
 
 export const TCG_WARNING = 'TCG: QEMU guests ran under emulation (no hardware virtualization), not comparable to KVM';
+/** The warning as every chart of a TCG run carries it, in its one subtitle line. */
+export const TCG_SHORT = 'TCG guests: emulation, not KVM';
 
 export function usesTcg(manifest: Pick<Manifest, 'environmentDescriptions'>): boolean {
   return Object.values(manifest.environmentDescriptions ?? {}).some((d) => d.accelerator === 'tcg');
@@ -30,7 +32,7 @@ export function usesTcg(manifest: Pick<Manifest, 'environmentDescriptions'>): bo
 export function figureContext(manifest: Manifest, environments: readonly string[]): FigureContext {
   const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ''}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1000} ms one-way delay` : ''}`;
   const accelerators = Object.fromEntries(Object.entries(manifest.environmentDescriptions ?? {}).map(([e, d]) => [e, d.accelerator]));
-  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments, accelerators, linkRateMbit: manifest.link?.rateMbit ?? null };
+  return { subtitle: [usesTcg(manifest) ? `${base} · ${TCG_SHORT}` : base], environments, accelerators, linkRateMbit: manifest.link?.rateMbit ?? null };
 }
 
 const X_TITLE: Record<TestName, string> = {
@@ -50,6 +52,10 @@ const RELATIVE = 'Throughput relative to native (ratio)';
 const CAPACITY_HEADROOM = 1.05;
 /** Relative intervals are cut at half and one and a half times native's: wider says only "undecided". */
 const RELATIVE_CLIP = { min: 0.5, max: 1.5 };
+/** A ratio axis spans at least +-5% around 1: two curves within a percent of native are drawn as equal, not apart. */
+const RELATIVE_AT_LEAST = [0.95, 1.05] as const;
+/** The okay rate's axis spans 0 to a little above 1, so a plateau at 1 neither looks like a cliff nor hugs the top. */
+const OK_RATE_AT_LEAST = [0, 1.05] as const;
 const OK_RATE_CLIP = { min: 0, max: 1 };
 
 /** The capacity line of an absolute chart at the x values present: TCP goodput, or UDP payload goodput per datagram size. */
@@ -94,7 +100,7 @@ const seriesLabel = (series: readonly string[] | null) => (series === null ? 'al
 export function tcpAbsoluteFigure(points: readonly PointSummary[], series: readonly string[] | null, figure: string, ctx: FigureContext): TopLevelSpec {
   const rows = absoluteRows(points, 'TCP_STREAM', series, ctx);
   const capacity = capacityLine('TCP_STREAM', rows.map((r) => r.x), ctx);
-  return lineChart(rows, { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
+  return lineChart(rows, { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows), yZero: true });
 }
 
 /**
@@ -108,13 +114,15 @@ export function tcpEffectiveSizeFigure(points: readonly PointSummary[], figure: 
   const capacity = capacityLine('TCP_STREAM', rows.map((r) => r.x), ctx);
   return lineChart(rows, {
     title: `Fig. ${figure}: TCP_STREAM throughput vs effective send socket size (all series)`,
-    subtitle: [...ctx.subtitle, ...sharedSizeNotes(tcp)],
+    subtitle: ctx.subtitle,
+    notes: sharedSizeNotes(tcp),
     xTitle: 'Effective send socket size, LSS_SIZE_END (bytes)',
     yTitle: THROUGHPUT,
     environments: ctx.environments,
     accelerators: ctx.accelerators,
     capacity,
     clip: absoluteClip(capacity, rows),
+    yZero: true,
     connect: false,
     extraTooltip: [{ field: 'requested', title: PARAMETER_AXIS_TITLE.sendSocketSize }],
   });
@@ -140,7 +148,7 @@ export function sharedSizeNotes(points: readonly PointSummary[]): string[] {
 
 /** Fig. 4 b, d, f: TCP throughput relative to native. */
 export function tcpRelativeFigure(relative: readonly RelativePoint[], points: readonly PointSummary[], series: readonly string[] | null, figure: string, ctx: FigureContext): TopLevelSpec {
-  return lineChart(relativeRows(relative, points, 'TCP_STREAM', series, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: '95% CI (delta method)', clip: RELATIVE_CLIP });
+  return lineChart(relativeRows(relative, points, 'TCP_STREAM', series, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: '95% CI (delta method)', clip: RELATIVE_CLIP, yAtLeast: RELATIVE_AT_LEAST });
 }
 
 /** Fig. 5/7: average relative TCP throughput over the restricted socket range. */
@@ -167,19 +175,19 @@ export function signedAreaFigure(areas: readonly SignedArea[], ctx: FigureContex
 export function udpAbsoluteFigure(points: readonly PointSummary[], ctx: FigureContext): TopLevelSpec {
   const rows = absoluteRows(points, 'UDP_STREAM', null, ctx);
   const capacity = capacityLine('UDP_STREAM', rows.map((r) => r.x), ctx);
-  return lineChart(rows, { title: 'Fig. 6a: UDP_STREAM throughput received vs message size', subtitle: ctx.subtitle, xTitle: udpXTitle(points), yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
+  return lineChart(rows, { title: 'Fig. 6a: UDP_STREAM throughput received vs message size', subtitle: ctx.subtitle, xTitle: udpXTitle(points), yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows), yZero: true });
 }
 
 /** Fig. 6b: UDP throughput relative to native. */
 export function udpRelativeFigure(relative: readonly RelativePoint[], points: readonly PointSummary[], ctx: FigureContext): TopLevelSpec {
-  return lineChart(relativeRows(relative, points, 'UDP_STREAM', null, ctx), { title: 'Fig. 6b: UDP_STREAM throughput relative to native', subtitle: ctx.subtitle, xTitle: udpXTitle(points), yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: '95% CI (delta method)', clip: RELATIVE_CLIP });
+  return lineChart(relativeRows(relative, points, 'UDP_STREAM', null, ctx), { title: 'Fig. 6b: UDP_STREAM throughput relative to native', subtitle: ctx.subtitle, xTitle: udpXTitle(points), yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: '95% CI (delta method)', clip: RELATIVE_CLIP, yAtLeast: RELATIVE_AT_LEAST });
 }
 
 /** Fig. 7: UDP okay rate (messages received / messages sent) vs message size. */
 export function okRateFigure(delivery: readonly UdpDelivery[], ctx: FigureContext, xTitle: string = X_TITLE.UDP_STREAM): TopLevelSpec {
   return lineChart(
     delivery.map((d) => ({ environment: environmentLabel(d.environment, own(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.low ?? d.okRate, high: d.high ?? d.okRate, n: d.replicateRates.length, samples: d.replicateRates })),
-    { title: 'Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)', subtitle: [...ctx.subtitle, 'interval: 95% t interval from the replicates\' own okay rates, around the pooled rate'], xTitle, yTitle: 'Okay rate (fraction)', environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: '95% CI', clip: OK_RATE_CLIP },
+    { title: 'Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)', subtitle: ctx.subtitle, notes: ['interval: 95% t interval from the replicates\' own okay rates, around the pooled rate'], xTitle, yTitle: 'Okay rate (fraction)', environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: '95% CI', clip: OK_RATE_CLIP, yAtLeast: OK_RATE_AT_LEAST },
   );
 }
 
@@ -187,6 +195,6 @@ export function okRateFigure(delivery: readonly UdpDelivery[], ctx: FigureContex
 export function socketSizeFigure(rows: readonly SocketSizeRow[], ctx: FigureContext): TopLevelSpec {
   return lineChart(
     rows.map((r) => ({ environment: environmentLabel(r.environment, own(ctx.accelerators, r.environment)), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null, samples: [] })),
-    { title: 'Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)', subtitle: [...ctx.subtitle, 'Linux doubles the request, applies its minimum and clamps to net.core.wmem_max'], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: 'Effective send socket size (bytes)', environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: 'median' },
+    { title: 'Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)', subtitle: ctx.subtitle, notes: ['Linux doubles the request, applies its minimum and clamps to net.core.wmem_max'], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: 'Effective send socket size (bytes)', environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: 'median' },
   );
 }

@@ -20,8 +20,10 @@ export interface LineRow {
 
 export interface LineChartOptions {
   title: string;
-  /** One string per line. */
+  /** One short line under the title (the run); what the marks mean goes into notes. */
   subtitle: string[];
+  /** What the marks mean, how intervals are cut: under the chart on the site, in the SVG's description (chartNotes). */
+  notes?: string[];
   xTitle: string;
   yTitle: string;
   /** The environments' short names present, for the colour scale. */
@@ -30,7 +32,10 @@ export interface LineChartOptions {
   accelerators?: Readonly<Record<string, string>>;
   /** A reference line (1 for relative throughput). */
   rule?: number;
+  /** The y axis starts at 0: for absolute values, where a plateau must not look like a cliff. */
   yZero?: boolean;
+  /** The y axis spans at least these values (around 1 for ratios): a difference of a few percent is not drawn as a cliff. */
+  yAtLeast?: readonly [number, number];
   /** Error bars drawn only when some row has an interval. */
   intervalTitle?: string;
   /** The link's payload capacity, drawn as a grey dashed line through these points (one y for TCP, per x for UDP). */
@@ -52,6 +57,24 @@ export function clipNote(clip: { min: number; max: number }, format: (v: number)
 
 const round = (v: number) => Math.round(v * 10000) / 10000;
 
+function yScale(o: Pick<LineChartOptions, 'yZero' | 'yAtLeast'>): { zero: boolean; domain?: { unionWith: number[] } } {
+  return { zero: o.yZero ?? false, ...(o.yAtLeast ? { domain: { unionWith: [...o.yAtLeast] } } : {}) };
+}
+
+/**
+ * A chart's notes (what its marks mean) travel in the spec: as usermeta for the pages, which show
+ * them under the chart, and as the description, which the rendered SVG keeps for screen readers.
+ */
+export function notesOf(notes: readonly string[]): { description?: string; usermeta?: { notes: string[] } } {
+  return notes.length === 0 ? {} : { description: notes.join('; '), usermeta: { notes: [...notes] } };
+}
+
+/** The notes of a spec made here ([] for none or for a spec from elsewhere). */
+export function chartNotes(spec: object): string[] {
+  const meta = (spec as { usermeta?: { notes?: unknown } }).usermeta;
+  return Array.isArray(meta?.notes) ? meta.notes.filter((n): n is string => typeof n === 'string') : [];
+}
+
 export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLevelSpec {
   const scales = environmentScales(o.environments, o.accelerators);
   const clip = o.clip ?? { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
@@ -67,11 +90,11 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
     lowClipped: r.low < clip.min,
     highClipped: r.high > clip.max,
   }));
-  const notes = [...(o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : []), ...(rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : []), ...(values.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip)] : [])];
+  const notes = [...(o.notes ?? []), ...(o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : []), ...(rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : []), ...(values.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip)] : [])];
   const anyFlagged = rows.some((r) => r.flagged);
   const x = { field: 'x', type: 'quantitative' as const, title: o.xTitle };
   const color = { field: 'environment', type: 'nominal' as const, title: 'Environment', scale: scales.color };
-  const y = { field: 'y', type: 'quantitative' as const, title: o.yTitle, scale: { zero: o.yZero ?? false } };
+  const y = { field: 'y', type: 'quantitative' as const, title: o.yTitle, scale: yScale(o) };
   const intervalTitle = o.intervalTitle ?? '95% CI';
   const layer: unknown[] = [
     { mark: { type: 'errorbar', ticks: true, aria: false }, encoding: { y: { field: 'barLow', type: 'quantitative', title: o.yTitle }, y2: { field: 'barHigh' } } },
@@ -111,7 +134,8 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
   if (o.capacity && o.capacity.values.length > 0) layer.unshift(capacityLayer(o.capacity, o.xTitle, o.yTitle));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: o.title, subtitle: [...o.subtitle, ...notes] },
+    title: { text: o.title, subtitle: o.subtitle },
+    ...notesOf(notes),
     width: 560,
     height: 300,
     data: { values },
@@ -135,7 +159,7 @@ export interface BarRow {
   points: number;
 }
 
-export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: string[]; yTitle: string; environments: readonly string[]; accelerators?: Readonly<Record<string, string>>; rule?: number }): TopLevelSpec {
+export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: string[]; notes?: string[]; yTitle: string; environments: readonly string[]; accelerators?: Readonly<Record<string, string>>; rule?: number }): TopLevelSpec {
   const scales = environmentScales(o.environments, o.accelerators);
   const values = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
   const x = { field: 'environment', type: 'nominal' as const, title: 'Environment', sort: scales.domain, axis: { labels: false, ticks: false } };
@@ -162,6 +186,7 @@ export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: 
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: o.title, subtitle: o.subtitle },
+    ...notesOf(o.notes ?? []),
     width: 360,
     height: 260,
     data: { values },

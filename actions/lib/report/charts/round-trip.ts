@@ -9,6 +9,7 @@ import { median } from '../../core/stats.ts';
 import { own } from '../../core/own.ts';
 import type { FigureContext } from './figures.ts';
 import { CHART_CONFIG, environmentLabel, environmentScales } from './style.ts';
+import { chartNotes, notesOf } from './lines.ts';
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
 const LATENCY = 'Mean round-trip time per probe (microseconds)';
@@ -45,8 +46,9 @@ export function roundTripFigure(probes: readonly RttProbeRecord[], ctx: FigureCo
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'Round-trip time per environment: TCP_RR and UDP_RR mean latency at each start',
-      subtitle: [...ctx.subtitle, `filled: TCP_RR, hollow: UDP_RR; one mark per probe (1-byte request and response), line: median${failed > 0 ? `; ${failed} failed probe(s) not drawn` : ''}`],
+      subtitle: ctx.subtitle,
     },
+    ...notesOf([`filled: TCP_RR, hollow: UDP_RR; one mark per probe (1-byte request and response), line: median${failed > 0 ? `; ${failed} failed probe(s) not drawn` : ''}`]),
     width: 360,
     height: 260,
     config: CHART_CONFIG,
@@ -103,6 +105,7 @@ export function withWindowModel(spec: TopLevelSpec, rows: readonly WindowModelRo
       ],
     },
   };
-  const s = spec as unknown as { title: { text: string; subtitle: string[] }; layer: unknown[] };
-  return { ...spec, title: { ...s.title, subtitle: [...s.title.subtitle, `short dashes: model ${cap}, window = effective send socket size, RTT = median TCP_RR mean latency`] }, layer: [...s.layer, layer] } as TopLevelSpec;
+  const s = spec as unknown as { layer: unknown[] };
+  const notes = [...chartNotes(spec), `short dashes: model ${cap}, window = effective send socket size, RTT = median TCP_RR mean latency`];
+  return { ...spec, ...notesOf(notes), layer: [...s.layer, layer] } as TopLevelSpec;
 }
