@@ -43794,7 +43794,10 @@ var HOST_FIELDS = [
   ["distribution", "versions"],
   ["netperfVersion", "versions"]
 ];
-var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "container", "imageBuildSeconds", "imageBuildReason"]);
+var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "qemuPid", "container", "consoleLog", "imageBuildSeconds", "imageBuildReason", "bootSeconds", "containerStartSeconds", "guestBuild"]);
+function memoryGiB(bytes2) {
+  return typeof bytes2 === "number" && Number.isFinite(bytes2) ? `${Math.round(bytes2 / 2 ** 30)} GiB` : text2(bytes2);
+}
 var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
 function manifestDifferences(a4, b10) {
   const out = [];
@@ -43829,7 +43832,10 @@ function manifestDifferences(a4, b10) {
       if (!ha !== !hb) compare(out, "hardware", `hosts.${role}`, ha ? "recorded" : null, hb ? "recorded" : null);
       continue;
     }
-    for (const [field3, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
+    for (const [field3, category] of HOST_FIELDS) {
+      if (field3 === "memoryBytes") compare(out, category, `hosts.${role}.memory`, memoryGiB(ha[field3]), memoryGiB(hb[field3]));
+      else compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
+    }
     for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, own2(ha.sysctls, k2), own2(hb.sysctls, k2));
   }
   return out;
@@ -45578,7 +45584,8 @@ function short(commit) {
   return commit ? commit.slice(0, 10) : "no commit";
 }
 function runLine(r) {
-  const subject = r.subject ? ` "${r.subject}"` : "";
+  const first = r.subject ? oneLine(r.subject) : "";
+  const subject = first ? ` "${first.length > 60 ? `${first.slice(0, 59)}…` : first}"` : "";
   return oneLine(`${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`);
 }
 function rulesLine(d) {
@@ -45610,6 +45617,19 @@ function summaryLine(d) {
 function largestLines(d) {
   return d.summary.largest.map((l) => oneLine(`${l.environment} ${l.test} ${flag2(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`));
 }
+function changedPoints(d) {
+  const rank2 = (p) => p.classification === "regressed" ? 0 : 1;
+  return d.points.filter((p) => p.classification === "regressed" || p.classification === "improved").sort((x4, y4) => rank2(x4) - rank2(y4) || Math.abs(y4.changePercent ?? 0) - Math.abs(x4.changePercent ?? 0));
+}
+function curvesShown(d, o) {
+  return o.onlyChanged ? d.curves.filter((c4) => c4.regressed + c4.improved > 0) : d.curves;
+}
+function changedRow(p) {
+  return [p.classification, oneLine(`${p.environment} ${p.test} ${p.series}`), `${flag2(p.parameter)} ${p.value}`, side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted)];
+}
+var CHANGED_HEADER = ["verdict", "curve", "point", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change"];
+var TEXT_VALUE_MAX = 60;
+var cut = (v) => v.length > TEXT_VALUE_MAX ? `${v.slice(0, TEXT_VALUE_MAX - 1)}…` : v;
 function oneSidedLine(p) {
   return oneLine(`${p.environment} ${p.test} ${p.series} ${flag2(p.parameter)} ${p.value}: ${side(p.stats)}`);
 }
@@ -45622,20 +45642,20 @@ function table(header, cells, indent = "  ", numericFirst = true) {
 function differenceRows(diffs) {
   return diffs.map((m3) => [m3.category, m3.field, m3.a ?? "(absent)", m3.b ?? "(absent)"]);
 }
-function formatDiffText(d) {
+function formatDiffText(d, o = {}) {
   const out = [];
   out.push("virtnet diff");
   out.push(`  A (baseline):  ${runLine(d.a)}`);
   out.push(`  B (candidate): ${runLine(d.b)}`);
   out.push(`  ${rulesLine(d)}`);
-  out.push("");
-  if (d.manifestDifferences.length === 0) {
-    out.push("Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)");
-  } else {
-    out.push(`Manifest differences (${d.manifestDifferences.length}; listed first: they explain most result changes):`);
-    out.push(...table(["category", "field", "A", "B"], differenceRows(d.manifestDifferences), "  ", false));
-  }
-  for (const c4 of d.curves) {
+  out.push("", `Summary: ${summaryLine(d)}`);
+  const changed = changedPoints(d);
+  if (changed.length) {
+    out.push("", `Changed points (${d.summary.regressed} regressed, ${d.summary.improved} improved):`);
+    out.push(...table([...CHANGED_HEADER, pHeader(d)], changed.map(changedRow), "  ", false));
+  } else out.push("", "Changed points: none regressed or improved");
+  out.push(...["", ...claimTextLines(d)]);
+  for (const c4 of curvesShown(d, o)) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
     out.push("");
     out.push(curveTitle(c4));
@@ -45650,9 +45670,14 @@ function formatDiffText(d) {
     out.push("", `Removed (in A only, ${d.removed.length}):`);
     out.push(...d.removed.map((p) => `  ${oneSidedLine(p)}`));
   }
-  out.push("", `Summary: ${summaryLine(d)}`);
-  if (d.summary.largest.length) out.push("Largest changes:", ...largestLines(d).map((l) => `  ${l}`));
-  out.push(...claimTextLines(d));
+  if (d.summary.largest.length) out.push("", "Largest changes:", ...largestLines(d).map((l) => `  ${l}`));
+  out.push("");
+  if (d.manifestDifferences.length === 0) {
+    out.push("Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)");
+  } else {
+    out.push(`Manifest differences (${d.manifestDifferences.length}; values over ${TEXT_VALUE_MAX} characters cut, --format json has them whole):`);
+    out.push(...table(["category", "field", "A", "B"], differenceRows(d.manifestDifferences).map((r) => r.map(cut)), "  ", false));
+  }
   return `${out.join("\n")}
 `;
 }
@@ -45669,25 +45694,27 @@ function mdTable(header, rows, numericFirst = false) {
   return [`| ${header.map(md).join(" | ")} |`, `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
 }
 var VERDICT_MARK = { improved: "**improved**", regressed: "**regressed**", unchanged: "unchanged", undecided: "*undecided*" };
-function formatDiffMarkdown(d) {
+function formatDiffMarkdown(d, o = {}) {
   const out = [];
   const s2 = d.summary;
-  out.push(`## virtnet diff: ${md(d.b.label)} vs ${md(d.a.label)}`, "");
+  out.push(`## virtnet diff: ${md(d.a.label)} → ${md(d.b.label)}`, "");
   out.push(`**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`, "");
+  const changed = changedPoints(d);
+  if (changed.length) {
+    out.push("### Changed points", "");
+    out.push(...mdTable([...CHANGED_HEADER, pHeader(d)], changed.map((p) => {
+      const r = changedRow(p);
+      return [VERDICT_MARK[p.classification], md(r[1]), md(r[2]), ...r.slice(3).map(md)];
+    })), "");
+  }
   out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md(r.label)}<br>${mdCode(r.runId)}`, `${mdCode(short(r.commit))}${r.branch ? ` (${md(r.branch)})` : ""}`, md(r.createdAt), md(r.status), md(r.plan), md(r.environments.join(", "))])));
   out.push("", `<sub>${md(rulesLine(d))}</sub>`, "");
-  out.push("### Manifest differences", "");
-  if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
-  else {
-    out.push("Listed first: they explain most result changes.", "");
-    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [md(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])));
-  }
-  out.push("", "### Points", "");
-  for (const c4 of d.curves) {
+  out.push("### Points", "");
+  for (const c4 of curvesShown(d, o)) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
-    const changed = c4.regressed + c4.improved > 0;
+    const changed2 = c4.regressed + c4.improved > 0;
     const headline = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
-    out.push(`<details${changed ? " open" : ""}><summary>${escapeHtml(oneLine(headline))}</summary>`, "");
+    out.push(`<details${changed2 ? " open" : ""}><summary>${escapeHtml(oneLine(headline))}</summary>`, "");
     if (rows.length) {
       out.push(...mdTable([`${flag2(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
         const r = pointRow(p);
@@ -45705,6 +45732,13 @@ function formatDiffMarkdown(d) {
   if (d.claimChanges === null) out.push("Not compared: verdicts are not available for both runs.");
   else if (d.claimChanges.length === 0) out.push("No claim changed its verdict.");
   else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md(c4.id), c4.a === null ? "*(absent)*" : md(c4.a), c4.b === null ? "*(absent)*" : md(c4.b), md(c4.text)])));
+  out.push("", "### Manifest differences", "");
+  if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
+  else {
+    out.push(`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`, "");
+    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [md(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])));
+    out.push("", "</details>");
+  }
   return `${out.join("\n")}
 `;
 }
@@ -45712,8 +45746,8 @@ function formatDiffJson(d) {
   return `${JSON.stringify(d, (_key, v) => typeof v === "number" ? Number.isFinite(v) ? Number(v.toPrecision(6)) : null : v, 2)}
 `;
 }
-function formatDiff(d, format5) {
-  return format5 === "json" ? formatDiffJson(d) : format5 === "markdown" ? formatDiffMarkdown(d) : formatDiffText(d);
+function formatDiff(d, format5, o = {}) {
+  return format5 === "json" ? formatDiffJson(d) : format5 === "markdown" ? formatDiffMarkdown(d, o) : formatDiffText(d, o);
 }
 
 // actions/lib/core/file-names.ts
@@ -45875,7 +45909,7 @@ function defaultChartHtml(chart) {
   return html`<figure class="chart" data-chart="${chart.id}"><figcaption>${chart.title}</figcaption></figure>`;
 }
 function table2(header, rows, className) {
-  return html`<table class="${className}"><thead><tr>${header.map((h2) => html`<th>${h2}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r}</tr>`)}</tbody></table>`;
+  return html`<div class="scroll"><table class="${className}"><thead><tr>${header.map((h2) => html`<th>${h2}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r}</tr>`)}</tbody></table></div>`;
 }
 var td = (v, cls = "") => cls ? html`<td class="${cls}">${v}</td>` : html`<td>${v}</td>`;
 function sideCell(s2) {
@@ -45899,19 +45933,26 @@ function diffPage(d, options = {}) {
   const groups = diffGroups(d);
   const charts = groupCharts(groups);
   const s2 = d.summary;
-  const title2 = `Diff: ${d.b.label} vs ${d.a.label}`;
+  const title2 = `Diff: ${d.a.label} → ${d.b.label}`;
   const out = [];
   out.push(html`<p class="diff-headline"><strong>${s2.regressed} regressed, ${s2.improved} improved</strong>, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.</p>`);
-  out.push(html`<table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table>`);
+  const changed = changedPoints(d);
+  if (changed.length) {
+    out.push(html`<section class="diff-changed"><h2>Changed points</h2>`);
+    out.push(table2(["verdict", "curve", "point", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p"], changed.map((p) => [
+      td(p.classification, `verdict-${p.classification}`),
+      td(`${environmentTitle(p.environment)} ${p.test} ${p.series}`),
+      td(`${parameterFlag(p.parameter)} ${p.value}`),
+      sideCell(p.a),
+      sideCell(p.b),
+      td(formatChange(p.changePercent), "num"),
+      td(formatP(p.pAdjusted), "num")
+    ]), "diff-changed-table"));
+    out.push(html`</section>`);
+  }
+  out.push(html`<div class="scroll"><table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table></div>`);
   const correction = d.options.correction === "holm" ? `Holm-corrected across the ${s2.tested} points tested` : "no multiple-comparison correction";
   out.push(html`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${correction}).</p>`);
-  out.push(html`<section class="diff-manifest"><h2>Manifest differences</h2>`);
-  if (d.manifestDifferences.length === 0) out.push(html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`);
-  else {
-    out.push(html`<p>Listed first: they explain most result changes.</p>`);
-    out.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), html`<td><code>${m3.field}</code></td>`, html`<td><code>${m3.a ?? "(absent)"}</code></td>`, html`<td><code>${m3.b ?? "(absent)"}</code></td>`]), "diff-manifest-table"));
-  }
-  out.push(html`</section>`);
   for (const group2 of groups) {
     const { chart } = group2;
     if (chart) {
@@ -45948,6 +45989,14 @@ function diffPage(d, options = {}) {
   if (d.claimChanges === null) out.push(html`<p>Not compared: verdicts are not available for both runs.</p>`);
   else if (d.claimChanges.length === 0) out.push(html`<p>No claim changed its verdict.</p>`);
   else out.push(table2(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [td(c4.id), td(c4.a ?? "(absent)"), td(c4.b ?? "(absent)"), td(c4.text)]), "diff-claims-table"));
+  out.push(html`</section>`);
+  out.push(html`<section class="diff-manifest"><h2>Manifest differences</h2>`);
+  if (d.manifestDifferences.length === 0) out.push(html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`);
+  else {
+    out.push(html`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`);
+    out.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), html`<td><code>${m3.field}</code></td>`, html`<td><code>${m3.a ?? "(absent)"}</code></td>`, html`<td><code>${m3.b ?? "(absent)"}</code></td>`]), "diff-manifest-table"));
+    out.push(html`</details>`);
+  }
   out.push(html`</section>`);
   return { title: title2, bodyHtml: html`${out.map((part, i) => i === 0 ? part : html`\n${part}`)}`, charts };
 }
@@ -99745,6 +99794,12 @@ function assembleTopLevelModel(model, topLevelProperties, datasets = {}, usermet
 }
 var version3 = pkg.version;
 
+// actions/lib/report/charts/lines.ts
+function chartNotes(spec) {
+  const meta3 = spec.usermeta;
+  return Array.isArray(meta3?.notes) ? meta3.notes.filter((n) => typeof n === "string") : [];
+}
+
 // actions/lib/report/render.ts
 function normalizeSvgIds(svg) {
   const ids = /* @__PURE__ */ new Map();
@@ -99846,8 +99901,15 @@ async function draw3(spec) {
   }
 }
 var queue = Promise.resolve();
+function withDescription(svg, notes) {
+  if (notes.length === 0) return svg;
+  const text5 = notes.join("; ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return svg.replace(/^(<svg\b[^>]*>)/, `$1<desc>${text5}</desc>`);
+}
 function renderSvg(spec) {
-  const next = queue.then(async () => `${normalizeSvgIds(await draw3(spec))}
+  const notes = chartNotes(spec);
+  const { usermeta: _meta, description: _description, ...drawn } = spec;
+  const next = queue.then(async () => `${withDescription(normalizeSvgIds(await draw3(drawn)), notes)}
 `);
   queue = next.catch(() => {
   });

@@ -40938,7 +40938,10 @@ var HOST_FIELDS = [
   ["distribution", "versions"],
   ["netperfVersion", "versions"]
 ];
-var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "container", "imageBuildSeconds", "imageBuildReason"]);
+var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "qemuPid", "container", "consoleLog", "imageBuildSeconds", "imageBuildReason", "bootSeconds", "containerStartSeconds", "guestBuild"]);
+function memoryGiB(bytes2) {
+  return typeof bytes2 === "number" && Number.isFinite(bytes2) ? `${Math.round(bytes2 / 2 ** 30)} GiB` : text2(bytes2);
+}
 var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
 function manifestDifferences(a4, b10) {
   const out = [];
@@ -40973,7 +40976,10 @@ function manifestDifferences(a4, b10) {
       if (!ha !== !hb) compare(out, "hardware", `hosts.${role}`, ha ? "recorded" : null, hb ? "recorded" : null);
       continue;
     }
-    for (const [field3, category] of HOST_FIELDS) compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
+    for (const [field3, category] of HOST_FIELDS) {
+      if (field3 === "memoryBytes") compare(out, category, `hosts.${role}.memory`, memoryGiB(ha[field3]), memoryGiB(hb[field3]));
+      else compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
+    }
     for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, own2(ha.sysctls, k2), own2(hb.sysctls, k2));
   }
   return out;
@@ -41258,6 +41264,18 @@ function claimsInput(read2, runner) {
   const text5 = read2("claims") || "paper";
   return { nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace), dir: resolvePath("env/plans", runner.workspace) };
 }
+function siteUrlInput(read2) {
+  const text5 = optionalInput(read2, "site-url");
+  if (text5 === null) return null;
+  let url2;
+  try {
+    url2 = new URL(text5);
+  } catch {
+    throw inputError("site-url", `expected the published site's https URL, got ${quoted(text5)}`);
+  }
+  if (url2.protocol !== "https:" || url2.search || url2.hash) throw inputError("site-url", `expected an https URL without query or fragment, got ${quoted(text5)}`);
+  return url2.href.replace(/\/+$/, "");
+}
 function parseRenderReportInputs(read2, runner) {
   const siteDir = optionalInput(read2, "site-dir");
   const environments2 = read2("environments").split(",").map((e) => e.trim()).filter((e) => e !== "");
@@ -41266,6 +41284,7 @@ function parseRenderReportInputs(read2, runner) {
     runsPath: resolvePath(requiredInput(read2, "runs"), runner.workspace),
     reportsDir: resolvePath(read2("reports-dir") || "reports", runner.workspace),
     siteDir: siteDir === null ? null : resolvePath(siteDir, runner.workspace),
+    siteUrl: siteUrlInput(read2),
     environments: environments2,
     claims: claimsInput(read2, runner)
   };
@@ -41423,31 +41442,6 @@ function precisionTable(precision, targetPercent, m3) {
 }
 function tableMarkdown(t) {
   return [`### ${mdText(t.title)}`, "", `| ${t.columns.map(mdText).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(mdText).join(" | ")} |`), ""].join("\n");
-}
-
-// actions/lib/report/job-summary.ts
-var mdCell = mdText;
-var flag2 = parameterFlag;
-function compactTable(records, maxRows = 60) {
-  const points2 = summarizePoints(records);
-  if (points2.length === 0) return "_No measurements yet._\n";
-  const environments2 = [...new Set(records.map((r) => r.environment))];
-  const rows = /* @__PURE__ */ new Map();
-  for (const p of points2) {
-    const key3 = `${p.test}\0${p.series}\0${String(p.value).padStart(10, "0")}`;
-    const row2 = rows.get(key3) ?? { label: `${p.test} ${flag2(p.parameter)} ${p.value}`, cells: /* @__PURE__ */ new Map() };
-    const mean3 = p.throughput.n > 0 ? `${p.throughput.mean.toFixed(2)}${p.throughput.ciHalfWidth !== null ? ` ±${p.throughput.ciHalfWidth.toFixed(2)}` : ""}` : "—";
-    row2.cells.set(p.environment, `${mean3}${p.failed > 0 ? ` (${p.failed} failed)` : ""}`);
-    rows.set(key3, row2);
-  }
-  const sorted = [...rows.entries()].sort(([a4], [b10]) => a4 < b10 ? -1 : a4 > b10 ? 1 : 0).map(([, r]) => r);
-  const lines = [`| point | ${environments2.map(mdCell).join(" | ")} |`, `|---|${environments2.map(() => "---:").join("|")}|`];
-  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments2.map((e) => mdCell(r.cells.get(e) ?? "")).join(" | ")} |`);
-  if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments2.map(() => "").join(" | ")} |`);
-  return `${lines.join("\n")}
-
-Throughput in Mbit/s: mean over replicates, ± half the 95% confidence interval when there are several.
-`;
 }
 
 // actions/lib/analyse/analysis.ts
@@ -42733,6 +42727,423 @@ function scopeMarkdown(s2) {
   return [`**Conditions:** ${s2.conditions}.`, "", "**This run can test:**", ...s2.canTest.map((l) => `- ${l}`), "", "**This run cannot test:**", ...s2.cannotTest.length ? s2.cannotTest.map((l) => `- ${l}`) : ["- (nothing this run lacks)"], ""].join("\n");
 }
 
+// actions/lib/report/findings.ts
+function judgedHere(c4) {
+  if (c4.verdict !== "inconclusive") return true;
+  return c4.missing.length === 0 && !(c4.onlyTcg ?? c4.qualifier !== null);
+}
+var FINDING_MAX = 200;
+function oneLineFinding(c4) {
+  const first = (c4.finding || c4.evidence.split(/; the paper|\. Judged under/)[0]).trim();
+  return first.length <= FINDING_MAX ? first : `${first.slice(0, FINDING_MAX - 1)}…`;
+}
+
+// actions/lib/report/job-summary.ts
+var mdCell = mdText;
+var flag2 = parameterFlag;
+function compactTable(records, maxRows = 60) {
+  const points2 = summarizePoints(records);
+  if (points2.length === 0) return "_No measurements yet._\n";
+  const environments2 = [...new Set(records.map((r) => r.environment))];
+  const rows = /* @__PURE__ */ new Map();
+  for (const p of points2) {
+    const key3 = `${p.test}\0${p.series}\0${String(p.value).padStart(10, "0")}`;
+    const row2 = rows.get(key3) ?? { label: `${p.test} ${flag2(p.parameter)} ${p.value}`, cells: /* @__PURE__ */ new Map() };
+    const mean3 = p.throughput.n > 0 ? `${p.throughput.mean.toFixed(2)}${p.throughput.ciHalfWidth !== null ? ` ±${p.throughput.ciHalfWidth.toFixed(2)}` : ""}` : "—";
+    row2.cells.set(p.environment, `${mean3}${p.failed > 0 ? ` (${p.failed} failed)` : ""}`);
+    rows.set(key3, row2);
+  }
+  const sorted = [...rows.entries()].sort(([a4], [b10]) => a4 < b10 ? -1 : a4 > b10 ? 1 : 0).map(([, r]) => r);
+  const lines = [`| point | ${environments2.map(mdCell).join(" | ")} |`, `|---|${environments2.map(() => "---:").join("|")}|`];
+  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments2.map((e) => mdCell(r.cells.get(e) ?? "")).join(" | ")} |`);
+  if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments2.map(() => "").join(" | ")} |`);
+  return `${lines.join("\n")}
+
+Throughput in Mbit/s: mean over replicates, ± half the 95% confidence interval when there are several.
+`;
+}
+var KEY_FIGURE = "fig4a-tcp-absolute-from-100";
+var VERDICT_MARK = { supported: "✅", refuted: "❌", inconclusive: "⚪" };
+function claimsSummary(claims, links = {}) {
+  const c4 = countVerdicts(claims);
+  const out = [];
+  out.push(`**${VERDICT_MARK.supported} ${c4.supported} supported · ${VERDICT_MARK.refuted} ${c4.refuted} refuted · ${VERDICT_MARK.inconclusive} ${c4.inconclusive} inconclusive** of ${claims.length} claim${claims.length === 1 ? "" : "s"}${c4.onlyTcg ? ` (${c4.onlyTcg} inconclusive only because a guest ran under TCG)` : ""}.`, "");
+  if (links.runPageUrl) out.push(`[The run's page: figures, every claim with its evidence, tables](${links.runPageUrl})`, "");
+  if (links.figureUrl) out.push(`![Fig. 4a: TCP_STREAM throughput vs send socket size](${links.figureUrl})`, "");
+  const judged = claims.filter(judgedHere);
+  const rest = claims.filter((x4) => !judgedHere(x4));
+  const row2 = (x4) => `| ${VERDICT_MARK[x4.verdict]} ${mdCell(verdictLabel(x4))} | ${mdCell(x4.text)} | ${mdCell(oneLineFinding(x4))} |`;
+  if (judged.length) out.push("| verdict | claim | finding |", "|---|---|---|", ...judged.map(row2), "");
+  else out.push("_No claim could be judged on this run: the environments they need were not measured or ran under TCG._", "");
+  if (rest.length) {
+    out.push(`<details><summary>${rest.length} claim${rest.length === 1 ? "" : "s"} this run could not judge</summary>`, "");
+    out.push("| verdict | claim | why |", "|---|---|---|", ...rest.map((x4) => `| ${VERDICT_MARK[x4.verdict]} ${mdCell(verdictLabel(x4))} | ${mdCell(x4.text)} | ${mdCell(x4.missing.length ? `not measured: ${x4.missing.join(", ")}` : oneLineFinding(x4))} |`), "", "</details>", "");
+  }
+  return out.join("\n");
+}
+
+// actions/lib/core/text.ts
+function plural2(count2, singular, pluralForm = `${singular}s`) {
+  return `${count2} ${count2 === 1 ? singular : pluralForm}`;
+}
+
+// actions/lib/core/html.ts
+var TOKEN = /* @__PURE__ */ Symbol("virtnet html");
+var SafeHtml = class {
+  #html;
+  #kind;
+  /** Not for use outside this module: the constructor refuses any caller without the module's token. */
+  constructor(token, html2, kind = "markup") {
+    if (token !== TOKEN) throw new Error("SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly");
+    this.#html = html2;
+    this.#kind = kind;
+  }
+  get kind() {
+    return this.#kind;
+  }
+  toString() {
+    return this.#html;
+  }
+};
+var SafeUrl = class {
+  #url;
+  constructor(token, url2) {
+    if (token !== TOKEN) throw new Error("SafeUrl is made by safeHref(), never directly");
+    this.#url = url2;
+  }
+  toString() {
+    return this.#url;
+  }
+};
+function escapeHtml(value4) {
+  return String(value4).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+var UnsafeHtmlError = class extends Error {
+  name = "UnsafeHtmlError";
+};
+var URL_ATTRIBUTES = /* @__PURE__ */ new Set(["href", "src", "action", "formaction", "poster", "srcset", "xlink:href", "background", "cite", "data", "ping"]);
+function contexts(strings) {
+  let state = "text";
+  let tagName = "";
+  let closing = false;
+  let tagText = "";
+  let attribute2 = "";
+  const out = [];
+  for (let part = 0; part < strings.length; part++) {
+    const s2 = strings[part];
+    for (let i = 0; i < s2.length; i++) {
+      const c4 = s2[i];
+      switch (state) {
+        case "text": {
+          if (s2.startsWith("<!--", i)) {
+            state = "comment";
+            i += 3;
+          } else if (c4 === "<") {
+            const m3 = /^<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)/.exec(s2.slice(i));
+            if (m3) {
+              state = "tag";
+              closing = m3[1] === "/";
+              tagName = m3[2].toLowerCase();
+              tagText = "";
+              i += m3[0].length - 1;
+            }
+          }
+          break;
+        }
+        case "comment":
+          if (s2.startsWith("-->", i)) {
+            state = "text";
+            i += 2;
+          }
+          break;
+        case "tag":
+          if (c4 === '"' || c4 === "'") {
+            attribute2 = (/([^\s"'>/=]+)\s*=\s*$/.exec(tagText)?.[1] ?? "").toLowerCase();
+            state = c4 === '"' ? "dq" : "sq";
+          } else if (c4 === ">") {
+            state = !closing && (tagName === "script" || tagName === "style") ? "raw" : "text";
+          } else tagText += c4;
+          break;
+        case "dq":
+        case "sq":
+          if (c4 === (state === "dq" ? '"' : "'")) {
+            state = "tag";
+            tagText += '""';
+          }
+          break;
+        case "raw":
+          if (s2.slice(i, i + 2 + tagName.length).toLowerCase() === `</${tagName}`) {
+            state = "tag";
+            closing = true;
+            tagText = "";
+            i += 1 + tagName.length;
+          }
+          break;
+      }
+    }
+    if (part === strings.length - 1) break;
+    switch (state) {
+      case "text":
+      case "comment":
+        out.push("text");
+        break;
+      case "raw":
+        out.push("raw-text");
+        break;
+      case "tag":
+        out.push(/=\s*$/.test(tagText) ? { forbidden: "quote the attribute: an unquoted value can be broken out of by a space" } : "in-tag");
+        break;
+      default:
+        if (attribute2.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute2}) is never safe` });
+        else if (attribute2 === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
+        else out.push(URL_ATTRIBUTES.has(attribute2) ? "url" : "attribute");
+    }
+  }
+  return out;
+}
+var contextCache = /* @__PURE__ */ new WeakMap();
+function renderText(value4) {
+  if (value4 === null || value4 === void 0 || value4 === false) return "";
+  if (value4 instanceof SafeHtml) return value4.toString();
+  if (Array.isArray(value4)) return value4.map(renderText).join("");
+  if (typeof value4 === "string" || typeof value4 === "number" || value4 instanceof SafeUrl) return escapeHtml(value4);
+  throw new UnsafeHtmlError(`cannot put a ${typeof value4} into HTML`);
+}
+function renderAttribute(value4, where2) {
+  if (value4 === null || value4 === void 0 || value4 === false) return "";
+  if (value4 instanceof SafeHtml) throw new UnsafeHtmlError(`markup cannot go into an attribute value ${where2()}`);
+  if (Array.isArray(value4)) return value4.map((v) => renderAttribute(v, where2)).join("");
+  if (typeof value4 === "string" || typeof value4 === "number" || value4 instanceof SafeUrl) return escapeHtml(value4);
+  throw new UnsafeHtmlError(`cannot put a ${typeof value4} into HTML`);
+}
+function html(strings, ...values3) {
+  let ctx = contextCache.get(strings);
+  if (ctx === void 0) {
+    ctx = contexts(strings);
+    contextCache.set(strings, ctx);
+  }
+  let out = strings[0];
+  for (let i = 0; i < values3.length; i++) {
+    const value4 = values3[i];
+    const context3 = ctx[i];
+    const where2 = () => `(after ${JSON.stringify(strings[i].slice(-60))})`;
+    if (typeof context3 === "object") throw new UnsafeHtmlError(`${context3.forbidden} ${where2()}`);
+    if (context3 === "url") {
+      if (!(value4 instanceof SafeUrl)) throw new UnsafeHtmlError(`a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value4))} ${where2()}`);
+      out += escapeHtml(value4);
+    } else if (context3 === "raw-text") {
+      if (!(value4 instanceof SafeHtml && (value4.kind === "script-data" || value4.kind === "trusted"))) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value4))} ${where2()}`);
+      out += value4.toString();
+    } else if (context3 === "in-tag") {
+      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml && value4.kind === "attribute")) throw new UnsafeHtmlError(`inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where2()}`);
+      out += renderText(value4);
+    } else if (context3 === "attribute") out += renderAttribute(value4, where2);
+    else out += renderText(value4);
+    out += strings[i + 1];
+  }
+  return new SafeHtml(TOKEN, out);
+}
+function jsonScript(value4) {
+  return new SafeHtml(TOKEN, scriptJson(value4), "script-data");
+}
+function attribute(name2, value4) {
+  if (!/^[a-z][a-z0-9-]*$/.test(name2) || name2.startsWith("on") || name2 === "style" || URL_ATTRIBUTES.has(name2)) throw new UnsafeHtmlError(`attribute(${JSON.stringify(name2)}): not a plain, safe attribute name (event handlers, style and URL attributes go in the template)`);
+  return new SafeHtml(TOKEN, value4 === void 0 ? ` ${name2}` : ` ${name2}="${escapeHtml(value4)}"`, "attribute");
+}
+function scriptJson(value4) {
+  return JSON.stringify(value4).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+var UnsafeUrlError = class extends Error {
+  name = "UnsafeUrlError";
+};
+function safeHref(url2) {
+  const seen = url2.replace(/[\t\n\r]/g, "").replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "");
+  const firstSegment = seen.split(/[/?#]/, 1)[0];
+  if (firstSegment.includes(":")) throw new UnsafeUrlError(`link ${JSON.stringify(url2)} has a scheme: only links relative to the site are allowed`);
+  if (seen.startsWith("//") || seen.includes("\\")) throw new UnsafeUrlError(`link ${JSON.stringify(url2)} could lead to another host: only links relative to the site are allowed`);
+  return new SafeUrl(TOKEN, url2);
+}
+
+// actions/lib/core/file-names.ts
+import { createHash } from "node:crypto";
+var PLAIN = /^(?!.*--)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+function fileNamePart(text5) {
+  if (PLAIN.test(text5)) return text5;
+  const slug = text5.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 40).replace(/-+$/, "");
+  const hash3 = createHash("sha256").update(text5).digest("hex").slice(0, 16);
+  return `${slug || "x"}--${hash3}`;
+}
+var SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+function checkRunId(runId) {
+  if (!SAFE_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`);
+  return runId;
+}
+
+// actions/lib/report/charts/style.ts
+var PARAMETER_AXIS_TITLE = {
+  sendSocketSize: "Send socket size requested, -s (bytes)",
+  messageSize: "UDP message size, -m (bytes)",
+  requestSize: "UDP datagram size requested, -r (bytes)"
+};
+var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
+  ["native", { color: "#000000", shape: "circle", dash: [] }],
+  ["docker", { color: "#0072B2", shape: "square", dash: [6, 3] }],
+  ["kvm", { color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
+  ["osv", { color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
+]);
+var FALLBACK_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#F0E442"];
+function environmentLabel(name2, accelerator) {
+  const title2 = oneLine(environmentTitle(name2, accelerator));
+  return title2 === "if" || title2 in Object.prototype ? `${title2} (environment)` : title2;
+}
+function environmentScales(present, accelerators = {}) {
+  const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
+  const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
+  const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
+  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
+  const names = [...known, ...extra];
+  return {
+    domain: domain4,
+    color: { domain: domain4, range: names.map((n2, i) => style2(i, n2).color) },
+    shape: { domain: domain4, range: names.map((n2, i) => style2(i, n2).shape) },
+    dash: { domain: domain4, range: names.map((n2, i) => style2(i, n2).dash) }
+  };
+}
+var CHART_CONFIG = {
+  font: "DejaVu Sans, Helvetica, Arial, sans-serif",
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom", labelLimit: 240 },
+  title: { fontSize: 14, anchor: "start" },
+  view: { stroke: "#cccccc" }
+};
+
+// actions/lib/report/charts/lines.ts
+var REPLICATES_NOTE = "faint dots just right of each mark: the single replicates; the mark: their mean";
+function clipNote(clip4, format6 = (v) => String(Number(v.toFixed(2)))) {
+  const bounds3 = [Number.isFinite(clip4.max) ? `▲ above ${format6(clip4.max)}` : null, Number.isFinite(clip4.min) ? `▼ below ${format6(clip4.min)}` : null].filter((b10) => b10 !== null);
+  return `${bounds3.join(", ")}: the interval reaches beyond the axis and is cut there (the tooltip gives its ends)`;
+}
+var round = (v) => Math.round(v * 1e4) / 1e4;
+function yScale(o) {
+  return { zero: o.yZero ?? false, ...o.yAtLeast ? { domain: { unionWith: [...o.yAtLeast] } } : {} };
+}
+function notesOf(notes) {
+  return notes.length === 0 ? {} : { description: notes.join("; "), usermeta: { notes: [...notes] } };
+}
+function chartNotes(spec) {
+  const meta3 = spec.usermeta;
+  return Array.isArray(meta3?.notes) ? meta3.notes.filter((n2) => typeof n2 === "string") : [];
+}
+function lineChart(rows, o) {
+  const scales2 = environmentScales(o.environments, o.accelerators);
+  const clip4 = o.clip ?? { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
+  const values3 = rows.map((r) => ({
+    ...r,
+    y: round(r.y),
+    low: round(r.low),
+    high: round(r.high),
+    samples: r.samples.map(round),
+    // The interval as drawn: cut at the clip bounds; lowClipped/highClipped place the triangles.
+    barLow: round(Math.max(r.low, clip4.min)),
+    barHigh: round(Math.min(r.high, clip4.max)),
+    lowClipped: r.low < clip4.min,
+    highClipped: r.high > clip4.max
+  }));
+  const notes = [...o.notes ?? [], ...o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : [], ...rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : [], ...values3.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip4)] : []];
+  const anyFlagged = rows.some((r) => r.flagged);
+  const x4 = { field: "x", type: "quantitative", title: o.xTitle };
+  const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
+  const y4 = { field: "y", type: "quantitative", title: o.yTitle, scale: yScale(o) };
+  const intervalTitle = o.intervalTitle ?? "95% CI";
+  const layer = [
+    { mark: { type: "errorbar", ticks: true, aria: false }, encoding: { y: { field: "barLow", type: "quantitative", title: o.yTitle }, y2: { field: "barHigh" } } },
+    // Each replicate, faint and small, at its point's x: how far the mean is from what was measured.
+    { name: "replicates", transform: [{ flatten: ["samples"], as: ["sample"] }], mark: { type: "point", filled: true, size: 14, opacity: 0.4, xOffset: 6, aria: false }, encoding: { y: { field: "sample", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "sample", title: "Replicate" }] } },
+    ...["high", "low"].map((end) => ({
+      name: `clipped_${end}`,
+      transform: [{ filter: `datum.${end}Clipped` }],
+      mark: { type: "point", shape: end === "high" ? "triangle-up" : "triangle-down", filled: true, size: 60, aria: false },
+      encoding: { y: { field: end === "high" ? "barHigh" : "barLow", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "low", title: `${intervalTitle} low` }, { field: "high", title: `${intervalTitle} high` }] }
+    })),
+    ...o.connect === false ? [] : [{ mark: { type: "line", strokeWidth: 1.5, aria: false }, encoding: { y: y4, strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" } } }],
+    {
+      // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
+      mark: { type: "point", filled: true, size: 40, strokeWidth: 1.5, aria: false },
+      // Drag to pan, wheel to zoom (interactive page only; the SVG is the static fallback).
+      params: [{ name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" }],
+      encoding: {
+        y: y4,
+        shape: { field: "environment", type: "nominal", scale: scales2.shape, title: "Environment" },
+        // A point with a measurement taken while the host was busy is drawn hollow: its outline in the environment's colour.
+        ...anyFlagged ? { stroke: { field: "environment", type: "nominal", scale: scales2.color, legend: null }, fillOpacity: { condition: { test: "datum.flagged", value: 0 }, value: 1 } } : {},
+        tooltip: [
+          { field: "environment", title: "Environment" },
+          { field: "x", title: o.xTitle },
+          { field: "y", title: o.yTitle },
+          { field: "low", title: `${intervalTitle} low` },
+          { field: "high", title: `${intervalTitle} high` },
+          { field: "n", title: "Replicates" },
+          ...anyFlagged ? [{ field: "flagged", title: "Disturbed (hollow)" }] : [],
+          ...o.extraTooltip ?? []
+        ]
+      }
+    }
+  ];
+  if (o.rule !== void 0) layer.unshift({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null, color: null } });
+  if (o.capacity && o.capacity.values.length > 0) layer.unshift(capacityLayer(o.capacity, o.xTitle, o.yTitle));
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: o.title, subtitle: o.subtitle },
+    ...notesOf(notes),
+    width: 560,
+    height: 300,
+    data: { values: values3 },
+    config: CHART_CONFIG,
+    encoding: { x: x4, color: color5 },
+    layer
+  };
+}
+function capacityLayer(capacity, xTitle, yTitle) {
+  const values3 = [...capacity.values].sort((a4, b10) => a4.x - b10.x).map((v) => ({ x: v.x, capacity: round(v.y) }));
+  return { name: "capacity", data: { values: values3 }, mark: { type: "line", color: "#888888", strokeDash: [6, 4], strokeWidth: 1.2, aria: false }, encoding: { x: { field: "x", type: "quantitative", title: xTitle }, y: { field: "capacity", type: "quantitative", title: yTitle }, color: null } };
+}
+function barChart(rows, o) {
+  const scales2 = environmentScales(o.environments, o.accelerators);
+  const values3 = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
+  const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain, axis: { labels: false, ticks: false } };
+  const layer = [
+    {
+      mark: { type: "bar", aria: false },
+      encoding: {
+        y: { field: "value", type: "quantitative", title: o.yTitle },
+        color: { field: "environment", type: "nominal", title: "Environment", scale: scales2.color },
+        tooltip: [
+          { field: "environment", title: "Environment" },
+          { field: "value", title: o.yTitle },
+          { field: "low", title: "95% CI low" },
+          { field: "high", title: "95% CI high" },
+          { field: "points", title: "Points averaged" }
+        ]
+      }
+    },
+    { mark: { type: "errorbar", ticks: true, color: "#777777", aria: false }, encoding: { y: { field: "low", type: "quantitative", title: o.yTitle }, y2: { field: "high" } } },
+    // The value above each bar: differences of a few percent do not show in bar heights.
+    { mark: { type: "text", dy: -8, fontSize: 11 }, encoding: { y: { field: "high", type: "quantitative" }, text: { field: "value", type: "quantitative", format: ".3~f" } } }
+  ];
+  if (o.rule !== void 0) layer.push({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null } });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: o.title, subtitle: o.subtitle },
+    ...notesOf(o.notes ?? []),
+    width: 360,
+    height: 260,
+    data: { values: values3 },
+    config: CHART_CONFIG,
+    encoding: { x: x4 },
+    layer
+  };
+}
+
 // actions/lib/analyse/capacity.ts
 var tcpGoodputCapacityMbit = (rateMbit) => rateMbit * 1448 / 1538;
 var ETHERNET_OVERHEAD = 38;
@@ -42750,6 +43161,345 @@ function udpGoodputCapacityMbit(rateMbit, datagramBytes) {
     wire += Math.max(ETHERNET_MIN_PAYLOAD, IP_HEADER + carried) + ETHERNET_OVERHEAD;
   }
   return rateMbit * datagramBytes / wire;
+}
+
+// actions/lib/report/charts/figures.ts
+var TCG_WARNING = "TCG: QEMU guests ran under emulation (no hardware virtualization), not comparable to KVM";
+var TCG_SHORT = "TCG guests: emulation, not KVM";
+function usesTcg(manifest) {
+  return Object.values(manifest.environmentDescriptions ?? {}).some((d) => d.accelerator === "tcg");
+}
+function figureContext(manifest, environments2) {
+  const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1e3} ms one-way delay` : ""}`;
+  const accelerators = Object.fromEntries(Object.entries(manifest.environmentDescriptions ?? {}).map(([e, d]) => [e, d.accelerator]));
+  return { subtitle: [usesTcg(manifest) ? `${base} · ${TCG_SHORT}` : base], environments: environments2, accelerators, linkRateMbit: manifest.link?.rateMbit ?? null };
+}
+var X_TITLE = {
+  TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
+  UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
+};
+var THROUGHPUT = "Throughput (10^6 bits/s)";
+function udpXTitle(points2) {
+  const parameters = new Set(points2.filter((p) => p.test === "UDP_STREAM").map((p) => p.parameter));
+  const [only] = parameters;
+  return parameters.size === 1 && only !== void 0 ? PARAMETER_AXIS_TITLE[only] : X_TITLE.UDP_STREAM;
+}
+var RELATIVE = "Throughput relative to native (ratio)";
+var CAPACITY_HEADROOM = 1.05;
+var RELATIVE_CLIP = { min: 0.5, max: 1.5 };
+var RELATIVE_AT_LEAST = [0.95, 1.05];
+var OK_RATE_AT_LEAST = [0, 1.05];
+var OK_RATE_CLIP = { min: 0, max: 1 };
+function capacityLine(test2, xs, ctx) {
+  if (ctx.linkRateMbit === null || xs.length === 0) return void 0;
+  const rate = ctx.linkRateMbit;
+  const unique2 = [...new Set(xs)].sort((a4, b10) => a4 - b10);
+  if (test2 === "TCP_STREAM") {
+    const y4 = tcpGoodputCapacityMbit(rate);
+    return { label: `the link's capacity, its TCP goodput (${y4.toFixed(2)} at ${rate} Mbit/s)`, values: unique2.map((x4) => ({ x: x4, y: y4 })) };
+  }
+  return { label: `the link's capacity, its UDP payload goodput per datagram size (${rate} Mbit/s, MTU 1500)`, values: unique2.map((x4) => ({ x: x4, y: udpGoodputCapacityMbit(rate, x4) })) };
+}
+function absoluteClip(capacity, rows) {
+  const top = capacity ? Math.max(...capacity.values.map((v) => v.y)) : null;
+  const lowest = Math.min(...rows.flatMap((r) => [r.y, ...r.samples]));
+  return { min: top === null || !Number.isFinite(lowest) ? 0 : Math.max(0, lowest - (CAPACITY_HEADROOM - 1) * top), max: top === null ? Number.POSITIVE_INFINITY : top * CAPACITY_HEADROOM };
+}
+function absoluteRows(points2, test2, series2, ctx) {
+  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, flagged: p.flagged > 0 }));
+}
+function relativeRows(relative2, points2, test2, series2, ctx) {
+  const n2 = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
+  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n2.get(`${r.environment}|${r.test}|${r.x}`) ?? null, samples: [] }));
+}
+var seriesLabel = (series2) => series2 === null ? "all series" : `series ${series2.join(" + ")}`;
+function tcpAbsoluteFigure(points2, series2, figure, ctx) {
+  const rows = absoluteRows(points2, "TCP_STREAM", series2, ctx);
+  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
+  return lineChart(rows, { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows), yZero: true });
+}
+function tcpEffectiveSizeFigure(points2, figure, ctx) {
+  const tcp = points2.filter((p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null);
+  const rows = tcp.map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.effectiveSendSocket, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, requested: p.value }));
+  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
+  return lineChart(rows, {
+    title: `Fig. ${figure}: TCP_STREAM throughput vs effective send socket size (all series)`,
+    subtitle: ctx.subtitle,
+    notes: sharedSizeNotes(tcp),
+    xTitle: "Effective send socket size, LSS_SIZE_END (bytes)",
+    yTitle: THROUGHPUT,
+    environments: ctx.environments,
+    accelerators: ctx.accelerators,
+    capacity,
+    clip: absoluteClip(capacity, rows),
+    yZero: true,
+    connect: false,
+    extraTooltip: [{ field: "requested", title: PARAMETER_AXIS_TITLE.sendSocketSize }]
+  });
+}
+function sharedSizeNotes(points2) {
+  const byEffective = /* @__PURE__ */ new Map();
+  for (const p of points2) {
+    if (p.effectiveSendSocket === null) continue;
+    const set8 = byEffective.get(p.effectiveSendSocket) ?? /* @__PURE__ */ new Set();
+    set8.add(p.value);
+    byEffective.set(p.effectiveSendSocket, set8);
+  }
+  return [...byEffective.entries()].filter(([, requested]) => requested.size > 1).sort(([a4], [b10]) => a4 - b10).map(([effective, requested]) => {
+    const r = [...requested].sort((a4, b10) => a4 - b10);
+    return `-s ${r[0]}...${r[r.length - 1]} (${r.length} sizes) all gave ${effective} B: one condition`;
+  });
+}
+function tcpRelativeFigure(relative2, points2, series2, figure, ctx) {
+  return lineChart(relativeRows(relative2, points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP, yAtLeast: RELATIVE_AT_LEAST });
+}
+function restrictedAverageFigure(averages, ctx) {
+  const first = averages[0];
+  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
+  return barChart(
+    averages.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
+    { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range7}`, subtitle: ctx.subtitle, yTitle: "Average throughput relative to native (ratio)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 1 }
+  );
+}
+function signedAreaFigure(areas, ctx) {
+  const first = areas[0];
+  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
+  return barChart(
+    areas.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
+    { title: `Signed area between each TCP curve and native's, ${range7} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: "Area (10^6 bits/s x kB; above native > 0)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 0 }
+  );
+}
+function udpAbsoluteFigure(points2, ctx) {
+  const rows = absoluteRows(points2, "UDP_STREAM", null, ctx);
+  const capacity = capacityLine("UDP_STREAM", rows.map((r) => r.x), ctx);
+  return lineChart(rows, { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows), yZero: true });
+}
+function udpRelativeFigure(relative2, points2, ctx) {
+  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP, yAtLeast: RELATIVE_AT_LEAST });
+}
+function okRateFigure(delivery, ctx, xTitle = X_TITLE.UDP_STREAM) {
+  return lineChart(
+    delivery.map((d) => ({ environment: environmentLabel(d.environment, own2(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.low ?? d.okRate, high: d.high ?? d.okRate, n: d.replicateRates.length, samples: d.replicateRates })),
+    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: ctx.subtitle, notes: ["interval: 95% t interval from the replicates' own okay rates, around the pooled rate"], xTitle, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "95% CI", clip: OK_RATE_CLIP, yAtLeast: OK_RATE_AT_LEAST }
+  );
+}
+function socketSizeFigure(rows, ctx) {
+  return lineChart(
+    rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null, samples: [] })),
+    { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: ctx.subtitle, notes: ["Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: "median" }
+  );
+}
+
+// actions/lib/site/site.ts
+function runPagePath(runId) {
+  return `runs/${checkRunId(runId)}/index.html`;
+}
+function relativeRoot(path3) {
+  const depth = path3.split("/").length - 1;
+  return depth === 0 ? "./" : "../".repeat(depth);
+}
+function link(l) {
+  return html`<a href="${safeHref(l.href)}">${l.text}</a>`;
+}
+function renderPage(page, siteTitle = "virtnet reports") {
+  const root = relativeRoot(page.path);
+  const asset = (name2) => safeHref(`${root}assets/${name2}`);
+  const charts = page.charts.map((c4) => html`<script type="application/json" id="spec-${c4.id}">${jsonScript(c4.spec)}</script>\n`);
+  const scripts = page.charts.length > 0 ? html`<script src="${asset("vega.min.js")}"></script>
+<script src="${asset("vega-lite.min.js")}"></script>
+<script src="${asset("vega-embed.min.js")}"></script>
+<script src="${asset("site.js")}"></script>
+` : page.script ? html`<script src="${asset("site.js")}"></script>
+` : null;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>${page.title} - ${siteTitle}</title>
+<link rel="stylesheet" href="${asset("site.css")}">
+</head>
+<body>
+<header><a href="${safeHref(`${root}index.html`)}">${siteTitle}</a></header>
+<main>
+${page.banner ? html`<p class="banner" role="alert">${page.banner}</p>\n` : null}<h1>${page.title}</h1>
+${page.body}
+</main>
+${charts}${scripts}</body>
+</html>
+`.toString();
+}
+function scrollBox(table3) {
+  return html`<div class="scroll">${table3}</div>`;
+}
+function tableHtml(t) {
+  const head = html`<tr>${t.columns.map((c4) => html`<th scope="col">${c4}</th>`)}</tr>`;
+  const rows = t.rows.map((r) => html`<tr>${r.map((v, i) => i === 0 ? html`<th scope="row">${v}</th>` : html`<td>${v}</td>`)}</tr>\n`);
+  return scrollBox(html`<table class="facts" id="${t.id}"><caption>${t.title}</caption>
+<thead>${head}</thead>
+<tbody>
+${rows}</tbody></table>`);
+}
+function claimsTableHtml(claims) {
+  const finding = (c4) => c4.finding ? html`<p class="finding">${c4.finding}</p>` : "";
+  const limits = (c4) => (c4.limits ?? []).length ? html`<p class="limits">What this testbed cannot show: ${c4.limits.join(" ")}</p>` : "";
+  const rows = claims.map((c4) => html`<tr class="verdict-${c4.verdict}" id="claim-${c4.id}"><td>${c4.text}</td><td>${c4.section}</td><td class="verdict">${verdictLabel(c4)}</td><td>${finding(c4)}${limits(c4)}<details><summary>evidence</summary>${c4.evidence}</details><p class="conditions">Judged under: ${c4.conditions}.</p><details><summary>how judged</summary>${c4.judged}${c4.note ? ` ${c4.note}` : ""}</details></td></tr>\n`);
+  return scrollBox(html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run: ${countsLine(claims)}</caption>
+<thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Finding and evidence</th></tr></thead>
+<tbody>
+${rows}</tbody></table>`);
+}
+function verdictNumbersHtml(v) {
+  return html`<span class="count v-supported" title="supported">${v.supported}</span> / <span class="count v-refuted" title="refuted">${v.refuted}</span> / <span class="count v-inconclusive" title="inconclusive">${v.inconclusive}</span>`;
+}
+function firstLine(text5) {
+  return text5.split("\n")[0].trim();
+}
+function verdictCountsHtml(v) {
+  return html`<span class="counts"><span class="count v-supported">${v.supported} supported</span> <span class="count v-refuted">${v.refuted} refuted</span> <span class="count v-inconclusive">${v.inconclusive} inconclusive</span></span>`;
+}
+var STRIP_MAX = 4;
+function verdictStripHtml(claims) {
+  const counts = countVerdicts(claims);
+  const order = { refuted: 0, supported: 1, inconclusive: 2 };
+  const judged = claims.filter(judgedHere).sort((a4, b10) => order[a4.verdict] - order[b10.verdict]);
+  const shown = judged.slice(0, STRIP_MAX);
+  const items = shown.map((c4) => html`<li class="v-${c4.verdict}"><a class="mark" href="${safeHref(`#claim-${c4.id}`)}">${c4.verdict}</a> ${c4.text} <span class="finding">${oneLineFinding(c4)}</span></li>\n`);
+  const rest = judged.length - shown.length;
+  const notJudged = claims.length - judged.length;
+  const list2 = judged.length === 0 ? html`<p class="none">No claim could be judged on this run: the environments they need were not measured or ran under TCG.</p>\n` : html`<ul class="judged">\n${items}</ul>\n`;
+  const tail = [rest > 0 ? `${plural2(rest, "more claim")} judged here` : null, notJudged > 0 ? `${plural2(notJudged, "claim")} this run could not judge` : null].filter((t) => t !== null);
+  return html`<section class="verdict-strip" id="verdicts" aria-label="Verdicts">
+<p>${verdictCountsHtml(counts)} <span class="of">of ${plural2(claims.length, "claim")}</span></p>
+${list2}${tail.length ? html`<p class="more">${tail.join("; ")}: <a href="#claims-section">all claims with their evidence</a></p>\n` : null}</section>
+`;
+}
+function claimsScopeHtml(scope) {
+  const list2 = (items) => html`<ul>${items.map((l) => html`<li>${l}</li>`)}</ul>`;
+  return html`<div class="scope"><p><strong>Conditions:</strong> ${scope.conditions}.</p><p><strong>This run can test:</strong></p>${list2(scope.canTest)}<p><strong>This run cannot test:</strong></p>${list2(scope.cannotTest.length ? scope.cannotTest : ["(nothing this run lacks)"])}</div>\n`;
+}
+function notesHtml(c4) {
+  const notes = chartNotes(c4.spec);
+  return notes.length ? html`<span class="notes">${notes.join("; ")}.</span> ` : null;
+}
+function chartHtml(c4) {
+  if (c4.svgPath === null) {
+    return html`<figure class="chart" id="chart-${c4.id}">
+<div class="vega" data-chart="${c4.id}"><p class="no-svg">${c4.title}: drawn in the browser from the Vega-Lite spec in this page (the site was built without pre-rendered SVGs).</p></div>
+<figcaption>${notesHtml(c4)}${c4.title}</figcaption>
+</figure>`;
+  }
+  return html`<figure class="chart" id="chart-${c4.id}">
+<div class="vega" data-chart="${c4.id}"><img src="${safeHref(c4.svgPath)}" alt="${c4.title}" width="680"></div>
+<figcaption>${notesHtml(c4)}<a href="${safeHref(c4.specPath)}">Vega-Lite spec</a> · <a href="${safeHref(c4.svgPath)}">SVG</a></figcaption>
+</figure>`;
+}
+function diffLinksHtml(links, pickerHref) {
+  const items = links.map(link);
+  if (pickerHref) items.push(link({ href: pickerHref, text: "compare any two runs" }));
+  return items.length ? html`<p class="diff-links"><strong>Diffs:</strong> ${items.map((item, i) => i === 0 ? item : html` · ${item}`)}</p>\n` : null;
+}
+function tcgBanner(manifest) {
+  return usesTcg(manifest) ? html`${TCG_WARNING}. Guest environments here measure an emulator, not the paper's KVM.` : null;
+}
+function confidenceNote(a4) {
+  const asked = a4.points.filter((p) => p.confidenceAsked);
+  if (asked.length === 0) return null;
+  const missed = asked.filter((p) => p.confidenceMissed > 0);
+  if (missed.length === 0) return html`<p class="confidence">netperf's confidence interval was asked for at ${asked.length} points and met at every one.</p>\n`;
+  const items = missed.map((p) => html`<li>${p.environment} ${p.test} ${p.parameter}=${p.value}: ${p.confidenceMissed} of ${p.throughput.n} replicates missed the requested width</li>`);
+  return html`<div class="confidence"><p>netperf's confidence interval was asked for at ${asked.length} points; it was missed at ${missed.length} (flagged points):</p><ul>${items}</ul></div>\n`;
+}
+function udpAnomalyNote(a4) {
+  if (a4.udpAnomalies.length === 0) return null;
+  const items = a4.udpAnomalies.map((u2) => html`<li>${u2.environment} ${parameterFlag(u2.parameter)} ${u2.x} replicate ${u2.replicate}: ${u2.reason}</li>`);
+  return html`<div class="warning"><p><strong>${a4.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>\n`;
+}
+var DOWNLOADS = [
+  ["results.jsonl", " (every measurement, raw netperf output included)"],
+  ["manifest.json", ""],
+  ["points.csv", " (per point and environment: mean, stdev, 95% CI, socket sizes, okay rate)"],
+  ["relative.csv", ""],
+  ["udp.csv", " (UDP messages sent and received per point, summed over replicates: okay rate and loss)"],
+  ["comparisons.csv", " (every pair of environments at every shared point: difference and Welch's t-test)"],
+  ["analysis.json", " (claims, Fig. 5/7 averages, signed areas)"]
+];
+function runPage({ manifest: m3, analysis: a4, charts, diffLinks = [], pickerHref, noSvg }) {
+  const siteCharts = charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: noSvg?.has(c4.id) ? null : `charts/${c4.id}.svg`, spec: c4.spec }));
+  const envList = a4.environments.map((e) => environmentTitle(e, own2(m3.environmentDescriptions, e)?.accelerator)).join(", ") || "(none measured)";
+  const errors = Object.entries(m3.environmentErrors ?? {});
+  const body = html`${verdictStripHtml(a4.claims)}<h2 id="figures">Figures</h2>
+${siteCharts.map((c4) => html`${chartHtml(c4)}\n`)}<p class="method">Points are means over replicates with two-sided 95% Student-t intervals; relative throughput is mean/native-mean with first-order (delta method) error propagation; Fig. 5/7 averages the relative points in 0-6000 B; the signed area is the trapezoid rule over the points both curves share. Drag to pan and scroll to zoom a chart.</p>
+<h2 id="claims-section">Claims</h2>
+<details class="evidence"><summary>The ${plural2(a4.claims.length, "claim")} with their evidence, and what this run can and cannot test</summary>
+${claimsScopeHtml(a4.scope)}${claimsTableHtml(a4.claims)}
+</details>
+<h2>Tables</h2>
+${a4.tables.map((t) => html`${tableHtml(t)}\n`)}<h2 id="run-facts">Run</h2>
+<p class="link"><strong>Testbed link:</strong> ${linkSummary(m3)}</p>
+<dl class="run-facts">
+<dt>Commit</dt><dd><code>${m3.git.commit ?? "(unknown)"}</code>${m3.git.dirty ? " (with uncommitted changes)" : ""} ${m3.git.subject ?? ""}</dd>
+<dt>Branch</dt><dd>${m3.git.branch ?? "(unknown)"}</dd>
+<dt>Created</dt><dd>${m3.createdAt}</dd>
+<dt>Status</dt><dd>${m3.status}; ${m3.sessions.length} session(s)</dd>
+<dt>Plan</dt><dd>${m3.plan.name} (${m3.planSource}): ${plural2(m3.plan.replicates, "replicate")}, ${m3.plan.testLengthSeconds} s per test</dd>
+<dt>Environments</dt><dd>${envList}</dd>
+</dl>
+${diffLinksHtml(diffLinks, pickerHref)}${confidenceNote(a4)}${udpAnomalyNote(a4)}${errors.length ? html`<ul class="errors">${errors.map(([e, msg]) => html`<li>${e}: ${msg}</li>`)}</ul>\n` : null}<h2>Data</h2>
+<ul class="downloads">
+${DOWNLOADS.map(([file2, note]) => html`<li>${link({ href: file2, text: file2 })}${note}</li>\n`)}</ul>`;
+  return { path: runPagePath(m3.runId), title: `Run ${m3.runId}`, banner: tcgBanner(m3), body, charts: siteCharts };
+}
+function indexEntry(m3, claims, environments2) {
+  const verdicts = { supported: 0, refuted: 0, inconclusive: 0 };
+  for (const c4 of claims) verdicts[c4.verdict]++;
+  const s2 = m3.hosts.server;
+  return {
+    runId: m3.runId,
+    createdAt: m3.createdAt,
+    commit: m3.git.commit,
+    subject: m3.git.subject,
+    branch: m3.git.branch,
+    plan: m3.plan.name,
+    pair: m3.runnerPair ?? null,
+    testbed: testbedOf(m3),
+    environments: [...environments2],
+    machine: s2 ? `${s2.hostname}: ${s2.cpuModel}, ${s2.cores} cores, ${s2.kernel}` : "(not recorded)",
+    status: m3.status,
+    tcg: usesTcg(m3),
+    verdicts,
+    compareLinks: []
+  };
+}
+var NO_PAIR = "(no runner pair)";
+function testbedOf(m3) {
+  if (m3.runnerPair) return `runner pair ${m3.runnerPair}`;
+  const l = m3.link;
+  if (!l) return "testbed not recorded";
+  if (l.kind === "external") return "external link (unnamed pair)";
+  const rate = l.rateMbit ? `${l.rateMbit} Mbit/s` : "unshaped";
+  const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay` : "no added delay";
+  return `embedded testbed, ${rate}, ${delay}`;
+}
+function sortEntries(entries2) {
+  return [...entries2].sort((a4, b10) => b10.createdAt.localeCompare(a4.createdAt) || a4.runId.localeCompare(b10.runId));
+}
+function indexPage(entries2, pickerHref, overview = null, pairsHref, regressionsHref) {
+  const rows = sortEntries(entries2).map((e) => {
+    const subject = e.subject ? firstLine(e.subject) : "";
+    const commit = e.commit ? html`<code>${e.commit.slice(0, 12)}</code> <span class="subject" title="${subject}">${subject}</span>` : "(unknown)";
+    const compare5 = e.compareLinks.map((l, i) => i === 0 ? link(l) : html` ${link(l)}`);
+    return html`<tr data-run="${e.runId}" data-plan="${e.plan}" data-pair="${e.pair ?? NO_PAIR}" data-testbed="${e.testbed}"><td>${link({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ""}</td><td>${e.plan}</td><td>${e.environments.join(", ")}</td><td>${e.machine}</td><td>${e.status}</td><td class="claims-counts">${verdictNumbersHtml(e.verdicts)}</td><td class="compare">${compare5}</td></tr>\n`;
+  });
+  const body = html`<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims.</p>
+${overview}${pickerHref ? html`<p class="picker-link">${link({ href: pickerHref, text: "Compare any two runs" })}</p>\n` : null}${pairsHref ? html`<p class="pairs-link">${link({ href: pairsHref, text: "Runner pairs compared: the same claims judged per pair" })}</p>\n` : null}${regressionsHref ? html`<p class="regressions-link">${link({ href: regressionsHref, text: "Regressions and improvements between consecutive comparable runs (with an Atom feed)" })}</p>\n` : null}<h2 id="runs-heading">Runs</h2>
+<p class="verdict-legend">Claims column: ${verdictNumbersHtml({ supported: "supported", refuted: "refuted", inconclusive: "inconclusive" })}</p>
+<div class="scroll"><table class="runs" id="runs">
+<thead><tr><th scope="col">Run</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Branch</th><th scope="col">Plan</th><th scope="col">Environments</th><th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Claims</th><th scope="col">Compare</th></tr></thead>
+<tbody>
+${rows}</tbody></table></div>`;
+  return { path: "index.html", title: "Runs", banner: null, body, charts: [], script: overview !== null };
 }
 
 // actions/lib/analyse/window-model.ts
@@ -42816,370 +43566,381 @@ function analyseRun(manifest, records, claimsFile, probes = []) {
   };
 }
 
-// actions/lib/report/charts/style.ts
-var PARAMETER_AXIS_TITLE = {
-  sendSocketSize: "Send socket size requested, -s (bytes)",
-  messageSize: "UDP message size, -m (bytes)",
-  requestSize: "UDP datagram size requested, -r (bytes)"
-};
-var ENVIRONMENT_STYLE = /* @__PURE__ */ new Map([
-  ["native", { color: "#000000", shape: "circle", dash: [] }],
-  ["docker", { color: "#0072B2", shape: "square", dash: [6, 3] }],
-  ["kvm", { color: "#D55E00", shape: "triangle-up", dash: [2, 2] }],
-  ["osv", { color: "#009E73", shape: "diamond", dash: [8, 2, 2, 2] }]
-]);
-var FALLBACK_COLORS = ["#E69F00", "#56B4E9", "#CC79A7", "#F0E442"];
-function environmentLabel(name2, accelerator) {
-  const title2 = oneLine(environmentTitle(name2, accelerator));
-  return title2 === "if" || title2 in Object.prototype ? `${title2} (environment)` : title2;
-}
-function environmentScales(present, accelerators = {}) {
-  const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
-  const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
-  const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
-  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
-  const names = [...known, ...extra];
-  return {
-    domain: domain4,
-    color: { domain: domain4, range: names.map((n2, i) => style2(i, n2).color) },
-    shape: { domain: domain4, range: names.map((n2, i) => style2(i, n2).shape) },
-    dash: { domain: domain4, range: names.map((n2, i) => style2(i, n2).dash) }
-  };
-}
-var CHART_CONFIG = {
-  font: "DejaVu Sans, Helvetica, Arial, sans-serif",
-  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#e6e6e6" },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom", labelLimit: 240 },
-  title: { fontSize: 14, anchor: "start" },
-  view: { stroke: "#cccccc" }
-};
+// actions/lib/analyse/claims/file.ts
+import { existsSync as existsSync2, readdirSync } from "node:fs";
+import { dirname as dirname2, join } from "node:path";
 
-// actions/lib/report/charts/lines.ts
-var REPLICATES_NOTE = "faint dots just right of each mark: the single replicates; the mark: their mean";
-function clipNote(clip4, format6 = (v) => String(Number(v.toFixed(2)))) {
-  const bounds3 = [Number.isFinite(clip4.max) ? `▲ above ${format6(clip4.max)}` : null, Number.isFinite(clip4.min) ? `▼ below ${format6(clip4.min)}` : null].filter((b10) => b10 !== null);
-  return `${bounds3.join(", ")}: the interval reaches beyond the axis and is cut there (the tooltip gives its ends)`;
+// actions/lib/core/safe-read.ts
+import { closeSync, constants as constants3, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
+import { dirname, relative, isAbsolute } from "node:path";
+var MiB = 1024 * 1024;
+var UnsafeFileError = class extends Error {
+  name = "UnsafeFileError";
+};
+function kindOf2(stat2) {
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice()) return "a character device";
+  if (stat2.isBlockDevice()) return "a block device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  return "not a regular file";
 }
-var round = (v) => Math.round(v * 1e4) / 1e4;
-function lineChart(rows, o) {
-  const scales2 = environmentScales(o.environments, o.accelerators);
-  const clip4 = o.clip ?? { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
-  const values3 = rows.map((r) => ({
-    ...r,
-    y: round(r.y),
-    low: round(r.low),
-    high: round(r.high),
-    samples: r.samples.map(round),
-    // The interval as drawn: cut at the clip bounds; lowClipped/highClipped place the triangles.
-    barLow: round(Math.max(r.low, clip4.min)),
-    barHigh: round(Math.min(r.high, clip4.max)),
-    lowClipped: r.low < clip4.min,
-    highClipped: r.high > clip4.max
-  }));
-  const notes = [...o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : [], ...rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : [], ...values3.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip4)] : []];
-  const anyFlagged = rows.some((r) => r.flagged);
-  const x4 = { field: "x", type: "quantitative", title: o.xTitle };
-  const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
-  const y4 = { field: "y", type: "quantitative", title: o.yTitle, scale: { zero: o.yZero ?? false } };
-  const intervalTitle = o.intervalTitle ?? "95% CI";
-  const layer = [
-    { mark: { type: "errorbar", ticks: true, aria: false }, encoding: { y: { field: "barLow", type: "quantitative", title: o.yTitle }, y2: { field: "barHigh" } } },
-    // Each replicate, faint and small, at its point's x: how far the mean is from what was measured.
-    { name: "replicates", transform: [{ flatten: ["samples"], as: ["sample"] }], mark: { type: "point", filled: true, size: 14, opacity: 0.4, xOffset: 6, aria: false }, encoding: { y: { field: "sample", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "sample", title: "Replicate" }] } },
-    ...["high", "low"].map((end) => ({
-      name: `clipped_${end}`,
-      transform: [{ filter: `datum.${end}Clipped` }],
-      mark: { type: "point", shape: end === "high" ? "triangle-up" : "triangle-down", filled: true, size: 60, aria: false },
-      encoding: { y: { field: end === "high" ? "barHigh" : "barLow", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "low", title: `${intervalTitle} low` }, { field: "high", title: `${intervalTitle} high` }] }
-    })),
-    ...o.connect === false ? [] : [{ mark: { type: "line", strokeWidth: 1.5, aria: false }, encoding: { y: y4, strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" } } }],
-    {
-      // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
-      mark: { type: "point", filled: true, size: 40, strokeWidth: 1.5, aria: false },
-      // Drag to pan, wheel to zoom (interactive page only; the SVG is the static fallback).
-      params: [{ name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" }],
-      encoding: {
-        y: y4,
-        shape: { field: "environment", type: "nominal", scale: scales2.shape, title: "Environment" },
-        // A point with a measurement taken while the host was busy is drawn hollow: its outline in the environment's colour.
-        ...anyFlagged ? { stroke: { field: "environment", type: "nominal", scale: scales2.color, legend: null }, fillOpacity: { condition: { test: "datum.flagged", value: 0 }, value: 1 } } : {},
-        tooltip: [
-          { field: "environment", title: "Environment" },
-          { field: "x", title: o.xTitle },
-          { field: "y", title: o.yTitle },
-          { field: "low", title: `${intervalTitle} low` },
-          { field: "high", title: `${intervalTitle} high` },
-          { field: "n", title: "Replicates" },
-          ...anyFlagged ? [{ field: "flagged", title: "Disturbed (hollow)" }] : [],
-          ...o.extraTooltip ?? []
-        ]
-      }
+function isInside(dir, path3) {
+  const rel = relative(dir, path3);
+  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
+}
+function mib(bytes2) {
+  return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
+}
+function readRegularFile(path3, options) {
+  return readRegularBytes(path3, options).toString("utf8");
+}
+function readRegularFileIfExists(path3, options) {
+  try {
+    lstatSync(path3);
+  } catch (e) {
+    if (e.code === "ENOENT") return null;
+    throw e;
+  }
+  return readRegularFile(path3, options);
+}
+function readRegularBytes(path3, options) {
+  const link4 = lstatSync(path3);
+  let target2 = path3;
+  if (link4.isSymbolicLink()) {
+    const within2 = realpathSync(options.within ?? dirname(path3));
+    let resolved;
+    try {
+      resolved = realpathSync(path3);
+    } catch {
+      throw new UnsafeFileError(`${path3} is a symlink that leads nowhere: refused`);
     }
-  ];
-  if (o.rule !== void 0) layer.unshift({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null, color: null } });
-  if (o.capacity && o.capacity.values.length > 0) layer.unshift(capacityLayer(o.capacity, o.xTitle, o.yTitle));
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: o.title, subtitle: [...o.subtitle, ...notes] },
-    width: 560,
-    height: 300,
-    data: { values: values3 },
-    config: CHART_CONFIG,
-    encoding: { x: x4, color: color5 },
-    layer
-  };
-}
-function capacityLayer(capacity, xTitle, yTitle) {
-  const values3 = [...capacity.values].sort((a4, b10) => a4.x - b10.x).map((v) => ({ x: v.x, capacity: round(v.y) }));
-  return { name: "capacity", data: { values: values3 }, mark: { type: "line", color: "#888888", strokeDash: [6, 4], strokeWidth: 1.2, aria: false }, encoding: { x: { field: "x", type: "quantitative", title: xTitle }, y: { field: "capacity", type: "quantitative", title: yTitle }, color: null } };
-}
-function barChart(rows, o) {
-  const scales2 = environmentScales(o.environments, o.accelerators);
-  const values3 = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
-  const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain, axis: { labels: false, ticks: false } };
-  const layer = [
-    {
-      mark: { type: "bar", aria: false },
-      encoding: {
-        y: { field: "value", type: "quantitative", title: o.yTitle },
-        color: { field: "environment", type: "nominal", title: "Environment", scale: scales2.color },
-        tooltip: [
-          { field: "environment", title: "Environment" },
-          { field: "value", title: o.yTitle },
-          { field: "low", title: "95% CI low" },
-          { field: "high", title: "95% CI high" },
-          { field: "points", title: "Points averaged" }
-        ]
-      }
-    },
-    { mark: { type: "errorbar", ticks: true, color: "#777777", aria: false }, encoding: { y: { field: "low", type: "quantitative", title: o.yTitle }, y2: { field: "high" } } },
-    // The value above each bar: differences of a few percent do not show in bar heights.
-    { mark: { type: "text", dy: -8, fontSize: 11 }, encoding: { y: { field: "high", type: "quantitative" }, text: { field: "value", type: "quantitative", format: ".3~f" } } }
-  ];
-  if (o.rule !== void 0) layer.push({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null } });
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: o.title, subtitle: o.subtitle },
-    width: 360,
-    height: 260,
-    data: { values: values3 },
-    config: CHART_CONFIG,
-    encoding: { x: x4 },
-    layer
-  };
+    if (!isInside(within2, resolved)) {
+      throw new UnsafeFileError(`${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`);
+    }
+    target2 = resolved;
+  }
+  const before = lstatSync(target2);
+  if (!before.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf2(before)}, not a regular file: refused`);
+  let fd;
+  try {
+    fd = openSync(target2, constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK);
+  } catch (e) {
+    const code2 = e.code;
+    if (code2 === "ELOOP") throw new UnsafeFileError(`${path3} became a symlink while it was being opened: refused`);
+    throw e;
+  }
+  try {
+    const stat2 = fstatSync(fd);
+    if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf2(stat2)}, not a regular file: refused`);
+    if (stat2.size > options.maxBytes) {
+      throw new UnsafeFileError(`${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
+    }
+    const chunks = [];
+    let length3 = 0;
+    for (; ; ) {
+      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length3, options.maxBytes - length3) + 1));
+      const n2 = readSync(fd, chunk, 0, chunk.length, null);
+      if (n2 === 0) break;
+      length3 += n2;
+      if (length3 > options.maxBytes) throw new UnsafeFileError(`${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
+      chunks.push(n2 === chunk.length ? chunk : chunk.subarray(0, n2));
+    }
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
+  } finally {
+    closeSync(fd);
+  }
 }
 
-// actions/lib/report/charts/figures.ts
-var TCG_WARNING = "TCG: QEMU guests ran under emulation (no hardware virtualization), not comparable to KVM";
-function usesTcg(manifest) {
-  return Object.values(manifest.environmentDescriptions ?? {}).some((d) => d.accelerator === "tcg");
+// actions/lib/analyse/claims/file.ts
+var SUFFIX = "-claims.json";
+var CLAIMS_MAX_BYTES = 4 * MiB;
+function builtInClaimsNames(dir) {
+  return existsSync2(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
 }
-function figureContext(manifest, environments2) {
-  const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1e3} ms one-way delay` : ""}`;
-  const accelerators = Object.fromEntries(Object.entries(manifest.environmentDescriptions ?? {}).map(([e, d]) => [e, d.accelerator]));
-  return { subtitle: usesTcg(manifest) ? [base, TCG_WARNING] : [base], environments: environments2, accelerators, linkRateMbit: manifest.link?.rateMbit ?? null };
-}
-var X_TITLE = {
-  TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
-  UDP_STREAM: PARAMETER_AXIS_TITLE.messageSize
-};
-var THROUGHPUT = "Throughput (10^6 bits/s)";
-function udpXTitle(points2) {
-  const parameters = new Set(points2.filter((p) => p.test === "UDP_STREAM").map((p) => p.parameter));
-  const [only] = parameters;
-  return parameters.size === 1 && only !== void 0 ? PARAMETER_AXIS_TITLE[only] : X_TITLE.UDP_STREAM;
-}
-var RELATIVE = "Throughput relative to native (ratio)";
-var CAPACITY_HEADROOM = 1.05;
-var RELATIVE_CLIP = { min: 0.5, max: 1.5 };
-var OK_RATE_CLIP = { min: 0, max: 1 };
-function capacityLine(test2, xs, ctx) {
-  if (ctx.linkRateMbit === null || xs.length === 0) return void 0;
-  const rate = ctx.linkRateMbit;
-  const unique2 = [...new Set(xs)].sort((a4, b10) => a4 - b10);
-  if (test2 === "TCP_STREAM") {
-    const y4 = tcpGoodputCapacityMbit(rate);
-    return { label: `the link's capacity, its TCP goodput (${y4.toFixed(2)} at ${rate} Mbit/s)`, values: unique2.map((x4) => ({ x: x4, y: y4 })) };
+function loadClaims(nameOrPath, dir) {
+  const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
+  const path3 = builtIn ? join(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
+  if (!existsSync2(path3)) {
+    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path3} does not exist`);
   }
-  return { label: `the link's capacity, its UDP payload goodput per datagram size (${rate} Mbit/s, MTU 1500)`, values: unique2.map((x4) => ({ x: x4, y: udpGoodputCapacityMbit(rate, x4) })) };
-}
-function absoluteClip(capacity, rows) {
-  const top = capacity ? Math.max(...capacity.values.map((v) => v.y)) : null;
-  const lowest = Math.min(...rows.flatMap((r) => [r.y, ...r.samples]));
-  return { min: top === null || !Number.isFinite(lowest) ? 0 : Math.max(0, lowest - (CAPACITY_HEADROOM - 1) * top), max: top === null ? Number.POSITIVE_INFINITY : top * CAPACITY_HEADROOM };
-}
-function absoluteRows(points2, test2, series2, ctx) {
-  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, flagged: p.flagged > 0 }));
-}
-function relativeRows(relative2, points2, test2, series2, ctx) {
-  const n2 = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
-  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n2.get(`${r.environment}|${r.test}|${r.x}`) ?? null, samples: [] }));
-}
-var seriesLabel = (series2) => series2 === null ? "all series" : `series ${series2.join(" + ")}`;
-function tcpAbsoluteFigure(points2, series2, figure, ctx) {
-  const rows = absoluteRows(points2, "TCP_STREAM", series2, ctx);
-  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
-  return lineChart(rows, { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
-}
-function tcpEffectiveSizeFigure(points2, figure, ctx) {
-  const tcp = points2.filter((p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null);
-  const rows = tcp.map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.effectiveSendSocket, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, requested: p.value }));
-  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
-  return lineChart(rows, {
-    title: `Fig. ${figure}: TCP_STREAM throughput vs effective send socket size (all series)`,
-    subtitle: [...ctx.subtitle, ...sharedSizeNotes(tcp)],
-    xTitle: "Effective send socket size, LSS_SIZE_END (bytes)",
-    yTitle: THROUGHPUT,
-    environments: ctx.environments,
-    accelerators: ctx.accelerators,
-    capacity,
-    clip: absoluteClip(capacity, rows),
-    connect: false,
-    extraTooltip: [{ field: "requested", title: PARAMETER_AXIS_TITLE.sendSocketSize }]
-  });
-}
-function sharedSizeNotes(points2) {
-  const byEffective = /* @__PURE__ */ new Map();
-  for (const p of points2) {
-    if (p.effectiveSendSocket === null) continue;
-    const set8 = byEffective.get(p.effectiveSendSocket) ?? /* @__PURE__ */ new Set();
-    set8.add(p.value);
-    byEffective.set(p.effectiveSendSocket, set8);
+  let raw;
+  try {
+    raw = JSON.parse(readRegularFile(path3, { maxBytes: CLAIMS_MAX_BYTES, within: dirname2(path3) }));
+  } catch (e) {
+    if (e instanceof UnsafeFileError) throw new ClaimsFormatError(`claims file ${e.message}`);
+    throw new ClaimsFormatError(`claims file ${path3} is not valid JSON: ${e.message}`);
   }
-  return [...byEffective.entries()].filter(([, requested]) => requested.size > 1).sort(([a4], [b10]) => a4 - b10).map(([effective, requested]) => {
-    const r = [...requested].sort((a4, b10) => a4 - b10);
-    return `-s ${r[0]}...${r[r.length - 1]} (${r.length} sizes) all gave ${effective} B: one condition`;
-  });
-}
-function tcpRelativeFigure(relative2, points2, series2, figure, ctx) {
-  return lineChart(relativeRows(relative2, points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP });
-}
-function restrictedAverageFigure(averages, ctx) {
-  const first = averages[0];
-  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
-  return barChart(
-    averages.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
-    { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range7}`, subtitle: ctx.subtitle, yTitle: "Average throughput relative to native (ratio)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 1 }
-  );
-}
-function signedAreaFigure(areas, ctx) {
-  const first = areas[0];
-  const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
-  return barChart(
-    areas.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
-    { title: `Signed area between each TCP curve and native's, ${range7} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: "Area (10^6 bits/s x kB; above native > 0)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 0 }
-  );
-}
-function udpAbsoluteFigure(points2, ctx) {
-  const rows = absoluteRows(points2, "UDP_STREAM", null, ctx);
-  const capacity = capacityLine("UDP_STREAM", rows.map((r) => r.x), ctx);
-  return lineChart(rows, { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows) });
-}
-function udpRelativeFigure(relative2, points2, ctx) {
-  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP });
-}
-function okRateFigure(delivery, ctx, xTitle = X_TITLE.UDP_STREAM) {
-  return lineChart(
-    delivery.map((d) => ({ environment: environmentLabel(d.environment, own2(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.low ?? d.okRate, high: d.high ?? d.okRate, n: d.replicateRates.length, samples: d.replicateRates })),
-    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: [...ctx.subtitle, "interval: 95% t interval from the replicates' own okay rates, around the pooled rate"], xTitle, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "95% CI", clip: OK_RATE_CLIP }
-  );
-}
-function socketSizeFigure(rows, ctx) {
-  return lineChart(
-    rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null, samples: [] })),
-    { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: [...ctx.subtitle, "Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: "median" }
-  );
+  return parseClaims(raw, path3);
 }
 
-// actions/lib/report/charts/round-trip.ts
-var round2 = (v) => Math.round(v * 1e3) / 1e3;
-var LATENCY = "Mean round-trip time per probe (microseconds)";
-function roundTripFigure(probes, ctx) {
-  const scales2 = environmentScales(ctx.environments, ctx.accelerators);
-  const ok = probes.filter((p) => p.status === "ok" && p.metrics !== null);
-  const label2 = (e) => environmentLabel(e, own2(ctx.accelerators, e));
-  const values3 = ok.map((p) => ({
-    environment: label2(p.environment),
-    test: p.test,
-    kind: "probe",
-    y: round2(p.metrics.meanLatencyMicroseconds),
-    stdev: round2(p.metrics.stddevLatencyMicroseconds),
-    p99: p.metrics.p99LatencyMicroseconds,
-    transactions: round2(p.metrics.transactionsPerSecond),
-    when: p.startedAt,
-    start: p.block === null ? `session ${p.session}` : `session ${p.session}, block ${p.block}`
-  }));
-  const medians = [];
-  for (const environment2 of new Set(ok.map((p) => p.environment))) {
-    for (const test2 of ["TCP_RR", "UDP_RR"]) {
-      const ys = ok.filter((p) => p.environment === environment2 && p.test === test2).map((p) => p.metrics.meanLatencyMicroseconds);
-      if (ys.length > 0) medians.push({ environment: label2(environment2), test: test2, kind: "median", y: round2(median(ys)), probes: ys.length });
+// actions/lib/measure/run-dir.ts
+import { closeSync as closeSync3, existsSync as existsSync3, fstatSync as fstatSync3, lstatSync as lstatSync4, fsyncSync, ftruncateSync as ftruncateSync2, mkdirSync as mkdirSync2, renameSync, rmSync } from "node:fs";
+import { join as join3 } from "node:path";
+
+// actions/lib/core/output-dir.ts
+import { lstatSync as lstatSync3, mkdirSync, readlinkSync } from "node:fs";
+import { join as join2 } from "node:path";
+
+// actions/lib/core/safe-write.ts
+import { closeSync as closeSync2, constants as constants4, fstatSync as fstatSync2, ftruncateSync, lstatSync as lstatSync2, openSync as openSync2, writeSync } from "node:fs";
+function what(stat2) {
+  if (stat2.isSymbolicLink()) return "a symbolic link";
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice() || stat2.isBlockDevice()) return "a device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  if (!stat2.isFile()) return "not a regular file";
+  if (stat2.nlink > 1) return `a hard link (one of ${stat2.nlink} names of one file)`;
+  return null;
+}
+function refuse(path3, stat2) {
+  throw new UnsafeFileError(`${path3} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`);
+}
+function openForWriting(path3, options = {}) {
+  let before = null;
+  try {
+    before = lstatSync2(path3);
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+  }
+  if (before !== null && what(before) !== null) refuse(path3, before);
+  let fd;
+  try {
+    fd = openSync2(path3, constants4.O_WRONLY | constants4.O_CREAT | constants4.O_NOFOLLOW | constants4.O_NONBLOCK | (options.append ? constants4.O_APPEND : 0), options.mode ?? 420);
+  } catch (e) {
+    const code2 = e.code;
+    if (code2 === "ELOOP") throw new UnsafeFileError(`${path3} became a symbolic link while it was being opened: refusing to write it`);
+    if (code2 === "ENXIO") throw new UnsafeFileError(`${path3} became a FIFO (named pipe) while it was being opened: refusing to write it`);
+    throw e;
+  }
+  try {
+    const stat2 = fstatSync2(fd);
+    if (what(stat2) !== null) refuse(path3, stat2);
+    if (!options.append) ftruncateSync(fd, 0);
+    return fd;
+  } catch (e) {
+    closeSync2(fd);
+    throw e;
+  }
+}
+function writeAllSync(fd, content2) {
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  let offset4 = 0;
+  while (offset4 < bytes2.length) {
+    const n2 = writeSync(fd, bytes2, offset4, bytes2.length - offset4);
+    if (n2 <= 0) throw Object.assign(new Error("write made no progress"), { code: "EIO" });
+    offset4 += n2;
+  }
+}
+function writeFileSafely(path3, content2, options = {}) {
+  const fd = openForWriting(path3, options);
+  try {
+    writeAllSync(fd, content2);
+  } finally {
+    closeSync2(fd);
+  }
+}
+
+// actions/lib/core/output-dir.ts
+var OutputPathError = class extends Error {
+  name = "OutputPathError";
+};
+function lstatOrNull(path3) {
+  try {
+    return lstatSync3(path3);
+  } catch (e) {
+    if (e.code === "ENOENT") return null;
+    throw e;
+  }
+}
+function relativeSegments(rel) {
+  const segments2 = rel.split("/");
+  if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
+    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
+  }
+  return segments2;
+}
+function refuseLink(path3, st, what2) {
+  if (st.isSymbolicLink()) {
+    let target2 = "?";
+    try {
+      target2 = readlinkSync(path3);
+    } catch {
+    }
+    throw new OutputPathError(`${what2} ${path3} is a symbolic link (to ${target2}): refusing to write through it`);
+  }
+}
+function realDirectory(path3, what2, recursive2) {
+  let st = lstatOrNull(path3);
+  if (st === null) {
+    try {
+      mkdirSync(path3, { recursive: recursive2 });
+      return;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      st = lstatSync3(path3);
     }
   }
-  const failed = probes.length - ok.length;
-  const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain };
-  const xOffset = { field: "test", type: "nominal", title: "Probe", sort: ["TCP_RR", "UDP_RR"] };
-  const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color, legend: null };
-  const y4 = { field: "y", type: "quantitative", title: LATENCY, scale: { zero: true } };
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: {
-      text: "Round-trip time per environment: TCP_RR and UDP_RR mean latency at each start",
-      subtitle: [...ctx.subtitle, `filled: TCP_RR, hollow: UDP_RR; one mark per probe (1-byte request and response), line: median${failed > 0 ? `; ${failed} failed probe(s) not drawn` : ""}`]
-    },
-    width: 360,
-    height: 260,
-    config: CHART_CONFIG,
-    encoding: { x: x4, xOffset, color: color5 },
-    layer: [
-      {
-        data: { values: medians },
-        mark: { type: "tick", thickness: 2, aria: false },
-        encoding: { y: y4, tooltip: [{ field: "environment", title: "Environment" }, { field: "test", title: "Probe" }, { field: "y", title: "Median of mean latency (us)" }, { field: "probes", title: "Probes" }] }
-      },
-      {
-        data: { values: values3 },
-        mark: { type: "point", size: 50, aria: false },
-        encoding: {
-          y: y4,
-          fill: { condition: { test: "datum.test === 'TCP_RR'", field: "environment", type: "nominal", scale: scales2.color, legend: null }, value: "transparent" },
-          tooltip: [
-            { field: "environment", title: "Environment" },
-            { field: "test", title: "Probe" },
-            { field: "y", title: "Mean latency (us)" },
-            { field: "stdev", title: "Stdev (us)" },
-            { field: "p99", title: "p99 (us)" },
-            { field: "transactions", title: "Transactions/s" },
-            { field: "start", title: "Start" },
-            { field: "when", title: "Started at" }
-          ]
-        }
-      }
-    ]
-  };
+  refuseLink(path3, st, what2);
+  if (!st.isDirectory()) throw new OutputPathError(`${what2} ${path3} exists and is not a directory`);
 }
-function withWindowModel(spec, rows, ctx, capacityMbit) {
-  if (rows.length === 0) return spec;
-  const values3 = rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), series: r.series, x: r.x, y: round2(r.throughputMbps), window: r.window, rtt: r.roundTripMicroseconds }));
-  const cap = capacityMbit === null ? "window / RTT" : `min(${round2(capacityMbit)}, window / RTT)`;
-  const layer = {
-    data: { values: values3 },
-    mark: { type: "line", strokeDash: [3, 3], strokeWidth: 1.2, opacity: 0.8, aria: false },
-    encoding: {
-      y: { field: "y", type: "quantitative" },
-      detail: { field: "series", type: "nominal" },
-      tooltip: [
-        { field: "environment", title: "Environment (model)" },
-        { field: "x", title: "Send socket size requested (bytes)" },
-        { field: "window", title: "Effective send socket size (bytes)" },
-        { field: "rtt", title: "TCP_RR round-trip time (us)" },
-        { field: "y", title: `Model ${cap} (10^6 bits/s)` }
-      ]
+function dirUnder(root, rel) {
+  realDirectory(root, "output directory", true);
+  let dir = root;
+  if (rel !== void 0) {
+    for (const segment of relativeSegments(rel)) {
+      dir = join2(dir, segment);
+      realDirectory(dir, "directory", false);
     }
-  };
-  const s2 = spec;
-  return { ...spec, title: { ...s2.title, subtitle: [...s2.title.subtitle, `short dashes: model ${cap}, window = effective send socket size, RTT = median TCP_RR mean latency`] }, layer: [...s2.layer, layer] };
+  }
+  return dir;
 }
+function writeUnder(root, rel, content2) {
+  const segments2 = relativeSegments(rel);
+  const dir = segments2.length > 1 ? dirUnder(root, segments2.slice(0, -1).join("/")) : dirUnder(root);
+  const path3 = join2(dir, segments2.at(-1));
+  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
+  const st = lstatOrNull(path3);
+  if (st !== null) {
+    refuseLink(path3, st, "file");
+    if (!st.isFile()) throw new OutputPathError(`${path3} exists and is not a regular file: refusing to write it`);
+    if (st.size === bytes2.length && readRegularBytes(path3, { maxBytes: bytes2.length }).equals(bytes2)) return false;
+  }
+  writeFileSafely(path3, bytes2);
+  return true;
+}
+
+// actions/lib/measure/run-dir.ts
+var MANIFEST_FILE = "manifest.json";
+var MANIFEST_MAX_BYTES = 16 * MiB;
+var RESULTS_MAX_BYTES = 500 * MiB;
+var RESULTS_FILE = "results.jsonl";
+var RUN_FILE_MAX_BYTES = { [MANIFEST_FILE]: MANIFEST_MAX_BYTES, [RESULTS_FILE]: RESULTS_MAX_BYTES };
+function isRunDir(dir) {
+  return existsSync3(join3(dir, MANIFEST_FILE));
+}
+function loadRun(dir) {
+  const manifestPath = join3(dir, MANIFEST_FILE);
+  if (!existsSync3(dir)) throw new RunFormatError(`${dir}: no such directory`);
+  if (!existsSync3(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
+  const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
+  const resultsPath = join3(dir, RESULTS_FILE);
+  const text5 = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : "";
+  return { dir, manifest, results: parseResults(text5, resultsPath) };
+}
+function lexists(path3) {
+  try {
+    lstatSync4(path3);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// actions/lib/action/run-copies.ts
+import { readdirSync as readdirSync2, statSync } from "node:fs";
+import { join as join4 } from "node:path";
+function findRunCopies(path3) {
+  if (isRunDir(path3)) return [loadRun(path3)];
+  const dirs = [];
+  const children4 = (dir) => readdirSync2(dir).sort().map((n2) => join4(dir, n2)).filter((p) => statSync(p).isDirectory());
+  for (const child of children4(path3)) {
+    if (isRunDir(child)) dirs.push(child);
+    else for (const grandchild of children4(child)) if (isRunDir(grandchild)) dirs.push(grandchild);
+  }
+  return dirs.map(loadRun);
+}
+function completeness(run3) {
+  return [run3.results.records.length, run3.manifest.sessions.length, run3.manifest.updatedAt];
+}
+function mostCompleteCopies(runs) {
+  const best = /* @__PURE__ */ new Map();
+  for (const run3 of runs) {
+    const current2 = best.get(run3.manifest.runId);
+    if (!current2) {
+      best.set(run3.manifest.runId, run3);
+      continue;
+    }
+    const [a4, b10] = [completeness(run3), completeness(current2)];
+    if (a4[0] > b10[0] || a4[0] === b10[0] && (a4[1] > b10[1] || a4[1] === b10[1] && a4[2] > b10[2])) best.set(run3.manifest.runId, run3);
+  }
+  return [...best.values()].sort((x4, y4) => x4.manifest.runId < y4.manifest.runId ? -1 : 1);
+}
+function missingEnvironments(run3, expected) {
+  const measured = new Set(run3.results.records.map((r) => r.environment));
+  return expected.filter((e) => !measured.has(e));
+}
+function missingLegsMessage(runId, missing) {
+  return `run ${runId} has no data from ${missing.length === 1 ? "the leg" : "the legs"} ${missing.join(", ")}: ${missing.length === 1 ? "its" : "their"} client job failed before measuring or its artifact upload failed (the client runner keeps the run directory under /var/lib/virtnet/runs/<run key>; see that job's summary)`;
+}
+
+// actions/lib/site/build.ts
+import { createHash as createHash2 } from "node:crypto";
+import { existsSync as existsSync6, lstatSync as lstatSync5, readdirSync as readdirSync3, readFileSync as readFileSync3 } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { dirname as dirname3, join as join9, resolve as resolve4 } from "node:path";
+
+// actions/lib/analyse/headline.ts
+var HEADLINE_METRICS = ["tcp-mean", "tcp-plateau", "udp-small", "udp-large", "udp-ok", "rtt", "relative"];
+var PLATEAU_FRACTION = 0.75;
+var TCP_RANGE = [0, 6e3];
+var UDP_SMALL_MAX = 1400;
+var UDP_LARGE_MIN = 1500;
+var METRIC_INFO = {
+  "tcp-mean": { title: "TCP throughput, mean over 0-6000 B", unit: "10^6 bits/s", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] },
+  "tcp-plateau": { title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`, unit: "10^6 bits/s", test: "TCP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
+  "udp-small": { title: `UDP throughput at <= ${UDP_SMALL_MAX} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: 0, to: UDP_SMALL_MAX },
+  "udp-large": { title: `UDP throughput at >= ${UDP_LARGE_MIN} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: UDP_LARGE_MIN, to: Number.POSITIVE_INFINITY },
+  "udp-ok": { title: "UDP okay rate (received / sent)", unit: "fraction", test: "UDP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
+  rtt: { title: "TCP round-trip time", unit: "microseconds", test: null, from: 0, to: 0 },
+  relative: { title: "TCP throughput relative to native, 0-6000 B (Fig. 5)", unit: "ratio", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] }
+};
+function rangeMean(values3) {
+  const k2 = values3.length;
+  if (k2 === 0) return null;
+  const value4 = values3.reduce((s2, v) => s2 + v.value, 0) / k2;
+  const known = values3.every((v) => v.half !== null);
+  const half = known ? Math.sqrt(values3.reduce((s2, v) => s2 + v.half ** 2, 0)) / k2 : null;
+  return { value: value4, low: half === null ? null : value4 - half, high: half === null ? null : value4 + half, points: k2 };
+}
+function throughputOver(points2, test2, from, to) {
+  return rangeMean(points2.filter((p) => p.test === test2 && p.value >= from && p.value <= to).map((p) => ({ value: p.throughput.mean, half: p.throughput.ciHalfWidth })));
+}
+function plateauFrom(points2) {
+  const sizes = points2.filter((p) => p.test === "TCP_STREAM").map((p) => p.value);
+  return sizes.length === 0 ? null : PLATEAU_FRACTION * Math.max(...sizes);
+}
+function headlineMetrics(points2, roundTripMicroseconds = {}) {
+  const measured = points2.filter((p) => p.throughput.n > 0);
+  const environments2 = [.../* @__PURE__ */ new Set([...measured.map((p) => p.environment), ...Object.keys(roundTripMicroseconds)])].sort();
+  const relative2 = new Map(restrictedAverage(relativeThroughput(measured), "TCP_STREAM", ...TCP_RANGE).map((r) => [r.environment, r]));
+  const out = [];
+  for (const env of environments2) {
+    const mine = measured.filter((p) => p.environment === env);
+    const metrics = {};
+    const set8 = (metric, v) => {
+      if (v !== null && Number.isFinite(v.value)) metrics[metric] = v;
+    };
+    set8("tcp-mean", throughputOver(mine, "TCP_STREAM", ...TCP_RANGE));
+    const plateau = plateauFrom(mine);
+    set8("tcp-plateau", plateau === null ? null : throughputOver(mine, "TCP_STREAM", plateau, Number.POSITIVE_INFINITY));
+    set8("udp-small", throughputOver(mine, "UDP_STREAM", 0, UDP_SMALL_MAX));
+    set8("udp-large", throughputOver(mine, "UDP_STREAM", UDP_LARGE_MIN, Number.POSITIVE_INFINITY));
+    set8("udp-ok", rangeMean(mine.filter((p) => p.test === "UDP_STREAM" && p.okRate !== null).map((p) => ({ value: p.okRate, half: summarize(p.okRates).ciHalfWidth }))));
+    const rtt = Object.hasOwn(roundTripMicroseconds, env) ? roundTripMicroseconds[env] : null;
+    if (typeof rtt === "number" && Number.isFinite(rtt)) metrics.rtt = { value: rtt, low: null, high: null, points: 0 };
+    const r = relative2.get(env);
+    if (r) set8("relative", { value: r.average, low: r.halfWidth === null ? null : r.average - r.halfWidth, high: r.halfWidth === null ? null : r.average + r.halfWidth, points: r.points });
+    out.push({ environment: env, metrics });
+  }
+  return out;
+}
+
+// actions/lib/report/render-pool.ts
+import { Worker } from "node:worker_threads";
 
 // node_modules/vega-util/build/accessor.js
 function accessor(fn, fields, name2) {
@@ -53451,7 +54212,7 @@ __export(d3_interpolate_exports, {
   interpolateRgb: () => rgb2,
   interpolateRgbBasis: () => rgbBasis,
   interpolateRgbBasisClosed: () => rgbBasisClosed,
-  interpolateRound: () => round3,
+  interpolateRound: () => round2,
   interpolateString: () => string4,
   interpolateTransformCss: () => interpolateTransformCss,
   interpolateTransformSvg: () => interpolateTransformSvg,
@@ -54131,7 +54892,7 @@ function hue(a4, b10) {
     return x4 - 360 * Math.floor(x4 / 360);
   };
 }
-function round3(a4, b10) {
+function round2(a4, b10) {
   return a4 = +a4, b10 = +b10, function(t) {
     return Math.round(a4 * (1 - t) + b10 * t);
   };
@@ -54405,7 +55166,7 @@ function ordinal() {
   initRange.apply(scale6, arguments);
   return scale6;
 }
-function constants3(x4) {
+function constants5(x4) {
   return function() {
     return x4;
   };
@@ -54420,7 +55181,7 @@ function identity$1(x4) {
 function normalize(a4, b10) {
   return (b10 -= a4 = +a4) ? function(x4) {
     return (x4 - a4) / b10;
-  } : constants3(isNaN(b10) ? NaN : 0.5);
+  } : constants5(isNaN(b10) ? NaN : 0.5);
 }
 function clamper(a4, b10) {
   var t;
@@ -54477,7 +55238,7 @@ function transformer$2() {
     return arguments.length ? (range7 = Array.from(_), rescale()) : range7.slice();
   };
   scale6.rangeRound = function(_) {
-    return range7 = Array.from(_), interpolate$1 = round3, rescale();
+    return range7 = Array.from(_), interpolate$1 = round2, rescale();
   };
   scale6.clamp = function(_) {
     return arguments.length ? (clamp3 = _ ? true : identity$1, rescale()) : clamp3 !== identity$1;
@@ -54926,7 +55687,7 @@ function transformer$1() {
     };
   }
   scale6.range = range7(value);
-  scale6.rangeRound = range7(round3);
+  scale6.rangeRound = range7(round2);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -54990,7 +55751,7 @@ function transformer() {
     };
   }
   scale6.range = range7(value);
-  scale6.rangeRound = range7(round3);
+  scale6.rangeRound = range7(round2);
   scale6.unknown = function(_) {
     return arguments.length ? (unknown2 = _, scale6) : unknown2;
   };
@@ -56152,9 +56913,9 @@ var Tau = Math.PI * 2;
 var HalfSqrt3 = Math.sqrt(3) / 2;
 var segmentCache = {};
 var bezierCache = {};
-var join = [].join;
+var join5 = [].join;
 function segments(x4, y4, rx, ry, large, sweep, rotateX, ox, oy) {
-  const key3 = join.call(arguments);
+  const key3 = join5.call(arguments);
   if (segmentCache[key3]) {
     return segmentCache[key3];
   }
@@ -56204,7 +56965,7 @@ function segments(x4, y4, rx, ry, large, sweep, rotateX, ox, oy) {
   return segmentCache[key3] = result;
 }
 function bezier(params2) {
-  const key3 = join.call(params2);
+  const key3 = join5.call(params2);
   if (bezierCache[key3]) {
     return bezierCache[key3];
   }
@@ -61666,7 +62427,7 @@ function configureRange(scale6, _, count2) {
   } else if (isFunction(scale6.round)) {
     scale6.round(round5);
   } else if (isFunction(scale6.rangeRound)) {
-    scale6.interpolate(round5 ? round3 : value);
+    scale6.interpolate(round5 ? round2 : value);
   }
   if (range7) scale6.range(flip(range7, _.reverse));
 }
@@ -62380,8 +63141,8 @@ function clipRejoin(segments2, compareIntersection2, startInside, interpolate3, 
   });
   if (!subject.length) return;
   clip4.sort(compareIntersection2);
-  link(subject);
-  link(clip4);
+  link2(subject);
+  link2(clip4);
   for (i = 0, n2 = clip4.length; i < n2; ++i) {
     clip4[i].e = startInside = !startInside;
   }
@@ -62416,7 +63177,7 @@ function clipRejoin(segments2, compareIntersection2, startInside, interpolate3, 
     stream2.lineEnd();
   }
 }
-function link(array9) {
+function link2(array9) {
   if (!(n2 = array9.length)) return;
   var n2, i = 0, a4 = array9[0], b10;
   while (++i < n2) {
@@ -65656,7 +66417,7 @@ function find2(nodeById, nodeId) {
   if (!node2) throw new Error("node not found: " + nodeId);
   return node2;
 }
-function link2(links) {
+function link3(links) {
   var id3 = index2, strength = defaultStrength, strengths, distance = constant4(30), distances, nodes, count2, bias, random2, iterations2 = 1;
   if (links == null) links = [];
   function defaultStrength(link4) {
@@ -65983,7 +66744,7 @@ var ForceMap = {
   center,
   collide,
   nbody: manyBody,
-  link: link2,
+  link: link3,
   x: x3,
   y: y3
 };
@@ -72958,7 +73719,7 @@ function array7(seq) {
 function sequence2(seq) {
   return array7(seq) || (isString(seq) ? seq : null);
 }
-function join2(seq, ...args) {
+function join6(seq, ...args) {
   return array7(seq).join(...args);
 }
 function indexof(seq, ...args) {
@@ -73153,7 +73914,7 @@ var functionContext = {
   toNumber,
   toString,
   indexof,
-  join: join2,
+  join: join6,
   lastindexof,
   replace: replace2,
   reverse,
@@ -96527,8 +97288,8 @@ function getMarkGroup(model, opt = { fromPrefix: "" }) {
 }
 function scaleClip(model) {
   const xScale = model.getScaleComponent("x");
-  const yScale = model.getScaleComponent("y");
-  return xScale?.get("selectionExtent") || yScale?.get("selectionExtent") ? true : void 0;
+  const yScale2 = model.getScaleComponent("y");
+  return xScale?.get("selectionExtent") || yScale2?.get("selectionExtent") ? true : void 0;
 }
 function projectionClip(model) {
   const projection3 = model.component.projection;
@@ -97075,498 +97836,22 @@ async function draw3(spec) {
   }
 }
 var queue = Promise.resolve();
+function withDescription(svg, notes) {
+  if (notes.length === 0) return svg;
+  const text5 = notes.join("; ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return svg.replace(/^(<svg\b[^>]*>)/, `$1<desc>${text5}</desc>`);
+}
 function renderSvg(spec) {
-  const next = queue.then(async () => `${normalizeSvgIds(await draw3(spec))}
+  const notes = chartNotes(spec);
+  const { usermeta: _meta, description: _description, ...drawn } = spec;
+  const next = queue.then(async () => `${withDescription(normalizeSvgIds(await draw3(drawn)), notes)}
 `);
   queue = next.catch(() => {
   });
   return next;
 }
 
-// actions/lib/core/file-names.ts
-import { createHash } from "node:crypto";
-var PLAIN = /^(?!.*--)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-function fileNamePart(text5) {
-  if (PLAIN.test(text5)) return text5;
-  const slug = text5.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 40).replace(/-+$/, "");
-  const hash3 = createHash("sha256").update(text5).digest("hex").slice(0, 16);
-  return `${slug || "x"}--${hash3}`;
-}
-var SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-function checkRunId(runId) {
-  if (!SAFE_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`);
-  return runId;
-}
-
-// actions/lib/report/report.ts
-function runCharts(manifest, a4) {
-  const ctx = figureContext(manifest, a4.environments);
-  const charts = [];
-  const tcpSeries = manifest.plan.sweeps.filter((s2) => s2.test === "TCP_STREAM").map((s2) => s2.series).filter((s2) => a4.points.some((p) => p.series === s2));
-  const letters = "abcdefghijklmnopqrstuvwxyz";
-  const groups = tcpSeries.map((s2) => [s2]);
-  if (tcpSeries.length > 1) groups.push(null);
-  groups.forEach((series2, i) => {
-    const id3 = series2 ? fileNamePart(series2[0]) : "all";
-    const abs4 = `4${letters[2 * i]}`;
-    const rel = `4${letters[2 * i + 1]}`;
-    const model = a4.windowModel.filter((r) => !series2 || series2.includes(r.series));
-    charts.push({ id: `fig${abs4}-tcp-absolute-${id3}`, title: `Fig. ${abs4}: TCP absolute throughput (${series2 ? series2[0] : "all series"})`, spec: withWindowModel(tcpAbsoluteFigure(a4.points, series2, abs4, ctx), model, ctx, a4.capacityMbit) });
-    if (a4.relative.some((r) => r.test === "TCP_STREAM" && (!series2 || series2.includes(r.series)))) {
-      charts.push({ id: `fig${rel}-tcp-relative-${id3}`, title: `Fig. ${rel}: TCP throughput relative to native (${series2 ? series2[0] : "all series"})`, spec: tcpRelativeFigure(a4.relative, a4.points, series2, rel, ctx) });
-    }
-  });
-  if (a4.points.some((p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null)) {
-    charts.push({ id: "fig4-tcp-absolute-effective-size", title: "Fig. 4 (effective size): TCP absolute throughput vs the send socket size the kernel gave", spec: withWindowModel(tcpEffectiveSizeFigure(a4.points, "4 (effective size)", ctx), a4.windowModel.map((r) => ({ ...r, x: r.window })), ctx, a4.capacityMbit) });
-  }
-  if (a4.averages.length > 0) charts.push({ id: "fig5-tcp-average-relative", title: "Fig. 5/7: average relative TCP throughput, 0-6000 B", spec: restrictedAverageFigure(a4.averages, ctx) });
-  if (a4.areas.length > 0) charts.push({ id: "tcp-signed-area", title: "Signed area vs native, 0-6000 B", spec: signedAreaFigure(a4.areas, ctx) });
-  if (a4.points.some((p) => p.test === "UDP_STREAM" && p.throughput.n > 0)) {
-    charts.push({ id: "fig6a-udp-absolute", title: "Fig. 6a: UDP absolute throughput", spec: udpAbsoluteFigure(a4.points, ctx) });
-    if (a4.relative.some((r) => r.test === "UDP_STREAM")) charts.push({ id: "fig6b-udp-relative", title: "Fig. 6b: UDP throughput relative to native", spec: udpRelativeFigure(a4.relative, a4.points, ctx) });
-  }
-  if (a4.delivery.length > 0) charts.push({ id: "fig7-udp-okay-rate", title: "Fig. 7: UDP okay rate", spec: okRateFigure(a4.delivery, ctx, udpXTitle(a4.points)) });
-  if (a4.probes.some((p) => p.status === "ok")) charts.push({ id: "round-trip-time", title: "Round-trip time per environment (TCP_RR, UDP_RR)", spec: roundTripFigure(a4.probes, ctx) });
-  if (a4.sockets.length > 0) charts.push({ id: "socket-size-effective", title: "Requested vs effective send socket size", spec: socketSizeFigure(a4.sockets, ctx) });
-  const ids = /* @__PURE__ */ new Set();
-  for (const c4 of charts) {
-    if (ids.has(c4.id)) throw new Error(`two charts of run ${manifest.runId} would share the file name ${c4.id}: rename a series of its plan`);
-    ids.add(c4.id);
-  }
-  return charts;
-}
-var cell2 = (v) => v === null || Number.isNaN(v) ? "" : Math.round(v * 1e6) / 1e6;
-var csvFile = (header, rows) => `${[header, ...rows.map(csvLine)].join("\n")}
-`;
-function pointsCsv(points2) {
-  const header = "environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate";
-  return csvFile(header, points2.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell2(p.throughput.mean), cell2(p.throughput.stdev), cell2(p.throughput.ciLow), cell2(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : "", cell2(p.requestedSendSocket), cell2(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell2(p.okRate)]));
-}
-function relativeCsv(relative2) {
-  return csvFile("environment,test,series,value,relative,ci95_low,ci95_high", relative2.map((r) => [r.environment, r.test, r.series, r.x, cell2(r.relative), cell2(r.low), cell2(r.high)]));
-}
-function udpCsv(delivery) {
-  return csvFile("environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate", delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)]));
-}
-function probesCsv(probes) {
-  const header = "environment,test,session,block,started_at,status,transactions_per_s,mean_latency_us,stdev_latency_us,p50_latency_us,p99_latency_us,error";
-  return csvFile(header, probes.map((p) => [p.environment, p.test, p.session, p.block ?? "", p.startedAt, p.status, cell2(p.metrics?.transactionsPerSecond ?? null), cell2(p.metrics?.meanLatencyMicroseconds ?? null), cell2(p.metrics?.stddevLatencyMicroseconds ?? null), cell2(p.metrics?.p50LatencyMicroseconds ?? null), cell2(p.metrics?.p99LatencyMicroseconds ?? null), p.error ?? ""]));
-}
-function comparisonsCsv(a4) {
-  const header = "test,value,a,b,mean_a,mean_b,difference,welch_t,welch_df,welch_p,note";
-  const rows = [];
-  for (const test2 of ["TCP_STREAM", "UDP_STREAM"]) {
-    a4.environments.forEach((ea2, i) => {
-      for (const eb of a4.environments.slice(i + 1)) {
-        for (const c4 of comparePoints(a4.points, test2, ea2, eb)) rows.push([test2, c4.x, ea2, eb, cell2(c4.meanA), cell2(c4.meanB), cell2(c4.difference), cell2(c4.welch.t), cell2(c4.welch.df), cell2(c4.welch.p), c4.welch.note ?? ""]);
-      }
-    });
-  }
-  return csvFile(header, rows);
-}
-function claimsMarkdown(claims, scope) {
-  const row2 = (c4) => {
-    const limits = c4.limits.length ? ` **What this testbed cannot show:** ${mdText(c4.limits.join(" "))}` : "";
-    return `| ${mdText(c4.text)} | ${mdText(c4.section)} | **${mdText(verdictLabel(c4))}** | ${mdText(c4.finding)}${limits} **Evidence:** ${mdText(c4.evidence)} **Judged under:** ${mdText(c4.conditions)}. |`;
-  };
-  const table3 = [`**Verdicts:** ${countsLine(claims)}.`, "", "| Claim | Section | Verdict | Finding and evidence |", "|---|---|---|---|", ...claims.map(row2), ""];
-  return [...scope ? [scopeMarkdown(scope)] : [], ...table3].join("\n");
-}
-function reportTextFiles(manifest, a4, charts) {
-  const summary2 = { runId: manifest.runId, environments: a4.environments, udpAnomalies: a4.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a4.averages, areas: a4.areas, precision: a4.precision, scope: a4.scope, claims: a4.claims, link: linkSummary(manifest) };
-  const files = [
-    { path: "points.csv", content: pointsCsv(a4.points) },
-    { path: "relative.csv", content: relativeCsv(a4.relative) },
-    { path: "comparisons.csv", content: comparisonsCsv(a4) },
-    { path: "udp.csv", content: udpCsv(a4.delivery) },
-    ...a4.probes.length > 0 ? [{ path: "round-trips.csv", content: probesCsv(a4.probes) }] : [],
-    { path: "analysis.json", content: `${JSON.stringify(summary2, null, 2)}
-` },
-    { path: "claims.md", content: claimsMarkdown(a4.claims, a4.scope) },
-    { path: "tables.md", content: `Link: ${mdText(linkSummary(manifest))}
-
-${a4.tables.map(tableMarkdown).join("\n")}` }
-  ];
-  for (const chart of charts) files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}
-` });
-  return files;
-}
-
-// actions/lib/analyse/claims/file.ts
-import { existsSync as existsSync2, readdirSync } from "node:fs";
-import { dirname as dirname2, join as join3 } from "node:path";
-
-// actions/lib/core/safe-read.ts
-import { closeSync, constants as constants4, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
-import { dirname, relative, isAbsolute } from "node:path";
-var MiB = 1024 * 1024;
-var UnsafeFileError = class extends Error {
-  name = "UnsafeFileError";
-};
-function kindOf2(stat2) {
-  if (stat2.isFIFO()) return "a FIFO (named pipe)";
-  if (stat2.isCharacterDevice()) return "a character device";
-  if (stat2.isBlockDevice()) return "a block device";
-  if (stat2.isSocket()) return "a socket";
-  if (stat2.isDirectory()) return "a directory";
-  return "not a regular file";
-}
-function isInside(dir, path3) {
-  const rel = relative(dir, path3);
-  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
-}
-function mib(bytes2) {
-  return bytes2 < MiB ? `${bytes2} bytes` : `${(bytes2 / MiB).toFixed(1)} MiB`;
-}
-function readRegularFile(path3, options) {
-  return readRegularBytes(path3, options).toString("utf8");
-}
-function readRegularFileIfExists(path3, options) {
-  try {
-    lstatSync(path3);
-  } catch (e) {
-    if (e.code === "ENOENT") return null;
-    throw e;
-  }
-  return readRegularFile(path3, options);
-}
-function readRegularBytes(path3, options) {
-  const link4 = lstatSync(path3);
-  let target2 = path3;
-  if (link4.isSymbolicLink()) {
-    const within2 = realpathSync(options.within ?? dirname(path3));
-    let resolved;
-    try {
-      resolved = realpathSync(path3);
-    } catch {
-      throw new UnsafeFileError(`${path3} is a symlink that leads nowhere: refused`);
-    }
-    if (!isInside(within2, resolved)) {
-      throw new UnsafeFileError(`${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`);
-    }
-    target2 = resolved;
-  }
-  const before = lstatSync(target2);
-  if (!before.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf2(before)}, not a regular file: refused`);
-  let fd;
-  try {
-    fd = openSync(target2, constants4.O_RDONLY | constants4.O_NOFOLLOW | constants4.O_NONBLOCK);
-  } catch (e) {
-    const code2 = e.code;
-    if (code2 === "ELOOP") throw new UnsafeFileError(`${path3} became a symlink while it was being opened: refused`);
-    throw e;
-  }
-  try {
-    const stat2 = fstatSync(fd);
-    if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf2(stat2)}, not a regular file: refused`);
-    if (stat2.size > options.maxBytes) {
-      throw new UnsafeFileError(`${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
-    }
-    const chunks = [];
-    let length3 = 0;
-    for (; ; ) {
-      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length3, options.maxBytes - length3) + 1));
-      const n2 = readSync(fd, chunk, 0, chunk.length, null);
-      if (n2 === 0) break;
-      length3 += n2;
-      if (length3 > options.maxBytes) throw new UnsafeFileError(`${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
-      chunks.push(n2 === chunk.length ? chunk : chunk.subarray(0, n2));
-    }
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-// actions/lib/analyse/claims/file.ts
-var SUFFIX = "-claims.json";
-var CLAIMS_MAX_BYTES = 4 * MiB;
-function builtInClaimsNames(dir) {
-  return existsSync2(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
-}
-function loadClaims(nameOrPath, dir) {
-  const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
-  const path3 = builtIn ? join3(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
-  if (!existsSync2(path3)) {
-    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path3} does not exist`);
-  }
-  let raw;
-  try {
-    raw = JSON.parse(readRegularFile(path3, { maxBytes: CLAIMS_MAX_BYTES, within: dirname2(path3) }));
-  } catch (e) {
-    if (e instanceof UnsafeFileError) throw new ClaimsFormatError(`claims file ${e.message}`);
-    throw new ClaimsFormatError(`claims file ${path3} is not valid JSON: ${e.message}`);
-  }
-  return parseClaims(raw, path3);
-}
-
-// actions/lib/measure/run-dir.ts
-import { closeSync as closeSync3, existsSync as existsSync3, fstatSync as fstatSync3, lstatSync as lstatSync4, fsyncSync, ftruncateSync as ftruncateSync2, mkdirSync as mkdirSync2, renameSync, rmSync } from "node:fs";
-import { join as join5 } from "node:path";
-
-// actions/lib/core/output-dir.ts
-import { lstatSync as lstatSync3, mkdirSync, readlinkSync } from "node:fs";
-import { join as join4 } from "node:path";
-
-// actions/lib/core/safe-write.ts
-import { closeSync as closeSync2, constants as constants5, fstatSync as fstatSync2, ftruncateSync, lstatSync as lstatSync2, openSync as openSync2, writeSync } from "node:fs";
-function what(stat2) {
-  if (stat2.isSymbolicLink()) return "a symbolic link";
-  if (stat2.isFIFO()) return "a FIFO (named pipe)";
-  if (stat2.isCharacterDevice() || stat2.isBlockDevice()) return "a device";
-  if (stat2.isSocket()) return "a socket";
-  if (stat2.isDirectory()) return "a directory";
-  if (!stat2.isFile()) return "not a regular file";
-  if (stat2.nlink > 1) return `a hard link (one of ${stat2.nlink} names of one file)`;
-  return null;
-}
-function refuse(path3, stat2) {
-  throw new UnsafeFileError(`${path3} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`);
-}
-function openForWriting(path3, options = {}) {
-  let before = null;
-  try {
-    before = lstatSync2(path3);
-  } catch (e) {
-    if (e.code !== "ENOENT") throw e;
-  }
-  if (before !== null && what(before) !== null) refuse(path3, before);
-  let fd;
-  try {
-    fd = openSync2(path3, constants5.O_WRONLY | constants5.O_CREAT | constants5.O_NOFOLLOW | constants5.O_NONBLOCK | (options.append ? constants5.O_APPEND : 0), options.mode ?? 420);
-  } catch (e) {
-    const code2 = e.code;
-    if (code2 === "ELOOP") throw new UnsafeFileError(`${path3} became a symbolic link while it was being opened: refusing to write it`);
-    if (code2 === "ENXIO") throw new UnsafeFileError(`${path3} became a FIFO (named pipe) while it was being opened: refusing to write it`);
-    throw e;
-  }
-  try {
-    const stat2 = fstatSync2(fd);
-    if (what(stat2) !== null) refuse(path3, stat2);
-    if (!options.append) ftruncateSync(fd, 0);
-    return fd;
-  } catch (e) {
-    closeSync2(fd);
-    throw e;
-  }
-}
-function writeAllSync(fd, content2) {
-  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  let offset4 = 0;
-  while (offset4 < bytes2.length) {
-    const n2 = writeSync(fd, bytes2, offset4, bytes2.length - offset4);
-    if (n2 <= 0) throw Object.assign(new Error("write made no progress"), { code: "EIO" });
-    offset4 += n2;
-  }
-}
-function writeFileSafely(path3, content2, options = {}) {
-  const fd = openForWriting(path3, options);
-  try {
-    writeAllSync(fd, content2);
-  } finally {
-    closeSync2(fd);
-  }
-}
-
-// actions/lib/core/output-dir.ts
-var OutputPathError = class extends Error {
-  name = "OutputPathError";
-};
-function lstatOrNull(path3) {
-  try {
-    return lstatSync3(path3);
-  } catch (e) {
-    if (e.code === "ENOENT") return null;
-    throw e;
-  }
-}
-function relativeSegments(rel) {
-  const segments2 = rel.split("/");
-  if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
-    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
-  }
-  return segments2;
-}
-function refuseLink(path3, st, what2) {
-  if (st.isSymbolicLink()) {
-    let target2 = "?";
-    try {
-      target2 = readlinkSync(path3);
-    } catch {
-    }
-    throw new OutputPathError(`${what2} ${path3} is a symbolic link (to ${target2}): refusing to write through it`);
-  }
-}
-function realDirectory(path3, what2, recursive2) {
-  let st = lstatOrNull(path3);
-  if (st === null) {
-    try {
-      mkdirSync(path3, { recursive: recursive2 });
-      return;
-    } catch (e) {
-      if (e.code !== "EEXIST") throw e;
-      st = lstatSync3(path3);
-    }
-  }
-  refuseLink(path3, st, what2);
-  if (!st.isDirectory()) throw new OutputPathError(`${what2} ${path3} exists and is not a directory`);
-}
-function dirUnder(root, rel) {
-  realDirectory(root, "output directory", true);
-  let dir = root;
-  if (rel !== void 0) {
-    for (const segment of relativeSegments(rel)) {
-      dir = join4(dir, segment);
-      realDirectory(dir, "directory", false);
-    }
-  }
-  return dir;
-}
-function writeUnder(root, rel, content2) {
-  const segments2 = relativeSegments(rel);
-  const dir = segments2.length > 1 ? dirUnder(root, segments2.slice(0, -1).join("/")) : dirUnder(root);
-  const path3 = join4(dir, segments2.at(-1));
-  const bytes2 = typeof content2 === "string" ? Buffer.from(content2) : content2;
-  const st = lstatOrNull(path3);
-  if (st !== null) {
-    refuseLink(path3, st, "file");
-    if (!st.isFile()) throw new OutputPathError(`${path3} exists and is not a regular file: refusing to write it`);
-    if (st.size === bytes2.length && readRegularBytes(path3, { maxBytes: bytes2.length }).equals(bytes2)) return false;
-  }
-  writeFileSafely(path3, bytes2);
-  return true;
-}
-
-// actions/lib/measure/run-dir.ts
-var MANIFEST_FILE = "manifest.json";
-var MANIFEST_MAX_BYTES = 16 * MiB;
-var RESULTS_MAX_BYTES = 500 * MiB;
-var RESULTS_FILE = "results.jsonl";
-var RUN_FILE_MAX_BYTES = { [MANIFEST_FILE]: MANIFEST_MAX_BYTES, [RESULTS_FILE]: RESULTS_MAX_BYTES };
-function isRunDir(dir) {
-  return existsSync3(join5(dir, MANIFEST_FILE));
-}
-function loadRun(dir) {
-  const manifestPath = join5(dir, MANIFEST_FILE);
-  if (!existsSync3(dir)) throw new RunFormatError(`${dir}: no such directory`);
-  if (!existsSync3(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
-  const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
-  const resultsPath = join5(dir, RESULTS_FILE);
-  const text5 = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : "";
-  return { dir, manifest, results: parseResults(text5, resultsPath) };
-}
-function lexists(path3) {
-  try {
-    lstatSync4(path3);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// actions/lib/action/run-copies.ts
-import { readdirSync as readdirSync2, statSync } from "node:fs";
-import { join as join6 } from "node:path";
-function findRunCopies(path3) {
-  if (isRunDir(path3)) return [loadRun(path3)];
-  const dirs = [];
-  const children4 = (dir) => readdirSync2(dir).sort().map((n2) => join6(dir, n2)).filter((p) => statSync(p).isDirectory());
-  for (const child of children4(path3)) {
-    if (isRunDir(child)) dirs.push(child);
-    else for (const grandchild of children4(child)) if (isRunDir(grandchild)) dirs.push(grandchild);
-  }
-  return dirs.map(loadRun);
-}
-function completeness(run3) {
-  return [run3.results.records.length, run3.manifest.sessions.length, run3.manifest.updatedAt];
-}
-function mostCompleteCopies(runs) {
-  const best = /* @__PURE__ */ new Map();
-  for (const run3 of runs) {
-    const current2 = best.get(run3.manifest.runId);
-    if (!current2) {
-      best.set(run3.manifest.runId, run3);
-      continue;
-    }
-    const [a4, b10] = [completeness(run3), completeness(current2)];
-    if (a4[0] > b10[0] || a4[0] === b10[0] && (a4[1] > b10[1] || a4[1] === b10[1] && a4[2] > b10[2])) best.set(run3.manifest.runId, run3);
-  }
-  return [...best.values()].sort((x4, y4) => x4.manifest.runId < y4.manifest.runId ? -1 : 1);
-}
-function missingEnvironments(run3, expected) {
-  const measured = new Set(run3.results.records.map((r) => r.environment));
-  return expected.filter((e) => !measured.has(e));
-}
-function missingLegsMessage(runId, missing) {
-  return `run ${runId} has no data from ${missing.length === 1 ? "the leg" : "the legs"} ${missing.join(", ")}: ${missing.length === 1 ? "its" : "their"} client job failed before measuring or its artifact upload failed (the client runner keeps the run directory under /var/lib/virtnet/runs/<run key>; see that job's summary)`;
-}
-
-// actions/lib/site/build.ts
-import { createHash as createHash2 } from "node:crypto";
-import { existsSync as existsSync6, lstatSync as lstatSync5, readdirSync as readdirSync3, readFileSync as readFileSync3 } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
-import { availableParallelism } from "node:os";
-import { dirname as dirname3, join as join9, resolve as resolve4 } from "node:path";
-
-// actions/lib/analyse/headline.ts
-var HEADLINE_METRICS = ["tcp-mean", "tcp-plateau", "udp-small", "udp-large", "udp-ok", "rtt", "relative"];
-var PLATEAU_FRACTION = 0.75;
-var TCP_RANGE = [0, 6e3];
-var UDP_SMALL_MAX = 1400;
-var UDP_LARGE_MIN = 1500;
-var METRIC_INFO = {
-  "tcp-mean": { title: "TCP throughput, mean over 0-6000 B", unit: "10^6 bits/s", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] },
-  "tcp-plateau": { title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`, unit: "10^6 bits/s", test: "TCP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
-  "udp-small": { title: `UDP throughput at <= ${UDP_SMALL_MAX} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: 0, to: UDP_SMALL_MAX },
-  "udp-large": { title: `UDP throughput at >= ${UDP_LARGE_MIN} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: UDP_LARGE_MIN, to: Number.POSITIVE_INFINITY },
-  "udp-ok": { title: "UDP okay rate (received / sent)", unit: "fraction", test: "UDP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
-  rtt: { title: "TCP round-trip time", unit: "microseconds", test: null, from: 0, to: 0 },
-  relative: { title: "TCP throughput relative to native, 0-6000 B (Fig. 5)", unit: "ratio", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] }
-};
-function rangeMean(values3) {
-  const k2 = values3.length;
-  if (k2 === 0) return null;
-  const value4 = values3.reduce((s2, v) => s2 + v.value, 0) / k2;
-  const known = values3.every((v) => v.half !== null);
-  const half = known ? Math.sqrt(values3.reduce((s2, v) => s2 + v.half ** 2, 0)) / k2 : null;
-  return { value: value4, low: half === null ? null : value4 - half, high: half === null ? null : value4 + half, points: k2 };
-}
-function throughputOver(points2, test2, from, to) {
-  return rangeMean(points2.filter((p) => p.test === test2 && p.value >= from && p.value <= to).map((p) => ({ value: p.throughput.mean, half: p.throughput.ciHalfWidth })));
-}
-function plateauFrom(points2) {
-  const sizes = points2.filter((p) => p.test === "TCP_STREAM").map((p) => p.value);
-  return sizes.length === 0 ? null : PLATEAU_FRACTION * Math.max(...sizes);
-}
-function headlineMetrics(points2, roundTripMicroseconds = {}) {
-  const measured = points2.filter((p) => p.throughput.n > 0);
-  const environments2 = [.../* @__PURE__ */ new Set([...measured.map((p) => p.environment), ...Object.keys(roundTripMicroseconds)])].sort();
-  const relative2 = new Map(restrictedAverage(relativeThroughput(measured), "TCP_STREAM", ...TCP_RANGE).map((r) => [r.environment, r]));
-  const out = [];
-  for (const env of environments2) {
-    const mine = measured.filter((p) => p.environment === env);
-    const metrics = {};
-    const set8 = (metric, v) => {
-      if (v !== null && Number.isFinite(v.value)) metrics[metric] = v;
-    };
-    set8("tcp-mean", throughputOver(mine, "TCP_STREAM", ...TCP_RANGE));
-    const plateau = plateauFrom(mine);
-    set8("tcp-plateau", plateau === null ? null : throughputOver(mine, "TCP_STREAM", plateau, Number.POSITIVE_INFINITY));
-    set8("udp-small", throughputOver(mine, "UDP_STREAM", 0, UDP_SMALL_MAX));
-    set8("udp-large", throughputOver(mine, "UDP_STREAM", UDP_LARGE_MIN, Number.POSITIVE_INFINITY));
-    set8("udp-ok", rangeMean(mine.filter((p) => p.test === "UDP_STREAM" && p.okRate !== null).map((p) => ({ value: p.okRate, half: summarize(p.okRates).ciHalfWidth }))));
-    const rtt = Object.hasOwn(roundTripMicroseconds, env) ? roundTripMicroseconds[env] : null;
-    if (typeof rtt === "number" && Number.isFinite(rtt)) metrics.rtt = { value: rtt, low: null, high: null, points: 0 };
-    const r = relative2.get(env);
-    if (r) set8("relative", { value: r.average, low: r.halfWidth === null ? null : r.average - r.halfWidth, high: r.halfWidth === null ? null : r.average + r.halfWidth, points: r.points });
-    out.push({ environment: env, metrics });
-  }
-  return out;
-}
-
 // actions/lib/report/render-pool.ts
-import { Worker } from "node:worker_threads";
 function createRenderPool(size2) {
   const workers = [];
   const load3 = [];
@@ -97611,366 +97896,9 @@ function createRenderPool(size2) {
   };
 }
 
-// actions/lib/core/html.ts
-var TOKEN = /* @__PURE__ */ Symbol("virtnet html");
-var SafeHtml = class {
-  #html;
-  #kind;
-  /** Not for use outside this module: the constructor refuses any caller without the module's token. */
-  constructor(token, html2, kind = "markup") {
-    if (token !== TOKEN) throw new Error("SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly");
-    this.#html = html2;
-    this.#kind = kind;
-  }
-  get kind() {
-    return this.#kind;
-  }
-  toString() {
-    return this.#html;
-  }
-};
-var SafeUrl = class {
-  #url;
-  constructor(token, url2) {
-    if (token !== TOKEN) throw new Error("SafeUrl is made by safeHref(), never directly");
-    this.#url = url2;
-  }
-  toString() {
-    return this.#url;
-  }
-};
-function escapeHtml(value4) {
-  return String(value4).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-}
-var UnsafeHtmlError = class extends Error {
-  name = "UnsafeHtmlError";
-};
-var URL_ATTRIBUTES = /* @__PURE__ */ new Set(["href", "src", "action", "formaction", "poster", "srcset", "xlink:href", "background", "cite", "data", "ping"]);
-function contexts(strings) {
-  let state = "text";
-  let tagName = "";
-  let closing = false;
-  let tagText = "";
-  let attribute2 = "";
-  const out = [];
-  for (let part = 0; part < strings.length; part++) {
-    const s2 = strings[part];
-    for (let i = 0; i < s2.length; i++) {
-      const c4 = s2[i];
-      switch (state) {
-        case "text": {
-          if (s2.startsWith("<!--", i)) {
-            state = "comment";
-            i += 3;
-          } else if (c4 === "<") {
-            const m3 = /^<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)/.exec(s2.slice(i));
-            if (m3) {
-              state = "tag";
-              closing = m3[1] === "/";
-              tagName = m3[2].toLowerCase();
-              tagText = "";
-              i += m3[0].length - 1;
-            }
-          }
-          break;
-        }
-        case "comment":
-          if (s2.startsWith("-->", i)) {
-            state = "text";
-            i += 2;
-          }
-          break;
-        case "tag":
-          if (c4 === '"' || c4 === "'") {
-            attribute2 = (/([^\s"'>/=]+)\s*=\s*$/.exec(tagText)?.[1] ?? "").toLowerCase();
-            state = c4 === '"' ? "dq" : "sq";
-          } else if (c4 === ">") {
-            state = !closing && (tagName === "script" || tagName === "style") ? "raw" : "text";
-          } else tagText += c4;
-          break;
-        case "dq":
-        case "sq":
-          if (c4 === (state === "dq" ? '"' : "'")) {
-            state = "tag";
-            tagText += '""';
-          }
-          break;
-        case "raw":
-          if (s2.slice(i, i + 2 + tagName.length).toLowerCase() === `</${tagName}`) {
-            state = "tag";
-            closing = true;
-            tagText = "";
-            i += 1 + tagName.length;
-          }
-          break;
-      }
-    }
-    if (part === strings.length - 1) break;
-    switch (state) {
-      case "text":
-      case "comment":
-        out.push("text");
-        break;
-      case "raw":
-        out.push("raw-text");
-        break;
-      case "tag":
-        out.push(/=\s*$/.test(tagText) ? { forbidden: "quote the attribute: an unquoted value can be broken out of by a space" } : "in-tag");
-        break;
-      default:
-        if (attribute2.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute2}) is never safe` });
-        else if (attribute2 === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
-        else out.push(URL_ATTRIBUTES.has(attribute2) ? "url" : "attribute");
-    }
-  }
-  return out;
-}
-var contextCache = /* @__PURE__ */ new WeakMap();
-function renderText(value4) {
-  if (value4 === null || value4 === void 0 || value4 === false) return "";
-  if (value4 instanceof SafeHtml) return value4.toString();
-  if (Array.isArray(value4)) return value4.map(renderText).join("");
-  if (typeof value4 === "string" || typeof value4 === "number" || value4 instanceof SafeUrl) return escapeHtml(value4);
-  throw new UnsafeHtmlError(`cannot put a ${typeof value4} into HTML`);
-}
-function renderAttribute(value4, where2) {
-  if (value4 === null || value4 === void 0 || value4 === false) return "";
-  if (value4 instanceof SafeHtml) throw new UnsafeHtmlError(`markup cannot go into an attribute value ${where2()}`);
-  if (Array.isArray(value4)) return value4.map((v) => renderAttribute(v, where2)).join("");
-  if (typeof value4 === "string" || typeof value4 === "number" || value4 instanceof SafeUrl) return escapeHtml(value4);
-  throw new UnsafeHtmlError(`cannot put a ${typeof value4} into HTML`);
-}
-function html(strings, ...values3) {
-  let ctx = contextCache.get(strings);
-  if (ctx === void 0) {
-    ctx = contexts(strings);
-    contextCache.set(strings, ctx);
-  }
-  let out = strings[0];
-  for (let i = 0; i < values3.length; i++) {
-    const value4 = values3[i];
-    const context3 = ctx[i];
-    const where2 = () => `(after ${JSON.stringify(strings[i].slice(-60))})`;
-    if (typeof context3 === "object") throw new UnsafeHtmlError(`${context3.forbidden} ${where2()}`);
-    if (context3 === "url") {
-      if (!(value4 instanceof SafeUrl)) throw new UnsafeHtmlError(`a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value4))} ${where2()}`);
-      out += escapeHtml(value4);
-    } else if (context3 === "raw-text") {
-      if (!(value4 instanceof SafeHtml && (value4.kind === "script-data" || value4.kind === "trusted"))) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value4))} ${where2()}`);
-      out += value4.toString();
-    } else if (context3 === "in-tag") {
-      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml && value4.kind === "attribute")) throw new UnsafeHtmlError(`inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where2()}`);
-      out += renderText(value4);
-    } else if (context3 === "attribute") out += renderAttribute(value4, where2);
-    else out += renderText(value4);
-    out += strings[i + 1];
-  }
-  return new SafeHtml(TOKEN, out);
-}
-function jsonScript(value4) {
-  return new SafeHtml(TOKEN, scriptJson(value4), "script-data");
-}
-function attribute(name2, value4) {
-  if (!/^[a-z][a-z0-9-]*$/.test(name2) || name2.startsWith("on") || name2 === "style" || URL_ATTRIBUTES.has(name2)) throw new UnsafeHtmlError(`attribute(${JSON.stringify(name2)}): not a plain, safe attribute name (event handlers, style and URL attributes go in the template)`);
-  return new SafeHtml(TOKEN, value4 === void 0 ? ` ${name2}` : ` ${name2}="${escapeHtml(value4)}"`, "attribute");
-}
-function scriptJson(value4) {
-  return JSON.stringify(value4).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-}
-var UnsafeUrlError = class extends Error {
-  name = "UnsafeUrlError";
-};
-function safeHref(url2) {
-  const seen = url2.replace(/[\t\n\r]/g, "").replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "");
-  const firstSegment = seen.split(/[/?#]/, 1)[0];
-  if (firstSegment.includes(":")) throw new UnsafeUrlError(`link ${JSON.stringify(url2)} has a scheme: only links relative to the site are allowed`);
-  if (seen.startsWith("//") || seen.includes("\\")) throw new UnsafeUrlError(`link ${JSON.stringify(url2)} could lead to another host: only links relative to the site are allowed`);
-  return new SafeUrl(TOKEN, url2);
-}
-
-// actions/lib/core/text.ts
-function plural2(count2, singular, pluralForm = `${singular}s`) {
-  return `${count2} ${count2 === 1 ? singular : pluralForm}`;
-}
-
-// actions/lib/site/site.ts
-function runPagePath(runId) {
-  return `runs/${checkRunId(runId)}/index.html`;
-}
-function relativeRoot(path3) {
-  const depth = path3.split("/").length - 1;
-  return depth === 0 ? "./" : "../".repeat(depth);
-}
-function link3(l) {
-  return html`<a href="${safeHref(l.href)}">${l.text}</a>`;
-}
-function renderPage(page, siteTitle = "virtnet reports") {
-  const root = relativeRoot(page.path);
-  const asset = (name2) => safeHref(`${root}assets/${name2}`);
-  const charts = page.charts.map((c4) => html`<script type="application/json" id="spec-${c4.id}">${jsonScript(c4.spec)}</script>\n`);
-  const scripts = page.charts.length > 0 ? html`<script src="${asset("vega.min.js")}"></script>
-<script src="${asset("vega-lite.min.js")}"></script>
-<script src="${asset("vega-embed.min.js")}"></script>
-<script src="${asset("site.js")}"></script>
-` : page.script ? html`<script src="${asset("site.js")}"></script>
-` : null;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>${page.title} - ${siteTitle}</title>
-<link rel="stylesheet" href="${asset("site.css")}">
-</head>
-<body>
-<header><a href="${safeHref(`${root}index.html`)}">${siteTitle}</a></header>
-<main>
-${page.banner ? html`<p class="banner" role="alert">${page.banner}</p>\n` : null}<h1>${page.title}</h1>
-${page.body}
-</main>
-${charts}${scripts}</body>
-</html>
-`.toString();
-}
-function tableHtml(t) {
-  const head = html`<tr>${t.columns.map((c4) => html`<th scope="col">${c4}</th>`)}</tr>`;
-  const rows = t.rows.map((r) => html`<tr>${r.map((v, i) => i === 0 ? html`<th scope="row">${v}</th>` : html`<td>${v}</td>`)}</tr>\n`);
-  return html`<table class="facts" id="${t.id}"><caption>${t.title}</caption>
-<thead>${head}</thead>
-<tbody>
-${rows}</tbody></table>`;
-}
-function claimsTableHtml(claims) {
-  const finding = (c4) => c4.finding ? html`<p class="finding">${c4.finding}</p>` : "";
-  const limits = (c4) => (c4.limits ?? []).length ? html`<p class="limits">What this testbed cannot show: ${c4.limits.join(" ")}</p>` : "";
-  const rows = claims.map((c4) => html`<tr class="verdict-${c4.verdict}" id="claim-${c4.id}"><td>${c4.text}</td><td>${c4.section}</td><td class="verdict">${verdictLabel(c4)}</td><td>${finding(c4)}${limits(c4)}<details><summary>evidence</summary>${c4.evidence}</details><p class="conditions">Judged under: ${c4.conditions}.</p><details><summary>how judged</summary>${c4.judged}${c4.note ? ` ${c4.note}` : ""}</details></td></tr>\n`);
-  return html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run: ${countsLine(claims)}</caption>
-<thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Finding and evidence</th></tr></thead>
-<tbody>
-${rows}</tbody></table>`;
-}
-function claimsScopeHtml(scope) {
-  const list2 = (items) => html`<ul>${items.map((l) => html`<li>${l}</li>`)}</ul>`;
-  return html`<div class="scope"><p><strong>Conditions:</strong> ${scope.conditions}.</p><p><strong>This run can test:</strong></p>${list2(scope.canTest)}<p><strong>This run cannot test:</strong></p>${list2(scope.cannotTest.length ? scope.cannotTest : ["(nothing this run lacks)"])}</div>\n`;
-}
-function chartHtml(c4) {
-  if (c4.svgPath === null) {
-    return html`<figure class="chart" id="chart-${c4.id}">
-<div class="vega" data-chart="${c4.id}"><p class="no-svg">${c4.title}: drawn in the browser from the Vega-Lite spec in this page (the site was built without pre-rendered SVGs).</p></div>
-<figcaption>${c4.title}</figcaption>
-</figure>`;
-  }
-  return html`<figure class="chart" id="chart-${c4.id}">
-<div class="vega" data-chart="${c4.id}"><img src="${safeHref(c4.svgPath)}" alt="${c4.title}" width="680"></div>
-<figcaption>${c4.title} · <a href="${safeHref(c4.specPath)}">Vega-Lite spec</a> · <a href="${safeHref(c4.svgPath)}">SVG</a></figcaption>
-</figure>`;
-}
-function diffLinksHtml(links, pickerHref) {
-  const items = links.map(link3);
-  if (pickerHref) items.push(link3({ href: pickerHref, text: "compare any two runs" }));
-  return items.length ? html`<p class="diff-links"><strong>Diffs:</strong> ${items.map((item, i) => i === 0 ? item : html` · ${item}`)}</p>\n` : null;
-}
-function tcgBanner(manifest) {
-  return usesTcg(manifest) ? html`${TCG_WARNING}. Guest environments here measure an emulator, not the paper's KVM.` : null;
-}
-function confidenceNote(a4) {
-  const asked = a4.points.filter((p) => p.confidenceAsked);
-  if (asked.length === 0) return null;
-  const missed = asked.filter((p) => p.confidenceMissed > 0);
-  if (missed.length === 0) return html`<p class="confidence">netperf's confidence interval was asked for at ${asked.length} points and met at every one.</p>\n`;
-  const items = missed.map((p) => html`<li>${p.environment} ${p.test} ${p.parameter}=${p.value}: ${p.confidenceMissed} of ${p.throughput.n} replicates missed the requested width</li>`);
-  return html`<div class="confidence"><p>netperf's confidence interval was asked for at ${asked.length} points; it was missed at ${missed.length} (flagged points):</p><ul>${items}</ul></div>\n`;
-}
-function udpAnomalyNote(a4) {
-  if (a4.udpAnomalies.length === 0) return null;
-  const items = a4.udpAnomalies.map((u2) => html`<li>${u2.environment} ${parameterFlag(u2.parameter)} ${u2.x} replicate ${u2.replicate}: ${u2.reason}</li>`);
-  return html`<div class="warning"><p><strong>${a4.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>\n`;
-}
-var DOWNLOADS = [
-  ["results.jsonl", " (every measurement, raw netperf output included)"],
-  ["manifest.json", ""],
-  ["points.csv", " (per point and environment: mean, stdev, 95% CI, socket sizes, okay rate)"],
-  ["relative.csv", ""],
-  ["udp.csv", " (UDP messages sent and received per point, summed over replicates: okay rate and loss)"],
-  ["comparisons.csv", " (every pair of environments at every shared point: difference and Welch's t-test)"],
-  ["analysis.json", " (claims, Fig. 5/7 averages, signed areas)"]
-];
-function runPage({ manifest: m3, analysis: a4, charts, diffLinks = [], pickerHref, noSvg }) {
-  const siteCharts = charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: noSvg?.has(c4.id) ? null : `charts/${c4.id}.svg`, spec: c4.spec }));
-  const envList = a4.environments.map((e) => environmentTitle(e, own2(m3.environmentDescriptions, e)?.accelerator)).join(", ") || "(none measured)";
-  const errors = Object.entries(m3.environmentErrors ?? {});
-  const body = html`${claimsScopeHtml(a4.scope)}<p class="link"><strong>Testbed link:</strong> ${linkSummary(m3)}</p>
-<dl class="run-facts">
-<dt>Commit</dt><dd><code>${m3.git.commit ?? "(unknown)"}</code>${m3.git.dirty ? " (with uncommitted changes)" : ""} ${m3.git.subject ?? ""}</dd>
-<dt>Branch</dt><dd>${m3.git.branch ?? "(unknown)"}</dd>
-<dt>Created</dt><dd>${m3.createdAt}</dd>
-<dt>Status</dt><dd>${m3.status}; ${m3.sessions.length} session(s)</dd>
-<dt>Plan</dt><dd>${m3.plan.name} (${m3.planSource}): ${plural2(m3.plan.replicates, "replicate")}, ${m3.plan.testLengthSeconds} s per test</dd>
-<dt>Environments</dt><dd>${envList}</dd>
-</dl>
-${diffLinksHtml(diffLinks, pickerHref)}${confidenceNote(a4)}${udpAnomalyNote(a4)}${errors.length ? html`<ul class="errors">${errors.map(([e, msg]) => html`<li>${e}: ${msg}</li>`)}</ul>\n` : null}<h2>Claims</h2>
-${claimsTableHtml(a4.claims)}
-<h2>Figures</h2>
-<p class="method">Points are means over replicates with two-sided 95% Student-t intervals; relative throughput is mean/native-mean with first-order (delta method) error propagation; Fig. 5/7 averages the relative points in 0-6000 B; the signed area is the trapezoid rule over the points both curves share. Drag to pan and scroll to zoom a chart.</p>
-${siteCharts.map((c4) => html`${chartHtml(c4)}\n`)}<h2>Tables</h2>
-${a4.tables.map((t) => html`${tableHtml(t)}\n`)}<h2>Data</h2>
-<ul class="downloads">
-${DOWNLOADS.map(([file2, note]) => html`<li>${link3({ href: file2, text: file2 })}${note}</li>\n`)}</ul>`;
-  return { path: runPagePath(m3.runId), title: `Run ${m3.runId}`, banner: tcgBanner(m3), body, charts: siteCharts };
-}
-function indexEntry(m3, claims, environments2) {
-  const verdicts = { supported: 0, refuted: 0, inconclusive: 0 };
-  for (const c4 of claims) verdicts[c4.verdict]++;
-  const s2 = m3.hosts.server;
-  return {
-    runId: m3.runId,
-    createdAt: m3.createdAt,
-    commit: m3.git.commit,
-    subject: m3.git.subject,
-    branch: m3.git.branch,
-    plan: m3.plan.name,
-    pair: m3.runnerPair ?? null,
-    testbed: testbedOf(m3),
-    environments: [...environments2],
-    machine: s2 ? `${s2.hostname}: ${s2.cpuModel}, ${s2.cores} cores, ${s2.kernel}` : "(not recorded)",
-    status: m3.status,
-    tcg: usesTcg(m3),
-    verdicts,
-    compareLinks: []
-  };
-}
-var NO_PAIR = "(no runner pair)";
-function testbedOf(m3) {
-  if (m3.runnerPair) return `runner pair ${m3.runnerPair}`;
-  const l = m3.link;
-  if (!l) return "testbed not recorded";
-  if (l.kind === "external") return "external link (unnamed pair)";
-  const rate = l.rateMbit ? `${l.rateMbit} Mbit/s` : "unshaped";
-  const delay = l.oneWayDelayMicroseconds ? `${l.oneWayDelayMicroseconds} us one-way delay` : "no added delay";
-  return `embedded testbed, ${rate}, ${delay}`;
-}
-function sortEntries(entries2) {
-  return [...entries2].sort((a4, b10) => b10.createdAt.localeCompare(a4.createdAt) || a4.runId.localeCompare(b10.runId));
-}
-function indexPage(entries2, pickerHref, overview = null, pairsHref) {
-  const rows = sortEntries(entries2).map((e) => {
-    const commit = e.commit ? html`<code>${e.commit.slice(0, 12)}</code> ${e.subject ?? ""}` : "(unknown)";
-    const compare5 = e.compareLinks.map((l, i) => i === 0 ? link3(l) : html` ${link3(l)}`);
-    return html`<tr data-run="${e.runId}" data-plan="${e.plan}" data-pair="${e.pair ?? NO_PAIR}" data-testbed="${e.testbed}"><td>${link3({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ""}</td><td>${e.plan}</td><td>${e.environments.join(", ")}</td><td>${e.machine}</td><td>${e.status}</td><td>${e.verdicts.supported} / ${e.verdicts.refuted} / ${e.verdicts.inconclusive}</td><td class="compare">${compare5}</td></tr>\n`;
-  });
-  const body = html`<p>Every run of the pipeline: the paper's figures regenerated from our measurements, with a verdict on each of its claims. Claims column: supported / refuted / inconclusive.</p>
-${overview}${pickerHref ? html`<p class="picker-link">${link3({ href: pickerHref, text: "Compare any two runs" })}</p>\n` : null}${pairsHref ? html`<p class="pairs-link">${link3({ href: pairsHref, text: "Runner pairs compared: the same claims judged per pair" })}</p>\n` : null}<h2 id="runs-heading">Runs</h2>
-<table class="runs" id="runs">
-<thead><tr><th scope="col">Run</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Branch</th><th scope="col">Plan</th><th scope="col">Environments</th><th scope="col">Machine</th><th scope="col">Status</th><th scope="col">Claims</th><th scope="col">Compare</th></tr></thead>
-<tbody>
-${rows}</tbody></table>`;
-  return { path: "index.html", title: "Runs", banner: null, body, charts: [], script: overview !== null };
-}
-
 // actions/lib/site/history.ts
-function historyRun(m3, headline) {
-  return { runId: m3.runId, createdAt: m3.createdAt, plan: m3.plan?.name ?? "?", pair: m3.runnerPair ?? null, testbed: testbedOf(m3), headline };
+function historyRun(m3, headline2) {
+  return { runId: m3.runId, createdAt: m3.createdAt, plan: m3.plan?.name ?? "?", pair: m3.runnerPair ?? null, testbed: testbedOf(m3), headline: headline2 };
 }
 function comparable(a4, b10) {
   return a4.plan === b10.plan && a4.testbed === b10.testbed;
@@ -98012,14 +97940,28 @@ ${m3.environment}`, m3);
       const key3 = JSON.stringify([environment2, run3.plan, run3.testbed]);
       let s2 = series2.get(key3);
       if (!s2) series2.set(key3, s2 = { environment: environment2, plan: run3.plan, pair: run3.pair, testbed: run3.testbed, points: [] });
-      s2.points.push({ runId: run3.runId, index: index6, value: value4, mark: markAt.get(`${run3.runId}
+      s2.points.push({ runId: run3.runId, index: index6, at: timeOf(run3), value: value4, mark: markAt.get(`${run3.runId}
 ${environment2}`) ?? null });
     }
   });
   const order = orderEnvironments([...series2.values()].map((s2) => s2.environment));
   const rank2 = new Map(order.map((e, i) => [e, i]));
   const sorted = [...series2.values()].sort((a4, b10) => rank2.get(a4.environment) - rank2.get(b10.environment) || a4.plan.localeCompare(b10.plan) || a4.testbed.localeCompare(b10.testbed));
-  return { metric, runs: ordered.length, series: sorted };
+  const times = ordered.map(timeOf);
+  return { metric, runs: ordered.length, from: times.length ? Math.min(...times) : 0, to: times.length ? Math.max(...times) : 0, series: sorted };
+}
+function timeOf(run3) {
+  const t = Date.parse(run3.createdAt);
+  return Number.isFinite(t) ? t : 0;
+}
+var DAY2 = 864e5;
+function dateTicks(from, to, count2) {
+  const label2 = (t) => {
+    const iso = new Date(t).toISOString();
+    return to - from < 2 * DAY2 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(0, 10);
+  };
+  if (!(to > from)) return [{ at: from, label: label2(from) }];
+  return Array.from({ length: count2 }, (_, i) => from + (to - from) * i / (count2 - 1)).map((at) => ({ at, label: label2(at) }));
 }
 var OVERVIEW_DOTS_BELOW = 60;
 var OVERVIEW_SIZE = { width: 320, height: 150, pointLinks: false };
@@ -98057,7 +97999,7 @@ function historySvg(h2, size2, root) {
   hi += pad4;
   const plotW = width2 - left - right;
   const plotH = height2 - top - bottom;
-  const x4 = (index6) => left + (h2.runs <= 1 ? plotW / 2 : index6 / (h2.runs - 1) * plotW);
+  const x4 = (at) => left + (h2.to > h2.from ? (at - h2.from) / (h2.to - h2.from) * plotW : plotW / 2);
   const y4 = (v) => top + plotH - (v - lo) / (hi - lo) * plotH;
   const scales2 = environmentScales(orderEnvironments(h2.series.map((s2) => s2.environment)));
   const order = orderEnvironments(h2.series.map((s2) => s2.environment));
@@ -98076,15 +98018,15 @@ function historySvg(h2, size2, root) {
     }
     if (current2.length) stretches.push(current2);
     const bands = stretches.map((st) => {
-      const upper = st.map((p) => `${n(x4(p.index))},${n(y4(p.value.high))}`);
-      const lower = [...st].reverse().map((p) => `${n(x4(p.index))},${n(y4(p.value.low))}`);
-      return st.length === 1 ? html`<line class="band-bar" x1="${n(x4(st[0].index))}" x2="${n(x4(st[0].index))}" y1="${n(y4(st[0].value.low))}" y2="${n(y4(st[0].value.high))}" stroke="${c4}"></line>` : html`<polygon class="band" points="${[...upper, ...lower].join(" ")}" fill="${c4}"></polygon>`;
+      const upper = st.map((p) => `${n(x4(p.at))},${n(y4(p.value.high))}`);
+      const lower = [...st].reverse().map((p) => `${n(x4(p.at))},${n(y4(p.value.low))}`);
+      return st.length === 1 ? html`<line class="band-bar" x1="${n(x4(st[0].at))}" x2="${n(x4(st[0].at))}" y1="${n(y4(st[0].value.low))}" y2="${n(y4(st[0].value.high))}" stroke="${c4}"></line>` : html`<polygon class="band" points="${[...upper, ...lower].join(" ")}" fill="${c4}"></polygon>`;
     });
-    const line5 = s2.points.length > 1 ? html`<polyline class="line" points="${s2.points.map((p) => `${n(x4(p.index))},${n(y4(p.value.value))}`).join(" ")}" stroke="${c4}"></polyline>` : null;
-    const marks = s2.points.filter((p) => p.mark).map((p) => {
+    const line5 = s2.points.length > 1 ? html`<polyline class="line" points="${s2.points.map((p) => `${n(x4(p.at))},${n(y4(p.value.value))}`).join(" ")}" stroke="${c4}"></polyline>` : null;
+    const marks2 = s2.points.filter((p) => p.mark).map((p) => {
       const m3 = p.mark;
       const kind = m3.regressed && m3.improved ? "both" : m3.regressed ? "regressed" : "improved";
-      const cx = x4(p.index);
+      const cx = x4(p.at);
       const cy = y4(p.value.value);
       const shape2 = m3.regressed ? `${n(cx - 6)},${n(cy - 5)} ${n(cx + 6)},${n(cy - 5)} ${n(cx)},${n(cy + 7)}` : `${n(cx - 6)},${n(cy + 5)} ${n(cx + 6)},${n(cy + 5)} ${n(cx)},${n(cy - 7)}`;
       const title2 = `${kind === "both" ? "significant regression and improvement" : kind === "regressed" ? "significant regression" : "significant improvement"} against ${m3.against} (diff)`;
@@ -98092,16 +98034,21 @@ function historySvg(h2, size2, root) {
       return size2.pointLinks ? html`<a href="${safeHref(`${root}${m3.diffPath}`)}">${poly2}</a>` : poly2;
     });
     const dots = !size2.pointLinks && s2.points.length >= OVERVIEW_DOTS_BELOW ? [] : s2.points.map((p) => {
-      if (!size2.pointLinks) return html`<circle class="point" cx="${n(x4(p.index))}" cy="${n(y4(p.value.value))}" r="1.8" fill="${c4}"></circle>`;
+      if (!size2.pointLinks) return html`<circle class="point" cx="${n(x4(p.at))}" cy="${n(y4(p.value.value))}" r="1.8" fill="${c4}"></circle>`;
       const title2 = `${p.runId} · ${environmentTitle(s2.environment)} · ${valueText(p.value, h2.metric)}`;
-      const dot = html`<circle class="point" data-run="${p.runId}" cx="${n(x4(p.index))}" cy="${n(y4(p.value.value))}" r="${size2.pointLinks ? 3.5 : 1.8}" fill="${c4}"><title>${title2}</title></circle>`;
+      const dot = html`<circle class="point" data-run="${p.runId}" cx="${n(x4(p.at))}" cy="${n(y4(p.value.value))}" r="${size2.pointLinks ? 3.5 : 1.8}" fill="${c4}"><title>${title2}</title></circle>`;
       return size2.pointLinks ? html`<a class="point-link" href="${safeHref(`${root}${runPagePath(p.runId)}`)}">${dot}</a>` : dot;
     });
-    return html`<g class="series" data-env="${s2.environment}" data-plan="${s2.plan}" data-pair="${s2.pair ?? NO_PAIR}" data-testbed="${s2.testbed}">${bands}${line5}${dots}${marks}</g>`;
+    return html`<g class="series" data-env="${s2.environment}" data-plan="${s2.plan}" data-pair="${s2.pair ?? NO_PAIR}" data-testbed="${s2.testbed}">${bands}${line5}${dots}${marks2}</g>`;
   });
   const info3 = METRIC_INFO[h2.metric];
+  const marks = dateTicks(h2.from, h2.to, size2.pointLinks ? 5 : 2);
+  const dates = h2.runs === 0 ? null : marks.map((t, i) => {
+    const anchor2 = marks.length === 1 ? "middle" : i === 0 ? "start" : i === marks.length - 1 ? "end" : "middle";
+    return html`<text class="tick date" x="${n(marks.length === 1 ? left + plotW / 2 : x4(t.at))}" y="${n(height2 - 6)}" text-anchor="${anchor2}">${t.label}</text>`;
+  });
   const empty = h2.series.length === 0 ? html`<text class="empty" x="${n(left + plotW / 2)}" y="${n(top + plotH / 2)}" text-anchor="middle">no run measured this</text>` : null;
-  return html`<svg class="history" xmlns="http://www.w3.org/2000/svg" width="${width2}" height="${height2}" viewBox="0 0 ${width2} ${height2}" role="img" aria-label="${info3.title} over ${h2.runs} runs"><rect class="frame" x="${left}" y="${top}" width="${plotW}" height="${plotH}"></rect>${grid}<text class="axis" x="${n(left + plotW / 2)}" y="${n(height2 - 6)}" text-anchor="middle">runs, oldest to newest (${h2.runs})</text>${series2}${empty}</svg>`;
+  return html`<svg class="history" xmlns="http://www.w3.org/2000/svg" width="${width2}" height="${height2}" viewBox="0 0 ${width2} ${height2}" role="img" aria-label="${info3.title} over ${h2.runs} runs"><rect class="frame" x="${left}" y="${top}" width="${plotW}" height="${plotH}"></rect>${grid}${dates}${series2}${empty}</svg>`;
 }
 function historyPagePath(metric) {
   return `history/${metric}.html`;
@@ -98123,7 +98070,7 @@ function overviewHtml(data3) {
   if (data3.runs.length === 0) return html``;
   const charts = HEADLINE_METRICS.map((metric) => {
     const h2 = metricHistory(data3.runs, data3.marks, metric);
-    return html`<figure class="overview-chart" id="overview-${metric}"><a class="overview-link" href="${safeHref(historyPagePath(metric))}">${historySvg(h2, OVERVIEW_SIZE, "")}</a><figcaption>${link3({ href: historyPagePath(metric), text: METRIC_INFO[metric].title })} (${METRIC_INFO[metric].unit})</figcaption></figure>\n`;
+    return html`<figure class="overview-chart" id="overview-${metric}"><a class="overview-link" href="${safeHref(historyPagePath(metric))}">${historySvg(h2, OVERVIEW_SIZE, "")}</a><figcaption>${link({ href: historyPagePath(metric), text: METRIC_INFO[metric].title })} (${METRIC_INFO[metric].unit})</figcaption></figure>\n`;
   });
   return html`<section class="overview" id="overview"><h2>History</h2>
 ${filtersHtml(filterValues(data3.runs))}${legendHtml(data3.runs)}<div class="small-multiples">
@@ -98133,7 +98080,7 @@ ${charts}</div></section>
 function historyPage(data3, metric) {
   const h2 = metricHistory(data3.runs, data3.marks, metric);
   const info3 = METRIC_INFO[metric];
-  const others = HEADLINE_METRICS.filter((m3) => m3 !== metric).map((m3) => link3({ href: `${m3}.html`, text: METRIC_INFO[m3].title }));
+  const others = HEADLINE_METRICS.filter((m3) => m3 !== metric).map((m3) => link({ href: `${m3}.html`, text: METRIC_INFO[m3].title }));
   const body = html`<p>Each point is one run's value for one environment, with its 95% interval as a band; click a point for its run. Lines join runs of the same plan on the same testbed; triangles mark where the diff with the previous comparable run found a significant change in this metric's range (click one for the diff). Runs are ordered by when they were made.</p>
 ${filtersHtml(filterValues(data3.runs))}${legendHtml(data3.runs)}<figure class="history-chart" id="history-${metric}">${historySvg(h2, HISTORY_SIZE, "../")}<figcaption>${info3.title} (${info3.unit})</figcaption></figure>
 <p class="history-nav">Other metrics: ${others.map((l, i) => i === 0 ? l : html` · ${l}`)}</p>
@@ -98153,15 +98100,15 @@ function pairsPage(runs) {
       seen.add(c4.id);
       claimIds.push({ id: c4.id, text: c4.text });
     }
-    const head = html`<tr><th scope="col">Claim</th>${columns.map((r) => html`<th scope="col">${r.pair ?? r.testbed}<br>${link3({ href: runPagePath(r.runId), text: r.runId })}<br><span class="when">${r.createdAt}</span></th>`)}</tr>`;
+    const head = html`<tr><th scope="col">Claim</th>${columns.map((r) => html`<th scope="col">${r.pair ?? r.testbed}<br>${link({ href: runPagePath(r.runId), text: r.runId })}<br><span class="when">${r.createdAt}</span></th>`)}</tr>`;
     const rows = claimIds.map(({ id: id3, text: text5 }) => html`<tr><th scope="row">${text5}</th>${columns.map((r) => {
       const c4 = r.claims.find((x4) => x4.id === id3);
       return c4 ? html`<td class="verdict verdict-${c4.verdict}">${verdictLabel(c4)}</td>` : html`<td class="verdict">(not judged)</td>`;
     })}</tr>\n`);
     return html`<h2>Plan ${plan}</h2>
-<table class="pairs" data-plan="${plan}"><thead>${head}</thead>
+<div class="scroll"><table class="pairs" data-plan="${plan}"><thead>${head}</thead>
 <tbody>
-${rows}</tbody></table>
+${rows}</tbody></table></div>
 `;
   });
   const body = html`<p>For each plan, the latest run on each runner pair (or testbed, for runs without a pair) with the paper's claims judged on it, side by side: the same claims, judged per pair.</p>
@@ -98181,12 +98128,60 @@ function siteAsset(name2) {
   }
 }
 
+// actions/lib/site/regressions.ts
+var REGRESSIONS_PATH = "regressions.html";
+var FEED_PATH = "regressions.xml";
+function changeEntries(entries2) {
+  return entries2.filter((e) => e.regressed + e.improved > 0).sort((x4, y4) => y4.b.createdAt.localeCompare(x4.b.createdAt) || x4.b.runId.localeCompare(y4.b.runId));
+}
+function markText(m3) {
+  const kind = m3.regressed && m3.improved ? "moved both ways" : m3.regressed ? "regressed" : "improved";
+  return `${environmentTitle(m3.environment)}: ${METRIC_INFO[m3.metric].title} ${kind}`;
+}
+function headline(e) {
+  return `${plural2(e.regressed, "point")} regressed, ${e.improved} improved`;
+}
+function regressionsPage(all) {
+  const entries2 = changeEntries(all);
+  const rows = entries2.map((e) => html`<tr class="${e.regressed > 0 ? "has-regression" : "improvement"}"><td>${e.b.createdAt}</td><td>${link({ href: runPagePath(e.b.runId), text: e.b.runId })}</td><td>${link({ href: runPagePath(e.a.runId), text: e.a.runId })}</td><td class="claims-counts"><!-- regressed in refuted's colour, improved in supported's (site.css) --><span class="count v-refuted" title="regressed">${e.regressed} regressed</span> <span class="count v-supported" title="improved">${e.improved} improved</span></td><td>${e.marks.length ? html`<ul>${e.marks.map((m3) => html`<li>${markText(m3)}</li>`)}</ul>` : "(no headline metric moved)"}</td><td>${link({ href: e.diffPath, text: "diff" })}</td></tr>\n`);
+  const body = html`<p>Every significant change (at least the diff's threshold, significant after Holm's correction) between a run and the previous run of its plan on its testbed, newest first. <a href="${safeHref(FEED_PATH)}">Atom feed</a>.</p>
+${entries2.length === 0 ? html`<p>No significant change between consecutive comparable runs.</p>\n` : html`<div class="scroll"><table class="regressions" id="regressions">
+<thead><tr><th scope="col">Date (B)</th><th scope="col">Run (B)</th><th scope="col">Against (A)</th><th scope="col">Points</th><th scope="col">Headline metrics</th><th scope="col">Diff</th></tr></thead>
+<tbody>
+${rows}</tbody></table></div>
+`}`;
+  return { path: REGRESSIONS_PATH, title: "Regressions and improvements", banner: null, body, charts: [] };
+}
+function atomFeed(all, siteTitle = "virtnet reports") {
+  const entries2 = changeEntries(all);
+  const updated = entries2[0]?.b.createdAt ?? "1970-01-01T00:00:00.000Z";
+  const items = entries2.map((e) => html`<entry>
+<id>urn:virtnet:diff:${e.a.runId}:${e.b.runId}</id>
+<title>${e.b.runId}: ${headline(e)} against ${e.a.runId}</title>
+<updated>${e.b.createdAt}</updated>
+<link rel="alternate" type="text/html" href="${safeHref(e.diffPath)}"/>
+<link rel="related" type="text/html" href="${safeHref(runPagePath(e.b.runId))}" title="run B"/>
+<link rel="related" type="text/html" href="${safeHref(runPagePath(e.a.runId))}" title="run A"/>
+<summary>${[headline(e), ...e.marks.map(markText)].join("; ")}</summary>
+</entry>
+`);
+  return html`<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+<id>urn:virtnet:regressions</id>
+<title>${siteTitle}: regressions and improvements</title>
+<updated>${updated}</updated>
+<link rel="alternate" type="text/html" href="${safeHref(REGRESSIONS_PATH)}"/>
+<link rel="self" type="application/atom+xml" href="${safeHref(FEED_PATH)}"/>
+${items}</feed>
+`.toString();
+}
+
 // actions/lib/diff/overlay-chart.ts
 var BASELINE_COLOR = "#7f7f7f";
 var RUN_A_PARAM = "run_a";
 var RUN_B_PARAM = "run_b";
 var MARK_COLOR = { regressed: "#D55E00", improved: "#009E73" };
-function round4(v) {
+function round3(v) {
   return Math.round(v * 1e3) / 1e3;
 }
 function runName(diff, which2) {
@@ -98194,7 +98189,7 @@ function runName(diff, which2) {
 }
 function row(diff, side2, series2, x4, s2, change2, verdict) {
   if (s2.n === 0 || s2.mean === null) return null;
-  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round4(s2.mean), low: round4(Math.max(0, s2.ciLow ?? s2.mean)), high: round4(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round3(s2.mean), low: round3(Math.max(0, s2.ciLow ?? s2.mean)), high: round3(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
 }
 function overlayRows(diff, environment2, test2) {
   const mine = (xs) => xs.filter((p) => p.environment === environment2 && p.test === test2);
@@ -98324,7 +98319,8 @@ function short(commit) {
   return commit ? commit.slice(0, 10) : "no commit";
 }
 function runLine(r) {
-  const subject = r.subject ? ` "${r.subject}"` : "";
+  const first = r.subject ? oneLine(r.subject) : "";
+  const subject = first ? ` "${first.length > 60 ? `${first.slice(0, 59)}…` : first}"` : "";
   return oneLine(`${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`);
 }
 function rulesLine(d) {
@@ -98356,6 +98352,19 @@ function summaryLine(d) {
 function largestLines(d) {
   return d.summary.largest.map((l) => oneLine(`${l.environment} ${l.test} ${flag4(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`));
 }
+function changedPoints(d) {
+  const rank2 = (p) => p.classification === "regressed" ? 0 : 1;
+  return d.points.filter((p) => p.classification === "regressed" || p.classification === "improved").sort((x4, y4) => rank2(x4) - rank2(y4) || Math.abs(y4.changePercent ?? 0) - Math.abs(x4.changePercent ?? 0));
+}
+function curvesShown(d, o) {
+  return o.onlyChanged ? d.curves.filter((c4) => c4.regressed + c4.improved > 0) : d.curves;
+}
+function changedRow(p) {
+  return [p.classification, oneLine(`${p.environment} ${p.test} ${p.series}`), `${flag4(p.parameter)} ${p.value}`, side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted)];
+}
+var CHANGED_HEADER = ["verdict", "curve", "point", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change"];
+var TEXT_VALUE_MAX = 60;
+var cut = (v) => v.length > TEXT_VALUE_MAX ? `${v.slice(0, TEXT_VALUE_MAX - 1)}…` : v;
 function oneSidedLine(p) {
   return oneLine(`${p.environment} ${p.test} ${p.series} ${flag4(p.parameter)} ${p.value}: ${side(p.stats)}`);
 }
@@ -98368,20 +98377,20 @@ function table(header, cells, indent = "  ", numericFirst = true) {
 function differenceRows(diffs) {
   return diffs.map((m3) => [m3.category, m3.field, m3.a ?? "(absent)", m3.b ?? "(absent)"]);
 }
-function formatDiffText(d) {
+function formatDiffText(d, o = {}) {
   const out = [];
   out.push("virtnet diff");
   out.push(`  A (baseline):  ${runLine(d.a)}`);
   out.push(`  B (candidate): ${runLine(d.b)}`);
   out.push(`  ${rulesLine(d)}`);
-  out.push("");
-  if (d.manifestDifferences.length === 0) {
-    out.push("Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)");
-  } else {
-    out.push(`Manifest differences (${d.manifestDifferences.length}; listed first: they explain most result changes):`);
-    out.push(...table(["category", "field", "A", "B"], differenceRows(d.manifestDifferences), "  ", false));
-  }
-  for (const c4 of d.curves) {
+  out.push("", `Summary: ${summaryLine(d)}`);
+  const changed = changedPoints(d);
+  if (changed.length) {
+    out.push("", `Changed points (${d.summary.regressed} regressed, ${d.summary.improved} improved):`);
+    out.push(...table([...CHANGED_HEADER, pHeader(d)], changed.map(changedRow), "  ", false));
+  } else out.push("", "Changed points: none regressed or improved");
+  out.push(...["", ...claimTextLines(d)]);
+  for (const c4 of curvesShown(d, o)) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
     out.push("");
     out.push(curveTitle(c4));
@@ -98396,9 +98405,14 @@ function formatDiffText(d) {
     out.push("", `Removed (in A only, ${d.removed.length}):`);
     out.push(...d.removed.map((p) => `  ${oneSidedLine(p)}`));
   }
-  out.push("", `Summary: ${summaryLine(d)}`);
-  if (d.summary.largest.length) out.push("Largest changes:", ...largestLines(d).map((l) => `  ${l}`));
-  out.push(...claimTextLines(d));
+  if (d.summary.largest.length) out.push("", "Largest changes:", ...largestLines(d).map((l) => `  ${l}`));
+  out.push("");
+  if (d.manifestDifferences.length === 0) {
+    out.push("Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)");
+  } else {
+    out.push(`Manifest differences (${d.manifestDifferences.length}; values over ${TEXT_VALUE_MAX} characters cut, --format json has them whole):`);
+    out.push(...table(["category", "field", "A", "B"], differenceRows(d.manifestDifferences).map((r) => r.map(cut)), "  ", false));
+  }
   return `${out.join("\n")}
 `;
 }
@@ -98414,30 +98428,32 @@ function code(v) {
 function mdTable(header, rows, numericFirst = false) {
   return [`| ${header.map(md2).join(" | ")} |`, `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
 }
-var VERDICT_MARK = { improved: "**improved**", regressed: "**regressed**", unchanged: "unchanged", undecided: "*undecided*" };
-function formatDiffMarkdown(d) {
+var VERDICT_MARK2 = { improved: "**improved**", regressed: "**regressed**", unchanged: "unchanged", undecided: "*undecided*" };
+function formatDiffMarkdown(d, o = {}) {
   const out = [];
   const s2 = d.summary;
-  out.push(`## virtnet diff: ${md2(d.b.label)} vs ${md2(d.a.label)}`, "");
+  out.push(`## virtnet diff: ${md2(d.a.label)} → ${md2(d.b.label)}`, "");
   out.push(`**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`, "");
+  const changed = changedPoints(d);
+  if (changed.length) {
+    out.push("### Changed points", "");
+    out.push(...mdTable([...CHANGED_HEADER, pHeader(d)], changed.map((p) => {
+      const r = changedRow(p);
+      return [VERDICT_MARK2[p.classification], md2(r[1]), md2(r[2]), ...r.slice(3).map(md2)];
+    })), "");
+  }
   out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md2(r.label)}<br>${mdCode(r.runId)}`, `${mdCode(short(r.commit))}${r.branch ? ` (${md2(r.branch)})` : ""}`, md2(r.createdAt), md2(r.status), md2(r.plan), md2(r.environments.join(", "))])));
   out.push("", `<sub>${md2(rulesLine(d))}</sub>`, "");
-  out.push("### Manifest differences", "");
-  if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
-  else {
-    out.push("Listed first: they explain most result changes.", "");
-    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [md2(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])));
-  }
-  out.push("", "### Points", "");
-  for (const c4 of d.curves) {
+  out.push("### Points", "");
+  for (const c4 of curvesShown(d, o)) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
-    const changed = c4.regressed + c4.improved > 0;
-    const headline = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
-    out.push(`<details${changed ? " open" : ""}><summary>${escapeHtml(oneLine(headline))}</summary>`, "");
+    const changed2 = c4.regressed + c4.improved > 0;
+    const headline2 = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
+    out.push(`<details${changed2 ? " open" : ""}><summary>${escapeHtml(oneLine(headline2))}</summary>`, "");
     if (rows.length) {
       out.push(...mdTable([`${flag4(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
         const r = pointRow(p);
-        return [...r.slice(0, 6), VERDICT_MARK[p.classification]];
+        return [...r.slice(0, 6), VERDICT_MARK2[p.classification]];
       }), true));
       out.push("");
     }
@@ -98451,6 +98467,13 @@ function formatDiffMarkdown(d) {
   if (d.claimChanges === null) out.push("Not compared: verdicts are not available for both runs.");
   else if (d.claimChanges.length === 0) out.push("No claim changed its verdict.");
   else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md2(c4.id), c4.a === null ? "*(absent)*" : md2(c4.a), c4.b === null ? "*(absent)*" : md2(c4.b), md2(c4.text)])));
+  out.push("", "### Manifest differences", "");
+  if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
+  else {
+    out.push(`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`, "");
+    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [md2(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])));
+    out.push("", "</details>");
+  }
   return `${out.join("\n")}
 `;
 }
@@ -98464,7 +98487,7 @@ function defaultChartHtml(chart) {
   return html`<figure class="chart" data-chart="${chart.id}"><figcaption>${chart.title}</figcaption></figure>`;
 }
 function table2(header, rows, className) {
-  return html`<table class="${className}"><thead><tr>${header.map((h2) => html`<th>${h2}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r}</tr>`)}</tbody></table>`;
+  return html`<div class="scroll"><table class="${className}"><thead><tr>${header.map((h2) => html`<th>${h2}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r}</tr>`)}</tbody></table></div>`;
 }
 var td = (v, cls = "") => cls ? html`<td class="${cls}">${v}</td>` : html`<td>${v}</td>`;
 function sideCell(s2) {
@@ -98488,19 +98511,26 @@ function diffPage(d, options = {}) {
   const groups = diffGroups(d);
   const charts = groupCharts(groups);
   const s2 = d.summary;
-  const title2 = `Diff: ${d.b.label} vs ${d.a.label}`;
+  const title2 = `Diff: ${d.a.label} → ${d.b.label}`;
   const out = [];
   out.push(html`<p class="diff-headline"><strong>${s2.regressed} regressed, ${s2.improved} improved</strong>, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.</p>`);
-  out.push(html`<table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table>`);
+  const changed = changedPoints(d);
+  if (changed.length) {
+    out.push(html`<section class="diff-changed"><h2>Changed points</h2>`);
+    out.push(table2(["verdict", "curve", "point", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p"], changed.map((p) => [
+      td(p.classification, `verdict-${p.classification}`),
+      td(`${environmentTitle(p.environment)} ${p.test} ${p.series}`),
+      td(`${parameterFlag(p.parameter)} ${p.value}`),
+      sideCell(p.a),
+      sideCell(p.b),
+      td(formatChange(p.changePercent), "num"),
+      td(formatP(p.pAdjusted), "num")
+    ]), "diff-changed-table"));
+    out.push(html`</section>`);
+  }
+  out.push(html`<div class="scroll"><table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table></div>`);
   const correction = d.options.correction === "holm" ? `Holm-corrected across the ${s2.tested} points tested` : "no multiple-comparison correction";
   out.push(html`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${correction}).</p>`);
-  out.push(html`<section class="diff-manifest"><h2>Manifest differences</h2>`);
-  if (d.manifestDifferences.length === 0) out.push(html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`);
-  else {
-    out.push(html`<p>Listed first: they explain most result changes.</p>`);
-    out.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), html`<td><code>${m3.field}</code></td>`, html`<td><code>${m3.a ?? "(absent)"}</code></td>`, html`<td><code>${m3.b ?? "(absent)"}</code></td>`]), "diff-manifest-table"));
-  }
-  out.push(html`</section>`);
   for (const group2 of groups) {
     const { chart } = group2;
     if (chart) {
@@ -98537,6 +98567,14 @@ function diffPage(d, options = {}) {
   if (d.claimChanges === null) out.push(html`<p>Not compared: verdicts are not available for both runs.</p>`);
   else if (d.claimChanges.length === 0) out.push(html`<p>No claim changed its verdict.</p>`);
   else out.push(table2(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [td(c4.id), td(c4.a ?? "(absent)"), td(c4.b ?? "(absent)"), td(c4.text)]), "diff-claims-table"));
+  out.push(html`</section>`);
+  out.push(html`<section class="diff-manifest"><h2>Manifest differences</h2>`);
+  if (d.manifestDifferences.length === 0) out.push(html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`);
+  else {
+    out.push(html`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`);
+    out.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), html`<td><code>${m3.field}</code></td>`, html`<td><code>${m3.a ?? "(absent)"}</code></td>`, html`<td><code>${m3.b ?? "(absent)"}</code></td>`]), "diff-manifest-table"));
+    out.push(html`</details>`);
+  }
   out.push(html`</section>`);
   return { title: title2, bodyHtml: html`${out.map((part, i) => i === 0 ? part : html`\n${part}`)}`, charts };
 }
@@ -98623,9 +98661,9 @@ function diffSiteCharts(charts, noSvg) {
 function diffSitePage(diff, manifests, noSvg) {
   const page = diffPage(diff, { chartHtml: (c4) => chartHtml(diffSiteCharts([c4], noSvg)[0]) });
   const siteCharts = diffSiteCharts(page.charts, noSvg);
-  const run3 = (id3) => link3({ href: `../../${runPagePath(id3)}`, text: id3 });
-  const here = (file2) => link3({ href: file2, text: file2 });
-  const head = html`<p class="diff-nav">A (baseline): ${run3(diff.a.runId)} · B (candidate): ${run3(diff.b.runId)} · ${here("diff.md")} · ${here("diff.txt")} · ${here("diff.json")} · ${link3({ href: "../../compare.html", text: "compare any two runs" })}</p>
+  const run3 = (id3) => link({ href: `../../${runPagePath(id3)}`, text: id3 });
+  const here = (file2) => link({ href: file2, text: file2 });
+  const head = html`<p class="diff-nav">A (baseline): ${run3(diff.a.runId)} · B (candidate): ${run3(diff.b.runId)} · ${here("diff.md")} · ${here("diff.txt")} · ${here("diff.json")} · ${link({ href: "../../compare.html", text: "compare any two runs" })}</p>
 `;
   const banner = tcgBanner(manifests.a) ?? tcgBanner(manifests.b);
   return { path: diffPagePath(diff.a.runId, diff.b.runId), title: page.title, banner, body: html`${head}${page.bodyHtml}`, charts: siteCharts };
@@ -98642,7 +98680,7 @@ ${newest.map((r, i) => html`<option value="${r.runId}"${i === selected ? attribu
     pairs: Object.fromEntries(pairs.map((p) => [`${p.a}:${p.b}`, diffPagePath(p.a, p.b)])),
     command: (command ?? ["virtnet", "report", "RUN_DIR...", "--site", "SITE_DIR"]).map(shellWord).join(" ")
   };
-  const built = pairs.length ? html`<ul class="diff-list">${pairs.map((p) => html`<li>${link3({ href: diffPagePath(p.a, p.b), text: `B ${p.b} vs A ${p.a}` })} (${p.kind})</li>`)}</ul>` : html`<p>No diffs are built: the site has fewer than two runs.</p>`;
+  const built = pairs.length ? html`<ul class="diff-list">${pairs.map((p) => html`<li>${link({ href: diffPagePath(p.a, p.b), text: `B ${p.b} vs A ${p.a}` })} (${p.kind})</li>`)}</ul>` : html`<p>No diffs are built: the site has fewer than two runs.</p>`;
   const body = html`<p>Pick a baseline A and a candidate B. Diffs are computed when the site is built, so the page of a pair exists if it was built: each run with its previous run, and pairs asked for with <code>--diff A:B</code>.</p>
 <form id="diff-picker" class="picker">
 ${select2("a", "A (baseline)", Math.min(1, Math.max(0, newest.length - 1)))}
@@ -98664,6 +98702,194 @@ import { join as join8, resolve as resolve3 } from "node:path";
 // actions/lib/report/report-files.ts
 import { existsSync as existsSync4 } from "node:fs";
 import { join as join7, resolve as resolve2 } from "node:path";
+
+// actions/lib/report/charts/round-trip.ts
+var round4 = (v) => Math.round(v * 1e3) / 1e3;
+var LATENCY = "Mean round-trip time per probe (microseconds)";
+function roundTripFigure(probes, ctx) {
+  const scales2 = environmentScales(ctx.environments, ctx.accelerators);
+  const ok = probes.filter((p) => p.status === "ok" && p.metrics !== null);
+  const label2 = (e) => environmentLabel(e, own2(ctx.accelerators, e));
+  const values3 = ok.map((p) => ({
+    environment: label2(p.environment),
+    test: p.test,
+    kind: "probe",
+    y: round4(p.metrics.meanLatencyMicroseconds),
+    stdev: round4(p.metrics.stddevLatencyMicroseconds),
+    p99: p.metrics.p99LatencyMicroseconds,
+    transactions: round4(p.metrics.transactionsPerSecond),
+    when: p.startedAt,
+    start: p.block === null ? `session ${p.session}` : `session ${p.session}, block ${p.block}`
+  }));
+  const medians = [];
+  for (const environment2 of new Set(ok.map((p) => p.environment))) {
+    for (const test2 of ["TCP_RR", "UDP_RR"]) {
+      const ys = ok.filter((p) => p.environment === environment2 && p.test === test2).map((p) => p.metrics.meanLatencyMicroseconds);
+      if (ys.length > 0) medians.push({ environment: label2(environment2), test: test2, kind: "median", y: round4(median(ys)), probes: ys.length });
+    }
+  }
+  const failed = probes.length - ok.length;
+  const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain };
+  const xOffset = { field: "test", type: "nominal", title: "Probe", sort: ["TCP_RR", "UDP_RR"] };
+  const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color, legend: null };
+  const y4 = { field: "y", type: "quantitative", title: LATENCY, scale: { zero: true } };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: "Round-trip time per environment: TCP_RR and UDP_RR mean latency at each start",
+      subtitle: ctx.subtitle
+    },
+    ...notesOf([`filled: TCP_RR, hollow: UDP_RR; one mark per probe (1-byte request and response), line: median${failed > 0 ? `; ${failed} failed probe(s) not drawn` : ""}`]),
+    width: 360,
+    height: 260,
+    config: CHART_CONFIG,
+    encoding: { x: x4, xOffset, color: color5 },
+    layer: [
+      {
+        data: { values: medians },
+        mark: { type: "tick", thickness: 2, aria: false },
+        encoding: { y: y4, tooltip: [{ field: "environment", title: "Environment" }, { field: "test", title: "Probe" }, { field: "y", title: "Median of mean latency (us)" }, { field: "probes", title: "Probes" }] }
+      },
+      {
+        data: { values: values3 },
+        mark: { type: "point", size: 50, aria: false },
+        encoding: {
+          y: y4,
+          fill: { condition: { test: "datum.test === 'TCP_RR'", field: "environment", type: "nominal", scale: scales2.color, legend: null }, value: "transparent" },
+          tooltip: [
+            { field: "environment", title: "Environment" },
+            { field: "test", title: "Probe" },
+            { field: "y", title: "Mean latency (us)" },
+            { field: "stdev", title: "Stdev (us)" },
+            { field: "p99", title: "p99 (us)" },
+            { field: "transactions", title: "Transactions/s" },
+            { field: "start", title: "Start" },
+            { field: "when", title: "Started at" }
+          ]
+        }
+      }
+    ]
+  };
+}
+function withWindowModel(spec, rows, ctx, capacityMbit) {
+  if (rows.length === 0) return spec;
+  const values3 = rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), series: r.series, x: r.x, y: round4(r.throughputMbps), window: r.window, rtt: r.roundTripMicroseconds }));
+  const cap = capacityMbit === null ? "window / RTT" : `min(${round4(capacityMbit)}, window / RTT)`;
+  const layer = {
+    data: { values: values3 },
+    mark: { type: "line", strokeDash: [3, 3], strokeWidth: 1.2, opacity: 0.8, aria: false },
+    encoding: {
+      y: { field: "y", type: "quantitative" },
+      detail: { field: "series", type: "nominal" },
+      tooltip: [
+        { field: "environment", title: "Environment (model)" },
+        { field: "x", title: "Send socket size requested (bytes)" },
+        { field: "window", title: "Effective send socket size (bytes)" },
+        { field: "rtt", title: "TCP_RR round-trip time (us)" },
+        { field: "y", title: `Model ${cap} (10^6 bits/s)` }
+      ]
+    }
+  };
+  const s2 = spec;
+  const notes = [...chartNotes(spec), `short dashes: model ${cap}, window = effective send socket size, RTT = median TCP_RR mean latency`];
+  return { ...spec, ...notesOf(notes), layer: [...s2.layer, layer] };
+}
+
+// actions/lib/report/report.ts
+function runCharts(manifest, a4) {
+  const ctx = figureContext(manifest, a4.environments);
+  const charts = [];
+  const tcpSeries = manifest.plan.sweeps.filter((s2) => s2.test === "TCP_STREAM").map((s2) => s2.series).filter((s2) => a4.points.some((p) => p.series === s2));
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const groups = tcpSeries.map((s2) => [s2]);
+  if (tcpSeries.length > 1) groups.push(null);
+  groups.forEach((series2, i) => {
+    const id3 = series2 ? fileNamePart(series2[0]) : "all";
+    const abs4 = `4${letters[2 * i]}`;
+    const rel = `4${letters[2 * i + 1]}`;
+    const model = a4.windowModel.filter((r) => !series2 || series2.includes(r.series));
+    charts.push({ id: `fig${abs4}-tcp-absolute-${id3}`, title: `Fig. ${abs4}: TCP absolute throughput (${series2 ? series2[0] : "all series"})`, spec: withWindowModel(tcpAbsoluteFigure(a4.points, series2, abs4, ctx), model, ctx, a4.capacityMbit) });
+    if (a4.relative.some((r) => r.test === "TCP_STREAM" && (!series2 || series2.includes(r.series)))) {
+      charts.push({ id: `fig${rel}-tcp-relative-${id3}`, title: `Fig. ${rel}: TCP throughput relative to native (${series2 ? series2[0] : "all series"})`, spec: tcpRelativeFigure(a4.relative, a4.points, series2, rel, ctx) });
+    }
+  });
+  if (a4.points.some((p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null)) {
+    charts.push({ id: "fig4-tcp-absolute-effective-size", title: "Fig. 4 (effective size): TCP absolute throughput vs the send socket size the kernel gave", spec: withWindowModel(tcpEffectiveSizeFigure(a4.points, "4 (effective size)", ctx), a4.windowModel.map((r) => ({ ...r, x: r.window })), ctx, a4.capacityMbit) });
+  }
+  if (a4.averages.length > 0) charts.push({ id: "fig5-tcp-average-relative", title: "Fig. 5/7: average relative TCP throughput, 0-6000 B", spec: restrictedAverageFigure(a4.averages, ctx) });
+  if (a4.areas.length > 0) charts.push({ id: "tcp-signed-area", title: "Signed area vs native, 0-6000 B", spec: signedAreaFigure(a4.areas, ctx) });
+  if (a4.points.some((p) => p.test === "UDP_STREAM" && p.throughput.n > 0)) {
+    charts.push({ id: "fig6a-udp-absolute", title: "Fig. 6a: UDP absolute throughput", spec: udpAbsoluteFigure(a4.points, ctx) });
+    if (a4.relative.some((r) => r.test === "UDP_STREAM")) charts.push({ id: "fig6b-udp-relative", title: "Fig. 6b: UDP throughput relative to native", spec: udpRelativeFigure(a4.relative, a4.points, ctx) });
+  }
+  if (a4.delivery.length > 0) charts.push({ id: "fig7-udp-okay-rate", title: "Fig. 7: UDP okay rate", spec: okRateFigure(a4.delivery, ctx, udpXTitle(a4.points)) });
+  if (a4.probes.some((p) => p.status === "ok")) charts.push({ id: "round-trip-time", title: "Round-trip time per environment (TCP_RR, UDP_RR)", spec: roundTripFigure(a4.probes, ctx) });
+  if (a4.sockets.length > 0) charts.push({ id: "socket-size-effective", title: "Requested vs effective send socket size", spec: socketSizeFigure(a4.sockets, ctx) });
+  const ids = /* @__PURE__ */ new Set();
+  for (const c4 of charts) {
+    if (ids.has(c4.id)) throw new Error(`two charts of run ${manifest.runId} would share the file name ${c4.id}: rename a series of its plan`);
+    ids.add(c4.id);
+  }
+  return charts;
+}
+var cell2 = (v) => v === null || Number.isNaN(v) ? "" : Math.round(v * 1e6) / 1e6;
+var csvFile = (header, rows) => `${[header, ...rows.map(csvLine)].join("\n")}
+`;
+function pointsCsv(points2) {
+  const header = "environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate";
+  return csvFile(header, points2.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell2(p.throughput.mean), cell2(p.throughput.stdev), cell2(p.throughput.ciLow), cell2(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : "", cell2(p.requestedSendSocket), cell2(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell2(p.okRate)]));
+}
+function relativeCsv(relative2) {
+  return csvFile("environment,test,series,value,relative,ci95_low,ci95_high", relative2.map((r) => [r.environment, r.test, r.series, r.x, cell2(r.relative), cell2(r.low), cell2(r.high)]));
+}
+function udpCsv(delivery) {
+  return csvFile("environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate", delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)]));
+}
+function probesCsv(probes) {
+  const header = "environment,test,session,block,started_at,status,transactions_per_s,mean_latency_us,stdev_latency_us,p50_latency_us,p99_latency_us,error";
+  return csvFile(header, probes.map((p) => [p.environment, p.test, p.session, p.block ?? "", p.startedAt, p.status, cell2(p.metrics?.transactionsPerSecond ?? null), cell2(p.metrics?.meanLatencyMicroseconds ?? null), cell2(p.metrics?.stddevLatencyMicroseconds ?? null), cell2(p.metrics?.p50LatencyMicroseconds ?? null), cell2(p.metrics?.p99LatencyMicroseconds ?? null), p.error ?? ""]));
+}
+function comparisonsCsv(a4) {
+  const header = "test,value,a,b,mean_a,mean_b,difference,welch_t,welch_df,welch_p,note";
+  const rows = [];
+  for (const test2 of ["TCP_STREAM", "UDP_STREAM"]) {
+    a4.environments.forEach((ea2, i) => {
+      for (const eb of a4.environments.slice(i + 1)) {
+        for (const c4 of comparePoints(a4.points, test2, ea2, eb)) rows.push([test2, c4.x, ea2, eb, cell2(c4.meanA), cell2(c4.meanB), cell2(c4.difference), cell2(c4.welch.t), cell2(c4.welch.df), cell2(c4.welch.p), c4.welch.note ?? ""]);
+      }
+    });
+  }
+  return csvFile(header, rows);
+}
+function claimsMarkdown(claims, scope) {
+  const row2 = (c4) => {
+    const limits = c4.limits.length ? ` **What this testbed cannot show:** ${mdText(c4.limits.join(" "))}` : "";
+    return `| ${mdText(c4.text)} | ${mdText(c4.section)} | **${mdText(verdictLabel(c4))}** | ${mdText(c4.finding)}${limits} **Evidence:** ${mdText(c4.evidence)} **Judged under:** ${mdText(c4.conditions)}. |`;
+  };
+  const table3 = [`**Verdicts:** ${countsLine(claims)}.`, "", "| Claim | Section | Verdict | Finding and evidence |", "|---|---|---|---|", ...claims.map(row2), ""];
+  return [...scope ? [scopeMarkdown(scope)] : [], ...table3].join("\n");
+}
+function reportTextFiles(manifest, a4, charts) {
+  const summary2 = { runId: manifest.runId, environments: a4.environments, udpAnomalies: a4.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a4.averages, areas: a4.areas, precision: a4.precision, scope: a4.scope, claims: a4.claims, link: linkSummary(manifest) };
+  const files = [
+    { path: "points.csv", content: pointsCsv(a4.points) },
+    { path: "relative.csv", content: relativeCsv(a4.relative) },
+    { path: "comparisons.csv", content: comparisonsCsv(a4) },
+    { path: "udp.csv", content: udpCsv(a4.delivery) },
+    ...a4.probes.length > 0 ? [{ path: "round-trips.csv", content: probesCsv(a4.probes) }] : [],
+    { path: "analysis.json", content: `${JSON.stringify(summary2, null, 2)}
+` },
+    { path: "claims.md", content: claimsMarkdown(a4.claims, a4.scope) },
+    { path: "tables.md", content: `Link: ${mdText(linkSummary(manifest))}
+
+${a4.tables.map(tableMarkdown).join("\n")}` }
+  ];
+  for (const chart of charts) files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}
+` });
+  return files;
+}
+
+// actions/lib/report/report-files.ts
 async function renderReport(manifest, results, claims, render = renderSvg) {
   return renderAnalysedReport(manifest, analyseRun(manifest, results.records, claims, results.probes), render);
 }
@@ -98706,7 +98932,7 @@ async function commitRun(runDir, reportsDir, claims, render) {
 function verdictsOf(claims) {
   return claims.map(({ id: id3, text: text5, verdict, qualifier, onlyTcg }) => ({ id: id3, text: text5, verdict, qualifier, onlyTcg: onlyTcg ?? false }));
 }
-var SITE_CACHE_VERSION = "virtnet-site-cache-2";
+var SITE_CACHE_VERSION = "virtnet-site-cache-3";
 function runCachePath(runId) {
   return `cache/runs/${checkRunId(runId)}.json`;
 }
@@ -99050,8 +99276,14 @@ ${p.b}`;
   for (const page of options.extraPages ?? []) if (writeUnder(siteDir, page.path, renderPage(page))) written++;
   if (pickerHref && writeUnder(siteDir, PICKER_PATH, renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
   const marks = [];
+  const changes = [];
   for (const pair of pairs) {
-    if (pair.kind !== "requested" && comparable(digestOf(pair.a).history, digestOf(pair.b).history)) marks.push(...diffDigests.get(pairKey(pair)).marks);
+    if (pair.kind !== "requested" && comparable(digestOf(pair.a).history, digestOf(pair.b).history)) {
+      const digest = diffDigests.get(pairKey(pair));
+      marks.push(...digest.marks);
+      const side2 = (runId) => ({ runId, createdAt: digestOf(runId).history.createdAt });
+      changes.push({ a: side2(pair.a), b: side2(pair.b), diffPath: diffPagePath(pair.a, pair.b), regressed: digest.regressed, improved: digest.improved, marks: digest.marks });
+    }
   }
   const history = { runs: scanned.map((s2) => digestOf(s2.runId).history), marks };
   for (const metric of HEADLINE_METRICS) {
@@ -99060,7 +99292,9 @@ ${p.b}`;
   }
   if (writeUnder(siteDir, PAIRS_PATH, renderPage(pairsPage(scanned.map((s2) => ({ ...digestOf(s2.runId).history, claims: digestOf(s2.runId).claims })))))) written++;
   const indexPath = join9(siteDir, "index.html");
-  if (writeUnder(siteDir, "index.html", renderPage(indexPage(entries2, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH)))) written++;
+  if (writeUnder(siteDir, REGRESSIONS_PATH, renderPage(regressionsPage(changes)))) written++;
+  if (writeUnder(siteDir, FEED_PATH, atomFeed(changes))) written++;
+  if (writeUnder(siteDir, "index.html", renderPage(indexPage(entries2, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH, REGRESSIONS_PATH)))) written++;
   const diffs = pairs.map((pair) => ({ pair, pagePath: join9(siteDir, diffPagePath(pair.a, pair.b)), regressed: diffDigests.get(pairKey(pair)).regressed, improved: diffDigests.get(pairKey(pair)).improved }));
   const indexed = scanned.map((r) => [stamps.get(r.dir).dirKey, { manifest: stamps.get(r.dir).manifest, digest: digestOf(r.runId) }]);
   const index6 = { version: SITE_CACHE_VERSION, runs: Object.fromEntries(indexed.sort(([x4], [y4]) => x4.localeCompare(y4))) };
@@ -99101,7 +99335,9 @@ async function run2(io = actionsCore()) {
 `);
       }
       lines.push("#### The paper's claims\n");
-      lines.push(claimsMarkdown(analysis.claims, analysis.scope));
+      const page = settings.siteUrl ? `${settings.siteUrl}/${runPagePath(manifest.runId)}` : null;
+      const figure = settings.siteUrl ? `${settings.siteUrl}/runs/${manifest.runId}/charts/${KEY_FIGURE}.svg` : null;
+      lines.push(claimsSummary(analysis.claims, { runPageUrl: page, figureUrl: figure }));
       lines.push("#### Results\n");
       lines.push(compactTable(results.records));
     }
