@@ -30,28 +30,59 @@ describe('the bundled render-report and diff-results', () => {
     writeFileSync(join(dir, 'results.jsonl'), run.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
     return dir;
   };
-  const a = write('a', syntheticRun({ plan, environments: ['native', ...PROTO_NAMES], replicates: 2, seed: 1, runId: 'bundle-a' }));
-  const b = write('b', syntheticRun({ plan, environments: ['native', ...PROTO_NAMES], replicates: 2, seed: 2, runId: 'bundle-b', createdAt: '2026-01-02T00:00:00.000Z' }));
+  const a = write(
+    'a',
+    syntheticRun({ plan, environments: ['native', ...PROTO_NAMES], replicates: 2, seed: 1, runId: 'bundle-a' }),
+  );
+  const b = write(
+    'b',
+    syntheticRun({
+      plan,
+      environments: ['native', ...PROTO_NAMES],
+      replicates: 2,
+      seed: 2,
+      runId: 'bundle-b',
+      createdAt: '2026-01-02T00:00:00.000Z',
+    }),
+  );
 
-  it('render-report builds the site with its own assets and the vega builds, environments named constructor, toString, hasOwnProperty included', { timeout: 240_000 }, async () => {
-    const site = join(temp, 'site');
-    const r = await runAction(dist('render-report'), { inputs: { runs, 'reports-dir': join(temp, 'reports'), 'site-dir': site }, workspace: REPO, runnerTemp: temp, timeoutMs: 200_000 });
-    expect(r.stdout, r.stderr).not.toMatch(/::error::/);
-    expect(r.exitCode).toBe(0);
-    for (const name of SITE_ASSET_NAMES) expect(readFileSync(join(site, 'assets', name)).equals(siteAsset(name)), name).toBe(true);
-    for (const [name, source] of Object.entries(assetSources())) expect(readFileSync(join(site, 'assets', name)).equals(readFileSync(source)), name).toBe(true);
-    const page = readFileSync(join(site, 'runs', 'bundle-b', 'index.html'), 'utf8');
-    for (const env of PROTO_NAMES) expect(page).toContain(`<th scope="row">${env}</th>`);
-    // A chart per figure, drawn for every environment: the fallback colours, not Object.prototype's members.
-    const svg = readFileSync(join(site, 'runs', 'bundle-b', 'charts', 'fig4a-tcp-absolute-from-100.svg'), 'utf8');
-    for (const env of PROTO_NAMES) expect(svg).toContain(env);
-    expect(existsSync(join(site, 'diffs', 'bundle-a--bundle-b', 'charts', 'diff-constructor-tcp-stream.svg'))).toBe(true);
-    expect(r.summary).toContain('| point | native | constructor | toString | hasOwnProperty |');
-  });
+  it(
+    'render-report builds the site with its own assets and the vega builds, environments named constructor, toString, hasOwnProperty included',
+    { timeout: 240_000 },
+    async () => {
+      const site = join(temp, 'site');
+      const r = await runAction(dist('render-report'), {
+        inputs: { runs, 'reports-dir': join(temp, 'reports'), 'site-dir': site },
+        workspace: REPO,
+        runnerTemp: temp,
+        timeoutMs: 200_000,
+      });
+      expect(r.stdout, r.stderr).not.toMatch(/::error::/);
+      expect(r.exitCode).toBe(0);
+      for (const name of SITE_ASSET_NAMES)
+        expect(readFileSync(join(site, 'assets', name)).equals(siteAsset(name)), name).toBe(true);
+      for (const [name, source] of Object.entries(assetSources()))
+        expect(readFileSync(join(site, 'assets', name)).equals(readFileSync(source)), name).toBe(true);
+      const page = readFileSync(join(site, 'runs', 'bundle-b', 'index.html'), 'utf8');
+      for (const env of PROTO_NAMES) expect(page).toContain(`<th scope="row">${env}</th>`);
+      // A chart per figure, drawn for every environment: the fallback colours, not Object.prototype's members.
+      const svg = readFileSync(join(site, 'runs', 'bundle-b', 'charts', 'fig4a-tcp-absolute-from-100.svg'), 'utf8');
+      for (const env of PROTO_NAMES) expect(svg).toContain(env);
+      expect(existsSync(join(site, 'diffs', 'bundle-a--bundle-b', 'charts', 'diff-constructor-tcp-stream.svg'))).toBe(
+        true,
+      );
+      expect(r.summary).toContain('| point | native | constructor | toString | hasOwnProperty |');
+    },
+  );
 
   it('diff-results writes its standalone page with the site stylesheet inlined', { timeout: 120_000 }, async () => {
     const pageDir = join(temp, 'diff-page');
-    const r = await runAction(dist('diff-results'), { inputs: { baseline: a, current: b, 'page-dir': pageDir }, workspace: REPO, runnerTemp: temp, timeoutMs: 100_000 });
+    const r = await runAction(dist('diff-results'), {
+      inputs: { baseline: a, current: b, 'page-dir': pageDir },
+      workspace: REPO,
+      runnerTemp: temp,
+      timeoutMs: 100_000,
+    });
     expect(r.stdout, r.stderr).not.toMatch(/::error::/);
     expect(r.exitCode).toBe(0);
     const page = readFileSync(join(pageDir, 'index.html'), 'utf8');

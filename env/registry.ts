@@ -8,7 +8,14 @@ import { nativeEnvironment } from './native/native.ts';
 import { createDockerEnvironment, dockerEnvironment } from './docker/docker.ts';
 import { createKvmEnvironment, kvmEnvironment } from './kvm/kvm.ts';
 import { createOsvEnvironment, osvEnvironment } from './osv/osv.ts';
-import { type Base, completeOptions, type DockerOptions, type GuestOptions, loadVariants, type Variant } from './variants.ts';
+import {
+  type Base,
+  completeOptions,
+  type DockerOptions,
+  type GuestOptions,
+  loadVariants,
+  type Variant,
+} from './variants.ts';
 
 // The paper's order: the host, the container, the Linux guest, the unikernel.
 export const ENVIRONMENTS: readonly EnvironmentDriver[] = [
@@ -36,7 +43,12 @@ export function variantDriver(variant: Variant): EnvironmentDriver {
       case 'docker':
         return createDockerEnvironment({ name, title, network: o.network as DockerOptions['network'] });
       case 'kvm':
-        return createKvmEnvironment({ name, title, nic: o.nic as GuestOptions['nic'], vhost: o.vhost as GuestOptions['vhost'] });
+        return createKvmEnvironment({
+          name,
+          title,
+          nic: o.nic as GuestOptions['nic'],
+          vhost: o.vhost as GuestOptions['vhost'],
+        });
       case 'osv':
         return createOsvEnvironment({ name, title, vhost: o.vhost as GuestOptions['vhost'] });
     }
@@ -50,13 +62,18 @@ function withVariant(driver: EnvironmentDriver, base: Base, options: Record<stri
     ...driver,
     start: async (ctx) => {
       const started = await driver.start(ctx);
-      return { ...started, description: { ...started.description, name: driver.name, variant: { base, options: { ...options } } } };
+      return {
+        ...started,
+        description: { ...started.description, name: driver.name, variant: { base, options: { ...options } } },
+      };
     },
   };
 }
 
 /** The base environments as drivers that record their (default) options, like any variant. */
-const BASE_DRIVERS: readonly EnvironmentDriver[] = ENVIRONMENTS.map((d) => withVariant(d, d.name as Base, completeOptions(d.name as Base)));
+const BASE_DRIVERS: readonly EnvironmentDriver[] = ENVIRONMENTS.map((d) =>
+  withVariant(d, d.name as Base, completeOptions(d.name as Base)),
+);
 
 /** Every environment name that resolves: the bases, then the variants in their files' order. */
 export function knownEnvironmentNames(variants: readonly Variant[] = loadVariants()): string[] {
@@ -81,9 +98,19 @@ export function findEnvironment(name: string, variants: readonly Variant[] = loa
  * `all` for the four bases) into drivers, refusing unknown and repeated names: an InputError with
  * the field "env" (the CLI's --env).
  */
-export function parseEnvironmentList(value: string, variants: readonly Variant[] = loadVariants()): EnvironmentDriver[] {
-  const names = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (names.length === 0) throw new InputError('env', `expected a comma-separated list of ${knownEnvironmentNames(variants).join(', ')} (or all), got ${quoted(value)}`);
+export function parseEnvironmentList(
+  value: string,
+  variants: readonly Variant[] = loadVariants(),
+): EnvironmentDriver[] {
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (names.length === 0)
+    throw new InputError(
+      'env',
+      `expected a comma-separated list of ${knownEnvironmentNames(variants).join(', ')} (or all), got ${quoted(value)}`,
+    );
   if (names.length === 1 && names[0] === 'all') return [...BASE_DRIVERS];
   const seen = new Set<string>();
   return names.map((n) => {

@@ -9,7 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { InputError, quoted } from '../actions/lib/core/input.ts';
 import { MiB, readRegularFile } from '../actions/lib/core/safe-read.ts';
-import { formatProblems, oneOf, parseJson, problemsOf, strict, text, type Problem, list } from '../actions/lib/core/schema.ts';
+import {
+  formatProblems,
+  oneOf,
+  parseJson,
+  problemsOf,
+  strict,
+  text,
+  type Problem,
+  list,
+} from '../actions/lib/core/schema.ts';
 
 /** The paper's four environments, in its order: every variant is one of them with options. */
 export const BASES = ['native', 'docker', 'kvm', 'osv'] as const;
@@ -24,7 +33,8 @@ interface OptionDeclaration {
 const GUEST_VHOST: OptionDeclaration = {
   values: ['auto', 'on', 'off'],
   default: 'auto',
-  meaning: "vhost-net on the guest's tap (QEMU vhost=on), which moves the virtio-net data path into the host kernel: on (refused where the host has no /dev/vhost-net), off, or auto (on where the host has it, as libvirt does).",
+  meaning:
+    "vhost-net on the guest's tap (QEMU vhost=on), which moves the virtio-net data path into the host kernel: on (refused where the host has no /dev/vhost-net), off, or auto (on where the host has it, as libvirt does).",
 };
 
 /**
@@ -37,16 +47,27 @@ export const BASE_OPTIONS = {
     network: {
       values: ['bridge', 'host'],
       default: 'bridge',
-      meaning: "The container's network: bridge (docker's default bridge, ports published by kernel DNAT, as in the paper) or host (the container in the server's own network namespace, --network host, netserver bound to the testbed address).",
+      meaning:
+        "The container's network: bridge (docker's default bridge, ports published by kernel DNAT, as in the paper) or host (the container in the server's own network namespace, --network host, netserver bound to the testbed address).",
     },
   },
   kvm: {
-    nic: { values: ['virtio', 'e1000'], default: 'virtio', meaning: "The guest's NIC as QEMU emulates it: virtio (virtio-net-pci, paravirtual) or e1000 (an emulated Intel 82540EM)." },
+    nic: {
+      values: ['virtio', 'e1000'],
+      default: 'virtio',
+      meaning:
+        "The guest's NIC as QEMU emulates it: virtio (virtio-net-pci, paravirtual) or e1000 (an emulated Intel 82540EM).",
+    },
     vhost: GUEST_VHOST,
   },
   osv: {
     // OSv's x64 network drivers are virtio-net, vmxnet3 and xenfront: it has no e1000 driver.
-    nic: { values: ['virtio'], default: 'virtio', meaning: "The guest's NIC: virtio (virtio-net-pci). OSv has no e1000 driver (its x64 network drivers are virtio-net, vmxnet3 and Xen's netfront)." },
+    nic: {
+      values: ['virtio'],
+      default: 'virtio',
+      meaning:
+        "The guest's NIC: virtio (virtio-net-pci). OSv has no e1000 driver (its x64 network drivers are virtio-net, vmxnet3 and Xen's netfront).",
+    },
     vhost: GUEST_VHOST,
   },
 } as const satisfies Record<Base, Record<string, OptionDeclaration>>;
@@ -55,12 +76,23 @@ export type DockerOptions = { network: (typeof BASE_OPTIONS.docker.network.value
 export type GuestOptions = { nic: 'virtio' | 'e1000'; vhost: 'auto' | 'on' | 'off' };
 
 /** A variant's name: a command-line word, a file-name part and an action input (at most 40 characters). */
-export const VARIANT_NAME = { re: /^[a-z][a-z0-9-]{0,39}$/, expected: "lower-case letters, digits and '-', starting with a letter, at most 40 characters" };
+export const VARIANT_NAME = {
+  re: /^[a-z][a-z0-9-]{0,39}$/,
+  expected: "lower-case letters, digits and '-', starting with a letter, at most 40 characters",
+};
 
 function optionsSchema(base: Base) {
   const declared = BASE_OPTIONS[base] as Record<string, OptionDeclaration>;
-  const shape = Object.fromEntries(Object.entries(declared).map(([key, d]) => [key, oneOf(d.values, `${d.meaning} Default: ${d.default}.`).optional()]));
-  return strict(shape, `The options of ${base}${Object.keys(declared).length === 0 ? ' (it takes none)' : ''}; an option left out takes its default.`);
+  const shape = Object.fromEntries(
+    Object.entries(declared).map(([key, d]) => [
+      key,
+      oneOf(d.values, `${d.meaning} Default: ${d.default}.`).optional(),
+    ]),
+  );
+  return strict(
+    shape,
+    `The options of ${base}${Object.keys(declared).length === 0 ? ' (it takes none)' : ''}; an option left out takes its default.`,
+  );
 }
 
 function variantSchemaOf(base: Base) {
@@ -73,7 +105,12 @@ function variantSchemaOf(base: Base) {
   });
 }
 
-export const variantSchema = z.discriminatedUnion('base', [variantSchemaOf('native'), variantSchemaOf('docker'), variantSchemaOf('kvm'), variantSchemaOf('osv')]);
+export const variantSchema = z.discriminatedUnion('base', [
+  variantSchemaOf('native'),
+  variantSchemaOf('docker'),
+  variantSchemaOf('kvm'),
+  variantSchemaOf('osv'),
+]);
 
 export const variantsFileSchema = strict({
   $schema: text({ max: 1000 }, 'The JSON Schema of variants files, for editors; not part of the variants.').optional(),
@@ -93,7 +130,10 @@ export interface Variant {
 }
 
 /** The options of `base` with defaults filled in for those not given. */
-export function completeOptions(base: Base, given: Readonly<Record<string, string | undefined>> = {}): Record<string, string> {
+export function completeOptions(
+  base: Base,
+  given: Readonly<Record<string, string | undefined>> = {},
+): Record<string, string> {
   const declared = BASE_OPTIONS[base] as Record<string, OptionDeclaration>;
   return Object.fromEntries(Object.entries(declared).map(([key, d]) => [key, given[key] ?? d.default]));
 }
@@ -103,13 +143,25 @@ function semanticProblems(variants: readonly z.output<typeof variantSchema>[], t
   const problems: Problem[] = [];
   const seen = new Set<string>();
   variants.forEach((v, i) => {
-    if ((BASES as readonly string[]).includes(v.name) || v.name === 'all') problems.push({ path: `variants[${i}].name`, message: `${quoted(v.name)} is the name of ${v.name === 'all' ? 'every base environment' : 'a base environment'}; a variant needs a name of its own` });
-    else if (taken.has(v.name)) problems.push({ path: `variants[${i}].name`, message: `${quoted(v.name)} is a built-in variant already (env/variants.json); choose another name` });
-    else if (seen.has(v.name)) problems.push({ path: `variants[${i}].name`, message: `${quoted(v.name)} is defined twice in this file` });
+    if ((BASES as readonly string[]).includes(v.name) || v.name === 'all')
+      problems.push({
+        path: `variants[${i}].name`,
+        message: `${quoted(v.name)} is the name of ${v.name === 'all' ? 'every base environment' : 'a base environment'}; a variant needs a name of its own`,
+      });
+    else if (taken.has(v.name))
+      problems.push({
+        path: `variants[${i}].name`,
+        message: `${quoted(v.name)} is a built-in variant already (env/variants.json); choose another name`,
+      });
+    else if (seen.has(v.name))
+      problems.push({ path: `variants[${i}].name`, message: `${quoted(v.name)} is defined twice in this file` });
     seen.add(v.name);
     const options = (v.options ?? {}) as Record<string, string | undefined>;
     if ((v.base === 'kvm' || v.base === 'osv') && options.nic === 'e1000' && options.vhost === 'on') {
-      problems.push({ path: `variants[${i}].options.vhost`, message: '"on" needs nic virtio: vhost-net serves only virtio-net, not an emulated e1000' });
+      problems.push({
+        path: `variants[${i}].options.vhost`,
+        message: '"on" needs nic virtio: vhost-net serves only virtio-net, not an emulated e1000',
+      });
     }
   });
   return problems;
@@ -149,13 +201,19 @@ export function loadVariantsFile(path: string, taken: ReadonlySet<string> = new 
   } catch (e) {
     throw new InputError('variants', `variants file ${path}: ${(e as Error).message}`);
   }
-  const raw = parseJson(contents, (reason) => new InputError('variants', `variants file ${path} is not valid JSON: ${reason}`));
+  const raw = parseJson(
+    contents,
+    (reason) => new InputError('variants', `variants file ${path} is not valid JSON: ${reason}`),
+  );
   return validateVariants(raw, path, taken);
 }
 
 /** env/variants.json, shown by its path in the repository in messages. */
 export function builtInVariants(): Variant[] {
-  const raw = parseJson(readRegularFile(BUILT_IN_VARIANTS_FILE, { maxBytes: VARIANTS_MAX_BYTES }), (reason) => new InputError('variants', `env/variants.json is not valid JSON: ${reason}`));
+  const raw = parseJson(
+    readRegularFile(BUILT_IN_VARIANTS_FILE, { maxBytes: VARIANTS_MAX_BYTES }),
+    (reason) => new InputError('variants', `env/variants.json is not valid JSON: ${reason}`),
+  );
   return validateVariants(raw, 'env/variants.json');
 }
 

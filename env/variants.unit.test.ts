@@ -8,7 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../actions/lib/core/input.ts';
 import { environmentDescriptionSchema } from '../actions/lib/measure/records.ts';
 import { findEnvironment, knownEnvironmentNames, parseEnvironmentList } from './registry.ts';
-import { BASE_OPTIONS, builtInVariants, completeOptions, loadVariants, loadVariantsFile, validateVariants } from './variants.ts';
+import {
+  BASE_OPTIONS,
+  builtInVariants,
+  completeOptions,
+  loadVariants,
+  loadVariantsFile,
+  validateVariants,
+} from './variants.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'virtnet-variants-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -59,29 +66,63 @@ describe('a user variants file', () => {
 
   it('adds variants without code: they resolve in --env lists next to bases and built-ins', () => {
     const variants = loadVariants(file);
-    expect(knownEnvironmentNames(variants)).toEqual(['native', 'docker', 'kvm', 'osv', 'docker-host', 'kvm-e1000', 'kvm-vhost', 'osv-vhost', 'kvm-novhost', 'native-again']);
+    expect(knownEnvironmentNames(variants)).toEqual([
+      'native',
+      'docker',
+      'kvm',
+      'osv',
+      'docker-host',
+      'kvm-e1000',
+      'kvm-vhost',
+      'osv-vhost',
+      'kvm-novhost',
+      'native-again',
+    ]);
     const drivers = parseEnvironmentList('native,docker-host,kvm-novhost,native-again', variants);
     expect(drivers.map((d) => d.name)).toEqual(['native', 'docker-host', 'kvm-novhost', 'native-again']);
     expect(drivers[2]!.title).toBe('Linux guest without vhost-net');
-    expect(variants.find((v) => v.name === 'kvm-novhost')).toMatchObject({ base: 'kvm', options: { nic: 'virtio', vhost: 'off' }, source: file });
+    expect(variants.find((v) => v.name === 'kvm-novhost')).toMatchObject({
+      base: 'kvm',
+      options: { nic: 'virtio', vhost: 'off' },
+      source: file,
+    });
   });
 
   it('is needed for its names: without it they are unknown, and the error says how to define them', () => {
-    expect(() => parseEnvironmentList('native,kvm-novhost')).toThrow(/^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, osv-vhost \(or a variant defined in a --variants file\)$/);
+    expect(() => parseEnvironmentList('native,kvm-novhost')).toThrow(
+      /^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, osv-vhost \(or a variant defined in a --variants file\)$/,
+    );
   });
 
   it('may not shadow a built-in variant or a base, nor define a name twice', () => {
     const shadow = userFile('shadow.json', { variants: [{ name: 'docker-host', base: 'docker' }] });
-    expect(() => loadVariants(shadow)).toThrow(`invalid variants file ${shadow}: variants[0].name: "docker-host" is a built-in variant already (env/variants.json); choose another name`);
-    expect(refusal({ variants: [{ name: 'kvm', base: 'kvm', options: { nic: 'e1000' } }] }).message).toBe('variants: invalid variants file my-variants.json: variants[0].name: "kvm" is the name of a base environment; a variant needs a name of its own');
-    expect(refusal({ variants: [{ name: 'all', base: 'native' }] }).message).toMatch(/variants\[0\]\.name: "all" is the name of every base environment/);
-    expect(refusal({ variants: [{ name: 'a', base: 'native' }, { name: 'a', base: 'docker' }] }).message).toMatch(/variants\[1\]\.name: "a" is defined twice in this file/);
+    expect(() => loadVariants(shadow)).toThrow(
+      `invalid variants file ${shadow}: variants[0].name: "docker-host" is a built-in variant already (env/variants.json); choose another name`,
+    );
+    expect(refusal({ variants: [{ name: 'kvm', base: 'kvm', options: { nic: 'e1000' } }] }).message).toBe(
+      'variants: invalid variants file my-variants.json: variants[0].name: "kvm" is the name of a base environment; a variant needs a name of its own',
+    );
+    expect(refusal({ variants: [{ name: 'all', base: 'native' }] }).message).toMatch(
+      /variants\[0\]\.name: "all" is the name of every base environment/,
+    );
+    expect(
+      refusal({
+        variants: [
+          { name: 'a', base: 'native' },
+          { name: 'a', base: 'docker' },
+        ],
+      }).message,
+    ).toMatch(/variants\[1\]\.name: "a" is defined twice in this file/);
   });
 
   it('missing, not JSON, or not a regular file: refused naming the file', () => {
-    expect(() => loadVariantsFile(join(work, 'absent.json'))).toThrow(`variants file ${join(work, 'absent.json')} does not exist`);
+    expect(() => loadVariantsFile(join(work, 'absent.json'))).toThrow(
+      `variants file ${join(work, 'absent.json')} does not exist`,
+    );
     const broken = userFile('broken.json', '{"variants": [');
-    expect(() => loadVariantsFile(broken)).toThrow(new RegExp(`^variants: variants file ${broken} is not valid JSON: `));
+    expect(() => loadVariantsFile(broken)).toThrow(
+      new RegExp(`^variants: variants file ${broken} is not valid JSON: `),
+    );
     expect(() => loadVariantsFile(work)).toThrow(/variants file .*: /);
   });
 });
@@ -90,32 +131,59 @@ describe('every bad value is refused naming the file, the field and the value', 
   it('an option the base does not take', () => {
     const e = refusal({ variants: [{ name: 'docker-fast', base: 'docker', options: { speed: 'fast' } }] });
     expect(e.field).toBe('variants');
-    expect(e.message).toBe('variants: invalid variants file my-variants.json: variants[0].options.speed: unknown field (known: network)');
-    expect(refusal({ variants: [{ name: 'n', base: 'native', options: { nic: 'e1000' } }] }).message).toMatch(/variants\[0\]\.options\.nic: unknown field \(known: \)/);
+    expect(e.message).toBe(
+      'variants: invalid variants file my-variants.json: variants[0].options.speed: unknown field (known: network)',
+    );
+    expect(refusal({ variants: [{ name: 'n', base: 'native', options: { nic: 'e1000' } }] }).message).toMatch(
+      /variants\[0\]\.options\.nic: unknown field \(known: \)/,
+    );
   });
 
   it('a value the option does not have', () => {
-    expect(refusal({ variants: [{ name: 'kvm-rtl', base: 'kvm', options: { nic: 'rtl8139' } }] }).message).toBe('variants: invalid variants file my-variants.json: variants[0].options.nic: "rtl8139" is not one of virtio, e1000');
-    expect(refusal({ variants: [{ name: 'd', base: 'docker', options: { network: 'none' } }] }).message).toMatch(/variants\[0\]\.options\.network: "none" is not one of bridge, host/);
+    expect(refusal({ variants: [{ name: 'kvm-rtl', base: 'kvm', options: { nic: 'rtl8139' } }] }).message).toBe(
+      'variants: invalid variants file my-variants.json: variants[0].options.nic: "rtl8139" is not one of virtio, e1000',
+    );
+    expect(refusal({ variants: [{ name: 'd', base: 'docker', options: { network: 'none' } }] }).message).toMatch(
+      /variants\[0\]\.options\.network: "none" is not one of bridge, host/,
+    );
     // OSv has no e1000 driver: its nic takes virtio only.
-    expect(refusal({ variants: [{ name: 'osv-e1000', base: 'osv', options: { nic: 'e1000' } }] }).message).toMatch(/variants\[0\]\.options\.nic: "e1000" is not one of virtio$/);
-    expect(refusal({ variants: [{ name: 'k', base: 'kvm', options: { vhost: true } }] }).message).toMatch(/variants\[0\]\.options\.vhost: true is not one of auto, on, off/);
+    expect(refusal({ variants: [{ name: 'osv-e1000', base: 'osv', options: { nic: 'e1000' } }] }).message).toMatch(
+      /variants\[0\]\.options\.nic: "e1000" is not one of virtio$/,
+    );
+    expect(refusal({ variants: [{ name: 'k', base: 'kvm', options: { vhost: true } }] }).message).toMatch(
+      /variants\[0\]\.options\.vhost: true is not one of auto, on, off/,
+    );
   });
 
   it('an unknown base, a bad name, a missing field, an unknown field', () => {
-    expect(refusal({ variants: [{ name: 'x', base: 'xen' }] }).message).toMatch(/variants\[0\]\.base: "xen" is not one of native, docker, kvm, osv/);
-    expect(refusal({ variants: [{ name: 'Docker Host', base: 'docker' }] }).message).toMatch(/variants\[0\]\.name: "Docker Host" does not fit: expected lower-case letters/);
-    expect(refusal({ variants: [{ base: 'docker' }] }).message).toMatch(/variants\[0\]\.name: expected a non-empty string, got nothing/);
-    expect(refusal({ variants: [{ name: 'd', base: 'docker', network: 'host' }] }).message).toMatch(/variants\[0\]\.network: unknown field/);
+    expect(refusal({ variants: [{ name: 'x', base: 'xen' }] }).message).toMatch(
+      /variants\[0\]\.base: "xen" is not one of native, docker, kvm, osv/,
+    );
+    expect(refusal({ variants: [{ name: 'Docker Host', base: 'docker' }] }).message).toMatch(
+      /variants\[0\]\.name: "Docker Host" does not fit: expected lower-case letters/,
+    );
+    expect(refusal({ variants: [{ base: 'docker' }] }).message).toMatch(
+      /variants\[0\]\.name: expected a non-empty string, got nothing/,
+    );
+    expect(refusal({ variants: [{ name: 'd', base: 'docker', network: 'host' }] }).message).toMatch(
+      /variants\[0\]\.network: unknown field/,
+    );
     expect(refusal({ variant: [] }).message).toMatch(/variant: unknown field/);
   });
 
   it('vhost-net on with an e1000 NIC, which vhost-net cannot serve', () => {
-    expect(refusal({ variants: [{ name: 'k', base: 'kvm', options: { nic: 'e1000', vhost: 'on' } }] }).message).toBe('variants: invalid variants file my-variants.json: variants[0].options.vhost: "on" needs nic virtio: vhost-net serves only virtio-net, not an emulated e1000');
+    expect(refusal({ variants: [{ name: 'k', base: 'kvm', options: { nic: 'e1000', vhost: 'on' } }] }).message).toBe(
+      'variants: invalid variants file my-variants.json: variants[0].options.vhost: "on" needs nic virtio: vhost-net serves only virtio-net, not an emulated e1000',
+    );
   });
 
   it('lists every problem at once', () => {
-    const e = refusal({ variants: [{ name: 'a', base: 'kvm', options: { nic: 'x' } }, { name: 'b', base: 'docker', options: { network: 'y' } }] });
+    const e = refusal({
+      variants: [
+        { name: 'a', base: 'kvm', options: { nic: 'x' } },
+        { name: 'b', base: 'docker', options: { network: 'y' } },
+      ],
+    });
     expect(e.message).toMatch(/variants\[0\]\.options\.nic: "x"[\s\S]*variants\[1\]\.options\.network: "y"/);
   });
 });
@@ -123,7 +191,11 @@ describe('every bad value is refused naming the file, the field and the value', 
 describe('resolution', () => {
   it('all is the four bases; a name listed twice or unknown is refused with the field env', () => {
     expect(parseEnvironmentList('all').map((d) => d.name)).toEqual(['native', 'docker', 'kvm', 'osv']);
-    expect(parseEnvironmentList('native,docker,docker-host').map((d) => d.name)).toEqual(['native', 'docker', 'docker-host']);
+    expect(parseEnvironmentList('native,docker,docker-host').map((d) => d.name)).toEqual([
+      'native',
+      'docker',
+      'docker-host',
+    ]);
     expect(() => parseEnvironmentList('docker-host,docker-host')).toThrow('env: docker-host is listed twice');
     expect(() => findEnvironment('docker-hots')).toThrow(/unknown environment "docker-hots"/);
   });
@@ -134,14 +206,23 @@ describe('resolution', () => {
     for (const name of ['kvm-vhost', 'osv-vhost']) {
       const a = await findEnvironment(name).available({ osvImage: '/nonexistent' });
       expect(a.ok, name).toBe(false);
-      expect(!a.ok && a.reason, name).toMatch(/^vhost-net asked for \(vhost on\), but \/dev\/vhost-net is missing: this host's kernel has no vhost_net/);
+      expect(!a.ok && a.reason, name).toMatch(
+        /^vhost-net asked for \(vhost on\), but \/dev\/vhost-net is missing: this host's kernel has no vhost_net/,
+      );
     }
   });
 
   it("the manifest's description schema takes a variant's base and options, and still loads one without", () => {
     const d = { name: 'docker-host', summary: 's', details: {}, accelerator: 'none', startupSeconds: 1 };
     expect(environmentDescriptionSchema.parse(d)).toEqual(d);
-    expect(environmentDescriptionSchema.parse({ ...d, variant: { base: 'docker', options: { network: 'host' } } }).variant).toEqual({ base: 'docker', options: { network: 'host' } });
-    expect(environmentDescriptionSchema.safeParse({ ...d, variant: { base: 'docker', options: { network: 'host' }, extra: 1 } }).success).toBe(false);
+    expect(
+      environmentDescriptionSchema.parse({ ...d, variant: { base: 'docker', options: { network: 'host' } } }).variant,
+    ).toEqual({ base: 'docker', options: { network: 'host' } });
+    expect(
+      environmentDescriptionSchema.safeParse({
+        ...d,
+        variant: { base: 'docker', options: { network: 'host' }, extra: 1 },
+      }).success,
+    ).toBe(false);
   });
 });

@@ -35,7 +35,12 @@ export interface DelayBenchContext {
 }
 
 async function withDelay(ctx: DelayBenchContext, oneWayUs: number): Promise<Testbed> {
-  return testbedUp({ index: ctx.index, rateMbit: 100, oneWayDelayMicroseconds: oneWayUs, delayLineCpu: ctx.delayLineCpu });
+  return testbedUp({
+    index: ctx.index,
+    rateMbit: 100,
+    oneWayDelayMicroseconds: oneWayUs,
+    delayLineCpu: ctx.delayLineCpu,
+  });
 }
 
 interface RoundTrip {
@@ -46,7 +51,26 @@ interface RoundTrip {
 }
 
 async function tcpRoundTrip(testbed: Testbed, endpoint: Endpoint, seconds: number): Promise<RoundTrip> {
-  const argv = [...testbed.clientPrefix, 'netperf', '-4', '-H', endpoint.address, '-p', String(endpoint.controlPort), '-t', 'TCP_RR', '-l', String(seconds), '-P', '0', '--', '-k', 'MEAN_LATENCY,STDDEV_LATENCY,P50_LATENCY,P99_LATENCY', '-P', `,${endpoint.dataPort}`];
+  const argv = [
+    ...testbed.clientPrefix,
+    'netperf',
+    '-4',
+    '-H',
+    endpoint.address,
+    '-p',
+    String(endpoint.controlPort),
+    '-t',
+    'TCP_RR',
+    '-l',
+    String(seconds),
+    '-P',
+    '0',
+    '--',
+    '-k',
+    'MEAN_LATENCY,STDDEV_LATENCY,P50_LATENCY,P99_LATENCY',
+    '-P',
+    `,${endpoint.dataPort}`,
+  ];
   const r = await runCommand(argv, { timeoutMs: (seconds + 30) * 1000 });
   const v = (k: string) => Number(new RegExp(`^${k}=([\\d.]+)`, 'm').exec(r.stdout)?.[1] ?? Number.NaN);
   if (r.exitCode !== 0 || Number.isNaN(v('MEAN_LATENCY'))) throw new Error(`TCP_RR failed: ${r.stderr || r.stdout}`);
@@ -55,10 +79,19 @@ async function tcpRoundTrip(testbed: Testbed, endpoint: Endpoint, seconds: numbe
 
 type StreamOptions = Pick<Point, 'sendSocketSize' | 'messageSize' | 'remoteSocketSize'>;
 
-async function tcpStream(testbed: Testbed, endpoint: Endpoint, options: StreamOptions, seconds: number): Promise<number> {
-  const args = netperfArgs({ test: 'TCP_STREAM', ...options }, endpoint, { testLengthSeconds: seconds, confidence: null });
+async function tcpStream(
+  testbed: Testbed,
+  endpoint: Endpoint,
+  options: StreamOptions,
+  seconds: number,
+): Promise<number> {
+  const args = netperfArgs({ test: 'TCP_STREAM', ...options }, endpoint, {
+    testLengthSeconds: seconds,
+    confidence: null,
+  });
   const r = await runCommand([...testbed.clientPrefix, 'netperf', ...args], { timeoutMs: (seconds + 30) * 1000 });
-  if (r.exitCode !== 0) throw new Error(`TCP_STREAM -s ${options.sendSocketSize ?? 'default'} failed: ${r.stderr || r.stdout}`);
+  if (r.exitCode !== 0)
+    throw new Error(`TCP_STREAM -s ${options.sendSocketSize ?? 'default'} failed: ${r.stderr || r.stdout}`);
   return parseNetperfOutput(r.stdout).throughputMbps;
 }
 
@@ -82,8 +115,12 @@ export async function benchAccuracy(ctx: DelayBenchContext, rounds = 3, seconds 
   const base = results.get(0)!;
   const baseMean = mean(base.map((r) => r.meanUs));
   const baseP50 = mean(base.map((r) => r.p50Us));
-  console.log(`(e) delay accuracy: TCP_RR round trip, ${rounds} interleaved rounds of ${seconds} s per delay (${loads.join(', ')})`);
-  console.log(`    no delay: mean ${fmt(baseMean)} us (stdev ${fmt(mean(base.map((r) => r.stdevUs)))}), p50 ${fmt(baseP50)} us`);
+  console.log(
+    `(e) delay accuracy: TCP_RR round trip, ${rounds} interleaved rounds of ${seconds} s per delay (${loads.join(', ')})`,
+  );
+  console.log(
+    `    no delay: mean ${fmt(baseMean)} us (stdev ${fmt(mean(base.map((r) => r.stdevUs)))}), p50 ${fmt(baseP50)} us`,
+  );
   for (const d of delays.slice(1)) {
     const rs = results.get(d)!;
     const added = mean(rs.map((r) => r.meanUs)) - baseMean;
@@ -92,16 +129,28 @@ export async function benchAccuracy(ctx: DelayBenchContext, rounds = 3, seconds 
     const tolerance = Math.max(10, 0.05 * target);
     const verdict = Math.abs(added - target) <= tolerance ? 'within target' : 'OUTSIDE target';
     const line = lineStats.get(d)!;
-    const lineLate = line.length === 0 ? 'no stats' : `p50 ${fmt(mean(line.map((l) => l.lateP50Us)))}, p90 ${fmt(mean(line.map((l) => l.lateP90Us)))}, p99 ${fmt(mean(line.map((l) => l.lateP99Us)))} us`;
-    console.log(`    one-way ${d} us: added ${fmt(added)} us (mean; spread over rounds ${fmt(stdev(rs.map((r) => r.meanUs)))}), p50 ${fmt(addedP50)} us vs 2d = ${target} us: error ${fmt(added - target)} us (p50 ${fmt(addedP50 - target)}), tolerance +-${fmt(tolerance)} us: ${verdict}; jitter (stdev) ${fmt(mean(rs.map((r) => r.stdevUs)))} us, p99 ${fmt(mean(rs.map((r) => r.p99Us)))} us`);
+    const lineLate =
+      line.length === 0
+        ? 'no stats'
+        : `p50 ${fmt(mean(line.map((l) => l.lateP50Us)))}, p90 ${fmt(mean(line.map((l) => l.lateP90Us)))}, p99 ${fmt(mean(line.map((l) => l.lateP99Us)))} us`;
+    console.log(
+      `    one-way ${d} us: added ${fmt(added)} us (mean; spread over rounds ${fmt(stdev(rs.map((r) => r.meanUs)))}), p50 ${fmt(addedP50)} us vs 2d = ${target} us: error ${fmt(added - target)} us (p50 ${fmt(addedP50 - target)}), tolerance +-${fmt(tolerance)} us: ${verdict}; jitter (stdev) ${fmt(mean(rs.map((r) => r.stdevUs)))} us, p99 ${fmt(mean(rs.map((r) => r.p99Us)))} us`,
+    );
     console.log(`      the delay line's releases after their due time (its own clock): ${lineLate}`);
   }
-  console.log('    (an added round trip beyond 2d that the line does not account for is spent at the ends: on this VM a CPU idle between packets wakes late, see env/testbed/README.md)');
+  console.log(
+    '    (an added round trip beyond 2d that the line does not account for is spent at the ends: on this VM a CPU idle between packets wakes late, see env/testbed/README.md)',
+  );
   console.log('');
 }
 
 /** (f) and (g): the plateau with the default delay, and what the delay line costs meanwhile. */
-export async function benchPlateauAndCost(ctx: DelayBenchContext, oneWayUs = CALIBRATED_ONE_WAY_DELAY_US, samples = 5, seconds = 5): Promise<void> {
+export async function benchPlateauAndCost(
+  ctx: DelayBenchContext,
+  oneWayUs = CALIBRATED_ONE_WAY_DELAY_US,
+  samples = 5,
+  seconds = 5,
+): Promise<void> {
   const testbed = await withDelay(ctx, oneWayUs);
   const pid = delayLineState(ctx.index)!.pid;
   await tcpRoundTrip(testbed, ctx.endpoint, 1);
@@ -121,9 +170,15 @@ export async function benchPlateauAndCost(ctx: DelayBenchContext, oneWayUs = CAL
   const idle = (processCpuSeconds(pid)! - idle0) / 5;
   const m = mean(values);
   const offset = (100 * (m - tcpGoodputCapacityMbit(100))) / tcpGoodputCapacityMbit(100);
-  console.log(`(f) TCP plateau with the default delay (${oneWayUs} us one way), default socket sizes, ${samples} x ${seconds} s: ${values.map((v) => fmt(v, 2)).join(', ')} Mbit/s (${loadAtLineRate})`);
-  console.log(`    mean ${fmt(m, 3)} (stdev ${fmt(stdev(values), 3)}) vs ${fmt(tcpGoodputCapacityMbit(100), 3)}: ${fmt(offset, 2)}% (target within 1%: ${Math.abs(offset) <= 1 ? 'met' : 'NOT met'})`);
-  console.log(`(g) delay line CPU cost: ${fmt(cpu / wall, 2)} CPU-s per s of line-rate TCP (${fmt(cpu, 1)} s over ${fmt(wall, 1)} s, pinned to ${ctx.delayLineCpu ?? delayLineState(ctx.index)!.cpu ?? 'no CPU'}); idle: ${fmt(idle, 3)} CPU-s per s (${load()})\n`);
+  console.log(
+    `(f) TCP plateau with the default delay (${oneWayUs} us one way), default socket sizes, ${samples} x ${seconds} s: ${values.map((v) => fmt(v, 2)).join(', ')} Mbit/s (${loadAtLineRate})`,
+  );
+  console.log(
+    `    mean ${fmt(m, 3)} (stdev ${fmt(stdev(values), 3)}) vs ${fmt(tcpGoodputCapacityMbit(100), 3)}: ${fmt(offset, 2)}% (target within 1%: ${Math.abs(offset) <= 1 ? 'met' : 'NOT met'})`,
+  );
+  console.log(
+    `(g) delay line CPU cost: ${fmt(cpu / wall, 2)} CPU-s per s of line-rate TCP (${fmt(cpu, 1)} s over ${fmt(wall, 1)} s, pinned to ${ctx.delayLineCpu ?? delayLineState(ctx.index)!.cpu ?? 'no CPU'}); idle: ${fmt(idle, 3)} CPU-s per s (${load()})\n`,
+  );
 }
 
 /**
@@ -140,7 +195,13 @@ function paperTcpPoints(): StreamOptions[] {
 }
 
 /** Native TCP vs requested -s with one delay; the plateau (default send socket size, the plan's other options) measured in the same passes. */
-export async function measureRegime(ctx: DelayBenchContext, oneWayUs: number, replicates = 2, seconds = 3, points = paperTcpPoints()): Promise<{ points: ThroughputPoint[]; plateau: number }> {
+export async function measureRegime(
+  ctx: DelayBenchContext,
+  oneWayUs: number,
+  replicates = 2,
+  seconds = 3,
+  points = paperTcpPoints(),
+): Promise<{ points: ThroughputPoint[]; plateau: number }> {
   const testbed = await withDelay(ctx, oneWayUs);
   await tcpRoundTrip(testbed, ctx.endpoint, 1);
   const plateauOptions: StreamOptions = { ...points[0]!, sendSocketSize: undefined };
@@ -152,22 +213,36 @@ export async function measureRegime(ctx: DelayBenchContext, oneWayUs: number, re
     for (const p of order) bySize.get(p.sendSocketSize!)!.push(await tcpStream(testbed, ctx.endpoint, p, seconds));
     plateau.push(await tcpStream(testbed, ctx.endpoint, plateauOptions, seconds));
   }
-  return { points: points.map((p) => ({ requested: p.sendSocketSize!, mbps: mean(bySize.get(p.sendSocketSize!)!) })), plateau: mean(plateau) };
+  return {
+    points: points.map((p) => ({ requested: p.sendSocketSize!, mbps: mean(bySize.get(p.sendSocketSize!)!) })),
+    plateau: mean(plateau),
+  };
 }
 
 function printCheck(oneWayUs: number, points: ThroughputPoint[], plateau: number): boolean {
   const check = calibrationCheck(points, plateau);
-  console.log(`    calibration check at ${oneWayUs} us: plateau ${fmt(plateau, 2)} Mbit/s; -s 100 at ${fmt(100 * check.atSmallest, 1)}% of it (rule: <= 80%); first reaches 99% at -s ${check.first99 ?? 'never'} (rule: 5000-7000): ${check.ok ? 'rule met' : `NOT met (${check.problems.join('; ')})`}`);
+  console.log(
+    `    calibration check at ${oneWayUs} us: plateau ${fmt(plateau, 2)} Mbit/s; -s 100 at ${fmt(100 * check.atSmallest, 1)}% of it (rule: <= 80%); first reaches 99% at -s ${check.first99 ?? 'never'} (rule: 5000-7000): ${check.ok ? 'rule met' : `NOT met (${check.problems.join('; ')})`}`,
+  );
   return check.ok;
 }
 
 /** (h) The regime with the default delay, as a table, and the calibration check. */
-export async function benchRegime(ctx: DelayBenchContext, oneWayUs = CALIBRATED_ONE_WAY_DELAY_US, replicates = 2): Promise<void> {
+export async function benchRegime(
+  ctx: DelayBenchContext,
+  oneWayUs = CALIBRATED_ONE_WAY_DELAY_US,
+  replicates = 2,
+): Promise<void> {
   const started = load();
   const { points, plateau } = await measureRegime(ctx, oneWayUs, replicates);
-  console.log(`(h) the regime: native TCP_STREAM vs requested -s with ${oneWayUs} us one way, mean of ${replicates} (3 s each; ${started} -> ${load()})`);
+  console.log(
+    `(h) the regime: native TCP_STREAM vs requested -s with ${oneWayUs} us one way, mean of ${replicates} (3 s each; ${started} -> ${load()})`,
+  );
   console.log('    -s requested   Mbit/s   % of plateau');
-  for (const p of points) console.log(`    ${String(p.requested).padStart(12)}   ${fmt(p.mbps, 2).padStart(6)}   ${fmt((100 * p.mbps) / plateau, 1).padStart(6)}`);
+  for (const p of points)
+    console.log(
+      `    ${String(p.requested).padStart(12)}   ${fmt(p.mbps, 2).padStart(6)}   ${fmt((100 * p.mbps) / plateau, 1).padStart(6)}`,
+    );
   printCheck(oneWayUs, points, plateau);
   console.log('');
 }
@@ -177,7 +252,9 @@ export async function benchCalibrate(ctx: DelayBenchContext, candidates: number[
   console.log(`calibration: candidate one-way delays ${candidates.join(', ')} us, ${replicates} pass(es) each`);
   for (const d of candidates) {
     const { points, plateau } = await measureRegime(ctx, d, replicates);
-    console.log(`  ${d} us (${load()}): ${points.map((p) => `${p.requested}:${fmt((100 * p.mbps) / plateau, 0)}%`).join(' ')}`);
+    console.log(
+      `  ${d} us (${load()}): ${points.map((p) => `${p.requested}:${fmt((100 * p.mbps) / plateau, 0)}%`).join(' ')}`,
+    );
     printCheck(d, points, plateau);
   }
   console.log('');

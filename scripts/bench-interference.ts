@@ -50,7 +50,10 @@ const taskOf = (r: MeasurementRecord) => `${r.environment}|${r.pointId}|${r.repl
  * too: a re-measurement that overlaps a disturbance must be caught as well). A record is caught
  * when it is flagged or when a later record of the same task was taken because of it.
  */
-export function scoreDisturbances(records: readonly MeasurementRecord[], disturbances: readonly Disturbance[]): DisturbanceScore {
+export function scoreDisturbances(
+  records: readonly MeasurementRecord[],
+  disturbances: readonly Disturbance[],
+): DisturbanceScore {
   const ok = records.filter((r) => r.status === 'ok');
   const retaken = new Set<number>();
   ok.forEach((r, i) => {
@@ -63,7 +66,15 @@ export function scoreDisturbances(records: readonly MeasurementRecord[], disturb
       }
     }
   });
-  const score: DisturbanceScore = { overlapping: 0, caught: 0, others: 0, falselyFlagged: 0, recall: null, falseFlagRate: null, byKind: {} };
+  const score: DisturbanceScore = {
+    overlapping: 0,
+    caught: 0,
+    others: 0,
+    falselyFlagged: 0,
+    recall: null,
+    falseFlagRate: null,
+    byKind: {},
+  };
   ok.forEach((r, i) => {
     const { start, end } = span(r);
     const hits = disturbances.filter((d) => start < d.endMs && end > d.startMs);
@@ -88,7 +99,10 @@ export function scoreDisturbances(records: readonly MeasurementRecord[], disturb
 }
 
 /** Points with a record that overlapped a disturbance (key environment|pointId). */
-export function disturbedPoints(records: readonly MeasurementRecord[], disturbances: readonly Disturbance[]): Set<string> {
+export function disturbedPoints(
+  records: readonly MeasurementRecord[],
+  disturbances: readonly Disturbance[],
+): Set<string> {
   const out = new Set<string>();
   for (const r of records) {
     const { start, end } = span(r);
@@ -118,24 +132,40 @@ function lastCpu(pid: number | null): number {
 
 /** What a disturbance runs: the processes, started now. */
 function disturbanceProcesses(kind: string, delayLinePid: number | null): string[][] {
-  if (kind === 'busy loops on both cores') return [['taskset', '-c', '0', ...BUSY], ['taskset', '-c', '1', ...BUSY]];
-  if (kind === "a busy loop on the delay line's core") return [['taskset', '-c', String(lastCpu(delayLinePid)), ...BUSY]];
+  if (kind === 'busy loops on both cores')
+    return [
+      ['taskset', '-c', '0', ...BUSY],
+      ['taskset', '-c', '1', ...BUSY],
+    ];
+  if (kind === "a busy loop on the delay line's core")
+    return [['taskset', '-c', String(lastCpu(delayLinePid)), ...BUSY]];
   return [MEMORY_HOG];
 }
 
-export const DISTURBANCE_KINDS = ['busy loops on both cores', "a busy loop on the delay line's core", 'a memory-bandwidth hog'] as const;
+export const DISTURBANCE_KINDS = [
+  'busy loops on both cores',
+  "a busy loop on the delay line's core",
+  'a memory-bandwidth hog',
+] as const;
 
 /**
  * Makes the disturbances in turn, `onSeconds` each with `offSeconds` of quiet before each, until
  * `stop` is aborted; every process is ours, stopped by PID. Returns what it made, with times.
  */
-async function disturb(stop: AbortSignal, delayLinePid: number | null, onSeconds: number, offSeconds: number): Promise<Disturbance[]> {
+async function disturb(
+  stop: AbortSignal,
+  delayLinePid: number | null,
+  onSeconds: number,
+  offSeconds: number,
+): Promise<Disturbance[]> {
   const made: Disturbance[] = [];
   for (let i = 0; !stop.aborted && i < 10_000; i++) {
     await sleep(offSeconds * 1000, stop).catch(() => {});
     if (stop.aborted) break;
     const kind = DISTURBANCE_KINDS[i % DISTURBANCE_KINDS.length]!;
-    const daemons = disturbanceProcesses(kind, delayLinePid).map((argv) => new Daemon(argv, { label: 'bench:disturbance' }));
+    const daemons = disturbanceProcesses(kind, delayLinePid).map(
+      (argv) => new Daemon(argv, { label: 'bench:disturbance' }),
+    );
     const startMs = Date.now();
     try {
       await sleep(onSeconds * 1000, stop).catch(() => {});
@@ -165,15 +195,26 @@ async function runOnce(ctx: InterferenceBenchContext, name: string, disturbed: b
   const outDir = join(ctx.work, name);
   const stop = new AbortController();
   const delayLinePid = ctx.testbed.delayLinePid;
-  const disturbances = disturbed ? disturb(stop.signal, delayLinePid, ctx.onSeconds, ctx.offSeconds) : Promise.resolve([]);
+  const disturbances = disturbed
+    ? disturb(stop.signal, delayLinePid, ctx.onSeconds, ctx.offSeconds)
+    : Promise.resolve([]);
   const started = performance.now();
   const load = [loadavg()[0]!];
   try {
     await executeRun({
-      outDir, plan: ctx.plan, planSource: 'bench', resume: false, environments: ctx.drivers,
-      serverAddress: ctx.testbed.layout.serverAddress, hosts: localHosts(ctx.testbed.clientPrefix), link: ctx.testbed.link,
-      settings: { accel: 'auto', testbedIndex: String(ctx.index) }, readyTimeoutMs: 60_000, repoDir: REPO_DIR,
-      signal: new AbortController().signal, onEvent: () => {},
+      outDir,
+      plan: ctx.plan,
+      planSource: 'bench',
+      resume: false,
+      environments: ctx.drivers,
+      serverAddress: ctx.testbed.layout.serverAddress,
+      hosts: localHosts(ctx.testbed.clientPrefix),
+      link: ctx.testbed.link,
+      settings: { accel: 'auto', testbedIndex: String(ctx.index) },
+      readyTimeoutMs: 60_000,
+      repoDir: REPO_DIR,
+      signal: new AbortController().signal,
+      onEvent: () => {},
       ownPids: () => (delayLinePid === null ? [] : [delayLinePid]),
       linkReleases: async () => {
         const s = delayLinePid === null ? null : await delayLineStats(ctx.index);
@@ -191,19 +232,31 @@ async function runOnce(ctx: InterferenceBenchContext, name: string, disturbed: b
 /** Runs the bench and prints its figures. */
 export async function benchInterference(ctx: InterferenceBenchContext): Promise<void> {
   const names = ctx.drivers.map((d) => d.name).join(',');
-  console.log(`(j) interference detection on ${names}, plan ${ctx.plan.name} (${ctx.plan.sweeps.length} sweeps, ${ctx.plan.replicates} blocks, thresholds: wait ${ctx.plan.interference.maxWaitPercent}%, late releases ${ctx.plan.interference.maxLateReleasePercent}%, re-measured up to ${ctx.plan.interference.remeasureFlagged}x)`);
+  console.log(
+    `(j) interference detection on ${names}, plan ${ctx.plan.name} (${ctx.plan.sweeps.length} sweeps, ${ctx.plan.replicates} blocks, thresholds: wait ${ctx.plan.interference.maxWaitPercent}%, late releases ${ctx.plan.interference.maxLateReleasePercent}%, re-measured up to ${ctx.plan.interference.remeasureFlagged}x)`,
+  );
   const quiet = await runOnce(ctx, 'undisturbed', false);
-  console.log(`    undisturbed run: ${quiet.run.results.records.length} records in ${quiet.seconds.toFixed(0)} s (load ${quiet.load.map((l) => l.toFixed(2)).join(' -> ')})`);
+  console.log(
+    `    undisturbed run: ${quiet.run.results.records.length} records in ${quiet.seconds.toFixed(0)} s (load ${quiet.load.map((l) => l.toFixed(2)).join(' -> ')})`,
+  );
   const noisy = await runOnce(ctx, 'disturbed', true);
-  console.log(`    disturbed run: ${noisy.run.results.records.length} records in ${noisy.seconds.toFixed(0)} s (load ${noisy.load.map((l) => l.toFixed(2)).join(' -> ')}); ${noisy.made.length} disturbances of ${ctx.onSeconds} s, ${ctx.offSeconds} s apart`);
+  console.log(
+    `    disturbed run: ${noisy.run.results.records.length} records in ${noisy.seconds.toFixed(0)} s (load ${noisy.load.map((l) => l.toFixed(2)).join(' -> ')}); ${noisy.made.length} disturbances of ${ctx.onSeconds} s, ${ctx.offSeconds} s apart`,
+  );
 
   const quietScore = scoreDisturbances(quiet.run.results.records, []);
   const score = scoreDisturbances(noisy.run.results.records, noisy.made);
-  console.log(`    recall = ${pct(score.recall)} (${score.caught} of ${score.overlapping} measurements overlapping a disturbance flagged or re-measured; target >= 95%)`);
+  console.log(
+    `    recall = ${pct(score.recall)} (${score.caught} of ${score.overlapping} measurements overlapping a disturbance flagged or re-measured; target >= 95%)`,
+  );
   for (const [kind, k] of Object.entries(score.byKind)) console.log(`      ${kind}: ${k.caught} of ${k.overlapping}`);
-  console.log(`    false flags = ${pct(score.falseFlagRate)} in the disturbed run (${score.falselyFlagged} of ${score.others} measurements overlapping none), ${pct(quietScore.falseFlagRate)} in the undisturbed run (${quietScore.falselyFlagged} of ${quietScore.others}); target <= 2%`);
+  console.log(
+    `    false flags = ${pct(score.falseFlagRate)} in the disturbed run (${score.falselyFlagged} of ${score.others} measurements overlapping none), ${pct(quietScore.falseFlagRate)} in the undisturbed run (${quietScore.falselyFlagged} of ${quietScore.others}); target <= 2%`,
+  );
 
-  const reference = new Map(summarizePoints(latestRecords(quiet.run.results.records)).map((p) => [`${p.environment}|${p.pointId}`, p]));
+  const reference = new Map(
+    summarizePoints(latestRecords(quiet.run.results.records)).map((p) => [`${p.environment}|${p.pointId}`, p]),
+  );
   const hit = disturbedPoints(noisy.run.results.records, noisy.made);
   let within = 0;
   let compared = 0;
@@ -212,22 +265,40 @@ export async function benchInterference(ctx: InterferenceBenchContext): Promise<
     if (!hit.has(key)) continue;
     const ref = reference.get(key);
     if (!ref || ref.throughput.ciLow === null || ref.throughput.ciHigh === null || p.throughput.n === 0) {
-      console.log(`      ${key}: no interval to compare with (undisturbed n ${ref?.throughput.n ?? 0}, disturbed n ${p.throughput.n})`);
+      console.log(
+        `      ${key}: no interval to compare with (undisturbed n ${ref?.throughput.n ?? 0}, disturbed n ${p.throughput.n})`,
+      );
       continue;
     }
     compared++;
     const inside = p.throughput.mean >= ref.throughput.ciLow && p.throughput.mean <= ref.throughput.ciHigh;
     if (inside) within++;
-    console.log(`      ${key.padEnd(44)} disturbed ${p.throughput.mean.toFixed(2)} (n ${p.throughput.n}, ${p.flagged} flagged out)  undisturbed ${ref.throughput.mean.toFixed(2)} [${ref.throughput.ciLow.toFixed(2)}, ${ref.throughput.ciHigh.toFixed(2)}]  ${inside ? 'within' : 'OUTSIDE'}`);
+    console.log(
+      `      ${key.padEnd(44)} disturbed ${p.throughput.mean.toFixed(2)} (n ${p.throughput.n}, ${p.flagged} flagged out)  undisturbed ${ref.throughput.mean.toFixed(2)} [${ref.throughput.ciLow.toFixed(2)}, ${ref.throughput.ciHigh.toFixed(2)}]  ${inside ? 'within' : 'OUTSIDE'}`,
+    );
   }
   console.log(`    disturbed points within the undisturbed interval: ${within} of ${compared} (target: all)`);
-  for (const [label, r] of [['undisturbed', quiet], ['disturbed', noisy]] as const) {
+  for (const [label, r] of [
+    ['undisturbed', quiet],
+    ['disturbed', noisy],
+  ] as const) {
     const precision = precisionReached(summarizePoints(r.run.results.records), r.run.manifest.environments);
-    console.log(`    precision, ${label}: ${precision.map((q) => `${q.environment} median ${q.medianHalfWidthPercent?.toFixed(2) ?? 'n/a'}% worst ${q.worstHalfWidthPercent?.toFixed(2) ?? 'n/a'}%`).join('; ')}`);
+    console.log(
+      `    precision, ${label}: ${precision.map((q) => `${q.environment} median ${q.medianHalfWidthPercent?.toFixed(2) ?? 'n/a'}% worst ${q.worstHalfWidthPercent?.toFixed(2) ?? 'n/a'}%`).join('; ')}`,
+    );
   }
   // The wait and lateness of the measurements the disturbances did not touch: what a threshold must stay above.
-  const quietWaits = quiet.run.results.records.flatMap((r) => Object.values(r.interference?.waitPercent ?? {})).sort((a, b) => a - b);
-  const quietLate = quiet.run.results.records.flatMap((r) => (r.interference?.lateReleasePercent ?? null) === null ? [] : [r.interference!.lateReleasePercent!]).sort((a, b) => a - b);
-  const q = (xs: number[], p: number) => (xs.length === 0 ? 'n/a' : xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!.toFixed(1));
-  console.log(`    undisturbed run, per process wait for a CPU: p50 ${q(quietWaits, 0.5)}%, p95 ${q(quietWaits, 0.95)}%, max ${q(quietWaits, 1)}%; late releases: p50 ${q(quietLate, 0.5)}%, p95 ${q(quietLate, 0.95)}%, max ${q(quietLate, 1)}%\n`);
+  const quietWaits = quiet.run.results.records
+    .flatMap((r) => Object.values(r.interference?.waitPercent ?? {}))
+    .sort((a, b) => a - b);
+  const quietLate = quiet.run.results.records
+    .flatMap((r) =>
+      (r.interference?.lateReleasePercent ?? null) === null ? [] : [r.interference!.lateReleasePercent!],
+    )
+    .sort((a, b) => a - b);
+  const q = (xs: number[], p: number) =>
+    xs.length === 0 ? 'n/a' : xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!.toFixed(1);
+  console.log(
+    `    undisturbed run, per process wait for a CPU: p50 ${q(quietWaits, 0.5)}%, p95 ${q(quietWaits, 0.95)}%, max ${q(quietWaits, 1)}%; late releases: p50 ${q(quietLate, 0.5)}%, p95 ${q(quietLate, 0.95)}%, max ${q(quietLate, 1)}%\n`,
+  );
 }

@@ -6,11 +6,19 @@ import { describe, expect, it } from 'vitest';
 import { disturbedPoints, scoreDisturbances } from './bench-interference.ts';
 import { parseResults, type MeasurementRecord } from '../actions/lib/measure/records.ts';
 
-const real = parseResults(readFileSync(new URL('../reports/runs/20261204T171317-f726c9/results.jsonl', import.meta.url), 'utf8')).records.find((r) => r.status === 'ok' && r.interference)!;
+const real = parseResults(
+  readFileSync(new URL('../reports/runs/20261204T171317-f726c9/results.jsonl', import.meta.url), 'utf8'),
+).records.find((r) => r.status === 'ok' && r.interference)!;
 const T0 = Date.parse('2026-12-07T13:00:00Z');
 /** A copy of the real record measured from second `from` to `to`, flagged or not, maybe a re-measurement. */
 function at(from: number, to: number, flagged = false, extra: Partial<MeasurementRecord> = {}): MeasurementRecord {
-  return { ...real, startedAt: new Date(T0 + from * 1000).toISOString(), finishedAt: new Date(T0 + to * 1000).toISOString(), interference: { ...real.interference!, flagged }, ...extra };
+  return {
+    ...real,
+    startedAt: new Date(T0 + from * 1000).toISOString(),
+    finishedAt: new Date(T0 + to * 1000).toISOString(),
+    interference: { ...real.interference!, flagged },
+    ...extra,
+  };
 }
 const busy = { kind: 'busy loops on both cores', startMs: T0 + 10_000, endMs: T0 + 25_000 };
 
@@ -35,6 +43,11 @@ describe('scoreDisturbances', () => {
 
   it('touching is not overlapping, failed records do not count, and nothing to score is null', () => {
     expect(scoreDisturbances([at(25, 27), at(8, 10)], [busy])).toMatchObject({ overlapping: 0, others: 2 });
-    expect(scoreDisturbances([{ ...at(12, 14), status: 'failed', metrics: null, error: 'x' }], [busy])).toMatchObject({ overlapping: 0, others: 0, recall: null, falseFlagRate: null });
+    expect(scoreDisturbances([{ ...at(12, 14), status: 'failed', metrics: null, error: 'x' }], [busy])).toMatchObject({
+      overlapping: 0,
+      others: 0,
+      recall: null,
+      falseFlagRate: null,
+    });
   });
 });

@@ -37,19 +37,44 @@ const cli = new URL('./virtnet.ts', import.meta.url).pathname;
 const out = values.out ?? join(mkdtempSync(join(tmpdir(), 'virtnet-bench-resume-')), 'run');
 
 /** Runs one session; SIGKILLs it after `killAfterSeconds` if given (the process layer's timeout). Returns how it ended. */
-async function session(args: string[], killAfterSeconds: number | null): Promise<{ killed: boolean; code: number | null; lastLine: string; seconds: number }> {
+async function session(
+  args: string[],
+  killAfterSeconds: number | null,
+): Promise<{ killed: boolean; code: number | null; lastLine: string; seconds: number }> {
   // Without a kill the session is still bounded: a day is far beyond any paper run here.
   const r = await runCommand([process.execPath, cli, ...args], { timeoutMs: (killAfterSeconds ?? 24 * 3600) * 1000 });
   const killed = r.timedOut;
-  const lastLine = r.stdout.split('\n').filter((l) => l.startsWith('[')).at(-1) ?? '';
-  if (!killed && r.exitCode !== 0) throw new Error(`virtnet ${args.join(' ')} exited with ${r.exitCode}: ${r.stderr.trim()}`);
+  const lastLine =
+    r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('['))
+      .at(-1) ?? '';
+  if (!killed && r.exitCode !== 0)
+    throw new Error(`virtnet ${args.join(' ')} exited with ${r.exitCode}: ${r.stderr.trim()}`);
   return { killed, code: r.exitCode, lastLine, seconds: r.durationMs / 1000 };
 }
 
 const common = ['--index', values.index!, '--no-report'];
 // The bare link, as this bench was first measured: --plan paper alone now brings the calibrated delay.
-const first = ['run', '--plan', 'paper', '--delay', 'off', '--env', values.env!, '--out', out, '--test-length', values['test-length']!, '--replicates', values.replicates!, ...common];
-console.log(`bench-resume: paper plan, --env ${values.env} --test-length ${values['test-length']} --replicates ${values.replicates}, ${kills} SIGKILLs after ${minDelay}-${maxDelay} s (seed ${values.seed}), testbed ${values.index}`);
+const first = [
+  'run',
+  '--plan',
+  'paper',
+  '--delay',
+  'off',
+  '--env',
+  values.env!,
+  '--out',
+  out,
+  '--test-length',
+  values['test-length']!,
+  '--replicates',
+  values.replicates!,
+  ...common,
+];
+console.log(
+  `bench-resume: paper plan, --env ${values.env} --test-length ${values['test-length']} --replicates ${values.replicates}, ${kills} SIGKILLs after ${minDelay}-${maxDelay} s (seed ${values.seed}), testbed ${values.index}`,
+);
 console.log(`  run directory: ${out}`);
 const t0 = performance.now();
 let landed = 0;
@@ -58,14 +83,18 @@ for (let k = 0; k < kills; k++) {
   const s = await session(k === 0 ? first : ['run', '--resume', out, ...common], delay);
   if (s.killed) landed++;
   const lines = existsSync(out) ? loadRun(out).results.records.length : 0;
-  console.log(`  session ${k + 1}: ${s.killed ? `SIGKILL after ${delay} s` : `finished before its kill at ${delay} s`}; results.jsonl holds ${lines} records; last progress line: ${s.lastLine || '(none)'}`);
+  console.log(
+    `  session ${k + 1}: ${s.killed ? `SIGKILL after ${delay} s` : `finished before its kill at ${delay} s`}; results.jsonl holds ${lines} records; last progress line: ${s.lastLine || '(none)'}`,
+  );
 }
 const final = await session(['run', '--resume', out, ...common], null);
 console.log(`  session ${kills + 1}: resumed to the end in ${final.seconds.toFixed(0)} s (exit ${final.code})`);
 
 const run = loadRun(out);
 const plan = run.manifest.plan;
-const planned = new Set(plannedKeys(plan, run.manifest.environments, measuredValues(latestRecords(run.results.records))));
+const planned = new Set(
+  plannedKeys(plan, run.manifest.environments, measuredValues(latestRecords(run.results.records))),
+);
 const okCount = new Map<string, number>();
 for (const r of run.results.records) if (r.status === 'ok') okCount.set(taskKey(r), (okCount.get(taskKey(r)) ?? 0) + 1);
 const duplicates = [...okCount.values()].filter((n) => n > 1).length;
@@ -84,7 +113,8 @@ console.log(`  ok records not in the plan:      ${extra}`);
 console.log(`  truncated lines set aside:       ${partials}`);
 console.log(`  kills that hit a live run:       ${landed} of ${kills}`);
 console.log(`  sessions in the manifest:        ${run.manifest.sessions.length}`);
-for (const [i, s] of run.manifest.sessions.entries()) console.log(`    ${i + 1}. ${s.startedAt} measured ${s.measuredInSession}: ${s.endReason}`);
+for (const [i, s] of run.manifest.sessions.entries())
+  console.log(`    ${i + 1}. ${s.startedAt} measured ${s.measuredInSession}: ${s.endReason}`);
 console.log(`  final status:                    ${run.manifest.status}`);
 console.log(`  wall time:                       ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 process.exitCode = run.manifest.status === 'complete' && gaps === 0 && duplicates === 0 && extra === 0 ? 0 : 1;

@@ -40,7 +40,6 @@ import { loadPlan } from '../actions/lib/plan/plan-file.ts';
 import { benchInterference } from './bench-interference.ts';
 import { benchAccuracy, benchCalibrate, benchPlateauAndCost, benchRegime } from './bench-delay.ts';
 
-
 const { values } = parseArgs({
   options: {
     index: { type: 'string', default: '1' },
@@ -73,7 +72,16 @@ const context = (settings: Record<string, string> = {}): EnvironmentContext => (
 
 function basePlan(overrides: Partial<Plan> & { sweeps: Plan['sweeps'] }): Plan {
   // The current format: a version-1 plan is read as environment-major, whatever design it names.
-  return validatePlan({ formatVersion: PLAN_FORMAT_VERSION, name: 'bench', testLengthSeconds: 2, replicates: 1, warmupSeconds: 0, retries: 2, order: { randomize: false, seed: 1 }, ...overrides });
+  return validatePlan({
+    formatVersion: PLAN_FORMAT_VERSION,
+    name: 'bench',
+    testLengthSeconds: 2,
+    replicates: 1,
+    warmupSeconds: 0,
+    retries: 2,
+    order: { randomize: false, seed: 1 },
+    ...overrides,
+  });
 }
 
 try {
@@ -82,13 +90,54 @@ try {
   if (only.has('a')) {
     // The harness path (measureTask -> SweepIO.netperf -> parse) against netperf run by hand,
     // alternating which goes first so drift does not favour either.
-    const plan = basePlan({ testLengthSeconds: 3, sweeps: [{ test: 'TCP_STREAM', series: 'b', vary: 'sendSocketSize', from: 100, to: 100, step: 1 }] });
+    const plan = basePlan({
+      testLengthSeconds: 3,
+      sweeps: [{ test: 'TCP_STREAM', series: 'b', vary: 'sendSocketSize', from: 100, to: 100, step: 1 }],
+    });
     const points: Point[] = [
-      { id: 'TCP_STREAM:sendSocketSize=100', test: 'TCP_STREAM', series: 'b', parameter: 'sendSocketSize', value: 100, sendSocketSize: 100, messageSize: 131072 },
-      { id: 'TCP_STREAM:sendSocketSize=4100', test: 'TCP_STREAM', series: 'b', parameter: 'sendSocketSize', value: 4100, sendSocketSize: 4100, messageSize: 131072 },
-      { id: 'TCP_STREAM:sendSocketSize=16100', test: 'TCP_STREAM', series: 'b', parameter: 'sendSocketSize', value: 16100, sendSocketSize: 16100, messageSize: 131072 },
-      { id: 'UDP_STREAM:messageSize=50', test: 'UDP_STREAM', series: 'b', parameter: 'messageSize', value: 50, messageSize: 50 },
-      { id: 'UDP_STREAM:messageSize=1450', test: 'UDP_STREAM', series: 'b', parameter: 'messageSize', value: 1450, messageSize: 1450 },
+      {
+        id: 'TCP_STREAM:sendSocketSize=100',
+        test: 'TCP_STREAM',
+        series: 'b',
+        parameter: 'sendSocketSize',
+        value: 100,
+        sendSocketSize: 100,
+        messageSize: 131072,
+      },
+      {
+        id: 'TCP_STREAM:sendSocketSize=4100',
+        test: 'TCP_STREAM',
+        series: 'b',
+        parameter: 'sendSocketSize',
+        value: 4100,
+        sendSocketSize: 4100,
+        messageSize: 131072,
+      },
+      {
+        id: 'TCP_STREAM:sendSocketSize=16100',
+        test: 'TCP_STREAM',
+        series: 'b',
+        parameter: 'sendSocketSize',
+        value: 16100,
+        sendSocketSize: 16100,
+        messageSize: 131072,
+      },
+      {
+        id: 'UDP_STREAM:messageSize=50',
+        test: 'UDP_STREAM',
+        series: 'b',
+        parameter: 'messageSize',
+        value: 50,
+        messageSize: 50,
+      },
+      {
+        id: 'UDP_STREAM:messageSize=1450',
+        test: 'UDP_STREAM',
+        series: 'b',
+        parameter: 'messageSize',
+        value: 1450,
+        messageSize: 1450,
+      },
     ];
     const env = await nativeEnvironment.start(context());
     // Both paths' exact argv are kept: the bench says whether they differ at all.
@@ -109,7 +158,14 @@ try {
       return parseNetperfOutput(r.stdout).throughputMbps;
     };
     const viaHarness = async (p: Point) => {
-      const rec = await measureTask({ ...plan }, { environment: 'native', point: p, replicate: 1 }, env.endpoint, io, signal, () => {});
+      const rec = await measureTask(
+        { ...plan },
+        { environment: 'native', point: p, replicate: 1 },
+        env.endpoint,
+        io,
+        signal,
+        () => {},
+      );
       if (rec?.status !== 'ok') throw new Error(`harness measurement failed: ${rec?.error}`);
       return rec.metrics!.throughputMbps;
     };
@@ -122,7 +178,9 @@ try {
     // ABBA after that unrecorded first test: each path first in half of the pairs, and no counted
     // test right after a change of point (with 3 pairs, h-d, d-h, h-d, and no such test, the
     // harness went first twice, and always first after a change of point).
-    console.log('(a) harness fidelity: virtnet measurement path / netperf run directly (3 s tests; per point one uncounted test, then 4 pairs in ABBA order)');
+    console.log(
+      '(a) harness fidelity: virtnet measurement path / netperf run directly (3 s tests; per point one uncounted test, then 4 pairs in ABBA order)',
+    );
     try {
       for (const p of points) {
         const h: number[] = [];
@@ -139,13 +197,17 @@ try {
         const ratio = mean(h) / mean(d);
         ratios.push(ratio);
         changeOfPoint.push(entry / mean([...h, ...d]));
-        console.log(`    ${p.id.padEnd(32)} harness ${fmt(mean(h))}  direct ${fmt(mean(d))} Mbit/s  ratio ${fmt(ratio, 4)}`);
+        console.log(
+          `    ${p.id.padEnd(32)} harness ${fmt(mean(h))}  direct ${fmt(mean(d))} Mbit/s  ratio ${fmt(ratio, 4)}`,
+        );
       }
     } finally {
       await env.stop();
     }
     const same = argvs.harness.size === argvs.direct.size && [...argvs.harness].every((a) => argvs.direct.has(a));
-    console.log(`  the two paths ran ${same ? 'byte-identical netperf command lines' : 'DIFFERENT command lines'} (${argvs.harness.size} distinct); first / second test of a pair, whichever path: ${fmt(mean(firstOverSecond), 4)}; a point's first test (right after another point's) / its counted tests: ${fmt(mean(changeOfPoint), 4)} (per point ${changeOfPoint.map((x) => fmt(x, 3)).join(', ')}; load ${loadavg()[0]!.toFixed(2)})`);
+    console.log(
+      `  the two paths ran ${same ? 'byte-identical netperf command lines' : 'DIFFERENT command lines'} (${argvs.harness.size} distinct); first / second test of a pair, whichever path: ${fmt(mean(firstOverSecond), 4)}; a point's first test (right after another point's) / its counted tests: ${fmt(mean(changeOfPoint), 4)} (per point ${changeOfPoint.map((x) => fmt(x, 3)).join(', ')}; load ${loadavg()[0]!.toFixed(2)})`,
+    );
     console.log(`  harness fidelity = ${fmt(mean(ratios), 4)} (min ${fmt(Math.min(...ratios), 4)}; target >= 0.99)\n`);
   }
 
@@ -157,22 +219,42 @@ try {
       warmupSeconds: 1,
       order: { randomize: true, seed: 3 },
       sweeps: [
-        { test: 'TCP_STREAM', series: 'b', vary: 'sendSocketSize', from: 100, to: 16100, step: 4000, messageSize: 131072 },
+        {
+          test: 'TCP_STREAM',
+          series: 'b',
+          vary: 'sendSocketSize',
+          from: 100,
+          to: 16100,
+          step: 4000,
+          messageSize: 131072,
+        },
         { test: 'UDP_STREAM', series: 'b', vary: 'messageSize', from: 50, to: 1950, step: 600 },
       ],
     });
     const tasks = 9 * plan.replicates;
     const started = performance.now();
     const summary = await executeRun({
-      outDir: join(work, 'efficiency'), plan, planSource: 'bench', resume: false, environments: [nativeEnvironment],
-      serverAddress: server, hosts: localHosts(testbed.clientPrefix), link: testbed.link, settings: { testbedIndex: String(index) },
-      readyTimeoutMs: 30_000, repoDir: REPO_DIR, signal: new AbortController().signal, onEvent: () => {},
+      outDir: join(work, 'efficiency'),
+      plan,
+      planSource: 'bench',
+      resume: false,
+      environments: [nativeEnvironment],
+      serverAddress: server,
+      hosts: localHosts(testbed.clientPrefix),
+      link: testbed.link,
+      settings: { testbedIndex: String(index) },
+      readyTimeoutMs: 30_000,
+      repoDir: REPO_DIR,
+      signal: new AbortController().signal,
+      onEvent: () => {},
     });
     const wall = (performance.now() - started) / 1000;
     // The round-trip probes after each start (a TCP_RR and a UDP_RR) are measurements too.
     const probes = loadRun(join(work, 'efficiency')).results.probes.length;
     const netperfSeconds = tasks * plan.testLengthSeconds + plan.warmupSeconds + probes * DEFAULT_PROBE_SECONDS;
-    console.log(`(b) sweep efficiency: ${tasks} measurements x ${plan.testLengthSeconds} s + ${plan.warmupSeconds} s warm-up + ${probes} round-trip probes x ${DEFAULT_PROBE_SECONDS} s = ${netperfSeconds} s of netperf; the whole run took ${fmt(wall)} s (status ${summary.status})`);
+    console.log(
+      `(b) sweep efficiency: ${tasks} measurements x ${plan.testLengthSeconds} s + ${plan.warmupSeconds} s warm-up + ${probes} round-trip probes x ${DEFAULT_PROBE_SECONDS} s = ${netperfSeconds} s of netperf; the whole run took ${fmt(wall)} s (status ${summary.status})`,
+    );
     console.log(`  sweep efficiency = ${fmt(wall / netperfSeconds, 3)} (target <= 1.10)\n`);
   }
 
@@ -181,7 +263,10 @@ try {
     const samples: number[] = [];
     try {
       for (let i = 0; i < 5; i++) {
-        const args = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, env.endpoint, { testLengthSeconds: 5, confidence: null });
+        const args = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, env.endpoint, {
+          testLengthSeconds: 5,
+          confidence: null,
+        });
         const r = await runCommand([...testbed.clientPrefix, 'netperf', ...args], { timeoutMs: 60_000 });
         samples.push(parseNetperfOutput(r.stdout).throughputMbps);
       }
@@ -189,8 +274,12 @@ try {
       await env.stop();
     }
     const s = summarize(samples);
-    console.log(`(c) TCP plateau on the shaped link (TCP_STREAM, default socket sizes, 5 x 5 s): ${samples.map((v) => fmt(v)).join(', ')} Mbit/s`);
-    console.log(`  mean ${fmt(s.mean, 3)} +/- ${fmt(s.ciHalfWidth ?? 0, 3)} (95% CI) vs theoretical ${fmt(tcpGoodputCapacityMbit(100), 3)}: ${fmt((100 * (s.mean - tcpGoodputCapacityMbit(100))) / tcpGoodputCapacityMbit(100), 2)}% (target within 1%)\n`);
+    console.log(
+      `(c) TCP plateau on the shaped link (TCP_STREAM, default socket sizes, 5 x 5 s): ${samples.map((v) => fmt(v)).join(', ')} Mbit/s`,
+    );
+    console.log(
+      `  mean ${fmt(s.mean, 3)} +/- ${fmt(s.ciHalfWidth ?? 0, 3)} (95% CI) vs theoretical ${fmt(tcpGoodputCapacityMbit(100), 3)}: ${fmt((100 * (s.mean - tcpGoodputCapacityMbit(100))) / tcpGoodputCapacityMbit(100), 2)}% (target within 1%)\n`,
+    );
   }
 
   if (only.has('d')) {
@@ -238,7 +327,15 @@ try {
       design: 'blocked',
       order: { randomize: true, seed: 5 },
       sweeps: [
-        { test: 'TCP_STREAM', series: 'e', vary: 'sendSocketSize', from: 100, to: 16100, step: 4000, messageSize: 131072 },
+        {
+          test: 'TCP_STREAM',
+          series: 'e',
+          vary: 'sendSocketSize',
+          from: 100,
+          to: 16100,
+          step: 4000,
+          messageSize: 131072,
+        },
         { test: 'UDP_STREAM', series: 'e', vary: 'messageSize', from: 50, to: 1950, step: 600 },
       ],
     });
@@ -251,9 +348,18 @@ try {
     let startAskedAt = lastEventAt;
     const started = performance.now();
     const summary = await executeRun({
-      outDir: join(work, 'blocked'), plan, planSource: 'bench', resume: false, environments: usable,
-      serverAddress: server, hosts: localHosts(testbed.clientPrefix), link: testbed.link, settings: { accel: 'auto', testbedIndex: String(index) },
-      readyTimeoutMs: 60_000, repoDir: REPO_DIR, signal: new AbortController().signal,
+      outDir: join(work, 'blocked'),
+      plan,
+      planSource: 'bench',
+      resume: false,
+      environments: usable,
+      serverAddress: server,
+      hosts: localHosts(testbed.clientPrefix),
+      link: testbed.link,
+      settings: { accel: 'auto', testbedIndex: String(index) },
+      readyTimeoutMs: 60_000,
+      repoDir: REPO_DIR,
+      signal: new AbortController().signal,
       onEvent: (e) => {
         const at = performance.now();
         if (e.kind === 'environment-start') startAskedAt = at;
@@ -269,12 +375,20 @@ try {
     const tasks = summary.measured + summary.failed;
     const run = loadRun(join(work, 'blocked'));
     const probes = run.results.probes.length;
-    const netperfSeconds = tasks * plan.testLengthSeconds + starts * plan.warmupSeconds + probes * DEFAULT_PROBE_SECONDS;
-    console.log(`(i) blocked design on ${usable.map((d) => d.name).join(',')}: ${plan.replicates} blocks, ${starts} environment starts, ${tasks} measurements x ${plan.testLengthSeconds} s + ${starts} x ${plan.warmupSeconds} s warm-up + ${probes} round-trip probes x ${DEFAULT_PROBE_SECONDS} s = ${netperfSeconds} s of netperf; the run took ${fmt(wall)} s (status ${summary.status})`);
-    const span = (r: { startedAt: string; finishedAt: string }) => (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000;
-    const netperfAround = [...run.results.records, ...run.results.probes].reduce((sum, r) => sum + span(r), 0) - (tasks * plan.testLengthSeconds + probes * DEFAULT_PROBE_SECONDS);
+    const netperfSeconds =
+      tasks * plan.testLengthSeconds + starts * plan.warmupSeconds + probes * DEFAULT_PROBE_SECONDS;
+    console.log(
+      `(i) blocked design on ${usable.map((d) => d.name).join(',')}: ${plan.replicates} blocks, ${starts} environment starts, ${tasks} measurements x ${plan.testLengthSeconds} s + ${starts} x ${plan.warmupSeconds} s warm-up + ${probes} round-trip probes x ${DEFAULT_PROBE_SECONDS} s = ${netperfSeconds} s of netperf; the run took ${fmt(wall)} s (status ${summary.status})`,
+    );
+    const span = (r: { startedAt: string; finishedAt: string }) =>
+      (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000;
+    const netperfAround =
+      [...run.results.records, ...run.results.probes].reduce((sum, r) => sum + span(r), 0) -
+      (tasks * plan.testLengthSeconds + probes * DEFAULT_PROBE_SECONDS);
     console.log(`  efficiency with restarts = ${fmt(wall / netperfSeconds, 3)} (target <= 1.05)`);
-    console.log(`  beyond netperf's test time: environment starts ${fmt(startingSeconds)} s, stops ${fmt(stoppingSeconds)} s, netperf set-up and teardown around the tests ${fmt(netperfAround)} s, the rest ${fmt(wall - netperfSeconds - startingSeconds - stoppingSeconds - netperfAround)} s (load ${loadavg()[0]!.toFixed(2)})\n`);
+    console.log(
+      `  beyond netperf's test time: environment starts ${fmt(startingSeconds)} s, stops ${fmt(stoppingSeconds)} s, netperf set-up and teardown around the tests ${fmt(netperfAround)} s, the rest ${fmt(wall - netperfSeconds - startingSeconds - stoppingSeconds - netperfAround)} s (load ${loadavg()[0]!.toFixed(2)})\n`,
+    );
   }
   if (only.has('j')) {
     // The paper plan's thresholds and re-measurement, on a testbed with the calibrated delay.
@@ -282,19 +396,49 @@ try {
     const delayed = await testbedUp({ index, rateMbit: 100, oneWayDelayMicroseconds: CALIBRATED_ONE_WAY_DELAY_US });
     const paper = loadPlan('paper', PLANS_DIR).plan;
     const which = values['j-plan']!;
-    const plan = which === 'short'
-      ? validatePlan({
-        ...paper, name: 'bench-j-short', formatVersion: PLAN_FORMAT_VERSION, replicates: 3,
-        precision: { halfWidthPercent: 1, maxReplicates: 4, budgetMinutes: 1 },
-        sweeps: [
-          { test: 'TCP_STREAM', series: 'from-100', vary: 'sendSocketSize', from: 100, to: 20000, step: 3300, messageSize: 131072, remoteSocketSize: 131072 },
-          { test: 'UDP_STREAM', series: 'from-50', vary: 'requestSize', from: 50, to: 1950, step: 475, messageSize: 3100 },
-        ],
-      })
-      : loadPlan(which, PLANS_DIR).plan;
+    const plan =
+      which === 'short'
+        ? validatePlan({
+            ...paper,
+            name: 'bench-j-short',
+            formatVersion: PLAN_FORMAT_VERSION,
+            replicates: 3,
+            precision: { halfWidthPercent: 1, maxReplicates: 4, budgetMinutes: 1 },
+            sweeps: [
+              {
+                test: 'TCP_STREAM',
+                series: 'from-100',
+                vary: 'sendSocketSize',
+                from: 100,
+                to: 20000,
+                step: 3300,
+                messageSize: 131072,
+                remoteSocketSize: 131072,
+              },
+              {
+                test: 'UDP_STREAM',
+                series: 'from-50',
+                vary: 'requestSize',
+                from: 50,
+                to: 1950,
+                step: 475,
+                messageSize: 3100,
+              },
+            ],
+          })
+        : loadPlan(which, PLANS_DIR).plan;
     const drivers = [];
-    for (const d of ENVIRONMENTS.filter((e) => e.name === 'native' || e.name === 'docker')) if ((await d.available(context().settings)).ok) drivers.push(d);
-    await benchInterference({ index, testbed: delayed, work, drivers, plan, onSeconds: Number(values['j-on']), offSeconds: Number(values['j-off']) });
+    for (const d of ENVIRONMENTS.filter((e) => e.name === 'native' || e.name === 'docker'))
+      if ((await d.available(context().settings)).ok) drivers.push(d);
+    await benchInterference({
+      index,
+      testbed: delayed,
+      work,
+      drivers,
+      plan,
+      onSeconds: Number(values['j-on']),
+      offSeconds: Number(values['j-off']),
+    });
   }
 } finally {
   await testbedDown(index);

@@ -27,7 +27,10 @@ describe('dist check', () => {
     }
     // Nothing extra lingers in a committed dist/ either.
     for (const name of actionNames()) {
-      for (const f of readdirSync(join(REPO_DIR, 'actions', name, 'dist'), { recursive: true, withFileTypes: true }).filter((e) => !e.isDirectory())) {
+      for (const f of readdirSync(join(REPO_DIR, 'actions', name, 'dist'), {
+        recursive: true,
+        withFileTypes: true,
+      }).filter((e) => !e.isDirectory())) {
         const rel = relative(join(REPO_DIR, 'actions'), join(f.parentPath, f.name));
         if (!built.includes(rel)) stale.push(`actions/${rel} (not built from any source)`);
       }
@@ -47,7 +50,9 @@ describe('dist check', () => {
 
   it('ESM bundles carry the createRequire banner (CommonJS dependencies call require)', () => {
     const text = readFileSync(join(REPO_DIR, 'actions', 'run-sweep', 'dist', 'index.js'), 'utf8');
-    expect(text.split('\n').slice(0, 3).join('\n')).toMatch(/createRequire as __virtnetCreateRequire[\s\S]*const require = __virtnetCreateRequire\(import\.meta\.url\)/);
+    expect(text.split('\n').slice(0, 3).join('\n')).toMatch(
+      /createRequire as __virtnetCreateRequire[\s\S]*const require = __virtnetCreateRequire\(import\.meta\.url\)/,
+    );
     // No machine path of the build slipped into a bundle.
     expect(text).not.toContain(REPO_DIR);
   });
@@ -56,7 +61,9 @@ describe('dist check', () => {
     for (const name of actionNames()) {
       for (const f of readdirSync(join(REPO_DIR, 'actions', name, 'dist')).filter((x) => x.endsWith('.js'))) {
         const text = readFileSync(join(REPO_DIR, 'actions', name, 'dist', f), 'utf8');
-        expect(text, `actions/${name}/dist/${f}`).not.toMatch(/import\.meta\.url === `file:\/\/\$\{process\.argv\[1\]\}`/);
+        expect(text, `actions/${name}/dist/${f}`).not.toMatch(
+          /import\.meta\.url === `file:\/\/\$\{process\.argv\[1\]\}`/,
+        );
       }
     }
   });

@@ -11,7 +11,12 @@ const SCRIPT = join(import.meta.dirname, './commit-run.sh');
 const root = mkdtempSync(join(tmpdir(), 'virtnet-commit-run-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const identity = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' };
+const identity = {
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.invalid',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.invalid',
+};
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...identity } }).trim();
 }
@@ -34,7 +39,12 @@ function setup(name: string): { origin: string; work: string; other: string } {
 }
 
 function commitRun(work: string, env: Record<string, string> = {}) {
-  return execFileSync('bash', [SCRIPT, 'reports/runs/r1', 'reports: run r1'], { cwd: work, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, ...identity, ...env } });
+  return execFileSync('bash', [SCRIPT, 'reports/runs/r1', 'reports: run r1'], {
+    cwd: work,
+    encoding: 'utf8',
+    stdio: 'pipe',
+    env: { ...process.env, ...identity, ...env },
+  });
 }
 
 describe('commit-run.sh', () => {
@@ -50,7 +60,9 @@ describe('commit-run.sh', () => {
     const { origin, work, other } = setup('race');
     // A pre-push hook that, on the first push only, lets another job push first: our push is then rejected.
     const hook = join(work, '.git', 'hooks', 'pre-push');
-    writeFileSync(hook, `#!/bin/sh
+    writeFileSync(
+      hook,
+      `#!/bin/sh
 if [ ! -e "${root}/race-done" ]; then
   touch "${root}/race-done"
   # A hook runs with the pushing repository's GIT_DIR; the other job is another repository.
@@ -59,7 +71,8 @@ if [ ! -e "${root}/race-done" ]; then
   cd "${other}" && echo y > other.txt && git add other.txt && git commit -q -m "another job" && git push -q origin HEAD:main
 fi
 exit 0
-`);
+`,
+    );
     chmodSync(hook, 0o755);
     const out = commitRun(work);
     expect(out).toMatch(/push rejected \(attempt 1 of 5\)/);
@@ -73,7 +86,10 @@ exit 0
     const { origin, work } = setup('protected');
     // What GitHub's server says for a protected branch, from a hook of the bare origin.
     const hook = join(origin, 'hooks', 'pre-receive');
-    writeFileSync(hook, '#!/bin/sh\necho "error: GH006: Protected branch update failed for refs/heads/main." >&2\necho "error: Changes must be made through a pull request." >&2\nexit 1\n');
+    writeFileSync(
+      hook,
+      '#!/bin/sh\necho "error: GH006: Protected branch update failed for refs/heads/main." >&2\necho "error: Changes must be made through a pull request." >&2\nexit 1\n',
+    );
     chmodSync(hook, 0o755);
     let failure: { status: number; stdout: string; stderr: string } | null = null;
     try {
@@ -92,6 +108,8 @@ exit 0
 
   it('refuses a folder outside the repository', () => {
     const { work } = setup('bad');
-    expect(() => execFileSync('bash', [SCRIPT, '../x', 'm'], { cwd: work, stdio: 'pipe' })).toThrow(/FOLDER must be a relative path inside the repository/);
+    expect(() => execFileSync('bash', [SCRIPT, '../x', 'm'], { cwd: work, stdio: 'pipe' })).toThrow(
+      /FOLDER must be a relative path inside the repository/,
+    );
   });
 });

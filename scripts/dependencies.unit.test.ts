@@ -19,10 +19,16 @@ function sources(dir: string): string[] {
 
 describe('dependencies', () => {
   const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  const text = ['actions', 'env', 'scripts'].flatMap((d) => sources(join(REPO, d))).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const text = ['actions', 'env', 'scripts']
+    .flatMap((d) => sources(join(REPO, d)))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
 
   it.each(Object.keys(pkg.dependencies))('%s is used by a source', (name) => {
     // 'zx', 'zod/v4', "vega-embed": a specifier naming the package or a file in it.
-    expect(new RegExp(`['"]${name.replace(/[/.]/g, '\\$&')}(/[^'"]*)?['"]`).test(text), `${name} is in package.json but no source names it`).toBe(true);
+    expect(
+      new RegExp(`['"]${name.replace(/[/.]/g, '\\$&')}(/[^'"]*)?['"]`).test(text),
+      `${name} is in package.json but no source names it`,
+    ).toBe(true);
   });
 });

@@ -7,7 +7,18 @@
 // Unit tier: no root, no service; files in a temporary directory; vega draws the real SVGs.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,7 +29,15 @@ import { writeUnder } from '../actions/lib/core/output-dir.ts';
 import { writeFileSafely } from '../actions/lib/core/safe-write.ts';
 import { loadClaims } from '../actions/lib/analyse/claims/file.ts';
 import { ResultsAppender, logsDir } from '../actions/lib/measure/run-dir.ts';
-import { pointsCsv, probesCsv, relativeCsv, reportTextFiles, udpCsv, comparisonsCsv, runCharts } from '../actions/lib/report/report.ts';
+import {
+  pointsCsv,
+  probesCsv,
+  relativeCsv,
+  reportTextFiles,
+  udpCsv,
+  comparisonsCsv,
+  runCharts,
+} from '../actions/lib/report/report.ts';
 import { analyseRun } from '../actions/lib/analyse/run.ts';
 import { buildSite } from '../actions/lib/site/build.ts';
 import { commitRun } from '../actions/lib/report/report-files.ts';
@@ -67,7 +86,12 @@ function inChild(body: string, timeoutMs = 20_000): { stdout: string; timedOut: 
 
 /** Node with these arguments, killed after `timeoutMs`, in 3 GB of address space (a reader of /dev/zero fails fast). */
 function childNode(args: string[], timeoutMs: number): { stdout: string; timedOut: boolean; status: number | null } {
-  const r = spawnSync('bash', ['-c', 'ulimit -v 3000000 && exec "$0" "$@"', NODE, ...args], { timeout: timeoutMs, encoding: 'utf8', killSignal: 'SIGKILL', cwd: REPO });
+  const r = spawnSync('bash', ['-c', 'ulimit -v 3000000 && exec "$0" "$@"', NODE, ...args], {
+    timeout: timeoutMs,
+    encoding: 'utf8',
+    killSignal: 'SIGKILL',
+    cwd: REPO,
+  });
   return { stdout: r.stdout, timedOut: r.error !== undefined || r.signal === 'SIGKILL', status: r.status };
 }
 
@@ -97,10 +121,15 @@ describe('files the tool writes in a run directory: no write through a symlink, 
       const target = victim();
       PLANTS[kind](join(dir, 'results.jsonl.partial-line-2'), target);
       // In a child: before the fix a FIFO here blocked the writer forever.
-      const r = inChild(`import { ResultsAppender } from ${JSON.stringify(join(REPO, 'actions/lib/measure/run-dir.ts'))};
+      const r =
+        inChild(`import { ResultsAppender } from ${JSON.stringify(join(REPO, 'actions/lib/measure/run-dir.ts'))};
 try { new ResultsAppender(${JSON.stringify(dir)}).close(); console.log('WROTE'); } catch (e) { console.log('REFUSED ' + e.message); }`);
       expect(r.timedOut, 'the writer hung').toBe(false);
-      expect(r.stdout).toMatch(new RegExp(`^REFUSED .*results\\.jsonl\\.partial-line-2 is a ${kind === 'FIFO' ? 'FIFO' : kind === 'symlink' ? 'symbolic link' : 'hard link'}`));
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `^REFUSED .*results\\.jsonl\\.partial-line-2 is a ${kind === 'FIFO' ? 'FIFO' : kind === 'symlink' ? 'symbolic link' : 'hard link'}`,
+        ),
+      );
       expect(readFileSync(target, 'utf8')).toBe('KEEP\n');
     });
 
@@ -109,7 +138,12 @@ try { new ResultsAppender(${JSON.stringify(dir)}).close(); console.log('WROTE');
       const target = victim();
       const lockPath = join(dir, 'run.lock');
       // The child's PID is not known before it starts: it plants its own temporary name first.
-      const plant = kind === 'FIFO' ? `execFileSync('mkfifo', [tmp]);` : kind === 'symlink' ? `symlinkSync(${JSON.stringify(target)}, tmp);` : `linkSync(${JSON.stringify(target)}, tmp);`;
+      const plant =
+        kind === 'FIFO'
+          ? `execFileSync('mkfifo', [tmp]);`
+          : kind === 'symlink'
+            ? `symlinkSync(${JSON.stringify(target)}, tmp);`
+            : `linkSync(${JSON.stringify(target)}, tmp);`;
       const r = inChild(`import { execFileSync } from 'node:child_process';
 import { linkSync, symlinkSync } from 'node:fs';
 import { acquireLock } from ${JSON.stringify(join(REPO, 'actions/lib/core/lock.ts'))};
@@ -126,7 +160,12 @@ try { acquireLock(${JSON.stringify(lockPath)}, 'run directory').release(); conso
       const target = victim();
       PLANTS[kind](join(dir, `manifest.json.tmp-${process.pid}`), target);
       // The child's PID names the temporary file: it plants it, then writes the manifest.
-      const plant = kind === 'FIFO' ? `execFileSync('mkfifo', [tmp]);` : kind === 'symlink' ? `symlinkSync(${JSON.stringify(target)}, tmp);` : `linkSync(${JSON.stringify(target)}, tmp);`;
+      const plant =
+        kind === 'FIFO'
+          ? `execFileSync('mkfifo', [tmp]);`
+          : kind === 'symlink'
+            ? `symlinkSync(${JSON.stringify(target)}, tmp);`
+            : `linkSync(${JSON.stringify(target)}, tmp);`;
       const r = inChild(`import { execFileSync } from 'node:child_process';
 import { linkSync, readFileSync, symlinkSync } from 'node:fs';
 import { writeManifest } from ${JSON.stringify(join(REPO, 'actions/lib/measure/run-dir.ts'))};
@@ -134,7 +173,9 @@ const tmp = ${JSON.stringify(join(dir, 'manifest.json'))} + '.tmp-' + process.pi
 ${plant}
 try { writeManifest(${JSON.stringify(dir)}, JSON.parse(readFileSync(${JSON.stringify(join(dir, 'manifest.json'))}, 'utf8'))); console.log('WROTE'); } catch (e) { console.log('REFUSED ' + e.message); }`);
       expect(r.timedOut, 'the manifest writer hung').toBe(false);
-      expect(r.stdout).toMatch(/^REFUSED .*manifest\.json\.tmp-\d+ is a .*refusing to write it.*the previous manifest is kept/);
+      expect(r.stdout).toMatch(
+        /^REFUSED .*manifest\.json\.tmp-\d+ is a .*refusing to write it.*the previous manifest is kept/,
+      );
       expect(readFileSync(target, 'utf8')).toBe('KEEP\n');
     });
 
@@ -142,7 +183,9 @@ try { writeManifest(${JSON.stringify(dir)}, JSON.parse(readFileSync(${JSON.strin
       const dir = fresh('report');
       const target = victim();
       PLANTS[kind](join(dir, 'points.csv'), target);
-      expect(() => writeUnder(dir, 'points.csv', 'environment\n=1+1\n')).toThrow(/points\.csv (is a|exists and is not a regular file)/);
+      expect(() => writeUnder(dir, 'points.csv', 'environment\n=1+1\n')).toThrow(
+        /points\.csv (is a|exists and is not a regular file)/,
+      );
       expect(readFileSync(target, 'utf8')).toBe('KEEP\n');
     });
   }
@@ -162,7 +205,9 @@ try { writeManifest(${JSON.stringify(dir)}, JSON.parse(readFileSync(${JSON.strin
       const logs = logsDir(fresh('driver-log'));
       const target = victim();
       PLANTS[kind](join(logs, 'native-netserver.log'), target);
-      expect(() => writeFileSafely(join(logs, 'native-netserver.log'), 'netserver: bind failed\n'), kind).toThrow(/native-netserver\.log is a /);
+      expect(() => writeFileSafely(join(logs, 'native-netserver.log'), 'netserver: bind failed\n'), kind).toThrow(
+        /native-netserver\.log is a /,
+      );
       expect(readFileSync(target, 'utf8')).toBe('KEEP\n');
     }
   });
@@ -171,7 +216,9 @@ try { writeManifest(${JSON.stringify(dir)}, JSON.parse(readFileSync(${JSON.strin
     const dir = fresh('results-link');
     const target = victim();
     linkSync(target, join(dir, 'results.jsonl'));
-    expect(() => new ResultsAppender(dir)).toThrow(/results\.jsonl is a hard link \(one of 2 names of one file\): refusing to write it/);
+    expect(() => new ResultsAppender(dir)).toThrow(
+      /results\.jsonl is a hard link \(one of 2 names of one file\): refusing to write it/,
+    );
     expect(readFileSync(target, 'utf8')).toBe('KEEP\n');
   });
 
@@ -185,7 +232,9 @@ try { writeManifest(${JSON.stringify(dir)}, JSON.parse(readFileSync(${JSON.strin
     const site = fresh('site');
     const target = victim();
     linkSync(target, join(site, 'index.html'));
-    await expect(buildSite([runDirWith('site-run')], site, { claims, svg: 'none', workers: 1 })).rejects.toThrow(/index\.html is a hard link/);
+    await expect(buildSite([runDirWith('site-run')], site, { claims, svg: 'none', workers: 1 })).rejects.toThrow(
+      /index\.html is a hard link/,
+    );
     expect(readFileSync(target, 'utf8')).toBe('KEEP\n');
   });
 
@@ -196,7 +245,9 @@ try { writeManifest(${JSON.stringify(dir)}, JSON.parse(readFileSync(${JSON.strin
     mkdirSync(join(reports, 'runs', runId), { recursive: true });
     const target = victim();
     linkSync(target, join(reports, 'runs', runId, 'manifest.json'));
-    await expect(commitRun(run, reports, claims, async () => '<svg xmlns="http://www.w3.org/2000/svg"/>')).rejects.toThrow(/manifest\.json is a hard link/);
+    await expect(
+      commitRun(run, reports, claims, async () => '<svg xmlns="http://www.w3.org/2000/svg"/>'),
+    ).rejects.toThrow(/manifest\.json is a hard link/);
     expect(readFileSync(target, 'utf8')).toBe('KEEP\n');
   });
 });
@@ -229,8 +280,11 @@ try { loadRun(${JSON.stringify(dir)}); console.log('READ'); } catch (e) { consol
       const dir = runDirWith('read-zero');
       rmSync(join(dir, file));
       symlinkSync('/dev/zero', join(dir, file));
-      const r = inChild(`import { loadRun } from ${JSON.stringify(join(REPO, 'actions/lib/measure/run-dir.ts'))};
-try { loadRun(${JSON.stringify(dir)}); console.log('READ'); } catch (e) { console.log('REFUSED ' + e.message); }`, 30_000);
+      const r = inChild(
+        `import { loadRun } from ${JSON.stringify(join(REPO, 'actions/lib/measure/run-dir.ts'))};
+try { loadRun(${JSON.stringify(dir)}); console.log('READ'); } catch (e) { console.log('REFUSED ' + e.message); }`,
+        30_000,
+      );
       expect(r.timedOut).toBe(false);
       expect(r.stdout).toMatch(/^REFUSED .* is a symlink to \/dev\/zero, outside/);
     });
@@ -248,9 +302,12 @@ try { acquireLock(${JSON.stringify(join(dir, 'run.lock'))}, 'run directory'); co
   hostile('run.lock as a symlink to /dev/zero: refused before a byte is read', () => {
     const dir = fresh('lock-zero');
     symlinkSync('/dev/zero', join(dir, 'run.lock'));
-    const r = inChild(`import { acquireLock } from ${JSON.stringify(join(REPO, 'actions/lib/core/lock.ts'))};
+    const r = inChild(
+      `import { acquireLock } from ${JSON.stringify(join(REPO, 'actions/lib/core/lock.ts'))};
 try { acquireLock(${JSON.stringify(join(dir, 'run.lock'))}, 'run directory'); console.log('TOOK'); } catch (e) { console.log('REFUSED ' + e.message); }
-console.log('RSS ' + process.resourceUsage().maxRSS);`, 30_000);
+console.log('RSS ' + process.resourceUsage().maxRSS);`,
+      30_000,
+    );
     expect(r.timedOut, 'the lock reader read /dev/zero without end').toBe(false);
     expect(r.stdout).toMatch(/^REFUSED lock .*run\.lock is a symlink to \/dev\/zero, outside/);
   });
@@ -258,7 +315,9 @@ console.log('RSS ' + process.resourceUsage().maxRSS);`, 30_000);
   hostile('run.lock as a sparse file of 100 MB: refused by its size, not taken over', () => {
     const dir = fresh('lock-sparse');
     execFileSync('truncate', ['-s', '100M', join(dir, 'run.lock')]);
-    expect(() => acquireLock(join(dir, 'run.lock'), 'run directory')).toThrow(/run\.lock holds 100\.0 MiB, more than the 4096 bytes/);
+    expect(() => acquireLock(join(dir, 'run.lock'), 'run directory')).toThrow(
+      /run\.lock holds 100\.0 MiB, more than the 4096 bytes/,
+    );
     expect(lstatSync(join(dir, 'run.lock')).size).toBe(100 * 1024 * 1024);
   });
 
@@ -271,23 +330,31 @@ try { loadClaims(${JSON.stringify(join(dir, 'my-claims.json'))}, '.'); console.l
     expect(r.stdout).toMatch(/^REFUSED claims file .*my-claims\.json is a FIFO/);
   });
 
-  hostile("the site's cache index as a sparse file of 700 MB: not read (memory stays flat)", () => {
-    const site = fresh('site-cache');
-    mkdirSync(join(site, 'cache'));
-    execFileSync('truncate', ['-s', '700M', join(site, 'cache', 'index.json')]);
-    const r = inChild(`import { readIfExists } from ${JSON.stringify(join(REPO, 'actions/lib/site/build.ts'))};
+  hostile(
+    "the site's cache index as a sparse file of 700 MB: not read (memory stays flat)",
+    () => {
+      const site = fresh('site-cache');
+      mkdirSync(join(site, 'cache'));
+      execFileSync('truncate', ['-s', '700M', join(site, 'cache', 'index.json')]);
+      const r = inChild(
+        `import { readIfExists } from ${JSON.stringify(join(REPO, 'actions/lib/site/build.ts'))};
 const before = process.resourceUsage().maxRSS;
 const text = readIfExists(${JSON.stringify(join(site, 'cache', 'index.json'))});
-console.log(JSON.stringify({ read: text !== null, grewKiB: process.resourceUsage().maxRSS - before }));`, 60_000);
-    expect(r.timedOut).toBe(false);
-    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { read: boolean; grewKiB: number };
-    expect(out.read).toBe(false);
-    expect(out.grewKiB, 'KiB of memory taken by reading a sparse cache file').toBeLessThan(100 * 1024);
-  }, 90_000);
+console.log(JSON.stringify({ read: text !== null, grewKiB: process.resourceUsage().maxRSS - before }));`,
+        60_000,
+      );
+      expect(r.timedOut).toBe(false);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { read: boolean; grewKiB: number };
+      expect(out.read).toBe(false);
+      expect(out.grewKiB, 'KiB of memory taken by reading a sparse cache file').toBeLessThan(100 * 1024);
+    },
+    90_000,
+  );
 });
 
 describe('nothing supplied is published as is: SVGs are drawn from their specs', () => {
-  const SCRIPTED = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)"><script>alert(1)</script></svg>';
+  const SCRIPTED =
+    '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)"><script>alert(1)</script></svg>';
   const DRAWN = '<svg xmlns="http://www.w3.org/2000/svg" class="drawn-here"></svg>';
   const draw = async () => DRAWN;
 
@@ -301,7 +368,11 @@ describe('nothing supplied is published as is: SVGs are drawn from their specs',
   }
   function svgsIn(dir: string): string[] {
     const charts = join(dir, 'charts');
-    return existsSync(charts) ? readdirSync(charts).filter((f) => f.endsWith('.svg')).map((f) => readFileSync(join(charts, f), 'utf8')) : [];
+    return existsSync(charts)
+      ? readdirSync(charts)
+          .filter((f) => f.endsWith('.svg'))
+          .map((f) => readFileSync(join(charts, f), 'utf8'))
+      : [];
   }
 
   for (const where of ['RUN/report', 'RUN', 'the commit directory'] as const) {
@@ -331,22 +402,52 @@ describe('nothing supplied is published as is: SVGs are drawn from their specs',
 
 /** Payloads for every sink: markup, markdown blocks, bidi overrides, terminal sequences, workflow commands, formulas. */
 const ESC = '\u001b';
-const TERMINAL = [`${ESC}[2J${ESC}[31mred`, `${ESC}]52;c;Y3VybCBldmlsIHwgc2g=\u0007`, '\u009b31m', 'abc\u202edcba', 'x\r  supported  C1: forged', 'x\n  supported  C9: forged line'];
-const WORKFLOW = ['\n::error title=virtnet::forged', '::add-mask::Mbit', '\r::warning::forged', '  ::stop-commands::tok', '##[error]forged', 'ok\n##[set-env name=X]y', '%0A::error::x'];
+const TERMINAL = [
+  `${ESC}[2J${ESC}[31mred`,
+  `${ESC}]52;c;Y3VybCBldmlsIHwgc2g=\u0007`,
+  '\u009b31m',
+  'abc\u202edcba',
+  'x\r  supported  C1: forged',
+  'x\n  supported  C9: forged line',
+];
+const WORKFLOW = [
+  '\n::error title=virtnet::forged',
+  '::add-mask::Mbit',
+  '\r::warning::forged',
+  '  ::stop-commands::tok',
+  '##[error]forged',
+  'ok\n##[set-env name=X]y',
+  '%0A::error::x',
+];
 const FORMULAS = ['=HYPERLINK("http://e.example","x")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1'];
 
 describe('markdown: tables.md', () => {
-  const md = ['<img src=x onerror=alert(1)>', '<details><summary>x</summary>', '\n# heading', '| a | b |', '[l](javascript:alert(1))', 'abc\u202edcba'];
+  const md = [
+    '<img src=x onerror=alert(1)>',
+    '<details><summary>x</summary>',
+    '\n# heading',
+    '| a | b |',
+    '[l](javascript:alert(1))',
+    'abc\u202edcba',
+  ];
   const fields = ['shaping', 'clientAddress', 'clientNamespace', 'serverAddress', 'congestion control'] as const;
   for (const field of fields) {
     hostile(`the link's ${field} carries markup, a heading, a table row and an RTL override`, () => {
       const base = testManifest();
       for (const payload of md) {
-        const link = { ...base.link!, [field === 'congestion control' ? 'shaping' : field]: field === 'congestion control' ? 'tbf' : payload };
-        const hosts = field === 'congestion control' ? { client: testHost('client', { sysctls: { 'net.ipv4.tcp_congestion_control': payload } }), server: null } : base.hosts;
+        const link = {
+          ...base.link!,
+          [field === 'congestion control' ? 'shaping' : field]: field === 'congestion control' ? 'tbf' : payload,
+        };
+        const hosts =
+          field === 'congestion control'
+            ? { client: testHost('client', { sysctls: { 'net.ipv4.tcp_congestion_control': payload } }), server: null }
+            : base.hosts;
         const manifest = testManifest({ link, hosts });
         const analysis = analyseRun(manifest, [], claims, []);
-        const tables = reportTextFiles(manifest, analysis, runCharts(manifest, analysis)).find((f) => f.path === 'tables.md')!.content as string;
+        const tables = reportTextFiles(manifest, analysis, runCharts(manifest, analysis)).find(
+          (f) => f.path === 'tables.md',
+        )!.content as string;
         const linkLine = tables.split('\n\n')[0]!;
         expect(linkLine.split('\n'), JSON.stringify(payload)).toHaveLength(1);
         expect(linkLine).not.toMatch(/<|\u202e|^#|\n#|\[l\]\(/);
@@ -356,21 +457,30 @@ describe('markdown: tables.md', () => {
 });
 
 describe('terminal: what virtnet report prints', () => {
-  hostile('claim texts carry ESC, OSC 52, CSI, an RTL override and forged verdict lines (virtnet report, as run)', () => {
-    const run = runDirWith('terminal-run');
-    const paper = JSON.parse(readFileSync(join(PLANS, 'paper-claims.json'), 'utf8')) as { claims: { text: string }[] };
-    paper.claims = paper.claims.slice(0, TERMINAL.length).map((c, i) => ({ ...c, text: `claim ${TERMINAL[i]}` }));
-    delete (paper as { $schema?: string }).$schema;
-    const claimsFile = join(fresh('terminal-claims'), 'hostile-claims.json');
-    writeFileSync(claimsFile, JSON.stringify(paper));
-    const r = childNode(['scripts/virtnet.ts', 'report', run, '--claims', claimsFile, '--out', fresh('terminal-out')], 120_000);
-    expect(r.timedOut).toBe(false);
-    expect(r.status, r.stdout).toBe(0);
-    expect(r.stdout).toContain('claim ');
-    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
-    expect(r.stdout.split('\n').filter((l) => /^\s*supported\s/.test(l))).toEqual([]);
-    expect(r.stdout.split('\n').filter((l) => l.includes('claim '))).toHaveLength(TERMINAL.length);
-  }, 150_000);
+  hostile(
+    'claim texts carry ESC, OSC 52, CSI, an RTL override and forged verdict lines (virtnet report, as run)',
+    () => {
+      const run = runDirWith('terminal-run');
+      const paper = JSON.parse(readFileSync(join(PLANS, 'paper-claims.json'), 'utf8')) as {
+        claims: { text: string }[];
+      };
+      paper.claims = paper.claims.slice(0, TERMINAL.length).map((c, i) => ({ ...c, text: `claim ${TERMINAL[i]}` }));
+      delete (paper as { $schema?: string }).$schema;
+      const claimsFile = join(fresh('terminal-claims'), 'hostile-claims.json');
+      writeFileSync(claimsFile, JSON.stringify(paper));
+      const r = childNode(
+        ['scripts/virtnet.ts', 'report', run, '--claims', claimsFile, '--out', fresh('terminal-out')],
+        120_000,
+      );
+      expect(r.timedOut).toBe(false);
+      expect(r.status, r.stdout).toBe(0);
+      expect(r.stdout).toContain('claim ');
+      expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(r.stdout.split('\n').filter((l) => /^\s*supported\s/.test(l))).toEqual([]);
+      expect(r.stdout.split('\n').filter((l) => l.includes('claim '))).toHaveLength(TERMINAL.length);
+    },
+    150_000,
+  );
 });
 
 describe('workflow commands: every logged line of an action', () => {
@@ -406,22 +516,86 @@ describe('CSV: no formula in any column', () => {
     return out;
   }
   for (const payload of FORMULAS) {
-    hostile(`every text column of points, relative, udp, comparisons and round-trips CSVs holding ${JSON.stringify(payload)}`, () => {
-      const point = { environment: payload, test: payload, series: payload, parameter: payload, value: 100, pointId: 'p', throughput: { n: 2, mean: -1.5, stdev: 0.1, ciLow: -2, ciHigh: -1 }, samples: [1, 2], replicates: [1, 2], failed: 0, flagged: 0, effectiveSendSocket: null, requestedSendSocket: null, okRate: null, okRates: [], sendCalls: 1, recvCalls: 1, confidenceAsked: false, confidenceMissed: 0 };
-      const other = { ...point, environment: `${payload}b`, samples: [3, 4] };
-      const files = [
-        pointsCsv([point] as never),
-        relativeCsv([{ environment: payload, test: payload, series: payload, x: 1, relative: -0.5, halfWidth: null, low: null, high: null }] as never),
-        udpCsv([{ environment: payload, x: 1, sent: 1, received: 1, okRate: 1, lost: 0, lossRate: 0, low: null, high: null }] as never),
-        probesCsv([{ kind: 'rtt-probe', environment: payload, test: payload, session: payload, block: null, startedAt: payload, status: payload, metrics: null, error: payload }] as never),
-        comparisonsCsv({ environments: [payload, `${payload}b`], points: [{ ...point, test: 'TCP_STREAM' }, { ...other, test: 'TCP_STREAM' }] } as never),
-      ];
-      for (const csv of files) {
-        const body = csv.split('\n').slice(1).join('\n');
-        expect(body.length, csv).toBeGreaterThan(0);
-        expect(cells(body).filter(isFormula), csv).toEqual([]);
-      }
-    });
+    hostile(
+      `every text column of points, relative, udp, comparisons and round-trips CSVs holding ${JSON.stringify(payload)}`,
+      () => {
+        const point = {
+          environment: payload,
+          test: payload,
+          series: payload,
+          parameter: payload,
+          value: 100,
+          pointId: 'p',
+          throughput: { n: 2, mean: -1.5, stdev: 0.1, ciLow: -2, ciHigh: -1 },
+          samples: [1, 2],
+          replicates: [1, 2],
+          failed: 0,
+          flagged: 0,
+          effectiveSendSocket: null,
+          requestedSendSocket: null,
+          okRate: null,
+          okRates: [],
+          sendCalls: 1,
+          recvCalls: 1,
+          confidenceAsked: false,
+          confidenceMissed: 0,
+        };
+        const other = { ...point, environment: `${payload}b`, samples: [3, 4] };
+        const files = [
+          pointsCsv([point] as never),
+          relativeCsv([
+            {
+              environment: payload,
+              test: payload,
+              series: payload,
+              x: 1,
+              relative: -0.5,
+              halfWidth: null,
+              low: null,
+              high: null,
+            },
+          ] as never),
+          udpCsv([
+            {
+              environment: payload,
+              x: 1,
+              sent: 1,
+              received: 1,
+              okRate: 1,
+              lost: 0,
+              lossRate: 0,
+              low: null,
+              high: null,
+            },
+          ] as never),
+          probesCsv([
+            {
+              kind: 'rtt-probe',
+              environment: payload,
+              test: payload,
+              session: payload,
+              block: null,
+              startedAt: payload,
+              status: payload,
+              metrics: null,
+              error: payload,
+            },
+          ] as never),
+          comparisonsCsv({
+            environments: [payload, `${payload}b`],
+            points: [
+              { ...point, test: 'TCP_STREAM' },
+              { ...other, test: 'TCP_STREAM' },
+            ],
+          } as never),
+        ];
+        for (const csv of files) {
+          const body = csv.split('\n').slice(1).join('\n');
+          expect(body.length, csv).toBeGreaterThan(0);
+          expect(cells(body).filter(isFormula), csv).toEqual([]);
+        }
+      },
+    );
   }
 });
 

@@ -13,7 +13,9 @@ const dir = mkdtempSync(join(tmpdir(), 'virtnet-packages-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function list(role: string, env: Record<string, string> = {}): string[] {
-  return execFileSync('bash', [SCRIPT, '--role', role, '--list'], { encoding: 'utf8', env: { ...process.env, ...env } }).trim().split('\n');
+  return execFileSync('bash', [SCRIPT, '--role', role, '--list'], { encoding: 'utf8', env: { ...process.env, ...env } })
+    .trim()
+    .split('\n');
 }
 
 const ubuntu = join(dir, 'ubuntu-os-release');
@@ -29,32 +31,44 @@ describe('install-system-packages.sh --list', () => {
 
   it('server: the environments, never a browser', () => {
     const wanted = list('server', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: noBrowser });
-    expect(wanted).toEqual(expect.arrayContaining(['netperf', 'iproute2', 'iptables', 'qemu-system-x86', 'busybox-static', 'cpio']));
+    expect(wanted).toEqual(
+      expect.arrayContaining(['netperf', 'iproute2', 'iptables', 'qemu-system-x86', 'busybox-static', 'cpio']),
+    );
     expect(wanted.some((p) => p.startsWith('chromium'))).toBe(false);
   });
 
-  it('all on Debian without a browser: Debian\'s chromium', () => {
+  it("all on Debian without a browser: Debian's chromium", () => {
     expect(list('all', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: noBrowser })).toContain('chromium');
   });
 
-  it('all: what the testbed\'s delay line is built with; the pipeline\'s runners need none of it', () => {
-    expect(list('all', { VIRTNET_OS_RELEASE: ubuntu, VIRTNET_BROWSER: noBrowser })).toEqual(expect.arrayContaining(['gcc', 'libc6-dev', 'libnetfilter-queue-dev']));
-    expect(list('server', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: noBrowser })).not.toContain('libnetfilter-queue-dev');
+  it("all: what the testbed's delay line is built with; the pipeline's runners need none of it", () => {
+    expect(list('all', { VIRTNET_OS_RELEASE: ubuntu, VIRTNET_BROWSER: noBrowser })).toEqual(
+      expect.arrayContaining(['gcc', 'libc6-dev', 'libnetfilter-queue-dev']),
+    );
+    expect(list('server', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: noBrowser })).not.toContain(
+      'libnetfilter-queue-dev',
+    );
   });
 
   it('all on Ubuntu without a browser: no chromium package at all, and a note saying the page tests skip', () => {
     const out = list('all', { VIRTNET_OS_RELEASE: ubuntu, VIRTNET_BROWSER: noBrowser });
     expect(out.filter((l) => !l.startsWith('#')).some((p) => p.startsWith('chromium'))).toBe(false);
-    expect(out.join('\n')).toMatch(/# browser: none installed: Ubuntu's chromium-browser only installs a snap; the page tests skip/);
+    expect(out.join('\n')).toMatch(
+      /# browser: none installed: Ubuntu's chromium-browser only installs a snap; the page tests skip/,
+    );
   });
 
   it('all with a browser already there: nothing more', () => {
     const browser = join(dir, 'chromium');
     writeFileSync(browser, '#!/bin/sh\n', { mode: 0o755 });
-    expect(list('all', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: browser }).some((p) => p.startsWith('chromium'))).toBe(false);
+    expect(
+      list('all', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: browser }).some((p) => p.startsWith('chromium')),
+    ).toBe(false);
   });
 
   it('refuses an unknown role', () => {
-    expect(() => execFileSync('bash', [SCRIPT, '--role', 'tester', '--list'], { stdio: 'pipe' })).toThrow(/--role: expected client, server or all, got 'tester'/);
+    expect(() => execFileSync('bash', [SCRIPT, '--role', 'tester', '--list'], { stdio: 'pipe' })).toThrow(
+      /--role: expected client, server or all, got 'tester'/,
+    );
   });
 });

@@ -20,7 +20,8 @@ const TESTING = join(LIB, 'testing');
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'fixtures' || e.name === 'node_modules' || e.name === 'dist' ? [] : sources(p);
+    if (e.isDirectory())
+      return e.name === 'fixtures' || e.name === 'node_modules' || e.name === 'dist' ? [] : sources(p);
     return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [p] : [];
   });
 }
@@ -72,14 +73,18 @@ export function violations(): string[] {
       }
       const rankFrom = STAGES.indexOf(from as (typeof STAGES)[number]);
       const rankTo = STAGES.indexOf(to as (typeof STAGES)[number]);
-      if (to === 'testing' && from !== 'testing') problems.push(`${where} imports ${spec}: testing/ is for tests and benches only`);
+      if (to === 'testing' && from !== 'testing')
+        problems.push(`${where} imports ${spec}: testing/ is for tests and benches only`);
       else if (rankTo > rankFrom) problems.push(`${where} (${from}) imports ${spec} (${to}): up a stage`);
     }
   }
   for (const file of sources(join(REPO, 'env'))) {
     for (const spec of relativeImports(readFileSync(file, 'utf8'))) {
       const to = stageOf(resolve(dirname(file), spec));
-      if (to === 'testing' || to === 'action') problems.push(`${relative(REPO, file)} imports ${spec}: env/ may use the library's stages up to site, not ${to}/`);
+      if (to === 'testing' || to === 'action')
+        problems.push(
+          `${relative(REPO, file)} imports ${spec}: env/ may use the library's stages up to site, not ${to}/`,
+        );
     }
   }
   return problems;
@@ -87,7 +92,8 @@ export function violations(): string[] {
 
 describe('import direction', () => {
   it('finds the imports it checks (the parser is not blind)', () => {
-    const text = "import { a } from './x.ts';\nimport type { B } from '../y/z.ts';\nexport { c } from './c.ts';\nconst w = new URL('./w.ts', import.meta.url);\nawait import('./d.ts');";
+    const text =
+      "import { a } from './x.ts';\nimport type { B } from '../y/z.ts';\nexport { c } from './c.ts';\nconst w = new URL('./w.ts', import.meta.url);\nawait import('./d.ts');";
     expect(relativeImports(text).sort()).toEqual(['../y/z.ts', './c.ts', './d.ts', './w.ts', './x.ts']);
   });
 
@@ -108,7 +114,8 @@ const inside = (dir: string, file: string) => !relative(dir, file).startsWith('.
 /** Each source's relative module imports that name another source. */
 function importGraph(files: readonly string[]): Map<string, string[]> {
   const known = new Set(files);
-  const targets = (f: string) => relativeImports(readFileSync(f, 'utf8'), false).map((spec) => resolve(dirname(f), spec));
+  const targets = (f: string) =>
+    relativeImports(readFileSync(f, 'utf8'), false).map((spec) => resolve(dirname(f), spec));
   return new Map(files.map((f) => [f, targets(f).filter((t) => known.has(t))]));
 }
 
@@ -199,7 +206,8 @@ function testingProblems(files: readonly string[], graph: ReadonlyMap<string, re
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (!e.isDirectory() || ['node_modules', 'dist', 'fixtures'].includes(e.name)) continue;
       const p = join(dir, e.name);
-      if (e.name === 'testing' && p !== TESTING) problems.push(`${relative(REPO, p)}/: test helpers live in actions/lib/testing/`);
+      if (e.name === 'testing' && p !== TESTING)
+        problems.push(`${relative(REPO, p)}/: test helpers live in actions/lib/testing/`);
       walk(p);
     }
   };
@@ -207,7 +215,8 @@ function testingProblems(files: readonly string[], graph: ReadonlyMap<string, re
   const importsVitest = /(?:^|\n)\s*import\s[^;]*?\sfrom\s+['"]vitest['"]/;
   for (const f of files.filter((f) => !inside(TESTING, f))) {
     const where = relative(REPO, f);
-    if (importsVitest.test(readFileSync(f, 'utf8'))) problems.push(`${where}: a test helper (it imports vitest) outside actions/lib/testing/`);
+    if (importsVitest.test(readFileSync(f, 'utf8')))
+      problems.push(`${where}: a test helper (it imports vitest) outside actions/lib/testing/`);
     const bench = /^scripts\/bench[^/]*\.ts$/.test(where);
     if (!bench && (graph.get(f) ?? []).some((t) => inside(TESTING, t))) {
       problems.push(`${where}: imports actions/lib/testing/, which is for tests and benches only`);
@@ -221,7 +230,14 @@ describe('the whole project', () => {
   const graph = importGraph(files);
 
   it('finds circles and only circles', () => {
-    const g = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']], ['e', ['e']], ['f', []]]);
+    const g = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+      ['e', ['e']],
+      ['f', []],
+    ]);
     expect(circles(g)).toEqual([['a', 'b', 'c'], ['e']]);
   });
 

@@ -17,8 +17,25 @@
 //   POLL_SECONDS, MAX_MINUTES  the loop's pace and bound (defaults 60 and 350)
 
 import { appendFileSync } from 'node:fs';
-import { cancelAnnotation, decide, DEFAULT_BOUND_MINUTES, expectedSelfHostedJobs, holdAnnotation, observe, type QueueDecision, type RunnerInfo, runnersSummary } from '../actions/lib/action/queue-watch.ts';
-import { apiHeaders, fetchRunJobs, MAX_PAGES, PER_PAGE, type RunContext, runContext } from '../actions/lib/action/run-jobs.ts';
+import {
+  cancelAnnotation,
+  decide,
+  DEFAULT_BOUND_MINUTES,
+  expectedSelfHostedJobs,
+  holdAnnotation,
+  observe,
+  type QueueDecision,
+  type RunnerInfo,
+  runnersSummary,
+} from '../actions/lib/action/queue-watch.ts';
+import {
+  apiHeaders,
+  fetchRunJobs,
+  MAX_PAGES,
+  PER_PAGE,
+  type RunContext,
+  runContext,
+} from '../actions/lib/action/run-jobs.ts';
 import { InputError, wholeNumber } from '../actions/lib/core/input.ts';
 
 export interface WatchdogSettings {
@@ -45,12 +62,18 @@ function jsonList(field: string, text: string | undefined): unknown[] {
 
 export function settingsFrom(env: NodeJS.ProcessEnv): WatchdogSettings {
   const run = runContext(env);
-  if (!run) throw new InputError('GITHUB_RUN_ID', 'the runner variables GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT are needed');
+  if (!run)
+    throw new InputError(
+      'GITHUB_RUN_ID',
+      'the runner variables GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT are needed',
+    );
   if (!env.GITHUB_TOKEN) throw new InputError('GITHUB_TOKEN', 'is required (actions: read, to list the jobs)');
   const pairs = jsonList('PAIRS', env.PAIRS).length;
   const environments = jsonList('ENVIRONMENTS', env.ENVIRONMENTS).length;
-  if (env.NEEDS_OSV !== 'true' && env.NEEDS_OSV !== 'false') throw new InputError('NEEDS_OSV', `expected true or false, got ${JSON.stringify(env.NEEDS_OSV ?? '')}`);
-  const number = (field: string, fallback: number, range: { min: number; max: number }) => (env[field] ? wholeNumber(field, env[field]!, range) : fallback);
+  if (env.NEEDS_OSV !== 'true' && env.NEEDS_OSV !== 'false')
+    throw new InputError('NEEDS_OSV', `expected true or false, got ${JSON.stringify(env.NEEDS_OSV ?? '')}`);
+  const number = (field: string, fallback: number, range: { min: number; max: number }) =>
+    env[field] ? wholeNumber(field, env[field]!, range) : fallback;
   return {
     run,
     token: env.GITHUB_TOKEN,
@@ -65,7 +88,11 @@ export function settingsFrom(env: NodeJS.ProcessEnv): WatchdogSettings {
 }
 
 /** The repository's runners, every page; an error (403 for the workflow's token) comes back as text. */
-export async function listRunners(run: RunContext, token: string | null, fetchImpl: typeof fetch = fetch): Promise<RunnerInfo[] | { error: string }> {
+export async function listRunners(
+  run: RunContext,
+  token: string | null,
+  fetchImpl: typeof fetch = fetch,
+): Promise<RunnerInfo[] | { error: string }> {
   if (!token) return { error: 'no RUNNERS_TOKEN given' };
   const runners: RunnerInfo[] = [];
   try {
@@ -73,9 +100,18 @@ export async function listRunners(run: RunContext, token: string | null, fetchIm
       const url = `${run.apiUrl.replace(/\/+$/, '')}/repos/${run.repository}/actions/runners?per_page=${PER_PAGE}&page=${page}`;
       const response = await fetchImpl(url, { headers: apiHeaders(token), signal: AbortSignal.timeout(15_000) });
       if (!response.ok) return { error: `the runners API answered ${response.status}` };
-      const body = (await response.json()) as { total_count?: number; runners?: { name?: unknown; status?: unknown; busy?: unknown; labels?: { name?: unknown }[] }[] };
+      const body = (await response.json()) as {
+        total_count?: number;
+        runners?: { name?: unknown; status?: unknown; busy?: unknown; labels?: { name?: unknown }[] }[];
+      };
       const listed = body.runners ?? [];
-      for (const r of listed) runners.push({ name: String(r.name ?? '?'), status: String(r.status ?? '?'), busy: r.busy === true, labels: (r.labels ?? []).map((l) => String(l.name ?? '')) });
+      for (const r of listed)
+        runners.push({
+          name: String(r.name ?? '?'),
+          status: String(r.status ?? '?'),
+          busy: r.busy === true,
+          labels: (r.labels ?? []).map((l) => String(l.name ?? '')),
+        });
       if (listed.length < PER_PAGE || runners.length >= (body.total_count ?? 0)) return runners;
     }
     return runners;
@@ -92,7 +128,12 @@ export interface WatchdogIO {
   print: (line: string) => void;
 }
 
-const realIO: WatchdogIO = { fetch, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: Date.now, print: (line) => console.log(line) };
+const realIO: WatchdogIO = {
+  fetch,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  now: Date.now,
+  print: (line) => console.log(line),
+};
 
 /** Polls until done, cancelled or the bound; returns the last decision ('watch' when the bound ended it). */
 export async function watch(settings: WatchdogSettings, io: WatchdogIO = realIO): Promise<QueueDecision['kind']> {
@@ -115,14 +156,24 @@ export async function watch(settings: WatchdogSettings, io: WatchdogIO = realIO)
     }
     const now = io.now();
     firstQueued = observe(jobs, firstQueued, now);
-    const decision = decide({ jobs, firstQueued, now, boundMinutes: settings.boundMinutes, expected: settings.expected });
+    const decision = decide({
+      jobs,
+      firstQueued,
+      now,
+      boundMinutes: settings.boundMinutes,
+      expected: settings.expected,
+    });
     if (decision.kind === 'done') {
       io.print(`every self-hosted job of the run has completed (${decision.jobs.length}): nothing more to watch`);
       return 'done';
     }
     if (decision.kind === 'cancel') {
       io.print(`::error::${cancelAnnotation(decision.stuck, settings.boundMinutes)}`);
-      await writeSummary(settings, io, `## virtnet: the run was cancelled by the queue watchdog\n\n${cancelAnnotation(decision.stuck, settings.boundMinutes)}\n\n`);
+      await writeSummary(
+        settings,
+        io,
+        `## virtnet: the run was cancelled by the queue watchdog\n\n${cancelAnnotation(decision.stuck, settings.boundMinutes)}\n\n`,
+      );
       if (settings.outputFile) appendFileSync(settings.outputFile, 'cancel=true\n');
       return 'cancel';
     }
@@ -132,19 +183,24 @@ export async function watch(settings: WatchdogSettings, io: WatchdogIO = realIO)
     }
     await io.sleep(settings.pollMs);
   }
-  io.print(`::warning::the queue watchdog stopped after ${settings.maxMinutes} min (a GitHub-hosted job runs at most 6 hours); later legs are not watched`);
+  io.print(
+    `::warning::the queue watchdog stopped after ${settings.maxMinutes} min (a GitHub-hosted job runs at most 6 hours); later legs are not watched`,
+  );
   return 'watch';
 }
 
 async function writeSummary(settings: WatchdogSettings, io: WatchdogIO, text: string): Promise<void> {
   const runners = await listRunners(settings.run, settings.runnersToken, io.fetch);
-  if (settings.summaryFile) appendFileSync(settings.summaryFile, `${text}### The pairs' runners\n\n${runnersSummary(runners)}\n`);
+  if (settings.summaryFile)
+    appendFileSync(settings.summaryFile, `${text}### The pairs' runners\n\n${runnersSummary(runners)}\n`);
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env, io: WatchdogIO = realIO): Promise<number> {
   try {
     const settings = settingsFrom(env);
-    io.print(`watching the run's self-hosted jobs: a job queued for ${settings.boundMinutes} min cancels the run (${settings.expected} self-hosted jobs expected)`);
+    io.print(
+      `watching the run's self-hosted jobs: a job queued for ${settings.boundMinutes} min cancels the run (${settings.expected} self-hosted jobs expected)`,
+    );
     await writeSummary(settings, io, `## virtnet: queue watchdog (bound ${settings.boundMinutes} min)\n\n`);
     await watch(settings, io);
     return 0;

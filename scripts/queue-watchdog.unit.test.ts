@@ -24,12 +24,30 @@ describe('queue watchdog against a stand-in API', () => {
       const u = new URL(req.url ?? '/', 'http://x');
       res.setHeader('content-type', 'application/json');
       if (u.pathname.endsWith('/runners')) {
-        res.writeHead(runnersStatus).end(JSON.stringify(runnersStatus === 200 ? { total_count: 1, runners: [{ name: 'srv-a', status: 'offline', busy: false, labels: [{ name: 'self-hosted' }, { name: 'virtnet-server-a' }] }] } : { message: 'Resource not accessible by integration' }));
+        res.writeHead(runnersStatus).end(
+          JSON.stringify(
+            runnersStatus === 200
+              ? {
+                  total_count: 1,
+                  runners: [
+                    {
+                      name: 'srv-a',
+                      status: 'offline',
+                      busy: false,
+                      labels: [{ name: 'self-hosted' }, { name: 'virtnet-server-a' }],
+                    },
+                  ],
+                }
+              : { message: 'Resource not accessible by integration' },
+          ),
+        );
       } else {
         const page = Number(u.searchParams.get('page'));
         const jobs = script[Math.min(polls, script.length - 1)]!;
         if (page * 100 >= jobs.length) polls++;
-        res.writeHead(200).end(JSON.stringify({ total_count: jobs.length, jobs: jobs.slice((page - 1) * 100, page * 100) }));
+        res
+          .writeHead(200)
+          .end(JSON.stringify({ total_count: jobs.length, jobs: jobs.slice((page - 1) * 100, page * 100) }));
       }
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -40,25 +58,56 @@ describe('queue watchdog against a stand-in API', () => {
   const dir = mkdtempSync(join(tmpdir(), 'virtnet-watchdog-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const env = (extra: Record<string, string> = {}) => ({
-    GITHUB_API_URL: url, GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '7', GITHUB_RUN_ATTEMPT: '1', GITHUB_TOKEN: 'tok',
-    PAIRS: '[{"name":"a"},{"name":"b"}]', ENVIRONMENTS: '["native"]', NEEDS_OSV: 'false', QUEUE_BOUND_MINUTES: '30', ...extra,
+    GITHUB_API_URL: url,
+    GITHUB_REPOSITORY: 'o/r',
+    GITHUB_RUN_ID: '7',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_TOKEN: 'tok',
+    PAIRS: '[{"name":"a"},{"name":"b"}]',
+    ENVIRONMENTS: '["native"]',
+    NEEDS_OSV: 'false',
+    QUEUE_BOUND_MINUTES: '30',
+    ...extra,
   });
   function fakeIO() {
     let clock = 0;
     const lines: string[] = [];
-    const io: WatchdogIO = { fetch, sleep: async (ms) => void (clock += ms), now: () => clock, print: (l) => lines.push(l) };
+    const io: WatchdogIO = {
+      fetch,
+      sleep: async (ms) => void (clock += ms),
+      now: () => clock,
+      print: (l) => lines.push(l),
+    };
     return { io, lines, minutes: () => clock / 60_000 };
   }
-  const job = (name: string, status: string, label: string, conclusion: string | null = null) => ({ name, run_attempt: 1, status, conclusion, labels: ['self-hosted', label], created_at: '2026-01-01T00:00:00Z' });
-  const filler = Array.from({ length: 130 }, (_, i) => ({ name: `hosted ${i}`, run_attempt: 1, status: 'completed', conclusion: 'success', labels: ['ubuntu-latest'] }));
+  const job = (name: string, status: string, label: string, conclusion: string | null = null) => ({
+    name,
+    run_attempt: 1,
+    status,
+    conclusion,
+    labels: ['self-hosted', label],
+    created_at: '2026-01-01T00:00:00Z',
+  });
+  const filler = Array.from({ length: 130 }, (_, i) => ({
+    name: `hosted ${i}`,
+    run_attempt: 1,
+    status: 'completed',
+    conclusion: 'success',
+    labels: ['ubuntu-latest'],
+  }));
 
-  it('cancels the run when a pair\'s server job stays queued beyond the bound, with one annotation and the summary', async () => {
+  it("cancels the run when a pair's server job stays queued beyond the bound, with one annotation and the summary", async () => {
     requests.length = 0;
     polls = 0;
     runnersStatus = 403;
     // Pair a's server never gets a runner; pair b has measured. The jobs span two pages.
-    const stuck = [...filler, job('Measure on a / native / Serve native on a', 'queued', 'virtnet-server-a'), job('Measure on a / native / Sweep native on a', 'in_progress', 'virtnet-client-a'),
-      job('Measure on b / native / Serve native on b', 'completed', 'virtnet-server-b', 'success'), job('Measure on b / native / Sweep native on b', 'completed', 'virtnet-client-b', 'success')];
+    const stuck = [
+      ...filler,
+      job('Measure on a / native / Serve native on a', 'queued', 'virtnet-server-a'),
+      job('Measure on a / native / Sweep native on a', 'in_progress', 'virtnet-client-a'),
+      job('Measure on b / native / Serve native on b', 'completed', 'virtnet-server-b', 'success'),
+      job('Measure on b / native / Sweep native on b', 'completed', 'virtnet-client-b', 'success'),
+    ];
     script = [stuck];
     const summary = join(dir, 'summary.md');
     const output = join(dir, 'output');
@@ -68,9 +117,12 @@ describe('queue watchdog against a stand-in API', () => {
     expect(minutes()).toBe(30);
     const errors = lines.filter((l) => l.startsWith('::error::'));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^::error::cancelling the run: pair a: "Measure on a \/ native \/ Serve native on a" waited 30 min for a runner labelled virtnet-server-a \(bound: 30 min/);
+    expect(errors[0]).toMatch(
+      /^::error::cancelling the run: pair a: "Measure on a \/ native \/ Serve native on a" waited 30 min for a runner labelled virtnet-server-a \(bound: 30 min/,
+    );
     expect(requests.filter((r) => r.startsWith('GET /repos/o/r/actions/runs/7/jobs')).slice(0, 2)).toEqual([
-      'GET /repos/o/r/actions/runs/7/jobs?filter=latest&per_page=100&page=1', 'GET /repos/o/r/actions/runs/7/jobs?filter=latest&per_page=100&page=2',
+      'GET /repos/o/r/actions/runs/7/jobs?filter=latest&per_page=100&page=1',
+      'GET /repos/o/r/actions/runs/7/jobs?filter=latest&per_page=100&page=2',
     ]);
     expect(requests.every((r) => r.startsWith('GET '))).toBe(true);
     const text = readFileSync(summary, 'utf8');
@@ -82,8 +134,14 @@ describe('queue watchdog against a stand-in API', () => {
     requests.length = 0;
     polls = 0;
     runnersStatus = 200;
-    const running = [job('Measure on a / native / Serve native on a', 'in_progress', 'virtnet-server-a'), job('Measure on a / native / Sweep native on a', 'in_progress', 'virtnet-client-a')];
-    const finished = ['a', 'b'].flatMap((p) => [job(`Measure on ${p} / native / Serve native on ${p}`, 'completed', `virtnet-server-${p}`, 'success'), job(`Measure on ${p} / native / Sweep native on ${p}`, 'completed', `virtnet-client-${p}`, 'success')]);
+    const running = [
+      job('Measure on a / native / Serve native on a', 'in_progress', 'virtnet-server-a'),
+      job('Measure on a / native / Sweep native on a', 'in_progress', 'virtnet-client-a'),
+    ];
+    const finished = ['a', 'b'].flatMap((p) => [
+      job(`Measure on ${p} / native / Serve native on ${p}`, 'completed', `virtnet-server-${p}`, 'success'),
+      job(`Measure on ${p} / native / Sweep native on ${p}`, 'completed', `virtnet-client-${p}`, 'success'),
+    ]);
     script = [running, running, finished];
     const summary = join(dir, 'summary2.md');
     const output = join(dir, 'output2');

@@ -22,13 +22,23 @@ export function findingCell(c: Judged): string {
 
 /** The counts, then one row per claim; `evidence` is where the full evidence is (the run's claims.md). */
 export function verdictTable(claims: readonly Judged[], evidence: string): string {
-  const rows = claims.map((c) => `| ${mdText(c.section)} | ${mdText(c.text)} | ${mdText(verdictLabel(c))} | ${mdText(findingCell(c))} |`);
-  return [`**${countsLine(claims)}.** The evidence of each, its conditions and how it is judged: [claims.md](${evidence}).`, '', '| section | the paper says | verdict | what this run shows |', '| --- | --- | --- | --- |', ...rows].join('\n');
+  const rows = claims.map(
+    (c) => `| ${mdText(c.section)} | ${mdText(c.text)} | ${mdText(verdictLabel(c))} | ${mdText(findingCell(c))} |`,
+  );
+  return [
+    `**${countsLine(claims)}.** The evidence of each, its conditions and how it is judged: [claims.md](${evidence}).`,
+    '',
+    '| section | the paper says | verdict | what this run shows |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 /** The table for a committed run directory (reports/runs/<runId>), linking its claims.md. */
 export function readmeVerdictTable(runDir: string, linkDir = runDir): string {
-  const analysis = JSON.parse(readRegularFile(join(runDir, 'analysis.json'), { maxBytes: 64 * MiB })) as { claims: Judged[] };
+  const analysis = JSON.parse(readRegularFile(join(runDir, 'analysis.json'), { maxBytes: 64 * MiB })) as {
+    claims: Judged[];
+  };
   return verdictTable(analysis.claims, `${linkDir.replace(/\/+$/, '')}/claims.md`);
 }
 

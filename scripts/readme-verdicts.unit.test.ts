@@ -19,11 +19,32 @@ describe('the README verdict table', () => {
 
   it('opens with the counts and gives each finding whole, with what the testbed cannot show', () => {
     const long = `native - docker: ${'0.12345 '.repeat(40).trim()}`;
-    const table = verdictTable([
-      { section: 'IV', text: 'claim a', verdict: 'refuted', qualifier: null, onlyTcg: false, finding: long, limits: ['The link loses nothing.'] },
-      { section: 'IV', text: 'claim b', verdict: 'inconclusive', qualifier: 'kvm not judged: TCG', onlyTcg: true, finding: 'Not judged.', limits: [] },
-    ], 'reports/runs/x/claims.md');
-    expect(table.split('\n')[0]).toBe('**2 claims: 0 supported, 1 refuted, 1 inconclusive (1 of them only because a guest ran under TCG).** The evidence of each, its conditions and how it is judged: [claims.md](reports/runs/x/claims.md).');
+    const table = verdictTable(
+      [
+        {
+          section: 'IV',
+          text: 'claim a',
+          verdict: 'refuted',
+          qualifier: null,
+          onlyTcg: false,
+          finding: long,
+          limits: ['The link loses nothing.'],
+        },
+        {
+          section: 'IV',
+          text: 'claim b',
+          verdict: 'inconclusive',
+          qualifier: 'kvm not judged: TCG',
+          onlyTcg: true,
+          finding: 'Not judged.',
+          limits: [],
+        },
+      ],
+      'reports/runs/x/claims.md',
+    );
+    expect(table.split('\n')[0]).toBe(
+      '**2 claims: 0 supported, 1 refuted, 1 inconclusive (1 of them only because a guest ran under TCG).** The evidence of each, its conditions and how it is judged: [claims.md](reports/runs/x/claims.md).',
+    );
     expect(table).toContain(`| IV | claim a | refuted | ${long} Cannot show here: The link loses nothing. |`);
     expect(table).toContain('| IV | claim b | inconclusive (kvm not judged: TCG) | Not judged. |');
     expect(table).not.toContain('…');

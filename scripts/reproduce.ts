@@ -25,7 +25,8 @@ if (!has('--env') && !has('--resume')) {
   args.push('--env', usable.join(','));
 }
 if (!has('--delay') && !has('--resume') && !has('--server')) args.push('--delay', `${CALIBRATED_ONE_WAY_DELAY_US}us`);
-if (!has('--out') && !has('--resume')) args.push('--out', `runs/reproduce-${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}`);
+if (!has('--out') && !has('--resume'))
+  args.push('--out', `runs/reproduce-${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}`);
 
 try {
   const { code } = await runFromArgs(args);

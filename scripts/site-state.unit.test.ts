@@ -13,13 +13,23 @@ const SCRIPT = join(import.meta.dirname, 'site-state.sh');
 const root = mkdtempSync(join(tmpdir(), 'virtnet-site-state-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const identity = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' };
+const identity = {
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.invalid',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.invalid',
+};
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...identity } }).trim();
 }
 function state(...args: string[]): { code: number; out: Record<string, string>; text: string } {
   const r = spawnSync('bash', [SCRIPT, ...args], { encoding: 'utf8' });
-  const out = Object.fromEntries(r.stdout.split('\n').filter((l) => /^(deploy|reason)=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const out = Object.fromEntries(
+    r.stdout
+      .split('\n')
+      .filter((l) => /^(deploy|reason)=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   return { code: r.status ?? -1, out, text: r.stdout + r.stderr };
 }
 function writeRun(dir: string, id: string): void {
@@ -39,7 +49,10 @@ function repo(name: string): { dir: string; first: string; second: string } {
   const first = git(dir, 'rev-parse', 'HEAD');
   writeFileSync(join(dir, 'code.ts'), '1\n');
   git(dir, 'add', '.');
-  execFileSync('git', ['commit', '-q', '-m', 'code'], { cwd: dir, env: { ...process.env, ...identity, GIT_COMMITTER_DATE: '2026-01-02T00:00:00Z' } });
+  execFileSync('git', ['commit', '-q', '-m', 'code'], {
+    cwd: dir,
+    env: { ...process.env, ...identity, GIT_COMMITTER_DATE: '2026-01-02T00:00:00Z' },
+  });
   return { dir, first, second: git(dir, 'rev-parse', 'HEAD') };
 }
 
@@ -52,9 +65,18 @@ describe('site-state.sh record: deploy only a tip that is not older', () => {
     mkdirSync(site);
     const r = state('record', dir, join(root, 'none.json'), site, 'r1,r2', '123-1');
     expect(r.code, r.text).toBe(0);
-    expect(r.out).toEqual({ deploy: 'true', reason: 'no deployed state: first deployment, or the deployed site could not be read' });
+    expect(r.out).toEqual({
+      deploy: 'true',
+      reason: 'no deployed state: first deployment, or the deployed site could not be read',
+    });
     const json = JSON.parse(readFileSync(join(site, 'virtnet-site.json'), 'utf8'));
-    expect(json).toEqual({ formatVersion: 1, commit: second, commitTime: expect.any(Number), builtBy: '123-1', pending: [{ runId: 'r2', workflowRun: '123-1' }] });
+    expect(json).toEqual({
+      formatVersion: 1,
+      commit: second,
+      commitTime: expect.any(Number),
+      builtBy: '123-1',
+      pending: [{ runId: 'r2', workflowRun: '123-1' }],
+    });
     expect(readFileSync(join(site, 'pending', 'r2', 'results.jsonl'), 'utf8')).toBe('{"run":"r2"}\n');
     expect(existsSync(join(site, 'pending', 'r1'))).toBe(false);
   });
@@ -68,11 +90,20 @@ describe('site-state.sh record: deploy only a tip that is not older', () => {
       writeFileSync(f, JSON.stringify({ formatVersion: 1, commit, commitTime: time, builtBy: 'x', pending: [] }));
       return f;
     };
-    expect(state('record', dir, deployed(first, 1), site, '', '1-1').out).toEqual({ deploy: 'true', reason: `the tip ${second} is newer than the deployed commit ${first}` });
-    expect(state('record', dir, deployed(second, 1), site, '', '1-2').out).toEqual({ deploy: 'true', reason: `the tip ${second} is the deployed commit: rebuilt from it` });
+    expect(state('record', dir, deployed(first, 1), site, '', '1-1').out).toEqual({
+      deploy: 'true',
+      reason: `the tip ${second} is newer than the deployed commit ${first}`,
+    });
+    expect(state('record', dir, deployed(second, 1), site, '', '1-2').out).toEqual({
+      deploy: 'true',
+      reason: `the tip ${second} is the deployed commit: rebuilt from it`,
+    });
     // A build that waited and fetched the older tip while a newer one was deployed.
     git(dir, 'checkout', '-q', '--detach', first);
-    expect(state('record', dir, deployed(second, 1), site, '', '1-3').out).toEqual({ deploy: 'false', reason: `the tip ${first} is older than the deployed commit ${second}: the site is not moved back` });
+    expect(state('record', dir, deployed(second, 1), site, '', '1-3').out).toEqual({
+      deploy: 'false',
+      reason: `the tip ${first} is older than the deployed commit ${second}: the site is not moved back`,
+    });
     // Commits git cannot relate (a rewritten history): the commit times decide.
     const unknown = 'f'.repeat(40);
     expect(state('record', dir, deployed(unknown, 4_000_000_000), site, '', '1-4').out.deploy).toBe('false');
@@ -95,7 +126,20 @@ describe('site-state.sh fetch: pending runs come back until committed', () => {
     const deployedSite = join(root, 'deployed-site');
     writeRun(join(deployedSite, 'pending', 'r2'), 'r2');
     writeRun(join(deployedSite, 'pending', 'r1'), 'r1');
-    writeFileSync(join(deployedSite, 'virtnet-site.json'), JSON.stringify({ formatVersion: 1, commit: 'a'.repeat(40), commitTime: 1, builtBy: 'x', pending: [{ runId: 'r2', workflowRun: '5-1' }, { runId: 'r1', workflowRun: '4-1' }, { runId: 'r3', workflowRun: '3-1' }] }));
+    writeFileSync(
+      join(deployedSite, 'virtnet-site.json'),
+      JSON.stringify({
+        formatVersion: 1,
+        commit: 'a'.repeat(40),
+        commitTime: 1,
+        builtBy: 'x',
+        pending: [
+          { runId: 'r2', workflowRun: '5-1' },
+          { runId: 'r1', workflowRun: '4-1' },
+          { runId: 'r3', workflowRun: '3-1' },
+        ],
+      }),
+    );
     const out = join(root, 'fetched');
     const r = state('fetch', `file://${deployedSite}`, dir, out);
     expect(r.code, r.text).toBe(0);
@@ -119,7 +163,10 @@ describe('site-state.sh fetch: pending runs come back until committed', () => {
     const { dir } = repo('fetch-bad');
     const deployedSite = join(root, 'hostile-site');
     mkdirSync(deployedSite);
-    writeFileSync(join(deployedSite, 'virtnet-site.json'), JSON.stringify({ commit: 'a'.repeat(40), commitTime: 1, pending: [{ runId: '../../etc' }] }));
+    writeFileSync(
+      join(deployedSite, 'virtnet-site.json'),
+      JSON.stringify({ commit: 'a'.repeat(40), commitTime: 1, pending: [{ runId: '../../etc' }] }),
+    );
     const r = state('fetch', `file://${deployedSite}`, dir, join(root, 'fetched-bad'));
     expect(r.code).toBe(2);
     expect(r.text).toMatch(/pending run id '\.\.\/\.\.\/etc' is not a run id/);

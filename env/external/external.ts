@@ -7,7 +7,11 @@ import { askCoordinator, type CoordinatorStatus, releaseRequest } from '../../ac
 import type { Endpoint } from '../../actions/lib/measure/netperf.ts';
 import { sleep, waitUntil } from '../../actions/lib/core/proc.ts';
 import { SignOfLife } from '../../actions/lib/measure/waits.ts';
-import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from '../../actions/lib/measure/environment.ts';
+import type {
+  EnvironmentContext,
+  EnvironmentDriver,
+  StartedEnvironment,
+} from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 
 export interface ExternalOptions {
@@ -35,9 +39,15 @@ export interface ExternalOptions {
 }
 
 /** Why a coordinator status does not (yet) let us measure `wanted`, or null when it does. */
-export function statusProblem(status: CoordinatorStatus, wanted: string, ports: { control: number; data: number }, runKey: string | null = null): string | null {
+export function statusProblem(
+  status: CoordinatorStatus,
+  wanted: string,
+  ports: { control: number; data: number },
+  runKey: string | null = null,
+): string | null {
   if (status.environment !== wanted) return `the server has ${status.environment} live, not ${wanted}`;
-  if (runKey !== null && (status.runKey ?? null) !== runKey) return `the server's ${wanted} serves ${status.runKey ? `run ${status.runKey}` : 'no named run'}, not this run (${runKey})`;
+  if (runKey !== null && (status.runKey ?? null) !== runKey)
+    return `the server's ${wanted} serves ${status.runKey ? `run ${status.runKey}` : 'no named run'}, not this run (${runKey})`;
   if (status.released) return `${wanted} was already released by another client`;
   if (status.endpoint.controlPort !== ports.control || status.endpoint.dataPort !== ports.data) {
     return `the server serves ports ${status.endpoint.controlPort}/${status.endpoint.dataPort} but the plan uses ${ports.control}/${ports.data}`;
@@ -64,13 +74,19 @@ export function externalEnvironment(options: ExternalOptions): EnvironmentDriver
             if (!answer.ok) {
               lastProblem = answer.error;
               // A heartbeat of this environment for this run: the server is alive and getting there.
-              if (answer.heartbeat && answer.heartbeat.environment === options.name && (runKey === null || answer.heartbeat.runKey === runKey)) life.heard(performance.now());
+              if (
+                answer.heartbeat &&
+                answer.heartbeat.environment === options.name &&
+                (runKey === null || answer.heartbeat.runKey === runKey)
+              )
+                life.heard(performance.now());
             } else {
               const problem = statusProblem(answer.status, options.name, ctx.ports, runKey);
               if (problem === null) {
                 status = answer.status;
                 // The server knows where its netserver binds the data socket (native: its own address).
-                if (answer.status.endpoint.dataAddress !== undefined) endpoint.dataAddress = answer.status.endpoint.dataAddress;
+                if (answer.status.endpoint.dataAddress !== undefined)
+                  endpoint.dataAddress = answer.status.endpoint.dataAddress;
                 if (answer.status.host) options.onServerHost?.(answer.status.host);
                 options.onLive?.();
                 break;
@@ -83,24 +99,45 @@ export function externalEnvironment(options: ExternalOptions): EnvironmentDriver
             lastProblem = (e as Error).message;
           }
           const over = life.expired(performance.now());
-          if (over !== null) throw new Error(`server coordinator ${ctx.serverAddress}:${port} offering ${options.name}: ${over}`);
+          if (over !== null)
+            throw new Error(`server coordinator ${ctx.serverAddress}:${port} offering ${options.name}: ${over}`);
           await sleep(interval, ctx.signal);
         }
-        if (status === null) throw new Error(`server coordinator ${ctx.serverAddress}:${port} offering ${options.name}: not ready after ${Math.round(limitMs / 1000)} s`);
+        if (status === null)
+          throw new Error(
+            `server coordinator ${ctx.serverAddress}:${port} offering ${options.name}: not ready after ${Math.round(limitMs / 1000)} s`,
+          );
       }
-      await waitUntil(`netserver of ${options.name} at ${ctx.serverAddress}:${ctx.ports.control}`, () => ctx.probe(endpoint), { timeoutMs: ctx.readyTimeoutMs, intervalMs: interval, signal: ctx.signal });
+      await waitUntil(
+        `netserver of ${options.name} at ${ctx.serverAddress}:${ctx.ports.control}`,
+        () => ctx.probe(endpoint),
+        { timeoutMs: ctx.readyTimeoutMs, intervalMs: interval, signal: ctx.signal },
+      );
     } catch (e) {
-      throw new EnvironmentError(`${options.name} (served by ${ctx.serverAddress}): ${(e as Error).message}; last answer: ${lastProblem}`);
+      throw new EnvironmentError(
+        `${options.name} (served by ${ctx.serverAddress}): ${(e as Error).message}; last answer: ${lastProblem}`,
+      );
     }
     let released = false;
     const stop = async () => {
       if (released || !options.releaseOnStop || options.coordinatorPort === null) return;
       released = true;
       try {
-        const answer = await askCoordinator(ctx.serverAddress, options.coordinatorPort, releaseRequest(options.name, options.runKey ?? null, options.releaseKey ?? null), 5000);
-        ctx.log(answer.ok ? `released ${options.name} on ${ctx.serverAddress}` : `release of ${options.name} refused: ${answer.error}`);
+        const answer = await askCoordinator(
+          ctx.serverAddress,
+          options.coordinatorPort,
+          releaseRequest(options.name, options.runKey ?? null, options.releaseKey ?? null),
+          5000,
+        );
+        ctx.log(
+          answer.ok
+            ? `released ${options.name} on ${ctx.serverAddress}`
+            : `release of ${options.name} refused: ${answer.error}`,
+        );
       } catch (e) {
-        ctx.log(`could not release ${options.name} on ${ctx.serverAddress}: ${(e as Error).message} (the server job tears it down when its wait times out)`);
+        ctx.log(
+          `could not release ${options.name} on ${ctx.serverAddress}: ${(e as Error).message} (the server job tears it down when its wait times out)`,
+        );
       }
     };
     const described = (status as CoordinatorStatus | null)?.description ?? null;

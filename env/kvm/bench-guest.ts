@@ -13,7 +13,9 @@ const cold = mkdtempSync(join(tmpdir(), 'virtnet-guest-bench-'));
 try {
   const first = await ensureGuestImage({ cacheDir: cold });
   const second = await ensureGuestImage({ cacheDir: cold });
-  console.log(`kvm guest ${first.image.kernelPackage} ${first.image.kernelPackageVersion} (kernel ${first.image.kernelVersion}), image sha256 ${first.image.imageSha256}`);
+  console.log(
+    `kvm guest ${first.image.kernelPackage} ${first.image.kernelPackageVersion} (kernel ${first.image.kernelVersion}), image sha256 ${first.image.imageSha256}`,
+  );
   console.log(`  cold cache (download + unpack + initramfs): ${first.seconds.toFixed(1)} s (built: ${first.built})`);
   console.log(`  warm cache (inputs hashed, image found):     ${second.seconds.toFixed(2)} s (built: ${second.built})`);
 } finally {

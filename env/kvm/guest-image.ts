@@ -5,14 +5,35 @@
 // The result is cached under a key hashed from every input, so it is rebuilt only when one changes.
 
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mustRun, runCommand } from '../../actions/lib/core/proc.ts';
 import { hasPvhNote, payloadCandidates } from './vmlinux.ts';
 
 /** The modules eth0 needs, as the package ships them (it has no modules.dep). */
-export const VIRTIO_NET_MODULES = ['virtio_ring', 'virtio', 'virtio_pci_legacy_dev', 'virtio_pci_modern_dev', 'virtio_pci', 'failover', 'net_failover', 'virtio_net'] as const;
+export const VIRTIO_NET_MODULES = [
+  'virtio_ring',
+  'virtio',
+  'virtio_pci_legacy_dev',
+  'virtio_pci_modern_dev',
+  'virtio_pci',
+  'failover',
+  'net_failover',
+  'virtio_net',
+] as const;
 
 /**
  * Every NIC driver the guest carries: virtio-net, and e1000 for the kvm-e1000 variant (Debian's
@@ -54,7 +75,10 @@ export function moduleLoadOrder(depends: Record<string, string[]>): string[] {
     if (state.get(name) === 'done') return;
     if (state.get(name) === 'visiting') throw new Error(`module dependency cycle: ${[...path, name].join(' -> ')}`);
     const deps = depends[name];
-    if (deps === undefined) throw new Error(`module ${name} (needed by ${path.at(-1) ?? 'the guest'}) is not among the modules taken from the kernel package`);
+    if (deps === undefined)
+      throw new Error(
+        `module ${name} (needed by ${path.at(-1) ?? 'the guest'}) is not among the modules taken from the kernel package`,
+      );
     state.set(name, 'visiting');
     for (const d of deps) visit(d, [...path, name]);
     state.set(name, 'done');
@@ -65,7 +89,11 @@ export function moduleLoadOrder(depends: Record<string, string[]>): string[] {
 }
 
 export function parseModinfoDepends(output: string): string[] {
-  return output.trim().split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return output
+    .trim()
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /** The libraries `ldd` lists with a path (the vDSO has none and needs none). */
@@ -83,14 +111,18 @@ export function parseLdd(output: string): string[] {
 /** The package `linux-image-amd64` depends on: the kernel apt offers now. */
 export function kernelPackageFromDepends(output: string): string {
   const m = /Depends:\s*(linux-image-[0-9][^\s]*-amd64)\b/.exec(output);
-  if (!m) throw new Error(`could not find the kernel package that linux-image-amd64 depends on in apt-cache output: ${output.trim().slice(0, 200) || '(empty)'}`);
+  if (!m)
+    throw new Error(
+      `could not find the kernel package that linux-image-amd64 depends on in apt-cache output: ${output.trim().slice(0, 200) || '(empty)'}`,
+    );
   return m[1]!;
 }
 
 export function parseAptShow(output: string): { version: string; sha256: string } {
   const version = /^Version:\s*(\S+)/m.exec(output)?.[1];
   const sha256 = /^SHA256:\s*([0-9a-f]{64})/m.exec(output)?.[1];
-  if (!version || !sha256) throw new Error(`apt-cache show printed no Version/SHA256: ${output.trim().slice(0, 200) || '(empty)'}`);
+  if (!version || !sha256)
+    throw new Error(`apt-cache show printed no Version/SHA256: ${output.trim().slice(0, 200) || '(empty)'}`);
   return { version, sha256 };
 }
 
@@ -151,8 +183,20 @@ export function nicDriverFromConsole(console: string): string | null {
 }
 
 /** The kernel command line for a guest at `address` (ADDR/LEN or dhcp) behind `gateway`. */
-export function kernelCommandLine(options: { address: string; gateway: string | null; port: number; quiet: boolean }): string {
-  const words = ['console=ttyS0', 'panic=-1', 'oops=panic', ...(options.quiet ? ['quiet'] : []), `virtnet.ip=${options.address}`, `virtnet.port=${options.port}`];
+export function kernelCommandLine(options: {
+  address: string;
+  gateway: string | null;
+  port: number;
+  quiet: boolean;
+}): string {
+  const words = [
+    'console=ttyS0',
+    'panic=-1',
+    'oops=panic',
+    ...(options.quiet ? ['quiet'] : []),
+    `virtnet.ip=${options.address}`,
+    `virtnet.port=${options.port}`,
+  ];
   if (options.gateway) words.push(`virtnet.gw=${options.gateway}`);
   return words.join(' ');
 }
@@ -211,11 +255,17 @@ function sha256File(path: string): string {
 async function which(name: string): Promise<string> {
   const r = await runCommand(['sh', '-c', `command -v ${name}`], { timeoutMs: 5000 });
   const path = r.stdout.trim();
-  if (r.exitCode !== 0 || !path.startsWith('/')) throw new Error(`${name} is not installed (install-system-packages.sh installs it)`);
+  if (r.exitCode !== 0 || !path.startsWith('/'))
+    throw new Error(`${name} is not installed (install-system-packages.sh installs it)`);
   return path;
 }
 
-async function hostInputs(): Promise<{ busybox: string; netserver: string; libraries: string[]; hashes: Record<string, string> }> {
+async function hostInputs(): Promise<{
+  busybox: string;
+  netserver: string;
+  libraries: string[];
+  hashes: Record<string, string>;
+}> {
   const busybox = await which('busybox');
   const netserver = await which('netserver');
   const ldd = await mustRun(['ldd', netserver]);
@@ -255,7 +305,13 @@ async function resolveKernelPackage(root: string): Promise<{ name: string; versi
   const memo = join(root, 'apt-resolution.json');
   const stamp = aptListsStamp();
   try {
-    const m = JSON.parse(readFileSync(memo, 'utf8')) as { stamp: string; override: string | null; name: string; version: string; sha256: string };
+    const m = JSON.parse(readFileSync(memo, 'utf8')) as {
+      stamp: string;
+      override: string | null;
+      name: string;
+      version: string;
+      sha256: string;
+    };
     if (m.stamp === stamp && m.override === override) return { name: m.name, version: m.version, sha256: m.sha256 };
   } catch {
     // not remembered yet
@@ -269,7 +325,9 @@ async function resolveKernelPackage(root: string): Promise<{ name: string; versi
 }
 
 /** Builds the guest into `cacheDir/kvm-guest/<key>`, or returns the cached one. */
-export async function ensureGuestImage(options: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<BuiltGuest> {
+export async function ensureGuestImage(
+  options: { cacheDir?: string; log?: (line: string) => void } = {},
+): Promise<BuiltGuest> {
   const t0 = performance.now();
   const log = options.log ?? (() => {});
   const root = join(options.cacheDir ?? defaultCacheDir(), 'kvm-guest');
@@ -291,7 +349,8 @@ export async function ensureGuestImage(options: { cacheDir?: string; log?: (line
   const meta = join(dir, 'image.json');
   if (existsSync(meta)) {
     const image = JSON.parse(readFileSync(meta, 'utf8')) as GuestImage;
-    if (existsSync(image.kernel) && existsSync(image.initrd)) return { image, built: false, seconds: (performance.now() - t0) / 1000 };
+    if (existsSync(image.kernel) && existsSync(image.initrd))
+      return { image, built: false, seconds: (performance.now() - t0) / 1000 };
   }
   log(`kvm guest: building ${key} from ${pkg.name} ${pkg.version}`);
   const work = `${dir}.tmp-${process.pid}`;
@@ -303,18 +362,30 @@ export async function ensureGuestImage(options: { cacheDir?: string; log?: (line
     mkdirSync(extracted);
     // Only the kernel and the NIC modules: extracting the whole package costs more than the rest of the build.
     const wanted = ['./boot/vmlinuz-*', ...GUEST_NIC_MODULES.map((m) => `./lib/modules/*/${MODULE_PATHS[m]}`)];
-    await mustRun(['sh', '-c', `dpkg-deb --fsys-tarfile "$0" | tar -x -C "$1" --wildcards ${wanted.map((w) => `'${w}'`).join(' ')}`, deb, extracted], { timeoutMs: 300_000 });
+    await mustRun(
+      [
+        'sh',
+        '-c',
+        `dpkg-deb --fsys-tarfile "$0" | tar -x -C "$1" --wildcards ${wanted.map((w) => `'${w}'`).join(' ')}`,
+        deb,
+        extracted,
+      ],
+      { timeoutMs: 300_000 },
+    );
     const vmlinuz = (await mustRun(['sh', '-c', 'ls "$0"/boot/vmlinuz-*', extracted])).stdout.trim().split('\n')[0]!;
     const kernelVersion = basename(vmlinuz).replace(/^vmlinuz-/, '');
     const moduleDir = join(extracted, 'lib/modules', kernelVersion);
     const depends: Record<string, string[]> = {};
     for (const m of GUEST_NIC_MODULES) {
-      depends[m] = parseModinfoDepends((await mustRun(['modinfo', '-F', 'depends', join(moduleDir, MODULE_PATHS[m]!)])).stdout);
+      depends[m] = parseModinfoDepends(
+        (await mustRun(['modinfo', '-F', 'depends', join(moduleDir, MODULE_PATHS[m]!)])).stdout,
+      );
     }
     const order = moduleLoadOrder(depends);
 
     const rootfs = join(work, 'rootfs');
-    for (const d of ['bin', 'dev', 'proc', 'sys', 'tmp', 'etc', 'usr/bin', 'lib/modules']) mkdirSync(join(rootfs, d), { recursive: true });
+    for (const d of ['bin', 'dev', 'proc', 'sys', 'tmp', 'etc', 'usr/bin', 'lib/modules'])
+      mkdirSync(join(rootfs, d), { recursive: true });
     copyFileSync(host.busybox, join(rootfs, 'bin/busybox'));
     copyFileSync(host.netserver, join(rootfs, 'usr/bin/netserver'));
     for (const lib of host.libraries) {
@@ -324,18 +395,31 @@ export async function ensureGuestImage(options: { cacheDir?: string; log?: (line
     for (const m of order) copyFileSync(join(moduleDir, MODULE_PATHS[m]!), join(rootfs, 'lib/modules', `${m}.ko`));
     writeFileSync(join(rootfs, 'init'), initScript(order));
     writeFileSync(join(rootfs, 'etc/udhcpc.script'), UDHCPC_SCRIPT);
-    for (const f of ['init', 'etc/udhcpc.script', 'bin/busybox', 'usr/bin/netserver']) chmodSync(join(rootfs, f), 0o755);
+    for (const f of ['init', 'etc/udhcpc.script', 'bin/busybox', 'usr/bin/netserver'])
+      chmodSync(join(rootfs, f), 0o755);
     symlinkSync('busybox', join(rootfs, 'bin/sh'));
     const initrd = join(work, 'initrd.gz');
     // Fixed owners and times and a sorted list: the same inputs give the same bytes.
-    await mustRun(['sh', '-c', 'cd "$0" && find . -exec touch -h -d @0 {} + && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet | gzip -9n > "$1"', rootfs, initrd], { timeoutMs: 120_000 });
+    await mustRun(
+      [
+        'sh',
+        '-c',
+        'cd "$0" && find . -exec touch -h -d @0 {} + && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet | gzip -9n > "$1"',
+        rootfs,
+        initrd,
+      ],
+      { timeoutMs: 120_000 },
+    );
     const kernel = join(work, basename(vmlinuz));
     renameSync(vmlinuz, kernel);
     const pvh = await extractPvhVmlinux(kernel, join(work, 'vmlinux'));
     const bootKernel = pvh ?? kernel;
     rmSync(extracted, { recursive: true, force: true });
     rmSync(rootfs, { recursive: true, force: true });
-    const imageSha256 = createHash('sha256').update(readFileSync(bootKernel)).update(readFileSync(initrd)).digest('hex');
+    const imageSha256 = createHash('sha256')
+      .update(readFileSync(bootKernel))
+      .update(readFileSync(initrd))
+      .digest('hex');
     const image: GuestImage = {
       dir,
       key,
@@ -358,7 +442,9 @@ export async function ensureGuestImage(options: { cacheDir?: string; log?: (line
     for (const other of readdirSync(root)) {
       if (/^[0-9a-f]{16}$/.test(other) && other !== key) rmSync(join(root, other), { recursive: true, force: true });
     }
-    log(`kvm guest: built ${key} in ${image.buildSeconds.toFixed(1)} s (kernel ${kernelVersion}, image sha256 ${imageSha256.slice(0, 12)})`);
+    log(
+      `kvm guest: built ${key} in ${image.buildSeconds.toFixed(1)} s (kernel ${kernelVersion}, image sha256 ${imageSha256.slice(0, 12)})`,
+    );
     return { image, built: true, seconds: (performance.now() - t0) / 1000 };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -373,7 +459,16 @@ async function extractPvhVmlinux(bzImage: string, out: string): Promise<string |
   for (const candidate of payloadCandidates(readFileSync(bzImage))) {
     // The payload is followed by the rest of the image: the tool then complains of trailing data
     // after writing the whole kernel, so its exit status is not the test; the ELF header is.
-    await runCommand(['sh', '-c', `tail -c +${candidate.offset + 1} "$0" | ${candidate.command.join(' ')} > "$1" 2>/dev/null`, bzImage, out], { timeoutMs: 120_000 });
+    await runCommand(
+      [
+        'sh',
+        '-c',
+        `tail -c +${candidate.offset + 1} "$0" | ${candidate.command.join(' ')} > "$1" 2>/dev/null`,
+        bzImage,
+        out,
+      ],
+      { timeoutMs: 120_000 },
+    );
     if (existsSync(out) && hasPvhNote(readFileSync(out))) return out;
   }
   rmSync(out, { force: true });
@@ -381,15 +476,23 @@ async function extractPvhVmlinux(bzImage: string, out: string): Promise<string |
 }
 
 /** The kernel package, downloaded once and checked against apt's SHA256. */
-async function downloadPackage(debDir: string, pkg: { name: string; version: string; sha256: string }): Promise<string> {
+async function downloadPackage(
+  debDir: string,
+  pkg: { name: string; version: string; sha256: string },
+): Promise<string> {
   mkdirSync(debDir, { recursive: true });
   const file = join(debDir, `${pkg.name}_${pkg.version.replace(/:/g, '%3a')}_amd64.deb`);
   if (existsSync(file) && sha256File(file) === pkg.sha256) return file;
   // apt drops privileges to _apt for downloads when it can write the folder; let it.
   chmodSync(debDir, 0o777);
-  const r = await runCommand(['apt-get', 'download', '-q', `${pkg.name}=${pkg.version}`], { timeoutMs: 600_000, cwd: debDir });
+  const r = await runCommand(['apt-get', 'download', '-q', `${pkg.name}=${pkg.version}`], {
+    timeoutMs: 600_000,
+    cwd: debDir,
+  });
   if (r.exitCode !== 0 || !existsSync(file)) {
-    throw new Error(`could not download ${pkg.name} ${pkg.version} with apt-get download (is Debian's package mirror reachable?): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+    throw new Error(
+      `could not download ${pkg.name} ${pkg.version} with apt-get download (is Debian's package mirror reachable?): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`,
+    );
   }
   const got = sha256File(file);
   if (got !== pkg.sha256) {

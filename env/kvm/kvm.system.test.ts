@@ -35,10 +35,12 @@ async function leftovers(index: number): Promise<string[]> {
   const g = testbedLayout(index).guestNetwork;
   const found: string[] = [];
   for (const name of [g.bridge, g.tap]) {
-    if ((await runCommand(['ip', 'link', 'show', 'dev', name], { timeoutMs: 5000 })).exitCode === 0) found.push(`link ${name}`);
+    if ((await runCommand(['ip', 'link', 'show', 'dev', name], { timeoutMs: 5000 })).exitCode === 0)
+      found.push(`link ${name}`);
   }
   const saved = await runCommand(['iptables-save'], { timeoutMs: 10_000 });
-  for (const line of saved.stdout.split('\n')) if (new RegExp(`--comment ${ruleComment(index)}(\\s|$)`).test(line)) found.push(`rule ${line}`);
+  for (const line of saved.stdout.split('\n'))
+    if (new RegExp(`--comment ${ruleComment(index)}(\\s|$)`).test(line)) found.push(`rule ${line}`);
   const qemu = await runCommand(['pgrep', '-f', `ifname=${g.tap},`], { timeoutMs: 5000 });
   for (const pid of qemu.stdout.trim().split('\n').filter(Boolean)) found.push(`qemu ${pid}`);
   return found;
@@ -53,14 +55,19 @@ const missing = requireService('root', rootMissing());
 describe.skipIf(missing !== null)(`kvm: Linux guest on QEMU (TCG here), real testbed${skipNote(missing)}`, () => {
   it('a run killed with SIGKILL leaves QEMU, tap, bridge and port maps; cleanup removes them; the resumed run completes, marked TCG, and leaves nothing', async () => {
     const out = join(work, 'run');
-    const child = spawn(process.execPath, [CLI, 'run', '--plan', 'quick', '--env', 'kvm', '--index', String(runIndex), '--out', out, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'run', '--plan', 'quick', '--env', 'kvm', '--index', String(runIndex), '--out', out, '--no-report'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
       // Bounded: the boot plus one measurement, well inside two minutes even on a loaded machine.
-      for (let i = 0; i < 600 && !/\[1\/8\] kvm/.test(output) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 600 && !/\[1\/8\] kvm/.test(output) && child.exitCode === null; i++)
+        await new Promise((r) => setTimeout(r, 200));
       expect(output, output).toMatch(/\[1\/8\] kvm/);
     } finally {
       child.kill('SIGKILL');
@@ -87,7 +94,9 @@ describe.skipIf(missing !== null)(`kvm: Linux guest on QEMU (TCG here), real tes
     expect(kvm.summary).toMatch(/TCG software emulation \(NOT KVM/);
     expect(kvm.details.kernelVersion).toMatch(/^6\.1\.0-\d+-amd64$/);
     expect(kvm.details.guestImageSha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(kvm.details.vhostNet).toMatch(/^(on \(vhost auto\)|off \(vhost auto: \/dev\/vhost-net is missing on this host\))$/);
+    expect(kvm.details.vhostNet).toMatch(
+      /^(on \(vhost auto\)|off \(vhost auto: \/dev\/vhost-net is missing on this host\))$/,
+    );
     expect(kvm.details.nic).toBe('virtio (QEMU device virtio-net-pci)');
     expect(kvm.details.guestNicDriver).toBe('virtio_net');
     expect(kvm.variant).toEqual({ base: 'kvm', options: { nic: 'virtio', vhost: 'auto' } });
@@ -105,13 +114,18 @@ describe.skipIf(missing !== null)(`kvm: Linux guest on QEMU (TCG here), real tes
 
   it('SIGTERM while the guest boots stops the run and tears the guest down', async () => {
     const out = join(work, 'sigterm');
-    const child = spawn(process.execPath, [CLI, 'run', '--plan', 'quick', '--env', 'kvm', '--index', String(runIndex), '--out', out, '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'run', '--plan', 'quick', '--env', 'kvm', '--index', String(runIndex), '--out', out, '--no-report'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      for (let i = 0; i < 300 && !/kvm: booting under/.test(output) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 300 && !/kvm: booting under/.test(output) && child.exitCode === null; i++)
+        await new Promise((r) => setTimeout(r, 100));
       expect(output, output).toMatch(/kvm: booting under (TCG|KVM)/);
       expect((await leftovers(runIndex)).some((l) => l.startsWith('qemu '))).toBe(true);
       child.kill('SIGTERM');
@@ -145,7 +159,9 @@ describe.skipIf(missing !== null)(`kvm: Linux guest on QEMU (TCG here), real tes
     );
     expect(error).toBeInstanceOf(EnvironmentError);
     const e = error as EnvironmentError;
-    expect(e.message).toMatch(/^kvm: kvm guest: the guest failed to boot: "Kernel panic - not syncing: VFS: Unable to mount root fs/);
+    expect(e.message).toMatch(
+      /^kvm: kvm guest: the guest failed to boot: "Kernel panic - not syncing: VFS: Unable to mount root fs/,
+    );
     expect(e.logFile).toBe(join(logDir, 'kvm-console.log'));
     expect(e.message).toContain(`(console log: ${e.logFile})`);
     expect(readFileSync(e.logFile!, 'utf8')).toMatch(/Kernel panic - not syncing: VFS: Unable to mount root fs/);

@@ -4,15 +4,43 @@
 
 import { existsSync } from 'node:fs';
 import { runCommand } from '../../actions/lib/core/proc.ts';
-import { type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
-import { cleanupQemuGuests, consoleText, type GuestLaunch, qemuVersionFrom, startQemuGuest, vhostRefusal } from '../qemu/guest.ts';
+import {
+  type EnvironmentContext,
+  type EnvironmentDriver,
+  EnvironmentError,
+  type StartedEnvironment,
+} from '../../actions/lib/measure/environment.ts';
+import {
+  cleanupQemuGuests,
+  consoleText,
+  type GuestLaunch,
+  qemuVersionFrom,
+  startQemuGuest,
+  vhostRefusal,
+} from '../qemu/guest.ts';
 import type { GuestOptions } from '../variants.ts';
-import { ensureGuestImage, GUEST_READY_MARKER, type GuestImage, kernelCommandLine, nicDriverFromConsole } from './guest-image.ts';
+import {
+  ensureGuestImage,
+  GUEST_READY_MARKER,
+  type GuestImage,
+  kernelCommandLine,
+  nicDriverFromConsole,
+} from './guest-image.ts';
 
 /** Console lines after which the guest cannot come up: give up at once instead of at the timeout. */
 export const LINUX_FAILURE_MARKERS = [/Kernel panic - not syncing/, /virtnet-init: no eth0/];
 
-export function linuxGuestLaunch(image: Pick<GuestImage, 'kernel' | 'initrd'>, options: { port: number; extraAppend?: string; readyMarker?: RegExp; dhcp?: boolean; name?: string; base?: string } & Partial<GuestOptions>): GuestLaunch {
+export function linuxGuestLaunch(
+  image: Pick<GuestImage, 'kernel' | 'initrd'>,
+  options: {
+    port: number;
+    extraAppend?: string;
+    readyMarker?: RegExp;
+    dhcp?: boolean;
+    name?: string;
+    base?: string;
+  } & Partial<GuestOptions>,
+): GuestLaunch {
   return {
     name: options.name ?? 'kvm',
     base: options.base ?? 'kvm',
@@ -23,7 +51,12 @@ export function linuxGuestLaunch(image: Pick<GuestImage, 'kernel' | 'initrd'>, o
       kernel: image.kernel,
       initrd: image.initrd,
       append: [
-        kernelCommandLine({ address: options.dhcp ? 'dhcp' : `${plan.guestAddress}/${plan.prefixLength}`, gateway: options.dhcp ? null : plan.bridgeAddress, port: options.port, quiet: true }),
+        kernelCommandLine({
+          address: options.dhcp ? 'dhcp' : `${plan.guestAddress}/${plan.prefixLength}`,
+          gateway: options.dhcp ? null : plan.bridgeAddress,
+          port: options.port,
+          quiet: true,
+        }),
         ...(options.extraAppend ? [options.extraAppend] : []),
       ].join(' '),
     }),
@@ -49,11 +82,17 @@ export interface KvmEnvironmentOptions extends Partial<GuestOptions> {
 async function available(options: Partial<GuestOptions> = {}) {
   const r = await runCommand(['qemu-system-x86_64', '--version'], { timeoutMs: 10_000 }).catch((e: Error) => e);
   if (r instanceof Error) return { ok: false as const, reason: `QEMU is not installed: ${r.message}` };
-  if (process.getuid?.() !== 0) return { ok: false as const, reason: 'the guest network (bridge, tap, iptables port maps) needs root' };
-  if (!existsSync('/dev/net/tun')) return { ok: false as const, reason: '/dev/net/tun is missing: QEMU cannot open a tap device' };
+  if (process.getuid?.() !== 0)
+    return { ok: false as const, reason: 'the guest network (bridge, tap, iptables port maps) needs root' };
+  if (!existsSync('/dev/net/tun'))
+    return { ok: false as const, reason: '/dev/net/tun is missing: QEMU cannot open a tap device' };
   for (const tool of ['busybox', 'netserver', 'cpio', 'iptables', 'apt-get']) {
     const w = await runCommand(['sh', '-c', `command -v ${tool}`], { timeoutMs: 5000 });
-    if (w.exitCode !== 0) return { ok: false as const, reason: `${tool} is not installed (npm run reproduce installs the system packages)` };
+    if (w.exitCode !== 0)
+      return {
+        ok: false as const,
+        reason: `${tool} is not installed (npm run reproduce installs the system packages)`,
+      };
   }
   const vhostRefused = vhostRefusal(options.vhost);
   if (vhostRefused) return { ok: false as const, reason: vhostRefused };
@@ -61,7 +100,11 @@ async function available(options: Partial<GuestOptions> = {}) {
 }
 
 /** Test seam: the boot of a real run, with a kernel command line or marker changed to provoke failures. */
-export async function startKvm(ctx: EnvironmentContext, overrides: { extraAppend?: string; readyMarker?: RegExp } = {}, options: KvmEnvironmentOptions = {}): Promise<StartedEnvironment> {
+export async function startKvm(
+  ctx: EnvironmentContext,
+  overrides: { extraAppend?: string; readyMarker?: RegExp } = {},
+  options: KvmEnvironmentOptions = {},
+): Promise<StartedEnvironment> {
   const name = options.name ?? 'kvm';
   const started = performance.now();
   let built;
@@ -71,7 +114,10 @@ export async function startKvm(ctx: EnvironmentContext, overrides: { extraAppend
     throw new EnvironmentError(`${name}: could not build the guest: ${(e as Error).message}`);
   }
   const image = built.image;
-  const guest = await startQemuGuest(ctx, linuxGuestLaunch(image, { port: ctx.ports.control, name, nic: options.nic, vhost: options.vhost, ...overrides }));
+  const guest = await startQemuGuest(
+    ctx,
+    linuxGuestLaunch(image, { port: ctx.ports.control, name, nic: options.nic, vhost: options.vhost, ...overrides }),
+  );
   const tcg = guest.accelerator.accelerator === 'tcg';
   const version = await qemuVersion();
   return {
@@ -91,7 +137,9 @@ export async function startKvm(ctx: EnvironmentContext, overrides: { extraAppend
         guestModules: image.modules.join(' '),
         guestNicDriver: nicDriverFromConsole(consoleText(guest.consoleLog)) ?? 'unknown (not on the console)',
         guestNetserver: image.netserver,
-        guestBuild: built.built ? `built in ${built.seconds.toFixed(1)} s` : `cached (built ${image.builtAt} in ${image.buildSeconds.toFixed(1)} s)`,
+        guestBuild: built.built
+          ? `built in ${built.seconds.toFixed(1)} s`
+          : `cached (built ${image.builtAt} in ${image.buildSeconds.toFixed(1)} s)`,
       },
       accelerator: guest.accelerator.accelerator,
       // Until netserver answers; a guest build on a cold cache is reported in details, not here.

@@ -41,7 +41,10 @@ export function hasPvhNote(elf: Uint8Array): boolean {
       const namesz = b.readUInt32LE(at);
       const descsz = b.readUInt32LE(at + 4);
       const type = b.readUInt32LE(at + 8);
-      const name = b.subarray(at + 12, at + 12 + namesz).toString('latin1').replace(/\0+$/, '');
+      const name = b
+        .subarray(at + 12, at + 12 + namesz)
+        .toString('latin1')
+        .replace(/\0+$/, '');
       if (name === 'Xen' && type === XEN_ELFNOTE_PHYS32_ENTRY) return true;
       at += 12 + Math.ceil(namesz / 4) * 4 + Math.ceil(descsz / 4) * 4;
     }

@@ -43,15 +43,29 @@ describe('PVH note', () => {
   });
 
   it('says no without it, and for files that are not 64-bit ELF', () => {
-    expect(hasPvhNote(elfWithNotes([{ name: 'Xen', type: 6, desc: [1] }, { name: 'GNU', type: 18, desc: [1, 2, 3, 4] }]))).toBe(false);
-    expect(hasPvhNote(Buffer.from('MZ this is a bzImage, not an ELF file, padded out to sixty-four bytes....'))).toBe(false);
+    expect(
+      hasPvhNote(
+        elfWithNotes([
+          { name: 'Xen', type: 6, desc: [1] },
+          { name: 'GNU', type: 18, desc: [1, 2, 3, 4] },
+        ]),
+      ),
+    ).toBe(false);
+    expect(hasPvhNote(Buffer.from('MZ this is a bzImage, not an ELF file, padded out to sixty-four bytes....'))).toBe(
+      false,
+    );
     expect(hasPvhNote(Buffer.alloc(10))).toBe(false);
   });
 });
 
 describe('bzImage payload', () => {
   it('lists compressed payloads by position', () => {
-    const image = Buffer.concat([Buffer.alloc(100), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(50), Buffer.from([0x1f, 0x8b, 0x08, 0x00])]);
+    const image = Buffer.concat([
+      Buffer.alloc(100),
+      Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
+      Buffer.alloc(50),
+      Buffer.from([0x1f, 0x8b, 0x08, 0x00]),
+    ]);
     expect(payloadCandidates(image).map((c) => [c.name, c.offset, c.command.join(' ')])).toEqual([
       ['xz', 100, 'xz -dc'],
       ['gzip', 156, 'gzip -dc'],

@@ -2,7 +2,12 @@
 // The baseline every other environment is normalised against (the paper's "local").
 
 import { Daemon, killOrphanedDaemons, mustRun, runCommand, waitUntil } from '../../actions/lib/core/proc.ts';
-import { type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
+import {
+  type EnvironmentContext,
+  type EnvironmentDriver,
+  EnvironmentError,
+  type StartedEnvironment,
+} from '../../actions/lib/measure/environment.ts';
 import { join } from 'node:path';
 import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 
@@ -23,8 +28,16 @@ async function start(ctx: EnvironmentContext): Promise<StartedEnvironment> {
   // forking a child per test, so stopping it by PID leaves nothing behind.
   const argv = ['netserver', '-D', '-f', '-4', '-L', ctx.serverAddress, '-p', String(ctx.ports.control)];
   const index = ctx.settings.testbedIndex;
-  const daemon = new Daemon(argv, { label: 'native:netserver', testbedIndex: index !== undefined && /^\d+$/.test(index) ? Number(index) : undefined });
-  const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data, dataAddress: ctx.serverAddress };
+  const daemon = new Daemon(argv, {
+    label: 'native:netserver',
+    testbedIndex: index !== undefined && /^\d+$/.test(index) ? Number(index) : undefined,
+  });
+  const endpoint = {
+    address: ctx.serverAddress,
+    controlPort: ctx.ports.control,
+    dataPort: ctx.ports.data,
+    dataAddress: ctx.serverAddress,
+  };
   const stop = async () => {
     await daemon.stop();
   };

@@ -41,9 +41,15 @@ export function checkZip(step: CheckZipStep): void {
   if (!existsSync(step.file)) throw new Error(`${step.name}: ${step.file} does not exist`);
   const files = readZipFiles(readFileSync(step.file), step.file);
   const outside = filesOutside(files, step.topFolder);
-  if (outside.length > 0) throw new Error(`${step.name}: ${step.file} has files outside ${step.topFolder}: ${outside.slice(0, 3).join(', ')}`);
+  if (outside.length > 0)
+    throw new Error(
+      `${step.name}: ${step.file} has files outside ${step.topFolder}: ${outside.slice(0, 3).join(', ')}`,
+    );
   const actual = contentSha256(files);
-  if (actual !== step.contentSha256) throw new Error(`${step.name}: ${step.file} has content sha256 ${actual}, expected ${step.contentSha256} (not the pinned source)`);
+  if (actual !== step.contentSha256)
+    throw new Error(
+      `${step.name}: ${step.file} has content sha256 ${actual}, expected ${step.contentSha256} (not the pinned source)`,
+    );
 }
 
 async function executeStep(step: BuildStep): Promise<void> {
@@ -65,7 +71,8 @@ function describeStep(step: BuildStep): string {
   return `content sha256 of ${step.file} = ${step.contentSha256}`;
 }
 
-const CACHE_ADVICE = 'Check who else can write the OSv image cache; delete the entry (or fix its owner and mode) to let the next build replace it.';
+const CACHE_ADVICE =
+  'Check who else can write the OSv image cache; delete the entry (or fix its owner and mode) to let the next build replace it.';
 
 /**
  * True when the image and its metadata are there and were built from exactly this plan's inputs.
@@ -78,11 +85,17 @@ export function isCachedOsvImage(plan: OsvBuildPlan): boolean {
   const metadata = JSON.parse(readFileSync(plan.metadataFile, 'utf8')) as OsvImageMetadata;
   if (metadata.key !== plan.key) return false;
   const actual = sha256File(plan.image);
-  if (metadata.imageSha256 !== actual) throw new UntrustedPathError(`OSv image cache: ${plan.image} has sha256 ${actual}, but ${plan.metadataFile} recorded ${metadata.imageSha256 ?? 'none'} when it was built: refusing to use it. ${CACHE_ADVICE}`);
+  if (metadata.imageSha256 !== actual)
+    throw new UntrustedPathError(
+      `OSv image cache: ${plan.image} has sha256 ${actual}, but ${plan.metadataFile} recorded ${metadata.imageSha256 ?? 'none'} when it was built: refusing to use it. ${CACHE_ADVICE}`,
+    );
   return true;
 }
 
-export async function executeOsvBuild(plan: OsvBuildPlan, log: (line: string) => void = console.error): Promise<{ image: string; cached: boolean; seconds: number }> {
+export async function executeOsvBuild(
+  plan: OsvBuildPlan,
+  log: (line: string) => void = console.error,
+): Promise<{ image: string; cached: boolean; seconds: number }> {
   const t0 = performance.now();
   if (isCachedOsvImage(plan)) {
     log(`osv image: cached ${plan.image} (key ${plan.key})`);
@@ -105,7 +118,12 @@ export async function executeOsvBuild(plan: OsvBuildPlan, log: (line: string) =>
   }
   renameSync(`${plan.image}.partial`, plan.image);
   const buildSeconds = (performance.now() - t0) / 1000;
-  const metadata: OsvImageMetadata = { ...plan.metadata, builtAt: new Date().toISOString(), buildSeconds, imageSha256: sha256File(plan.image) };
+  const metadata: OsvImageMetadata = {
+    ...plan.metadata,
+    builtAt: new Date().toISOString(),
+    buildSeconds,
+    imageSha256: sha256File(plan.image),
+  };
   writeFileSync(plan.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
   log(`osv image: built ${plan.image} in ${buildSeconds.toFixed(0)} s`);
   return { image: plan.image, cached: false, seconds: buildSeconds };

@@ -61,9 +61,31 @@ export const OSV_SUBMODULES = ['external/x64/acpica', 'musl_0.9.12', 'musl_1.2.1
  * but refuses Debian 12, so the list is given here (measured on Debian 12).
  */
 export const OSV_BUILD_PACKAGES = [
-  'build-essential', 'git', 'libboost-all-dev', 'libedit-dev', 'libyaml-cpp-dev', 'genromfs', 'python3-dpkt', 'python3-requests',
-  'gawk', 'flex', 'bison', 'autoconf', 'automake', 'libtool', 'lua5.3', 'liblua5.3-dev', 'pax-utils', 'python3-pyelftools',
-  'qemu-system-x86', 'qemu-utils', 'libssl-dev', 'libncurses-dev', 'wget', 'unzip', 'ca-certificates',
+  'build-essential',
+  'git',
+  'libboost-all-dev',
+  'libedit-dev',
+  'libyaml-cpp-dev',
+  'genromfs',
+  'python3-dpkt',
+  'python3-requests',
+  'gawk',
+  'flex',
+  'bison',
+  'autoconf',
+  'automake',
+  'libtool',
+  'lua5.3',
+  'liblua5.3-dev',
+  'pax-utils',
+  'python3-pyelftools',
+  'qemu-system-x86',
+  'qemu-utils',
+  'libssl-dev',
+  'libncurses-dev',
+  'wget',
+  'unzip',
+  'ca-certificates',
 ] as const;
 
 /**
@@ -203,7 +225,8 @@ export function metadataPathFor(image: string): string {
 }
 
 function checkCommit(commit: string, what: string): string {
-  if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`${what}: expected a full 40-hex-digit commit, got ${JSON.stringify(commit)}`);
+  if (!/^[0-9a-f]{40}$/.test(commit))
+    throw new Error(`${what}: expected a full 40-hex-digit commit, got ${JSON.stringify(commit)}`);
   return commit;
 }
 
@@ -211,7 +234,13 @@ function checkCommit(commit: string, what: string): string {
 export function installedCheck(packages: readonly string[]): string[] {
   // dpkg-query prints "ii" for an installed package, other states otherwise, and an error for an
   // unknown one: anything but "ii" lines means something is missing.
-  return ['sh', '-c', 'test -z "$(dpkg-query -W -f=\'${db:Status-Abbrev}\\n\' "$@" 2>&1 | grep -v "^ii")"', 'installed', ...packages];
+  return [
+    'sh',
+    '-c',
+    'test -z "$(dpkg-query -W -f=\'${db:Status-Abbrev}\\n\' "$@" 2>&1 | grep -v "^ii")"',
+    'installed',
+    ...packages,
+  ];
 }
 
 /** Where the netperf zip is downloaded when no local copy is given. */
@@ -226,29 +255,56 @@ function netperfSteps(request: OsvBuildRequest, zip: string, tools: string): Bui
     steps.push({
       kind: 'run',
       name: `download netperf ${PINNED_NETPERF.version}`,
-      argv: ['sh', '-c', 'mkdir -p "$(dirname "$0")" && wget -nv -O "$0.partial" "$1" && mv -- "$0.partial" "$0"', zip, PINNED_NETPERF.url],
+      argv: [
+        'sh',
+        '-c',
+        'mkdir -p "$(dirname "$0")" && wget -nv -O "$0.partial" "$1" && mv -- "$0.partial" "$0"',
+        zip,
+        PINNED_NETPERF.url,
+      ],
       cwd: request.outDir,
       skipIfExists: zip,
     });
   }
   steps.push(
-    { kind: 'check-zip', name: `check the netperf ${PINNED_NETPERF.version} source`, file: zip, topFolder: PINNED_NETPERF.topFolder, contentSha256: PINNED_NETPERF.contentSha256 },
-    { kind: 'write', name: 'install the wget stand-in for the build', path: join(tools, 'wget'), text: WGET_STAND_IN, mode: 0o755 },
+    {
+      kind: 'check-zip',
+      name: `check the netperf ${PINNED_NETPERF.version} source`,
+      file: zip,
+      topFolder: PINNED_NETPERF.topFolder,
+      contentSha256: PINNED_NETPERF.contentSha256,
+    },
+    {
+      kind: 'write',
+      name: 'install the wget stand-in for the build',
+      path: join(tools, 'wget'),
+      text: WGET_STAND_IN,
+      mode: 0o755,
+    },
     // GET runs only while apps/netperf has no usr.manifest: clean it so the image's netserver is
     // always built from the checked source, never left over from an earlier build.
-    { kind: 'run', name: 'clean the netperf app', argv: ['git', '-C', 'apps', 'clean', '-ffdxq', '--', 'netperf'], cwd: request.sourceDir },
+    {
+      kind: 'run',
+      name: 'clean the netperf app',
+      argv: ['git', '-C', 'apps', 'clean', '-ffdxq', '--', 'netperf'],
+      cwd: request.sourceDir,
+    },
   );
   return steps;
 }
 
 export function osvBuildPlan(request: OsvBuildRequest): OsvBuildPlan {
-  if (!OSV_VARIANTS.includes(request.variant)) throw new Error(`OSv variant: expected one of ${OSV_VARIANTS.join(', ')}, got ${JSON.stringify(request.variant)}`);
-  if (!Number.isInteger(request.jobs) || request.jobs < 1 || request.jobs > 256) throw new Error(`OSv build: jobs ${request.jobs} out of range (1..256)`);
+  if (!OSV_VARIANTS.includes(request.variant))
+    throw new Error(`OSv variant: expected one of ${OSV_VARIANTS.join(', ')}, got ${JSON.stringify(request.variant)}`);
+  if (!Number.isInteger(request.jobs) || request.jobs < 1 || request.jobs > 256)
+    throw new Error(`OSv build: jobs ${request.jobs} out of range (1..256)`);
   const commit = checkCommit(request.commit ?? PINNED_OSV.commit, 'OSv commit');
   const appsCommit = checkCommit(request.appsCommit ?? PINNED_OSV.appsCommit, 'osv-apps commit');
   const repository = request.repository ?? PINNED_OSV.repository;
-  if (request.variant === 'host-netserver' && !request.hostNetserverSha256) throw new Error('OSv variant host-netserver: the host netserver sha256 is needed for the cache key');
-  if (request.variant === 'host-netserver' && request.netperfZip) throw new Error('OSv variant host-netserver: a netperf zip is used only by the netperf-app variant');
+  if (request.variant === 'host-netserver' && !request.hostNetserverSha256)
+    throw new Error('OSv variant host-netserver: the host netserver sha256 is needed for the cache key');
+  if (request.variant === 'host-netserver' && request.netperfZip)
+    throw new Error('OSv variant host-netserver: a netperf zip is used only by the netperf-app variant');
   const netperfApp = request.variant === 'netperf-app';
   const commandLine = commandLineFor(request.variant);
   const inputs = {
@@ -260,20 +316,33 @@ export function osvBuildPlan(request: OsvBuildRequest): OsvBuildPlan {
     packages: OSV_BUILD_PACKAGES,
     commandLine,
     fs: 'rofs',
-    ...(netperfApp ? { netperf: { version: PINNED_NETPERF.version, contentSha256: PINNED_NETPERF.contentSha256 } } : {}),
+    ...(netperfApp
+      ? { netperf: { version: PINNED_NETPERF.version, contentSha256: PINNED_NETPERF.contentSha256 } }
+      : {}),
     ...(request.variant === 'host-netserver' ? { hostNetserverSha256: request.hostNetserverSha256 } : {}),
   };
   const key = createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
   const src = request.sourceDir;
   const out = request.outDir;
   const jobs = `-j${request.jobs}`;
-  const run = (name: string, argv: string[], cwd = src, extra: Partial<RunStep> = {}): RunStep => ({ kind: 'run', name, argv, cwd, ...extra });
+  const run = (name: string, argv: string[], cwd = src, extra: Partial<RunStep> = {}): RunStep => ({
+    kind: 'run',
+    name,
+    argv,
+    cwd,
+    ...extra,
+  });
   // Both apt steps are skipped when every package is installed already, so a machine that has
   // them builds without a package mirror.
   const packagesInstalled = { skipIfSucceeds: installedCheck(OSV_BUILD_PACKAGES) };
   const steps: BuildStep[] = [
     run('update the package lists', ['apt-get', 'update'], out, packagesInstalled),
-    run('install build packages', ['apt-get', 'install', '-y', '--no-install-recommends', ...OSV_BUILD_PACKAGES], out, packagesInstalled),
+    run(
+      'install build packages',
+      ['apt-get', 'install', '-y', '--no-install-recommends', ...OSV_BUILD_PACKAGES],
+      out,
+      packagesInstalled,
+    ),
     run('clone OSv', ['git', 'clone', '--no-checkout', repository, src], out, { skipIfExists: join(src, '.git') }),
     run('fetch the pinned commit', ['git', 'fetch', 'origin', commit]),
     run('check out the pinned commit', ['git', 'checkout', '--force', '--detach', commit]),
@@ -282,7 +351,12 @@ export function osvBuildPlan(request: OsvBuildRequest): OsvBuildPlan {
     // fetch and check out exactly that commit in apps/.
     run('select the osv-apps commit', ['git', 'update-index', '--cacheinfo', `160000,${appsCommit},apps`]),
     run('init submodules', ['git', 'submodule', 'update', '--init', '--force', ...OSV_SUBMODULES]),
-    run('check the apps submodule', ['sh', '-c', 'test "$(git -C apps rev-parse HEAD)" = "$0" || { echo "apps is at $(git -C apps rev-parse HEAD), expected $0" >&2; exit 1; }', appsCommit]),
+    run('check the apps submodule', [
+      'sh',
+      '-c',
+      'test "$(git -C apps rev-parse HEAD)" = "$0" || { echo "apps is at $(git -C apps rev-parse HEAD), expected $0" >&2; exit 1; }',
+      appsCommit,
+    ]),
   ];
   const tools = join(out, 'build-tools');
   const zip = request.netperfZip ?? netperfDownloadPath(out);
@@ -300,8 +374,20 @@ export function osvBuildPlan(request: OsvBuildRequest): OsvBuildPlan {
       run('build the OSv kernel', ['./scripts/build', jobs, 'fs=rofs', 'image=empty']),
       // manifest_from_host.sh calls lddtree, a Python script that needs the distribution's
       // python3-pyelftools: a python3 from a version manager earlier on PATH lacks it.
-      run('manifest of the host netserver', ['env', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', './scripts/manifest_from_host.sh', '-w', 'netserver']),
-      run('build the image with the host netserver', ['./scripts/build', jobs, 'fs=rofs', 'image=empty', '--append-manifest']),
+      run('manifest of the host netserver', [
+        'env',
+        'PATH=/usr/sbin:/usr/bin:/sbin:/bin',
+        './scripts/manifest_from_host.sh',
+        '-w',
+        'netserver',
+      ]),
+      run('build the image with the host netserver', [
+        './scripts/build',
+        jobs,
+        'fs=rofs',
+        'image=empty',
+        '--append-manifest',
+      ]),
       run('set the command line', ['./scripts/imgedit.py', 'setargs', 'build/last/usr.img', commandLine]),
     );
   }
@@ -327,7 +413,15 @@ export function osvBuildPlan(request: OsvBuildRequest): OsvBuildPlan {
         ? `netperf ${PINNED_NETPERF.version} (HewlettPackard/netperf tag ${PINNED_NETPERF.tag}, content sha256 ${PINNED_NETPERF.contentSha256}) built by the OSv netperf app`
         : `the host's netserver (sha256 ${request.hostNetserverSha256})`,
       ...(netperfApp
-        ? { netperfSource: { version: PINNED_NETPERF.version, tag: PINNED_NETPERF.tag, commit: PINNED_NETPERF.commit, contentSha256: PINNED_NETPERF.contentSha256, from: request.netperfZip ? ('local file' as const) : ('download' as const) } }
+        ? {
+            netperfSource: {
+              version: PINNED_NETPERF.version,
+              tag: PINNED_NETPERF.tag,
+              commit: PINNED_NETPERF.commit,
+              contentSha256: PINNED_NETPERF.contentSha256,
+              from: request.netperfZip ? ('local file' as const) : ('download' as const),
+            },
+          }
         : {}),
       fs: 'rofs',
     },

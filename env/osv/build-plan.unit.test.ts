@@ -2,7 +2,18 @@
 // steps, cache key.
 
 import { describe, expect, it } from 'vitest';
-import { type BuildStep, commandLineFor, metadataPathFor, netperfDownloadPath, OSV_BUILD_PACKAGES, OSV_SUBMODULES, osvBuildPlan, PINNED_NETPERF, PINNED_OSV, type RunStep } from './build-plan.ts';
+import {
+  type BuildStep,
+  commandLineFor,
+  metadataPathFor,
+  netperfDownloadPath,
+  OSV_BUILD_PACKAGES,
+  OSV_SUBMODULES,
+  osvBuildPlan,
+  PINNED_NETPERF,
+  PINNED_OSV,
+  type RunStep,
+} from './build-plan.ts';
 import { imageFormat, NO_IMAGE_REASON, osvEnvironment, osvImageSetting } from './osv.ts';
 
 const request = { sourceDir: '/b/osv', outDir: '/b/images', jobs: 2 };
@@ -30,7 +41,9 @@ describe('OSv build plan', () => {
       `/b/osv$ git checkout --force --detach ${PINNED_OSV.commit}`,
       '/b/osv$ git update-index --cacheinfo 160000,2347c09a7fb55e6e13474a83339d6f4e26e43c85,apps',
       '/b/osv$ git submodule update --init --force external/x64/acpica musl_0.9.12 musl_1.2.1 kbuild apps',
-      expect.stringMatching(/^\/b\/osv\$ sh -c test "\$\(git -C apps rev-parse HEAD\)" = "\$0" .* 2347c09a7fb55e6e13474a83339d6f4e26e43c85$/),
+      expect.stringMatching(
+        /^\/b\/osv\$ sh -c test "\$\(git -C apps rev-parse HEAD\)" = "\$0" .* 2347c09a7fb55e6e13474a83339d6f4e26e43c85$/,
+      ),
       `/b/images$ sh -c mkdir -p "$(dirname "$0")" && wget -nv -O "$0.partial" "$1" && mv -- "$0.partial" "$0" ${zip} ${PINNED_NETPERF.url}`,
       `check ${zip} under netperf-netperf-2.7.0/ = 9e987c3eafaca58911b1833f36b75b277e7dd3d3cba0c2b0a215334cfb6525a3`,
       'write /b/images/build-tools/wget (755)',
@@ -45,16 +58,27 @@ describe('OSv build plan', () => {
     expect(run.find((s) => s.name.startsWith('download netperf'))!.skipIfExists).toBe(zip);
     expect(plan.image).toBe(`/b/images/osv-netperf-app-${plan.key}.img`);
     expect(plan.metadataFile).toBe(`${plan.image}.virtnet.json`);
-    expect(plan.metadata).toMatchObject({ osvCommit: PINNED_OSV.commit, osvVersion: 'v0.57.0-398-g0e34e4dc', appsCommit: PINNED_OSV.appsCommit, commandLine: '--rootfs=rofs /tools/netserver.so -D -4 -f', fs: 'rofs', variant: 'netperf-app' });
+    expect(plan.metadata).toMatchObject({
+      osvCommit: PINNED_OSV.commit,
+      osvVersion: 'v0.57.0-398-g0e34e4dc',
+      appsCommit: PINNED_OSV.appsCommit,
+      commandLine: '--rootfs=rofs /tools/netserver.so -D -4 -f',
+      fs: 'rofs',
+      variant: 'netperf-app',
+    });
   });
 
   it('updates the package lists before installing, unless every package is there', () => {
-    for (const plan of [osvBuildPlan({ ...request, variant: 'netperf-app' }), osvBuildPlan({ ...request, variant: 'host-netserver', hostNetserverSha256: 'd'.repeat(64) })]) {
+    for (const plan of [
+      osvBuildPlan({ ...request, variant: 'netperf-app' }),
+      osvBuildPlan({ ...request, variant: 'host-netserver', hostNetserverSha256: 'd'.repeat(64) }),
+    ]) {
       const argv = runSteps(plan.steps).map((s) => s.argv.slice(0, 2).join(' '));
       expect(argv.indexOf('apt-get update')).toBe(0);
       expect(argv.indexOf('apt-get install')).toBe(1);
       // Both skipped only when every build package is installed already.
-      for (const step of runSteps(plan.steps).slice(0, 2)) expect(step.skipIfSucceeds?.slice(4)).toEqual([...OSV_BUILD_PACKAGES]);
+      for (const step of runSteps(plan.steps).slice(0, 2))
+        expect(step.skipIfSucceeds?.slice(4)).toEqual([...OSV_BUILD_PACKAGES]);
     }
   });
 
@@ -77,7 +101,9 @@ describe('OSv build plan', () => {
     // The commit OSv itself records is known but not the default: it is not in the public history copied.
     expect(PINNED_OSV.recordedAppsCommit).toBe('b2d53b348c15ee1c1a05b1f23fe4f4702dc9cbef');
     expect(pinned.metadata.appsCommit).not.toBe(PINNED_OSV.recordedAppsCommit);
-    expect(() => osvBuildPlan({ ...request, variant: 'netperf-app', appsCommit: '2347c09a' })).toThrow('osv-apps commit: expected a full 40-hex-digit commit, got "2347c09a"');
+    expect(() => osvBuildPlan({ ...request, variant: 'netperf-app', appsCommit: '2347c09a' })).toThrow(
+      'osv-apps commit: expected a full 40-hex-digit commit, got "2347c09a"',
+    );
   });
 
   it('builds netperf from the pinned, checked source, from a download or a local file, handed to OSv by the wget stand-in', () => {
@@ -88,16 +114,32 @@ describe('OSv build plan', () => {
     expect(downloads(local.steps)).toBe(0);
     expect(downloads(downloaded.steps)).toBe(1);
     const check = local.steps.find((s) => s.kind === 'check-zip');
-    expect(check).toMatchObject({ file: '/copies/netperf.zip', topFolder: 'netperf-netperf-2.7.0/', contentSha256: PINNED_NETPERF.contentSha256 });
+    expect(check).toMatchObject({
+      file: '/copies/netperf.zip',
+      topFolder: 'netperf-netperf-2.7.0/',
+      contentSha256: PINNED_NETPERF.contentSha256,
+    });
     const build = runSteps(local.steps).find((s) => s.name === 'build OSv with the netperf app')!;
     expect(local.steps.indexOf(check!)).toBeLessThan(local.steps.indexOf(build));
-    expect(build.env).toEqual({ VIRTNET_NETPERF_URL: 'https://codeload.github.com/HewlettPackard/netperf/zip/netperf-2.7.0', VIRTNET_NETPERF_ZIP: '/copies/netperf.zip' });
+    expect(build.env).toEqual({
+      VIRTNET_NETPERF_URL: 'https://codeload.github.com/HewlettPackard/netperf/zip/netperf-2.7.0',
+      VIRTNET_NETPERF_ZIP: '/copies/netperf.zip',
+    });
     expect(build.pathPrepend).toBe('/b/images/build-tools');
-    expect(local.steps.find((s) => s.kind === 'write')).toMatchObject({ path: '/b/images/build-tools/wget', mode: 0o755 });
+    expect(local.steps.find((s) => s.kind === 'write')).toMatchObject({
+      path: '/b/images/build-tools/wget',
+      mode: 0o755,
+    });
     // The content is the input, not where it came from.
     expect(local.key).toBe(downloaded.key);
     expect(local.inputs.netperf).toEqual({ version: '2.7.0', contentSha256: PINNED_NETPERF.contentSha256 });
-    expect(local.metadata.netperfSource).toEqual({ version: '2.7.0', tag: 'netperf-2.7.0', commit: PINNED_NETPERF.commit, contentSha256: PINNED_NETPERF.contentSha256, from: 'local file' });
+    expect(local.metadata.netperfSource).toEqual({
+      version: '2.7.0',
+      tag: 'netperf-2.7.0',
+      commit: PINNED_NETPERF.commit,
+      contentSha256: PINNED_NETPERF.contentSha256,
+      from: 'local file',
+    });
     expect(downloaded.metadata.netperfSource?.from).toBe('download');
     expect(local.metadata.netperf).toContain(PINNED_NETPERF.contentSha256);
     // The host-netserver variant uses no netperf source at all.
@@ -113,7 +155,9 @@ describe('OSv build plan', () => {
     expect(argv).toContain(manifest);
     expect(argv).toContain('./scripts/build -j2 fs=rofs image=empty --append-manifest');
     expect(argv).toContain('./scripts/imgedit.py setargs build/last/usr.img --rootfs=rofs /netserver -D -4 -f');
-    expect(argv.indexOf(manifest)).toBeLessThan(argv.indexOf('./scripts/build -j2 fs=rofs image=empty --append-manifest'));
+    expect(argv.indexOf(manifest)).toBeLessThan(
+      argv.indexOf('./scripts/build -j2 fs=rofs image=empty --append-manifest'),
+    );
     expect(plan.metadata.netperf).toContain('d'.repeat(64));
     expect(commandLineFor('host-netserver')).toBe('--rootfs=rofs /netserver -D -4 -f');
   });
@@ -129,11 +173,24 @@ describe('OSv build plan', () => {
   });
 
   it('refuses bad requests with a clear message', () => {
-    expect(() => osvBuildPlan({ ...request, variant: 'zfs' as never })).toThrow('OSv variant: expected one of netperf-app, host-netserver, got "zfs"');
-    expect(() => osvBuildPlan({ ...request, variant: 'netperf-app', commit: 'v0.57.0' })).toThrow('OSv commit: expected a full 40-hex-digit commit, got "v0.57.0"');
+    expect(() => osvBuildPlan({ ...request, variant: 'zfs' as never })).toThrow(
+      'OSv variant: expected one of netperf-app, host-netserver, got "zfs"',
+    );
+    expect(() => osvBuildPlan({ ...request, variant: 'netperf-app', commit: 'v0.57.0' })).toThrow(
+      'OSv commit: expected a full 40-hex-digit commit, got "v0.57.0"',
+    );
     expect(() => osvBuildPlan({ ...request, variant: 'netperf-app', jobs: 0 })).toThrow('jobs 0 out of range');
-    expect(() => osvBuildPlan({ ...request, variant: 'host-netserver' })).toThrow('the host netserver sha256 is needed');
-    expect(() => osvBuildPlan({ ...request, variant: 'host-netserver', hostNetserverSha256: 'd'.repeat(64), netperfZip: '/x.zip' })).toThrow('a netperf zip is used only by the netperf-app variant');
+    expect(() => osvBuildPlan({ ...request, variant: 'host-netserver' })).toThrow(
+      'the host netserver sha256 is needed',
+    );
+    expect(() =>
+      osvBuildPlan({
+        ...request,
+        variant: 'host-netserver',
+        hostNetserverSha256: 'd'.repeat(64),
+        netperfZip: '/x.zip',
+      }),
+    ).toThrow('a netperf zip is used only by the netperf-app variant');
   });
 });
 
@@ -144,8 +201,13 @@ describe('OSv driver inputs', () => {
     try {
       expect(osvImageSetting({})).toBeNull();
       expect(await osvEnvironment.available({})).toEqual({ ok: false, reason: NO_IMAGE_REASON });
-      expect(NO_IMAGE_REASON).toBe('no OSv image given (set --osv-image or VIRTNET_OSV_IMAGE; build one with scripts/build-osv-image.ts, see env/osv/README.md)');
-      expect(await osvEnvironment.available({ osvImage: '/nonexistent/usr.img' })).toEqual({ ok: false, reason: 'the OSv image /nonexistent/usr.img does not exist' });
+      expect(NO_IMAGE_REASON).toBe(
+        'no OSv image given (set --osv-image or VIRTNET_OSV_IMAGE; build one with scripts/build-osv-image.ts, see env/osv/README.md)',
+      );
+      expect(await osvEnvironment.available({ osvImage: '/nonexistent/usr.img' })).toEqual({
+        ok: false,
+        reason: 'the OSv image /nonexistent/usr.img does not exist',
+      });
     } finally {
       if (saved !== undefined) process.env.VIRTNET_OSV_IMAGE = saved;
     }

@@ -28,9 +28,12 @@ afterAll(async () => {
 async function leftovers(): Promise<string[]> {
   const g = testbedLayout(index).guestNetwork;
   const found: string[] = [];
-  for (const name of [g.bridge, g.tap]) if ((await runCommand(['ip', 'link', 'show', 'dev', name], { timeoutMs: 5000 })).exitCode === 0) found.push(`link ${name}`);
+  for (const name of [g.bridge, g.tap])
+    if ((await runCommand(['ip', 'link', 'show', 'dev', name], { timeoutMs: 5000 })).exitCode === 0)
+      found.push(`link ${name}`);
   const saved = await runCommand(['iptables-save'], { timeoutMs: 10_000 });
-  for (const line of saved.stdout.split('\n')) if (line.includes(`--comment ${ruleComment(index)} `)) found.push(`rule ${line}`);
+  for (const line of saved.stdout.split('\n'))
+    if (line.includes(`--comment ${ruleComment(index)} `)) found.push(`rule ${line}`);
   for (const pattern of [`ifname=${g.tap},`, `udhcpd -f .*${g.bridge}`]) {
     const p = await runCommand(['pgrep', '-f', pattern], { timeoutMs: 5000 });
     for (const pid of p.stdout.trim().split('\n').filter(Boolean)) found.push(`process ${pid} (${pattern})`);
@@ -61,14 +64,22 @@ describe.skipIf(missing !== null)(`osv driver (needs root for the guest network)
     const { ctx, clientPrefix } = await context({});
     const { image } = await ensureGuestImage();
     // The stand-in asks for DHCP like OSv; netserver's own start line is OSv's ready marker too.
-    const boot = { kind: 'kernel' as const, kernel: image.kernel, initrd: image.initrd, append: kernelCommandLine({ address: 'dhcp', gateway: null, port: 12865, quiet: true }) };
+    const boot = {
+      kind: 'kernel' as const,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      append: kernelCommandLine({ address: 'dhcp', gateway: null, port: 12865, quiet: true }),
+    };
     const started = await startOsv(ctx, { boot });
     try {
       expect(started.description.accelerator).toMatch(/^(tcg|kvm)$/);
       expect(started.description.details.guestAddressing).toMatch(/^DHCP from busybox udhcpd/);
       expect(started.description.details.qemuCommand).toContain(`ifname=vnet${index}tap`);
       expect(started.description.details.qemuCommand).toContain('virtio-rng-pci');
-      const args = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, started.endpoint, { testLengthSeconds: 1, confidence: null });
+      const args = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, started.endpoint, {
+        testLengthSeconds: 1,
+        confidence: null,
+      });
       const r = await runCommand([...clientPrefix, 'netperf', ...args], { timeoutMs: 30_000 });
       expect(r.exitCode, r.stderr).toBe(0);
       expect(parseNetperfOutput(r.stdout).throughputMbps).toBeGreaterThan(1);
@@ -90,7 +101,11 @@ describe.skipIf(missing !== null)(`osv driver (needs root for the guest network)
     try {
       expect(started.description.details.osvImageSha256).toMatch(/^[0-9a-f]{64}$/);
       for (const test of ['TCP_STREAM', 'UDP_STREAM'] as const) {
-        const args = netperfArgs(test === 'TCP_STREAM' ? { test, messageSize: 131072, sendSocketSize: 16100 } : { test, messageSize: 1450 }, started.endpoint, { testLengthSeconds: 2, confidence: null });
+        const args = netperfArgs(
+          test === 'TCP_STREAM' ? { test, messageSize: 131072, sendSocketSize: 16100 } : { test, messageSize: 1450 },
+          started.endpoint,
+          { testLengthSeconds: 2, confidence: null },
+        );
         const r = await runCommand([...clientPrefix, 'netperf', ...args], { timeoutMs: 30_000 });
         expect(r.exitCode, r.stderr).toBe(0);
         expect(parseNetperfOutput(r.stdout).throughputMbps).toBeGreaterThan(1);

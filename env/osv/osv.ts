@@ -8,8 +8,21 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { runCommand } from '../../actions/lib/core/proc.ts';
 import { untrustedPathProblem } from '../../actions/lib/core/trusted-path.ts';
-import { type Availability, type EnvironmentContext, type EnvironmentDriver, EnvironmentError, type StartedEnvironment } from '../../actions/lib/measure/environment.ts';
-import { cleanupQemuGuests, type GuestLaunch, portablePath, qemuVersionFrom, startQemuGuest, vhostRefusal } from '../qemu/guest.ts';
+import {
+  type Availability,
+  type EnvironmentContext,
+  type EnvironmentDriver,
+  EnvironmentError,
+  type StartedEnvironment,
+} from '../../actions/lib/measure/environment.ts';
+import {
+  cleanupQemuGuests,
+  type GuestLaunch,
+  portablePath,
+  qemuVersionFrom,
+  startQemuGuest,
+  vhostRefusal,
+} from '../qemu/guest.ts';
 import type { GuestOptions } from '../variants.ts';
 import type { BootSpec } from '../qemu/qemu-command.ts';
 import { type OsvImageMetadata, metadataPathFor } from './build-plan.ts';
@@ -19,7 +32,8 @@ export const OSV_READY_MARKER = /Starting netserver with host/;
 /** OSv's fatal messages: an abort, or an app that is not in the image. */
 export const OSV_FAILURE_MARKERS = [/^Aborted/m, /Failed to load object/, /Kernel panic/];
 
-export const NO_IMAGE_REASON = 'no OSv image given (set --osv-image or VIRTNET_OSV_IMAGE; build one with scripts/build-osv-image.ts, see env/osv/README.md)';
+export const NO_IMAGE_REASON =
+  'no OSv image given (set --osv-image or VIRTNET_OSV_IMAGE; build one with scripts/build-osv-image.ts, see env/osv/README.md)';
 
 export function osvImageSetting(settings: Record<string, string>): string | null {
   return settings.osvImage ?? process.env.VIRTNET_OSV_IMAGE ?? null;
@@ -77,7 +91,8 @@ async function available(settings: Record<string, string>, options: OsvEnvironme
   if (!existsSync(image)) return { ok: false, reason: `the OSv image ${image} does not exist` };
   const r = await runCommand(['qemu-system-x86_64', '--version'], { timeoutMs: 10_000 }).catch((e: Error) => e);
   if (r instanceof Error) return { ok: false, reason: `QEMU is not installed: ${r.message}` };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'the guest network (bridge, tap, iptables port maps, DHCP) needs root' };
+  if (process.getuid?.() !== 0)
+    return { ok: false, reason: 'the guest network (bridge, tap, iptables port maps, DHCP) needs root' };
   return { ok: true };
 }
 
@@ -85,20 +100,35 @@ async function available(settings: Record<string, string>, options: OsvEnvironme
  * Test seam: `boot` replaces the OSv image boot (a test boots the Linux guest asking for DHCP in
  * its place, to exercise readiness and teardown where no OSv image exists).
  */
-export async function startOsv(ctx: EnvironmentContext, overrides: { boot?: BootSpec; readyMarker?: RegExp } = {}, options: OsvEnvironmentOptions = {}): Promise<StartedEnvironment> {
+export async function startOsv(
+  ctx: EnvironmentContext,
+  overrides: { boot?: BootSpec; readyMarker?: RegExp } = {},
+  options: OsvEnvironmentOptions = {},
+): Promise<StartedEnvironment> {
   const started = performance.now();
   const image = osvImageSetting(ctx.settings);
   if (!overrides.boot) {
     if (!image) throw new EnvironmentError(`osv: ${NO_IMAGE_REASON}`);
     if (!existsSync(image)) throw new EnvironmentError(`osv: the OSv image ${image} does not exist`);
     // Images live in a cache that outlives jobs: boot only one nobody else could have swapped.
-    const untrusted = [image, metadataPathFor(image)].filter(existsSync).map((p) => untrustedPathProblem(p)).find(Boolean);
-    if (untrusted) throw new EnvironmentError(`osv: ${untrusted}: refusing to boot it (another user could have altered it)`);
+    const untrusted = [image, metadataPathFor(image)]
+      .filter(existsSync)
+      .map((p) => untrustedPathProblem(p))
+      .find(Boolean);
+    if (untrusted)
+      throw new EnvironmentError(`osv: ${untrusted}: refusing to boot it (another user could have altered it)`);
   }
-  const boot: BootSpec = overrides.boot ?? { kind: 'disk', image: image!, format: imageFormat(readFileSync(image!).subarray(0, 4)) };
+  const boot: BootSpec = overrides.boot ?? {
+    kind: 'disk',
+    image: image!,
+    format: imageFormat(readFileSync(image!).subarray(0, 4)),
+  };
   const meta = image && !overrides.boot ? readImageMetadata(image) : null;
   const imageSha256 = boot.kind === 'disk' ? await sha256OfFile(boot.image) : 'not an OSv image (test boot)';
-  if (meta?.imageSha256 && meta.imageSha256 !== imageSha256) throw new EnvironmentError(`osv: the image ${image} has sha256 ${imageSha256}, but its build metadata recorded ${meta.imageSha256}: it changed after it was built; rebuild it (scripts/build-osv-image.ts)`);
+  if (meta?.imageSha256 && meta.imageSha256 !== imageSha256)
+    throw new EnvironmentError(
+      `osv: the image ${image} has sha256 ${imageSha256}, but its build metadata recorded ${meta.imageSha256}: it changed after it was built; rebuild it (scripts/build-osv-image.ts)`,
+    );
   const launch = osvGuestLaunch(boot, options);
   if (overrides.readyMarker) launch.readyMarker = overrides.readyMarker;
   const guest = await startQemuGuest(ctx, launch);

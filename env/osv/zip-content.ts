@@ -43,7 +43,8 @@ export function readZipFiles(zip: Buffer, what: string): ZipFile[] {
   const files: ZipFile[] = [];
   let at = directoryOffset;
   for (let i = 0; i < count; i++) {
-    if (at + 46 > zip.length || zip.readUInt32LE(at) !== CENTRAL_ENTRY) throw new Error(`${what}: central directory entry ${i} is damaged`);
+    if (at + 46 > zip.length || zip.readUInt32LE(at) !== CENTRAL_ENTRY)
+      throw new Error(`${what}: central directory entry ${i} is damaged`);
     const madeBy = zip.readUInt16LE(at + 4);
     const flags = zip.readUInt16LE(at + 8);
     const method = zip.readUInt16LE(at + 10);
@@ -59,14 +60,16 @@ export function readZipFiles(zip: Buffer, what: string): ZipFile[] {
     at += 46 + nameLength + extraLength + commentLength;
     if (path.endsWith('/')) continue;
     if (flags & 0x1) throw new Error(`${what}: ${path} is encrypted`);
-    if (localOffset + 30 > zip.length || zip.readUInt32LE(localOffset) !== LOCAL_HEADER) throw new Error(`${what}: local header of ${path} is damaged`);
+    if (localOffset + 30 > zip.length || zip.readUInt32LE(localOffset) !== LOCAL_HEADER)
+      throw new Error(`${what}: local header of ${path} is damaged`);
     const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
     const stored = zip.subarray(dataStart, dataStart + compressedSize);
     let content: Buffer;
     if (method === 0) content = Buffer.from(stored);
     else if (method === 8) content = inflateRawSync(stored);
     else throw new Error(`${what}: ${path} uses compression method ${method} (only stored and deflated are supported)`);
-    if (content.length !== size || crc32(content) !== crc) throw new Error(`${what}: ${path} does not match its recorded size and CRC (damaged archive)`);
+    if (content.length !== size || crc32(content) !== crc)
+      throw new Error(`${what}: ${path} does not match its recorded size and CRC (damaged archive)`);
     files.push({ path, mode: modeOf(madeBy, externalAttributes), content });
   }
   return files;
@@ -74,7 +77,10 @@ export function readZipFiles(zip: Buffer, what: string): ZipFile[] {
 
 /** The manifest the content hash is taken over: one line `<mode> <sha256> <path>` per file, sorted by path. */
 export function contentManifest(files: readonly { path: string; mode: string; content: Buffer }[]): string {
-  const lines = files.map((f) => ({ path: f.path, line: `${f.mode} ${createHash('sha256').update(f.content).digest('hex')} ${f.path}\n` }));
+  const lines = files.map((f) => ({
+    path: f.path,
+    line: `${f.mode} ${createHash('sha256').update(f.content).digest('hex')} ${f.path}\n`,
+  }));
   lines.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
   return lines.map((l) => l.line).join('');
 }

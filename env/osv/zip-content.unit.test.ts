@@ -13,7 +13,10 @@ const work = mkdtempSync(join(tmpdir(), 'virtnet-zip-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const repo = join(work, 'repo');
-const git = (...args: string[]): Buffer => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.org', '-C', repo, ...args], { maxBuffer: 64 << 20 });
+const git = (...args: string[]): Buffer =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.org', '-C', repo, ...args], {
+    maxBuffer: 64 << 20,
+  });
 
 mkdirSync(join(repo, 'src', 'deep'), { recursive: true });
 writeFileSync(join(repo, 'README'), 'netperf stand-in\n');
@@ -45,7 +48,13 @@ function manifestFromTree(): string {
 describe('zip content hash', () => {
   it('reads the files of a git archive zip with their modes, and hashes what the git tree holds', () => {
     const files = readZipFiles(archive(), 'v1.zip');
-    expect(files.map((f) => `${f.mode} ${f.path}`).sort()).toEqual(['100644 proj-v1/README', '100644 proj-v1/src/a-b.c', '100644 proj-v1/src/deep/big.c', '100755 proj-v1/configure', '120000 proj-v1/src/link.c']);
+    expect(files.map((f) => `${f.mode} ${f.path}`).sort()).toEqual([
+      '100644 proj-v1/README',
+      '100644 proj-v1/src/a-b.c',
+      '100644 proj-v1/src/deep/big.c',
+      '100755 proj-v1/configure',
+      '120000 proj-v1/src/link.c',
+    ]);
     expect(files.find((f) => f.path.endsWith('link.c'))!.content.toString()).toBe('deep/big.c');
     expect(contentManifest(files)).toBe(manifestFromTree());
     expect(contentSha256(files)).toMatch(/^[0-9a-f]{64}$/);
@@ -63,18 +72,24 @@ describe('zip content hash', () => {
   it('changes when one byte or one mode changes', () => {
     const files = readZipFiles(archive(), 'v1.zip');
     const base = contentSha256(files);
-    const edited = files.map((f) => (f.path.endsWith('README') ? { ...f, content: Buffer.from('netperf stand-In\n') } : f));
+    const edited = files.map((f) =>
+      f.path.endsWith('README') ? { ...f, content: Buffer.from('netperf stand-In\n') } : f,
+    );
     const moded = files.map((f) => (f.path.endsWith('README') ? { ...f, mode: '100755' as const } : f));
     expect(contentSha256(edited)).not.toBe(base);
     expect(contentSha256(moded)).not.toBe(base);
   });
 
   it('refuses what is not a zip, and a damaged one, naming it', () => {
-    expect(() => readZipFiles(Buffer.from('not a zip at all, just some text that is long enough'), 'notes.txt')).toThrow('notes.txt: not a zip archive (no end-of-central-directory record)');
+    expect(() =>
+      readZipFiles(Buffer.from('not a zip at all, just some text that is long enough'), 'notes.txt'),
+    ).toThrow('notes.txt: not a zip archive (no end-of-central-directory record)');
     const stored = archive('-0');
     const at = stored.indexOf('netperf stand-in');
     const damaged = Buffer.from(stored);
     damaged[at] = 'N'.charCodeAt(0);
-    expect(() => readZipFiles(damaged, 'damaged.zip')).toThrow('damaged.zip: proj-v1/README does not match its recorded size and CRC (damaged archive)');
+    expect(() => readZipFiles(damaged, 'damaged.zip')).toThrow(
+      'damaged.zip: proj-v1/README does not match its recorded size and CRC (damaged archive)',
+    );
   });
 });

@@ -30,13 +30,19 @@ export function hardwareVirtualizationFlags(cpuinfo: string): string[] {
   return [...found].sort();
 }
 
-export function chooseAccelerator(request: AcceleratorRequest, host: { cpuinfo: string; kvmDevice: boolean }): AcceleratorChoice {
+export function chooseAccelerator(
+  request: AcceleratorRequest,
+  host: { cpuinfo: string; kvmDevice: boolean },
+): AcceleratorChoice {
   const flags = hardwareVirtualizationFlags(host.cpuinfo);
   const hardware = flags.length > 0;
   const what = `${hardware ? `CPU flag ${flags.join('/')}` : 'no vmx/svm CPU flag'}, ${host.kvmDevice ? '/dev/kvm present' : 'no /dev/kvm'}`;
   if (request === 'tcg') return { accelerator: 'tcg', reason: `TCG requested (${what})` };
   if (request === 'kvm') {
-    if (!host.kvmDevice) throw new Error(`accelerator kvm requested but this machine has no /dev/kvm (${what}); ask for tcg or auto instead`);
+    if (!host.kvmDevice)
+      throw new Error(
+        `accelerator kvm requested but this machine has no /dev/kvm (${what}); ask for tcg or auto instead`,
+      );
     return { accelerator: 'kvm', reason: `KVM requested (${what})` };
   }
   if (hardware && host.kvmDevice) return { accelerator: 'kvm', reason: `auto: ${what}` };

@@ -28,7 +28,8 @@ export function udhcpdConfig(plan: GuestNetworkPlan, leaseFile: string): string 
 }
 
 export function prefixToNetmask(prefixLength: number): string {
-  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > 32) throw new Error(`prefix length ${prefixLength} is out of range (0..32)`);
+  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > 32)
+    throw new Error(`prefix length ${prefixLength} is out of range (0..32)`);
   const bits = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
   return [24, 16, 8, 0].map((s) => (bits >>> s) & 0xff).join('.');
 }

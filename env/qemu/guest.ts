@@ -10,11 +10,16 @@ import type { Endpoint } from '../../actions/lib/measure/netperf.ts';
 import { type EnvironmentContext, EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { type AcceleratorChoice, chooseAccelerator, parseAcceleratorRequest } from './accelerator.ts';
 import { removeDhcpFiles, startDhcpServer } from './dhcp.ts';
-import { cleanupGuestNetworks, type GuestNetworkPlan, guestNetworkDown, guestNetworkPlan, guestNetworkUp } from './network.ts';
+import {
+  cleanupGuestNetworks,
+  type GuestNetworkPlan,
+  guestNetworkDown,
+  guestNetworkPlan,
+  guestNetworkUp,
+} from './network.ts';
 import { type BootSpec, buildQemuCommand, type GuestNic, NIC_DEVICES, type NetSpec } from './qemu-command.ts';
 import { readRegularFile } from '../../actions/lib/core/safe-read.ts';
 import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
-
 
 /**
  * A path as the manifest records it: relative to the working directory when inside it, so a run
@@ -67,7 +72,9 @@ export const VHOST_NET_DEVICE = '/dev/vhost-net';
 
 /** Why a guest that asks for vhost-net cannot have it here, or null when it can. */
 export function vhostUnavailableReason(hasDevice: boolean = existsSync(VHOST_NET_DEVICE)): string | null {
-  return hasDevice ? null : `${VHOST_NET_DEVICE} is missing: this host's kernel has no vhost_net (load it with modprobe vhost_net where it is built as a module)`;
+  return hasDevice
+    ? null
+    : `${VHOST_NET_DEVICE} is missing: this host's kernel has no vhost_net (load it with modprobe vhost_net where it is built as a module)`;
 }
 
 /** Why a guest environment asking for `request` cannot start here (its available() says so), or null. */
@@ -95,9 +102,13 @@ export function hostAcceleratorFacts(): { cpuinfo: string; kvmDevice: boolean } 
 
 export function testbedIndexSetting(settings: Record<string, string>): number {
   const raw = settings.testbedIndex;
-  if (raw === undefined) throw new Error('QEMU guest: settings.testbedIndex is missing: the guest network is derived from the testbed index');
+  if (raw === undefined)
+    throw new Error(
+      'QEMU guest: settings.testbedIndex is missing: the guest network is derived from the testbed index',
+    );
   const index = Number(raw);
-  if (!Number.isInteger(index) || index < 0 || index > 63) throw new Error(`QEMU guest: testbed index ${JSON.stringify(raw)} is not a whole number from 0 to 63`);
+  if (!Number.isInteger(index) || index < 0 || index > 63)
+    throw new Error(`QEMU guest: testbed index ${JSON.stringify(raw)} is not a whole number from 0 to 63`);
   return index;
 }
 
@@ -124,7 +135,9 @@ export function consoleText(path: string): string {
 function vhostDetail(request: VhostRequest, nic: GuestNic, vhost: boolean): string {
   if (vhost) return `on (vhost ${request})`;
   if (request === 'off') return 'off (vhost off)';
-  return nic === 'virtio' ? `off (vhost auto: ${VHOST_NET_DEVICE} is missing on this host)` : `off (vhost auto: the ${nic} NIC cannot use vhost-net)`;
+  return nic === 'virtio'
+    ? `off (vhost auto: ${VHOST_NET_DEVICE} is missing on this host)`
+    : `off (vhost auto: the ${nic} NIC cannot use vhost-net)`;
 }
 
 /** The console line holding `pattern`, without the kernel's timestamp. */
@@ -135,7 +148,12 @@ export function lineMatching(text: string, pattern: RegExp): string {
 
 /** The last lines of the console, for error messages. */
 function tail(text: string, lines = 6): string {
-  return text.trimEnd().split('\n').slice(-lines).map((l) => l.trimEnd()).join(' | ');
+  return text
+    .trimEnd()
+    .split('\n')
+    .slice(-lines)
+    .map((l) => l.trimEnd())
+    .join(' | ');
 }
 
 export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunch): Promise<RunningGuest> {
@@ -176,12 +194,35 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
       vhost = decideVhost(vhostRequest, nic, facts.vhostNet);
       net = { kind: 'tap', tap: plan.tap, mac: plan.mac, vhost };
     } else {
-      if (vhostRequest === 'on') throw new Error('vhost-net was asked for (vhost on), but the user-mode network has no tap for it: use --guest-network tap');
-      const forwards = plan.portMaps.map((m) => ({ protocol: m.protocol, hostAddress: ctx.serverAddress, port: m.port }));
-      net = { kind: 'user', mac: plan.mac, network: `${plan.bridgeAddress.replace(/\.1$/, '.0')}/${plan.prefixLength}`, hostAddress: plan.bridgeAddress, guestAddress: plan.guestAddress, forwards };
+      if (vhostRequest === 'on')
+        throw new Error(
+          'vhost-net was asked for (vhost on), but the user-mode network has no tap for it: use --guest-network tap',
+        );
+      const forwards = plan.portMaps.map((m) => ({
+        protocol: m.protocol,
+        hostAddress: ctx.serverAddress,
+        port: m.port,
+      }));
+      net = {
+        kind: 'user',
+        mac: plan.mac,
+        network: `${plan.bridgeAddress.replace(/\.1$/, '.0')}/${plan.prefixLength}`,
+        hostAddress: plan.bridgeAddress,
+        guestAddress: plan.guestAddress,
+        forwards,
+      };
     }
     if (launch.dhcp && mode === 'tap') dhcp = startDhcpServer(plan, launch.name);
-    const argv = buildQemuCommand({ boot: launch.boot(plan), accelerator: accelerator.accelerator, memoryMb: launch.memoryMb, cpus: launch.cpus, net, nic, consoleLog, rng: launch.rng });
+    const argv = buildQemuCommand({
+      boot: launch.boot(plan),
+      accelerator: accelerator.accelerator,
+      memoryMb: launch.memoryMb,
+      cpus: launch.cpus,
+      net,
+      nic,
+      consoleLog,
+      rng: launch.rng,
+    });
     ctx.log(`${launch.name}: booting under ${accelerator.accelerator.toUpperCase()} (${accelerator.reason})`);
     const started = performance.now();
     qemu = new Daemon(argv, { label: `${launch.base ?? launch.name}:qemu`, testbedIndex: index });
@@ -202,7 +243,8 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
           const text = consoleText(consoleLog);
           const failure = launch.failureMarkers.find((m) => m.test(text));
           if (failure) return `the guest failed to boot: ${JSON.stringify(lineMatching(text, failure))}`;
-          if (!q.running) return `QEMU exited (${q.child.exitCode ?? q.child.signalCode}) before netserver answered: ${q.output.trim() || tail(text) || '(no output)'}`;
+          if (!q.running)
+            return `QEMU exited (${q.child.exitCode ?? q.child.signalCode}) before netserver answered: ${q.output.trim() || tail(text) || '(no output)'}`;
           if (d && !d.running) return `the DHCP server exited: ${d.output.trim() || '(no output)'}`;
           return null;
         },
@@ -210,13 +252,20 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
     ).catch((e: Error) => {
       if (!/not ready after/.test(e.message)) throw e;
       const text = consoleText(consoleLog);
-      throw new Error(markerSeen ? `${e.message} (the console showed the ready marker, but netserver did not answer on ${endpoint.address}:${endpoint.controlPort})` : `${e.message} (no ready marker ${launch.readyMarker} on the console${text ? `; last lines: ${tail(text, 3)}` : ''})`);
+      throw new Error(
+        markerSeen
+          ? `${e.message} (the console showed the ready marker, but netserver did not answer on ${endpoint.address}:${endpoint.controlPort})`
+          : `${e.message} (no ready marker ${launch.readyMarker} on the console${text ? `; last lines: ${tail(text, 3)}` : ''})`,
+      );
     });
     const bootSeconds = (performance.now() - started) / 1000;
     const details: Record<string, string> = {
       accelerator: accelerator.accelerator,
       acceleratorReason: accelerator.reason,
-      network: mode === 'tap' ? `tap ${plan.tap} on bridge ${plan.bridge} (${plan.bridgeAddress}/${plan.prefixLength}), guest ${plan.guestAddress}, DNAT ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}` : `QEMU user-mode network, host forwards ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}`,
+      network:
+        mode === 'tap'
+          ? `tap ${plan.tap} on bridge ${plan.bridge} (${plan.bridgeAddress}/${plan.prefixLength}), guest ${plan.guestAddress}, DNAT ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}`
+          : `QEMU user-mode network, host forwards ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}`,
       nic: `${nic} (QEMU device ${NIC_DEVICES[nic]})`,
       vhostNet: mode === 'user' ? 'not applicable (user-mode network)' : vhostDetail(vhostRequest, nic, vhost),
       guestMac: plan.mac,

@@ -50,9 +50,11 @@ export function ruleComment(index: number): string {
 /** The port maps netperf needs: its control connection, and the data port for TCP and UDP tests. */
 export function netperfPortMaps(ports: { control: number; data: number }): PortMap[] {
   for (const [what, p] of Object.entries(ports)) {
-    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`guest network: ${what} port ${p} is not a port number (1..65535)`);
+    if (!Number.isInteger(p) || p < 1 || p > 65535)
+      throw new Error(`guest network: ${what} port ${p} is not a port number (1..65535)`);
   }
-  if (ports.control === ports.data) throw new Error(`guest network: control and data port are both ${ports.control}; netperf needs two ports`);
+  if (ports.control === ports.data)
+    throw new Error(`guest network: control and data port are both ${ports.control}; netperf needs two ports`);
   return [
     { protocol: 'tcp', port: ports.control },
     { protocol: 'tcp', port: ports.data },
@@ -72,7 +74,21 @@ export function guestNetworkPlan(index: number, ports: { control: number; data: 
     ...portMaps.map((m): IptablesRule => ({
       table: 'nat',
       chain: 'PREROUTING',
-      spec: ['-d', `${layout.serverAddress}/32`, '-p', m.protocol, '-m', m.protocol, '--dport', String(m.port), ...tag, '-j', 'DNAT', '--to-destination', `${g.guestAddress}:${m.port}`],
+      spec: [
+        '-d',
+        `${layout.serverAddress}/32`,
+        '-p',
+        m.protocol,
+        '-m',
+        m.protocol,
+        '--dport',
+        String(m.port),
+        ...tag,
+        '-j',
+        'DNAT',
+        '--to-destination',
+        `${g.guestAddress}:${m.port}`,
+      ],
     })),
     // dockerd may have set the FORWARD policy to DROP; our bridge's traffic is let through first.
     { table: 'filter', chain: 'FORWARD', spec: ['-o', g.bridge, ...tag, '-j', 'ACCEPT'] },
@@ -126,7 +142,8 @@ export function ourRulesInSave(saved: string, index: number | null = null): Ipta
 /** Guest network indexes named in `ip -o link show` output: vnet<i>br and vnet<i>tap. */
 export function ourGuestLinks(ipLinkOutput: string): { name: string; index: number }[] {
   const found: { name: string; index: number }[] = [];
-  for (const m of ipLinkOutput.matchAll(new RegExp(`^\\d+: (${NAME_PREFIX}(\\d+)(?:br|tap))[@:]`, 'gm'))) found.push({ name: m[1]!, index: Number(m[2]) });
+  for (const m of ipLinkOutput.matchAll(new RegExp(`^\\d+: (${NAME_PREFIX}(\\d+)(?:br|tap))[@:]`, 'gm')))
+    found.push({ name: m[1]!, index: Number(m[2]) });
   return found;
 }
 
@@ -158,7 +175,6 @@ function readStates(): NetworkState[] {
   }
   return states;
 }
-
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
@@ -193,11 +209,17 @@ export async function guestNetworkUp(plan: GuestNetworkPlan): Promise<GuestNetwo
   const ipForwardNow = readFileSync(IP_FORWARD, 'utf8').trim();
   // Another guest network of ours may have set ip_forward already: keep the value from before the first.
   const earliest = readStates()[0]?.previousIpForward;
-  const state: NetworkState = { index: plan.index, owner: process.pid, ownerStartTicks: identityOf(process.pid)?.startTicks, previousIpForward: previous?.previousIpForward ?? earliest ?? ipForwardNow };
+  const state: NetworkState = {
+    index: plan.index,
+    owner: process.pid,
+    ownerStartTicks: identityOf(process.pid)?.startTicks,
+    previousIpForward: previous?.previousIpForward ?? earliest ?? ipForwardNow,
+  };
   mkdirSync(join(stateDir(), 'guest-networks'), { recursive: true });
   writeFileSafely(stateFile(plan.index), JSON.stringify(state));
   try {
-    if (!(await linkExists(plan.bridge))) await mustRun(['ip', 'link', 'add', plan.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+    if (!(await linkExists(plan.bridge)))
+      await mustRun(['ip', 'link', 'add', plan.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
     await mustRun(['ip', 'addr', 'replace', `${plan.bridgeAddress}/${plan.prefixLength}`, 'dev', plan.bridge]);
     await mustRun(['ip', 'link', 'set', plan.bridge, 'up']);
     if (!(await linkExists(plan.tap))) await mustRun(['ip', 'tuntap', 'add', 'dev', plan.tap, 'mode', 'tap']);
@@ -238,7 +260,11 @@ export async function guestNetworkDown(index: number): Promise<string[]> {
  * alive. `onlyIndex`: only that testbed's.
  */
 export async function cleanupGuestNetworks(onlyIndex: number | null = null): Promise<string[]> {
-  const live = new Set(readStates().filter((s) => s.owner !== process.pid && isAlive(s.owner, s.ownerStartTicks ?? null)).map((s) => s.index));
+  const live = new Set(
+    readStates()
+      .filter((s) => s.owner !== process.pid && isAlive(s.owner, s.ownerStartTicks ?? null))
+      .map((s) => s.index),
+  );
   const indexes = new Set<number>();
   const links = await runCommand(['ip', '-o', 'link', 'show'], { timeoutMs: 5000 });
   for (const l of ourGuestLinks(links.stdout)) indexes.add(l.index);
@@ -253,7 +279,9 @@ export async function cleanupGuestNetworks(onlyIndex: number | null = null): Pro
   for (const index of [...indexes].sort((a, b) => a - b)) {
     if (onlyIndex !== null && index !== onlyIndex) continue;
     if (live.has(index)) {
-      removed.push(`(kept guest network ${index}: its run, PID ${readStates().find((s) => s.index === index)?.owner}, is still going)`);
+      removed.push(
+        `(kept guest network ${index}: its run, PID ${readStates().find((s) => s.index === index)?.owner}, is still going)`,
+      );
       continue;
     }
     if (index > 63) continue;

@@ -16,7 +16,14 @@ export type NetSpec =
    * QEMU's userspace TCP/IP stack. Its private network is given the same addresses as the tap
    * network so the guest is configured the same way.
    */
-  | { kind: 'user'; mac: string; network: string; hostAddress: string; guestAddress: string; forwards: { protocol: 'tcp' | 'udp'; hostAddress: string; port: number }[] };
+  | {
+      kind: 'user';
+      mac: string;
+      network: string;
+      hostAddress: string;
+      guestAddress: string;
+      forwards: { protocol: 'tcp' | 'udp'; hostAddress: string; port: number }[];
+    };
 
 /** The NIC QEMU gives the guest: paravirtual virtio-net, or an emulated Intel 82540EM (e1000). */
 export type GuestNic = 'virtio' | 'e1000';
@@ -41,15 +48,28 @@ export interface QemuCommandSpec {
 
 function checkField(value: string, what: string): string {
   // QEMU splits -drive/-netdev option strings on commas: a comma in a path would change their meaning.
-  if (value.includes(',')) throw new Error(`QEMU command: ${what} ${JSON.stringify(value)} contains a comma, which QEMU would read as an option separator`);
+  if (value.includes(','))
+    throw new Error(
+      `QEMU command: ${what} ${JSON.stringify(value)} contains a comma, which QEMU would read as an option separator`,
+    );
   if (value.length === 0) throw new Error(`QEMU command: ${what} is empty`);
   return value;
 }
 
 export function buildQemuCommand(spec: QemuCommandSpec): string[] {
-  if (!Number.isInteger(spec.memoryMb) || spec.memoryMb < 64) throw new Error(`QEMU command: memory ${spec.memoryMb} MiB is too small (at least 64)`);
-  if (!Number.isInteger(spec.cpus) || spec.cpus < 1 || spec.cpus > 64) throw new Error(`QEMU command: ${spec.cpus} vCPUs is out of range (1..64)`);
-  const argv = [spec.binary ?? 'qemu-system-x86_64', '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none'];
+  if (!Number.isInteger(spec.memoryMb) || spec.memoryMb < 64)
+    throw new Error(`QEMU command: memory ${spec.memoryMb} MiB is too small (at least 64)`);
+  if (!Number.isInteger(spec.cpus) || spec.cpus < 1 || spec.cpus > 64)
+    throw new Error(`QEMU command: ${spec.cpus} vCPUs is out of range (1..64)`);
+  const argv = [
+    spec.binary ?? 'qemu-system-x86_64',
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+  ];
   argv.push('-machine', 'q35');
   if (spec.accelerator === 'kvm') argv.push('-accel', 'kvm', '-cpu', 'host');
   else argv.push('-accel', 'tcg');
@@ -59,20 +79,39 @@ export function buildQemuCommand(spec: QemuCommandSpec): string[] {
   argv.push('-no-reboot');
   const boot = spec.boot;
   if (boot.kind === 'kernel') {
-    argv.push('-kernel', checkField(boot.kernel, 'kernel path'), '-initrd', checkField(boot.initrd, 'initramfs path'), '-append', boot.append);
+    argv.push(
+      '-kernel',
+      checkField(boot.kernel, 'kernel path'),
+      '-initrd',
+      checkField(boot.initrd, 'initramfs path'),
+      '-append',
+      boot.append,
+    );
   } else {
-    argv.push('-drive', `file=${checkField(boot.image, 'disk image path')},if=none,id=hd0,format=${boot.format},snapshot=on,cache=unsafe`);
+    argv.push(
+      '-drive',
+      `file=${checkField(boot.image, 'disk image path')},if=none,id=hd0,format=${boot.format},snapshot=on,cache=unsafe`,
+    );
     argv.push('-device', 'virtio-blk-pci,drive=hd0,bootindex=0');
   }
   const net = spec.net;
   if (net.kind === 'tap') {
-    argv.push('-netdev', `tap,id=net0,ifname=${checkField(net.tap, 'tap name')},script=no,downscript=no${net.vhost ? ',vhost=on' : ''}`);
+    argv.push(
+      '-netdev',
+      `tap,id=net0,ifname=${checkField(net.tap, 'tap name')},script=no,downscript=no${net.vhost ? ',vhost=on' : ''}`,
+    );
   } else {
-    const forwards = net.forwards.map((f) => `,hostfwd=${f.protocol}:${f.hostAddress}:${f.port}-${net.guestAddress}:${f.port}`).join('');
-    argv.push('-netdev', `user,id=net0,net=${net.network},host=${net.hostAddress},dhcpstart=${net.guestAddress}${forwards}`);
+    const forwards = net.forwards
+      .map((f) => `,hostfwd=${f.protocol}:${f.hostAddress}:${f.port}-${net.guestAddress}:${f.port}`)
+      .join('');
+    argv.push(
+      '-netdev',
+      `user,id=net0,net=${net.network},host=${net.hostAddress},dhcpstart=${net.guestAddress}${forwards}`,
+    );
   }
   const nic = spec.nic ?? 'virtio';
-  if (net.kind === 'tap' && net.vhost && nic !== 'virtio') throw new Error(`QEMU command: vhost-net serves virtio-net only, not the ${nic} NIC`);
+  if (net.kind === 'tap' && net.vhost && nic !== 'virtio')
+    throw new Error(`QEMU command: vhost-net serves virtio-net only, not the ${nic} NIC`);
   argv.push('-device', `${NIC_DEVICES[nic]},netdev=net0,mac=${net.mac}`);
   if (spec.rng) argv.push('-device', 'virtio-rng-pci');
   return argv;

@@ -27,16 +27,26 @@ export interface CalibrationCheck {
   problems: string[];
 }
 
-export function calibrationCheck(points: readonly ThroughputPoint[], plateauMbps: number, rule = CALIBRATION_RULE): CalibrationCheck {
-  if (points.length === 0 || !(plateauMbps > 0)) throw new Error('calibration check: needs points and a positive plateau');
+export function calibrationCheck(
+  points: readonly ThroughputPoint[],
+  plateauMbps: number,
+  rule = CALIBRATION_RULE,
+): CalibrationCheck {
+  if (points.length === 0 || !(plateauMbps > 0))
+    throw new Error('calibration check: needs points and a positive plateau');
   const sorted = [...points].sort((a, b) => a.requested - b.requested);
   const first = sorted.find((p) => p.mbps >= rule.convergedShare * plateauMbps);
   const first99 = first?.requested ?? null;
   const atSmallest = sorted[0]!.mbps / plateauMbps;
   const problems: string[] = [];
   if (first99 === null) problems.push(`never reaches ${100 * rule.convergedShare}% of the plateau`);
-  else if (first99 < rule.convergesFrom) problems.push(`reaches ${100 * rule.convergedShare}% already at -s ${first99}: too little delay`);
-  else if (first99 > rule.convergesTo) problems.push(`reaches ${100 * rule.convergedShare}% only at -s ${first99}: too much delay`);
-  if (atSmallest > rule.smallestAtMost) problems.push(`-s ${sorted[0]!.requested} gives ${(100 * atSmallest).toFixed(1)}% of the plateau, above ${100 * rule.smallestAtMost}%`);
+  else if (first99 < rule.convergesFrom)
+    problems.push(`reaches ${100 * rule.convergedShare}% already at -s ${first99}: too little delay`);
+  else if (first99 > rule.convergesTo)
+    problems.push(`reaches ${100 * rule.convergedShare}% only at -s ${first99}: too much delay`);
+  if (atSmallest > rule.smallestAtMost)
+    problems.push(
+      `-s ${sorted[0]!.requested} gives ${(100 * atSmallest).toFixed(1)}% of the plateau, above ${100 * rule.smallestAtMost}%`,
+    );
   return { first99, atSmallest, ok: problems.length === 0, problems };
 }

@@ -15,8 +15,36 @@ describe.skipIf(missing !== null)(`the delay line on a real testbed (needs root)
   const port = 12865 + 100 + index; // a control port of its own: no other netserver answers here
 
   /** Median TCP_RR round trip in microseconds (netperf's P50_LATENCY), or the failure. */
-  async function roundTrip(seconds = 2, timeoutMs = (seconds + 15) * 1000): Promise<{ p50: number | null; output: string }> {
-    const r = await runCommand(['ip', 'netns', 'exec', l.clientNamespace, 'netperf', '-4', '-H', l.serverAddress, '-p', String(port), '-t', 'TCP_RR', '-l', String(seconds), '-P', '0', '--', '-k', 'P50_LATENCY,MEAN_LATENCY', '-P', `,${port + 1}`], { timeoutMs });
+  async function roundTrip(
+    seconds = 2,
+    timeoutMs = (seconds + 15) * 1000,
+  ): Promise<{ p50: number | null; output: string }> {
+    const r = await runCommand(
+      [
+        'ip',
+        'netns',
+        'exec',
+        l.clientNamespace,
+        'netperf',
+        '-4',
+        '-H',
+        l.serverAddress,
+        '-p',
+        String(port),
+        '-t',
+        'TCP_RR',
+        '-l',
+        String(seconds),
+        '-P',
+        '0',
+        '--',
+        '-k',
+        'P50_LATENCY,MEAN_LATENCY',
+        '-P',
+        `,${port + 1}`,
+      ],
+      { timeoutMs },
+    );
     const m = /P50_LATENCY=(\d+)/.exec(r.stdout);
     return { p50: r.exitCode === 0 && m ? Number(m[1]) : null, output: `${r.stdout}${r.stderr}` };
   }
@@ -24,7 +52,9 @@ describe.skipIf(missing !== null)(`the delay line on a real testbed (needs root)
   it('adds twice the one-way delay to the round trip; keeps, replaces and removes the program as asked; teardown leaves nothing', async () => {
     await testbedDown(index);
     await testbedUp({ index, rateMbit: 100 });
-    const netserver = new Daemon(['netserver', '-D', '-f', '-4', '-L', l.serverAddress, '-p', String(port)], { label: 'test:netserver' });
+    const netserver = new Daemon(['netserver', '-D', '-f', '-4', '-L', l.serverAddress, '-p', String(port)], {
+      label: 'test:netserver',
+    });
     try {
       await new Promise((r) => setTimeout(r, 300));
       const bare = await roundTrip();
@@ -49,7 +79,9 @@ describe.skipIf(missing !== null)(`the delay line on a real testbed (needs root)
       expect(stats?.netlinkOverruns).toBe(0);
 
       // Up again as it is: the same process. Another delay: another process. No delay: none.
-      expect((await testbedUp({ index, rateMbit: 100, oneWayDelayMicroseconds: delayUs })).delayLinePid).toBe(first.delayLinePid);
+      expect((await testbedUp({ index, rateMbit: 100, oneWayDelayMicroseconds: delayUs })).delayLinePid).toBe(
+        first.delayLinePid,
+      );
       const changed = await testbedUp({ index, rateMbit: 100, oneWayDelayMicroseconds: 200 });
       expect(changed.delayLinePid).not.toBe(first.delayLinePid);
       const changedTicks = processStartTicks(changed.delayLinePid!);
@@ -57,7 +89,9 @@ describe.skipIf(missing !== null)(`the delay line on a real testbed (needs root)
       const off = await testbedUp({ index, rateMbit: 100 });
       expect(off.delayLinePid).toBeNull();
       expect(isAlive(changed.delayLinePid!, changedTicks)).toBe(false);
-      const rules = await runCommand(['ip', 'netns', 'exec', l.clientNamespace, 'iptables', '-t', 'mangle', '-S'], { timeoutMs: 10_000 });
+      const rules = await runCommand(['ip', 'netns', 'exec', l.clientNamespace, 'iptables', '-t', 'mangle', '-S'], {
+        timeoutMs: 10_000,
+      });
       expect(rules.stdout).not.toContain('NFQUEUE');
       const again = await roundTrip(1);
       expect(again.p50, again.output).toBeLessThan(bare.p50! + 500);
@@ -69,7 +103,12 @@ describe.skipIf(missing !== null)(`the delay line on a real testbed (needs root)
       expect(isAlive(last.delayLinePid!, lastTicks)).toBe(false);
       expect(delayLineState(index)).toBeNull();
       expect(readFileSync(log, 'utf8')).toMatch(/^stats packets=/m); // it was stopped, and said goodbye
-      expect(await testbedStatus(index)).toMatchObject({ up: false, namespace: false, serverInterface: false, delayLine: null });
+      expect(await testbedStatus(index)).toMatchObject({
+        up: false,
+        namespace: false,
+        serverInterface: false,
+        delayLine: null,
+      });
       expect(existsSync(`/run/netns/${l.clientNamespace}`)).toBe(false);
     } finally {
       await netserver.stop();
@@ -80,7 +119,9 @@ describe.skipIf(missing !== null)(`the delay line on a real testbed (needs root)
   it('drops packets rather than passing them undelayed when the program is gone, and up brings it back', async () => {
     await testbedDown(index);
     const testbed = await testbedUp({ index, rateMbit: 100, oneWayDelayMicroseconds: 300 });
-    const netserver = new Daemon(['netserver', '-D', '-f', '-4', '-L', l.serverAddress, '-p', String(port)], { label: 'test:netserver' });
+    const netserver = new Daemon(['netserver', '-D', '-f', '-4', '-L', l.serverAddress, '-p', String(port)], {
+      label: 'test:netserver',
+    });
     try {
       await new Promise((r) => setTimeout(r, 300));
       expect((await roundTrip(1)).p50).not.toBeNull();
@@ -98,18 +139,23 @@ describe.skipIf(missing !== null)(`the delay line on a real testbed (needs root)
     }
   });
 
-  it('makes the client namespace send with cubic (the paper\'s) and leaves the host as it was', async () => {
+  it("makes the client namespace send with cubic (the paper's) and leaves the host as it was", async () => {
     await testbedDown(index);
     const hostCc = readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim();
     const allowed = readFileSync('/proc/sys/net/ipv4/tcp_allowed_congestion_control', 'utf8').trim();
     try {
       const testbed = await testbedUp({ index, rateMbit: 100 });
       expect(testbed.congestionControl).toBe('cubic');
-      const read = () => runCommand(['ip', 'netns', 'exec', l.clientNamespace, 'cat', '/proc/sys/net/ipv4/tcp_congestion_control'], { timeoutMs: 5000 });
+      const read = () =>
+        runCommand(['ip', 'netns', 'exec', l.clientNamespace, 'cat', '/proc/sys/net/ipv4/tcp_congestion_control'], {
+          timeoutMs: 5000,
+        });
       expect((await read()).stdout.trim()).toBe('cubic');
       expect((await testbedUp({ index, rateMbit: 100, congestionControl: 'reno' })).congestionControl).toBe('reno');
       expect((await read()).stdout.trim()).toBe('reno');
-      await expect(testbedUp({ index, rateMbit: 100, congestionControl: 'nosuchcc' })).rejects.toThrow(/congestion control "nosuchcc" cannot be set in vnet\d+-client: this kernel has /);
+      await expect(testbedUp({ index, rateMbit: 100, congestionControl: 'nosuchcc' })).rejects.toThrow(
+        /congestion control "nosuchcc" cannot be set in vnet\d+-client: this kernel has /,
+      );
       expect(readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim()).toBe(hostCc);
       expect(readFileSync('/proc/sys/net/ipv4/tcp_allowed_congestion_control', 'utf8').trim()).toBe(allowed);
     } finally {

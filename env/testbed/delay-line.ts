@@ -38,10 +38,15 @@ export function parseDelay(text: string, what = '--delay'): number {
   const t = text.trim().toLowerCase();
   if (t === 'off' || t === 'none' || t === '0') return 0;
   const m = /^(\d+(?:\.\d+)?)\s*(ms|us|µs)$/.exec(t);
-  if (!m) throw new Error(`${what}: expected a one-way delay such as 0.2ms or 200us, or off; got ${JSON.stringify(text)}`);
+  if (!m)
+    throw new Error(`${what}: expected a one-way delay such as 0.2ms or 200us, or off; got ${JSON.stringify(text)}`);
   const us = Number(m[1]) * (m[2] === 'ms' ? 1000 : 1);
-  if (Math.abs(us - Math.round(us)) > 1e-6) throw new Error(`${what}: ${JSON.stringify(text)} is not a whole number of microseconds`);
-  if (us > MAX_ONE_WAY_DELAY_US) throw new Error(`${what}: ${JSON.stringify(text)} is out of range: at most ${MAX_ONE_WAY_DELAY_US / 1000} ms one way`);
+  if (Math.abs(us - Math.round(us)) > 1e-6)
+    throw new Error(`${what}: ${JSON.stringify(text)} is not a whole number of microseconds`);
+  if (us > MAX_ONE_WAY_DELAY_US)
+    throw new Error(
+      `${what}: ${JSON.stringify(text)} is out of range: at most ${MAX_ONE_WAY_DELAY_US / 1000} ms one way`,
+    );
   return Math.round(us);
 }
 
@@ -64,10 +69,25 @@ export function delayLineRules(clientInterface: string, queue = DELAY_LINE_QUEUE
 }
 
 /** The program's command line, in the client namespace. */
-export function delayLineArgv(binary: string, clientNamespace: string, oneWayDelayMicroseconds: number, cpu: number | null): string[] {
+export function delayLineArgv(
+  binary: string,
+  clientNamespace: string,
+  oneWayDelayMicroseconds: number,
+  cpu: number | null,
+): string[] {
   return [
-    'ip', 'netns', 'exec', clientNamespace, binary, '--queue', String(DELAY_LINE_QUEUE), '--delay-us', String(oneWayDelayMicroseconds),
-    '--overhead-us', String(QUEUE_PASS_OVERHEAD_US), ...(cpu === null ? [] : ['--cpu', String(cpu)]),
+    'ip',
+    'netns',
+    'exec',
+    clientNamespace,
+    binary,
+    '--queue',
+    String(DELAY_LINE_QUEUE),
+    '--delay-us',
+    String(oneWayDelayMicroseconds),
+    '--overhead-us',
+    String(QUEUE_PASS_OVERHEAD_US),
+    ...(cpu === null ? [] : ['--cpu', String(cpu)]),
   ];
 }
 
@@ -93,15 +113,25 @@ export interface DelayLineStats {
 
 /** The last "stats ..." line the program printed, or null. */
 export function parseDelayLineStats(log: string): DelayLineStats | null {
-  const line = log.split('\n').filter((l) => l.startsWith('stats ')).pop();
+  const line = log
+    .split('\n')
+    .filter((l) => l.startsWith('stats '))
+    .pop();
   if (!line) return null;
   const v: Record<string, number> = {};
   for (const m of line.matchAll(/(\w+)=(\d+)/g)) v[m[1]!] = Number(m[2]);
   return {
-    packets: v.packets ?? 0, released: v.released ?? 0, held: v.held ?? 0,
-    lateP50Us: v.late_p50_us ?? 0, lateP90Us: v.late_p90_us ?? 0, lateP99Us: v.late_p99_us ?? 0, lateMaxUs: v.late_max_us ?? 0,
-    maxDepth: v.max_depth ?? 0, netlinkOverruns: v.netlink_overruns ?? 0,
-    lateAtLeast100Us: v.late_ge_100us ?? 0, lateAtLeast1000Us: v.late_ge_1000us ?? 0,
+    packets: v.packets ?? 0,
+    released: v.released ?? 0,
+    held: v.held ?? 0,
+    lateP50Us: v.late_p50_us ?? 0,
+    lateP90Us: v.late_p90_us ?? 0,
+    lateP99Us: v.late_p99_us ?? 0,
+    lateMaxUs: v.late_max_us ?? 0,
+    maxDepth: v.max_depth ?? 0,
+    netlinkOverruns: v.netlink_overruns ?? 0,
+    lateAtLeast100Us: v.late_ge_100us ?? 0,
+    lateAtLeast1000Us: v.late_ge_1000us ?? 0,
   };
 }
 
@@ -150,7 +180,12 @@ function isRunning(state: DelayLineState): boolean {
 
 function logTail(path: string, lines = 5): string {
   try {
-    return readRegularFile(path, { maxBytes: DELAY_LINE_LOG_MAX_BYTES }).trim().split('\n').filter((l) => !l.startsWith('stats ')).slice(-lines).join(' | ');
+    return readRegularFile(path, { maxBytes: DELAY_LINE_LOG_MAX_BYTES })
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('stats '))
+      .slice(-lines)
+      .join(' | ');
   } catch {
     return '';
   }
@@ -166,12 +201,19 @@ export async function delayLineBinary(): Promise<string> {
 export async function ensureDelayLineRules(clientNamespace: string, clientInterface: string): Promise<void> {
   const inNs = (a: string[]) => ['ip', 'netns', 'exec', clientNamespace, ...a];
   for (const rule of delayLineRules(clientInterface)) {
-    if ((await runCommand(inNs(ruleArgv('-C', rule)), { timeoutMs: 10_000 })).exitCode !== 0) await mustRun(inNs(ruleArgv('-A', rule)), { timeoutMs: 10_000 });
+    if ((await runCommand(inNs(ruleArgv('-C', rule)), { timeoutMs: 10_000 })).exitCode !== 0)
+      await mustRun(inNs(ruleArgv('-A', rule)), { timeoutMs: 10_000 });
   }
 }
 
 /** Starts the program in the client namespace, waits until it holds the queue, then adds the rules. */
-export async function startDelayLine(options: { index: number; clientNamespace: string; clientInterface: string; oneWayDelayMicroseconds: number; cpu: number | null }): Promise<DelayLineState> {
+export async function startDelayLine(options: {
+  index: number;
+  clientNamespace: string;
+  clientInterface: string;
+  oneWayDelayMicroseconds: number;
+  cpu: number | null;
+}): Promise<DelayLineState> {
   const { index, clientNamespace, clientInterface, oneWayDelayMicroseconds, cpu } = options;
   const binary = await delayLineBinary();
   mkdirSync(registryDir(), { recursive: true });
@@ -191,11 +233,16 @@ export async function startDelayLine(options: { index: number; clientNamespace: 
   const state: DelayLineState = { index, pid, startTicks: startTicks ?? '', argv, oneWayDelayMicroseconds, cpu, log };
   if (startTicks !== null) writeFileSafely(stateFile(index), JSON.stringify(state, null, 2));
   try {
-    await waitUntil(`delay line of testbed ${index}`, async () => /^ready /m.test(readRegularFile(log, { maxBytes: DELAY_LINE_LOG_MAX_BYTES })), {
-      timeoutMs: 10_000,
-      intervalMs: 20,
-      giveUp: () => (startTicks !== null && isRunning(state) ? null : `exited before it was ready: ${logTail(log) || 'no output'}`),
-    });
+    await waitUntil(
+      `delay line of testbed ${index}`,
+      async () => /^ready /m.test(readRegularFile(log, { maxBytes: DELAY_LINE_LOG_MAX_BYTES })),
+      {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+        giveUp: () =>
+          startTicks !== null && isRunning(state) ? null : `exited before it was ready: ${logTail(log) || 'no output'}`,
+      },
+    );
     await ensureDelayLineRules(clientNamespace, clientInterface);
   } catch (e) {
     await stopDelayLine(index, clientNamespace, clientInterface);
@@ -208,7 +255,11 @@ export async function startDelayLine(options: { index: number; clientNamespace: 
  * Stops a testbed's delay line: its rules first (when the namespace is given and still there, so
  * a testbed that stays up passes packets again), then the program, SIGTERM then SIGKILL. Idempotent.
  */
-export async function stopDelayLine(index: number, clientNamespace?: string, clientInterface?: string): Promise<string[]> {
+export async function stopDelayLine(
+  index: number,
+  clientNamespace?: string,
+  clientInterface?: string,
+): Promise<string[]> {
   const removed: string[] = [];
   if (clientNamespace && clientInterface && existsSync(`/run/netns/${clientNamespace}`)) {
     for (const rule of delayLineRules(clientInterface)) {
@@ -233,7 +284,8 @@ export async function stopDelayLine(index: number, clientNamespace?: string, cli
 /** Why the testbed's delay line is not doing its job (gone, or never registered), or null if it runs. */
 export function delayLineProblem(index: number): string | null {
   const state = delayLineState(index);
-  if (!state) return `the delay line of testbed ${index} is not registered (stopped by testbed down or virtnet cleanup?)`;
+  if (!state)
+    return `the delay line of testbed ${index} is not registered (stopped by testbed down or virtnet cleanup?)`;
   if (isRunning(state)) return null;
   const tail = logTail(state.log);
   return `the delay line of testbed ${index} (PID ${state.pid}) is gone${tail ? ` (its last output: ${tail})` : ''}`;

@@ -22,10 +22,16 @@ describe.skipIf(missing !== null)(`testbed (needs root for namespaces)${skipNote
       expect(status.qdisc).toMatch(/tbf .*rate 100Mbit/);
 
       const l = testbedLayout(index);
-      const netserver = new Daemon(['netserver', '-D', '-f', '-4', '-L', l.serverAddress, '-p', '12865'], { label: 'test:netserver' });
+      const netserver = new Daemon(['netserver', '-D', '-f', '-4', '-L', l.serverAddress, '-p', '12865'], {
+        label: 'test:netserver',
+      });
       try {
         await new Promise((r) => setTimeout(r, 300));
-        const args = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, { address: l.serverAddress, controlPort: 12865, dataPort: 12866 }, { testLengthSeconds: 2, confidence: null });
+        const args = netperfArgs(
+          { test: 'TCP_STREAM', messageSize: 131072 },
+          { address: l.serverAddress, controlPort: 12865, dataPort: 12866 },
+          { testLengthSeconds: 2, confidence: null },
+        );
         const r = await runCommand([...a.clientPrefix, 'netperf', ...args], { timeoutMs: 20_000 });
         expect(r.exitCode, r.stderr).toBe(0);
         const m = parseNetperfOutput(r.stdout);

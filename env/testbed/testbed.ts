@@ -6,7 +6,17 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LinkDescription } from '../../actions/lib/measure/records.ts';
 import { mustRun, runCommand, stateDir } from '../../actions/lib/core/proc.ts';
-import { delayLineArgv, delayLineBinary, delayLineProblem, delayLineState, ensureDelayLineRules, formatDelay, registeredDelayLines, startDelayLine, stopDelayLine } from './delay-line.ts';
+import {
+  delayLineArgv,
+  delayLineBinary,
+  delayLineProblem,
+  delayLineState,
+  ensureDelayLineRules,
+  formatDelay,
+  registeredDelayLines,
+  startDelayLine,
+  stopDelayLine,
+} from './delay-line.ts';
 
 export interface TestbedConfig {
   /** Tells testbeds apart: the default 0 for runs, others for tests running beside them. */
@@ -83,13 +93,32 @@ export function testbedLayout(index: number): TestbedLayout {
  */
 export function shapingCommands(device: string, rateMbit: number): string[][] {
   return [
-    ['tc', 'qdisc', 'replace', 'dev', device, 'root', 'stab', 'overhead', '24', 'tbf', 'rate', `${rateMbit}mbit`, 'burst', '64kbit', 'latency', '400ms'],
+    [
+      'tc',
+      'qdisc',
+      'replace',
+      'dev',
+      device,
+      'root',
+      'stab',
+      'overhead',
+      '24',
+      'tbf',
+      'rate',
+      `${rateMbit}mbit`,
+      'burst',
+      '64kbit',
+      'latency',
+      '400ms',
+    ],
     ['ip', 'link', 'set', 'dev', device, 'gso_max_segs', '1'],
   ];
 }
 
 export function describeShaping(rateMbit: number | null): string {
-  return rateMbit === null ? 'none (unshaped veth)' : `tbf rate ${rateMbit}mbit burst 64kbit, stab overhead 24 (Ethernet framing), gso_max_segs 1, both directions`;
+  return rateMbit === null
+    ? 'none (unshaped veth)'
+    : `tbf rate ${rateMbit}mbit burst 64kbit, stab overhead 24 (Ethernet framing), gso_max_segs 1, both directions`;
 }
 
 function inNamespace(ns: string, argv: string[]): string[] {
@@ -145,8 +174,13 @@ const ALLOWED_CC = '/proc/sys/net/ipv4/tcp_allowed_congestion_control';
  * it takes to set it, then the list is put back: the namespace keeps its choice either way.
  */
 async function setCongestionControl(namespace: string, name: string): Promise<void> {
-  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`congestion control ${JSON.stringify(name)} is not a valid name (e.g. cubic, reno, bbr)`);
-  const set = () => runCommand(inNamespace(namespace, ['sh', '-c', 'printf %s "$1" > /proc/sys/net/ipv4/tcp_congestion_control', 'sh', name]), { timeoutMs: 10_000 });
+  if (!/^[a-z0-9_]+$/.test(name))
+    throw new Error(`congestion control ${JSON.stringify(name)} is not a valid name (e.g. cubic, reno, bbr)`);
+  const set = () =>
+    runCommand(
+      inNamespace(namespace, ['sh', '-c', 'printf %s "$1" > /proc/sys/net/ipv4/tcp_congestion_control', 'sh', name]),
+      { timeoutMs: 10_000 },
+    );
   let r = await set();
   if (r.exitCode !== 0) {
     const allowed = readFileSync(ALLOWED_CC, 'utf8').trim();
@@ -164,36 +198,68 @@ async function setCongestionControl(namespace: string, name: string): Promise<vo
   }
   if (r.exitCode !== 0) {
     const available = readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim();
-    throw new Error(`congestion control ${JSON.stringify(name)} cannot be set in ${namespace}: this kernel has ${available}`);
+    throw new Error(
+      `congestion control ${JSON.stringify(name)} cannot be set in ${namespace}: this kernel has ${available}`,
+    );
   }
 }
 
 /** Brings the testbed up. Idempotent: whatever exists already is reconfigured, not duplicated. */
 export async function testbedUp(config: TestbedConfig = DEFAULT_TESTBED): Promise<Testbed> {
-  if (config.rateMbit !== null && (!Number.isFinite(config.rateMbit) || config.rateMbit <= 0 || config.rateMbit > 100_000)) {
-    throw new Error(`testbed rate ${config.rateMbit} Mbit/s is out of range: expected above 0 and at most 100000, or off`);
+  if (
+    config.rateMbit !== null &&
+    (!Number.isFinite(config.rateMbit) || config.rateMbit <= 0 || config.rateMbit > 100_000)
+  ) {
+    throw new Error(
+      `testbed rate ${config.rateMbit} Mbit/s is out of range: expected above 0 and at most 100000, or off`,
+    );
   }
   const delayUs = config.oneWayDelayMicroseconds ?? 0;
-  if (!Number.isInteger(delayUs) || delayUs < 0) throw new Error(`testbed delay ${delayUs} us is not a whole number of microseconds >= 0`);
+  if (!Number.isInteger(delayUs) || delayUs < 0)
+    throw new Error(`testbed delay ${delayUs} us is not a whole number of microseconds >= 0`);
   const l = testbedLayout(config.index);
   if (!(await namespaceExists(l.clientNamespace))) await mustRun(['ip', 'netns', 'add', l.clientNamespace]);
   if (!(await linkExists(l.serverInterface))) {
     // A half-made pair (the client end moved, the server end gone) cannot exist: veth ends die together.
-    await mustRun(['ip', 'link', 'add', l.serverInterface, 'type', 'veth', 'peer', 'name', l.clientInterface, 'netns', l.clientNamespace]);
+    await mustRun([
+      'ip',
+      'link',
+      'add',
+      l.serverInterface,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      l.clientInterface,
+      'netns',
+      l.clientNamespace,
+    ]);
   }
   await mustRun(['ip', 'addr', 'replace', `${l.serverAddress}/${l.prefixLength}`, 'dev', l.serverInterface]);
   await mustRun(['ip', 'link', 'set', l.serverInterface, 'up']);
-  await mustRun(inNamespace(l.clientNamespace, ['ip', 'addr', 'replace', `${l.clientAddress}/${l.prefixLength}`, 'dev', l.clientInterface]));
+  await mustRun(
+    inNamespace(l.clientNamespace, [
+      'ip',
+      'addr',
+      'replace',
+      `${l.clientAddress}/${l.prefixLength}`,
+      'dev',
+      l.clientInterface,
+    ]),
+  );
   await mustRun(inNamespace(l.clientNamespace, ['ip', 'link', 'set', l.clientInterface, 'up']));
   await mustRun(inNamespace(l.clientNamespace, ['ip', 'link', 'set', 'lo', 'up']));
   // The client reaches guests behind the server (198.19.x.0/24) through the server end.
   await mustRun(inNamespace(l.clientNamespace, ['ip', 'route', 'replace', 'default', 'via', l.serverAddress]));
   if (config.rateMbit !== null) {
     for (const argv of shapingCommands(l.serverInterface, config.rateMbit)) await mustRun(argv);
-    for (const argv of shapingCommands(l.clientInterface, config.rateMbit)) await mustRun(inNamespace(l.clientNamespace, argv));
+    for (const argv of shapingCommands(l.clientInterface, config.rateMbit))
+      await mustRun(inNamespace(l.clientNamespace, argv));
   } else {
     await runCommand(['tc', 'qdisc', 'del', 'dev', l.serverInterface, 'root'], { timeoutMs: 5000 });
-    await runCommand(inNamespace(l.clientNamespace, ['tc', 'qdisc', 'del', 'dev', l.clientInterface, 'root']), { timeoutMs: 5000 });
+    await runCommand(inNamespace(l.clientNamespace, ['tc', 'qdisc', 'del', 'dev', l.clientInterface, 'root']), {
+      timeoutMs: 5000,
+    });
   }
   await setCongestionControl(l.clientNamespace, config.congestionControl ?? DEFAULT_CONGESTION_CONTROL);
   // A delay line already running as asked is kept; any other is replaced (or removed for no delay).
@@ -206,7 +272,16 @@ export async function testbedUp(config: TestbedConfig = DEFAULT_TESTBED): Promis
     await ensureDelayLineRules(l.clientNamespace, l.clientInterface);
   } else {
     await stopDelayLine(config.index, l.clientNamespace, l.clientInterface);
-    if (delayUs > 0) pid = (await startDelayLine({ index: config.index, clientNamespace: l.clientNamespace, clientInterface: l.clientInterface, oneWayDelayMicroseconds: delayUs, cpu })).pid;
+    if (delayUs > 0)
+      pid = (
+        await startDelayLine({
+          index: config.index,
+          clientNamespace: l.clientNamespace,
+          clientInterface: l.clientInterface,
+          oneWayDelayMicroseconds: delayUs,
+          cpu,
+        })
+      ).pid;
   }
   return describeTestbed(config, pid);
 }
@@ -249,8 +324,19 @@ export async function testbedStatus(index: number = DEFAULT_TESTBED.index): Prom
     qdisc = q.stdout.trim().split('\n')[0] ?? null;
   }
   const dl = delayLineState(index);
-  const delayLine = dl ? { pid: dl.pid, oneWayDelay: formatDelay(dl.oneWayDelayMicroseconds), running: delayLineProblem(index) === null } : null;
-  return { index, up: namespace && serverInterface, namespace, serverInterface, serverAddress: l.serverAddress, clientAddress: l.clientAddress, qdisc, delayLine };
+  const delayLine = dl
+    ? { pid: dl.pid, oneWayDelay: formatDelay(dl.oneWayDelayMicroseconds), running: delayLineProblem(index) === null }
+    : null;
+  return {
+    index,
+    up: namespace && serverInterface,
+    namespace,
+    serverInterface,
+    serverAddress: l.serverAddress,
+    clientAddress: l.clientAddress,
+    qdisc,
+    delayLine,
+  };
 }
 
 /** Every testbed index that has a namespace or veth of ours, for `virtnet cleanup`. */

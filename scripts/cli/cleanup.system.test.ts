@@ -26,9 +26,29 @@ const virtnet = (...args: string[]) => runCommand([process.execPath, CLI, ...arg
 
 /** Starts `virtnet run` on one environment and SIGKILLs it once the first measurement is in. */
 async function killedRun(environment: string, index: number): Promise<string> {
-  const run = new Daemon([process.execPath, CLI, 'run', '--plan', 'quick', '--env', environment, '--index', String(index), '--out', join(work, `${environment}-run`), '--no-report'], { label: 'test:virtnet-run', env });
+  const run = new Daemon(
+    [
+      process.execPath,
+      CLI,
+      'run',
+      '--plan',
+      'quick',
+      '--env',
+      environment,
+      '--index',
+      String(index),
+      '--out',
+      join(work, `${environment}-run`),
+      '--no-report',
+    ],
+    { label: 'test:virtnet-run', env },
+  );
   try {
-    await waitUntil(`the first ${environment} measurement`, async () => new RegExp(`\\[1/8\\] ${environment}`).test(run.output), { timeoutMs: 240_000, intervalMs: 200, giveUp: () => (run.running ? null : `virtnet run ended: ${run.output}`) });
+    await waitUntil(
+      `the first ${environment} measurement`,
+      async () => new RegExp(`\\[1/8\\] ${environment}`).test(run.output),
+      { timeoutMs: 240_000, intervalMs: 200, giveUp: () => (run.running ? null : `virtnet run ended: ${run.output}`) },
+    );
   } finally {
     run.child.kill('SIGKILL');
     await run.waitForExit();
@@ -52,9 +72,12 @@ async function dnatRulesTo(address: string): Promise<string[]> {
 async function guestLeftovers(index: number): Promise<string[]> {
   const g = testbedLayout(index).guestNetwork;
   const found: string[] = [];
-  for (const name of [g.bridge, g.tap]) if ((await runCommand(['ip', 'link', 'show', 'dev', name], { timeoutMs: 5000 })).exitCode === 0) found.push(`link ${name}`);
+  for (const name of [g.bridge, g.tap])
+    if ((await runCommand(['ip', 'link', 'show', 'dev', name], { timeoutMs: 5000 })).exitCode === 0)
+      found.push(`link ${name}`);
   const saved = await runCommand(['iptables-save'], { timeoutMs: 10_000 });
-  for (const line of saved.stdout.split('\n')) if (new RegExp(`--comment ${ruleComment(index)}(\\s|$)`).test(line)) found.push(`rule ${line}`);
+  for (const line of saved.stdout.split('\n'))
+    if (new RegExp(`--comment ${ruleComment(index)}(\\s|$)`).test(line)) found.push(`rule ${line}`);
   const qemu = await runCommand(['pgrep', '-f', `ifname=${g.tap},`], { timeoutMs: 5000 });
   for (const pid of qemu.stdout.trim().split('\n').filter(Boolean)) found.push(`qemu ${pid}`);
   if (existsSync(join(stateDir, 'guest-networks', `${index}.json`))) found.push(`state ${index}.json`);
@@ -69,40 +92,78 @@ afterAll(async () => {
 });
 
 const dockerAvailable = await dockerEnvironment.available({});
-const dockerMissing = requireServices([['root', rootMissing()], ['dockerd', dockerAvailable.ok ? null : dockerAvailable.reason]]);
+const dockerMissing = requireServices([
+  ['root', rootMissing()],
+  ['dockerd', dockerAvailable.ok ? null : dockerAvailable.reason],
+]);
 
-describe.skipIf(dockerMissing !== null)(`virtnet cleanup --index N after a killed docker run${skipNote(dockerMissing)}`, () => {
-  it("removes that testbed's container and port maps, and another testbed's container stays", async () => {
-    const index = testIndex(0);
-    const other = testIndex(1);
-    const address = testbedLayout(index).serverAddress;
-    const output = await killedRun('docker', index);
-    expect(output).toMatch(/== docker: ready/);
-    expect((await docker('ps', '--all', '--filter', `name=^${containerName(index)}$`, '--format', '{{.Names}}')).stdout.trim()).toBe(containerName(index));
-    expect(await dnatRulesTo(address)).toHaveLength(3);
-    // What a killed run on another testbed left: a container of ours whose owner is gone.
-    const image = (await docker('container', 'inspect', '--format', '{{.Config.Image}}', containerName(index))).stdout.trim();
-    const owner = await deadOwner();
-    const created = await docker('create', '--name', containerName(other), '--label', 'virtnet=1', '--label', `virtnet.testbed=${other}`, '--label', `virtnet.owner=${owner.pid}:${owner.startTicks}`, image);
-    expect(created.exitCode, created.stderr).toBe(0);
+describe.skipIf(dockerMissing !== null)(
+  `virtnet cleanup --index N after a killed docker run${skipNote(dockerMissing)}`,
+  () => {
+    it("removes that testbed's container and port maps, and another testbed's container stays", async () => {
+      const index = testIndex(0);
+      const other = testIndex(1);
+      const address = testbedLayout(index).serverAddress;
+      const output = await killedRun('docker', index);
+      expect(output).toMatch(/== docker: ready/);
+      expect(
+        (
+          await docker('ps', '--all', '--filter', `name=^${containerName(index)}$`, '--format', '{{.Names}}')
+        ).stdout.trim(),
+      ).toBe(containerName(index));
+      expect(await dnatRulesTo(address)).toHaveLength(3);
+      // What a killed run on another testbed left: a container of ours whose owner is gone.
+      const image = (
+        await docker('container', 'inspect', '--format', '{{.Config.Image}}', containerName(index))
+      ).stdout.trim();
+      const owner = await deadOwner();
+      const created = await docker(
+        'create',
+        '--name',
+        containerName(other),
+        '--label',
+        'virtnet=1',
+        '--label',
+        `virtnet.testbed=${other}`,
+        '--label',
+        `virtnet.owner=${owner.pid}:${owner.startTicks}`,
+        image,
+      );
+      expect(created.exitCode, created.stderr).toBe(0);
 
-    const r = await virtnet('cleanup', '--index', String(index));
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`container ${containerName(index)} (`);
-    expect((await docker('ps', '--all', '--filter', `name=^${containerName(index)}$`, '--format', '{{.Names}}')).stdout.trim()).toBe('');
-    expect(await dnatRulesTo(address)).toEqual([]);
-    expect((await testbedStatus(index)).up).toBe(false);
-    expect(r.stdout).not.toContain(containerName(other));
-    expect((await docker('ps', '--all', '--filter', `name=^${containerName(other)}$`, '--format', '{{.Names}}')).stdout.trim()).toBe(containerName(other));
+      const r = await virtnet('cleanup', '--index', String(index));
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`container ${containerName(index)} (`);
+      expect(
+        (
+          await docker('ps', '--all', '--filter', `name=^${containerName(index)}$`, '--format', '{{.Names}}')
+        ).stdout.trim(),
+      ).toBe('');
+      expect(await dnatRulesTo(address)).toEqual([]);
+      expect((await testbedStatus(index)).up).toBe(false);
+      expect(r.stdout).not.toContain(containerName(other));
+      expect(
+        (
+          await docker('ps', '--all', '--filter', `name=^${containerName(other)}$`, '--format', '{{.Names}}')
+        ).stdout.trim(),
+      ).toBe(containerName(other));
 
-    const again = await virtnet('cleanup', '--index', String(other));
-    expect(again.stdout).toContain(`container ${containerName(other)} (`);
-    expect((await docker('ps', '--all', '--filter', `name=^${containerName(other)}$`, '--format', '{{.Names}}')).stdout.trim()).toBe('');
-  });
-});
+      const again = await virtnet('cleanup', '--index', String(other));
+      expect(again.stdout).toContain(`container ${containerName(other)} (`);
+      expect(
+        (
+          await docker('ps', '--all', '--filter', `name=^${containerName(other)}$`, '--format', '{{.Names}}')
+        ).stdout.trim(),
+      ).toBe('');
+    });
+  },
+);
 
 const kvmAvailable = await kvmEnvironment.available({});
-const kvmMissing = requireServices([['root', rootMissing()], ['qemu', kvmAvailable.ok ? null : kvmAvailable.reason]]);
+const kvmMissing = requireServices([
+  ['root', rootMissing()],
+  ['qemu', kvmAvailable.ok ? null : kvmAvailable.reason],
+]);
 
 describe.skipIf(kvmMissing !== null)(`virtnet cleanup --index N after a killed kvm run${skipNote(kvmMissing)}`, () => {
   it("removes that testbed's QEMU, bridge, tap, rules and guest-network state, and another testbed's guest network stays", async () => {
@@ -112,7 +173,9 @@ describe.skipIf(kvmMissing !== null)(`virtnet cleanup --index N after a killed k
     expect(output).toMatch(/== kvm: ready/);
     const left = await guestLeftovers(index);
     expect(left.some((l) => l.startsWith('qemu '))).toBe(true);
-    expect(left).toEqual(expect.arrayContaining([`link vnet${index}br`, `link vnet${index}tap`, `state ${index}.json`]));
+    expect(left).toEqual(
+      expect.arrayContaining([`link vnet${index}br`, `link vnet${index}tap`, `state ${index}.json`]),
+    );
     expect(left.filter((l) => l.startsWith('rule '))).toHaveLength(5);
     // Another testbed's guest network, left by a run that is gone.
     const savedStateDir = process.env.VIRTNET_STATE_DIR;
@@ -125,9 +188,18 @@ describe.skipIf(kvmMissing !== null)(`virtnet cleanup --index N after a killed k
     }
     const stateFile = join(stateDir, 'guest-networks', `${other}.json`);
     const owner = await deadOwner();
-    writeFileSync(stateFile, JSON.stringify({ ...JSON.parse(readFileSync(stateFile, 'utf8')), owner: owner.pid, ownerStartTicks: owner.startTicks }));
+    writeFileSync(
+      stateFile,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(stateFile, 'utf8')),
+        owner: owner.pid,
+        ownerStartTicks: owner.startTicks,
+      }),
+    );
     const otherBefore = await guestLeftovers(other);
-    expect(otherBefore).toEqual(expect.arrayContaining([`link vnet${other}br`, `link vnet${other}tap`, `state ${other}.json`]));
+    expect(otherBefore).toEqual(
+      expect.arrayContaining([`link vnet${other}br`, `link vnet${other}tap`, `state ${other}.json`]),
+    );
 
     const r = await virtnet('cleanup', '--index', String(index));
     expect(r.exitCode, r.stderr).toBe(0);

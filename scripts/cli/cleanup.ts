@@ -30,7 +30,8 @@ export async function cleanupEverything(onlyIndex: number | null = null): Promis
       continue;
     }
     try {
-      if (lock.tookOverFrom !== null) report.removed.push(`lock of testbed ${index} held by PID ${lock.tookOverFrom}, which is gone`);
+      if (lock.tookOverFrom !== null)
+        report.removed.push(`lock of testbed ${index} held by PID ${lock.tookOverFrom}, which is gone`);
       report.removed.push(...(await testbedDown(index)));
     } finally {
       lock.release();

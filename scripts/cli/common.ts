@@ -32,7 +32,11 @@ export function asOptions<T>(parse: () => T): T {
 export const REPO_DIR = fileURLToPath(new URL('../..', import.meta.url));
 export const PLANS_DIR = join(REPO_DIR, 'env', 'plans');
 
-export function parseCommandArgs<T extends ParseArgsOptionsConfig>(args: string[], options: T, allowPositionals = false) {
+export function parseCommandArgs<T extends ParseArgsOptionsConfig>(
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (e) {
@@ -40,7 +44,9 @@ export function parseCommandArgs<T extends ParseArgsOptionsConfig>(args: string[
     const unknown = /^Unknown option '(--?[^']+)'/.exec(message);
     if (unknown) {
       const known = Object.keys(options).map((o) => `--${o}`);
-      throw new UsageError(`unknown option ${unknown[1]}${didYouMean(unknown[1]!, known)}; this command takes ${known.join(', ')}`);
+      throw new UsageError(
+        `unknown option ${unknown[1]}${didYouMean(unknown[1]!, known)}; this command takes ${known.join(', ')}`,
+      );
     }
     throw new UsageError(message);
   }
@@ -57,7 +63,10 @@ export function rateOption(value: string | undefined, fallback: number | null): 
   if (value === undefined) return fallback;
   if (value === 'off' || value === 'none') return null;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 100_000) throw new UsageError(`--rate: expected a rate in Mbit/s above 0 and at most 100000, or off; got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n <= 0 || n > 100_000)
+    throw new UsageError(
+      `--rate: expected a rate in Mbit/s above 0 and at most 100000, or off; got ${JSON.stringify(value)}`,
+    );
   return n;
 }
 

@@ -33,11 +33,30 @@ afterAll(async () => {
 
 /** 4 TCP_STREAM points of 2 s in plan order, one retry. */
 const planFile = join(work, 'small.json');
-writeFileSync(planFile, JSON.stringify({
-  formatVersion: 1, name: 'small', testLengthSeconds: 2, replicates: 1, warmupSeconds: 0, retries: 1,
-  order: { randomize: false, seed: 1 }, ports: { control: 12865, data: 12866 },
-  sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 100, to: 12100, step: 4000, messageSize: 131072 }],
-}));
+writeFileSync(
+  planFile,
+  JSON.stringify({
+    formatVersion: 1,
+    name: 'small',
+    testLengthSeconds: 2,
+    replicates: 1,
+    warmupSeconds: 0,
+    retries: 1,
+    order: { randomize: false, seed: 1 },
+    ports: { control: 12865, data: 12866 },
+    sweeps: [
+      {
+        test: 'TCP_STREAM',
+        series: 's',
+        vary: 'sendSocketSize',
+        from: 100,
+        to: 12100,
+        step: 4000,
+        messageSize: 131072,
+      },
+    ],
+  }),
+);
 
 const virtnet = (...args: string[]) => runCommand([process.execPath, CLI, ...args], { timeoutMs: 180_000, env });
 
@@ -55,7 +74,9 @@ class Running {
   }
   async waitFor(pattern: RegExp): Promise<void> {
     await waitUntil(`output ${pattern}`, async () => pattern.test(this.stdout), {
-      timeoutMs: 90_000, intervalMs: 50, giveUp: () => (this.child.exitCode !== null ? `virtnet exited: ${this.stderr}${this.stdout}` : null),
+      timeoutMs: 90_000,
+      intervalMs: 50,
+      giveUp: () => (this.child.exitCode !== null ? `virtnet exited: ${this.stderr}${this.stdout}` : null),
     });
   }
 }
@@ -69,7 +90,9 @@ const measuredLines = (stdout: string) => stdout.split('\n').filter((l) => /^\[\
 
 function planKeys(out: string): { planned: Set<string>; ok: string[] } {
   const run = loadRun(out);
-  const planned = new Set(expandPoints(run.manifest.plan).map((p) => taskKey({ environment: 'native', pointId: p.id, replicate: 1 })));
+  const planned = new Set(
+    expandPoints(run.manifest.plan).map((p) => taskKey({ environment: 'native', pointId: p.id, replicate: 1 })),
+  );
   return { planned, ok: run.results.records.filter((r) => r.status === 'ok').map((r) => taskKey(r)) };
 }
 
@@ -78,7 +101,18 @@ const missing = requireServices([['root', rootMissing()]]);
 describe.skipIf(missing !== null)(`virtnet run --delay (real processes)${skipNote(missing)}`, () => {
   it('stops with a clear error when the delay line dies mid-run, keeps every record, and a resume completes the run with the same delay', async () => {
     const out = join(work, 'delay-killed');
-    const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--delay', '1ms', '--no-report']);
+    const run = new Running([
+      'run',
+      '--plan',
+      planFile,
+      '--out',
+      out,
+      '--index',
+      String(index),
+      '--delay',
+      '1ms',
+      '--no-report',
+    ]);
     await run.waitFor(/\[1\/4\]/);
     expect(run.stdout).toMatch(/delay 1000 us one way \(1 ms\); client TCP cubic/);
     const pid = delayLinePid();
@@ -86,10 +120,16 @@ describe.skipIf(missing !== null)(`virtnet run --delay (real processes)${skipNot
     await new Promise((r) => setTimeout(r, 1000));
     process.kill(pid, 'SIGKILL');
     expect(await run.exited).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`virtnet run: FAILED: the delay line of testbed ${index} \\(PID ${pid}\\) is gone.*the run stopped; the measurement in progress was discarded.*Continue with: virtnet run --resume ${out}`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `virtnet run: FAILED: the delay line of testbed ${index} \\(PID ${pid}\\) is gone.*the run stopped; the measurement in progress was discarded.*Continue with: virtnet run --resume ${out}`,
+      ),
+    );
     const stopped = loadRun(out);
     expect(stopped.manifest.status).toBe('interrupted');
-    expect(stopped.manifest.sessions[0]!.endReason).toMatch(/^interrupted \(delay line failed: the delay line of testbed \d+ \(PID \d+\) is gone/);
+    expect(stopped.manifest.sessions[0]!.endReason).toMatch(
+      /^interrupted \(delay line failed: the delay line of testbed \d+ \(PID \d+\) is gone/,
+    );
     expect(stopped.manifest.link?.oneWayDelayMicroseconds).toBe(1000);
     expect(stopped.manifest.hosts.client?.sysctls['net.ipv4.tcp_congestion_control']).toBe('cubic');
     // Every measurement announced is on disk and ok: none was made on a link without its delay.
@@ -100,7 +140,9 @@ describe.skipIf(missing !== null)(`virtnet run --delay (real processes)${skipNot
 
     const changed = await virtnet('run', '--resume', out, '--index', String(index), '--delay', 'off', '--no-report');
     expect(changed.exitCode).toBe(2);
-    expect(changed.stderr).toContain('--delay: the run was measured with delay 1000 us one way (1 ms); a resume cannot change it to none');
+    expect(changed.stderr).toContain(
+      '--delay: the run was measured with delay 1000 us one way (1 ms); a resume cannot change it to none',
+    );
 
     const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
     expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
@@ -114,7 +156,18 @@ describe.skipIf(missing !== null)(`virtnet run --delay (real processes)${skipNot
 
   it('after a SIGKILLed run, virtnet cleanup ends its delay line by PID', async () => {
     const out = join(work, 'run-killed');
-    const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--delay', '0.2ms', '--no-report']);
+    const run = new Running([
+      'run',
+      '--plan',
+      planFile,
+      '--out',
+      out,
+      '--index',
+      String(index),
+      '--delay',
+      '0.2ms',
+      '--no-report',
+    ]);
     await run.waitFor(/\[1\/4\]/);
     const pid = delayLinePid();
     const ticks = processStartTicks(pid);

@@ -27,7 +27,10 @@ afterAll(async () => {
 });
 
 function virtnet(...args: string[]) {
-  return runCommand([process.execPath, CLI, ...args], { timeoutMs: 180_000, env: { ...process.env, GITHUB_BASE_REF: '' } });
+  return runCommand([process.execPath, CLI, ...args], {
+    timeoutMs: 180_000,
+    env: { ...process.env, GITHUB_BASE_REF: '' },
+  });
 }
 
 async function diffJson(...args: string[]): Promise<{ exitCode: number | null; diff: RunDiff; stderr: string }> {
@@ -40,16 +43,36 @@ async function diffJson(...args: string[]): Promise<{ exitCode: number | null; d
 function scaledCopy(from: string, to: string, factor: number): void {
   mkdirSync(to, { recursive: true });
   copyFileSync(join(from, 'manifest.json'), join(to, 'manifest.json'));
-  const records = scaleThroughput(loadRun(from).results.records, (r) => r.environment === 'native' && r.test === 'TCP_STREAM', factor);
+  const records = scaleThroughput(
+    loadRun(from).results.records,
+    (r) => r.environment === 'native' && r.test === 'TCP_STREAM',
+    factor,
+  );
   writeFileSync(join(to, 'results.jsonl'), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
 
-const missing = requireServices([['root', rootMissing()], ['netserver', await netserverMissing()]]);
+const missing = requireServices([
+  ['root', rootMissing()],
+  ['netserver', await netserverMissing()],
+]);
 
 describe.skipIf(missing !== null)(`virtnet diff on real runs (native, real testbed)${skipNote(missing)}`, () => {
   beforeAll(async () => {
     for (const out of [runA, runB]) {
-      const r = await virtnet('run', '--plan', 'quick', '--env', 'native', '--replicates', '3', '--out', out, '--index', String(index), '--no-report');
+      const r = await virtnet(
+        'run',
+        '--plan',
+        'quick',
+        '--env',
+        'native',
+        '--replicates',
+        '3',
+        '--out',
+        out,
+        '--index',
+        String(index),
+        '--no-report',
+      );
       // A replicate that fails (netperf errors happen on a busy machine) leaves the run
       // "incomplete" (exit 1) with the rest measured: still a run to diff.
       expect(r.stdout, r.stderr).toMatch(/run (complete|incomplete): \d+ measured, [0-3] failed/);
@@ -62,13 +85,17 @@ describe.skipIf(missing !== null)(`virtnet diff on real runs (native, real testb
     expect(text.stdout).toContain(`A (baseline):  ${runA}: run `);
     expect(text.stdout).toMatch(/native TCP_STREAM from-100 \(-s, bytes\)\n\s+-s\s+A mean ± CI95 \(n\)/);
     expect(text.stdout).toMatch(/native UDP_STREAM from-50 \(-r, bytes\)/);
-    expect(text.stdout).toMatch(/Summary: 8 points compared: \d+ improved, \d+ regressed, \d+ unchanged, \d+ undecided/);
+    expect(text.stdout).toMatch(
+      /Summary: 8 points compared: \d+ improved, \d+ regressed, \d+ unchanged, \d+ undecided/,
+    );
     expect(text.stderr).toBe(`A: ${runA}\nB: ${runB}\n`);
 
     const markdown = await virtnet('diff', runA, runB, '--format', 'markdown');
     expect(markdown.exitCode).toBe(0);
     expect(markdown.stdout).toMatch(/^## virtnet diff: /);
-    expect(markdown.stdout).toMatch(/\| -s \(bytes\) \| A mean ± CI95 \(n\) \| B mean ± CI95 \(n\) \| change \| p \(Holm\) \| significant \| verdict \|/);
+    expect(markdown.stdout).toMatch(
+      /\| -s \(bytes\) \| A mean ± CI95 \(n\) \| B mean ± CI95 \(n\) \| change \| p \(Holm\) \| significant \| verdict \|/,
+    );
 
     const { exitCode, diff } = await diffJson(runA, runB);
     expect(exitCode).toBe(0);
@@ -79,10 +106,16 @@ describe.skipIf(missing !== null)(`virtnet diff on real runs (native, real testb
     expect(diff.summary.tested).toBe(replicated.length);
     expect(diff.curves).toHaveLength(2);
     // Same plan, environment and testbed: whatever else differs is the machine changing under us.
-    expect(diff.manifestDifferences.filter((m) => m.category === 'plan' || m.category === 'environments' || m.category === 'testbed')).toEqual([]);
+    expect(
+      diff.manifestDifferences.filter(
+        (m) => m.category === 'plan' || m.category === 'environments' || m.category === 'testbed',
+      ),
+    ).toEqual([]);
     // Figures for the report: how many points two independent runs call significant.
     const significant = (p: PointDiff) => p.significance === 'significant';
-    console.log(`two independent quick runs (3 replicates): ${diff.points.filter(significant).length} of ${diff.points.length} points significant (Holm, alpha 0.05); ${diff.summary.regressed} regressed, ${diff.summary.improved} improved; changes ${diff.points.map((p) => `${p.test[0]}${p.value} ${p.changePercent?.toFixed(1)}%`).join(', ')}`);
+    console.log(
+      `two independent quick runs (3 replicates): ${diff.points.filter(significant).length} of ${diff.points.length} points significant (Holm, alpha 0.05); ${diff.summary.regressed} regressed, ${diff.summary.improved} improved; changes ${diff.points.map((p) => `${p.test[0]}${p.value} ${p.changePercent?.toFixed(1)}%`).join(', ')}`,
+    );
   });
 
   it('a run diffed with itself reports zero significant changes, even under --fail-on-regression', async () => {
@@ -96,7 +129,12 @@ describe.skipIf(missing !== null)(`virtnet diff on real runs (native, real testb
 
   it('a copy with native TCP scaled by 0.8: those points are significant regressions, exit status 3', async () => {
     // Of the two runs, scale the quieter: a 20 % drop must stand out of its replicate spread.
-    const cv = (dir: string) => Math.max(...summarizePoints(loadRun(dir).results.records).filter((p) => p.test === 'TCP_STREAM').map((p) => p.throughput.stdev / p.throughput.mean));
+    const cv = (dir: string) =>
+      Math.max(
+        ...summarizePoints(loadRun(dir).results.records)
+          .filter((p) => p.test === 'TCP_STREAM')
+          .map((p) => p.throughput.stdev / p.throughput.mean),
+      );
     const base = cv(runA) <= cv(runB) ? runA : runB;
     const scaled = join(work, 'scaled');
     scaledCopy(base, scaled, 0.8);
@@ -112,12 +150,22 @@ describe.skipIf(missing !== null)(`virtnet diff on real runs (native, real testb
       // With 3 replicates, Welch's test (Holm over 8 points) detects a 20 % drop whenever the
       // replicates vary by less than 3 % (t > 9): on a quiet testbed (~0.2 %) that is every point.
       const pointCv = (p.a.stdev ?? 0) / (p.a.mean ?? 1);
-      if (pointCv < 0.03) expect(p, `TCP -s ${p.value}: CV ${(pointCv * 100).toFixed(1)}%`).toMatchObject({ significance: 'significant', classification: 'regressed' });
+      if (pointCv < 0.03)
+        expect(p, `TCP -s ${p.value}: CV ${(pointCv * 100).toFixed(1)}%`).toMatchObject({
+          significance: 'significant',
+          classification: 'regressed',
+        });
     }
     expect(diff.summary.regressed).toBeGreaterThan(0);
     expect(diff.summary.regressed).toBe(tcp.filter((p) => p.classification === 'regressed').length);
-    expect(diff.points.filter((p) => p.test === 'UDP_STREAM').every((p) => p.changePercent === 0 && p.classification === 'unchanged')).toBe(true);
-    console.log(`scaled copy: ${diff.summary.regressed} of 4 TCP points regressed (TCP CVs ${tcp.map((p) => `${((100 * (p.a.stdev ?? 0)) / (p.a.mean ?? 1)).toFixed(1)}%`).join(', ')}; Holm p ${tcp.map((p) => p.pAdjusted?.toExponential(1)).join(', ')})`);
+    expect(
+      diff.points
+        .filter((p) => p.test === 'UDP_STREAM')
+        .every((p) => p.changePercent === 0 && p.classification === 'unchanged'),
+    ).toBe(true);
+    console.log(
+      `scaled copy: ${diff.summary.regressed} of 4 TCP points regressed (TCP CVs ${tcp.map((p) => `${((100 * (p.a.stdev ?? 0)) / (p.a.mean ?? 1)).toFixed(1)}%`).join(', ')}; Holm p ${tcp.map((p) => p.pAdjusted?.toExponential(1)).join(', ')})`,
+    );
   });
 
   it('--out writes the diff page, its charts and the three formats', async () => {
@@ -133,7 +181,15 @@ describe.skipIf(missing !== null)(`virtnet diff on real runs (native, real testb
   it('resolves git refs, previous and commits to runs committed under reports/runs/', async () => {
     const repo = join(work, 'repo');
     mkdirSync(repo);
-    const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid', GIT_CONFIG_NOSYSTEM: '1', HOME: repo };
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.invalid',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.invalid',
+      GIT_CONFIG_NOSYSTEM: '1',
+      HOME: repo,
+    };
     const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { env, encoding: 'utf8' }).trim();
     git('init', '-q', '-b', 'main');
     const ids: string[] = [];
@@ -167,4 +223,3 @@ describe.skipIf(missing !== null)(`virtnet diff on real runs (native, real testb
     expect(noRun.stderr).toMatch(/HEAD \(commit [0-9a-f]{10}\): no run at that commit/);
   });
 });
-

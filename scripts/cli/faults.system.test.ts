@@ -34,11 +34,30 @@ afterAll(async () => {
 
 /** A small plan: 4 TCP_STREAM points of 2 s, in plan order, one retry. */
 const planFile = join(work, 'small.json');
-writeFileSync(planFile, JSON.stringify({
-  formatVersion: 1, name: 'small', testLengthSeconds: 2, replicates: 1, warmupSeconds: 0, retries: 1,
-  order: { randomize: false, seed: 1 }, ports: { control: 12865, data: 12866 },
-  sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 100, to: 12100, step: 4000, messageSize: 131072 }],
-}));
+writeFileSync(
+  planFile,
+  JSON.stringify({
+    formatVersion: 1,
+    name: 'small',
+    testLengthSeconds: 2,
+    replicates: 1,
+    warmupSeconds: 0,
+    retries: 1,
+    order: { randomize: false, seed: 1 },
+    ports: { control: 12865, data: 12866 },
+    sweeps: [
+      {
+        test: 'TCP_STREAM',
+        series: 's',
+        vary: 'sendSocketSize',
+        from: 100,
+        to: 12100,
+        step: 4000,
+        messageSize: 131072,
+      },
+    ],
+  }),
+);
 
 function virtnet(...args: string[]) {
   return runCommand([process.execPath, CLI, ...args], { timeoutMs: 180_000, env });
@@ -59,7 +78,9 @@ class Running {
   }
   async waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<void> {
     await waitUntil(`output ${pattern}`, async () => pattern.test(this.stdout), {
-      timeoutMs, intervalMs: 50, giveUp: () => (this.child.exitCode !== null ? `virtnet exited: ${this.stderr}${this.stdout}` : null),
+      timeoutMs,
+      intervalMs: 50,
+      giveUp: () => (this.child.exitCode !== null ? `virtnet exited: ${this.stderr}${this.stdout}` : null),
     });
   }
 }
@@ -71,7 +92,9 @@ async function netserversOn(index: number): Promise<number[]> {
 
 /** Every planned measurement has exactly one ok record, and there is no ok record beyond the plan. */
 function expectExactlyThePlan(run: LoadedRun): void {
-  const planned = new Set(plannedKeys(run.manifest.plan, run.manifest.environments, measuredValues(latestRecords(run.results.records))));
+  const planned = new Set(
+    plannedKeys(run.manifest.plan, run.manifest.environments, measuredValues(latestRecords(run.results.records))),
+  );
   const ok = run.results.records.filter((r) => r.status === 'ok').map((r) => taskKey(r));
   expect(ok.length).toBe(new Set(ok).size);
   expect(new Set(ok)).toEqual(planned);
@@ -81,7 +104,10 @@ function measuredLines(stdout: string): number {
   return stdout.split('\n').filter((l) => /^\[\s*\d+\/\d+\] /.test(l)).length;
 }
 
-const missing = requireServices([['root', rootMissing()], ['netserver', await netserverMissing()]]);
+const missing = requireServices([
+  ['root', rootMissing()],
+  ['netserver', await netserverMissing()],
+]);
 
 describe.skipIf(missing !== null)(`virtnet run survives being stopped (real processes)${skipNote(missing)}`, () => {
   const index = indexes[0]!;
@@ -95,7 +121,9 @@ describe.skipIf(missing !== null)(`virtnet run survives being stopped (real proc
     await run.waitFor(/\[1\/4\]/);
     run.child.kill(signal);
     expect(await run.exited).toBe(code);
-    expect(run.stdout).toContain(`${signal}: stopping after tearing down; the run can be resumed with: virtnet run --resume ${out}`);
+    expect(run.stdout).toContain(
+      `${signal}: stopping after tearing down; the run can be resumed with: virtnet run --resume ${out}`,
+    );
     const stopped = loadRun(out);
     expect(stopped.manifest.status).toBe('interrupted');
     expect(stopped.manifest.sessions[0]!.endReason).toBe(`interrupted (${signal})`);
@@ -109,7 +137,11 @@ describe.skipIf(missing !== null)(`virtnet run survives being stopped (real proc
 
     const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
     expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
-    expect(resumed.stdout).toMatch(new RegExp(`starting \\(${4 - stopped.results.records.length} measurements, ${stopped.results.records.length} already done\\)`));
+    expect(resumed.stdout).toMatch(
+      new RegExp(
+        `starting \\(${4 - stopped.results.records.length} measurements, ${stopped.results.records.length} already done\\)`,
+      ),
+    );
     const final = loadRun(out);
     expect(final.manifest.status).toBe('complete');
     expect(final.manifest.sessions.map((s) => s.endReason)).toEqual([`interrupted (${signal})`, 'completed']);
@@ -161,7 +193,9 @@ describe.skipIf(missing !== null)(`virtnet run survives being stopped (real proc
 
     const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
     expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
-    expect(resumed.stdout).toContain(`the run was last written by PID ${run.child.pid}, which is gone (killed?); continuing it`);
+    expect(resumed.stdout).toContain(
+      `the run was last written by PID ${run.child.pid}, which is gone (killed?); continuing it`,
+    );
     const final = loadRun(out);
     expect(final.manifest.status).toBe('complete');
     expect(final.manifest.sessions[0]!.endReason).toMatch(/^killed: no clean shutdown recorded/);
@@ -187,7 +221,9 @@ describe.skipIf(missing !== null)(`virtnet run survives being stopped (real proc
   it('sets aside a truncated last line, reports its line number, and measures that point again', async () => {
     const out = join(work, 'stopped-SIGINT');
     // The measurements only (the round-trip probes are lines of their own, not this test's matter).
-    const complete = readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').filter((l) => l !== '' && !l.includes('"kind":"rtt-probe"'));
+    const complete = readFileSync(join(out, 'results.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !l.includes('"kind":"rtt-probe"'));
     // A crash in the middle of writing the 4th record: the first 3 whole, the 4th cut short.
     const cut = complete[3]!.slice(0, 120);
     writeFileSync(join(out, 'results.jsonl'), `${complete.slice(0, 3).join('\n')}\n${cut}`);
@@ -199,7 +235,9 @@ describe.skipIf(missing !== null)(`virtnet run survives being stopped (real proc
 
     const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
     expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
-    expect(resumed.stdout).toContain('results.jsonl line 4 was cut short (a crash mid-write): it is ignored, kept aside as results.jsonl.partial-line-4, and that measurement is made again');
+    expect(resumed.stdout).toContain(
+      'results.jsonl line 4 was cut short (a crash mid-write): it is ignored, kept aside as results.jsonl.partial-line-4, and that measurement is made again',
+    );
     expect(resumed.stdout).toMatch(/starting \(1 measurements, 3 already done\)/);
     expect(readFileSync(join(out, 'results.jsonl.partial-line-4'), 'utf8')).toBe(cut);
     const final = loadRun(out);
@@ -211,56 +249,99 @@ describe.skipIf(missing !== null)(`virtnet run survives being stopped (real proc
   });
 });
 
-describe.skipIf(missing !== null)(`virtnet run when netserver dies mid-point (real processes)${skipNote(missing)}`, () => {
-  const index = indexes[1]!;
-  it('retries the point, records it failed with netperf\'s error, goes on, and a resume measures the failed points again', async () => {
-    const out = join(work, 'netserver-killed');
-    const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--no-report']);
-    await run.waitFor(/\[1\/4\]/);
-    const [netserver] = await netserversOn(index);
-    // Halfway through the second point's 2 s test.
-    await new Promise((r) => setTimeout(r, 1000));
-    process.kill(netserver!, 'SIGKILL');
-    expect(await run.exited).toBe(1);
-    expect(run.stdout).toMatch(/retry 1: TCP_STREAM:sendSocketSize=4100 replicate 1: recv_response: partial response received: 0 bytes/);
-    expect(run.stdout).toMatch(/\[2\/4\] native TCP_STREAM -s 4100 rep 1: FAILED: establish control: are you sure there is a netserver listening on 198\.18\.\d+\.1 at port 12865\?/);
-    expect(run.stdout).toMatch(/\[4\/4\] native TCP_STREAM -s 12100 rep 1: FAILED/);
-    expect(run.stdout).toContain('run incomplete: 1 measured, 3 failed, 3 of 4 planned measurements still missing');
-    const failed = loadRun(out);
-    expect(failed.manifest.status).toBe('incomplete');
-    expect(failed.results.records.map((r) => [r.status, r.attempts])).toEqual([['ok', 1], ['failed', 2], ['failed', 2], ['failed', 2]]);
-    expect((await testbedStatus(index)).up).toBe(false);
+describe.skipIf(missing !== null)(
+  `virtnet run when netserver dies mid-point (real processes)${skipNote(missing)}`,
+  () => {
+    const index = indexes[1]!;
+    it("retries the point, records it failed with netperf's error, goes on, and a resume measures the failed points again", async () => {
+      const out = join(work, 'netserver-killed');
+      const run = new Running(['run', '--plan', planFile, '--out', out, '--index', String(index), '--no-report']);
+      await run.waitFor(/\[1\/4\]/);
+      const [netserver] = await netserversOn(index);
+      // Halfway through the second point's 2 s test.
+      await new Promise((r) => setTimeout(r, 1000));
+      process.kill(netserver!, 'SIGKILL');
+      expect(await run.exited).toBe(1);
+      expect(run.stdout).toMatch(
+        /retry 1: TCP_STREAM:sendSocketSize=4100 replicate 1: recv_response: partial response received: 0 bytes/,
+      );
+      expect(run.stdout).toMatch(
+        /\[2\/4\] native TCP_STREAM -s 4100 rep 1: FAILED: establish control: are you sure there is a netserver listening on 198\.18\.\d+\.1 at port 12865\?/,
+      );
+      expect(run.stdout).toMatch(/\[4\/4\] native TCP_STREAM -s 12100 rep 1: FAILED/);
+      expect(run.stdout).toContain('run incomplete: 1 measured, 3 failed, 3 of 4 planned measurements still missing');
+      const failed = loadRun(out);
+      expect(failed.manifest.status).toBe('incomplete');
+      expect(failed.results.records.map((r) => [r.status, r.attempts])).toEqual([
+        ['ok', 1],
+        ['failed', 2],
+        ['failed', 2],
+        ['failed', 2],
+      ]);
+      expect((await testbedStatus(index)).up).toBe(false);
 
-    const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
-    expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
-    expect(resumed.stdout).toMatch(/starting \(3 measurements, 1 already done\)/);
-    const final = loadRun(out);
-    expect(final.manifest.status).toBe('complete');
-    expect(final.results.records).toHaveLength(7); // append-only: the failed records stay
-    expectExactlyThePlan(final);
-  });
-});
+      const resumed = await virtnet('run', '--resume', out, '--index', String(index), '--no-report');
+      expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
+      expect(resumed.stdout).toMatch(/starting \(3 measurements, 1 already done\)/);
+      const final = loadRun(out);
+      expect(final.manifest.status).toBe('complete');
+      expect(final.results.records).toHaveLength(7); // append-only: the failed records stay
+      expectExactlyThePlan(final);
+    });
+  },
+);
 
 describe.skipIf(missing !== null)(`two runs, one testbed (real processes)${skipNote(missing)}`, () => {
   const index = indexes[2]!;
   it('refuses the second run while the first holds the testbed, and cleanup leaves the live run alone', async () => {
     // 4 points of 8 s: long enough to still be measuring while the other commands below run.
-    const first = new Running(['run', '--plan', planFile, '--test-length', '8', '--out', join(work, 'first'), '--index', String(index), '--no-report']);
+    const first = new Running([
+      'run',
+      '--plan',
+      planFile,
+      '--test-length',
+      '8',
+      '--out',
+      join(work, 'first'),
+      '--index',
+      String(index),
+      '--no-report',
+    ]);
     await first.waitFor(/\[1\/4\]/);
-    const second = await virtnet('run', '--plan', planFile, '--out', join(work, 'second'), '--index', String(index), '--no-report');
+    const second = await virtnet(
+      'run',
+      '--plan',
+      planFile,
+      '--out',
+      join(work, 'second'),
+      '--index',
+      String(index),
+      '--no-report',
+    );
     expect(second.exitCode).toBe(1);
     expect(second.stderr).toContain(`testbed ${index} is in use by another virtnet process (PID ${first.child.pid})`);
     expect(existsSync(join(work, 'second'))).toBe(false);
-    const again = await virtnet('run', '--resume', join(work, 'first'), '--server', `198.18.${indexes[3]}.1`, '--no-report');
+    const again = await virtnet(
+      'run',
+      '--resume',
+      join(work, 'first'),
+      '--server',
+      `198.18.${indexes[3]}.1`,
+      '--no-report',
+    );
     expect(again.exitCode).toBe(1);
-    expect(again.stderr).toContain(`run directory ${join(work, 'first')} is in use by another virtnet process (PID ${first.child.pid})`);
+    expect(again.stderr).toContain(
+      `run directory ${join(work, 'first')} is in use by another virtnet process (PID ${first.child.pid})`,
+    );
 
     const netservers = await netserversOn(index);
     expect(netservers).toHaveLength(1);
     const cleanup = await virtnet('cleanup', '--index', String(index));
     expect(first.child.exitCode, 'the first run ended before cleanup ran: the test proves nothing').toBeNull();
     expect(cleanup.exitCode, cleanup.stderr).toBe(0);
-    expect(cleanup.stdout).toContain(`kept (in use by a live run):\n  testbed ${index}: testbed ${index} is in use by another virtnet process (PID ${first.child.pid})`);
+    expect(cleanup.stdout).toContain(
+      `kept (in use by a live run):\n  testbed ${index}: testbed ${index} is in use by another virtnet process (PID ${first.child.pid})`,
+    );
     expect((await testbedStatus(index)).up).toBe(true);
     expect(await netserversOn(index)).toEqual(netservers);
 
@@ -276,9 +357,19 @@ describe.skipIf(missing !== null)(`two runs, one testbed (real processes)${skipN
     await once(dead, 'exit');
     mkdirSync(stateDir, { recursive: true });
     writeFileSync(join(stateDir, `testbed-${index}.lock`), `${dead.pid}\n`);
-    const r = await virtnet('run', '--plan', planFile, '--out', join(work, 'after-stale'), '--index', String(index), '--no-report', '--test-length', '1');
+    const r = await virtnet(
+      'run',
+      '--plan',
+      planFile,
+      '--out',
+      join(work, 'after-stale'),
+      '--index',
+      String(index),
+      '--no-report',
+      '--test-length',
+      '1',
+    );
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain(`note: took over the testbed ${index} lock of PID ${dead.pid}, which is gone (killed?)`);
   });
 });
-

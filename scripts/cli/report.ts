@@ -3,7 +3,12 @@
 import { join } from 'node:path';
 import { InputError, phrase } from '../../actions/lib/core/input.ts';
 import { oneLine } from '../../actions/lib/core/escape.ts';
-import { countsLine, verdictLabel, type ClaimResult, type ClaimsScope } from '../../actions/lib/analyse/claims/judge.ts';
+import {
+  countsLine,
+  verdictLabel,
+  type ClaimResult,
+  type ClaimsScope,
+} from '../../actions/lib/analyse/claims/judge.ts';
 import type { ClaimsFile } from '../../actions/lib/analyse/claims/schema.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { buildSite } from '../../actions/lib/site/build.ts';
@@ -21,15 +26,40 @@ export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      repo
       [--claims NAME|FILE]                      the claims judged: a built-in name (paper) or a claims file (default: paper)`;
 
 /** One line per claim, for the terminal, after what the run can and cannot test. */
-export function verdictLines(claims: readonly (Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'> & { onlyTcg?: boolean })[], scope?: ClaimsScope): string[] {
+export function verdictLines(
+  claims: readonly (Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier'> & { onlyTcg?: boolean })[],
+  scope?: ClaimsScope,
+): string[] {
   const width = Math.max(...claims.map((c) => verdictLabel(c).length));
   // Each outside field on its own line only (oneLine): a claim text cannot forge a verdict line.
-  const reach = scope ? [`  conditions: ${oneLine(scope.conditions)}`, ...scope.canTest.map((l) => `  can test: ${oneLine(l)}`), ...scope.cannotTest.map((l) => `  cannot test: ${oneLine(l)}`)] : [];
-  return [...reach, ...claims.map((c) => `  ${verdictLabel(c).padEnd(width)}  ${oneLine(c.id)}: ${oneLine(c.text)}`), `  ${countsLine(claims)}`];
+  const reach = scope
+    ? [
+        `  conditions: ${oneLine(scope.conditions)}`,
+        ...scope.canTest.map((l) => `  can test: ${oneLine(l)}`),
+        ...scope.cannotTest.map((l) => `  cannot test: ${oneLine(l)}`),
+      ]
+    : [];
+  return [
+    ...reach,
+    ...claims.map((c) => `  ${verdictLabel(c).padEnd(width)}  ${oneLine(c.id)}: ${oneLine(c.text)}`),
+    `  ${countsLine(claims)}`,
+  ];
 }
 
 export async function commandReport(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' }, site: { type: 'string' }, commit: { type: 'boolean' }, reports: { type: 'string' }, diff: { type: 'string', multiple: true }, claims: { type: 'string' }, 'no-svg': { type: 'boolean' } }, true);
+  const { values, positionals } = parseCommandArgs(
+    args,
+    {
+      out: { type: 'string' },
+      site: { type: 'string' },
+      commit: { type: 'boolean' },
+      reports: { type: 'string' },
+      diff: { type: 'string', multiple: true },
+      claims: { type: 'string' },
+      'no-svg': { type: 'boolean' },
+    },
+    true,
+  );
   if (positionals.length === 0) throw new UsageError('expected at least one run directory');
   if (values.out && positionals.length > 1) throw new UsageError('--out takes one run; give one run directory');
   if (values.reports && !values.commit) throw new UsageError('--reports only goes with --commit');
@@ -41,15 +71,32 @@ export async function commandReport(args: string[]): Promise<number> {
     const reportsDir = values.reports ?? 'reports';
     for (const runDir of positionals) {
       const { dir, changed } = await commitRun(runDir, reportsDir, claims);
-      say(`run ${runDir} -> ${dir} (${changed} files changed); rebuild the site with: virtnet report ${join(reportsDir, 'runs')}/* --site ${join(reportsDir, 'site')}`);
+      say(
+        `run ${runDir} -> ${dir} (${changed} files changed); rebuild the site with: virtnet report ${join(reportsDir, 'runs')}/* --site ${join(reportsDir, 'site')}`,
+      );
     }
   }
   if (values.site) {
     // The picker prints this command (plus --diff A:B) for a pair the site lacks.
-    const command = ['virtnet', 'report', ...positionals, '--site', values.site, ...diffs.flatMap((d) => ['--diff', d]), ...(values.claims ? ['--claims', values.claims] : []), ...(values['no-svg'] ? ['--no-svg'] : [])];
+    const command = [
+      'virtnet',
+      'report',
+      ...positionals,
+      '--site',
+      values.site,
+      ...diffs.flatMap((d) => ['--diff', d]),
+      ...(values.claims ? ['--claims', values.claims] : []),
+      ...(values['no-svg'] ? ['--no-svg'] : []),
+    ];
     let result;
     try {
-      result = await buildSite(positionals, values.site, { claims, log: (m) => say(m), diffs, command, svg: values['no-svg'] ? 'none' : 'render' });
+      result = await buildSite(positionals, values.site, {
+        claims,
+        log: (m) => say(m),
+        diffs,
+        command,
+        svg: values['no-svg'] ? 'none' : 'render',
+      });
     } catch (e) {
       if (e instanceof InputError && e.field === 'diff') throw new UsageError(phrase('--diff', e.problem));
       throw e;
@@ -58,8 +105,11 @@ export async function commandReport(args: string[]): Promise<number> {
       say(`claims of run ${run.runId}:`);
       for (const line of verdictLines(run.claims)) say(line);
     }
-    for (const d of result.diffs) say(`diff ${d.pair.a} -> ${d.pair.b}: ${d.regressed} regressed, ${d.improved} improved: ${d.pagePath}`);
-    say(`site: ${result.runs.length} runs, ${result.diffs.length} diffs, ${result.written} files written, ${result.rendered} charts rendered; index: ${result.indexPath}`);
+    for (const d of result.diffs)
+      say(`diff ${d.pair.a} -> ${d.pair.b}: ${d.regressed} regressed, ${d.improved} improved: ${d.pagePath}`);
+    say(
+      `site: ${result.runs.length} runs, ${result.diffs.length} diffs, ${result.written} files written, ${result.rendered} charts rendered; index: ${result.indexPath}`,
+    );
     return 0;
   }
   if (values.commit) return 0;
@@ -75,7 +125,11 @@ export async function commandReport(args: string[]): Promise<number> {
 }
 
 /** The end of `virtnet run` and `npm run reproduce`: report files, a one-run site, the verdicts. */
-export async function reportAfterRun(runDir: string, log: (line: string) => void, claims: ClaimsFile = claimsOption(undefined)): Promise<void> {
+export async function reportAfterRun(
+  runDir: string,
+  log: (line: string) => void,
+  claims: ClaimsFile = claimsOption(undefined),
+): Promise<void> {
   const run = loadRun(runDir);
   const report = await renderReport(run.manifest, run.results, claims);
   writeReportFiles(join(runDir, 'report'), report.files);

@@ -26,17 +26,39 @@ afterAll(async () => {
 
 const ONE_WAY_US = 200;
 const plan = {
-  formatVersion: 2, name: 'rtt-tiny', description: 'Two TCP points, two replicates, 1 s tests: enough to start an environment and resume it.',
-  testLengthSeconds: 1, replicates: 2, warmupSeconds: 0, confidence: null, order: { randomize: true, seed: 1 }, design: 'blocked',
-  ports: { control: 12865, data: 12866 }, ipVersion: 4, retries: 1,
-  sweeps: [{ test: 'TCP_STREAM', series: 'tiny', vary: 'sendSocketSize', from: 100, to: 4100, step: 4000, messageSize: 131072 }],
+  formatVersion: 2,
+  name: 'rtt-tiny',
+  description: 'Two TCP points, two replicates, 1 s tests: enough to start an environment and resume it.',
+  testLengthSeconds: 1,
+  replicates: 2,
+  warmupSeconds: 0,
+  confidence: null,
+  order: { randomize: true, seed: 1 },
+  design: 'blocked',
+  ports: { control: 12865, data: 12866 },
+  ipVersion: 4,
+  retries: 1,
+  sweeps: [
+    {
+      test: 'TCP_STREAM',
+      series: 'tiny',
+      vary: 'sendSocketSize',
+      from: 100,
+      to: 4100,
+      step: 4000,
+      messageSize: 131072,
+    },
+  ],
 };
 
 function virtnet(...args: string[]) {
   return runCommand([process.execPath, CLI, ...args], { timeoutMs: 180_000 });
 }
 
-const missing = requireServices([['root', rootMissing()], ['netserver', await netserverMissing()]]);
+const missing = requireServices([
+  ['root', rootMissing()],
+  ['netserver', await netserverMissing()],
+]);
 
 describe.skipIf(missing !== null)(`round-trip probes on a real delayed testbed${skipNote(missing)}`, () => {
   const out = join(work, 'run');
@@ -44,7 +66,19 @@ describe.skipIf(missing !== null)(`round-trip probes on a real delayed testbed${
 
   it(`records one TCP_RR and one UDP_RR per start, at least 2 x ${ONE_WAY_US} us, outside the sweep; the report draws them`, async () => {
     writeFileSync(planFile, JSON.stringify(plan));
-    const r = await virtnet('run', '--plan', planFile, '--env', 'native', '--out', out, '--index', String(index), '--delay', `${ONE_WAY_US}us`);
+    const r = await virtnet(
+      'run',
+      '--plan',
+      planFile,
+      '--env',
+      'native',
+      '--out',
+      out,
+      '--index',
+      String(index),
+      '--delay',
+      `${ONE_WAY_US}us`,
+    );
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/4 measurements planned/);
     expect(r.stdout).toMatch(/round trip TCP_RR: mean [\d.]+ us/);
@@ -56,7 +90,10 @@ describe.skipIf(missing !== null)(`round-trip probes on a real delayed testbed${
     expect(run.results.records.every((x) => x.test === 'TCP_STREAM' && x.status === 'ok')).toBe(true);
     // One environment, one start (it stays live across its blocks): one probe of each kind.
     const probes = run.results.probes;
-    expect(probes.map((p) => `${p.environment} ${p.test} ${p.status} session ${p.session} block ${p.block}`), JSON.stringify(probes.map((p) => p.error))).toEqual(['native TCP_RR ok session 1 block 1', 'native UDP_RR ok session 1 block 1']);
+    expect(
+      probes.map((p) => `${p.environment} ${p.test} ${p.status} session ${p.session} block ${p.block}`),
+      JSON.stringify(probes.map((p) => p.error)),
+    ).toEqual(['native TCP_RR ok session 1 block 1', 'native UDP_RR ok session 1 block 1']);
     for (const p of probes) {
       const m = p.metrics!;
       // The delay line never releases early: every round trip takes at least 2d. The upper bound
@@ -65,17 +102,28 @@ describe.skipIf(missing !== null)(`round-trip probes on a real delayed testbed${
       expect(m.meanLatencyMicroseconds, p.stdout).toBeLessThan(5 * 2 * ONE_WAY_US + 5000);
       expect(m.p50LatencyMicroseconds).toBeGreaterThanOrEqual(2 * ONE_WAY_US);
       // Transactions/s and latency describe the same probe: one transaction at a time.
-      expect(m.transactionsPerSecond * m.meanLatencyMicroseconds / 1e6).toBeGreaterThan(0.8);
-      expect(m.transactionsPerSecond * m.meanLatencyMicroseconds / 1e6).toBeLessThan(1.2);
-      expect(p.command).toEqual(expect.arrayContaining(['netperf', '-t', p.test, '-l', '2', '-P', `,${plan.ports.data}`]));
+      expect((m.transactionsPerSecond * m.meanLatencyMicroseconds) / 1e6).toBeGreaterThan(0.8);
+      expect((m.transactionsPerSecond * m.meanLatencyMicroseconds) / 1e6).toBeLessThan(1.2);
+      expect(p.command).toEqual(
+        expect.arrayContaining(['netperf', '-t', p.test, '-l', '2', '-P', `,${plan.ports.data}`]),
+      );
       expect(p.stdout).toContain('MEAN_LATENCY=');
       expect(p.startedAt <= p.finishedAt).toBe(true);
     }
     const rt = run.manifest.environmentDescriptions.native?.roundTrip;
-    expect(rt).toEqual({ tcpMicroseconds: probes[0]!.metrics!.meanLatencyMicroseconds, udpMicroseconds: probes[1]!.metrics!.meanLatencyMicroseconds, tcpProbes: 1, udpProbes: 1 });
+    expect(rt).toEqual({
+      tcpMicroseconds: probes[0]!.metrics!.meanLatencyMicroseconds,
+      udpMicroseconds: probes[1]!.metrics!.meanLatencyMicroseconds,
+      tcpProbes: 1,
+      udpProbes: 1,
+    });
     // The report: the RTT chart, the table, the CSV, and the window/RTT model on the TCP chart.
-    expect(readFileSync(join(out, 'report/charts/round-trip-time.svg'), 'utf8')).toMatch(/^<svg[\s\S]*Round-trip time per environment/);
-    expect(readFileSync(join(out, 'report/tables.md'), 'utf8')).toMatch(/\| Native Linux \| [\d.]+ us \(1 probe\) \| [\d.]+ us \(1 probe\) \|/);
+    expect(readFileSync(join(out, 'report/charts/round-trip-time.svg'), 'utf8')).toMatch(
+      /^<svg[\s\S]*Round-trip time per environment/,
+    );
+    expect(readFileSync(join(out, 'report/tables.md'), 'utf8')).toMatch(
+      /\| Native Linux \| [\d.]+ us \(1 probe\) \| [\d.]+ us \(1 probe\) \|/,
+    );
     expect(readFileSync(join(out, 'report/round-trips.csv'), 'utf8').trim().split('\n')).toHaveLength(3);
     const fig = readFileSync(join(out, 'report/charts/fig4a-tcp-absolute-tiny.vl.json'), 'utf8');
     expect(fig).toContain('model min(94.148, window / RTT)');
@@ -97,12 +145,25 @@ describe.skipIf(missing !== null)(`round-trip probes on a real delayed testbed${
     expect(run.manifest.status).toBe('complete');
     expect(run.manifest.sessions).toHaveLength(2);
     expect(run.manifest.sessions[1]!.measuredInSession).toBe(1);
-    const planned = plannedKeys(run.manifest.plan, run.manifest.environments, measuredValues(latestRecords(run.results.records)));
+    const planned = plannedKeys(
+      run.manifest.plan,
+      run.manifest.environments,
+      measuredValues(latestRecords(run.results.records)),
+    );
     expect(planned).toHaveLength(4);
     expect(run.results.records.map(taskKey).sort()).toEqual([...planned].sort());
-    expect(run.results.probes.map((p) => `${p.test} session ${p.session}`)).toEqual(['TCP_RR session 1', 'UDP_RR session 1', 'TCP_RR session 2', 'UDP_RR session 2']);
-    expect(run.results.probes.every((p) => p.status === 'ok' && p.metrics!.meanLatencyMicroseconds >= 2 * ONE_WAY_US)).toBe(true);
+    expect(run.results.probes.map((p) => `${p.test} session ${p.session}`)).toEqual([
+      'TCP_RR session 1',
+      'UDP_RR session 1',
+      'TCP_RR session 2',
+      'UDP_RR session 2',
+    ]);
+    expect(
+      run.results.probes.every((p) => p.status === 'ok' && p.metrics!.meanLatencyMicroseconds >= 2 * ONE_WAY_US),
+    ).toBe(true);
     expect(run.manifest.environmentDescriptions.native?.roundTrip).toMatchObject({ tcpProbes: 2, udpProbes: 2 });
-    expect(readFileSync(join(out, 'report/tables.md'), 'utf8')).toMatch(/\| Native Linux \| [\d.]+ us \(2 probes\) \| [\d.]+ us \(2 probes\) \|/);
+    expect(readFileSync(join(out, 'report/tables.md'), 'utf8')).toMatch(
+      /\| Native Linux \| [\d.]+ us \(2 probes\) \| [\d.]+ us \(2 probes\) \|/,
+    );
   });
 });

@@ -24,20 +24,40 @@ function virtnet(...args: string[]) {
 
 async function netserversOf(address: string): Promise<string> {
   const r = await runCommand(['pgrep', '-a', 'netserver'], { timeoutMs: 5000 });
-  return r.stdout.split('\n').filter((l) => l.includes(address)).join('\n');
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.includes(address))
+    .join('\n');
 }
 
-const missing = requireServices([['root', rootMissing()], ['netserver', await netserverMissing()]]);
+const missing = requireServices([
+  ['root', rootMissing()],
+  ['netserver', await netserverMissing()],
+]);
 
 describe.skipIf(missing !== null)(`virtnet run (native, real testbed)${skipNote(missing)}`, () => {
   it('measures the quick plan, writes the run and its charts, and leaves nothing running', async () => {
     const out = join(work, 'quick');
-    const r = await virtnet('run', '--plan', 'quick', '--env', 'native', '--out', out, '--index', String(index), '--pair', 'bench-a');
+    const r = await virtnet(
+      'run',
+      '--plan',
+      'quick',
+      '--env',
+      'native',
+      '--out',
+      out,
+      '--index',
+      String(index),
+      '--pair',
+      'bench-a',
+    );
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/8 measurements planned/);
     expect(r.stdout).toMatch(/\[8\/8\] native/);
     // The end of the run: the precision reached per environment (one replicate: no interval yet).
-    expect(r.stdout).toContain('precision reached (95% CI half-width, percent of the mean; no precision target in the plan):');
+    expect(r.stdout).toContain(
+      'precision reached (95% CI half-width, percent of the mean; no precision target in the plan):',
+    );
     expect(r.stdout).toMatch(/\n {4}native {2}no point has 2 replicates: no interval \(8 points\)\n/);
     const run = loadRun(out);
     expect(run.manifest.status).toBe('complete');
@@ -68,7 +88,7 @@ describe.skipIf(missing !== null)(`virtnet run (native, real testbed)${skipNote(
     // Below that the sender is CPU-bound (a send call per 50 B): 15-17 Mbit/s was seen on this
     // 2-core machine under other load, so the floor only says datagrams flowed.
     expect(udp50.metrics!.throughputMbps).toBeGreaterThan(5);
-    expect(udp50.metrics!.throughputMbps).toBeLessThan(100 * 50 / (50 + 42 + 24) * 1.01);
+    expect(udp50.metrics!.throughputMbps).toBeLessThan(((100 * 50) / (50 + 42 + 24)) * 1.01);
     const svg = readFileSync(join(out, 'report/charts/fig4a-tcp-absolute-from-100.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);
     expect(svg).toContain('Native Linux');
@@ -85,7 +105,8 @@ describe.skipIf(missing !== null)(`virtnet run (native, real testbed)${skipNote(
     const r = await virtnet('report', out, '--out', join(work, 'again'));
     expect(r.exitCode, r.stderr).toBe(0);
     expect(readFileSync(join(work, 'again/charts/fig6a-udp-absolute.svg'), 'utf8')).toBe(first);
-    expect(readFileSync(join(work, 'again/charts/fig4a-tcp-absolute-from-100.vl.json'), 'utf8')).toBe(readFileSync(join(out, 'report/charts/fig4a-tcp-absolute-from-100.vl.json'), 'utf8'));
+    expect(readFileSync(join(work, 'again/charts/fig4a-tcp-absolute-from-100.vl.json'), 'utf8')).toBe(
+      readFileSync(join(out, 'report/charts/fig4a-tcp-absolute-from-100.vl.json'), 'utf8'),
+    );
   });
 });
-

@@ -8,7 +8,14 @@ import { checkPlanAgainstKernel, estimateSeconds, expandPoints, type Plan } from
 import { loadPlan, overridePlan } from '../../actions/lib/plan/plan-file.ts';
 import { killOrphanedDaemons } from '../../actions/lib/core/proc.ts';
 import type { LinkDescription } from '../../actions/lib/measure/records.ts';
-import { checkNewRunDir, executeRun, localHosts, type RunHosts, RunSetupError, type RunSummary } from '../../actions/lib/measure/session.ts';
+import {
+  checkNewRunDir,
+  executeRun,
+  localHosts,
+  type RunHosts,
+  RunSetupError,
+  type RunSummary,
+} from '../../actions/lib/measure/session.ts';
 import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { describeEvent } from '../../actions/lib/measure/sweep-events.ts';
 import { summarizePoints } from '../../actions/lib/analyse/aggregate.ts';
@@ -22,7 +29,19 @@ import { delayLineStats, formatDelay, watchDelayLine } from '../../env/testbed/d
 import { congestionControlOption, delayOption } from './testbed.ts';
 import { reportAfterRun } from './report.ts';
 import { pairNameFrom } from '../../actions/lib/measure/runner-pairs.ts';
-import { asOptions, formatDuration, intOption, parseCommandArgs, PLANS_DIR, rateOption, REPO_DIR, testbedIndexOption, UsageError, say, sayError } from './common.ts';
+import {
+  asOptions,
+  formatDuration,
+  intOption,
+  parseCommandArgs,
+  PLANS_DIR,
+  rateOption,
+  REPO_DIR,
+  testbedIndexOption,
+  UsageError,
+  say,
+  sayError,
+} from './common.ts';
 
 const OPTIONS = {
   plan: { type: 'string' },
@@ -66,7 +85,9 @@ function resolveSettings(values: Record<string, string | boolean | undefined>): 
     if (str('plan')) throw new UsageError('--resume takes the plan from the run; drop --plan');
     if (str('out') && str('out') !== dir) throw new UsageError('--resume DIR continues DIR; drop --out');
     const run = loadRun(dir);
-    const environments = asOptions(() => parseEnvironmentList(str('env') ?? run.manifest.environments.join(','), variants));
+    const environments = asOptions(() =>
+      parseEnvironmentList(str('env') ?? run.manifest.environments.join(','), variants),
+    );
     return { plan: null, planSource: run.manifest.planSource, environments, outDir: dir, resume: true };
   }
   if (!str('plan')) throw new UsageError('--plan is required: quick, paper, or a plan file');
@@ -82,7 +103,8 @@ function resolveSettings(values: Record<string, string | boolean | undefined>): 
     source,
   );
   const environments = asOptions(() => parseEnvironmentList(str('env') ?? 'native', variants));
-  const outDir = str('out') ?? join('runs', `${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}-${plan.name}`);
+  const outDir =
+    str('out') ?? join('runs', `${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}-${plan.name}`);
   // Before the testbed comes up: a directory the run cannot go into stops nothing but this command.
   try {
     checkNewRunDir(outDir);
@@ -95,8 +117,10 @@ function resolveSettings(values: Record<string, string | boolean | undefined>): 
 /** The session's refusal of a run directory, with the advice the command line can give. */
 function runDirError(e: unknown, outDir: string): unknown {
   if (!(e instanceof RunSetupError)) return e;
-  if (e.reason === 'holds-a-run') return new Error(`${outDir} already holds a run; continue it with --resume ${outDir}, or choose another --out`);
-  if (e.reason === 'not-empty') return new Error(`${outDir} exists and is not empty; choose an empty or new --out directory`);
+  if (e.reason === 'holds-a-run')
+    return new Error(`${outDir} already holds a run; continue it with --resume ${outDir}, or choose another --out`);
+  if (e.reason === 'not-empty')
+    return new Error(`${outDir} exists and is not empty; choose an empty or new --out directory`);
   return e;
 }
 
@@ -126,7 +150,8 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   const osvImage = values['osv-image'] ?? process.env.VIRTNET_OSV_IMAGE;
   if (osvImage !== undefined && !existsSync(osvImage)) throw new UsageError(`--osv-image: ${osvImage} does not exist`);
   const guestNetwork = values['guest-network'] ?? 'tap';
-  if (!['tap', 'user'].includes(guestNetwork)) throw new UsageError(`--guest-network: expected tap or user, got ${JSON.stringify(guestNetwork)}`);
+  if (!['tap', 'user'].includes(guestNetwork))
+    throw new UsageError(`--guest-network: expected tap or user, got ${JSON.stringify(guestNetwork)}`);
   const envSettings: Record<string, string> = { accel, testbedIndex: String(index), guestNetwork };
   if (osvImage) envSettings.osvImage = osvImage;
 
@@ -134,17 +159,32 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   const plan = settings.plan ?? resumed!.plan;
   // A resumed run keeps its link: points measured over different delays would not belong together.
   const recordedDelay = resumed?.link?.oneWayDelayMicroseconds ?? 0;
-  const delay = delayOption(values.delay) ?? (resumed ? recordedDelay : defaultOneWayDelay(plan.name, { external: Boolean(values.server) }));
-  if (resumed && delay !== recordedDelay) throw new UsageError(`--delay: the run was measured with delay ${formatDelay(recordedDelay)}; a resume cannot change it to ${formatDelay(delay)}`);
-  const congestionControl = congestionControlOption(values.cc) ?? resumed?.hosts.client?.sysctls['net.ipv4.tcp_congestion_control'] ?? undefined;
-  if (values.server && (delay > 0 || values.cc)) throw new UsageError(`--${delay > 0 ? 'delay' : 'cc'} shapes the namespace testbed; with --server the link and the client are as they are`);
+  const delay =
+    delayOption(values.delay) ??
+    (resumed ? recordedDelay : defaultOneWayDelay(plan.name, { external: Boolean(values.server) }));
+  if (resumed && delay !== recordedDelay)
+    throw new UsageError(
+      `--delay: the run was measured with delay ${formatDelay(recordedDelay)}; a resume cannot change it to ${formatDelay(delay)}`,
+    );
+  const congestionControl =
+    congestionControlOption(values.cc) ??
+    resumed?.hosts.client?.sysctls['net.ipv4.tcp_congestion_control'] ??
+    undefined;
+  if (values.server && (delay > 0 || values.cc))
+    throw new UsageError(
+      `--${delay > 0 ? 'delay' : 'cc'} shapes the namespace testbed; with --server the link and the client are as they are`,
+    );
   checkPlanAgainstKernel(plan, { wmemMax: Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8')) });
   const log = (line: string) => {
     if (!values.quiet) say(line);
   };
   const measurements = expandPoints(plan).length * plan.replicates * settings.environments.length;
-  log(`virtnet run: plan ${plan.name} (${settings.planSource}), environments ${settings.environments.map((e) => e.name).join(', ')}`);
-  log(`  ${plural(measurements, 'measurement')} planned (${plural(expandPoints(plan).length, 'point')} x ${plural(plan.replicates, 'replicate')} x ${plural(settings.environments.length, 'environment')}), ${plan.testLengthSeconds} s each; estimated ${formatDuration(estimateSeconds(plan, settings.environments.length))}${settings.resume ? ' before skipping those already done' : ''}`);
+  log(
+    `virtnet run: plan ${plan.name} (${settings.planSource}), environments ${settings.environments.map((e) => e.name).join(', ')}`,
+  );
+  log(
+    `  ${plural(measurements, 'measurement')} planned (${plural(expandPoints(plan).length, 'point')} x ${plural(plan.replicates, 'replicate')} x ${plural(settings.environments.length, 'environment')}), ${plan.testLengthSeconds} s each; estimated ${formatDuration(estimateSeconds(plan, settings.environments.length))}${settings.resume ? ' before skipping those already done' : ''}`,
+  );
   log(`  run directory: ${settings.outDir}`);
 
   const controller = new AbortController();
@@ -152,10 +192,14 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
     if (controller.signal.aborted) {
       // A second signal while tearing down: the user wants out now. Every record is already on
       // disk; what teardown did not reach, `virtnet cleanup` removes.
-      sayError(`\n${signal} again: exiting without finishing the teardown; run virtnet cleanup, then virtnet run --resume ${settings.outDir}`);
+      sayError(
+        `\n${signal} again: exiting without finishing the teardown; run virtnet cleanup, then virtnet run --resume ${settings.outDir}`,
+      );
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
-    log(`\n${signal}: stopping after tearing down; the run can be resumed with: virtnet run --resume ${settings.outDir}`);
+    log(
+      `\n${signal}: stopping after tearing down; the run can be resumed with: virtnet run --resume ${settings.outDir}`,
+    );
     controller.abort(signal);
   };
   process.on('SIGINT', onSignal);
@@ -165,7 +209,8 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
   let hosts: RunHosts;
   let link: LinkDescription;
   const lock = external ? null : acquireLock(testbedLockPath(index), `testbed ${index}`);
-  if (lock?.tookOverFrom) log(`  note: took over the testbed ${index} lock of PID ${lock.tookOverFrom}, which is gone (killed?)`);
+  if (lock?.tookOverFrom)
+    log(`  note: took over the testbed ${index} lock of PID ${lock.tookOverFrom}, which is gone (killed?)`);
   // A run killed with SIGKILL leaves its daemons (netserver, ...) holding the testbed's ports.
   for (const ended of killOrphanedDaemons()) log(`  note: ended ${ended}, left by a run that is gone`);
   let summary: RunSummary | null = null;
@@ -180,7 +225,14 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       serverAddress = external;
       // The environments' drivers still run here: this machine serves them on the external address.
       hosts = localHosts([]);
-      link = { kind: 'external', shaping: 'as cabled (not shaped by virtnet)', rateMbit: null, serverAddress: external, clientAddress: null, clientNamespace: null };
+      link = {
+        kind: 'external',
+        shaping: 'as cabled (not shaped by virtnet)',
+        rateMbit: null,
+        serverAddress: external,
+        clientAddress: null,
+        clientNamespace: null,
+      };
     } else {
       const testbed = await testbedUp({ index, rateMbit: rate, oneWayDelayMicroseconds: delay, congestionControl });
       madeTestbed = true;
@@ -188,7 +240,9 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
       hosts = localHosts(testbed.clientPrefix);
       link = testbed.link;
       linkPids = testbed.delayLinePid === null ? [] : [testbed.delayLinePid];
-      log(`  testbed ${index}: ${testbed.layout.clientAddress} (client namespace) <-> ${serverAddress} (server); ${link.shaping}; delay ${formatDelay(delay)}; client TCP ${testbed.congestionControl}`);
+      log(
+        `  testbed ${index}: ${testbed.layout.clientAddress} (client namespace) <-> ${serverAddress} (server); ${link.shaping}; delay ${formatDelay(delay)}; client TCP ${testbed.congestionControl}`,
+      );
       // Without its delay line the link drops every packet (no queue bypass): stop the run at
       // once, discarding the measurement in flight; everything recorded before stays.
       if (delay > 0) {
@@ -230,18 +284,26 @@ export async function runFromArgs(args: string[]): Promise<{ code: number; summa
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  log(`\nrun ${summary.status}: ${summary.measured} measured, ${summary.failed} failed, ${summary.missing} of ${summary.planned} planned measurements still missing`);
+  log(
+    `\nrun ${summary.status}: ${summary.measured} measured, ${summary.failed} failed, ${summary.missing} of ${summary.planned} planned measurements still missing`,
+  );
   for (const [env, error] of Object.entries(summary.outcome.environmentErrors)) log(`  ${env}: ${error}`);
   // How far the replicates went: per environment, the median and worst interval against the plan's target.
   const finished = loadRun(settings.outDir);
-  for (const line of precisionLines(precisionReached(summarizePoints(finished.results.records), finished.manifest.environments), finished.manifest.plan.precision?.halfWidthPercent ?? null)) log(`  ${line}`);
+  for (const line of precisionLines(
+    precisionReached(summarizePoints(finished.results.records), finished.manifest.environments),
+    finished.manifest.plan.precision?.halfWidthPercent ?? null,
+  ))
+    log(`  ${line}`);
   if (!values['no-report'] && !controller.signal.aborted) {
     // The report (RUN/report), the claims' verdicts and a one-run site (RUN/site); see cli/report.ts.
     await reportAfterRun(settings.outDir, log);
   }
   log(`  results: ${join(settings.outDir, 'results.jsonl')}`);
   if (linkFailure !== null) {
-    sayError(`virtnet run: FAILED: ${linkFailure}. Without it the testbed link drops every packet, so the run stopped; the measurement in progress was discarded, the ${summary.measured + summary.failed} recorded in this session are kept. Continue with: virtnet run --resume ${settings.outDir}`);
+    sayError(
+      `virtnet run: FAILED: ${linkFailure}. Without it the testbed link drops every packet, so the run stopped; the measurement in progress was discarded, the ${summary.measured + summary.failed} recorded in this session are kept. Continue with: virtnet run --resume ${settings.outDir}`,
+    );
     return { code: 1, summary };
   }
   const signalCode = controller.signal.reason === 'SIGINT' ? 130 : controller.signal.reason === 'SIGTERM' ? 143 : null;

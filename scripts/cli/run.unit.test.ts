@@ -28,13 +28,33 @@ function virtnet(...args: string[]) {
 describe('virtnet run refuses bad input before starting anything', () => {
   const cases: [string, string[], RegExp][] = [
     ['an unknown plan', ['--plan', 'nosuch'], /unknown plan "nosuch": expected one of paper, quick/],
-    ['an unknown environment', ['--plan', 'quick', '--env', 'native,xen'], /--env: unknown environment "xen": expected one of native/],
-    ['a mistyped environment', ['--plan', 'quick', '--env', 'dokcer'], /--env: unknown environment "dokcer" \(did you mean docker\?\): expected one of native/],
+    [
+      'an unknown environment',
+      ['--plan', 'quick', '--env', 'native,xen'],
+      /--env: unknown environment "xen": expected one of native/,
+    ],
+    [
+      'a mistyped environment',
+      ['--plan', 'quick', '--env', 'dokcer'],
+      /--env: unknown environment "dokcer" \(did you mean docker\?\): expected one of native/,
+    ],
     ['a repeated environment', ['--plan', 'quick', '--env', 'native,native'], /--env: native is listed twice/],
-    ['a bad replicates value', ['--plan', 'quick', '--replicates', 'three'], /--replicates: expected a whole number, got "three"/],
-    ['an unknown option', ['--plan', 'quick', '--replicate', '3'], /unknown option --replicate \(did you mean --replicates\?\); this command takes --plan, /],
+    [
+      'a bad replicates value',
+      ['--plan', 'quick', '--replicates', 'three'],
+      /--replicates: expected a whole number, got "three"/,
+    ],
+    [
+      'an unknown option',
+      ['--plan', 'quick', '--replicate', '3'],
+      /unknown option --replicate \(did you mean --replicates\?\); this command takes --plan, /,
+    ],
     ['a missing plan', [], /--plan is required/],
-    ['a bad pair name', ['--plan', 'quick', '--pair', 'a b'], /--pair: expected a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit, got "a b"/],
+    [
+      'a bad pair name',
+      ['--plan', 'quick', '--pair', 'a b'],
+      /--pair: expected a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit, got "a b"/,
+    ],
     ['a bad rate', ['--plan', 'quick', '--rate=-5'], /--rate: expected a rate in Mbit\/s/],
     ['a run dir that is not a run', ['--resume', '/'], /is not a virtnet run: it has no manifest\.json/],
   ];
@@ -59,7 +79,12 @@ describe('virtnet run refuses bad input before starting anything', () => {
   it('does not touch an existing run when asked to create it again', async () => {
     // A run of its own (synthetic records), so this test needs neither root nor the test above.
     const out = join(work, 'existing');
-    const run = syntheticRun({ plan: loadPlan('quick', PLANS_DIR).plan, environments: ['native'], replicates: 1, seed: 1 });
+    const run = syntheticRun({
+      plan: loadPlan('quick', PLANS_DIR).plan,
+      environments: ['native'],
+      replicates: 1,
+      seed: 1,
+    });
     mkdirSync(out, { recursive: true });
     writeManifest(out, run.manifest);
     const appender = new ResultsAppender(out);

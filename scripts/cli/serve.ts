@@ -10,7 +10,15 @@ import { type RunningCoordinator, startCoordinator } from '../../actions/lib/mea
 import { collectHostInfo } from '../../actions/lib/measure/host-info.ts';
 import { sleep } from '../../actions/lib/core/proc.ts';
 import { netperfProbe } from '../../actions/lib/measure/session.ts';
-import { askedMarker, endpointFileText, RELEASE_KEY_ENV, releasedMarker, releaseKeyFrom, SERVE_OPTIONS, serveRequestFrom } from '../../actions/lib/measure/serve-protocol.ts';
+import {
+  askedMarker,
+  endpointFileText,
+  RELEASE_KEY_ENV,
+  releasedMarker,
+  releaseKeyFrom,
+  SERVE_OPTIONS,
+  serveRequestFrom,
+} from '../../actions/lib/measure/serve-protocol.ts';
 import { InputError } from '../../actions/lib/core/input.ts';
 import type { StartedEnvironment } from '../../actions/lib/measure/environment.ts';
 import { findEnvironment } from '../../env/registry.ts';
@@ -49,7 +57,8 @@ export async function commandServe(args: string[]): Promise<number> {
   const endpointFile = request.endpointFile;
   const runKey = request.runKey ?? null;
   const releaseKeyText = process.env[RELEASE_KEY_ENV] || null;
-  const releaseKey = releaseKeyText === null ? null : asEnvironmentVariable(() => releaseKeyFrom(RELEASE_KEY_ENV, releaseKeyText));
+  const releaseKey =
+    releaseKeyText === null ? null : asEnvironmentVariable(() => releaseKeyFrom(RELEASE_KEY_ENV, releaseKeyText));
   const logDir = request.logDir ?? join(dirname(endpointFile), `virtnet-serve-logs-${driver.name}`);
   const settings: Record<string, string> = { accel: request.accelerator, testbedIndex: String(index) };
   if (request.osvImage) settings.osvImage = request.osvImage;
@@ -81,7 +90,12 @@ export async function commandServe(args: string[]): Promise<number> {
         address: serverAddress,
         port: coordinatorPort,
         status: null,
-        starting: () => ({ environment: driver.name, runKey, phase: phase.slice(0, 200), at: new Date().toISOString() }),
+        starting: () => ({
+          environment: driver.name,
+          runKey,
+          phase: phase.slice(0, 200),
+          at: new Date().toISOString(),
+        }),
         releaseKey,
         onRelease: () => {
           say(`virtnet serve: ${driver.name} released by the client`);
@@ -94,7 +108,9 @@ export async function commandServe(args: string[]): Promise<number> {
         },
       });
     }
-    say(`virtnet serve: starting ${driver.name} on ${serverAddress} (ports ${ports.control}/${ports.data}), ready within ${readyTimeoutS} s`);
+    say(
+      `virtnet serve: starting ${driver.name} on ${serverAddress} (ports ${ports.control}/${ports.data}), ready within ${readyTimeoutS} s`,
+    );
     started = await driver.start({
       serverAddress,
       ports,
@@ -110,7 +126,14 @@ export async function commandServe(args: string[]): Promise<number> {
     });
     if (controller.signal.aborted) return 143;
     const holdUntil = new Date(Date.now() + holdMinutes * 60_000);
-    coordinator?.live({ environment: driver.name, endpoint: started.endpoint, released: false, description: started.description, host: await collectHostInfo('server'), runKey });
+    coordinator?.live({
+      environment: driver.name,
+      endpoint: started.endpoint,
+      released: false,
+      description: started.description,
+      host: await collectHostInfo('server'),
+      runKey,
+    });
     const content = {
       pid: process.pid,
       environment: driver.name,
@@ -121,9 +144,12 @@ export async function commandServe(args: string[]): Promise<number> {
       holdUntil: holdUntil.toISOString(),
     };
     writeAtomically(endpointFile, endpointFileText(content));
-    say(`virtnet serve: ${driver.name} ready: ${started.description.summary}; holding until SIGTERM or ${holdUntil.toISOString()}`);
+    say(
+      `virtnet serve: ${driver.name} ready: ${started.description.summary}; holding until SIGTERM or ${holdUntil.toISOString()}`,
+    );
     await sleep(holdMinutes * 60_000, controller.signal);
-    if (!controller.signal.aborted) say(`virtnet serve: hold timeout of ${holdMinutes} min reached: tearing ${driver.name} down`);
+    if (!controller.signal.aborted)
+      say(`virtnet serve: hold timeout of ${holdMinutes} min reached: tearing ${driver.name} down`);
     return 0;
   } finally {
     await coordinator?.close();

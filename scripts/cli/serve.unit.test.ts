@@ -12,10 +12,22 @@ describe('virtnet serve arguments', () => {
   it.each([
     [[], 'virtnet serve: --env is required: the one environment to serve'],
     [['--env', 'native'], 'virtnet serve: --endpoint-file is required: where to write the endpoint once ready'],
-    [['--env', 'vmware', '--endpoint-file', '/tmp/x.json'], 'virtnet serve: unknown environment "vmware": expected one of'],
-    [['--env', 'native', '--endpoint-file', '/tmp/x.json', '--index', '99'], 'virtnet serve: --index: 99 is out of range: expected 0 to 63'],
-    [['--env', 'native', '--endpoint-file', '/tmp/x.json', '--accel', 'hvf'], 'virtnet serve: --accel: expected auto, kvm or tcg, got "hvf"'],
-    [['--env', 'native', '--endpoint-file', '/tmp/x.json', '--hold-timeout', '0'], 'virtnet serve: --hold-timeout: 0 is out of range: expected 1 to 1440'],
+    [
+      ['--env', 'vmware', '--endpoint-file', '/tmp/x.json'],
+      'virtnet serve: unknown environment "vmware": expected one of',
+    ],
+    [
+      ['--env', 'native', '--endpoint-file', '/tmp/x.json', '--index', '99'],
+      'virtnet serve: --index: 99 is out of range: expected 0 to 63',
+    ],
+    [
+      ['--env', 'native', '--endpoint-file', '/tmp/x.json', '--accel', 'hvf'],
+      'virtnet serve: --accel: expected auto, kvm or tcg, got "hvf"',
+    ],
+    [
+      ['--env', 'native', '--endpoint-file', '/tmp/x.json', '--hold-timeout', '0'],
+      'virtnet serve: --hold-timeout: 0 is out of range: expected 1 to 1440',
+    ],
   ])('%j', async (args, message) => {
     const r = await serve(...args);
     expect(r.exitCode).not.toBe(0);

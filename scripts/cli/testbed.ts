@@ -17,21 +17,38 @@ export function delayOption(value: string | undefined): number | undefined {
 
 /** --cc: a TCP congestion control name (whether the kernel has it is checked when it is set). */
 export function congestionControlOption(value: string | undefined): string | undefined {
-  if (value !== undefined && !/^[a-z0-9_]+$/.test(value)) throw new UsageError(`--cc: expected a congestion control name such as cubic, reno or bbr, got ${JSON.stringify(value)}`);
+  if (value !== undefined && !/^[a-z0-9_]+$/.test(value))
+    throw new UsageError(
+      `--cc: expected a congestion control name such as cubic, reno or bbr, got ${JSON.stringify(value)}`,
+    );
   return value;
 }
 
 export async function commandTestbed(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { rate: { type: 'string' }, index: { type: 'string' }, delay: { type: 'string' }, cc: { type: 'string' } }, true);
+  const { values, positionals } = parseCommandArgs(
+    args,
+    { rate: { type: 'string' }, index: { type: 'string' }, delay: { type: 'string' }, cc: { type: 'string' } },
+    true,
+  );
   const [action, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   const index = testbedIndexOption(values.index);
   switch (action) {
     case 'up': {
-      const testbed = await testbedUp({ index, rateMbit: rateOption(values.rate, 100), oneWayDelayMicroseconds: delayOption(values.delay) ?? 0, congestionControl: congestionControlOption(values.cc) });
+      const testbed = await testbedUp({
+        index,
+        rateMbit: rateOption(values.rate, 100),
+        oneWayDelayMicroseconds: delayOption(values.delay) ?? 0,
+        congestionControl: congestionControlOption(values.cc),
+      });
       const l = testbed.layout;
-      const delay = testbed.delayLinePid === null ? 'no delay line' : `delay ${formatDelay(testbed.link.oneWayDelayMicroseconds ?? 0)} (delay line PID ${testbed.delayLinePid})`;
-      say(`testbed ${index} up: client namespace ${l.clientNamespace} (${l.clientAddress}) <-> server ${l.serverInterface} (${l.serverAddress}); link: ${testbed.link.shaping}; ${delay}; client TCP congestion control ${testbed.congestionControl}`);
+      const delay =
+        testbed.delayLinePid === null
+          ? 'no delay line'
+          : `delay ${formatDelay(testbed.link.oneWayDelayMicroseconds ?? 0)} (delay line PID ${testbed.delayLinePid})`;
+      say(
+        `testbed ${index} up: client namespace ${l.clientNamespace} (${l.clientAddress}) <-> server ${l.serverInterface} (${l.serverAddress}); link: ${testbed.link.shaping}; ${delay}; client TCP congestion control ${testbed.congestionControl}`,
+      );
       return 0;
     }
     case 'down': {
@@ -39,7 +56,11 @@ export async function commandTestbed(args: string[]): Promise<number> {
       const lock = acquireLock(testbedLockPath(index), `testbed ${index}`);
       try {
         const removed = await testbedDown(index);
-        say(removed.length > 0 ? `testbed ${index} down: removed ${removed.join(', ')}` : `testbed ${index}: nothing to remove`);
+        say(
+          removed.length > 0
+            ? `testbed ${index} down: removed ${removed.join(', ')}`
+            : `testbed ${index}: nothing to remove`,
+        );
       } finally {
         lock.release();
       }

@@ -54,12 +54,16 @@ export const COMMAND_USAGE: Record<string, CommandUsage> = {
   --index N             testbed index 0-63 (default 0)`,
   },
   report: {
-    synopsis: ['virtnet report <RUN_DIR...> [--out DIR] [--site DIR [--diff A:B]... [--no-svg]] [--commit [--reports DIR]] [--claims NAME|FILE]'],
+    synopsis: [
+      'virtnet report <RUN_DIR...> [--out DIR] [--site DIR [--diff A:B]... [--no-svg]] [--commit [--reports DIR]] [--claims NAME|FILE]',
+    ],
     options: `report options:
 ${REPORT_USAGE}`,
   },
   diff: {
-    synopsis: ['virtnet diff <A> <B> [--format text|markdown|json] [--only-changed] [--threshold PCT] [--alpha P] [--fail-on-regression]'],
+    synopsis: [
+      'virtnet diff <A> <B> [--format text|markdown|json] [--only-changed] [--threshold PCT] [--alpha P] [--fail-on-regression]',
+    ],
     options: `diff: A is the baseline, B the candidate; each a run directory, a git ref or commit (its run
 committed under reports/runs/), previous (the newest committed run older than the other side) or
 pr-base (the run at the merge base with $GITHUB_BASE_REF)

@@ -8,7 +8,7 @@ const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
 const virtnet = (...args: string[]) => runCommand([process.execPath, CLI, ...args], { timeoutMs: 60_000 });
 
 describe('virtnet --help, --version and did you mean', () => {
-  it('prints each command\'s whole usage for --help anywhere among its arguments, and starts nothing', async () => {
+  it("prints each command's whole usage for --help anywhere among its arguments, and starts nothing", async () => {
     for (const name of Object.keys(COMMAND_USAGE)) {
       const r = await virtnet(name, '--plan', 'nosuch', '--help');
       expect(r.exitCode, `${name}: ${r.stderr}`).toBe(0);
@@ -39,6 +39,8 @@ describe('virtnet --help, --version and did you mean', () => {
   it('suggests the command meant, and names the known ones', async () => {
     const r = await virtnet('reprot', 'runs/x');
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/^virtnet: unknown command "reprot" \(did you mean report\?\); expected one of run, testbed, report, cleanup, diff, serve/);
+    expect(r.stderr).toMatch(
+      /^virtnet: unknown command "reprot" \(did you mean report\?\); expected one of run, testbed, report, cleanup, diff, serve/,
+    );
   });
 });

@@ -45,7 +45,15 @@ const TINY_PLAN = {
   ipVersion: 4,
   retries: 1,
   sweeps: [
-    { test: 'TCP_STREAM', series: 'from-100', vary: 'sendSocketSize', from: 16100, to: 16100, step: 1000, messageSize: 131072 },
+    {
+      test: 'TCP_STREAM',
+      series: 'from-100',
+      vary: 'sendSocketSize',
+      from: 16100,
+      to: 16100,
+      step: 1000,
+      messageSize: 131072,
+    },
     { test: 'UDP_STREAM', series: 'from-50', vary: 'requestSize', from: 1450, to: 1450, step: 100, messageSize: 3100 },
   ],
 };
@@ -91,7 +99,10 @@ describe.skipIf(missing !== null)(`virtnet run on variants (real testbed, docker
 
     for (const env of ['docker-host', 'kvm-e1000']) {
       const records = run.results.records.filter((x) => x.environment === env);
-      expect(records.map((x) => `${x.pointId} ${x.status}`), env).toEqual(['TCP_STREAM:sendSocketSize=16100 ok', 'UDP_STREAM:requestSize=1450 ok']);
+      expect(
+        records.map((x) => `${x.pointId} ${x.status}`),
+        env,
+      ).toEqual(['TCP_STREAM:sendSocketSize=16100 ok', 'UDP_STREAM:requestSize=1450 ok']);
       // Through the 100 Mbit/s testbed link: more than a trickle, never above its TCP/UDP goodput.
       for (const x of records) {
         expect(x.metrics!.throughputMbps, `${env} ${x.pointId}`).toBeGreaterThan(5);
@@ -105,7 +116,9 @@ describe.skipIf(missing !== null)(`virtnet run on variants (real testbed, docker
     } else {
       // No vhost-net on this host: both vhost variants are skipped with the reason, the rest measured.
       for (const env of ['kvm-vhost', 'osv-vhost']) {
-        expect(run.manifest.environmentErrors[env], env).toMatch(/^not available: vhost-net asked for \(vhost on\), but \/dev\/vhost-net is missing: this host's kernel has no vhost_net/);
+        expect(run.manifest.environmentErrors[env], env).toMatch(
+          /^not available: vhost-net asked for \(vhost on\), but \/dev\/vhost-net is missing: this host's kernel has no vhost_net/,
+        );
         expect(r.stdout).toContain(`== ${env}: skipped: vhost-net asked for (vhost on)`);
         expect(run.results.records.filter((x) => x.environment === env)).toEqual([]);
       }
@@ -115,21 +128,47 @@ describe.skipIf(missing !== null)(`virtnet run on variants (real testbed, docker
     // Charted like any other environment, by its name (a guest's marked TCG), in the colours that
     // follow the paper's four, by name: docker-host the first, kvm-e1000 the second.
     const svg = readFileSync(join(out, 'report/charts/fig4a-tcp-absolute-from-100.svg'), 'utf8');
-    expect(svg).toMatch(/Environment: docker-host;[^"]*" role="graphics-symbol" aria-roledescription="errorbar" transform="[^"]*" x2="0" y2="0" stroke="#E69F00"/);
-    expect(svg).toMatch(/Environment: kvm-e1000 \(TCG\);[^"]*" role="graphics-symbol" aria-roledescription="errorbar" transform="[^"]*" x2="0" y2="0" stroke="#56B4E9"/);
+    expect(svg).toMatch(
+      /Environment: docker-host;[^"]*" role="graphics-symbol" aria-roledescription="errorbar" transform="[^"]*" x2="0" y2="0" stroke="#E69F00"/,
+    );
+    expect(svg).toMatch(
+      /Environment: kvm-e1000 \(TCG\);[^"]*" role="graphics-symbol" aria-roledescription="errorbar" transform="[^"]*" x2="0" y2="0" stroke="#56B4E9"/,
+    );
     expect(readFileSync(join(out, 'report/claims.md'), 'utf8')).toContain('inconclusive');
     // Nothing left behind: no netserver on the testbed address, no container, no QEMU on our tap.
     const ps = await runCommand(['pgrep', '-a', '-f', `198.18.${index}.1|vnet${index}tap`], { timeoutMs: 5000 });
     expect(ps.stdout.split('\n').filter((l) => l.trim() !== '' && !l.includes('pgrep'))).toEqual([]);
-    const left = await runCommand(['docker', 'ps', '--all', '--quiet', '--filter', `name=^${containerName(index)}$`], { timeoutMs: 30_000 });
+    const left = await runCommand(['docker', 'ps', '--all', '--quiet', '--filter', `name=^${containerName(index)}$`], {
+      timeoutMs: 30_000,
+    });
     expect(left.stdout.trim()).toBe('');
   });
 
   it("a user's variants file adds a variant without code; a bad one is refused before anything starts", async () => {
     const mine = join(work, 'mine.json');
-    writeFileSync(mine, JSON.stringify({ variants: [{ name: 'docker-bridge-too', base: 'docker', options: { network: 'bridge' }, title: 'Docker again' }] }));
+    writeFileSync(
+      mine,
+      JSON.stringify({
+        variants: [
+          { name: 'docker-bridge-too', base: 'docker', options: { network: 'bridge' }, title: 'Docker again' },
+        ],
+      }),
+    );
     const out = join(work, 'user');
-    const r = await virtnet('run', '--plan', plan, '--env', 'docker-bridge-too', '--variants', mine, '--out', out, '--index', String(index), '--no-report');
+    const r = await virtnet(
+      'run',
+      '--plan',
+      plan,
+      '--env',
+      'docker-bridge-too',
+      '--variants',
+      mine,
+      '--out',
+      out,
+      '--index',
+      String(index),
+      '--no-report',
+    );
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const run = loadRun(out);
     expect(run.manifest.environments).toEqual(['docker-bridge-too']);
@@ -140,9 +179,23 @@ describe.skipIf(missing !== null)(`virtnet run on variants (real testbed, docker
 
     const bad = join(work, 'bad.json');
     writeFileSync(bad, JSON.stringify({ variants: [{ name: 'kvm-rtl', base: 'kvm', options: { nic: 'rtl8139' } }] }));
-    const refused = await virtnet('run', '--plan', plan, '--env', 'kvm-rtl', '--variants', bad, '--out', join(work, 'bad'), '--index', String(index));
+    const refused = await virtnet(
+      'run',
+      '--plan',
+      plan,
+      '--env',
+      'kvm-rtl',
+      '--variants',
+      bad,
+      '--out',
+      join(work, 'bad'),
+      '--index',
+      String(index),
+    );
     expect(refused.exitCode).toBe(2);
-    expect(refused.stderr).toContain(`--variants: invalid variants file ${bad}: variants[0].options.nic: "rtl8139" is not one of virtio, e1000`);
+    expect(refused.stderr).toContain(
+      `--variants: invalid variants file ${bad}: variants[0].options.nic: "rtl8139" is not one of virtio, e1000`,
+    );
     expect(existsSync(join(work, 'bad'))).toBe(false);
   });
 });

@@ -12,17 +12,22 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
   try {
     const settings = parseBuildOsvImageInputs(io.input, runnerContext(io.env), PINNED_OSV.commit);
     const hostNetserver = '/usr/bin/netserver';
-    if (settings.variant === 'host-netserver' && !existsSync(hostNetserver)) throw new Error(`input variant: host-netserver needs ${hostNetserver} (install netperf first)`);
+    if (settings.variant === 'host-netserver' && !existsSync(hostNetserver))
+      throw new Error(`input variant: host-netserver needs ${hostNetserver} (install netperf first)`);
     const plan = osvBuildPlan({
       variant: settings.variant,
       sourceDir: settings.workDir,
       outDir: settings.cacheDir,
       jobs: settings.jobs,
       commit: settings.osvCommit,
-      hostNetserverSha256: settings.variant === 'host-netserver' ? createHash('sha256').update(readFileSync(hostNetserver)).digest('hex') : undefined,
+      hostNetserverSha256:
+        settings.variant === 'host-netserver'
+          ? createHash('sha256').update(readFileSync(hostNetserver)).digest('hex')
+          : undefined,
     });
     const cached = isCachedOsvImage(plan);
-    if (!cached && settings.cacheOnly) throw new Error(`no cached image for key ${plan.key} in ${settings.cacheDir}, and cache-only is true`);
+    if (!cached && settings.cacheOnly)
+      throw new Error(`no cached image for key ${plan.key} in ${settings.cacheDir}, and cache-only is true`);
     if (!cached) io.info(`building OSv ${settings.osvCommit} (${settings.variant}) in ${settings.workDir}`);
     await executeOsvBuild(plan, (line) => io.info(line));
     io.setOutput('image', plan.image);

@@ -13,7 +13,13 @@ const work = mkdtempSync(join(tmpdir(), 'virtnet-build-osv-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const env = { GITHUB_WORKSPACE: work, RUNNER_TEMP: work };
 const cacheDir = join(work, 'cache');
-const plan = osvBuildPlan({ variant: 'netperf-app', sourceDir: join(work, 'osv-src'), outDir: cacheDir, jobs: 2, commit: PINNED_OSV.commit });
+const plan = osvBuildPlan({
+  variant: 'netperf-app',
+  sourceDir: join(work, 'osv-src'),
+  outDir: cacheDir,
+  jobs: 2,
+  commit: PINNED_OSV.commit,
+});
 
 describe('build-osv-image main', () => {
   it('cache-only without a cached image fails naming the key, and builds nothing', async () => {
@@ -27,11 +33,20 @@ describe('build-osv-image main', () => {
     mkdirSync(dirname(plan.image), { recursive: true });
     writeFileSync(plan.image, 'qcow2');
     // As a build leaves it: the image's hash recorded, which the cache checks before use.
-    writeFileSync(plan.metadataFile, JSON.stringify({ key: plan.key, imageSha256: createHash('sha256').update('qcow2').digest('hex') }));
+    writeFileSync(
+      plan.metadataFile,
+      JSON.stringify({ key: plan.key, imageSha256: createHash('sha256').update('qcow2').digest('hex') }),
+    );
     const io = recordingIO({ 'cache-dir': cacheDir, 'cache-only': 'true' }, { env });
     await run(io);
     expect(io.failed).toBeNull();
-    expect(io.outputs).toEqual({ image: plan.image, commit: PINNED_OSV.commit, 'command-line': commandLineFor('netperf-app'), 'cache-key': plan.key, 'cache-hit': 'true' });
+    expect(io.outputs).toEqual({
+      image: plan.image,
+      commit: PINNED_OSV.commit,
+      'command-line': commandLineFor('netperf-app'),
+      'cache-key': plan.key,
+      'cache-hit': 'true',
+    });
   });
 
   it('refuses a commit that is not a full id', async () => {

@@ -19,7 +19,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const env = { GITHUB_WORKSPACE: work, RUNNER_TEMP: work };
 
 function writeRun(name: string, runId: string, slower: number): void {
-  const r = syntheticRun({ plan: loadPlan('quick', join(REPO, 'env/plans')).plan, environments: ['native'], replicates: 5, seed: 9, runId, noise: 0.001 });
+  const r = syntheticRun({
+    plan: loadPlan('quick', join(REPO, 'env/plans')).plan,
+    environments: ['native'],
+    replicates: 5,
+    seed: 9,
+    runId,
+    noise: 0.001,
+  });
   const records = scaleThroughput(r.records, (x) => x.test === 'TCP_STREAM', slower);
   mkdirSync(join(work, name), { recursive: true });
   writeFileSync(join(work, name, 'manifest.json'), `${JSON.stringify(r.manifest, null, 2)}\n`);
@@ -42,7 +49,10 @@ describe('diff-results main', () => {
   });
 
   it('fails on a regression only with fail-on-regression', async () => {
-    const io = recordingIO({ baseline: 'before', current: 'after', 'fail-on-regression': 'true', claims: CLAIMS }, { env });
+    const io = recordingIO(
+      { baseline: 'before', current: 'after', 'fail-on-regression': 'true', claims: CLAIMS },
+      { env },
+    );
     await run(io);
     expect(io.failed).toBe('4 points regressed beyond 5% (fail-on-regression)');
   });
@@ -53,6 +63,10 @@ describe('diff-results main', () => {
     expect(bad.failed).toBe('input threshold: expected a number from 0 to 1000 such as 5 or 2.5, got "ten"');
     const io = recordingIO({ baseline: 'no-such-ref', current: 'after', claims: CLAIMS }, { env });
     await run(io);
-    expect(io.failed).toMatch(new RegExp(`^no-such-ref: not a run directory, and git knows no such ref or commit in ${work} \\(input repository`));
+    expect(io.failed).toMatch(
+      new RegExp(
+        `^no-such-ref: not a run directory, and git knows no such ref or commit in ${work} \\(input repository`,
+      ),
+    );
   });
 });

@@ -7,7 +7,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENT_NAMES, InputError, type InputReader, parseBuildOsvImageInputs, parseDiffResultsInputs, parseRenderReportInputs, parseRunSweepInputs, parseStartEnvironmentInputs, readerFrom } from './inputs.ts';
+import {
+  ENVIRONMENT_NAMES,
+  InputError,
+  type InputReader,
+  parseBuildOsvImageInputs,
+  parseDiffResultsInputs,
+  parseRenderReportInputs,
+  parseRunSweepInputs,
+  parseStartEnvironmentInputs,
+  readerFrom,
+} from './inputs.ts';
 import { PINNED_OSV } from '../../../env/osv/build-plan.ts';
 
 const ACTIONS = join(import.meta.dirname, '..', '..');
@@ -15,10 +25,19 @@ const runner = { workspace: '/ws', temp: '/rt' };
 
 /** Each action's parser, and inputs that make it succeed (the required ones). */
 const PARSERS: Record<string, { parse: (read: InputReader) => unknown; base: Record<string, string> }> = {
-  'start-environment': { parse: (read) => parseStartEnvironmentInputs(read, runner, ENVIRONMENT_NAMES), base: { environment: 'native', 'server-address': '198.18.0.1' } },
-  'run-sweep': { parse: (read) => parseRunSweepInputs(read, runner, ENVIRONMENT_NAMES), base: { environment: 'docker', 'server-address': '198.18.0.1', plan: 'paper' } },
+  'start-environment': {
+    parse: (read) => parseStartEnvironmentInputs(read, runner, ENVIRONMENT_NAMES),
+    base: { environment: 'native', 'server-address': '198.18.0.1' },
+  },
+  'run-sweep': {
+    parse: (read) => parseRunSweepInputs(read, runner, ENVIRONMENT_NAMES),
+    base: { environment: 'docker', 'server-address': '198.18.0.1', plan: 'paper' },
+  },
   'render-report': { parse: (read) => parseRenderReportInputs(read, runner), base: { runs: 'downloaded' } },
-  'diff-results': { parse: (read) => parseDiffResultsInputs(read, runner), base: { baseline: 'previous', current: 'HEAD' } },
+  'diff-results': {
+    parse: (read) => parseDiffResultsInputs(read, runner),
+    base: { baseline: 'previous', current: 'HEAD' },
+  },
   'build-osv-image': { parse: (read) => parseBuildOsvImageInputs(read, runner, PINNED_OSV.commit), base: {} },
 };
 
@@ -28,11 +47,16 @@ interface InputSpec {
 }
 
 function inputsOf(action: string): Record<string, InputSpec> {
-  const yml = parseYaml(readFileSync(join(ACTIONS, action, 'action.yml'), 'utf8')) as { inputs?: Record<string, InputSpec> };
+  const yml = parseYaml(readFileSync(join(ACTIONS, action, 'action.yml'), 'utf8')) as {
+    inputs?: Record<string, InputSpec>;
+  };
   return yml.inputs ?? {};
 }
 
-const actions = readdirSync(ACTIONS, { withFileTypes: true }).filter((e) => e.isDirectory() && readdirSync(join(ACTIONS, e.name)).includes('action.yml')).map((e) => e.name).sort();
+const actions = readdirSync(ACTIONS, { withFileTypes: true })
+  .filter((e) => e.isDirectory() && readdirSync(join(ACTIONS, e.name)).includes('action.yml'))
+  .map((e) => e.name)
+  .sort();
 
 describe('action.yml inputs agree with the parsers', () => {
   it('every action has a parser here', () => {
@@ -66,11 +90,17 @@ describe('action.yml inputs agree with the parsers', () => {
     });
 
     // A default such as ${{ github.token }} is the runner's to evaluate: the parser cannot know it.
-    const expression = (spec: InputSpec) => typeof spec.default === 'string' && /^\$\{\{.*\}\}$/.test(spec.default.trim());
+    const expression = (spec: InputSpec) =>
+      typeof spec.default === 'string' && /^\$\{\{.*\}\}$/.test(spec.default.trim());
 
-    it.each(Object.entries(inputs).filter(([, spec]) => spec.default !== undefined && !expression(spec)))('default of %s is the parser\'s fallback', (name, spec) => {
-      expect(typeof spec.default, `${name}: write the default as a string`).toBe('string');
-      expect(parse(readerFrom({ ...base, [name]: spec.default }))).toEqual(parse(readerFrom({ ...base, [name]: '' })));
-    });
+    it.each(Object.entries(inputs).filter(([, spec]) => spec.default !== undefined && !expression(spec)))(
+      "default of %s is the parser's fallback",
+      (name, spec) => {
+        expect(typeof spec.default, `${name}: write the default as a string`).toBe('string');
+        expect(parse(readerFrom({ ...base, [name]: spec.default }))).toEqual(
+          parse(readerFrom({ ...base, [name]: '' })),
+        );
+      },
+    );
   });
 });

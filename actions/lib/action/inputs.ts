@@ -9,7 +9,13 @@ import { IPV4_ADDRESS } from '../core/schema.ts';
 import { alphaFrom, DEFAULT_DIFF_OPTIONS, thresholdFrom } from '../diff/diff.ts';
 import { acceleratorRequest } from '../measure/environment.ts';
 import { pairNameFrom } from '../measure/runner-pairs.ts';
-import { releaseKeyFrom, runKeyFrom, SERVE_DEFAULTS, SERVE_LIMITS, type ServeRequest } from '../measure/serve-protocol.ts';
+import {
+  releaseKeyFrom,
+  runKeyFrom,
+  SERVE_DEFAULTS,
+  SERVE_LIMITS,
+  type ServeRequest,
+} from '../measure/serve-protocol.ts';
 
 export { InputError };
 
@@ -66,7 +72,11 @@ export function optionalInput(read: InputReader, name: string): string | null {
   return value === '' ? null : value;
 }
 
-export function intInput(read: InputReader, name: string, range: { min: number; max: number; fallback: number }): number {
+export function intInput(
+  read: InputReader,
+  name: string,
+  range: { min: number; max: number; fallback: number },
+): number {
   const value = read(name);
   if (value === '') return range.fallback;
   return asInput(name, () => wholeNumber(name, value, range));
@@ -95,7 +105,8 @@ export function choiceInput<T extends string>(read: InputReader, name: string, c
 /** An environment name from the registry's list (passed in, so this module stays free of drivers). */
 export function environmentInput(read: InputReader, name: string, known: readonly string[]): string {
   const value = requiredInput(read, name);
-  if (!known.includes(value)) throw inputError(name, `unknown environment ${quoted(value)}: expected one of ${known.join(', ')}`);
+  if (!known.includes(value))
+    throw inputError(name, `unknown environment ${quoted(value)}: expected one of ${known.join(', ')}`);
   return value;
 }
 
@@ -106,7 +117,8 @@ export function ipv4Input(read: InputReader, name: string, fallback: string | nu
     if (fallback === null) return requiredInput(read, name);
     return fallback;
   }
-  if (!IPV4_ADDRESS.re.test(value)) throw inputError(name, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
+  if (!IPV4_ADDRESS.re.test(value))
+    throw inputError(name, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
   return value;
 }
 
@@ -117,7 +129,8 @@ export function portInput(read: InputReader, name: string, fallback: number, all
 /** An artifact or file-name-safe label: letters, digits, dot, dash, underscore. */
 export function nameInput(read: InputReader, name: string, fallback: string): string {
   const value = read(name) || fallback;
-  if (!/^[A-Za-z0-9._-]{1,100}$/.test(value)) throw inputError(name, `expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(value)}`);
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(value))
+    throw inputError(name, `expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(value)}`);
   return value;
 }
 
@@ -143,7 +156,12 @@ export interface RunnerContext {
 
 export function runnerContext(env: NodeJS.ProcessEnv): RunnerContext {
   const workspace = env.GITHUB_WORKSPACE;
-  if (!workspace) throw new InputError('GITHUB_WORKSPACE', 'is not set', 'GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)');
+  if (!workspace)
+    throw new InputError(
+      'GITHUB_WORKSPACE',
+      'is not set',
+      'GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)',
+    );
   return { workspace, temp: env.RUNNER_TEMP || '/tmp' };
 }
 
@@ -197,7 +215,8 @@ export interface StartEnvironmentSettings extends ServeRequest {
 /** A built-in plan name, or a plan file inside the workspace (no absolute path, no '..' segment). */
 function planInput(read: InputReader, name: string, runner: RunnerContext): string {
   const plan = requiredInput(read, name);
-  if (plan.startsWith('/') || plan.split('/').includes('..')) throw inputError(name, `expected a built-in plan name or a path inside the workspace, got ${quoted(plan)}`);
+  if (plan.startsWith('/') || plan.split('/').includes('..'))
+    throw inputError(name, `expected a built-in plan name or a path inside the workspace, got ${quoted(plan)}`);
   return /^[a-z0-9-]+$/.test(plan) ? plan : resolvePath(plan, runner.workspace);
 }
 
@@ -208,13 +227,22 @@ function planOverrides(read: InputReader, runner: RunnerContext): StartEnvironme
   return read('plan') === '' ? null : { name: planInput(read, 'plan', runner), replicates, testLengthSeconds };
 }
 
-export function parseStartEnvironmentInputs(read: InputReader, runner: RunnerContext, environments: readonly string[]): StartEnvironmentSettings {
-  if (read('wait-for-release') === 'plan' && read('plan') === '') throw inputError('wait-for-release', "is 'plan', but no plan input says which plan");
+export function parseStartEnvironmentInputs(
+  read: InputReader,
+  runner: RunnerContext,
+  environments: readonly string[],
+): StartEnvironmentSettings {
+  if (read('wait-for-release') === 'plan' && read('plan') === '')
+    throw inputError('wait-for-release', "is 'plan', but no plan input says which plan");
   const environment = environmentInput(read, 'environment', environments);
-  const testbedIndex = intInput(read, 'testbed-index', { ...SERVE_LIMITS.testbedIndex, fallback: SERVE_DEFAULTS.testbedIndex });
+  const testbedIndex = intInput(read, 'testbed-index', {
+    ...SERVE_LIMITS.testbedIndex,
+    fallback: SERVE_DEFAULTS.testbedIndex,
+  });
   const virtnetDir = resolvePath(read('virtnet-dir') || runner.workspace, runner.workspace);
   const osvImage = optionalInput(read, 'osv-image');
-  if (ENVIRONMENT_BASES[environment] === 'osv' && osvImage === null) throw inputError('osv-image', `is required for environment ${environment} (the build-osv-image action outputs it)`);
+  if (ENVIRONMENT_BASES[environment] === 'osv' && osvImage === null)
+    throw inputError('osv-image', `is required for environment ${environment} (the build-osv-image action outputs it)`);
   const accel = read('accel');
   return {
     environment,
@@ -223,9 +251,18 @@ export function parseStartEnvironmentInputs(read: InputReader, runner: RunnerCon
     controlPort: portInput(read, 'control-port', SERVE_DEFAULTS.controlPort),
     dataPort: portInput(read, 'data-port', SERVE_DEFAULTS.dataPort),
     coordinatorPort: portInput(read, 'coordinator-port', SERVE_DEFAULTS.coordinatorPort, true),
-    readyTimeoutSeconds: intInput(read, 'ready-timeout', { ...SERVE_LIMITS.readyTimeoutSeconds, fallback: SERVE_DEFAULTS.readyTimeoutSeconds }),
-    holdTimeoutMinutes: intInput(read, 'hold-timeout', { ...SERVE_LIMITS.holdTimeoutMinutes, fallback: SERVE_DEFAULTS.holdTimeoutMinutes }),
-    waitForRelease: read('wait-for-release') === 'plan' ? 'plan' : intInput(read, 'wait-for-release', { min: 0, max: 24 * 60, fallback: 0 }),
+    readyTimeoutSeconds: intInput(read, 'ready-timeout', {
+      ...SERVE_LIMITS.readyTimeoutSeconds,
+      fallback: SERVE_DEFAULTS.readyTimeoutSeconds,
+    }),
+    holdTimeoutMinutes: intInput(read, 'hold-timeout', {
+      ...SERVE_LIMITS.holdTimeoutMinutes,
+      fallback: SERVE_DEFAULTS.holdTimeoutMinutes,
+    }),
+    waitForRelease:
+      read('wait-for-release') === 'plan'
+        ? 'plan'
+        : intInput(read, 'wait-for-release', { min: 0, max: 24 * 60, fallback: 0 }),
     plan: planOverrides(read, runner),
     prepare: optionalInput(read, 'prepare'),
     prepareTimeoutMinutes: intInput(read, 'prepare-timeout', { min: 1, max: 6 * 60, fallback: 30 }),
@@ -278,7 +315,11 @@ export interface RunSweepSettings {
   runnerPair: string | null;
 }
 
-export function parseRunSweepInputs(read: InputReader, runner: RunnerContext, environments: readonly string[]): RunSweepSettings {
+export function parseRunSweepInputs(
+  read: InputReader,
+  runner: RunnerContext,
+  environments: readonly string[],
+): RunSweepSettings {
   const environment = environmentInput(read, 'environment', environments);
   const plan = planInput(read, 'plan', runner);
   return {
@@ -335,7 +376,10 @@ export interface ClaimsInput {
 
 function claimsInput(read: InputReader, runner: RunnerContext): ClaimsInput {
   const text = read('claims') || 'paper';
-  return { nameOrPath: /^[a-z0-9-]+$/.test(text) ? text : resolvePath(text, runner.workspace), dir: resolvePath('env/plans', runner.workspace) };
+  return {
+    nameOrPath: /^[a-z0-9-]+$/.test(text) ? text : resolvePath(text, runner.workspace),
+    dir: resolvePath('env/plans', runner.workspace),
+  };
 }
 
 function siteUrlInput(read: InputReader): string | null {
@@ -347,14 +391,20 @@ function siteUrlInput(read: InputReader): string | null {
   } catch {
     throw inputError('site-url', `expected the published site's https URL, got ${quoted(text)}`);
   }
-  if (url.protocol !== 'https:' || url.search || url.hash) throw inputError('site-url', `expected an https URL without query or fragment, got ${quoted(text)}`);
+  if (url.protocol !== 'https:' || url.search || url.hash)
+    throw inputError('site-url', `expected an https URL without query or fragment, got ${quoted(text)}`);
   return url.href.replace(/\/+$/, '');
 }
 
 export function parseRenderReportInputs(read: InputReader, runner: RunnerContext): RenderReportSettings {
   const siteDir = optionalInput(read, 'site-dir');
-  const environments = read('environments').split(',').map((e) => e.trim()).filter((e) => e !== '');
-  for (const e of environments) if (!/^[a-z0-9-]{1,40}$/.test(e)) throw inputError('environments', `expected comma-separated environment names, got ${quoted(e)}`);
+  const environments = read('environments')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  for (const e of environments)
+    if (!/^[a-z0-9-]{1,40}$/.test(e))
+      throw inputError('environments', `expected comma-separated environment names, got ${quoted(e)}`);
   return {
     runsPath: resolvePath(requiredInput(read, 'runs'), runner.workspace),
     reportsDir: resolvePath(read('reports-dir') || 'reports', runner.workspace),
@@ -398,7 +448,10 @@ export function parseDiffResultsInputs(read: InputReader, runner: RunnerContext)
     // Kept as given: a run directory is told from a ref by looking at the disk, which main does.
     baseline: requiredInput(read, 'baseline'),
     current: requiredInput(read, 'current'),
-    thresholdPercent: threshold === '' ? DEFAULT_DIFF_OPTIONS.thresholdPercent : asInput('threshold', () => thresholdFrom('threshold', threshold)),
+    thresholdPercent:
+      threshold === ''
+        ? DEFAULT_DIFF_OPTIONS.thresholdPercent
+        : asInput('threshold', () => thresholdFrom('threshold', threshold)),
     alpha: alpha === '' ? DEFAULT_DIFF_OPTIONS.alpha : asInput('alpha', () => alphaFrom('alpha', alpha)),
     failOnRegression: boolInput(read, 'fail-on-regression', false),
     format: choiceInput(read, 'format', DIFF_FORMATS, 'markdown'),
@@ -428,9 +481,14 @@ export interface BuildOsvImageSettings {
   cacheOnly: boolean;
 }
 
-export function parseBuildOsvImageInputs(read: InputReader, runner: RunnerContext, defaultCommit: string): BuildOsvImageSettings {
+export function parseBuildOsvImageInputs(
+  read: InputReader,
+  runner: RunnerContext,
+  defaultCommit: string,
+): BuildOsvImageSettings {
   const commit = read('osv-commit') || defaultCommit;
-  if (!/^[0-9a-f]{40}$/.test(commit)) throw inputError('osv-commit', `expected a full 40-hex commit id, got ${quoted(commit)}`);
+  if (!/^[0-9a-f]{40}$/.test(commit))
+    throw inputError('osv-commit', `expected a full 40-hex commit id, got ${quoted(commit)}`);
   return {
     osvCommit: commit,
     variant: choiceInput(read, 'variant', OSV_VARIANTS, 'netperf-app'),

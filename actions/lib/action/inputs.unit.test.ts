@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENT_BASES, ENVIRONMENT_NAMES, InputError, OSV_VARIANTS, parseBuildOsvImageInputs, parseDiffResultsInputs, parseRenderReportInputs, parseRunSweepInputs, parseStartEnvironmentInputs, readerFrom, runnerContext } from './inputs.ts';
+import {
+  ENVIRONMENT_BASES,
+  ENVIRONMENT_NAMES,
+  InputError,
+  OSV_VARIANTS,
+  parseBuildOsvImageInputs,
+  parseDiffResultsInputs,
+  parseRenderReportInputs,
+  parseRunSweepInputs,
+  parseStartEnvironmentInputs,
+  readerFrom,
+  runnerContext,
+} from './inputs.ts';
 import { environmentNames, knownEnvironmentNames } from '../../../env/registry.ts';
 import { builtInVariants } from '../../../env/variants.ts';
 import { OSV_VARIANTS as ENV_OSV_VARIANTS } from '../../../env/osv/build-plan.ts';
@@ -21,29 +33,125 @@ describe('start-environment inputs', () => {
   const base = { environment: 'native', 'server-address': '198.18.0.1' };
   it('fills defaults into a typed settings object', () => {
     expect(parseStartEnvironmentInputs(readerFrom(base), runner, envs)).toEqual({
-      environment: 'native', serverAddress: '198.18.0.1', testbedIndex: 0, controlPort: 12865, dataPort: 12866, coordinatorPort: 12867,
-      readyTimeoutSeconds: 300, holdTimeoutMinutes: 360, waitForRelease: 0, plan: null, prepare: null, prepareTimeoutMinutes: 30, accelerator: 'auto', osvImage: null, virtnetDir: '/ws',
-      endpointFile: '/rt/virtnet-endpoint-native.json', logFile: '/rt/virtnet-serve-native.log',
-      clientDeadlineMinutes: 0, runKey: null, releaseKey: null, partnerJob: null, githubToken: null,
+      environment: 'native',
+      serverAddress: '198.18.0.1',
+      testbedIndex: 0,
+      controlPort: 12865,
+      dataPort: 12866,
+      coordinatorPort: 12867,
+      readyTimeoutSeconds: 300,
+      holdTimeoutMinutes: 360,
+      waitForRelease: 0,
+      plan: null,
+      prepare: null,
+      prepareTimeoutMinutes: 30,
+      accelerator: 'auto',
+      osvImage: null,
+      virtnetDir: '/ws',
+      endpointFile: '/rt/virtnet-endpoint-native.json',
+      logFile: '/rt/virtnet-serve-native.log',
+      clientDeadlineMinutes: 0,
+      runKey: null,
+      releaseKey: null,
+      partnerJob: null,
+      githubToken: null,
     });
   });
   it('reads the run key, the release key, the client deadline and the partner job; a bad key is never quoted', () => {
     const key = 'c0ffee'.repeat(6);
-    expect(parseStartEnvironmentInputs(readerFrom({ ...base, 'run-key': '123-2', 'release-key': key, 'client-deadline': '20', 'partner-job': 'Sweep native', 'github-token': 't' }), runner, envs)).toMatchObject({ runKey: '123-2', releaseKey: key, clientDeadlineMinutes: 20, partnerJob: 'Sweep native', githubToken: 't' });
-    expect(error(() => parseStartEnvironmentInputs(readerFrom({ ...base, 'release-key': 'short;secret' }), runner, envs))).toBe('input release-key: expected 16-128 letters or digits (the value is not shown)');
-    expect(error(() => parseStartEnvironmentInputs(readerFrom({ ...base, 'run-key': '../x' }), runner, envs))).toBe('input run-key: expected 1-100 letters, digits, \'.\', \'-\' or \'_\', got "../x"');
+    expect(
+      parseStartEnvironmentInputs(
+        readerFrom({
+          ...base,
+          'run-key': '123-2',
+          'release-key': key,
+          'client-deadline': '20',
+          'partner-job': 'Sweep native',
+          'github-token': 't',
+        }),
+        runner,
+        envs,
+      ),
+    ).toMatchObject({
+      runKey: '123-2',
+      releaseKey: key,
+      clientDeadlineMinutes: 20,
+      partnerJob: 'Sweep native',
+      githubToken: 't',
+    });
+    expect(
+      error(() => parseStartEnvironmentInputs(readerFrom({ ...base, 'release-key': 'short;secret' }), runner, envs)),
+    ).toBe('input release-key: expected 16-128 letters or digits (the value is not shown)');
+    expect(error(() => parseStartEnvironmentInputs(readerFrom({ ...base, 'run-key': '../x' }), runner, envs))).toBe(
+      "input run-key: expected 1-100 letters, digits, '.', '-' or '_', got \"../x\"",
+    );
   });
   it('reads every input', () => {
-    const s = parseStartEnvironmentInputs(readerFrom({ ...base, environment: 'osv', 'osv-image': 'img/usr.img', 'testbed-index': '5', 'control-port': '2000', 'data-port': '2001', 'coordinator-port': '0', 'ready-timeout': '60', 'hold-timeout': '30', 'wait-for-release': '20', accel: 'tcg', 'virtnet-dir': '/opt/virtnet' }), runner, envs);
-    expect(s).toMatchObject({ environment: 'osv', osvImage: '/ws/img/usr.img', testbedIndex: 5, controlPort: 2000, dataPort: 2001, coordinatorPort: 0, readyTimeoutSeconds: 60, holdTimeoutMinutes: 30, waitForRelease: 20, accelerator: 'tcg', virtnetDir: '/opt/virtnet' });
-    const fromPlan = parseStartEnvironmentInputs(readerFrom({ ...base, 'wait-for-release': 'plan', plan: 'env/plans/mine.json', replicates: '3', 'test-length': '5', prepare: 'bash scripts/prepare.sh --role server', 'prepare-timeout': '45' }), runner, envs);
-    expect(fromPlan).toMatchObject({ waitForRelease: 'plan', plan: { name: '/ws/env/plans/mine.json', replicates: 3, testLengthSeconds: 5 }, prepare: 'bash scripts/prepare.sh --role server', prepareTimeoutMinutes: 45 });
+    const s = parseStartEnvironmentInputs(
+      readerFrom({
+        ...base,
+        environment: 'osv',
+        'osv-image': 'img/usr.img',
+        'testbed-index': '5',
+        'control-port': '2000',
+        'data-port': '2001',
+        'coordinator-port': '0',
+        'ready-timeout': '60',
+        'hold-timeout': '30',
+        'wait-for-release': '20',
+        accel: 'tcg',
+        'virtnet-dir': '/opt/virtnet',
+      }),
+      runner,
+      envs,
+    );
+    expect(s).toMatchObject({
+      environment: 'osv',
+      osvImage: '/ws/img/usr.img',
+      testbedIndex: 5,
+      controlPort: 2000,
+      dataPort: 2001,
+      coordinatorPort: 0,
+      readyTimeoutSeconds: 60,
+      holdTimeoutMinutes: 30,
+      waitForRelease: 20,
+      accelerator: 'tcg',
+      virtnetDir: '/opt/virtnet',
+    });
+    const fromPlan = parseStartEnvironmentInputs(
+      readerFrom({
+        ...base,
+        'wait-for-release': 'plan',
+        plan: 'env/plans/mine.json',
+        replicates: '3',
+        'test-length': '5',
+        prepare: 'bash scripts/prepare.sh --role server',
+        'prepare-timeout': '45',
+      }),
+      runner,
+      envs,
+    );
+    expect(fromPlan).toMatchObject({
+      waitForRelease: 'plan',
+      plan: { name: '/ws/env/plans/mine.json', replicates: 3, testLengthSeconds: 5 },
+      prepare: 'bash scripts/prepare.sh --role server',
+      prepareTimeoutMinutes: 45,
+    });
   });
   it.each([
     [{ environment: '' }, 'input environment is required but was not given'],
-    [{ environment: 'vmware' }, 'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, osv-vhost'],
-    [{ 'server-address': 'server.local' }, 'input server-address: expected an IPv4 address such as 198.18.0.1, got "server.local"'],
-    [{ 'server-address': '198.18.0.256' }, 'input server-address: expected an IPv4 address such as 198.18.0.1, got "198.18.0.256"'],
+    [
+      { environment: 'vmware' },
+      'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, osv-vhost',
+    ],
+    [
+      { 'server-address': 'server.local' },
+      'input server-address: expected an IPv4 address such as 198.18.0.1, got "server.local"',
+    ],
+    [
+      { 'server-address': '198.18.0.256' },
+      'input server-address: expected an IPv4 address such as 198.18.0.1, got "198.18.0.256"',
+    ],
     [{ 'control-port': '70000' }, 'input control-port: 70000 is out of range: expected 1 to 65535'],
     [{ 'data-port': '12.5' }, 'input data-port: expected a whole number, got "12.5"'],
     [{ 'testbed-index': '64' }, 'input testbed-index: 64 is out of range: expected 0 to 63'],
@@ -51,7 +159,10 @@ describe('start-environment inputs', () => {
     [{ environment: 'osv' }, 'input osv-image is required for environment osv (the build-osv-image action outputs it)'],
     [{ 'wait-for-release': '-1' }, 'input wait-for-release: -1 is out of range: expected 0 to 1440'],
     [{ 'wait-for-release': 'plan' }, "input wait-for-release is 'plan', but no plan input says which plan"],
-    [{ 'wait-for-release': 'plan', plan: '../x.json' }, 'input plan: expected a built-in plan name or a path inside the workspace, got "../x.json"'],
+    [
+      { 'wait-for-release': 'plan', plan: '../x.json' },
+      'input plan: expected a built-in plan name or a path inside the workspace, got "../x.json"',
+    ],
     [{ 'prepare-timeout': '0' }, 'input prepare-timeout: 0 is out of range: expected 1 to 360'],
   ])('refuses %j', (bad, message) => {
     expect(error(() => parseStartEnvironmentInputs(readerFrom({ ...base, ...bad }), runner, envs))).toBe(message);
@@ -62,24 +173,81 @@ describe('run-sweep inputs', () => {
   const base = { environment: 'docker', 'server-address': '198.18.0.1', plan: 'paper' };
   it('fills defaults; a plan path is resolved against the workspace, a name is kept', () => {
     expect(parseRunSweepInputs(readerFrom(base), runner, envs)).toEqual({
-      environment: 'docker', serverAddress: '198.18.0.1', coordinatorPort: 12867, release: true, plan: 'paper', replicates: null, testLengthSeconds: null,
-      runDir: '/rt/virtnet-run', readyTimeoutSeconds: 900, readyLimitSeconds: 3600, artifactName: 'virtnet-run-docker', upload: true, virtnetDir: '/ws',
-      runKey: null, releaseKey: null, partnerJob: null, githubToken: null, runnerPair: null,
+      environment: 'docker',
+      serverAddress: '198.18.0.1',
+      coordinatorPort: 12867,
+      release: true,
+      plan: 'paper',
+      replicates: null,
+      testLengthSeconds: null,
+      runDir: '/rt/virtnet-run',
+      readyTimeoutSeconds: 900,
+      readyLimitSeconds: 3600,
+      artifactName: 'virtnet-run-docker',
+      upload: true,
+      virtnetDir: '/ws',
+      runKey: null,
+      releaseKey: null,
+      partnerJob: null,
+      githubToken: null,
+      runnerPair: null,
     });
-    expect(parseRunSweepInputs(readerFrom({ ...base, 'runner-pair': 'n3530_b' }), runner, envs)).toMatchObject({ runnerPair: 'n3530_b' });
-    expect(parseRunSweepInputs(readerFrom({ ...base, 'run-key': '9-1', 'release-key': 'a'.repeat(32), 'partner-job': 'Serve docker' }), runner, envs)).toMatchObject({ runKey: '9-1', releaseKey: 'a'.repeat(32), partnerJob: 'Serve docker' });
-    expect(parseRunSweepInputs(readerFrom({ ...base, plan: 'plans/mine.json', replicates: '5', 'test-length': '20', release: 'false', upload: 'False' }), runner, envs)).toMatchObject({ plan: '/ws/plans/mine.json', replicates: 5, testLengthSeconds: 20, release: false, upload: false });
+    expect(parseRunSweepInputs(readerFrom({ ...base, 'runner-pair': 'n3530_b' }), runner, envs)).toMatchObject({
+      runnerPair: 'n3530_b',
+    });
+    expect(
+      parseRunSweepInputs(
+        readerFrom({ ...base, 'run-key': '9-1', 'release-key': 'a'.repeat(32), 'partner-job': 'Serve docker' }),
+        runner,
+        envs,
+      ),
+    ).toMatchObject({ runKey: '9-1', releaseKey: 'a'.repeat(32), partnerJob: 'Serve docker' });
+    expect(
+      parseRunSweepInputs(
+        readerFrom({
+          ...base,
+          plan: 'plans/mine.json',
+          replicates: '5',
+          'test-length': '20',
+          release: 'false',
+          upload: 'False',
+        }),
+        runner,
+        envs,
+      ),
+    ).toMatchObject({
+      plan: '/ws/plans/mine.json',
+      replicates: 5,
+      testLengthSeconds: 20,
+      release: false,
+      upload: false,
+    });
   });
   it.each([
     [{ plan: '' }, 'input plan is required but was not given'],
-    [{ plan: '../../etc/plan.json' }, 'input plan: expected a built-in plan name or a path inside the workspace, got "../../etc/plan.json"'],
-    [{ plan: 'env/plans/../../../x.json' }, 'input plan: expected a built-in plan name or a path inside the workspace, got "env/plans/../../../x.json"'],
-    [{ plan: '/etc/plan.json' }, 'input plan: expected a built-in plan name or a path inside the workspace, got "/etc/plan.json"'],
+    [
+      { plan: '../../etc/plan.json' },
+      'input plan: expected a built-in plan name or a path inside the workspace, got "../../etc/plan.json"',
+    ],
+    [
+      { plan: 'env/plans/../../../x.json' },
+      'input plan: expected a built-in plan name or a path inside the workspace, got "env/plans/../../../x.json"',
+    ],
+    [
+      { plan: '/etc/plan.json' },
+      'input plan: expected a built-in plan name or a path inside the workspace, got "/etc/plan.json"',
+    ],
     [{ replicates: '0' }, 'input replicates: 0 is out of range: expected 1 to 1000'],
     [{ 'test-length': 'long' }, 'input test-length: expected a whole number, got "long"'],
     [{ release: 'yes' }, 'input release: expected true or false, got "yes"'],
-    [{ 'runner-pair': 'pair.one' }, `input runner-pair: expected a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit, got "pair.one"`],
-    [{ 'artifact-name': 'my run' }, `input artifact-name: expected 1-100 letters, digits, '.', '-' or '_', got "my run"`],
+    [
+      { 'runner-pair': 'pair.one' },
+      `input runner-pair: expected a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit, got "pair.one"`,
+    ],
+    [
+      { 'artifact-name': 'my run' },
+      `input artifact-name: expected 1-100 letters, digits, '.', '-' or '_', got "my run"`,
+    ],
   ])('refuses %j', (bad, message) => {
     expect(error(() => parseRunSweepInputs(readerFrom({ ...base, ...bad }), runner, envs))).toBe(message);
   });
@@ -88,33 +256,113 @@ describe('run-sweep inputs', () => {
 describe('render-report, diff-results and build-osv-image inputs', () => {
   it('render-report', () => {
     const paper = { nameOrPath: 'paper', dir: '/ws/env/plans' };
-    expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({ runsPath: '/ws/downloaded', reportsDir: '/ws/reports', siteDir: null, siteUrl: null, environments: [], claims: paper });
-    expect(parseRenderReportInputs(readerFrom({ runs: '/abs', 'reports-dir': 'r', 'site-dir': '/tmp/site', environments: 'native, docker', claims: 'my/claims.json' }), runner)).toEqual({ runsPath: '/abs', reportsDir: '/ws/r', siteDir: '/tmp/site', siteUrl: null, environments: ['native', 'docker'], claims: { nameOrPath: '/ws/my/claims.json', dir: '/ws/env/plans' } });
-    expect(parseRenderReportInputs(readerFrom({ runs: 'x', 'site-url': 'https://example.org/virtnet/' }), runner).siteUrl).toBe('https://example.org/virtnet');
-    expect(error(() => parseRenderReportInputs(readerFrom({ runs: 'x', 'site-url': 'http://example.org' }), runner))).toBe('input site-url: expected an https URL without query or fragment, got "http://example.org"');
-    expect(error(() => parseRenderReportInputs(readerFrom({ runs: 'x', 'site-url': 'pages' }), runner))).toBe('input site-url: expected the published site\'s https URL, got "pages"');
-    expect(error(() => parseRenderReportInputs(readerFrom({ runs: 'x', environments: 'native,<b>' }), runner))).toBe('input environments: expected comma-separated environment names, got "<b>"');
-    expect(error(() => parseRenderReportInputs(readerFrom({}), runner))).toBe('input runs is required but was not given');
+    expect(parseRenderReportInputs(readerFrom({ runs: 'downloaded' }), runner)).toEqual({
+      runsPath: '/ws/downloaded',
+      reportsDir: '/ws/reports',
+      siteDir: null,
+      siteUrl: null,
+      environments: [],
+      claims: paper,
+    });
+    expect(
+      parseRenderReportInputs(
+        readerFrom({
+          runs: '/abs',
+          'reports-dir': 'r',
+          'site-dir': '/tmp/site',
+          environments: 'native, docker',
+          claims: 'my/claims.json',
+        }),
+        runner,
+      ),
+    ).toEqual({
+      runsPath: '/abs',
+      reportsDir: '/ws/r',
+      siteDir: '/tmp/site',
+      siteUrl: null,
+      environments: ['native', 'docker'],
+      claims: { nameOrPath: '/ws/my/claims.json', dir: '/ws/env/plans' },
+    });
+    expect(
+      parseRenderReportInputs(readerFrom({ runs: 'x', 'site-url': 'https://example.org/virtnet/' }), runner).siteUrl,
+    ).toBe('https://example.org/virtnet');
+    expect(
+      error(() => parseRenderReportInputs(readerFrom({ runs: 'x', 'site-url': 'http://example.org' }), runner)),
+    ).toBe('input site-url: expected an https URL without query or fragment, got "http://example.org"');
+    expect(error(() => parseRenderReportInputs(readerFrom({ runs: 'x', 'site-url': 'pages' }), runner))).toBe(
+      'input site-url: expected the published site\'s https URL, got "pages"',
+    );
+    expect(error(() => parseRenderReportInputs(readerFrom({ runs: 'x', environments: 'native,<b>' }), runner))).toBe(
+      'input environments: expected comma-separated environment names, got "<b>"',
+    );
+    expect(error(() => parseRenderReportInputs(readerFrom({}), runner))).toBe(
+      'input runs is required but was not given',
+    );
   });
   it('diff-results: run names kept as given, numbers checked', () => {
-    expect(parseDiffResultsInputs(readerFrom({ baseline: 'previous', current: 'reports/runs/x', threshold: '2.5', 'fail-on-regression': 'true' }), runner)).toEqual({ baseline: 'previous', current: 'reports/runs/x', thresholdPercent: 2.5, alpha: 0.05, failOnRegression: true, format: 'markdown', repoDir: '/ws', pageDir: null, claims: { nameOrPath: 'paper', dir: '/ws/env/plans' } });
-    expect(parseDiffResultsInputs(readerFrom({ baseline: 'main~1', current: 'HEAD', alpha: '0.01', 'page-dir': 'site/diff', repository: '/repo' }), runner)).toMatchObject({ alpha: 0.01, pageDir: '/ws/site/diff', repoDir: '/repo' });
-    expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', threshold: 'ten' }), runner))).toBe('input threshold: expected a number from 0 to 1000 such as 5 or 2.5, got "ten"');
-    expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', alpha: '1' }), runner))).toBe('input alpha: expected a probability strictly between 0 and 1, got "1"');
-    expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', format: 'html' }), runner))).toBe('input format: expected one of markdown, text, json, got "html"');
-    expect(error(() => parseDiffResultsInputs(readerFrom({ current: 'b' }), runner))).toBe('input baseline is required but was not given');
+    expect(
+      parseDiffResultsInputs(
+        readerFrom({ baseline: 'previous', current: 'reports/runs/x', threshold: '2.5', 'fail-on-regression': 'true' }),
+        runner,
+      ),
+    ).toEqual({
+      baseline: 'previous',
+      current: 'reports/runs/x',
+      thresholdPercent: 2.5,
+      alpha: 0.05,
+      failOnRegression: true,
+      format: 'markdown',
+      repoDir: '/ws',
+      pageDir: null,
+      claims: { nameOrPath: 'paper', dir: '/ws/env/plans' },
+    });
+    expect(
+      parseDiffResultsInputs(
+        readerFrom({
+          baseline: 'main~1',
+          current: 'HEAD',
+          alpha: '0.01',
+          'page-dir': 'site/diff',
+          repository: '/repo',
+        }),
+        runner,
+      ),
+    ).toMatchObject({ alpha: 0.01, pageDir: '/ws/site/diff', repoDir: '/repo' });
+    expect(
+      error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', threshold: 'ten' }), runner)),
+    ).toBe('input threshold: expected a number from 0 to 1000 such as 5 or 2.5, got "ten"');
+    expect(error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', alpha: '1' }), runner))).toBe(
+      'input alpha: expected a probability strictly between 0 and 1, got "1"',
+    );
+    expect(
+      error(() => parseDiffResultsInputs(readerFrom({ baseline: 'a', current: 'b', format: 'html' }), runner)),
+    ).toBe('input format: expected one of markdown, text, json, got "html"');
+    expect(error(() => parseDiffResultsInputs(readerFrom({ current: 'b' }), runner))).toBe(
+      'input baseline is required but was not given',
+    );
   });
   it('build-osv-image', () => {
     const commit = 'a'.repeat(40);
-    expect(parseBuildOsvImageInputs(readerFrom({}), runner, commit)).toEqual({ osvCommit: commit, variant: 'netperf-app', cacheDir: '/var/cache/virtnet/osv', workDir: '/rt/osv-src', jobs: 2, cacheOnly: false });
-    expect(error(() => parseBuildOsvImageInputs(readerFrom({ 'osv-commit': 'v0.57.0' }), runner, commit))).toBe('input osv-commit: expected a full 40-hex commit id, got "v0.57.0"');
-    expect(error(() => parseBuildOsvImageInputs(readerFrom({ variant: 'redis' }), runner, commit))).toBe('input variant: expected one of netperf-app, host-netserver, got "redis"');
+    expect(parseBuildOsvImageInputs(readerFrom({}), runner, commit)).toEqual({
+      osvCommit: commit,
+      variant: 'netperf-app',
+      cacheDir: '/var/cache/virtnet/osv',
+      workDir: '/rt/osv-src',
+      jobs: 2,
+      cacheOnly: false,
+    });
+    expect(error(() => parseBuildOsvImageInputs(readerFrom({ 'osv-commit': 'v0.57.0' }), runner, commit))).toBe(
+      'input osv-commit: expected a full 40-hex commit id, got "v0.57.0"',
+    );
+    expect(error(() => parseBuildOsvImageInputs(readerFrom({ variant: 'redis' }), runner, commit))).toBe(
+      'input variant: expected one of netperf-app, host-netserver, got "redis"',
+    );
   });
   it('the runner context needs GITHUB_WORKSPACE', () => {
     expect(runnerContext({ GITHUB_WORKSPACE: '/w', RUNNER_TEMP: '/t' })).toEqual({ workspace: '/w', temp: '/t' });
     expect(error(() => runnerContext({}))).toMatch(/^GITHUB_WORKSPACE is not set/);
   });
-  it('the OSv variants are env/osv\'s', () => {
+  it("the OSv variants are env/osv's", () => {
     expect([...OSV_VARIANTS]).toEqual([...ENV_OSV_VARIANTS]);
   });
   it('every registered environment and built-in variant can be named in an action, with its base', () => {
@@ -123,7 +371,21 @@ describe('render-report, diff-results and build-osv-image inputs', () => {
     for (const v of builtInVariants()) expect(ENVIRONMENT_BASES[v.name], v.name).toBe(v.base);
   });
   it('a variant of osv needs the OSv image too', () => {
-    expect(error(() => parseStartEnvironmentInputs(readerFrom({ environment: 'osv-vhost', 'server-address': '198.18.0.1' }), runner, envs))).toBe('input osv-image is required for environment osv-vhost (the build-osv-image action outputs it)');
-    expect(parseStartEnvironmentInputs(readerFrom({ environment: 'docker-host', 'server-address': '198.18.0.1' }), runner, envs).environment).toBe('docker-host');
+    expect(
+      error(() =>
+        parseStartEnvironmentInputs(
+          readerFrom({ environment: 'osv-vhost', 'server-address': '198.18.0.1' }),
+          runner,
+          envs,
+        ),
+      ),
+    ).toBe('input osv-image is required for environment osv-vhost (the build-osv-image action outputs it)');
+    expect(
+      parseStartEnvironmentInputs(
+        readerFrom({ environment: 'docker-host', 'server-address': '198.18.0.1' }),
+        runner,
+        envs,
+      ).environment,
+    ).toBe('docker-host');
   });
 });

@@ -66,9 +66,14 @@ export function isSelfHosted(job: RunJob): boolean {
 }
 
 /** The memory after this poll: queued jobs keep (or get) their first-seen time; others are forgotten. */
-export function observe(jobs: readonly RunJob[], firstQueued: ReadonlyMap<string, number>, now: number): Map<string, number> {
+export function observe(
+  jobs: readonly RunJob[],
+  firstQueued: ReadonlyMap<string, number>,
+  now: number,
+): Map<string, number> {
   const next = new Map<string, number>();
-  for (const job of jobs) if (isSelfHosted(job) && job.status === 'queued') next.set(job.name, firstQueued.get(job.name) ?? now);
+  for (const job of jobs)
+    if (isSelfHosted(job) && job.status === 'queued') next.set(job.name, firstQueued.get(job.name) ?? now);
   return next;
 }
 
@@ -80,14 +85,21 @@ export function expectedSelfHostedJobs(pairs: number, environments: number, need
 export function decide(input: WatchInput): QueueDecision {
   const jobs: WatchedJob[] = input.jobs.filter(isSelfHosted).map((job) => {
     const since = job.status === 'queued' ? input.firstQueued.get(job.name) : undefined;
-    return { name: job.name, ...pairLabelOf(job.labels ?? []), status: job.status, queuedMinutes: since === undefined ? null : (input.now - since) / 60_000 };
+    return {
+      name: job.name,
+      ...pairLabelOf(job.labels ?? []),
+      status: job.status,
+      queuedMinutes: since === undefined ? null : (input.now - since) / 60_000,
+    };
   });
   const completed = jobs.filter((j) => j.status === 'completed').length;
   if (completed >= input.expected && jobs.every((j) => j.status === 'completed')) return { kind: 'done', jobs };
   const stuck = jobs.filter((j) => j.queuedMinutes !== null && j.queuedMinutes >= input.boundMinutes);
   if (stuck.length === 0) return { kind: 'watch', jobs };
   const stuckPairs = new Set(stuck.map((j) => j.pair));
-  const busy = [...new Set(jobs.filter((j) => j.status === 'in_progress' && !stuckPairs.has(j.pair)).map((j) => j.pair ?? j.label))];
+  const busy = [
+    ...new Set(jobs.filter((j) => j.status === 'in_progress' && !stuckPairs.has(j.pair)).map((j) => j.pair ?? j.label)),
+  ];
   return busy.length > 0 ? { kind: 'hold', stuck, busy, jobs } : { kind: 'cancel', stuck, jobs };
 }
 
@@ -95,7 +107,10 @@ const minutes = (m: number) => `${Math.floor(m)} min`;
 
 /** The one annotation of a cancellation: each stuck job's pair, label and minutes waited. */
 export function cancelAnnotation(stuck: readonly WatchedJob[], boundMinutes: number): string {
-  const each = stuck.map((j) => `pair ${j.pair ?? '(none)'}: "${j.name}" waited ${minutes(j.queuedMinutes ?? 0)} for a runner labelled ${j.label}`);
+  const each = stuck.map(
+    (j) =>
+      `pair ${j.pair ?? '(none)'}: "${j.name}" waited ${minutes(j.queuedMinutes ?? 0)} for a runner labelled ${j.label}`,
+  );
   return `cancelling the run: ${each.join('; ')} (bound: ${boundMinutes} min, queue-bound in reproduce.yml). That runner is offline, busy elsewhere or missing the label: bring it back (actions/README.md, "Set up a runner pair"), then run the workflow again.`;
 }
 
@@ -120,6 +135,9 @@ export function runnersSummary(runners: RunnerInfo[] | { error: string }): strin
   }
   const ours = runners.filter((r) => r.labels.some((l) => PAIR_LABEL.test(l)));
   if (ours.length === 0) return 'No runner carries a pair label (virtnet-server-<pair>, virtnet-client-<pair>).\n';
-  const rows = ours.map((r) => `| ${r.name} | ${r.status}${r.busy ? ' (busy)' : ''} | ${r.labels.filter((l) => PAIR_LABEL.test(l)).join(', ')} |`);
+  const rows = ours.map(
+    (r) =>
+      `| ${r.name} | ${r.status}${r.busy ? ' (busy)' : ''} | ${r.labels.filter((l) => PAIR_LABEL.test(l)).join(', ')} |`,
+  );
   return ['| runner | status | pair labels |', '| --- | --- | --- |', ...rows, ''].join('\n');
 }

@@ -31,15 +31,27 @@ export function loneRerunProblem(jobs: readonly RunJob[], partner: string, attem
 export type RerunCheck = { kind: 'ok' } | { kind: 'lone'; message: string } | { kind: 'unknown'; message: string };
 
 /** The whole check: first attempts and missing settings pass without asking the API. */
-export async function checkPartnerRerun(partner: string | null, token: string | null, env: NodeJS.ProcessEnv, fetchImpl: typeof fetch = fetch): Promise<RerunCheck> {
+export async function checkPartnerRerun(
+  partner: string | null,
+  token: string | null,
+  env: NodeJS.ProcessEnv,
+  fetchImpl: typeof fetch = fetch,
+): Promise<RerunCheck> {
   if (!partner) return { kind: 'ok' };
   const run = runContext(env);
   if (!run || run.attempt <= 1) return { kind: 'ok' };
-  if (!token) return { kind: 'unknown', message: `attempt ${run.attempt}: cannot tell whether "${partner}" was re-run too (no github-token); if it was not, this job waits in vain: re-run all jobs` };
+  if (!token)
+    return {
+      kind: 'unknown',
+      message: `attempt ${run.attempt}: cannot tell whether "${partner}" was re-run too (no github-token); if it was not, this job waits in vain: re-run all jobs`,
+    };
   try {
     const problem = loneRerunProblem(await fetchRunJobs(run, token, fetchImpl), partner, run.attempt);
     return problem === null ? { kind: 'ok' } : { kind: 'lone', message: problem };
   } catch (e) {
-    return { kind: 'unknown', message: `attempt ${run.attempt}: cannot tell whether "${partner}" was re-run too (${(e as Error).message}; the job needs permissions: actions: read); if it was not, this job waits in vain: re-run all jobs` };
+    return {
+      kind: 'unknown',
+      message: `attempt ${run.attempt}: cannot tell whether "${partner}" was re-run too (${(e as Error).message}; the job needs permissions: actions: read); if it was not, this job waits in vain: re-run all jobs`,
+    };
   }
 }

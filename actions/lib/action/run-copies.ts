@@ -10,7 +10,11 @@ import { isRunDir, type LoadedRun, loadRun } from '../measure/run-dir.ts';
 export function findRunCopies(path: string): LoadedRun[] {
   if (isRunDir(path)) return [loadRun(path)];
   const dirs: string[] = [];
-  const children = (dir: string) => readdirSync(dir).sort().map((n) => join(dir, n)).filter((p) => statSync(p).isDirectory());
+  const children = (dir: string) =>
+    readdirSync(dir)
+      .sort()
+      .map((n) => join(dir, n))
+      .filter((p) => statSync(p).isDirectory());
   for (const child of children(path)) {
     if (isRunDir(child)) dirs.push(child);
     else for (const grandchild of children(child)) if (isRunDir(grandchild)) dirs.push(grandchild);
@@ -32,7 +36,8 @@ export function mostCompleteCopies(runs: readonly LoadedRun[]): LoadedRun[] {
       continue;
     }
     const [a, b] = [completeness(run), completeness(current)];
-    if (a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2])))) best.set(run.manifest.runId, run);
+    if (a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2]))))
+      best.set(run.manifest.runId, run);
   }
   return [...best.values()].sort((x, y) => (x.manifest.runId < y.manifest.runId ? -1 : 1));
 }

@@ -31,7 +31,14 @@ export interface RunContext {
 
 export function runContext(env: NodeJS.ProcessEnv): RunContext | null {
   const attempt = Number(env.GITHUB_RUN_ATTEMPT);
-  if (!env.GITHUB_API_URL || !env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID || !Number.isSafeInteger(attempt) || attempt < 1) return null;
+  if (
+    !env.GITHUB_API_URL ||
+    !env.GITHUB_REPOSITORY ||
+    !env.GITHUB_RUN_ID ||
+    !Number.isSafeInteger(attempt) ||
+    attempt < 1
+  )
+    return null;
   return { apiUrl: env.GITHUB_API_URL, repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID, attempt };
 }
 
@@ -40,7 +47,11 @@ export const PER_PAGE = 100;
 export const MAX_PAGES = 50;
 
 export function apiHeaders(token: string): Record<string, string> {
-  return { authorization: `Bearer ${token}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' };
+  return {
+    authorization: `Bearer ${token}`,
+    accept: 'application/vnd.github+json',
+    'x-github-api-version': '2022-11-28',
+  };
 }
 
 function jobOf(raw: unknown): RunJob | null {
@@ -63,7 +74,12 @@ function jobOf(raw: unknown): RunJob | null {
  * The latest execution of every job of the run: every page, until a short page or total_count jobs.
  * More than MAX_PAGES pages is an error, never a silent pass.
  */
-export async function fetchRunJobs(run: RunContext, token: string, fetchImpl: typeof fetch = fetch, timeoutMs = 15_000): Promise<RunJob[]> {
+export async function fetchRunJobs(
+  run: RunContext,
+  token: string,
+  fetchImpl: typeof fetch = fetch,
+  timeoutMs = 15_000,
+): Promise<RunJob[]> {
   const jobs: RunJob[] = [];
   let seen = 0;
   for (let page = 1; page <= MAX_PAGES; page++) {
@@ -79,5 +95,7 @@ export async function fetchRunJobs(run: RunContext, token: string, fetchImpl: ty
     }
     if (listed.length < PER_PAGE || seen >= (body.total_count ?? 0)) return jobs;
   }
-  throw new Error(`the jobs API lists more than ${MAX_PAGES * PER_PAGE} jobs for run ${run.runId}: more than this check reads`);
+  throw new Error(
+    `the jobs API lists more than ${MAX_PAGES * PER_PAGE} jobs for run ${run.runId}: more than this check reads`,
+  );
 }

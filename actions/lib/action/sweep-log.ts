@@ -37,9 +37,23 @@ export function turnSummary(t: TurnCounts, seconds: number): string {
 }
 
 /** A turn before anything of it is counted. */
-function turnStarting(start: Pick<TurnCounts, 'environment' | 'block' | 'tasks'>, notMeasured: string | null): TurnCounts {
+function turnStarting(
+  start: Pick<TurnCounts, 'environment' | 'block' | 'tasks'>,
+  notMeasured: string | null,
+): TurnCounts {
   const { environment, block, tasks } = start;
-  return { environment, block, tasks, ok: 0, failed: 0, flagged: 0, remeasured: 0, probes: 0, probesFailed: 0, notMeasured };
+  return {
+    environment,
+    block,
+    tasks,
+    ok: 0,
+    failed: 0,
+    flagged: 0,
+    remeasured: 0,
+    probes: 0,
+    probesFailed: 0,
+    notMeasured,
+  };
 }
 
 export interface SweepLog {
@@ -97,7 +111,8 @@ export function sweepLog(io: LogIO, now: () => number = Date.now): SweepLog {
       case 'environment-failed':
       case 'environment-skipped': {
         write(event);
-        const why = event.kind === 'environment-failed' ? `failed to start: ${event.error}` : `skipped: ${event.reason}`;
+        const why =
+          event.kind === 'environment-failed' ? `failed to start: ${event.error}` : `skipped: ${event.reason}`;
         sittingOut.set(event.environment, why);
         if (open) open.counts.notMeasured = why;
         close();

@@ -82,12 +82,17 @@ export function summarizePoints(records: readonly MeasurementRecord[], level = 0
       effectiveSendSocket: median(metrics.map((m) => m.sendSocketFinal).filter((v) => v > 0)),
       requestedSendSocket: median(requested),
       okRate: first.test === 'UDP_STREAM' && sendCalls > 0 ? recvCalls / sendCalls : null,
-      okRates: first.test === 'UDP_STREAM' ? metrics.filter((m) => m.sendCalls > 0).map((m) => m.recvCalls / m.sendCalls) : [],
+      okRates:
+        first.test === 'UDP_STREAM' ? metrics.filter((m) => m.sendCalls > 0).map((m) => m.recvCalls / m.sendCalls) : [],
       sendCalls,
       recvCalls,
       confidenceAsked: metrics.some((m) => m.confidence !== null),
-      confidenceMissed: metrics.filter((m) => m.confidence !== null && m.confidence.achievedWidth > m.confidence.requestedWidth).length,
+      confidenceMissed: metrics.filter(
+        (m) => m.confidence !== null && m.confidence.achievedWidth > m.confidence.requestedWidth,
+      ).length,
     });
   }
-  return out.sort((a, b) => a.environment.localeCompare(b.environment) || a.test.localeCompare(b.test) || a.value - b.value);
+  return out.sort(
+    (a, b) => a.environment.localeCompare(b.environment) || a.test.localeCompare(b.test) || a.value - b.value,
+  );
 }

@@ -66,11 +66,21 @@ export function relativeThroughput(points: readonly PointSummary[], baseline = B
     if (!b || !(b.throughput.mean > 0)) continue;
     const r = p.throughput.mean / b.throughput.mean;
     let half: number | null = null;
-    if (p.environment === baseline) half = b.throughput.ciHalfWidth === null ? null : b.throughput.ciHalfWidth / b.throughput.mean;
+    if (p.environment === baseline)
+      half = b.throughput.ciHalfWidth === null ? null : b.throughput.ciHalfWidth / b.throughput.mean;
     else if (p.throughput.ciHalfWidth !== null && b.throughput.ciHalfWidth !== null && p.throughput.mean > 0) {
       half = r * Math.hypot(p.throughput.ciHalfWidth / p.throughput.mean, b.throughput.ciHalfWidth / b.throughput.mean);
     }
-    out.push({ environment: p.environment, test: p.test, series: p.series, x: p.value, relative: r, halfWidth: half, low: half === null ? null : r - half, high: half === null ? null : r + half });
+    out.push({
+      environment: p.environment,
+      test: p.test,
+      series: p.series,
+      x: p.value,
+      relative: r,
+      halfWidth: half,
+      low: half === null ? null : r - half,
+      high: half === null ? null : r + half,
+    });
   }
   return out;
 }
@@ -86,7 +96,12 @@ export interface RangeAverage {
 }
 
 /** Mean relative throughput over [from, to] (the paper's Fig. 5/7 uses TCP, 0-6000 B). */
-export function restrictedAverage(relative: readonly RelativePoint[], test: TestName, from: number, to: number): RangeAverage[] {
+export function restrictedAverage(
+  relative: readonly RelativePoint[],
+  test: TestName,
+  from: number,
+  to: number,
+): RangeAverage[] {
   const groups = new Map<string, RelativePoint[]>();
   for (const r of relative) {
     if (r.test !== test || r.x < from || r.x > to) continue;
@@ -97,7 +112,15 @@ export function restrictedAverage(relative: readonly RelativePoint[], test: Test
   return [...groups.entries()].map(([environment, rs]) => {
     const known = rs.every((r) => r.halfWidth !== null);
     const half = known ? Math.sqrt(rs.reduce((s, r) => s + r.halfWidth! ** 2, 0)) / rs.length : null;
-    return { environment, test, from, to, points: rs.length, average: mean(rs.map((r) => r.relative)), halfWidth: half };
+    return {
+      environment,
+      test,
+      from,
+      to,
+      points: rs.length,
+      average: mean(rs.map((r) => r.relative)),
+      halfWidth: half,
+    };
   });
 }
 
@@ -115,18 +138,33 @@ export interface SignedArea {
 }
 
 /** Signed area between each environment's curve and the baseline's over [from, to] (Discussion). */
-export function signedAreas(points: readonly PointSummary[], test: TestName, from: number, to: number, baseline = BASELINE): SignedArea[] {
+export function signedAreas(
+  points: readonly PointSummary[],
+  test: TestName,
+  from: number,
+  to: number,
+  baseline = BASELINE,
+): SignedArea[] {
   const base = byKey(points, baseline);
   const out: SignedArea[] = [];
   for (const env of environmentsOf(points)) {
     if (env === baseline) continue;
     const gaps = points
-      .filter((p) => p.environment === env && p.test === test && p.value >= from && p.value <= to && p.throughput.n > 0 && base.has(key(p)))
+      .filter(
+        (p) =>
+          p.environment === env &&
+          p.test === test &&
+          p.value >= from &&
+          p.value <= to &&
+          p.throughput.n > 0 &&
+          base.has(key(p)),
+      )
       .map((p) => ({ x: p.value, gap: p.throughput.mean - base.get(key(p))!.throughput.mean }))
       .sort((a, b) => a.x - b.x);
     if (gaps.length === 0) continue;
     let area = 0;
-    for (let i = 1; i < gaps.length; i++) area += ((gaps[i]!.gap + gaps[i - 1]!.gap) / 2) * (gaps[i]!.x - gaps[i - 1]!.x);
+    for (let i = 1; i < gaps.length; i++)
+      area += ((gaps[i]!.gap + gaps[i - 1]!.gap) / 2) * (gaps[i]!.x - gaps[i - 1]!.x);
     const width = gaps[gaps.length - 1]!.x - gaps[0]!.x;
     out.push({ environment: env, test, from, to, points: gaps.length, area, meanGap: width > 0 ? area / width : 0 });
   }
@@ -157,7 +195,18 @@ export function udpDelivery(points: readonly PointSummary[]): UdpDelivery[] {
       const okRate = p.recvCalls / p.sendCalls;
       const lost = Math.max(0, p.sendCalls - p.recvCalls);
       const half = summarize(p.okRates).ciHalfWidth;
-      return { environment: p.environment, x: p.value, sent: p.sendCalls, received: p.recvCalls, okRate, lost, lossRate: lost / p.sendCalls, low: half === null ? null : okRate - half, high: half === null ? null : okRate + half, replicateRates: p.okRates };
+      return {
+        environment: p.environment,
+        x: p.value,
+        sent: p.sendCalls,
+        received: p.recvCalls,
+        okRate,
+        lost,
+        lossRate: lost / p.sendCalls,
+        low: half === null ? null : okRate - half,
+        high: half === null ? null : okRate + half,
+        replicateRates: p.okRates,
+      };
     });
 }
 
@@ -174,7 +223,13 @@ export interface SocketSizeRow {
 export function socketSizes(points: readonly PointSummary[]): SocketSizeRow[] {
   return points
     .filter((p) => p.parameter === 'sendSocketSize' && p.effectiveSendSocket !== null)
-    .map((p) => ({ environment: p.environment, series: p.series, requested: p.value, effective: p.effectiveSendSocket!, factor: p.effectiveSendSocket! / p.value }));
+    .map((p) => ({
+      environment: p.environment,
+      series: p.series,
+      requested: p.value,
+      effective: p.effectiveSendSocket!,
+      factor: p.effectiveSendSocket! / p.value,
+    }));
 }
 
 // ---------- comparisons ----------
@@ -193,7 +248,13 @@ export interface PointComparison {
 }
 
 /** Welch's test at every point two environments share. */
-export function comparePoints(points: readonly PointSummary[], test: TestName, a: string, b: string, metric: Metric = 'throughput'): PointComparison[] {
+export function comparePoints(
+  points: readonly PointSummary[],
+  test: TestName,
+  a: string,
+  b: string,
+  metric: Metric = 'throughput',
+): PointComparison[] {
   const pb = byKey(points, b);
   const out: PointComparison[] = [];
   for (const p of points) {
@@ -203,7 +264,19 @@ export function comparePoints(points: readonly PointSummary[], test: TestName, a
     const va = metricValue(p, metric);
     const vb = metricValue(q, metric);
     if (va === null || vb === null) continue;
-    out.push({ test, x: p.value, a, b, meanA: va, meanB: vb, difference: va - vb, welch: metric === 'throughput' ? welchTTest(p.samples, q.samples) : { t: Number.NaN, df: Number.NaN, p: null, note: 'okay rate is pooled over replicates: no per-point test' } });
+    out.push({
+      test,
+      x: p.value,
+      a,
+      b,
+      meanA: va,
+      meanB: vb,
+      difference: va - vb,
+      welch:
+        metric === 'throughput'
+          ? welchTTest(p.samples, q.samples)
+          : { t: Number.NaN, df: Number.NaN, p: null, note: 'okay rate is pooled over replicates: no per-point test' },
+    });
   }
   return out.sort((x, y) => x.x - y.x);
 }
@@ -234,7 +307,16 @@ export interface RangeComparison {
 }
 
 /** Paired comparison of two environments over the points they share in [from, to]. */
-export function compareRange(points: readonly PointSummary[], test: TestName, a: string, b: string, from: number, to: number, metric: Metric = 'throughput', level = 0.95): RangeComparison {
+export function compareRange(
+  points: readonly PointSummary[],
+  test: TestName,
+  a: string,
+  b: string,
+  from: number,
+  to: number,
+  metric: Metric = 'throughput',
+  level = 0.95,
+): RangeComparison {
   const pb = byKey(points, b);
   const diffs: number[] = [];
   let minReplicates = Number.POSITIVE_INFINITY;
@@ -249,12 +331,33 @@ export function compareRange(points: readonly PointSummary[], test: TestName, a:
     minReplicates = Math.min(minReplicates, p.throughput.n, q.throughput.n);
   }
   const k = diffs.length;
-  const base = { test, a, b, from, to, metric, points: k, meanDifference: mean(diffs), minReplicates: k === 0 ? 0 : minReplicates };
-  if (k < 2) return { ...base, low: null, high: null, p: null, note: `too few shared points in ${from}-${to} (${k}; need at least 2)` };
+  const base = {
+    test,
+    a,
+    b,
+    from,
+    to,
+    metric,
+    points: k,
+    meanDifference: mean(diffs),
+    minReplicates: k === 0 ? 0 : minReplicates,
+  };
+  if (k < 2)
+    return {
+      ...base,
+      low: null,
+      high: null,
+      p: null,
+      note: `too few shared points in ${from}-${to} (${k}; need at least 2)`,
+    };
   const m = mean(diffs);
   const se = stdev(diffs) / Math.sqrt(k);
-  const note = base.minReplicates < MIN_REPLICATES_TO_DECIDE ? `too few replicates (${base.minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})` : null;
-  if (se === 0) return { ...base, low: m, high: m, p: m === 0 ? 1 : 0, note: note ?? 'identical differences at every point' };
+  const note =
+    base.minReplicates < MIN_REPLICATES_TO_DECIDE
+      ? `too few replicates (${base.minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`
+      : null;
+  if (se === 0)
+    return { ...base, low: m, high: m, p: m === 0 ? 1 : 0, note: note ?? 'identical differences at every point' };
   const half = studentTQuantile(1 - (1 - level) / 2, k - 1) * se;
   const t = m / se;
   const p = 2 * (1 - studentTCdf(Math.abs(t), k - 1));
@@ -319,8 +422,19 @@ export function udpAnomalies(records: readonly MeasurementRecord[]): UdpAnomaly[
     if (datagram === null) continue;
     const reasons: string[] = [];
     if (m.recvCalls > m.sendCalls) reasons.push(`received ${m.recvCalls} messages of ${m.sendCalls} sent`);
-    if (m.bytesReceived !== m.recvCalls * datagram.bytes) reasons.push(`received ${m.bytesReceived} B in ${m.recvCalls} messages, not ${datagram.bytes} B each (${datagram.option} ${datagram.bytes})`);
-    if (reasons.length > 0) out.push({ environment: r.environment, parameter: r.parameter, x: r.value, replicate: r.replicate, datagram, reason: reasons.join('; ') });
+    if (m.bytesReceived !== m.recvCalls * datagram.bytes)
+      reasons.push(
+        `received ${m.bytesReceived} B in ${m.recvCalls} messages, not ${datagram.bytes} B each (${datagram.option} ${datagram.bytes})`,
+      );
+    if (reasons.length > 0)
+      out.push({
+        environment: r.environment,
+        parameter: r.parameter,
+        x: r.value,
+        replicate: r.replicate,
+        datagram,
+        reason: reasons.join('; '),
+      });
   }
   return out.sort((a, b) => a.environment.localeCompare(b.environment) || a.x - b.x || a.replicate - b.replicate);
 }

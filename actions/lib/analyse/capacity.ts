@@ -20,7 +20,8 @@ const FRAGMENT_PAYLOAD = 1480;
  * 1500: a datagram above 1472 B is sent as IP fragments, each paying its own IP header and framing.
  */
 export function udpGoodputCapacityMbit(rateMbit: number, datagramBytes: number): number {
-  if (!(datagramBytes > 0)) throw new Error(`udpGoodputCapacityMbit: datagram size must be positive, got ${datagramBytes}`);
+  if (!(datagramBytes > 0))
+    throw new Error(`udpGoodputCapacityMbit: datagram size must be positive, got ${datagramBytes}`);
   const ipPayload = datagramBytes + UDP_HEADER;
   const fragments = Math.ceil(ipPayload / FRAGMENT_PAYLOAD);
   let wire = 0;

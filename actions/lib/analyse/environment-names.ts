@@ -15,7 +15,10 @@ const TITLE: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** A guest that ran under TCG is named so: its numbers are an emulator's, not KVM's. */
-const TCG_TITLE: ReadonlyMap<string, string> = new Map([['kvm', 'Linux on QEMU (TCG)'], ['osv', 'OSv on QEMU (TCG)']]);
+const TCG_TITLE: ReadonlyMap<string, string> = new Map([
+  ['kvm', 'Linux on QEMU (TCG)'],
+  ['osv', 'OSv on QEMU (TCG)'],
+]);
 
 /** An environment's name in legends and tables; `accelerator` from its description in the manifest. */
 export function environmentTitle(name: string, accelerator?: string): string {

@@ -23,7 +23,15 @@ import type { PointSummary } from './aggregate.ts';
 import { relativeThroughput, restrictedAverage } from './analysis.ts';
 import type { TestName } from '../plan/plan.ts';
 
-export const HEADLINE_METRICS = ['tcp-mean', 'tcp-plateau', 'udp-small', 'udp-large', 'udp-ok', 'rtt', 'relative'] as const;
+export const HEADLINE_METRICS = [
+  'tcp-mean',
+  'tcp-plateau',
+  'udp-small',
+  'udp-large',
+  'udp-ok',
+  'rtt',
+  'relative',
+] as const;
 export type HeadlineMetric = (typeof HEADLINE_METRICS)[number];
 
 export interface MetricInfo {
@@ -42,13 +50,49 @@ export const UDP_SMALL_MAX = 1400;
 export const UDP_LARGE_MIN = 1500;
 
 export const METRIC_INFO: Readonly<Record<HeadlineMetric, MetricInfo>> = {
-  'tcp-mean': { title: 'TCP throughput, mean over 0-6000 B', unit: '10^6 bits/s', test: 'TCP_STREAM', from: TCP_RANGE[0], to: TCP_RANGE[1] },
-  'tcp-plateau': { title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`, unit: '10^6 bits/s', test: 'TCP_STREAM', from: 0, to: Number.POSITIVE_INFINITY },
-  'udp-small': { title: `UDP throughput at <= ${UDP_SMALL_MAX} B`, unit: '10^6 bits/s', test: 'UDP_STREAM', from: 0, to: UDP_SMALL_MAX },
-  'udp-large': { title: `UDP throughput at >= ${UDP_LARGE_MIN} B`, unit: '10^6 bits/s', test: 'UDP_STREAM', from: UDP_LARGE_MIN, to: Number.POSITIVE_INFINITY },
-  'udp-ok': { title: 'UDP okay rate (received / sent)', unit: 'fraction', test: 'UDP_STREAM', from: 0, to: Number.POSITIVE_INFINITY },
+  'tcp-mean': {
+    title: 'TCP throughput, mean over 0-6000 B',
+    unit: '10^6 bits/s',
+    test: 'TCP_STREAM',
+    from: TCP_RANGE[0],
+    to: TCP_RANGE[1],
+  },
+  'tcp-plateau': {
+    title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`,
+    unit: '10^6 bits/s',
+    test: 'TCP_STREAM',
+    from: 0,
+    to: Number.POSITIVE_INFINITY,
+  },
+  'udp-small': {
+    title: `UDP throughput at <= ${UDP_SMALL_MAX} B`,
+    unit: '10^6 bits/s',
+    test: 'UDP_STREAM',
+    from: 0,
+    to: UDP_SMALL_MAX,
+  },
+  'udp-large': {
+    title: `UDP throughput at >= ${UDP_LARGE_MIN} B`,
+    unit: '10^6 bits/s',
+    test: 'UDP_STREAM',
+    from: UDP_LARGE_MIN,
+    to: Number.POSITIVE_INFINITY,
+  },
+  'udp-ok': {
+    title: 'UDP okay rate (received / sent)',
+    unit: 'fraction',
+    test: 'UDP_STREAM',
+    from: 0,
+    to: Number.POSITIVE_INFINITY,
+  },
   rtt: { title: 'TCP round-trip time', unit: 'microseconds', test: null, from: 0, to: 0 },
-  relative: { title: 'TCP throughput relative to native, 0-6000 B (Fig. 5)', unit: 'ratio', test: 'TCP_STREAM', from: TCP_RANGE[0], to: TCP_RANGE[1] },
+  relative: {
+    title: 'TCP throughput relative to native, 0-6000 B (Fig. 5)',
+    unit: 'ratio',
+    test: 'TCP_STREAM',
+    from: TCP_RANGE[0],
+    to: TCP_RANGE[1],
+  },
 };
 
 export interface HeadlineValue {
@@ -78,8 +122,17 @@ function rangeMean(values: readonly { value: number; half: number | null }[]): H
   return { value, low: half === null ? null : value - half, high: half === null ? null : value + half, points: k };
 }
 
-function throughputOver(points: readonly PointSummary[], test: TestName, from: number, to: number): HeadlineValue | null {
-  return rangeMean(points.filter((p) => p.test === test && p.value >= from && p.value <= to).map((p) => ({ value: p.throughput.mean, half: p.throughput.ciHalfWidth })));
+function throughputOver(
+  points: readonly PointSummary[],
+  test: TestName,
+  from: number,
+  to: number,
+): HeadlineValue | null {
+  return rangeMean(
+    points
+      .filter((p) => p.test === test && p.value >= from && p.value <= to)
+      .map((p) => ({ value: p.throughput.mean, half: p.throughput.ciHalfWidth })),
+  );
 }
 
 /** The sizes from which a TCP curve counts as its plateau: PLATEAU_FRACTION of the largest size measured. */
@@ -92,10 +145,17 @@ export function plateauFrom(points: readonly Pick<PointSummary, 'test' | 'value'
  * The headline metrics of one run, per environment. `roundTripMicroseconds`: each environment's TCP
  * round-trip time as the run recorded it (RunAnalysis.roundTrips), null or absent when not recorded.
  */
-export function headlineMetrics(points: readonly PointSummary[], roundTripMicroseconds: Readonly<Record<string, number | null>> = {}): Headline {
+export function headlineMetrics(
+  points: readonly PointSummary[],
+  roundTripMicroseconds: Readonly<Record<string, number | null>> = {},
+): Headline {
   const measured = points.filter((p) => p.throughput.n > 0);
-  const environments = [...new Set([...measured.map((p) => p.environment), ...Object.keys(roundTripMicroseconds)])].sort();
-  const relative = new Map(restrictedAverage(relativeThroughput(measured), 'TCP_STREAM', ...TCP_RANGE).map((r) => [r.environment, r]));
+  const environments = [
+    ...new Set([...measured.map((p) => p.environment), ...Object.keys(roundTripMicroseconds)]),
+  ].sort();
+  const relative = new Map(
+    restrictedAverage(relativeThroughput(measured), 'TCP_STREAM', ...TCP_RANGE).map((r) => [r.environment, r]),
+  );
   const out: Headline = [];
   for (const env of environments) {
     const mine = measured.filter((p) => p.environment === env);
@@ -108,11 +168,24 @@ export function headlineMetrics(points: readonly PointSummary[], roundTripMicros
     set('tcp-plateau', plateau === null ? null : throughputOver(mine, 'TCP_STREAM', plateau, Number.POSITIVE_INFINITY));
     set('udp-small', throughputOver(mine, 'UDP_STREAM', 0, UDP_SMALL_MAX));
     set('udp-large', throughputOver(mine, 'UDP_STREAM', UDP_LARGE_MIN, Number.POSITIVE_INFINITY));
-    set('udp-ok', rangeMean(mine.filter((p) => p.test === 'UDP_STREAM' && p.okRate !== null).map((p) => ({ value: p.okRate!, half: summarize(p.okRates).ciHalfWidth }))));
+    set(
+      'udp-ok',
+      rangeMean(
+        mine
+          .filter((p) => p.test === 'UDP_STREAM' && p.okRate !== null)
+          .map((p) => ({ value: p.okRate!, half: summarize(p.okRates).ciHalfWidth })),
+      ),
+    );
     const rtt = Object.hasOwn(roundTripMicroseconds, env) ? roundTripMicroseconds[env] : null;
     if (typeof rtt === 'number' && Number.isFinite(rtt)) metrics.rtt = { value: rtt, low: null, high: null, points: 0 };
     const r = relative.get(env);
-    if (r) set('relative', { value: r.average, low: r.halfWidth === null ? null : r.average - r.halfWidth, high: r.halfWidth === null ? null : r.average + r.halfWidth, points: r.points });
+    if (r)
+      set('relative', {
+        value: r.average,
+        low: r.halfWidth === null ? null : r.average - r.halfWidth,
+        high: r.halfWidth === null ? null : r.average + r.halfWidth,
+        points: r.points,
+      });
     out.push({ environment: env, metrics });
   }
   return out;

@@ -3,23 +3,54 @@ import type { PointSummary } from './aggregate.ts';
 import { headlineMetrics, plateauFrom } from './headline.ts';
 import { summarize } from '../core/stats.ts';
 
-function point(environment: string, test: 'TCP_STREAM' | 'UDP_STREAM', value: number, samples: number[], okRates: number[] = []): PointSummary {
+function point(
+  environment: string,
+  test: 'TCP_STREAM' | 'UDP_STREAM',
+  value: number,
+  samples: number[],
+  okRates: number[] = [],
+): PointSummary {
   const udp = test === 'UDP_STREAM';
   return {
-    environment, test, series: 's', parameter: udp ? 'requestSize' : 'sendSocketSize', value, pointId: `${test}:${value}`,
-    throughput: summarize(samples), samples, replicates: samples.map((_, i) => i + 1), failed: 0, flagged: 0, effectiveSendSocket: null, requestedSendSocket: null,
-    okRate: udp ? okRates.reduce((s, r) => s + r, 0) / okRates.length : null, okRates, sendCalls: udp ? 100 : 0, recvCalls: udp ? 90 : 0, confidenceMissed: 0, confidenceAsked: false,
+    environment,
+    test,
+    series: 's',
+    parameter: udp ? 'requestSize' : 'sendSocketSize',
+    value,
+    pointId: `${test}:${value}`,
+    throughput: summarize(samples),
+    samples,
+    replicates: samples.map((_, i) => i + 1),
+    failed: 0,
+    flagged: 0,
+    effectiveSendSocket: null,
+    requestedSendSocket: null,
+    okRate: udp ? okRates.reduce((s, r) => s + r, 0) / okRates.length : null,
+    okRates,
+    sendCalls: udp ? 100 : 0,
+    recvCalls: udp ? 90 : 0,
+    confidenceMissed: 0,
+    confidenceAsked: false,
   };
 }
 
 const tcp = (env: string, value: number, samples: number[]) => point(env, 'TCP_STREAM', value, samples);
-const udp = (env: string, value: number, samples: number[], ok = [0.9, 0.9, 0.9]) => point(env, 'UDP_STREAM', value, samples, ok);
+const udp = (env: string, value: number, samples: number[], ok = [0.9, 0.9, 0.9]) =>
+  point(env, 'UDP_STREAM', value, samples, ok);
 
 describe('headlineMetrics', () => {
   const points = [
-    tcp('native', 1000, [50, 50, 50]), tcp('native', 5000, [90, 91, 92]), tcp('native', 7000, [94, 94, 94]), tcp('native', 16000, [95, 96, 97]), tcp('native', 20000, [97, 97, 97]),
-    tcp('docker', 1000, [40, 40, 40]), tcp('docker', 5000, [80, 81, 82]),
-    udp('native', 500, [60, 61, 62], [0.98, 0.99, 1]), udp('native', 1400, [70, 70, 70]), udp('native', 1500, [10, 11, 12]), udp('native', 3000, [20, 20, 20]),
+    tcp('native', 1000, [50, 50, 50]),
+    tcp('native', 5000, [90, 91, 92]),
+    tcp('native', 7000, [94, 94, 94]),
+    tcp('native', 16000, [95, 96, 97]),
+    tcp('native', 20000, [97, 97, 97]),
+    tcp('docker', 1000, [40, 40, 40]),
+    tcp('docker', 5000, [80, 81, 82]),
+    udp('native', 500, [60, 61, 62], [0.98, 0.99, 1]),
+    udp('native', 1400, [70, 70, 70]),
+    udp('native', 1500, [10, 11, 12]),
+    udp('native', 3000, [20, 20, 20]),
   ];
   const h = headlineMetrics(points, { native: 180, docker: null });
   const native = h.find((e) => e.environment === 'native')!.metrics;

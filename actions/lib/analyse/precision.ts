@@ -23,12 +23,20 @@ function median(sorted: readonly number[]): number {
 }
 
 /** The precision of each environment's throughput over its points, environments in the order given. */
-export function precisionReached(points: readonly PointSummary[], environments: readonly string[]): EnvironmentPrecision[] {
+export function precisionReached(
+  points: readonly PointSummary[],
+  environments: readonly string[],
+): EnvironmentPrecision[] {
   return environments.map((environment) => {
     const measured = points.filter((p) => p.environment === environment && p.throughput.n > 0);
-    const widths = measured.filter((p) => p.throughput.n >= 2).map((p) => ({ point: p.pointId, width: halfWidthPercent(p.samples) }));
+    const widths = measured
+      .filter((p) => p.throughput.n >= 2)
+      .map((p) => ({ point: p.pointId, width: halfWidthPercent(p.samples) }));
     const sorted = widths.map((w) => w.width).sort((a, b) => a - b);
-    const worst = widths.reduce<(typeof widths)[number] | null>((w, x) => (w === null || x.width > w.width ? x : w), null);
+    const worst = widths.reduce<(typeof widths)[number] | null>(
+      (w, x) => (w === null || x.width > w.width ? x : w),
+      null,
+    );
     return {
       environment,
       points: measured.length,
@@ -49,8 +57,10 @@ export function precisionLines(precision: readonly EnvironmentPrecision[], targe
   return [
     `precision reached (95% CI half-width, percent of the mean; ${target}):`,
     ...precision.map((p) => {
-      if (p.medianHalfWidthPercent === null) return `  ${p.environment.padEnd(width)}  no point has 2 replicates: no interval (${p.points} points)`;
-      const missing = p.withoutInterval > 0 ? `; ${p.withoutInterval} of ${p.points} points without an interval (1 replicate)` : '';
+      if (p.medianHalfWidthPercent === null)
+        return `  ${p.environment.padEnd(width)}  no point has 2 replicates: no interval (${p.points} points)`;
+      const missing =
+        p.withoutInterval > 0 ? `; ${p.withoutInterval} of ${p.points} points without an interval (1 replicate)` : '';
       const met = targetPercent === null ? '' : `; ${precisionMet(p, targetPercent)} of the points within the target`;
       return `  ${p.environment.padEnd(width)}  median ${percent(p.medianHalfWidthPercent)}, worst ${percent(p.worstHalfWidthPercent)} (${p.worstPoint}) over ${p.points - p.withoutInterval} points${met}${missing}`;
     }),

@@ -6,9 +6,25 @@ import { tcpGoodputCapacityMbit, udpGoodputCapacityMbit } from './capacity.ts';
 
 function point(environment: string, value: number, samples: number[]): PointSummary {
   return {
-    environment, test: 'TCP_STREAM', series: 's', parameter: 'sendSocketSize', value, pointId: `TCP_STREAM:sendSocketSize=${value}`,
-    throughput: summarize(samples), samples, replicates: samples.map((_, i) => i + 1), failed: 0, flagged: 0, effectiveSendSocket: null, requestedSendSocket: value,
-    okRate: null, okRates: [], sendCalls: 0, recvCalls: 0, confidenceMissed: 0, confidenceAsked: false,
+    environment,
+    test: 'TCP_STREAM',
+    series: 's',
+    parameter: 'sendSocketSize',
+    value,
+    pointId: `TCP_STREAM:sendSocketSize=${value}`,
+    throughput: summarize(samples),
+    samples,
+    replicates: samples.map((_, i) => i + 1),
+    failed: 0,
+    flagged: 0,
+    effectiveSendSocket: null,
+    requestedSendSocket: value,
+    okRate: null,
+    okRates: [],
+    sendCalls: 0,
+    recvCalls: 0,
+    confidenceMissed: 0,
+    confidenceAsked: false,
   };
 }
 
@@ -38,18 +54,29 @@ describe('precisionReached', () => {
     const [docker, kvm] = precisionReached(points, ['docker', 'kvm']);
     expect(docker).toMatchObject({ points: 2, withoutInterval: 1, worstPoint: 'TCP_STREAM:sendSocketSize=200' });
     expect(docker!.medianHalfWidthPercent).toBeCloseTo(width(50, 1), 6);
-    expect(kvm).toEqual({ environment: 'kvm', points: 1, withoutInterval: 1, medianHalfWidthPercent: null, worstHalfWidthPercent: null, worstPoint: null });
+    expect(kvm).toEqual({
+      environment: 'kvm',
+      points: 1,
+      withoutInterval: 1,
+      medianHalfWidthPercent: null,
+      worstHalfWidthPercent: null,
+      worstPoint: null,
+    });
   });
 
-  it('prints one line per environment beside the plan\'s target', () => {
+  it("prints one line per environment beside the plan's target", () => {
     const precision = precisionReached(points, ['native', 'docker', 'kvm']);
     const lines = precisionLines(precision, 5);
     expect(lines[0]).toContain('target 5%');
-    expect(lines[1]).toMatch(/^ {2}native {2}median 4\.97%, worst 24\.84% \(TCP_STREAM:sendSocketSize=300\) over 3 points; at least half of the points within the target$/);
+    expect(lines[1]).toMatch(
+      /^ {2}native {2}median 4\.97%, worst 24\.84% \(TCP_STREAM:sendSocketSize=300\) over 3 points; at least half of the points within the target$/,
+    );
     expect(lines[2]).toContain('1 of 2 points without an interval');
     expect(lines[3]).toContain('no interval');
     expect(precisionLines(precision, null)[0]).toContain('no precision target in the plan');
-    expect(precisionLines(precisionReached([point('native', 100, [99, 100, 101])], ['native']), 5)[1]).toContain('all of the points within the target');
+    expect(precisionLines(precisionReached([point('native', 100, [99, 100, 101])], ['native']), 5)[1]).toContain(
+      'all of the points within the target',
+    );
   });
 });
 

@@ -3,14 +3,35 @@
 // window model, and the paper's tables. Pure: the report, the site and the actions draw from it.
 
 import { summarizePoints, type PointSummary } from './aggregate.ts';
-import { environmentsOf, relativeThroughput, restrictedAverage, signedAreas, socketSizes, udpAnomalies, udpDelivery, type UdpAnomaly, type RangeAverage, type RelativePoint, type SignedArea, type SocketSizeRow, type UdpDelivery } from './analysis.ts';
+import {
+  environmentsOf,
+  relativeThroughput,
+  restrictedAverage,
+  signedAreas,
+  socketSizes,
+  udpAnomalies,
+  udpDelivery,
+  type UdpAnomaly,
+  type RangeAverage,
+  type RelativePoint,
+  type SignedArea,
+  type SocketSizeRow,
+  type UdpDelivery,
+} from './analysis.ts';
 import { orderedEnvironments } from './environment-names.ts';
 import { precisionReached, type EnvironmentPrecision } from './precision.ts';
 import { claimsScope, judgeClaims, type ClaimResult, type ClaimsScope } from './claims/judge.ts';
 import type { ClaimsFile } from './claims/schema.ts';
 import { tcpGoodputCapacityMbit } from './capacity.ts';
 import { windowModel, type WindowModelRow } from './window-model.ts';
-import { hardwareTable, interferenceTable, precisionTable, roundTripTable, softwareTable, type Table } from './tables.ts';
+import {
+  hardwareTable,
+  interferenceTable,
+  precisionTable,
+  roundTripTable,
+  softwareTable,
+  type Table,
+} from './tables.ts';
 import type { Manifest, MeasurementRecord, RttProbeRecord } from '../measure/records.ts';
 import { type RoundTrip, roundTripOf } from '../measure/round-trip.ts';
 import { own } from '../core/own.ts';
@@ -45,11 +66,17 @@ export interface RunAnalysis {
 }
 
 /** The claims file is the caller's (loadClaims in analyse/claims/file.ts): the library does not pick one. */
-export function analyseRun(manifest: Manifest, records: readonly MeasurementRecord[], claimsFile: ClaimsFile, probes: readonly RttProbeRecord[] = []): RunAnalysis {
+export function analyseRun(
+  manifest: Manifest,
+  records: readonly MeasurementRecord[],
+  claimsFile: ClaimsFile,
+  probes: readonly RttProbeRecord[] = [],
+): RunAnalysis {
   const points = summarizePoints(records);
   const roundTrips: Record<string, RoundTrip> = {};
   for (const environment of new Set([...manifest.environments, ...probes.map((p) => p.environment)])) {
-    const rt = roundTripOf(probes, environment) ?? own(manifest.environmentDescriptions, environment)?.roundTrip ?? null;
+    const rt =
+      roundTripOf(probes, environment) ?? own(manifest.environmentDescriptions, environment)?.roundTrip ?? null;
     if (rt !== null) roundTrips[environment] = rt;
   }
   const capacityMbit = manifest.link?.rateMbit ? tcpGoodputCapacityMbit(manifest.link.rateMbit) : null;
@@ -70,7 +97,13 @@ export function analyseRun(manifest: Manifest, records: readonly MeasurementReco
     claims,
     scope: claimsScope({ manifest, points }, claimsFile, claims),
     precision,
-    tables: [precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest), hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null), ...(Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : [])],
+    tables: [
+      precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest),
+      hardwareTable(manifest),
+      softwareTable(manifest),
+      ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null),
+      ...(Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []),
+    ],
     probes: [...probes],
     roundTrips,
     windowModel: windowModel(points, tcpRoundTrips, capacityMbit),

@@ -40,20 +40,33 @@ describe('udpAnomalies on the committed run 20261204T171317-f726c9', () => {
     const planted = records.map((r) => (r === target ? withStale(r, 1, 450) : r));
     const found = udpAnomalies(planted);
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ environment: target.environment, parameter: 'requestSize', x: 550, replicate: target.replicate, datagram: { option: '-r', bytes: 550 } });
-    expect(found[0]!.reason).toMatch(/received \d+ messages of \d+ sent; received \d+ B in \d+ messages, not 550 B each \(-r 550\)/);
+    expect(found[0]).toMatchObject({
+      environment: target.environment,
+      parameter: 'requestSize',
+      x: 550,
+      replicate: target.replicate,
+      datagram: { option: '-r', bytes: 550 },
+    });
+    expect(found[0]!.reason).toMatch(
+      /received \d+ messages of \d+ sent; received \d+ B in \d+ messages, not 550 B each \(-r 550\)/,
+    );
   });
 
   it('catches stale datagrams of the same size by their count alone', () => {
     const target = udp.find((r) => r.value === 1450 && r.metrics!.recvCalls === r.metrics!.sendCalls)!;
     const found = udpAnomalies([withStale(target, 3, 1450)]);
-    expect(found.map((u) => u.reason)).toEqual([`received ${target.metrics!.recvCalls + 3} messages of ${target.metrics!.sendCalls} sent`]);
+    expect(found.map((u) => u.reason)).toEqual([
+      `received ${target.metrics!.recvCalls + 3} messages of ${target.metrics!.sendCalls} sent`,
+    ]);
   });
 
   it('takes -m as the datagram where the command gives no -r', () => {
     const r = { command: ['netperf', '-t', 'UDP_STREAM', '--', '-k', 'X', '-m', '1450', '-R', '1'], metrics: null };
     expect(sentDatagram(r)).toEqual({ option: '-m', bytes: 1450 });
     // Options before "--" are netperf's global ones (-r is not among them): not the datagram.
-    expect(sentDatagram({ command: ['netperf', '-r', '9', '--', '-m', '300'], metrics: null })).toEqual({ option: '-m', bytes: 300 });
+    expect(sentDatagram({ command: ['netperf', '-r', '9', '--', '-m', '300'], metrics: null })).toEqual({
+      option: '-m',
+      bytes: 300,
+    });
   });
 });

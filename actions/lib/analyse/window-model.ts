@@ -17,8 +17,13 @@ export interface WindowModelRow {
 }
 
 /** window / RTT in 10^6 bits/s, capped at the link's capacity (null: no known cap). */
-export function windowLimitedThroughputMbit(windowBytes: number, roundTripMicroseconds: number, capacityMbit: number | null): number {
-  if (!(roundTripMicroseconds > 0)) throw new Error(`window model: round-trip time must be > 0 us, got ${roundTripMicroseconds}`);
+export function windowLimitedThroughputMbit(
+  windowBytes: number,
+  roundTripMicroseconds: number,
+  capacityMbit: number | null,
+): number {
+  if (!(roundTripMicroseconds > 0))
+    throw new Error(`window model: round-trip time must be > 0 us, got ${roundTripMicroseconds}`);
   // Bytes x 8 / microseconds = 10^6 bits/s.
   const limited = (windowBytes * 8) / roundTripMicroseconds;
   return capacityMbit === null ? limited : Math.min(capacityMbit, limited);
@@ -28,13 +33,26 @@ export function windowLimitedThroughputMbit(windowBytes: number, roundTripMicros
  * The model at every TCP_STREAM point of each environment that has a TCP round-trip time, with
  * the point's effective send socket size (LSS_SIZE_END, median over replicates) as the window.
  */
-export function windowModel(points: readonly PointSummary[], roundTripMicroseconds: Readonly<Record<string, number | null>>, capacityMbit: number | null): WindowModelRow[] {
+export function windowModel(
+  points: readonly PointSummary[],
+  roundTripMicroseconds: Readonly<Record<string, number | null>>,
+  capacityMbit: number | null,
+): WindowModelRow[] {
   const rows: WindowModelRow[] = [];
   for (const p of points) {
     if (p.test !== 'TCP_STREAM' || p.parameter !== 'sendSocketSize' || p.effectiveSendSocket === null) continue;
     const rtt = Object.hasOwn(roundTripMicroseconds, p.environment) ? roundTripMicroseconds[p.environment] : null;
     if (rtt === null || rtt === undefined || !(rtt > 0)) continue;
-    rows.push({ environment: p.environment, series: p.series, x: p.value, window: p.effectiveSendSocket, roundTripMicroseconds: rtt, throughputMbps: windowLimitedThroughputMbit(p.effectiveSendSocket, rtt, capacityMbit) });
+    rows.push({
+      environment: p.environment,
+      series: p.series,
+      x: p.value,
+      window: p.effectiveSendSocket,
+      roundTripMicroseconds: rtt,
+      throughputMbps: windowLimitedThroughputMbit(p.effectiveSendSocket, rtt, capacityMbit),
+    });
   }
-  return rows.sort((a, b) => a.environment.localeCompare(b.environment) || a.series.localeCompare(b.series) || a.x - b.x);
+  return rows.sort(
+    (a, b) => a.environment.localeCompare(b.environment) || a.series.localeCompare(b.series) || a.x - b.x,
+  );
 }

@@ -19,14 +19,42 @@ describe('the window/RTT model', () => {
     expect(() => windowLimitedThroughputMbit(4608, 0, null)).toThrow(/round-trip time must be > 0/);
   });
 
-  const point = (environment: string, value: number, effective: number | null, test: PointSummary['test'] = 'TCP_STREAM'): PointSummary => ({
-    environment, test, series: 's', parameter: test === 'TCP_STREAM' ? 'sendSocketSize' : 'messageSize', value, pointId: `${test}:x=${value}`,
-    throughput: { n: 1, mean: 90, stdev: null, ciLow: null, ciHigh: null } as unknown as PointSummary['throughput'], samples: [90], replicates: [1], failed: 0, flagged: 0,
-    effectiveSendSocket: effective, requestedSendSocket: value, okRate: null, okRates: [], sendCalls: 1, recvCalls: 1, confidenceMissed: 0, confidenceAsked: false,
+  const point = (
+    environment: string,
+    value: number,
+    effective: number | null,
+    test: PointSummary['test'] = 'TCP_STREAM',
+  ): PointSummary => ({
+    environment,
+    test,
+    series: 's',
+    parameter: test === 'TCP_STREAM' ? 'sendSocketSize' : 'messageSize',
+    value,
+    pointId: `${test}:x=${value}`,
+    throughput: { n: 1, mean: 90, stdev: null, ciLow: null, ciHigh: null } as unknown as PointSummary['throughput'],
+    samples: [90],
+    replicates: [1],
+    failed: 0,
+    flagged: 0,
+    effectiveSendSocket: effective,
+    requestedSendSocket: value,
+    okRate: null,
+    okRates: [],
+    sendCalls: 1,
+    recvCalls: 1,
+    confidenceMissed: 0,
+    confidenceAsked: false,
   });
 
-  it('uses each point\'s effective send socket size and each environment\'s own RTT; environments without one get no curve', () => {
-    const points = [point('native', 100, 4608), point('native', 4100, 8200), point('docker', 100, 4608), point('kvm', 100, 4608), point('native', 50, null), point('native', 1450, 4608, 'UDP_STREAM')];
+  it("uses each point's effective send socket size and each environment's own RTT; environments without one get no curve", () => {
+    const points = [
+      point('native', 100, 4608),
+      point('native', 4100, 8200),
+      point('docker', 100, 4608),
+      point('kvm', 100, 4608),
+      point('native', 50, null),
+      point('native', 1450, 4608, 'UDP_STREAM'),
+    ];
     const rows = windowModel(points, { native: 400, docker: 800, kvm: null }, tcpGoodputCapacityMbit(100));
     expect(rows.map((r) => [r.environment, r.x, Math.round(r.throughputMbps * 100) / 100])).toEqual([
       ['docker', 100, 46.08],

@@ -55,7 +55,12 @@ export function terminalText(value: string): string {
 export function workflowLogText(value: string): string {
   return String(value)
     .split(/\r\n|\r|\n/)
-    .map((line) => line.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, '$1: ').replace(/^(\s*)#(?=#\[)/, '$1# '))
+    .map((line) =>
+      line
+        .replace(INVISIBLE, spelled)
+        .replace(/^(\s*):(?=:)/, '$1: ')
+        .replace(/^(\s*)#(?=#\[)/, '$1# '),
+    )
     .join('\n');
 }
 

@@ -14,8 +14,19 @@ describe('markdown', () => {
   it('text: no HTML, no table break, no link, image or code; at a line start, no block either', () => {
     expect(mdText('<img src=x onerror=alert(1)>&')).toBe('&lt;img src=x onerror=alert(1)&gt;&amp;');
     expect(mdText('ok | bogus\n| forged | row |')).toBe('ok \\| bogus \\| forged \\| row \\|');
-    expect(mdText('![x](javascript:alert(1)) [y](http://e.example) *b* `c` \\ TCP_STREAM')).toBe('!\\[x\\](javascript:alert(1)) \\[y\\](http://e.example) \\*b\\* \\`c\\` \\\\ TCP_STREAM');
-    for (const [input, out] of [['# h', '\\# h'], ['- item', '\\- item'], ['+ item', '\\+ item'], ['1. item', '1\\. item'], ['12) item', '12\\) item'], ['> quote', '&gt; quote'], ['=== setext', '\\=== setext']]) expect(mdBlockText(input!), input).toBe(out);
+    expect(mdText('![x](javascript:alert(1)) [y](http://e.example) *b* `c` \\ TCP_STREAM')).toBe(
+      '!\\[x\\](javascript:alert(1)) \\[y\\](http://e.example) \\*b\\* \\`c\\` \\\\ TCP_STREAM',
+    );
+    for (const [input, out] of [
+      ['# h', '\\# h'],
+      ['- item', '\\- item'],
+      ['+ item', '\\+ item'],
+      ['1. item', '1\\. item'],
+      ['12) item', '12\\) item'],
+      ['> quote', '&gt; quote'],
+      ['=== setext', '\\=== setext'],
+    ])
+      expect(mdBlockText(input!), input).toBe(out);
     expect(mdText('90.00 - 1. #3')).toBe('90.00 - 1. #3');
   });
 
@@ -32,7 +43,9 @@ describe('markdown', () => {
 describe('terminal', () => {
   it('keeps line breaks and tabs, spells out every other control character in the JSON way', () => {
     expect(terminalText('a\nb\tc\r\nd')).toBe('a\nb\tc\nd');
-    expect(terminalText('\u001b]52;c;eA==\u0007 \u009b31m \u202e \r')).toBe('\\u001b]52;c;eA==\\u0007 \\u009b31m \\u202e \\u000d');
+    expect(terminalText('\u001b]52;c;eA==\u0007 \u009b31m \u202e \r')).toBe(
+      '\\u001b]52;c;eA==\\u0007 \\u009b31m \\u202e \\u000d',
+    );
     // A JSON document printed stays valid JSON.
     expect(JSON.parse(terminalText(JSON.stringify({ a: '\u202e\u0085' })))).toEqual({ a: '\u202e\u0085' });
   });
@@ -41,7 +54,9 @@ describe('terminal', () => {
 describe('workflow log lines', () => {
   it('breaks up every line that the runner would read as a command, and only those', () => {
     expect(workflowLogText('::error title=x::boom')).toBe(': :error title=x::boom');
-    expect(workflowLogText('ok\n  ::add-mask::Mbit\r::warning::w\r\n##[error]e')).toBe('ok\n  : :add-mask::Mbit\n: :warning::w\n# #[error]e');
+    expect(workflowLogText('ok\n  ::add-mask::Mbit\r::warning::w\r\n##[error]e')).toBe(
+      'ok\n  : :add-mask::Mbit\n: :warning::w\n# #[error]e',
+    );
     expect(workflowLogText('\u001b[31mred :: x')).toBe('\\u{1b}[31mred :: x');
     expect(workflowLogText('docker ready: a::b, 50% of it')).toBe('docker ready: a::b, 50% of it');
   });

@@ -29,6 +29,9 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Run ids become directory names: refuse anything that could escape the site or be ambiguous. */
 export function checkRunId(runId: string): string {
-  if (!SAFE_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`);
+  if (!SAFE_ID.test(runId))
+    throw new Error(
+      `run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`,
+    );
   return runId;
 }

@@ -22,7 +22,8 @@ export class SafeHtml {
   readonly #kind: SafeKind;
   /** Not for use outside this module: the constructor refuses any caller without the module's token. */
   constructor(token: symbol, html: string, kind: SafeKind = 'markup') {
-    if (token !== TOKEN) throw new Error('SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly');
+    if (token !== TOKEN)
+      throw new Error('SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly');
     this.#html = html;
     this.#kind = kind;
   }
@@ -51,7 +52,12 @@ export type HtmlValue = SafeHtml | SafeUrl | string | number | null | undefined 
 
 /** Escapes a value for HTML text and double- or single-quoted attributes. */
 export function escapeHtml(value: unknown): string {
-  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return String(value)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 export class UnsafeHtmlError extends Error {
@@ -61,7 +67,19 @@ export class UnsafeHtmlError extends Error {
 /** Where a ${} sits in its template, which decides what it may hold. */
 type Context = 'text' | 'attribute' | 'url' | 'raw-text' | 'in-tag' | { forbidden: string };
 
-const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'poster', 'srcset', 'xlink:href', 'background', 'cite', 'data', 'ping']);
+const URL_ATTRIBUTES = new Set([
+  'href',
+  'src',
+  'action',
+  'formaction',
+  'poster',
+  'srcset',
+  'xlink:href',
+  'background',
+  'cite',
+  'data',
+  'ping',
+]);
 
 /**
  * The context of each ${} of a template, from its literal parts alone (values never change the
@@ -139,11 +157,17 @@ function contexts(strings: TemplateStringsArray): Context[] {
         out.push('raw-text');
         break;
       case 'tag':
-        out.push(/=\s*$/.test(tagText) ? { forbidden: 'quote the attribute: an unquoted value can be broken out of by a space' } : 'in-tag');
+        out.push(
+          /=\s*$/.test(tagText)
+            ? { forbidden: 'quote the attribute: an unquoted value can be broken out of by a space' }
+            : 'in-tag',
+        );
         break;
       default:
-        if (attribute.startsWith('on')) out.push({ forbidden: `a value in an event-handler attribute (${attribute}) is never safe` });
-        else if (attribute === 'style') out.push({ forbidden: 'a value in a style attribute can load URLs: use a class' });
+        if (attribute.startsWith('on'))
+          out.push({ forbidden: `a value in an event-handler attribute (${attribute}) is never safe` });
+        else if (attribute === 'style')
+          out.push({ forbidden: 'a value in a style attribute can load URLs: use a class' });
         else out.push(URL_ATTRIBUTES.has(attribute) ? 'url' : 'attribute');
     }
   }
@@ -182,15 +206,29 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Saf
     const where = () => `(after ${JSON.stringify(strings[i]!.slice(-60))})`;
     if (typeof context === 'object') throw new UnsafeHtmlError(`${context.forbidden} ${where()}`);
     if (context === 'url') {
-      if (!(value instanceof SafeUrl)) throw new UnsafeHtmlError(`a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value))} ${where()}`);
+      if (!(value instanceof SafeUrl))
+        throw new UnsafeHtmlError(
+          `a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value))} ${where()}`,
+        );
       out += escapeHtml(value);
     } else if (context === 'raw-text') {
       // Escaped text is not safe here: inside <script> it would run. Only data and trusted text.
-      if (!(value instanceof SafeHtml && (value.kind === 'script-data' || value.kind === 'trusted'))) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value))} ${where()}`);
+      if (!(value instanceof SafeHtml && (value.kind === 'script-data' || value.kind === 'trusted')))
+        throw new UnsafeHtmlError(
+          `inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value))} ${where()}`,
+        );
       out += value.toString();
     } else if (context === 'in-tag') {
       // Only whole attributes from attribute(): text (escaped or not) here could add attributes.
-      if (value !== null && value !== undefined && value !== false && !(value instanceof SafeHtml && value.kind === 'attribute')) throw new UnsafeHtmlError(`inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where()}`);
+      if (
+        value !== null &&
+        value !== undefined &&
+        value !== false &&
+        !(value instanceof SafeHtml && value.kind === 'attribute')
+      )
+        throw new UnsafeHtmlError(
+          `inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where()}`,
+        );
       out += renderText(value);
     } else if (context === 'attribute') out += renderAttribute(value, where);
     else out += renderText(value);
@@ -206,13 +244,19 @@ export function jsonScript(value: unknown): SafeHtml {
 
 /** A whole attribute for a tag, e.g. html`<option${attribute('selected')}>`: a plain name, and a value escaped in double quotes. */
 export function attribute(name: string, value?: string | number): SafeHtml {
-  if (!/^[a-z][a-z0-9-]*$/.test(name) || name.startsWith('on') || name === 'style' || URL_ATTRIBUTES.has(name)) throw new UnsafeHtmlError(`attribute(${JSON.stringify(name)}): not a plain, safe attribute name (event handlers, style and URL attributes go in the template)`);
+  if (!/^[a-z][a-z0-9-]*$/.test(name) || name.startsWith('on') || name === 'style' || URL_ATTRIBUTES.has(name))
+    throw new UnsafeHtmlError(
+      `attribute(${JSON.stringify(name)}): not a plain, safe attribute name (event handlers, style and URL attributes go in the template)`,
+    );
   return new SafeHtml(TOKEN, value === undefined ? ` ${name}` : ` ${name}="${escapeHtml(value)}"`, 'attribute');
 }
 
 /** The text of jsonScript(): JSON with `<` and the two JavaScript line terminators escaped. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /**
@@ -225,7 +269,8 @@ export function trustedHtml(markup: string): SafeHtml {
 
 /** Every call of trustedHtml() in actions/lib, by file, with why its markup is safe. */
 export const TRUSTED_HTML_USES: Record<string, string> = {
-  'site/standalone-diff.ts': "the standalone diff page inlines SVGs vega drew from the diff's own specs (vega writes every text as escaped SVG text) and the site's stylesheet, a file of this repository",
+  'site/standalone-diff.ts':
+    "the standalone diff page inlines SVGs vega drew from the diff's own specs (vega writes every text as escaped SVG text) and the site's stylesheet, a file of this repository",
 };
 
 export class UnsafeUrlError extends Error {
@@ -241,7 +286,11 @@ export class UnsafeUrlError extends Error {
 export function safeHref(url: string): SafeUrl {
   const seen = url.replace(/[\t\n\r]/g, '').replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '');
   const firstSegment = seen.split(/[/?#]/, 1)[0]!;
-  if (firstSegment.includes(':')) throw new UnsafeUrlError(`link ${JSON.stringify(url)} has a scheme: only links relative to the site are allowed`);
-  if (seen.startsWith('//') || seen.includes('\\')) throw new UnsafeUrlError(`link ${JSON.stringify(url)} could lead to another host: only links relative to the site are allowed`);
+  if (firstSegment.includes(':'))
+    throw new UnsafeUrlError(`link ${JSON.stringify(url)} has a scheme: only links relative to the site are allowed`);
+  if (seen.startsWith('//') || seen.includes('\\'))
+    throw new UnsafeUrlError(
+      `link ${JSON.stringify(url)} could lead to another host: only links relative to the site are allowed`,
+    );
   return new SafeUrl(TOKEN, url);
 }

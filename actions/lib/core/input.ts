@@ -35,13 +35,16 @@ export function quoted(value: string): string {
 /** A whole number written in decimal (a sign allowed, nothing else), within [min, max]. */
 export function wholeNumber(field: string, text: string, range: { min: number; max: number }): number {
   const n = Number(text);
-  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n)) throw new InputError(field, `expected a whole number, got ${quoted(text)}`);
-  if (n < range.min || n > range.max) throw new InputError(field, `${n} is out of range: expected ${range.min} to ${range.max}`);
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n))
+    throw new InputError(field, `expected a whole number, got ${quoted(text)}`);
+  if (n < range.min || n > range.max)
+    throw new InputError(field, `${n} is out of range: expected ${range.min} to ${range.max}`);
   return n;
 }
 
 /** One of a fixed list of words. */
 export function oneOf<T extends string>(field: string, text: string, choices: readonly T[]): T {
-  if (!(choices as readonly string[]).includes(text)) throw new InputError(field, `expected one of ${choices.join(', ')}, got ${quoted(text)}`);
+  if (!(choices as readonly string[]).includes(text))
+    throw new InputError(field, `expected one of ${choices.join(', ')}, got ${quoted(text)}`);
   return text as T;
 }

@@ -43,13 +43,24 @@ export function parseProcessStat(text: string): ProcessStat | null {
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
   const pid = Number(text.slice(0, text.indexOf('(')).trim());
-  const fields = text.slice(close + 1).trim().split(/\s+/);
+  const fields = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   const [state, ppidText] = fields;
   const ppid = Number(ppidText);
   const startTicks = fields[19];
   const cpuTicks = Number(fields[11]) + Number(fields[12]);
   const reapedChildrenTicks = Number(fields[13]) + Number(fields[14]);
-  if (!state || !startTicks || !Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isFinite(cpuTicks) || !Number.isFinite(reapedChildrenTicks)) return null;
+  if (
+    !state ||
+    !startTicks ||
+    !Number.isInteger(pid) ||
+    !Number.isInteger(ppid) ||
+    !Number.isFinite(cpuTicks) ||
+    !Number.isFinite(reapedChildrenTicks)
+  )
+    return null;
   return { pid, ppid, state, startTicks, cpuTicks, reapedChildrenTicks };
 }
 

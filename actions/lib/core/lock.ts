@@ -32,7 +32,10 @@ function readHolder(path: string): Holder | null {
     text = readRegularFile(path, { maxBytes: LOCK_MAX_BYTES });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    if (e instanceof UnsafeFileError) throw new LockError(`lock ${e.message}; a lock is a small regular file this tool writes: remove it if nothing else is using the directory`);
+    if (e instanceof UnsafeFileError)
+      throw new LockError(
+        `lock ${e.message}; a lock is a small regular file this tool writes: remove it if nothing else is using the directory`,
+      );
     throw e;
   }
   const [pid, startTicks] = text.trim().split(/\s+/);
@@ -123,7 +126,9 @@ export function acquireLock(path: string, what: string): Lock {
     if (holder === null) continue; // released between our attempt and the read: try again
     if (holderAlive(holder)) {
       const who = holder.pid === process.pid ? 'this very process' : `another virtnet process (PID ${holder.pid})`;
-      throw new LockError(`${what} is in use by ${who}; lock ${path}. Wait for it to finish or stop it (a lock of a process that is gone is taken over automatically)`);
+      throw new LockError(
+        `${what} is in use by ${who}; lock ${path}. Wait for it to finish or stop it (a lock of a process that is gone is taken over automatically)`,
+      );
     }
     removeStaleLock(path, holder);
     tookOverFrom = Number.isInteger(holder.pid) && holder.pid > 0 ? holder.pid : null;

@@ -34,7 +34,9 @@ describe('testbed and run locks', () => {
     const holder = spawn('sleep', ['30']);
     try {
       writeFileSync(path, `${holder.pid} ${processStartTicks(holder.pid!)}\n`);
-      expect(() => acquireLock(path, 'testbed 10')).toThrow(`testbed 10 is in use by another virtnet process (PID ${holder.pid})`);
+      expect(() => acquireLock(path, 'testbed 10')).toThrow(
+        `testbed 10 is in use by another virtnet process (PID ${holder.pid})`,
+      );
     } finally {
       holder.kill('SIGKILL');
       await once(holder, 'exit');
@@ -73,12 +75,14 @@ describe('testbed and run locks', () => {
     const script = `import { acquireLock } from ${JSON.stringify(new URL('./lock.ts', import.meta.url).pathname)};
       try { acquireLock(${JSON.stringify(path)}, 'race'); console.log('got'); setTimeout(() => {}, 1500); } catch (e) { console.log('refused'); }`;
     const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['--input-type=module', '-e', script]));
-    const outputs = await Promise.all(children.map(async (c) => {
-      let out = '';
-      c.stdout!.on('data', (d) => (out += d));
-      await once(c, 'exit');
-      return out.trim();
-    }));
+    const outputs = await Promise.all(
+      children.map(async (c) => {
+        let out = '';
+        c.stdout!.on('data', (d) => (out += d));
+        await once(c, 'exit');
+        return out.trim();
+      }),
+    );
     expect(outputs.filter((o) => o === 'got')).toHaveLength(1);
     expect(outputs.filter((o) => o === 'refused')).toHaveLength(5);
   });

@@ -26,7 +26,9 @@ function lstatOrNull(path: string): Stats | null {
 export function relativeSegments(rel: string): string[] {
   const segments = rel.split('/');
   if (rel === '' || segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\\') || s.includes('\0'))) {
-    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
+    throw new OutputPathError(
+      `${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`,
+    );
   }
   return segments;
 }

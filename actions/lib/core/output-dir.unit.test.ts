@@ -1,4 +1,14 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +30,8 @@ describe('writeUnder', () => {
   });
 
   it('refuses paths that are not plain relative paths', () => {
-    for (const bad of ['../x', 'a/../../x', '/etc/passwd', 'a//b', './a', 'a/.', '', 'a\\..\\b', 'a\0b', 'charts/']) expect(() => relativeSegments(bad), JSON.stringify(bad)).toThrow(OutputPathError);
+    for (const bad of ['../x', 'a/../../x', '/etc/passwd', 'a//b', './a', 'a/.', '', 'a\\..\\b', 'a\0b', 'charts/'])
+      expect(() => relativeSegments(bad), JSON.stringify(bad)).toThrow(OutputPathError);
     expect(() => writeUnder(join(work, 'plain'), 'x/../../../TRAVERSED', 'no')).toThrow(/not a plain relative path/);
     expect(existsSync(join(work, 'TRAVERSED'))).toBe(false);
   });
@@ -31,7 +42,9 @@ describe('writeUnder', () => {
     const run = join(work, 'run');
     mkdirSync(run);
     symlinkSync(outside, join(run, 'report'));
-    expect(() => writeUnder(join(run, 'report'), 'points.csv', 'x')).toThrow(/output directory .*report is a symbolic link \(to .*outside\): refusing to write through it/);
+    expect(() => writeUnder(join(run, 'report'), 'points.csv', 'x')).toThrow(
+      /output directory .*report is a symbolic link \(to .*outside\): refusing to write through it/,
+    );
     const site = join(work, 'site');
     mkdirSync(join(site, 'runs'), { recursive: true });
     symlinkSync(outside, join(site, 'runs', 'r1'));
@@ -62,7 +75,21 @@ describe('fileNamePart', () => {
     expect(fileNamePart('native')).toBe('native');
     const traversal = fileNamePart('x/../../../../elsewhere/TRAVERSED');
     expect(traversal).toMatch(/^x-elsewhere-traversed--[0-9a-f]{16}$/);
-    for (const hostile of ['..', '.', '', '/', 'a/b', 'a\\b', '<script>', 'a--b', ' ', '\u0000', 'x'.repeat(100), 'é', 'CON']) {
+    for (const hostile of [
+      '..',
+      '.',
+      '',
+      '/',
+      'a/b',
+      'a\\b',
+      '<script>',
+      'a--b',
+      ' ',
+      '\u0000',
+      'x'.repeat(100),
+      'é',
+      'CON',
+    ]) {
       const part = fileNamePart(hostile);
       expect(part, JSON.stringify(hostile)).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]*$/);
       expect(part.length).toBeLessThanOrEqual(64);

@@ -47,12 +47,22 @@ function keepNothing(): Buffer[] {
  * Starts `argv` under zx. Every option is set here rather than taken from zx's defaults, which
  * ZX_* environment variables could change (another shell, a prefix, verbose logging).
  */
-function spawnArgv(argv: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string | Buffer; stdio: Options['stdio']; detached?: boolean }) {
+function spawnArgv(
+  argv: readonly string[],
+  options: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    input?: string | Buffer;
+    stdio: Options['stdio'];
+    detached?: boolean;
+  },
+) {
   const [file, ...args] = argv;
   const shell = $({
     // zx insists on a shell to render its command line; the spawn below ignores that line.
     shell: 'bash',
-    spawn: ((_shell: string, _line: readonly string[], spawnOptions: Parameters<typeof spawn>[2]) => spawn(file!, args, { ...spawnOptions, shell: false })) as Options['spawn'],
+    spawn: ((_shell: string, _line: readonly string[], spawnOptions: Parameters<typeof spawn>[2]) =>
+      spawn(file!, args, { ...spawnOptions, shell: false })) as Options['spawn'],
     prefix: '',
     postfix: '',
     quiet: true,
@@ -130,7 +140,16 @@ async function run(argv: readonly string[], options: RunOptions): Promise<BytesR
   if (options.signal?.aborted) return { ...base, stdout: Buffer.alloc(0), aborted: true };
   const started = performance.now();
   const hasInput = options.input !== undefined && options.input.length > 0;
-  const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, input: hasInput ? options.input : undefined, stdio: [hasInput ? 'pipe' : 'ignore', options.passOutput ? 'inherit' : 'pipe', options.passOutput ? 'inherit' : 'pipe'] });
+  const running = spawnArgv(argv, {
+    env: options.env,
+    cwd: options.cwd,
+    input: hasInput ? options.input : undefined,
+    stdio: [
+      hasInput ? 'pipe' : 'ignore',
+      options.passOutput ? 'inherit' : 'pipe',
+      options.passOutput ? 'inherit' : 'pipe',
+    ],
+  });
   const child = running.child;
   const stdout = new Collector();
   const stderr = new Collector();
@@ -169,7 +188,16 @@ async function run(argv: readonly string[], options: RunOptions): Promise<BytesR
     if (cause.code === 'ENOENT') throw notFoundError(file);
     throw cause;
   }
-  const result = { ...base, exitCode: output.exitCode, signal: output.signal, stdout: stdout.bytes(), stderr: stderr.text(), timedOut, aborted, durationMs: performance.now() - started };
+  const result = {
+    ...base,
+    exitCode: output.exitCode,
+    signal: output.signal,
+    stdout: stdout.bytes(),
+    stderr: stderr.text(),
+    timedOut,
+    aborted,
+    durationMs: performance.now() - started,
+  };
   return result;
 }
 
@@ -221,7 +249,14 @@ function track(pid: number, label: string, argv: readonly string[], testbedIndex
   const identity = identityOf(pid);
   if (identity === null) return;
   mkdirSync(trackedDir(), { recursive: true });
-  const entry: TrackedProcess = { pid, label, argv: [...argv], startTicks: identity.startTicks, owner: process.pid, ownerStartTicks: identityOf(process.pid)?.startTicks };
+  const entry: TrackedProcess = {
+    pid,
+    label,
+    argv: [...argv],
+    startTicks: identity.startTicks,
+    owner: process.pid,
+    ownerStartTicks: identityOf(process.pid)?.startTicks,
+  };
   if (testbedIndex !== null) entry.testbedIndex = testbedIndex;
   writeFileSafely(join(trackedDir(), `${pid}.json`), JSON.stringify(entry));
 }
@@ -280,7 +315,10 @@ export class Daemon {
    * `label` names the process in the PID registry that `virtnet cleanup` reads (e.g.
    * "native:netserver"); `testbedIndex` the testbed it serves, if any.
    */
-  constructor(argv: readonly string[], options: { label: string; testbedIndex?: number; env?: NodeJS.ProcessEnv; onOutput?: (chunk: string) => void }) {
+  constructor(
+    argv: readonly string[],
+    options: { label: string; testbedIndex?: number; env?: NodeJS.ProcessEnv; onOutput?: (chunk: string) => void },
+  ) {
     const [file] = argv;
     if (!file) throw new Error('Daemon: empty argv');
     const running = spawnArgv(argv, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -301,7 +339,8 @@ export class Daemon {
     this.exited = running.then((output) => {
       if (pid !== undefined) untrack(pid);
       const cause = output.cause as Error | null;
-      if (cause) this.output += `\n[virtnet] could not start ${file}: ${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'command not found' : cause.message}\n`;
+      if (cause)
+        this.output += `\n[virtnet] could not start ${file}: ${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'command not found' : cause.message}\n`;
     });
   }
 
@@ -332,8 +371,16 @@ export class Daemon {
  * lets it outlive this process (the start-environment action's serve process). Returns its PID and
  * a way to read its exit code should it end while we still run.
  */
-export function spawnDetached(argv: readonly string[], options: { logFd: number; cwd?: string; env?: NodeJS.ProcessEnv }): { pid: number; exitCode: () => number | null } {
-  const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, stdio: ['ignore', options.logFd, options.logFd], detached: true });
+export function spawnDetached(
+  argv: readonly string[],
+  options: { logFd: number; cwd?: string; env?: NodeJS.ProcessEnv },
+): { pid: number; exitCode: () => number | null } {
+  const running = spawnArgv(argv, {
+    env: options.env,
+    cwd: options.cwd,
+    stdio: ['ignore', options.logFd, options.logFd],
+    detached: true,
+  });
   const child = running.child;
   if (child?.pid === undefined) throw new Error(`could not start ${argv.slice(0, 3).join(' ')}`);
   let code: number | null = null;
@@ -350,10 +397,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -361,7 +412,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Polls `probe` until it returns true or the deadline passes. Bounded in count and time.
  * Returns the seconds it took, or throws with `what` and the last probe error.
  */
-export async function waitUntil(what: string, probe: () => Promise<boolean>, options: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal; giveUp?: () => string | null }): Promise<number> {
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  options: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal; giveUp?: () => string | null },
+): Promise<number> {
   const started = performance.now();
   const interval = options.intervalMs ?? 200;
   const maxTries = Math.ceil(options.timeoutMs / interval) + 1;

@@ -51,7 +51,10 @@ describe('commands', () => {
     setTimeout(() => controller.abort('SIGINT'), 200);
     const t0 = performance.now();
     // trap '' TERM: only SIGKILL ends it (an ignored signal stays ignored across exec).
-    const r = await runCommand(['sh', '-c', "trap '' TERM; echo started; exec sleep 30"], { timeoutMs: 60_000, signal: controller.signal });
+    const r = await runCommand(['sh', '-c', "trap '' TERM; echo started; exec sleep 30"], {
+      timeoutMs: 60_000,
+      signal: controller.signal,
+    });
     expect(r).toMatchObject({ signal: 'SIGKILL', aborted: true, timedOut: false, exitCode: null });
     expect(r.stdout).toBe('started\n');
     expect(performance.now() - t0).toBeLessThan(10_000);
@@ -76,7 +79,8 @@ describe('commands', () => {
     const bytes = await runCommandBytes(['cat', file], { timeoutMs: 10_000 });
     expect(bytes.stdout.equals(binary)).toBe(true);
     // "€" is e2 82 ac: the first byte is written, then after a pause the other two.
-    const split = "process.stdout.write(Buffer.from([0xe2])); setTimeout(() => process.stdout.write(Buffer.from([0x82, 0xac])), 300)";
+    const split =
+      'process.stdout.write(Buffer.from([0xe2])); setTimeout(() => process.stdout.write(Buffer.from([0x82, 0xac])), 300)';
     const text = await runCommand([process.execPath, '-e', split], { timeoutMs: 10_000 });
     expect(text.stdout).toBe('€');
   });
@@ -90,7 +94,11 @@ describe('commands', () => {
   });
 
   it('runs in the given directory and environment', async () => {
-    const r = await runCommand(['sh', '-c', 'pwd; echo "$VIRTNET_PROC_TEST"'], { timeoutMs: 10_000, cwd: work, env: { ...process.env, VIRTNET_PROC_TEST: 'x y' } });
+    const r = await runCommand(['sh', '-c', 'pwd; echo "$VIRTNET_PROC_TEST"'], {
+      timeoutMs: 10_000,
+      cwd: work,
+      env: { ...process.env, VIRTNET_PROC_TEST: 'x y' },
+    });
     expect(r.stdout).toBe(`${work}\nx y\n`);
   });
 
@@ -109,7 +117,9 @@ describe('commands', () => {
   });
 
   it('names a missing program, and reports a failing one with its stderr', async () => {
-    await expect(runCommand(['virtnet-no-such-program', '-x'], { timeoutMs: 10_000 })).rejects.toThrow('virtnet-no-such-program: command not found');
+    await expect(runCommand(['virtnet-no-such-program', '-x'], { timeoutMs: 10_000 })).rejects.toThrow(
+      'virtnet-no-such-program: command not found',
+    );
     const r = await runCommand(['sh', '-c', 'echo oops >&2; exit 3'], { timeoutMs: 10_000 });
     expect(r).toMatchObject({ exitCode: 3, stderr: 'oops\n' });
     await expect(mustRun(['sh', '-c', 'echo oops >&2; exit 3'])).rejects.toThrow('exited with 3: oops');
@@ -122,9 +132,20 @@ describe('daemons and the PID registry', () => {
   it('holds a daemon by its own PID (the shell execs it), registers it and forgets it once stopped', async () => {
     const d = daemon(['sleep', '30'], { label: 'test:sleep', testbedIndex: 5 });
     // The PID is bash's for the moment before it execs the command, then the command's own.
-    await waitUntil('sleep in place of the shell', async () => readFileSync(`/proc/${d.pid}/cmdline`, 'utf8') === 'sleep\x0030\x00', { timeoutMs: 5000, intervalMs: 20 });
+    await waitUntil(
+      'sleep in place of the shell',
+      async () => readFileSync(`/proc/${d.pid}/cmdline`, 'utf8') === 'sleep\x0030\x00',
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
     const entry = JSON.parse(readFileSync(join(registry(), `${d.pid}.json`), 'utf8'));
-    expect(entry).toMatchObject({ pid: d.pid, label: 'test:sleep', argv: ['sleep', '30'], owner: process.pid, testbedIndex: 5, startTicks: processStartTicks(d.pid!) });
+    expect(entry).toMatchObject({
+      pid: d.pid,
+      label: 'test:sleep',
+      argv: ['sleep', '30'],
+      owner: process.pid,
+      testbedIndex: 5,
+      startTicks: processStartTicks(d.pid!),
+    });
     await d.stop();
     expect(d.running).toBe(false);
     expect(existsSync(join(registry(), `${d.pid}.json`))).toBe(false);
@@ -184,7 +205,10 @@ describe('liveness: PID plus start time', () => {
     const parent = daemon(['sh', '-c', 'sleep 0.1 & echo $!; exec sleep 30'], { label: 'test:zombie-parent' });
     await waitUntil('zombie pid', async () => /^\d+\n/.test(parent.output), { timeoutMs: 5000, intervalMs: 20 });
     const zombie = Number(parent.output.trim());
-    await waitUntil('zombie', async () => readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '), { timeoutMs: 5000, intervalMs: 50 });
+    await waitUntil('zombie', async () => readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '), {
+      timeoutMs: 5000,
+      intervalMs: 50,
+    });
     expect(processStartTicks(zombie)).not.toBeNull();
     expect(isAlive(zombie)).toBe(false);
     expect(identityOf(zombie)).toBeNull();
@@ -196,7 +220,9 @@ describe('liveness: PID plus start time', () => {
     const script = `const m = await import(${JSON.stringify(module)}); let eperm = false; try { process.kill(1, 0) } catch (e) { eperm = e.code === 'EPERM' } console.log(JSON.stringify({ alive: m.isAlive(1), eperm }))`;
     // As root, ask as user nobody about PID 1 (root's); otherwise we are that other user already.
     const asOtherUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-    const r = await runCommand([...asOtherUser, process.execPath, '--input-type=module', '-e', script], { timeoutMs: 20_000 });
+    const r = await runCommand([...asOtherUser, process.execPath, '--input-type=module', '-e', script], {
+      timeoutMs: 20_000,
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ alive: true, eperm: true });
   });

@@ -80,7 +80,9 @@ export function readRegularBytes(path: string, options: SafeReadOptions): Buffer
       throw new UnsafeFileError(`${path} is a symlink that leads nowhere: refused`);
     }
     if (!isInside(within, resolved)) {
-      throw new UnsafeFileError(`${path} is a symlink to ${resolved}, outside ${within}: refused (a symlink is followed only within the directory that holds it)`);
+      throw new UnsafeFileError(
+        `${path} is a symlink to ${resolved}, outside ${within}: refused (a symlink is followed only within the directory that holds it)`,
+      );
     }
     target = resolved;
   }
@@ -98,18 +100,25 @@ export function readRegularBytes(path: string, options: SafeReadOptions): Buffer
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new UnsafeFileError(`${path} is ${kindOf(stat)}, not a regular file: refused`);
     if (stat.size > options.maxBytes) {
-      throw new UnsafeFileError(`${path} holds ${mib(stat.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
+      throw new UnsafeFileError(
+        `${path} holds ${mib(stat.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`,
+      );
     }
     // Read to the end, whatever the size said: a results file appended to while it is read is
     // read whole (up to the limit), never cut at the size seen when it was opened.
     const chunks: Buffer[] = [];
     let length = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat.size - length, options.maxBytes - length) + 1));
+      const chunk = Buffer.allocUnsafe(
+        Math.max(64 * 1024, Math.min(stat.size - length, options.maxBytes - length) + 1),
+      );
       const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       length += n;
-      if (length > options.maxBytes) throw new UnsafeFileError(`${path} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
+      if (length > options.maxBytes)
+        throw new UnsafeFileError(
+          `${path} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`,
+        );
       chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
     }
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);

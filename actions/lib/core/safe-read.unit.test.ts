@@ -41,7 +41,9 @@ describe('readRegularFile', () => {
   });
 
   it('refuses a device and a directory', () => {
-    expect(refusal('/dev/null', { maxBytes: MiB, within: '/dev' })).toBe('/dev/null is a character device, not a regular file: refused');
+    expect(refusal('/dev/null', { maxBytes: MiB, within: '/dev' })).toBe(
+      '/dev/null is a character device, not a regular file: refused',
+    );
     mkdirSync(join(dir, 'sub'));
     expect(refusal(join(dir, 'sub'))).toMatch(/is a directory, not a regular file/);
   });
@@ -49,7 +51,9 @@ describe('readRegularFile', () => {
   it('refuses a symlink to a device outside the directory, before reading a byte of it', () => {
     const link = join(dir, 'zero');
     symlinkSync('/dev/zero', link);
-    expect(refusal(link)).toBe(`${link} is a symlink to /dev/zero, outside ${dir}: refused (a symlink is followed only within the directory that holds it)`);
+    expect(refusal(link)).toBe(
+      `${link} is a symlink to /dev/zero, outside ${dir}: refused (a symlink is followed only within the directory that holds it)`,
+    );
   });
 
   it('refuses a symlink to a file outside the directory without quoting it', () => {
@@ -85,7 +89,9 @@ describe('readRegularFile', () => {
     const big = join(dir, 'big');
     writeFileSync(big, '');
     truncateSync(big, 600 * MiB); // sparse: no disk used, no memory if it were read
-    expect(refusal(big, { maxBytes: 500 * MiB })).toBe(`${big} holds 600.0 MiB, more than the 500.0 MiB this kind of file may hold: refused`);
+    expect(refusal(big, { maxBytes: 500 * MiB })).toBe(
+      `${big} holds 600.0 MiB, more than the 500.0 MiB this kind of file may hold: refused`,
+    );
   });
 
   it('reads a file exactly at the limit', () => {

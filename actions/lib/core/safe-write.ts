@@ -25,7 +25,9 @@ function what(stat: Stats): string | null {
 }
 
 function refuse(path: string, stat: Stats): never {
-  throw new UnsafeFileError(`${path} is ${what(stat)}: refusing to write it (only a regular file of its own is written)`);
+  throw new UnsafeFileError(
+    `${path} is ${what(stat)}: refusing to write it (only a regular file of its own is written)`,
+  );
 }
 
 export interface OpenForWritingOptions {
@@ -50,11 +52,21 @@ export function openForWriting(path: string, options: OpenForWritingOptions = {}
   if (before !== null && what(before) !== null) refuse(path, before);
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | (options.append ? constants.O_APPEND : 0), options.mode ?? 0o644);
+    fd = openSync(
+      path,
+      constants.O_WRONLY |
+        constants.O_CREAT |
+        constants.O_NOFOLLOW |
+        constants.O_NONBLOCK |
+        (options.append ? constants.O_APPEND : 0),
+      options.mode ?? 0o644,
+    );
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new UnsafeFileError(`${path} became a symbolic link while it was being opened: refusing to write it`);
-    if (code === 'ENXIO') throw new UnsafeFileError(`${path} became a FIFO (named pipe) while it was being opened: refusing to write it`);
+    if (code === 'ELOOP')
+      throw new UnsafeFileError(`${path} became a symbolic link while it was being opened: refusing to write it`);
+    if (code === 'ENXIO')
+      throw new UnsafeFileError(`${path} became a FIFO (named pipe) while it was being opened: refusing to write it`);
     throw e;
   }
   try {
@@ -80,7 +92,11 @@ export function writeAllSync(fd: number, content: string | Uint8Array): void {
 }
 
 /** Replaces the content of `path` (made if missing) through openForWriting. */
-export function writeFileSafely(path: string, content: string | Uint8Array, options: Omit<OpenForWritingOptions, 'append'> = {}): void {
+export function writeFileSafely(
+  path: string,
+  content: string | Uint8Array,
+  options: Omit<OpenForWritingOptions, 'append'> = {},
+): void {
   const fd = openForWriting(path, options);
   try {
     writeAllSync(fd, content);

@@ -40,11 +40,15 @@ describe('writeFileSafely / openForWriting', () => {
   it('refuses a symlink, a hard link, a FIFO, a device and a directory, and leaves what they lead to alone', () => {
     writeFileSync(target, 'KEEP');
     symlinkSync(target, join(dir, 'link'));
-    expect(refusal(() => writeFileSafely(join(dir, 'link'), 'x'))).toBe(`${join(dir, 'link')} is a symbolic link: refusing to write it (only a regular file of its own is written)`);
+    expect(refusal(() => writeFileSafely(join(dir, 'link'), 'x'))).toBe(
+      `${join(dir, 'link')} is a symbolic link: refusing to write it (only a regular file of its own is written)`,
+    );
     symlinkSync(join(outside, 'made-through-link'), join(dir, 'dangling'));
     expect(refusal(() => writeFileSafely(join(dir, 'dangling'), 'x'))).toMatch(/is a symbolic link/);
     linkSync(target, join(dir, 'hard'));
-    expect(refusal(() => writeFileSafely(join(dir, 'hard'), 'x'))).toMatch(/hard\b.* is a hard link \(one of 2 names of one file\)/);
+    expect(refusal(() => writeFileSafely(join(dir, 'hard'), 'x'))).toMatch(
+      /hard\b.* is a hard link \(one of 2 names of one file\)/,
+    );
     expect(refusal(() => openForWriting(join(dir, 'hard'), { append: true }))).toMatch(/is a hard link/);
     execFileSync('mkfifo', [join(dir, 'fifo')]);
     expect(refusal(() => writeFileSafely(join(dir, 'fifo'), 'x'))).toMatch(/fifo is a FIFO \(named pipe\)/);

@@ -54,13 +54,15 @@ function excerpt(json: string): string {
  */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : `${value} (a number too large to hold)`;
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? String(value) : `${value} (a number too large to hold)`;
   if (typeof value === 'string') {
     const shown = excerpt(JSON.stringify(value.length > MAX_EXCERPT ? value.slice(0, MAX_EXCERPT) : value));
     return value.length > MAX_EXCERPT ? `${shown} (${value.length} characters)` : shown;
   }
   if (Array.isArray(value) && value.length > 10) return `a list of ${value.length} entries`;
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 10) return `an object with ${Object.keys(value).length} fields`;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 10)
+    return `an object with ${Object.keys(value).length} fields`;
   try {
     return excerpt(JSON.stringify(value) ?? String(value));
   } catch {
@@ -74,18 +76,27 @@ export function describeValue(value: unknown): string {
  * Names that become parts of file and directory names (plans, series, environments, run ids):
  * nothing that could climb out of a directory or hide a file.
  */
-export const SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
+export const SAFE_NAME = {
+  re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  expected: "letters, digits, '.', '_' or '-', starting with a letter or digit",
+};
 
 /** A dotted IPv4 address (netperf runs with -4: a host name or IPv6 address will not do). */
-export const IPV4_ADDRESS = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: 'a dotted IPv4 address such as 198.18.0.1' };
+export const IPV4_ADDRESS = {
+  re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/,
+  expected: 'a dotted IPv4 address such as 198.18.0.1',
+};
 
 /** A field's meaning, shown by editors from the generated JSON Schema. */
 type Meaning = string | undefined;
-const described = <S extends z.ZodType>(schema: S, meaning: Meaning): S => (meaning ? schema.meta({ description: meaning }) : schema);
+const described = <S extends z.ZodType>(schema: S, meaning: Meaning): S =>
+  meaning ? schema.meta({ description: meaning }) : schema;
 
 /** A whole number from min to max (inclusive). */
 export function whole(min: number, max: number, meaning?: Meaning) {
-  const range = { error: (iss: { input?: unknown }) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}` };
+  const range = {
+    error: (iss: { input?: unknown }) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}`,
+  };
   return described(
     z
       .number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` })
@@ -98,10 +109,17 @@ export function whole(min: number, max: number, meaning?: Meaning) {
 
 /** A finite number from min to max (inclusive). */
 export function finite(min: number, max: number, meaning?: Meaning) {
-  const range = { error: (iss: { input?: unknown }) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}` };
+  const range = {
+    error: (iss: { input?: unknown }) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}`,
+  };
   return described(
     z
-      .number({ error: (iss) => (typeof iss.input === 'number' ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}`) })
+      .number({
+        error: (iss) =>
+          typeof iss.input === 'number'
+            ? `expected a finite number, got ${describeValue(iss.input)}`
+            : `expected a number, got ${describeValue(iss.input)}`,
+      })
       .min(min, range)
       .max(max, range),
     meaning,
@@ -122,7 +140,9 @@ export function text(options: TextOptions = {}, meaning?: Meaning) {
   const max = options.max ?? 10_000;
   const nonEmpty = !options.empty;
   let schema = z
-    .string({ error: (iss) => `expected ${nonEmpty ? 'a non-empty string' : 'a string'}, got ${describeValue(iss.input)}` })
+    .string({
+      error: (iss) => `expected ${nonEmpty ? 'a non-empty string' : 'a string'}, got ${describeValue(iss.input)}`,
+    })
     .min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` })
     .max(max, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max} characters allowed` });
   if (options.pattern) {
@@ -133,8 +153,14 @@ export function text(options: TextOptions = {}, meaning?: Meaning) {
 }
 
 /** One of a few literal values. */
-export function oneOf<const T extends readonly [string | number, ...(string | number)[]]>(values: T, meaning?: Meaning) {
-  return described(z.literal(values, { error: (iss) => `${describeValue(iss.input)} is not one of ${values.join(', ')}` }), meaning);
+export function oneOf<const T extends readonly [string | number, ...(string | number)[]]>(
+  values: T,
+  meaning?: Meaning,
+) {
+  return described(
+    z.literal(values, { error: (iss) => `${describeValue(iss.input)} is not one of ${values.join(', ')}` }),
+    meaning,
+  );
 }
 
 export function flag(meaning?: Meaning) {
@@ -143,7 +169,12 @@ export function flag(meaning?: Meaning) {
 
 /** An ISO 8601 time in UTC as Date.toISOString() writes it. */
 export function isoTime(meaning?: Meaning) {
-  return described(z.iso.datetime({ error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}` }), meaning);
+  return described(
+    z.iso.datetime({
+      error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}`,
+    }),
+    meaning,
+  );
 }
 
 /** An object with exactly these fields: an unknown field is a problem naming it and the known ones. */
@@ -151,7 +182,10 @@ export function strict<Shape extends z.core.$ZodLooseShape>(shape: Shape, meanin
   const known = Object.keys(shape).join(', ');
   return described(
     z.strictObject(shape, {
-      error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field (known: ${known})` : `expected an object, got ${describeValue(iss.input)}`),
+      error: (iss) =>
+        iss.code === 'unrecognized_keys'
+          ? `unknown field (known: ${known})`
+          : `expected an object, got ${describeValue(iss.input)}`,
     }),
     meaning,
   );
@@ -164,29 +198,46 @@ export function list<T extends z.ZodType>(item: T, bounds: { min?: number; max: 
     z
       .array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` })
       .min(min, { error: () => (min === 1 ? 'expected a non-empty list' : `expected at least ${min} entries`) })
-      .max(bounds.max, { error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : 'more'} entries is longer than the ${bounds.max} allowed` }),
+      .max(bounds.max, {
+        error: (iss) =>
+          `a list of ${Array.isArray(iss.input) ? iss.input.length : 'more'} entries is longer than the ${bounds.max} allowed`,
+      }),
     meaning,
   );
 }
 
 /** A string -> value map whose keys are free text (sysctl names, detail labels). */
 export function dictionary<T extends z.ZodType>(value: T, meaning?: Meaning) {
-  return described(z.record(z.string().max(200, { error: 'a key longer than 200 characters' }), value, { error: (iss) => `expected an object, got ${describeValue(iss.input)}` }), meaning);
+  return described(
+    z.record(z.string().max(200, { error: 'a key longer than 200 characters' }), value, {
+      error: (iss) => `expected an object, got ${describeValue(iss.input)}`,
+    }),
+    meaning,
+  );
 }
 
 // ---------- problems and errors ----------
 
-const EXPECTED: Record<string, string> = { object: 'an object', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', int: 'a whole number' };
+const EXPECTED: Record<string, string> = {
+  object: 'an object',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  int: 'a whole number',
+};
 
 /** zod's own wording ("Invalid input: ..."), for schemas built without these blocks, in the project's. */
 function reworded(issue: z.core.$ZodIssue): string {
   const input = (issue as { input?: unknown }).input;
   const union = issue as { discriminator?: unknown; options?: unknown };
   if (issue.code === 'invalid_union' && typeof union.discriminator === 'string' && Array.isArray(union.options)) {
-    const value = typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[union.discriminator] : undefined;
+    const value =
+      typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[union.discriminator] : undefined;
     return `${describeValue(value)} is not one of ${union.options.join(', ')}`;
   }
-  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(input)}`;
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input'))
+    return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(input)}`;
   return issue.message;
 }
 
@@ -209,12 +260,18 @@ export function problemsOf(error: z.ZodError): Problem[] {
 /** `header: path: message` for one problem, a list under `header:` for several. */
 export function formatProblems(header: string, problems: readonly Problem[]): string {
   const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => (p.path ? `${p.path}: ${p.message}` : p.message));
-  if (problems.length > MAX_LISTED_PROBLEMS) lines.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
+  if (problems.length > MAX_LISTED_PROBLEMS)
+    lines.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
   return lines.length === 1 ? `${header}: ${lines[0]}` : `${header}:\n  - ${lines.join('\n  - ')}`;
 }
 
 /** The parsed value, or `makeError` of a message listing every problem under `header`. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, header: string, makeError: (message: string) => Error): z.output<S> {
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  header: string,
+  makeError: (message: string) => Error,
+): z.output<S> {
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   throw makeError(formatProblems(header, problemsOf(result.error)));
@@ -268,8 +325,12 @@ export function formatVersionField(current: number) {
     .number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` })
     .int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` })
     .min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current}` })
-    .max(current, { error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current}); upgrade virtnet` })
-    .meta({ description: `The version of the format (${current}); a reader upgrades older versions and refuses newer ones.` });
+    .max(current, {
+      error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current}); upgrade virtnet`,
+    })
+    .meta({
+      description: `The version of the format (${current}); a reader upgrades older versions and refuses newer ones.`,
+    });
 }
 
 function oldestReadable(format: VersionedFormat): number {
@@ -283,15 +344,26 @@ export function versioned<S extends z.ZodType>(schema: S, format: VersionedForma
   return z.preprocess((input, ctx) => {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
     const version = (input as Record<string, unknown>).formatVersion;
-    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version === format.current) return input;
+    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version === format.current)
+      return input;
     if (version > format.current) {
       // Only this: the other fields of a newer format are not this code's to judge.
-      ctx.addIssue({ code: 'custom', path: ['formatVersion'], message: `${version} is newer than this virtnet reads (${format.current}); upgrade virtnet`, input: version });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['formatVersion'],
+        message: `${version} is newer than this virtnet reads (${format.current}); upgrade virtnet`,
+        input: version,
+      });
       return z.NEVER;
     }
     const oldest = oldestReadable(format);
     if (version < oldest) {
-      ctx.addIssue({ code: 'custom', path: ['formatVersion'], message: `${version} is older than any format this virtnet reads (${oldest} to ${format.current})`, input: version });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['formatVersion'],
+        message: `${version} is older than any format this virtnet reads (${oldest} to ${format.current})`,
+        input: version,
+      });
       return z.NEVER;
     }
     let doc = input as Record<string, unknown>;

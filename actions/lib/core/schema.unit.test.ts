@@ -1,13 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { describeValue, fieldPath, formatProblems, formatVersionField, parseJson, parseOrThrow, strict, text, versioned, whole, type VersionedFormat } from './schema.ts';
+import {
+  describeValue,
+  fieldPath,
+  formatProblems,
+  formatVersionField,
+  parseJson,
+  parseOrThrow,
+  strict,
+  text,
+  versioned,
+  whole,
+  type VersionedFormat,
+} from './schema.ts';
 
 const fail = (message: string) => new Error(message);
 
 describe('messages name the field path and the value', () => {
   it('writes paths the way the documents are read', () => {
     expect(fieldPath(['sweeps', 2, 'step'])).toBe('sweeps[2].step');
-    expect(fieldPath(['hosts', 'server', 'sysctls', 'net.core.wmem_max'])).toBe('hosts.server.sysctls["net.core.wmem_max"]');
+    expect(fieldPath(['hosts', 'server', 'sysctls', 'net.core.wmem_max'])).toBe(
+      'hosts.server.sysctls["net.core.wmem_max"]',
+    );
     expect(fieldPath([])).toBe('');
   });
 
@@ -27,7 +41,9 @@ describe('messages name the field path and the value', () => {
     expect(() => parseOrThrow(schema, { a: 9, b: 7, c: { d: 'x', e: 1 } }, 'invalid thing f.json', fail)).toThrow(
       'invalid thing f.json:\n  - a: 9 is out of range: expected 1 to 5\n  - b: expected a non-empty string, got 7\n  - c.d: expected a whole number, got "x"\n  - c.e: unknown field (known: d)',
     );
-    expect(() => parseOrThrow(schema, { a: 1, b: 'x', c: { d: 0 }, z: 1 }, 'f.json', fail)).toThrow('f.json: z: unknown field (known: a, b, c)');
+    expect(() => parseOrThrow(schema, { a: 1, b: 'x', c: { d: 0 }, z: 1 }, 'f.json', fail)).toThrow(
+      'f.json: z: unknown field (known: a, b, c)',
+    );
     const flood = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, 1]));
     const message = (() => {
       try {
@@ -42,11 +58,18 @@ describe('messages name the field path and the value', () => {
   });
 
   it("words zod's own issues the same way: a discriminated union's unknown kind, a wrong type", () => {
-    const kinds = z.array(z.discriminatedUnion('kind', [strict({ kind: z.literal('compare'), margin: whole(0, 1) }), strict({ kind: z.literal('drop-at'), at: whole(1, 9) })]));
-    expect(() => parseOrThrow(kinds, [{ kind: 'compare', margin: 0 }, { kind: 'bogus' }, 5], 'claims.json', fail)).toThrow(
-      'claims.json:\n  - [1].kind: "bogus" is not one of compare, drop-at\n  - [2]: expected an object, got 5',
+    const kinds = z.array(
+      z.discriminatedUnion('kind', [
+        strict({ kind: z.literal('compare'), margin: whole(0, 1) }),
+        strict({ kind: z.literal('drop-at'), at: whole(1, 9) }),
+      ]),
     );
-    expect(() => parseOrThrow(kinds, [{ kind: 'drop-at', at: 0, margin: 1 }], 'claims.json', fail)).toThrow('claims.json:\n  - [0].at: 0 is out of range: expected 1 to 9\n  - [0].margin: unknown field (known: kind, at)');
+    expect(() =>
+      parseOrThrow(kinds, [{ kind: 'compare', margin: 0 }, { kind: 'bogus' }, 5], 'claims.json', fail),
+    ).toThrow('claims.json:\n  - [1].kind: "bogus" is not one of compare, drop-at\n  - [2]: expected an object, got 5');
+    expect(() => parseOrThrow(kinds, [{ kind: 'drop-at', at: 0, margin: 1 }], 'claims.json', fail)).toThrow(
+      'claims.json:\n  - [0].at: 0 is out of range: expected 1 to 9\n  - [0].margin: unknown field (known: kind, at)',
+    );
   });
 });
 
@@ -93,14 +116,22 @@ describe('format versions', () => {
   });
 
   it('validates what an upgrade made, naming the field', () => {
-    expect(() => read({ formatVersion: 2, size: 1024 })).toThrow('doc.json: label: expected a non-empty string, got nothing');
+    expect(() => read({ formatVersion: 2, size: 1024 })).toThrow(
+      'doc.json: label: expected a non-empty string, got nothing',
+    );
   });
 
   it('refuses a newer version, an impossible one, and one older than the upgrades reach', () => {
-    expect(() => read({ formatVersion: 4, sizeKiB: 1, label: 'x' })).toThrow('doc.json: formatVersion: 4 is newer than this virtnet reads (3); upgrade virtnet');
-    expect(() => read({ formatVersion: -1, sizeKiB: 1, label: 'x' })).toThrow('doc.json: formatVersion: -1 is not a format version: expected 1 to 3');
+    expect(() => read({ formatVersion: 4, sizeKiB: 1, label: 'x' })).toThrow(
+      'doc.json: formatVersion: 4 is newer than this virtnet reads (3); upgrade virtnet',
+    );
+    expect(() => read({ formatVersion: -1, sizeKiB: 1, label: 'x' })).toThrow(
+      'doc.json: formatVersion: -1 is not a format version: expected 1 to 3',
+    );
     const partial = versioned(v3, { current: 3, upgrades: { 2: format.upgrades[2]! } });
-    expect(() => parseOrThrow(partial, { formatVersion: 1, bytes: 1 }, 'doc.json', fail)).toThrow('doc.json: formatVersion: 1 is older than any format this virtnet reads (2 to 3)');
+    expect(() => parseOrThrow(partial, { formatVersion: 1, bytes: 1 }, 'doc.json', fail)).toThrow(
+      'doc.json: formatVersion: 1 is older than any format this virtnet reads (2 to 3)',
+    );
   });
 
   it('leaves the input untouched', () => {
@@ -111,8 +142,12 @@ describe('format versions', () => {
 
   it('upgrades work inside a bigger document, with paths into it', () => {
     const outer = strict({ inner: reader });
-    expect(parseOrThrow(outer, { inner: { formatVersion: 2, size: 2048, label: 'y' } }, 'o', fail)).toEqual({ inner: { formatVersion: 3, sizeKiB: 2000, label: 'y' } });
-    expect(() => parseOrThrow(outer, { inner: { formatVersion: 9, whatever: 1 } }, 'o', fail)).toThrow(/^o: inner\.formatVersion: 9 is newer than this virtnet reads \(3\); upgrade virtnet$/);
+    expect(parseOrThrow(outer, { inner: { formatVersion: 2, size: 2048, label: 'y' } }, 'o', fail)).toEqual({
+      inner: { formatVersion: 3, sizeKiB: 2000, label: 'y' },
+    });
+    expect(() => parseOrThrow(outer, { inner: { formatVersion: 9, whatever: 1 } }, 'o', fail)).toThrow(
+      /^o: inner\.formatVersion: 9 is newer than this virtnet reads \(3\); upgrade virtnet$/,
+    );
     expect(z.toJSONSchema(v3, { io: 'input' }).properties?.formatVersion).toMatchObject({ maximum: 3 });
   });
 });

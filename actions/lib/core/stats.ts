@@ -20,7 +20,10 @@ export function stdev(xs: readonly number[]): number {
 
 function logGamma(x: number): number {
   // Lanczos approximation (g = 7, n = 9), accurate to ~1e-15 for x > 0.
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   x -= 1;
   let a = c[0]!;
@@ -141,13 +144,25 @@ export interface WelchResult {
  * test degenerates: equal means give p = 1, different means p = 0 (the values are exact).
  */
 export function welchTTest(a: readonly number[], b: readonly number[]): WelchResult {
-  if (a.length < 2 || b.length < 2) return { t: Number.NaN, df: Number.NaN, p: null, note: `too few replicates (${a.length} and ${b.length}; need at least 2 each)` };
+  if (a.length < 2 || b.length < 2)
+    return {
+      t: Number.NaN,
+      df: Number.NaN,
+      p: null,
+      note: `too few replicates (${a.length} and ${b.length}; need at least 2 each)`,
+    };
   const ma = mean(a);
   const mb = mean(b);
   const va = stdev(a) ** 2 / a.length;
   const vb = stdev(b) ** 2 / b.length;
   const se = Math.sqrt(va + vb);
-  if (se === 0) return { t: ma === mb ? 0 : Number.POSITIVE_INFINITY, df: a.length + b.length - 2, p: ma === mb ? 1 : 0, note: 'no variance in either sample' };
+  if (se === 0)
+    return {
+      t: ma === mb ? 0 : Number.POSITIVE_INFINITY,
+      df: a.length + b.length - 2,
+      p: ma === mb ? 1 : 0,
+      note: 'no variance in either sample',
+    };
   const t = (ma - mb) / se;
   const df = (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
   const p = 2 * (1 - studentTCdf(Math.abs(t), df));
@@ -220,7 +235,8 @@ export function welchEstimate(a: readonly number[], b: readonly number[], factor
   const va = stdev(a) ** 2 / a.length;
   const vb = (factor ** 2 * stdev(b) ** 2) / b.length;
   const se = Math.sqrt(va + vb);
-  const df = se === 0 ? a.length + b.length - 2 : (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
+  const df =
+    se === 0 ? a.length + b.length - 2 : (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
   return { value: mean(a) - factor * mean(b), se, df };
 }
 
@@ -292,7 +308,11 @@ export function isotonicFit(ys: readonly number[], weights: readonly number[] = 
       const last = blocks[blocks.length - 1]!;
       const prev = blocks[blocks.length - 2]!;
       if (prev.sum / prev.weight <= last.sum / last.weight) break;
-      blocks.splice(blocks.length - 2, 2, { sum: prev.sum + last.sum, weight: prev.weight + last.weight, count: prev.count + last.count });
+      blocks.splice(blocks.length - 2, 2, {
+        sum: prev.sum + last.sum,
+        weight: prev.weight + last.weight,
+        count: prev.count + last.count,
+      });
     }
   });
   return blocks.flatMap((b) => new Array<number>(b.count).fill(b.sum / b.weight));

@@ -1,5 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { chiSquareCdf, chiSquareQuantile, holmAdjust, isotonicFit, mean, meanEstimate, pAbove, pBelow, stdev, studentTCdf, studentTQuantile, summarize, tInterval, welchEstimate, welchTTest } from './stats.ts';
+import {
+  chiSquareCdf,
+  chiSquareQuantile,
+  holmAdjust,
+  isotonicFit,
+  mean,
+  meanEstimate,
+  pAbove,
+  pBelow,
+  stdev,
+  studentTCdf,
+  studentTQuantile,
+  summarize,
+  tInterval,
+  welchEstimate,
+  welchTTest,
+} from './stats.ts';
 
 describe('stats', () => {
   it('mean and sample standard deviation', () => {
@@ -25,7 +41,7 @@ describe('stats', () => {
   it('t confidence interval of 3 replicates', () => {
     const s = summarize([94.0, 94.2, 94.1]);
     expect(s.mean).toBeCloseTo(94.1, 10);
-    expect(s.ciHalfWidth).toBeCloseTo(4.302653 * 0.1 / Math.sqrt(3), 5);
+    expect(s.ciHalfWidth).toBeCloseTo((4.302653 * 0.1) / Math.sqrt(3), 5);
     expect(summarize([1]).ciHalfWidth).toBeNull();
   });
   it("Welch's test against a reference value", () => {
@@ -52,9 +68,9 @@ describe('stats', () => {
     expect(chiSquareCdf(0.351846, 3)).toBeCloseTo(0.05, 6);
     expect(chiSquareCdf(124.342113, 100)).toBeCloseTo(0.95, 6);
     expect(chiSquareQuantile(0.95, 2)).toBeCloseTo(5.991465, 5);
-    expect(chiSquareQuantile(0.05, 76)).toBeCloseTo(56.920, 2);
+    expect(chiSquareQuantile(0.05, 76)).toBeCloseTo(56.92, 2);
   });
-  it('one-sided p-values and intervals of a t estimate agree with Welch\'s test', () => {
+  it("one-sided p-values and intervals of a t estimate agree with Welch's test", () => {
     const a = [10.1, 10.4, 9.9, 10.2];
     const b = [9.0, 9.6, 9.3];
     const e = welchEstimate(a, b)!;

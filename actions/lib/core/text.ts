@@ -24,7 +24,8 @@ export function closestWord(typed: string, known: readonly string[]): string | n
     const distance = editDistance(typed.toLowerCase(), word.toLowerCase());
     if (best === null || distance < best.distance) best = { word, distance };
   }
-  if (best !== null && best.distance <= Math.max(1, Math.floor(Math.max(typed.length, best.word.length) / 3))) return best.word;
+  if (best !== null && best.distance <= Math.max(1, Math.floor(Math.max(typed.length, best.word.length) / 3)))
+    return best.word;
   return (typed.length >= 2 && known.find((w) => w.startsWith(typed))) || null;
 }
 

@@ -27,14 +27,21 @@ export class UntrustedPathError extends Error {
 const octal = (mode: number) => `0${(mode & 0o7777).toString(8)}`;
 
 /** Why `path` (with these facts) cannot be trusted by a process running as `uid`, or null. */
-export function trustProblem(path: string, facts: PathFacts, uid: number, role: 'entry' | 'parent' = 'entry'): string | null {
+export function trustProblem(
+  path: string,
+  facts: PathFacts,
+  uid: number,
+  role: 'entry' | 'parent' = 'entry',
+): string | null {
   const what = role === 'parent' ? `${path} (the directory that holds it)` : path;
   if (role === 'entry' && facts.kind === 'symlink') return `${what} is a symlink`;
   if (role === 'entry' && facts.kind === 'other') return `${what} is neither a file nor a directory`;
-  if (facts.uid !== uid && facts.uid !== 0) return `${what} is owned by uid ${facts.uid}, not by uid ${uid} (us) or root`;
+  if (facts.uid !== uid && facts.uid !== 0)
+    return `${what} is owned by uid ${facts.uid}, not by uid ${uid} (us) or root`;
   const writableByOthers = (facts.mode & 0o022) !== 0;
   const sticky = (facts.mode & 0o1000) !== 0;
-  if (writableByOthers && !(role === 'parent' && sticky)) return `${what} is writable by ${(facts.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${octal(facts.mode)})`;
+  if (writableByOthers && !(role === 'parent' && sticky))
+    return `${what} is writable by ${(facts.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${octal(facts.mode)})`;
   return null;
 }
 
@@ -66,6 +73,9 @@ export function untrustedPathProblem(path: string, uid: number = process.getuid?
 export function assertTrustedPaths(paths: readonly string[], what: string, advice: string, uid?: number): void {
   for (const path of paths) {
     const problem = untrustedPathProblem(path, uid);
-    if (problem) throw new UntrustedPathError(`${what}: ${problem}: refusing to use it (another user could have altered it). ${advice}`);
+    if (problem)
+      throw new UntrustedPathError(
+        `${what}: ${problem}: refusing to use it (another user could have altered it). ${advice}`,
+      );
   }
 }

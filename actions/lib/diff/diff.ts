@@ -59,8 +59,14 @@ export class DiffOptionsError extends InputError {
 
 // The options' rules, once for every way they are given: numbers (validateDiffOptions) and text
 // (an option or action input, through the *From parsers).
-const THRESHOLD = { ok: (n: number) => Number.isFinite(n) && n >= 0 && n <= 1000, expected: 'a number from 0 to 1000 such as 5 or 2.5' };
-const ALPHA = { ok: (n: number) => Number.isFinite(n) && n > 0 && n < 1, expected: 'a probability strictly between 0 and 1' };
+const THRESHOLD = {
+  ok: (n: number) => Number.isFinite(n) && n >= 0 && n <= 1000,
+  expected: 'a number from 0 to 1000 such as 5 or 2.5',
+};
+const ALPHA = {
+  ok: (n: number) => Number.isFinite(n) && n > 0 && n < 1,
+  expected: 'a probability strictly between 0 and 1',
+};
 const CORRECTIONS = ['holm', 'none'] as const;
 
 /** A plain decimal such as 5, 2.5 or .05: no sign, exponent or blanks. */
@@ -68,7 +74,12 @@ function decimal(text: string): number {
   return /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
 }
 
-function checked(field: string, rule: { ok: (n: number) => boolean; expected: string }, value: number, shown: string): number {
+function checked(
+  field: string,
+  rule: { ok: (n: number) => boolean; expected: string },
+  value: number,
+  shown: string,
+): number {
   if (!rule.ok(value)) throw new DiffOptionsError(field, `expected ${rule.expected}, got ${shown}`);
   return value;
 }
@@ -110,7 +121,8 @@ export interface RunRef {
   environments: string[];
 }
 
-export type DifferenceCategory = 'run' | 'plan' | 'environments' | 'testbed' | 'accelerator' | 'versions' | 'kernel' | 'hardware' | 'sysctls';
+export type DifferenceCategory =
+  'run' | 'plan' | 'environments' | 'testbed' | 'accelerator' | 'versions' | 'kernel' | 'hardware' | 'sysctls';
 
 /** One manifest field that differs; values as text, null where the field is absent on that side. */
 export interface ManifestDifference {
@@ -206,7 +218,15 @@ export interface DiffSummary {
   added: number;
   removed: number;
   /** Up to 5 common points with the largest absolute change, largest first. */
-  largest: { environment: string; test: TestName; series: string; parameter: Parameter; value: number; changePercent: number; classification: Classification }[];
+  largest: {
+    environment: string;
+    test: TestName;
+    series: string;
+    parameter: Parameter;
+    value: number;
+    changePercent: number;
+    classification: Classification;
+  }[];
 }
 
 export interface RunDiff {
@@ -271,7 +291,8 @@ function sideStats(p: PointSummary): SideStats {
  * replicates the Student-t interval, with 1 netperf's own interval (if the plan asked for one).
  */
 function sideInterval(point: PointSummary, records: readonly MeasurementRecord[]): Interval | null {
-  if (point.throughput.n >= 2 && point.throughput.ciLow !== null && point.throughput.ciHigh !== null) return { low: point.throughput.ciLow, high: point.throughput.ciHigh };
+  if (point.throughput.n >= 2 && point.throughput.ciLow !== null && point.throughput.ciHigh !== null)
+    return { low: point.throughput.ciLow, high: point.throughput.ciHigh };
   if (point.throughput.n !== 1) return null;
   const record = records.find((r) => r.status === 'ok' && r.metrics !== null);
   const c = record?.metrics?.confidence;
@@ -300,22 +321,48 @@ function keysOf(...objects: (Record<string, unknown> | null | undefined)[]): str
 
 /** Hardware facts of a host; hostname included, since the same name on different runs means the same machine. */
 const HOST_FIELDS: [keyof NonNullable<Manifest['hosts']['client']>, DifferenceCategory][] = [
-  ['hostname', 'hardware'], ['cpuModel', 'hardware'], ['cores', 'hardware'], ['memoryBytes', 'hardware'], ['virtualizationFlags', 'hardware'],
-  ['kernel', 'kernel'], ['distribution', 'versions'], ['netperfVersion', 'versions'],
+  ['hostname', 'hardware'],
+  ['cpuModel', 'hardware'],
+  ['cores', 'hardware'],
+  ['memoryBytes', 'hardware'],
+  ['virtualizationFlags', 'hardware'],
+  ['kernel', 'kernel'],
+  ['distribution', 'versions'],
+  ['netperfVersion', 'versions'],
 ];
 
 /**
  * Environment details that differ on every run and say nothing of its configuration: its own process
  * and container ids, log paths, start and build times (the noise a reader would have to skip).
  */
-const PER_RUN_DETAILS = new Set(['pid', 'qemuPid', 'container', 'consoleLog', 'imageBuildSeconds', 'imageBuildReason', 'bootSeconds', 'containerStartSeconds', 'guestBuild']);
+const PER_RUN_DETAILS = new Set([
+  'pid',
+  'qemuPid',
+  'container',
+  'consoleLog',
+  'imageBuildSeconds',
+  'imageBuildReason',
+  'bootSeconds',
+  'containerStartSeconds',
+  'guestBuild',
+]);
 
 /** A host's memory as the kernel reports it moves by a few MB between boots of one machine: compared in whole GiB. */
 function memoryGiB(bytes: unknown): string | null {
   return typeof bytes === 'number' && Number.isFinite(bytes) ? `${Math.round(bytes / 2 ** 30)} GiB` : text(bytes);
 }
 
-const PLAN_FIELDS = ['name', 'testLengthSeconds', 'replicates', 'warmupSeconds', 'confidence', 'order', 'ports', 'ipVersion', 'retries'] as const;
+const PLAN_FIELDS = [
+  'name',
+  'testLengthSeconds',
+  'replicates',
+  'warmupSeconds',
+  'confidence',
+  'order',
+  'ports',
+  'ipVersion',
+  'retries',
+] as const;
 
 /**
  * Every configuration difference between two manifests that can move results: plan, environments,
@@ -332,11 +379,13 @@ export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifferenc
   const sweepKey = (s: Manifest['plan']['sweeps'][number]) => `${s.test}/${s.series}`;
   const sweepsA = new Map((a.plan?.sweeps ?? []).map((s) => [sweepKey(s), s]));
   const sweepsB = new Map((b.plan?.sweeps ?? []).map((s) => [sweepKey(s), s]));
-  for (const key of [...new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, 'plan', `plan.sweeps[${key}]`, sweepsA.get(key), sweepsB.get(key));
+  for (const key of [...new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort())
+    compare(out, 'plan', `plan.sweeps[${key}]`, sweepsA.get(key), sweepsB.get(key));
   compare(out, 'environments', 'environments', a.environments, b.environments);
   // Another runner pair is other machines (null: the embedded testbed, or a run from before pairs).
   compare(out, 'hardware', 'runnerPair', a.runnerPair ?? null, b.runnerPair ?? null);
-  for (const env of keysOf(a.environmentErrors, b.environmentErrors)) compare(out, 'run', `environmentErrors.${env}`, own(a.environmentErrors, env), own(b.environmentErrors, env));
+  for (const env of keysOf(a.environmentErrors, b.environmentErrors))
+    compare(out, 'run', `environmentErrors.${env}`, own(a.environmentErrors, env), own(b.environmentErrors, env));
   // A run recorded before the delay line existed had none: absent reads as 0, not as a difference.
   const linkA = (a.link ? { oneWayDelayMicroseconds: 0, ...a.link } : {}) as unknown as Record<string, unknown>;
   const linkB = (b.link ? { oneWayDelayMicroseconds: 0, ...b.link } : {}) as unknown as Record<string, unknown>;
@@ -349,9 +398,18 @@ export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifferenc
     compare(out, 'accelerator', `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
     // A variant's base and options are its configuration (a run from before variants had none).
     compare(out, 'environments', `environmentDescriptions.${env}.variant.base`, da.variant?.base, db.variant?.base);
-    for (const k of keysOf(da.variant?.options ?? {}, db.variant?.options ?? {})) compare(out, 'environments', `environmentDescriptions.${env}.variant.options.${k}`, own(da.variant?.options ?? {}, k), own(db.variant?.options ?? {}, k));
+    for (const k of keysOf(da.variant?.options ?? {}, db.variant?.options ?? {}))
+      compare(
+        out,
+        'environments',
+        `environmentDescriptions.${env}.variant.options.${k}`,
+        own(da.variant?.options ?? {}, k),
+        own(db.variant?.options ?? {}, k),
+      );
     compare(out, 'versions', `environmentDescriptions.${env}.summary`, da.summary, db.summary);
-    for (const k of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k)) compare(out, 'versions', `environmentDescriptions.${env}.details.${k}`, own(da.details, k), own(db.details, k));
+    for (const k of keysOf(da.details, db.details))
+      if (!PER_RUN_DETAILS.has(k))
+        compare(out, 'versions', `environmentDescriptions.${env}.details.${k}`, own(da.details, k), own(db.details, k));
   }
   for (const role of ['client', 'server'] as const) {
     const ha = a.hosts?.[role];
@@ -361,10 +419,12 @@ export function manifestDifferences(a: Manifest, b: Manifest): ManifestDifferenc
       continue;
     }
     for (const [field, category] of HOST_FIELDS) {
-      if (field === 'memoryBytes') compare(out, category, `hosts.${role}.memory`, memoryGiB(ha[field]), memoryGiB(hb[field]));
+      if (field === 'memoryBytes')
+        compare(out, category, `hosts.${role}.memory`, memoryGiB(ha[field]), memoryGiB(hb[field]));
       else compare(out, category, `hosts.${role}.${field}`, ha[field], hb[field]);
     }
-    for (const k of keysOf(ha.sysctls, hb.sysctls)) compare(out, 'sysctls', `hosts.${role}.sysctls.${k}`, own(ha.sysctls, k), own(hb.sysctls, k));
+    for (const k of keysOf(ha.sysctls, hb.sysctls))
+      compare(out, 'sysctls', `hosts.${role}.sysctls.${k}`, own(ha.sysctls, k), own(hb.sysctls, k));
   }
   return out;
 }
@@ -391,26 +451,59 @@ function keyOf(p: PointKey): string {
 }
 
 function pointKey(p: PointSummary): PointKey {
-  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
+  return {
+    environment: p.environment,
+    test: p.test,
+    series: p.series,
+    parameter: p.parameter,
+    value: p.value,
+    pointId: p.pointId,
+  };
 }
 
-
 function compareKeys(x: PointKey, y: PointKey): number {
-  return x.environment.localeCompare(y.environment) || x.test.localeCompare(y.test) || x.series.localeCompare(y.series) || x.value - y.value;
+  return (
+    x.environment.localeCompare(y.environment) ||
+    x.test.localeCompare(y.test) ||
+    x.series.localeCompare(y.series) ||
+    x.value - y.value
+  );
 }
 
 /** Decides one common point before the multiple-comparison correction (Welch p still raw). */
-function comparePoint(pa: PointSummary, pb: PointSummary, recordsA: readonly MeasurementRecord[], recordsB: readonly MeasurementRecord[], options: DiffOptions): PointDiff {
+function comparePoint(
+  pa: PointSummary,
+  pb: PointSummary,
+  recordsA: readonly MeasurementRecord[],
+  recordsB: readonly MeasurementRecord[],
+  options: DiffOptions,
+): PointDiff {
   const a = sideStats(pa);
   const b = sideStats(pb);
   const base = { ...pointKey(pb), a, b, changePercent: null, method: null, p: null, pAdjusted: null };
   if (a.n === 0 || b.n === 0) {
     // Every replicate failed on a side: no throughput to compare. Losing a point that worked is a
     // regression (and gaining one an improvement), whatever the statistics.
-    if (a.n === 0 && b.n === 0) return { ...base, significance: 'all-failed', classification: 'undecided', note: 'every replicate failed in both runs' };
+    if (a.n === 0 && b.n === 0)
+      return {
+        ...base,
+        significance: 'all-failed',
+        classification: 'undecided',
+        note: 'every replicate failed in both runs',
+      };
     return a.n === 0
-      ? { ...base, significance: 'all-failed', classification: 'improved', note: `every replicate failed in A (${a.failed}); B measured ${b.n}` }
-      : { ...base, significance: 'all-failed', classification: 'regressed', note: `every replicate failed in B (${b.failed}); A measured ${a.n}` };
+      ? {
+          ...base,
+          significance: 'all-failed',
+          classification: 'improved',
+          note: `every replicate failed in A (${a.failed}); B measured ${b.n}`,
+        }
+      : {
+          ...base,
+          significance: 'all-failed',
+          classification: 'regressed',
+          note: `every replicate failed in B (${b.failed}); A measured ${a.n}`,
+        };
   }
   const change = changePercent(a.mean!, b.mean!);
   const bigEnough = change === null ? a.mean !== b.mean : Math.abs(change) >= options.thresholdPercent;
@@ -418,7 +511,16 @@ function comparePoint(pa: PointSummary, pb: PointSummary, recordsA: readonly Mea
   if (a.n >= 2 && b.n >= 2) {
     const w = welchTTest(pa.samples, pb.samples);
     // Classification waits for the correction; see diffRuns.
-    return { ...base, changePercent: change, method: 'welch', p: w.p, pAdjusted: w.p, significance: 'not-significant', classification: 'unchanged', note: w.note };
+    return {
+      ...base,
+      changePercent: change,
+      method: 'welch',
+      p: w.p,
+      pAdjusted: w.p,
+      significance: 'not-significant',
+      classification: 'unchanged',
+      note: w.note,
+    };
   }
   const ia = sideInterval(pa, recordsA);
   const ib = sideInterval(pb, recordsB);
@@ -447,7 +549,11 @@ function oneSided(p: PointSummary): OneSidedPoint {
   return { ...pointKey(p), stats: sideStats(p) };
 }
 
-function curveDiffs(points: readonly PointDiff[], added: readonly OneSidedPoint[], removed: readonly OneSidedPoint[]): CurveDiff[] {
+function curveDiffs(
+  points: readonly PointDiff[],
+  added: readonly OneSidedPoint[],
+  removed: readonly OneSidedPoint[],
+): CurveDiff[] {
   const curveKey = (p: PointKey) => `${p.environment}|${p.test}|${p.series}`;
   const keys = new Map<string, PointKey>();
   for (const p of [...points, ...added, ...removed]) if (!keys.has(curveKey(p))) keys.set(curveKey(p), p);
@@ -457,8 +563,14 @@ function curveDiffs(points: readonly PointDiff[], added: readonly OneSidedPoint[
     const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
     const changes = both.map((p) => p.changePercent).filter((c): c is number => c !== null);
     const xs = both.map((p) => p.value);
-    const areaA = trapezoid(xs, both.map((p) => p.a.mean!));
-    const signedArea = trapezoid(xs, both.map((p) => p.b.mean! - p.a.mean!));
+    const areaA = trapezoid(
+      xs,
+      both.map((p) => p.a.mean!),
+    );
+    const signedArea = trapezoid(
+      xs,
+      both.map((p) => p.b.mean! - p.a.mean!),
+    );
     const count = (c: Classification) => mine.filter((p) => p.classification === c).length;
     curves.push({
       environment: first.environment,
@@ -479,21 +591,29 @@ function curveDiffs(points: readonly PointDiff[], added: readonly OneSidedPoint[
       undecided: count('undecided'),
     });
   }
-  return curves.sort((x, y) => x.environment.localeCompare(y.environment) || x.test.localeCompare(y.test) || x.series.localeCompare(y.series));
+  return curves.sort(
+    (x, y) =>
+      x.environment.localeCompare(y.environment) || x.test.localeCompare(y.test) || x.series.localeCompare(y.series),
+  );
 }
 
 const label = (c: ClaimVerdict | undefined) => (c ? (c.qualifier ? `${c.verdict} (${c.qualifier})` : c.verdict) : null);
 
-function claimChanges(a: readonly ClaimVerdict[] | undefined, b: readonly ClaimVerdict[] | undefined): ClaimChange[] | null {
+function claimChanges(
+  a: readonly ClaimVerdict[] | undefined,
+  b: readonly ClaimVerdict[] | undefined,
+): ClaimChange[] | null {
   if (!a || !b) return null;
   const byA = new Map(a.map((c) => [c.id, c]));
   const byB = new Map(b.map((c) => [c.id, c]));
   const ids = [...new Set([...byA.keys(), ...byB.keys()])].sort();
-  return ids
-    // A change is a change of verdict (or a claim only one side has); the qualifier, which names
-    // each environment's state, is shown with it but shifts with noise on its own.
-    .filter((id) => byA.get(id)?.verdict !== byB.get(id)?.verdict)
-    .map((id) => ({ id, text: (byB.get(id) ?? byA.get(id))!.text, a: label(byA.get(id)), b: label(byB.get(id)) }));
+  return (
+    ids
+      // A change is a change of verdict (or a claim only one side has); the qualifier, which names
+      // each environment's state, is shown with it but shifts with noise on its own.
+      .filter((id) => byA.get(id)?.verdict !== byB.get(id)?.verdict)
+      .map((id) => ({ id, text: (byB.get(id) ?? byA.get(id))!.text, a: label(byA.get(id)), b: label(byB.get(id)) }))
+  );
 }
 
 export function diffRuns(inputA: DiffInput, inputB: DiffInput, options: DiffOptions = DEFAULT_DIFF_OPTIONS): RunDiff {
@@ -533,7 +653,15 @@ export function diffRuns(inputA: DiffInput, inputB: DiffInput, options: DiffOpti
     .filter((p) => p.changePercent !== null)
     .sort((x, y) => Math.abs(y.changePercent!) - Math.abs(x.changePercent!) || compareKeys(x, y))
     .slice(0, 5)
-    .map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent!, classification: p.classification }));
+    .map((p) => ({
+      environment: p.environment,
+      test: p.test,
+      series: p.series,
+      parameter: p.parameter,
+      value: p.value,
+      changePercent: p.changePercent!,
+      classification: p.classification,
+    }));
 
   return {
     format: 'virtnet-diff',

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { changePercent, type ClaimVerdict, DEFAULT_DIFF_OPTIONS, diffRuns, DiffOptionsError, type DiffInput, hasRegression, holmAdjust, manifestDifferences, trapezoid } from './diff.ts';
+import {
+  changePercent,
+  type ClaimVerdict,
+  DEFAULT_DIFF_OPTIONS,
+  diffRuns,
+  DiffOptionsError,
+  type DiffInput,
+  hasRegression,
+  holmAdjust,
+  manifestDifferences,
+  trapezoid,
+} from './diff.ts';
 import { pointRecords, scaleThroughput, testHost, testManifest, testPlan } from '../testing/diff-fixtures.ts';
 import type { MeasurementRecord } from '../measure/records.ts';
 import { welchTTest } from '../core/stats.ts';
@@ -15,7 +26,12 @@ function baselineRecords(): MeasurementRecord[] {
   ];
 }
 
-function side(label: string, records: MeasurementRecord[], manifest = testManifest(), verdicts?: ClaimVerdict[]): DiffInput {
+function side(
+  label: string,
+  records: MeasurementRecord[],
+  manifest = testManifest(),
+  verdicts?: ClaimVerdict[],
+): DiffInput {
   return { label, manifest, records, verdicts };
 }
 
@@ -37,8 +53,12 @@ describe('statistics helpers', () => {
     expect(trapezoid([5], [1])).toBeNull();
   });
   it('refuses nonsense options', () => {
-    expect(() => diffRuns(side('a', []), side('b', []), { ...DEFAULT_DIFF_OPTIONS, alpha: 1.5 })).toThrow(DiffOptionsError);
-    expect(() => diffRuns(side('a', []), side('b', []), { ...DEFAULT_DIFF_OPTIONS, thresholdPercent: -1 })).toThrow(/threshold: expected a number from 0 to 1000/);
+    expect(() => diffRuns(side('a', []), side('b', []), { ...DEFAULT_DIFF_OPTIONS, alpha: 1.5 })).toThrow(
+      DiffOptionsError,
+    );
+    expect(() => diffRuns(side('a', []), side('b', []), { ...DEFAULT_DIFF_OPTIONS, thresholdPercent: -1 })).toThrow(
+      /threshold: expected a number from 0 to 1000/,
+    );
   });
 });
 
@@ -46,7 +66,17 @@ describe('diffRuns on identical and scaled runs', () => {
   it('a run against itself: zero significant changes, p = 1 everywhere', () => {
     const records = baselineRecords();
     const d = diffRuns(side('a', records), side('b', records));
-    expect(d.summary).toMatchObject({ compared: 5, improved: 0, regressed: 0, unchanged: 5, undecided: 0, significant: 0, tested: 5, added: 0, removed: 0 });
+    expect(d.summary).toMatchObject({
+      compared: 5,
+      improved: 0,
+      regressed: 0,
+      unchanged: 5,
+      undecided: 0,
+      significant: 0,
+      tested: 5,
+      added: 0,
+      removed: 0,
+    });
     expect(d.points.every((p) => p.p === 1 && p.changePercent === 0)).toBe(true);
     expect(d.manifestDifferences).toEqual([]);
     expect(hasRegression(d)).toBe(false);
@@ -77,7 +107,13 @@ describe('diffRuns on identical and scaled runs', () => {
     expect(curve.regressed).toBe(3);
     expect(d.summary.largest[0]!.test).toBe('TCP_STREAM');
     // Scaled up instead: improvements, not regressions.
-    const up = diffRuns(side('a', a), side('b', scaleThroughput(a, (r) => r.test === 'TCP_STREAM', 1.25)));
+    const up = diffRuns(
+      side('a', a),
+      side(
+        'b',
+        scaleThroughput(a, (r) => r.test === 'TCP_STREAM', 1.25),
+      ),
+    );
     expect(up.summary).toMatchObject({ improved: 3, regressed: 0 });
   });
 });
@@ -112,7 +148,10 @@ describe('classification: threshold AND significance', () => {
     expect(tcpHolm.pAdjusted!).toBeCloseTo(8 * tcpHolm.p!, 10);
     expect(tcpHolm).toMatchObject({ significance: 'not-significant', classification: 'unchanged' });
     const none = diffRuns(side('a', ra), side('b', rb), { ...DEFAULT_DIFF_OPTIONS, correction: 'none' });
-    expect(none.points.find((p) => p.test === 'TCP_STREAM')).toMatchObject({ significance: 'significant', classification: 'improved' });
+    expect(none.points.find((p) => p.test === 'TCP_STREAM')).toMatchObject({
+      significance: 'significant',
+      classification: 'improved',
+    });
     expect(none.summary.tested).toBe(8);
   });
 });
@@ -120,9 +159,18 @@ describe('classification: threshold AND significance', () => {
 describe('too few replicates', () => {
   it('one replicate a side: undecided above the threshold, unchanged below it', () => {
     const a = [...pointRecords('native', 'TCP_STREAM', 100, [94]), ...pointRecords('native', 'TCP_STREAM', 4100, [94])];
-    const b = [...pointRecords('native', 'TCP_STREAM', 100, [75]), ...pointRecords('native', 'TCP_STREAM', 4100, [93.5])];
+    const b = [
+      ...pointRecords('native', 'TCP_STREAM', 100, [75]),
+      ...pointRecords('native', 'TCP_STREAM', 4100, [93.5]),
+    ];
     const d = diffRuns(side('a', a), side('b', b));
-    expect(d.points[0]).toMatchObject({ value: 100, significance: 'too-few-replicates', classification: 'undecided', method: null, p: null });
+    expect(d.points[0]).toMatchObject({
+      value: 100,
+      significance: 'too-few-replicates',
+      classification: 'undecided',
+      method: null,
+      p: null,
+    });
     expect(d.points[0]!.note).toMatch(/too few replicates \(1 and 1/);
     expect(d.points[1]).toMatchObject({ value: 4100, significance: 'too-few-replicates', classification: 'unchanged' });
     expect(d.summary).toMatchObject({ undecided: 1, unchanged: 1, tested: 0 });
@@ -131,21 +179,48 @@ describe('too few replicates', () => {
 
   it("falls back to netperf's own confidence intervals when the runs recorded them", () => {
     // Achieved width 2 % of the mean: 94 +- 0.94 vs 75 +- 0.75 (disjoint); 94 vs 93.5 (overlapping).
-    const a = [...pointRecords('native', 'TCP_STREAM', 100, [94], 2), ...pointRecords('native', 'TCP_STREAM', 4100, [94], 2)];
-    const b = [...pointRecords('native', 'TCP_STREAM', 100, [75], 2), ...pointRecords('native', 'TCP_STREAM', 4100, [87], 2)];
+    const a = [
+      ...pointRecords('native', 'TCP_STREAM', 100, [94], 2),
+      ...pointRecords('native', 'TCP_STREAM', 4100, [94], 2),
+    ];
+    const b = [
+      ...pointRecords('native', 'TCP_STREAM', 100, [75], 2),
+      ...pointRecords('native', 'TCP_STREAM', 4100, [87], 2),
+    ];
     const d = diffRuns(side('a', a), side('b', b));
-    expect(d.points[0]).toMatchObject({ method: 'netperf-confidence', significance: 'significant', classification: 'regressed' });
-    expect(d.points[1]).toMatchObject({ method: 'netperf-confidence', significance: 'significant', classification: 'regressed' });
+    expect(d.points[0]).toMatchObject({
+      method: 'netperf-confidence',
+      significance: 'significant',
+      classification: 'regressed',
+    });
+    expect(d.points[1]).toMatchObject({
+      method: 'netperf-confidence',
+      significance: 'significant',
+      classification: 'regressed',
+    });
     const close = diffRuns(side('a', a), side('b', [...pointRecords('native', 'TCP_STREAM', 100, [93.5], 2)]));
-    expect(close.points[0]).toMatchObject({ method: 'netperf-confidence', significance: 'not-significant', classification: 'unchanged' });
+    expect(close.points[0]).toMatchObject({
+      method: 'netperf-confidence',
+      significance: 'not-significant',
+      classification: 'unchanged',
+    });
     // One replicate against three: the t interval of the three against netperf's interval of the one.
-    const three = diffRuns(side('a', pointRecords('native', 'TCP_STREAM', 100, [94], 2)), side('b', pointRecords('native', 'TCP_STREAM', 100, [80, 80.2, 80.1])));
+    const three = diffRuns(
+      side('a', pointRecords('native', 'TCP_STREAM', 100, [94], 2)),
+      side('b', pointRecords('native', 'TCP_STREAM', 100, [80, 80.2, 80.1])),
+    );
     expect(three.points[0]).toMatchObject({ method: 'netperf-confidence', classification: 'regressed' });
   });
 
   it('a point whose replicates all failed in B is a regression; failed in both, undecided', () => {
-    const a = [...pointRecords('native', 'TCP_STREAM', 100, [94, 94.1, 94.2]), ...pointRecords('native', 'TCP_STREAM', 4100, [null, null])];
-    const b = [...pointRecords('native', 'TCP_STREAM', 100, [null, null, null]), ...pointRecords('native', 'TCP_STREAM', 4100, [null, null])];
+    const a = [
+      ...pointRecords('native', 'TCP_STREAM', 100, [94, 94.1, 94.2]),
+      ...pointRecords('native', 'TCP_STREAM', 4100, [null, null]),
+    ];
+    const b = [
+      ...pointRecords('native', 'TCP_STREAM', 100, [null, null, null]),
+      ...pointRecords('native', 'TCP_STREAM', 4100, [null, null]),
+    ];
     const d = diffRuns(side('a', a), side('b', b));
     expect(d.points[0]).toMatchObject({ significance: 'all-failed', classification: 'regressed' });
     expect(d.points[0]!.note).toMatch(/every replicate failed in B/);
@@ -167,7 +242,12 @@ describe('mismatched runs', () => {
     expect(d.removed.map((p) => `${p.environment} ${p.value}`)).toEqual(['native 8100']);
     expect(d.added.map((p) => `${p.environment} ${p.value}`)).toEqual(['docker 100', 'native 12100']);
     expect(d.summary).toMatchObject({ compared: 4, added: 2, removed: 1 });
-    expect(d.manifestDifferences.find((m) => m.field === 'environments')).toEqual({ category: 'environments', field: 'environments', a: '["native"]', b: '["native","docker"]' });
+    expect(d.manifestDifferences.find((m) => m.field === 'environments')).toEqual({
+      category: 'environments',
+      field: 'environments',
+      a: '["native"]',
+      b: '["native","docker"]',
+    });
     const nativeTcp = d.curves.find((c) => c.environment === 'native' && c.test === 'TCP_STREAM')!;
     expect(nativeTcp).toMatchObject({ commonPoints: 2, onlyInA: 1, onlyInB: 1 });
     const dockerTcp = d.curves.find((c) => c.environment === 'docker')!;
@@ -177,16 +257,29 @@ describe('mismatched runs', () => {
   it('lists plan, testbed, accelerator, version, kernel, hardware and sysctl differences; ignores per-run ids', () => {
     const a = testManifest();
     const b = testManifest({
-      runId: 'other', createdAt: '2026-02-01T00:00:00.000Z', updatedAt: '2026-02-01T01:00:00.000Z', status: 'incomplete',
+      runId: 'other',
+      createdAt: '2026-02-01T00:00:00.000Z',
+      updatedAt: '2026-02-01T01:00:00.000Z',
+      status: 'incomplete',
       git: { commit: '2222222222222222222222222222222222222222', dirty: true, branch: 'feature', subject: 'change' },
       plan: testPlan({ replicates: 5, sweeps: [{ ...testPlan().sweeps[0]!, step: 2000 }, testPlan().sweeps[1]!] }),
       link: { ...a.link!, rateMbit: 1000, shaping: 'tbf rate 1000mbit' },
       hosts: {
-        client: testHost('client', { kernel: '6.12.0-test', cpuModel: 'Other CPU', sysctls: { 'net.core.wmem_max': '8388608', 'net.ipv4.tcp_congestion_control': 'cubic' } }),
+        client: testHost('client', {
+          kernel: '6.12.0-test',
+          cpuModel: 'Other CPU',
+          sysctls: { 'net.core.wmem_max': '8388608', 'net.ipv4.tcp_congestion_control': 'cubic' },
+        }),
         server: testHost('server', { netperfVersion: '2.7.1' }),
       },
       environmentDescriptions: {
-        native: { name: 'native', summary: 'netserver 2.7.0 on the host', details: { netserver: '2.7.0', pid: '999' }, accelerator: 'tcg', startupSeconds: 9 },
+        native: {
+          name: 'native',
+          summary: 'netserver 2.7.0 on the host',
+          details: { netserver: '2.7.0', pid: '999' },
+          accelerator: 'tcg',
+          startupSeconds: 9,
+        },
       },
       environmentErrors: { native: 'netserver did not answer' },
     });
@@ -207,20 +300,47 @@ describe('mismatched runs', () => {
     const rate = manifestDifferences(a, b).find((m) => m.field === 'link.rateMbit')!;
     expect([rate.a, rate.b]).toEqual(['100', '1000']);
     // An external link vs the namespace testbed, and a missing host record, are differences too.
-    const external = manifestDifferences(a, testManifest({ link: null, hosts: { client: testHost('client'), server: null } })).map((m) => m.field);
+    const external = manifestDifferences(
+      a,
+      testManifest({ link: null, hosts: { client: testHost('client'), server: null } }),
+    ).map((m) => m.field);
     expect(external).toEqual(['link', 'hosts.server']);
   });
 
   it('leaves out what differs on every run: process ids, log paths, boot and build times, memory by a few MB', () => {
-    const kvm = (details: Record<string, string>, memoryBytes: number) => testManifest({
-      hosts: { client: testHost('client', { memoryBytes }), server: testHost('server') },
-      environmentDescriptions: { kvm: { name: 'kvm', summary: 'guest', details, accelerator: 'kvm', startupSeconds: 3 } },
-    });
-    const a = kvm({ qemuPid: '5869', consoleLog: 'runs/a/logs/kvm-console.log', bootSeconds: '2.86', guestBuild: 'cached (built in 9.1 s)', kernelVersion: '6.1.0' }, 25_276_026_880);
-    const b = kvm({ qemuPid: '6012', consoleLog: 'runs/b/logs/kvm-console.log', bootSeconds: '3.02', guestBuild: 'cached (built in 8.7 s)', kernelVersion: '6.1.0' }, 25_275_000_000);
+    const kvm = (details: Record<string, string>, memoryBytes: number) =>
+      testManifest({
+        hosts: { client: testHost('client', { memoryBytes }), server: testHost('server') },
+        environmentDescriptions: {
+          kvm: { name: 'kvm', summary: 'guest', details, accelerator: 'kvm', startupSeconds: 3 },
+        },
+      });
+    const a = kvm(
+      {
+        qemuPid: '5869',
+        consoleLog: 'runs/a/logs/kvm-console.log',
+        bootSeconds: '2.86',
+        guestBuild: 'cached (built in 9.1 s)',
+        kernelVersion: '6.1.0',
+      },
+      25_276_026_880,
+    );
+    const b = kvm(
+      {
+        qemuPid: '6012',
+        consoleLog: 'runs/b/logs/kvm-console.log',
+        bootSeconds: '3.02',
+        guestBuild: 'cached (built in 8.7 s)',
+        kernelVersion: '6.1.0',
+      },
+      25_275_000_000,
+    );
     expect(manifestDifferences(a, b)).toEqual([]);
     // A real change beside the noise still shows, and so does another machine's memory.
-    const c = kvm({ qemuPid: '7000', consoleLog: 'x', bootSeconds: '1', guestBuild: 'y', kernelVersion: '6.12.0' }, 8 * 2 ** 30);
+    const c = kvm(
+      { qemuPid: '7000', consoleLog: 'x', bootSeconds: '1', guestBuild: 'y', kernelVersion: '6.12.0' },
+      8 * 2 ** 30,
+    );
     expect(manifestDifferences(a, c).map((m) => [m.field, m.a, m.b])).toEqual([
       ['environmentDescriptions.kvm.details.kernelVersion', '6.1.0', '6.12.0'],
       ['hosts.client.memory', '24 GiB', '8 GiB'],
@@ -238,24 +358,41 @@ describe('mismatched runs', () => {
     expect(manifestDifferences(old, delayed).map((m) => m.field)).toEqual(['link.oneWayDelayMicroseconds']);
   });
 
-  it("lists another runner pair and a changed variant option, and reads runs from before either as having none", () => {
+  it('lists another runner pair and a changed variant option, and reads runs from before either as having none', () => {
     const old = testManifest();
     const desc = old.environmentDescriptions.native!;
-    const withVariant = (options: Record<string, string>) => testManifest({ environmentDescriptions: { native: { ...desc, variant: { base: 'docker', options } } } });
-    expect(manifestDifferences(withVariant({ network: 'bridge' }), withVariant({ network: 'host' })).map((m) => [m.category, m.field, m.a, m.b])).toEqual([
-      ['environments', 'environmentDescriptions.native.variant.options.network', 'bridge', 'host'],
-    ]);
+    const withVariant = (options: Record<string, string>) =>
+      testManifest({ environmentDescriptions: { native: { ...desc, variant: { base: 'docker', options } } } });
+    expect(
+      manifestDifferences(withVariant({ network: 'bridge' }), withVariant({ network: 'host' })).map((m) => [
+        m.category,
+        m.field,
+        m.a,
+        m.b,
+      ]),
+    ).toEqual([['environments', 'environmentDescriptions.native.variant.options.network', 'bridge', 'host']]);
     expect(manifestDifferences(old, withVariant({ network: 'host' })).map((m) => m.field)).toEqual([
-      'environmentDescriptions.native.variant.base', 'environmentDescriptions.native.variant.options.network',
+      'environmentDescriptions.native.variant.base',
+      'environmentDescriptions.native.variant.options.network',
     ]);
     expect(manifestDifferences(old, testManifest({ runnerPair: null }))).toEqual([]);
-    expect(manifestDifferences(testManifest({ runnerPair: 'n3530' }), testManifest({ runnerPair: 'epyc' })).map((m) => [m.category, m.field, m.a, m.b])).toEqual([['hardware', 'runnerPair', 'n3530', 'epyc']]);
+    expect(
+      manifestDifferences(testManifest({ runnerPair: 'n3530' }), testManifest({ runnerPair: 'epyc' })).map((m) => [
+        m.category,
+        m.field,
+        m.a,
+        m.b,
+      ]),
+    ).toEqual([['hardware', 'runnerPair', 'n3530', 'epyc']]);
   });
 
   it('diffs runs whose plans differ: the diff lists the manifest differences before anything else', () => {
     const a = baselineRecords();
     const b = baselineRecords().filter((r) => r.test === 'TCP_STREAM');
-    const d = diffRuns(side('a', a), side('b', b, testManifest({ plan: testPlan({ name: 'tcp-only', sweeps: [testPlan().sweeps[0]!] }) })));
+    const d = diffRuns(
+      side('a', a),
+      side('b', b, testManifest({ plan: testPlan({ name: 'tcp-only', sweeps: [testPlan().sweeps[0]!] }) })),
+    );
     expect(d.manifestDifferences.map((m) => m.field)).toEqual(['plan.name', 'plan.sweeps[UDP_STREAM/from-50]']);
     expect(d.manifestDifferences[1]!.b).toBeNull();
     expect(d.removed).toHaveLength(2);
@@ -290,7 +427,11 @@ describe('claims', () => {
 describe('curves', () => {
   it('signed area and mean change over unevenly spaced points', () => {
     const a = [0, 1, 3].flatMap((v) => pointRecords('native', 'UDP_STREAM', v + 50, [100, 100, 100]));
-    const b = [...pointRecords('native', 'UDP_STREAM', 50, [100, 100, 100]), ...pointRecords('native', 'UDP_STREAM', 51, [90, 90, 90]), ...pointRecords('native', 'UDP_STREAM', 53, [90, 90, 90])];
+    const b = [
+      ...pointRecords('native', 'UDP_STREAM', 50, [100, 100, 100]),
+      ...pointRecords('native', 'UDP_STREAM', 51, [90, 90, 90]),
+      ...pointRecords('native', 'UDP_STREAM', 53, [90, 90, 90]),
+    ];
     const c = diffRuns(side('a', a), side('b', b)).curves[0]!;
     expect(c.signedArea).toBeCloseTo(-25, 10);
     expect(c.areaChangePercent).toBeCloseTo((-25 / 300) * 100, 10);

@@ -6,7 +6,16 @@
 // them (core/escape.ts), and escaped for markdown where markdown is written, so it can neither forge a
 // line or a table row nor carry markup into a job summary or a pull-request comment.
 
-import type { Classification, CurveDiff, ManifestDifference, OneSidedPoint, PointDiff, RunDiff, RunRef, SideStats } from './diff.ts';
+import type {
+  Classification,
+  CurveDiff,
+  ManifestDifference,
+  OneSidedPoint,
+  PointDiff,
+  RunDiff,
+  RunRef,
+  SideStats,
+} from './diff.ts';
 import { parameterFlag } from '../plan/plan.ts';
 import { escapeHtml } from '../core/html.ts';
 import { mdBlockText, mdCode, mdText, oneLine } from '../core/escape.ts';
@@ -36,10 +45,14 @@ function side(s: SideStats): string {
 
 function significanceLabel(p: PointDiff): string {
   switch (p.significance) {
-    case 'significant': return p.method === 'netperf-confidence' ? 'yes (netperf CI)' : 'yes';
-    case 'not-significant': return p.method === 'netperf-confidence' ? 'no (netperf CI)' : 'no';
-    case 'too-few-replicates': return 'too few replicates';
-    case 'all-failed': return 'all failed';
+    case 'significant':
+      return p.method === 'netperf-confidence' ? 'yes (netperf CI)' : 'yes';
+    case 'not-significant':
+      return p.method === 'netperf-confidence' ? 'no (netperf CI)' : 'no';
+    case 'too-few-replicates':
+      return 'too few replicates';
+    case 'all-failed':
+      return 'all failed';
   }
 }
 
@@ -51,12 +64,17 @@ function runLine(r: RunRef): string {
   // The subject's first 60 characters: enough to recognise the commit, short enough for one terminal line.
   const first = r.subject ? oneLine(r.subject) : '';
   const subject = first ? ` "${first.length > 60 ? `${first.slice(0, 59)}\u2026` : first}"` : '';
-  return oneLine(`${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ''}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(',') || 'none'}`);
+  return oneLine(
+    `${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ''}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(',') || 'none'}`,
+  );
 }
 
 function rulesLine(d: RunDiff): string {
   const o = d.options;
-  const test = o.correction === 'holm' ? `Welch's t-test, Holm-corrected across the ${d.summary.tested} points tested` : `Welch's t-test, each point at alpha (no multiple-comparison correction)`;
+  const test =
+    o.correction === 'holm'
+      ? `Welch's t-test, Holm-corrected across the ${d.summary.tested} points tested`
+      : `Welch's t-test, each point at alpha (no multiple-comparison correction)`;
   return `improved/regressed = a change of at least ${o.thresholdPercent}% that is significant at alpha ${o.alpha} (${test}; fewer than 2 replicates: netperf's own confidence interval if recorded, else undecided)`;
 }
 
@@ -66,7 +84,10 @@ function curveTitle(c: { environment: string; test: string; series: string; para
 
 function curveLine(c: CurveDiff): string {
   const parts = [`${c.commonPoints} common point${c.commonPoints === 1 ? '' : 's'}`];
-  if (c.meanChangePercent !== null) parts.push(`mean change ${formatChange(c.meanChangePercent)} (min ${formatChange(c.minChangePercent)}, max ${formatChange(c.maxChangePercent)})`);
+  if (c.meanChangePercent !== null)
+    parts.push(
+      `mean change ${formatChange(c.meanChangePercent)} (min ${formatChange(c.minChangePercent)}, max ${formatChange(c.maxChangePercent)})`,
+    );
   if (c.areaChangePercent !== null) parts.push(`area between the curves ${formatChange(c.areaChangePercent)} of A's`);
   parts.push(`${c.improved} improved, ${c.regressed} regressed, ${c.unchanged} unchanged, ${c.undecided} undecided`);
   if (c.onlyInA || c.onlyInB) parts.push(`${c.onlyInB} added, ${c.onlyInA} removed`);
@@ -78,7 +99,15 @@ function pHeader(d: RunDiff): string {
 }
 
 function pointRow(p: PointDiff): string[] {
-  return [String(p.value), side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted), significanceLabel(p), p.classification];
+  return [
+    String(p.value),
+    side(p.a),
+    side(p.b),
+    formatChange(p.changePercent),
+    formatP(p.pAdjusted),
+    significanceLabel(p),
+    p.classification,
+  ];
 }
 
 function summaryLine(d: RunDiff): string {
@@ -87,7 +116,11 @@ function summaryLine(d: RunDiff): string {
 }
 
 function largestLines(d: RunDiff): string[] {
-  return d.summary.largest.map((l) => oneLine(`${l.environment} ${l.test} ${flag(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`));
+  return d.summary.largest.map((l) =>
+    oneLine(
+      `${l.environment} ${l.test} ${flag(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`,
+    ),
+  );
 }
 
 /** The points that changed, what a reader wants first: regressions, then improvements, each the largest change first. */
@@ -108,7 +141,15 @@ function curvesShown(d: RunDiff, o: FormatOptions): CurveDiff[] {
 }
 
 function changedRow(p: PointDiff): string[] {
-  return [p.classification, oneLine(`${p.environment} ${p.test} ${p.series}`), `${flag(p.parameter)} ${p.value}`, side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted)];
+  return [
+    p.classification,
+    oneLine(`${p.environment} ${p.test} ${p.series}`),
+    `${flag(p.parameter)} ${p.value}`,
+    side(p.a),
+    side(p.b),
+    formatChange(p.changePercent),
+    formatP(p.pAdjusted),
+  ];
 }
 const CHANGED_HEADER = ['verdict', 'curve', 'point', 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change'];
 
@@ -126,7 +167,12 @@ function oneSidedLine(p: OneSidedPoint): string {
 function table(header: string[], cells: string[][], indent = '  ', numericFirst = true): string[] {
   const rows = cells.map((r) => r.map(oneLine));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => indent + cells.map((c, i) => (i === 0 && numericFirst ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    indent +
+    cells
+      .map((c, i) => (i === 0 && numericFirst ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
@@ -152,7 +198,13 @@ export function formatDiffText(d: RunDiff, o: FormatOptions = {}): string {
     const rows = d.points.filter((p) => p.environment === c.environment && p.test === c.test && p.series === c.series);
     out.push('');
     out.push(curveTitle(c));
-    if (rows.length > 0) out.push(...table([flag(c.parameter), 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change', pHeader(d), 'significant', 'verdict'], rows.map(pointRow)));
+    if (rows.length > 0)
+      out.push(
+        ...table(
+          [flag(c.parameter), 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change', pHeader(d), 'significant', 'verdict'],
+          rows.map(pointRow),
+        ),
+      );
     out.push(`  ${curveLine(c)}`);
   }
   if (d.added.length) {
@@ -166,10 +218,21 @@ export function formatDiffText(d: RunDiff, o: FormatOptions = {}): string {
   if (d.summary.largest.length) out.push('', 'Largest changes:', ...largestLines(d).map((l) => `  ${l}`));
   out.push('');
   if (d.manifestDifferences.length === 0) {
-    out.push('Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)');
+    out.push(
+      'Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)',
+    );
   } else {
-    out.push(`Manifest differences (${d.manifestDifferences.length}; values over ${TEXT_VALUE_MAX} characters cut, --format json has them whole):`);
-    out.push(...table(['category', 'field', 'A', 'B'], differenceRows(d.manifestDifferences).map((r) => r.map(cut)), '  ', false));
+    out.push(
+      `Manifest differences (${d.manifestDifferences.length}; values over ${TEXT_VALUE_MAX} characters cut, --format json has them whole):`,
+    );
+    out.push(
+      ...table(
+        ['category', 'field', 'A', 'B'],
+        differenceRows(d.manifestDifferences).map((r) => r.map(cut)),
+        '  ',
+        false,
+      ),
+    );
   }
   return `${out.join('\n')}\n`;
 }
@@ -177,7 +240,10 @@ export function formatDiffText(d: RunDiff, o: FormatOptions = {}): string {
 function claimTextLines(d: RunDiff): string[] {
   if (d.claimChanges === null) return ['Claims: not compared (verdicts not available for both runs)'];
   if (d.claimChanges.length === 0) return ['Claims whose verdict changed: none'];
-  return ['Claims whose verdict changed:', ...d.claimChanges.map((c) => `  ${oneLine(`${c.id}: ${c.a ?? '(absent)'} -> ${c.b ?? '(absent)'}: ${c.text}`)}`)];
+  return [
+    'Claims whose verdict changed:',
+    ...d.claimChanges.map((c) => `  ${oneLine(`${c.id}: ${c.a ?? '(absent)'} -> ${c.b ?? '(absent)'}: ${c.text}`)}`),
+  ];
 }
 
 // ---------------------------------------------------------------- markdown
@@ -190,25 +256,56 @@ function code(v: string | null): string {
 
 /** Cells of `rows` must already be markdown; a numeric first column is right-aligned. */
 function mdTable(header: string[], rows: string[][], numericFirst = false): string[] {
-  return [`| ${header.map(md).join(' | ')} |`, `|${header.map((_, i) => (i === 0 && numericFirst ? ' ---: ' : ' --- ')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  return [
+    `| ${header.map(md).join(' | ')} |`,
+    `|${header.map((_, i) => (i === 0 && numericFirst ? ' ---: ' : ' --- ')).join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
 }
 
-const VERDICT_MARK: Record<Classification, string> = { improved: '**improved**', regressed: '**regressed**', unchanged: 'unchanged', undecided: '*undecided*' };
+const VERDICT_MARK: Record<Classification, string> = {
+  improved: '**improved**',
+  regressed: '**regressed**',
+  unchanged: 'unchanged',
+  undecided: '*undecided*',
+};
 
 export function formatDiffMarkdown(d: RunDiff, o: FormatOptions = {}): string {
   const out: string[] = [];
   const s = d.summary;
   out.push(`## virtnet diff: ${md(d.a.label)} → ${md(d.b.label)}`, '');
-  out.push(`**${s.regressed} regressed, ${s.improved} improved**, ${s.unchanged} unchanged, ${s.undecided} undecided of ${s.compared} points compared; ${s.added} added, ${s.removed} removed.`, '');
+  out.push(
+    `**${s.regressed} regressed, ${s.improved} improved**, ${s.unchanged} unchanged, ${s.undecided} undecided of ${s.compared} points compared; ${s.added} added, ${s.removed} removed.`,
+    '',
+  );
   const changed = changedPoints(d);
   if (changed.length) {
     out.push('### Changed points', '');
-    out.push(...mdTable([...CHANGED_HEADER, pHeader(d)], changed.map((p) => {
-      const r = changedRow(p);
-      return [VERDICT_MARK[p.classification], md(r[1]!), md(r[2]!), ...r.slice(3).map(md)];
-    })), '');
+    out.push(
+      ...mdTable(
+        [...CHANGED_HEADER, pHeader(d)],
+        changed.map((p) => {
+          const r = changedRow(p);
+          return [VERDICT_MARK[p.classification], md(r[1]!), md(r[2]!), ...r.slice(3).map(md)];
+        }),
+      ),
+      '',
+    );
   }
-  out.push(...mdTable(['', 'run', 'commit', 'created', 'status', 'plan', 'environments'], [d.a, d.b].map((r, i) => [i === 0 ? 'A (baseline)' : 'B (candidate)', `${md(r.label)}<br>${mdCode(r.runId)}`, `${mdCode(short(r.commit))}${r.branch ? ` (${md(r.branch)})` : ''}`, md(r.createdAt), md(r.status), md(r.plan), md(r.environments.join(', '))])));
+  out.push(
+    ...mdTable(
+      ['', 'run', 'commit', 'created', 'status', 'plan', 'environments'],
+      [d.a, d.b].map((r, i) => [
+        i === 0 ? 'A (baseline)' : 'B (candidate)',
+        `${md(r.label)}<br>${mdCode(r.runId)}`,
+        `${mdCode(short(r.commit))}${r.branch ? ` (${md(r.branch)})` : ''}`,
+        md(r.createdAt),
+        md(r.status),
+        md(r.plan),
+        md(r.environments.join(', ')),
+      ]),
+    ),
+  );
   out.push('', `<sub>${md(rulesLine(d))}</sub>`, '');
   out.push('### Points', '');
   for (const c of curvesShown(d, o)) {
@@ -218,27 +315,73 @@ export function formatDiffMarkdown(d: RunDiff, o: FormatOptions = {}): string {
     // An HTML block: GitHub does not read markdown inside it, so this is HTML escaping.
     out.push(`<details${changed ? ' open' : ''}><summary>${escapeHtml(oneLine(headline))}</summary>`, '');
     if (rows.length) {
-      out.push(...mdTable([`${flag(c.parameter)} (bytes)`, 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change', pHeader(d), 'significant', 'verdict'], rows.map((p) => {
-        const r = pointRow(p);
-        return [...r.slice(0, 6), VERDICT_MARK[p.classification]]; // numbers and words of this module: no outside text
-      }), true));
+      out.push(
+        ...mdTable(
+          [
+            `${flag(c.parameter)} (bytes)`,
+            'A mean ± CI95 (n)',
+            'B mean ± CI95 (n)',
+            'change',
+            pHeader(d),
+            'significant',
+            'verdict',
+          ],
+          rows.map((p) => {
+            const r = pointRow(p);
+            return [...r.slice(0, 6), VERDICT_MARK[p.classification]]; // numbers and words of this module: no outside text
+          }),
+          true,
+        ),
+      );
       out.push('');
     }
     out.push(mdBlockText(curveLine(c)), '', '</details>', '');
   }
-  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, '', ...d.added.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), '');
-  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, '', ...d.removed.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), '');
+  if (d.added.length)
+    out.push(
+      `### Added (in B only, ${d.added.length})`,
+      '',
+      ...d.added.map((p) => `- ${mdBlockText(oneSidedLine(p))}`),
+      '',
+    );
+  if (d.removed.length)
+    out.push(
+      `### Removed (in A only, ${d.removed.length})`,
+      '',
+      ...d.removed.map((p) => `- ${mdBlockText(oneSidedLine(p))}`),
+      '',
+    );
   out.push('### Summary', '', summaryLine(d) + '.', '');
   if (s.largest.length) out.push('Largest changes:', '', ...largestLines(d).map((l) => `- ${mdBlockText(l)}`), '');
   out.push('### Claims', '');
   if (d.claimChanges === null) out.push('Not compared: verdicts are not available for both runs.');
   else if (d.claimChanges.length === 0) out.push('No claim changed its verdict.');
-  else out.push(...mdTable(['claim', 'A', 'B', 'text'], d.claimChanges.map((c) => [md(c.id), c.a === null ? '*(absent)*' : md(c.a), c.b === null ? '*(absent)*' : md(c.b), md(c.text)])));
+  else
+    out.push(
+      ...mdTable(
+        ['claim', 'A', 'B', 'text'],
+        d.claimChanges.map((c) => [
+          md(c.id),
+          c.a === null ? '*(absent)*' : md(c.a),
+          c.b === null ? '*(absent)*' : md(c.b),
+          md(c.text),
+        ]),
+      ),
+    );
   out.push('', '### Manifest differences', '');
-  if (d.manifestDifferences.length === 0) out.push('None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.');
+  if (d.manifestDifferences.length === 0)
+    out.push('None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.');
   else {
-    out.push(`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`, '');
-    out.push(...mdTable(['category', 'field', 'A', 'B'], d.manifestDifferences.map((m) => [md(m.category), mdCode(m.field), code(m.a), code(m.b)])));
+    out.push(
+      `<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`,
+      '',
+    );
+    out.push(
+      ...mdTable(
+        ['category', 'field', 'A', 'B'],
+        d.manifestDifferences.map((m) => [md(m.category), mdCode(m.field), code(m.a), code(m.b)]),
+      ),
+    );
     out.push('', '</details>');
   }
   return `${out.join('\n')}\n`;
@@ -259,5 +402,9 @@ export const DIFF_FORMATS = ['text', 'markdown', 'json'] as const;
 export type DiffFormat = (typeof DIFF_FORMATS)[number];
 
 export function formatDiff(d: RunDiff, format: DiffFormat, o: FormatOptions = {}): string {
-  return format === 'json' ? formatDiffJson(d) : format === 'markdown' ? formatDiffMarkdown(d, o) : formatDiffText(d, o);
+  return format === 'json'
+    ? formatDiffJson(d)
+    : format === 'markdown'
+      ? formatDiffMarkdown(d, o)
+      : formatDiffText(d, o);
 }

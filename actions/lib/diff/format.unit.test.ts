@@ -17,13 +17,26 @@ function sample(): RunDiff {
     ...scaleThroughput(a, (r) => r.test === 'TCP_STREAM', 0.8).filter((r) => r.value !== 550),
     ...pointRecords('native', 'UDP_STREAM', 1050, [95.8, 95.9, 96.0]),
   ];
-  const mb = testManifest({ runId: 'run-b', plan: testPlan({ replicates: 5 }), link: { ...testManifest().link!, shaping: 'tbf rate 100mbit | with a pipe' } });
-  return diffRuns({ label: 'main', manifest: testManifest(), records: a }, { label: 'feature <x>', manifest: mb, records: b });
+  const mb = testManifest({
+    runId: 'run-b',
+    plan: testPlan({ replicates: 5 }),
+    link: { ...testManifest().link!, shaping: 'tbf rate 100mbit | with a pipe' },
+  });
+  return diffRuns(
+    { label: 'main', manifest: testManifest(), records: a },
+    { label: 'feature <x>', manifest: mb, records: b },
+  );
 }
 
 describe('number formatting', () => {
   it('signs changes and rounds p-values for reading', () => {
-    expect([formatChange(-20), formatChange(3.04), formatChange(0), formatChange(-0.01), formatChange(null)]).toEqual(['-20.0%', '+3.0%', '0.0%', '0.0%', 'n/a']);
+    expect([formatChange(-20), formatChange(3.04), formatChange(0), formatChange(-0.01), formatChange(null)]).toEqual([
+      '-20.0%',
+      '+3.0%',
+      '0.0%',
+      '0.0%',
+      'n/a',
+    ]);
     expect([formatP(0.00001), formatP(0.0376), formatP(null)]).toEqual(['<0.001', '0.038', '-']);
   });
 });
@@ -31,15 +44,37 @@ describe('number formatting', () => {
 describe('text format', () => {
   const text = formatDiffText(sample());
   it('leads with what changed: summary, the changed points, claims; then the curves, added/removed, and the manifest differences last', () => {
-    const order = ['A (baseline):  main', 'Summary: 3 points compared: 0 improved, 2 regressed, 1 unchanged', 'Changed points (2 regressed, 0 improved):', 'regressed  native TCP_STREAM from-100', 'Claims: not compared', 'native TCP_STREAM from-100 (-s, bytes)', 'native UDP_STREAM from-50 (-m, bytes)', 'Added (in B only, 1)', 'Removed (in A only, 1)', 'Largest changes:', 'Manifest differences (2;', 'plan.replicates'];
+    const order = [
+      'A (baseline):  main',
+      'Summary: 3 points compared: 0 improved, 2 regressed, 1 unchanged',
+      'Changed points (2 regressed, 0 improved):',
+      'regressed  native TCP_STREAM from-100',
+      'Claims: not compared',
+      'native TCP_STREAM from-100 (-s, bytes)',
+      'native UDP_STREAM from-50 (-m, bytes)',
+      'Added (in B only, 1)',
+      'Removed (in A only, 1)',
+      'Largest changes:',
+      'Manifest differences (2;',
+      'plan.replicates',
+    ];
     const at = order.map((s) => text.indexOf(s));
-    expect(at.every((i) => i >= 0), JSON.stringify(at)).toBe(true);
+    expect(
+      at.every((i) => i >= 0),
+      JSON.stringify(at),
+    ).toBe(true);
     expect([...at].sort((x, y) => x - y)).toEqual(at);
   });
   it('prints each point on one aligned row', () => {
-    expect(text).toContain('\n   100  94.10 ± 0.25 (3)   75.28 ± 0.20 (3)   -20.0%  <0.001    yes          regressed\n');
-    expect(text).toContain('\n  4100  94.10 ± 0.25 (3)   75.28 ± 0.20 (3)   -20.0%  <0.001    yes          regressed\n');
-    expect(text).toContain('curve: 2 common points; mean change -20.0% (min -20.0%, max -20.0%); area between the curves -20.0% of A\'s; 0 improved, 2 regressed');
+    expect(text).toContain(
+      '\n   100  94.10 ± 0.25 (3)   75.28 ± 0.20 (3)   -20.0%  <0.001    yes          regressed\n',
+    );
+    expect(text).toContain(
+      '\n  4100  94.10 ± 0.25 (3)   75.28 ± 0.20 (3)   -20.0%  <0.001    yes          regressed\n',
+    );
+    expect(text).toContain(
+      "curve: 2 common points; mean change -20.0% (min -20.0%, max -20.0%); area between the curves -20.0% of A's; 0 improved, 2 regressed",
+    );
     expect(text).toContain('native UDP_STREAM from-50 -m 1050: 95.90 ± 0.25 (3)');
   });
 });
@@ -64,8 +99,12 @@ describe('markdown format', () => {
     expect(md.indexOf('### Manifest differences')).toBeGreaterThan(md.indexOf('### Claims'));
     expect(md).toContain('<details><summary>2 configuration differences');
     expect(md).toContain('| testbed | `link.shaping` | `tbf rate 100mbit` | `tbf rate 100mbit \\| with a pipe` |');
-    expect(md).toContain('<details open><summary>native · TCP_STREAM · from-100: 2 regressed, 0 improved, mean change -20.0%</summary>');
-    expect(md).toContain('<details><summary>native · UDP_STREAM · from-50: 0 regressed, 0 improved, mean change 0.0%</summary>');
+    expect(md).toContain(
+      '<details open><summary>native · TCP_STREAM · from-100: 2 regressed, 0 improved, mean change -20.0%</summary>',
+    );
+    expect(md).toContain(
+      '<details><summary>native · UDP_STREAM · from-50: 0 regressed, 0 improved, mean change 0.0%</summary>',
+    );
     expect(md).toContain('| 100 | 94.10 ± 0.25 (3) | 75.28 ± 0.20 (3) | -20.0% | <0.001 | yes | **regressed** |');
     // Every table row has as many cells as its header.
     for (const block of md.split('\n\n').filter((b) => b.startsWith('|'))) {
@@ -78,16 +117,32 @@ describe('markdown format', () => {
 describe('hostile strings in the text and markdown outputs (issue 14, item 8)', () => {
   const EVIL = '<img src=x onerror=alert(8)>';
   const hostile = () => {
-    const records = pointRecords('native', 'TCP_STREAM', 100, [94.0, 94.1, 94.2]).map((r) => ({ ...r, environment: `env|${EVIL}`, series: '*s*|[x](javascript:alert(1))' }));
-    const mb = testManifest({ runId: 'run-b', status: 'complete | forged | row' as never, git: { ...testManifest().git, subject: `x\nSummary: 0 regressed\u001b[2J`, branch: `b${EVIL}` } });
-    return diffRuns({ label: `main${EVIL}`, manifest: testManifest(), records }, { label: `- feature\n## forged`, manifest: mb, records });
+    const records = pointRecords('native', 'TCP_STREAM', 100, [94.0, 94.1, 94.2]).map((r) => ({
+      ...r,
+      environment: `env|${EVIL}`,
+      series: '*s*|[x](javascript:alert(1))',
+    }));
+    const mb = testManifest({
+      runId: 'run-b',
+      status: 'complete | forged | row' as never,
+      git: { ...testManifest().git, subject: `x\nSummary: 0 regressed\u001b[2J`, branch: `b${EVIL}` },
+    });
+    return diffRuns(
+      { label: `main${EVIL}`, manifest: testManifest(), records },
+      { label: `- feature\n## forged`, manifest: mb, records },
+    );
   };
 
   it('markdown: no HTML, no forged row or heading, a status with | stays in its cell', () => {
     const md = formatDiffMarkdown(hostile());
     expect(md).not.toMatch(/<img|<b>/);
     // Outside the HTML blocks (<summary> lines, where GitHub reads no markdown), no link can form.
-    expect(md.split('\n').filter((l) => !l.startsWith('<details')).join('\n')).not.toMatch(/\]\(javascript/);
+    expect(
+      md
+        .split('\n')
+        .filter((l) => !l.startsWith('<details'))
+        .join('\n'),
+    ).not.toMatch(/\]\(javascript/);
     expect(md).toContain('<summary>env|&lt;img src=x onerror=alert(8)&gt; · TCP_STREAM');
     expect(md).not.toMatch(/^## forged/m);
     expect(md).toContain('complete \\| forged \\| row');
@@ -103,7 +158,9 @@ describe('hostile strings in the text and markdown outputs (issue 14, item 8)', 
     expect(text.split('\n').filter((l) => l.startsWith('Summary:'))).toHaveLength(1);
     expect(text).not.toContain('\u001b');
     expect(text).toContain('x Summary: 0 regressed\\u{1b}[2J');
-    expect(text.split('\n').filter((l) => l.includes('## forged'))).toEqual([expect.stringMatching(/^  B \(candidate\): - feature ## forged: run run-b/)]);
+    expect(text.split('\n').filter((l) => l.includes('## forged'))).toEqual([
+      expect.stringMatching(/^  B \(candidate\): - feature ## forged: run run-b/),
+    ]);
   });
 });
 
@@ -115,9 +172,29 @@ describe('JSON format', () => {
     const parsed = JSON.parse(json);
     expect(parsed.format).toBe('virtnet-diff');
     expect(parsed.formatVersion).toBe(1);
-    expect(Object.keys(parsed)).toEqual(['format', 'formatVersion', 'options', 'a', 'b', 'manifestDifferences', 'summary', 'curves', 'points', 'added', 'removed', 'claimChanges']);
+    expect(Object.keys(parsed)).toEqual([
+      'format',
+      'formatVersion',
+      'options',
+      'a',
+      'b',
+      'manifestDifferences',
+      'summary',
+      'curves',
+      'points',
+      'added',
+      'removed',
+      'claimChanges',
+    ]);
     expect(parsed.options).toEqual({ thresholdPercent: 5, alpha: 0.05, correction: 'holm' });
-    expect(parsed.points[0]).toMatchObject({ environment: 'native', test: 'TCP_STREAM', value: 100, classification: 'regressed', significance: 'significant', method: 'welch' });
+    expect(parsed.points[0]).toMatchObject({
+      environment: 'native',
+      test: 'TCP_STREAM',
+      value: 100,
+      classification: 'regressed',
+      significance: 'significant',
+      method: 'welch',
+    });
     expect(parsed.points[0].changePercent).toBeCloseTo(-20, 6);
     expect(String(parsed.points[0].a.mean).replace('.', '').length).toBeLessThanOrEqual(7);
     expect(parsed.added[0]).toMatchObject({ value: 1050, stats: { n: 3 } });
@@ -131,7 +208,12 @@ describe('overlay chart and diff page', () => {
     const charts = diffCharts(d);
     expect(charts.map((c) => c.id)).toEqual(['diff-native-tcp-stream', 'diff-native-udp-stream']);
     const rows = overlayRows(d, 'native', 'UDP_STREAM');
-    expect(rows.map((r) => `${r.run} ${r.x} ${r.verdict}`)).toEqual(['A: main 50 unchanged', 'A: main 550 only in A', 'B: feature <x> 50 unchanged', 'B: feature <x> 1050 only in B']);
+    expect(rows.map((r) => `${r.run} ${r.x} ${r.verdict}`)).toEqual([
+      'A: main 50 unchanged',
+      'A: main 550 only in A',
+      'B: feature <x> 50 unchanged',
+      'B: feature <x> 1050 only in B',
+    ]);
     const spec = charts[0]!.spec as unknown as { layer: { mark: { type: string } }[] };
     expect(spec.layer.map((l) => l.mark.type)).toEqual(['line', 'area', 'point', 'point', 'point']);
   });
@@ -140,22 +222,43 @@ describe('overlay chart and diff page', () => {
     const d = sample();
     const relabelled = { ...d, a: { ...d.a, label: 'other-a' }, b: { ...d.b, label: 'other-b' } };
     const structure = (spec: object) => {
-      const { data: _data, title: _title, params, ...rest } = spec as { data: unknown; title: unknown; params: { name: string }[] };
+      const {
+        data: _data,
+        title: _title,
+        params,
+        ...rest
+      } = spec as { data: unknown; title: unknown; params: { name: string }[] };
       return JSON.stringify({ ...rest, params: params.map((p) => p.name) });
     };
     const [mine, theirs] = [diffCharts(d)[0]!.spec, diffCharts(relabelled)[0]!.spec];
     expect(structure(mine)).toBe(structure(theirs));
     expect(structure(mine)).not.toContain('A: main');
-    expect((mine as { params: unknown }).params).toEqual([{ name: 'run_a', value: 'A: main' }, { name: 'run_b', value: 'B: feature <x>' }]);
+    expect((mine as { params: unknown }).params).toEqual([
+      { name: 'run_a', value: 'A: main' },
+      { name: 'run_b', value: 'B: feature <x>' },
+    ]);
   });
 
   it('draws no overlay for an environment only one run has: a section says which run has it', () => {
     const d = sample();
     const dockerOnlyInA = diffRuns(
-      { label: 'main', manifest: testManifest(), records: [...pointRecords('native', 'TCP_STREAM', 100, [94.0, 94.1, 94.2]), ...pointRecords('docker', 'TCP_STREAM', 100, [93.0, 93.1, 93.2])] },
-      { label: 'feature', manifest: testManifest({ runId: 'run-b' }), records: pointRecords('native', 'TCP_STREAM', 100, [94.0, 94.2, 94.1]) },
+      {
+        label: 'main',
+        manifest: testManifest(),
+        records: [
+          ...pointRecords('native', 'TCP_STREAM', 100, [94.0, 94.1, 94.2]),
+          ...pointRecords('docker', 'TCP_STREAM', 100, [93.0, 93.1, 93.2]),
+        ],
+      },
+      {
+        label: 'feature',
+        manifest: testManifest({ runId: 'run-b' }),
+        records: pointRecords('native', 'TCP_STREAM', 100, [94.0, 94.2, 94.1]),
+      },
     );
-    expect(diffGroups(dockerOnlyInA).map((g) => `${g.environment} ${g.test} ${g.chart ? 'chart' : `only in ${g.onlyIn}`}`)).toEqual(['docker TCP_STREAM only in A', 'native TCP_STREAM chart']);
+    expect(
+      diffGroups(dockerOnlyInA).map((g) => `${g.environment} ${g.test} ${g.chart ? 'chart' : `only in ${g.onlyIn}`}`),
+    ).toEqual(['docker TCP_STREAM only in A', 'native TCP_STREAM chart']);
     expect(diffCharts(dockerOnlyInA).map((c) => c.id)).toEqual(['diff-native-tcp-stream']);
     const body = String(diffPage(dockerOnlyInA).bodyHtml);
     expect(body).toContain('<h2>Docker, TCP_STREAM: only in A</h2>');
@@ -185,5 +288,4 @@ describe('overlay chart and diff page', () => {
     expect(body).toContain('<td class="verdict-regressed">regressed</td>');
     expect(page.charts).toHaveLength(2);
   });
-
 });

@@ -60,9 +60,14 @@ export function gitCli(repoDir: string): GitReader {
     async readFiles(commit, paths) {
       if (paths.length === 0) return [];
       // Bytes, not text: each blob's size is a byte count, and a results file may hold any UTF-8.
-      const batch = await runCommandBytes(['git', '-C', repoDir, 'cat-file', '--batch'], { timeoutMs: 120_000, input: paths.map((p) => `${commit}:${p}\n`).join('') });
+      const batch = await runCommandBytes(['git', '-C', repoDir, 'cat-file', '--batch'], {
+        timeoutMs: 120_000,
+        input: paths.map((p) => `${commit}:${p}\n`).join(''),
+      });
       if (batch.timedOut || batch.exitCode !== 0) {
-        throw new RunSourceError(`git cat-file --batch failed in ${repoDir}: ${batch.timedOut ? 'timed out after 120 s' : `exited with ${batch.exitCode ?? batch.signal}: ${batch.stderr.trim()}`}`);
+        throw new RunSourceError(
+          `git cat-file --batch failed in ${repoDir}: ${batch.timedOut ? 'timed out after 120 s' : `exited with ${batch.exitCode ?? batch.signal}: ${batch.stderr.trim()}`}`,
+        );
       }
       const out = batch.stdout;
       // Each answer: "<id> blob <size>\n<size bytes>\n", or "<name> missing\n".
@@ -84,7 +89,17 @@ export function gitCli(repoDir: string): GitReader {
       return texts;
     },
     async addedPaths(commit, dir) {
-      const r = await git('diff-tree', '--root', '--no-commit-id', '--name-only', '-r', '--diff-filter=A', commit, '--', dir);
+      const r = await git(
+        'diff-tree',
+        '--root',
+        '--no-commit-id',
+        '--name-only',
+        '-r',
+        '--diff-filter=A',
+        commit,
+        '--',
+        dir,
+      );
       return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
     },
     async mergeBase(a, b) {
@@ -105,7 +120,8 @@ export interface ResolvedRun {
   notes: string[];
 }
 
-export type RunSpec = { kind: 'dir'; path: string } | { kind: 'ref'; ref: string } | { kind: 'previous' } | { kind: 'pr-base' };
+export type RunSpec =
+  { kind: 'dir'; path: string } | { kind: 'ref'; ref: string } | { kind: 'previous' } | { kind: 'pr-base' };
 
 /** A command-line argument -> what it names. An existing directory wins over a ref of the same name. */
 export function parseRunSpec(arg: string): RunSpec {
@@ -113,14 +129,21 @@ export function parseRunSpec(arg: string): RunSpec {
   if (arg === 'previous') return { kind: 'previous' };
   if (arg === 'pr-base') return { kind: 'pr-base' };
   if (existsSync(arg) && statSync(arg).isDirectory()) return { kind: 'dir', path: arg };
-  if (existsSync(arg)) throw new RunSourceError(`${arg} is a file, not a run directory (a run directory holds ${MANIFEST_FILE} and ${RESULTS_FILE})`);
+  if (existsSync(arg))
+    throw new RunSourceError(
+      `${arg} is a file, not a run directory (a run directory holds ${MANIFEST_FILE} and ${RESULTS_FILE})`,
+    );
   return { kind: 'ref', ref: arg };
 }
 
 function loadDir(path: string): ResolvedRun {
-  if (!isRunDir(path)) throw new RunSourceError(`${path} is a directory but not a virtnet run: it has no ${MANIFEST_FILE}`);
+  if (!isRunDir(path))
+    throw new RunSourceError(`${path} is a directory but not a virtnet run: it has no ${MANIFEST_FILE}`);
   const run = loadRun(path);
-  const notes = run.results.truncatedLastLine !== null ? [`${path}: ignored a last line cut short by a crash (line ${run.results.truncatedLastLine})`] : [];
+  const notes =
+    run.results.truncatedLastLine !== null
+      ? [`${path}: ignored a last line cut short by a crash (line ${run.results.truncatedLastLine})`]
+      : [];
   return { label: path, origin: path, manifest: run.manifest, records: run.results.records, notes };
 }
 
@@ -142,11 +165,15 @@ async function readManifest(git: GitReader, commit: string, runId: string): Prom
 /** Every run committed in the commit's tree, manifests read and validated. */
 async function committedRuns(git: GitReader, commit: string): Promise<CommittedRun[]> {
   const runIds = await git.listDir(commit, COMMITTED_RUNS_DIR);
-  const texts = await git.readFiles(commit, runIds.map((id) => `${COMMITTED_RUNS_DIR}/${id}/${MANIFEST_FILE}`));
+  const texts = await git.readFiles(
+    commit,
+    runIds.map((id) => `${COMMITTED_RUNS_DIR}/${id}/${MANIFEST_FILE}`),
+  );
   const out: CommittedRun[] = [];
   runIds.forEach((runId, i) => {
     const text = texts[i];
-    if (text !== null && text !== undefined) out.push({ runId, commit, manifest: parseCommittedManifest(text, commit, runId) });
+    if (text !== null && text !== undefined)
+      out.push({ runId, commit, manifest: parseCommittedManifest(text, commit, runId) });
   });
   return out;
 }
@@ -155,11 +182,19 @@ async function loadCommitted(git: GitReader, run: CommittedRun, label: string, n
   const path = `${COMMITTED_RUNS_DIR}/${run.runId}/${RESULTS_FILE}`;
   const text = (await git.readFile(run.commit, path)) ?? '';
   const results = parseResults(text, `${path} at commit ${run.commit.slice(0, 10)}`);
-  return { label, origin: `${COMMITTED_RUNS_DIR}/${run.runId} at commit ${run.commit.slice(0, 10)}`, manifest: run.manifest, records: results.records, notes };
+  return {
+    label,
+    origin: `${COMMITTED_RUNS_DIR}/${run.runId} at commit ${run.commit.slice(0, 10)}`,
+    manifest: run.manifest,
+    records: results.records,
+    notes,
+  };
 }
 
 function newestFirst(runs: CommittedRun[]): CommittedRun[] {
-  return [...runs].sort((x, y) => y.manifest.createdAt.localeCompare(x.manifest.createdAt) || y.runId.localeCompare(x.runId));
+  return [...runs].sort(
+    (x, y) => y.manifest.createdAt.localeCompare(x.manifest.createdAt) || y.runId.localeCompare(x.runId),
+  );
 }
 
 /**
@@ -183,23 +218,34 @@ async function runsOfCommit(git: GitReader, commit: string): Promise<{ runs: Com
   const head = await git.resolveCommit('HEAD');
   const seen = new Map<string, CommittedRun>();
   for (const tree of head && head !== commit ? [commit, head] : [commit]) {
-    for (const run of await committedRuns(git, tree)) if (run.manifest.git?.commit === commit && !seen.has(run.runId)) seen.set(run.runId, run);
+    for (const run of await committedRuns(git, tree))
+      if (run.manifest.git?.commit === commit && !seen.has(run.runId)) seen.set(run.runId, run);
   }
   return { runs: [...seen.values()], how: 'measuring' };
 }
 
 function pickNewest(runs: CommittedRun[], what: string): { run: CommittedRun; notes: string[] } {
   const sorted = newestFirst(runs);
-  const notes = sorted.length > 1 ? [`${what}: ${sorted.length} runs found (${sorted.map((r) => r.runId).join(', ')}); using the newest, ${sorted[0]!.runId}`] : [];
+  const notes =
+    sorted.length > 1
+      ? [
+          `${what}: ${sorted.length} runs found (${sorted.map((r) => r.runId).join(', ')}); using the newest, ${sorted[0]!.runId}`,
+        ]
+      : [];
   return { run: sorted[0]!, notes };
 }
 
 async function resolveRef(git: GitReader, ref: string, label: string): Promise<ResolvedRun> {
   const commit = await git.resolveCommit(ref);
-  if (!commit) throw new RunSourceError(`${ref}: not a run directory, and git knows no such ref or commit`, { wrongRepository: true });
+  if (!commit)
+    throw new RunSourceError(`${ref}: not a run directory, and git knows no such ref or commit`, {
+      wrongRepository: true,
+    });
   const { runs, how } = await runsOfCommit(git, commit);
   if (runs.length === 0) {
-    throw new RunSourceError(`${ref} (commit ${commit.slice(0, 10)}): no run at that commit: it added nothing under ${COMMITTED_RUNS_DIR}/, and no committed run's manifest.git.commit is that commit`);
+    throw new RunSourceError(
+      `${ref} (commit ${commit.slice(0, 10)}): no run at that commit: it added nothing under ${COMMITTED_RUNS_DIR}/, and no committed run's manifest.git.commit is that commit`,
+    );
   }
   const { run, notes } = pickNewest(runs, `${ref}: runs ${how} commit ${commit.slice(0, 10)}`);
   return loadCommitted(git, run, label, notes);
@@ -212,13 +258,27 @@ async function resolveRef(git: GitReader, ref: string, label: string): Promise<R
  */
 async function resolvePrevious(git: GitReader, other: ResolvedRun): Promise<ResolvedRun> {
   const head = await git.resolveCommit('HEAD');
-  if (!head) throw new RunSourceError(`previous: needs a git repository with committed runs under ${COMMITTED_RUNS_DIR}/ (no commit at HEAD here)`, { wrongRepository: true });
+  if (!head)
+    throw new RunSourceError(
+      `previous: needs a git repository with committed runs under ${COMMITTED_RUNS_DIR}/ (no commit at HEAD here)`,
+      { wrongRepository: true },
+    );
   const pair = other.manifest.runnerPair ?? null;
-  const older = (await committedRuns(git, head)).filter((r) => r.runId !== other.manifest.runId && r.manifest.createdAt < other.manifest.createdAt && (r.manifest.runnerPair ?? null) === pair);
+  const older = (await committedRuns(git, head)).filter(
+    (r) =>
+      r.runId !== other.manifest.runId &&
+      r.manifest.createdAt < other.manifest.createdAt &&
+      (r.manifest.runnerPair ?? null) === pair,
+  );
   const ofPair = pair === null ? '' : ` of runner pair ${pair}`;
-  if (older.length === 0) throw new RunSourceError(`previous: no run${ofPair} committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`);
+  if (older.length === 0)
+    throw new RunSourceError(
+      `previous: no run${ofPair} committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`,
+    );
   const run = newestFirst(older)[0]!;
-  return loadCommitted(git, run, 'previous', [`previous: run ${run.runId} (created ${run.manifest.createdAt}), the newest committed run${ofPair} older than ${other.manifest.runId}`]);
+  return loadCommitted(git, run, 'previous', [
+    `previous: run ${run.runId} (created ${run.manifest.createdAt}), the newest committed run${ofPair} older than ${other.manifest.runId}`,
+  ]);
 }
 
 /**
@@ -226,20 +286,37 @@ async function resolvePrevious(git: GitReader, other: ResolvedRun): Promise<Reso
  * If that commit has no run of its own, the newest run committed in its tree stands in (noted).
  */
 async function resolvePrBase(git: GitReader, baseRef: string | undefined): Promise<ResolvedRun> {
-  if (!baseRef) throw new RunSourceError('pr-base: GITHUB_BASE_REF is not set (GitHub sets it in pull_request workflows only); give the base as a ref instead, e.g. origin/main');
+  if (!baseRef)
+    throw new RunSourceError(
+      'pr-base: GITHUB_BASE_REF is not set (GitHub sets it in pull_request workflows only); give the base as a ref instead, e.g. origin/main',
+    );
   const base = (await git.resolveCommit(`origin/${baseRef}`)) ?? (await git.resolveCommit(baseRef));
-  if (!base) throw new RunSourceError(`pr-base: neither origin/${baseRef} nor ${baseRef} is known to git (fetch the base branch: actions/checkout with fetch-depth: 0)`);
+  if (!base)
+    throw new RunSourceError(
+      `pr-base: neither origin/${baseRef} nor ${baseRef} is known to git (fetch the base branch: actions/checkout with fetch-depth: 0)`,
+    );
   const head = await git.resolveCommit('HEAD');
   const mergeBase = head ? await git.mergeBase(base, head) : null;
-  if (!mergeBase) throw new RunSourceError(`pr-base: no merge base of ${baseRef} and HEAD (is the history shallow? fetch with fetch-depth: 0)`);
+  if (!mergeBase)
+    throw new RunSourceError(
+      `pr-base: no merge base of ${baseRef} and HEAD (is the history shallow? fetch with fetch-depth: 0)`,
+    );
   const { runs, how } = await runsOfCommit(git, mergeBase);
   if (runs.length > 0) {
     const { run, notes } = pickNewest(runs, `pr-base: runs ${how} merge base ${mergeBase.slice(0, 10)}`);
-    return loadCommitted(git, run, 'pr-base', [`pr-base: merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD`, ...notes]);
+    return loadCommitted(git, run, 'pr-base', [
+      `pr-base: merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD`,
+      ...notes,
+    ]);
   }
   const inTree = newestFirst(await committedRuns(git, mergeBase));
-  if (inTree.length === 0) throw new RunSourceError(`pr-base: no run committed under ${COMMITTED_RUNS_DIR}/ at the merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD`);
-  return loadCommitted(git, inTree[0]!, 'pr-base', [`pr-base: merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD has no run of its own; using the newest run committed there, ${inTree[0]!.runId}`]);
+  if (inTree.length === 0)
+    throw new RunSourceError(
+      `pr-base: no run committed under ${COMMITTED_RUNS_DIR}/ at the merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD`,
+    );
+  return loadCommitted(git, inTree[0]!, 'pr-base', [
+    `pr-base: merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD has no run of its own; using the newest run committed there, ${inTree[0]!.runId}`,
+  ]);
 }
 
 export interface ResolveContext {
@@ -249,16 +326,25 @@ export interface ResolveContext {
 }
 
 /** Resolves both sides. "previous" is relative to the other side, so that side is resolved first. */
-export async function resolveRunPair(argA: string, argB: string, ctx: ResolveContext): Promise<[ResolvedRun, ResolvedRun]> {
+export async function resolveRunPair(
+  argA: string,
+  argB: string,
+  ctx: ResolveContext,
+): Promise<[ResolvedRun, ResolvedRun]> {
   const specA = parseRunSpec(argA);
   const specB = parseRunSpec(argB);
-  if (specA.kind === 'previous' && specB.kind === 'previous') throw new RunSourceError('previous is relative to the other run: only one side can be previous');
+  if (specA.kind === 'previous' && specB.kind === 'previous')
+    throw new RunSourceError('previous is relative to the other run: only one side can be previous');
   const one = (spec: RunSpec, label: string) => {
     switch (spec.kind) {
-      case 'dir': return Promise.resolve(loadDir(spec.path));
-      case 'ref': return resolveRef(ctx.git, spec.ref, label);
-      case 'pr-base': return resolvePrBase(ctx.git, ctx.baseRef);
-      case 'previous': throw new Error('unreachable');
+      case 'dir':
+        return Promise.resolve(loadDir(spec.path));
+      case 'ref':
+        return resolveRef(ctx.git, spec.ref, label);
+      case 'pr-base':
+        return resolvePrBase(ctx.git, ctx.baseRef);
+      case 'previous':
+        throw new Error('unreachable');
     }
   };
   if (specA.kind === 'previous') {

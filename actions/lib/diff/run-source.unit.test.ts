@@ -11,7 +11,15 @@ import { COMMITTED_RUNS_DIR, gitCli, parseRunSpec, resolveRunPair } from './run-
 const repo = mkdtempSync(join(tmpdir(), 'virtnet-diff-git-'));
 afterAll(() => rmSync(repo, { recursive: true, force: true }));
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 'test@example.invalid', GIT_CONFIG_NOSYSTEM: '1', HOME: repo };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'test',
+  GIT_AUTHOR_EMAIL: 'test@example.invalid',
+  GIT_COMMITTER_NAME: 'test',
+  GIT_COMMITTER_EMAIL: 'test@example.invalid',
+  GIT_CONFIG_NOSYSTEM: '1',
+  HOME: repo,
+};
 
 function git(...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], { env: GIT_ENV, encoding: 'utf8' }).trim();
@@ -24,12 +32,22 @@ function commit(message: string): string {
 }
 
 /** Writes a run (one TCP point at the given throughput) as the pipeline commits it. */
-function writeRun(dir: string, runId: string, createdAt: string, measuredCommit: string | null, throughput: number, runnerPair: string | null = null): void {
+function writeRun(
+  dir: string,
+  runId: string,
+  createdAt: string,
+  measuredCommit: string | null,
+  throughput: number,
+  runnerPair: string | null = null,
+): void {
   const path = join(dir, runId);
   mkdirSync(path, { recursive: true });
   // Multi-byte text, so reading several manifests in one git stream must count bytes, not characters.
   const subject = `résumé ✓ ${runId}`;
-  writeFileSync(join(path, 'manifest.json'), `${JSON.stringify(testManifest({ runId, createdAt, runnerPair, git: { commit: measuredCommit, dirty: false, branch: 'main', subject } }), null, 2)}\n`);
+  writeFileSync(
+    join(path, 'manifest.json'),
+    `${JSON.stringify(testManifest({ runId, createdAt, runnerPair, git: { commit: measuredCommit, dirty: false, branch: 'main', subject } }), null, 2)}\n`,
+  );
   const records = pointRecords('native', 'TCP_STREAM', 100, [throughput, throughput + 0.1, throughput + 0.2]);
   writeFileSync(join(path, 'results.jsonl'), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
@@ -106,7 +124,9 @@ describe('resolving runs from git refs', () => {
     // A run of a runner pair: only that pair's runs are its baseline (every committed run here has none).
     writeRun(join(dir, '..'), dir.split('/').pop()!, '2026-01-02T12:00:00.000Z', null, 90, 'epyc');
     try {
-      await expect(resolveRunPair('previous', dir, ctx())).rejects.toThrow(/^previous: no run of runner pair epyc committed under reports\/runs\/ on this branch is older than run /);
+      await expect(resolveRunPair('previous', dir, ctx())).rejects.toThrow(
+        /^previous: no run of runner pair epyc committed under reports\/runs\/ on this branch is older than run /,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -125,10 +145,25 @@ describe('resolving runs from git refs', () => {
 
 describe('clear errors', () => {
   const cases: [string, string, string, RegExp, string?][] = [
-    ['an unknown ref', 'no-such-branch', 'HEAD', /no-such-branch: not a run directory, and git knows no such ref or commit/],
-    ['a commit without a run', 'main', 'HEAD', /main \(commit [0-9a-f]{10}\): no run at that commit: it added nothing under reports\/runs\/, and no committed run's manifest.git.commit is that commit/],
+    [
+      'an unknown ref',
+      'no-such-branch',
+      'HEAD',
+      /no-such-branch: not a run directory, and git knows no such ref or commit/,
+    ],
+    [
+      'a commit without a run',
+      'main',
+      'HEAD',
+      /main \(commit [0-9a-f]{10}\): no run at that commit: it added nothing under reports\/runs\/, and no committed run's manifest.git.commit is that commit/,
+    ],
     ['previous on both sides', 'previous', 'previous', /only one side can be previous/],
-    ['nothing older than the other side', sha.results1 ?? 'HEAD', 'previous', /previous: no run committed under reports\/runs\/ on this branch is older than run r1/],
+    [
+      'nothing older than the other side',
+      sha.results1 ?? 'HEAD',
+      'previous',
+      /previous: no run committed under reports\/runs\/ on this branch is older than run r1/,
+    ],
     ['pr-base outside a pull request', 'pr-base', 'HEAD', /pr-base: GITHUB_BASE_REF is not set/],
     ['pr-base on an unknown base', 'pr-base', 'HEAD', /pr-base: neither origin\/gone nor gone is known to git/, 'gone'],
   ];
@@ -140,7 +175,8 @@ describe('clear errors', () => {
 
   it('a committed manifest that is not valid: the error names the file and the commit', async () => {
     const other = mkdtempSync(join(tmpdir(), 'virtnet-diff-git-broken-'));
-    const g = (...args: string[]) => execFileSync('git', ['-C', other, ...args], { env: { ...GIT_ENV, HOME: other }, encoding: 'utf8' }).trim();
+    const g = (...args: string[]) =>
+      execFileSync('git', ['-C', other, ...args], { env: { ...GIT_ENV, HOME: other }, encoding: 'utf8' }).trim();
     try {
       g('init', '-q', '-b', 'main');
       mkdirSync(join(other, COMMITTED_RUNS_DIR, 'bad'), { recursive: true });
@@ -148,7 +184,9 @@ describe('clear errors', () => {
       g('add', '-A');
       g('commit', '-q', '-m', 'broken run');
       const head = g('rev-parse', 'HEAD');
-      await expect(resolveRunPair('HEAD', 'HEAD', { git: gitCli(other) })).rejects.toThrow(`reports/runs/bad/manifest.json at commit ${head.slice(0, 10)}: not valid JSON`);
+      await expect(resolveRunPair('HEAD', 'HEAD', { git: gitCli(other) })).rejects.toThrow(
+        `reports/runs/bad/manifest.json at commit ${head.slice(0, 10)}: not valid JSON`,
+      );
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
@@ -157,10 +195,14 @@ describe('clear errors', () => {
   it('a directory that is not a run, a file, a ref outside any repository', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'virtnet-not-a-run-'));
     try {
-      await expect(resolveRunPair(empty, 'HEAD', ctx())).rejects.toThrow(`${empty} is a directory but not a virtnet run: it has no manifest.json`);
+      await expect(resolveRunPair(empty, 'HEAD', ctx())).rejects.toThrow(
+        `${empty} is a directory but not a virtnet run: it has no manifest.json`,
+      );
       writeFileSync(join(empty, 'x.txt'), 'x');
       expect(() => parseRunSpec(join(empty, 'x.txt'))).toThrow(/is a file, not a run directory/);
-      await expect(resolveRunPair('HEAD', 'HEAD', { git: gitCli(empty) })).rejects.toThrow(/HEAD: not a run directory, and git knows no such ref/);
+      await expect(resolveRunPair('HEAD', 'HEAD', { git: gitCli(empty) })).rejects.toThrow(
+        /HEAD: not a run directory, and git knows no such ref/,
+      );
       await expect(resolveRunPair('--output=/tmp/x', 'HEAD', ctx())).rejects.toThrow(/git knows no such ref/);
     } finally {
       rmSync(empty, { recursive: true, force: true });

@@ -10,7 +10,16 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { type CoordinatorRequest, type CoordinatorResponse, type CoordinatorStatus, type Heartbeat, MAX_REQUEST_BYTES, parseCoordinatorRequest, parseCoordinatorResponse, releaseRequest } from './serve-protocol.ts';
+import {
+  type CoordinatorRequest,
+  type CoordinatorResponse,
+  type CoordinatorStatus,
+  type Heartbeat,
+  MAX_REQUEST_BYTES,
+  parseCoordinatorRequest,
+  parseCoordinatorResponse,
+  releaseRequest,
+} from './serve-protocol.ts';
 
 export { parseCoordinatorRequest, releaseRequest };
 export type { CoordinatorRequest, CoordinatorResponse, CoordinatorStatus, Heartbeat };
@@ -24,17 +33,30 @@ function sameSecret(a: string, b: string): boolean {
  * The server's answer to one request. `release` only releases the environment that is live, of the
  * run it serves, and, when the server holds a release key, only for a client that presents it.
  */
-export function answerRequest(status: CoordinatorStatus, request: CoordinatorRequest, releaseKey: string | null = null): CoordinatorResponse {
+export function answerRequest(
+  status: CoordinatorStatus,
+  request: CoordinatorRequest,
+  releaseKey: string | null = null,
+): CoordinatorResponse {
   if (request.kind === 'status') return { ok: true, status };
   if (request.environment !== status.environment) {
     return { ok: false, error: `cannot release ${request.environment}: the live environment is ${status.environment}` };
   }
   const runKey = status.runKey ?? null;
   if (runKey !== null && request.runKey !== undefined && request.runKey !== runKey) {
-    return { ok: false, error: `cannot release ${request.environment}: it serves run ${runKey}, not run ${request.runKey}` };
+    return {
+      ok: false,
+      error: `cannot release ${request.environment}: it serves run ${runKey}, not run ${request.runKey}`,
+    };
   }
-  if (releaseKey !== null && (request.releaseKey === undefined || request.runKey === undefined || !sameSecret(request.releaseKey, releaseKey))) {
-    return { ok: false, error: `cannot release ${request.environment}: ${request.releaseKey === undefined ? 'no release key given' : 'wrong release key'} (the workflow hands this run's key to its client job)` };
+  if (
+    releaseKey !== null &&
+    (request.releaseKey === undefined || request.runKey === undefined || !sameSecret(request.releaseKey, releaseKey))
+  ) {
+    return {
+      ok: false,
+      error: `cannot release ${request.environment}: ${request.releaseKey === undefined ? 'no release key given' : 'wrong release key'} (the workflow hands this run's key to its client job)`,
+    };
   }
   return { ok: true, status: { ...status, released: true } };
 }
@@ -42,7 +64,9 @@ export function answerRequest(status: CoordinatorStatus, request: CoordinatorReq
 /** The answer to every request while the environment is not ready: no release, a heartbeat for status. */
 export function startingAnswer(request: CoordinatorRequest, heartbeat: Heartbeat): CoordinatorResponse {
   const notYet = `${heartbeat.environment} is not ready yet: ${heartbeat.phase}`;
-  return request.kind === 'status' ? { ok: false, error: notYet, heartbeat } : { ok: false, error: `cannot release ${request.environment}: ${notYet}` };
+  return request.kind === 'status'
+    ? { ok: false, error: notYet, heartbeat }
+    : { ok: false, error: `cannot release ${request.environment}: ${notYet}` };
 }
 
 export interface RunningCoordinator {
@@ -59,9 +83,18 @@ export interface RunningCoordinator {
  * of a status, it answers every status request with a heartbeat (starting() says the phase) until
  * live() gives it the status.
  */
-export async function startCoordinator(options: { address: string; port: number; status: CoordinatorStatus | null; starting?: () => Heartbeat; onRelease: () => void; onStatus?: () => void; releaseKey?: string | null }): Promise<RunningCoordinator> {
+export async function startCoordinator(options: {
+  address: string;
+  port: number;
+  status: CoordinatorStatus | null;
+  starting?: () => Heartbeat;
+  onRelease: () => void;
+  onStatus?: () => void;
+  releaseKey?: string | null;
+}): Promise<RunningCoordinator> {
   let status = options.status;
-  if (status === null && !options.starting) throw new Error('startCoordinator: a coordinator without a status needs starting() for its heartbeats');
+  if (status === null && !options.starting)
+    throw new Error('startCoordinator: a coordinator without a status needs starting() for its heartbeats');
   const handle = (socket: Socket) => {
     let buffer = '';
     socket.setEncoding('utf8');
@@ -78,7 +111,10 @@ export async function startCoordinator(options: { address: string; port: number;
       let response: CoordinatorResponse;
       try {
         const request = parseCoordinatorRequest(buffer.slice(0, newline));
-        response = status === null ? startingAnswer(request, options.starting!()) : answerRequest(status, request, options.releaseKey ?? null);
+        response =
+          status === null
+            ? startingAnswer(request, options.starting!())
+            : answerRequest(status, request, options.releaseKey ?? null);
         if (request.kind === 'status') options.onStatus?.();
       } catch (e) {
         response = { ok: false, error: (e as Error).message };
@@ -112,7 +148,12 @@ export async function startCoordinator(options: { address: string; port: number;
  * (waits.ts releasePauses: doubling, bounded in all). An answer, yes or no, ends it: a refusal
  * will not change by asking again. Returns the last answer, or the last error's message.
  */
-export async function releaseWithRetry(ask: () => Promise<CoordinatorResponse>, pauses: readonly number[], sleep: (ms: number) => Promise<void>, log: (line: string) => void = () => {}): Promise<CoordinatorResponse | { error: string }> {
+export async function releaseWithRetry(
+  ask: () => Promise<CoordinatorResponse>,
+  pauses: readonly number[],
+  sleep: (ms: number) => Promise<void>,
+  log: (line: string) => void = () => {},
+): Promise<CoordinatorResponse | { error: string }> {
   let lastError = 'not tried';
   for (let attempt = 0; attempt <= pauses.length; attempt++) {
     try {
@@ -120,7 +161,9 @@ export async function releaseWithRetry(ask: () => Promise<CoordinatorResponse>, 
     } catch (e) {
       lastError = (e as Error).message;
       if (attempt < pauses.length) {
-        log(`release attempt ${attempt + 1} failed (${lastError}); trying again in ${Math.round(pauses[attempt]! / 1000)} s`);
+        log(
+          `release attempt ${attempt + 1} failed (${lastError}); trying again in ${Math.round(pauses[attempt]! / 1000)} s`,
+        );
         await sleep(pauses[attempt]!);
       }
     }
@@ -129,7 +172,12 @@ export async function releaseWithRetry(ask: () => Promise<CoordinatorResponse>, 
 }
 
 /** Sends one request and returns the answer, checked against its schema; throws on connection errors, timeouts and malformed answers. */
-export function askCoordinator(address: string, port: number, request: string, timeoutMs = 5000): Promise<CoordinatorResponse> {
+export function askCoordinator(
+  address: string,
+  port: number,
+  request: string,
+  timeoutMs = 5000,
+): Promise<CoordinatorResponse> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: address, port });
     let data = '';

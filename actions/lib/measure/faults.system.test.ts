@@ -32,11 +32,27 @@ afterAll(() => {
 
 function plan(overrides: Record<string, unknown>, sweeps: Record<string, unknown>[]): Plan {
   return validatePlan({
-    formatVersion: 1, name: 'fault', testLengthSeconds: 1, replicates: 1, warmupSeconds: 0, retries: 1,
-    order: { randomize: false, seed: 1 }, ports: { control: 12865, data: 12866 }, ...overrides, sweeps,
+    formatVersion: 1,
+    name: 'fault',
+    testLengthSeconds: 1,
+    replicates: 1,
+    warmupSeconds: 0,
+    retries: 1,
+    order: { randomize: false, seed: 1 },
+    ports: { control: 12865, data: 12866 },
+    ...overrides,
+    sweeps,
   });
 }
-const tcp = (from: number, to: number) => ({ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from, to, step: 4000, messageSize: 131072 });
+const tcp = (from: number, to: number) => ({
+  test: 'TCP_STREAM',
+  series: 's',
+  vary: 'sendSocketSize',
+  from,
+  to,
+  step: 4000,
+  messageSize: 131072,
+});
 
 /** A TCP server that accepts connections and never says a word: what a hung netserver looks like. */
 function silentServer(address: string, port: number, label: string): Daemon {
@@ -45,12 +61,18 @@ function silentServer(address: string, port: number, label: string): Daemon {
 }
 
 async function listening(daemon: Daemon): Promise<void> {
-  await waitUntil('silent server', async () => daemon.output.includes('listening'), { timeoutMs: 5000, intervalMs: 50 });
+  await waitUntil('silent server', async () => daemon.output.includes('listening'), {
+    timeoutMs: 5000,
+    intervalMs: 50,
+  });
 }
 
 async function netperfsTo(address: string): Promise<string> {
   const r = await runCommand(['pgrep', '-a', 'netperf'], { timeoutMs: 5000 });
-  return r.stdout.split('\n').filter((l) => l.includes(`-H ${address}`)).join('\n');
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.includes(`-H ${address}`))
+    .join('\n');
 }
 
 function alive(pid: number | undefined): boolean {
@@ -63,7 +85,10 @@ function alive(pid: number | undefined): boolean {
   }
 }
 
-const missing = requireServices([['root', rootMissing()], ['netserver', await netserverMissing()]]);
+const missing = requireServices([
+  ['root', rootMissing()],
+  ['netserver', await netserverMissing()],
+]);
 
 describe.skipIf(missing !== null)(`faults during a run (real netperf, real testbed)${skipNote(missing)}`, () => {
   let testbed: Testbed;
@@ -75,13 +100,28 @@ describe.skipIf(missing !== null)(`faults during a run (real netperf, real testb
     await testbedDown(testIndex(2));
   });
 
-  function request(outDir: string, p: Plan, environments: EnvironmentDriver[], extra: Partial<RunRequest> = {}): RunRequest & { events: string[] } {
+  function request(
+    outDir: string,
+    p: Plan,
+    environments: EnvironmentDriver[],
+    extra: Partial<RunRequest> = {},
+  ): RunRequest & { events: string[] } {
     const events: string[] = [];
     return {
-      outDir, plan: p, planSource: 'fault-test', resume: false, environments,
-      serverAddress: testbed.layout.serverAddress, hosts: localHosts(testbed.clientPrefix), link: testbed.link,
-      settings: {}, readyTimeoutMs: 10_000, repoDir: process.cwd(), signal: new AbortController().signal,
-      onEvent: (e) => events.push(e.kind === 'notice' ? `notice: ${e.message}` : e.kind === 'retry' ? `retry: ${e.error}` : e.kind),
+      outDir,
+      plan: p,
+      planSource: 'fault-test',
+      resume: false,
+      environments,
+      serverAddress: testbed.layout.serverAddress,
+      hosts: localHosts(testbed.clientPrefix),
+      link: testbed.link,
+      settings: {},
+      readyTimeoutMs: 10_000,
+      repoDir: process.cwd(),
+      signal: new AbortController().signal,
+      onEvent: (e) =>
+        events.push(e.kind === 'notice' ? `notice: ${e.message}` : e.kind === 'retry' ? `retry: ${e.error}` : e.kind),
       events,
       ...extra,
     };
@@ -90,13 +130,22 @@ describe.skipIf(missing !== null)(`faults during a run (real netperf, real testb
   it('kills a netperf that hangs on a server that never answers, records the point as failed, and goes on', async () => {
     let server: Daemon | null = null;
     const hung: EnvironmentDriver = {
-      name: 'hung', title: 'Hung', available: async () => ({ ok: true }), cleanup: async () => [],
+      name: 'hung',
+      title: 'Hung',
+      available: async () => ({ ok: true }),
+      cleanup: async () => [],
       start: async (ctx): Promise<StartedEnvironment> => {
         server = silentServer(ctx.serverAddress, ctx.ports.control, 'test:silent');
         await listening(server);
         return {
           endpoint: { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data },
-          description: { name: 'hung', summary: 'a server that never answers', details: {}, accelerator: 'none', startupSeconds: 0 },
+          description: {
+            name: 'hung',
+            summary: 'a server that never answers',
+            details: {},
+            accelerator: 'none',
+            startupSeconds: 0,
+          },
           stop: async () => server!.stop(),
         };
       },
@@ -128,13 +177,20 @@ describe.skipIf(missing !== null)(`faults during a run (real netperf, real testb
   it('gives up on an environment that never becomes ready, keeps its console log, tears it down, and measures the next', async () => {
     let server: Daemon | null = null;
     const neverReady: EnvironmentDriver = {
-      name: 'silent', title: 'Silent', available: async () => ({ ok: true }), cleanup: async () => [],
+      name: 'silent',
+      title: 'Silent',
+      available: async () => ({ ok: true }),
+      cleanup: async () => [],
       start: async (ctx: EnvironmentContext): Promise<StartedEnvironment> => {
         const daemon = silentServer(ctx.serverAddress, ctx.ports.control, 'test:silent');
         server = daemon;
         const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
         try {
-          await waitUntil('silent guest', () => ctx.probe(endpoint), { timeoutMs: ctx.readyTimeoutMs, intervalMs: 200, signal: ctx.signal });
+          await waitUntil('silent guest', () => ctx.probe(endpoint), {
+            timeoutMs: ctx.readyTimeoutMs,
+            intervalMs: 200,
+            signal: ctx.signal,
+          });
         } catch (e) {
           await daemon.stop();
           const logFile = join(ctx.logDir, 'silent-console.log');
@@ -161,21 +217,29 @@ describe.skipIf(missing !== null)(`faults during a run (real netperf, real testb
   it('stops waiting for a start() that never returns, aborts it, and goes on', async () => {
     let server: Daemon | null = null;
     const stuck: EnvironmentDriver = {
-      name: 'stuck', title: 'Stuck', available: async () => ({ ok: true }), cleanup: async () => [],
+      name: 'stuck',
+      title: 'Stuck',
+      available: async () => ({ ok: true }),
+      cleanup: async () => [],
       // Ignores its ready timeout entirely (a driver waiting on a console line that never comes),
       // but does honour its abort signal.
-      start: (ctx) => new Promise((_, reject) => {
-        server = silentServer(ctx.serverAddress, ctx.ports.control, 'test:silent');
-        ctx.signal!.addEventListener('abort', () => {
-          void server!.stop().then(() => reject(new Error('aborted')));
-        });
-      }),
+      start: (ctx) =>
+        new Promise((_, reject) => {
+          server = silentServer(ctx.serverAddress, ctx.ports.control, 'test:silent');
+          ctx.signal!.addEventListener('abort', () => {
+            void server!.stop().then(() => reject(new Error('aborted')));
+          });
+        }),
     };
     const out = join(work, 'stuck');
     const t0 = performance.now();
-    const summary = await executeRun(request(out, plan({}, [tcp(100, 100)]), [stuck, nativeEnvironment], { readyTimeoutMs: 1000, startGraceMs: 1000 }));
+    const summary = await executeRun(
+      request(out, plan({}, [tcp(100, 100)]), [stuck, nativeEnvironment], { readyTimeoutMs: 1000, startGraceMs: 1000 }),
+    );
     expect((performance.now() - t0) / 1000).toBeLessThan(30);
-    expect(loadRun(out).manifest.environmentErrors.stuck).toBe('stuck: did not become ready within 2.0 s; gave up waiting for it');
+    expect(loadRun(out).manifest.environmentErrors.stuck).toBe(
+      'stuck: did not become ready within 2.0 s; gave up waiting for it',
+    );
     expect(summary.outcome, JSON.stringify(summary.outcome)).toMatchObject({ measured: 1 });
     await waitUntil('stuck server stopped', async () => !alive(server!.pid), { timeoutMs: 5000 });
   });
@@ -199,7 +263,13 @@ describe.skipIf(missing !== null)(`faults during a run (real netperf, real testb
             }
           }
         })();
-        return { ...current, stop: async () => { supervising = false; await current!.stop(); } };
+        return {
+          ...current,
+          stop: async () => {
+            supervising = false;
+            await current!.stop();
+          },
+        };
       },
     };
     const out = join(work, 'netserver-killed');
@@ -216,7 +286,11 @@ describe.skipIf(missing !== null)(`faults during a run (real netperf, real testb
     const retries = req.events.filter((e) => e.startsWith('retry:'));
     expect(retries).toEqual(['retry: recv_response: partial response received: 0 bytes']);
     const records = loadRun(out).results.records;
-    expect(records.map((r) => [r.status, r.attempts])).toEqual([['ok', 1], ['ok', 2], ['ok', 1]]);
+    expect(records.map((r) => [r.status, r.attempts])).toEqual([
+      ['ok', 1],
+      ['ok', 2],
+      ['ok', 1],
+    ]);
     expect(summary.status).toBe('complete');
     for (const pid of pids) expect(alive(pid)).toBe(false);
   });
@@ -265,8 +339,13 @@ describe.skipIf(missing !== null)(`faults during a run (real netperf, real testb
       };
       // The disk is full to its last block, but results.jsonl may still have room in its own last
       // block (tmpfs allocates whole pages): one more record may fit. Whatever is written is kept.
-      const error = await executeRun(req).then(() => null, (e: Error) => e);
-      expect(error?.message).toMatch(/could not write to .*results\.jsonl \(ENOSPC: no space left on the device\): the run stops here; the \d+ records \(and 2 round-trip probes\) before this one are on disk, and the run can be resumed once the problem is fixed/);
+      const error = await executeRun(req).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(
+        /could not write to .*results\.jsonl \(ENOSPC: no space left on the device\): the run stops here; the \d+ records \(and 2 round-trip probes\) before this one are on disk, and the run can be resumed once the problem is fixed/,
+      );
       const written = Number(/the (\d+) records/.exec(error!.message)![1]);
       expect(written).toBeGreaterThanOrEqual(2);
       expect(written).toBeLessThan(4);
@@ -287,7 +366,12 @@ describe.skipIf(missing !== null)(`faults during a run (real netperf, real testb
       expect(final.results.records).toHaveLength(4);
       expect(final.manifest.sessions).toHaveLength(2);
       // The resumed start made its own probes.
-      expect(final.results.probes.map((p) => `${p.test} ${p.session}`)).toEqual(['TCP_RR 1', 'UDP_RR 1', 'TCP_RR 2', 'UDP_RR 2']);
+      expect(final.results.probes.map((p) => `${p.test} ${p.session}`)).toEqual([
+        'TCP_RR 1',
+        'UDP_RR 1',
+        'TCP_RR 2',
+        'UDP_RR 2',
+      ]);
     });
   });
 });

@@ -7,9 +7,16 @@ import type { HostInfo } from './records.ts';
 import { runCommand } from '../core/proc.ts';
 
 export const SYSCTLS = [
-  'net.core.rmem_max', 'net.core.wmem_max', 'net.core.rmem_default', 'net.core.wmem_default',
-  'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem', 'net.ipv4.udp_mem', 'net.ipv4.tcp_congestion_control',
-  'net.ipv4.ip_forward', 'net.core.default_qdisc',
+  'net.core.rmem_max',
+  'net.core.wmem_max',
+  'net.core.rmem_default',
+  'net.core.wmem_default',
+  'net.ipv4.tcp_rmem',
+  'net.ipv4.tcp_wmem',
+  'net.ipv4.udp_mem',
+  'net.ipv4.tcp_congestion_control',
+  'net.ipv4.ip_forward',
+  'net.core.default_qdisc',
 ];
 
 function readOr(path: string, fallback: string): string {
@@ -32,7 +39,8 @@ export function cpuFlags(cpuinfo: string): string[] {
 
 async function sysctls(prefix: string[]): Promise<Record<string, string>> {
   // One shell per host keeps this cheap; a missing sysctl reads as an empty value, not an error.
-  const script = 'for s in "$@"; do v=$(cat "/proc/sys/$(echo "$s" | tr . /)" 2>/dev/null | tr "\\t" " "); printf "%s=%s\\n" "$s" "$v"; done';
+  const script =
+    'for s in "$@"; do v=$(cat "/proc/sys/$(echo "$s" | tr . /)" 2>/dev/null | tr "\\t" " "); printf "%s=%s\\n" "$s" "$v"; done';
   const r = await runCommand([...prefix, 'sh', '-c', script, 'sh', ...SYSCTLS], { timeoutMs: 10_000 });
   const out: Record<string, string> = {};
   for (const line of r.stdout.split('\n')) {
@@ -64,7 +72,9 @@ export async function collectHostInfo(role: 'client' | 'server', prefix: string[
   };
 }
 
-export async function gitInfo(cwd: string): Promise<{ commit: string | null; dirty: boolean | null; branch: string | null; subject: string | null }> {
+export async function gitInfo(
+  cwd: string,
+): Promise<{ commit: string | null; dirty: boolean | null; branch: string | null; subject: string | null }> {
   const git = async (...args: string[]) => {
     const r = await runCommand(['git', ...args], { timeoutMs: 10_000, cwd }).catch(() => null);
     return r && r.exitCode === 0 ? r.stdout.trim() : null;

@@ -45,7 +45,9 @@ describe('pathWatcher on real processes', () => {
 
   it('reads the delay line counters before and after', async () => {
     let reads = 0;
-    const watch = (await pathWatcher({ releases: async () => (reads++ === 0 ? { released: 100, late: 1 } : { released: 1100, late: 51 }) })([]))!;
+    const watch = (await pathWatcher({
+      releases: async () => (reads++ === 0 ? { released: 100, late: 1 } : { released: 1100, late: 51 }),
+    })([]))!;
     expect((await watch.stop()).lateReleasePercent).toBe(5);
   });
 });

@@ -7,8 +7,24 @@
 // not sampled).
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { type HostSample, parseLoadAverage, parsePidStat, parseProcStat, type ProcessTicks, treeTicks } from './interference.ts';
-import { lateReleasePercent, parseSchedstat, type PathThread, processName, type ReleaseCounters, tallyWait, type WaitTally, waitPercentByProcess } from './schedstat.ts';
+import {
+  type HostSample,
+  parseLoadAverage,
+  parsePidStat,
+  parseProcStat,
+  type ProcessTicks,
+  treeTicks,
+} from './interference.ts';
+import {
+  lateReleasePercent,
+  parseSchedstat,
+  type PathThread,
+  processName,
+  type ReleaseCounters,
+  tallyWait,
+  type WaitTally,
+  waitPercentByProcess,
+} from './schedstat.ts';
 import type { PathDisturbance } from './interference.ts';
 import { parseProcessStat } from '../core/liveness.ts';
 
@@ -39,7 +55,9 @@ function processes(): ProcessEntry[] {
  * such as a container's netserver); their CPU time is not counted as interference.
  * Returns null where /proc cannot be read (not Linux): the record then carries no interference.
  */
-export function hostSampler(ownPids: () => readonly number[] = () => []): (pathPids?: readonly number[]) => HostSample | null {
+export function hostSampler(
+  ownPids: () => readonly number[] = () => [],
+): (pathPids?: readonly number[]) => HostSample | null {
   return (pathPids = []) => {
     try {
       const { cpu, cores } = parseProcStat(readFileSync('/proc/stat', 'utf8'));
@@ -87,7 +105,10 @@ function lookAtPath(roots: readonly number[]): PathThread[] {
     }
     for (const tid of tids) {
       try {
-        const { waitNs } = parseSchedstat(readFileSync(`/proc/${p.pid}/task/${tid}/schedstat`, 'utf8'), `/proc/${p.pid}/task/${tid}/schedstat`);
+        const { waitNs } = parseSchedstat(
+          readFileSync(`/proc/${p.pid}/task/${tid}/schedstat`, 'utf8'),
+          `/proc/${p.pid}/task/${tid}/schedstat`,
+        );
         threads.push({ process: p.name, pid: p.pid, tid: Number(tid), startTicks: p.startTicks, waitNs });
       } catch {
         // The thread ended between the listing and the read: its last look keeps its wait.
@@ -108,7 +129,13 @@ export interface PathWatch {
  * while they live), a last look at the end; and the delay line's release counters (`releases`)
  * before and after. Returns null where /proc cannot be read.
  */
-export function pathWatcher(options: { ownPids?: () => readonly number[]; releases?: () => Promise<ReleaseCounters | null>; intervalMs?: number } = {}): (pathPids: readonly number[]) => Promise<PathWatch | null> {
+export function pathWatcher(
+  options: {
+    ownPids?: () => readonly number[];
+    releases?: () => Promise<ReleaseCounters | null>;
+    intervalMs?: number;
+  } = {},
+): (pathPids: readonly number[]) => Promise<PathWatch | null> {
   const intervalMs = options.intervalMs ?? 200;
   return async (pathPids) => {
     const roots = () => [...(options.ownPids?.() ?? []), ...pathPids];
@@ -136,7 +163,10 @@ export function pathWatcher(options: { ownPids?: () => readonly number[]; releas
         const releasesAfter = releasesBefore === null ? null : ((await options.releases?.()) ?? null);
         return {
           waitPercent: waitPercentByProcess(tally, wallNs),
-          lateReleasePercent: releasesBefore !== null && releasesAfter !== null ? lateReleasePercent(releasesBefore, releasesAfter) : null,
+          lateReleasePercent:
+            releasesBefore !== null && releasesAfter !== null
+              ? lateReleasePercent(releasesBefore, releasesAfter)
+              : null,
         };
       },
     };

@@ -64,10 +64,12 @@ const CPU_FIELDS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq'
 export function parseProcStat(text: string): { cpu: CpuTimes; cores: number } {
   const lines = text.split('\n');
   const total = lines.find((l) => /^cpu\s/.test(l));
-  if (total === undefined) throw new ProcFormatError(`/proc/stat: no "cpu" line in ${JSON.stringify(text.slice(0, 80))}`);
+  if (total === undefined)
+    throw new ProcFormatError(`/proc/stat: no "cpu" line in ${JSON.stringify(text.slice(0, 80))}`);
   const numbers = total.trim().split(/\s+/).slice(1).map(Number);
   // Kernels before 2.6.11 had no steal column; guest and guest_nice (after steal) are already in user and nice.
-  if (numbers.length < 7 || numbers.some((n) => !Number.isFinite(n) || n < 0)) throw new ProcFormatError(`/proc/stat: unreadable "cpu" line ${JSON.stringify(total)}`);
+  if (numbers.length < 7 || numbers.some((n) => !Number.isFinite(n) || n < 0))
+    throw new ProcFormatError(`/proc/stat: unreadable "cpu" line ${JSON.stringify(total)}`);
   const cpu = Object.fromEntries(CPU_FIELDS.map((f, i) => [f, numbers[i] ?? 0])) as unknown as CpuTimes;
   const cores = lines.filter((l) => /^cpu\d+\s/.test(l)).length;
   return { cpu, cores: Math.max(1, cores) };
@@ -77,7 +79,8 @@ export function parseProcStat(text: string): { cpu: CpuTimes; cores: number } {
 export function parseLoadAverage(text: string): number {
   const word = text.trim().split(/\s+/)[0] ?? '';
   const first = Number(word);
-  if (!/^\d+(\.\d+)?$/.test(word)) throw new ProcFormatError(`/proc/loadavg: unreadable ${JSON.stringify(text.slice(0, 80))}`);
+  if (!/^\d+(\.\d+)?$/.test(word))
+    throw new ProcFormatError(`/proc/loadavg: unreadable ${JSON.stringify(text.slice(0, 80))}`);
   return first;
 }
 
@@ -123,8 +126,15 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
  * The interference over one measurement, from the samples before and after it, flagged against
  * the plan's thresholds. Shares are of the machine's CPU time (all CPUs together).
  */
-export function interferenceOf(before: HostSample, after: HostSample, thresholds: InterferenceThresholds, path: PathDisturbance | null = null): Interference {
-  const d = Object.fromEntries(CPU_FIELDS.map((f) => [f, Math.max(0, after.cpu[f] - before.cpu[f])])) as unknown as CpuTimes;
+export function interferenceOf(
+  before: HostSample,
+  after: HostSample,
+  thresholds: InterferenceThresholds,
+  path: PathDisturbance | null = null,
+): Interference {
+  const d = Object.fromEntries(
+    CPU_FIELDS.map((f) => [f, Math.max(0, after.cpu[f] - before.cpu[f])]),
+  ) as unknown as CpuTimes;
   const total = CPU_FIELDS.reduce((sum, f) => sum + d[f], 0);
   // Process time plus steal: irq and softirq time is mostly the packet processing of the link
   // being measured (no process is charged for it), so it is not counted as anyone else's.
@@ -140,17 +150,28 @@ export function interferenceOf(before: HostSample, after: HostSample, thresholds
     cores: after.cores,
   };
   const reasons: string[] = [];
-  if (result.stealPercent > thresholds.maxStealPercent) reasons.push(`steal ${result.stealPercent}% > ${thresholds.maxStealPercent}%`);
-  if (result.othersBusyPercent > thresholds.maxOthersBusyPercent) reasons.push(`others busy ${result.othersBusyPercent}% > ${thresholds.maxOthersBusyPercent}%`);
+  if (result.stealPercent > thresholds.maxStealPercent)
+    reasons.push(`steal ${result.stealPercent}% > ${thresholds.maxStealPercent}%`);
+  if (result.othersBusyPercent > thresholds.maxOthersBusyPercent)
+    reasons.push(`others busy ${result.othersBusyPercent}% > ${thresholds.maxOthersBusyPercent}%`);
   if (thresholds.maxLoadPerCore !== null) {
     // The load average counts the run's own runnable threads too: take away the CPUs they kept busy.
     const ownCores = total > 0 ? (own * after.cores) / total : 0;
     const perCore = Math.max(0, after.loadAverage1 - ownCores) / Math.max(1, after.cores);
-    if (perCore > thresholds.maxLoadPerCore) reasons.push(`load ${round(perCore, 2)} per core beside the run's own ${round(ownCores, 1)} busy CPUs > ${thresholds.maxLoadPerCore}`);
+    if (perCore > thresholds.maxLoadPerCore)
+      reasons.push(
+        `load ${round(perCore, 2)} per core beside the run's own ${round(ownCores, 1)} busy CPUs > ${thresholds.maxLoadPerCore}`,
+      );
   }
   if (path === null) return { ...result, flagged: reasons.length > 0, reasons };
   reasons.push(...pathReasons(path, thresholds, result.othersBusyPercent));
-  return { ...result, waitPercent: path.waitPercent, lateReleasePercent: path.lateReleasePercent, flagged: reasons.length > 0, reasons };
+  return {
+    ...result,
+    waitPercent: path.waitPercent,
+    lateReleasePercent: path.lateReleasePercent,
+    flagged: reasons.length > 0,
+    reasons,
+  };
 }
 
 /**
@@ -161,18 +182,25 @@ export function interferenceOf(before: HostSample, after: HostSample, thresholds
  * machine the delay line waits 40-50% of the time and a third of its releases are late while
  * others keep 0-20% busy; a disturbance is another program taking CPU from the path.
  */
-export function pathReasons(path: PathDisturbance, thresholds: Pick<InterferenceThresholds, 'maxWaitPercent' | 'maxLateReleasePercent' | 'pathOthersBusyPercent'>, othersBusyPercent: number): string[] {
+export function pathReasons(
+  path: PathDisturbance,
+  thresholds: Pick<InterferenceThresholds, 'maxWaitPercent' | 'maxLateReleasePercent' | 'pathOthersBusyPercent'>,
+  othersBusyPercent: number,
+): string[] {
   if (othersBusyPercent <= thresholds.pathOthersBusyPercent) return [];
   const reasons: string[] = [];
   const beside = `with others busy ${othersBusyPercent}% > ${thresholds.pathOthersBusyPercent}%`;
   if (thresholds.maxWaitPercent !== null) {
     for (const [process, wait] of Object.entries(path.waitPercent)) {
-      if (wait > thresholds.maxWaitPercent) reasons.push(`${process} waited for a CPU ${wait}% of the time > ${thresholds.maxWaitPercent}% ${beside}`);
+      if (wait > thresholds.maxWaitPercent)
+        reasons.push(`${process} waited for a CPU ${wait}% of the time > ${thresholds.maxWaitPercent}% ${beside}`);
     }
   }
   const late = path.lateReleasePercent;
   if (thresholds.maxLateReleasePercent !== null && late !== null && late > thresholds.maxLateReleasePercent) {
-    reasons.push(`delay line released ${late}% of packets >= 100 us late > ${thresholds.maxLateReleasePercent}% ${beside}`);
+    reasons.push(
+      `delay line released ${late}% of packets >= 100 us late > ${thresholds.maxLateReleasePercent}% ${beside}`,
+    );
   }
   return reasons;
 }

@@ -2,7 +2,15 @@
 // /proc/stat samples, the run's own CPU time from /proc/PID/stat, and the thresholds' flags.
 
 import { describe, expect, it } from 'vitest';
-import { type HostSample, interferenceOf, parseLoadAverage, parsePidStat, parseProcStat, ProcFormatError, treeTicks } from './interference.ts';
+import {
+  type HostSample,
+  interferenceOf,
+  parseLoadAverage,
+  parsePidStat,
+  parseProcStat,
+  ProcFormatError,
+  treeTicks,
+} from './interference.ts';
 import { INTERFERENCE_DEFAULTS } from '../plan/plan.ts';
 
 // Recorded on a 2-core VM, 2.3 s apart, while netperf ran at line rate and another program kept
@@ -24,13 +32,26 @@ intr 54779286 0 0 0
 `;
 
 const thresholds = { ...INTERFERENCE_DEFAULTS };
-const sample = (stat: string, ownTicks: number, loadAverage1: number): HostSample => ({ ...parseProcStat(stat), ownTicks, loadAverage1 });
+const sample = (stat: string, ownTicks: number, loadAverage1: number): HostSample => ({
+  ...parseProcStat(stat),
+  ownTicks,
+  loadAverage1,
+});
 
 describe('parseProcStat', () => {
   it('reads the aggregate line and counts the CPUs', () => {
     const { cpu, cores } = parseProcStat(STAT_BEFORE);
     expect(cores).toBe(2);
-    expect(cpu).toEqual({ user: 1295452, nice: 5679, system: 835326, idle: 347141, iowait: 4369, irq: 0, softirq: 78009, steal: 0 });
+    expect(cpu).toEqual({
+      user: 1295452,
+      nice: 5679,
+      system: 835326,
+      idle: 347141,
+      iowait: 4369,
+      irq: 0,
+      softirq: 78009,
+      steal: 0,
+    });
   });
 
   it('refuses a text without a cpu line, naming the file', () => {
@@ -48,7 +69,8 @@ describe('parseLoadAverage', () => {
 
 describe('parsePidStat and treeTicks', () => {
   // utime 10, stime 5, cutime 2, cstime 1 after a command name with spaces and parentheses.
-  const line = (pid: number, ppid: number, comm: string, utime: number) => `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 100 0 0 0 ${utime} 5 2 1 20 0 1 0 100 0 0`;
+  const line = (pid: number, ppid: number, comm: string, utime: number) =>
+    `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 100 0 0 0 ${utime} 5 2 1 20 0 1 0 100 0 0`;
 
   it('counts fields from the last parenthesis and sums utime, stime, cutime and cstime', () => {
     expect(parsePidStat(line(42, 1, 'a (b) c', 10))).toEqual({ pid: 42, ppid: 1, ticks: 18 });
@@ -56,7 +78,13 @@ describe('parsePidStat and treeTicks', () => {
   });
 
   it('sums a process and its descendants once, and leaves out everything else', () => {
-    const procs = [line(10, 1, 'node', 100), line(11, 10, 'netperf', 20), line(12, 11, 'sh', 30), line(13, 1, 'busy', 500), line(14, 1, 'delay line', 40)].map(parsePidStat);
+    const procs = [
+      line(10, 1, 'node', 100),
+      line(11, 10, 'netperf', 20),
+      line(12, 11, 'sh', 30),
+      line(13, 1, 'busy', 500),
+      line(14, 1, 'delay line', 40),
+    ].map(parsePidStat);
     expect(treeTicks(procs, [10])).toBe(108 + 28 + 38);
     expect(treeTicks(procs, [10, 14, 11])).toBe(108 + 28 + 38 + 48);
     expect(treeTicks(procs, [99])).toBe(0);
@@ -68,37 +96,67 @@ describe('interferenceOf', () => {
     // 473 ticks in all: user 273, system 180 + softirq 10, steal 10, idle 0; the run's own 40.
     // Others: user + system + steal - own = 423 (softirq is the link's packet processing, not theirs).
     const i = interferenceOf(sample(STAT_BEFORE, 1000, 0.5), sample(STAT_AFTER, 1040, 0.9), thresholds);
-    expect(i).toMatchObject({ userPercent: 57.7, systemPercent: 40.2, iowaitPercent: 0, stealPercent: 2.1, othersBusyPercent: 89.4, loadAverage1: 0.9, cores: 2 });
+    expect(i).toMatchObject({
+      userPercent: 57.7,
+      systemPercent: 40.2,
+      iowaitPercent: 0,
+      stealPercent: 2.1,
+      othersBusyPercent: 89.4,
+      loadAverage1: 0.9,
+      cores: 2,
+    });
     expect(i.flagged).toBe(true);
     expect(i.reasons).toEqual(['others busy 89.4% > 50%']);
   });
 
   it('does not flag a quiet measurement, and names every threshold crossed', () => {
     const quiet = `cpu  1000 0 500 8000 0 0 100 0 0 0\ncpu0 1 0 0 0 0 0 0 0\ncpu1 1 0 0 0 0 0 0 0\n`;
-    const later = (user: number, system: number, idle: number, steal: number) => `cpu  ${1000 + user} 0 ${500 + system} ${8000 + idle} 0 0 100 ${steal} 0 0\ncpu0 1\ncpu1 1\n`;
+    const later = (user: number, system: number, idle: number, steal: number) =>
+      `cpu  ${1000 + user} 0 ${500 + system} ${8000 + idle} 0 0 100 ${steal} 0 0\ncpu0 1\ncpu1 1\n`;
     const calm = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 350, 0), 40, 0.4), thresholds);
     expect(calm).toMatchObject({ othersBusyPercent: 2.5, flagged: false, reasons: [] });
-    const stolen = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 100, 250), 40, 3.4), { ...thresholds, maxLoadPerCore: 1.5 });
+    const stolen = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 100, 250), 40, 3.4), {
+      ...thresholds,
+      maxLoadPerCore: 1.5,
+    });
     // 400 ticks on 2 CPUs, 40 of them the run's own: 0.2 CPUs; (3.4 - 0.2) / 2 = 1.6 per core.
-    expect(stolen.reasons).toEqual(['steal 62.5% > 5%', 'others busy 65% > 50%', "load 1.6 per core beside the run's own 0.2 busy CPUs > 1.5"]);
+    expect(stolen.reasons).toEqual([
+      'steal 62.5% > 5%',
+      'others busy 65% > 50%',
+      "load 1.6 per core beside the run's own 0.2 busy CPUs > 1.5",
+    ]);
   });
 
-  it('flags on the load average only when asked, and only on the load beyond the run\'s own busy CPUs', () => {
+  it("flags on the load average only when asked, and only on the load beyond the run's own busy CPUs", () => {
     const quiet = `cpu  1000 0 500 8000 0 0 100 0 0 0\ncpu0 1 0 0 0 0 0 0 0\ncpu1 1 0 0 0 0 0 0 0\n`;
     // A TCG guest of the run's own keeps both CPUs busy (360 of 400 ticks: 1.8 CPUs), load 3.0.
     const guestBusy = `cpu  1340 0 520 8040 0 0 100 0 0 0\ncpu0 1\ncpu1 1\n`;
     expect(thresholds.maxLoadPerCore).toBeNull();
-    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 360, 3.0), thresholds)).toMatchObject({ loadAverage1: 3, flagged: false, reasons: [] });
+    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 360, 3.0), thresholds)).toMatchObject({
+      loadAverage1: 3,
+      flagged: false,
+      reasons: [],
+    });
     const asked = { ...thresholds, maxLoadPerCore: 0.5 };
     // (3.0 - 1.8) / 2 = 0.6 per core beside the guest: over 0.5, under 1.5.
-    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 360, 3.0), asked).reasons).toEqual(["load 0.6 per core beside the run's own 1.8 busy CPUs > 0.5"]);
-    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 360, 3.0), { ...thresholds, maxLoadPerCore: 1.5 }).flagged).toBe(false);
+    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 360, 3.0), asked).reasons).toEqual([
+      "load 0.6 per core beside the run's own 1.8 busy CPUs > 0.5",
+    ]);
+    expect(
+      interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 360, 3.0), { ...thresholds, maxLoadPerCore: 1.5 }).flagged,
+    ).toBe(false);
     // The same load with nothing of the run's own busy: 1.5 per core, flagged at 0.5.
-    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 0, 3.0), asked).reasons).toEqual(expect.arrayContaining(["load 1.5 per core beside the run's own 0 busy CPUs > 0.5"]));
+    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 0, 3.0), asked).reasons).toEqual(
+      expect.arrayContaining(["load 1.5 per core beside the run's own 0 busy CPUs > 0.5"]),
+    );
   });
 
   it('never reports negative shares when the counters did not move', () => {
     const s = sample(STAT_BEFORE, 10, 0);
-    expect(interferenceOf(s, { ...s, ownTicks: 20 }, thresholds)).toMatchObject({ userPercent: 0, othersBusyPercent: 0, flagged: false });
+    expect(interferenceOf(s, { ...s, ownTicks: 20 }, thresholds)).toMatchObject({
+      userPercent: 0,
+      othersBusyPercent: 0,
+      flagged: false,
+    });
   });
 });

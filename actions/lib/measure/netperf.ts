@@ -24,12 +24,33 @@ export interface Endpoint {
  * socket size (Linux doubles the request and clamps it).
  */
 export const OUTPUT_SELECTORS = [
-  'THROUGHPUT', 'THROUGHPUT_UNITS', 'ELAPSED_TIME', 'PROTOCOL', 'DIRECTION',
-  'LOCAL_SEND_SIZE', 'LOCAL_SEND_CALLS', 'REMOTE_RECV_CALLS', 'LOCAL_BYTES_SENT', 'REMOTE_BYTES_RECVD',
-  'LSS_SIZE_REQ', 'LSS_SIZE', 'LSS_SIZE_END', 'LSR_SIZE_REQ', 'LSR_SIZE_END',
-  'RSS_SIZE_REQ', 'RSS_SIZE_END', 'RSR_SIZE_REQ', 'RSR_SIZE', 'RSR_SIZE_END',
-  'CONFIDENCE_ITERATION', 'CONFIDENCE_LEVEL', 'CONFIDENCE_INTERVAL', 'THROUGHPUT_CONFID',
-  'TRANSPORT_MSS', 'LOCAL_SEND_THROUGHPUT', 'REMOTE_RECV_THROUGHPUT',
+  'THROUGHPUT',
+  'THROUGHPUT_UNITS',
+  'ELAPSED_TIME',
+  'PROTOCOL',
+  'DIRECTION',
+  'LOCAL_SEND_SIZE',
+  'LOCAL_SEND_CALLS',
+  'REMOTE_RECV_CALLS',
+  'LOCAL_BYTES_SENT',
+  'REMOTE_BYTES_RECVD',
+  'LSS_SIZE_REQ',
+  'LSS_SIZE',
+  'LSS_SIZE_END',
+  'LSR_SIZE_REQ',
+  'LSR_SIZE_END',
+  'RSS_SIZE_REQ',
+  'RSS_SIZE_END',
+  'RSR_SIZE_REQ',
+  'RSR_SIZE',
+  'RSR_SIZE_END',
+  'CONFIDENCE_ITERATION',
+  'CONFIDENCE_LEVEL',
+  'CONFIDENCE_INTERVAL',
+  'THROUGHPUT_CONFID',
+  'TRANSPORT_MSS',
+  'LOCAL_SEND_THROUGHPUT',
+  'REMOTE_RECV_THROUGHPUT',
 ] as const;
 
 export interface NetperfOptions {
@@ -44,8 +65,26 @@ export interface NetperfOptions {
  * - `-R 1` lets UDP_STREAM cross routed and NAT paths (it sets SO_DONTROUTE otherwise).
  * - `-f m` fixes the units at 10^6 bits/s so every record is comparable.
  */
-export function netperfArgs(point: Pick<Point, 'test' | 'sendSocketSize' | 'messageSize' | 'requestSize' | 'remoteSocketSize'>, endpoint: Endpoint, options: NetperfOptions): string[] {
-  const args = ['-4', '-H', endpoint.address, '-p', String(endpoint.controlPort), '-t', point.test, '-l', String(options.testLengthSeconds), '-f', 'm', '-P', '0'];
+export function netperfArgs(
+  point: Pick<Point, 'test' | 'sendSocketSize' | 'messageSize' | 'requestSize' | 'remoteSocketSize'>,
+  endpoint: Endpoint,
+  options: NetperfOptions,
+): string[] {
+  const args = [
+    '-4',
+    '-H',
+    endpoint.address,
+    '-p',
+    String(endpoint.controlPort),
+    '-t',
+    point.test,
+    '-l',
+    String(options.testLengthSeconds),
+    '-f',
+    'm',
+    '-P',
+    '0',
+  ];
   if (options.confidence) {
     const c = options.confidence;
     args.push('-i', `${c.maxIterations},${c.minIterations}`, '-I', `${c.level},${c.width}`);
@@ -129,7 +168,8 @@ function resultReader(stdout: string, options: { nonNegative: boolean }) {
     const raw = kv.get(key);
     if (raw === undefined) throw new NetperfOutputError(`netperf output lacks ${key}; output began: ${excerpt()}`);
     const v = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(v)) throw new NetperfOutputError(`netperf output has ${key}=${JSON.stringify(raw)}, not a number`);
+    if (raw.trim() === '' || !Number.isFinite(v))
+      throw new NetperfOutputError(`netperf output has ${key}=${JSON.stringify(raw)}, not a number`);
     if (options.nonNegative && v < 0) throw new NetperfOutputError(`netperf output has a negative ${key}=${raw}`);
     return v;
   };
@@ -144,9 +184,13 @@ function resultReader(stdout: string, options: { nonNegative: boolean }) {
 export function parseNetperfOutput(stdout: string): NetperfMetrics {
   const { kv, num, optionalNum } = resultReader(stdout, { nonNegative: false });
   const protocol = kv.get('PROTOCOL');
-  if (protocol !== 'TCP' && protocol !== 'UDP') throw new NetperfOutputError(`netperf output has PROTOCOL=${JSON.stringify(protocol)}, expected TCP or UDP`);
+  if (protocol !== 'TCP' && protocol !== 'UDP')
+    throw new NetperfOutputError(`netperf output has PROTOCOL=${JSON.stringify(protocol)}, expected TCP or UDP`);
   const units = kv.get('THROUGHPUT_UNITS');
-  if (units !== '10^6bits/s') throw new NetperfOutputError(`netperf output has THROUGHPUT_UNITS=${JSON.stringify(units)}, expected 10^6bits/s (-f m)`);
+  if (units !== '10^6bits/s')
+    throw new NetperfOutputError(
+      `netperf output has THROUGHPUT_UNITS=${JSON.stringify(units)}, expected 10^6bits/s (-f m)`,
+    );
   const throughputMbps = num('THROUGHPUT');
   if (throughputMbps < 0) throw new NetperfOutputError(`netperf output has a negative THROUGHPUT=${throughputMbps}`);
   const level = optionalNum('CONFIDENCE_LEVEL') ?? 0;
@@ -190,8 +234,12 @@ export function parseNetperfOutput(stdout: string): NetperfMetrics {
  */
 export function netperfErrorText(stdout: string, stderr: string, exitCode: number | null, timedOut: boolean): string {
   if (timedOut) return 'netperf did not finish in time and was killed';
-  const lines = `${stderr}\n${stdout}`.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0 && !/^[A-Z][A-Z0-9_]*=/.test(l));
-  const telling = lines.find((l) => /netserver|establish|failed|error|refused|unreachable|too long|timed out/i.test(l)) ?? lines[0];
+  const lines = `${stderr}\n${stdout}`
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !/^[A-Z][A-Z0-9_]*=/.test(l));
+  const telling =
+    lines.find((l) => /netserver|establish|failed|error|refused|unreachable|too long|timed out/i.test(l)) ?? lines[0];
   return telling ?? `netperf exited with code ${exitCode} and printed nothing`;
 }
 
@@ -205,14 +253,42 @@ export const RR_TESTS = ['TCP_RR', 'UDP_RR'] as const;
 export type RrTest = (typeof RR_TESTS)[number];
 
 /** OMNI selectors for a request/response probe: latency in microseconds, THROUGHPUT in Trans/s. */
-export const RR_OUTPUT_SELECTORS = ['THROUGHPUT', 'THROUGHPUT_UNITS', 'ELAPSED_TIME', 'PROTOCOL', 'MEAN_LATENCY', 'STDDEV_LATENCY', 'P50_LATENCY', 'P99_LATENCY', 'MIN_LATENCY', 'MAX_LATENCY', 'REQUEST_SIZE', 'RESPONSE_SIZE'] as const;
+export const RR_OUTPUT_SELECTORS = [
+  'THROUGHPUT',
+  'THROUGHPUT_UNITS',
+  'ELAPSED_TIME',
+  'PROTOCOL',
+  'MEAN_LATENCY',
+  'STDDEV_LATENCY',
+  'P50_LATENCY',
+  'P99_LATENCY',
+  'MIN_LATENCY',
+  'MAX_LATENCY',
+  'REQUEST_SIZE',
+  'RESPONSE_SIZE',
+] as const;
 
 /**
  * argv for one round-trip probe: 1-byte request and response (netperf's default), the same data
  * port rules as the sweep (`-P ,PORT`, see netperfArgs), `-R 1` so UDP crosses NAT port maps.
  */
 export function rrArgs(test: RrTest, endpoint: Endpoint, testLengthSeconds: number): string[] {
-  const args = ['-4', '-H', endpoint.address, '-p', String(endpoint.controlPort), '-t', test, '-l', String(testLengthSeconds), '-P', '0', '--', '-k', RR_OUTPUT_SELECTORS.join(',')];
+  const args = [
+    '-4',
+    '-H',
+    endpoint.address,
+    '-p',
+    String(endpoint.controlPort),
+    '-t',
+    test,
+    '-l',
+    String(testLengthSeconds),
+    '-P',
+    '0',
+    '--',
+    '-k',
+    RR_OUTPUT_SELECTORS.join(','),
+  ];
   if (test === 'UDP_RR') args.push('-R', '1');
   args.push('-P', `,${endpoint.dataPort}`);
   if (endpoint.dataAddress !== undefined) args.push('-H', endpoint.dataAddress);
@@ -243,9 +319,15 @@ export function parseRrOutput(stdout: string, test: RrTest): RrMetrics {
   const { kv, num, optionalNum } = resultReader(stdout, { nonNegative: true });
   const expected = test === 'TCP_RR' ? 'TCP' : 'UDP';
   const protocol = kv.get('PROTOCOL');
-  if (protocol !== expected) throw new NetperfOutputError(`netperf output has PROTOCOL=${JSON.stringify(protocol)}, expected ${expected} for ${test}`);
+  if (protocol !== expected)
+    throw new NetperfOutputError(
+      `netperf output has PROTOCOL=${JSON.stringify(protocol)}, expected ${expected} for ${test}`,
+    );
   const units = kv.get('THROUGHPUT_UNITS');
-  if (units !== 'Trans/s') throw new NetperfOutputError(`netperf output has THROUGHPUT_UNITS=${JSON.stringify(units)}, expected Trans/s for ${test}`);
+  if (units !== 'Trans/s')
+    throw new NetperfOutputError(
+      `netperf output has THROUGHPUT_UNITS=${JSON.stringify(units)}, expected Trans/s for ${test}`,
+    );
   const transactionsPerSecond = num('THROUGHPUT');
   // No transaction completed (a lost UDP datagram stalls UDP_RR): there is no round-trip time.
   if (transactionsPerSecond === 0) throw new NetperfOutputError(`${test} completed no transaction (THROUGHPUT=0)`);

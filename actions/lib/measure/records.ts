@@ -5,7 +5,22 @@
 
 import { z } from 'zod';
 import {
-  describeValue, dictionary, finite, flag, formatVersionField, isoTime, jsonSyntaxReason, list, oneOf, parseJson, parseOrThrow, SAFE_NAME, strict, text, versioned, whole,
+  describeValue,
+  dictionary,
+  finite,
+  flag,
+  formatVersionField,
+  isoTime,
+  jsonSyntaxReason,
+  list,
+  oneOf,
+  parseJson,
+  parseOrThrow,
+  SAFE_NAME,
+  strict,
+  text,
+  versioned,
+  whole,
   type VersionedFormat,
 } from '../core/schema.ts';
 import { netperfMetricsSchema, RR_TESTS, rrMetricsSchema } from './netperf.ts';
@@ -40,8 +55,15 @@ export const hostInfoSchema = strict({
   kernel: recorded('The kernel release.'),
   distribution: recorded('The distribution, as /etc/os-release names it.'),
   netperfVersion: recorded("netperf's version."),
-  sysctls: dictionary(recorded('The value as read from /proc/sys.'), 'net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys.'),
-  virtualizationFlags: list(text({ max: 64 }), { max: 100 }, 'Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.'),
+  sysctls: dictionary(
+    recorded('The value as read from /proc/sys.'),
+    'net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys.',
+  ),
+  virtualizationFlags: list(
+    text({ max: 64 }),
+    { max: 100 },
+    'Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.',
+  ),
 });
 
 export const linkSchema = strict({
@@ -51,22 +73,46 @@ export const linkSchema = strict({
   serverAddress: text({ max: 255 }, 'Where the client reaches the server.'),
   clientAddress: text({ max: 255 }).nullable(),
   clientNamespace: text({ max: 255 }).nullable(),
-  oneWayDelayMicroseconds: whole(0, 10_000_000, "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.").optional(),
+  oneWayDelayMicroseconds: whole(
+    0,
+    10_000_000,
+    "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.",
+  ).optional(),
 });
 
 export const environmentDescriptionSchema = strict({
   name: name('The environment.'),
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
-  details: dictionary(recorded('A version or setting.'), 'Versions and settings: free-form key -> value, shown in Table 3.'),
-  accelerator: oneOf(['none', 'kvm', 'tcg'], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
-  variant: strict({
-    base: name('The base environment (native, docker, kvm, osv) this environment is a configuration of.'),
-    options: dictionary(recorded('A value.'), "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost."),
-  }, 'What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants.').optional(),
+  details: dictionary(
+    recorded('A version or setting.'),
+    'Versions and settings: free-form key -> value, shown in Table 3.',
+  ),
+  accelerator: oneOf(
+    ['none', 'kvm', 'tcg'],
+    'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.',
+  ),
+  variant: strict(
+    {
+      base: name('The base environment (native, docker, kvm, osv) this environment is a configuration of.'),
+      options: dictionary(
+        recorded('A value.'),
+        "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost.",
+      ),
+    },
+    'What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants.',
+  ).optional(),
   startupSeconds: finite(0, 1e6, 'Seconds until netserver answered.').nullable(),
   roundTrip: strict({
-    tcpMicroseconds: finite(0, 1e9, 'Median over its TCP_RR probes of the mean round-trip time, in microseconds.').nullable(),
-    udpMicroseconds: finite(0, 1e9, 'Median over its UDP_RR probes of the mean round-trip time, in microseconds.').nullable(),
+    tcpMicroseconds: finite(
+      0,
+      1e9,
+      'Median over its TCP_RR probes of the mean round-trip time, in microseconds.',
+    ).nullable(),
+    udpMicroseconds: finite(
+      0,
+      1e9,
+      'Median over its UDP_RR probes of the mean round-trip time, in microseconds.',
+    ).nullable(),
     tcpProbes: whole(0, COUNT, 'TCP_RR probes that succeeded.'),
     udpProbes: whole(0, COUNT, 'UDP_RR probes that succeeded.'),
   }).optional(),
@@ -75,7 +121,9 @@ export const environmentDescriptionSchema = strict({
 export const sessionSchema = strict({
   startedAt: isoTime(),
   endedAt: isoTime().nullable(),
-  endReason: recorded('How the session ended: completed, or the signal/error that stopped it; null while running.').nullable(),
+  endReason: recorded(
+    'How the session ended: completed, or the signal/error that stopped it; null while running.',
+  ).nullable(),
   measuredInSession: whole(0, COUNT),
 });
 
@@ -122,14 +170,33 @@ export const interferenceSchema = strict(
     userPercent: share("User time (with nice) as a share of the machine's CPU time over the measurement, in percent."),
     systemPercent: share("System time (with irq and softirq) as a share of the machine's CPU time, in percent."),
     iowaitPercent: share("Time idle waiting for I/O as a share of the machine's CPU time, in percent."),
-    stealPercent: share("Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."),
-    othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
+    stealPercent: share(
+      "Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent.",
+    ),
+    othersBusyPercent: share(
+      "Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out.",
+    ),
     loadAverage1: finite(0, 1e6, 'The 1-minute load average at the end of the measurement.'),
     cores: whole(1, 1_000_000, 'Logical CPUs of the sampled host.'),
-    waitPercent: dictionary(finite(0, 1e6, 'Percent.'), "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled.").optional(),
-    lateReleasePercent: finite(0, 100, "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled.").nullable().optional(),
-    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged + 1, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause).").default(0),
-    flagged: flag('Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured.'),
+    waitPercent: dictionary(
+      finite(0, 1e6, 'Percent.'),
+      "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled.",
+    ).optional(),
+    lateReleasePercent: finite(
+      0,
+      100,
+      "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled.",
+    )
+      .nullable()
+      .optional(),
+    remeasurement: whole(
+      0,
+      PLAN_LIMITS.remeasureFlagged + 1,
+      "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause).",
+    ).default(0),
+    flagged: flag(
+      'Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured.',
+    ),
     reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".'),
   },
   'What the host did while the measurement ran; absent in runs recorded before it was sampled.',
@@ -154,13 +221,25 @@ export const measurementRecordSchema = strict({
   error: recorded('Why the measurement failed.').nullable(),
   metrics: netperfMetricsSchema.nullable(),
   interference: interferenceSchema.optional(),
-  remeasuredBecause: list(text({ max: 400 }), { max: 10 }, "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement.").optional(),
+  remeasuredBecause: list(
+    text({ max: 400 }),
+    { max: 10 },
+    "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement.",
+  ).optional(),
 }).superRefine(
   (r, ctx) => {
     const expected = pointId(r.test, r.parameter, r.value);
-    if (r.pointId !== expected) ctx.addIssue({ code: 'custom', path: ['pointId'], message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`, input: r.pointId });
-    if (r.status === 'ok' && r.metrics === null) ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'an ok record needs metrics', input: null });
-    if (r.status === 'failed' && r.error === null) ctx.addIssue({ code: 'custom', path: ['error'], message: 'a failed record needs its error', input: null });
+    if (r.pointId !== expected)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pointId'],
+        message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`,
+        input: r.pointId,
+      });
+    if (r.status === 'ok' && r.metrics === null)
+      ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'an ok record needs metrics', input: null });
+    if (r.status === 'failed' && r.error === null)
+      ctx.addIssue({ code: 'custom', path: ['error'], message: 'a failed record needs its error', input: null });
   },
   { when: (payload) => payload.issues.length === 0 },
 );
@@ -187,8 +266,10 @@ export const rttProbeRecordSchema = strict({
   metrics: rrMetricsSchema.nullable(),
 }).superRefine(
   (r, ctx) => {
-    if (r.status === 'ok' && r.metrics === null) ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'an ok probe needs metrics', input: null });
-    if (r.status === 'failed' && r.error === null) ctx.addIssue({ code: 'custom', path: ['error'], message: 'a failed probe needs its error', input: null });
+    if (r.status === 'ok' && r.metrics === null)
+      ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'an ok probe needs metrics', input: null });
+    if (r.status === 'failed' && r.error === null)
+      ctx.addIssue({ code: 'custom', path: ['error'], message: 'a failed probe needs its error', input: null });
   },
   { when: (payload) => payload.issues.length === 0 },
 );
@@ -271,15 +352,25 @@ export function parseResults(text: string, file = 'results.jsonl'): ParsedResult
 /** Validates a parsed manifest.json; `file` names it in messages. */
 export function validateManifest(value: unknown, file = 'manifest.json'): Manifest {
   // Said first and plainly: a JSON file of another program is not a broken run.
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && (value as Record<string, unknown>).kind !== 'virtnet-run') {
-    throw new RunFormatError(`${file}: kind is ${describeValue((value as Record<string, unknown>).kind)}, not "virtnet-run": this is not a virtnet run`);
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    (value as Record<string, unknown>).kind !== 'virtnet-run'
+  ) {
+    throw new RunFormatError(
+      `${file}: kind is ${describeValue((value as Record<string, unknown>).kind)}, not "virtnet-run": this is not a virtnet run`,
+    );
   }
   return parseOrThrow(manifestDocument, value, file, runFormatError);
 }
 
 /** Parses and validates the text of a manifest.json (from a file or from git). */
 export function parseManifest(text: string, file = 'manifest.json'): Manifest {
-  return validateManifest(parseJson(text, (reason) => new RunFormatError(`${file}: not valid JSON (${reason})`)), file);
+  return validateManifest(
+    parseJson(text, (reason) => new RunFormatError(`${file}: not valid JSON (${reason})`)),
+    file,
+  );
 }
 
 /**

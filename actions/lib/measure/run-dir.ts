@@ -3,12 +3,29 @@
 // writes them.
 
 import { assertTrustedPaths } from '../core/trusted-path.ts';
-import { closeSync, existsSync, fstatSync, lstatSync, fsyncSync, ftruncateSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { dirUnder } from '../core/output-dir.ts';
 import { MiB, readRegularFile, UnsafeFileError } from '../core/safe-read.ts';
 import { openForWriting, writeAllSync, writeFileSafely } from '../core/safe-write.ts';
-import { type Manifest, type ParsedResults, type ResultLine, parseManifest, parseResults, RunFormatError } from './records.ts';
+import {
+  type Manifest,
+  type ParsedResults,
+  type ResultLine,
+  parseManifest,
+  parseResults,
+  RunFormatError,
+} from './records.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 /** A manifest is a few kB (the plan, two hosts' facts, the sessions): 16 MiB is far beyond any real one. */
@@ -20,7 +37,10 @@ export const MANIFEST_MAX_BYTES = 16 * MiB;
 export const RESULTS_MAX_BYTES = 500 * MiB;
 export const RESULTS_FILE = 'results.jsonl';
 /** The most bytes each of a run's data files may hold, by name: what copies of a run read them with. */
-export const RUN_FILE_MAX_BYTES: Readonly<Record<string, number>> = { [MANIFEST_FILE]: MANIFEST_MAX_BYTES, [RESULTS_FILE]: RESULTS_MAX_BYTES };
+export const RUN_FILE_MAX_BYTES: Readonly<Record<string, number>> = {
+  [MANIFEST_FILE]: MANIFEST_MAX_BYTES,
+  [RESULTS_FILE]: RESULTS_MAX_BYTES,
+};
 export const LOGS_DIR = 'logs';
 /** Held while a process measures into the run directory (PID inside). */
 export const RUN_LOCK_FILE = 'run.lock';
@@ -43,7 +63,11 @@ export function isRunDir(dir: string): boolean {
  */
 export function assertRunDirTrusted(dir: string): void {
   const paths = [dir, ...[MANIFEST_FILE, RESULTS_FILE, LOGS_DIR].map((f) => join(dir, f)).filter((p) => existsSync(p))];
-  assertTrustedPaths(paths, 'run directory', `It is kept as it is; fix its owner and mode (chown, chmod go-w) if it is ours, or give the job another run directory.`);
+  assertTrustedPaths(
+    paths,
+    'run directory',
+    `It is kept as it is; fix its owner and mode (chown, chmod go-w) if it is ours, or give the job another run directory.`,
+  );
 }
 
 /**
@@ -55,7 +79,10 @@ export function loadRun(dir: string): LoadedRun {
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(dir)) throw new RunFormatError(`${dir}: no such directory`);
   if (!existsSync(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
-  const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
+  const manifest = parseManifest(
+    readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }),
+    manifestPath,
+  );
   const resultsPath = join(dir, RESULTS_FILE);
   const text = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : '';
   return { dir, manifest, results: parseResults(text, resultsPath) };
@@ -88,7 +115,9 @@ export function writeManifest(dir: string, manifest: Manifest): void {
     // The previous manifest.json is untouched; do not leave a half-written temporary beside it.
     rmSync(tmp, { force: true });
     const err = e as NodeJS.ErrnoException;
-    throw new ResultsWriteError(`could not write ${path} (${err instanceof UnsafeFileError ? err.message : (err.code ?? err.message)}); the previous manifest is kept`);
+    throw new ResultsWriteError(
+      `could not write ${path} (${err instanceof UnsafeFileError ? err.message : (err.code ?? err.message)}); the previous manifest is kept`,
+    );
   }
 }
 
@@ -163,7 +192,9 @@ export class ResultsAppender {
   /** What is on disk: measurements, and round-trip probes (lines of their own kind). */
   private onDisk(): string {
     try {
-      const lines = readRegularFile(this.path, { maxBytes: RESULTS_MAX_BYTES }).split('\n').filter((l) => l.length > 0);
+      const lines = readRegularFile(this.path, { maxBytes: RESULTS_MAX_BYTES })
+        .split('\n')
+        .filter((l) => l.length > 0);
       const probes = lines.filter((l) => {
         try {
           return (JSON.parse(l) as { kind?: unknown }).kind === 'rtt-probe';

@@ -9,7 +9,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UnsafeFileError } from '../core/safe-read.ts';
 import { loadPlan } from '../plan/plan-file.ts';
 import { syntheticRun } from '../testing/synthetic.ts';
-import { assertRunDirTrusted, loadRun, MANIFEST_FILE, RESULTS_FILE, ResultsAppender, ResultsWriteError } from './run-dir.ts';
+import {
+  assertRunDirTrusted,
+  loadRun,
+  MANIFEST_FILE,
+  RESULTS_FILE,
+  ResultsAppender,
+  ResultsWriteError,
+} from './run-dir.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'virtnet-run-dir-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -84,7 +91,9 @@ describe('loadRun reads only what a run directory should hold', () => {
 
   it('refuses results over 500 MiB without reading them', () => {
     const dir = runDir('oversize', (d) => truncateSync(join(d, RESULTS_FILE), 600 * 1024 * 1024));
-    expect(refusal(dir)).toBe(`${join(dir, RESULTS_FILE)} holds 600.0 MiB, more than the 500.0 MiB this kind of file may hold: refused`);
+    expect(refusal(dir)).toBe(
+      `${join(dir, RESULTS_FILE)} holds 600.0 MiB, more than the 500.0 MiB this kind of file may hold: refused`,
+    );
   });
 
   it('refuses a manifest over 16 MiB', () => {
@@ -95,7 +104,11 @@ describe('loadRun reads only what a run directory should hold', () => {
   it('still reads a results file of 200 MB (records carrying 50 MB of output each)', () => {
     const record = synthetic.records[0]!;
     const output = 'y'.repeat(50_500_000);
-    const big = Array.from({ length: 4 }, (_, i) => `${JSON.stringify({ ...record, replicate: i + 1, stdout: '@' }).replace('"stdout":"@"', `"stdout":"${output}"`)}\n`).join('');
+    const big = Array.from(
+      { length: 4 },
+      (_, i) =>
+        `${JSON.stringify({ ...record, replicate: i + 1, stdout: '@' }).replace('"stdout":"@"', `"stdout":"${output}"`)}\n`,
+    ).join('');
     expect(big.length).toBeGreaterThan(200_000_000);
     const dir = runDir('big', (d) => writeFileSync(join(d, RESULTS_FILE), big));
     const loaded = loadRun(dir);
@@ -118,7 +131,9 @@ describe('ResultsAppender', () => {
     writeFileSync(join(dir, 'elsewhere.jsonl'), '');
     symlinkSync('elsewhere.jsonl', join(dir, RESULTS_FILE));
     expect(() => new ResultsAppender(dir)).toThrow(ResultsWriteError);
-    expect(() => new ResultsAppender(dir)).toThrow(`${join(dir, RESULTS_FILE)} is a symbolic link: refusing to write it`);
+    expect(() => new ResultsAppender(dir)).toThrow(
+      `${join(dir, RESULTS_FILE)} is a symbolic link: refusing to write it`,
+    );
   });
 });
 
@@ -128,7 +143,9 @@ describe('assertRunDirTrusted: a run directory kept between jobs is appended to 
     chmodSync(dir, 0o755);
     expect(() => assertRunDirTrusted(dir)).not.toThrow();
     chmodSync(join(dir, RESULTS_FILE), 0o666);
-    expect(() => assertRunDirTrusted(dir)).toThrow(`run directory: ${join(dir, RESULTS_FILE)} is writable by every user (mode 0666): refusing to use it`);
+    expect(() => assertRunDirTrusted(dir)).toThrow(
+      `run directory: ${join(dir, RESULTS_FILE)} is writable by every user (mode 0666): refusing to use it`,
+    );
     chmodSync(join(dir, RESULTS_FILE), 0o644);
     chmodSync(dir, 0o775);
     expect(() => assertRunDirTrusted(dir)).toThrow(`run directory: ${dir} is writable by its group (mode 0775)`);

@@ -27,17 +27,61 @@ describe('runner pairs', () => {
   });
 
   it('two pairs, each with its own server address', () => {
-    const pairs = parseRunnerPairs(JSON.stringify({ pairs: [{ name: 'n3530', serverAddress: '198.18.0.1' }, { name: 'epyc', serverAddress: '198.18.0.5', description: 'the modern one' }] }), FILE);
-    expect(pairMatrix(pairs)).toEqual([{ name: 'n3530', 'server-address': '198.18.0.1' }, { name: 'epyc', 'server-address': '198.18.0.5' }]);
-    expect(pairLabels('epyc')).toEqual({ server: ['self-hosted', 'virtnet-server-epyc'], client: ['self-hosted', 'virtnet-client-epyc'] });
+    const pairs = parseRunnerPairs(
+      JSON.stringify({
+        pairs: [
+          { name: 'n3530', serverAddress: '198.18.0.1' },
+          { name: 'epyc', serverAddress: '198.18.0.5', description: 'the modern one' },
+        ],
+      }),
+      FILE,
+    );
+    expect(pairMatrix(pairs)).toEqual([
+      { name: 'n3530', 'server-address': '198.18.0.1' },
+      { name: 'epyc', 'server-address': '198.18.0.5' },
+    ]);
+    expect(pairLabels('epyc')).toEqual({
+      server: ['self-hosted', 'virtnet-server-epyc'],
+      client: ['self-hosted', 'virtnet-client-epyc'],
+    });
   });
 
   it.each([
-    ['a bad name', { pairs: [{ name: 'my pair', serverAddress: '198.18.0.1' }] }, `${FILE}: pairs[0].name: "my pair" does not fit: expected a pair name`],
-    ['a host name for an address', { pairs: [{ name: 'a', serverAddress: 'server.lan' }] }, `${FILE}: pairs[0].serverAddress: "server.lan" does not fit: expected a dotted IPv4 address`],
-    ['a name listed twice', { pairs: [{ name: 'a', serverAddress: '198.18.0.1' }, { name: 'a', serverAddress: '198.18.0.5' }] }, `${FILE}: pairs[1].name: "a" is listed twice`],
-    ['a name that differs from another only in case', { pairs: [{ name: 'N3530', serverAddress: '198.18.0.1' }, { name: 'n3530', serverAddress: '198.18.0.5' }] }, `${FILE}: pairs[1].name: "n3530" differs from "N3530" only in case`],
-    ['an unknown field', { pairs: [{ name: 'a', serverAddress: '198.18.0.1', labels: ['x'] }] }, `${FILE}: pairs[0].labels: unknown field`],
+    [
+      'a bad name',
+      { pairs: [{ name: 'my pair', serverAddress: '198.18.0.1' }] },
+      `${FILE}: pairs[0].name: "my pair" does not fit: expected a pair name`,
+    ],
+    [
+      'a host name for an address',
+      { pairs: [{ name: 'a', serverAddress: 'server.lan' }] },
+      `${FILE}: pairs[0].serverAddress: "server.lan" does not fit: expected a dotted IPv4 address`,
+    ],
+    [
+      'a name listed twice',
+      {
+        pairs: [
+          { name: 'a', serverAddress: '198.18.0.1' },
+          { name: 'a', serverAddress: '198.18.0.5' },
+        ],
+      },
+      `${FILE}: pairs[1].name: "a" is listed twice`,
+    ],
+    [
+      'a name that differs from another only in case',
+      {
+        pairs: [
+          { name: 'N3530', serverAddress: '198.18.0.1' },
+          { name: 'n3530', serverAddress: '198.18.0.5' },
+        ],
+      },
+      `${FILE}: pairs[1].name: "n3530" differs from "N3530" only in case`,
+    ],
+    [
+      'an unknown field',
+      { pairs: [{ name: 'a', serverAddress: '198.18.0.1', labels: ['x'] }] },
+      `${FILE}: pairs[0].labels: unknown field`,
+    ],
     ['no pairs', { pairs: [] }, `${FILE}: pairs: expected a non-empty list`],
   ])('refuses %s, naming the file, the field and the value', (_, doc, start) => {
     expect(refusal(JSON.stringify(doc))).toMatch(new RegExp(`^${start.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));

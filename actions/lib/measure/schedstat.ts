@@ -21,7 +21,9 @@ export function parseSchedstat(text: string, where = '/proc/PID/schedstat'): Sch
   const words = text.trim().split(/\s+/);
   const numbers = words.map(Number);
   if (words.length !== 3 || numbers.some((n, i) => !Number.isSafeInteger(n) || n < 0 || !/^\d+$/.test(words[i]!))) {
-    throw new ProcFormatError(`${where}: unreadable ${JSON.stringify(text.slice(0, 80))}: expected three whole numbers (run ns, wait ns, timeslices)`);
+    throw new ProcFormatError(
+      `${where}: unreadable ${JSON.stringify(text.slice(0, 80))}: expected three whole numbers (run ns, wait ns, timeslices)`,
+    );
   }
   return { runNs: numbers[0]!, waitNs: numbers[1]!, timeslices: numbers[2]! };
 }
@@ -70,7 +72,8 @@ export function waitPercentByProcess(tally: WaitTally, wallNs: number): Record<s
   const ns = new Map<string, number>();
   for (const t of tally.values()) ns.set(t.process, (ns.get(t.process) ?? 0) + Math.max(0, t.last - t.first));
   const out: Record<string, number> = {};
-  for (const [process, wait] of [...ns].sort(([a], [b]) => a.localeCompare(b))) out[process] = wallNs > 0 ? Number(((100 * wait) / wallNs).toFixed(1)) : 0;
+  for (const [process, wait] of [...ns].sort(([a], [b]) => a.localeCompare(b)))
+    out[process] = wallNs > 0 ? Number(((100 * wait) / wallNs).toFixed(1)) : 0;
   return out;
 }
 
@@ -102,4 +105,3 @@ export function processName(statText: string): string | null {
   if (comm.startsWith('qemu-system')) return 'qemu';
   return comm;
 }
-

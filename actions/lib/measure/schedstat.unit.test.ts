@@ -2,14 +2,22 @@
 // of a process's threads, stat lines naming processes, and the tally of waits over a measurement.
 
 import { describe, expect, it } from 'vitest';
-import { lateReleasePercent, parseSchedstat, type PathThread, processName, tallyWait, waitPercentByProcess } from './schedstat.ts';
+import {
+  lateReleasePercent,
+  parseSchedstat,
+  type PathThread,
+  processName,
+  tallyWait,
+  waitPercentByProcess,
+} from './schedstat.ts';
 import { pathReasons, ProcFormatError } from './interference.ts';
 
 // /proc/1/task/TID/schedstat of three threads, one second apart for the first.
 const THREAD_1 = '191535222 9066345 404\n';
 const THREAD_1_LATER = '191535222 9066345 404\n';
 const THREAD_2 = '1871205907 529011506 1405\n';
-const NETSERVER_STAT = '5703 (netserver) S 1 3664 3664 0 -1 4194304 121 0 0 0 0 0 0 0 20 0 1 0 23539 3723264 570 18446744073709551615 93932736540672 93932736659741 140730151898528 0 0 0 0 0 0 1 0 0 17 1 0 0 0 0 0 93932736719920 93932736739580 93933799575552 140730151904553 140730151904594 140730151904594 140730151907301 0\n';
+const NETSERVER_STAT =
+  '5703 (netserver) S 1 3664 3664 0 -1 4194304 121 0 0 0 0 0 0 0 20 0 1 0 23539 3723264 570 18446744073709551615 93932736540672 93932736659741 140730151898528 0 0 0 0 0 0 1 0 0 17 1 0 0 0 0 0 93932736719920 93932736739580 93933799575552 140730151904553 140730151904594 140730151904594 140730151907301 0\n';
 
 describe('parseSchedstat', () => {
   it('reads time on a CPU, time waiting for one (ns) and timeslices', () => {
@@ -20,7 +28,9 @@ describe('parseSchedstat', () => {
 
   it('refuses anything else, naming the file and the text', () => {
     expect(() => parseSchedstat('', '/proc/7/task/7/schedstat')).toThrow(ProcFormatError);
-    expect(() => parseSchedstat('1 2\n', '/proc/7/task/7/schedstat')).toThrow(/\/proc\/7\/task\/7\/schedstat: unreadable "1 2\\n": expected three whole numbers/);
+    expect(() => parseSchedstat('1 2\n', '/proc/7/task/7/schedstat')).toThrow(
+      /\/proc\/7\/task\/7\/schedstat: unreadable "1 2\\n": expected three whole numbers/,
+    );
     expect(() => parseSchedstat('1 -2 3\n')).toThrow(/unreadable/);
     expect(() => parseSchedstat('1 2.5 3\n')).toThrow(/unreadable/);
   });
@@ -38,13 +48,23 @@ describe('processName', () => {
   });
 });
 
-const thread = (process: string, tid: number, waitNs: number, startTicks = '23539'): PathThread => ({ process, pid: tid, tid, startTicks, waitNs });
+const thread = (process: string, tid: number, waitNs: number, startTicks = '23539'): PathThread => ({
+  process,
+  pid: tid,
+  tid,
+  startTicks,
+  waitNs,
+});
 
 describe('tallyWait and waitPercentByProcess', () => {
   it('counts a thread seen at the baseline from there, one born later from zero', () => {
     const base = tallyWait(new Map(), [thread('delay-line', 10, parseSchedstat(THREAD_1).waitNs)], true);
     // 2 s later: the delay line waited 0.5 s more; netperf (born after the baseline) waited 0.1 s.
-    const later = tallyWait(base, [thread('delay-line', 10, 9066345 + 500_000_000), thread('netperf', 20, 100_000_000)], false);
+    const later = tallyWait(
+      base,
+      [thread('delay-line', 10, 9066345 + 500_000_000), thread('netperf', 20, 100_000_000)],
+      false,
+    );
     expect(waitPercentByProcess(later, 2e9)).toEqual({ 'delay-line': 25, netperf: 5 });
   });
 
@@ -57,12 +77,20 @@ describe('tallyWait and waitPercentByProcess', () => {
 
   it('sums the threads of a process name, and counts a reused TID as a new thread', () => {
     let tally = tallyWait(new Map(), [thread('qemu', 40, 1e9), thread('qemu', 41, 2e9)], true);
-    tally = tallyWait(tally, [thread('qemu', 40, 1.2e9), thread('qemu', 41, 2.3e9), thread('qemu', 40, 0.1e9, '99999')], false);
+    tally = tallyWait(
+      tally,
+      [thread('qemu', 40, 1.2e9), thread('qemu', 41, 2.3e9), thread('qemu', 40, 0.1e9, '99999')],
+      false,
+    );
     expect(waitPercentByProcess(tally, 1e9)).toEqual({ qemu: 60 });
   });
 
   it('finds no wait where a thread did not wait (the same schedstat twice)', () => {
-    const tally = tallyWait(tallyWait(new Map(), [thread('netserver', 5703, parseSchedstat(THREAD_1).waitNs)], true), [thread('netserver', 5703, parseSchedstat(THREAD_1_LATER).waitNs)], false);
+    const tally = tallyWait(
+      tallyWait(new Map(), [thread('netserver', 5703, parseSchedstat(THREAD_1).waitNs)], true),
+      [thread('netserver', 5703, parseSchedstat(THREAD_1_LATER).waitNs)],
+      false,
+    );
     expect(waitPercentByProcess(tally, 1e9)).toEqual({ netserver: 0 });
   });
 });
@@ -84,7 +112,7 @@ describe('lateReleasePercent and pathReasons', () => {
     expect(pathReasons(path, { ...thresholds, maxWaitPercent: null, maxLateReleasePercent: null }, 51.3)).toEqual([]);
   });
 
-  it('does not call the path\'s contention with itself a disturbance (UDP -r 50 on a quiet machine)', () => {
+  it("does not call the path's contention with itself a disturbance (UDP -r 50 on a quiet machine)", () => {
     // Recorded: docker UDP -r 50, others busy 12.9%, 15.3%; a disturbed one at 53%.
     const selfBound = { waitPercent: { 'delay-line': 47.5, netperf: 5.3, netserver: 18.1 }, lateReleasePercent: 34.84 };
     const thresholds = { maxWaitPercent: 10, maxLateReleasePercent: 5, pathOthersBusyPercent: 15 };

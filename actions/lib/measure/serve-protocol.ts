@@ -91,13 +91,15 @@ export const RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
 export const RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
 
 export function runKeyFrom(field: string, text: string): string {
-  if (!RUN_KEY.test(text)) throw new InputError(field, `expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(text)}`);
+  if (!RUN_KEY.test(text))
+    throw new InputError(field, `expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(text)}`);
   return text;
 }
 
 /** A release key; a bad one is never quoted back (it would land in a log). */
 export function releaseKeyFrom(field: string, text: string): string {
-  if (!RELEASE_KEY.test(text)) throw new InputError(field, 'expected 16-128 letters or digits (the value is not shown)');
+  if (!RELEASE_KEY.test(text))
+    throw new InputError(field, 'expected 16-128 letters or digits (the value is not shown)');
   return text;
 }
 
@@ -138,7 +140,8 @@ export function serveRequestFrom(values: Partial<Record<ServeOption, string>>): 
     return text === undefined ? fallback : wholeNumber(option, text, range);
   };
   if (!values.env) throw new InputError('env', 'is required: the one environment to serve');
-  if (!values['endpoint-file']) throw new InputError('endpoint-file', 'is required: where to write the endpoint once ready');
+  if (!values['endpoint-file'])
+    throw new InputError('endpoint-file', 'is required: where to write the endpoint once ready');
   return {
     environment: values.env,
     serverAddress: values.server ?? null,
@@ -159,7 +162,11 @@ export function serveRequestFrom(values: Partial<Record<ServeOption, string>>): 
 // ---- what the server tells: the environment, its host ------------------------------------------
 
 const ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
-const environmentName = (meaning: string) => text({ max: 40, pattern: { re: ENVIRONMENT_NAME, expected: 'an environment name: lower-case letters, digits and -' } }, meaning);
+const environmentName = (meaning: string) =>
+  text(
+    { max: 40, pattern: { re: ENVIRONMENT_NAME, expected: 'an environment name: lower-case letters, digits and -' } },
+    meaning,
+  );
 const port = (meaning: string) => whole(1, 65535, meaning);
 
 export const endpointSchema = strict({
@@ -213,7 +220,8 @@ export function askedMarker(endpointFile: string): string {
  */
 export const MAX_REQUEST_BYTES = 256;
 
-export type CoordinatorRequest = { kind: 'status' } | { kind: 'release'; environment: string; runKey?: string; releaseKey?: string };
+export type CoordinatorRequest =
+  { kind: 'status' } | { kind: 'release'; environment: string; runKey?: string; releaseKey?: string };
 
 const environmentWord = z.string().regex(ENVIRONMENT_NAME);
 
@@ -224,9 +232,17 @@ const requestSchema: z.ZodType<CoordinatorRequest, string> = z
   .pipe(
     z.union([
       z.tuple([z.literal('status')]).transform((): CoordinatorRequest => ({ kind: 'status' })),
-      z.tuple([z.literal('release'), environmentWord]).transform(([, environment]): CoordinatorRequest => ({ kind: 'release', environment })),
-      z.tuple([z.literal('release'), environmentWord, z.string().regex(RUN_KEY), z.string().regex(RELEASE_KEY)])
-        .transform(([, environment, runKey, releaseKey]): CoordinatorRequest => ({ kind: 'release', environment, runKey, releaseKey })),
+      z
+        .tuple([z.literal('release'), environmentWord])
+        .transform(([, environment]): CoordinatorRequest => ({ kind: 'release', environment })),
+      z
+        .tuple([z.literal('release'), environmentWord, z.string().regex(RUN_KEY), z.string().regex(RELEASE_KEY)])
+        .transform(([, environment, runKey, releaseKey]): CoordinatorRequest => ({
+          kind: 'release',
+          environment,
+          runKey,
+          releaseKey,
+        })),
     ]),
   );
 
@@ -235,12 +251,20 @@ export function parseCoordinatorRequest(line: string): CoordinatorRequest {
   if (parsed.success) return parsed.data;
   // The line is not echoed whole: it may hold a key.
   const first = line.trim().split(/\s+/)[0]?.slice(0, 20) ?? '';
-  throw new ServeProtocolError(`coordinator: unknown request ${quoted(first)}: expected "status" or "release <environment> [<run key> <release key>]"`);
+  throw new ServeProtocolError(
+    `coordinator: unknown request ${quoted(first)}: expected "status" or "release <environment> [<run key> <release key>]"`,
+  );
 }
 
 /** The release request a client sends: with its run key and release key when it has them. */
-export function releaseRequest(environment: string, runKey: string | null = null, releaseKey: string | null = null): string {
-  return runKey !== null && releaseKey !== null ? `release ${environment} ${runKey} ${releaseKey}` : `release ${environment}`;
+export function releaseRequest(
+  environment: string,
+  runKey: string | null = null,
+  releaseKey: string | null = null,
+): string {
+  return runKey !== null && releaseKey !== null
+    ? `release ${environment} ${runKey} ${releaseKey}`
+    : `release ${environment}`;
 }
 
 export const coordinatorStatusSchema = strict({
@@ -253,7 +277,9 @@ export const coordinatorStatusSchema = strict({
   /** The server host's metadata (CPU, kernel, sysctls): the client's manifest records it as the server. */
   host: hostInfoSchema.nullable(),
   /** The run this environment serves (the workflow's run key); absent or null: any run. */
-  runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable().optional(),
+  runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } })
+    .nullable()
+    .optional(),
 });
 
 export type CoordinatorStatus = z.infer<typeof coordinatorStatusSchema>;
@@ -266,7 +292,10 @@ export type CoordinatorStatus = z.infer<typeof coordinatorStatusSchema>;
 export const heartbeatSchema = strict({
   environment: environmentName('The environment being started.'),
   runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable(),
-  phase: text({ max: 200 }, 'What the server is doing: preparing the host, starting the environment, its last log line.'),
+  phase: text(
+    { max: 200 },
+    'What the server is doing: preparing the host, starting the environment, its last log line.',
+  ),
   at: isoTime('When the server answered.'),
 });
 
@@ -281,6 +310,9 @@ export type CoordinatorResponse = z.infer<typeof coordinatorResponseSchema>;
 
 /** One answer line from the server; an error names every field that is wrong. */
 export function parseCoordinatorResponse(line: string, from: string): CoordinatorResponse {
-  const raw = parseJson(line, () => new ServeProtocolError(`coordinator ${from}: unreadable answer ${quoted(line.slice(0, 80))}`));
+  const raw = parseJson(
+    line,
+    () => new ServeProtocolError(`coordinator ${from}: unreadable answer ${quoted(line.slice(0, 80))}`),
+  );
   return parseWith(coordinatorResponseSchema, raw, `coordinator ${from}: invalid answer`);
 }

@@ -10,7 +10,13 @@ import type { Endpoint } from './netperf.ts';
 import type { Plan } from '../plan/plan.ts';
 import { type MeasuredValues, measuredValues, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
 import { runCommand } from '../core/proc.ts';
-import { type HostInfo, latestRecords, type LinkDescription, type Manifest, RESULTS_FORMAT_VERSION } from './records.ts';
+import {
+  type HostInfo,
+  latestRecords,
+  type LinkDescription,
+  type Manifest,
+  RESULTS_FORMAT_VERSION,
+} from './records.ts';
 import { roundTripOf } from './round-trip.ts';
 import { isRunDir, loadRun, logsDir, ResultsAppender, RUN_LOCK_FILE, writeManifest } from './run-dir.ts';
 import { acquireLock, type Lock } from '../core/lock.ts';
@@ -91,7 +97,8 @@ export class RunSetupError extends Error {
 /** Refuses a directory a new run cannot go into: one that holds a run, or is not empty. */
 export function checkNewRunDir(outDir: string): void {
   if (existsSync(outDir) && isRunDir(outDir)) throw new RunSetupError(`${outDir} already holds a run`, 'holds-a-run');
-  if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new RunSetupError(`${outDir} exists and is not empty; choose an empty or new directory`, 'not-empty');
+  if (existsSync(outDir) && readdirSync(outDir).length > 0)
+    throw new RunSetupError(`${outDir} exists and is not empty; choose an empty or new directory`, 'not-empty');
 }
 
 export function newRunId(now: Date): string {
@@ -101,7 +108,24 @@ export function newRunId(now: Date): string {
 /** A netperf control probe from the client side: one TCP_RR transaction through the data port. */
 export function netperfProbe(clientPrefix: string[], signal?: AbortSignal): (endpoint: Endpoint) => Promise<boolean> {
   return async (endpoint) => {
-    const argv = [...clientPrefix, 'netperf', '-4', '-H', endpoint.address, '-p', String(endpoint.controlPort), '-t', 'TCP_RR', '-l', '-1', '-P', '0', '--', '-P', `,${endpoint.dataPort}`];
+    const argv = [
+      ...clientPrefix,
+      'netperf',
+      '-4',
+      '-H',
+      endpoint.address,
+      '-p',
+      String(endpoint.controlPort),
+      '-t',
+      'TCP_RR',
+      '-l',
+      '-1',
+      '-P',
+      '0',
+      '--',
+      '-P',
+      `,${endpoint.dataPort}`,
+    ];
     const r = await runCommand(argv, { timeoutMs: 5000, signal });
     return r.exitCode === 0;
   };
@@ -109,7 +133,9 @@ export function netperfProbe(clientPrefix: string[], signal?: AbortSignal): (end
 
 /** The tasks the run's schedule asks for, given what it measured (precision targets add blocks). */
 export function plannedKeys(plan: Plan, environments: readonly string[], measured: MeasuredValues): string[] {
-  return plannedTasks(plan, scheduleSettings(plan), environments, measured).map((t) => taskKey({ environment: t.environment, pointId: t.point.id, replicate: t.replicate }));
+  return plannedTasks(plan, scheduleSettings(plan), environments, measured).map((t) =>
+    taskKey({ environment: t.environment, pointId: t.point.id, replicate: t.replicate }),
+  );
 }
 
 export async function executeRun(req: RunRequest): Promise<RunSummary> {
@@ -123,19 +149,27 @@ export async function executeRun(req: RunRequest): Promise<RunSummary> {
       if (!isRunDir(req.outDir)) loadRun(req.outDir); // throws the precise "not a run" error
       // Two processes resuming one run would append the same measurements twice.
       runLock = acquireLock(join(req.outDir, RUN_LOCK_FILE), `run directory ${req.outDir}`);
-      if (runLock.tookOverFrom !== null) req.onEvent({ kind: 'notice', message: `the run was last written by PID ${runLock.tookOverFrom}, which is gone (killed?); continuing it` });
+      if (runLock.tookOverFrom !== null)
+        req.onEvent({
+          kind: 'notice',
+          message: `the run was last written by PID ${runLock.tookOverFrom}, which is gone (killed?); continuing it`,
+        });
       const loaded = loadRun(req.outDir);
       manifest = loaded.manifest;
       // One run is one pair's: measurements of two pairs' machines in one run would be compared as one.
       if (req.runnerPair != null && req.runnerPair !== manifest.runnerPair) {
-        throw new Error(`the run in ${req.outDir} was measured ${manifest.runnerPair === null ? 'without a runner pair' : `by runner pair ${manifest.runnerPair}`}; it cannot be continued by runner pair ${req.runnerPair}`);
+        throw new Error(
+          `the run in ${req.outDir} was measured ${manifest.runnerPair === null ? 'without a runner pair' : `by runner pair ${manifest.runnerPair}`}; it cannot be continued by runner pair ${req.runnerPair}`,
+        );
       }
       // A session that never recorded its end was killed outright (SIGKILL, a crash, power loss).
       manifest.sessions.forEach((earlier, i) => {
         if (earlier.endReason !== null) return;
         earlier.endReason = 'killed: no clean shutdown recorded (SIGKILL, crash or power loss)';
         const until = manifest.sessions[i + 1]?.startedAt ?? '\uffff';
-        earlier.measuredInSession = loaded.results.records.filter((r) => r.startedAt >= earlier.startedAt && r.startedAt < until).length;
+        earlier.measuredInSession = loaded.results.records.filter(
+          (r) => r.startedAt >= earlier.startedAt && r.startedAt < until,
+        ).length;
       });
       const latest = latestRecords(loaded.results.records);
       done = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
@@ -175,10 +209,20 @@ export async function executeRun(req: RunRequest): Promise<RunSummary> {
   }
 }
 
-async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, measured: MeasuredValues): Promise<RunSummary> {
+async function measure(
+  req: RunRequest,
+  manifest: Manifest,
+  done: Set<string>,
+  measured: MeasuredValues,
+): Promise<RunSummary> {
   const now = () => new Date();
   const plan = manifest.plan;
-  const session = { startedAt: now().toISOString(), endedAt: null as string | null, endReason: null as string | null, measuredInSession: 0 };
+  const session = {
+    startedAt: now().toISOString(),
+    endedAt: null as string | null,
+    endReason: null as string | null,
+    measuredInSession: 0,
+  };
   manifest.sessions.push(session);
   manifest.status = 'running';
   const { client, server } = req.hosts;
@@ -240,7 +284,8 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
     appender.close();
     Object.assign(manifest.environmentDescriptions, outcome.descriptions);
     Object.assign(manifest.environmentErrors, outcome.environmentErrors);
-    for (const name of Object.keys(outcome.descriptions)) if (!Object.hasOwn(outcome.environmentErrors, name)) delete manifest.environmentErrors[name];
+    for (const name of Object.keys(outcome.descriptions))
+      if (!Object.hasOwn(outcome.environmentErrors, name)) delete manifest.environmentErrors[name];
     if (server.kind === 'remote') manifest.hosts.server = server.describe() ?? manifest.hosts.server;
     session.endedAt = now().toISOString();
     session.endReason = endReason;
@@ -262,9 +307,20 @@ async function measure(req: RunRequest, manifest: Manifest, done: Set<string>, m
       // A full disk fails this too. The results are what matter and they are on disk; the old
       // manifest stays valid, so the run can still be resumed. Do not hide the error that stopped us.
       if (endReason === 'completed') throw e;
-      req.onEvent({ kind: 'notice', message: `${(e as Error).message}; the session end is not recorded in the manifest` });
+      req.onEvent({
+        kind: 'notice',
+        message: `${(e as Error).message}; the session end is not recorded in the manifest`,
+      });
     }
-    summary = { runDir: req.outDir, status: manifest.status, measured: outcome.measured, failed: outcome.failed, missing, planned: planned.length, outcome };
+    summary = {
+      runDir: req.outDir,
+      status: manifest.status,
+      measured: outcome.measured,
+      failed: outcome.failed,
+      missing,
+      planned: planned.length,
+      outcome,
+    };
   }
   return summary;
 }

@@ -28,10 +28,16 @@ export function describeEvent(event: SessionEvent): EventLine {
       return info(`  note: ${event.message}`);
     case 'environment-start': {
       const block = event.block === null ? '' : ` block ${event.block}`;
-      return info(event.tasks === 0 ? `== ${event.environment}${block}: all ${event.skipped} measurements already done` : `== ${event.environment}${block}: starting (${event.tasks} measurements${event.skipped ? `, ${event.skipped} already done` : ''})`);
+      return info(
+        event.tasks === 0
+          ? `== ${event.environment}${block}: all ${event.skipped} measurements already done`
+          : `== ${event.environment}${block}: starting (${event.tasks} measurements${event.skipped ? `, ${event.skipped} already done` : ''})`,
+      );
     }
     case 'environment-ready':
-      return info(`== ${event.environment}: ready in ${event.description.startupSeconds?.toFixed(1) ?? '?'} s: ${event.description.summary}${event.description.accelerator === 'tcg' ? ' [TCG: software emulation, not KVM numbers]' : ''}`);
+      return info(
+        `== ${event.environment}: ready in ${event.description.startupSeconds?.toFixed(1) ?? '?'} s: ${event.description.summary}${event.description.accelerator === 'tcg' ? ' [TCG: software emulation, not KVM numbers]' : ''}`,
+      );
     case 'environment-failed':
       return { level: 'error', text: `== ${event.environment}: FAILED to start: ${event.error}` };
     case 'environment-skipped':
@@ -39,22 +45,30 @@ export function describeEvent(event: SessionEvent): EventLine {
     case 'warmup':
       return info(`   warm-up: ${event.seconds} s TCP_STREAM (not recorded)`);
     case 'retry':
-      return info(`   retry ${event.attempt}: ${event.task.point.id} replicate ${event.task.replicate}: ${event.error}`);
+      return info(
+        `   retry ${event.attempt}: ${event.task.point.id} replicate ${event.task.replicate}: ${event.error}`,
+      );
     case 'remeasure':
-      return info(`   re-measuring ${event.task.point.id} replicate ${event.task.replicate} (${event.remeasurement}): ${event.reasons.join(', ')}`);
+      return info(
+        `   re-measuring ${event.task.point.id} replicate ${event.task.replicate} (${event.remeasurement}): ${event.reasons.join(', ')}`,
+      );
     case 'measured': {
       const r = event.record;
       const disturbed = r.interference?.flagged ? `  [flagged: ${r.interference.reasons.join(', ')}]` : '';
       const flag = PARAMETER_FLAG[r.parameter];
       const what = r.status === 'ok' ? `${r.metrics!.throughputMbps.toFixed(2)} Mbit/s` : `FAILED: ${r.error}`;
       const width = String(event.total).length;
-      return info(`[${String(event.index).padStart(width)}/${event.total}] ${r.environment} ${r.test} ${flag} ${r.value} rep ${r.replicate}: ${what}${disturbed}  ETA ${formatDuration(event.etaSeconds)}`);
+      return info(
+        `[${String(event.index).padStart(width)}/${event.total}] ${r.environment} ${r.test} ${flag} ${r.value} rep ${r.replicate}: ${what}${disturbed}  ETA ${formatDuration(event.etaSeconds)}`,
+      );
     }
     case 'probe': {
       const p = event.probe;
       const m = p.metrics;
       return m
-        ? info(`   round trip ${p.test}: mean ${m.meanLatencyMicroseconds.toFixed(1)} us (stdev ${m.stddevLatencyMicroseconds.toFixed(1)}, p99 ${m.p99LatencyMicroseconds} us), ${m.transactionsPerSecond.toFixed(0)} trans/s`)
+        ? info(
+            `   round trip ${p.test}: mean ${m.meanLatencyMicroseconds.toFixed(1)} us (stdev ${m.stddevLatencyMicroseconds.toFixed(1)}, p99 ${m.p99LatencyMicroseconds} us), ${m.transactionsPerSecond.toFixed(0)} trans/s`,
+          )
         : info(`   round trip ${p.test}: FAILED (the sweep goes on): ${p.error}`);
     }
     case 'environment-stop':

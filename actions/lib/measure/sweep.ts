@@ -3,10 +3,29 @@
 // through SweepIO so the loop is tested with fakes as well as with real processes.
 
 import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from './environment.ts';
-import { type Endpoint, netperfArgs, netperfErrorText, NetperfOutputError, parseNetperfOutput, parseRrOutput, protocolOf, RR_TESTS, rrArgs } from './netperf.ts';
+import {
+  type Endpoint,
+  netperfArgs,
+  netperfErrorText,
+  NetperfOutputError,
+  parseNetperfOutput,
+  parseRrOutput,
+  protocolOf,
+  RR_TESTS,
+  rrArgs,
+} from './netperf.ts';
 import { type Plan, type Task, taskSeconds } from '../plan/plan.ts';
 import { replicateOutliers } from '../plan/outliers.ts';
-import { blockTurns, type EnvironmentTurn, environmentMajorTurns, maxReplicates, type MeasuredValues, moreBlocksPossible, scheduleSettings, taskKey } from '../plan/schedule.ts';
+import {
+  blockTurns,
+  type EnvironmentTurn,
+  environmentMajorTurns,
+  maxReplicates,
+  type MeasuredValues,
+  moreBlocksPossible,
+  scheduleSettings,
+  taskKey,
+} from '../plan/schedule.ts';
 import { type CommandResult, sleep } from '../core/proc.ts';
 import type { EnvironmentDescription, MeasurementRecord, RttProbeRecord } from './records.ts';
 import { RESULTS_FORMAT_VERSION } from './records.ts';
@@ -80,13 +99,37 @@ export const DEFAULT_PROBE_SECONDS = 2;
  * One round-trip probe against a started environment. Never throws for netperf's sake: a failed
  * probe is a record with its error, and the sweep goes on. Null when the run was interrupted.
  */
-export async function probeRoundTrip(test: RttProbeRecord['test'], endpoint: Endpoint, where: { environment: string; session: number; block: number | null }, seconds: number, io: Pick<SweepIO, 'netperf' | 'now'>, signal: AbortSignal, graceSeconds = 20): Promise<RttProbeRecord | null> {
+export async function probeRoundTrip(
+  test: RttProbeRecord['test'],
+  endpoint: Endpoint,
+  where: { environment: string; session: number; block: number | null },
+  seconds: number,
+  io: Pick<SweepIO, 'netperf' | 'now'>,
+  signal: AbortSignal,
+  graceSeconds = 20,
+): Promise<RttProbeRecord | null> {
   const args = rrArgs(test, endpoint, seconds);
   const startedAt = io.now().toISOString();
   const result = await io.netperf(args, { timeoutMs: (seconds + graceSeconds) * 1000, signal });
   if (signal.aborted) return null;
-  const base = { formatVersion: RESULTS_FORMAT_VERSION, kind: 'rtt-probe' as const, ...where, test, startedAt, finishedAt: io.now().toISOString(), command: ['netperf', ...args], stdout: result.stdout, stderr: result.stderr };
-  if (result.timedOut || result.exitCode !== 0) return { ...base, status: 'failed', error: netperfErrorText(result.stdout, result.stderr, result.exitCode, result.timedOut), metrics: null };
+  const base = {
+    formatVersion: RESULTS_FORMAT_VERSION,
+    kind: 'rtt-probe' as const,
+    ...where,
+    test,
+    startedAt,
+    finishedAt: io.now().toISOString(),
+    command: ['netperf', ...args],
+    stdout: result.stdout,
+    stderr: result.stderr,
+  };
+  if (result.timedOut || result.exitCode !== 0)
+    return {
+      ...base,
+      status: 'failed',
+      error: netperfErrorText(result.stdout, result.stderr, result.exitCode, result.timedOut),
+      metrics: null,
+    };
   try {
     return { ...base, status: 'ok', error: null, metrics: parseRrOutput(result.stdout, test) };
   } catch (e) {
@@ -99,7 +142,13 @@ export async function probeRoundTrip(test: RttProbeRecord['test'], endpoint: End
  * Starts an environment, but never waits forever: past the deadline the start is aborted through
  * its signal and reported as an error; should it still come up later, it is stopped at once.
  */
-export async function startWithDeadline(driver: EnvironmentDriver, context: Omit<EnvironmentContext, 'signal'>, signal: AbortSignal, deadlineMs: number, windDownMs = 10_000): Promise<StartedEnvironment> {
+export async function startWithDeadline(
+  driver: EnvironmentDriver,
+  context: Omit<EnvironmentContext, 'signal'>,
+  signal: AbortSignal,
+  deadlineMs: number,
+  windDownMs = 10_000,
+): Promise<StartedEnvironment> {
   const own = new AbortController();
   const forward = () => own.abort(signal.reason);
   signal.addEventListener('abort', forward, { once: true });
@@ -108,7 +157,11 @@ export async function startWithDeadline(driver: EnvironmentDriver, context: Omit
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       own.abort('deadline');
-      reject(new Error(`${driver.name}: did not become ready within ${deadlineMs < 10_000 ? (deadlineMs / 1000).toFixed(1) : Math.round(deadlineMs / 1000)} s; gave up waiting for it`));
+      reject(
+        new Error(
+          `${driver.name}: did not become ready within ${deadlineMs < 10_000 ? (deadlineMs / 1000).toFixed(1) : Math.round(deadlineMs / 1000)} s; gave up waiting for it`,
+        ),
+      );
     }, deadlineMs);
   });
   try {
@@ -117,7 +170,10 @@ export async function startWithDeadline(driver: EnvironmentDriver, context: Omit
     // The start may still finish (or fail) after we stopped waiting: stop whatever it brings up.
     // Give an aborted start a bounded moment to wind down, so the next environment does not find
     // its ports still taken.
-    const windDown = starting.then((late) => late.stop(), () => {});
+    const windDown = starting.then(
+      (late) => late.stop(),
+      () => {},
+    );
     await Promise.race([windDown, sleep(windDownMs)]);
     throw e;
   } finally {
@@ -135,8 +191,21 @@ export interface SweepOutcome {
 }
 
 /** Measures one task, retrying a failed netperf call a bounded number of times. */
-export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io: SweepIO, signal: AbortSignal, onRetry: (attempt: number, error: string) => void, graceSeconds = 20, retryDelayMs = 1000, pathPids: readonly number[] = []): Promise<MeasurementRecord | null> {
-  const args = netperfArgs(task.point, endpoint, { testLengthSeconds: plan.testLengthSeconds, confidence: plan.confidence });
+export async function measureTask(
+  plan: Plan,
+  task: Task,
+  endpoint: Endpoint,
+  io: SweepIO,
+  signal: AbortSignal,
+  onRetry: (attempt: number, error: string) => void,
+  graceSeconds = 20,
+  retryDelayMs = 1000,
+  pathPids: readonly number[] = [],
+): Promise<MeasurementRecord | null> {
+  const args = netperfArgs(task.point, endpoint, {
+    testLengthSeconds: plan.testLengthSeconds,
+    confidence: plan.confidence,
+  });
   const timeoutMs = (taskSeconds(plan) + graceSeconds) * 1000;
   const startedAt = io.now().toISOString();
   let last: { result: CommandResult | null; error: string } = { result: null, error: 'not run' };
@@ -158,7 +227,10 @@ export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io
     // A call cut short by our own abort is not a measurement: leave the task for the resume.
     if (signal.aborted) return null;
     const after = before === null ? null : (io.sampleHost?.(pathPids) ?? null);
-    const interference = before !== null && after !== null ? { ...interferenceOf(before, after, plan.interference, path), remeasurement: 0 } : null;
+    const interference =
+      before !== null && after !== null
+        ? { ...interferenceOf(before, after, plan.interference, path), remeasurement: 0 }
+        : null;
     let error: string | null = null;
     let metrics = null;
     if (result.timedOut || result.exitCode !== 0) {
@@ -166,7 +238,8 @@ export async function measureTask(plan: Plan, task: Task, endpoint: Endpoint, io
     } else {
       try {
         metrics = parseNetperfOutput(result.stdout);
-        if (metrics.protocol !== protocolOf(task.point.test)) error = `netperf ran ${metrics.protocol}, not ${task.point.test}`;
+        if (metrics.protocol !== protocolOf(task.point.test))
+          error = `netperf ran ${metrics.protocol}, not ${task.point.test}`;
       } catch (e) {
         if (!(e instanceof NetperfOutputError)) throw e;
         error = e.message;
@@ -206,7 +279,8 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
   const done = new Set(request.done);
   // Values measured in this session join those of earlier sessions: later blocks are decided on both.
   const measured = new Map<string, Map<string, Map<number, number>>>();
-  for (const [environment, byPoint] of request.measured) measured.set(environment, new Map([...byPoint].map(([id, byReplicate]) => [id, new Map(byReplicate)])));
+  for (const [environment, byPoint] of request.measured)
+    measured.set(environment, new Map([...byPoint].map(([id, byReplicate]) => [id, new Map(byReplicate)])));
   // An environment that cannot run, or failed to start, sits out the rest of this session (a
   // resume tries it again): one that never comes up would otherwise cost its timeout every block.
   const sittingOut = new Set<string>();
@@ -241,14 +315,21 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
       await started.stop();
     } catch (e) {
       // A failed teardown must not cost the measurements of the environments after it.
-      outcome.environmentErrors[name] = `teardown failed: ${(e as Error).message} (virtnet cleanup removes what is left)`;
+      outcome.environmentErrors[name] =
+        `teardown failed: ${(e as Error).message} (virtnet cleanup removes what is left)`;
     }
     onEvent({ kind: 'environment-stop', environment: name });
   };
 
   const runTurn = async (turn: EnvironmentTurn, skipped: number): Promise<'continue' | 'stop'> => {
     const driver = drivers.get(turn.environment)!;
-    onEvent({ kind: 'environment-start', environment: driver.name, block: turn.block, tasks: turn.tasks.length, skipped });
+    onEvent({
+      kind: 'environment-start',
+      environment: driver.name,
+      block: turn.block,
+      tasks: turn.tasks.length,
+      skipped,
+    });
     if (turn.tasks.length === 0) return 'continue';
     if (sittingOut.has(driver.name)) {
       progress.index += turn.tasks.length;
@@ -264,19 +345,20 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
     }
     let started: StartedEnvironment | null = live;
     try {
-      if (started === null) try {
-        // The default grace is wide: a driver may build an image or a guest before its ready timeout starts.
-        const grace = request.startGraceMs ?? request.context.readyTimeoutMs + 300_000;
-        started = await startWithDeadline(driver, request.context, signal, request.context.readyTimeoutMs + grace);
-      } catch (e) {
-        if (signal.aborted) return 'stop';
-        const message = (e as Error).message;
-        outcome.environmentErrors[driver.name] = message;
-        onEvent({ kind: 'environment-failed', environment: driver.name, error: message });
-        sittingOut.add(driver.name);
-        progress.index += turn.tasks.length;
-        return 'continue';
-      }
+      if (started === null)
+        try {
+          // The default grace is wide: a driver may build an image or a guest before its ready timeout starts.
+          const grace = request.startGraceMs ?? request.context.readyTimeoutMs + 300_000;
+          started = await startWithDeadline(driver, request.context, signal, request.context.readyTimeoutMs + grace);
+        } catch (e) {
+          if (signal.aborted) return 'stop';
+          const message = (e as Error).message;
+          outcome.environmentErrors[driver.name] = message;
+          onEvent({ kind: 'environment-failed', environment: driver.name, error: message });
+          sittingOut.add(driver.name);
+          progress.index += turn.tasks.length;
+          return 'continue';
+        }
       const reused = started === live;
       live = started;
       if (!reused) {
@@ -287,7 +369,10 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
       if (signal.aborted) return 'stop';
       if (plan.warmupSeconds > 0 && !reused) {
         onEvent({ kind: 'warmup', environment: driver.name, seconds: plan.warmupSeconds });
-        const warm = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, started.endpoint, { testLengthSeconds: plan.warmupSeconds, confidence: null });
+        const warm = netperfArgs({ test: 'TCP_STREAM', messageSize: 131072 }, started.endpoint, {
+          testLengthSeconds: plan.warmupSeconds,
+          confidence: null,
+        });
         await io.netperf(warm, { timeoutMs: (plan.warmupSeconds + 20) * 1000, signal });
       }
       // Each start is probed (a resumed run's too): the round-trip time it shows is this start's.
@@ -295,7 +380,15 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
       if (io.appendProbe && probeSeconds > 0 && !reused) {
         for (const test of RR_TESTS) {
           if (signal.aborted) return 'stop';
-          const probe = await probeRoundTrip(test, started.endpoint, { environment: driver.name, session: request.session ?? 1, block: turn.block }, probeSeconds, io, signal, request.netperfGraceSeconds);
+          const probe = await probeRoundTrip(
+            test,
+            started.endpoint,
+            { environment: driver.name, session: request.session ?? 1, block: turn.block },
+            probeSeconds,
+            io,
+            signal,
+            request.netperfGraceSeconds,
+          );
           if (probe === null) return 'stop';
           io.appendProbe(probe);
           onEvent({ kind: 'probe', probe });
@@ -310,9 +403,25 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           else outcome.failed++;
           progress.measuringSeconds += (io.now().getTime() - t0) / 1000;
           const perTask = progress.measuringSeconds / Math.max(1, outcome.measured + outcome.failed);
-          onEvent({ kind: 'measured', index: progress.index, total: progress.total, record: r, etaSeconds: Math.round(perTask * (progress.total - progress.index)) });
+          onEvent({
+            kind: 'measured',
+            index: progress.index,
+            total: progress.total,
+            record: r,
+            etaSeconds: Math.round(perTask * (progress.total - progress.index)),
+          });
         };
-        let r = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds, undefined, started.pathPids?.() ?? []);
+        let r = await measureTask(
+          plan,
+          task,
+          started.endpoint,
+          io,
+          signal,
+          onRetry,
+          request.netperfGraceSeconds,
+          undefined,
+          started.pathPids?.() ?? [],
+        );
         if (r === null) return 'stop';
         record(r);
         progress.index++;
@@ -323,9 +432,23 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           if (signal.aborted) return 'stop';
           onEvent({ kind: 'remeasure', task, remeasurement: n, reasons: r.interference.reasons });
           t0 = io.now().getTime();
-          const again = await measureTask(plan, task, started.endpoint, io, signal, onRetry, request.netperfGraceSeconds, undefined, started.pathPids?.() ?? []);
+          const again = await measureTask(
+            plan,
+            task,
+            started.endpoint,
+            io,
+            signal,
+            onRetry,
+            request.netperfGraceSeconds,
+            undefined,
+            started.pathPids?.() ?? [],
+          );
           if (again === null) return 'stop';
-          const marked: MeasurementRecord = { ...again, remeasuredBecause: r.interference.reasons, ...(again.interference ? { interference: { ...again.interference, remeasurement: n } } : {}) };
+          const marked: MeasurementRecord = {
+            ...again,
+            remeasuredBecause: r.interference.reasons,
+            ...(again.interference ? { interference: { ...again.interference, remeasurement: n } } : {}),
+          };
           if (marked.status === 'ok') record(marked);
           else io.append(marked);
           reportRecord(marked);
@@ -337,9 +460,12 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
       // its point's others (plan/outliers.ts) is measured again, once per session, and said so. In
       // a block the precision target added, only that block's replicate: the earlier ones decided
       // which points this block measures, and must stay what decided it (a resume recomputes it).
-      const redoable = (replicate: number) => turn.block === null || turn.block <= settings.replicates || replicate === turn.block;
+      const redoable = (replicate: number) =>
+        turn.block === null || turn.block <= settings.replicates || replicate === turn.block;
       for (const point of new Map(turn.tasks.map((t) => [t.point.id, t.point])).values()) {
-        for (const outlier of replicateOutliers(measured.get(driver.name)?.get(point.id) ?? new Map()).filter((o) => redoable(o.replicate))) {
+        for (const outlier of replicateOutliers(measured.get(driver.name)?.get(point.id) ?? new Map()).filter((o) =>
+          redoable(o.replicate),
+        )) {
           const key = taskKey({ environment: driver.name, pointId: point.id, replicate: outlier.replicate });
           if (outlierRedone.has(key)) continue;
           outlierRedone.add(key);
@@ -347,9 +473,23 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           const task = { environment: driver.name, point, replicate: outlier.replicate };
           onEvent({ kind: 'remeasure', task, remeasurement: 1, reasons: [outlier.reason] });
           const t0 = io.now().getTime();
-          const again = await measureTask(plan, task, started.endpoint, io, signal, (attempt, error) => onEvent({ kind: 'retry', task, attempt, error }), request.netperfGraceSeconds, undefined, started.pathPids?.() ?? []);
+          const again = await measureTask(
+            plan,
+            task,
+            started.endpoint,
+            io,
+            signal,
+            (attempt, error) => onEvent({ kind: 'retry', task, attempt, error }),
+            request.netperfGraceSeconds,
+            undefined,
+            started.pathPids?.() ?? [],
+          );
           if (again === null) return 'stop';
-          const marked: MeasurementRecord = { ...again, remeasuredBecause: [outlier.reason], ...(again.interference ? { interference: { ...again.interference, remeasurement: 1 } } : {}) };
+          const marked: MeasurementRecord = {
+            ...again,
+            remeasuredBecause: [outlier.reason],
+            ...(again.interference ? { interference: { ...again.interference, remeasurement: 1 } } : {}),
+          };
           if (marked.status === 'ok') record(marked);
           else io.append(marked);
           if (marked.status === 'ok') outcome.measured++;
@@ -376,7 +516,11 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
     } else {
       // The total the progress line shows: what the plan's replicates still need; blocks added for
       // precision raise it as they are scheduled.
-      for (let block = 1; block <= settings.replicates; block++) progress.total += blockTurns(plan, settings, names, block, done, measured).reduce((n, t) => n + t.tasks.length, 0);
+      for (let block = 1; block <= settings.replicates; block++)
+        progress.total += blockTurns(plan, settings, names, block, done, measured).reduce(
+          (n, t) => n + t.tasks.length,
+          0,
+        );
       let stopped = false;
       for (let block = 1; block <= maxReplicates(settings) && !stopped && !signal.aborted; block++) {
         if (!moreBlocksPossible(plan, settings, names, block, measured)) break;

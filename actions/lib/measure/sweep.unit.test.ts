@@ -15,13 +15,26 @@ import { runSweep, type SweepIO, type SweepRequest } from './sweep.ts';
 
 const tcpOutput = readFileSync(new URL('./fixtures/netperf/tcp-stream-s100.txt', import.meta.url), 'utf8');
 const plan: Plan = validatePlan({
-  formatVersion: 2, name: 'fake', testLengthSeconds: 1, replicates: 2, retries: 0, order: { randomize: true, seed: 3 },
-  sweeps: [{ test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 100, to: 8100, step: 4000, messageSize: 131072 }],
+  formatVersion: 2,
+  name: 'fake',
+  testLengthSeconds: 1,
+  replicates: 2,
+  retries: 0,
+  order: { randomize: true, seed: 3 },
+  sweeps: [
+    { test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 100, to: 8100, step: 4000, messageSize: 131072 },
+  ],
 });
 
-function fakeDriver(name: string, behaviour: { startMs?: number; stopThrows?: boolean; stops?: string[] } = {}): EnvironmentDriver {
+function fakeDriver(
+  name: string,
+  behaviour: { startMs?: number; stopThrows?: boolean; stops?: string[] } = {},
+): EnvironmentDriver {
   return {
-    name, title: name, available: async () => ({ ok: true }), cleanup: async () => [],
+    name,
+    title: name,
+    available: async () => ({ ok: true }),
+    cleanup: async () => [],
     start: async () => {
       await new Promise((r) => setTimeout(r, behaviour.startMs ?? 0));
       const started: StartedEnvironment = {
@@ -38,15 +51,30 @@ function fakeDriver(name: string, behaviour: { startMs?: number; stopThrows?: bo
 }
 
 /** A fake netperf; `throughput` (by -s value and call number) replaces the fixture's 94.07 Mbit/s. */
-function fakeIO(records: MeasurementRecord[], onNetperf?: () => void, throughput?: (socketSize: number, call: number) => number): SweepIO {
+function fakeIO(
+  records: MeasurementRecord[],
+  onNetperf?: () => void,
+  throughput?: (socketSize: number, call: number) => number,
+): SweepIO {
   let calls = 0;
   return {
     netperf: async (args): Promise<CommandResult> => {
       onNetperf?.();
       calls++;
       const s = Number(args[args.indexOf('-s') + 1]);
-      const stdout = throughput ? tcpOutput.replace(/^THROUGHPUT=.*$/m, `THROUGHPUT=${throughput(s, calls).toFixed(2)}`) : tcpOutput;
-      return { argv: args, exitCode: 0, signal: null, stdout, stderr: '', timedOut: false, aborted: false, durationMs: 1 };
+      const stdout = throughput
+        ? tcpOutput.replace(/^THROUGHPUT=.*$/m, `THROUGHPUT=${throughput(s, calls).toFixed(2)}`)
+        : tcpOutput;
+      return {
+        argv: args,
+        exitCode: 0,
+        signal: null,
+        stdout,
+        stderr: '',
+        timedOut: false,
+        aborted: false,
+        durationMs: 1,
+      };
     },
     append: (r) => records.push(r),
     now: () => new Date(),
@@ -55,8 +83,21 @@ function fakeIO(records: MeasurementRecord[], onNetperf?: () => void, throughput
 
 function request(environments: EnvironmentDriver[], extra: Partial<SweepRequest> = {}): SweepRequest {
   return {
-    plan, environments, done: new Set(), measured: new Map(), signal: new AbortController().signal, onEvent: () => {},
-    context: { serverAddress: '198.18.0.1', ports: plan.ports, logDir: '/nonexistent', probe: async () => true, readyTimeoutMs: 100, settings: {}, log: () => {} },
+    plan,
+    environments,
+    done: new Set(),
+    measured: new Map(),
+    signal: new AbortController().signal,
+    onEvent: () => {},
+    context: {
+      serverAddress: '198.18.0.1',
+      ports: plan.ports,
+      logDir: '/nonexistent',
+      probe: async () => true,
+      readyTimeoutMs: 100,
+      settings: {},
+      log: () => {},
+    },
     ...extra,
   };
 }
@@ -65,7 +106,10 @@ describe('runSweep under faults', () => {
   it('abandons a start() past its deadline, stops it when it comes up late, and measures the next environment', async () => {
     const stops: string[] = [];
     const records: MeasurementRecord[] = [];
-    const outcome = await runSweep(request([fakeDriver('slow', { startMs: 600, stops }), fakeDriver('fast')], { startGraceMs: 100 }), fakeIO(records));
+    const outcome = await runSweep(
+      request([fakeDriver('slow', { startMs: 600, stops }), fakeDriver('fast')], { startGraceMs: 100 }),
+      fakeIO(records),
+    );
     expect(outcome.environmentErrors.slow).toBe('slow: did not become ready within 0.2 s; gave up waiting for it');
     expect(records.map((r) => r.environment)).toEqual(Array(6).fill('fast'));
     await new Promise((r) => setTimeout(r, 700));
@@ -75,7 +119,9 @@ describe('runSweep under faults', () => {
   it('records a teardown that throws and still measures the environments after it', async () => {
     const records: MeasurementRecord[] = [];
     const outcome = await runSweep(request([fakeDriver('a', { stopThrows: true }), fakeDriver('b')]), fakeIO(records));
-    expect(outcome.environmentErrors.a).toBe('teardown failed: ip link del: device busy (virtnet cleanup removes what is left)');
+    expect(outcome.environmentErrors.a).toBe(
+      'teardown failed: ip link del: device busy (virtnet cleanup removes what is left)',
+    );
     expect(records.filter((r) => r.environment === 'b')).toHaveLength(6);
   });
 
@@ -84,9 +130,12 @@ describe('runSweep under faults', () => {
     const records: MeasurementRecord[] = [];
     const stops: string[] = [];
     let calls = 0;
-    const outcome = await runSweep(request([fakeDriver('a', { stops })], { signal: controller.signal }), fakeIO(records, () => {
-      if (++calls === 3) controller.abort('SIGINT');
-    }));
+    const outcome = await runSweep(
+      request([fakeDriver('a', { stops })], { signal: controller.signal }),
+      fakeIO(records, () => {
+        if (++calls === 3) controller.abort('SIGINT');
+      }),
+    );
     expect(records).toHaveLength(2);
     expect(outcome.interrupted).toBe(true);
     expect(stops).toEqual(['a']);
@@ -106,7 +155,14 @@ describe('runSweep under faults', () => {
     };
     const events: string[] = [];
     let netperfCalls = 0;
-    const outcome = await runSweep(request([slowStart], { plan: { ...plan, warmupSeconds: 2 }, signal: controller.signal, onEvent: (e) => events.push(e.kind) }), fakeIO([], () => netperfCalls++));
+    const outcome = await runSweep(
+      request([slowStart], {
+        plan: { ...plan, warmupSeconds: 2 },
+        signal: controller.signal,
+        onEvent: (e) => events.push(e.kind),
+      }),
+      fakeIO([], () => netperfCalls++),
+    );
     expect(netperfCalls).toBe(0);
     expect(events).not.toContain('warmup');
     expect(outcome).toMatchObject({ interrupted: true, measured: 0 });
@@ -115,7 +171,8 @@ describe('runSweep under faults', () => {
 
   it('skips exactly the done set on resume, in the same seeded order', async () => {
     const all = plannedTasks(plan, scheduleSettings(plan), ['a', 'b'], new Map());
-    const key = (t: (typeof all)[number]) => taskKey({ environment: t.environment, pointId: t.point.id, replicate: t.replicate });
+    const key = (t: (typeof all)[number]) =>
+      taskKey({ environment: t.environment, pointId: t.point.id, replicate: t.replicate });
     const done = new Set(all.filter((_, i) => i % 2 === 0).map(key));
     const records: MeasurementRecord[] = [];
     await runSweep(request([fakeDriver('a'), fakeDriver('b')], { done }), fakeIO(records));
@@ -127,14 +184,24 @@ describe('the blocked design', () => {
   it('alternates environments block by block, rotating which one leads, each live once per block', async () => {
     const events: string[] = [];
     const records: MeasurementRecord[] = [];
-    await runSweep(request([fakeDriver('a'), fakeDriver('b'), fakeDriver('c')], {
-      plan: { ...plan, replicates: 3 },
-      onEvent: (e) => { if (e.kind === 'environment-start') events.push(`${e.environment}${e.block}`); },
-    }), fakeIO(records));
+    await runSweep(
+      request([fakeDriver('a'), fakeDriver('b'), fakeDriver('c')], {
+        plan: { ...plan, replicates: 3 },
+        onEvent: (e) => {
+          if (e.kind === 'environment-start') events.push(`${e.environment}${e.block}`);
+        },
+      }),
+      fakeIO(records),
+    );
     expect(events).toEqual(['a1', 'b1', 'c1', 'b2', 'c2', 'a2', 'c3', 'a3', 'b3']);
     // Within a turn every point once, in a fresh order per environment and block.
-    const turn = (env: string, block: number) => records.filter((r) => r.environment === env && r.replicate === block).map((r) => r.value);
-    expect(turn('a', 1).slice().sort((x, y) => x - y)).toEqual([100, 4100, 8100]);
+    const turn = (env: string, block: number) =>
+      records.filter((r) => r.environment === env && r.replicate === block).map((r) => r.value);
+    expect(
+      turn('a', 1)
+        .slice()
+        .sort((x, y) => x - y),
+    ).toEqual([100, 4100, 8100]);
     const orders = new Set(['a', 'b', 'c'].flatMap((e) => [1, 2, 3].map((b) => turn(e, b).join(','))));
     expect(orders.size).toBeGreaterThan(1);
     // Replicate = block: records of block 1 all come before any record of block 2.
@@ -146,7 +213,10 @@ describe('the blocked design', () => {
     const stops: string[] = [];
     const events: string[] = [];
     const records: MeasurementRecord[] = [];
-    await runSweep(request([fakeDriver('a', { stops })], { plan: { ...plan, replicates: 3 }, onEvent: (e) => events.push(e.kind) }), fakeIO(records));
+    await runSweep(
+      request([fakeDriver('a', { stops })], { plan: { ...plan, replicates: 3 }, onEvent: (e) => events.push(e.kind) }),
+      fakeIO(records),
+    );
     expect(records.map((r) => r.replicate)).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
     expect(events.filter((k) => k === 'environment-ready')).toHaveLength(1);
     expect(stops).toEqual(['a']);
@@ -156,11 +226,21 @@ describe('the blocked design', () => {
     const events: string[] = [];
     const records: MeasurementRecord[] = [];
     const major = { ...plan, design: 'environment-major' as const };
-    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: major, onEvent: (e) => { if (e.kind === 'environment-start') events.push(e.environment); } }), fakeIO(records));
+    await runSweep(
+      request([fakeDriver('a'), fakeDriver('b')], {
+        plan: major,
+        onEvent: (e) => {
+          if (e.kind === 'environment-start') events.push(e.environment);
+        },
+      }),
+      fakeIO(records),
+    );
     expect(events).toEqual(['a', 'b']);
     expect(records.map((r) => r.environment)).toEqual([...Array(6).fill('a'), ...Array(6).fill('b')]);
     expect(records.filter((r) => r.environment === 'a').map((r) => r.replicate)).toEqual([1, 1, 1, 2, 2, 2]);
-    expect(environmentMajorTurns(major, scheduleSettings(major), ['a', 'b'], new Set()).map((t) => t.tasks.length)).toEqual([6, 6]);
+    expect(
+      environmentMajorTurns(major, scheduleSettings(major), ['a', 'b'], new Set()).map((t) => t.tasks.length),
+    ).toEqual([6, 6]);
   });
 
   it('adds blocks only to points wider than the precision target, up to the maximum', async () => {
@@ -168,7 +248,11 @@ describe('the blocked design', () => {
     // outlier: 1.5 Mbit/s is within 3.5 robust SDs); the others are steady.
     let at4100 = 0;
     const noisy = (s: number, call: number) => (s === 4100 ? (at4100++ % 2 === 0 ? 94 : 95.5) : 94 + (call % 3) * 0.01);
-    const precise = { ...plan, replicates: 3, precision: { halfWidthPercent: 1, maxReplicates: 6, budgetMinutes: null } };
+    const precise = {
+      ...plan,
+      replicates: 3,
+      precision: { halfWidthPercent: 1, maxReplicates: 6, budgetMinutes: null },
+    };
     const records: MeasurementRecord[] = [];
     await runSweep(request([fakeDriver('a')], { plan: precise }), fakeIO(records, undefined, noisy));
     const countOf = (v: number) => records.filter((r) => r.value === v).length;
@@ -181,19 +265,35 @@ describe('the blocked design', () => {
   it('a resume after an interruption in an added block ends with exactly the tasks an uninterrupted run makes', async () => {
     // -s 4100 scatters without an outlier (see the test before).
     const noisy = (s: number, call: number) => (s === 4100 ? (call % 2 === 0 ? 94 : 95.5) : 94);
-    const precise = { ...plan, replicates: 2, precision: { halfWidthPercent: 1, maxReplicates: 4, budgetMinutes: null } };
+    const precise = {
+      ...plan,
+      replicates: 2,
+      precision: { halfWidthPercent: 1, maxReplicates: 4, budgetMinutes: null },
+    };
     const whole: MeasurementRecord[] = [];
     await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: precise }), fakeIO(whole, undefined, noisy));
 
     const controller = new AbortController();
     const first: MeasurementRecord[] = [];
     let calls = 0;
-    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: precise, signal: controller.signal }), fakeIO(first, () => { if (++calls === whole.length - 1) controller.abort('SIGKILL'); }, noisy));
+    await runSweep(
+      request([fakeDriver('a'), fakeDriver('b')], { plan: precise, signal: controller.signal }),
+      fakeIO(
+        first,
+        () => {
+          if (++calls === whole.length - 1) controller.abort('SIGKILL');
+        },
+        noisy,
+      ),
+    );
     expect(first.length).toBeLessThan(whole.length);
     const { measuredValues } = await import('../plan/schedule.ts');
     const done = new Set(first.map((r) => taskKey(r)));
     const rest: MeasurementRecord[] = [];
-    await runSweep(request([fakeDriver('a'), fakeDriver('b')], { plan: precise, done, measured: measuredValues(first) }), fakeIO(rest, undefined, noisy));
+    await runSweep(
+      request([fakeDriver('a'), fakeDriver('b')], { plan: precise, done, measured: measuredValues(first) }),
+      fakeIO(rest, undefined, noisy),
+    );
     const keys = (rs: MeasurementRecord[]) => rs.map((r) => taskKey(r)).sort();
     expect(keys([...first, ...rest])).toEqual(keys(whole));
     expect(new Set(keys([...first, ...rest])).size).toBe(first.length + rest.length);
@@ -205,14 +305,26 @@ describe('the blocked design', () => {
     const probes: RttProbeRecord[] = [];
     const base = fakeIO(records);
     let udpCalls = 0;
-    const result = (args: string[], exitCode: number, stdout: string, stderr = ''): CommandResult => ({ argv: args, exitCode, signal: null, stdout, stderr, timedOut: false, aborted: false, durationMs: 1 });
+    const result = (args: string[], exitCode: number, stdout: string, stderr = ''): CommandResult => ({
+      argv: args,
+      exitCode,
+      signal: null,
+      stdout,
+      stderr,
+      timedOut: false,
+      aborted: false,
+      durationMs: 1,
+    });
     const io: SweepIO = {
       ...base,
       netperf: async (args, o) => {
         const test = args[args.indexOf('-t') + 1];
         if (test === 'TCP_RR') return result(args, 0, rr('tcp-rr.txt'));
         // The second start's UDP_RR fails as netperf reports a lost datagram.
-        if (test === 'UDP_RR') return ++udpCalls === 2 ? result(args, 1, '', 'netperf: receive_response: no response received. errno 0 counter 0') : result(args, 0, rr('udp-rr.txt'));
+        if (test === 'UDP_RR')
+          return ++udpCalls === 2
+            ? result(args, 1, '', 'netperf: receive_response: no response received. errno 0 counter 0')
+            : result(args, 0, rr('udp-rr.txt'));
         return base.netperf(args, o);
       },
       appendProbe: (p) => probes.push(p),
@@ -222,18 +334,36 @@ describe('the blocked design', () => {
     expect(records).toHaveLength(planned);
     expect(outcome.measured).toBe(planned);
     // Two blocks x two environments, each start probed once per test.
-    expect(probes.map((p) => `${p.environment}/${p.block}/${p.test}`).sort()).toEqual(['a/1/TCP_RR', 'a/1/UDP_RR', 'a/2/TCP_RR', 'a/2/UDP_RR', 'b/1/TCP_RR', 'b/1/UDP_RR', 'b/2/TCP_RR', 'b/2/UDP_RR']);
+    expect(probes.map((p) => `${p.environment}/${p.block}/${p.test}`).sort()).toEqual([
+      'a/1/TCP_RR',
+      'a/1/UDP_RR',
+      'a/2/TCP_RR',
+      'a/2/UDP_RR',
+      'b/1/TCP_RR',
+      'b/1/UDP_RR',
+      'b/2/TCP_RR',
+      'b/2/UDP_RR',
+    ]);
     const failed = probes.filter((p) => p.status === 'failed');
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ test: 'UDP_RR', metrics: null, error: expect.stringMatching(/no response received/) });
-    expect(probes.every((p) => p.session === 3 && p.kind === 'rtt-probe' && p.command.join(' ').includes(`-t ${p.test}`))).toBe(true);
+    expect(failed[0]).toMatchObject({
+      test: 'UDP_RR',
+      metrics: null,
+      error: expect.stringMatching(/no response received/),
+    });
+    expect(
+      probes.every((p) => p.session === 3 && p.kind === 'rtt-probe' && p.command.join(' ').includes(`-t ${p.test}`)),
+    ).toBe(true);
     expect(probes.find((p) => p.status === 'ok' && p.test === 'TCP_RR')?.metrics?.meanLatencyMicroseconds).toBe(77.2);
   });
 
   it('makes no probe when the IO cannot record one', async () => {
     const tests: string[] = [];
     const io = fakeIO([]);
-    await runSweep(request([fakeDriver('a')]), { ...io, netperf: async (args, o) => (tests.push(args[args.indexOf('-t') + 1]!), io.netperf(args, o)) });
+    await runSweep(request([fakeDriver('a')]), {
+      ...io,
+      netperf: async (args, o) => (tests.push(args[args.indexOf('-t') + 1]!), io.netperf(args, o)),
+    });
     expect(tests.filter((t) => t.endsWith('_RR'))).toEqual([]);
   });
 });
@@ -243,7 +373,11 @@ describe('interference on record', () => {
    * A host whose CPUs another program keeps busy during the netperf calls `busy` names (by call
    * number): each sample adds 100 ticks of idle, or of user time, since the one before.
    */
-  function disturbedHost(io: SweepIO, busy: (call: number) => boolean, fails: (call: number) => boolean = () => false): SweepIO {
+  function disturbedHost(
+    io: SweepIO,
+    busy: (call: number) => boolean,
+    fails: (call: number) => boolean = () => false,
+  ): SweepIO {
     let calls = 0;
     let ticks = { user: 0, idle: 0 };
     return {
@@ -256,7 +390,12 @@ describe('interference on record', () => {
       sampleHost: () => {
         const b = busy(calls);
         ticks = { user: ticks.user + (b ? 100 : 0), idle: ticks.idle + (b ? 0 : 100) };
-        return { cpu: { user: ticks.user, nice: 0, system: 0, idle: ticks.idle, iowait: 0, irq: 0, softirq: 0, steal: 0 }, cores: 2, ownTicks: 0, loadAverage1: 0.2 };
+        return {
+          cpu: { user: ticks.user, nice: 0, system: 0, idle: ticks.idle, iowait: 0, irq: 0, softirq: 0, steal: 0 },
+          cores: 2,
+          ownTicks: 0,
+          loadAverage1: 0.2,
+        };
       },
     };
   }
@@ -265,16 +404,37 @@ describe('interference on record', () => {
   it('flags the measurements taken while the host was busy, and records every measurement', async () => {
     const records: MeasurementRecord[] = [];
     const lines: string[] = [];
-    await runSweep(request([fakeDriver('a')], { plan: one, onEvent: (e) => { if (e.kind === 'measured') lines.push(describeEvent(e).text); } }), disturbedHost(fakeIO(records), (call) => call === 2));
+    await runSweep(
+      request([fakeDriver('a')], {
+        plan: one,
+        onEvent: (e) => {
+          if (e.kind === 'measured') lines.push(describeEvent(e).text);
+        },
+      }),
+      disturbedHost(fakeIO(records), (call) => call === 2),
+    );
     expect(records.map((r) => r.interference?.flagged)).toEqual([false, true, false]);
-    expect(records[1]!.interference).toMatchObject({ othersBusyPercent: 100, userPercent: 100, remeasurement: 0, reasons: ['others busy 100% > 50%'] });
+    expect(records[1]!.interference).toMatchObject({
+      othersBusyPercent: 100,
+      userPercent: 100,
+      remeasurement: 0,
+      reasons: ['others busy 100% > 50%'],
+    });
     expect(lines[1]).toMatch(/\[flagged: others busy 100% > 50%\]/);
     expect(lines[0]).not.toMatch(/flagged/);
     // What is appended reads back through the record schema, and a record without it still does.
-    for (const r of records) expect(validateRecord(JSON.parse(JSON.stringify(r)), 'results.jsonl line 1').interference).toEqual(r.interference);
+    for (const r of records)
+      expect(validateRecord(JSON.parse(JSON.stringify(r)), 'results.jsonl line 1').interference).toEqual(
+        r.interference,
+      );
     const { interference: _, ...older } = records[0]!;
     expect(validateRecord(JSON.parse(JSON.stringify(older)), 'results.jsonl line 1').interference).toBeUndefined();
-    expect(() => validateRecord({ ...JSON.parse(JSON.stringify(records[0])), interference: { ...records[0]!.interference, stealPercent: 140 } }, 'results.jsonl line 7')).toThrow(/results.jsonl line 7.*interference\.stealPercent/s);
+    expect(() =>
+      validateRecord(
+        { ...JSON.parse(JSON.stringify(records[0])), interference: { ...records[0]!.interference, stealPercent: 140 } },
+        'results.jsonl line 7',
+      ),
+    ).toThrow(/results.jsonl line 7.*interference\.stealPercent/s);
   });
 
   it('re-measures a flagged point a bounded number of times; the latest counts, nothing is lost, and a resume redoes nothing', async () => {
@@ -282,27 +442,53 @@ describe('interference on record', () => {
     const records: MeasurementRecord[] = [];
     // Call 1 (-s 100) is disturbed and so is its first re-measurement (call 2); call 3 is quiet.
     // Call 4 (-s 4100) is disturbed through both its re-measurements: three records, the last counts.
-    await runSweep(request([fakeDriver('a')], { plan: again }), disturbedHost(fakeIO(records), (call) => call <= 2 || (call >= 4 && call <= 6)));
+    await runSweep(
+      request([fakeDriver('a')], { plan: again }),
+      disturbedHost(fakeIO(records), (call) => call <= 2 || (call >= 4 && call <= 6)),
+    );
     expect(records.map((r) => [r.value, r.interference?.remeasurement, r.interference?.flagged])).toEqual([
-      [100, 0, true], [100, 1, true], [100, 2, false],
-      [4100, 0, true], [4100, 1, true], [4100, 2, true],
+      [100, 0, true],
+      [100, 1, true],
+      [100, 2, false],
+      [4100, 0, true],
+      [4100, 1, true],
+      [4100, 2, true],
       [8100, 0, false],
     ]);
     const latest = latestRecords(records);
-    expect(latest.map((r) => [r.value, r.interference?.remeasurement])).toEqual([[100, 2], [4100, 2], [8100, 0]]);
+    expect(latest.map((r) => [r.value, r.interference?.remeasurement])).toEqual([
+      [100, 2],
+      [4100, 2],
+      [8100, 0],
+    ]);
     const done = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
     const resumed: MeasurementRecord[] = [];
-    await runSweep(request([fakeDriver('a')], { plan: again, done, measured: measuredValues(latest) }), disturbedHost(fakeIO(resumed), () => true));
+    await runSweep(
+      request([fakeDriver('a')], { plan: again, done, measured: measuredValues(latest) }),
+      disturbedHost(fakeIO(resumed), () => true),
+    );
     expect(resumed).toEqual([]);
   });
 
   it('flags a measurement whose path waited for a CPU, re-measures it, keeps it with its reason, and leaves it out of every mean', async () => {
-    const plan2 = { ...one, interference: { ...one.interference, maxWaitPercent: 10, maxLateReleasePercent: 5, pathOthersBusyPercent: 10, remeasureFlagged: 2 } };
+    const plan2 = {
+      ...one,
+      interference: {
+        ...one.interference,
+        maxWaitPercent: 10,
+        maxLateReleasePercent: 5,
+        pathOthersBusyPercent: 10,
+        remeasureFlagged: 2,
+      },
+    };
     const records: MeasurementRecord[] = [];
     const roots: (readonly number[])[] = [];
     let calls = 0;
     // The host is busy with another program during call 2 as well (others busy 100%).
-    const base = disturbedHost(fakeIO(records, undefined, (_, call) => (call === 2 ? 60 : 94)), (call) => call === 2);
+    const base = disturbedHost(
+      fakeIO(records, undefined, (_, call) => (call === 2 ? 60 : 94)),
+      (call) => call === 2,
+    );
     const io: SweepIO = {
       ...base,
       netperf: async (args, o) => {
@@ -312,17 +498,35 @@ describe('interference on record', () => {
       // Call 2 (-s 4100, first try): the delay line waited for a CPU half the time, and released late.
       watchPath: async (pathPids) => {
         roots.push(pathPids);
-        return { stop: async () => (calls === 2 ? { waitPercent: { 'delay-line': 48.5, netperf: 3 }, lateReleasePercent: 22 } : { waitPercent: { 'delay-line': 1.5, netperf: 0.4 }, lateReleasePercent: 0.1 }) };
+        return {
+          stop: async () =>
+            calls === 2
+              ? { waitPercent: { 'delay-line': 48.5, netperf: 3 }, lateReleasePercent: 22 }
+              : { waitPercent: { 'delay-line': 1.5, netperf: 0.4 }, lateReleasePercent: 0.1 },
+        };
       },
     };
     const driver = fakeDriver('a');
     const start = driver.start;
     driver.start = async (ctx) => ({ ...(await start(ctx)), pathPids: () => [4242] });
     const events: string[] = [];
-    await runSweep(request([driver], { plan: plan2, onEvent: (e) => { if (e.kind === 'remeasure') events.push(e.reasons.join('; ')); } }), io);
+    await runSweep(
+      request([driver], {
+        plan: plan2,
+        onEvent: (e) => {
+          if (e.kind === 'remeasure') events.push(e.reasons.join('; '));
+        },
+      }),
+      io,
+    );
     expect(roots.every((r) => r.length === 1 && r[0] === 4242)).toBe(true);
-    expect(records.map((r) => [r.value, r.metrics?.throughputMbps, r.interference?.flagged, r.interference?.remeasurement])).toEqual([
-      [100, 94, false, 0], [4100, 60, true, 0], [4100, 94, false, 1], [8100, 94, false, 0],
+    expect(
+      records.map((r) => [r.value, r.metrics?.throughputMbps, r.interference?.flagged, r.interference?.remeasurement]),
+    ).toEqual([
+      [100, 94, false, 0],
+      [4100, 60, true, 0],
+      [4100, 94, false, 1],
+      [8100, 94, false, 0],
     ]);
     expect(records[1]!.interference).toMatchObject({
       waitPercent: { 'delay-line': 48.5, netperf: 3 },
@@ -339,22 +543,45 @@ describe('interference on record', () => {
     const point = summarizePoints(reread).find((p) => p.value === 4100)!;
     expect([point.samples, point.throughput.mean]).toEqual([[94], 94]);
     // Had the re-measurement been disturbed too, the replicate would have no value at all.
-    const bothFlagged = reread.map((r) => (r.value === 4100 ? { ...r, interference: { ...r.interference!, flagged: true } } : r));
+    const bothFlagged = reread.map((r) =>
+      r.value === 4100 ? { ...r, interference: { ...r.interference!, flagged: true } } : r,
+    );
     const lost = summarizePoints(bothFlagged).find((p) => p.value === 4100)!;
     expect([lost.samples, lost.flagged, lost.failed]).toEqual([[], 1, 0]);
     expect(measuredValues(bothFlagged).get('a')!.get('TCP_STREAM:sendSocketSize=4100')!.size).toBe(0);
   });
 
-  it('re-measures a replicate far outside its point\'s others once, while the environment is live, and says why', async () => {
+  it("re-measures a replicate far outside its point's others once, while the environment is live, and says why", async () => {
     const three = { ...one, replicates: 3 };
     const records: MeasurementRecord[] = [];
     const events: string[] = [];
     // Call 5 is -s 4100's second replicate: 57.7 Mbit/s among replicates at 94.
-    await runSweep(request([fakeDriver('a')], { plan: three, onEvent: (e) => { if (e.kind === 'remeasure') events.push(`${e.task.point.value}#${e.task.replicate}: ${e.reasons.join('; ')}`); } }), fakeIO(records, undefined, (_, call) => (call === 5 ? 57.7 : 94)));
+    await runSweep(
+      request([fakeDriver('a')], {
+        plan: three,
+        onEvent: (e) => {
+          if (e.kind === 'remeasure') events.push(`${e.task.point.value}#${e.task.replicate}: ${e.reasons.join('; ')}`);
+        },
+      }),
+      fakeIO(records, undefined, (_, call) => (call === 5 ? 57.7 : 94)),
+    );
     expect(records.map((r) => [r.value, r.replicate, r.metrics!.throughputMbps])).toEqual([
-      [100, 1, 94], [4100, 1, 94], [8100, 1, 94], [100, 2, 94], [4100, 2, 57.7], [8100, 2, 94], [100, 3, 94], [4100, 3, 94], [8100, 3, 94], [4100, 2, 94],
+      [100, 1, 94],
+      [4100, 1, 94],
+      [8100, 1, 94],
+      [100, 2, 94],
+      [4100, 2, 57.7],
+      [8100, 2, 94],
+      [100, 3, 94],
+      [4100, 3, 94],
+      [8100, 3, 94],
+      [4100, 2, 94],
     ]);
-    expect(events).toEqual([expect.stringMatching(/^4100#2: replicate 2: 57\.7 is [\d.]+ robust SDs below the median 94 of its point's 3 clean replicates/)]);
+    expect(events).toEqual([
+      expect.stringMatching(
+        /^4100#2: replicate 2: 57\.7 is [\d.]+ robust SDs below the median 94 of its point's 3 clean replicates/,
+      ),
+    ]);
     expect(records[9]!.remeasuredBecause).toEqual([events[0]!.replace(/^4100#2: /, '')]);
     const latest = summarizePoints(latestRecords(records)).find((p) => p.value === 4100)!;
     expect(latest.samples).toEqual([94, 94, 94]);
@@ -365,8 +592,23 @@ describe('interference on record', () => {
   it('keeps a failed re-measurement on record without letting it displace the flagged measurement', async () => {
     const again = { ...one, interference: { ...one.interference, remeasureFlagged: 3 } };
     const records: MeasurementRecord[] = [];
-    await runSweep(request([fakeDriver('a')], { plan: again }), disturbedHost(fakeIO(records), (call) => call === 1, (call) => call === 2));
-    expect(records.map((r) => [r.value, r.status, r.interference?.remeasurement])).toEqual([[100, 'ok', 0], [100, 'failed', 1], [4100, 'ok', 0], [8100, 'ok', 0]]);
-    expect(latestRecords(records).find((r) => r.value === 100)).toMatchObject({ status: 'ok', interference: { flagged: true, remeasurement: 0 } });
+    await runSweep(
+      request([fakeDriver('a')], { plan: again }),
+      disturbedHost(
+        fakeIO(records),
+        (call) => call === 1,
+        (call) => call === 2,
+      ),
+    );
+    expect(records.map((r) => [r.value, r.status, r.interference?.remeasurement])).toEqual([
+      [100, 'ok', 0],
+      [100, 'failed', 1],
+      [4100, 'ok', 0],
+      [8100, 'ok', 0],
+    ]);
+    expect(latestRecords(records).find((r) => r.value === 100)).toMatchObject({
+      status: 'ok',
+      interference: { flagged: true, remeasurement: 0 },
+    });
   });
 });

@@ -74,7 +74,9 @@ export class SignOfLife {
   expired(now: number): string | null {
     if (now < this.deadline()) return null;
     if (now >= this.#start + this.capMs) return `no ready environment within ${Math.round(this.capMs / 1000)} s in all`;
-    return this.#last === this.#start ? `no sign of the server within ${Math.round(this.silenceMs / 1000)} s` : `the server fell silent: no heartbeat for ${Math.round(this.silenceMs / 1000)} s`;
+    return this.#last === this.#start
+      ? `no sign of the server within ${Math.round(this.silenceMs / 1000)} s`
+      : `the server fell silent: no heartbeat for ${Math.round(this.silenceMs / 1000)} s`;
   }
 }
 
@@ -82,7 +84,9 @@ export class SignOfLife {
 export const RELEASE_RETRY = { firstMs: 1000, maxPauseMs: 30_000, budgetMs: 2 * 60_000 } as const;
 
 /** The pauses between release attempts: doubling, capped, their sum within the budget. */
-export function releasePauses(retry: { firstMs: number; maxPauseMs: number; budgetMs: number } = RELEASE_RETRY): number[] {
+export function releasePauses(
+  retry: { firstMs: number; maxPauseMs: number; budgetMs: number } = RELEASE_RETRY,
+): number[] {
   const pauses: number[] = [];
   let pause = retry.firstMs;
   let total = 0;

@@ -5,15 +5,25 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { askCoordinator, releaseWithRetry, startCoordinator } from './coordinator.ts';
-import { RELEASE_MARGIN, RELEASE_RETRY, releasePauses, releaseWaitMinutes, SignOfLife, worstSweepSeconds } from './waits.ts';
+import {
+  RELEASE_MARGIN,
+  RELEASE_RETRY,
+  releasePauses,
+  releaseWaitMinutes,
+  SignOfLife,
+  worstSweepSeconds,
+} from './waits.ts';
 import { expandPoints, validatePlan } from '../plan/plan.ts';
 import { loadPlan } from '../plan/plan-file.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const QUICK = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'env', 'plans', 'quick.json'), 'utf8')) as Record<string, unknown>;
+const QUICK = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', '..', '..', 'env', 'plans', 'quick.json'), 'utf8'),
+) as Record<string, unknown>;
 /** The quick plan (8 points) with 2 replicates of 10 s tests and 5 s of warm-up, changed as asked. */
-const plan = (extra: Record<string, unknown> = {}) => validatePlan({ ...QUICK, replicates: 2, testLengthSeconds: 10, warmupSeconds: 5, ...extra });
+const plan = (extra: Record<string, unknown> = {}) =>
+  validatePlan({ ...QUICK, replicates: 2, testLengthSeconds: 10, warmupSeconds: 5, ...extra });
 
 describe('the release wait', () => {
   it("is the plan's worst-case sweep of one environment, times 1.25, plus 15 minutes", () => {
@@ -57,14 +67,23 @@ describe('the release retries', () => {
   it('retry errors only: an answer, even a refusal, ends the retries', async () => {
     const slept: number[] = [];
     let tries = 0;
-    const lost = await releaseWithRetry(async () => {
-      tries++;
-      throw new Error('ECONNREFUSED');
-    }, [1, 2, 4], async (ms) => void slept.push(ms));
+    const lost = await releaseWithRetry(
+      async () => {
+        tries++;
+        throw new Error('ECONNREFUSED');
+      },
+      [1, 2, 4],
+      async (ms) => void slept.push(ms),
+    );
     expect(lost).toEqual({ error: 'ECONNREFUSED (4 attempts)' });
     expect([tries, slept]).toEqual([4, [1, 2, 4]]);
     tries = 0;
-    const refused = await releaseWithRetry(async () => (++tries < 3 ? Promise.reject(new Error('timeout')) : { ok: false as const, error: 'wrong release key' }), [1, 1, 1, 1], async () => {});
+    const refused = await releaseWithRetry(
+      async () =>
+        ++tries < 3 ? Promise.reject(new Error('timeout')) : { ok: false as const, error: 'wrong release key' },
+      [1, 1, 1, 1],
+      async () => {},
+    );
     expect([tries, refused]).toEqual([3, { ok: false, error: 'wrong release key' }]);
   });
 });
@@ -73,14 +92,40 @@ describe('the coordinator while the environment starts', () => {
   it('answers status with heartbeats and refuses a release until live(), then serves the status', async () => {
     let phase = 'booting the guest';
     const released: string[] = [];
-    const c = await startCoordinator({ address: '127.0.0.1', port: 0, status: null, starting: () => ({ environment: 'osv-vhost', runKey: '9-1', phase, at: new Date().toISOString() }), onRelease: () => released.push('x') });
+    const c = await startCoordinator({
+      address: '127.0.0.1',
+      port: 0,
+      status: null,
+      starting: () => ({ environment: 'osv-vhost', runKey: '9-1', phase, at: new Date().toISOString() }),
+      onRelease: () => released.push('x'),
+    });
     try {
-      expect(await askCoordinator('127.0.0.1', c.port, 'status')).toEqual({ ok: false, error: 'osv-vhost is not ready yet: booting the guest', heartbeat: { environment: 'osv-vhost', runKey: '9-1', phase: 'booting the guest', at: expect.any(String) } });
+      expect(await askCoordinator('127.0.0.1', c.port, 'status')).toEqual({
+        ok: false,
+        error: 'osv-vhost is not ready yet: booting the guest',
+        heartbeat: { environment: 'osv-vhost', runKey: '9-1', phase: 'booting the guest', at: expect.any(String) },
+      });
       phase = 'waiting for netserver';
-      expect(await askCoordinator('127.0.0.1', c.port, 'release osv-vhost')).toEqual({ ok: false, error: 'cannot release osv-vhost: osv-vhost is not ready yet: waiting for netserver' });
-      c.live({ environment: 'osv-vhost', endpoint: { address: '127.0.0.1', controlPort: 12865, dataPort: 12866 }, released: false, description: null, host: null, runKey: '9-1' });
-      expect(await askCoordinator('127.0.0.1', c.port, 'status')).toMatchObject({ ok: true, status: { environment: 'osv-vhost', released: false } });
-      expect(await askCoordinator('127.0.0.1', c.port, 'release osv-vhost')).toMatchObject({ ok: true, status: { released: true } });
+      expect(await askCoordinator('127.0.0.1', c.port, 'release osv-vhost')).toEqual({
+        ok: false,
+        error: 'cannot release osv-vhost: osv-vhost is not ready yet: waiting for netserver',
+      });
+      c.live({
+        environment: 'osv-vhost',
+        endpoint: { address: '127.0.0.1', controlPort: 12865, dataPort: 12866 },
+        released: false,
+        description: null,
+        host: null,
+        runKey: '9-1',
+      });
+      expect(await askCoordinator('127.0.0.1', c.port, 'status')).toMatchObject({
+        ok: true,
+        status: { environment: 'osv-vhost', released: false },
+      });
+      expect(await askCoordinator('127.0.0.1', c.port, 'release osv-vhost')).toMatchObject({
+        ok: true,
+        status: { released: true },
+      });
       expect(released).toEqual(['x']);
     } finally {
       await c.close();
@@ -88,7 +133,14 @@ describe('the coordinator while the environment starts', () => {
   });
 
   it('refuses to start without a status or a heartbeat', async () => {
-    const port = await new Promise<number>((r) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => r(p)); }); });
-    await expect(startCoordinator({ address: '127.0.0.1', port, status: null, onRelease: () => {} })).rejects.toThrow(/needs starting\(\) for its heartbeats/);
+    const port = await new Promise<number>((r) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => r(p));
+      });
+    });
+    await expect(startCoordinator({ address: '127.0.0.1', port, status: null, onRelease: () => {} })).rejects.toThrow(
+      /needs starting\(\) for its heartbeats/,
+    );
   });
 });

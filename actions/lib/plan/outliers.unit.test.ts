@@ -11,7 +11,9 @@ describe('replicateOutliers', () => {
     const found = replicateOutliers(point(93.9, 94.0, 57.7, 93.8));
     expect(found.map((o) => o.replicate)).toEqual([3]);
     expect(found[0]!.deviations).toBeLessThan(-3.5);
-    expect(found[0]!.reason).toMatch(/^replicate 3: 57\.7 is [\d.]+ robust SDs below the median 93\.85 of its point's 4 clean replicates \(> 3\.5\)$/);
+    expect(found[0]!.reason).toMatch(
+      /^replicate 3: 57\.7 is [\d.]+ robust SDs below the median 93\.85 of its point's 4 clean replicates \(> 3\.5\)$/,
+    );
     expect(replicateOutliers(point(94.0, 65.8, 93.9)).map((o) => o.replicate)).toEqual([2]);
   });
 

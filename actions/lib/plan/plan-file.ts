@@ -21,7 +21,11 @@ export function loadPlan(nameOrPath: string, plansDir: string): { plan: Plan; so
   const path = builtIn ? join(plansDir, `${nameOrPath}.json`) : nameOrPath;
   if (!existsSync(path)) {
     const names = builtInPlanNames(plansDir).join(', ');
-    throw new PlanError(builtIn ? `unknown plan ${JSON.stringify(nameOrPath)}: expected one of ${names}, or the path of a plan file` : `plan file ${path} does not exist`);
+    throw new PlanError(
+      builtIn
+        ? `unknown plan ${JSON.stringify(nameOrPath)}: expected one of ${names}, or the path of a plan file`
+        : `plan file ${path} does not exist`,
+    );
   }
   const text = readRegularFile(path, { maxBytes: PLAN_MAX_BYTES, ...(builtIn ? { within: plansDir } : {}) });
   const raw = parseJson(text, (reason) => new PlanError(`plan file ${path} is not valid JSON: ${reason}`));
@@ -29,7 +33,14 @@ export function loadPlan(nameOrPath: string, plansDir: string): { plan: Plan; so
 }
 
 /** Applies command-line overrides by re-validating, so an override gets the same checks as a file. */
-export function overridePlan(plan: Plan, overrides: Partial<Pick<Plan, 'replicates' | 'testLengthSeconds' | 'warmupSeconds'>> & { seed?: number; randomize?: boolean }, source: string): Plan {
+export function overridePlan(
+  plan: Plan,
+  overrides: Partial<Pick<Plan, 'replicates' | 'testLengthSeconds' | 'warmupSeconds'>> & {
+    seed?: number;
+    randomize?: boolean;
+  },
+  source: string,
+): Plan {
   const next: Record<string, unknown> = { ...plan };
   if (overrides.replicates !== undefined) next.replicates = overrides.replicates;
   if (overrides.testLengthSeconds !== undefined) next.testLengthSeconds = overrides.testLengthSeconds;

@@ -3,7 +3,21 @@
 // lives in plan-file.ts; env/plans/plan.schema.json is generated from planSchema for editors.
 
 import { z } from 'zod';
-import { describeValue, finite, flag, SAFE_NAME, formatVersionField, list, oneOf, parseOrThrow, strict, text, versioned, whole, type VersionedFormat } from '../core/schema.ts';
+import {
+  describeValue,
+  finite,
+  flag,
+  SAFE_NAME,
+  formatVersionField,
+  list,
+  oneOf,
+  parseOrThrow,
+  strict,
+  text,
+  versioned,
+  whole,
+  type VersionedFormat,
+} from '../core/schema.ts';
 
 export const TESTS = ['TCP_STREAM', 'UDP_STREAM'] as const;
 export type TestName = (typeof TESTS)[number];
@@ -14,7 +28,11 @@ export type TestName = (typeof TESTS)[number];
 export const PARAMETERS = ['sendSocketSize', 'messageSize', 'requestSize'] as const;
 export type Parameter = (typeof PARAMETERS)[number];
 /** Each parameter's netperf option, as the command line and every table write it. */
-export const PARAMETER_FLAG: Readonly<Record<Parameter, string>> = { sendSocketSize: '-s', messageSize: '-m', requestSize: '-r' };
+export const PARAMETER_FLAG: Readonly<Record<Parameter, string>> = {
+  sendSocketSize: '-s',
+  messageSize: '-m',
+  requestSize: '-r',
+};
 /** The option of a parameter named in a record or diff; an unknown name is returned as it is. */
 export function parameterFlag(parameter: string): string {
   return Object.hasOwn(PARAMETER_FLAG, parameter) ? PARAMETER_FLAG[parameter as Parameter] : parameter;
@@ -94,17 +112,26 @@ function size(meaning: string) {
 function sizeLimit(test: TestName, option: Parameter): { max: number; note: string } {
   if (option === 'sendSocketSize') return { max: MAX_SOCKET_SIZE, note: '' };
   if (option === 'requestSize') return { max: MAX_UDP_MESSAGE, note: ' (the largest UDP payload over IPv4)' };
-  return test === 'UDP_STREAM' ? { max: MAX_UDP_MESSAGE, note: ' (the largest UDP payload over IPv4)' } : { max: MAX_TCP_MESSAGE, note: '' };
+  return test === 'UDP_STREAM'
+    ? { max: MAX_UDP_MESSAGE, note: ' (the largest UDP payload over IPv4)' }
+    : { max: MAX_TCP_MESSAGE, note: '' };
 }
 
 const isIn = <T>(values: readonly T[], v: unknown): v is T => values.includes(v as T);
-const isSize = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_SOCKET_SIZE;
+const isSize = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_SOCKET_SIZE;
 
 export const sweepSchema = strict(
   {
     test: oneOf(TESTS, 'The netperf test (-t).'),
-    series: text({ max: 64, pattern: SAFE_NAME }, 'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'),
-    vary: oneOf(PARAMETERS, 'The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size).'),
+    series: text(
+      { max: 64, pattern: SAFE_NAME },
+      'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.',
+    ),
+    vary: oneOf(
+      PARAMETERS,
+      'The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size).',
+    ),
     from: size('The first value of the swept option, in bytes.'),
     to: size('The last value: the sweep visits from, from+step, ... up to and including to when it lands on it.'),
     step: z
@@ -113,10 +140,14 @@ export const sweepSchema = strict(
       .min(1, { error: (iss) => `${describeValue(iss.input)} never reaches the end: expected a step above 0` })
       .max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` })
       .meta({ description: 'The distance between two values of the sweep, in bytes (at least 1).' }),
-    messageSize: size('Fixed -m when the sweep varies the socket size (unset: netperf\'s default).').optional(),
+    messageSize: size("Fixed -m when the sweep varies the socket size (unset: netperf's default).").optional(),
     sendSocketSize: size('Fixed -s when the sweep varies the message size (unset: the kernel default).').optional(),
-    requestSize: size('Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option.').optional(),
-    remoteSocketSize: size("Fixed -S: netserver's send and receive socket buffers (unset: the server's defaults, with receive-buffer autotuning).").optional(),
+    requestSize: size(
+      'Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option.',
+    ).optional(),
+    remoteSocketSize: size(
+      "Fixed -S: netserver's send and receive socket buffers (unset: the server's defaults, with receive-buffer autotuning).",
+    ).optional(),
   },
   'One series of points: a netperf test with one option swept over a range.',
 )
@@ -126,11 +157,20 @@ export const sweepSchema = strict(
       ...(['UDP_STREAM', 'TCP_STREAM'] as const).flatMap((test) => {
         const { max } = sizeLimit(test, 'messageSize');
         return [
-          { if: { properties: { test: { const: test }, vary: { const: 'messageSize' } }, required: ['test', 'vary'] }, then: { properties: { from: { maximum: max }, to: { maximum: max } } } },
-          { if: { properties: { test: { const: test } }, required: ['test'] }, then: { properties: { messageSize: { maximum: max } } } },
+          {
+            if: { properties: { test: { const: test }, vary: { const: 'messageSize' } }, required: ['test', 'vary'] },
+            then: { properties: { from: { maximum: max }, to: { maximum: max } } },
+          },
+          {
+            if: { properties: { test: { const: test } }, required: ['test'] },
+            then: { properties: { messageSize: { maximum: max } } },
+          },
         ];
       }),
-      ...PARAMETERS.map((vary) => ({ if: { properties: { vary: { const: vary } }, required: ['vary'] }, then: { not: { required: [vary] } } })),
+      ...PARAMETERS.map((vary) => ({
+        if: { properties: { vary: { const: vary } }, required: ['vary'] },
+        then: { not: { required: [vary] } },
+      })),
     ],
   })
   .superRefine(
@@ -140,20 +180,31 @@ export const sweepSchema = strict(
       const test = isIn(TESTS, s.test) ? s.test : undefined;
       const vary = isIn(PARAMETERS, s.vary) ? s.vary : undefined;
       if (test === 'TCP_STREAM' && (vary === 'requestSize' || s.requestSize !== undefined)) {
-        ctx.addIssue({ code: 'custom', path: [vary === 'requestSize' ? 'vary' : 'requestSize'], message: 'requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize', input: vary === 'requestSize' ? vary : s.requestSize });
+        ctx.addIssue({
+          code: 'custom',
+          path: [vary === 'requestSize' ? 'vary' : 'requestSize'],
+          message: 'requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize',
+          input: vary === 'requestSize' ? vary : s.requestSize,
+        });
       }
       if (test && vary) {
         const { max, note } = sizeLimit(test, vary);
         for (const field of ['from', 'to'] as const) {
           const v = s[field];
-          if (isSize(v) && v > max) ctx.addIssue({ code: 'custom', path: [field], message: `${v} is above ${max}${note}`, input: v });
+          if (isSize(v) && v > max)
+            ctx.addIssue({ code: 'custom', path: [field], message: `${v} is above ${max}${note}`, input: v });
         }
       }
       for (const field of PARAMETERS) {
         const v = s[field];
         if (v === undefined) continue;
         if (vary === field) {
-          ctx.addIssue({ code: 'custom', path: [field], message: 'is swept by this sweep (vary), so it cannot also be fixed', input: v });
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: 'is swept by this sweep (vary), so it cannot also be fixed',
+            input: v,
+          });
           continue;
         }
         if (!test || !isSize(v)) continue;
@@ -161,7 +212,12 @@ export const sweepSchema = strict(
         if (v > max) ctx.addIssue({ code: 'custom', path: [field], message: `${v} is above ${max}${note}`, input: v });
       }
       if (isSize(s.from) && isSize(s.to) && Number.isInteger(s.step) && s.step >= 1 && s.from > s.to) {
-        ctx.addIssue({ code: 'custom', path: [], message: `from ${s.from} is above to ${s.to}: the step ${s.step} never reaches the end`, input: s });
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: `from ${s.from} is above to ${s.to}: the step ${s.step} never reaches the end`,
+          input: s,
+        });
       }
     },
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) },
@@ -172,12 +228,21 @@ export const confidenceSchema = strict(
     level: oneOf([95, 99], 'netperf -I level,width: the confidence level, in percent.'),
     width: finite(0.1, 100, 'netperf -I level,width: the width of the confidence interval, in percent of the mean.'),
     minIterations: whole(3, 30, 'netperf -i max,min: the fewest iterations of a test (netperf allows 3 to 30).'),
-    maxIterations: whole(3, 30, 'netperf -i max,min: the most iterations of a test, when the interval is not reached sooner.'),
+    maxIterations: whole(
+      3,
+      30,
+      'netperf -i max,min: the most iterations of a test, when the interval is not reached sooner.',
+    ),
   },
   "netperf's own confidence intervals: each measurement iterates until the interval is narrow enough.",
 ).superRefine((c, ctx) => {
   if (c.minIterations > c.maxIterations) {
-    ctx.addIssue({ code: 'custom', path: [], message: `minIterations ${c.minIterations} is above maxIterations ${c.maxIterations}`, input: c });
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message: `minIterations ${c.minIterations} is above maxIterations ${c.maxIterations}`,
+      input: c,
+    });
   }
 });
 
@@ -188,25 +253,42 @@ const portsSchema = strict(
   },
   'The ports netperf and netserver use.',
 ).superRefine((p, ctx) => {
-  if (p.control === p.data) ctx.addIssue({ code: 'custom', path: [], message: `control and data port are both ${p.control}`, input: p });
+  if (p.control === p.data)
+    ctx.addIssue({ code: 'custom', path: [], message: `control and data port are both ${p.control}`, input: p });
 });
 
 /** The plan as written in a file (env/plans/*.json) and in a run's manifest. */
 export const planSchema = strict(
   {
-    $schema: text({ max: 1000 }, 'The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan.').optional(),
+    $schema: text(
+      { max: 1000 },
+      'The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan.',
+    ).optional(),
     $comment: text({ empty: true }, 'A remark for readers of the file; not part of the plan.').optional(),
     formatVersion: formatVersionField(PLAN_FORMAT.current),
-    name: text({ max: 64, pattern: SAFE_NAME }, 'The plan\'s name, shown in reports and part of default run directory names.'),
+    name: text(
+      { max: 64, pattern: SAFE_NAME },
+      "The plan's name, shown in reports and part of default run directory names.",
+    ),
     description: text({ empty: true }, 'What the plan measures, in a sentence or two.').default(''),
-    interpretation: list(text(), { max: 100 }, 'How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest.').default([]),
+    interpretation: list(
+      text(),
+      { max: 100 },
+      'How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest.',
+    ).default([]),
     testLengthSeconds: whole(1, PLAN_LIMITS.testLengthSeconds, 'The length of one netperf test (-l), in seconds.'),
     replicates: whole(1, PLAN_LIMITS.replicates, 'How many times each point is measured, in separate rounds.'),
-    warmupSeconds: whole(0, 3600, 'One unrecorded measurement per environment before the sweep, in seconds (0 disables it).').default(0),
+    warmupSeconds: whole(
+      0,
+      3600,
+      'One unrecorded measurement per environment before the sweep, in seconds (0 disables it).',
+    ).default(0),
     confidence: confidenceSchema.nullable().default(null),
     order: strict(
       {
-        randomize: flag('Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it).'),
+        randomize: flag(
+          'Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it).',
+        ),
         seed: whole(0, 2 ** 32 - 1, 'The seed of the shuffle, so the order is reproduced exactly.'),
       },
       'The order points run in.',
@@ -217,28 +299,85 @@ export const planSchema = strict(
     ).default('blocked'),
     precision: strict(
       {
-        halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
+        halfWidthPercent: finite(
+          0.01,
+          100,
+          "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point.",
+        ),
         maxReplicates: whole(1, PLAN_LIMITS.replicates, 'The most blocks (replicates) a point may get.'),
-        budgetMinutes: finite(0, PLAN_LIMITS.hoursPerEnvironment * 60, 'The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit.').nullable().default(null),
+        budgetMinutes: finite(
+          0,
+          PLAN_LIMITS.hoursPerEnvironment * 60,
+          'The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit.',
+        )
+          .nullable()
+          .default(null),
       },
       'Precision targets: after `replicates` blocks, only points still wider than the target (in any environment: every environment measures them, so comparisons stay paired) get further blocks, up to maxReplicates and within budgetMinutes (blocked design only).',
-    ).nullable().default(null),
+    )
+      .nullable()
+      .default(null),
     interference: strict(
       {
-        maxStealPercent: finite(0, 100, 'Flag a measurement when the hypervisor stole more than this share of the machine\'s CPU time while it ran, in percent.').default(INTERFERENCE_DEFAULTS.maxStealPercent),
-        maxOthersBusyPercent: finite(0, 100, 'Flag a measurement when processes other than the run\'s own (netperf, netserver, the guest, the delay line) kept more than this share of the machine\'s CPU time busy while it ran, in percent (50 on 2 cores: one core\'s worth).').default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
-        maxLoadPerCore: finite(0, 1000, 'Flag a measurement when the 1-minute load average at its end, less the CPUs the run\'s own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run\'s own threads).').nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
-        maxWaitPercent: finite(0, 100_000, 'Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest\'s QEMU threads, the delay line) waited for a CPU longer than this share of the measurement\'s wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.').nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
-        maxLateReleasePercent: finite(0, 100, 'Flag a measurement when the testbed\'s delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.').nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
-        pathOthersBusyPercent: finite(0, 100, 'maxWaitPercent and maxLateReleasePercent flag only while processes other than the run\'s own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.').default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
-        remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, 'Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.').default(INTERFERENCE_DEFAULTS.remeasureFlagged),
+        maxStealPercent: finite(
+          0,
+          100,
+          "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.",
+        ).default(INTERFERENCE_DEFAULTS.maxStealPercent),
+        maxOthersBusyPercent: finite(
+          0,
+          100,
+          "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).",
+        ).default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
+        maxLoadPerCore: finite(
+          0,
+          1000,
+          "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads).",
+        )
+          .nullable()
+          .default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxWaitPercent: finite(
+          0,
+          100_000,
+          "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.",
+        )
+          .nullable()
+          .default(INTERFERENCE_DEFAULTS.maxWaitPercent),
+        maxLateReleasePercent: finite(
+          0,
+          100,
+          "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.",
+        )
+          .nullable()
+          .default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
+        pathOthersBusyPercent: finite(
+          0,
+          100,
+          "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.",
+        ).default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
+        remeasureFlagged: whole(
+          0,
+          PLAN_LIMITS.remeasureFlagged,
+          'Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.',
+        ).default(INTERFERENCE_DEFAULTS.remeasureFlagged),
       },
-      'What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client\'s host is sampled.',
+      "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled.",
     ).default(INTERFERENCE_DEFAULTS),
     ports: portsSchema.default({ control: 12865, data: 12866 }),
-    ipVersion: z.literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` }).meta({ description: 'The IP version: 4, as in the paper.' }).default(4),
-    retries: whole(0, PLAN_LIMITS.retries, 'Extra attempts for a failed netperf call before the point is recorded as failed.').default(2),
-    sweeps: list(sweepSchema, { min: 1, max: PLAN_LIMITS.sweeps }, 'The series of points to measure; no point may appear in two sweeps.'),
+    ipVersion: z
+      .literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` })
+      .meta({ description: 'The IP version: 4, as in the paper.' })
+      .default(4),
+    retries: whole(
+      0,
+      PLAN_LIMITS.retries,
+      'Extra attempts for a failed netperf call before the point is recorded as failed.',
+    ).default(2),
+    sweeps: list(
+      sweepSchema,
+      { min: 1, max: PLAN_LIMITS.sweeps },
+      'The series of points to measure; no point may appear in two sweeps.',
+    ),
   },
   'A virtnet sweep plan: which netperf tests to run over which sizes, how long and how often.',
 )
@@ -247,25 +386,52 @@ export const planSchema = strict(
       // Only on a plan valid field by field: the sweeps' sizes and steps are then sound to count.
       const points = plan.sweeps.reduce((n, s) => n + Math.floor((s.to - s.from) / s.step) + 1, 0);
       if (points > PLAN_LIMITS.points) {
-        ctx.addIssue({ code: 'custom', path: ['sweeps'], message: `${points} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`, input: plan.sweeps });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sweeps'],
+          message: `${points} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`,
+          input: plan.sweeps,
+        });
         return;
       }
       const duplicates = duplicatePoints(plan.sweeps);
-      if (duplicates.length > 0) ctx.addIssue({ code: 'custom', path: [], message: `duplicate points:\n  - ${duplicates.join('\n  - ')}`, input: plan.sweeps });
+      if (duplicates.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: `duplicate points:\n  - ${duplicates.join('\n  - ')}`,
+          input: plan.sweeps,
+        });
       if (plan.precision !== null && plan.precision.maxReplicates < plan.replicates) {
-        ctx.addIssue({ code: 'custom', path: ['precision', 'maxReplicates'], message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`, input: plan.precision.maxReplicates });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['precision', 'maxReplicates'],
+          message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`,
+          input: plan.precision.maxReplicates,
+        });
         return;
       }
       if (plan.precision !== null && plan.design !== 'blocked') {
-        ctx.addIssue({ code: 'custom', path: ['precision'], message: 'precision targets add blocks: they need design "blocked"', input: plan.precision });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['precision'],
+          message: 'precision targets add blocks: they need design "blocked"',
+          input: plan.precision,
+        });
         return;
       }
       const measurements = points * Math.max(plan.replicates, plan.precision?.maxReplicates ?? 0);
       if (measurements > PLAN_LIMITS.measurementsPerEnvironment) {
-        ctx.addIssue({ code: 'custom', path: ['replicates'], message: `${points} points x ${measurements / points} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`, input: plan.replicates });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['replicates'],
+          message: `${points} points x ${measurements / points} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`,
+          input: plan.replicates,
+        });
         return;
       }
-      const hours = (measurements * (1 + plan.interference.remeasureFlagged) * taskSeconds(plan) + plan.warmupSeconds) / 3600;
+      const hours =
+        (measurements * (1 + plan.interference.remeasureFlagged) * taskSeconds(plan) + plan.warmupSeconds) / 3600;
       if (hours > PLAN_LIMITS.hoursPerEnvironment) {
         ctx.addIssue({
           code: 'custom',
@@ -361,7 +527,13 @@ export function expandPoints(plan: Plan, source = '(inline)'): Point[] {
   const points: Point[] = [];
   for (const sweep of plan.sweeps) {
     for (const value of sweepValues(sweep)) {
-      const point: Point = { id: pointId(sweep.test, sweep.vary, value), test: sweep.test, series: sweep.series, parameter: sweep.vary, value };
+      const point: Point = {
+        id: pointId(sweep.test, sweep.vary, value),
+        test: sweep.test,
+        series: sweep.series,
+        parameter: sweep.vary,
+        value,
+      };
       for (const option of PARAMETERS) {
         const fixed = option === sweep.vary ? value : sweep[option];
         if (fixed !== undefined) point[option] = fixed;
@@ -387,7 +559,8 @@ export function checkPlanAgainstKernel(plan: Plan, limits: { wmemMax: number }):
       );
     }
   });
-  if (problems.length > 0) throw new PlanError(`plan ${plan.name} does not fit this kernel:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0)
+    throw new PlanError(`plan ${plan.name} does not fit this kernel:\n  - ${problems.join('\n  - ')}`);
 }
 
 /** Worst-case netperf duration of one task: iterations x test length. */
@@ -399,10 +572,18 @@ export function taskSeconds(plan: Plan): number {
  * Estimated wall time of a plan over some environments, for the banner before a run: the plan's
  * replicates (precision targets may add blocks beyond them, up to `replicates` = their maximum).
  */
-export function estimateSeconds(plan: Plan, environments: number, replicates = plan.replicates, perTaskOverheadSeconds = 0.1, startupSeconds = 5): number {
+export function estimateSeconds(
+  plan: Plan,
+  environments: number,
+  replicates = plan.replicates,
+  perTaskOverheadSeconds = 0.1,
+  startupSeconds = 5,
+): number {
   const tasks = expandPoints(plan).length * replicates;
   const typicalTask = plan.testLengthSeconds * (plan.confidence ? plan.confidence.minIterations : 1);
   // The blocked design starts every environment once per block.
   const starts = plan.design === 'blocked' ? replicates : 1;
-  return environments * (tasks * (typicalTask + perTaskOverheadSeconds) + starts * (plan.warmupSeconds + startupSeconds));
+  return (
+    environments * (tasks * (typicalTask + perTaskOverheadSeconds) + starts * (plan.warmupSeconds + startupSeconds))
+  );
 }

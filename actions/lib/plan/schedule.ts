@@ -56,7 +56,13 @@ export interface EnvironmentTurn {
 export type MeasuredValues = ReadonlyMap<string, ReadonlyMap<string, ReadonlyMap<number, number>>>;
 
 export function scheduleSettings(plan: Plan): ScheduleSettings {
-  return { design: plan.design, replicates: plan.replicates, precision: plan.precision, order: plan.order, testLengthSeconds: plan.testLengthSeconds };
+  return {
+    design: plan.design,
+    replicates: plan.replicates,
+    precision: plan.precision,
+    order: plan.order,
+    testLengthSeconds: plan.testLengthSeconds,
+  };
 }
 
 /** The most blocks a point can get. */
@@ -114,8 +120,15 @@ export function mixSeed(seed: number, environment: string, replicate: number): n
   return h;
 }
 
-function ordered(points: readonly Point[], settings: ScheduleSettings, environment: string, replicate: number): Point[] {
-  return settings.order.randomize ? shuffled(points, mixSeed(settings.order.seed, environment, replicate)) : points.slice();
+function ordered(
+  points: readonly Point[],
+  settings: ScheduleSettings,
+  environment: string,
+  replicate: number,
+): Point[] {
+  return settings.order.randomize
+    ? shuffled(points, mixSeed(settings.order.seed, environment, replicate))
+    : points.slice();
 }
 
 /** The 95% half-width of a point's values as a percentage of their mean; Infinity with fewer than 2. */
@@ -130,10 +143,16 @@ export function halfWidthPercent(values: readonly number[]): number {
  * Whether a point gets block `block`: always within the plan's replicates; beyond them only while
  * the values of the blocks before this one are wider than the target (and the maximum allows).
  */
-export function needsBlock(settings: ScheduleSettings, block: number, valuesByReplicate: ReadonlyMap<number, number> | undefined): boolean {
+export function needsBlock(
+  settings: ScheduleSettings,
+  block: number,
+  valuesByReplicate: ReadonlyMap<number, number> | undefined,
+): boolean {
   if (block <= settings.replicates) return true;
   if (settings.precision === null || block > settings.precision.maxReplicates) return false;
-  const earlier = [...(valuesByReplicate ?? new Map<number, number>()).entries()].filter(([r]) => r < block).map(([, v]) => v);
+  const earlier = [...(valuesByReplicate ?? new Map<number, number>()).entries()]
+    .filter(([r]) => r < block)
+    .map(([, v]) => v);
   return halfWidthPercent(earlier) > settings.precision.halfWidthPercent;
 }
 
@@ -147,7 +166,9 @@ export function extraBudget(settings: Pick<ScheduleSettings, 'precision' | 'test
 function widest(point: Point, environments: readonly string[], block: number, measured: MeasuredValues): number {
   let worst = 0;
   for (const e of environments) {
-    const values = [...(measured.get(e)?.get(point.id) ?? new Map<number, number>()).entries()].filter(([r]) => r < block).map(([, v]) => v);
+    const values = [...(measured.get(e)?.get(point.id) ?? new Map<number, number>()).entries()]
+      .filter(([r]) => r < block)
+      .map(([, v]) => v);
     worst = Math.max(worst, halfWidthPercent(values));
   }
   return worst;
@@ -159,15 +180,24 @@ function widest(point: Point, environments: readonly string[], block: number, me
  * environments measure them), the widest first, as many as the time budget has left after the
  * extra blocks before this one.
  */
-export function blockPoints(plan: Plan, settings: ScheduleSettings, environments: readonly string[], block: number, measured: MeasuredValues): Point[] {
+export function blockPoints(
+  plan: Plan,
+  settings: ScheduleSettings,
+  environments: readonly string[],
+  block: number,
+  measured: MeasuredValues,
+): Point[] {
   const points = expandPoints(plan);
   if (block <= settings.replicates) return points;
-  const wantedIn = (b: number) => points.filter((p) => environments.some((e) => needsBlock(settings, b, measured.get(e)?.get(p.id))));
+  const wantedIn = (b: number) =>
+    points.filter((p) => environments.some((e) => needsBlock(settings, b, measured.get(e)?.get(p.id))));
   let left = extraBudget(settings);
   for (let b = settings.replicates + 1; b < block && left > 0; b++) left -= Math.min(left, wantedIn(b).length);
   const wanted = wantedIn(block);
   if (wanted.length <= left) return wanted;
-  const ranked = wanted.map((p) => ({ p, width: widest(p, environments, block, measured) })).sort((a, b) => b.width - a.width || a.p.id.localeCompare(b.p.id));
+  const ranked = wanted
+    .map((p) => ({ p, width: widest(p, environments, block, measured) }))
+    .sort((a, b) => b.width - a.width || a.p.id.localeCompare(b.p.id));
   const kept = new Set(ranked.slice(0, Math.max(0, left)).map((x) => x.p.id));
   return wanted.filter((p) => kept.has(p.id));
 }
@@ -177,7 +207,14 @@ export function blockPoints(plan: Plan, settings: ScheduleSettings, environments
  * order), each with the block's points that are not done yet, shuffled. Environments with nothing
  * to do are left out.
  */
-export function blockTurns(plan: Plan, settings: ScheduleSettings, environments: readonly string[], block: number, done: ReadonlySet<string>, measured: MeasuredValues): EnvironmentTurn[] {
+export function blockTurns(
+  plan: Plan,
+  settings: ScheduleSettings,
+  environments: readonly string[],
+  block: number,
+  done: ReadonlySet<string>,
+  measured: MeasuredValues,
+): EnvironmentTurn[] {
   const wanted = blockPoints(plan, settings, environments, block, measured);
   const turns: EnvironmentTurn[] = [];
   for (const environment of environmentOrder(environments, block)) {
@@ -193,7 +230,13 @@ export function blockTurns(plan: Plan, settings: ScheduleSettings, environments:
  * Whether any point of any environment could still want block `block` or later: false once the
  * plan's replicates are done and every point meets its target (or has its maximum).
  */
-export function moreBlocksPossible(plan: Plan, settings: ScheduleSettings, environments: readonly string[], block: number, measured: MeasuredValues): boolean {
+export function moreBlocksPossible(
+  plan: Plan,
+  settings: ScheduleSettings,
+  environments: readonly string[],
+  block: number,
+  measured: MeasuredValues,
+): boolean {
   if (block <= settings.replicates) return true;
   if (settings.precision === null || block > settings.precision.maxReplicates) return false;
   return blockPoints(plan, settings, environments, block, measured).length > 0;
@@ -204,14 +247,20 @@ export function moreBlocksPossible(plan: Plan, settings: ScheduleSettings, envir
  * replicates in that one turn; replicate r of every point before replicate r+1 of any point, each
  * replicate shuffled on its own. Precision targets do not apply (there are no later blocks).
  */
-export function environmentMajorTurns(plan: Plan, settings: ScheduleSettings, environments: readonly string[], done: ReadonlySet<string>): EnvironmentTurn[] {
+export function environmentMajorTurns(
+  plan: Plan,
+  settings: ScheduleSettings,
+  environments: readonly string[],
+  done: ReadonlySet<string>,
+): EnvironmentTurn[] {
   const points = expandPoints(plan);
   const turns: EnvironmentTurn[] = [];
   for (const environment of environments) {
     const tasks: Task[] = [];
     for (let replicate = 1; replicate <= settings.replicates; replicate++) {
       for (const point of ordered(points, settings, environment, replicate)) {
-        if (!done.has(taskKey({ environment, pointId: point.id, replicate }))) tasks.push({ environment, point, replicate });
+        if (!done.has(taskKey({ environment, pointId: point.id, replicate })))
+          tasks.push({ environment, point, replicate });
       }
     }
     turns.push({ environment, block: null, tasks });
@@ -223,8 +272,14 @@ export function environmentMajorTurns(plan: Plan, settings: ScheduleSettings, en
  * Every task the schedule asks for given what was measured: the planned tasks of a run, for its
  * completeness check (a resumed run is complete when each of these has an ok record).
  */
-export function plannedTasks(plan: Plan, settings: ScheduleSettings, environments: readonly string[], measured: MeasuredValues): Task[] {
-  if (settings.design === 'environment-major') return environmentMajorTurns(plan, settings, environments, new Set()).flatMap((t) => t.tasks);
+export function plannedTasks(
+  plan: Plan,
+  settings: ScheduleSettings,
+  environments: readonly string[],
+  measured: MeasuredValues,
+): Task[] {
+  if (settings.design === 'environment-major')
+    return environmentMajorTurns(plan, settings, environments, new Set()).flatMap((t) => t.tasks);
   const tasks: Task[] = [];
   for (let block = 1; block <= maxReplicates(settings); block++) {
     if (!moreBlocksPossible(plan, settings, environments, block, measured)) break;
@@ -238,7 +293,16 @@ export function taskKey(t: { environment: string; pointId: string; replicate: nu
 }
 
 /** Collects ok, unflagged throughput values (latest record per task) into MeasuredValues. */
-export function measuredValues(records: Iterable<{ environment: string; pointId: string; replicate: number; status: string; metrics: { throughputMbps: number } | null; interference?: { flagged: boolean } }>): Map<string, Map<string, Map<number, number>>> {
+export function measuredValues(
+  records: Iterable<{
+    environment: string;
+    pointId: string;
+    replicate: number;
+    status: string;
+    metrics: { throughputMbps: number } | null;
+    interference?: { flagged: boolean };
+  }>,
+): Map<string, Map<string, Map<number, number>>> {
   const out = new Map<string, Map<string, Map<number, number>>>();
   for (const r of records) {
     const byPoint = out.get(r.environment) ?? new Map<string, Map<number, number>>();
@@ -248,7 +312,8 @@ export function measuredValues(records: Iterable<{ environment: string; pointId:
     // The latest record of a task wins, as everywhere else: a failed retry after an ok one removes it.
     // A flagged (disturbed) measurement is no value: the point's interval, and so its need for
     // more blocks, is judged on clean replicates only, as the analysis does.
-    if (r.status === 'ok' && r.metrics && !r.interference?.flagged) byReplicate.set(r.replicate, r.metrics.throughputMbps);
+    if (r.status === 'ok' && r.metrics && !r.interference?.flagged)
+      byReplicate.set(r.replicate, r.metrics.throughputMbps);
     else byReplicate.delete(r.replicate);
   }
   return out;

@@ -23,4 +23,3 @@ export function oneLineFinding(c: Pick<ClaimResult, 'evidence'> & { finding?: st
   const first = (c.finding || c.evidence.split(/; the paper|\. Judged under/)[0]!).trim();
   return first.length <= FINDING_MAX ? first : `${first.slice(0, FINDING_MAX - 1)}\u2026`;
 }
-

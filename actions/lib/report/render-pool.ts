@@ -14,7 +14,10 @@ export interface RenderPool {
 export function createRenderPool(size: number): RenderPool {
   const workers: Worker[] = [];
   const load: number[] = [];
-  const pending = new Map<number, { resolve: (svg: string) => void; reject: (e: Error) => void; worker: number; spec: TopLevelSpec }>();
+  const pending = new Map<
+    number,
+    { resolve: (svg: string) => void; reject: (e: Error) => void; worker: number; spec: TopLevelSpec }
+  >();
   let nextId = 0;
   let failed: Error | null = null;
   for (let i = 0; i < size; i++) {

@@ -11,7 +11,14 @@ describe('createRenderPool', () => {
   it('renders on worker threads exactly what renderSvg renders in this thread', async () => {
     const { plan } = loadPlan('quick', new URL('../../../env/plans', import.meta.url).pathname);
     const run = syntheticRun({ plan, environments: ['native', 'osv'], replicates: 2, seed: 3 });
-    const charts = runCharts(run.manifest, analyseRun(run.manifest, run.records, loadClaims('paper', new URL('../../../env/plans', import.meta.url).pathname)));
+    const charts = runCharts(
+      run.manifest,
+      analyseRun(
+        run.manifest,
+        run.records,
+        loadClaims('paper', new URL('../../../env/plans', import.meta.url).pathname),
+      ),
+    );
     const pool = createRenderPool(2);
     try {
       const fromPool = await Promise.all(charts.map((c) => pool.render(c.spec)));

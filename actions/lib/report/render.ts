@@ -43,19 +43,41 @@ const MAX_TEMPLATES = 256;
 function isValueParam(p: unknown): p is { name: string; value: unknown } {
   if (typeof p !== 'object' || p === null) return false;
   const keys = Object.keys(p).sort();
-  return keys.length === 2 && keys[0] === 'name' && keys[1] === 'value' && typeof (p as { name: unknown }).name === 'string';
+  return (
+    keys.length === 2 && keys[0] === 'name' && keys[1] === 'value' && typeof (p as { name: unknown }).name === 'string'
+  );
 }
 
 function splitSpec(spec: TopLevelSpec) {
-  const { data, title, params, ...rest } = spec as TopLevelSpec & { data?: { values?: unknown[] }; title?: unknown; params?: unknown[] };
+  const { data, title, params, ...rest } = spec as TopLevelSpec & {
+    data?: { values?: unknown[] };
+    title?: unknown;
+    params?: unknown[];
+  };
   const cacheable = data !== undefined && Array.isArray(data.values) && Object.keys(data).length === 1;
-  const t = title === undefined ? null : typeof title === 'string' ? { text: title, subtitle: null } : (title as { text: unknown; subtitle?: unknown });
-  const titleIsPlain = t === null || (typeof t.text === 'string' && (t.subtitle === undefined || t.subtitle === null || typeof t.subtitle === 'string' || Array.isArray(t.subtitle)));
+  const t =
+    title === undefined
+      ? null
+      : typeof title === 'string'
+        ? { text: title, subtitle: null }
+        : (title as { text: unknown; subtitle?: unknown });
+  const titleIsPlain =
+    t === null ||
+    (typeof t.text === 'string' &&
+      (t.subtitle === undefined || t.subtitle === null || typeof t.subtitle === 'string' || Array.isArray(t.subtitle)));
   // Value params are lifted like the title: their names stay in the shape, their values become signals.
   const values = (params ?? []).filter(isValueParam);
   const shapeParams = (params ?? []).map((p) => (isValueParam(p) ? { name: p.name, value: null } : p));
   const shape = params === undefined ? rest : { ...rest, params: shapeParams };
-  return { shape, title, values: cacheable ? data!.values! : null, paramValues: values, text: t?.text ?? null, subtitle: t?.subtitle ?? null, cacheable: cacheable && titleIsPlain };
+  return {
+    shape,
+    title,
+    values: cacheable ? data!.values! : null,
+    paramValues: values,
+    text: t?.text ?? null,
+    subtitle: t?.subtitle ?? null,
+    cacheable: cacheable && titleIsPlain,
+  };
 }
 
 /**
@@ -67,25 +89,51 @@ function splitSpec(spec: TopLevelSpec) {
  * of the spec alone (a reused view orders entering marks by history, which would make the bytes
  * depend on what was drawn before).
  */
-function template(spec: TopLevelSpec): { key: string; entry: Template; values: unknown[]; paramValues: { name: string; value: unknown }[]; text: unknown; subtitle: unknown } | null {
+function template(spec: TopLevelSpec): {
+  key: string;
+  entry: Template;
+  values: unknown[];
+  paramValues: { name: string; value: unknown }[];
+  text: unknown;
+  subtitle: unknown;
+} | null {
   const parts = splitSpec(spec);
   if (!parts.cacheable || parts.values === null) return null;
   const key = JSON.stringify(parts.shape);
   let entry = templates.get(key);
   if (!entry) {
-    const compiled = compile({ ...parts.shape, ...(parts.title === undefined ? {} : { title: parts.title }), data: { name: SOURCE } } as TopLevelSpec).spec as VegaSpec & { title?: Record<string, unknown> };
+    const compiled = compile({
+      ...parts.shape,
+      ...(parts.title === undefined ? {} : { title: parts.title }),
+      data: { name: SOURCE },
+    } as TopLevelSpec).spec as VegaSpec & { title?: Record<string, unknown> };
     if (!compiled.data?.some((d) => d.name === SOURCE)) return null;
     // Each lifted param must have become a top-level signal, or it could not be set per view.
     if (!parts.paramValues.every((p) => compiled.signals?.some((sig) => sig.name === p.name))) return null;
     if (compiled.title && typeof compiled.title === 'object') {
-      compiled.signals = [...(compiled.signals ?? []), { name: TITLE, value: parts.text }, { name: SUBTITLE, value: parts.subtitle }];
-      compiled.title = { ...compiled.title, text: { signal: TITLE }, ...(parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } }) };
+      compiled.signals = [
+        ...(compiled.signals ?? []),
+        { name: TITLE, value: parts.text },
+        { name: SUBTITLE, value: parts.subtitle },
+      ];
+      compiled.title = {
+        ...compiled.title,
+        text: { signal: TITLE },
+        ...(parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } }),
+      };
     }
     entry = { runtime: parse(compiled) };
     templates.set(key, entry);
     if (templates.size > MAX_TEMPLATES) templates.delete(templates.keys().next().value!);
   }
-  return { key, entry, values: parts.values, paramValues: parts.paramValues, text: parts.text, subtitle: parts.subtitle };
+  return {
+    key,
+    entry,
+    values: parts.values,
+    paramValues: parts.paramValues,
+    text: parts.text,
+    subtitle: parts.subtitle,
+  };
 }
 
 /** The Vega spec of a Vega-Lite spec, data inline (for tests and tools). */
@@ -106,22 +154,29 @@ type Generator = (ctx: { functions?: object } | null, spec: { code?: string }) =
 function compiledOnceCodegen(): object {
   // A context made without an evaluator carries vega's default one.
   // vega exports runtimeContext, but its type declarations leave it out.
-  const { runtimeContext } = vega as unknown as { runtimeContext: (df: object, transforms: object) => { expr: Record<string, unknown> } };
+  const { runtimeContext } = vega as unknown as {
+    runtimeContext: (df: object, transforms: object) => { expr: Record<string, unknown> };
+  };
   const base = runtimeContext({ events: () => null }, {});
   const cache = new Map<string, Generated>();
-  const once = (kind: string, generate: Generator): Generator => (ctx, spec) => {
-    const key = `${kind}\u0000${kind === 'encode' ? JSON.stringify(spec) : spec.code}`;
-    let fn = cache.get(key);
-    if (fn === undefined) {
-      fn = generate(null, spec); // no context: unbound
-      cache.set(key, fn);
-    }
-    // Always a fresh bound copy: vega attaches properties (fields, names) to what it gets.
-    return fn.bind(ctx?.functions);
-  };
+  const once =
+    (kind: string, generate: Generator): Generator =>
+    (ctx, spec) => {
+      const key = `${kind}\u0000${kind === 'encode' ? JSON.stringify(spec) : spec.code}`;
+      let fn = cache.get(key);
+      if (fn === undefined) {
+        fn = generate(null, spec); // no context: unbound
+        cache.set(key, fn);
+      }
+      // Always a fresh bound copy: vega attaches properties (fields, names) to what it gets.
+      return fn.bind(ctx?.functions);
+    };
   const out: Record<string, unknown> = { ...base.expr };
   for (const kind of ['operator', 'parameter', 'event', 'handler', 'encode']) {
-    if (typeof base.expr[kind] !== 'function') throw new Error(`vega's expression code generator has no ${kind}(): the renderer needs updating for this vega version`);
+    if (typeof base.expr[kind] !== 'function')
+      throw new Error(
+        `vega's expression code generator has no ${kind}(): the renderer needs updating for this vega version`,
+      );
     out[kind] = once(kind, base.expr[kind] as Generator);
   }
   return out;
@@ -172,8 +227,14 @@ function withDescription(svg: string, notes: readonly string[]): string {
 
 export function renderSvg(spec: TopLevelSpec): Promise<string> {
   const notes = chartNotes(spec);
-  const { usermeta: _meta, description: _description, ...drawn } = spec as TopLevelSpec & { usermeta?: unknown; description?: unknown };
-  const next = queue.then(async () => `${withDescription(normalizeSvgIds(await draw(drawn as TopLevelSpec)), notes)}\n`);
+  const {
+    usermeta: _meta,
+    description: _description,
+    ...drawn
+  } = spec as TopLevelSpec & { usermeta?: unknown; description?: unknown };
+  const next = queue.then(
+    async () => `${withDescription(normalizeSvgIds(await draw(drawn as TopLevelSpec)), notes)}\n`,
+  );
   queue = next.catch(() => {});
   return next;
 }

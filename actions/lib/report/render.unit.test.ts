@@ -25,8 +25,18 @@ async function plain(spec: TopLevelSpec): Promise<string> {
 describe('renderSvg', () => {
   it('renders exactly what an uncached compilation renders, for every chart of two runs sharing templates', async () => {
     const { plan } = loadPlan('quick', PLANS);
-    for (const [seed, envs] of [[1, ['native', 'docker']], [2, ['native', 'docker']]] as const) {
-      const run = syntheticRun({ plan, environments: [...envs], replicates: 2, seed, runId: `r${seed}`, accelerator: 'tcg' });
+    for (const [seed, envs] of [
+      [1, ['native', 'docker']],
+      [2, ['native', 'docker']],
+    ] as const) {
+      const run = syntheticRun({
+        plan,
+        environments: [...envs],
+        replicates: 2,
+        seed,
+        runId: `r${seed}`,
+        accelerator: 'tcg',
+      });
       for (const chart of runCharts(run.manifest, analyseRun(run.manifest, run.records, loadClaims('paper', PLANS)))) {
         const svg = await renderSvg(chart.spec);
         // The chart's notes are the SVG's <desc>, added after drawing; the drawing is the plain one.
@@ -37,11 +47,16 @@ describe('renderSvg', () => {
     }
   });
 
-  it('renders diff overlays of different run pairs from one template each, with each pair\'s names in the legend', async () => {
+  it("renders diff overlays of different run pairs from one template each, with each pair's names in the legend", async () => {
     const { plan } = loadPlan('quick', PLANS);
-    const runs = [1, 2, 3].map((seed) => syntheticRun({ plan, environments: ['native'], replicates: 2, seed, runId: `r${seed}`, accelerator: 'tcg' }));
+    const runs = [1, 2, 3].map((seed) =>
+      syntheticRun({ plan, environments: ['native'], replicates: 2, seed, runId: `r${seed}`, accelerator: 'tcg' }),
+    );
     const side = (i: number) => ({ label: `label-${i}`, manifest: runs[i]!.manifest, records: runs[i]!.records });
-    for (const [i, j] of [[0, 1], [1, 2]] as const) {
+    for (const [i, j] of [
+      [0, 1],
+      [1, 2],
+    ] as const) {
       for (const chart of diffCharts(diffRuns(side(i), side(j)))) {
         const svg = await renderSvg(chart.spec);
         expect(svg, `${i}-${j} ${chart.id}`).toBe(await plain(chart.spec));
@@ -53,6 +68,8 @@ describe('renderSvg', () => {
   });
 
   it('numbers clip ids per SVG', () => {
-    expect(normalizeSvgIds('<clipPath id="clip17"/><g clip-path="url(#clip17)"/><clipPath id="clip18"/>')).toBe('<clipPath id="clip1"/><g clip-path="url(#clip1)"/><clipPath id="clip2"/>');
+    expect(normalizeSvgIds('<clipPath id="clip17"/><g clip-path="url(#clip17)"/><clipPath id="clip18"/>')).toBe(
+      '<clipPath id="clip1"/><g clip-path="url(#clip1)"/><clipPath id="clip2"/>',
+    );
   });
 });

@@ -30,12 +30,21 @@ export interface RenderedReport {
 }
 
 /** Analyses a run and renders its report files, every chart drawn by `render`. */
-export async function renderReport(manifest: Manifest, results: Pick<ParsedResults, 'records' | 'probes'>, claims: ClaimsFile, render: (spec: TopLevelSpec) => Promise<string> = renderSvg): Promise<RenderedReport> {
+export async function renderReport(
+  manifest: Manifest,
+  results: Pick<ParsedResults, 'records' | 'probes'>,
+  claims: ClaimsFile,
+  render: (spec: TopLevelSpec) => Promise<string> = renderSvg,
+): Promise<RenderedReport> {
   return renderAnalysedReport(manifest, analyseRun(manifest, results.records, claims, results.probes), render);
 }
 
 /** renderReport for a run already analysed. `render` null: no chart gets an SVG (the page draws each from its spec). */
-export async function renderAnalysedReport(manifest: Manifest, analysis: RunAnalysis, render: ((spec: TopLevelSpec) => Promise<string>) | null = renderSvg): Promise<RenderedReport> {
+export async function renderAnalysedReport(
+  manifest: Manifest,
+  analysis: RunAnalysis,
+  render: ((spec: TopLevelSpec) => Promise<string>) | null = renderSvg,
+): Promise<RenderedReport> {
   const charts = runCharts(manifest, analysis);
   const files = reportTextFiles(manifest, analysis, charts);
   let rendered = 0;
@@ -50,7 +59,16 @@ export async function renderAnalysedReport(manifest: Manifest, analysis: RunAnal
   }
   // A chart without an SVG is drawn from the spec inside its page: no spec file beside it (a site
   // of a thousand runs built this way writes a third of the files).
-  const kept = noSvg.size ? files.filter((f) => !(f.path.startsWith('charts/') && f.path.endsWith('.vl.json') && noSvg.has(f.path.slice('charts/'.length, -'.vl.json'.length)))) : files;
+  const kept = noSvg.size
+    ? files.filter(
+        (f) =>
+          !(
+            f.path.startsWith('charts/') &&
+            f.path.endsWith('.vl.json') &&
+            noSvg.has(f.path.slice('charts/'.length, -'.vl.json'.length))
+          ),
+      )
+    : files;
   return { manifest, analysis, charts, files: kept, rendered, noSvg };
 }
 
@@ -69,14 +87,24 @@ export function writeReportFiles(dir: string, files: readonly ReportFile[]): num
  * Copies a run into reports/runs/<runId>/: manifest.json, results.jsonl and its report files
  * (charts/*.vl.json beside charts/*.svg, CSV, claims). Returns the directory.
  */
-export async function commitRun(runDir: string, reportsDir: string, claims: ClaimsFile, render?: (spec: TopLevelSpec) => Promise<string>): Promise<{ dir: string; changed: number }> {
+export async function commitRun(
+  runDir: string,
+  reportsDir: string,
+  claims: ClaimsFile,
+  render?: (spec: TopLevelSpec) => Promise<string>,
+): Promise<{ dir: string; changed: number }> {
   const run = loadRun(runDir);
   const runId = checkRunId(run.manifest.runId);
   const dir = dirUnder(reportsDir, `runs/${runId}`);
   let changed = 0;
   for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
     const src = join(runDir, f);
-    if (existsSync(src) && resolve(src) !== resolve(join(dir, f)) && writeUnder(dir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f]!, within: runDir }))) changed++;
+    if (
+      existsSync(src) &&
+      resolve(src) !== resolve(join(dir, f)) &&
+      writeUnder(dir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f]!, within: runDir }))
+    )
+      changed++;
   }
   const report = await renderReport(run.manifest, run.results, claims, render);
   changed += writeReportFiles(dir, report.files);

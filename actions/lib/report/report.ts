@@ -6,8 +6,26 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { PointSummary } from '../analyse/aggregate.ts';
 import { comparePoints, type RelativePoint, type UdpDelivery } from '../analyse/analysis.ts';
 import { analyseRun, RESTRICTED_RANGE, type RunAnalysis } from '../analyse/run.ts';
-import { figureContext, okRateFigure, restrictedAverageFigure, signedAreaFigure, socketSizeFigure, tcpAbsoluteFigure, tcpEffectiveSizeFigure, tcpRelativeFigure, udpAbsoluteFigure, udpRelativeFigure, udpXTitle } from './charts/figures.ts';
-import { countsLine, scopeMarkdown, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
+import {
+  figureContext,
+  okRateFigure,
+  restrictedAverageFigure,
+  signedAreaFigure,
+  socketSizeFigure,
+  tcpAbsoluteFigure,
+  tcpEffectiveSizeFigure,
+  tcpRelativeFigure,
+  udpAbsoluteFigure,
+  udpRelativeFigure,
+  udpXTitle,
+} from './charts/figures.ts';
+import {
+  countsLine,
+  scopeMarkdown,
+  verdictLabel,
+  type ClaimResult,
+  type ClaimsScope,
+} from '../analyse/claims/judge.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, MeasurementRecord, RttProbeRecord } from '../measure/records.ts';
 import { roundTripFigure, withWindowModel } from './charts/round-trip.ts';
@@ -31,7 +49,10 @@ export interface ChartEntry {
 export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
   const ctx = figureContext(manifest, a.environments);
   const charts: ChartEntry[] = [];
-  const tcpSeries = manifest.plan.sweeps.filter((s) => s.test === 'TCP_STREAM').map((s) => s.series).filter((s) => a.points.some((p) => p.series === s));
+  const tcpSeries = manifest.plan.sweeps
+    .filter((s) => s.test === 'TCP_STREAM')
+    .map((s) => s.series)
+    .filter((s) => a.points.some((p) => p.series === s));
   const letters = 'abcdefghijklmnopqrstuvwxyz';
   const groups: (string[] | null)[] = tcpSeries.map((s) => [s]);
   if (tcpSeries.length > 1) groups.push(null);
@@ -41,26 +62,88 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
     const abs = `4${letters[2 * i]}`;
     const rel = `4${letters[2 * i + 1]}`;
     const model = a.windowModel.filter((r) => !series || series.includes(r.series));
-    charts.push({ id: `fig${abs}-tcp-absolute-${id}`, title: `Fig. ${abs}: TCP absolute throughput (${series ? series[0] : 'all series'})`, spec: withWindowModel(tcpAbsoluteFigure(a.points, series, abs, ctx), model, ctx, a.capacityMbit) });
+    charts.push({
+      id: `fig${abs}-tcp-absolute-${id}`,
+      title: `Fig. ${abs}: TCP absolute throughput (${series ? series[0] : 'all series'})`,
+      spec: withWindowModel(tcpAbsoluteFigure(a.points, series, abs, ctx), model, ctx, a.capacityMbit),
+    });
     if (a.relative.some((r) => r.test === 'TCP_STREAM' && (!series || series.includes(r.series)))) {
-      charts.push({ id: `fig${rel}-tcp-relative-${id}`, title: `Fig. ${rel}: TCP throughput relative to native (${series ? series[0] : 'all series'})`, spec: tcpRelativeFigure(a.relative, a.points, series, rel, ctx) });
+      charts.push({
+        id: `fig${rel}-tcp-relative-${id}`,
+        title: `Fig. ${rel}: TCP throughput relative to native (${series ? series[0] : 'all series'})`,
+        spec: tcpRelativeFigure(a.relative, a.points, series, rel, ctx),
+      });
     }
   });
-  if (a.points.some((p) => p.test === 'TCP_STREAM' && p.parameter === 'sendSocketSize' && p.throughput.n > 0 && p.effectiveSendSocket !== null)) {
-    charts.push({ id: 'fig4-tcp-absolute-effective-size', title: 'Fig. 4 (effective size): TCP absolute throughput vs the send socket size the kernel gave', spec: withWindowModel(tcpEffectiveSizeFigure(a.points, '4 (effective size)', ctx), a.windowModel.map((r) => ({ ...r, x: r.window })), ctx, a.capacityMbit) });
+  if (
+    a.points.some(
+      (p) =>
+        p.test === 'TCP_STREAM' &&
+        p.parameter === 'sendSocketSize' &&
+        p.throughput.n > 0 &&
+        p.effectiveSendSocket !== null,
+    )
+  ) {
+    charts.push({
+      id: 'fig4-tcp-absolute-effective-size',
+      title: 'Fig. 4 (effective size): TCP absolute throughput vs the send socket size the kernel gave',
+      spec: withWindowModel(
+        tcpEffectiveSizeFigure(a.points, '4 (effective size)', ctx),
+        a.windowModel.map((r) => ({ ...r, x: r.window })),
+        ctx,
+        a.capacityMbit,
+      ),
+    });
   }
-  if (a.averages.length > 0) charts.push({ id: 'fig5-tcp-average-relative', title: 'Fig. 5/7: average relative TCP throughput, 0-6000 B', spec: restrictedAverageFigure(a.averages, ctx) });
-  if (a.areas.length > 0) charts.push({ id: 'tcp-signed-area', title: 'Signed area vs native, 0-6000 B', spec: signedAreaFigure(a.areas, ctx) });
+  if (a.averages.length > 0)
+    charts.push({
+      id: 'fig5-tcp-average-relative',
+      title: 'Fig. 5/7: average relative TCP throughput, 0-6000 B',
+      spec: restrictedAverageFigure(a.averages, ctx),
+    });
+  if (a.areas.length > 0)
+    charts.push({
+      id: 'tcp-signed-area',
+      title: 'Signed area vs native, 0-6000 B',
+      spec: signedAreaFigure(a.areas, ctx),
+    });
   if (a.points.some((p) => p.test === 'UDP_STREAM' && p.throughput.n > 0)) {
-    charts.push({ id: 'fig6a-udp-absolute', title: 'Fig. 6a: UDP absolute throughput', spec: udpAbsoluteFigure(a.points, ctx) });
-    if (a.relative.some((r) => r.test === 'UDP_STREAM')) charts.push({ id: 'fig6b-udp-relative', title: 'Fig. 6b: UDP throughput relative to native', spec: udpRelativeFigure(a.relative, a.points, ctx) });
+    charts.push({
+      id: 'fig6a-udp-absolute',
+      title: 'Fig. 6a: UDP absolute throughput',
+      spec: udpAbsoluteFigure(a.points, ctx),
+    });
+    if (a.relative.some((r) => r.test === 'UDP_STREAM'))
+      charts.push({
+        id: 'fig6b-udp-relative',
+        title: 'Fig. 6b: UDP throughput relative to native',
+        spec: udpRelativeFigure(a.relative, a.points, ctx),
+      });
   }
-  if (a.delivery.length > 0) charts.push({ id: 'fig7-udp-okay-rate', title: 'Fig. 7: UDP okay rate', spec: okRateFigure(a.delivery, ctx, udpXTitle(a.points)) });
-  if (a.probes.some((p) => p.status === 'ok')) charts.push({ id: 'round-trip-time', title: 'Round-trip time per environment (TCP_RR, UDP_RR)', spec: roundTripFigure(a.probes, ctx) });
-  if (a.sockets.length > 0) charts.push({ id: 'socket-size-effective', title: 'Requested vs effective send socket size', spec: socketSizeFigure(a.sockets, ctx) });
+  if (a.delivery.length > 0)
+    charts.push({
+      id: 'fig7-udp-okay-rate',
+      title: 'Fig. 7: UDP okay rate',
+      spec: okRateFigure(a.delivery, ctx, udpXTitle(a.points)),
+    });
+  if (a.probes.some((p) => p.status === 'ok'))
+    charts.push({
+      id: 'round-trip-time',
+      title: 'Round-trip time per environment (TCP_RR, UDP_RR)',
+      spec: roundTripFigure(a.probes, ctx),
+    });
+  if (a.sockets.length > 0)
+    charts.push({
+      id: 'socket-size-effective',
+      title: 'Requested vs effective send socket size',
+      spec: socketSizeFigure(a.sockets, ctx),
+    });
   const ids = new Set<string>();
   for (const c of charts) {
-    if (ids.has(c.id)) throw new Error(`two charts of run ${manifest.runId} would share the file name ${c.id}: rename a series of its plan`);
+    if (ids.has(c.id))
+      throw new Error(
+        `two charts of run ${manifest.runId} would share the file name ${c.id}: rename a series of its plan`,
+      );
     ids.add(c.id);
   }
   return charts;
@@ -71,22 +154,67 @@ const cell = (v: number | null) => (v === null || Number.isNaN(v) ? '' : Math.ro
 const csvFile = (header: string, rows: readonly CsvValue[][]) => `${[header, ...rows.map(csvLine)].join('\n')}\n`;
 
 export function pointsCsv(points: readonly PointSummary[]): string {
-  const header = 'environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate';
-  return csvFile(header, points.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell(p.throughput.mean), cell(p.throughput.stdev), cell(p.throughput.ciLow), cell(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : '', cell(p.requestedSendSocket), cell(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell(p.okRate)]));
+  const header =
+    'environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate';
+  return csvFile(
+    header,
+    points.map((p) => [
+      p.environment,
+      p.test,
+      p.series,
+      p.parameter,
+      p.value,
+      p.throughput.n,
+      cell(p.throughput.mean),
+      cell(p.throughput.stdev),
+      cell(p.throughput.ciLow),
+      cell(p.throughput.ciHigh),
+      p.failed,
+      p.confidenceAsked ? p.confidenceMissed : '',
+      cell(p.requestedSendSocket),
+      cell(p.effectiveSendSocket),
+      p.sendCalls,
+      p.recvCalls,
+      cell(p.okRate),
+    ]),
+  );
 }
 
 export function relativeCsv(relative: readonly RelativePoint[]): string {
-  return csvFile('environment,test,series,value,relative,ci95_low,ci95_high', relative.map((r) => [r.environment, r.test, r.series, r.x, cell(r.relative), cell(r.low), cell(r.high)]));
+  return csvFile(
+    'environment,test,series,value,relative,ci95_low,ci95_high',
+    relative.map((r) => [r.environment, r.test, r.series, r.x, cell(r.relative), cell(r.low), cell(r.high)]),
+  );
 }
 
 export function udpCsv(delivery: readonly UdpDelivery[]): string {
-  return csvFile('environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate', delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell(d.okRate), d.lost, cell(d.lossRate)]));
+  return csvFile(
+    'environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate',
+    delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell(d.okRate), d.lost, cell(d.lossRate)]),
+  );
 }
 
 /** One line per round-trip probe: which start, what it measured (latencies in microseconds). */
 export function probesCsv(probes: readonly RttProbeRecord[]): string {
-  const header = 'environment,test,session,block,started_at,status,transactions_per_s,mean_latency_us,stdev_latency_us,p50_latency_us,p99_latency_us,error';
-  return csvFile(header, probes.map((p) => [p.environment, p.test, p.session, p.block ?? '', p.startedAt, p.status, cell(p.metrics?.transactionsPerSecond ?? null), cell(p.metrics?.meanLatencyMicroseconds ?? null), cell(p.metrics?.stddevLatencyMicroseconds ?? null), cell(p.metrics?.p50LatencyMicroseconds ?? null), cell(p.metrics?.p99LatencyMicroseconds ?? null), p.error ?? '']));
+  const header =
+    'environment,test,session,block,started_at,status,transactions_per_s,mean_latency_us,stdev_latency_us,p50_latency_us,p99_latency_us,error';
+  return csvFile(
+    header,
+    probes.map((p) => [
+      p.environment,
+      p.test,
+      p.session,
+      p.block ?? '',
+      p.startedAt,
+      p.status,
+      cell(p.metrics?.transactionsPerSecond ?? null),
+      cell(p.metrics?.meanLatencyMicroseconds ?? null),
+      cell(p.metrics?.stddevLatencyMicroseconds ?? null),
+      cell(p.metrics?.p50LatencyMicroseconds ?? null),
+      cell(p.metrics?.p99LatencyMicroseconds ?? null),
+      p.error ?? '',
+    ]),
+  );
 }
 
 /** Every pair of environments at every shared point: difference of means and Welch's test. */
@@ -96,7 +224,20 @@ export function comparisonsCsv(a: RunAnalysis): string {
   for (const test of ['TCP_STREAM', 'UDP_STREAM'] as const) {
     a.environments.forEach((ea, i) => {
       for (const eb of a.environments.slice(i + 1)) {
-        for (const c of comparePoints(a.points, test, ea, eb)) rows.push([test, c.x, ea, eb, cell(c.meanA), cell(c.meanB), cell(c.difference), cell(c.welch.t), cell(c.welch.df), cell(c.welch.p), c.welch.note ?? '']);
+        for (const c of comparePoints(a.points, test, ea, eb))
+          rows.push([
+            test,
+            c.x,
+            ea,
+            eb,
+            cell(c.meanA),
+            cell(c.meanB),
+            cell(c.difference),
+            cell(c.welch.t),
+            cell(c.welch.df),
+            cell(c.welch.p),
+            c.welch.note ?? '',
+          ]);
       }
     });
   }
@@ -109,13 +250,31 @@ export function claimsMarkdown(claims: readonly ClaimResult[], scope?: ClaimsSco
     const limits = c.limits.length ? ` **What this testbed cannot show:** ${mdText(c.limits.join(' '))}` : '';
     return `| ${mdText(c.text)} | ${mdText(c.section)} | **${mdText(verdictLabel(c))}** | ${mdText(c.finding)}${limits} **Evidence:** ${mdText(c.evidence)} **Judged under:** ${mdText(c.conditions)}. |`;
   };
-  const table = [`**Verdicts:** ${countsLine(claims)}.`, '', '| Claim | Section | Verdict | Finding and evidence |', '|---|---|---|---|', ...claims.map(row), ''];
+  const table = [
+    `**Verdicts:** ${countsLine(claims)}.`,
+    '',
+    '| Claim | Section | Verdict | Finding and evidence |',
+    '|---|---|---|---|',
+    ...claims.map(row),
+    '',
+  ];
   return [...(scope ? [scopeMarkdown(scope)] : []), ...table].join('\n');
 }
 
 /** The report's text files (no SVG): CSV, analysis JSON, tables and claims in Markdown, chart specs. */
 export function reportTextFiles(manifest: Manifest, a: RunAnalysis, charts: readonly ChartEntry[]): ReportFile[] {
-  const summary = { runId: manifest.runId, environments: a.environments, udpAnomalies: a.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a.averages, areas: a.areas, precision: a.precision, scope: a.scope, claims: a.claims, link: linkSummary(manifest) };
+  const summary = {
+    runId: manifest.runId,
+    environments: a.environments,
+    udpAnomalies: a.udpAnomalies,
+    restrictedRange: RESTRICTED_RANGE,
+    averages: a.averages,
+    areas: a.areas,
+    precision: a.precision,
+    scope: a.scope,
+    claims: a.claims,
+    link: linkSummary(manifest),
+  };
   const files: ReportFile[] = [
     { path: 'points.csv', content: pointsCsv(a.points) },
     { path: 'relative.csv', content: relativeCsv(a.relative) },
@@ -124,15 +283,25 @@ export function reportTextFiles(manifest: Manifest, a: RunAnalysis, charts: read
     ...(a.probes.length > 0 ? [{ path: 'round-trips.csv', content: probesCsv(a.probes) }] : []),
     { path: 'analysis.json', content: `${JSON.stringify(summary, null, 2)}\n` },
     { path: 'claims.md', content: claimsMarkdown(a.claims, a.scope) },
-    { path: 'tables.md', content: `Link: ${mdText(linkSummary(manifest))}\n\n${a.tables.map(tableMarkdown).join('\n')}` },
+    {
+      path: 'tables.md',
+      content: `Link: ${mdText(linkSummary(manifest))}\n\n${a.tables.map(tableMarkdown).join('\n')}`,
+    },
   ];
-  for (const chart of charts) files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}\n` });
+  for (const chart of charts)
+    files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}\n` });
   return files;
 }
 
 export type SvgRenderer = (spec: TopLevelSpec) => Promise<string>;
 
-export async function buildReportFiles(manifest: Manifest, records: readonly MeasurementRecord[], claimsFile: ClaimsFile, render: SvgRenderer = renderSvg, probes: readonly RttProbeRecord[] = []): Promise<ReportFile[]> {
+export async function buildReportFiles(
+  manifest: Manifest,
+  records: readonly MeasurementRecord[],
+  claimsFile: ClaimsFile,
+  render: SvgRenderer = renderSvg,
+  probes: readonly RttProbeRecord[] = [],
+): Promise<ReportFile[]> {
   const analysis = analyseRun(manifest, records, claimsFile, probes);
   const charts = runCharts(manifest, analysis);
   const files = reportTextFiles(manifest, analysis, charts);

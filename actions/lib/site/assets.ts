@@ -15,6 +15,8 @@ export function siteAsset(name: SiteAssetName): Buffer {
   try {
     return readFileSync(new URL(name, ASSETS_DIR));
   } catch (e) {
-    throw new Error(`the site's ${name} is missing from ${ASSETS_DIR.pathname} (${(e as Error).message}): in an action, rebuild its dist with npm run build:actions`);
+    throw new Error(
+      `the site's ${name} is missing from ${ASSETS_DIR.pathname} (${(e as Error).message}): in an action, rebuild its dist with npm run build:actions`,
+    );
   }
 }

@@ -28,7 +28,13 @@ import { indexEntry, renderPage, runPage, type IndexEntry, type Link } from './s
 export type Verdict = Pick<ClaimResult, 'id' | 'text' | 'verdict' | 'qualifier' | 'onlyTcg'>;
 
 export function verdictsOf(claims: readonly ClaimResult[]): Verdict[] {
-  return claims.map(({ id, text, verdict, qualifier, onlyTcg }) => ({ id, text, verdict, qualifier, onlyTcg: onlyTcg ?? false }));
+  return claims.map(({ id, text, verdict, qualifier, onlyTcg }) => ({
+    id,
+    text,
+    verdict,
+    qualifier,
+    onlyTcg: onlyTcg ?? false,
+  }));
 }
 
 /** The cache's format: raised when a digest's shape changes (a change of the code is caught by build.ts codeFingerprint). */
@@ -129,7 +135,10 @@ export class JobRunner {
     const hit = this.#recent.get(runId);
     if (hit) return hit;
     const run = loadRun(dir);
-    const claims = known ?? this.#claims.get(runId) ?? verdictsOf(analyseRun(run.manifest, run.results.records, this.context.claims, run.results.probes).claims);
+    const claims =
+      known ??
+      this.#claims.get(runId) ??
+      verdictsOf(analyseRun(run.manifest, run.results.records, this.context.claims, run.results.probes).claims);
     const value = { run, claims };
     this.#remember(runId, value);
     return value;
@@ -144,7 +153,8 @@ export class JobRunner {
     const runId = job.runId;
     let written = 0;
     const run = loadRun(job.dir);
-    if (run.manifest.runId !== runId) throw new Error(`${job.dir}: its run id changed while the site was built (${runId} -> ${run.manifest.runId})`);
+    if (run.manifest.runId !== runId)
+      throw new Error(`${job.dir}: its run id changed while the site was built (${runId} -> ${run.manifest.runId})`);
     const outDir = dirUnder(siteDir, `runs/${checkRunId(runId)}`);
     const analysis = analyseRun(run.manifest, run.results.records, this.context.claims, run.results.probes);
     const report = await renderAnalysedReport(run.manifest, analysis, this.render);
@@ -152,17 +162,43 @@ export class JobRunner {
     if (resolve(job.dir) !== resolve(outDir)) {
       for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
         const src = join(job.dir, f);
-        if (existsSync(src) && writeUnder(outDir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f]!, within: job.dir }))) written++;
+        if (
+          existsSync(src) &&
+          writeUnder(outDir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f]!, within: job.dir }))
+        )
+          written++;
       }
     }
-    const page = runPage({ ...report, diffLinks: job.links, pickerHref: job.pickerHref && `../../${job.pickerHref}`, noSvg: report.noSvg });
+    const page = runPage({
+      ...report,
+      diffLinks: job.links,
+      pickerHref: job.pickerHref && `../../${job.pickerHref}`,
+      noSvg: report.noSvg,
+    });
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
     const entry = indexEntry(run.manifest, analysis.claims, analysis.environments);
-    const roundTrips = Object.fromEntries(Object.entries(analysis.roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
-    const digest: RunDigest = { version: SITE_CACHE_VERSION, key: job.key, pageKey: job.pageKey, results: job.results, entry, claims: verdictsOf(analysis.claims), history: historyRun(run.manifest, headlineMetrics(analysis.points, roundTrips)) };
+    const roundTrips = Object.fromEntries(
+      Object.entries(analysis.roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]),
+    );
+    const digest: RunDigest = {
+      version: SITE_CACHE_VERSION,
+      key: job.key,
+      pageKey: job.pageKey,
+      results: job.results,
+      entry,
+      claims: verdictsOf(analysis.claims),
+      history: historyRun(run.manifest, headlineMetrics(analysis.points, roundTrips)),
+    };
     if (writeUnder(siteDir, runCachePath(runId), `${JSON.stringify(digest)}\n`)) written++;
     this.#remember(runId, { run, claims: digest.claims });
-    return { kind: 'run', runId, digest, written, rendered: report.rendered, message: `  site: run ${runId} (${report.rendered} charts rendered${report.noSvg.size ? `, ${report.noSvg.size} without SVG` : ''})` };
+    return {
+      kind: 'run',
+      runId,
+      digest,
+      written,
+      rendered: report.rendered,
+      message: `  site: run ${runId} (${report.rendered} charts rendered${report.noSvg.size ? `, ${report.noSvg.size} without SVG` : ''})`,
+    };
   }
 
   async #diff(job: DiffJob): Promise<JobResult> {
@@ -197,9 +233,22 @@ export class JobRunner {
     if (noSvg.size) page = diffSitePage(diff, { a: ra.run.manifest, b: rb.run.manifest }, noSvg);
     let written = writeReportFiles(outDir, files);
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
-    const digest: DiffDigest = { version: SITE_CACHE_VERSION, key: job.key, regressed: diff.summary.regressed, improved: diff.summary.improved, marks: diffMarks(diff, diffPagePath(pair.a, pair.b)) };
+    const digest: DiffDigest = {
+      version: SITE_CACHE_VERSION,
+      key: job.key,
+      regressed: diff.summary.regressed,
+      improved: diff.summary.improved,
+      marks: diffMarks(diff, diffPagePath(pair.a, pair.b)),
+    };
     if (writeUnder(siteDir, diffCachePath(pair), `${JSON.stringify(digest)}\n`)) written++;
-    return { kind: 'diff', pair, digest, written, rendered, message: `  site: diff ${pair.a} -> ${pair.b} (${rendered} charts rendered${noSvg.size ? `, ${noSvg.size} without SVG` : ''})` };
+    return {
+      kind: 'diff',
+      pair,
+      digest,
+      written,
+      rendered,
+      message: `  site: diff ${pair.a} -> ${pair.b} (${rendered} charts rendered${noSvg.size ? `, ${noSvg.size} without SVG` : ''})`,
+    };
   }
 }
 
@@ -214,34 +263,40 @@ export function localRunner(context: JobContext, render?: (spec: TopLevelSpec) =
  * is finished in this thread, from its first job without a result: a job that failed on a worker
  * fails again here, with its own error.
  */
-export async function doOnWorkers(context: JobContext, chunks: readonly Job[][], onResult: (r: JobResult) => void): Promise<void> {
+export async function doOnWorkers(
+  context: JobContext,
+  chunks: readonly Job[][],
+  onResult: (r: JobResult) => void,
+): Promise<void> {
   const local = localRunner(context);
-  await Promise.all(chunks.map(async (chunk) => {
-    let done = 0;
-    await new Promise<void>((resolveChunk) => {
-      let worker: Worker;
-      try {
-        worker = new Worker(new URL('./build-worker.ts', import.meta.url), { workerData: { context, jobs: chunk } });
-      } catch {
-        resolveChunk();
-        return;
-      }
-      let settled = false;
-      const finish = () => {
-        if (settled) return;
-        settled = true;
-        void worker.terminate();
-        resolveChunk();
-      };
-      worker.on('message', (m: { result?: JobResult; error?: string; end?: true }) => {
-        if (m.result) {
-          done++;
-          onResult(m.result);
-        } else finish();
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      let done = 0;
+      await new Promise<void>((resolveChunk) => {
+        let worker: Worker;
+        try {
+          worker = new Worker(new URL('./build-worker.ts', import.meta.url), { workerData: { context, jobs: chunk } });
+        } catch {
+          resolveChunk();
+          return;
+        }
+        let settled = false;
+        const finish = () => {
+          if (settled) return;
+          settled = true;
+          void worker.terminate();
+          resolveChunk();
+        };
+        worker.on('message', (m: { result?: JobResult; error?: string; end?: true }) => {
+          if (m.result) {
+            done++;
+            onResult(m.result);
+          } else finish();
+        });
+        worker.on('error', finish);
+        worker.on('exit', finish);
       });
-      worker.on('error', finish);
-      worker.on('exit', finish);
-    });
-    for (const job of chunk.slice(done)) onResult(await local.do(job));
-  }));
+      for (const job of chunk.slice(done)) onResult(await local.do(job));
+    }),
+  );
 }

@@ -14,7 +14,14 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import { HEADLINE_METRICS } from '../analyse/headline.ts';
 import { createRenderPool, type RenderPool } from '../report/render-pool.ts';
-import { loadRun, MANIFEST_FILE, MANIFEST_MAX_BYTES, RESULTS_FILE, RESULTS_MAX_BYTES, RUN_FILE_MAX_BYTES } from '../measure/run-dir.ts';
+import {
+  loadRun,
+  MANIFEST_FILE,
+  MANIFEST_MAX_BYTES,
+  RESULTS_FILE,
+  RESULTS_MAX_BYTES,
+  RUN_FILE_MAX_BYTES,
+} from '../measure/run-dir.ts';
 import { parseManifest } from '../measure/records.ts';
 import { MiB, readRegularBytes, readRegularFile, readRegularFileIfExists } from '../core/safe-read.ts';
 import { writeUnder } from '../core/output-dir.ts';
@@ -24,8 +31,30 @@ import { checkRunId } from '../core/file-names.ts';
 import { indexPage, renderPage, runPagePath, testbedOf, type Link, type SitePage } from './site.ts';
 import { SITE_ASSET_NAMES, siteAsset } from './assets.ts';
 import { atomFeed, FEED_PATH, REGRESSIONS_PATH, regressionsPage, type ChangeEntry } from './regressions.ts';
-import { compareLinksFor, diffPagePath, parseDiffPairs, PICKER_PATH, pickerPage, diffLinksByRun, sitePairs, type RunPair } from './diff-pages.ts';
-import { diffCachePath, doOnWorkers, localRunner, runCachePath, SITE_CACHE_VERSION, type DiffDigest, type FileStamp, type Job, type JobContext, type JobResult, type RunDigest, type Verdict } from './build-jobs.ts';
+import {
+  compareLinksFor,
+  diffPagePath,
+  parseDiffPairs,
+  PICKER_PATH,
+  pickerPage,
+  diffLinksByRun,
+  sitePairs,
+  type RunPair,
+} from './diff-pages.ts';
+import {
+  diffCachePath,
+  doOnWorkers,
+  localRunner,
+  runCachePath,
+  SITE_CACHE_VERSION,
+  type DiffDigest,
+  type FileStamp,
+  type Job,
+  type JobContext,
+  type JobResult,
+  type RunDigest,
+  type Verdict,
+} from './build-jobs.ts';
 
 /** The site's own cache files (digests, the index of a thousand runs) are well below this. */
 const SITE_CACHE_MAX_BYTES = 64 * MiB;
@@ -46,7 +75,10 @@ export function assetSources(): Record<string, string> {
   const build = (pkg: string, file: string) => {
     // Some packages do not export package.json: walk up from the main entry to the package root.
     let dir = dirname(require.resolve(pkg));
-    while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== pkg) {
+    while (
+      !existsSync(join(dir, 'package.json')) ||
+      JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== pkg
+    ) {
       const up = dirname(dir);
       if (up === dir) throw new Error(`cannot find the package root of ${pkg}`);
       dir = up;
@@ -167,7 +199,8 @@ function fileStamp(path: string, previous: FileStamp | null): FileStamp | null {
     return null;
   }
   if (!st.isFile()) return null;
-  if (previous && previous.size === st.size && previous.mtimeMs === st.mtimeMs && previous.ino === st.ino) return previous;
+  if (previous && previous.size === st.size && previous.mtimeMs === st.mtimeMs && previous.ino === st.ino)
+    return previous;
   const bytes = bytesIfExists(path);
   return bytes === null ? null : { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256: hashOf(bytes) };
 }
@@ -184,7 +217,8 @@ function readCacheIndex(siteDir: string): CacheIndex['runs'] {
   const text = readIfExists(join(siteDir, CACHE_INDEX));
   try {
     const value = text === null ? null : (JSON.parse(text) as CacheIndex);
-    if (value && value.version === SITE_CACHE_VERSION && typeof value.runs === 'object' && value.runs !== null) return value.runs;
+    if (value && value.version === SITE_CACHE_VERSION && typeof value.runs === 'object' && value.runs !== null)
+      return value.runs;
   } catch {
     // A damaged index is no index: every run is looked up by its own cache file.
   }
@@ -202,7 +236,12 @@ function resultsStamp(dir: string, previous: FileStamp | null): FileStamp | null
     return null; // no results yet
   }
   try {
-    return { size: -1, mtimeMs: -1, ino: -1, sha256: hashOf(readRegularFile(path, { maxBytes: RESULTS_MAX_BYTES, within: dir })) };
+    return {
+      size: -1,
+      mtimeMs: -1,
+      ino: -1,
+      sha256: hashOf(readRegularFile(path, { maxBytes: RESULTS_MAX_BYTES, within: dir })),
+    };
   } catch {
     return { size: -1, mtimeMs: -1, ino: -1, sha256: 'unreadable' }; // loadRun says why when the run is built
   }
@@ -236,8 +275,14 @@ export function codeFingerprint(): string {
   if (!self.endsWith('.ts')) h.update(readFileSync(self));
   else {
     const lib = dirname(dirname(self));
-    const files = (readdirSync(lib, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort();
-    for (const f of files) h.update(f).update('\0').update(readFileSync(join(lib, f))).update('\0');
+    const files = (readdirSync(lib, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .sort();
+    for (const f of files)
+      h.update(f)
+        .update('\0')
+        .update(readFileSync(join(lib, f)))
+        .update('\0');
     for (const name of SITE_ASSET_NAMES) h.update(siteAsset(name));
   }
   return (fingerprint = h.digest('hex'));
@@ -247,17 +292,36 @@ export function codeFingerprint(): string {
 const WORKER_THRESHOLD = 8;
 
 /** Builds the static site in siteDir from run directories (runs in progress or reports/runs/*). */
-export async function buildSite(runDirs: readonly string[], siteDir: string, options: SiteOptions): Promise<SiteResult> {
+export async function buildSite(
+  runDirs: readonly string[],
+  siteDir: string,
+  options: SiteOptions,
+): Promise<SiteResult> {
   const log = options.log ?? (() => {});
   let written = 0;
   let rendered = 0;
-  for (const [name, src] of Object.entries(assetSources())) if (writeUnder(siteDir, `assets/${name}`, readFileSync(src))) written++;
+  for (const [name, src] of Object.entries(assetSources()))
+    if (writeUnder(siteDir, `assets/${name}`, readFileSync(src))) written++;
   for (const name of SITE_ASSET_NAMES) if (writeUnder(siteDir, `assets/${name}`, siteAsset(name))) written++;
   const diffOptions = options.diffOptions ?? DEFAULT_DIFF_OPTIONS;
   const renderSvgs = options.svg !== 'none';
-  const claimsHash = hashOf(SITE_CACHE_VERSION, codeFingerprint(), JSON.stringify(options.claims), renderSvgs ? 'render' : 'none');
+  const claimsHash = hashOf(
+    SITE_CACHE_VERSION,
+    codeFingerprint(),
+    JSON.stringify(options.claims),
+    renderSvgs ? 'render' : 'none',
+  );
   // 1. Each run's key and, when its key is cached, its digest; else its manifest (for pairing).
-  type Scanned = { dir: string; key: string; results: FileStamp | null; cached: RunDigest | null; runId: string; createdAt: string; plan: string; testbed: string };
+  type Scanned = {
+    dir: string;
+    key: string;
+    results: FileStamp | null;
+    cached: RunDigest | null;
+    runId: string;
+    createdAt: string;
+    plan: string;
+    testbed: string;
+  };
   const cacheIndex = readCacheIndex(siteDir);
   const stamps = new Map<string, { dirKey: string; manifest: FileStamp }>();
   const scanned: Scanned[] = runDirs.map((dir) => {
@@ -273,19 +337,48 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
       // Not in the index (a new run, a moved directory): the run's own cache file, found by its id.
       let runId: unknown = null;
       try {
-        runId = (JSON.parse(readRegularFile(join(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir })) as { runId?: unknown }).runId;
+        runId = (
+          JSON.parse(readRegularFile(join(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir })) as {
+            runId?: unknown;
+          }
+        ).runId;
       } catch {
         // Not JSON: parsing the manifest below says so, with the file's name.
       }
-      previous = typeof runId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId) ? readDigest<RunDigest>(join(siteDir, runCachePath(runId)), null) : null;
+      previous =
+        typeof runId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId)
+          ? readDigest<RunDigest>(join(siteDir, runCachePath(runId)), null)
+          : null;
       results = resultsStamp(dir, previous?.results ?? null);
       key = hashOf(claimsHash, manifestStamp.sha256, results?.sha256 ?? 'no results');
     }
     const cached = previous !== null && previous.key === key ? previous : null;
     stamps.set(dir, { dirKey, manifest: manifestStamp });
-    if (cached) return { dir, key, results, cached, runId: cached.history.runId, createdAt: cached.history.createdAt, plan: cached.history.plan, testbed: cached.history.testbed };
-    const manifest = parseManifest(readRegularFile(join(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join(dir, MANIFEST_FILE));
-    return { dir, key, results, cached: null, runId: manifest.runId, createdAt: manifest.createdAt, plan: manifest.plan?.name ?? '?', testbed: testbedOf(manifest) };
+    if (cached)
+      return {
+        dir,
+        key,
+        results,
+        cached,
+        runId: cached.history.runId,
+        createdAt: cached.history.createdAt,
+        plan: cached.history.plan,
+        testbed: cached.history.testbed,
+      };
+    const manifest = parseManifest(
+      readRegularFile(join(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }),
+      join(dir, MANIFEST_FILE),
+    );
+    return {
+      dir,
+      key,
+      results,
+      cached: null,
+      runId: manifest.runId,
+      createdAt: manifest.createdAt,
+      plan: manifest.plan?.name ?? '?',
+      testbed: testbedOf(manifest),
+    };
   });
   const seen = new Map<string, string>();
   for (const { dir, runId } of scanned) {
@@ -295,7 +388,13 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
     seen.set(runId, dir);
   }
   const pairable = scanned.map(({ runId, createdAt, plan, testbed }) => ({ runId, createdAt, plan, testbed }));
-  const pairs = sitePairs(pairable, parseDiffPairs(options.diffs ?? [], pairable.map((r) => r.runId)));
+  const pairs = sitePairs(
+    pairable,
+    parseDiffPairs(
+      options.diffs ?? [],
+      pairable.map((r) => r.runId),
+    ),
+  );
   const pickerHref = scanned.length > 1 ? PICKER_PATH : undefined;
   const builtInLinks = compareLinksFor(pairs);
   const byId = new Map(scanned.map((r) => [r.runId, r]));
@@ -319,17 +418,36 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   inTime.forEach((scan, i) => {
     const links = linksByRun.get(scan.runId) ?? [];
     const pageKey = hashOf(scan.key, JSON.stringify(links), pickerHref ?? '');
-    if (scan.cached && scan.cached.pageKey === pageKey && existsSync(join(siteDir, runPagePath(scan.runId)))) digests.set(scan.runId, scan.cached);
+    if (scan.cached && scan.cached.pageKey === pageKey && existsSync(join(siteDir, runPagePath(scan.runId))))
+      digests.set(scan.runId, scan.cached);
     else {
       building.add(scan.runId);
-      jobs.push({ kind: 'run', dir: scan.dir, runId: scan.runId, key: scan.key, pageKey, results: scan.results, links, pickerHref });
+      jobs.push({
+        kind: 'run',
+        dir: scan.dir,
+        runId: scan.runId,
+        key: scan.key,
+        pageKey,
+        results: scan.results,
+        links,
+        pickerHref,
+      });
     }
     for (const pair of diffsAfter.get(i) ?? []) {
       const [a, b] = [byId.get(pair.a)!, byId.get(pair.b)!];
       const key = hashOf(SITE_CACHE_VERSION, a.key, b.key, JSON.stringify(diffOptions), renderSvgs ? 'render' : 'none');
       const cached = readDigest<DiffDigest>(join(siteDir, diffCachePath(pair)), key);
       if (cached && existsSync(join(siteDir, diffPagePath(pair.a, pair.b)))) diffDigests.set(pairKey(pair), cached);
-      else jobs.push({ kind: 'diff', pair, dirA: a.dir, dirB: b.dir, key, claimsA: a.cached?.claims ?? null, claimsB: b.cached?.claims ?? null });
+      else
+        jobs.push({
+          kind: 'diff',
+          pair,
+          dirA: a.dir,
+          dirB: b.dir,
+          key,
+          claimsA: a.cached?.claims ?? null,
+          claimsB: b.cached?.claims ?? null,
+        });
     }
   });
 
@@ -346,12 +464,18 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
   const workers = options.render ? 1 : Math.max(1, options.workers ?? availableParallelism());
   if (workers > 1 && building.size >= WORKER_THRESHOLD) {
     const size = Math.ceil(jobs.length / workers);
-    const chunks = Array.from({ length: workers }, (_, i) => jobs.slice(i * size, (i + 1) * size)).filter((c) => c.length > 0);
+    const chunks = Array.from({ length: workers }, (_, i) => jobs.slice(i * size, (i + 1) * size)).filter(
+      (c) => c.length > 0,
+    );
     await doOnWorkers(context, chunks, onResult);
   } else {
     // Few runs: this thread, with the render pool when there is much to draw.
     let pool: RenderPool | null = null;
-    const render = options.render ?? (renderSvgs && workers > 1 && jobs.length > 1 ? (spec: TopLevelSpec) => (pool ??= createRenderPool(workers)).render(spec) : undefined);
+    const render =
+      options.render ??
+      (renderSvgs && workers > 1 && jobs.length > 1
+        ? (spec: TopLevelSpec) => (pool ??= createRenderPool(workers)).render(spec)
+        : undefined);
     try {
       const runner = localRunner(context, render);
       for (const job of jobs) onResult(await runner.do(job));
@@ -362,10 +486,26 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
 
   // 4. The pages made of every run: index with the history overview, history pages, pair page, picker.
   const digestOf = (runId: string) => digests.get(runId)!;
-  const runs: SiteRun[] = scanned.map((s) => ({ runId: s.runId, dir: s.dir, claims: digestOf(s.runId).claims, pagePath: join(siteDir, runPagePath(s.runId)) }));
-  const entries = scanned.map((s) => ({ ...digestOf(s.runId).entry, compareLinks: [...(builtInLinks.get(s.runId) ?? []), ...(options.compareLinks?.get(s.runId) ?? [])] }));
+  const runs: SiteRun[] = scanned.map((s) => ({
+    runId: s.runId,
+    dir: s.dir,
+    claims: digestOf(s.runId).claims,
+    pagePath: join(siteDir, runPagePath(s.runId)),
+  }));
+  const entries = scanned.map((s) => ({
+    ...digestOf(s.runId).entry,
+    compareLinks: [...(builtInLinks.get(s.runId) ?? []), ...(options.compareLinks?.get(s.runId) ?? [])],
+  }));
   for (const page of options.extraPages ?? []) if (writeUnder(siteDir, page.path, renderPage(page))) written++;
-  if (pickerHref && writeUnder(siteDir, PICKER_PATH, renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
+  if (
+    pickerHref &&
+    writeUnder(
+      siteDir,
+      PICKER_PATH,
+      renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })),
+    )
+  )
+    written++;
   const marks: HistoryMark[] = [];
   const changes: ChangeEntry[] = [];
   for (const pair of pairs) {
@@ -373,7 +513,14 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
       const digest = diffDigests.get(pairKey(pair))!;
       marks.push(...digest.marks);
       const side = (runId: string) => ({ runId, createdAt: digestOf(runId).history.createdAt });
-      changes.push({ a: side(pair.a), b: side(pair.b), diffPath: diffPagePath(pair.a, pair.b), regressed: digest.regressed, improved: digest.improved, marks: digest.marks });
+      changes.push({
+        a: side(pair.a),
+        b: side(pair.b),
+        diffPath: diffPagePath(pair.a, pair.b),
+        regressed: digest.regressed,
+        improved: digest.improved,
+        marks: digest.marks,
+      });
     }
   }
   const history = { runs: scanned.map((s) => digestOf(s.runId).history), marks };
@@ -381,14 +528,41 @@ export async function buildSite(runDirs: readonly string[], siteDir: string, opt
     const page = historyPage(history, metric);
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
   }
-  if (writeUnder(siteDir, PAIRS_PATH, renderPage(pairsPage(scanned.map((s) => ({ ...digestOf(s.runId).history, claims: digestOf(s.runId).claims })))))) written++;
+  if (
+    writeUnder(
+      siteDir,
+      PAIRS_PATH,
+      renderPage(pairsPage(scanned.map((s) => ({ ...digestOf(s.runId).history, claims: digestOf(s.runId).claims })))),
+    )
+  )
+    written++;
   const indexPath = join(siteDir, 'index.html');
   if (writeUnder(siteDir, REGRESSIONS_PATH, renderPage(regressionsPage(changes)))) written++;
   if (writeUnder(siteDir, FEED_PATH, atomFeed(changes))) written++;
-  if (writeUnder(siteDir, 'index.html', renderPage(indexPage(entries, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH, REGRESSIONS_PATH)))) written++;
-  const diffs: SiteDiff[] = pairs.map((pair) => ({ pair, pagePath: join(siteDir, diffPagePath(pair.a, pair.b)), regressed: diffDigests.get(pairKey(pair))!.regressed, improved: diffDigests.get(pairKey(pair))!.improved }));
-  const indexed: [string, CacheIndex['runs'][string]][] = scanned.map((r) => [stamps.get(r.dir)!.dirKey, { manifest: stamps.get(r.dir)!.manifest, digest: digestOf(r.runId) }]);
-  const index: CacheIndex = { version: SITE_CACHE_VERSION, runs: Object.fromEntries(indexed.sort(([x], [y]) => x.localeCompare(y))) };
+  if (
+    writeUnder(
+      siteDir,
+      'index.html',
+      renderPage(
+        indexPage(entries, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH, REGRESSIONS_PATH),
+      ),
+    )
+  )
+    written++;
+  const diffs: SiteDiff[] = pairs.map((pair) => ({
+    pair,
+    pagePath: join(siteDir, diffPagePath(pair.a, pair.b)),
+    regressed: diffDigests.get(pairKey(pair))!.regressed,
+    improved: diffDigests.get(pairKey(pair))!.improved,
+  }));
+  const indexed: [string, CacheIndex['runs'][string]][] = scanned.map((r) => [
+    stamps.get(r.dir)!.dirKey,
+    { manifest: stamps.get(r.dir)!.manifest, digest: digestOf(r.runId) },
+  ]);
+  const index: CacheIndex = {
+    version: SITE_CACHE_VERSION,
+    runs: Object.fromEntries(indexed.sort(([x], [y]) => x.localeCompare(y))),
+  };
   if (writeUnder(siteDir, CACHE_INDEX, `${JSON.stringify(index)}\n`)) written++;
   const diffsBuilt = jobs.filter((j) => j.kind === 'diff').length;
   return { indexPath, runs, diffs, written, rendered, runsBuilt: building.size, diffsBuilt };

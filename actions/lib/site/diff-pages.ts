@@ -63,9 +63,15 @@ export function parseDiffPairs(values: readonly string[], runIds: readonly strin
   const known = new Set(runIds);
   return values.map((value) => {
     const parts = value.split(':');
-    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new InputError('diff', `${quoted(value)}: expected A:B, two run ids separated by one colon`);
+    if (parts.length !== 2 || !parts[0] || !parts[1])
+      throw new InputError('diff', `${quoted(value)}: expected A:B, two run ids separated by one colon`);
     const [a, b] = parts as [string, string];
-    for (const id of [a, b]) if (!known.has(id)) throw new InputError('diff', `${quoted(value)}: no run with id ${quoted(id)} among the runs given (${runIds.length ? [...runIds].sort().join(', ') : 'none'})`);
+    for (const id of [a, b])
+      if (!known.has(id))
+        throw new InputError(
+          'diff',
+          `${quoted(value)}: no run with id ${quoted(id)} among the runs given (${runIds.length ? [...runIds].sort().join(', ') : 'none'})`,
+        );
     if (a === b) throw new InputError('diff', `${quoted(value)}: A and B are the same run`);
     return { a, b, kind: 'requested' as const };
   });
@@ -74,11 +80,15 @@ export function parseDiffPairs(values: readonly string[], runIds: readonly strin
 /** Previous pairs first, then requested ones not already among them; sorted by B then A for stable output. */
 export function sitePairs(runs: readonly PairableRun[], requested: readonly RunPair[] = []): RunPair[] {
   const out = new Map<string, RunPair>();
-  for (const p of [...previousRunPairs(runs), ...requested]) if (!out.has(`${p.a}\n${p.b}`)) out.set(`${p.a}\n${p.b}`, p);
+  for (const p of [...previousRunPairs(runs), ...requested])
+    if (!out.has(`${p.a}\n${p.b}`)) out.set(`${p.a}\n${p.b}`, p);
   const paths = new Map<string, RunPair>();
   for (const p of out.values()) {
     const other = paths.get(diffDir(p.a, p.b));
-    if (other) throw new Error(`diffs ${other.a}:${other.b} and ${p.a}:${p.b} would share the directory ${diffDir(p.a, p.b)}: run ids with "--" are ambiguous here`);
+    if (other)
+      throw new Error(
+        `diffs ${other.a}:${other.b} and ${p.a}:${p.b} would share the directory ${diffDir(p.a, p.b)}: run ids with "--" are ambiguous here`,
+      );
     paths.set(diffDir(p.a, p.b), p);
   }
   return [...out.values()].sort((x, y) => x.b.localeCompare(y.b) || x.a.localeCompare(y.a));
@@ -98,7 +108,13 @@ export function compareLinksFor(pairs: readonly RunPair[]): Map<string, Link[]> 
   const out = new Map<string, Link[]>();
   for (const p of pairs) {
     if (p.kind === 'requested') continue;
-    out.set(p.b, [...(out.get(p.b) ?? []), { href: diffPagePath(p.a, p.b), text: p.kind === 'previous-same-plan' ? 'compare with previous' : 'compare with previous (other plan)' }]);
+    out.set(p.b, [
+      ...(out.get(p.b) ?? []),
+      {
+        href: diffPagePath(p.a, p.b),
+        text: p.kind === 'previous-same-plan' ? 'compare with previous' : 'compare with previous (other plan)',
+      },
+    ]);
   }
   return out;
 }
@@ -117,18 +133,34 @@ export function diffLinksByRun(pairs: readonly RunPair[]): Map<string, Link[]> {
     else out.set(runId, [l]);
   };
   for (const p of pairs) {
-    add(p.b, { href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === 'requested' ? 'against' : 'against the previous run'} ${p.a} (this run is B)` });
-    add(p.a, { href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === 'requested' ? 'as the baseline of' : 'as the previous run of'} ${p.b} (this run is A)` });
+    add(p.b, {
+      href: `../../${diffPagePath(p.a, p.b)}`,
+      text: `${p.kind === 'requested' ? 'against' : 'against the previous run'} ${p.a} (this run is B)`,
+    });
+    add(p.a, {
+      href: `../../${diffPagePath(p.a, p.b)}`,
+      text: `${p.kind === 'requested' ? 'as the baseline of' : 'as the previous run of'} ${p.b} (this run is A)`,
+    });
   }
   return out;
 }
 
 export function diffSiteCharts(charts: readonly DiffChartEntry[], noSvg?: ReadonlySet<string>): SiteChart[] {
-  return charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: noSvg?.has(c.id) ? null : `charts/${c.id}.svg`, spec: c.spec }));
+  return charts.map((c) => ({
+    id: c.id,
+    title: c.title,
+    specPath: `charts/${c.id}.vl.json`,
+    svgPath: noSvg?.has(c.id) ? null : `charts/${c.id}.svg`,
+    spec: c.spec,
+  }));
 }
 
 /** The site page of one diff: run links and downloads, then diffPage's body with interactive charts (SVG fallback, except for the charts in noSvg). */
-export function diffSitePage(diff: RunDiff, manifests: { a: Manifest; b: Manifest }, noSvg?: ReadonlySet<string>): SitePage {
+export function diffSitePage(
+  diff: RunDiff,
+  manifests: { a: Manifest; b: Manifest },
+  noSvg?: ReadonlySet<string>,
+): SitePage {
   const page = diffPage(diff, { chartHtml: (c) => chartHtml(diffSiteCharts([c], noSvg)[0]!) });
   const siteCharts = diffSiteCharts(page.charts, noSvg);
   const run = (id: string) => link({ href: `../../${runPagePath(id)}`, text: id });
@@ -136,7 +168,13 @@ export function diffSitePage(diff: RunDiff, manifests: { a: Manifest; b: Manifes
   const head = html`<p class="diff-nav">A (baseline): ${run(diff.a.runId)} · B (candidate): ${run(diff.b.runId)} · ${here('diff.md')} · ${here('diff.txt')} · ${here('diff.json')} · ${link({ href: '../../compare.html', text: 'compare any two runs' })}</p>
 `;
   const banner = tcgBanner(manifests.a) ?? tcgBanner(manifests.b);
-  return { path: diffPagePath(diff.a.runId, diff.b.runId), title: page.title, banner, body: html`${head}${page.bodyHtml}`, charts: siteCharts };
+  return {
+    path: diffPagePath(diff.a.runId, diff.b.runId),
+    title: page.title,
+    banner,
+    body: html`${head}${page.bodyHtml}`,
+    charts: siteCharts,
+  };
 }
 
 /** Single-quotes a shell word when it needs it, so the printed command can be pasted. */
@@ -160,7 +198,11 @@ export const PICKER_PATH = 'compare.html';
 /** The picker: two selects; site.js goes to the pair's page or prints the command that builds it. Without scripts, the list of built diffs. */
 export function pickerPage({ runs, pairs, command }: PickerInput): SitePage {
   const newest = [...runs].sort((x, y) => byCreation(y, x));
-  const select = (name: string, label: string, selected: number) => html`<label>${label} <select name="${name}" id="pick-${name}">
+  const select = (
+    name: string,
+    label: string,
+    selected: number,
+  ) => html`<label>${label} <select name="${name}" id="pick-${name}">
 ${newest.map((r, i) => html`<option value="${r.runId}"${i === selected ? attribute('selected') : null}>${`${r.runId} (${r.plan}, ${r.createdAt})`}</option>\n`)}</select></label>`;
   const data = {
     pairs: Object.fromEntries(pairs.map((p) => [`${p.a}:${p.b}`, diffPagePath(p.a, p.b)])),

@@ -13,7 +13,14 @@
 // so the filters (site.js) hide what does not match; lines join only runs of the same series.
 
 import { html, safeHref, type SafeHtml } from '../core/html.ts';
-import { HEADLINE_METRICS, METRIC_INFO, plateauFrom, type Headline, type HeadlineMetric, type HeadlineValue } from '../analyse/headline.ts';
+import {
+  HEADLINE_METRICS,
+  METRIC_INFO,
+  plateauFrom,
+  type Headline,
+  type HeadlineMetric,
+  type HeadlineValue,
+} from '../analyse/headline.ts';
 import type { ClaimResult } from '../analyse/claims/judge.ts';
 import { verdictLabel } from '../analyse/claims/judge.ts';
 import type { RunDiff } from '../diff/diff.ts';
@@ -51,7 +58,14 @@ export interface HistoryMark {
 }
 
 export function historyRun(m: Manifest, headline: Headline): HistoryRun {
-  return { runId: m.runId, createdAt: m.createdAt, plan: m.plan?.name ?? '?', pair: m.runnerPair ?? null, testbed: testbedOf(m), headline };
+  return {
+    runId: m.runId,
+    createdAt: m.createdAt,
+    plan: m.plan?.name ?? '?',
+    pair: m.runnerPair ?? null,
+    testbed: testbedOf(m),
+    headline,
+  };
 }
 
 /** Runs whose diffs the history marks: same plan and same testbed. */
@@ -77,7 +91,8 @@ export function diffMarks(diff: RunDiff, diffPath: string): HistoryMark[] {
       const inRange = mine.filter((p) => p.test === info.test && p.value >= from && p.value <= info.to);
       const regressed = inRange.some((p) => p.classification === 'regressed');
       const improved = inRange.some((p) => p.classification === 'improved');
-      if (regressed || improved) out.push({ runId: diff.b.runId, against: diff.a.runId, environment, metric, regressed, improved, diffPath });
+      if (regressed || improved)
+        out.push({ runId: diff.b.runId, against: diff.a.runId, environment, metric, regressed, improved, diffPath });
     }
   }
   return out;
@@ -120,7 +135,11 @@ export interface MetricHistory {
 }
 
 /** One metric's series over the runs: one per environment, plan and testbed, in time order. */
-export function metricHistory(runs: readonly HistoryRun[], marks: readonly HistoryMark[], metric: HeadlineMetric): MetricHistory {
+export function metricHistory(
+  runs: readonly HistoryRun[],
+  marks: readonly HistoryMark[],
+  metric: HeadlineMetric,
+): MetricHistory {
   const ordered = [...runs].sort(byTime);
   const markAt = new Map<string, HistoryMark>();
   for (const m of marks) if (m.metric === metric) markAt.set(`${m.runId}\n${m.environment}`, m);
@@ -132,14 +151,31 @@ export function metricHistory(runs: readonly HistoryRun[], marks: readonly Histo
       const key = JSON.stringify([environment, run.plan, run.testbed]);
       let s = series.get(key);
       if (!s) series.set(key, (s = { environment, plan: run.plan, pair: run.pair, testbed: run.testbed, points: [] }));
-      s.points.push({ runId: run.runId, index, at: timeOf(run), value, mark: markAt.get(`${run.runId}\n${environment}`) ?? null });
+      s.points.push({
+        runId: run.runId,
+        index,
+        at: timeOf(run),
+        value,
+        mark: markAt.get(`${run.runId}\n${environment}`) ?? null,
+      });
     }
   });
   const order = orderEnvironments([...series.values()].map((s) => s.environment));
   const rank = new Map(order.map((e, i) => [e, i]));
-  const sorted = [...series.values()].sort((a, b) => rank.get(a.environment)! - rank.get(b.environment)! || a.plan.localeCompare(b.plan) || a.testbed.localeCompare(b.testbed));
+  const sorted = [...series.values()].sort(
+    (a, b) =>
+      rank.get(a.environment)! - rank.get(b.environment)! ||
+      a.plan.localeCompare(b.plan) ||
+      a.testbed.localeCompare(b.testbed),
+  );
   const times = ordered.map(timeOf);
-  return { metric, runs: ordered.length, from: times.length ? Math.min(...times) : 0, to: times.length ? Math.max(...times) : 0, series: sorted };
+  return {
+    metric,
+    runs: ordered.length,
+    from: times.length ? Math.min(...times) : 0,
+    to: times.length ? Math.max(...times) : 0,
+    series: sorted,
+  };
 }
 
 /** A run's createdAt as ms since the epoch; 0 for a date that does not parse (drawn at the left edge). */
@@ -157,7 +193,10 @@ export function dateTicks(from: number, to: number, count: number): { at: number
     return to - from < 2 * DAY ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(0, 10);
   };
   if (!(to > from)) return [{ at: from, label: label(from) }];
-  return Array.from({ length: count }, (_, i) => from + ((to - from) * i) / (count - 1)).map((at) => ({ at, label: label(at) }));
+  return Array.from({ length: count }, (_, i) => from + ((to - from) * i) / (count - 1)).map((at) => ({
+    at,
+    label: label(at),
+  }));
 }
 
 // ---------------------------------------------------------------- drawing
@@ -184,7 +223,8 @@ export function ticks(lo: number, hi: number): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw)!;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9 && out.length < 12; v += step) out.push(Number(v.toPrecision(12)));
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9 && out.length < 12; v += step)
+    out.push(Number(v.toPrecision(12)));
   return out;
 }
 
@@ -195,7 +235,9 @@ function format(v: number, metric: HeadlineMetric): string {
 }
 
 function valueText(v: HeadlineValue, metric: HeadlineMetric): string {
-  return v.low === null || v.high === null ? `${format(v.value, metric)} (no interval)` : `${format(v.value, metric)} [${format(v.low, metric)}, ${format(v.high, metric)}]`;
+  return v.low === null || v.high === null
+    ? `${format(v.value, metric)} (no interval)`
+    : `${format(v.value, metric)} [${format(v.low, metric)}, ${format(v.high, metric)}]`;
 }
 
 /** The chart of one metric as inline SVG. `root`: the path from the page to the site's root ('' or '../'). */
@@ -205,7 +247,9 @@ export function historySvg(h: MetricHistory, size: ChartSize, root: string): Saf
   const right = 8;
   const top = 8;
   const bottom = 22;
-  const values = h.series.flatMap((s) => s.points.flatMap((p) => [p.value.value, p.value.low ?? p.value.value, p.value.high ?? p.value.value]));
+  const values = h.series.flatMap((s) =>
+    s.points.flatMap((p) => [p.value.value, p.value.low ?? p.value.value, p.value.high ?? p.value.value]),
+  );
   let lo = values.length ? Math.min(...values) : 0;
   let hi = values.length ? Math.max(...values) : 1;
   if (hi === lo) [lo, hi] = [lo - Math.abs(lo) * 0.05 - 0.5, hi + Math.abs(hi) * 0.05 + 0.5];
@@ -220,7 +264,10 @@ export function historySvg(h: MetricHistory, size: ChartSize, root: string): Saf
   const scales = environmentScales(orderEnvironments(h.series.map((s) => s.environment)));
   const order = orderEnvironments(h.series.map((s) => s.environment));
   const colour = (env: string) => scales.color.range[order.indexOf(env)] ?? '#777777';
-  const grid = ticks(lo, hi).map((t) => html`<line class="grid" x1="${n(left)}" x2="${n(width - right)}" y1="${n(y(t))}" y2="${n(y(t))}"></line><text class="tick" x="${n(left - 4)}" y="${n(y(t) + 4)}" text-anchor="end">${format(t, h.metric).replace(/ us$/, '')}</text>`);
+  const grid = ticks(lo, hi).map(
+    (t) =>
+      html`<line class="grid" x1="${n(left)}" x2="${n(width - right)}" y1="${n(y(t))}" y2="${n(y(t))}"></line><text class="tick" x="${n(left - 4)}" y="${n(y(t) + 4)}" text-anchor="end">${format(t, h.metric).replace(/ us$/, '')}</text>`,
+  );
   const series = h.series.map((s) => {
     const c = colour(s.environment);
     // Bands: one polygon per stretch of consecutive points that all have an interval.
@@ -238,37 +285,58 @@ export function historySvg(h: MetricHistory, size: ChartSize, root: string): Saf
       const upper = st.map((p) => `${n(x(p.at))},${n(y(p.value.high!))}`);
       const lower = [...st].reverse().map((p) => `${n(x(p.at))},${n(y(p.value.low!))}`);
       // A single point's band is a short bar, so it still shows.
-      return st.length === 1 ? html`<line class="band-bar" x1="${n(x(st[0]!.at))}" x2="${n(x(st[0]!.at))}" y1="${n(y(st[0]!.value.low!))}" y2="${n(y(st[0]!.value.high!))}" stroke="${c}"></line>` : html`<polygon class="band" points="${[...upper, ...lower].join(' ')}" fill="${c}"></polygon>`;
+      return st.length === 1
+        ? html`<line class="band-bar" x1="${n(x(st[0]!.at))}" x2="${n(x(st[0]!.at))}" y1="${n(y(st[0]!.value.low!))}" y2="${n(y(st[0]!.value.high!))}" stroke="${c}"></line>`
+        : html`<polygon class="band" points="${[...upper, ...lower].join(' ')}" fill="${c}"></polygon>`;
     });
-    const line = s.points.length > 1 ? html`<polyline class="line" points="${s.points.map((p) => `${n(x(p.at))},${n(y(p.value.value))}`).join(' ')}" stroke="${c}"></polyline>` : null;
-    const marks = s.points.filter((p) => p.mark).map((p) => {
-      const m = p.mark!;
-      const kind = m.regressed && m.improved ? 'both' : m.regressed ? 'regressed' : 'improved';
-      const cx = x(p.at);
-      const cy = y(p.value.value);
-      const shape = m.regressed ? `${n(cx - 6)},${n(cy - 5)} ${n(cx + 6)},${n(cy - 5)} ${n(cx)},${n(cy + 7)}` : `${n(cx - 6)},${n(cy + 5)} ${n(cx + 6)},${n(cy + 5)} ${n(cx)},${n(cy - 7)}`;
-      const title = `${kind === 'both' ? 'significant regression and improvement' : kind === 'regressed' ? 'significant regression' : 'significant improvement'} against ${m.against} (diff)`;
-      const poly = html`<polygon class="mark mark-${kind}" data-run="${p.runId}" points="${shape}"><title>${title}</title></polygon>`;
-      return size.pointLinks ? html`<a href="${safeHref(`${root}${m.diffPath}`)}">${poly}</a>` : poly;
-    });
+    const line =
+      s.points.length > 1
+        ? html`<polyline class="line" points="${s.points.map((p) => `${n(x(p.at))},${n(y(p.value.value))}`).join(' ')}" stroke="${c}"></polyline>`
+        : null;
+    const marks = s.points
+      .filter((p) => p.mark)
+      .map((p) => {
+        const m = p.mark!;
+        const kind = m.regressed && m.improved ? 'both' : m.regressed ? 'regressed' : 'improved';
+        const cx = x(p.at);
+        const cy = y(p.value.value);
+        const shape = m.regressed
+          ? `${n(cx - 6)},${n(cy - 5)} ${n(cx + 6)},${n(cy - 5)} ${n(cx)},${n(cy + 7)}`
+          : `${n(cx - 6)},${n(cy + 5)} ${n(cx + 6)},${n(cy + 5)} ${n(cx)},${n(cy - 7)}`;
+        const title = `${kind === 'both' ? 'significant regression and improvement' : kind === 'regressed' ? 'significant regression' : 'significant improvement'} against ${m.against} (diff)`;
+        const poly = html`<polygon class="mark mark-${kind}" data-run="${p.runId}" points="${shape}"><title>${title}</title></polygon>`;
+        return size.pointLinks ? html`<a href="${safeHref(`${root}${m.diffPath}`)}">${poly}</a>` : poly;
+      });
     // The overview draws the dots of short series only (without titles): a thousand runs' dots are
     // for the history pages, where they are links.
-    const dots = !size.pointLinks && s.points.length >= OVERVIEW_DOTS_BELOW ? [] : s.points.map((p) => {
-      if (!size.pointLinks) return html`<circle class="point" cx="${n(x(p.at))}" cy="${n(y(p.value.value))}" r="1.8" fill="${c}"></circle>`;
-      const title = `${p.runId} · ${environmentTitle(s.environment)} · ${valueText(p.value, h.metric)}`;
-      const dot = html`<circle class="point" data-run="${p.runId}" cx="${n(x(p.at))}" cy="${n(y(p.value.value))}" r="${size.pointLinks ? 3.5 : 1.8}" fill="${c}"><title>${title}</title></circle>`;
-      return size.pointLinks ? html`<a class="point-link" href="${safeHref(`${root}${runPagePath(p.runId)}`)}">${dot}</a>` : dot;
-    });
+    const dots =
+      !size.pointLinks && s.points.length >= OVERVIEW_DOTS_BELOW
+        ? []
+        : s.points.map((p) => {
+            if (!size.pointLinks)
+              return html`<circle class="point" cx="${n(x(p.at))}" cy="${n(y(p.value.value))}" r="1.8" fill="${c}"></circle>`;
+            const title = `${p.runId} · ${environmentTitle(s.environment)} · ${valueText(p.value, h.metric)}`;
+            const dot = html`<circle class="point" data-run="${p.runId}" cx="${n(x(p.at))}" cy="${n(y(p.value.value))}" r="${size.pointLinks ? 3.5 : 1.8}" fill="${c}"><title>${title}</title></circle>`;
+            return size.pointLinks
+              ? html`<a class="point-link" href="${safeHref(`${root}${runPagePath(p.runId)}`)}">${dot}</a>`
+              : dot;
+          });
     return html`<g class="series" data-env="${s.environment}" data-plan="${s.plan}" data-pair="${s.pair ?? NO_PAIR}" data-testbed="${s.testbed}">${bands}${line}${dots}${marks}</g>`;
   });
   const info = METRIC_INFO[h.metric];
   // Date labels under the plot: first and last anchored inside it; on the overview only those two.
   const marks = dateTicks(h.from, h.to, size.pointLinks ? 5 : 2);
-  const dates = h.runs === 0 ? null : marks.map((t, i) => {
-    const anchor = marks.length === 1 ? 'middle' : i === 0 ? 'start' : i === marks.length - 1 ? 'end' : 'middle';
-    return html`<text class="tick date" x="${n(marks.length === 1 ? left + plotW / 2 : x(t.at))}" y="${n(height - 6)}" text-anchor="${anchor}">${t.label}</text>`;
-  });
-  const empty = h.series.length === 0 ? html`<text class="empty" x="${n(left + plotW / 2)}" y="${n(top + plotH / 2)}" text-anchor="middle">no run measured this</text>` : null;
+  const dates =
+    h.runs === 0
+      ? null
+      : marks.map((t, i) => {
+          const anchor = marks.length === 1 ? 'middle' : i === 0 ? 'start' : i === marks.length - 1 ? 'end' : 'middle';
+          return html`<text class="tick date" x="${n(marks.length === 1 ? left + plotW / 2 : x(t.at))}" y="${n(height - 6)}" text-anchor="${anchor}">${t.label}</text>`;
+        });
+  const empty =
+    h.series.length === 0
+      ? html`<text class="empty" x="${n(left + plotW / 2)}" y="${n(top + plotH / 2)}" text-anchor="middle">no run measured this</text>`
+      : null;
   return html`<svg class="history" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${info.title} over ${h.runs} runs"><rect class="frame" x="${left}" y="${top}" width="${plotW}" height="${plotH}"></rect>${grid}${dates}${series}${empty}</svg>`;
 }
 
@@ -284,12 +352,17 @@ export interface FilterValues {
 
 export function filterValues(runs: readonly HistoryRun[]): FilterValues {
   const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
-  return { plans: sorted(runs.map((r) => r.plan)), pairs: sorted(runs.map((r) => r.pair ?? NO_PAIR)), testbeds: sorted(runs.map((r) => r.testbed)) };
+  return {
+    plans: sorted(runs.map((r) => r.plan)),
+    pairs: sorted(runs.map((r) => r.pair ?? NO_PAIR)),
+    testbeds: sorted(runs.map((r) => r.testbed)),
+  };
 }
 
 /** The filter form: site.js hides the series (and run-table rows) that do not match. */
 export function filtersHtml(f: FilterValues): SafeHtml {
-  const select = (name: string, label: string, values: readonly string[]) => html`<label>${label} <select name="${name}" data-filter="${name}"><option value="">all</option>${values.map((v) => html`<option value="${v}">${v}</option>`)}</select></label>`;
+  const select = (name: string, label: string, values: readonly string[]) =>
+    html`<label>${label} <select name="${name}" data-filter="${name}"><option value="">all</option>${values.map((v) => html`<option value="${v}">${v}</option>`)}</select></label>`;
   return html`<form class="history-filters" id="history-filters">${select('plan', 'Plan', f.plans)} ${select('pair', 'Runner pair', f.pairs)} ${select('testbed', 'Testbed', f.testbeds)}</form>\n`;
 }
 
@@ -321,12 +394,21 @@ ${charts}</div></section>
 export function historyPage(data: HistoryData, metric: HeadlineMetric): SitePage {
   const h = metricHistory(data.runs, data.marks, metric);
   const info = METRIC_INFO[metric];
-  const others = HEADLINE_METRICS.filter((m) => m !== metric).map((m) => link({ href: `${m}.html`, text: METRIC_INFO[m].title }));
+  const others = HEADLINE_METRICS.filter((m) => m !== metric).map((m) =>
+    link({ href: `${m}.html`, text: METRIC_INFO[m].title }),
+  );
   const body = html`<p>Each point is one run's value for one environment, with its 95% interval as a band; click a point for its run. Lines join runs of the same plan on the same testbed; triangles mark where the diff with the previous comparable run found a significant change in this metric's range (click one for the diff). Runs are ordered by when they were made.</p>
 ${filtersHtml(filterValues(data.runs))}${legendHtml(data.runs)}<figure class="history-chart" id="history-${metric}">${historySvg(h, HISTORY_SIZE, '../')}<figcaption>${info.title} (${info.unit})</figcaption></figure>
 <p class="history-nav">Other metrics: ${others.map((l, i) => (i === 0 ? l : html` · ${l}`))}</p>
 `;
-  return { path: historyPagePath(metric), title: `History: ${info.title}`, banner: null, body, charts: [], script: true };
+  return {
+    path: historyPagePath(metric),
+    title: `History: ${info.title}`,
+    banner: null,
+    body,
+    charts: [],
+    script: true,
+  };
 }
 
 // ---------------------------------------------------------------- pairs
@@ -351,15 +433,22 @@ export function pairsPage(runs: readonly PairRun[]): SitePage {
     const columns = [...latest.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, r]) => r);
     const claimIds: { id: string; text: string }[] = [];
     const seen = new Set<string>();
-    for (const r of columns) for (const c of r.claims) if (!seen.has(c.id)) {
-      seen.add(c.id);
-      claimIds.push({ id: c.id, text: c.text });
-    }
+    for (const r of columns)
+      for (const c of r.claims)
+        if (!seen.has(c.id)) {
+          seen.add(c.id);
+          claimIds.push({ id: c.id, text: c.text });
+        }
     const head = html`<tr><th scope="col">Claim</th>${columns.map((r) => html`<th scope="col">${r.pair ?? r.testbed}<br>${link({ href: runPagePath(r.runId), text: r.runId })}<br><span class="when">${r.createdAt}</span></th>`)}</tr>`;
-    const rows = claimIds.map(({ id, text }) => html`<tr><th scope="row">${text}</th>${columns.map((r) => {
-      const c = r.claims.find((x) => x.id === id);
-      return c ? html`<td class="verdict verdict-${c.verdict}">${verdictLabel(c)}</td>` : html`<td class="verdict">(not judged)</td>`;
-    })}</tr>\n`);
+    const rows = claimIds.map(
+      ({ id, text }) =>
+        html`<tr><th scope="row">${text}</th>${columns.map((r) => {
+          const c = r.claims.find((x) => x.id === id);
+          return c
+            ? html`<td class="verdict verdict-${c.verdict}">${verdictLabel(c)}</td>`
+            : html`<td class="verdict">(not judged)</td>`;
+        })}</tr>\n`,
+    );
     return html`<h2>Plan ${plan}</h2>
 <div class="scroll"><table class="pairs" data-plan="${plan}"><thead>${head}</thead>
 <tbody>

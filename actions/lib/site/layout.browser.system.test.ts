@@ -16,7 +16,16 @@ import { CHROMIUM, chromiumMissing, requireService, skipNote } from '../testing/
 import { serveDirectory } from '../testing/static-server.ts';
 
 const missing = requireService('chromium', chromiumMissing());
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const PLANS = new URL('../../../env/plans', import.meta.url).pathname;
 const COMMITTED = new URL('../../../reports/runs', import.meta.url).pathname;
 /** A laptop's viewport height: what "above the fold" means here. */
@@ -50,7 +59,11 @@ interface Layout {
 
 async function layoutOf(page: Page): Promise<Layout> {
   // Charts are drawn by vega-embed after load: wait until each has its SVG (or its fallback).
-  await page.waitForFunction(() => Array.from(document.querySelectorAll('.vega[data-chart]')).every((n) => n.hasAttribute('data-rendered')), undefined, { timeout: 120_000 });
+  await page.waitForFunction(
+    () => Array.from(document.querySelectorAll('.vega[data-chart]')).every((n) => n.hasAttribute('data-rendered')),
+    undefined,
+    { timeout: 120_000 },
+  );
   return page.evaluate(() => {
     const doc = document.documentElement;
     const top = (el: Element | null) => (el ? Math.round(el.getBoundingClientRect().top + window.scrollY) : null);
@@ -59,7 +72,14 @@ async function layoutOf(page: Page): Promise<Layout> {
       .slice(0, 5)
       .map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
     const figure = document.querySelector('figure.chart');
-    return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, wide, strip: top(document.getElementById('verdicts')), figure: top(figure), figureWidth: figure ? Math.round(figure.getBoundingClientRect().width) : null };
+    return {
+      scrollWidth: doc.scrollWidth,
+      clientWidth: doc.clientWidth,
+      wide,
+      strip: top(document.getElementById('verdicts')),
+      figure: top(figure),
+      figureWidth: figure ? Math.round(figure.getBoundingClientRect().width) : null,
+    };
   });
 }
 
@@ -80,7 +100,12 @@ describe.skipIf(missing !== null)(`site layout at 1400 and 390 px in headless Ch
     ({ server, url } = await serveDirectory(site));
     const { chromium } = await import('playwright-core');
     profile = mkdtempSync(join(tmpdir(), 'virtnet-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, headless: true, timeout: 60_000 });
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: FLAGS,
+      headless: true,
+      timeout: 60_000,
+    });
   }, 300_000);
 
   afterAll(async () => {
@@ -91,33 +116,48 @@ describe.skipIf(missing !== null)(`site layout at 1400 and 390 px in headless Ch
   });
 
   it('builds every kind of page from the committed runs', () => {
-    for (const kind of [/^index\.html$/, /^runs\/[^/]+\/index\.html$/, /^diffs\/[^/]+\/index\.html$/, /^history\/[^/]+\.html$/, /^pairs\.html$/, /^compare\.html$/, /^regressions\.html$/]) {
-      expect(pages.some((p) => kind.test(p)), String(kind)).toBe(true);
+    for (const kind of [
+      /^index\.html$/,
+      /^runs\/[^/]+\/index\.html$/,
+      /^diffs\/[^/]+\/index\.html$/,
+      /^history\/[^/]+\.html$/,
+      /^pairs\.html$/,
+      /^compare\.html$/,
+      /^regressions\.html$/,
+    ]) {
+      expect(
+        pages.some((p) => kind.test(p)),
+        String(kind),
+      ).toBe(true);
     }
   });
 
   for (const width of WIDTHS) {
-    it(`at ${width} px no page is wider than the window${width === 1400 ? '; a run page shows its verdicts and first figure above the fold' : ''}`, { timeout: 600_000 }, async () => {
-      const page = await browser!.newPage();
-      await page.setViewportSize({ width, height: FOLD });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      try {
-        for (const path of pages) {
-          await page.goto(`${url}${path}`, { waitUntil: 'load' });
-          const l = await layoutOf(page);
-          expect(l.scrollWidth, `${path} at ${width} px: ${l.wide.join(', ')}`).toBeLessThanOrEqual(l.clientWidth);
-          if (!path.startsWith('runs/')) continue;
-          expect(l.strip, path).not.toBeNull();
-          expect(l.strip!, path).toBeLessThan(l.figure!);
-          // The figure takes the column's width, not a fixed 560 px plot in a wide column.
-          expect(l.figureWidth!, path).toBeGreaterThan(Math.min(width, 1100) - 80);
-          if (width === 1400) expect(l.figure!, `${path}: first figure at y = ${l.figure}`).toBeLessThan(FOLD - 200);
+    it(
+      `at ${width} px no page is wider than the window${width === 1400 ? '; a run page shows its verdicts and first figure above the fold' : ''}`,
+      { timeout: 600_000 },
+      async () => {
+        const page = await browser!.newPage();
+        await page.setViewportSize({ width, height: FOLD });
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        try {
+          for (const path of pages) {
+            await page.goto(`${url}${path}`, { waitUntil: 'load' });
+            const l = await layoutOf(page);
+            expect(l.scrollWidth, `${path} at ${width} px: ${l.wide.join(', ')}`).toBeLessThanOrEqual(l.clientWidth);
+            if (!path.startsWith('runs/')) continue;
+            expect(l.strip, path).not.toBeNull();
+            expect(l.strip!, path).toBeLessThan(l.figure!);
+            // The figure takes the column's width, not a fixed 560 px plot in a wide column.
+            expect(l.figureWidth!, path).toBeGreaterThan(Math.min(width, 1100) - 80);
+            if (width === 1400) expect(l.figure!, `${path}: first figure at y = ${l.figure}`).toBeLessThan(FOLD - 200);
+          }
+        } finally {
+          await page.close();
         }
-      } finally {
-        await page.close();
-      }
-      expect(errors).toEqual([]);
-    });
+        expect(errors).toEqual([]);
+      },
+    );
   }
 });

@@ -43,13 +43,20 @@ function headline(e: ChangeEntry): string {
 
 export function regressionsPage(all: readonly ChangeEntry[]): SitePage {
   const entries = changeEntries(all);
-  const rows = entries.map((e) => html`<tr class="${e.regressed > 0 ? 'has-regression' : 'improvement'}"><td>${e.b.createdAt}</td><td>${link({ href: runPagePath(e.b.runId), text: e.b.runId })}</td><td>${link({ href: runPagePath(e.a.runId), text: e.a.runId })}</td><td class="claims-counts"><!-- regressed in refuted's colour, improved in supported's (site.css) --><span class="count v-refuted" title="regressed">${e.regressed} regressed</span> <span class="count v-supported" title="improved">${e.improved} improved</span></td><td>${e.marks.length ? html`<ul>${e.marks.map((m) => html`<li>${markText(m)}</li>`)}</ul>` : '(no headline metric moved)'}</td><td>${link({ href: e.diffPath, text: 'diff' })}</td></tr>\n`);
+  const rows = entries.map(
+    (e) =>
+      html`<tr class="${e.regressed > 0 ? 'has-regression' : 'improvement'}"><td>${e.b.createdAt}</td><td>${link({ href: runPagePath(e.b.runId), text: e.b.runId })}</td><td>${link({ href: runPagePath(e.a.runId), text: e.a.runId })}</td><td class="claims-counts"><!-- regressed in refuted's colour, improved in supported's (site.css) --><span class="count v-refuted" title="regressed">${e.regressed} regressed</span> <span class="count v-supported" title="improved">${e.improved} improved</span></td><td>${e.marks.length ? html`<ul>${e.marks.map((m) => html`<li>${markText(m)}</li>`)}</ul>` : '(no headline metric moved)'}</td><td>${link({ href: e.diffPath, text: 'diff' })}</td></tr>\n`,
+  );
   const body = html`<p>Every significant change (at least the diff's threshold, significant after Holm's correction) between a run and the previous run of its plan on its testbed, newest first. <a href="${safeHref(FEED_PATH)}">Atom feed</a>.</p>
-${entries.length === 0 ? html`<p>No significant change between consecutive comparable runs.</p>\n` : html`<div class="scroll"><table class="regressions" id="regressions">
+${
+  entries.length === 0
+    ? html`<p>No significant change between consecutive comparable runs.</p>\n`
+    : html`<div class="scroll"><table class="regressions" id="regressions">
 <thead><tr><th scope="col">Date (B)</th><th scope="col">Run (B)</th><th scope="col">Against (A)</th><th scope="col">Points</th><th scope="col">Headline metrics</th><th scope="col">Diff</th></tr></thead>
 <tbody>
 ${rows}</tbody></table></div>
-`}`;
+`
+}`;
   return { path: REGRESSIONS_PATH, title: 'Regressions and improvements', banner: null, body, charts: [] };
 }
 
@@ -60,7 +67,8 @@ ${rows}</tbody></table></div>
 export function atomFeed(all: readonly ChangeEntry[], siteTitle = 'virtnet reports'): string {
   const entries = changeEntries(all);
   const updated = entries[0]?.b.createdAt ?? '1970-01-01T00:00:00.000Z';
-  const items = entries.map((e) => html`<entry>
+  const items = entries.map(
+    (e) => html`<entry>
 <id>urn:virtnet:diff:${e.a.runId}:${e.b.runId}</id>
 <title>${e.b.runId}: ${headline(e)} against ${e.a.runId}</title>
 <updated>${e.b.createdAt}</updated>
@@ -69,7 +77,8 @@ export function atomFeed(all: readonly ChangeEntry[], siteTitle = 'virtnet repor
 <link rel="related" type="text/html" href="${safeHref(runPagePath(e.a.runId))}" title="run A"/>
 <summary>${[headline(e), ...e.marks.map(markText)].join('; ')}</summary>
 </entry>
-`);
+`,
+  );
   return html`<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
 <id>urn:virtnet:regressions</id>

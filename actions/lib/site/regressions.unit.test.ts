@@ -9,7 +9,19 @@ const entry = (a: string, b: string, day: number, regressed: number, improved: n
   diffPath: `diffs/${a}--${b}/index.html`,
   regressed,
   improved,
-  marks: regressed ? [{ runId: b, against: a, environment: 'native', metric: 'tcp-mean', regressed: true, improved: false, diffPath: `diffs/${a}--${b}/index.html` }] : [],
+  marks: regressed
+    ? [
+        {
+          runId: b,
+          against: a,
+          environment: 'native',
+          metric: 'tcp-mean',
+          regressed: true,
+          improved: false,
+          diffPath: `diffs/${a}--${b}/index.html`,
+        },
+      ]
+    : [],
 });
 
 describe('regressions', () => {
@@ -31,12 +43,17 @@ describe('regressions', () => {
 
   it('is a well-formed Atom feed: one entry per change, updated at the newest, links relative to the feed', () => {
     const feed = atomFeed(entries);
-    expect(feed.startsWith('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">')).toBe(true);
+    expect(feed.startsWith('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">')).toBe(
+      true,
+    );
     expect(feed.match(/<entry>/g)).toHaveLength(2);
-    expect(feed).toContain('<updated>2026-01-04T00:00:00.000Z</updated>\n<link rel="alternate" type="text/html" href="regressions.html"/>');
+    expect(feed).toContain(
+      '<updated>2026-01-04T00:00:00.000Z</updated>\n<link rel="alternate" type="text/html" href="regressions.html"/>',
+    );
     expect(feed).toContain('<link rel="alternate" type="text/html" href="diffs/r1--r2/index.html"/>');
     expect(feed).toContain('<id>urn:virtnet:diff:r3:r4</id>');
     // Balanced: every element opened is closed.
-    for (const tag of ['feed', 'entry', 'title', 'id', 'updated', 'summary']) expect(feed.split(`<${tag}>`).length + (tag === 'feed' ? 1 : 0), tag).toBe(feed.split(`</${tag}>`).length);
+    for (const tag of ['feed', 'entry', 'title', 'id', 'updated', 'summary'])
+      expect(feed.split(`<${tag}>`).length + (tag === 'feed' ? 1 : 0), tag).toBe(feed.split(`</${tag}>`).length);
   });
 });

@@ -11,7 +11,13 @@
 import { plural } from '../core/text.ts';
 import { html, jsonScript, safeHref, type SafeHtml } from '../core/html.ts';
 import type { TopLevelSpec } from 'vega-lite';
-import { countsLine, countVerdicts, verdictLabel, type ClaimResult, type ClaimsScope } from '../analyse/claims/judge.ts';
+import {
+  countsLine,
+  countVerdicts,
+  verdictLabel,
+  type ClaimResult,
+  type ClaimsScope,
+} from '../analyse/claims/judge.ts';
 import { checkRunId } from '../core/file-names.ts';
 import { environmentTitle } from '../analyse/environment-names.ts';
 import { TCG_WARNING, usesTcg } from '../report/charts/figures.ts';
@@ -71,15 +77,20 @@ export function link(l: Link): SafeHtml {
 export function renderPage(page: SitePage, siteTitle = 'virtnet reports'): string {
   const root = relativeRoot(page.path);
   const asset = (name: string) => safeHref(`${root}assets/${name}`);
-  const charts = page.charts.map((c) => html`<script type="application/json" id="spec-${c.id}">${jsonScript(c.spec)}</script>\n`);
-  const scripts = page.charts.length > 0
-    ? html`<script src="${asset('vega.min.js')}"></script>
+  const charts = page.charts.map(
+    (c) => html`<script type="application/json" id="spec-${c.id}">${jsonScript(c.spec)}</script>\n`,
+  );
+  const scripts =
+    page.charts.length > 0
+      ? html`<script src="${asset('vega.min.js')}"></script>
 <script src="${asset('vega-lite.min.js')}"></script>
 <script src="${asset('vega-embed.min.js')}"></script>
 <script src="${asset('site.js')}"></script>
 `
-    : page.script ? html`<script src="${asset('site.js')}"></script>
-` : null;
+      : page.script
+        ? html`<script src="${asset('site.js')}"></script>
+`
+        : null;
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -107,7 +118,9 @@ export function scrollBox(table: SafeHtml): SafeHtml {
 
 export function tableHtml(t: Table): SafeHtml {
   const head = html`<tr>${t.columns.map((c) => html`<th scope="col">${c}</th>`)}</tr>`;
-  const rows = t.rows.map((r) => html`<tr>${r.map((v, i) => (i === 0 ? html`<th scope="row">${v}</th>` : html`<td>${v}</td>`))}</tr>\n`);
+  const rows = t.rows.map(
+    (r) => html`<tr>${r.map((v, i) => (i === 0 ? html`<th scope="row">${v}</th>` : html`<td>${v}</td>`))}</tr>\n`,
+  );
   return scrollBox(html`<table class="facts" id="${t.id}"><caption>${t.title}</caption>
 <thead>${head}</thead>
 <tbody>
@@ -117,8 +130,12 @@ ${rows}</tbody></table>`);
 export function claimsTableHtml(claims: readonly ClaimResult[]): SafeHtml {
   // Analyses written before findings and limits existed have neither: the evidence stands alone.
   const finding = (c: ClaimResult) => (c.finding ? html`<p class="finding">${c.finding}</p>` : '');
-  const limits = (c: ClaimResult) => ((c.limits ?? []).length ? html`<p class="limits">What this testbed cannot show: ${c.limits.join(' ')}</p>` : '');
-  const rows = claims.map((c) => html`<tr class="verdict-${c.verdict}" id="claim-${c.id}"><td>${c.text}</td><td>${c.section}</td><td class="verdict">${verdictLabel(c)}</td><td>${finding(c)}${limits(c)}<details><summary>evidence</summary>${c.evidence}</details><p class="conditions">Judged under: ${c.conditions}.</p><details><summary>how judged</summary>${c.judged}${c.note ? ` ${c.note}` : ''}</details></td></tr>\n`);
+  const limits = (c: ClaimResult) =>
+    (c.limits ?? []).length ? html`<p class="limits">What this testbed cannot show: ${c.limits.join(' ')}</p>` : '';
+  const rows = claims.map(
+    (c) =>
+      html`<tr class="verdict-${c.verdict}" id="claim-${c.id}"><td>${c.text}</td><td>${c.section}</td><td class="verdict">${verdictLabel(c)}</td><td>${finding(c)}${limits(c)}<details><summary>evidence</summary>${c.evidence}</details><p class="conditions">Judged under: ${c.conditions}.</p><details><summary>how judged</summary>${c.judged}${c.note ? ` ${c.note}` : ''}</details></td></tr>\n`,
+  );
   return scrollBox(html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run: ${countsLine(claims)}</caption>
 <thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Finding and evidence</th></tr></thead>
 <tbody>
@@ -152,13 +169,20 @@ export function verdictStripHtml(claims: readonly ClaimResult[]): SafeHtml {
   const order = { refuted: 0, supported: 1, inconclusive: 2 } as const;
   const judged = claims.filter(judgedHere).sort((a, b) => order[a.verdict] - order[b.verdict]);
   const shown = judged.slice(0, STRIP_MAX);
-  const items = shown.map((c) => html`<li class="v-${c.verdict}"><a class="mark" href="${safeHref(`#claim-${c.id}`)}">${c.verdict}</a> ${c.text} <span class="finding">${oneLineFinding(c)}</span></li>\n`);
+  const items = shown.map(
+    (c) =>
+      html`<li class="v-${c.verdict}"><a class="mark" href="${safeHref(`#claim-${c.id}`)}">${c.verdict}</a> ${c.text} <span class="finding">${oneLineFinding(c)}</span></li>\n`,
+  );
   const rest = judged.length - shown.length;
   const notJudged = claims.length - judged.length;
-  const list = judged.length === 0
-    ? html`<p class="none">No claim could be judged on this run: the environments they need were not measured or ran under TCG.</p>\n`
-    : html`<ul class="judged">\n${items}</ul>\n`;
-  const tail = [rest > 0 ? `${plural(rest, 'more claim')} judged here` : null, notJudged > 0 ? `${plural(notJudged, 'claim')} this run could not judge` : null].filter((t) => t !== null);
+  const list =
+    judged.length === 0
+      ? html`<p class="none">No claim could be judged on this run: the environments they need were not measured or ran under TCG.</p>\n`
+      : html`<ul class="judged">\n${items}</ul>\n`;
+  const tail = [
+    rest > 0 ? `${plural(rest, 'more claim')} judged here` : null,
+    notJudged > 0 ? `${plural(notJudged, 'claim')} this run could not judge` : null,
+  ].filter((t) => t !== null);
   return html`<section class="verdict-strip" id="verdicts" aria-label="Verdicts">
 <p>${verdictCountsHtml(counts)} <span class="of">of ${plural(claims.length, 'claim')}</span></p>
 ${list}${tail.length ? html`<p class="more">${tail.join('; ')}: <a href="#claims-section">all claims with their evidence</a></p>\n` : null}</section>
@@ -205,11 +229,15 @@ export interface RunPageInput {
 export function diffLinksHtml(links: readonly Link[], pickerHref?: string): SafeHtml | null {
   const items = links.map(link);
   if (pickerHref) items.push(link({ href: pickerHref, text: 'compare any two runs' }));
-  return items.length ? html`<p class="diff-links"><strong>Diffs:</strong> ${items.map((item, i) => (i === 0 ? item : html` · ${item}`))}</p>\n` : null;
+  return items.length
+    ? html`<p class="diff-links"><strong>Diffs:</strong> ${items.map((item, i) => (i === 0 ? item : html` · ${item}`))}</p>\n`
+    : null;
 }
 
 export function tcgBanner(manifest: Manifest): SafeHtml | null {
-  return usesTcg(manifest) ? html`${TCG_WARNING}. Guest environments here measure an emulator, not the paper's KVM.` : null;
+  return usesTcg(manifest)
+    ? html`${TCG_WARNING}. Guest environments here measure an emulator, not the paper's KVM.`
+    : null;
 }
 
 /** netperf's own confidence intervals, when the plan asked for them: points that missed the width. */
@@ -217,15 +245,21 @@ export function confidenceNote(a: RunAnalysis): SafeHtml | null {
   const asked = a.points.filter((p) => p.confidenceAsked);
   if (asked.length === 0) return null;
   const missed = asked.filter((p) => p.confidenceMissed > 0);
-  if (missed.length === 0) return html`<p class="confidence">netperf's confidence interval was asked for at ${asked.length} points and met at every one.</p>\n`;
-  const items = missed.map((p) => html`<li>${p.environment} ${p.test} ${p.parameter}=${p.value}: ${p.confidenceMissed} of ${p.throughput.n} replicates missed the requested width</li>`);
+  if (missed.length === 0)
+    return html`<p class="confidence">netperf's confidence interval was asked for at ${asked.length} points and met at every one.</p>\n`;
+  const items = missed.map(
+    (p) =>
+      html`<li>${p.environment} ${p.test} ${p.parameter}=${p.value}: ${p.confidenceMissed} of ${p.throughput.n} replicates missed the requested width</li>`,
+  );
   return html`<div class="confidence"><p>netperf's confidence interval was asked for at ${asked.length} points; it was missed at ${missed.length} (flagged points):</p><ul>${items}</ul></div>\n`;
 }
 
 /** UDP measurements the receiver counted foreign datagrams in: their throughput and okay rate are inflated. */
 export function udpAnomalyNote(a: RunAnalysis): SafeHtml | null {
   if (a.udpAnomalies.length === 0) return null;
-  const items = a.udpAnomalies.map((u) => html`<li>${u.environment} ${parameterFlag(u.parameter)} ${u.x} replicate ${u.replicate}: ${u.reason}</li>`);
+  const items = a.udpAnomalies.map(
+    (u) => html`<li>${u.environment} ${parameterFlag(u.parameter)} ${u.x} replicate ${u.replicate}: ${u.reason}</li>`,
+  );
   return html`<div class="warning"><p><strong>${a.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>\n`;
 }
 
@@ -239,9 +273,24 @@ const DOWNLOADS: readonly [file: string, note: string][] = [
   ['analysis.json', ' (claims, Fig. 5/7 averages, signed areas)'],
 ];
 
-export function runPage({ manifest: m, analysis: a, charts, diffLinks = [], pickerHref, noSvg }: RunPageInput): SitePage {
-  const siteCharts: SiteChart[] = charts.map((c) => ({ id: c.id, title: c.title, specPath: `charts/${c.id}.vl.json`, svgPath: noSvg?.has(c.id) ? null : `charts/${c.id}.svg`, spec: c.spec }));
-  const envList = a.environments.map((e) => environmentTitle(e, own(m.environmentDescriptions, e)?.accelerator)).join(', ') || '(none measured)';
+export function runPage({
+  manifest: m,
+  analysis: a,
+  charts,
+  diffLinks = [],
+  pickerHref,
+  noSvg,
+}: RunPageInput): SitePage {
+  const siteCharts: SiteChart[] = charts.map((c) => ({
+    id: c.id,
+    title: c.title,
+    specPath: `charts/${c.id}.vl.json`,
+    svgPath: noSvg?.has(c.id) ? null : `charts/${c.id}.svg`,
+    spec: c.spec,
+  }));
+  const envList =
+    a.environments.map((e) => environmentTitle(e, own(m.environmentDescriptions, e)?.accelerator)).join(', ') ||
+    '(none measured)';
   const errors = Object.entries(m.environmentErrors ?? {});
   // Findings first: the verdicts, then the figures; the evidence, tables and the run's facts after.
   const body = html`${verdictStripHtml(a.claims)}<h2 id="figures">Figures</h2>
@@ -331,10 +380,18 @@ export function sortEntries(entries: readonly IndexEntry[]): IndexEntry[] {
  * pickerHref: the page that diffs any two runs, linked above the table when the site has one.
  * overview: the history's small multiples (history.ts), above the table; pairsHref: the page comparing runner pairs.
  */
-export function indexPage(entries: readonly IndexEntry[], pickerHref?: string, overview: SafeHtml | null = null, pairsHref?: string, regressionsHref?: string): SitePage {
+export function indexPage(
+  entries: readonly IndexEntry[],
+  pickerHref?: string,
+  overview: SafeHtml | null = null,
+  pairsHref?: string,
+  regressionsHref?: string,
+): SitePage {
   const rows = sortEntries(entries).map((e) => {
     const subject = e.subject ? firstLine(e.subject) : '';
-    const commit = e.commit ? html`<code>${e.commit.slice(0, 12)}</code> <span class="subject" title="${subject}">${subject}</span>` : '(unknown)';
+    const commit = e.commit
+      ? html`<code>${e.commit.slice(0, 12)}</code> <span class="subject" title="${subject}">${subject}</span>`
+      : '(unknown)';
     const compare = e.compareLinks.map((l, i) => (i === 0 ? link(l) : html` ${link(l)}`));
     return html`<tr data-run="${e.runId}" data-plan="${e.plan}" data-pair="${e.pair ?? NO_PAIR}" data-testbed="${e.testbed}"><td>${link({ href: runPagePath(e.runId), text: e.runId })}${e.tcg ? html` <span class="tcg" title="QEMU guests ran under TCG emulation">TCG</span>` : null}</td><td>${e.createdAt}</td><td>${commit}</td><td>${e.branch ?? ''}</td><td>${e.plan}</td><td>${e.environments.join(', ')}</td><td>${e.machine}</td><td>${e.status}</td><td class="claims-counts">${verdictNumbersHtml(e.verdicts)}</td><td class="compare">${compare}</td></tr>\n`;
   });

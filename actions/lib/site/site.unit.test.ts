@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,7 +77,10 @@ describe('escaping', () => {
 
 describe('browser assets', () => {
   it('vega, vega-lite and vega-embed come from runtime dependencies (a site builds under npm ci --omit=dev)', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     const sources = assetSources();
     expect(Object.keys(sources).sort()).toEqual(['vega-embed.min.js', 'vega-lite.min.js', 'vega.min.js']);
     for (const [file, path] of Object.entries(sources)) {
@@ -84,11 +96,17 @@ describe('hostile plan values on a run page', () => {
   it("escapes the manifest's plan.replicates and plan.testLengthSeconds (issue 14, item 1: they were put in raw)", () => {
     const { plan } = loadPlan('quick', PLANS);
     const run = syntheticRun({ plan, environments: ['native'], replicates: 1 });
-    run.manifest.plan = { ...run.manifest.plan, replicates: `<img src=x onerror=alert(8)>` as never, testLengthSeconds: `"><svg onload=alert(9)>` as never };
+    run.manifest.plan = {
+      ...run.manifest.plan,
+      replicates: `<img src=x onerror=alert(8)>` as never,
+      testLengthSeconds: `"><svg onload=alert(9)>` as never,
+    };
     const analysis = analyseRun(run.manifest, run.records, CLAIMS);
     const page = renderPage(runPage({ manifest: run.manifest, analysis, charts: runCharts(run.manifest, analysis) }));
     expect(page).not.toMatch(/<img src=x|<svg onload/);
-    expect(page).toContain('&lt;img src=x onerror=alert(8)&gt; replicates, &quot;&gt;&lt;svg onload=alert(9)&gt; s per test');
+    expect(page).toContain(
+      '&lt;img src=x onerror=alert(8)&gt; replicates, &quot;&gt;&lt;svg onload=alert(9)&gt; s per test',
+    );
   });
 
   it('names chart files from a series safely, whatever the series (issue 14, item 2)', () => {
@@ -105,12 +123,39 @@ describe('hostile plan values on a run page', () => {
 
 describe('buildSite', () => {
   const { plan } = loadPlan('quick', PLANS);
-  const a = writeRun('a', syntheticRun({ plan, environments: ['native', 'docker'], replicates: 2, seed: 1, runId: 'run-a', gitSubject: EVIL }));
-  const b = writeRun('b', syntheticRun({ plan, environments: ['native', 'kvm'], replicates: 2, seed: 2, runId: 'run-b', accelerator: 'tcg', createdAt: '2026-02-01T00:00:00.000Z' }));
+  const a = writeRun(
+    'a',
+    syntheticRun({
+      plan,
+      environments: ['native', 'docker'],
+      replicates: 2,
+      seed: 1,
+      runId: 'run-a',
+      gitSubject: EVIL,
+    }),
+  );
+  const b = writeRun(
+    'b',
+    syntheticRun({
+      plan,
+      environments: ['native', 'kvm'],
+      replicates: 2,
+      seed: 2,
+      runId: 'run-b',
+      accelerator: 'tcg',
+      createdAt: '2026-02-01T00:00:00.000Z',
+    }),
+  );
 
   it('is deterministic: a rebuild writes nothing, and a fresh build gives the same bytes', async () => {
     const site1 = join(work, 'site1');
-    const extra: SitePage = { path: 'diffs/run-a-run-b.html', title: `Diff ${EVIL}`, banner: null, body: html`<p>diff</p>`, charts: [] };
+    const extra: SitePage = {
+      path: 'diffs/run-a-run-b.html',
+      title: `Diff ${EVIL}`,
+      banner: null,
+      body: html`<p>diff</p>`,
+      charts: [],
+    };
     const compareLinks = new Map([['run-b', [{ href: 'diffs/run-a-run-b.html', text: 'compare with previous' }]]]);
     const first = await buildSite([a, b], site1, { claims: CLAIMS, workers: 2, extraPages: [extra], compareLinks });
     expect(first.rendered).toBeGreaterThan(0);
@@ -150,27 +195,62 @@ describe('buildSite', () => {
     expect(readFileSync(join(site1, 'runs/run-a/index.html'), 'utf8')).not.toContain(EVIL);
   });
 
-  it('incremental: only a changed or added run is built again, with its diff and its previous run\'s page; a results file linked inside its run is followed', async () => {
+  it("incremental: only a changed or added run is built again, with its diff and its previous run's page; a results file linked inside its run is followed", async () => {
     const site = join(work, 'site-incremental');
-    const one = writeRun('inc-1', syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 11, runId: 'inc-1' }));
-    const two = writeRun('inc-2', syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 12, runId: 'inc-2', createdAt: '2026-01-02T00:00:00.000Z' }));
+    const one = writeRun(
+      'inc-1',
+      syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 11, runId: 'inc-1' }),
+    );
+    const two = writeRun(
+      'inc-2',
+      syntheticRun({
+        plan,
+        environments: ['native'],
+        replicates: 2,
+        seed: 12,
+        runId: 'inc-2',
+        createdAt: '2026-01-02T00:00:00.000Z',
+      }),
+    );
     const first = await buildSite([one, two], site, { claims: CLAIMS, svg: 'none' });
     expect([first.runsBuilt, first.diffsBuilt]).toEqual([2, 1]);
     const same = await buildSite([one, two], site, { claims: CLAIMS, svg: 'none' });
     expect([same.runsBuilt, same.diffsBuilt, same.written]).toEqual([0, 0, 0]);
-    const three = writeRun('inc-3', syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 13, runId: 'inc-3', createdAt: '2026-01-03T00:00:00.000Z' }));
+    const three = writeRun(
+      'inc-3',
+      syntheticRun({
+        plan,
+        environments: ['native'],
+        replicates: 2,
+        seed: 13,
+        runId: 'inc-3',
+        createdAt: '2026-01-03T00:00:00.000Z',
+      }),
+    );
     const added = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'none' });
     // inc-3 and inc-2 (its page now links the new diff); the diff inc-2 -> inc-3.
     expect([added.runsBuilt, added.diffsBuilt]).toEqual([2, 1]);
     expect(readFileSync(join(site, 'runs/inc-2/index.html'), 'utf8')).toContain('as the previous run of inc-3');
     // The results replaced by a link to another file inside the run: followed, and its content is the key.
-    const other = syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 99, runId: 'inc-3', createdAt: '2026-01-03T00:00:00.000Z' });
+    const other = syntheticRun({
+      plan,
+      environments: ['native'],
+      replicates: 2,
+      seed: 99,
+      runId: 'inc-3',
+      createdAt: '2026-01-03T00:00:00.000Z',
+    });
     writeFileSync(join(three, 'other.jsonl'), other.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
     rmSync(join(three, 'results.jsonl'));
     symlinkSync('other.jsonl', join(three, 'results.jsonl'));
     const linked = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'none' });
     expect([linked.runsBuilt, linked.diffsBuilt]).toEqual([1, 1]);
-    writeFileSync(join(three, 'other.jsonl'), syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 100, runId: 'inc-3' }).records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    writeFileSync(
+      join(three, 'other.jsonl'),
+      syntheticRun({ plan, environments: ['native'], replicates: 2, seed: 100, runId: 'inc-3' })
+        .records.map((r) => `${JSON.stringify(r)}\n`)
+        .join(''),
+    );
     const relinked = await buildSite([one, two, three], site, { claims: CLAIMS, svg: 'none' });
     expect([relinked.runsBuilt, relinked.diffsBuilt]).toEqual([1, 1]);
   });
@@ -180,7 +260,8 @@ describe('buildSite', () => {
     const first = await commitRun(a, reports, CLAIMS);
     expect(first.dir).toBe(join(reports, 'runs', 'run-a'));
     const files = snapshot(first.dir);
-    for (const f of ['manifest.json', 'results.jsonl', 'points.csv', 'claims.md', 'tables.md', 'analysis.json']) expect(files.has(f), f).toBe(true);
+    for (const f of ['manifest.json', 'results.jsonl', 'points.csv', 'claims.md', 'tables.md', 'analysis.json'])
+      expect(files.has(f), f).toBe(true);
     const specs = [...files.keys()].filter((k) => /^charts\/.*\.vl\.json$/.test(k));
     expect(specs.length).toBeGreaterThan(0);
     // Drawn again, to the same bytes: nothing changes.

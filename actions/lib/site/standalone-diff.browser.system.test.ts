@@ -20,14 +20,26 @@ describe.skipIf(missing !== null)(`diff page in headless Chromium${skipNote(miss
   let browser: Browser | null = null;
 
   beforeAll(async () => {
-    const a = [100, 4100, 8100].flatMap((v) => pointRecords('native', 'TCP_STREAM', v, [94.0, 94.1, 94.2])).concat([50, 550].flatMap((v) => pointRecords('native', 'UDP_STREAM', v, [43, 43.1, 43.2])));
+    const a = [100, 4100, 8100]
+      .flatMap((v) => pointRecords('native', 'TCP_STREAM', v, [94.0, 94.1, 94.2]))
+      .concat([50, 550].flatMap((v) => pointRecords('native', 'UDP_STREAM', v, [43, 43.1, 43.2])));
     const b = scaleThroughput(a, (r) => r.test === 'TCP_STREAM' && r.value !== 100, 0.8);
-    const diff = diffRuns({ label: 'main', manifest: testManifest(), records: a }, { label: `feature${EVIL}`, manifest: testManifest({ runId: 'b', link: { ...testManifest().link!, rateMbit: 1000 } }), records: b });
+    const diff = diffRuns(
+      { label: 'main', manifest: testManifest(), records: a },
+      {
+        label: `feature${EVIL}`,
+        manifest: testManifest({ runId: 'b', link: { ...testManifest().link!, rateMbit: 1000 } }),
+        records: b,
+      },
+    );
     for (const f of await buildDiffFiles(diff)) {
       mkdirSync(dirname(join(work, f.path)), { recursive: true });
       writeFileSync(join(work, f.path), f.content);
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -38,10 +50,15 @@ describe.skipIf(missing !== null)(`diff page in headless Chromium${skipNote(miss
   it('shows the headline, the changed points, manifest differences, both charts and the marked tables, without errors', async () => {
     const page = await browser!.newPage();
     const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     page.on('pageerror', (e) => errors.push(e.message));
     let dialogs = 0;
-    page.on('dialog', (d) => { dialogs++; void d.dismiss(); });
+    page.on('dialog', (d) => {
+      dialogs++;
+      void d.dismiss();
+    });
     await page.goto(`file://${join(work, 'index.html')}`);
     expect(await page.locator('h1').textContent()).toBe(`Diff: main → feature${EVIL}`);
     expect(await page.locator('.diff-headline').textContent()).toMatch(/^2 regressed, 0 improved, 3 unchanged/);

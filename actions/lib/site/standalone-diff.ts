@@ -21,7 +21,9 @@ export async function buildDiffFiles(d: RunDiff): Promise<DiffFile[]> {
   const svgs = new Map<string, string>();
   for (const chart of diffCharts(d)) svgs.set(chart.id, await renderSvg(chart.spec));
   // Trusted: vega drew these SVGs from the diff's own specs, writing every text as escaped SVG text.
-  const page = diffPage(d, { chartHtml: (c) => html`<figure class="chart" data-chart="${c.id}">${trustedHtml(svgs.get(c.id) ?? '')}</figure>` });
+  const page = diffPage(d, {
+    chartHtml: (c) => html`<figure class="chart" data-chart="${c.id}">${trustedHtml(svgs.get(c.id) ?? '')}</figure>`,
+  });
   const files: DiffFile[] = [
     { path: 'diff.json', content: formatDiffJson(d) },
     { path: 'diff.md', content: formatDiffMarkdown(d) },

@@ -6,15 +6,33 @@ import { judgedHere, oneLineFinding, verdictStripHtml } from './site.ts';
 
 function claim(id: string, verdict: ClaimResult['verdict'], extra: Partial<ClaimResult> = {}): ClaimResult {
   return {
-    id, text: `claim ${id}`, section: 'III', kind: 'difference' as ClaimResult['kind'], quantifier: 'every', verdict, qualifier: null, onlyTcg: false,
-    finding: '', evidence: `native - docker (from-100, 3 points): mean 0.45 x 10^6 bits/s; the paper: at least 1.00. Judged under: x.`,
-    judged: '', conditions: '', limits: [], missing: [], note: null, contradicts: [], otherReading: null, parts: [], ...extra,
+    id,
+    text: `claim ${id}`,
+    section: 'III',
+    kind: 'difference' as ClaimResult['kind'],
+    quantifier: 'every',
+    verdict,
+    qualifier: null,
+    onlyTcg: false,
+    finding: '',
+    evidence: `native - docker (from-100, 3 points): mean 0.45 x 10^6 bits/s; the paper: at least 1.00. Judged under: x.`,
+    judged: '',
+    conditions: '',
+    limits: [],
+    missing: [],
+    note: null,
+    contradicts: [],
+    otherReading: null,
+    parts: [],
+    ...extra,
   };
 }
 
 describe('verdict strip', () => {
-  it('says the claim\'s finding, else the evidence\'s first measured part without the paper\'s side, and cuts a long one', () => {
-    expect(oneLineFinding({ finding: 'Docker is as fast as native.', evidence: 'a - b: mean 1; the paper: 2' })).toBe('Docker is as fast as native.');
+  it("says the claim's finding, else the evidence's first measured part without the paper's side, and cuts a long one", () => {
+    expect(oneLineFinding({ finding: 'Docker is as fast as native.', evidence: 'a - b: mean 1; the paper: 2' })).toBe(
+      'Docker is as fast as native.',
+    );
     expect(oneLineFinding({ evidence: 'a - b: mean 1; the paper: 2 (fails). Judged under: y.' })).toBe('a - b: mean 1');
     expect(oneLineFinding({ evidence: 'only a finding. Judged under: y.' })).toBe('only a finding');
     const long = oneLineFinding({ evidence: `${'x'.repeat(500)}; the paper` });
@@ -33,14 +51,23 @@ describe('verdict strip', () => {
   });
 
   it('counts every verdict, lists the judged claims refuted first with their finding, and says how many it could not judge', () => {
-    const html = verdictStripHtml([claim('s', 'supported'), claim('t', 'inconclusive', { qualifier: 'TCG, not KVM', onlyTcg: true }), claim('r', 'refuted'), claim('u', 'inconclusive', { missing: ['osv'] })]).toString();
+    const html = verdictStripHtml([
+      claim('s', 'supported'),
+      claim('t', 'inconclusive', { qualifier: 'TCG, not KVM', onlyTcg: true }),
+      claim('r', 'refuted'),
+      claim('u', 'inconclusive', { missing: ['osv'] }),
+    ]).toString();
     expect(html).toContain('<span class="count v-supported">1 supported</span>');
     expect(html).toContain('<span class="count v-refuted">1 refuted</span>');
     expect(html).toContain('<span class="count v-inconclusive">2 inconclusive</span>');
     expect(html).toContain('of 4 claims');
-    const items = [...html.matchAll(/<li class="v-(\w+)"><a class="mark" href="#claim-(\w+)">/g)].map((m) => `${m[1]}:${m[2]}`);
+    const items = [...html.matchAll(/<li class="v-(\w+)"><a class="mark" href="#claim-(\w+)">/g)].map(
+      (m) => `${m[1]}:${m[2]}`,
+    );
     expect(items).toEqual(['refuted:r', 'supported:s']);
-    expect(html).toContain('<span class="finding">native - docker (from-100, 3 points): mean 0.45 x 10^6 bits/s</span>');
+    expect(html).toContain(
+      '<span class="finding">native - docker (from-100, 3 points): mean 0.45 x 10^6 bits/s</span>',
+    );
     expect(html).toContain('2 claims this run could not judge');
   });
 
@@ -49,7 +76,9 @@ describe('verdict strip', () => {
     const html = verdictStripHtml(many).toString();
     expect(html.match(/<li /g)).toHaveLength(4);
     expect(html).toContain('5 more claims judged here');
-    const none = verdictStripHtml([claim('t', 'inconclusive', { qualifier: 'TCG, not KVM', onlyTcg: true })]).toString();
+    const none = verdictStripHtml([
+      claim('t', 'inconclusive', { qualifier: 'TCG, not KVM', onlyTcg: true }),
+    ]).toString();
     expect(none).toContain('No claim could be judged on this run');
     expect(none).not.toContain('<li');
   });

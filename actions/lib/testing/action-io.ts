@@ -14,7 +14,10 @@ export interface RecordingIO extends ActionIO {
   failed: string | null;
 }
 
-export function recordingIO(inputs: Record<string, string>, options: { env?: NodeJS.ProcessEnv; state?: Record<string, string> } = {}): RecordingIO {
+export function recordingIO(
+  inputs: Record<string, string>,
+  options: { env?: NodeJS.ProcessEnv; state?: Record<string, string> } = {},
+): RecordingIO {
   const io: RecordingIO = {
     input: readerFrom(inputs),
     env: options.env ?? {},
@@ -63,4 +66,3 @@ export function foldedLog(log: RecordingIO['log']): FoldedLog {
   if (open) throw new Error(`group "${open.group}" never ended`);
   return out;
 }
-

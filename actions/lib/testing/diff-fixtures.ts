@@ -23,7 +23,15 @@ export function testPlan(overrides: Partial<Plan> = {}): Plan {
     ipVersion: 4,
     retries: 0,
     sweeps: [
-      { test: 'TCP_STREAM', series: 'from-100', vary: 'sendSocketSize', from: 100, to: 8100, step: 4000, messageSize: 131072 },
+      {
+        test: 'TCP_STREAM',
+        series: 'from-100',
+        vary: 'sendSocketSize',
+        from: 100,
+        to: 8100,
+        step: 4000,
+        messageSize: 131072,
+      },
       { test: 'UDP_STREAM', series: 'from-50', vary: 'messageSize', from: 50, to: 1050, step: 500 },
     ],
     ...overrides,
@@ -60,9 +68,22 @@ export function testManifest(overrides: Partial<Manifest> = {}): Manifest {
     environments: ['native'],
     hosts: { client: testHost('client'), server: testHost('server') },
     runnerPair: null,
-    link: { kind: 'veth-testbed', shaping: 'tbf rate 100mbit', rateMbit: 100, serverAddress: '198.18.40.1', clientAddress: '198.18.40.2', clientNamespace: 'vnet40-client' },
+    link: {
+      kind: 'veth-testbed',
+      shaping: 'tbf rate 100mbit',
+      rateMbit: 100,
+      serverAddress: '198.18.40.1',
+      clientAddress: '198.18.40.2',
+      clientNamespace: 'vnet40-client',
+    },
     environmentDescriptions: {
-      native: { name: 'native', summary: 'netserver 2.7.0 on the host', details: { netserver: '2.7.0', pid: '100' }, accelerator: 'none', startupSeconds: 0.3 },
+      native: {
+        name: 'native',
+        summary: 'netserver 2.7.0 on the host',
+        details: { netserver: '2.7.0', pid: '100' },
+        accelerator: 'none',
+        startupSeconds: 0.3,
+      },
     },
     sessions: [],
     environmentErrors: {},
@@ -91,12 +112,19 @@ function metrics(test: TestName, throughput: number, value: number, confidenceWi
     remoteRecvSocketInitial: 131072,
     remoteRecvSocketFinal: 131072,
     transportMss: test === 'TCP_STREAM' ? 1448 : null,
-    confidence: confidenceWidth === null ? null : { iterations: 3, level: 99, requestedWidth: 5, achievedWidth: confidenceWidth },
+    confidence:
+      confidenceWidth === null ? null : { iterations: 3, level: 99, requestedWidth: 5, achievedWidth: confidenceWidth },
   };
 }
 
 /** One record per throughput given (replicates 1..n); a null throughput is a failed replicate. */
-export function pointRecords(environment: string, test: TestName, value: number, throughputs: readonly (number | null)[], confidenceWidth: number | null = null): MeasurementRecord[] {
+export function pointRecords(
+  environment: string,
+  test: TestName,
+  value: number,
+  throughputs: readonly (number | null)[],
+  confidenceWidth: number | null = null,
+): MeasurementRecord[] {
   const parameter: Parameter = test === 'TCP_STREAM' ? 'sendSocketSize' : 'messageSize';
   return throughputs.map((t, i) => ({
     formatVersion: 1,
@@ -124,14 +152,21 @@ export function pointRecords(environment: string, test: TestName, value: number,
  * metrics.throughputMbps, the send-side throughput, bytes received, and the THROUGHPUT lines of the
  * raw netperf output the record keeps.
  */
-export function scaleThroughput(records: readonly MeasurementRecord[], which: (r: MeasurementRecord) => boolean, factor: number): MeasurementRecord[] {
+export function scaleThroughput(
+  records: readonly MeasurementRecord[],
+  which: (r: MeasurementRecord) => boolean,
+  factor: number,
+): MeasurementRecord[] {
   const round = (v: number) => Math.round(v * 100) / 100;
   return records.map((r) => {
     if (!which(r) || r.metrics === null) return r;
     const m = r.metrics;
     return {
       ...r,
-      stdout: r.stdout.replace(/^((?:THROUGHPUT|LOCAL_SEND_THROUGHPUT|REMOTE_RECV_THROUGHPUT)=)([0-9.]+)$/gm, (_, key: string, v: string) => `${key}${round(Number(v) * factor).toFixed(2)}`),
+      stdout: r.stdout.replace(
+        /^((?:THROUGHPUT|LOCAL_SEND_THROUGHPUT|REMOTE_RECV_THROUGHPUT)=)([0-9.]+)$/gm,
+        (_, key: string, v: string) => `${key}${round(Number(v) * factor).toFixed(2)}`,
+      ),
       metrics: {
         ...m,
         throughputMbps: round(m.throughputMbps * factor),

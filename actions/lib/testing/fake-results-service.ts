@@ -35,7 +35,10 @@ function base64url(text: string): string {
 }
 
 /** refuse: artifact names whose CreateArtifact is answered 409 Conflict (a non-retryable failure). */
-export async function startFakeResultsService(address: string, options: { refuse?: string[] } = {}): Promise<FakeResultsService> {
+export async function startFakeResultsService(
+  address: string,
+  options: { refuse?: string[] } = {},
+): Promise<FakeResultsService> {
   const artifacts = new Map<string, ReceivedArtifact>();
   const blocks = new Map<string, Map<string, Buffer>>();
   let nextId = 1000;
@@ -50,8 +53,15 @@ export async function startFakeResultsService(address: string, options: { refuse
       };
       if (req.method === 'POST' && u.pathname.endsWith('.ArtifactService/CreateArtifact')) {
         const request = JSON.parse(data.toString('utf8')) as { name: string };
-        if (options.refuse?.includes(request.name)) return json(409, { code: 'already_exists', msg: `an artifact named ${request.name} already exists` });
-        artifacts.set(request.name, { name: request.name, zip: Buffer.alloc(0), finalized: false, size: null, hash: null });
+        if (options.refuse?.includes(request.name))
+          return json(409, { code: 'already_exists', msg: `an artifact named ${request.name} already exists` });
+        artifacts.set(request.name, {
+          name: request.name,
+          zip: Buffer.alloc(0),
+          finalized: false,
+          size: null,
+          hash: null,
+        });
         blocks.set(request.name, new Map());
         return json(200, { ok: true, signed_upload_url: `${url}/blob/${encodeURIComponent(request.name)}?sig=test` });
       }
@@ -67,11 +77,18 @@ export async function startFakeResultsService(address: string, options: { refuse
         const stored = blocks.get(name);
         const artifact = artifacts.get(name);
         if (!stored || !artifact) return json(404, {});
-        const headers = { 'x-ms-request-id': `r${nextId}`, 'x-ms-version': '2024-05-04', etag: '"0x1"', 'last-modified': new Date().toUTCString() };
+        const headers = {
+          'x-ms-request-id': `r${nextId}`,
+          'x-ms-version': '2024-05-04',
+          etag: '"0x1"',
+          'last-modified': new Date().toUTCString(),
+        };
         if (u.searchParams.get('comp') === 'block') {
           stored.set(u.searchParams.get('blockid') ?? '', data);
         } else if (u.searchParams.get('comp') === 'blocklist') {
-          const ids = [...data.toString('utf8').matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]*)<\//g)].map((m) => m[1]!);
+          const ids = [...data.toString('utf8').matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]*)<\//g)].map(
+            (m) => m[1]!,
+          );
           artifact.zip = Buffer.concat(ids.map((id) => stored.get(id) ?? Buffer.alloc(0)));
         } else {
           artifact.zip = data; // a single-shot upload
@@ -91,7 +108,10 @@ export async function startFakeResultsService(address: string, options: { refuse
   });
   const port = (server.address() as { port: number }).port;
   url = `http://${address}:${port}`;
-  const claims = { scp: 'Actions.ExampleScope Actions.Results:11111111-2222-3333-4444-555555555555:66666666-7777-8888-9999-000000000000', exp: Math.floor(Date.now() / 1000) + 3600 };
+  const claims = {
+    scp: 'Actions.ExampleScope Actions.Results:11111111-2222-3333-4444-555555555555:66666666-7777-8888-9999-000000000000',
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  };
   return {
     url,
     runtimeToken: `${base64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${base64url(JSON.stringify(claims))}.`,

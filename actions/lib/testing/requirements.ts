@@ -28,16 +28,25 @@ function underCi(env: NodeJS.ProcessEnv): boolean {
  * `describe.skipIf(reason !== null)`; with CI=true a missing service throws (failing the file)
  * unless it is listed in ALLOWED_CI_SKIPS.
  */
-export function requireService(service: Service, reasonIfMissing: string | null, env: NodeJS.ProcessEnv = process.env): string | null {
+export function requireService(
+  service: Service,
+  reasonIfMissing: string | null,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
   if (reasonIfMissing === null) return null;
   if (underCi(env) && ALLOWED_CI_SKIPS[service] === undefined) {
-    throw new MissingServiceError(`${service} is required with CI=true, and it is missing: ${reasonIfMissing} (only ${Object.keys(ALLOWED_CI_SKIPS).join(', ')} may be missing in CI)`);
+    throw new MissingServiceError(
+      `${service} is required with CI=true, and it is missing: ${reasonIfMissing} (only ${Object.keys(ALLOWED_CI_SKIPS).join(', ')} may be missing in CI)`,
+    );
   }
   return `${service}: ${reasonIfMissing}`;
 }
 
 /** Several services; the first one missing decides. */
-export function requireServices(needs: readonly [Service, string | null][], env: NodeJS.ProcessEnv = process.env): string | null {
+export function requireServices(
+  needs: readonly [Service, string | null][],
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
   for (const [service, reason] of needs) {
     const missing = requireService(service, reason, env);
     if (missing !== null) return missing;

@@ -27,12 +27,30 @@ describe('requireService', () => {
   it('missing with CI=true: fails, unless listed with its reason', () => {
     for (const ci of ['true', '1']) {
       expect(() => requireService('chromium', '/usr/bin/chromium is missing', { CI: ci })).toThrow(MissingServiceError);
-      expect(() => requireService('root', 'needs root', { CI: ci })).toThrow(/root is required with CI=true, and it is missing: needs root/);
+      expect(() => requireService('root', 'needs root', { CI: ci })).toThrow(
+        /root is required with CI=true, and it is missing: needs root/,
+      );
     }
     expect(ALLOWED_CI_SKIPS['osv-image']).toMatch(/internet/);
     expect(requireService('osv-image', 'no image given', { CI: 'true' })).toBe('osv-image: no image given');
-    expect(() => requireServices([['root', null], ['netserver', 'not installed']], { CI: 'true' })).toThrow(/netserver is required/);
-    expect(requireServices([['root', null], ['netserver', 'not installed']], {})).toBe('netserver: not installed');
+    expect(() =>
+      requireServices(
+        [
+          ['root', null],
+          ['netserver', 'not installed'],
+        ],
+        { CI: 'true' },
+      ),
+    ).toThrow(/netserver is required/);
+    expect(
+      requireServices(
+        [
+          ['root', null],
+          ['netserver', 'not installed'],
+        ],
+        {},
+      ),
+    ).toBe('netserver: not installed');
   });
 
   it('every test file that skips does it through requireService', () => {
@@ -42,7 +60,8 @@ describe('requireService', () => {
       if (path === 'actions/lib/testing/requirements.unit.test.ts') continue;
       const text = readFileSync(file, 'utf8');
       const skips = /\.(skipIf|runIf)\(|\bit\.skip\(|\bdescribe\.skip\(|\bt\.skip\(/.test(text);
-      if (skips && !/from '[./]*(?:actions\/lib\/|lib\/|\.\.\/)*testing\/requirements\.ts'/.test(text)) offenders.push(path);
+      if (skips && !/from '[./]*(?:actions\/lib\/|lib\/|\.\.\/)*testing\/requirements\.ts'/.test(text))
+        offenders.push(path);
     }
     expect(offenders).toEqual([]);
   });
@@ -55,7 +74,12 @@ describe('requireService', () => {
     for (const file of ['actions', 'env', 'scripts'].flatMap((d) => testFiles(join(REPO, d)))) {
       const path = relative(REPO, file);
       if (!/\.(unit|system)\.test\.ts$/.test(path)) unnamed.push(path);
-      if (path.endsWith('.unit.test.ts') && path !== 'actions/lib/testing/requirements.unit.test.ts' && /testing\/requirements\.ts'/.test(readFileSync(file, 'utf8'))) unitAsking.push(path);
+      if (
+        path.endsWith('.unit.test.ts') &&
+        path !== 'actions/lib/testing/requirements.unit.test.ts' &&
+        /testing\/requirements\.ts'/.test(readFileSync(file, 'utf8'))
+      )
+        unitAsking.push(path);
     }
     expect(unnamed, 'name each test file *.unit.test.ts (pure, no root) or *.system.test.ts').toEqual([]);
     expect(unitAsking, 'a unit test needs no service: move what needs one to a *.system.test.ts file').toEqual([]);

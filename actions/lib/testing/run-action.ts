@@ -48,19 +48,43 @@ export interface RunActionOptions {
 
 export async function runAction(script: string, options: RunActionOptions): Promise<ActionResult> {
   const files = mkdtempSync(join(options.runnerTemp, 'step-'));
-  const paths = { GITHUB_OUTPUT: 'output', GITHUB_STATE: 'state', GITHUB_STEP_SUMMARY: 'summary', GITHUB_ENV: 'env', GITHUB_PATH: 'path' } as const;
+  const paths = {
+    GITHUB_OUTPUT: 'output',
+    GITHUB_STATE: 'state',
+    GITHUB_STEP_SUMMARY: 'summary',
+    GITHUB_ENV: 'env',
+    GITHUB_PATH: 'path',
+  } as const;
   const env: NodeJS.ProcessEnv = {};
   // The runner's environment, minus anything that would make the step think it has a live Actions runtime.
-  for (const [k, v] of Object.entries(process.env)) if (!/^(INPUT_|STATE_|GITHUB_|ACTIONS_|RUNNER_)/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(INPUT_|STATE_|GITHUB_|ACTIONS_|RUNNER_)/.test(k)) env[k] = v;
   for (const [k, file] of Object.entries(paths)) {
     env[k] = join(files, file);
     writeFileSync(env[k]!, '');
   }
-  Object.assign(env, { GITHUB_WORKSPACE: options.workspace, RUNNER_TEMP: options.runnerTemp, GITHUB_ACTIONS: 'true', CI: 'true' }, options.env ?? {});
-  for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  Object.assign(
+    env,
+    { GITHUB_WORKSPACE: options.workspace, RUNNER_TEMP: options.runnerTemp, GITHUB_ACTIONS: 'true', CI: 'true' },
+    options.env ?? {},
+  );
+  for (const [name, value] of Object.entries(options.inputs))
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value;
   const argv = [...(options.prefix ?? []), process.execPath, script];
-  const { exitCode, stdout, stderr, timedOut } = await runCommand(argv, { env, cwd: options.workspace, timeoutMs: options.timeoutMs });
+  const { exitCode, stdout, stderr, timedOut } = await runCommand(argv, {
+    env,
+    cwd: options.workspace,
+    timeoutMs: options.timeoutMs,
+  });
   const read = (k: keyof typeof paths) => readFileSync(env[k]!, 'utf8');
-  return { exitCode, stdout, stderr, outputs: parseCommandFile(read('GITHUB_OUTPUT')), state: parseCommandFile(read('GITHUB_STATE')), summary: read('GITHUB_STEP_SUMMARY'), timedOut };
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    outputs: parseCommandFile(read('GITHUB_OUTPUT')),
+    state: parseCommandFile(read('GITHUB_STATE')),
+    summary: read('GITHUB_STEP_SUMMARY'),
+    timedOut,
+  };
 }

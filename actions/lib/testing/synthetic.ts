@@ -67,7 +67,12 @@ export function syntheticMean(env: string, point: Point, profile: 'paper' | 'fla
   const link = 100 * (x / (x + frames * (42 + 24)));
   if (profile === 'flat') return link * 0.99;
   const fragmented = x > payload;
-  const factor = new Map([['native', fragmented ? 1 : 0.93], ['docker', fragmented ? 0.85 : 0.97], ['kvm', fragmented ? 0.95 : 0.97], ['osv', fragmented ? 0.8 : 0.97]]);
+  const factor = new Map([
+    ['native', fragmented ? 1 : 0.93],
+    ['docker', fragmented ? 0.85 : 0.97],
+    ['kvm', fragmented ? 0.95 : 0.97],
+    ['osv', fragmented ? 0.8 : 0.97],
+  ]);
   const drop = fragmented ? 0.12 : 1;
   return link * (factor.get(env) ?? 1) * drop;
 }
@@ -88,16 +93,32 @@ const host = (role: 'client' | 'server', hostname: string): HostInfo => ({
   kernel: '6.1.0-synthetic',
   distribution: 'Debian GNU/Linux 12 (bookworm)',
   netperfVersion: '2.7.0',
-  sysctls: { 'net.core.wmem_max': '4194304', 'net.core.rmem_max': '4194304', 'net.ipv4.tcp_wmem': '4096 16384 4194304' },
+  sysctls: {
+    'net.core.wmem_max': '4194304',
+    'net.core.rmem_max': '4194304',
+    'net.ipv4.tcp_wmem': '4096 16384 4194304',
+  },
   virtualizationFlags: [],
 });
 
 function description(env: string, accelerator: 'kvm' | 'tcg'): EnvironmentDescription {
   const guest = env === 'kvm' || env === 'osv';
-  const details: Record<string, string> = guest ? { QEMU: 'QEMU emulator version 7.2.0 (synthetic)', accelerator, network: 'tap on bridge, DNAT port maps' } : {};
-  if (env === 'docker') Object.assign(details, { Docker: '20.10.24 (synthetic)', network: 'bridge, published ports without userland proxy' });
+  const details: Record<string, string> = guest
+    ? { QEMU: 'QEMU emulator version 7.2.0 (synthetic)', accelerator, network: 'tap on bridge, DNAT port maps' }
+    : {};
+  if (env === 'docker')
+    Object.assign(details, {
+      Docker: '20.10.24 (synthetic)',
+      network: 'bridge, published ports without userland proxy',
+    });
   if (env === 'osv') details['OSv commit'] = '0000000 (synthetic)';
-  return { name: env, summary: `${env} (synthetic)`, details, accelerator: guest ? accelerator : 'none', startupSeconds: guest ? 9 : 0.2 };
+  return {
+    name: env,
+    summary: `${env} (synthetic)`,
+    details,
+    accelerator: guest ? accelerator : 'none',
+    startupSeconds: guest ? 9 : 0.2,
+  };
 }
 
 export function syntheticRun(options: SyntheticOptions): SyntheticRun {
@@ -123,7 +144,9 @@ export function syntheticRun(options: SyntheticOptions): SyntheticRun {
         const size = udp ? point.value : (point.messageSize ?? 131072);
         const bytes = Math.round((throughput * 1e6 * plan.testLengthSeconds) / 8);
         const recvCalls = Math.max(1, Math.round(bytes / size));
-        const sendCalls = udp ? Math.round(recvCalls / (options.okRate ?? ((e, x) => okRate(e, x, profile)))(env, point.value)) : recvCalls;
+        const sendCalls = udp
+          ? Math.round(recvCalls / (options.okRate ?? ((e, x) => okRate(e, x, profile)))(env, point.value))
+          : recvCalls;
         const requested = point.sendSocketSize ?? -1;
         const effective = requested > 0 ? Math.max(2 * requested, 4608) : 212992;
         const metrics: NetperfMetrics = {
@@ -180,15 +203,36 @@ export function syntheticRun(options: SyntheticOptions): SyntheticRun {
     createdAt,
     updatedAt: createdAt,
     status: 'complete',
-    git: { commit: options.gitCommit ?? '0'.repeat(40), dirty: false, branch: 'synthetic', subject: options.gitSubject ?? 'synthetic run (not a measurement)' },
+    git: {
+      commit: options.gitCommit ?? '0'.repeat(40),
+      dirty: false,
+      branch: 'synthetic',
+      subject: options.gitSubject ?? 'synthetic run (not a measurement)',
+    },
     planSource: plan.name,
     plan,
     environments: [...options.environments],
     hosts: { client: host('client', hostname), server: host('server', hostname) },
     runnerPair: options.runnerPair ?? null,
-    link: { kind: 'veth-testbed', shaping: 'tbf rate 100mbit burst 64kbit, stab overhead 24 (Ethernet framing), gso_max_segs 1, both directions', rateMbit: 100, serverAddress: '198.18.0.1', clientAddress: '198.18.0.2', clientNamespace: 'vnet0-client' },
-    environmentDescriptions: Object.fromEntries(options.environments.map((e) => [e, description(e, options.accelerator ?? 'kvm')])),
-    sessions: [{ startedAt: createdAt, endedAt: new Date(t0 + clock * 1000).toISOString(), endReason: 'completed', measuredInSession: records.length }],
+    link: {
+      kind: 'veth-testbed',
+      shaping: 'tbf rate 100mbit burst 64kbit, stab overhead 24 (Ethernet framing), gso_max_segs 1, both directions',
+      rateMbit: 100,
+      serverAddress: '198.18.0.1',
+      clientAddress: '198.18.0.2',
+      clientNamespace: 'vnet0-client',
+    },
+    environmentDescriptions: Object.fromEntries(
+      options.environments.map((e) => [e, description(e, options.accelerator ?? 'kvm')]),
+    ),
+    sessions: [
+      {
+        startedAt: createdAt,
+        endedAt: new Date(t0 + clock * 1000).toISOString(),
+        endReason: 'completed',
+        measuredInSession: records.length,
+      },
+    ],
     environmentErrors: {},
   };
   return { manifest, records };

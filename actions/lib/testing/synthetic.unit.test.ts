@@ -9,10 +9,18 @@ describe('syntheticRun', () => {
   it('is seeded: the same options give the same run, another seed another one', () => {
     const a = syntheticRun({ plan, environments: ['native', 'osv'], replicates: 2, seed: 9 });
     expect(syntheticRun({ plan, environments: ['native', 'osv'], replicates: 2, seed: 9 })).toEqual(a);
-    expect(syntheticRun({ plan, environments: ['native', 'osv'], replicates: 2, seed: 10 }).records).not.toEqual(a.records);
+    expect(syntheticRun({ plan, environments: ['native', 'osv'], replicates: 2, seed: 10 }).records).not.toEqual(
+      a.records,
+    );
   });
   it('writes a valid run of the whole plan, labelled synthetic', () => {
-    const run = syntheticRun({ plan, environments: ['native', 'docker', 'kvm', 'osv'], replicates: 10, seed: 1, accelerator: 'tcg' });
+    const run = syntheticRun({
+      plan,
+      environments: ['native', 'docker', 'kvm', 'osv'],
+      replicates: 10,
+      seed: 1,
+      accelerator: 'tcg',
+    });
     expect(run.records).toHaveLength(58 * 10 * 4);
     run.records.forEach((r, i) => validateRecord(JSON.parse(JSON.stringify(r)), `record ${i}`));
     const m = validateManifest(JSON.parse(JSON.stringify(run.manifest)));

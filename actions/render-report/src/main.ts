@@ -11,7 +11,12 @@ import { mdCode, mdText } from '../../lib/core/escape.ts';
 import { analyseRun } from '../../lib/analyse/run.ts';
 import { loadClaims } from '../../lib/analyse/claims/file.ts';
 import { isRunDir } from '../../lib/measure/run-dir.ts';
-import { findRunCopies, missingEnvironments, missingLegsMessage, mostCompleteCopies } from '../../lib/action/run-copies.ts';
+import {
+  findRunCopies,
+  missingEnvironments,
+  missingLegsMessage,
+  mostCompleteCopies,
+} from '../../lib/action/run-copies.ts';
 import { buildSite } from '../../lib/site/build.ts';
 import { commitRun } from '../../lib/report/report-files.ts';
 
@@ -21,7 +26,10 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
     const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
     const runs = mostCompleteCopies(findRunCopies(settings.runsPath));
     if (runs.length === 0) {
-      const legs = settings.environments.length > 0 ? ` (no data from any leg: ${settings.environments.join(', ')}; see the client jobs' summaries)` : '';
+      const legs =
+        settings.environments.length > 0
+          ? ` (no data from any leg: ${settings.environments.join(', ')}; see the client jobs' summaries)`
+          : '';
       throw new Error(`input runs: no run directory (with manifest.json) found in ${settings.runsPath}${legs}`);
     }
     const lines = ['## virtnet report\n'];
@@ -33,7 +41,9 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
       changed += committed.changed;
       const { manifest, results } = run;
       const analysis = analyseRun(manifest, results.records, claims, results.probes);
-      lines.push(`### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(', ')}\n`);
+      lines.push(
+        `### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(', ')}\n`,
+      );
       lines.push(`${committed.changed} files written or changed in ${mdCode(committed.dir)}.\n`);
       const missing = missingEnvironments(run, settings.environments);
       if (missing.length > 0) {
@@ -41,7 +51,7 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
         io.warning(message);
         lines.push(`**Missing:** ${mdText(message)}\n`);
       }
-      lines.push('#### The paper\'s claims\n');
+      lines.push("#### The paper's claims\n");
       const page = settings.siteUrl ? `${settings.siteUrl}/${runPagePath(manifest.runId)}` : null;
       const figure = settings.siteUrl ? `${settings.siteUrl}/runs/${manifest.runId}/charts/${KEY_FIGURE}.svg` : null;
       lines.push(claimsSummary(analysis.claims, { runPageUrl: page, figureUrl: figure }));
@@ -50,7 +60,10 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
     }
     if (settings.siteDir) {
       const runsDir = join(settings.reportsDir, 'runs');
-      const all = readdirSync(runsDir).sort().map((name) => join(runsDir, name)).filter(isRunDir);
+      const all = readdirSync(runsDir)
+        .sort()
+        .map((name) => join(runsDir, name))
+        .filter(isRunDir);
       // One worker: the render pool's worker script is not part of this bundle. A line per run and
       // per diff, folded: the summary line after the group says what came of them.
       io.startGroup(`site: building from ${all.length} committed runs`);
@@ -60,7 +73,9 @@ export async function run(io: ActionIO = actionsCore()): Promise<void> {
       } finally {
         io.endGroup();
       }
-      io.info(`site: ${site.runs.length} runs, ${site.diffs.length} diffs, ${site.written} files written, ${site.rendered} charts rendered`);
+      io.info(
+        `site: ${site.runs.length} runs, ${site.diffs.length} diffs, ${site.written} files written, ${site.rendered} charts rendered`,
+      );
       io.setOutput('site-index', site.indexPath);
       lines.push(`\nSite: ${site.runs.length} runs, ${site.written} files written, index ${mdCode(site.indexPath)}.\n`);
     }

@@ -16,7 +16,13 @@ const work = mkdtempSync(join(tmpdir(), 'virtnet-render-report-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function writeRun(dir: string, runId: string): void {
-  const r = syntheticRun({ plan: loadPlan('quick', join(REPO, 'env/plans')).plan, environments: ['native', 'docker'], replicates: 2, seed: 4, runId });
+  const r = syntheticRun({
+    plan: loadPlan('quick', join(REPO, 'env/plans')).plan,
+    environments: ['native', 'docker'],
+    replicates: 2,
+    seed: 4,
+    runId,
+  });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(r.manifest, null, 2)}\n`);
   writeFileSync(join(dir, 'results.jsonl'), r.records.map((x) => `${JSON.stringify(x)}\n`).join(''));
@@ -26,7 +32,10 @@ describe('render-report main', () => {
   it('commits each run found with its report, builds the site, and summarizes with the claims', async () => {
     // Downloaded artifacts: one folder per client, each holding a run directory.
     writeRun(join(work, 'downloaded', 'virtnet-run-native', 'run'), 'run-one');
-    const io = recordingIO({ runs: 'downloaded', 'reports-dir': 'reports', 'site-dir': 'site', claims: CLAIMS }, { env: { GITHUB_WORKSPACE: work, RUNNER_TEMP: work } });
+    const io = recordingIO(
+      { runs: 'downloaded', 'reports-dir': 'reports', 'site-dir': 'site', claims: CLAIMS },
+      { env: { GITHUB_WORKSPACE: work, RUNNER_TEMP: work } },
+    );
     await run(io);
     expect(io.failed, io.log.map((l) => l.message).join('\n')).toBeNull();
     expect(io.outputs['run-ids']).toBe('run-one');
@@ -39,8 +48,13 @@ describe('render-report main', () => {
     const folded = foldedLog(io.log);
     const group = folded.findIndex((e) => 'group' in e && e.group === 'site: building from 1 committed runs');
     expect(group).toBeGreaterThanOrEqual(0);
-    expect((folded[group] as FoldedGroup).lines.map((l) => l.message)).toContainEqual(expect.stringContaining('run-one'));
-    expect(folded[group + 1]).toEqual({ level: 'info', message: expect.stringMatching(/^site: 1 runs, 0 diffs, \d+ files written, \d+ charts rendered$/) });
+    expect((folded[group] as FoldedGroup).lines.map((l) => l.message)).toContainEqual(
+      expect.stringContaining('run-one'),
+    );
+    expect(folded[group + 1]).toEqual({
+      level: 'info',
+      message: expect.stringMatching(/^site: 1 runs, 0 diffs, \d+ files written, \d+ charts rendered$/),
+    });
     expect(io.summary).toContain('## virtnet report');
     expect(io.summary).toContain('Run `run-one`');
     expect(io.summary).toMatch(/supported|refuted|inconclusive/);

@@ -26,8 +26,16 @@ const ports = { control, data: control + 1, coordinator: control + 2 };
 const address = '127.0.0.1';
 
 const serverHost: HostInfo = {
-  role: 'server', hostname: 'the-server-runner', cpuModel: 'Server CPU', cores: 4, memoryBytes: 8 * 2 ** 30, kernel: '6.1.0-server',
-  distribution: 'Debian GNU/Linux 12', netperfVersion: '2.7.0', sysctls: { 'net.core.wmem_max': '212992' }, virtualizationFlags: [],
+  role: 'server',
+  hostname: 'the-server-runner',
+  cpuModel: 'Server CPU',
+  cores: 4,
+  memoryBytes: 8 * 2 ** 30,
+  kernel: '6.1.0-server',
+  distribution: 'Debian GNU/Linux 12',
+  netperfVersion: '2.7.0',
+  sysctls: { 'net.core.wmem_max': '212992' },
+  virtualizationFlags: [],
 };
 
 describe.skipIf(missing !== null)(`run-sweep main${skipNote(missing)}`, () => {
@@ -41,14 +49,34 @@ describe.skipIf(missing !== null)(`run-sweep main${skipNote(missing)}`, () => {
 
   beforeAll(async () => {
     const quick = JSON.parse(readFileSync(join(REPO, 'env/plans/quick.json'), 'utf8'));
-    writeFileSync(plan, JSON.stringify({
-      ...quick, name: 'loopback', warmupSeconds: 0, ports: { control: ports.control, data: ports.data },
-      sweeps: [{ ...quick.sweeps[0], from: 4100, to: 4100 }, { ...quick.sweeps[1], from: 1450, to: 1450 }],
-    }));
-    netserver = new Daemon(['netserver', '-D', '-f', '-4', '-L', address, '-p', String(ports.control)], { label: 'test:netserver' });
+    writeFileSync(
+      plan,
+      JSON.stringify({
+        ...quick,
+        name: 'loopback',
+        warmupSeconds: 0,
+        ports: { control: ports.control, data: ports.data },
+        sweeps: [
+          { ...quick.sweeps[0], from: 4100, to: 4100 },
+          { ...quick.sweeps[1], from: 1450, to: 1450 },
+        ],
+      }),
+    );
+    netserver = new Daemon(['netserver', '-D', '-f', '-4', '-L', address, '-p', String(ports.control)], {
+      label: 'test:netserver',
+    });
     const status: CoordinatorStatus = {
-      environment: 'native', endpoint: { address, controlPort: ports.control, dataPort: ports.data, dataAddress: address }, released: false,
-      description: { name: 'native', summary: 'netserver on loopback', details: {}, accelerator: 'none', startupSeconds: 0.1 }, host: serverHost,
+      environment: 'native',
+      endpoint: { address, controlPort: ports.control, dataPort: ports.data, dataAddress: address },
+      released: false,
+      description: {
+        name: 'native',
+        summary: 'netserver on loopback',
+        details: {},
+        accelerator: 'none',
+        startupSeconds: 0.1,
+      },
+      host: serverHost,
     };
     // The action's driver probes netserver until it answers: no wait here.
     coordinator = await startCoordinator({ address, port: ports.coordinator, status, onRelease: () => releases++ });
@@ -61,7 +89,14 @@ describe.skipIf(missing !== null)(`run-sweep main${skipNote(missing)}`, () => {
   });
 
   const inputs = (extra: Record<string, string> = {}) => ({
-    environment: 'native', 'server-address': address, 'coordinator-port': String(ports.coordinator), plan: 'plan.json', 'virtnet-dir': REPO, 'run-dir': join(work, 'run'), 'ready-timeout': '30', ...extra,
+    environment: 'native',
+    'server-address': address,
+    'coordinator-port': String(ports.coordinator),
+    plan: 'plan.json',
+    'virtnet-dir': REPO,
+    'run-dir': join(work, 'run'),
+    'ready-timeout': '30',
+    ...extra,
   });
 
   it('sweeps the served environment, records the server host the coordinator described, releases it and sets the outputs', async () => {
@@ -81,27 +116,49 @@ describe.skipIf(missing !== null)(`run-sweep main${skipNote(missing)}`, () => {
     expect(loaded.results.records.map((r) => r.status)).toEqual(['ok', 'ok']);
     expect(releases).toBe(1);
     expect(uploads).toEqual([[runDir, 'virtnet-run-native', true]]);
-    expect(io.outputs).toEqual({ 'run-dir': runDir, 'run-id': loaded.manifest.runId, status: 'complete', measured: '2', failed: '0', missing: '0', 'artifact-id': '7' });
+    expect(io.outputs).toEqual({
+      'run-dir': runDir,
+      'run-id': loaded.manifest.runId,
+      status: 'complete',
+      measured: '2',
+      failed: '0',
+      missing: '0',
+      'artifact-id': '7',
+    });
     // The environment's lines are folded in one group, each netperf command at debug level; after
     // the fold one summary line for it (a busy machine may flag the measurements as disturbed).
     const folded = foldedLog(io.log);
     const groups = folded.filter((e) => 'group' in e);
     expect(groups.map((g) => g.group)).toEqual(['== native block 1: starting (2 measurements)']);
     const inside = groups[0]!.lines;
-    expect(inside.filter((l) => l.level === 'info' && /^\[[12]\/2\] native (TCP|UDP)_STREAM .*Mbit\/s/.test(l.message))).toHaveLength(2);
-    expect(inside.filter((l) => l.level === 'debug' && /^\s*netperf .*-H 127\.0\.0\.1/.test(l.message))).toHaveLength(2);
+    expect(
+      inside.filter((l) => l.level === 'info' && /^\[[12]\/2\] native (TCP|UDP)_STREAM .*Mbit\/s/.test(l.message)),
+    ).toHaveLength(2);
+    expect(inside.filter((l) => l.level === 'debug' && /^\s*netperf .*-H 127\.0\.0\.1/.test(l.message))).toHaveLength(
+      2,
+    );
     const after = folded[folded.indexOf(groups[0]!) + 1];
-    expect(after).toEqual({ level: 'info', message: expect.stringMatching(/^native block 1: 2 of 2 measurements ok(, [12] flagged as disturbed)?, 2 of 2 round-trip probes ok in \d+s$/) });
+    expect(after).toEqual({
+      level: 'info',
+      message: expect.stringMatching(
+        /^native block 1: 2 of 2 measurements ok(, [12] flagged as disturbed)?, 2 of 2 round-trip probes ok in \d+s$/,
+      ),
+    });
     expect(folded.filter((e) => !('group' in e) && /Mbit\/s/.test(e.message))).toEqual([]);
     expect(io.log.filter((l) => l.level === 'error')).toEqual([]);
     expect(io.summary).toContain(loaded.manifest.runId);
   });
 
   it('fails naming the environment when the server has another one live', async () => {
-    const io = recordingIO(inputs({ environment: 'docker', 'run-dir': join(work, 'wrong'), 'ready-timeout': '2', release: 'false' }), { env });
+    const io = recordingIO(
+      inputs({ environment: 'docker', 'run-dir': join(work, 'wrong'), 'ready-timeout': '2', release: 'false' }),
+      { env },
+    );
     await run(io, async () => ({ id: null, message: 'not uploaded' }));
     expect(io.failed).toMatch(/^docker could not be measured: .*the server has native live, not docker/);
-    expect(io.log.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([expect.stringMatching(/^== docker: FAILED to start/)]);
+    expect(io.log.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([
+      expect.stringMatching(/^== docker: FAILED to start/),
+    ]);
     const topLines = foldedLog(io.log).flatMap((e) => ('group' in e ? [] : [e.message]));
     expect(topLines).toContainEqual(expect.stringMatching(/^docker block 1: not measured \(failed to start: /));
   });

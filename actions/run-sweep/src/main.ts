@@ -34,14 +34,30 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
     const resume = isRunDir(settings.runDir);
     if (resume) assertRunDirTrusted(settings.runDir);
     const { plan: loaded, source } = loadPlan(settings.plan, `${settings.virtnetDir}/env/plans`);
-    const plan = overridePlan(loaded, { replicates: settings.replicates ?? undefined, testLengthSeconds: settings.testLengthSeconds ?? undefined }, source);
-    if (resume) io.info(`appending ${settings.environment} to the run in ${settings.runDir} (its plan is kept: ${loadRun(settings.runDir).manifest.plan.name})`);
+    const plan = overridePlan(
+      loaded,
+      { replicates: settings.replicates ?? undefined, testLengthSeconds: settings.testLengthSeconds ?? undefined },
+      source,
+    );
+    if (resume)
+      io.info(
+        `appending ${settings.environment} to the run in ${settings.runDir} (its plan is kept: ${loadRun(settings.runDir).manifest.plan.name})`,
+      );
     const coordinatorPort = settings.coordinatorPort === 0 ? null : settings.coordinatorPort;
     // The server is another host: it describes itself through the coordinator when the environment starts.
     let serverHost: HostInfo | null = null;
     // Whether the coordinator ever offered this run's environment: only then is there a release to retry.
     let reachedServer = false;
-    const driver = externalEnvironment({ name: settings.environment, coordinatorPort, releaseOnStop: settings.release, runKey: settings.runKey, releaseKey: settings.releaseKey, readyLimitMs: settings.readyLimitSeconds * 1000, onLive: () => (reachedServer = true), onServerHost: (host) => (serverHost = host) });
+    const driver = externalEnvironment({
+      name: settings.environment,
+      coordinatorPort,
+      releaseOnStop: settings.release,
+      runKey: settings.runKey,
+      releaseKey: settings.releaseKey,
+      readyLimitMs: settings.readyLimitSeconds * 1000,
+      onLive: () => (reachedServer = true),
+      onServerHost: (host) => (serverHost = host),
+    });
     let summary: RunSummary;
     const log = sweepLog(io);
     try {
@@ -54,7 +70,14 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
         serverAddress: settings.serverAddress,
         hosts: { client: { prefix: [] }, server: { kind: 'remote', describe: () => serverHost } },
         runnerPair: settings.runnerPair,
-        link: { kind: 'external', shaping: 'as cabled (not shaped by virtnet)', rateMbit: null, serverAddress: settings.serverAddress, clientAddress: null, clientNamespace: null },
+        link: {
+          kind: 'external',
+          shaping: 'as cabled (not shaped by virtnet)',
+          rateMbit: null,
+          serverAddress: settings.serverAddress,
+          clientAddress: null,
+          clientNamespace: null,
+        },
         settings: {},
         readyTimeoutMs: settings.readyTimeoutSeconds * 1000,
         repoDir: settings.virtnetDir,
@@ -68,19 +91,44 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
       // bounded time (waits.ts), so the server tears down now rather than at the end of its release
       // wait. A server never reached gets one try: there is nothing of this run to release.
       if (settings.release && coordinatorPort !== null) {
-        const ask = () => askCoordinator(settings.serverAddress, coordinatorPort, releaseRequest(settings.environment, settings.runKey, settings.releaseKey), 5000);
-        const outcome = await releaseWithRetry(ask, reachedServer ? releasePauses() : [], (ms) => sleep(ms), (line) => io.info(line));
+        const ask = () =>
+          askCoordinator(
+            settings.serverAddress,
+            coordinatorPort,
+            releaseRequest(settings.environment, settings.runKey, settings.releaseKey),
+            5000,
+          );
+        const outcome = await releaseWithRetry(
+          ask,
+          reachedServer ? releasePauses() : [],
+          (ms) => sleep(ms),
+          (line) => io.info(line),
+        );
         // A server that never offered this run's environment has nothing of it to release: no word then.
         if (reachedServer) {
-          if (!('ok' in outcome)) io.warning(`could not release ${settings.environment} on ${settings.serverAddress}: ${outcome.error}; the server tears it down at the end of its release wait`);
-          else if (!outcome.ok) io.warning(`the server refused the release of ${settings.environment}: ${outcome.error}`);
+          if (!('ok' in outcome))
+            io.warning(
+              `could not release ${settings.environment} on ${settings.serverAddress}: ${outcome.error}; the server tears it down at the end of its release wait`,
+            );
+          else if (!outcome.ok)
+            io.warning(`the server refused the release of ${settings.environment}: ${outcome.error}`);
         }
       }
     }
     // The summary and the outputs first: a stalled or failed upload must not lose them.
     const run = loadRun(settings.runDir);
-    const willUpload = settings.upload ? `uploaded next as artifact ${settings.artifactName}; the run directory stays on this runner at ${settings.runDir}` : `not uploaded (upload: false); run directory: ${settings.runDir}`;
-    await io.appendSummary(sweepSummary({ manifest: run.manifest, records: run.results.records, counts: summary, environment: settings.environment, artifact: willUpload }));
+    const willUpload = settings.upload
+      ? `uploaded next as artifact ${settings.artifactName}; the run directory stays on this runner at ${settings.runDir}`
+      : `not uploaded (upload: false); run directory: ${settings.runDir}`;
+    await io.appendSummary(
+      sweepSummary({
+        manifest: run.manifest,
+        records: run.results.records,
+        counts: summary,
+        environment: settings.environment,
+        artifact: willUpload,
+      }),
+    );
     io.setOutput('run-dir', settings.runDir);
     io.setOutput('run-id', run.manifest.runId);
     io.setOutput('status', summary.status);
@@ -91,10 +139,15 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
     io.setOutput('artifact-id', uploaded.id === null ? '' : String(uploaded.id));
     const envError = summary.outcome.environmentErrors[settings.environment];
     if (envError && /ECONNREFUSED|EHOSTUNREACH|no answer|timed out|not ready/i.test(envError)) {
-      await io.appendSummary(`\nThe server never offered ${settings.environment}: its job failed before serving (see its log), or has not started because its runner is offline or busy (GitHub keeps a job queued for an offline self-hosted runner up to 24 hours).\n`);
+      await io.appendSummary(
+        `\nThe server never offered ${settings.environment}: its job failed before serving (see its log), or has not started because its runner is offline or busy (GitHub keeps a job queued for an offline self-hosted runner up to 24 hours).\n`,
+      );
     }
     if (envError) throw new Error(`${settings.environment} could not be measured: ${envError}`);
-    if (summary.status === 'interrupted') throw new Error(`the sweep was interrupted (${String(controller.signal.reason)}); the measurements so far are in the artifact`);
+    if (summary.status === 'interrupted')
+      throw new Error(
+        `the sweep was interrupted (${String(controller.signal.reason)}); the measurements so far are in the artifact`,
+      );
     if (summary.failed > 0) io.warning(`${summary.failed} measurements failed; see the job summary`);
   } catch (error) {
     io.setFailed((error as Error).message);
@@ -112,14 +165,25 @@ export const UPLOAD_TIMEOUT_MS = 10 * 60_000;
  * never the step's failure: the measurements are on this runner's disk, and the report job says
  * which leg's data it did not get.
  */
-export async function uploadRunDirOrWarn(io: ActionIO, upload: Uploader, dir: string, name: string, enabled: boolean, timeoutMs = UPLOAD_TIMEOUT_MS): Promise<{ id: number | null }> {
+export async function uploadRunDirOrWarn(
+  io: ActionIO,
+  upload: Uploader,
+  dir: string,
+  name: string,
+  enabled: boolean,
+  timeoutMs = UPLOAD_TIMEOUT_MS,
+): Promise<{ id: number | null }> {
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), timeoutMs)));
   try {
     const outcome = await Promise.race([upload(dir, name, enabled, io.env), stalled]);
     if (outcome === 'stalled') {
-      io.warning(`the upload of artifact ${name} did not finish within ${Math.round(timeoutMs / 1000)} s; the run directory stays on this runner at ${dir}`);
-      await io.appendSummary(`\n**The upload of artifact ${name} stalled**: the run directory stays on this runner at \`${dir}\`.\n`);
+      io.warning(
+        `the upload of artifact ${name} did not finish within ${Math.round(timeoutMs / 1000)} s; the run directory stays on this runner at ${dir}`,
+      );
+      await io.appendSummary(
+        `\n**The upload of artifact ${name} stalled**: the run directory stays on this runner at \`${dir}\`.\n`,
+      );
       // The stalled request would keep the step alive: end the process once this step's work is written.
       setTimeout(() => process.exit(), 1000).unref();
       return { id: null };
@@ -127,8 +191,12 @@ export async function uploadRunDirOrWarn(io: ActionIO, upload: Uploader, dir: st
     io.info(outcome.message);
     return { id: outcome.id };
   } catch (e) {
-    io.warning(`the upload of artifact ${name} failed (${(e as Error).message}); the run directory stays on this runner at ${dir}`);
-    await io.appendSummary(`\n**The upload of artifact ${name} failed** (${(e as Error).message}): the run directory stays on this runner at \`${dir}\`.\n`);
+    io.warning(
+      `the upload of artifact ${name} failed (${(e as Error).message}); the run directory stays on this runner at ${dir}`,
+    );
+    await io.appendSummary(
+      `\n**The upload of artifact ${name} failed** (${(e as Error).message}): the run directory stays on this runner at \`${dir}\`.\n`,
+    );
     return { id: null };
   } finally {
     clearTimeout(timer);

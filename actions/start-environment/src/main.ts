@@ -27,7 +27,11 @@ export interface ServeLauncher {
 
 /** Runs the prepare command with bash in the checkout, its output in the step's log; null when it succeeded. */
 async function runPrepare(command: string, settings: StartEnvironmentSettings): Promise<string | null> {
-  const result = await runCommand(['bash', '-c', command], { timeoutMs: settings.prepareTimeoutMinutes * 60_000, cwd: settings.virtnetDir, passOutput: true });
+  const result = await runCommand(['bash', '-c', command], {
+    timeoutMs: settings.prepareTimeoutMinutes * 60_000,
+    cwd: settings.virtnetDir,
+    passOutput: true,
+  });
   if (result.timedOut) return `did not end within ${settings.prepareTimeoutMinutes} min (prepare-timeout)`;
   return result.exitCode === 0 ? null : `exited with ${result.exitCode ?? result.signal}`;
 }
@@ -39,16 +43,30 @@ const realLauncher: ServeLauncher = { spawn: spawnServe, waitForEndpoint, waitFo
  * already answering: every status request gets a heartbeat, so the client's ready wait counts from
  * the server's last sign of life (waits.ts) rather than racing a fresh host's first set-up.
  */
-async function prepareWithHeartbeats(io: ActionIO, settings: StartEnvironmentSettings, serve: ServeLauncher): Promise<void> {
+async function prepareWithHeartbeats(
+  io: ActionIO,
+  settings: StartEnvironmentSettings,
+  serve: ServeLauncher,
+): Promise<void> {
   if (settings.prepare === null) return;
-  const coordinator = settings.coordinatorPort === 0 ? null : await startCoordinator({
-    address: settings.serverAddress,
-    port: settings.coordinatorPort,
-    status: null,
-    starting: () => ({ environment: settings.environment, runKey: settings.runKey, phase: 'preparing the host (npm packages, system packages)', at: new Date().toISOString() }),
-    onRelease: () => {},
-  });
-  io.info(`preparing the host: ${settings.prepare}${coordinator ? ` (heartbeats on ${settings.serverAddress}:${coordinator.port})` : ''}`);
+  const coordinator =
+    settings.coordinatorPort === 0
+      ? null
+      : await startCoordinator({
+          address: settings.serverAddress,
+          port: settings.coordinatorPort,
+          status: null,
+          starting: () => ({
+            environment: settings.environment,
+            runKey: settings.runKey,
+            phase: 'preparing the host (npm packages, system packages)',
+            at: new Date().toISOString(),
+          }),
+          onRelease: () => {},
+        });
+  io.info(
+    `preparing the host: ${settings.prepare}${coordinator ? ` (heartbeats on ${settings.serverAddress}:${coordinator.port})` : ''}`,
+  );
   try {
     const problem = await serve.prepare(settings.prepare, settings);
     if (problem !== null) throw new Error(`the host's preparation (${settings.prepare}) ${problem}; see the log above`);
@@ -62,9 +80,18 @@ async function prepareWithHeartbeats(io: ActionIO, settings: StartEnvironmentSet
 function releaseWait(io: ActionIO, settings: StartEnvironmentSettings): number {
   if (settings.waitForRelease !== 'plan') return settings.waitForRelease;
   const { plan: loaded, source } = loadPlan(settings.plan!.name, `${settings.virtnetDir}/env/plans`);
-  const plan = overridePlan(loaded, { replicates: settings.plan!.replicates ?? undefined, testLengthSeconds: settings.plan!.testLengthSeconds ?? undefined }, source);
+  const plan = overridePlan(
+    loaded,
+    {
+      replicates: settings.plan!.replicates ?? undefined,
+      testLengthSeconds: settings.plan!.testLengthSeconds ?? undefined,
+    },
+    source,
+  );
   const minutes = releaseWaitMinutes(plan);
-  io.info(`release wait: ${minutes} min = plan ${plan.name}'s worst-case sweep of one environment (${Math.ceil(worstSweepSeconds(plan) / 60)} min) x ${RELEASE_MARGIN.factor} + ${RELEASE_MARGIN.minutes} min`);
+  io.info(
+    `release wait: ${minutes} min = plan ${plan.name}'s worst-case sweep of one environment (${Math.ceil(worstSweepSeconds(plan) / 60)} min) x ${RELEASE_MARGIN.factor} + ${RELEASE_MARGIN.minutes} min`,
+  );
   return minutes;
 }
 
@@ -86,7 +113,9 @@ export async function run(io: ActionIO = actionsCore(), serve: ServeLauncher = r
     io.saveState(STATE_ENDPOINT_FILE, settings.endpointFile);
     const info = await serve.waitForEndpoint(settings, served, (settings.readyTimeoutSeconds + 60) * 1000);
     const { endpoint } = info;
-    io.info(`${settings.environment} ready at ${endpoint.address}:${endpoint.controlPort} (data port ${endpoint.dataPort}): ${info.description.summary}`);
+    io.info(
+      `${settings.environment} ready at ${endpoint.address}:${endpoint.controlPort} (data port ${endpoint.dataPort}): ${info.description.summary}`,
+    );
     io.setOutput('address', endpoint.address);
     io.setOutput('control-port', String(endpoint.controlPort));
     io.setOutput('data-port', String(endpoint.dataPort));
@@ -94,11 +123,20 @@ export async function run(io: ActionIO = actionsCore(), serve: ServeLauncher = r
     io.setOutput('endpoint', JSON.stringify(endpoint));
     io.setOutput('description', info.description.summary);
     if (waitMinutes > 0) {
-      if (info.coordinatorPort === null) throw new Error('input wait-for-release needs the coordinator: set coordinator-port to a port, not 0');
-      io.info(`waiting up to ${waitMinutes} min for the client to release ${settings.environment}${settings.clientDeadlineMinutes > 0 ? ` (a client must ask for it within ${settings.clientDeadlineMinutes} min)` : ''}`);
+      if (info.coordinatorPort === null)
+        throw new Error('input wait-for-release needs the coordinator: set coordinator-port to a port, not 0');
+      io.info(
+        `waiting up to ${waitMinutes} min for the client to release ${settings.environment}${settings.clientDeadlineMinutes > 0 ? ` (a client must ask for it within ${settings.clientDeadlineMinutes} min)` : ''}`,
+      );
       let released: boolean;
       try {
-        released = await serve.waitForRelease(settings.endpointFile, served, waitMinutes * 60_000, 1000, settings.clientDeadlineMinutes > 0 ? settings.clientDeadlineMinutes * 60_000 : null);
+        released = await serve.waitForRelease(
+          settings.endpointFile,
+          served,
+          waitMinutes * 60_000,
+          1000,
+          settings.clientDeadlineMinutes > 0 ? settings.clientDeadlineMinutes * 60_000 : null,
+        );
       } catch (e) {
         if (!(e instanceof NoClientError)) throw e;
         // The client job failed before its sweep (checkout, preparation, its own ready-timeout), or it
@@ -109,7 +147,10 @@ export async function run(io: ActionIO = actionsCore(), serve: ServeLauncher = r
         throw new Error(message);
       }
       io.setOutput('released', String(released));
-      if (!released) throw new Error(`the client did not release ${settings.environment} within ${waitMinutes} min (wait-for-release); the post step tears it down`);
+      if (!released)
+        throw new Error(
+          `the client did not release ${settings.environment} within ${waitMinutes} min (wait-for-release); the post step tears it down`,
+        );
       io.info(`${settings.environment} released by the client`);
     }
   } catch (error) {

@@ -27,12 +27,28 @@ const env = { GITHUB_WORKSPACE: '/ws', RUNNER_TEMP: '/rt' };
 const inputs = { environment: 'native', 'server-address': '198.18.0.1' };
 
 const endpoint: EndpointFile = {
-  pid: 4242, environment: 'native', endpoint: { address: '198.18.0.1', controlPort: 12865, dataPort: 12866 }, coordinatorPort: 12867,
-  description: { name: 'native', summary: 'netserver 2.7.0 on the host', details: {}, accelerator: 'none', startupSeconds: 0.1 },
-  startedAt: '2026-01-01T00:00:00.000Z', holdUntil: '2026-01-01T06:00:00.000Z',
+  pid: 4242,
+  environment: 'native',
+  endpoint: { address: '198.18.0.1', controlPort: 12865, dataPort: 12866 },
+  coordinatorPort: 12867,
+  description: {
+    name: 'native',
+    summary: 'netserver 2.7.0 on the host',
+    details: {},
+    accelerator: 'none',
+    startupSeconds: 0.1,
+  },
+  startedAt: '2026-01-01T00:00:00.000Z',
+  holdUntil: '2026-01-01T06:00:00.000Z',
 };
 
-function launcher(behaviour: { endpoint?: EndpointFile | Error; released?: boolean; prepare?: (command: string) => Promise<string | null> } = {}) {
+function launcher(
+  behaviour: {
+    endpoint?: EndpointFile | Error;
+    released?: boolean;
+    prepare?: (command: string) => Promise<string | null>;
+  } = {},
+) {
   const calls: string[] = [];
   let spawnedWith: ServeSettings | null = null;
   const serve: ServeLauncher = {
@@ -65,15 +81,29 @@ describe('start-environment main', () => {
     const fake = launcher();
     // The state must be saved before the wait: a wait that fails still leaves the post step a PID.
     fake.serve.waitForEndpoint = async () => {
-      expect(io.state).toEqual({ [STATE_PID]: '4242', [STATE_START_TICKS]: '777', [STATE_ENDPOINT_FILE]: '/rt/virtnet-endpoint-native.json' });
+      expect(io.state).toEqual({
+        [STATE_PID]: '4242',
+        [STATE_START_TICKS]: '777',
+        [STATE_ENDPOINT_FILE]: '/rt/virtnet-endpoint-native.json',
+      });
       return endpoint;
     };
     await run(io, fake.serve);
     expect(io.failed).toBeNull();
-    expect(fake.spawned()).toMatchObject({ environment: 'native', serverAddress: '198.18.0.1', readyTimeoutSeconds: 300, virtnetDir: '/ws', logFile: '/rt/virtnet-serve-native.log' });
+    expect(fake.spawned()).toMatchObject({
+      environment: 'native',
+      serverAddress: '198.18.0.1',
+      readyTimeoutSeconds: 300,
+      virtnetDir: '/ws',
+      logFile: '/rt/virtnet-serve-native.log',
+    });
     expect(io.outputs).toEqual({
-      address: '198.18.0.1', 'control-port': '12865', 'data-port': '12866', 'coordinator-port': '12867',
-      endpoint: JSON.stringify(endpoint.endpoint), description: 'netserver 2.7.0 on the host',
+      address: '198.18.0.1',
+      'control-port': '12865',
+      'data-port': '12866',
+      'coordinator-port': '12867',
+      endpoint: JSON.stringify(endpoint.endpoint),
+      description: 'netserver 2.7.0 on the host',
     });
     expect(fake.calls).toEqual(['spawn']);
   });
@@ -89,7 +119,10 @@ describe('start-environment main', () => {
 
   it('fails with the serve log when the environment never answers, keeping the state for the post step', async () => {
     const io = recordingIO(inputs, { env });
-    await run(io, launcher({ endpoint: new Error('virtnet serve exited (code 1) before native was ready:\nno netserver') }).serve);
+    await run(
+      io,
+      launcher({ endpoint: new Error('virtnet serve exited (code 1) before native was ready:\nno netserver') }).serve,
+    );
     expect(io.failed).toMatch(/^virtnet serve exited \(code 1\) before native was ready/);
     expect(io.state[STATE_PID]).toBe('4242');
   });
@@ -105,7 +138,9 @@ describe('start-environment main', () => {
     const late = recordingIO({ ...inputs, 'wait-for-release': '3' }, { env });
     await run(late, launcher({ released: false }).serve);
     expect(late.outputs.released).toBe('false');
-    expect(late.failed).toBe('the client did not release native within 3 min (wait-for-release); the post step tears it down');
+    expect(late.failed).toBe(
+      'the client did not release native within 3 min (wait-for-release); the post step tears it down',
+    );
   });
 
   it('prepares the host first, answering status requests with heartbeats meanwhile, then hands the port to serve', async () => {
@@ -115,19 +150,43 @@ describe('start-environment main', () => {
       prepare: async () => {
         heard = await askCoordinator('127.0.0.1', port, 'status', 3000);
         const release = await askCoordinator('127.0.0.1', port, 'release native', 3000);
-        expect(release).toEqual({ ok: false, error: expect.stringMatching(/^cannot release native: native is not ready yet: preparing the host/) });
+        expect(release).toEqual({
+          ok: false,
+          error: expect.stringMatching(/^cannot release native: native is not ready yet: preparing the host/),
+        });
         return null;
       },
     });
-    const io = recordingIO({ ...inputs, 'server-address': '127.0.0.1', 'coordinator-port': String(port), 'run-key': '42-1', prepare: 'bash scripts/prepare.sh --role server' }, { env });
+    const io = recordingIO(
+      {
+        ...inputs,
+        'server-address': '127.0.0.1',
+        'coordinator-port': String(port),
+        'run-key': '42-1',
+        prepare: 'bash scripts/prepare.sh --role server',
+      },
+      { env },
+    );
     await run(io, fake.serve);
     expect(io.failed).toBeNull();
     expect(fake.calls).toEqual(['prepare bash scripts/prepare.sh --role server', 'spawn', 'wait-endpoint']);
-    expect(heard).toEqual({ ok: false, error: expect.stringMatching(/^native is not ready yet: preparing the host/), heartbeat: { environment: 'native', runKey: '42-1', phase: expect.stringMatching(/^preparing the host/), at: expect.any(String) } });
+    expect(heard).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^native is not ready yet: preparing the host/),
+      heartbeat: {
+        environment: 'native',
+        runKey: '42-1',
+        phase: expect.stringMatching(/^preparing the host/),
+        at: expect.any(String),
+      },
+    });
     // The port is free again for serve's own coordinator.
     await expect(askCoordinator('127.0.0.1', port, 'status', 1000)).rejects.toThrow(/ECONNREFUSED/);
 
-    const failing = recordingIO({ ...inputs, 'server-address': '127.0.0.1', 'coordinator-port': String(port), prepare: 'false' }, { env });
+    const failing = recordingIO(
+      { ...inputs, 'server-address': '127.0.0.1', 'coordinator-port': String(port), prepare: 'false' },
+      { env },
+    );
     const broken = launcher({ prepare: async () => 'exited with 1' });
     await run(failing, broken.serve);
     expect(failing.failed).toBe("the host's preparation (false) exited with 1; see the log above");
@@ -136,7 +195,10 @@ describe('start-environment main', () => {
 
   it("waits for the release as long as the plan's worst-case sweep with the stated margin (wait-for-release: plan)", async () => {
     const repo = join(import.meta.dirname, '..', '..', '..');
-    const io = recordingIO({ ...inputs, 'wait-for-release': 'plan', plan: 'quick', replicates: '2' }, { env: { ...env, GITHUB_WORKSPACE: repo } });
+    const io = recordingIO(
+      { ...inputs, 'wait-for-release': 'plan', plan: 'quick', replicates: '2' },
+      { env: { ...env, GITHUB_WORKSPACE: repo } },
+    );
     const fake = launcher();
     await run(io, fake.serve);
     expect(io.failed).toBeNull();
@@ -144,7 +206,13 @@ describe('start-environment main', () => {
     const minutes = releaseWaitMinutes(overridePlan(plan, { replicates: 2 }, source));
     expect(minutes).toBeGreaterThan(RELEASE_MARGIN.minutes);
     expect(fake.calls.at(-1)).toBe(`wait-release /rt/virtnet-endpoint-native.json 4242 ${minutes * 60_000}`);
-    expect(io.log.map((l) => l.message)).toContainEqual(expect.stringMatching(new RegExp(`^release wait: ${minutes} min = plan quick's worst-case sweep of one environment \\(\\d+ min\\) x 1.25 \\+ 15 min$`)));
+    expect(io.log.map((l) => l.message)).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^release wait: ${minutes} min = plan quick's worst-case sweep of one environment \\(\\d+ min\\) x 1.25 \\+ 15 min$`,
+        ),
+      ),
+    );
 
     const none = recordingIO({ ...inputs, 'wait-for-release': 'plan' }, { env });
     await run(none, launcher().serve);
@@ -187,11 +255,17 @@ describe('start-environment post step', () => {
 
     const killed = recordingIO({}, { state: { [STATE_PID]: '4242' } });
     await runPost(killed, stopper({ kind: 'killed', seconds: 120 }).stop);
-    expect(killed.log[0]).toMatchObject({ level: 'warning', message: expect.stringMatching(/did not end within 120 s and was killed/) });
+    expect(killed.log[0]).toMatchObject({
+      level: 'warning',
+      message: expect.stringMatching(/did not end within 120 s and was killed/),
+    });
 
     const broken = recordingIO({}, { state: { [STATE_PID]: '4242', [STATE_START_TICKS]: '777' } });
     await runPost(broken, stopper(new Error('EPERM')).stop);
-    expect(broken.log[0]).toMatchObject({ level: 'warning', message: expect.stringMatching(/tearing the environment down failed: EPERM/) });
+    expect(broken.log[0]).toMatchObject({
+      level: 'warning',
+      message: expect.stringMatching(/tearing the environment down failed: EPERM/),
+    });
     expect(broken.failed).toBeNull();
   });
 });

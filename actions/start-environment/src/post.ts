@@ -16,8 +16,13 @@ export async function runPost(io: ActionIO = actionsCore(), stop: typeof stopSer
     const outcome = await stop(startTicks ? { pid, startTicks } : pid, 120_000);
     if (outcome.kind === 'not-running') io.info(`virtnet serve (PID ${pid}) had already ended`);
     else if (outcome.kind === 'stopped') io.info(`environment torn down in ${outcome.seconds.toFixed(1)} s`);
-    else io.warning(`virtnet serve (PID ${pid}) did not end within 120 s and was killed; run \`virtnet cleanup\` on this runner to remove what it left`);
+    else
+      io.warning(
+        `virtnet serve (PID ${pid}) did not end within 120 s and was killed; run \`virtnet cleanup\` on this runner to remove what it left`,
+      );
   } catch (error) {
-    io.warning(`tearing the environment down failed: ${(error as Error).message}; run \`virtnet cleanup\` on this runner`);
+    io.warning(
+      `tearing the environment down failed: ${(error as Error).message}; run \`virtnet cleanup\` on this runner`,
+    );
   }
 }

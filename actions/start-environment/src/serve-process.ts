@@ -7,7 +7,15 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { identityOf, type ProcessIdentity } from '../../lib/core/liveness.ts';
 import { sleep, spawnDetached } from '../../lib/core/proc.ts';
-import { askedMarker, type EndpointFile, parseEndpointFile, RELEASE_KEY_ENV, releasedMarker, type ServeRequest, serveArgv } from '../../lib/measure/serve-protocol.ts';
+import {
+  askedMarker,
+  type EndpointFile,
+  parseEndpointFile,
+  RELEASE_KEY_ENV,
+  releasedMarker,
+  type ServeRequest,
+  serveArgv,
+} from '../../lib/measure/serve-protocol.ts';
 import { MiB, readRegularFile, UnsafeFileError } from '../../lib/core/safe-read.ts';
 import { openForWriting } from '../../lib/core/safe-write.ts';
 
@@ -89,7 +97,11 @@ export function readEndpointFile(path: string): EndpointFile | null {
 }
 
 /** Waits until the serve process wrote its endpoint, or fails with the tail of its log. */
-export async function waitForEndpoint(settings: ServeSettings, served: SpawnedServe, timeoutMs: number): Promise<EndpointFile> {
+export async function waitForEndpoint(
+  settings: ServeSettings,
+  served: SpawnedServe,
+  timeoutMs: number,
+): Promise<EndpointFile> {
   const deadline = performance.now() + timeoutMs;
   for (let i = 0; performance.now() < deadline && i < timeoutMs / 100 + 10; i++) {
     const info = readEndpointFile(settings.endpointFile);
@@ -103,11 +115,15 @@ export async function waitForEndpoint(settings: ServeSettings, served: SpawnedSe
         await sleep(50);
         exitCode = served.exited();
       }
-      throw new Error(`virtnet serve exited (code ${exitCode ?? '?'}) before ${settings.environment} was ready:\n${tail(settings.logFile)}`);
+      throw new Error(
+        `virtnet serve exited (code ${exitCode ?? '?'}) before ${settings.environment} was ready:\n${tail(settings.logFile)}`,
+      );
     }
     await sleep(100);
   }
-  throw new Error(`${settings.environment} was not ready within ${Math.round(timeoutMs / 1000)} s:\n${tail(settings.logFile)}`);
+  throw new Error(
+    `${settings.environment} was not ready within ${Math.round(timeoutMs / 1000)} s:\n${tail(settings.logFile)}`,
+  );
 }
 
 /** No client asked for the environment within the client deadline after it was ready. */
@@ -121,15 +137,29 @@ export class NoClientError extends Error {
  * marker the serve process writes) within that time: a client job that died before its sweep, or
  * never started, must not keep the server holding for the whole wait.
  */
-export async function waitForRelease(endpointFile: string, serve: ProcessIdentity, timeoutMs: number, pollMs = 1000, clientDeadlineMs: number | null = null): Promise<boolean> {
+export async function waitForRelease(
+  endpointFile: string,
+  serve: ProcessIdentity,
+  timeoutMs: number,
+  pollMs = 1000,
+  clientDeadlineMs: number | null = null,
+): Promise<boolean> {
   const marker = releasedMarker(endpointFile);
   const started = performance.now();
   const deadline = started + timeoutMs;
   while (performance.now() < deadline) {
     if (existsSync(marker)) return true;
-    if (!isServeProcess(serve)) throw new Error(`virtnet serve (PID ${serve.pid}) ended before the client released the environment`);
-    if (clientDeadlineMs !== null && performance.now() - started > clientDeadlineMs && !existsSync(askedMarker(endpointFile))) {
-      const within = clientDeadlineMs < 120_000 ? `${Math.round(clientDeadlineMs / 1000)} s` : `${Math.round(clientDeadlineMs / 60_000)} min`;
+    if (!isServeProcess(serve))
+      throw new Error(`virtnet serve (PID ${serve.pid}) ended before the client released the environment`);
+    if (
+      clientDeadlineMs !== null &&
+      performance.now() - started > clientDeadlineMs &&
+      !existsSync(askedMarker(endpointFile))
+    ) {
+      const within =
+        clientDeadlineMs < 120_000
+          ? `${Math.round(clientDeadlineMs / 1000)} s`
+          : `${Math.round(clientDeadlineMs / 60_000)} min`;
       throw new NoClientError(`no client asked for the environment within ${within} after it was ready`);
     }
     await sleep(pollMs);
@@ -137,7 +167,8 @@ export async function waitForRelease(endpointFile: string, serve: ProcessIdentit
   return existsSync(marker);
 }
 
-export type StopOutcome = { kind: 'not-running' } | { kind: 'stopped'; seconds: number } | { kind: 'killed'; seconds: number };
+export type StopOutcome =
+  { kind: 'not-running' } | { kind: 'stopped'; seconds: number } | { kind: 'killed'; seconds: number };
 
 /** SIGTERM (the serve process tears down), then SIGKILL after graceMs. */
 export async function stopServe(serve: ProcessIdentity | number, graceMs: number): Promise<StopOutcome> {

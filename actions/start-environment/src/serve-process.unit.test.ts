@@ -23,7 +23,9 @@ afterAll(() => {
 describe('waitForRelease', () => {
   it('fails when no client asked within the client deadline', async () => {
     const started = performance.now();
-    await expect(waitForRelease(join(dir, 'a'), served(), 10_000, 50, 300)).rejects.toThrow(new NoClientError('no client asked for the environment within 0 s after it was ready'));
+    await expect(waitForRelease(join(dir, 'a'), served(), 10_000, 50, 300)).rejects.toThrow(
+      new NoClientError('no client asked for the environment within 0 s after it was ready'),
+    );
     expect(performance.now() - started).toBeLessThan(5000);
   });
   it('keeps waiting for the release once a client asked, and returns true on the release', async () => {
@@ -38,7 +40,23 @@ describe('waitForRelease', () => {
 
 describe('serveArgv', () => {
   it('passes the run key in argv, never the release key', () => {
-    const settings: ServeSettings = { environment: 'native', serverAddress: '198.18.0.1', testbedIndex: 0, controlPort: 12865, dataPort: 12866, coordinatorPort: 12867, readyTimeoutSeconds: 30, holdTimeoutMinutes: 60, accelerator: 'auto', osvImage: null, virtnetDir: '/v', endpointFile: '/e.json', logFile: '/l', runKey: '5-1', releaseKey: 'k'.repeat(32) };
+    const settings: ServeSettings = {
+      environment: 'native',
+      serverAddress: '198.18.0.1',
+      testbedIndex: 0,
+      controlPort: 12865,
+      dataPort: 12866,
+      coordinatorPort: 12867,
+      readyTimeoutSeconds: 30,
+      holdTimeoutMinutes: 60,
+      accelerator: 'auto',
+      osvImage: null,
+      virtnetDir: '/v',
+      endpointFile: '/e.json',
+      logFile: '/l',
+      runKey: '5-1',
+      releaseKey: 'k'.repeat(32),
+    };
     const argv = serveArgv(settings, 'node', settings.virtnetDir);
     expect(argv.slice(-2)).toEqual(['--run-key', '5-1']);
     expect(argv.join(' ')).not.toContain('k'.repeat(32));

@@ -12,7 +12,12 @@ const SUFFIX = '-claims.json';
 const CLAIMS_MAX_BYTES = 4 * MiB;
 
 export function builtInClaimsNames(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(SUFFIX))
+        .map((f) => f.slice(0, -SUFFIX.length))
+        .sort()
+    : [];
 }
 
 /** Loads `paper` (<dir>/paper-claims.json) or a claims file path; every problem is a ClaimsFormatError naming the file. */
@@ -20,7 +25,11 @@ export function loadClaims(nameOrPath: string, dir: string): ClaimsFile {
   const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
   const path = builtIn ? join(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
   if (!existsSync(path)) {
-    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(', ') || '(none in ' + dir + ')'}, or the path of a claims file` : `claims file ${path} does not exist`);
+    throw new ClaimsFormatError(
+      builtIn
+        ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(', ') || '(none in ' + dir + ')'}, or the path of a claims file`
+        : `claims file ${path} does not exist`,
+    );
   }
   let raw: unknown;
   try {

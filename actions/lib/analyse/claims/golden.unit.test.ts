@@ -20,7 +20,12 @@ function judgedRuns(): Record<string, Record<string, { verdict: string; parts: s
   for (const name of readdirSync(RUNS).sort()) {
     const run = loadRun(join(RUNS, name));
     const claims = judgeClaims({ manifest: run.manifest, records: run.results.records }, CLAIMS);
-    out[run.manifest.runId] = Object.fromEntries(claims.map((c) => [c.id, { verdict: verdictLabel(c), parts: c.parts.map((p) => `${p.label}: ${p.outcome}${p.tcg ? ' (TCG)' : ''}`) }]));
+    out[run.manifest.runId] = Object.fromEntries(
+      claims.map((c) => [
+        c.id,
+        { verdict: verdictLabel(c), parts: c.parts.map((p) => `${p.label}: ${p.outcome}${p.tcg ? ' (TCG)' : ''}`) },
+      ]),
+    );
   }
   return out;
 }

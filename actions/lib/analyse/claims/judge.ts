@@ -23,7 +23,14 @@ import { summarizePoints } from '../aggregate.ts';
 import { environmentsOf } from '../analysis.ts';
 import { holmAdjust } from '../../core/stats.ts';
 import type { Manifest, MeasurementRecord } from '../../measure/records.ts';
-import { claimEnvironments, kindOf, otherReadingClaim, type Claim, type ClaimsFile, type Quantifier } from './schema.ts';
+import {
+  claimEnvironments,
+  kindOf,
+  otherReadingClaim,
+  type Claim,
+  type ClaimsFile,
+  type Quantifier,
+} from './schema.ts';
 import { fmtP, type Part } from './rules.ts';
 import { claimLimits, nativeTcpRegime, regimeFigures, regimeLimit } from './limits.ts';
 
@@ -87,7 +94,12 @@ type Counted = Pick<ClaimResult, 'verdict'> & { onlyTcg?: boolean };
 
 export function countVerdicts(claims: readonly Counted[]): VerdictCounts {
   const n = (v: Verdict) => claims.filter((c) => c.verdict === v).length;
-  return { supported: n('supported'), refuted: n('refuted'), inconclusive: n('inconclusive'), onlyTcg: claims.filter((c) => c.verdict === 'inconclusive' && c.onlyTcg === true).length };
+  return {
+    supported: n('supported'),
+    refuted: n('refuted'),
+    inconclusive: n('inconclusive'),
+    onlyTcg: claims.filter((c) => c.verdict === 'inconclusive' && c.onlyTcg === true).length,
+  };
 }
 
 /** The counts in one line, for the terminal, the report, the job summary and the README. */
@@ -130,7 +142,9 @@ export function testbedCondition(input: RunFacts): string {
 function lossCondition(input: RunFacts): string | null {
   const link = input.manifest?.link;
   if (!link) return null;
-  return link.kind === 'external' ? 'losses as the real link has them' : 'no loss emulated (a packet is lost only when a queue overflows)';
+  return link.kind === 'external'
+    ? 'losses as the real link has them'
+    : 'no loss emulated (a packet is lost only when a queue overflows)';
 }
 
 /** Each environment's measured round trip (TCP_RR), where the manifest has it. */
@@ -156,7 +170,14 @@ function acceleratorCondition(input: RunFacts, environments: readonly string[]):
 
 export function claimConditions(input: RunFacts, claim: Claim): string {
   const envs = claimEnvironments(claim);
-  return [testbedCondition(input), lossCondition(input), roundTripCondition(input, envs), acceleratorCondition(input, envs)].filter((s) => s !== null).join('; ');
+  return [
+    testbedCondition(input),
+    lossCondition(input),
+    roundTripCondition(input, envs),
+    acceleratorCondition(input, envs),
+  ]
+    .filter((s) => s !== null)
+    .join('; ');
 }
 
 /** Parts listed in a finding, per outcome, before "and N more". */
@@ -174,17 +195,27 @@ interface Decided {
   parts: PartOutcome[];
 }
 
-type Outcome = { kind: 'holds' | 'fails'; p: number; pair: null } | { kind: 'undecided' | 'untested'; p: null; pair: readonly [number | undefined, number | undefined] };
+type Outcome =
+  | { kind: 'holds' | 'fails'; p: number; pair: null }
+  | { kind: 'undecided' | 'untested'; p: null; pair: readonly [number | undefined, number | undefined] };
 
 /** Holm across one family of parts, for holding and failing; each part's outcome. */
 function outcomesOf(parts: readonly Part[], alpha: number): Outcome[] {
   const index = (pick: (p: Part) => number | null, include: (p: Part) => boolean) => {
-    const list = parts.map((p, i) => ({ i, p: include(p) ? pick(p) : null })).filter((x): x is { i: number; p: number } => x.p !== null);
+    const list = parts
+      .map((p, i) => ({ i, p: include(p) ? pick(p) : null }))
+      .filter((x): x is { i: number; p: number } => x.p !== null);
     const adjusted = holmAdjust(list.map((x) => x.p));
     return new Map(list.map((x, k) => [x.i, adjusted[k]!]));
   };
-  const support = index((p) => p.pSupport, (p) => !p.onlyRefutes);
-  const refute = index((p) => p.pRefute, () => true);
+  const support = index(
+    (p) => p.pSupport,
+    (p) => !p.onlyRefutes,
+  );
+  const refute = index(
+    (p) => p.pRefute,
+    () => true,
+  );
   return parts.map((p, i) => {
     const s = support.get(i);
     const r = refute.get(i);
@@ -194,19 +225,37 @@ function outcomesOf(parts: readonly Part[], alpha: number): Outcome[] {
   });
 }
 
-const listed = (names: readonly string[]) => (names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`);
+const listed = (names: readonly string[]) =>
+  names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 
 /**
  * Decides a claim from its parts by its shape. TCG parts are a family of their own, shown but never
  * deciding; every judged part's outcome is in the evidence.
  */
-export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<string>, quantifier: Quantifier = 'every', missing: readonly string[] = []): Decided {
-  if (parts.length === 0) return { verdict: 'inconclusive', onlyTcg: false, finding: 'Nothing to compare: none of the claim\'s comparisons has its environments in this run.', evidence: 'Nothing to compare: none of the claim\'s comparisons has its environments in this run.', parts: [] };
+export function decide(
+  parts: readonly Part[],
+  alpha: number,
+  tcg: ReadonlySet<string>,
+  quantifier: Quantifier = 'every',
+  missing: readonly string[] = [],
+): Decided {
+  if (parts.length === 0)
+    return {
+      verdict: 'inconclusive',
+      onlyTcg: false,
+      finding: "Nothing to compare: none of the claim's comparisons has its environments in this run.",
+      evidence: "Nothing to compare: none of the claim's comparisons has its environments in this run.",
+      parts: [],
+    };
   const emulated = (p: Part) => p.environments.some((e) => tcg.has(e));
   const judgedIdx = parts.map((p, i) => ({ p, i })).filter(({ p }) => !emulated(p));
   const tcgIdx = parts.map((p, i) => ({ p, i })).filter(({ p }) => emulated(p));
   const outcome: Outcome[] = new Array(parts.length);
-  for (const family of [judgedIdx, tcgIdx]) outcomesOf(family.map((x) => x.p), alpha).forEach((o, k) => (outcome[family[k]!.i] = o));
+  for (const family of [judgedIdx, tcgIdx])
+    outcomesOf(
+      family.map((x) => x.p),
+      alpha,
+    ).forEach((o, k) => (outcome[family[k]!.i] = o));
   const judged = judgedIdx.map(({ p, i }) => ({ p, o: outcome[i]! }));
   const mustHold = judged.filter(({ p }) => !p.onlyRefutes);
   const anyTcg = tcgIdx.length > 0;
@@ -214,11 +263,13 @@ export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<s
   let onlyTcg = false;
   if (quantifier === 'every') {
     if (judged.some(({ o }) => o.kind === 'fails')) verdict = 'refuted';
-    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === 'holds')) verdict = 'supported';
+    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === 'holds'))
+      verdict = 'supported';
     else onlyTcg = anyTcg && missing.length === 0 && mustHold.every(({ o }) => o.kind === 'holds');
   } else {
     if (mustHold.some(({ o }) => o.kind === 'holds')) verdict = 'supported';
-    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === 'fails')) verdict = 'refuted';
+    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === 'fails'))
+      verdict = 'refuted';
     else onlyTcg = anyTcg && missing.length === 0 && mustHold.every(({ o }) => o.kind === 'fails');
   }
   // Parts that can only refute are listed when they do, the first few of them (a long list of
@@ -226,36 +277,57 @@ export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<s
   const shown = parts.map((p, i) => ({ p, o: outcome[i]! })).filter(({ p, o }) => !p.onlyRefutes || o.kind === 'fails');
   const refutingOnly = shown.filter(({ p }) => p.onlyRefutes);
   const hidden = refutingOnly.slice(MAX_LISTED_REFUTING);
-  const decisive = (o: Outcome) => (quantifier === 'every' ? o.kind === 'fails' || verdict === 'supported' : o.kind === 'holds' || verdict === 'refuted');
+  const decisive = (o: Outcome) =>
+    quantifier === 'every'
+      ? o.kind === 'fails' || verdict === 'supported'
+      : o.kind === 'holds' || verdict === 'refuted';
   const lines = shown
     .filter((x) => !hidden.includes(x))
     .map(({ p, o }) => {
       const p1 = (v: number | undefined) => (v === undefined ? 'none' : fmtP(v));
       let tag: string;
-      if (emulated(p)) tag = `TCG: not judged; on its own it ${o.kind === 'holds' ? 'would hold' : o.kind === 'fails' ? 'would fail' : o.kind === 'untested' ? 'cannot be tested' : 'is undecided'}`;
+      if (emulated(p))
+        tag = `TCG: not judged; on its own it ${o.kind === 'holds' ? 'would hold' : o.kind === 'fails' ? 'would fail' : o.kind === 'untested' ? 'cannot be tested' : 'is undecided'}`;
       else if (o.kind === 'untested') tag = 'cannot be tested';
-      else if (o.kind === 'undecided') tag = `undecided: shown neither to hold (Holm-adjusted p ${p1(o.pair[0])}) nor to fail (${p1(o.pair[1])})${p.underpowered ? `; ${p.underpowered}` : ''}`;
-      else tag = `${o.kind === 'holds' ? 'holds' : 'fails'}, Holm-adjusted p ${fmtP(o.p!)}${decisive(o) ? '' : quantifier === 'every' ? '' : ', not enough on its own'}`;
+      else if (o.kind === 'undecided')
+        tag = `undecided: shown neither to hold (Holm-adjusted p ${p1(o.pair[0])}) nor to fail (${p1(o.pair[1])})${p.underpowered ? `; ${p.underpowered}` : ''}`;
+      else
+        tag = `${o.kind === 'holds' ? 'holds' : 'fails'}, Holm-adjusted p ${fmtP(o.p!)}${decisive(o) ? '' : quantifier === 'every' ? '' : ', not enough on its own'}`;
       return `${p.text} (${tag})`;
     });
   if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
   const partOutcomes = parts.map((p, i) => ({ label: p.label, outcome: outcome[i]!.kind, tcg: emulated(p) }));
   // The finding: the parts that decided the verdict, else what each judged part showed.
   // Parts that can only refute say something only when they do.
-  const by = (kind: Outcome['kind']) => judged.filter(({ p, o }) => o.kind === kind && (!p.onlyRefutes || kind === 'fails')).map(({ p }) => `${p.finding ?? p.text}${kind === 'undecided' && p.underpowered ? ` (${p.underpowered})` : ''}`);
+  const by = (kind: Outcome['kind']) =>
+    judged
+      .filter(({ p, o }) => o.kind === kind && (!p.onlyRefutes || kind === 'fails'))
+      .map(({ p }) => `${p.finding ?? p.text}${kind === 'undecided' && p.underpowered ? ` (${p.underpowered})` : ''}`);
   // A long list (every step of a rise) is cut after a few, saying how many more (analysis.json has each part).
-  const few = (list: readonly string[]) => (list.length <= MAX_IN_FINDING ? list.join('; ') : `${list.slice(0, MAX_IN_FINDING).join('; ')}; and ${list.length - MAX_IN_FINDING} more parts like these (each part's outcome: analysis.json)`);
+  const few = (list: readonly string[]) =>
+    list.length <= MAX_IN_FINDING
+      ? list.join('; ')
+      : `${list.slice(0, MAX_IN_FINDING).join('; ')}; and ${list.length - MAX_IN_FINDING} more parts like these (each part's outcome: analysis.json)`;
   let finding: string;
-  if (verdict === 'refuted') finding = quantifier === 'every' ? `Shown to fail: ${few(by('fails'))}.` : `Every part shown to fail: ${few(by('fails'))}.`;
-  else if (verdict === 'supported') finding = quantifier === 'every' ? `Every part shown to hold: ${few(by('holds'))}.` : `Shown to hold: ${few(by('holds'))}.`;
+  if (verdict === 'refuted')
+    finding =
+      quantifier === 'every' ? `Shown to fail: ${few(by('fails'))}.` : `Every part shown to fail: ${few(by('fails'))}.`;
+  else if (verdict === 'supported')
+    finding =
+      quantifier === 'every' ? `Every part shown to hold: ${few(by('holds'))}.` : `Shown to hold: ${few(by('holds'))}.`;
   else {
     const said = (['holds', 'fails', 'undecided', 'untested'] as const)
       .map((k) => ({ k, list: by(k) }))
       .filter(({ list }) => list.length > 0)
-      .map(({ k, list }) => `${k === 'holds' ? 'Holds' : k === 'fails' ? 'Fails' : k === 'undecided' ? 'Undecided' : 'Cannot be tested'}: ${few(list)}.`);
+      .map(
+        ({ k, list }) =>
+          `${k === 'holds' ? 'Holds' : k === 'fails' ? 'Fails' : k === 'undecided' ? 'Undecided' : 'Cannot be tested'}: ${few(list)}.`,
+      );
     // The TCG parts' own numbers, said as such: not judged, but not hidden either.
     const tcgEnvs = [...new Set(tcgIdx.flatMap(({ p }) => p.environments.filter((e) => tcg.has(e))))].sort();
-    const tcgSaid = tcgIdx.filter(({ p, i }) => !p.onlyRefutes || outcome[i]!.kind === 'fails').map(({ p }) => p.finding ?? p.text);
+    const tcgSaid = tcgIdx
+      .filter(({ p, i }) => !p.onlyRefutes || outcome[i]!.kind === 'fails')
+      .map(({ p }) => p.finding ?? p.text);
     if (tcgEnvs.length > 0) said.push(`Not judged (${listed(tcgEnvs)} under TCG): ${few(tcgSaid)}.`);
     if (missing.length > 0) said.push(`Not measured: ${listed(missing)}.`);
     finding = said.join(' ');
@@ -264,12 +336,19 @@ export function decide(parts: readonly Part[], alpha: number, tcg: ReadonlySet<s
 }
 
 /** Per environment of the claim: what its judged parts showed, or why it was not judged. */
-function qualifierOf(envs: readonly string[], parts: readonly Part[], outcomes: readonly PartOutcome[], tcg: ReadonlySet<string>, missing: readonly string[]): string {
+function qualifierOf(
+  envs: readonly string[],
+  parts: readonly Part[],
+  outcomes: readonly PartOutcome[],
+  tcg: ReadonlySet<string>,
+  missing: readonly string[],
+): string {
   const groups = new Map<string, string[]>();
   const add = (status: string, env: string) => groups.set(status, [...(groups.get(status) ?? []), env]);
   // The reference every pair shares (native in "none beats native", the baseline of a convergence)
   // takes its partners' outcomes: it is said through them ("fails for docker"), not on its own.
-  const reference = (env: string) => parts.length > 1 && parts.every((p) => p.environments.length > 1 && p.environments.includes(env));
+  const reference = (env: string) =>
+    parts.length > 1 && parts.every((p) => p.environments.length > 1 && p.environments.includes(env));
   for (const env of envs) {
     if (missing.includes(env)) add('not measured', env);
     else if (tcg.has(env)) add('not judged: TCG', env);
@@ -297,10 +376,19 @@ export function judgeClaims(input: ClaimsInput, claimsFile: ClaimsFile): ClaimRe
     const other = otherReadingClaim(claim);
     if (!other) return result;
     const read = judgeClaim(input, claimsFile.alpha, points, other);
-    const otherReading = { reading: claim.otherReading!.reading, verdict: read.verdict, qualifier: read.qualifier, finding: read.finding };
+    const otherReading = {
+      reading: claim.otherReading!.reading,
+      verdict: read.verdict,
+      qualifier: read.qualifier,
+      finding: read.finding,
+    };
     const differs = read.verdict !== result.verdict;
-    const evidence = differs ? `${result.evidence} Read otherwise (${otherReading.reading}): ${verdictLabel(read)}. ${read.evidence}` : result.evidence;
-    const finding = differs ? `${result.finding} Read otherwise (${otherReading.reading}), ${verdictLabel(read)}: ${read.finding}` : result.finding;
+    const evidence = differs
+      ? `${result.evidence} Read otherwise (${otherReading.reading}): ${verdictLabel(read)}. ${read.evidence}`
+      : result.evidence;
+    const finding = differs
+      ? `${result.finding} Read otherwise (${otherReading.reading}), ${verdictLabel(read)}: ${read.finding}`
+      : result.finding;
     return { ...result, evidence, finding, otherReading };
   });
 }
@@ -321,9 +409,12 @@ function judgeClaim(input: ClaimsInput, alpha: number, points: readonly PointSum
     const decided = decide(parts, claimsFile.alpha, tcg, quantifier, missing);
     const { verdict, onlyTcg } = decided;
     let { evidence } = decided;
-    const qualifier = emulated.length > 0 || missing.length > 0 ? qualifierOf(needs, parts, decided.parts, tcg, missing) || null : null;
-    if (emulated.length > 0) evidence = `${listed(emulated)} ran under TCG (QEMU's software emulation), not on KVM as in the paper: ${emulated.length === 1 ? 'its' : 'their'} parts are shown but not judged. ${evidence}`;
-    const why = (e: string) => (input.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input.manifest.environmentErrors[e]})` : e);
+    const qualifier =
+      emulated.length > 0 || missing.length > 0 ? qualifierOf(needs, parts, decided.parts, tcg, missing) || null : null;
+    if (emulated.length > 0)
+      evidence = `${listed(emulated)} ran under TCG (QEMU's software emulation), not on KVM as in the paper: ${emulated.length === 1 ? 'its' : 'their'} parts are shown but not judged. ${evidence}`;
+    const why = (e: string) =>
+      input.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input.manifest.environmentErrors[e]})` : e;
     if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(', ')}. ${evidence}`;
     return {
       id: claim.id,
@@ -364,45 +455,85 @@ export function claimsScope(input: ClaimsInput, claimsFile: ClaimsFile, results:
   const points = input.points ?? summarizePoints(input.records ?? input.results?.records ?? []);
   const measured = environmentsOf(points);
   // In the run's own order when it has one.
-  const present = [...(input.manifest?.environments ?? []).filter((e) => measured.includes(e)), ...measured.filter((e) => !input.manifest?.environments?.includes(e))];
+  const present = [
+    ...(input.manifest?.environments ?? []).filter((e) => measured.includes(e)),
+    ...measured.filter((e) => !input.manifest?.environments?.includes(e)),
+  ];
   // The claims name the paper's environments; a variant (kvm-e1000 on TCG, say) is measured but judges none.
   const involved = new Set(claimsFile.claims.flatMap((c) => claimEnvironments(c)));
   const tcg = tcgEnvironments(input).filter((e) => present.includes(e) && involved.has(e));
   const canTest: string[] = [];
   const cannotTest: string[] = [];
-  const tcgOf = (r: ClaimResult) => claimEnvironments(claimsFile.claims.find((c) => c.id === r.id)!).some((e) => tcg.includes(e));
+  const tcgOf = (r: ClaimResult) =>
+    claimEnvironments(claimsFile.claims.find((c) => c.id === r.id)!).some((e) => tcg.includes(e));
   const whole = results.filter((r) => r.missing.length === 0 && !tcgOf(r));
-  canTest.push(`${whole.length} of ${results.length} claims in full: their environments were measured${tcg.length ? ' and none ran under TCG' : ''} (${present.join(', ') || 'none'} measured).`);
+  canTest.push(
+    `${whole.length} of ${results.length} claims in full: their environments were measured${tcg.length ? ' and none ran under TCG' : ''} (${present.join(', ') || 'none'} measured).`,
+  );
   const partly = results.filter((r) => !whole.includes(r) && r.parts.some((p) => !p.tcg && p.outcome !== 'untested'));
-  if (partly.length > 0) canTest.push(`${partly.length} more in part: the parts on environments measured${tcg.length ? ' without TCG' : ''} are judged, and one shown to fail refutes a claim about every part (${partly.map((r) => r.id).join(', ')}).`);
+  if (partly.length > 0)
+    canTest.push(
+      `${partly.length} more in part: the parts on environments measured${tcg.length ? ' without TCG' : ''} are judged, and one shown to fail refutes a claim about every part (${partly.map((r) => r.id).join(', ')}).`,
+    );
   const missing = [...new Set(results.flatMap((r) => r.missing))];
   for (const e of missing) {
     const n = results.filter((r) => r.missing.includes(e)).length;
     const error = input.manifest?.environmentErrors?.[e];
-    cannotTest.push(`${n} claim${n === 1 ? '' : 's'} involving ${e}: not measured${error ? ` (it failed: ${error})` : ''}.`);
+    cannotTest.push(
+      `${n} claim${n === 1 ? '' : 's'} involving ${e}: not measured${error ? ` (it failed: ${error})` : ''}.`,
+    );
   }
   for (const e of tcg) {
-    const n = results.filter((r) => claimEnvironments(claimsFile.claims.find((c) => c.id === r.id)!).includes(e)).length;
+    const n = results.filter((r) =>
+      claimEnvironments(claimsFile.claims.find((c) => c.id === r.id)!).includes(e),
+    ).length;
     cannotTest.push(`${n} claim${n === 1 ? '' : 's'} involving ${e}: it ran under TCG (software emulation), not KVM.`);
   }
   const regime = nativeTcpRegime(points);
-  if (regime?.lineRate) cannotTest.push(`The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${regimeFigures(regime)}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`);
+  if (regime?.lineRate)
+    cannotTest.push(
+      `The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${regimeFigures(regime)}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`,
+    );
   else if (regime) {
     canTest.push(`The window-limited TCP regime: ${regimeFigures(regime)}.`);
     if (regime.oneStep) cannotTest.push(`The paper's gradual change over 2000-6000 B: ${regimeLimit(regime)}.`);
   }
   const fewest = Math.min(...points.filter((p) => p.throughput.n > 0).map((p) => p.throughput.n));
-  if (Number.isFinite(fewest) && fewest < 2) cannotTest.push('Any test over replicates: some points have a single replicate.');
-  const accelerators = Object.entries(input.manifest?.environmentDescriptions ?? {}).map(([e, d]) => `${e}: ${d?.accelerator === 'tcg' ? 'TCG' : d?.accelerator === 'kvm' ? 'KVM' : 'no hypervisor'}`);
-  return { conditions: `${testbedCondition(input)}; ${accelerators.join(', ') || 'accelerators not recorded'}`, canTest, cannotTest };
+  if (Number.isFinite(fewest) && fewest < 2)
+    cannotTest.push('Any test over replicates: some points have a single replicate.');
+  const accelerators = Object.entries(input.manifest?.environmentDescriptions ?? {}).map(
+    ([e, d]) => `${e}: ${d?.accelerator === 'tcg' ? 'TCG' : d?.accelerator === 'kvm' ? 'KVM' : 'no hypervisor'}`,
+  );
+  return {
+    conditions: `${testbedCondition(input)}; ${accelerators.join(', ') || 'accelerators not recorded'}`,
+    canTest,
+    cannotTest,
+  };
 }
 
 /** The scope as Markdown lines (claims.md, job summaries). */
 export function scopeMarkdown(s: ClaimsScope): string {
-  return [`**Conditions:** ${s.conditions}.`, '', '**This run can test:**', ...s.canTest.map((l) => `- ${l}`), '', '**This run cannot test:**', ...(s.cannotTest.length ? s.cannotTest.map((l) => `- ${l}`) : ['- (nothing this run lacks)']), ''].join('\n');
+  return [
+    `**Conditions:** ${s.conditions}.`,
+    '',
+    '**This run can test:**',
+    ...s.canTest.map((l) => `- ${l}`),
+    '',
+    '**This run cannot test:**',
+    ...(s.cannotTest.length ? s.cannotTest.map((l) => `- ${l}`) : ['- (nothing this run lacks)']),
+    '',
+  ].join('\n');
 }
 
 /** A run as one side of a diff, with the claims judged on it so the diff lists the verdicts that changed. */
-export function judgedSide(run: { label: string; manifest: Manifest; records: readonly MeasurementRecord[] }, claimsFile: ClaimsFile): { label: string; manifest: Manifest; records: readonly MeasurementRecord[]; verdicts: ClaimResult[] } {
-  return { label: run.label, manifest: run.manifest, records: run.records, verdicts: judgeClaims({ manifest: run.manifest, records: run.records }, claimsFile) };
+export function judgedSide(
+  run: { label: string; manifest: Manifest; records: readonly MeasurementRecord[] },
+  claimsFile: ClaimsFile,
+): { label: string; manifest: Manifest; records: readonly MeasurementRecord[]; verdicts: ClaimResult[] } {
+  return {
+    label: run.label,
+    manifest: run.manifest,
+    records: run.records,
+    verdicts: judgeClaims({ manifest: run.manifest, records: run.records }, claimsFile),
+  };
 }

@@ -18,7 +18,15 @@
 
 import type { PointSummary } from '../aggregate.ts';
 import { MIN_REPLICATES_TO_DECIDE } from '../analysis.ts';
-import { meanEstimate, pAbove, pBelow, studentTQuantile, tInterval, welchEstimate, type TEstimate } from '../../core/stats.ts';
+import {
+  meanEstimate,
+  pAbove,
+  pBelow,
+  studentTQuantile,
+  tInterval,
+  welchEstimate,
+  type TEstimate,
+} from '../../core/stats.ts';
 import type { Interval, Metric } from './fields.ts';
 
 export interface Part {
@@ -49,21 +57,41 @@ export interface RuleContext {
 }
 
 /** A number to `digits` places; a value that rounds to zero is 0, never -0.00. */
-export const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits).replace(/^-(0\.?0*)$/, '$1') : String(v));
+export const fmt = (v: number, digits = 2) =>
+  Number.isFinite(v) ? v.toFixed(digits).replace(/^-(0\.?0*)$/, '$1') : String(v);
 export const pct = (v: number, digits = 1) => `${v >= 0 ? '+' : ''}${fmt(v * 100, digits)}%`;
 export const fmtP = (p: number) => (p < 1e-4 ? '< 0.0001' : p.toPrecision(2));
 
 // ------------------------------------------------------------------------------- point access
 
-export function pointsOf(points: readonly PointSummary[], env: string, test: string, series: string | undefined, range?: readonly [number, number]): PointSummary[] {
+export function pointsOf(
+  points: readonly PointSummary[],
+  env: string,
+  test: string,
+  series: string | undefined,
+  range?: readonly [number, number],
+): PointSummary[] {
   return points
-    .filter((p) => p.environment === env && p.test === test && p.throughput.n > 0 && (series === undefined || p.series === series) && (!range || (p.value >= range[0] && p.value <= range[1])))
+    .filter(
+      (p) =>
+        p.environment === env &&
+        p.test === test &&
+        p.throughput.n > 0 &&
+        (series === undefined || p.series === series) &&
+        (!range || (p.value >= range[0] && p.value <= range[1])),
+    )
     .sort((a, b) => a.series.localeCompare(b.series) || a.value - b.value);
 }
 
 export const pointKey = (p: PointSummary) => `${p.series}|${p.value}`;
 
-export function byPoint(points: readonly PointSummary[], env: string, test: string, series: string | undefined, range?: readonly [number, number]): Map<string, PointSummary> {
+export function byPoint(
+  points: readonly PointSummary[],
+  env: string,
+  test: string,
+  series: string | undefined,
+  range?: readonly [number, number],
+): Map<string, PointSummary> {
   return new Map(pointsOf(points, env, test, series, range).map((p) => [pointKey(p), p]));
 }
 
@@ -87,19 +115,30 @@ export type Estimated = { estimate: TEstimate; method: string } | { estimate: nu
  * replicates (then each pair shares its pass, later its block), else Welch.
  */
 export function replicateContrast(a: PointSummary, b: PointSummary, f: (y: number) => number = (y) => y): Estimated {
-  if (Math.min(a.samples.length, b.samples.length) < MIN_REPLICATES_TO_DECIDE) return { estimate: null, note: `too few replicates (${a.samples.length} and ${b.samples.length}; need at least ${MIN_REPLICATES_TO_DECIDE} each)` };
+  if (Math.min(a.samples.length, b.samples.length) < MIN_REPLICATES_TO_DECIDE)
+    return {
+      estimate: null,
+      note: `too few replicates (${a.samples.length} and ${b.samples.length}; need at least ${MIN_REPLICATES_TO_DECIDE} each)`,
+    };
   const fa = a.samples.map(f);
   const fb = b.samples.map(f);
-  if ([...fa, ...fb].some((v) => !Number.isFinite(v))) return { estimate: null, note: 'a replicate of zero throughput: no ratio' };
+  if ([...fa, ...fb].some((v) => !Number.isFinite(v)))
+    return { estimate: null, note: 'a replicate of zero throughput: no ratio' };
   const same = a.replicates.length === b.replicates.length && a.replicates.every((r, i) => r === b.replicates[i]);
   if (same) return { estimate: meanEstimate(fa.map((v, i) => v - fb[i]!))!, method: 'paired by replicate' };
   return { estimate: welchEstimate(fa, fb)!, method: 'Welch' };
 }
 
 /** p that the true value lies in [low, high], and p that it lies outside (two one-sided tests; Bonferroni over the two sides of a bounded interval). */
-export function intervalTest(e: TEstimate, [low, high]: readonly [number, number | null]): { pIn: number; pOut: number } {
+export function intervalTest(
+  e: TEstimate,
+  [low, high]: readonly [number, number | null],
+): { pIn: number; pOut: number } {
   if (high === null) return { pIn: pAbove(e, low), pOut: pBelow(e, low) };
-  return { pIn: Math.max(pAbove(e, low), pBelow(e, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e, low), pAbove(e, high))) };
+  return {
+    pIn: Math.max(pAbove(e, low), pBelow(e, high)),
+    pOut: Math.min(1, 2 * Math.min(pBelow(e, low), pAbove(e, high))),
+  };
 }
 
 export function intervalText(i: Interval, unit: Unit): string {
@@ -128,7 +167,15 @@ export const METRIC_UNIT: Record<Metric, Unit> = {
 };
 
 /** Per-point values of a metric over a range, paired between two environments. */
-export function pairedOverPoints(points: readonly PointSummary[], test: string, series: string | undefined, range: readonly [number, number], a: string, b: string, metric: Metric): { diffs: number[]; ratios: number[]; xs: number[]; minReplicates: number; note: string | null } {
+export function pairedOverPoints(
+  points: readonly PointSummary[],
+  test: string,
+  series: string | undefined,
+  range: readonly [number, number],
+  a: string,
+  b: string,
+  metric: Metric,
+): { diffs: number[]; ratios: number[]; xs: number[]; minReplicates: number; note: string | null } {
   const pb = byPoint(points, b, test, series, range);
   const native = metric === 'relativeThroughput' ? byPoint(points, 'native', test, series, range) : null;
   const diffs: number[] = [];
@@ -152,8 +199,10 @@ export function pairedOverPoints(points: readonly PointSummary[], test: string, 
     minReplicates = Math.min(minReplicates, p.throughput.n, q.throughput.n);
   }
   let note: string | null = null;
-  if (diffs.length < 2) note = `${diffs.length} shared point${diffs.length === 1 ? '' : 's'} (need at least 2)${metric === 'relativeThroughput' && native!.size === 0 ? ': relative throughput needs native' : ''}`;
-  else if (minReplicates < MIN_REPLICATES_TO_DECIDE) note = `too few replicates (${minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`;
+  if (diffs.length < 2)
+    note = `${diffs.length} shared point${diffs.length === 1 ? '' : 's'} (need at least 2)${metric === 'relativeThroughput' && native!.size === 0 ? ': relative throughput needs native' : ''}`;
+  else if (minReplicates < MIN_REPLICATES_TO_DECIDE)
+    note = `too few replicates (${minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`;
   return { diffs, ratios, xs, minReplicates: diffs.length === 0 ? 0 : minReplicates, note };
 }
 
@@ -170,7 +219,8 @@ export const percentOf = (v: number) => show(FRACTION, v);
 export const ofSeries = (series: string | undefined) => (series !== undefined ? ` of series ${series}` : '');
 
 /** The rule every kind's parts are decided by, in words. */
-export const HOLM = (alpha: number) => `One-sided tests at alpha ${alpha} with Holm's correction across the claim's parts: supported when every part is shown to hold, refuted when any part is shown to fail, otherwise inconclusive.`;
+export const HOLM = (alpha: number) =>
+  `One-sided tests at alpha ${alpha} with Holm's correction across the claim's parts: supported when every part is shown to hold, refuted when any part is shown to fail, otherwise inconclusive.`;
 
 /**
  * A difference a - b in plain words, its statistics after: "docker within 0.77 x 10^6 bits/s of
@@ -179,7 +229,8 @@ export const HOLM = (alpha: number) => `One-sided tests at alpha ${alpha} with H
 export function gapInWords(a: string, b: string, e: TEstimate, ctx: RuleContext, unit: Unit, mean = 'mean '): string {
   const [lo, hi] = tInterval(e, ctx.level);
   const stats = `${a} - ${b}: ${mean}${estimateText(e, ctx, unit)}`;
-  if (lo <= 0 && hi >= 0) return `${b} within ${show(unit, Math.max(Math.abs(lo), Math.abs(hi))).replace(/^\+/, '')} of ${a} (${stats})`;
+  if (lo <= 0 && hi >= 0)
+    return `${b} within ${show(unit, Math.max(Math.abs(lo), Math.abs(hi))).replace(/^\+/, '')} of ${a} (${stats})`;
   return `${a} ${e.value > 0 ? 'above' : 'below'} ${b} by ${show(unit, Math.abs(e.value)).replace(/^\+/, '')} (${stats})`;
 }
 
@@ -215,7 +266,11 @@ export function boundsAgainst(e: TEstimate, [low, high]: Interval, ctx: RuleCont
   const upper = e.value + t * e.se;
   const level = `with ${fmt((1 - ctx.alpha) * 100, 0)}% confidence (one-sided)`;
   if (upper < low) return `; ${level} below ${show(unit, upper)}, short of the ${show(unit, low)} needed`;
-  if (high !== null && lower > high) return `; ${level} above ${show(unit, lower)}, beyond the ${show(unit, high)} allowed`;
-  if (lower > low && (high === null || upper < high)) return high === null ? `; ${level} at least ${show(unit, lower)}` : `; ${level} between ${show(unit, lower)} and ${show(unit, upper)}`;
+  if (high !== null && lower > high)
+    return `; ${level} above ${show(unit, lower)}, beyond the ${show(unit, high)} allowed`;
+  if (lower > low && (high === null || upper < high))
+    return high === null
+      ? `; ${level} at least ${show(unit, lower)}`
+      : `; ${level} between ${show(unit, lower)} and ${show(unit, upper)}`;
   return '';
 }

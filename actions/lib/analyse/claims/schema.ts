@@ -12,7 +12,9 @@ export const CLAIMS_FORMAT_VERSION = 2;
 export { METRICS, QUANTIFIERS, type Interval, type Metric, type Quantifier } from './fields.ts';
 
 /** The kinds' schemas as a tuple, in the table's order (a mapped type over a type parameter keeps the tuple). */
-type SchemasOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: T[I] extends { schema: infer S } ? S : never };
+type SchemasOf<T extends readonly unknown[]> = {
+  -readonly [I in keyof T]: T[I] extends { schema: infer S } ? S : never;
+};
 const KIND_SCHEMAS = KINDS.map((k) => k.schema) as unknown as SchemasOf<typeof KINDS>;
 
 export const ClaimSchema = z.discriminatedUnion('kind', KIND_SCHEMAS);
@@ -22,8 +24,17 @@ export const ClaimsFileSchema = z
     $schema: z.string().optional(),
     $comment: z.string().optional(),
     formatVersion: z.literal(CLAIMS_FORMAT_VERSION),
-    alpha: z.number().gt(0).lt(0.5).describe('Significance level of every rule; Holm\'s correction across the parts of each claim keeps it for the claim as a whole'),
-    notes: z.array(z.string().min(1)).optional().describe('What the reader should know about the claims as a whole (where the paper contradicts itself)'),
+    alpha: z
+      .number()
+      .gt(0)
+      .lt(0.5)
+      .describe(
+        "Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole",
+      ),
+    notes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('What the reader should know about the claims as a whole (where the paper contradicts itself)'),
     claims: z.array(ClaimSchema).min(1),
   })
   .superRefine((file, ctx) => {
@@ -35,11 +46,24 @@ export const ClaimsFileSchema = z
     file.claims.forEach((c, i) => {
       if (!c.otherReading) return;
       const read = ClaimSchema.safeParse(otherReadingOf(c));
-      if (!read.success) for (const issue of read.error.issues) ctx.addIssue({ code: 'custom', path: ['claims', i, 'otherReading', 'fields', ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))], message: `the claim read this way is not valid: ${issue.message}` });
+      if (!read.success)
+        for (const issue of read.error.issues)
+          ctx.addIssue({
+            code: 'custom',
+            path: [
+              'claims',
+              i,
+              'otherReading',
+              'fields',
+              ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k)),
+            ],
+            message: `the claim read this way is not valid: ${issue.message}`,
+          });
     });
     file.claims.forEach((c, i) => {
       (c.contradicts ?? []).forEach((other, j) => {
-        if (!seen.has(other)) ctx.addIssue({ code: 'custom', path: ['claims', i, 'contradicts', j], message: 'no claim has this id' });
+        if (!seen.has(other))
+          ctx.addIssue({ code: 'custom', path: ['claims', i, 'contradicts', j], message: 'no claim has this id' });
       });
     });
   });
@@ -76,7 +100,8 @@ export class ClaimsFormatError extends Error {
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v = root;
-  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  for (const key of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
   return v;
 }
 
@@ -102,11 +127,20 @@ export function formatClaimsIssues(root: unknown, issues: readonly z.core.$ZodIs
       const kind = (valueAt(root, issue.path) as { kind?: unknown } | undefined)?.kind;
       const schema = KIND_SCHEMAS.find((s) => s.shape.kind.value === kind);
       const fields = schema ? `; a ${String(kind)} claim has ${Object.keys(schema.shape).join(', ')}` : '';
-      return issue.keys.map((key) => `${where(root, [...issue.path, key])}: unknown field (value ${show(valueAt(root, [...issue.path, key]))})${fields}`).join('\n');
+      return issue.keys
+        .map(
+          (key) =>
+            `${where(root, [...issue.path, key])}: unknown field (value ${show(valueAt(root, [...issue.path, key]))})${fields}`,
+        )
+        .join('\n');
     }
     const value = valueAt(root, issue.path);
-    if (issue.code === 'invalid_union' && 'discriminator' in issue) return `${where(root, issue.path)}: got ${show(value)}, expected one of ${CLAIM_KINDS.join(', ')}`;
-    const message = value === undefined && issue.code === 'invalid_type' ? `missing: expected ${issue.expected}` : issue.message.replace(/^Invalid input: /, '');
+    if (issue.code === 'invalid_union' && 'discriminator' in issue)
+      return `${where(root, issue.path)}: got ${show(value)}, expected one of ${CLAIM_KINDS.join(', ')}`;
+    const message =
+      value === undefined && issue.code === 'invalid_type'
+        ? `missing: expected ${issue.expected}`
+        : issue.message.replace(/^Invalid input: /, '');
     return `${where(root, issue.path)}: ${message} (got ${show(value)})`;
   });
 }
@@ -125,7 +159,11 @@ export function claimEnvironments(c: Claim): string[] {
 }
 
 /** The table's entry for a claim's kind, typed for any claim (each entry is typed for its own). */
-export function kindOf(c: Claim): { environments: (c: Claim) => string[]; judge: (c: Claim, points: readonly PointSummary[], present: ReadonlySet<string>, ctx: RuleContext) => Part[]; describe: (c: Claim, alpha: number) => string } {
+export function kindOf(c: Claim): {
+  environments: (c: Claim) => string[];
+  judge: (c: Claim, points: readonly PointSummary[], present: ReadonlySet<string>, ctx: RuleContext) => Part[];
+  describe: (c: Claim, alpha: number) => string;
+} {
   const kind = KINDS.find((k) => k.schema.shape.kind.value === c.kind);
   if (!kind) throw new Error(`no claim kind ${JSON.stringify(c.kind)}: expected one of ${CLAIM_KINDS.join(', ')}`);
   return kind as never;

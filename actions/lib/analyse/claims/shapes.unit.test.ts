@@ -116,7 +116,7 @@ describe('the finding', () => {
     const d = decide(parts, 0.05, new Set());
     expect(d.verdict).toBe('supported');
     expect(d.finding).toBe(
-      'Every part shown to hold: p0 holds in words; p1 holds in words; p2 holds in words; p3 holds in words; p4 holds in words; p5 holds in words; and 2 more parts like these (each part\'s outcome: analysis.json).',
+      "Every part shown to hold: p0 holds in words; p1 holds in words; p2 holds in words; p3 holds in words; p4 holds in words; p5 holds in words; and 2 more parts like these (each part's outcome: analysis.json).",
     );
     // Every part is in the evidence.
     for (let i = 0; i < 8; i++) expect(d.evidence).toContain(`p${i} numbers (holds, Holm-adjusted p`);

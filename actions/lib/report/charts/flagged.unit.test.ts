@@ -10,12 +10,34 @@ import { interferenceTable } from '../../analyse/tables.ts';
 import { figureContext, tcpAbsoluteFigure } from './figures.ts';
 import { compileToVega } from '../render.ts';
 
-const quiet: RecordedInterference = { userPercent: 20, systemPercent: 10, iowaitPercent: 0, stealPercent: 0, othersBusyPercent: 3, loadAverage1: 0.4, cores: 2, remeasurement: 0, flagged: false, reasons: [] };
-const busy: RecordedInterference = { ...quiet, othersBusyPercent: 91.5, loadAverage1: 3.4, flagged: true, reasons: ['others busy 91.5% > 50%', 'load 1.7 per core > 1.5'] };
-const withInterference = (records: MeasurementRecord[], pick: (r: MeasurementRecord) => RecordedInterference): MeasurementRecord[] => records.map((r) => ({ ...r, interference: pick(r) }));
+const quiet: RecordedInterference = {
+  userPercent: 20,
+  systemPercent: 10,
+  iowaitPercent: 0,
+  stealPercent: 0,
+  othersBusyPercent: 3,
+  loadAverage1: 0.4,
+  cores: 2,
+  remeasurement: 0,
+  flagged: false,
+  reasons: [],
+};
+const busy: RecordedInterference = {
+  ...quiet,
+  othersBusyPercent: 91.5,
+  loadAverage1: 3.4,
+  flagged: true,
+  reasons: ['others busy 91.5% > 50%', 'load 1.7 per core > 1.5'],
+};
+const withInterference = (
+  records: MeasurementRecord[],
+  pick: (r: MeasurementRecord) => RecordedInterference,
+): MeasurementRecord[] => records.map((r) => ({ ...r, interference: pick(r) }));
 
 const records = [
-  ...withInterference(pointRecords('native', 'TCP_STREAM', 100, [90, 91, 92]), (r) => (r.replicate === 2 ? busy : quiet)),
+  ...withInterference(pointRecords('native', 'TCP_STREAM', 100, [90, 91, 92]), (r) =>
+    r.replicate === 2 ? busy : quiet,
+  ),
   ...withInterference(pointRecords('native', 'TCP_STREAM', 4100, [94, 94, 94]), () => quiet),
   ...withInterference(pointRecords('docker', 'TCP_STREAM', 100, [80, 81, 82]), () => quiet),
 ];
@@ -23,8 +45,20 @@ const records = [
 describe('flagged measurements', () => {
   it('are counted per point and drawn hollow: the point layer fills only unflagged points', () => {
     const points = summarizePoints(records);
-    expect(points.map((p) => [p.environment, p.value, p.flagged])).toEqual([['docker', 100, 0], ['native', 100, 1], ['native', 4100, 0]]);
-    const spec = tcpAbsoluteFigure(points, null, '4a', figureContext(testManifest(), ['native', 'docker'])) as unknown as { data: { values: { x: number; environment: string; flagged: boolean }[] }; layer: { mark: { type: string }; params?: unknown; encoding: Record<string, unknown> }[] };
+    expect(points.map((p) => [p.environment, p.value, p.flagged])).toEqual([
+      ['docker', 100, 0],
+      ['native', 100, 1],
+      ['native', 4100, 0],
+    ]);
+    const spec = tcpAbsoluteFigure(
+      points,
+      null,
+      '4a',
+      figureContext(testManifest(), ['native', 'docker']),
+    ) as unknown as {
+      data: { values: { x: number; environment: string; flagged: boolean }[] };
+      layer: { mark: { type: string }; params?: unknown; encoding: Record<string, unknown> }[];
+    };
     expect(spec.data.values.filter((v) => v.flagged).map((v) => v.x)).toEqual([100]);
     const pointLayer = spec.layer.find((l) => l.mark.type === 'point' && 'params' in l)!;
     expect(pointLayer.encoding.fillOpacity).toEqual({ condition: { test: 'datum.flagged', value: 0 }, value: 1 });
@@ -35,7 +69,12 @@ describe('flagged measurements', () => {
 
   it('leave a chart without any as it was', () => {
     const clean = records.map(({ interference: _, ...r }) => r);
-    const spec = tcpAbsoluteFigure(summarizePoints(clean), null, '4a', figureContext(testManifest(), ['native', 'docker'])) as unknown as { layer: { mark: { type: string }; params?: unknown; encoding: Record<string, unknown> }[] };
+    const spec = tcpAbsoluteFigure(
+      summarizePoints(clean),
+      null,
+      '4a',
+      figureContext(testManifest(), ['native', 'docker']),
+    ) as unknown as { layer: { mark: { type: string }; params?: unknown; encoding: Record<string, unknown> }[] };
     expect(spec.layer.find((l) => l.mark.type === 'point' && 'params' in l)!.encoding.fillOpacity).toBeUndefined();
   });
 

@@ -50,8 +50,14 @@ export interface LineChartOptions {
 
 /** The subtitle lines that explain the marks: replicate dots, clipped intervals. */
 export const REPLICATES_NOTE = 'faint dots just right of each mark: the single replicates; the mark: their mean';
-export function clipNote(clip: { min: number; max: number }, format: (v: number) => string = (v) => String(Number(v.toFixed(2)))): string {
-  const bounds = [Number.isFinite(clip.max) ? `\u25B2 above ${format(clip.max)}` : null, Number.isFinite(clip.min) ? `\u25BC below ${format(clip.min)}` : null].filter((b) => b !== null);
+export function clipNote(
+  clip: { min: number; max: number },
+  format: (v: number) => string = (v) => String(Number(v.toFixed(2))),
+): string {
+  const bounds = [
+    Number.isFinite(clip.max) ? `\u25B2 above ${format(clip.max)}` : null,
+    Number.isFinite(clip.min) ? `\u25BC below ${format(clip.min)}` : null,
+  ].filter((b) => b !== null);
   return `${bounds.join(', ')}: the interval reaches beyond the axis and is cut there (the tooltip gives its ends)`;
 }
 
@@ -90,23 +96,67 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
     lowClipped: r.low < clip.min,
     highClipped: r.high > clip.max,
   }));
-  const notes = [...(o.notes ?? []), ...(o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : []), ...(rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : []), ...(values.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip)] : [])];
+  const notes = [
+    ...(o.notes ?? []),
+    ...(o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : []),
+    ...(rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : []),
+    ...(values.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip)] : []),
+  ];
   const anyFlagged = rows.some((r) => r.flagged);
   const x = { field: 'x', type: 'quantitative' as const, title: o.xTitle };
   const color = { field: 'environment', type: 'nominal' as const, title: 'Environment', scale: scales.color };
   const y = { field: 'y', type: 'quantitative' as const, title: o.yTitle, scale: yScale(o) };
   const intervalTitle = o.intervalTitle ?? '95% CI';
   const layer: unknown[] = [
-    { mark: { type: 'errorbar', ticks: true, aria: false }, encoding: { y: { field: 'barLow', type: 'quantitative', title: o.yTitle }, y2: { field: 'barHigh' } } },
+    {
+      mark: { type: 'errorbar', ticks: true, aria: false },
+      encoding: { y: { field: 'barLow', type: 'quantitative', title: o.yTitle }, y2: { field: 'barHigh' } },
+    },
     // Each replicate, faint and small, at its point's x: how far the mean is from what was measured.
-    { name: 'replicates', transform: [{ flatten: ['samples'], as: ['sample'] }], mark: { type: 'point', filled: true, size: 14, opacity: 0.4, xOffset: 6, aria: false }, encoding: { y: { field: 'sample', type: 'quantitative' }, tooltip: [{ field: 'environment', title: 'Environment' }, { field: 'x', title: o.xTitle }, { field: 'sample', title: 'Replicate' }] } },
+    {
+      name: 'replicates',
+      transform: [{ flatten: ['samples'], as: ['sample'] }],
+      mark: { type: 'point', filled: true, size: 14, opacity: 0.4, xOffset: 6, aria: false },
+      encoding: {
+        y: { field: 'sample', type: 'quantitative' },
+        tooltip: [
+          { field: 'environment', title: 'Environment' },
+          { field: 'x', title: o.xTitle },
+          { field: 'sample', title: 'Replicate' },
+        ],
+      },
+    },
     ...(['high', 'low'] as const).map((end) => ({
       name: `clipped_${end}`,
       transform: [{ filter: `datum.${end}Clipped` }],
-      mark: { type: 'point', shape: end === 'high' ? 'triangle-up' : 'triangle-down', filled: true, size: 60, aria: false },
-      encoding: { y: { field: end === 'high' ? 'barHigh' : 'barLow', type: 'quantitative' }, tooltip: [{ field: 'environment', title: 'Environment' }, { field: 'x', title: o.xTitle }, { field: 'low', title: `${intervalTitle} low` }, { field: 'high', title: `${intervalTitle} high` }] },
+      mark: {
+        type: 'point',
+        shape: end === 'high' ? 'triangle-up' : 'triangle-down',
+        filled: true,
+        size: 60,
+        aria: false,
+      },
+      encoding: {
+        y: { field: end === 'high' ? 'barHigh' : 'barLow', type: 'quantitative' },
+        tooltip: [
+          { field: 'environment', title: 'Environment' },
+          { field: 'x', title: o.xTitle },
+          { field: 'low', title: `${intervalTitle} low` },
+          { field: 'high', title: `${intervalTitle} high` },
+        ],
+      },
     })),
-    ...(o.connect === false ? [] : [{ mark: { type: 'line', strokeWidth: 1.5, aria: false }, encoding: { y, strokeDash: { field: 'environment', type: 'nominal', scale: scales.dash, title: 'Environment' } } }]),
+    ...(o.connect === false
+      ? []
+      : [
+          {
+            mark: { type: 'line', strokeWidth: 1.5, aria: false },
+            encoding: {
+              y,
+              strokeDash: { field: 'environment', type: 'nominal', scale: scales.dash, title: 'Environment' },
+            },
+          },
+        ]),
     {
       // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
       mark: { type: 'point', filled: true, size: 40, strokeWidth: 1.5, aria: false },
@@ -116,7 +166,12 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
         y,
         shape: { field: 'environment', type: 'nominal', scale: scales.shape, title: 'Environment' },
         // A point with a measurement taken while the host was busy is drawn hollow: its outline in the environment's colour.
-        ...(anyFlagged ? { stroke: { field: 'environment', type: 'nominal', scale: scales.color, legend: null }, fillOpacity: { condition: { test: 'datum.flagged', value: 0 }, value: 1 } } : {}),
+        ...(anyFlagged
+          ? {
+              stroke: { field: 'environment', type: 'nominal', scale: scales.color, legend: null },
+              fillOpacity: { condition: { test: 'datum.flagged', value: 0 }, value: 1 },
+            }
+          : {}),
         tooltip: [
           { field: 'environment', title: 'Environment' },
           { field: 'x', title: o.xTitle },
@@ -130,7 +185,12 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
       },
     },
   ];
-  if (o.rule !== undefined) layer.unshift({ data: { values: [{ rule: o.rule }] }, mark: { type: 'rule', color: '#888888', strokeDash: [4, 4] }, encoding: { y: { field: 'rule', type: 'quantitative' }, x: null, color: null } });
+  if (o.rule !== undefined)
+    layer.unshift({
+      data: { values: [{ rule: o.rule }] },
+      mark: { type: 'rule', color: '#888888', strokeDash: [4, 4] },
+      encoding: { y: { field: 'rule', type: 'quantitative' }, x: null, color: null },
+    });
   if (o.capacity && o.capacity.values.length > 0) layer.unshift(capacityLayer(o.capacity, o.xTitle, o.yTitle));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -148,7 +208,16 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
 /** The capacity line (its label goes into the subtitle: on the chart it would sit on the data, which reaches it). */
 function capacityLayer(capacity: NonNullable<LineChartOptions['capacity']>, xTitle: string, yTitle: string): unknown {
   const values = [...capacity.values].sort((a, b) => a.x - b.x).map((v) => ({ x: v.x, capacity: round(v.y) }));
-  return { name: 'capacity', data: { values }, mark: { type: 'line', color: '#888888', strokeDash: [6, 4], strokeWidth: 1.2, aria: false }, encoding: { x: { field: 'x', type: 'quantitative', title: xTitle }, y: { field: 'capacity', type: 'quantitative', title: yTitle }, color: null } };
+  return {
+    name: 'capacity',
+    data: { values },
+    mark: { type: 'line', color: '#888888', strokeDash: [6, 4], strokeWidth: 1.2, aria: false },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: xTitle },
+      y: { field: 'capacity', type: 'quantitative', title: yTitle },
+      color: null,
+    },
+  };
 }
 
 export interface BarRow {
@@ -159,10 +228,27 @@ export interface BarRow {
   points: number;
 }
 
-export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: string[]; notes?: string[]; yTitle: string; environments: readonly string[]; accelerators?: Readonly<Record<string, string>>; rule?: number }): TopLevelSpec {
+export function barChart(
+  rows: readonly BarRow[],
+  o: {
+    title: string;
+    subtitle: string[];
+    notes?: string[];
+    yTitle: string;
+    environments: readonly string[];
+    accelerators?: Readonly<Record<string, string>>;
+    rule?: number;
+  },
+): TopLevelSpec {
   const scales = environmentScales(o.environments, o.accelerators);
   const values = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
-  const x = { field: 'environment', type: 'nominal' as const, title: 'Environment', sort: scales.domain, axis: { labels: false, ticks: false } };
+  const x = {
+    field: 'environment',
+    type: 'nominal' as const,
+    title: 'Environment',
+    sort: scales.domain,
+    axis: { labels: false, ticks: false },
+  };
   const layer: unknown[] = [
     {
       mark: { type: 'bar', aria: false },
@@ -178,11 +264,25 @@ export function barChart(rows: readonly BarRow[], o: { title: string; subtitle: 
         ],
       },
     },
-    { mark: { type: 'errorbar', ticks: true, color: '#777777', aria: false }, encoding: { y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } } },
+    {
+      mark: { type: 'errorbar', ticks: true, color: '#777777', aria: false },
+      encoding: { y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } },
+    },
     // The value above each bar: differences of a few percent do not show in bar heights.
-    { mark: { type: 'text', dy: -8, fontSize: 11 }, encoding: { y: { field: 'high', type: 'quantitative' }, text: { field: 'value', type: 'quantitative', format: '.3~f' } } },
+    {
+      mark: { type: 'text', dy: -8, fontSize: 11 },
+      encoding: {
+        y: { field: 'high', type: 'quantitative' },
+        text: { field: 'value', type: 'quantitative', format: '.3~f' },
+      },
+    },
   ];
-  if (o.rule !== undefined) layer.push({ data: { values: [{ rule: o.rule }] }, mark: { type: 'rule', color: '#888888', strokeDash: [4, 4] }, encoding: { y: { field: 'rule', type: 'quantitative' }, x: null } });
+  if (o.rule !== undefined)
+    layer.push({
+      data: { values: [{ rule: o.rule }] },
+      mark: { type: 'rule', color: '#888888', strokeDash: [4, 4] },
+      encoding: { y: { field: 'rule', type: 'quantitative' }, x: null },
+    });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: o.title, subtitle: o.subtitle },

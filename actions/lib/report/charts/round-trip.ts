@@ -33,14 +33,29 @@ export function roundTripFigure(probes: readonly RttProbeRecord[], ctx: FigureCo
   const medians: { environment: string; test: string; kind: string; y: number; probes: number }[] = [];
   for (const environment of new Set(ok.map((p) => p.environment))) {
     for (const test of ['TCP_RR', 'UDP_RR'] as const) {
-      const ys = ok.filter((p) => p.environment === environment && p.test === test).map((p) => p.metrics!.meanLatencyMicroseconds);
-      if (ys.length > 0) medians.push({ environment: label(environment), test, kind: 'median', y: round(median(ys)), probes: ys.length });
+      const ys = ok
+        .filter((p) => p.environment === environment && p.test === test)
+        .map((p) => p.metrics!.meanLatencyMicroseconds);
+      if (ys.length > 0)
+        medians.push({
+          environment: label(environment),
+          test,
+          kind: 'median',
+          y: round(median(ys)),
+          probes: ys.length,
+        });
     }
   }
   const failed = probes.length - ok.length;
   const x = { field: 'environment', type: 'nominal' as const, title: 'Environment', sort: scales.domain };
   const xOffset = { field: 'test', type: 'nominal' as const, title: 'Probe', sort: ['TCP_RR', 'UDP_RR'] };
-  const color = { field: 'environment', type: 'nominal' as const, title: 'Environment', scale: scales.color, legend: null };
+  const color = {
+    field: 'environment',
+    type: 'nominal' as const,
+    title: 'Environment',
+    scale: scales.color,
+    legend: null,
+  };
   const y = { field: 'y', type: 'quantitative' as const, title: LATENCY, scale: { zero: true } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -48,7 +63,9 @@ export function roundTripFigure(probes: readonly RttProbeRecord[], ctx: FigureCo
       text: 'Round-trip time per environment: TCP_RR and UDP_RR mean latency at each start',
       subtitle: ctx.subtitle,
     },
-    ...notesOf([`filled: TCP_RR, hollow: UDP_RR; one mark per probe (1-byte request and response), line: median${failed > 0 ? `; ${failed} failed probe(s) not drawn` : ''}`]),
+    ...notesOf([
+      `filled: TCP_RR, hollow: UDP_RR; one mark per probe (1-byte request and response), line: median${failed > 0 ? `; ${failed} failed probe(s) not drawn` : ''}`,
+    ]),
     width: 360,
     height: 260,
     config: CHART_CONFIG,
@@ -57,14 +74,31 @@ export function roundTripFigure(probes: readonly RttProbeRecord[], ctx: FigureCo
       {
         data: { values: medians },
         mark: { type: 'tick', thickness: 2, aria: false },
-        encoding: { y, tooltip: [{ field: 'environment', title: 'Environment' }, { field: 'test', title: 'Probe' }, { field: 'y', title: 'Median of mean latency (us)' }, { field: 'probes', title: 'Probes' }] },
+        encoding: {
+          y,
+          tooltip: [
+            { field: 'environment', title: 'Environment' },
+            { field: 'test', title: 'Probe' },
+            { field: 'y', title: 'Median of mean latency (us)' },
+            { field: 'probes', title: 'Probes' },
+          ],
+        },
       },
       {
         data: { values },
         mark: { type: 'point', size: 50, aria: false },
         encoding: {
           y,
-          fill: { condition: { test: "datum.test === 'TCP_RR'", field: 'environment', type: 'nominal', scale: scales.color, legend: null }, value: 'transparent' },
+          fill: {
+            condition: {
+              test: "datum.test === 'TCP_RR'",
+              field: 'environment',
+              type: 'nominal',
+              scale: scales.color,
+              legend: null,
+            },
+            value: 'transparent',
+          },
           tooltip: [
             { field: 'environment', title: 'Environment' },
             { field: 'test', title: 'Probe' },
@@ -86,9 +120,21 @@ export function roundTripFigure(probes: readonly RttProbeRecord[], ctx: FigureCo
  * per environment (and series), in the environment's colour. The chart is returned unchanged when
  * there is no model to draw (no round-trip probes).
  */
-export function withWindowModel(spec: TopLevelSpec, rows: readonly WindowModelRow[], ctx: FigureContext, capacityMbit: number | null): TopLevelSpec {
+export function withWindowModel(
+  spec: TopLevelSpec,
+  rows: readonly WindowModelRow[],
+  ctx: FigureContext,
+  capacityMbit: number | null,
+): TopLevelSpec {
   if (rows.length === 0) return spec;
-  const values = rows.map((r) => ({ environment: environmentLabel(r.environment, own(ctx.accelerators, r.environment)), series: r.series, x: r.x, y: round(r.throughputMbps), window: r.window, rtt: r.roundTripMicroseconds }));
+  const values = rows.map((r) => ({
+    environment: environmentLabel(r.environment, own(ctx.accelerators, r.environment)),
+    series: r.series,
+    x: r.x,
+    y: round(r.throughputMbps),
+    window: r.window,
+    rtt: r.roundTripMicroseconds,
+  }));
   const cap = capacityMbit === null ? 'window / RTT' : `min(${round(capacityMbit)}, window / RTT)`;
   const layer = {
     data: { values },
@@ -106,6 +152,9 @@ export function withWindowModel(spec: TopLevelSpec, rows: readonly WindowModelRo
     },
   };
   const s = spec as unknown as { layer: unknown[] };
-  const notes = [...chartNotes(spec), `short dashes: model ${cap}, window = effective send socket size, RTT = median TCP_RR mean latency`];
+  const notes = [
+    ...chartNotes(spec),
+    `short dashes: model ${cap}, window = effective send socket size, RTT = median TCP_RR mean latency`,
+  ];
   return { ...spec, ...notesOf(notes), layer: [...s.layer, layer] } as TopLevelSpec;
 }

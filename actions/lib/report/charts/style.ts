@@ -51,7 +51,12 @@ export function environmentScales(present: readonly string[], accelerators: Read
   const domain = [...known, ...extra].map((e) => environmentLabel(e, own(accelerators, e)));
   // Others (variants such as docker-host) take the fallback colours in name order, counted among
   // themselves, so a variant keeps its colour whichever of the four ran beside it.
-  const style = (i: number, name: string): EnvironmentStyle => ENVIRONMENT_STYLE.get(name) ?? { color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length]!, shape: 'cross', dash: [1, 1] };
+  const style = (i: number, name: string): EnvironmentStyle =>
+    ENVIRONMENT_STYLE.get(name) ?? {
+      color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length]!,
+      shape: 'cross',
+      dash: [1, 1],
+    };
   const names = [...known, ...extra];
   return {
     domain,
