@@ -22531,7 +22531,9 @@ function getState(name2) {
 var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
 var spelled = (c) => `\\u{${c.codePointAt(0).toString(16)}}`;
 function workflowLogText(value) {
-  return String(value).split(/\r\n|\r|\n/).map((line) => line.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")).join("\n");
+  return String(value).split(/\r\n|\r|\n/).map(
+    (line) => line.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")
+  ).join("\n");
 }
 
 // actions/lib/action/io.ts
@@ -22582,12 +22584,15 @@ function quoted(value) {
 }
 function wholeNumber(field, text2, range) {
   const n = Number(text2);
-  if (!/^-?\d+$/.test(text2) || !Number.isSafeInteger(n)) throw new InputError(field, `expected a whole number, got ${quoted(text2)}`);
-  if (n < range.min || n > range.max) throw new InputError(field, `${n} is out of range: expected ${range.min} to ${range.max}`);
+  if (!/^-?\d+$/.test(text2) || !Number.isSafeInteger(n))
+    throw new InputError(field, `expected a whole number, got ${quoted(text2)}`);
+  if (n < range.min || n > range.max)
+    throw new InputError(field, `${n} is out of range: expected ${range.min} to ${range.max}`);
   return n;
 }
 function oneOf(field, text2, choices) {
-  if (!choices.includes(text2)) throw new InputError(field, `expected one of ${choices.join(", ")}, got ${quoted(text2)}`);
+  if (!choices.includes(text2))
+    throw new InputError(field, `expected one of ${choices.join(", ")}, got ${quoted(text2)}`);
   return text2;
 }
 
@@ -42315,40 +42320,56 @@ function excerpt(json2) {
 }
 function describeValue(value) {
   if (value === void 0) return "nothing";
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : `${value} (a number too large to hold)`;
+  if (typeof value === "number")
+    return Number.isFinite(value) ? String(value) : `${value} (a number too large to hold)`;
   if (typeof value === "string") {
     const shown = excerpt(JSON.stringify(value.length > MAX_EXCERPT ? value.slice(0, MAX_EXCERPT) : value));
     return value.length > MAX_EXCERPT ? `${shown} (${value.length} characters)` : shown;
   }
   if (Array.isArray(value) && value.length > 10) return `a list of ${value.length} entries`;
-  if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length > 10) return `an object with ${Object.keys(value).length} fields`;
+  if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length > 10)
+    return `an object with ${Object.keys(value).length} fields`;
   try {
     return excerpt(JSON.stringify(value) ?? String(value));
   } catch {
     return typeof value;
   }
 }
-var SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
-var IPV4_ADDRESS = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
+var SAFE_NAME = {
+  re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  expected: "letters, digits, '.', '_' or '-', starting with a letter or digit"
+};
+var IPV4_ADDRESS = {
+  re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/,
+  expected: "a dotted IPv4 address such as 198.18.0.1"
+};
 var described = (schema, meaning) => meaning ? schema.meta({ description: meaning }) : schema;
 function whole(min, max, meaning) {
-  const range = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}` };
+  const range = {
+    error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}`
+  };
   return described(
     external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(min, range).max(max, range),
     meaning
   );
 }
 function finite(min, max, meaning) {
-  const range = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}` };
+  const range = {
+    error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}`
+  };
   return described(
-    external_exports.number({ error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}` }).min(min, range).max(max, range),
+    external_exports.number({
+      error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}`
+    }).min(min, range).max(max, range),
     meaning
   );
 }
 function text(options = {}, meaning) {
   const max = options.max ?? 1e4;
   const nonEmpty = !options.empty;
-  let schema = external_exports.string({ error: (iss) => `expected ${nonEmpty ? "a non-empty string" : "a string"}, got ${describeValue(iss.input)}` }).min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` }).max(max, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max} characters allowed` });
+  let schema = external_exports.string({
+    error: (iss) => `expected ${nonEmpty ? "a non-empty string" : "a string"}, got ${describeValue(iss.input)}`
+  }).min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` }).max(max, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max} characters allowed` });
   if (options.pattern) {
     const { re, expected } = options.pattern;
     schema = schema.regex(re, { error: (iss) => `${describeValue(iss.input)} does not fit: expected ${expected}` });
@@ -42356,13 +42377,21 @@ function text(options = {}, meaning) {
   return described(schema, meaning);
 }
 function oneOf2(values, meaning) {
-  return described(external_exports.literal(values, { error: (iss) => `${describeValue(iss.input)} is not one of ${values.join(", ")}` }), meaning);
+  return described(
+    external_exports.literal(values, { error: (iss) => `${describeValue(iss.input)} is not one of ${values.join(", ")}` }),
+    meaning
+  );
 }
 function flag(meaning) {
   return described(external_exports.boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` }), meaning);
 }
 function isoTime(meaning) {
-  return described(external_exports.iso.datetime({ error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}` }), meaning);
+  return described(
+    external_exports.iso.datetime({
+      error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}`
+    }),
+    meaning
+  );
 }
 function strict(shape, meaning) {
   const known = Object.keys(shape).join(", ");
@@ -42376,15 +42405,26 @@ function strict(shape, meaning) {
 function list(item, bounds, meaning) {
   const min = bounds.min ?? 0;
   return described(
-    external_exports.array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` }).min(min, { error: () => min === 1 ? "expected a non-empty list" : `expected at least ${min} entries` }).max(bounds.max, { error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : "more"} entries is longer than the ${bounds.max} allowed` }),
+    external_exports.array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` }).min(min, { error: () => min === 1 ? "expected a non-empty list" : `expected at least ${min} entries` }).max(bounds.max, {
+      error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : "more"} entries is longer than the ${bounds.max} allowed`
+    }),
     meaning
   );
 }
 function dictionary(value, meaning) {
-  return described(external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value, { error: (iss) => `expected an object, got ${describeValue(iss.input)}` }), meaning);
+  return described(
+    external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value, {
+      error: (iss) => `expected an object, got ${describeValue(iss.input)}`
+    }),
+    meaning
+  );
 }
 function formatVersionField(current) {
-  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current}` }).max(current, { error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current}); upgrade virtnet` }).meta({ description: `The version of the format (${current}); a reader upgrades older versions and refuses newer ones.` });
+  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current}` }).max(current, {
+    error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current}); upgrade virtnet`
+  }).meta({
+    description: `The version of the format (${current}); a reader upgrades older versions and refuses newer ones.`
+  });
 }
 function oldestReadable(format) {
   let oldest = format.current;
@@ -42395,14 +42435,25 @@ function versioned(schema, format) {
   return external_exports.preprocess((input2, ctx) => {
     if (typeof input2 !== "object" || input2 === null || Array.isArray(input2)) return input2;
     const version2 = input2.formatVersion;
-    if (typeof version2 !== "number" || !Number.isInteger(version2) || version2 < 1 || version2 === format.current) return input2;
+    if (typeof version2 !== "number" || !Number.isInteger(version2) || version2 < 1 || version2 === format.current)
+      return input2;
     if (version2 > format.current) {
-      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version2} is newer than this virtnet reads (${format.current}); upgrade virtnet`, input: version2 });
+      ctx.addIssue({
+        code: "custom",
+        path: ["formatVersion"],
+        message: `${version2} is newer than this virtnet reads (${format.current}); upgrade virtnet`,
+        input: version2
+      });
       return external_exports.NEVER;
     }
     const oldest = oldestReadable(format);
     if (version2 < oldest) {
-      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version2} is older than any format this virtnet reads (${oldest} to ${format.current})`, input: version2 });
+      ctx.addIssue({
+        code: "custom",
+        path: ["formatVersion"],
+        message: `${version2} is older than any format this virtnet reads (${oldest} to ${format.current})`,
+        input: version2
+      });
       return external_exports.NEVER;
     }
     let doc = input2;
@@ -42504,15 +42555,25 @@ var isSize = (v) => Number.isInteger(v) && v >= 1 && v <= MAX_SOCKET_SIZE;
 var sweepSchema = strict(
   {
     test: oneOf2(TESTS, "The netperf test (-t)."),
-    series: text({ max: 64, pattern: SAFE_NAME }, 'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'),
-    vary: oneOf2(PARAMETERS, "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."),
+    series: text(
+      { max: 64, pattern: SAFE_NAME },
+      'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'
+    ),
+    vary: oneOf2(
+      PARAMETERS,
+      "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."
+    ),
     from: size("The first value of the swept option, in bytes."),
     to: size("The last value: the sweep visits from, from+step, ... up to and including to when it lands on it."),
     step: external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} never reaches the end: expected a step above 0` }).max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` }).meta({ description: "The distance between two values of the sweep, in bytes (at least 1)." }),
     messageSize: size("Fixed -m when the sweep varies the socket size (unset: netperf's default).").optional(),
     sendSocketSize: size("Fixed -s when the sweep varies the message size (unset: the kernel default).").optional(),
-    requestSize: size("Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option.").optional(),
-    remoteSocketSize: size("Fixed -S: netserver's send and receive socket buffers (unset: the server's defaults, with receive-buffer autotuning).").optional()
+    requestSize: size(
+      "Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option."
+    ).optional(),
+    remoteSocketSize: size(
+      "Fixed -S: netserver's send and receive socket buffers (unset: the server's defaults, with receive-buffer autotuning)."
+    ).optional()
   },
   "One series of points: a netperf test with one option swept over a range."
 ).meta({
@@ -42521,31 +42582,51 @@ var sweepSchema = strict(
     ...["UDP_STREAM", "TCP_STREAM"].flatMap((test) => {
       const { max } = sizeLimit(test, "messageSize");
       return [
-        { if: { properties: { test: { const: test }, vary: { const: "messageSize" } }, required: ["test", "vary"] }, then: { properties: { from: { maximum: max }, to: { maximum: max } } } },
-        { if: { properties: { test: { const: test } }, required: ["test"] }, then: { properties: { messageSize: { maximum: max } } } }
+        {
+          if: { properties: { test: { const: test }, vary: { const: "messageSize" } }, required: ["test", "vary"] },
+          then: { properties: { from: { maximum: max }, to: { maximum: max } } }
+        },
+        {
+          if: { properties: { test: { const: test } }, required: ["test"] },
+          then: { properties: { messageSize: { maximum: max } } }
+        }
       ];
     }),
-    ...PARAMETERS.map((vary) => ({ if: { properties: { vary: { const: vary } }, required: ["vary"] }, then: { not: { required: [vary] } } }))
+    ...PARAMETERS.map((vary) => ({
+      if: { properties: { vary: { const: vary } }, required: ["vary"] },
+      then: { not: { required: [vary] } }
+    }))
   ]
 }).superRefine(
   (s, ctx) => {
     const test = isIn(TESTS, s.test) ? s.test : void 0;
     const vary = isIn(PARAMETERS, s.vary) ? s.vary : void 0;
     if (test === "TCP_STREAM" && (vary === "requestSize" || s.requestSize !== void 0)) {
-      ctx.addIssue({ code: "custom", path: [vary === "requestSize" ? "vary" : "requestSize"], message: "requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize", input: vary === "requestSize" ? vary : s.requestSize });
+      ctx.addIssue({
+        code: "custom",
+        path: [vary === "requestSize" ? "vary" : "requestSize"],
+        message: "requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize",
+        input: vary === "requestSize" ? vary : s.requestSize
+      });
     }
     if (test && vary) {
       const { max, note } = sizeLimit(test, vary);
       for (const field of ["from", "to"]) {
         const v = s[field];
-        if (isSize(v) && v > max) ctx.addIssue({ code: "custom", path: [field], message: `${v} is above ${max}${note}`, input: v });
+        if (isSize(v) && v > max)
+          ctx.addIssue({ code: "custom", path: [field], message: `${v} is above ${max}${note}`, input: v });
       }
     }
     for (const field of PARAMETERS) {
       const v = s[field];
       if (v === void 0) continue;
       if (vary === field) {
-        ctx.addIssue({ code: "custom", path: [field], message: "is swept by this sweep (vary), so it cannot also be fixed", input: v });
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: "is swept by this sweep (vary), so it cannot also be fixed",
+          input: v
+        });
         continue;
       }
       if (!test || !isSize(v)) continue;
@@ -42553,7 +42634,12 @@ var sweepSchema = strict(
       if (v > max) ctx.addIssue({ code: "custom", path: [field], message: `${v} is above ${max}${note}`, input: v });
     }
     if (isSize(s.from) && isSize(s.to) && Number.isInteger(s.step) && s.step >= 1 && s.from > s.to) {
-      ctx.addIssue({ code: "custom", path: [], message: `from ${s.from} is above to ${s.to}: the step ${s.step} never reaches the end`, input: s });
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `from ${s.from} is above to ${s.to}: the step ${s.step} never reaches the end`,
+        input: s
+      });
     }
   },
   { when: (payload) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value) }
@@ -42563,12 +42649,21 @@ var confidenceSchema = strict(
     level: oneOf2([95, 99], "netperf -I level,width: the confidence level, in percent."),
     width: finite(0.1, 100, "netperf -I level,width: the width of the confidence interval, in percent of the mean."),
     minIterations: whole(3, 30, "netperf -i max,min: the fewest iterations of a test (netperf allows 3 to 30)."),
-    maxIterations: whole(3, 30, "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner.")
+    maxIterations: whole(
+      3,
+      30,
+      "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner."
+    )
   },
   "netperf's own confidence intervals: each measurement iterates until the interval is narrow enough."
 ).superRefine((c, ctx) => {
   if (c.minIterations > c.maxIterations) {
-    ctx.addIssue({ code: "custom", path: [], message: `minIterations ${c.minIterations} is above maxIterations ${c.maxIterations}`, input: c });
+    ctx.addIssue({
+      code: "custom",
+      path: [],
+      message: `minIterations ${c.minIterations} is above maxIterations ${c.maxIterations}`,
+      input: c
+    });
   }
 });
 var portsSchema = strict(
@@ -42578,23 +42673,40 @@ var portsSchema = strict(
   },
   "The ports netperf and netserver use."
 ).superRefine((p, ctx) => {
-  if (p.control === p.data) ctx.addIssue({ code: "custom", path: [], message: `control and data port are both ${p.control}`, input: p });
+  if (p.control === p.data)
+    ctx.addIssue({ code: "custom", path: [], message: `control and data port are both ${p.control}`, input: p });
 });
 var planSchema = strict(
   {
-    $schema: text({ max: 1e3 }, "The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan.").optional(),
+    $schema: text(
+      { max: 1e3 },
+      "The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan."
+    ).optional(),
     $comment: text({ empty: true }, "A remark for readers of the file; not part of the plan.").optional(),
     formatVersion: formatVersionField(PLAN_FORMAT.current),
-    name: text({ max: 64, pattern: SAFE_NAME }, "The plan's name, shown in reports and part of default run directory names."),
+    name: text(
+      { max: 64, pattern: SAFE_NAME },
+      "The plan's name, shown in reports and part of default run directory names."
+    ),
     description: text({ empty: true }, "What the plan measures, in a sentence or two.").default(""),
-    interpretation: list(text(), { max: 100 }, "How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest.").default([]),
+    interpretation: list(
+      text(),
+      { max: 100 },
+      "How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest."
+    ).default([]),
     testLengthSeconds: whole(1, PLAN_LIMITS.testLengthSeconds, "The length of one netperf test (-l), in seconds."),
     replicates: whole(1, PLAN_LIMITS.replicates, "How many times each point is measured, in separate rounds."),
-    warmupSeconds: whole(0, 3600, "One unrecorded measurement per environment before the sweep, in seconds (0 disables it).").default(0),
+    warmupSeconds: whole(
+      0,
+      3600,
+      "One unrecorded measurement per environment before the sweep, in seconds (0 disables it)."
+    ).default(0),
     confidence: confidenceSchema.nullable().default(null),
     order: strict(
       {
-        randomize: flag("Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it)."),
+        randomize: flag(
+          "Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it)."
+        ),
         seed: whole(0, 2 ** 32 - 1, "The seed of the shuffle, so the order is reproduced exactly.")
       },
       "The order points run in."
@@ -42605,51 +42717,121 @@ var planSchema = strict(
     ).default("blocked"),
     precision: strict(
       {
-        halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
+        halfWidthPercent: finite(
+          0.01,
+          100,
+          "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."
+        ),
         maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get."),
-        budgetMinutes: finite(0, PLAN_LIMITS.hoursPerEnvironment * 60, "The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit.").nullable().default(null)
+        budgetMinutes: finite(
+          0,
+          PLAN_LIMITS.hoursPerEnvironment * 60,
+          "The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit."
+        ).nullable().default(null)
       },
       "Precision targets: after `replicates` blocks, only points still wider than the target (in any environment: every environment measures them, so comparisons stay paired) get further blocks, up to maxReplicates and within budgetMinutes (blocked design only)."
     ).nullable().default(null),
     interference: strict(
       {
-        maxStealPercent: finite(0, 100, "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.").default(INTERFERENCE_DEFAULTS.maxStealPercent),
-        maxOthersBusyPercent: finite(0, 100, "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).").default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
-        maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads).").nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
-        maxWaitPercent: finite(0, 1e5, "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
-        maxLateReleasePercent: finite(0, 100, "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
-        pathOthersBusyPercent: finite(0, 100, "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.").default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
-        remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.").default(INTERFERENCE_DEFAULTS.remeasureFlagged)
+        maxStealPercent: finite(
+          0,
+          100,
+          "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent."
+        ).default(INTERFERENCE_DEFAULTS.maxStealPercent),
+        maxOthersBusyPercent: finite(
+          0,
+          100,
+          "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth)."
+        ).default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
+        maxLoadPerCore: finite(
+          0,
+          1e3,
+          "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads)."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxWaitPercent: finite(
+          0,
+          1e5,
+          "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
+        maxLateReleasePercent: finite(
+          0,
+          100,
+          "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
+        pathOthersBusyPercent: finite(
+          0,
+          100,
+          "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed."
+        ).default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
+        remeasureFlagged: whole(
+          0,
+          PLAN_LIMITS.remeasureFlagged,
+          "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts."
+        ).default(INTERFERENCE_DEFAULTS.remeasureFlagged)
       },
       "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
     ).default(INTERFERENCE_DEFAULTS),
     ports: portsSchema.default({ control: 12865, data: 12866 }),
     ipVersion: external_exports.literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` }).meta({ description: "The IP version: 4, as in the paper." }).default(4),
-    retries: whole(0, PLAN_LIMITS.retries, "Extra attempts for a failed netperf call before the point is recorded as failed.").default(2),
-    sweeps: list(sweepSchema, { min: 1, max: PLAN_LIMITS.sweeps }, "The series of points to measure; no point may appear in two sweeps.")
+    retries: whole(
+      0,
+      PLAN_LIMITS.retries,
+      "Extra attempts for a failed netperf call before the point is recorded as failed."
+    ).default(2),
+    sweeps: list(
+      sweepSchema,
+      { min: 1, max: PLAN_LIMITS.sweeps },
+      "The series of points to measure; no point may appear in two sweeps."
+    )
   },
   "A virtnet sweep plan: which netperf tests to run over which sizes, how long and how often."
 ).superRefine(
   (plan, ctx) => {
     const points = plan.sweeps.reduce((n, s) => n + Math.floor((s.to - s.from) / s.step) + 1, 0);
     if (points > PLAN_LIMITS.points) {
-      ctx.addIssue({ code: "custom", path: ["sweeps"], message: `${points} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`, input: plan.sweeps });
+      ctx.addIssue({
+        code: "custom",
+        path: ["sweeps"],
+        message: `${points} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`,
+        input: plan.sweeps
+      });
       return;
     }
     const duplicates = duplicatePoints(plan.sweeps);
-    if (duplicates.length > 0) ctx.addIssue({ code: "custom", path: [], message: `duplicate points:
-  - ${duplicates.join("\n  - ")}`, input: plan.sweeps });
+    if (duplicates.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `duplicate points:
+  - ${duplicates.join("\n  - ")}`,
+        input: plan.sweeps
+      });
     if (plan.precision !== null && plan.precision.maxReplicates < plan.replicates) {
-      ctx.addIssue({ code: "custom", path: ["precision", "maxReplicates"], message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`, input: plan.precision.maxReplicates });
+      ctx.addIssue({
+        code: "custom",
+        path: ["precision", "maxReplicates"],
+        message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`,
+        input: plan.precision.maxReplicates
+      });
       return;
     }
     if (plan.precision !== null && plan.design !== "blocked") {
-      ctx.addIssue({ code: "custom", path: ["precision"], message: 'precision targets add blocks: they need design "blocked"', input: plan.precision });
+      ctx.addIssue({
+        code: "custom",
+        path: ["precision"],
+        message: 'precision targets add blocks: they need design "blocked"',
+        input: plan.precision
+      });
       return;
     }
     const measurements = points * Math.max(plan.replicates, plan.precision?.maxReplicates ?? 0);
     if (measurements > PLAN_LIMITS.measurementsPerEnvironment) {
-      ctx.addIssue({ code: "custom", path: ["replicates"], message: `${points} points x ${measurements / points} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`, input: plan.replicates });
+      ctx.addIssue({
+        code: "custom",
+        path: ["replicates"],
+        message: `${points} points x ${measurements / points} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`,
+        input: plan.replicates
+      });
       return;
     }
     const hours = (measurements * (1 + plan.interference.remeasureFlagged) * taskSeconds(plan) + plan.warmupSeconds) / 3600;
@@ -42707,8 +42889,15 @@ var hostInfoSchema = strict({
   kernel: recorded("The kernel release."),
   distribution: recorded("The distribution, as /etc/os-release names it."),
   netperfVersion: recorded("netperf's version."),
-  sysctls: dictionary(recorded("The value as read from /proc/sys."), "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."),
-  virtualizationFlags: list(text({ max: 64 }), { max: 100 }, "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.")
+  sysctls: dictionary(
+    recorded("The value as read from /proc/sys."),
+    "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."
+  ),
+  virtualizationFlags: list(
+    text({ max: 64 }),
+    { max: 100 },
+    "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG."
+  )
 });
 var linkSchema = strict({
   kind: oneOf2(["veth-testbed", "external"]),
@@ -42717,21 +42906,45 @@ var linkSchema = strict({
   serverAddress: text({ max: 255 }, "Where the client reaches the server."),
   clientAddress: text({ max: 255 }).nullable(),
   clientNamespace: text({ max: 255 }).nullable(),
-  oneWayDelayMicroseconds: whole(0, 1e7, "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.").optional()
+  oneWayDelayMicroseconds: whole(
+    0,
+    1e7,
+    "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none."
+  ).optional()
 });
 var environmentDescriptionSchema = strict({
   name: name("The environment."),
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
-  details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
-  accelerator: oneOf2(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
-  variant: strict({
-    base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
-    options: dictionary(recorded("A value."), "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost.")
-  }, "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants.").optional(),
+  details: dictionary(
+    recorded("A version or setting."),
+    "Versions and settings: free-form key -> value, shown in Table 3."
+  ),
+  accelerator: oneOf2(
+    ["none", "kvm", "tcg"],
+    'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'
+  ),
+  variant: strict(
+    {
+      base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
+      options: dictionary(
+        recorded("A value."),
+        "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost."
+      )
+    },
+    "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants."
+  ).optional(),
   startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable(),
   roundTrip: strict({
-    tcpMicroseconds: finite(0, 1e9, "Median over its TCP_RR probes of the mean round-trip time, in microseconds.").nullable(),
-    udpMicroseconds: finite(0, 1e9, "Median over its UDP_RR probes of the mean round-trip time, in microseconds.").nullable(),
+    tcpMicroseconds: finite(
+      0,
+      1e9,
+      "Median over its TCP_RR probes of the mean round-trip time, in microseconds."
+    ).nullable(),
+    udpMicroseconds: finite(
+      0,
+      1e9,
+      "Median over its UDP_RR probes of the mean round-trip time, in microseconds."
+    ).nullable(),
     tcpProbes: whole(0, COUNT, "TCP_RR probes that succeeded."),
     udpProbes: whole(0, COUNT, "UDP_RR probes that succeeded.")
   }).optional()
@@ -42739,7 +42952,9 @@ var environmentDescriptionSchema = strict({
 var sessionSchema = strict({
   startedAt: isoTime(),
   endedAt: isoTime().nullable(),
-  endReason: recorded("How the session ended: completed, or the signal/error that stopped it; null while running.").nullable(),
+  endReason: recorded(
+    "How the session ended: completed, or the signal/error that stopped it; null while running."
+  ).nullable(),
   measuredInSession: whole(0, COUNT)
 });
 var manifestSchema = strict({
@@ -42778,14 +42993,31 @@ var interferenceSchema = strict(
     userPercent: share("User time (with nice) as a share of the machine's CPU time over the measurement, in percent."),
     systemPercent: share("System time (with irq and softirq) as a share of the machine's CPU time, in percent."),
     iowaitPercent: share("Time idle waiting for I/O as a share of the machine's CPU time, in percent."),
-    stealPercent: share("Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."),
-    othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
+    stealPercent: share(
+      "Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."
+    ),
+    othersBusyPercent: share(
+      "Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."
+    ),
     loadAverage1: finite(0, 1e6, "The 1-minute load average at the end of the measurement."),
     cores: whole(1, 1e6, "Logical CPUs of the sampled host."),
-    waitPercent: dictionary(finite(0, 1e6, "Percent."), "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled.").optional(),
-    lateReleasePercent: finite(0, 100, "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled.").nullable().optional(),
-    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged + 1, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause).").default(0),
-    flagged: flag("Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."),
+    waitPercent: dictionary(
+      finite(0, 1e6, "Percent."),
+      "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled."
+    ).optional(),
+    lateReleasePercent: finite(
+      0,
+      100,
+      "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled."
+    ).nullable().optional(),
+    remeasurement: whole(
+      0,
+      PLAN_LIMITS.remeasureFlagged + 1,
+      "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause)."
+    ).default(0),
+    flagged: flag(
+      "Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."
+    ),
     reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
   },
   "What the host did while the measurement ran; absent in runs recorded before it was sampled."
@@ -42809,13 +43041,25 @@ var measurementRecordSchema = strict({
   error: recorded("Why the measurement failed.").nullable(),
   metrics: netperfMetricsSchema.nullable(),
   interference: interferenceSchema.optional(),
-  remeasuredBecause: list(text({ max: 400 }), { max: 10 }, "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement.").optional()
+  remeasuredBecause: list(
+    text({ max: 400 }),
+    { max: 10 },
+    "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement."
+  ).optional()
 }).superRefine(
   (r, ctx) => {
     const expected = pointId(r.test, r.parameter, r.value);
-    if (r.pointId !== expected) ctx.addIssue({ code: "custom", path: ["pointId"], message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`, input: r.pointId });
-    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok record needs metrics", input: null });
-    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed record needs its error", input: null });
+    if (r.pointId !== expected)
+      ctx.addIssue({
+        code: "custom",
+        path: ["pointId"],
+        message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`,
+        input: r.pointId
+      });
+    if (r.status === "ok" && r.metrics === null)
+      ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok record needs metrics", input: null });
+    if (r.status === "failed" && r.error === null)
+      ctx.addIssue({ code: "custom", path: ["error"], message: "a failed record needs its error", input: null });
   },
   { when: (payload) => payload.issues.length === 0 }
 );
@@ -42836,8 +43080,10 @@ var rttProbeRecordSchema = strict({
   metrics: rrMetricsSchema.nullable()
 }).superRefine(
   (r, ctx) => {
-    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok probe needs metrics", input: null });
-    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed probe needs its error", input: null });
+    if (r.status === "ok" && r.metrics === null)
+      ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok probe needs metrics", input: null });
+    if (r.status === "failed" && r.error === null)
+      ctx.addIssue({ code: "custom", path: ["error"], message: "a failed probe needs its error", input: null });
   },
   { when: (payload) => payload.issues.length === 0 }
 );
@@ -42846,23 +43092,41 @@ var probeDocument = versioned(rttProbeRecordSchema, RECORD_FORMAT);
 var manifestDocument = versioned(manifestSchema, MANIFEST_FORMAT);
 
 // actions/lib/measure/runner-pairs.ts
-var PAIR_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit" };
+var PAIR_NAME = {
+  re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/,
+  expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit"
+};
 var MAX_PAIRS = 32;
 var runnerPairSchema = strict({
-  name: text({ max: 40, pattern: PAIR_NAME }, "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."),
-  serverAddress: text({ max: 15, pattern: IPV4_ADDRESS }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
+  name: text(
+    { max: 40, pattern: PAIR_NAME },
+    "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."
+  ),
+  serverAddress: text(
+    { max: 15, pattern: IPV4_ADDRESS },
+    "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."
+  ),
   description: text({ max: 200, empty: true }, "Free text for people: which machines these are.").optional()
 });
 var runnerPairsSchema = strict({
   $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
-  pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
+  pairs: list(
+    runnerPairSchema,
+    { min: 1, max: MAX_PAIRS },
+    "The runner pairs; each measures every requested environment, one at a time, into a run of its own."
+  )
 }).superRefine((file2, ctx) => {
   const seen = /* @__PURE__ */ new Map();
   file2.pairs.forEach((pair, i) => {
     const first = seen.get(pair.name.toLowerCase());
     if (first !== void 0) {
       const twice = first === pair.name ? "is listed twice" : `differs from ${quoted(first)} only in case, and GitHub's runner labels and concurrency groups ignore case`;
-      ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`, input: pair.name });
+      ctx.addIssue({
+        code: "custom",
+        path: ["pairs", i, "name"],
+        message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`,
+        input: pair.name
+      });
     }
     seen.set(pair.name.toLowerCase(), first ?? pair.name);
   });
@@ -42879,7 +43143,10 @@ var SERVE_LIMITS = {
 var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
 var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
 var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
-var environmentName = (meaning) => text({ max: 40, pattern: { re: ENVIRONMENT_NAME, expected: "an environment name: lower-case letters, digits and -" } }, meaning);
+var environmentName = (meaning) => text(
+  { max: 40, pattern: { re: ENVIRONMENT_NAME, expected: "an environment name: lower-case letters, digits and -" } },
+  meaning
+);
 var port = (meaning) => whole(1, 65535, meaning);
 var endpointSchema = strict({
   address: text({ max: 255 }, "Where the client reaches netserver (the server address, or a port map on it)."),
@@ -42902,7 +43169,12 @@ var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((
   external_exports.union([
     external_exports.tuple([external_exports.literal("status")]).transform(() => ({ kind: "status" })),
     external_exports.tuple([external_exports.literal("release"), environmentWord]).transform(([, environment]) => ({ kind: "release", environment })),
-    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment, runKey, releaseKey]) => ({ kind: "release", environment, runKey, releaseKey }))
+    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment, runKey, releaseKey]) => ({
+      kind: "release",
+      environment,
+      runKey,
+      releaseKey
+    }))
   ])
 );
 var coordinatorStatusSchema = strict({
@@ -42920,7 +43192,10 @@ var coordinatorStatusSchema = strict({
 var heartbeatSchema = strict({
   environment: environmentName("The environment being started."),
   runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable(),
-  phase: text({ max: 200 }, "What the server is doing: preparing the host, starting the environment, its last log line."),
+  phase: text(
+    { max: 200 },
+    "What the server is doing: preparing the host, starting the environment, its last log line."
+  ),
   at: isoTime("When the server answered.")
 });
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
@@ -42970,7 +43245,12 @@ function choiceInput(read, name2, choices, fallback) {
 }
 function runnerContext(env) {
   const workspace = env.GITHUB_WORKSPACE;
-  if (!workspace) throw new InputError("GITHUB_WORKSPACE", "is not set", "GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)");
+  if (!workspace)
+    throw new InputError(
+      "GITHUB_WORKSPACE",
+      "is not set",
+      "GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)"
+    );
   return { workspace, temp: env.RUNNER_TEMP || "/tmp" };
 }
 function resolvePath(path3, base) {
@@ -42979,7 +43259,8 @@ function resolvePath(path3, base) {
 var OSV_VARIANTS = ["netperf-app", "host-netserver"];
 function parseBuildOsvImageInputs(read, runner, defaultCommit) {
   const commit = read("osv-commit") || defaultCommit;
-  if (!/^[0-9a-f]{40}$/.test(commit)) throw inputError("osv-commit", `expected a full 40-hex commit id, got ${quoted(commit)}`);
+  if (!/^[0-9a-f]{40}$/.test(commit))
+    throw inputError("osv-commit", `expected a full 40-hex commit id, got ${quoted(commit)}`);
   return {
     osvCommit: commit,
     variant: choiceInput(read, "variant", OSV_VARIANTS, "netperf-app"),
@@ -43098,7 +43379,16 @@ async function run(argv, options) {
   if (options.signal?.aborted) return { ...base, stdout: Buffer.alloc(0), aborted: true };
   const started = performance.now();
   const hasInput = options.input !== void 0 && options.input.length > 0;
-  const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, input: hasInput ? options.input : void 0, stdio: [hasInput ? "pipe" : "ignore", options.passOutput ? "inherit" : "pipe", options.passOutput ? "inherit" : "pipe"] });
+  const running = spawnArgv(argv, {
+    env: options.env,
+    cwd: options.cwd,
+    input: hasInput ? options.input : void 0,
+    stdio: [
+      hasInput ? "pipe" : "ignore",
+      options.passOutput ? "inherit" : "pipe",
+      options.passOutput ? "inherit" : "pipe"
+    ]
+  });
   const child = running.child;
   const stdout = new Collector();
   const stderr = new Collector();
@@ -43135,7 +43425,16 @@ async function run(argv, options) {
     if (cause.code === "ENOENT") throw notFoundError(file2);
     throw cause;
   }
-  const result = { ...base, exitCode: output2.exitCode, signal: output2.signal, stdout: stdout.bytes(), stderr: stderr.text(), timedOut, aborted: aborted2, durationMs: performance.now() - started };
+  const result = {
+    ...base,
+    exitCode: output2.exitCode,
+    signal: output2.signal,
+    stdout: stdout.bytes(),
+    stderr: stderr.text(),
+    timedOut,
+    aborted: aborted2,
+    durationMs: performance.now() - started
+  };
   return result;
 }
 async function runCommand(argv, options) {
@@ -43165,10 +43464,12 @@ function trustProblem(path3, facts, uid, role = "entry") {
   const what = role === "parent" ? `${path3} (the directory that holds it)` : path3;
   if (role === "entry" && facts.kind === "symlink") return `${what} is a symlink`;
   if (role === "entry" && facts.kind === "other") return `${what} is neither a file nor a directory`;
-  if (facts.uid !== uid && facts.uid !== 0) return `${what} is owned by uid ${facts.uid}, not by uid ${uid} (us) or root`;
+  if (facts.uid !== uid && facts.uid !== 0)
+    return `${what} is owned by uid ${facts.uid}, not by uid ${uid} (us) or root`;
   const writableByOthers = (facts.mode & 18) !== 0;
   const sticky = (facts.mode & 512) !== 0;
-  if (writableByOthers && !(role === "parent" && sticky)) return `${what} is writable by ${(facts.mode & 2) !== 0 ? "every user" : "its group"} (mode ${octal(facts.mode)})`;
+  if (writableByOthers && !(role === "parent" && sticky))
+    return `${what} is writable by ${(facts.mode & 2) !== 0 ? "every user" : "its group"} (mode ${octal(facts.mode)})`;
   return null;
 }
 function factsOf(stat2) {
@@ -43195,7 +43496,10 @@ function untrustedPathProblem(path3, uid = process.getuid?.() ?? 0) {
 function assertTrustedPaths(paths, what, advice, uid) {
   for (const path3 of paths) {
     const problem = untrustedPathProblem(path3, uid);
-    if (problem) throw new UntrustedPathError(`${what}: ${problem}: refusing to use it (another user could have altered it). ${advice}`);
+    if (problem)
+      throw new UntrustedPathError(
+        `${what}: ${problem}: refusing to use it (another user could have altered it). ${advice}`
+      );
   }
 }
 
@@ -43226,7 +43530,8 @@ function readZipFiles(zip, what) {
   const files = [];
   let at = directoryOffset;
   for (let i = 0; i < count; i++) {
-    if (at + 46 > zip.length || zip.readUInt32LE(at) !== CENTRAL_ENTRY) throw new Error(`${what}: central directory entry ${i} is damaged`);
+    if (at + 46 > zip.length || zip.readUInt32LE(at) !== CENTRAL_ENTRY)
+      throw new Error(`${what}: central directory entry ${i} is damaged`);
     const madeBy = zip.readUInt16LE(at + 4);
     const flags = zip.readUInt16LE(at + 8);
     const method = zip.readUInt16LE(at + 10);
@@ -43242,21 +43547,26 @@ function readZipFiles(zip, what) {
     at += 46 + nameLength + extraLength + commentLength;
     if (path3.endsWith("/")) continue;
     if (flags & 1) throw new Error(`${what}: ${path3} is encrypted`);
-    if (localOffset + 30 > zip.length || zip.readUInt32LE(localOffset) !== LOCAL_HEADER) throw new Error(`${what}: local header of ${path3} is damaged`);
+    if (localOffset + 30 > zip.length || zip.readUInt32LE(localOffset) !== LOCAL_HEADER)
+      throw new Error(`${what}: local header of ${path3} is damaged`);
     const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
     const stored = zip.subarray(dataStart, dataStart + compressedSize);
     let content;
     if (method === 0) content = Buffer.from(stored);
     else if (method === 8) content = inflateRawSync(stored);
     else throw new Error(`${what}: ${path3} uses compression method ${method} (only stored and deflated are supported)`);
-    if (content.length !== size2 || crc32(content) !== crc) throw new Error(`${what}: ${path3} does not match its recorded size and CRC (damaged archive)`);
+    if (content.length !== size2 || crc32(content) !== crc)
+      throw new Error(`${what}: ${path3} does not match its recorded size and CRC (damaged archive)`);
     files.push({ path: path3, mode: modeOf(madeBy, externalAttributes), content });
   }
   return files;
 }
 function contentManifest(files) {
-  const lines = files.map((f) => ({ path: f.path, line: `${f.mode} ${createHash("sha256").update(f.content).digest("hex")} ${f.path}
-` }));
+  const lines = files.map((f) => ({
+    path: f.path,
+    line: `${f.mode} ${createHash("sha256").update(f.content).digest("hex")} ${f.path}
+`
+  }));
   lines.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
   return lines.map((l) => l.line).join("");
 }
@@ -43292,9 +43602,15 @@ function checkZip(step) {
   if (!existsSync2(step.file)) throw new Error(`${step.name}: ${step.file} does not exist`);
   const files = readZipFiles(readFileSync(step.file), step.file);
   const outside = filesOutside(files, step.topFolder);
-  if (outside.length > 0) throw new Error(`${step.name}: ${step.file} has files outside ${step.topFolder}: ${outside.slice(0, 3).join(", ")}`);
+  if (outside.length > 0)
+    throw new Error(
+      `${step.name}: ${step.file} has files outside ${step.topFolder}: ${outside.slice(0, 3).join(", ")}`
+    );
   const actual = contentSha256(files);
-  if (actual !== step.contentSha256) throw new Error(`${step.name}: ${step.file} has content sha256 ${actual}, expected ${step.contentSha256} (not the pinned source)`);
+  if (actual !== step.contentSha256)
+    throw new Error(
+      `${step.name}: ${step.file} has content sha256 ${actual}, expected ${step.contentSha256} (not the pinned source)`
+    );
 }
 async function executeStep(step) {
   if (step.kind === "run") {
@@ -43320,7 +43636,10 @@ function isCachedOsvImage(plan) {
   const metadata = JSON.parse(readFileSync(plan.metadataFile, "utf8"));
   if (metadata.key !== plan.key) return false;
   const actual = sha256File(plan.image);
-  if (metadata.imageSha256 !== actual) throw new UntrustedPathError(`OSv image cache: ${plan.image} has sha256 ${actual}, but ${plan.metadataFile} recorded ${metadata.imageSha256 ?? "none"} when it was built: refusing to use it. ${CACHE_ADVICE}`);
+  if (metadata.imageSha256 !== actual)
+    throw new UntrustedPathError(
+      `OSv image cache: ${plan.image} has sha256 ${actual}, but ${plan.metadataFile} recorded ${metadata.imageSha256 ?? "none"} when it was built: refusing to use it. ${CACHE_ADVICE}`
+    );
   return true;
 }
 async function executeOsvBuild(plan, log2 = console.error) {
@@ -43345,7 +43664,12 @@ async function executeOsvBuild(plan, log2 = console.error) {
   }
   renameSync(`${plan.image}.partial`, plan.image);
   const buildSeconds = (performance.now() - t0) / 1e3;
-  const metadata = { ...plan.metadata, builtAt: (/* @__PURE__ */ new Date()).toISOString(), buildSeconds, imageSha256: sha256File(plan.image) };
+  const metadata = {
+    ...plan.metadata,
+    builtAt: (/* @__PURE__ */ new Date()).toISOString(),
+    buildSeconds,
+    imageSha256: sha256File(plan.image)
+  };
   writeFileSync(plan.metadataFile, `${JSON.stringify(metadata, null, 2)}
 `);
   log2(`osv image: built ${plan.image} in ${buildSeconds.toFixed(0)} s`);
@@ -43439,11 +43763,18 @@ function metadataPathFor(image) {
   return `${image}.virtnet.json`;
 }
 function checkCommit(commit, what) {
-  if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`${what}: expected a full 40-hex-digit commit, got ${JSON.stringify(commit)}`);
+  if (!/^[0-9a-f]{40}$/.test(commit))
+    throw new Error(`${what}: expected a full 40-hex-digit commit, got ${JSON.stringify(commit)}`);
   return commit;
 }
 function installedCheck(packages) {
-  return ["sh", "-c", `test -z "$(dpkg-query -W -f='\${db:Status-Abbrev}\\n' "$@" 2>&1 | grep -v "^ii")"`, "installed", ...packages];
+  return [
+    "sh",
+    "-c",
+    `test -z "$(dpkg-query -W -f='\${db:Status-Abbrev}\\n' "$@" 2>&1 | grep -v "^ii")"`,
+    "installed",
+    ...packages
+  ];
 }
 function netperfDownloadPath(outDir) {
   return join2(outDir, "downloads", PINNED_NETPERF.fileName);
@@ -43454,28 +43785,55 @@ function netperfSteps(request, zip, tools) {
     steps.push({
       kind: "run",
       name: `download netperf ${PINNED_NETPERF.version}`,
-      argv: ["sh", "-c", 'mkdir -p "$(dirname "$0")" && wget -nv -O "$0.partial" "$1" && mv -- "$0.partial" "$0"', zip, PINNED_NETPERF.url],
+      argv: [
+        "sh",
+        "-c",
+        'mkdir -p "$(dirname "$0")" && wget -nv -O "$0.partial" "$1" && mv -- "$0.partial" "$0"',
+        zip,
+        PINNED_NETPERF.url
+      ],
       cwd: request.outDir,
       skipIfExists: zip
     });
   }
   steps.push(
-    { kind: "check-zip", name: `check the netperf ${PINNED_NETPERF.version} source`, file: zip, topFolder: PINNED_NETPERF.topFolder, contentSha256: PINNED_NETPERF.contentSha256 },
-    { kind: "write", name: "install the wget stand-in for the build", path: join2(tools, "wget"), text: WGET_STAND_IN, mode: 493 },
+    {
+      kind: "check-zip",
+      name: `check the netperf ${PINNED_NETPERF.version} source`,
+      file: zip,
+      topFolder: PINNED_NETPERF.topFolder,
+      contentSha256: PINNED_NETPERF.contentSha256
+    },
+    {
+      kind: "write",
+      name: "install the wget stand-in for the build",
+      path: join2(tools, "wget"),
+      text: WGET_STAND_IN,
+      mode: 493
+    },
     // GET runs only while apps/netperf has no usr.manifest: clean it so the image's netserver is
     // always built from the checked source, never left over from an earlier build.
-    { kind: "run", name: "clean the netperf app", argv: ["git", "-C", "apps", "clean", "-ffdxq", "--", "netperf"], cwd: request.sourceDir }
+    {
+      kind: "run",
+      name: "clean the netperf app",
+      argv: ["git", "-C", "apps", "clean", "-ffdxq", "--", "netperf"],
+      cwd: request.sourceDir
+    }
   );
   return steps;
 }
 function osvBuildPlan(request) {
-  if (!OSV_VARIANTS2.includes(request.variant)) throw new Error(`OSv variant: expected one of ${OSV_VARIANTS2.join(", ")}, got ${JSON.stringify(request.variant)}`);
-  if (!Number.isInteger(request.jobs) || request.jobs < 1 || request.jobs > 256) throw new Error(`OSv build: jobs ${request.jobs} out of range (1..256)`);
+  if (!OSV_VARIANTS2.includes(request.variant))
+    throw new Error(`OSv variant: expected one of ${OSV_VARIANTS2.join(", ")}, got ${JSON.stringify(request.variant)}`);
+  if (!Number.isInteger(request.jobs) || request.jobs < 1 || request.jobs > 256)
+    throw new Error(`OSv build: jobs ${request.jobs} out of range (1..256)`);
   const commit = checkCommit(request.commit ?? PINNED_OSV.commit, "OSv commit");
   const appsCommit = checkCommit(request.appsCommit ?? PINNED_OSV.appsCommit, "osv-apps commit");
   const repository = request.repository ?? PINNED_OSV.repository;
-  if (request.variant === "host-netserver" && !request.hostNetserverSha256) throw new Error("OSv variant host-netserver: the host netserver sha256 is needed for the cache key");
-  if (request.variant === "host-netserver" && request.netperfZip) throw new Error("OSv variant host-netserver: a netperf zip is used only by the netperf-app variant");
+  if (request.variant === "host-netserver" && !request.hostNetserverSha256)
+    throw new Error("OSv variant host-netserver: the host netserver sha256 is needed for the cache key");
+  if (request.variant === "host-netserver" && request.netperfZip)
+    throw new Error("OSv variant host-netserver: a netperf zip is used only by the netperf-app variant");
   const netperfApp = request.variant === "netperf-app";
   const commandLine = commandLineFor(request.variant);
   const inputs = {
@@ -43494,11 +43852,22 @@ function osvBuildPlan(request) {
   const src = request.sourceDir;
   const out = request.outDir;
   const jobs = `-j${request.jobs}`;
-  const run3 = (name2, argv, cwd = src, extra = {}) => ({ kind: "run", name: name2, argv, cwd, ...extra });
+  const run3 = (name2, argv, cwd = src, extra = {}) => ({
+    kind: "run",
+    name: name2,
+    argv,
+    cwd,
+    ...extra
+  });
   const packagesInstalled = { skipIfSucceeds: installedCheck(OSV_BUILD_PACKAGES) };
   const steps = [
     run3("update the package lists", ["apt-get", "update"], out, packagesInstalled),
-    run3("install build packages", ["apt-get", "install", "-y", "--no-install-recommends", ...OSV_BUILD_PACKAGES], out, packagesInstalled),
+    run3(
+      "install build packages",
+      ["apt-get", "install", "-y", "--no-install-recommends", ...OSV_BUILD_PACKAGES],
+      out,
+      packagesInstalled
+    ),
     run3("clone OSv", ["git", "clone", "--no-checkout", repository, src], out, { skipIfExists: join2(src, ".git") }),
     run3("fetch the pinned commit", ["git", "fetch", "origin", commit]),
     run3("check out the pinned commit", ["git", "checkout", "--force", "--detach", commit]),
@@ -43507,7 +43876,12 @@ function osvBuildPlan(request) {
     // fetch and check out exactly that commit in apps/.
     run3("select the osv-apps commit", ["git", "update-index", "--cacheinfo", `160000,${appsCommit},apps`]),
     run3("init submodules", ["git", "submodule", "update", "--init", "--force", ...OSV_SUBMODULES]),
-    run3("check the apps submodule", ["sh", "-c", 'test "$(git -C apps rev-parse HEAD)" = "$0" || { echo "apps is at $(git -C apps rev-parse HEAD), expected $0" >&2; exit 1; }', appsCommit])
+    run3("check the apps submodule", [
+      "sh",
+      "-c",
+      'test "$(git -C apps rev-parse HEAD)" = "$0" || { echo "apps is at $(git -C apps rev-parse HEAD), expected $0" >&2; exit 1; }',
+      appsCommit
+    ])
   ];
   const tools = join2(out, "build-tools");
   const zip = request.netperfZip ?? netperfDownloadPath(out);
@@ -43525,8 +43899,20 @@ function osvBuildPlan(request) {
       run3("build the OSv kernel", ["./scripts/build", jobs, "fs=rofs", "image=empty"]),
       // manifest_from_host.sh calls lddtree, a Python script that needs the distribution's
       // python3-pyelftools: a python3 from a version manager earlier on PATH lacks it.
-      run3("manifest of the host netserver", ["env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "./scripts/manifest_from_host.sh", "-w", "netserver"]),
-      run3("build the image with the host netserver", ["./scripts/build", jobs, "fs=rofs", "image=empty", "--append-manifest"]),
+      run3("manifest of the host netserver", [
+        "env",
+        "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+        "./scripts/manifest_from_host.sh",
+        "-w",
+        "netserver"
+      ]),
+      run3("build the image with the host netserver", [
+        "./scripts/build",
+        jobs,
+        "fs=rofs",
+        "image=empty",
+        "--append-manifest"
+      ]),
       run3("set the command line", ["./scripts/imgedit.py", "setargs", "build/last/usr.img", commandLine])
     );
   }
@@ -43549,7 +43935,15 @@ function osvBuildPlan(request) {
       appsCommit,
       commandLine,
       netperf: netperfApp ? `netperf ${PINNED_NETPERF.version} (HewlettPackard/netperf tag ${PINNED_NETPERF.tag}, content sha256 ${PINNED_NETPERF.contentSha256}) built by the OSv netperf app` : `the host's netserver (sha256 ${request.hostNetserverSha256})`,
-      ...netperfApp ? { netperfSource: { version: PINNED_NETPERF.version, tag: PINNED_NETPERF.tag, commit: PINNED_NETPERF.commit, contentSha256: PINNED_NETPERF.contentSha256, from: request.netperfZip ? "local file" : "download" } } : {},
+      ...netperfApp ? {
+        netperfSource: {
+          version: PINNED_NETPERF.version,
+          tag: PINNED_NETPERF.tag,
+          commit: PINNED_NETPERF.commit,
+          contentSha256: PINNED_NETPERF.contentSha256,
+          from: request.netperfZip ? "local file" : "download"
+        }
+      } : {},
       fs: "rofs"
     }
   };
@@ -43560,7 +43954,8 @@ async function run2(io = actionsCore()) {
   try {
     const settings = parseBuildOsvImageInputs(io.input, runnerContext(io.env), PINNED_OSV.commit);
     const hostNetserver = "/usr/bin/netserver";
-    if (settings.variant === "host-netserver" && !existsSync3(hostNetserver)) throw new Error(`input variant: host-netserver needs ${hostNetserver} (install netperf first)`);
+    if (settings.variant === "host-netserver" && !existsSync3(hostNetserver))
+      throw new Error(`input variant: host-netserver needs ${hostNetserver} (install netperf first)`);
     const plan = osvBuildPlan({
       variant: settings.variant,
       sourceDir: settings.workDir,
@@ -43570,7 +43965,8 @@ async function run2(io = actionsCore()) {
       hostNetserverSha256: settings.variant === "host-netserver" ? createHash4("sha256").update(readFileSync2(hostNetserver)).digest("hex") : void 0
     });
     const cached2 = isCachedOsvImage(plan);
-    if (!cached2 && settings.cacheOnly) throw new Error(`no cached image for key ${plan.key} in ${settings.cacheDir}, and cache-only is true`);
+    if (!cached2 && settings.cacheOnly)
+      throw new Error(`no cached image for key ${plan.key} in ${settings.cacheDir}, and cache-only is true`);
     if (!cached2) io.info(`building OSv ${settings.osvCommit} (${settings.variant}) in ${settings.workDir}`);
     await executeOsvBuild(plan, (line) => io.info(line));
     io.setOutput("image", plan.image);

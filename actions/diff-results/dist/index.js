@@ -22993,7 +22993,9 @@ function oneLine(value4) {
   return String(value4).replace(/\r\n|[\r\n\t]/g, " ").replace(INVISIBLE, spelled);
 }
 function workflowLogText(value4) {
-  return String(value4).split(/\r\n|\r|\n/).map((line5) => line5.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")).join("\n");
+  return String(value4).split(/\r\n|\r|\n/).map(
+    (line5) => line5.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")
+  ).join("\n");
 }
 function mdText(value4) {
   return oneLine(value4).replace(/[\\`*[\]|]/g, "\\$&").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -23059,7 +23061,8 @@ function quoted(value4) {
   return JSON.stringify(value4);
 }
 function oneOf(field3, text5, choices) {
-  if (!choices.includes(text5)) throw new InputError(field3, `expected one of ${choices.join(", ")}, got ${quoted(text5)}`);
+  if (!choices.includes(text5))
+    throw new InputError(field3, `expected one of ${choices.join(", ")}, got ${quoted(text5)}`);
   return text5;
 }
 
@@ -42797,40 +42800,56 @@ function excerpt(json3) {
 }
 function describeValue(value4) {
   if (value4 === void 0) return "nothing";
-  if (typeof value4 === "number") return Number.isFinite(value4) ? String(value4) : `${value4} (a number too large to hold)`;
+  if (typeof value4 === "number")
+    return Number.isFinite(value4) ? String(value4) : `${value4} (a number too large to hold)`;
   if (typeof value4 === "string") {
     const shown = excerpt(JSON.stringify(value4.length > MAX_EXCERPT ? value4.slice(0, MAX_EXCERPT) : value4));
     return value4.length > MAX_EXCERPT ? `${shown} (${value4.length} characters)` : shown;
   }
   if (Array.isArray(value4) && value4.length > 10) return `a list of ${value4.length} entries`;
-  if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && Object.keys(value4).length > 10) return `an object with ${Object.keys(value4).length} fields`;
+  if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && Object.keys(value4).length > 10)
+    return `an object with ${Object.keys(value4).length} fields`;
   try {
     return excerpt(JSON.stringify(value4) ?? String(value4));
   } catch {
     return typeof value4;
   }
 }
-var SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
-var IPV4_ADDRESS = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
+var SAFE_NAME = {
+  re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  expected: "letters, digits, '.', '_' or '-', starting with a letter or digit"
+};
+var IPV4_ADDRESS = {
+  re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/,
+  expected: "a dotted IPv4 address such as 198.18.0.1"
+};
 var described = (schema, meaning) => meaning ? schema.meta({ description: meaning }) : schema;
 function whole(min4, max4, meaning) {
-  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  const range7 = {
+    error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}`
+  };
   return described(
     external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
     meaning
   );
 }
 function finite(min4, max4, meaning) {
-  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  const range7 = {
+    error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}`
+  };
   return described(
-    external_exports.number({ error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
+    external_exports.number({
+      error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}`
+    }).min(min4, range7).max(max4, range7),
     meaning
   );
 }
 function text(options = {}, meaning) {
   const max4 = options.max ?? 1e4;
   const nonEmpty = !options.empty;
-  let schema = external_exports.string({ error: (iss) => `expected ${nonEmpty ? "a non-empty string" : "a string"}, got ${describeValue(iss.input)}` }).min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` }).max(max4, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max4} characters allowed` });
+  let schema = external_exports.string({
+    error: (iss) => `expected ${nonEmpty ? "a non-empty string" : "a string"}, got ${describeValue(iss.input)}`
+  }).min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` }).max(max4, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max4} characters allowed` });
   if (options.pattern) {
     const { re: re2, expected } = options.pattern;
     schema = schema.regex(re2, { error: (iss) => `${describeValue(iss.input)} does not fit: expected ${expected}` });
@@ -42838,13 +42857,21 @@ function text(options = {}, meaning) {
   return described(schema, meaning);
 }
 function oneOf2(values3, meaning) {
-  return described(external_exports.literal(values3, { error: (iss) => `${describeValue(iss.input)} is not one of ${values3.join(", ")}` }), meaning);
+  return described(
+    external_exports.literal(values3, { error: (iss) => `${describeValue(iss.input)} is not one of ${values3.join(", ")}` }),
+    meaning
+  );
 }
 function flag(meaning) {
   return described(external_exports.boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` }), meaning);
 }
 function isoTime(meaning) {
-  return described(external_exports.iso.datetime({ error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}` }), meaning);
+  return described(
+    external_exports.iso.datetime({
+      error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}`
+    }),
+    meaning
+  );
 }
 function strict(shape2, meaning) {
   const known = Object.keys(shape2).join(", ");
@@ -42858,14 +42885,28 @@ function strict(shape2, meaning) {
 function list(item, bounds3, meaning) {
   const min4 = bounds3.min ?? 0;
   return described(
-    external_exports.array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` }).min(min4, { error: () => min4 === 1 ? "expected a non-empty list" : `expected at least ${min4} entries` }).max(bounds3.max, { error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : "more"} entries is longer than the ${bounds3.max} allowed` }),
+    external_exports.array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` }).min(min4, { error: () => min4 === 1 ? "expected a non-empty list" : `expected at least ${min4} entries` }).max(bounds3.max, {
+      error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : "more"} entries is longer than the ${bounds3.max} allowed`
+    }),
     meaning
   );
 }
 function dictionary(value4, meaning) {
-  return described(external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value4, { error: (iss) => `expected an object, got ${describeValue(iss.input)}` }), meaning);
+  return described(
+    external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value4, {
+      error: (iss) => `expected an object, got ${describeValue(iss.input)}`
+    }),
+    meaning
+  );
 }
-var EXPECTED = { object: "an object", array: "a list", string: "a string", number: "a number", boolean: "true or false", int: "a whole number" };
+var EXPECTED = {
+  object: "an object",
+  array: "a list",
+  string: "a string",
+  number: "a number",
+  boolean: "true or false",
+  int: "a whole number"
+};
 function reworded(issue3) {
   const input2 = issue3.input;
   const union3 = issue3;
@@ -42873,7 +42914,8 @@ function reworded(issue3) {
     const value4 = typeof input2 === "object" && input2 !== null ? input2[union3.discriminator] : void 0;
     return `${describeValue(value4)} is not one of ${union3.options.join(", ")}`;
   }
-  if (issue3.code === "invalid_type" && issue3.message.startsWith("Invalid input")) return `expected ${EXPECTED[issue3.expected] ?? issue3.expected}, got ${describeValue(input2)}`;
+  if (issue3.code === "invalid_type" && issue3.message.startsWith("Invalid input"))
+    return `expected ${EXPECTED[issue3.expected] ?? issue3.expected}, got ${describeValue(input2)}`;
   return issue3.message;
 }
 function problemsOf(error65) {
@@ -42889,7 +42931,8 @@ function problemsOf(error65) {
 }
 function formatProblems(header, problems) {
   const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => p.path ? `${p.path}: ${p.message}` : p.message);
-  if (problems.length > MAX_LISTED_PROBLEMS) lines.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
+  if (problems.length > MAX_LISTED_PROBLEMS)
+    lines.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
   return lines.length === 1 ? `${header}: ${lines[0]}` : `${header}:
   - ${lines.join("\n  - ")}`;
 }
@@ -42915,7 +42958,11 @@ function jsonSyntaxReason(message) {
   return message.replace(/"[\s\S]*"/g, "...").slice(0, 200);
 }
 function formatVersionField(current2) {
-  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current2}` }).max(current2, { error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current2}); upgrade virtnet` }).meta({ description: `The version of the format (${current2}); a reader upgrades older versions and refuses newer ones.` });
+  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current2}` }).max(current2, {
+    error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current2}); upgrade virtnet`
+  }).meta({
+    description: `The version of the format (${current2}); a reader upgrades older versions and refuses newer ones.`
+  });
 }
 function oldestReadable(format5) {
   let oldest = format5.current;
@@ -42926,14 +42973,25 @@ function versioned(schema, format5) {
   return external_exports.preprocess((input2, ctx) => {
     if (typeof input2 !== "object" || input2 === null || Array.isArray(input2)) return input2;
     const version4 = input2.formatVersion;
-    if (typeof version4 !== "number" || !Number.isInteger(version4) || version4 < 1 || version4 === format5.current) return input2;
+    if (typeof version4 !== "number" || !Number.isInteger(version4) || version4 < 1 || version4 === format5.current)
+      return input2;
     if (version4 > format5.current) {
-      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is newer than this virtnet reads (${format5.current}); upgrade virtnet`, input: version4 });
+      ctx.addIssue({
+        code: "custom",
+        path: ["formatVersion"],
+        message: `${version4} is newer than this virtnet reads (${format5.current}); upgrade virtnet`,
+        input: version4
+      });
       return external_exports.NEVER;
     }
     const oldest = oldestReadable(format5);
     if (version4 < oldest) {
-      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is older than any format this virtnet reads (${oldest} to ${format5.current})`, input: version4 });
+      ctx.addIssue({
+        code: "custom",
+        path: ["formatVersion"],
+        message: `${version4} is older than any format this virtnet reads (${oldest} to ${format5.current})`,
+        input: version4
+      });
       return external_exports.NEVER;
     }
     let doc = input2;
@@ -42991,7 +43049,11 @@ var rrMetricsSchema = strict({
 // actions/lib/plan/plan.ts
 var TESTS = ["TCP_STREAM", "UDP_STREAM"];
 var PARAMETERS = ["sendSocketSize", "messageSize", "requestSize"];
-var PARAMETER_FLAG = { sendSocketSize: "-s", messageSize: "-m", requestSize: "-r" };
+var PARAMETER_FLAG = {
+  sendSocketSize: "-s",
+  messageSize: "-m",
+  requestSize: "-r"
+};
 function parameterFlag(parameter) {
   return Object.hasOwn(PARAMETER_FLAG, parameter) ? PARAMETER_FLAG[parameter] : parameter;
 }
@@ -43039,15 +43101,25 @@ var isSize = (v) => Number.isInteger(v) && v >= 1 && v <= MAX_SOCKET_SIZE;
 var sweepSchema = strict(
   {
     test: oneOf2(TESTS, "The netperf test (-t)."),
-    series: text({ max: 64, pattern: SAFE_NAME }, 'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'),
-    vary: oneOf2(PARAMETERS, "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."),
+    series: text(
+      { max: 64, pattern: SAFE_NAME },
+      'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'
+    ),
+    vary: oneOf2(
+      PARAMETERS,
+      "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."
+    ),
     from: size("The first value of the swept option, in bytes."),
     to: size("The last value: the sweep visits from, from+step, ... up to and including to when it lands on it."),
     step: external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} never reaches the end: expected a step above 0` }).max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` }).meta({ description: "The distance between two values of the sweep, in bytes (at least 1)." }),
     messageSize: size("Fixed -m when the sweep varies the socket size (unset: netperf's default).").optional(),
     sendSocketSize: size("Fixed -s when the sweep varies the message size (unset: the kernel default).").optional(),
-    requestSize: size("Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option.").optional(),
-    remoteSocketSize: size("Fixed -S: netserver's send and receive socket buffers (unset: the server's defaults, with receive-buffer autotuning).").optional()
+    requestSize: size(
+      "Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option."
+    ).optional(),
+    remoteSocketSize: size(
+      "Fixed -S: netserver's send and receive socket buffers (unset: the server's defaults, with receive-buffer autotuning)."
+    ).optional()
   },
   "One series of points: a netperf test with one option swept over a range."
 ).meta({
@@ -43056,31 +43128,51 @@ var sweepSchema = strict(
     ...["UDP_STREAM", "TCP_STREAM"].flatMap((test2) => {
       const { max: max4 } = sizeLimit(test2, "messageSize");
       return [
-        { if: { properties: { test: { const: test2 }, vary: { const: "messageSize" } }, required: ["test", "vary"] }, then: { properties: { from: { maximum: max4 }, to: { maximum: max4 } } } },
-        { if: { properties: { test: { const: test2 } }, required: ["test"] }, then: { properties: { messageSize: { maximum: max4 } } } }
+        {
+          if: { properties: { test: { const: test2 }, vary: { const: "messageSize" } }, required: ["test", "vary"] },
+          then: { properties: { from: { maximum: max4 }, to: { maximum: max4 } } }
+        },
+        {
+          if: { properties: { test: { const: test2 } }, required: ["test"] },
+          then: { properties: { messageSize: { maximum: max4 } } }
+        }
       ];
     }),
-    ...PARAMETERS.map((vary) => ({ if: { properties: { vary: { const: vary } }, required: ["vary"] }, then: { not: { required: [vary] } } }))
+    ...PARAMETERS.map((vary) => ({
+      if: { properties: { vary: { const: vary } }, required: ["vary"] },
+      then: { not: { required: [vary] } }
+    }))
   ]
 }).superRefine(
   (s2, ctx) => {
     const test2 = isIn(TESTS, s2.test) ? s2.test : void 0;
     const vary = isIn(PARAMETERS, s2.vary) ? s2.vary : void 0;
     if (test2 === "TCP_STREAM" && (vary === "requestSize" || s2.requestSize !== void 0)) {
-      ctx.addIssue({ code: "custom", path: [vary === "requestSize" ? "vary" : "requestSize"], message: "requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize", input: vary === "requestSize" ? vary : s2.requestSize });
+      ctx.addIssue({
+        code: "custom",
+        path: [vary === "requestSize" ? "vary" : "requestSize"],
+        message: "requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize",
+        input: vary === "requestSize" ? vary : s2.requestSize
+      });
     }
     if (test2 && vary) {
       const { max: max4, note } = sizeLimit(test2, vary);
       for (const field3 of ["from", "to"]) {
         const v = s2[field3];
-        if (isSize(v) && v > max4) ctx.addIssue({ code: "custom", path: [field3], message: `${v} is above ${max4}${note}`, input: v });
+        if (isSize(v) && v > max4)
+          ctx.addIssue({ code: "custom", path: [field3], message: `${v} is above ${max4}${note}`, input: v });
       }
     }
     for (const field3 of PARAMETERS) {
       const v = s2[field3];
       if (v === void 0) continue;
       if (vary === field3) {
-        ctx.addIssue({ code: "custom", path: [field3], message: "is swept by this sweep (vary), so it cannot also be fixed", input: v });
+        ctx.addIssue({
+          code: "custom",
+          path: [field3],
+          message: "is swept by this sweep (vary), so it cannot also be fixed",
+          input: v
+        });
         continue;
       }
       if (!test2 || !isSize(v)) continue;
@@ -43088,7 +43180,12 @@ var sweepSchema = strict(
       if (v > max4) ctx.addIssue({ code: "custom", path: [field3], message: `${v} is above ${max4}${note}`, input: v });
     }
     if (isSize(s2.from) && isSize(s2.to) && Number.isInteger(s2.step) && s2.step >= 1 && s2.from > s2.to) {
-      ctx.addIssue({ code: "custom", path: [], message: `from ${s2.from} is above to ${s2.to}: the step ${s2.step} never reaches the end`, input: s2 });
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `from ${s2.from} is above to ${s2.to}: the step ${s2.step} never reaches the end`,
+        input: s2
+      });
     }
   },
   { when: (payload) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value) }
@@ -43098,12 +43195,21 @@ var confidenceSchema = strict(
     level: oneOf2([95, 99], "netperf -I level,width: the confidence level, in percent."),
     width: finite(0.1, 100, "netperf -I level,width: the width of the confidence interval, in percent of the mean."),
     minIterations: whole(3, 30, "netperf -i max,min: the fewest iterations of a test (netperf allows 3 to 30)."),
-    maxIterations: whole(3, 30, "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner.")
+    maxIterations: whole(
+      3,
+      30,
+      "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner."
+    )
   },
   "netperf's own confidence intervals: each measurement iterates until the interval is narrow enough."
 ).superRefine((c4, ctx) => {
   if (c4.minIterations > c4.maxIterations) {
-    ctx.addIssue({ code: "custom", path: [], message: `minIterations ${c4.minIterations} is above maxIterations ${c4.maxIterations}`, input: c4 });
+    ctx.addIssue({
+      code: "custom",
+      path: [],
+      message: `minIterations ${c4.minIterations} is above maxIterations ${c4.maxIterations}`,
+      input: c4
+    });
   }
 });
 var portsSchema = strict(
@@ -43113,23 +43219,40 @@ var portsSchema = strict(
   },
   "The ports netperf and netserver use."
 ).superRefine((p, ctx) => {
-  if (p.control === p.data) ctx.addIssue({ code: "custom", path: [], message: `control and data port are both ${p.control}`, input: p });
+  if (p.control === p.data)
+    ctx.addIssue({ code: "custom", path: [], message: `control and data port are both ${p.control}`, input: p });
 });
 var planSchema = strict(
   {
-    $schema: text({ max: 1e3 }, "The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan.").optional(),
+    $schema: text(
+      { max: 1e3 },
+      "The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan."
+    ).optional(),
     $comment: text({ empty: true }, "A remark for readers of the file; not part of the plan.").optional(),
     formatVersion: formatVersionField(PLAN_FORMAT.current),
-    name: text({ max: 64, pattern: SAFE_NAME }, "The plan's name, shown in reports and part of default run directory names."),
+    name: text(
+      { max: 64, pattern: SAFE_NAME },
+      "The plan's name, shown in reports and part of default run directory names."
+    ),
     description: text({ empty: true }, "What the plan measures, in a sentence or two.").default(""),
-    interpretation: list(text(), { max: 100 }, "How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest.").default([]),
+    interpretation: list(
+      text(),
+      { max: 100 },
+      "How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest."
+    ).default([]),
     testLengthSeconds: whole(1, PLAN_LIMITS.testLengthSeconds, "The length of one netperf test (-l), in seconds."),
     replicates: whole(1, PLAN_LIMITS.replicates, "How many times each point is measured, in separate rounds."),
-    warmupSeconds: whole(0, 3600, "One unrecorded measurement per environment before the sweep, in seconds (0 disables it).").default(0),
+    warmupSeconds: whole(
+      0,
+      3600,
+      "One unrecorded measurement per environment before the sweep, in seconds (0 disables it)."
+    ).default(0),
     confidence: confidenceSchema.nullable().default(null),
     order: strict(
       {
-        randomize: flag("Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it)."),
+        randomize: flag(
+          "Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it)."
+        ),
         seed: whole(0, 2 ** 32 - 1, "The seed of the shuffle, so the order is reproduced exactly.")
       },
       "The order points run in."
@@ -43140,51 +43263,121 @@ var planSchema = strict(
     ).default("blocked"),
     precision: strict(
       {
-        halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
+        halfWidthPercent: finite(
+          0.01,
+          100,
+          "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."
+        ),
         maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get."),
-        budgetMinutes: finite(0, PLAN_LIMITS.hoursPerEnvironment * 60, "The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit.").nullable().default(null)
+        budgetMinutes: finite(
+          0,
+          PLAN_LIMITS.hoursPerEnvironment * 60,
+          "The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit."
+        ).nullable().default(null)
       },
       "Precision targets: after `replicates` blocks, only points still wider than the target (in any environment: every environment measures them, so comparisons stay paired) get further blocks, up to maxReplicates and within budgetMinutes (blocked design only)."
     ).nullable().default(null),
     interference: strict(
       {
-        maxStealPercent: finite(0, 100, "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.").default(INTERFERENCE_DEFAULTS.maxStealPercent),
-        maxOthersBusyPercent: finite(0, 100, "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).").default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
-        maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads).").nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
-        maxWaitPercent: finite(0, 1e5, "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
-        maxLateReleasePercent: finite(0, 100, "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
-        pathOthersBusyPercent: finite(0, 100, "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.").default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
-        remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.").default(INTERFERENCE_DEFAULTS.remeasureFlagged)
+        maxStealPercent: finite(
+          0,
+          100,
+          "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent."
+        ).default(INTERFERENCE_DEFAULTS.maxStealPercent),
+        maxOthersBusyPercent: finite(
+          0,
+          100,
+          "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth)."
+        ).default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
+        maxLoadPerCore: finite(
+          0,
+          1e3,
+          "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads)."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxWaitPercent: finite(
+          0,
+          1e5,
+          "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
+        maxLateReleasePercent: finite(
+          0,
+          100,
+          "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
+        pathOthersBusyPercent: finite(
+          0,
+          100,
+          "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed."
+        ).default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
+        remeasureFlagged: whole(
+          0,
+          PLAN_LIMITS.remeasureFlagged,
+          "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts."
+        ).default(INTERFERENCE_DEFAULTS.remeasureFlagged)
       },
       "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
     ).default(INTERFERENCE_DEFAULTS),
     ports: portsSchema.default({ control: 12865, data: 12866 }),
     ipVersion: external_exports.literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` }).meta({ description: "The IP version: 4, as in the paper." }).default(4),
-    retries: whole(0, PLAN_LIMITS.retries, "Extra attempts for a failed netperf call before the point is recorded as failed.").default(2),
-    sweeps: list(sweepSchema, { min: 1, max: PLAN_LIMITS.sweeps }, "The series of points to measure; no point may appear in two sweeps.")
+    retries: whole(
+      0,
+      PLAN_LIMITS.retries,
+      "Extra attempts for a failed netperf call before the point is recorded as failed."
+    ).default(2),
+    sweeps: list(
+      sweepSchema,
+      { min: 1, max: PLAN_LIMITS.sweeps },
+      "The series of points to measure; no point may appear in two sweeps."
+    )
   },
   "A virtnet sweep plan: which netperf tests to run over which sizes, how long and how often."
 ).superRefine(
   (plan, ctx) => {
     const points2 = plan.sweeps.reduce((n, s2) => n + Math.floor((s2.to - s2.from) / s2.step) + 1, 0);
     if (points2 > PLAN_LIMITS.points) {
-      ctx.addIssue({ code: "custom", path: ["sweeps"], message: `${points2} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`, input: plan.sweeps });
+      ctx.addIssue({
+        code: "custom",
+        path: ["sweeps"],
+        message: `${points2} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`,
+        input: plan.sweeps
+      });
       return;
     }
     const duplicates = duplicatePoints(plan.sweeps);
-    if (duplicates.length > 0) ctx.addIssue({ code: "custom", path: [], message: `duplicate points:
-  - ${duplicates.join("\n  - ")}`, input: plan.sweeps });
+    if (duplicates.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `duplicate points:
+  - ${duplicates.join("\n  - ")}`,
+        input: plan.sweeps
+      });
     if (plan.precision !== null && plan.precision.maxReplicates < plan.replicates) {
-      ctx.addIssue({ code: "custom", path: ["precision", "maxReplicates"], message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`, input: plan.precision.maxReplicates });
+      ctx.addIssue({
+        code: "custom",
+        path: ["precision", "maxReplicates"],
+        message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`,
+        input: plan.precision.maxReplicates
+      });
       return;
     }
     if (plan.precision !== null && plan.design !== "blocked") {
-      ctx.addIssue({ code: "custom", path: ["precision"], message: 'precision targets add blocks: they need design "blocked"', input: plan.precision });
+      ctx.addIssue({
+        code: "custom",
+        path: ["precision"],
+        message: 'precision targets add blocks: they need design "blocked"',
+        input: plan.precision
+      });
       return;
     }
     const measurements = points2 * Math.max(plan.replicates, plan.precision?.maxReplicates ?? 0);
     if (measurements > PLAN_LIMITS.measurementsPerEnvironment) {
-      ctx.addIssue({ code: "custom", path: ["replicates"], message: `${points2} points x ${measurements / points2} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`, input: plan.replicates });
+      ctx.addIssue({
+        code: "custom",
+        path: ["replicates"],
+        message: `${points2} points x ${measurements / points2} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`,
+        input: plan.replicates
+      });
       return;
     }
     const hours = (measurements * (1 + plan.interference.remeasureFlagged) * taskSeconds(plan) + plan.warmupSeconds) / 3600;
@@ -43242,8 +43435,15 @@ var hostInfoSchema = strict({
   kernel: recorded("The kernel release."),
   distribution: recorded("The distribution, as /etc/os-release names it."),
   netperfVersion: recorded("netperf's version."),
-  sysctls: dictionary(recorded("The value as read from /proc/sys."), "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."),
-  virtualizationFlags: list(text({ max: 64 }), { max: 100 }, "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.")
+  sysctls: dictionary(
+    recorded("The value as read from /proc/sys."),
+    "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."
+  ),
+  virtualizationFlags: list(
+    text({ max: 64 }),
+    { max: 100 },
+    "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG."
+  )
 });
 var linkSchema = strict({
   kind: oneOf2(["veth-testbed", "external"]),
@@ -43252,21 +43452,45 @@ var linkSchema = strict({
   serverAddress: text({ max: 255 }, "Where the client reaches the server."),
   clientAddress: text({ max: 255 }).nullable(),
   clientNamespace: text({ max: 255 }).nullable(),
-  oneWayDelayMicroseconds: whole(0, 1e7, "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.").optional()
+  oneWayDelayMicroseconds: whole(
+    0,
+    1e7,
+    "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none."
+  ).optional()
 });
 var environmentDescriptionSchema = strict({
   name: name("The environment."),
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
-  details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
-  accelerator: oneOf2(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
-  variant: strict({
-    base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
-    options: dictionary(recorded("A value."), "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost.")
-  }, "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants.").optional(),
+  details: dictionary(
+    recorded("A version or setting."),
+    "Versions and settings: free-form key -> value, shown in Table 3."
+  ),
+  accelerator: oneOf2(
+    ["none", "kvm", "tcg"],
+    'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'
+  ),
+  variant: strict(
+    {
+      base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
+      options: dictionary(
+        recorded("A value."),
+        "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost."
+      )
+    },
+    "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants."
+  ).optional(),
   startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable(),
   roundTrip: strict({
-    tcpMicroseconds: finite(0, 1e9, "Median over its TCP_RR probes of the mean round-trip time, in microseconds.").nullable(),
-    udpMicroseconds: finite(0, 1e9, "Median over its UDP_RR probes of the mean round-trip time, in microseconds.").nullable(),
+    tcpMicroseconds: finite(
+      0,
+      1e9,
+      "Median over its TCP_RR probes of the mean round-trip time, in microseconds."
+    ).nullable(),
+    udpMicroseconds: finite(
+      0,
+      1e9,
+      "Median over its UDP_RR probes of the mean round-trip time, in microseconds."
+    ).nullable(),
     tcpProbes: whole(0, COUNT, "TCP_RR probes that succeeded."),
     udpProbes: whole(0, COUNT, "UDP_RR probes that succeeded.")
   }).optional()
@@ -43274,7 +43498,9 @@ var environmentDescriptionSchema = strict({
 var sessionSchema = strict({
   startedAt: isoTime(),
   endedAt: isoTime().nullable(),
-  endReason: recorded("How the session ended: completed, or the signal/error that stopped it; null while running.").nullable(),
+  endReason: recorded(
+    "How the session ended: completed, or the signal/error that stopped it; null while running."
+  ).nullable(),
   measuredInSession: whole(0, COUNT)
 });
 var manifestSchema = strict({
@@ -43313,14 +43539,31 @@ var interferenceSchema = strict(
     userPercent: share("User time (with nice) as a share of the machine's CPU time over the measurement, in percent."),
     systemPercent: share("System time (with irq and softirq) as a share of the machine's CPU time, in percent."),
     iowaitPercent: share("Time idle waiting for I/O as a share of the machine's CPU time, in percent."),
-    stealPercent: share("Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."),
-    othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
+    stealPercent: share(
+      "Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."
+    ),
+    othersBusyPercent: share(
+      "Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."
+    ),
     loadAverage1: finite(0, 1e6, "The 1-minute load average at the end of the measurement."),
     cores: whole(1, 1e6, "Logical CPUs of the sampled host."),
-    waitPercent: dictionary(finite(0, 1e6, "Percent."), "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled.").optional(),
-    lateReleasePercent: finite(0, 100, "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled.").nullable().optional(),
-    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged + 1, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause).").default(0),
-    flagged: flag("Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."),
+    waitPercent: dictionary(
+      finite(0, 1e6, "Percent."),
+      "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled."
+    ).optional(),
+    lateReleasePercent: finite(
+      0,
+      100,
+      "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled."
+    ).nullable().optional(),
+    remeasurement: whole(
+      0,
+      PLAN_LIMITS.remeasureFlagged + 1,
+      "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause)."
+    ).default(0),
+    flagged: flag(
+      "Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."
+    ),
     reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
   },
   "What the host did while the measurement ran; absent in runs recorded before it was sampled."
@@ -43344,13 +43587,25 @@ var measurementRecordSchema = strict({
   error: recorded("Why the measurement failed.").nullable(),
   metrics: netperfMetricsSchema.nullable(),
   interference: interferenceSchema.optional(),
-  remeasuredBecause: list(text({ max: 400 }), { max: 10 }, "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement.").optional()
+  remeasuredBecause: list(
+    text({ max: 400 }),
+    { max: 10 },
+    "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement."
+  ).optional()
 }).superRefine(
   (r, ctx) => {
     const expected = pointId(r.test, r.parameter, r.value);
-    if (r.pointId !== expected) ctx.addIssue({ code: "custom", path: ["pointId"], message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`, input: r.pointId });
-    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok record needs metrics", input: null });
-    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed record needs its error", input: null });
+    if (r.pointId !== expected)
+      ctx.addIssue({
+        code: "custom",
+        path: ["pointId"],
+        message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`,
+        input: r.pointId
+      });
+    if (r.status === "ok" && r.metrics === null)
+      ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok record needs metrics", input: null });
+    if (r.status === "failed" && r.error === null)
+      ctx.addIssue({ code: "custom", path: ["error"], message: "a failed record needs its error", input: null });
   },
   { when: (payload) => payload.issues.length === 0 }
 );
@@ -43371,8 +43626,10 @@ var rttProbeRecordSchema = strict({
   metrics: rrMetricsSchema.nullable()
 }).superRefine(
   (r, ctx) => {
-    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok probe needs metrics", input: null });
-    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed probe needs its error", input: null });
+    if (r.status === "ok" && r.metrics === null)
+      ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok probe needs metrics", input: null });
+    if (r.status === "failed" && r.error === null)
+      ctx.addIssue({ code: "custom", path: ["error"], message: "a failed probe needs its error", input: null });
   },
   { when: (payload) => payload.issues.length === 0 }
 );
@@ -43419,12 +43676,17 @@ function parseResults(text5, file2 = "results.jsonl") {
 }
 function validateManifest(value4, file2 = "manifest.json") {
   if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && value4.kind !== "virtnet-run") {
-    throw new RunFormatError(`${file2}: kind is ${describeValue(value4.kind)}, not "virtnet-run": this is not a virtnet run`);
+    throw new RunFormatError(
+      `${file2}: kind is ${describeValue(value4.kind)}, not "virtnet-run": this is not a virtnet run`
+    );
   }
   return parseOrThrow(manifestDocument, value4, file2, runFormatError);
 }
 function parseManifest(text5, file2 = "manifest.json") {
-  return validateManifest(parseJson(text5, (reason) => new RunFormatError(`${file2}: not valid JSON (${reason})`)), file2);
+  return validateManifest(
+    parseJson(text5, (reason) => new RunFormatError(`${file2}: not valid JSON (${reason})`)),
+    file2
+  );
 }
 function latestRecords(records) {
   const byKey = /* @__PURE__ */ new Map();
@@ -43451,7 +43713,17 @@ function stdev(xs) {
   return Math.sqrt(s2 / (xs.length - 1));
 }
 function logGamma(x4) {
-  const c4 = [0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.3234287776531, -176.6150291621406, 12.507343278686905, -0.13857109526572012, 9984369578019572e-21, 15056327351493116e-23];
+  const c4 = [
+    0.9999999999998099,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.3234287776531,
+    -176.6150291621406,
+    12.507343278686905,
+    -0.13857109526572012,
+    9984369578019572e-21,
+    15056327351493116e-23
+  ];
   if (x4 < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x4)) - logGamma(1 - x4);
   x4 -= 1;
   let a4 = c4[0];
@@ -43533,13 +43805,25 @@ function summarize(xs, level = 0.95) {
   return { n, mean: m3, stdev: s2, ciHalfWidth: half, ciLow: m3 - half, ciHigh: m3 + half, level };
 }
 function welchTTest(a4, b10) {
-  if (a4.length < 2 || b10.length < 2) return { t: Number.NaN, df: Number.NaN, p: null, note: `too few replicates (${a4.length} and ${b10.length}; need at least 2 each)` };
+  if (a4.length < 2 || b10.length < 2)
+    return {
+      t: Number.NaN,
+      df: Number.NaN,
+      p: null,
+      note: `too few replicates (${a4.length} and ${b10.length}; need at least 2 each)`
+    };
   const ma2 = mean(a4);
   const mb2 = mean(b10);
   const va = stdev(a4) ** 2 / a4.length;
   const vb = stdev(b10) ** 2 / b10.length;
   const se = Math.sqrt(va + vb);
-  if (se === 0) return { t: ma2 === mb2 ? 0 : Number.POSITIVE_INFINITY, df: a4.length + b10.length - 2, p: ma2 === mb2 ? 1 : 0, note: "no variance in either sample" };
+  if (se === 0)
+    return {
+      t: ma2 === mb2 ? 0 : Number.POSITIVE_INFINITY,
+      df: a4.length + b10.length - 2,
+      p: ma2 === mb2 ? 1 : 0,
+      note: "no variance in either sample"
+    };
   const t = (ma2 - mb2) / se;
   const df = (va + vb) ** 2 / (va ** 2 / (a4.length - 1) + vb ** 2 / (b10.length - 1));
   const p = 2 * (1 - studentTCdf(Math.abs(t), df));
@@ -43642,7 +43926,11 @@ function isotonicFit(ys, weights = ys.map(() => 1)) {
       const last = blocks[blocks.length - 1];
       const prev = blocks[blocks.length - 2];
       if (prev.sum / prev.weight <= last.sum / last.weight) break;
-      blocks.splice(blocks.length - 2, 2, { sum: prev.sum + last.sum, weight: prev.weight + last.weight, count: prev.count + last.count });
+      blocks.splice(blocks.length - 2, 2, {
+        sum: prev.sum + last.sum,
+        weight: prev.weight + last.weight,
+        count: prev.count + last.count
+      });
     }
   });
   return blocks.flatMap((b10) => new Array(b10.count).fill(b10.sum / b10.weight));
@@ -43696,10 +43984,14 @@ function summarizePoints(records, level = 0.95) {
       sendCalls,
       recvCalls,
       confidenceAsked: metrics.some((m3) => m3.confidence !== null),
-      confidenceMissed: metrics.filter((m3) => m3.confidence !== null && m3.confidence.achievedWidth > m3.confidence.requestedWidth).length
+      confidenceMissed: metrics.filter(
+        (m3) => m3.confidence !== null && m3.confidence.achievedWidth > m3.confidence.requestedWidth
+      ).length
     });
   }
-  return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
+  return out.sort(
+    (a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value
+  );
 }
 
 // actions/lib/core/own.ts
@@ -43713,8 +44005,14 @@ var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm
 var DiffOptionsError = class extends InputError {
   name = "DiffOptionsError";
 };
-var THRESHOLD = { ok: (n) => Number.isFinite(n) && n >= 0 && n <= 1e3, expected: "a number from 0 to 1000 such as 5 or 2.5" };
-var ALPHA = { ok: (n) => Number.isFinite(n) && n > 0 && n < 1, expected: "a probability strictly between 0 and 1" };
+var THRESHOLD = {
+  ok: (n) => Number.isFinite(n) && n >= 0 && n <= 1e3,
+  expected: "a number from 0 to 1000 such as 5 or 2.5"
+};
+var ALPHA = {
+  ok: (n) => Number.isFinite(n) && n > 0 && n < 1,
+  expected: "a probability strictly between 0 and 1"
+};
 var CORRECTIONS = ["holm", "none"];
 function decimal(text5) {
   return /^(\d+(\.\d*)?|\.\d+)$/.test(text5) ? Number(text5) : Number.NaN;
@@ -43763,7 +44061,8 @@ function sideStats(p) {
   };
 }
 function sideInterval(point5, records) {
-  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null) return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
+  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null)
+    return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
   if (point5.throughput.n !== 1) return null;
   const record2 = records.find((r) => r.status === "ok" && r.metrics !== null);
   const c4 = record2?.metrics?.confidence;
@@ -43794,11 +44093,31 @@ var HOST_FIELDS = [
   ["distribution", "versions"],
   ["netperfVersion", "versions"]
 ];
-var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "qemuPid", "container", "consoleLog", "imageBuildSeconds", "imageBuildReason", "bootSeconds", "containerStartSeconds", "guestBuild"]);
+var PER_RUN_DETAILS = /* @__PURE__ */ new Set([
+  "pid",
+  "qemuPid",
+  "container",
+  "consoleLog",
+  "imageBuildSeconds",
+  "imageBuildReason",
+  "bootSeconds",
+  "containerStartSeconds",
+  "guestBuild"
+]);
 function memoryGiB(bytes2) {
   return typeof bytes2 === "number" && Number.isFinite(bytes2) ? `${Math.round(bytes2 / 2 ** 30)} GiB` : text2(bytes2);
 }
-var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
+var PLAN_FIELDS = [
+  "name",
+  "testLengthSeconds",
+  "replicates",
+  "warmupSeconds",
+  "confidence",
+  "order",
+  "ports",
+  "ipVersion",
+  "retries"
+];
 function manifestDifferences(a4, b10) {
   const out = [];
   compare(out, "run", "status", a4.status, b10.status);
@@ -43807,10 +44126,12 @@ function manifestDifferences(a4, b10) {
   const sweepKey = (s2) => `${s2.test}/${s2.series}`;
   const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
   const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  for (const key2 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key2}]`, sweepsA.get(key2), sweepsB.get(key2));
+  for (const key2 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort())
+    compare(out, "plan", `plan.sweeps[${key2}]`, sweepsA.get(key2), sweepsB.get(key2));
   compare(out, "environments", "environments", a4.environments, b10.environments);
   compare(out, "hardware", "runnerPair", a4.runnerPair ?? null, b10.runnerPair ?? null);
-  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, own2(a4.environmentErrors, env), own2(b10.environmentErrors, env));
+  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors))
+    compare(out, "run", `environmentErrors.${env}`, own2(a4.environmentErrors, env), own2(b10.environmentErrors, env));
   const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
   const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
   if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
@@ -43821,9 +44142,18 @@ function manifestDifferences(a4, b10) {
     if (!da || !db) continue;
     compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
     compare(out, "environments", `environmentDescriptions.${env}.variant.base`, da.variant?.base, db.variant?.base);
-    for (const k2 of keysOf(da.variant?.options ?? {}, db.variant?.options ?? {})) compare(out, "environments", `environmentDescriptions.${env}.variant.options.${k2}`, own2(da.variant?.options ?? {}, k2), own2(db.variant?.options ?? {}, k2));
+    for (const k2 of keysOf(da.variant?.options ?? {}, db.variant?.options ?? {}))
+      compare(
+        out,
+        "environments",
+        `environmentDescriptions.${env}.variant.options.${k2}`,
+        own2(da.variant?.options ?? {}, k2),
+        own2(db.variant?.options ?? {}, k2)
+      );
     compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
-    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, own2(da.details, k2), own2(db.details, k2));
+    for (const k2 of keysOf(da.details, db.details))
+      if (!PER_RUN_DETAILS.has(k2))
+        compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, own2(da.details, k2), own2(db.details, k2));
   }
   for (const role of ["client", "server"]) {
     const ha = a4.hosts?.[role];
@@ -43833,10 +44163,12 @@ function manifestDifferences(a4, b10) {
       continue;
     }
     for (const [field3, category] of HOST_FIELDS) {
-      if (field3 === "memoryBytes") compare(out, category, `hosts.${role}.memory`, memoryGiB(ha[field3]), memoryGiB(hb[field3]));
+      if (field3 === "memoryBytes")
+        compare(out, category, `hosts.${role}.memory`, memoryGiB(ha[field3]), memoryGiB(hb[field3]));
       else compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
     }
-    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, own2(ha.sysctls, k2), own2(hb.sysctls, k2));
+    for (const k2 of keysOf(ha.sysctls, hb.sysctls))
+      compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, own2(ha.sysctls, k2), own2(hb.sysctls, k2));
   }
   return out;
 }
@@ -43858,7 +44190,14 @@ function keyOf(p) {
   return `${p.environment}|${p.pointId}`;
 }
 function pointKey(p) {
-  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
+  return {
+    environment: p.environment,
+    test: p.test,
+    series: p.series,
+    parameter: p.parameter,
+    value: p.value,
+    pointId: p.pointId
+  };
 }
 function compareKeys(x4, y4) {
   return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
@@ -43868,15 +44207,40 @@ function comparePoint(pa2, pb, recordsA, recordsB, options) {
   const b10 = sideStats(pb);
   const base = { ...pointKey(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
   if (a4.n === 0 || b10.n === 0) {
-    if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
-    return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
+    if (a4.n === 0 && b10.n === 0)
+      return {
+        ...base,
+        significance: "all-failed",
+        classification: "undecided",
+        note: "every replicate failed in both runs"
+      };
+    return a4.n === 0 ? {
+      ...base,
+      significance: "all-failed",
+      classification: "improved",
+      note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}`
+    } : {
+      ...base,
+      significance: "all-failed",
+      classification: "regressed",
+      note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}`
+    };
   }
   const change2 = changePercent(a4.mean, b10.mean);
   const bigEnough = change2 === null ? a4.mean !== b10.mean : Math.abs(change2) >= options.thresholdPercent;
   const direction = b10.mean > a4.mean ? "improved" : "regressed";
   if (a4.n >= 2 && b10.n >= 2) {
     const w2 = welchTTest(pa2.samples, pb.samples);
-    return { ...base, changePercent: change2, method: "welch", p: w2.p, pAdjusted: w2.p, significance: "not-significant", classification: "unchanged", note: w2.note };
+    return {
+      ...base,
+      changePercent: change2,
+      method: "welch",
+      p: w2.p,
+      pAdjusted: w2.p,
+      significance: "not-significant",
+      classification: "unchanged",
+      note: w2.note
+    };
   }
   const ia = sideInterval(pa2, recordsA);
   const ib = sideInterval(pb, recordsB);
@@ -43912,8 +44276,14 @@ function curveDiffs(points2, added, removed) {
     const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
     const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
     const xs = both.map((p) => p.value);
-    const areaA = trapezoid(xs, both.map((p) => p.a.mean));
-    const signedArea = trapezoid(xs, both.map((p) => p.b.mean - p.a.mean));
+    const areaA = trapezoid(
+      xs,
+      both.map((p) => p.a.mean)
+    );
+    const signedArea = trapezoid(
+      xs,
+      both.map((p) => p.b.mean - p.a.mean)
+    );
     const count2 = (c4) => mine.filter((p) => p.classification === c4).length;
     curves2.push({
       environment: first.environment,
@@ -43934,7 +44304,9 @@ function curveDiffs(points2, added, removed) {
       undecided: count2("undecided")
     });
   }
-  return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
+  return curves2.sort(
+    (x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series)
+  );
 }
 var label = (c4) => c4 ? c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict : null;
 function claimChanges(a4, b10) {
@@ -43973,7 +44345,15 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   added.sort(compareKeys);
   removed.sort(compareKeys);
   const count2 = (c4) => points2.filter((p) => p.classification === c4).length;
-  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent, classification: p.classification }));
+  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({
+    environment: p.environment,
+    test: p.test,
+    series: p.series,
+    parameter: p.parameter,
+    value: p.value,
+    changePercent: p.changePercent,
+    classification: p.classification
+  }));
   return {
     format: "virtnet-diff",
     formatVersion: DIFF_FORMAT_VERSION,
@@ -44005,23 +44385,41 @@ function hasRegression(diff) {
 }
 
 // actions/lib/measure/runner-pairs.ts
-var PAIR_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit" };
+var PAIR_NAME = {
+  re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/,
+  expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit"
+};
 var MAX_PAIRS = 32;
 var runnerPairSchema = strict({
-  name: text({ max: 40, pattern: PAIR_NAME }, "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."),
-  serverAddress: text({ max: 15, pattern: IPV4_ADDRESS }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
+  name: text(
+    { max: 40, pattern: PAIR_NAME },
+    "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."
+  ),
+  serverAddress: text(
+    { max: 15, pattern: IPV4_ADDRESS },
+    "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."
+  ),
   description: text({ max: 200, empty: true }, "Free text for people: which machines these are.").optional()
 });
 var runnerPairsSchema = strict({
   $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
-  pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
+  pairs: list(
+    runnerPairSchema,
+    { min: 1, max: MAX_PAIRS },
+    "The runner pairs; each measures every requested environment, one at a time, into a run of its own."
+  )
 }).superRefine((file2, ctx) => {
   const seen = /* @__PURE__ */ new Map();
   file2.pairs.forEach((pair, i) => {
     const first = seen.get(pair.name.toLowerCase());
     if (first !== void 0) {
       const twice = first === pair.name ? "is listed twice" : `differs from ${quoted(first)} only in case, and GitHub's runner labels and concurrency groups ignore case`;
-      ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`, input: pair.name });
+      ctx.addIssue({
+        code: "custom",
+        path: ["pairs", i, "name"],
+        message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`,
+        input: pair.name
+      });
     }
     seen.set(pair.name.toLowerCase(), first ?? pair.name);
   });
@@ -44038,7 +44436,10 @@ var SERVE_LIMITS = {
 var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
 var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
 var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
-var environmentName = (meaning) => text({ max: 40, pattern: { re: ENVIRONMENT_NAME, expected: "an environment name: lower-case letters, digits and -" } }, meaning);
+var environmentName = (meaning) => text(
+  { max: 40, pattern: { re: ENVIRONMENT_NAME, expected: "an environment name: lower-case letters, digits and -" } },
+  meaning
+);
 var port = (meaning) => whole(1, 65535, meaning);
 var endpointSchema = strict({
   address: text({ max: 255 }, "Where the client reaches netserver (the server address, or a port map on it)."),
@@ -44061,7 +44462,12 @@ var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((
   external_exports.union([
     external_exports.tuple([external_exports.literal("status")]).transform(() => ({ kind: "status" })),
     external_exports.tuple([external_exports.literal("release"), environmentWord]).transform(([, environment2]) => ({ kind: "release", environment: environment2 })),
-    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment2, runKey, releaseKey]) => ({ kind: "release", environment: environment2, runKey, releaseKey }))
+    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment2, runKey, releaseKey]) => ({
+      kind: "release",
+      environment: environment2,
+      runKey,
+      releaseKey
+    }))
   ])
 );
 var coordinatorStatusSchema = strict({
@@ -44079,7 +44485,10 @@ var coordinatorStatusSchema = strict({
 var heartbeatSchema = strict({
   environment: environmentName("The environment being started."),
   runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable(),
-  phase: text({ max: 200 }, "What the server is doing: preparing the host, starting the environment, its last log line."),
+  phase: text(
+    { max: 200 },
+    "What the server is doing: preparing the host, starting the environment, its last log line."
+  ),
   at: isoTime("When the server answered.")
 });
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
@@ -44133,7 +44542,12 @@ function choiceInput(read2, name2, choices, fallback2) {
 }
 function runnerContext(env) {
   const workspace = env.GITHUB_WORKSPACE;
-  if (!workspace) throw new InputError("GITHUB_WORKSPACE", "is not set", "GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)");
+  if (!workspace)
+    throw new InputError(
+      "GITHUB_WORKSPACE",
+      "is not set",
+      "GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)"
+    );
   return { workspace, temp: env.RUNNER_TEMP || "/tmp" };
 }
 function resolvePath(path5, base) {
@@ -44141,7 +44555,10 @@ function resolvePath(path5, base) {
 }
 function claimsInput(read2, runner) {
   const text5 = read2("claims") || "paper";
-  return { nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace), dir: resolvePath("env/plans", runner.workspace) };
+  return {
+    nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace),
+    dir: resolvePath("env/plans", runner.workspace)
+  };
 }
 var DIFF_FORMATS = ["markdown", "text", "json"];
 function parseDiffResultsInputs(read2, runner) {
@@ -44203,7 +44620,9 @@ function readRegularBytes(path5, options) {
       throw new UnsafeFileError(`${path5} is a symlink that leads nowhere: refused`);
     }
     if (!isInside(within3, resolved)) {
-      throw new UnsafeFileError(`${path5} is a symlink to ${resolved}, outside ${within3}: refused (a symlink is followed only within the directory that holds it)`);
+      throw new UnsafeFileError(
+        `${path5} is a symlink to ${resolved}, outside ${within3}: refused (a symlink is followed only within the directory that holds it)`
+      );
     }
     target2 = resolved;
   }
@@ -44221,16 +44640,23 @@ function readRegularBytes(path5, options) {
     const stat2 = fstatSync(fd);
     if (!stat2.isFile()) throw new UnsafeFileError(`${path5} is ${kindOf(stat2)}, not a regular file: refused`);
     if (stat2.size > options.maxBytes) {
-      throw new UnsafeFileError(`${path5} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
+      throw new UnsafeFileError(
+        `${path5} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`
+      );
     }
     const chunks = [];
     let length3 = 0;
     for (; ; ) {
-      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length3, options.maxBytes - length3) + 1));
+      const chunk = Buffer.allocUnsafe(
+        Math.max(64 * 1024, Math.min(stat2.size - length3, options.maxBytes - length3) + 1)
+      );
       const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       length3 += n;
-      if (length3 > options.maxBytes) throw new UnsafeFileError(`${path5} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
+      if (length3 > options.maxBytes)
+        throw new UnsafeFileError(
+          `${path5} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`
+        );
       chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
     }
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
@@ -44286,7 +44712,9 @@ var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits).replace(/^-(
 var pct = (v, digits = 1) => `${v >= 0 ? "+" : ""}${fmt(v * 100, digits)}%`;
 var fmtP = (p) => p < 1e-4 ? "< 0.0001" : p.toPrecision(2);
 function pointsOf(points2, env, test2, series2, range7) {
-  return points2.filter((p) => p.environment === env && p.test === test2 && p.throughput.n > 0 && (series2 === void 0 || p.series === series2) && (!range7 || p.value >= range7[0] && p.value <= range7[1])).sort((a4, b10) => a4.series.localeCompare(b10.series) || a4.value - b10.value);
+  return points2.filter(
+    (p) => p.environment === env && p.test === test2 && p.throughput.n > 0 && (series2 === void 0 || p.series === series2) && (!range7 || p.value >= range7[0] && p.value <= range7[1])
+  ).sort((a4, b10) => a4.series.localeCompare(b10.series) || a4.value - b10.value);
 }
 var pointKey2 = (p) => `${p.series}|${p.value}`;
 function byPoint(points2, env, test2, series2, range7) {
@@ -44302,17 +44730,25 @@ function rangeText(values3) {
   return `${values3.length} point${values3.length === 1 ? "" : "s"}, ${lo === hi ? `${lo}` : `${lo}-${hi}`} B`;
 }
 function replicateContrast(a4, b10, f = (y4) => y4) {
-  if (Math.min(a4.samples.length, b10.samples.length) < MIN_REPLICATES_TO_DECIDE) return { estimate: null, note: `too few replicates (${a4.samples.length} and ${b10.samples.length}; need at least ${MIN_REPLICATES_TO_DECIDE} each)` };
+  if (Math.min(a4.samples.length, b10.samples.length) < MIN_REPLICATES_TO_DECIDE)
+    return {
+      estimate: null,
+      note: `too few replicates (${a4.samples.length} and ${b10.samples.length}; need at least ${MIN_REPLICATES_TO_DECIDE} each)`
+    };
   const fa = a4.samples.map(f);
   const fb = b10.samples.map(f);
-  if ([...fa, ...fb].some((v) => !Number.isFinite(v))) return { estimate: null, note: "a replicate of zero throughput: no ratio" };
+  if ([...fa, ...fb].some((v) => !Number.isFinite(v)))
+    return { estimate: null, note: "a replicate of zero throughput: no ratio" };
   const same = a4.replicates.length === b10.replicates.length && a4.replicates.every((r, i) => r === b10.replicates[i]);
   if (same) return { estimate: meanEstimate(fa.map((v, i) => v - fb[i])), method: "paired by replicate" };
   return { estimate: welchEstimate(fa, fb), method: "Welch" };
 }
 function intervalTest(e, [low, high]) {
   if (high === null) return { pIn: pAbove(e, low), pOut: pBelow(e, low) };
-  return { pIn: Math.max(pAbove(e, low), pBelow(e, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e, low), pAbove(e, high))) };
+  return {
+    pIn: Math.max(pAbove(e, low), pBelow(e, high)),
+    pOut: Math.min(1, 2 * Math.min(pBelow(e, low), pAbove(e, high)))
+  };
 }
 function intervalText(i, unit2) {
   return i[1] === null ? `at least ${show(unit2, i[0])}` : `${unit2.number(i[0])} to ${unit2.number(i[1])}${unit2.suffix}`;
@@ -44354,8 +44790,10 @@ function pairedOverPoints(points2, test2, series2, range7, a4, b10, metric) {
     minReplicates = Math.min(minReplicates, p.throughput.n, q.throughput.n);
   }
   let note = null;
-  if (diffs.length < 2) note = `${diffs.length} shared point${diffs.length === 1 ? "" : "s"} (need at least 2)${metric === "relativeThroughput" && native.size === 0 ? ": relative throughput needs native" : ""}`;
-  else if (minReplicates < MIN_REPLICATES_TO_DECIDE) note = `too few replicates (${minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`;
+  if (diffs.length < 2)
+    note = `${diffs.length} shared point${diffs.length === 1 ? "" : "s"} (need at least 2)${metric === "relativeThroughput" && native.size === 0 ? ": relative throughput needs native" : ""}`;
+  else if (minReplicates < MIN_REPLICATES_TO_DECIDE)
+    note = `too few replicates (${minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`;
   return { diffs, ratios, xs, minReplicates: diffs.length === 0 ? 0 : minReplicates, note };
 }
 function untestable(label2, environments2, note) {
@@ -44367,7 +44805,8 @@ var HOLM = (alpha) => `One-sided tests at alpha ${alpha} with Holm's correction 
 function gapInWords(a4, b10, e, ctx, unit2, mean3 = "mean ") {
   const [lo, hi] = tInterval(e, ctx.level);
   const stats = `${a4} - ${b10}: ${mean3}${estimateText(e, ctx, unit2)}`;
-  if (lo <= 0 && hi >= 0) return `${b10} within ${show(unit2, Math.max(Math.abs(lo), Math.abs(hi))).replace(/^\+/, "")} of ${a4} (${stats})`;
+  if (lo <= 0 && hi >= 0)
+    return `${b10} within ${show(unit2, Math.max(Math.abs(lo), Math.abs(hi))).replace(/^\+/, "")} of ${a4} (${stats})`;
   return `${a4} ${e.value > 0 ? "above" : "below"} ${b10} by ${show(unit2, Math.abs(e.value)).replace(/^\+/, "")} (${stats})`;
 }
 var POWER = 0.8;
@@ -44387,8 +44826,10 @@ function boundsAgainst(e, [low, high], ctx, unit2) {
   const upper = e.value + t * e.se;
   const level = `with ${fmt((1 - ctx.alpha) * 100, 0)}% confidence (one-sided)`;
   if (upper < low) return `; ${level} below ${show(unit2, upper)}, short of the ${show(unit2, low)} needed`;
-  if (high !== null && lower > high) return `; ${level} above ${show(unit2, lower)}, beyond the ${show(unit2, high)} allowed`;
-  if (lower > low && (high === null || upper < high)) return high === null ? `; ${level} at least ${show(unit2, lower)}` : `; ${level} between ${show(unit2, lower)} and ${show(unit2, upper)}`;
+  if (high !== null && lower > high)
+    return `; ${level} above ${show(unit2, lower)}, beyond the ${show(unit2, high)} allowed`;
+  if (lower > low && (high === null || upper < high))
+    return high === null ? `; ${level} at least ${show(unit2, lower)}` : `; ${level} between ${show(unit2, lower)} and ${show(unit2, upper)}`;
   return "";
 }
 
@@ -45038,7 +45479,9 @@ var ClaimsFileSchema = external_exports.strictObject({
   $schema: external_exports.string().optional(),
   $comment: external_exports.string().optional(),
   formatVersion: external_exports.literal(CLAIMS_FORMAT_VERSION),
-  alpha: external_exports.number().gt(0).lt(0.5).describe("Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"),
+  alpha: external_exports.number().gt(0).lt(0.5).describe(
+    "Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"
+  ),
   notes: external_exports.array(external_exports.string().min(1)).optional().describe("What the reader should know about the claims as a whole (where the paper contradicts itself)"),
   claims: external_exports.array(ClaimSchema).min(1)
 }).superRefine((file2, ctx) => {
@@ -45050,11 +45493,24 @@ var ClaimsFileSchema = external_exports.strictObject({
   file2.claims.forEach((c4, i) => {
     if (!c4.otherReading) return;
     const read2 = ClaimSchema.safeParse(otherReadingOf(c4));
-    if (!read2.success) for (const issue3 of read2.error.issues) ctx.addIssue({ code: "custom", path: ["claims", i, "otherReading", "fields", ...issue3.path.map((k2) => typeof k2 === "symbol" ? String(k2) : k2)], message: `the claim read this way is not valid: ${issue3.message}` });
+    if (!read2.success)
+      for (const issue3 of read2.error.issues)
+        ctx.addIssue({
+          code: "custom",
+          path: [
+            "claims",
+            i,
+            "otherReading",
+            "fields",
+            ...issue3.path.map((k2) => typeof k2 === "symbol" ? String(k2) : k2)
+          ],
+          message: `the claim read this way is not valid: ${issue3.message}`
+        });
   });
   file2.claims.forEach((c4, i) => {
     (c4.contradicts ?? []).forEach((other, j) => {
-      if (!seen.has(other)) ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
+      if (!seen.has(other))
+        ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
     });
   });
 });
@@ -45070,7 +45526,8 @@ var ClaimsFormatError = class extends Error {
 };
 function valueAt(root, path5) {
   let v = root;
-  for (const key2 of path5) v = v !== null && typeof v === "object" ? v[key2] : void 0;
+  for (const key2 of path5)
+    v = v !== null && typeof v === "object" ? v[key2] : void 0;
   return v;
 }
 function where(root, path5) {
@@ -45091,10 +45548,13 @@ function formatClaimsIssues(root, issues) {
       const kind = valueAt(root, issue3.path)?.kind;
       const schema = KIND_SCHEMAS.find((s2) => s2.shape.kind.value === kind);
       const fields = schema ? `; a ${String(kind)} claim has ${Object.keys(schema.shape).join(", ")}` : "";
-      return issue3.keys.map((key2) => `${where(root, [...issue3.path, key2])}: unknown field (value ${show2(valueAt(root, [...issue3.path, key2]))})${fields}`).join("\n");
+      return issue3.keys.map(
+        (key2) => `${where(root, [...issue3.path, key2])}: unknown field (value ${show2(valueAt(root, [...issue3.path, key2]))})${fields}`
+      ).join("\n");
     }
     const value4 = valueAt(root, issue3.path);
-    if (issue3.code === "invalid_union" && "discriminator" in issue3) return `${where(root, issue3.path)}: got ${show2(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
+    if (issue3.code === "invalid_union" && "discriminator" in issue3)
+      return `${where(root, issue3.path)}: got ${show2(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
     const message = value4 === void 0 && issue3.code === "invalid_type" ? `missing: expected ${issue3.expected}` : issue3.message.replace(/^Invalid input: /, "");
     return `${where(root, issue3.path)}: ${message} (got ${show2(value4)})`;
   });
@@ -45125,7 +45585,9 @@ function loadClaims(nameOrPath, dir) {
   const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
   const path5 = builtIn ? join(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
   if (!existsSync2(path5)) {
-    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path5} does not exist`);
+    throw new ClaimsFormatError(
+      builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path5} does not exist`
+    );
   }
   let raw;
   try {
@@ -45240,7 +45702,12 @@ function acceleratorCondition(input2, environments2) {
 }
 function claimConditions(input2, claim2) {
   const envs = claimEnvironments(claim2);
-  return [testbedCondition(input2), lossCondition(input2), roundTripCondition(input2, envs), acceleratorCondition(input2, envs)].filter((s2) => s2 !== null).join("; ");
+  return [
+    testbedCondition(input2),
+    lossCondition(input2),
+    roundTripCondition(input2, envs),
+    acceleratorCondition(input2, envs)
+  ].filter((s2) => s2 !== null).join("; ");
 }
 var MAX_IN_FINDING = 6;
 var MAX_LISTED_REFUTING = 5;
@@ -45250,8 +45717,14 @@ function outcomesOf(parts, alpha) {
     const adjusted = holmAdjust(list2.map((x4) => x4.p));
     return new Map(list2.map((x4, k2) => [x4.i, adjusted[k2]]));
   };
-  const support = index6((p) => p.pSupport, (p) => !p.onlyRefutes);
-  const refute = index6((p) => p.pRefute, () => true);
+  const support = index6(
+    (p) => p.pSupport,
+    (p) => !p.onlyRefutes
+  );
+  const refute = index6(
+    (p) => p.pRefute,
+    () => true
+  );
   return parts.map((p, i) => {
     const s2 = support.get(i);
     const r = refute.get(i);
@@ -45262,12 +45735,23 @@ function outcomesOf(parts, alpha) {
 }
 var listed = (names) => names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 function decide(parts, alpha, tcg, quantifier = "every", missing = []) {
-  if (parts.length === 0) return { verdict: "inconclusive", onlyTcg: false, finding: "Nothing to compare: none of the claim's comparisons has its environments in this run.", evidence: "Nothing to compare: none of the claim's comparisons has its environments in this run.", parts: [] };
+  if (parts.length === 0)
+    return {
+      verdict: "inconclusive",
+      onlyTcg: false,
+      finding: "Nothing to compare: none of the claim's comparisons has its environments in this run.",
+      evidence: "Nothing to compare: none of the claim's comparisons has its environments in this run.",
+      parts: []
+    };
   const emulated = (p) => p.environments.some((e) => tcg.has(e));
   const judgedIdx = parts.map((p, i) => ({ p, i })).filter(({ p }) => !emulated(p));
   const tcgIdx = parts.map((p, i) => ({ p, i })).filter(({ p }) => emulated(p));
   const outcome = new Array(parts.length);
-  for (const family of [judgedIdx, tcgIdx]) outcomesOf(family.map((x4) => x4.p), alpha).forEach((o, k2) => outcome[family[k2].i] = o);
+  for (const family of [judgedIdx, tcgIdx])
+    outcomesOf(
+      family.map((x4) => x4.p),
+      alpha
+    ).forEach((o, k2) => outcome[family[k2].i] = o);
   const judged = judgedIdx.map(({ p, i }) => ({ p, o: outcome[i] }));
   const mustHold = judged.filter(({ p }) => !p.onlyRefutes);
   const anyTcg = tcgIdx.length > 0;
@@ -45275,11 +45759,13 @@ function decide(parts, alpha, tcg, quantifier = "every", missing = []) {
   let onlyTcg = false;
   if (quantifier === "every") {
     if (judged.some(({ o }) => o.kind === "fails")) verdict = "refuted";
-    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "holds")) verdict = "supported";
+    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "holds"))
+      verdict = "supported";
     else onlyTcg = anyTcg && missing.length === 0 && mustHold.every(({ o }) => o.kind === "holds");
   } else {
     if (mustHold.some(({ o }) => o.kind === "holds")) verdict = "supported";
-    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "fails")) verdict = "refuted";
+    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "fails"))
+      verdict = "refuted";
     else onlyTcg = anyTcg && missing.length === 0 && mustHold.every(({ o }) => o.kind === "fails");
   }
   const shown = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p, o }) => !p.onlyRefutes || o.kind === "fails");
@@ -45289,10 +45775,13 @@ function decide(parts, alpha, tcg, quantifier = "every", missing = []) {
   const lines = shown.filter((x4) => !hidden.includes(x4)).map(({ p, o }) => {
     const p1 = (v) => v === void 0 ? "none" : fmtP(v);
     let tag;
-    if (emulated(p)) tag = `TCG: not judged; on its own it ${o.kind === "holds" ? "would hold" : o.kind === "fails" ? "would fail" : o.kind === "untested" ? "cannot be tested" : "is undecided"}`;
+    if (emulated(p))
+      tag = `TCG: not judged; on its own it ${o.kind === "holds" ? "would hold" : o.kind === "fails" ? "would fail" : o.kind === "untested" ? "cannot be tested" : "is undecided"}`;
     else if (o.kind === "untested") tag = "cannot be tested";
-    else if (o.kind === "undecided") tag = `undecided: shown neither to hold (Holm-adjusted p ${p1(o.pair[0])}) nor to fail (${p1(o.pair[1])})${p.underpowered ? `; ${p.underpowered}` : ""}`;
-    else tag = `${o.kind === "holds" ? "holds" : "fails"}, Holm-adjusted p ${fmtP(o.p)}${decisive(o) ? "" : quantifier === "every" ? "" : ", not enough on its own"}`;
+    else if (o.kind === "undecided")
+      tag = `undecided: shown neither to hold (Holm-adjusted p ${p1(o.pair[0])}) nor to fail (${p1(o.pair[1])})${p.underpowered ? `; ${p.underpowered}` : ""}`;
+    else
+      tag = `${o.kind === "holds" ? "holds" : "fails"}, Holm-adjusted p ${fmtP(o.p)}${decisive(o) ? "" : quantifier === "every" ? "" : ", not enough on its own"}`;
     return `${p.text} (${tag})`;
   });
   if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
@@ -45300,10 +45789,14 @@ function decide(parts, alpha, tcg, quantifier = "every", missing = []) {
   const by = (kind) => judged.filter(({ p, o }) => o.kind === kind && (!p.onlyRefutes || kind === "fails")).map(({ p }) => `${p.finding ?? p.text}${kind === "undecided" && p.underpowered ? ` (${p.underpowered})` : ""}`);
   const few = (list2) => list2.length <= MAX_IN_FINDING ? list2.join("; ") : `${list2.slice(0, MAX_IN_FINDING).join("; ")}; and ${list2.length - MAX_IN_FINDING} more parts like these (each part's outcome: analysis.json)`;
   let finding;
-  if (verdict === "refuted") finding = quantifier === "every" ? `Shown to fail: ${few(by("fails"))}.` : `Every part shown to fail: ${few(by("fails"))}.`;
-  else if (verdict === "supported") finding = quantifier === "every" ? `Every part shown to hold: ${few(by("holds"))}.` : `Shown to hold: ${few(by("holds"))}.`;
+  if (verdict === "refuted")
+    finding = quantifier === "every" ? `Shown to fail: ${few(by("fails"))}.` : `Every part shown to fail: ${few(by("fails"))}.`;
+  else if (verdict === "supported")
+    finding = quantifier === "every" ? `Every part shown to hold: ${few(by("holds"))}.` : `Shown to hold: ${few(by("holds"))}.`;
   else {
-    const said = ["holds", "fails", "undecided", "untested"].map((k2) => ({ k: k2, list: by(k2) })).filter(({ list: list2 }) => list2.length > 0).map(({ k: k2, list: list2 }) => `${k2 === "holds" ? "Holds" : k2 === "fails" ? "Fails" : k2 === "undecided" ? "Undecided" : "Cannot be tested"}: ${few(list2)}.`);
+    const said = ["holds", "fails", "undecided", "untested"].map((k2) => ({ k: k2, list: by(k2) })).filter(({ list: list2 }) => list2.length > 0).map(
+      ({ k: k2, list: list2 }) => `${k2 === "holds" ? "Holds" : k2 === "fails" ? "Fails" : k2 === "undecided" ? "Undecided" : "Cannot be tested"}: ${few(list2)}.`
+    );
     const tcgEnvs = [...new Set(tcgIdx.flatMap(({ p }) => p.environments.filter((e) => tcg.has(e))))].sort();
     const tcgSaid = tcgIdx.filter(({ p, i }) => !p.onlyRefutes || outcome[i].kind === "fails").map(({ p }) => p.finding ?? p.text);
     if (tcgEnvs.length > 0) said.push(`Not judged (${listed(tcgEnvs)} under TCG): ${few(tcgSaid)}.`);
@@ -45338,7 +45831,12 @@ function judgeClaims(input2, claimsFile) {
     const other = otherReadingClaim(claim2);
     if (!other) return result;
     const read2 = judgeClaim(input2, claimsFile.alpha, points2, other);
-    const otherReading = { reading: claim2.otherReading.reading, verdict: read2.verdict, qualifier: read2.qualifier, finding: read2.finding };
+    const otherReading = {
+      reading: claim2.otherReading.reading,
+      verdict: read2.verdict,
+      qualifier: read2.qualifier,
+      finding: read2.finding
+    };
     const differs = read2.verdict !== result.verdict;
     const evidence = differs ? `${result.evidence} Read otherwise (${otherReading.reading}): ${verdictLabel(read2)}. ${read2.evidence}` : result.evidence;
     const finding = differs ? `${result.finding} Read otherwise (${otherReading.reading}), ${verdictLabel(read2)}: ${read2.finding}` : result.finding;
@@ -45360,7 +45858,8 @@ function judgeClaim(input2, alpha, points2, claim2) {
     const { verdict, onlyTcg } = decided;
     let { evidence } = decided;
     const qualifier = emulated.length > 0 || missing.length > 0 ? qualifierOf(needs, parts, decided.parts, tcg, missing) || null : null;
-    if (emulated.length > 0) evidence = `${listed(emulated)} ran under TCG (QEMU's software emulation), not on KVM as in the paper: ${emulated.length === 1 ? "its" : "their"} parts are shown but not judged. ${evidence}`;
+    if (emulated.length > 0)
+      evidence = `${listed(emulated)} ran under TCG (QEMU's software emulation), not on KVM as in the paper: ${emulated.length === 1 ? "its" : "their"} parts are shown but not judged. ${evidence}`;
     const why = (e) => input2.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input2.manifest.environmentErrors[e]})` : e;
     if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`;
     return {
@@ -45386,7 +45885,12 @@ function judgeClaim(input2, alpha, points2, claim2) {
   }
 }
 function judgedSide(run4, claimsFile) {
-  return { label: run4.label, manifest: run4.manifest, records: run4.records, verdicts: judgeClaims({ manifest: run4.manifest, records: run4.records }, claimsFile) };
+  return {
+    label: run4.label,
+    manifest: run4.manifest,
+    records: run4.records,
+    verdicts: judgeClaims({ manifest: run4.manifest, records: run4.records }, claimsFile)
+  };
 }
 
 // actions/lib/core/html.ts
@@ -45396,7 +45900,8 @@ var SafeHtml = class {
   #kind;
   /** Not for use outside this module: the constructor refuses any caller without the module's token. */
   constructor(token, html2, kind = "markup") {
-    if (token !== TOKEN) throw new Error("SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly");
+    if (token !== TOKEN)
+      throw new Error("SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly");
     this.#html = html2;
     this.#kind = kind;
   }
@@ -45423,7 +45928,19 @@ function escapeHtml(value4) {
 var UnsafeHtmlError = class extends Error {
   name = "UnsafeHtmlError";
 };
-var URL_ATTRIBUTES = /* @__PURE__ */ new Set(["href", "src", "action", "formaction", "poster", "srcset", "xlink:href", "background", "cite", "data", "ping"]);
+var URL_ATTRIBUTES = /* @__PURE__ */ new Set([
+  "href",
+  "src",
+  "action",
+  "formaction",
+  "poster",
+  "srcset",
+  "xlink:href",
+  "background",
+  "cite",
+  "data",
+  "ping"
+]);
 function contexts(strings) {
   let state = "text";
   let tagName = "";
@@ -45493,11 +46010,15 @@ function contexts(strings) {
         out.push("raw-text");
         break;
       case "tag":
-        out.push(/=\s*$/.test(tagText) ? { forbidden: "quote the attribute: an unquoted value can be broken out of by a space" } : "in-tag");
+        out.push(
+          /=\s*$/.test(tagText) ? { forbidden: "quote the attribute: an unquoted value can be broken out of by a space" } : "in-tag"
+        );
         break;
       default:
-        if (attribute.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute}) is never safe` });
-        else if (attribute === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
+        if (attribute.startsWith("on"))
+          out.push({ forbidden: `a value in an event-handler attribute (${attribute}) is never safe` });
+        else if (attribute === "style")
+          out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
         else out.push(URL_ATTRIBUTES.has(attribute) ? "url" : "attribute");
     }
   }
@@ -45531,13 +46052,22 @@ function html(strings, ...values3) {
     const where2 = () => `(after ${JSON.stringify(strings[i].slice(-60))})`;
     if (typeof context3 === "object") throw new UnsafeHtmlError(`${context3.forbidden} ${where2()}`);
     if (context3 === "url") {
-      if (!(value4 instanceof SafeUrl)) throw new UnsafeHtmlError(`a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value4))} ${where2()}`);
+      if (!(value4 instanceof SafeUrl))
+        throw new UnsafeHtmlError(
+          `a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value4))} ${where2()}`
+        );
       out += escapeHtml(value4);
     } else if (context3 === "raw-text") {
-      if (!(value4 instanceof SafeHtml && (value4.kind === "script-data" || value4.kind === "trusted"))) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value4))} ${where2()}`);
+      if (!(value4 instanceof SafeHtml && (value4.kind === "script-data" || value4.kind === "trusted")))
+        throw new UnsafeHtmlError(
+          `inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value4))} ${where2()}`
+        );
       out += value4.toString();
     } else if (context3 === "in-tag") {
-      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml && value4.kind === "attribute")) throw new UnsafeHtmlError(`inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where2()}`);
+      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml && value4.kind === "attribute"))
+        throw new UnsafeHtmlError(
+          `inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where2()}`
+        );
       out += renderText(value4);
     } else if (context3 === "attribute") out += renderAttribute(value4, where2);
     else out += renderText(value4);
@@ -45586,7 +46116,9 @@ function short(commit) {
 function runLine(r) {
   const first = r.subject ? oneLine(r.subject) : "";
   const subject = first ? ` "${first.length > 60 ? `${first.slice(0, 59)}…` : first}"` : "";
-  return oneLine(`${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`);
+  return oneLine(
+    `${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`
+  );
 }
 function rulesLine(d) {
   const o = d.options;
@@ -45598,7 +46130,10 @@ function curveTitle(c4) {
 }
 function curveLine(c4) {
   const parts = [`${c4.commonPoints} common point${c4.commonPoints === 1 ? "" : "s"}`];
-  if (c4.meanChangePercent !== null) parts.push(`mean change ${formatChange(c4.meanChangePercent)} (min ${formatChange(c4.minChangePercent)}, max ${formatChange(c4.maxChangePercent)})`);
+  if (c4.meanChangePercent !== null)
+    parts.push(
+      `mean change ${formatChange(c4.meanChangePercent)} (min ${formatChange(c4.minChangePercent)}, max ${formatChange(c4.maxChangePercent)})`
+    );
   if (c4.areaChangePercent !== null) parts.push(`area between the curves ${formatChange(c4.areaChangePercent)} of A's`);
   parts.push(`${c4.improved} improved, ${c4.regressed} regressed, ${c4.unchanged} unchanged, ${c4.undecided} undecided`);
   if (c4.onlyInA || c4.onlyInB) parts.push(`${c4.onlyInB} added, ${c4.onlyInA} removed`);
@@ -45608,14 +46143,26 @@ function pHeader(d) {
   return d.options.correction === "holm" ? "p (Holm)" : "p";
 }
 function pointRow(p) {
-  return [String(p.value), side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted), significanceLabel(p), p.classification];
+  return [
+    String(p.value),
+    side(p.a),
+    side(p.b),
+    formatChange(p.changePercent),
+    formatP(p.pAdjusted),
+    significanceLabel(p),
+    p.classification
+  ];
 }
 function summaryLine(d) {
   const s2 = d.summary;
   return `${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided (${s2.significant} significant); ${s2.added} added, ${s2.removed} removed`;
 }
 function largestLines(d) {
-  return d.summary.largest.map((l) => oneLine(`${l.environment} ${l.test} ${flag2(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`));
+  return d.summary.largest.map(
+    (l) => oneLine(
+      `${l.environment} ${l.test} ${flag2(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`
+    )
+  );
 }
 function changedPoints(d) {
   const rank2 = (p) => p.classification === "regressed" ? 0 : 1;
@@ -45625,7 +46172,15 @@ function curvesShown(d, o) {
   return o.onlyChanged ? d.curves.filter((c4) => c4.regressed + c4.improved > 0) : d.curves;
 }
 function changedRow(p) {
-  return [p.classification, oneLine(`${p.environment} ${p.test} ${p.series}`), `${flag2(p.parameter)} ${p.value}`, side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted)];
+  return [
+    p.classification,
+    oneLine(`${p.environment} ${p.test} ${p.series}`),
+    `${flag2(p.parameter)} ${p.value}`,
+    side(p.a),
+    side(p.b),
+    formatChange(p.changePercent),
+    formatP(p.pAdjusted)
+  ];
 }
 var CHANGED_HEADER = ["verdict", "curve", "point", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change"];
 var TEXT_VALUE_MAX = 60;
@@ -45659,7 +46214,13 @@ function formatDiffText(d, o = {}) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
     out.push("");
     out.push(curveTitle(c4));
-    if (rows.length > 0) out.push(...table([flag2(c4.parameter), "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map(pointRow)));
+    if (rows.length > 0)
+      out.push(
+        ...table(
+          [flag2(c4.parameter), "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"],
+          rows.map(pointRow)
+        )
+      );
     out.push(`  ${curveLine(c4)}`);
   }
   if (d.added.length) {
@@ -45673,10 +46234,21 @@ function formatDiffText(d, o = {}) {
   if (d.summary.largest.length) out.push("", "Largest changes:", ...largestLines(d).map((l) => `  ${l}`));
   out.push("");
   if (d.manifestDifferences.length === 0) {
-    out.push("Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)");
+    out.push(
+      "Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)"
+    );
   } else {
-    out.push(`Manifest differences (${d.manifestDifferences.length}; values over ${TEXT_VALUE_MAX} characters cut, --format json has them whole):`);
-    out.push(...table(["category", "field", "A", "B"], differenceRows(d.manifestDifferences).map((r) => r.map(cut)), "  ", false));
+    out.push(
+      `Manifest differences (${d.manifestDifferences.length}; values over ${TEXT_VALUE_MAX} characters cut, --format json has them whole):`
+    );
+    out.push(
+      ...table(
+        ["category", "field", "A", "B"],
+        differenceRows(d.manifestDifferences).map((r) => r.map(cut)),
+        "  ",
+        false
+      )
+    );
   }
   return `${out.join("\n")}
 `;
@@ -45684,30 +46256,64 @@ function formatDiffText(d, o = {}) {
 function claimTextLines(d) {
   if (d.claimChanges === null) return ["Claims: not compared (verdicts not available for both runs)"];
   if (d.claimChanges.length === 0) return ["Claims whose verdict changed: none"];
-  return ["Claims whose verdict changed:", ...d.claimChanges.map((c4) => `  ${oneLine(`${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)}`)];
+  return [
+    "Claims whose verdict changed:",
+    ...d.claimChanges.map((c4) => `  ${oneLine(`${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)}`)
+  ];
 }
 var md = mdText;
 function code(v) {
   return v === null ? "*(absent)*" : mdCode(v);
 }
 function mdTable(header, rows, numericFirst = false) {
-  return [`| ${header.map(md).join(" | ")} |`, `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
+  return [
+    `| ${header.map(md).join(" | ")} |`,
+    `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`)
+  ];
 }
-var VERDICT_MARK = { improved: "**improved**", regressed: "**regressed**", unchanged: "unchanged", undecided: "*undecided*" };
+var VERDICT_MARK = {
+  improved: "**improved**",
+  regressed: "**regressed**",
+  unchanged: "unchanged",
+  undecided: "*undecided*"
+};
 function formatDiffMarkdown(d, o = {}) {
   const out = [];
   const s2 = d.summary;
   out.push(`## virtnet diff: ${md(d.a.label)} → ${md(d.b.label)}`, "");
-  out.push(`**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`, "");
+  out.push(
+    `**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`,
+    ""
+  );
   const changed = changedPoints(d);
   if (changed.length) {
     out.push("### Changed points", "");
-    out.push(...mdTable([...CHANGED_HEADER, pHeader(d)], changed.map((p) => {
-      const r = changedRow(p);
-      return [VERDICT_MARK[p.classification], md(r[1]), md(r[2]), ...r.slice(3).map(md)];
-    })), "");
+    out.push(
+      ...mdTable(
+        [...CHANGED_HEADER, pHeader(d)],
+        changed.map((p) => {
+          const r = changedRow(p);
+          return [VERDICT_MARK[p.classification], md(r[1]), md(r[2]), ...r.slice(3).map(md)];
+        })
+      ),
+      ""
+    );
   }
-  out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md(r.label)}<br>${mdCode(r.runId)}`, `${mdCode(short(r.commit))}${r.branch ? ` (${md(r.branch)})` : ""}`, md(r.createdAt), md(r.status), md(r.plan), md(r.environments.join(", "))])));
+  out.push(
+    ...mdTable(
+      ["", "run", "commit", "created", "status", "plan", "environments"],
+      [d.a, d.b].map((r, i) => [
+        i === 0 ? "A (baseline)" : "B (candidate)",
+        `${md(r.label)}<br>${mdCode(r.runId)}`,
+        `${mdCode(short(r.commit))}${r.branch ? ` (${md(r.branch)})` : ""}`,
+        md(r.createdAt),
+        md(r.status),
+        md(r.plan),
+        md(r.environments.join(", "))
+      ])
+    )
+  );
   out.push("", `<sub>${md(rulesLine(d))}</sub>`, "");
   out.push("### Points", "");
   for (const c4 of curvesShown(d, o)) {
@@ -45716,27 +46322,73 @@ function formatDiffMarkdown(d, o = {}) {
     const headline = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
     out.push(`<details${changed2 ? " open" : ""}><summary>${escapeHtml(oneLine(headline))}</summary>`, "");
     if (rows.length) {
-      out.push(...mdTable([`${flag2(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
-        const r = pointRow(p);
-        return [...r.slice(0, 6), VERDICT_MARK[p.classification]];
-      }), true));
+      out.push(
+        ...mdTable(
+          [
+            `${flag2(c4.parameter)} (bytes)`,
+            "A mean ± CI95 (n)",
+            "B mean ± CI95 (n)",
+            "change",
+            pHeader(d),
+            "significant",
+            "verdict"
+          ],
+          rows.map((p) => {
+            const r = pointRow(p);
+            return [...r.slice(0, 6), VERDICT_MARK[p.classification]];
+          }),
+          true
+        )
+      );
       out.push("");
     }
     out.push(mdBlockText(curveLine(c4)), "", "</details>", "");
   }
-  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, "", ...d.added.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
-  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, "", ...d.removed.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
+  if (d.added.length)
+    out.push(
+      `### Added (in B only, ${d.added.length})`,
+      "",
+      ...d.added.map((p) => `- ${mdBlockText(oneSidedLine(p))}`),
+      ""
+    );
+  if (d.removed.length)
+    out.push(
+      `### Removed (in A only, ${d.removed.length})`,
+      "",
+      ...d.removed.map((p) => `- ${mdBlockText(oneSidedLine(p))}`),
+      ""
+    );
   out.push("### Summary", "", summaryLine(d) + ".", "");
   if (s2.largest.length) out.push("Largest changes:", "", ...largestLines(d).map((l) => `- ${mdBlockText(l)}`), "");
   out.push("### Claims", "");
   if (d.claimChanges === null) out.push("Not compared: verdicts are not available for both runs.");
   else if (d.claimChanges.length === 0) out.push("No claim changed its verdict.");
-  else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md(c4.id), c4.a === null ? "*(absent)*" : md(c4.a), c4.b === null ? "*(absent)*" : md(c4.b), md(c4.text)])));
+  else
+    out.push(
+      ...mdTable(
+        ["claim", "A", "B", "text"],
+        d.claimChanges.map((c4) => [
+          md(c4.id),
+          c4.a === null ? "*(absent)*" : md(c4.a),
+          c4.b === null ? "*(absent)*" : md(c4.b),
+          md(c4.text)
+        ])
+      )
+    );
   out.push("", "### Manifest differences", "");
-  if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
+  if (d.manifestDifferences.length === 0)
+    out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
   else {
-    out.push(`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`, "");
-    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [md(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])));
+    out.push(
+      `<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`,
+      ""
+    );
+    out.push(
+      ...mdTable(
+        ["category", "field", "A", "B"],
+        d.manifestDifferences.map((m3) => [md(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])
+      )
+    );
     out.push("", "</details>");
   }
   return `${out.join("\n")}
@@ -45767,7 +46419,10 @@ var TITLE = /* @__PURE__ */ new Map([
   ["kvm", "Linux on QEMU/KVM"],
   ["osv", "OSv on QEMU/KVM"]
 ]);
-var TCG_TITLE = /* @__PURE__ */ new Map([["kvm", "Linux on QEMU (TCG)"], ["osv", "OSv on QEMU (TCG)"]]);
+var TCG_TITLE = /* @__PURE__ */ new Map([
+  ["kvm", "Linux on QEMU (TCG)"],
+  ["osv", "OSv on QEMU (TCG)"]
+]);
 function environmentTitle(name2, accelerator) {
   if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${TITLE.get(name2) ?? name2} (TCG)`;
   return TITLE.get(name2) ?? name2;
@@ -45806,14 +46461,28 @@ function runName(diff, which4) {
 }
 function row(diff, side2, series2, x4, s2, change2, verdict) {
   if (s2.n === 0 || s2.mean === null) return null;
-  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round(s2.mean), low: round(Math.max(0, s2.ciLow ?? s2.mean)), high: round(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+  return {
+    side: side2,
+    run: runName(diff, side2 === "A" ? "a" : "b"),
+    series: series2,
+    x: x4,
+    mean: round(s2.mean),
+    low: round(Math.max(0, s2.ciLow ?? s2.mean)),
+    high: round(s2.ciHigh ?? s2.mean),
+    n: s2.n,
+    change: change2,
+    verdict
+  };
 }
 function overlayRows(diff, environment2, test2) {
   const mine = (xs) => xs.filter((p) => p.environment === environment2 && p.test === test2);
   const rows = [];
   for (const p of mine(diff.points)) {
     const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
-    rows.push(row(diff, "A", p.series, p.value, p.a, change2, p.classification), row(diff, "B", p.series, p.value, p.b, change2, p.classification));
+    rows.push(
+      row(diff, "A", p.series, p.value, p.a, change2, p.classification),
+      row(diff, "B", p.series, p.value, p.b, change2, p.classification)
+    );
   }
   for (const p of mine(diff.removed)) rows.push(row(diff, "A", p.series, p.value, p.stats, "n/a", "only in A"));
   for (const p of mine(diff.added)) rows.push(row(diff, "B", p.series, p.value, p.stats, "n/a", "only in B"));
@@ -45826,26 +46495,58 @@ function diffOverlayChart(diff, environment2, test2) {
   const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment2 && p.test === test2)?.parameter ?? "sendSocketSize";
   const envColor = ENVIRONMENT_STYLE.get(environment2)?.color ?? "#E69F00";
   const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
-  const x4 = { field: "x", type: "quantitative", title: (Object.hasOwn(PARAMETER_AXIS_TITLE, parameter) ? PARAMETER_AXIS_TITLE[parameter] : void 0) ?? parameter };
-  const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
+  const x4 = {
+    field: "x",
+    type: "quantitative",
+    title: (Object.hasOwn(PARAMETER_AXIS_TITLE, parameter) ? PARAMETER_AXIS_TITLE[parameter] : void 0) ?? parameter
+  };
+  const legend = {
+    symbolType: "stroke",
+    symbolStrokeWidth: 2,
+    symbolOpacity: 1,
+    labelLimit: 480,
+    labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}`
+  };
   const color5 = { field: "side", type: "nominal", title: "Run", scale: runScale, legend };
   const y4 = { field: "mean", type: "quantitative", title: "Throughput (10^6 bits/s)" };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: `${environmentTitle(environment2)}, ${test2}: A vs B`,
-      subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"]
+      subtitle: [
+        `A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`,
+        "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"
+      ]
     },
     width: 560,
     height: 300,
     data: { values: rows },
-    params: [{ name: RUN_A_PARAM, value: a4 }, { name: RUN_B_PARAM, value: b10 }],
+    params: [
+      { name: RUN_A_PARAM, value: a4 },
+      { name: RUN_B_PARAM, value: b10 }
+    ],
     config: CHART_CONFIG,
     encoding: { x: x4, detail: { field: "series", type: "nominal" } },
     layer: [
       {
         mark: { type: "line", strokeWidth: 1.5 },
-        encoding: { y: y4, color: color5, strokeDash: { field: "side", type: "nominal", scale: { domain: ["A", "B"], range: [[6, 3], [1, 0]] }, title: "Run", legend } }
+        encoding: {
+          y: y4,
+          color: color5,
+          strokeDash: {
+            field: "side",
+            type: "nominal",
+            scale: {
+              domain: ["A", "B"],
+              range: [
+                [6, 3],
+                [1, 0]
+              ]
+            },
+            title: "Run",
+            legend
+          }
+        }
       },
       {
         // Drawn after the lines so the legend shows the lines' dashes; translucent, so lines show through.
@@ -45872,7 +46573,16 @@ function diffOverlayChart(diff, environment2, test2) {
       },
       // Ring B's points that regressed or improved, so a reader finds them without the table.
       ...["regressed", "improved"].map((verdict) => ({
-        transform: [{ filter: { and: [{ field: "side", equal: "B" }, { field: "verdict", equal: verdict }] } }],
+        transform: [
+          {
+            filter: {
+              and: [
+                { field: "side", equal: "B" },
+                { field: "verdict", equal: verdict }
+              ]
+            }
+          }
+        ],
         mark: { type: "point", filled: false, size: 160, strokeWidth: 2, color: MARK_COLOR[verdict] },
         encoding: { y: y4, color: { value: MARK_COLOR[verdict] } }
       }))
@@ -45888,11 +46598,22 @@ function diffGroups(diff) {
     seen.add(key2);
     const sides = new Set(overlayRows(diff, c4.environment, c4.test).map((r) => r.side));
     if (sides.size < 2) {
-      out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
+      out.push({
+        environment: c4.environment,
+        test: c4.test,
+        chart: null,
+        onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null
+      });
       continue;
     }
     const id3 = `diff-${fileNamePart(c4.environment)}-${fileNamePart(c4.test.toLowerCase().replace(/_/g, "-"))}`;
-    const chart = { id: id3, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
+    const chart = {
+      id: id3,
+      title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`,
+      environment: c4.environment,
+      test: c4.test,
+      spec: diffOverlayChart(diff, c4.environment, c4.test)
+    };
     out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
   }
   return out;
@@ -45935,24 +46656,44 @@ function diffPage(d, options = {}) {
   const s2 = d.summary;
   const title2 = `Diff: ${d.a.label} → ${d.b.label}`;
   const out = [];
-  out.push(html`<p class="diff-headline"><strong>${s2.regressed} regressed, ${s2.improved} improved</strong>, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.</p>`);
+  out.push(
+    html`<p class="diff-headline"><strong>${s2.regressed} regressed, ${s2.improved} improved</strong>, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.</p>`
+  );
   const changed = changedPoints(d);
   if (changed.length) {
     out.push(html`<section class="diff-changed"><h2>Changed points</h2>`);
-    out.push(table2(["verdict", "curve", "point", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p"], changed.map((p) => [
-      td(p.classification, `verdict-${p.classification}`),
-      td(`${environmentTitle(p.environment)} ${p.test} ${p.series}`),
-      td(`${parameterFlag(p.parameter)} ${p.value}`),
-      sideCell(p.a),
-      sideCell(p.b),
-      td(formatChange(p.changePercent), "num"),
-      td(formatP(p.pAdjusted), "num")
-    ]), "diff-changed-table"));
+    out.push(
+      table2(
+        [
+          "verdict",
+          "curve",
+          "point",
+          "A mean ± CI95 (n)",
+          "B mean ± CI95 (n)",
+          "change",
+          d.options.correction === "holm" ? "p (Holm)" : "p"
+        ],
+        changed.map((p) => [
+          td(p.classification, `verdict-${p.classification}`),
+          td(`${environmentTitle(p.environment)} ${p.test} ${p.series}`),
+          td(`${parameterFlag(p.parameter)} ${p.value}`),
+          sideCell(p.a),
+          sideCell(p.b),
+          td(formatChange(p.changePercent), "num"),
+          td(formatP(p.pAdjusted), "num")
+        ]),
+        "diff-changed-table"
+      )
+    );
     out.push(html`</section>`);
   }
-  out.push(html`<div class="scroll"><table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table></div>`);
+  out.push(
+    html`<div class="scroll"><table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table></div>`
+  );
   const correction = d.options.correction === "holm" ? `Holm-corrected across the ${s2.tested} points tested` : "no multiple-comparison correction";
-  out.push(html`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${correction}).</p>`);
+  out.push(
+    html`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${correction}).</p>`
+  );
   for (const group2 of groups) {
     const { chart } = group2;
     if (chart) {
@@ -45960,41 +46701,88 @@ function diffPage(d, options = {}) {
       out.push(chartHtml(chart));
     } else {
       const where2 = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
-      out.push(html`<section class="diff-curve diff-one-sided"><h2>${`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`}</h2>`);
+      out.push(
+        html`<section class="diff-curve diff-one-sided"><h2>${`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`}</h2>`
+      );
       out.push(html`<p class="diff-one-sided-note">${where2}.</p>`);
     }
     for (const c4 of d.curves.filter((c5) => c5.environment === group2.environment && c5.test === group2.test)) {
-      const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
+      const rows = d.points.filter(
+        (p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series
+      );
       out.push(html`<h3>Series ${c4.series}</h3><p class="diff-curve-summary">${curveSummary(c4)}</p>`);
       if (rows.length) {
-        out.push(table2([`${parameterFlag(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p", "significance", "verdict"], rows.map((p) => [
-          td(String(p.value), "num"),
-          sideCell(p.a),
-          sideCell(p.b),
-          td(formatChange(p.changePercent), "num"),
-          td(formatP(p.pAdjusted), "num"),
-          td(p.significance + (p.method === "netperf-confidence" ? " (netperf CI)" : "")),
-          td(p.classification, `verdict-${p.classification}`)
-        ]), "diff-points"));
+        out.push(
+          table2(
+            [
+              `${parameterFlag(c4.parameter)} (bytes)`,
+              "A mean ± CI95 (n)",
+              "B mean ± CI95 (n)",
+              "change",
+              d.options.correction === "holm" ? "p (Holm)" : "p",
+              "significance",
+              "verdict"
+            ],
+            rows.map((p) => [
+              td(String(p.value), "num"),
+              sideCell(p.a),
+              sideCell(p.b),
+              td(formatChange(p.changePercent), "num"),
+              td(formatP(p.pAdjusted), "num"),
+              td(p.significance + (p.method === "netperf-confidence" ? " (netperf CI)" : "")),
+              td(p.classification, `verdict-${p.classification}`)
+            ]),
+            "diff-points"
+          )
+        );
       }
     }
     out.push(html`</section>`);
   }
   const oneSided2 = (title3, ps3) => ps3.length ? html`<section><h2>${title3}</h2><ul>${ps3.map((p) => html`<li>${`${p.environment} ${p.test} ${p.series} ${p.parameter}=${p.value}: ${p.stats.mean === null ? "failed" : `${p.stats.mean.toFixed(2)} (${p.stats.n})`}`}</li>`)}</ul></section>` : null;
-  for (const section of [oneSided2(`Added (in B only, ${d.added.length})`, d.added), oneSided2(`Removed (in A only, ${d.removed.length})`, d.removed)]) if (section) out.push(section);
+  for (const section of [
+    oneSided2(`Added (in B only, ${d.added.length})`, d.added),
+    oneSided2(`Removed (in A only, ${d.removed.length})`, d.removed)
+  ])
+    if (section) out.push(section);
   out.push(html`<section class="diff-summary"><h2>Largest changes</h2>`);
-  out.push(s2.largest.length ? html`<ol>${s2.largest.map((l) => html`<li>${`${l.environment} ${l.test} ${l.parameter}=${l.value}: ${formatChange(l.changePercent)} (${l.classification})`}</li>`)}</ol>` : html`<p>No common points.</p>`);
+  out.push(
+    s2.largest.length ? html`<ol>${s2.largest.map((l) => html`<li>${`${l.environment} ${l.test} ${l.parameter}=${l.value}: ${formatChange(l.changePercent)} (${l.classification})`}</li>`)}</ol>` : html`<p>No common points.</p>`
+  );
   out.push(html`</section>`);
   out.push(html`<section class="diff-claims"><h2>Claims whose verdict changed</h2>`);
   if (d.claimChanges === null) out.push(html`<p>Not compared: verdicts are not available for both runs.</p>`);
   else if (d.claimChanges.length === 0) out.push(html`<p>No claim changed its verdict.</p>`);
-  else out.push(table2(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [td(c4.id), td(c4.a ?? "(absent)"), td(c4.b ?? "(absent)"), td(c4.text)]), "diff-claims-table"));
+  else
+    out.push(
+      table2(
+        ["claim", "A", "B", "text"],
+        d.claimChanges.map((c4) => [td(c4.id), td(c4.a ?? "(absent)"), td(c4.b ?? "(absent)"), td(c4.text)]),
+        "diff-claims-table"
+      )
+    );
   out.push(html`</section>`);
   out.push(html`<section class="diff-manifest"><h2>Manifest differences</h2>`);
-  if (d.manifestDifferences.length === 0) out.push(html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`);
+  if (d.manifestDifferences.length === 0)
+    out.push(
+      html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`
+    );
   else {
-    out.push(html`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`);
-    out.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), html`<td><code>${m3.field}</code></td>`, html`<td><code>${m3.a ?? "(absent)"}</code></td>`, html`<td><code>${m3.b ?? "(absent)"}</code></td>`]), "diff-manifest-table"));
+    out.push(
+      html`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`
+    );
+    out.push(
+      table2(
+        ["category", "field", "A", "B"],
+        d.manifestDifferences.map((m3) => [
+          td(m3.category),
+          html`<td><code>${m3.field}</code></td>`,
+          html`<td><code>${m3.a ?? "(absent)"}</code></td>`,
+          html`<td><code>${m3.b ?? "(absent)"}</code></td>`
+        ]),
+        "diff-manifest-table"
+      )
+    );
     out.push(html`</details>`);
   }
   out.push(html`</section>`);
@@ -99833,7 +100621,15 @@ function splitSpec(spec) {
   const values3 = (params2 ?? []).filter(isValueParam);
   const shapeParams = (params2 ?? []).map((p) => isValueParam(p) ? { name: p.name, value: null } : p);
   const shape2 = params2 === void 0 ? rest : { ...rest, params: shapeParams };
-  return { shape: shape2, title: title2, values: cacheable ? data3.values : null, paramValues: values3, text: t?.text ?? null, subtitle: t?.subtitle ?? null, cacheable: cacheable && titleIsPlain };
+  return {
+    shape: shape2,
+    title: title2,
+    values: cacheable ? data3.values : null,
+    paramValues: values3,
+    text: t?.text ?? null,
+    subtitle: t?.subtitle ?? null,
+    cacheable: cacheable && titleIsPlain
+  };
 }
 function template(spec) {
   const parts = splitSpec(spec);
@@ -99841,18 +100637,37 @@ function template(spec) {
   const key2 = JSON.stringify(parts.shape);
   let entry2 = templates.get(key2);
   if (!entry2) {
-    const compiled = compile2({ ...parts.shape, ...parts.title === void 0 ? {} : { title: parts.title }, data: { name: SOURCE2 } }).spec;
+    const compiled = compile2({
+      ...parts.shape,
+      ...parts.title === void 0 ? {} : { title: parts.title },
+      data: { name: SOURCE2 }
+    }).spec;
     if (!compiled.data?.some((d) => d.name === SOURCE2)) return null;
     if (!parts.paramValues.every((p) => compiled.signals?.some((sig) => sig.name === p.name))) return null;
     if (compiled.title && typeof compiled.title === "object") {
-      compiled.signals = [...compiled.signals ?? [], { name: TITLE2, value: parts.text }, { name: SUBTITLE, value: parts.subtitle }];
-      compiled.title = { ...compiled.title, text: { signal: TITLE2 }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
+      compiled.signals = [
+        ...compiled.signals ?? [],
+        { name: TITLE2, value: parts.text },
+        { name: SUBTITLE, value: parts.subtitle }
+      ];
+      compiled.title = {
+        ...compiled.title,
+        text: { signal: TITLE2 },
+        ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } }
+      };
     }
     entry2 = { runtime: parse8(compiled) };
     templates.set(key2, entry2);
     if (templates.size > MAX_TEMPLATES) templates.delete(templates.keys().next().value);
   }
-  return { key: key2, entry: entry2, values: parts.values, paramValues: parts.paramValues, text: parts.text, subtitle: parts.subtitle };
+  return {
+    key: key2,
+    entry: entry2,
+    values: parts.values,
+    paramValues: parts.paramValues,
+    text: parts.text,
+    subtitle: parts.subtitle
+  };
 }
 function compiledOnceCodegen() {
   const { runtimeContext } = vega_module_exports;
@@ -99869,7 +100684,10 @@ function compiledOnceCodegen() {
   };
   const out = { ...base.expr };
   for (const kind of ["operator", "parameter", "event", "handler", "encode"]) {
-    if (typeof base.expr[kind] !== "function") throw new Error(`vega's expression code generator has no ${kind}(): the renderer needs updating for this vega version`);
+    if (typeof base.expr[kind] !== "function")
+      throw new Error(
+        `vega's expression code generator has no ${kind}(): the renderer needs updating for this vega version`
+      );
     out[kind] = once(kind, base.expr[kind]);
   }
   return out;
@@ -99908,9 +100726,15 @@ function withDescription(svg, notes) {
 }
 function renderSvg(spec) {
   const notes = chartNotes(spec);
-  const { usermeta: _meta, description: _description, ...drawn } = spec;
-  const next = queue.then(async () => `${withDescription(normalizeSvgIds(await draw3(drawn)), notes)}
-`);
+  const {
+    usermeta: _meta,
+    description: _description,
+    ...drawn
+  } = spec;
+  const next = queue.then(
+    async () => `${withDescription(normalizeSvgIds(await draw3(drawn)), notes)}
+`
+  );
   queue = next.catch(() => {
   });
   return next;
@@ -99923,7 +100747,9 @@ function siteAsset(name2) {
   try {
     return readFileSync(new URL(name2, ASSETS_DIR));
   } catch (e) {
-    throw new Error(`the site's ${name2} is missing from ${ASSETS_DIR.pathname} (${e.message}): in an action, rebuild its dist with npm run build:actions`);
+    throw new Error(
+      `the site's ${name2} is missing from ${ASSETS_DIR.pathname} (${e.message}): in an action, rebuild its dist with npm run build:actions`
+    );
   }
 }
 
@@ -99931,7 +100757,9 @@ function siteAsset(name2) {
 async function buildDiffFiles(d) {
   const svgs = /* @__PURE__ */ new Map();
   for (const chart of diffCharts(d)) svgs.set(chart.id, await renderSvg(chart.spec));
-  const page = diffPage(d, { chartHtml: (c4) => html`<figure class="chart" data-chart="${c4.id}">${trustedHtml(svgs.get(c4.id) ?? "")}</figure>` });
+  const page = diffPage(d, {
+    chartHtml: (c4) => html`<figure class="chart" data-chart="${c4.id}">${trustedHtml(svgs.get(c4.id) ?? "")}</figure>`
+  });
   const files = [
     { path: "diff.json", content: formatDiffJson(d) },
     { path: "diff.md", content: formatDiffMarkdown(d) },
@@ -100019,7 +100847,9 @@ function what(stat2) {
   return null;
 }
 function refuse(path5, stat2) {
-  throw new UnsafeFileError(`${path5} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`);
+  throw new UnsafeFileError(
+    `${path5} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`
+  );
 }
 function openForWriting(path5, options = {}) {
   let before = null;
@@ -100031,11 +100861,17 @@ function openForWriting(path5, options = {}) {
   if (before !== null && what(before) !== null) refuse(path5, before);
   let fd;
   try {
-    fd = openSync2(path5, constants5.O_WRONLY | constants5.O_CREAT | constants5.O_NOFOLLOW | constants5.O_NONBLOCK | (options.append ? constants5.O_APPEND : 0), options.mode ?? 420);
+    fd = openSync2(
+      path5,
+      constants5.O_WRONLY | constants5.O_CREAT | constants5.O_NOFOLLOW | constants5.O_NONBLOCK | (options.append ? constants5.O_APPEND : 0),
+      options.mode ?? 420
+    );
   } catch (e) {
     const code2 = e.code;
-    if (code2 === "ELOOP") throw new UnsafeFileError(`${path5} became a symbolic link while it was being opened: refusing to write it`);
-    if (code2 === "ENXIO") throw new UnsafeFileError(`${path5} became a FIFO (named pipe) while it was being opened: refusing to write it`);
+    if (code2 === "ELOOP")
+      throw new UnsafeFileError(`${path5} became a symbolic link while it was being opened: refusing to write it`);
+    if (code2 === "ENXIO")
+      throw new UnsafeFileError(`${path5} became a FIFO (named pipe) while it was being opened: refusing to write it`);
     throw e;
   }
   try {
@@ -100119,7 +100955,16 @@ async function run2(argv, options) {
   if (options.signal?.aborted) return { ...base, stdout: Buffer.alloc(0), aborted: true };
   const started = performance.now();
   const hasInput = options.input !== void 0 && options.input.length > 0;
-  const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, input: hasInput ? options.input : void 0, stdio: [hasInput ? "pipe" : "ignore", options.passOutput ? "inherit" : "pipe", options.passOutput ? "inherit" : "pipe"] });
+  const running = spawnArgv(argv, {
+    env: options.env,
+    cwd: options.cwd,
+    input: hasInput ? options.input : void 0,
+    stdio: [
+      hasInput ? "pipe" : "ignore",
+      options.passOutput ? "inherit" : "pipe",
+      options.passOutput ? "inherit" : "pipe"
+    ]
+  });
   const child = running.child;
   const stdout = new Collector();
   const stderr = new Collector();
@@ -100156,7 +101001,16 @@ async function run2(argv, options) {
     if (cause.code === "ENOENT") throw notFoundError(file2);
     throw cause;
   }
-  const result = { ...base, exitCode: output4.exitCode, signal: output4.signal, stdout: stdout.bytes(), stderr: stderr.text(), timedOut, aborted: aborted2, durationMs: performance.now() - started };
+  const result = {
+    ...base,
+    exitCode: output4.exitCode,
+    signal: output4.signal,
+    stdout: stdout.bytes(),
+    stderr: stderr.text(),
+    timedOut,
+    aborted: aborted2,
+    durationMs: performance.now() - started
+  };
   return result;
 }
 async function runCommand(argv, options) {
@@ -100168,7 +101022,17 @@ function runCommandBytes(argv, options) {
 }
 
 // actions/lib/measure/run-dir.ts
-import { closeSync as closeSync3, existsSync as existsSync3, fstatSync as fstatSync3, lstatSync as lstatSync4, fsyncSync, ftruncateSync as ftruncateSync2, mkdirSync as mkdirSync2, renameSync, rmSync } from "node:fs";
+import {
+  closeSync as closeSync3,
+  existsSync as existsSync3,
+  fstatSync as fstatSync3,
+  lstatSync as lstatSync4,
+  fsyncSync,
+  ftruncateSync as ftruncateSync2,
+  mkdirSync as mkdirSync2,
+  renameSync,
+  rmSync
+} from "node:fs";
 import { join as join5 } from "node:path";
 
 // actions/lib/core/output-dir.ts
@@ -100188,7 +101052,9 @@ function lstatOrNull(path5) {
 function relativeSegments(rel) {
   const segments2 = rel.split("/");
   if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
-    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
+    throw new OutputPathError(
+      `${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`
+    );
   }
   return segments2;
 }
@@ -100247,7 +101113,10 @@ var MANIFEST_FILE = "manifest.json";
 var MANIFEST_MAX_BYTES = 16 * MiB;
 var RESULTS_MAX_BYTES = 500 * MiB;
 var RESULTS_FILE = "results.jsonl";
-var RUN_FILE_MAX_BYTES = { [MANIFEST_FILE]: MANIFEST_MAX_BYTES, [RESULTS_FILE]: RESULTS_MAX_BYTES };
+var RUN_FILE_MAX_BYTES = {
+  [MANIFEST_FILE]: MANIFEST_MAX_BYTES,
+  [RESULTS_FILE]: RESULTS_MAX_BYTES
+};
 function isRunDir(dir) {
   return existsSync3(join5(dir, MANIFEST_FILE));
 }
@@ -100255,7 +101124,10 @@ function loadRun(dir) {
   const manifestPath = join5(dir, MANIFEST_FILE);
   if (!existsSync3(dir)) throw new RunFormatError(`${dir}: no such directory`);
   if (!existsSync3(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
-  const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
+  const manifest = parseManifest(
+    readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }),
+    manifestPath
+  );
   const resultsPath = join5(dir, RESULTS_FILE);
   const text5 = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : "";
   return { dir, manifest, results: parseResults(text5, resultsPath) };
@@ -100302,10 +101174,15 @@ function gitCli(repoDir) {
     },
     async readFiles(commit, paths) {
       if (paths.length === 0) return [];
-      const batch = await runCommandBytes(["git", "-C", repoDir, "cat-file", "--batch"], { timeoutMs: 12e4, input: paths.map((p) => `${commit}:${p}
-`).join("") });
+      const batch = await runCommandBytes(["git", "-C", repoDir, "cat-file", "--batch"], {
+        timeoutMs: 12e4,
+        input: paths.map((p) => `${commit}:${p}
+`).join("")
+      });
       if (batch.timedOut || batch.exitCode !== 0) {
-        throw new RunSourceError(`git cat-file --batch failed in ${repoDir}: ${batch.timedOut ? "timed out after 120 s" : `exited with ${batch.exitCode ?? batch.signal}: ${batch.stderr.trim()}`}`);
+        throw new RunSourceError(
+          `git cat-file --batch failed in ${repoDir}: ${batch.timedOut ? "timed out after 120 s" : `exited with ${batch.exitCode ?? batch.signal}: ${batch.stderr.trim()}`}`
+        );
       }
       const out = batch.stdout;
       const texts = [];
@@ -100326,7 +101203,17 @@ function gitCli(repoDir) {
       return texts;
     },
     async addedPaths(commit, dir) {
-      const r = await git("diff-tree", "--root", "--no-commit-id", "--name-only", "-r", "--diff-filter=A", commit, "--", dir);
+      const r = await git(
+        "diff-tree",
+        "--root",
+        "--no-commit-id",
+        "--name-only",
+        "-r",
+        "--diff-filter=A",
+        commit,
+        "--",
+        dir
+      );
       return r.exitCode === 0 ? r.stdout.split("\n").filter(Boolean) : [];
     },
     async mergeBase(a4, b10) {
@@ -100340,11 +101227,15 @@ function parseRunSpec(arg) {
   if (arg === "previous") return { kind: "previous" };
   if (arg === "pr-base") return { kind: "pr-base" };
   if (existsSync4(arg) && statSync(arg).isDirectory()) return { kind: "dir", path: arg };
-  if (existsSync4(arg)) throw new RunSourceError(`${arg} is a file, not a run directory (a run directory holds ${MANIFEST_FILE} and ${RESULTS_FILE})`);
+  if (existsSync4(arg))
+    throw new RunSourceError(
+      `${arg} is a file, not a run directory (a run directory holds ${MANIFEST_FILE} and ${RESULTS_FILE})`
+    );
   return { kind: "ref", ref: arg };
 }
 function loadDir(path5) {
-  if (!isRunDir(path5)) throw new RunSourceError(`${path5} is a directory but not a virtnet run: it has no ${MANIFEST_FILE}`);
+  if (!isRunDir(path5))
+    throw new RunSourceError(`${path5} is a directory but not a virtnet run: it has no ${MANIFEST_FILE}`);
   const run4 = loadRun(path5);
   const notes = run4.results.truncatedLastLine !== null ? [`${path5}: ignored a last line cut short by a crash (line ${run4.results.truncatedLastLine})`] : [];
   return { label: path5, origin: path5, manifest: run4.manifest, records: run4.results.records, notes };
@@ -100358,11 +101249,15 @@ async function readManifest(git, commit, runId) {
 }
 async function committedRuns(git, commit) {
   const runIds = await git.listDir(commit, COMMITTED_RUNS_DIR);
-  const texts = await git.readFiles(commit, runIds.map((id3) => `${COMMITTED_RUNS_DIR}/${id3}/${MANIFEST_FILE}`));
+  const texts = await git.readFiles(
+    commit,
+    runIds.map((id3) => `${COMMITTED_RUNS_DIR}/${id3}/${MANIFEST_FILE}`)
+  );
   const out = [];
   runIds.forEach((runId, i) => {
     const text5 = texts[i];
-    if (text5 !== null && text5 !== void 0) out.push({ runId, commit, manifest: parseCommittedManifest(text5, commit, runId) });
+    if (text5 !== null && text5 !== void 0)
+      out.push({ runId, commit, manifest: parseCommittedManifest(text5, commit, runId) });
   });
   return out;
 }
@@ -100370,10 +101265,18 @@ async function loadCommitted(git, run4, label2, notes) {
   const path5 = `${COMMITTED_RUNS_DIR}/${run4.runId}/${RESULTS_FILE}`;
   const text5 = await git.readFile(run4.commit, path5) ?? "";
   const results = parseResults(text5, `${path5} at commit ${run4.commit.slice(0, 10)}`);
-  return { label: label2, origin: `${COMMITTED_RUNS_DIR}/${run4.runId} at commit ${run4.commit.slice(0, 10)}`, manifest: run4.manifest, records: results.records, notes };
+  return {
+    label: label2,
+    origin: `${COMMITTED_RUNS_DIR}/${run4.runId} at commit ${run4.commit.slice(0, 10)}`,
+    manifest: run4.manifest,
+    records: results.records,
+    notes
+  };
 }
 function newestFirst(runs) {
-  return [...runs].sort((x4, y4) => y4.manifest.createdAt.localeCompare(x4.manifest.createdAt) || y4.runId.localeCompare(x4.runId));
+  return [...runs].sort(
+    (x4, y4) => y4.manifest.createdAt.localeCompare(x4.manifest.createdAt) || y4.runId.localeCompare(x4.runId)
+  );
 }
 async function runsOfCommit(git, commit) {
   const added = /* @__PURE__ */ new Set();
@@ -100392,55 +101295,92 @@ async function runsOfCommit(git, commit) {
   const head = await git.resolveCommit("HEAD");
   const seen = /* @__PURE__ */ new Map();
   for (const tree2 of head && head !== commit ? [commit, head] : [commit]) {
-    for (const run4 of await committedRuns(git, tree2)) if (run4.manifest.git?.commit === commit && !seen.has(run4.runId)) seen.set(run4.runId, run4);
+    for (const run4 of await committedRuns(git, tree2))
+      if (run4.manifest.git?.commit === commit && !seen.has(run4.runId)) seen.set(run4.runId, run4);
   }
   return { runs: [...seen.values()], how: "measuring" };
 }
 function pickNewest(runs, what2) {
   const sorted = newestFirst(runs);
-  const notes = sorted.length > 1 ? [`${what2}: ${sorted.length} runs found (${sorted.map((r) => r.runId).join(", ")}); using the newest, ${sorted[0].runId}`] : [];
+  const notes = sorted.length > 1 ? [
+    `${what2}: ${sorted.length} runs found (${sorted.map((r) => r.runId).join(", ")}); using the newest, ${sorted[0].runId}`
+  ] : [];
   return { run: sorted[0], notes };
 }
 async function resolveRef2(git, ref2, label2) {
   const commit = await git.resolveCommit(ref2);
-  if (!commit) throw new RunSourceError(`${ref2}: not a run directory, and git knows no such ref or commit`, { wrongRepository: true });
+  if (!commit)
+    throw new RunSourceError(`${ref2}: not a run directory, and git knows no such ref or commit`, {
+      wrongRepository: true
+    });
   const { runs, how } = await runsOfCommit(git, commit);
   if (runs.length === 0) {
-    throw new RunSourceError(`${ref2} (commit ${commit.slice(0, 10)}): no run at that commit: it added nothing under ${COMMITTED_RUNS_DIR}/, and no committed run's manifest.git.commit is that commit`);
+    throw new RunSourceError(
+      `${ref2} (commit ${commit.slice(0, 10)}): no run at that commit: it added nothing under ${COMMITTED_RUNS_DIR}/, and no committed run's manifest.git.commit is that commit`
+    );
   }
   const { run: run4, notes } = pickNewest(runs, `${ref2}: runs ${how} commit ${commit.slice(0, 10)}`);
   return loadCommitted(git, run4, label2, notes);
 }
 async function resolvePrevious(git, other) {
   const head = await git.resolveCommit("HEAD");
-  if (!head) throw new RunSourceError(`previous: needs a git repository with committed runs under ${COMMITTED_RUNS_DIR}/ (no commit at HEAD here)`, { wrongRepository: true });
+  if (!head)
+    throw new RunSourceError(
+      `previous: needs a git repository with committed runs under ${COMMITTED_RUNS_DIR}/ (no commit at HEAD here)`,
+      { wrongRepository: true }
+    );
   const pair = other.manifest.runnerPair ?? null;
-  const older = (await committedRuns(git, head)).filter((r) => r.runId !== other.manifest.runId && r.manifest.createdAt < other.manifest.createdAt && (r.manifest.runnerPair ?? null) === pair);
+  const older = (await committedRuns(git, head)).filter(
+    (r) => r.runId !== other.manifest.runId && r.manifest.createdAt < other.manifest.createdAt && (r.manifest.runnerPair ?? null) === pair
+  );
   const ofPair = pair === null ? "" : ` of runner pair ${pair}`;
-  if (older.length === 0) throw new RunSourceError(`previous: no run${ofPair} committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`);
+  if (older.length === 0)
+    throw new RunSourceError(
+      `previous: no run${ofPair} committed under ${COMMITTED_RUNS_DIR}/ on this branch is older than run ${other.manifest.runId} (created ${other.manifest.createdAt})`
+    );
   const run4 = newestFirst(older)[0];
-  return loadCommitted(git, run4, "previous", [`previous: run ${run4.runId} (created ${run4.manifest.createdAt}), the newest committed run${ofPair} older than ${other.manifest.runId}`]);
+  return loadCommitted(git, run4, "previous", [
+    `previous: run ${run4.runId} (created ${run4.manifest.createdAt}), the newest committed run${ofPair} older than ${other.manifest.runId}`
+  ]);
 }
 async function resolvePrBase(git, baseRef) {
-  if (!baseRef) throw new RunSourceError("pr-base: GITHUB_BASE_REF is not set (GitHub sets it in pull_request workflows only); give the base as a ref instead, e.g. origin/main");
+  if (!baseRef)
+    throw new RunSourceError(
+      "pr-base: GITHUB_BASE_REF is not set (GitHub sets it in pull_request workflows only); give the base as a ref instead, e.g. origin/main"
+    );
   const base = await git.resolveCommit(`origin/${baseRef}`) ?? await git.resolveCommit(baseRef);
-  if (!base) throw new RunSourceError(`pr-base: neither origin/${baseRef} nor ${baseRef} is known to git (fetch the base branch: actions/checkout with fetch-depth: 0)`);
+  if (!base)
+    throw new RunSourceError(
+      `pr-base: neither origin/${baseRef} nor ${baseRef} is known to git (fetch the base branch: actions/checkout with fetch-depth: 0)`
+    );
   const head = await git.resolveCommit("HEAD");
   const mergeBase = head ? await git.mergeBase(base, head) : null;
-  if (!mergeBase) throw new RunSourceError(`pr-base: no merge base of ${baseRef} and HEAD (is the history shallow? fetch with fetch-depth: 0)`);
+  if (!mergeBase)
+    throw new RunSourceError(
+      `pr-base: no merge base of ${baseRef} and HEAD (is the history shallow? fetch with fetch-depth: 0)`
+    );
   const { runs, how } = await runsOfCommit(git, mergeBase);
   if (runs.length > 0) {
     const { run: run4, notes } = pickNewest(runs, `pr-base: runs ${how} merge base ${mergeBase.slice(0, 10)}`);
-    return loadCommitted(git, run4, "pr-base", [`pr-base: merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD`, ...notes]);
+    return loadCommitted(git, run4, "pr-base", [
+      `pr-base: merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD`,
+      ...notes
+    ]);
   }
   const inTree = newestFirst(await committedRuns(git, mergeBase));
-  if (inTree.length === 0) throw new RunSourceError(`pr-base: no run committed under ${COMMITTED_RUNS_DIR}/ at the merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD`);
-  return loadCommitted(git, inTree[0], "pr-base", [`pr-base: merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD has no run of its own; using the newest run committed there, ${inTree[0].runId}`]);
+  if (inTree.length === 0)
+    throw new RunSourceError(
+      `pr-base: no run committed under ${COMMITTED_RUNS_DIR}/ at the merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD`
+    );
+  return loadCommitted(git, inTree[0], "pr-base", [
+    `pr-base: merge base ${mergeBase.slice(0, 10)} of ${baseRef} and HEAD has no run of its own; using the newest run committed there, ${inTree[0].runId}`
+  ]);
 }
 async function resolveRunPair(argA, argB, ctx) {
   const specA = parseRunSpec(argA);
   const specB = parseRunSpec(argB);
-  if (specA.kind === "previous" && specB.kind === "previous") throw new RunSourceError("previous is relative to the other run: only one side can be previous");
+  if (specA.kind === "previous" && specB.kind === "previous")
+    throw new RunSourceError("previous is relative to the other run: only one side can be previous");
   const one4 = (spec, label2) => {
     switch (spec.kind) {
       case "dir":
@@ -100481,17 +101421,30 @@ async function run3(io = actionsCore()) {
     const runner = runnerContext(io.env);
     const settings = parseDiffResultsInputs(io.input, runner);
     const locate = (name2) => !isAbsolute2(name2) && existsSync5(join6(runner.workspace, name2)) ? join6(runner.workspace, name2) : name2;
-    const [a4, b10] = await resolveRunPair(locate(settings.baseline), locate(settings.current), { git: gitCli(settings.repoDir), baseRef: io.env.GITHUB_BASE_REF || void 0 }).catch((e) => {
-      if (e instanceof RunSourceError && e.wrongRepository) throw new Error(`${e.message} in ${settings.repoDir} (input repository: the checkout that holds the committed runs, with fetch-depth: 0)`);
+    const [a4, b10] = await resolveRunPair(locate(settings.baseline), locate(settings.current), {
+      git: gitCli(settings.repoDir),
+      baseRef: io.env.GITHUB_BASE_REF || void 0
+    }).catch((e) => {
+      if (e instanceof RunSourceError && e.wrongRepository)
+        throw new Error(
+          `${e.message} in ${settings.repoDir} (input repository: the checkout that holds the committed runs, with fetch-depth: 0)`
+        );
       throw e;
     });
     for (const note of [...a4.notes, ...b10.notes]) io.info(`note: ${note}`);
     io.info(`baseline: ${a4.origin}
 current:  ${b10.origin}`);
     const claims = loadClaims(settings.claims.nameOrPath, settings.claims.dir);
-    const diff = diffRuns(judgedSide(a4, claims), judgedSide(b10, claims), { thresholdPercent: settings.thresholdPercent, alpha: settings.alpha, correction: "holm" });
+    const diff = diffRuns(judgedSide(a4, claims), judgedSide(b10, claims), {
+      thresholdPercent: settings.thresholdPercent,
+      alpha: settings.alpha,
+      correction: "holm"
+    });
     await io.appendSummary(formatDiff(diff, "markdown"));
-    const file2 = join6(runner.temp, `virtnet-diff.${settings.format === "markdown" ? "md" : settings.format === "json" ? "json" : "txt"}`);
+    const file2 = join6(
+      runner.temp,
+      `virtnet-diff.${settings.format === "markdown" ? "md" : settings.format === "json" ? "json" : "txt"}`
+    );
     writeFileSync(file2, formatDiff(diff, settings.format));
     if (settings.pageDir) {
       const files = await buildDiffFiles(diff);
@@ -100499,13 +101452,18 @@ current:  ${b10.origin}`);
       io.info(`diff page: ${files.length} files in ${settings.pageDir}`);
     }
     const s2 = diff.summary;
-    io.info(`${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided`);
+    io.info(
+      `${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided`
+    );
     io.setOutput("regressed", String(s2.regressed));
     io.setOutput("improved", String(s2.improved));
     io.setOutput("unchanged", String(s2.unchanged));
     io.setOutput("undecided", String(s2.undecided));
     io.setOutput("diff-file", file2);
-    if (settings.failOnRegression && hasRegression(diff)) throw new Error(`${s2.regressed} point${s2.regressed === 1 ? "" : "s"} regressed beyond ${settings.thresholdPercent}% (fail-on-regression)`);
+    if (settings.failOnRegression && hasRegression(diff))
+      throw new Error(
+        `${s2.regressed} point${s2.regressed === 1 ? "" : "s"} regressed beyond ${settings.thresholdPercent}% (fail-on-regression)`
+      );
   } catch (error65) {
     io.setFailed(error65.message);
   }

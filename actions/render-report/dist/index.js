@@ -20139,7 +20139,9 @@ function oneLine(value4) {
   return String(value4).replace(/\r\n|[\r\n\t]/g, " ").replace(INVISIBLE, spelled);
 }
 function workflowLogText(value4) {
-  return String(value4).split(/\r\n|\r|\n/).map((line5) => line5.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")).join("\n");
+  return String(value4).split(/\r\n|\r|\n/).map(
+    (line5) => line5.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")
+  ).join("\n");
 }
 var CSV_NUMBER = /^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?%?$/i;
 function csvCell(value4) {
@@ -39950,40 +39952,56 @@ function excerpt(json3) {
 }
 function describeValue(value4) {
   if (value4 === void 0) return "nothing";
-  if (typeof value4 === "number") return Number.isFinite(value4) ? String(value4) : `${value4} (a number too large to hold)`;
+  if (typeof value4 === "number")
+    return Number.isFinite(value4) ? String(value4) : `${value4} (a number too large to hold)`;
   if (typeof value4 === "string") {
     const shown = excerpt(JSON.stringify(value4.length > MAX_EXCERPT ? value4.slice(0, MAX_EXCERPT) : value4));
     return value4.length > MAX_EXCERPT ? `${shown} (${value4.length} characters)` : shown;
   }
   if (Array.isArray(value4) && value4.length > 10) return `a list of ${value4.length} entries`;
-  if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && Object.keys(value4).length > 10) return `an object with ${Object.keys(value4).length} fields`;
+  if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && Object.keys(value4).length > 10)
+    return `an object with ${Object.keys(value4).length} fields`;
   try {
     return excerpt(JSON.stringify(value4) ?? String(value4));
   } catch {
     return typeof value4;
   }
 }
-var SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
-var IPV4_ADDRESS = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
+var SAFE_NAME = {
+  re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  expected: "letters, digits, '.', '_' or '-', starting with a letter or digit"
+};
+var IPV4_ADDRESS = {
+  re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/,
+  expected: "a dotted IPv4 address such as 198.18.0.1"
+};
 var described = (schema, meaning) => meaning ? schema.meta({ description: meaning }) : schema;
 function whole(min4, max4, meaning) {
-  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  const range7 = {
+    error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}`
+  };
   return described(
     external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
     meaning
   );
 }
 function finite(min4, max4, meaning) {
-  const range7 = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}` };
+  const range7 = {
+    error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min4} to ${max4}`
+  };
   return described(
-    external_exports.number({ error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}` }).min(min4, range7).max(max4, range7),
+    external_exports.number({
+      error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}`
+    }).min(min4, range7).max(max4, range7),
     meaning
   );
 }
 function text(options = {}, meaning) {
   const max4 = options.max ?? 1e4;
   const nonEmpty = !options.empty;
-  let schema = external_exports.string({ error: (iss) => `expected ${nonEmpty ? "a non-empty string" : "a string"}, got ${describeValue(iss.input)}` }).min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` }).max(max4, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max4} characters allowed` });
+  let schema = external_exports.string({
+    error: (iss) => `expected ${nonEmpty ? "a non-empty string" : "a string"}, got ${describeValue(iss.input)}`
+  }).min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` }).max(max4, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max4} characters allowed` });
   if (options.pattern) {
     const { re: re2, expected } = options.pattern;
     schema = schema.regex(re2, { error: (iss) => `${describeValue(iss.input)} does not fit: expected ${expected}` });
@@ -39991,13 +40009,21 @@ function text(options = {}, meaning) {
   return described(schema, meaning);
 }
 function oneOf(values3, meaning) {
-  return described(external_exports.literal(values3, { error: (iss) => `${describeValue(iss.input)} is not one of ${values3.join(", ")}` }), meaning);
+  return described(
+    external_exports.literal(values3, { error: (iss) => `${describeValue(iss.input)} is not one of ${values3.join(", ")}` }),
+    meaning
+  );
 }
 function flag(meaning) {
   return described(external_exports.boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` }), meaning);
 }
 function isoTime(meaning) {
-  return described(external_exports.iso.datetime({ error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}` }), meaning);
+  return described(
+    external_exports.iso.datetime({
+      error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}`
+    }),
+    meaning
+  );
 }
 function strict(shape2, meaning) {
   const known = Object.keys(shape2).join(", ");
@@ -40011,14 +40037,28 @@ function strict(shape2, meaning) {
 function list(item, bounds3, meaning) {
   const min4 = bounds3.min ?? 0;
   return described(
-    external_exports.array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` }).min(min4, { error: () => min4 === 1 ? "expected a non-empty list" : `expected at least ${min4} entries` }).max(bounds3.max, { error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : "more"} entries is longer than the ${bounds3.max} allowed` }),
+    external_exports.array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` }).min(min4, { error: () => min4 === 1 ? "expected a non-empty list" : `expected at least ${min4} entries` }).max(bounds3.max, {
+      error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : "more"} entries is longer than the ${bounds3.max} allowed`
+    }),
     meaning
   );
 }
 function dictionary(value4, meaning) {
-  return described(external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value4, { error: (iss) => `expected an object, got ${describeValue(iss.input)}` }), meaning);
+  return described(
+    external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value4, {
+      error: (iss) => `expected an object, got ${describeValue(iss.input)}`
+    }),
+    meaning
+  );
 }
-var EXPECTED = { object: "an object", array: "a list", string: "a string", number: "a number", boolean: "true or false", int: "a whole number" };
+var EXPECTED = {
+  object: "an object",
+  array: "a list",
+  string: "a string",
+  number: "a number",
+  boolean: "true or false",
+  int: "a whole number"
+};
 function reworded(issue3) {
   const input2 = issue3.input;
   const union3 = issue3;
@@ -40026,7 +40066,8 @@ function reworded(issue3) {
     const value4 = typeof input2 === "object" && input2 !== null ? input2[union3.discriminator] : void 0;
     return `${describeValue(value4)} is not one of ${union3.options.join(", ")}`;
   }
-  if (issue3.code === "invalid_type" && issue3.message.startsWith("Invalid input")) return `expected ${EXPECTED[issue3.expected] ?? issue3.expected}, got ${describeValue(input2)}`;
+  if (issue3.code === "invalid_type" && issue3.message.startsWith("Invalid input"))
+    return `expected ${EXPECTED[issue3.expected] ?? issue3.expected}, got ${describeValue(input2)}`;
   return issue3.message;
 }
 function problemsOf(error65) {
@@ -40042,7 +40083,8 @@ function problemsOf(error65) {
 }
 function formatProblems(header, problems) {
   const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => p.path ? `${p.path}: ${p.message}` : p.message);
-  if (problems.length > MAX_LISTED_PROBLEMS) lines.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
+  if (problems.length > MAX_LISTED_PROBLEMS)
+    lines.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
   return lines.length === 1 ? `${header}: ${lines[0]}` : `${header}:
   - ${lines.join("\n  - ")}`;
 }
@@ -40068,7 +40110,11 @@ function jsonSyntaxReason(message) {
   return message.replace(/"[\s\S]*"/g, "...").slice(0, 200);
 }
 function formatVersionField(current2) {
-  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current2}` }).max(current2, { error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current2}); upgrade virtnet` }).meta({ description: `The version of the format (${current2}); a reader upgrades older versions and refuses newer ones.` });
+  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current2}` }).max(current2, {
+    error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current2}); upgrade virtnet`
+  }).meta({
+    description: `The version of the format (${current2}); a reader upgrades older versions and refuses newer ones.`
+  });
 }
 function oldestReadable(format6) {
   let oldest = format6.current;
@@ -40079,14 +40125,25 @@ function versioned(schema, format6) {
   return external_exports.preprocess((input2, ctx) => {
     if (typeof input2 !== "object" || input2 === null || Array.isArray(input2)) return input2;
     const version4 = input2.formatVersion;
-    if (typeof version4 !== "number" || !Number.isInteger(version4) || version4 < 1 || version4 === format6.current) return input2;
+    if (typeof version4 !== "number" || !Number.isInteger(version4) || version4 < 1 || version4 === format6.current)
+      return input2;
     if (version4 > format6.current) {
-      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is newer than this virtnet reads (${format6.current}); upgrade virtnet`, input: version4 });
+      ctx.addIssue({
+        code: "custom",
+        path: ["formatVersion"],
+        message: `${version4} is newer than this virtnet reads (${format6.current}); upgrade virtnet`,
+        input: version4
+      });
       return external_exports.NEVER;
     }
     const oldest = oldestReadable(format6);
     if (version4 < oldest) {
-      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version4} is older than any format this virtnet reads (${oldest} to ${format6.current})`, input: version4 });
+      ctx.addIssue({
+        code: "custom",
+        path: ["formatVersion"],
+        message: `${version4} is older than any format this virtnet reads (${oldest} to ${format6.current})`,
+        input: version4
+      });
       return external_exports.NEVER;
     }
     let doc = input2;
@@ -40144,7 +40201,11 @@ var rrMetricsSchema = strict({
 // actions/lib/plan/plan.ts
 var TESTS = ["TCP_STREAM", "UDP_STREAM"];
 var PARAMETERS = ["sendSocketSize", "messageSize", "requestSize"];
-var PARAMETER_FLAG = { sendSocketSize: "-s", messageSize: "-m", requestSize: "-r" };
+var PARAMETER_FLAG = {
+  sendSocketSize: "-s",
+  messageSize: "-m",
+  requestSize: "-r"
+};
 function parameterFlag(parameter) {
   return Object.hasOwn(PARAMETER_FLAG, parameter) ? PARAMETER_FLAG[parameter] : parameter;
 }
@@ -40192,15 +40253,25 @@ var isSize = (v) => Number.isInteger(v) && v >= 1 && v <= MAX_SOCKET_SIZE;
 var sweepSchema = strict(
   {
     test: oneOf(TESTS, "The netperf test (-t)."),
-    series: text({ max: 64, pattern: SAFE_NAME }, 'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'),
-    vary: oneOf(PARAMETERS, "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."),
+    series: text(
+      { max: 64, pattern: SAFE_NAME },
+      'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'
+    ),
+    vary: oneOf(
+      PARAMETERS,
+      "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."
+    ),
     from: size("The first value of the swept option, in bytes."),
     to: size("The last value: the sweep visits from, from+step, ... up to and including to when it lands on it."),
     step: external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} never reaches the end: expected a step above 0` }).max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` }).meta({ description: "The distance between two values of the sweep, in bytes (at least 1)." }),
     messageSize: size("Fixed -m when the sweep varies the socket size (unset: netperf's default).").optional(),
     sendSocketSize: size("Fixed -s when the sweep varies the message size (unset: the kernel default).").optional(),
-    requestSize: size("Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option.").optional(),
-    remoteSocketSize: size("Fixed -S: netserver's send and receive socket buffers (unset: the server's defaults, with receive-buffer autotuning).").optional()
+    requestSize: size(
+      "Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option."
+    ).optional(),
+    remoteSocketSize: size(
+      "Fixed -S: netserver's send and receive socket buffers (unset: the server's defaults, with receive-buffer autotuning)."
+    ).optional()
   },
   "One series of points: a netperf test with one option swept over a range."
 ).meta({
@@ -40209,31 +40280,51 @@ var sweepSchema = strict(
     ...["UDP_STREAM", "TCP_STREAM"].flatMap((test2) => {
       const { max: max4 } = sizeLimit(test2, "messageSize");
       return [
-        { if: { properties: { test: { const: test2 }, vary: { const: "messageSize" } }, required: ["test", "vary"] }, then: { properties: { from: { maximum: max4 }, to: { maximum: max4 } } } },
-        { if: { properties: { test: { const: test2 } }, required: ["test"] }, then: { properties: { messageSize: { maximum: max4 } } } }
+        {
+          if: { properties: { test: { const: test2 }, vary: { const: "messageSize" } }, required: ["test", "vary"] },
+          then: { properties: { from: { maximum: max4 }, to: { maximum: max4 } } }
+        },
+        {
+          if: { properties: { test: { const: test2 } }, required: ["test"] },
+          then: { properties: { messageSize: { maximum: max4 } } }
+        }
       ];
     }),
-    ...PARAMETERS.map((vary) => ({ if: { properties: { vary: { const: vary } }, required: ["vary"] }, then: { not: { required: [vary] } } }))
+    ...PARAMETERS.map((vary) => ({
+      if: { properties: { vary: { const: vary } }, required: ["vary"] },
+      then: { not: { required: [vary] } }
+    }))
   ]
 }).superRefine(
   (s2, ctx) => {
     const test2 = isIn(TESTS, s2.test) ? s2.test : void 0;
     const vary = isIn(PARAMETERS, s2.vary) ? s2.vary : void 0;
     if (test2 === "TCP_STREAM" && (vary === "requestSize" || s2.requestSize !== void 0)) {
-      ctx.addIssue({ code: "custom", path: [vary === "requestSize" ? "vary" : "requestSize"], message: "requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize", input: vary === "requestSize" ? vary : s2.requestSize });
+      ctx.addIssue({
+        code: "custom",
+        path: [vary === "requestSize" ? "vary" : "requestSize"],
+        message: "requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize",
+        input: vary === "requestSize" ? vary : s2.requestSize
+      });
     }
     if (test2 && vary) {
       const { max: max4, note } = sizeLimit(test2, vary);
       for (const field3 of ["from", "to"]) {
         const v = s2[field3];
-        if (isSize(v) && v > max4) ctx.addIssue({ code: "custom", path: [field3], message: `${v} is above ${max4}${note}`, input: v });
+        if (isSize(v) && v > max4)
+          ctx.addIssue({ code: "custom", path: [field3], message: `${v} is above ${max4}${note}`, input: v });
       }
     }
     for (const field3 of PARAMETERS) {
       const v = s2[field3];
       if (v === void 0) continue;
       if (vary === field3) {
-        ctx.addIssue({ code: "custom", path: [field3], message: "is swept by this sweep (vary), so it cannot also be fixed", input: v });
+        ctx.addIssue({
+          code: "custom",
+          path: [field3],
+          message: "is swept by this sweep (vary), so it cannot also be fixed",
+          input: v
+        });
         continue;
       }
       if (!test2 || !isSize(v)) continue;
@@ -40241,7 +40332,12 @@ var sweepSchema = strict(
       if (v > max4) ctx.addIssue({ code: "custom", path: [field3], message: `${v} is above ${max4}${note}`, input: v });
     }
     if (isSize(s2.from) && isSize(s2.to) && Number.isInteger(s2.step) && s2.step >= 1 && s2.from > s2.to) {
-      ctx.addIssue({ code: "custom", path: [], message: `from ${s2.from} is above to ${s2.to}: the step ${s2.step} never reaches the end`, input: s2 });
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `from ${s2.from} is above to ${s2.to}: the step ${s2.step} never reaches the end`,
+        input: s2
+      });
     }
   },
   { when: (payload) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value) }
@@ -40251,12 +40347,21 @@ var confidenceSchema = strict(
     level: oneOf([95, 99], "netperf -I level,width: the confidence level, in percent."),
     width: finite(0.1, 100, "netperf -I level,width: the width of the confidence interval, in percent of the mean."),
     minIterations: whole(3, 30, "netperf -i max,min: the fewest iterations of a test (netperf allows 3 to 30)."),
-    maxIterations: whole(3, 30, "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner.")
+    maxIterations: whole(
+      3,
+      30,
+      "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner."
+    )
   },
   "netperf's own confidence intervals: each measurement iterates until the interval is narrow enough."
 ).superRefine((c4, ctx) => {
   if (c4.minIterations > c4.maxIterations) {
-    ctx.addIssue({ code: "custom", path: [], message: `minIterations ${c4.minIterations} is above maxIterations ${c4.maxIterations}`, input: c4 });
+    ctx.addIssue({
+      code: "custom",
+      path: [],
+      message: `minIterations ${c4.minIterations} is above maxIterations ${c4.maxIterations}`,
+      input: c4
+    });
   }
 });
 var portsSchema = strict(
@@ -40266,23 +40371,40 @@ var portsSchema = strict(
   },
   "The ports netperf and netserver use."
 ).superRefine((p, ctx) => {
-  if (p.control === p.data) ctx.addIssue({ code: "custom", path: [], message: `control and data port are both ${p.control}`, input: p });
+  if (p.control === p.data)
+    ctx.addIssue({ code: "custom", path: [], message: `control and data port are both ${p.control}`, input: p });
 });
 var planSchema = strict(
   {
-    $schema: text({ max: 1e3 }, "The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan.").optional(),
+    $schema: text(
+      { max: 1e3 },
+      "The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan."
+    ).optional(),
     $comment: text({ empty: true }, "A remark for readers of the file; not part of the plan.").optional(),
     formatVersion: formatVersionField(PLAN_FORMAT.current),
-    name: text({ max: 64, pattern: SAFE_NAME }, "The plan's name, shown in reports and part of default run directory names."),
+    name: text(
+      { max: 64, pattern: SAFE_NAME },
+      "The plan's name, shown in reports and part of default run directory names."
+    ),
     description: text({ empty: true }, "What the plan measures, in a sentence or two.").default(""),
-    interpretation: list(text(), { max: 100 }, "How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest.").default([]),
+    interpretation: list(
+      text(),
+      { max: 100 },
+      "How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest."
+    ).default([]),
     testLengthSeconds: whole(1, PLAN_LIMITS.testLengthSeconds, "The length of one netperf test (-l), in seconds."),
     replicates: whole(1, PLAN_LIMITS.replicates, "How many times each point is measured, in separate rounds."),
-    warmupSeconds: whole(0, 3600, "One unrecorded measurement per environment before the sweep, in seconds (0 disables it).").default(0),
+    warmupSeconds: whole(
+      0,
+      3600,
+      "One unrecorded measurement per environment before the sweep, in seconds (0 disables it)."
+    ).default(0),
     confidence: confidenceSchema.nullable().default(null),
     order: strict(
       {
-        randomize: flag("Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it)."),
+        randomize: flag(
+          "Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it)."
+        ),
         seed: whole(0, 2 ** 32 - 1, "The seed of the shuffle, so the order is reproduced exactly.")
       },
       "The order points run in."
@@ -40293,51 +40415,121 @@ var planSchema = strict(
     ).default("blocked"),
     precision: strict(
       {
-        halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
+        halfWidthPercent: finite(
+          0.01,
+          100,
+          "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."
+        ),
         maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get."),
-        budgetMinutes: finite(0, PLAN_LIMITS.hoursPerEnvironment * 60, "The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit.").nullable().default(null)
+        budgetMinutes: finite(
+          0,
+          PLAN_LIMITS.hoursPerEnvironment * 60,
+          "The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit."
+        ).nullable().default(null)
       },
       "Precision targets: after `replicates` blocks, only points still wider than the target (in any environment: every environment measures them, so comparisons stay paired) get further blocks, up to maxReplicates and within budgetMinutes (blocked design only)."
     ).nullable().default(null),
     interference: strict(
       {
-        maxStealPercent: finite(0, 100, "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.").default(INTERFERENCE_DEFAULTS.maxStealPercent),
-        maxOthersBusyPercent: finite(0, 100, "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).").default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
-        maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads).").nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
-        maxWaitPercent: finite(0, 1e5, "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
-        maxLateReleasePercent: finite(0, 100, "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
-        pathOthersBusyPercent: finite(0, 100, "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.").default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
-        remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.").default(INTERFERENCE_DEFAULTS.remeasureFlagged)
+        maxStealPercent: finite(
+          0,
+          100,
+          "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent."
+        ).default(INTERFERENCE_DEFAULTS.maxStealPercent),
+        maxOthersBusyPercent: finite(
+          0,
+          100,
+          "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth)."
+        ).default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
+        maxLoadPerCore: finite(
+          0,
+          1e3,
+          "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads)."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxWaitPercent: finite(
+          0,
+          1e5,
+          "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
+        maxLateReleasePercent: finite(
+          0,
+          100,
+          "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
+        pathOthersBusyPercent: finite(
+          0,
+          100,
+          "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed."
+        ).default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
+        remeasureFlagged: whole(
+          0,
+          PLAN_LIMITS.remeasureFlagged,
+          "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts."
+        ).default(INTERFERENCE_DEFAULTS.remeasureFlagged)
       },
       "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
     ).default(INTERFERENCE_DEFAULTS),
     ports: portsSchema.default({ control: 12865, data: 12866 }),
     ipVersion: external_exports.literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` }).meta({ description: "The IP version: 4, as in the paper." }).default(4),
-    retries: whole(0, PLAN_LIMITS.retries, "Extra attempts for a failed netperf call before the point is recorded as failed.").default(2),
-    sweeps: list(sweepSchema, { min: 1, max: PLAN_LIMITS.sweeps }, "The series of points to measure; no point may appear in two sweeps.")
+    retries: whole(
+      0,
+      PLAN_LIMITS.retries,
+      "Extra attempts for a failed netperf call before the point is recorded as failed."
+    ).default(2),
+    sweeps: list(
+      sweepSchema,
+      { min: 1, max: PLAN_LIMITS.sweeps },
+      "The series of points to measure; no point may appear in two sweeps."
+    )
   },
   "A virtnet sweep plan: which netperf tests to run over which sizes, how long and how often."
 ).superRefine(
   (plan, ctx) => {
     const points2 = plan.sweeps.reduce((n2, s2) => n2 + Math.floor((s2.to - s2.from) / s2.step) + 1, 0);
     if (points2 > PLAN_LIMITS.points) {
-      ctx.addIssue({ code: "custom", path: ["sweeps"], message: `${points2} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`, input: plan.sweeps });
+      ctx.addIssue({
+        code: "custom",
+        path: ["sweeps"],
+        message: `${points2} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`,
+        input: plan.sweeps
+      });
       return;
     }
     const duplicates = duplicatePoints(plan.sweeps);
-    if (duplicates.length > 0) ctx.addIssue({ code: "custom", path: [], message: `duplicate points:
-  - ${duplicates.join("\n  - ")}`, input: plan.sweeps });
+    if (duplicates.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `duplicate points:
+  - ${duplicates.join("\n  - ")}`,
+        input: plan.sweeps
+      });
     if (plan.precision !== null && plan.precision.maxReplicates < plan.replicates) {
-      ctx.addIssue({ code: "custom", path: ["precision", "maxReplicates"], message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`, input: plan.precision.maxReplicates });
+      ctx.addIssue({
+        code: "custom",
+        path: ["precision", "maxReplicates"],
+        message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`,
+        input: plan.precision.maxReplicates
+      });
       return;
     }
     if (plan.precision !== null && plan.design !== "blocked") {
-      ctx.addIssue({ code: "custom", path: ["precision"], message: 'precision targets add blocks: they need design "blocked"', input: plan.precision });
+      ctx.addIssue({
+        code: "custom",
+        path: ["precision"],
+        message: 'precision targets add blocks: they need design "blocked"',
+        input: plan.precision
+      });
       return;
     }
     const measurements = points2 * Math.max(plan.replicates, plan.precision?.maxReplicates ?? 0);
     if (measurements > PLAN_LIMITS.measurementsPerEnvironment) {
-      ctx.addIssue({ code: "custom", path: ["replicates"], message: `${points2} points x ${measurements / points2} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`, input: plan.replicates });
+      ctx.addIssue({
+        code: "custom",
+        path: ["replicates"],
+        message: `${points2} points x ${measurements / points2} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`,
+        input: plan.replicates
+      });
       return;
     }
     const hours = (measurements * (1 + plan.interference.remeasureFlagged) * taskSeconds(plan) + plan.warmupSeconds) / 3600;
@@ -40395,8 +40587,15 @@ var hostInfoSchema = strict({
   kernel: recorded("The kernel release."),
   distribution: recorded("The distribution, as /etc/os-release names it."),
   netperfVersion: recorded("netperf's version."),
-  sysctls: dictionary(recorded("The value as read from /proc/sys."), "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."),
-  virtualizationFlags: list(text({ max: 64 }), { max: 100 }, "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.")
+  sysctls: dictionary(
+    recorded("The value as read from /proc/sys."),
+    "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."
+  ),
+  virtualizationFlags: list(
+    text({ max: 64 }),
+    { max: 100 },
+    "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG."
+  )
 });
 var linkSchema = strict({
   kind: oneOf(["veth-testbed", "external"]),
@@ -40405,21 +40604,45 @@ var linkSchema = strict({
   serverAddress: text({ max: 255 }, "Where the client reaches the server."),
   clientAddress: text({ max: 255 }).nullable(),
   clientNamespace: text({ max: 255 }).nullable(),
-  oneWayDelayMicroseconds: whole(0, 1e7, "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.").optional()
+  oneWayDelayMicroseconds: whole(
+    0,
+    1e7,
+    "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none."
+  ).optional()
 });
 var environmentDescriptionSchema = strict({
   name: name("The environment."),
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
-  details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
-  accelerator: oneOf(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
-  variant: strict({
-    base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
-    options: dictionary(recorded("A value."), "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost.")
-  }, "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants.").optional(),
+  details: dictionary(
+    recorded("A version or setting."),
+    "Versions and settings: free-form key -> value, shown in Table 3."
+  ),
+  accelerator: oneOf(
+    ["none", "kvm", "tcg"],
+    'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'
+  ),
+  variant: strict(
+    {
+      base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
+      options: dictionary(
+        recorded("A value."),
+        "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost."
+      )
+    },
+    "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants."
+  ).optional(),
   startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable(),
   roundTrip: strict({
-    tcpMicroseconds: finite(0, 1e9, "Median over its TCP_RR probes of the mean round-trip time, in microseconds.").nullable(),
-    udpMicroseconds: finite(0, 1e9, "Median over its UDP_RR probes of the mean round-trip time, in microseconds.").nullable(),
+    tcpMicroseconds: finite(
+      0,
+      1e9,
+      "Median over its TCP_RR probes of the mean round-trip time, in microseconds."
+    ).nullable(),
+    udpMicroseconds: finite(
+      0,
+      1e9,
+      "Median over its UDP_RR probes of the mean round-trip time, in microseconds."
+    ).nullable(),
     tcpProbes: whole(0, COUNT, "TCP_RR probes that succeeded."),
     udpProbes: whole(0, COUNT, "UDP_RR probes that succeeded.")
   }).optional()
@@ -40427,7 +40650,9 @@ var environmentDescriptionSchema = strict({
 var sessionSchema = strict({
   startedAt: isoTime(),
   endedAt: isoTime().nullable(),
-  endReason: recorded("How the session ended: completed, or the signal/error that stopped it; null while running.").nullable(),
+  endReason: recorded(
+    "How the session ended: completed, or the signal/error that stopped it; null while running."
+  ).nullable(),
   measuredInSession: whole(0, COUNT)
 });
 var manifestSchema = strict({
@@ -40466,14 +40691,31 @@ var interferenceSchema = strict(
     userPercent: share("User time (with nice) as a share of the machine's CPU time over the measurement, in percent."),
     systemPercent: share("System time (with irq and softirq) as a share of the machine's CPU time, in percent."),
     iowaitPercent: share("Time idle waiting for I/O as a share of the machine's CPU time, in percent."),
-    stealPercent: share("Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."),
-    othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
+    stealPercent: share(
+      "Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."
+    ),
+    othersBusyPercent: share(
+      "Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."
+    ),
     loadAverage1: finite(0, 1e6, "The 1-minute load average at the end of the measurement."),
     cores: whole(1, 1e6, "Logical CPUs of the sampled host."),
-    waitPercent: dictionary(finite(0, 1e6, "Percent."), "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled.").optional(),
-    lateReleasePercent: finite(0, 100, "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled.").nullable().optional(),
-    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged + 1, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause).").default(0),
-    flagged: flag("Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."),
+    waitPercent: dictionary(
+      finite(0, 1e6, "Percent."),
+      "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled."
+    ).optional(),
+    lateReleasePercent: finite(
+      0,
+      100,
+      "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled."
+    ).nullable().optional(),
+    remeasurement: whole(
+      0,
+      PLAN_LIMITS.remeasureFlagged + 1,
+      "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause)."
+    ).default(0),
+    flagged: flag(
+      "Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."
+    ),
     reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
   },
   "What the host did while the measurement ran; absent in runs recorded before it was sampled."
@@ -40497,13 +40739,25 @@ var measurementRecordSchema = strict({
   error: recorded("Why the measurement failed.").nullable(),
   metrics: netperfMetricsSchema.nullable(),
   interference: interferenceSchema.optional(),
-  remeasuredBecause: list(text({ max: 400 }), { max: 10 }, "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement.").optional()
+  remeasuredBecause: list(
+    text({ max: 400 }),
+    { max: 10 },
+    "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement."
+  ).optional()
 }).superRefine(
   (r, ctx) => {
     const expected = pointId(r.test, r.parameter, r.value);
-    if (r.pointId !== expected) ctx.addIssue({ code: "custom", path: ["pointId"], message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`, input: r.pointId });
-    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok record needs metrics", input: null });
-    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed record needs its error", input: null });
+    if (r.pointId !== expected)
+      ctx.addIssue({
+        code: "custom",
+        path: ["pointId"],
+        message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`,
+        input: r.pointId
+      });
+    if (r.status === "ok" && r.metrics === null)
+      ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok record needs metrics", input: null });
+    if (r.status === "failed" && r.error === null)
+      ctx.addIssue({ code: "custom", path: ["error"], message: "a failed record needs its error", input: null });
   },
   { when: (payload) => payload.issues.length === 0 }
 );
@@ -40524,8 +40778,10 @@ var rttProbeRecordSchema = strict({
   metrics: rrMetricsSchema.nullable()
 }).superRefine(
   (r, ctx) => {
-    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok probe needs metrics", input: null });
-    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed probe needs its error", input: null });
+    if (r.status === "ok" && r.metrics === null)
+      ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok probe needs metrics", input: null });
+    if (r.status === "failed" && r.error === null)
+      ctx.addIssue({ code: "custom", path: ["error"], message: "a failed probe needs its error", input: null });
   },
   { when: (payload) => payload.issues.length === 0 }
 );
@@ -40572,12 +40828,17 @@ function parseResults(text5, file2 = "results.jsonl") {
 }
 function validateManifest(value4, file2 = "manifest.json") {
   if (typeof value4 === "object" && value4 !== null && !Array.isArray(value4) && value4.kind !== "virtnet-run") {
-    throw new RunFormatError(`${file2}: kind is ${describeValue(value4.kind)}, not "virtnet-run": this is not a virtnet run`);
+    throw new RunFormatError(
+      `${file2}: kind is ${describeValue(value4.kind)}, not "virtnet-run": this is not a virtnet run`
+    );
   }
   return parseOrThrow(manifestDocument, value4, file2, runFormatError);
 }
 function parseManifest(text5, file2 = "manifest.json") {
-  return validateManifest(parseJson(text5, (reason) => new RunFormatError(`${file2}: not valid JSON (${reason})`)), file2);
+  return validateManifest(
+    parseJson(text5, (reason) => new RunFormatError(`${file2}: not valid JSON (${reason})`)),
+    file2
+  );
 }
 function latestRecords(records) {
   const byKey2 = /* @__PURE__ */ new Map();
@@ -40604,7 +40865,17 @@ function stdev(xs) {
   return Math.sqrt(s2 / (xs.length - 1));
 }
 function logGamma(x4) {
-  const c4 = [0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.3234287776531, -176.6150291621406, 12.507343278686905, -0.13857109526572012, 9984369578019572e-21, 15056327351493116e-23];
+  const c4 = [
+    0.9999999999998099,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.3234287776531,
+    -176.6150291621406,
+    12.507343278686905,
+    -0.13857109526572012,
+    9984369578019572e-21,
+    15056327351493116e-23
+  ];
   if (x4 < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x4)) - logGamma(1 - x4);
   x4 -= 1;
   let a4 = c4[0];
@@ -40686,13 +40957,25 @@ function summarize(xs, level = 0.95) {
   return { n: n2, mean: m3, stdev: s2, ciHalfWidth: half, ciLow: m3 - half, ciHigh: m3 + half, level };
 }
 function welchTTest(a4, b10) {
-  if (a4.length < 2 || b10.length < 2) return { t: Number.NaN, df: Number.NaN, p: null, note: `too few replicates (${a4.length} and ${b10.length}; need at least 2 each)` };
+  if (a4.length < 2 || b10.length < 2)
+    return {
+      t: Number.NaN,
+      df: Number.NaN,
+      p: null,
+      note: `too few replicates (${a4.length} and ${b10.length}; need at least 2 each)`
+    };
   const ma2 = mean(a4);
   const mb2 = mean(b10);
   const va = stdev(a4) ** 2 / a4.length;
   const vb = stdev(b10) ** 2 / b10.length;
   const se = Math.sqrt(va + vb);
-  if (se === 0) return { t: ma2 === mb2 ? 0 : Number.POSITIVE_INFINITY, df: a4.length + b10.length - 2, p: ma2 === mb2 ? 1 : 0, note: "no variance in either sample" };
+  if (se === 0)
+    return {
+      t: ma2 === mb2 ? 0 : Number.POSITIVE_INFINITY,
+      df: a4.length + b10.length - 2,
+      p: ma2 === mb2 ? 1 : 0,
+      note: "no variance in either sample"
+    };
   const t = (ma2 - mb2) / se;
   const df = (va + vb) ** 2 / (va ** 2 / (a4.length - 1) + vb ** 2 / (b10.length - 1));
   const p = 2 * (1 - studentTCdf(Math.abs(t), df));
@@ -40795,7 +41078,11 @@ function isotonicFit(ys, weights = ys.map(() => 1)) {
       const last = blocks[blocks.length - 1];
       const prev = blocks[blocks.length - 2];
       if (prev.sum / prev.weight <= last.sum / last.weight) break;
-      blocks.splice(blocks.length - 2, 2, { sum: prev.sum + last.sum, weight: prev.weight + last.weight, count: prev.count + last.count });
+      blocks.splice(blocks.length - 2, 2, {
+        sum: prev.sum + last.sum,
+        weight: prev.weight + last.weight,
+        count: prev.count + last.count
+      });
     }
   });
   return blocks.flatMap((b10) => new Array(b10.count).fill(b10.sum / b10.weight));
@@ -40849,10 +41136,14 @@ function summarizePoints(records, level = 0.95) {
       sendCalls,
       recvCalls,
       confidenceAsked: metrics.some((m3) => m3.confidence !== null),
-      confidenceMissed: metrics.filter((m3) => m3.confidence !== null && m3.confidence.achievedWidth > m3.confidence.requestedWidth).length
+      confidenceMissed: metrics.filter(
+        (m3) => m3.confidence !== null && m3.confidence.achievedWidth > m3.confidence.requestedWidth
+      ).length
     });
   }
-  return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value);
+  return out.sort(
+    (a4, b10) => a4.environment.localeCompare(b10.environment) || a4.test.localeCompare(b10.test) || a4.value - b10.value
+  );
 }
 
 // actions/lib/core/own.ts
@@ -40866,8 +41157,14 @@ var DEFAULT_DIFF_OPTIONS = { thresholdPercent: 5, alpha: 0.05, correction: "holm
 var DiffOptionsError = class extends InputError {
   name = "DiffOptionsError";
 };
-var THRESHOLD = { ok: (n2) => Number.isFinite(n2) && n2 >= 0 && n2 <= 1e3, expected: "a number from 0 to 1000 such as 5 or 2.5" };
-var ALPHA = { ok: (n2) => Number.isFinite(n2) && n2 > 0 && n2 < 1, expected: "a probability strictly between 0 and 1" };
+var THRESHOLD = {
+  ok: (n2) => Number.isFinite(n2) && n2 >= 0 && n2 <= 1e3,
+  expected: "a number from 0 to 1000 such as 5 or 2.5"
+};
+var ALPHA = {
+  ok: (n2) => Number.isFinite(n2) && n2 > 0 && n2 < 1,
+  expected: "a probability strictly between 0 and 1"
+};
 var CORRECTIONS = ["holm", "none"];
 function checked(field3, rule4, value4, shown) {
   if (!rule4.ok(value4)) throw new DiffOptionsError(field3, `expected ${rule4.expected}, got ${shown}`);
@@ -40907,7 +41204,8 @@ function sideStats(p) {
   };
 }
 function sideInterval(point5, records) {
-  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null) return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
+  if (point5.throughput.n >= 2 && point5.throughput.ciLow !== null && point5.throughput.ciHigh !== null)
+    return { low: point5.throughput.ciLow, high: point5.throughput.ciHigh };
   if (point5.throughput.n !== 1) return null;
   const record2 = records.find((r) => r.status === "ok" && r.metrics !== null);
   const c4 = record2?.metrics?.confidence;
@@ -40938,11 +41236,31 @@ var HOST_FIELDS = [
   ["distribution", "versions"],
   ["netperfVersion", "versions"]
 ];
-var PER_RUN_DETAILS = /* @__PURE__ */ new Set(["pid", "qemuPid", "container", "consoleLog", "imageBuildSeconds", "imageBuildReason", "bootSeconds", "containerStartSeconds", "guestBuild"]);
+var PER_RUN_DETAILS = /* @__PURE__ */ new Set([
+  "pid",
+  "qemuPid",
+  "container",
+  "consoleLog",
+  "imageBuildSeconds",
+  "imageBuildReason",
+  "bootSeconds",
+  "containerStartSeconds",
+  "guestBuild"
+]);
 function memoryGiB(bytes2) {
   return typeof bytes2 === "number" && Number.isFinite(bytes2) ? `${Math.round(bytes2 / 2 ** 30)} GiB` : text2(bytes2);
 }
-var PLAN_FIELDS = ["name", "testLengthSeconds", "replicates", "warmupSeconds", "confidence", "order", "ports", "ipVersion", "retries"];
+var PLAN_FIELDS = [
+  "name",
+  "testLengthSeconds",
+  "replicates",
+  "warmupSeconds",
+  "confidence",
+  "order",
+  "ports",
+  "ipVersion",
+  "retries"
+];
 function manifestDifferences(a4, b10) {
   const out = [];
   compare(out, "run", "status", a4.status, b10.status);
@@ -40951,10 +41269,12 @@ function manifestDifferences(a4, b10) {
   const sweepKey = (s2) => `${s2.test}/${s2.series}`;
   const sweepsA = new Map((a4.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
   const sweepsB = new Map((b10.plan?.sweeps ?? []).map((s2) => [sweepKey(s2), s2]));
-  for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort()) compare(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
+  for (const key3 of [.../* @__PURE__ */ new Set([...sweepsA.keys(), ...sweepsB.keys()])].sort())
+    compare(out, "plan", `plan.sweeps[${key3}]`, sweepsA.get(key3), sweepsB.get(key3));
   compare(out, "environments", "environments", a4.environments, b10.environments);
   compare(out, "hardware", "runnerPair", a4.runnerPair ?? null, b10.runnerPair ?? null);
-  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors)) compare(out, "run", `environmentErrors.${env}`, own2(a4.environmentErrors, env), own2(b10.environmentErrors, env));
+  for (const env of keysOf(a4.environmentErrors, b10.environmentErrors))
+    compare(out, "run", `environmentErrors.${env}`, own2(a4.environmentErrors, env), own2(b10.environmentErrors, env));
   const linkA = a4.link ? { oneWayDelayMicroseconds: 0, ...a4.link } : {};
   const linkB = b10.link ? { oneWayDelayMicroseconds: 0, ...b10.link } : {};
   if (a4.link === null !== (b10.link === null)) compare(out, "testbed", "link", a4.link, b10.link);
@@ -40965,9 +41285,18 @@ function manifestDifferences(a4, b10) {
     if (!da || !db) continue;
     compare(out, "accelerator", `environmentDescriptions.${env}.accelerator`, da.accelerator, db.accelerator);
     compare(out, "environments", `environmentDescriptions.${env}.variant.base`, da.variant?.base, db.variant?.base);
-    for (const k2 of keysOf(da.variant?.options ?? {}, db.variant?.options ?? {})) compare(out, "environments", `environmentDescriptions.${env}.variant.options.${k2}`, own2(da.variant?.options ?? {}, k2), own2(db.variant?.options ?? {}, k2));
+    for (const k2 of keysOf(da.variant?.options ?? {}, db.variant?.options ?? {}))
+      compare(
+        out,
+        "environments",
+        `environmentDescriptions.${env}.variant.options.${k2}`,
+        own2(da.variant?.options ?? {}, k2),
+        own2(db.variant?.options ?? {}, k2)
+      );
     compare(out, "versions", `environmentDescriptions.${env}.summary`, da.summary, db.summary);
-    for (const k2 of keysOf(da.details, db.details)) if (!PER_RUN_DETAILS.has(k2)) compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, own2(da.details, k2), own2(db.details, k2));
+    for (const k2 of keysOf(da.details, db.details))
+      if (!PER_RUN_DETAILS.has(k2))
+        compare(out, "versions", `environmentDescriptions.${env}.details.${k2}`, own2(da.details, k2), own2(db.details, k2));
   }
   for (const role of ["client", "server"]) {
     const ha = a4.hosts?.[role];
@@ -40977,10 +41306,12 @@ function manifestDifferences(a4, b10) {
       continue;
     }
     for (const [field3, category] of HOST_FIELDS) {
-      if (field3 === "memoryBytes") compare(out, category, `hosts.${role}.memory`, memoryGiB(ha[field3]), memoryGiB(hb[field3]));
+      if (field3 === "memoryBytes")
+        compare(out, category, `hosts.${role}.memory`, memoryGiB(ha[field3]), memoryGiB(hb[field3]));
       else compare(out, category, `hosts.${role}.${field3}`, ha[field3], hb[field3]);
     }
-    for (const k2 of keysOf(ha.sysctls, hb.sysctls)) compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, own2(ha.sysctls, k2), own2(hb.sysctls, k2));
+    for (const k2 of keysOf(ha.sysctls, hb.sysctls))
+      compare(out, "sysctls", `hosts.${role}.sysctls.${k2}`, own2(ha.sysctls, k2), own2(hb.sysctls, k2));
   }
   return out;
 }
@@ -41002,7 +41333,14 @@ function keyOf(p) {
   return `${p.environment}|${p.pointId}`;
 }
 function pointKey(p) {
-  return { environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, pointId: p.pointId };
+  return {
+    environment: p.environment,
+    test: p.test,
+    series: p.series,
+    parameter: p.parameter,
+    value: p.value,
+    pointId: p.pointId
+  };
 }
 function compareKeys(x4, y4) {
   return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
@@ -41012,15 +41350,40 @@ function comparePoint(pa2, pb, recordsA, recordsB, options) {
   const b10 = sideStats(pb);
   const base = { ...pointKey(pb), a: a4, b: b10, changePercent: null, method: null, p: null, pAdjusted: null };
   if (a4.n === 0 || b10.n === 0) {
-    if (a4.n === 0 && b10.n === 0) return { ...base, significance: "all-failed", classification: "undecided", note: "every replicate failed in both runs" };
-    return a4.n === 0 ? { ...base, significance: "all-failed", classification: "improved", note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}` } : { ...base, significance: "all-failed", classification: "regressed", note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}` };
+    if (a4.n === 0 && b10.n === 0)
+      return {
+        ...base,
+        significance: "all-failed",
+        classification: "undecided",
+        note: "every replicate failed in both runs"
+      };
+    return a4.n === 0 ? {
+      ...base,
+      significance: "all-failed",
+      classification: "improved",
+      note: `every replicate failed in A (${a4.failed}); B measured ${b10.n}`
+    } : {
+      ...base,
+      significance: "all-failed",
+      classification: "regressed",
+      note: `every replicate failed in B (${b10.failed}); A measured ${a4.n}`
+    };
   }
   const change2 = changePercent(a4.mean, b10.mean);
   const bigEnough = change2 === null ? a4.mean !== b10.mean : Math.abs(change2) >= options.thresholdPercent;
   const direction = b10.mean > a4.mean ? "improved" : "regressed";
   if (a4.n >= 2 && b10.n >= 2) {
     const w2 = welchTTest(pa2.samples, pb.samples);
-    return { ...base, changePercent: change2, method: "welch", p: w2.p, pAdjusted: w2.p, significance: "not-significant", classification: "unchanged", note: w2.note };
+    return {
+      ...base,
+      changePercent: change2,
+      method: "welch",
+      p: w2.p,
+      pAdjusted: w2.p,
+      significance: "not-significant",
+      classification: "unchanged",
+      note: w2.note
+    };
   }
   const ia = sideInterval(pa2, recordsA);
   const ib = sideInterval(pb, recordsB);
@@ -41056,8 +41419,14 @@ function curveDiffs(points2, added, removed) {
     const both = mine.filter((p) => p.a.mean !== null && p.b.mean !== null);
     const changes = both.map((p) => p.changePercent).filter((c4) => c4 !== null);
     const xs = both.map((p) => p.value);
-    const areaA = trapezoid(xs, both.map((p) => p.a.mean));
-    const signedArea = trapezoid(xs, both.map((p) => p.b.mean - p.a.mean));
+    const areaA = trapezoid(
+      xs,
+      both.map((p) => p.a.mean)
+    );
+    const signedArea = trapezoid(
+      xs,
+      both.map((p) => p.b.mean - p.a.mean)
+    );
     const count2 = (c4) => mine.filter((p) => p.classification === c4).length;
     curves2.push({
       environment: first.environment,
@@ -41078,7 +41447,9 @@ function curveDiffs(points2, added, removed) {
       undecided: count2("undecided")
     });
   }
-  return curves2.sort((x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series));
+  return curves2.sort(
+    (x4, y4) => x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series)
+  );
 }
 var label = (c4) => c4 ? c4.qualifier ? `${c4.verdict} (${c4.qualifier})` : c4.verdict : null;
 function claimChanges(a4, b10) {
@@ -41117,7 +41488,15 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   added.sort(compareKeys);
   removed.sort(compareKeys);
   const count2 = (c4) => points2.filter((p) => p.classification === c4).length;
-  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({ environment: p.environment, test: p.test, series: p.series, parameter: p.parameter, value: p.value, changePercent: p.changePercent, classification: p.classification }));
+  const largest = points2.filter((p) => p.changePercent !== null).sort((x4, y4) => Math.abs(y4.changePercent) - Math.abs(x4.changePercent) || compareKeys(x4, y4)).slice(0, 5).map((p) => ({
+    environment: p.environment,
+    test: p.test,
+    series: p.series,
+    parameter: p.parameter,
+    value: p.value,
+    changePercent: p.changePercent,
+    classification: p.classification
+  }));
   return {
     format: "virtnet-diff",
     formatVersion: DIFF_FORMAT_VERSION,
@@ -41146,23 +41525,41 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
 }
 
 // actions/lib/measure/runner-pairs.ts
-var PAIR_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit" };
+var PAIR_NAME = {
+  re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/,
+  expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit"
+};
 var MAX_PAIRS = 32;
 var runnerPairSchema = strict({
-  name: text({ max: 40, pattern: PAIR_NAME }, "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."),
-  serverAddress: text({ max: 15, pattern: IPV4_ADDRESS }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
+  name: text(
+    { max: 40, pattern: PAIR_NAME },
+    "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."
+  ),
+  serverAddress: text(
+    { max: 15, pattern: IPV4_ADDRESS },
+    "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."
+  ),
   description: text({ max: 200, empty: true }, "Free text for people: which machines these are.").optional()
 });
 var runnerPairsSchema = strict({
   $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
-  pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
+  pairs: list(
+    runnerPairSchema,
+    { min: 1, max: MAX_PAIRS },
+    "The runner pairs; each measures every requested environment, one at a time, into a run of its own."
+  )
 }).superRefine((file2, ctx) => {
   const seen = /* @__PURE__ */ new Map();
   file2.pairs.forEach((pair, i) => {
     const first = seen.get(pair.name.toLowerCase());
     if (first !== void 0) {
       const twice = first === pair.name ? "is listed twice" : `differs from ${quoted(first)} only in case, and GitHub's runner labels and concurrency groups ignore case`;
-      ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`, input: pair.name });
+      ctx.addIssue({
+        code: "custom",
+        path: ["pairs", i, "name"],
+        message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`,
+        input: pair.name
+      });
     }
     seen.set(pair.name.toLowerCase(), first ?? pair.name);
   });
@@ -41179,7 +41576,10 @@ var SERVE_LIMITS = {
 var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
 var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
 var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
-var environmentName = (meaning) => text({ max: 40, pattern: { re: ENVIRONMENT_NAME, expected: "an environment name: lower-case letters, digits and -" } }, meaning);
+var environmentName = (meaning) => text(
+  { max: 40, pattern: { re: ENVIRONMENT_NAME, expected: "an environment name: lower-case letters, digits and -" } },
+  meaning
+);
 var port = (meaning) => whole(1, 65535, meaning);
 var endpointSchema = strict({
   address: text({ max: 255 }, "Where the client reaches netserver (the server address, or a port map on it)."),
@@ -41202,7 +41602,12 @@ var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((
   external_exports.union([
     external_exports.tuple([external_exports.literal("status")]).transform(() => ({ kind: "status" })),
     external_exports.tuple([external_exports.literal("release"), environmentWord]).transform(([, environment2]) => ({ kind: "release", environment: environment2 })),
-    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment2, runKey, releaseKey]) => ({ kind: "release", environment: environment2, runKey, releaseKey }))
+    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment2, runKey, releaseKey]) => ({
+      kind: "release",
+      environment: environment2,
+      runKey,
+      releaseKey
+    }))
   ])
 );
 var coordinatorStatusSchema = strict({
@@ -41220,7 +41625,10 @@ var coordinatorStatusSchema = strict({
 var heartbeatSchema = strict({
   environment: environmentName("The environment being started."),
   runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable(),
-  phase: text({ max: 200 }, "What the server is doing: preparing the host, starting the environment, its last log line."),
+  phase: text(
+    { max: 200 },
+    "What the server is doing: preparing the host, starting the environment, its last log line."
+  ),
   at: isoTime("When the server answered.")
 });
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
@@ -41254,7 +41662,12 @@ function optionalInput(read2, name2) {
 }
 function runnerContext(env) {
   const workspace = env.GITHUB_WORKSPACE;
-  if (!workspace) throw new InputError("GITHUB_WORKSPACE", "is not set", "GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)");
+  if (!workspace)
+    throw new InputError(
+      "GITHUB_WORKSPACE",
+      "is not set",
+      "GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)"
+    );
   return { workspace, temp: env.RUNNER_TEMP || "/tmp" };
 }
 function resolvePath(path3, base) {
@@ -41262,7 +41675,10 @@ function resolvePath(path3, base) {
 }
 function claimsInput(read2, runner) {
   const text5 = read2("claims") || "paper";
-  return { nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace), dir: resolvePath("env/plans", runner.workspace) };
+  return {
+    nameOrPath: /^[a-z0-9-]+$/.test(text5) ? text5 : resolvePath(text5, runner.workspace),
+    dir: resolvePath("env/plans", runner.workspace)
+  };
 }
 function siteUrlInput(read2) {
   const text5 = optionalInput(read2, "site-url");
@@ -41273,13 +41689,16 @@ function siteUrlInput(read2) {
   } catch {
     throw inputError("site-url", `expected the published site's https URL, got ${quoted(text5)}`);
   }
-  if (url2.protocol !== "https:" || url2.search || url2.hash) throw inputError("site-url", `expected an https URL without query or fragment, got ${quoted(text5)}`);
+  if (url2.protocol !== "https:" || url2.search || url2.hash)
+    throw inputError("site-url", `expected an https URL without query or fragment, got ${quoted(text5)}`);
   return url2.href.replace(/\/+$/, "");
 }
 function parseRenderReportInputs(read2, runner) {
   const siteDir = optionalInput(read2, "site-dir");
   const environments2 = read2("environments").split(",").map((e) => e.trim()).filter((e) => e !== "");
-  for (const e of environments2) if (!/^[a-z0-9-]{1,40}$/.test(e)) throw inputError("environments", `expected comma-separated environment names, got ${quoted(e)}`);
+  for (const e of environments2)
+    if (!/^[a-z0-9-]{1,40}$/.test(e))
+      throw inputError("environments", `expected comma-separated environment names, got ${quoted(e)}`);
   return {
     runsPath: resolvePath(requiredInput(read2, "runs"), runner.workspace),
     reportsDir: resolvePath(read2("reports-dir") || "reports", runner.workspace),
@@ -41308,7 +41727,10 @@ function precisionReached(points2, environments2) {
     const measured = points2.filter((p) => p.environment === environment2 && p.throughput.n > 0);
     const widths = measured.filter((p) => p.throughput.n >= 2).map((p) => ({ point: p.pointId, width: halfWidthPercent(p.samples) }));
     const sorted = widths.map((w2) => w2.width).sort((a4, b10) => a4 - b10);
-    const worst = widths.reduce((w2, x4) => w2 === null || x4.width > w2.width ? x4 : w2, null);
+    const worst = widths.reduce(
+      (w2, x4) => w2 === null || x4.width > w2.width ? x4 : w2,
+      null
+    );
     return {
       environment: environment2,
       points: measured.length,
@@ -41328,7 +41750,10 @@ var TITLE = /* @__PURE__ */ new Map([
   ["kvm", "Linux on QEMU/KVM"],
   ["osv", "OSv on QEMU/KVM"]
 ]);
-var TCG_TITLE = /* @__PURE__ */ new Map([["kvm", "Linux on QEMU (TCG)"], ["osv", "OSv on QEMU (TCG)"]]);
+var TCG_TITLE = /* @__PURE__ */ new Map([
+  ["kvm", "Linux on QEMU (TCG)"],
+  ["osv", "OSv on QEMU (TCG)"]
+]);
 function environmentTitle(name2, accelerator) {
   if (accelerator === "tcg") return TCG_TITLE.get(name2) ?? `${TITLE.get(name2) ?? name2} (TCG)`;
   return TITLE.get(name2) ?? name2;
@@ -41356,14 +41781,19 @@ function hardwareTable(m3) {
       row2("CPU", (h2) => h2.cpuModel),
       row2("Cores", (h2) => String(h2.cores)),
       row2("Memory", (h2) => gib(h2.memoryBytes)),
-      row2("Hardware virtualization", (h2) => h2.virtualizationFlags.length ? h2.virtualizationFlags.join(", ") : "none (no vmx/svm: QEMU guests use TCG)")
+      row2(
+        "Hardware virtualization",
+        (h2) => h2.virtualizationFlags.length ? h2.virtualizationFlags.join(", ") : "none (no vmx/svm: QEMU guests use TCG)"
+      )
     ]
   };
 }
 function softwareTable(m3) {
   const { client, server } = m3.hosts;
   const row2 = (label2, pick4) => [label2, hostCell(server, pick4), hostCell(client, pick4)];
-  const sysctlNames = [.../* @__PURE__ */ new Set([...Object.keys(server?.sysctls ?? {}), ...Object.keys(client?.sysctls ?? {})])].sort();
+  const sysctlNames = [
+    .../* @__PURE__ */ new Set([...Object.keys(server?.sysctls ?? {}), ...Object.keys(client?.sysctls ?? {})])
+  ].sort();
   const rows = [
     row2("Operating system", (h2) => h2.distribution),
     row2("Kernel", (h2) => h2.kernel),
@@ -41378,19 +41808,38 @@ function softwareTable(m3) {
       rows.push([title2, error65 ? `failed: ${error65}` : "(not started)", ""]);
       continue;
     }
-    rows.push([title2, `${d.summary}; accelerator: ${d.accelerator}${d.startupSeconds !== null ? `; ready in ${d.startupSeconds.toFixed(1)} s` : ""}`, ""]);
-    for (const [k2, v] of Object.entries(d.details).sort(([a4], [b10]) => a4.localeCompare(b10))) rows.push([`${title2}: ${k2}`, v, ""]);
+    rows.push([
+      title2,
+      `${d.summary}; accelerator: ${d.accelerator}${d.startupSeconds !== null ? `; ready in ${d.startupSeconds.toFixed(1)} s` : ""}`,
+      ""
+    ]);
+    for (const [k2, v] of Object.entries(d.details).sort(([a4], [b10]) => a4.localeCompare(b10)))
+      rows.push([`${title2}: ${k2}`, v, ""]);
   }
-  return { id: "table3-software", title: "Table 3: software configuration (server, client, environments)", columns: ["", "Server", "Client"], rows };
+  return {
+    id: "table3-software",
+    title: "Table 3: software configuration (server, client, environments)",
+    columns: ["", "Server", "Client"],
+    rows
+  };
 }
 function roundTripTable(m3, roundTrips) {
   const us = (v, n2) => v === null ? "(no successful probe)" : `${v.toFixed(1)} us (${n2} probe${n2 === 1 ? "" : "s"})`;
   const names = [...m3.environments, ...Object.keys(roundTrips).filter((e) => !m3.environments.includes(e))];
   const rows = names.filter((e) => Object.hasOwn(roundTrips, e)).map((e) => {
     const rt = roundTrips[e];
-    return [environmentTitle(e, own2(m3.environmentDescriptions, e)?.accelerator), us(rt.tcpMicroseconds, rt.tcpProbes), us(rt.udpMicroseconds, rt.udpProbes)];
+    return [
+      environmentTitle(e, own2(m3.environmentDescriptions, e)?.accelerator),
+      us(rt.tcpMicroseconds, rt.tcpProbes),
+      us(rt.udpMicroseconds, rt.udpProbes)
+    ];
   });
-  return { id: "round-trip-time", title: "Round-trip time per environment (median over its starts of the TCP_RR / UDP_RR mean latency)", columns: ["Environment", "TCP_RR", "UDP_RR"], rows };
+  return {
+    id: "round-trip-time",
+    title: "Round-trip time per environment (median over its starts of the TCP_RR / UDP_RR mean latency)",
+    columns: ["Environment", "TCP_RR", "UDP_RR"],
+    rows
+  };
 }
 function reasonKind(reason) {
   return reason.replace(/\s+[\d.]+%?(?=\s)/, "");
@@ -41403,7 +41852,8 @@ function interferenceTable(records, thresholds) {
     const mine = sampled.filter((r) => r.environment === env);
     const flagged = mine.filter((r) => r.interference.flagged);
     const why = /* @__PURE__ */ new Map();
-    for (const r of flagged) for (const reason of r.interference.reasons) why.set(reasonKind(reason), (why.get(reasonKind(reason)) ?? 0) + 1);
+    for (const r of flagged)
+      for (const reason of r.interference.reasons) why.set(reasonKind(reason), (why.get(reasonKind(reason)) ?? 0) + 1);
     const remeasured = mine.filter((r) => (r.interference.remeasurement ?? 0) > 0).length;
     const worst = Math.max(...mine.map((r) => r.interference.othersBusyPercent));
     const steal = Math.max(...mine.map((r) => r.interference.stealPercent));
@@ -41437,11 +41887,24 @@ function precisionTable(precision, targetPercent, m3) {
     id: "precision-reached",
     title: `Precision reached: 95% CI half-width in percent of the mean, over each environment's points (${targetPercent === null ? "the plan sets no precision target" : `the plan's target: ${targetPercent}%`})`,
     columns: ["Environment", "Points with an interval", "Median half-width", "Worst half-width", "Worst point"],
-    rows: precision.map((p) => [environmentTitle(p.environment, own2(m3.environmentDescriptions, p.environment)?.accelerator), `${p.points - p.withoutInterval} of ${p.points}`, percentCell(p.medianHalfWidthPercent), percentCell(p.worstHalfWidthPercent), p.worstPoint ?? ""])
+    rows: precision.map((p) => [
+      environmentTitle(p.environment, own2(m3.environmentDescriptions, p.environment)?.accelerator),
+      `${p.points - p.withoutInterval} of ${p.points}`,
+      percentCell(p.medianHalfWidthPercent),
+      percentCell(p.worstHalfWidthPercent),
+      p.worstPoint ?? ""
+    ])
   };
 }
 function tableMarkdown(t) {
-  return [`### ${mdText(t.title)}`, "", `| ${t.columns.map(mdText).join(" | ")} |`, `|${t.columns.map(() => "---").join("|")}|`, ...t.rows.map((r) => `| ${r.map(mdText).join(" | ")} |`), ""].join("\n");
+  return [
+    `### ${mdText(t.title)}`,
+    "",
+    `| ${t.columns.map(mdText).join(" | ")} |`,
+    `|${t.columns.map(() => "---").join("|")}|`,
+    ...t.rows.map((r) => `| ${r.map(mdText).join(" | ")} |`),
+    ""
+  ].join("\n");
 }
 
 // actions/lib/analyse/analysis.ts
@@ -41466,11 +41929,21 @@ function relativeThroughput(points2, baseline3 = BASELINE) {
     if (!b10 || !(b10.throughput.mean > 0)) continue;
     const r = p.throughput.mean / b10.throughput.mean;
     let half = null;
-    if (p.environment === baseline3) half = b10.throughput.ciHalfWidth === null ? null : b10.throughput.ciHalfWidth / b10.throughput.mean;
+    if (p.environment === baseline3)
+      half = b10.throughput.ciHalfWidth === null ? null : b10.throughput.ciHalfWidth / b10.throughput.mean;
     else if (p.throughput.ciHalfWidth !== null && b10.throughput.ciHalfWidth !== null && p.throughput.mean > 0) {
       half = r * Math.hypot(p.throughput.ciHalfWidth / p.throughput.mean, b10.throughput.ciHalfWidth / b10.throughput.mean);
     }
-    out.push({ environment: p.environment, test: p.test, series: p.series, x: p.value, relative: r, halfWidth: half, low: half === null ? null : r - half, high: half === null ? null : r + half });
+    out.push({
+      environment: p.environment,
+      test: p.test,
+      series: p.series,
+      x: p.value,
+      relative: r,
+      halfWidth: half,
+      low: half === null ? null : r - half,
+      high: half === null ? null : r + half
+    });
   }
   return out;
 }
@@ -41485,7 +41958,15 @@ function restrictedAverage(relative2, test2, from, to) {
   return [...groups.entries()].map(([environment2, rs]) => {
     const known = rs.every((r) => r.halfWidth !== null);
     const half = known ? Math.sqrt(rs.reduce((s2, r) => s2 + r.halfWidth ** 2, 0)) / rs.length : null;
-    return { environment: environment2, test: test2, from, to, points: rs.length, average: mean(rs.map((r) => r.relative)), halfWidth: half };
+    return {
+      environment: environment2,
+      test: test2,
+      from,
+      to,
+      points: rs.length,
+      average: mean(rs.map((r) => r.relative)),
+      halfWidth: half
+    };
   });
 }
 function signedAreas(points2, test2, from, to, baseline3 = BASELINE) {
@@ -41493,10 +41974,13 @@ function signedAreas(points2, test2, from, to, baseline3 = BASELINE) {
   const out = [];
   for (const env of environmentsOf(points2)) {
     if (env === baseline3) continue;
-    const gaps = points2.filter((p) => p.environment === env && p.test === test2 && p.value >= from && p.value <= to && p.throughput.n > 0 && base.has(key(p))).map((p) => ({ x: p.value, gap: p.throughput.mean - base.get(key(p)).throughput.mean })).sort((a4, b10) => a4.x - b10.x);
+    const gaps = points2.filter(
+      (p) => p.environment === env && p.test === test2 && p.value >= from && p.value <= to && p.throughput.n > 0 && base.has(key(p))
+    ).map((p) => ({ x: p.value, gap: p.throughput.mean - base.get(key(p)).throughput.mean })).sort((a4, b10) => a4.x - b10.x);
     if (gaps.length === 0) continue;
     let area6 = 0;
-    for (let i = 1; i < gaps.length; i++) area6 += (gaps[i].gap + gaps[i - 1].gap) / 2 * (gaps[i].x - gaps[i - 1].x);
+    for (let i = 1; i < gaps.length; i++)
+      area6 += (gaps[i].gap + gaps[i - 1].gap) / 2 * (gaps[i].x - gaps[i - 1].x);
     const width2 = gaps[gaps.length - 1].x - gaps[0].x;
     out.push({ environment: env, test: test2, from, to, points: gaps.length, area: area6, meanGap: width2 > 0 ? area6 / width2 : 0 });
   }
@@ -41507,11 +41991,28 @@ function udpDelivery(points2) {
     const okRate = p.recvCalls / p.sendCalls;
     const lost = Math.max(0, p.sendCalls - p.recvCalls);
     const half = summarize(p.okRates).ciHalfWidth;
-    return { environment: p.environment, x: p.value, sent: p.sendCalls, received: p.recvCalls, okRate, lost, lossRate: lost / p.sendCalls, low: half === null ? null : okRate - half, high: half === null ? null : okRate + half, replicateRates: p.okRates };
+    return {
+      environment: p.environment,
+      x: p.value,
+      sent: p.sendCalls,
+      received: p.recvCalls,
+      okRate,
+      lost,
+      lossRate: lost / p.sendCalls,
+      low: half === null ? null : okRate - half,
+      high: half === null ? null : okRate + half,
+      replicateRates: p.okRates
+    };
   });
 }
 function socketSizes(points2) {
-  return points2.filter((p) => p.parameter === "sendSocketSize" && p.effectiveSendSocket !== null).map((p) => ({ environment: p.environment, series: p.series, requested: p.value, effective: p.effectiveSendSocket, factor: p.effectiveSendSocket / p.value }));
+  return points2.filter((p) => p.parameter === "sendSocketSize" && p.effectiveSendSocket !== null).map((p) => ({
+    environment: p.environment,
+    series: p.series,
+    requested: p.value,
+    effective: p.effectiveSendSocket,
+    factor: p.effectiveSendSocket / p.value
+  }));
 }
 var MIN_REPLICATES_TO_DECIDE = 2;
 function comparePoints(points2, test2, a4, b10, metric = "throughput") {
@@ -41524,7 +42025,16 @@ function comparePoints(points2, test2, a4, b10, metric = "throughput") {
     const va = metricValue(p, metric);
     const vb = metricValue(q, metric);
     if (va === null || vb === null) continue;
-    out.push({ test: test2, x: p.value, a: a4, b: b10, meanA: va, meanB: vb, difference: va - vb, welch: metric === "throughput" ? welchTTest(p.samples, q.samples) : { t: Number.NaN, df: Number.NaN, p: null, note: "okay rate is pooled over replicates: no per-point test" } });
+    out.push({
+      test: test2,
+      x: p.value,
+      a: a4,
+      b: b10,
+      meanA: va,
+      meanB: vb,
+      difference: va - vb,
+      welch: metric === "throughput" ? welchTTest(p.samples, q.samples) : { t: Number.NaN, df: Number.NaN, p: null, note: "okay rate is pooled over replicates: no per-point test" }
+    });
   }
   return out.sort((x4, y4) => x4.x - y4.x);
 }
@@ -41556,8 +42066,19 @@ function udpAnomalies(records) {
     if (datagram === null) continue;
     const reasons = [];
     if (m3.recvCalls > m3.sendCalls) reasons.push(`received ${m3.recvCalls} messages of ${m3.sendCalls} sent`);
-    if (m3.bytesReceived !== m3.recvCalls * datagram.bytes) reasons.push(`received ${m3.bytesReceived} B in ${m3.recvCalls} messages, not ${datagram.bytes} B each (${datagram.option} ${datagram.bytes})`);
-    if (reasons.length > 0) out.push({ environment: r.environment, parameter: r.parameter, x: r.value, replicate: r.replicate, datagram, reason: reasons.join("; ") });
+    if (m3.bytesReceived !== m3.recvCalls * datagram.bytes)
+      reasons.push(
+        `received ${m3.bytesReceived} B in ${m3.recvCalls} messages, not ${datagram.bytes} B each (${datagram.option} ${datagram.bytes})`
+      );
+    if (reasons.length > 0)
+      out.push({
+        environment: r.environment,
+        parameter: r.parameter,
+        x: r.value,
+        replicate: r.replicate,
+        datagram,
+        reason: reasons.join("; ")
+      });
   }
   return out.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.x - b10.x || a4.replicate - b10.replicate);
 }
@@ -41603,7 +42124,9 @@ var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits).replace(/^-(
 var pct = (v, digits = 1) => `${v >= 0 ? "+" : ""}${fmt(v * 100, digits)}%`;
 var fmtP = (p) => p < 1e-4 ? "< 0.0001" : p.toPrecision(2);
 function pointsOf(points2, env, test2, series2, range7) {
-  return points2.filter((p) => p.environment === env && p.test === test2 && p.throughput.n > 0 && (series2 === void 0 || p.series === series2) && (!range7 || p.value >= range7[0] && p.value <= range7[1])).sort((a4, b10) => a4.series.localeCompare(b10.series) || a4.value - b10.value);
+  return points2.filter(
+    (p) => p.environment === env && p.test === test2 && p.throughput.n > 0 && (series2 === void 0 || p.series === series2) && (!range7 || p.value >= range7[0] && p.value <= range7[1])
+  ).sort((a4, b10) => a4.series.localeCompare(b10.series) || a4.value - b10.value);
 }
 var pointKey2 = (p) => `${p.series}|${p.value}`;
 function byPoint(points2, env, test2, series2, range7) {
@@ -41619,17 +42142,25 @@ function rangeText(values3) {
   return `${values3.length} point${values3.length === 1 ? "" : "s"}, ${lo === hi ? `${lo}` : `${lo}-${hi}`} B`;
 }
 function replicateContrast(a4, b10, f = (y4) => y4) {
-  if (Math.min(a4.samples.length, b10.samples.length) < MIN_REPLICATES_TO_DECIDE) return { estimate: null, note: `too few replicates (${a4.samples.length} and ${b10.samples.length}; need at least ${MIN_REPLICATES_TO_DECIDE} each)` };
+  if (Math.min(a4.samples.length, b10.samples.length) < MIN_REPLICATES_TO_DECIDE)
+    return {
+      estimate: null,
+      note: `too few replicates (${a4.samples.length} and ${b10.samples.length}; need at least ${MIN_REPLICATES_TO_DECIDE} each)`
+    };
   const fa = a4.samples.map(f);
   const fb = b10.samples.map(f);
-  if ([...fa, ...fb].some((v) => !Number.isFinite(v))) return { estimate: null, note: "a replicate of zero throughput: no ratio" };
+  if ([...fa, ...fb].some((v) => !Number.isFinite(v)))
+    return { estimate: null, note: "a replicate of zero throughput: no ratio" };
   const same = a4.replicates.length === b10.replicates.length && a4.replicates.every((r, i) => r === b10.replicates[i]);
   if (same) return { estimate: meanEstimate(fa.map((v, i) => v - fb[i])), method: "paired by replicate" };
   return { estimate: welchEstimate(fa, fb), method: "Welch" };
 }
 function intervalTest(e, [low, high]) {
   if (high === null) return { pIn: pAbove(e, low), pOut: pBelow(e, low) };
-  return { pIn: Math.max(pAbove(e, low), pBelow(e, high)), pOut: Math.min(1, 2 * Math.min(pBelow(e, low), pAbove(e, high))) };
+  return {
+    pIn: Math.max(pAbove(e, low), pBelow(e, high)),
+    pOut: Math.min(1, 2 * Math.min(pBelow(e, low), pAbove(e, high)))
+  };
 }
 function intervalText(i, unit2) {
   return i[1] === null ? `at least ${show(unit2, i[0])}` : `${unit2.number(i[0])} to ${unit2.number(i[1])}${unit2.suffix}`;
@@ -41671,8 +42202,10 @@ function pairedOverPoints(points2, test2, series2, range7, a4, b10, metric) {
     minReplicates = Math.min(minReplicates, p.throughput.n, q.throughput.n);
   }
   let note = null;
-  if (diffs.length < 2) note = `${diffs.length} shared point${diffs.length === 1 ? "" : "s"} (need at least 2)${metric === "relativeThroughput" && native.size === 0 ? ": relative throughput needs native" : ""}`;
-  else if (minReplicates < MIN_REPLICATES_TO_DECIDE) note = `too few replicates (${minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`;
+  if (diffs.length < 2)
+    note = `${diffs.length} shared point${diffs.length === 1 ? "" : "s"} (need at least 2)${metric === "relativeThroughput" && native.size === 0 ? ": relative throughput needs native" : ""}`;
+  else if (minReplicates < MIN_REPLICATES_TO_DECIDE)
+    note = `too few replicates (${minReplicates} at some point; need at least ${MIN_REPLICATES_TO_DECIDE})`;
   return { diffs, ratios, xs, minReplicates: diffs.length === 0 ? 0 : minReplicates, note };
 }
 function untestable(label2, environments2, note) {
@@ -41684,7 +42217,8 @@ var HOLM = (alpha) => `One-sided tests at alpha ${alpha} with Holm's correction 
 function gapInWords(a4, b10, e, ctx, unit2, mean3 = "mean ") {
   const [lo, hi] = tInterval(e, ctx.level);
   const stats = `${a4} - ${b10}: ${mean3}${estimateText(e, ctx, unit2)}`;
-  if (lo <= 0 && hi >= 0) return `${b10} within ${show(unit2, Math.max(Math.abs(lo), Math.abs(hi))).replace(/^\+/, "")} of ${a4} (${stats})`;
+  if (lo <= 0 && hi >= 0)
+    return `${b10} within ${show(unit2, Math.max(Math.abs(lo), Math.abs(hi))).replace(/^\+/, "")} of ${a4} (${stats})`;
   return `${a4} ${e.value > 0 ? "above" : "below"} ${b10} by ${show(unit2, Math.abs(e.value)).replace(/^\+/, "")} (${stats})`;
 }
 var POWER = 0.8;
@@ -41704,8 +42238,10 @@ function boundsAgainst(e, [low, high], ctx, unit2) {
   const upper = e.value + t * e.se;
   const level = `with ${fmt((1 - ctx.alpha) * 100, 0)}% confidence (one-sided)`;
   if (upper < low) return `; ${level} below ${show(unit2, upper)}, short of the ${show(unit2, low)} needed`;
-  if (high !== null && lower > high) return `; ${level} above ${show(unit2, lower)}, beyond the ${show(unit2, high)} allowed`;
-  if (lower > low && (high === null || upper < high)) return high === null ? `; ${level} at least ${show(unit2, lower)}` : `; ${level} between ${show(unit2, lower)} and ${show(unit2, upper)}`;
+  if (high !== null && lower > high)
+    return `; ${level} above ${show(unit2, lower)}, beyond the ${show(unit2, high)} allowed`;
+  if (lower > low && (high === null || upper < high))
+    return high === null ? `; ${level} at least ${show(unit2, lower)}` : `; ${level} between ${show(unit2, lower)} and ${show(unit2, upper)}`;
   return "";
 }
 
@@ -42355,7 +42891,9 @@ var ClaimsFileSchema = external_exports.strictObject({
   $schema: external_exports.string().optional(),
   $comment: external_exports.string().optional(),
   formatVersion: external_exports.literal(CLAIMS_FORMAT_VERSION),
-  alpha: external_exports.number().gt(0).lt(0.5).describe("Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"),
+  alpha: external_exports.number().gt(0).lt(0.5).describe(
+    "Significance level of every rule; Holm's correction across the parts of each claim keeps it for the claim as a whole"
+  ),
   notes: external_exports.array(external_exports.string().min(1)).optional().describe("What the reader should know about the claims as a whole (where the paper contradicts itself)"),
   claims: external_exports.array(ClaimSchema).min(1)
 }).superRefine((file2, ctx) => {
@@ -42367,11 +42905,24 @@ var ClaimsFileSchema = external_exports.strictObject({
   file2.claims.forEach((c4, i) => {
     if (!c4.otherReading) return;
     const read2 = ClaimSchema.safeParse(otherReadingOf(c4));
-    if (!read2.success) for (const issue3 of read2.error.issues) ctx.addIssue({ code: "custom", path: ["claims", i, "otherReading", "fields", ...issue3.path.map((k2) => typeof k2 === "symbol" ? String(k2) : k2)], message: `the claim read this way is not valid: ${issue3.message}` });
+    if (!read2.success)
+      for (const issue3 of read2.error.issues)
+        ctx.addIssue({
+          code: "custom",
+          path: [
+            "claims",
+            i,
+            "otherReading",
+            "fields",
+            ...issue3.path.map((k2) => typeof k2 === "symbol" ? String(k2) : k2)
+          ],
+          message: `the claim read this way is not valid: ${issue3.message}`
+        });
   });
   file2.claims.forEach((c4, i) => {
     (c4.contradicts ?? []).forEach((other, j) => {
-      if (!seen.has(other)) ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
+      if (!seen.has(other))
+        ctx.addIssue({ code: "custom", path: ["claims", i, "contradicts", j], message: "no claim has this id" });
     });
   });
 });
@@ -42387,7 +42938,8 @@ var ClaimsFormatError = class extends Error {
 };
 function valueAt(root, path3) {
   let v = root;
-  for (const key3 of path3) v = v !== null && typeof v === "object" ? v[key3] : void 0;
+  for (const key3 of path3)
+    v = v !== null && typeof v === "object" ? v[key3] : void 0;
   return v;
 }
 function where(root, path3) {
@@ -42408,10 +42960,13 @@ function formatClaimsIssues(root, issues) {
       const kind = valueAt(root, issue3.path)?.kind;
       const schema = KIND_SCHEMAS.find((s2) => s2.shape.kind.value === kind);
       const fields = schema ? `; a ${String(kind)} claim has ${Object.keys(schema.shape).join(", ")}` : "";
-      return issue3.keys.map((key3) => `${where(root, [...issue3.path, key3])}: unknown field (value ${show2(valueAt(root, [...issue3.path, key3]))})${fields}`).join("\n");
+      return issue3.keys.map(
+        (key3) => `${where(root, [...issue3.path, key3])}: unknown field (value ${show2(valueAt(root, [...issue3.path, key3]))})${fields}`
+      ).join("\n");
     }
     const value4 = valueAt(root, issue3.path);
-    if (issue3.code === "invalid_union" && "discriminator" in issue3) return `${where(root, issue3.path)}: got ${show2(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
+    if (issue3.code === "invalid_union" && "discriminator" in issue3)
+      return `${where(root, issue3.path)}: got ${show2(value4)}, expected one of ${CLAIM_KINDS.join(", ")}`;
     const message = value4 === void 0 && issue3.code === "invalid_type" ? `missing: expected ${issue3.expected}` : issue3.message.replace(/^Invalid input: /, "");
     return `${where(root, issue3.path)}: ${message} (got ${show2(value4)})`;
   });
@@ -42501,7 +43056,12 @@ function verdictLabel(c4) {
 }
 function countVerdicts(claims) {
   const n2 = (v) => claims.filter((c4) => c4.verdict === v).length;
-  return { supported: n2("supported"), refuted: n2("refuted"), inconclusive: n2("inconclusive"), onlyTcg: claims.filter((c4) => c4.verdict === "inconclusive" && c4.onlyTcg === true).length };
+  return {
+    supported: n2("supported"),
+    refuted: n2("refuted"),
+    inconclusive: n2("inconclusive"),
+    onlyTcg: claims.filter((c4) => c4.verdict === "inconclusive" && c4.onlyTcg === true).length
+  };
 }
 function countsLine(claims) {
   const c4 = countVerdicts(claims);
@@ -42544,7 +43104,12 @@ function acceleratorCondition(input2, environments2) {
 }
 function claimConditions(input2, claim2) {
   const envs = claimEnvironments(claim2);
-  return [testbedCondition(input2), lossCondition(input2), roundTripCondition(input2, envs), acceleratorCondition(input2, envs)].filter((s2) => s2 !== null).join("; ");
+  return [
+    testbedCondition(input2),
+    lossCondition(input2),
+    roundTripCondition(input2, envs),
+    acceleratorCondition(input2, envs)
+  ].filter((s2) => s2 !== null).join("; ");
 }
 var MAX_IN_FINDING = 6;
 var MAX_LISTED_REFUTING = 5;
@@ -42554,8 +43119,14 @@ function outcomesOf(parts, alpha) {
     const adjusted = holmAdjust(list2.map((x4) => x4.p));
     return new Map(list2.map((x4, k2) => [x4.i, adjusted[k2]]));
   };
-  const support = index6((p) => p.pSupport, (p) => !p.onlyRefutes);
-  const refute = index6((p) => p.pRefute, () => true);
+  const support = index6(
+    (p) => p.pSupport,
+    (p) => !p.onlyRefutes
+  );
+  const refute = index6(
+    (p) => p.pRefute,
+    () => true
+  );
   return parts.map((p, i) => {
     const s2 = support.get(i);
     const r = refute.get(i);
@@ -42566,12 +43137,23 @@ function outcomesOf(parts, alpha) {
 }
 var listed = (names) => names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 function decide(parts, alpha, tcg, quantifier = "every", missing = []) {
-  if (parts.length === 0) return { verdict: "inconclusive", onlyTcg: false, finding: "Nothing to compare: none of the claim's comparisons has its environments in this run.", evidence: "Nothing to compare: none of the claim's comparisons has its environments in this run.", parts: [] };
+  if (parts.length === 0)
+    return {
+      verdict: "inconclusive",
+      onlyTcg: false,
+      finding: "Nothing to compare: none of the claim's comparisons has its environments in this run.",
+      evidence: "Nothing to compare: none of the claim's comparisons has its environments in this run.",
+      parts: []
+    };
   const emulated = (p) => p.environments.some((e) => tcg.has(e));
   const judgedIdx = parts.map((p, i) => ({ p, i })).filter(({ p }) => !emulated(p));
   const tcgIdx = parts.map((p, i) => ({ p, i })).filter(({ p }) => emulated(p));
   const outcome = new Array(parts.length);
-  for (const family of [judgedIdx, tcgIdx]) outcomesOf(family.map((x4) => x4.p), alpha).forEach((o, k2) => outcome[family[k2].i] = o);
+  for (const family of [judgedIdx, tcgIdx])
+    outcomesOf(
+      family.map((x4) => x4.p),
+      alpha
+    ).forEach((o, k2) => outcome[family[k2].i] = o);
   const judged = judgedIdx.map(({ p, i }) => ({ p, o: outcome[i] }));
   const mustHold = judged.filter(({ p }) => !p.onlyRefutes);
   const anyTcg = tcgIdx.length > 0;
@@ -42579,11 +43161,13 @@ function decide(parts, alpha, tcg, quantifier = "every", missing = []) {
   let onlyTcg = false;
   if (quantifier === "every") {
     if (judged.some(({ o }) => o.kind === "fails")) verdict = "refuted";
-    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "holds")) verdict = "supported";
+    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "holds"))
+      verdict = "supported";
     else onlyTcg = anyTcg && missing.length === 0 && mustHold.every(({ o }) => o.kind === "holds");
   } else {
     if (mustHold.some(({ o }) => o.kind === "holds")) verdict = "supported";
-    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "fails")) verdict = "refuted";
+    else if (!anyTcg && missing.length === 0 && mustHold.length > 0 && mustHold.every(({ o }) => o.kind === "fails"))
+      verdict = "refuted";
     else onlyTcg = anyTcg && missing.length === 0 && mustHold.every(({ o }) => o.kind === "fails");
   }
   const shown = parts.map((p, i) => ({ p, o: outcome[i] })).filter(({ p, o }) => !p.onlyRefutes || o.kind === "fails");
@@ -42593,10 +43177,13 @@ function decide(parts, alpha, tcg, quantifier = "every", missing = []) {
   const lines = shown.filter((x4) => !hidden.includes(x4)).map(({ p, o }) => {
     const p1 = (v) => v === void 0 ? "none" : fmtP(v);
     let tag;
-    if (emulated(p)) tag = `TCG: not judged; on its own it ${o.kind === "holds" ? "would hold" : o.kind === "fails" ? "would fail" : o.kind === "untested" ? "cannot be tested" : "is undecided"}`;
+    if (emulated(p))
+      tag = `TCG: not judged; on its own it ${o.kind === "holds" ? "would hold" : o.kind === "fails" ? "would fail" : o.kind === "untested" ? "cannot be tested" : "is undecided"}`;
     else if (o.kind === "untested") tag = "cannot be tested";
-    else if (o.kind === "undecided") tag = `undecided: shown neither to hold (Holm-adjusted p ${p1(o.pair[0])}) nor to fail (${p1(o.pair[1])})${p.underpowered ? `; ${p.underpowered}` : ""}`;
-    else tag = `${o.kind === "holds" ? "holds" : "fails"}, Holm-adjusted p ${fmtP(o.p)}${decisive(o) ? "" : quantifier === "every" ? "" : ", not enough on its own"}`;
+    else if (o.kind === "undecided")
+      tag = `undecided: shown neither to hold (Holm-adjusted p ${p1(o.pair[0])}) nor to fail (${p1(o.pair[1])})${p.underpowered ? `; ${p.underpowered}` : ""}`;
+    else
+      tag = `${o.kind === "holds" ? "holds" : "fails"}, Holm-adjusted p ${fmtP(o.p)}${decisive(o) ? "" : quantifier === "every" ? "" : ", not enough on its own"}`;
     return `${p.text} (${tag})`;
   });
   if (hidden.length > 0) lines.push(`and ${hidden.length} more like these`);
@@ -42604,10 +43191,14 @@ function decide(parts, alpha, tcg, quantifier = "every", missing = []) {
   const by = (kind) => judged.filter(({ p, o }) => o.kind === kind && (!p.onlyRefutes || kind === "fails")).map(({ p }) => `${p.finding ?? p.text}${kind === "undecided" && p.underpowered ? ` (${p.underpowered})` : ""}`);
   const few = (list2) => list2.length <= MAX_IN_FINDING ? list2.join("; ") : `${list2.slice(0, MAX_IN_FINDING).join("; ")}; and ${list2.length - MAX_IN_FINDING} more parts like these (each part's outcome: analysis.json)`;
   let finding;
-  if (verdict === "refuted") finding = quantifier === "every" ? `Shown to fail: ${few(by("fails"))}.` : `Every part shown to fail: ${few(by("fails"))}.`;
-  else if (verdict === "supported") finding = quantifier === "every" ? `Every part shown to hold: ${few(by("holds"))}.` : `Shown to hold: ${few(by("holds"))}.`;
+  if (verdict === "refuted")
+    finding = quantifier === "every" ? `Shown to fail: ${few(by("fails"))}.` : `Every part shown to fail: ${few(by("fails"))}.`;
+  else if (verdict === "supported")
+    finding = quantifier === "every" ? `Every part shown to hold: ${few(by("holds"))}.` : `Shown to hold: ${few(by("holds"))}.`;
   else {
-    const said = ["holds", "fails", "undecided", "untested"].map((k2) => ({ k: k2, list: by(k2) })).filter(({ list: list2 }) => list2.length > 0).map(({ k: k2, list: list2 }) => `${k2 === "holds" ? "Holds" : k2 === "fails" ? "Fails" : k2 === "undecided" ? "Undecided" : "Cannot be tested"}: ${few(list2)}.`);
+    const said = ["holds", "fails", "undecided", "untested"].map((k2) => ({ k: k2, list: by(k2) })).filter(({ list: list2 }) => list2.length > 0).map(
+      ({ k: k2, list: list2 }) => `${k2 === "holds" ? "Holds" : k2 === "fails" ? "Fails" : k2 === "undecided" ? "Undecided" : "Cannot be tested"}: ${few(list2)}.`
+    );
     const tcgEnvs = [...new Set(tcgIdx.flatMap(({ p }) => p.environments.filter((e) => tcg.has(e))))].sort();
     const tcgSaid = tcgIdx.filter(({ p, i }) => !p.onlyRefutes || outcome[i].kind === "fails").map(({ p }) => p.finding ?? p.text);
     if (tcgEnvs.length > 0) said.push(`Not judged (${listed(tcgEnvs)} under TCG): ${few(tcgSaid)}.`);
@@ -42642,7 +43233,12 @@ function judgeClaims(input2, claimsFile) {
     const other = otherReadingClaim(claim2);
     if (!other) return result;
     const read2 = judgeClaim(input2, claimsFile.alpha, points2, other);
-    const otherReading = { reading: claim2.otherReading.reading, verdict: read2.verdict, qualifier: read2.qualifier, finding: read2.finding };
+    const otherReading = {
+      reading: claim2.otherReading.reading,
+      verdict: read2.verdict,
+      qualifier: read2.qualifier,
+      finding: read2.finding
+    };
     const differs = read2.verdict !== result.verdict;
     const evidence = differs ? `${result.evidence} Read otherwise (${otherReading.reading}): ${verdictLabel(read2)}. ${read2.evidence}` : result.evidence;
     const finding = differs ? `${result.finding} Read otherwise (${otherReading.reading}), ${verdictLabel(read2)}: ${read2.finding}` : result.finding;
@@ -42664,7 +43260,8 @@ function judgeClaim(input2, alpha, points2, claim2) {
     const { verdict, onlyTcg } = decided;
     let { evidence } = decided;
     const qualifier = emulated.length > 0 || missing.length > 0 ? qualifierOf(needs, parts, decided.parts, tcg, missing) || null : null;
-    if (emulated.length > 0) evidence = `${listed(emulated)} ran under TCG (QEMU's software emulation), not on KVM as in the paper: ${emulated.length === 1 ? "its" : "their"} parts are shown but not judged. ${evidence}`;
+    if (emulated.length > 0)
+      evidence = `${listed(emulated)} ran under TCG (QEMU's software emulation), not on KVM as in the paper: ${emulated.length === 1 ? "its" : "their"} parts are shown but not judged. ${evidence}`;
     const why = (e) => input2.manifest?.environmentErrors?.[e] ? `${e} (it failed: ${input2.manifest.environmentErrors[e]})` : e;
     if (missing.length > 0) evidence = `Not measured in this run: ${missing.map(why).join(", ")}. ${evidence}`;
     return {
@@ -42692,39 +43289,70 @@ function judgeClaim(input2, alpha, points2, claim2) {
 function claimsScope(input2, claimsFile, results) {
   const points2 = input2.points ?? summarizePoints(input2.records ?? input2.results?.records ?? []);
   const measured = environmentsOf(points2);
-  const present = [...(input2.manifest?.environments ?? []).filter((e) => measured.includes(e)), ...measured.filter((e) => !input2.manifest?.environments?.includes(e))];
+  const present = [
+    ...(input2.manifest?.environments ?? []).filter((e) => measured.includes(e)),
+    ...measured.filter((e) => !input2.manifest?.environments?.includes(e))
+  ];
   const involved = new Set(claimsFile.claims.flatMap((c4) => claimEnvironments(c4)));
   const tcg = tcgEnvironments(input2).filter((e) => present.includes(e) && involved.has(e));
   const canTest = [];
   const cannotTest = [];
   const tcgOf = (r) => claimEnvironments(claimsFile.claims.find((c4) => c4.id === r.id)).some((e) => tcg.includes(e));
   const whole2 = results.filter((r) => r.missing.length === 0 && !tcgOf(r));
-  canTest.push(`${whole2.length} of ${results.length} claims in full: their environments were measured${tcg.length ? " and none ran under TCG" : ""} (${present.join(", ") || "none"} measured).`);
+  canTest.push(
+    `${whole2.length} of ${results.length} claims in full: their environments were measured${tcg.length ? " and none ran under TCG" : ""} (${present.join(", ") || "none"} measured).`
+  );
   const partly = results.filter((r) => !whole2.includes(r) && r.parts.some((p) => !p.tcg && p.outcome !== "untested"));
-  if (partly.length > 0) canTest.push(`${partly.length} more in part: the parts on environments measured${tcg.length ? " without TCG" : ""} are judged, and one shown to fail refutes a claim about every part (${partly.map((r) => r.id).join(", ")}).`);
+  if (partly.length > 0)
+    canTest.push(
+      `${partly.length} more in part: the parts on environments measured${tcg.length ? " without TCG" : ""} are judged, and one shown to fail refutes a claim about every part (${partly.map((r) => r.id).join(", ")}).`
+    );
   const missing = [...new Set(results.flatMap((r) => r.missing))];
   for (const e of missing) {
     const n2 = results.filter((r) => r.missing.includes(e)).length;
     const error65 = input2.manifest?.environmentErrors?.[e];
-    cannotTest.push(`${n2} claim${n2 === 1 ? "" : "s"} involving ${e}: not measured${error65 ? ` (it failed: ${error65})` : ""}.`);
+    cannotTest.push(
+      `${n2} claim${n2 === 1 ? "" : "s"} involving ${e}: not measured${error65 ? ` (it failed: ${error65})` : ""}.`
+    );
   }
   for (const e of tcg) {
-    const n2 = results.filter((r) => claimEnvironments(claimsFile.claims.find((c4) => c4.id === r.id)).includes(e)).length;
+    const n2 = results.filter(
+      (r) => claimEnvironments(claimsFile.claims.find((c4) => c4.id === r.id)).includes(e)
+    ).length;
     cannotTest.push(`${n2} claim${n2 === 1 ? "" : "s"} involving ${e}: it ran under TCG (software emulation), not KVM.`);
   }
   const regime = nativeTcpRegime(points2);
-  if (regime?.lineRate) cannotTest.push(`The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${regimeFigures(regime)}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`);
+  if (regime?.lineRate)
+    cannotTest.push(
+      `The window-limited TCP regime, where the paper's TCP differences live (2000-6000 B): ${regimeFigures(regime)}, so the link is the bottleneck at every socket size, and the TCP claims only test whether the environments differ at line rate.`
+    );
   else if (regime) {
     canTest.push(`The window-limited TCP regime: ${regimeFigures(regime)}.`);
     if (regime.oneStep) cannotTest.push(`The paper's gradual change over 2000-6000 B: ${regimeLimit(regime)}.`);
   }
   const fewest = Math.min(...points2.filter((p) => p.throughput.n > 0).map((p) => p.throughput.n));
-  if (Number.isFinite(fewest) && fewest < 2) cannotTest.push("Any test over replicates: some points have a single replicate.");
-  const accelerators = Object.entries(input2.manifest?.environmentDescriptions ?? {}).map(([e, d]) => `${e}: ${d?.accelerator === "tcg" ? "TCG" : d?.accelerator === "kvm" ? "KVM" : "no hypervisor"}`);
-  return { conditions: `${testbedCondition(input2)}; ${accelerators.join(", ") || "accelerators not recorded"}`, canTest, cannotTest };
+  if (Number.isFinite(fewest) && fewest < 2)
+    cannotTest.push("Any test over replicates: some points have a single replicate.");
+  const accelerators = Object.entries(input2.manifest?.environmentDescriptions ?? {}).map(
+    ([e, d]) => `${e}: ${d?.accelerator === "tcg" ? "TCG" : d?.accelerator === "kvm" ? "KVM" : "no hypervisor"}`
+  );
+  return {
+    conditions: `${testbedCondition(input2)}; ${accelerators.join(", ") || "accelerators not recorded"}`,
+    canTest,
+    cannotTest
+  };
 }
 function scopeMarkdown(s2) {
-  return [`**Conditions:** ${s2.conditions}.`, "", "**This run can test:**", ...s2.canTest.map((l) => `- ${l}`), "", "**This run cannot test:**", ...s2.cannotTest.length ? s2.cannotTest.map((l) => `- ${l}`) : ["- (nothing this run lacks)"], ""].join("\n");
+  return [
+    `**Conditions:** ${s2.conditions}.`,
+    "",
+    "**This run can test:**",
+    ...s2.canTest.map((l) => `- ${l}`),
+    "",
+    "**This run cannot test:**",
+    ...s2.cannotTest.length ? s2.cannotTest.map((l) => `- ${l}`) : ["- (nothing this run lacks)"],
+    ""
+  ].join("\n");
 }
 
 // actions/lib/report/findings.ts
@@ -42748,36 +43376,68 @@ function compactTable(records, maxRows = 60) {
   const rows = /* @__PURE__ */ new Map();
   for (const p of points2) {
     const key3 = `${p.test}\0${p.series}\0${String(p.value).padStart(10, "0")}`;
-    const row2 = rows.get(key3) ?? { label: `${p.test} ${flag2(p.parameter)} ${p.value}`, cells: /* @__PURE__ */ new Map() };
+    const row2 = rows.get(key3) ?? {
+      label: `${p.test} ${flag2(p.parameter)} ${p.value}`,
+      cells: /* @__PURE__ */ new Map()
+    };
     const mean3 = p.throughput.n > 0 ? `${p.throughput.mean.toFixed(2)}${p.throughput.ciHalfWidth !== null ? ` ±${p.throughput.ciHalfWidth.toFixed(2)}` : ""}` : "—";
     row2.cells.set(p.environment, `${mean3}${p.failed > 0 ? ` (${p.failed} failed)` : ""}`);
     rows.set(key3, row2);
   }
   const sorted = [...rows.entries()].sort(([a4], [b10]) => a4 < b10 ? -1 : a4 > b10 ? 1 : 0).map(([, r]) => r);
-  const lines = [`| point | ${environments2.map(mdCell).join(" | ")} |`, `|---|${environments2.map(() => "---:").join("|")}|`];
-  for (const r of sorted.slice(0, maxRows)) lines.push(`| ${mdCell(r.label)} | ${environments2.map((e) => mdCell(r.cells.get(e) ?? "")).join(" | ")} |`);
-  if (sorted.length > maxRows) lines.push(`| … ${sorted.length - maxRows} more points | ${environments2.map(() => "").join(" | ")} |`);
+  const lines = [
+    `| point | ${environments2.map(mdCell).join(" | ")} |`,
+    `|---|${environments2.map(() => "---:").join("|")}|`
+  ];
+  for (const r of sorted.slice(0, maxRows))
+    lines.push(`| ${mdCell(r.label)} | ${environments2.map((e) => mdCell(r.cells.get(e) ?? "")).join(" | ")} |`);
+  if (sorted.length > maxRows)
+    lines.push(`| … ${sorted.length - maxRows} more points | ${environments2.map(() => "").join(" | ")} |`);
   return `${lines.join("\n")}
 
 Throughput in Mbit/s: mean over replicates, ± half the 95% confidence interval when there are several.
 `;
 }
 var KEY_FIGURE = "fig4a-tcp-absolute-from-100";
-var VERDICT_MARK = { supported: "✅", refuted: "❌", inconclusive: "⚪" };
+var VERDICT_MARK = {
+  supported: "✅",
+  refuted: "❌",
+  inconclusive: "⚪"
+};
 function claimsSummary(claims, links = {}) {
   const c4 = countVerdicts(claims);
   const out = [];
-  out.push(`**${VERDICT_MARK.supported} ${c4.supported} supported · ${VERDICT_MARK.refuted} ${c4.refuted} refuted · ${VERDICT_MARK.inconclusive} ${c4.inconclusive} inconclusive** of ${claims.length} claim${claims.length === 1 ? "" : "s"}${c4.onlyTcg ? ` (${c4.onlyTcg} inconclusive only because a guest ran under TCG)` : ""}.`, "");
-  if (links.runPageUrl) out.push(`[The run's page: figures, every claim with its evidence, tables](${links.runPageUrl})`, "");
+  out.push(
+    `**${VERDICT_MARK.supported} ${c4.supported} supported · ${VERDICT_MARK.refuted} ${c4.refuted} refuted · ${VERDICT_MARK.inconclusive} ${c4.inconclusive} inconclusive** of ${claims.length} claim${claims.length === 1 ? "" : "s"}${c4.onlyTcg ? ` (${c4.onlyTcg} inconclusive only because a guest ran under TCG)` : ""}.`,
+    ""
+  );
+  if (links.runPageUrl)
+    out.push(`[The run's page: figures, every claim with its evidence, tables](${links.runPageUrl})`, "");
   if (links.figureUrl) out.push(`![Fig. 4a: TCP_STREAM throughput vs send socket size](${links.figureUrl})`, "");
   const judged = claims.filter(judgedHere);
   const rest = claims.filter((x4) => !judgedHere(x4));
   const row2 = (x4) => `| ${VERDICT_MARK[x4.verdict]} ${mdCell(verdictLabel(x4))} | ${mdCell(x4.text)} | ${mdCell(oneLineFinding(x4))} |`;
   if (judged.length) out.push("| verdict | claim | finding |", "|---|---|---|", ...judged.map(row2), "");
-  else out.push("_No claim could be judged on this run: the environments they need were not measured or ran under TCG._", "");
+  else
+    out.push(
+      "_No claim could be judged on this run: the environments they need were not measured or ran under TCG._",
+      ""
+    );
   if (rest.length) {
-    out.push(`<details><summary>${rest.length} claim${rest.length === 1 ? "" : "s"} this run could not judge</summary>`, "");
-    out.push("| verdict | claim | why |", "|---|---|---|", ...rest.map((x4) => `| ${VERDICT_MARK[x4.verdict]} ${mdCell(verdictLabel(x4))} | ${mdCell(x4.text)} | ${mdCell(x4.missing.length ? `not measured: ${x4.missing.join(", ")}` : oneLineFinding(x4))} |`), "", "</details>", "");
+    out.push(
+      `<details><summary>${rest.length} claim${rest.length === 1 ? "" : "s"} this run could not judge</summary>`,
+      ""
+    );
+    out.push(
+      "| verdict | claim | why |",
+      "|---|---|---|",
+      ...rest.map(
+        (x4) => `| ${VERDICT_MARK[x4.verdict]} ${mdCell(verdictLabel(x4))} | ${mdCell(x4.text)} | ${mdCell(x4.missing.length ? `not measured: ${x4.missing.join(", ")}` : oneLineFinding(x4))} |`
+      ),
+      "",
+      "</details>",
+      ""
+    );
   }
   return out.join("\n");
 }
@@ -42794,7 +43454,8 @@ var SafeHtml = class {
   #kind;
   /** Not for use outside this module: the constructor refuses any caller without the module's token. */
   constructor(token, html2, kind = "markup") {
-    if (token !== TOKEN) throw new Error("SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly");
+    if (token !== TOKEN)
+      throw new Error("SafeHtml is made by html``, jsonScript(), attribute() or trustedHtml(), never directly");
     this.#html = html2;
     this.#kind = kind;
   }
@@ -42821,7 +43482,19 @@ function escapeHtml(value4) {
 var UnsafeHtmlError = class extends Error {
   name = "UnsafeHtmlError";
 };
-var URL_ATTRIBUTES = /* @__PURE__ */ new Set(["href", "src", "action", "formaction", "poster", "srcset", "xlink:href", "background", "cite", "data", "ping"]);
+var URL_ATTRIBUTES = /* @__PURE__ */ new Set([
+  "href",
+  "src",
+  "action",
+  "formaction",
+  "poster",
+  "srcset",
+  "xlink:href",
+  "background",
+  "cite",
+  "data",
+  "ping"
+]);
 function contexts(strings) {
   let state = "text";
   let tagName = "";
@@ -42891,11 +43564,15 @@ function contexts(strings) {
         out.push("raw-text");
         break;
       case "tag":
-        out.push(/=\s*$/.test(tagText) ? { forbidden: "quote the attribute: an unquoted value can be broken out of by a space" } : "in-tag");
+        out.push(
+          /=\s*$/.test(tagText) ? { forbidden: "quote the attribute: an unquoted value can be broken out of by a space" } : "in-tag"
+        );
         break;
       default:
-        if (attribute2.startsWith("on")) out.push({ forbidden: `a value in an event-handler attribute (${attribute2}) is never safe` });
-        else if (attribute2 === "style") out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
+        if (attribute2.startsWith("on"))
+          out.push({ forbidden: `a value in an event-handler attribute (${attribute2}) is never safe` });
+        else if (attribute2 === "style")
+          out.push({ forbidden: "a value in a style attribute can load URLs: use a class" });
         else out.push(URL_ATTRIBUTES.has(attribute2) ? "url" : "attribute");
     }
   }
@@ -42929,13 +43606,22 @@ function html(strings, ...values3) {
     const where2 = () => `(after ${JSON.stringify(strings[i].slice(-60))})`;
     if (typeof context3 === "object") throw new UnsafeHtmlError(`${context3.forbidden} ${where2()}`);
     if (context3 === "url") {
-      if (!(value4 instanceof SafeUrl)) throw new UnsafeHtmlError(`a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value4))} ${where2()}`);
+      if (!(value4 instanceof SafeUrl))
+        throw new UnsafeHtmlError(
+          `a URL attribute takes a SafeUrl from safeHref(), got ${JSON.stringify(String(value4))} ${where2()}`
+        );
       out += escapeHtml(value4);
     } else if (context3 === "raw-text") {
-      if (!(value4 instanceof SafeHtml && (value4.kind === "script-data" || value4.kind === "trusted"))) throw new UnsafeHtmlError(`inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value4))} ${where2()}`);
+      if (!(value4 instanceof SafeHtml && (value4.kind === "script-data" || value4.kind === "trusted")))
+        throw new UnsafeHtmlError(
+          `inside <script> or <style> only jsonScript() (or a listed trustedHtml()) may be interpolated, got ${JSON.stringify(String(value4))} ${where2()}`
+        );
       out += value4.toString();
     } else if (context3 === "in-tag") {
-      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml && value4.kind === "attribute")) throw new UnsafeHtmlError(`inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where2()}`);
+      if (value4 !== null && value4 !== void 0 && value4 !== false && !(value4 instanceof SafeHtml && value4.kind === "attribute"))
+        throw new UnsafeHtmlError(
+          `inside a tag only attribute() may be interpolated (text could add attributes: put it in a quoted attribute value) ${where2()}`
+        );
       out += renderText(value4);
     } else if (context3 === "attribute") out += renderAttribute(value4, where2);
     else out += renderText(value4);
@@ -42947,7 +43633,10 @@ function jsonScript(value4) {
   return new SafeHtml(TOKEN, scriptJson(value4), "script-data");
 }
 function attribute(name2, value4) {
-  if (!/^[a-z][a-z0-9-]*$/.test(name2) || name2.startsWith("on") || name2 === "style" || URL_ATTRIBUTES.has(name2)) throw new UnsafeHtmlError(`attribute(${JSON.stringify(name2)}): not a plain, safe attribute name (event handlers, style and URL attributes go in the template)`);
+  if (!/^[a-z][a-z0-9-]*$/.test(name2) || name2.startsWith("on") || name2 === "style" || URL_ATTRIBUTES.has(name2))
+    throw new UnsafeHtmlError(
+      `attribute(${JSON.stringify(name2)}): not a plain, safe attribute name (event handlers, style and URL attributes go in the template)`
+    );
   return new SafeHtml(TOKEN, value4 === void 0 ? ` ${name2}` : ` ${name2}="${escapeHtml(value4)}"`, "attribute");
 }
 function scriptJson(value4) {
@@ -42959,8 +43648,12 @@ var UnsafeUrlError = class extends Error {
 function safeHref(url2) {
   const seen = url2.replace(/[\t\n\r]/g, "").replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "");
   const firstSegment = seen.split(/[/?#]/, 1)[0];
-  if (firstSegment.includes(":")) throw new UnsafeUrlError(`link ${JSON.stringify(url2)} has a scheme: only links relative to the site are allowed`);
-  if (seen.startsWith("//") || seen.includes("\\")) throw new UnsafeUrlError(`link ${JSON.stringify(url2)} could lead to another host: only links relative to the site are allowed`);
+  if (firstSegment.includes(":"))
+    throw new UnsafeUrlError(`link ${JSON.stringify(url2)} has a scheme: only links relative to the site are allowed`);
+  if (seen.startsWith("//") || seen.includes("\\"))
+    throw new UnsafeUrlError(
+      `link ${JSON.stringify(url2)} could lead to another host: only links relative to the site are allowed`
+    );
   return new SafeUrl(TOKEN, url2);
 }
 
@@ -42975,7 +43668,10 @@ function fileNamePart(text5) {
 }
 var SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 function checkRunId(runId) {
-  if (!SAFE_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`);
+  if (!SAFE_ID.test(runId))
+    throw new Error(
+      `run id ${JSON.stringify(runId)} cannot name a site directory: expected letters, digits, '.', '_' or '-'`
+    );
   return runId;
 }
 
@@ -43000,7 +43696,11 @@ function environmentScales(present, accelerators = {}) {
   const known = ENVIRONMENT_ORDER.filter((e) => present.includes(e));
   const extra = present.filter((e) => !ENVIRONMENT_ORDER.includes(e)).sort();
   const domain4 = [...known, ...extra].map((e) => environmentLabel(e, own2(accelerators, e)));
-  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? { color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length], shape: "cross", dash: [1, 1] };
+  const style2 = (i, name2) => ENVIRONMENT_STYLE.get(name2) ?? {
+    color: FALLBACK_COLORS[(i - known.length) % FALLBACK_COLORS.length],
+    shape: "cross",
+    dash: [1, 1]
+  };
   const names = [...known, ...extra];
   return {
     domain: domain4,
@@ -43020,7 +43720,10 @@ var CHART_CONFIG = {
 // actions/lib/report/charts/lines.ts
 var REPLICATES_NOTE = "faint dots just right of each mark: the single replicates; the mark: their mean";
 function clipNote(clip4, format6 = (v) => String(Number(v.toFixed(2)))) {
-  const bounds3 = [Number.isFinite(clip4.max) ? `▲ above ${format6(clip4.max)}` : null, Number.isFinite(clip4.min) ? `▼ below ${format6(clip4.min)}` : null].filter((b10) => b10 !== null);
+  const bounds3 = [
+    Number.isFinite(clip4.max) ? `▲ above ${format6(clip4.max)}` : null,
+    Number.isFinite(clip4.min) ? `▼ below ${format6(clip4.min)}` : null
+  ].filter((b10) => b10 !== null);
   return `${bounds3.join(", ")}: the interval reaches beyond the axis and is cut there (the tooltip gives its ends)`;
 }
 var round = (v) => Math.round(v * 1e4) / 1e4;
@@ -43049,23 +43752,65 @@ function lineChart(rows, o) {
     lowClipped: r.low < clip4.min,
     highClipped: r.high > clip4.max
   }));
-  const notes = [...o.notes ?? [], ...o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : [], ...rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : [], ...values3.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip4)] : []];
+  const notes = [
+    ...o.notes ?? [],
+    ...o.capacity && o.capacity.values.length > 0 ? [`grey dashed line: ${o.capacity.label}`] : [],
+    ...rows.some((r) => r.samples.length > 1) ? [REPLICATES_NOTE] : [],
+    ...values3.some((v) => v.lowClipped || v.highClipped) ? [clipNote(clip4)] : []
+  ];
   const anyFlagged = rows.some((r) => r.flagged);
   const x4 = { field: "x", type: "quantitative", title: o.xTitle };
   const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
   const y4 = { field: "y", type: "quantitative", title: o.yTitle, scale: yScale(o) };
   const intervalTitle = o.intervalTitle ?? "95% CI";
   const layer = [
-    { mark: { type: "errorbar", ticks: true, aria: false }, encoding: { y: { field: "barLow", type: "quantitative", title: o.yTitle }, y2: { field: "barHigh" } } },
+    {
+      mark: { type: "errorbar", ticks: true, aria: false },
+      encoding: { y: { field: "barLow", type: "quantitative", title: o.yTitle }, y2: { field: "barHigh" } }
+    },
     // Each replicate, faint and small, at its point's x: how far the mean is from what was measured.
-    { name: "replicates", transform: [{ flatten: ["samples"], as: ["sample"] }], mark: { type: "point", filled: true, size: 14, opacity: 0.4, xOffset: 6, aria: false }, encoding: { y: { field: "sample", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "sample", title: "Replicate" }] } },
+    {
+      name: "replicates",
+      transform: [{ flatten: ["samples"], as: ["sample"] }],
+      mark: { type: "point", filled: true, size: 14, opacity: 0.4, xOffset: 6, aria: false },
+      encoding: {
+        y: { field: "sample", type: "quantitative" },
+        tooltip: [
+          { field: "environment", title: "Environment" },
+          { field: "x", title: o.xTitle },
+          { field: "sample", title: "Replicate" }
+        ]
+      }
+    },
     ...["high", "low"].map((end) => ({
       name: `clipped_${end}`,
       transform: [{ filter: `datum.${end}Clipped` }],
-      mark: { type: "point", shape: end === "high" ? "triangle-up" : "triangle-down", filled: true, size: 60, aria: false },
-      encoding: { y: { field: end === "high" ? "barHigh" : "barLow", type: "quantitative" }, tooltip: [{ field: "environment", title: "Environment" }, { field: "x", title: o.xTitle }, { field: "low", title: `${intervalTitle} low` }, { field: "high", title: `${intervalTitle} high` }] }
+      mark: {
+        type: "point",
+        shape: end === "high" ? "triangle-up" : "triangle-down",
+        filled: true,
+        size: 60,
+        aria: false
+      },
+      encoding: {
+        y: { field: end === "high" ? "barHigh" : "barLow", type: "quantitative" },
+        tooltip: [
+          { field: "environment", title: "Environment" },
+          { field: "x", title: o.xTitle },
+          { field: "low", title: `${intervalTitle} low` },
+          { field: "high", title: `${intervalTitle} high` }
+        ]
+      }
     })),
-    ...o.connect === false ? [] : [{ mark: { type: "line", strokeWidth: 1.5, aria: false }, encoding: { y: y4, strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" } } }],
+    ...o.connect === false ? [] : [
+      {
+        mark: { type: "line", strokeWidth: 1.5, aria: false },
+        encoding: {
+          y: y4,
+          strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" }
+        }
+      }
+    ],
     {
       // No per-point ARIA labels in the SVG: they double its size; the tooltips carry the values.
       mark: { type: "point", filled: true, size: 40, strokeWidth: 1.5, aria: false },
@@ -43075,7 +43820,10 @@ function lineChart(rows, o) {
         y: y4,
         shape: { field: "environment", type: "nominal", scale: scales2.shape, title: "Environment" },
         // A point with a measurement taken while the host was busy is drawn hollow: its outline in the environment's colour.
-        ...anyFlagged ? { stroke: { field: "environment", type: "nominal", scale: scales2.color, legend: null }, fillOpacity: { condition: { test: "datum.flagged", value: 0 }, value: 1 } } : {},
+        ...anyFlagged ? {
+          stroke: { field: "environment", type: "nominal", scale: scales2.color, legend: null },
+          fillOpacity: { condition: { test: "datum.flagged", value: 0 }, value: 1 }
+        } : {},
         tooltip: [
           { field: "environment", title: "Environment" },
           { field: "x", title: o.xTitle },
@@ -43089,7 +43837,12 @@ function lineChart(rows, o) {
       }
     }
   ];
-  if (o.rule !== void 0) layer.unshift({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null, color: null } });
+  if (o.rule !== void 0)
+    layer.unshift({
+      data: { values: [{ rule: o.rule }] },
+      mark: { type: "rule", color: "#888888", strokeDash: [4, 4] },
+      encoding: { y: { field: "rule", type: "quantitative" }, x: null, color: null }
+    });
   if (o.capacity && o.capacity.values.length > 0) layer.unshift(capacityLayer(o.capacity, o.xTitle, o.yTitle));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
@@ -43105,12 +43858,27 @@ function lineChart(rows, o) {
 }
 function capacityLayer(capacity, xTitle, yTitle) {
   const values3 = [...capacity.values].sort((a4, b10) => a4.x - b10.x).map((v) => ({ x: v.x, capacity: round(v.y) }));
-  return { name: "capacity", data: { values: values3 }, mark: { type: "line", color: "#888888", strokeDash: [6, 4], strokeWidth: 1.2, aria: false }, encoding: { x: { field: "x", type: "quantitative", title: xTitle }, y: { field: "capacity", type: "quantitative", title: yTitle }, color: null } };
+  return {
+    name: "capacity",
+    data: { values: values3 },
+    mark: { type: "line", color: "#888888", strokeDash: [6, 4], strokeWidth: 1.2, aria: false },
+    encoding: {
+      x: { field: "x", type: "quantitative", title: xTitle },
+      y: { field: "capacity", type: "quantitative", title: yTitle },
+      color: null
+    }
+  };
 }
 function barChart(rows, o) {
   const scales2 = environmentScales(o.environments, o.accelerators);
   const values3 = rows.map((r) => ({ ...r, value: round(r.value), low: round(r.low), high: round(r.high) }));
-  const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain, axis: { labels: false, ticks: false } };
+  const x4 = {
+    field: "environment",
+    type: "nominal",
+    title: "Environment",
+    sort: scales2.domain,
+    axis: { labels: false, ticks: false }
+  };
   const layer = [
     {
       mark: { type: "bar", aria: false },
@@ -43126,11 +43894,25 @@ function barChart(rows, o) {
         ]
       }
     },
-    { mark: { type: "errorbar", ticks: true, color: "#777777", aria: false }, encoding: { y: { field: "low", type: "quantitative", title: o.yTitle }, y2: { field: "high" } } },
+    {
+      mark: { type: "errorbar", ticks: true, color: "#777777", aria: false },
+      encoding: { y: { field: "low", type: "quantitative", title: o.yTitle }, y2: { field: "high" } }
+    },
     // The value above each bar: differences of a few percent do not show in bar heights.
-    { mark: { type: "text", dy: -8, fontSize: 11 }, encoding: { y: { field: "high", type: "quantitative" }, text: { field: "value", type: "quantitative", format: ".3~f" } } }
+    {
+      mark: { type: "text", dy: -8, fontSize: 11 },
+      encoding: {
+        y: { field: "high", type: "quantitative" },
+        text: { field: "value", type: "quantitative", format: ".3~f" }
+      }
+    }
   ];
-  if (o.rule !== void 0) layer.push({ data: { values: [{ rule: o.rule }] }, mark: { type: "rule", color: "#888888", strokeDash: [4, 4] }, encoding: { y: { field: "rule", type: "quantitative" }, x: null } });
+  if (o.rule !== void 0)
+    layer.push({
+      data: { values: [{ rule: o.rule }] },
+      mark: { type: "rule", color: "#888888", strokeDash: [4, 4] },
+      encoding: { y: { field: "rule", type: "quantitative" }, x: null }
+    });
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: o.title, subtitle: o.subtitle },
@@ -43152,7 +43934,8 @@ var IP_HEADER = 20;
 var UDP_HEADER = 8;
 var FRAGMENT_PAYLOAD = 1480;
 function udpGoodputCapacityMbit(rateMbit, datagramBytes) {
-  if (!(datagramBytes > 0)) throw new Error(`udpGoodputCapacityMbit: datagram size must be positive, got ${datagramBytes}`);
+  if (!(datagramBytes > 0))
+    throw new Error(`udpGoodputCapacityMbit: datagram size must be positive, got ${datagramBytes}`);
   const ipPayload = datagramBytes + UDP_HEADER;
   const fragments = Math.ceil(ipPayload / FRAGMENT_PAYLOAD);
   let wire = 0;
@@ -43171,8 +43954,15 @@ function usesTcg(manifest) {
 }
 function figureContext(manifest, environments2) {
   const base = `run ${manifest.runId}, plan ${manifest.plan.name}${manifest.link?.rateMbit ? `, ${manifest.link.rateMbit} Mbit/s link` : ""}${manifest.link?.oneWayDelayMicroseconds ? `, ${manifest.link.oneWayDelayMicroseconds / 1e3} ms one-way delay` : ""}`;
-  const accelerators = Object.fromEntries(Object.entries(manifest.environmentDescriptions ?? {}).map(([e, d]) => [e, d.accelerator]));
-  return { subtitle: [usesTcg(manifest) ? `${base} · ${TCG_SHORT}` : base], environments: environments2, accelerators, linkRateMbit: manifest.link?.rateMbit ?? null };
+  const accelerators = Object.fromEntries(
+    Object.entries(manifest.environmentDescriptions ?? {}).map(([e, d]) => [e, d.accelerator])
+  );
+  return {
+    subtitle: [usesTcg(manifest) ? `${base} · ${TCG_SHORT}` : base],
+    environments: environments2,
+    accelerators,
+    linkRateMbit: manifest.link?.rateMbit ?? null
+  };
 }
 var X_TITLE = {
   TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,
@@ -43196,32 +43986,87 @@ function capacityLine(test2, xs, ctx) {
   const unique2 = [...new Set(xs)].sort((a4, b10) => a4 - b10);
   if (test2 === "TCP_STREAM") {
     const y4 = tcpGoodputCapacityMbit(rate);
-    return { label: `the link's capacity, its TCP goodput (${y4.toFixed(2)} at ${rate} Mbit/s)`, values: unique2.map((x4) => ({ x: x4, y: y4 })) };
+    return {
+      label: `the link's capacity, its TCP goodput (${y4.toFixed(2)} at ${rate} Mbit/s)`,
+      values: unique2.map((x4) => ({ x: x4, y: y4 }))
+    };
   }
-  return { label: `the link's capacity, its UDP payload goodput per datagram size (${rate} Mbit/s, MTU 1500)`, values: unique2.map((x4) => ({ x: x4, y: udpGoodputCapacityMbit(rate, x4) })) };
+  return {
+    label: `the link's capacity, its UDP payload goodput per datagram size (${rate} Mbit/s, MTU 1500)`,
+    values: unique2.map((x4) => ({ x: x4, y: udpGoodputCapacityMbit(rate, x4) }))
+  };
 }
 function absoluteClip(capacity, rows) {
   const top = capacity ? Math.max(...capacity.values.map((v) => v.y)) : null;
   const lowest = Math.min(...rows.flatMap((r) => [r.y, ...r.samples]));
-  return { min: top === null || !Number.isFinite(lowest) ? 0 : Math.max(0, lowest - (CAPACITY_HEADROOM - 1) * top), max: top === null ? Number.POSITIVE_INFINITY : top * CAPACITY_HEADROOM };
+  return {
+    min: top === null || !Number.isFinite(lowest) ? 0 : Math.max(0, lowest - (CAPACITY_HEADROOM - 1) * top),
+    max: top === null ? Number.POSITIVE_INFINITY : top * CAPACITY_HEADROOM
+  };
 }
 function absoluteRows(points2, test2, series2, ctx) {
-  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.value, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, flagged: p.flagged > 0 }));
+  return points2.filter((p) => p.test === test2 && p.throughput.n > 0 && (!series2 || series2.includes(p.series))).map((p) => ({
+    environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)),
+    x: p.value,
+    y: p.throughput.mean,
+    low: p.throughput.ciLow ?? p.throughput.mean,
+    high: p.throughput.ciHigh ?? p.throughput.mean,
+    n: p.throughput.n,
+    samples: p.samples,
+    flagged: p.flagged > 0
+  }));
 }
 function relativeRows(relative2, points2, test2, series2, ctx) {
   const n2 = new Map(points2.map((p) => [`${p.environment}|${p.test}|${p.value}`, p.throughput.n]));
-  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.x, y: r.relative, low: r.low ?? r.relative, high: r.high ?? r.relative, n: n2.get(`${r.environment}|${r.test}|${r.x}`) ?? null, samples: [] }));
+  return relative2.filter((r) => r.test === test2 && (!series2 || series2.includes(r.series))).map((r) => ({
+    environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)),
+    x: r.x,
+    y: r.relative,
+    low: r.low ?? r.relative,
+    high: r.high ?? r.relative,
+    n: n2.get(`${r.environment}|${r.test}|${r.x}`) ?? null,
+    samples: []
+  }));
 }
 var seriesLabel = (series2) => series2 === null ? "all series" : `series ${series2.join(" + ")}`;
 function tcpAbsoluteFigure(points2, series2, figure, ctx) {
   const rows = absoluteRows(points2, "TCP_STREAM", series2, ctx);
-  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
-  return lineChart(rows, { title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows), yZero: true });
+  const capacity = capacityLine(
+    "TCP_STREAM",
+    rows.map((r) => r.x),
+    ctx
+  );
+  return lineChart(rows, {
+    title: `Fig. ${figure}: TCP_STREAM throughput vs send socket size (${seriesLabel(series2)})`,
+    subtitle: ctx.subtitle,
+    xTitle: X_TITLE.TCP_STREAM,
+    yTitle: THROUGHPUT,
+    environments: ctx.environments,
+    accelerators: ctx.accelerators,
+    capacity,
+    clip: absoluteClip(capacity, rows),
+    yZero: true
+  });
 }
 function tcpEffectiveSizeFigure(points2, figure, ctx) {
-  const tcp = points2.filter((p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null);
-  const rows = tcp.map((p) => ({ environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)), x: p.effectiveSendSocket, y: p.throughput.mean, low: p.throughput.ciLow ?? p.throughput.mean, high: p.throughput.ciHigh ?? p.throughput.mean, n: p.throughput.n, samples: p.samples, requested: p.value }));
-  const capacity = capacityLine("TCP_STREAM", rows.map((r) => r.x), ctx);
+  const tcp = points2.filter(
+    (p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null
+  );
+  const rows = tcp.map((p) => ({
+    environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)),
+    x: p.effectiveSendSocket,
+    y: p.throughput.mean,
+    low: p.throughput.ciLow ?? p.throughput.mean,
+    high: p.throughput.ciHigh ?? p.throughput.mean,
+    n: p.throughput.n,
+    samples: p.samples,
+    requested: p.value
+  }));
+  const capacity = capacityLine(
+    "TCP_STREAM",
+    rows.map((r) => r.x),
+    ctx
+  );
   return lineChart(rows, {
     title: `Fig. ${figure}: TCP_STREAM throughput vs effective send socket size (all series)`,
     subtitle: ctx.subtitle,
@@ -43251,42 +44096,141 @@ function sharedSizeNotes(points2) {
   });
 }
 function tcpRelativeFigure(relative2, points2, series2, figure, ctx) {
-  return lineChart(relativeRows(relative2, points2, "TCP_STREAM", series2, ctx), { title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series2)})`, subtitle: ctx.subtitle, xTitle: X_TITLE.TCP_STREAM, yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP, yAtLeast: RELATIVE_AT_LEAST });
+  return lineChart(relativeRows(relative2, points2, "TCP_STREAM", series2, ctx), {
+    title: `Fig. ${figure}: TCP_STREAM throughput relative to native (${seriesLabel(series2)})`,
+    subtitle: ctx.subtitle,
+    xTitle: X_TITLE.TCP_STREAM,
+    yTitle: RELATIVE,
+    environments: ctx.environments,
+    accelerators: ctx.accelerators,
+    rule: 1,
+    intervalTitle: "95% CI (delta method)",
+    clip: RELATIVE_CLIP,
+    yAtLeast: RELATIVE_AT_LEAST
+  });
 }
 function restrictedAverageFigure(averages, ctx) {
   const first = averages[0];
   const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
   return barChart(
-    averages.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.average, low: a4.average - (a4.halfWidth ?? 0), high: a4.average + (a4.halfWidth ?? 0), points: a4.points })),
-    { title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range7}`, subtitle: ctx.subtitle, yTitle: "Average throughput relative to native (ratio)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 1 }
+    averages.map((a4) => ({
+      environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)),
+      value: a4.average,
+      low: a4.average - (a4.halfWidth ?? 0),
+      high: a4.average + (a4.halfWidth ?? 0),
+      points: a4.points
+    })),
+    {
+      title: `Fig. 5/7: average relative TCP throughput, socket sizes ${range7}`,
+      subtitle: ctx.subtitle,
+      yTitle: "Average throughput relative to native (ratio)",
+      environments: ctx.environments,
+      accelerators: ctx.accelerators,
+      rule: 1
+    }
   );
 }
 function signedAreaFigure(areas, ctx) {
   const first = areas[0];
   const range7 = first ? `${first.from}-${first.to} B` : "0-6000 B";
   return barChart(
-    areas.map((a4) => ({ environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)), value: a4.area / 1e3, low: a4.area / 1e3, high: a4.area / 1e3, points: a4.points })),
-    { title: `Signed area between each TCP curve and native's, ${range7} (trapezoid rule)`, subtitle: ctx.subtitle, yTitle: "Area (10^6 bits/s x kB; above native > 0)", environments: ctx.environments, accelerators: ctx.accelerators, rule: 0 }
+    areas.map((a4) => ({
+      environment: environmentLabel(a4.environment, own2(ctx.accelerators, a4.environment)),
+      value: a4.area / 1e3,
+      low: a4.area / 1e3,
+      high: a4.area / 1e3,
+      points: a4.points
+    })),
+    {
+      title: `Signed area between each TCP curve and native's, ${range7} (trapezoid rule)`,
+      subtitle: ctx.subtitle,
+      yTitle: "Area (10^6 bits/s x kB; above native > 0)",
+      environments: ctx.environments,
+      accelerators: ctx.accelerators,
+      rule: 0
+    }
   );
 }
 function udpAbsoluteFigure(points2, ctx) {
   const rows = absoluteRows(points2, "UDP_STREAM", null, ctx);
-  const capacity = capacityLine("UDP_STREAM", rows.map((r) => r.x), ctx);
-  return lineChart(rows, { title: "Fig. 6a: UDP_STREAM throughput received vs message size", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: THROUGHPUT, environments: ctx.environments, accelerators: ctx.accelerators, capacity, clip: absoluteClip(capacity, rows), yZero: true });
+  const capacity = capacityLine(
+    "UDP_STREAM",
+    rows.map((r) => r.x),
+    ctx
+  );
+  return lineChart(rows, {
+    title: "Fig. 6a: UDP_STREAM throughput received vs message size",
+    subtitle: ctx.subtitle,
+    xTitle: udpXTitle(points2),
+    yTitle: THROUGHPUT,
+    environments: ctx.environments,
+    accelerators: ctx.accelerators,
+    capacity,
+    clip: absoluteClip(capacity, rows),
+    yZero: true
+  });
 }
 function udpRelativeFigure(relative2, points2, ctx) {
-  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), { title: "Fig. 6b: UDP_STREAM throughput relative to native", subtitle: ctx.subtitle, xTitle: udpXTitle(points2), yTitle: RELATIVE, environments: ctx.environments, accelerators: ctx.accelerators, rule: 1, intervalTitle: "95% CI (delta method)", clip: RELATIVE_CLIP, yAtLeast: RELATIVE_AT_LEAST });
+  return lineChart(relativeRows(relative2, points2, "UDP_STREAM", null, ctx), {
+    title: "Fig. 6b: UDP_STREAM throughput relative to native",
+    subtitle: ctx.subtitle,
+    xTitle: udpXTitle(points2),
+    yTitle: RELATIVE,
+    environments: ctx.environments,
+    accelerators: ctx.accelerators,
+    rule: 1,
+    intervalTitle: "95% CI (delta method)",
+    clip: RELATIVE_CLIP,
+    yAtLeast: RELATIVE_AT_LEAST
+  });
 }
 function okRateFigure(delivery, ctx, xTitle = X_TITLE.UDP_STREAM) {
   return lineChart(
-    delivery.map((d) => ({ environment: environmentLabel(d.environment, own2(ctx.accelerators, d.environment)), x: d.x, y: d.okRate, low: d.low ?? d.okRate, high: d.high ?? d.okRate, n: d.replicateRates.length, samples: d.replicateRates })),
-    { title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)", subtitle: ctx.subtitle, notes: ["interval: 95% t interval from the replicates' own okay rates, around the pooled rate"], xTitle, yTitle: "Okay rate (fraction)", environments: ctx.environments, accelerators: ctx.accelerators, intervalTitle: "95% CI", clip: OK_RATE_CLIP, yAtLeast: OK_RATE_AT_LEAST }
+    delivery.map((d) => ({
+      environment: environmentLabel(d.environment, own2(ctx.accelerators, d.environment)),
+      x: d.x,
+      y: d.okRate,
+      low: d.low ?? d.okRate,
+      high: d.high ?? d.okRate,
+      n: d.replicateRates.length,
+      samples: d.replicateRates
+    })),
+    {
+      title: "Fig. 7: UDP okay rate (messages received / messages sent, pooled over replicates)",
+      subtitle: ctx.subtitle,
+      notes: ["interval: 95% t interval from the replicates' own okay rates, around the pooled rate"],
+      xTitle,
+      yTitle: "Okay rate (fraction)",
+      environments: ctx.environments,
+      accelerators: ctx.accelerators,
+      intervalTitle: "95% CI",
+      clip: OK_RATE_CLIP,
+      yAtLeast: OK_RATE_AT_LEAST
+    }
   );
 }
 function socketSizeFigure(rows, ctx) {
   return lineChart(
-    rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), x: r.requested, y: r.effective, low: r.effective, high: r.effective, n: null, samples: [] })),
-    { title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)", subtitle: ctx.subtitle, notes: ["Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"], xTitle: PARAMETER_AXIS_TITLE.sendSocketSize, yTitle: "Effective send socket size (bytes)", environments: ctx.environments, accelerators: ctx.accelerators, yZero: true, intervalTitle: "median" }
+    rows.map((r) => ({
+      environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)),
+      x: r.requested,
+      y: r.effective,
+      low: r.effective,
+      high: r.effective,
+      n: null,
+      samples: []
+    })),
+    {
+      title: "Send socket size: requested (-s) vs what the kernel gave (LSS_SIZE_END)",
+      subtitle: ctx.subtitle,
+      notes: ["Linux doubles the request, applies its minimum and clamps to net.core.wmem_max"],
+      xTitle: PARAMETER_AXIS_TITLE.sendSocketSize,
+      yTitle: "Effective send socket size (bytes)",
+      environments: ctx.environments,
+      accelerators: ctx.accelerators,
+      yZero: true,
+      intervalTitle: "median"
+    }
   );
 }
 
@@ -43304,7 +44248,9 @@ function link(l) {
 function renderPage(page, siteTitle = "virtnet reports") {
   const root = relativeRoot(page.path);
   const asset = (name2) => safeHref(`${root}assets/${name2}`);
-  const charts = page.charts.map((c4) => html`<script type="application/json" id="spec-${c4.id}">${jsonScript(c4.spec)}</script>\n`);
+  const charts = page.charts.map(
+    (c4) => html`<script type="application/json" id="spec-${c4.id}">${jsonScript(c4.spec)}</script>\n`
+  );
   const scripts = page.charts.length > 0 ? html`<script src="${asset("vega.min.js")}"></script>
 <script src="${asset("vega-lite.min.js")}"></script>
 <script src="${asset("vega-embed.min.js")}"></script>
@@ -43335,7 +44281,9 @@ function scrollBox(table3) {
 }
 function tableHtml(t) {
   const head = html`<tr>${t.columns.map((c4) => html`<th scope="col">${c4}</th>`)}</tr>`;
-  const rows = t.rows.map((r) => html`<tr>${r.map((v, i) => i === 0 ? html`<th scope="row">${v}</th>` : html`<td>${v}</td>`)}</tr>\n`);
+  const rows = t.rows.map(
+    (r) => html`<tr>${r.map((v, i) => i === 0 ? html`<th scope="row">${v}</th>` : html`<td>${v}</td>`)}</tr>\n`
+  );
   return scrollBox(html`<table class="facts" id="${t.id}"><caption>${t.title}</caption>
 <thead>${head}</thead>
 <tbody>
@@ -43344,7 +44292,9 @@ ${rows}</tbody></table>`);
 function claimsTableHtml(claims) {
   const finding = (c4) => c4.finding ? html`<p class="finding">${c4.finding}</p>` : "";
   const limits = (c4) => (c4.limits ?? []).length ? html`<p class="limits">What this testbed cannot show: ${c4.limits.join(" ")}</p>` : "";
-  const rows = claims.map((c4) => html`<tr class="verdict-${c4.verdict}" id="claim-${c4.id}"><td>${c4.text}</td><td>${c4.section}</td><td class="verdict">${verdictLabel(c4)}</td><td>${finding(c4)}${limits(c4)}<details><summary>evidence</summary>${c4.evidence}</details><p class="conditions">Judged under: ${c4.conditions}.</p><details><summary>how judged</summary>${c4.judged}${c4.note ? ` ${c4.note}` : ""}</details></td></tr>\n`);
+  const rows = claims.map(
+    (c4) => html`<tr class="verdict-${c4.verdict}" id="claim-${c4.id}"><td>${c4.text}</td><td>${c4.section}</td><td class="verdict">${verdictLabel(c4)}</td><td>${finding(c4)}${limits(c4)}<details><summary>evidence</summary>${c4.evidence}</details><p class="conditions">Judged under: ${c4.conditions}.</p><details><summary>how judged</summary>${c4.judged}${c4.note ? ` ${c4.note}` : ""}</details></td></tr>\n`
+  );
   return scrollBox(html`<table class="claims" id="claims"><caption>The paper's claims, judged on this run: ${countsLine(claims)}</caption>
 <thead><tr><th scope="col">Claim</th><th scope="col">Section</th><th scope="col">Verdict</th><th scope="col">Finding and evidence</th></tr></thead>
 <tbody>
@@ -43365,11 +44315,16 @@ function verdictStripHtml(claims) {
   const order = { refuted: 0, supported: 1, inconclusive: 2 };
   const judged = claims.filter(judgedHere).sort((a4, b10) => order[a4.verdict] - order[b10.verdict]);
   const shown = judged.slice(0, STRIP_MAX);
-  const items = shown.map((c4) => html`<li class="v-${c4.verdict}"><a class="mark" href="${safeHref(`#claim-${c4.id}`)}">${c4.verdict}</a> ${c4.text} <span class="finding">${oneLineFinding(c4)}</span></li>\n`);
+  const items = shown.map(
+    (c4) => html`<li class="v-${c4.verdict}"><a class="mark" href="${safeHref(`#claim-${c4.id}`)}">${c4.verdict}</a> ${c4.text} <span class="finding">${oneLineFinding(c4)}</span></li>\n`
+  );
   const rest = judged.length - shown.length;
   const notJudged = claims.length - judged.length;
   const list2 = judged.length === 0 ? html`<p class="none">No claim could be judged on this run: the environments they need were not measured or ran under TCG.</p>\n` : html`<ul class="judged">\n${items}</ul>\n`;
-  const tail = [rest > 0 ? `${plural2(rest, "more claim")} judged here` : null, notJudged > 0 ? `${plural2(notJudged, "claim")} this run could not judge` : null].filter((t) => t !== null);
+  const tail = [
+    rest > 0 ? `${plural2(rest, "more claim")} judged here` : null,
+    notJudged > 0 ? `${plural2(notJudged, "claim")} this run could not judge` : null
+  ].filter((t) => t !== null);
   return html`<section class="verdict-strip" id="verdicts" aria-label="Verdicts">
 <p>${verdictCountsHtml(counts)} <span class="of">of ${plural2(claims.length, "claim")}</span></p>
 ${list2}${tail.length ? html`<p class="more">${tail.join("; ")}: <a href="#claims-section">all claims with their evidence</a></p>\n` : null}</section>
@@ -43407,13 +44362,18 @@ function confidenceNote(a4) {
   const asked = a4.points.filter((p) => p.confidenceAsked);
   if (asked.length === 0) return null;
   const missed = asked.filter((p) => p.confidenceMissed > 0);
-  if (missed.length === 0) return html`<p class="confidence">netperf's confidence interval was asked for at ${asked.length} points and met at every one.</p>\n`;
-  const items = missed.map((p) => html`<li>${p.environment} ${p.test} ${p.parameter}=${p.value}: ${p.confidenceMissed} of ${p.throughput.n} replicates missed the requested width</li>`);
+  if (missed.length === 0)
+    return html`<p class="confidence">netperf's confidence interval was asked for at ${asked.length} points and met at every one.</p>\n`;
+  const items = missed.map(
+    (p) => html`<li>${p.environment} ${p.test} ${p.parameter}=${p.value}: ${p.confidenceMissed} of ${p.throughput.n} replicates missed the requested width</li>`
+  );
   return html`<div class="confidence"><p>netperf's confidence interval was asked for at ${asked.length} points; it was missed at ${missed.length} (flagged points):</p><ul>${items}</ul></div>\n`;
 }
 function udpAnomalyNote(a4) {
   if (a4.udpAnomalies.length === 0) return null;
-  const items = a4.udpAnomalies.map((u2) => html`<li>${u2.environment} ${parameterFlag(u2.parameter)} ${u2.x} replicate ${u2.replicate}: ${u2.reason}</li>`);
+  const items = a4.udpAnomalies.map(
+    (u2) => html`<li>${u2.environment} ${parameterFlag(u2.parameter)} ${u2.x} replicate ${u2.replicate}: ${u2.reason}</li>`
+  );
   return html`<div class="warning"><p><strong>${a4.udpAnomalies.length} UDP measurements received datagrams their sender did not send</strong> (most likely the previous test's datagrams, still queued on the link, arriving on the same data port): their throughput and okay rate are inflated.</p><ul>${items}</ul></div>\n`;
 }
 var DOWNLOADS = [
@@ -43425,8 +44385,21 @@ var DOWNLOADS = [
   ["comparisons.csv", " (every pair of environments at every shared point: difference and Welch's t-test)"],
   ["analysis.json", " (claims, Fig. 5/7 averages, signed areas)"]
 ];
-function runPage({ manifest: m3, analysis: a4, charts, diffLinks = [], pickerHref, noSvg }) {
-  const siteCharts = charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: noSvg?.has(c4.id) ? null : `charts/${c4.id}.svg`, spec: c4.spec }));
+function runPage({
+  manifest: m3,
+  analysis: a4,
+  charts,
+  diffLinks = [],
+  pickerHref,
+  noSvg
+}) {
+  const siteCharts = charts.map((c4) => ({
+    id: c4.id,
+    title: c4.title,
+    specPath: `charts/${c4.id}.vl.json`,
+    svgPath: noSvg?.has(c4.id) ? null : `charts/${c4.id}.svg`,
+    spec: c4.spec
+  }));
   const envList = a4.environments.map((e) => environmentTitle(e, own2(m3.environmentDescriptions, e)?.accelerator)).join(", ") || "(none measured)";
   const errors = Object.entries(m3.environmentErrors ?? {});
   const body = html`${verdictStripHtml(a4.claims)}<h2 id="figures">Figures</h2>
@@ -43504,7 +44477,8 @@ ${rows}</tbody></table></div>`;
 
 // actions/lib/analyse/window-model.ts
 function windowLimitedThroughputMbit(windowBytes, roundTripMicroseconds, capacityMbit) {
-  if (!(roundTripMicroseconds > 0)) throw new Error(`window model: round-trip time must be > 0 us, got ${roundTripMicroseconds}`);
+  if (!(roundTripMicroseconds > 0))
+    throw new Error(`window model: round-trip time must be > 0 us, got ${roundTripMicroseconds}`);
   const limited = windowBytes * 8 / roundTripMicroseconds;
   return capacityMbit === null ? limited : Math.min(capacityMbit, limited);
 }
@@ -43514,9 +44488,18 @@ function windowModel(points2, roundTripMicroseconds, capacityMbit) {
     if (p.test !== "TCP_STREAM" || p.parameter !== "sendSocketSize" || p.effectiveSendSocket === null) continue;
     const rtt = Object.hasOwn(roundTripMicroseconds, p.environment) ? roundTripMicroseconds[p.environment] : null;
     if (rtt === null || rtt === void 0 || !(rtt > 0)) continue;
-    rows.push({ environment: p.environment, series: p.series, x: p.value, window: p.effectiveSendSocket, roundTripMicroseconds: rtt, throughputMbps: windowLimitedThroughputMbit(p.effectiveSendSocket, rtt, capacityMbit) });
+    rows.push({
+      environment: p.environment,
+      series: p.series,
+      x: p.value,
+      window: p.effectiveSendSocket,
+      roundTripMicroseconds: rtt,
+      throughputMbps: windowLimitedThroughputMbit(p.effectiveSendSocket, rtt, capacityMbit)
+    });
   }
-  return rows.sort((a4, b10) => a4.environment.localeCompare(b10.environment) || a4.series.localeCompare(b10.series) || a4.x - b10.x);
+  return rows.sort(
+    (a4, b10) => a4.environment.localeCompare(b10.environment) || a4.series.localeCompare(b10.series) || a4.x - b10.x
+  );
 }
 
 // actions/lib/measure/round-trip.ts
@@ -43528,7 +44511,12 @@ function roundTripOf2(probes, environment2) {
   const tcp = probeLatencies(probes, environment2, "TCP_RR");
   const udp = probeLatencies(probes, environment2, "UDP_RR");
   const round5 = (v) => Math.round(v * 1e3) / 1e3;
-  return { tcpMicroseconds: tcp.length > 0 ? round5(median(tcp)) : null, udpMicroseconds: udp.length > 0 ? round5(median(udp)) : null, tcpProbes: tcp.length, udpProbes: udp.length };
+  return {
+    tcpMicroseconds: tcp.length > 0 ? round5(median(tcp)) : null,
+    udpMicroseconds: udp.length > 0 ? round5(median(udp)) : null,
+    tcpProbes: tcp.length,
+    udpProbes: udp.length
+  };
 }
 
 // actions/lib/analyse/run.ts
@@ -43558,7 +44546,13 @@ function analyseRun(manifest, records, claimsFile, probes = []) {
     claims,
     scope: claimsScope({ manifest, points: points2 }, claimsFile, claims),
     precision,
-    tables: [precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest), hardwareTable(manifest), softwareTable(manifest), ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null), ...Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []],
+    tables: [
+      precisionTable(precision, manifest.plan.precision?.halfWidthPercent ?? null, manifest),
+      hardwareTable(manifest),
+      softwareTable(manifest),
+      ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null),
+      ...Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []
+    ],
     probes: [...probes],
     roundTrips,
     windowModel: windowModel(points2, tcpRoundTrips, capacityMbit),
@@ -43616,7 +44610,9 @@ function readRegularBytes(path3, options) {
       throw new UnsafeFileError(`${path3} is a symlink that leads nowhere: refused`);
     }
     if (!isInside(within2, resolved)) {
-      throw new UnsafeFileError(`${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`);
+      throw new UnsafeFileError(
+        `${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`
+      );
     }
     target2 = resolved;
   }
@@ -43634,16 +44630,23 @@ function readRegularBytes(path3, options) {
     const stat2 = fstatSync(fd);
     if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf2(stat2)}, not a regular file: refused`);
     if (stat2.size > options.maxBytes) {
-      throw new UnsafeFileError(`${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
+      throw new UnsafeFileError(
+        `${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`
+      );
     }
     const chunks = [];
     let length3 = 0;
     for (; ; ) {
-      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length3, options.maxBytes - length3) + 1));
+      const chunk = Buffer.allocUnsafe(
+        Math.max(64 * 1024, Math.min(stat2.size - length3, options.maxBytes - length3) + 1)
+      );
       const n2 = readSync(fd, chunk, 0, chunk.length, null);
       if (n2 === 0) break;
       length3 += n2;
-      if (length3 > options.maxBytes) throw new UnsafeFileError(`${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
+      if (length3 > options.maxBytes)
+        throw new UnsafeFileError(
+          `${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`
+        );
       chunks.push(n2 === chunk.length ? chunk : chunk.subarray(0, n2));
     }
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length3);
@@ -43662,7 +44665,9 @@ function loadClaims(nameOrPath, dir) {
   const builtIn = /^[a-z0-9-]+$/.test(nameOrPath);
   const path3 = builtIn ? join(dir, `${nameOrPath}${SUFFIX}`) : nameOrPath;
   if (!existsSync2(path3)) {
-    throw new ClaimsFormatError(builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path3} does not exist`);
+    throw new ClaimsFormatError(
+      builtIn ? `unknown claims ${JSON.stringify(nameOrPath)}: expected one of ${builtInClaimsNames(dir).join(", ") || "(none in " + dir + ")"}, or the path of a claims file` : `claims file ${path3} does not exist`
+    );
   }
   let raw;
   try {
@@ -43675,7 +44680,17 @@ function loadClaims(nameOrPath, dir) {
 }
 
 // actions/lib/measure/run-dir.ts
-import { closeSync as closeSync3, existsSync as existsSync3, fstatSync as fstatSync3, lstatSync as lstatSync4, fsyncSync, ftruncateSync as ftruncateSync2, mkdirSync as mkdirSync2, renameSync, rmSync } from "node:fs";
+import {
+  closeSync as closeSync3,
+  existsSync as existsSync3,
+  fstatSync as fstatSync3,
+  lstatSync as lstatSync4,
+  fsyncSync,
+  ftruncateSync as ftruncateSync2,
+  mkdirSync as mkdirSync2,
+  renameSync,
+  rmSync
+} from "node:fs";
 import { join as join3 } from "node:path";
 
 // actions/lib/core/output-dir.ts
@@ -43695,7 +44710,9 @@ function what(stat2) {
   return null;
 }
 function refuse(path3, stat2) {
-  throw new UnsafeFileError(`${path3} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`);
+  throw new UnsafeFileError(
+    `${path3} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`
+  );
 }
 function openForWriting(path3, options = {}) {
   let before = null;
@@ -43707,11 +44724,17 @@ function openForWriting(path3, options = {}) {
   if (before !== null && what(before) !== null) refuse(path3, before);
   let fd;
   try {
-    fd = openSync2(path3, constants4.O_WRONLY | constants4.O_CREAT | constants4.O_NOFOLLOW | constants4.O_NONBLOCK | (options.append ? constants4.O_APPEND : 0), options.mode ?? 420);
+    fd = openSync2(
+      path3,
+      constants4.O_WRONLY | constants4.O_CREAT | constants4.O_NOFOLLOW | constants4.O_NONBLOCK | (options.append ? constants4.O_APPEND : 0),
+      options.mode ?? 420
+    );
   } catch (e) {
     const code2 = e.code;
-    if (code2 === "ELOOP") throw new UnsafeFileError(`${path3} became a symbolic link while it was being opened: refusing to write it`);
-    if (code2 === "ENXIO") throw new UnsafeFileError(`${path3} became a FIFO (named pipe) while it was being opened: refusing to write it`);
+    if (code2 === "ELOOP")
+      throw new UnsafeFileError(`${path3} became a symbolic link while it was being opened: refusing to write it`);
+    if (code2 === "ENXIO")
+      throw new UnsafeFileError(`${path3} became a FIFO (named pipe) while it was being opened: refusing to write it`);
     throw e;
   }
   try {
@@ -43757,7 +44780,9 @@ function lstatOrNull(path3) {
 function relativeSegments(rel) {
   const segments2 = rel.split("/");
   if (rel === "" || segments2.some((s2) => s2 === "" || s2 === "." || s2 === ".." || s2.includes("\\") || s2.includes("\0"))) {
-    throw new OutputPathError(`${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`);
+    throw new OutputPathError(
+      `${JSON.stringify(rel)} is not a plain relative path (segments of letters, not '', '.', '..', '\\' or NUL): refusing to write it`
+    );
   }
   return segments2;
 }
@@ -43816,7 +44841,10 @@ var MANIFEST_FILE = "manifest.json";
 var MANIFEST_MAX_BYTES = 16 * MiB;
 var RESULTS_MAX_BYTES = 500 * MiB;
 var RESULTS_FILE = "results.jsonl";
-var RUN_FILE_MAX_BYTES = { [MANIFEST_FILE]: MANIFEST_MAX_BYTES, [RESULTS_FILE]: RESULTS_MAX_BYTES };
+var RUN_FILE_MAX_BYTES = {
+  [MANIFEST_FILE]: MANIFEST_MAX_BYTES,
+  [RESULTS_FILE]: RESULTS_MAX_BYTES
+};
 function isRunDir(dir) {
   return existsSync3(join3(dir, MANIFEST_FILE));
 }
@@ -43824,7 +44852,10 @@ function loadRun(dir) {
   const manifestPath = join3(dir, MANIFEST_FILE);
   if (!existsSync3(dir)) throw new RunFormatError(`${dir}: no such directory`);
   if (!existsSync3(manifestPath)) throw new RunFormatError(`${dir} is not a virtnet run: it has no ${MANIFEST_FILE}`);
-  const manifest = parseManifest(readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }), manifestPath);
+  const manifest = parseManifest(
+    readRegularFile(manifestPath, { maxBytes: MANIFEST_MAX_BYTES, within: dir }),
+    manifestPath
+  );
   const resultsPath = join3(dir, RESULTS_FILE);
   const text5 = lexists(resultsPath) ? readRegularFile(resultsPath, { maxBytes: RESULTS_MAX_BYTES, within: dir }) : "";
   return { dir, manifest, results: parseResults(text5, resultsPath) };
@@ -43863,7 +44894,8 @@ function mostCompleteCopies(runs) {
       continue;
     }
     const [a4, b10] = [completeness(run3), completeness(current2)];
-    if (a4[0] > b10[0] || a4[0] === b10[0] && (a4[1] > b10[1] || a4[1] === b10[1] && a4[2] > b10[2])) best.set(run3.manifest.runId, run3);
+    if (a4[0] > b10[0] || a4[0] === b10[0] && (a4[1] > b10[1] || a4[1] === b10[1] && a4[2] > b10[2]))
+      best.set(run3.manifest.runId, run3);
   }
   return [...best.values()].sort((x4, y4) => x4.manifest.runId < y4.manifest.runId ? -1 : 1);
 }
@@ -43884,19 +44916,63 @@ import { availableParallelism } from "node:os";
 import { dirname as dirname3, join as join9, resolve as resolve4 } from "node:path";
 
 // actions/lib/analyse/headline.ts
-var HEADLINE_METRICS = ["tcp-mean", "tcp-plateau", "udp-small", "udp-large", "udp-ok", "rtt", "relative"];
+var HEADLINE_METRICS = [
+  "tcp-mean",
+  "tcp-plateau",
+  "udp-small",
+  "udp-large",
+  "udp-ok",
+  "rtt",
+  "relative"
+];
 var PLATEAU_FRACTION = 0.75;
 var TCP_RANGE = [0, 6e3];
 var UDP_SMALL_MAX = 1400;
 var UDP_LARGE_MIN = 1500;
 var METRIC_INFO = {
-  "tcp-mean": { title: "TCP throughput, mean over 0-6000 B", unit: "10^6 bits/s", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] },
-  "tcp-plateau": { title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`, unit: "10^6 bits/s", test: "TCP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
-  "udp-small": { title: `UDP throughput at <= ${UDP_SMALL_MAX} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: 0, to: UDP_SMALL_MAX },
-  "udp-large": { title: `UDP throughput at >= ${UDP_LARGE_MIN} B`, unit: "10^6 bits/s", test: "UDP_STREAM", from: UDP_LARGE_MIN, to: Number.POSITIVE_INFINITY },
-  "udp-ok": { title: "UDP okay rate (received / sent)", unit: "fraction", test: "UDP_STREAM", from: 0, to: Number.POSITIVE_INFINITY },
+  "tcp-mean": {
+    title: "TCP throughput, mean over 0-6000 B",
+    unit: "10^6 bits/s",
+    test: "TCP_STREAM",
+    from: TCP_RANGE[0],
+    to: TCP_RANGE[1]
+  },
+  "tcp-plateau": {
+    title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`,
+    unit: "10^6 bits/s",
+    test: "TCP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY
+  },
+  "udp-small": {
+    title: `UDP throughput at <= ${UDP_SMALL_MAX} B`,
+    unit: "10^6 bits/s",
+    test: "UDP_STREAM",
+    from: 0,
+    to: UDP_SMALL_MAX
+  },
+  "udp-large": {
+    title: `UDP throughput at >= ${UDP_LARGE_MIN} B`,
+    unit: "10^6 bits/s",
+    test: "UDP_STREAM",
+    from: UDP_LARGE_MIN,
+    to: Number.POSITIVE_INFINITY
+  },
+  "udp-ok": {
+    title: "UDP okay rate (received / sent)",
+    unit: "fraction",
+    test: "UDP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY
+  },
   rtt: { title: "TCP round-trip time", unit: "microseconds", test: null, from: 0, to: 0 },
-  relative: { title: "TCP throughput relative to native, 0-6000 B (Fig. 5)", unit: "ratio", test: "TCP_STREAM", from: TCP_RANGE[0], to: TCP_RANGE[1] }
+  relative: {
+    title: "TCP throughput relative to native, 0-6000 B (Fig. 5)",
+    unit: "ratio",
+    test: "TCP_STREAM",
+    from: TCP_RANGE[0],
+    to: TCP_RANGE[1]
+  }
 };
 function rangeMean(values3) {
   const k2 = values3.length;
@@ -43907,7 +44983,9 @@ function rangeMean(values3) {
   return { value: value4, low: half === null ? null : value4 - half, high: half === null ? null : value4 + half, points: k2 };
 }
 function throughputOver(points2, test2, from, to) {
-  return rangeMean(points2.filter((p) => p.test === test2 && p.value >= from && p.value <= to).map((p) => ({ value: p.throughput.mean, half: p.throughput.ciHalfWidth })));
+  return rangeMean(
+    points2.filter((p) => p.test === test2 && p.value >= from && p.value <= to).map((p) => ({ value: p.throughput.mean, half: p.throughput.ciHalfWidth }))
+  );
 }
 function plateauFrom(points2) {
   const sizes = points2.filter((p) => p.test === "TCP_STREAM").map((p) => p.value);
@@ -43915,8 +44993,12 @@ function plateauFrom(points2) {
 }
 function headlineMetrics(points2, roundTripMicroseconds = {}) {
   const measured = points2.filter((p) => p.throughput.n > 0);
-  const environments2 = [.../* @__PURE__ */ new Set([...measured.map((p) => p.environment), ...Object.keys(roundTripMicroseconds)])].sort();
-  const relative2 = new Map(restrictedAverage(relativeThroughput(measured), "TCP_STREAM", ...TCP_RANGE).map((r) => [r.environment, r]));
+  const environments2 = [
+    .../* @__PURE__ */ new Set([...measured.map((p) => p.environment), ...Object.keys(roundTripMicroseconds)])
+  ].sort();
+  const relative2 = new Map(
+    restrictedAverage(relativeThroughput(measured), "TCP_STREAM", ...TCP_RANGE).map((r) => [r.environment, r])
+  );
   const out = [];
   for (const env of environments2) {
     const mine = measured.filter((p) => p.environment === env);
@@ -43929,11 +45011,22 @@ function headlineMetrics(points2, roundTripMicroseconds = {}) {
     set8("tcp-plateau", plateau === null ? null : throughputOver(mine, "TCP_STREAM", plateau, Number.POSITIVE_INFINITY));
     set8("udp-small", throughputOver(mine, "UDP_STREAM", 0, UDP_SMALL_MAX));
     set8("udp-large", throughputOver(mine, "UDP_STREAM", UDP_LARGE_MIN, Number.POSITIVE_INFINITY));
-    set8("udp-ok", rangeMean(mine.filter((p) => p.test === "UDP_STREAM" && p.okRate !== null).map((p) => ({ value: p.okRate, half: summarize(p.okRates).ciHalfWidth }))));
+    set8(
+      "udp-ok",
+      rangeMean(
+        mine.filter((p) => p.test === "UDP_STREAM" && p.okRate !== null).map((p) => ({ value: p.okRate, half: summarize(p.okRates).ciHalfWidth }))
+      )
+    );
     const rtt = Object.hasOwn(roundTripMicroseconds, env) ? roundTripMicroseconds[env] : null;
     if (typeof rtt === "number" && Number.isFinite(rtt)) metrics.rtt = { value: rtt, low: null, high: null, points: 0 };
     const r = relative2.get(env);
-    if (r) set8("relative", { value: r.average, low: r.halfWidth === null ? null : r.average - r.halfWidth, high: r.halfWidth === null ? null : r.average + r.halfWidth, points: r.points });
+    if (r)
+      set8("relative", {
+        value: r.average,
+        low: r.halfWidth === null ? null : r.average - r.halfWidth,
+        high: r.halfWidth === null ? null : r.average + r.halfWidth,
+        points: r.points
+      });
     out.push({ environment: env, metrics });
   }
   return out;
@@ -97768,7 +98861,15 @@ function splitSpec(spec) {
   const values3 = (params2 ?? []).filter(isValueParam);
   const shapeParams = (params2 ?? []).map((p) => isValueParam(p) ? { name: p.name, value: null } : p);
   const shape2 = params2 === void 0 ? rest : { ...rest, params: shapeParams };
-  return { shape: shape2, title: title2, values: cacheable ? data3.values : null, paramValues: values3, text: t?.text ?? null, subtitle: t?.subtitle ?? null, cacheable: cacheable && titleIsPlain };
+  return {
+    shape: shape2,
+    title: title2,
+    values: cacheable ? data3.values : null,
+    paramValues: values3,
+    text: t?.text ?? null,
+    subtitle: t?.subtitle ?? null,
+    cacheable: cacheable && titleIsPlain
+  };
 }
 function template(spec) {
   const parts = splitSpec(spec);
@@ -97776,18 +98877,37 @@ function template(spec) {
   const key3 = JSON.stringify(parts.shape);
   let entry2 = templates.get(key3);
   if (!entry2) {
-    const compiled = compile2({ ...parts.shape, ...parts.title === void 0 ? {} : { title: parts.title }, data: { name: SOURCE2 } }).spec;
+    const compiled = compile2({
+      ...parts.shape,
+      ...parts.title === void 0 ? {} : { title: parts.title },
+      data: { name: SOURCE2 }
+    }).spec;
     if (!compiled.data?.some((d) => d.name === SOURCE2)) return null;
     if (!parts.paramValues.every((p) => compiled.signals?.some((sig) => sig.name === p.name))) return null;
     if (compiled.title && typeof compiled.title === "object") {
-      compiled.signals = [...compiled.signals ?? [], { name: TITLE2, value: parts.text }, { name: SUBTITLE, value: parts.subtitle }];
-      compiled.title = { ...compiled.title, text: { signal: TITLE2 }, ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } } };
+      compiled.signals = [
+        ...compiled.signals ?? [],
+        { name: TITLE2, value: parts.text },
+        { name: SUBTITLE, value: parts.subtitle }
+      ];
+      compiled.title = {
+        ...compiled.title,
+        text: { signal: TITLE2 },
+        ...parts.subtitle === null ? {} : { subtitle: { signal: SUBTITLE } }
+      };
     }
     entry2 = { runtime: parse8(compiled) };
     templates.set(key3, entry2);
     if (templates.size > MAX_TEMPLATES) templates.delete(templates.keys().next().value);
   }
-  return { key: key3, entry: entry2, values: parts.values, paramValues: parts.paramValues, text: parts.text, subtitle: parts.subtitle };
+  return {
+    key: key3,
+    entry: entry2,
+    values: parts.values,
+    paramValues: parts.paramValues,
+    text: parts.text,
+    subtitle: parts.subtitle
+  };
 }
 function compiledOnceCodegen() {
   const { runtimeContext } = vega_module_exports;
@@ -97804,7 +98924,10 @@ function compiledOnceCodegen() {
   };
   const out = { ...base.expr };
   for (const kind of ["operator", "parameter", "event", "handler", "encode"]) {
-    if (typeof base.expr[kind] !== "function") throw new Error(`vega's expression code generator has no ${kind}(): the renderer needs updating for this vega version`);
+    if (typeof base.expr[kind] !== "function")
+      throw new Error(
+        `vega's expression code generator has no ${kind}(): the renderer needs updating for this vega version`
+      );
     out[kind] = once(kind, base.expr[kind]);
   }
   return out;
@@ -97843,9 +98966,15 @@ function withDescription(svg, notes) {
 }
 function renderSvg(spec) {
   const notes = chartNotes(spec);
-  const { usermeta: _meta, description: _description, ...drawn } = spec;
-  const next = queue.then(async () => `${withDescription(normalizeSvgIds(await draw3(drawn)), notes)}
-`);
+  const {
+    usermeta: _meta,
+    description: _description,
+    ...drawn
+  } = spec;
+  const next = queue.then(
+    async () => `${withDescription(normalizeSvgIds(await draw3(drawn)), notes)}
+`
+  );
   queue = next.catch(() => {
   });
   return next;
@@ -97898,7 +99027,14 @@ function createRenderPool(size2) {
 
 // actions/lib/site/history.ts
 function historyRun(m3, headline2) {
-  return { runId: m3.runId, createdAt: m3.createdAt, plan: m3.plan?.name ?? "?", pair: m3.runnerPair ?? null, testbed: testbedOf(m3), headline: headline2 };
+  return {
+    runId: m3.runId,
+    createdAt: m3.createdAt,
+    plan: m3.plan?.name ?? "?",
+    pair: m3.runnerPair ?? null,
+    testbed: testbedOf(m3),
+    headline: headline2
+  };
 }
 function comparable(a4, b10) {
   return a4.plan === b10.plan && a4.testbed === b10.testbed;
@@ -97916,7 +99052,8 @@ function diffMarks(diff, diffPath) {
       const inRange = mine.filter((p) => p.test === info3.test && p.value >= from && p.value <= info3.to);
       const regressed = inRange.some((p) => p.classification === "regressed");
       const improved = inRange.some((p) => p.classification === "improved");
-      if (regressed || improved) out.push({ runId: diff.b.runId, against: diff.a.runId, environment: environment2, metric, regressed, improved, diffPath });
+      if (regressed || improved)
+        out.push({ runId: diff.b.runId, against: diff.a.runId, environment: environment2, metric, regressed, improved, diffPath });
     }
   }
   return out;
@@ -97940,15 +99077,29 @@ ${m3.environment}`, m3);
       const key3 = JSON.stringify([environment2, run3.plan, run3.testbed]);
       let s2 = series2.get(key3);
       if (!s2) series2.set(key3, s2 = { environment: environment2, plan: run3.plan, pair: run3.pair, testbed: run3.testbed, points: [] });
-      s2.points.push({ runId: run3.runId, index: index6, at: timeOf(run3), value: value4, mark: markAt.get(`${run3.runId}
-${environment2}`) ?? null });
+      s2.points.push({
+        runId: run3.runId,
+        index: index6,
+        at: timeOf(run3),
+        value: value4,
+        mark: markAt.get(`${run3.runId}
+${environment2}`) ?? null
+      });
     }
   });
   const order = orderEnvironments([...series2.values()].map((s2) => s2.environment));
   const rank2 = new Map(order.map((e, i) => [e, i]));
-  const sorted = [...series2.values()].sort((a4, b10) => rank2.get(a4.environment) - rank2.get(b10.environment) || a4.plan.localeCompare(b10.plan) || a4.testbed.localeCompare(b10.testbed));
+  const sorted = [...series2.values()].sort(
+    (a4, b10) => rank2.get(a4.environment) - rank2.get(b10.environment) || a4.plan.localeCompare(b10.plan) || a4.testbed.localeCompare(b10.testbed)
+  );
   const times = ordered.map(timeOf);
-  return { metric, runs: ordered.length, from: times.length ? Math.min(...times) : 0, to: times.length ? Math.max(...times) : 0, series: sorted };
+  return {
+    metric,
+    runs: ordered.length,
+    from: times.length ? Math.min(...times) : 0,
+    to: times.length ? Math.max(...times) : 0,
+    series: sorted
+  };
 }
 function timeOf(run3) {
   const t = Date.parse(run3.createdAt);
@@ -97961,7 +99112,10 @@ function dateTicks(from, to, count2) {
     return to - from < 2 * DAY2 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(0, 10);
   };
   if (!(to > from)) return [{ at: from, label: label2(from) }];
-  return Array.from({ length: count2 }, (_, i) => from + (to - from) * i / (count2 - 1)).map((at) => ({ at, label: label2(at) }));
+  return Array.from({ length: count2 }, (_, i) => from + (to - from) * i / (count2 - 1)).map((at) => ({
+    at,
+    label: label2(at)
+  }));
 }
 var OVERVIEW_DOTS_BELOW = 60;
 var OVERVIEW_SIZE = { width: 320, height: 150, pointLinks: false };
@@ -97973,7 +99127,8 @@ function ticks2(lo, hi) {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step3 = [1, 2, 5, 10].map((f) => f * mag).find((s2) => s2 >= raw);
   const out = [];
-  for (let v = Math.ceil(lo / step3) * step3; v <= hi + step3 * 1e-9 && out.length < 12; v += step3) out.push(Number(v.toPrecision(12)));
+  for (let v = Math.ceil(lo / step3) * step3; v <= hi + step3 * 1e-9 && out.length < 12; v += step3)
+    out.push(Number(v.toPrecision(12)));
   return out;
 }
 function format5(v, metric) {
@@ -97990,7 +99145,9 @@ function historySvg(h2, size2, root) {
   const right = 8;
   const top = 8;
   const bottom = 22;
-  const values3 = h2.series.flatMap((s2) => s2.points.flatMap((p) => [p.value.value, p.value.low ?? p.value.value, p.value.high ?? p.value.value]));
+  const values3 = h2.series.flatMap(
+    (s2) => s2.points.flatMap((p) => [p.value.value, p.value.low ?? p.value.value, p.value.high ?? p.value.value])
+  );
   let lo = values3.length ? Math.min(...values3) : 0;
   let hi = values3.length ? Math.max(...values3) : 1;
   if (hi === lo) [lo, hi] = [lo - Math.abs(lo) * 0.05 - 0.5, hi + Math.abs(hi) * 0.05 + 0.5];
@@ -98004,7 +99161,9 @@ function historySvg(h2, size2, root) {
   const scales2 = environmentScales(orderEnvironments(h2.series.map((s2) => s2.environment)));
   const order = orderEnvironments(h2.series.map((s2) => s2.environment));
   const colour = (env) => scales2.color.range[order.indexOf(env)] ?? "#777777";
-  const grid = ticks2(lo, hi).map((t) => html`<line class="grid" x1="${n(left)}" x2="${n(width2 - right)}" y1="${n(y4(t))}" y2="${n(y4(t))}"></line><text class="tick" x="${n(left - 4)}" y="${n(y4(t) + 4)}" text-anchor="end">${format5(t, h2.metric).replace(/ us$/, "")}</text>`);
+  const grid = ticks2(lo, hi).map(
+    (t) => html`<line class="grid" x1="${n(left)}" x2="${n(width2 - right)}" y1="${n(y4(t))}" y2="${n(y4(t))}"></line><text class="tick" x="${n(left - 4)}" y="${n(y4(t) + 4)}" text-anchor="end">${format5(t, h2.metric).replace(/ us$/, "")}</text>`
+  );
   const series2 = h2.series.map((s2) => {
     const c4 = colour(s2.environment);
     const stretches = [];
@@ -98034,7 +99193,8 @@ function historySvg(h2, size2, root) {
       return size2.pointLinks ? html`<a href="${safeHref(`${root}${m3.diffPath}`)}">${poly2}</a>` : poly2;
     });
     const dots = !size2.pointLinks && s2.points.length >= OVERVIEW_DOTS_BELOW ? [] : s2.points.map((p) => {
-      if (!size2.pointLinks) return html`<circle class="point" cx="${n(x4(p.at))}" cy="${n(y4(p.value.value))}" r="1.8" fill="${c4}"></circle>`;
+      if (!size2.pointLinks)
+        return html`<circle class="point" cx="${n(x4(p.at))}" cy="${n(y4(p.value.value))}" r="1.8" fill="${c4}"></circle>`;
       const title2 = `${p.runId} · ${environmentTitle(s2.environment)} · ${valueText(p.value, h2.metric)}`;
       const dot = html`<circle class="point" data-run="${p.runId}" cx="${n(x4(p.at))}" cy="${n(y4(p.value.value))}" r="${size2.pointLinks ? 3.5 : 1.8}" fill="${c4}"><title>${title2}</title></circle>`;
       return size2.pointLinks ? html`<a class="point-link" href="${safeHref(`${root}${runPagePath(p.runId)}`)}">${dot}</a>` : dot;
@@ -98055,7 +99215,11 @@ function historyPagePath(metric) {
 }
 function filterValues(runs) {
   const sorted = (xs) => [...new Set(xs)].sort();
-  return { plans: sorted(runs.map((r) => r.plan)), pairs: sorted(runs.map((r) => r.pair ?? NO_PAIR)), testbeds: sorted(runs.map((r) => r.testbed)) };
+  return {
+    plans: sorted(runs.map((r) => r.plan)),
+    pairs: sorted(runs.map((r) => r.pair ?? NO_PAIR)),
+    testbeds: sorted(runs.map((r) => r.testbed))
+  };
 }
 function filtersHtml(f) {
   const select2 = (name2, label2, values3) => html`<label>${label2} <select name="${name2}" data-filter="${name2}"><option value="">all</option>${values3.map((v) => html`<option value="${v}">${v}</option>`)}</select></label>`;
@@ -98080,12 +99244,21 @@ ${charts}</div></section>
 function historyPage(data3, metric) {
   const h2 = metricHistory(data3.runs, data3.marks, metric);
   const info3 = METRIC_INFO[metric];
-  const others = HEADLINE_METRICS.filter((m3) => m3 !== metric).map((m3) => link({ href: `${m3}.html`, text: METRIC_INFO[m3].title }));
+  const others = HEADLINE_METRICS.filter((m3) => m3 !== metric).map(
+    (m3) => link({ href: `${m3}.html`, text: METRIC_INFO[m3].title })
+  );
   const body = html`<p>Each point is one run's value for one environment, with its 95% interval as a band; click a point for its run. Lines join runs of the same plan on the same testbed; triangles mark where the diff with the previous comparable run found a significant change in this metric's range (click one for the diff). Runs are ordered by when they were made.</p>
 ${filtersHtml(filterValues(data3.runs))}${legendHtml(data3.runs)}<figure class="history-chart" id="history-${metric}">${historySvg(h2, HISTORY_SIZE, "../")}<figcaption>${info3.title} (${info3.unit})</figcaption></figure>
 <p class="history-nav">Other metrics: ${others.map((l, i) => i === 0 ? l : html` · ${l}`)}</p>
 `;
-  return { path: historyPagePath(metric), title: `History: ${info3.title}`, banner: null, body, charts: [], script: true };
+  return {
+    path: historyPagePath(metric),
+    title: `History: ${info3.title}`,
+    banner: null,
+    body,
+    charts: [],
+    script: true
+  };
 }
 var PAIRS_PATH = "pairs.html";
 function pairsPage(runs) {
@@ -98096,15 +99269,19 @@ function pairsPage(runs) {
     const columns = [...latest.entries()].sort(([a4], [b10]) => a4.localeCompare(b10)).map(([, r]) => r);
     const claimIds = [];
     const seen = /* @__PURE__ */ new Set();
-    for (const r of columns) for (const c4 of r.claims) if (!seen.has(c4.id)) {
-      seen.add(c4.id);
-      claimIds.push({ id: c4.id, text: c4.text });
-    }
+    for (const r of columns)
+      for (const c4 of r.claims)
+        if (!seen.has(c4.id)) {
+          seen.add(c4.id);
+          claimIds.push({ id: c4.id, text: c4.text });
+        }
     const head = html`<tr><th scope="col">Claim</th>${columns.map((r) => html`<th scope="col">${r.pair ?? r.testbed}<br>${link({ href: runPagePath(r.runId), text: r.runId })}<br><span class="when">${r.createdAt}</span></th>`)}</tr>`;
-    const rows = claimIds.map(({ id: id3, text: text5 }) => html`<tr><th scope="row">${text5}</th>${columns.map((r) => {
-      const c4 = r.claims.find((x4) => x4.id === id3);
-      return c4 ? html`<td class="verdict verdict-${c4.verdict}">${verdictLabel(c4)}</td>` : html`<td class="verdict">(not judged)</td>`;
-    })}</tr>\n`);
+    const rows = claimIds.map(
+      ({ id: id3, text: text5 }) => html`<tr><th scope="row">${text5}</th>${columns.map((r) => {
+        const c4 = r.claims.find((x4) => x4.id === id3);
+        return c4 ? html`<td class="verdict verdict-${c4.verdict}">${verdictLabel(c4)}</td>` : html`<td class="verdict">(not judged)</td>`;
+      })}</tr>\n`
+    );
     return html`<h2>Plan ${plan}</h2>
 <div class="scroll"><table class="pairs" data-plan="${plan}"><thead>${head}</thead>
 <tbody>
@@ -98124,7 +99301,9 @@ function siteAsset(name2) {
   try {
     return readFileSync(new URL(name2, ASSETS_DIR));
   } catch (e) {
-    throw new Error(`the site's ${name2} is missing from ${ASSETS_DIR.pathname} (${e.message}): in an action, rebuild its dist with npm run build:actions`);
+    throw new Error(
+      `the site's ${name2} is missing from ${ASSETS_DIR.pathname} (${e.message}): in an action, rebuild its dist with npm run build:actions`
+    );
   }
 }
 
@@ -98143,7 +99322,9 @@ function headline(e) {
 }
 function regressionsPage(all) {
   const entries2 = changeEntries(all);
-  const rows = entries2.map((e) => html`<tr class="${e.regressed > 0 ? "has-regression" : "improvement"}"><td>${e.b.createdAt}</td><td>${link({ href: runPagePath(e.b.runId), text: e.b.runId })}</td><td>${link({ href: runPagePath(e.a.runId), text: e.a.runId })}</td><td class="claims-counts"><!-- regressed in refuted's colour, improved in supported's (site.css) --><span class="count v-refuted" title="regressed">${e.regressed} regressed</span> <span class="count v-supported" title="improved">${e.improved} improved</span></td><td>${e.marks.length ? html`<ul>${e.marks.map((m3) => html`<li>${markText(m3)}</li>`)}</ul>` : "(no headline metric moved)"}</td><td>${link({ href: e.diffPath, text: "diff" })}</td></tr>\n`);
+  const rows = entries2.map(
+    (e) => html`<tr class="${e.regressed > 0 ? "has-regression" : "improvement"}"><td>${e.b.createdAt}</td><td>${link({ href: runPagePath(e.b.runId), text: e.b.runId })}</td><td>${link({ href: runPagePath(e.a.runId), text: e.a.runId })}</td><td class="claims-counts"><!-- regressed in refuted's colour, improved in supported's (site.css) --><span class="count v-refuted" title="regressed">${e.regressed} regressed</span> <span class="count v-supported" title="improved">${e.improved} improved</span></td><td>${e.marks.length ? html`<ul>${e.marks.map((m3) => html`<li>${markText(m3)}</li>`)}</ul>` : "(no headline metric moved)"}</td><td>${link({ href: e.diffPath, text: "diff" })}</td></tr>\n`
+  );
   const body = html`<p>Every significant change (at least the diff's threshold, significant after Holm's correction) between a run and the previous run of its plan on its testbed, newest first. <a href="${safeHref(FEED_PATH)}">Atom feed</a>.</p>
 ${entries2.length === 0 ? html`<p>No significant change between consecutive comparable runs.</p>\n` : html`<div class="scroll"><table class="regressions" id="regressions">
 <thead><tr><th scope="col">Date (B)</th><th scope="col">Run (B)</th><th scope="col">Against (A)</th><th scope="col">Points</th><th scope="col">Headline metrics</th><th scope="col">Diff</th></tr></thead>
@@ -98155,7 +99336,8 @@ ${rows}</tbody></table></div>
 function atomFeed(all, siteTitle = "virtnet reports") {
   const entries2 = changeEntries(all);
   const updated = entries2[0]?.b.createdAt ?? "1970-01-01T00:00:00.000Z";
-  const items = entries2.map((e) => html`<entry>
+  const items = entries2.map(
+    (e) => html`<entry>
 <id>urn:virtnet:diff:${e.a.runId}:${e.b.runId}</id>
 <title>${e.b.runId}: ${headline(e)} against ${e.a.runId}</title>
 <updated>${e.b.createdAt}</updated>
@@ -98164,7 +99346,8 @@ function atomFeed(all, siteTitle = "virtnet reports") {
 <link rel="related" type="text/html" href="${safeHref(runPagePath(e.a.runId))}" title="run A"/>
 <summary>${[headline(e), ...e.marks.map(markText)].join("; ")}</summary>
 </entry>
-`);
+`
+  );
   return html`<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
 <id>urn:virtnet:regressions</id>
@@ -98189,14 +99372,28 @@ function runName(diff, which2) {
 }
 function row(diff, side2, series2, x4, s2, change2, verdict) {
   if (s2.n === 0 || s2.mean === null) return null;
-  return { side: side2, run: runName(diff, side2 === "A" ? "a" : "b"), series: series2, x: x4, mean: round3(s2.mean), low: round3(Math.max(0, s2.ciLow ?? s2.mean)), high: round3(s2.ciHigh ?? s2.mean), n: s2.n, change: change2, verdict };
+  return {
+    side: side2,
+    run: runName(diff, side2 === "A" ? "a" : "b"),
+    series: series2,
+    x: x4,
+    mean: round3(s2.mean),
+    low: round3(Math.max(0, s2.ciLow ?? s2.mean)),
+    high: round3(s2.ciHigh ?? s2.mean),
+    n: s2.n,
+    change: change2,
+    verdict
+  };
 }
 function overlayRows(diff, environment2, test2) {
   const mine = (xs) => xs.filter((p) => p.environment === environment2 && p.test === test2);
   const rows = [];
   for (const p of mine(diff.points)) {
     const change2 = p.changePercent === null ? "n/a" : `${p.changePercent > 0 ? "+" : ""}${p.changePercent.toFixed(1)}%`;
-    rows.push(row(diff, "A", p.series, p.value, p.a, change2, p.classification), row(diff, "B", p.series, p.value, p.b, change2, p.classification));
+    rows.push(
+      row(diff, "A", p.series, p.value, p.a, change2, p.classification),
+      row(diff, "B", p.series, p.value, p.b, change2, p.classification)
+    );
   }
   for (const p of mine(diff.removed)) rows.push(row(diff, "A", p.series, p.value, p.stats, "n/a", "only in A"));
   for (const p of mine(diff.added)) rows.push(row(diff, "B", p.series, p.value, p.stats, "n/a", "only in B"));
@@ -98209,26 +99406,58 @@ function diffOverlayChart(diff, environment2, test2) {
   const parameter = [...diff.points, ...diff.added, ...diff.removed].find((p) => p.environment === environment2 && p.test === test2)?.parameter ?? "sendSocketSize";
   const envColor = ENVIRONMENT_STYLE.get(environment2)?.color ?? "#E69F00";
   const runScale = { domain: ["A", "B"], range: [BASELINE_COLOR, envColor] };
-  const x4 = { field: "x", type: "quantitative", title: (Object.hasOwn(PARAMETER_AXIS_TITLE, parameter) ? PARAMETER_AXIS_TITLE[parameter] : void 0) ?? parameter };
-  const legend = { symbolType: "stroke", symbolStrokeWidth: 2, symbolOpacity: 1, labelLimit: 480, labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}` };
+  const x4 = {
+    field: "x",
+    type: "quantitative",
+    title: (Object.hasOwn(PARAMETER_AXIS_TITLE, parameter) ? PARAMETER_AXIS_TITLE[parameter] : void 0) ?? parameter
+  };
+  const legend = {
+    symbolType: "stroke",
+    symbolStrokeWidth: 2,
+    symbolOpacity: 1,
+    labelLimit: 480,
+    labelExpr: `datum.value === 'A' ? ${RUN_A_PARAM} : ${RUN_B_PARAM}`
+  };
   const color5 = { field: "side", type: "nominal", title: "Run", scale: runScale, legend };
   const y4 = { field: "mean", type: "quantitative", title: "Throughput (10^6 bits/s)" };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: `${environmentTitle(environment2)}, ${test2}: A vs B`,
-      subtitle: [`A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`, "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"]
+      subtitle: [
+        `A = ${diff.a.label} (run ${diff.a.runId}), B = ${diff.b.label} (run ${diff.b.runId})`,
+        "bands: 95% CI of the mean; rings: regressed (vermilion) / improved (green) in B"
+      ]
     },
     width: 560,
     height: 300,
     data: { values: rows },
-    params: [{ name: RUN_A_PARAM, value: a4 }, { name: RUN_B_PARAM, value: b10 }],
+    params: [
+      { name: RUN_A_PARAM, value: a4 },
+      { name: RUN_B_PARAM, value: b10 }
+    ],
     config: CHART_CONFIG,
     encoding: { x: x4, detail: { field: "series", type: "nominal" } },
     layer: [
       {
         mark: { type: "line", strokeWidth: 1.5 },
-        encoding: { y: y4, color: color5, strokeDash: { field: "side", type: "nominal", scale: { domain: ["A", "B"], range: [[6, 3], [1, 0]] }, title: "Run", legend } }
+        encoding: {
+          y: y4,
+          color: color5,
+          strokeDash: {
+            field: "side",
+            type: "nominal",
+            scale: {
+              domain: ["A", "B"],
+              range: [
+                [6, 3],
+                [1, 0]
+              ]
+            },
+            title: "Run",
+            legend
+          }
+        }
       },
       {
         // Drawn after the lines so the legend shows the lines' dashes; translucent, so lines show through.
@@ -98255,7 +99484,16 @@ function diffOverlayChart(diff, environment2, test2) {
       },
       // Ring B's points that regressed or improved, so a reader finds them without the table.
       ...["regressed", "improved"].map((verdict) => ({
-        transform: [{ filter: { and: [{ field: "side", equal: "B" }, { field: "verdict", equal: verdict }] } }],
+        transform: [
+          {
+            filter: {
+              and: [
+                { field: "side", equal: "B" },
+                { field: "verdict", equal: verdict }
+              ]
+            }
+          }
+        ],
         mark: { type: "point", filled: false, size: 160, strokeWidth: 2, color: MARK_COLOR[verdict] },
         encoding: { y: y4, color: { value: MARK_COLOR[verdict] } }
       }))
@@ -98271,11 +99509,22 @@ function diffGroups(diff) {
     seen.add(key3);
     const sides = new Set(overlayRows(diff, c4.environment, c4.test).map((r) => r.side));
     if (sides.size < 2) {
-      out.push({ environment: c4.environment, test: c4.test, chart: null, onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null });
+      out.push({
+        environment: c4.environment,
+        test: c4.test,
+        chart: null,
+        onlyIn: sides.has("A") ? "A" : sides.has("B") ? "B" : null
+      });
       continue;
     }
     const id3 = `diff-${fileNamePart(c4.environment)}-${fileNamePart(c4.test.toLowerCase().replace(/_/g, "-"))}`;
-    const chart = { id: id3, title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`, environment: c4.environment, test: c4.test, spec: diffOverlayChart(diff, c4.environment, c4.test) };
+    const chart = {
+      id: id3,
+      title: `${environmentTitle(c4.environment)}, ${c4.test}: A vs B`,
+      environment: c4.environment,
+      test: c4.test,
+      spec: diffOverlayChart(diff, c4.environment, c4.test)
+    };
     out.push({ environment: c4.environment, test: c4.test, chart, onlyIn: null });
   }
   return out;
@@ -98321,7 +99570,9 @@ function short(commit) {
 function runLine(r) {
   const first = r.subject ? oneLine(r.subject) : "";
   const subject = first ? ` "${first.length > 60 ? `${first.slice(0, 59)}…` : first}"` : "";
-  return oneLine(`${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`);
+  return oneLine(
+    `${r.label}: run ${r.runId}, commit ${short(r.commit)}${r.branch ? ` (${r.branch})` : ""}${subject}, created ${r.createdAt}, ${r.status}, plan ${r.plan}, environments ${r.environments.join(",") || "none"}`
+  );
 }
 function rulesLine(d) {
   const o = d.options;
@@ -98333,7 +99584,10 @@ function curveTitle(c4) {
 }
 function curveLine(c4) {
   const parts = [`${c4.commonPoints} common point${c4.commonPoints === 1 ? "" : "s"}`];
-  if (c4.meanChangePercent !== null) parts.push(`mean change ${formatChange(c4.meanChangePercent)} (min ${formatChange(c4.minChangePercent)}, max ${formatChange(c4.maxChangePercent)})`);
+  if (c4.meanChangePercent !== null)
+    parts.push(
+      `mean change ${formatChange(c4.meanChangePercent)} (min ${formatChange(c4.minChangePercent)}, max ${formatChange(c4.maxChangePercent)})`
+    );
   if (c4.areaChangePercent !== null) parts.push(`area between the curves ${formatChange(c4.areaChangePercent)} of A's`);
   parts.push(`${c4.improved} improved, ${c4.regressed} regressed, ${c4.unchanged} unchanged, ${c4.undecided} undecided`);
   if (c4.onlyInA || c4.onlyInB) parts.push(`${c4.onlyInB} added, ${c4.onlyInA} removed`);
@@ -98343,14 +99597,26 @@ function pHeader(d) {
   return d.options.correction === "holm" ? "p (Holm)" : "p";
 }
 function pointRow(p) {
-  return [String(p.value), side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted), significanceLabel(p), p.classification];
+  return [
+    String(p.value),
+    side(p.a),
+    side(p.b),
+    formatChange(p.changePercent),
+    formatP(p.pAdjusted),
+    significanceLabel(p),
+    p.classification
+  ];
 }
 function summaryLine(d) {
   const s2 = d.summary;
   return `${s2.compared} points compared: ${s2.improved} improved, ${s2.regressed} regressed, ${s2.unchanged} unchanged, ${s2.undecided} undecided (${s2.significant} significant); ${s2.added} added, ${s2.removed} removed`;
 }
 function largestLines(d) {
-  return d.summary.largest.map((l) => oneLine(`${l.environment} ${l.test} ${flag4(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`));
+  return d.summary.largest.map(
+    (l) => oneLine(
+      `${l.environment} ${l.test} ${flag4(l.parameter)} ${l.value}: ${formatChange(l.changePercent)} (${l.classification})`
+    )
+  );
 }
 function changedPoints(d) {
   const rank2 = (p) => p.classification === "regressed" ? 0 : 1;
@@ -98360,7 +99626,15 @@ function curvesShown(d, o) {
   return o.onlyChanged ? d.curves.filter((c4) => c4.regressed + c4.improved > 0) : d.curves;
 }
 function changedRow(p) {
-  return [p.classification, oneLine(`${p.environment} ${p.test} ${p.series}`), `${flag4(p.parameter)} ${p.value}`, side(p.a), side(p.b), formatChange(p.changePercent), formatP(p.pAdjusted)];
+  return [
+    p.classification,
+    oneLine(`${p.environment} ${p.test} ${p.series}`),
+    `${flag4(p.parameter)} ${p.value}`,
+    side(p.a),
+    side(p.b),
+    formatChange(p.changePercent),
+    formatP(p.pAdjusted)
+  ];
 }
 var CHANGED_HEADER = ["verdict", "curve", "point", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change"];
 var TEXT_VALUE_MAX = 60;
@@ -98394,7 +99668,13 @@ function formatDiffText(d, o = {}) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
     out.push("");
     out.push(curveTitle(c4));
-    if (rows.length > 0) out.push(...table([flag4(c4.parameter), "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map(pointRow)));
+    if (rows.length > 0)
+      out.push(
+        ...table(
+          [flag4(c4.parameter), "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"],
+          rows.map(pointRow)
+        )
+      );
     out.push(`  ${curveLine(c4)}`);
   }
   if (d.added.length) {
@@ -98408,10 +99688,21 @@ function formatDiffText(d, o = {}) {
   if (d.summary.largest.length) out.push("", "Largest changes:", ...largestLines(d).map((l) => `  ${l}`));
   out.push("");
   if (d.manifestDifferences.length === 0) {
-    out.push("Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)");
+    out.push(
+      "Manifest differences: none (same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls)"
+    );
   } else {
-    out.push(`Manifest differences (${d.manifestDifferences.length}; values over ${TEXT_VALUE_MAX} characters cut, --format json has them whole):`);
-    out.push(...table(["category", "field", "A", "B"], differenceRows(d.manifestDifferences).map((r) => r.map(cut)), "  ", false));
+    out.push(
+      `Manifest differences (${d.manifestDifferences.length}; values over ${TEXT_VALUE_MAX} characters cut, --format json has them whole):`
+    );
+    out.push(
+      ...table(
+        ["category", "field", "A", "B"],
+        differenceRows(d.manifestDifferences).map((r) => r.map(cut)),
+        "  ",
+        false
+      )
+    );
   }
   return `${out.join("\n")}
 `;
@@ -98419,30 +99710,64 @@ function formatDiffText(d, o = {}) {
 function claimTextLines(d) {
   if (d.claimChanges === null) return ["Claims: not compared (verdicts not available for both runs)"];
   if (d.claimChanges.length === 0) return ["Claims whose verdict changed: none"];
-  return ["Claims whose verdict changed:", ...d.claimChanges.map((c4) => `  ${oneLine(`${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)}`)];
+  return [
+    "Claims whose verdict changed:",
+    ...d.claimChanges.map((c4) => `  ${oneLine(`${c4.id}: ${c4.a ?? "(absent)"} -> ${c4.b ?? "(absent)"}: ${c4.text}`)}`)
+  ];
 }
 var md2 = mdText;
 function code(v) {
   return v === null ? "*(absent)*" : mdCode(v);
 }
 function mdTable(header, rows, numericFirst = false) {
-  return [`| ${header.map(md2).join(" | ")} |`, `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
+  return [
+    `| ${header.map(md2).join(" | ")} |`,
+    `|${header.map((_, i) => i === 0 && numericFirst ? " ---: " : " --- ").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`)
+  ];
 }
-var VERDICT_MARK2 = { improved: "**improved**", regressed: "**regressed**", unchanged: "unchanged", undecided: "*undecided*" };
+var VERDICT_MARK2 = {
+  improved: "**improved**",
+  regressed: "**regressed**",
+  unchanged: "unchanged",
+  undecided: "*undecided*"
+};
 function formatDiffMarkdown(d, o = {}) {
   const out = [];
   const s2 = d.summary;
   out.push(`## virtnet diff: ${md2(d.a.label)} → ${md2(d.b.label)}`, "");
-  out.push(`**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`, "");
+  out.push(
+    `**${s2.regressed} regressed, ${s2.improved} improved**, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.`,
+    ""
+  );
   const changed = changedPoints(d);
   if (changed.length) {
     out.push("### Changed points", "");
-    out.push(...mdTable([...CHANGED_HEADER, pHeader(d)], changed.map((p) => {
-      const r = changedRow(p);
-      return [VERDICT_MARK2[p.classification], md2(r[1]), md2(r[2]), ...r.slice(3).map(md2)];
-    })), "");
+    out.push(
+      ...mdTable(
+        [...CHANGED_HEADER, pHeader(d)],
+        changed.map((p) => {
+          const r = changedRow(p);
+          return [VERDICT_MARK2[p.classification], md2(r[1]), md2(r[2]), ...r.slice(3).map(md2)];
+        })
+      ),
+      ""
+    );
   }
-  out.push(...mdTable(["", "run", "commit", "created", "status", "plan", "environments"], [d.a, d.b].map((r, i) => [i === 0 ? "A (baseline)" : "B (candidate)", `${md2(r.label)}<br>${mdCode(r.runId)}`, `${mdCode(short(r.commit))}${r.branch ? ` (${md2(r.branch)})` : ""}`, md2(r.createdAt), md2(r.status), md2(r.plan), md2(r.environments.join(", "))])));
+  out.push(
+    ...mdTable(
+      ["", "run", "commit", "created", "status", "plan", "environments"],
+      [d.a, d.b].map((r, i) => [
+        i === 0 ? "A (baseline)" : "B (candidate)",
+        `${md2(r.label)}<br>${mdCode(r.runId)}`,
+        `${mdCode(short(r.commit))}${r.branch ? ` (${md2(r.branch)})` : ""}`,
+        md2(r.createdAt),
+        md2(r.status),
+        md2(r.plan),
+        md2(r.environments.join(", "))
+      ])
+    )
+  );
   out.push("", `<sub>${md2(rulesLine(d))}</sub>`, "");
   out.push("### Points", "");
   for (const c4 of curvesShown(d, o)) {
@@ -98451,27 +99776,73 @@ function formatDiffMarkdown(d, o = {}) {
     const headline2 = `${c4.environment} · ${c4.test} · ${c4.series}: ${c4.regressed} regressed, ${c4.improved} improved${c4.meanChangePercent !== null ? `, mean change ${formatChange(c4.meanChangePercent)}` : ""}`;
     out.push(`<details${changed2 ? " open" : ""}><summary>${escapeHtml(oneLine(headline2))}</summary>`, "");
     if (rows.length) {
-      out.push(...mdTable([`${flag4(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", pHeader(d), "significant", "verdict"], rows.map((p) => {
-        const r = pointRow(p);
-        return [...r.slice(0, 6), VERDICT_MARK2[p.classification]];
-      }), true));
+      out.push(
+        ...mdTable(
+          [
+            `${flag4(c4.parameter)} (bytes)`,
+            "A mean ± CI95 (n)",
+            "B mean ± CI95 (n)",
+            "change",
+            pHeader(d),
+            "significant",
+            "verdict"
+          ],
+          rows.map((p) => {
+            const r = pointRow(p);
+            return [...r.slice(0, 6), VERDICT_MARK2[p.classification]];
+          }),
+          true
+        )
+      );
       out.push("");
     }
     out.push(mdBlockText(curveLine(c4)), "", "</details>", "");
   }
-  if (d.added.length) out.push(`### Added (in B only, ${d.added.length})`, "", ...d.added.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
-  if (d.removed.length) out.push(`### Removed (in A only, ${d.removed.length})`, "", ...d.removed.map((p) => `- ${mdBlockText(oneSidedLine(p))}`), "");
+  if (d.added.length)
+    out.push(
+      `### Added (in B only, ${d.added.length})`,
+      "",
+      ...d.added.map((p) => `- ${mdBlockText(oneSidedLine(p))}`),
+      ""
+    );
+  if (d.removed.length)
+    out.push(
+      `### Removed (in A only, ${d.removed.length})`,
+      "",
+      ...d.removed.map((p) => `- ${mdBlockText(oneSidedLine(p))}`),
+      ""
+    );
   out.push("### Summary", "", summaryLine(d) + ".", "");
   if (s2.largest.length) out.push("Largest changes:", "", ...largestLines(d).map((l) => `- ${mdBlockText(l)}`), "");
   out.push("### Claims", "");
   if (d.claimChanges === null) out.push("Not compared: verdicts are not available for both runs.");
   else if (d.claimChanges.length === 0) out.push("No claim changed its verdict.");
-  else out.push(...mdTable(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [md2(c4.id), c4.a === null ? "*(absent)*" : md2(c4.a), c4.b === null ? "*(absent)*" : md2(c4.b), md2(c4.text)])));
+  else
+    out.push(
+      ...mdTable(
+        ["claim", "A", "B", "text"],
+        d.claimChanges.map((c4) => [
+          md2(c4.id),
+          c4.a === null ? "*(absent)*" : md2(c4.a),
+          c4.b === null ? "*(absent)*" : md2(c4.b),
+          md2(c4.text)
+        ])
+      )
+    );
   out.push("", "### Manifest differences", "");
-  if (d.manifestDifferences.length === 0) out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
+  if (d.manifestDifferences.length === 0)
+    out.push("None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.");
   else {
-    out.push(`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`, "");
-    out.push(...mdTable(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [md2(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])));
+    out.push(
+      `<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`,
+      ""
+    );
+    out.push(
+      ...mdTable(
+        ["category", "field", "A", "B"],
+        d.manifestDifferences.map((m3) => [md2(m3.category), mdCode(m3.field), code(m3.a), code(m3.b)])
+      )
+    );
     out.push("", "</details>");
   }
   return `${out.join("\n")}
@@ -98513,24 +99884,44 @@ function diffPage(d, options = {}) {
   const s2 = d.summary;
   const title2 = `Diff: ${d.a.label} → ${d.b.label}`;
   const out = [];
-  out.push(html`<p class="diff-headline"><strong>${s2.regressed} regressed, ${s2.improved} improved</strong>, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.</p>`);
+  out.push(
+    html`<p class="diff-headline"><strong>${s2.regressed} regressed, ${s2.improved} improved</strong>, ${s2.unchanged} unchanged, ${s2.undecided} undecided of ${s2.compared} points compared; ${s2.added} added, ${s2.removed} removed.</p>`
+  );
   const changed = changedPoints(d);
   if (changed.length) {
     out.push(html`<section class="diff-changed"><h2>Changed points</h2>`);
-    out.push(table2(["verdict", "curve", "point", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p"], changed.map((p) => [
-      td(p.classification, `verdict-${p.classification}`),
-      td(`${environmentTitle(p.environment)} ${p.test} ${p.series}`),
-      td(`${parameterFlag(p.parameter)} ${p.value}`),
-      sideCell(p.a),
-      sideCell(p.b),
-      td(formatChange(p.changePercent), "num"),
-      td(formatP(p.pAdjusted), "num")
-    ]), "diff-changed-table"));
+    out.push(
+      table2(
+        [
+          "verdict",
+          "curve",
+          "point",
+          "A mean ± CI95 (n)",
+          "B mean ± CI95 (n)",
+          "change",
+          d.options.correction === "holm" ? "p (Holm)" : "p"
+        ],
+        changed.map((p) => [
+          td(p.classification, `verdict-${p.classification}`),
+          td(`${environmentTitle(p.environment)} ${p.test} ${p.series}`),
+          td(`${parameterFlag(p.parameter)} ${p.value}`),
+          sideCell(p.a),
+          sideCell(p.b),
+          td(formatChange(p.changePercent), "num"),
+          td(formatP(p.pAdjusted), "num")
+        ]),
+        "diff-changed-table"
+      )
+    );
     out.push(html`</section>`);
   }
-  out.push(html`<div class="scroll"><table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table></div>`);
+  out.push(
+    html`<div class="scroll"><table class="diff-runs"><thead><tr><th></th><th>run</th><th>id</th><th>commit</th><th>branch</th><th>created</th><th>status</th><th>plan</th><th>environments</th></tr></thead><tbody>${runRow("A (baseline)", d.a)}${runRow("B (candidate)", d.b)}</tbody></table></div>`
+  );
   const correction = d.options.correction === "holm" ? `Holm-corrected across the ${s2.tested} points tested` : "no multiple-comparison correction";
-  out.push(html`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${correction}).</p>`);
+  out.push(
+    html`<p class="diff-rules">Improved or regressed: a change of at least ${d.options.thresholdPercent}% that is significant at alpha ${d.options.alpha} (Welch's t-test, ${correction}).</p>`
+  );
   for (const group2 of groups) {
     const { chart } = group2;
     if (chart) {
@@ -98538,41 +99929,88 @@ function diffPage(d, options = {}) {
       out.push(chartHtml2(chart));
     } else {
       const where2 = group2.onlyIn === null ? "Neither run has a measured point here" : `Only run ${group2.onlyIn} has points here, so there is nothing to overlay: they are listed under ${group2.onlyIn === "A" ? "Removed" : "Added"} below, and drawn on run ${group2.onlyIn}'s own page`;
-      out.push(html`<section class="diff-curve diff-one-sided"><h2>${`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`}</h2>`);
+      out.push(
+        html`<section class="diff-curve diff-one-sided"><h2>${`${environmentTitle(group2.environment)}, ${group2.test}: ${group2.onlyIn === null ? "no points" : `only in ${group2.onlyIn}`}`}</h2>`
+      );
       out.push(html`<p class="diff-one-sided-note">${where2}.</p>`);
     }
     for (const c4 of d.curves.filter((c5) => c5.environment === group2.environment && c5.test === group2.test)) {
-      const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
+      const rows = d.points.filter(
+        (p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series
+      );
       out.push(html`<h3>Series ${c4.series}</h3><p class="diff-curve-summary">${curveSummary(c4)}</p>`);
       if (rows.length) {
-        out.push(table2([`${parameterFlag(c4.parameter)} (bytes)`, "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change", d.options.correction === "holm" ? "p (Holm)" : "p", "significance", "verdict"], rows.map((p) => [
-          td(String(p.value), "num"),
-          sideCell(p.a),
-          sideCell(p.b),
-          td(formatChange(p.changePercent), "num"),
-          td(formatP(p.pAdjusted), "num"),
-          td(p.significance + (p.method === "netperf-confidence" ? " (netperf CI)" : "")),
-          td(p.classification, `verdict-${p.classification}`)
-        ]), "diff-points"));
+        out.push(
+          table2(
+            [
+              `${parameterFlag(c4.parameter)} (bytes)`,
+              "A mean ± CI95 (n)",
+              "B mean ± CI95 (n)",
+              "change",
+              d.options.correction === "holm" ? "p (Holm)" : "p",
+              "significance",
+              "verdict"
+            ],
+            rows.map((p) => [
+              td(String(p.value), "num"),
+              sideCell(p.a),
+              sideCell(p.b),
+              td(formatChange(p.changePercent), "num"),
+              td(formatP(p.pAdjusted), "num"),
+              td(p.significance + (p.method === "netperf-confidence" ? " (netperf CI)" : "")),
+              td(p.classification, `verdict-${p.classification}`)
+            ]),
+            "diff-points"
+          )
+        );
       }
     }
     out.push(html`</section>`);
   }
   const oneSided2 = (title3, ps) => ps.length ? html`<section><h2>${title3}</h2><ul>${ps.map((p) => html`<li>${`${p.environment} ${p.test} ${p.series} ${p.parameter}=${p.value}: ${p.stats.mean === null ? "failed" : `${p.stats.mean.toFixed(2)} (${p.stats.n})`}`}</li>`)}</ul></section>` : null;
-  for (const section of [oneSided2(`Added (in B only, ${d.added.length})`, d.added), oneSided2(`Removed (in A only, ${d.removed.length})`, d.removed)]) if (section) out.push(section);
+  for (const section of [
+    oneSided2(`Added (in B only, ${d.added.length})`, d.added),
+    oneSided2(`Removed (in A only, ${d.removed.length})`, d.removed)
+  ])
+    if (section) out.push(section);
   out.push(html`<section class="diff-summary"><h2>Largest changes</h2>`);
-  out.push(s2.largest.length ? html`<ol>${s2.largest.map((l) => html`<li>${`${l.environment} ${l.test} ${l.parameter}=${l.value}: ${formatChange(l.changePercent)} (${l.classification})`}</li>`)}</ol>` : html`<p>No common points.</p>`);
+  out.push(
+    s2.largest.length ? html`<ol>${s2.largest.map((l) => html`<li>${`${l.environment} ${l.test} ${l.parameter}=${l.value}: ${formatChange(l.changePercent)} (${l.classification})`}</li>`)}</ol>` : html`<p>No common points.</p>`
+  );
   out.push(html`</section>`);
   out.push(html`<section class="diff-claims"><h2>Claims whose verdict changed</h2>`);
   if (d.claimChanges === null) out.push(html`<p>Not compared: verdicts are not available for both runs.</p>`);
   else if (d.claimChanges.length === 0) out.push(html`<p>No claim changed its verdict.</p>`);
-  else out.push(table2(["claim", "A", "B", "text"], d.claimChanges.map((c4) => [td(c4.id), td(c4.a ?? "(absent)"), td(c4.b ?? "(absent)"), td(c4.text)]), "diff-claims-table"));
+  else
+    out.push(
+      table2(
+        ["claim", "A", "B", "text"],
+        d.claimChanges.map((c4) => [td(c4.id), td(c4.a ?? "(absent)"), td(c4.b ?? "(absent)"), td(c4.text)]),
+        "diff-claims-table"
+      )
+    );
   out.push(html`</section>`);
   out.push(html`<section class="diff-manifest"><h2>Manifest differences</h2>`);
-  if (d.manifestDifferences.length === 0) out.push(html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`);
+  if (d.manifestDifferences.length === 0)
+    out.push(
+      html`<p>None: same plan, environments, testbed, accelerators, versions, kernel, hardware and sysctls.</p>`
+    );
   else {
-    out.push(html`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`);
-    out.push(table2(["category", "field", "A", "B"], d.manifestDifferences.map((m3) => [td(m3.category), html`<td><code>${m3.field}</code></td>`, html`<td><code>${m3.a ?? "(absent)"}</code></td>`, html`<td><code>${m3.b ?? "(absent)"}</code></td>`]), "diff-manifest-table"));
+    out.push(
+      html`<details><summary>${d.manifestDifferences.length} configuration differences (plan, environments, testbed, versions, kernel, hardware, sysctls)</summary>`
+    );
+    out.push(
+      table2(
+        ["category", "field", "A", "B"],
+        d.manifestDifferences.map((m3) => [
+          td(m3.category),
+          html`<td><code>${m3.field}</code></td>`,
+          html`<td><code>${m3.a ?? "(absent)"}</code></td>`,
+          html`<td><code>${m3.b ?? "(absent)"}</code></td>`
+        ]),
+        "diff-manifest-table"
+      )
+    );
     out.push(html`</details>`);
   }
   out.push(html`</section>`);
@@ -98608,22 +100046,32 @@ function parseDiffPairs(values3, runIds) {
   const known = new Set(runIds);
   return values3.map((value4) => {
     const parts = value4.split(":");
-    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new InputError("diff", `${quoted(value4)}: expected A:B, two run ids separated by one colon`);
+    if (parts.length !== 2 || !parts[0] || !parts[1])
+      throw new InputError("diff", `${quoted(value4)}: expected A:B, two run ids separated by one colon`);
     const [a4, b10] = parts;
-    for (const id3 of [a4, b10]) if (!known.has(id3)) throw new InputError("diff", `${quoted(value4)}: no run with id ${quoted(id3)} among the runs given (${runIds.length ? [...runIds].sort().join(", ") : "none"})`);
+    for (const id3 of [a4, b10])
+      if (!known.has(id3))
+        throw new InputError(
+          "diff",
+          `${quoted(value4)}: no run with id ${quoted(id3)} among the runs given (${runIds.length ? [...runIds].sort().join(", ") : "none"})`
+        );
     if (a4 === b10) throw new InputError("diff", `${quoted(value4)}: A and B are the same run`);
     return { a: a4, b: b10, kind: "requested" };
   });
 }
 function sitePairs(runs, requested = []) {
   const out = /* @__PURE__ */ new Map();
-  for (const p of [...previousRunPairs(runs), ...requested]) if (!out.has(`${p.a}
+  for (const p of [...previousRunPairs(runs), ...requested])
+    if (!out.has(`${p.a}
 ${p.b}`)) out.set(`${p.a}
 ${p.b}`, p);
   const paths = /* @__PURE__ */ new Map();
   for (const p of out.values()) {
     const other = paths.get(diffDir(p.a, p.b));
-    if (other) throw new Error(`diffs ${other.a}:${other.b} and ${p.a}:${p.b} would share the directory ${diffDir(p.a, p.b)}: run ids with "--" are ambiguous here`);
+    if (other)
+      throw new Error(
+        `diffs ${other.a}:${other.b} and ${p.a}:${p.b} would share the directory ${diffDir(p.a, p.b)}: run ids with "--" are ambiguous here`
+      );
     paths.set(diffDir(p.a, p.b), p);
   }
   return [...out.values()].sort((x4, y4) => x4.b.localeCompare(y4.b) || x4.a.localeCompare(y4.a));
@@ -98638,7 +100086,13 @@ function compareLinksFor(pairs) {
   const out = /* @__PURE__ */ new Map();
   for (const p of pairs) {
     if (p.kind === "requested") continue;
-    out.set(p.b, [...out.get(p.b) ?? [], { href: diffPagePath(p.a, p.b), text: p.kind === "previous-same-plan" ? "compare with previous" : "compare with previous (other plan)" }]);
+    out.set(p.b, [
+      ...out.get(p.b) ?? [],
+      {
+        href: diffPagePath(p.a, p.b),
+        text: p.kind === "previous-same-plan" ? "compare with previous" : "compare with previous (other plan)"
+      }
+    ]);
   }
   return out;
 }
@@ -98650,13 +100104,25 @@ function diffLinksByRun(pairs) {
     else out.set(runId, [l]);
   };
   for (const p of pairs) {
-    add6(p.b, { href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === "requested" ? "against" : "against the previous run"} ${p.a} (this run is B)` });
-    add6(p.a, { href: `../../${diffPagePath(p.a, p.b)}`, text: `${p.kind === "requested" ? "as the baseline of" : "as the previous run of"} ${p.b} (this run is A)` });
+    add6(p.b, {
+      href: `../../${diffPagePath(p.a, p.b)}`,
+      text: `${p.kind === "requested" ? "against" : "against the previous run"} ${p.a} (this run is B)`
+    });
+    add6(p.a, {
+      href: `../../${diffPagePath(p.a, p.b)}`,
+      text: `${p.kind === "requested" ? "as the baseline of" : "as the previous run of"} ${p.b} (this run is A)`
+    });
   }
   return out;
 }
 function diffSiteCharts(charts, noSvg) {
-  return charts.map((c4) => ({ id: c4.id, title: c4.title, specPath: `charts/${c4.id}.vl.json`, svgPath: noSvg?.has(c4.id) ? null : `charts/${c4.id}.svg`, spec: c4.spec }));
+  return charts.map((c4) => ({
+    id: c4.id,
+    title: c4.title,
+    specPath: `charts/${c4.id}.vl.json`,
+    svgPath: noSvg?.has(c4.id) ? null : `charts/${c4.id}.svg`,
+    spec: c4.spec
+  }));
 }
 function diffSitePage(diff, manifests, noSvg) {
   const page = diffPage(diff, { chartHtml: (c4) => chartHtml(diffSiteCharts([c4], noSvg)[0]) });
@@ -98666,7 +100132,13 @@ function diffSitePage(diff, manifests, noSvg) {
   const head = html`<p class="diff-nav">A (baseline): ${run3(diff.a.runId)} · B (candidate): ${run3(diff.b.runId)} · ${here("diff.md")} · ${here("diff.txt")} · ${here("diff.json")} · ${link({ href: "../../compare.html", text: "compare any two runs" })}</p>
 `;
   const banner = tcgBanner(manifests.a) ?? tcgBanner(manifests.b);
-  return { path: diffPagePath(diff.a.runId, diff.b.runId), title: page.title, banner, body: html`${head}${page.bodyHtml}`, charts: siteCharts };
+  return {
+    path: diffPagePath(diff.a.runId, diff.b.runId),
+    title: page.title,
+    banner,
+    body: html`${head}${page.bodyHtml}`,
+    charts: siteCharts
+  };
 }
 function shellWord(word) {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -98725,13 +100197,26 @@ function roundTripFigure(probes, ctx) {
   for (const environment2 of new Set(ok.map((p) => p.environment))) {
     for (const test2 of ["TCP_RR", "UDP_RR"]) {
       const ys = ok.filter((p) => p.environment === environment2 && p.test === test2).map((p) => p.metrics.meanLatencyMicroseconds);
-      if (ys.length > 0) medians.push({ environment: label2(environment2), test: test2, kind: "median", y: round4(median(ys)), probes: ys.length });
+      if (ys.length > 0)
+        medians.push({
+          environment: label2(environment2),
+          test: test2,
+          kind: "median",
+          y: round4(median(ys)),
+          probes: ys.length
+        });
     }
   }
   const failed = probes.length - ok.length;
   const x4 = { field: "environment", type: "nominal", title: "Environment", sort: scales2.domain };
   const xOffset = { field: "test", type: "nominal", title: "Probe", sort: ["TCP_RR", "UDP_RR"] };
-  const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color, legend: null };
+  const color5 = {
+    field: "environment",
+    type: "nominal",
+    title: "Environment",
+    scale: scales2.color,
+    legend: null
+  };
   const y4 = { field: "y", type: "quantitative", title: LATENCY, scale: { zero: true } };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
@@ -98739,7 +100224,9 @@ function roundTripFigure(probes, ctx) {
       text: "Round-trip time per environment: TCP_RR and UDP_RR mean latency at each start",
       subtitle: ctx.subtitle
     },
-    ...notesOf([`filled: TCP_RR, hollow: UDP_RR; one mark per probe (1-byte request and response), line: median${failed > 0 ? `; ${failed} failed probe(s) not drawn` : ""}`]),
+    ...notesOf([
+      `filled: TCP_RR, hollow: UDP_RR; one mark per probe (1-byte request and response), line: median${failed > 0 ? `; ${failed} failed probe(s) not drawn` : ""}`
+    ]),
     width: 360,
     height: 260,
     config: CHART_CONFIG,
@@ -98748,14 +100235,31 @@ function roundTripFigure(probes, ctx) {
       {
         data: { values: medians },
         mark: { type: "tick", thickness: 2, aria: false },
-        encoding: { y: y4, tooltip: [{ field: "environment", title: "Environment" }, { field: "test", title: "Probe" }, { field: "y", title: "Median of mean latency (us)" }, { field: "probes", title: "Probes" }] }
+        encoding: {
+          y: y4,
+          tooltip: [
+            { field: "environment", title: "Environment" },
+            { field: "test", title: "Probe" },
+            { field: "y", title: "Median of mean latency (us)" },
+            { field: "probes", title: "Probes" }
+          ]
+        }
       },
       {
         data: { values: values3 },
         mark: { type: "point", size: 50, aria: false },
         encoding: {
           y: y4,
-          fill: { condition: { test: "datum.test === 'TCP_RR'", field: "environment", type: "nominal", scale: scales2.color, legend: null }, value: "transparent" },
+          fill: {
+            condition: {
+              test: "datum.test === 'TCP_RR'",
+              field: "environment",
+              type: "nominal",
+              scale: scales2.color,
+              legend: null
+            },
+            value: "transparent"
+          },
           tooltip: [
             { field: "environment", title: "Environment" },
             { field: "test", title: "Probe" },
@@ -98773,7 +100277,14 @@ function roundTripFigure(probes, ctx) {
 }
 function withWindowModel(spec, rows, ctx, capacityMbit) {
   if (rows.length === 0) return spec;
-  const values3 = rows.map((r) => ({ environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)), series: r.series, x: r.x, y: round4(r.throughputMbps), window: r.window, rtt: r.roundTripMicroseconds }));
+  const values3 = rows.map((r) => ({
+    environment: environmentLabel(r.environment, own2(ctx.accelerators, r.environment)),
+    series: r.series,
+    x: r.x,
+    y: round4(r.throughputMbps),
+    window: r.window,
+    rtt: r.roundTripMicroseconds
+  }));
   const cap = capacityMbit === null ? "window / RTT" : `min(${round4(capacityMbit)}, window / RTT)`;
   const layer = {
     data: { values: values3 },
@@ -98791,7 +100302,10 @@ function withWindowModel(spec, rows, ctx, capacityMbit) {
     }
   };
   const s2 = spec;
-  const notes = [...chartNotes(spec), `short dashes: model ${cap}, window = effective send socket size, RTT = median TCP_RR mean latency`];
+  const notes = [
+    ...chartNotes(spec),
+    `short dashes: model ${cap}, window = effective send socket size, RTT = median TCP_RR mean latency`
+  ];
   return { ...spec, ...notesOf(notes), layer: [...s2.layer, layer] };
 }
 
@@ -98808,26 +100322,82 @@ function runCharts(manifest, a4) {
     const abs4 = `4${letters[2 * i]}`;
     const rel = `4${letters[2 * i + 1]}`;
     const model = a4.windowModel.filter((r) => !series2 || series2.includes(r.series));
-    charts.push({ id: `fig${abs4}-tcp-absolute-${id3}`, title: `Fig. ${abs4}: TCP absolute throughput (${series2 ? series2[0] : "all series"})`, spec: withWindowModel(tcpAbsoluteFigure(a4.points, series2, abs4, ctx), model, ctx, a4.capacityMbit) });
+    charts.push({
+      id: `fig${abs4}-tcp-absolute-${id3}`,
+      title: `Fig. ${abs4}: TCP absolute throughput (${series2 ? series2[0] : "all series"})`,
+      spec: withWindowModel(tcpAbsoluteFigure(a4.points, series2, abs4, ctx), model, ctx, a4.capacityMbit)
+    });
     if (a4.relative.some((r) => r.test === "TCP_STREAM" && (!series2 || series2.includes(r.series)))) {
-      charts.push({ id: `fig${rel}-tcp-relative-${id3}`, title: `Fig. ${rel}: TCP throughput relative to native (${series2 ? series2[0] : "all series"})`, spec: tcpRelativeFigure(a4.relative, a4.points, series2, rel, ctx) });
+      charts.push({
+        id: `fig${rel}-tcp-relative-${id3}`,
+        title: `Fig. ${rel}: TCP throughput relative to native (${series2 ? series2[0] : "all series"})`,
+        spec: tcpRelativeFigure(a4.relative, a4.points, series2, rel, ctx)
+      });
     }
   });
-  if (a4.points.some((p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null)) {
-    charts.push({ id: "fig4-tcp-absolute-effective-size", title: "Fig. 4 (effective size): TCP absolute throughput vs the send socket size the kernel gave", spec: withWindowModel(tcpEffectiveSizeFigure(a4.points, "4 (effective size)", ctx), a4.windowModel.map((r) => ({ ...r, x: r.window })), ctx, a4.capacityMbit) });
+  if (a4.points.some(
+    (p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null
+  )) {
+    charts.push({
+      id: "fig4-tcp-absolute-effective-size",
+      title: "Fig. 4 (effective size): TCP absolute throughput vs the send socket size the kernel gave",
+      spec: withWindowModel(
+        tcpEffectiveSizeFigure(a4.points, "4 (effective size)", ctx),
+        a4.windowModel.map((r) => ({ ...r, x: r.window })),
+        ctx,
+        a4.capacityMbit
+      )
+    });
   }
-  if (a4.averages.length > 0) charts.push({ id: "fig5-tcp-average-relative", title: "Fig. 5/7: average relative TCP throughput, 0-6000 B", spec: restrictedAverageFigure(a4.averages, ctx) });
-  if (a4.areas.length > 0) charts.push({ id: "tcp-signed-area", title: "Signed area vs native, 0-6000 B", spec: signedAreaFigure(a4.areas, ctx) });
+  if (a4.averages.length > 0)
+    charts.push({
+      id: "fig5-tcp-average-relative",
+      title: "Fig. 5/7: average relative TCP throughput, 0-6000 B",
+      spec: restrictedAverageFigure(a4.averages, ctx)
+    });
+  if (a4.areas.length > 0)
+    charts.push({
+      id: "tcp-signed-area",
+      title: "Signed area vs native, 0-6000 B",
+      spec: signedAreaFigure(a4.areas, ctx)
+    });
   if (a4.points.some((p) => p.test === "UDP_STREAM" && p.throughput.n > 0)) {
-    charts.push({ id: "fig6a-udp-absolute", title: "Fig. 6a: UDP absolute throughput", spec: udpAbsoluteFigure(a4.points, ctx) });
-    if (a4.relative.some((r) => r.test === "UDP_STREAM")) charts.push({ id: "fig6b-udp-relative", title: "Fig. 6b: UDP throughput relative to native", spec: udpRelativeFigure(a4.relative, a4.points, ctx) });
+    charts.push({
+      id: "fig6a-udp-absolute",
+      title: "Fig. 6a: UDP absolute throughput",
+      spec: udpAbsoluteFigure(a4.points, ctx)
+    });
+    if (a4.relative.some((r) => r.test === "UDP_STREAM"))
+      charts.push({
+        id: "fig6b-udp-relative",
+        title: "Fig. 6b: UDP throughput relative to native",
+        spec: udpRelativeFigure(a4.relative, a4.points, ctx)
+      });
   }
-  if (a4.delivery.length > 0) charts.push({ id: "fig7-udp-okay-rate", title: "Fig. 7: UDP okay rate", spec: okRateFigure(a4.delivery, ctx, udpXTitle(a4.points)) });
-  if (a4.probes.some((p) => p.status === "ok")) charts.push({ id: "round-trip-time", title: "Round-trip time per environment (TCP_RR, UDP_RR)", spec: roundTripFigure(a4.probes, ctx) });
-  if (a4.sockets.length > 0) charts.push({ id: "socket-size-effective", title: "Requested vs effective send socket size", spec: socketSizeFigure(a4.sockets, ctx) });
+  if (a4.delivery.length > 0)
+    charts.push({
+      id: "fig7-udp-okay-rate",
+      title: "Fig. 7: UDP okay rate",
+      spec: okRateFigure(a4.delivery, ctx, udpXTitle(a4.points))
+    });
+  if (a4.probes.some((p) => p.status === "ok"))
+    charts.push({
+      id: "round-trip-time",
+      title: "Round-trip time per environment (TCP_RR, UDP_RR)",
+      spec: roundTripFigure(a4.probes, ctx)
+    });
+  if (a4.sockets.length > 0)
+    charts.push({
+      id: "socket-size-effective",
+      title: "Requested vs effective send socket size",
+      spec: socketSizeFigure(a4.sockets, ctx)
+    });
   const ids = /* @__PURE__ */ new Set();
   for (const c4 of charts) {
-    if (ids.has(c4.id)) throw new Error(`two charts of run ${manifest.runId} would share the file name ${c4.id}: rename a series of its plan`);
+    if (ids.has(c4.id))
+      throw new Error(
+        `two charts of run ${manifest.runId} would share the file name ${c4.id}: rename a series of its plan`
+      );
     ids.add(c4.id);
   }
   return charts;
@@ -98837,17 +100407,60 @@ var csvFile = (header, rows) => `${[header, ...rows.map(csvLine)].join("\n")}
 `;
 function pointsCsv(points2) {
   const header = "environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate";
-  return csvFile(header, points2.map((p) => [p.environment, p.test, p.series, p.parameter, p.value, p.throughput.n, cell2(p.throughput.mean), cell2(p.throughput.stdev), cell2(p.throughput.ciLow), cell2(p.throughput.ciHigh), p.failed, p.confidenceAsked ? p.confidenceMissed : "", cell2(p.requestedSendSocket), cell2(p.effectiveSendSocket), p.sendCalls, p.recvCalls, cell2(p.okRate)]));
+  return csvFile(
+    header,
+    points2.map((p) => [
+      p.environment,
+      p.test,
+      p.series,
+      p.parameter,
+      p.value,
+      p.throughput.n,
+      cell2(p.throughput.mean),
+      cell2(p.throughput.stdev),
+      cell2(p.throughput.ciLow),
+      cell2(p.throughput.ciHigh),
+      p.failed,
+      p.confidenceAsked ? p.confidenceMissed : "",
+      cell2(p.requestedSendSocket),
+      cell2(p.effectiveSendSocket),
+      p.sendCalls,
+      p.recvCalls,
+      cell2(p.okRate)
+    ])
+  );
 }
 function relativeCsv(relative2) {
-  return csvFile("environment,test,series,value,relative,ci95_low,ci95_high", relative2.map((r) => [r.environment, r.test, r.series, r.x, cell2(r.relative), cell2(r.low), cell2(r.high)]));
+  return csvFile(
+    "environment,test,series,value,relative,ci95_low,ci95_high",
+    relative2.map((r) => [r.environment, r.test, r.series, r.x, cell2(r.relative), cell2(r.low), cell2(r.high)])
+  );
 }
 function udpCsv(delivery) {
-  return csvFile("environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate", delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)]));
+  return csvFile(
+    "environment,message_size,messages_sent,messages_received,ok_rate,messages_lost,loss_rate",
+    delivery.map((d) => [d.environment, d.x, d.sent, d.received, cell2(d.okRate), d.lost, cell2(d.lossRate)])
+  );
 }
 function probesCsv(probes) {
   const header = "environment,test,session,block,started_at,status,transactions_per_s,mean_latency_us,stdev_latency_us,p50_latency_us,p99_latency_us,error";
-  return csvFile(header, probes.map((p) => [p.environment, p.test, p.session, p.block ?? "", p.startedAt, p.status, cell2(p.metrics?.transactionsPerSecond ?? null), cell2(p.metrics?.meanLatencyMicroseconds ?? null), cell2(p.metrics?.stddevLatencyMicroseconds ?? null), cell2(p.metrics?.p50LatencyMicroseconds ?? null), cell2(p.metrics?.p99LatencyMicroseconds ?? null), p.error ?? ""]));
+  return csvFile(
+    header,
+    probes.map((p) => [
+      p.environment,
+      p.test,
+      p.session,
+      p.block ?? "",
+      p.startedAt,
+      p.status,
+      cell2(p.metrics?.transactionsPerSecond ?? null),
+      cell2(p.metrics?.meanLatencyMicroseconds ?? null),
+      cell2(p.metrics?.stddevLatencyMicroseconds ?? null),
+      cell2(p.metrics?.p50LatencyMicroseconds ?? null),
+      cell2(p.metrics?.p99LatencyMicroseconds ?? null),
+      p.error ?? ""
+    ])
+  );
 }
 function comparisonsCsv(a4) {
   const header = "test,value,a,b,mean_a,mean_b,difference,welch_t,welch_df,welch_p,note";
@@ -98855,7 +100468,20 @@ function comparisonsCsv(a4) {
   for (const test2 of ["TCP_STREAM", "UDP_STREAM"]) {
     a4.environments.forEach((ea2, i) => {
       for (const eb of a4.environments.slice(i + 1)) {
-        for (const c4 of comparePoints(a4.points, test2, ea2, eb)) rows.push([test2, c4.x, ea2, eb, cell2(c4.meanA), cell2(c4.meanB), cell2(c4.difference), cell2(c4.welch.t), cell2(c4.welch.df), cell2(c4.welch.p), c4.welch.note ?? ""]);
+        for (const c4 of comparePoints(a4.points, test2, ea2, eb))
+          rows.push([
+            test2,
+            c4.x,
+            ea2,
+            eb,
+            cell2(c4.meanA),
+            cell2(c4.meanB),
+            cell2(c4.difference),
+            cell2(c4.welch.t),
+            cell2(c4.welch.df),
+            cell2(c4.welch.p),
+            c4.welch.note ?? ""
+          ]);
       }
     });
   }
@@ -98866,11 +100492,29 @@ function claimsMarkdown(claims, scope) {
     const limits = c4.limits.length ? ` **What this testbed cannot show:** ${mdText(c4.limits.join(" "))}` : "";
     return `| ${mdText(c4.text)} | ${mdText(c4.section)} | **${mdText(verdictLabel(c4))}** | ${mdText(c4.finding)}${limits} **Evidence:** ${mdText(c4.evidence)} **Judged under:** ${mdText(c4.conditions)}. |`;
   };
-  const table3 = [`**Verdicts:** ${countsLine(claims)}.`, "", "| Claim | Section | Verdict | Finding and evidence |", "|---|---|---|---|", ...claims.map(row2), ""];
+  const table3 = [
+    `**Verdicts:** ${countsLine(claims)}.`,
+    "",
+    "| Claim | Section | Verdict | Finding and evidence |",
+    "|---|---|---|---|",
+    ...claims.map(row2),
+    ""
+  ];
   return [...scope ? [scopeMarkdown(scope)] : [], ...table3].join("\n");
 }
 function reportTextFiles(manifest, a4, charts) {
-  const summary2 = { runId: manifest.runId, environments: a4.environments, udpAnomalies: a4.udpAnomalies, restrictedRange: RESTRICTED_RANGE, averages: a4.averages, areas: a4.areas, precision: a4.precision, scope: a4.scope, claims: a4.claims, link: linkSummary(manifest) };
+  const summary2 = {
+    runId: manifest.runId,
+    environments: a4.environments,
+    udpAnomalies: a4.udpAnomalies,
+    restrictedRange: RESTRICTED_RANGE,
+    averages: a4.averages,
+    areas: a4.areas,
+    precision: a4.precision,
+    scope: a4.scope,
+    claims: a4.claims,
+    link: linkSummary(manifest)
+  };
   const files = [
     { path: "points.csv", content: pointsCsv(a4.points) },
     { path: "relative.csv", content: relativeCsv(a4.relative) },
@@ -98880,11 +100524,15 @@ function reportTextFiles(manifest, a4, charts) {
     { path: "analysis.json", content: `${JSON.stringify(summary2, null, 2)}
 ` },
     { path: "claims.md", content: claimsMarkdown(a4.claims, a4.scope) },
-    { path: "tables.md", content: `Link: ${mdText(linkSummary(manifest))}
+    {
+      path: "tables.md",
+      content: `Link: ${mdText(linkSummary(manifest))}
 
-${a4.tables.map(tableMarkdown).join("\n")}` }
+${a4.tables.map(tableMarkdown).join("\n")}`
+    }
   ];
-  for (const chart of charts) files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}
+  for (const chart of charts)
+    files.push({ path: `charts/${chart.id}.vl.json`, content: `${JSON.stringify(chart.spec, null, 2)}
 ` });
   return files;
 }
@@ -98906,7 +100554,9 @@ async function renderAnalysedReport(manifest, analysis, render = renderSvg) {
     files.push({ path: `charts/${chart.id}.svg`, content: await render(chart.spec) });
     rendered++;
   }
-  const kept = noSvg.size ? files.filter((f) => !(f.path.startsWith("charts/") && f.path.endsWith(".vl.json") && noSvg.has(f.path.slice("charts/".length, -".vl.json".length)))) : files;
+  const kept = noSvg.size ? files.filter(
+    (f) => !(f.path.startsWith("charts/") && f.path.endsWith(".vl.json") && noSvg.has(f.path.slice("charts/".length, -".vl.json".length)))
+  ) : files;
   return { manifest, analysis, charts, files: kept, rendered, noSvg };
 }
 function writeReportFiles(dir, files) {
@@ -98921,7 +100571,8 @@ async function commitRun(runDir, reportsDir, claims, render) {
   let changed = 0;
   for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
     const src = join7(runDir, f);
-    if (existsSync4(src) && resolve2(src) !== resolve2(join7(dir, f)) && writeUnder(dir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f], within: runDir }))) changed++;
+    if (existsSync4(src) && resolve2(src) !== resolve2(join7(dir, f)) && writeUnder(dir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f], within: runDir })))
+      changed++;
   }
   const report = await renderReport(run3.manifest, run3.results, claims, render);
   changed += writeReportFiles(dir, report.files);
@@ -98930,7 +100581,13 @@ async function commitRun(runDir, reportsDir, claims, render) {
 
 // actions/lib/site/build-jobs.ts
 function verdictsOf(claims) {
-  return claims.map(({ id: id3, text: text5, verdict, qualifier, onlyTcg }) => ({ id: id3, text: text5, verdict, qualifier, onlyTcg: onlyTcg ?? false }));
+  return claims.map(({ id: id3, text: text5, verdict, qualifier, onlyTcg }) => ({
+    id: id3,
+    text: text5,
+    verdict,
+    qualifier,
+    onlyTcg: onlyTcg ?? false
+  }));
 }
 var SITE_CACHE_VERSION = "virtnet-site-cache-3";
 function runCachePath(runId) {
@@ -98971,7 +100628,8 @@ var JobRunner = class {
     const runId = job.runId;
     let written = 0;
     const run3 = loadRun(job.dir);
-    if (run3.manifest.runId !== runId) throw new Error(`${job.dir}: its run id changed while the site was built (${runId} -> ${run3.manifest.runId})`);
+    if (run3.manifest.runId !== runId)
+      throw new Error(`${job.dir}: its run id changed while the site was built (${runId} -> ${run3.manifest.runId})`);
     const outDir = dirUnder(siteDir, `runs/${checkRunId(runId)}`);
     const analysis = analyseRun(run3.manifest, run3.results.records, this.context.claims, run3.results.probes);
     const report = await renderAnalysedReport(run3.manifest, analysis, this.render);
@@ -98979,18 +100637,41 @@ var JobRunner = class {
     if (resolve3(job.dir) !== resolve3(outDir)) {
       for (const f of [MANIFEST_FILE, RESULTS_FILE]) {
         const src = join8(job.dir, f);
-        if (existsSync5(src) && writeUnder(outDir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f], within: job.dir }))) written++;
+        if (existsSync5(src) && writeUnder(outDir, f, readRegularBytes(src, { maxBytes: RUN_FILE_MAX_BYTES[f], within: job.dir })))
+          written++;
       }
     }
-    const page = runPage({ ...report, diffLinks: job.links, pickerHref: job.pickerHref && `../../${job.pickerHref}`, noSvg: report.noSvg });
+    const page = runPage({
+      ...report,
+      diffLinks: job.links,
+      pickerHref: job.pickerHref && `../../${job.pickerHref}`,
+      noSvg: report.noSvg
+    });
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
     const entry2 = indexEntry(run3.manifest, analysis.claims, analysis.environments);
-    const roundTrips = Object.fromEntries(Object.entries(analysis.roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
-    const digest = { version: SITE_CACHE_VERSION, key: job.key, pageKey: job.pageKey, results: job.results, entry: entry2, claims: verdictsOf(analysis.claims), history: historyRun(run3.manifest, headlineMetrics(analysis.points, roundTrips)) };
+    const roundTrips = Object.fromEntries(
+      Object.entries(analysis.roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds])
+    );
+    const digest = {
+      version: SITE_CACHE_VERSION,
+      key: job.key,
+      pageKey: job.pageKey,
+      results: job.results,
+      entry: entry2,
+      claims: verdictsOf(analysis.claims),
+      history: historyRun(run3.manifest, headlineMetrics(analysis.points, roundTrips))
+    };
     if (writeUnder(siteDir, runCachePath(runId), `${JSON.stringify(digest)}
 `)) written++;
     this.#remember(runId, { run: run3, claims: digest.claims });
-    return { kind: "run", runId, digest, written, rendered: report.rendered, message: `  site: run ${runId} (${report.rendered} charts rendered${report.noSvg.size ? `, ${report.noSvg.size} without SVG` : ""})` };
+    return {
+      kind: "run",
+      runId,
+      digest,
+      written,
+      rendered: report.rendered,
+      message: `  site: run ${runId} (${report.rendered} charts rendered${report.noSvg.size ? `, ${report.noSvg.size} without SVG` : ""})`
+    };
   }
   async #diff(job) {
     const { siteDir } = this.context;
@@ -99023,10 +100704,23 @@ var JobRunner = class {
     if (noSvg.size) page = diffSitePage(diff, { a: ra.run.manifest, b: rb.run.manifest }, noSvg);
     let written = writeReportFiles(outDir, files);
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
-    const digest = { version: SITE_CACHE_VERSION, key: job.key, regressed: diff.summary.regressed, improved: diff.summary.improved, marks: diffMarks(diff, diffPagePath(pair.a, pair.b)) };
+    const digest = {
+      version: SITE_CACHE_VERSION,
+      key: job.key,
+      regressed: diff.summary.regressed,
+      improved: diff.summary.improved,
+      marks: diffMarks(diff, diffPagePath(pair.a, pair.b))
+    };
     if (writeUnder(siteDir, diffCachePath(pair), `${JSON.stringify(digest)}
 `)) written++;
-    return { kind: "diff", pair, digest, written, rendered, message: `  site: diff ${pair.a} -> ${pair.b} (${rendered} charts rendered${noSvg.size ? `, ${noSvg.size} without SVG` : ""})` };
+    return {
+      kind: "diff",
+      pair,
+      digest,
+      written,
+      rendered,
+      message: `  site: diff ${pair.a} -> ${pair.b} (${rendered} charts rendered${noSvg.size ? `, ${noSvg.size} without SVG` : ""})`
+    };
   }
 };
 function localRunner(context3, render) {
@@ -99034,34 +100728,36 @@ function localRunner(context3, render) {
 }
 async function doOnWorkers(context3, chunks, onResult) {
   const local = localRunner(context3);
-  await Promise.all(chunks.map(async (chunk) => {
-    let done = 0;
-    await new Promise((resolveChunk) => {
-      let worker;
-      try {
-        worker = new Worker2(new URL("./build-worker.ts", import.meta.url), { workerData: { context: context3, jobs: chunk } });
-      } catch {
-        resolveChunk();
-        return;
-      }
-      let settled = false;
-      const finish = () => {
-        if (settled) return;
-        settled = true;
-        void worker.terminate();
-        resolveChunk();
-      };
-      worker.on("message", (m3) => {
-        if (m3.result) {
-          done++;
-          onResult(m3.result);
-        } else finish();
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      let done = 0;
+      await new Promise((resolveChunk) => {
+        let worker;
+        try {
+          worker = new Worker2(new URL("./build-worker.ts", import.meta.url), { workerData: { context: context3, jobs: chunk } });
+        } catch {
+          resolveChunk();
+          return;
+        }
+        let settled = false;
+        const finish = () => {
+          if (settled) return;
+          settled = true;
+          void worker.terminate();
+          resolveChunk();
+        };
+        worker.on("message", (m3) => {
+          if (m3.result) {
+            done++;
+            onResult(m3.result);
+          } else finish();
+        });
+        worker.on("error", finish);
+        worker.on("exit", finish);
       });
-      worker.on("error", finish);
-      worker.on("exit", finish);
-    });
-    for (const job of chunk.slice(done)) onResult(await local.do(job));
-  }));
+      for (const job of chunk.slice(done)) onResult(await local.do(job));
+    })
+  );
 }
 
 // actions/lib/site/build.ts
@@ -99115,7 +100811,8 @@ function fileStamp(path3, previous) {
     return null;
   }
   if (!st.isFile()) return null;
-  if (previous && previous.size === st.size && previous.mtimeMs === st.mtimeMs && previous.ino === st.ino) return previous;
+  if (previous && previous.size === st.size && previous.mtimeMs === st.mtimeMs && previous.ino === st.ino)
+    return previous;
   const bytes2 = bytesIfExists(path3);
   return bytes2 === null ? null : { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256: hashOf(bytes2) };
 }
@@ -99124,7 +100821,8 @@ function readCacheIndex(siteDir) {
   const text5 = readIfExists(join9(siteDir, CACHE_INDEX));
   try {
     const value4 = text5 === null ? null : JSON.parse(text5);
-    if (value4 && value4.version === SITE_CACHE_VERSION && typeof value4.runs === "object" && value4.runs !== null) return value4.runs;
+    if (value4 && value4.version === SITE_CACHE_VERSION && typeof value4.runs === "object" && value4.runs !== null)
+      return value4.runs;
   } catch {
   }
   return {};
@@ -99139,7 +100837,12 @@ function resultsStamp(dir, previous) {
     return null;
   }
   try {
-    return { size: -1, mtimeMs: -1, ino: -1, sha256: hashOf(readRegularFile(path3, { maxBytes: RESULTS_MAX_BYTES, within: dir })) };
+    return {
+      size: -1,
+      mtimeMs: -1,
+      ino: -1,
+      sha256: hashOf(readRegularFile(path3, { maxBytes: RESULTS_MAX_BYTES, within: dir }))
+    };
   } catch {
     return { size: -1, mtimeMs: -1, ino: -1, sha256: "unreadable" };
   }
@@ -99164,7 +100867,8 @@ function codeFingerprint() {
   else {
     const lib = dirname3(dirname3(self2));
     const files = readdirSync3(lib, { recursive: true }).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
-    for (const f of files) h2.update(f).update("\0").update(readFileSync3(join9(lib, f))).update("\0");
+    for (const f of files)
+      h2.update(f).update("\0").update(readFileSync3(join9(lib, f))).update("\0");
     for (const name2 of SITE_ASSET_NAMES) h2.update(siteAsset(name2));
   }
   return fingerprint = h2.digest("hex");
@@ -99175,11 +100879,17 @@ async function buildSite(runDirs, siteDir, options) {
   });
   let written = 0;
   let rendered = 0;
-  for (const [name2, src] of Object.entries(assetSources())) if (writeUnder(siteDir, `assets/${name2}`, readFileSync3(src))) written++;
+  for (const [name2, src] of Object.entries(assetSources()))
+    if (writeUnder(siteDir, `assets/${name2}`, readFileSync3(src))) written++;
   for (const name2 of SITE_ASSET_NAMES) if (writeUnder(siteDir, `assets/${name2}`, siteAsset(name2))) written++;
   const diffOptions = options.diffOptions ?? DEFAULT_DIFF_OPTIONS;
   const renderSvgs = options.svg !== "none";
-  const claimsHash = hashOf(SITE_CACHE_VERSION, codeFingerprint(), JSON.stringify(options.claims), renderSvgs ? "render" : "none");
+  const claimsHash = hashOf(
+    SITE_CACHE_VERSION,
+    codeFingerprint(),
+    JSON.stringify(options.claims),
+    renderSvgs ? "render" : "none"
+  );
   const cacheIndex = readCacheIndex(siteDir);
   const stamps = /* @__PURE__ */ new Map();
   const scanned = runDirs.map((dir) => {
@@ -99201,9 +100911,31 @@ async function buildSite(runDirs, siteDir, options) {
     }
     const cached2 = previous !== null && previous.key === key3 ? previous : null;
     stamps.set(dir, { dirKey, manifest: manifestStamp });
-    if (cached2) return { dir, key: key3, results, cached: cached2, runId: cached2.history.runId, createdAt: cached2.history.createdAt, plan: cached2.history.plan, testbed: cached2.history.testbed };
-    const manifest = parseManifest(readRegularFile(join9(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }), join9(dir, MANIFEST_FILE));
-    return { dir, key: key3, results, cached: null, runId: manifest.runId, createdAt: manifest.createdAt, plan: manifest.plan?.name ?? "?", testbed: testbedOf(manifest) };
+    if (cached2)
+      return {
+        dir,
+        key: key3,
+        results,
+        cached: cached2,
+        runId: cached2.history.runId,
+        createdAt: cached2.history.createdAt,
+        plan: cached2.history.plan,
+        testbed: cached2.history.testbed
+      };
+    const manifest = parseManifest(
+      readRegularFile(join9(dir, MANIFEST_FILE), { maxBytes: MANIFEST_MAX_BYTES, within: dir }),
+      join9(dir, MANIFEST_FILE)
+    );
+    return {
+      dir,
+      key: key3,
+      results,
+      cached: null,
+      runId: manifest.runId,
+      createdAt: manifest.createdAt,
+      plan: manifest.plan?.name ?? "?",
+      testbed: testbedOf(manifest)
+    };
   });
   const seen = /* @__PURE__ */ new Map();
   for (const { dir, runId } of scanned) {
@@ -99213,7 +100945,13 @@ async function buildSite(runDirs, siteDir, options) {
     seen.set(runId, dir);
   }
   const pairable = scanned.map(({ runId, createdAt, plan, testbed }) => ({ runId, createdAt, plan, testbed }));
-  const pairs = sitePairs(pairable, parseDiffPairs(options.diffs ?? [], pairable.map((r) => r.runId)));
+  const pairs = sitePairs(
+    pairable,
+    parseDiffPairs(
+      options.diffs ?? [],
+      pairable.map((r) => r.runId)
+    )
+  );
   const pickerHref = scanned.length > 1 ? PICKER_PATH : void 0;
   const builtInLinks = compareLinksFor(pairs);
   const byId = new Map(scanned.map((r) => [r.runId, r]));
@@ -99234,17 +100972,36 @@ ${p.b}`;
   inTime.forEach((scan, i) => {
     const links = linksByRun.get(scan.runId) ?? [];
     const pageKey = hashOf(scan.key, JSON.stringify(links), pickerHref ?? "");
-    if (scan.cached && scan.cached.pageKey === pageKey && existsSync6(join9(siteDir, runPagePath(scan.runId)))) digests.set(scan.runId, scan.cached);
+    if (scan.cached && scan.cached.pageKey === pageKey && existsSync6(join9(siteDir, runPagePath(scan.runId))))
+      digests.set(scan.runId, scan.cached);
     else {
       building.add(scan.runId);
-      jobs.push({ kind: "run", dir: scan.dir, runId: scan.runId, key: scan.key, pageKey, results: scan.results, links, pickerHref });
+      jobs.push({
+        kind: "run",
+        dir: scan.dir,
+        runId: scan.runId,
+        key: scan.key,
+        pageKey,
+        results: scan.results,
+        links,
+        pickerHref
+      });
     }
     for (const pair of diffsAfter.get(i) ?? []) {
       const [a4, b10] = [byId.get(pair.a), byId.get(pair.b)];
       const key3 = hashOf(SITE_CACHE_VERSION, a4.key, b10.key, JSON.stringify(diffOptions), renderSvgs ? "render" : "none");
       const cached2 = readDigest(join9(siteDir, diffCachePath(pair)), key3);
       if (cached2 && existsSync6(join9(siteDir, diffPagePath(pair.a, pair.b)))) diffDigests.set(pairKey(pair), cached2);
-      else jobs.push({ kind: "diff", pair, dirA: a4.dir, dirB: b10.dir, key: key3, claimsA: a4.cached?.claims ?? null, claimsB: b10.cached?.claims ?? null });
+      else
+        jobs.push({
+          kind: "diff",
+          pair,
+          dirA: a4.dir,
+          dirB: b10.dir,
+          key: key3,
+          claimsA: a4.cached?.claims ?? null,
+          claimsB: b10.cached?.claims ?? null
+        });
     }
   });
   const context3 = { siteDir, claims: options.claims, diffOptions, renderSvgs };
@@ -99258,7 +101015,9 @@ ${p.b}`;
   const workers = options.render ? 1 : Math.max(1, options.workers ?? availableParallelism());
   if (workers > 1 && building.size >= WORKER_THRESHOLD) {
     const size2 = Math.ceil(jobs.length / workers);
-    const chunks = Array.from({ length: workers }, (_, i) => jobs.slice(i * size2, (i + 1) * size2)).filter((c4) => c4.length > 0);
+    const chunks = Array.from({ length: workers }, (_, i) => jobs.slice(i * size2, (i + 1) * size2)).filter(
+      (c4) => c4.length > 0
+    );
     await doOnWorkers(context3, chunks, onResult);
   } else {
     let pool = null;
@@ -99271,10 +101030,23 @@ ${p.b}`;
     }
   }
   const digestOf = (runId) => digests.get(runId);
-  const runs = scanned.map((s2) => ({ runId: s2.runId, dir: s2.dir, claims: digestOf(s2.runId).claims, pagePath: join9(siteDir, runPagePath(s2.runId)) }));
-  const entries2 = scanned.map((s2) => ({ ...digestOf(s2.runId).entry, compareLinks: [...builtInLinks.get(s2.runId) ?? [], ...options.compareLinks?.get(s2.runId) ?? []] }));
+  const runs = scanned.map((s2) => ({
+    runId: s2.runId,
+    dir: s2.dir,
+    claims: digestOf(s2.runId).claims,
+    pagePath: join9(siteDir, runPagePath(s2.runId))
+  }));
+  const entries2 = scanned.map((s2) => ({
+    ...digestOf(s2.runId).entry,
+    compareLinks: [...builtInLinks.get(s2.runId) ?? [], ...options.compareLinks?.get(s2.runId) ?? []]
+  }));
   for (const page of options.extraPages ?? []) if (writeUnder(siteDir, page.path, renderPage(page))) written++;
-  if (pickerHref && writeUnder(siteDir, PICKER_PATH, renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null })))) written++;
+  if (pickerHref && writeUnder(
+    siteDir,
+    PICKER_PATH,
+    renderPage(pickerPage({ runs: pairable, pairs, command: options.command ?? null }))
+  ))
+    written++;
   const marks = [];
   const changes = [];
   for (const pair of pairs) {
@@ -99282,7 +101054,14 @@ ${p.b}`;
       const digest = diffDigests.get(pairKey(pair));
       marks.push(...digest.marks);
       const side2 = (runId) => ({ runId, createdAt: digestOf(runId).history.createdAt });
-      changes.push({ a: side2(pair.a), b: side2(pair.b), diffPath: diffPagePath(pair.a, pair.b), regressed: digest.regressed, improved: digest.improved, marks: digest.marks });
+      changes.push({
+        a: side2(pair.a),
+        b: side2(pair.b),
+        diffPath: diffPagePath(pair.a, pair.b),
+        regressed: digest.regressed,
+        improved: digest.improved,
+        marks: digest.marks
+      });
     }
   }
   const history = { runs: scanned.map((s2) => digestOf(s2.runId).history), marks };
@@ -99290,14 +101069,37 @@ ${p.b}`;
     const page = historyPage(history, metric);
     if (writeUnder(siteDir, page.path, renderPage(page))) written++;
   }
-  if (writeUnder(siteDir, PAIRS_PATH, renderPage(pairsPage(scanned.map((s2) => ({ ...digestOf(s2.runId).history, claims: digestOf(s2.runId).claims })))))) written++;
+  if (writeUnder(
+    siteDir,
+    PAIRS_PATH,
+    renderPage(pairsPage(scanned.map((s2) => ({ ...digestOf(s2.runId).history, claims: digestOf(s2.runId).claims }))))
+  ))
+    written++;
   const indexPath = join9(siteDir, "index.html");
   if (writeUnder(siteDir, REGRESSIONS_PATH, renderPage(regressionsPage(changes)))) written++;
   if (writeUnder(siteDir, FEED_PATH, atomFeed(changes))) written++;
-  if (writeUnder(siteDir, "index.html", renderPage(indexPage(entries2, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH, REGRESSIONS_PATH)))) written++;
-  const diffs = pairs.map((pair) => ({ pair, pagePath: join9(siteDir, diffPagePath(pair.a, pair.b)), regressed: diffDigests.get(pairKey(pair)).regressed, improved: diffDigests.get(pairKey(pair)).improved }));
-  const indexed = scanned.map((r) => [stamps.get(r.dir).dirKey, { manifest: stamps.get(r.dir).manifest, digest: digestOf(r.runId) }]);
-  const index6 = { version: SITE_CACHE_VERSION, runs: Object.fromEntries(indexed.sort(([x4], [y4]) => x4.localeCompare(y4))) };
+  if (writeUnder(
+    siteDir,
+    "index.html",
+    renderPage(
+      indexPage(entries2, pickerHref, scanned.length ? overviewHtml(history) : null, PAIRS_PATH, REGRESSIONS_PATH)
+    )
+  ))
+    written++;
+  const diffs = pairs.map((pair) => ({
+    pair,
+    pagePath: join9(siteDir, diffPagePath(pair.a, pair.b)),
+    regressed: diffDigests.get(pairKey(pair)).regressed,
+    improved: diffDigests.get(pairKey(pair)).improved
+  }));
+  const indexed = scanned.map((r) => [
+    stamps.get(r.dir).dirKey,
+    { manifest: stamps.get(r.dir).manifest, digest: digestOf(r.runId) }
+  ]);
+  const index6 = {
+    version: SITE_CACHE_VERSION,
+    runs: Object.fromEntries(indexed.sort(([x4], [y4]) => x4.localeCompare(y4)))
+  };
   if (writeUnder(siteDir, CACHE_INDEX, `${JSON.stringify(index6)}
 `)) written++;
   const diffsBuilt = jobs.filter((j) => j.kind === "diff").length;
@@ -99323,8 +101125,10 @@ async function run2(io = actionsCore()) {
       changed += committed.changed;
       const { manifest, results } = run3;
       const analysis = analyseRun(manifest, results.records, claims, results.probes);
-      lines.push(`### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(", ")}
-`);
+      lines.push(
+        `### Run ${mdCode(manifest.runId)} (${mdText(manifest.status)}): plan ${mdText(manifest.plan.name)}, ${manifest.environments.map(mdText).join(", ")}
+`
+      );
       lines.push(`${committed.changed} files written or changed in ${mdCode(committed.dir)}.
 `);
       const missing = missingEnvironments(run3, settings.environments);
@@ -99351,7 +101155,9 @@ async function run2(io = actionsCore()) {
       } finally {
         io.endGroup();
       }
-      io.info(`site: ${site.runs.length} runs, ${site.diffs.length} diffs, ${site.written} files written, ${site.rendered} charts rendered`);
+      io.info(
+        `site: ${site.runs.length} runs, ${site.diffs.length} diffs, ${site.written} files written, ${site.rendered} charts rendered`
+      );
       io.setOutput("site-index", site.indexPath);
       lines.push(`
 Site: ${site.runs.length} runs, ${site.written} files written, index ${mdCode(site.indexPath)}.

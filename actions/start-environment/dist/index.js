@@ -22531,7 +22531,9 @@ function getState(name2) {
 var INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
 var spelled = (c) => `\\u{${c.codePointAt(0).toString(16)}}`;
 function workflowLogText(value) {
-  return String(value).split(/\r\n|\r|\n/).map((line) => line.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")).join("\n");
+  return String(value).split(/\r\n|\r|\n/).map(
+    (line) => line.replace(INVISIBLE, spelled).replace(/^(\s*):(?=:)/, "$1: ").replace(/^(\s*)#(?=#\[)/, "$1# ")
+  ).join("\n");
 }
 
 // actions/lib/action/io.ts
@@ -22578,8 +22580,10 @@ function quoted(value) {
 }
 function wholeNumber(field, text2, range) {
   const n = Number(text2);
-  if (!/^-?\d+$/.test(text2) || !Number.isSafeInteger(n)) throw new InputError(field, `expected a whole number, got ${quoted(text2)}`);
-  if (n < range.min || n > range.max) throw new InputError(field, `${n} is out of range: expected ${range.min} to ${range.max}`);
+  if (!/^-?\d+$/.test(text2) || !Number.isSafeInteger(n))
+    throw new InputError(field, `expected a whole number, got ${quoted(text2)}`);
+  if (n < range.min || n > range.max)
+    throw new InputError(field, `${n} is out of range: expected ${range.min} to ${range.max}`);
   return n;
 }
 
@@ -42317,40 +42321,56 @@ function excerpt(json2) {
 }
 function describeValue(value) {
   if (value === void 0) return "nothing";
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : `${value} (a number too large to hold)`;
+  if (typeof value === "number")
+    return Number.isFinite(value) ? String(value) : `${value} (a number too large to hold)`;
   if (typeof value === "string") {
     const shown = excerpt(JSON.stringify(value.length > MAX_EXCERPT ? value.slice(0, MAX_EXCERPT) : value));
     return value.length > MAX_EXCERPT ? `${shown} (${value.length} characters)` : shown;
   }
   if (Array.isArray(value) && value.length > 10) return `a list of ${value.length} entries`;
-  if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length > 10) return `an object with ${Object.keys(value).length} fields`;
+  if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length > 10)
+    return `an object with ${Object.keys(value).length} fields`;
   try {
     return excerpt(JSON.stringify(value) ?? String(value));
   } catch {
     return typeof value;
   }
 }
-var SAFE_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, expected: "letters, digits, '.', '_' or '-', starting with a letter or digit" };
-var IPV4_ADDRESS = { re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, expected: "a dotted IPv4 address such as 198.18.0.1" };
+var SAFE_NAME = {
+  re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  expected: "letters, digits, '.', '_' or '-', starting with a letter or digit"
+};
+var IPV4_ADDRESS = {
+  re: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/,
+  expected: "a dotted IPv4 address such as 198.18.0.1"
+};
 var described = (schema, meaning) => meaning ? schema.meta({ description: meaning }) : schema;
 function whole(min, max, meaning) {
-  const range = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}` };
+  const range = {
+    error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}`
+  };
   return described(
     external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(min, range).max(max, range),
     meaning
   );
 }
 function finite(min, max, meaning) {
-  const range = { error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}` };
+  const range = {
+    error: (iss) => `${describeValue(iss.input)} is out of range: expected ${min} to ${max}`
+  };
   return described(
-    external_exports.number({ error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}` }).min(min, range).max(max, range),
+    external_exports.number({
+      error: (iss) => typeof iss.input === "number" ? `expected a finite number, got ${describeValue(iss.input)}` : `expected a number, got ${describeValue(iss.input)}`
+    }).min(min, range).max(max, range),
     meaning
   );
 }
 function text(options = {}, meaning) {
   const max = options.max ?? 1e4;
   const nonEmpty = !options.empty;
-  let schema = external_exports.string({ error: (iss) => `expected ${nonEmpty ? "a non-empty string" : "a string"}, got ${describeValue(iss.input)}` }).min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` }).max(max, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max} characters allowed` });
+  let schema = external_exports.string({
+    error: (iss) => `expected ${nonEmpty ? "a non-empty string" : "a string"}, got ${describeValue(iss.input)}`
+  }).min(nonEmpty ? 1 : 0, { error: (iss) => `expected a non-empty string, got ${describeValue(iss.input)}` }).max(max, { error: (iss) => `${describeValue(iss.input)} is longer than the ${max} characters allowed` });
   if (options.pattern) {
     const { re, expected } = options.pattern;
     schema = schema.regex(re, { error: (iss) => `${describeValue(iss.input)} does not fit: expected ${expected}` });
@@ -42358,13 +42378,21 @@ function text(options = {}, meaning) {
   return described(schema, meaning);
 }
 function oneOf(values, meaning) {
-  return described(external_exports.literal(values, { error: (iss) => `${describeValue(iss.input)} is not one of ${values.join(", ")}` }), meaning);
+  return described(
+    external_exports.literal(values, { error: (iss) => `${describeValue(iss.input)} is not one of ${values.join(", ")}` }),
+    meaning
+  );
 }
 function flag(meaning) {
   return described(external_exports.boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` }), meaning);
 }
 function isoTime(meaning) {
-  return described(external_exports.iso.datetime({ error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}` }), meaning);
+  return described(
+    external_exports.iso.datetime({
+      error: (iss) => `expected a time such as 2026-01-30T12:00:00.000Z, got ${describeValue(iss.input)}`
+    }),
+    meaning
+  );
 }
 function strict(shape, meaning) {
   const known = Object.keys(shape).join(", ");
@@ -42378,14 +42406,28 @@ function strict(shape, meaning) {
 function list(item, bounds, meaning) {
   const min = bounds.min ?? 0;
   return described(
-    external_exports.array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` }).min(min, { error: () => min === 1 ? "expected a non-empty list" : `expected at least ${min} entries` }).max(bounds.max, { error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : "more"} entries is longer than the ${bounds.max} allowed` }),
+    external_exports.array(item, { error: (iss) => `expected a list, got ${describeValue(iss.input)}` }).min(min, { error: () => min === 1 ? "expected a non-empty list" : `expected at least ${min} entries` }).max(bounds.max, {
+      error: (iss) => `a list of ${Array.isArray(iss.input) ? iss.input.length : "more"} entries is longer than the ${bounds.max} allowed`
+    }),
     meaning
   );
 }
 function dictionary(value, meaning) {
-  return described(external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value, { error: (iss) => `expected an object, got ${describeValue(iss.input)}` }), meaning);
+  return described(
+    external_exports.record(external_exports.string().max(200, { error: "a key longer than 200 characters" }), value, {
+      error: (iss) => `expected an object, got ${describeValue(iss.input)}`
+    }),
+    meaning
+  );
 }
-var EXPECTED = { object: "an object", array: "a list", string: "a string", number: "a number", boolean: "true or false", int: "a whole number" };
+var EXPECTED = {
+  object: "an object",
+  array: "a list",
+  string: "a string",
+  number: "a number",
+  boolean: "true or false",
+  int: "a whole number"
+};
 function reworded(issue3) {
   const input2 = issue3.input;
   const union2 = issue3;
@@ -42393,7 +42435,8 @@ function reworded(issue3) {
     const value = typeof input2 === "object" && input2 !== null ? input2[union2.discriminator] : void 0;
     return `${describeValue(value)} is not one of ${union2.options.join(", ")}`;
   }
-  if (issue3.code === "invalid_type" && issue3.message.startsWith("Invalid input")) return `expected ${EXPECTED[issue3.expected] ?? issue3.expected}, got ${describeValue(input2)}`;
+  if (issue3.code === "invalid_type" && issue3.message.startsWith("Invalid input"))
+    return `expected ${EXPECTED[issue3.expected] ?? issue3.expected}, got ${describeValue(input2)}`;
   return issue3.message;
 }
 function problemsOf(error63) {
@@ -42409,7 +42452,8 @@ function problemsOf(error63) {
 }
 function formatProblems(header, problems) {
   const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => p.path ? `${p.path}: ${p.message}` : p.message);
-  if (problems.length > MAX_LISTED_PROBLEMS) lines.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
+  if (problems.length > MAX_LISTED_PROBLEMS)
+    lines.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
   return lines.length === 1 ? `${header}: ${lines[0]}` : `${header}:
   - ${lines.join("\n  - ")}`;
 }
@@ -42435,7 +42479,11 @@ function jsonSyntaxReason(message) {
   return message.replace(/"[\s\S]*"/g, "...").slice(0, 200);
 }
 function formatVersionField(current) {
-  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current}` }).max(current, { error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current}); upgrade virtnet` }).meta({ description: `The version of the format (${current}); a reader upgrades older versions and refuses newer ones.` });
+  return external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} is not a format version: expected 1 to ${current}` }).max(current, {
+    error: (iss) => `${describeValue(iss.input)} is newer than this virtnet reads (${current}); upgrade virtnet`
+  }).meta({
+    description: `The version of the format (${current}); a reader upgrades older versions and refuses newer ones.`
+  });
 }
 function oldestReadable(format) {
   let oldest = format.current;
@@ -42446,14 +42494,25 @@ function versioned(schema, format) {
   return external_exports.preprocess((input2, ctx) => {
     if (typeof input2 !== "object" || input2 === null || Array.isArray(input2)) return input2;
     const version2 = input2.formatVersion;
-    if (typeof version2 !== "number" || !Number.isInteger(version2) || version2 < 1 || version2 === format.current) return input2;
+    if (typeof version2 !== "number" || !Number.isInteger(version2) || version2 < 1 || version2 === format.current)
+      return input2;
     if (version2 > format.current) {
-      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version2} is newer than this virtnet reads (${format.current}); upgrade virtnet`, input: version2 });
+      ctx.addIssue({
+        code: "custom",
+        path: ["formatVersion"],
+        message: `${version2} is newer than this virtnet reads (${format.current}); upgrade virtnet`,
+        input: version2
+      });
       return external_exports.NEVER;
     }
     const oldest = oldestReadable(format);
     if (version2 < oldest) {
-      ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `${version2} is older than any format this virtnet reads (${oldest} to ${format.current})`, input: version2 });
+      ctx.addIssue({
+        code: "custom",
+        path: ["formatVersion"],
+        message: `${version2} is older than any format this virtnet reads (${oldest} to ${format.current})`,
+        input: version2
+      });
       return external_exports.NEVER;
     }
     let doc = input2;
@@ -42555,15 +42614,25 @@ var isSize = (v) => Number.isInteger(v) && v >= 1 && v <= MAX_SOCKET_SIZE;
 var sweepSchema = strict(
   {
     test: oneOf(TESTS, "The netperf test (-t)."),
-    series: text({ max: 64, pattern: SAFE_NAME }, 'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'),
-    vary: oneOf(PARAMETERS, "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."),
+    series: text(
+      { max: 64, pattern: SAFE_NAME },
+      'A label for the series, e.g. "from-100" (Fig. 4 draws two TCP series); part of chart file names.'
+    ),
+    vary: oneOf(
+      PARAMETERS,
+      "The swept test-specific option: sendSocketSize (-s), messageSize (-m) or requestSize (-r, UDP_STREAM only: the datagram size)."
+    ),
     from: size("The first value of the swept option, in bytes."),
     to: size("The last value: the sweep visits from, from+step, ... up to and including to when it lands on it."),
     step: external_exports.number({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).int({ error: (iss) => `expected a whole number, got ${describeValue(iss.input)}` }).min(1, { error: (iss) => `${describeValue(iss.input)} never reaches the end: expected a step above 0` }).max(MAX_SOCKET_SIZE, { error: (iss) => `${describeValue(iss.input)} is above ${MAX_SOCKET_SIZE}` }).meta({ description: "The distance between two values of the sweep, in bytes (at least 1)." }),
     messageSize: size("Fixed -m when the sweep varies the socket size (unset: netperf's default).").optional(),
     sendSocketSize: size("Fixed -s when the sweep varies the message size (unset: the kernel default).").optional(),
-    requestSize: size("Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option.").optional(),
-    remoteSocketSize: size("Fixed -S: netserver's send and receive socket buffers (unset: the server's defaults, with receive-buffer autotuning).").optional()
+    requestSize: size(
+      "Fixed -r (UDP_STREAM: the size of each datagram sent) when the sweep varies another option."
+    ).optional(),
+    remoteSocketSize: size(
+      "Fixed -S: netserver's send and receive socket buffers (unset: the server's defaults, with receive-buffer autotuning)."
+    ).optional()
   },
   "One series of points: a netperf test with one option swept over a range."
 ).meta({
@@ -42572,31 +42641,51 @@ var sweepSchema = strict(
     ...["UDP_STREAM", "TCP_STREAM"].flatMap((test) => {
       const { max } = sizeLimit(test, "messageSize");
       return [
-        { if: { properties: { test: { const: test }, vary: { const: "messageSize" } }, required: ["test", "vary"] }, then: { properties: { from: { maximum: max }, to: { maximum: max } } } },
-        { if: { properties: { test: { const: test } }, required: ["test"] }, then: { properties: { messageSize: { maximum: max } } } }
+        {
+          if: { properties: { test: { const: test }, vary: { const: "messageSize" } }, required: ["test", "vary"] },
+          then: { properties: { from: { maximum: max }, to: { maximum: max } } }
+        },
+        {
+          if: { properties: { test: { const: test } }, required: ["test"] },
+          then: { properties: { messageSize: { maximum: max } } }
+        }
       ];
     }),
-    ...PARAMETERS.map((vary) => ({ if: { properties: { vary: { const: vary } }, required: ["vary"] }, then: { not: { required: [vary] } } }))
+    ...PARAMETERS.map((vary) => ({
+      if: { properties: { vary: { const: vary } }, required: ["vary"] },
+      then: { not: { required: [vary] } }
+    }))
   ]
 }).superRefine(
   (s, ctx) => {
     const test = isIn(TESTS, s.test) ? s.test : void 0;
     const vary = isIn(PARAMETERS, s.vary) ? s.vary : void 0;
     if (test === "TCP_STREAM" && (vary === "requestSize" || s.requestSize !== void 0)) {
-      ctx.addIssue({ code: "custom", path: [vary === "requestSize" ? "vary" : "requestSize"], message: "requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize", input: vary === "requestSize" ? vary : s.requestSize });
+      ctx.addIssue({
+        code: "custom",
+        path: [vary === "requestSize" ? "vary" : "requestSize"],
+        message: "requestSize (-r) is a UDP_STREAM option: TCP_STREAM sweeps sendSocketSize or messageSize",
+        input: vary === "requestSize" ? vary : s.requestSize
+      });
     }
     if (test && vary) {
       const { max, note } = sizeLimit(test, vary);
       for (const field of ["from", "to"]) {
         const v = s[field];
-        if (isSize(v) && v > max) ctx.addIssue({ code: "custom", path: [field], message: `${v} is above ${max}${note}`, input: v });
+        if (isSize(v) && v > max)
+          ctx.addIssue({ code: "custom", path: [field], message: `${v} is above ${max}${note}`, input: v });
       }
     }
     for (const field of PARAMETERS) {
       const v = s[field];
       if (v === void 0) continue;
       if (vary === field) {
-        ctx.addIssue({ code: "custom", path: [field], message: "is swept by this sweep (vary), so it cannot also be fixed", input: v });
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: "is swept by this sweep (vary), so it cannot also be fixed",
+          input: v
+        });
         continue;
       }
       if (!test || !isSize(v)) continue;
@@ -42604,7 +42693,12 @@ var sweepSchema = strict(
       if (v > max) ctx.addIssue({ code: "custom", path: [field], message: `${v} is above ${max}${note}`, input: v });
     }
     if (isSize(s.from) && isSize(s.to) && Number.isInteger(s.step) && s.step >= 1 && s.from > s.to) {
-      ctx.addIssue({ code: "custom", path: [], message: `from ${s.from} is above to ${s.to}: the step ${s.step} never reaches the end`, input: s });
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `from ${s.from} is above to ${s.to}: the step ${s.step} never reaches the end`,
+        input: s
+      });
     }
   },
   { when: (payload) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value) }
@@ -42614,12 +42708,21 @@ var confidenceSchema = strict(
     level: oneOf([95, 99], "netperf -I level,width: the confidence level, in percent."),
     width: finite(0.1, 100, "netperf -I level,width: the width of the confidence interval, in percent of the mean."),
     minIterations: whole(3, 30, "netperf -i max,min: the fewest iterations of a test (netperf allows 3 to 30)."),
-    maxIterations: whole(3, 30, "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner.")
+    maxIterations: whole(
+      3,
+      30,
+      "netperf -i max,min: the most iterations of a test, when the interval is not reached sooner."
+    )
   },
   "netperf's own confidence intervals: each measurement iterates until the interval is narrow enough."
 ).superRefine((c, ctx) => {
   if (c.minIterations > c.maxIterations) {
-    ctx.addIssue({ code: "custom", path: [], message: `minIterations ${c.minIterations} is above maxIterations ${c.maxIterations}`, input: c });
+    ctx.addIssue({
+      code: "custom",
+      path: [],
+      message: `minIterations ${c.minIterations} is above maxIterations ${c.maxIterations}`,
+      input: c
+    });
   }
 });
 var portsSchema = strict(
@@ -42629,23 +42732,40 @@ var portsSchema = strict(
   },
   "The ports netperf and netserver use."
 ).superRefine((p, ctx) => {
-  if (p.control === p.data) ctx.addIssue({ code: "custom", path: [], message: `control and data port are both ${p.control}`, input: p });
+  if (p.control === p.data)
+    ctx.addIssue({ code: "custom", path: [], message: `control and data port are both ${p.control}`, input: p });
 });
 var planSchema = strict(
   {
-    $schema: text({ max: 1e3 }, "The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan.").optional(),
+    $schema: text(
+      { max: 1e3 },
+      "The JSON Schema of plan files, for editors (./plan.schema.json); not part of the plan."
+    ).optional(),
     $comment: text({ empty: true }, "A remark for readers of the file; not part of the plan.").optional(),
     formatVersion: formatVersionField(PLAN_FORMAT.current),
-    name: text({ max: 64, pattern: SAFE_NAME }, "The plan's name, shown in reports and part of default run directory names."),
+    name: text(
+      { max: 64, pattern: SAFE_NAME },
+      "The plan's name, shown in reports and part of default run directory names."
+    ),
     description: text({ empty: true }, "What the plan measures, in a sentence or two.").default(""),
-    interpretation: list(text(), { max: 100 }, "How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest.").default([]),
+    interpretation: list(
+      text(),
+      { max: 100 },
+      "How the plan reads the paper where the paper is ambiguous. Free text, kept in the manifest."
+    ).default([]),
     testLengthSeconds: whole(1, PLAN_LIMITS.testLengthSeconds, "The length of one netperf test (-l), in seconds."),
     replicates: whole(1, PLAN_LIMITS.replicates, "How many times each point is measured, in separate rounds."),
-    warmupSeconds: whole(0, 3600, "One unrecorded measurement per environment before the sweep, in seconds (0 disables it).").default(0),
+    warmupSeconds: whole(
+      0,
+      3600,
+      "One unrecorded measurement per environment before the sweep, in seconds (0 disables it)."
+    ).default(0),
     confidence: confidenceSchema.nullable().default(null),
     order: strict(
       {
-        randomize: flag("Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it)."),
+        randomize: flag(
+          "Shuffle the points within each replicate (drift then spreads over the curve instead of tilting it)."
+        ),
         seed: whole(0, 2 ** 32 - 1, "The seed of the shuffle, so the order is reproduced exactly.")
       },
       "The order points run in."
@@ -42656,51 +42776,121 @@ var planSchema = strict(
     ).default("blocked"),
     precision: strict(
       {
-        halfWidthPercent: finite(0.01, 100, "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."),
+        halfWidthPercent: finite(
+          0.01,
+          100,
+          "The 95% interval's half-width, in percent of the point's mean, that ends measuring a point."
+        ),
         maxReplicates: whole(1, PLAN_LIMITS.replicates, "The most blocks (replicates) a point may get."),
-        budgetMinutes: finite(0, PLAN_LIMITS.hoursPerEnvironment * 60, "The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit.").nullable().default(null)
+        budgetMinutes: finite(
+          0,
+          PLAN_LIMITS.hoursPerEnvironment * 60,
+          "The most netperf time the blocks beyond `replicates` may add per environment, in minutes (the widest points first); null: no limit."
+        ).nullable().default(null)
       },
       "Precision targets: after `replicates` blocks, only points still wider than the target (in any environment: every environment measures them, so comparisons stay paired) get further blocks, up to maxReplicates and within budgetMinutes (blocked design only)."
     ).nullable().default(null),
     interference: strict(
       {
-        maxStealPercent: finite(0, 100, "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent.").default(INTERFERENCE_DEFAULTS.maxStealPercent),
-        maxOthersBusyPercent: finite(0, 100, "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth).").default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
-        maxLoadPerCore: finite(0, 1e3, "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads).").nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
-        maxWaitPercent: finite(0, 1e5, "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
-        maxLateReleasePercent: finite(0, 100, "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged.").nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
-        pathOthersBusyPercent: finite(0, 100, "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.").default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
-        remeasureFlagged: whole(0, PLAN_LIMITS.remeasureFlagged, "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts.").default(INTERFERENCE_DEFAULTS.remeasureFlagged)
+        maxStealPercent: finite(
+          0,
+          100,
+          "Flag a measurement when the hypervisor stole more than this share of the machine's CPU time while it ran, in percent."
+        ).default(INTERFERENCE_DEFAULTS.maxStealPercent),
+        maxOthersBusyPercent: finite(
+          0,
+          100,
+          "Flag a measurement when processes other than the run's own (netperf, netserver, the guest, the delay line) kept more than this share of the machine's CPU time busy while it ran, in percent (50 on 2 cores: one core's worth)."
+        ).default(INTERFERENCE_DEFAULTS.maxOthersBusyPercent),
+        maxLoadPerCore: finite(
+          0,
+          1e3,
+          "Flag a measurement when the 1-minute load average at its end, less the CPUs the run's own processes kept busy during it, per logical CPU, is above this; null (the default): recorded, never flagged (the load average lags a minute and counts the run's own threads)."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxLoadPerCore),
+        maxWaitPercent: finite(
+          0,
+          1e5,
+          "Flag a measurement when a process on the measured path (netperf, netserver on the host or in the container, a guest's QEMU threads, the delay line) waited for a CPU longer than this share of the measurement's wall time, its threads summed (/proc/PID/task/TID/schedstat), in percent; null: recorded, never flagged."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxWaitPercent),
+        maxLateReleasePercent: finite(
+          0,
+          100,
+          "Flag a measurement when the testbed's delay line released more than this share of its packets at least 100 us after they were due, in percent; null: recorded, never flagged."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxLateReleasePercent),
+        pathOthersBusyPercent: finite(
+          0,
+          100,
+          "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed."
+        ).default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
+        remeasureFlagged: whole(
+          0,
+          PLAN_LIMITS.remeasureFlagged,
+          "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts."
+        ).default(INTERFERENCE_DEFAULTS.remeasureFlagged)
       },
       "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
     ).default(INTERFERENCE_DEFAULTS),
     ports: portsSchema.default({ control: 12865, data: 12866 }),
     ipVersion: external_exports.literal(4, { error: (iss) => `only 4 is supported (the paper used IPv4), got ${describeValue(iss.input)}` }).meta({ description: "The IP version: 4, as in the paper." }).default(4),
-    retries: whole(0, PLAN_LIMITS.retries, "Extra attempts for a failed netperf call before the point is recorded as failed.").default(2),
-    sweeps: list(sweepSchema, { min: 1, max: PLAN_LIMITS.sweeps }, "The series of points to measure; no point may appear in two sweeps.")
+    retries: whole(
+      0,
+      PLAN_LIMITS.retries,
+      "Extra attempts for a failed netperf call before the point is recorded as failed."
+    ).default(2),
+    sweeps: list(
+      sweepSchema,
+      { min: 1, max: PLAN_LIMITS.sweeps },
+      "The series of points to measure; no point may appear in two sweeps."
+    )
   },
   "A virtnet sweep plan: which netperf tests to run over which sizes, how long and how often."
 ).superRefine(
   (plan, ctx) => {
     const points = plan.sweeps.reduce((n, s) => n + Math.floor((s.to - s.from) / s.step) + 1, 0);
     if (points > PLAN_LIMITS.points) {
-      ctx.addIssue({ code: "custom", path: ["sweeps"], message: `${points} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`, input: plan.sweeps });
+      ctx.addIssue({
+        code: "custom",
+        path: ["sweeps"],
+        message: `${points} points in all, more than the ${PLAN_LIMITS.points} a plan may have: use a larger step or a narrower range`,
+        input: plan.sweeps
+      });
       return;
     }
     const duplicates = duplicatePoints(plan.sweeps);
-    if (duplicates.length > 0) ctx.addIssue({ code: "custom", path: [], message: `duplicate points:
-  - ${duplicates.join("\n  - ")}`, input: plan.sweeps });
+    if (duplicates.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `duplicate points:
+  - ${duplicates.join("\n  - ")}`,
+        input: plan.sweeps
+      });
     if (plan.precision !== null && plan.precision.maxReplicates < plan.replicates) {
-      ctx.addIssue({ code: "custom", path: ["precision", "maxReplicates"], message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`, input: plan.precision.maxReplicates });
+      ctx.addIssue({
+        code: "custom",
+        path: ["precision", "maxReplicates"],
+        message: `${plan.precision.maxReplicates} is below replicates (${plan.replicates}): the target can only add blocks`,
+        input: plan.precision.maxReplicates
+      });
       return;
     }
     if (plan.precision !== null && plan.design !== "blocked") {
-      ctx.addIssue({ code: "custom", path: ["precision"], message: 'precision targets add blocks: they need design "blocked"', input: plan.precision });
+      ctx.addIssue({
+        code: "custom",
+        path: ["precision"],
+        message: 'precision targets add blocks: they need design "blocked"',
+        input: plan.precision
+      });
       return;
     }
     const measurements = points * Math.max(plan.replicates, plan.precision?.maxReplicates ?? 0);
     if (measurements > PLAN_LIMITS.measurementsPerEnvironment) {
-      ctx.addIssue({ code: "custom", path: ["replicates"], message: `${points} points x ${measurements / points} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`, input: plan.replicates });
+      ctx.addIssue({
+        code: "custom",
+        path: ["replicates"],
+        message: `${points} points x ${measurements / points} replicates (at most) make ${measurements} measurements per environment, more than the ${PLAN_LIMITS.measurementsPerEnvironment} allowed`,
+        input: plan.replicates
+      });
       return;
     }
     const hours = (measurements * (1 + plan.interference.remeasureFlagged) * taskSeconds(plan) + plan.warmupSeconds) / 3600;
@@ -42753,7 +42943,13 @@ function expandPoints(plan, source = "(inline)") {
   const points = [];
   for (const sweep of plan.sweeps) {
     for (const value of sweepValues(sweep)) {
-      const point = { id: pointId(sweep.test, sweep.vary, value), test: sweep.test, series: sweep.series, parameter: sweep.vary, value };
+      const point = {
+        id: pointId(sweep.test, sweep.vary, value),
+        test: sweep.test,
+        series: sweep.series,
+        parameter: sweep.vary,
+        value
+      };
       for (const option of PARAMETERS) {
         const fixed = option === sweep.vary ? value : sweep[option];
         if (fixed !== void 0) point[option] = fixed;
@@ -42784,8 +42980,15 @@ var hostInfoSchema = strict({
   kernel: recorded("The kernel release."),
   distribution: recorded("The distribution, as /etc/os-release names it."),
   netperfVersion: recorded("netperf's version."),
-  sysctls: dictionary(recorded("The value as read from /proc/sys."), "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."),
-  virtualizationFlags: list(text({ max: 64 }), { max: 100 }, "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG.")
+  sysctls: dictionary(
+    recorded("The value as read from /proc/sys."),
+    "net.core.rmem_max, wmem_max, tcp_rmem, tcp_wmem, ... as read from /proc/sys."
+  ),
+  virtualizationFlags: list(
+    text({ max: 64 }),
+    { max: 100 },
+    "Hardware virtualization flags seen on the CPU (vmx, svm): decides KVM vs TCG."
+  )
 });
 var linkSchema = strict({
   kind: oneOf(["veth-testbed", "external"]),
@@ -42794,21 +42997,45 @@ var linkSchema = strict({
   serverAddress: text({ max: 255 }, "Where the client reaches the server."),
   clientAddress: text({ max: 255 }).nullable(),
   clientNamespace: text({ max: 255 }).nullable(),
-  oneWayDelayMicroseconds: whole(0, 1e7, "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none.").optional()
+  oneWayDelayMicroseconds: whole(
+    0,
+    1e7,
+    "One-way delay the testbed's delay line adds in each direction, in microseconds (0: none). Absent in runs recorded before the delay line existed, which had none."
+  ).optional()
 });
 var environmentDescriptionSchema = strict({
   name: name("The environment."),
   summary: recorded('One line for tables: "Docker 20.10.24, bridge network, image sha256:...".'),
-  details: dictionary(recorded("A version or setting."), "Versions and settings: free-form key -> value, shown in Table 3."),
-  accelerator: oneOf(["none", "kvm", "tcg"], 'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'),
-  variant: strict({
-    base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
-    options: dictionary(recorded("A value."), "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost.")
-  }, "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants.").optional(),
+  details: dictionary(
+    recorded("A version or setting."),
+    "Versions and settings: free-form key -> value, shown in Table 3."
+  ),
+  accelerator: oneOf(
+    ["none", "kvm", "tcg"],
+    'How the guest is accelerated: "none" for native and docker, "kvm" or "tcg" for QEMU guests.'
+  ),
+  variant: strict(
+    {
+      base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
+      options: dictionary(
+        recorded("A value."),
+        "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost."
+      )
+    },
+    "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants."
+  ).optional(),
   startupSeconds: finite(0, 1e6, "Seconds until netserver answered.").nullable(),
   roundTrip: strict({
-    tcpMicroseconds: finite(0, 1e9, "Median over its TCP_RR probes of the mean round-trip time, in microseconds.").nullable(),
-    udpMicroseconds: finite(0, 1e9, "Median over its UDP_RR probes of the mean round-trip time, in microseconds.").nullable(),
+    tcpMicroseconds: finite(
+      0,
+      1e9,
+      "Median over its TCP_RR probes of the mean round-trip time, in microseconds."
+    ).nullable(),
+    udpMicroseconds: finite(
+      0,
+      1e9,
+      "Median over its UDP_RR probes of the mean round-trip time, in microseconds."
+    ).nullable(),
     tcpProbes: whole(0, COUNT, "TCP_RR probes that succeeded."),
     udpProbes: whole(0, COUNT, "UDP_RR probes that succeeded.")
   }).optional()
@@ -42816,7 +43043,9 @@ var environmentDescriptionSchema = strict({
 var sessionSchema = strict({
   startedAt: isoTime(),
   endedAt: isoTime().nullable(),
-  endReason: recorded("How the session ended: completed, or the signal/error that stopped it; null while running.").nullable(),
+  endReason: recorded(
+    "How the session ended: completed, or the signal/error that stopped it; null while running."
+  ).nullable(),
   measuredInSession: whole(0, COUNT)
 });
 var manifestSchema = strict({
@@ -42855,14 +43084,31 @@ var interferenceSchema = strict(
     userPercent: share("User time (with nice) as a share of the machine's CPU time over the measurement, in percent."),
     systemPercent: share("System time (with irq and softirq) as a share of the machine's CPU time, in percent."),
     iowaitPercent: share("Time idle waiting for I/O as a share of the machine's CPU time, in percent."),
-    stealPercent: share("Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."),
-    othersBusyPercent: share("Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."),
+    stealPercent: share(
+      "Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."
+    ),
+    othersBusyPercent: share(
+      "Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."
+    ),
     loadAverage1: finite(0, 1e6, "The 1-minute load average at the end of the measurement."),
     cores: whole(1, 1e6, "Logical CPUs of the sampled host."),
-    waitPercent: dictionary(finite(0, 1e6, "Percent."), "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled.").optional(),
-    lateReleasePercent: finite(0, 100, "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled.").nullable().optional(),
-    remeasurement: whole(0, PLAN_LIMITS.remeasureFlagged + 1, "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause).").default(0),
-    flagged: flag("Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."),
+    waitPercent: dictionary(
+      finite(0, 1e6, "Percent."),
+      "Per process on the measured path (netperf, netserver, qemu, delay-line): the time its threads together waited for a CPU, in percent of the measurement's wall time (/proc/PID/task/TID/schedstat). Absent in runs recorded before it was sampled."
+    ).optional(),
+    lateReleasePercent: finite(
+      0,
+      100,
+      "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled."
+    ).nullable().optional(),
+    remeasurement: whole(
+      0,
+      PLAN_LIMITS.remeasureFlagged + 1,
+      "0: the task's measurement; n: its n-th re-measurement, taken because the one before was flagged or lay far outside its point's other replicates (remeasuredBecause)."
+    ).default(0),
+    flagged: flag(
+      "Whether a threshold of the plan (interference) was crossed: the measurement is drawn hollow and may be re-measured."
+    ),
     reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
   },
   "What the host did while the measurement ran; absent in runs recorded before it was sampled."
@@ -42886,13 +43132,25 @@ var measurementRecordSchema = strict({
   error: recorded("Why the measurement failed.").nullable(),
   metrics: netperfMetricsSchema.nullable(),
   interference: interferenceSchema.optional(),
-  remeasuredBecause: list(text({ max: 400 }), { max: 10 }, "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement.").optional()
+  remeasuredBecause: list(
+    text({ max: 400 }),
+    { max: 10 },
+    "Why the measurement before this one of the same task was taken again: the thresholds it crossed, or how far it lay outside its point's other replicates. Absent for a task's first measurement."
+  ).optional()
 }).superRefine(
   (r, ctx) => {
     const expected = pointId(r.test, r.parameter, r.value);
-    if (r.pointId !== expected) ctx.addIssue({ code: "custom", path: ["pointId"], message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`, input: r.pointId });
-    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok record needs metrics", input: null });
-    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed record needs its error", input: null });
+    if (r.pointId !== expected)
+      ctx.addIssue({
+        code: "custom",
+        path: ["pointId"],
+        message: `${JSON.stringify(r.pointId)} does not match test, parameter and value: expected ${JSON.stringify(expected)}`,
+        input: r.pointId
+      });
+    if (r.status === "ok" && r.metrics === null)
+      ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok record needs metrics", input: null });
+    if (r.status === "failed" && r.error === null)
+      ctx.addIssue({ code: "custom", path: ["error"], message: "a failed record needs its error", input: null });
   },
   { when: (payload) => payload.issues.length === 0 }
 );
@@ -42913,8 +43171,10 @@ var rttProbeRecordSchema = strict({
   metrics: rrMetricsSchema.nullable()
 }).superRefine(
   (r, ctx) => {
-    if (r.status === "ok" && r.metrics === null) ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok probe needs metrics", input: null });
-    if (r.status === "failed" && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed probe needs its error", input: null });
+    if (r.status === "ok" && r.metrics === null)
+      ctx.addIssue({ code: "custom", path: ["metrics"], message: "an ok probe needs metrics", input: null });
+    if (r.status === "failed" && r.error === null)
+      ctx.addIssue({ code: "custom", path: ["error"], message: "a failed probe needs its error", input: null });
   },
   { when: (payload) => payload.issues.length === 0 }
 );
@@ -42931,23 +43191,41 @@ function acceleratorRequest(field, text2) {
 }
 
 // actions/lib/measure/runner-pairs.ts
-var PAIR_NAME = { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit" };
+var PAIR_NAME = {
+  re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/,
+  expected: "a pair name: 1-40 letters, digits, '-' or '_', starting with a letter or digit"
+};
 var MAX_PAIRS = 32;
 var runnerPairSchema = strict({
-  name: text({ max: 40, pattern: PAIR_NAME }, "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."),
-  serverAddress: text({ max: 15, pattern: IPV4_ADDRESS }, "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."),
+  name: text(
+    { max: 40, pattern: PAIR_NAME },
+    "The pair's name: its runners carry the labels virtnet-server-<name> and virtnet-client-<name>, and its runs record it as runnerPair."
+  ),
+  serverAddress: text(
+    { max: 15, pattern: IPV4_ADDRESS },
+    "The server's IPv4 address on this pair's own cable (the client reaches the environments there)."
+  ),
   description: text({ max: 200, empty: true }, "Free text for people: which machines these are.").optional()
 });
 var runnerPairsSchema = strict({
   $schema: text({ max: 1e3 }, "The JSON Schema of this file, for editors (./runner-pairs.schema.json).").optional(),
-  pairs: list(runnerPairSchema, { min: 1, max: MAX_PAIRS }, "The runner pairs; each measures every requested environment, one at a time, into a run of its own.")
+  pairs: list(
+    runnerPairSchema,
+    { min: 1, max: MAX_PAIRS },
+    "The runner pairs; each measures every requested environment, one at a time, into a run of its own."
+  )
 }).superRefine((file2, ctx) => {
   const seen = /* @__PURE__ */ new Map();
   file2.pairs.forEach((pair, i) => {
     const first = seen.get(pair.name.toLowerCase());
     if (first !== void 0) {
       const twice = first === pair.name ? "is listed twice" : `differs from ${quoted(first)} only in case, and GitHub's runner labels and concurrency groups ignore case`;
-      ctx.addIssue({ code: "custom", path: ["pairs", i, "name"], message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`, input: pair.name });
+      ctx.addIssue({
+        code: "custom",
+        path: ["pairs", i, "name"],
+        message: `${quoted(pair.name)} ${twice}: each pair needs a name of its own`,
+        input: pair.name
+      });
     }
     seen.set(pair.name.toLowerCase(), first ?? pair.name);
   });
@@ -42981,11 +43259,13 @@ var RELEASE_KEY_ENV = "VIRTNET_RELEASE_KEY";
 var RUN_KEY = /^[A-Za-z0-9._-]{1,100}$/;
 var RELEASE_KEY = /^[A-Za-z0-9]{16,128}$/;
 function runKeyFrom(field, text2) {
-  if (!RUN_KEY.test(text2)) throw new InputError(field, `expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(text2)}`);
+  if (!RUN_KEY.test(text2))
+    throw new InputError(field, `expected 1-100 letters, digits, '.', '-' or '_', got ${quoted(text2)}`);
   return text2;
 }
 function releaseKeyFrom(field, text2) {
-  if (!RELEASE_KEY.test(text2)) throw new InputError(field, "expected 16-128 letters or digits (the value is not shown)");
+  if (!RELEASE_KEY.test(text2))
+    throw new InputError(field, "expected 16-128 letters or digits (the value is not shown)");
   return text2;
 }
 function serveArgs(request) {
@@ -43010,7 +43290,10 @@ function serveArgv(request, node2, virtnetDir) {
   return [node2, join(virtnetDir, "scripts", "virtnet.ts"), ...serveArgs(request)];
 }
 var ENVIRONMENT_NAME = /^[a-z0-9-]{1,40}$/;
-var environmentName = (meaning) => text({ max: 40, pattern: { re: ENVIRONMENT_NAME, expected: "an environment name: lower-case letters, digits and -" } }, meaning);
+var environmentName = (meaning) => text(
+  { max: 40, pattern: { re: ENVIRONMENT_NAME, expected: "an environment name: lower-case letters, digits and -" } },
+  meaning
+);
 var port = (meaning) => whole(1, 65535, meaning);
 var endpointSchema = strict({
   address: text({ max: 255 }, "Where the client reaches netserver (the server address, or a port map on it)."),
@@ -43043,14 +43326,21 @@ var requestSchema = external_exports.string().max(MAX_REQUEST_BYTES).transform((
   external_exports.union([
     external_exports.tuple([external_exports.literal("status")]).transform(() => ({ kind: "status" })),
     external_exports.tuple([external_exports.literal("release"), environmentWord]).transform(([, environment]) => ({ kind: "release", environment })),
-    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment, runKey, releaseKey]) => ({ kind: "release", environment, runKey, releaseKey }))
+    external_exports.tuple([external_exports.literal("release"), environmentWord, external_exports.string().regex(RUN_KEY), external_exports.string().regex(RELEASE_KEY)]).transform(([, environment, runKey, releaseKey]) => ({
+      kind: "release",
+      environment,
+      runKey,
+      releaseKey
+    }))
   ])
 );
 function parseCoordinatorRequest(line) {
   const parsed = requestSchema.safeParse(line);
   if (parsed.success) return parsed.data;
   const first = line.trim().split(/\s+/)[0]?.slice(0, 20) ?? "";
-  throw new ServeProtocolError(`coordinator: unknown request ${quoted(first)}: expected "status" or "release <environment> [<run key> <release key>]"`);
+  throw new ServeProtocolError(
+    `coordinator: unknown request ${quoted(first)}: expected "status" or "release <environment> [<run key> <release key>]"`
+  );
 }
 var coordinatorStatusSchema = strict({
   environment: environmentName("The environment that is live."),
@@ -43067,7 +43357,10 @@ var coordinatorStatusSchema = strict({
 var heartbeatSchema = strict({
   environment: environmentName("The environment being started."),
   runKey: text({ max: 100, pattern: { re: RUN_KEY, expected: "1-100 letters, digits, '.', '-' or '_'" } }).nullable(),
-  phase: text({ max: 200 }, "What the server is doing: preparing the host, starting the environment, its last log line."),
+  phase: text(
+    { max: 200 },
+    "What the server is doing: preparing the host, starting the environment, its last log line."
+  ),
   at: isoTime("When the server answered.")
 });
 var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
@@ -43117,7 +43410,8 @@ function optionalIntInput(read, name2, range) {
 }
 function environmentInput(read, name2, known) {
   const value = requiredInput(read, name2);
-  if (!known.includes(value)) throw inputError(name2, `unknown environment ${quoted(value)}: expected one of ${known.join(", ")}`);
+  if (!known.includes(value))
+    throw inputError(name2, `unknown environment ${quoted(value)}: expected one of ${known.join(", ")}`);
   return value;
 }
 function ipv4Input(read, name2, fallback) {
@@ -43126,7 +43420,8 @@ function ipv4Input(read, name2, fallback) {
     if (fallback === null) return requiredInput(read, name2);
     return fallback;
   }
-  if (!IPV4_ADDRESS.re.test(value)) throw inputError(name2, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
+  if (!IPV4_ADDRESS.re.test(value))
+    throw inputError(name2, `expected an IPv4 address such as 198.18.0.1, got ${quoted(value)}`);
   return value;
 }
 function portInput(read, name2, fallback, allowZero = false) {
@@ -43144,7 +43439,12 @@ function secretInput(read, name2) {
 }
 function runnerContext(env) {
   const workspace = env.GITHUB_WORKSPACE;
-  if (!workspace) throw new InputError("GITHUB_WORKSPACE", "is not set", "GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)");
+  if (!workspace)
+    throw new InputError(
+      "GITHUB_WORKSPACE",
+      "is not set",
+      "GITHUB_WORKSPACE is not set: run this action from a workflow (or set it to the virtnet checkout)"
+    );
   return { workspace, temp: env.RUNNER_TEMP || "/tmp" };
 }
 function resolvePath(path3, base) {
@@ -43152,7 +43452,8 @@ function resolvePath(path3, base) {
 }
 function planInput(read, name2, runner) {
   const plan = requiredInput(read, name2);
-  if (plan.startsWith("/") || plan.split("/").includes("..")) throw inputError(name2, `expected a built-in plan name or a path inside the workspace, got ${quoted(plan)}`);
+  if (plan.startsWith("/") || plan.split("/").includes(".."))
+    throw inputError(name2, `expected a built-in plan name or a path inside the workspace, got ${quoted(plan)}`);
   return /^[a-z0-9-]+$/.test(plan) ? plan : resolvePath(plan, runner.workspace);
 }
 function planOverrides(read, runner) {
@@ -43161,12 +43462,17 @@ function planOverrides(read, runner) {
   return read("plan") === "" ? null : { name: planInput(read, "plan", runner), replicates, testLengthSeconds };
 }
 function parseStartEnvironmentInputs(read, runner, environments) {
-  if (read("wait-for-release") === "plan" && read("plan") === "") throw inputError("wait-for-release", "is 'plan', but no plan input says which plan");
+  if (read("wait-for-release") === "plan" && read("plan") === "")
+    throw inputError("wait-for-release", "is 'plan', but no plan input says which plan");
   const environment = environmentInput(read, "environment", environments);
-  const testbedIndex = intInput(read, "testbed-index", { ...SERVE_LIMITS.testbedIndex, fallback: SERVE_DEFAULTS.testbedIndex });
+  const testbedIndex = intInput(read, "testbed-index", {
+    ...SERVE_LIMITS.testbedIndex,
+    fallback: SERVE_DEFAULTS.testbedIndex
+  });
   const virtnetDir = resolvePath(read("virtnet-dir") || runner.workspace, runner.workspace);
   const osvImage = optionalInput(read, "osv-image");
-  if (ENVIRONMENT_BASES[environment] === "osv" && osvImage === null) throw inputError("osv-image", `is required for environment ${environment} (the build-osv-image action outputs it)`);
+  if (ENVIRONMENT_BASES[environment] === "osv" && osvImage === null)
+    throw inputError("osv-image", `is required for environment ${environment} (the build-osv-image action outputs it)`);
   const accel = read("accel");
   return {
     environment,
@@ -43175,8 +43481,14 @@ function parseStartEnvironmentInputs(read, runner, environments) {
     controlPort: portInput(read, "control-port", SERVE_DEFAULTS.controlPort),
     dataPort: portInput(read, "data-port", SERVE_DEFAULTS.dataPort),
     coordinatorPort: portInput(read, "coordinator-port", SERVE_DEFAULTS.coordinatorPort, true),
-    readyTimeoutSeconds: intInput(read, "ready-timeout", { ...SERVE_LIMITS.readyTimeoutSeconds, fallback: SERVE_DEFAULTS.readyTimeoutSeconds }),
-    holdTimeoutMinutes: intInput(read, "hold-timeout", { ...SERVE_LIMITS.holdTimeoutMinutes, fallback: SERVE_DEFAULTS.holdTimeoutMinutes }),
+    readyTimeoutSeconds: intInput(read, "ready-timeout", {
+      ...SERVE_LIMITS.readyTimeoutSeconds,
+      fallback: SERVE_DEFAULTS.readyTimeoutSeconds
+    }),
+    holdTimeoutMinutes: intInput(read, "hold-timeout", {
+      ...SERVE_LIMITS.holdTimeoutMinutes,
+      fallback: SERVE_DEFAULTS.holdTimeoutMinutes
+    }),
     waitForRelease: read("wait-for-release") === "plan" ? "plan" : intInput(read, "wait-for-release", { min: 0, max: 24 * 60, fallback: 0 }),
     plan: planOverrides(read, runner),
     prepare: optionalInput(read, "prepare"),
@@ -43197,13 +43509,18 @@ function parseStartEnvironmentInputs(read, runner, environments) {
 // actions/lib/action/run-jobs.ts
 function runContext(env) {
   const attempt = Number(env.GITHUB_RUN_ATTEMPT);
-  if (!env.GITHUB_API_URL || !env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID || !Number.isSafeInteger(attempt) || attempt < 1) return null;
+  if (!env.GITHUB_API_URL || !env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID || !Number.isSafeInteger(attempt) || attempt < 1)
+    return null;
   return { apiUrl: env.GITHUB_API_URL, repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID, attempt };
 }
 var PER_PAGE = 100;
 var MAX_PAGES = 50;
 function apiHeaders(token) {
-  return { authorization: `Bearer ${token}`, accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" };
+  return {
+    authorization: `Bearer ${token}`,
+    accept: "application/vnd.github+json",
+    "x-github-api-version": "2022-11-28"
+  };
 }
 function jobOf(raw) {
   const j = raw;
@@ -43236,7 +43553,9 @@ async function fetchRunJobs(run3, token, fetchImpl = fetch, timeoutMs = 15e3) {
     }
     if (listed.length < PER_PAGE || seen >= (body.total_count ?? 0)) return jobs;
   }
-  throw new Error(`the jobs API lists more than ${MAX_PAGES * PER_PAGE} jobs for run ${run3.runId}: more than this check reads`);
+  throw new Error(
+    `the jobs API lists more than ${MAX_PAGES * PER_PAGE} jobs for run ${run3.runId}: more than this check reads`
+  );
 }
 
 // actions/lib/action/rerun.ts
@@ -43255,12 +43574,19 @@ async function checkPartnerRerun(partner, token, env, fetchImpl = fetch) {
   if (!partner) return { kind: "ok" };
   const run3 = runContext(env);
   if (!run3 || run3.attempt <= 1) return { kind: "ok" };
-  if (!token) return { kind: "unknown", message: `attempt ${run3.attempt}: cannot tell whether "${partner}" was re-run too (no github-token); if it was not, this job waits in vain: re-run all jobs` };
+  if (!token)
+    return {
+      kind: "unknown",
+      message: `attempt ${run3.attempt}: cannot tell whether "${partner}" was re-run too (no github-token); if it was not, this job waits in vain: re-run all jobs`
+    };
   try {
     const problem = loneRerunProblem(await fetchRunJobs(run3, token, fetchImpl), partner, run3.attempt);
     return problem === null ? { kind: "ok" } : { kind: "lone", message: problem };
   } catch (e) {
-    return { kind: "unknown", message: `attempt ${run3.attempt}: cannot tell whether "${partner}" was re-run too (${e.message}; the job needs permissions: actions: read); if it was not, this job waits in vain: re-run all jobs` };
+    return {
+      kind: "unknown",
+      message: `attempt ${run3.attempt}: cannot tell whether "${partner}" was re-run too (${e.message}; the job needs permissions: actions: read); if it was not, this job waits in vain: re-run all jobs`
+    };
   }
 }
 
@@ -43280,7 +43606,8 @@ function parseProcessStat(text2) {
   const startTicks = fields[19];
   const cpuTicks = Number(fields[11]) + Number(fields[12]);
   const reapedChildrenTicks = Number(fields[13]) + Number(fields[14]);
-  if (!state || !startTicks || !Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isFinite(cpuTicks) || !Number.isFinite(reapedChildrenTicks)) return null;
+  if (!state || !startTicks || !Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isFinite(cpuTicks) || !Number.isFinite(reapedChildrenTicks))
+    return null;
   return { pid, ppid, state, startTicks, cpuTicks, reapedChildrenTicks };
 }
 function readStat(pid) {
@@ -43380,7 +43707,9 @@ function readRegularBytes(path3, options) {
       throw new UnsafeFileError(`${path3} is a symlink that leads nowhere: refused`);
     }
     if (!isInside(within2, resolved)) {
-      throw new UnsafeFileError(`${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`);
+      throw new UnsafeFileError(
+        `${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`
+      );
     }
     target = resolved;
   }
@@ -43398,16 +43727,23 @@ function readRegularBytes(path3, options) {
     const stat2 = fstatSync(fd);
     if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(stat2)}, not a regular file: refused`);
     if (stat2.size > options.maxBytes) {
-      throw new UnsafeFileError(`${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`);
+      throw new UnsafeFileError(
+        `${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`
+      );
     }
     const chunks = [];
     let length = 0;
     for (; ; ) {
-      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(stat2.size - length, options.maxBytes - length) + 1));
+      const chunk = Buffer.allocUnsafe(
+        Math.max(64 * 1024, Math.min(stat2.size - length, options.maxBytes - length) + 1)
+      );
       const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       length += n;
-      if (length > options.maxBytes) throw new UnsafeFileError(`${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`);
+      if (length > options.maxBytes)
+        throw new UnsafeFileError(
+          `${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`
+        );
       chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
     }
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
@@ -43429,7 +43765,9 @@ function what(stat2) {
   return null;
 }
 function refuse(path3, stat2) {
-  throw new UnsafeFileError(`${path3} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`);
+  throw new UnsafeFileError(
+    `${path3} is ${what(stat2)}: refusing to write it (only a regular file of its own is written)`
+  );
 }
 function openForWriting(path3, options = {}) {
   let before = null;
@@ -43441,11 +43779,17 @@ function openForWriting(path3, options = {}) {
   if (before !== null && what(before) !== null) refuse(path3, before);
   let fd;
   try {
-    fd = openSync2(path3, constants4.O_WRONLY | constants4.O_CREAT | constants4.O_NOFOLLOW | constants4.O_NONBLOCK | (options.append ? constants4.O_APPEND : 0), options.mode ?? 420);
+    fd = openSync2(
+      path3,
+      constants4.O_WRONLY | constants4.O_CREAT | constants4.O_NOFOLLOW | constants4.O_NONBLOCK | (options.append ? constants4.O_APPEND : 0),
+      options.mode ?? 420
+    );
   } catch (e) {
     const code = e.code;
-    if (code === "ELOOP") throw new UnsafeFileError(`${path3} became a symbolic link while it was being opened: refusing to write it`);
-    if (code === "ENXIO") throw new UnsafeFileError(`${path3} became a FIFO (named pipe) while it was being opened: refusing to write it`);
+    if (code === "ELOOP")
+      throw new UnsafeFileError(`${path3} became a symbolic link while it was being opened: refusing to write it`);
+    if (code === "ENXIO")
+      throw new UnsafeFileError(`${path3} became a FIFO (named pipe) while it was being opened: refusing to write it`);
     throw e;
   }
   try {
@@ -43512,7 +43856,16 @@ async function run(argv, options) {
   if (options.signal?.aborted) return { ...base, stdout: Buffer.alloc(0), aborted: true };
   const started = performance.now();
   const hasInput = options.input !== void 0 && options.input.length > 0;
-  const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, input: hasInput ? options.input : void 0, stdio: [hasInput ? "pipe" : "ignore", options.passOutput ? "inherit" : "pipe", options.passOutput ? "inherit" : "pipe"] });
+  const running = spawnArgv(argv, {
+    env: options.env,
+    cwd: options.cwd,
+    input: hasInput ? options.input : void 0,
+    stdio: [
+      hasInput ? "pipe" : "ignore",
+      options.passOutput ? "inherit" : "pipe",
+      options.passOutput ? "inherit" : "pipe"
+    ]
+  });
   const child = running.child;
   const stdout = new Collector();
   const stderr = new Collector();
@@ -43549,7 +43902,16 @@ async function run(argv, options) {
     if (cause.code === "ENOENT") throw notFoundError(file2);
     throw cause;
   }
-  const result = { ...base, exitCode: output2.exitCode, signal: output2.signal, stdout: stdout.bytes(), stderr: stderr.text(), timedOut, aborted: aborted2, durationMs: performance.now() - started };
+  const result = {
+    ...base,
+    exitCode: output2.exitCode,
+    signal: output2.signal,
+    stdout: stdout.bytes(),
+    stderr: stderr.text(),
+    timedOut,
+    aborted: aborted2,
+    durationMs: performance.now() - started
+  };
   return result;
 }
 async function runCommand(argv, options) {
@@ -43557,7 +43919,12 @@ async function runCommand(argv, options) {
   return { ...result, stdout: result.stdout.toString("utf8") };
 }
 function spawnDetached(argv, options) {
-  const running = spawnArgv(argv, { env: options.env, cwd: options.cwd, stdio: ["ignore", options.logFd, options.logFd], detached: true });
+  const running = spawnArgv(argv, {
+    env: options.env,
+    cwd: options.cwd,
+    stdio: ["ignore", options.logFd, options.logFd],
+    detached: true
+  });
   const child = running.child;
   if (child?.pid === void 0) throw new Error(`could not start ${argv.slice(0, 3).join(" ")}`);
   let code = null;
@@ -43570,10 +43937,14 @@ function sleep(ms, signal) {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true }
+    );
   });
 }
 
@@ -43636,13 +44007,17 @@ async function waitForEndpoint(settings, served, timeoutMs) {
         await sleep(50);
         exitCode = served.exited();
       }
-      throw new Error(`virtnet serve exited (code ${exitCode ?? "?"}) before ${settings.environment} was ready:
-${tail(settings.logFile)}`);
+      throw new Error(
+        `virtnet serve exited (code ${exitCode ?? "?"}) before ${settings.environment} was ready:
+${tail(settings.logFile)}`
+      );
     }
     await sleep(100);
   }
-  throw new Error(`${settings.environment} was not ready within ${Math.round(timeoutMs / 1e3)} s:
-${tail(settings.logFile)}`);
+  throw new Error(
+    `${settings.environment} was not ready within ${Math.round(timeoutMs / 1e3)} s:
+${tail(settings.logFile)}`
+  );
 }
 var NoClientError = class extends Error {
   name = "NoClientError";
@@ -43653,7 +44028,8 @@ async function waitForRelease(endpointFile, serve, timeoutMs, pollMs = 1e3, clie
   const deadline = started + timeoutMs;
   while (performance.now() < deadline) {
     if (existsSync2(marker)) return true;
-    if (!isServeProcess(serve)) throw new Error(`virtnet serve (PID ${serve.pid}) ended before the client released the environment`);
+    if (!isServeProcess(serve))
+      throw new Error(`virtnet serve (PID ${serve.pid}) ended before the client released the environment`);
     if (clientDeadlineMs !== null && performance.now() - started > clientDeadlineMs && !existsSync2(askedMarker(endpointFile))) {
       const within2 = clientDeadlineMs < 12e4 ? `${Math.round(clientDeadlineMs / 1e3)} s` : `${Math.round(clientDeadlineMs / 6e4)} min`;
       throw new NoClientError(`no client asked for the environment within ${within2} after it was ready`);
@@ -43676,10 +44052,16 @@ function answerRequest(status, request, releaseKey = null) {
   }
   const runKey = status.runKey ?? null;
   if (runKey !== null && request.runKey !== void 0 && request.runKey !== runKey) {
-    return { ok: false, error: `cannot release ${request.environment}: it serves run ${runKey}, not run ${request.runKey}` };
+    return {
+      ok: false,
+      error: `cannot release ${request.environment}: it serves run ${runKey}, not run ${request.runKey}`
+    };
   }
   if (releaseKey !== null && (request.releaseKey === void 0 || request.runKey === void 0 || !sameSecret(request.releaseKey, releaseKey))) {
-    return { ok: false, error: `cannot release ${request.environment}: ${request.releaseKey === void 0 ? "no release key given" : "wrong release key"} (the workflow hands this run's key to its client job)` };
+    return {
+      ok: false,
+      error: `cannot release ${request.environment}: ${request.releaseKey === void 0 ? "no release key given" : "wrong release key"} (the workflow hands this run's key to its client job)`
+    };
   }
   return { ok: true, status: { ...status, released: true } };
 }
@@ -43689,7 +44071,8 @@ function startingAnswer(request, heartbeat) {
 }
 async function startCoordinator(options) {
   let status = options.status;
-  if (status === null && !options.starting) throw new Error("startCoordinator: a coordinator without a status needs starting() for its heartbeats");
+  if (status === null && !options.starting)
+    throw new Error("startCoordinator: a coordinator without a status needs starting() for its heartbeats");
   const handle = (socket) => {
     let buffer = "";
     socket.setEncoding("utf8");
@@ -43750,7 +44133,9 @@ function loadPlan(nameOrPath, plansDir) {
   const path3 = builtIn ? join3(plansDir, `${nameOrPath}.json`) : nameOrPath;
   if (!existsSync3(path3)) {
     const names = builtInPlanNames(plansDir).join(", ");
-    throw new PlanError(builtIn ? `unknown plan ${JSON.stringify(nameOrPath)}: expected one of ${names}, or the path of a plan file` : `plan file ${path3} does not exist`);
+    throw new PlanError(
+      builtIn ? `unknown plan ${JSON.stringify(nameOrPath)}: expected one of ${names}, or the path of a plan file` : `plan file ${path3} does not exist`
+    );
   }
   const text2 = readRegularFile(path3, { maxBytes: PLAN_MAX_BYTES, ...builtIn ? { within: plansDir } : {} });
   const raw = parseJson(text2, (reason) => new PlanError(`plan file ${path3} is not valid JSON: ${reason}`));
@@ -43769,7 +44154,13 @@ function overridePlan(plan, overrides, source) {
 
 // actions/lib/plan/schedule.ts
 function scheduleSettings(plan) {
-  return { design: plan.design, replicates: plan.replicates, precision: plan.precision, order: plan.order, testLengthSeconds: plan.testLengthSeconds };
+  return {
+    design: plan.design,
+    replicates: plan.replicates,
+    precision: plan.precision,
+    order: plan.order,
+    testLengthSeconds: plan.testLengthSeconds
+  };
 }
 function maxReplicates(settings) {
   return Math.max(settings.replicates, settings.precision?.maxReplicates ?? 0);
@@ -43795,7 +44186,11 @@ var STATE_PID = "serve-pid";
 var STATE_START_TICKS = "serve-start-ticks";
 var STATE_ENDPOINT_FILE = "endpoint-file";
 async function runPrepare(command, settings) {
-  const result = await runCommand(["bash", "-c", command], { timeoutMs: settings.prepareTimeoutMinutes * 6e4, cwd: settings.virtnetDir, passOutput: true });
+  const result = await runCommand(["bash", "-c", command], {
+    timeoutMs: settings.prepareTimeoutMinutes * 6e4,
+    cwd: settings.virtnetDir,
+    passOutput: true
+  });
   if (result.timedOut) return `did not end within ${settings.prepareTimeoutMinutes} min (prepare-timeout)`;
   return result.exitCode === 0 ? null : `exited with ${result.exitCode ?? result.signal}`;
 }
@@ -43806,11 +44201,18 @@ async function prepareWithHeartbeats(io, settings, serve) {
     address: settings.serverAddress,
     port: settings.coordinatorPort,
     status: null,
-    starting: () => ({ environment: settings.environment, runKey: settings.runKey, phase: "preparing the host (npm packages, system packages)", at: (/* @__PURE__ */ new Date()).toISOString() }),
+    starting: () => ({
+      environment: settings.environment,
+      runKey: settings.runKey,
+      phase: "preparing the host (npm packages, system packages)",
+      at: (/* @__PURE__ */ new Date()).toISOString()
+    }),
     onRelease: () => {
     }
   });
-  io.info(`preparing the host: ${settings.prepare}${coordinator ? ` (heartbeats on ${settings.serverAddress}:${coordinator.port})` : ""}`);
+  io.info(
+    `preparing the host: ${settings.prepare}${coordinator ? ` (heartbeats on ${settings.serverAddress}:${coordinator.port})` : ""}`
+  );
   try {
     const problem = await serve.prepare(settings.prepare, settings);
     if (problem !== null) throw new Error(`the host's preparation (${settings.prepare}) ${problem}; see the log above`);
@@ -43821,9 +44223,18 @@ async function prepareWithHeartbeats(io, settings, serve) {
 function releaseWait(io, settings) {
   if (settings.waitForRelease !== "plan") return settings.waitForRelease;
   const { plan: loaded, source } = loadPlan(settings.plan.name, `${settings.virtnetDir}/env/plans`);
-  const plan = overridePlan(loaded, { replicates: settings.plan.replicates ?? void 0, testLengthSeconds: settings.plan.testLengthSeconds ?? void 0 }, source);
+  const plan = overridePlan(
+    loaded,
+    {
+      replicates: settings.plan.replicates ?? void 0,
+      testLengthSeconds: settings.plan.testLengthSeconds ?? void 0
+    },
+    source
+  );
   const minutes = releaseWaitMinutes(plan);
-  io.info(`release wait: ${minutes} min = plan ${plan.name}'s worst-case sweep of one environment (${Math.ceil(worstSweepSeconds(plan) / 60)} min) x ${RELEASE_MARGIN.factor} + ${RELEASE_MARGIN.minutes} min`);
+  io.info(
+    `release wait: ${minutes} min = plan ${plan.name}'s worst-case sweep of one environment (${Math.ceil(worstSweepSeconds(plan) / 60)} min) x ${RELEASE_MARGIN.factor} + ${RELEASE_MARGIN.minutes} min`
+  );
   return minutes;
 }
 async function run2(io = actionsCore(), serve = realLauncher) {
@@ -43841,7 +44252,9 @@ async function run2(io = actionsCore(), serve = realLauncher) {
     io.saveState(STATE_ENDPOINT_FILE, settings.endpointFile);
     const info2 = await serve.waitForEndpoint(settings, served, (settings.readyTimeoutSeconds + 60) * 1e3);
     const { endpoint } = info2;
-    io.info(`${settings.environment} ready at ${endpoint.address}:${endpoint.controlPort} (data port ${endpoint.dataPort}): ${info2.description.summary}`);
+    io.info(
+      `${settings.environment} ready at ${endpoint.address}:${endpoint.controlPort} (data port ${endpoint.dataPort}): ${info2.description.summary}`
+    );
     io.setOutput("address", endpoint.address);
     io.setOutput("control-port", String(endpoint.controlPort));
     io.setOutput("data-port", String(endpoint.dataPort));
@@ -43849,11 +44262,20 @@ async function run2(io = actionsCore(), serve = realLauncher) {
     io.setOutput("endpoint", JSON.stringify(endpoint));
     io.setOutput("description", info2.description.summary);
     if (waitMinutes > 0) {
-      if (info2.coordinatorPort === null) throw new Error("input wait-for-release needs the coordinator: set coordinator-port to a port, not 0");
-      io.info(`waiting up to ${waitMinutes} min for the client to release ${settings.environment}${settings.clientDeadlineMinutes > 0 ? ` (a client must ask for it within ${settings.clientDeadlineMinutes} min)` : ""}`);
+      if (info2.coordinatorPort === null)
+        throw new Error("input wait-for-release needs the coordinator: set coordinator-port to a port, not 0");
+      io.info(
+        `waiting up to ${waitMinutes} min for the client to release ${settings.environment}${settings.clientDeadlineMinutes > 0 ? ` (a client must ask for it within ${settings.clientDeadlineMinutes} min)` : ""}`
+      );
       let released;
       try {
-        released = await serve.waitForRelease(settings.endpointFile, served, waitMinutes * 6e4, 1e3, settings.clientDeadlineMinutes > 0 ? settings.clientDeadlineMinutes * 6e4 : null);
+        released = await serve.waitForRelease(
+          settings.endpointFile,
+          served,
+          waitMinutes * 6e4,
+          1e3,
+          settings.clientDeadlineMinutes > 0 ? settings.clientDeadlineMinutes * 6e4 : null
+        );
       } catch (e) {
         if (!(e instanceof NoClientError)) throw e;
         const message = `${e.message}: the client job failed before its sweep (see its log), or has not started because its runner is offline or busy. An offline runner's job stays queued for up to 24 hours before GitHub fails it, and this leg and later runs wait with it: bring the runner back or cancel the run. The post step tears ${settings.environment} down.`;
@@ -43864,7 +44286,10 @@ ${message}
         throw new Error(message);
       }
       io.setOutput("released", String(released));
-      if (!released) throw new Error(`the client did not release ${settings.environment} within ${waitMinutes} min (wait-for-release); the post step tears it down`);
+      if (!released)
+        throw new Error(
+          `the client did not release ${settings.environment} within ${waitMinutes} min (wait-for-release); the post step tears it down`
+        );
       io.info(`${settings.environment} released by the client`);
     }
   } catch (error63) {

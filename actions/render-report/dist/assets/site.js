@@ -50,8 +50,14 @@
     // About 7 px a character at the title's 14 px, 6.5 at the subtitle's 12 px.
     if (title && typeof title === 'object' && typeof title.text === 'string') {
       const lines = (/** @type {unknown} */ s, /** @type {number} */ px) =>
-        (Array.isArray(s) ? s : typeof s === 'string' ? [s] : []).flatMap((l) => wrap(String(l), Math.max(20, Math.floor(width / px))));
-      out.title = { ...title, text: lines(title.text, 8), ...(title.subtitle === undefined ? {} : { subtitle: lines(title.subtitle, 7) }) };
+        (Array.isArray(s) ? s : typeof s === 'string' ? [s] : []).flatMap((l) =>
+          wrap(String(l), Math.max(20, Math.floor(width / px))),
+        );
+      out.title = {
+        ...title,
+        text: lines(title.text, 8),
+        ...(title.subtitle === undefined ? {} : { subtitle: lines(title.subtitle, 7) }),
+      };
     }
     return out;
   }
@@ -79,7 +85,8 @@
       /** @type {[string, string][]} */
       const wanted = [];
       for (const select of selects) {
-        if (select instanceof HTMLSelectElement && select.value !== '') wanted.push([select.getAttribute('data-filter') ?? '', select.value]);
+        if (select instanceof HTMLSelectElement && select.value !== '')
+          wanted.push([select.getAttribute('data-filter') ?? '', select.value]);
       }
       for (const el of Array.from(document.querySelectorAll('g.series, table.runs tr[data-run]'))) {
         const match = wanted.every(([name, value]) => el.getAttribute(`data-${name}`) === value);
@@ -104,7 +111,11 @@
         else next.set(name, select.value);
       }
       const search = next.toString();
-      window.history.replaceState(null, '', `${window.location.pathname}${search ? `?${search}` : ''}${window.location.hash}`);
+      window.history.replaceState(
+        null,
+        '',
+        `${window.location.pathname}${search ? `?${search}` : ''}${window.location.hash}`,
+      );
     };
     filters.addEventListener('change', () => {
       apply();
@@ -123,7 +134,9 @@
     /** @param {string} key */
     const pathOf = (key) => {
       const path = Object.hasOwn(data.pairs, key) ? data.pairs[key] : undefined;
-      return typeof path === 'string' && /^diffs\/[A-Za-z0-9._-]+--[A-Za-z0-9._-]+\/index\.html$/.test(path) ? path : undefined;
+      return typeof path === 'string' && /^diffs\/[A-Za-z0-9._-]+--[A-Za-z0-9._-]+\/index\.html$/.test(path)
+        ? path
+        : undefined;
     };
     /** @param {string} name */
     const valueOf = (name) => {
