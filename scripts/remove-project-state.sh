@@ -50,7 +50,7 @@ if command -v ip >/dev/null 2>&1; then
 fi
 if command -v iptables-save >/dev/null 2>&1; then
   for table in nat filter; do
-    iptables-save -t "$table" 2>/dev/null | grep -E -- '--comment "?virtnet-guest-[0-9]+"?( |$)' | sed 's/^-A /-D /' | while read -r rule; do
+    { iptables-save -t "$table" 2>/dev/null || true; } | { grep -E -- '--comment "?virtnet-guest-[0-9]+"?( |$)' || true; } | sed 's/^-A /-D /' | while read -r rule; do
       # shellcheck disable=SC2086  # the rule is iptables-save's own words, split as it wrote them
       iptables -w 5 -t "$table" $rule && echo "remove-project-state: iptables -t $table $rule"
     done
