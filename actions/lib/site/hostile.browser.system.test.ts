@@ -439,7 +439,7 @@ describe.skipIf(missing !== null)(
           ...c,
           text: VALUES[i % VALUES.length]!,
           section: VALUES[(i + 1) % VALUES.length]!,
-          judged: VALUES[(i + 2) % VALUES.length]!,
+          note: VALUES[(i + 2) % VALUES.length]!,
         })),
       };
       corpus.inputs += claims.claims.length * 3;
@@ -518,9 +518,10 @@ describe.skipIf(missing !== null)(
           });
           page.on('pageerror', (e) => problems.push(`${where}: script error ${e.message}`));
           const pages = files(site).filter((f) => f.endsWith('.html'));
-          // The index, the picker, the claims page, the pair page, a history page per headline metric, a page per run and per diff.
+          // The index, the picker, the claims page, the pair page, the regressions page, a history page
+          // per headline metric, a page per run and per diff.
           expect(diffCount).toBeGreaterThanOrEqual(VALUES.length - 1);
-          expect(pages.length).toBe(4 + HEADLINE_METRICS.length + VALUES.length + diffCount);
+          expect(pages.length).toBe(5 + HEADLINE_METRICS.length + VALUES.length + diffCount);
           for (const path of pages) {
             where = path;
             await page.goto(url + path, { waitUntil: 'load' });
