@@ -14,6 +14,15 @@ import { loadRun } from '../../actions/lib/measure/run-dir.ts';
 import { buildSite } from '../../actions/lib/site/build.ts';
 import { commitRun, renderReport, writeReportFiles } from '../../actions/lib/report/report-files.ts';
 import { claimsOption, parseCommandArgs, UsageError, say } from './common.ts';
+import {
+  headlineMetrics,
+  type HeadlineValue,
+  UDP_LARGE_MIN,
+  UDP_SMALL_MAX,
+} from '../../actions/lib/analyse/headline.ts';
+import type { RunAnalysis } from '../../actions/lib/analyse/run.ts';
+import { judgedHere, oneLineFinding } from '../../actions/lib/report/findings.ts';
+import { plural } from '../../actions/lib/core/text.ts';
 
 export const REPORT_USAGE = `  virtnet report <RUN_DIR...> [--out DIR]      report files (charts, CSV, claims) into RUN_DIR/report or DIR
   virtnet report <RUN_DIR...> --site DIR        a static site: an index of runs, a page per run, each run's
@@ -135,7 +144,40 @@ export async function reportAfterRun(
   writeReportFiles(join(runDir, 'report'), report.files);
   log(`  report: ${join(runDir, 'report')}`);
   const site = await buildSite([runDir], join(runDir, 'site'), { claims });
-  log(`\nclaims of the paper, judged on this run:`);
-  for (const line of verdictLines(report.analysis.claims, report.analysis.scope)) log(line);
+  for (const line of runEndLines(report.analysis)) log(line);
   log(`\n  site: ${site.indexPath}`);
+}
+
+const fixed = (v: HeadlineValue | undefined, digits: number, unit = ''): string =>
+  v === undefined ? 'n/a' : `${v.value.toFixed(digits)}${unit}`;
+
+/**
+ * What a run ends with in the terminal: the throughput per environment (the history's headline
+ * metrics), then the claims this run could judge with their finding, the others counted, and the
+ * counts line. The whole list is in the report's claims.md.
+ */
+export function runEndLines(analysis: Pick<RunAnalysis, 'points' | 'roundTrips' | 'claims'>): string[] {
+  const roundTrips = Object.fromEntries(Object.entries(analysis.roundTrips).map(([e, rt]) => [e, rt.tcpMicroseconds]));
+  const headline = headlineMetrics(analysis.points, roundTrips);
+  const width = Math.max(0, ...headline.map((h) => h.environment.length));
+  const lines = ['', 'throughput per environment (10^6 bits/s; UDP okay rate received/sent):'];
+  for (const { environment, metrics: m } of headline) {
+    lines.push(
+      `  ${oneLine(environment).padEnd(width)}  TCP mean 0-6000 B ${fixed(m['tcp-mean'], 2)}, plateau ${fixed(m['tcp-plateau'], 2)}` +
+        `; UDP <= ${UDP_SMALL_MAX} B ${fixed(m['udp-small'], 2)}, >= ${UDP_LARGE_MIN} B ${fixed(m['udp-large'], 2)}` +
+        `, okay rate ${fixed(m['udp-ok'], 4)}; round trip ${fixed(m.rtt, 0, ' us')}`,
+    );
+  }
+  const judged = analysis.claims.filter(judgedHere);
+  const others = analysis.claims.length - judged.length;
+  lines.push('', `claims of the paper this run could judge (${judged.length} of ${analysis.claims.length}):`);
+  const labelWidth = Math.max(0, ...judged.map((c) => verdictLabel(c).length));
+  for (const c of judged)
+    lines.push(`  ${verdictLabel(c).padEnd(labelWidth)}  ${oneLine(c.id)}: ${oneLine(oneLineFinding(c))}`);
+  if (others > 0)
+    lines.push(
+      `  ${plural(others, 'other claim')} not judged here (an environment not measured, or TCG): see claims.md`,
+    );
+  lines.push(`  ${countsLine(analysis.claims)}`);
+  return lines;
 }
