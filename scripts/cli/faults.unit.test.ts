@@ -21,33 +21,6 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** A small plan: 4 TCP_STREAM points of 2 s, in plan order, one retry. */
-const planFile = join(work, 'small.json');
-writeFileSync(
-  planFile,
-  JSON.stringify({
-    formatVersion: 1,
-    name: 'small',
-    testLengthSeconds: 2,
-    replicates: 1,
-    warmupSeconds: 0,
-    retries: 1,
-    order: { randomize: false, seed: 1 },
-    ports: { control: 12865, data: 12866 },
-    sweeps: [
-      {
-        test: 'TCP_STREAM',
-        series: 's',
-        vary: 'sendSocketSize',
-        from: 100,
-        to: 12100,
-        step: 4000,
-        messageSize: 131072,
-      },
-    ],
-  }),
-);
-
 function virtnet(...args: string[]) {
   return runCommand([process.execPath, CLI, ...args], { timeoutMs: 180_000, env });
 }
