@@ -8,12 +8,14 @@ import { nativeEnvironment } from './native/native.ts';
 import { createDockerEnvironment, dockerEnvironment } from './docker/docker.ts';
 import { createKvmEnvironment, kvmEnvironment } from './kvm/kvm.ts';
 import { createOsvEnvironment, osvEnvironment } from './osv/osv.ts';
+import { createPodmanEnvironment, podmanRootlessEnvironment } from './podman/podman.ts';
 import {
   type Base,
   completeOptions,
   type DockerOptions,
   type GuestOptions,
   loadVariants,
+  type PodmanOptions,
   type Variant,
 } from './variants.ts';
 
@@ -24,6 +26,12 @@ export const ENVIRONMENTS: readonly EnvironmentDriver[] = [
   kvmEnvironment,
   osvEnvironment,
 ];
+
+/**
+ * Every driver whose cleanup `virtnet cleanup` runs: the four, then one of each base that only
+ * variants use (a base's cleanup finds its leftovers by label, whatever the variant's options).
+ */
+export const CLEANUP_DRIVERS: readonly EnvironmentDriver[] = [...ENVIRONMENTS, podmanRootlessEnvironment];
 
 export function environmentNames(): string[] {
   return ENVIRONMENTS.map((e) => e.name);
@@ -51,6 +59,8 @@ export function variantDriver(variant: Variant): EnvironmentDriver {
         });
       case 'osv':
         return createOsvEnvironment({ name, title, vhost: o.vhost as GuestOptions['vhost'] });
+      case 'podman':
+        return createPodmanEnvironment({ name, title, network: o.network as PodmanOptions['network'] });
     }
   })();
   return withVariant(driver, variant.base, o);

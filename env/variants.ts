@@ -1,5 +1,6 @@
 // Environment variants as data: a named environment made of a base environment (native, docker,
-// kvm, osv) and options that base declares (docker's network, a guest's NIC and vhost-net). The
+// kvm, osv, podman) and options that base declares (docker's network, a guest's NIC and vhost-net,
+// rootless Podman's user-mode network). The
 // built-in variants are in env/variants.json; a user adds their own in a file of the same form
 // (`virtnet run --variants FILE`), with no code. Pure: the schema, the options each base takes,
 // and the resolution of a name; reading the files is at the end, through core/safe-read.ts.
@@ -20,8 +21,12 @@ import {
   list,
 } from '../actions/lib/core/schema.ts';
 
-/** The paper's four environments, in its order: every variant is one of them with options. */
-export const BASES = ['native', 'docker', 'kvm', 'osv'] as const;
+/**
+ * What every variant is made of: the paper's four environments, in its order (each also runnable by
+ * its own name, and what `all` runs), then bases that exist only through variants: podman, whose
+ * rootless container is named by its network (podman-rootless), so a bare "podman" would say too little.
+ */
+export const BASES = ['native', 'docker', 'kvm', 'osv', 'podman'] as const;
 export type Base = (typeof BASES)[number];
 
 interface OptionDeclaration {
@@ -70,10 +75,19 @@ export const BASE_OPTIONS = {
     },
     vhost: GUEST_VHOST,
   },
+  podman: {
+    network: {
+      values: ['slirp4netns', 'pasta'],
+      default: 'slirp4netns',
+      meaning:
+        "The rootless container's user-mode network, which also forwards the published ports: slirp4netns (a TCP/IP stack in a user process, libslirp) or pasta (passt's, translating to the host's own sockets; needs Podman 4.4 or later, refused with that reason by an older one).",
+    },
+  },
 } as const satisfies Record<Base, Record<string, OptionDeclaration>>;
 
 export type DockerOptions = { network: (typeof BASE_OPTIONS.docker.network.values)[number] };
 export type GuestOptions = { nic: 'virtio' | 'e1000'; vhost: 'auto' | 'on' | 'off' };
+export type PodmanOptions = { network: (typeof BASE_OPTIONS.podman.network.values)[number] };
 
 /** A variant's name: a command-line word, a file-name part and an action input (at most 40 characters). */
 export const VARIANT_NAME = {
@@ -110,6 +124,7 @@ export const variantSchema = z.discriminatedUnion('base', [
   variantSchemaOf('docker'),
   variantSchemaOf('kvm'),
   variantSchemaOf('osv'),
+  variantSchemaOf('podman'),
 ]);
 
 export const variantsFileSchema = strict({

@@ -27,7 +27,7 @@ export type InputReader = (name: string) => string;
  * variants of env/variants.json. The actions do not bundle the drivers (the server's checkout runs
  * them), so the names are listed here; a test keeps this list equal to env/registry.ts's.
  */
-export const ENVIRONMENT_BASES: Readonly<Record<string, 'native' | 'docker' | 'kvm' | 'osv'>> = {
+export const ENVIRONMENT_BASES: Readonly<Record<string, 'native' | 'docker' | 'kvm' | 'osv' | 'podman'>> = {
   native: 'native',
   docker: 'docker',
   kvm: 'kvm',
@@ -36,6 +36,8 @@ export const ENVIRONMENT_BASES: Readonly<Record<string, 'native' | 'docker' | 'k
   'kvm-e1000': 'kvm',
   'kvm-vhost': 'kvm',
   'osv-vhost': 'osv',
+  'podman-rootless': 'podman',
+  'podman-rootless-pasta': 'podman',
 };
 
 export const ENVIRONMENT_NAMES: readonly string[] = Object.keys(ENVIRONMENT_BASES);
