@@ -34,7 +34,7 @@ export interface Interference {
   systemPercent: number;
   iowaitPercent: number;
   stealPercent: number;
-  /** Process time (user, nice, system) and steal not used by the run's own processes; irq and softirq time left out. */
+  /** Process time (user, system) and steal not used by the run's own processes; niced, irq and softirq time left out. */
   othersBusyPercent: number;
   loadAverage1: number;
   cores: number;
@@ -137,8 +137,11 @@ export function interferenceOf(
   ) as unknown as CpuTimes;
   const total = CPU_FIELDS.reduce((sum, f) => sum + d[f], 0);
   // Process time plus steal: irq and softirq time is mostly the packet processing of the link
-  // being measured (no process is charged for it), so it is not counted as anyone else's.
-  const busy = d.user + d.nice + d.system + d.steal;
+  // being measured (no process is charged for it), so it is not counted as anyone else's. Niced
+  // processes' time is left out too: at nice 19 a process gets 15/1024 of a CPU its normal-priority
+  // contenders want, so it fills idle time rather than taking it from the path; should it hurt the
+  // path after all, the path's own wait for a CPU (pathReasons) is what shows it.
+  const busy = d.user + d.system + d.steal;
   const own = Math.max(0, after.ownTicks - before.ownTicks);
   const result = {
     userPercent: round(percent(d.user + d.nice, total), 1),
