@@ -63,11 +63,26 @@ export function hostSampler(
       const { cpu, cores } = parseProcStat(readFileSync('/proc/stat', 'utf8'));
       // The environment's own processes (a container's netserver) are the run's too, not others'.
       const ownTicks = treeTicks(processes(), [process.pid, ...ownPids(), ...pathPids]);
-      return { cpu, cores, ownTicks, loadAverage1: parseLoadAverage(readFileSync('/proc/loadavg', 'utf8')) };
+      return {
+        cpu,
+        cores,
+        ownTicks,
+        loadAverage1: parseLoadAverage(readFileSync('/proc/loadavg', 'utf8')),
+        niceYields: !autogroupsEnabled(),
+      };
     } catch {
       return null;
     }
   };
+}
+
+/** Whether the kernel groups processes by session for scheduling (absent: a kernel built without it). */
+function autogroupsEnabled(): boolean {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() !== '0';
+  } catch {
+    return false;
+  }
 }
 
 /** The processes rooted at `roots` and all their descendants, each once. */

@@ -26,6 +26,12 @@ export interface HostSample {
   ownTicks: number;
   /** The 1-minute load average (/proc/loadavg). */
   loadAverage1: number;
+  /**
+   * Whether a niced process yields to the path: true when the kernel schedules without autogroups
+   * (/proc/sys/kernel/sched_autogroup_enabled 0). With autogroups each session gets an equal share
+   * whatever its processes' nice values, so a nice 19 build in another terminal takes a whole core.
+   */
+  niceYields?: boolean;
 }
 
 /** What is recorded with a measurement (measurementRecordSchema's `interference`). */
@@ -34,7 +40,7 @@ export interface Interference {
   systemPercent: number;
   iowaitPercent: number;
   stealPercent: number;
-  /** Process time (user, system) and steal not used by the run's own processes; niced, irq and softirq time left out. */
+  /** Process time and steal not used by the run's own processes; irq and softirq time left out, niced time where it yields (HostSample.niceYields). */
   othersBusyPercent: number;
   loadAverage1: number;
   cores: number;
@@ -138,10 +144,12 @@ export function interferenceOf(
   const total = CPU_FIELDS.reduce((sum, f) => sum + d[f], 0);
   // Process time plus steal: irq and softirq time is mostly the packet processing of the link
   // being measured (no process is charged for it), so it is not counted as anyone else's. Niced
-  // processes' time is left out too: at nice 19 a process gets 15/1024 of a CPU its normal-priority
-  // contenders want, so it fills idle time rather than taking it from the path; should it hurt the
-  // path after all, the path's own wait for a CPU (pathReasons) is what shows it.
-  const busy = d.user + d.system + d.steal;
+  // processes' user time is left out too where nice works across sessions (no autogroups): at
+  // nice 19 a process gets 15/1024 of a CPU its normal-priority contenders want, so it fills idle
+  // time rather than taking it from the path; should it hurt the path after all, the path's own
+  // wait for a CPU (pathReasons) is what shows it. With autogroups it counts like any other.
+  const niceYields = before.niceYields === true && after.niceYields === true;
+  const busy = d.user + (niceYields ? 0 : d.nice) + d.system + d.steal;
   const own = Math.max(0, after.ownTicks - before.ownTicks);
   const result = {
     userPercent: round(percent(d.user + d.nice, total), 1),
