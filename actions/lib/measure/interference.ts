@@ -4,6 +4,7 @@
 
 import { parseProcessStat } from '../core/liveness.ts';
 import type { InterferenceThresholds } from '../plan/plan.ts';
+import type { Peak } from './peaks.ts';
 
 /** The machine's CPU time by kind, in clock ticks (USER_HZ), summed over all CPUs (/proc/stat's "cpu" line). */
 export interface CpuTimes {
@@ -48,6 +49,8 @@ export interface Interference {
   waitPercent?: Record<string, number>;
   /** Share of the delay line's releases at least 100 us late, in percent; null: no delay line or no traffic. */
   lateReleasePercent?: number | null;
+  /** The worst stretch within the measurement (plan interference.peakWindowMs). */
+  peak?: Peak;
   flagged: boolean;
   reasons: string[];
 }
@@ -58,6 +61,8 @@ export interface PathDisturbance {
   waitPercent: Record<string, number>;
   /** Share of the delay line's releases at least 100 us late, in percent; null without a delay line or traffic. */
   lateReleasePercent: number | null;
+  /** The worst stretch, where the plan asks for one (peaks.ts). */
+  peak?: Peak;
 }
 
 export class ProcFormatError extends Error {
@@ -176,13 +181,42 @@ export function interferenceOf(
   }
   if (path === null) return { ...result, flagged: reasons.length > 0, reasons };
   reasons.push(...pathReasons(path, thresholds, result.othersBusyPercent));
+  if (path.peak !== undefined) reasons.push(...peakReasons(path.peak, thresholds, reasons));
   return {
     ...result,
     waitPercent: path.waitPercent,
     lateReleasePercent: path.lateReleasePercent,
+    ...(path.peak === undefined ? {} : { peak: path.peak }),
     flagged: reasons.length > 0,
-    reasons,
+    reasons: reasons.slice(0, 10),
   };
+}
+
+/**
+ * What the worst stretch crossed that the whole did not already say (one reason per threshold).
+ * The path's wait in the peak is only over stretches where others kept more than
+ * pathOthersBusyPercent busy, so it is judged as it stands.
+ */
+export function peakReasons(
+  peak: Peak,
+  thresholds: Pick<InterferenceThresholds, 'maxStealPercent' | 'maxOthersBusyPercent' | 'maxWaitPercent'>,
+  already: readonly string[],
+): string[] {
+  const reasons: string[] = [];
+  const over = `over a ${peak.windowMs} ms stretch`;
+  if (peak.stealPercent > thresholds.maxStealPercent && !already.some((r) => r.startsWith('steal ')))
+    reasons.push(`steal ${peak.stealPercent}% ${over} > ${thresholds.maxStealPercent}%`);
+  if (peak.othersBusyPercent > thresholds.maxOthersBusyPercent && !already.some((r) => r.startsWith('others busy ')))
+    reasons.push(`others busy ${peak.othersBusyPercent}% ${over} > ${thresholds.maxOthersBusyPercent}%`);
+  if (thresholds.maxWaitPercent !== null) {
+    for (const [process, wait] of Object.entries(peak.waitPercent)) {
+      if (wait <= thresholds.maxWaitPercent || already.some((r) => r.startsWith(`${process} waited`))) continue;
+      reasons.push(
+        `${process} waited for a CPU ${wait}% of a ${peak.windowMs} ms stretch > ${thresholds.maxWaitPercent}% with others busy > ${peak.pathOthersBusyPercent}%`,
+      );
+    }
+  }
+  return reasons;
 }
 
 /**
