@@ -182,6 +182,27 @@ describe.skipIf(skipReason !== null)(`podman-rootless on a real testbed${skipNot
     expect(await userContainerProcesses()).toEqual([]);
   });
 
+  it("from no image: the first start imports it into the user's storage without a registry, the next finds it", async () => {
+    const ours = await podman('images', '--quiet', '--filter', 'label=virtnet=1');
+    const ids = [...new Set(ours.stdout.split('\n').filter((l) => l.trim() !== ''))];
+    if (ids.length > 0) expect((await podman('rmi', '--force', ...ids)).exitCode).toBe(0);
+    const env = findEnvironment('podman-rootless');
+    const first = await env.start(context(driverIndex));
+    let second: Awaited<ReturnType<typeof env.start>> | null = null;
+    try {
+      expect(first.description.details.imageBuildSeconds).toMatch(/^\d+\.\d$/);
+      expect(first.description.details.imageBuild).toBe('offline-scratch (podman import)');
+      await first.stop();
+      second = await env.start(context(driverIndex));
+      expect(second.description.details.imageBuildSeconds).toBe('cached');
+      expect(second.description.details.imageId).toBe(first.description.details.imageId);
+    } finally {
+      await first.stop();
+      await second?.stop();
+    }
+    expect(await containersOn(driverIndex)).toEqual([]);
+  });
+
   it('after a run killed with SIGKILL, cleanup of its testbed removes its container and slirp4netns', async () => {
     const index = killIndex;
     const out = join(work, 'killed');
