@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processStartTicks } from '../../actions/lib/core/liveness.ts';
 import { runCommand, sleep } from '../../actions/lib/core/proc.ts';
 import type { EnvironmentContext } from '../../actions/lib/measure/environment.ts';
 import { netperfArgs, parseNetperfOutput } from '../../actions/lib/measure/netperf.ts';
@@ -15,7 +16,7 @@ import { requireServices, rootMissing, skipNote } from '../../actions/lib/testin
 import { testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { findEnvironment } from '../registry.ts';
 import { type Testbed, testbedDown, testbedLayout, testbedUp } from '../testbed/testbed.ts';
-import { createPodmanEnvironment, podmanRootlessEnvironment } from './podman.ts';
+import { createPodmanEnvironment, hybridCgroups, podmanRootlessEnvironment } from './podman.ts';
 import {
   asUser,
   containerName,
@@ -25,6 +26,7 @@ import {
   PASTA_SINCE,
   atLeast,
   PODMAN_USER,
+  ociRuntime,
 } from './spec.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'virtnet-podman-'));
@@ -201,6 +203,70 @@ describe.skipIf(skipReason !== null)(`podman-rootless on a real testbed${skipNot
       await second?.stop();
     }
     expect(await containersOn(driverIndex)).toEqual([]);
+  });
+
+  it("a full cleanup ends the user's slirp4netns that serves no container, and keeps a live run's", async () => {
+    const image = (await podman('images', '--filter', 'label=virtnet=1', '--format', '{{.Repository}}:{{.Tag}}')).stdout
+      .split('\n')
+      .find((l) => l.includes('virtnet-netserver'));
+    expect(image, 'no image of ours: the tests above import it').toBeDefined();
+    const live = `${containerName(driverIndex)}-live-owner`;
+    const started: number[] = [];
+    const childOf = async (pid: number) => {
+      for (let i = 0; i < 50; i++) {
+        const r = await runCommand(['ps', '-o', 'pid=', '--ppid', String(pid)], { timeoutMs: 10_000 });
+        const found = Number(r.stdout.trim().split('\n')[0]);
+        if (found > 0) return found;
+        await sleep(100);
+      }
+      throw new Error(`no child of ${pid}`);
+    };
+    try {
+      // A live run's container (its owner is PID 1, alive): its slirp4netns serves it.
+      const run = await podman(
+        ...['run', '--detach', '--name', live, '--label', 'virtnet=1', '--label', `virtnet.testbed=${driverIndex}`],
+        ...['--label', `virtnet.owner=1:${processStartTicks(1)}`, '--runtime', ociRuntime(hybridCgroups())],
+        ...['--network', 'slirp4netns', image!, 'netserver', '-D', '-f', '-4'],
+      );
+      expect(run.exitCode, run.stderr).toBe(0);
+      // What a `podman run` killed half-way leaves: the user's slirp4netns for a namespace no
+      // container has (here a user and network namespace held by a sleep).
+      const holder = spawn(
+        'runuser',
+        ['-u', PODMAN_USER, '--', 'unshare', '--user', '--map-root-user', '--net', 'sleep', '60'],
+        {
+          stdio: 'ignore',
+        },
+      );
+      started.push(holder.pid!);
+      const sleeper = await childOf(holder.pid!);
+      started.push(sleeper);
+      const relay = spawn('runuser', ['-u', PODMAN_USER, '--', 'slirp4netns', '--configure', String(sleeper), 'tap0'], {
+        stdio: 'ignore',
+      });
+      started.push(relay.pid!);
+      const orphan = await childOf(relay.pid!);
+      started.push(orphan);
+      const slirps = async () => (await userContainerProcesses()).filter((p) => /slirp4netns/.test(p));
+      expect(await slirps()).toHaveLength(2);
+
+      const removed = await podmanRootlessEnvironment.cleanup();
+      expect(removed).toContain(`${PODMAN_USER}'s slirp4netns PID ${orphan} (its container is gone)`);
+      expect(removed).toContain(`(kept ${PODMAN_USER}'s container ${live}: its run, PID 1, is still going)`);
+      const left = await slirps();
+      expect(left).toHaveLength(1);
+      expect(left[0]).not.toMatch(new RegExp(`^${orphan} `));
+    } finally {
+      for (const pid of started.reverse()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await podman('rm', '--force', '--time', '0', live);
+    }
+    expect(await userContainerProcesses()).toEqual([]);
   });
 
   it('after a run killed with SIGKILL, cleanup of its testbed removes its container and slirp4netns', async () => {

@@ -91,7 +91,7 @@ function why(r: CommandResult): string {
 }
 
 /** Whether the machine mounts cgroup v1 controllers beside an (empty) v2 hierarchy. */
-function hybridCgroups(): boolean {
+export function hybridCgroups(): boolean {
   try {
     return (
       existsSync(HYBRID_CGROUP_MARK) && readFileSync('/proc/mounts', 'utf8').includes(` ${HYBRID_CGROUP_MARK} cgroup2 `)
@@ -170,11 +170,18 @@ export function createPodmanEnvironment(options: PodmanEnvironmentOptions = {}):
         runCommand(['slirp4netns', '--version'], { timeoutMs: 10_000 }).catch(() => null),
         podman(['info', '--format', 'json'], { timeoutMs: 60_000 }),
       ]);
-      if (version.exitCode !== 0 || info.exitCode !== 0) facts = null;
+      let parsed: Record<string, unknown> | null = null;
+      try {
+        parsed = info.exitCode === 0 ? (JSON.parse(info.stdout) as Record<string, unknown>) : null;
+      } catch {
+        // read as unknown below
+      }
+      // A failed answer reads as unknown in this start's description, and is asked again next time.
+      if (version.exitCode !== 0 || parsed === null) facts = null;
       return {
         podman: version.exitCode === 0 ? version.stdout.trim() : 'unknown',
         slirp4netns: slirp ? parseSlirp4netnsVersion(slirp.stdout) : 'not installed',
-        info: info.exitCode === 0 ? (JSON.parse(info.stdout) as Record<string, unknown>) : {},
+        info: parsed ?? {},
       };
     })());
 
