@@ -82,6 +82,47 @@ describe.skipIf(version === null || rootMissing() !== null)(
       expect(await env.cleanup()).toEqual([]);
     });
 
+    it('scripts/prepare-podman-user.sh makes a user ready for rootless Podman, and a second run changes nothing', async () => {
+      const user = 'virtnet-podman-test';
+      const script = new URL('../../scripts/prepare-podman-user.sh', import.meta.url).pathname;
+      const ranges = (file: string) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => l.split(':'));
+      await runCommand(['userdel', '--remove', user], { timeoutMs: 30_000 });
+      try {
+        const first = await runCommand(['bash', script, user], { timeoutMs: 60_000 });
+        expect(first.exitCode, first.stderr).toBe(0);
+        expect(first.stdout).toContain(`podman user: created ${user}`);
+        expect(first.stdout).toMatch(new RegExp(`podman user: ${user} ready \\(uid \\d+, \\d+\\+65536 subuids\\)`));
+        for (const file of ['/etc/subuid', '/etc/subgid']) {
+          const all = ranges(file);
+          const mine = all.filter(([u]) => u === user);
+          expect(mine, file).toHaveLength(1);
+          const [start, count] = [Number(mine[0]![1]), Number(mine[0]![2])];
+          // Its range overlaps no other user's.
+          for (const [u, s, c] of all)
+            if (u !== user)
+              expect(start + count <= Number(s) || Number(s) + Number(c) <= start, `${file} ${u}`).toBe(true);
+        }
+        const conf = readFileSync(`/var/lib/${user}/.config/containers/containers.conf`, 'utf8');
+        expect(conf).toMatch(/cgroup_manager = "cgroupfs"/);
+        const again = await runCommand(['bash', script, user], { timeoutMs: 60_000 });
+        expect(again.exitCode, again.stderr).toBe(0);
+        expect(again.stdout.trim().split('\n')).toEqual([
+          expect.stringMatching(new RegExp(`^podman user: ${user} ready `)),
+        ]);
+      } finally {
+        await runCommand(['userdel', '--remove', user], { timeoutMs: 30_000 });
+      }
+      for (const file of ['/etc/subuid', '/etc/subgid'])
+        expect(
+          ranges(file).some(([u]) => u === user),
+          file,
+        ).toBe(false);
+    });
+
     it('the pasta variant runs only on a Podman that has --network pasta, and says so', async () => {
       const pasta = await findEnvironment('podman-rootless-pasta').available({});
       if (atLeast(version!, PASTA_SINCE)) expect(pasta.ok || pasta.reason).not.toMatch(/has no --network pasta/);
