@@ -77,10 +77,10 @@ export const BASE_OPTIONS = {
   },
   podman: {
     network: {
-      values: ['slirp4netns', 'pasta'],
+      values: ['slirp4netns', 'slirp4netns-rootlesskit', 'pasta'],
       default: 'slirp4netns',
       meaning:
-        "The rootless container's user-mode network, which also forwards the published ports: slirp4netns (a TCP/IP stack in a user process, libslirp) or pasta (passt's, translating to the host's own sockets; needs Podman 4.4 or later, refused with that reason by an older one).",
+        "The rootless container's user-mode network and what forwards its published ports: slirp4netns (a TCP/IP stack in a user process, libslirp) forwarding them itself; slirp4netns-rootlesskit, slirp4netns with rootless Podman's default port handler, rootlesskit's rootlessport, which copies inbound connections into the container itself; or pasta (passt's, translating to the host's own sockets; needs Podman 4.4 or later, refused with that reason by an older one).",
     },
   },
 } as const satisfies Record<Base, Record<string, OptionDeclaration>>;

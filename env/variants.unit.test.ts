@@ -46,9 +46,14 @@ describe('the built-in variants (env/variants.json)', () => {
       'kvm-vhost',
       'osv-vhost',
       'podman-rootless',
+      'podman-rootless-rootlesskit',
       'podman-rootless-pasta',
     ]);
     expect(byName.get('podman-rootless')).toMatchObject({ base: 'podman', options: { network: 'slirp4netns' } });
+    expect(byName.get('podman-rootless-rootlesskit')).toMatchObject({
+      base: 'podman',
+      options: { network: 'slirp4netns-rootlesskit' },
+    });
     expect(byName.get('podman-rootless-pasta')).toMatchObject({ base: 'podman', options: { network: 'pasta' } });
     expect(byName.get('docker-host')).toMatchObject({ base: 'docker', options: { network: 'host' } });
     expect(byName.get('kvm-e1000')).toMatchObject({ base: 'kvm', options: { nic: 'e1000', vhost: 'off' } });
@@ -86,6 +91,7 @@ describe('a user variants file', () => {
       'kvm-vhost',
       'osv-vhost',
       'podman-rootless',
+      'podman-rootless-rootlesskit',
       'podman-rootless-pasta',
       'kvm-novhost',
       'native-again',
@@ -102,7 +108,7 @@ describe('a user variants file', () => {
 
   it('is needed for its names: without it they are unknown, and the error says how to define them', () => {
     expect(() => parseEnvironmentList('native,kvm-novhost')).toThrow(
-      /^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, osv-vhost, podman-rootless, podman-rootless-pasta \(or a variant defined in a --variants file\)$/,
+      /^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, osv-vhost, podman-rootless, podman-rootless-rootlesskit, podman-rootless-pasta \(or a variant defined in a --variants file\)$/,
     );
   });
 
@@ -166,7 +172,7 @@ describe('every bad value is refused naming the file, the field and the value', 
       /variants\[0\]\.options\.vhost: true is not one of auto, on, off/,
     );
     expect(refusal({ variants: [{ name: 'p', base: 'podman', options: { network: 'bridge' } }] }).message).toBe(
-      'variants: invalid variants file my-variants.json: variants[0].options.network: "bridge" is not one of slirp4netns, pasta',
+      'variants: invalid variants file my-variants.json: variants[0].options.network: "bridge" is not one of slirp4netns, slirp4netns-rootlesskit, pasta',
     );
     expect(refusal({ variants: [{ name: 'p', base: 'podman', options: { nic: 'e1000' } }] }).message).toMatch(
       /variants\[0\]\.options\.nic: unknown field \(known: network\)/,

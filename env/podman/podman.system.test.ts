@@ -225,6 +225,45 @@ describe.skipIf(skipReason !== null)(`podman-rootless on a real testbed${skipNot
     expect(await userContainerProcesses()).toEqual([]);
   });
 
+  it("with rootless Podman's default port handler, rootlessport carries the stream and is in the CPU scope", async () => {
+    const env = findEnvironment('podman-rootless-rootlesskit');
+    const started = await env.start(context(driverIndex));
+    try {
+      const d = started.description;
+      expect(d.details.network).toBe('slirp4netns:port_handler=rootlesskit');
+      expect(d.summary).toMatch(/ network \(ports by rootlessport\), /);
+      const scope = started.cpuScope!();
+      // By the program each runs (rootlessport's child is its re-executed binary, whose comm is "exe").
+      const args = await runCommand(['ps', '-o', 'args=', '-p', scope.pids.join(',')], { timeoutMs: 10_000 });
+      const programs = args.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[0]!.split('/').pop());
+      expect(programs.sort()).toEqual(['conmon', 'netserver', 'rootlessport', 'rootlessport-child', 'slirp4netns']);
+      for (const [test, size] of [
+        ['TCP_STREAM', 131072],
+        ['UDP_STREAM', 1450],
+      ] as const) {
+        const r = await runCommand(
+          [
+            ...testbed.clientPrefix,
+            'netperf',
+            ...netperfArgs({ test, messageSize: size }, started.endpoint, { testLengthSeconds: 2, confidence: null }),
+          ],
+          { timeoutMs: 30_000 },
+        );
+        expect(r.exitCode, r.stderr).toBe(0);
+        const m = parseNetperfOutput(r.stdout);
+        expect(m.throughputMbps, test).toBeGreaterThan(20);
+        expect(m.throughputMbps, test).toBeLessThan(100);
+      }
+    } finally {
+      await started.stop();
+    }
+    expect(await containersOn(driverIndex)).toEqual([]);
+    expect(await userContainerProcesses()).toEqual([]);
+  });
+
   it("from no image: the first start imports it into the user's storage without a registry, the next finds it", async () => {
     const ours = await podman('images', '--quiet', '--filter', 'label=virtnet=1');
     const ids = [...new Set(ours.stdout.split('\n').filter((l) => l.trim() !== ''))];
@@ -307,6 +346,8 @@ describe.skipIf(skipReason !== null)(`podman-rootless on a real testbed${skipNot
       }
       await podman('rm', '--force', '--time', '0', live);
     }
+    // conmon ends a moment after `podman rm` returns.
+    for (let i = 0; i < 100 && (await userContainerProcesses()).length > 0; i++) await sleep(100);
     expect(await userContainerProcesses()).toEqual([]);
   });
 

@@ -3,7 +3,7 @@
 // address like docker's. The image is the docker environment's offline one (the host's netserver and
 // the libraries it links), imported into the user's storage from a tarball: no registry is asked.
 
-import { readFileSync, statSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { identityOf, ownIdentity } from '../../actions/lib/core/liveness.ts';
@@ -42,6 +42,9 @@ import {
   parsePodmanVersion,
   parsePs,
   parseSlirp4netnsVersion,
+  portForwarder,
+  rootlessportFor,
+  usesSlirp4netns,
   type PodmanNetwork,
   podmanRunArgs,
   PODMAN_USER,
@@ -66,6 +69,8 @@ const DEFAULT_CACHE_DIR = fileURLToPath(new URL('../../.cache/podman', import.me
 const PORT_BUSY_RETRIES = 40;
 const PORT_BUSY_INTERVAL_MS = 500;
 const HYBRID_CGROUP_MARK = '/sys/fs/cgroup/unified';
+/** How long stop waits for conmon, slirp4netns and rootlessport to end after `podman rm`. */
+const PROCESS_END_TIMEOUT_MS = 10_000;
 
 /** Podman's message without the warnings it prints on every command here ("/" is not a shared mount). */
 export function podmanError(text: string): string {
@@ -82,6 +87,27 @@ function readOrNull(path: string): string | null {
     return readFileSync(path, 'utf8');
   } catch {
     return null;
+  }
+}
+
+/** Whether a process runs (an ended one waiting to be reaped does not). */
+function isLive(pid: number): boolean {
+  const stat = readOrNull(`/proc/${pid}/stat`);
+  return stat !== null && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
+
+/** A process's parent PID (0 if it is gone). */
+function parentOf(pid: number): number {
+  const stat = readOrNull(`/proc/${pid}/stat`);
+  return Number(stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? 0) || 0;
+}
+
+/** A process's network namespace as its /proc link names it, or '' if it is gone. */
+function netnsOf(pid: number): string {
+  try {
+    return pid > 0 ? readlinkSync(`/proc/${pid}/ns/net`) : '';
+  } catch {
+    return '';
   }
 }
 
@@ -129,7 +155,7 @@ export function createPodmanEnvironment(options: PodmanEnvironmentOptions = {}):
       return { ok: false, reason: 'podman is not installed (scripts/install-system-packages.sh installs it)' };
     const support = networkSupport(network, version);
     if (!support.ok) return support;
-    if (network === 'slirp4netns' && findOnPath('slirp4netns') === null)
+    if (usesSlirp4netns(network) && findOnPath('slirp4netns') === null)
       return { ok: false, reason: 'slirp4netns is not installed (scripts/install-system-packages.sh installs it)' };
     const runtime = ociRuntime(hybridCgroups());
     if (findOnPath(runtime) === null)
@@ -146,7 +172,7 @@ export function createPodmanEnvironment(options: PodmanEnvironmentOptions = {}):
       if (!ranges.split('\n').some((l) => l.startsWith(`${user}:`)))
         return { ok: false, reason: `${user} has no range in ${file}: run ${PREPARE_SCRIPT} as root` };
     }
-    if (network === 'slirp4netns') {
+    if (usesSlirp4netns(network)) {
       const tun = existsSync('/dev/net/tun') ? statSync('/dev/net/tun').mode & 0o777 : null;
       if (tun === null || (tun & 0o006) !== 0o006)
         return {
@@ -301,9 +327,16 @@ export function createPodmanEnvironment(options: PodmanEnvironmentOptions = {}):
     const id = run.stdout.trim().split('\n').pop()!;
     const containerStartSeconds = (performance.now() - started) / 1000;
     let stopped = false;
+    let scope: CpuScope = { cgroups: [], pids: [] };
     const stop = async () => {
       if (stopped) return;
       await removeContainer(id);
+      // conmon and the port forwarders end a moment after `podman rm` returns: the next
+      // environment must not start beside them.
+      await waitUntil("the container's processes to end", async () => scope.pids.every((p) => !isLive(p)), {
+        timeoutMs: PROCESS_END_TIMEOUT_MS,
+        intervalMs: 50,
+      }).catch(() => ctx.log(`${envName}: PIDs ${scope.pids.filter(isLive).join(' ')} still run after podman rm`));
       stopped = true;
     };
     const keepLogsAndFail = async (message: string): Promise<never> => {
@@ -340,7 +373,6 @@ export function createPodmanEnvironment(options: PodmanEnvironmentOptions = {}):
     const startupSeconds = (performance.now() - started) / 1000;
 
     let description: EnvironmentDescription;
-    let scope: CpuScope = { cgroups: [], pids: [] };
     try {
       const [f, inspected, ps, nsv] = await Promise.all([
         askFacts(),
@@ -356,10 +388,22 @@ export function createPodmanEnvironment(options: PodmanEnvironmentOptions = {}):
       ]);
       if (inspected.exitCode !== 0) throw new Error(`podman inspect: ${why(inspected)}`);
       const [pid = '', conmonPid = '', netns = ''] = inspected.stdout.trim().split(' ');
-      const slirp = network === 'slirp4netns' ? slirp4netnsFor(ps, netns) : [];
-      if (network === 'slirp4netns' && slirp.length !== 1)
+      const slirp = usesSlirp4netns(network) ? slirp4netnsFor(ps, netns) : [];
+      if (usesSlirp4netns(network) && slirp.length !== 1)
         throw new Error(`expected one slirp4netns process for ${netns}, found ${slirp.length}`);
       const asPid = (p: string) => (/^[1-9]\d*$/.test(p) ? Number(p) : null);
+      // rootlessport's child dials netserver from inside the container's network namespace.
+      const forwarders =
+        network === 'slirp4netns-rootlesskit'
+          ? rootlessportFor(
+              ps
+                .filter((p) => p.user === user && /(^|\/)rootlessport-child(\s|$)/.test(p.args))
+                .map((p) => ({ pid: p.pid, ppid: parentOf(p.pid), netns: netnsOf(p.pid) })),
+              netnsOf(asPid(pid) ?? 0),
+            )
+          : [];
+      if (network === 'slirp4netns-rootlesskit' && forwarders.length !== 2)
+        throw new Error(`expected rootlessport and its child for the container, found PIDs [${forwarders.join(' ')}]`);
       const cgroupOf = (p: string) => {
         const text = asPid(p) === null ? null : readOrNull(`/proc/${p}/cgroup`);
         return text === null ? null : accountingCgroup(text);
@@ -368,7 +412,7 @@ export function createPodmanEnvironment(options: PodmanEnvironmentOptions = {}):
       scope = cpuScopeOf({
         netserver: asPid(pid),
         conmon: asPid(conmonPid),
-        network: slirp.map((s) => s.pid),
+        network: [...slirp.map((s) => s.pid), ...forwarders],
         netserverCgroup,
         conmonCgroup: cgroupOf(conmonPid),
       });
@@ -380,11 +424,7 @@ export function createPodmanEnvironment(options: PodmanEnvironmentOptions = {}):
       const a = ctx.serverAddress;
       description = {
         name: envName,
-        summary:
-          `Podman ${f.podman} rootless as ${user}, ${network} ${network === 'slirp4netns' ? f.slirp4netns : ''} network, ${runtime}, image ${image.id.slice(0, 12)}, netserver ${netserver}`.replace(
-            /\s+,/g,
-            ',',
-          ),
+        summary: `Podman ${f.podman} rootless as ${user}, ${usesSlirp4netns(network) ? `slirp4netns ${f.slirp4netns}` : network} network (ports by ${portForwarder(network)}), ${runtime}, image ${image.id.slice(0, 12)}, netserver ${netserver}`,
         details: {
           podman: f.podman,
           rootless: String(security.rootless ?? 'unknown'),
@@ -401,9 +441,9 @@ export function createPodmanEnvironment(options: PodmanEnvironmentOptions = {}):
           imageBuild: 'offline-scratch (podman import)',
           imageBuildSeconds: image.importSeconds === null ? 'cached' : image.importSeconds.toFixed(1),
           netserver,
-          ports: `${a}:${control}->${control}/tcp, ${a}:${data}->${data}/tcp, ${a}:${data}->${data}/udp (forwarded by ${network})`,
+          ports: `${a}:${control}->${control}/tcp, ${a}:${data}->${data}/tcp, ${a}:${data}->${data}/udp (forwarded by ${portForwarder(network)})`,
           container: `${name} ${id.slice(0, 12)}`,
-          containerPids: `netserver ${pid}, conmon ${conmonPid}${slirp.length > 0 ? `, slirp4netns ${slirp.map((s) => s.pid).join(' ')}` : ''}`,
+          containerPids: `netserver ${pid}, conmon ${conmonPid}${slirp.length > 0 ? `, slirp4netns ${slirp.map((s) => s.pid).join(' ')}` : ''}${forwarders.length > 0 ? `, rootlessport ${forwarders.join(' ')}` : ''}`,
           /** Seconds until `podman run` returned; startupSeconds runs on until netserver answers. */
           containerStartSeconds: containerStartSeconds.toFixed(2),
           portBusyRetries: String(portBusyRetries),
@@ -466,10 +506,15 @@ export function createPodmanEnvironment(options: PodmanEnvironmentOptions = {}):
           if (netnsPaths.some((n) => slirp4netnsFor([p], n).length > 0)) continue;
           try {
             process.kill(p.pid, 'SIGKILL');
-            removed.push(`${user}'s slirp4netns PID ${p.pid} (its container is gone)`);
           } catch {
-            // it ended while we looked
+            continue; // it ended while we looked
           }
+          // SIGKILL is delivered, not yet done: what cleanup says it removed is gone when it returns.
+          await waitUntil(`slirp4netns PID ${p.pid} to end`, async () => !isLive(p.pid), {
+            timeoutMs: PROCESS_END_TIMEOUT_MS,
+            intervalMs: 50,
+          });
+          removed.push(`${user}'s slirp4netns PID ${p.pid} (its container is gone)`);
         }
       }
     }

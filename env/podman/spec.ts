@@ -9,9 +9,18 @@ import { netserverCommand, OWNER_LABEL, PROJECT_LABEL, TESTBED_LABEL } from '../
 export const PODMAN_USER = 'virtnet-podman';
 export const PREPARE_SCRIPT = 'scripts/prepare-podman-user.sh';
 
-/** The rootless container's network: slirp4netns (user-mode TCP/IP in a process) or pasta. */
-export const PODMAN_NETWORKS = ['slirp4netns', 'pasta'] as const;
+/**
+ * The rootless container's network: slirp4netns (user-mode TCP/IP in a process) forwarding the
+ * published ports itself, slirp4netns with rootless Podman's default port handler (rootlesskit's
+ * rootlessport), or pasta.
+ */
+export const PODMAN_NETWORKS = ['slirp4netns', 'slirp4netns-rootlesskit', 'pasta'] as const;
 export type PodmanNetwork = (typeof PODMAN_NETWORKS)[number];
+
+/** Whether the container's network is slirp4netns (whichever process forwards its ports). */
+export function usesSlirp4netns(network: PodmanNetwork): boolean {
+  return network !== 'pasta';
+}
 
 /** `podman run --network pasta` came with Podman 4.4; an older Podman reads "pasta" as a network's name. */
 export const PASTA_SINCE: Version = [4, 4, 0];
@@ -51,13 +60,21 @@ export function networkSupport(network: PodmanNetwork, podman: Version): { ok: t
 }
 
 /**
- * What `--network` says. slirp4netns also forwards the published ports itself (port_handler=slirp4netns):
- * with rootless Podman's default handler (rootlesskit's rootlessport) inbound connections are
- * copied by a rootlessport process straight into the container's namespace and never pass through
- * slirp4netns, so the user-mode stack whose cost is the question would not be on the measured path.
+ * What `--network` says. With `slirp4netns`, slirp4netns also forwards the published ports
+ * (port_handler=slirp4netns), so the user-mode stack whose cost is the question is on the measured
+ * path. With rootless Podman's default handler (`slirp4netns-rootlesskit`) inbound connections are
+ * accepted by a rootlessport process on the host and copied into the container's namespace by it,
+ * never passing through slirp4netns: the path a rootless container's published ports take by default.
  */
 export function networkArgument(network: PodmanNetwork): string {
-  return network === 'slirp4netns' ? 'slirp4netns:port_handler=slirp4netns' : 'pasta';
+  if (network === 'slirp4netns') return 'slirp4netns:port_handler=slirp4netns';
+  if (network === 'slirp4netns-rootlesskit') return 'slirp4netns:port_handler=rootlesskit';
+  return 'pasta';
+}
+
+/** The process that forwards the published ports, by name. */
+export function portForwarder(network: PodmanNetwork): string {
+  return network === 'slirp4netns-rootlesskit' ? 'rootlessport' : network;
 }
 
 /**
@@ -184,12 +201,29 @@ export function accountingCgroup(procCgroup: string): string | null {
   return v2;
 }
 
+export interface ForwarderChild {
+  pid: number;
+  ppid: number;
+  /** Its network namespace, as /proc/PID/ns/net links to it ("net:[4026532...]"). */
+  netns: string;
+}
+
+/**
+ * rootlesskit's port forwarder for a container: the rootlessport-child in the container's network
+ * namespace (it dials netserver there) and its parent, the rootlessport that listens on the host
+ * and copies every byte between the two.
+ */
+export function rootlessportFor(children: readonly ForwarderChild[], containerNetns: string): number[] {
+  if (containerNetns === '') return [];
+  return children.filter((c) => c.netns === containerNetns).flatMap((c) => [c.ppid, c.pid]);
+}
+
 export interface ContainerProcessIds {
   /** The container's PID 1: netserver, which serves every test itself (-f). */
   netserver: number | null;
   /** conmon, which watches the container from outside it. */
   conmon: number | null;
-  /** The user-mode network's process (slirp4netns), outside the container in any case. */
+  /** The user-mode network's processes (slirp4netns, rootlessport), outside the container in any case. */
   network: readonly number[];
   /** accountingCgroup of netserver and of conmon (null: unknown). */
   netserverCgroup: string | null;

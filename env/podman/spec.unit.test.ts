@@ -16,9 +16,14 @@ import {
   parsePodmanVersion,
   parsePs,
   parseSlirp4netnsVersion,
+  PODMAN_NETWORKS,
   podmanRunArgs,
+  portForwarder,
+  rootlessportFor,
+  usesSlirp4netns,
   slirp4netnsFor,
 } from './spec.ts';
+import { BASE_OPTIONS } from '../variants.ts';
 
 describe('versions', () => {
   it('reads podman --version and slirp4netns --version as printed', () => {
@@ -48,9 +53,14 @@ describe('what each network needs of Podman', () => {
     expect(networkSupport('slirp4netns', [4, 3, 1])).toEqual({ ok: true });
   });
 
-  it('has slirp4netns forward the ports itself, so the measured path goes through it', () => {
+  it('has slirp4netns forward the ports itself, or rootlessport, or pasta; and names the forwarder', () => {
     expect(networkArgument('slirp4netns')).toBe('slirp4netns:port_handler=slirp4netns');
+    expect(networkArgument('slirp4netns-rootlesskit')).toBe('slirp4netns:port_handler=rootlesskit');
     expect(networkArgument('pasta')).toBe('pasta');
+    expect(PODMAN_NETWORKS.map(portForwarder)).toEqual(['slirp4netns', 'rootlessport', 'pasta']);
+    expect(PODMAN_NETWORKS.map(usesSlirp4netns)).toEqual([true, true, false]);
+    // The variants' option takes exactly the networks the driver knows.
+    expect(BASE_OPTIONS.podman.network.values).toEqual(PODMAN_NETWORKS);
   });
 
   it('runs runc where the cgroup layout is hybrid (crun refuses it), crun elsewhere', () => {
@@ -164,6 +174,16 @@ describe("the container's processes", () => {
 });
 
 describe('CPU scope', () => {
+  it("finds rootlessport for a container by its child's network namespace: the child and its parent", () => {
+    const children = [
+      { pid: 20, ppid: 19, netns: 'net:[4026532001]' },
+      { pid: 30, ppid: 29, netns: 'net:[4026532002]' },
+    ];
+    expect(rootlessportFor(children, 'net:[4026532002]')).toEqual([29, 30]);
+    expect(rootlessportFor(children, 'net:[4026532999]')).toEqual([]);
+    expect(rootlessportFor(children, '')).toEqual([]);
+  });
+
   const v1Root = '9:name=systemd:/\n4:memory:/process_api/5e85\n2:cpuacct:/\n1:cpu:/\n0::/\n';
 
   it("reads the cgroup a process's CPU time is accounted in: v1 cpuacct first, else v2", () => {

@@ -37,6 +37,7 @@ export const ENVIRONMENT_BASES: Readonly<Record<string, 'native' | 'docker' | 'k
   'kvm-vhost': 'kvm',
   'osv-vhost': 'osv',
   'podman-rootless': 'podman',
+  'podman-rootless-rootlesskit': 'podman',
   'podman-rootless-pasta': 'podman',
 };
 
