@@ -13,6 +13,7 @@ import {
   completeOptions,
   type DockerOptions,
   type GuestOptions,
+  type KvmOptions,
   loadVariants,
   type Variant,
 } from './variants.ts';
@@ -48,6 +49,7 @@ export function variantDriver(variant: Variant): EnvironmentDriver {
           title,
           nic: o.nic as GuestOptions['nic'],
           vhost: o.vhost as GuestOptions['vhost'],
+          machine: o.machine as KvmOptions['machine'],
         });
       case 'osv':
         return createOsvEnvironment({ name, title, vhost: o.vhost as GuestOptions['vhost'] });

@@ -59,6 +59,12 @@ export const BASE_OPTIONS = {
         "The guest's NIC as QEMU emulates it: virtio (virtio-net-pci, paravirtual) or e1000 (an emulated Intel 82540EM).",
     },
     vhost: GUEST_VHOST,
+    machine: {
+      values: ['q35', 'microvm'],
+      default: 'q35',
+      meaning:
+        "The machine QEMU emulates: q35 (a PC with PCI Express and firmware, as libvirt gives) or microvm (QEMU's minimal machine of the Firecracker design: no PCI, no legacy PC devices, virtio-net over MMIO; only the virtio NIC).",
+    },
   },
   osv: {
     // OSv's x64 network drivers are virtio-net, vmxnet3 and xenfront: it has no e1000 driver.
@@ -74,6 +80,7 @@ export const BASE_OPTIONS = {
 
 export type DockerOptions = { network: (typeof BASE_OPTIONS.docker.network.values)[number] };
 export type GuestOptions = { nic: 'virtio' | 'e1000'; vhost: 'auto' | 'on' | 'off' };
+export type KvmOptions = GuestOptions & { machine: (typeof BASE_OPTIONS.kvm.machine.values)[number] };
 
 /** A variant's name: a command-line word, a file-name part and an action input (at most 40 characters). */
 export const VARIANT_NAME = {
@@ -161,6 +168,12 @@ function semanticProblems(variants: readonly z.output<typeof variantSchema>[], t
       problems.push({
         path: `variants[${i}].options.vhost`,
         message: '"on" needs nic virtio: vhost-net serves only virtio-net, not an emulated e1000',
+      });
+    }
+    if (v.base === 'kvm' && options.machine === 'microvm' && options.nic === 'e1000') {
+      problems.push({
+        path: `variants[${i}].options.nic`,
+        message: '"e1000" needs machine q35: the microvm machine has no PCI bus, only virtio devices over MMIO',
       });
     }
   });

@@ -18,12 +18,13 @@ import {
   startQemuGuest,
   vhostRefusal,
 } from '../qemu/guest.ts';
-import type { GuestOptions } from '../variants.ts';
+import type { KvmOptions } from '../variants.ts';
 import {
   ensureGuestImage,
   GUEST_READY_MARKER,
   type GuestImage,
   kernelCommandLine,
+  nicDeviceFromConsole,
   nicDriverFromConsole,
 } from './guest-image.ts';
 
@@ -39,13 +40,14 @@ export function linuxGuestLaunch(
     dhcp?: boolean;
     name?: string;
     base?: string;
-  } & Partial<GuestOptions>,
+  } & Partial<KvmOptions>,
 ): GuestLaunch {
   return {
     name: options.name ?? 'kvm',
     base: options.base ?? 'kvm',
     nic: options.nic ?? 'virtio',
     vhost: options.vhost ?? 'auto',
+    machine: options.machine ?? 'q35',
     boot: (plan) => ({
       kind: 'kernel',
       kernel: image.kernel,
@@ -73,13 +75,13 @@ async function qemuVersion(): Promise<string> {
   return r ? qemuVersionFrom(r.stdout) : 'unknown';
 }
 
-/** The kvm environment, or a variant of it: its name and title, NIC and vhost-net. */
-export interface KvmEnvironmentOptions extends Partial<GuestOptions> {
+/** The kvm environment, or a variant of it: its name and title, NIC, vhost-net and machine. */
+export interface KvmEnvironmentOptions extends Partial<KvmOptions> {
   name?: string;
   title?: string;
 }
 
-async function available(options: Partial<GuestOptions> = {}) {
+async function available(options: Partial<KvmOptions> = {}) {
   const r = await runCommand(['qemu-system-x86_64', '--version'], { timeoutMs: 10_000 }).catch((e: Error) => e);
   if (r instanceof Error) return { ok: false as const, reason: `QEMU is not installed: ${r.message}` };
   if (process.getuid?.() !== 0)
@@ -116,16 +118,25 @@ export async function startKvm(
   const image = built.image;
   const guest = await startQemuGuest(
     ctx,
-    linuxGuestLaunch(image, { port: ctx.ports.control, name, nic: options.nic, vhost: options.vhost, ...overrides }),
+    linuxGuestLaunch(image, {
+      port: ctx.ports.control,
+      name,
+      nic: options.nic,
+      vhost: options.vhost,
+      machine: options.machine,
+      ...overrides,
+    }),
   );
+  const machine = options.machine ?? 'q35';
   const tcg = guest.accelerator.accelerator === 'tcg';
   const version = await qemuVersion();
   return {
     endpoint: guest.endpoint,
     stop: guest.stop,
+    cpuScope: () => ({ cgroups: [], pids: guest.qemuPid === null ? [] : [guest.qemuPid] }),
     description: {
       name,
-      summary: `Debian Linux ${image.kernelVersion} guest (initramfs + netserver) on QEMU ${version}, ${tcg ? 'TCG software emulation (NOT KVM: no hardware virtualisation here)' : 'KVM'}, ${guest.details.nic?.split(' ')[0] ?? 'virtio'} NIC, vhost-net ${guest.details.vhostNet?.split(' ')[0] ?? 'off'}, tap + bridge + DNAT`,
+      summary: `Debian Linux ${image.kernelVersion} guest (initramfs + netserver) on QEMU ${version} ${machine === 'microvm' ? 'microvm (no PCI, virtio-mmio)' : 'q35'}, ${tcg ? 'TCG software emulation (NOT KVM: no hardware virtualisation here)' : 'KVM'}, ${guest.details.nic?.split(' ')[0] ?? 'virtio'} NIC, vhost-net ${guest.details.vhostNet?.split(' ')[0] ?? 'off'}, tap + bridge + DNAT`,
       details: {
         ...guest.details,
         qemu: version,
@@ -136,6 +147,7 @@ export async function startKvm(
         guestImageSha256: image.imageSha256,
         guestModules: image.modules.join(' '),
         guestNicDriver: nicDriverFromConsole(consoleText(guest.consoleLog)) ?? 'unknown (not on the console)',
+        guestNicDevice: nicDeviceFromConsole(consoleText(guest.consoleLog)) ?? 'unknown (not on the console)',
         guestNetserver: image.netserver,
         guestBuild: built.built
           ? `built in ${built.seconds.toFixed(1)} s`

@@ -17,7 +17,14 @@ import {
   guestNetworkPlan,
   guestNetworkUp,
 } from './network.ts';
-import { type BootSpec, buildQemuCommand, type GuestNic, NIC_DEVICES, type NetSpec } from './qemu-command.ts';
+import {
+  type BootSpec,
+  buildQemuCommand,
+  type GuestMachine,
+  type GuestNic,
+  nicDevice,
+  type NetSpec,
+} from './qemu-command.ts';
 import { readRegularFile } from '../../actions/lib/core/safe-read.ts';
 import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 
@@ -40,6 +47,8 @@ export interface GuestLaunch {
   base?: string;
   /** The guest's NIC; default virtio. */
   nic?: GuestNic;
+  /** The machine QEMU emulates; default q35. */
+  machine?: GuestMachine;
   /** vhost-net on the tap: on (an error where the host lacks /dev/vhost-net), off, or auto (where the host has it); default auto. */
   vhost?: VhostRequest;
   /** What to boot, given the guest network (a kernel command line carries the guest's address). */
@@ -62,6 +71,8 @@ export interface RunningGuest {
   qemuCommand: string[];
   /** Seconds from starting QEMU until the marker appeared and netserver answered. */
   bootSeconds: number;
+  /** QEMU's PID: every vCPU and device thread of the guest is one of its threads. */
+  qemuPid: number | null;
   details: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -220,6 +231,7 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
       cpus: launch.cpus,
       net,
       nic,
+      machine: launch.machine,
       consoleLog,
       rng: launch.rng,
     });
@@ -266,7 +278,8 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
         mode === 'tap'
           ? `tap ${plan.tap} on bridge ${plan.bridge} (${plan.bridgeAddress}/${plan.prefixLength}), guest ${plan.guestAddress}, DNAT ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}`
           : `QEMU user-mode network, host forwards ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}`,
-      nic: `${nic} (QEMU device ${NIC_DEVICES[nic]})`,
+      machine: launch.machine ?? 'q35',
+      nic: `${nic} (QEMU device ${nicDevice(launch.machine ?? 'q35', nic)})`,
       vhostNet: mode === 'user' ? 'not applicable (user-mode network)' : vhostDetail(vhostRequest, nic, vhost),
       guestMac: plan.mac,
       memoryMb: String(launch.memoryMb),
@@ -276,7 +289,7 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
       consoleLog: portablePath(consoleLog),
       bootSeconds: bootSeconds.toFixed(2),
     };
-    return { endpoint, accelerator, consoleLog, qemuCommand: argv, bootSeconds, details, stop };
+    return { endpoint, accelerator, consoleLog, qemuCommand: argv, bootSeconds, qemuPid: q.pid ?? null, details, stop };
   } catch (e) {
     await stop();
     // QEMU's own complaints (a bad option, a busy tap) are not on the guest console: keep them too.

@@ -139,6 +139,29 @@ describe('QEMU command', () => {
     expect(buildQemuCommand(base).join(' ')).toContain('-device virtio-net-pci,netdev=net0,mac=52:54:00:19:09:02');
   });
 
+  it('boots a kernel on the microvm machine with virtio-net over MMIO, and refuses what needs PCI there', () => {
+    const argv = buildQemuCommand({ ...base, machine: 'microvm', rng: true });
+    const joined = argv.join(' ');
+    expect(argv.slice(argv.indexOf('-machine'), argv.indexOf('-machine') + 2)).toEqual([
+      '-machine',
+      'microvm,acpi=on,pcie=off',
+    ]);
+    expect(argv.slice(-4)).toEqual([
+      '-device',
+      'virtio-net-device,netdev=net0,mac=52:54:00:19:09:02',
+      '-device',
+      'virtio-rng-device',
+    ]);
+    expect(joined).not.toContain('-pci');
+    expect(joined).toContain('-kernel /c/vmlinuz -initrd /c/initrd.gz');
+    expect(() => buildQemuCommand({ ...base, machine: 'microvm', nic: 'e1000' })).toThrow(
+      'QEMU command: the microvm machine has no PCI bus for the e1000 NIC; only virtio (over MMIO)',
+    );
+    expect(() =>
+      buildQemuCommand({ ...base, machine: 'microvm', boot: { kind: 'disk', image: '/i/usr.img', format: 'qcow2' } }),
+    ).toThrow('a disk image boots through firmware; the microvm machine boots a kernel');
+  });
+
   it('decides vhost-net from the request and the host: on needs /dev/vhost-net, auto takes it where it is', () => {
     expect(decideVhost('auto', 'virtio', true)).toBe(true);
     expect(decideVhost('auto', 'virtio', false)).toBe(false);

@@ -35,6 +35,7 @@ export const ENVIRONMENT_BASES: Readonly<Record<string, 'native' | 'docker' | 'k
   'docker-host': 'docker',
   'kvm-e1000': 'kvm',
   'kvm-vhost': 'kvm',
+  'kvm-microvm': 'kvm',
   'osv-vhost': 'osv',
 };
 
