@@ -170,6 +170,10 @@ describe.skipIf(missing !== null)(`kvm: Linux guest on QEMU (TCG here), real tes
     expect(micro.details.guestNicDevice).toMatch(/^\/sys\/devices\/platform\/LNRO0005:\d+\/virtio\d+$/);
     expect(pc.details.guestNicDevice).toMatch(/^\/sys\/devices\/pci0000:00\//);
     expect(micro.summary).toMatch(/microvm \(no PCI, virtio-mmio\)/);
+    if (micro.accelerator === 'tcg')
+      expect(micro.details.guestTsc).toMatch(
+        /^tsc_early_khz=\d+: the host's TSC|^calibrated by the guest against the PIT/,
+      );
     for (const d of [micro, pc]) {
       expect(d.accelerator).toBe(d.details.accelerator);
       if (d.accelerator === 'tcg') expect(d.summary).toMatch(/TCG software emulation \(NOT KVM/);

@@ -10,8 +10,10 @@ import {
   EnvironmentError,
   type StartedEnvironment,
 } from '../../actions/lib/measure/environment.ts';
+import { hostTscKhz } from '../qemu/accelerator.ts';
 import {
   cleanupQemuGuests,
+  hostAcceleratorFacts,
   consoleText,
   type GuestLaunch,
   qemuVersionFrom,
@@ -40,6 +42,12 @@ export function linuxGuestLaunch(
     dhcp?: boolean;
     name?: string;
     base?: string;
+    /**
+     * The host's TSC in kHz, given to a microvm guest under TCG (tsc_early_khz): with no HPET or ACPI
+     * PM timer on microvm, the kernel calibrates its TSC against the PIT only, which fails when QEMU
+     * is short of CPU, and the guest then hangs before its first console line. Null: none known.
+     */
+    hostTscKhz?: number | null;
   } & Partial<KvmOptions>,
 ): GuestLaunch {
   return {
@@ -48,7 +56,7 @@ export function linuxGuestLaunch(
     nic: options.nic ?? 'virtio',
     vhost: options.vhost ?? 'auto',
     machine: options.machine ?? 'q35',
-    boot: (plan) => ({
+    boot: (plan, accelerator) => ({
       kind: 'kernel',
       kernel: image.kernel,
       initrd: image.initrd,
@@ -59,6 +67,9 @@ export function linuxGuestLaunch(
           port: options.port,
           quiet: true,
         }),
+        ...(options.machine === 'microvm' && accelerator === 'tcg' && options.hostTscKhz
+          ? [`tsc_early_khz=${options.hostTscKhz}`]
+          : []),
         ...(options.extraAppend ? [options.extraAppend] : []),
       ].join(' '),
     }),
@@ -116,6 +127,10 @@ export async function startKvm(
     throw new EnvironmentError(`${name}: could not build the guest: ${(e as Error).message}`);
   }
   const image = built.image;
+  const tscKhz =
+    options.machine === 'microvm'
+      ? hostTscKhz(hostAcceleratorFacts().cpuinfo, existsSync('/sys/devices/system/cpu/cpu0/cpufreq'))
+      : null;
   const guest = await startQemuGuest(
     ctx,
     linuxGuestLaunch(image, {
@@ -124,6 +139,7 @@ export async function startKvm(
       nic: options.nic,
       vhost: options.vhost,
       machine: options.machine,
+      hostTscKhz: tscKhz,
       ...overrides,
     }),
   );
@@ -149,6 +165,16 @@ export async function startKvm(
         guestNicDriver: nicDriverFromConsole(consoleText(guest.consoleLog)) ?? 'unknown (not on the console)',
         guestNicDevice: nicDeviceFromConsole(consoleText(guest.consoleLog)) ?? 'unknown (not on the console)',
         guestNetserver: image.netserver,
+        ...(machine === 'microvm'
+          ? {
+              guestTsc:
+                guest.accelerator.accelerator !== 'tcg'
+                  ? 'calibrated by the guest (KVM)'
+                  : tscKhz
+                    ? `tsc_early_khz=${tscKhz}: the host's TSC, which TCG passes through (microvm has no HPET or PM timer to calibrate against)`
+                    : "calibrated by the guest against the PIT only (the host's TSC frequency is unknown): may hang under load",
+            }
+          : {}),
         guestBuild: built.built
           ? `built in ${built.seconds.toFixed(1)} s`
           : `cached (built ${image.builtAt} in ${image.buildSeconds.toFixed(1)} s)`,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Daemon, killOrphanedDaemons, waitUntil } from '../../actions/lib/core/proc.ts';
 import type { Endpoint } from '../../actions/lib/measure/netperf.ts';
 import { type EnvironmentContext, EnvironmentError } from '../../actions/lib/measure/environment.ts';
-import { type AcceleratorChoice, chooseAccelerator, parseAcceleratorRequest } from './accelerator.ts';
+import { type Accelerator, type AcceleratorChoice, chooseAccelerator, parseAcceleratorRequest } from './accelerator.ts';
 import { removeDhcpFiles, startDhcpServer } from './dhcp.ts';
 import {
   cleanupGuestNetworks,
@@ -51,8 +51,8 @@ export interface GuestLaunch {
   machine?: GuestMachine;
   /** vhost-net on the tap: on (an error where the host lacks /dev/vhost-net), off, or auto (where the host has it); default auto. */
   vhost?: VhostRequest;
-  /** What to boot, given the guest network (a kernel command line carries the guest's address). */
-  boot: (plan: GuestNetworkPlan) => BootSpec;
+  /** What to boot, given the guest network (a kernel command line carries the guest's address) and the accelerator. */
+  boot: (plan: GuestNetworkPlan, accelerator: Accelerator) => BootSpec;
   /** A line on the serial console that says the guest's netserver is starting. */
   readyMarker: RegExp;
   /** Console lines that mean the boot has failed for good (a kernel panic, an OSv abort). */
@@ -225,7 +225,7 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
     }
     if (launch.dhcp && mode === 'tap') dhcp = startDhcpServer(plan, launch.name);
     const argv = buildQemuCommand({
-      boot: launch.boot(plan),
+      boot: launch.boot(plan, accelerator.accelerator),
       accelerator: accelerator.accelerator,
       memoryMb: launch.memoryMb,
       cpus: launch.cpus,

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chooseAccelerator, hardwareVirtualizationFlags, parseAcceleratorRequest } from './accelerator.ts';
+import { chooseAccelerator, hardwareVirtualizationFlags, hostTscKhz, parseAcceleratorRequest } from './accelerator.ts';
 import { prefixToNetmask, udhcpdConfig } from './dhcp.ts';
 import { decideVhost, lineMatching, networkModeSetting, testbedIndexSetting, vhostUnavailableReason } from './guest.ts';
 import {
@@ -331,5 +331,20 @@ describe('DHCP server configuration', () => {
       '255.255.255.255',
     ]);
     expect(() => prefixToNetmask(33)).toThrow('prefix length 33 is out of range');
+  });
+});
+
+describe("the host's TSC frequency, for a TCG guest that cannot calibrate its own", () => {
+  const vm =
+    'model name\t: Intel(R) Xeon(R) Processor\ncpu MHz\t\t: 2600.000\nflags\t\t: fpu tsc constant_tsc nonstop_tsc tsc_known_freq\n';
+  it("is the kernel's cpu MHz where no cpufreq driver moves the core clock and the TSC is constant", () => {
+    expect(hostTscKhz(vm, false)).toBe(2_600_000);
+    expect(hostTscKhz(vm.replace('2600.000', '2095.076'), false)).toBe(2_095_076);
+  });
+  it('is unknown with cpufreq (cpu MHz is then the current clock), without a constant TSC, or without the line', () => {
+    expect(hostTscKhz(vm, true)).toBeNull();
+    expect(hostTscKhz(vm.replace(' constant_tsc', ''), false)).toBeNull();
+    expect(hostTscKhz(vm.replace(/cpu MHz.*\n/, ''), false)).toBeNull();
+    expect(hostTscKhz(vm.replace('2600.000', '0.000'), false)).toBeNull();
   });
 });
