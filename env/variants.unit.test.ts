@@ -96,7 +96,7 @@ describe('a user variants file', () => {
 
   it('is needed for its names: without it they are unknown, and the error says how to define them', () => {
     expect(() => parseEnvironmentList('native,kvm-novhost')).toThrow(
-      /^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost \(or a variant defined in a --variants file\)$/,
+      /^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost \(or a variant defined in env\/user-variants.json or a --variants file\)$/,
     );
   });
 
