@@ -21,6 +21,7 @@ import { roundTripOf } from './round-trip.ts';
 import { isRunDir, loadRun, logsDir, ResultsAppender, RUN_LOCK_FILE, writeManifest } from './run-dir.ts';
 import { acquireLock, type Lock } from '../core/lock.ts';
 import { hostSampler, pathWatcher } from './host-sampler.ts';
+import { cpuSampler } from './cpu-sampler.ts';
 import type { ReleaseCounters } from './schedstat.ts';
 import { runSweep, type SweepEvent, type SweepOutcome } from './sweep.ts';
 
@@ -274,6 +275,7 @@ async function measure(
         now,
         sampleHost: hostSampler(req.ownPids),
         watchPath: pathWatcher({ ownPids: req.ownPids, releases: req.linkReleases }),
+        cpu: cpuSampler(),
       },
     );
     if (outcome.interrupted) endReason = `interrupted (${String(req.signal.reason ?? 'abort')})`;
