@@ -21,10 +21,16 @@ import type { NetperfMetrics } from './netperf.ts';
 export const USER_HZ = 100;
 const BYTES_PER_GIGABYTE = 1e9;
 
-/** A process's identity (its start time, so a reused PID is not taken for it) and CPU ticks so far. */
+/** A process's identity (its start time, so a reused PID is not taken for it) and CPU time so far. */
 export interface ProcessCpu {
   startTicks: string;
+  /** utime+stime of all its threads, dead ones too, in USER_HZ ticks. */
   ticks: number;
+  /**
+   * Each live thread's time on a CPU in nanoseconds (/proc/PID/task/TID/schedstat), keyed
+   * `TID@start`; null when not readable. Finer than the ticks, but blind to threads that ended.
+   */
+  threadNs: ReadonlyMap<string, number> | null;
 }
 
 /** One look at the CPU time so far: taken when netperf starts and when it returns. */
@@ -115,6 +121,7 @@ export function lookAtCpu(
   read: (file: string) => string | null,
   atNs: number,
   ownPid: number,
+  list: (dir: string) => readonly string[] | null = () => null,
 ): CpuLook {
   const procStat = read('/proc/stat');
   if (procStat === null) throw new ProcFormatError('/proc/stat: cannot be read');
@@ -137,7 +144,10 @@ export function lookAtCpu(
   for (const pid of scope.pids) {
     const text = read(`/proc/${pid}/stat`);
     const stat = text === null ? null : parseProcessStat(text);
-    pidCpu.set(pid, stat === null ? null : { startTicks: stat.startTicks, ticks: stat.cpuTicks });
+    pidCpu.set(
+      pid,
+      stat === null ? null : { startTicks: stat.startTicks, ticks: stat.cpuTicks, threadNs: threadNs(pid, read, list) },
+    );
   }
   return {
     atNs,
@@ -147,6 +157,27 @@ export function lookAtCpu(
     irqTicks: cpu.irq,
     softirqTicks: cpu.softirq,
   };
+}
+
+/** Each live thread's run time of a process, or null when a thread's could not be read. */
+function threadNs(
+  pid: number,
+  read: (file: string) => string | null,
+  list: (dir: string) => readonly string[] | null,
+): Map<string, number> | null {
+  const tids = list(`/proc/${pid}/task`);
+  if (tids === null) return null;
+  const out = new Map<string, number>();
+  for (const tid of tids.filter((t) => /^\d+$/.test(t))) {
+    const stat = read(`/proc/${pid}/task/${tid}/stat`);
+    const schedstat = read(`/proc/${pid}/task/${tid}/schedstat`);
+    const start = stat === null ? null : parseProcessStat(stat)?.startTicks;
+    const runNs = schedstat === null ? null : /^(\d+)\s/.exec(schedstat.trim() + ' ')?.[1];
+    // A thread that ended between the listing and the reads: the ticks will count the process.
+    if (start == null || runNs == null) return null;
+    out.set(`${tid}@${start}`, Number(runNs));
+  }
+  return out;
 }
 
 /**
@@ -183,13 +214,28 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
 const ticksToSeconds = (ticks: number) => round(Math.max(0, ticks) / USER_HZ, 2);
 
 /**
+ * A process's CPU time between two looks, in nanoseconds: its threads' run times (ns) when every
+ * thread of the first look is still there at the second (those born between count whole), else
+ * its utime+stime, which keeps ended threads but moves in 1/USER_HZ steps.
+ */
+export function processNs(start: ProcessCpu, end: ProcessCpu): number {
+  const a = start.threadNs;
+  const b = end.threadNs;
+  if (a !== null && b !== null && [...a.keys()].every((k) => b.has(k))) {
+    let ns = 0;
+    for (const [k, v] of b) ns += Math.max(0, v - (a.get(k) ?? 0));
+    return ns;
+  }
+  return (Math.max(0, end.ticks - start.ticks) * 1e9) / USER_HZ;
+}
+
+/**
  * The scope's CPU time between two looks, in seconds, or why it cannot be known: a cgroup that
  * could not be read at either end, a process that ended or whose PID now names another process.
  */
 export function scopeSeconds(before: CpuLook, after: CpuLook): { seconds: number | null; unreadable: string | null } {
   const problems: string[] = [];
   let ns = 0;
-  let ticks = 0;
   for (const [path, start] of before.cgroupNs) {
     const end = after.cgroupNs.get(path) ?? null;
     if (start === null || end === null) problems.push(`cgroup ${path}: its CPU usage could not be read`);
@@ -200,12 +246,12 @@ export function scopeSeconds(before: CpuLook, after: CpuLook): { seconds: number
     if (start === null) problems.push(`PID ${pid}: no such process when netperf started`);
     else if (end === null || end.startTicks !== start.startTicks)
       problems.push(`PID ${pid}: the process ended during the measurement`);
-    else ticks += Math.max(0, end.ticks - start.ticks);
+    else ns += processNs(start, end);
   }
   if (before.cgroupNs.size === 0 && before.pidCpu.size === 0)
     problems.push('the environment names no cgroup or process of its server side');
   if (problems.length > 0) return { seconds: null, unreadable: problems.join('; ') };
-  return { seconds: round(ns / 1e9 + ticks / USER_HZ, 6), unreadable: null };
+  return { seconds: round(ns / 1e9, 6), unreadable: null };
 }
 
 /** The CPU cost of one measurement from the looks at netperf's start and end. */

@@ -12,6 +12,8 @@ import {
   lookAtCpu,
   parseCgroupUsageNs,
   perGigabyte,
+  type ProcessCpu,
+  processNs,
   softirqInTaskTime,
 } from './cpu-cost.ts';
 import { ProcFormatError } from './interference.ts';
@@ -42,7 +44,7 @@ describe('lookAtCpu', () => {
     expect(look).toEqual({
       atNs: 10,
       cgroupNs: new Map([['docker/abc', 1_500_000_000]]),
-      pidCpu: new Map([[77, { startTicks: '5000', ticks: 500 }]]),
+      pidCpu: new Map([[77, { startTicks: '5000', ticks: 500, threadNs: null }]]),
       clientTicks: 300,
       irqTicks: 3,
       softirqTicks: 40,
@@ -83,6 +85,49 @@ describe('lookAtCpu', () => {
         OWN,
       ),
     ).toThrow('/sys/fs/cgroup/cpuacct/x/cpuacct.usage: unreadable "twelve"');
+  });
+});
+
+describe("a process's CPU time", () => {
+  const proc = (ticks: number, threads: [string, number][] | null): ProcessCpu => ({
+    startTicks: '5',
+    ticks,
+    threadNs: threads === null ? null : new Map(threads),
+  });
+
+  it("is its threads' run time in ns while every thread lives on, a thread born in the window counted whole", () => {
+    const before = proc(100, [['77@5', 1_000_000_000]]);
+    const after = proc(104, [
+      ['77@5', 1_036_000_000],
+      ['80@9000', 5_000_000],
+    ]);
+    expect(processNs(before, after)).toBe(41_000_000);
+  });
+
+  it('falls back to utime+stime ticks when a thread ended in the window, or threads were not readable', () => {
+    const before = proc(100, [
+      ['77@5', 1_000_000_000],
+      ['78@6', 50_000_000],
+    ]);
+    expect(processNs(before, proc(107, [['77@5', 1_036_000_000]]))).toBe(70_000_000);
+    expect(processNs(proc(100, null), proc(103, [['77@5', 1]]))).toBe(30_000_000);
+  });
+
+  it("is read from each thread's stat and schedstat", () => {
+    const look = lookAtCpu(
+      { cgroups: [], pids: [77] },
+      files({
+        '/proc/stat': procStat(0, 0),
+        [`/proc/${OWN}/stat`]: stat(OWN, 'node', 1, 1),
+        '/proc/77/stat': stat(77, 'netserver', 30, 10),
+        '/proc/77/task/77/stat': stat(77, 'netserver', 30, 10),
+        '/proc/77/task/77/schedstat': '401234567 9066345 404\n',
+      }),
+      0,
+      OWN,
+      (dir) => (dir === '/proc/77/task' ? ['77'] : null),
+    );
+    expect(look.pidCpu.get(77)).toEqual({ startTicks: '5000', ticks: 40, threadNs: new Map([['77@5000', 401234567]]) });
   });
 });
 
@@ -143,7 +188,7 @@ describe('cpuCostOf', () => {
   it('sums the cgroup (ns) and the process (ticks), and keeps client and softirq apart from it', () => {
     const before = look({
       cgroupNs: new Map([['docker/abc', 1_000_000_000]]),
-      pidCpu: new Map([[77, { startTicks: '5', ticks: 100 }]]),
+      pidCpu: new Map([[77, { startTicks: '5', ticks: 100, threadNs: null }]]),
       clientTicks: 10,
       irqTicks: 1,
       softirqTicks: 200,
@@ -151,7 +196,7 @@ describe('cpuCostOf', () => {
     const after = look({
       atNs: 10_050_000_000,
       cgroupNs: new Map([['docker/abc', 1_250_000_000]]),
-      pidCpu: new Map([[77, { startTicks: '5', ticks: 125 }]]),
+      pidCpu: new Map([[77, { startTicks: '5', ticks: 125, threadNs: null }]]),
       clientTicks: 45,
       irqTicks: 3,
       softirqTicks: 290,
@@ -174,11 +219,11 @@ describe('cpuCostOf', () => {
   it('has no server time when a process ended or its PID was reused, or a cgroup went unreadable, and says why', () => {
     const before = look({
       cgroupNs: new Map([['docker/abc', 5]]),
-      pidCpu: new Map([[77, { startTicks: '5', ticks: 100 }]]),
+      pidCpu: new Map([[77, { startTicks: '5', ticks: 100, threadNs: null }]]),
     });
     const reused = look({
       cgroupNs: new Map([['docker/abc', 9]]),
-      pidCpu: new Map([[77, { startTicks: '6', ticks: 1 }]]),
+      pidCpu: new Map([[77, { startTicks: '6', ticks: 1, threadNs: null }]]),
     });
     const cost = cpuCostOf(scope, before, reused, 1e9, null);
     expect(cost.serverSeconds).toBeNull();
@@ -186,7 +231,7 @@ describe('cpuCostOf', () => {
     expect(cost.unreadable).toBe('PID 77: the process ended during the measurement');
     const lost = look({
       cgroupNs: new Map([['docker/abc', null]]),
-      pidCpu: new Map([[77, { startTicks: '5', ticks: 101 }]]),
+      pidCpu: new Map([[77, { startTicks: '5', ticks: 101, threadNs: null }]]),
     });
     expect(cpuCostOf(scope, before, lost, 1e9, null).unreadable).toBe(
       'cgroup docker/abc: its CPU usage could not be read',

@@ -1,11 +1,19 @@
 // Reading the CPU time of a measurement's server side, client and machine (cpu-cost.ts has the
 // arithmetic): /proc/stat, this process's /proc/PID/stat, the scope's cgroup usage files and its
-// processes' /proc/PID/stat, and once the kernel's configuration, to say how it accounts softirq.
+// processes' /proc/PID/stat and their threads' schedstat, and once the kernel's configuration, to say how it accounts softirq.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { release } from 'node:os';
 import { type CpuSampler, lookAtCpu, softirqInTaskTime } from './cpu-cost.ts';
+
+function listOrNull(dir: string): string[] | null {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return null;
+  }
+}
 
 function readOrNull(file: string): string | null {
   try {
@@ -37,7 +45,7 @@ export function cpuSampler(): CpuSampler {
   return {
     look: (scope) => {
       try {
-        return lookAtCpu(scope, readOrNull, Number(process.hrtime.bigint()), process.pid);
+        return lookAtCpu(scope, readOrNull, Number(process.hrtime.bigint()), process.pid, listOrNull);
       } catch {
         return null;
       }

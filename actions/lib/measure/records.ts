@@ -233,7 +233,7 @@ export const cpuCostSchema = strict(
       "Bytes delivered: netperf's receiver throughput times its elapsed time (for UDP, what arrived).",
     ),
     serverSeconds: cpuSeconds(
-      "CPU-seconds the scope used over the window (cgroups' usage in ns; processes' utime+stime in 1/100 s ticks); null: not readable at both ends (unreadable).",
+      "CPU-seconds the scope used over the window: cgroups' usage (ns); processes' threads' run time (ns, schedstat), or their utime+stime (1/100 s steps) when a thread ended in the window; null: not readable at both ends (unreadable).",
     ).nullable(),
     serverSecondsPerGigabyte: cpuSeconds(
       'serverSeconds per 10^9 bytes delivered; null without serverSeconds or without bytes.',
