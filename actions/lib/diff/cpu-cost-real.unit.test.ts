@@ -11,6 +11,7 @@ import { pointsCsv, runCharts } from '../report/report.ts';
 import { renderSvg } from '../report/render.ts';
 import { diffRuns, hasRegression } from './diff.ts';
 import { formatDiff } from './format.ts';
+import { diffPage } from './page.ts';
 import type { MeasurementRecord } from '../measure/records.ts';
 
 const RUN = new URL('../testing/fixtures/cpu-quick-run', import.meta.url).pathname;
@@ -102,5 +103,10 @@ describe('real records with their CPU cost, diffed', () => {
       /regressed +docker UDP_STREAM from-50 +-r 50 +34\.406 ± [\d.]+ \(3\) +51\.609 ± [\d.]+ \(3\) +\+50\.0%/,
     );
     expect(formatDiff(d, 'markdown')).toContain('### CPU cost per gigabyte');
+    const page = String(diffPage(d).bodyHtml);
+    expect(page).toContain('<h2>CPU cost per gigabyte</h2>');
+    expect(page).toMatch(
+      /<td class="verdict-regressed">regressed<\/td><td>Docker UDP_STREAM from-50<\/td><td>-r 50<\/td>/,
+    );
   });
 });
