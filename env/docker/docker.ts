@@ -19,14 +19,6 @@ import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { cpuCgroupOf } from '../../actions/lib/measure/cpu-cost.ts';
 import { type DockerRunner, imageId, type PreparedImage, prepareImage } from './image.ts';
 import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
-
-function readTextOrNull(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-}
 import {
   configFileOf,
   containerName,
@@ -45,6 +37,14 @@ import {
   userlandProxyState,
   type UserlandProxyState,
 } from './spec.ts';
+
+function readTextOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
 
 export interface DockerEnvironmentOptions {
   /** The environment docker runs in (DOCKER_HOST and friends); tests point it at a dead socket. */
