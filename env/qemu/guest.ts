@@ -69,10 +69,10 @@ export interface RunningGuest {
   accelerator: AcceleratorChoice;
   consoleLog: string;
   qemuCommand: string[];
+  /** QEMU's PID: its threads (vCPUs, I/O, the user-mode network) are the guest's CPU cost. */
+  qemuPid: number | null;
   /** Seconds from starting QEMU until the marker appeared and netserver answered. */
   bootSeconds: number;
-  /** QEMU's PID: every vCPU and device thread of the guest is one of its threads. */
-  qemuPid: number | null;
   details: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -289,7 +289,8 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
       consoleLog: portablePath(consoleLog),
       bootSeconds: bootSeconds.toFixed(2),
     };
-    return { endpoint, accelerator, consoleLog, qemuCommand: argv, bootSeconds, qemuPid: q.pid ?? null, details, stop };
+    const qemuPid = q.pid ?? null;
+    return { endpoint, accelerator, consoleLog, qemuCommand: argv, qemuPid, bootSeconds, details, stop };
   } catch (e) {
     await stop();
     // QEMU's own complaints (a bad option, a busy tap) are not on the guest console: keep them too.
