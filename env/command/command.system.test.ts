@@ -142,6 +142,9 @@ describe.skipIf(missing !== null)(`command variants on a real testbed${skipNote(
       // Through the 100 Mbit/s testbed link: the native path's figures, never above its goodput.
       expect(x.metrics!.throughputMbps).toBeGreaterThan(50);
       expect(x.metrics!.throughputMbps).toBeLessThan(97);
+      // Its CPU cost is the start process's: the netserver that served the test (-f: in-process).
+      expect(x.cpu!.scope).toEqual({ cgroups: [], pids: [Number(d.details.startPid)] });
+      expect(x.cpu!.serverSeconds).toBeGreaterThan(0);
     }
     // The stop command ran, with its placeholders filled in; the start process is gone.
     expect(existsSync(`${stopMark}-${runIndex}-netserver-cmd`)).toBe(true);

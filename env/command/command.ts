@@ -58,7 +58,13 @@ function testbedIndexOf(ctx: EnvironmentContext): number | undefined {
   return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
 }
 
-/** `root` and every process descended from it, read from /proc now (a VM the start command spawned). */
+/** The most PIDs a CPU scope names (a measurement record keeps at most 100). */
+export const MAX_SCOPE_PIDS = 100;
+
+/**
+ * `root` and the processes descended from it, read from /proc now (a VM the start command spawned),
+ * the nearest first, at most MAX_SCOPE_PIDS.
+ */
 export function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
@@ -72,7 +78,7 @@ export function processTree(root: number): number[] {
   }
   const tree: number[] = [];
   const queue = [root];
-  for (let guard = 0; queue.length > 0 && guard < 100_000; guard++) {
+  while (queue.length > 0 && tree.length < MAX_SCOPE_PIDS) {
     const pid = queue.shift()!;
     tree.push(pid);
     queue.push(...(children.get(pid) ?? []));
