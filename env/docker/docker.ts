@@ -16,6 +16,7 @@ import type {
   StartedEnvironment,
 } from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
+import { cpuCgroupOf } from '../../actions/lib/measure/cpu-cost.ts';
 import { type DockerRunner, imageId, type PreparedImage, prepareImage } from './image.ts';
 import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 import {
@@ -36,6 +37,14 @@ import {
   userlandProxyState,
   type UserlandProxyState,
 } from './spec.ts';
+
+function readTextOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
 
 export interface DockerEnvironmentOptions {
   /** The environment docker runs in (DOCKER_HOST and friends); tests point it at a dead socket. */
@@ -332,6 +341,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     // Anything failing from here on must not leave the container running.
     let description: EnvironmentDescription;
     const containerPids: number[] = [];
+    const cpuCgroups: string[] = [];
     try {
       // Belt and braces after the daemon check: no docker-proxy may relay our ports.
       // Independent questions, asked at once.
@@ -370,6 +380,10 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       // The container's netserver runs under containerd, not under this process: named, so the
       // sweep watches its wait for a CPU (and its children's, which serve the tests).
       if (/^[1-9]\d*$/.test(initPid)) containerPids.push(Number(initPid));
+      // Its CPU cost: the container's cgroup holds netserver and the children that serve the tests.
+      const cgroupText = containerPids.length > 0 ? readTextOrNull(`/proc/${containerPids[0]}/cgroup`) : null;
+      const cgroup = cgroupText === null ? null : cpuCgroupOf(cgroupText);
+      if (cgroup !== null) cpuCgroups.push(cgroup);
       // In the host's namespace the container has no address of its own: netserver binds the testbed's.
       const containerAddress =
         network === 'host' ? `${ctx.serverAddress} (the server's own namespace)` : bridgeAddress || 'unknown';
@@ -408,6 +422,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
           portBusyRetries: String(portBusyRetries),
           command: ['docker', ...runArgs].join(' '),
           containerCommand: netserverCommand(control, publishes ? null : ctx.serverAddress).join(' '),
+          cpuCgroup: cpuCgroups[0] ?? 'unknown (its CPU cost is not recorded)',
         },
         accelerator: 'none',
         startupSeconds,
@@ -416,7 +431,13 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       if (e instanceof EnvironmentError) throw e;
       return keepLogsAndFail(`could not describe the running container: ${(e as Error).message}`);
     }
-    return { endpoint, stop, description, pathPids: () => containerPids };
+    return {
+      endpoint,
+      stop,
+      description,
+      pathPids: () => containerPids,
+      cpuScope: () => ({ cgroups: cpuCgroups, pids: [] }),
+    };
   }
 
   async function cleanup(onlyIndex: number | null = null): Promise<string[]> {
