@@ -2,6 +2,7 @@
 // server's testbed address like the paper's `docker run -p`; or, as the docker-host variant, in the
 // server's own network namespace (`--network host`). dockerd must run without the userland
 // proxy, so the published ports are kernel DNAT and we measure the network path, not docker-proxy.
+// With the runtime runsc (the gvisor and gvisor-host variants) the same container runs in gVisor.
 
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,10 +19,17 @@ import type {
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { type DockerRunner, imageId, type PreparedImage, prepareImage } from './image.ts';
 import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
+import { cpuCgroupOfPid, observedPlatformOf, processesInCgroup } from './sandbox.ts';
 import {
   configFileOf,
   containerName,
+  type ContainerRuntime,
   dockerRunArgs,
+  dockerRuntimeName,
+  parseRuntimes,
+  RUNSC_DEFAULT_PLATFORM,
+  runscFlag,
+  runscRuntimeProblem,
   type ImageBuildSetting,
   isLeftBehind,
   netserverCommand,
@@ -47,6 +55,8 @@ export interface DockerEnvironmentOptions {
   title?: string;
   /** The container's network; default bridge (the paper's). */
   network?: ContainerNetwork;
+  /** The container's OCI runtime; default runc (docker's). runsc: gVisor (the gvisor variants). */
+  runtime?: ContainerRuntime;
 }
 
 /** A published port held by another process: retry `docker run` for up to 120 x 0.5 s. */
@@ -110,6 +120,8 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
   const env = options.env ?? process.env;
   const envName = options.name ?? 'docker';
   const network: ContainerNetwork = options.network ?? 'bridge';
+  const runtime: ContainerRuntime = options.runtime ?? 'runc';
+  const dockerRuntime = dockerRuntimeName(runtime, network);
   // Host networking publishes no port: docker-proxy has nothing to relay.
   const publishes = network === 'bridge';
   const cacheDir = options.cacheDir ?? env.VIRTNET_DOCKER_CACHE_DIR ?? DEFAULT_CACHE_DIR;
@@ -134,6 +146,16 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
         ok: false,
         reason: `no docker daemon answers at ${daemonName()}: ${why}; start one as root with scripts/start-dockerd.sh`,
       };
+    }
+    if (runtime === 'runsc') {
+      const r = await docker(['info', '--format', '{{json .Runtimes}}'], { timeoutMs: 15_000 });
+      let problem: string | null;
+      try {
+        problem = r.exitCode === 0 ? runscRuntimeProblem(parseRuntimes(r.stdout), network) : lastLine(r.stderr);
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+      if (problem !== null) return { ok: false, reason: `${envName}: ${problem}` };
     }
     const proxy = localUserlandProxy(env);
     if (publishes && proxy.state === 'enabled' && !allowProxy(settings)) {
@@ -205,9 +227,29 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
   }
 
   async function removeContainer(id: string): Promise<void> {
+    // A runsc container whose start failed leaves its sandbox and gofer running after `docker rm`:
+    // they are found by the container's own cgroup (cgroupfs: docker/<id>) and ended by PID. Asked
+    // of every container: cleanup removes those of any runtime.
+    const fullId = (await docker(['container', 'inspect', '--format', '{{.Id}}', id])).stdout.trim();
     const r = await docker(['rm', '--force', '--volumes', id], { timeoutMs: 60_000 });
     if (r.exitCode !== 0 && !/No such container/i.test(r.stderr))
       throw new Error(`docker rm ${id}: ${lastLine(r.stderr)}`);
+    if (/^[0-9a-f]{64}$/.test(fullId)) await endLeftInCgroup(`docker/${fullId}`);
+  }
+
+  async function endLeftInCgroup(cgroup: string): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const left = processesInCgroup(cgroup);
+      if (left.length === 0) return;
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      await sleep(100);
+    }
   }
 
   async function start(ctx: EnvironmentContext): Promise<StartedEnvironment> {
@@ -247,6 +289,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       testbedIndex,
       owner,
       network,
+      dockerRuntime,
     });
     const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
     let started = performance.now();
@@ -332,6 +375,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     // Anything failing from here on must not leave the container running.
     let description: EnvironmentDescription;
     const containerPids: number[] = [];
+    let containerCgroup: string | null = null;
     try {
       // Belt and braces after the daemon check: no docker-proxy may relay our ports.
       // Independent questions, asked at once.
@@ -361,6 +405,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
         Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string };
       };
       const i = JSON.parse(daemon.info.trim() || '{}') as {
+        Runtimes?: Record<string, { path?: string; runtimeArgs?: string[] }>;
         Driver?: string;
         CgroupVersion?: string;
         CgroupDriver?: string;
@@ -370,6 +415,10 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       // The container's netserver runs under containerd, not under this process: named, so the
       // sweep watches its wait for a CPU (and its children's, which serve the tests).
       if (/^[1-9]\d*$/.test(initPid)) containerPids.push(Number(initPid));
+      // Its CPU time: the container's cgroup holds netserver, or, under runsc, gVisor's sandbox and
+      // gofer (runsc puts both there; the shim that watches them is dockerd's, and not counted).
+      containerCgroup = containerPids.length > 0 ? cpuCgroupOfPid(containerPids[0]!) : null;
+      const gvisor = runtime === 'runsc' ? await gvisorFacts(i.Runtimes ?? {}, containerPids[0] ?? null) : null;
       // In the host's namespace the container has no address of its own: netserver binds the testbed's.
       const containerAddress =
         network === 'host' ? `${ctx.serverAddress} (the server's own namespace)` : bridgeAddress || 'unknown';
@@ -381,7 +430,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       const server = v.Server?.Version ?? 'unknown';
       description = {
         name: envName,
-        summary: `Docker ${server} (client ${v.Client?.Version ?? '?'}), ${networkMode} network, ${image.build} image ${image.id.replace(/^sha256:/, '').slice(0, 12)}, netserver ${netserver}`,
+        summary: `Docker ${server} (client ${v.Client?.Version ?? '?'})${gvisor ? `, ${gvisor.summary}` : ''}, ${networkMode} network, ${image.build} image ${image.id.replace(/^sha256:/, '').slice(0, 12)}, netserver ${netserver}`,
         details: {
           dockerClient: v.Client?.Version ?? 'unknown',
           dockerServer: server,
@@ -408,6 +457,9 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
           portBusyRetries: String(portBusyRetries),
           command: ['docker', ...runArgs].join(' '),
           containerCommand: netserverCommand(control, publishes ? null : ctx.serverAddress).join(' '),
+          runtime: dockerRuntime ?? 'runc (docker default)',
+          cpuCgroup: containerCgroup ?? 'unknown',
+          ...(gvisor?.details ?? {}),
         },
         accelerator: 'none',
         startupSeconds,
@@ -416,7 +468,38 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       if (e instanceof EnvironmentError) throw e;
       return keepLogsAndFail(`could not describe the running container: ${(e as Error).message}`);
     }
-    return { endpoint, stop, description, pathPids: () => containerPids };
+    const scope = { cgroups: containerCgroup ? [containerCgroup] : [], pids: containerCgroup ? [] : containerPids };
+    return { endpoint, stop, description, pathPids: () => containerPids, cpuScope: () => scope };
+  }
+
+  /** What the manifest says of gVisor: runsc's version and platform, as registered and as seen. */
+  async function gvisorFacts(
+    registered: Record<string, { path?: string; runtimeArgs?: string[] }>,
+    sandboxPid: number | null,
+  ): Promise<{ summary: string; details: Record<string, string> }> {
+    const name = dockerRuntime!;
+    const r = registered[name] ?? {};
+    const path = r.path ?? 'unknown';
+    const args = r.runtimeArgs ?? [];
+    const version = path === 'unknown' ? null : await runCommand([path, '--version'], { timeoutMs: 15_000 });
+    const runscVersion = (version?.exitCode === 0 && /runsc version (\S+)/.exec(version.stdout)?.[1]) || 'unknown';
+    const platform = runscFlag(args, 'platform') ?? `${RUNSC_DEFAULT_PLATFORM} (runsc's default)`;
+    const seen = sandboxPid === null ? null : observedPlatformOf(sandboxPid);
+    const runscNetwork = runscFlag(args, 'network') ?? 'sandbox';
+    return {
+      summary: `gVisor runsc ${runscVersion} (${platform.split(' ')[0]} platform, ${runscNetwork === 'host' ? "host kernel's sockets" : 'netstack'})`,
+      details: {
+        runscVersion,
+        runscPath: path,
+        runscArgs: args.join(' ') || '(none)',
+        runscPlatform: platform,
+        runscPlatformSeen: seen ?? 'unknown (neither traced stubs nor /dev/kvm seen)',
+        runscNetwork:
+          runscNetwork === 'host'
+            ? "host (runsc --network=host: the host kernel's sockets)"
+            : `${runscNetwork} (gVisor's own network stack, netstack)`,
+      },
+    };
   }
 
   async function cleanup(onlyIndex: number | null = null): Promise<string[]> {

@@ -33,6 +33,8 @@ export const ENVIRONMENT_BASES: Readonly<Record<string, 'native' | 'docker' | 'k
   kvm: 'kvm',
   osv: 'osv',
   'docker-host': 'docker',
+  gvisor: 'docker',
+  'gvisor-host': 'docker',
   'kvm-e1000': 'kvm',
   'kvm-vhost': 'kvm',
   'osv-vhost': 'osv',

@@ -142,7 +142,7 @@ describe('start-environment inputs', () => {
     [{ environment: '' }, 'input environment is required but was not given'],
     [
       { environment: 'vmware' },
-      'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, osv-vhost',
+      'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv, docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, osv-vhost',
     ],
     [
       { 'server-address': 'server.local' },

@@ -21,6 +21,11 @@ export interface EnvironmentContext {
   signal?: AbortSignal;
 }
 
+export interface CpuScope {
+  cgroups: readonly string[];
+  pids: readonly number[];
+}
+
 export interface StartedEnvironment {
   endpoint: Endpoint;
   description: EnvironmentDescription;
@@ -29,6 +34,13 @@ export interface StartedEnvironment {
    * netserver, under containerd): their wait for a CPU is watched during each measurement.
    */
   pathPids?: () => readonly number[];
+  /**
+   * What the server side of this environment runs as, for its CPU cost per measurement: cgroups whose
+   * whole CPU usage counts (cgroup v1 cpuacct paths relative to the cpuacct hierarchy, e.g.
+   * `docker/<id>`, or cgroup v2 paths), and PIDs whose threads' utime+stime count (processes with no
+   * cgroup of their own: a native netserver, a guest's QEMU). Asked at each measurement's start.
+   */
+  cpuScope?: () => CpuScope;
   /** Idempotent; safe to call after a failed start. */
   stop(): Promise<void>;
 }

@@ -1,0 +1,63 @@
+// What /proc says about a container's processes: the cgroup its CPU time is counted in, and, for
+// gVisor, the sandbox's platform as seen from outside and the processes a failed start left in
+// the container's cgroup. The decisions on what was read are in spec.ts; this is only the reading.
+
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { cpuCgroupOf, observedPlatform } from './spec.ts';
+
+function readOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** The cgroup (relative to the cpuacct or v2 hierarchy) process `pid` is in, or null. */
+export function cpuCgroupOfPid(pid: number): string | null {
+  const text = readOrNull(`/proc/${pid}/cgroup`);
+  return text === null ? null : cpuCgroupOf(text);
+}
+
+/** The platform gVisor's sandbox process `pid` is seen to use (spec.ts observedPlatform). */
+export function observedPlatformOf(pid: number): 'ptrace' | 'kvm' | null {
+  const threads = entries(`/proc/${pid}/task`).map(Number);
+  const children = threads.flatMap((t) =>
+    (readOrNull(`/proc/${pid}/task/${t}/children`) ?? '').split(/\s+/).filter((c) => c !== ''),
+  );
+  const childTracers = children.map((c) =>
+    Number(/^TracerPid:\s*(\d+)/m.exec(readOrNull(`/proc/${c}/status`) ?? '')?.[1]),
+  );
+  const fdTargets = entries(`/proc/${pid}/fd`).flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+    } catch {
+      return [];
+    }
+  });
+  return observedPlatform({ threads, childTracers, fdTargets });
+}
+
+/** Where cgroup v1's pids hierarchy (one per container under cgroupfs) keeps a cgroup's processes. */
+const PIDS_HIERARCHY = '/sys/fs/cgroup/pids';
+
+/**
+ * The processes still in a removed container's cgroup. A runsc container whose start failed keeps
+ * its sandbox and gofer (and they keep their shim) after `docker rm --force`; those are the run's
+ * own processes, found by the container's own cgroup, never by name.
+ */
+export function processesInCgroup(cgroup: string): number[] {
+  const text = readOrNull(`${PIDS_HIERARCHY}/${cgroup}/cgroup.procs`) ?? '';
+  return text
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l.trim()))
+    .map(Number);
+}
