@@ -233,7 +233,7 @@ async function runOnce(ctx: InterferenceBenchContext, name: string, disturbed: b
 export async function benchInterference(ctx: InterferenceBenchContext): Promise<void> {
   const names = ctx.drivers.map((d) => d.name).join(',');
   console.log(
-    `(j) interference detection on ${names}, plan ${ctx.plan.name} (${ctx.plan.sweeps.length} sweeps, ${ctx.plan.replicates} blocks, thresholds: wait ${ctx.plan.interference.maxWaitPercent}%, late releases ${ctx.plan.interference.maxLateReleasePercent}%, re-measured up to ${ctx.plan.interference.remeasureFlagged}x)`,
+    `(j) interference detection on ${names}, plan ${ctx.plan.name} (${ctx.plan.sweeps.length} sweeps, ${ctx.plan.replicates} blocks, thresholds: wait ${ctx.plan.interference.maxWaitPercent}%, worst stretch ${ctx.plan.interference.peakWindowMs ?? 'none'} ms, late releases ${ctx.plan.interference.maxLateReleasePercent}%, re-measured up to ${ctx.plan.interference.remeasureFlagged}x)`,
   );
   const quiet = await runOnce(ctx, 'undisturbed', false);
   console.log(

@@ -9,6 +9,7 @@ describe('the default one-way delay of virtnet run', () => {
   it('is the calibrated delay for the paper plan on the embedded testbed', () => {
     expect(CALIBRATED_ONE_WAY_DELAY_US).toBeGreaterThan(0);
     expect(defaultOneWayDelay('paper', { external: false })).toBe(CALIBRATED_ONE_WAY_DELAY_US);
+    expect(defaultOneWayDelay('modern', { external: false })).toBe(CALIBRATED_ONE_WAY_DELAY_US);
   });
   it('is none for other plans, and for a real link (--server)', () => {
     expect(defaultOneWayDelay('quick', { external: false })).toBe(0);

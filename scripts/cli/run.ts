@@ -124,6 +124,9 @@ function runDirError(e: unknown, outDir: string): unknown {
   return e;
 }
 
+/** The built-in plans whose sweeps need the paper's regimes: the paper plan and its trimmed `modern` form. */
+export const PLANS_WITH_CALIBRATED_DELAY: readonly string[] = ['paper', 'modern'];
+
 /**
  * The one-way delay a run gets when --delay does not say: the paper plan's TCP claims live in the
  * window-limited regime, which the bare testbed link does not show (native is at line rate from
@@ -131,7 +134,7 @@ function runDirError(e: unknown, outDir: string): unknown {
  * server's real link, get none.
  */
 export function defaultOneWayDelay(planName: string, o: { external: boolean }): number {
-  return planName === 'paper' && !o.external ? CALIBRATED_ONE_WAY_DELAY_US : 0;
+  return PLANS_WITH_CALIBRATED_DELAY.includes(planName) && !o.external ? CALIBRATED_ONE_WAY_DELAY_US : 0;
 }
 
 /** The whole `virtnet run`, reusable by `npm run reproduce`. Returns the summary and exit code. */

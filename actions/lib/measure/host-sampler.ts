@@ -23,8 +23,10 @@ import {
   type ReleaseCounters,
   tallyWait,
   type WaitTally,
+  waitNsByProcess,
   waitPercentByProcess,
 } from './schedstat.ts';
+import { type Look, peakOf } from './peaks.ts';
 import type { PathDisturbance } from './interference.ts';
 import { parseProcessStat } from '../core/liveness.ts';
 
@@ -63,11 +65,26 @@ export function hostSampler(
       const { cpu, cores } = parseProcStat(readFileSync('/proc/stat', 'utf8'));
       // The environment's own processes (a container's netserver) are the run's too, not others'.
       const ownTicks = treeTicks(processes(), [process.pid, ...ownPids(), ...pathPids]);
-      return { cpu, cores, ownTicks, loadAverage1: parseLoadAverage(readFileSync('/proc/loadavg', 'utf8')) };
+      return {
+        cpu,
+        cores,
+        ownTicks,
+        loadAverage1: parseLoadAverage(readFileSync('/proc/loadavg', 'utf8')),
+        niceYields: !autogroupsEnabled(),
+      };
     } catch {
       return null;
     }
   };
+}
+
+/** Whether the kernel groups processes by session for scheduling (absent: a kernel built without it). */
+function autogroupsEnabled(): boolean {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() !== '0';
+  } catch {
+    return false;
+  }
 }
 
 /** The processes rooted at `roots` and all their descendants, each once. */
@@ -93,8 +110,9 @@ function descendants(all: readonly ProcessEntry[], roots: readonly number[]): Pr
  * netserver), with their descendants (netserver's child serving the test). This process itself
  * (the CLI, which only waits for netperf) is not on the path.
  */
-function lookAtPath(roots: readonly number[]): PathThread[] {
-  const path = descendants(processes(), [process.pid, ...roots]).filter((p) => p.pid !== process.pid);
+function lookAtPath(roots: readonly number[]): { threads: PathThread[]; ownTicks: number } {
+  const all = processes();
+  const path = descendants(all, [process.pid, ...roots]).filter((p) => p.pid !== process.pid);
   const threads: PathThread[] = [];
   for (const p of path) {
     let tids: string[];
@@ -115,7 +133,8 @@ function lookAtPath(roots: readonly number[]): PathThread[] {
       }
     }
   }
-  return threads;
+  // The run's own CPU time as hostSampler counts it (this process too), for the stretches' shares.
+  return { threads, ownTicks: treeTicks(all, [process.pid, ...roots]) };
 }
 
 export interface PathWatch {
@@ -127,21 +146,40 @@ export interface PathWatch {
  * Watches the measured path: a baseline look before netperf starts, a look every `intervalMs`
  * while it runs (netperf and netserver's test child exit with the test, so their waits are taken
  * while they live), a last look at the end; and the delay line's release counters (`releases`)
- * before and after. Returns null where /proc cannot be read.
+ * before and after. With `peak`, each look also reads /proc/stat and the run's own CPU
+ * time, and the worst stretch of that length is returned too (peaks.ts). Returns null where /proc
+ * cannot be read.
  */
 export function pathWatcher(
   options: {
     ownPids?: () => readonly number[];
     releases?: () => Promise<ReleaseCounters | null>;
     intervalMs?: number;
+    /** The stretch to judge (plan interference.peakWindowMs) and the others' share that gates the path's wait. */
+    peak?: { windowMs: number; pathOthersBusyPercent: number } | null;
   } = {},
 ): (pathPids: readonly number[]) => Promise<PathWatch | null> {
   const intervalMs = options.intervalMs ?? 200;
+  const peakSettings = options.peak ?? null;
   return async (pathPids) => {
     const roots = () => [...(options.ownPids?.() ?? []), ...pathPids];
     let tally: WaitTally;
+    const looks: Look[] = [];
+    const keepLook = (ownTicks: number) => {
+      if (peakSettings === null) return;
+      const { cpu } = parseProcStat(readFileSync('/proc/stat', 'utf8'));
+      looks.push({
+        atNs: Number(process.hrtime.bigint()),
+        cpu,
+        ownTicks,
+        niceYields: !autogroupsEnabled(),
+        waitNs: waitNsByProcess(tally),
+      });
+    };
     try {
-      tally = tallyWait(new Map(), lookAtPath(roots()), true);
+      const first = lookAtPath(roots());
+      tally = tallyWait(new Map(), first.threads, true);
+      keepLook(first.ownTicks);
     } catch {
       return null;
     }
@@ -149,7 +187,9 @@ export function pathWatcher(
     const started = process.hrtime.bigint();
     const look = () => {
       try {
-        tally = tallyWait(tally, lookAtPath(roots()), false);
+        const seen = lookAtPath(roots());
+        tally = tallyWait(tally, seen.threads, false);
+        keepLook(seen.ownTicks);
       } catch {
         // A look that could not be taken leaves the tally as it was; the next one catches up.
       }
@@ -161,12 +201,15 @@ export function pathWatcher(
         look();
         const wallNs = Number(process.hrtime.bigint() - started);
         const releasesAfter = releasesBefore === null ? null : ((await options.releases?.()) ?? null);
+        const peak =
+          peakSettings === null ? null : peakOf(looks, peakSettings.windowMs, peakSettings.pathOthersBusyPercent);
         return {
           waitPercent: waitPercentByProcess(tally, wallNs),
           lateReleasePercent:
             releasesBefore !== null && releasesAfter !== null
               ? lateReleasePercent(releasesBefore, releasesAfter)
               : null,
+          ...(peak === null ? {} : { peak }),
         };
       },
     };

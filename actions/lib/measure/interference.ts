@@ -4,6 +4,7 @@
 
 import { parseProcessStat } from '../core/liveness.ts';
 import type { InterferenceThresholds } from '../plan/plan.ts';
+import type { Peak } from './peaks.ts';
 
 /** The machine's CPU time by kind, in clock ticks (USER_HZ), summed over all CPUs (/proc/stat's "cpu" line). */
 export interface CpuTimes {
@@ -26,6 +27,12 @@ export interface HostSample {
   ownTicks: number;
   /** The 1-minute load average (/proc/loadavg). */
   loadAverage1: number;
+  /**
+   * Whether a niced process yields to the path: true when the kernel schedules without autogroups
+   * (/proc/sys/kernel/sched_autogroup_enabled 0). With autogroups each session gets an equal share
+   * whatever its processes' nice values, so a nice 19 build in another terminal takes a whole core.
+   */
+  niceYields?: boolean;
 }
 
 /** What is recorded with a measurement (measurementRecordSchema's `interference`). */
@@ -34,7 +41,7 @@ export interface Interference {
   systemPercent: number;
   iowaitPercent: number;
   stealPercent: number;
-  /** Process time (user, nice, system) and steal not used by the run's own processes; irq and softirq time left out. */
+  /** Process time and steal not used by the run's own processes; irq and softirq time left out, niced time where it yields (HostSample.niceYields). */
   othersBusyPercent: number;
   loadAverage1: number;
   cores: number;
@@ -42,6 +49,8 @@ export interface Interference {
   waitPercent?: Record<string, number>;
   /** Share of the delay line's releases at least 100 us late, in percent; null: no delay line or no traffic. */
   lateReleasePercent?: number | null;
+  /** The worst stretch within the measurement (plan interference.peakWindowMs). */
+  peak?: Peak;
   flagged: boolean;
   reasons: string[];
 }
@@ -52,6 +61,8 @@ export interface PathDisturbance {
   waitPercent: Record<string, number>;
   /** Share of the delay line's releases at least 100 us late, in percent; null without a delay line or traffic. */
   lateReleasePercent: number | null;
+  /** The worst stretch, where the plan asks for one (peaks.ts). */
+  peak?: Peak;
 }
 
 export class ProcFormatError extends Error {
@@ -137,8 +148,13 @@ export function interferenceOf(
   ) as unknown as CpuTimes;
   const total = CPU_FIELDS.reduce((sum, f) => sum + d[f], 0);
   // Process time plus steal: irq and softirq time is mostly the packet processing of the link
-  // being measured (no process is charged for it), so it is not counted as anyone else's.
-  const busy = d.user + d.nice + d.system + d.steal;
+  // being measured (no process is charged for it), so it is not counted as anyone else's. Niced
+  // processes' user time is left out too where nice works across sessions (no autogroups): at
+  // nice 19 a process gets 15/1024 of a CPU its normal-priority contenders want, so it fills idle
+  // time rather than taking it from the path; should it hurt the path after all, the path's own
+  // wait for a CPU (pathReasons) is what shows it. With autogroups it counts like any other.
+  const niceYields = before.niceYields === true && after.niceYields === true;
+  const busy = d.user + (niceYields ? 0 : d.nice) + d.system + d.steal;
   const own = Math.max(0, after.ownTicks - before.ownTicks);
   const result = {
     userPercent: round(percent(d.user + d.nice, total), 1),
@@ -165,13 +181,42 @@ export function interferenceOf(
   }
   if (path === null) return { ...result, flagged: reasons.length > 0, reasons };
   reasons.push(...pathReasons(path, thresholds, result.othersBusyPercent));
+  if (path.peak !== undefined) reasons.push(...peakReasons(path.peak, thresholds, reasons));
   return {
     ...result,
     waitPercent: path.waitPercent,
     lateReleasePercent: path.lateReleasePercent,
+    ...(path.peak === undefined ? {} : { peak: path.peak }),
     flagged: reasons.length > 0,
-    reasons,
+    reasons: reasons.slice(0, 10),
   };
+}
+
+/**
+ * What the worst stretch crossed that the whole did not already say (one reason per threshold).
+ * The path's wait in the peak is only over stretches where others kept more than
+ * pathOthersBusyPercent busy, so it is judged as it stands.
+ */
+export function peakReasons(
+  peak: Peak,
+  thresholds: Pick<InterferenceThresholds, 'maxStealPercent' | 'maxOthersBusyPercent' | 'maxWaitPercent'>,
+  already: readonly string[],
+): string[] {
+  const reasons: string[] = [];
+  const over = `over a ${peak.windowMs} ms stretch`;
+  if (peak.stealPercent > thresholds.maxStealPercent && !already.some((r) => r.startsWith('steal ')))
+    reasons.push(`steal ${peak.stealPercent}% ${over} > ${thresholds.maxStealPercent}%`);
+  if (peak.othersBusyPercent > thresholds.maxOthersBusyPercent && !already.some((r) => r.startsWith('others busy ')))
+    reasons.push(`others busy ${peak.othersBusyPercent}% ${over} > ${thresholds.maxOthersBusyPercent}%`);
+  if (thresholds.maxWaitPercent !== null) {
+    for (const [process, wait] of Object.entries(peak.waitPercent)) {
+      if (wait <= thresholds.maxWaitPercent || already.some((r) => r.startsWith(`${process} waited`))) continue;
+      reasons.push(
+        `${process} waited for a CPU ${wait}% of a ${peak.windowMs} ms stretch > ${thresholds.maxWaitPercent}% with others busy > ${peak.pathOthersBusyPercent}%`,
+      );
+    }
+  }
+  return reasons;
 }
 
 /**

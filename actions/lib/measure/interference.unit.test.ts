@@ -92,6 +92,24 @@ describe('parsePidStat and treeTicks', () => {
 });
 
 describe('interferenceOf', () => {
+  it("leaves niced time out of others' busy time only where nice yields (no autogroups)", () => {
+    const at = (user: number, nice: number, idle: number, niceYields: boolean): HostSample => ({
+      cpu: { user, nice, system: 0, idle, iowait: 0, irq: 0, softirq: 0, steal: 0 },
+      cores: 2,
+      ownTicks: 0,
+      loadAverage1: 0,
+      niceYields,
+    });
+    // 400 ticks over 2 s on 2 CPUs: 40 at nice 0, then a second program's 180 at nice 19 or at nice 0.
+    const niced = interferenceOf(at(0, 0, 0, true), at(40, 180, 180, true), thresholds);
+    expect(niced).toMatchObject({ userPercent: 55, othersBusyPercent: 10, flagged: false });
+    const normal = interferenceOf(at(0, 0, 0, true), at(220, 0, 180, true), thresholds);
+    expect(normal).toMatchObject({ userPercent: 55, othersBusyPercent: 55, flagged: true });
+    // With autogroups a niced program in another session takes its share all the same.
+    const grouped = interferenceOf(at(0, 0, 0, false), at(40, 180, 180, false), thresholds);
+    expect(grouped).toMatchObject({ othersBusyPercent: 55, flagged: true });
+  });
+
   it('computes shares of the machine CPU time between the samples and flags what others used', () => {
     // 473 ticks in all: user 273, system 180 + softirq 10, steal 10, idle 0; the run's own 40.
     // Others: user + system + steal - own = 423 (softirq is the link's packet processing, not theirs).

@@ -189,6 +189,19 @@ export const interferenceSchema = strict(
     )
       .nullable()
       .optional(),
+    peak: strict(
+      {
+        windowMs: whole(1, 60_000, 'The stretch judged, in milliseconds (plan interference.peakWindowMs).'),
+        othersBusyPercent: share("Others' busy time over the worst stretch, in percent of the machine's CPU time."),
+        stealPercent: share('Steal over the worst stretch, in percent of the machine CPU time.'),
+        waitPercent: dictionary(
+          finite(0, 1e6, 'Percent.'),
+          'Per path process: its worst wait for a CPU over a stretch in which others kept more than pathOthersBusyPercent busy, in percent of that stretch.',
+        ),
+        pathOthersBusyPercent: share("The others' share above which a stretch's path wait counts."),
+      },
+      'The worst stretch within the measurement, each share on its own (measure/peaks.ts); absent where the plan sets no peakWindowMs.',
+    ).optional(),
     remeasurement: whole(
       0,
       PLAN_LIMITS.remeasureFlagged + 1,

@@ -69,12 +69,17 @@ export function tallyWait(tally: WaitTally, look: readonly PathThread[], baselin
  * waiting for the whole measurement.
  */
 export function waitPercentByProcess(tally: WaitTally, wallNs: number): Record<string, number> {
-  const ns = new Map<string, number>();
-  for (const t of tally.values()) ns.set(t.process, (ns.get(t.process) ?? 0) + Math.max(0, t.last - t.first));
   const out: Record<string, number> = {};
-  for (const [process, wait] of [...ns].sort(([a], [b]) => a.localeCompare(b)))
+  for (const [process, wait] of Object.entries(waitNsByProcess(tally)))
     out[process] = wallNs > 0 ? Number(((100 * wait) / wallNs).toFixed(1)) : 0;
   return out;
+}
+
+/** Per process name: its threads' wait for a CPU counted so far (from the baseline), in ns, names sorted. */
+export function waitNsByProcess(tally: WaitTally): Record<string, number> {
+  const ns = new Map<string, number>();
+  for (const t of tally.values()) ns.set(t.process, (ns.get(t.process) ?? 0) + Math.max(0, t.last - t.first));
+  return Object.fromEntries([...ns].sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** The delay line's cumulative counters (its "stats" line): packets released, and of them those released late. */

@@ -273,7 +273,17 @@ async function measure(
         appendProbe: (probe) => appender.append(probe),
         now,
         sampleHost: hostSampler(req.ownPids),
-        watchPath: pathWatcher({ ownPids: req.ownPids, releases: req.linkReleases }),
+        watchPath: pathWatcher({
+          ownPids: req.ownPids,
+          releases: req.linkReleases,
+          peak:
+            plan.interference.peakWindowMs === null
+              ? null
+              : {
+                  windowMs: plan.interference.peakWindowMs,
+                  pathOthersBusyPercent: plan.interference.pathOthersBusyPercent,
+                },
+        }),
       },
     );
     if (outcome.interrupted) endReason = `interrupted (${String(req.signal.reason ?? 'abort')})`;

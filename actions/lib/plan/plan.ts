@@ -83,6 +83,7 @@ export const INTERFERENCE_DEFAULTS = {
   maxWaitPercent: null,
   maxLateReleasePercent: null,
   pathOthersBusyPercent: 15,
+  peakWindowMs: null,
   remeasureFlagged: 0,
 } as const;
 
@@ -355,6 +356,13 @@ export const planSchema = strict(
           100,
           "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed.",
         ).default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
+        peakWindowMs: whole(
+          100,
+          60_000,
+          "Also judge every stretch of this many milliseconds within a measurement by the same thresholds (steal, others' busy time, the path's wait while others kept more than pathOthersBusyPercent busy), from looks taken every 200 ms: a disturbance that covers part of a measurement is diluted in its whole. null: only the whole measurement is judged.",
+        )
+          .nullable()
+          .default(INTERFERENCE_DEFAULTS.peakWindowMs),
         remeasureFlagged: whole(
           0,
           PLAN_LIMITS.remeasureFlagged,

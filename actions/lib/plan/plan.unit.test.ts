@@ -148,6 +148,7 @@ describe('plan validation names the field and the value', () => {
       maxWaitPercent: null,
       maxLateReleasePercent: null,
       pathOthersBusyPercent: 15,
+      peakWindowMs: null,
       remeasureFlagged: 0,
     });
     expect(validatePlan({ ...quick, interference: { remeasureFlagged: 2 } }).interference).toEqual({
@@ -157,6 +158,7 @@ describe('plan validation names the field and the value', () => {
       maxWaitPercent: null,
       maxLateReleasePercent: null,
       pathOthersBusyPercent: 15,
+      peakWindowMs: null,
       remeasureFlagged: 2,
     });
   });

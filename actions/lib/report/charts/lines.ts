@@ -105,7 +105,10 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
   const anyFlagged = rows.some((r) => r.flagged);
   const x = { field: 'x', type: 'quantitative' as const, title: o.xTitle };
   const color = { field: 'environment', type: 'nominal' as const, title: 'Environment', scale: scales.color };
-  const y = { field: 'y', type: 'quantitative' as const, title: o.yTitle, scale: yScale(o) };
+  // The y scale (zero, the domain's union) is given once, on the point layer: given on two layers
+  // vega-lite merges the domains and warns "Conflicting scale property domains".
+  const yPlain = { field: 'y', type: 'quantitative' as const, title: o.yTitle };
+  const y = { ...yPlain, scale: yScale(o) };
   const intervalTitle = o.intervalTitle ?? '95% CI';
   const layer: unknown[] = [
     {
@@ -152,7 +155,7 @@ export function lineChart(rows: readonly LineRow[], o: LineChartOptions): TopLev
           {
             mark: { type: 'line', strokeWidth: 1.5, aria: false },
             encoding: {
-              y,
+              y: yPlain,
               strokeDash: { field: 'environment', type: 'nominal', scale: scales.dash, title: 'Environment' },
             },
           },
