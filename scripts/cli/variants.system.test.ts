@@ -173,7 +173,7 @@ describe.skipIf(missing !== null)(`virtnet run on variants (real testbed, docker
     const run = loadRun(out);
     expect(run.manifest.environments).toEqual(['docker-bridge-too']);
     const d = run.manifest.environmentDescriptions['docker-bridge-too']!;
-    expect(d.variant).toEqual({ base: 'docker', options: { network: 'bridge' } });
+    expect(d.variant).toEqual({ base: 'docker', options: { network: 'bridge', runtime: 'runc' } });
     expect(d.details.networkMode).toBe('bridge');
     expect(run.results.records.filter((x) => x.status === 'ok')).toHaveLength(2);
 
