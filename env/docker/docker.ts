@@ -19,7 +19,7 @@ import type {
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { type DockerRunner, imageId, type PreparedImage, prepareImage } from './image.ts';
 import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
-import { cpuCgroupOfPid, observedPlatformOf, processesInCgroup } from './sandbox.ts';
+import { cpuCgroupOfPid, observedPlatformOf, processesInCgroup, shimsOf } from './sandbox.ts';
 import {
   configFileOf,
   containerName,
@@ -234,13 +234,14 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     const r = await docker(['rm', '--force', '--volumes', id], { timeoutMs: 60_000 });
     if (r.exitCode !== 0 && !/No such container/i.test(r.stderr))
       throw new Error(`docker rm ${id}: ${lastLine(r.stderr)}`);
-    if (/^[0-9a-f]{64}$/.test(fullId)) await endLeftInCgroup(`docker/${fullId}`);
+    if (/^[0-9a-f]{64}$/.test(fullId)) await endLeftBehind(fullId);
   }
 
-  async function endLeftInCgroup(cgroup: string): Promise<void> {
+  /** Ends, by PID, what a removed container left: processes in its cgroup, then its idle shim. */
+  async function endLeftBehind(fullId: string): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const left = processesInCgroup(cgroup);
-      if (left.length === 0) return;
+      const left = processesInCgroup(`docker/${fullId}`);
+      if (left.length === 0) break;
       for (const pid of left) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -249,6 +250,14 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
         }
       }
       await sleep(100);
+    }
+    // Its shim lingers only after a failed start; after a normal removal it is gone already.
+    for (const pid of shimsOf(fullId)) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // gone already
+      }
     }
   }
 

@@ -293,6 +293,33 @@ describe.skipIf(missing !== null)(`gVisor (runsc) under docker, on a real testbe
     expect((await testbedStatus(runIndex)).up).toBe(false);
   });
 
+  it('a runsc container whose start failed: cleanup ends the sandbox, gofer and shim that `docker rm` leaves', async () => {
+    const index = killIndex;
+    const name = `${containerName(index)}-failed`;
+    const images = await docker('images', '--filter', 'label=virtnet=1', '--format', '{{.Repository}}:{{.Tag}}');
+    const image = images.stdout.split('\n')[0]!.trim();
+    expect(image).toMatch(/^virtnet-netserver:/);
+    const gone = spawn('true');
+    await new Promise((r) => gone.once('exit', r));
+    try {
+      // A command that does not exist: runsc's start fails after its sandbox and gofer are up.
+      const run = await docker(
+        ...['run', '--detach', '--name', name, '--runtime', 'runsc', '--label', 'virtnet=1'],
+        ...['--label', `virtnet.testbed=${index}`, '--label', `virtnet.owner=${gone.pid}:1`, image, '/nonexistent'],
+      );
+      expect(run.exitCode).not.toBe(0);
+      const id = (await docker('container', 'inspect', '--format', '{{.Id}}', name)).stdout.trim();
+      expect(id).toMatch(/^[0-9a-f]{64}$/);
+      const removed = await gvisor.cleanup();
+      expect(removed).toContainEqual(expect.stringMatching(new RegExp(`^container ${name} \\(`)));
+      for (let i = 0; i < 50 && processesNaming(id).length > 0; i++) await sleep(100);
+      expect(processesNaming(id)).toEqual([]);
+      expect(cgroupProcesses(`docker/${id}`)).toEqual([]);
+    } finally {
+      await docker('rm', '--force', name);
+    }
+  });
+
   it('after a run killed with SIGKILL, the driver cleanup removes its container and gVisor sandbox', async () => {
     const index = killIndex;
     const out = join(work, 'killed');

@@ -1,6 +1,6 @@
 // What /proc says about a container's processes: the cgroup its CPU time is counted in, and, for
-// gVisor, the sandbox's platform as seen from outside and the processes a failed start left in
-// the container's cgroup. The decisions on what was read are in spec.ts; this is only the reading.
+// gVisor, the sandbox's platform as seen from outside and the processes a failed start left (in
+// the container's cgroup, and the containerd shim that served it). The decisions on what was read are in spec.ts; this is only the reading.
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cpuCgroupOf, observedPlatform } from './spec.ts';
@@ -60,4 +60,20 @@ export function processesInCgroup(cgroup: string): number[] {
     .split('\n')
     .filter((l) => /^\d+$/.test(l.trim()))
     .map(Number);
+}
+
+/**
+ * containerd shims still serving a removed container: a shim is named by its container's full id
+ * (`containerd-shim-runc-v2 -namespace moby -id <id> ...`). After a runsc start that failed, the
+ * shim outlives `docker rm` with nothing left to serve.
+ */
+export function shimsOf(containerId: string): number[] {
+  const found: number[] = [];
+  for (const entry of entries('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (readOrNull(`/proc/${entry}/cmdline`) ?? '').split('\0');
+    const id = argv.indexOf('-id');
+    if (id > 0 && argv[id + 1] === containerId && /(^|\/)containerd-shim/.test(argv[0]!)) found.push(Number(entry));
+  }
+  return found;
 }
