@@ -17,9 +17,10 @@ import type {
   StartedEnvironment,
 } from '../../actions/lib/measure/environment.ts';
 import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
+import { cpuCgroupOf } from '../../actions/lib/measure/cpu-cost.ts';
 import { type DockerRunner, imageId, type PreparedImage, prepareImage } from './image.ts';
 import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
-import { cpuCgroupOfPid, observedPlatformOf, processesInCgroup, shimsOf } from './sandbox.ts';
+import { observedPlatformOf, processesInCgroup, shimsOf } from './sandbox.ts';
 import {
   configFileOf,
   containerName,
@@ -44,6 +45,14 @@ import {
   userlandProxyState,
   type UserlandProxyState,
 } from './spec.ts';
+
+function readTextOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
 
 export interface DockerEnvironmentOptions {
   /** The environment docker runs in (DOCKER_HOST and friends); tests point it at a dead socket. */
@@ -384,7 +393,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     // Anything failing from here on must not leave the container running.
     let description: EnvironmentDescription;
     const containerPids: number[] = [];
-    let containerCgroup: string | null = null;
+    const cpuCgroups: string[] = [];
     try {
       // Belt and braces after the daemon check: no docker-proxy may relay our ports.
       // Independent questions, asked at once.
@@ -424,9 +433,11 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       // The container's netserver runs under containerd, not under this process: named, so the
       // sweep watches its wait for a CPU (and its children's, which serve the tests).
       if (/^[1-9]\d*$/.test(initPid)) containerPids.push(Number(initPid));
-      // Its CPU time: the container's cgroup holds netserver, or, under runsc, gVisor's sandbox and
-      // gofer (runsc puts both there; the shim that watches them is dockerd's, and not counted).
-      containerCgroup = containerPids.length > 0 ? cpuCgroupOfPid(containerPids[0]!) : null;
+      // Its CPU cost: the container's cgroup holds netserver and the children that serve the tests,
+      // or, under runsc, gVisor's sandbox and gofer (the containerd shim that watches them is not in it).
+      const cgroupText = containerPids.length > 0 ? readTextOrNull(`/proc/${containerPids[0]}/cgroup`) : null;
+      const cgroup = cgroupText === null ? null : cpuCgroupOf(cgroupText);
+      if (cgroup !== null) cpuCgroups.push(cgroup);
       const gvisor = runtime === 'runsc' ? await gvisorFacts(i.Runtimes ?? {}, containerPids[0] ?? null) : null;
       // In the host's namespace the container has no address of its own: netserver binds the testbed's.
       const containerAddress =
@@ -467,7 +478,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
           command: ['docker', ...runArgs].join(' '),
           containerCommand: netserverCommand(control, publishes ? null : ctx.serverAddress).join(' '),
           runtime: dockerRuntime ?? 'runc (docker default)',
-          cpuCgroup: containerCgroup ?? 'unknown',
+          cpuCgroup: cpuCgroups[0] ?? 'unknown (its CPU cost is not recorded)',
           ...(gvisor?.details ?? {}),
         },
         accelerator: 'none',
@@ -477,8 +488,13 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       if (e instanceof EnvironmentError) throw e;
       return keepLogsAndFail(`could not describe the running container: ${(e as Error).message}`);
     }
-    const scope = { cgroups: containerCgroup ? [containerCgroup] : [], pids: containerCgroup ? [] : containerPids };
-    return { endpoint, stop, description, pathPids: () => containerPids, cpuScope: () => scope };
+    return {
+      endpoint,
+      stop,
+      description,
+      pathPids: () => containerPids,
+      cpuScope: () => ({ cgroups: cpuCgroups, pids: [] }),
+    };
   }
 
   /** What the manifest says of gVisor: runsc's version and platform, as registered and as seen. */

@@ -1,11 +1,10 @@
 // The gvisor variants' pure decisions: which dockerd runtime a container runs under, the `docker
-// run` flag, what dockerd must have registered (and why a registration is refused), runsc's flags,
-// the cgroup a container's CPU time is read from, and the platform its sandbox is seen to use.
+// run` flag, what dockerd must have registered (and why a registration is refused), runsc's flags
+// and the platform its sandbox is seen to use.
 
 import { describe, expect, it } from 'vitest';
 import {
   containerName,
-  cpuCgroupOf,
   dockerRunArgs,
   dockerRuntimeName,
   observedPlatform,
@@ -106,27 +105,6 @@ describe("runsc's flags", () => {
     expect(runscFlag(['--platform=ptrace', '--network=host'], 'network')).toBe('host');
     expect(runscFlag(['--platform=ptrace'], 'network')).toBeNull();
     expect(runscFlag(['--platformx=kvm'], 'platform')).toBeNull();
-  });
-});
-
-describe("a container's CPU cgroup", () => {
-  it('is the cpuacct hierarchy path on cgroup v1, relative, whether cpuacct is mounted alone or with cpu', () => {
-    const id = 'f5bbab78f0e1080219ab54c3933f096b95d771f7968d8b7da84d7057e34a582b';
-    const alone = `8:pids:/docker/${id}\n3:cpu:/docker/${id}\n2:cpuacct:/docker/${id}\n1:name=systemd:/docker/${id}\n0::/\n`;
-    expect(cpuCgroupOf(alone)).toBe(`docker/${id}`);
-    expect(cpuCgroupOf(`4:cpu,cpuacct:/system.slice/docker-${id}.scope\n0::/\n`)).toBe(
-      `system.slice/docker-${id}.scope`,
-    );
-  });
-
-  it('is the unified path on cgroup v2', () => {
-    expect(cpuCgroupOf('0::/system.slice/docker-abc.scope\n')).toBe('system.slice/docker-abc.scope');
-  });
-
-  it('is unknown for a process in the root, which would count the whole machine, or with no cgroup line', () => {
-    expect(cpuCgroupOf('2:cpuacct:/\n0::/\n')).toBeNull();
-    expect(cpuCgroupOf('0::/\n')).toBeNull();
-    expect(cpuCgroupOf('')).toBeNull();
   });
 });
 

@@ -1,9 +1,8 @@
-// What /proc says about a container's processes: the cgroup its CPU time is counted in, and, for
-// gVisor, the sandbox's platform as seen from outside and the processes a failed start left (in
-// the container's cgroup, and the containerd shim that served it). The decisions on what was read are in spec.ts; this is only the reading.
+// What /proc says about gVisor's processes: the sandbox's platform as seen from outside, and what a
+// failed start left (in the container's cgroup, and the containerd shim that served it). The decisions on what was read are in spec.ts; this is only the reading.
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { cpuCgroupOf, observedPlatform } from './spec.ts';
+import { observedPlatform } from './spec.ts';
 
 function readOrNull(path: string): string | null {
   try {
@@ -19,12 +18,6 @@ function entries(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** The cgroup (relative to the cpuacct or v2 hierarchy) process `pid` is in, or null. */
-export function cpuCgroupOfPid(pid: number): string | null {
-  const text = readOrNull(`/proc/${pid}/cgroup`);
-  return text === null ? null : cpuCgroupOf(text);
 }
 
 /** The platform gVisor's sandbox process `pid` is seen to use (spec.ts observedPlatform). */

@@ -321,25 +321,6 @@ export function proxiesFor(processLines: readonly string[], serverAddress: strin
   );
 }
 
-/**
- * A process's cgroup for CPU accounting, from /proc/PID/cgroup: the cgroup v1 cpuacct hierarchy's
- * path (the line naming cpuacct, alone or with cpu), else the cgroup v2 path (`0::`), without the
- * leading slash (relative to the hierarchy's mount, as CpuScope wants it); null when neither is
- * there or the process is in the hierarchy's root (which would count the whole machine).
- */
-export function cpuCgroupOf(procCgroup: string): string | null {
-  let v2: string | null = null;
-  for (const line of procCgroup.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
-    if (!m) continue;
-    const [, id, controllers, path] = m;
-    const relative = path!.replace(/^\/+/, '');
-    if (controllers!.split(',').includes('cpuacct')) return relative === '' ? null : relative;
-    if (id === '0' && controllers === '') v2 = relative === '' ? null : relative;
-  }
-  return v2;
-}
-
 /** How gVisor's sandbox runs, as seen from outside it. */
 export interface SandboxObservation {
   /** The sandbox process's threads (its /proc/PID/task entries). */

@@ -123,6 +123,7 @@ export async function startKvm(
   return {
     endpoint: guest.endpoint,
     stop: guest.stop,
+    cpuScope: () => ({ cgroups: [], pids: guest.qemuPid === null ? [] : [guest.qemuPid] }),
     description: {
       name,
       summary: `Debian Linux ${image.kernelVersion} guest (initramfs + netserver) on QEMU ${version}, ${tcg ? 'TCG software emulation (NOT KVM: no hardware virtualisation here)' : 'KVM'}, ${guest.details.nic?.split(' ')[0] ?? 'virtio'} NIC, vhost-net ${guest.details.vhostNet?.split(' ')[0] ?? 'off'}, tap + bridge + DNAT`,

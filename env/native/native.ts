@@ -55,9 +55,12 @@ async function start(ctx: EnvironmentContext): Promise<StartedEnvironment> {
     throw new EnvironmentError(`native: ${(e as Error).message}`, logFile);
   }
   const kernel = (await mustRun(['uname', '-r'])).stdout.trim();
+  const pid = daemon.pid;
   return {
     endpoint,
     stop,
+    // -f: netserver serves every test in its own process, so its utime+stime is the whole server side.
+    cpuScope: () => ({ cgroups: [], pids: pid === undefined || pid === null ? [] : [pid] }),
     description: {
       name: 'native',
       summary: `netserver ${await netserverVersion()} on the host (Linux ${kernel})`,

@@ -139,6 +139,7 @@ export async function startOsv(
   return {
     endpoint: guest.endpoint,
     stop: guest.stop,
+    cpuScope: () => ({ cgroups: [], pids: guest.qemuPid === null ? [] : [guest.qemuPid] }),
     description: {
       name: launch.name,
       summary: `OSv ${meta?.osvVersion ?? osvCommit.slice(0, 12)} (${meta?.variant ?? 'image'}) on QEMU ${version}, ${tcg ? 'TCG software emulation (NOT KVM: no hardware virtualisation here)' : 'KVM'}, vhost-net ${guest.details.vhostNet?.split(' ')[0] ?? 'off'}, tap + bridge + DNAT`,

@@ -60,6 +60,8 @@ export interface RunningGuest {
   accelerator: AcceleratorChoice;
   consoleLog: string;
   qemuCommand: string[];
+  /** QEMU's PID: its threads (vCPUs, I/O, the user-mode network) are the guest's CPU cost. */
+  qemuPid: number | null;
   /** Seconds from starting QEMU until the marker appeared and netserver answered. */
   bootSeconds: number;
   details: Record<string, string>;
@@ -276,7 +278,8 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
       consoleLog: portablePath(consoleLog),
       bootSeconds: bootSeconds.toFixed(2),
     };
-    return { endpoint, accelerator, consoleLog, qemuCommand: argv, bootSeconds, details, stop };
+    const qemuPid = q.pid ?? null;
+    return { endpoint, accelerator, consoleLog, qemuCommand: argv, qemuPid, bootSeconds, details, stop };
   } catch (e) {
     await stop();
     // QEMU's own complaints (a bad option, a busy tap) are not on the guest console: keep them too.

@@ -153,7 +153,7 @@ const fixed = (v: HeadlineValue | undefined, digits: number, unit = ''): string 
 
 /**
  * What a run ends with in the terminal: the throughput per environment (the history's headline
- * metrics), then the claims this run could judge with their finding, the others counted, and the
+ * metrics), its server CPU per gigabyte where recorded, then the claims this run could judge with their finding, the others counted, and the
  * counts line. The whole list is in the report's claims.md.
  */
 export function runEndLines(analysis: Pick<RunAnalysis, 'points' | 'roundTrips' | 'claims'>): string[] {
@@ -167,6 +167,14 @@ export function runEndLines(analysis: Pick<RunAnalysis, 'points' | 'roundTrips' 
         `; UDP <= ${UDP_SMALL_MAX} B ${fixed(m['udp-small'], 2)}, >= ${UDP_LARGE_MIN} B ${fixed(m['udp-large'], 2)}` +
         `, okay rate ${fixed(m['udp-ok'], 4)}; round trip ${fixed(m.rtt, 0, ' us')}`,
     );
+  }
+  const costed = headline.filter((h) => h.metrics['tcp-cpu'] || h.metrics['udp-cpu']);
+  if (costed.length > 0) {
+    lines.push('', 'server CPU per gigabyte delivered (CPU-seconds per 10^9 bytes, mean over the points):');
+    for (const { environment, metrics: m } of costed)
+      lines.push(
+        `  ${oneLine(environment).padEnd(width)}  TCP ${fixed(m['tcp-cpu'], 3)}, UDP ${fixed(m['udp-cpu'], 3)}`,
+      );
   }
   const judged = analysis.claims.filter(judgedHere);
   const others = analysis.claims.length - judged.length;

@@ -43081,6 +43081,7 @@ var INTERFERENCE_DEFAULTS = {
   maxWaitPercent: null,
   maxLateReleasePercent: null,
   pathOthersBusyPercent: 15,
+  peakWindowMs: null,
   remeasureFlagged: 0
 };
 var PLAN_FORMAT = {
@@ -43309,6 +43310,11 @@ var planSchema = strict(
           100,
           "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed."
         ).default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
+        peakWindowMs: whole(
+          100,
+          6e4,
+          "Also judge every stretch of this many milliseconds within a measurement by the same thresholds (steal, others' busy time, the path's wait while others kept more than pathOthersBusyPercent busy), from looks taken every 200 ms: a disturbance that covers part of a measurement is diluted in its whole. null: only the whole measurement is judged."
+        ).nullable().default(INTERFERENCE_DEFAULTS.peakWindowMs),
         remeasureFlagged: whole(
           0,
           PLAN_LIMITS.remeasureFlagged,
@@ -43556,6 +43562,19 @@ var interferenceSchema = strict(
       100,
       "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled."
     ).nullable().optional(),
+    peak: strict(
+      {
+        windowMs: whole(1, 6e4, "The stretch judged, in milliseconds (plan interference.peakWindowMs)."),
+        othersBusyPercent: share("Others' busy time over the worst stretch, in percent of the machine's CPU time."),
+        stealPercent: share("Steal over the worst stretch, in percent of the machine CPU time."),
+        waitPercent: dictionary(
+          finite(0, 1e6, "Percent."),
+          "Per path process: its worst wait for a CPU over a stretch in which others kept more than pathOthersBusyPercent busy, in percent of that stretch."
+        ),
+        pathOthersBusyPercent: share("The others' share above which a stretch's path wait counts.")
+      },
+      "The worst stretch within the measurement, each share on its own (measure/peaks.ts); absent where the plan sets no peakWindowMs."
+    ).optional(),
     remeasurement: whole(
       0,
       PLAN_LIMITS.remeasureFlagged + 1,
@@ -43567,6 +43586,49 @@ var interferenceSchema = strict(
     reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
   },
   "What the host did while the measurement ran; absent in runs recorded before it was sampled."
+);
+var cpuSeconds = (meaning) => finite(0, 1e7, meaning);
+var cpuCostSchema = strict(
+  {
+    scope: strict(
+      {
+        cgroups: list(
+          text({ max: 4096 }),
+          { max: 100 },
+          "Cgroups whose whole CPU usage counts (cgroup v1 cpuacct or v2 paths)."
+        ),
+        pids: list(
+          whole(1, COUNT),
+          { max: 100 },
+          "PIDs whose threads' utime+stime count (a native netserver, a guest's QEMU)."
+        )
+      },
+      "What the server side of the environment ran as (StartedEnvironment.cpuScope), asked at the measurement's start."
+    ),
+    wallSeconds: cpuSeconds("Wall time between the two looks: netperf from start to exit."),
+    deliveredBytes: finite(
+      0,
+      COUNT,
+      "Bytes delivered: netperf's receiver throughput times its elapsed time (for UDP, what arrived)."
+    ),
+    serverSeconds: cpuSeconds(
+      "CPU-seconds the scope used over the window: cgroups' usage (ns); processes' threads' run time (ns, schedstat), or their utime+stime (1/100 s steps) when a thread ended in the window; null: not readable at both ends (unreadable)."
+    ).nullable(),
+    serverSecondsPerGigabyte: cpuSeconds(
+      "serverSeconds per 10^9 bytes delivered; null without serverSeconds or without bytes."
+    ).nullable(),
+    unreadable: recorded("Why serverSeconds is null: a cgroup not readable, a process that ended.").nullable(),
+    clientSeconds: cpuSeconds("CPU-seconds of the client's netperf (this process's reaped children)."),
+    clientSecondsPerGigabyte: cpuSeconds("clientSeconds per 10^9 bytes delivered; null without bytes.").nullable(),
+    hostSoftirqSeconds: cpuSeconds(
+      "The machine's softirq time over the window, all CPUs together (/proc/stat): the packet processing of both ends, the delay line and everything else; not attributed to an environment and not added to serverSeconds."
+    ),
+    hostIrqSeconds: cpuSeconds("The machine's hard irq time over the window, all CPUs together (/proc/stat)."),
+    softirqInTaskTime: flag(
+      "Whether the kernel charges irq and softirq time to the task it interrupted (tick accounting without CONFIG_IRQ_TIME_ACCOUNTING): then the server's share of hostSoftirqSeconds is inside serverSeconds as far as it ran in the scope's tasks; null: the kernel's configuration was not readable."
+    ).nullable()
+  },
+  "What the measurement cost in CPU; absent in runs recorded before it was sampled, on a runner pair and for failed measurements."
 );
 var measurementRecordSchema = strict({
   formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
@@ -43587,6 +43649,7 @@ var measurementRecordSchema = strict({
   error: recorded("Why the measurement failed.").nullable(),
   metrics: netperfMetricsSchema.nullable(),
   interference: interferenceSchema.optional(),
+  cpu: cpuCostSchema.optional(),
   remeasuredBecause: list(
     text({ max: 400 }),
     { max: 10 },
@@ -43937,6 +44000,18 @@ function isotonicFit(ys, weights = ys.map(() => 1)) {
 }
 
 // actions/lib/analyse/aggregate.ts
+function cpuPerGigabyteOf(ok, level = 0.95) {
+  const costed = ok.filter((r) => r.cpu?.serverSecondsPerGigabyte != null);
+  if (costed.length === 0) return void 0;
+  const samples = costed.map((r) => r.cpu.serverSecondsPerGigabyte);
+  const client = costed.map((r) => r.cpu.clientSecondsPerGigabyte).filter((v) => v !== null);
+  return {
+    summary: summarize(samples, level),
+    samples,
+    replicates: costed.map((r) => r.replicate),
+    clientMean: client.length === 0 ? null : client.reduce((s2, v) => s2 + v, 0) / client.length
+  };
+}
 function median2(xs) {
   if (xs.length === 0) return null;
   const s2 = [...xs].sort((a4, b10) => a4 - b10);
@@ -43965,6 +44040,7 @@ function summarizePoints(records, level = 0.95) {
     const sendCalls = metrics.reduce((s2, m3) => s2 + m3.sendCalls, 0);
     const recvCalls = metrics.reduce((s2, m3) => s2 + m3.recvCalls, 0);
     const requested = metrics.map((m3) => m3.sendSocketRequested).filter((v) => v > 0);
+    const cpuPerGigabyte = cpuPerGigabyteOf(ok, level);
     out.push({
       environment: first.environment,
       test: first.test,
@@ -43986,7 +44062,8 @@ function summarizePoints(records, level = 0.95) {
       confidenceAsked: metrics.some((m3) => m3.confidence !== null),
       confidenceMissed: metrics.filter(
         (m3) => m3.confidence !== null && m3.confidence.achievedWidth > m3.confidence.requestedWidth
-      ).length
+      ).length,
+      ...cpuPerGigabyte === void 0 ? {} : { cpuPerGigabyte }
     });
   }
   return out.sort(
@@ -44102,7 +44179,8 @@ var PER_RUN_DETAILS = /* @__PURE__ */ new Set([
   "imageBuildReason",
   "bootSeconds",
   "containerStartSeconds",
-  "guestBuild"
+  "guestBuild",
+  "cpuCgroup"
 ]);
 function memoryGiB(bytes2) {
   return typeof bytes2 === "number" && Number.isFinite(bytes2) ? `${Math.round(bytes2 / 2 ** 30)} GiB` : text2(bytes2);
@@ -44201,6 +44279,30 @@ function pointKey(p) {
 }
 function compareKeys(x4, y4) {
   return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
+}
+function compareCpu(pa2, pb, options) {
+  const ca = pa2.cpuPerGigabyte;
+  const cb = pb.cpuPerGigabyte;
+  if (ca === void 0 || cb === void 0) return null;
+  const side2 = (c4) => ({
+    n: c4.summary.n,
+    mean: c4.summary.mean,
+    ciLow: c4.summary.ciLow,
+    ciHigh: c4.summary.ciHigh
+  });
+  const change2 = changePercent(ca.summary.mean, cb.summary.mean);
+  const bigEnough = change2 === null ? ca.summary.mean !== cb.summary.mean : Math.abs(change2) >= options.thresholdPercent;
+  const testable = ca.samples.length >= 2 && cb.samples.length >= 2;
+  const p = testable ? welchTTest(ca.samples, cb.samples).p : null;
+  return {
+    a: side2(ca),
+    b: side2(cb),
+    changePercent: change2,
+    p,
+    pAdjusted: p,
+    significance: testable ? "not-significant" : "too-few-replicates",
+    classification: testable || !bigEnough ? "unchanged" : "undecided"
+  };
 }
 function comparePoint(pa2, pb, recordsA, recordsB, options) {
   const a4 = sideStats(pa2);
@@ -44327,8 +44429,13 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   const removed = [];
   for (const [key2, pa2] of summariesA) {
     const pb = summariesB.get(key2);
-    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key2) ?? [], groupsB.get(key2) ?? [], options));
-    else removed.push(oneSided(pa2));
+    if (!pb) {
+      removed.push(oneSided(pa2));
+      continue;
+    }
+    const point5 = comparePoint(pa2, pb, groupsA.get(key2) ?? [], groupsB.get(key2) ?? [], options);
+    const cpu = compareCpu(pa2, pb, options);
+    points2.push(cpu === null ? point5 : { ...point5, cpu });
   }
   for (const [key2, pb] of summariesB) if (!summariesA.has(key2)) added.push(oneSided(pb));
   const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
@@ -44341,6 +44448,27 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
     const bigEnough = change2 === null ? p.a.mean !== p.b.mean : Math.abs(change2) >= options.thresholdPercent;
     p.classification = significant && bigEnough ? p.b.mean > p.a.mean ? "improved" : "regressed" : "unchanged";
   });
+  const cpuTested = points2.map((p) => p.cpu).filter((c4) => c4 !== void 0 && c4.p !== null);
+  const cpuAdjusted = options.correction === "holm" ? holmAdjust(cpuTested.map((c4) => c4.p)) : cpuTested.map((c4) => c4.p);
+  cpuTested.forEach((c4, i) => {
+    c4.pAdjusted = cpuAdjusted[i];
+    const significant = c4.pAdjusted < options.alpha;
+    c4.significance = significant ? "significant" : "not-significant";
+    const bigEnough = c4.changePercent === null ? c4.a.mean !== c4.b.mean : Math.abs(c4.changePercent) >= options.thresholdPercent;
+    c4.classification = significant && bigEnough ? c4.b.mean < c4.a.mean ? "improved" : "regressed" : "unchanged";
+  });
+  const cpuPoints = points2.map((p) => p.cpu).filter((c4) => c4 !== void 0);
+  const cpuCount = (c4) => cpuPoints.filter((x4) => x4.classification === c4).length;
+  const cpuSummary = cpuPoints.length === 0 ? {} : {
+    cpu: {
+      compared: cpuPoints.length,
+      tested: cpuTested.length,
+      improved: cpuCount("improved"),
+      regressed: cpuCount("regressed"),
+      unchanged: cpuCount("unchanged"),
+      undecided: cpuCount("undecided")
+    }
+  };
   points2.sort(compareKeys);
   added.sort(compareKeys);
   removed.sort(compareKeys);
@@ -44371,6 +44499,7 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
       tested: tested.length,
       added: added.length,
       removed: removed.length,
+      ...cpuSummary,
       largest
     },
     curves: curveDiffs(points2, added, removed),
@@ -46183,6 +46312,32 @@ function changedRow(p) {
   ];
 }
 var CHANGED_HEADER = ["verdict", "curve", "point", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change"];
+function cpuSide(c4) {
+  const ci = c4.ciHigh !== null && c4.ciLow !== null ? ` ± ${num((c4.ciHigh - c4.ciLow) / 2, 3)}` : "";
+  return `${num(c4.mean, 3)}${ci} (${c4.n})`;
+}
+function cpuChangedPoints(d) {
+  const rank2 = (p) => p.cpu.classification === "regressed" ? 0 : 1;
+  return d.points.filter((p) => p.cpu?.classification === "regressed" || p.cpu?.classification === "improved").sort((x4, y4) => rank2(x4) - rank2(y4) || Math.abs(y4.cpu.changePercent ?? 0) - Math.abs(x4.cpu.changePercent ?? 0));
+}
+function cpuChangedRow(p) {
+  const c4 = p.cpu;
+  return [
+    c4.classification,
+    oneLine(`${p.environment} ${p.test} ${p.series}`),
+    `${flag2(p.parameter)} ${p.value}`,
+    cpuSide(c4.a),
+    cpuSide(c4.b),
+    formatChange(c4.changePercent),
+    formatP(c4.pAdjusted)
+  ];
+}
+var CPU_HEADER = ["verdict", "curve", "point", "A CPU-s/GB ± CI95 (n)", "B CPU-s/GB ± CI95 (n)", "change"];
+function cpuSummaryLine(d) {
+  const c4 = d.summary.cpu;
+  if (!c4) return null;
+  return `${c4.compared} points with a server CPU cost in both runs: ${c4.improved} improved (less CPU per gigabyte), ${c4.regressed} regressed (more), ${c4.unchanged} unchanged, ${c4.undecided} undecided; Welch's t-test over ${c4.tested}, ${d.options.correction === "holm" ? "Holm-corrected apart from throughput" : "uncorrected"}, threshold ${d.options.thresholdPercent}%`;
+}
 var TEXT_VALUE_MAX = 60;
 var cut = (v) => v.length > TEXT_VALUE_MAX ? `${v.slice(0, TEXT_VALUE_MAX - 1)}…` : v;
 function oneSidedLine(p) {
@@ -46209,6 +46364,12 @@ function formatDiffText(d, o = {}) {
     out.push("", `Changed points (${d.summary.regressed} regressed, ${d.summary.improved} improved):`);
     out.push(...table([...CHANGED_HEADER, pHeader(d)], changed.map(changedRow), "  ", false));
   } else out.push("", "Changed points: none regressed or improved");
+  const cpuLine = cpuSummaryLine(d);
+  if (cpuLine !== null) {
+    out.push("", `CPU cost per gigabyte: ${cpuLine}`);
+    const cpuChanged = cpuChangedPoints(d);
+    if (cpuChanged.length) out.push(...table([...CPU_HEADER, pHeader(d)], cpuChanged.map(cpuChangedRow), "  ", false));
+  }
   out.push(...["", ...claimTextLines(d)]);
   for (const c4 of curvesShown(d, o)) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
@@ -46299,6 +46460,22 @@ function formatDiffMarkdown(d, o = {}) {
       ),
       ""
     );
+  }
+  const cpuLine = cpuSummaryLine(d);
+  if (cpuLine !== null) {
+    out.push("### CPU cost per gigabyte", "", `${md(cpuLine)}.`, "");
+    const cpuChanged = cpuChangedPoints(d);
+    if (cpuChanged.length)
+      out.push(
+        ...mdTable(
+          [...CPU_HEADER, pHeader(d)],
+          cpuChanged.map((p) => {
+            const r = cpuChangedRow(p);
+            return [VERDICT_MARK[p.cpu.classification], md(r[1]), md(r[2]), ...r.slice(3).map(md)];
+          })
+        ),
+        ""
+      );
   }
   out.push(
     ...mdTable(
@@ -46638,6 +46815,10 @@ function sideCell(s2) {
   const ci = s2.ciLow !== null && s2.ciHigh !== null ? ` ± ${((s2.ciHigh - s2.ciLow) / 2).toFixed(2)}` : "";
   return td(`${s2.mean.toFixed(2)}${ci} (${s2.n})`, "num");
 }
+function cpuCell(c4) {
+  const ci = c4.ciLow !== null && c4.ciHigh !== null ? ` ± ${((c4.ciHigh - c4.ciLow) / 2).toFixed(3)}` : "";
+  return td(`${c4.mean.toFixed(3)}${ci} (${c4.n})`, "num");
+}
 function runRow(name2, r) {
   return html`<tr><th>${name2}</th>${td(r.label)}${td(r.runId)}${td(r.commit ? r.commit.slice(0, 10) : "no commit")}${td(r.branch ?? "")}${td(r.createdAt)}${td(r.status)}${td(r.plan)}${td(r.environments.join(", "))}</tr>`;
 }
@@ -46685,6 +46866,38 @@ function diffPage(d, options = {}) {
         "diff-changed-table"
       )
     );
+    out.push(html`</section>`);
+  }
+  if (s2.cpu) {
+    const c4 = s2.cpu;
+    out.push(
+      html`<section class="diff-cpu"><h2>CPU cost per gigabyte</h2><p class="diff-cpu-summary">${c4.compared} points with a server CPU cost in both runs: ${c4.improved} improved (less CPU per gigabyte), ${c4.regressed} regressed (more), ${c4.unchanged} unchanged, ${c4.undecided} undecided; Welch's t-test over ${c4.tested}, ${d.options.correction === "holm" ? "Holm-corrected apart from throughput" : "uncorrected"}.</p>`
+    );
+    const cpuChanged = cpuChangedPoints(d);
+    if (cpuChanged.length)
+      out.push(
+        table2(
+          [
+            "verdict",
+            "curve",
+            "point",
+            "A CPU-s/GB ± CI95 (n)",
+            "B CPU-s/GB ± CI95 (n)",
+            "change",
+            d.options.correction === "holm" ? "p (Holm)" : "p"
+          ],
+          cpuChanged.map((p) => [
+            td(p.cpu.classification, `verdict-${p.cpu.classification}`),
+            td(`${environmentTitle(p.environment)} ${p.test} ${p.series}`),
+            td(`${parameterFlag(p.parameter)} ${p.value}`),
+            cpuCell(p.cpu.a),
+            cpuCell(p.cpu.b),
+            td(formatChange(p.cpu.changePercent), "num"),
+            td(formatP(p.cpu.pAdjusted), "num")
+          ]),
+          "diff-cpu-table"
+        )
+      );
     out.push(html`</section>`);
   }
   out.push(

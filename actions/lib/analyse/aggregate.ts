@@ -32,6 +32,35 @@ export interface PointSummary {
   /** netperf's own confidence result, when the plan asked for one: replicates that missed the width. */
   confidenceMissed: number;
   confidenceAsked: boolean;
+  /**
+   * The server side's CPU-seconds per gigabyte delivered (record.cpu.serverSecondsPerGigabyte) over
+   * the clean replicates that recorded one; absent when none did (runs from before it was sampled,
+   * runner pairs, environments without a CPU scope).
+   */
+  cpuPerGigabyte?: CpuPerGigabyte;
+}
+
+export interface CpuPerGigabyte {
+  summary: Summary;
+  /** Per replicate, in replicate order, for significance tests. */
+  samples: number[];
+  replicates: number[];
+  /** The client's netperf, CPU-seconds per gigabyte: its mean over the same replicates, for comparison. */
+  clientMean: number | null;
+}
+
+/** The CPU cost of a point's clean ok records (sorted by replicate), or undefined when none recorded it. */
+export function cpuPerGigabyteOf(ok: readonly MeasurementRecord[], level = 0.95): CpuPerGigabyte | undefined {
+  const costed = ok.filter((r) => r.cpu?.serverSecondsPerGigabyte != null);
+  if (costed.length === 0) return undefined;
+  const samples = costed.map((r) => r.cpu!.serverSecondsPerGigabyte!);
+  const client = costed.map((r) => r.cpu!.clientSecondsPerGigabyte).filter((v): v is number => v !== null);
+  return {
+    summary: summarize(samples, level),
+    samples,
+    replicates: costed.map((r) => r.replicate),
+    clientMean: client.length === 0 ? null : client.reduce((s, v) => s + v, 0) / client.length,
+  };
 }
 
 function median(xs: number[]): number | null {
@@ -67,6 +96,7 @@ export function summarizePoints(records: readonly MeasurementRecord[], level = 0
     const sendCalls = metrics.reduce((s, m) => s + m.sendCalls, 0);
     const recvCalls = metrics.reduce((s, m) => s + m.recvCalls, 0);
     const requested = metrics.map((m) => m.sendSocketRequested).filter((v) => v > 0);
+    const cpuPerGigabyte = cpuPerGigabyteOf(ok, level);
     out.push({
       environment: first.environment,
       test: first.test,
@@ -90,6 +120,7 @@ export function summarizePoints(records: readonly MeasurementRecord[], level = 0
       confidenceMissed: metrics.filter(
         (m) => m.confidence !== null && m.confidence.achievedWidth > m.confidence.requestedWidth,
       ).length,
+      ...(cpuPerGigabyte === undefined ? {} : { cpuPerGigabyte }),
     });
   }
   return out.sort(

@@ -17,6 +17,9 @@
 //   probes), in microseconds; no interval.
 // - relative: throughput relative to native, the paper's Fig. 5 number: the mean relative TCP
 //   throughput over 0-6000 B (analysis.ts restrictedAverage), where native was measured.
+// - tcp-cpu / udp-cpu: the server side's CPU-seconds per gigabyte delivered (aggregate.ts
+//   cpuPerGigabyte, from each record's CPU cost), mean over every TCP_STREAM / UDP_STREAM point that
+//   recorded one; lower is better. Absent for runs recorded before it was sampled.
 
 import { summarize } from '../core/stats.ts';
 import type { PointSummary } from './aggregate.ts';
@@ -31,6 +34,8 @@ export const HEADLINE_METRICS = [
   'udp-ok',
   'rtt',
   'relative',
+  'tcp-cpu',
+  'udp-cpu',
 ] as const;
 export type HeadlineMetric = (typeof HEADLINE_METRICS)[number];
 
@@ -42,6 +47,8 @@ export interface MetricInfo {
   /** The sizes it covers, inclusive; the plateau's range depends on the run (see above). */
   from: number;
   to: number;
+  /** Made of the points' server CPU cost per gigabyte (lower is better), not of their throughput. */
+  cpu?: boolean;
 }
 
 export const PLATEAU_FRACTION = 0.75;
@@ -93,6 +100,22 @@ export const METRIC_INFO: Readonly<Record<HeadlineMetric, MetricInfo>> = {
     from: TCP_RANGE[0],
     to: TCP_RANGE[1],
   },
+  'tcp-cpu': {
+    title: 'TCP server CPU per gigabyte delivered',
+    unit: 'CPU-seconds per 10^9 bytes',
+    test: 'TCP_STREAM',
+    from: 0,
+    to: Number.POSITIVE_INFINITY,
+    cpu: true,
+  },
+  'udp-cpu': {
+    title: 'UDP server CPU per gigabyte delivered',
+    unit: 'CPU-seconds per 10^9 bytes',
+    test: 'UDP_STREAM',
+    from: 0,
+    to: Number.POSITIVE_INFINITY,
+    cpu: true,
+  },
 };
 
 export interface HeadlineValue {
@@ -132,6 +155,14 @@ function throughputOver(
     points
       .filter((p) => p.test === test && p.value >= from && p.value <= to)
       .map((p) => ({ value: p.throughput.mean, half: p.throughput.ciHalfWidth })),
+  );
+}
+
+function cpuOver(points: readonly PointSummary[], test: TestName): HeadlineValue | null {
+  return rangeMean(
+    points
+      .filter((p) => p.test === test && p.cpuPerGigabyte !== undefined)
+      .map((p) => ({ value: p.cpuPerGigabyte!.summary.mean, half: p.cpuPerGigabyte!.summary.ciHalfWidth })),
   );
 }
 
@@ -186,6 +217,8 @@ export function headlineMetrics(
         high: r.halfWidth === null ? null : r.average + r.halfWidth,
         points: r.points,
       });
+    set('tcp-cpu', cpuOver(mine, 'TCP_STREAM'));
+    set('udp-cpu', cpuOver(mine, 'UDP_STREAM'));
     out.push({ environment: env, metrics });
   }
   return out;

@@ -14,6 +14,10 @@
 // - A point is improved or regressed only when the change is significant AND at least the threshold
 //   in percent: a 0.3 % shift can be significant with tight replicates but matters to no one.
 //   Throughput is the compared value: higher is better.
+// - The server's CPU cost per gigabyte (aggregate.ts cpuPerGigabyte), where both runs recorded it,
+//   is compared the same way as a second family, Holm-corrected on its own so that it never moves
+//   the throughput verdicts: lower is better. It does not decide hasRegression (the gate stays
+//   throughput's); its changes are listed beside.
 
 import { recordsByPoint, summarizePoints, type PointSummary } from '../analyse/aggregate.ts';
 import type { Parameter, TestName } from '../plan/plan.ts';
@@ -164,6 +168,19 @@ export interface PointDiff extends PointKey {
   classification: Classification;
   /** Why the point is undecided, or how it was decided when that is unusual. */
   note: string | null;
+  /** The CPU cost per gigabyte, when both runs recorded it. */
+  cpu?: CpuPointDiff;
+}
+
+/** The server's CPU-seconds per gigabyte at a point both runs recorded it: lower is better. */
+export interface CpuPointDiff {
+  a: { n: number; mean: number; ciLow: number | null; ciHigh: number | null };
+  b: { n: number; mean: number; ciLow: number | null; ciHigh: number | null };
+  changePercent: number | null;
+  p: number | null;
+  pAdjusted: number | null;
+  significance: Exclude<Significance, 'all-failed'>;
+  classification: Classification;
 }
 
 /** A point in one run only. */
@@ -217,6 +234,8 @@ export interface DiffSummary {
   tested: number;
   added: number;
   removed: number;
+  /** The CPU cost per gigabyte at the points both runs recorded it; absent when none did. */
+  cpu?: { compared: number; tested: number; improved: number; regressed: number; unchanged: number; undecided: number };
   /** Up to 5 common points with the largest absolute change, largest first. */
   largest: {
     environment: string;
@@ -345,6 +364,7 @@ const PER_RUN_DETAILS = new Set([
   'bootSeconds',
   'containerStartSeconds',
   'guestBuild',
+  'cpuCgroup',
 ]);
 
 /** A host's memory as the kernel reports it moves by a few MB between boots of one machine: compared in whole GiB. */
@@ -468,6 +488,33 @@ function compareKeys(x: PointKey, y: PointKey): number {
     x.series.localeCompare(y.series) ||
     x.value - y.value
   );
+}
+
+/** The CPU cost of a point in both runs, before the correction (Welch p still raw); null unless both recorded it. */
+function compareCpu(pa: PointSummary, pb: PointSummary, options: DiffOptions): CpuPointDiff | null {
+  const ca = pa.cpuPerGigabyte;
+  const cb = pb.cpuPerGigabyte;
+  if (ca === undefined || cb === undefined) return null;
+  const side = (c: typeof ca) => ({
+    n: c.summary.n,
+    mean: c.summary.mean,
+    ciLow: c.summary.ciLow,
+    ciHigh: c.summary.ciHigh,
+  });
+  const change = changePercent(ca.summary.mean, cb.summary.mean);
+  const bigEnough =
+    change === null ? ca.summary.mean !== cb.summary.mean : Math.abs(change) >= options.thresholdPercent;
+  const testable = ca.samples.length >= 2 && cb.samples.length >= 2;
+  const p = testable ? welchTTest(ca.samples, cb.samples).p : null;
+  return {
+    a: side(ca),
+    b: side(cb),
+    changePercent: change,
+    p,
+    pAdjusted: p,
+    significance: testable ? 'not-significant' : 'too-few-replicates',
+    classification: testable || !bigEnough ? 'unchanged' : 'undecided',
+  };
 }
 
 /** Decides one common point before the multiple-comparison correction (Welch p still raw). */
@@ -628,8 +675,13 @@ export function diffRuns(inputA: DiffInput, inputB: DiffInput, options: DiffOpti
   const removed: OneSidedPoint[] = [];
   for (const [key, pa] of summariesA) {
     const pb = summariesB.get(key);
-    if (pb) points.push(comparePoint(pa, pb, groupsA.get(key) ?? [], groupsB.get(key) ?? [], options));
-    else removed.push(oneSided(pa));
+    if (!pb) {
+      removed.push(oneSided(pa));
+      continue;
+    }
+    const point = comparePoint(pa, pb, groupsA.get(key) ?? [], groupsB.get(key) ?? [], options);
+    const cpu = compareCpu(pa, pb, options);
+    points.push(cpu === null ? point : { ...point, cpu });
   }
   for (const [key, pb] of summariesB) if (!summariesA.has(key)) added.push(oneSided(pb));
 
@@ -644,6 +696,34 @@ export function diffRuns(inputA: DiffInput, inputB: DiffInput, options: DiffOpti
     const bigEnough = change === null ? p.a.mean !== p.b.mean : Math.abs(change) >= options.thresholdPercent;
     p.classification = significant && bigEnough ? (p.b.mean! > p.a.mean! ? 'improved' : 'regressed') : 'unchanged';
   });
+
+  // The CPU cost: a family of its own, so it never moves the throughput verdicts; lower is better.
+  const cpuTested = points.map((p) => p.cpu).filter((c): c is CpuPointDiff => c !== undefined && c.p !== null);
+  const cpuAdjusted =
+    options.correction === 'holm' ? holmAdjust(cpuTested.map((c) => c.p!)) : cpuTested.map((c) => c.p!);
+  cpuTested.forEach((c, i) => {
+    c.pAdjusted = cpuAdjusted[i]!;
+    const significant = c.pAdjusted < options.alpha;
+    c.significance = significant ? 'significant' : 'not-significant';
+    const bigEnough =
+      c.changePercent === null ? c.a.mean !== c.b.mean : Math.abs(c.changePercent) >= options.thresholdPercent;
+    c.classification = significant && bigEnough ? (c.b.mean < c.a.mean ? 'improved' : 'regressed') : 'unchanged';
+  });
+  const cpuPoints = points.map((p) => p.cpu).filter((c): c is CpuPointDiff => c !== undefined);
+  const cpuCount = (c: Classification) => cpuPoints.filter((x) => x.classification === c).length;
+  const cpuSummary =
+    cpuPoints.length === 0
+      ? {}
+      : {
+          cpu: {
+            compared: cpuPoints.length,
+            tested: cpuTested.length,
+            improved: cpuCount('improved'),
+            regressed: cpuCount('regressed'),
+            unchanged: cpuCount('unchanged'),
+            undecided: cpuCount('undecided'),
+          },
+        };
 
   points.sort(compareKeys);
   added.sort(compareKeys);
@@ -680,6 +760,7 @@ export function diffRuns(inputA: DiffInput, inputB: DiffInput, options: DiffOpti
       tested: tested.length,
       added: added.length,
       removed: removed.length,
+      ...cpuSummary,
       largest,
     },
     curves: curveDiffs(points, added, removed),

@@ -14,6 +14,7 @@ import {
 import { pointRecords, scaleThroughput, testHost, testManifest, testPlan } from '../testing/diff-fixtures.ts';
 import type { MeasurementRecord } from '../measure/records.ts';
 import { welchTTest } from '../core/stats.ts';
+import { formatDiff } from './format.ts';
 
 /** A native run of two TCP and two UDP points, 3 replicates each, with a little noise. */
 function baselineRecords(): MeasurementRecord[] {
@@ -439,5 +440,77 @@ describe('curves', () => {
     expect([c.minChangePercent, c.maxChangePercent]).toEqual([-10, 0]);
     // Zero-variance replicates with different means are exact: significant (p = 0).
     expect(c.regressed).toBe(2);
+  });
+});
+
+describe('the CPU cost per gigabyte', () => {
+  /** The records with these server CPU-seconds per gigabyte, one per replicate. */
+  function costed(records: MeasurementRecord[], perGigabyte: number[]): MeasurementRecord[] {
+    return records.map((r, i) => ({
+      ...r,
+      cpu: {
+        scope: { cgroups: ['docker/abc'], pids: [] },
+        wallSeconds: 10,
+        deliveredBytes: 1e9,
+        serverSeconds: perGigabyte[i]!,
+        serverSecondsPerGigabyte: perGigabyte[i]!,
+        unreadable: null,
+        clientSeconds: 1,
+        clientSecondsPerGigabyte: 1,
+        hostSoftirqSeconds: 0.1,
+        hostIrqSeconds: 0,
+        softirqInTaskTime: true,
+      },
+    }));
+  }
+  const same = [94.0, 94.1, 94.2];
+  const runA = () => [
+    ...costed(pointRecords('docker', 'TCP_STREAM', 100, same), [2.0, 2.02, 1.98]),
+    ...costed(pointRecords('docker', 'TCP_STREAM', 4100, same), [2.0, 2.01, 1.99]),
+    ...costed(pointRecords('docker', 'TCP_STREAM', 8100, same), [2.0, 2.05, 1.95]),
+  ];
+
+  it('marks more CPU per gigabyte as regressed and less as improved, apart from throughput', () => {
+    const b = [
+      // 30 % more CPU at the same throughput; 25 % less; 1 % more (below the threshold).
+      ...costed(pointRecords('docker', 'TCP_STREAM', 100, same), [2.6, 2.62, 2.58]),
+      ...costed(pointRecords('docker', 'TCP_STREAM', 4100, same), [1.5, 1.51, 1.49]),
+      ...costed(pointRecords('docker', 'TCP_STREAM', 8100, same), [2.02, 2.07, 1.97]),
+    ];
+    const d = diffRuns(side('A', runA()), side('B', b));
+    expect(d.points.map((p) => [p.value, p.classification, p.cpu?.classification])).toEqual([
+      [100, 'unchanged', 'regressed'],
+      [4100, 'unchanged', 'improved'],
+      [8100, 'unchanged', 'unchanged'],
+    ]);
+    expect(d.points[0]!.cpu).toMatchObject({ a: { n: 3, mean: 2 }, b: { n: 3 }, significance: 'significant' });
+    expect(d.points[0]!.cpu!.changePercent).toBeCloseTo(30, 6);
+    // Its own Holm family: three tests, the smallest p multiplied by three.
+    const p = welchTTest([2.0, 2.02, 1.98], [2.6, 2.62, 2.58]).p!;
+    expect(d.points[0]!.cpu!.pAdjusted!).toBeGreaterThanOrEqual(p);
+    expect(d.summary.cpu).toEqual({ compared: 3, tested: 3, improved: 1, regressed: 1, unchanged: 1, undecided: 0 });
+    // The throughput gate is throughput's alone.
+    expect(hasRegression(d)).toBe(false);
+    const text = formatDiff(d, 'text');
+    expect(text).toContain(
+      'CPU cost per gigabyte: 3 points with a server CPU cost in both runs: 1 improved (less CPU per gigabyte), 1 regressed (more), 1 unchanged, 0 undecided',
+    );
+    expect(text).toMatch(
+      /regressed {2}docker TCP_STREAM from-100 +-s 100 +2\.000 ± 0\.050 \(3\) +2\.600 ± 0\.050 \(3\) +\+30\.0%/,
+    );
+    expect(formatDiff(d, 'markdown')).toContain('### CPU cost per gigabyte');
+  });
+
+  it('says nothing of CPU when a run recorded none (runs from before it was sampled), and cannot test one replicate', () => {
+    const old = pointRecords('docker', 'TCP_STREAM', 100, same);
+    const d = diffRuns(side('A', old), side('B', runA().slice(0, 3)));
+    expect(d.points[0]!.cpu).toBeUndefined();
+    expect(d.summary.cpu).toBeUndefined();
+    expect(formatDiff(d, 'text')).not.toContain('CPU cost');
+    const one = diffRuns(
+      side('A', costed(pointRecords('docker', 'TCP_STREAM', 100, [94]), [2])),
+      side('B', costed(pointRecords('docker', 'TCP_STREAM', 100, [94]), [3])),
+    );
+    expect(one.points[0]!.cpu).toMatchObject({ significance: 'too-few-replicates', classification: 'undecided' });
   });
 });

@@ -153,6 +153,41 @@ function changedRow(p: PointDiff): string[] {
 }
 const CHANGED_HEADER = ['verdict', 'curve', 'point', 'A mean ± CI95 (n)', 'B mean ± CI95 (n)', 'change'];
 
+/** One side's CPU-seconds per gigabyte: mean ± half the 95 % interval (replicates). */
+function cpuSide(c: NonNullable<PointDiff['cpu']>['a']): string {
+  const ci = c.ciHigh !== null && c.ciLow !== null ? ` ± ${num((c.ciHigh - c.ciLow) / 2, 3)}` : '';
+  return `${num(c.mean, 3)}${ci} (${c.n})`;
+}
+
+/** The points whose CPU cost per gigabyte changed, regressions (more CPU) first, each the largest change first. */
+export function cpuChangedPoints(d: RunDiff): PointDiff[] {
+  const rank = (p: PointDiff) => (p.cpu!.classification === 'regressed' ? 0 : 1);
+  return d.points
+    .filter((p) => p.cpu?.classification === 'regressed' || p.cpu?.classification === 'improved')
+    .sort((x, y) => rank(x) - rank(y) || Math.abs(y.cpu!.changePercent ?? 0) - Math.abs(x.cpu!.changePercent ?? 0));
+}
+
+function cpuChangedRow(p: PointDiff): string[] {
+  const c = p.cpu!;
+  return [
+    c.classification,
+    oneLine(`${p.environment} ${p.test} ${p.series}`),
+    `${flag(p.parameter)} ${p.value}`,
+    cpuSide(c.a),
+    cpuSide(c.b),
+    formatChange(c.changePercent),
+    formatP(c.pAdjusted),
+  ];
+}
+const CPU_HEADER = ['verdict', 'curve', 'point', 'A CPU-s/GB ± CI95 (n)', 'B CPU-s/GB ± CI95 (n)', 'change'];
+
+/** The CPU cost's summary, or null when no point has one in both runs. */
+function cpuSummaryLine(d: RunDiff): string | null {
+  const c = d.summary.cpu;
+  if (!c) return null;
+  return `${c.compared} points with a server CPU cost in both runs: ${c.improved} improved (less CPU per gigabyte), ${c.regressed} regressed (more), ${c.unchanged} unchanged, ${c.undecided} undecided; Welch's t-test over ${c.tested}, ${d.options.correction === 'holm' ? 'Holm-corrected apart from throughput' : 'uncorrected'}, threshold ${d.options.thresholdPercent}%`;
+}
+
 /** A manifest value in the terminal: long ones (commands, sweeps) cut, so a line stays readable; --format json has them whole. */
 const TEXT_VALUE_MAX = 60;
 const cut = (v: string) => (v.length > TEXT_VALUE_MAX ? `${v.slice(0, TEXT_VALUE_MAX - 1)}\u2026` : v);
@@ -193,6 +228,12 @@ export function formatDiffText(d: RunDiff, o: FormatOptions = {}): string {
     out.push('', `Changed points (${d.summary.regressed} regressed, ${d.summary.improved} improved):`);
     out.push(...table([...CHANGED_HEADER, pHeader(d)], changed.map(changedRow), '  ', false));
   } else out.push('', 'Changed points: none regressed or improved');
+  const cpuLine = cpuSummaryLine(d);
+  if (cpuLine !== null) {
+    out.push('', `CPU cost per gigabyte: ${cpuLine}`);
+    const cpuChanged = cpuChangedPoints(d);
+    if (cpuChanged.length) out.push(...table([...CPU_HEADER, pHeader(d)], cpuChanged.map(cpuChangedRow), '  ', false));
+  }
   out.push(...['', ...claimTextLines(d)]);
   for (const c of curvesShown(d, o)) {
     const rows = d.points.filter((p) => p.environment === c.environment && p.test === c.test && p.series === c.series);
@@ -291,6 +332,22 @@ export function formatDiffMarkdown(d: RunDiff, o: FormatOptions = {}): string {
       ),
       '',
     );
+  }
+  const cpuLine = cpuSummaryLine(d);
+  if (cpuLine !== null) {
+    out.push('### CPU cost per gigabyte', '', `${md(cpuLine)}.`, '');
+    const cpuChanged = cpuChangedPoints(d);
+    if (cpuChanged.length)
+      out.push(
+        ...mdTable(
+          [...CPU_HEADER, pHeader(d)],
+          cpuChanged.map((p) => {
+            const r = cpuChangedRow(p);
+            return [VERDICT_MARK[p.cpu!.classification], md(r[1]!), md(r[2]!), ...r.slice(3).map(md)];
+          }),
+        ),
+        '',
+      );
   }
   out.push(
     ...mdTable(

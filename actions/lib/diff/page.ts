@@ -9,7 +9,7 @@
 import { type DiffChartEntry, diffGroups, groupCharts } from './overlay-chart.ts';
 import { environmentTitle } from '../analyse/environment-names.ts';
 import type { CurveDiff, PointDiff, RunDiff, RunRef } from './diff.ts';
-import { changedPoints, formatChange, formatP } from './format.ts';
+import { changedPoints, cpuChangedPoints, formatChange, formatP } from './format.ts';
 import { html, type SafeHtml } from '../core/html.ts';
 import { parameterFlag } from '../plan/plan.ts';
 
@@ -40,6 +40,11 @@ function sideCell(s: PointDiff['a']): SafeHtml {
   if (s.n === 0) return td(`failed (${s.failed})`);
   const ci = s.ciLow !== null && s.ciHigh !== null ? ` ± ${((s.ciHigh - s.ciLow) / 2).toFixed(2)}` : '';
   return td(`${s.mean!.toFixed(2)}${ci} (${s.n})`, 'num');
+}
+
+function cpuCell(c: NonNullable<PointDiff['cpu']>['a']): SafeHtml {
+  const ci = c.ciLow !== null && c.ciHigh !== null ? ` ± ${((c.ciHigh - c.ciLow) / 2).toFixed(3)}` : '';
+  return td(`${c.mean.toFixed(3)}${ci} (${c.n})`, 'num');
 }
 
 function runRow(name: string, r: RunRef): SafeHtml {
@@ -92,6 +97,39 @@ export function diffPage(d: RunDiff, options: DiffPageOptions = {}): DiffPage {
         'diff-changed-table',
       ),
     );
+    out.push(html`</section>`);
+  }
+  // The server's CPU per gigabyte, where both runs recorded it: its own family, lower is better.
+  if (s.cpu) {
+    const c = s.cpu;
+    out.push(
+      html`<section class="diff-cpu"><h2>CPU cost per gigabyte</h2><p class="diff-cpu-summary">${c.compared} points with a server CPU cost in both runs: ${c.improved} improved (less CPU per gigabyte), ${c.regressed} regressed (more), ${c.unchanged} unchanged, ${c.undecided} undecided; Welch's t-test over ${c.tested}, ${d.options.correction === 'holm' ? 'Holm-corrected apart from throughput' : 'uncorrected'}.</p>`,
+    );
+    const cpuChanged = cpuChangedPoints(d);
+    if (cpuChanged.length)
+      out.push(
+        table(
+          [
+            'verdict',
+            'curve',
+            'point',
+            'A CPU-s/GB ± CI95 (n)',
+            'B CPU-s/GB ± CI95 (n)',
+            'change',
+            d.options.correction === 'holm' ? 'p (Holm)' : 'p',
+          ],
+          cpuChanged.map((p) => [
+            td(p.cpu!.classification, `verdict-${p.cpu!.classification}`),
+            td(`${environmentTitle(p.environment)} ${p.test} ${p.series}`),
+            td(`${parameterFlag(p.parameter)} ${p.value}`),
+            cpuCell(p.cpu!.a),
+            cpuCell(p.cpu!.b),
+            td(formatChange(p.cpu!.changePercent), 'num'),
+            td(formatP(p.cpu!.pAdjusted), 'num'),
+          ]),
+          'diff-cpu-table',
+        ),
+      );
     out.push(html`</section>`);
   }
   out.push(

@@ -4,7 +4,6 @@
 
 import { parseProcessStat } from '../core/liveness.ts';
 import type { InterferenceThresholds } from '../plan/plan.ts';
-import type { Peak } from './peaks.ts';
 
 /** The machine's CPU time by kind, in clock ticks (USER_HZ), summed over all CPUs (/proc/stat's "cpu" line). */
 export interface CpuTimes {
@@ -16,6 +15,20 @@ export interface CpuTimes {
   irq: number;
   softirq: number;
   steal: number;
+}
+
+/** The worst stretch of `windowMs` within one measurement (peaks.ts), per share (each share's worst may be another stretch). */
+export interface Peak {
+  windowMs: number;
+  othersBusyPercent: number;
+  stealPercent: number;
+  /**
+   * Per path process: its worst wait for a CPU over a stretch in which others kept more than
+   * `pathOthersBusyPercent` of the machine busy, in percent of that stretch (the path's contention
+   * with itself is not a disturbance: interference.ts, pathReasons).
+   */
+  waitPercent: Record<string, number>;
+  pathOthersBusyPercent: number;
 }
 
 /** One look at the host: taken just before and just after each netperf call. */

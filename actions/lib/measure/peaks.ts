@@ -5,7 +5,7 @@
 // it passes the thresholds while it cost the measurement a few percent. Pure: the looks are taken
 // in host-sampler.ts.
 
-import type { CpuTimes } from './interference.ts';
+import type { CpuTimes, Peak } from './interference.ts';
 
 /** One look at the host while netperf runs. */
 export interface Look {
@@ -18,20 +18,6 @@ export interface Look {
   niceYields: boolean;
   /** Per path process: its threads' wait for a CPU so far, counted from the watch's baseline, in ns. */
   waitNs: Record<string, number>;
-}
-
-/** The worst stretch of `windowMs` within one measurement, per share (each share's worst may be another stretch). */
-export interface Peak {
-  windowMs: number;
-  othersBusyPercent: number;
-  stealPercent: number;
-  /**
-   * Per path process: its worst wait for a CPU over a stretch in which others kept more than
-   * `pathOthersBusyPercent` of the machine busy, in percent of that stretch (the path's contention
-   * with itself is not a disturbance: interference.ts, pathReasons).
-   */
-  waitPercent: Record<string, number>;
-  pathOthersBusyPercent: number;
 }
 
 const CPU_KEYS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;

@@ -215,6 +215,56 @@ export const interferenceSchema = strict(
   'What the host did while the measurement ran; absent in runs recorded before it was sampled.',
 );
 
+const cpuSeconds = (meaning: string) => finite(0, 1e7, meaning);
+
+/**
+ * The CPU the measurement cost (measure/cpu-cost.ts), from looks when netperf started and when it
+ * returned: the server side of the environment (its scope), the client's netperf apart, the
+ * machine's irq and softirq time beside them. On a runner pair the server's host is not sampled.
+ */
+export const cpuCostSchema = strict(
+  {
+    scope: strict(
+      {
+        cgroups: list(
+          text({ max: 4096 }),
+          { max: 100 },
+          'Cgroups whose whole CPU usage counts (cgroup v1 cpuacct or v2 paths).',
+        ),
+        pids: list(
+          whole(1, COUNT),
+          { max: 100 },
+          "PIDs whose threads' utime+stime count (a native netserver, a guest's QEMU).",
+        ),
+      },
+      "What the server side of the environment ran as (StartedEnvironment.cpuScope), asked at the measurement's start.",
+    ),
+    wallSeconds: cpuSeconds('Wall time between the two looks: netperf from start to exit.'),
+    deliveredBytes: finite(
+      0,
+      COUNT,
+      "Bytes delivered: netperf's receiver throughput times its elapsed time (for UDP, what arrived).",
+    ),
+    serverSeconds: cpuSeconds(
+      "CPU-seconds the scope used over the window: cgroups' usage (ns); processes' threads' run time (ns, schedstat), or their utime+stime (1/100 s steps) when a thread ended in the window; null: not readable at both ends (unreadable).",
+    ).nullable(),
+    serverSecondsPerGigabyte: cpuSeconds(
+      'serverSeconds per 10^9 bytes delivered; null without serverSeconds or without bytes.',
+    ).nullable(),
+    unreadable: recorded('Why serverSeconds is null: a cgroup not readable, a process that ended.').nullable(),
+    clientSeconds: cpuSeconds("CPU-seconds of the client's netperf (this process's reaped children)."),
+    clientSecondsPerGigabyte: cpuSeconds('clientSeconds per 10^9 bytes delivered; null without bytes.').nullable(),
+    hostSoftirqSeconds: cpuSeconds(
+      "The machine's softirq time over the window, all CPUs together (/proc/stat): the packet processing of both ends, the delay line and everything else; not attributed to an environment and not added to serverSeconds.",
+    ),
+    hostIrqSeconds: cpuSeconds("The machine's hard irq time over the window, all CPUs together (/proc/stat)."),
+    softirqInTaskTime: flag(
+      "Whether the kernel charges irq and softirq time to the task it interrupted (tick accounting without CONFIG_IRQ_TIME_ACCOUNTING): then the server's share of hostSoftirqSeconds is inside serverSeconds as far as it ran in the scope's tasks; null: the kernel's configuration was not readable.",
+    ).nullable(),
+  },
+  'What the measurement cost in CPU; absent in runs recorded before it was sampled, on a runner pair and for failed measurements.',
+);
+
 export const measurementRecordSchema = strict({
   formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
   environment: name('The environment measured.'),
@@ -234,6 +284,7 @@ export const measurementRecordSchema = strict({
   error: recorded('Why the measurement failed.').nullable(),
   metrics: netperfMetricsSchema.nullable(),
   interference: interferenceSchema.optional(),
+  cpu: cpuCostSchema.optional(),
   remeasuredBecause: list(
     text({ max: 400 }),
     { max: 10 },
@@ -297,6 +348,7 @@ export type RttProbeRecord = z.output<typeof rttProbeRecordSchema>;
 /** Any line of results.jsonl. */
 export type ResultLine = MeasurementRecord | RttProbeRecord;
 export type RecordedInterference = z.output<typeof interferenceSchema>;
+export type RecordedCpuCost = z.output<typeof cpuCostSchema>;
 
 const recordDocument = versioned(measurementRecordSchema, RECORD_FORMAT);
 const probeDocument = versioned(rttProbeRecordSchema, RECORD_FORMAT);

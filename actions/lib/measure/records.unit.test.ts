@@ -208,6 +208,39 @@ describe('a hostile results line is refused, naming the line, the field and the 
   });
 });
 
+describe('the CPU cost of a measurement', () => {
+  const cpu = {
+    scope: { cgroups: ['docker/abc'], pids: [] },
+    wallSeconds: 10.05,
+    deliveredBytes: 117_500_000,
+    serverSeconds: 0.47,
+    serverSecondsPerGigabyte: 4,
+    unreadable: null,
+    clientSeconds: 0.35,
+    clientSecondsPerGigabyte: 2.978723,
+    hostSoftirqSeconds: 0.9,
+    hostIrqSeconds: 0.02,
+    softirqInTaskTime: true,
+  };
+  const withCpu = (c: Json) => JSON.stringify({ ...JSON.parse(okLine), cpu: c });
+
+  it('is read when recorded, and a record from before it was sampled still reads, without it', () => {
+    expect(parseResults(`${withCpu(cpu)}\n`).records[0]!.cpu).toEqual(cpu);
+    const old = parseResults(`${okLine}\n`).records[0]!;
+    expect(JSON.parse(okLine)).not.toHaveProperty('cpu');
+    expect(old).not.toHaveProperty('cpu');
+  });
+
+  it('is refused, naming the line, the field and the value, when malformed', () => {
+    expect(refusal(() => parseResults(`${withCpu({ ...cpu, serverSeconds: -1 })}\n`, 'r.jsonl'))).toBe(
+      'r.jsonl line 1: cpu.serverSeconds: -1 is out of range: expected 0 to 10000000',
+    );
+    expect(
+      refusal(() => parseResults(`${withCpu({ ...cpu, scope: { cgroups: [], pids: ['x'] } })}\n`, 'r.jsonl')),
+    ).toBe('r.jsonl line 1: cpu.scope.pids[0]: expected a whole number, got "x"');
+  });
+});
+
 describe('round-trip probe lines', () => {
   const probe = {
     formatVersion: 1,

@@ -21,6 +21,7 @@ import { roundTripOf } from './round-trip.ts';
 import { isRunDir, loadRun, logsDir, ResultsAppender, RUN_LOCK_FILE, writeManifest } from './run-dir.ts';
 import { acquireLock, type Lock } from '../core/lock.ts';
 import { hostSampler, pathWatcher } from './host-sampler.ts';
+import { cpuSampler } from './cpu-sampler.ts';
 import type { ReleaseCounters } from './schedstat.ts';
 import { runSweep, type SweepEvent, type SweepOutcome } from './sweep.ts';
 
@@ -284,6 +285,7 @@ async function measure(
                   pathOthersBusyPercent: plan.interference.pathOthersBusyPercent,
                 },
         }),
+        cpu: cpuSampler(),
       },
     );
     if (outcome.interrupted) endReason = `interrupted (${String(req.signal.reason ?? 'abort')})`;

@@ -2,7 +2,7 @@
 // its tasks through netperf, append each record as it completes, stop it. Side effects come in
 // through SweepIO so the loop is tested with fakes as well as with real processes.
 
-import type { EnvironmentContext, EnvironmentDriver, StartedEnvironment } from './environment.ts';
+import type { CpuScope, EnvironmentContext, EnvironmentDriver, StartedEnvironment } from './environment.ts';
 import {
   type Endpoint,
   netperfArgs,
@@ -31,6 +31,7 @@ import type { EnvironmentDescription, MeasurementRecord, RttProbeRecord } from '
 import { RESULTS_FORMAT_VERSION } from './records.ts';
 import { type HostSample, interferenceOf } from './interference.ts';
 import type { PathWatch } from './host-sampler.ts';
+import { cpuCostOf, type CpuSampler, deliveredBytes } from './cpu-cost.ts';
 
 export interface SweepIO {
   /** Runs netperf on the client with these arguments. */
@@ -54,6 +55,12 @@ export interface SweepIO {
    * processes beyond this one's descendants. Absent or null: no path signal is recorded.
    */
   watchPath?(pathPids: readonly number[]): Promise<PathWatch | null>;
+  /**
+   * Looks at the CPU time of the started environment's server side (its cpuScope), the client and
+   * the machine when netperf starts and when it returns (cpu-sampler.ts). Absent, or an
+   * environment without a scope: the record carries no CPU cost.
+   */
+  cpu?: CpuSampler;
 }
 
 export type SweepEvent =
@@ -201,6 +208,7 @@ export async function measureTask(
   graceSeconds = 20,
   retryDelayMs = 1000,
   pathPids: readonly number[] = [],
+  cpuScope: CpuScope | null = null,
 ): Promise<MeasurementRecord | null> {
   const args = netperfArgs(task.point, endpoint, {
     testLengthSeconds: plan.testLengthSeconds,
@@ -217,10 +225,14 @@ export async function measureTask(
     if (signal.aborted) return null;
     const before = io.sampleHost?.(pathPids) ?? null;
     const watch = (await io.watchPath?.(pathPids)) ?? null;
+    // The CPU window is netperf's own: looked at just before it starts and just after it returns.
+    const cpuBefore = cpuScope === null ? null : (io.cpu?.look(cpuScope) ?? null);
+    let cpuAfter = null;
     let result: CommandResult;
     let path = null;
     try {
       result = await io.netperf(args, { timeoutMs, signal });
+      cpuAfter = cpuBefore === null || cpuScope === null ? null : (io.cpu?.look(cpuScope) ?? null);
     } finally {
       path = watch === null ? null : await watch.stop();
     }
@@ -262,7 +274,13 @@ export async function measureTask(
       stderr: result.stderr,
       ...(interference === null ? {} : { interference }),
     };
-    if (error === null && metrics !== null) return { ...base, status: 'ok', error: null, metrics };
+    if (error === null && metrics !== null) {
+      const cpu =
+        cpuScope !== null && cpuBefore !== null && cpuAfter !== null
+          ? cpuCostOf(cpuScope, cpuBefore, cpuAfter, deliveredBytes(metrics), io.cpu?.softirqInTaskTime() ?? null)
+          : null;
+      return { ...base, status: 'ok', error: null, metrics, ...(cpu === null ? {} : { cpu }) };
+    }
     last = { result, error: error ?? 'unknown error' };
     if (attempt < attemptsAllowed) onRetry(attempt, last.error);
     else return { ...base, status: 'failed', error: last.error, metrics: null };
@@ -421,6 +439,7 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           request.netperfGraceSeconds,
           undefined,
           started.pathPids?.() ?? [],
+          started.cpuScope?.() ?? null,
         );
         if (r === null) return 'stop';
         record(r);
@@ -442,6 +461,7 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
             request.netperfGraceSeconds,
             undefined,
             started.pathPids?.() ?? [],
+            started.cpuScope?.() ?? null,
           );
           if (again === null) return 'stop';
           const marked: MeasurementRecord = {
@@ -483,6 +503,7 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
             request.netperfGraceSeconds,
             undefined,
             started.pathPids?.() ?? [],
+            started.cpuScope?.() ?? null,
           );
           if (again === null) return 'stop';
           const marked: MeasurementRecord = {

@@ -612,3 +612,83 @@ describe('interference on record', () => {
     });
   });
 });
+
+describe('CPU cost on record', () => {
+  /** A host on which each look finds the cgroup 0.25 s and the client 0.1 s further on, the machine 0.05 s of softirq. */
+  function cpuHost(scopes: string[][]): NonNullable<SweepIO['cpu']> {
+    let looks = 0;
+    return {
+      look: (scope) => {
+        scopes.push([...scope.cgroups]);
+        looks++;
+        return {
+          atNs: looks * 1e9,
+          cgroupNs: new Map(scope.cgroups.map((c) => [c, looks * 250_000_000])),
+          pidCpu: new Map(),
+          clientTicks: looks * 10,
+          irqTicks: 0,
+          softirqTicks: looks * 5,
+        };
+      },
+      softirqInTaskTime: () => true,
+    };
+  }
+  const one = { ...plan, replicates: 1, order: { randomize: false, seed: 1 } };
+
+  it("records the scope's seconds per gigabyte over netperf's window, asking the scope at each measurement", async () => {
+    const records: MeasurementRecord[] = [];
+    const scopes: string[][] = [];
+    let asked = 0;
+    const driver = fakeDriver('a');
+    const start = driver.start;
+    driver.start = async (ctx) => ({
+      ...(await start(ctx)),
+      cpuScope: () => ({ cgroups: [`docker/${++asked}`], pids: [] }),
+    });
+    await runSweep(request([driver], { plan: one }), { ...fakeIO(records), cpu: cpuHost(scopes) });
+    expect(records).toHaveLength(3);
+    // Two looks per measurement, each at the scope asked when it started.
+    expect(scopes).toEqual([['docker/1'], ['docker/1'], ['docker/2'], ['docker/2'], ['docker/3'], ['docker/3']]);
+    for (const r of records) {
+      // 94.07 Mbit/s for 2.00 s: 23,517,500 bytes; 0.25 s of the cgroup between the two looks.
+      expect(r.cpu).toEqual({
+        scope: { cgroups: [expect.stringMatching(/^docker\/\d$/)], pids: [] },
+        wallSeconds: 1,
+        deliveredBytes: 23_517_500,
+        serverSeconds: 0.25,
+        serverSecondsPerGigabyte: 10.630382,
+        unreadable: null,
+        clientSeconds: 0.1,
+        clientSecondsPerGigabyte: 4.252153,
+        hostSoftirqSeconds: 0.05,
+        hostIrqSeconds: 0,
+        softirqInTaskTime: true,
+      });
+      expect(validateRecord(JSON.parse(JSON.stringify(r)), 'r').cpu).toEqual(r.cpu);
+    }
+  });
+
+  it('records none for an environment without a scope, nor for a failed measurement', async () => {
+    const records: MeasurementRecord[] = [];
+    const scopes: string[][] = [];
+    await runSweep(request([fakeDriver('a')], { plan: one }), { ...fakeIO(records), cpu: cpuHost(scopes) });
+    expect(scopes).toEqual([]);
+    expect(records.every((r) => r.status === 'ok' && r.cpu === undefined)).toBe(true);
+
+    const failed: MeasurementRecord[] = [];
+    const driver = fakeDriver('b');
+    const start = driver.start;
+    driver.start = async (ctx) => ({ ...(await start(ctx)), cpuScope: () => ({ cgroups: ['c'], pids: [] }) });
+    const io = fakeIO(failed);
+    await runSweep(request([driver], { plan: one }), {
+      ...io,
+      netperf: async (args, o) => ({ ...(await io.netperf(args, o)), exitCode: 1, stdout: '', stderr: 'refused' }),
+      cpu: cpuHost(scopes),
+    });
+    expect(failed.map((r) => [r.status, r.cpu])).toEqual([
+      ['failed', undefined],
+      ['failed', undefined],
+      ['failed', undefined],
+    ]);
+  });
+});

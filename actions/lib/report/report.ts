@@ -7,6 +7,7 @@ import type { PointSummary } from '../analyse/aggregate.ts';
 import { comparePoints, type RelativePoint, type UdpDelivery } from '../analyse/analysis.ts';
 import { analyseRun, RESTRICTED_RANGE, type RunAnalysis } from '../analyse/run.ts';
 import {
+  cpuCostFigure,
   figureContext,
   okRateFigure,
   restrictedAverageFigure,
@@ -28,6 +29,7 @@ import {
 } from '../analyse/claims/judge.ts';
 import type { ClaimsFile } from '../analyse/claims/schema.ts';
 import type { Manifest, MeasurementRecord, RttProbeRecord } from '../measure/records.ts';
+import type { TestName } from '../plan/plan.ts';
 import { roundTripFigure, withWindowModel } from './charts/round-trip.ts';
 import { renderSvg } from './render.ts';
 import { fileNamePart } from '../core/file-names.ts';
@@ -75,6 +77,23 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
       });
     }
   });
+  // Each sweep's CPU cost, beside its throughput: TCP's after the TCP charts, UDP's after UDP's.
+  const cpuCharts = (test: TestName) =>
+    manifest.plan.sweeps
+      .filter((s) => s.test === test)
+      .flatMap((s) => {
+        const spec = cpuCostFigure(a.points, test, s.series, ctx);
+        return spec === null
+          ? []
+          : [
+              {
+                id: `cpu-${test === 'TCP_STREAM' ? 'tcp' : 'udp'}-${fileNamePart(s.series)}`,
+                title: `CPU cost per gigabyte: ${test} (${s.series})`,
+                spec,
+              },
+            ];
+      });
+  charts.push(...cpuCharts('TCP_STREAM'));
   if (
     a.points.some(
       (p) =>
@@ -120,6 +139,7 @@ export function runCharts(manifest: Manifest, a: RunAnalysis): ChartEntry[] {
         spec: udpRelativeFigure(a.relative, a.points, ctx),
       });
   }
+  charts.push(...cpuCharts('UDP_STREAM'));
   if (a.delivery.length > 0)
     charts.push({
       id: 'fig7-udp-okay-rate',
@@ -155,7 +175,7 @@ const csvFile = (header: string, rows: readonly CsvValue[][]) => `${[header, ...
 
 export function pointsCsv(points: readonly PointSummary[]): string {
   const header =
-    'environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate';
+    'environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate,cpu_n,cpu_server_s_per_gb,cpu_ci95_low,cpu_ci95_high,cpu_client_s_per_gb';
   return csvFile(
     header,
     points.map((p) => [
@@ -176,6 +196,12 @@ export function pointsCsv(points: readonly PointSummary[]): string {
       p.sendCalls,
       p.recvCalls,
       cell(p.okRate),
+      // The CPU cost's columns stay empty for a point (or a run) that recorded none.
+      p.cpuPerGigabyte?.summary.n ?? '',
+      cell(p.cpuPerGigabyte?.summary.mean ?? null),
+      cell(p.cpuPerGigabyte?.summary.ciLow ?? null),
+      cell(p.cpuPerGigabyte?.summary.ciHigh ?? null),
+      cell(p.cpuPerGigabyte?.clientMean ?? null),
     ]),
   );
 }

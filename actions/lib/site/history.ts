@@ -74,8 +74,8 @@ export function comparable(a: Pick<HistoryRun, 'plan' | 'testbed'>, b: Pick<Hist
 }
 
 /**
- * The marks of one diff: for each environment and metric made of throughput points, whether the diff
- * classified any point in the metric's range as regressed or improved (the diff stage decides
+ * The marks of one diff: for each environment and metric made of throughput points (or of their CPU
+ * cost), whether the diff classified any point in the metric's range as regressed or improved (the diff stage decides
  * significance; nothing is re-tested here). The round-trip time is not diffed, so never marked.
  */
 export function diffMarks(diff: RunDiff, diffPath: string): HistoryMark[] {
@@ -89,8 +89,10 @@ export function diffMarks(diff: RunDiff, diffPath: string): HistoryMark[] {
       if (info.test === null) continue;
       const from = metric === 'tcp-plateau' ? (plateau ?? Number.POSITIVE_INFINITY) : info.from;
       const inRange = mine.filter((p) => p.test === info.test && p.value >= from && p.value <= info.to);
-      const regressed = inRange.some((p) => p.classification === 'regressed');
-      const improved = inRange.some((p) => p.classification === 'improved');
+      // A CPU metric moves with the points' CPU cost (lower is better), the others with their throughput.
+      const classified = inRange.map((p) => (info.cpu ? p.cpu?.classification : p.classification));
+      const regressed = classified.includes('regressed');
+      const improved = classified.includes('improved');
       if (regressed || improved)
         out.push({ runId: diff.b.runId, against: diff.a.runId, environment, metric, regressed, improved, diffPath });
     }

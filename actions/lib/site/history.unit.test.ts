@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../plan/plan-file.ts';
 import { loadClaims } from '../analyse/claims/file.ts';
 import { summarizePoints } from '../analyse/aggregate.ts';
-import { headlineMetrics, type Headline } from '../analyse/headline.ts';
+import { HEADLINE_METRICS, headlineMetrics, type Headline } from '../analyse/headline.ts';
 import { analyseRun } from '../analyse/run.ts';
 import { diffRuns } from '../diff/diff.ts';
 import { syntheticMean, syntheticRun } from '../testing/synthetic.ts';
@@ -148,6 +148,44 @@ describe('history data', () => {
     );
   });
 
+  it('marks the CPU metrics where the CPU cost per gigabyte changed, though throughput did not', () => {
+    // Docker's TCP server CPU per gigabyte 40% higher in the later run; its throughput the same.
+    const cpu = (more: number) => (e: string, p: { test: string }) =>
+      (e === 'docker' ? 3 : 1.5) * (e === 'docker' && p.test === 'TCP_STREAM' ? more : 1);
+    const base = syntheticRun({
+      plan,
+      environments: ['native', 'docker'],
+      replicates: 3,
+      seed: 1,
+      cpuPerGigabyte: cpu(1),
+    });
+    const dearer = syntheticRun({
+      plan,
+      environments: ['native', 'docker'],
+      replicates: 3,
+      seed: 1,
+      runId: 'dearer',
+      createdAt: '2026-01-02T00:00:00.000Z',
+      cpuPerGigabyte: cpu(1.4),
+    });
+    const diff = diffRuns(
+      { label: 'base', manifest: base.manifest, records: base.records },
+      { label: 'dearer', manifest: dearer.manifest, records: dearer.records },
+    );
+    expect(
+      diffMarks(diff, 'd').map((m) => `${m.environment} ${m.metric} ${m.regressed ? 'regressed' : 'improved'}`),
+    ).toEqual(['docker tcp-cpu regressed']);
+    const headline = headlineMetrics(summarizePoints(dearer.records));
+    const docker = headline.find((h) => h.environment === 'docker')!.metrics;
+    expect(docker['tcp-cpu']!.value).toBeCloseTo(4.2, 1);
+    expect(docker['udp-cpu']!.value).toBeCloseTo(3, 1);
+    expect(docker['tcp-cpu']!.low!).toBeLessThan(docker['tcp-cpu']!.value);
+    // A run from before CPU was sampled has no CPU metric at all.
+    expect(
+      headlineMetrics(summarizePoints(syntheticRun({ plan, environments: ['docker'] }).records))[0]!.metrics,
+    ).not.toHaveProperty('tcp-cpu');
+  });
+
   it('a run is diffed with the previous run of its plan on its testbed before any other run of its plan', () => {
     const pairs = previousRunPairs([
       { runId: 'e1', createdAt: '2026-01-01', plan: 'paper', testbed: 'embedded' },
@@ -191,7 +229,7 @@ describe('history pages', () => {
 
   it('the overview: one small chart per metric, each linking to its history page', () => {
     const html = overviewHtml({ runs, marks: [] }).toString();
-    expect(html.match(/<figure class="overview-chart"/g)).toHaveLength(7);
+    expect(html.match(/<figure class="overview-chart"/g)).toHaveLength(HEADLINE_METRICS.length);
     expect(html).toContain('href="history/relative.html"');
     expect(html).toContain('<select name="pair" data-filter="pair">');
     expect(html).not.toContain('class="point-link"');

@@ -30,6 +30,8 @@ export interface SyntheticOptions {
   mean?: (env: string, point: Point) => number;
   /** UDP okay rate per environment and message size, instead of the profile's. */
   okRate?: (env: string, x: number) => number;
+  /** Noiseless server CPU-seconds per gigabyte per environment and point: records then carry a CPU cost (record.cpu). */
+  cpuPerGigabyte?: (env: string, point: Point) => number;
 }
 
 export interface SyntheticRun {
@@ -173,6 +175,10 @@ export function syntheticRun(options: SyntheticOptions): SyntheticRun {
         };
         const startedAt = new Date(t0 + clock * 1000).toISOString();
         clock += plan.testLengthSeconds;
+        const delivered = Math.round((metrics.throughputMbps * 1e6 * metrics.elapsedSeconds) / 8);
+        const perGigabyte = options.cpuPerGigabyte
+          ? Number((options.cpuPerGigabyte(env, point) * (1 + noise * gaussian(random))).toFixed(6))
+          : null;
         records.push({
           formatVersion: RESULTS_FORMAT_VERSION,
           environment: env,
@@ -191,6 +197,23 @@ export function syntheticRun(options: SyntheticOptions): SyntheticRun {
           stderr: '',
           error: null,
           metrics,
+          ...(perGigabyte === null
+            ? {}
+            : {
+                cpu: {
+                  scope: { cgroups: [], pids: [4242] },
+                  wallSeconds: plan.testLengthSeconds,
+                  deliveredBytes: delivered,
+                  serverSeconds: Number(((perGigabyte * delivered) / 1e9).toFixed(6)),
+                  serverSecondsPerGigabyte: perGigabyte,
+                  unreadable: null,
+                  clientSeconds: Number(((2 * delivered) / 1e9).toFixed(2)),
+                  clientSecondsPerGigabyte: 2,
+                  hostSoftirqSeconds: 0.1,
+                  hostIrqSeconds: 0,
+                  softirqInTaskTime: true,
+                },
+              }),
         });
       }
     }

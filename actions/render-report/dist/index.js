@@ -40233,6 +40233,7 @@ var INTERFERENCE_DEFAULTS = {
   maxWaitPercent: null,
   maxLateReleasePercent: null,
   pathOthersBusyPercent: 15,
+  peakWindowMs: null,
   remeasureFlagged: 0
 };
 var PLAN_FORMAT = {
@@ -40461,6 +40462,11 @@ var planSchema = strict(
           100,
           "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed."
         ).default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
+        peakWindowMs: whole(
+          100,
+          6e4,
+          "Also judge every stretch of this many milliseconds within a measurement by the same thresholds (steal, others' busy time, the path's wait while others kept more than pathOthersBusyPercent busy), from looks taken every 200 ms: a disturbance that covers part of a measurement is diluted in its whole. null: only the whole measurement is judged."
+        ).nullable().default(INTERFERENCE_DEFAULTS.peakWindowMs),
         remeasureFlagged: whole(
           0,
           PLAN_LIMITS.remeasureFlagged,
@@ -40708,6 +40714,19 @@ var interferenceSchema = strict(
       100,
       "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled."
     ).nullable().optional(),
+    peak: strict(
+      {
+        windowMs: whole(1, 6e4, "The stretch judged, in milliseconds (plan interference.peakWindowMs)."),
+        othersBusyPercent: share("Others' busy time over the worst stretch, in percent of the machine's CPU time."),
+        stealPercent: share("Steal over the worst stretch, in percent of the machine CPU time."),
+        waitPercent: dictionary(
+          finite(0, 1e6, "Percent."),
+          "Per path process: its worst wait for a CPU over a stretch in which others kept more than pathOthersBusyPercent busy, in percent of that stretch."
+        ),
+        pathOthersBusyPercent: share("The others' share above which a stretch's path wait counts.")
+      },
+      "The worst stretch within the measurement, each share on its own (measure/peaks.ts); absent where the plan sets no peakWindowMs."
+    ).optional(),
     remeasurement: whole(
       0,
       PLAN_LIMITS.remeasureFlagged + 1,
@@ -40719,6 +40738,49 @@ var interferenceSchema = strict(
     reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
   },
   "What the host did while the measurement ran; absent in runs recorded before it was sampled."
+);
+var cpuSeconds = (meaning) => finite(0, 1e7, meaning);
+var cpuCostSchema = strict(
+  {
+    scope: strict(
+      {
+        cgroups: list(
+          text({ max: 4096 }),
+          { max: 100 },
+          "Cgroups whose whole CPU usage counts (cgroup v1 cpuacct or v2 paths)."
+        ),
+        pids: list(
+          whole(1, COUNT),
+          { max: 100 },
+          "PIDs whose threads' utime+stime count (a native netserver, a guest's QEMU)."
+        )
+      },
+      "What the server side of the environment ran as (StartedEnvironment.cpuScope), asked at the measurement's start."
+    ),
+    wallSeconds: cpuSeconds("Wall time between the two looks: netperf from start to exit."),
+    deliveredBytes: finite(
+      0,
+      COUNT,
+      "Bytes delivered: netperf's receiver throughput times its elapsed time (for UDP, what arrived)."
+    ),
+    serverSeconds: cpuSeconds(
+      "CPU-seconds the scope used over the window: cgroups' usage (ns); processes' threads' run time (ns, schedstat), or their utime+stime (1/100 s steps) when a thread ended in the window; null: not readable at both ends (unreadable)."
+    ).nullable(),
+    serverSecondsPerGigabyte: cpuSeconds(
+      "serverSeconds per 10^9 bytes delivered; null without serverSeconds or without bytes."
+    ).nullable(),
+    unreadable: recorded("Why serverSeconds is null: a cgroup not readable, a process that ended.").nullable(),
+    clientSeconds: cpuSeconds("CPU-seconds of the client's netperf (this process's reaped children)."),
+    clientSecondsPerGigabyte: cpuSeconds("clientSeconds per 10^9 bytes delivered; null without bytes.").nullable(),
+    hostSoftirqSeconds: cpuSeconds(
+      "The machine's softirq time over the window, all CPUs together (/proc/stat): the packet processing of both ends, the delay line and everything else; not attributed to an environment and not added to serverSeconds."
+    ),
+    hostIrqSeconds: cpuSeconds("The machine's hard irq time over the window, all CPUs together (/proc/stat)."),
+    softirqInTaskTime: flag(
+      "Whether the kernel charges irq and softirq time to the task it interrupted (tick accounting without CONFIG_IRQ_TIME_ACCOUNTING): then the server's share of hostSoftirqSeconds is inside serverSeconds as far as it ran in the scope's tasks; null: the kernel's configuration was not readable."
+    ).nullable()
+  },
+  "What the measurement cost in CPU; absent in runs recorded before it was sampled, on a runner pair and for failed measurements."
 );
 var measurementRecordSchema = strict({
   formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
@@ -40739,6 +40801,7 @@ var measurementRecordSchema = strict({
   error: recorded("Why the measurement failed.").nullable(),
   metrics: netperfMetricsSchema.nullable(),
   interference: interferenceSchema.optional(),
+  cpu: cpuCostSchema.optional(),
   remeasuredBecause: list(
     text({ max: 400 }),
     { max: 10 },
@@ -41089,6 +41152,18 @@ function isotonicFit(ys, weights = ys.map(() => 1)) {
 }
 
 // actions/lib/analyse/aggregate.ts
+function cpuPerGigabyteOf(ok, level = 0.95) {
+  const costed = ok.filter((r) => r.cpu?.serverSecondsPerGigabyte != null);
+  if (costed.length === 0) return void 0;
+  const samples = costed.map((r) => r.cpu.serverSecondsPerGigabyte);
+  const client = costed.map((r) => r.cpu.clientSecondsPerGigabyte).filter((v) => v !== null);
+  return {
+    summary: summarize(samples, level),
+    samples,
+    replicates: costed.map((r) => r.replicate),
+    clientMean: client.length === 0 ? null : client.reduce((s2, v) => s2 + v, 0) / client.length
+  };
+}
 function median2(xs) {
   if (xs.length === 0) return null;
   const s2 = [...xs].sort((a4, b10) => a4 - b10);
@@ -41117,6 +41192,7 @@ function summarizePoints(records, level = 0.95) {
     const sendCalls = metrics.reduce((s2, m3) => s2 + m3.sendCalls, 0);
     const recvCalls = metrics.reduce((s2, m3) => s2 + m3.recvCalls, 0);
     const requested = metrics.map((m3) => m3.sendSocketRequested).filter((v) => v > 0);
+    const cpuPerGigabyte = cpuPerGigabyteOf(ok, level);
     out.push({
       environment: first.environment,
       test: first.test,
@@ -41138,7 +41214,8 @@ function summarizePoints(records, level = 0.95) {
       confidenceAsked: metrics.some((m3) => m3.confidence !== null),
       confidenceMissed: metrics.filter(
         (m3) => m3.confidence !== null && m3.confidence.achievedWidth > m3.confidence.requestedWidth
-      ).length
+      ).length,
+      ...cpuPerGigabyte === void 0 ? {} : { cpuPerGigabyte }
     });
   }
   return out.sort(
@@ -41245,7 +41322,8 @@ var PER_RUN_DETAILS = /* @__PURE__ */ new Set([
   "imageBuildReason",
   "bootSeconds",
   "containerStartSeconds",
-  "guestBuild"
+  "guestBuild",
+  "cpuCgroup"
 ]);
 function memoryGiB(bytes2) {
   return typeof bytes2 === "number" && Number.isFinite(bytes2) ? `${Math.round(bytes2 / 2 ** 30)} GiB` : text2(bytes2);
@@ -41344,6 +41422,30 @@ function pointKey(p) {
 }
 function compareKeys(x4, y4) {
   return x4.environment.localeCompare(y4.environment) || x4.test.localeCompare(y4.test) || x4.series.localeCompare(y4.series) || x4.value - y4.value;
+}
+function compareCpu(pa2, pb, options) {
+  const ca = pa2.cpuPerGigabyte;
+  const cb = pb.cpuPerGigabyte;
+  if (ca === void 0 || cb === void 0) return null;
+  const side2 = (c4) => ({
+    n: c4.summary.n,
+    mean: c4.summary.mean,
+    ciLow: c4.summary.ciLow,
+    ciHigh: c4.summary.ciHigh
+  });
+  const change2 = changePercent(ca.summary.mean, cb.summary.mean);
+  const bigEnough = change2 === null ? ca.summary.mean !== cb.summary.mean : Math.abs(change2) >= options.thresholdPercent;
+  const testable = ca.samples.length >= 2 && cb.samples.length >= 2;
+  const p = testable ? welchTTest(ca.samples, cb.samples).p : null;
+  return {
+    a: side2(ca),
+    b: side2(cb),
+    changePercent: change2,
+    p,
+    pAdjusted: p,
+    significance: testable ? "not-significant" : "too-few-replicates",
+    classification: testable || !bigEnough ? "unchanged" : "undecided"
+  };
 }
 function comparePoint(pa2, pb, recordsA, recordsB, options) {
   const a4 = sideStats(pa2);
@@ -41470,8 +41572,13 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
   const removed = [];
   for (const [key3, pa2] of summariesA) {
     const pb = summariesB.get(key3);
-    if (pb) points2.push(comparePoint(pa2, pb, groupsA.get(key3) ?? [], groupsB.get(key3) ?? [], options));
-    else removed.push(oneSided(pa2));
+    if (!pb) {
+      removed.push(oneSided(pa2));
+      continue;
+    }
+    const point5 = comparePoint(pa2, pb, groupsA.get(key3) ?? [], groupsB.get(key3) ?? [], options);
+    const cpu = compareCpu(pa2, pb, options);
+    points2.push(cpu === null ? point5 : { ...point5, cpu });
   }
   for (const [key3, pb] of summariesB) if (!summariesA.has(key3)) added.push(oneSided(pb));
   const tested = points2.filter((p) => p.method === "welch" && p.p !== null);
@@ -41484,6 +41591,27 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
     const bigEnough = change2 === null ? p.a.mean !== p.b.mean : Math.abs(change2) >= options.thresholdPercent;
     p.classification = significant && bigEnough ? p.b.mean > p.a.mean ? "improved" : "regressed" : "unchanged";
   });
+  const cpuTested = points2.map((p) => p.cpu).filter((c4) => c4 !== void 0 && c4.p !== null);
+  const cpuAdjusted = options.correction === "holm" ? holmAdjust(cpuTested.map((c4) => c4.p)) : cpuTested.map((c4) => c4.p);
+  cpuTested.forEach((c4, i) => {
+    c4.pAdjusted = cpuAdjusted[i];
+    const significant = c4.pAdjusted < options.alpha;
+    c4.significance = significant ? "significant" : "not-significant";
+    const bigEnough = c4.changePercent === null ? c4.a.mean !== c4.b.mean : Math.abs(c4.changePercent) >= options.thresholdPercent;
+    c4.classification = significant && bigEnough ? c4.b.mean < c4.a.mean ? "improved" : "regressed" : "unchanged";
+  });
+  const cpuPoints = points2.map((p) => p.cpu).filter((c4) => c4 !== void 0);
+  const cpuCount = (c4) => cpuPoints.filter((x4) => x4.classification === c4).length;
+  const cpuSummary = cpuPoints.length === 0 ? {} : {
+    cpu: {
+      compared: cpuPoints.length,
+      tested: cpuTested.length,
+      improved: cpuCount("improved"),
+      regressed: cpuCount("regressed"),
+      unchanged: cpuCount("unchanged"),
+      undecided: cpuCount("undecided")
+    }
+  };
   points2.sort(compareKeys);
   added.sort(compareKeys);
   removed.sort(compareKeys);
@@ -41514,6 +41642,7 @@ function diffRuns(inputA, inputB, options = DEFAULT_DIFF_OPTIONS) {
       tested: tested.length,
       added: added.length,
       removed: removed.length,
+      ...cpuSummary,
       largest
     },
     curves: curveDiffs(points2, added, removed),
@@ -43761,7 +43890,8 @@ function lineChart(rows, o) {
   const anyFlagged = rows.some((r) => r.flagged);
   const x4 = { field: "x", type: "quantitative", title: o.xTitle };
   const color5 = { field: "environment", type: "nominal", title: "Environment", scale: scales2.color };
-  const y4 = { field: "y", type: "quantitative", title: o.yTitle, scale: yScale(o) };
+  const yPlain = { field: "y", type: "quantitative", title: o.yTitle };
+  const y4 = { ...yPlain, scale: yScale(o) };
   const intervalTitle = o.intervalTitle ?? "95% CI";
   const layer = [
     {
@@ -43806,7 +43936,7 @@ function lineChart(rows, o) {
       {
         mark: { type: "line", strokeWidth: 1.5, aria: false },
         encoding: {
-          y: y4,
+          y: yPlain,
           strokeDash: { field: "environment", type: "nominal", scale: scales2.dash, title: "Environment" }
         }
       }
@@ -44232,6 +44362,38 @@ function socketSizeFigure(rows, ctx) {
       intervalTitle: "median"
     }
   );
+}
+var CPU_COST_NOTES = [
+  "server side only: a container's cgroup, a native netserver's or a guest's QEMU's CPU time over netperf's window",
+  "not counted: the client's netperf, the testbed's delay line, and softirq time run outside the server's tasks (results.jsonl has the machine's softirq beside it)"
+];
+function cpuCostFigure(points2, test2, series2, ctx) {
+  const rows = points2.filter((p) => p.test === test2 && p.series === series2 && p.cpuPerGigabyte !== void 0).map((p) => {
+    const s2 = p.cpuPerGigabyte.summary;
+    return {
+      environment: environmentLabel(p.environment, own2(ctx.accelerators, p.environment)),
+      x: p.value,
+      y: s2.mean,
+      low: s2.ciLow ?? s2.mean,
+      high: s2.ciHigh ?? s2.mean,
+      n: s2.n,
+      samples: p.cpuPerGigabyte.samples,
+      flagged: p.flagged > 0
+    };
+  });
+  if (rows.length === 0) return null;
+  const top = Math.max(...rows.flatMap((r) => [r.y, ...r.samples]));
+  return lineChart(rows, {
+    title: `CPU cost: ${test2} (${series2}), server CPU-seconds per gigabyte delivered`,
+    subtitle: ctx.subtitle,
+    notes: CPU_COST_NOTES,
+    xTitle: test2 === "TCP_STREAM" ? X_TITLE.TCP_STREAM : udpXTitle(points2.filter((p) => p.series === series2)),
+    yTitle: "Server CPU-seconds per 10^9 bytes delivered",
+    environments: ctx.environments,
+    accelerators: ctx.accelerators,
+    clip: { min: 0, max: 2 * top },
+    yZero: true
+  });
 }
 
 // actions/lib/site/site.ts
@@ -44923,7 +45085,9 @@ var HEADLINE_METRICS = [
   "udp-large",
   "udp-ok",
   "rtt",
-  "relative"
+  "relative",
+  "tcp-cpu",
+  "udp-cpu"
 ];
 var PLATEAU_FRACTION = 0.75;
 var TCP_RANGE = [0, 6e3];
@@ -44972,6 +45136,22 @@ var METRIC_INFO = {
     test: "TCP_STREAM",
     from: TCP_RANGE[0],
     to: TCP_RANGE[1]
+  },
+  "tcp-cpu": {
+    title: "TCP server CPU per gigabyte delivered",
+    unit: "CPU-seconds per 10^9 bytes",
+    test: "TCP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY,
+    cpu: true
+  },
+  "udp-cpu": {
+    title: "UDP server CPU per gigabyte delivered",
+    unit: "CPU-seconds per 10^9 bytes",
+    test: "UDP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY,
+    cpu: true
   }
 };
 function rangeMean(values3) {
@@ -44985,6 +45165,11 @@ function rangeMean(values3) {
 function throughputOver(points2, test2, from, to) {
   return rangeMean(
     points2.filter((p) => p.test === test2 && p.value >= from && p.value <= to).map((p) => ({ value: p.throughput.mean, half: p.throughput.ciHalfWidth }))
+  );
+}
+function cpuOver(points2, test2) {
+  return rangeMean(
+    points2.filter((p) => p.test === test2 && p.cpuPerGigabyte !== void 0).map((p) => ({ value: p.cpuPerGigabyte.summary.mean, half: p.cpuPerGigabyte.summary.ciHalfWidth }))
   );
 }
 function plateauFrom(points2) {
@@ -45027,6 +45212,8 @@ function headlineMetrics(points2, roundTripMicroseconds = {}) {
         high: r.halfWidth === null ? null : r.average + r.halfWidth,
         points: r.points
       });
+    set8("tcp-cpu", cpuOver(mine, "TCP_STREAM"));
+    set8("udp-cpu", cpuOver(mine, "UDP_STREAM"));
     out.push({ environment: env, metrics });
   }
   return out;
@@ -99050,8 +99237,9 @@ function diffMarks(diff, diffPath) {
       if (info3.test === null) continue;
       const from = metric === "tcp-plateau" ? plateau ?? Number.POSITIVE_INFINITY : info3.from;
       const inRange = mine.filter((p) => p.test === info3.test && p.value >= from && p.value <= info3.to);
-      const regressed = inRange.some((p) => p.classification === "regressed");
-      const improved = inRange.some((p) => p.classification === "improved");
+      const classified = inRange.map((p) => info3.cpu ? p.cpu?.classification : p.classification);
+      const regressed = classified.includes("regressed");
+      const improved = classified.includes("improved");
       if (regressed || improved)
         out.push({ runId: diff.b.runId, against: diff.a.runId, environment: environment2, metric, regressed, improved, diffPath });
     }
@@ -99637,6 +99825,32 @@ function changedRow(p) {
   ];
 }
 var CHANGED_HEADER = ["verdict", "curve", "point", "A mean ± CI95 (n)", "B mean ± CI95 (n)", "change"];
+function cpuSide(c4) {
+  const ci = c4.ciHigh !== null && c4.ciLow !== null ? ` ± ${num((c4.ciHigh - c4.ciLow) / 2, 3)}` : "";
+  return `${num(c4.mean, 3)}${ci} (${c4.n})`;
+}
+function cpuChangedPoints(d) {
+  const rank2 = (p) => p.cpu.classification === "regressed" ? 0 : 1;
+  return d.points.filter((p) => p.cpu?.classification === "regressed" || p.cpu?.classification === "improved").sort((x4, y4) => rank2(x4) - rank2(y4) || Math.abs(y4.cpu.changePercent ?? 0) - Math.abs(x4.cpu.changePercent ?? 0));
+}
+function cpuChangedRow(p) {
+  const c4 = p.cpu;
+  return [
+    c4.classification,
+    oneLine(`${p.environment} ${p.test} ${p.series}`),
+    `${flag4(p.parameter)} ${p.value}`,
+    cpuSide(c4.a),
+    cpuSide(c4.b),
+    formatChange(c4.changePercent),
+    formatP(c4.pAdjusted)
+  ];
+}
+var CPU_HEADER = ["verdict", "curve", "point", "A CPU-s/GB ± CI95 (n)", "B CPU-s/GB ± CI95 (n)", "change"];
+function cpuSummaryLine(d) {
+  const c4 = d.summary.cpu;
+  if (!c4) return null;
+  return `${c4.compared} points with a server CPU cost in both runs: ${c4.improved} improved (less CPU per gigabyte), ${c4.regressed} regressed (more), ${c4.unchanged} unchanged, ${c4.undecided} undecided; Welch's t-test over ${c4.tested}, ${d.options.correction === "holm" ? "Holm-corrected apart from throughput" : "uncorrected"}, threshold ${d.options.thresholdPercent}%`;
+}
 var TEXT_VALUE_MAX = 60;
 var cut = (v) => v.length > TEXT_VALUE_MAX ? `${v.slice(0, TEXT_VALUE_MAX - 1)}…` : v;
 function oneSidedLine(p) {
@@ -99663,6 +99877,12 @@ function formatDiffText(d, o = {}) {
     out.push("", `Changed points (${d.summary.regressed} regressed, ${d.summary.improved} improved):`);
     out.push(...table([...CHANGED_HEADER, pHeader(d)], changed.map(changedRow), "  ", false));
   } else out.push("", "Changed points: none regressed or improved");
+  const cpuLine = cpuSummaryLine(d);
+  if (cpuLine !== null) {
+    out.push("", `CPU cost per gigabyte: ${cpuLine}`);
+    const cpuChanged = cpuChangedPoints(d);
+    if (cpuChanged.length) out.push(...table([...CPU_HEADER, pHeader(d)], cpuChanged.map(cpuChangedRow), "  ", false));
+  }
   out.push(...["", ...claimTextLines(d)]);
   for (const c4 of curvesShown(d, o)) {
     const rows = d.points.filter((p) => p.environment === c4.environment && p.test === c4.test && p.series === c4.series);
@@ -99753,6 +99973,22 @@ function formatDiffMarkdown(d, o = {}) {
       ),
       ""
     );
+  }
+  const cpuLine = cpuSummaryLine(d);
+  if (cpuLine !== null) {
+    out.push("### CPU cost per gigabyte", "", `${md2(cpuLine)}.`, "");
+    const cpuChanged = cpuChangedPoints(d);
+    if (cpuChanged.length)
+      out.push(
+        ...mdTable(
+          [...CPU_HEADER, pHeader(d)],
+          cpuChanged.map((p) => {
+            const r = cpuChangedRow(p);
+            return [VERDICT_MARK2[p.cpu.classification], md2(r[1]), md2(r[2]), ...r.slice(3).map(md2)];
+          })
+        ),
+        ""
+      );
   }
   out.push(
     ...mdTable(
@@ -99866,6 +100102,10 @@ function sideCell(s2) {
   const ci = s2.ciLow !== null && s2.ciHigh !== null ? ` ± ${((s2.ciHigh - s2.ciLow) / 2).toFixed(2)}` : "";
   return td(`${s2.mean.toFixed(2)}${ci} (${s2.n})`, "num");
 }
+function cpuCell(c4) {
+  const ci = c4.ciLow !== null && c4.ciHigh !== null ? ` ± ${((c4.ciHigh - c4.ciLow) / 2).toFixed(3)}` : "";
+  return td(`${c4.mean.toFixed(3)}${ci} (${c4.n})`, "num");
+}
 function runRow(name2, r) {
   return html`<tr><th>${name2}</th>${td(r.label)}${td(r.runId)}${td(r.commit ? r.commit.slice(0, 10) : "no commit")}${td(r.branch ?? "")}${td(r.createdAt)}${td(r.status)}${td(r.plan)}${td(r.environments.join(", "))}</tr>`;
 }
@@ -99913,6 +100153,38 @@ function diffPage(d, options = {}) {
         "diff-changed-table"
       )
     );
+    out.push(html`</section>`);
+  }
+  if (s2.cpu) {
+    const c4 = s2.cpu;
+    out.push(
+      html`<section class="diff-cpu"><h2>CPU cost per gigabyte</h2><p class="diff-cpu-summary">${c4.compared} points with a server CPU cost in both runs: ${c4.improved} improved (less CPU per gigabyte), ${c4.regressed} regressed (more), ${c4.unchanged} unchanged, ${c4.undecided} undecided; Welch's t-test over ${c4.tested}, ${d.options.correction === "holm" ? "Holm-corrected apart from throughput" : "uncorrected"}.</p>`
+    );
+    const cpuChanged = cpuChangedPoints(d);
+    if (cpuChanged.length)
+      out.push(
+        table2(
+          [
+            "verdict",
+            "curve",
+            "point",
+            "A CPU-s/GB ± CI95 (n)",
+            "B CPU-s/GB ± CI95 (n)",
+            "change",
+            d.options.correction === "holm" ? "p (Holm)" : "p"
+          ],
+          cpuChanged.map((p) => [
+            td(p.cpu.classification, `verdict-${p.cpu.classification}`),
+            td(`${environmentTitle(p.environment)} ${p.test} ${p.series}`),
+            td(`${parameterFlag(p.parameter)} ${p.value}`),
+            cpuCell(p.cpu.a),
+            cpuCell(p.cpu.b),
+            td(formatChange(p.cpu.changePercent), "num"),
+            td(formatP(p.cpu.pAdjusted), "num")
+          ]),
+          "diff-cpu-table"
+        )
+      );
     out.push(html`</section>`);
   }
   out.push(
@@ -100335,6 +100607,17 @@ function runCharts(manifest, a4) {
       });
     }
   });
+  const cpuCharts = (test2) => manifest.plan.sweeps.filter((s2) => s2.test === test2).flatMap((s2) => {
+    const spec = cpuCostFigure(a4.points, test2, s2.series, ctx);
+    return spec === null ? [] : [
+      {
+        id: `cpu-${test2 === "TCP_STREAM" ? "tcp" : "udp"}-${fileNamePart(s2.series)}`,
+        title: `CPU cost per gigabyte: ${test2} (${s2.series})`,
+        spec
+      }
+    ];
+  });
+  charts.push(...cpuCharts("TCP_STREAM"));
   if (a4.points.some(
     (p) => p.test === "TCP_STREAM" && p.parameter === "sendSocketSize" && p.throughput.n > 0 && p.effectiveSendSocket !== null
   )) {
@@ -100374,6 +100657,7 @@ function runCharts(manifest, a4) {
         spec: udpRelativeFigure(a4.relative, a4.points, ctx)
       });
   }
+  charts.push(...cpuCharts("UDP_STREAM"));
   if (a4.delivery.length > 0)
     charts.push({
       id: "fig7-udp-okay-rate",
@@ -100406,7 +100690,7 @@ var cell2 = (v) => v === null || Number.isNaN(v) ? "" : Math.round(v * 1e6) / 1e
 var csvFile = (header, rows) => `${[header, ...rows.map(csvLine)].join("\n")}
 `;
 function pointsCsv(points2) {
-  const header = "environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate";
+  const header = "environment,test,series,parameter,value,n,mean_mbps,stdev_mbps,ci95_low,ci95_high,failed,confidence_missed,requested_send_socket,effective_send_socket,send_calls,recv_calls,ok_rate,cpu_n,cpu_server_s_per_gb,cpu_ci95_low,cpu_ci95_high,cpu_client_s_per_gb";
   return csvFile(
     header,
     points2.map((p) => [
@@ -100426,7 +100710,13 @@ function pointsCsv(points2) {
       cell2(p.effectiveSendSocket),
       p.sendCalls,
       p.recvCalls,
-      cell2(p.okRate)
+      cell2(p.okRate),
+      // The CPU cost's columns stay empty for a point (or a run) that recorded none.
+      p.cpuPerGigabyte?.summary.n ?? "",
+      cell2(p.cpuPerGigabyte?.summary.mean ?? null),
+      cell2(p.cpuPerGigabyte?.summary.ciLow ?? null),
+      cell2(p.cpuPerGigabyte?.summary.ciHigh ?? null),
+      cell2(p.cpuPerGigabyte?.clientMean ?? null)
     ])
   );
 }

@@ -42594,6 +42594,7 @@ var INTERFERENCE_DEFAULTS = {
   maxWaitPercent: null,
   maxLateReleasePercent: null,
   pathOthersBusyPercent: 15,
+  peakWindowMs: null,
   remeasureFlagged: 0
 };
 var PLAN_FORMAT = {
@@ -42822,6 +42823,11 @@ var planSchema = strict(
           100,
           "maxWaitPercent and maxLateReleasePercent flag only while processes other than the run's own kept more than this share of the machine busy, in percent: a path that contends only with itself (UDP with small datagrams keeps netperf, netserver and the delay line busy on both cores) is not disturbed."
         ).default(INTERFERENCE_DEFAULTS.pathOthersBusyPercent),
+        peakWindowMs: whole(
+          100,
+          6e4,
+          "Also judge every stretch of this many milliseconds within a measurement by the same thresholds (steal, others' busy time, the path's wait while others kept more than pathOthersBusyPercent busy), from looks taken every 200 ms: a disturbance that covers part of a measurement is diluted in its whole. null: only the whole measurement is judged."
+        ).nullable().default(INTERFERENCE_DEFAULTS.peakWindowMs),
         remeasureFlagged: whole(
           0,
           PLAN_LIMITS.remeasureFlagged,
@@ -43101,6 +43107,19 @@ var interferenceSchema = strict(
       100,
       "Share of the delay line's releases at least 100 us after they were due, in percent; null: no delay line, or no packet. Absent in runs recorded before it was sampled."
     ).nullable().optional(),
+    peak: strict(
+      {
+        windowMs: whole(1, 6e4, "The stretch judged, in milliseconds (plan interference.peakWindowMs)."),
+        othersBusyPercent: share("Others' busy time over the worst stretch, in percent of the machine's CPU time."),
+        stealPercent: share("Steal over the worst stretch, in percent of the machine CPU time."),
+        waitPercent: dictionary(
+          finite(0, 1e6, "Percent."),
+          "Per path process: its worst wait for a CPU over a stretch in which others kept more than pathOthersBusyPercent busy, in percent of that stretch."
+        ),
+        pathOthersBusyPercent: share("The others' share above which a stretch's path wait counts.")
+      },
+      "The worst stretch within the measurement, each share on its own (measure/peaks.ts); absent where the plan sets no peakWindowMs."
+    ).optional(),
     remeasurement: whole(
       0,
       PLAN_LIMITS.remeasureFlagged + 1,
@@ -43112,6 +43131,49 @@ var interferenceSchema = strict(
     reasons: list(text({ max: 200 }), { max: 10 }, 'Which thresholds were crossed, e.g. "steal 12% > 5%".')
   },
   "What the host did while the measurement ran; absent in runs recorded before it was sampled."
+);
+var cpuSeconds = (meaning) => finite(0, 1e7, meaning);
+var cpuCostSchema = strict(
+  {
+    scope: strict(
+      {
+        cgroups: list(
+          text({ max: 4096 }),
+          { max: 100 },
+          "Cgroups whose whole CPU usage counts (cgroup v1 cpuacct or v2 paths)."
+        ),
+        pids: list(
+          whole(1, COUNT),
+          { max: 100 },
+          "PIDs whose threads' utime+stime count (a native netserver, a guest's QEMU)."
+        )
+      },
+      "What the server side of the environment ran as (StartedEnvironment.cpuScope), asked at the measurement's start."
+    ),
+    wallSeconds: cpuSeconds("Wall time between the two looks: netperf from start to exit."),
+    deliveredBytes: finite(
+      0,
+      COUNT,
+      "Bytes delivered: netperf's receiver throughput times its elapsed time (for UDP, what arrived)."
+    ),
+    serverSeconds: cpuSeconds(
+      "CPU-seconds the scope used over the window: cgroups' usage (ns); processes' threads' run time (ns, schedstat), or their utime+stime (1/100 s steps) when a thread ended in the window; null: not readable at both ends (unreadable)."
+    ).nullable(),
+    serverSecondsPerGigabyte: cpuSeconds(
+      "serverSeconds per 10^9 bytes delivered; null without serverSeconds or without bytes."
+    ).nullable(),
+    unreadable: recorded("Why serverSeconds is null: a cgroup not readable, a process that ended.").nullable(),
+    clientSeconds: cpuSeconds("CPU-seconds of the client's netperf (this process's reaped children)."),
+    clientSecondsPerGigabyte: cpuSeconds("clientSeconds per 10^9 bytes delivered; null without bytes.").nullable(),
+    hostSoftirqSeconds: cpuSeconds(
+      "The machine's softirq time over the window, all CPUs together (/proc/stat): the packet processing of both ends, the delay line and everything else; not attributed to an environment and not added to serverSeconds."
+    ),
+    hostIrqSeconds: cpuSeconds("The machine's hard irq time over the window, all CPUs together (/proc/stat)."),
+    softirqInTaskTime: flag(
+      "Whether the kernel charges irq and softirq time to the task it interrupted (tick accounting without CONFIG_IRQ_TIME_ACCOUNTING): then the server's share of hostSoftirqSeconds is inside serverSeconds as far as it ran in the scope's tasks; null: the kernel's configuration was not readable."
+    ).nullable()
+  },
+  "What the measurement cost in CPU; absent in runs recorded before it was sampled, on a runner pair and for failed measurements."
 );
 var measurementRecordSchema = strict({
   formatVersion: formatVersionField(RESULTS_FORMAT_VERSION),
@@ -43132,6 +43194,7 @@ var measurementRecordSchema = strict({
   error: recorded("Why the measurement failed.").nullable(),
   metrics: netperfMetricsSchema.nullable(),
   interference: interferenceSchema.optional(),
+  cpu: cpuCostSchema.optional(),
   remeasuredBecause: list(
     text({ max: 400 }),
     { max: 10 },

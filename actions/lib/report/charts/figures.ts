@@ -405,3 +405,51 @@ export function socketSizeFigure(rows: readonly SocketSizeRow[], ctx: FigureCont
     },
   );
 }
+
+/** What the CPU cost charts count, under each of them. */
+export const CPU_COST_NOTES = [
+  "server side only: a container's cgroup, a native netserver's or a guest's QEMU's CPU time over netperf's window",
+  "not counted: the client's netperf, the testbed's delay line, and softirq time run outside the server's tasks (results.jsonl has the machine's softirq beside it)",
+];
+
+/**
+ * The CPU cost of one sweep, beside its throughput chart: the server side's CPU-seconds per
+ * gigabyte delivered per point (aggregate.ts cpuPerGigabyte), mean and interval over replicates.
+ * Null when no point of the sweep recorded one.
+ */
+export function cpuCostFigure(
+  points: readonly PointSummary[],
+  test: TestName,
+  series: string,
+  ctx: FigureContext,
+): TopLevelSpec | null {
+  const rows: LineRow[] = points
+    .filter((p) => p.test === test && p.series === series && p.cpuPerGigabyte !== undefined)
+    .map((p) => {
+      const s = p.cpuPerGigabyte!.summary;
+      return {
+        environment: environmentLabel(p.environment, own(ctx.accelerators, p.environment)),
+        x: p.value,
+        y: s.mean,
+        low: s.ciLow ?? s.mean,
+        high: s.ciHigh ?? s.mean,
+        n: s.n,
+        samples: p.cpuPerGigabyte!.samples,
+        flagged: p.flagged > 0,
+      };
+    });
+  if (rows.length === 0) return null;
+  // An interval reaching below 0 (two replicates far apart) says only "too few replicates": cut at 0.
+  const top = Math.max(...rows.flatMap((r) => [r.y, ...r.samples]));
+  return lineChart(rows, {
+    title: `CPU cost: ${test} (${series}), server CPU-seconds per gigabyte delivered`,
+    subtitle: ctx.subtitle,
+    notes: CPU_COST_NOTES,
+    xTitle: test === 'TCP_STREAM' ? X_TITLE.TCP_STREAM : udpXTitle(points.filter((p) => p.series === series)),
+    yTitle: 'Server CPU-seconds per 10^9 bytes delivered',
+    environments: ctx.environments,
+    accelerators: ctx.accelerators,
+    clip: { min: 0, max: 2 * top },
+    yZero: true,
+  });
+}
