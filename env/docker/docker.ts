@@ -246,27 +246,31 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
     if (/^[0-9a-f]{64}$/.test(fullId)) await endLeftBehind(fullId);
   }
 
-  /** Ends, by PID, what a removed container left: processes in its cgroup, then its idle shim. */
+  /**
+   * Ends, by PID, what a removed container left: processes in its cgroup and shims named by its id.
+   * After a failed runsc start the shim outlives `docker rm`, and containerd may start another one
+   * (`shim ... -id <id> delete`) a moment later: looked for again, bounded (50 x 100 ms), asked to
+   * end with SIGTERM and killed if still there after a second.
+   */
   async function endLeftBehind(fullId: string): Promise<void> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const left = processesInCgroup(`docker/${fullId}`);
-      if (left.length === 0) break;
-      for (const pid of left) {
+    const firstSeen = new Map<number, number>();
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const inCgroup = processesInCgroup(`docker/${fullId}`);
+      const shims = shimsOf(fullId);
+      if (inCgroup.length === 0 && shims.length === 0) return;
+      const signal = (pid: number, sig: NodeJS.Signals) => {
         try {
-          process.kill(pid, 'SIGKILL');
+          process.kill(pid, sig);
         } catch {
           // gone already
         }
+      };
+      for (const pid of inCgroup) signal(pid, 'SIGKILL');
+      for (const pid of shims) {
+        if (!firstSeen.has(pid)) firstSeen.set(pid, attempt);
+        signal(pid, attempt - firstSeen.get(pid)! >= 10 ? 'SIGKILL' : 'SIGTERM');
       }
       await sleep(100);
-    }
-    // Its shim lingers only after a failed start; after a normal removal it is gone already.
-    for (const pid of shimsOf(fullId)) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // gone already
-      }
     }
   }
 

@@ -60,7 +60,7 @@ function processesNaming(containerId: string): string[] {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmdline.includes(containerId)) found.push(`${entry} ${cmdline.slice(0, 100)}`);
+      if (cmdline.includes(containerId)) found.push(`${entry} ${cmdline.slice(0, 300)}`);
     } catch {
       // ended while we looked
     }
