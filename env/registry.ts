@@ -8,13 +8,17 @@ import { nativeEnvironment } from './native/native.ts';
 import { createDockerEnvironment, dockerEnvironment } from './docker/docker.ts';
 import { createKvmEnvironment, kvmEnvironment } from './kvm/kvm.ts';
 import { createOsvEnvironment, osvEnvironment } from './osv/osv.ts';
+import { cleanupCommandEnvironments, createCommandEnvironment } from './command/command.ts';
 import {
   type Base,
   completeOptions,
   type DockerOptions,
   type GuestOptions,
+  type KvmOptions,
   loadVariants,
   type Variant,
+  type VariantBase,
+  VARIANTS_FILES,
 } from './variants.ts';
 
 // The paper's order: the host, the container, the Linux guest, the unikernel.
@@ -23,6 +27,15 @@ export const ENVIRONMENTS: readonly EnvironmentDriver[] = [
   dockerEnvironment,
   kvmEnvironment,
   osvEnvironment,
+];
+
+/**
+ * What `virtnet cleanup` asks to remove what killed runs left: the four bases' leftovers, and the
+ * start processes of any command variant (found by the label they were registered under).
+ */
+export const CLEANUPS: readonly ((onlyIndex: number | null) => Promise<string[]>)[] = [
+  ...ENVIRONMENTS.map((e) => (onlyIndex: number | null) => e.cleanup(onlyIndex)),
+  cleanupCommandEnvironments,
 ];
 
 export function environmentNames(): string[] {
@@ -53,16 +66,20 @@ export function variantDriver(variant: Variant): EnvironmentDriver {
           title,
           nic: o.nic as GuestOptions['nic'],
           vhost: o.vhost as GuestOptions['vhost'],
+          machine: o.machine as KvmOptions['machine'],
         });
       case 'osv':
         return createOsvEnvironment({ name, title, vhost: o.vhost as GuestOptions['vhost'] });
+      case 'command':
+        if (!variant.command) throw new Error(`variant ${name}: a command variant without its commands`);
+        return createCommandEnvironment({ name, title, spec: variant.command });
     }
   })();
   return withVariant(driver, variant.base, o);
 }
 
 /** The driver, whose started environment's description carries its base and options. */
-function withVariant(driver: EnvironmentDriver, base: Base, options: Record<string, string>): EnvironmentDriver {
+function withVariant(driver: EnvironmentDriver, base: VariantBase, options: Record<string, string>): EnvironmentDriver {
   return {
     ...driver,
     start: async (ctx) => {
@@ -87,14 +104,14 @@ export function knownEnvironmentNames(variants: readonly Variant[] = loadVariant
 
 /**
  * The driver of an environment or variant name; an InputError (field "environment") for any other
- * name. `variants`: the built-in ones by default; loadVariants(FILE) adds a user's.
+ * name. `variants`: the checkout's by default (built-in, the repository's own); loadVariants(FILE) adds a user's.
  */
 export function findEnvironment(name: string, variants: readonly Variant[] = loadVariants()): EnvironmentDriver {
   const base = BASE_DRIVERS.find((e) => e.name === name);
   if (base) return base;
   const variant = variants.find((v) => v.name === name);
   if (variant) return variantDriver(variant);
-  const problem = `unknown environment ${quoted(name)}${didYouMean(name, knownEnvironmentNames(variants))}: expected one of ${knownEnvironmentNames(variants).join(', ')} (or a variant defined in a --variants file)`;
+  const problem = `unknown environment ${quoted(name)}${didYouMean(name, knownEnvironmentNames(variants))}: expected one of ${knownEnvironmentNames(variants).join(', ')} (or a variant defined in ${VARIANTS_FILES.repository} or a --variants file)`;
   throw new InputError('environment', problem, problem);
 }
 

@@ -1,10 +1,14 @@
 // Environment variants as data: a named environment made of a base environment (native, docker,
-// kvm, osv) and options that base declares (docker's network and runtime, a guest's NIC and vhost-net). The
-// built-in variants are in env/variants.json; a user adds their own in a file of the same form
-// (`virtnet run --variants FILE`), with no code. Pure: the schema, the options each base takes,
-// and the resolution of a name; reading the files is at the end, through core/safe-read.ts.
+// kvm, osv) and options that base declares (docker's network and runtime, a guest's NIC and
+// vhost-net), or of the `command` base: start, ready and stop commands the user gives
+// (env/command/spec.ts). The built-in variants are in env/variants.json; a user adds their own in a
+// file of the same form (`virtnet run --variants FILE`), with no code. Pure: the schema, the options
+// each base takes, and the resolution of a name; reading the files is at the end, through
+// core/safe-read.ts.
 
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CommandSpec, commandSpecProblems, commandSpecSchema, recordedOptions } from './command/spec.ts';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { InputError, quoted } from '../actions/lib/core/input.ts';
@@ -23,6 +27,10 @@ import {
 /** The paper's four environments, in its order: every variant is one of them with options. */
 export const BASES = ['native', 'docker', 'kvm', 'osv'] as const;
 export type Base = (typeof BASES)[number];
+
+/** The base of a variant that brings its own start, ready and stop commands. */
+export const COMMAND_BASE = 'command';
+export type VariantBase = Base | typeof COMMAND_BASE;
 
 interface OptionDeclaration {
   values: readonly [string, ...string[]];
@@ -65,6 +73,12 @@ export const BASE_OPTIONS = {
         "The guest's NIC as QEMU emulates it: virtio (virtio-net-pci, paravirtual) or e1000 (an emulated Intel 82540EM).",
     },
     vhost: GUEST_VHOST,
+    machine: {
+      values: ['q35', 'microvm'],
+      default: 'q35',
+      meaning:
+        "The machine QEMU emulates: q35 (a PC with PCI Express and firmware, as libvirt gives) or microvm (QEMU's minimal machine of the Firecracker design: no PCI, no legacy PC devices, virtio-net over MMIO; only the virtio NIC).",
+    },
   },
   osv: {
     // OSv's x64 network drivers are virtio-net, vmxnet3 and xenfront: it has no e1000 driver.
@@ -83,6 +97,7 @@ export type DockerOptions = {
   runtime: (typeof BASE_OPTIONS.docker.runtime.values)[number];
 };
 export type GuestOptions = { nic: 'virtio' | 'e1000'; vhost: 'auto' | 'on' | 'off' };
+export type KvmOptions = GuestOptions & { machine: (typeof BASE_OPTIONS.kvm.machine.values)[number] };
 
 /** A variant's name: a command-line word, a file-name part and an action input (at most 40 characters). */
 export const VARIANT_NAME = {
@@ -114,11 +129,22 @@ function variantSchemaOf(base: Base) {
   });
 }
 
+const commandVariantSchema = strict({
+  name: text({ max: 40, pattern: VARIANT_NAME }, 'The name used with --env, in records, charts and tables.'),
+  base: z
+    .literal(COMMAND_BASE)
+    .meta({ description: 'An environment of your own, started and stopped by the commands you give.' }),
+  command: commandSpecSchema,
+  title: text({ max: 80 }, 'The name in legends and tables (default: the name).').optional(),
+  description: text({ max: 1000 }, 'What the variant is, and why one would measure it.').optional(),
+});
+
 export const variantSchema = z.discriminatedUnion('base', [
   variantSchemaOf('native'),
   variantSchemaOf('docker'),
   variantSchemaOf('kvm'),
   variantSchemaOf('osv'),
+  commandVariantSchema,
 ]);
 
 export const variantsFileSchema = strict({
@@ -130,8 +156,11 @@ export const variantsFileSchema = strict({
 /** A variant with every option given (defaults filled in). */
 export interface Variant {
   name: string;
-  base: Base;
+  base: VariantBase;
+  /** Every option given; a command variant's commands, as the manifest records them. */
   options: Record<string, string>;
+  /** A command variant's commands. */
+  command?: CommandSpec;
   title: string;
   description: string;
   /** Where it was defined: a file path (for messages). */
@@ -148,11 +177,14 @@ export function completeOptions(
 }
 
 /** Checks across options and names the schema cannot express; every problem names its field path. */
-function semanticProblems(variants: readonly z.output<typeof variantSchema>[], taken: ReadonlySet<string>): Problem[] {
+function semanticProblems(
+  variants: readonly z.output<typeof variantSchema>[],
+  taken: ReadonlyMap<string, string>,
+): Problem[] {
   const problems: Problem[] = [];
   const seen = new Set<string>();
   variants.forEach((v, i) => {
-    if ((BASES as readonly string[]).includes(v.name) || v.name === 'all')
+    if ((BASES as readonly string[]).includes(v.name) || v.name === COMMAND_BASE || v.name === 'all')
       problems.push({
         path: `variants[${i}].name`,
         message: `${quoted(v.name)} is the name of ${v.name === 'all' ? 'every base environment' : 'a base environment'}; a variant needs a name of its own`,
@@ -160,16 +192,30 @@ function semanticProblems(variants: readonly z.output<typeof variantSchema>[], t
     else if (taken.has(v.name))
       problems.push({
         path: `variants[${i}].name`,
-        message: `${quoted(v.name)} is a built-in variant already (env/variants.json); choose another name`,
+        message:
+          taken.get(v.name) === VARIANTS_FILES.builtIn
+            ? `${quoted(v.name)} is a built-in variant already (${VARIANTS_FILES.builtIn}); choose another name`
+            : `${quoted(v.name)} is defined already in ${taken.get(v.name)}; choose another name`,
       });
     else if (seen.has(v.name))
       problems.push({ path: `variants[${i}].name`, message: `${quoted(v.name)} is defined twice in this file` });
     seen.add(v.name);
+    if (v.base === COMMAND_BASE) {
+      for (const p of commandSpecProblems(v.command))
+        problems.push({ path: `variants[${i}].${p.path}`, message: p.message });
+      return;
+    }
     const options = (v.options ?? {}) as Record<string, string | undefined>;
     if ((v.base === 'kvm' || v.base === 'osv') && options.nic === 'e1000' && options.vhost === 'on') {
       problems.push({
         path: `variants[${i}].options.vhost`,
         message: '"on" needs nic virtio: vhost-net serves only virtio-net, not an emulated e1000',
+      });
+    }
+    if (v.base === 'kvm' && options.machine === 'microvm' && options.nic === 'e1000') {
+      problems.push({
+        path: `variants[${i}].options.nic`,
+        message: '"e1000" needs machine q35: the microvm machine has no PCI bus, only virtio devices over MMIO',
       });
     }
   });
@@ -178,9 +224,13 @@ function semanticProblems(variants: readonly z.output<typeof variantSchema>[], t
 
 /**
  * The variants of a parsed file, checked and completed: an InputError (field "variants") naming
- * `file`, each field path and its value for every problem. `taken`: names defined already.
+ * `file`, each field path and its value for every problem. `taken`: names defined already, by file.
  */
-export function validateVariants(raw: unknown, file: string, taken: ReadonlySet<string> = new Set()): Variant[] {
+export function validateVariants(
+  raw: unknown,
+  file: string,
+  taken: ReadonlyMap<string, string> = new Map(),
+): Variant[] {
   const parsed = variantsFileSchema.safeParse(raw, { reportInput: true });
   const header = `invalid variants file ${file}`;
   if (!parsed.success) throw new InputError('variants', formatProblems(header, problemsOf(parsed.error)));
@@ -189,7 +239,9 @@ export function validateVariants(raw: unknown, file: string, taken: ReadonlySet<
   return parsed.data.variants.map((v) => ({
     name: v.name,
     base: v.base,
-    options: completeOptions(v.base, (v.options ?? {}) as Record<string, string | undefined>),
+    ...(v.base === COMMAND_BASE
+      ? { options: recordedOptions(v.command), command: v.command }
+      : { options: completeOptions(v.base, (v.options ?? {}) as Record<string, string | undefined>) }),
     title: v.title ?? v.name,
     description: v.description ?? '',
     source: file,
@@ -199,38 +251,82 @@ export function validateVariants(raw: unknown, file: string, taken: ReadonlySet<
 /** A variants file is a few kilobytes; a megabyte is no variants file. */
 export const VARIANTS_MAX_BYTES = 1 * MiB;
 
-export const BUILT_IN_VARIANTS_FILE = fileURLToPath(new URL('./variants.json', import.meta.url));
+/**
+ * Where a checkout keeps its variants, relative to its root. One fact in one place: every reader
+ * (virtnet run and serve, the workflows' check of their environments input, the start-environment
+ * and run-sweep actions) finds them through checkoutVariants().
+ */
+export const VARIANTS_FILES = {
+  /** The built-in variants. */
+  builtIn: 'env/variants.json',
+  /**
+   * The repository's own variants, in the form of env/variants.json: committed, they run on the
+   * runner pairs without code; absent, there are none. Their names may not shadow built-in ones.
+   */
+  repository: 'env/user-variants.json',
+} as const;
 
-/** Reads and checks a variants file; every problem is an InputError (field "variants") naming the file. */
-export function loadVariantsFile(path: string, taken: ReadonlySet<string> = new Set()): Variant[] {
-  if (!existsSync(path)) throw new InputError('variants', `variants file ${path} does not exist`);
+const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+export const BUILT_IN_VARIANTS_FILE = join(REPO_DIR, VARIANTS_FILES.builtIn);
+
+/**
+ * Reads and checks a variants file; every problem is an InputError (field "variants") naming the
+ * file (as `shown`: a checkout's files by their path in the repository).
+ */
+export function loadVariantsFile(
+  path: string,
+  taken: ReadonlyMap<string, string> = new Map(),
+  shown: string = path,
+): Variant[] {
+  if (!existsSync(path)) throw new InputError('variants', `variants file ${shown} does not exist`);
   let contents: string;
   try {
     contents = readRegularFile(path, { maxBytes: VARIANTS_MAX_BYTES });
   } catch (e) {
-    throw new InputError('variants', `variants file ${path}: ${(e as Error).message}`);
+    throw new InputError('variants', `variants file ${shown}: ${(e as Error).message}`);
   }
   const raw = parseJson(
     contents,
-    (reason) => new InputError('variants', `variants file ${path} is not valid JSON: ${reason}`),
+    (reason) => new InputError('variants', `variants file ${shown} is not valid JSON: ${reason}`),
   );
-  return validateVariants(raw, path, taken);
+  return validateVariants(raw, shown, taken);
 }
 
-/** env/variants.json, shown by its path in the repository in messages. */
+/** Each variant's name and the file that defines it. */
+function definedIn(variants: readonly Variant[]): Map<string, string> {
+  return new Map(variants.map((v) => [v.name, v.source]));
+}
+
+/** env/variants.json of this checkout. */
 export function builtInVariants(): Variant[] {
-  const raw = parseJson(
-    readRegularFile(BUILT_IN_VARIANTS_FILE, { maxBytes: VARIANTS_MAX_BYTES }),
-    (reason) => new InputError('variants', `env/variants.json is not valid JSON: ${reason}`),
-  );
-  return validateVariants(raw, 'env/variants.json');
+  return loadVariantsFile(BUILT_IN_VARIANTS_FILE, new Map(), VARIANTS_FILES.builtIn);
 }
 
-/** The built-in variants, then those of a user's file (whose names may not shadow built-in ones). */
-export function loadVariants(userFile: string | null = null): Variant[] {
-  const builtIn = builtInVariants();
-  if (userFile === null) return builtIn;
-  return [...builtIn, ...loadVariantsFile(userFile, new Set(builtIn.map((v) => v.name)))];
+/** The variants of the checkout at `dir`: the built-in ones, then the repository's own when it has them. */
+export function checkoutVariants(dir: string = REPO_DIR): Variant[] {
+  const builtIn = loadVariantsFile(join(dir, VARIANTS_FILES.builtIn), new Map(), VARIANTS_FILES.builtIn);
+  const own = join(dir, VARIANTS_FILES.repository);
+  if (!existsSync(own)) return builtIn;
+  return [...builtIn, ...loadVariantsFile(own, definedIn(builtIn), VARIANTS_FILES.repository)];
+}
+
+/**
+ * The checkout's variants (built-in, the repository's own), then those of a user's file (whose names
+ * may not shadow theirs). `checkout`: this one by default.
+ */
+export function loadVariants(userFile: string | null = null, checkout: string = REPO_DIR): Variant[] {
+  const known = checkoutVariants(checkout);
+  if (userFile === null) return known;
+  return [...known, ...loadVariantsFile(userFile, definedIn(known))];
+}
+
+/** Every environment the checkout at `dir` knows, with its base: the four bases, then its variants. */
+export function environmentBasesOfCheckout(dir: string): Record<string, VariantBase> {
+  return Object.fromEntries([
+    ...BASES.map((b) => [b, b] as const),
+    ...checkoutVariants(dir).map((v) => [v.name, v.base] as const),
+  ]);
 }
 
 /** A base environment as a variant of itself: its name, its default options. */

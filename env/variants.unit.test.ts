@@ -38,14 +38,27 @@ function refusal(raw: unknown, file = 'my-variants.json'): InputError {
 }
 
 describe('the built-in variants (env/variants.json)', () => {
-  it('define docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost and osv-vhost with every option filled in', () => {
+  it('define docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm and osv-vhost with every option filled in', () => {
     const byName = new Map(builtInVariants().map((v) => [v.name, v]));
-    expect([...byName.keys()]).toEqual(['docker-host', 'gvisor', 'gvisor-host', 'kvm-e1000', 'kvm-vhost', 'osv-vhost']);
+    expect([...byName.keys()]).toEqual([
+      'docker-host',
+      'gvisor',
+      'gvisor-host',
+      'kvm-e1000',
+      'kvm-vhost',
+      'kvm-microvm',
+      'osv-vhost',
+    ]);
     expect(byName.get('docker-host')).toMatchObject({ base: 'docker', options: { network: 'host', runtime: 'runc' } });
     expect(byName.get('gvisor')).toMatchObject({ base: 'docker', options: { network: 'bridge', runtime: 'runsc' } });
     expect(byName.get('gvisor-host')).toMatchObject({ base: 'docker', options: { network: 'host', runtime: 'runsc' } });
     expect(byName.get('kvm-e1000')).toMatchObject({ base: 'kvm', options: { nic: 'e1000', vhost: 'off' } });
     expect(byName.get('kvm-vhost')).toMatchObject({ base: 'kvm', options: { nic: 'virtio', vhost: 'on' } });
+    expect(byName.get('kvm-microvm')).toMatchObject({
+      base: 'kvm',
+      options: { nic: 'virtio', vhost: 'auto', machine: 'microvm' },
+    });
+    expect(byName.get('kvm-e1000')!.options.machine).toBe('q35');
     expect(byName.get('osv-vhost')).toMatchObject({ base: 'osv', options: { nic: 'virtio', vhost: 'on' } });
     for (const v of byName.values()) expect(v.title.length, v.name).toBeGreaterThan(0);
   });
@@ -54,7 +67,7 @@ describe('the built-in variants (env/variants.json)', () => {
     expect(completeOptions('native')).toEqual({});
     expect(completeOptions('docker')).toEqual({ network: 'bridge', runtime: 'runc' });
     expect(completeOptions('docker', { runtime: 'runsc' })).toEqual({ network: 'bridge', runtime: 'runsc' });
-    expect(completeOptions('kvm', { nic: 'e1000' })).toEqual({ nic: 'e1000', vhost: 'auto' });
+    expect(completeOptions('kvm', { nic: 'e1000' })).toEqual({ nic: 'e1000', vhost: 'auto', machine: 'q35' });
     expect(BASE_OPTIONS.osv.nic.values).toEqual(['virtio']);
   });
 });
@@ -79,6 +92,7 @@ describe('a user variants file', () => {
       'gvisor-host',
       'kvm-e1000',
       'kvm-vhost',
+      'kvm-microvm',
       'osv-vhost',
       'kvm-novhost',
       'native-again',
@@ -88,14 +102,14 @@ describe('a user variants file', () => {
     expect(drivers[2]!.title).toBe('Linux guest without vhost-net');
     expect(variants.find((v) => v.name === 'kvm-novhost')).toMatchObject({
       base: 'kvm',
-      options: { nic: 'virtio', vhost: 'off' },
+      options: { nic: 'virtio', vhost: 'off', machine: 'q35' },
       source: file,
     });
   });
 
   it('is needed for its names: without it they are unknown, and the error says how to define them', () => {
     expect(() => parseEnvironmentList('native,kvm-novhost')).toThrow(
-      /^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, osv-vhost \(or a variant defined in a --variants file\)$/,
+      /^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost \(or a variant defined in env\/user-variants.json or a --variants file\)$/,
     );
   });
 
@@ -184,6 +198,17 @@ describe('every bad value is refused naming the file, the field and the value', 
   it('vhost-net on with an e1000 NIC, which vhost-net cannot serve', () => {
     expect(refusal({ variants: [{ name: 'k', base: 'kvm', options: { nic: 'e1000', vhost: 'on' } }] }).message).toBe(
       'variants: invalid variants file my-variants.json: variants[0].options.vhost: "on" needs nic virtio: vhost-net serves only virtio-net, not an emulated e1000',
+    );
+  });
+
+  it('an e1000 NIC on the microvm machine, which has no PCI bus for it', () => {
+    expect(
+      refusal({ variants: [{ name: 'k', base: 'kvm', options: { nic: 'e1000', machine: 'microvm' } }] }).message,
+    ).toBe(
+      'variants: invalid variants file my-variants.json: variants[0].options.nic: "e1000" needs machine q35: the microvm machine has no PCI bus, only virtio devices over MMIO',
+    );
+    expect(refusal({ variants: [{ name: 'k', base: 'kvm', options: { machine: 'firecracker' } }] }).message).toMatch(
+      /variants\[0\]\.options\.machine: "firecracker" is not one of q35, microvm$/,
     );
   });
 

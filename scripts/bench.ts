@@ -5,7 +5,8 @@
 //  (b) sweep efficiency: wall time of a sweep / sum of its netperf test lengths (target <= 1.10;
 //      the paper slept 70 s between points)
 //  (c) the shaped link's TCP plateau vs 100BASE-TX's theoretical 94.15 Mbit/s (target within 1%)
-//  (d) each available environment's start-up time, until netserver answers
+//  (d) each available environment's start-up time, until netserver answers (the four, or the
+//      environments and variants of --d-env, each started --d-starts times in turn: the median)
 //  (e)-(h) the testbed's delay line: accuracy, plateau kept, CPU cost, the regime with the default
 //      delay and the calibration check (scripts/bench-delay.ts); `cal` scans candidate delays
 //  (i) blocked-design efficiency: a native,docker run in balanced blocks, every environment
@@ -14,6 +15,7 @@
 //      disturbed by the bench at known times (scripts/bench-interference.ts): recall >= 95%,
 //      false flags <= 2%, each disturbed point's mean within its undisturbed interval
 // Options: --index N (testbed, default 1), --only a,b,c,d,e,f,g,h,i,j[,cal], --delay-cpu N|none,
+//          --d-env native,kvm,kvm-microvm,... and --d-starts N (for d; default the four, 1 start),
 //          --candidates US,US,... (for cal), --j-plan short|paper|FILE (default short: 12 points;
 //          paper: the whole paper plan, about 2 x 25 min), --j-on S, --j-off S (disturbance
 //          length and the quiet before each; default 15 and 20), --keep (leave the runs in the
@@ -28,12 +30,12 @@ import { PLAN_FORMAT_VERSION, type Plan, type Point, validatePlan } from '../act
 import { runCommand } from '../actions/lib/core/proc.ts';
 import { executeRun, localHosts, netperfProbe } from '../actions/lib/measure/session.ts';
 import { loadRun } from '../actions/lib/measure/run-dir.ts';
-import { mean, summarize } from '../actions/lib/core/stats.ts';
+import { mean, median, summarize } from '../actions/lib/core/stats.ts';
 import { tcpGoodputCapacityMbit } from '../actions/lib/analyse/capacity.ts';
 import { DEFAULT_PROBE_SECONDS, measureTask, type SweepIO } from '../actions/lib/measure/sweep.ts';
 import type { EnvironmentContext } from '../actions/lib/measure/environment.ts';
 import { nativeEnvironment } from '../env/native/native.ts';
-import { ENVIRONMENTS } from '../env/registry.ts';
+import { ENVIRONMENTS, parseEnvironmentList } from '../env/registry.ts';
 import { CALIBRATED_ONE_WAY_DELAY_US, testbedDown, testbedUp } from '../env/testbed/testbed.ts';
 import { PLANS_DIR, REPO_DIR } from './cli/common.ts';
 import { loadPlan } from '../actions/lib/plan/plan-file.ts';
@@ -50,8 +52,14 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'delay-cpu': { type: 'string' },
     candidates: { type: 'string', default: '100,125,150,175,200' },
+    'd-env': { type: 'string', default: 'all' },
+    'd-starts': { type: 'string', default: '1' },
   },
 });
+const startupDrivers = parseEnvironmentList(values['d-env']!);
+const startupStarts = Number(values['d-starts']);
+if (!Number.isInteger(startupStarts) || startupStarts < 1 || startupStarts > 50)
+  throw new Error(`--d-starts: expected a whole number from 1 to 50, got ${values['d-starts']}`);
 const index = Number(values.index);
 const only = new Set(values.only!.split(','));
 const work = mkdtempSync(join(tmpdir(), 'virtnet-bench-'));
@@ -283,20 +291,36 @@ try {
   }
 
   if (only.has('d')) {
-    console.log('(d) environment start-up, until netserver answers a netperf control probe');
-    for (const driver of ENVIRONMENTS) {
-      const available = await driver.available(context().settings);
-      if (!available.ok) {
-        console.log(`    ${driver.name.padEnd(8)} not available: ${available.reason}`);
-        continue;
+    console.log(
+      `(d) environment start-up, until netserver answers a netperf control probe (${startupStarts} start(s) each, in turn; load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')})`,
+    );
+    const available = [];
+    for (const driver of startupDrivers) {
+      const a = await driver.available(context().settings);
+      if (a.ok) available.push(driver);
+      else console.log(`    ${driver.name.padEnd(12)} not available: ${a.reason}`);
+    }
+    const seconds = new Map<string, number[]>(available.map((d) => [d.name, []]));
+    const summaries = new Map<string, string>();
+    // In turn, so that a change in the machine's load falls on every environment alike.
+    for (let i = 0; i < startupStarts; i++) {
+      for (const driver of available) {
+        const started = await driver.start(context());
+        try {
+          seconds.get(driver.name)!.push(started.description.startupSeconds ?? Number.NaN);
+          summaries.set(driver.name, started.description.summary);
+        } finally {
+          await started.stop();
+        }
       }
-      const started = await driver.start(context());
-      try {
-        const d = started.description;
-        console.log(`    ${driver.name.padEnd(8)} ${fmt(d.startupSeconds ?? Number.NaN)} s  (${d.summary})`);
-      } finally {
-        await started.stop();
-      }
+    }
+    for (const driver of available) {
+      const all = seconds.get(driver.name)!;
+      console.log(
+        `    ${driver.name.padEnd(12)} median ${fmt(median(all))} s  [${all.map((v) => fmt(v)).join(', ')}]  (${summaries.get(driver.name)})`,
+      );
     }
     console.log('');
   }

@@ -17,6 +17,7 @@ import {
   describeReusableWorkflow,
   pagesProblems,
   pairProblems,
+  variantsProblems,
   type WorkflowContext,
   workflowProblems,
 } from './workflow-rules.ts';
@@ -550,6 +551,53 @@ jobs:
       - run: echo
 `);
     expect(workflowProblems('ci.yml', fixed, { localActions: {}, reusableWorkflows: {} })).toEqual([]);
+  });
+
+  it('flags a dispatched environments input not checked by scripts/environments.ts, and a step that reads a variants file itself', () => {
+    const doc = parse(`
+on:
+  workflow_dispatch:
+    inputs:
+      environments:
+        type: string
+permissions: {}
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    permissions: {}
+    steps:
+      - name: Check
+        run: jq -c '[.variants[].name]' env/variants.json
+      - run: cat env/user-variants.json
+`);
+    const problems = workflowProblems('w.yml', doc, { localActions: {}, reusableWorkflows: {} });
+    const expected = [
+      'w.yml: jobs.plan.steps[0] (Check): run: reads env/variants.json itself; check environments with node scripts/environments.ts',
+      'w.yml: jobs.plan.steps[1]: run: reads env/user-variants.json itself',
+      'w.yml: on.workflow_dispatch.inputs.environments: no step checks it with node scripts/environments.ts',
+    ];
+    expectEachProblem(problems, expected);
+    expect(problems).toHaveLength(expected.length);
+    // As reproduce.yml has it: the one reader, which knows both files and their schema.
+    const fixed = parse(`
+on:
+  workflow_dispatch:
+    inputs:
+      environments:
+        type: string
+jobs:
+  plan:
+    steps:
+      - run: PATH="$PWD/node_modules/.bin:$PATH" node scripts/environments.ts "$ENVIRONMENTS"
+`);
+    expect(variantsProblems('reproduce.yml', fixed)).toEqual([]);
+    // A called workflow's environments input is the plan job's checked list: nothing to check there.
+    expect(
+      variantsProblems(
+        'm.yml',
+        parse('on:\n  workflow_call:\n    inputs:\n      environments: {type: string}\njobs: {}\n'),
+      ),
+    ).toEqual([]);
   });
 
   it('flags default branches that disagree, a filter of several branches, and a default-branch check without PUSH_BRANCH', () => {

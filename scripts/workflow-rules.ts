@@ -7,8 +7,10 @@
 // local action and reusable-workflow calls with their declared inputs, and the runner-pair structure
 // (pairProblems: pair labels, one matrix entry per pair from the one list, a group per pair), and the
 // guard of every called workflow (calledWorkflowProblems: each job runs only when called by
-// reproduce.yml of the default branch, and checks out the commit it was given). Pure: takes parsed
-// YAML, returns problems as "file: where: what" lines.
+// reproduce.yml of the default branch, and checks out the commit it was given), and the one reader
+// of the checkout's variants (variantsProblems: a dispatched environments input is checked by
+// scripts/environments.ts, and no step reads a variants file itself). Pure: takes parsed YAML,
+// returns problems as "file: where: what" lines.
 
 type Json = unknown;
 type Obj = Record<string, Json>;
@@ -382,6 +384,7 @@ export function workflowProblems(file: string, doc: Json, context: WorkflowConte
   problems.push(...calledWorkflowProblems(file, doc));
   problems.push(...watchdogProblems(file, doc, context));
   problems.push(...pagesProblems(file, doc));
+  problems.push(...variantsProblems(file, doc));
   const isCalled = triggers(doc).includes('workflow_call');
   const jobs = isObj(doc.jobs) ? doc.jobs : {};
   if (Object.keys(jobs).length === 0) problems.push(`${file}: no jobs`);
@@ -430,6 +433,47 @@ export function workflowProblems(file: string, doc: Json, context: WorkflowConte
       }
     });
   }
+  return problems;
+}
+
+// ---- the checkout's variants -----------------------------------------------------------------------
+
+/** The one reader of the checkout's variants for workflows: it knows both files and their schema. */
+export const ENVIRONMENTS_CHECK = 'scripts/environments.ts';
+const VARIANTS_FILE_IN_RUN = /\b(env\/)?(user-)?variants\.json\b/;
+const RUNS_ENVIRONMENTS_CHECK = new RegExp(`\\bnode\\s+${ENVIRONMENTS_CHECK.replace(/[./]/g, '\\$&')}\\b`);
+
+/**
+ * A workflow whose dispatch takes an `environments` input checks it with scripts/environments.ts,
+ * which knows the built-in variants and the repository's own (env/user-variants.json), checked
+ * against their schema; and no step reads a variants file itself (a jq over env/variants.json
+ * misses the repository's own, and checks nothing of the file).
+ */
+export function variantsProblems(file: string, doc: Json): string[] {
+  if (!isObj(doc)) return [];
+  const problems: string[] = [];
+  const on = doc.on ?? doc[true as unknown as string];
+  const dispatch = isObj(on) ? on.workflow_dispatch : null;
+  const takesEnvironments = isObj(dispatch) && isObj(dispatch.inputs) && 'environments' in dispatch.inputs;
+  let checked = false;
+  const jobs = isObj(doc.jobs) ? doc.jobs : {};
+  for (const [jobName, job] of Object.entries(jobs)) {
+    const steps = isObj(job) && Array.isArray(job.steps) ? job.steps : [];
+    steps.forEach((step, i) => {
+      if (!isObj(step) || typeof step.run !== 'string') return;
+      const at = `jobs.${jobName}.steps[${i}]${typeof step.name === 'string' ? ` (${step.name})` : ''}`;
+      if (RUNS_ENVIRONMENTS_CHECK.test(step.run)) checked = true;
+      const read = VARIANTS_FILE_IN_RUN.exec(step.run);
+      if (read)
+        problems.push(
+          `${file}: ${at}: run: reads ${read[0]} itself; check environments with node ${ENVIRONMENTS_CHECK}, the one reader of the checkout's variants (env/variants.json and env/user-variants.json, checked against their schema)`,
+        );
+    });
+  }
+  if (takesEnvironments && !checked)
+    problems.push(
+      `${file}: on.workflow_dispatch.inputs.environments: no step checks it with node ${ENVIRONMENTS_CHECK}, which knows the repository's own variants (env/user-variants.json) besides the built-in ones`,
+    );
   return problems;
 }
 

@@ -36,11 +36,12 @@ export const VIRTIO_NET_MODULES = [
 ] as const;
 
 /**
- * Every NIC driver the guest carries: virtio-net, and e1000 for the kvm-e1000 variant (Debian's
- * kernel builds it as a module, CONFIG_E1000=m, with no dependencies). /init loads them all; only
- * the driver of the NIC QEMU gave the guest finds a device, which becomes eth0.
+ * Every NIC driver the guest carries: virtio-net on PCI, virtio_mmio for the microvm machine
+ * (Debian's kernel builds it as a module, CONFIG_VIRTIO_MMIO=m, which binds the devices QEMU lists
+ * in ACPI), and e1000 for the kvm-e1000 variant (CONFIG_E1000=m, no dependencies). /init loads them
+ * all; only the transport and driver of the NIC QEMU gave the guest find a device, which becomes eth0.
  */
-export const GUEST_NIC_MODULES = [...VIRTIO_NET_MODULES, 'e1000'] as const;
+export const GUEST_NIC_MODULES = [...VIRTIO_NET_MODULES, 'virtio_mmio', 'e1000'] as const;
 
 /** Where in the kernel package each module lives. */
 const MODULE_PATHS: Record<string, string> = {
@@ -52,6 +53,7 @@ const MODULE_PATHS: Record<string, string> = {
   failover: 'kernel/net/core/failover.ko',
   net_failover: 'kernel/drivers/net/net_failover.ko',
   virtio_net: 'kernel/drivers/net/virtio_net.ko',
+  virtio_mmio: 'kernel/drivers/virtio/virtio_mmio.ko',
   e1000: 'kernel/drivers/net/ethernet/intel/e1000/e1000.ko',
 };
 
@@ -62,7 +64,7 @@ const MODULE_PATHS: Record<string, string> = {
 export const GUEST_READY_MARKER = 'VIRTNET-GUEST-READY';
 
 /** Bump when the layout of the initramfs or the /init script changes in a way the key misses. */
-const BUILDER_VERSION = 4;
+const BUILDER_VERSION = 5;
 
 /**
  * Load order from each module's `depends=` field (modinfo -F depends): every module after the
@@ -160,7 +162,7 @@ else
   ip addr add "$IP" dev eth0
   [ -n "$GW" ] && ip route add default via "$GW"
 fi
-echo "${GUEST_READY_MARKER} $(ip -4 -o addr show dev eth0 | awk '{print $4}') netserver port $PORT nic driver $(basename "$(readlink /sys/class/net/eth0/device/driver)")"
+echo "${GUEST_READY_MARKER} $(ip -4 -o addr show dev eth0 | awk '{print $4}') netserver port $PORT nic driver $(basename "$(readlink /sys/class/net/eth0/device/driver)") at $(readlink -f /sys/class/net/eth0/device)"
 exec /usr/bin/netserver -D -f -4 -p "$PORT"
 `;
 }
@@ -180,6 +182,15 @@ exit 0
 /** The driver of the guest's eth0 named on its ready line, or null. */
 export function nicDriverFromConsole(console: string): string | null {
   return new RegExp(`${GUEST_READY_MARKER} .* nic driver (\\S+)`).exec(console)?.[1] ?? null;
+}
+
+/**
+ * Where eth0's device sits in the guest's sysfs, as its ready line says, or null: on PCI
+ * (`/sys/devices/pci0000:00/...`) or on a virtio-mmio platform device QEMU's ACPI announced
+ * (`/sys/devices/platform/LNRO0005:00/virtio0` on the microvm machine).
+ */
+export function nicDeviceFromConsole(console: string): string | null {
+  return new RegExp(`${GUEST_READY_MARKER} .* nic driver \\S+ at (/sys/\\S+)`).exec(console)?.[1] ?? null;
 }
 
 /** The kernel command line for a guest at `address` (ADDR/LEN or dhcp) behind `gateway`. */

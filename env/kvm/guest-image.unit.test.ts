@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   GUEST_NIC_MODULES,
+  nicDeviceFromConsole,
   GUEST_READY_MARKER,
   guestImageKey,
   nicDriverFromConsole,
@@ -89,7 +90,7 @@ describe('guest boot', () => {
     expect(exec).toBeGreaterThan(marker);
   });
 
-  it("names the driver that runs eth0 on the ready line; the guest carries virtio-net's modules and e1000", () => {
+  it("names the driver that runs eth0 on the ready line; the guest carries virtio-net's modules, virtio_mmio and e1000", () => {
     expect(initScript(['e1000'])).toContain('nic driver $(basename "$(readlink /sys/class/net/eth0/device/driver)")');
     expect(
       nicDriverFromConsole(
@@ -97,7 +98,12 @@ describe('guest boot', () => {
       ),
     ).toBe('e1000');
     expect(nicDriverFromConsole(`${GUEST_READY_MARKER} 192.168.54.2/24 netserver port 12865\n`)).toBeNull();
-    expect(GUEST_NIC_MODULES).toEqual([...VIRTIO_NET_MODULES, 'e1000']);
+    const mmio = `${GUEST_READY_MARKER} 198.19.9.2/24 netserver port 12865 nic driver virtio_net at /sys/devices/platform/LNRO0005:00/virtio0\n`;
+    expect(nicDriverFromConsole(mmio)).toBe('virtio_net');
+    expect(nicDeviceFromConsole(mmio)).toBe('/sys/devices/platform/LNRO0005:00/virtio0');
+    expect(nicDeviceFromConsole(`${GUEST_READY_MARKER} 1.2.3.4/24 netserver port 1 nic driver e1000\n`)).toBeNull();
+    expect(initScript(['virtio_mmio'])).toContain('at $(readlink -f /sys/class/net/eth0/device)"');
+    expect(GUEST_NIC_MODULES).toEqual([...VIRTIO_NET_MODULES, 'virtio_mmio', 'e1000']);
   });
 
   it('passes address, gateway and port on the kernel command line', () => {

@@ -3,7 +3,7 @@
 // that fails; a run stopped by SIGTERM mid-boot. Boots cost ~10 s each under TCG, so they are few.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -99,7 +99,7 @@ describe.skipIf(missing !== null)(`kvm: Linux guest on QEMU (TCG here), real tes
     );
     expect(kvm.details.nic).toBe('virtio (QEMU device virtio-net-pci)');
     expect(kvm.details.guestNicDriver).toBe('virtio_net');
-    expect(kvm.variant).toEqual({ base: 'kvm', options: { nic: 'virtio', vhost: 'auto' } });
+    expect(kvm.variant).toEqual({ base: 'kvm', options: { nic: 'virtio', vhost: 'auto', machine: 'q35' } });
     expect(kvm.startupSeconds).toBeGreaterThan(0);
     const records = run.results.records.filter((r) => r.status === 'ok');
     expect(records).toHaveLength(8);
@@ -110,6 +110,92 @@ describe.skipIf(missing !== null)(`kvm: Linux guest on QEMU (TCG here), real tes
     }
     expect(await leftovers(runIndex)).toEqual([]);
     expect(existsSync(join(out, 'logs', 'kvm-console.log'))).toBe(true);
+  });
+
+  it('kvm-microvm: the guest on the microvm machine (virtio-net over MMIO, no PCI), measured beside kvm, start-up time recorded for both', async () => {
+    const out = join(work, 'microvm');
+    // One TCP and one UDP point, 1 s each: the guests run under TCG here.
+    const plan = join(work, 'microvm-plan.json');
+    writeFileSync(
+      plan,
+      JSON.stringify({
+        formatVersion: 2,
+        name: 'tiny',
+        testLengthSeconds: 1,
+        replicates: 1,
+        warmupSeconds: 0,
+        confidence: null,
+        order: { randomize: false, seed: 1 },
+        ports: { control: 12865, data: 12866 },
+        ipVersion: 4,
+        retries: 1,
+        sweeps: [
+          {
+            test: 'TCP_STREAM',
+            series: 's',
+            vary: 'sendSocketSize',
+            from: 16100,
+            to: 16100,
+            step: 1,
+            messageSize: 131072,
+          },
+          { test: 'UDP_STREAM', series: 'r', vary: 'requestSize', from: 1450, to: 1450, step: 1, messageSize: 3100 },
+        ],
+      }),
+    );
+    const r = await virtnet([
+      'run',
+      '--plan',
+      plan,
+      '--env',
+      'kvm,kvm-microvm',
+      '--index',
+      String(runIndex),
+      '--out',
+      out,
+      '--no-report',
+    ]);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const run = loadRun(out);
+    const micro = run.manifest.environmentDescriptions['kvm-microvm']!;
+    const pc = run.manifest.environmentDescriptions.kvm!;
+    expect(micro.variant).toEqual({ base: 'kvm', options: { nic: 'virtio', vhost: 'auto', machine: 'microvm' } });
+    expect(micro.details.machine).toBe('microvm');
+    expect(micro.details.qemuCommand).toContain('-machine microvm,acpi=on,pcie=off');
+    expect(micro.details.qemuCommand).toContain('-device virtio-net-device,netdev=net0,');
+    expect(micro.details.qemuCommand).not.toMatch(/-pci\b/);
+    expect(micro.details.nic).toBe('virtio (QEMU device virtio-net-device)');
+    // The guest's own word: virtio_net runs eth0 on the virtio-mmio device that ACPI announced.
+    expect(micro.details.guestNicDriver).toBe('virtio_net');
+    expect(micro.details.guestNicDevice).toMatch(/^\/sys\/devices\/platform\/LNRO0005:\d+\/virtio\d+$/);
+    expect(pc.details.guestNicDevice).toMatch(/^\/sys\/devices\/pci0000:00\//);
+    expect(micro.summary).toMatch(/microvm \(no PCI, virtio-mmio\)/);
+    if (micro.accelerator === 'tcg')
+      expect(micro.details.guestTsc).toMatch(
+        /^tsc_early_khz=\d+: the host's TSC|^calibrated by the guest against the PIT/,
+      );
+    for (const d of [micro, pc]) {
+      expect(d.accelerator).toBe(d.details.accelerator);
+      if (d.accelerator === 'tcg') expect(d.summary).toMatch(/TCG software emulation \(NOT KVM/);
+      // Start-up is recorded beside the other guests': until netserver answered.
+      expect(d.startupSeconds).toBeGreaterThan(0);
+      expect(d.startupSeconds).toBeLessThan(300);
+    }
+    console.log(
+      `start-up: kvm ${pc.startupSeconds!.toFixed(2)} s, kvm-microvm ${micro.startupSeconds!.toFixed(2)} s (boot ${pc.details.bootSeconds} / ${micro.details.bootSeconds} s)`,
+    );
+    const records = run.results.records.filter((x) => x.environment === 'kvm-microvm');
+    expect(records.map((x) => `${x.pointId} ${x.status}`)).toEqual([
+      'TCP_STREAM:sendSocketSize=16100 ok',
+      'UDP_STREAM:requestSize=1450 ok',
+    ]);
+    for (const x of records) {
+      // Through the guest and the 100 Mbit/s link: above a trickle, never above the link's goodput.
+      expect(x.metrics!.throughputMbps).toBeGreaterThan(5);
+      expect(x.metrics!.throughputMbps).toBeLessThan(97);
+    }
+    expect(existsSync(join(out, 'logs', 'kvm-microvm-console.log'))).toBe(true);
+    expect(await leftovers(runIndex)).toEqual([]);
   });
 
   it('SIGTERM while the guest boots stops the run and tears the guest down', async () => {

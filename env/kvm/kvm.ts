@@ -10,20 +10,23 @@ import {
   EnvironmentError,
   type StartedEnvironment,
 } from '../../actions/lib/measure/environment.ts';
+import { hostTscKhz } from '../qemu/accelerator.ts';
 import {
   cleanupQemuGuests,
+  hostAcceleratorFacts,
   consoleText,
   type GuestLaunch,
   qemuVersionFrom,
   startQemuGuest,
   vhostRefusal,
 } from '../qemu/guest.ts';
-import type { GuestOptions } from '../variants.ts';
+import type { KvmOptions } from '../variants.ts';
 import {
   ensureGuestImage,
   GUEST_READY_MARKER,
   type GuestImage,
   kernelCommandLine,
+  nicDeviceFromConsole,
   nicDriverFromConsole,
 } from './guest-image.ts';
 
@@ -39,14 +42,21 @@ export function linuxGuestLaunch(
     dhcp?: boolean;
     name?: string;
     base?: string;
-  } & Partial<GuestOptions>,
+    /**
+     * The host's TSC in kHz, given to a microvm guest under TCG (tsc_early_khz): with no HPET or ACPI
+     * PM timer on microvm, the kernel calibrates its TSC against the PIT only, which fails when QEMU
+     * is short of CPU, and the guest then hangs before its first console line. Null: none known.
+     */
+    hostTscKhz?: number | null;
+  } & Partial<KvmOptions>,
 ): GuestLaunch {
   return {
     name: options.name ?? 'kvm',
     base: options.base ?? 'kvm',
     nic: options.nic ?? 'virtio',
     vhost: options.vhost ?? 'auto',
-    boot: (plan) => ({
+    machine: options.machine ?? 'q35',
+    boot: (plan, accelerator) => ({
       kind: 'kernel',
       kernel: image.kernel,
       initrd: image.initrd,
@@ -57,6 +67,9 @@ export function linuxGuestLaunch(
           port: options.port,
           quiet: true,
         }),
+        ...(options.machine === 'microvm' && accelerator === 'tcg' && options.hostTscKhz
+          ? [`tsc_early_khz=${options.hostTscKhz}`]
+          : []),
         ...(options.extraAppend ? [options.extraAppend] : []),
       ].join(' '),
     }),
@@ -73,13 +86,13 @@ async function qemuVersion(): Promise<string> {
   return r ? qemuVersionFrom(r.stdout) : 'unknown';
 }
 
-/** The kvm environment, or a variant of it: its name and title, NIC and vhost-net. */
-export interface KvmEnvironmentOptions extends Partial<GuestOptions> {
+/** The kvm environment, or a variant of it: its name and title, NIC, vhost-net and machine. */
+export interface KvmEnvironmentOptions extends Partial<KvmOptions> {
   name?: string;
   title?: string;
 }
 
-async function available(options: Partial<GuestOptions> = {}) {
+async function available(options: Partial<KvmOptions> = {}) {
   const r = await runCommand(['qemu-system-x86_64', '--version'], { timeoutMs: 10_000 }).catch((e: Error) => e);
   if (r instanceof Error) return { ok: false as const, reason: `QEMU is not installed: ${r.message}` };
   if (process.getuid?.() !== 0)
@@ -114,10 +127,23 @@ export async function startKvm(
     throw new EnvironmentError(`${name}: could not build the guest: ${(e as Error).message}`);
   }
   const image = built.image;
+  const tscKhz =
+    options.machine === 'microvm'
+      ? hostTscKhz(hostAcceleratorFacts().cpuinfo, existsSync('/sys/devices/system/cpu/cpu0/cpufreq'))
+      : null;
   const guest = await startQemuGuest(
     ctx,
-    linuxGuestLaunch(image, { port: ctx.ports.control, name, nic: options.nic, vhost: options.vhost, ...overrides }),
+    linuxGuestLaunch(image, {
+      port: ctx.ports.control,
+      name,
+      nic: options.nic,
+      vhost: options.vhost,
+      machine: options.machine,
+      hostTscKhz: tscKhz,
+      ...overrides,
+    }),
   );
+  const machine = options.machine ?? 'q35';
   const tcg = guest.accelerator.accelerator === 'tcg';
   const version = await qemuVersion();
   return {
@@ -126,7 +152,7 @@ export async function startKvm(
     cpuScope: () => ({ cgroups: [], pids: guest.qemuPid === null ? [] : [guest.qemuPid] }),
     description: {
       name,
-      summary: `Debian Linux ${image.kernelVersion} guest (initramfs + netserver) on QEMU ${version}, ${tcg ? 'TCG software emulation (NOT KVM: no hardware virtualisation here)' : 'KVM'}, ${guest.details.nic?.split(' ')[0] ?? 'virtio'} NIC, vhost-net ${guest.details.vhostNet?.split(' ')[0] ?? 'off'}, tap + bridge + DNAT`,
+      summary: `Debian Linux ${image.kernelVersion} guest (initramfs + netserver) on QEMU ${version} ${machine === 'microvm' ? 'microvm (no PCI, virtio-mmio)' : 'q35'}, ${tcg ? 'TCG software emulation (NOT KVM: no hardware virtualisation here)' : 'KVM'}, ${guest.details.nic?.split(' ')[0] ?? 'virtio'} NIC, vhost-net ${guest.details.vhostNet?.split(' ')[0] ?? 'off'}, tap + bridge + DNAT`,
       details: {
         ...guest.details,
         qemu: version,
@@ -137,7 +163,18 @@ export async function startKvm(
         guestImageSha256: image.imageSha256,
         guestModules: image.modules.join(' '),
         guestNicDriver: nicDriverFromConsole(consoleText(guest.consoleLog)) ?? 'unknown (not on the console)',
+        guestNicDevice: nicDeviceFromConsole(consoleText(guest.consoleLog)) ?? 'unknown (not on the console)',
         guestNetserver: image.netserver,
+        ...(machine === 'microvm'
+          ? {
+              guestTsc:
+                guest.accelerator.accelerator !== 'tcg'
+                  ? 'calibrated by the guest (KVM)'
+                  : tscKhz
+                    ? `tsc_early_khz=${tscKhz}: the host's TSC, which TCG passes through (microvm has no HPET or PM timer to calibrate against)`
+                    : "calibrated by the guest against the PIT only (the host's TSC frequency is unknown): may hang under load",
+            }
+          : {}),
         guestBuild: built.built
           ? `built in ${built.seconds.toFixed(1)} s`
           : `cached (built ${image.builtAt} in ${image.buildSeconds.toFixed(1)} s)`,

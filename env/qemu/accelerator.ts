@@ -48,3 +48,17 @@ export function chooseAccelerator(
   if (hardware && host.kvmDevice) return { accelerator: 'kvm', reason: `auto: ${what}` };
   return { accelerator: 'tcg', reason: `auto: ${what}, so TCG software emulation` };
 }
+
+/**
+ * The host's TSC frequency in kHz, which is also a TCG guest's (QEMU hands the guest the host's own
+ * rdtsc), or null where this host cannot say. Where no cpufreq driver changes the core clock (a VM,
+ * as CI runners are) and the TSC is constant, the kernel's "cpu MHz" is the TSC's; with cpufreq it is
+ * the current core clock, so null.
+ */
+export function hostTscKhz(cpuinfo: string, hasCpufreq: boolean): number | null {
+  if (hasCpufreq) return null;
+  const flags = /^flags\s*:(.*)$/m.exec(cpuinfo)?.[1]?.trim().split(/\s+/) ?? [];
+  if (!flags.includes('constant_tsc')) return null;
+  const mhz = Number(/^cpu MHz\s*:\s*([\d.]+)\s*$/m.exec(cpuinfo)?.[1]);
+  return Number.isFinite(mhz) && mhz >= 100 && mhz <= 10_000 ? Math.round(mhz * 1000) : null;
+}

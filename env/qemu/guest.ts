@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Daemon, killOrphanedDaemons, waitUntil } from '../../actions/lib/core/proc.ts';
 import type { Endpoint } from '../../actions/lib/measure/netperf.ts';
 import { type EnvironmentContext, EnvironmentError } from '../../actions/lib/measure/environment.ts';
-import { type AcceleratorChoice, chooseAccelerator, parseAcceleratorRequest } from './accelerator.ts';
+import { type Accelerator, type AcceleratorChoice, chooseAccelerator, parseAcceleratorRequest } from './accelerator.ts';
 import { removeDhcpFiles, startDhcpServer } from './dhcp.ts';
 import {
   cleanupGuestNetworks,
@@ -17,7 +17,14 @@ import {
   guestNetworkPlan,
   guestNetworkUp,
 } from './network.ts';
-import { type BootSpec, buildQemuCommand, type GuestNic, NIC_DEVICES, type NetSpec } from './qemu-command.ts';
+import {
+  type BootSpec,
+  buildQemuCommand,
+  type GuestMachine,
+  type GuestNic,
+  nicDevice,
+  type NetSpec,
+} from './qemu-command.ts';
 import { readRegularFile } from '../../actions/lib/core/safe-read.ts';
 import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
 
@@ -40,10 +47,12 @@ export interface GuestLaunch {
   base?: string;
   /** The guest's NIC; default virtio. */
   nic?: GuestNic;
+  /** The machine QEMU emulates; default q35. */
+  machine?: GuestMachine;
   /** vhost-net on the tap: on (an error where the host lacks /dev/vhost-net), off, or auto (where the host has it); default auto. */
   vhost?: VhostRequest;
-  /** What to boot, given the guest network (a kernel command line carries the guest's address). */
-  boot: (plan: GuestNetworkPlan) => BootSpec;
+  /** What to boot, given the guest network (a kernel command line carries the guest's address) and the accelerator. */
+  boot: (plan: GuestNetworkPlan, accelerator: Accelerator) => BootSpec;
   /** A line on the serial console that says the guest's netserver is starting. */
   readyMarker: RegExp;
   /** Console lines that mean the boot has failed for good (a kernel panic, an OSv abort). */
@@ -216,12 +225,13 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
     }
     if (launch.dhcp && mode === 'tap') dhcp = startDhcpServer(plan, launch.name);
     const argv = buildQemuCommand({
-      boot: launch.boot(plan),
+      boot: launch.boot(plan, accelerator.accelerator),
       accelerator: accelerator.accelerator,
       memoryMb: launch.memoryMb,
       cpus: launch.cpus,
       net,
       nic,
+      machine: launch.machine,
       consoleLog,
       rng: launch.rng,
     });
@@ -268,7 +278,8 @@ export async function startQemuGuest(ctx: EnvironmentContext, launch: GuestLaunc
         mode === 'tap'
           ? `tap ${plan.tap} on bridge ${plan.bridge} (${plan.bridgeAddress}/${plan.prefixLength}), guest ${plan.guestAddress}, DNAT ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}`
           : `QEMU user-mode network, host forwards ${plan.portMaps.map((m) => `${m.protocol.toUpperCase()} ${m.port}`).join(', ')} from ${ctx.serverAddress}`,
-      nic: `${nic} (QEMU device ${NIC_DEVICES[nic]})`,
+      machine: launch.machine ?? 'q35',
+      nic: `${nic} (QEMU device ${nicDevice(launch.machine ?? 'q35', nic)})`,
       vhostNet: mode === 'user' ? 'not applicable (user-mode network)' : vhostDetail(vhostRequest, nic, vhost),
       guestMac: plan.mac,
       memoryMb: String(launch.memoryMb),

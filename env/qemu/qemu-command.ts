@@ -28,8 +28,23 @@ export type NetSpec =
 /** The NIC QEMU gives the guest: paravirtual virtio-net, or an emulated Intel 82540EM (e1000). */
 export type GuestNic = 'virtio' | 'e1000';
 
-/** QEMU's device model for each NIC. */
+/**
+ * The machine QEMU emulates: q35 (a PC: PCI Express, SeaBIOS, the legacy PC devices) or microvm
+ * (the Firecracker design in QEMU: no PCI, a minimal firmware (qboot) that jumps to the kernel,
+ * virtio devices on MMIO announced to the guest in ACPI's DSDT).
+ */
+export type GuestMachine = 'q35' | 'microvm';
+
+/** QEMU's device model for each NIC, on a PCI machine (q35). */
 export const NIC_DEVICES: Readonly<Record<GuestNic, string>> = { virtio: 'virtio-net-pci', e1000: 'e1000' };
+
+/** QEMU's device model for a NIC on `machine`: microvm has no PCI bus, so virtio-net sits on MMIO. */
+export function nicDevice(machine: GuestMachine, nic: GuestNic): string {
+  if (machine === 'q35') return NIC_DEVICES[nic];
+  if (nic !== 'virtio')
+    throw new Error(`QEMU command: the microvm machine has no PCI bus for the ${nic} NIC; only virtio (over MMIO)`);
+  return 'virtio-net-device';
+}
 
 export interface QemuCommandSpec {
   binary?: string;
@@ -40,6 +55,8 @@ export interface QemuCommandSpec {
   net: NetSpec;
   /** Default virtio. vhost-net (NetSpec tap's vhost) serves virtio-net only. */
   nic?: GuestNic;
+  /** Default q35. */
+  machine?: GuestMachine;
   /** The serial console (ttyS0) is written to this file: it holds the readiness marker and any panic. */
   consoleLog: string;
   /** OSv seeds its random device from virtio-rng, as OSv's own run.py gives it. */
@@ -70,7 +87,10 @@ export function buildQemuCommand(spec: QemuCommandSpec): string[] {
     '-monitor',
     'none',
   ];
-  argv.push('-machine', 'q35');
+  const machine = spec.machine ?? 'q35';
+  // microvm's ACPI (on by default) is how the guest kernel finds the virtio-mmio devices: Debian's
+  // kernel is built without CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES, so virtio_mmio.device= would not work.
+  argv.push('-machine', machine === 'q35' ? 'q35' : 'microvm,acpi=on,pcie=off');
   if (spec.accelerator === 'kvm') argv.push('-accel', 'kvm', '-cpu', 'host');
   else argv.push('-accel', 'tcg');
   argv.push('-m', String(spec.memoryMb), '-smp', String(spec.cpus));
@@ -92,6 +112,8 @@ export function buildQemuCommand(spec: QemuCommandSpec): string[] {
       '-drive',
       `file=${checkField(boot.image, 'disk image path')},if=none,id=hd0,format=${boot.format},snapshot=on,cache=unsafe`,
     );
+    if (machine === 'microvm')
+      throw new Error('QEMU command: a disk image boots through firmware; the microvm machine boots a kernel');
     argv.push('-device', 'virtio-blk-pci,drive=hd0,bootindex=0');
   }
   const net = spec.net;
@@ -112,7 +134,7 @@ export function buildQemuCommand(spec: QemuCommandSpec): string[] {
   const nic = spec.nic ?? 'virtio';
   if (net.kind === 'tap' && net.vhost && nic !== 'virtio')
     throw new Error(`QEMU command: vhost-net serves virtio-net only, not the ${nic} NIC`);
-  argv.push('-device', `${NIC_DEVICES[nic]},netdev=net0,mac=${net.mac}`);
-  if (spec.rng) argv.push('-device', 'virtio-rng-pci');
+  argv.push('-device', `${nicDevice(machine, nic)},netdev=net0,mac=${net.mac}`);
+  if (spec.rng) argv.push('-device', machine === 'q35' ? 'virtio-rng-pci' : 'virtio-rng-device');
   return argv;
 }

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chooseAccelerator, hardwareVirtualizationFlags, parseAcceleratorRequest } from './accelerator.ts';
+import { chooseAccelerator, hardwareVirtualizationFlags, hostTscKhz, parseAcceleratorRequest } from './accelerator.ts';
 import { prefixToNetmask, udhcpdConfig } from './dhcp.ts';
 import { decideVhost, lineMatching, networkModeSetting, testbedIndexSetting, vhostUnavailableReason } from './guest.ts';
 import {
@@ -137,6 +137,29 @@ describe('QEMU command', () => {
       }),
     ).toThrow('vhost-net serves virtio-net only, not the e1000 NIC');
     expect(buildQemuCommand(base).join(' ')).toContain('-device virtio-net-pci,netdev=net0,mac=52:54:00:19:09:02');
+  });
+
+  it('boots a kernel on the microvm machine with virtio-net over MMIO, and refuses what needs PCI there', () => {
+    const argv = buildQemuCommand({ ...base, machine: 'microvm', rng: true });
+    const joined = argv.join(' ');
+    expect(argv.slice(argv.indexOf('-machine'), argv.indexOf('-machine') + 2)).toEqual([
+      '-machine',
+      'microvm,acpi=on,pcie=off',
+    ]);
+    expect(argv.slice(-4)).toEqual([
+      '-device',
+      'virtio-net-device,netdev=net0,mac=52:54:00:19:09:02',
+      '-device',
+      'virtio-rng-device',
+    ]);
+    expect(joined).not.toContain('-pci');
+    expect(joined).toContain('-kernel /c/vmlinuz -initrd /c/initrd.gz');
+    expect(() => buildQemuCommand({ ...base, machine: 'microvm', nic: 'e1000' })).toThrow(
+      'QEMU command: the microvm machine has no PCI bus for the e1000 NIC; only virtio (over MMIO)',
+    );
+    expect(() =>
+      buildQemuCommand({ ...base, machine: 'microvm', boot: { kind: 'disk', image: '/i/usr.img', format: 'qcow2' } }),
+    ).toThrow('a disk image boots through firmware; the microvm machine boots a kernel');
   });
 
   it('decides vhost-net from the request and the host: on needs /dev/vhost-net, auto takes it where it is', () => {
@@ -308,5 +331,20 @@ describe('DHCP server configuration', () => {
       '255.255.255.255',
     ]);
     expect(() => prefixToNetmask(33)).toThrow('prefix length 33 is out of range');
+  });
+});
+
+describe("the host's TSC frequency, for a TCG guest that cannot calibrate its own", () => {
+  const vm =
+    'model name\t: Intel(R) Xeon(R) Processor\ncpu MHz\t\t: 2600.000\nflags\t\t: fpu tsc constant_tsc nonstop_tsc tsc_known_freq\n';
+  it("is the kernel's cpu MHz where no cpufreq driver moves the core clock and the TSC is constant", () => {
+    expect(hostTscKhz(vm, false)).toBe(2_600_000);
+    expect(hostTscKhz(vm.replace('2600.000', '2095.076'), false)).toBe(2_095_076);
+  });
+  it('is unknown with cpufreq (cpu MHz is then the current clock), without a constant TSC, or without the line', () => {
+    expect(hostTscKhz(vm, true)).toBeNull();
+    expect(hostTscKhz(vm.replace(' constant_tsc', ''), false)).toBeNull();
+    expect(hostTscKhz(vm.replace(/cpu MHz.*\n/, ''), false)).toBeNull();
+    expect(hostTscKhz(vm.replace('2600.000', '0.000'), false)).toBeNull();
   });
 });

@@ -2,7 +2,7 @@
 // What a live run holds is never touched: its testbed is locked by a live PID, and its daemons are
 // registered under that PID.
 
-import { ENVIRONMENTS } from '../../env/registry.ts';
+import { CLEANUPS } from '../../env/registry.ts';
 import { listTestbeds, testbedDown, testbedLockPath } from '../../env/testbed/testbed.ts';
 import { acquireLock, LockError } from '../../actions/lib/core/lock.ts';
 import { parseCommandArgs, testbedIndexOption, say } from './common.ts';
@@ -18,7 +18,7 @@ export async function cleanupEverything(onlyIndex: number | null = null): Promis
   const report: CleanupReport = { removed: [], kept: [] };
   // Environments first: their port maps and bridges hang off the testbed's addresses. With one
   // index asked for, each environment removes only what served that testbed.
-  for (const env of ENVIRONMENTS) report.removed.push(...(await env.cleanup(onlyIndex)));
+  for (const cleanup of CLEANUPS) report.removed.push(...(await cleanup(onlyIndex)));
   const indexes = (await listTestbeds()).filter((i) => onlyIndex === null || i === onlyIndex);
   for (const index of indexes) {
     let lock;

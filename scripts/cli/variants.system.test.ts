@@ -89,7 +89,7 @@ describe.skipIf(missing !== null)(`virtnet run on variants (real testbed, docker
 
     // kvm-e1000: QEMU's e1000 device, and the guest's kernel says its e1000 driver runs eth0.
     const e1000 = d['kvm-e1000']!;
-    expect(e1000.variant).toEqual({ base: 'kvm', options: { nic: 'e1000', vhost: 'off' } });
+    expect(e1000.variant).toEqual({ base: 'kvm', options: { nic: 'e1000', vhost: 'off', machine: 'q35' } });
     expect(e1000.details.qemuCommand).toContain('-device e1000,netdev=net0,');
     expect(e1000.details.qemuCommand).not.toContain('virtio-net-pci');
     expect(e1000.details.qemuCommand).not.toContain('vhost=on');

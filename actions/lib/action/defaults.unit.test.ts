@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import {
-  ENVIRONMENT_NAMES,
   InputError,
   type InputReader,
   parseBuildOsvImageInputs,
@@ -19,18 +18,21 @@ import {
   readerFrom,
 } from './inputs.ts';
 import { PINNED_OSV } from '../../../env/osv/build-plan.ts';
+import { environmentBasesOfCheckout } from '../../../env/variants.ts';
 
 const ACTIONS = join(import.meta.dirname, '..', '..');
 const runner = { workspace: '/ws', temp: '/rt' };
+/** This checkout's environments, whatever directory is asked about (the workspace is made up). */
+const envs = () => environmentBasesOfCheckout(join(import.meta.dirname, '..', '..', '..'));
 
 /** Each action's parser, and inputs that make it succeed (the required ones). */
 const PARSERS: Record<string, { parse: (read: InputReader) => unknown; base: Record<string, string> }> = {
   'start-environment': {
-    parse: (read) => parseStartEnvironmentInputs(read, runner, ENVIRONMENT_NAMES),
+    parse: (read) => parseStartEnvironmentInputs(read, runner, envs),
     base: { environment: 'native', 'server-address': '198.18.0.1' },
   },
   'run-sweep': {
-    parse: (read) => parseRunSweepInputs(read, runner, ENVIRONMENT_NAMES),
+    parse: (read) => parseRunSweepInputs(read, runner, envs),
     base: { environment: 'docker', 'server-address': '198.18.0.1', plan: 'paper' },
   },
   'render-report': { parse: (read) => parseRenderReportInputs(read, runner), base: { runs: 'downloaded' } },

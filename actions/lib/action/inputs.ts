@@ -23,24 +23,14 @@ export { InputError };
 export type InputReader = (name: string) => string;
 
 /**
- * The environments an action may name, each with its base environment: the four, then the built-in
- * variants of env/variants.json. The actions do not bundle the drivers (the server's checkout runs
- * them), so the names are listed here; a test keeps this list equal to env/registry.ts's.
+ * The environments a checkout knows, each with its base (native, docker, kvm, osv, command): the
+ * four, the built-in variants and the repository's own (env/variants.ts reads them). The actions
+ * take them from the checkout they run in, so a variant committed there needs no code here.
  */
-export const ENVIRONMENT_BASES: Readonly<Record<string, 'native' | 'docker' | 'kvm' | 'osv'>> = {
-  native: 'native',
-  docker: 'docker',
-  kvm: 'kvm',
-  osv: 'osv',
-  'docker-host': 'docker',
-  gvisor: 'docker',
-  'gvisor-host': 'docker',
-  'kvm-e1000': 'kvm',
-  'kvm-vhost': 'kvm',
-  'osv-vhost': 'osv',
-};
+export type EnvironmentBases = Readonly<Record<string, string>>;
 
-export const ENVIRONMENT_NAMES: readonly string[] = Object.keys(ENVIRONMENT_BASES);
+/** Reads the environments of the checkout at a directory; its InputError names the variants file. */
+export type EnvironmentsOfCheckout = (checkoutDir: string) => EnvironmentBases;
 
 /** A reader over a plain object, for tests and for scripts that call an action's logic directly. */
 export function readerFrom(values: Record<string, string | undefined>): InputReader {
@@ -232,18 +222,20 @@ function planOverrides(read: InputReader, runner: RunnerContext): StartEnvironme
 export function parseStartEnvironmentInputs(
   read: InputReader,
   runner: RunnerContext,
-  environments: readonly string[],
+  environmentsOf: EnvironmentsOfCheckout,
 ): StartEnvironmentSettings {
   if (read('wait-for-release') === 'plan' && read('plan') === '')
     throw inputError('wait-for-release', "is 'plan', but no plan input says which plan");
-  const environment = environmentInput(read, 'environment', environments);
+  // The checkout that serves the environment knows its variants (its own env/user-variants.json too).
+  const virtnetDir = resolvePath(read('virtnet-dir') || runner.workspace, runner.workspace);
+  const bases = environmentsOf(virtnetDir);
+  const environment = environmentInput(read, 'environment', Object.keys(bases));
   const testbedIndex = intInput(read, 'testbed-index', {
     ...SERVE_LIMITS.testbedIndex,
     fallback: SERVE_DEFAULTS.testbedIndex,
   });
-  const virtnetDir = resolvePath(read('virtnet-dir') || runner.workspace, runner.workspace);
   const osvImage = optionalInput(read, 'osv-image');
-  if (ENVIRONMENT_BASES[environment] === 'osv' && osvImage === null)
+  if (bases[environment] === 'osv' && osvImage === null)
     throw inputError('osv-image', `is required for environment ${environment} (the build-osv-image action outputs it)`);
   const accel = read('accel');
   return {
@@ -320,9 +312,11 @@ export interface RunSweepSettings {
 export function parseRunSweepInputs(
   read: InputReader,
   runner: RunnerContext,
-  environments: readonly string[],
+  environmentsOf: EnvironmentsOfCheckout,
 ): RunSweepSettings {
-  const environment = environmentInput(read, 'environment', environments);
+  // The checkout knows the environments: its built-in variants and its own (env/user-variants.json).
+  const virtnetDir = resolvePath(read('virtnet-dir') || runner.workspace, runner.workspace);
+  const environment = environmentInput(read, 'environment', Object.keys(environmentsOf(virtnetDir)));
   const plan = planInput(read, 'plan', runner);
   return {
     environment,
@@ -337,7 +331,7 @@ export function parseRunSweepInputs(
     readyLimitSeconds: intInput(read, 'ready-limit', { min: 1, max: 24 * 3600, fallback: 3600 }),
     artifactName: nameInput(read, 'artifact-name', `virtnet-run-${environment}`),
     upload: boolInput(read, 'upload', true),
-    virtnetDir: resolvePath(read('virtnet-dir') || runner.workspace, runner.workspace),
+    virtnetDir,
     runKey: runKeyInput(read, 'run-key'),
     releaseKey: secretInput(read, 'release-key'),
     partnerJob: optionalInput(read, 'partner-job'),

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import {
-  ENVIRONMENT_BASES,
-  ENVIRONMENT_NAMES,
   InputError,
   OSV_VARIANTS,
   parseBuildOsvImageInputs,
@@ -13,11 +15,13 @@ import {
   runnerContext,
 } from './inputs.ts';
 import { environmentNames, knownEnvironmentNames } from '../../../env/registry.ts';
-import { builtInVariants } from '../../../env/variants.ts';
+import { builtInVariants, environmentBasesOfCheckout, VARIANTS_FILES } from '../../../env/variants.ts';
 import { OSV_VARIANTS as ENV_OSV_VARIANTS } from '../../../env/osv/build-plan.ts';
 
 const runner = { workspace: '/ws', temp: '/rt' };
-const envs = ENVIRONMENT_NAMES;
+/** This checkout's environments, whatever directory is asked about (the tests' workspace is made up). */
+const REPO = join(import.meta.dirname, '..', '..', '..');
+const envs = () => environmentBasesOfCheckout(REPO);
 
 function error(fn: () => unknown): string {
   try {
@@ -142,7 +146,7 @@ describe('start-environment inputs', () => {
     [{ environment: '' }, 'input environment is required but was not given'],
     [
       { environment: 'vmware' },
-      'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv, docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, osv-vhost',
+      'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv, docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost',
     ],
     [
       { 'server-address': 'server.local' },
@@ -366,9 +370,10 @@ describe('render-report, diff-results and build-osv-image inputs', () => {
     expect([...OSV_VARIANTS]).toEqual([...ENV_OSV_VARIANTS]);
   });
   it('every registered environment and built-in variant can be named in an action, with its base', () => {
-    expect([...ENVIRONMENT_NAMES]).toEqual(knownEnvironmentNames());
-    for (const name of environmentNames()) expect(ENVIRONMENT_BASES[name]).toBe(name);
-    for (const v of builtInVariants()) expect(ENVIRONMENT_BASES[v.name], v.name).toBe(v.base);
+    const bases = environmentBasesOfCheckout(REPO);
+    expect(Object.keys(bases)).toEqual(knownEnvironmentNames());
+    for (const name of environmentNames()) expect(bases[name]).toBe(name);
+    for (const v of builtInVariants()) expect(bases[v.name], v.name).toBe(v.base);
   });
   it('a variant of osv needs the OSv image too', () => {
     expect(
@@ -387,5 +392,80 @@ describe('render-report, diff-results and build-osv-image inputs', () => {
         envs,
       ).environment,
     ).toBe('docker-host');
+  });
+});
+
+describe("the repository's own variants (env/user-variants.json) in the actions", () => {
+  // A checkout of the project as the runners have it: the built-in variants, and the repository's own.
+  const checkout = mkdtempSync(join(tmpdir(), 'virtnet-checkout-'));
+  afterAll(() => rmSync(checkout, { recursive: true, force: true }));
+  mkdirSync(join(checkout, 'env'));
+  copyFileSync(join(REPO, VARIANTS_FILES.builtIn), join(checkout, VARIANTS_FILES.builtIn));
+  const own = join(checkout, VARIANTS_FILES.repository);
+  const mine = {
+    variants: [
+      { name: 'netserver-cmd', base: 'command', command: { start: ['/usr/bin/netserver', '-D'] } },
+      { name: 'osv-e', base: 'osv', options: { vhost: 'off' } },
+    ],
+  };
+  const server = { 'server-address': '198.18.0.1', 'virtnet-dir': checkout };
+
+  it('reach start-environment and run-sweep through the checkout named by virtnet-dir, with their bases', () => {
+    writeFileSync(own, JSON.stringify(mine));
+    const start = parseStartEnvironmentInputs(
+      readerFrom({ ...server, environment: 'netserver-cmd' }),
+      runner,
+      environmentBasesOfCheckout,
+    );
+    expect(start).toMatchObject({ environment: 'netserver-cmd', virtnetDir: checkout });
+    // An osv-based variant of the repository's needs the OSv image like osv itself.
+    expect(
+      error(() =>
+        parseStartEnvironmentInputs(
+          readerFrom({ ...server, environment: 'osv-e' }),
+          runner,
+          environmentBasesOfCheckout,
+        ),
+      ),
+    ).toBe('input osv-image is required for environment osv-e (the build-osv-image action outputs it)');
+    const sweep = parseRunSweepInputs(
+      readerFrom({ ...server, environment: 'netserver-cmd', plan: 'quick' }),
+      runner,
+      environmentBasesOfCheckout,
+    );
+    expect(sweep).toMatchObject({ environment: 'netserver-cmd', virtnetDir: checkout });
+  });
+
+  it('are unknown where the checkout has none; a broken file is refused naming it, the field and the value', () => {
+    rmSync(own, { force: true });
+    expect(
+      error(() =>
+        parseStartEnvironmentInputs(
+          readerFrom({ ...server, environment: 'netserver-cmd' }),
+          runner,
+          environmentBasesOfCheckout,
+        ),
+      ),
+    ).toMatch(/^input environment: unknown environment "netserver-cmd": expected one of native, docker, kvm, osv, /);
+    writeFileSync(own, JSON.stringify({ variants: [{ name: 'fc', base: 'command', command: { start: ['fc'] } }] }));
+    expect(
+      error(() =>
+        parseRunSweepInputs(
+          readerFrom({ ...server, environment: 'fc', plan: 'quick' }),
+          runner,
+          environmentBasesOfCheckout,
+        ),
+      ),
+    ).toBe(
+      `variants: invalid variants file env/user-variants.json: variants[0].command.start[0]: "fc" is not an absolute path: give the program's full path (it runs without a shell or PATH lookup)`,
+    );
+    writeFileSync(own, JSON.stringify({ variants: [{ name: 'kvm-e1000', base: 'kvm' }] }));
+    expect(
+      error(() =>
+        parseStartEnvironmentInputs(readerFrom({ ...server, environment: 'kvm' }), runner, environmentBasesOfCheckout),
+      ),
+    ).toBe(
+      'variants: invalid variants file env/user-variants.json: variants[0].name: "kvm-e1000" is a built-in variant already (env/variants.json); choose another name',
+    );
   });
 });

@@ -3,7 +3,8 @@
 // and outputs, upload the run directory.
 
 import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
-import { ENVIRONMENT_NAMES, parseRunSweepInputs, runnerContext } from '../../lib/action/inputs.ts';
+import { parseRunSweepInputs, runnerContext } from '../../lib/action/inputs.ts';
+import { environmentBasesOfCheckout } from '../../../env/variants.ts';
 import { uploadRunDir } from '../../lib/action/artifact-upload.ts';
 import { checkPartnerRerun } from '../../lib/action/rerun.ts';
 import { sweepLog } from '../../lib/action/sweep-log.ts';
@@ -26,7 +27,7 @@ export async function run(io: ActionIO = actionsCore(), upload: Uploader = uploa
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const settings = parseRunSweepInputs(io.input, runnerContext(io.env), ENVIRONMENT_NAMES);
+    const settings = parseRunSweepInputs(io.input, runnerContext(io.env), environmentBasesOfCheckout);
     // A re-run of this job without its server would wait ready-timeout for a server that is gone.
     const rerun = await checkPartnerRerun(settings.partnerJob, settings.githubToken, io.env);
     if (rerun.kind === 'lone') throw new Error(rerun.message);

@@ -2,7 +2,8 @@
 // answers, save the PID for the post step, set outputs; optionally hold until the client releases it.
 
 import { type ActionIO, actionsCore } from '../../lib/action/io.ts';
-import { ENVIRONMENT_NAMES, parseStartEnvironmentInputs, runnerContext } from '../../lib/action/inputs.ts';
+import { parseStartEnvironmentInputs, runnerContext } from '../../lib/action/inputs.ts';
+import { environmentBasesOfCheckout } from '../../../env/variants.ts';
 import { checkPartnerRerun } from '../../lib/action/rerun.ts';
 import { NoClientError, spawnServe, waitForEndpoint, waitForRelease } from './serve-process.ts';
 import { startCoordinator } from '../../lib/measure/coordinator.ts';
@@ -97,7 +98,7 @@ function releaseWait(io: ActionIO, settings: StartEnvironmentSettings): number {
 
 export async function run(io: ActionIO = actionsCore(), serve: ServeLauncher = realLauncher): Promise<void> {
   try {
-    const settings = parseStartEnvironmentInputs(io.input, runnerContext(io.env), ENVIRONMENT_NAMES);
+    const settings = parseStartEnvironmentInputs(io.input, runnerContext(io.env), environmentBasesOfCheckout);
     // A re-run of this job without its client would hold the environment for a client that never comes.
     const rerun = await checkPartnerRerun(settings.partnerJob, settings.githubToken, io.env);
     if (rerun.kind === 'lone') throw new Error(rerun.message);

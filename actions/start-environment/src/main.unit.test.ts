@@ -23,7 +23,9 @@ function freePort(): Promise<number> {
   });
 }
 
-const env = { GITHUB_WORKSPACE: '/ws', RUNNER_TEMP: '/rt' };
+/** The workspace is this checkout: the action reads which environments exist from its variants files. */
+const REPO = join(import.meta.dirname, '..', '..', '..');
+const env = { GITHUB_WORKSPACE: REPO, RUNNER_TEMP: '/rt' };
 const inputs = { environment: 'native', 'server-address': '198.18.0.1' };
 
 const endpoint: EndpointFile = {
@@ -94,7 +96,7 @@ describe('start-environment main', () => {
       environment: 'native',
       serverAddress: '198.18.0.1',
       readyTimeoutSeconds: 300,
-      virtnetDir: '/ws',
+      virtnetDir: REPO,
       logFile: '/rt/virtnet-serve-native.log',
     });
     expect(io.outputs).toEqual({
@@ -194,15 +196,11 @@ describe('start-environment main', () => {
   });
 
   it("waits for the release as long as the plan's worst-case sweep with the stated margin (wait-for-release: plan)", async () => {
-    const repo = join(import.meta.dirname, '..', '..', '..');
-    const io = recordingIO(
-      { ...inputs, 'wait-for-release': 'plan', plan: 'quick', replicates: '2' },
-      { env: { ...env, GITHUB_WORKSPACE: repo } },
-    );
+    const io = recordingIO({ ...inputs, 'wait-for-release': 'plan', plan: 'quick', replicates: '2' }, { env });
     const fake = launcher();
     await run(io, fake.serve);
     expect(io.failed).toBeNull();
-    const { plan, source } = loadPlan('quick', join(repo, 'env', 'plans'));
+    const { plan, source } = loadPlan('quick', join(REPO, 'env', 'plans'));
     const minutes = releaseWaitMinutes(overridePlan(plan, { replicates: 2 }, source));
     expect(minutes).toBeGreaterThan(RELEASE_MARGIN.minutes);
     expect(fake.calls.at(-1)).toBe(`wait-release /rt/virtnet-endpoint-native.json 4242 ${minutes * 60_000}`);
