@@ -9,6 +9,7 @@ import { createDockerEnvironment, dockerEnvironment } from './docker/docker.ts';
 import { createKvmEnvironment, kvmEnvironment } from './kvm/kvm.ts';
 import { createOsvEnvironment, osvEnvironment } from './osv/osv.ts';
 import { cleanupCommandEnvironments, createCommandEnvironment } from './command/command.ts';
+import { createPodmanEnvironment, podmanRootlessEnvironment } from './podman/podman.ts';
 import {
   type Base,
   completeOptions,
@@ -16,6 +17,7 @@ import {
   type GuestOptions,
   type KvmOptions,
   loadVariants,
+  type PodmanOptions,
   type Variant,
   type VariantBase,
   VARIANTS_FILES,
@@ -30,11 +32,13 @@ export const ENVIRONMENTS: readonly EnvironmentDriver[] = [
 ];
 
 /**
- * What `virtnet cleanup` asks to remove what killed runs left: the four bases' leftovers, and the
- * start processes of any command variant (found by the label they were registered under).
+ * What `virtnet cleanup` asks to remove what killed runs left: the four bases' leftovers, those of
+ * rootless Podman (a base of variants only; its cleanup finds its containers by label, whatever the
+ * variant's network), and the start processes of any command variant (found by the label they were
+ * registered under).
  */
 export const CLEANUPS: readonly ((onlyIndex: number | null) => Promise<string[]>)[] = [
-  ...ENVIRONMENTS.map((e) => (onlyIndex: number | null) => e.cleanup(onlyIndex)),
+  ...[...ENVIRONMENTS, podmanRootlessEnvironment].map((e) => (onlyIndex: number | null) => e.cleanup(onlyIndex)),
   cleanupCommandEnvironments,
 ];
 
@@ -70,6 +74,8 @@ export function variantDriver(variant: Variant): EnvironmentDriver {
         });
       case 'osv':
         return createOsvEnvironment({ name, title, vhost: o.vhost as GuestOptions['vhost'] });
+      case 'podman':
+        return createPodmanEnvironment({ name, title, network: o.network as PodmanOptions['network'] });
       case 'command':
         if (!variant.command) throw new Error(`variant ${name}: a command variant without its commands`);
         return createCommandEnvironment({ name, title, spec: variant.command });

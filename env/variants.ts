@@ -1,10 +1,10 @@
 // Environment variants as data: a named environment made of a base environment (native, docker,
-// kvm, osv) and options that base declares (docker's network and runtime, a guest's NIC and
-// vhost-net), or of the `command` base: start, ready and stop commands the user gives
-// (env/command/spec.ts). The built-in variants are in env/variants.json; a user adds their own in a
-// file of the same form (`virtnet run --variants FILE`), with no code. Pure: the schema, the options
-// each base takes, and the resolution of a name; reading the files is at the end, through
-// core/safe-read.ts.
+// kvm, osv, podman) and options that base declares (docker's network and runtime, a guest's NIC and
+// vhost-net, rootless Podman's user-mode network), or of the `command` base: start, ready and stop
+// commands the user gives (env/command/spec.ts). The built-in variants are in env/variants.json; a
+// user adds their own in a file of the same form (`virtnet run --variants FILE`), with no code.
+// Pure: the schema, the options each base takes, and the resolution of a name; reading the files is
+// at the end, through core/safe-read.ts.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,9 +24,15 @@ import {
   list,
 } from '../actions/lib/core/schema.ts';
 
-/** The paper's four environments, in its order: every variant is one of them with options. */
-export const BASES = ['native', 'docker', 'kvm', 'osv'] as const;
+/**
+ * The bases that take options: the paper's four environments, in its order (each also runnable by
+ * its own name, and what `all` runs), then podman, a base of variants only: its rootless container
+ * is named by its network (podman-rootless), so a bare "podman" would say too little.
+ */
+export const BASES = ['native', 'docker', 'kvm', 'osv', 'podman'] as const;
 export type Base = (typeof BASES)[number];
+/** Bases that exist only through variants: no environment has their bare name. */
+export const VARIANT_ONLY_BASES: readonly Base[] = ['podman'];
 
 /** The base of a variant that brings its own start, ready and stop commands. */
 export const COMMAND_BASE = 'command';
@@ -90,6 +96,14 @@ export const BASE_OPTIONS = {
     },
     vhost: GUEST_VHOST,
   },
+  podman: {
+    network: {
+      values: ['slirp4netns', 'slirp4netns-rootlesskit', 'pasta'],
+      default: 'slirp4netns',
+      meaning:
+        "The rootless container's user-mode network and what forwards its published ports: slirp4netns (a TCP/IP stack in a user process, libslirp) forwarding them itself; slirp4netns-rootlesskit, slirp4netns with rootless Podman's default port handler, rootlesskit's rootlessport, which copies inbound connections into the container itself; or pasta (passt's, translating to the host's own sockets; needs Podman 4.4 or later, refused with that reason by an older one).",
+    },
+  },
 } as const satisfies Record<Base, Record<string, OptionDeclaration>>;
 
 export type DockerOptions = {
@@ -97,6 +111,7 @@ export type DockerOptions = {
   runtime: (typeof BASE_OPTIONS.docker.runtime.values)[number];
 };
 export type GuestOptions = { nic: 'virtio' | 'e1000'; vhost: 'auto' | 'on' | 'off' };
+export type PodmanOptions = { network: (typeof BASE_OPTIONS.podman.network.values)[number] };
 export type KvmOptions = GuestOptions & { machine: (typeof BASE_OPTIONS.kvm.machine.values)[number] };
 
 /** A variant's name: a command-line word, a file-name part and an action input (at most 40 characters). */
@@ -144,6 +159,7 @@ export const variantSchema = z.discriminatedUnion('base', [
   variantSchemaOf('docker'),
   variantSchemaOf('kvm'),
   variantSchemaOf('osv'),
+  variantSchemaOf('podman'),
   commandVariantSchema,
 ]);
 
@@ -324,7 +340,7 @@ export function loadVariants(userFile: string | null = null, checkout: string = 
 /** Every environment the checkout at `dir` knows, with its base: the four bases, then its variants. */
 export function environmentBasesOfCheckout(dir: string): Record<string, VariantBase> {
   return Object.fromEntries([
-    ...BASES.map((b) => [b, b] as const),
+    ...BASES.filter((b) => !VARIANT_ONLY_BASES.includes(b)).map((b) => [b, b] as const),
     ...checkoutVariants(dir).map((v) => [v.name, v.base] as const),
   ]);
 }

@@ -38,7 +38,7 @@ function refusal(raw: unknown, file = 'my-variants.json'): InputError {
 }
 
 describe('the built-in variants (env/variants.json)', () => {
-  it('define docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm and osv-vhost with every option filled in', () => {
+  it('define docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost and the rootless podmans with every option filled in', () => {
     const byName = new Map(builtInVariants().map((v) => [v.name, v]));
     expect([...byName.keys()]).toEqual([
       'docker-host',
@@ -48,7 +48,16 @@ describe('the built-in variants (env/variants.json)', () => {
       'kvm-vhost',
       'kvm-microvm',
       'osv-vhost',
+      'podman-rootless',
+      'podman-rootless-rootlesskit',
+      'podman-rootless-pasta',
     ]);
+    expect(byName.get('podman-rootless')).toMatchObject({ base: 'podman', options: { network: 'slirp4netns' } });
+    expect(byName.get('podman-rootless-rootlesskit')).toMatchObject({
+      base: 'podman',
+      options: { network: 'slirp4netns-rootlesskit' },
+    });
+    expect(byName.get('podman-rootless-pasta')).toMatchObject({ base: 'podman', options: { network: 'pasta' } });
     expect(byName.get('docker-host')).toMatchObject({ base: 'docker', options: { network: 'host', runtime: 'runc' } });
     expect(byName.get('gvisor')).toMatchObject({ base: 'docker', options: { network: 'bridge', runtime: 'runsc' } });
     expect(byName.get('gvisor-host')).toMatchObject({ base: 'docker', options: { network: 'host', runtime: 'runsc' } });
@@ -69,6 +78,7 @@ describe('the built-in variants (env/variants.json)', () => {
     expect(completeOptions('docker', { runtime: 'runsc' })).toEqual({ network: 'bridge', runtime: 'runsc' });
     expect(completeOptions('kvm', { nic: 'e1000' })).toEqual({ nic: 'e1000', vhost: 'auto', machine: 'q35' });
     expect(BASE_OPTIONS.osv.nic.values).toEqual(['virtio']);
+    expect(completeOptions('podman')).toEqual({ network: 'slirp4netns' });
   });
 });
 
@@ -94,6 +104,9 @@ describe('a user variants file', () => {
       'kvm-vhost',
       'kvm-microvm',
       'osv-vhost',
+      'podman-rootless',
+      'podman-rootless-rootlesskit',
+      'podman-rootless-pasta',
       'kvm-novhost',
       'native-again',
     ]);
@@ -109,7 +122,7 @@ describe('a user variants file', () => {
 
   it('is needed for its names: without it they are unknown, and the error says how to define them', () => {
     expect(() => parseEnvironmentList('native,kvm-novhost')).toThrow(
-      /^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost \(or a variant defined in env\/user-variants.json or a --variants file\)$/,
+      /^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost, podman-rootless, podman-rootless-rootlesskit, podman-rootless-pasta \(or a variant defined in env\/user-variants.json or a --variants file\)$/,
     );
   });
 
@@ -177,11 +190,17 @@ describe('every bad value is refused naming the file, the field and the value', 
     expect(refusal({ variants: [{ name: 'k', base: 'kvm', options: { vhost: true } }] }).message).toMatch(
       /variants\[0\]\.options\.vhost: true is not one of auto, on, off/,
     );
+    expect(refusal({ variants: [{ name: 'p', base: 'podman', options: { network: 'bridge' } }] }).message).toBe(
+      'variants: invalid variants file my-variants.json: variants[0].options.network: "bridge" is not one of slirp4netns, slirp4netns-rootlesskit, pasta',
+    );
+    expect(refusal({ variants: [{ name: 'p', base: 'podman', options: { nic: 'e1000' } }] }).message).toMatch(
+      /variants\[0\]\.options\.nic: unknown field \(known: network\)/,
+    );
   });
 
   it('an unknown base, a bad name, a missing field, an unknown field', () => {
     expect(refusal({ variants: [{ name: 'x', base: 'xen' }] }).message).toMatch(
-      /variants\[0\]\.base: "xen" is not one of native, docker, kvm, osv/,
+      /variants\[0\]\.base: "xen" is not one of native, docker, kvm, osv, podman/,
     );
     expect(refusal({ variants: [{ name: 'Docker Host', base: 'docker' }] }).message).toMatch(
       /variants\[0\]\.name: "Docker Host" does not fit: expected lower-case letters/,
@@ -225,7 +244,12 @@ describe('every bad value is refused naming the file, the field and the value', 
 
 describe('resolution', () => {
   it('all is the four bases; a name listed twice or unknown is refused with the field env', () => {
+    // The paper's four: bases that exist only through variants (podman) are not in `all`.
     expect(parseEnvironmentList('all').map((d) => d.name)).toEqual(['native', 'docker', 'kvm', 'osv']);
+    expect(parseEnvironmentList('podman-rootless').map((d) => [d.name, d.title])).toEqual([
+      ['podman-rootless', 'Podman rootless (slirp4netns)'],
+    ]);
+    expect(() => findEnvironment('podman')).toThrow(/unknown environment "podman" \(did you mean podman-rootless\?\)/);
     expect(parseEnvironmentList('native,docker,docker-host').map((d) => d.name)).toEqual([
       'native',
       'docker',

@@ -7,7 +7,8 @@
 #           (the run-sweep action is a self-contained bundle run by the runner's own Node.js).
 #   server  what the environments need: netperf, iproute2, iptables, QEMU, busybox-static, cpio,
 #           kmod, xz-utils, runsc (gVisor, for the gvisor variants; scripts/start-dockerd.sh
-#           registers it with dockerd), and Docker unless a Docker is already installed.
+#           registers it with dockerd), Docker unless a Docker is already installed, and rootless
+#           Podman (podman, slirp4netns, uidmap, fuse-overlayfs, crun, passt).
 #   all     server, plus what the namespace testbed's delay line is built with (gcc, libc6-dev,
 #           libnetfilter-queue-dev) and a headless Chromium for the page tests (the default:
 #           `npm test`, `npm run reproduce`, CI).
@@ -60,6 +61,14 @@ else
       : # a Docker is there: use it
     else
       want+=(docker.io)
+    fi
+    # podman-rootless (env/podman/): Podman as an unprivileged user, its user namespaces (uidmap) and
+    # user-mode networks. passt (pasta) only where the distribution has it (Ubuntu 22.04 does not).
+    want+=(podman slirp4netns uidmap fuse-overlayfs crun)
+    if apt-cache show passt >/dev/null 2>&1; then
+      want+=(passt)
+    else
+      notes+=("passt: not in this distribution's archive; podman-rootless-pasta will say it cannot run")
     fi
   fi
   # The embedded testbed's delay line (env/testbed/delay-line/) is C on libnetfilter-queue; the

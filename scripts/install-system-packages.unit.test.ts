@@ -39,6 +39,12 @@ describe('install-system-packages.sh --list', () => {
     expect(wanted.some((p) => p.startsWith('chromium'))).toBe(false);
   });
 
+  it('server: rootless Podman with its user namespaces and user-mode network; the client gets none of it', () => {
+    const wanted = list('server', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: noBrowser });
+    expect(wanted).toEqual(expect.arrayContaining(['podman', 'slirp4netns', 'uidmap', 'fuse-overlayfs', 'crun']));
+    expect(list('client', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: noBrowser })).not.toContain('podman');
+  });
+
   it("all on Debian without a browser: Debian's chromium", () => {
     expect(list('all', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: noBrowser })).toContain('chromium');
   });

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a clean clone ready to run, as root on Debian 12 / Ubuntu: the npm packages (which bring
 # the pinned Node.js 24 that every npm script runs on), the system packages, the namespace
-# testbed's delay line, and dockerd.
+# testbed's delay line, dockerd, and the user rootless Podman runs as.
 # Idempotent and quick when everything is already there; `npm test` and `npm run reproduce` call it.
 #
 #   prepare.sh [--role client|server|all]     (default all)
@@ -37,3 +37,5 @@ bash scripts/install-system-packages.sh --role "$role"
 # The namespace testbed's delay line (C, on libnetfilter-queue); quick when already built.
 if [ "$role" = all ]; then echo "delay line: $(bash env/testbed/delay-line/build.sh)"; fi
 if [ "$role" != client ] && [ -f scripts/start-dockerd.sh ]; then bash scripts/start-dockerd.sh; fi
+# The unprivileged user whose Podman runs the podman-rootless environment (env/podman/).
+if [ "$role" != client ]; then bash scripts/prepare-podman-user.sh; fi

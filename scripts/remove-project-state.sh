@@ -2,7 +2,8 @@
 # Removes what virtnet itself built, cached or left on this machine, so that the next `npm test` or
 # `npm run reproduce` takes the path a new machine takes. .ci/run calls it first; a developer runs
 # it to prove "fresh". It says what it removed. Only the project's own names are touched:
-#   - docker containers and images labelled virtnet=1 (the netserver images, their containers);
+#   - docker containers and images labelled virtnet=1 (the netserver images, their containers), and
+#     the same in the rootless Podman of the user virtnet-podman (the user stays: it is set-up);
 #   - network namespaces and links named vnet<N>... (testbeds, guest bridges and taps), and iptables
 #     rules commented virtnet-guest-<N>;
 #   - the caches and state folders: this checkout's .cache/ (delay line, docker context, guest
@@ -37,6 +38,19 @@ if command -v docker >/dev/null 2>&1; then
       docker rmi --force "$i" >/dev/null && say "docker image $i"
     done
   fi
+fi
+
+# Rootless Podman (env/podman/): what the project's user holds under the project's label. The user
+# itself stays: it is set-up, like an installed package (scripts/prepare-podman-user.sh made it).
+podman_user=virtnet-podman
+if command -v podman >/dev/null 2>&1 && getent passwd "$podman_user" >/dev/null; then
+  as_podman_user() { (cd / && runuser -u "$podman_user" -- podman "$@" 2>/dev/null); }
+  for c in $(as_podman_user ps --all --quiet --filter label=virtnet=1 || true); do
+    as_podman_user rm --force --time 0 "$c" >/dev/null && say "$podman_user's podman container $c"
+  done
+  for i in $(as_podman_user images --quiet --filter label=virtnet=1 | sort -u || true); do
+    as_podman_user rmi --force "$i" >/dev/null && say "$podman_user's podman image $i"
+  done
 fi
 
 # Testbeds and guest networks, by the project's name prefix.

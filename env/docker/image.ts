@@ -84,6 +84,18 @@ export async function offlineInputs(): Promise<{ netserver: string; files: Image
   return { netserver, files, dockerfile: offlineDockerfile(netserver) };
 }
 
+/** The offline image's root file system in `rootfs`: each input at its host path, and a /tmp. */
+export function writeOfflineRootfs(rootfs: string, files: readonly ImageInput[]): void {
+  for (const f of files) {
+    const target = join(rootfs, f.path);
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(f.path, target); // follows symlinks: the image gets the real file at the linked name
+    chmodSync(target, 0o755);
+  }
+  mkdirSync(join(rootfs, 'tmp'), { recursive: true });
+  chmodSync(join(rootfs, 'tmp'), 0o1777);
+}
+
 async function buildOffline(
   docker: DockerRunner,
   options: ImageOptions,
@@ -93,14 +105,7 @@ async function buildOffline(
   if ((await imageId(docker, tag)) !== null) return { tag, cached: true, buildSeconds: null };
   const context = join(options.cacheDir, 'offline-context');
   rmSync(context, { recursive: true, force: true });
-  for (const f of files) {
-    const target = join(context, 'rootfs', f.path);
-    mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(f.path, target); // follows symlinks: the image gets the real file at the linked name
-    chmodSync(target, 0o755);
-  }
-  mkdirSync(join(context, 'rootfs', 'tmp'), { recursive: true });
-  chmodSync(join(context, 'rootfs', 'tmp'), 0o1777);
+  writeOfflineRootfs(join(context, 'rootfs'), files);
   writeFileSync(join(context, 'Dockerfile'), dockerfile);
   options.log(
     `docker: building the offline image ${tag} (FROM scratch + ${netserver} + ${files.length - 1} libraries)`,

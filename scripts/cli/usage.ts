@@ -20,7 +20,8 @@ export const COMMAND_USAGE: Record<string, CommandUsage> = {
   --env LIST            environments and variants, comma-separated, measured one at a time
                         (default: native): native, docker, kvm, osv, all (those four), and the
                         variants docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm,
-                        osv-vhost (env/variants.json), and the repository's own (env/user-variants.json)
+                        osv-vhost, podman-rootless, podman-rootless-rootlesskit, podman-rootless-pasta
+                        (env/variants.json), and the repository's own (env/user-variants.json)
   --variants FILE       more variants: a JSON file of the form of env/variants.json
   --out DIR             run directory to create (default: runs/<time>-<plan>)
   --resume DIR          continue an interrupted run: keep its measurements, make the missing ones

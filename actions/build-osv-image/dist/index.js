@@ -43267,17 +43267,6 @@ var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
 ]);
 
 // actions/lib/action/inputs.ts
-var ENVIRONMENT_BASES = {
-  native: "native",
-  docker: "docker",
-  kvm: "kvm",
-  osv: "osv",
-  "docker-host": "docker",
-  "kvm-e1000": "kvm",
-  "kvm-vhost": "kvm",
-  "osv-vhost": "osv"
-};
-var ENVIRONMENT_NAMES = Object.keys(ENVIRONMENT_BASES);
 function inputError(name2, problem) {
   return new InputError(name2, problem, phrase(`input ${name2}`, problem));
 }

@@ -7,12 +7,15 @@
 import { existsSync } from 'node:fs';
 import { runCommand } from '../core/proc.ts';
 
-export type Service = 'root' | 'netserver' | 'dockerd' | 'runsc' | 'qemu' | 'chromium' | 'osv-image';
+export type Service =
+  'root' | 'netserver' | 'dockerd' | 'runsc' | 'qemu' | 'chromium' | 'osv-image' | 'podman' | 'podman-pasta';
 
 /** The services CI may lack, and why that is acceptable. */
 export const ALLOWED_CI_SKIPS: Partial<Record<Service, string>> = {
   'osv-image':
     'OSv is built from source on a runner with internet access (the build-osv-image action); CI machines have none, so the test that boots a real OSv image runs only where VIRTNET_OSV_IMAGE names one',
+  'podman-pasta':
+    "Debian 12's Podman is 4.3.1, and `podman run --network pasta` came with 4.4: a CI machine on Debian 12 cannot run podman-rootless-pasta, and the test says so",
 };
 
 export class MissingServiceError extends Error {

@@ -3818,11 +3818,11 @@ var require_webidl = __commonJS({
       }
     };
     webidl.sequenceConverter = function(converter) {
-      return (V, prefix, argument, Iterable) => {
+      return (V, prefix, argument2, Iterable) => {
         if (webidl.util.Type(V) !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} (${webidl.util.Stringify(V)}) is not iterable.`
+            message: `${argument2} (${webidl.util.Stringify(V)}) is not iterable.`
           });
         }
         const method = typeof Iterable === "function" ? Iterable() : V?.[Symbol.iterator]?.();
@@ -3831,7 +3831,7 @@ var require_webidl = __commonJS({
         if (method === void 0 || typeof method.next !== "function") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} is not iterable.`
+            message: `${argument2} is not iterable.`
           });
         }
         while (true) {
@@ -3839,25 +3839,25 @@ var require_webidl = __commonJS({
           if (done) {
             break;
           }
-          seq.push(converter(value, prefix, `${argument}[${index++}]`));
+          seq.push(converter(value, prefix, `${argument2}[${index++}]`));
         }
         return seq;
       };
     };
     webidl.recordConverter = function(keyConverter, valueConverter) {
-      return (O, prefix, argument) => {
+      return (O, prefix, argument2) => {
         if (webidl.util.Type(O) !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} ("${webidl.util.Type(O)}") is not an Object.`
+            message: `${argument2} ("${webidl.util.Type(O)}") is not an Object.`
           });
         }
         const result = {};
         if (!types.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
           for (const key of keys2) {
-            const typedKey = keyConverter(key, prefix, argument);
-            const typedValue = valueConverter(O[key], prefix, argument);
+            const typedKey = keyConverter(key, prefix, argument2);
+            const typedValue = valueConverter(O[key], prefix, argument2);
             result[typedKey] = typedValue;
           }
           return result;
@@ -3866,8 +3866,8 @@ var require_webidl = __commonJS({
         for (const key of keys) {
           const desc = Reflect.getOwnPropertyDescriptor(O, key);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key, prefix, argument);
-            const typedValue = valueConverter(O[key], prefix, argument);
+            const typedKey = keyConverter(key, prefix, argument2);
+            const typedValue = valueConverter(O[key], prefix, argument2);
             result[typedKey] = typedValue;
           }
         }
@@ -3875,18 +3875,18 @@ var require_webidl = __commonJS({
       };
     };
     webidl.interfaceConverter = function(i) {
-      return (V, prefix, argument, opts) => {
+      return (V, prefix, argument2, opts) => {
         if (opts?.strict !== false && !(V instanceof i)) {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
+            message: `Expected ${argument2} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
           });
         }
         return V;
       };
     };
     webidl.dictionaryConverter = function(converters) {
-      return (dictionary2, prefix, argument) => {
+      return (dictionary2, prefix, argument2) => {
         const type = webidl.util.Type(dictionary2);
         const dict = {};
         if (type === "Null" || type === "Undefined") {
@@ -3913,7 +3913,7 @@ var require_webidl = __commonJS({
             value ??= defaultValue();
           }
           if (required2 || hasDefault || value !== void 0) {
-            value = converter(value, prefix, `${argument}.${key}`);
+            value = converter(value, prefix, `${argument2}.${key}`);
             if (options.allowedValues && !options.allowedValues.includes(value)) {
               throw webidl.errors.exception({
                 header: prefix,
@@ -3927,27 +3927,27 @@ var require_webidl = __commonJS({
       };
     };
     webidl.nullableConverter = function(converter) {
-      return (V, prefix, argument) => {
+      return (V, prefix, argument2) => {
         if (V === null) {
           return V;
         }
-        return converter(V, prefix, argument);
+        return converter(V, prefix, argument2);
       };
     };
-    webidl.converters.DOMString = function(V, prefix, argument, opts) {
+    webidl.converters.DOMString = function(V, prefix, argument2, opts) {
       if (V === null && opts?.legacyNullToEmptyString) {
         return "";
       }
       if (typeof V === "symbol") {
         throw webidl.errors.exception({
           header: prefix,
-          message: `${argument} is a symbol, which cannot be converted to a DOMString.`
+          message: `${argument2} is a symbol, which cannot be converted to a DOMString.`
         });
       }
       return String(V);
     };
-    webidl.converters.ByteString = function(V, prefix, argument) {
-      const x = webidl.converters.DOMString(V, prefix, argument);
+    webidl.converters.ByteString = function(V, prefix, argument2) {
+      const x = webidl.converters.DOMString(V, prefix, argument2);
       for (let index = 0; index < x.length; index++) {
         if (x.charCodeAt(index) > 255) {
           throw new TypeError(
@@ -3965,27 +3965,27 @@ var require_webidl = __commonJS({
     webidl.converters.any = function(V) {
       return V;
     };
-    webidl.converters["long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument);
+    webidl.converters["long long"] = function(V, prefix, argument2) {
+      const x = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument2);
       return x;
     };
-    webidl.converters["unsigned long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long long"] = function(V, prefix, argument2) {
+      const x = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument2);
       return x;
     };
-    webidl.converters["unsigned long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long"] = function(V, prefix, argument2) {
+      const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument2);
       return x;
     };
-    webidl.converters["unsigned short"] = function(V, prefix, argument, opts) {
-      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument);
+    webidl.converters["unsigned short"] = function(V, prefix, argument2, opts) {
+      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument2);
       return x;
     };
-    webidl.converters.ArrayBuffer = function(V, prefix, argument, opts) {
+    webidl.converters.ArrayBuffer = function(V, prefix, argument2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${argument} ("${webidl.util.Stringify(V)}")`,
+          argument: `${argument2} ("${webidl.util.Stringify(V)}")`,
           types: ["ArrayBuffer"]
         });
       }
@@ -12341,7 +12341,7 @@ var require_headers = __commonJS({
         enumerable: false
       }
     });
-    webidl.converters.HeadersInit = function(V, prefix, argument) {
+    webidl.converters.HeadersInit = function(V, prefix, argument2) {
       if (webidl.util.Type(V) === "Object") {
         const iterator = Reflect.get(V, Symbol.iterator);
         if (!util.types.isProxy(V) && iterator === Headers2.prototype.entries) {
@@ -12351,9 +12351,9 @@ var require_headers = __commonJS({
           }
         }
         if (typeof iterator === "function") {
-          return webidl.converters["sequence<sequence<ByteString>>"](V, prefix, argument, iterator.bind(V));
+          return webidl.converters["sequence<sequence<ByteString>>"](V, prefix, argument2, iterator.bind(V));
         }
-        return webidl.converters["record<ByteString, ByteString>"](V, prefix, argument);
+        return webidl.converters["record<ByteString, ByteString>"](V, prefix, argument2);
       }
       throw webidl.errors.conversionFailed({
         prefix: "Headers constructor",
@@ -12736,14 +12736,14 @@ var require_response = __commonJS({
       }
       return webidl.converters.DOMString(V, prefix, name2);
     };
-    webidl.converters.BodyInit = function(V, prefix, argument) {
+    webidl.converters.BodyInit = function(V, prefix, argument2) {
       if (V instanceof ReadableStream) {
-        return webidl.converters.ReadableStream(V, prefix, argument);
+        return webidl.converters.ReadableStream(V, prefix, argument2);
       }
       if (V?.[Symbol.asyncIterator]) {
         return V;
       }
-      return webidl.converters.XMLHttpRequestBodyInit(V, prefix, argument);
+      return webidl.converters.XMLHttpRequestBodyInit(V, prefix, argument2);
     };
     webidl.converters.ResponseInit = webidl.dictionaryConverter([
       {
@@ -13412,14 +13412,14 @@ var require_request2 = __commonJS({
     webidl.converters.Request = webidl.interfaceConverter(
       Request
     );
-    webidl.converters.RequestInfo = function(V, prefix, argument) {
+    webidl.converters.RequestInfo = function(V, prefix, argument2) {
       if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, argument);
+        return webidl.converters.USVString(V, prefix, argument2);
       }
       if (V instanceof Request) {
-        return webidl.converters.Request(V, prefix, argument);
+        return webidl.converters.Request(V, prefix, argument2);
       }
-      return webidl.converters.USVString(V, prefix, argument);
+      return webidl.converters.USVString(V, prefix, argument2);
     };
     webidl.converters.AbortSignal = webidl.interfaceConverter(
       AbortSignal
@@ -18221,11 +18221,11 @@ var require_websocket = __commonJS({
     webidl.converters["sequence<DOMString>"] = webidl.sequenceConverter(
       webidl.converters.DOMString
     );
-    webidl.converters["DOMString or sequence<DOMString>"] = function(V, prefix, argument) {
+    webidl.converters["DOMString or sequence<DOMString>"] = function(V, prefix, argument2) {
       if (webidl.util.Type(V) === "Object" && Symbol.iterator in V) {
         return webidl.converters["sequence<DOMString>"](V);
       }
-      return webidl.converters.DOMString(V, prefix, argument);
+      return webidl.converters.DOMString(V, prefix, argument2);
     };
     webidl.converters.WebSocketInit = webidl.dictionaryConverter([
       {
@@ -19528,7 +19528,7 @@ var require_vendor_core = __commonJS({
       "node_modules/which/lib/index.js"(exports2, module2) {
         "use strict";
         var { isexe, sync: isexeSync } = require_cjs();
-        var { join: join4, delimiter, sep, posix } = __require("path");
+        var { join: join5, delimiter, sep, posix } = __require("path");
         var isWindows = process.platform === "win32";
         var rSlash = new RegExp(`[${posix.sep}${sep === posix.sep ? "" : sep}]`.replace(/(\\)/g, "\\$1"));
         var rRel = new RegExp(`^\\.${rSlash.source}`);
@@ -19557,7 +19557,7 @@ var require_vendor_core = __commonJS({
         var getPathPart = (raw, cmd) => {
           const pathPart = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
           const prefix = !pathPart && rRel.test(cmd) ? cmd.slice(0, 2) : "";
-          return prefix + join4(pathPart, cmd);
+          return prefix + join5(pathPart, cmd);
         };
         var which22 = (_0, ..._1) => __async(null, [_0, ..._1], function* (cmd, opt = {}) {
           const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
@@ -19809,10 +19809,10 @@ var require_vendor_core = __commonJS({
     var import_node_process = __toESM2(__require("process"), 1);
     var import_node_os = __toESM2(__require("os"), 1);
     var import_node_tty = __toESM2(__require("tty"), 1);
-    function hasFlag(flag2, argv = globalThis.Deno ? globalThis.Deno.args : import_node_process.default.argv) {
+    function hasFlag(flag2, argv2 = globalThis.Deno ? globalThis.Deno.args : import_node_process.default.argv) {
       const prefix = flag2.startsWith("-") ? "" : flag2.length === 1 ? "-" : "--";
-      const position = argv.indexOf(prefix + flag2);
-      const terminatorPosition = argv.indexOf("--");
+      const position = argv2.indexOf(prefix + flag2);
+      const terminatorPosition = argv2.indexOf("--");
       return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
     }
     var { env } = import_node_process.default;
@@ -20109,7 +20109,7 @@ var require_vendor_core = __commonJS({
     var source_default = chalk3;
     var import_which = __toESM2(require_lib(), 1);
     var import_node_process4 = __toESM2(__require("process"), 1);
-    var import_node_fs6 = __toESM2(__require("fs"), 1);
+    var import_node_fs7 = __toESM2(__require("fs"), 1);
     var import_node_os2 = __toESM2(__require("os"), 1);
     var EOL5 = /\r?\n|\r|\n/;
     var EMPTY = "-";
@@ -20296,7 +20296,7 @@ var require_vendor_core = __commonJS({
       rest.length + 1 === pieces.length;
     };
     var assign = (target, ...extras) => Object.defineProperties(target, extras.reduce((m, extra) => __spreadValues(__spreadValues({}, m), Object.fromEntries(Object.entries(Object.getOwnPropertyDescriptors(extra)).filter(([, v]) => !Object.prototype.hasOwnProperty.call(v, "value") || v.value !== void 0))), {}));
-    var buildCmd = (quote22, pieces, args, subs = substitute) => {
+    var buildCmd = (quote22, pieces, args, subs = substitute2) => {
       if (args.some(isPromiseLike))
         return Promise.all(args).then((args2) => buildCmd(quote22, pieces, args2, subs));
       let cmd = pieces[0], i = 0;
@@ -20306,7 +20306,7 @@ var require_vendor_core = __commonJS({
       }
       return cmd;
     };
-    var substitute = (arg) => typeof (arg == null ? void 0 : arg.stdout) === "string" ? arg.stdout.replace(/\n$/, "") : `${arg}`;
+    var substitute2 = (arg) => typeof (arg == null ? void 0 : arg.stdout) === "string" ? arg.stdout.replace(/\n$/, "") : `${arg}`;
     var defaults2 = {
       get id() {
         return randomId();
@@ -20562,8 +20562,8 @@ var require_vendor_core = __commonJS({
       if (f.length > 3 && f[0] === '"')
         return f[f.length - 1] === '"' ? isBin(f.slice(1, -1)) : false;
       try {
-        if (!import_node_fs6.default.existsSync(f)) return false;
-        const stat2 = import_node_fs6.default.lstatSync(f);
+        if (!import_node_fs7.default.existsSync(f)) return false;
+        const stat2 = import_node_fs7.default.lstatSync(f);
         return stat2.isFile() || stat2.isSymbolicLink();
       } catch (e) {
         return false;
@@ -20794,7 +20794,7 @@ var require_util9 = __commonJS({
       toCamelCase: () => toCamelCase
     });
     module.exports = __toCommonJS(util_exports2);
-    var import_node_path5 = __toESM2(__require("path"), 1);
+    var import_node_path6 = __toESM2(__require("path"), 1);
     var import_node_process = __toESM2(__require("process"), 1);
     var import_vendor_core = require_vendor_core();
     function noop() {
@@ -20816,10 +20816,10 @@ var require_util9 = __commonJS({
       const pathKey = import_node_process.default.platform === "win32" ? Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path" : "PATH";
       const pathValue = dirs.map(
         (c) => c && [
-          import_node_path5.default.resolve(c, "node_modules", ".bin"),
-          import_node_path5.default.resolve(c)
+          import_node_path6.default.resolve(c, "node_modules", ".bin"),
+          import_node_path6.default.resolve(c)
         ]
-      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path5.default.delimiter);
+      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path6.default.delimiter);
       return __spreadProps(__spreadValues({}, env), {
         [pathKey]: pathValue
       });
@@ -20899,7 +20899,7 @@ var require_core = __commonJS({
       kill: () => kill2,
       log: () => log2,
       os: () => os6,
-      path: () => import_node_path5.default,
+      path: () => import_node_path6.default,
       ps: () => import_vendor_core3.ps,
       quote: () => import_util22.quote,
       quotePowerShell: () => import_util22.quotePowerShell,
@@ -20916,7 +20916,7 @@ var require_core = __commonJS({
     var import_node_buffer = __require("buffer");
     var import_node_child_process2 = __toESM2(__require("child_process"), 1);
     var import_node_events = __require("events");
-    var import_node_fs6 = __toESM2(__require("fs"), 1);
+    var import_node_fs7 = __toESM2(__require("fs"), 1);
     var import_node_os = __require("os");
     var import_node_process2 = __toESM2(__require("process"), 1);
     var import_node_util2 = __require("util");
@@ -21260,7 +21260,7 @@ ${details}`;
     var import_vendor_core2 = require_vendor_core();
     var import_util9 = require_util9();
     var import_internals = require_internals();
-    var import_node_path5 = __toESM2(__require("path"), 1);
+    var import_node_path6 = __toESM2(__require("path"), 1);
     var os6 = __toESM2(__require("os"), 1);
     var import_vendor_core3 = require_vendor_core();
     var import_util22 = require_util9();
@@ -21647,7 +21647,7 @@ ${details}`;
       // prettier-ignore
       _pipe(source, dest, ...args) {
         if ((0, import_util9.isString)(dest))
-          return this._pipe(source, import_node_fs6.default.createWriteStream(dest));
+          return this._pipe(source, import_node_fs7.default.createWriteStream(dest));
         if ((0, import_util9.isStringLiteral)(dest, ...args))
           return this._pipe(
             source,
@@ -43432,17 +43432,6 @@ var coordinatorResponseSchema = external_exports.discriminatedUnion("ok", [
 ]);
 
 // actions/lib/action/inputs.ts
-var ENVIRONMENT_BASES = {
-  native: "native",
-  docker: "docker",
-  kvm: "kvm",
-  osv: "osv",
-  "docker-host": "docker",
-  "kvm-e1000": "kvm",
-  "kvm-vhost": "kvm",
-  "osv-vhost": "osv"
-};
-var ENVIRONMENT_NAMES = Object.keys(ENVIRONMENT_BASES);
 function inputError(name2, problem) {
   return new InputError(name2, problem, phrase(`input ${name2}`, problem));
 }
@@ -43524,17 +43513,18 @@ function planOverrides(read, runner) {
   const testLengthSeconds = optionalIntInput(read, "test-length", { min: 1, max: 3600 });
   return read("plan") === "" ? null : { name: planInput(read, "plan", runner), replicates, testLengthSeconds };
 }
-function parseStartEnvironmentInputs(read, runner, environments) {
+function parseStartEnvironmentInputs(read, runner, environmentsOf) {
   if (read("wait-for-release") === "plan" && read("plan") === "")
     throw inputError("wait-for-release", "is 'plan', but no plan input says which plan");
-  const environment = environmentInput(read, "environment", environments);
+  const virtnetDir = resolvePath(read("virtnet-dir") || runner.workspace, runner.workspace);
+  const bases = environmentsOf(virtnetDir);
+  const environment = environmentInput(read, "environment", Object.keys(bases));
   const testbedIndex = intInput(read, "testbed-index", {
     ...SERVE_LIMITS.testbedIndex,
     fallback: SERVE_DEFAULTS.testbedIndex
   });
-  const virtnetDir = resolvePath(read("virtnet-dir") || runner.workspace, runner.workspace);
   const osvImage = optionalInput(read, "osv-image");
-  if (ENVIRONMENT_BASES[environment] === "osv" && osvImage === null)
+  if (bases[environment] === "osv" && osvImage === null)
     throw inputError("osv-image", `is required for environment ${environment} (the build-osv-image action outputs it)`);
   const accel = read("accel");
   return {
@@ -43567,6 +43557,388 @@ function parseStartEnvironmentInputs(read, runner, environments) {
     partnerJob: optionalInput(read, "partner-job"),
     githubToken: optionalInput(read, "github-token")
   };
+}
+
+// env/variants.ts
+import { existsSync as existsSync2 } from "node:fs";
+import { join as join2 } from "node:path";
+
+// env/command/spec.ts
+var PLACEHOLDERS = {
+  serverAddress: "the testbed's server address (198.18.<index>.1 on the embedded testbed)",
+  controlPort: "the plan's netserver control port (netserver -p)",
+  dataPort: "the plan's data port (netperf -P ,PORT): forward it to the same number",
+  testbedIndex: "the testbed index (0-63): keeps names and addresses of parallel testbeds apart",
+  logDir: "the run's log directory (DIR/logs)",
+  name: "the variant's name"
+};
+var PLACEHOLDER_RE = /\{\{([^{}]*)\}\}/g;
+function unknownPlaceholders(value) {
+  return [...value.matchAll(PLACEHOLDER_RE)].map((m) => m[1]).filter((n) => !Object.hasOwn(PLACEHOLDERS, n));
+}
+function substitute(value, values) {
+  return value.replace(
+    PLACEHOLDER_RE,
+    (whole2, n) => Object.hasOwn(values, n) ? values[n] : whole2
+  );
+}
+var placeholderList = Object.keys(PLACEHOLDERS).map((p) => `{{${p}}}`).join(", ");
+function argument(meaning) {
+  return text({ max: 4096 }, meaning).superRefine((value, ctx) => {
+    if (value.includes("\0")) ctx.addIssue({ code: "custom", message: "contains a NUL character", input: value });
+    const unknown2 = unknownPlaceholders(value);
+    if (unknown2.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        message: `{{${unknown2[0]}}} is not a placeholder: expected ${placeholderList}`,
+        input: value
+      });
+  });
+}
+function argv(role) {
+  return list(argument("An argument; may carry placeholders."), { min: 1, max: 256 }, role).superRefine((args, ctx) => {
+    const program = args[0];
+    if (program !== void 0 && !program.startsWith("/"))
+      ctx.addIssue({
+        code: "custom",
+        path: [0],
+        message: `${JSON.stringify(program)} is not an absolute path: give the program's full path (it runs without a shell or PATH lookup)`,
+        input: program
+      });
+  });
+}
+var commandSpecSchema = strict(
+  {
+    start: argv(
+      "Starts the environment and stays in the foreground while it lives (like netserver -D, or firecracker --no-api --config-file FILE): the run owns it by PID and ends it on stop. Exiting before netserver answers is a failed start."
+    ),
+    ready: argv(
+      "Optional: run until it exits 0 (each call at most 10 s, all within the ready timeout); the environment is ready once it has and a netperf control connection from the client side succeeds."
+    ).optional(),
+    stop: argv(
+      "Optional: run on stop, before the start process is ended by its PID (SIGTERM, then SIGKILL): shuts a VM down, removes a tap. Not run by virtnet cleanup after a killed run, which ends the start process by its PID only."
+    ).optional(),
+    stopTimeoutSeconds: whole(1, 600, "How long the stop command may take (default 30 s).").optional(),
+    netserver: strict(
+      {
+        address: text(
+          { max: 100 },
+          `Where netperf finds netserver: "server" (the testbed's server address, where a netserver or a port map of yours answers; the default) or an IPv4 address, which may carry {{testbedIndex}} (198.19.{{testbedIndex}}.2): the client routes to it through the server.`
+        ).optional(),
+        ownsAddress: external_exports.boolean({ error: "expected true or false" }).meta({
+          description: "True when netserver itself holds that address (not behind a port map): netperf then binds netserver's data socket to it (-H), as for native. Default false."
+        }).optional()
+      },
+      "Where the environment's netserver answers, on the plan's control and data ports."
+    ).optional(),
+    accelerator: oneOf(
+      ["none", "kvm", "tcg"],
+      "What the environment runs under, for labels and verdicts: none (processes, containers), kvm, or tcg (software emulation: its numbers are labelled as such). Default none."
+    ).optional()
+  },
+  "The commands of a command variant: argument vectors, run without a shell, with {{placeholders}}."
+);
+function commandSpecProblems(spec) {
+  const given = spec.netserver?.address;
+  if (given === void 0 || given === "server") return [];
+  const tried = substitute(given, {
+    serverAddress: "198.18.0.1",
+    controlPort: "12865",
+    dataPort: "12866",
+    testbedIndex: "0",
+    logDir: "/",
+    name: "x"
+  });
+  const other = unknownPlaceholders(given).length > 0 || /\{\{(?!testbedIndex\}\})/.test(given);
+  if (other || !IPV4_ADDRESS.re.test(tried))
+    return [
+      {
+        path: "command.netserver.address",
+        message: `${JSON.stringify(given)} is not "server" or an IPv4 address (which may carry {{testbedIndex}})`
+      }
+    ];
+  return [];
+}
+function recordedOptions(spec) {
+  return {
+    start: JSON.stringify(spec.start),
+    ready: spec.ready ? JSON.stringify(spec.ready) : "none",
+    stop: spec.stop ? JSON.stringify(spec.stop) : "none",
+    stopTimeoutSeconds: String(spec.stopTimeoutSeconds ?? DEFAULT_STOP_TIMEOUT_SECONDS),
+    netserverAddress: spec.netserver?.address ?? "server",
+    ownsAddress: String(spec.netserver?.ownsAddress ?? false),
+    accelerator: spec.accelerator ?? "none"
+  };
+}
+var DEFAULT_STOP_TIMEOUT_SECONDS = 30;
+
+// env/variants.ts
+import { fileURLToPath } from "node:url";
+
+// actions/lib/core/safe-read.ts
+import { closeSync, constants as constants3, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
+import { dirname, relative, isAbsolute } from "node:path";
+var MiB = 1024 * 1024;
+var UnsafeFileError = class extends Error {
+  name = "UnsafeFileError";
+};
+function kindOf(stat2) {
+  if (stat2.isFIFO()) return "a FIFO (named pipe)";
+  if (stat2.isCharacterDevice()) return "a character device";
+  if (stat2.isBlockDevice()) return "a block device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+function isInside(dir, path3) {
+  const rel = relative(dir, path3);
+  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
+}
+function mib(bytes) {
+  return bytes < MiB ? `${bytes} bytes` : `${(bytes / MiB).toFixed(1)} MiB`;
+}
+function readRegularFile(path3, options) {
+  return readRegularBytes(path3, options).toString("utf8");
+}
+function readRegularBytes(path3, options) {
+  const link = lstatSync(path3);
+  let target = path3;
+  if (link.isSymbolicLink()) {
+    const within2 = realpathSync(options.within ?? dirname(path3));
+    let resolved;
+    try {
+      resolved = realpathSync(path3);
+    } catch {
+      throw new UnsafeFileError(`${path3} is a symlink that leads nowhere: refused`);
+    }
+    if (!isInside(within2, resolved)) {
+      throw new UnsafeFileError(
+        `${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`
+      );
+    }
+    target = resolved;
+  }
+  const before = lstatSync(target);
+  if (!before.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(before)}, not a regular file: refused`);
+  let fd;
+  try {
+    fd = openSync(target, constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new UnsafeFileError(`${path3} became a symlink while it was being opened: refused`);
+    throw e;
+  }
+  try {
+    const stat2 = fstatSync(fd);
+    if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(stat2)}, not a regular file: refused`);
+    if (stat2.size > options.maxBytes) {
+      throw new UnsafeFileError(
+        `${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`
+      );
+    }
+    const chunks = [];
+    let length = 0;
+    for (; ; ) {
+      const chunk = Buffer.allocUnsafe(
+        Math.max(64 * 1024, Math.min(stat2.size - length, options.maxBytes - length) + 1)
+      );
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > options.maxBytes)
+        throw new UnsafeFileError(
+          `${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`
+        );
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// env/variants.ts
+var BASES = ["native", "docker", "kvm", "osv"];
+var COMMAND_BASE = "command";
+var GUEST_VHOST = {
+  values: ["auto", "on", "off"],
+  default: "auto",
+  meaning: "vhost-net on the guest's tap (QEMU vhost=on), which moves the virtio-net data path into the host kernel: on (refused where the host has no /dev/vhost-net), off, or auto (on where the host has it, as libvirt does)."
+};
+var BASE_OPTIONS = {
+  native: {},
+  docker: {
+    network: {
+      values: ["bridge", "host"],
+      default: "bridge",
+      meaning: "The container's network: bridge (docker's default bridge, ports published by kernel DNAT, as in the paper) or host (the container in the server's own network namespace, --network host, netserver bound to the testbed address)."
+    }
+  },
+  kvm: {
+    nic: {
+      values: ["virtio", "e1000"],
+      default: "virtio",
+      meaning: "The guest's NIC as QEMU emulates it: virtio (virtio-net-pci, paravirtual) or e1000 (an emulated Intel 82540EM)."
+    },
+    vhost: GUEST_VHOST,
+    machine: {
+      values: ["q35", "microvm"],
+      default: "q35",
+      meaning: "The machine QEMU emulates: q35 (a PC with PCI Express and firmware, as libvirt gives) or microvm (QEMU's minimal machine of the Firecracker design: no PCI, no legacy PC devices, virtio-net over MMIO; only the virtio NIC)."
+    }
+  },
+  osv: {
+    // OSv's x64 network drivers are virtio-net, vmxnet3 and xenfront: it has no e1000 driver.
+    nic: {
+      values: ["virtio"],
+      default: "virtio",
+      meaning: "The guest's NIC: virtio (virtio-net-pci). OSv has no e1000 driver (its x64 network drivers are virtio-net, vmxnet3 and Xen's netfront)."
+    },
+    vhost: GUEST_VHOST
+  }
+};
+var VARIANT_NAME = {
+  re: /^[a-z][a-z0-9-]{0,39}$/,
+  expected: "lower-case letters, digits and '-', starting with a letter, at most 40 characters"
+};
+function optionsSchema(base) {
+  const declared = BASE_OPTIONS[base];
+  const shape = Object.fromEntries(
+    Object.entries(declared).map(([key, d]) => [
+      key,
+      oneOf(d.values, `${d.meaning} Default: ${d.default}.`).optional()
+    ])
+  );
+  return strict(
+    shape,
+    `The options of ${base}${Object.keys(declared).length === 0 ? " (it takes none)" : ""}; an option left out takes its default.`
+  );
+}
+function variantSchemaOf(base) {
+  return strict({
+    name: text({ max: 40, pattern: VARIANT_NAME }, "The name used with --env, in records, charts and tables."),
+    base: external_exports.literal(base).meta({ description: "The environment this variant is a configuration of." }),
+    options: optionsSchema(base).optional(),
+    title: text({ max: 80 }, "The name in legends and tables (default: the name).").optional(),
+    description: text({ max: 1e3 }, "What the variant changes, and why one would measure it.").optional()
+  });
+}
+var commandVariantSchema = strict({
+  name: text({ max: 40, pattern: VARIANT_NAME }, "The name used with --env, in records, charts and tables."),
+  base: external_exports.literal(COMMAND_BASE).meta({ description: "An environment of your own, started and stopped by the commands you give." }),
+  command: commandSpecSchema,
+  title: text({ max: 80 }, "The name in legends and tables (default: the name).").optional(),
+  description: text({ max: 1e3 }, "What the variant is, and why one would measure it.").optional()
+});
+var variantSchema = external_exports.discriminatedUnion("base", [
+  variantSchemaOf("native"),
+  variantSchemaOf("docker"),
+  variantSchemaOf("kvm"),
+  variantSchemaOf("osv"),
+  commandVariantSchema
+]);
+var variantsFileSchema = strict({
+  $schema: text({ max: 1e3 }, "The JSON Schema of variants files, for editors; not part of the variants.").optional(),
+  $comment: text({ max: 1e4, empty: true }, "A remark for readers of the file.").optional(),
+  variants: list(variantSchema, { max: 100 }, "Named environments, each a base environment with options.")
+});
+function completeOptions(base, given = {}) {
+  const declared = BASE_OPTIONS[base];
+  return Object.fromEntries(Object.entries(declared).map(([key, d]) => [key, given[key] ?? d.default]));
+}
+function semanticProblems(variants, taken) {
+  const problems = [];
+  const seen = /* @__PURE__ */ new Set();
+  variants.forEach((v, i) => {
+    if (BASES.includes(v.name) || v.name === COMMAND_BASE || v.name === "all")
+      problems.push({
+        path: `variants[${i}].name`,
+        message: `${quoted(v.name)} is the name of ${v.name === "all" ? "every base environment" : "a base environment"}; a variant needs a name of its own`
+      });
+    else if (taken.has(v.name))
+      problems.push({
+        path: `variants[${i}].name`,
+        message: taken.get(v.name) === VARIANTS_FILES.builtIn ? `${quoted(v.name)} is a built-in variant already (${VARIANTS_FILES.builtIn}); choose another name` : `${quoted(v.name)} is defined already in ${taken.get(v.name)}; choose another name`
+      });
+    else if (seen.has(v.name))
+      problems.push({ path: `variants[${i}].name`, message: `${quoted(v.name)} is defined twice in this file` });
+    seen.add(v.name);
+    if (v.base === COMMAND_BASE) {
+      for (const p of commandSpecProblems(v.command))
+        problems.push({ path: `variants[${i}].${p.path}`, message: p.message });
+      return;
+    }
+    const options = v.options ?? {};
+    if ((v.base === "kvm" || v.base === "osv") && options.nic === "e1000" && options.vhost === "on") {
+      problems.push({
+        path: `variants[${i}].options.vhost`,
+        message: '"on" needs nic virtio: vhost-net serves only virtio-net, not an emulated e1000'
+      });
+    }
+    if (v.base === "kvm" && options.machine === "microvm" && options.nic === "e1000") {
+      problems.push({
+        path: `variants[${i}].options.nic`,
+        message: '"e1000" needs machine q35: the microvm machine has no PCI bus, only virtio devices over MMIO'
+      });
+    }
+  });
+  return problems;
+}
+function validateVariants(raw, file2, taken = /* @__PURE__ */ new Map()) {
+  const parsed = variantsFileSchema.safeParse(raw, { reportInput: true });
+  const header = `invalid variants file ${file2}`;
+  if (!parsed.success) throw new InputError("variants", formatProblems(header, problemsOf(parsed.error)));
+  const problems = semanticProblems(parsed.data.variants, taken);
+  if (problems.length > 0) throw new InputError("variants", formatProblems(header, problems));
+  return parsed.data.variants.map((v) => ({
+    name: v.name,
+    base: v.base,
+    ...v.base === COMMAND_BASE ? { options: recordedOptions(v.command), command: v.command } : { options: completeOptions(v.base, v.options ?? {}) },
+    title: v.title ?? v.name,
+    description: v.description ?? "",
+    source: file2
+  }));
+}
+var VARIANTS_MAX_BYTES = 1 * MiB;
+var VARIANTS_FILES = {
+  /** The built-in variants. */
+  builtIn: "env/variants.json",
+  /**
+   * The repository's own variants, in the form of env/variants.json: committed, they run on the
+   * runner pairs without code; absent, there are none. Their names may not shadow built-in ones.
+   */
+  repository: "env/user-variants.json"
+};
+var REPO_DIR = fileURLToPath(new URL("..", import.meta.url));
+var BUILT_IN_VARIANTS_FILE = join2(REPO_DIR, VARIANTS_FILES.builtIn);
+function loadVariantsFile(path3, taken = /* @__PURE__ */ new Map(), shown = path3) {
+  if (!existsSync2(path3)) throw new InputError("variants", `variants file ${shown} does not exist`);
+  let contents;
+  try {
+    contents = readRegularFile(path3, { maxBytes: VARIANTS_MAX_BYTES });
+  } catch (e) {
+    throw new InputError("variants", `variants file ${shown}: ${e.message}`);
+  }
+  const raw = parseJson(
+    contents,
+    (reason) => new InputError("variants", `variants file ${shown} is not valid JSON: ${reason}`)
+  );
+  return validateVariants(raw, shown, taken);
+}
+function definedIn(variants) {
+  return new Map(variants.map((v) => [v.name, v.source]));
+}
+function checkoutVariants(dir = REPO_DIR) {
+  const builtIn = loadVariantsFile(join2(dir, VARIANTS_FILES.builtIn), /* @__PURE__ */ new Map(), VARIANTS_FILES.builtIn);
+  const own3 = join2(dir, VARIANTS_FILES.repository);
+  if (!existsSync2(own3)) return builtIn;
+  return [...builtIn, ...loadVariantsFile(own3, definedIn(builtIn), VARIANTS_FILES.repository)];
+}
+function environmentBasesOfCheckout(dir) {
+  return Object.fromEntries([
+    ...BASES.map((b) => [b, b]),
+    ...checkoutVariants(dir).map((v) => [v.name, v.base])
+  ]);
 }
 
 // actions/lib/action/run-jobs.ts
@@ -43654,8 +44026,8 @@ async function checkPartnerRerun(partner, token, env, fetchImpl = fetch) {
 }
 
 // actions/start-environment/src/serve-process.ts
-import { closeSync as closeSync3, existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
-import { join as join2 } from "node:path";
+import { closeSync as closeSync3, existsSync as existsSync3, readFileSync as readFileSync2 } from "node:fs";
+import { join as join3 } from "node:path";
 
 // actions/lib/core/liveness.ts
 import { readFileSync } from "node:fs";
@@ -43733,88 +44105,6 @@ var {
   within
 } = globalThis.Deno ? globalThis.require("./core.cjs") : __module__;
 
-// actions/lib/core/safe-read.ts
-import { closeSync, constants as constants3, fstatSync, lstatSync, openSync, readSync, realpathSync } from "node:fs";
-import { dirname, relative, isAbsolute } from "node:path";
-var MiB = 1024 * 1024;
-var UnsafeFileError = class extends Error {
-  name = "UnsafeFileError";
-};
-function kindOf(stat2) {
-  if (stat2.isFIFO()) return "a FIFO (named pipe)";
-  if (stat2.isCharacterDevice()) return "a character device";
-  if (stat2.isBlockDevice()) return "a block device";
-  if (stat2.isSocket()) return "a socket";
-  if (stat2.isDirectory()) return "a directory";
-  return "not a regular file";
-}
-function isInside(dir, path3) {
-  const rel = relative(dir, path3);
-  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
-}
-function mib(bytes) {
-  return bytes < MiB ? `${bytes} bytes` : `${(bytes / MiB).toFixed(1)} MiB`;
-}
-function readRegularFile(path3, options) {
-  return readRegularBytes(path3, options).toString("utf8");
-}
-function readRegularBytes(path3, options) {
-  const link = lstatSync(path3);
-  let target = path3;
-  if (link.isSymbolicLink()) {
-    const within2 = realpathSync(options.within ?? dirname(path3));
-    let resolved;
-    try {
-      resolved = realpathSync(path3);
-    } catch {
-      throw new UnsafeFileError(`${path3} is a symlink that leads nowhere: refused`);
-    }
-    if (!isInside(within2, resolved)) {
-      throw new UnsafeFileError(
-        `${path3} is a symlink to ${resolved}, outside ${within2}: refused (a symlink is followed only within the directory that holds it)`
-      );
-    }
-    target = resolved;
-  }
-  const before = lstatSync(target);
-  if (!before.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(before)}, not a regular file: refused`);
-  let fd;
-  try {
-    fd = openSync(target, constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK);
-  } catch (e) {
-    const code = e.code;
-    if (code === "ELOOP") throw new UnsafeFileError(`${path3} became a symlink while it was being opened: refused`);
-    throw e;
-  }
-  try {
-    const stat2 = fstatSync(fd);
-    if (!stat2.isFile()) throw new UnsafeFileError(`${path3} is ${kindOf(stat2)}, not a regular file: refused`);
-    if (stat2.size > options.maxBytes) {
-      throw new UnsafeFileError(
-        `${path3} holds ${mib(stat2.size)}, more than the ${mib(options.maxBytes)} this kind of file may hold: refused`
-      );
-    }
-    const chunks = [];
-    let length = 0;
-    for (; ; ) {
-      const chunk = Buffer.allocUnsafe(
-        Math.max(64 * 1024, Math.min(stat2.size - length, options.maxBytes - length) + 1)
-      );
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > options.maxBytes)
-        throw new UnsafeFileError(
-          `${path3} grew past the ${mib(options.maxBytes)} this kind of file may hold while it was read: refused`
-        );
-      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-    }
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 // actions/lib/core/safe-write.ts
 import { closeSync as closeSync2, constants as constants4, fstatSync as fstatSync2, ftruncateSync, lstatSync as lstatSync2, openSync as openSync2, writeSync } from "node:fs";
 function what(stat2) {
@@ -43872,8 +44162,8 @@ function keepNothing() {
   chunks.push = () => 0;
   return chunks;
 }
-function spawnArgv(argv, options) {
-  const [file2, ...args] = argv;
+function spawnArgv(argv2, options) {
+  const [file2, ...args] = argv2;
   const shell = $({
     // zx insists on a shell to render its command line; the spawn below ignores that line.
     shell: "bash",
@@ -43891,7 +44181,7 @@ function spawnArgv(argv, options) {
     ...options.input !== void 0 ? { input: options.input } : {},
     store: { stdout: keepNothing(), stderr: keepNothing(), stdall: keepNothing() }
   });
-  return shell`exec ${argv}`;
+  return shell`exec ${argv2}`;
 }
 var Collector = class {
   chunks = [];
@@ -43912,14 +44202,14 @@ function destroyOutput(child) {
 function notFoundError(file2) {
   return new Error(`${file2}: command not found (is it installed? npm run reproduce installs the system packages)`);
 }
-async function run(argv, options) {
-  const [file2] = argv;
+async function run(argv2, options) {
+  const [file2] = argv2;
   if (!file2) throw new Error("runCommand: empty argv");
-  const base = { argv: [...argv], exitCode: null, signal: null, stderr: "", timedOut: false, durationMs: 0 };
+  const base = { argv: [...argv2], exitCode: null, signal: null, stderr: "", timedOut: false, durationMs: 0 };
   if (options.signal?.aborted) return { ...base, stdout: Buffer.alloc(0), aborted: true };
   const started = performance.now();
   const hasInput = options.input !== void 0 && options.input.length > 0;
-  const running = spawnArgv(argv, {
+  const running = spawnArgv(argv2, {
     env: options.env,
     cwd: options.cwd,
     input: hasInput ? options.input : void 0,
@@ -43977,19 +44267,19 @@ async function run(argv, options) {
   };
   return result;
 }
-async function runCommand(argv, options) {
-  const result = await run(argv, options);
+async function runCommand(argv2, options) {
+  const result = await run(argv2, options);
   return { ...result, stdout: result.stdout.toString("utf8") };
 }
-function spawnDetached(argv, options) {
-  const running = spawnArgv(argv, {
+function spawnDetached(argv2, options) {
+  const running = spawnArgv(argv2, {
     env: options.env,
     cwd: options.cwd,
     stdio: ["ignore", options.logFd, options.logFd],
     detached: true
   });
   const child = running.child;
-  if (child?.pid === void 0) throw new Error(`could not start ${argv.slice(0, 3).join(" ")}`);
+  if (child?.pid === void 0) throw new Error(`could not start ${argv2.slice(0, 3).join(" ")}`);
   let code = null;
   child.once("exit", (exitCode, signal) => code ??= exitCode ?? (signal ? 128 : 1));
   void running.then((output2) => code ??= output2.exitCode ?? (output2.signal ? 128 : 1));
@@ -44015,8 +44305,8 @@ function sleep(ms, signal) {
 var LOG_MAX_BYTES = 64 * MiB;
 var ENDPOINT_MAX_BYTES = MiB;
 function nodeFor(virtnetDir, fallback = process.execPath) {
-  const pinned = join2(virtnetDir, "node_modules", ".bin", "node");
-  return existsSync2(pinned) ? pinned : fallback;
+  const pinned = join3(virtnetDir, "node_modules", ".bin", "node");
+  return existsSync3(pinned) ? pinned : fallback;
 }
 function tail(path3, lines = 15) {
   try {
@@ -44030,18 +44320,18 @@ function isServeProcess(serve) {
   const now = identityOf(pid);
   if (!now || typeof serve !== "number" && now.startTicks !== serve.startTicks) return false;
   try {
-    const argv = readFileSync2(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return argv.some((a) => a.endsWith("virtnet.ts")) && argv.includes("serve");
+    const argv2 = readFileSync2(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return argv2.some((a) => a.endsWith("virtnet.ts")) && argv2.includes("serve");
   } catch {
     return false;
   }
 }
 function spawnServe(settings, env = process.env) {
-  const argv = serveArgv(settings, nodeFor(settings.virtnetDir), settings.virtnetDir);
+  const argv2 = serveArgv(settings, nodeFor(settings.virtnetDir), settings.virtnetDir);
   const log2 = openForWriting(settings.logFile, { append: true });
   try {
     const childEnv = settings.releaseKey ? { ...env, [RELEASE_KEY_ENV]: settings.releaseKey } : env;
-    const { pid, exitCode } = spawnDetached(argv, { logFd: log2, cwd: settings.virtnetDir, env: childEnv });
+    const { pid, exitCode } = spawnDetached(argv2, { logFd: log2, cwd: settings.virtnetDir, env: childEnv });
     const identity = identityOf(pid);
     return { pid, startTicks: identity?.startTicks ?? "", exited: exitCode };
   } finally {
@@ -44090,16 +44380,16 @@ async function waitForRelease(endpointFile, serve, timeoutMs, pollMs = 1e3, clie
   const started = performance.now();
   const deadline = started + timeoutMs;
   while (performance.now() < deadline) {
-    if (existsSync2(marker)) return true;
+    if (existsSync3(marker)) return true;
     if (!isServeProcess(serve))
       throw new Error(`virtnet serve (PID ${serve.pid}) ended before the client released the environment`);
-    if (clientDeadlineMs !== null && performance.now() - started > clientDeadlineMs && !existsSync2(askedMarker(endpointFile))) {
+    if (clientDeadlineMs !== null && performance.now() - started > clientDeadlineMs && !existsSync3(askedMarker(endpointFile))) {
       const within2 = clientDeadlineMs < 12e4 ? `${Math.round(clientDeadlineMs / 1e3)} s` : `${Math.round(clientDeadlineMs / 6e4)} min`;
       throw new NoClientError(`no client asked for the environment within ${within2} after it was ready`);
     }
     await sleep(pollMs);
   }
-  return existsSync2(marker);
+  return existsSync3(marker);
 }
 
 // actions/lib/measure/coordinator.ts
@@ -44185,16 +44475,16 @@ async function startCoordinator(options) {
 }
 
 // actions/lib/plan/plan-file.ts
-import { existsSync as existsSync3 } from "node:fs";
-import { basename, join as join3 } from "node:path";
+import { existsSync as existsSync4 } from "node:fs";
+import { basename, join as join4 } from "node:path";
 var PLAN_MAX_BYTES = 1 * MiB;
 function builtInPlanNames(plansDir) {
-  return ["paper", "quick"].filter((n) => existsSync3(join3(plansDir, `${n}.json`)));
+  return ["paper", "quick"].filter((n) => existsSync4(join4(plansDir, `${n}.json`)));
 }
 function loadPlan(nameOrPath, plansDir) {
   const builtIn = /^[a-z0-9-]+$/.test(nameOrPath) && !nameOrPath.endsWith(".json");
-  const path3 = builtIn ? join3(plansDir, `${nameOrPath}.json`) : nameOrPath;
-  if (!existsSync3(path3)) {
+  const path3 = builtIn ? join4(plansDir, `${nameOrPath}.json`) : nameOrPath;
+  if (!existsSync4(path3)) {
     const names = builtInPlanNames(plansDir).join(", ");
     throw new PlanError(
       builtIn ? `unknown plan ${JSON.stringify(nameOrPath)}: expected one of ${names}, or the path of a plan file` : `plan file ${path3} does not exist`
@@ -44302,7 +44592,7 @@ function releaseWait(io, settings) {
 }
 async function run2(io = actionsCore(), serve = realLauncher) {
   try {
-    const settings = parseStartEnvironmentInputs(io.input, runnerContext(io.env), ENVIRONMENT_NAMES);
+    const settings = parseStartEnvironmentInputs(io.input, runnerContext(io.env), environmentBasesOfCheckout);
     const rerun = await checkPartnerRerun(settings.partnerJob, settings.githubToken, io.env);
     if (rerun.kind === "lone") throw new Error(rerun.message);
     if (rerun.kind === "unknown") io.warning(rerun.message);

@@ -3818,11 +3818,11 @@ var require_webidl = __commonJS({
       }
     };
     webidl.sequenceConverter = function(converter) {
-      return (V, prefix, argument, Iterable) => {
+      return (V, prefix, argument2, Iterable) => {
         if (webidl.util.Type(V) !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} (${webidl.util.Stringify(V)}) is not iterable.`
+            message: `${argument2} (${webidl.util.Stringify(V)}) is not iterable.`
           });
         }
         const method = typeof Iterable === "function" ? Iterable() : V?.[Symbol.iterator]?.();
@@ -3831,7 +3831,7 @@ var require_webidl = __commonJS({
         if (method === void 0 || typeof method.next !== "function") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} is not iterable.`
+            message: `${argument2} is not iterable.`
           });
         }
         while (true) {
@@ -3839,25 +3839,25 @@ var require_webidl = __commonJS({
           if (done) {
             break;
           }
-          seq.push(converter(value, prefix, `${argument}[${index++}]`));
+          seq.push(converter(value, prefix, `${argument2}[${index++}]`));
         }
         return seq;
       };
     };
     webidl.recordConverter = function(keyConverter, valueConverter) {
-      return (O, prefix, argument) => {
+      return (O, prefix, argument2) => {
         if (webidl.util.Type(O) !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} ("${webidl.util.Type(O)}") is not an Object.`
+            message: `${argument2} ("${webidl.util.Type(O)}") is not an Object.`
           });
         }
         const result = {};
         if (!types.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
           for (const key of keys2) {
-            const typedKey = keyConverter(key, prefix, argument);
-            const typedValue = valueConverter(O[key], prefix, argument);
+            const typedKey = keyConverter(key, prefix, argument2);
+            const typedValue = valueConverter(O[key], prefix, argument2);
             result[typedKey] = typedValue;
           }
           return result;
@@ -3866,8 +3866,8 @@ var require_webidl = __commonJS({
         for (const key of keys) {
           const desc = Reflect.getOwnPropertyDescriptor(O, key);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key, prefix, argument);
-            const typedValue = valueConverter(O[key], prefix, argument);
+            const typedKey = keyConverter(key, prefix, argument2);
+            const typedValue = valueConverter(O[key], prefix, argument2);
             result[typedKey] = typedValue;
           }
         }
@@ -3875,18 +3875,18 @@ var require_webidl = __commonJS({
       };
     };
     webidl.interfaceConverter = function(i) {
-      return (V, prefix, argument, opts) => {
+      return (V, prefix, argument2, opts) => {
         if (opts?.strict !== false && !(V instanceof i)) {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
+            message: `Expected ${argument2} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
           });
         }
         return V;
       };
     };
     webidl.dictionaryConverter = function(converters) {
-      return (dictionary2, prefix, argument) => {
+      return (dictionary2, prefix, argument2) => {
         const type = webidl.util.Type(dictionary2);
         const dict = {};
         if (type === "Null" || type === "Undefined") {
@@ -3913,7 +3913,7 @@ var require_webidl = __commonJS({
             value ??= defaultValue();
           }
           if (required2 || hasDefault || value !== void 0) {
-            value = converter(value, prefix, `${argument}.${key}`);
+            value = converter(value, prefix, `${argument2}.${key}`);
             if (options.allowedValues && !options.allowedValues.includes(value)) {
               throw webidl.errors.exception({
                 header: prefix,
@@ -3927,27 +3927,27 @@ var require_webidl = __commonJS({
       };
     };
     webidl.nullableConverter = function(converter) {
-      return (V, prefix, argument) => {
+      return (V, prefix, argument2) => {
         if (V === null) {
           return V;
         }
-        return converter(V, prefix, argument);
+        return converter(V, prefix, argument2);
       };
     };
-    webidl.converters.DOMString = function(V, prefix, argument, opts) {
+    webidl.converters.DOMString = function(V, prefix, argument2, opts) {
       if (V === null && opts?.legacyNullToEmptyString) {
         return "";
       }
       if (typeof V === "symbol") {
         throw webidl.errors.exception({
           header: prefix,
-          message: `${argument} is a symbol, which cannot be converted to a DOMString.`
+          message: `${argument2} is a symbol, which cannot be converted to a DOMString.`
         });
       }
       return String(V);
     };
-    webidl.converters.ByteString = function(V, prefix, argument) {
-      const x = webidl.converters.DOMString(V, prefix, argument);
+    webidl.converters.ByteString = function(V, prefix, argument2) {
+      const x = webidl.converters.DOMString(V, prefix, argument2);
       for (let index = 0; index < x.length; index++) {
         if (x.charCodeAt(index) > 255) {
           throw new TypeError(
@@ -3965,27 +3965,27 @@ var require_webidl = __commonJS({
     webidl.converters.any = function(V) {
       return V;
     };
-    webidl.converters["long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument);
+    webidl.converters["long long"] = function(V, prefix, argument2) {
+      const x = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument2);
       return x;
     };
-    webidl.converters["unsigned long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long long"] = function(V, prefix, argument2) {
+      const x = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument2);
       return x;
     };
-    webidl.converters["unsigned long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long"] = function(V, prefix, argument2) {
+      const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument2);
       return x;
     };
-    webidl.converters["unsigned short"] = function(V, prefix, argument, opts) {
-      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument);
+    webidl.converters["unsigned short"] = function(V, prefix, argument2, opts) {
+      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument2);
       return x;
     };
-    webidl.converters.ArrayBuffer = function(V, prefix, argument, opts) {
+    webidl.converters.ArrayBuffer = function(V, prefix, argument2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${argument} ("${webidl.util.Stringify(V)}")`,
+          argument: `${argument2} ("${webidl.util.Stringify(V)}")`,
           types: ["ArrayBuffer"]
         });
       }
@@ -12341,7 +12341,7 @@ var require_headers = __commonJS({
         enumerable: false
       }
     });
-    webidl.converters.HeadersInit = function(V, prefix, argument) {
+    webidl.converters.HeadersInit = function(V, prefix, argument2) {
       if (webidl.util.Type(V) === "Object") {
         const iterator = Reflect.get(V, Symbol.iterator);
         if (!util.types.isProxy(V) && iterator === Headers2.prototype.entries) {
@@ -12351,9 +12351,9 @@ var require_headers = __commonJS({
           }
         }
         if (typeof iterator === "function") {
-          return webidl.converters["sequence<sequence<ByteString>>"](V, prefix, argument, iterator.bind(V));
+          return webidl.converters["sequence<sequence<ByteString>>"](V, prefix, argument2, iterator.bind(V));
         }
-        return webidl.converters["record<ByteString, ByteString>"](V, prefix, argument);
+        return webidl.converters["record<ByteString, ByteString>"](V, prefix, argument2);
       }
       throw webidl.errors.conversionFailed({
         prefix: "Headers constructor",
@@ -12736,14 +12736,14 @@ var require_response = __commonJS({
       }
       return webidl.converters.DOMString(V, prefix, name2);
     };
-    webidl.converters.BodyInit = function(V, prefix, argument) {
+    webidl.converters.BodyInit = function(V, prefix, argument2) {
       if (V instanceof ReadableStream) {
-        return webidl.converters.ReadableStream(V, prefix, argument);
+        return webidl.converters.ReadableStream(V, prefix, argument2);
       }
       if (V?.[Symbol.asyncIterator]) {
         return V;
       }
-      return webidl.converters.XMLHttpRequestBodyInit(V, prefix, argument);
+      return webidl.converters.XMLHttpRequestBodyInit(V, prefix, argument2);
     };
     webidl.converters.ResponseInit = webidl.dictionaryConverter([
       {
@@ -13412,14 +13412,14 @@ var require_request2 = __commonJS({
     webidl.converters.Request = webidl.interfaceConverter(
       Request
     );
-    webidl.converters.RequestInfo = function(V, prefix, argument) {
+    webidl.converters.RequestInfo = function(V, prefix, argument2) {
       if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, argument);
+        return webidl.converters.USVString(V, prefix, argument2);
       }
       if (V instanceof Request) {
-        return webidl.converters.Request(V, prefix, argument);
+        return webidl.converters.Request(V, prefix, argument2);
       }
-      return webidl.converters.USVString(V, prefix, argument);
+      return webidl.converters.USVString(V, prefix, argument2);
     };
     webidl.converters.AbortSignal = webidl.interfaceConverter(
       AbortSignal
@@ -18221,11 +18221,11 @@ var require_websocket = __commonJS({
     webidl.converters["sequence<DOMString>"] = webidl.sequenceConverter(
       webidl.converters.DOMString
     );
-    webidl.converters["DOMString or sequence<DOMString>"] = function(V, prefix, argument) {
+    webidl.converters["DOMString or sequence<DOMString>"] = function(V, prefix, argument2) {
       if (webidl.util.Type(V) === "Object" && Symbol.iterator in V) {
         return webidl.converters["sequence<DOMString>"](V);
       }
-      return webidl.converters.DOMString(V, prefix, argument);
+      return webidl.converters.DOMString(V, prefix, argument2);
     };
     webidl.converters.WebSocketInit = webidl.dictionaryConverter([
       {
@@ -19528,7 +19528,7 @@ var require_vendor_core = __commonJS({
       "node_modules/which/lib/index.js"(exports2, module2) {
         "use strict";
         var { isexe, sync: isexeSync } = require_cjs();
-        var { join, delimiter, sep, posix } = __require("path");
+        var { join: join2, delimiter, sep, posix } = __require("path");
         var isWindows = process.platform === "win32";
         var rSlash = new RegExp(`[${posix.sep}${sep === posix.sep ? "" : sep}]`.replace(/(\\)/g, "\\$1"));
         var rRel = new RegExp(`^\\.${rSlash.source}`);
@@ -19557,7 +19557,7 @@ var require_vendor_core = __commonJS({
         var getPathPart = (raw, cmd) => {
           const pathPart = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
           const prefix = !pathPart && rRel.test(cmd) ? cmd.slice(0, 2) : "";
-          return prefix + join(pathPart, cmd);
+          return prefix + join2(pathPart, cmd);
         };
         var which22 = (_0, ..._1) => __async(null, [_0, ..._1], function* (cmd, opt = {}) {
           const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
@@ -19809,10 +19809,10 @@ var require_vendor_core = __commonJS({
     var import_node_process = __toESM2(__require("process"), 1);
     var import_node_os = __toESM2(__require("os"), 1);
     var import_node_tty = __toESM2(__require("tty"), 1);
-    function hasFlag(flag2, argv = globalThis.Deno ? globalThis.Deno.args : import_node_process.default.argv) {
+    function hasFlag(flag2, argv2 = globalThis.Deno ? globalThis.Deno.args : import_node_process.default.argv) {
       const prefix = flag2.startsWith("-") ? "" : flag2.length === 1 ? "-" : "--";
-      const position = argv.indexOf(prefix + flag2);
-      const terminatorPosition = argv.indexOf("--");
+      const position = argv2.indexOf(prefix + flag2);
+      const terminatorPosition = argv2.indexOf("--");
       return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
     }
     var { env } = import_node_process.default;
@@ -20794,7 +20794,7 @@ var require_util9 = __commonJS({
       toCamelCase: () => toCamelCase
     });
     module.exports = __toCommonJS(util_exports2);
-    var import_node_path = __toESM2(__require("path"), 1);
+    var import_node_path2 = __toESM2(__require("path"), 1);
     var import_node_process = __toESM2(__require("process"), 1);
     var import_vendor_core = require_vendor_core();
     function noop() {
@@ -20816,10 +20816,10 @@ var require_util9 = __commonJS({
       const pathKey = import_node_process.default.platform === "win32" ? Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path" : "PATH";
       const pathValue = dirs.map(
         (c) => c && [
-          import_node_path.default.resolve(c, "node_modules", ".bin"),
-          import_node_path.default.resolve(c)
+          import_node_path2.default.resolve(c, "node_modules", ".bin"),
+          import_node_path2.default.resolve(c)
         ]
-      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path.default.delimiter);
+      ).flat().concat(env[pathKey]).filter(Boolean).join(import_node_path2.default.delimiter);
       return __spreadProps(__spreadValues({}, env), {
         [pathKey]: pathValue
       });
@@ -20899,7 +20899,7 @@ var require_core = __commonJS({
       kill: () => kill2,
       log: () => log2,
       os: () => os6,
-      path: () => import_node_path.default,
+      path: () => import_node_path2.default,
       ps: () => import_vendor_core3.ps,
       quote: () => import_util22.quote,
       quotePowerShell: () => import_util22.quotePowerShell,
@@ -21260,7 +21260,7 @@ ${details}`;
     var import_vendor_core2 = require_vendor_core();
     var import_util9 = require_util9();
     var import_internals = require_internals();
-    var import_node_path = __toESM2(__require("path"), 1);
+    var import_node_path2 = __toESM2(__require("path"), 1);
     var os6 = __toESM2(__require("os"), 1);
     var import_vendor_core3 = require_vendor_core();
     var import_util22 = require_util9();
@@ -43294,8 +43294,8 @@ function isServeProcess(serve) {
   const now = identityOf(pid);
   if (!now || typeof serve !== "number" && now.startTicks !== serve.startTicks) return false;
   try {
-    const argv = readFileSync2(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return argv.some((a) => a.endsWith("virtnet.ts")) && argv.includes("serve");
+    const argv2 = readFileSync2(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return argv2.some((a) => a.endsWith("virtnet.ts")) && argv2.includes("serve");
   } catch {
     return false;
   }
@@ -43354,18 +43354,176 @@ var runnerPairsSchema = strict({
   });
 });
 
-// actions/lib/action/inputs.ts
-var ENVIRONMENT_BASES = {
-  native: "native",
-  docker: "docker",
-  kvm: "kvm",
-  osv: "osv",
-  "docker-host": "docker",
-  "kvm-e1000": "kvm",
-  "kvm-vhost": "kvm",
-  "osv-vhost": "osv"
+// env/variants.ts
+import { join } from "node:path";
+
+// env/command/spec.ts
+var PLACEHOLDERS = {
+  serverAddress: "the testbed's server address (198.18.<index>.1 on the embedded testbed)",
+  controlPort: "the plan's netserver control port (netserver -p)",
+  dataPort: "the plan's data port (netperf -P ,PORT): forward it to the same number",
+  testbedIndex: "the testbed index (0-63): keeps names and addresses of parallel testbeds apart",
+  logDir: "the run's log directory (DIR/logs)",
+  name: "the variant's name"
 };
-var ENVIRONMENT_NAMES = Object.keys(ENVIRONMENT_BASES);
+var PLACEHOLDER_RE = /\{\{([^{}]*)\}\}/g;
+function unknownPlaceholders(value) {
+  return [...value.matchAll(PLACEHOLDER_RE)].map((m) => m[1]).filter((n) => !Object.hasOwn(PLACEHOLDERS, n));
+}
+var placeholderList = Object.keys(PLACEHOLDERS).map((p) => `{{${p}}}`).join(", ");
+function argument(meaning) {
+  return text({ max: 4096 }, meaning).superRefine((value, ctx) => {
+    if (value.includes("\0")) ctx.addIssue({ code: "custom", message: "contains a NUL character", input: value });
+    const unknown2 = unknownPlaceholders(value);
+    if (unknown2.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        message: `{{${unknown2[0]}}} is not a placeholder: expected ${placeholderList}`,
+        input: value
+      });
+  });
+}
+function argv(role) {
+  return list(argument("An argument; may carry placeholders."), { min: 1, max: 256 }, role).superRefine((args, ctx) => {
+    const program = args[0];
+    if (program !== void 0 && !program.startsWith("/"))
+      ctx.addIssue({
+        code: "custom",
+        path: [0],
+        message: `${JSON.stringify(program)} is not an absolute path: give the program's full path (it runs without a shell or PATH lookup)`,
+        input: program
+      });
+  });
+}
+var commandSpecSchema = strict(
+  {
+    start: argv(
+      "Starts the environment and stays in the foreground while it lives (like netserver -D, or firecracker --no-api --config-file FILE): the run owns it by PID and ends it on stop. Exiting before netserver answers is a failed start."
+    ),
+    ready: argv(
+      "Optional: run until it exits 0 (each call at most 10 s, all within the ready timeout); the environment is ready once it has and a netperf control connection from the client side succeeds."
+    ).optional(),
+    stop: argv(
+      "Optional: run on stop, before the start process is ended by its PID (SIGTERM, then SIGKILL): shuts a VM down, removes a tap. Not run by virtnet cleanup after a killed run, which ends the start process by its PID only."
+    ).optional(),
+    stopTimeoutSeconds: whole(1, 600, "How long the stop command may take (default 30 s).").optional(),
+    netserver: strict(
+      {
+        address: text(
+          { max: 100 },
+          `Where netperf finds netserver: "server" (the testbed's server address, where a netserver or a port map of yours answers; the default) or an IPv4 address, which may carry {{testbedIndex}} (198.19.{{testbedIndex}}.2): the client routes to it through the server.`
+        ).optional(),
+        ownsAddress: external_exports.boolean({ error: "expected true or false" }).meta({
+          description: "True when netserver itself holds that address (not behind a port map): netperf then binds netserver's data socket to it (-H), as for native. Default false."
+        }).optional()
+      },
+      "Where the environment's netserver answers, on the plan's control and data ports."
+    ).optional(),
+    accelerator: oneOf(
+      ["none", "kvm", "tcg"],
+      "What the environment runs under, for labels and verdicts: none (processes, containers), kvm, or tcg (software emulation: its numbers are labelled as such). Default none."
+    ).optional()
+  },
+  "The commands of a command variant: argument vectors, run without a shell, with {{placeholders}}."
+);
+
+// env/variants.ts
+import { fileURLToPath } from "node:url";
+var COMMAND_BASE = "command";
+var GUEST_VHOST = {
+  values: ["auto", "on", "off"],
+  default: "auto",
+  meaning: "vhost-net on the guest's tap (QEMU vhost=on), which moves the virtio-net data path into the host kernel: on (refused where the host has no /dev/vhost-net), off, or auto (on where the host has it, as libvirt does)."
+};
+var BASE_OPTIONS = {
+  native: {},
+  docker: {
+    network: {
+      values: ["bridge", "host"],
+      default: "bridge",
+      meaning: "The container's network: bridge (docker's default bridge, ports published by kernel DNAT, as in the paper) or host (the container in the server's own network namespace, --network host, netserver bound to the testbed address)."
+    }
+  },
+  kvm: {
+    nic: {
+      values: ["virtio", "e1000"],
+      default: "virtio",
+      meaning: "The guest's NIC as QEMU emulates it: virtio (virtio-net-pci, paravirtual) or e1000 (an emulated Intel 82540EM)."
+    },
+    vhost: GUEST_VHOST,
+    machine: {
+      values: ["q35", "microvm"],
+      default: "q35",
+      meaning: "The machine QEMU emulates: q35 (a PC with PCI Express and firmware, as libvirt gives) or microvm (QEMU's minimal machine of the Firecracker design: no PCI, no legacy PC devices, virtio-net over MMIO; only the virtio NIC)."
+    }
+  },
+  osv: {
+    // OSv's x64 network drivers are virtio-net, vmxnet3 and xenfront: it has no e1000 driver.
+    nic: {
+      values: ["virtio"],
+      default: "virtio",
+      meaning: "The guest's NIC: virtio (virtio-net-pci). OSv has no e1000 driver (its x64 network drivers are virtio-net, vmxnet3 and Xen's netfront)."
+    },
+    vhost: GUEST_VHOST
+  }
+};
+var VARIANT_NAME = {
+  re: /^[a-z][a-z0-9-]{0,39}$/,
+  expected: "lower-case letters, digits and '-', starting with a letter, at most 40 characters"
+};
+function optionsSchema(base) {
+  const declared = BASE_OPTIONS[base];
+  const shape = Object.fromEntries(
+    Object.entries(declared).map(([key, d]) => [
+      key,
+      oneOf(d.values, `${d.meaning} Default: ${d.default}.`).optional()
+    ])
+  );
+  return strict(
+    shape,
+    `The options of ${base}${Object.keys(declared).length === 0 ? " (it takes none)" : ""}; an option left out takes its default.`
+  );
+}
+function variantSchemaOf(base) {
+  return strict({
+    name: text({ max: 40, pattern: VARIANT_NAME }, "The name used with --env, in records, charts and tables."),
+    base: external_exports.literal(base).meta({ description: "The environment this variant is a configuration of." }),
+    options: optionsSchema(base).optional(),
+    title: text({ max: 80 }, "The name in legends and tables (default: the name).").optional(),
+    description: text({ max: 1e3 }, "What the variant changes, and why one would measure it.").optional()
+  });
+}
+var commandVariantSchema = strict({
+  name: text({ max: 40, pattern: VARIANT_NAME }, "The name used with --env, in records, charts and tables."),
+  base: external_exports.literal(COMMAND_BASE).meta({ description: "An environment of your own, started and stopped by the commands you give." }),
+  command: commandSpecSchema,
+  title: text({ max: 80 }, "The name in legends and tables (default: the name).").optional(),
+  description: text({ max: 1e3 }, "What the variant is, and why one would measure it.").optional()
+});
+var variantSchema = external_exports.discriminatedUnion("base", [
+  variantSchemaOf("native"),
+  variantSchemaOf("docker"),
+  variantSchemaOf("kvm"),
+  variantSchemaOf("osv"),
+  commandVariantSchema
+]);
+var variantsFileSchema = strict({
+  $schema: text({ max: 1e3 }, "The JSON Schema of variants files, for editors; not part of the variants.").optional(),
+  $comment: text({ max: 1e4, empty: true }, "A remark for readers of the file.").optional(),
+  variants: list(variantSchema, { max: 100 }, "Named environments, each a base environment with options.")
+});
+var VARIANTS_MAX_BYTES = 1 * MiB;
+var VARIANTS_FILES = {
+  /** The built-in variants. */
+  builtIn: "env/variants.json",
+  /**
+   * The repository's own variants, in the form of env/variants.json: committed, they run on the
+   * runner pairs without code; absent, there are none. Their names may not shadow built-in ones.
+   */
+  repository: "env/user-variants.json"
+};
+var REPO_DIR = fileURLToPath(new URL("..", import.meta.url));
+var BUILT_IN_VARIANTS_FILE = join(REPO_DIR, VARIANTS_FILES.builtIn);
 
 // actions/lib/plan/plan-file.ts
 var PLAN_MAX_BYTES = 1 * MiB;
