@@ -42931,10 +42931,10 @@ var environmentDescriptionSchema = strict({
   ),
   variant: strict(
     {
-      base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
+      base: name("The base environment (native, docker, kvm, osv, podman) this environment is a configuration of."),
       options: dictionary(
         recorded("A value."),
-        "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost."
+        "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost; podman network."
       )
     },
     "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants."

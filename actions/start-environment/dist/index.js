@@ -43022,10 +43022,10 @@ var environmentDescriptionSchema = strict({
   ),
   variant: strict(
     {
-      base: name("The base environment (native, docker, kvm, osv) this environment is a configuration of."),
+      base: name("The base environment (native, docker, kvm, osv, podman) this environment is a configuration of."),
       options: dictionary(
         recorded("A value."),
-        "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost."
+        "The base's options as measured, every one given (defaults filled in): docker network; kvm/osv nic and vhost; podman network."
       )
     },
     "What the environment is, as data: its base and options (env/variants.json, or a user variants file). Absent in runs made before variants."
@@ -43758,7 +43758,8 @@ function readRegularBytes(path3, options) {
 }
 
 // env/variants.ts
-var BASES = ["native", "docker", "kvm", "osv"];
+var BASES = ["native", "docker", "kvm", "osv", "podman"];
+var VARIANT_ONLY_BASES = ["podman"];
 var COMMAND_BASE = "command";
 var GUEST_VHOST = {
   values: ["auto", "on", "off"],
@@ -43795,6 +43796,13 @@ var BASE_OPTIONS = {
       meaning: "The guest's NIC: virtio (virtio-net-pci). OSv has no e1000 driver (its x64 network drivers are virtio-net, vmxnet3 and Xen's netfront)."
     },
     vhost: GUEST_VHOST
+  },
+  podman: {
+    network: {
+      values: ["slirp4netns", "slirp4netns-rootlesskit", "pasta"],
+      default: "slirp4netns",
+      meaning: "The rootless container's user-mode network and what forwards its published ports: slirp4netns (a TCP/IP stack in a user process, libslirp) forwarding them itself; slirp4netns-rootlesskit, slirp4netns with rootless Podman's default port handler, rootlesskit's rootlessport, which copies inbound connections into the container itself; or pasta (passt's, translating to the host's own sockets; needs Podman 4.4 or later, refused with that reason by an older one)."
+    }
   }
 };
 var VARIANT_NAME = {
@@ -43835,6 +43843,7 @@ var variantSchema = external_exports.discriminatedUnion("base", [
   variantSchemaOf("docker"),
   variantSchemaOf("kvm"),
   variantSchemaOf("osv"),
+  variantSchemaOf("podman"),
   commandVariantSchema
 ]);
 var variantsFileSchema = strict({
@@ -43936,7 +43945,7 @@ function checkoutVariants(dir = REPO_DIR) {
 }
 function environmentBasesOfCheckout(dir) {
   return Object.fromEntries([
-    ...BASES.map((b) => [b, b]),
+    ...BASES.filter((b) => !VARIANT_ONLY_BASES.includes(b)).map((b) => [b, b]),
     ...checkoutVariants(dir).map((v) => [v.name, v.base])
   ]);
 }
