@@ -58,7 +58,12 @@ export function variantDriver(variant: Variant): EnvironmentDriver {
       case 'native':
         return { ...nativeEnvironment, name, title };
       case 'docker':
-        return createDockerEnvironment({ name, title, network: o.network as DockerOptions['network'] });
+        return createDockerEnvironment({
+          name,
+          title,
+          network: o.network as DockerOptions['network'],
+          runtime: o.runtime as DockerOptions['runtime'],
+        });
       case 'kvm':
         return createKvmEnvironment({
           name,

@@ -1,10 +1,10 @@
 // Environment variants as data: a named environment made of a base environment (native, docker,
-// kvm, osv, podman) and options that base declares (docker's network, a guest's NIC and vhost-net,
-// rootless Podman's user-mode network), or of
-// the `command` base: start, ready and stop commands the user gives (env/command/spec.ts). The
-// built-in variants are in env/variants.json; a user adds their own in a file of the same form
-// (`virtnet run --variants FILE`), with no code. Pure: the schema, the options each base takes,
-// and the resolution of a name; reading the files is at the end, through core/safe-read.ts.
+// kvm, osv, podman) and options that base declares (docker's network and runtime, a guest's NIC and
+// vhost-net, rootless Podman's user-mode network), or of the `command` base: start, ready and stop
+// commands the user gives (env/command/spec.ts). The built-in variants are in env/variants.json; a
+// user adds their own in a file of the same form (`virtnet run --variants FILE`), with no code.
+// Pure: the schema, the options each base takes, and the resolution of a name; reading the files is
+// at the end, through core/safe-read.ts.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +64,12 @@ export const BASE_OPTIONS = {
       meaning:
         "The container's network: bridge (docker's default bridge, ports published by kernel DNAT, as in the paper) or host (the container in the server's own network namespace, --network host, netserver bound to the testbed address).",
     },
+    runtime: {
+      values: ['runc', 'runsc'],
+      default: 'runc',
+      meaning:
+        "The OCI runtime that runs the container: runc (docker's default: netserver's sockets are the host kernel's) or runsc (gVisor: netserver's system calls go to gVisor's user-space kernel; on the bridge network packets go through gVisor's own network stack, on the host network through the host's sockets, runsc --network=host). runsc must be registered with dockerd as the runtimes runsc and runsc-host (scripts/start-dockerd.sh does).",
+    },
   },
   kvm: {
     nic: {
@@ -100,7 +106,10 @@ export const BASE_OPTIONS = {
   },
 } as const satisfies Record<Base, Record<string, OptionDeclaration>>;
 
-export type DockerOptions = { network: (typeof BASE_OPTIONS.docker.network.values)[number] };
+export type DockerOptions = {
+  network: (typeof BASE_OPTIONS.docker.network.values)[number];
+  runtime: (typeof BASE_OPTIONS.docker.runtime.values)[number];
+};
 export type GuestOptions = { nic: 'virtio' | 'e1000'; vhost: 'auto' | 'on' | 'off' };
 export type PodmanOptions = { network: (typeof BASE_OPTIONS.podman.network.values)[number] };
 export type KvmOptions = GuestOptions & { machine: (typeof BASE_OPTIONS.kvm.machine.values)[number] };

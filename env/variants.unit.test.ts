@@ -38,10 +38,12 @@ function refusal(raw: unknown, file = 'my-variants.json'): InputError {
 }
 
 describe('the built-in variants (env/variants.json)', () => {
-  it('define docker-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost and the rootless podmans with every option filled in', () => {
+  it('define docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost and the rootless podmans with every option filled in', () => {
     const byName = new Map(builtInVariants().map((v) => [v.name, v]));
     expect([...byName.keys()]).toEqual([
       'docker-host',
+      'gvisor',
+      'gvisor-host',
       'kvm-e1000',
       'kvm-vhost',
       'kvm-microvm',
@@ -56,7 +58,9 @@ describe('the built-in variants (env/variants.json)', () => {
       options: { network: 'slirp4netns-rootlesskit' },
     });
     expect(byName.get('podman-rootless-pasta')).toMatchObject({ base: 'podman', options: { network: 'pasta' } });
-    expect(byName.get('docker-host')).toMatchObject({ base: 'docker', options: { network: 'host' } });
+    expect(byName.get('docker-host')).toMatchObject({ base: 'docker', options: { network: 'host', runtime: 'runc' } });
+    expect(byName.get('gvisor')).toMatchObject({ base: 'docker', options: { network: 'bridge', runtime: 'runsc' } });
+    expect(byName.get('gvisor-host')).toMatchObject({ base: 'docker', options: { network: 'host', runtime: 'runsc' } });
     expect(byName.get('kvm-e1000')).toMatchObject({ base: 'kvm', options: { nic: 'e1000', vhost: 'off' } });
     expect(byName.get('kvm-vhost')).toMatchObject({ base: 'kvm', options: { nic: 'virtio', vhost: 'on' } });
     expect(byName.get('kvm-microvm')).toMatchObject({
@@ -70,7 +74,8 @@ describe('the built-in variants (env/variants.json)', () => {
 
   it('the bases take exactly the options they declare, with defaults', () => {
     expect(completeOptions('native')).toEqual({});
-    expect(completeOptions('docker')).toEqual({ network: 'bridge' });
+    expect(completeOptions('docker')).toEqual({ network: 'bridge', runtime: 'runc' });
+    expect(completeOptions('docker', { runtime: 'runsc' })).toEqual({ network: 'bridge', runtime: 'runsc' });
     expect(completeOptions('kvm', { nic: 'e1000' })).toEqual({ nic: 'e1000', vhost: 'auto', machine: 'q35' });
     expect(BASE_OPTIONS.osv.nic.values).toEqual(['virtio']);
     expect(completeOptions('podman')).toEqual({ network: 'slirp4netns' });
@@ -93,6 +98,8 @@ describe('a user variants file', () => {
       'kvm',
       'osv',
       'docker-host',
+      'gvisor',
+      'gvisor-host',
       'kvm-e1000',
       'kvm-vhost',
       'kvm-microvm',
@@ -115,7 +122,7 @@ describe('a user variants file', () => {
 
   it('is needed for its names: without it they are unknown, and the error says how to define them', () => {
     expect(() => parseEnvironmentList('native,kvm-novhost')).toThrow(
-      /^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost, podman-rootless, podman-rootless-rootlesskit, podman-rootless-pasta \(or a variant defined in env\/user-variants.json or a --variants file\)$/,
+      /^env: unknown environment "kvm-novhost" \(did you mean kvm-vhost\?\): expected one of native, docker, kvm, osv, docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost, podman-rootless, podman-rootless-rootlesskit, podman-rootless-pasta \(or a variant defined in env\/user-variants.json or a --variants file\)$/,
     );
   });
 
@@ -157,7 +164,7 @@ describe('every bad value is refused naming the file, the field and the value', 
     const e = refusal({ variants: [{ name: 'docker-fast', base: 'docker', options: { speed: 'fast' } }] });
     expect(e.field).toBe('variants');
     expect(e.message).toBe(
-      'variants: invalid variants file my-variants.json: variants[0].options.speed: unknown field (known: network)',
+      'variants: invalid variants file my-variants.json: variants[0].options.speed: unknown field (known: network, runtime)',
     );
     expect(refusal({ variants: [{ name: 'n', base: 'native', options: { nic: 'e1000' } }] }).message).toMatch(
       /variants\[0\]\.options\.nic: unknown field \(known: \)/,
@@ -170,6 +177,11 @@ describe('every bad value is refused naming the file, the field and the value', 
     );
     expect(refusal({ variants: [{ name: 'd', base: 'docker', options: { network: 'none' } }] }).message).toMatch(
       /variants\[0\]\.options\.network: "none" is not one of bridge, host/,
+    );
+    expect(
+      refusal({ variants: [{ name: 'kata', base: 'docker', options: { runtime: 'kata-runtime' } }] }).message,
+    ).toBe(
+      'variants: invalid variants file my-variants.json: variants[0].options.runtime: "kata-runtime" is not one of runc, runsc',
     );
     // OSv has no e1000 driver: its nic takes virtio only.
     expect(refusal({ variants: [{ name: 'osv-e1000', base: 'osv', options: { nic: 'e1000' } }] }).message).toMatch(

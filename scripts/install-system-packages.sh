@@ -6,8 +6,9 @@
 #   client  netperf only: the client runner of the GitHub pipeline runs netperf and nothing else
 #           (the run-sweep action is a self-contained bundle run by the runner's own Node.js).
 #   server  what the environments need: netperf, iproute2, iptables, QEMU, busybox-static, cpio,
-#           kmod, xz-utils, Docker unless a Docker is already installed, and rootless Podman (podman,
-#           slirp4netns, uidmap, fuse-overlayfs, crun, passt).
+#           kmod, xz-utils, runsc (gVisor, for the gvisor variants; scripts/start-dockerd.sh
+#           registers it with dockerd), Docker unless a Docker is already installed, and rootless
+#           Podman (podman, slirp4netns, uidmap, fuse-overlayfs, crun, passt).
 #   all     server, plus what the namespace testbed's delay line is built with (gcc, libc6-dev,
 #           libnetfilter-queue-dev) and a headless Chromium for the page tests (the default:
 #           `npm test`, `npm run reproduce`, CI).
@@ -55,7 +56,7 @@ if [ "${#explicit[@]}" -gt 0 ]; then
 else
   want=(netperf)
   if [ "$role" != client ]; then
-    want+=(iproute2 iptables busybox-static cpio kmod xz-utils qemu-system-x86 qemu-utils)
+    want+=(iproute2 iptables busybox-static cpio kmod xz-utils qemu-system-x86 qemu-utils runsc)
     if command -v dockerd >/dev/null 2>&1 || installed docker-ce || installed moby-engine || installed docker.io; then
       : # a Docker is there: use it
     else

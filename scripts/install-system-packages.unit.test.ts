@@ -29,11 +29,13 @@ describe('install-system-packages.sh --list', () => {
     expect(list('client', { VIRTNET_OS_RELEASE: ubuntu, VIRTNET_BROWSER: noBrowser })).toEqual(['netperf']);
   });
 
-  it('server: the environments, never a browser', () => {
+  it('server: the environments, gVisor among them, never a browser', () => {
     const wanted = list('server', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: noBrowser });
     expect(wanted).toEqual(
-      expect.arrayContaining(['netperf', 'iproute2', 'iptables', 'qemu-system-x86', 'busybox-static', 'cpio']),
+      expect.arrayContaining(['netperf', 'iproute2', 'iptables', 'qemu-system-x86', 'busybox-static', 'cpio', 'runsc']),
     );
+    expect(list('all', { VIRTNET_OS_RELEASE: ubuntu, VIRTNET_BROWSER: noBrowser })).toContain('runsc');
+    expect(list('client', { VIRTNET_OS_RELEASE: debian, VIRTNET_BROWSER: noBrowser })).not.toContain('runsc');
     expect(wanted.some((p) => p.startsWith('chromium'))).toBe(false);
   });
 

@@ -2,6 +2,7 @@
 // server's testbed address like the paper's `docker run -p`; or, as the docker-host variant, in the
 // server's own network namespace (`--network host`). dockerd must run without the userland
 // proxy, so the published ports are kernel DNAT and we measure the network path, not docker-proxy.
+// With the runtime runsc (the gvisor and gvisor-host variants) the same container runs in gVisor.
 
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,10 +20,17 @@ import { EnvironmentError } from '../../actions/lib/measure/environment.ts';
 import { cpuCgroupOf } from '../../actions/lib/measure/cpu-cost.ts';
 import { type DockerRunner, imageId, type PreparedImage, prepareImage } from './image.ts';
 import { writeFileSafely } from '../../actions/lib/core/safe-write.ts';
+import { observedPlatformOf, processesInCgroup, shimsOf } from './sandbox.ts';
 import {
   configFileOf,
   containerName,
+  type ContainerRuntime,
   dockerRunArgs,
+  dockerRuntimeName,
+  parseRuntimes,
+  RUNSC_DEFAULT_PLATFORM,
+  runscFlag,
+  runscRuntimeProblem,
   type ImageBuildSetting,
   isLeftBehind,
   netserverCommand,
@@ -56,6 +64,8 @@ export interface DockerEnvironmentOptions {
   title?: string;
   /** The container's network; default bridge (the paper's). */
   network?: ContainerNetwork;
+  /** The container's OCI runtime; default runc (docker's). runsc: gVisor (the gvisor variants). */
+  runtime?: ContainerRuntime;
 }
 
 /** A published port held by another process: retry `docker run` for up to 120 x 0.5 s. */
@@ -119,6 +129,8 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
   const env = options.env ?? process.env;
   const envName = options.name ?? 'docker';
   const network: ContainerNetwork = options.network ?? 'bridge';
+  const runtime: ContainerRuntime = options.runtime ?? 'runc';
+  const dockerRuntime = dockerRuntimeName(runtime, network);
   // Host networking publishes no port: docker-proxy has nothing to relay.
   const publishes = network === 'bridge';
   const cacheDir = options.cacheDir ?? env.VIRTNET_DOCKER_CACHE_DIR ?? DEFAULT_CACHE_DIR;
@@ -143,6 +155,16 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
         ok: false,
         reason: `no docker daemon answers at ${daemonName()}: ${why}; start one as root with scripts/start-dockerd.sh`,
       };
+    }
+    if (runtime === 'runsc') {
+      const r = await docker(['info', '--format', '{{json .Runtimes}}'], { timeoutMs: 15_000 });
+      let problem: string | null;
+      try {
+        problem = r.exitCode === 0 ? runscRuntimeProblem(parseRuntimes(r.stdout), network) : lastLine(r.stderr);
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+      if (problem !== null) return { ok: false, reason: `${envName}: ${problem}` };
     }
     const proxy = localUserlandProxy(env);
     if (publishes && proxy.state === 'enabled' && !allowProxy(settings)) {
@@ -214,9 +236,42 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
   }
 
   async function removeContainer(id: string): Promise<void> {
+    // A runsc container whose start failed leaves its sandbox and gofer running after `docker rm`:
+    // they are found by the container's own cgroup (cgroupfs: docker/<id>) and ended by PID. Asked
+    // of every container: cleanup removes those of any runtime.
+    const fullId = (await docker(['container', 'inspect', '--format', '{{.Id}}', id])).stdout.trim();
     const r = await docker(['rm', '--force', '--volumes', id], { timeoutMs: 60_000 });
     if (r.exitCode !== 0 && !/No such container/i.test(r.stderr))
       throw new Error(`docker rm ${id}: ${lastLine(r.stderr)}`);
+    if (/^[0-9a-f]{64}$/.test(fullId)) await endLeftBehind(fullId);
+  }
+
+  /**
+   * Ends, by PID, what a removed container left: processes in its cgroup and shims named by its id.
+   * After a failed runsc start the shim outlives `docker rm`, and containerd may start another one
+   * (`shim ... -id <id> delete`) a moment later: looked for again, bounded (50 x 100 ms), asked to
+   * end with SIGTERM and killed if still there after a second.
+   */
+  async function endLeftBehind(fullId: string): Promise<void> {
+    const firstSeen = new Map<number, number>();
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const inCgroup = processesInCgroup(`docker/${fullId}`);
+      const shims = shimsOf(fullId);
+      if (inCgroup.length === 0 && shims.length === 0) return;
+      const signal = (pid: number, sig: NodeJS.Signals) => {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          // gone already
+        }
+      };
+      for (const pid of inCgroup) signal(pid, 'SIGKILL');
+      for (const pid of shims) {
+        if (!firstSeen.has(pid)) firstSeen.set(pid, attempt);
+        signal(pid, attempt - firstSeen.get(pid)! >= 10 ? 'SIGKILL' : 'SIGTERM');
+      }
+      await sleep(100);
+    }
   }
 
   async function start(ctx: EnvironmentContext): Promise<StartedEnvironment> {
@@ -256,6 +311,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       testbedIndex,
       owner,
       network,
+      dockerRuntime,
     });
     const endpoint = { address: ctx.serverAddress, controlPort: ctx.ports.control, dataPort: ctx.ports.data };
     let started = performance.now();
@@ -371,6 +427,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
         Server?: { Version?: string; ApiVersion?: string; KernelVersion?: string };
       };
       const i = JSON.parse(daemon.info.trim() || '{}') as {
+        Runtimes?: Record<string, { path?: string; runtimeArgs?: string[] }>;
         Driver?: string;
         CgroupVersion?: string;
         CgroupDriver?: string;
@@ -380,10 +437,12 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       // The container's netserver runs under containerd, not under this process: named, so the
       // sweep watches its wait for a CPU (and its children's, which serve the tests).
       if (/^[1-9]\d*$/.test(initPid)) containerPids.push(Number(initPid));
-      // Its CPU cost: the container's cgroup holds netserver and the children that serve the tests.
+      // Its CPU cost: the container's cgroup holds netserver and the children that serve the tests,
+      // or, under runsc, gVisor's sandbox and gofer (the containerd shim that watches them is not in it).
       const cgroupText = containerPids.length > 0 ? readTextOrNull(`/proc/${containerPids[0]}/cgroup`) : null;
       const cgroup = cgroupText === null ? null : cpuCgroupOf(cgroupText);
       if (cgroup !== null) cpuCgroups.push(cgroup);
+      const gvisor = runtime === 'runsc' ? await gvisorFacts(i.Runtimes ?? {}, containerPids[0] ?? null) : null;
       // In the host's namespace the container has no address of its own: netserver binds the testbed's.
       const containerAddress =
         network === 'host' ? `${ctx.serverAddress} (the server's own namespace)` : bridgeAddress || 'unknown';
@@ -395,7 +454,7 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       const server = v.Server?.Version ?? 'unknown';
       description = {
         name: envName,
-        summary: `Docker ${server} (client ${v.Client?.Version ?? '?'}), ${networkMode} network, ${image.build} image ${image.id.replace(/^sha256:/, '').slice(0, 12)}, netserver ${netserver}`,
+        summary: `Docker ${server} (client ${v.Client?.Version ?? '?'})${gvisor ? `, ${gvisor.summary}` : ''}, ${networkMode} network, ${image.build} image ${image.id.replace(/^sha256:/, '').slice(0, 12)}, netserver ${netserver}`,
         details: {
           dockerClient: v.Client?.Version ?? 'unknown',
           dockerServer: server,
@@ -422,7 +481,9 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
           portBusyRetries: String(portBusyRetries),
           command: ['docker', ...runArgs].join(' '),
           containerCommand: netserverCommand(control, publishes ? null : ctx.serverAddress).join(' '),
+          runtime: dockerRuntime ?? 'runc (docker default)',
           cpuCgroup: cpuCgroups[0] ?? 'unknown (its CPU cost is not recorded)',
+          ...(gvisor?.details ?? {}),
         },
         accelerator: 'none',
         startupSeconds,
@@ -437,6 +498,36 @@ export function createDockerEnvironment(options: DockerEnvironmentOptions = {}):
       description,
       pathPids: () => containerPids,
       cpuScope: () => ({ cgroups: cpuCgroups, pids: [] }),
+    };
+  }
+
+  /** What the manifest says of gVisor: runsc's version and platform, as registered and as seen. */
+  async function gvisorFacts(
+    registered: Record<string, { path?: string; runtimeArgs?: string[] }>,
+    sandboxPid: number | null,
+  ): Promise<{ summary: string; details: Record<string, string> }> {
+    const name = dockerRuntime!;
+    const r = registered[name] ?? {};
+    const path = r.path ?? 'unknown';
+    const args = r.runtimeArgs ?? [];
+    const version = path === 'unknown' ? null : await runCommand([path, '--version'], { timeoutMs: 15_000 });
+    const runscVersion = (version?.exitCode === 0 && /runsc version (\S+)/.exec(version.stdout)?.[1]) || 'unknown';
+    const platform = runscFlag(args, 'platform') ?? `${RUNSC_DEFAULT_PLATFORM} (runsc's default)`;
+    const seen = sandboxPid === null ? null : observedPlatformOf(sandboxPid);
+    const runscNetwork = runscFlag(args, 'network') ?? 'sandbox';
+    return {
+      summary: `gVisor runsc ${runscVersion} (${platform.split(' ')[0]} platform, ${runscNetwork === 'host' ? "host kernel's sockets" : 'netstack'})`,
+      details: {
+        runscVersion,
+        runscPath: path,
+        runscArgs: args.join(' ') || '(none)',
+        runscPlatform: platform,
+        runscPlatformSeen: seen ?? 'unknown (neither traced stubs nor /dev/kvm seen)',
+        runscNetwork:
+          runscNetwork === 'host'
+            ? "host (runsc --network=host: the host kernel's sockets)"
+            : `${runscNetwork} (gVisor's own network stack, netstack)`,
+      },
     };
   }
 

@@ -44,10 +44,94 @@ export interface RunSpec {
   owner: { pid: number; startTicks: string };
   /** Default bridge. */
   network?: ContainerNetwork;
+  /** The dockerd runtime (`--runtime`); null or absent: docker's default (runc), no flag. */
+  dockerRuntime?: string | null;
 }
 
 /** The container's network: docker's default bridge with published ports, or the host's namespace. */
 export type ContainerNetwork = 'bridge' | 'host';
+
+/** The OCI runtime of the container: docker's default runc, or gVisor's runsc. */
+export type ContainerRuntime = 'runc' | 'runsc';
+
+/**
+ * What dockerd must have registered for runsc, by the container's network. Docker passes one set of
+ * runtime arguments per registered runtime, and the host network needs runsc's own --network=host:
+ * with its default (--network=sandbox) runsc builds its network stack from the interfaces of the
+ * namespace it is given, taking their addresses away, which in the host's namespace cuts the host
+ * off. So two registrations of the same runsc (scripts/start-dockerd.sh writes both).
+ */
+export const RUNSC_RUNTIMES: Record<ContainerNetwork, { name: string; network: 'sandbox' | 'host' }> = {
+  bridge: { name: 'runsc', network: 'sandbox' },
+  host: { name: 'runsc-host', network: 'host' },
+};
+
+/** The dockerd runtime a container runs under: null for runc (docker's default, no --runtime flag). */
+export function dockerRuntimeName(runtime: ContainerRuntime, network: ContainerNetwork): string | null {
+  return runtime === 'runc' ? null : RUNSC_RUNTIMES[network].name;
+}
+
+/** One runtime as `docker info --format '{{json .Runtimes}}'` lists it. */
+export interface RegisteredRuntime {
+  path: string;
+  runtimeArgs: string[];
+}
+
+/** dockerd's runtimes from `docker info --format '{{json .Runtimes}}'`; an Error naming what is wrong. */
+export function parseRuntimes(json: string): Record<string, RegisteredRuntime> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new Error(`docker info .Runtimes is not JSON: ${JSON.stringify(json.slice(0, 200))}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error(`docker info .Runtimes is not an object: ${JSON.stringify(json.slice(0, 200))}`);
+  const runtimes: Record<string, RegisteredRuntime> = {};
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const v = (value ?? {}) as { path?: unknown; runtimeArgs?: unknown };
+    runtimes[name] = {
+      path: typeof v.path === 'string' ? v.path : '',
+      runtimeArgs: Array.isArray(v.runtimeArgs) ? v.runtimeArgs.filter((a): a is string => typeof a === 'string') : [],
+    };
+  }
+  return runtimes;
+}
+
+/** The value of a runsc flag among runtime arguments (`--flag=value` or `--flag value`), or null. */
+export function runscFlag(args: readonly string[], flag: string): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith(`--${flag}=`)) return a.slice(flag.length + 3);
+    if (a === `--${flag}` || a === `-${flag}`) return args[i + 1] ?? null;
+    if (a.startsWith(`-${flag}=`)) return a.slice(flag.length + 2);
+  }
+  return null;
+}
+
+/** runsc's platform when its arguments name none: ptrace up to the 2023 releases this targets. */
+export const RUNSC_DEFAULT_PLATFORM = 'ptrace';
+
+/**
+ * Whether dockerd's runtimes let a runsc container run on `network`: the runtime is registered, and
+ * its --network flag is the one that network needs. null when it is fine, else why not (for
+ * available(), so a user sees how to fix it).
+ */
+export function runscRuntimeProblem(
+  runtimes: Readonly<Record<string, RegisteredRuntime>>,
+  network: ContainerNetwork,
+): string | null {
+  const wanted = RUNSC_RUNTIMES[network];
+  const registered = runtimes[wanted.name];
+  const how =
+    'install runsc (apt-get install runsc) and run scripts/start-dockerd.sh, which registers runsc and runsc-host with the dockerd it starts';
+  if (registered === undefined)
+    return `dockerd has no runtime named ${wanted.name} (it has ${Object.keys(runtimes).sort().join(', ') || 'none'}): ${how}`;
+  const given = runscFlag(registered.runtimeArgs, 'network') ?? 'sandbox';
+  if (given !== wanted.network)
+    return `dockerd's runtime ${wanted.name} runs runsc with --network=${given}, and the ${network} network needs --network=${wanted.network}${network === 'host' ? " (with its own network stack in the host's namespace runsc would take the host interfaces' addresses)" : " (gVisor's own network stack)"}: ${how}`;
+  return null;
+}
 
 /**
  * The netserver command inside the container: foreground (-D), no fork per test (-f), IPv4. In the
@@ -80,6 +164,7 @@ export function dockerRunArgs(spec: RunSpec): string[] {
     `${TESTBED_LABEL}=${spec.testbedIndex}`,
     '--label',
     `${OWNER_LABEL}=${spec.owner.pid}:${spec.owner.startTicks}`,
+    ...(spec.dockerRuntime ? ['--runtime', spec.dockerRuntime] : []),
     ...(host
       ? ['--network', 'host']
       : [
@@ -234,4 +319,26 @@ export function proxiesFor(processLines: readonly string[], serverAddress: strin
       /(^|\/|\s)docker-proxy\s/.test(l) &&
       new RegExp(`-host-ip\\s+${serverAddress.replace(/\./g, '\\.')}(\\s|$)`).test(l),
   );
+}
+
+/** How gVisor's sandbox runs, as seen from outside it. */
+export interface SandboxObservation {
+  /** The sandbox process's threads (its /proc/PID/task entries). */
+  threads: readonly number[];
+  /** The TracerPid of each child process of the sandbox. */
+  childTracers: readonly number[];
+  /** Where the sandbox's file descriptors point (readlink of /proc/PID/fd/*). */
+  fdTargets: readonly string[];
+}
+
+/**
+ * The platform gVisor's sandbox really uses: ptrace when its child (stub) processes are traced by
+ * its own threads, kvm when it holds /dev/kvm open; null when neither shows (too early, or another
+ * platform). Recorded beside the platform dockerd was told to use, so a silent fallback would show.
+ */
+export function observedPlatform(o: SandboxObservation): 'ptrace' | 'kvm' | null {
+  const own = new Set(o.threads);
+  if (o.childTracers.some((t) => own.has(t))) return 'ptrace';
+  if (o.fdTargets.includes('/dev/kvm')) return 'kvm';
+  return null;
 }

@@ -19,8 +19,8 @@ export const COMMAND_USAGE: Record<string, CommandUsage> = {
   --plan NAME|FILE      sweep plan: a built-in name (paper, quick) or a plan JSON file
   --env LIST            environments and variants, comma-separated, measured one at a time
                         (default: native): native, docker, kvm, osv, all (those four), and the
-                        variants docker-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost,
-                        podman-rootless, podman-rootless-rootlesskit, podman-rootless-pasta
+                        variants docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm,
+                        osv-vhost, podman-rootless, podman-rootless-rootlesskit, podman-rootless-pasta
                         (env/variants.json), and the repository's own (env/user-variants.json)
   --variants FILE       more variants: a JSON file of the form of env/variants.json
   --out DIR             run directory to create (default: runs/<time>-<plan>)

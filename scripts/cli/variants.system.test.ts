@@ -81,7 +81,7 @@ describe.skipIf(missing !== null)(`virtnet run on variants (real testbed, docker
 
     // docker-host: the container in the server's namespace, netserver bound to the testbed address.
     const host = d['docker-host']!;
-    expect(host.variant).toEqual({ base: 'docker', options: { network: 'host' } });
+    expect(host.variant).toEqual({ base: 'docker', options: { network: 'host', runtime: 'runc' } });
     expect(host.details.networkMode).toBe('host');
     expect(host.details.containerCommand).toBe(`netserver -D -f -4 -L 198.18.${index}.1 -p 12865`);
     expect(host.details.ports).toMatch(/^none published/);
@@ -173,7 +173,7 @@ describe.skipIf(missing !== null)(`virtnet run on variants (real testbed, docker
     const run = loadRun(out);
     expect(run.manifest.environments).toEqual(['docker-bridge-too']);
     const d = run.manifest.environmentDescriptions['docker-bridge-too']!;
-    expect(d.variant).toEqual({ base: 'docker', options: { network: 'bridge' } });
+    expect(d.variant).toEqual({ base: 'docker', options: { network: 'bridge', runtime: 'runc' } });
     expect(d.details.networkMode).toBe('bridge');
     expect(run.results.records.filter((x) => x.status === 'ok')).toHaveLength(2);
 

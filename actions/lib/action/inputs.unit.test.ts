@@ -146,7 +146,7 @@ describe('start-environment inputs', () => {
     [{ environment: '' }, 'input environment is required but was not given'],
     [
       { environment: 'vmware' },
-      'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv, docker-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost, podman-rootless, podman-rootless-rootlesskit, podman-rootless-pasta',
+      'input environment: unknown environment "vmware": expected one of native, docker, kvm, osv, docker-host, gvisor, gvisor-host, kvm-e1000, kvm-vhost, kvm-microvm, osv-vhost, podman-rootless, podman-rootless-rootlesskit, podman-rootless-pasta',
     ],
     [
       { 'server-address': 'server.local' },

@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { runCommand } from '../core/proc.ts';
 
-export type Service = 'root' | 'netserver' | 'dockerd' | 'qemu' | 'chromium' | 'osv-image' | 'podman' | 'podman-pasta';
+export type Service =
+  'root' | 'netserver' | 'dockerd' | 'runsc' | 'qemu' | 'chromium' | 'osv-image' | 'podman' | 'podman-pasta';
 
 /** The services CI may lack, and why that is acceptable. */
 export const ALLOWED_CI_SKIPS: Partial<Record<Service, string>> = {
@@ -71,6 +72,13 @@ export async function netserverMissing(): Promise<string | null> {
   const r = await runCommand(['netserver', '-V'], { timeoutMs: 10_000 }).catch((e: Error) => e);
   if (r instanceof Error) return `${r.message}`;
   return r.exitCode === 0 ? null : `netserver -V exited with ${r.exitCode}`;
+}
+
+/** Why gVisor's runsc cannot be used here (not installed), or null. */
+export async function runscMissing(): Promise<string | null> {
+  const r = await runCommand(['runsc', '--version'], { timeoutMs: 10_000 }).catch((e: Error) => e);
+  if (r instanceof Error) return `${r.message} (apt-get install runsc; scripts/install-system-packages.sh does)`;
+  return r.exitCode === 0 ? null : `runsc --version exited with ${r.exitCode}`;
 }
 
 export const CHROMIUM = '/usr/bin/chromium';
