@@ -229,7 +229,16 @@ else
   fi
   # setsid: the daemon outlives this script and is not hit by a Ctrl-C meant for npm.
   # env -u RUNNER_TRACKING_ID: a GitHub runner kills every process carrying its job's id at job end.
-  env -u RUNNER_TRACKING_ID setsid dockerd --userland-proxy=false "${config_args[@]}" >>"$log" 2>&1 </dev/null &
+  # The subshell closes every descriptor it inherited beyond 0-2 first: a daemon that keeps the
+  # caller's open files keeps their locks too (started under `flock LOCK npm test`, dockerd held
+  # the lock for as long as it ran, and every later `flock` on it waited forever).
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd="${fd##*/}"
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    exec env -u RUNNER_TRACKING_ID setsid dockerd --userland-proxy=false "${config_args[@]}" >>"$log" 2>&1 </dev/null
+  ) &
 fi
 
 for _ in $(seq 1 60); do

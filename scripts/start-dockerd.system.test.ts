@@ -33,7 +33,7 @@ function stub(name: string, body: string): void {
 const missing = requireService('root', rootMissing());
 
 describe.skipIf(missing !== null)(`start-dockerd.sh on a runner${skipNote(missing)}`, () => {
-  it("starts dockerd in its own session without the job's RUNNER_TRACKING_ID, and says so", () => {
+  it("starts dockerd in its own session without the job's RUNNER_TRACKING_ID or the caller's open files, and says so", () => {
     stub(
       'docker',
       `[ "$1" = info ] && [ -f "${dir}/ready" ] && { [ "$2" = --format ] && echo 99.0-stand-in; exit 0; }; exit 1`,
@@ -41,9 +41,11 @@ describe.skipIf(missing !== null)(`start-dockerd.sh on a runner${skipNote(missin
     stub('pgrep', 'exit 1');
     stub(
       'dockerd',
-      `echo $$ > "${dir}/pid"; tr '\\0' '\\n' < /proc/$$/environ > "${dir}/environ"; ps -o sid= -p $$ | tr -d ' ' > "${dir}/sid"; touch "${dir}/ready"; exec sleep 60`,
+      `echo $$ > "${dir}/pid"; tr '\\0' '\\n' < /proc/$$/environ > "${dir}/environ"; ps -o sid= -p $$ | tr -d ' ' > "${dir}/sid"; readlink /proc/$$/fd/* > "${dir}/fds"; touch "${dir}/ready"; exec sleep 60`,
     );
-    const out = execFileSync('bash', [SCRIPT], {
+    // Run under a lock, as `flock LOCK npm test` does: the daemon must not inherit (and so hold) it.
+    const lock = join(dir, 'caller.lock');
+    const out = execFileSync('flock', [lock, 'bash', SCRIPT], {
       encoding: 'utf8',
       env: {
         ...process.env,
@@ -62,6 +64,9 @@ describe.skipIf(missing !== null)(`start-dockerd.sh on a runner${skipNote(missin
     // Its own session: setsid made it a session leader.
     expect(readFileSync(join(dir, 'sid'), 'utf8').trim()).toBe(String(fakePid));
     expect(existsSync(join(dir, 'dockerd.log'))).toBe(true);
+    expect(readFileSync(join(dir, 'fds'), 'utf8').split('\n')).not.toContain(lock);
+    // The caller is gone and the daemon lives on: the lock is free at once.
+    expect(spawnSync('flock', ['-n', lock, 'true']).status).toBe(0);
   });
 });
 
