@@ -32,6 +32,8 @@ import {
   softwareTable,
   type Table,
 } from './tables.ts';
+import { headlineMetrics } from './headline.ts';
+import { sideBySideNotes, sideBySideTable } from './side-by-side.ts';
 import type { Manifest, MeasurementRecord, RttProbeRecord } from '../measure/records.ts';
 import { type RoundTrip, roundTripOf } from '../measure/round-trip.ts';
 import { own } from '../core/own.ts';
@@ -85,6 +87,7 @@ export function analyseRun(
   const claims = judgeClaims({ manifest, points }, claimsFile);
   const environments = orderedEnvironments(environmentsOf(points));
   const precision = precisionReached(points, environments);
+  const headline = headlineMetrics(points, tcpRoundTrips);
   return {
     environments,
     points,
@@ -103,6 +106,10 @@ export function analyseRun(
       softwareTable(manifest),
       ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null),
       ...(Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []),
+      {
+        ...sideBySideTable(manifest, headline, environments),
+        notes: sideBySideNotes(manifest, headline, environments, capacityMbit),
+      },
     ],
     probes: [...probes],
     roundTrips,

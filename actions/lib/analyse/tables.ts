@@ -12,6 +12,8 @@ export interface Table {
   title: string;
   columns: string[];
   rows: string[][];
+  /** Sentences shown under the table: what it can and cannot show. */
+  notes?: string[];
 }
 
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
@@ -193,5 +195,6 @@ export function tableMarkdown(t: Table): string {
     `|${t.columns.map(() => '---').join('|')}|`,
     ...t.rows.map((r) => `| ${r.map(mdText).join(' | ')} |`),
     '',
+    ...(t.notes ?? []).flatMap((n) => [mdText(n), '']),
   ].join('\n');
 }

@@ -15,6 +15,7 @@ import { buildSite } from './build.ts';
 import { syntheticRun, syntheticMean } from '../testing/synthetic.ts';
 import { CHROMIUM, chromiumMissing, requireService, skipNote } from '../testing/requirements.ts';
 import { serveDirectory } from '../testing/static-server.ts';
+import { HEADLINE_METRICS } from '../analyse/headline.ts';
 
 const missing = requireService('chromium', chromiumMissing());
 const FLAGS = [
@@ -104,7 +105,7 @@ describe.skipIf(missing !== null)(`history pages in headless Chromium${skipNote(
         const table = await page.locator('table#runs').boundingBox();
         expect(overview).not.toBeNull();
         expect(overview!.y + overview!.height).toBeLessThanOrEqual(table!.y);
-        expect(await page.locator('#overview figure.overview-chart').count()).toBe(7);
+        expect(await page.locator('#overview figure.overview-chart').count()).toBe(HEADLINE_METRICS.length);
         // The filter on the index: only runs of pair "big" stay in the table and the charts.
         await page.locator('#history-filters select[data-filter="pair"]').selectOption('big');
         expect(await page.locator('table#runs tr[data-run]:visible').count()).toBe(6);

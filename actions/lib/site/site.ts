@@ -121,10 +121,11 @@ export function tableHtml(t: Table): SafeHtml {
   const rows = t.rows.map(
     (r) => html`<tr>${r.map((v, i) => (i === 0 ? html`<th scope="row">${v}</th>` : html`<td>${v}</td>`))}</tr>\n`,
   );
-  return scrollBox(html`<table class="facts" id="${t.id}"><caption>${t.title}</caption>
+  const notes = (t.notes ?? []).map((n) => html`<p class="table-note">${n}</p>\n`);
+  return html`${scrollBox(html`<table class="facts" id="${t.id}"><caption>${t.title}</caption>
 <thead>${head}</thead>
 <tbody>
-${rows}</tbody></table>`);
+${rows}</tbody></table>`)}${notes}`;
 }
 
 export function claimsTableHtml(claims: readonly ClaimResult[]): SafeHtml {
