@@ -101604,6 +101604,73 @@ async function resolveRunPair(argA, argB, ctx) {
   return [a4, b10];
 }
 
+// actions/lib/analyse/headline.ts
+var PLATEAU_FRACTION = 0.75;
+var TCP_RANGE = [0, 6e3];
+var UDP_SMALL_MAX = 1400;
+var UDP_LARGE_MIN = 1500;
+var METRIC_INFO = {
+  "tcp-mean": {
+    title: "TCP throughput, mean over 0-6000 B",
+    unit: "10^6 bits/s",
+    test: "TCP_STREAM",
+    from: TCP_RANGE[0],
+    to: TCP_RANGE[1]
+  },
+  "tcp-plateau": {
+    title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`,
+    unit: "10^6 bits/s",
+    test: "TCP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY
+  },
+  "udp-small": {
+    title: `UDP throughput at <= ${UDP_SMALL_MAX} B`,
+    unit: "10^6 bits/s",
+    test: "UDP_STREAM",
+    from: 0,
+    to: UDP_SMALL_MAX
+  },
+  "udp-large": {
+    title: `UDP throughput at >= ${UDP_LARGE_MIN} B`,
+    unit: "10^6 bits/s",
+    test: "UDP_STREAM",
+    from: UDP_LARGE_MIN,
+    to: Number.POSITIVE_INFINITY
+  },
+  "udp-ok": {
+    title: "UDP okay rate (received / sent)",
+    unit: "fraction",
+    test: "UDP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY
+  },
+  rtt: { title: "TCP round-trip time", unit: "microseconds", test: null, from: 0, to: 0 },
+  relative: {
+    title: "TCP throughput relative to native, 0-6000 B (Fig. 5)",
+    unit: "ratio",
+    test: "TCP_STREAM",
+    from: TCP_RANGE[0],
+    to: TCP_RANGE[1]
+  },
+  "tcp-cpu": {
+    title: "TCP server CPU per gigabyte delivered",
+    unit: "CPU-seconds per 10^9 bytes",
+    test: "TCP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY,
+    cpu: true
+  },
+  "udp-cpu": {
+    title: "UDP server CPU per gigabyte delivered",
+    unit: "CPU-seconds per 10^9 bytes",
+    test: "UDP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY,
+    cpu: true
+  }
+};
+
 // actions/lib/report/charts/figures.ts
 var X_TITLE = {
   TCP_STREAM: PARAMETER_AXIS_TITLE.sendSocketSize,

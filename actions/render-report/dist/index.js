@@ -23284,12 +23284,12 @@ var $ZodE164 = /* @__PURE__ */ $constructor("$ZodE164", (inst, def2) => {
   $ZodStringFormat.init(inst, def2);
 });
 var CC_SANITIZE = /[- ]/g;
-function isLuhnAlgo(digits) {
-  let length3 = digits.length;
+function isLuhnAlgo(digits2) {
+  let length3 = digits2.length;
   let bit = 1;
   let sum3 = 0;
   while (length3) {
-    const value4 = digits.charCodeAt(--length3) - 48;
+    const value4 = digits2.charCodeAt(--length3) - 48;
     bit ^= 1;
     sum3 += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value4] : value4;
   }
@@ -42021,7 +42021,8 @@ function tableMarkdown(t) {
     `| ${t.columns.map(mdText).join(" | ")} |`,
     `|${t.columns.map(() => "---").join("|")}|`,
     ...t.rows.map((r) => `| ${r.map(mdText).join(" | ")} |`),
-    ""
+    "",
+    ...(t.notes ?? []).flatMap((n2) => [mdText(n2), ""])
   ].join("\n");
 }
 
@@ -42238,8 +42239,8 @@ function defineKind(kind) {
 }
 
 // actions/lib/analyse/claims/rules.ts
-var fmt = (v, digits = 2) => Number.isFinite(v) ? v.toFixed(digits).replace(/^-(0\.?0*)$/, "$1") : String(v);
-var pct = (v, digits = 1) => `${v >= 0 ? "+" : ""}${fmt(v * 100, digits)}%`;
+var fmt = (v, digits2 = 2) => Number.isFinite(v) ? v.toFixed(digits2).replace(/^-(0\.?0*)$/, "$1") : String(v);
+var pct = (v, digits2 = 1) => `${v >= 0 ? "+" : ""}${fmt(v * 100, digits2)}%`;
 var fmtP = (p) => p < 1e-4 ? "< 0.0001" : p.toPrecision(2);
 function pointsOf(points2, env, test2, series2, range7) {
   return points2.filter(
@@ -44435,10 +44436,11 @@ function tableHtml(t) {
   const rows = t.rows.map(
     (r) => html`<tr>${r.map((v, i) => i === 0 ? html`<th scope="row">${v}</th>` : html`<td>${v}</td>`)}</tr>\n`
   );
-  return scrollBox(html`<table class="facts" id="${t.id}"><caption>${t.title}</caption>
+  const notes = (t.notes ?? []).map((n2) => html`<p class="table-note">${n2}</p>\n`);
+  return html`${scrollBox(html`<table class="facts" id="${t.id}"><caption>${t.title}</caption>
 <thead>${head}</thead>
 <tbody>
-${rows}</tbody></table>`);
+${rows}</tbody></table>`)}${notes}`;
 }
 function claimsTableHtml(claims) {
   const finding = (c4) => c4.finding ? html`<p class="finding">${c4.finding}</p>` : "";
@@ -44653,6 +44655,217 @@ function windowModel(points2, roundTripMicroseconds, capacityMbit) {
   );
 }
 
+// actions/lib/analyse/headline.ts
+var HEADLINE_METRICS = [
+  "tcp-mean",
+  "tcp-plateau",
+  "udp-small",
+  "udp-large",
+  "udp-ok",
+  "rtt",
+  "relative",
+  "tcp-cpu",
+  "udp-cpu"
+];
+var PLATEAU_FRACTION = 0.75;
+var TCP_RANGE = [0, 6e3];
+var UDP_SMALL_MAX = 1400;
+var UDP_LARGE_MIN = 1500;
+var METRIC_INFO = {
+  "tcp-mean": {
+    title: "TCP throughput, mean over 0-6000 B",
+    unit: "10^6 bits/s",
+    test: "TCP_STREAM",
+    from: TCP_RANGE[0],
+    to: TCP_RANGE[1]
+  },
+  "tcp-plateau": {
+    title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`,
+    unit: "10^6 bits/s",
+    test: "TCP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY
+  },
+  "udp-small": {
+    title: `UDP throughput at <= ${UDP_SMALL_MAX} B`,
+    unit: "10^6 bits/s",
+    test: "UDP_STREAM",
+    from: 0,
+    to: UDP_SMALL_MAX
+  },
+  "udp-large": {
+    title: `UDP throughput at >= ${UDP_LARGE_MIN} B`,
+    unit: "10^6 bits/s",
+    test: "UDP_STREAM",
+    from: UDP_LARGE_MIN,
+    to: Number.POSITIVE_INFINITY
+  },
+  "udp-ok": {
+    title: "UDP okay rate (received / sent)",
+    unit: "fraction",
+    test: "UDP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY
+  },
+  rtt: { title: "TCP round-trip time", unit: "microseconds", test: null, from: 0, to: 0 },
+  relative: {
+    title: "TCP throughput relative to native, 0-6000 B (Fig. 5)",
+    unit: "ratio",
+    test: "TCP_STREAM",
+    from: TCP_RANGE[0],
+    to: TCP_RANGE[1]
+  },
+  "tcp-cpu": {
+    title: "TCP server CPU per gigabyte delivered",
+    unit: "CPU-seconds per 10^9 bytes",
+    test: "TCP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY,
+    cpu: true
+  },
+  "udp-cpu": {
+    title: "UDP server CPU per gigabyte delivered",
+    unit: "CPU-seconds per 10^9 bytes",
+    test: "UDP_STREAM",
+    from: 0,
+    to: Number.POSITIVE_INFINITY,
+    cpu: true
+  }
+};
+function rangeMean(values3) {
+  const k2 = values3.length;
+  if (k2 === 0) return null;
+  const value4 = values3.reduce((s2, v) => s2 + v.value, 0) / k2;
+  const known = values3.every((v) => v.half !== null);
+  const half = known ? Math.sqrt(values3.reduce((s2, v) => s2 + v.half ** 2, 0)) / k2 : null;
+  return { value: value4, low: half === null ? null : value4 - half, high: half === null ? null : value4 + half, points: k2 };
+}
+function throughputOver(points2, test2, from, to) {
+  return rangeMean(
+    points2.filter((p) => p.test === test2 && p.value >= from && p.value <= to).map((p) => ({ value: p.throughput.mean, half: p.throughput.ciHalfWidth }))
+  );
+}
+function cpuOver(points2, test2) {
+  return rangeMean(
+    points2.filter((p) => p.test === test2 && p.cpuPerGigabyte !== void 0).map((p) => ({ value: p.cpuPerGigabyte.summary.mean, half: p.cpuPerGigabyte.summary.ciHalfWidth }))
+  );
+}
+function plateauFrom(points2) {
+  const sizes = points2.filter((p) => p.test === "TCP_STREAM").map((p) => p.value);
+  return sizes.length === 0 ? null : PLATEAU_FRACTION * Math.max(...sizes);
+}
+function headlineMetrics(points2, roundTripMicroseconds = {}) {
+  const measured = points2.filter((p) => p.throughput.n > 0);
+  const environments2 = [
+    .../* @__PURE__ */ new Set([...measured.map((p) => p.environment), ...Object.keys(roundTripMicroseconds)])
+  ].sort();
+  const relative2 = new Map(
+    restrictedAverage(relativeThroughput(measured), "TCP_STREAM", ...TCP_RANGE).map((r) => [r.environment, r])
+  );
+  const out = [];
+  for (const env of environments2) {
+    const mine = measured.filter((p) => p.environment === env);
+    const metrics = {};
+    const set8 = (metric, v) => {
+      if (v !== null && Number.isFinite(v.value)) metrics[metric] = v;
+    };
+    set8("tcp-mean", throughputOver(mine, "TCP_STREAM", ...TCP_RANGE));
+    const plateau = plateauFrom(mine);
+    set8("tcp-plateau", plateau === null ? null : throughputOver(mine, "TCP_STREAM", plateau, Number.POSITIVE_INFINITY));
+    set8("udp-small", throughputOver(mine, "UDP_STREAM", 0, UDP_SMALL_MAX));
+    set8("udp-large", throughputOver(mine, "UDP_STREAM", UDP_LARGE_MIN, Number.POSITIVE_INFINITY));
+    set8(
+      "udp-ok",
+      rangeMean(
+        mine.filter((p) => p.test === "UDP_STREAM" && p.okRate !== null).map((p) => ({ value: p.okRate, half: summarize(p.okRates).ciHalfWidth }))
+      )
+    );
+    const rtt = Object.hasOwn(roundTripMicroseconds, env) ? roundTripMicroseconds[env] : null;
+    if (typeof rtt === "number" && Number.isFinite(rtt)) metrics.rtt = { value: rtt, low: null, high: null, points: 0 };
+    const r = relative2.get(env);
+    if (r)
+      set8("relative", {
+        value: r.average,
+        low: r.halfWidth === null ? null : r.average - r.halfWidth,
+        high: r.halfWidth === null ? null : r.average + r.halfWidth,
+        points: r.points
+      });
+    set8("tcp-cpu", cpuOver(mine, "TCP_STREAM"));
+    set8("udp-cpu", cpuOver(mine, "UDP_STREAM"));
+    out.push({ environment: env, metrics });
+  }
+  return out;
+}
+
+// actions/lib/analyse/side-by-side.ts
+var COLUMNS = [
+  ["rtt", "TCP_RR round trip (us)"],
+  ["tcp-mean", "TCP 0-6000 B (10^6 bits/s)"],
+  ["tcp-plateau", "TCP plateau (10^6 bits/s)"],
+  ["udp-small", "UDP up to 1400 B (10^6 bits/s)"],
+  ["udp-large", "UDP from 1500 B (10^6 bits/s)"],
+  ["tcp-cpu", "server CPU-s per GB, TCP"],
+  ["udp-cpu", "server CPU-s per GB, UDP"]
+];
+var digits = (x4) => Math.abs(x4) >= 100 ? 0 : Math.abs(x4) >= 10 ? 1 : 2;
+function metricCell(v) {
+  if (v === void 0) return "-";
+  const d = digits(v.value);
+  const value4 = v.value.toFixed(d);
+  return v.low === null || v.high === null ? value4 : `${value4} [${v.low.toFixed(d)}, ${v.high.toFixed(d)}]`;
+}
+function whatItIs(variant) {
+  if (!variant) return "(not recorded)";
+  const options = Object.entries(variant.options).sort(([a4], [b10]) => a4.localeCompare(b10));
+  return options.length === 0 ? variant.base : `${variant.base}: ${options.map(([k2, v]) => `${k2} ${v}`).join(", ")}`;
+}
+function sideBySideTable(m3, headline2, order) {
+  const byEnvironment = new Map(headline2.map((h2) => [h2.environment, h2.metrics]));
+  const rows = order.filter((e) => byEnvironment.has(e)).map((e) => {
+    const d = own2(m3.environmentDescriptions, e);
+    const metrics = byEnvironment.get(e);
+    const startup = d?.startupSeconds;
+    return [
+      environmentTitle(e, d?.accelerator),
+      whatItIs(d?.variant),
+      typeof startup === "number" ? startup.toFixed(2) : "-",
+      ...COLUMNS.map(([metric]) => metricCell(metrics[metric]))
+    ];
+  });
+  return {
+    id: "side-by-side",
+    title: "Every environment side by side: start-up (s), round trip, throughput (mean [95% interval]) and the server CPU spent per 10^9 bytes delivered",
+    columns: ["Environment", "What it is", "Start-up (s)", ...COLUMNS.map(([, title2]) => title2)],
+    rows
+  };
+}
+function sideBySideNotes(m3, headline2, order, capacityMbit) {
+  const notes = [];
+  const inOrder = order.flatMap((e) => headline2.filter((h2) => h2.environment === e));
+  const tcg = inOrder.map((h2) => h2.environment).filter((e) => own2(m3.environmentDescriptions, e)?.accelerator === "tcg");
+  if (tcg.length > 0)
+    notes.push(
+      `${tcg.join(", ")} ran under QEMU's TCG software emulation (this machine has no hardware virtualisation): their start-up, round trip, throughput and CPU cost are those of emulation, not of KVM, and compare only with each other.`
+    );
+  if (capacityMbit !== null) {
+    const atCapacity = inOrder.filter((h2) => (h2.metrics["tcp-plateau"]?.value ?? 0) >= 0.97 * capacityMbit).map((h2) => h2.environment);
+    if (atCapacity.length > 1)
+      notes.push(
+        `${atCapacity.join(", ")} reach at least 97% of the link's ${capacityMbit.toFixed(2)} x 10^6 bits/s TCP goodput on the plateau: there the link, not the environment, sets the throughput, so what isolation costs shows in the CPU per gigabyte and the round trip, not in the throughput.`
+      );
+  }
+  const delay = m3.link?.oneWayDelayMicroseconds ?? 0;
+  if (delay > 0)
+    notes.push(
+      `Every round trip includes the testbed's delay line, ${delay} us each way: differences between environments are what is left above ${2 * delay} us.`
+    );
+  if (headline2.some((h2) => h2.metrics["tcp-cpu"] !== void 0 || h2.metrics["udp-cpu"] !== void 0))
+    notes.push(
+      "The CPU cost is the environment's own processes and cgroup over each measurement (README: CPU cost), not the client's netperf or the delay line; packet processing the kernel runs in softirq outside that scope (a veth or bridge hop on the sending side) is recorded beside it, not added, so a container's network path can cost more than its column says."
+    );
+  return notes;
+}
+
 // actions/lib/measure/round-trip.ts
 function probeLatencies(probes, environment2, test2) {
   return probes.filter((p) => p.environment === environment2 && p.test === test2 && p.status === "ok" && p.metrics !== null).map((p) => p.metrics.meanLatencyMicroseconds);
@@ -44685,6 +44898,7 @@ function analyseRun(manifest, records, claimsFile, probes = []) {
   const claims = judgeClaims({ manifest, points: points2 }, claimsFile);
   const environments2 = orderedEnvironments(environmentsOf(points2));
   const precision = precisionReached(points2, environments2);
+  const headline2 = headlineMetrics(points2, tcpRoundTrips);
   return {
     environments: environments2,
     points: points2,
@@ -44702,7 +44916,11 @@ function analyseRun(manifest, records, claimsFile, probes = []) {
       hardwareTable(manifest),
       softwareTable(manifest),
       ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null),
-      ...Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []
+      ...Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : [],
+      {
+        ...sideBySideTable(manifest, headline2, environments2),
+        notes: sideBySideNotes(manifest, headline2, environments2, capacityMbit)
+      }
     ],
     probes: [...probes],
     roundTrips,
@@ -45065,148 +45283,6 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname as dirname3, join as join9, resolve as resolve4 } from "node:path";
-
-// actions/lib/analyse/headline.ts
-var HEADLINE_METRICS = [
-  "tcp-mean",
-  "tcp-plateau",
-  "udp-small",
-  "udp-large",
-  "udp-ok",
-  "rtt",
-  "relative",
-  "tcp-cpu",
-  "udp-cpu"
-];
-var PLATEAU_FRACTION = 0.75;
-var TCP_RANGE = [0, 6e3];
-var UDP_SMALL_MAX = 1400;
-var UDP_LARGE_MIN = 1500;
-var METRIC_INFO = {
-  "tcp-mean": {
-    title: "TCP throughput, mean over 0-6000 B",
-    unit: "10^6 bits/s",
-    test: "TCP_STREAM",
-    from: TCP_RANGE[0],
-    to: TCP_RANGE[1]
-  },
-  "tcp-plateau": {
-    title: `TCP throughput at the largest sizes (plateau, >= ${PLATEAU_FRACTION * 100}% of the largest)`,
-    unit: "10^6 bits/s",
-    test: "TCP_STREAM",
-    from: 0,
-    to: Number.POSITIVE_INFINITY
-  },
-  "udp-small": {
-    title: `UDP throughput at <= ${UDP_SMALL_MAX} B`,
-    unit: "10^6 bits/s",
-    test: "UDP_STREAM",
-    from: 0,
-    to: UDP_SMALL_MAX
-  },
-  "udp-large": {
-    title: `UDP throughput at >= ${UDP_LARGE_MIN} B`,
-    unit: "10^6 bits/s",
-    test: "UDP_STREAM",
-    from: UDP_LARGE_MIN,
-    to: Number.POSITIVE_INFINITY
-  },
-  "udp-ok": {
-    title: "UDP okay rate (received / sent)",
-    unit: "fraction",
-    test: "UDP_STREAM",
-    from: 0,
-    to: Number.POSITIVE_INFINITY
-  },
-  rtt: { title: "TCP round-trip time", unit: "microseconds", test: null, from: 0, to: 0 },
-  relative: {
-    title: "TCP throughput relative to native, 0-6000 B (Fig. 5)",
-    unit: "ratio",
-    test: "TCP_STREAM",
-    from: TCP_RANGE[0],
-    to: TCP_RANGE[1]
-  },
-  "tcp-cpu": {
-    title: "TCP server CPU per gigabyte delivered",
-    unit: "CPU-seconds per 10^9 bytes",
-    test: "TCP_STREAM",
-    from: 0,
-    to: Number.POSITIVE_INFINITY,
-    cpu: true
-  },
-  "udp-cpu": {
-    title: "UDP server CPU per gigabyte delivered",
-    unit: "CPU-seconds per 10^9 bytes",
-    test: "UDP_STREAM",
-    from: 0,
-    to: Number.POSITIVE_INFINITY,
-    cpu: true
-  }
-};
-function rangeMean(values3) {
-  const k2 = values3.length;
-  if (k2 === 0) return null;
-  const value4 = values3.reduce((s2, v) => s2 + v.value, 0) / k2;
-  const known = values3.every((v) => v.half !== null);
-  const half = known ? Math.sqrt(values3.reduce((s2, v) => s2 + v.half ** 2, 0)) / k2 : null;
-  return { value: value4, low: half === null ? null : value4 - half, high: half === null ? null : value4 + half, points: k2 };
-}
-function throughputOver(points2, test2, from, to) {
-  return rangeMean(
-    points2.filter((p) => p.test === test2 && p.value >= from && p.value <= to).map((p) => ({ value: p.throughput.mean, half: p.throughput.ciHalfWidth }))
-  );
-}
-function cpuOver(points2, test2) {
-  return rangeMean(
-    points2.filter((p) => p.test === test2 && p.cpuPerGigabyte !== void 0).map((p) => ({ value: p.cpuPerGigabyte.summary.mean, half: p.cpuPerGigabyte.summary.ciHalfWidth }))
-  );
-}
-function plateauFrom(points2) {
-  const sizes = points2.filter((p) => p.test === "TCP_STREAM").map((p) => p.value);
-  return sizes.length === 0 ? null : PLATEAU_FRACTION * Math.max(...sizes);
-}
-function headlineMetrics(points2, roundTripMicroseconds = {}) {
-  const measured = points2.filter((p) => p.throughput.n > 0);
-  const environments2 = [
-    .../* @__PURE__ */ new Set([...measured.map((p) => p.environment), ...Object.keys(roundTripMicroseconds)])
-  ].sort();
-  const relative2 = new Map(
-    restrictedAverage(relativeThroughput(measured), "TCP_STREAM", ...TCP_RANGE).map((r) => [r.environment, r])
-  );
-  const out = [];
-  for (const env of environments2) {
-    const mine = measured.filter((p) => p.environment === env);
-    const metrics = {};
-    const set8 = (metric, v) => {
-      if (v !== null && Number.isFinite(v.value)) metrics[metric] = v;
-    };
-    set8("tcp-mean", throughputOver(mine, "TCP_STREAM", ...TCP_RANGE));
-    const plateau = plateauFrom(mine);
-    set8("tcp-plateau", plateau === null ? null : throughputOver(mine, "TCP_STREAM", plateau, Number.POSITIVE_INFINITY));
-    set8("udp-small", throughputOver(mine, "UDP_STREAM", 0, UDP_SMALL_MAX));
-    set8("udp-large", throughputOver(mine, "UDP_STREAM", UDP_LARGE_MIN, Number.POSITIVE_INFINITY));
-    set8(
-      "udp-ok",
-      rangeMean(
-        mine.filter((p) => p.test === "UDP_STREAM" && p.okRate !== null).map((p) => ({ value: p.okRate, half: summarize(p.okRates).ciHalfWidth }))
-      )
-    );
-    const rtt = Object.hasOwn(roundTripMicroseconds, env) ? roundTripMicroseconds[env] : null;
-    if (typeof rtt === "number" && Number.isFinite(rtt)) metrics.rtt = { value: rtt, low: null, high: null, points: 0 };
-    const r = relative2.get(env);
-    if (r)
-      set8("relative", {
-        value: r.average,
-        low: r.halfWidth === null ? null : r.average - r.halfWidth,
-        high: r.halfWidth === null ? null : r.average + r.halfWidth,
-        points: r.points
-      });
-    set8("tcp-cpu", cpuOver(mine, "TCP_STREAM"));
-    set8("udp-cpu", cpuOver(mine, "UDP_STREAM"));
-    out.push({ environment: env, metrics });
-  }
-  return out;
-}
 
 // actions/lib/report/render-pool.ts
 import { Worker } from "node:worker_threads";
@@ -54117,9 +54193,9 @@ function append(strings) {
     this._ += arguments[i] + strings[i];
   }
 }
-function appendRound(digits) {
-  let d = Math.floor(digits);
-  if (!(d >= 0)) throw new Error(`invalid digits: ${digits}`);
+function appendRound(digits2) {
+  let d = Math.floor(digits2);
+  if (!(d >= 0)) throw new Error(`invalid digits: ${digits2}`);
   if (d > 15) return append;
   const k2 = 10 ** d;
   return function(strings) {
@@ -54132,8 +54208,8 @@ function appendRound(digits) {
 function equal(x02, y02, x12, y12) {
   return x02 === x12 && y02 === y12;
 }
-function equalRound(digits) {
-  const d = Math.floor(digits);
+function equalRound(digits2) {
+  const d = Math.floor(digits2);
   if (!(d <= 15)) return equal;
   const k2 = 10 ** d;
   const r = function(value4) {
@@ -54144,12 +54220,12 @@ function equalRound(digits) {
   };
 }
 var Path = class {
-  constructor(digits) {
+  constructor(digits2) {
     this._x0 = this._y0 = // start of current subpath
     this._x1 = this._y1 = null;
     this._ = "";
-    this._append = digits == null ? append : appendRound(digits);
-    this._equal = digits == null ? equal : equalRound(digits);
+    this._append = digits2 == null ? append : appendRound(digits2);
+    this._equal = digits2 == null ? equal : equalRound(digits2);
   }
   moveTo(x4, y4) {
     this._append`M${this._x0 = this._x1 = +x4},${this._y0 = this._y1 = +y4}`;
@@ -54246,19 +54322,19 @@ function asin(x4) {
   return x4 >= 1 ? halfPi : x4 <= -1 ? -halfPi : Math.asin(x4);
 }
 function withPath(shape2) {
-  let digits = 3;
+  let digits2 = 3;
   shape2.digits = function(_) {
-    if (!arguments.length) return digits;
+    if (!arguments.length) return digits2;
     if (_ == null) {
-      digits = null;
+      digits2 = null;
     } else {
       const d = Math.floor(_);
       if (!(d >= 0)) throw new RangeError(`invalid digits: ${_}`);
-      digits = d;
+      digits2 = d;
     }
     return shape2;
   };
-  return () => new Path(digits);
+  return () => new Path(digits2);
 }
 function arcInnerRadius(d) {
   return d.innerRadius;
@@ -65228,8 +65304,8 @@ var cacheAppend;
 var cacheRadius;
 var cacheCircle;
 var PathString = class {
-  constructor(digits) {
-    this._append = digits == null ? append2 : appendRound2(digits);
+  constructor(digits2) {
+    this._append = digits2 == null ? append2 : appendRound2(digits2);
     this._radius = 4.5;
     this._ = "";
   }
@@ -65291,9 +65367,9 @@ function append2(strings) {
     this._ += arguments[i] + strings[i];
   }
 }
-function appendRound2(digits) {
-  const d = Math.floor(digits);
-  if (!(d >= 0)) throw new RangeError(`invalid digits: ${digits}`);
+function appendRound2(digits2) {
+  const d = Math.floor(digits2);
+  if (!(d >= 0)) throw new RangeError(`invalid digits: ${digits2}`);
   if (d > 15) return append2;
   if (d !== cacheDigits) {
     const k2 = 10 ** d;
@@ -65309,7 +65385,7 @@ function appendRound2(digits) {
   return cacheAppend;
 }
 function index(projection3, context3) {
-  let digits = 3, pointRadius = 4.5, projectionStream, contextStream;
+  let digits2 = 3, pointRadius = 4.5, projectionStream, contextStream;
   function path3(object3) {
     if (object3) {
       if (typeof pointRadius === "function") contextStream.pointRadius(+pointRadius.apply(this, arguments));
@@ -65340,7 +65416,7 @@ function index(projection3, context3) {
   };
   path3.context = function(_) {
     if (!arguments.length) return context3;
-    contextStream = _ == null ? (context3 = null, new PathString(digits)) : new PathContext(context3 = _);
+    contextStream = _ == null ? (context3 = null, new PathString(digits2)) : new PathContext(context3 = _);
     if (typeof pointRadius !== "function") contextStream.pointRadius(pointRadius);
     return path3;
   };
@@ -65350,17 +65426,17 @@ function index(projection3, context3) {
     return path3;
   };
   path3.digits = function(_) {
-    if (!arguments.length) return digits;
-    if (_ == null) digits = null;
+    if (!arguments.length) return digits2;
+    if (_ == null) digits2 = null;
     else {
       const d = Math.floor(_);
       if (!(d >= 0)) throw new RangeError(`invalid digits: ${_}`);
-      digits = d;
+      digits2 = d;
     }
-    if (context3 === null) contextStream = new PathString(digits);
+    if (context3 === null) contextStream = new PathString(digits2);
     return path3;
   };
-  return path3.projection(projection3).digits(digits).context(context3);
+  return path3.projection(projection3).digits(digits2).context(context3);
 }
 function transformer2(methods2) {
   return function(stream2) {
@@ -99712,8 +99788,8 @@ function groupCharts(groups) {
 
 // actions/lib/diff/format.ts
 var flag4 = parameterFlag;
-function num(v, digits = 2) {
-  return v === null || !Number.isFinite(v) ? "-" : v.toFixed(digits);
+function num(v, digits2 = 2) {
+  return v === null || !Number.isFinite(v) ? "-" : v.toFixed(digits2);
 }
 function formatChange(c4) {
   if (c4 === null || !Number.isFinite(c4)) return "n/a";

@@ -43442,6 +43442,11 @@ var BASE_OPTIONS = {
       values: ["bridge", "host"],
       default: "bridge",
       meaning: "The container's network: bridge (docker's default bridge, ports published by kernel DNAT, as in the paper) or host (the container in the server's own network namespace, --network host, netserver bound to the testbed address)."
+    },
+    runtime: {
+      values: ["runc", "runsc"],
+      default: "runc",
+      meaning: "The OCI runtime that runs the container: runc (docker's default: netserver's sockets are the host kernel's) or runsc (gVisor: netserver's system calls go to gVisor's user-space kernel; on the bridge network packets go through gVisor's own network stack, on the host network through the host's sockets, runsc --network=host). runsc must be registered with dockerd as the runtimes runsc and runsc-host (scripts/start-dockerd.sh does)."
     }
   },
   kvm: {
