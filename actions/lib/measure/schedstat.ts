@@ -56,7 +56,9 @@ export function tallyWait(tally: WaitTally, look: readonly PathThread[], baselin
   for (const t of look) {
     const key = threadKey(t);
     const seen = out.get(key);
-    if (seen) out.set(key, { ...seen, last: Math.max(seen.last, t.waitNs) });
+    // The latest name: a thread that exec'd since (taskset or timeout becoming the program they
+    // start) is tallied under what it runs now, its earlier wait with it.
+    if (seen) out.set(key, { ...seen, process: t.process, last: Math.max(seen.last, t.waitNs) });
     else out.set(key, { process: t.process, first: baseline ? t.waitNs : 0, last: t.waitNs });
   }
   return out;

@@ -68,6 +68,13 @@ describe('tallyWait and waitPercentByProcess', () => {
     expect(waitPercentByProcess(later, 2e9)).toEqual({ 'delay-line': 25, netperf: 5 });
   });
 
+  it("tallies a thread that exec'd under the program it runs now, its earlier wait with it", () => {
+    // Seen at the baseline as taskset (about to exec the loop it pins), later as sh.
+    let tally = tallyWait(new Map(), [thread('taskset', 40, 1_000_000)], true);
+    tally = tallyWait(tally, [thread('sh', 40, 301_000_000)], false);
+    expect(waitPercentByProcess(tally, 1e9)).toEqual({ sh: 30 });
+  });
+
   it('keeps the wait of a thread that exited before the last look', () => {
     let tally = tallyWait(new Map(), [], true);
     tally = tallyWait(tally, [thread('netserver', 30, 40_000_000)], false);
