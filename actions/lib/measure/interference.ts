@@ -146,16 +146,22 @@ export function treeTicks(processes: readonly ProcessTicks[], roots: readonly nu
 const percent = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : 0);
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
+/** What two looks at the machine's CPU time tell (HostSample, or a path watcher's look). */
+interface CpuLook {
+  cpu: CpuTimes;
+  ownTicks: number;
+  niceYields?: boolean;
+}
+
 /**
- * The interference over one measurement, from the samples before and after it, flagged against
- * the plan's thresholds. Shares are of the machine's CPU time (all CPUs together).
+ * The CPU time between two looks by kind, its total, the run's own part, and others' busy time in
+ * percent of the total (unrounded): over a whole measurement (interferenceOf) and over a stretch
+ * of it (peaks.ts) alike.
  */
-export function interferenceOf(
-  before: HostSample,
-  after: HostSample,
-  thresholds: InterferenceThresholds,
-  path: PathDisturbance | null = null,
-): Interference {
+export function cpuBetween(
+  before: CpuLook,
+  after: CpuLook,
+): { d: CpuTimes; total: number; own: number; othersBusy: number } {
   const d = Object.fromEntries(
     CPU_FIELDS.map((f) => [f, Math.max(0, after.cpu[f] - before.cpu[f])]),
   ) as unknown as CpuTimes;
@@ -169,12 +175,26 @@ export function interferenceOf(
   const niceYields = before.niceYields === true && after.niceYields === true;
   const busy = d.user + (niceYields ? 0 : d.nice) + d.system + d.steal;
   const own = Math.max(0, after.ownTicks - before.ownTicks);
+  return { d, total, own, othersBusy: Math.max(0, percent(busy - own, total)) };
+}
+
+/**
+ * The interference over one measurement, from the samples before and after it, flagged against
+ * the plan's thresholds. Shares are of the machine's CPU time (all CPUs together).
+ */
+export function interferenceOf(
+  before: HostSample,
+  after: HostSample,
+  thresholds: InterferenceThresholds,
+  path: PathDisturbance | null = null,
+): Interference {
+  const { d, total, own, othersBusy } = cpuBetween(before, after);
   const result = {
     userPercent: round(percent(d.user + d.nice, total), 1),
     systemPercent: round(percent(d.system + d.irq + d.softirq, total), 1),
     iowaitPercent: round(percent(d.iowait, total), 1),
     stealPercent: round(percent(d.steal, total), 1),
-    othersBusyPercent: round(Math.max(0, percent(busy - own, total)), 1),
+    othersBusyPercent: round(othersBusy, 1),
     loadAverage1: after.loadAverage1,
     cores: after.cores,
   };

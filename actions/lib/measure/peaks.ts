@@ -5,7 +5,7 @@
 // it passes the thresholds while it cost the measurement a few percent. Pure: the looks are taken
 // in host-sampler.ts.
 
-import type { CpuTimes, Peak } from './interference.ts';
+import { cpuBetween, type CpuTimes, type Peak } from './interference.ts';
 
 /** One look at the host while netperf runs. */
 export interface Look {
@@ -20,7 +20,6 @@ export interface Look {
   waitNs: Record<string, number>;
 }
 
-const CPU_KEYS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
 const round1 = (x: number) => Number(x.toFixed(1));
 
 /**
@@ -28,11 +27,7 @@ const round1 = (x: number) => Number(x.toFixed(1));
  * counts them over a whole measurement (irq and softirq left out; niced time where it yields).
  */
 function stretch(from: Look, to: Look): { othersBusy: number; steal: number; wait: Record<string, number> } {
-  const d = Object.fromEntries(CPU_KEYS.map((k) => [k, Math.max(0, to.cpu[k] - from.cpu[k])])) as unknown as CpuTimes;
-  const total = CPU_KEYS.reduce((sum, k) => sum + d[k], 0);
-  const niceYields = from.niceYields && to.niceYields;
-  const busy = d.user + (niceYields ? 0 : d.nice) + d.system + d.steal;
-  const own = Math.max(0, to.ownTicks - from.ownTicks);
+  const { d, total, othersBusy } = cpuBetween(from, to);
   const wallNs = to.atNs - from.atNs;
   const wait: Record<string, number> = {};
   for (const [process, ns] of Object.entries(to.waitNs)) {
@@ -40,7 +35,7 @@ function stretch(from: Look, to: Look): { othersBusy: number; steal: number; wai
     wait[process] = wallNs > 0 ? (100 * waited) / wallNs : 0;
   }
   return {
-    othersBusy: total > 0 ? Math.max(0, (100 * (busy - own)) / total) : 0,
+    othersBusy,
     steal: total > 0 ? (100 * d.steal) / total : 0,
     wait,
   };
