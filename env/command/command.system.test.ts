@@ -19,6 +19,7 @@ import { testbedDown } from '../testbed/testbed.ts';
 import { findEnvironment } from '../registry.ts';
 import { validateVariants } from '../variants.ts';
 import { cleanupCommandEnvironments } from './command.ts';
+import { TINY_PLAN } from '../../actions/lib/testing/plans.ts';
 
 const CLI = new URL('../../scripts/virtnet.ts', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'virtnet-command-'));
@@ -61,23 +62,6 @@ function variantFile(file: string, name: string, readyFlag: string, stopMark: st
   );
   return file;
 }
-
-const TINY_PLAN = {
-  formatVersion: 2,
-  name: 'tiny',
-  testLengthSeconds: 1,
-  replicates: 1,
-  warmupSeconds: 0,
-  confidence: null,
-  order: { randomize: false, seed: 1 },
-  ports: { control: 12865, data: 12866 },
-  ipVersion: 4,
-  retries: 1,
-  sweeps: [
-    { test: 'TCP_STREAM', series: 's', vary: 'sendSocketSize', from: 16100, to: 16100, step: 1, messageSize: 131072 },
-    { test: 'UDP_STREAM', series: 'r', vary: 'requestSize', from: 1450, to: 1450, step: 1, messageSize: 3100 },
-  ],
-};
 
 const missing = requireServices([
   ['root', rootMissing()],

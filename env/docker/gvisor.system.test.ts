@@ -26,6 +26,7 @@ import { findEnvironment } from '../registry.ts';
 import { type Testbed, testbedDown, testbedLayout, testbedStatus, testbedUp } from '../testbed/testbed.ts';
 import { dockerEnvironment } from './docker.ts';
 import { containerName } from './spec.ts';
+import { TINY_PLAN } from '../../actions/lib/testing/plans.ts';
 
 const CLI = new URL('../../scripts/virtnet.ts', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'virtnet-gvisor-'));
@@ -91,32 +92,6 @@ async function registered(name: string): Promise<{ path: string; runtimeArgs?: s
   const r = await docker('info', '--format', '{{json .Runtimes}}');
   return (JSON.parse(r.stdout) as Record<string, { path: string; runtimeArgs?: string[] }>)[name]!;
 }
-
-/** One TCP and one UDP point, one replicate, 1 s tests. */
-const TINY_PLAN = {
-  formatVersion: 2,
-  name: 'tiny',
-  testLengthSeconds: 1,
-  replicates: 1,
-  warmupSeconds: 0,
-  confidence: null,
-  order: { randomize: false, seed: 1 },
-  ports: { control: 12865, data: 12866 },
-  ipVersion: 4,
-  retries: 1,
-  sweeps: [
-    {
-      test: 'TCP_STREAM',
-      series: 'from-100',
-      vary: 'sendSocketSize',
-      from: 16100,
-      to: 16100,
-      step: 1000,
-      messageSize: 131072,
-    },
-    { test: 'UDP_STREAM', series: 'from-50', vary: 'requestSize', from: 1450, to: 1450, step: 100, messageSize: 3100 },
-  ],
-};
 
 const dockerd = await dockerEnvironment.available({});
 const runsc = await runscMissing();

@@ -16,6 +16,7 @@ import { dockerEnvironment } from '../../env/docker/docker.ts';
 import { kvmEnvironment } from '../../env/kvm/kvm.ts';
 import { containerName } from '../../env/docker/spec.ts';
 import { guestNetworkDown } from '../../env/qemu/network.ts';
+import { TINY_PLAN } from '../../actions/lib/testing/plans.ts';
 
 const CLI = new URL('../virtnet.ts', import.meta.url).pathname;
 const index = testIndex(6);
@@ -31,32 +32,6 @@ afterAll(async () => {
 function virtnet(...args: string[]) {
   return runCommand([process.execPath, CLI, ...args], { timeoutMs: 600_000 });
 }
-
-/** Two points, one replicate, 1 s tests: the guest runs under TCG here. */
-const TINY_PLAN = {
-  formatVersion: 2,
-  name: 'tiny',
-  testLengthSeconds: 1,
-  replicates: 1,
-  warmupSeconds: 0,
-  confidence: null,
-  order: { randomize: false, seed: 1 },
-  ports: { control: 12865, data: 12866 },
-  ipVersion: 4,
-  retries: 1,
-  sweeps: [
-    {
-      test: 'TCP_STREAM',
-      series: 'from-100',
-      vary: 'sendSocketSize',
-      from: 16100,
-      to: 16100,
-      step: 1000,
-      messageSize: 131072,
-    },
-    { test: 'UDP_STREAM', series: 'from-50', vary: 'requestSize', from: 1450, to: 1450, step: 100, messageSize: 3100 },
-  ],
-};
 
 const docker = await dockerEnvironment.available({});
 const qemu = await kvmEnvironment.available({});
