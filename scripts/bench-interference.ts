@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { Daemon, sleep } from '../actions/lib/core/proc.ts';
+import { mustRun, sleep } from '../actions/lib/core/proc.ts';
 import { executeRun, localHosts } from '../actions/lib/measure/session.ts';
 import { loadRun } from '../actions/lib/measure/run-dir.ts';
 import { latestRecords, type MeasurementRecord } from '../actions/lib/measure/records.ts';
@@ -149,6 +149,31 @@ export const DISTURBANCE_KINDS = [
 ] as const;
 
 /**
+ * Starts a disturbance's process the way another job's would run: the child of a shell that exits
+ * at once, so it is reparented away from this process. A child of the bench would be the run's own
+ * (the sampler counts this process's descendants as the measured path, not as others' time), and
+ * the bench would score a detector that was never shown the disturbance. `timeout` bounds it even if
+ * the bench dies; it is ended by the PID the shell printed, and `timeout` passes the signal on.
+ */
+async function startOrphan(argv: readonly string[], boundSeconds: number): Promise<number> {
+  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = await mustRun(['sh', '-c', `timeout ${boundSeconds} ${quoted} >/dev/null 2>&1 & echo $!`], {
+    timeoutMs: 5000,
+  });
+  const pid = Number(r.stdout.trim());
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`bench (j): no PID for ${argv.join(' ')}: ${r.stdout}`);
+  return pid;
+}
+
+function endOrphan(pid: number): void {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // Already ended by its own timeout.
+  }
+}
+
+/**
  * Makes the disturbances in turn, `onSeconds` each with `offSeconds` of quiet before each, until
  * `stop` is aborted; every process is ours, stopped by PID. Returns what it made, with times.
  */
@@ -163,14 +188,13 @@ async function disturb(
     await sleep(offSeconds * 1000, stop).catch(() => {});
     if (stop.aborted) break;
     const kind = DISTURBANCE_KINDS[i % DISTURBANCE_KINDS.length]!;
-    const daemons = disturbanceProcesses(kind, delayLinePid).map(
-      (argv) => new Daemon(argv, { label: 'bench:disturbance' }),
-    );
+    const pids: number[] = [];
     const startMs = Date.now();
     try {
+      for (const argv of disturbanceProcesses(kind, delayLinePid)) pids.push(await startOrphan(argv, onSeconds + 5));
       await sleep(onSeconds * 1000, stop).catch(() => {});
     } finally {
-      await Promise.all(daemons.map((d) => d.stop(500)));
+      pids.forEach(endOrphan);
       made.push({ kind, startMs, endMs: Date.now() });
     }
   }
@@ -229,11 +253,24 @@ async function runOnce(ctx: InterferenceBenchContext, name: string, disturbed: b
   return { run: loadRun(outDir), made, seconds: (performance.now() - started) / 1000, load };
 }
 
+/** What the detector saw of one measurement, in a line. */
+function seen(r: MeasurementRecord): string {
+  const i = r.interference;
+  if (!i) return 'no interference on record';
+  const top = (w: Record<string, number> | undefined) =>
+    Object.entries(w ?? {})
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, 2)
+      .map(([k, v]) => `${k} ${v}%`)
+      .join(', ') || 'none';
+  return `others ${i.othersBusyPercent}% (stretch ${i.peak?.othersBusyPercent ?? '-'}%), steal ${i.stealPercent}%, wait ${top(i.waitPercent)} (stretch ${top(i.peak?.waitPercent)}), late ${i.lateReleasePercent ?? '-'}%, ${r.metrics?.throughputMbps?.toFixed(1) ?? '-'} Mbit/s`;
+}
+
 /** Runs the bench and prints its figures. */
 export async function benchInterference(ctx: InterferenceBenchContext): Promise<void> {
   const names = ctx.drivers.map((d) => d.name).join(',');
   console.log(
-    `(j) interference detection on ${names}, plan ${ctx.plan.name} (${ctx.plan.sweeps.length} sweeps, ${ctx.plan.replicates} blocks, thresholds: wait ${ctx.plan.interference.maxWaitPercent}%, worst stretch ${ctx.plan.interference.peakWindowMs ?? 'none'} ms, late releases ${ctx.plan.interference.maxLateReleasePercent}%, re-measured up to ${ctx.plan.interference.remeasureFlagged}x)`,
+    `(j) interference detection on ${names}, plan ${ctx.plan.name} (${ctx.plan.sweeps.length} sweeps, ${ctx.plan.replicates} blocks, thresholds: others busy ${ctx.plan.interference.maxOthersBusyPercent}%, wait ${ctx.plan.interference.maxWaitPercent}%, worst stretch ${ctx.plan.interference.peakWindowMs ?? 'none'} ms, late releases ${ctx.plan.interference.maxLateReleasePercent}%, re-measured up to ${ctx.plan.interference.remeasureFlagged}x)`,
   );
   const quiet = await runOnce(ctx, 'undisturbed', false);
   console.log(
@@ -253,6 +290,23 @@ export async function benchInterference(ctx: InterferenceBenchContext): Promise<
   console.log(
     `    false flags = ${pct(score.falseFlagRate)} in the disturbed run (${score.falselyFlagged} of ${score.others} measurements overlapping none), ${pct(quietScore.falseFlagRate)} in the undisturbed run (${quietScore.falselyFlagged} of ${quietScore.others}); target <= 2%`,
   );
+
+  // What the detector saw where it missed and where it cried wolf: the figures a threshold is set from.
+  const ok = noisy.run.results.records.filter((r) => r.status === 'ok');
+  for (const r of ok) {
+    const { start, end } = span(r);
+    const hits = noisy.made.filter((d) => start < d.endMs && end > d.startMs);
+    const flagged = r.interference?.flagged === true;
+    const retaken = ok.some((o) => o.remeasuredBecause && taskOf(o) === taskOf(r) && Date.parse(o.startedAt) > end);
+    if (hits.length > 0 && !flagged && !retaken)
+      console.log(`      missed (${hits.map((d) => d.kind).join(', ')}): ${r.environment} ${r.pointId}: ${seen(r)}`);
+    if (hits.length === 0 && flagged) {
+      const gap = Math.min(...noisy.made.map((d) => Math.max(d.startMs - end, start - d.endMs)));
+      console.log(
+        `      false flag (${(gap / 1000).toFixed(1)} s from a disturbance): ${r.environment} ${r.pointId}: ${r.interference!.reasons.join('; ')}`,
+      );
+    }
+  }
 
   const reference = new Map(
     summarizePoints(latestRecords(quiet.run.results.records)).map((p) => [`${p.environment}|${p.pointId}`, p]),
@@ -298,6 +352,15 @@ export async function benchInterference(ctx: InterferenceBenchContext): Promise<
     .sort((a, b) => a - b);
   const q = (xs: number[], p: number) =>
     xs.length === 0 ? 'n/a' : xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!.toFixed(1);
+  const quietOthers = quiet.run.results.records
+    .map((r) => r.interference?.othersBusyPercent ?? 0)
+    .sort((a, b) => a - b);
+  const quietPeakOthers = quiet.run.results.records
+    .map((r) => r.interference?.peak?.othersBusyPercent ?? 0)
+    .sort((a, b) => a - b);
+  console.log(
+    `    undisturbed run, others' busy time: whole p50 ${q(quietOthers, 0.5)}%, p95 ${q(quietOthers, 0.95)}%, max ${q(quietOthers, 1)}%; worst stretch p50 ${q(quietPeakOthers, 0.5)}%, p95 ${q(quietPeakOthers, 0.95)}%, max ${q(quietPeakOthers, 1)}%`,
+  );
   console.log(
     `    undisturbed run, per process wait for a CPU: p50 ${q(quietWaits, 0.5)}%, p95 ${q(quietWaits, 0.95)}%, max ${q(quietWaits, 1)}%; late releases: p50 ${q(quietLate, 0.5)}%, p95 ${q(quietLate, 0.95)}%, max ${q(quietLate, 1)}%\n`,
   );

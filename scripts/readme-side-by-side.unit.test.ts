@@ -7,17 +7,19 @@ import { describe, expect, it } from 'vitest';
 import { readmeSideBySide, sideBySideSection } from './readme-side-by-side.ts';
 import { REPO_DIR } from './cli/common.ts';
 
-const MARKER = /<!-- side-by-side: (reports\/runs\/[A-Za-z0-9._-]+) -->\n([\s\S]*?)\n<!-- \/side-by-side -->/;
+const MARKER = /<!-- side-by-side: (reports\/runs\/[A-Za-z0-9._-]+) -->\n([\s\S]*?)\n<!-- \/side-by-side -->/g;
 
 describe('the README side-by-side table', () => {
-  it('is the output of scripts/readme-side-by-side.ts for the committed run its marker names', () => {
+  it('is, in every block, the output of scripts/readme-side-by-side.ts for the committed run its marker names', () => {
     const readme = readFileSync(join(REPO_DIR, 'README.md'), 'utf8');
-    const m = MARKER.exec(readme);
+    const blocks = [...readme.matchAll(MARKER)];
     expect(
-      m,
+      blocks.length,
       'README.md has no <!-- side-by-side: reports/runs/ID --> ... <!-- /side-by-side --> block',
-    ).not.toBeNull();
-    expect(m![2]).toBe(readmeSideBySide(join(REPO_DIR, m![1]!), m![1]!));
+    ).toBeGreaterThan(0);
+    // Every opening marker belongs to a whole block: one left open would escape the check.
+    expect(blocks.length).toBe(readme.split('<!-- side-by-side: ').length - 1);
+    for (const m of blocks) expect(m[2], m[1]).toBe(readmeSideBySide(join(REPO_DIR, m[1]!), m[1]!));
   });
 
   it('takes the section up to the next table, and names the file when a report has none', () => {

@@ -412,69 +412,70 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           onEvent({ kind: 'probe', probe });
         }
       }
-      for (const task of turn.tasks) {
-        if (signal.aborted) return 'stop';
-        let t0 = io.now().getTime();
-        const onRetry = (attempt: number, error: string) => onEvent({ kind: 'retry', task, attempt, error });
-        const reportRecord = (r: MeasurementRecord) => {
-          if (r.status === 'ok') outcome.measured++;
-          else outcome.failed++;
-          progress.measuringSeconds += (io.now().getTime() - t0) / 1000;
-          const perTask = progress.measuringSeconds / Math.max(1, outcome.measured + outcome.failed);
-          onEvent({
-            kind: 'measured',
-            index: progress.index,
-            total: progress.total,
-            record: r,
-            etaSeconds: Math.round(perTask * (progress.total - progress.index)),
-          });
-        };
-        let r = await measureTask(
+      const env: StartedEnvironment = started;
+      /** Measures a task once, records it and tells the progress line; null: stopped. */
+      const measureOnce = async (task: Task, marks: Partial<MeasurementRecord> = {}, remeasurement = 0) => {
+        const t0 = io.now().getTime();
+        const taken = await measureTask(
           plan,
           task,
-          started.endpoint,
+          env.endpoint,
           io,
           signal,
-          onRetry,
+          (attempt, error) => onEvent({ kind: 'retry', task, attempt, error }),
           request.netperfGraceSeconds,
           undefined,
-          started.pathPids?.() ?? [],
-          started.cpuScope?.() ?? null,
+          env.pathPids?.() ?? [],
+          env.cpuScope?.() ?? null,
         );
+        if (taken === null) return null;
+        const r: MeasurementRecord =
+          remeasurement === 0
+            ? taken
+            : {
+                ...taken,
+                ...marks,
+                ...(taken.interference ? { interference: { ...taken.interference, remeasurement } } : {}),
+              };
+        // A failed re-measurement is kept but does not displace the measurement it was to replace.
+        if (r.status === 'ok') record(r);
+        else io.append(r);
+        if (r.status === 'ok') outcome.measured++;
+        else outcome.failed++;
+        if (remeasurement === 0) progress.index++;
+        progress.measuringSeconds += (io.now().getTime() - t0) / 1000;
+        const perTask = progress.measuringSeconds / Math.max(1, outcome.measured + outcome.failed);
+        onEvent({
+          kind: 'measured',
+          index: progress.index,
+          total: progress.total,
+          record: r,
+          etaSeconds: Math.round(perTask * (progress.total - progress.index)),
+        });
+        return r;
+      };
+      // A disturbed measurement is kept and taken again, a bounded number of times, the latest ok
+      // one counting (latestRecords). Not at once but after the turn's other tasks, each pass
+      // retaking those still flagged: a disturbance lasts seconds to minutes (another job, a steal
+      // episode), so a retake right after the flagged measurement mostly falls into it as well.
+      let flagged: { task: Task; record: MeasurementRecord }[] = [];
+      for (const task of turn.tasks) {
+        if (signal.aborted) return 'stop';
+        const r = await measureOnce(task);
         if (r === null) return 'stop';
-        record(r);
-        progress.index++;
-        reportRecord(r);
-        // A disturbed measurement is kept and taken again, a bounded number of times: the latest
-        // ok one counts (latestRecords); a failed re-measurement is kept but does not displace it.
-        for (let n = 1; n <= plan.interference.remeasureFlagged && r.status === 'ok' && r.interference?.flagged; n++) {
+        if (r.status === 'ok' && r.interference?.flagged) flagged.push({ task, record: r });
+      }
+      for (let n = 1; n <= plan.interference.remeasureFlagged && flagged.length > 0; n++) {
+        const still: typeof flagged = [];
+        for (const { task, record: before } of flagged) {
           if (signal.aborted) return 'stop';
-          onEvent({ kind: 'remeasure', task, remeasurement: n, reasons: r.interference.reasons });
-          t0 = io.now().getTime();
-          const again = await measureTask(
-            plan,
-            task,
-            started.endpoint,
-            io,
-            signal,
-            onRetry,
-            request.netperfGraceSeconds,
-            undefined,
-            started.pathPids?.() ?? [],
-            started.cpuScope?.() ?? null,
-          );
+          const reasons = before.interference!.reasons;
+          onEvent({ kind: 'remeasure', task, remeasurement: n, reasons });
+          const again = await measureOnce(task, { remeasuredBecause: reasons }, n);
           if (again === null) return 'stop';
-          const marked: MeasurementRecord = {
-            ...again,
-            remeasuredBecause: r.interference.reasons,
-            ...(again.interference ? { interference: { ...again.interference, remeasurement: n } } : {}),
-          };
-          if (marked.status === 'ok') record(marked);
-          else io.append(marked);
-          reportRecord(marked);
-          if (marked.status !== 'ok') break;
-          r = marked;
+          if (again.status === 'ok' && again.interference?.flagged) still.push({ task, record: again });
         }
+        flagged = still;
       }
       // Replicate consistency, while the environment is still live: a clean replicate far outside
       // its point's others (plan/outliers.ts) is measured again, once per session, and said so. In
@@ -492,31 +493,7 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
           if (signal.aborted) return 'stop';
           const task = { environment: driver.name, point, replicate: outlier.replicate };
           onEvent({ kind: 'remeasure', task, remeasurement: 1, reasons: [outlier.reason] });
-          const t0 = io.now().getTime();
-          const again = await measureTask(
-            plan,
-            task,
-            started.endpoint,
-            io,
-            signal,
-            (attempt, error) => onEvent({ kind: 'retry', task, attempt, error }),
-            request.netperfGraceSeconds,
-            undefined,
-            started.pathPids?.() ?? [],
-            started.cpuScope?.() ?? null,
-          );
-          if (again === null) return 'stop';
-          const marked: MeasurementRecord = {
-            ...again,
-            remeasuredBecause: [outlier.reason],
-            ...(again.interference ? { interference: { ...again.interference, remeasurement: 1 } } : {}),
-          };
-          if (marked.status === 'ok') record(marked);
-          else io.append(marked);
-          if (marked.status === 'ok') outcome.measured++;
-          else outcome.failed++;
-          progress.measuringSeconds += (io.now().getTime() - t0) / 1000;
-          onEvent({ kind: 'measured', index: progress.index, total: progress.total, record: marked, etaSeconds: 0 });
+          if ((await measureOnce(task, { remeasuredBecause: [outlier.reason] }, 1)) === null) return 'stop';
         }
       }
       return signal.aborted ? 'stop' : 'continue';

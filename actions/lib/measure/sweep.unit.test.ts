@@ -440,23 +440,30 @@ describe('interference on record', () => {
   it('re-measures a flagged point a bounded number of times; the latest counts, nothing is lost, and a resume redoes nothing', async () => {
     const again = { ...one, interference: { ...one.interference, remeasureFlagged: 2 } };
     const records: MeasurementRecord[] = [];
-    // Call 1 (-s 100) is disturbed and so is its first re-measurement (call 2); call 3 is quiet.
-    // Call 4 (-s 4100) is disturbed through both its re-measurements: three records, the last counts.
+    // The retakes come after the turn's other tasks, one pass after another: calls 1-3 are -s 100,
+    // 4100 and 8100, calls 4-5 the first retakes of 100 and 4100, calls 6-7 the second. -s 100 is
+    // disturbed twice (calls 1, 4) and quiet the third time; -s 4100 is disturbed every time
+    // (calls 2, 5, 7): three records, the last counts.
     await runSweep(
       request([fakeDriver('a')], { plan: again }),
-      disturbedHost(fakeIO(records), (call) => call <= 2 || (call >= 4 && call <= 6)),
+      disturbedHost(fakeIO(records), (call) => [1, 2, 4, 5, 7].includes(call)),
     );
     expect(records.map((r) => [r.value, r.interference?.remeasurement, r.interference?.flagged])).toEqual([
       [100, 0, true],
-      [100, 1, true],
-      [100, 2, false],
       [4100, 0, true],
-      [4100, 1, true],
-      [4100, 2, true],
       [8100, 0, false],
+      [100, 1, true],
+      [4100, 1, true],
+      [100, 2, false],
+      [4100, 2, true],
     ]);
+    // Each retake came at least one other measurement after the one it retakes.
+    const at = (value: number, n: number) =>
+      records.findIndex((r) => r.value === value && r.interference?.remeasurement === n);
+    expect(at(100, 1) - at(100, 0)).toBeGreaterThan(1);
+    expect(at(4100, 1) - at(4100, 0)).toBeGreaterThan(1);
     const latest = latestRecords(records);
-    expect(latest.map((r) => [r.value, r.interference?.remeasurement])).toEqual([
+    expect(latest.map((r) => [r.value, r.interference?.remeasurement]).sort((a, b) => a[0]! - b[0]!)).toEqual([
       [100, 2],
       [4100, 2],
       [8100, 0],
@@ -525,8 +532,8 @@ describe('interference on record', () => {
     ).toEqual([
       [100, 94, false, 0],
       [4100, 60, true, 0],
-      [4100, 94, false, 1],
       [8100, 94, false, 0],
+      [4100, 94, false, 1],
     ]);
     expect(records[1]!.interference).toMatchObject({
       waitPercent: { 'delay-line': 48.5, netperf: 3 },
@@ -597,14 +604,15 @@ describe('interference on record', () => {
       disturbedHost(
         fakeIO(records),
         (call) => call === 1,
-        (call) => call === 2,
+        // Call 4: -s 100's first retake, after the turn's other two tasks.
+        (call) => call === 4,
       ),
     );
     expect(records.map((r) => [r.value, r.status, r.interference?.remeasurement])).toEqual([
       [100, 'ok', 0],
-      [100, 'failed', 1],
       [4100, 'ok', 0],
       [8100, 'ok', 0],
+      [100, 'failed', 1],
     ]);
     expect(latestRecords(records).find((r) => r.value === 100)).toMatchObject({
       status: 'ok',
