@@ -211,6 +211,8 @@ export interface InterferenceBenchContext {
   plan: Plan;
   onSeconds: number;
   offSeconds: number;
+  /** Only the disturbed run: its recall and precision, without the undisturbed run to compare with (half the time). */
+  disturbedOnly?: boolean;
 }
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
@@ -272,23 +274,29 @@ export async function benchInterference(ctx: InterferenceBenchContext): Promise<
   console.log(
     `(j) interference detection on ${names}, plan ${ctx.plan.name} (${ctx.plan.sweeps.length} sweeps, ${ctx.plan.replicates} blocks, thresholds: others busy ${ctx.plan.interference.maxOthersBusyPercent}%, wait ${ctx.plan.interference.maxWaitPercent}%, worst stretch ${ctx.plan.interference.peakWindowMs ?? 'none'} ms, late releases ${ctx.plan.interference.maxLateReleasePercent}%, re-measured up to ${ctx.plan.interference.remeasureFlagged}x)`,
   );
-  const quiet = await runOnce(ctx, 'undisturbed', false);
-  console.log(
-    `    undisturbed run: ${quiet.run.results.records.length} records in ${quiet.seconds.toFixed(0)} s (load ${quiet.load.map((l) => l.toFixed(2)).join(' -> ')})`,
-  );
+  const quiet = ctx.disturbedOnly ? null : await runOnce(ctx, 'undisturbed', false);
+  if (quiet)
+    console.log(
+      `    undisturbed run: ${quiet.run.results.records.length} records in ${quiet.seconds.toFixed(0)} s (load ${quiet.load.map((l) => l.toFixed(2)).join(' -> ')})`,
+    );
   const noisy = await runOnce(ctx, 'disturbed', true);
   console.log(
     `    disturbed run: ${noisy.run.results.records.length} records in ${noisy.seconds.toFixed(0)} s (load ${noisy.load.map((l) => l.toFixed(2)).join(' -> ')}); ${noisy.made.length} disturbances of ${ctx.onSeconds} s, ${ctx.offSeconds} s apart`,
   );
+  const precision = precisionReached(summarizePoints(noisy.run.results.records), noisy.run.manifest.environments);
+  const precisionTarget = noisy.run.manifest.plan.precision;
+  console.log(
+    `    disturbed run's precision: ${precision.map((q) => `${q.environment} median ${q.medianHalfWidthPercent?.toFixed(2) ?? 'n/a'}% worst ${q.worstHalfWidthPercent?.toFixed(2) ?? 'n/a'}%`).join('; ')} (plan's target ${precisionTarget ? `${precisionTarget.halfWidthPercent}%, at most ${precisionTarget.maxReplicates} blocks within ${precisionTarget.budgetMinutes ?? 'no'} extra minutes per environment` : 'none'}; the README's: median 1%, worst 3%)`,
+  );
 
-  const quietScore = scoreDisturbances(quiet.run.results.records, []);
+  const quietScore = quiet ? scoreDisturbances(quiet.run.results.records, []) : null;
   const score = scoreDisturbances(noisy.run.results.records, noisy.made);
   console.log(
     `    recall = ${pct(score.recall)} (${score.caught} of ${score.overlapping} measurements overlapping a disturbance flagged or re-measured; target >= 95%)`,
   );
   for (const [kind, k] of Object.entries(score.byKind)) console.log(`      ${kind}: ${k.caught} of ${k.overlapping}`);
   console.log(
-    `    false flags = ${pct(score.falseFlagRate)} in the disturbed run (${score.falselyFlagged} of ${score.others} measurements overlapping none), ${pct(quietScore.falseFlagRate)} in the undisturbed run (${quietScore.falselyFlagged} of ${quietScore.others}); target <= 2%`,
+    `    false flags = ${pct(score.falseFlagRate)} in the disturbed run (${score.falselyFlagged} of ${score.others} measurements overlapping none), ${quietScore ? `${pct(quietScore.falseFlagRate)} in the undisturbed run (${quietScore.falselyFlagged} of ${quietScore.others})` : 'the undisturbed run not made (--j-disturbed-only)'}; target <= 2%`,
   );
 
   // What the detector saw where it missed and where it cried wolf: the figures a threshold is set from.
@@ -308,6 +316,7 @@ export async function benchInterference(ctx: InterferenceBenchContext): Promise<
     }
   }
 
+  if (quiet === null) return;
   const reference = new Map(
     summarizePoints(latestRecords(quiet.run.results.records)).map((p) => [`${p.environment}|${p.pointId}`, p]),
   );

@@ -18,7 +18,8 @@
 //          --d-env native,kvm,kvm-microvm,... and --d-starts N (for d; default the four, 1 start),
 //          --candidates US,US,... (for cal), --j-plan short|paper|FILE (default short: 12 points;
 //          paper: the whole paper plan, about 2 x 25 min), --j-on S, --j-off S (disturbance
-//          length and the quiet before each; default 15 and 20), --keep (leave the runs in the
+//          length and the quiet before each; default 15 and 20), --j-disturbed-only (only the
+//          disturbed run: recall and its precision, in half the time), --keep (leave the runs in the
 //          bench's temporary directory)
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     'j-plan': { type: 'string', default: 'short' },
     'j-on': { type: 'string', default: '15' },
     'j-off': { type: 'string', default: '20' },
+    'j-disturbed-only': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'delay-cpu': { type: 'string' },
     candidates: { type: 'string', default: '100,125,150,175,200' },
@@ -462,6 +464,7 @@ try {
       plan,
       onSeconds: Number(values['j-on']),
       offSeconds: Number(values['j-off']),
+      disturbedOnly: values['j-disturbed-only'],
     });
   }
 } finally {

@@ -33,7 +33,7 @@ import {
   type Table,
 } from './tables.ts';
 import { headlineMetrics } from './headline.ts';
-import { sideBySideNotes, sideBySideTable } from './side-by-side.ts';
+import { sharedPoints, sideBySideNotes, sideBySideTable } from './side-by-side.ts';
 import type { Manifest, MeasurementRecord, RttProbeRecord } from '../measure/records.ts';
 import { type RoundTrip, roundTripOf } from '../measure/round-trip.ts';
 import { own } from '../core/own.ts';
@@ -87,7 +87,9 @@ export function analyseRun(
   const claims = judgeClaims({ manifest, points }, claimsFile);
   const environments = orderedEnvironments(environmentsOf(points));
   const precision = precisionReached(points, environments);
-  const headline = headlineMetrics(points, tcpRoundTrips);
+  // The side-by-side table compares environments, so each row is made of the same points.
+  const shared = sharedPoints(points, environments);
+  const sideBySide = { headline: headlineMetrics(shared.points, tcpRoundTrips), leftOut: shared.leftOut };
   return {
     environments,
     points,
@@ -107,8 +109,8 @@ export function analyseRun(
       ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null),
       ...(Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []),
       {
-        ...sideBySideTable(manifest, headline, environments),
-        notes: sideBySideNotes(manifest, headline, environments, capacityMbit),
+        ...sideBySideTable(manifest, sideBySide.headline, environments),
+        notes: sideBySideNotes(manifest, sideBySide.headline, environments, capacityMbit, sideBySide.leftOut),
       },
     ],
     probes: [...probes],

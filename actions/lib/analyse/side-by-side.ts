@@ -5,6 +5,7 @@
 // Pure: the manifest and the headline metrics in, a table and its notes out.
 
 import type { Manifest } from '../measure/records.ts';
+import type { PointSummary } from './aggregate.ts';
 import { own } from '../core/own.ts';
 import { environmentTitle } from './environment-names.ts';
 import type { Headline, HeadlineMetric, HeadlineValue } from './headline.ts';
@@ -36,6 +37,41 @@ export function whatItIs(variant: { base: string; options: Record<string, string
   if (!variant) return '(not recorded)';
   const options = Object.entries(variant.options).sort(([a], [b]) => a.localeCompare(b));
   return options.length === 0 ? variant.base : `${variant.base}: ${options.map(([k, v]) => `${k} ${v}`).join(', ')}`;
+}
+
+/** Why an environment has no value at a point: every replicate flagged or failed, or none measured. */
+function whyNoValue(p: PointSummary | undefined): string {
+  if (p === undefined) return 'not measured';
+  if (p.flagged > 0 && p.failed === 0) return 'every replicate flagged as disturbed';
+  if (p.failed > 0 && p.flagged === 0) return 'every replicate failed';
+  return p.flagged + p.failed > 0 ? 'every replicate flagged or failed' : 'not measured';
+}
+
+/**
+ * The points every environment of the table has a value at, and a sentence for each point left
+ * out: a mean over 0-1400 B without the 50 B point is not the same quantity as one with it, so
+ * the rows are made of the same points or they do not compare.
+ */
+export function sharedPoints(
+  points: readonly PointSummary[],
+  environments: readonly string[],
+): { points: PointSummary[]; leftOut: string[] } {
+  const byKey = new Map<string, Map<string, PointSummary>>();
+  for (const p of points) {
+    if (!environments.includes(p.environment)) continue;
+    const perEnvironment = byKey.get(p.pointId) ?? new Map<string, PointSummary>();
+    perEnvironment.set(p.environment, p);
+    byKey.set(p.pointId, perEnvironment);
+  }
+  const leftOut: string[] = [];
+  const missing = new Set<string>();
+  for (const [pointId, perEnvironment] of byKey) {
+    const lacking = environments.filter((e) => (perEnvironment.get(e)?.throughput.n ?? 0) === 0);
+    if (lacking.length === 0 || lacking.length === environments.length) continue;
+    missing.add(pointId);
+    leftOut.push(`${pointId}: ${lacking.map((e) => `${e} (${whyNoValue(perEnvironment.get(e))})`).join(', ')}`);
+  }
+  return { points: points.filter((p) => !missing.has(p.pointId)), leftOut: leftOut.sort() };
 }
 
 export function sideBySideTable(m: Manifest, headline: Headline, order: readonly string[]): Table {
@@ -72,8 +108,13 @@ export function sideBySideNotes(
   headline: Headline,
   order: readonly string[],
   capacityMbit: number | null,
+  leftOut: readonly string[] = [],
 ): string[] {
   const notes: string[] = [];
+  if (leftOut.length > 0)
+    notes.push(
+      `Every row is made of the same points; left out of every row, because an environment has no value there: ${leftOut.join('; ')}.`,
+    );
   const inOrder = order.flatMap((e) => headline.filter((h) => h.environment === e));
   const tcg = inOrder.map((h) => h.environment).filter((e) => own(m.environmentDescriptions, e)?.accelerator === 'tcg');
   if (tcg.length > 0)

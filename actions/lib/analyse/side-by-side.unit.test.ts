@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { loadRun } from '../measure/run-dir.ts';
 import { loadClaims } from './claims/file.ts';
 import { analyseRun } from './run.ts';
-import { metricCell, whatItIs } from './side-by-side.ts';
+import { metricCell, sharedPoints, whatItIs } from './side-by-side.ts';
+import type { PointSummary } from './aggregate.ts';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
 const claims = loadClaims('paper', join(REPO, 'env', 'plans'));
@@ -43,6 +44,46 @@ describe('the side-by-side table', () => {
     for (const row of t.rows) for (const cell of row.slice(-2)) expect(cell).toMatch(/^\d+(\.\d+)? \[\d/);
     expect(t.notes!.some((n) => n.startsWith("The CPU cost is the environment's own processes"))).toBe(true);
     expect(t.notes!.some((n) => n.includes('TCG'))).toBe(false);
+  });
+
+  it('makes every row of the same points, and says which were left out and why', () => {
+    const point = (environment: string, value: number, n: number, flagged = 0) =>
+      ({
+        environment,
+        test: 'UDP_STREAM',
+        series: 'from-50',
+        value,
+        pointId: `UDP_STREAM:requestSize=${value}`,
+        throughput: { n },
+        flagged,
+        failed: 0,
+      }) as unknown as PointSummary;
+    const points = [point('native', 50, 3), point('kvm', 50, 0, 3), point('native', 350, 3), point('kvm', 350, 3)];
+    const shared = sharedPoints(points, ['native', 'kvm']);
+    expect(shared.points.map((p) => `${p.environment} ${p.value}`)).toEqual(['native 350', 'kvm 350']);
+    expect(shared.leftOut).toEqual(['UDP_STREAM:requestSize=50: kvm (every replicate flagged as disturbed)']);
+    // A point no environment has a value at changes no row, and is not worth a sentence.
+    expect(sharedPoints([point('native', 50, 0), point('kvm', 50, 0)], ['native', 'kvm']).leftOut).toEqual([]);
+    // Not measured at all in one environment.
+    expect(sharedPoints([point('native', 50, 3)], ['native', 'kvm']).leftOut).toEqual([
+      'UDP_STREAM:requestSize=50: kvm (not measured)',
+    ]);
+  });
+
+  it('on the committed modern run: kvm has no clean value at UDP 50 B, so no row averages it', () => {
+    const a = analysed(join(REPO, 'reports', 'runs', '20261207T193355-c20ec9'));
+    const t = a.tables.find((x) => x.id === 'side-by-side')!;
+    const note = t.notes!.find((n) => n.startsWith('Every row is made of the same points'));
+    expect(note).toMatch(/UDP_STREAM:requestSize=50: kvm \(every replicate flagged as disturbed\)/);
+    // kvm's UDP up to 1400 B is the mean over the same points as native's.
+    const column = t.columns.indexOf('UDP up to 1400 B (10^6 bits/s)');
+    const value = (row: string[]) => Number(row[column]!.split(' ')[0]);
+    const native = a.points.filter((p) => p.environment === 'native' && p.test === 'UDP_STREAM' && p.value <= 1400);
+    const sharedNative = native.filter((p) => p.value !== 50);
+    expect(value(t.rows.find((r) => r[0] === 'Native Linux')!)).toBeCloseTo(
+      sharedNative.reduce((s, p) => s + p.throughput.mean, 0) / sharedNative.length,
+      1,
+    );
   });
 
   it('formats a metric with or without its interval, and says what an environment is', () => {

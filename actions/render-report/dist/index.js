@@ -44819,6 +44819,30 @@ function whatItIs(variant) {
   const options = Object.entries(variant.options).sort(([a4], [b10]) => a4.localeCompare(b10));
   return options.length === 0 ? variant.base : `${variant.base}: ${options.map(([k2, v]) => `${k2} ${v}`).join(", ")}`;
 }
+function whyNoValue(p) {
+  if (p === void 0) return "not measured";
+  if (p.flagged > 0 && p.failed === 0) return "every replicate flagged as disturbed";
+  if (p.failed > 0 && p.flagged === 0) return "every replicate failed";
+  return p.flagged + p.failed > 0 ? "every replicate flagged or failed" : "not measured";
+}
+function sharedPoints(points2, environments2) {
+  const byKey2 = /* @__PURE__ */ new Map();
+  for (const p of points2) {
+    if (!environments2.includes(p.environment)) continue;
+    const perEnvironment = byKey2.get(p.pointId) ?? /* @__PURE__ */ new Map();
+    perEnvironment.set(p.environment, p);
+    byKey2.set(p.pointId, perEnvironment);
+  }
+  const leftOut = [];
+  const missing = /* @__PURE__ */ new Set();
+  for (const [pointId2, perEnvironment] of byKey2) {
+    const lacking = environments2.filter((e) => (perEnvironment.get(e)?.throughput.n ?? 0) === 0);
+    if (lacking.length === 0 || lacking.length === environments2.length) continue;
+    missing.add(pointId2);
+    leftOut.push(`${pointId2}: ${lacking.map((e) => `${e} (${whyNoValue(perEnvironment.get(e))})`).join(", ")}`);
+  }
+  return { points: points2.filter((p) => !missing.has(p.pointId)), leftOut: leftOut.sort() };
+}
 function sideBySideTable(m3, headline2, order) {
   const byEnvironment = new Map(headline2.map((h2) => [h2.environment, h2.metrics]));
   const rows = order.filter((e) => byEnvironment.has(e)).map((e) => {
@@ -44839,8 +44863,12 @@ function sideBySideTable(m3, headline2, order) {
     rows
   };
 }
-function sideBySideNotes(m3, headline2, order, capacityMbit) {
+function sideBySideNotes(m3, headline2, order, capacityMbit, leftOut = []) {
   const notes = [];
+  if (leftOut.length > 0)
+    notes.push(
+      `Every row is made of the same points; left out of every row, because an environment has no value there: ${leftOut.join("; ")}.`
+    );
   const inOrder = order.flatMap((e) => headline2.filter((h2) => h2.environment === e));
   const tcg = inOrder.map((h2) => h2.environment).filter((e) => own2(m3.environmentDescriptions, e)?.accelerator === "tcg");
   if (tcg.length > 0)
@@ -44898,7 +44926,8 @@ function analyseRun(manifest, records, claimsFile, probes = []) {
   const claims = judgeClaims({ manifest, points: points2 }, claimsFile);
   const environments2 = orderedEnvironments(environmentsOf(points2));
   const precision = precisionReached(points2, environments2);
-  const headline2 = headlineMetrics(points2, tcpRoundTrips);
+  const shared = sharedPoints(points2, environments2);
+  const sideBySide = { headline: headlineMetrics(shared.points, tcpRoundTrips), leftOut: shared.leftOut };
   return {
     environments: environments2,
     points: points2,
@@ -44918,8 +44947,8 @@ function analyseRun(manifest, records, claimsFile, probes = []) {
       ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null),
       ...Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : [],
       {
-        ...sideBySideTable(manifest, headline2, environments2),
-        notes: sideBySideNotes(manifest, headline2, environments2, capacityMbit)
+        ...sideBySideTable(manifest, sideBySide.headline, environments2),
+        notes: sideBySideNotes(manifest, sideBySide.headline, environments2, capacityMbit, sideBySide.leftOut)
       }
     ],
     probes: [...probes],
