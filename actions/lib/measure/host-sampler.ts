@@ -13,7 +13,7 @@ import {
   parsePidStat,
   parseProcStat,
   type ProcessTicks,
-  treeTicks,
+  ownTicks,
 } from './interference.ts';
 import {
   lateReleasePercent,
@@ -64,11 +64,11 @@ export function hostSampler(
     try {
       const { cpu, cores } = parseProcStat(readFileSync('/proc/stat', 'utf8'));
       // The environment's own processes (a container's netserver) are the run's too, not others'.
-      const ownTicks = treeTicks(processes(), [process.pid, ...ownPids(), ...pathPids]);
+      const own = ownTicks(processes(), [process.pid, ...ownPids(), ...pathPids]);
       return {
         cpu,
         cores,
-        ownTicks,
+        ownTicks: own,
         loadAverage1: parseLoadAverage(readFileSync('/proc/loadavg', 'utf8')),
         niceYields: !autogroupsEnabled(),
       };
@@ -134,7 +134,7 @@ function lookAtPath(roots: readonly number[]): { threads: PathThread[]; ownTicks
     }
   }
   // The run's own CPU time as hostSampler counts it (this process too), for the stretches' shares.
-  return { threads, ownTicks: treeTicks(all, [process.pid, ...roots]) };
+  return { threads, ownTicks: ownTicks(all, [process.pid, ...roots]) };
 }
 
 export interface PathWatch {

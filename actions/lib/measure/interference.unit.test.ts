@@ -10,6 +10,8 @@ import {
   parseProcStat,
   ProcFormatError,
   treeTicks,
+  ownTicks,
+  KERNEL_THREADS_PARENT,
 } from './interference.ts';
 import { INTERFERENCE_DEFAULTS } from '../plan/plan.ts';
 
@@ -88,6 +90,18 @@ describe('parsePidStat and treeTicks', () => {
     expect(treeTicks(procs, [10])).toBe(108 + 28 + 38);
     expect(treeTicks(procs, [10, 14, 11])).toBe(108 + 28 + 38 + 48);
     expect(treeTicks(procs, [99])).toBe(0);
+  });
+
+  it("counts the kernel's threads (ksoftirqd, kworkers: the path's packet work) as the run's own, and another job not", () => {
+    const procs = [
+      line(2, 0, 'kthreadd', 0),
+      line(14, 2, 'ksoftirqd/0', 130),
+      line(15, 2, 'kworker/1:2-events', 90),
+      line(10, 1, 'node', 100),
+      line(13, 1, 'busy', 500),
+    ].map(parsePidStat);
+    expect(ownTicks(procs, [10])).toBe(108 + (8 + 138) + 98);
+    expect(ownTicks(procs, [10])).toBe(treeTicks(procs, [10, KERNEL_THREADS_PARENT]));
   });
 });
 
