@@ -89,19 +89,25 @@ describe.skipIf(missing !== null)(
 
       const r = await running;
       expect(r.exitCode, r.stderr + r.stdout).toBe(0);
-      const records = loadRun(out).results.records;
-      expect(records).toHaveLength(15);
+      const all = loadRun(out).results.records;
       const time = (iso: string) => new Date(iso).getTime();
-      const inside = records.filter((x) => time(x.startedAt) >= loadStart && time(x.finishedAt) <= loadEnd);
-      const outside = records.filter((x) => time(x.finishedAt) <= loadStart || time(x.startedAt) >= loadEnd);
-      const shown = (rs: typeof records) =>
+      const shown = (rs: typeof all) =>
         rs
           .map(
             (x) =>
               `${x.startedAt}..${x.finishedAt.slice(11)} others busy ${x.interference?.othersBusyPercent}%, user ${x.interference?.userPercent}%, system ${x.interference?.systemPercent}%${x.interference?.flagged ? ' FLAGGED' : ''}`,
           )
           .join('\n');
-      console.log(`load ${new Date(loadStart).toISOString()}..${new Date(loadEnd).toISOString()}\n${shown(records)}`);
+      console.log(`load ${new Date(loadStart).toISOString()}..${new Date(loadEnd).toISOString()}\n${shown(all)}`);
+      // One record per planned measurement, and beside them only replicate-consistency retakes: a
+      // measurement that overlaps the load by an edge may stay under the 75% flag yet read far
+      // below its point's others, and is then measured again (never a flagged one: remeasureFlagged 0).
+      const records = all.filter((x) => !x.remeasuredBecause);
+      expect(records, shown(all)).toHaveLength(15);
+      for (const x of all.filter((y) => y.remeasuredBecause))
+        expect(x.remeasuredBecause!.join('; '), shown([x])).toMatch(/^replicate \d+: /);
+      const inside = records.filter((x) => time(x.startedAt) >= loadStart && time(x.finishedAt) <= loadEnd);
+      const outside = records.filter((x) => time(x.finishedAt) <= loadStart || time(x.startedAt) >= loadEnd);
       // The windows hold what the plan says: at least 3 measurements inside, at least 8 outside.
       expect(inside.length, shown(records)).toBeGreaterThanOrEqual(3);
       expect(outside.length, shown(records)).toBeGreaterThanOrEqual(8);
