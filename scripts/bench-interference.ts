@@ -40,6 +40,9 @@ export interface DisturbanceScore {
   falseFlagRate: number | null;
   /** Per kind of disturbance: overlapping and caught. */
   byKind: Record<string, { overlapping: number; caught: number }>;
+  /** The records behind the two rates' misses, for a closer look: overlapping and not caught (with what they overlapped), and flagged while overlapping none. */
+  missed: { record: MeasurementRecord; kinds: string[] }[];
+  falseFlags: MeasurementRecord[];
 }
 
 const span = (r: MeasurementRecord) => ({ start: Date.parse(r.startedAt), end: Date.parse(r.finishedAt) });
@@ -74,6 +77,8 @@ export function scoreDisturbances(
     recall: null,
     falseFlagRate: null,
     byKind: {},
+    missed: [],
+    falseFlags: [],
   };
   ok.forEach((r, i) => {
     const { start, end } = span(r);
@@ -81,12 +86,16 @@ export function scoreDisturbances(
     const flagged = r.interference?.flagged === true;
     if (hits.length === 0) {
       score.others++;
-      if (flagged) score.falselyFlagged++;
+      if (flagged) {
+        score.falselyFlagged++;
+        score.falseFlags.push(r);
+      }
       return;
     }
     const caught = flagged || retaken.has(i);
     score.overlapping++;
     if (caught) score.caught++;
+    else score.missed.push({ record: r, kinds: [...new Set(hits.map((d) => d.kind))] });
     for (const kind of new Set(hits.map((d) => d.kind))) {
       const k = (score.byKind[kind] ??= { overlapping: 0, caught: 0 });
       k.overlapping++;
@@ -156,8 +165,7 @@ export const DISTURBANCE_KINDS = [
  * the bench dies; it is ended by the PID the shell printed, and `timeout` passes the signal on.
  */
 async function startOrphan(argv: readonly string[], boundSeconds: number): Promise<number> {
-  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = await mustRun(['sh', '-c', `timeout ${boundSeconds} ${quoted} >/dev/null 2>&1 & echo $!`], {
+  const r = await mustRun(['sh', '-c', 'timeout "$0" "$@" >/dev/null 2>&1 & echo $!', String(boundSeconds), ...argv], {
     timeoutMs: 5000,
   });
   const pid = Number(r.stdout.trim());
@@ -255,6 +263,16 @@ async function runOnce(ctx: InterferenceBenchContext, name: string, disturbed: b
   return { run: loadRun(outDir), made, seconds: (performance.now() - started) / 1000, load };
 }
 
+/** Each environment's median and worst 95% half-width, in a line. */
+function precisionOf(run: ReturnType<typeof loadRun>): string {
+  return precisionReached(summarizePoints(run.results.records), run.manifest.environments)
+    .map(
+      (q) =>
+        `${q.environment} median ${q.medianHalfWidthPercent?.toFixed(2) ?? 'n/a'}% worst ${q.worstHalfWidthPercent?.toFixed(2) ?? 'n/a'}%`,
+    )
+    .join('; ');
+}
+
 /** What the detector saw of one measurement, in a line. */
 function seen(r: MeasurementRecord): string {
   const i = r.interference;
@@ -283,10 +301,9 @@ export async function benchInterference(ctx: InterferenceBenchContext): Promise<
   console.log(
     `    disturbed run: ${noisy.run.results.records.length} records in ${noisy.seconds.toFixed(0)} s (load ${noisy.load.map((l) => l.toFixed(2)).join(' -> ')}); ${noisy.made.length} disturbances of ${ctx.onSeconds} s, ${ctx.offSeconds} s apart`,
   );
-  const precision = precisionReached(summarizePoints(noisy.run.results.records), noisy.run.manifest.environments);
   const precisionTarget = noisy.run.manifest.plan.precision;
   console.log(
-    `    disturbed run's precision: ${precision.map((q) => `${q.environment} median ${q.medianHalfWidthPercent?.toFixed(2) ?? 'n/a'}% worst ${q.worstHalfWidthPercent?.toFixed(2) ?? 'n/a'}%`).join('; ')} (plan's target ${precisionTarget ? `${precisionTarget.halfWidthPercent}%, at most ${precisionTarget.maxReplicates} blocks within ${precisionTarget.budgetMinutes ?? 'no'} extra minutes per environment` : 'none'}; the README's: median 1%, worst 3%)`,
+    `    disturbed run's precision: ${precisionOf(noisy.run)} (plan's target ${precisionTarget ? `${precisionTarget.halfWidthPercent}%, at most ${precisionTarget.maxReplicates} blocks within ${precisionTarget.budgetMinutes ?? 'no'} extra minutes per environment` : 'none'}; the README's: median 1%, worst 3%)`,
   );
 
   const quietScore = quiet ? scoreDisturbances(quiet.run.results.records, []) : null;
@@ -300,20 +317,14 @@ export async function benchInterference(ctx: InterferenceBenchContext): Promise<
   );
 
   // What the detector saw where it missed and where it cried wolf: the figures a threshold is set from.
-  const ok = noisy.run.results.records.filter((r) => r.status === 'ok');
-  for (const r of ok) {
+  for (const { record, kinds } of score.missed)
+    console.log(`      missed (${kinds.join(', ')}): ${record.environment} ${record.pointId}: ${seen(record)}`);
+  for (const r of score.falseFlags) {
     const { start, end } = span(r);
-    const hits = noisy.made.filter((d) => start < d.endMs && end > d.startMs);
-    const flagged = r.interference?.flagged === true;
-    const retaken = ok.some((o) => o.remeasuredBecause && taskOf(o) === taskOf(r) && Date.parse(o.startedAt) > end);
-    if (hits.length > 0 && !flagged && !retaken)
-      console.log(`      missed (${hits.map((d) => d.kind).join(', ')}): ${r.environment} ${r.pointId}: ${seen(r)}`);
-    if (hits.length === 0 && flagged) {
-      const gap = Math.min(...noisy.made.map((d) => Math.max(d.startMs - end, start - d.endMs)));
-      console.log(
-        `      false flag (${(gap / 1000).toFixed(1)} s from a disturbance): ${r.environment} ${r.pointId}: ${r.interference!.reasons.join('; ')}`,
-      );
-    }
+    const gap = Math.min(...noisy.made.map((d) => Math.max(d.startMs - end, start - d.endMs)));
+    console.log(
+      `      false flag (${(gap / 1000).toFixed(1)} s from a disturbance): ${r.environment} ${r.pointId}: ${r.interference!.reasons.join('; ')}`,
+    );
   }
 
   if (quiet === null) return;
@@ -341,15 +352,7 @@ export async function benchInterference(ctx: InterferenceBenchContext): Promise<
     );
   }
   console.log(`    disturbed points within the undisturbed interval: ${within} of ${compared} (target: all)`);
-  for (const [label, r] of [
-    ['undisturbed', quiet],
-    ['disturbed', noisy],
-  ] as const) {
-    const precision = precisionReached(summarizePoints(r.run.results.records), r.run.manifest.environments);
-    console.log(
-      `    precision, ${label}: ${precision.map((q) => `${q.environment} median ${q.medianHalfWidthPercent?.toFixed(2) ?? 'n/a'}% worst ${q.worstHalfWidthPercent?.toFixed(2) ?? 'n/a'}%`).join('; ')}`,
-    );
-  }
+  console.log(`    undisturbed run's precision: ${precisionOf(quiet.run)}`);
   // The wait and lateness of the measurements the disturbances did not touch: what a threshold must stay above.
   const quietWaits = quiet.run.results.records
     .flatMap((r) => Object.values(r.interference?.waitPercent ?? {}))

@@ -38,6 +38,9 @@ describe('scoreDisturbances', () => {
     expect(score.recall).toBeCloseTo(2 / 3);
     expect(score.falseFlagRate).toBe(0.25);
     expect(score.byKind).toEqual({ 'busy loops on both cores': { overlapping: 3, caught: 2 } });
+    // The records behind the misses: the one missed, with what it overlapped, and the false flag.
+    expect(score.missed).toEqual([{ record: records[3], kinds: ['busy loops on both cores'] }]);
+    expect(score.falseFlags).toEqual([records[5]]);
     expect(disturbedPoints(records, [busy])).toEqual(new Set([`${real.environment}|${real.pointId}`]));
   });
 

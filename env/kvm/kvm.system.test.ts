@@ -15,6 +15,7 @@ import { guestNetworkDown, ruleComment } from '../qemu/network.ts';
 import { requireService, rootMissing, skipNote } from '../../actions/lib/testing/requirements.ts';
 import { testbedForTests, testIndex } from '../../actions/lib/testing/testbeds.ts';
 import { testbedDown, testbedLayout } from '../testbed/testbed.ts';
+import { TINY_PLAN } from '../../actions/lib/testing/plans.ts';
 import { kvmEnvironment, startKvm } from './kvm.ts';
 
 const CLI = new URL('../../scripts/virtnet.ts', import.meta.url).pathname;
@@ -116,33 +117,7 @@ describe.skipIf(missing !== null)(`kvm: Linux guest on QEMU (TCG here), real tes
     const out = join(work, 'microvm');
     // One TCP and one UDP point, 1 s each: the guests run under TCG here.
     const plan = join(work, 'microvm-plan.json');
-    writeFileSync(
-      plan,
-      JSON.stringify({
-        formatVersion: 2,
-        name: 'tiny',
-        testLengthSeconds: 1,
-        replicates: 1,
-        warmupSeconds: 0,
-        confidence: null,
-        order: { randomize: false, seed: 1 },
-        ports: { control: 12865, data: 12866 },
-        ipVersion: 4,
-        retries: 1,
-        sweeps: [
-          {
-            test: 'TCP_STREAM',
-            series: 's',
-            vary: 'sendSocketSize',
-            from: 16100,
-            to: 16100,
-            step: 1,
-            messageSize: 131072,
-          },
-          { test: 'UDP_STREAM', series: 'r', vary: 'requestSize', from: 1450, to: 1450, step: 1, messageSize: 3100 },
-        ],
-      }),
-    );
+    writeFileSync(plan, JSON.stringify(TINY_PLAN));
     const r = await virtnet([
       'run',
       '--plan',
