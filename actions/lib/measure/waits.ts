@@ -9,7 +9,7 @@
 //                           requests while it prepares and boots), bounded in all by a cap.
 //   client's release        retried with doubling pauses for a bounded time (RELEASE_RETRY).
 
-import { maxReplicates, scheduleSettings } from '../plan/schedule.ts';
+import { extraBudget, maxReplicates, scheduleSettings } from '../plan/schedule.ts';
 import { expandPoints, type Plan, taskSeconds } from '../plan/plan.ts';
 
 /**
@@ -24,14 +24,19 @@ const TASK_OVERHEAD_SECONDS = 2;
 const START_SECONDS = 90;
 
 /**
- * The longest one environment's sweep of the plan should take: every point in every block the
- * precision target may add, each at the plan's worst task time (all confidence iterations), each
- * remeasured as often as the interference check may ask.
+ * The longest one environment's sweep of the plan should take: every point in the plan's
+ * replicates, and in every block the precision target may add as far as its time budget allows,
+ * each at the plan's worst task time (all confidence iterations), each remeasured as often as the
+ * interference check may ask.
  */
 export function worstSweepSeconds(plan: Plan): number {
-  const blocks = maxReplicates(scheduleSettings(plan));
+  const settings = scheduleSettings(plan);
+  const blocks = maxReplicates(settings);
+  const points = expandPoints(plan).length;
+  const planned =
+    points * settings.replicates + Math.min(points * (blocks - settings.replicates), extraBudget(settings));
   // A measurement flagged for interference is taken again, up to remeasureFlagged more times.
-  const tasks = expandPoints(plan).length * blocks * (1 + (plan.interference?.remeasureFlagged ?? 0));
+  const tasks = planned * (1 + (plan.interference?.remeasureFlagged ?? 0));
   const starts = plan.design === 'blocked' ? blocks : 1;
   return tasks * (taskSeconds(plan) + TASK_OVERHEAD_SECONDS) + starts * (plan.warmupSeconds + START_SECONDS);
 }

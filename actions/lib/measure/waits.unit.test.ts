@@ -38,6 +38,10 @@ describe('the release wait', () => {
   it('grows with the blocks a precision target may add and with confidence iterations', () => {
     const base = worstSweepSeconds(plan());
     expect(worstSweepSeconds(plan({ precision: { halfWidthPercent: 2, maxReplicates: 6 } }))).toBe(8 * 6 * 12 + 6 * 95);
+    // A time budget bounds the added measurements (1 minute: 6 tests of 10 s), not the added starts.
+    expect(worstSweepSeconds(plan({ precision: { halfWidthPercent: 2, maxReplicates: 6, budgetMinutes: 1 } }))).toBe(
+      (8 * 2 + 6) * 12 + 6 * 95,
+    );
     const paper = loadPlan('paper', join(import.meta.dirname, '..', '..', '..', 'env', 'plans')).plan;
     expect(worstSweepSeconds(paper)).toBeGreaterThan(base);
   });

@@ -44532,14 +44532,21 @@ function scheduleSettings(plan) {
 function maxReplicates(settings) {
   return Math.max(settings.replicates, settings.precision?.maxReplicates ?? 0);
 }
+function extraBudget(settings) {
+  const minutes = settings.precision?.budgetMinutes ?? null;
+  return minutes === null ? Number.POSITIVE_INFINITY : Math.floor(minutes * 60 / settings.testLengthSeconds);
+}
 
 // actions/lib/measure/waits.ts
 var RELEASE_MARGIN = { factor: 1.25, minutes: 15 };
 var TASK_OVERHEAD_SECONDS = 2;
 var START_SECONDS = 90;
 function worstSweepSeconds(plan) {
-  const blocks = maxReplicates(scheduleSettings(plan));
-  const tasks = expandPoints(plan).length * blocks * (1 + (plan.interference?.remeasureFlagged ?? 0));
+  const settings = scheduleSettings(plan);
+  const blocks = maxReplicates(settings);
+  const points = expandPoints(plan).length;
+  const planned = points * settings.replicates + Math.min(points * (blocks - settings.replicates), extraBudget(settings));
+  const tasks = planned * (1 + (plan.interference?.remeasureFlagged ?? 0));
   const starts = plan.design === "blocked" ? blocks : 1;
   return tasks * (taskSeconds(plan) + TASK_OVERHEAD_SECONDS) + starts * (plan.warmupSeconds + START_SECONDS);
 }
