@@ -41,7 +41,7 @@ export interface DisturbanceScore {
   /** Per kind of disturbance: overlapping and caught. */
   byKind: Record<string, { overlapping: number; caught: number }>;
   /** The records behind the two rates' misses, for a closer look: overlapping and not caught (with what they overlapped), and flagged while overlapping none. */
-  missed: { record: MeasurementRecord; kinds: string[] }[];
+  missed: { record: MeasurementRecord; kinds: string[]; overlapMs: number }[];
   falseFlags: MeasurementRecord[];
 }
 
@@ -95,7 +95,12 @@ export function scoreDisturbances(
     const caught = flagged || retaken.has(i);
     score.overlapping++;
     if (caught) score.caught++;
-    else score.missed.push({ record: r, kinds: [...new Set(hits.map((d) => d.kind))] });
+    else
+      score.missed.push({
+        record: r,
+        kinds: [...new Set(hits.map((d) => d.kind))],
+        overlapMs: hits.reduce((sum, d) => sum + Math.min(end, d.endMs) - Math.max(start, d.startMs), 0),
+      });
     for (const kind of new Set(hits.map((d) => d.kind))) {
       const k = (score.byKind[kind] ??= { overlapping: 0, caught: 0 });
       k.overlapping++;
@@ -268,7 +273,7 @@ function precisionOf(run: ReturnType<typeof loadRun>): string {
   return precisionReached(summarizePoints(run.results.records), run.manifest.environments)
     .map(
       (q) =>
-        `${q.environment} median ${q.medianHalfWidthPercent?.toFixed(2) ?? 'n/a'}% worst ${q.worstHalfWidthPercent?.toFixed(2) ?? 'n/a'}%`,
+        `${q.environment} median ${q.medianHalfWidthPercent?.toFixed(2) ?? 'n/a'}% worst ${q.worstHalfWidthPercent?.toFixed(2) ?? 'n/a'}% (${q.worstPoint ?? 'none'})`,
     )
     .join('; ');
 }
@@ -317,8 +322,10 @@ export async function benchInterference(ctx: InterferenceBenchContext): Promise<
   );
 
   // What the detector saw where it missed and where it cried wolf: the figures a threshold is set from.
-  for (const { record, kinds } of score.missed)
-    console.log(`      missed (${kinds.join(', ')}): ${record.environment} ${record.pointId}: ${seen(record)}`);
+  for (const { record, kinds, overlapMs } of score.missed)
+    console.log(
+      `      missed (${kinds.join(', ')}, ${overlapMs} ms of it): ${record.environment} ${record.pointId}: ${seen(record)}`,
+    );
   for (const r of score.falseFlags) {
     const { start, end } = span(r);
     const gap = Math.min(...noisy.made.map((d) => Math.max(d.startMs - end, start - d.endMs)));

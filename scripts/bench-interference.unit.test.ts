@@ -28,7 +28,7 @@ describe('scoreDisturbances', () => {
       at(0, 2), // before: quiet, not flagged
       at(9, 11, true), // overlaps the start, flagged: caught
       at(12, 14, false, { replicate: 2 }), // overlaps, not flagged, but re-measured below: caught
-      at(15, 17, false, { replicate: 3 }), // overlaps, missed
+      at(24, 26, false, { replicate: 3 }), // overlaps the end by 1 s, missed
       at(26, 28, false, { replicate: 2, remeasuredBecause: ['replicate 2: 60 is 9.1 robust SDs below the median 94'] }),
       at(30, 32, true, { replicate: 4 }), // quiet but flagged: a false flag
       at(33, 35, false, { replicate: 5 }),
@@ -38,8 +38,8 @@ describe('scoreDisturbances', () => {
     expect(score.recall).toBeCloseTo(2 / 3);
     expect(score.falseFlagRate).toBe(0.25);
     expect(score.byKind).toEqual({ 'busy loops on both cores': { overlapping: 3, caught: 2 } });
-    // The records behind the misses: the one missed, with what it overlapped, and the false flag.
-    expect(score.missed).toEqual([{ record: records[3], kinds: ['busy loops on both cores'] }]);
+    // The records behind the misses: the one missed, with what it overlapped and for how long, and the false flag.
+    expect(score.missed).toEqual([{ record: records[3], kinds: ['busy loops on both cores'], overlapMs: 1000 }]);
     expect(score.falseFlags).toEqual([records[5]]);
     expect(disturbedPoints(records, [busy])).toEqual(new Set([`${real.environment}|${real.pointId}`]));
   });
