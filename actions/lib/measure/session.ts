@@ -8,7 +8,14 @@ import type { EnvironmentDriver } from './environment.ts';
 import { collectHostInfo, gitInfo } from './host-info.ts';
 import type { Endpoint } from './netperf.ts';
 import type { Plan } from '../plan/plan.ts';
-import { type MeasuredValues, measuredValues, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
+import {
+  doneTasks,
+  type MeasuredValues,
+  measuredValues,
+  plannedTasks,
+  scheduleSettings,
+  taskKey,
+} from '../plan/schedule.ts';
 import { runCommand } from '../core/proc.ts';
 import {
   type HostInfo,
@@ -173,7 +180,7 @@ export async function executeRun(req: RunRequest): Promise<RunSummary> {
         ).length;
       });
       const latest = latestRecords(loaded.results.records);
-      done = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+      done = doneTasks(latest, manifest.plan.interference.remeasureFlagged);
       measured = measuredValues(latest);
       const names = req.environments.map((e) => e.name);
       const unknown = names.filter((n) => !manifest.environments.includes(n));

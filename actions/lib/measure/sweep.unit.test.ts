@@ -6,7 +6,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentDriver, StartedEnvironment } from './environment.ts';
 import { type Plan, validatePlan } from '../plan/plan.ts';
-import { environmentMajorTurns, measuredValues, plannedTasks, scheduleSettings, taskKey } from '../plan/schedule.ts';
+import {
+  doneTasks,
+  environmentMajorTurns,
+  measuredValues,
+  plannedTasks,
+  scheduleSettings,
+  taskKey,
+} from '../plan/schedule.ts';
 import type { CommandResult } from '../core/proc.ts';
 import { latestRecords, type MeasurementRecord, type RttProbeRecord, validateRecord } from './records.ts';
 import { describeEvent } from './sweep-events.ts';
@@ -468,13 +475,51 @@ describe('interference on record', () => {
       [4100, 2],
       [8100, 0],
     ]);
-    const done = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+    const done = doneTasks(latest, again.interference.remeasureFlagged);
+    expect(done).toEqual(new Set(records.slice(0, 3).map((r) => taskKey(r))));
     const resumed: MeasurementRecord[] = [];
     await runSweep(
       request([fakeDriver('a')], { plan: again, done, measured: measuredValues(latest) }),
       disturbedHost(fakeIO(resumed), () => true),
     );
     expect(resumed).toEqual([]);
+  });
+
+  it('on a resume, measures again a flagged measurement whose retake the stop cut off, and only that one', async () => {
+    const again = { ...one, interference: { ...one.interference, remeasureFlagged: 2 } };
+    const records: MeasurementRecord[] = [];
+    const controller = new AbortController();
+    let calls = 0;
+    // -s 4100 (call 2) is disturbed; the run is stopped during its retake (call 4, after the turn's
+    // last task, -s 8100), which is therefore not recorded.
+    const outcome = await runSweep(
+      request([fakeDriver('a')], { plan: again, signal: controller.signal }),
+      disturbedHost(
+        fakeIO(records, () => {
+          if (++calls === 4) controller.abort('SIGINT');
+        }),
+        (call) => call === 2,
+      ),
+    );
+    expect(outcome.interrupted).toBe(true);
+    expect(records.map((r) => [r.value, r.interference?.flagged])).toEqual([
+      [100, false],
+      [4100, true],
+      [8100, false],
+    ]);
+    const latest = latestRecords(records);
+    const done = doneTasks(latest, 2);
+    expect([...done].sort()).toEqual([records[0]!, records[2]!].map((r) => taskKey(r)).sort());
+    const resumed: MeasurementRecord[] = [];
+    await runSweep(
+      request([fakeDriver('a')], { plan: again, done, measured: measuredValues(latest) }),
+      disturbedHost(fakeIO(resumed), () => false),
+    );
+    expect(resumed.map((r) => [r.value, r.interference?.flagged])).toEqual([[4100, false]]);
+    // A flagged record whose retakes were used up stays done: the bound holds across sessions.
+    expect(
+      doneTasks([{ ...records[1]!, interference: { ...records[1]!.interference!, remeasurement: 2 } }], 2).size,
+    ).toBe(1);
   });
 
   it('flags a measurement whose path waited for a CPU, re-measures it, keeps it with its reason, and leaves it out of every mean', async () => {

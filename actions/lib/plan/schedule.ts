@@ -292,6 +292,30 @@ export function taskKey(t: { environment: string; pointId: string; replicate: nu
   return `${t.environment}|${t.pointId}|${t.replicate}`;
 }
 
+/**
+ * The tasks a resumed run does not measure again (keys from taskKey), from the latest record of
+ * each: an ok one, unless it was flagged as disturbed with retakes left (the run was stopped
+ * between the flag and its retake, which comes after the turn's other tasks): that task is
+ * measured again, as the uninterrupted run would have.
+ */
+export function doneTasks(
+  latest: Iterable<{
+    environment: string;
+    pointId: string;
+    replicate: number;
+    status: string;
+    interference?: { flagged: boolean; remeasurement?: number };
+  }>,
+  remeasureFlagged: number,
+): Set<string> {
+  const done = new Set<string>();
+  for (const r of latest) {
+    const retakeDue = r.interference?.flagged === true && (r.interference.remeasurement ?? 0) < remeasureFlagged;
+    if (r.status === 'ok' && !retakeDue) done.add(taskKey(r));
+  }
+  return done;
+}
+
 /** Collects ok, unflagged throughput values (latest record per task) into MeasuredValues. */
 export function measuredValues(
   records: Iterable<{
