@@ -315,7 +315,7 @@ async function measure(
       if (roundTrip !== null) description.roundTrip = roundTrip;
     }
     const latest = latestRecords(loaded.results.records);
-    const okKeys = new Set(latest.filter((r) => r.status === 'ok').map((r) => taskKey(r)));
+    const okKeys = doneTasks(latest, plan.interference.remeasureFlagged);
     const planned = plannedKeys(plan, manifest.environments, measuredValues(latest));
     const missing = planned.filter((k) => !okKeys.has(k)).length;
     manifest.status = endReason !== 'completed' ? 'interrupted' : missing === 0 ? 'complete' : 'incomplete';
