@@ -11,7 +11,7 @@ import { runCharts } from '../actions/lib/report/report.ts';
 import { analyseRun } from '../actions/lib/analyse/run.ts';
 import { renderSvg } from '../actions/lib/report/render.ts';
 
-export const README_RUN = 'reports/runs/20261207T164004-ef71e9';
+export const README_RUN = 'reports/runs/20261207T230132-9cc549';
 export const README_CHART = 'fig4a-tcp-absolute-from-100';
 export const README_FIGURE = 'reports/readme-fig4a.svg';
 
