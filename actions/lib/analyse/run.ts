@@ -89,7 +89,7 @@ export function analyseRun(
   const precision = precisionReached(points, environments);
   // The side-by-side table compares environments, so each row is made of the same points.
   const shared = sharedPoints(points, environments);
-  const sideBySide = { headline: headlineMetrics(shared.points, tcpRoundTrips), leftOut: shared.leftOut };
+  const headline = headlineMetrics(shared.points, tcpRoundTrips);
   return {
     environments,
     points,
@@ -109,8 +109,8 @@ export function analyseRun(
       ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null),
       ...(Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : []),
       {
-        ...sideBySideTable(manifest, sideBySide.headline, environments),
-        notes: sideBySideNotes(manifest, sideBySide.headline, environments, capacityMbit, sideBySide.leftOut),
+        ...sideBySideTable(manifest, headline, environments),
+        notes: sideBySideNotes(manifest, headline, environments, capacityMbit, shared.leftOut),
       },
     ],
     probes: [...probes],

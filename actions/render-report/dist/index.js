@@ -44927,7 +44927,7 @@ function analyseRun(manifest, records, claimsFile, probes = []) {
   const environments2 = orderedEnvironments(environmentsOf(points2));
   const precision = precisionReached(points2, environments2);
   const shared = sharedPoints(points2, environments2);
-  const sideBySide = { headline: headlineMetrics(shared.points, tcpRoundTrips), leftOut: shared.leftOut };
+  const headline2 = headlineMetrics(shared.points, tcpRoundTrips);
   return {
     environments: environments2,
     points: points2,
@@ -44947,8 +44947,8 @@ function analyseRun(manifest, records, claimsFile, probes = []) {
       ...[interferenceTable(records, manifest.plan.interference)].filter((t) => t !== null),
       ...Object.keys(roundTrips).length > 0 ? [roundTripTable(manifest, roundTrips)] : [],
       {
-        ...sideBySideTable(manifest, sideBySide.headline, environments2),
-        notes: sideBySideNotes(manifest, sideBySide.headline, environments2, capacityMbit, sideBySide.leftOut)
+        ...sideBySideTable(manifest, headline2, environments2),
+        notes: sideBySideNotes(manifest, headline2, environments2, capacityMbit, shared.leftOut)
       }
     ],
     probes: [...probes],
