@@ -19,9 +19,8 @@
 //          --candidates US,US,... (for cal), --j-plan short|paper|FILE (default short: 12 points;
 //          paper: the whole paper plan, about an hour; its disturbed run 30-35 min), --j-on S,
 //          --j-off S (disturbance length and the quiet before each; default 15 and 20),
-//          --j-disturbed-only (only the
-//          disturbed run: recall and its precision, in half the time), --keep (leave the runs in the
-//          bench's temporary directory)
+//          --j-disturbed-only (only the disturbed run: recall and its precision, in half the time),
+//          --keep (leave the runs in the bench's temporary directory)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
