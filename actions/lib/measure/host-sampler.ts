@@ -13,6 +13,7 @@ import {
   parsePidStat,
   parseProcStat,
   type ProcessTicks,
+  othersTicks,
   ownTicks,
 } from './interference.ts';
 import {
@@ -64,11 +65,15 @@ export function hostSampler(
     try {
       const { cpu, cores } = parseProcStat(readFileSync('/proc/stat', 'utf8'));
       // The environment's own processes (a container's netserver) are the run's too, not others'.
-      const own = ownTicks(processes(), [process.pid, ...ownPids(), ...pathPids]);
+      const all = processes();
+      const roots = [process.pid, ...ownPids(), ...pathPids];
+      const others = othersTicks(all, roots);
       return {
         cpu,
         cores,
-        ownTicks: own,
+        ownTicks: ownTicks(all, roots),
+        othersTicks: others.ticks,
+        nicedOthersTicks: others.nicedTicks,
         loadAverage1: parseLoadAverage(readFileSync('/proc/loadavg', 'utf8')),
         niceYields: !autogroupsEnabled(),
       };
@@ -110,7 +115,10 @@ function descendants(all: readonly ProcessEntry[], roots: readonly number[]): Pr
  * netserver), with their descendants (netserver's child serving the test). This process itself
  * (the CLI, which only waits for netperf) is not on the path.
  */
-function lookAtPath(roots: readonly number[]): { threads: PathThread[]; ownTicks: number } {
+function lookAtPath(roots: readonly number[]): {
+  threads: PathThread[];
+  ticks: { ownTicks: number; othersTicks: number; nicedOthersTicks: number };
+} {
   const all = processes();
   const path = descendants(all, [process.pid, ...roots]).filter((p) => p.pid !== process.pid);
   const threads: PathThread[] = [];
@@ -133,8 +141,16 @@ function lookAtPath(roots: readonly number[]): { threads: PathThread[]; ownTicks
       }
     }
   }
-  // The run's own CPU time as hostSampler counts it (this process too), for the stretches' shares.
-  return { threads, ownTicks: ownTicks(all, [process.pid, ...roots]) };
+  // The run's own CPU time and others' as hostSampler counts them (this process is the run's), for the stretches' shares.
+  const others = othersTicks(all, [process.pid, ...roots]);
+  return {
+    threads,
+    ticks: {
+      ownTicks: ownTicks(all, [process.pid, ...roots]),
+      othersTicks: others.ticks,
+      nicedOthersTicks: others.nicedTicks,
+    },
+  };
 }
 
 export interface PathWatch {
@@ -165,13 +181,13 @@ export function pathWatcher(
     const roots = () => [...(options.ownPids?.() ?? []), ...pathPids];
     let tally: WaitTally;
     const looks: Look[] = [];
-    const keepLook = (ownTicks: number) => {
+    const keepLook = (ticks: { ownTicks: number; othersTicks: number; nicedOthersTicks: number }) => {
       if (peakSettings === null) return;
       const { cpu } = parseProcStat(readFileSync('/proc/stat', 'utf8'));
       looks.push({
         atNs: Number(process.hrtime.bigint()),
         cpu,
-        ownTicks,
+        ...ticks,
         niceYields: !autogroupsEnabled(),
         waitNs: waitNsByProcess(tally),
       });
@@ -179,7 +195,7 @@ export function pathWatcher(
     try {
       const first = lookAtPath(roots());
       tally = tallyWait(new Map(), first.threads, true);
-      keepLook(first.ownTicks);
+      keepLook(first.ticks);
     } catch {
       return null;
     }
@@ -189,7 +205,7 @@ export function pathWatcher(
       try {
         const seen = lookAtPath(roots());
         tally = tallyWait(tally, seen.threads, false);
-        keepLook(seen.ownTicks);
+        keepLook(seen.ticks);
       } catch {
         // A look that could not be taken leaves the tally as it was; the next one catches up.
       }

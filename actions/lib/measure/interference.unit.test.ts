@@ -10,6 +10,7 @@ import {
   parseProcStat,
   ProcFormatError,
   treeTicks,
+  othersTicks,
   ownTicks,
   KERNEL_THREADS_PARENT,
 } from './interference.ts';
@@ -34,9 +35,12 @@ intr 54779286 0 0 0
 `;
 
 const thresholds = { ...INTERFERENCE_DEFAULTS };
-const sample = (stat: string, ownTicks: number, loadAverage1: number): HostSample => ({
+/** A look at the host: /proc/stat's text, the run's own ticks and every other process's, the load. */
+const sample = (stat: string, ownTicks: number, loadAverage1: number, othersTicks = 0): HostSample => ({
   ...parseProcStat(stat),
   ownTicks,
+  othersTicks,
+  nicedOthersTicks: 0,
   loadAverage1,
 });
 
@@ -71,11 +75,12 @@ describe('parseLoadAverage', () => {
 
 describe('parsePidStat and treeTicks', () => {
   // utime 10, stime 5, cutime 2, cstime 1 after a command name with spaces and parentheses.
-  const line = (pid: number, ppid: number, comm: string, utime: number) =>
-    `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 100 0 0 0 ${utime} 5 2 1 20 0 1 0 100 0 0`;
+  const line = (pid: number, ppid: number, comm: string, utime: number, nice = 0) =>
+    `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 100 0 0 0 ${utime} 5 2 1 ${20 + nice} ${nice} 1 0 100 0 0`;
 
   it('counts fields from the last parenthesis and sums utime, stime, cutime and cstime', () => {
-    expect(parsePidStat(line(42, 1, 'a (b) c', 10))).toEqual({ pid: 42, ppid: 1, ticks: 18 });
+    expect(parsePidStat(line(42, 1, 'a (b) c', 10))).toEqual({ pid: 42, ppid: 1, ticks: 18, nice: 0 });
+    expect(parsePidStat(line(42, 1, 'a (b) c', 10, 19)).nice).toBe(19);
     expect(() => parsePidStat('garbage')).toThrow(ProcFormatError);
   });
 
@@ -102,15 +107,37 @@ describe('parsePidStat and treeTicks', () => {
     ].map(parsePidStat);
     expect(ownTicks(procs, [10])).toBe(108 + (8 + 138) + 98);
     expect(ownTicks(procs, [10])).toBe(treeTicks(procs, [10, KERNEL_THREADS_PARENT]));
+    // Everything else is others': the busy job, whatever its parent.
+    expect(othersTicks(procs, [10])).toEqual({ ticks: 508, nicedTicks: 0 });
+  });
+
+  it("counts every process outside the run's tree as others', the niced ones apart", () => {
+    const procs = [
+      line(1, 0, 'init', 3),
+      line(2, 0, 'kthreadd', 0),
+      line(14, 2, 'ksoftirqd/0', 130),
+      line(10, 1, 'node', 100),
+      line(11, 10, 'netperf', 20),
+      line(13, 1, 'timeout', 0),
+      line(16, 13, 'busy', 500),
+      line(17, 1, 'build', 200, 19),
+    ].map(parsePidStat);
+    expect(othersTicks(procs, [10])).toEqual({ ticks: 11 + 8 + 508 + 208, nicedTicks: 208 });
+    // All of it is one or the other, each process once.
+    const all = procs.reduce((sum, p) => sum + p.ticks, 0);
+    expect(othersTicks(procs, [10]).ticks + ownTicks(procs, [10])).toBe(all);
   });
 });
 
 describe('interferenceOf', () => {
   it("leaves niced time out of others' busy time only where nice yields (no autogroups)", () => {
+    // Every busy tick here is another program's: `user` at nice 0, `nice` at nice 19.
     const at = (user: number, nice: number, idle: number, niceYields: boolean): HostSample => ({
       cpu: { user, nice, system: 0, idle, iowait: 0, irq: 0, softirq: 0, steal: 0 },
       cores: 2,
       ownTicks: 0,
+      othersTicks: user + nice,
+      nicedOthersTicks: nice,
       loadAverage1: 0,
       niceYields,
     });
@@ -125,29 +152,39 @@ describe('interferenceOf', () => {
   });
 
   it('computes shares of the machine CPU time between the samples and flags what others used', () => {
-    // 473 ticks in all: user 273, system 180 + softirq 10, steal 10, idle 0; the run's own 40.
-    // Others: user + system + steal - own = 423 (softirq is the link's packet processing, not theirs).
-    const i = interferenceOf(sample(STAT_BEFORE, 1000, 0.5), sample(STAT_AFTER, 1040, 0.9), thresholds);
+    // 473 ticks in all: user 273, system 180 + softirq 10, steal 10, idle 0; the run's own 40, the
+    // other program's processes 403. Others: their ticks + steal = 413.
+    const i = interferenceOf(sample(STAT_BEFORE, 1000, 0.5, 5000), sample(STAT_AFTER, 1040, 0.9, 5403), thresholds);
     expect(i).toMatchObject({
       userPercent: 57.7,
       systemPercent: 40.2,
       iowaitPercent: 0,
       stealPercent: 2.1,
-      othersBusyPercent: 89.4,
+      othersBusyPercent: 87.3,
       loadAverage1: 0.9,
       cores: 2,
     });
     expect(i.flagged).toBe(true);
-    expect(i.reasons).toEqual(['others busy 89.4% > 50%']);
+    expect(i.reasons).toEqual(['others busy 87.3% > 50%']);
+  });
+
+  it("counts the CPU time the kernel charged to other programs, not the machine's busy time less the run's own", () => {
+    // 400 ticks: the path's user 20, system 60 and softirq 100 (its packet work; 60 of it landed on
+    // top of netperf and netserver, so their stime has it, the rest on idle CPUs), and a busy loop's 40.
+    const before = `cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0\ncpu1 0\n`;
+    const after = `cpu  60 0 60 180 0 0 100 0 0 0\ncpu0 0\ncpu1 0\n`;
+    const i = interferenceOf(sample(before, 0, 0), sample(after, 20 + 60 + 60, 0, 40), thresholds);
+    // Busy less own would read 60 + 60 - 140 < 0: nothing; the loop's 40 ticks are 10%.
+    expect(i.othersBusyPercent).toBe(10);
   });
 
   it('does not flag a quiet measurement, and names every threshold crossed', () => {
     const quiet = `cpu  1000 0 500 8000 0 0 100 0 0 0\ncpu0 1 0 0 0 0 0 0 0\ncpu1 1 0 0 0 0 0 0 0\n`;
     const later = (user: number, system: number, idle: number, steal: number) =>
       `cpu  ${1000 + user} 0 ${500 + system} ${8000 + idle} 0 0 100 ${steal} 0 0\ncpu0 1\ncpu1 1\n`;
-    const calm = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 350, 0), 40, 0.4), thresholds);
+    const calm = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 350, 0), 40, 0.4, 10), thresholds);
     expect(calm).toMatchObject({ othersBusyPercent: 2.5, flagged: false, reasons: [] });
-    const stolen = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 100, 250), 40, 3.4), {
+    const stolen = interferenceOf(sample(quiet, 0, 0.3), sample(later(20, 30, 100, 250), 40, 3.4, 10), {
       ...thresholds,
       maxLoadPerCore: 1.5,
     });
@@ -178,7 +215,7 @@ describe('interferenceOf', () => {
       interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 360, 3.0), { ...thresholds, maxLoadPerCore: 1.5 }).flagged,
     ).toBe(false);
     // The same load with nothing of the run's own busy: 1.5 per core, flagged at 0.5.
-    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 0, 3.0), asked).reasons).toEqual(
+    expect(interferenceOf(sample(quiet, 0, 3), sample(guestBusy, 0, 3.0, 360), asked).reasons).toEqual(
       expect.arrayContaining(["load 1.5 per core beside the run's own 0 busy CPUs > 0.5"]),
     );
   });

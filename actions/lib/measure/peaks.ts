@@ -12,8 +12,10 @@ export interface Look {
   /** Monotonic time of the look, in nanoseconds. */
   atNs: number;
   cpu: CpuTimes;
-  /** CPU ticks used so far by the run's own processes. */
+  /** CPU ticks used so far by the run's own processes, and by every other process (HostSample). */
   ownTicks: number;
+  othersTicks: number;
+  nicedOthersTicks: number;
   /** Whether niced time yields to the path (HostSample.niceYields). */
   niceYields: boolean;
   /** Per path process: its threads' wait for a CPU so far, counted from the watch's baseline, in ns. */
@@ -24,7 +26,7 @@ const round1 = (x: number) => Number(x.toFixed(1));
 
 /**
  * Others' busy time, steal and the path's wait over the stretch between two looks, as interferenceOf
- * counts them over a whole measurement (irq and softirq left out; niced time where it yields).
+ * counts them over a whole measurement (other processes' time and steal; niced time where it yields).
  */
 function stretch(from: Look, to: Look): { othersBusy: number; steal: number; wait: Record<string, number> } {
   const { d, total, othersBusy } = cpuBetween(from, to);

@@ -15,6 +15,7 @@ function looks(others: (i: number) => number, wait: (i: number) => number, own =
   const out: Look[] = [];
   let cpu = { ...idleCpu };
   let ownTicks = 0;
+  let othersTicks = 0;
   let waitNs = 0;
   for (let i = 0; i <= 10; i++) {
     if (i > 0) {
@@ -22,9 +23,18 @@ function looks(others: (i: number) => number, wait: (i: number) => number, own =
       const s = steal();
       cpu = { ...cpu, user: cpu.user + own + o, steal: cpu.steal + s, idle: cpu.idle + (40 - own - o - s) };
       ownTicks += own;
+      othersTicks += o;
       waitNs += wait(i) * MS;
     }
-    out.push({ atNs: i * 200 * MS, cpu, ownTicks, niceYields: false, waitNs: { 'delay-line': waitNs } });
+    out.push({
+      atNs: i * 200 * MS,
+      cpu,
+      ownTicks,
+      othersTicks,
+      nicedOthersTicks: 0,
+      niceYields: false,
+      waitNs: { 'delay-line': waitNs },
+    });
   }
   return out;
 }
@@ -89,7 +99,13 @@ describe('peakOf', () => {
     const niced = looks(
       () => 0,
       () => 0,
-    ).map((l, i) => ({ ...l, niceYields: true, cpu: { ...l.cpu, nice: 30 * i, idle: l.cpu.idle - 30 * i } }));
+    ).map((l, i) => ({
+      ...l,
+      niceYields: true,
+      cpu: { ...l.cpu, nice: 30 * i, idle: l.cpu.idle - 30 * i },
+      othersTicks: l.othersTicks + 30 * i,
+      nicedOthersTicks: 30 * i,
+    }));
     expect(peakOf(niced, 400, 15)!.othersBusyPercent).toBe(0);
     expect(
       peakOf(
@@ -103,10 +119,12 @@ describe('peakOf', () => {
 
 describe('peak reasons in interferenceOf', () => {
   const thresholds = { ...INTERFERENCE_DEFAULTS, maxWaitPercent: 10 };
-  const sample = (user: number, idle: number): HostSample => ({
+  const sample = (user: number, idle: number, othersTicks: number): HostSample => ({
     cpu: { ...idleCpu, user, idle },
     cores: 2,
     ownTicks: 0,
+    othersTicks,
+    nicedOthersTicks: 0,
     loadAverage1: 0,
     niceYields: false,
   });
@@ -120,12 +138,13 @@ describe('peak reasons in interferenceOf', () => {
       400,
       15,
     )!;
-    // The whole: others 16% (own 8 ticks per look counted as others here: ownTicks 0), no path wait to speak of.
-    const i = interferenceOf(sample(0, 0), sample(144, 256), thresholds, {
+    // The whole: others 16% (their 64 of 400 ticks), no path wait to speak of.
+    const i = interferenceOf(sample(0, 0, 0), sample(144, 256, 64), thresholds, {
       waitPercent: { 'delay-line': 1 },
       lateReleasePercent: null,
       peak,
     });
+    expect(i.othersBusyPercent).toBe(16);
     expect(i.flagged).toBe(true);
     expect(i.reasons).toEqual([
       'others busy 80% over a 400 ms stretch > 50%',
@@ -138,5 +157,22 @@ describe('peak reasons in interferenceOf', () => {
     const peak = { windowMs: 400, othersBusyPercent: 90, stealPercent: 0, waitPercent: {}, pathOthersBusyPercent: 15 };
     expect(peakReasons(peak, thresholds, ['others busy 60% > 50%'])).toEqual([]);
     expect(peakReasons(peak, thresholds, [])).toEqual(['others busy 90% over a 400 ms stretch > 50%']);
+  });
+
+  it("judges a stretch's others' busy time by its own bar where the plan sets one, the whole's otherwise", () => {
+    const peak = {
+      windowMs: 500,
+      othersBusyPercent: 12.3,
+      stealPercent: 0,
+      waitPercent: {},
+      pathOthersBusyPercent: 15,
+    };
+    expect(peakReasons(peak, thresholds, [])).toEqual([]);
+    expect(peakReasons(peak, { ...thresholds, maxPeakOthersBusyPercent: 10 }, [])).toEqual([
+      'others busy 12.3% over a 500 ms stretch > 10%',
+    ]);
+    expect(
+      peakReasons({ ...peak, othersBusyPercent: 10 }, { ...thresholds, maxPeakOthersBusyPercent: 10 }, []),
+    ).toEqual([]);
   });
 });

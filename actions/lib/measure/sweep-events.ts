@@ -50,7 +50,7 @@ export function describeEvent(event: SessionEvent): EventLine {
       );
     case 'remeasure':
       return info(
-        `   re-measuring ${event.task.point.id} replicate ${event.task.replicate} (${event.remeasurement}): ${event.reasons.join(', ')}`,
+        `   re-measuring ${event.task.point.id} replicate ${event.task.replicate} (${event.remeasurement}): ${event.reasons.join(', ')}${event.quietWait ? `; ${event.quietWait.quiet ? 'the host was quiet' : 'the host was still busy'} after ${event.quietWait.seconds.toFixed(1)} s` : ''}`,
       );
     case 'measured': {
       const r = event.record;

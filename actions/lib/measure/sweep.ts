@@ -29,7 +29,7 @@ import {
 import { type CommandResult, sleep } from '../core/proc.ts';
 import type { EnvironmentDescription, MeasurementRecord, RttProbeRecord } from './records.ts';
 import { RESULTS_FORMAT_VERSION } from './records.ts';
-import { type HostSample, interferenceOf } from './interference.ts';
+import { type HostSample, interferenceOf, quietLook } from './interference.ts';
 import type { PathWatch } from './host-sampler.ts';
 import { cpuCostOf, type CpuSampler, deliveredBytes } from './cpu-cost.ts';
 
@@ -72,7 +72,14 @@ export type SweepEvent =
   | { kind: 'measured'; index: number; total: number; record: MeasurementRecord; etaSeconds: number }
   | { kind: 'retry'; task: Task; attempt: number; error: string }
   | { kind: 'probe'; probe: RttProbeRecord }
-  | { kind: 'remeasure'; task: Task; remeasurement: number; reasons: string[] }
+  | {
+      kind: 'remeasure';
+      task: Task;
+      remeasurement: number;
+      reasons: string[];
+      /** How long the retake waited for a quiet host first (awaitQuiet), and whether it found one. */
+      quietWait?: { seconds: number; quiet: boolean };
+    }
   | { kind: 'environment-stop'; environment: string };
 
 export interface SweepRequest {
@@ -87,6 +94,8 @@ export interface SweepRequest {
   onEvent: (event: SweepEvent) => void;
   /** Extra seconds on top of the test length before a netperf call is deemed hung. */
   netperfGraceSeconds?: number;
+  /** The length of one look for a quiet host before a retake (awaitQuiet); default the plan's peakWindowMs, else 500 ms. */
+  quietLookMs?: number;
   /**
    * How much longer than context.readyTimeoutMs a driver's start() may take before the sweep stops
    * waiting for it (a driver stuck on a process that never answers), aborts it and moves on.
@@ -195,6 +204,38 @@ export interface SweepOutcome {
   descriptions: Record<string, EnvironmentDescription>;
   environmentErrors: Record<string, string>;
   interrupted: boolean;
+}
+
+/**
+ * Before a flagged measurement is taken again: looks at the host in looks of `lookMs` until one
+ * finds it quiet (interference.ts, quietLook), for at most the plan's retakeQuietSeconds. A
+ * disturbance lasts seconds to minutes, and when a turn has only one or two flagged tasks their
+ * retakes come right after each other: without the wait, bench (j) saw a point's retakes fall into
+ * the same 15 s disturbance twice over. Null when the plan asks for no wait or the host cannot be
+ * looked at; the seconds waited otherwise. Bounded in looks and time; an abort ends it at once.
+ */
+export async function awaitQuiet(
+  plan: Plan,
+  io: Pick<SweepIO, 'sampleHost'>,
+  pathPids: readonly number[],
+  signal: AbortSignal,
+  lookMs = plan.interference.peakWindowMs ?? 500,
+): Promise<{ seconds: number; quiet: boolean } | null> {
+  const maxMs = plan.interference.retakeQuietSeconds * 1000;
+  if (maxMs <= 0 || !io.sampleHost) return null;
+  const started = performance.now();
+  const looks = Math.max(1, Math.ceil(maxMs / lookMs));
+  let before = io.sampleHost(pathPids);
+  if (before === null) return null;
+  for (let i = 0; i < looks && !signal.aborted; i++) {
+    await sleep(lookMs, signal);
+    const after = io.sampleHost(pathPids);
+    if (after === null) return null;
+    const seconds = Math.round(performance.now() - started) / 1000;
+    if (quietLook(before, after, plan.interference).quiet) return { seconds, quiet: true };
+    before = after;
+  }
+  return { seconds: Math.round(performance.now() - started) / 1000, quiet: false };
 }
 
 /** Measures one task, retrying a failed netperf call a bounded number of times. */
@@ -470,7 +511,9 @@ export async function runSweep(request: SweepRequest, io: SweepIO): Promise<Swee
         for (const { task, record: before } of flagged) {
           if (signal.aborted) return 'stop';
           const reasons = before.interference!.reasons;
-          onEvent({ kind: 'remeasure', task, remeasurement: n, reasons });
+          const quietWait = await awaitQuiet(plan, io, env.pathPids?.() ?? [], signal, request.quietLookMs);
+          if (signal.aborted) return 'stop';
+          onEvent({ kind: 'remeasure', task, remeasurement: n, reasons, ...(quietWait ? { quietWait } : {}) });
           const again = await measureOnce(task, { remeasuredBecause: reasons }, n);
           if (again === null) return 'stop';
           if (again.status === 'ok' && again.interference?.flagged) still.push({ task, record: again });

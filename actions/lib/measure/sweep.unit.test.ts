@@ -18,7 +18,7 @@ import type { CommandResult } from '../core/proc.ts';
 import { latestRecords, type MeasurementRecord, type RttProbeRecord, validateRecord } from './records.ts';
 import { describeEvent } from './sweep-events.ts';
 import { summarizePoints } from '../analyse/aggregate.ts';
-import { runSweep, type SweepIO, type SweepRequest } from './sweep.ts';
+import { runSweep, type SweepEvent, type SweepIO, type SweepRequest } from './sweep.ts';
 
 const tcpOutput = readFileSync(new URL('./fixtures/netperf/tcp-stream-s100.txt', import.meta.url), 'utf8');
 const plan: Plan = validatePlan({
@@ -401,6 +401,8 @@ describe('interference on record', () => {
           cpu: { user: ticks.user, nice: 0, system: 0, idle: ticks.idle, iowait: 0, irq: 0, softirq: 0, steal: 0 },
           cores: 2,
           ownTicks: 0,
+          othersTicks: ticks.user,
+          nicedOthersTicks: 0,
           loadAverage1: 0.2,
         };
       },
@@ -483,6 +485,79 @@ describe('interference on record', () => {
       disturbedHost(fakeIO(resumed), () => true),
     );
     expect(resumed).toEqual([]);
+  });
+
+  /** A host whose n-th look (1-based, every sampleHost call) finds it busy when `busy(n)`. */
+  function hostByLook(io: SweepIO, busy: (look: number) => boolean): SweepIO & { looks: () => number } {
+    let looks = 0;
+    let ticks = { user: 0, idle: 0 };
+    return {
+      ...io,
+      looks: () => looks,
+      sampleHost: () => {
+        const b = busy(++looks);
+        ticks = { user: ticks.user + (b ? 100 : 0), idle: ticks.idle + (b ? 0 : 100) };
+        return {
+          cpu: { user: ticks.user, nice: 0, system: 0, idle: ticks.idle, iowait: 0, irq: 0, softirq: 0, steal: 0 },
+          cores: 2,
+          ownTicks: 0,
+          othersTicks: ticks.user,
+          nicedOthersTicks: 0,
+          loadAverage1: 0.2,
+        };
+      },
+    };
+  }
+
+  it('waits for a quiet host before a retake, in bounded looks, and says how long', async () => {
+    const waiting = { ...one, interference: { ...one.interference, remeasureFlagged: 1, retakeQuietSeconds: 5 } };
+    const records: MeasurementRecord[] = [];
+    const events: SweepEvent[] = [];
+    // Looks 1-6 are before and after the three calls (look 4: -s 4100 disturbed); look 7 starts the
+    // wait, looks 8-10 find the host still busy, look 11 quiet; looks 12-13 are the retake's.
+    const io = hostByLook(fakeIO(records), (look) => [4, 8, 9, 10].includes(look));
+    await runSweep(request([fakeDriver('a')], { plan: waiting, quietLookMs: 10, onEvent: (e) => events.push(e) }), io);
+    expect(records.map((r) => [r.value, r.interference?.remeasurement, r.interference?.flagged])).toEqual([
+      [100, 0, false],
+      [4100, 0, true],
+      [8100, 0, false],
+      [4100, 1, false],
+    ]);
+    expect(io.looks()).toBe(13);
+    const retake = events.find((e) => e.kind === 'remeasure');
+    expect(retake).toMatchObject({ quietWait: { quiet: true } });
+    if (retake?.kind !== 'remeasure') throw new Error('no retake event');
+    expect(retake.quietWait!.seconds).toBeGreaterThanOrEqual(0.04);
+    expect(describeEvent(retake).text).toMatch(/the host was quiet after \d+\.\d s/);
+
+    // A host that stays busy: the wait ends at its bound (5 looks of 10 ms), and the retake is taken all the same.
+    const busyRecords: MeasurementRecord[] = [];
+    const busyEvents: SweepEvent[] = [];
+    const busyIO = hostByLook(fakeIO(busyRecords), (look) => look === 4 || look >= 7);
+    await runSweep(
+      request([fakeDriver('a')], {
+        plan: { ...waiting, interference: { ...waiting.interference, retakeQuietSeconds: 0.05 } },
+        quietLookMs: 10,
+        onEvent: (e) => busyEvents.push(e),
+      }),
+      busyIO,
+    );
+    expect(busyIO.looks()).toBe(6 + 1 + 5 + 2);
+    expect(busyEvents.find((e) => e.kind === 'remeasure')).toMatchObject({ quietWait: { quiet: false } });
+    expect(busyRecords.map((r) => r.interference?.remeasurement)).toEqual([0, 0, 0, 1]);
+
+    // Without retakeQuietSeconds nothing waits: the retake's looks follow the turn's at once.
+    const plainIO = hostByLook(fakeIO([]), (look) => look === 4);
+    const plainEvents: SweepEvent[] = [];
+    await runSweep(
+      request([fakeDriver('a')], {
+        plan: { ...waiting, interference: { ...waiting.interference, retakeQuietSeconds: 0 } },
+        onEvent: (e) => plainEvents.push(e),
+      }),
+      plainIO,
+    );
+    expect(plainIO.looks()).toBe(8);
+    expect(plainEvents.find((e) => e.kind === 'remeasure')).not.toHaveProperty('quietWait');
   });
 
   it('on a resume, measures again a flagged measurement whose retake the stop cut off, and only that one', async () => {

@@ -27,7 +27,7 @@ const START_SECONDS = 90;
  * The longest one environment's sweep of the plan should take: every point in the plan's
  * replicates, and in every block the precision target may add as far as its time budget allows,
  * each at the plan's worst task time (all confidence iterations), each remeasured as often as the
- * interference check may ask.
+ * interference check may ask, each retake after the longest wait for a quiet host.
  */
 export function worstSweepSeconds(plan: Plan): number {
   const settings = scheduleSettings(plan);
@@ -36,9 +36,15 @@ export function worstSweepSeconds(plan: Plan): number {
   const planned =
     points * settings.replicates + Math.min(points * (blocks - settings.replicates), extraBudget(settings));
   // A measurement flagged for interference is taken again, up to remeasureFlagged more times.
-  const tasks = planned * (1 + (plan.interference?.remeasureFlagged ?? 0));
+  const retakes = planned * (plan.interference?.remeasureFlagged ?? 0);
+  // Each retake may first wait for a quiet host (sweep.ts, awaitQuiet).
+  const quietWaits = retakes * (plan.interference?.retakeQuietSeconds ?? 0);
   const starts = plan.design === 'blocked' ? blocks : 1;
-  return tasks * (taskSeconds(plan) + TASK_OVERHEAD_SECONDS) + starts * (plan.warmupSeconds + START_SECONDS);
+  return (
+    (planned + retakes) * (taskSeconds(plan) + TASK_OVERHEAD_SECONDS) +
+    quietWaits +
+    starts * (plan.warmupSeconds + START_SECONDS)
+  );
 }
 
 /** The server's release wait for one environment of this plan, in whole minutes. */

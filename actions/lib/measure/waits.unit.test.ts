@@ -42,6 +42,10 @@ describe('the release wait', () => {
     expect(worstSweepSeconds(plan({ precision: { halfWidthPercent: 2, maxReplicates: 6, budgetMinutes: 1 } }))).toBe(
       (8 * 2 + 6) * 12 + 6 * 95,
     );
+    // Each retake a flagged measurement may get may first wait for a quiet host, at most retakeQuietSeconds.
+    expect(worstSweepSeconds(plan({ interference: { remeasureFlagged: 2, retakeQuietSeconds: 20 } }))).toBe(
+      8 * 2 * 3 * 12 + 8 * 2 * 2 * 20 + 2 * 95,
+    );
     const paper = loadPlan('paper', join(import.meta.dirname, '..', '..', '..', 'env', 'plans')).plan;
     expect(worstSweepSeconds(paper)).toBeGreaterThan(base);
   });

@@ -149,7 +149,9 @@ describe('plan validation names the field and the value', () => {
       maxLateReleasePercent: null,
       pathOthersBusyPercent: 15,
       peakWindowMs: null,
+      maxPeakOthersBusyPercent: null,
       remeasureFlagged: 0,
+      retakeQuietSeconds: 0,
     });
     expect(validatePlan({ ...quick, interference: { remeasureFlagged: 2 } }).interference).toEqual({
       maxStealPercent: 5,
@@ -159,7 +161,9 @@ describe('plan validation names the field and the value', () => {
       maxLateReleasePercent: null,
       pathOthersBusyPercent: 15,
       peakWindowMs: null,
+      maxPeakOthersBusyPercent: null,
       remeasureFlagged: 2,
+      retakeQuietSeconds: 0,
     });
   });
   it.each(cases)('%s', (_, input, message) => {

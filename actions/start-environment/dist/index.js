@@ -42595,7 +42595,9 @@ var INTERFERENCE_DEFAULTS = {
   maxLateReleasePercent: null,
   pathOthersBusyPercent: 15,
   peakWindowMs: null,
-  remeasureFlagged: 0
+  maxPeakOthersBusyPercent: null,
+  remeasureFlagged: 0,
+  retakeQuietSeconds: 0
 };
 var PLAN_FORMAT = {
   current: 2,
@@ -42828,11 +42830,21 @@ var planSchema = strict(
           6e4,
           "Also judge every stretch of this many milliseconds within a measurement by the same thresholds (steal, others' busy time, the path's wait while others kept more than pathOthersBusyPercent busy), from looks taken every 200 ms: a disturbance that covers part of a measurement is diluted in its whole. null: only the whole measurement is judged."
         ).nullable().default(INTERFERENCE_DEFAULTS.peakWindowMs),
+        maxPeakOthersBusyPercent: finite(
+          0,
+          100,
+          "Flag a measurement when others kept more than this share of the machine busy over one stretch of peakWindowMs, in percent; null: maxOthersBusyPercent, as for the whole. A stretch is shorter than the measurement, so a lower bar for it still means seconds of another program's CPU time: 10% of 2 cores over 500 ms is 100 ms."
+        ).nullable().default(INTERFERENCE_DEFAULTS.maxPeakOthersBusyPercent),
         remeasureFlagged: whole(
           0,
           PLAN_LIMITS.remeasureFlagged,
           "Extra attempts at a point whose measurement was flagged; every record is kept, the latest counts."
-        ).default(INTERFERENCE_DEFAULTS.remeasureFlagged)
+        ).default(INTERFERENCE_DEFAULTS.remeasureFlagged),
+        retakeQuietSeconds: finite(
+          0,
+          3600,
+          "Before taking a flagged measurement again, wait up to this many seconds for a quiet look at the host (peakWindowMs long, else 500 ms): others' busy time at most maxOthersBusyPercent and steal at most maxStealPercent. A disturbance lasts seconds to minutes, so a retake that does not wait mostly falls into the same one; 0: no wait."
+        ).default(INTERFERENCE_DEFAULTS.retakeQuietSeconds)
       },
       "What the host did while each measurement ran (CPU steal, busy time of other processes, load average) is recorded with it; these thresholds flag a measurement as disturbed. On a runner pair only the client's host is sampled."
     ).default(INTERFERENCE_DEFAULTS),
@@ -44546,9 +44558,10 @@ function worstSweepSeconds(plan) {
   const blocks = maxReplicates(settings);
   const points = expandPoints(plan).length;
   const planned = points * settings.replicates + Math.min(points * (blocks - settings.replicates), extraBudget(settings));
-  const tasks = planned * (1 + (plan.interference?.remeasureFlagged ?? 0));
+  const retakes = planned * (plan.interference?.remeasureFlagged ?? 0);
+  const quietWaits = retakes * (plan.interference?.retakeQuietSeconds ?? 0);
   const starts = plan.design === "blocked" ? blocks : 1;
-  return tasks * (taskSeconds(plan) + TASK_OVERHEAD_SECONDS) + starts * (plan.warmupSeconds + START_SECONDS);
+  return (planned + retakes) * (taskSeconds(plan) + TASK_OVERHEAD_SECONDS) + quietWaits + starts * (plan.warmupSeconds + START_SECONDS);
 }
 function releaseWaitMinutes(plan) {
   return Math.ceil(worstSweepSeconds(plan) * RELEASE_MARGIN.factor / 60) + RELEASE_MARGIN.minutes;
