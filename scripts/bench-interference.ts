@@ -8,7 +8,7 @@
 
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mustRun, sleep } from '../actions/lib/core/proc.ts';
 import { executeRun, localHosts } from '../actions/lib/measure/session.ts';
 import { loadRun } from '../actions/lib/measure/run-dir.ts';
@@ -20,13 +20,21 @@ import type { Plan } from '../actions/lib/plan/plan.ts';
 import type { Testbed } from '../env/testbed/testbed.ts';
 import { delayLineStats } from '../env/testbed/delay-line.ts';
 import { parseProcessStat } from '../actions/lib/core/liveness.ts';
+import { USER_HZ } from '../actions/lib/measure/cpu-cost.ts';
 import { REPO_DIR } from './cli/common.ts';
 
-/** One disturbance the bench made: what, and when (epoch milliseconds). */
+/**
+ * One disturbance the bench made: what, and when (epoch milliseconds) its processes existed: from
+ * the kernel's start time of the first of them to when the last was gone after the bench ended it.
+ * `requestedMs` is when the bench asked for it: starting a process takes up to half a second on a
+ * machine whose CPUs the path and the disturbances keep busy, and a measurement that ended in that
+ * gap overlapped no disturbance.
+ */
 export interface Disturbance {
   kind: string;
   startMs: number;
   endMs: number;
+  requestedMs?: number;
 }
 
 export interface DisturbanceScore {
@@ -144,6 +152,64 @@ function lastCpu(pid: number | null): number {
   }
 }
 
+/** Epoch milliseconds of a kernel start time (ticks since boot, /proc/PID/stat field 22). */
+function startTicksToEpochMs(startTicks: string): number {
+  const uptimeSeconds = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return Date.now() - uptimeSeconds * 1000 + (Number(startTicks) * 1000) / USER_HZ;
+}
+
+/** The children of `pid` (the process `timeout` runs: the disturbance's work) and their stat. */
+function childrenOf(pid: number): { pid: number; state: string; startTicks: string }[] {
+  const out: { pid: number; state: string; startTicks: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = parseProcessStat(readFileSync(`/proc/${name}/stat`, 'utf8'));
+      if (stat?.ppid === pid) out.push({ pid: stat.pid, state: stat.state, startTicks: stat.startTicks });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+/**
+ * When the work of an orphan started: the kernel's start time of the child `timeout` runs, looked
+ * for every 20 ms for at most 3 s; `timeout`'s own start time if it has none by then.
+ */
+async function workStartMs(timeoutPid: number): Promise<{ startMs: number; workPids: number[] }> {
+  for (let i = 0; i < 150; i++) {
+    const children = childrenOf(timeoutPid);
+    if (children.length > 0)
+      return {
+        startMs: Math.min(...children.map((c) => startTicksToEpochMs(c.startTicks))),
+        workPids: children.map((c) => c.pid),
+      };
+    await sleep(20);
+  }
+  const own = (() => {
+    try {
+      return parseProcessStat(readFileSync(`/proc/${timeoutPid}/stat`, 'utf8'));
+    } catch {
+      return null;
+    }
+  })();
+  return { startMs: own ? startTicksToEpochMs(own.startTicks) : Date.now(), workPids: [timeoutPid] };
+}
+
+/** Waits, every 20 ms for at most 3 s, until every one of `pids` is gone (or a zombie); returns when. */
+async function goneMs(pids: readonly number[]): Promise<number> {
+  const alive = (pid: number) => {
+    try {
+      return parseProcessStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 150 && pids.some(alive); i++) await sleep(20);
+  return Date.now();
+}
+
 /** What a disturbance runs: the processes, started now. */
 function disturbanceProcesses(kind: string, delayLinePid: number | null): string[][] {
   if (kind === 'busy loops on both cores')
@@ -202,13 +268,22 @@ async function disturb(
     if (stop.aborted) break;
     const kind = DISTURBANCE_KINDS[i % DISTURBANCE_KINDS.length]!;
     const pids: number[] = [];
-    const startMs = Date.now();
+    const work: number[] = [];
+    const requestedMs = Date.now();
+    let startMs = Number.POSITIVE_INFINITY;
     try {
-      for (const argv of disturbanceProcesses(kind, delayLinePid)) pids.push(await startOrphan(argv, onSeconds + 5));
+      for (const argv of disturbanceProcesses(kind, delayLinePid)) {
+        const pid = await startOrphan(argv, onSeconds + 5);
+        pids.push(pid);
+        const started = await workStartMs(pid);
+        startMs = Math.min(startMs, started.startMs);
+        work.push(...started.workPids);
+      }
       await sleep(onSeconds * 1000, stop).catch(() => {});
     } finally {
       pids.forEach(endOrphan);
-      made.push({ kind, startMs, endMs: Date.now() });
+      const endMs = await goneMs([...pids, ...work]);
+      made.push({ kind, startMs: Number.isFinite(startMs) ? startMs : requestedMs, endMs, requestedMs });
     }
   }
   return made;
@@ -265,6 +340,8 @@ async function runOnce(ctx: InterferenceBenchContext, name: string, disturbed: b
   }
   load.push(loadavg()[0]!);
   const made = await disturbances;
+  // Beside the run, for a closer look at a kept run (--keep): what was made, and when.
+  if (disturbed) writeFileSync(join(outDir, 'disturbances.json'), `${JSON.stringify(made, null, 1)}\n`);
   return { run: loadRun(outDir), made, seconds: (performance.now() - started) / 1000, load };
 }
 
@@ -295,7 +372,7 @@ function seen(r: MeasurementRecord): string {
 export async function benchInterference(ctx: InterferenceBenchContext): Promise<void> {
   const names = ctx.drivers.map((d) => d.name).join(',');
   console.log(
-    `(j) interference detection on ${names}, plan ${ctx.plan.name} (${ctx.plan.sweeps.length} sweeps, ${ctx.plan.replicates} blocks, thresholds: others busy ${ctx.plan.interference.maxOthersBusyPercent}%, wait ${ctx.plan.interference.maxWaitPercent}%, worst stretch ${ctx.plan.interference.peakWindowMs ?? 'none'} ms, late releases ${ctx.plan.interference.maxLateReleasePercent}%, re-measured up to ${ctx.plan.interference.remeasureFlagged}x)`,
+    `(j) interference detection on ${names}, plan ${ctx.plan.name} (${ctx.plan.sweeps.length} sweeps, ${ctx.plan.replicates} blocks, thresholds: others busy ${ctx.plan.interference.maxOthersBusyPercent}%, wait ${ctx.plan.interference.maxWaitPercent}%, worst stretch ${ctx.plan.interference.peakWindowMs ?? 'none'} ms, late releases ${ctx.plan.interference.maxLateReleasePercent}%, worst stretch's others ${ctx.plan.interference.maxPeakOthersBusyPercent ?? ctx.plan.interference.maxOthersBusyPercent}%, re-measured up to ${ctx.plan.interference.remeasureFlagged}x after up to ${ctx.plan.interference.retakeQuietSeconds} s waiting for a quiet host)`,
   );
   const quiet = ctx.disturbedOnly ? null : await runOnce(ctx, 'undisturbed', false);
   if (quiet)
@@ -317,6 +394,20 @@ export async function benchInterference(ctx: InterferenceBenchContext): Promise<
     `    recall = ${pct(score.recall)} (${score.caught} of ${score.overlapping} measurements overlapping a disturbance flagged or re-measured; target >= 95%)`,
   );
   for (const [kind, k] of Object.entries(score.byKind)) console.log(`      ${kind}: ${k.caught} of ${k.overlapping}`);
+  // How late the disturbances' processes started after the bench asked, and what counting from the
+  // asking would have said: the measurements that ended in between overlapped no disturbance.
+  const latencies = noisy.made
+    .flatMap((d) => (d.requestedMs === undefined ? [] : [d.startMs - d.requestedMs]))
+    .sort((a, b) => a - b);
+  if (latencies.length > 0) {
+    const fromRequest = scoreDisturbances(
+      noisy.run.results.records,
+      noisy.made.map((d) => ({ ...d, startMs: Math.min(d.startMs, d.requestedMs ?? d.startMs) })),
+    );
+    console.log(
+      `      a disturbance's first process started ${latencies[Math.floor(latencies.length / 2)]!.toFixed(0)} ms (median), at most ${latencies.at(-1)!.toFixed(0)} ms, after the bench asked for it; counted from the asking, recall would read ${pct(fromRequest.recall)} (${fromRequest.caught} of ${fromRequest.overlapping})`,
+    );
+  }
   console.log(
     `    false flags = ${pct(score.falseFlagRate)} in the disturbed run (${score.falselyFlagged} of ${score.others} measurements overlapping none), ${quietScore ? `${pct(quietScore.falseFlagRate)} in the undisturbed run (${quietScore.falselyFlagged} of ${quietScore.others})` : 'the undisturbed run not made (--j-disturbed-only)'}; target <= 2%`,
   );
