@@ -17,7 +17,7 @@
 // Options: --index N (testbed, default 1), --only a,b,c,d,e,f,g,h,i,j[,cal], --delay-cpu N|none,
 //          --d-env native,kvm,kvm-microvm,... and --d-starts N (for d; default the four, 1 start),
 //          --candidates US,US,... (for cal), --j-plan short|paper|FILE (default short: 12 points;
-//          paper: the whole paper plan, about an hour; its disturbed run 30-35 min), --j-on S,
+//          paper: the whole paper plan, over an hour; its disturbed run 42-44 min), --j-on S,
 //          --j-off S (disturbance length and the quiet before each; default 15 and 20),
 //          --j-disturbed-only (only the disturbed run: recall and its precision, in half the time),
 //          --keep (leave the runs in the bench's temporary directory)
