@@ -43561,7 +43561,7 @@ var interferenceSchema = strict(
       "Time the hypervisor gave this machine's CPUs to others, as a share of its CPU time, in percent."
     ),
     othersBusyPercent: share(
-      "Process time (user, system) and steal not used by the run's own processes (netperf, netserver, the guest, the delay line), as a share of the machine's CPU time, in percent; irq and softirq time (the link's packet processing) is left out."
+      "CPU time the kernel charged to processes other than the run's own (netperf, netserver, the guest, the delay line, the kernel's threads), plus steal, as a share of the machine's CPU time, in percent. Records made before 2026-12-08 hold the machine's user, system and steal time less the run's own instead, which the path's softirq work charged to its own processes kept below zero."
     ),
     loadAverage1: finite(0, 1e6, "The 1-minute load average at the end of the measurement."),
     cores: whole(1, 1e6, "Logical CPUs of the sampled host."),

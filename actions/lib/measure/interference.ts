@@ -38,7 +38,7 @@ export interface HostSample {
   cores: number;
   /** CPU ticks used so far by the run's own processes (this process, its descendants, those it reaped). */
   ownTicks: number;
-  /** CPU ticks used so far by every other process (those they reaped included): othersTicks. */
+  /** CPU ticks used so far by every process that is not the run's own, with those they reaped (othersTicks). */
   othersTicks: number;
   /** Of othersTicks, those of processes running niced (nice above 0). */
   nicedOthersTicks: number;
@@ -58,7 +58,7 @@ export interface Interference {
   systemPercent: number;
   iowaitPercent: number;
   stealPercent: number;
-  /** Process time and steal not used by the run's own processes; irq and softirq time left out, niced time where it yields (HostSample.niceYields). */
+  /** CPU time the kernel charged to processes other than the run's own, plus steal; niced processes left out where nice yields (HostSample.niceYields). */
   othersBusyPercent: number;
   loadAverage1: number;
   cores: number;
@@ -170,8 +170,8 @@ export const KERNEL_THREADS_PARENT = 2;
 
 /**
  * The run's own CPU ticks: the processes rooted at `roots` (this process, the delay line, the
- * environment's) and the kernel's threads. Kernel threads are the path's packet work, like the irq
- * and softirq time cpuBetween leaves out: when the path keeps both CPUs busy (UDP at `-r 50`
+ * environment's) and the kernel's threads. Kernel threads are the path's packet work, like the
+ * softirq time the kernel charges to the path's own processes: when the path keeps both CPUs busy (UDP at `-r 50`
  * through the delay line), the kernel moves softirq work into ksoftirqd and the delay line's
  * re-injected packets into kworkers, 11-17% of the machine in every 500 ms with nothing else
  * running, which as others' time crossed the path-wait gate of 15%. Another job shows as its own
