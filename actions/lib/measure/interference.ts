@@ -364,13 +364,10 @@ export function quietLook(
   before: CpuLook,
   after: CpuLook,
   thresholds: Pick<InterferenceThresholds, 'maxStealPercent' | 'maxOthersBusyPercent'>,
-): { quiet: boolean; othersBusyPercent: number; stealPercent: number } {
+): boolean {
   const { d, total, othersBusy } = cpuBetween(before, after);
-  const othersBusyPercent = round(othersBusy, 1);
-  const stealPercent = round(percent(d.steal, total), 1);
-  return {
-    quiet: othersBusyPercent <= thresholds.maxOthersBusyPercent && stealPercent <= thresholds.maxStealPercent,
-    othersBusyPercent,
-    stealPercent,
-  };
+  return (
+    round(othersBusy, 1) <= thresholds.maxOthersBusyPercent &&
+    round(percent(d.steal, total), 1) <= thresholds.maxStealPercent
+  );
 }

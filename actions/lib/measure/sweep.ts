@@ -232,7 +232,7 @@ export async function awaitQuiet(
     const after = io.sampleHost(pathPids);
     if (after === null) return null;
     const seconds = Math.round(performance.now() - started) / 1000;
-    if (quietLook(before, after, plan.interference).quiet) return { seconds, quiet: true };
+    if (quietLook(before, after, plan.interference)) return { seconds, quiet: true };
     before = after;
   }
   return { seconds: Math.round(performance.now() - started) / 1000, quiet: false };

@@ -377,6 +377,26 @@ describe('the blocked design', () => {
 
 describe('interference on record', () => {
   /**
+   * A host sampler: each look adds 100 ticks since the one before, another program's user time
+   * when `busyNow()` says so, idle time otherwise.
+   */
+  function busySampler(busyNow: () => boolean): NonNullable<SweepIO['sampleHost']> {
+    let ticks = { user: 0, idle: 0 };
+    return () => {
+      const b = busyNow();
+      ticks = { user: ticks.user + (b ? 100 : 0), idle: ticks.idle + (b ? 0 : 100) };
+      return {
+        cpu: { user: ticks.user, nice: 0, system: 0, idle: ticks.idle, iowait: 0, irq: 0, softirq: 0, steal: 0 },
+        cores: 2,
+        ownTicks: 0,
+        othersTicks: ticks.user,
+        nicedOthersTicks: 0,
+        loadAverage1: 0.2,
+      };
+    };
+  }
+
+  /**
    * A host whose CPUs another program keeps busy during the netperf calls `busy` names (by call
    * number): each sample adds 100 ticks of idle, or of user time, since the one before.
    */
@@ -386,7 +406,6 @@ describe('interference on record', () => {
     fails: (call: number) => boolean = () => false,
   ): SweepIO {
     let calls = 0;
-    let ticks = { user: 0, idle: 0 };
     return {
       ...io,
       netperf: async (args, o) => {
@@ -394,18 +413,7 @@ describe('interference on record', () => {
         const r = await io.netperf(args, o);
         return fails(calls) ? { ...r, exitCode: 1, stdout: '', stderr: 'netperf: connection refused' } : r;
       },
-      sampleHost: () => {
-        const b = busy(calls);
-        ticks = { user: ticks.user + (b ? 100 : 0), idle: ticks.idle + (b ? 0 : 100) };
-        return {
-          cpu: { user: ticks.user, nice: 0, system: 0, idle: ticks.idle, iowait: 0, irq: 0, softirq: 0, steal: 0 },
-          cores: 2,
-          ownTicks: 0,
-          othersTicks: ticks.user,
-          nicedOthersTicks: 0,
-          loadAverage1: 0.2,
-        };
-      },
+      sampleHost: busySampler(() => busy(calls)),
     };
   }
   const one = { ...plan, replicates: 1, order: { randomize: false, seed: 1 } };
@@ -490,23 +498,7 @@ describe('interference on record', () => {
   /** A host whose n-th look (1-based, every sampleHost call) finds it busy when `busy(n)`. */
   function hostByLook(io: SweepIO, busy: (look: number) => boolean): SweepIO & { looks: () => number } {
     let looks = 0;
-    let ticks = { user: 0, idle: 0 };
-    return {
-      ...io,
-      looks: () => looks,
-      sampleHost: () => {
-        const b = busy(++looks);
-        ticks = { user: ticks.user + (b ? 100 : 0), idle: ticks.idle + (b ? 0 : 100) };
-        return {
-          cpu: { user: ticks.user, nice: 0, system: 0, idle: ticks.idle, iowait: 0, irq: 0, softirq: 0, steal: 0 },
-          cores: 2,
-          ownTicks: 0,
-          othersTicks: ticks.user,
-          nicedOthersTicks: 0,
-          loadAverage1: 0.2,
-        };
-      },
-    };
+    return { ...io, looks: () => looks, sampleHost: busySampler(() => busy(++looks)) };
   }
 
   it('waits for a quiet host before a retake, in bounded looks, and says how long', async () => {
